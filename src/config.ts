@@ -1,0 +1,133 @@
+// The one place that reads the environment. Everything else receives a frozen Config.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+
+export type RunMode = 'all' | 'api' | 'dispatcher';
+export type BotRuntimeKind = 'none' | 'http' | 'command';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `sqlite:<path>` or `postgres://...` (Default: sqlite:./data/rollcall.db) */
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** How long before a meeting starts its bot joins. (Default: 180) */
+  joinLeadSeconds: number;
+  /** Which loops this process runs: the HTTP API, the dispatcher, or both. (Default: all) */
+  runMode: RunMode;
+  /** Base URL a bot runtime uses to reach this service (status reports). (Default: http://HOST:PORT) */
+  publicUrl: string;
+  botRuntime: BotRuntimeKind;
+  botRuntimeUrl: string | null;
+  botRuntimeSecret: string | null;
+  botRuntimeCommand: string | null;
+  botRuntimeTimeoutMs: number;
+  /** Hosts that user-supplied URLs may name even though they resolve to private addresses. */
+  outboundAllowedHosts: readonly string[];
+  webhookTimeoutMs: number;
+  /** Requests per minute per API key; 0 turns the limit off. (Default: 600) */
+  rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads settings from `env`, with a `.env` file (if present) filling only what env leaves unset. */
+export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return parseConfig({ ...fromFile, ...env });
+}
+
+const KNOWN_KEYS = new Set([
+  'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
+  'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
+  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE',
+]);
+
+/** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
+function findUnknownRollcallKeys(env: Env): string[] {
+  const ourPrefixes = ['JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'ROLLCALL_'];
+  return Object.keys(env).filter(
+    (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
+  );
+}
+
+export function parseConfig(env: Env): Config {
+  const problems: string[] = [];
+  const unknown = findUnknownRollcallKeys(env);
+  if (unknown.length > 0) problems.push(`unknown setting(s) ${unknown.join(', ')}; see .env.example`);
+
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(key: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  const text = (key: string): string | null => {
+    const raw = env[key];
+    return raw === undefined || raw === '' ? null : raw;
+  };
+
+  const port = int('PORT', 8080, 0, 65535);
+  const host = text('HOST') ?? '127.0.0.1';
+  const databaseUrl = text('DATABASE_URL') ?? 'sqlite:./data/rollcall.db';
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(databaseUrl)}"`);
+  }
+  const botRuntime = oneOf<BotRuntimeKind>('BOT_RUNTIME', 'none', ['none', 'http', 'command']);
+  const botRuntimeUrl = text('BOT_RUNTIME_URL');
+  const botRuntimeCommand = text('BOT_RUNTIME_COMMAND');
+  if (botRuntime === 'http' && botRuntimeUrl === null) problems.push('BOT_RUNTIME=http needs BOT_RUNTIME_URL');
+  if (botRuntimeUrl !== null && !/^https?:\/\/[^/]+/.test(botRuntimeUrl)) {
+    problems.push(`BOT_RUNTIME_URL must be an http(s) URL, got "${redactUrl(botRuntimeUrl)}"`);
+  }
+  if (botRuntime === 'command' && botRuntimeCommand === null) {
+    problems.push('BOT_RUNTIME=command needs BOT_RUNTIME_COMMAND');
+  }
+  const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+
+  const config: Config = {
+    port,
+    host,
+    databaseUrl,
+    logLevel: oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    joinLeadSeconds: int('JOIN_LEAD_SECONDS', 180, 0, 86_400),
+    runMode: oneOf<RunMode>('RUN_MODE', 'all', ['all', 'api', 'dispatcher']),
+    publicUrl,
+    botRuntime,
+    botRuntimeUrl,
+    botRuntimeSecret: text('BOT_RUNTIME_SECRET'),
+    botRuntimeCommand,
+    botRuntimeTimeoutMs: int('BOT_RUNTIME_TIMEOUT_MS', 10_000, 100, 300_000),
+    outboundAllowedHosts: Object.freeze(
+      (text('OUTBOUND_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    ),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+  };
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return Object.freeze(config);
+}
+
+/** Drops the password from a database URL so it can be printed. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,173 @@
+// Table shapes as the database stores them. Times are epoch milliseconds (bigint on PostgreSQL,
+// INTEGER on SQLite) so that comparisons and ordering mean the same on both engines; booleans
+// are 0/1 integers for the same reason; JSON documents are stored as text.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  /** Standard Webhooks secret (whsec_...) used to sign this user's status webhooks. */
+  webhook_secret: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  /** sha256 of the whole key; the key itself is never stored. */
+  key_hash: string;
+  /** First characters of the key, shown in listings so a person can tell keys apart. */
+  key_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface EventsTable {
+  id: string;
+  user_id: string;
+  calendar_id: string | null;
+  /** The provider's own id for synced events; null for events written through the API. */
+  provider_event_id: string | null;
+  title: string | null;
+  description: string | null;
+  location: string | null;
+  start_ms: number;
+  end_ms: number;
+  timezone: string | null;
+  meeting_url: string | null;
+  meeting_platform: string | null;
+  meeting_identity: string | null;
+  /** JSON array of RFC 5545 lines; null for a single event or an override instance. */
+  recurrence: string | null;
+  recurring_event_id: string | null;
+  original_start_ms: number | null;
+  status: string;
+  is_deleted: number;
+  /** JSON: the provider payload, or { summary, description, location } for API-written events. */
+  raw: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BotsTable {
+  id: string;
+  user_id: string;
+  deduplication_key: string;
+  meeting_url: string;
+  meeting_platform: string | null;
+  meeting_identity: string;
+  status: string;
+  /** JSON: the applied bot_config with defaults filled in. */
+  bot_config: string;
+  /** JSON object of string values. */
+  custom_attributes: string;
+  /** Current join time. */
+  join_at_ms: number;
+  /** 1 when the client fixed the join time (join_at / PATCH); calendar moves then leave it alone. */
+  is_join_time_pinned: number;
+  /** Latest end of the meetings this bot serves; after it, launching is pointless. */
+  meeting_end_ms: number;
+  launched_at: number | null;
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BotEventsTable {
+  id: Generated<number>;
+  bot_id: string;
+  user_id: string;
+  event_id: string;
+  /** '' for a single event; the occurrence key (e.g. 20261124T140000Z) for one occurrence of a series. */
+  occurrence_key: string;
+  /** Start and end of the (occurrence of the) event when it was linked or last synced. */
+  start_ms: number;
+  end_ms: number;
+  /** Whether this link still holds: 0 once the event is unscheduled or the bot has finished. */
+  is_live: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SchedulesTable {
+  id: string;
+  bot_id: string;
+  user_id: string;
+  schedule_group: string;
+  due_at_ms: number;
+  /** pending -> firing -> done; or cancelled. */
+  state: string;
+  attempts: number;
+  /** While firing: the instance that claimed it and until when the claim holds. */
+  lease_owner: string | null;
+  lease_until_ms: number | null;
+  /** Stays the same on every retry of one launch, so the runtime can drop repeats. */
+  idempotency_key: string;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BotDecisionsTable {
+  id: Generated<number>;
+  bot_id: string;
+  at_ms: number;
+  kind: string;
+  reason: string;
+  /** JSON object with the facts behind the decision. */
+  details: string;
+}
+
+export interface BotStatusChangesTable {
+  id: Generated<number>;
+  bot_id: string;
+  at_ms: number;
+  status: string;
+  reason: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  /** The webhook-id header value: the same on every attempt. */
+  message_id: string;
+  user_id: string;
+  bot_id: string;
+  url: string;
+  /** The exact JSON body that is signed and sent. */
+  payload: string;
+  /** pending -> delivered | failed */
+  state: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  lease_until_ms: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface Schema {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  events: EventsTable;
+  bots: BotsTable;
+  bot_events: BotEventsTable;
+  schedules: SchedulesTable;
+  bot_decisions: BotDecisionsTable;
+  bot_status_changes: BotStatusChangesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type EventRow = Selectable<EventsTable>;
+export type NewEventRow = Insertable<EventsTable>;
+export type EventUpdate = Updateable<EventsTable>;
+export type BotRow = Selectable<BotsTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;
+export type BotEventRow = Selectable<BotEventsTable>;
