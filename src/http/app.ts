@@ -1,0 +1,97 @@
+// Builds the HTTP application from its dependencies. No I/O happens here beyond what the
+// dependencies do; tests build it with a real database and call it with inject().
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ApiError, errorBody } from '../errors.ts';
+import { validationErrorToApiError, validatorCompiler } from './validation.ts';
+import { registerAuth } from './auth.ts';
+import type { AppDeps } from './deps.ts';
+import { registerEventRoutes } from './routes/event-routes.ts';
+import { registerOperationsRoutes } from './routes/operations-routes.ts';
+import { registerScheduleRoutes } from './routes/schedule-routes.ts';
+import { registerBotRoutes } from './routes/bot-routes.ts';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: false,
+    // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (apiError.code === 'rate_limited' && apiError.details?.retry_after_seconds !== undefined) {
+      void reply.header('retry-after', String(apiError.details.retry_after_seconds));
+    }
+    return reply.status(apiError.status).send(errorBody(apiError));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(errorBody(error));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Rollcall API',
+        version: '1',
+        description: 'Schedules meeting bots into calendar meetings on time, exactly once. Compatible with MeetStream\'s calendar API.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <api_key>' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerOperationsRoutes(app, deps);
+  await app.register(async (api) => {
+    registerAuth(api, deps);
+    registerEventRoutes(api, deps);
+    registerScheduleRoutes(api, deps);
+    registerBotRoutes(api, deps);
+  }, { prefix: '/api/v1' });
+
+  return app;
+}
+
+function toApiError(error: FastifyError | ApiError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) return validationErrorToApiError(error.validation as never, error.validationContext ?? 'body');
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('payload_too_large', `Body is larger than ${BODY_LIMIT_BYTES} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', 'Body must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('invalid_json', `body: ${error.message}`);
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return new ApiError('invalid_json', `body: ${error.message}`);
+  }
+  if (error.statusCode === 413) return new ApiError('payload_too_large', `Body is larger than ${BODY_LIMIT_BYTES} bytes`);
+  if (error.statusCode === 415) return new ApiError('unsupported_media_type', 'Body must be application/json');
+  if (error.statusCode === 404) return new ApiError('not_found', error.message);
+  if (error.statusCode === 405) return new ApiError('method_not_allowed', error.message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ApiError('validation_error', error.message);
+  }
+  return new ApiError('internal_error', 'Internal error');
+}

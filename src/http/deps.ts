@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { ApiKeyAuthenticator } from '../services/api-keys.ts';
+import type { CalendarEvents } from '../services/calendar-events.ts';
+import type { BotScheduling } from '../services/bot-scheduling.ts';
+
+/** What the HTTP layer needs; the composition root (container.ts) provides it. */
+export interface AppDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  authenticator: ApiKeyAuthenticator;
+  events: CalendarEvents;
+  scheduling: BotScheduling;
+  /** Named checks for /readyz; each resolves true when healthy. */
+  readinessChecks: Record<string, () => Promise<boolean>>;
+}

@@ -1,0 +1,66 @@
+import { Type } from 'typebox';
+import { DateTimeWithOffset, Nullable } from './common.ts';
+
+const EventFields = {
+  title: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 100_000 }))),
+  location: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
+  start_time: Type.Optional(DateTimeWithOffset({ description: 'Start, ISO 8601 with offset' })),
+  end_time: Type.Optional(DateTimeWithOffset({ description: 'End, ISO 8601 with offset' })),
+  timezone: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone; required with recurrence', 'x-error-code': 'invalid_recurrence' }))),
+  meeting_url: Type.Optional(Nullable(Type.String({ maxLength: 4096, description: 'Meeting link; if absent it is detected from location and description', 'x-error-code': 'invalid_meeting_url' }))),
+  recurrence: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 100, description: 'RFC 5545 lines: RRULE:, EXDATE:, RDATE:', 'x-error-code': 'invalid_recurrence' }))),
+  recurring_event_id: Type.Optional(Nullable(Type.String({ maxLength: 200, description: 'For an override instance: the series it belongs to' }))),
+  original_start_time: Type.Optional(Nullable(DateTimeWithOffset({ description: 'For an override instance: the original start of the occurrence it replaces' }))),
+  status: Type.Optional(Type.Union([Type.Literal('confirmed'), Type.Literal('tentative'), Type.Literal('cancelled')])),
+};
+
+export const EventCreateBody = Type.Object(EventFields, { additionalProperties: true });
+export const EventPatchBody = Type.Object(EventFields, { additionalProperties: true });
+
+export const EventBot = Type.Object({
+  id: Type.String(),
+  bot_id: Type.String(),
+  status: Type.String(),
+  scheduled_join_time: Type.String({ format: 'date-time' }),
+  scheduled_time: Type.String({ format: 'date-time' }),
+  is_scheduled: Type.Boolean(),
+});
+
+export const EventResponse = Type.Object({
+  id: Type.String(),
+  calendar_id: Nullable(Type.String()),
+  title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  location: Nullable(Type.String()),
+  start_time: Type.String({ format: 'date-time' }),
+  end_time: Type.String({ format: 'date-time' }),
+  timezone: Nullable(Type.String()),
+  meeting_url: Nullable(Type.String()),
+  meeting_platform: Nullable(Type.String()),
+  recurrence: Nullable(Type.Array(Type.String())),
+  recurring_event_id: Nullable(Type.String()),
+  original_start_time: Nullable(Type.String({ format: 'date-time' })),
+  status: Type.String(),
+  is_deleted: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  raw: Type.Object({}, { additionalProperties: true }),
+  bots: Type.Array(EventBot),
+});
+
+export const EventListQuery = Type.Object({
+  time_min: Type.Optional(DateTimeWithOffset({ description: 'Window start (default now - 1 day)' })),
+  time_max: Type.Optional(DateTimeWithOffset({ description: 'Window end (default now + 28 days)' })),
+  calendar_id: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),
+}, { additionalProperties: true });
+
+export const EventListResponse = Type.Object({
+  results: Type.Array(EventResponse),
+  next: Nullable(Type.String()),
+  has_more: Type.Boolean(),
+});
+
+export const EventIdParams = Type.Object({ event_id: Type.String({ minLength: 1, maxLength: 200 }) });

@@ -1,0 +1,82 @@
+import { Type } from 'typebox';
+import { DateTimeWithOffset, Nullable } from './common.ts';
+
+const Seconds = Type.Integer({ description: 'Seconds', 'x-error-code': 'invalid_bot_config' });
+
+export const AutomaticLeave = Type.Object({
+  waiting_room_timeout: Type.Optional(Seconds),
+  no_one_joined_timeout: Type.Optional(Seconds),
+  everyone_left_timeout: Type.Optional(Seconds),
+  voice_inactivity_timeout: Type.Optional(Seconds),
+  in_call_recording_timeout: Type.Optional(Seconds),
+  recording_permission_denied_timeout: Type.Optional(Seconds),
+  bot_detection: Type.Optional(Type.Object({
+    using_participant_names: Type.Optional(Type.Object({
+      matches: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100, 'x-error-code': 'invalid_bot_config' })),
+      activate_after: Type.Optional(Seconds),
+      timeout: Type.Optional(Seconds),
+    }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' })),
+  }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' })),
+}, { additionalProperties: true, 'x-error-code': 'invalid_bot_config', description: 'Integer seconds within MeetStream\'s ranges' });
+
+const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+
+export const BotConfig = Type.Object({
+  bot_name: Type.Optional(Type.String({ maxLength: 200, 'x-error-code': 'invalid_bot_config' })),
+  bot_message: Type.Optional(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
+  audio_required: Type.Optional(Type.Boolean({ default: true, 'x-error-code': 'invalid_bot_config' })),
+  video_required: Type.Optional(Type.Boolean({ default: false, 'x-error-code': 'invalid_bot_config' })),
+  meeting_url: Type.Optional(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_meeting_url' })),
+  join_at: Type.Optional(DateTimeWithOffset({ description: 'Override the join time', errorCode: 'invalid_join_at' })),
+  transcription: Type.Optional(FreeObject('Passed to the bot runtime')),
+  callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
+  automatic_leave: Type.Optional(AutomaticLeave),
+  recording_config: Type.Optional(FreeObject('Passed to the bot runtime')),
+  custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'invalid_bot_config' })),
+  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
+}, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
+
+export const ScheduleBody = Type.Object({
+  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config; the top-level one wins' })),
+  bot_config: BotConfig,
+  occurrence_date: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_occurrence_date', description: 'YYYY-MM-DD or ISO 8601 date-time with offset' })),
+  schedule_all_occurrences: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
+  occurrence_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 52, 'x-error-code': 'invalid_occurrence_limit' })),
+  recurring_event: Type.Optional(Type.Boolean({ description: 'Not supported yet: true is answered with 400 not_supported' })),
+}, { additionalProperties: true });
+
+export const AppliedBotConfig = Type.Object({
+  bot_name: Type.String(),
+  audio_required: Type.Boolean(),
+  video_required: Type.Boolean(),
+  custom_attributes: Type.Record(Type.String(), Type.String()),
+}, { additionalProperties: true });
+
+export const ScheduleResponse = Type.Object({
+  scheduled: Type.Boolean(),
+  schedule_id: Nullable(Type.String()),
+  schedule_group: Nullable(Type.String()),
+  event_id: Type.String(),
+  scheduled_time: Nullable(Type.String({ format: 'date-time' })),
+  bot_id: Nullable(Type.String()),
+  bot_config: AppliedBotConfig,
+  message: Type.String(),
+  updated_existing: Type.Boolean(),
+  occurrence_date: Type.Optional(Type.String()),
+  is_recurring_occurrence: Type.Optional(Type.Boolean()),
+  master_event_id: Type.Optional(Type.String()),
+  total_occurrences: Type.Optional(Type.Integer()),
+  occurrences_scheduled: Type.Optional(Type.Integer()),
+  occurrences_failed: Type.Optional(Type.Integer()),
+  schedules_created: Type.Optional(Type.Array(Type.Object({
+    occurrence_start: Type.String(),
+    bot_id: Type.String(),
+    schedule_id: Type.String(),
+    scheduled_time: Type.String(),
+  }))),
+  failed_occurrences: Type.Optional(Type.Array(Type.Object({
+    occurrence_start: Type.String(),
+    code: Type.String(),
+    error: Type.String(),
+  }))),
+});

@@ -1,0 +1,80 @@
+// Request validation: one Ajv for JSON bodies (no type coercion: a string "true" is not a boolean)
+// and one for query strings and path parameters (where everything arrives as text).
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+import { ApiError, type ErrorCode } from '../errors.ts';
+
+/** Schema keyword naming the error code a failure of this property answers with. */
+export const ERROR_CODE_KEYWORD = 'x-error-code';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    verbose: true,
+    strict: false,
+  });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: ERROR_CODE_KEYWORD, schemaType: 'string' });
+  return ajv;
+}
+
+const bodyAjv = makeAjv(false);
+const textAjv = makeAjv(true);
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === 'body' ? bodyAjv : textAjv;
+  return ajv.compile(schema as object) as ValidateFunction;
+};
+
+const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+/** Turns Ajv's first error into an ApiError whose message names the field. */
+export function validationErrorToApiError(errors: ErrorObject[], part: string): ApiError {
+  const first = errors[0];
+  if (!first) return new ApiError('validation_error', 'Request is invalid');
+  const segments = first.instancePath.split('/').filter(Boolean).map(unescapePointer);
+  let propertySchema: Record<string, unknown> | undefined = first.parentSchema as Record<string, unknown> | undefined;
+  if (first.keyword === 'required') {
+    const missing = String((first.params as { missingProperty: string }).missingProperty);
+    segments.push(missing);
+    const properties = (first.parentSchema as { properties?: Record<string, Record<string, unknown>> } | undefined)?.properties;
+    propertySchema = properties?.[missing];
+  }
+  const field = segments.length > 0 ? segments.join('.') : PART_NAMES[part] ?? part;
+  const where = part === 'body' ? '' : ` (${PART_NAMES[part] ?? part})`;
+  const code = (propertySchema?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? 'validation_error';
+  return new ApiError(code, `${field}${where}: ${describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required': return 'is required';
+    case 'type': return `must be ${params.type === 'integer' ? 'an integer' : `of type ${String(params.type)}`}`;
+    case 'format':
+      return params.format === 'date-time'
+        ? 'must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z'
+        : `must be a valid ${String(params.format)}`;
+    case 'minLength': return `must be at least ${String(params.limit)} characters`;
+    case 'maxLength': return `must be at most ${String(params.limit)} characters`;
+    case 'minimum': return `must be >= ${String(params.limit)}`;
+    case 'maximum': return `must be <= ${String(params.limit)}`;
+    case 'minItems': return `must have at least ${String(params.limit)} items`;
+    case 'maxItems': return `must have at most ${String(params.limit)} items`;
+    case 'maxProperties': return `must have at most ${String(params.limit)} properties`;
+    case 'enum': return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'pattern': return 'has an invalid format';
+    case 'additionalProperties': return `has an unknown property "${String(params.additionalProperty)}"`;
+    default: return error.message ?? 'is invalid';
+  }
+}

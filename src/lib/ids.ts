@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Random base62 text; 22 characters carry about 131 bits. */
+export function randomToken(length = 22): string {
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (let i = 0; i < bytes.length && out.length < length; i++) {
+    const byte = bytes[i]!;
+    // 248 = 4 * 62: rejecting the top values keeps every character equally likely.
+    if (byte < 248) out += ALPHABET[byte % 62];
+  }
+  return out.length === length ? out : out + randomToken(length - out.length);
+}
+
+export type IdPrefix = 'usr' | 'key' | 'evt' | 'bot' | 'sch' | 'cal' | 'msg';
+
+/** Ids carry their type: that is how a path taking "a bot or an event id" tells them apart. */
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomToken()}`;
+}
+
+export function hasPrefix(id: string, prefix: IdPrefix): boolean {
+  return id.startsWith(`${prefix}_`);
+}

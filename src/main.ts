@@ -1,0 +1,110 @@
+// Command line: serve, migrate, and API key management. `npx rollcall <command>`.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, redactUrl } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { migrate, SchemaTooNewError } from './db/migrator.ts';
+import { systemClock } from './lib/clock.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from './services/api-keys.ts';
+import { createRollcall } from './container.ts';
+
+const USAGE = `Usage: rollcall <command>
+
+Commands:
+  serve                         Run the API and the dispatcher (default for npm start)
+  migrate                       Apply database migrations and exit
+  keys create --user <name>     Create an API key (and the user, if new); prints the key alone
+  keys list --user <name>       List a user's keys (ids and prefixes, never the keys)
+  keys revoke <key-id>          Revoke a key
+
+Settings come from the environment and ./.env; see .env.example.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { user: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const [command, sub, arg] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  const config = loadConfig();
+
+  if (command === 'serve') return serve(config);
+
+  const database = await openDatabase(config.databaseUrl);
+  try {
+    if (command === 'migrate') {
+      const result = await migrate(database.db, database.engine);
+      const names = result.applied.map((m) => `${m.version} ${m.name}`).join(', ');
+      process.stderr.write(`${redactUrl(config.databaseUrl)}: ${result.applied.length > 0 ? `applied ${names}` : 'already up to date'} (schema version ${result.currentVersion})\n`);
+      return 0;
+    }
+    if (command === 'keys') {
+      await migrate(database.db, database.engine);
+      if (sub === 'create') {
+        if (!values.user) return usageError('keys create needs --user <name>');
+        const { key } = await createApiKey(database.db, values.user, systemClock);
+        process.stdout.write(`${key}\n`);
+        return 0;
+      }
+      if (sub === 'list') {
+        if (!values.user) return usageError('keys list needs --user <name>');
+        const keys = await listApiKeys(database.db, values.user);
+        if (keys === null) return failure(`No user named "${values.user}"`);
+        for (const k of keys) process.stdout.write(`${k.id}\t${k.prefix}...\tcreated ${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}\n`);
+        return 0;
+      }
+      if (sub === 'revoke') {
+        if (!arg) return usageError('keys revoke needs <key-id>');
+        return (await revokeApiKey(database.db, arg, systemClock)) ? 0 : failure(`No key ${arg}`);
+      }
+    }
+    return usageError(`Unknown command: ${positionals.join(' ')}`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+  const rollcall = await createRollcall(config);
+  const { app, logger } = rollcall;
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await rollcall.close();
+      logger.info('stopped');
+      process.exitCode = 0;
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode }, 'Rollcall is ready');
+  return -1;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+function failure(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 1;
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exitCode = code;
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof SchemaTooNewError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,106 @@
+// Users and their API keys. A key is shown once, at creation; only its sha256 is stored.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId, randomToken } from '../lib/ids.ts';
+
+const KEY_PREFIX = 'rck_';
+const KEY_SHAPE = /^rck_[0-9A-Za-z]{40}$/;
+
+export interface AuthenticatedUser {
+  userId: string;
+  keyId: string;
+}
+
+export interface ApiKeySummary {
+  id: string;
+  prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+export async function findOrCreateUser(db: Kysely<Schema>, name: string, clock: Clock): Promise<string> {
+  const existing = await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst();
+  if (existing) return existing.id;
+  const id = newId('usr');
+  await db.insertInto('users')
+    .values({ id, name, webhook_secret: newWebhookSecret(), created_at: clock.now() })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const row = await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Creates a key for the named user (creating the user if needed) and returns the key text. */
+export async function createApiKey(db: Kysely<Schema>, userName: string, clock: Clock): Promise<{ key: string; keyId: string; userId: string }> {
+  const userId = await findOrCreateUser(db, userName, clock);
+  const key = KEY_PREFIX + randomToken(40);
+  const keyId = newId('key');
+  await db.insertInto('api_keys')
+    .values({ id: keyId, user_id: userId, key_hash: hashKey(key), key_prefix: key.slice(0, 10), created_at: clock.now(), revoked_at: null, last_used_at: null })
+    .execute();
+  return { key, keyId, userId };
+}
+
+export async function listApiKeys(db: Kysely<Schema>, userName: string): Promise<ApiKeySummary[] | null> {
+  const user = await db.selectFrom('users').select('id').where('name', '=', userName).executeTakeFirst();
+  if (!user) return null;
+  const rows = await db.selectFrom('api_keys').selectAll().where('user_id', '=', user.id).orderBy('created_at').orderBy('id').execute();
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return rows.map((r) => ({ id: r.id, prefix: r.key_prefix, created_at: iso(r.created_at)!, revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at) }));
+}
+
+/** Revokes a key; answers false when there is no such key. Revoking twice is harmless. */
+export async function revokeApiKey(db: Kysely<Schema>, keyId: string, clock: Clock): Promise<boolean> {
+  const key = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', keyId).executeTakeFirst();
+  if (!key) return false;
+  if (key.revoked_at === null) {
+    await db.updateTable('api_keys').set({ revoked_at: clock.now() }).where('id', '=', keyId).execute();
+  }
+  return true;
+}
+
+/**
+ * Resolves a presented key to its user. The lookup is by hash, so response time does not depend
+ * on how much of a guessed key is right; the final comparison is constant-time as well.
+ */
+export class ApiKeyAuthenticator {
+  readonly #db: Kysely<Schema>;
+  readonly #clock: Clock;
+  /** last_used_at is written at most once a minute per key so that reads stay reads. */
+  readonly #lastTouched = new Map<string, number>();
+
+  constructor(db: Kysely<Schema>, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  async authenticate(key: string): Promise<AuthenticatedUser | null> {
+    if (!KEY_SHAPE.test(key)) return null;
+    const hash = hashKey(key);
+    const row = await this.#db.selectFrom('api_keys').select(['id', 'user_id', 'key_hash', 'revoked_at'])
+      .where('key_hash', '=', hash).executeTakeFirst();
+    if (!row || row.revoked_at !== null) return null;
+    if (!timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    this.#touch(row.id);
+    return { userId: row.user_id, keyId: row.id };
+  }
+
+  #touch(keyId: string): void {
+    const now = this.#clock.now();
+    if (now - (this.#lastTouched.get(keyId) ?? 0) < 60_000) return;
+    this.#lastTouched.set(keyId, now);
+    // Best effort: a failed bookkeeping write must not fail the request it rides on.
+    this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', keyId).execute().catch(() => {});
+  }
+}

@@ -1,0 +1,57 @@
+// Status changes and schedule moves shared by scheduling, management, firing and calendar sync.
+// Each runs inside the caller's transaction and writes the status, the log and the webhook together.
+import type { Transaction } from 'kysely';
+import type { BotEventRow, BotRow, Schema } from '../db/schema.ts';
+import { canTransition, isLive, type BotStatus } from '../domain/bot-status.ts';
+import { formatInstant } from '../lib/time.ts';
+import * as bots from '../store/bot-store.ts';
+import type { Db } from '../store/event-store.ts';
+import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
+
+/** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
+export interface ScheduleChangeSignal {
+  inTransaction(trx: Transaction<Schema>): Promise<void>;
+  afterCommit(): void;
+}
+
+export const quietSignal: ScheduleChangeSignal = { inTransaction: async () => {}, afterCommit: () => {} };
+
+/** The earliest join time over a bot's live links; never earlier than now. */
+export function joinTimeFromLinks(links: readonly Pick<BotEventRow, 'start_ms'>[], nowMs: number, joinLeadMs: number): number {
+  const earliestStart = Math.min(...links.map((l) => l.start_ms));
+  return Math.max(nowMs, earliestStart - joinLeadMs);
+}
+
+/** Moves a scheduled bot's join time and its timer; logs and notifies only when it really moved. */
+export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, nowMs: number, reason: string): Promise<boolean> {
+  if (bot.join_at_ms === joinAtMs) return false;
+  await trx.updateTable('bots').set({ join_at_ms: joinAtMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
+  await trx.updateTable('schedules').set({ due_at_ms: joinAtMs, updated_at: nowMs }).where('bot_id', '=', bot.id).where('state', '=', 'pending').execute();
+  await bots.appendDecision(trx, bot.id, nowMs, 'rescheduled', `${reason}: ${formatInstant(bot.join_at_ms)} -> ${formatInstant(joinAtMs)}`, { from: formatInstant(bot.join_at_ms), to: formatInstant(joinAtMs) });
+  await enqueueStatusWebhook(trx, bot, { event: 'bot.rescheduled', status: 'Scheduled', message: `Bot will now join at ${formatInstant(joinAtMs)}`, statusCode: 200 }, nowMs);
+  return true;
+}
+
+/**
+ * Moves a bot to a new status if the lifecycle allows it. A bot that stops being live releases
+ * its deduplication key and its events, and its timer is closed.
+ */
+export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string } = {}): Promise<boolean> {
+  const from = bot.status as BotStatus;
+  if (!canTransition(from, to)) return false;
+  await trx.updateTable('bots').set({ status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}) }).where('id', '=', bot.id).execute();
+  await bots.appendStatusChange(trx, bot.id, nowMs, to, reason);
+  if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });
+  if (!isLive(to)) {
+    await bots.endLinksOfBot(trx, bot.id, nowMs);
+    await trx.updateTable('schedules').set({ state: to === 'Cancelled' ? 'cancelled' : 'done', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+      .where('bot_id', '=', bot.id).where('state', 'in', ['pending', 'firing']).execute();
+  }
+  await enqueueStatusWebhook(trx, bot, statusWebhook(to, extra.webhookMessage ?? reason), nowMs);
+  return true;
+}
+
+/** Cancels a bot that has not been launched (status Cancelled, timer gone, webhook). */
+export async function cancelBotInTransaction(trx: Db, bot: BotRow, reason: string, nowMs: number): Promise<boolean> {
+  return transitionBot(trx, bot, 'Cancelled', reason, nowMs, { decisionKind: 'cancelled' });
+}

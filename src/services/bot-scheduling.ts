@@ -1,0 +1,508 @@
+// POST /calendar/schedule/{event_id}: where deduplication and sharing are decided, and where
+// calendar changes move, re-link or cancel the bots of an event.
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
+import { applyBotConfigDefaults, checkAutomaticLeave, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { computeJoinTime } from '../domain/join-time.ts';
+import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
+import { findOccurrencesOnLocalDate } from '../domain/recurrence.ts';
+import { occurrenceIdOf } from '../domain/occurrence-id.ts';
+import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import type { CalendarEvents, EffectiveOccurrence, EventChangeListener } from './calendar-events.ts';
+import { isUniqueViolation, seriesDefinition } from './calendar-events.ts';
+import * as bots from '../store/bot-store.ts';
+import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
+import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+
+export interface ScheduleRequest {
+  deduplication_key?: string;
+  bot_config: BotConfigInput;
+  occurrence_date?: string;
+  schedule_all_occurrences?: boolean;
+  occurrence_limit?: number;
+  recurring_event?: boolean;
+}
+
+export interface ScheduledOccurrence {
+  occurrence_start: string;
+  bot_id: string;
+  schedule_id: string;
+  scheduled_time: string;
+}
+
+export interface FailedOccurrence {
+  occurrence_start: string;
+  code: string;
+  error: string;
+}
+
+export interface ScheduleResponse {
+  scheduled: boolean;
+  schedule_id: string | null;
+  schedule_group: ScheduleGroup | null;
+  event_id: string;
+  scheduled_time: string | null;
+  bot_id: string | null;
+  bot_config: AppliedBotConfig;
+  message: string;
+  updated_existing: boolean;
+  occurrence_date?: string;
+  is_recurring_occurrence?: boolean;
+  master_event_id?: string;
+  total_occurrences?: number;
+  occurrences_scheduled?: number;
+  occurrences_failed?: number;
+  schedules_created?: ScheduledOccurrence[];
+  failed_occurrences?: FailedOccurrence[];
+}
+
+/** One event, or one occurrence of a series, as the thing a bot is scheduled for. */
+interface ScheduleTarget {
+  linkEventId: string;
+  occurrenceKey: string;
+  originalStartMs: number | null;
+  startMs: number;
+  endMs: number;
+  isCancelled: boolean;
+  meeting: MeetingLink | null;
+  title: string | null;
+}
+
+interface ScheduledOne {
+  botId: string;
+  scheduleId: string;
+  scheduleGroup: ScheduleGroup;
+  joinAtMs: number;
+  updatedExisting: boolean;
+  message: string;
+  config: AppliedBotConfig;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export class BotScheduling implements EventChangeListener {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #events: CalendarEvents;
+  readonly #joinLeadMs: number;
+  readonly #guard: OutboundGuard;
+  readonly #signal: ScheduleChangeSignal;
+
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#events = deps.events;
+    this.#joinLeadMs = deps.joinLeadSeconds * 1000;
+    this.#guard = deps.guard;
+    this.#signal = deps.signal;
+  }
+
+  get joinLeadMs(): number {
+    return this.#joinLeadMs;
+  }
+
+  async schedule(userId: string, eventId: string, request: ScheduleRequest): Promise<ScheduleResponse> {
+    if (request.recurring_event === true) {
+      throw new ApiError('not_supported', 'recurring_event: chained scheduling is not supported yet; use schedule_all_occurrences', { details: { field: 'recurring_event' } });
+    }
+    const key = request.deduplication_key ?? request.bot_config.deduplication_key;
+    if (key === undefined) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required', { details: { field: 'deduplication_key' } });
+    if (!isValidDeduplicationKey(key)) {
+      throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
+    }
+    const config = applyBotConfigDefaults(request.bot_config);
+    if (config.callback_url !== undefined) {
+      const check = await this.#guard.checkUrl(config.callback_url);
+      if (!check.ok) throw new ApiError('callback_url_not_allowed', `bot_config.callback_url ${check.reason}`, { details: { field: 'bot_config.callback_url' } });
+    }
+    const occurrenceDate = request.occurrence_date;
+    if (occurrenceDate !== undefined && parseInstant(occurrenceDate) === null && !isIsoDate(occurrenceDate)) {
+      throw new ApiError('invalid_occurrence_date', 'occurrence_date must be YYYY-MM-DD or an ISO 8601 date-time with an offset', { details: { field: 'occurrence_date' } });
+    }
+
+    const response = await this.#inTransaction(async (trx) => {
+      const now = this.#clock.now();
+      const resolved = await this.#events.resolveTarget(trx, userId, eventId);
+      const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
+      if (resolved.kind !== 'series' && wantsOccurrences) {
+        throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
+      }
+      if (resolved.kind === 'single') {
+        const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), key, config, now);
+        return singleResponse(eventId, one);
+      }
+      if (resolved.kind === 'occurrence') {
+        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence), key, config, now);
+        return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id };
+      }
+      const series = resolved.series;
+      if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`);
+      if (request.schedule_all_occurrences === true) {
+        return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
+      }
+      const occurrence = occurrenceDate !== undefined
+        ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate)
+        : await this.#nextOccurrence(trx, userId, series, now);
+      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence), key, config, now);
+      return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id };
+    });
+    this.#signal.afterCommit();
+    return response;
+  }
+
+  /** Runs `work` in a transaction, again when a concurrent request won a uniqueness race. */
+  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#database.db.transaction().execute(async (trx) => {
+          const result = await work(trx);
+          await this.#signal.inTransaction(trx);
+          return result;
+        });
+      } catch (error) {
+        // The loser of a race sees the winner's committed bot on the next attempt and takes the
+        // update-or-share path instead of creating a second bot.
+        if (attempt < MAX_ATTEMPTS && isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string): Promise<EffectiveOccurrence> {
+    const instant = parseInstant(occurrenceDate);
+    let found: EffectiveOccurrence | null = null;
+    if (instant !== null) {
+      found = await this.#events.findEffectiveOccurrence(trx, userId, series, instant);
+    } else {
+      const onDate = findOccurrencesOnLocalDate(seriesDefinition(series), occurrenceDate);
+      if (onDate[0]) found = await this.#events.findEffectiveOccurrence(trx, userId, series, onDate[0].originalStartMs);
+    }
+    if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
+    return found;
+  }
+
+  async #nextOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence> {
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100);
+    const next = upcoming.find((o) => o.status !== 'cancelled');
+    if (!next) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
+    return next;
+  }
+
+  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit);
+    if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
+    const created: ScheduledOccurrence[] = [];
+    const failed: FailedOccurrence[] = [];
+    let first: ScheduledOne | null = null;
+    let allUpdated = true;
+    for (const occurrence of upcoming) {
+      const occurrenceId = occurrenceIdOf(series.id, occurrence.originalStartMs);
+      try {
+        // Each occurrence gets its own bot: the key is made unique per occurrence.
+        const one = await this.#scheduleOne(trx, userId, occurrenceId, occurrenceTarget(occurrence), `${key}@${occurrence.key}`, config, now);
+        first ??= one;
+        allUpdated &&= one.updatedExisting;
+        created.push({ occurrence_start: formatInstant(occurrence.originalStartMs), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        failed.push({ occurrence_start: formatInstant(occurrence.originalStartMs), code: error.code, error: error.message });
+      }
+    }
+    return {
+      scheduled: created.length > 0,
+      schedule_id: first?.scheduleId ?? null,
+      schedule_group: first?.scheduleGroup ?? null,
+      event_id: series.id,
+      scheduled_time: first ? formatInstant(first.joinAtMs) : null,
+      bot_id: first?.botId ?? null,
+      bot_config: first?.config ?? config,
+      message: `Scheduled ${created.length} of ${upcoming.length} upcoming occurrences${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
+      updated_existing: created.length > 0 && allUpdated,
+      master_event_id: series.id,
+      total_occurrences: upcoming.length,
+      occurrences_scheduled: created.length,
+      occurrences_failed: failed.length,
+      schedules_created: created,
+      failed_occurrences: failed,
+    };
+  }
+
+  /** Schedules, updates or shares the bot for one target. Throws ApiError before writing anything. */
+  async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
+    if (target.isCancelled) throw new ApiError('event_cancelled', `Event ${eventId} is cancelled or deleted`);
+    let meeting = target.meeting;
+    if (config.meeting_url !== undefined) {
+      meeting = parseMeetingLink(config.meeting_url);
+      if (!meeting) throw new ApiError('invalid_meeting_url', 'bot_config.meeting_url must be an absolute http(s) URL', { details: { field: 'bot_config.meeting_url' } });
+    }
+    if (!meeting) throw new ApiError('no_meeting_url', `Event ${eventId} has no meeting URL; pass bot_config.meeting_url`, { details: { field: 'bot_config.meeting_url' } });
+    const leaveProblem = checkAutomaticLeave(config.automatic_leave, meeting.platform);
+    if (leaveProblem) throw new ApiError('invalid_bot_config', leaveProblem, { details: { field: leaveProblem.split(' ')[0] } });
+    let requestedJoinAtMs: number | null = null;
+    if (config.join_at !== undefined) {
+      requestedJoinAtMs = parseInstant(config.join_at);
+      if (requestedJoinAtMs === null) throw new ApiError('invalid_join_at', 'bot_config.join_at must be an ISO 8601 date-time with an offset', { details: { field: 'bot_config.join_at' } });
+    }
+    const join = computeJoinTime({ startMs: target.startMs, endMs: target.endMs, nowMs: now, joinLeadMs: this.#joinLeadMs, requestedJoinAtMs });
+    if (!join.ok) throw new ApiError(join.code, join.code === 'invalid_join_at' ? join.message : `Event ${eventId} has already ended`, { details: { field: join.code === 'invalid_join_at' ? 'bot_config.join_at' : 'event_id' } });
+
+    const existingLink = await bots.findLiveLink(trx, target.linkEventId, target.occurrenceKey);
+    if (existingLink && existingLink.deduplication_key !== key) {
+      throw new ApiError('event_already_scheduled', `Event ${eventId} already has a bot under another deduplication_key`, { extra: { bot_id: existingLink.bot_id } });
+    }
+    const attributes = customAttributesFor(config, eventId, key, target);
+    const existing = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key);
+    if (!existing) {
+      return this.#createBot(trx, userId, eventId, target, key, config, meeting, attributes, join.joinAtMs, requestedJoinAtMs !== null, now);
+    }
+    if (existing.meeting_identity !== meeting.identity) {
+      throw new ApiError('deduplication_conflict', 'deduplication_key is already used by a bot for a different meeting', { extra: { bot_id: existing.id } });
+    }
+    const schedule = (await bots.findScheduleOfBot(trx, existing.id))!;
+    const group = scheduleGroupOf(existing.meeting_platform as MeetingPlatform | null);
+    if (existing.status !== 'Scheduled') {
+      // Already launched: the runtime has it. Record the extra event, change nothing else.
+      if (!existingLink) await this.#insertLink(trx, existing, target, now);
+      return { botId: existing.id, scheduleId: schedule.id, scheduleGroup: group, joinAtMs: existing.join_at_ms, updatedExisting: true, message: 'The bot has already been launched; its configuration was not changed', config: JSON.parse(existing.bot_config) as AppliedBotConfig };
+    }
+
+    if (existingLink) {
+      await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, updated_at: now }).where('id', '=', existingLink.id).execute();
+    } else {
+      await this.#insertLink(trx, existing, target, now);
+    }
+    const links = await bots.listLiveLinksOfBot(trx, existing.id);
+    const isPinned = requestedJoinAtMs !== null;
+    const joinAtMs = isPinned ? requestedJoinAtMs! : joinTimeFromLinks(links, now, this.#joinLeadMs);
+    const updated: BotRow = {
+      ...existing,
+      bot_config: JSON.stringify(config),
+      custom_attributes: JSON.stringify({ ...JSON.parse(existing.custom_attributes), ...config.custom_attributes }),
+      meeting_url: meeting.url,
+      is_join_time_pinned: isPinned ? 1 : 0,
+      meeting_end_ms: Math.max(...links.map((l) => l.end_ms)),
+      updated_at: now,
+    };
+    await trx.updateTable('bots').set({
+      bot_config: updated.bot_config,
+      custom_attributes: updated.custom_attributes,
+      meeting_url: updated.meeting_url,
+      is_join_time_pinned: updated.is_join_time_pinned,
+      meeting_end_ms: updated.meeting_end_ms,
+      updated_at: now,
+    }).where('id', '=', existing.id).execute();
+    if (existingLink) {
+      await bots.appendDecision(trx, existing.id, now, 'updated', `Scheduled again with the same deduplication_key for event ${eventId}: configuration replaced`, { event_id: eventId });
+    } else {
+      await bots.appendDecision(trx, existing.id, now, 'shared_with_event', `Event ${eventId} is the same meeting (${meeting.identity}) under the same deduplication_key, so it shares this bot`, { event_id: eventId, meeting_identity: meeting.identity });
+    }
+    await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
+    return {
+      botId: existing.id,
+      scheduleId: schedule.id,
+      scheduleGroup: group,
+      joinAtMs,
+      updatedExisting: true,
+      message: existingLink ? 'Existing bot updated' : 'Event linked to the existing bot for this meeting',
+      config,
+    };
+  }
+
+  async #createBot(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, meeting: MeetingLink, attributes: Record<string, string>, joinAtMs: number, isPinned: boolean, now: number): Promise<ScheduledOne> {
+    const botId = newId('bot');
+    const scheduleId = newId('sch');
+    const group = scheduleGroupOf(meeting.platform);
+    const bot: BotRow = {
+      id: botId,
+      user_id: userId,
+      deduplication_key: key,
+      meeting_url: meeting.url,
+      meeting_platform: meeting.platform,
+      meeting_identity: meeting.identity,
+      status: 'Scheduled',
+      bot_config: JSON.stringify(config),
+      custom_attributes: JSON.stringify(attributes),
+      join_at_ms: joinAtMs,
+      is_join_time_pinned: isPinned ? 1 : 0,
+      meeting_end_ms: target.endMs,
+      launched_at: null,
+      source: 'calendar_schedule_api',
+      created_at: now,
+      updated_at: now,
+    };
+    await trx.insertInto('bots').values(bot).execute();
+    await this.#insertLink(trx, bot, target, now);
+    await trx.insertInto('schedules').values({
+      id: scheduleId, bot_id: botId, user_id: userId, schedule_group: group, due_at_ms: joinAtMs, state: 'pending',
+      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, last_error: null, created_at: now, updated_at: now,
+    }).execute();
+    const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
+    await bots.appendDecision(trx, botId, now, 'scheduled', `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`, { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity });
+    await bots.appendStatusChange(trx, botId, now, 'Scheduled', 'Scheduled through the API');
+    await enqueueStatusWebhook(trx, bot, statusWebhook('Scheduled', `Bot scheduled to join at ${formatInstant(joinAtMs)}`), now);
+    return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
+  }
+
+  async #insertLink(trx: Transaction<Schema>, bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number): Promise<void> {
+    await trx.insertInto('bot_events').values({
+      bot_id: bot.id, user_id: bot.user_id, event_id: target.linkEventId, occurrence_key: target.occurrenceKey,
+      start_ms: target.startMs, end_ms: target.endMs, is_live: 1, created_at: now, updated_at: now,
+    }).execute();
+  }
+
+  /**
+   * A calendar change (through the API or a sync) reaches the bots here, inside the change's own
+   * transaction: each live link of the event is compared with what the event now says.
+   */
+  async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void> {
+    const now = this.#clock.now();
+    const links = await bots.listLiveLinksOfEvent(trx, eventId);
+    if (links.length === 0) return;
+    const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
+    const touchedBots = new Set<string>();
+    for (const link of links) {
+      const target = event ? await this.#currentTarget(trx, userId, event, link) : null;
+      const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
+      if (!target || target.isCancelled || target.endMs <= now || reason === 'deleted') {
+        await bots.setLinkLive(trx, link.id, false, now);
+        const why = reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : `Event ${eventId} moved into the past`;
+        await this.#afterUnlink(trx, bot, why, now);
+        continue;
+      }
+      const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
+      if (config.meeting_url === undefined && target.meeting && target.meeting.identity !== bot.meeting_identity) {
+        await this.#followMeetingChange(trx, bot, link, target, now);
+        touchedBots.add(bot.id);
+        continue;
+      }
+      if (link.start_ms !== target.startMs || link.end_ms !== target.endMs || link.occurrence_key !== target.occurrenceKey) {
+        await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, occurrence_key: target.occurrenceKey, updated_at: now }).where('id', '=', link.id).execute();
+        await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `Event ${eventId} moved to ${formatInstant(target.startMs)}`, { event_id: eventId, start_time: formatInstant(target.startMs), end_time: formatInstant(target.endMs) });
+        touchedBots.add(bot.id);
+      }
+    }
+    for (const botId of touchedBots) await this.#recomputeBot(trx, botId, now);
+  }
+
+  async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number): Promise<void> {
+    const bot = (await bots.findBotById(trx, botId))!;
+    if (bot.status !== 'Scheduled') return;
+    const links = await bots.listLiveLinksOfBot(trx, botId);
+    if (links.length === 0) return;
+    const meetingEndMs = Math.max(...links.map((l) => l.end_ms));
+    if (meetingEndMs !== bot.meeting_end_ms) await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: now }).where('id', '=', botId).execute();
+    if (bot.is_join_time_pinned) return;
+    await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinTimeFromLinks(links, now, this.#joinLeadMs), now, 'Join time follows the moved event');
+  }
+
+  /** The event's meeting changed to another meeting: the bot follows if the event is its only one. */
+  async #followMeetingChange(trx: Transaction<Schema>, bot: BotRow, link: BotEventRow, target: ScheduleTarget, now: number): Promise<void> {
+    const links = await bots.listLiveLinksOfBot(trx, bot.id);
+    const meeting = target.meeting!;
+    await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, updated_at: now }).where('id', '=', link.id).execute();
+    if (links.length === 1) {
+      await trx.updateTable('bots').set({ meeting_url: meeting.url, meeting_platform: meeting.platform, meeting_identity: meeting.identity, updated_at: now }).where('id', '=', bot.id).execute();
+      await trx.updateTable('schedules').set({ schedule_group: scheduleGroupOf(meeting.platform), updated_at: now }).where('bot_id', '=', bot.id).execute();
+      await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `The event's meeting link changed to ${meeting.identity}; the bot follows it`, { event_id: link.event_id, meeting_identity: meeting.identity });
+      return;
+    }
+    // Shared with other events that still point at the old meeting: this event leaves the bot.
+    await bots.setLinkLive(trx, link.id, false, now);
+    await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `Event ${link.event_id} now points at another meeting (${meeting.identity}); it no longer shares this bot`, { event_id: link.event_id, meeting_identity: meeting.identity });
+  }
+
+  async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number): Promise<void> {
+    const remaining = await bots.listLiveLinksOfBot(trx, bot.id);
+    if (remaining.length > 0) {
+      await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot stays for its ${remaining.length} other event(s)`, {});
+      await this.#recomputeBot(trx, bot.id, now);
+      return;
+    }
+    await cancelBotInTransaction(trx, bot, why, now);
+  }
+
+  async #currentTarget(trx: Transaction<Schema>, userId: string, event: EventRow, link: BotEventRow): Promise<ScheduleTarget | null> {
+    if (link.occurrence_key === '') return singleTarget(event);
+    if (event.recurrence === null) return null;
+    const originalStartMs = parseInstant(`${link.occurrence_key.slice(0, 4)}-${link.occurrence_key.slice(4, 6)}-${link.occurrence_key.slice(6, 8)}T${link.occurrence_key.slice(9, 11)}:${link.occurrence_key.slice(11, 13)}:${link.occurrence_key.slice(13, 15)}Z`);
+    if (originalStartMs === null) return null;
+    const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
+    if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
+    // The series was re-timed: the occurrence on the same local day takes the bot along.
+    const sameDay = findOccurrencesOnLocalDate(seriesDefinition(event), localDateOf(originalStartMs, event.timezone ?? 'UTC'));
+    for (const candidate of sameDay) {
+      const moved = await this.#events.findEffectiveOccurrence(trx, userId, event, candidate.originalStartMs);
+      if (!moved) continue;
+      const taken = await bots.findLiveLink(trx, event.id, moved.key);
+      if (taken && taken.bot_id !== link.bot_id) continue;
+      return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
+    }
+    return null;
+  }
+}
+
+function singleTarget(event: EventRow): ScheduleTarget {
+  return {
+    linkEventId: event.id,
+    occurrenceKey: '',
+    originalStartMs: null,
+    startMs: event.start_ms,
+    endMs: event.end_ms,
+    isCancelled: event.is_deleted === 1 || event.status === 'cancelled',
+    meeting: meetingOf(event.meeting_url, event.meeting_platform, event.meeting_identity),
+    title: event.title,
+  };
+}
+
+function occurrenceTarget(occurrence: EffectiveOccurrence): ScheduleTarget {
+  return {
+    linkEventId: occurrence.seriesId,
+    occurrenceKey: occurrence.key,
+    originalStartMs: occurrence.originalStartMs,
+    startMs: occurrence.startMs,
+    endMs: occurrence.endMs,
+    isCancelled: occurrence.status === 'cancelled',
+    meeting: meetingOf(occurrence.meetingUrl, occurrence.meetingPlatform, occurrence.meetingIdentity),
+    title: occurrence.title,
+  };
+}
+
+function meetingOf(url: string | null, platform: string | null, identity: string | null): MeetingLink | null {
+  if (url === null || identity === null) return null;
+  return { url, platform: platform as MeetingPlatform | null, identity };
+}
+
+function customAttributesFor(config: AppliedBotConfig, eventId: string, key: string, target: ScheduleTarget): Record<string, string> {
+  return {
+    ...config.custom_attributes,
+    source: 'calendar_schedule_api',
+    event_id: eventId,
+    deduplication_key: key,
+    ...(target.originalStartMs !== null ? { occurrence_start_time: formatInstant(target.originalStartMs), is_recurring: 'true' } : {}),
+    ...(target.title ? { event_summary: target.title } : {}),
+  };
+}
+
+function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
+  return {
+    scheduled: true,
+    schedule_id: one.scheduleId,
+    schedule_group: one.scheduleGroup,
+    event_id: eventId,
+    scheduled_time: formatInstant(one.joinAtMs),
+    bot_id: one.botId,
+    bot_config: one.config,
+    message: one.message,
+    updated_existing: one.updatedExisting,
+  };
+}
+
+function localDateOf(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  return parts;
+}

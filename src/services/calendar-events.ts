@@ -1,0 +1,491 @@
+// Calendar events written through the API: create, read, change, delete and list, with recurring
+// series listed as their occurrences. Changes are handed to the bot reconciler in the same
+// transaction, so a moved or cancelled meeting moves or cancels its bots atomically.
+import type { Kysely, Transaction } from 'kysely';
+import type { EventRow, Schema } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+import { formatInstant, formatOptionalInstant, parseInstant } from '../lib/time.ts';
+import { resolveMeetingLink, isHttpUrl } from '../domain/meeting-url.ts';
+import {
+  expandSeries, findOccurrence, isValidTimeZone, validateRecurrence, occurrenceKey,
+  type Occurrence, type SeriesDefinition,
+} from '../domain/recurrence.ts';
+import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
+import * as store from '../store/event-store.ts';
+import { listBotsForEvents, type LinkedBotSummary } from '../store/bot-store.ts';
+
+export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
+
+export interface EventInput {
+  title?: string | null;
+  description?: string | null;
+  location?: string | null;
+  start_time?: string;
+  end_time?: string;
+  timezone?: string | null;
+  meeting_url?: string | null;
+  recurrence?: string[] | null;
+  recurring_event_id?: string | null;
+  original_start_time?: string | null;
+  status?: EventStatus;
+}
+
+export interface EventBotView {
+  id: string;
+  bot_id: string;
+  status: string;
+  scheduled_join_time: string;
+  scheduled_time: string;
+  is_scheduled: boolean;
+}
+
+export interface EventView {
+  id: string;
+  calendar_id: string | null;
+  title: string | null;
+  description: string | null;
+  location: string | null;
+  start_time: string;
+  end_time: string;
+  timezone: string | null;
+  meeting_url: string | null;
+  meeting_platform: string | null;
+  recurrence: string[] | null;
+  recurring_event_id: string | null;
+  original_start_time: string | null;
+  status: string;
+  is_deleted: boolean;
+  created_at: string;
+  updated_at: string;
+  raw: Record<string, unknown>;
+  bots: EventBotView[];
+}
+
+export interface ListQuery {
+  time_min?: string;
+  time_max?: string;
+  calendar_id?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EventPage {
+  results: EventView[];
+  next: string | null;
+  has_more: boolean;
+}
+
+/**
+ * What scheduling sees of an event id: a single event, a whole series, or one occurrence of a
+ * series (with any override applied).
+ */
+export type EventTarget =
+  | { kind: 'single'; event: EventRow }
+  | { kind: 'series'; series: EventRow }
+  | { kind: 'occurrence'; series: EventRow; occurrence: EffectiveOccurrence };
+
+/** An occurrence as it will actually happen: the series' rule with its override (if any) applied. */
+export interface EffectiveOccurrence {
+  seriesId: string;
+  key: string;
+  originalStartMs: number;
+  startMs: number;
+  endMs: number;
+  status: string;
+  meetingUrl: string | null;
+  meetingPlatform: string | null;
+  meetingIdentity: string | null;
+  title: string | null;
+  /** The override event that moved or cancelled it, if any. */
+  override: EventRow | null;
+}
+
+/** Bots follow event changes through this; the scheduling service implements it. */
+export interface EventChangeListener {
+  eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+const MAX_DURATION_MS = 31 * DAY_MS;
+
+export class CalendarEvents {
+  readonly #db: Kysely<Schema>;
+  readonly #clock: Clock;
+  #listener: EventChangeListener | null = null;
+
+  constructor(deps: { db: Kysely<Schema>; clock: Clock }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+  }
+
+  setChangeListener(listener: EventChangeListener): void {
+    this.#listener = listener;
+  }
+
+  async create(userId: string, input: EventInput): Promise<EventView> {
+    const now = this.#clock.now();
+    const id = newId('evt');
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await this.#buildRow(trx, userId, input, null);
+      try {
+        await store.insertEvent(trx, { ...row, id, user_id: userId, calendar_id: null, provider_event_id: null, is_deleted: 0, created_at: now, updated_at: now });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new ApiError('validation_error', 'original_start_time: this occurrence already has an override instance; change that event instead', { details: { field: 'original_start_time' } });
+        }
+        throw error;
+      }
+      if (row.recurring_event_id) await this.#listener?.eventChanged(trx, userId, row.recurring_event_id, 'updated');
+    });
+    return this.get(userId, id);
+  }
+
+  async get(userId: string, id: string): Promise<EventView> {
+    const occurrenceRef = parseOccurrenceId(id);
+    if (occurrenceRef) {
+      const target = await this.resolveTarget(this.#db, userId, id);
+      if (target.kind !== 'occurrence') throw notFound(id);
+      if (target.occurrence.override) return (await this.#views([target.occurrence.override]))[0]!;
+      return (await this.#views([occurrenceRow(target.series, target.occurrence)]))[0]!;
+    }
+    const row = await store.findEvent(this.#db, userId, id);
+    if (!row) throw notFound(id);
+    return (await this.#views([row]))[0]!;
+  }
+
+  async update(userId: string, id: string, patch: EventInput): Promise<EventView> {
+    if (parseOccurrenceId(id)) {
+      throw new ApiError('validation_error', 'event_id: an occurrence cannot be changed directly; create an override instance with recurring_event_id and original_start_time', { details: { field: 'event_id' } });
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      const existing = await store.findEvent(trx, userId, id);
+      if (!existing || existing.is_deleted) throw notFound(id);
+      const row = await this.#buildRow(trx, userId, patch, existing);
+      await store.updateEvent(trx, userId, id, { ...row, updated_at: this.#clock.now() });
+      await this.#listener?.eventChanged(trx, userId, id, 'updated');
+    });
+    return this.get(userId, id);
+  }
+
+  /** Soft delete: the row stays with is_deleted, its bots are cancelled (unless shared). Idempotent. */
+  async remove(userId: string, id: string): Promise<EventView> {
+    if (parseOccurrenceId(id)) {
+      throw new ApiError('validation_error', 'event_id: to remove one occurrence, create an override instance with status "cancelled"', { details: { field: 'event_id' } });
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      const existing = await store.findEvent(trx, userId, id);
+      if (!existing) throw notFound(id);
+      if (existing.is_deleted) return;
+      await store.updateEvent(trx, userId, id, { is_deleted: 1, updated_at: this.#clock.now() });
+      await this.#listener?.eventChanged(trx, userId, id, 'deleted');
+      if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
+    });
+    const row = await store.findEvent(this.#db, userId, id);
+    return (await this.#views([row!]))[0]!;
+  }
+
+  async list(userId: string, query: ListQuery): Promise<EventPage> {
+    const now = this.#clock.now();
+    const fromMs = query.time_min !== undefined ? requireInstant(query.time_min, 'time_min') : now - DAY_MS;
+    const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max') : now + 28 * DAY_MS;
+    if (toMs <= fromMs) throw new ApiError('invalid_time', 'time_max must be after time_min', { details: { field: 'time_max' } });
+    const limit = query.limit ?? 50;
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const calendarId = query.calendar_id ?? null;
+
+    // One extra row tells whether another page exists.
+    const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, calendarId, after, limit: limit + 1 });
+    const occurrences: EventRow[] = [];
+    const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, calendarId);
+    for (const series of seriesList) {
+      const overrides = await store.findOverrides(this.#db, userId, series.id);
+      const skip = new Set(overrides.map((o) => o.original_start_ms!));
+      for (const occurrence of expandSeries(seriesDefinition(series), { fromMs, toMs }, { skipOriginalStartsMs: skip, limit: 10_000 })) {
+        const row = occurrenceRow(series, effectiveFromRule(series, occurrence));
+        if (after && !isAfter(row, after)) continue;
+        occurrences.push(row);
+      }
+    }
+    const merged = [...plain, ...occurrences].sort(compareRows).slice(0, limit + 1);
+    const hasMore = merged.length > limit;
+    const page = merged.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      results: await this.#views(page),
+      next: hasMore && last ? encodeCursor({ startMs: last.start_ms, id: last.id }) : null,
+      has_more: hasMore,
+    };
+  }
+
+  /** Resolves an event id (single, series or occurrence id) for scheduling. */
+  async resolveTarget(db: store.Db, userId: string, eventId: string): Promise<EventTarget> {
+    const ref = parseOccurrenceId(eventId);
+    if (ref) {
+      const series = await store.findEvent(db, userId, ref.seriesId);
+      if (!series || series.recurrence === null) throw notFound(eventId);
+      const occurrence = await this.findEffectiveOccurrence(db, userId, series, ref.originalStartMs);
+      if (!occurrence) throw notFound(eventId);
+      return { kind: 'occurrence', series, occurrence };
+    }
+    const event = await store.findEvent(db, userId, eventId);
+    if (!event) throw notFound(eventId);
+    if (event.recurrence !== null) return { kind: 'series', series: event };
+    if (event.recurring_event_id !== null && event.original_start_ms !== null) {
+      // An override instance stands for the occurrence it replaces.
+      const series = await store.findEvent(db, userId, event.recurring_event_id);
+      if (series && series.recurrence !== null) {
+        return { kind: 'occurrence', series, occurrence: effectiveFromOverride(series, event) };
+      }
+    }
+    return { kind: 'single', event };
+  }
+
+  /** The occurrence with this original start, as it will happen (override applied), or null. */
+  async findEffectiveOccurrence(db: store.Db, userId: string, series: EventRow, originalStartMs: number): Promise<EffectiveOccurrence | null> {
+    const override = await store.findOverride(db, userId, series.id, originalStartMs);
+    if (override) return effectiveFromOverride(series, override);
+    const occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+    return occurrence ? effectiveFromRule(series, occurrence) : null;
+  }
+
+  /** Occurrences of a series that have not ended at `afterMs`, in order, overrides applied. */
+  async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number): Promise<EffectiveOccurrence[]> {
+    const overrides = await store.findOverrides(db, userId, series.id);
+    const byOriginal = new Map(overrides.map((o) => [o.original_start_ms!, o]));
+    const horizonMs = afterMs + 5 * 366 * DAY_MS;
+    const result: EffectiveOccurrence[] = [];
+    // Expand from before `afterMs` so that an occurrence moved later by its override is still seen.
+    for (const occurrence of expandSeries(seriesDefinition(series), { fromMs: afterMs - MAX_DURATION_MS - 366 * DAY_MS, toMs: horizonMs }, { limit: 20_000 })) {
+      const override = byOriginal.get(occurrence.originalStartMs);
+      const effective = override ? effectiveFromOverride(series, override) : effectiveFromRule(series, occurrence);
+      if (effective.endMs <= afterMs) continue;
+      result.push(effective);
+    }
+    result.sort((a, b) => a.startMs - b.startMs || a.originalStartMs - b.originalStartMs);
+    return result.slice(0, limit);
+  }
+
+  async #views(rows: EventRow[]): Promise<EventView[]> {
+    const links = await listBotsForEvents(this.#db, rows.map((r) => linkKeyOfRow(r)));
+    return rows.map((row) => toView(row, links.get(linkKeyString(linkKeyOfRow(row))) ?? []));
+  }
+
+  /** Validates input (merged over `existing` for a patch) into the columns to store. */
+  async #buildRow(db: store.Db, userId: string, input: EventInput, existing: EventRow | null) {
+    const pick = <K extends keyof EventInput>(key: K, current: EventInput[K]): EventInput[K] =>
+      Object.hasOwn(input, key) ? input[key] : current;
+    const seriesId = pick('recurring_event_id', existing?.recurring_event_id ?? null) ?? null;
+    const originalStart = pick('original_start_time', formatOptionalInstant(existing?.original_start_ms)) ?? null;
+    if (existing && seriesId !== existing.recurring_event_id) {
+      throw new ApiError('validation_error', 'recurring_event_id cannot be changed', { details: { field: 'recurring_event_id' } });
+    }
+
+    let series: EventRow | null = null;
+    let originalStartMs: number | null = null;
+    let occurrence: Occurrence | null = null;
+    if (seriesId !== null || originalStart !== null) {
+      if (seriesId === null || originalStart === null) {
+        throw new ApiError('validation_error', 'recurring_event_id and original_start_time must be given together', { details: { field: seriesId === null ? 'recurring_event_id' : 'original_start_time' } });
+      }
+      originalStartMs = requireInstant(originalStart, 'original_start_time');
+      series = (await store.findEvent(db, userId, seriesId)) ?? null;
+      if (!series || series.is_deleted || series.recurrence === null) {
+        throw new ApiError('event_not_found', `recurring_event_id: no recurring series ${seriesId}`, { details: { field: 'recurring_event_id' } });
+      }
+      occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+      if (!occurrence) {
+        throw new ApiError('occurrence_not_found', `original_start_time: series ${seriesId} has no occurrence starting at ${formatInstant(originalStartMs)}`, { details: { field: 'original_start_time' } });
+      }
+    }
+
+    const title = pick('title', existing ? existing.title : series?.title ?? null) ?? null;
+    const description = pick('description', existing ? existing.description : series?.description ?? null) ?? null;
+    const location = pick('location', existing ? existing.location : series?.location ?? null) ?? null;
+    const timezone = pick('timezone', existing ? existing.timezone : series?.timezone ?? null) ?? null;
+    const recurrence = pick('recurrence', existing?.recurrence ? (JSON.parse(existing.recurrence) as string[]) : null) ?? null;
+    const status = pick('status', (existing?.status as EventStatus | undefined) ?? 'confirmed') ?? 'confirmed';
+    const givenMeetingUrl = pick('meeting_url', existing ? existing.meeting_url : series?.meeting_url ?? null) ?? null;
+
+    const defaultStart = existing ? formatInstant(existing.start_ms) : occurrence ? formatInstant(occurrence.startMs) : undefined;
+    const defaultEnd = existing ? formatInstant(existing.end_ms) : occurrence ? formatInstant(occurrence.endMs) : undefined;
+    const startText = pick('start_time', defaultStart);
+    const endText = pick('end_time', defaultEnd);
+    if (startText === undefined) throw new ApiError('validation_error', 'start_time is required', { details: { field: 'start_time' } });
+    if (endText === undefined) throw new ApiError('validation_error', 'end_time is required', { details: { field: 'end_time' } });
+    const startMs = requireInstant(startText, 'start_time');
+    const endMs = requireInstant(endText, 'end_time');
+    if (endMs <= startMs) throw new ApiError('invalid_time', 'end_time must be after start_time', { details: { field: 'end_time' } });
+    if (endMs - startMs > MAX_DURATION_MS) throw new ApiError('invalid_time', 'end_time: an event may last at most 31 days', { details: { field: 'end_time' } });
+
+    if (timezone !== null && !isValidTimeZone(timezone)) {
+      throw new ApiError('invalid_recurrence', `timezone: "${timezone}" is not an IANA time zone`, { details: { field: 'timezone' } });
+    }
+    if (recurrence !== null) {
+      if (series) throw new ApiError('validation_error', 'recurrence: an override instance cannot have its own recurrence', { details: { field: 'recurrence' } });
+      if (timezone === null) throw new ApiError('validation_error', 'timezone is required when recurrence is set', { details: { field: 'timezone' } });
+      if (recurrence.length === 0) throw new ApiError('invalid_recurrence', 'recurrence: give at least an RRULE or RDATE line, or null for a single event', { details: { field: 'recurrence' } });
+      const check = validateRecurrence(recurrence);
+      if (!check.ok) throw new ApiError('invalid_recurrence', `recurrence[${check.line}]: ${check.message}`, { details: { field: `recurrence.${check.line}` } });
+    }
+    if (existing && existing.recurrence === null && recurrence !== null && (await store.findOverrides(db, userId, existing.id)).length > 0) {
+      throw new ApiError('validation_error', 'recurrence: this event has override instances', { details: { field: 'recurrence' } });
+    }
+    if (givenMeetingUrl !== null && !isHttpUrl(givenMeetingUrl)) {
+      throw new ApiError('invalid_meeting_url', 'meeting_url must be an absolute http(s) URL', { details: { field: 'meeting_url' } });
+    }
+    const meeting = resolveMeetingLink({ meetingUrl: givenMeetingUrl, location, description });
+
+    return {
+      title, description, location, timezone, status,
+      start_ms: startMs,
+      end_ms: endMs,
+      recurrence: recurrence === null ? null : JSON.stringify(recurrence),
+      recurring_event_id: seriesId,
+      original_start_ms: originalStartMs,
+      meeting_url: meeting?.url ?? null,
+      meeting_platform: meeting?.platform ?? null,
+      meeting_identity: meeting?.identity ?? null,
+      raw: JSON.stringify({ summary: title, description, location }),
+    };
+  }
+}
+
+export function seriesDefinition(series: EventRow): SeriesDefinition {
+  return {
+    startMs: series.start_ms,
+    endMs: series.end_ms,
+    timeZone: series.timezone ?? 'UTC',
+    recurrence: series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [],
+  };
+}
+
+function effectiveFromRule(series: EventRow, occurrence: Occurrence): EffectiveOccurrence {
+  return {
+    seriesId: series.id,
+    key: occurrenceKey(occurrence.originalStartMs),
+    originalStartMs: occurrence.originalStartMs,
+    startMs: occurrence.startMs,
+    endMs: occurrence.endMs,
+    status: series.status,
+    meetingUrl: series.meeting_url,
+    meetingPlatform: series.meeting_platform,
+    meetingIdentity: series.meeting_identity,
+    title: series.title,
+    override: null,
+  };
+}
+
+function effectiveFromOverride(series: EventRow, override: EventRow): EffectiveOccurrence {
+  return {
+    seriesId: series.id,
+    key: occurrenceKey(override.original_start_ms!),
+    originalStartMs: override.original_start_ms!,
+    startMs: override.start_ms,
+    endMs: override.end_ms,
+    status: override.is_deleted ? 'cancelled' : override.status,
+    meetingUrl: override.meeting_url,
+    meetingPlatform: override.meeting_platform,
+    meetingIdentity: override.meeting_identity,
+    title: override.title,
+    override,
+  };
+}
+
+/** A virtual row for one rule-generated occurrence, listed like an event. */
+function occurrenceRow(series: EventRow, occurrence: EffectiveOccurrence): EventRow {
+  return {
+    ...series,
+    id: occurrenceIdOf(series.id, occurrence.originalStartMs),
+    start_ms: occurrence.startMs,
+    end_ms: occurrence.endMs,
+    recurrence: null,
+    recurring_event_id: series.id,
+    original_start_ms: occurrence.originalStartMs,
+  };
+}
+
+/** Bots are linked to (series, occurrence key) for occurrences, whether overridden or not. */
+function linkKeyOfRow(row: EventRow): { eventId: string; occurrenceKey: string } {
+  if (row.recurring_event_id !== null && row.original_start_ms !== null) {
+    return { eventId: row.recurring_event_id, occurrenceKey: occurrenceKey(row.original_start_ms) };
+  }
+  return { eventId: row.id, occurrenceKey: '' };
+}
+
+function linkKeyString(key: { eventId: string; occurrenceKey: string }): string {
+  return `${key.eventId}|${key.occurrenceKey}`;
+}
+
+function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
+  return {
+    id: row.id,
+    calendar_id: row.calendar_id,
+    title: row.title,
+    description: row.description,
+    location: row.location,
+    start_time: formatInstant(row.start_ms),
+    end_time: formatInstant(row.end_ms),
+    timezone: row.timezone,
+    meeting_url: row.meeting_url,
+    meeting_platform: row.meeting_platform,
+    recurrence: row.recurrence ? (JSON.parse(row.recurrence) as string[]) : null,
+    recurring_event_id: row.recurring_event_id,
+    original_start_time: formatOptionalInstant(row.original_start_ms),
+    status: row.status,
+    is_deleted: row.is_deleted === 1,
+    created_at: formatInstant(row.created_at),
+    updated_at: formatInstant(row.updated_at),
+    raw: JSON.parse(row.raw) as Record<string, unknown>,
+    bots: bots.map((b) => ({
+      id: b.botId,
+      bot_id: b.botId,
+      status: b.status,
+      scheduled_join_time: formatInstant(b.joinAtMs),
+      scheduled_time: formatInstant(b.joinAtMs),
+      is_scheduled: b.status === 'Scheduled',
+    })),
+  };
+}
+
+function compareRows(a: EventRow, b: EventRow): number {
+  return a.start_ms - b.start_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function isAfter(row: EventRow, after: { startMs: number; id: string }): boolean {
+  return row.start_ms > after.startMs || (row.start_ms === after.startMs && row.id > after.id);
+}
+
+function encodeCursor(position: { startMs: number; id: string }): string {
+  return Buffer.from(JSON.stringify({ s: position.startMs, i: position.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { startMs: number; id: string } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown; i?: unknown };
+    if (typeof value.s === 'number' && Number.isSafeInteger(value.s) && typeof value.i === 'string') return { startMs: value.s, id: value.i };
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
+}
+
+export function requireInstant(value: string, field: string): number {
+  const ms = parseInstant(value);
+  if (ms === null) {
+    throw new ApiError('invalid_time', `${field} must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z`, { details: { field } });
+  }
+  return ms;
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError('event_not_found', `No event ${id}`);
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  // PostgreSQL unique_violation, and node:sqlite's constraint error.
+  return e.code === '23505' || (typeof e.message === 'string' && /UNIQUE constraint failed/.test(e.message));
+}

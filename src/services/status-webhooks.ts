@@ -1,0 +1,48 @@
+// Status webhooks are written to the outbox in the same transaction as the change they report,
+// so a committed change always has its webhook and a rolled-back one never does.
+import type { BotRow } from '../db/schema.ts';
+import { webhookEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
+import { newId } from '../lib/ids.ts';
+import type { Db } from '../store/event-store.ts';
+
+export interface StatusWebhook {
+  /** A status change (bot.scheduled, bot.joining, ...) or bot.rescheduled for a moved join time. */
+  event: string;
+  status: BotStatus;
+  message: string;
+  statusCode?: 200 | 500;
+}
+
+export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
+  return { event: webhookEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
+}
+
+/** Queues a webhook for the bot's callback_url; does nothing when the bot has none. */
+export async function enqueueStatusWebhook(db: Db, bot: Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>, webhook: StatusWebhook, nowMs: number): Promise<void> {
+  const config = JSON.parse(bot.bot_config) as { callback_url?: string };
+  if (!config.callback_url) return;
+  const payload = {
+    event: webhook.event,
+    bot_event: webhook.event,
+    bot_id: bot.id,
+    bot_status: webhook.status,
+    message: webhook.message,
+    status_code: webhook.statusCode ?? 200,
+    timestamp: new Date(nowMs).toISOString(),
+    custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+  };
+  await db.insertInto('webhook_deliveries').values({
+    message_id: newId('msg'),
+    user_id: bot.user_id,
+    bot_id: bot.id,
+    url: config.callback_url,
+    payload: JSON.stringify(payload),
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at_ms: nowMs,
+    lease_until_ms: null,
+    last_error: null,
+    created_at: nowMs,
+    delivered_at: null,
+  }).execute();
+}

@@ -1,0 +1,99 @@
+// Data access for bots, their links to events, their schedules and their logs.
+import { sql } from 'kysely';
+import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
+import { LIVE_STATUSES, type BotStatus } from '../domain/bot-status.ts';
+import type { Db } from './event-store.ts';
+import type { Engine } from '../db/database.ts';
+
+export interface LinkedBotSummary {
+  botId: string;
+  status: string;
+  joinAtMs: number;
+}
+
+/** Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last. */
+export async function listBotsForEvents(db: Db, keys: { eventId: string; occurrenceKey: string }[]): Promise<Map<string, LinkedBotSummary[]>> {
+  const result = new Map<string, LinkedBotSummary[]>();
+  if (keys.length === 0) return result;
+  const eventIds = [...new Set(keys.map((k) => k.eventId))];
+  const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+    .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
+    .where('bot_events.event_id', 'in', eventIds)
+    .orderBy('bot_events.id')
+    .execute();
+  for (const row of rows) {
+    const key = `${row.event_id}|${row.occurrence_key}`;
+    const list = result.get(key) ?? [];
+    if (!list.some((b) => b.botId === row.id)) list.push({ botId: row.id, status: row.status, joinAtMs: row.join_at_ms });
+    result.set(key, list);
+  }
+  return result;
+}
+
+export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
+  let query = db.selectFrom('bots').selectAll()
+    .where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES);
+  // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
+  // recomputes the join time from every committed link. SQLite runs one transaction at a time.
+  if (engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function findBot(db: Db, userId: string, botId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<BotRow | undefined> {
+  let query = db.selectFrom('bots').selectAll().where('id', '=', botId).where('user_id', '=', userId);
+  if (options.forUpdate && options.engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function findBotById(db: Db, botId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<BotRow | undefined> {
+  let query = db.selectFrom('bots').selectAll().where('id', '=', botId);
+  if (options.forUpdate && options.engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+/** The live link (and its bot) of one event or occurrence, if any. */
+export async function findLiveLink(db: Db, eventId: string, occurrenceKey: string): Promise<(BotEventRow & { deduplication_key: string }) | undefined> {
+  return db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+    .selectAll('bot_events').select('bots.deduplication_key')
+    .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', occurrenceKey)
+    .where('bot_events.is_live', '=', 1)
+    .executeTakeFirst();
+}
+
+export async function listLiveLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
+  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).where('is_live', '=', 1).orderBy('id').execute();
+}
+
+export async function listLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
+  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).orderBy('id').execute();
+}
+
+export async function listLiveLinksOfEvent(db: Db, eventId: string): Promise<BotEventRow[]> {
+  return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where('is_live', '=', 1).orderBy('id').execute();
+}
+
+export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
+  return db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirst();
+}
+
+export async function setLinkLive(db: Db, linkId: number, isLive: boolean, nowMs: number): Promise<void> {
+  await db.updateTable('bot_events').set({ is_live: isLive ? 1 : 0, updated_at: nowMs }).where('id', '=', linkId).execute();
+}
+
+export async function appendDecision(db: Db, botId: string, atMs: number, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
+  await db.insertInto('bot_decisions').values({ bot_id: botId, at_ms: atMs, kind, reason, details: JSON.stringify(details) }).execute();
+}
+
+export async function appendStatusChange(db: Db, botId: string, atMs: number, status: BotStatus, reason: string): Promise<void> {
+  await db.insertInto('bot_status_changes').values({ bot_id: botId, at_ms: atMs, status, reason }).execute();
+}
+
+/** Ends every live link of a bot (used when the bot reaches a terminal status). */
+export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where('is_live', '=', 1).execute();
+}
+
+export async function countPendingSchedules(db: Db): Promise<number> {
+  const row = await db.selectFrom('schedules').select(sql<number>`count(*)`.as('n')).where('state', '=', 'pending').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

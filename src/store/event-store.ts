@@ -1,0 +1,70 @@
+// Data access for calendar events. Every query is scoped to the owning user.
+import type { Kysely, Transaction } from 'kysely';
+import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
+
+export type Db = Kysely<Schema> | Transaction<Schema>;
+
+export async function insertEvent(db: Db, row: NewEventRow): Promise<void> {
+  await db.insertInto('events').values(row).execute();
+}
+
+export async function findEvent(db: Db, userId: string, id: string): Promise<EventRow | undefined> {
+  return db.selectFrom('events').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function updateEvent(db: Db, userId: string, id: string, changes: EventUpdate): Promise<void> {
+  await db.updateTable('events').set(changes).where('id', '=', id).where('user_id', '=', userId).execute();
+}
+
+/** Live override instances of one series (moved or cancelled occurrences). */
+export async function findOverrides(db: Db, userId: string, seriesId: string): Promise<EventRow[]> {
+  return db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId).where('is_deleted', '=', 0)
+    .execute();
+}
+
+export async function findOverride(db: Db, userId: string, seriesId: string, originalStartMs: number): Promise<EventRow | undefined> {
+  return db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId)
+    .where('original_start_ms', '=', originalStartMs).where('is_deleted', '=', 0)
+    .executeTakeFirst();
+}
+
+export interface WindowQuery {
+  userId: string;
+  fromMs: number;
+  toMs: number;
+  calendarId: string | null;
+  /** Only rows that sort after this (start, id) position. */
+  after: { startMs: number; id: string } | null;
+  limit: number;
+}
+
+/**
+ * Events that are not series masters and overlap the window: single events and override
+ * instances that were not cancelled, ordered by (start, id).
+ */
+export async function listPlainEventsInWindow(db: Db, q: WindowQuery): Promise<EventRow[]> {
+  let query = db.selectFrom('events').selectAll()
+    .where('user_id', '=', q.userId)
+    .where('is_deleted', '=', 0)
+    .where('recurrence', 'is', null)
+    .where('start_ms', '<', q.toMs)
+    .where('end_ms', '>', q.fromMs)
+    .where((eb) => eb.or([eb('recurring_event_id', 'is', null), eb('status', '!=', 'cancelled')]));
+  if (q.calendarId !== null) query = query.where('calendar_id', '=', q.calendarId);
+  if (q.after) {
+    const { startMs, id } = q.after;
+    query = query.where((eb) => eb.or([eb('start_ms', '>', startMs), eb.and([eb('start_ms', '=', startMs), eb('id', '>', id)])]));
+  }
+  return query.orderBy('start_ms').orderBy('id').limit(q.limit).execute();
+}
+
+/** Series masters that may have occurrences before `toMs`. */
+export async function listSeriesStartingBefore(db: Db, userId: string, toMs: number, calendarId: string | null): Promise<EventRow[]> {
+  let query = db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('is_deleted', '=', 0)
+    .where('recurrence', 'is not', null).where('start_ms', '<', toMs);
+  if (calendarId !== null) query = query.where('calendar_id', '=', calendarId);
+  return query.execute();
+}
