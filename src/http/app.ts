@@ -22,7 +22,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: false,
     // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
     return503OnClosing: true,

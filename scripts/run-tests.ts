@@ -1,0 +1,38 @@
+// Runs the test suites: unit tests under two process time zones (results must not depend on
+// TZ), then the integration suite once per database engine.
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { engine: { type: 'string' }, 'test-name-pattern': { type: 'string' } },
+});
+const suite = positionals[0] ?? 'unit';
+const extraFiles = positionals.slice(1);
+
+function run(label: string, files: string[], env: Record<string, string>, concurrency: number): boolean {
+  if (files.length === 0) {
+    process.stderr.write(`${label}: no test files\n`);
+    return false;
+  }
+  process.stdout.write(`\n== ${label} (${files.length} files)\n`);
+  const args = ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec'];
+  if (values['test-name-pattern']) args.push(`--test-name-pattern=${values['test-name-pattern']}`);
+  const result = spawnSync(process.execPath, [...args, ...files], { stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+let ok = true;
+if (suite === 'unit') {
+  const files = extraFiles.length > 0 ? extraFiles : globSync('src/**/*.test.ts').sort();
+  for (const tz of ['UTC', 'America/Los_Angeles']) ok = run(`unit tests, TZ=${tz}`, files, { TZ: tz }, 2) && ok;
+} else if (suite === 'integration') {
+  const files = extraFiles.length > 0 ? extraFiles : globSync('test/integration/**/*.int.test.ts').sort();
+  const engines = values.engine ? [values.engine] : ['sqlite', 'postgres'];
+  for (const engine of engines) ok = run(`integration tests on ${engine}`, files, { ROLLCALL_TEST_ENGINE: engine }, 2) && ok;
+} else {
+  process.stderr.write(`unknown suite ${suite}; use unit or integration\n`);
+  ok = false;
+}
+process.exitCode = ok ? 0 : 1;
