@@ -8,6 +8,9 @@ export interface UsersTable {
   name: string;
   /** Standard Webhooks secret (whsec_...) used to sign this user's status webhooks. */
   webhook_secret: string;
+  /** Still accepted (signed alongside the new one) for a day after a rotation. */
+  previous_webhook_secret: string | null;
+  webhook_secret_rotated_at: number | null;
   created_at: number;
 }
 
@@ -104,6 +107,8 @@ export interface SchedulesTable {
   lease_until_ms: number | null;
   /** Stays the same on every retry of one launch, so the runtime can drop repeats. */
   idempotency_key: string;
+  /** Capability token a runtime presents to report this bot's status. */
+  status_token: string;
   last_error: string | null;
   created_at: number;
   updated_at: number;

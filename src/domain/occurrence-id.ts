@@ -2,7 +2,7 @@
 // the way Google names instances, so that it can be fetched and scheduled like any event.
 import { occurrenceKey, parseOccurrenceKey } from './recurrence.ts';
 
-const OCCURRENCE_SUFFIX = /_(\d{8}T\d{6}Z)$/;
+const OCCURRENCE_SUFFIX = /_(\d{8}T\d{6}(?:\.\d{3})?Z)$/;
 
 export function occurrenceIdOf(seriesId: string, originalStartMs: number): string {
   return `${seriesId}_${occurrenceKey(originalStartMs)}`;

@@ -13,6 +13,8 @@ export const initial: Migration = {
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('name', 'text', (c) => c.notNull().unique())
       .addColumn('webhook_secret', 'text', (c) => c.notNull())
+      .addColumn('previous_webhook_secret', 'text')
+      .addColumn('webhook_secret_rotated_at', 'bigint')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
 
@@ -113,6 +115,7 @@ export const initial: Migration = {
       .addColumn('lease_owner', 'text')
       .addColumn('lease_until_ms', 'bigint')
       .addColumn('idempotency_key', 'text', (c) => c.notNull())
+      .addColumn('status_token', 'text', (c) => c.notNull())
       .addColumn('last_error', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())

@@ -1,0 +1,33 @@
+// BOT_RUNTIME=command: runs an executable with the launch request as JSON on stdin; exit 0 means
+// accepted, exit 75 (EX_TEMPFAIL) or any other code means try again later.
+import { spawn } from 'node:child_process';
+import type { BotRuntime, LaunchOutcome, LaunchRequest } from './bot-runtime.ts';
+
+export class CommandBotRuntime implements BotRuntime {
+  readonly name = 'command';
+  readonly canLaunch = true;
+  readonly #command: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: { command: string; timeoutMs: number }) {
+    this.#command = options.command;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    return new Promise((resolve) => {
+      const child = spawn(this.#command, { shell: true, stdio: ['pipe', 'ignore', 'pipe'], timeout: this.#timeoutMs, env: { ...process.env, ROLLCALL_IDEMPOTENCY_KEY: request.idempotency_key } });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < 2000) stderr += chunk.toString('utf8');
+      });
+      child.on('error', (error) => resolve({ ok: false, failure: 'transient', retryAfterMs: null, message: `command failed to start: ${error.message}` }));
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve({ ok: true, alreadyLaunched: false });
+        else resolve({ ok: false, failure: 'transient', retryAfterMs: null, message: signal ? `command killed by ${signal}` : `command exited with ${code}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}` });
+      });
+      child.stdin.on('error', () => {});
+      child.stdin.end(JSON.stringify(request));
+    });
+  }
+}

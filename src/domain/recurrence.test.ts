@@ -1,0 +1,553 @@
+// Expectations are concrete UTC instants so the same assertions hold whatever the process zone is;
+// the suite is meant to be run under TZ=UTC and TZ=America/Los_Angeles alike.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Temporal } from 'temporal-polyfill';
+import {
+  expandSeries, findOccurrence, findOccurrencesOnLocalDate, isValidTimeZone, nextOccurrences,
+  occurrenceKey, parseOccurrenceKey, validateRecurrence,
+  type Occurrence, type SeriesDefinition,
+} from './recurrence.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const at = (iso: string): number => {
+  const ms = Date.parse(iso);
+  assert.ok(Number.isFinite(ms), `bad test instant ${iso}`);
+  return ms;
+};
+const isoOf = (ms: number): string => new Date(ms).toISOString();
+const starts = (occurrences: Occurrence[]): string[] => occurrences.map((o) => isoOf(o.startMs));
+const EVERYTHING = { fromMs: at('1900-01-01T00:00:00Z'), toMs: at('2200-01-01T00:00:00Z') };
+
+function series(startIso: string, timeZone: string, recurrence: string[], minutes = 30): SeriesDefinition {
+  const startMs = at(startIso);
+  return { startMs, endMs: startMs + minutes * MIN, timeZone, recurrence };
+}
+
+/** Starts of everything in a (finite) series. */
+function all(s: SeriesDefinition): string[] {
+  return starts(expandSeries(s, EVERYTHING));
+}
+
+function localOf(ms: number, zone: string): Temporal.ZonedDateTime {
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone);
+}
+
+describe('DST: spring-forward gap', () => {
+  test('New York daily 02:30 skips 2026-03-08 and COUNT still yields 5 real occurrences', () => {
+    const s = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=5']);
+    assert.deepEqual(all(s), [
+      '2026-03-06T07:30:00.000Z',
+      '2026-03-07T07:30:00.000Z',
+      '2026-03-09T06:30:00.000Z',
+      '2026-03-10T06:30:00.000Z',
+      '2026-03-11T06:30:00.000Z',
+    ]);
+    for (const o of expandSeries(s, EVERYTHING)) assert.equal(localOf(o.startMs, 'America/New_York').toPlainTime().toString(), '02:30:00');
+  });
+
+  test('Berlin daily 02:30 skips 2026-03-29 and COUNT still yields 5 real occurrences', () => {
+    const s = series('2026-03-27T01:30:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=5']);
+    assert.deepEqual(all(s), [
+      '2026-03-27T01:30:00.000Z',
+      '2026-03-28T01:30:00.000Z',
+      '2026-03-30T00:30:00.000Z',
+      '2026-03-31T00:30:00.000Z',
+      '2026-04-01T00:30:00.000Z',
+    ]);
+  });
+
+  test('an open-ended series expanded only around the gap (windowed path) skips it too', () => {
+    const s = series('2026-01-01T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
+    const got = expandSeries(s, { fromMs: at('2026-03-06T00:00:00Z'), toMs: at('2026-03-11T00:00:00Z') });
+    assert.deepEqual(starts(got), [
+      '2026-03-06T07:30:00.000Z',
+      '2026-03-07T07:30:00.000Z',
+      '2026-03-09T06:30:00.000Z',
+      '2026-03-10T06:30:00.000Z',
+    ]);
+  });
+
+  test('monthly on the 8th at 02:30 New York omits March 2026 and does not count it', () => {
+    const s = series('2026-01-08T07:30:00Z', 'America/New_York', ['RRULE:FREQ=MONTHLY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-01-08T07:30:00.000Z', '2026-02-08T07:30:00.000Z', '2026-04-08T06:30:00.000Z']);
+  });
+});
+
+describe('DST: fall-back overlap', () => {
+  test('Berlin 02:30 on 2026-10-25 happens twice: the first (CEST) instant is used', () => {
+    const s = series('2026-10-24T00:30:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
+  });
+
+  test('Berlin 02:30 overlap via the windowed path', () => {
+    const s = series('2026-01-01T01:30:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY']);
+    const got = expandSeries(s, { fromMs: at('2026-10-24T00:00:00Z'), toMs: at('2026-10-27T00:00:00Z') });
+    assert.deepEqual(starts(got), ['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
+  });
+
+  test('New York 02:30 on 2026-11-01 exists once (EST)', () => {
+    const s = series('2026-10-31T06:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-10-31T06:30:00.000Z', '2026-11-01T07:30:00.000Z', '2026-11-02T07:30:00.000Z']);
+  });
+
+  test('New York 01:30 on 2026-11-01 happens twice: the first (EDT) instant is used', () => {
+    const s = series('2026-10-31T05:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-10-31T05:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+  });
+
+  test('HOURLY steps through the repeated hour once (library behaviour, consistent with "first instant")', () => {
+    const s = series('2026-11-01T04:30:00Z', 'America/New_York', ['RRULE:FREQ=HOURLY;COUNT=4'], 15);
+    assert.deepEqual(all(s), ['2026-11-01T04:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-01T07:30:00.000Z', '2026-11-01T08:30:00.000Z']);
+  });
+});
+
+describe('DST: wall-clock time stays fixed', () => {
+  test('weekly Monday 09:00 New York across spring forward: UTC moves from 14:00 to 13:00', () => {
+    const s = series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-03-02T14:00:00.000Z', '2026-03-09T13:00:00.000Z', '2026-03-16T13:00:00.000Z']);
+  });
+
+  test('weekly Monday 09:00 Berlin across spring forward: UTC moves from 08:00 to 07:00', () => {
+    const s = series('2026-03-23T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-03-23T08:00:00.000Z', '2026-03-30T07:00:00.000Z', '2026-04-06T07:00:00.000Z']);
+  });
+
+  test('weekly Monday 09:00 across fall back (New York and Berlin): UTC moves one hour later', () => {
+    assert.deepEqual(all(series('2026-10-26T13:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;COUNT=2'])), ['2026-10-26T13:00:00.000Z', '2026-11-02T14:00:00.000Z']);
+    assert.deepEqual(all(series('2026-10-19T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;COUNT=2'])), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+  });
+
+  for (const [zone, startIso, utcHours, lastIso] of [
+    ['America/New_York', '2026-01-05T14:00:00Z', [13, 14], '2026-12-28T14:00:00.000Z'],
+    ['Europe/Berlin', '2026-01-05T08:00:00Z', [7, 8], '2026-12-28T08:00:00.000Z'],
+  ] as const) {
+    test(`52 weekly occurrences across both 2026 changes keep 09:00 Monday in ${zone}`, () => {
+      const s = series(startIso, zone, ['RRULE:FREQ=WEEKLY;COUNT=52'], 45);
+      const got = expandSeries(s, EVERYTHING);
+      assert.equal(got.length, 52);
+      let previous: Temporal.ZonedDateTime | undefined;
+      for (const o of got) {
+        const local = localOf(o.startMs, zone);
+        assert.equal(local.dayOfWeek, 1);
+        assert.equal(local.toPlainTime().toString(), '09:00:00');
+        assert.equal(o.endMs - o.startMs, 45 * MIN);
+        assert.equal(o.originalStartMs, o.startMs);
+        if (previous) assert.equal(previous.toPlainDate().until(local.toPlainDate()).days, 7);
+        previous = local;
+      }
+      assert.deepEqual([...new Set(got.map((o) => new Date(o.startMs).getUTCHours()))].sort(), [...utcHours]);
+      assert.equal(isoOf(got[51]!.startMs), lastIso);
+    });
+  }
+});
+
+describe('EXDATE', () => {
+  // Mondays 09:00 Berlin: 07:00Z until the 2026-10-25 change, 08:00Z after it.
+  const base = ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=6'];
+  const full = [
+    '2026-10-05T07:00:00.000Z', '2026-10-12T07:00:00.000Z', '2026-10-19T07:00:00.000Z',
+    '2026-10-26T08:00:00.000Z', '2026-11-02T08:00:00.000Z', '2026-11-09T08:00:00.000Z',
+  ];
+  const berlin = (extra: string[]) => series('2026-10-05T07:00:00Z', 'Europe/Berlin', [...base, ...extra]);
+  const without = (...removed: string[]) => full.filter((x) => !removed.includes(x));
+
+  test('baseline', () => assert.deepEqual(all(berlin([])), full));
+  test('UTC value', () => assert.deepEqual(all(berlin(['EXDATE:20261012T070000Z'])), without('2026-10-12T07:00:00.000Z')));
+  test('TZID value in the series zone', () => assert.deepEqual(all(berlin(['EXDATE;TZID=Europe/Berlin:20261019T090000'])), without('2026-10-19T07:00:00.000Z')));
+  test('TZID value in another zone (03:00 New York = 09:00 Berlin on 2026-11-02)', () => {
+    assert.deepEqual(all(berlin(['EXDATE;TZID=America/New_York:20261102T030000'])), without('2026-11-02T08:00:00.000Z'));
+  });
+  test('floating value is read in the series zone', () => assert.deepEqual(all(berlin(['EXDATE:20261026T090000'])), without('2026-10-26T08:00:00.000Z')));
+  test('VALUE=DATE removes that local date', () => assert.deepEqual(all(berlin(['EXDATE;VALUE=DATE:20261109'])), without('2026-11-09T08:00:00.000Z')));
+  test('comma-separated list and several lines', () => {
+    assert.deepEqual(
+      all(berlin(['EXDATE:20261012T070000Z,20261019T070000Z', 'EXDATE;VALUE=DATE:20261102,20261109'])),
+      without('2026-10-12T07:00:00.000Z', '2026-10-19T07:00:00.000Z', '2026-11-02T08:00:00.000Z', '2026-11-09T08:00:00.000Z'),
+    );
+  });
+  test('a value that matches no occurrence removes nothing', () => assert.deepEqual(all(berlin(['EXDATE:20261012T080000Z'])), full));
+
+  test('VALUE=DATE is the local date, not the UTC date', () => {
+    // 21:00 in New York is 02:00Z the next day.
+    const s = series('2026-11-10T02:00:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3', 'EXDATE;VALUE=DATE:20261110']);
+    assert.deepEqual(all(s), ['2026-11-10T02:00:00.000Z', '2026-11-12T02:00:00.000Z']);
+  });
+
+  test('EXDATE can remove DTSTART, which still counts toward COUNT', () => {
+    const s = series('2026-03-03T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=3', 'EXDATE:20260303T080000Z']);
+    assert.deepEqual(all(s), ['2026-03-04T08:00:00.000Z', '2026-03-05T08:00:00.000Z']);
+  });
+});
+
+describe('RDATE', () => {
+  const berlin = (extra: string[]) => series('2026-10-19T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2', ...extra], 60);
+
+  test('UTC list adds occurrences with the series duration', () => {
+    const got = expandSeries(berlin(['RDATE:20261028T150000Z,20261030T150000Z']), EVERYTHING);
+    assert.deepEqual(starts(got), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z', '2026-10-28T15:00:00.000Z', '2026-10-30T15:00:00.000Z']);
+    for (const o of got) assert.equal(o.endMs - o.startMs, HOUR);
+  });
+
+  test('VALUE=DATE takes DTSTART\'s local time (09:00 Berlin, CET in December)', () => {
+    assert.deepEqual(all(berlin(['RDATE;VALUE=DATE:20261224'])), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z', '2026-12-24T08:00:00.000Z']);
+  });
+
+  test('TZID and floating values', () => {
+    assert.deepEqual(all(berlin(['RDATE;TZID=America/New_York:20261027T100000', 'RDATE:20261029T120000'])), [
+      '2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z', '2026-10-27T14:00:00.000Z', '2026-10-29T11:00:00.000Z',
+    ]);
+  });
+
+  test('an RDATE equal to a rule occurrence does not duplicate it', () => {
+    assert.deepEqual(all(berlin(['RDATE:20261026T080000Z'])), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+  });
+
+  test('EXDATE beats RDATE, whatever the line order and form', () => {
+    assert.deepEqual(all(berlin(['EXDATE:20261028T150000Z', 'RDATE:20261028T150000Z'])), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+    assert.deepEqual(all(berlin(['RDATE:20261028T150000Z', 'EXDATE;VALUE=DATE:20261028'])), ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+  });
+
+  test('a series made only of DTSTART and RDATEs', () => {
+    assert.deepEqual(all(series('2026-10-19T07:00:00Z', 'Europe/Berlin', ['RDATE:20261021T070000Z'])), ['2026-10-19T07:00:00.000Z', '2026-10-21T07:00:00.000Z']);
+    assert.deepEqual(all(series('2026-10-19T07:00:00Z', 'Europe/Berlin', [])), ['2026-10-19T07:00:00.000Z']);
+  });
+});
+
+describe('RRULE parts', () => {
+  test('DTSTART is always the first instance and counts toward COUNT, even off-pattern', () => {
+    // 2026-03-03 is a Tuesday.
+    const s = series('2026-03-03T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-03-03T08:00:00.000Z', '2026-03-09T08:00:00.000Z', '2026-03-16T08:00:00.000Z']);
+    const open = { ...s, recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO'] };
+    assert.deepEqual(starts(expandSeries(open, { fromMs: at('2026-03-01T00:00:00Z'), toMs: at('2026-03-17T00:00:00Z') })), ['2026-03-03T08:00:00.000Z', '2026-03-09T08:00:00.000Z', '2026-03-16T08:00:00.000Z']);
+  });
+
+  test('UNTIL is inclusive (UTC, date-only, floating), and one second earlier excludes', () => {
+    const daily = (until: string) => all(series('2026-03-03T08:00:00Z', 'Europe/Berlin', [`RRULE:FREQ=DAILY;UNTIL=${until}`]));
+    const three = ['2026-03-03T08:00:00.000Z', '2026-03-04T08:00:00.000Z', '2026-03-05T08:00:00.000Z'];
+    assert.deepEqual(daily('20260305T080000Z'), three);
+    assert.deepEqual(daily('20260305T075959Z'), three.slice(0, 2));
+    assert.deepEqual(daily('20260305'), three);
+    assert.deepEqual(daily('20260305T090000'), three);
+  });
+
+  test('UNTIL across a DST change and before DTSTART', () => {
+    assert.deepEqual(all(series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;UNTIL=20260316T130000Z'])), ['2026-03-02T14:00:00.000Z', '2026-03-09T13:00:00.000Z', '2026-03-16T13:00:00.000Z']);
+    assert.deepEqual(all(series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;UNTIL=20260101T000000Z'])), ['2026-03-02T14:00:00.000Z']);
+  });
+
+  test('INTERVAL with a BYDAY list', () => {
+    // Every other week on Tuesday and Thursday, 10:00 New York, from Tuesday 2026-01-06.
+    const s = series('2026-01-06T15:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=5']);
+    assert.deepEqual(all(s), ['2026-01-06T15:00:00.000Z', '2026-01-08T15:00:00.000Z', '2026-01-20T15:00:00.000Z', '2026-01-22T15:00:00.000Z', '2026-02-03T15:00:00.000Z']);
+  });
+
+  test('INTERVAL stays in phase when only a later window is expanded', () => {
+    // Every third day from 2026-01-01: day 60 (03-02), 63 (03-05), 66 (03-08).
+    const s = series('2026-01-01T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;INTERVAL=3']);
+    assert.deepEqual(starts(expandSeries(s, { fromMs: at('2026-03-01T00:00:00Z'), toMs: at('2026-03-10T00:00:00Z') })), ['2026-03-02T08:00:00.000Z', '2026-03-05T08:00:00.000Z', '2026-03-08T08:00:00.000Z']);
+  });
+
+  test('BYDAY=MO,WE,FR across spring forward', () => {
+    const s = series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=6']);
+    assert.deepEqual(all(s), [
+      '2026-03-02T14:00:00.000Z', '2026-03-04T14:00:00.000Z', '2026-03-06T14:00:00.000Z',
+      '2026-03-09T13:00:00.000Z', '2026-03-11T13:00:00.000Z', '2026-03-13T13:00:00.000Z',
+    ]);
+  });
+
+  test('monthly BYDAY=1MO', () => {
+    const s = series('2026-01-05T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=MONTHLY;BYDAY=1MO;COUNT=4']);
+    assert.deepEqual(all(s), ['2026-01-05T08:00:00.000Z', '2026-02-02T08:00:00.000Z', '2026-03-02T08:00:00.000Z', '2026-04-06T07:00:00.000Z']);
+  });
+
+  test('monthly BYDAY=-1FR and BYMONTHDAY=31 (short months are skipped, not clamped)', () => {
+    assert.deepEqual(all(series('2026-01-30T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=3'])), ['2026-01-30T08:00:00.000Z', '2026-02-27T08:00:00.000Z', '2026-03-27T08:00:00.000Z']);
+    assert.deepEqual(all(series('2026-01-31T15:00:00Z', 'America/New_York', ['RRULE:FREQ=MONTHLY;COUNT=3'])), ['2026-01-31T15:00:00.000Z', '2026-03-31T14:00:00.000Z', '2026-05-31T14:00:00.000Z']);
+  });
+
+  test('yearly: plain, fourth Thursday of November, and 29 February', () => {
+    assert.deepEqual(all(series('2026-07-01T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=YEARLY;COUNT=3'])), ['2026-07-01T07:00:00.000Z', '2027-07-01T07:00:00.000Z', '2028-07-01T07:00:00.000Z']);
+    assert.deepEqual(all(series('2026-11-26T17:00:00Z', 'America/New_York', ['RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=3'])), ['2026-11-26T17:00:00.000Z', '2027-11-25T17:00:00.000Z', '2028-11-23T17:00:00.000Z']);
+    assert.deepEqual(all(series('2024-02-29T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=YEARLY;COUNT=2'])), ['2024-02-29T08:00:00.000Z', '2028-02-29T08:00:00.000Z']);
+  });
+
+  test('lower-case input and a trailing semicolon are accepted', () => {
+    assert.deepEqual(all(series('2026-03-03T08:00:00Z', 'Europe/Berlin', ['rrule:freq=daily;count=2;'])), ['2026-03-03T08:00:00.000Z', '2026-03-04T08:00:00.000Z']);
+  });
+});
+
+describe('expandSeries window, limit and skips', () => {
+  // Daily 09:00-10:00 UTC from 2026-05-01.
+  const daily = series('2026-05-01T09:00:00Z', 'UTC', ['RRULE:FREQ=DAILY'], 60);
+
+  test('an occurrence in progress at fromMs is included; one that ended exactly at fromMs is not', () => {
+    assert.deepEqual(starts(expandSeries(daily, { fromMs: at('2026-05-02T09:30:00Z'), toMs: at('2026-05-03T12:00:00Z') })), ['2026-05-02T09:00:00.000Z', '2026-05-03T09:00:00.000Z']);
+    assert.deepEqual(starts(expandSeries(daily, { fromMs: at('2026-05-02T10:00:00Z'), toMs: at('2026-05-03T12:00:00Z') })), ['2026-05-03T09:00:00.000Z']);
+  });
+
+  test('an occurrence starting exactly at toMs is not included; empty or inverted windows give nothing', () => {
+    assert.deepEqual(starts(expandSeries(daily, { fromMs: at('2026-05-02T00:00:00Z'), toMs: at('2026-05-04T09:00:00Z') })), ['2026-05-02T09:00:00.000Z', '2026-05-03T09:00:00.000Z']);
+    assert.deepEqual(expandSeries(daily, { fromMs: at('2026-05-02T09:00:00Z'), toMs: at('2026-05-02T09:00:00Z') }), []);
+    assert.deepEqual(expandSeries(daily, { fromMs: at('2026-05-03T00:00:00Z'), toMs: at('2026-05-02T00:00:00Z') }), []);
+  });
+
+  test('a zero-length occurrence counts when it starts inside the window', () => {
+    const point = series('2026-05-01T09:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=3'], 0);
+    assert.deepEqual(starts(expandSeries(point, { fromMs: at('2026-05-02T09:00:00Z'), toMs: at('2026-05-03T09:00:00Z') })), ['2026-05-02T09:00:00.000Z']);
+  });
+
+  test('results carry original start, start and end', () => {
+    const [first] = expandSeries(daily, { fromMs: at('2026-05-01T00:00:00Z'), toMs: at('2026-05-02T00:00:00Z') });
+    assert.deepEqual(first, { originalStartMs: at('2026-05-01T09:00:00Z'), startMs: at('2026-05-01T09:00:00Z'), endMs: at('2026-05-01T10:00:00Z') });
+  });
+
+  test('limit caps the result; 0 gives nothing; a bad limit is refused', () => {
+    assert.equal(expandSeries(daily, EVERYTHING, { limit: 3 }).length, 3);
+    assert.deepEqual(expandSeries(daily, EVERYTHING, { limit: 0 }), []);
+    assert.throws(() => expandSeries(daily, EVERYTHING, { limit: -1 }), RangeError);
+    assert.throws(() => expandSeries(daily, EVERYTHING, { limit: 1.5 }), RangeError);
+  });
+
+  test('skipOriginalStartsMs removes those occurrences before the limit is applied', () => {
+    const skip = new Set([at('2026-05-02T09:00:00Z'), at('2026-05-04T09:00:00Z')]);
+    const window = { fromMs: at('2026-05-01T00:00:00Z'), toMs: at('2026-05-06T00:00:00Z') };
+    assert.deepEqual(starts(expandSeries(daily, window, { skipOriginalStartsMs: skip })), ['2026-05-01T09:00:00.000Z', '2026-05-03T09:00:00.000Z', '2026-05-05T09:00:00.000Z']);
+    assert.deepEqual(starts(expandSeries(daily, window, { skipOriginalStartsMs: skip, limit: 2 })), ['2026-05-01T09:00:00.000Z', '2026-05-03T09:00:00.000Z']);
+  });
+
+  test('a long-running open series is expanded near the window without walking from DTSTART', () => {
+    const old = series('1990-01-01T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY']);
+    assert.deepEqual(starts(expandSeries(old, { fromMs: at('2026-07-01T00:00:00Z'), toMs: at('2026-07-03T00:00:00Z') })), ['2026-07-01T07:00:00.000Z', '2026-07-02T07:00:00.000Z']);
+  });
+
+  test('invalid series definitions are refused', () => {
+    assert.throws(() => expandSeries({ ...daily, timeZone: 'Mars/Olympus_Mons' }, EVERYTHING), RangeError);
+    assert.throws(() => expandSeries({ ...daily, endMs: daily.startMs - 1 }, EVERYTHING), RangeError);
+    assert.throws(() => expandSeries({ ...daily, startMs: daily.startMs + 0.5 }, EVERYTHING), RangeError);
+    assert.throws(() => expandSeries({ ...daily, recurrence: ['RRULE:FREQ=DAILY;COUNT=2;UNTIL=20300101T000000Z'] }, EVERYTHING), /UNTIL and COUNT/);
+  });
+});
+
+describe('nextOccurrences', () => {
+  // Mondays 09:00-10:00 New York.
+  const weekly = series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE;TZID=America/New_York:20260323T090000'], 60);
+
+  test('includes an occurrence still in progress and follows DST', () => {
+    assert.deepEqual(starts(nextOccurrences(weekly, at('2026-03-09T13:30:00Z'), 3)), ['2026-03-09T13:00:00.000Z', '2026-03-16T13:00:00.000Z', '2026-03-30T13:00:00.000Z']);
+  });
+
+  test('an occurrence ending exactly at afterMs is over', () => {
+    assert.deepEqual(starts(nextOccurrences(weekly, at('2026-03-09T14:00:00Z'), 1)), ['2026-03-16T13:00:00.000Z']);
+  });
+
+  test('before DTSTART starts at DTSTART; limit 0 gives nothing', () => {
+    assert.deepEqual(starts(nextOccurrences(weekly, at('2020-01-01T00:00:00Z'), 2)), ['2026-03-02T14:00:00.000Z', '2026-03-09T13:00:00.000Z']);
+    assert.deepEqual(nextOccurrences(weekly, at('2026-03-01T00:00:00Z'), 0), []);
+  });
+
+  test('a finite series runs out', () => {
+    const s = series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;COUNT=3', 'RDATE:20260401T150000Z'], 60);
+    assert.deepEqual(starts(nextOccurrences(s, at('2026-03-10T00:00:00Z'), 10)), ['2026-03-16T13:00:00.000Z', '2026-04-01T15:00:00.000Z']);
+    assert.deepEqual(nextOccurrences(s, at('2027-01-01T00:00:00Z'), 10), []);
+  });
+
+  test('a yearly series years later', () => {
+    const s = series('2024-02-29T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=YEARLY']);
+    assert.deepEqual(starts(nextOccurrences(s, at('2026-01-01T00:00:00Z'), 2)), ['2028-02-29T08:00:00.000Z', '2032-02-29T08:00:00.000Z']);
+  });
+});
+
+describe('findOccurrence', () => {
+  const weekly = series('2026-03-02T14:00:00Z', 'America/New_York', ['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20260316T130000Z', 'RDATE:20260318T160000Z'], 60);
+
+  test('finds an exact original start, including after DST and far in the future', () => {
+    assert.deepEqual(findOccurrence(weekly, at('2026-03-09T13:00:00Z')), { originalStartMs: at('2026-03-09T13:00:00Z'), startMs: at('2026-03-09T13:00:00Z'), endMs: at('2026-03-09T14:00:00Z') });
+    assert.equal(findOccurrence(weekly, at('2090-03-06T14:00:00Z'))?.startMs, at('2090-03-06T14:00:00Z'));
+    assert.equal(findOccurrence(weekly, at('2026-03-18T16:00:00Z'))?.startMs, at('2026-03-18T16:00:00Z'));
+  });
+
+  test('null for near misses, excluded dates, gap-skipped times and times before DTSTART', () => {
+    assert.equal(findOccurrence(weekly, at('2026-03-09T14:00:00Z')), null); // the pre-DST UTC time
+    assert.equal(findOccurrence(weekly, at('2026-03-09T13:01:00Z')), null);
+    assert.equal(findOccurrence(weekly, at('2026-03-16T13:00:00Z')), null);
+    assert.equal(findOccurrence(weekly, at('2026-02-23T14:00:00Z')), null);
+    const gap = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
+    assert.equal(findOccurrence(gap, at('2026-03-08T07:30:00Z')), null);
+    assert.equal(findOccurrence(gap, Number.NaN), null);
+  });
+});
+
+describe('findOccurrencesOnLocalDate', () => {
+  test('uses the local date in the series zone, not the UTC date', () => {
+    // 21:00 New York (EDT after 2026-03-08) is 01:00Z the next day.
+    const s = series('2026-03-01T02:00:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
+    assert.deepEqual(starts(findOccurrencesOnLocalDate(s, '2026-03-10')), ['2026-03-11T01:00:00.000Z']);
+  });
+
+  test('several a day, none on a skipped gap day, none before DTSTART', () => {
+    const twice = series('2026-06-01T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;BYHOUR=9,14']);
+    assert.deepEqual(starts(findOccurrencesOnLocalDate(twice, '2026-06-03')), ['2026-06-03T07:00:00.000Z', '2026-06-03T12:00:00.000Z']);
+    assert.deepEqual(findOccurrencesOnLocalDate(twice, '2026-05-31'), []);
+    const gap = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
+    assert.deepEqual(findOccurrencesOnLocalDate(gap, '2026-03-08'), []);
+  });
+
+  test('refuses malformed dates', () => {
+    const s = series('2026-03-01T02:00:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
+    for (const bad of ['2026-02-30', '2026-3-1', '20260301', 'tomorrow']) assert.throws(() => findOccurrencesOnLocalDate(s, bad), RangeError, bad);
+  });
+});
+
+describe('occurrence keys', () => {
+  test('compact UTC basic format and round trip', () => {
+    const ms = at('2026-11-24T14:00:00Z');
+    assert.equal(occurrenceKey(ms), '20261124T140000Z');
+    assert.equal(parseOccurrenceKey('20261124T140000Z'), ms);
+    for (const iso of ['1970-01-01T00:00:00Z', '0099-12-31T23:59:59Z', '2026-03-08T07:30:00Z', '9999-12-31T23:59:59Z']) {
+      assert.equal(parseOccurrenceKey(occurrenceKey(at(iso))), at(iso), iso);
+    }
+  });
+
+  test('a millisecond part is kept so keys stay unique', () => {
+    const ms = at('2026-11-24T14:00:00.250Z');
+    assert.equal(occurrenceKey(ms), '20261124T140000.250Z');
+    assert.equal(parseOccurrenceKey('20261124T140000.250Z'), ms);
+  });
+
+  test('anything else is rejected', () => {
+    for (const bad of ['', 'garbage', '20261124T140000', '20261324T140000Z', '20260230T100000Z', '20261124T240000Z', '20261124T140060Z', '20261124T140000.000Z', '20261124t140000z', ' 20261124T140000Z']) {
+      assert.equal(parseOccurrenceKey(bad), null, bad);
+    }
+    assert.throws(() => occurrenceKey(Number.NaN), RangeError);
+    assert.throws(() => occurrenceKey(1.5), RangeError);
+  });
+});
+
+describe('validateRecurrence', () => {
+  test('accepts Google-style recurrence', () => {
+    assert.deepEqual(validateRecurrence([
+      'RRULE:FREQ=WEEKLY;WKST=SU;UNTIL=20261231T225959Z;INTERVAL=2;BYDAY=MO,WE,FR',
+      'EXDATE;TZID=Europe/Berlin:20261102T090000',
+      'EXDATE:20261102T080000Z',
+      'EXDATE;VALUE=DATE:20261224',
+      'RDATE;VALUE=DATE:20261224',
+      'RDATE:20261103T090000Z,20261104T090000Z',
+      'RDATE;TZID="America/New_York":20261105T090000',
+    ]), { ok: true });
+    assert.deepEqual(validateRecurrence(['RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;COUNT=12']), { ok: true });
+    assert.deepEqual(validateRecurrence([]), { ok: true });
+  });
+
+  const rejects: Array<[string, string[], number, RegExp]> = [
+    ['no FREQ', ['RRULE:COUNT=3'], 0, /FREQ/],
+    ['UNTIL and COUNT', ['RRULE:FREQ=DAILY;COUNT=3;UNTIL=20261231T000000Z'], 0, /UNTIL and COUNT/],
+    ['two RRULEs', ['RRULE:FREQ=DAILY', 'RRULE:FREQ=WEEKLY'], 1, /only one RRULE/],
+    ['garbage line', ['RRULE:FREQ=DAILY', 'hello world'], 1, /cannot parse/],
+    ['unknown property', ['FOO:BAR'], 0, /unsupported line/],
+    ['EXRULE', ['EXRULE:FREQ=WEEKLY;BYDAY=MO'], 0, /EXRULE is not supported/],
+    ['DTSTART line', ['DTSTART:20261102T080000Z'], 0, /DTSTART/],
+    ['unknown FREQ', ['RRULE:FREQ=FORTNIGHTLY'], 0, /FREQ=FORTNIGHTLY/],
+    ['unknown part', ['RRULE:FREQ=DAILY;FOO=1'], 0, /unknown part FOO/],
+    ['BYHOUR out of range', ['RRULE:FREQ=DAILY;BYHOUR=25'], 0, /BYHOUR/],
+    ['INTERVAL zero', ['RRULE:FREQ=DAILY;INTERVAL=0'], 0, /INTERVAL/],
+    ['COUNT not a number', ['RRULE:FREQ=DAILY;COUNT=ten'], 0, /COUNT/],
+    ['bad UNTIL', ['RRULE:FREQ=DAILY;UNTIL=2026-12-31'], 0, /UNTIL/],
+    ['bad BYDAY', ['RRULE:FREQ=WEEKLY;BYDAY=XX'], 0, /BYDAY/],
+    ['ordinal BYDAY with WEEKLY', ['RRULE:FREQ=WEEKLY;BYDAY=1MO'], 0, /ordinal/],
+    ['BYSETPOS alone', ['RRULE:FREQ=MONTHLY;BYSETPOS=1'], 0, /BYSETPOS/],
+    ['part twice', ['RRULE:FREQ=DAILY;COUNT=2;COUNT=3'], 0, /twice/],
+    ['impossible EXDATE', ['RRULE:FREQ=DAILY', 'EXDATE:20261332T000000Z'], 1, /EXDATE/],
+    ['unknown TZID', ['RRULE:FREQ=DAILY', 'EXDATE;TZID=Mars/Base:20261102T090000'], 1, /time zone/],
+    ['TZID with UTC value', ['EXDATE;TZID=Europe/Berlin:20261102T090000Z'], 0, /TZID/],
+    ['date without VALUE=DATE', ['RDATE:20261224'], 0, /VALUE=DATE/],
+    ['PERIOD', ['RDATE;VALUE=PERIOD:20261224T090000Z/20261224T100000Z'], 0, /PERIOD/],
+    ['empty list item', ['RDATE:20261103T090000Z,,20261104T090000Z'], 0, /empty/],
+    ['empty line', [''], 0, /empty/],
+  ];
+  for (const [name, lines, line, message] of rejects) {
+    test(`rejects: ${name}`, () => {
+      const result = validateRecurrence(lines);
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      assert.equal(result.line, line);
+      assert.match(result.message, message);
+    });
+  }
+});
+
+describe('isValidTimeZone', () => {
+  test('IANA names are valid', () => {
+    for (const zone of ['America/New_York', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kolkata', 'UTC', 'Etc/GMT+5']) assert.equal(isValidTimeZone(zone), true, zone);
+  });
+  test('unknown names, offsets and other strings are not', () => {
+    for (const zone of ['', 'Mars/Olympus_Mons', 'Europe/Berlinn', '+01:00', '-05:00', '2026-01-01T00:00[Europe/Berlin]', 'Europe/Berlin ', 'local']) {
+      assert.equal(isValidTimeZone(zone), false, zone);
+    }
+  });
+});
+
+describe('abusive rules stay bounded', () => {
+  const wide = { fromMs: at('2026-02-01T00:00:00Z'), toMs: at('2036-01-01T00:00:00Z') };
+  const seq = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i).join(',');
+
+  for (const rule of [
+    'RRULE:FREQ=SECONDLY',
+    'RRULE:FREQ=MINUTELY',
+    'RRULE:FREQ=SECONDLY;COUNT=100000000',
+    `RRULE:FREQ=YEARLY;BYMONTH=${seq(1, 12)};BYMONTHDAY=${seq(1, 31)};BYHOUR=${seq(0, 23)};BYMINUTE=${seq(0, 59)};BYSECOND=${seq(0, 59)}`,
+    'RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30',
+  ]) {
+    test(`${rule.slice(0, 60)} returns quickly with a bounded result`, () => {
+      const s = series('2026-01-01T00:00:00Z', 'Europe/Berlin', [rule], 0);
+      const began = Date.now();
+      const expanded = expandSeries(s, wide);
+      const next = nextOccurrences(s, wide.fromMs, 1_000_000);
+      assert.ok(expanded.length <= 10_000, `expanded ${expanded.length}`);
+      assert.ok(next.length <= 10_000, `next ${next.length}`);
+      assert.ok(Date.now() - began < 10_000, 'took too long');
+      for (let i = 1; i < expanded.length; i++) assert.ok(expanded[i]!.startMs > expanded[i - 1]!.startMs);
+    });
+  }
+
+  test('the cap does not hide a sparse rule written at a fine frequency', () => {
+    const s = series('2026-01-01T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=MINUTELY;BYHOUR=9;BYMINUTE=0'], 30);
+    const got = nextOccurrences(s, at('2026-06-01T00:00:00Z'), 3);
+    assert.deepEqual(starts(got), ['2026-06-01T07:00:00.000Z', '2026-06-02T07:00:00.000Z', '2026-06-03T07:00:00.000Z']);
+  });
+});
+
+describe('windowed expansion agrees with full expansion', () => {
+  const rules: SeriesDefinition[] = [
+    series('2026-01-01T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY', 'EXDATE;VALUE=DATE:20260704', 'RDATE:20260310T120000Z'], 90),
+    series('2026-01-05T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH;UNTIL=20271231T000000Z'], 60),
+    series('2026-01-30T01:30:00Z', 'Europe/Berlin', ['RRULE:FREQ=MONTHLY;BYDAY=-1SU;BYHOUR=2,9;BYMINUTE=30'], 45),
+    series('2026-01-01T05:00:00Z', 'America/New_York', ['RRULE:FREQ=HOURLY;INTERVAL=7;BYDAY=MO,FR'], 20),
+  ];
+  const span = { fromMs: at('2025-12-01T00:00:00Z'), toMs: at('2028-01-01T00:00:00Z') };
+  const fullByRule = rules.map((s) => expandSeries(s, span));
+
+  test('property: any window equals the overlapping slice of one big expansion', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: rules.length - 1 }),
+        fc.integer({ min: span.fromMs, max: span.toMs }),
+        fc.integer({ min: 0, max: 120 * DAY }),
+        (index, fromMs, width) => {
+          const toMs = Math.min(fromMs + width, span.toMs);
+          const s = rules[index]!;
+          const expected = fullByRule[index]!.filter((o) => o.startMs < toMs && o.endMs > fromMs);
+          assert.deepEqual(expandSeries(s, { fromMs, toMs }), expected);
+          // Only the part inside the reference span can be compared.
+          const next = nextOccurrences(s, fromMs, 5).filter((o) => o.startMs < span.toMs);
+          assert.deepEqual(next, fullByRule[index]!.filter((o) => o.endMs > fromMs).slice(0, 5));
+        },
+      ),
+      { numRuns: 60, seed: 20261025 },
+    );
+  });
+});
