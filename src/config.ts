@@ -26,6 +26,10 @@ export interface Config {
   /** Hosts that user-supplied URLs may name even though they resolve to private addresses. */
   outboundAllowedHosts: readonly string[];
   webhookTimeoutMs: number;
+  /** First webhook retry delay; doubles per attempt up to an hour. (Default: 5000) */
+  webhookRetryBaseMs: number;
+  /** How long a claimed or launching schedule is held before another process may take it over. (Default: 30) */
+  dispatchLeaseSeconds: number;
   /** Requests per minute per API key; 0 turns the limit off. (Default: 600) */
   rateLimitPerMinute: number;
 }
@@ -45,12 +49,12 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
 const KNOWN_KEYS = new Set([
   'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
   'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
-  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE',
+  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'ROLLCALL_'];
+  const ourPrefixes = ['JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -121,8 +125,13 @@ export function parseConfig(env: Env): Config {
       (text('OUTBOUND_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     ),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
+    webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
   };
+  if (config.dispatchLeaseSeconds * 1000 <= config.botRuntimeTimeoutMs) {
+    problems.push(`DISPATCH_LEASE_SECONDS (${config.dispatchLeaseSeconds}) must be longer than BOT_RUNTIME_TIMEOUT_MS (${config.botRuntimeTimeoutMs} ms), or a slow launch would be taken over and sent twice`);
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return Object.freeze(config);
 }

@@ -8,10 +8,19 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { OutboundGuard } from './adapters/outbound-guard.ts';
+import { noRuntime, type BotRuntime } from './adapters/bot-runtimes/bot-runtime.ts';
+import { HttpBotRuntime } from './adapters/bot-runtimes/http-bot-runtime.ts';
+import { CommandBotRuntime } from './adapters/bot-runtimes/command-bot-runtime.ts';
 import { ApiKeyAuthenticator } from './services/api-keys.ts';
 import { CalendarEvents } from './services/calendar-events.ts';
 import { BotScheduling } from './services/bot-scheduling.ts';
-import { quietSignal } from './services/bot-lifecycle.ts';
+import { BotQueries } from './services/bot-queries.ts';
+import { BotStatusReports } from './services/bot-status-reports.ts';
+import { WebhookDelivery } from './services/webhook-delivery.ts';
+import { WebhookSecrets } from './services/webhook-secrets.ts';
+import { Dispatcher, type DispatcherOptions } from './scheduler/dispatcher.ts';
+import { ScheduleSignal } from './scheduler/schedule-signal.ts';
+import { countPendingSchedules } from './store/bot-store.ts';
 
 export interface Rollcall {
   config: Config;
@@ -22,6 +31,10 @@ export interface Rollcall {
   metrics: Metrics;
   events: CalendarEvents;
   scheduling: BotScheduling;
+  dispatcher: Dispatcher;
+  webhooks: WebhookDelivery;
+  /** Starts the background loops this process runs (RUN_MODE). */
+  startBackground(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,35 +42,77 @@ export interface RollcallOverrides {
   clock?: Clock;
   logger?: Logger;
   database?: Database;
+  runtime?: BotRuntime;
   /** Skip Node's default process metrics (tests build many apps in one process). */
   collectDefaultMetrics?: boolean;
+  dispatcher?: Partial<Pick<DispatcherOptions, 'lookaheadMs' | 'pollIntervalMs' | 'maxConcurrentLaunches' | 'batchSize' | 'onLaunchAttempt'>>;
+}
+
+export function createRuntime(config: Config, clock: Clock): BotRuntime {
+  switch (config.botRuntime) {
+    case 'http':
+      return new HttpBotRuntime({ url: config.botRuntimeUrl!, secret: config.botRuntimeSecret, timeoutMs: config.botRuntimeTimeoutMs, now: () => clock.now() });
+    case 'command':
+      return new CommandBotRuntime({ command: config.botRuntimeCommand!, timeoutMs: config.botRuntimeTimeoutMs });
+    case 'none':
+      return noRuntime;
+  }
 }
 
 export async function createRollcall(config: Config, overrides: RollcallOverrides = {}): Promise<Rollcall> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true });
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
+  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
   await migrate(database.db, database.engine);
 
   const guard = new OutboundGuard(config.outboundAllowedHosts);
-  const events = new CalendarEvents({ db: database.db, clock });
-  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal: quietSignal });
+  const signal = new ScheduleSignal(database, logger);
+  const events = new CalendarEvents({ db: database.db, clock, signal });
+  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal });
   events.setChangeListener(scheduling);
+  const runtime = overrides.runtime ?? createRuntime(config, clock);
+  const dispatcher = new Dispatcher({
+    database, clock, runtime, logger, metrics,
+    publicUrl: config.publicUrl,
+    leaseMs: config.dispatchLeaseSeconds * 1000,
+    ...overrides.dispatcher,
+  });
+  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
+  const runsDispatcher = config.runMode !== 'api';
 
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
+    botQueries: new BotQueries({ db: database.db }),
+    statusReports: new BotStatusReports({ database, clock, signal }),
+    webhookSecrets: new WebhookSecrets({ db: database.db, clock }),
     authenticator: new ApiKeyAuthenticator(database.db, clock),
     readinessChecks: {
       database: async () => (await currentSchemaVersion(database.db)) >= 0,
       migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
+      ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
     },
   });
 
+  let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks,
+    async startBackground() {
+      if (started || !runsDispatcher) return;
+      started = true;
+      await signal.listen(() => {
+        dispatcher.wake();
+        webhooks.wake();
+      });
+      dispatcher.start();
+      webhooks.start();
+    },
     async close() {
       await app.close();
+      await signal.stop();
+      await dispatcher.stop();
+      await webhooks.stop();
+      if (runtime instanceof HttpBotRuntime) runtime.close();
       await database.close();
     },
   };

@@ -59,6 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   registerOperationsRoutes(app, deps);
+  // A dispatcher-only instance answers health and metrics, not the API.
+  if (deps.config.runMode === 'dispatcher') return app;
   await app.register(async (api) => {
     registerAuth(api, deps);
     registerEventRoutes(api, deps);

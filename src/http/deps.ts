@@ -5,6 +5,9 @@ import type { Metrics } from '../lib/metrics.ts';
 import type { ApiKeyAuthenticator } from '../services/api-keys.ts';
 import type { CalendarEvents } from '../services/calendar-events.ts';
 import type { BotScheduling } from '../services/bot-scheduling.ts';
+import type { BotQueries } from '../services/bot-queries.ts';
+import type { BotStatusReports } from '../services/bot-status-reports.ts';
+import type { WebhookSecrets } from '../services/webhook-secrets.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -15,6 +18,9 @@ export interface AppDeps {
   authenticator: ApiKeyAuthenticator;
   events: CalendarEvents;
   scheduling: BotScheduling;
+  botQueries: BotQueries;
+  statusReports: BotStatusReports;
+  webhookSecrets: WebhookSecrets;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
 }

@@ -12,13 +12,21 @@ export interface Metrics {
   loopRestarts: Counter<'loop'>;
 }
 
-export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
+/** `countPendingSchedules` is asked only when /metrics is scraped, never on a hot path. */
+export function createMetrics(options: { collectDefaults?: boolean; countPendingSchedules?: () => Promise<number> } = {}): Metrics {
   const registry = new Registry();
   if (options.collectDefaults !== false) collectDefaultMetrics({ register: registry, prefix: 'rollcall_' });
   return {
     registry,
     httpRequests: new Counter({ name: 'rollcall_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'], registers: [registry] }),
-    schedulesPending: new Gauge({ name: 'rollcall_schedules_pending', help: 'Schedules waiting to fire', registers: [registry] }),
+    schedulesPending: new Gauge({
+      name: 'rollcall_schedules_pending',
+      help: 'Schedules waiting to fire',
+      registers: [registry],
+      async collect() {
+        if (options.countPendingSchedules) this.set(await options.countPendingSchedules());
+      },
+    }),
     fireLatenessSeconds: new Histogram({
       name: 'rollcall_fire_lateness_seconds',
       help: 'Launch time minus scheduled time',

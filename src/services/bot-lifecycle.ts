@@ -6,6 +6,7 @@ import { canTransition, isLive, type BotStatus } from '../domain/bot-status.ts';
 import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
 import type { Db } from '../store/event-store.ts';
+import { MOVABLE_STATES } from '../store/schedule-store.ts';
 import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
 
 /** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
@@ -26,7 +27,10 @@ export function joinTimeFromLinks(links: readonly Pick<BotEventRow, 'start_ms'>[
 export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, nowMs: number, reason: string): Promise<boolean> {
   if (bot.join_at_ms === joinAtMs) return false;
   await trx.updateTable('bots').set({ join_at_ms: joinAtMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
-  await trx.updateTable('schedules').set({ due_at_ms: joinAtMs, updated_at: nowMs }).where('bot_id', '=', bot.id).where('state', '=', 'pending').execute();
+  // A claimed timer goes back to pending: its dispatcher's in-memory copy is now stale, and the
+  // conditional fire (markLaunching) will not find it claimed.
+  await trx.updateTable('schedules').set({ due_at_ms: joinAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    .where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).execute();
   await bots.appendDecision(trx, bot.id, nowMs, 'rescheduled', `${reason}: ${formatInstant(bot.join_at_ms)} -> ${formatInstant(joinAtMs)}`, { from: formatInstant(bot.join_at_ms), to: formatInstant(joinAtMs) });
   await enqueueStatusWebhook(trx, bot, { event: 'bot.rescheduled', status: 'Scheduled', message: `Bot will now join at ${formatInstant(joinAtMs)}`, statusCode: 200 }, nowMs);
   return true;
@@ -45,7 +49,7 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
   if (!isLive(to)) {
     await bots.endLinksOfBot(trx, bot.id, nowMs);
     await trx.updateTable('schedules').set({ state: to === 'Cancelled' ? 'cancelled' : 'done', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
-      .where('bot_id', '=', bot.id).where('state', 'in', ['pending', 'firing']).execute();
+      .where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).execute();
   }
   await enqueueStatusWebhook(trx, bot, statusWebhook(to, extra.webhookMessage ?? reason), nowMs);
   return true;

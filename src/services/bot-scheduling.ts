@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
+import { newId, randomToken } from '../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
 import { applyBotConfigDefaults, checkAutomaticLeave, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { computeJoinTime } from '../domain/join-time.ts';
@@ -339,7 +339,7 @@ export class BotScheduling implements EventChangeListener {
     await this.#insertLink(trx, bot, target, now);
     await trx.insertInto('schedules').values({
       id: scheduleId, bot_id: botId, user_id: userId, schedule_group: group, due_at_ms: joinAtMs, state: 'pending',
-      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, last_error: null, created_at: now, updated_at: now,
+      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: now, updated_at: now,
     }).execute();
     const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
     await bots.appendDecision(trx, botId, now, 'scheduled', `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`, { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity });

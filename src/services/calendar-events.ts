@@ -15,6 +15,7 @@ import {
 import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
 import * as store from '../store/event-store.ts';
 import { listBotsForEvents, type LinkedBotSummary } from '../store/bot-store.ts';
+import { quietSignal, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
 
@@ -115,9 +116,23 @@ export class CalendarEvents {
   readonly #clock: Clock;
   #listener: EventChangeListener | null = null;
 
-  constructor(deps: { db: Kysely<Schema>; clock: Clock }) {
+  readonly #signal: ScheduleChangeSignal;
+
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; signal?: ScheduleChangeSignal }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#signal = deps.signal ?? quietSignal;
+  }
+
+  /** Runs a change in a transaction and tells dispatchers, since bots may have moved with it. */
+  async #change<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    const result = await this.#db.transaction().execute(async (trx) => {
+      const value = await work(trx);
+      await this.#signal.inTransaction(trx);
+      return value;
+    });
+    this.#signal.afterCommit();
+    return result;
   }
 
   setChangeListener(listener: EventChangeListener): void {
@@ -127,7 +142,7 @@ export class CalendarEvents {
   async create(userId: string, input: EventInput): Promise<EventView> {
     const now = this.#clock.now();
     const id = newId('evt');
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#change(async (trx) => {
       const row = await this.#buildRow(trx, userId, input, null);
       try {
         await store.insertEvent(trx, { ...row, id, user_id: userId, calendar_id: null, provider_event_id: null, is_deleted: 0, created_at: now, updated_at: now });
@@ -159,7 +174,7 @@ export class CalendarEvents {
     if (parseOccurrenceId(id)) {
       throw new ApiError('validation_error', 'event_id: an occurrence cannot be changed directly; create an override instance with recurring_event_id and original_start_time', { details: { field: 'event_id' } });
     }
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#change(async (trx) => {
       const existing = await store.findEvent(trx, userId, id);
       if (!existing || existing.is_deleted) throw notFound(id);
       const row = await this.#buildRow(trx, userId, patch, existing);
@@ -174,11 +189,13 @@ export class CalendarEvents {
     if (parseOccurrenceId(id)) {
       throw new ApiError('validation_error', 'event_id: to remove one occurrence, create an override instance with status "cancelled"', { details: { field: 'event_id' } });
     }
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#change(async (trx) => {
       const existing = await store.findEvent(trx, userId, id);
       if (!existing) throw notFound(id);
       if (existing.is_deleted) return;
       await store.updateEvent(trx, userId, id, { is_deleted: 1, updated_at: this.#clock.now() });
+      // A series goes with its override instances (their bots hang off the series' links).
+      if (existing.recurrence !== null) await store.deleteOverrides(trx, userId, id, this.#clock.now());
       await this.#listener?.eventChanged(trx, userId, id, 'deleted');
       if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
     });
@@ -306,7 +323,9 @@ export class CalendarEvents {
     const timezone = pick('timezone', existing ? existing.timezone : series?.timezone ?? null) ?? null;
     const recurrence = pick('recurrence', existing?.recurrence ? (JSON.parse(existing.recurrence) as string[]) : null) ?? null;
     const status = pick('status', (existing?.status as EventStatus | undefined) ?? 'confirmed') ?? 'confirmed';
-    const givenMeetingUrl = pick('meeting_url', existing ? existing.meeting_url : series?.meeting_url ?? null) ?? null;
+    // The stored meeting_url is either the one a client gave or one detected from location /
+    // description; only a given one is kept when those change, a detected one is detected again.
+    const givenMeetingUrl = pick('meeting_url', existing ? explicitMeetingUrlOf(existing) : series?.meeting_url ?? null) ?? null;
 
     const defaultStart = existing ? formatInstant(existing.start_ms) : occurrence ? formatInstant(occurrence.startMs) : undefined;
     const defaultEnd = existing ? formatInstant(existing.end_ms) : occurrence ? formatInstant(occurrence.endMs) : undefined;
@@ -352,6 +371,13 @@ export class CalendarEvents {
   }
 }
 
+/** The meeting_url of a stored event if a client gave it; null if it was detected from the text. */
+function explicitMeetingUrlOf(row: EventRow): string | null {
+  if (row.meeting_url === null) return null;
+  const detected = resolveMeetingLink({ meetingUrl: null, location: row.location, description: row.description });
+  return detected?.url === row.meeting_url ? null : row.meeting_url;
+}
+
 export function seriesDefinition(series: EventRow): SeriesDefinition {
   return {
     startMs: series.start_ms,
@@ -368,7 +394,8 @@ function effectiveFromRule(series: EventRow, occurrence: Occurrence): EffectiveO
     originalStartMs: occurrence.originalStartMs,
     startMs: occurrence.startMs,
     endMs: occurrence.endMs,
-    status: series.status,
+    // Occurrences of a deleted series are gone with it.
+    status: series.is_deleted ? 'cancelled' : series.status,
     meetingUrl: series.meeting_url,
     meetingPlatform: series.meeting_platform,
     meetingIdentity: series.meeting_identity,
@@ -384,7 +411,8 @@ function effectiveFromOverride(series: EventRow, override: EventRow): EffectiveO
     originalStartMs: override.original_start_ms!,
     startMs: override.start_ms,
     endMs: override.end_ms,
-    status: override.is_deleted ? 'cancelled' : override.status,
+    // An override cannot outlive its series: a deleted or cancelled series cancels it too.
+    status: override.is_deleted || series.is_deleted || series.status === 'cancelled' ? 'cancelled' : override.status,
     meetingUrl: override.meeting_url,
     meetingPlatform: override.meeting_platform,
     meetingIdentity: override.meeting_identity,

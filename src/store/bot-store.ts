@@ -11,7 +11,12 @@ export interface LinkedBotSummary {
   joinAtMs: number;
 }
 
-/** Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last. */
+/**
+ * Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last: the
+ * live links, and the bots that ended while linked (cancelled, done...) as history. A bot that is
+ * still live but left the event (the event was deleted or moved to another meeting while the bot
+ * stays for the other events sharing it) is no longer this event's bot.
+ */
 export async function listBotsForEvents(db: Db, keys: { eventId: string; occurrenceKey: string }[]): Promise<Map<string, LinkedBotSummary[]>> {
   const result = new Map<string, LinkedBotSummary[]>();
   if (keys.length === 0) return result;
@@ -19,6 +24,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
   const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
     .where('bot_events.event_id', 'in', eventIds)
+    .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb('bots.status', 'not in', LIVE_STATUSES)]))
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {

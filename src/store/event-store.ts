@@ -23,6 +23,13 @@ export async function findOverrides(db: Db, userId: string, seriesId: string): P
     .execute();
 }
 
+/** Soft-deletes the live override instances of a series (when the series itself is deleted). */
+export async function deleteOverrides(db: Db, userId: string, seriesId: string, nowMs: number): Promise<void> {
+  await db.updateTable('events').set({ is_deleted: 1, updated_at: nowMs })
+    .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId).where('is_deleted', '=', 0)
+    .execute();
+}
+
 export async function findOverride(db: Db, userId: string, seriesId: string, originalStartMs: number): Promise<EventRow | undefined> {
   return db.selectFrom('events').selectAll()
     .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId)

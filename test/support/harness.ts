@@ -65,7 +65,7 @@ export function testConfig(settings: Record<string, string> = {}): Config {
   return parseConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...settings });
 }
 
-export async function startTestRollcall(options: { clock?: Clock; settings?: Record<string, string>; overrides?: RollcallOverrides } = {}): Promise<TestRollcall> {
+export async function startTestRollcall(options: { clock?: Clock; settings?: Record<string, string>; overrides?: RollcallOverrides; background?: boolean } = {}): Promise<TestRollcall> {
   const testDatabase = await createTestDatabase();
   const database = await testDatabase.open();
   const config = testConfig({ DATABASE_URL: testDatabase.url, ...options.settings });
@@ -76,6 +76,7 @@ export async function startTestRollcall(options: { clock?: Clock; settings?: Rec
     ...(options.clock ? { clock: options.clock } : {}),
     ...options.overrides,
   });
+  if (options.background) await rollcall.startBackground();
   return {
     ...rollcall,
     testDatabase,

@@ -1,0 +1,55 @@
+import { Type } from 'typebox';
+import { RUNTIME_REPORTABLE_STATUSES } from '../../domain/bot-status.ts';
+import { Nullable } from './common.ts';
+
+export const BotIdParams = Type.Object({ bot_id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+const StringMap = Type.Record(Type.String(), Type.String());
+
+export const BotStatusResponse = Type.Object({ bot_id: Type.String(), status: Type.String(), custom_attributes: StringMap });
+
+export const BotDetailResponse = Type.Object({
+  bot_id: Type.String(),
+  status: Type.String(),
+  platform: Nullable(Type.String()),
+  meeting_url: Type.String(),
+  meeting_identity: Type.String(),
+  deduplication_key: Type.String(),
+  scheduled_time: Type.String({ format: 'date-time' }),
+  scheduled_join_time: Type.String({ format: 'date-time' }),
+  launched_at: Nullable(Type.String({ format: 'date-time' })),
+  schedule_id: Nullable(Type.String()),
+  schedule_state: Nullable(Type.String()),
+  bot_config: Type.Object({}, { additionalProperties: true }),
+  custom_attributes: StringMap,
+  events: Type.Array(Type.Object({
+    event_id: Type.String(),
+    occurrence_id: Nullable(Type.String()),
+    occurrence_start: Nullable(Type.String()),
+    start_time: Type.String(),
+    end_time: Type.String(),
+    is_linked: Type.Boolean(),
+  })),
+  status_timeline: Type.Array(Type.Object({ status: Type.String(), at: Type.String(), reason: Type.String() })),
+  decisions: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), reason: Type.String(), details: Type.Object({}, { additionalProperties: true }) })),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+export const StatusReportBody = Type.Object({
+  status: Type.Union(RUNTIME_REPORTABLE_STATUSES.map((s) => Type.Literal(s)), { 'x-error-code': 'validation_error' }),
+  message: Type.Optional(Type.String({ maxLength: 2000 })),
+}, { additionalProperties: true });
+
+export const StatusReportResponse = Type.Object({
+  bot_id: Type.String(),
+  status: Type.String(),
+  previous_status: Type.String(),
+  changed: Type.Boolean(),
+});
+
+export const WebhookSecretResponse = Type.Object({
+  secret: Type.String(),
+  rotated_at: Nullable(Type.String()),
+  previous_secret_valid_until: Nullable(Type.String()),
+});

@@ -1,0 +1,184 @@
+// Delivers status webhooks from the outbox: signed (Standard Webhooks, per-user secret), retried
+// with backoff across restarts with the same webhook-id, one at a time per bot so that a
+// receiver sees each bot's events in order, and only to public addresses.
+import type { Logger } from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { sql } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { WebhookDeliveriesTable } from '../db/schema.ts';
+import type { Selectable } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import { postJson } from '../adapters/http-post.ts';
+import { restartDelayMs, webhookRetryDelayMs } from '../scheduler/backoff.ts';
+
+/** A rotated-out secret keeps signing alongside the new one this long. */
+export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
+
+export interface WebhookDeliveryOptions {
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  guard: OutboundGuard;
+  timeoutMs: number;
+  /** First retry delay; doubles per attempt up to an hour. (Default: 5000) */
+  retryBaseMs?: number;
+  /** A delivery still failing this long after it was queued is given up. (Default: 3 days) */
+  maxAgeMs?: number;
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+type Delivery = Selectable<WebhookDeliveriesTable>;
+
+export class WebhookDelivery {
+  readonly #o: Required<WebhookDeliveryOptions>;
+  #running = false;
+  #timer: NodeJS.Timeout | null = null;
+  #cycle: Promise<void> | null = null;
+  #again = false;
+  #failures = 0;
+
+  constructor(options: WebhookDeliveryOptions) {
+    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, ...options };
+  }
+
+  start(): void {
+    this.#running = true;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#cycle;
+  }
+
+  wake(): void {
+    if (!this.#running) return;
+    if (this.#cycle) {
+      this.#again = true;
+      return;
+    }
+    this.#cycle = this.#run().finally(() => {
+      this.#cycle = null;
+      if (this.#again) {
+        this.#again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Delivers everything due now, until nothing is (tests use this). */
+  async runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await this.#deliverBatch();
+      total += sent;
+      if (sent === 0) return total;
+    }
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (this.#running && (await this.#deliverBatch()) > 0) {
+        // keep going while there is work
+      }
+      this.#failures = 0;
+      await this.#updateDepth();
+      this.#schedule(this.#o.pollIntervalMs);
+    } catch (error) {
+      this.#failures++;
+      this.#o.metrics.loopRestarts.inc({ loop: 'webhooks' });
+      const delay = restartDelayMs(this.#failures);
+      this.#o.logger.error({ err: error, retryInMs: delay }, 'webhook delivery cycle failed');
+      this.#schedule(delay);
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#running) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, delayMs);
+  }
+
+  async #updateDepth(): Promise<void> {
+    const row = await this.#o.database.db.selectFrom('webhook_deliveries').select(sql<number>`count(*)`.as('n')).where('state', '=', 'pending').executeTakeFirst();
+    this.#o.metrics.webhookOutboxDepth.set(Number(row?.n ?? 0));
+  }
+
+  /** Claims the oldest due delivery of each bot and sends them; returns how many were attempted. */
+  async #deliverBatch(): Promise<number> {
+    const { database, clock } = this.#o;
+    const now = clock.now();
+    const leaseMs = this.#o.timeoutMs + 30_000;
+    const claimed = await database.db.transaction().execute(async (trx) => {
+      let candidates = trx.selectFrom('webhook_deliveries as d').select('d.id')
+        .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
+        .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
+        // In order per bot: only a bot's oldest undelivered message is eligible.
+        .where(({ not, exists, selectFrom }) => not(exists(
+          selectFrom('webhook_deliveries as e').select('e.id')
+            .whereRef('e.bot_id', '=', 'd.bot_id').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
+        )))
+        .orderBy('d.id').limit(this.#o.batchSize);
+      if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      const ids = (await candidates.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      return trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
+        .where('id', 'in', ids).returningAll().execute();
+    });
+    if (claimed.length === 0) return 0;
+    const users = await database.db.selectFrom('users').select(['id', 'webhook_secret', 'previous_webhook_secret', 'webhook_secret_rotated_at'])
+      .where('id', 'in', [...new Set(claimed.map((d) => d.user_id))]).execute();
+    const usersById = new Map(users.map((u) => [u.id, u]));
+    await Promise.all(claimed.map((delivery) => this.#deliver(delivery, usersById.get(delivery.user_id)!)));
+    return claimed.length;
+  }
+
+  async #deliver(delivery: Delivery, user: { webhook_secret: string; previous_webhook_secret: string | null; webhook_secret_rotated_at: number | null }): Promise<void> {
+    const { clock, database, metrics, guard, logger } = this.#o;
+    const sentAt = clock.now();
+    const secrets = [user.webhook_secret];
+    if (user.previous_webhook_secret && user.webhook_secret_rotated_at !== null && sentAt - user.webhook_secret_rotated_at < SECRET_ROTATION_OVERLAP_MS) {
+      secrets.push(user.previous_webhook_secret);
+    }
+    const timestamp = new Date(sentAt);
+    const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');
+    const result = await postJson(delivery.url, delivery.payload, {
+      headers: {
+        'webhook-id': delivery.message_id,
+        'webhook-timestamp': Math.floor(sentAt / 1000).toString(),
+        'webhook-signature': signature,
+        'user-agent': 'Rollcall-Webhooks/1',
+      },
+      timeoutMs: this.#o.timeoutMs,
+      lookup: guard.lookup,
+      maxResponseBytes: 1024,
+    });
+    const now = clock.now();
+    const delivered = result.status !== null && result.status >= 200 && result.status < 300;
+    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
+    if (delivered) {
+      await database.db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
+        .where('id', '=', delivery.id).execute();
+      return;
+    }
+    const attempts = delivery.attempts + 1;
+    const error = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
+    const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
+    if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
+    await database.db.updateTable('webhook_deliveries').set({
+      state: isExpired ? 'failed' : 'pending',
+      attempts,
+      next_attempt_at_ms: now + webhookRetryDelayMs(attempts, this.#o.retryBaseMs),
+      lease_until_ms: null,
+      last_error: error.slice(0, 500),
+    }).where('id', '=', delivery.id).execute();
+  }
+}

@@ -1,0 +1,101 @@
+// The durable timers. A schedule row moves pending -> claimed -> launching -> done (or back to
+// pending for a retry, or to cancelled). Every move is a conditional UPDATE, so two dispatchers
+// never both act on one row, and a row changed by the API after it was claimed is not fired stale.
+import { sql } from 'kysely';
+import type { Engine } from '../db/database.ts';
+import type { ScheduleRow } from '../db/schema.ts';
+import type { Db } from './event-store.ts';
+
+/** Schedule states in which the bot has not been launched and its timer can still move. */
+export const MOVABLE_STATES = ['pending', 'claimed'] as const;
+
+/** The earliest moment something needs this dispatcher: a pending due time or an expired lease. */
+export async function nextWakeAt(db: Db): Promise<number | null> {
+  const due = await db.selectFrom('schedules').select((eb) => eb.fn.min('due_at_ms').as('t')).where('state', '=', 'pending').executeTakeFirst();
+  const lease = await db.selectFrom('schedules').select((eb) => eb.fn.min('lease_until_ms').as('t')).where('state', 'in', ['claimed', 'launching']).executeTakeFirst();
+  const times = [due?.t, lease?.t].filter((t): t is number => t !== null && t !== undefined).map(Number);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+/**
+ * Claims up to `limit` rows that are due before `horizonMs` (pending), or whose holder's lease
+ * ran out (claimed or launching by a process that died). Returns the claimed rows.
+ */
+export async function claimSchedules(db: Db, engine: Engine, owner: string, nowMs: number, horizonMs: number, leaseMs: number, limit: number): Promise<ScheduleRow[]> {
+  const candidates = db.selectFrom('schedules').select('id')
+    .where((eb) => eb.or([
+      eb.and([eb('state', '=', 'pending'), eb('due_at_ms', '<=', horizonMs)]),
+      eb.and([eb('state', 'in', ['claimed', 'launching']), eb('lease_until_ms', '<', nowMs)]),
+    ]))
+    .orderBy('due_at_ms')
+    .limit(limit);
+  // SKIP LOCKED lets several instances claim disjoint rows at once; SQLite has one writer.
+  const locked = engine === 'postgres' ? candidates.forUpdate().skipLocked() : candidates;
+  // A row whose launch was decided before its holder died stays 'launching': it must be launched
+  // again (with the same idempotency key), never re-decided.
+  return db.updateTable('schedules')
+    .set({
+      state: sql<string>`case when state = 'launching' then 'launching' else 'claimed' end`,
+      lease_owner: owner,
+      lease_until_ms: sql<number>`(case when due_at_ms > ${nowMs} then due_at_ms else ${nowMs} end) + ${leaseMs}`,
+      updated_at: nowMs,
+    })
+    .where('id', 'in', locked)
+    .returningAll()
+    .execute();
+}
+
+/**
+ * The fire decision: of the rows this owner claimed, those still due now become 'launching'.
+ * A row moved later, cancelled or taken over since it was claimed is not returned.
+ */
+export async function markLaunching(db: Db, owner: string, ids: readonly string[], nowMs: number, leaseMs: number): Promise<ScheduleRow[]> {
+  if (ids.length === 0) return [];
+  return db.updateTable('schedules')
+    .set({ state: 'launching', attempts: sql<number>`attempts + 1`, lease_until_ms: nowMs + leaseMs, updated_at: nowMs })
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'claimed').where('due_at_ms', '<=', nowMs)
+    .returningAll()
+    .execute();
+}
+
+/** Re-launches of rows whose earlier holder died mid-launch (state stayed 'launching'). */
+export async function takeOverLaunching(db: Db, owner: string, ids: readonly string[], nowMs: number, leaseMs: number): Promise<ScheduleRow[]> {
+  if (ids.length === 0) return [];
+  return db.updateTable('schedules')
+    .set({ attempts: sql<number>`attempts + 1`, lease_until_ms: nowMs + leaseMs, updated_at: nowMs })
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .returningAll()
+    .execute();
+}
+
+export async function completeSchedules(db: Db, owner: string, ids: readonly string[], nowMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('schedules')
+    .set({ state: 'done', lease_owner: null, lease_until_ms: null, last_error: null, updated_at: nowMs })
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .execute();
+}
+
+/** Puts a failed launch back to pending for another try at `retryAtMs`. */
+export async function retrySchedule(db: Db, owner: string, id: string, retryAtMs: number, error: string, nowMs: number): Promise<boolean> {
+  const result = await db.updateTable('schedules')
+    .set({ state: 'pending', due_at_ms: retryAtMs, lease_owner: null, lease_until_ms: null, last_error: error.slice(0, 1000), updated_at: nowMs })
+    .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Releases claimed rows this owner will not fire (shutting down). */
+export async function releaseClaims(db: Db, owner: string, nowMs: number): Promise<void> {
+  await db.updateTable('schedules')
+    .set({ state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    .where('lease_owner', '=', owner).where('state', '=', 'claimed')
+    .execute();
+}
+
+export async function finishSchedule(db: Db, id: string, state: 'done' | 'cancelled', nowMs: number, error: string | null = null): Promise<void> {
+  await db.updateTable('schedules')
+    .set({ state, lease_owner: null, lease_until_ms: null, last_error: error, updated_at: nowMs })
+    .where('id', '=', id)
+    .execute();
+}

@@ -1,0 +1,175 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+
+const RUNTIME_SECRET = 'runtime-shared-secret';
+
+async function createEvent(rc: TestRollcall, auth: string, startMs: number, endMs: number, url = 'https://meet.google.com/abc-defg-hij') {
+  const res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'Sync', start_time: new Date(startMs).toISOString(), end_time: new Date(endMs).toISOString(), meeting_url: url } });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.id as string;
+}
+
+describe('firing: bots launch at their scheduled time', () => {
+  let rc: TestRollcall;
+  const runtime = new FakeHttpReceiver();
+  const receiver = new FakeHttpReceiver();
+  let user: { auth: string };
+  let callbackUrl: string;
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    callbackUrl = `${await receiver.start()}/hooks`;
+    rc = await startTestRollcall({
+      background: true,
+      settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_SECRET: RUNTIME_SECRET, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '200', JOIN_LEAD_SECONDS: '180' },
+    });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+    await receiver.stop();
+  });
+
+  test('launches once at join_at with a signed, idempotent request; the runtime reports progress', async () => {
+    const now = Date.now();
+    const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000);
+    const joinAt = now + 1500;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'fire-1', bot_config: { bot_name: 'Scribe', join_at: new Date(joinAt).toISOString(), callback_url: callbackUrl } } });
+    assert.equal(scheduled.status, 200);
+    const botId = scheduled.body.bot_id;
+
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId), 8000);
+    const launch = runtime.received.find((r) => r.json?.bot_id === botId)!;
+    const lateness = launch.at - joinAt;
+    assert.ok(lateness >= 0 && lateness < 1000, `lateness ${lateness} ms`);
+    assert.equal(launch.json.action, 'launch');
+    assert.equal(launch.json.meeting_url, 'https://meet.google.com/abc-defg-hij');
+    assert.equal(launch.json.platform, 'google_meet');
+    assert.equal(launch.json.bot_config.bot_name, 'Scribe');
+    assert.equal(launch.json.events[0].event_id, eventId);
+    assert.equal(launch.headers['idempotency-key'], launch.json.idempotency_key);
+    // The runtime can verify the request came from us.
+    const verified = new Webhook(`whsec_${Buffer.from(RUNTIME_SECRET).toString('base64')}`).verify(launch.body, launch.headers as Record<string, string>);
+    assert.equal((verified as { bot_id: string }).bot_id, botId);
+
+    const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth });
+    assert.equal(detail.body.status, 'Joining');
+    assert.ok(detail.body.decisions.some((d: { kind: string }) => d.kind === 'launched'));
+
+    // Progress reported with the per-launch token.
+    const statusUrl = new URL(launch.json.status_url);
+    assert.equal(statusUrl.pathname, `/api/v1/bots/${botId}/status`);
+    const bearer = `Bearer ${launch.json.status_token}`;
+    const inMeeting = await rc.request('POST', statusUrl.pathname, { headers: { authorization: bearer }, body: { status: 'InMeeting' } });
+    assert.equal(inMeeting.status, 200);
+    assert.deepEqual(inMeeting.body, { bot_id: botId, status: 'InMeeting', previous_status: 'Joining', changed: true });
+    const wrongToken = await rc.request('POST', statusUrl.pathname, { headers: { authorization: 'Bearer nope' }, body: { status: 'Stopped' } });
+    assert.equal(wrongToken.status, 401);
+    const illegal = await rc.request('POST', statusUrl.pathname, { headers: { authorization: bearer }, body: { status: 'Joining' } });
+    assert.equal(illegal.status, 409);
+    assert.equal(illegal.body.code, 'invalid_status_transition');
+    const timeline = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status_timeline.map((t: { status: string }) => t.status);
+    assert.deepEqual(timeline, ['Scheduled', 'Joining', 'InMeeting']);
+
+    // Webhooks: in order, signed with the user's secret, the same id never reused.
+    await receiver.waitFor(() => receiver.received.filter((r) => r.json?.bot_id === botId).length >= 3, 8000);
+    const hooks = receiver.received.filter((r) => r.json?.bot_id === botId);
+    assert.deepEqual(hooks.map((h) => h.json.bot_event), ['bot.scheduled', 'bot.joining', 'bot.inmeeting']);
+    const secret = (await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).body.secret;
+    for (const hook of hooks) new Webhook(secret).verify(hook.body, hook.headers as Record<string, string>);
+    assert.equal(new Set(hooks.map((h) => h.headers['webhook-id'])).size, 3);
+    assert.equal(hooks[1]!.json.status_code, 200);
+    assert.equal(runtime.received.filter((r) => r.json?.bot_id === botId).length, 1);
+  });
+
+  test('a bot moved later fires only at the new time; a cancelled one never fires', async () => {
+    const now = Date.now();
+    const movedEvent = await createEvent(rc, user.auth, now + 180_000 + 1500, now + 600_000, 'https://zoom.us/j/111222333');
+    const cancelledEvent = await createEvent(rc, user.auth, now + 180_000 + 1500, now + 600_000, 'https://zoom.us/j/444555666');
+    const moved = await rc.request('POST', `/api/v1/calendar/schedule/${movedEvent}`, { auth: user.auth, body: { deduplication_key: 'move-1', bot_config: {} } });
+    const cancelled = await rc.request('POST', `/api/v1/calendar/schedule/${cancelledEvent}`, { auth: user.auth, body: { deduplication_key: 'cancel-1', bot_config: {} } });
+    assert.equal(moved.status, 200);
+    // Within the last second before the old time: move the meeting 2.5 s later, cancel the other.
+    await new Promise((r) => setTimeout(r, 700));
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${movedEvent}`, { auth: user.auth, body: { start_time: new Date(now + 180_000 + 4000).toISOString() } });
+    assert.equal(patched.status, 200);
+    const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${cancelledEvent}`, { auth: user.auth });
+    assert.equal(deleted.status, 200);
+
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === moved.body.bot_id), 8000);
+    const launch = runtime.received.find((r) => r.json?.bot_id === moved.body.bot_id)!;
+    assert.ok(launch.at >= now + 4000 - 50, `fired ${launch.at - now} ms after start of test, expected >= 4000`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(runtime.received.filter((r) => r.json?.bot_id === cancelled.body.bot_id).length, 0);
+    const cancelledBot = await rc.request('GET', `/api/v1/bots/${cancelled.body.bot_id}`, { auth: user.auth });
+    assert.equal(cancelledBot.body.status, 'Cancelled');
+    assert.equal(cancelledBot.body.schedule_state, 'cancelled');
+  });
+
+  test('runtime failures are retried with the same idempotency key', async () => {
+    let failures = 2;
+    runtime.respond = (r) => (r.json?.bot_config?.bot_name === 'Flaky' && failures-- > 0 ? { status: 503 } : { status: 202 });
+    const now = Date.now();
+    const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000, 'https://teams.microsoft.com/meet/123456?p=abc');
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'flaky', bot_config: { bot_name: 'Flaky', join_at: new Date(now + 500).toISOString() } } });
+    const botId = scheduled.body.bot_id;
+    await runtime.waitFor(() => runtime.received.filter((r) => r.json?.bot_id === botId).length >= 3, 10_000);
+    const attempts = runtime.received.filter((r) => r.json?.bot_id === botId);
+    assert.equal(new Set(attempts.map((a) => a.json.idempotency_key)).size, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth });
+    assert.equal(detail.body.schedule_state, 'done');
+    assert.deepEqual(detail.body.decisions.map((d: { kind: string }) => d.kind).filter((k: string) => k.startsWith('launch')), ['launched', 'launch_failed', 'launch_retried', 'launch_failed', 'launch_retried']);
+    runtime.respond = () => ({ status: 200 });
+  });
+});
+
+describe('firing without a runtime, and after downtime', () => {
+  test('with no runtime configured a due bot fails visibly with no_runtime', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-20T12:00:00Z'));
+    const rc = await startTestRollcall({ clock });
+    try {
+      const user = await rc.newUser();
+      const eventId = await createEvent(rc, user.auth, clock.now() + 3_600_000, clock.now() + 5_400_000);
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'k', bot_config: {} } });
+      clock.advance(3_600_000 - 180_000);
+      await rc.dispatcher.runDue();
+      const detail = await rc.request('GET', `/api/v1/bots/${scheduled.body.bot_id}`, { auth: user.auth });
+      assert.equal(detail.body.status, 'Failed');
+      assert.match(detail.body.status_timeline.at(-1).reason, /no_runtime/);
+    } finally {
+      await rc.close();
+    }
+  });
+
+  test('a schedule that came due while down fires if the meeting runs, and is missed if it ended', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-20T12:00:00Z'));
+    const runtime = new FakeHttpReceiver();
+    const url = await runtime.start();
+    const settings = { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: url, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5' };
+    const rc = await startTestRollcall({ clock, settings });
+    try {
+      const user = await rc.newUser();
+      const running = await createEvent(rc, user.auth, clock.now() + 600_000, clock.now() + 3_600_000, 'https://zoom.us/j/1000');
+      const ended = await createEvent(rc, user.auth, clock.now() + 600_000, clock.now() + 900_000, 'https://zoom.us/j/2000');
+      const a = await rc.request('POST', `/api/v1/calendar/schedule/${running}`, { auth: user.auth, body: { deduplication_key: 'a', bot_config: {} } });
+      const b = await rc.request('POST', `/api/v1/calendar/schedule/${ended}`, { auth: user.auth, body: { deduplication_key: 'b', bot_config: {} } });
+      // The service was down from before the join times until after the second meeting ended.
+      clock.advance(1_200_000);
+      await rc.dispatcher.runDue();
+      assert.equal((await rc.request('GET', `/api/v1/bots/${a.body.bot_id}`, { auth: user.auth })).body.status, 'Joining');
+      const missed = await rc.request('GET', `/api/v1/bots/${b.body.bot_id}`, { auth: user.auth });
+      assert.equal(missed.body.status, 'Missed');
+      assert.ok(missed.body.decisions.some((d: { kind: string }) => d.kind === 'missed'));
+      assert.deepEqual(runtime.received.map((r) => r.json.bot_id), [a.body.bot_id]);
+    } finally {
+      await rc.close();
+      await runtime.stop();
+    }
+  });
+});
