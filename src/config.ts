@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a frozen Config.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { SecretBox } from './lib/secret-box.ts';
 
 export type RunMode = 'all' | 'api' | 'dispatcher';
 export type BotRuntimeKind = 'none' | 'http' | 'command';
@@ -30,6 +31,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** How long a claimed or launching schedule is held before another process may take it over. (Default: 30) */
   dispatchLeaseSeconds: number;
+  /** 32-byte key (hex or base64) that seals provider credentials and webhook secrets at rest. */
+  credentialsEncryptionKey: Buffer | null;
   /** Requests per minute per API key; 0 turns the limit off. (Default: 600) */
   rateLimitPerMinute: number;
 }
@@ -49,12 +52,12 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
 const KNOWN_KEYS = new Set([
   'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
   'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
-  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS',
+  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_'];
+  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -128,7 +131,13 @@ export function parseConfig(env: Env): Config {
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    credentialsEncryptionKey: null,
   };
+  const rawKey = text('CREDENTIALS_ENCRYPTION_KEY');
+  if (rawKey !== null) {
+    config.credentialsEncryptionKey = SecretBox.parseKey(rawKey);
+    if (config.credentialsEncryptionKey === null) problems.push('CREDENTIALS_ENCRYPTION_KEY must be 32 bytes as 64 hex characters or base64 (e.g. openssl rand -base64 32)');
+  }
   if (config.dispatchLeaseSeconds * 1000 <= config.botRuntimeTimeoutMs) {
     problems.push(`DISPATCH_LEASE_SECONDS (${config.dispatchLeaseSeconds}) must be longer than BOT_RUNTIME_TIMEOUT_MS (${config.botRuntimeTimeoutMs} ms), or a slow launch would be taken over and sent twice`);
   }
