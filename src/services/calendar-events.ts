@@ -180,6 +180,8 @@ export class CalendarEvents {
       const row = await this.#buildRow(trx, userId, patch, existing);
       await store.updateEvent(trx, userId, id, { ...row, updated_at: this.#clock.now() });
       await this.#listener?.eventChanged(trx, userId, id, 'updated');
+      // The bots of an overridden occurrence are linked to the series' occurrence, not to the override.
+      if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
     });
     return this.get(userId, id);
   }
