@@ -15,7 +15,7 @@ export interface ReceivedRequest {
 export class FakeHttpReceiver {
   readonly received: ReceivedRequest[] = [];
   /** Decides the answer; defaults to 200. */
-  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string> } = () => ({ status: 200, body: { ok: true } });
+  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number } = () => ({ status: 200, body: { ok: true } });
   #server: Server | null = null;
   #waiters: { predicate: () => boolean; resolve: () => void }[] = [];
 
@@ -34,8 +34,12 @@ export class FakeHttpReceiver {
         const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
         this.received.push(request);
         const answer = this.respond(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        const send = () => {
+          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+          res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        };
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
         this.#check();
       });
     });

@@ -62,7 +62,9 @@ export interface TestRollcall extends Rollcall {
 }
 
 export function testConfig(settings: Record<string, string> = {}): Config {
-  return parseConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...settings });
+  // The per-key rate limit is off unless a test asks for it (rate-limit.int.test.ts does): tests
+  // drive thousands of requests through one key on a clock that barely moves.
+  return parseConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', RATE_LIMIT_PER_MINUTE: '0', ...settings });
 }
 
 export async function startTestRollcall(options: { clock?: Clock; settings?: Record<string, string>; overrides?: RollcallOverrides; background?: boolean } = {}): Promise<TestRollcall> {
@@ -85,7 +87,7 @@ export async function startTestRollcall(options: { clock?: Clock; settings?: Rec
       await testDatabase.drop();
     },
     async newUser(name = `user-${randomToken(8)}`) {
-      const { key, userId } = await createApiKey(database.db, name, rollcall.clock);
+      const { key, userId } = await createApiKey(database.db, name, rollcall.clock, { secretBox: rollcall.secretBox });
       return { userId, auth: `Token ${key}` };
     },
     async request(method, url, requestOptions = {}) {
