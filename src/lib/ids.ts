@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+// Lower-case letters and digits only: ids then sort the same under any database collation as in
+// JavaScript, which keyset paging relies on (PostgreSQL collations other than C order mixed case
+// and punctuation differently from code-unit order).
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
-/** Random base62 text; 22 characters carry about 131 bits. */
+/** Random base36 text; 22 characters carry about 113 bits. */
 export function randomToken(length = 22): string {
   const bytes = randomBytes(length * 2);
   let out = '';
   for (let i = 0; i < bytes.length && out.length < length; i++) {
     const byte = bytes[i]!;
-    // 248 = 4 * 62: rejecting the top values keeps every character equally likely.
-    if (byte < 248) out += ALPHABET[byte % 62];
+    // 252 = 7 * 36: rejecting the top values keeps every character equally likely.
+    if (byte < 252) out += ALPHABET[byte % 36];
   }
   return out.length === length ? out : out + randomToken(length - out.length);
 }

@@ -208,7 +208,8 @@ export class CalendarEvents {
   async list(userId: string, query: ListQuery): Promise<EventPage> {
     const now = this.#clock.now();
     const fromMs = query.time_min !== undefined ? requireInstant(query.time_min, 'time_min') : now - DAY_MS;
-    const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max') : now + 28 * DAY_MS;
+    // Without time_max the window ends 28 days out, or 28 days after a later time_min.
+    const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max') : Math.max(now, fromMs) + 28 * DAY_MS;
     if (toMs <= fromMs) throw new ApiError('invalid_time', 'time_max must be after time_min', { details: { field: 'time_max' } });
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
