@@ -151,6 +151,87 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** A user's link to one calendar account or feed (calendar connections, docs/calendar-sync.md). */
+export interface CalendarConnectionsTable {
+  /** cal_... */
+  id: string;
+  user_id: string;
+  /** ics | google | microsoft */
+  provider: string;
+  /** The account's email for Google and Microsoft; a hash of the feed URL for ICS. */
+  account_id: string;
+  user_email: string | null;
+  user_name: string | null;
+  /** ICS: the feed URL with its secret path and query hidden, for display. */
+  display_url: string | null;
+  /** Sealed JSON (SecretBox) of the client id/secret/refresh token or feed URL; null once disconnected. */
+  credentials: string | null;
+  /** Where connection-level webhooks (calendar.auth_revoked) go; null: none. */
+  callback_url: string | null;
+  /** active | auth_revoked */
+  status: string;
+  last_sync_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  consecutive_failures: number;
+  /** When the background sync should next look at it; null: never (auth_revoked). */
+  next_sync_at: number | null;
+  /** While a sync runs: until when it holds the connection. */
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One provider calendar a connection syncs, with its sync cursor and push channel. */
+export interface ConnectedCalendarsTable {
+  id: Generated<number>;
+  connection_id: string;
+  provider_calendar_id: string;
+  name: string | null;
+  time_zone: string | null;
+  is_primary: number;
+  /** Opaque to the service: the provider's sync token, delta link or ETag, as the adapter wrote it. */
+  sync_cursor: string | null;
+  last_full_sync_at: number | null;
+  /** Google channel id or Graph subscription id. */
+  push_channel_id: string | null;
+  /** Google resourceId (needed to stop the channel). */
+  push_resource_id: string | null;
+  /** sha256 of the channel token / clientState sent with the channel; notifications must carry it. */
+  push_secret_hash: string | null;
+  push_expires_at: number | null;
+  push_last_message_at: number | null;
+  push_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AutoScheduleSettingsTable {
+  user_id: string;
+  is_enabled: number;
+  /** JSON: the bot_config every auto-scheduled bot gets. */
+  default_bot_config: string;
+  updated_at: number;
+}
+
+export interface RuntimeCommandsTable {
+  id: Generated<number>;
+  bot_id: string;
+  /** 'update' (the meeting moved or changed) or 'stop' (it was cancelled). */
+  action: string;
+  /** The exact JSON sent to the runtime. */
+  payload: string;
+  idempotency_key: string;
+  /** pending -> done | failed */
+  state: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  lease_until_ms: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -167,7 +248,11 @@ export interface Schema {
   bot_decisions: BotDecisionsTable;
   bot_status_changes: BotStatusChangesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  runtime_commands: RuntimeCommandsTable;
   schema_migrations: SchemaMigrationsTable;
+  calendar_connections: CalendarConnectionsTable;
+  connected_calendars: ConnectedCalendarsTable;
+  auto_schedule_settings: AutoScheduleSettingsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -176,3 +261,5 @@ export type EventUpdate = Updateable<EventsTable>;
 export type BotRow = Selectable<BotsTable>;
 export type ScheduleRow = Selectable<SchedulesTable>;
 export type BotEventRow = Selectable<BotEventsTable>;
+export type CalendarConnectionRow = Selectable<CalendarConnectionsTable>;
+export type ConnectedCalendarRow = Selectable<ConnectedCalendarsTable>;

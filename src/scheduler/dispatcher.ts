@@ -13,13 +13,14 @@ import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { formatInstant } from '../lib/time.ts';
-import type { BotRuntime, LaunchOutcome, LaunchRequest } from '../adapters/bot-runtimes/bot-runtime.ts';
+import type { BotCommand, BotRuntime, RuntimeOutcome, LaunchRequest } from '../adapters/bot-runtimes/bot-runtime.ts';
 import * as schedules from '../store/schedule-store.ts';
 import * as bots from '../store/bot-store.ts';
+import * as commands from '../store/runtime-command-store.ts';
 import { transitionBot } from '../services/bot-lifecycle.ts';
 import type { BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
-import { parseOccurrenceKey } from '../domain/recurrence.ts';
+import { linkedEventsOf } from '../services/runtime-commands.ts';
 
 export interface DispatcherOptions {
   database: Database;
@@ -39,8 +40,11 @@ export interface DispatcherOptions {
   /** Rows claimed per statement. */
   batchSize?: number;
   /** Called after each launch attempt (tests and the benchmark observe firing through it). */
-  onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: LaunchOutcome }) => void;
+  onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: RuntimeOutcome }) => void;
 }
+
+/** Update and stop commands are useful only around the meeting; after an hour they are given up. */
+const COMMAND_RETRY_WINDOW_MS = 3_600_000;
 
 interface Claimed {
   scheduleId: string;
@@ -133,6 +137,7 @@ export class Dispatcher {
     try {
       await this.#claim();
       await this.#fireDue();
+      await this.#sendCommands();
       this.#failures = 0;
       await this.#arm();
     } catch (error) {
@@ -176,7 +181,9 @@ export class Dispatcher {
     if (Number.isFinite(nextClaimed)) this.#setFireTimer(nextClaimed);
     const nextInDb = await schedules.nextWakeAt(this.#o.database.db);
     const untilClaim = nextInDb === null ? Infinity : nextInDb - this.#o.lookaheadMs - now;
-    this.#setPoll(Math.max(0, Math.min(this.#o.pollIntervalMs, untilClaim)));
+    const nextCommand = await commands.nextRuntimeCommandAt(this.#o.database.db);
+    const untilCommand = nextCommand === null ? Infinity : nextCommand - now;
+    this.#setPoll(Math.max(0, Math.min(this.#o.pollIntervalMs, untilClaim, untilCommand)));
   }
 
   #setFireTimer(atMs: number): void {
@@ -197,6 +204,44 @@ export class Dispatcher {
       this.#pollTimer = null;
       this.wake();
     }, delayMs);
+  }
+
+  /** Sends queued update and stop commands for launched bots; retries for up to an hour. */
+  async #sendCommands(): Promise<void> {
+    const { database, clock, runtime, logger } = this.#o;
+    for (;;) {
+      const now = clock.now();
+      const batch = await database.db.transaction().execute((trx) =>
+        commands.claimRuntimeCommands(trx, database.engine, now, this.#o.leaseMs, 50));
+      if (batch.length === 0) return;
+      await Promise.all(batch.map(async (row) => {
+        const command = JSON.parse(row.payload) as BotCommand;
+        let outcome: RuntimeOutcome;
+        try {
+          outcome = await runtime.send(command);
+        } catch (error) {
+          outcome = { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime error: ${(error as Error).message}` };
+        }
+        const at = clock.now();
+        const givesUp = !outcome.ok && (outcome.failure === 'permanent' || at - row.created_at > COMMAND_RETRY_WINDOW_MS);
+        try {
+          await database.db.transaction().execute(async (trx) => {
+            if (outcome.ok) {
+              await commands.settleRuntimeCommand(trx, row.id, { state: 'done' }, null, at);
+              await bots.appendDecision(trx, row.bot_id, at, `${row.action}_delivered`, `The runtime accepted the ${row.action} command`, { idempotency_key: row.idempotency_key });
+            } else if (givesUp) {
+              await commands.settleRuntimeCommand(trx, row.id, { state: 'failed' }, outcome.message, at);
+              await bots.appendDecision(trx, row.bot_id, at, `${row.action}_failed`, `The runtime did not accept the ${row.action} command: ${outcome.message}`, { idempotency_key: row.idempotency_key });
+            } else {
+              const retryAt = at + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(row.attempts));
+              await commands.settleRuntimeCommand(trx, row.id, { state: 'pending', retryAtMs: retryAt }, outcome.message, at);
+            }
+          });
+        } catch (error) {
+          logger.error({ err: error, botId: row.bot_id }, 'could not record a runtime command result');
+        }
+      }));
+    }
   }
 
   /** The fire decision for a batch, in one transaction; then the launches start. */
@@ -269,20 +314,20 @@ export class Dispatcher {
     const request = buildLaunchRequest(schedule, bot, links, this.#o.publicUrl);
     const firedAtMs = clock.now();
     if (schedule.attempts === 1) metrics.fireLatenessSeconds.observe(Math.max(0, firedAtMs - schedule.due_at_ms) / 1000);
-    let outcome: LaunchOutcome;
+    let outcome: RuntimeOutcome;
     try {
       outcome = await runtime.launch(request);
     } catch (error) {
       outcome = { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime error: ${(error as Error).message}` };
     }
-    metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyLaunched ? 'already_launched' : 'accepted') : outcome.failure });
+    metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyDone ? 'already_launched' : 'accepted') : outcome.failure });
     this.#o.onLaunchAttempt?.({ botId: bot.id, scheduleId: schedule.id, dueAtMs: schedule.due_at_ms, firedAtMs, attempt: schedule.attempts, outcome });
     const now = clock.now();
     try {
       await database.db.transaction().execute(async (trx) => {
         if (outcome.ok) {
           await schedules.completeSchedules(trx, this.owner, [schedule.id], now);
-          if (outcome.alreadyLaunched) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
+          if (outcome.alreadyDone) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
           return;
         }
         if (outcome.failure === 'permanent') {
@@ -309,20 +354,10 @@ export function buildLaunchRequest(schedule: ScheduleRow, bot: BotRow, links: Bo
     meeting_url: bot.meeting_url,
     platform: bot.meeting_platform,
     bot_config: JSON.parse(bot.bot_config) as Record<string, unknown>,
-    events: links.map((l) => ({
-      event_id: l.event_id,
-      occurrence_start: l.occurrence_key === '' ? null : occurrenceStartOf(l.occurrence_key),
-      start_time: formatInstant(l.start_ms),
-      end_time: formatInstant(l.end_ms),
-    })),
+    events: linkedEventsOf(links),
     scheduled_time: formatInstant(bot.join_at_ms),
     idempotency_key: schedule.idempotency_key,
     status_url: `${publicUrl}/api/v1/bots/${bot.id}/status`,
     status_token: schedule.status_token,
   };
-}
-
-function occurrenceStartOf(key: string): string | null {
-  const ms = parseOccurrenceKey(key);
-  return ms === null ? null : formatInstant(ms);
 }

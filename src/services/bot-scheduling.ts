@@ -18,6 +18,8 @@ import { isUniqueViolation, seriesDefinition } from './calendar-events.ts';
 import * as bots from '../store/bot-store.ts';
 import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
 import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { requestRuntimeCommand } from './runtime-commands.ts';
+import { isActive, type BotStatus } from '../domain/bot-status.ts';
 
 export interface ScheduleRequest {
   deduplication_key?: string;
@@ -391,6 +393,10 @@ export class BotScheduling implements EventChangeListener {
 
   async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number): Promise<void> {
     const bot = (await bots.findBotById(trx, botId))!;
+    if (isActive(bot.status as BotStatus)) {
+      await requestRuntimeCommand(trx, bot, 'update', 'The meeting changed after launch', now);
+      return;
+    }
     if (bot.status !== 'Scheduled') return;
     const links = await bots.listLiveLinksOfBot(trx, botId);
     if (links.length === 0) return;
@@ -421,6 +427,10 @@ export class BotScheduling implements EventChangeListener {
     if (remaining.length > 0) {
       await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot stays for its ${remaining.length} other event(s)`, {});
       await this.#recomputeBot(trx, bot.id, now);
+      return;
+    }
+    if (isActive(bot.status as BotStatus)) {
+      await requestRuntimeCommand(trx, bot, 'stop', why, now);
       return;
     }
     await cancelBotInTransaction(trx, bot, why, now);

@@ -111,6 +111,30 @@ describe('firing: bots launch at their scheduled time', () => {
     assert.equal(cancelledBot.body.schedule_state, 'cancelled');
   });
 
+  test('after launch, a moved meeting reaches the runtime as an update and a cancelled one as a stop', async () => {
+    const now = Date.now();
+    const eventId = await createEvent(rc, user.auth, now + 120_000, now + 1_800_000, 'https://zoom.us/j/777888999');
+    // The start is within the join lead, so the bot is launched at once.
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'after-launch', bot_config: {} } });
+    const botId = scheduled.body.bot_id;
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId && r.json.action === 'launch'), 8000);
+
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: new Date(now + 300_000).toISOString() } });
+    assert.equal(moved.status, 200);
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId && r.json.action === 'update'), 8000);
+    const update = runtime.received.find((r) => r.json?.bot_id === botId && r.json.action === 'update')!;
+    assert.equal(update.json.events[0].start_time, new Date(now + 300_000).toISOString());
+    assert.equal(update.headers['idempotency-key'], update.json.idempotency_key);
+
+    await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth });
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId && r.json.action === 'stop'), 8000);
+    const actions = runtime.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.action);
+    assert.deepEqual(actions, ['launch', 'update', 'stop']);
+    await new Promise((r) => setTimeout(r, 200));
+    const kinds = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions.map((d: { kind: string }) => d.kind);
+    for (const kind of ['launched', 'update_requested', 'update_delivered', 'stop_requested', 'stop_delivered']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(',')}`);
+  });
+
   test('runtime failures are retried with the same idempotency key', async () => {
     let failures = 2;
     runtime.respond = (r) => (r.json?.bot_config?.bot_name === 'Flaky' && failures-- > 0 ? { status: 503 } : { status: 202 });

@@ -1,9 +1,10 @@
-// BOT_RUNTIME=http: the launch request is POSTed as JSON, signed with Standard Webhooks headers.
+// BOT_RUNTIME=http: launch requests and commands are POSTed as JSON to one URL (the `action`
+// field tells them apart), signed with Standard Webhooks headers.
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { postJson, retryAfterMs } from '../http-post.ts';
-import type { BotRuntime, LaunchOutcome, LaunchRequest } from './bot-runtime.ts';
+import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bot-runtime.ts';
 
 export class HttpBotRuntime implements BotRuntime {
   readonly name = 'http';
@@ -22,19 +23,27 @@ export class HttpBotRuntime implements BotRuntime {
     this.#now = options.now;
   }
 
-  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
-    const body = JSON.stringify(request);
+  launch(request: LaunchRequest): Promise<RuntimeOutcome> {
+    return this.#post(request, request.idempotency_key);
+  }
+
+  send(command: BotCommand): Promise<RuntimeOutcome> {
+    return this.#post(command, command.idempotency_key);
+  }
+
+  async #post(message: LaunchRequest | BotCommand, idempotencyKey: string): Promise<RuntimeOutcome> {
+    const body = JSON.stringify(message);
     const nowMs = this.#now();
-    const headers: Record<string, string> = { 'idempotency-key': request.idempotency_key };
+    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
     if (this.#signer) {
-      const timestamp = new Date(nowMs);
-      headers['webhook-id'] = request.idempotency_key;
+      headers['webhook-id'] = idempotencyKey;
       headers['webhook-timestamp'] = Math.floor(nowMs / 1000).toString();
-      headers['webhook-signature'] = this.#signer.sign(request.idempotency_key, timestamp, body);
+      headers['webhook-signature'] = this.#signer.sign(idempotencyKey, new Date(nowMs), body);
     }
     const result = await postJson(this.#url, body, { headers, timeoutMs: this.#timeoutMs, agent: this.#agent });
-    if (result.status !== null && result.status >= 200 && result.status < 300) return { ok: true, alreadyLaunched: false };
-    if (result.status === 409) return { ok: true, alreadyLaunched: true };
+    if (result.status !== null && result.status >= 200 && result.status < 300) return { ok: true, alreadyDone: false };
+    // 409: the runtime already has this launch (or command): it counts as done.
+    if (result.status === 409) return { ok: true, alreadyDone: true };
     const wait = retryAfterMs(result.headers, nowMs);
     if (result.status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: wait, message: 'runtime answered 429' };
     return { ok: false, failure: 'transient', retryAfterMs: wait, message: result.status === null ? `runtime unreachable: ${result.error}` : `runtime answered ${result.status}` };

@@ -1,0 +1,55 @@
+// Update and stop commands for launched bots: an outbox the dispatcher drains, in order per bot.
+import type { Selectable } from 'kysely';
+import type { Engine } from '../db/database.ts';
+import type { RuntimeCommandsTable } from '../db/schema.ts';
+import type { BotCommand } from '../adapters/bot-runtimes/bot-runtime.ts';
+import type { Db } from './event-store.ts';
+
+export type RuntimeCommandRow = Selectable<RuntimeCommandsTable>;
+
+export async function enqueueRuntimeCommand(db: Db, command: BotCommand, nowMs: number): Promise<void> {
+  await db.insertInto('runtime_commands').values({
+    bot_id: command.bot_id,
+    action: command.action,
+    payload: JSON.stringify(command),
+    idempotency_key: command.idempotency_key,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at_ms: nowMs,
+    lease_until_ms: null,
+    last_error: null,
+    created_at: nowMs,
+    updated_at: nowMs,
+  }).execute();
+}
+
+/** Claims due commands, only the oldest pending one of each bot so that a stop never overtakes an update. */
+export async function claimRuntimeCommands(db: Db, engine: Engine, nowMs: number, leaseMs: number, limit: number): Promise<RuntimeCommandRow[]> {
+  let candidates = db.selectFrom('runtime_commands as c').select('c.id')
+    .where('c.state', '=', 'pending').where('c.next_attempt_at_ms', '<=', nowMs)
+    .where((eb) => eb.or([eb('c.lease_until_ms', 'is', null), eb('c.lease_until_ms', '<', nowMs)]))
+    .where(({ not, exists, selectFrom }) => not(exists(
+      selectFrom('runtime_commands as o').select('o.id').whereRef('o.bot_id', '=', 'c.bot_id').where('o.state', '=', 'pending').whereRef('o.id', '<', 'c.id'),
+    )))
+    .orderBy('c.id').limit(limit);
+  if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+  const ids = (await candidates.execute()).map((r) => r.id);
+  if (ids.length === 0) return [];
+  return db.updateTable('runtime_commands').set({ lease_until_ms: nowMs + leaseMs, attempts: (eb) => eb('attempts', '+', 1), updated_at: nowMs })
+    .where('id', 'in', ids).returningAll().execute();
+}
+
+export async function settleRuntimeCommand(db: Db, id: number, result: { state: 'done' | 'failed' } | { state: 'pending'; retryAtMs: number }, error: string | null, nowMs: number): Promise<void> {
+  await db.updateTable('runtime_commands').set({
+    state: result.state,
+    next_attempt_at_ms: result.state === 'pending' ? result.retryAtMs : nowMs,
+    lease_until_ms: null,
+    last_error: error,
+    updated_at: nowMs,
+  }).where('id', '=', id).execute();
+}
+
+export async function nextRuntimeCommandAt(db: Db): Promise<number | null> {
+  const row = await db.selectFrom('runtime_commands').select((eb) => eb.fn.min('next_attempt_at_ms').as('t')).where('state', '=', 'pending').executeTakeFirst();
+  return row?.t === null || row?.t === undefined ? null : Number(row.t);
+}
