@@ -35,6 +35,31 @@ export interface Config {
   credentialsEncryptionKey: Buffer | null;
   /** Requests per minute per API key; 0 turns the limit off. (Default: 600) */
   rateLimitPerMinute: number;
+  /** Calendar sync (docs/calendar-sync.md). Provider base URLs are settings so tests can point them at local fakes. */
+  calendar: CalendarConfig;
+}
+
+export interface CalendarConfig {
+  /** Google's OAuth token endpoint. (Default: https://oauth2.googleapis.com/token) */
+  googleOAuthTokenUrl: string;
+  /** Google Calendar API v3 base. (Default: https://www.googleapis.com/calendar/v3) */
+  googleCalendarApiUrl: string;
+  /** Microsoft identity platform authority, tenant included. (Default: https://login.microsoftonline.com/common) */
+  microsoftLoginUrl: string;
+  /** Microsoft Graph base. (Default: https://graph.microsoft.com/v1.0) */
+  microsoftGraphUrl: string;
+  /** How often a connection without a working push channel is polled. (Default: 300) */
+  pollIntervalSeconds: number;
+  /** How often a connection with a live push channel is polled anyway, in case push went quiet. (Default: 1800) */
+  pushPollIntervalSeconds: number;
+  /** How far ahead events are synced (Graph window) and auto-scheduled. (Default: 60) */
+  syncHorizonDays: number;
+  /** Push channels and subscriptions are renewed when they expire within this. (Default: 86400) */
+  pushRenewBeforeSeconds: number;
+  /** on | off | auto (on when PUBLIC_URL is https, which Google and Microsoft require). (Default: auto) */
+  isPushEnabled: boolean;
+  /** Deadline of one request to a calendar provider or feed. (Default: 15000) */
+  httpTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -53,11 +78,14 @@ const KNOWN_KEYS = new Set([
   'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
   'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
   'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY',
+  'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_CALENDAR_API_URL', 'MICROSOFT_LOGIN_URL', 'MICROSOFT_GRAPH_URL',
+  'CALENDAR_POLL_INTERVAL_SECONDS', 'CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 'CALENDAR_SYNC_HORIZON_DAYS',
+  'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_'];
+  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -90,6 +118,12 @@ export function parseConfig(env: Env): Config {
   const text = (key: string): string | null => {
     const raw = env[key];
     return raw === undefined || raw === '' ? null : raw;
+  };
+  const httpUrl = (key: string, fallback: string): string => {
+    const raw = text(key);
+    if (raw === null) return fallback;
+    if (!/^https?:\/\/[^/]+/.test(raw)) problems.push(`${key} must be an http(s) URL, got "${raw}"`);
+    return raw.replace(/\/+$/, '');
   };
 
   const port = int('PORT', 8080, 0, 65535);
@@ -132,6 +166,21 @@ export function parseConfig(env: Env): Config {
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     credentialsEncryptionKey: null,
+    calendar: Object.freeze({
+      googleOAuthTokenUrl: httpUrl('GOOGLE_OAUTH_TOKEN_URL', 'https://oauth2.googleapis.com/token'),
+      googleCalendarApiUrl: httpUrl('GOOGLE_CALENDAR_API_URL', 'https://www.googleapis.com/calendar/v3'),
+      microsoftLoginUrl: httpUrl('MICROSOFT_LOGIN_URL', 'https://login.microsoftonline.com/common'),
+      microsoftGraphUrl: httpUrl('MICROSOFT_GRAPH_URL', 'https://graph.microsoft.com/v1.0'),
+      pollIntervalSeconds: int('CALENDAR_POLL_INTERVAL_SECONDS', 300, 10, 86_400),
+      pushPollIntervalSeconds: int('CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 1800, 10, 86_400),
+      syncHorizonDays: int('CALENDAR_SYNC_HORIZON_DAYS', 60, 1, 730),
+      pushRenewBeforeSeconds: int('CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 86_400, 60, 7 * 86_400),
+      isPushEnabled: (() => {
+        const mode = oneOf<'auto' | 'on' | 'off'>('CALENDAR_PUSH', 'auto', ['auto', 'on', 'off']);
+        return mode === 'auto' ? publicUrl.startsWith('https://') : mode === 'on';
+      })(),
+      httpTimeoutMs: int('CALENDAR_HTTP_TIMEOUT_MS', 15_000, 100, 120_000),
+    }),
   };
   const rawKey = text('CREDENTIALS_ENCRYPTION_KEY');
   if (rawKey !== null) {

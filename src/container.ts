@@ -11,10 +11,12 @@ import { OutboundGuard } from './adapters/outbound-guard.ts';
 import { noRuntime, type BotRuntime } from './adapters/bot-runtimes/bot-runtime.ts';
 import { HttpBotRuntime } from './adapters/bot-runtimes/http-bot-runtime.ts';
 import { CommandBotRuntime } from './adapters/bot-runtimes/command-bot-runtime.ts';
-import { ApiKeyAuthenticator } from './services/api-keys.ts';
+import { ApiKeyAuthenticator, countSealedWebhookSecrets, sealPlaintextWebhookSecrets } from './services/api-keys.ts';
+import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendar-events.ts';
 import { BotScheduling } from './services/bot-scheduling.ts';
 import { BotQueries } from './services/bot-queries.ts';
+import { BotManagement } from './services/bot-management.ts';
 import { BotStatusReports } from './services/bot-status-reports.ts';
 import { WebhookDelivery } from './services/webhook-delivery.ts';
 import { WebhookSecrets } from './services/webhook-secrets.ts';
@@ -33,6 +35,8 @@ export interface Rollcall {
   scheduling: BotScheduling;
   dispatcher: Dispatcher;
   webhooks: WebhookDelivery;
+  /** Seals secrets at rest; null when CREDENTIALS_ENCRYPTION_KEY is not set. */
+  secretBox: SecretBox | null;
   /** Starts the background loops this process runs (RUN_MODE). */
   startBackground(): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +69,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
   await migrate(database.db, database.engine);
+  const secretBox = await prepareSecretsAtRest(config, database, logger);
 
   const guard = new OutboundGuard(config.outboundAllowedHosts);
   const signal = new ScheduleSignal(database, logger);
@@ -78,14 +83,15 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     leaseMs: config.dispatchLeaseSeconds * 1000,
     ...overrides.dispatcher,
   });
-  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
+  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
     botQueries: new BotQueries({ db: database.db }),
+    management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal }),
     statusReports: new BotStatusReports({ database, clock, signal }),
-    webhookSecrets: new WebhookSecrets({ db: database.db, clock }),
+    webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator: new ApiKeyAuthenticator(database.db, clock),
     readinessChecks: {
       database: async () => (await currentSchemaVersion(database.db)) >= 0,
@@ -96,7 +102,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
 
   let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox,
     async startBackground() {
       if (started || !runsDispatcher) return;
       started = true;
@@ -116,4 +122,22 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await database.close();
     },
   };
+}
+
+/**
+ * With CREDENTIALS_ENCRYPTION_KEY set, seals any webhook secret still in plaintext (a deployment
+ * that has just turned the key on). Without it, says loudly that secrets sit in the database as
+ * they are, and that users whose secrets were sealed earlier get no signed webhooks.
+ */
+async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<SecretBox | null> {
+  if (config.credentialsEncryptionKey) {
+    const box = new SecretBox(config.credentialsEncryptionKey);
+    const sealed = await sealPlaintextWebhookSecrets(database.db, box);
+    if (sealed > 0) logger.info({ users: sealed }, 'sealed webhook secrets that were stored in plaintext');
+    return box;
+  }
+  logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook secrets and calendar credentials are stored in the database in plaintext. Set it (openssl rand -base64 32) to encrypt them at rest.');
+  const unreadable = await countSealedWebhookSecrets(database.db);
+  if (unreadable > 0) logger.error({ users: unreadable }, 'some webhook secrets are sealed but CREDENTIALS_ENCRYPTION_KEY is not set: their webhooks cannot be signed');
+  return null;
 }

@@ -1,6 +1,6 @@
 // Builds the HTTP application from its dependencies. No I/O happens here beyond what the
 // dependencies do; tests build it with a real database and call it with inject().
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -8,13 +8,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, errorBody } from '../errors.ts';
 import { validationErrorToApiError, validatorCompiler } from './validation.ts';
 import { registerAuth } from './auth.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerOperationsRoutes } from './routes/operations-routes.ts';
 import { registerScheduleRoutes } from './routes/schedule-routes.ts';
 import { registerBotRoutes } from './routes/bot-routes.ts';
+import { registerScheduledBotRoutes } from './routes/scheduled-bot-routes.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Longest path parameter the router accepts; every id the API issues is far shorter. */
+const MAX_PARAM_LENGTH = 512;
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -23,8 +27,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
+    // Fastify answers a malformed percent-escape or an over-long path parameter before routing,
+    // outside the error handler and in its own shape (the latter as a 414); answer in ours.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError = error.code === 'FST_ERR_BAD_URL'
+        ? new ApiError('validation_error', 'path: is not a valid URL (malformed percent-encoding)', { details: { location: 'path' } })
+        : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ApiError('validation_error', `path: a path parameter is longer than ${MAX_PARAM_LENGTH} characters`, { details: { location: 'path' } })
+          : new ApiError('internal_error', 'Internal error');
+      if (apiError.status >= 500) reply.log.error({ err: error }, 'request failed before routing');
+      void (reply as FastifyReply).status(apiError.status).send(errorBody(apiError));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -63,9 +78,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.config.runMode === 'dispatcher') return app;
   await app.register(async (api) => {
     registerAuth(api, deps);
+    // After auth, so that it can key on the API key; before any route's body parsing and work.
+    registerRateLimit(api, { perMinute: deps.config.rateLimitPerMinute, clock: deps.clock });
     registerEventRoutes(api, deps);
     registerScheduleRoutes(api, deps);
     registerBotRoutes(api, deps);
+    registerScheduledBotRoutes(api, deps);
   }, { prefix: '/api/v1' });
 
   return app;

@@ -2,10 +2,13 @@
 import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
+import type { AuthenticatedUser } from '../services/api-keys.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     userId: string;
+    /** Id of the API key the request authenticated with; '' on routes with their own auth. */
+    apiKeyId: string;
   }
   interface FastifyContextConfig {
     /** 'custom': the route authenticates the request itself (the bot runtime status route). */
@@ -17,18 +20,26 @@ const TOKEN_HEADER = /^Token\s+(\S+)\s*$/;
 
 export function registerAuth(app: App, deps: AppDeps): void {
   app.decorateRequest('userId', '');
+  app.decorateRequest('apiKeyId', '');
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === 'custom') return;
-    request.userId = await authenticateApiKey(deps, request.headers.authorization);
+    const user = await authenticateApiKeyUser(deps, request.headers.authorization);
+    request.userId = user.userId;
+    request.apiKeyId = user.keyId;
   });
 }
 
 /** The user the Authorization header's API key belongs to; throws 401 otherwise. */
 export async function authenticateApiKey(deps: AppDeps, header: string | undefined): Promise<string> {
+  return (await authenticateApiKeyUser(deps, header)).userId;
+}
+
+/** The user and key id of the Authorization header's API key; throws 401 otherwise. */
+export async function authenticateApiKeyUser(deps: AppDeps, header: string | undefined): Promise<AuthenticatedUser> {
   if (!header) throw new ApiError('unauthorized', 'Authorization header is missing; send "Authorization: Token <api_key>"');
   const match = TOKEN_HEADER.exec(header);
   if (!match) throw new ApiError('unauthorized', 'Authorization header must be "Token <api_key>"');
   const user = await deps.authenticator.authenticate(match[1]!);
   if (!user) throw new ApiError('unauthorized', 'API key is unknown or revoked');
-  return user.userId;
+  return user;
 }

@@ -6,6 +6,7 @@ import type { ApiKeyAuthenticator } from '../services/api-keys.ts';
 import type { CalendarEvents } from '../services/calendar-events.ts';
 import type { BotScheduling } from '../services/bot-scheduling.ts';
 import type { BotQueries } from '../services/bot-queries.ts';
+import type { BotManagement } from '../services/bot-management.ts';
 import type { BotStatusReports } from '../services/bot-status-reports.ts';
 import type { WebhookSecrets } from '../services/webhook-secrets.ts';
 
@@ -19,6 +20,7 @@ export interface AppDeps {
   events: CalendarEvents;
   scheduling: BotScheduling;
   botQueries: BotQueries;
+  management: BotManagement;
   statusReports: BotStatusReports;
   webhookSecrets: WebhookSecrets;
   /** Named checks for /readyz; each resolves true when healthy. */

@@ -1,12 +1,14 @@
 // Users and their API keys. A key is shown once, at creation; only its sha256 is stored.
+// Each user's webhook signing secret is sealed with the credentials key when one is configured.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId, randomToken } from '../lib/ids.ts';
+import { SecretBox } from '../lib/secret-box.ts';
 
 const KEY_PREFIX = 'rck_';
-const KEY_SHAPE = /^rck_[0-9A-Za-z]{40}$/;
+const KEY_SHAPE = /^rck_[0-9a-z]{40}$/;
 
 export interface AuthenticatedUser {
   userId: string;
@@ -29,12 +31,67 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
-export async function findOrCreateUser(db: Kysely<Schema>, name: string, clock: Clock): Promise<string> {
+/** The value to store for a webhook secret: sealed when a credentials key is configured. */
+export function sealWebhookSecret(secret: string, box: SecretBox | null): string {
+  return box ? box.encrypt(secret) : secret;
+}
+
+/**
+ * The secret behind a stored value. Plaintext values pass through: they were written before a
+ * key was configured (start-up seals those) or by a writer that was not given the key.
+ */
+export function openWebhookSecret(stored: string, box: SecretBox | null): string {
+  if (!SecretBox.isSealed(stored)) return stored;
+  if (!box) throw new Error('The webhook secret is sealed but CREDENTIALS_ENCRYPTION_KEY is not set');
+  return box.decrypt(stored);
+}
+
+/**
+ * Seals every webhook secret still stored in plaintext (a deployment that has just set
+ * CREDENTIALS_ENCRYPTION_KEY). Each update is conditional on the value it read, so a rotation or
+ * another instance doing the same at the same time is never overwritten. Returns how many users.
+ */
+export async function sealPlaintextWebhookSecrets(db: Kysely<Schema>, box: SecretBox): Promise<number> {
+  // A prefilter only; SecretBox.isSealed below has the last word.
+  const users = await db.selectFrom('users').select(['id', 'webhook_secret', 'previous_webhook_secret'])
+    .where((eb) => eb.or([eb('webhook_secret', 'not like', 'v1:%'), eb('previous_webhook_secret', 'not like', 'v1:%')]))
+    .execute();
+  let sealed = 0;
+  for (const user of users) {
+    const previous = user.previous_webhook_secret;
+    const isCurrentPlain = !SecretBox.isSealed(user.webhook_secret);
+    const isPreviousPlain = previous !== null && !SecretBox.isSealed(previous);
+    if (!isCurrentPlain && !isPreviousPlain) continue;
+    let update = db.updateTable('users').set({
+      webhook_secret: isCurrentPlain ? box.encrypt(user.webhook_secret) : user.webhook_secret,
+      previous_webhook_secret: isPreviousPlain ? box.encrypt(previous) : previous,
+    }).where('id', '=', user.id).where('webhook_secret', '=', user.webhook_secret);
+    update = previous === null ? update.where('previous_webhook_secret', 'is', null) : update.where('previous_webhook_secret', '=', previous);
+    const result = await update.executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) sealed++;
+  }
+  return sealed;
+}
+
+/** How many users have a sealed webhook secret (which cannot be used without the key). */
+export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<number> {
+  const users = await db.selectFrom('users').select(['webhook_secret', 'previous_webhook_secret'])
+    .where((eb) => eb.or([eb('webhook_secret', 'like', 'v1:%'), eb('previous_webhook_secret', 'like', 'v1:%')]))
+    .execute();
+  return users.filter((u) => SecretBox.isSealed(u.webhook_secret) || (u.previous_webhook_secret !== null && SecretBox.isSealed(u.previous_webhook_secret))).length;
+}
+
+export interface UserSecretOptions {
+  /** Seals the new user's webhook secret; null or absent stores it in plaintext. */
+  secretBox?: SecretBox | null;
+}
+
+export async function findOrCreateUser(db: Kysely<Schema>, name: string, clock: Clock, options: UserSecretOptions = {}): Promise<string> {
   const existing = await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst();
   if (existing) return existing.id;
   const id = newId('usr');
   await db.insertInto('users')
-    .values({ id, name, webhook_secret: newWebhookSecret(), previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: clock.now() })
+    .values({ id, name, webhook_secret: sealWebhookSecret(newWebhookSecret(), options.secretBox ?? null), previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: clock.now() })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
   const row = await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirstOrThrow();
@@ -42,8 +99,8 @@ export async function findOrCreateUser(db: Kysely<Schema>, name: string, clock: 
 }
 
 /** Creates a key for the named user (creating the user if needed) and returns the key text. */
-export async function createApiKey(db: Kysely<Schema>, userName: string, clock: Clock): Promise<{ key: string; keyId: string; userId: string }> {
-  const userId = await findOrCreateUser(db, userName, clock);
+export async function createApiKey(db: Kysely<Schema>, userName: string, clock: Clock, options: UserSecretOptions = {}): Promise<{ key: string; keyId: string; userId: string }> {
+  const userId = await findOrCreateUser(db, userName, clock, options);
   const key = KEY_PREFIX + randomToken(40);
   const keyId = newId('key');
   await db.insertInto('api_keys')

@@ -139,6 +139,19 @@ export class CalendarEvents {
     this.#listener = listener;
   }
 
+  /**
+   * Calendar sync writes events through here: `work` writes rows in one transaction and names the
+   * events it changed; each of them then reaches the bots through the same listener as an API
+   * change, in the same transaction, and dispatchers are told after commit.
+   */
+  async applyExternalChanges<T>(userId: string, work: (trx: Transaction<Schema>) => Promise<{ result: T; changed: ReadonlyMap<string, 'updated' | 'deleted'> }>): Promise<T> {
+    return this.#change(async (trx) => {
+      const { result, changed } = await work(trx);
+      for (const [eventId, reason] of changed) await this.#listener?.eventChanged(trx, userId, eventId, reason);
+      return result;
+    });
+  }
+
   async create(userId: string, input: EventInput): Promise<EventView> {
     const now = this.#clock.now();
     const id = newId('evt');

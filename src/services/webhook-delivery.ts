@@ -11,6 +11,8 @@ import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { OutboundGuard } from '../adapters/outbound-guard.ts';
 import { postJson } from '../adapters/http-post.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { openWebhookSecret } from './api-keys.ts';
 import { restartDelayMs, webhookRetryDelayMs } from '../scheduler/backoff.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
@@ -29,6 +31,8 @@ export interface WebhookDeliveryOptions {
   maxAgeMs?: number;
   pollIntervalMs?: number;
   batchSize?: number;
+  /** Opens webhook secrets sealed at rest (CREDENTIALS_ENCRYPTION_KEY); null when none is set. */
+  secretBox?: SecretBox | null;
 }
 
 type Delivery = Selectable<WebhookDeliveriesTable>;
@@ -42,7 +46,7 @@ export class WebhookDelivery {
   #failures = 0;
 
   constructor(options: WebhookDeliveryOptions) {
-    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, ...options };
+    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
   }
 
   start(): void {
@@ -144,13 +148,22 @@ export class WebhookDelivery {
   async #deliver(delivery: Delivery, user: { webhook_secret: string; previous_webhook_secret: string | null; webhook_secret_rotated_at: number | null }): Promise<void> {
     const { clock, database, metrics, guard, logger } = this.#o;
     const sentAt = clock.now();
-    const secrets = [user.webhook_secret];
+    const stored = [user.webhook_secret];
     if (user.previous_webhook_secret && user.webhook_secret_rotated_at !== null && sentAt - user.webhook_secret_rotated_at < SECRET_ROTATION_OVERLAP_MS) {
-      secrets.push(user.previous_webhook_secret);
+      stored.push(user.previous_webhook_secret);
+    }
+    let secrets: string[];
+    try {
+      secrets = stored.map((s) => openWebhookSecret(s, this.#o.secretBox));
+    } catch (error) {
+      // A secret that cannot be opened (key missing or changed) fails this user's deliveries
+      // visibly and leaves everyone else's flowing; it must never stall the whole outbox.
+      logger.error({ err: error, botId: delivery.bot_id, messageId: delivery.message_id }, 'cannot open the webhook secret to sign a delivery');
+      secrets = [];
     }
     const timestamp = new Date(sentAt);
     const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');
-    const result = await postJson(delivery.url, delivery.payload, {
+    const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)' } : await postJson(delivery.url, delivery.payload, {
       headers: {
         'webhook-id': delivery.message_id,
         'webhook-timestamp': Math.floor(sentAt / 1000).toString(),

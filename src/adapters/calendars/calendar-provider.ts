@@ -1,0 +1,182 @@
+// The one port every calendar source implements: an ICS feed, Google Calendar, Microsoft Graph.
+//
+// - What a provider can do is declared up front in `capabilities`; a provider without push has
+//   `push === null` instead of methods that fail at run time.
+// - Every failure leaves an adapter as a CalendarProviderError carrying one of five kinds. The
+//   sync service decides on the kind alone and never sees an HTTP status.
+// - Providers know nothing of storage: credentials, cursors and channels come in as arguments
+//   and go out as return values.
+
+export type ProviderKind = 'ics' | 'google' | 'microsoft';
+
+export type ProviderFailure =
+  /** The credentials no longer work (revoked, expired, consent withdrawn): a person must reconnect. */
+  | { kind: 'auth_revoked'; message: string }
+  /** The provider asked us to slow down; try again no sooner than retryAfterMs from now. */
+  | { kind: 'rate_limited'; retryAfterMs: number; message: string }
+  /** The calendar (or channel) no longer exists at the provider. */
+  | { kind: 'not_found'; message: string }
+  /** Network trouble or a 5xx: trying again later should work. */
+  | { kind: 'transient'; message: string }
+  /** The provider refuses in a way retrying will not fix (a malformed feed, a 400 we caused). */
+  | { kind: 'permanent'; message: string };
+
+export type ProviderFailureKind = ProviderFailure['kind'];
+
+export class CalendarProviderError extends Error {
+  override name = 'CalendarProviderError';
+  readonly failure: ProviderFailure;
+
+  constructor(failure: ProviderFailure) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
+export interface ProviderCapabilities {
+  /** How changes after the first sync are found. */
+  readonly incrementalSync: 'sync_token' | 'delta_link' | 'conditional_get';
+  /** Push notifications the provider sends, or null when it can only be polled. */
+  readonly push: 'watch_channel' | 'graph_subscription' | null;
+  /**
+   * How recurring events arrive: as a series (RRULE lines) plus exception instances, which Rollcall
+   * expands itself; or as instances the provider already expanded inside a time window.
+   */
+  readonly recurrence: 'series_with_exceptions' | 'expanded_instances';
+  /** Whether the change feed only covers a time window around now (then syncs pass one). */
+  readonly isWindowed: boolean;
+}
+
+export interface ProviderCalendar {
+  /** The provider's calendar id; '' for the single calendar of an ICS feed. */
+  id: string;
+  name: string | null;
+  timeZone: string | null;
+  isPrimary: boolean;
+  accessRole: string | null;
+  /** Whether Rollcall syncs it (see docs/calendar-sync.md for which ones are chosen). */
+  isSynced: boolean;
+}
+
+export interface ProviderAccount {
+  /** Stable account key: the email for Google/Microsoft. */
+  accountId: string;
+  email: string | null;
+  name: string | null;
+  calendars: ProviderCalendar[];
+}
+
+export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
+
+/** One event as the provider describes it, already translated into Rollcall's terms. */
+export interface ProviderEvent {
+  /** Unique within its calendar; for an exception instance it names that instance. */
+  providerEventId: string;
+  title: string | null;
+  description: string | null;
+  location: string | null;
+  startMs: number;
+  endMs: number;
+  /** IANA zone; required for a series (it is expanded in this zone). */
+  timeZone: string | null;
+  isAllDay: boolean;
+  /** The provider's own conference link (hangoutLink, onlineMeeting.joinUrl, X-GOOGLE-CONFERENCE). */
+  conferenceUrl: string | null;
+  /** RFC 5545 RRULE/RDATE/EXDATE lines for a series master; null otherwise. */
+  recurrence: string[] | null;
+  /** For an instance that overrides one occurrence of a series: the series' providerEventId. */
+  seriesProviderEventId: string | null;
+  /** For such an instance: the start the occurrence had under the rule. */
+  originalStartMs: number | null;
+  status: EventStatus;
+  /** The account's own attendee answered "declined" (auto-schedule skips such events). */
+  isDeclined: boolean;
+  /** The provider's untouched payload. */
+  raw: unknown;
+}
+
+export type ProviderChange =
+  | { type: 'upsert'; event: ProviderEvent }
+  /** The event is gone (deleted, or cancelled in a way that leaves only its id). */
+  | { type: 'removed'; providerEventId: string };
+
+export interface FetchContext {
+  nowMs: number;
+  /** Windowed providers sync [now - 1 day, now + horizon]. */
+  horizonMs: number;
+}
+
+export interface FetchResult {
+  /**
+   * True when `changes` is the whole state of the calendar (a first sync, or a resync after the
+   * provider expired our cursor): stored events it does not mention are gone. For a windowed
+   * provider the whole state covers `window` only.
+   */
+  isFullSync: boolean;
+  window: { fromMs: number; toMs: number } | null;
+  /** Nothing changed since the cursor (an ICS 304, or an empty delta). */
+  isUnchanged: boolean;
+  changes: ProviderChange[];
+  /** Store and pass back next time; opaque outside the adapter. */
+  cursor: string | null;
+}
+
+export interface PushChannel {
+  /** Google channel id or Graph subscription id. */
+  channelId: string;
+  /** Google's resourceId (needed to stop the channel); null for Graph. */
+  resourceId: string | null;
+  expiresAtMs: number;
+}
+
+export interface PushRequest {
+  calendarId: string;
+  /** Where the provider posts change notifications. */
+  address: string;
+  /** Where Graph posts lifecycle notifications. */
+  lifecycleAddress: string;
+  /** Sent with the channel (Google token, Graph clientState); notifications must carry it back. */
+  secret: string;
+  nowMs: number;
+}
+
+/** Push channels of a provider that has them (`capabilities.push` is not null). */
+export interface PushChannels {
+  open(request: PushRequest): Promise<PushChannel>;
+  /**
+   * Extends a channel before it expires. Google channels cannot be extended, so its adapter opens
+   * a new one (a new id) and stops the old; Graph extends the same subscription.
+   */
+  renew(channel: PushChannel, request: PushRequest): Promise<PushChannel>;
+  close(channel: PushChannel): Promise<void>;
+}
+
+export interface CalendarProvider {
+  readonly kind: ProviderKind;
+  readonly capabilities: ProviderCapabilities;
+  /** Null exactly when capabilities.push is null. */
+  readonly push: PushChannels | null;
+  /** Checks the credentials and reads the account and its calendars. */
+  describeAccount(): Promise<ProviderAccount>;
+  /**
+   * Changes since `cursor` (null: everything). A provider whose cursor expired starts over by
+   * itself and answers with isFullSync, so callers never handle "token expired".
+   */
+  fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult>;
+}
+
+/** Credentials as the service keeps them (sealed at rest); a provider receives them decrypted. */
+export type ProviderCredentials =
+  | { kind: 'ics'; url: string }
+  | { kind: 'google'; clientId: string; clientSecret: string; refreshToken: string }
+  | { kind: 'microsoft'; clientId: string; clientSecret: string; refreshToken: string };
+
+export function isProviderError(error: unknown): error is CalendarProviderError {
+  return error instanceof CalendarProviderError;
+}
+
+/** Wraps anything unexpected (a bug, a parse error) as a permanent failure, keeping known ones. */
+export function toProviderFailure(error: unknown): ProviderFailure {
+  if (error instanceof CalendarProviderError) return error.failure;
+  return { kind: 'permanent', message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,142 @@
+// An iCalendar feed (a calendar's "secret address", a published calendar) as a CalendarProvider.
+// There is no change feed: every fetch is the whole calendar, made cheap with a conditional GET
+// (If-None-Match / If-Modified-Since) so an unchanged feed costs a 304. No push; it is polled.
+import { createHash } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
+import {
+  CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+} from './calendar-provider.ts';
+import { failureFromStatus, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { IcsParseError, parseIcs, type ParsedFeed } from './ics-parser.ts';
+
+export const ICS_CAPABILITIES: ProviderCapabilities = Object.freeze({
+  incrementalSync: 'conditional_get',
+  push: null,
+  recurrence: 'series_with_exceptions',
+  isWindowed: false,
+});
+
+/** The one calendar of a feed. */
+export const ICS_CALENDAR_ID = '';
+
+const MAX_REDIRECTS = 3;
+const MAX_FEED_BYTES = 20 * 1024 * 1024;
+
+interface IcsCursor {
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** webcal:// is how calendar apps spell an https feed. */
+export function normalizeFeedUrl(url: string): string {
+  return url.trim().replace(/^webcals?:\/\//i, 'https://');
+}
+
+/** A stable account key for a feed that does not reveal it. */
+export function feedAccountId(url: string): string {
+  return `ics:${createHash('sha256').update(normalizeFeedUrl(url)).digest('hex').slice(0, 32)}`;
+}
+
+/** The feed URL without the parts that usually hold its secret (path and query), for display. */
+export function redactFeedUrl(url: string): string {
+  try {
+    const parsed = new URL(normalizeFeedUrl(url));
+    return `${parsed.protocol}//${parsed.host}/…`;
+  } catch {
+    return '…';
+  }
+}
+
+export class IcsCalendarProvider implements CalendarProvider {
+  readonly kind = 'ics' as const;
+  readonly capabilities = ICS_CAPABILITIES;
+  readonly push = null;
+  readonly #url: string;
+  readonly #send: HttpSend;
+  readonly #lookup: LookupFunction | undefined;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+
+  constructor(options: { url: string; send: HttpSend; lookup?: LookupFunction; timeoutMs: number; now: () => number }) {
+    this.#url = normalizeFeedUrl(options.url);
+    this.#send = options.send;
+    this.#lookup = options.lookup;
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now;
+  }
+
+  async describeAccount(): Promise<ProviderAccount> {
+    const { response } = await this.#get(null);
+    const feed = this.#parse(response);
+    return {
+      accountId: feedAccountId(this.#url),
+      email: null,
+      name: feed.name,
+      calendars: [{ id: ICS_CALENDAR_ID, name: feed.name, timeZone: feed.timeZone, isPrimary: true, accessRole: 'reader', isSynced: true }],
+    };
+  }
+
+  async fetchChanges(_calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
+    const previous = cursor ? (JSON.parse(cursor) as IcsCursor) : null;
+    const { response } = await this.#get(previous);
+    if (response.status === 304 && previous) {
+      return { isFullSync: false, window: null, isUnchanged: true, changes: [], cursor };
+    }
+    const feed = this.#parse(response);
+    const next: IcsCursor = { etag: header(response, 'etag'), lastModified: header(response, 'last-modified') };
+    return {
+      isFullSync: true,
+      window: null,
+      isUnchanged: false,
+      changes: feed.events.map((event) => ({ type: 'upsert' as const, event })),
+      cursor: JSON.stringify(next),
+    };
+  }
+
+  async #get(previous: IcsCursor | null): Promise<{ response: HttpResponse }> {
+    let url = this.#url;
+    for (let hop = 0; ; hop++) {
+      const response = await this.#send({
+        method: 'GET',
+        url,
+        headers: {
+          accept: 'text/calendar, text/plain;q=0.5, */*;q=0.1',
+          ...(previous?.etag ? { 'if-none-match': previous.etag } : {}),
+          ...(previous?.lastModified ? { 'if-modified-since': previous.lastModified } : {}),
+        },
+        timeoutMs: this.#timeoutMs,
+        maxBytes: MAX_FEED_BYTES,
+        ...(this.#lookup ? { lookup: this.#lookup } : {}),
+      });
+      const location = header(response, 'location');
+      if ([301, 302, 303, 307, 308].includes(response.status) && location) {
+        // Followed by hand so that every hop goes through the same address check.
+        if (hop >= MAX_REDIRECTS) throw new CalendarProviderError({ kind: 'permanent', message: `the feed redirected more than ${MAX_REDIRECTS} times` });
+        url = new URL(location, url).toString();
+        if (!/^https?:$/.test(new URL(url).protocol)) throw new CalendarProviderError({ kind: 'permanent', message: 'the feed redirected to a non-http(s) URL' });
+        continue;
+      }
+      if (response.status === 304 || (response.status >= 200 && response.status < 300)) return { response };
+      // A secret address that was reset answers 401/403/404: the feed is gone until a new URL is given.
+      if (response.status === 401 || response.status === 403) throw new CalendarProviderError({ kind: 'auth_revoked', message: `the feed refused access: HTTP ${response.status}` });
+      throw new CalendarProviderError(failureFromStatus(response, this.#now(), 'fetching the feed'));
+    }
+  }
+
+  #parse(response: HttpResponse): ParsedFeed {
+    if (!/BEGIN:VCALENDAR/i.test(response.body.slice(0, 4096))) {
+      throw new CalendarProviderError({ kind: 'permanent', message: 'the URL did not answer with an iCalendar feed (no BEGIN:VCALENDAR)' });
+    }
+    try {
+      return parseIcs(response.body, { nowMs: this.#now() });
+    } catch (error) {
+      if (error instanceof IcsParseError) throw new CalendarProviderError({ kind: 'permanent', message: error.message });
+      throw error;
+    }
+  }
+}
+
+function header(response: HttpResponse, name: string): string | null {
+  const value = response.headers[name];
+  return typeof value === 'string' ? value : null;
+}

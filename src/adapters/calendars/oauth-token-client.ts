@@ -1,0 +1,119 @@
+// OAuth 2.0 refresh-token grant (RFC 6749 section 6) for Google and the Microsoft identity
+// platform, and a small cache of the access token it yields. Kept apart from storage: a rotated
+// refresh token (Microsoft may send a new one with every refresh) is handed to a callback, and the
+// caller decides where it is kept.
+import { CalendarProviderError } from './calendar-provider.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, isSuccess, parseRetryAfterMs, type HttpSend } from './provider-http.ts';
+
+export interface OAuthClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+}
+
+export interface RefreshedToken {
+  accessToken: string;
+  expiresAtMs: number;
+  /** A new refresh token when the provider rotated it; null when the old one stays valid. */
+  refreshToken: string | null;
+}
+
+/** Errors of the token endpoint that mean "these credentials will not work again". */
+const REVOKED_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
+
+export class OAuthTokenClient {
+  readonly #tokenUrl: string;
+  readonly #scope: string | null;
+  readonly #send: HttpSend;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+
+  constructor(options: { tokenUrl: string; scope?: string; send: HttpSend; timeoutMs: number; now: () => number }) {
+    this.#tokenUrl = options.tokenUrl;
+    this.#scope = options.scope ?? null;
+    this.#send = options.send;
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now;
+  }
+
+  async refresh(credentials: OAuthClientCredentials): Promise<RefreshedToken> {
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+      refresh_token: credentials.refreshToken,
+      ...(this.#scope ? { scope: this.#scope } : {}),
+    });
+    const response = await this.#send({
+      method: 'POST',
+      url: this.#tokenUrl,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      timeoutMs: this.#timeoutMs,
+    });
+    const now = this.#now();
+    let body: { access_token?: unknown; expires_in?: unknown; refresh_token?: unknown; error?: unknown; error_description?: unknown } = {};
+    try {
+      body = JSON.parse(response.body) as typeof body;
+    } catch {
+      // an HTML error page; judged by status below
+    }
+    if (isSuccess(response) && typeof body.access_token === 'string') {
+      const expiresInSeconds = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 3600);
+      return {
+        accessToken: body.access_token,
+        expiresAtMs: now + (Number.isFinite(expiresInSeconds) ? expiresInSeconds : 3600) * 1000,
+        refreshToken: typeof body.refresh_token === 'string' && body.refresh_token !== credentials.refreshToken ? body.refresh_token : null,
+      };
+    }
+    // The description can echo request details; only the error code is kept.
+    const code = typeof body.error === 'string' ? body.error : null;
+    const message = `token refresh refused: HTTP ${response.status}${code ? ` ${code}` : ''}`;
+    if (code !== null && REVOKED_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    if (response.status === 429) {
+      throw new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
+    }
+    if (response.status >= 500) throw new CalendarProviderError({ kind: 'transient', message });
+    if (response.status === 400 || response.status === 401) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    throw new CalendarProviderError({ kind: 'permanent', message });
+  }
+}
+
+/** What provider adapters ask for a bearer token; they never see refresh tokens. */
+export interface AccessTokenSource {
+  /** A token that should still be valid. */
+  get(): Promise<string>;
+  /** The provider refused the last token: get a new one. */
+  renew(): Promise<string>;
+}
+
+/** Refreshes on demand and reuses the token until a minute before it expires. */
+export class RefreshingAccessToken implements AccessTokenSource {
+  readonly #client: OAuthTokenClient;
+  #credentials: OAuthClientCredentials;
+  readonly #now: () => number;
+  readonly #onRotated: (refreshToken: string) => Promise<void> | void;
+  #current: { token: string; expiresAtMs: number } | null = null;
+
+  constructor(client: OAuthTokenClient, credentials: OAuthClientCredentials, options: { now: () => number; onRotated?: (refreshToken: string) => Promise<void> | void }) {
+    this.#client = client;
+    this.#credentials = credentials;
+    this.#now = options.now;
+    this.#onRotated = options.onRotated ?? (() => {});
+  }
+
+  async get(): Promise<string> {
+    if (this.#current && this.#current.expiresAtMs - 60_000 > this.#now()) return this.#current.token;
+    return this.renew();
+  }
+
+  async renew(): Promise<string> {
+    const refreshed = await this.#client.refresh(this.#credentials);
+    if (refreshed.refreshToken) {
+      this.#credentials = { ...this.#credentials, refreshToken: refreshed.refreshToken };
+      await this.#onRotated(refreshed.refreshToken);
+    }
+    this.#current = { token: refreshed.accessToken, expiresAtMs: refreshed.expiresAtMs };
+    return refreshed.accessToken;
+  }
+}

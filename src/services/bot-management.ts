@@ -1,0 +1,381 @@
+// Managing bots once they are scheduled (spec section 3): unscheduling an event, changing or
+// cancelling one bot, and MeetStream's older paths that take either an event id or a bot id.
+// Every change runs in one transaction that also moves or closes the bot's timer, and tells the
+// dispatchers through the schedule signal.
+import type { Transaction } from 'kysely';
+import { Temporal } from 'temporal-polyfill';
+import type { Database } from '../db/database.ts';
+import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
+import { isActive, type BotStatus } from '../domain/bot-status.ts';
+import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
+import { occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
+import * as bots from '../store/bot-store.ts';
+import { findEvent } from '../store/event-store.ts';
+import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+
+export interface UnscheduleOptions {
+  cancel_all_occurrences?: boolean;
+  from_date?: string | null;
+}
+
+export interface UnscheduleResult {
+  unscheduled: boolean;
+  message: string;
+  event_id: string;
+  cancelled_schedules: string[];
+  schedules_cancelled: number;
+  bots_deleted: number;
+  cancelled_bots: string[];
+  bots_unlinked: string[];
+  bots_already_launched: string[];
+  cancel_all_occurrences: boolean;
+  from_date: string | null;
+  is_recurring_series: boolean;
+  cancelled?: boolean;
+  master_event_id?: string;
+  occurrences_affected?: number;
+}
+
+export interface BotPatch {
+  scheduled_join_time?: string;
+  bot_username?: string;
+  custom_attributes?: Record<string, string>;
+  transcription_enabled?: boolean;
+  recording_enabled?: boolean;
+  screenshot_enabled?: boolean;
+}
+
+export interface BotUpdateResult {
+  message: string;
+  bot_id: string;
+  updated_fields: string[];
+  schedule_updated: boolean;
+  scheduled_join_time: string;
+}
+
+export interface BotDeleteResult {
+  message: string;
+  bot_id: string;
+}
+
+const PATCHABLE_FIELDS = ['scheduled_join_time', 'bot_username', 'custom_attributes', 'transcription_enabled', 'recording_enabled', 'screenshot_enabled'] as const;
+const FLAG_FIELDS = ['transcription_enabled', 'recording_enabled', 'screenshot_enabled'] as const;
+
+/** What an event id names for unscheduling: the links in it are what gets unscheduled. */
+type EventScope =
+  | { kind: 'single'; event: EventRow }
+  | { kind: 'series'; series: EventRow }
+  | { kind: 'occurrence'; series: EventRow; key: string };
+
+/** from_date as given: an instant, or a local date read in the series' time zone. */
+type FromDate = { kind: 'instant'; ms: number } | { kind: 'date'; date: string };
+
+export class BotManagement {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #joinLeadMs: number;
+  readonly #signal: ScheduleChangeSignal;
+
+  constructor(deps: { database: Database; clock: Clock; joinLeadSeconds: number; signal: ScheduleChangeSignal }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#joinLeadMs = deps.joinLeadSeconds * 1000;
+    this.#signal = deps.signal;
+  }
+
+  /** PATCH /calendar/schedule/{id}: the prefix tells a bot id from an event id. */
+  async updateScheduleTarget(userId: string, id: string, patch: BotPatch): Promise<BotUpdateResult> {
+    return isBotId(id) ? this.updateBot(userId, id, patch) : this.rescheduleEvent(userId, id, patch);
+  }
+
+  /** DELETE /calendar/schedule/{id}: the prefix tells a bot id from an event id. */
+  async deleteScheduleTarget(userId: string, id: string, options: UnscheduleOptions): Promise<UnscheduleResult | BotDeleteResult> {
+    return isBotId(id) ? this.cancelBot(userId, id) : this.unscheduleEvent(userId, id, options);
+  }
+
+  /**
+   * Unschedules an event, one occurrence, or (part of) a series. A bot that another live event
+   * still uses is only unlinked from this one; a bot already launched is left alone. Calling it
+   * again finds nothing left to do and answers with zero counts.
+   */
+  async unscheduleEvent(userId: string, eventId: string, options: UnscheduleOptions): Promise<UnscheduleResult> {
+    const fromDate = parseFromDate(options.from_date);
+    const wantsWholeSeries = options.cancel_all_occurrences === true || fromDate !== null;
+    return this.#change(async (trx, now) => {
+      const scope = await this.#resolveScope(trx, userId, eventId);
+      if (scope.kind === 'single' && fromDate !== null) {
+        throw new ApiError('event_not_recurring', `from_date: event ${eventId} is not a recurring series`, { details: { field: 'from_date' } });
+      }
+      const series = scope.kind === 'single' ? null : scope.series;
+      // An occurrence id with a series option widens to the series, like MeetStream's instance ids.
+      const isWholeSeries = scope.kind === 'series' || (scope.kind === 'occurrence' && wantsWholeSeries);
+      let links: BotEventRow[];
+      if (scope.kind === 'single') {
+        links = await bots.listLiveLinksOfEvent(trx, scope.event.id);
+      } else if (!isWholeSeries && scope.kind === 'occurrence') {
+        links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => l.occurrence_key === scope.key);
+      } else {
+        const fromMs = fromDate === null ? null : fromDateToMs(fromDate, scope.series.timezone ?? 'UTC');
+        // The occurrence's current start decides, so a moved occurrence counts where it now is.
+        links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => fromMs === null || l.start_ms >= fromMs);
+      }
+      const what = isWholeSeries
+        ? `series ${series!.id}${fromDate !== null ? ` from ${options.from_date}` : ''}`
+        : scope.kind === 'occurrence' ? `occurrence ${scope.series.id}_${scope.key}` : `event ${eventId}`;
+      const outcome = await this.#unlink(trx, links, `Unscheduled through the API (${what})`, now);
+
+      const count = outcome.cancelledSchedules.length;
+      const result: UnscheduleResult = {
+        unscheduled: true,
+        message: unscheduleMessage(count, outcome.unlinkedBots.length, outcome.launchedBots.length),
+        event_id: eventId,
+        cancelled_schedules: outcome.cancelledSchedules,
+        schedules_cancelled: count,
+        bots_deleted: outcome.cancelledBots.length,
+        cancelled_bots: outcome.cancelledBots,
+        bots_unlinked: outcome.unlinkedBots,
+        bots_already_launched: outcome.launchedBots,
+        cancel_all_occurrences: options.cancel_all_occurrences === true,
+        from_date: options.from_date ?? null,
+        is_recurring_series: isWholeSeries,
+      };
+      if (series) {
+        result.master_event_id = series.id;
+        result.occurrences_affected = outcome.occurrencesAffected;
+        if (isWholeSeries) result.cancelled = true;
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Ends the given links. Each bot is locked before its remaining links are read, so a
+   * concurrent schedule request that shares the bot is either seen here or sees the outcome.
+   */
+  async #unlink(trx: Transaction<Schema>, links: BotEventRow[], reason: string, now: number) {
+    const outcome = { cancelledSchedules: [] as string[], cancelledBots: [] as string[], unlinkedBots: [] as string[], launchedBots: [] as string[], occurrencesAffected: 0 };
+    const byBot = new Map<string, Set<number>>();
+    for (const link of links) byBot.set(link.bot_id, (byBot.get(link.bot_id) ?? new Set()).add(link.id));
+    // One lock order for every caller keeps two unschedules of overlapping events from deadlocking.
+    for (const botId of [...byBot.keys()].sort()) {
+      const bot = (await bots.findBotById(trx, botId, { engine: this.#database.engine, forUpdate: true }))!;
+      const liveLinks = await bots.listLiveLinksOfBot(trx, botId);
+      const mine = liveLinks.filter((l) => byBot.get(botId)!.has(l.id));
+      if (mine.length === 0) continue;
+      if (bot.status !== 'Scheduled') {
+        // Launched: the runtime has it, and stopping a bot in a meeting is not this route's job.
+        outcome.launchedBots.push(botId);
+        continue;
+      }
+      for (const link of mine) await bots.setLinkLive(trx, link.id, false, now);
+      outcome.occurrencesAffected += mine.length;
+      const remaining = liveLinks.filter((l) => !byBot.get(botId)!.has(l.id));
+      if (remaining.length > 0) {
+        await bots.appendDecision(trx, botId, now, 'unlinked_event', `${reason}; the bot stays for its ${remaining.length} other event(s)`, { event_ids: mine.map(linkLabel) });
+        await this.#followRemainingLinks(trx, bot, remaining, now);
+        outcome.unlinkedBots.push(botId);
+        continue;
+      }
+      await cancelBotInTransaction(trx, bot, reason, now);
+      const schedule = await bots.findScheduleOfBot(trx, botId);
+      if (schedule) outcome.cancelledSchedules.push(schedule.id);
+      outcome.cancelledBots.push(botId);
+    }
+    return outcome;
+  }
+
+  /** With an event gone, a shared bot joins for the earliest of the events it still serves. */
+  async #followRemainingLinks(trx: Transaction<Schema>, bot: BotRow, remaining: BotEventRow[], now: number): Promise<void> {
+    const meetingEndMs = Math.max(...remaining.map((l) => l.end_ms));
+    if (meetingEndMs !== bot.meeting_end_ms) await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: now }).where('id', '=', bot.id).execute();
+    if (bot.is_join_time_pinned) return;
+    await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinTimeFromLinks(remaining, now, this.#joinLeadMs), now, 'Join time is the earliest of the events still linked');
+  }
+
+  /** PATCH /calendar/scheduled/{bot_id}. */
+  async updateBot(userId: string, botId: string, patch: BotPatch): Promise<BotUpdateResult> {
+    const joinAtMs = checkPatch(patch);
+    return this.#change(async (trx, now) => {
+      const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
+      if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
+      return this.#applyPatch(trx, bot, patch, joinAtMs, now);
+    });
+  }
+
+  /**
+   * PATCH /calendar/schedule/{event_id} ("Reschedule Event"): the patch applies to the event's
+   * live bot. For a series that is the bot of its soonest occurrence still waiting to join.
+   */
+  async rescheduleEvent(userId: string, eventId: string, patch: BotPatch): Promise<BotUpdateResult> {
+    const joinAtMs = checkPatch(patch);
+    return this.#change(async (trx, now) => {
+      const scope = await this.#resolveScope(trx, userId, eventId);
+      const eventLinks = await bots.listLiveLinksOfEvent(trx, scope.kind === 'single' ? scope.event.id : scope.series.id);
+      const links = eventLinks.filter((l) => scope.kind !== 'occurrence' || l.occurrence_key === scope.key)
+        .sort((a, b) => a.start_ms - b.start_ms || a.id - b.id);
+      let chosenId: string | undefined;
+      for (const link of links) {
+        chosenId ??= link.bot_id;
+        if ((await bots.findBotById(trx, link.bot_id))?.status === 'Scheduled') {
+          chosenId = link.bot_id;
+          break;
+        }
+      }
+      if (!chosenId) throw new ApiError('bot_not_found', `Event ${eventId} has no scheduled bot`, { details: { field: 'event_id' } });
+      // Only the chosen bot is locked; its status is checked again on the locked row.
+      const bot = (await bots.findBotById(trx, chosenId, { engine: this.#database.engine, forUpdate: true }))!;
+      return this.#applyPatch(trx, bot, patch, joinAtMs, now);
+    });
+  }
+
+  async #applyPatch(trx: Transaction<Schema>, bot: BotRow, patch: BotPatch, joinAtMs: number | null, now: number): Promise<BotUpdateResult> {
+    if (bot.status !== 'Scheduled') {
+      throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${bot.status}; only a Scheduled bot can be changed`, { details: { status: bot.status } });
+    }
+    if (joinAtMs !== null) {
+      if (joinAtMs <= now) throw new ApiError('invalid_join_at', 'scheduled_join_time must be in the future', { details: { field: 'scheduled_join_time' } });
+      if (joinAtMs >= bot.meeting_end_ms) {
+        throw new ApiError('invalid_join_at', `scheduled_join_time is after the meeting ends (${formatInstant(bot.meeting_end_ms)})`, { details: { field: 'scheduled_join_time' } });
+      }
+    }
+    const config = JSON.parse(bot.bot_config) as Record<string, unknown> & { bot_name?: string; custom_attributes?: Record<string, string> };
+    const attributes = JSON.parse(bot.custom_attributes) as Record<string, string>;
+    const updatedFields: string[] = [];
+    if (joinAtMs !== null && joinAtMs !== bot.join_at_ms) updatedFields.push('scheduled_join_time');
+    if (patch.bot_username !== undefined && patch.bot_username !== config.bot_name) {
+      config.bot_name = patch.bot_username;
+      updatedFields.push('bot_username');
+    }
+    if (patch.custom_attributes !== undefined && Object.entries(patch.custom_attributes).some(([k, v]) => attributes[k] !== v)) {
+      Object.assign(attributes, patch.custom_attributes);
+      // The runtime receives bot_config; keep its copy of the attributes in step.
+      config.custom_attributes = { ...config.custom_attributes, ...patch.custom_attributes };
+      updatedFields.push('custom_attributes');
+    }
+    for (const field of FLAG_FIELDS) {
+      const value = patch[field];
+      if (value !== undefined && config[field] !== value) {
+        config[field] = value;
+        updatedFields.push(field);
+      }
+    }
+    // A join time the client names is theirs: calendar moves no longer override it.
+    const isPinned = joinAtMs !== null ? 1 : bot.is_join_time_pinned;
+    const updated: BotRow = { ...bot, bot_config: JSON.stringify(config), custom_attributes: JSON.stringify(attributes), is_join_time_pinned: isPinned, updated_at: now };
+    if (updatedFields.length > 0 || isPinned !== bot.is_join_time_pinned) {
+      await trx.updateTable('bots')
+        .set({ bot_config: updated.bot_config, custom_attributes: updated.custom_attributes, is_join_time_pinned: isPinned, updated_at: now })
+        .where('id', '=', bot.id).execute();
+    }
+    if (updatedFields.length > 0) {
+      await bots.appendDecision(trx, bot.id, now, 'updated', `Updated through the API: ${updatedFields.join(', ')}`, { updated_fields: updatedFields, ...(joinAtMs !== null ? { join_time_pinned: true } : {}) });
+    }
+    const scheduleUpdated = joinAtMs !== null && await moveBotJoinTime(trx, updated, joinAtMs, now, 'Join time set through the API');
+    return {
+      message: updatedFields.length > 0 ? 'Scheduled bot updated successfully' : 'Nothing changed',
+      bot_id: bot.id,
+      updated_fields: updatedFields,
+      schedule_updated: scheduleUpdated,
+      scheduled_join_time: formatInstant(scheduleUpdated ? joinAtMs! : bot.join_at_ms),
+    };
+  }
+
+  /**
+   * DELETE /calendar/scheduled/{bot_id}: cancels the bot and its timer, for all of its events.
+   * Cancelling a cancelled bot succeeds again; a launched or finished bot cannot be cancelled.
+   */
+  async cancelBot(userId: string, botId: string): Promise<BotDeleteResult> {
+    return this.#change(async (trx, now) => {
+      const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
+      if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
+      const status = bot.status as BotStatus;
+      if (status === 'Cancelled') return { message: 'Scheduled bot was already deleted', bot_id: bot.id };
+      if (isActive(status)) {
+        throw new ApiError('bot_active', `Bot ${bot.id} is ${status}: it is joining or in the meeting and cannot be cancelled`, { details: { status } });
+      }
+      if (status !== 'Scheduled') {
+        throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${status}: it has finished, so there is no schedule left to cancel`, { details: { status } });
+      }
+      await cancelBotInTransaction(trx, bot, 'Deleted through the API', now);
+      return { message: 'Scheduled bot deleted successfully', bot_id: bot.id };
+    });
+  }
+
+  /** Event, series or occurrence for an id; another user's, or none, is 404. */
+  async #resolveScope(trx: Transaction<Schema>, userId: string, eventId: string): Promise<EventScope> {
+    const ref = parseOccurrenceId(eventId);
+    if (ref) {
+      // The occurrence itself need not exist any more (EXDATE, re-timed series): its links may.
+      const series = await findEvent(trx, userId, ref.seriesId);
+      if (!series || series.recurrence === null) throw new ApiError('event_not_found', `No event ${eventId}`);
+      return { kind: 'occurrence', series, key: ref.key };
+    }
+    const event = await findEvent(trx, userId, eventId);
+    if (!event) throw new ApiError('event_not_found', `No event ${eventId}`);
+    if (event.recurrence !== null) return { kind: 'series', series: event };
+    if (event.recurring_event_id !== null && event.original_start_ms !== null) {
+      // An override instance stands for its occurrence, whose bots hang off the series.
+      const series = await findEvent(trx, userId, event.recurring_event_id);
+      if (series && series.recurrence !== null) return { kind: 'occurrence', series, key: occurrenceKey(event.original_start_ms) };
+    }
+    return { kind: 'single', event };
+  }
+
+  async #change<T>(work: (trx: Transaction<Schema>, now: number) => Promise<T>): Promise<T> {
+    const result = await this.#database.db.transaction().execute(async (trx) => {
+      const value = await work(trx, this.#clock.now());
+      await this.#signal.inTransaction(trx);
+      return value;
+    });
+    this.#signal.afterCommit();
+    return result;
+  }
+}
+
+function isBotId(id: string): boolean {
+  return id.startsWith('bot_');
+}
+
+/** Checks what the schema cannot: at least one field, and a join time that parses. */
+function checkPatch(patch: BotPatch): number | null {
+  if (!PATCHABLE_FIELDS.some((f) => patch[f] !== undefined)) {
+    throw new ApiError('validation_error', `body: nothing to update; send at least one of ${PATCHABLE_FIELDS.join(', ')}`, { details: { field: 'body' } });
+  }
+  if (patch.scheduled_join_time === undefined) return null;
+  const ms = parseInstant(patch.scheduled_join_time);
+  if (ms === null) {
+    throw new ApiError('invalid_join_at', 'scheduled_join_time must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z', { details: { field: 'scheduled_join_time' } });
+  }
+  return ms;
+}
+
+function parseFromDate(value: string | null | undefined): FromDate | null {
+  if (value === undefined || value === null) return null;
+  const ms = parseInstant(value);
+  if (ms !== null) return { kind: 'instant', ms };
+  if (isIsoDate(value)) return { kind: 'date', date: value };
+  throw new ApiError('invalid_time', 'from_date must be YYYY-MM-DD or an ISO 8601 date-time with an offset', { details: { field: 'from_date' } });
+}
+
+/** A date means the start of that day where the series happens (not always midnight). */
+function fromDateToMs(fromDate: FromDate, timeZone: string): number {
+  if (fromDate.kind === 'instant') return fromDate.ms;
+  return Temporal.PlainDate.from(fromDate.date).toZonedDateTime(timeZone).epochMilliseconds;
+}
+
+function linkLabel(link: BotEventRow): string {
+  if (link.occurrence_key === '') return link.event_id;
+  const startMs = parseOccurrenceKey(link.occurrence_key);
+  return startMs === null ? link.event_id : occurrenceIdOf(link.event_id, startMs);
+}
+
+function unscheduleMessage(cancelled: number, unlinked: number, launched: number): string {
+  if (cancelled + unlinked + launched === 0) return 'Nothing was scheduled for this event';
+  const parts = [`${cancelled} bot(s) cancelled`];
+  if (unlinked > 0) parts.push(`${unlinked} shared bot(s) kept for their other events`);
+  if (launched > 0) parts.push(`${launched} bot(s) already launched were left as they are`);
+  return parts.join('; ');
+}

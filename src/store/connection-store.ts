@@ -1,0 +1,124 @@
+// Data access for calendar connections, the provider calendars they sync, and auto-schedule
+// settings. Queries that take a user id are scoped to it; the sync loop works by connection id.
+import { sql, type Updateable } from 'kysely';
+import type { Engine } from '../db/database.ts';
+import type {
+  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable,
+} from '../db/schema.ts';
+import type { Db } from './event-store.ts';
+
+export type ConnectionUpdate = Updateable<CalendarConnectionsTable>;
+export type CalendarUpdate = Updateable<ConnectedCalendarsTable>;
+
+export async function insertConnection(db: Db, row: CalendarConnectionRow): Promise<void> {
+  await db.insertInto('calendar_connections').values(row).execute();
+}
+
+export async function findConnection(db: Db, userId: string, id: string): Promise<CalendarConnectionRow | undefined> {
+  return db.selectFrom('calendar_connections').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function findConnectionById(db: Db, id: string): Promise<CalendarConnectionRow | undefined> {
+  return db.selectFrom('calendar_connections').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findConnectionByAccount(db: Db, userId: string, provider: string, accountId: string): Promise<CalendarConnectionRow | undefined> {
+  return db.selectFrom('calendar_connections').selectAll()
+    .where('user_id', '=', userId).where('provider', '=', provider).where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+export async function listConnections(db: Db, userId: string): Promise<CalendarConnectionRow[]> {
+  return db.selectFrom('calendar_connections').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
+}
+
+export async function countConnections(db: Db, userId: string): Promise<number> {
+  const row = await db.selectFrom('calendar_connections').select(sql<number>`count(*)`.as('n')).where('user_id', '=', userId).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {
+  await db.updateTable('calendar_connections').set(changes).where('id', '=', id).execute();
+}
+
+export async function deleteConnection(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('connected_calendars').where('connection_id', '=', id).execute();
+  await db.deleteFrom('calendar_connections').where('id', '=', id).execute();
+}
+
+/**
+ * Takes up to `limit` connections whose sync is due and that no other process holds, and holds
+ * them until `leaseUntil`. On PostgreSQL, rows another instance is claiming are skipped.
+ */
+export async function claimDueConnections(db: Db, engine: Engine, nowMs: number, leaseUntil: number, limit: number): Promise<CalendarConnectionRow[]> {
+  let candidates = db.selectFrom('calendar_connections').select('id')
+    .where('status', '=', 'active').where('next_sync_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .orderBy('next_sync_at').limit(limit);
+  if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+  const ids = (await candidates.execute()).map((r) => r.id);
+  if (ids.length === 0) return [];
+  return db.updateTable('calendar_connections').set({ lease_until: leaseUntil })
+    .where('id', 'in', ids)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .returningAll().execute();
+}
+
+/** Holds one connection for a sync; false when another sync holds it. */
+export async function claimConnection(db: Db, id: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+  const result = await db.updateTable('calendar_connections').set({ lease_until: leaseUntil })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function releaseConnection(db: Db, id: string): Promise<void> {
+  await db.updateTable('calendar_connections').set({ lease_until: null }).where('id', '=', id).execute();
+}
+
+/** Asks the sync loop to look at a connection now (a push notification arrived). */
+export async function requestSync(db: Db, id: string, nowMs: number): Promise<void> {
+  await db.updateTable('calendar_connections').set({ next_sync_at: nowMs })
+    .where('id', '=', id).where('status', '=', 'active')
+    .where((eb) => eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '>', nowMs)]))
+    .execute();
+}
+
+/** The earliest time any active connection is due, for the loop's timer. */
+export async function nextDueAt(db: Db): Promise<number | null> {
+  const row = await db.selectFrom('calendar_connections').select(sql<number | null>`min(next_sync_at)`.as('at'))
+    .where('status', '=', 'active').executeTakeFirst();
+  return row?.at === null || row?.at === undefined ? null : Number(row.at);
+}
+
+export async function listCalendars(db: Db, connectionId: string): Promise<ConnectedCalendarRow[]> {
+  return db.selectFrom('connected_calendars').selectAll().where('connection_id', '=', connectionId).orderBy('id').execute();
+}
+
+export async function insertCalendar(db: Db, row: Omit<ConnectedCalendarRow, 'id'>): Promise<void> {
+  await db.insertInto('connected_calendars').values(row).execute();
+}
+
+export async function updateCalendar(db: Db, id: number, changes: CalendarUpdate): Promise<void> {
+  await db.updateTable('connected_calendars').set(changes).where('id', '=', id).execute();
+}
+
+export async function deleteCalendar(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('connected_calendars').where('id', '=', id).execute();
+}
+
+/** The calendar (and its connection) a push channel or subscription belongs to. */
+export async function findCalendarByChannel(db: Db, channelId: string): Promise<ConnectedCalendarRow | undefined> {
+  return db.selectFrom('connected_calendars').selectAll().where('push_channel_id', '=', channelId).executeTakeFirst();
+}
+
+export async function findAutoSchedule(db: Db, userId: string): Promise<{ is_enabled: number; default_bot_config: string; updated_at: number } | undefined> {
+  return db.selectFrom('auto_schedule_settings').select(['is_enabled', 'default_bot_config', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function saveAutoSchedule(db: Db, row: AutoScheduleSettingsTable): Promise<void> {
+  await db.insertInto('auto_schedule_settings').values(row)
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at }))
+    .execute();
+}
