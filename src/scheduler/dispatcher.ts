@@ -17,9 +17,10 @@ import type { BotCommand, BotRuntime, RuntimeOutcome, LaunchRequest } from '../a
 import * as schedules from '../store/schedule-store.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
-import { transitionBot } from '../services/bot-lifecycle.ts';
+import { markBotsJoining, transitionBot } from '../services/bot-lifecycle.ts';
 import type { BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
+import { MinHeap } from './min-heap.ts';
 import { linkedEventsOf } from '../services/runtime-commands.ts';
 
 export interface DispatcherOptions {
@@ -46,6 +47,12 @@ export interface DispatcherOptions {
 /** Update and stop commands are useful only around the meeting; after an hour they are given up. */
 const COMMAND_RETRY_WINDOW_MS = 3_600_000;
 
+/** Claims look this much further ahead than the lookahead, and the next claim waits as long. */
+const CLAIM_STEP_MS = 250;
+
+/** How long launch results wait to be written together. */
+const RESULT_FLUSH_MS = 10;
+
 interface Claimed {
   scheduleId: string;
   botId: string;
@@ -57,17 +64,26 @@ interface Claimed {
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt'>> & Pick<DispatcherOptions, 'onLaunchAttempt'>;
+  /** Rows this process holds, by schedule id. */
   readonly #claimed = new Map<string, Claimed>();
+  /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
+  readonly #dueOrder = new MinHeap<Claimed>((a, b) => a.dueAtMs < b.dueAtMs);
   #running = false;
   #pollTimer: NodeJS.Timeout | null = null;
   #fireTimer: NodeJS.Timeout | null = null;
   #fireTimerAt = Infinity;
   #cycle: Promise<void> | null = null;
   #wakeRequested = false;
+  #firing: Promise<void> | null = null;
+  #fireRequested = false;
   #failures = 0;
+  #fireFailures = 0;
   #inFlight = 0;
   readonly #launches = new Set<Promise<void>>();
   readonly #slotWaiters: (() => void)[] = [];
+  readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome }[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> | null = null;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -98,8 +114,10 @@ export class Dispatcher {
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
     await this.#cycle;
-    await Promise.allSettled([...this.#launches]);
+    await this.#firing;
+    await this.#drainLaunches();
     this.#claimed.clear();
+    this.#dueOrder.clear();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
   }
 
@@ -126,20 +144,24 @@ export class Dispatcher {
     try {
       await this.#claim();
       await this.#fireDue();
-      await Promise.allSettled([...this.#launches]);
+      await this.#sendCommands();
+      await this.#drainLaunches();
     } finally {
       this.#running = wasRunning;
     }
   }
 
-  /** One pass: claim what is near, fire what is due, then sleep until the next moment. */
+  /**
+   * The database side: claim what comes due soon, send queued commands, then sleep until the
+   * next claim is needed. Firing runs on its own timer so that it never waits for this.
+   */
   async #runCycle(): Promise<void> {
     try {
       await this.#claim();
-      await this.#fireDue();
+      this.#armFire();
       await this.#sendCommands();
       this.#failures = 0;
-      await this.#arm();
+      await this.#armPoll();
     } catch (error) {
       // The loop never dies: log, count, and try again after a capped, jittered pause.
       this.#failures++;
@@ -154,47 +176,103 @@ export class Dispatcher {
     const { database, clock, batchSize, lookaheadMs, leaseMs } = this.#o;
     for (;;) {
       const now = clock.now();
+      // Claiming a little beyond the lookahead lets the next claim wait CLAIM_STEP_MS, instead of
+      // running for every few rows that cross the horizon while a burst streams in.
       const rows = await database.db.transaction().execute((trx) =>
-        schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs, leaseMs, batchSize));
+        schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs + CLAIM_STEP_MS, leaseMs, batchSize));
       for (const row of rows) {
-        this.#claimed.set(row.id, { scheduleId: row.id, botId: row.bot_id, dueAtMs: row.state === 'launching' ? now : row.due_at_ms, isTakeover: row.state === 'launching' });
+        this.#hold({ scheduleId: row.id, botId: row.bot_id, dueAtMs: row.state === 'launching' ? now : row.due_at_ms, isTakeover: row.state === 'launching' });
       }
       if (rows.length < batchSize) return;
     }
   }
 
+  #hold(claimed: Claimed): void {
+    this.#claimed.set(claimed.scheduleId, claimed);
+    this.#dueOrder.push(claimed);
+  }
+
+  /** Takes every held row that is due at `now`, earliest first. */
+  #takeDue(now: number): Claimed[] {
+    const due: Claimed[] = [];
+    for (let top = this.#dueOrder.peek(); top && top.dueAtMs <= now; top = this.#dueOrder.peek()) {
+      this.#dueOrder.pop();
+      // A row claimed again since (a newer entry replaced it) or already fired is skipped.
+      if (this.#claimed.get(top.scheduleId) !== top) continue;
+      this.#claimed.delete(top.scheduleId);
+      due.push(top);
+    }
+    return due;
+  }
+
   async #fireDue(): Promise<void> {
     for (;;) {
-      const now = this.#o.clock.now();
-      const due = [...this.#claimed.values()].filter((c) => c.dueAtMs <= now).sort((a, b) => a.dueAtMs - b.dueAtMs);
+      const due = this.#takeDue(this.#o.clock.now());
       if (due.length === 0) return;
       for (let i = 0; i < due.length; i += this.#o.batchSize) {
-        await this.#fireBatch(due.slice(i, i + this.#o.batchSize));
+        const batch = due.slice(i, i + this.#o.batchSize);
+        try {
+          await this.#fireBatch(batch);
+        } catch (error) {
+          // Hold the rows again; they are still claimed in the database, so nothing is lost.
+          for (const c of due.slice(i)) this.#hold(c);
+          throw error;
+        }
       }
     }
   }
 
-  async #arm(): Promise<void> {
-    if (!this.#running) return;
-    const now = this.#o.clock.now();
-    const nextClaimed = Math.min(...[...this.#claimed.values()].map((c) => c.dueAtMs));
-    if (Number.isFinite(nextClaimed)) this.#setFireTimer(nextClaimed);
-    const nextInDb = await schedules.nextWakeAt(this.#o.database.db);
-    const untilClaim = nextInDb === null ? Infinity : nextInDb - this.#o.lookaheadMs - now;
-    const nextCommand = await commands.nextRuntimeCommandAt(this.#o.database.db);
-    const untilCommand = nextCommand === null ? Infinity : nextCommand - now;
-    this.#setPoll(Math.max(0, Math.min(this.#o.pollIntervalMs, untilClaim, untilCommand)));
+  /** Runs the fire path on its own, one pass at a time; a failure is retried after a pause. */
+  #fire(): void {
+    if (this.#firing) {
+      this.#fireRequested = true;
+      return;
+    }
+    this.#firing = this.#fireDue()
+      .then(() => {
+        this.#fireFailures = 0;
+      })
+      .catch((error: unknown) => {
+        this.#fireFailures++;
+        this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher_fire' });
+        const delay = restartDelayMs(this.#fireFailures);
+        this.#o.logger.error({ err: error, retryInMs: delay }, 'firing failed; retrying');
+        setTimeout(() => this.#fire(), delay);
+      })
+      .finally(() => {
+        this.#firing = null;
+        if (this.#fireRequested) {
+          this.#fireRequested = false;
+          this.#fire();
+        } else {
+          this.#armFire();
+        }
+      });
   }
 
-  #setFireTimer(atMs: number): void {
-    if (this.#fireTimer && this.#fireTimerAt <= atMs) return;
+  /** Sets the fire timer for the earliest held row. */
+  #armFire(): void {
+    if (!this.#running) return;
+    const next = this.#dueOrder.peek();
+    if (!next) return;
+    if (this.#fireTimer && this.#fireTimerAt <= next.dueAtMs) return;
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
-    this.#fireTimerAt = atMs;
+    this.#fireTimerAt = next.dueAtMs;
     this.#fireTimer = setTimeout(() => {
       this.#fireTimer = null;
       this.#fireTimerAt = Infinity;
-      this.wake();
-    }, Math.max(0, atMs - this.#o.clock.now()));
+      this.#fire();
+    }, Math.max(0, next.dueAtMs - this.#o.clock.now()));
+  }
+
+  async #armPoll(): Promise<void> {
+    if (!this.#running) return;
+    const now = this.#o.clock.now();
+    const nextInDb = await schedules.nextWakeAt(this.#o.database.db);
+    const untilClaim = nextInDb === null ? Infinity : Math.max(CLAIM_STEP_MS, nextInDb - this.#o.lookaheadMs - now);
+    const nextCommand = await commands.nextRuntimeCommandAt(this.#o.database.db);
+    const untilCommand = nextCommand === null ? Infinity : nextCommand - now;
+    this.#setPoll(Math.max(0, Math.min(this.#o.pollIntervalMs, untilClaim, untilCommand)));
   }
 
   #setPoll(delayMs: number): void {
@@ -248,7 +326,6 @@ export class Dispatcher {
   async #fireBatch(batch: Claimed[]): Promise<void> {
     const { database, clock, leaseMs } = this.#o;
     const now = clock.now();
-    for (const c of batch) this.#claimed.delete(c.scheduleId);
     const launches = await database.db.transaction().execute(async (trx) => {
       const decided = await schedules.markLaunching(trx, this.owner, batch.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
       const retaken = await schedules.takeOverLaunching(trx, this.owner, batch.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
@@ -257,19 +334,24 @@ export class Dispatcher {
       const botRows = await trx.selectFrom('bots').selectAll().where('id', 'in', rows.map((r) => r.bot_id)).execute();
       const botsById = new Map(botRows.map((b) => [b.id, b]));
       const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
+      const linksByBot = Map.groupBy(links, (l) => l.bot_id);
       const toLaunch: { schedule: ScheduleRow; bot: BotRow; links: BotEventRow[] }[] = [];
+      const firstLaunches: { bot: BotRow; reason: string }[] = [];
       for (const schedule of rows) {
         const bot = botsById.get(schedule.bot_id)!;
         const verdict = await this.#decide(trx, schedule, bot, now);
-        if (verdict === 'launch') toLaunch.push({ schedule, bot, links: links.filter((l) => l.bot_id === bot.id) });
+        if (verdict === 'skip') continue;
+        if (verdict === 'first-launch') firstLaunches.push({ bot, reason: `Launching through the ${this.#o.runtime.name} runtime, ${now - schedule.due_at_ms} ms after the scheduled time` });
+        toLaunch.push({ schedule, bot, links: linksByBot.get(bot.id) ?? [] });
       }
+      await markBotsJoining(trx, firstLaunches, now);
       return toLaunch;
     });
     for (const item of launches) await this.#startLaunch(item.schedule, item.bot, item.links);
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
-  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'launch' | 'skip'> {
+  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'first-launch' | 'relaunch' | 'skip'> {
     const status = bot.status as BotStatus;
     const lateMs = now - schedule.due_at_ms;
     if (status !== 'Scheduled' && status !== 'Joining') {
@@ -288,12 +370,10 @@ export class Dispatcher {
       await transitionBot(trx, bot, 'Failed', 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
       return 'skip';
     }
-    if (status === 'Scheduled') {
-      await transitionBot(trx, bot, 'Joining', `Launching through the ${this.#o.runtime.name} runtime, ${lateMs} ms after the scheduled time`, now, { decisionKind: 'launched', webhookMessage: 'Bot is joining the meeting' });
-    } else {
-      await bots.appendDecision(trx, bot.id, now, 'launch_retried', `Launch attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
-    }
-    return 'launch';
+    // The common case, Scheduled -> Joining, is written for the whole batch by the caller.
+    if (status === 'Scheduled') return 'first-launch';
+    await bots.appendDecision(trx, bot.id, now, 'launch_retried', `Launch attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts, late_ms: lateMs });
+    return 'relaunch';
   }
 
   async #startLaunch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
@@ -310,7 +390,7 @@ export class Dispatcher {
   }
 
   async #launch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
-    const { clock, runtime, metrics, database, logger } = this.#o;
+    const { clock, runtime, metrics } = this.#o;
     const request = buildLaunchRequest(schedule, bot, links, this.#o.publicUrl);
     const firedAtMs = clock.now();
     if (schedule.attempts === 1) metrics.fireLatenessSeconds.observe(Math.max(0, firedAtMs - schedule.due_at_ms) / 1000);
@@ -322,28 +402,71 @@ export class Dispatcher {
     }
     metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyDone ? 'already_launched' : 'accepted') : outcome.failure });
     this.#o.onLaunchAttempt?.({ botId: bot.id, scheduleId: schedule.id, dueAtMs: schedule.due_at_ms, firedAtMs, attempt: schedule.attempts, outcome });
+    this.#results.push({ schedule, bot, outcome });
+    this.#flushSoon();
+  }
+
+  /**
+   * Launch results are written in batches: one commit (and one fsync) per few milliseconds
+   * instead of one per bot, which at the top of the hour would queue ahead of the fire
+   * decisions and make later bots late. A crash before the flush leaves rows 'launching'; they
+   * are launched again with the same idempotency key, which the runtime drops.
+   */
+  #flushSoon(): void {
+    if (this.#flushTimer || this.#flushing) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      this.#flushing = this.#flushResults().finally(() => {
+        this.#flushing = null;
+        if (this.#results.length > 0) this.#flushSoon();
+      });
+    }, RESULT_FLUSH_MS);
+  }
+
+  async #flushResults(): Promise<void> {
+    const { clock, database, logger } = this.#o;
+    const results = this.#results.splice(0, this.#results.length);
+    if (results.length === 0) return;
     const now = clock.now();
+    let retries = false;
     try {
       await database.db.transaction().execute(async (trx) => {
-        if (outcome.ok) {
-          await schedules.completeSchedules(trx, this.owner, [schedule.id], now);
-          if (outcome.alreadyDone) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
-          return;
+        const accepted = results.filter((r) => r.outcome.ok);
+        for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
+          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.schedule.id), now);
         }
-        if (outcome.failure === 'permanent') {
-          const current = (await bots.findBotById(trx, bot.id))!;
-          await transitionBot(trx, current, 'Failed', outcome.message, now, { decisionKind: 'failed' });
-          return;
+        for (const { schedule, bot, outcome } of results) {
+          if (outcome.ok) {
+            if (outcome.alreadyDone) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
+            continue;
+          }
+          if (outcome.failure === 'permanent') {
+            const current = (await bots.findBotById(trx, bot.id))!;
+            await transitionBot(trx, current, 'Failed', outcome.message, now, { decisionKind: 'failed' });
+            continue;
+          }
+          retries = true;
+          const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
+          await schedules.retrySchedule(trx, this.owner, schedule.id, retryAt, outcome.message, now);
+          await bots.appendDecision(trx, bot.id, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: schedule.attempts });
         }
-        const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
-        await schedules.retrySchedule(trx, this.owner, schedule.id, retryAt, outcome.message, now);
-        await bots.appendDecision(trx, bot.id, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: schedule.attempts });
       });
     } catch (error) {
-      // The lease will run out and the row will be launched again with the same key.
-      logger.error({ err: error, botId: bot.id }, 'could not record a launch result');
+      // The leases will run out and the rows will be launched again with the same keys.
+      logger.error({ err: error, results: results.length }, 'could not record launch results');
     }
-    if (!outcome.ok && outcome.failure !== 'permanent') this.wake();
+    if (retries) this.wake();
+  }
+
+  /** Waits until every launch in flight has finished and its result is written. */
+  async #drainLaunches(): Promise<void> {
+    await Promise.allSettled([...this.#launches]);
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+    }
+    await this.#flushing;
+    await this.#flushResults();
   }
 }
 

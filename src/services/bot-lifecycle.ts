@@ -7,7 +7,7 @@ import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { MOVABLE_STATES } from '../store/schedule-store.ts';
-import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
+import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook } from './status-webhooks.ts';
 
 /** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
 export interface ScheduleChangeSignal {
@@ -58,4 +58,18 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
 /** Cancels a bot that has not been launched (status Cancelled, timer gone, webhook). */
 export async function cancelBotInTransaction(trx: Db, bot: BotRow, reason: string, nowMs: number): Promise<boolean> {
   return transitionBot(trx, bot, 'Cancelled', reason, nowMs, { decisionKind: 'cancelled' });
+}
+
+/**
+ * Scheduled -> Joining for many bots at once, with their status changes, decisions and webhooks
+ * in a handful of statements: at the top of the hour hundreds of bots launch in the same
+ * millisecond, and one statement per bot per table would make the last of them late.
+ */
+export async function markBotsJoining(trx: Db, launches: { bot: BotRow; reason: string }[], nowMs: number): Promise<void> {
+  if (launches.length === 0) return;
+  const ids = launches.map((l) => l.bot.id);
+  await trx.updateTable('bots').set({ status: 'Joining', launched_at: nowMs, updated_at: nowMs }).where('id', 'in', ids).where('status', '=', 'Scheduled').execute();
+  await trx.insertInto('bot_status_changes').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, status: 'Joining', reason: l.reason }))).execute();
+  await trx.insertInto('bot_decisions').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, kind: 'launched', reason: l.reason, details: JSON.stringify({ from: 'Scheduled', to: 'Joining' }) }))).execute();
+  await enqueueStatusWebhooks(trx, launches.map((l) => ({ bot: l.bot, webhook: statusWebhook('Joining', 'Bot is joining the meeting') })), nowMs);
 }

@@ -17,32 +17,42 @@ export function statusWebhook(status: BotStatus, message: string): StatusWebhook
   return { event: webhookEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
 }
 
+type WebhookBot = Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>;
+
 /** Queues a webhook for the bot's callback_url; does nothing when the bot has none. */
-export async function enqueueStatusWebhook(db: Db, bot: Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>, webhook: StatusWebhook, nowMs: number): Promise<void> {
-  const config = JSON.parse(bot.bot_config) as { callback_url?: string };
-  if (!config.callback_url) return;
-  const payload = {
-    event: webhook.event,
-    bot_event: webhook.event,
-    bot_id: bot.id,
-    bot_status: webhook.status,
-    message: webhook.message,
-    status_code: webhook.statusCode ?? 200,
-    timestamp: new Date(nowMs).toISOString(),
-    custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
-  };
-  await db.insertInto('webhook_deliveries').values({
-    message_id: newId('msg'),
-    user_id: bot.user_id,
-    bot_id: bot.id,
-    url: config.callback_url,
-    payload: JSON.stringify(payload),
-    state: 'pending',
-    attempts: 0,
-    next_attempt_at_ms: nowMs,
-    lease_until_ms: null,
-    last_error: null,
-    created_at: nowMs,
-    delivered_at: null,
-  }).execute();
+export async function enqueueStatusWebhook(db: Db, bot: WebhookBot, webhook: StatusWebhook, nowMs: number): Promise<void> {
+  await enqueueStatusWebhooks(db, [{ bot, webhook }], nowMs);
+}
+
+/** The same for many bots in one statement (the dispatcher launches hundreds at once). */
+export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; webhook: StatusWebhook }[], nowMs: number): Promise<void> {
+  const rows = items.flatMap(({ bot, webhook }) => {
+    const config = JSON.parse(bot.bot_config) as { callback_url?: string };
+    if (!config.callback_url) return [];
+    const payload = {
+      event: webhook.event,
+      bot_event: webhook.event,
+      bot_id: bot.id,
+      bot_status: webhook.status,
+      message: webhook.message,
+      status_code: webhook.statusCode ?? 200,
+      timestamp: new Date(nowMs).toISOString(),
+      custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+    };
+    return [{
+      message_id: newId('msg'),
+      user_id: bot.user_id,
+      bot_id: bot.id,
+      url: config.callback_url,
+      payload: JSON.stringify(payload),
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at_ms: nowMs,
+      lease_until_ms: null,
+      last_error: null,
+      created_at: nowMs,
+      delivered_at: null,
+    }];
+  });
+  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
 }

@@ -51,9 +51,13 @@ export async function claimSchedules(db: Db, engine: Engine, owner: string, nowM
  */
 export async function markLaunching(db: Db, owner: string, ids: readonly string[], nowMs: number, leaseMs: number): Promise<ScheduleRow[]> {
   if (ids.length === 0) return [];
+  // The state and due time are compared as expressions on purpose: as plain columns they tempt
+  // SQLite into the (state, due_at_ms) index, which visits every claimed row due so far instead
+  // of the few hundred ids asked for, and firing ran quadratic at the top of the hour.
   return db.updateTable('schedules')
     .set({ state: 'launching', attempts: sql<number>`attempts + 1`, lease_until_ms: nowMs + leaseMs, updated_at: nowMs })
-    .where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'claimed').where('due_at_ms', '<=', nowMs)
+    .where('id', 'in', ids).where('lease_owner', '=', owner)
+    .where(sql<string>`state || ''`, '=', 'claimed').where(sql<number>`due_at_ms + 0`, '<=', nowMs)
     .returningAll()
     .execute();
 }

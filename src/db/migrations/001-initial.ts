@@ -121,6 +121,8 @@ export const initial: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('schedules_due').on('schedules').columns(['state', 'due_at_ms']).execute();
+    // Finds leases that ran out (a dead instance's claims) without scanning the held rows.
+    await db.schema.createIndex('schedules_lease').on('schedules').columns(['state', 'lease_until_ms']).execute();
 
     await db.schema.createTable('bot_decisions')
       .addColumn('id', serial, autoId)
