@@ -10,7 +10,7 @@ import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
 import { applyBotConfigDefaults, checkAutomaticLeave, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { computeJoinTime } from '../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
-import { findOccurrencesOnLocalDate } from '../domain/recurrence.ts';
+import { findOccurrencesOnLocalDate, parseOccurrenceKey } from '../domain/recurrence.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener } from './calendar-events.ts';
@@ -439,7 +439,7 @@ export class BotScheduling implements EventChangeListener {
   async #currentTarget(trx: Transaction<Schema>, userId: string, event: EventRow, link: BotEventRow): Promise<ScheduleTarget | null> {
     if (link.occurrence_key === '') return singleTarget(event);
     if (event.recurrence === null) return null;
-    const originalStartMs = parseInstant(`${link.occurrence_key.slice(0, 4)}-${link.occurrence_key.slice(4, 6)}-${link.occurrence_key.slice(6, 8)}T${link.occurrence_key.slice(9, 11)}:${link.occurrence_key.slice(11, 13)}:${link.occurrence_key.slice(13, 15)}Z`);
+    const originalStartMs = parseOccurrenceKey(link.occurrence_key);
     if (originalStartMs === null) return null;
     const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
