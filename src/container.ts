@@ -23,6 +23,10 @@ import { WebhookSecrets } from './services/webhook-secrets.ts';
 import { Dispatcher, type DispatcherOptions } from './scheduler/dispatcher.ts';
 import { ScheduleSignal } from './scheduler/schedule-signal.ts';
 import { countPendingSchedules } from './store/bot-store.ts';
+import { createProviderFactory } from './adapters/calendars/provider-factory.ts';
+import { CalendarSync } from './services/calendar-sync.ts';
+import { CalendarConnections } from './services/calendar-connections.ts';
+import { AutoSchedule } from './services/auto-schedule.ts';
 
 export interface Rollcall {
   config: Config;
@@ -35,6 +39,10 @@ export interface Rollcall {
   scheduling: BotScheduling;
   dispatcher: Dispatcher;
   webhooks: WebhookDelivery;
+  /** Calendar sync: the background loop and push notification intake (docs/calendar-sync.md). */
+  calendarSync: CalendarSync;
+  calendarConnections: CalendarConnections;
+  autoSchedule: AutoSchedule;
   /** Seals secrets at rest; null when CREDENTIALS_ENCRYPTION_KEY is not set. */
   secretBox: SecretBox | null;
   /** Starts the background loops this process runs (RUN_MODE). */
@@ -86,6 +94,26 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 
+  const calendarProviders = createProviderFactory({
+    ...config.calendar,
+    timeoutMs: config.calendar.httpTimeoutMs,
+    now: () => clock.now(),
+    guardLookup: guard.lookup,
+  });
+  const calendarSync = new CalendarSync({
+    database, clock, logger, metrics, events, providers: calendarProviders, box: secretBox, publicUrl: config.publicUrl,
+    pollIntervalMs: config.calendar.pollIntervalSeconds * 1000,
+    pushPollIntervalMs: config.calendar.pushPollIntervalSeconds * 1000,
+    horizonMs: config.calendar.syncHorizonDays * 86_400_000,
+    pushRenewBeforeMs: config.calendar.pushRenewBeforeSeconds * 1000,
+    isPushEnabled: config.calendar.isPushEnabled,
+  });
+  const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
+  calendarSync.setAfterSyncHook(autoSchedule);
+  const calendarConnections = new CalendarConnections({
+    database, clock, providers: calendarProviders, box: secretBox, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
+  });
+
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
     botQueries: new BotQueries({ db: database.db }),
@@ -93,6 +121,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator: new ApiKeyAuthenticator(database.db, clock),
+    calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },
     readinessChecks: {
       database: async () => (await currentSchemaVersion(database.db)) >= 0,
       migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
@@ -102,7 +131,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
 
   let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule,
     async startBackground() {
       if (started || !runsDispatcher) return;
       started = true;
@@ -112,12 +141,14 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       });
       dispatcher.start();
       webhooks.start();
+      calendarSync.start();
     },
     async close() {
       await app.close();
       await signal.stop();
       await dispatcher.stop();
       await webhooks.stop();
+      await calendarSync.stop();
       if (runtime instanceof HttpBotRuntime) runtime.close();
       await database.close();
     },
@@ -136,7 +167,7 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     if (sealed > 0) logger.info({ users: sealed }, 'sealed webhook secrets that were stored in plaintext');
     return box;
   }
-  logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook secrets and calendar credentials are stored in the database in plaintext. Set it (openssl rand -base64 32) to encrypt them at rest.');
+  logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');
   const unreadable = await countSealedWebhookSecrets(database.db);
   if (unreadable > 0) logger.error({ users: unreadable }, 'some webhook secrets are sealed but CREDENTIALS_ENCRYPTION_KEY is not set: their webhooks cannot be signed');
   return null;

@@ -5,8 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ApiError, errorBody } from '../errors.ts';
-import { validationErrorToApiError, validatorCompiler } from './validation.ts';
+import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
+import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
 import { registerAuth } from './auth.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerOperationsRoutes } from './routes/operations-routes.ts';
 import { registerScheduleRoutes } from './routes/schedule-routes.ts';
 import { registerBotRoutes } from './routes/bot-routes.ts';
+import { registerCalendarConnectionRoutes } from './routes/calendar-connection-routes.ts';
 import { registerScheduledBotRoutes } from './routes/scheduled-bot-routes.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -52,6 +53,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     return reply.status(apiError.status).send(errorBody(apiError));
   });
+  // PostgreSQL text cannot hold U+0000, so a NUL anywhere in a path, query or body would be a 500
+  // on one engine and stored on the other. Refuse it on both, before validation, naming the field
+  // and answering with the code the field's schema gives its errors.
+  app.addHook('preValidation', async (request) => {
+    const schemas = request.routeOptions.schema ?? {};
+    for (const [part, value, schema] of [['path', request.params, schemas.params], ['query', request.query, schemas.querystring], ['body', request.body, schemas.body]] as const) {
+      const segments = findNulCharacter(value);
+      if (segments === null) continue;
+      const field = segments.length > 0 ? segments.join('.') : part;
+      throw new ApiError(errorCodeAt(schema, segments), `${field}${part === 'body' ? '' : ` (${part})`}: must not contain NUL (U+0000) characters`, { details: { field, location: part } });
+    }
+  });
   app.setNotFoundHandler((request, reply) => {
     const error = new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
     return reply.status(404).send(errorBody(error));
@@ -83,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     registerEventRoutes(api, deps);
     registerScheduleRoutes(api, deps);
     registerBotRoutes(api, deps);
+    registerCalendarConnectionRoutes(api, deps);
     registerScheduledBotRoutes(api, deps);
   }, { prefix: '/api/v1' });
 
@@ -113,4 +127,44 @@ function toApiError(error: FastifyError | ApiError): ApiError {
     return new ApiError('validation_error', error.message);
   }
   return new ApiError('internal_error', 'Internal error');
+}
+
+/**
+ * The path to the first string (value or property name) holding U+0000, [] for the value itself,
+ * or null when there is none. Iterative: a parsed body may be nested deeper than the stack allows.
+ */
+export function findNulCharacter(value: unknown): string[] | null {
+  const stack: [unknown, string[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return path;
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) {
+        if (key.includes('\u0000')) return path;
+        stack.push([child, [...path, key]]);
+      }
+    }
+  }
+  return null;
+}
+
+/** The error code the schema gives the field at `segments` (or its nearest ancestor that has one). */
+function errorCodeAt(schema: unknown, segments: string[]): ErrorCode {
+  let node = schema as Record<string, any> | undefined;
+  let code = node?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined;
+  for (const segment of segments) {
+    const options: Record<string, any>[] = node ? [node, ...(node.anyOf ?? []), ...(node.oneOf ?? [])] : [];
+    node = undefined;
+    for (const option of options) {
+      const next = option.properties?.[segment] ?? (typeof option.additionalProperties === 'object' ? option.additionalProperties : undefined) ?? option.items;
+      if (next) {
+        node = next;
+        break;
+      }
+    }
+    if (!node) break;
+    code = (node[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? code;
+  }
+  return code ?? 'validation_error';
 }

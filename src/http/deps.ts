@@ -9,6 +9,9 @@ import type { BotQueries } from '../services/bot-queries.ts';
 import type { BotManagement } from '../services/bot-management.ts';
 import type { BotStatusReports } from '../services/bot-status-reports.ts';
 import type { WebhookSecrets } from '../services/webhook-secrets.ts';
+import type { CalendarConnections } from '../services/calendar-connections.ts';
+import type { CalendarSync } from '../services/calendar-sync.ts';
+import type { AutoSchedule } from '../services/auto-schedule.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -23,6 +26,8 @@ export interface AppDeps {
   management: BotManagement;
   statusReports: BotStatusReports;
   webhookSecrets: WebhookSecrets;
+  /** Calendar connections, sync and auto-schedule (absent: those routes are not registered). */
+  calendar?: { connections: CalendarConnections; sync: CalendarSync; autoSchedule: AutoSchedule };
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
 }

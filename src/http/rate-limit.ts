@@ -11,28 +11,33 @@ import type { Clock } from '../lib/clock.ts';
 import type { App } from './app.ts';
 
 const WINDOW_MS = 60_000;
-/** Buckets of keys idle long enough to be full again carry no information; drop them past this many. */
+/** Keys whose bucket is full again carry no information; drop them past this many. */
 const PRUNE_ABOVE = 10_000;
-
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+/** Float slack when comparing accumulated intervals (60000/limit need not be a whole number). */
+const EPSILON_MS = 1e-6;
 
 export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
 
 /**
- * Each key may burst up to `perMinute` requests, then gets one more every 60/perMinute seconds:
- * over any minute it never exceeds about twice the limit, and steady use at the limit never waits.
+ * A token bucket per key, kept as one number (the generic cell rate algorithm): each key may burst
+ * up to `perMinute` requests, then gets one more every 60/perMinute seconds. Steady use at the
+ * limit never waits; over any minute a key gets at most about twice the limit.
  */
 export class RateLimiter {
   readonly #perMinute: number;
   readonly #clock: Clock;
-  readonly #buckets = new Map<string, Bucket>();
+  /** Time between requests at the sustained rate. */
+  readonly #intervalMs: number;
+  /** How far ahead of now a key's schedule may run: the burst, less the request being made. */
+  readonly #toleranceMs: number;
+  /** Per key: the time at which its bucket would be full again ("theoretical arrival time"). */
+  readonly #fullAt = new Map<string, number>();
 
   constructor(options: { perMinute: number; clock: Clock }) {
     this.#perMinute = options.perMinute;
     this.#clock = options.clock;
+    this.#intervalMs = WINDOW_MS / options.perMinute;
+    this.#toleranceMs = this.#intervalMs * (options.perMinute - 1);
   }
 
   get perMinute(): number {
@@ -41,27 +46,20 @@ export class RateLimiter {
 
   take(key: string): RateDecision {
     const now = this.#clock.now();
-    const refillPerMs = this.#perMinute / WINDOW_MS;
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#perMinute, updatedAt: now };
-    // A clock that steps back (ManualClock in tests, NTP in life) must not mint or burn tokens.
-    const elapsed = Math.max(0, now - bucket.updatedAt);
-    bucket.tokens = Math.min(this.#perMinute, bucket.tokens + elapsed * refillPerMs);
-    bucket.updatedAt = now;
-    if (!this.#buckets.has(key)) {
-      if (this.#buckets.size >= PRUNE_ABOVE) this.#prune(now);
-      this.#buckets.set(key, bucket);
+    // A clock that steps back (ManualClock in tests, NTP in life) must not mint or burn requests.
+    const fullAt = Math.max(this.#fullAt.get(key) ?? now, now);
+    const aheadMs = fullAt - now;
+    if (aheadMs > this.#toleranceMs + EPSILON_MS) {
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((aheadMs - this.#toleranceMs - EPSILON_MS) / 1000)) };
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, remaining: Math.floor(bucket.tokens) };
-    }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000)) };
+    if (!this.#fullAt.has(key) && this.#fullAt.size >= PRUNE_ABOVE) this.#prune(now);
+    this.#fullAt.set(key, fullAt + this.#intervalMs);
+    const remaining = Math.floor((this.#toleranceMs - aheadMs + EPSILON_MS) / this.#intervalMs);
+    return { allowed: true, remaining };
   }
 
   #prune(now: number): void {
-    for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + (now - bucket.updatedAt) * (this.#perMinute / WINDOW_MS) >= this.#perMinute) this.#buckets.delete(key);
-    }
+    for (const [key, fullAt] of this.#fullAt) if (fullAt <= now) this.#fullAt.delete(key);
   }
 }
 

@@ -10,7 +10,19 @@ export interface Hints {
   nowMs: number;
   /** Ids that exist (the caller's own and another user's), so that some references resolve. */
   ids: string[];
+  /**
+   * Calendar feed URLs served locally. Feed URLs are fetched while the request runs, so they come
+   * only from here and from addresses the outbound guard refuses: a fuzz run never reaches the
+   * network.
+   */
+  feedUrls?: string[];
 }
+
+/** Feed URLs the outbound guard must refuse without fetching (or that fail locally and fast). */
+const REFUSED_FEEDS = [
+  'http://10.0.0.7/cal.ics', 'https://169.254.169.254/latest/meta-data', 'webcal://[::1]/x.ics', 'http://127.0.0.1:9/closed.ics',
+  'ftp://127.0.0.1/x.ics', 'https://user:pass@127.0.0.1/x.ics', 'not a url', 'webcal://', 'file:///etc/passwd',
+];
 
 const DAY_MS = 86_400_000;
 
@@ -109,6 +121,7 @@ function mostly<T>(good: readonly T[], bad: readonly T[]): fc.Arbitrary<T> {
 
 /** Strings for a property, using what its name suggests before falling back to the schema. */
 function hintedString(name: string, schema: JsonSchema, hints: Hints): fc.Arbitrary<string> | null {
+  if (/ics|feed/.test(name)) return mostly(hints.feedUrls?.length ? hints.feedUrls : REFUSED_FEEDS.slice(3, 4), REFUSED_FEEDS);
   if (/callback/.test(name)) return mostly(CALLBACK_URLS.slice(0, 2), CALLBACK_URLS.slice(2));
   if (/url|link/.test(name)) return mostly(MEETING_URLS, CALLBACK_URLS);
   if (name === 'timezone') return mostly(TIME_ZONES.slice(0, 7), TIME_ZONES.slice(7));
@@ -141,7 +154,8 @@ export function schemaValue(schema: JsonSchema, hints: Hints, name = '', depth =
     case 'string': {
       const hinted = hintedString(name, schema, hints);
       if (hinted) return hinted;
-      if (schema.format === 'date-time') return fc.oneof({ weight: 8, arbitrary: isoAround(hints.nowMs) }, { weight: 1, arbitrary: fc.constantFrom(...BAD_TIMES) });
+      // Malformed times come from hostileValue; shaped ones should pass.
+      if (schema.format === 'date-time') return isoAround(hints.nowMs);
       if (schema.format === 'date') return isoAround(hints.nowMs).map((s) => s.slice(0, 10));
       if (typeof schema.pattern === 'string') {
         return fc.stringMatching(new RegExp(schema.pattern), { size: 'xsmall' }).filter((s) => s.length <= (schema.maxLength ?? Infinity));
@@ -171,12 +185,23 @@ export function schemaValue(schema: JsonSchema, hints: Hints, name = '', depth =
   }
 }
 
+const CORE_FIELD = /^(start_time|end_time|deduplication_key|title|meeting_url)$/;
+const RARE_FIELD = /^(recurring_event_id|original_start_time|occurrence_date|recurring_event|schedule_all_occurrences|cancel_all_occurrences|from_date)$/;
+
 function objectValue(schema: JsonSchema, hints: Hints, depth: number): fc.Arbitrary<Record<string, unknown>> {
   const properties: Record<string, JsonSchema> = schema.properties ?? {};
   const required: string[] = (schema.required ?? []).filter((k: string) => k in properties);
   const model: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const [key, propertySchema] of Object.entries(properties)) model[key] = schemaValue(propertySchema, hints, key, depth + 1);
-  const known = fc.record(model, { requiredKeys: required });
+  for (const [key, propertySchema] of Object.entries(properties)) {
+    const value = schemaValue(propertySchema, hints, key, depth + 1);
+    // Schemas shared by create and update leave fields optional that one of them needs, and
+    // optional fields depend on each other (recurring_event_id with original_start_time). Sending
+    // the core-looking ones usually and the mode switches and cross-references seldom keeps a
+    // fair share of bodies valid as a whole.
+    const [absent, present] = required.includes(key) ? [0, 1] : CORE_FIELD.test(key) ? [1, 4] : RARE_FIELD.test(key) ? [6, 1] : [2, 1];
+    model[key] = absent === 0 ? value : fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: present, arbitrary: value });
+  }
+  const known = fc.record(model).map((record) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)));
   const extra = schema.additionalProperties;
   const maxExtra = Math.min(schema.maxProperties ?? 3, 3);
   let extras: fc.Arbitrary<Record<string, unknown>>;
@@ -256,6 +281,7 @@ export function minimalValue(schema: JsonSchema, hints: Hints, name = '', alsoIn
   const type = Array.isArray(schema.type) ? (schema.type.find((t: string) => t !== 'null') ?? 'null') : schema.type;
   switch (type) {
     case 'string': {
+      if (/ics|feed/.test(name)) return hints.feedUrls?.[0] ?? REFUSED_FEEDS[3];
       if (/callback/.test(name)) return CALLBACK_URLS[0];
       if (/url|link/.test(name)) return MEETING_URLS[2];
       if (name === 'timezone') return 'UTC';

@@ -117,8 +117,9 @@ export class IcsCalendarProvider implements CalendarProvider {
         continue;
       }
       if (response.status === 304 || (response.status >= 200 && response.status < 300)) return { response };
-      // A secret address that was reset answers 401/403/404: the feed is gone until a new URL is given.
-      if (response.status === 401 || response.status === 403) throw new CalendarProviderError({ kind: 'auth_revoked', message: `the feed refused access: HTTP ${response.status}` });
+      // A secret address that was reset (or a feed taken down) answers 401/403/404/410: like a
+      // revoked token, it will not work again until the owner gives a new URL.
+      if ([401, 403, 404, 410].includes(response.status)) throw new CalendarProviderError({ kind: 'auth_revoked', message: `the feed URL no longer grants access: HTTP ${response.status}` });
       throw new CalendarProviderError(failureFromStatus(response, this.#now(), 'fetching the feed'));
     }
   }

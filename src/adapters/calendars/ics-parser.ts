@@ -363,6 +363,14 @@ const WINDOWS_ZONES: Record<string, string> = {
   'New Zealand Standard Time': 'Pacific/Auckland',
 };
 
+/** An IANA zone for a zone name as providers write it (IANA, or Windows as Graph and Outlook do); null if unknown. */
+export function ianaZoneOf(name: string | null | undefined): string | null {
+  if (!name) return null;
+  const trimmed = name.trim();
+  if (isValidTimeZone(trimmed)) return trimmed;
+  return WINDOWS_ZONES[trimmed] ?? null;
+}
+
 interface Observance {
   /** DTSTART as wall-clock time written as if it were UTC (the rule is expanded that way). */
   wallStartMs: number;
@@ -454,7 +462,7 @@ function onsets(observance: Observance, fromMs: number, toMs: number): number[] 
     // The window is in wall-clock-as-UTC terms; a day of slack covers any offset.
     walls.push(...expandSeries(series, { fromMs: fromMs - 86_400_000, toMs: toMs + 86_400_000 }, { limit: 400 }).map((o) => o.startMs));
   }
-  return walls.map((wall) => wall - observance.offsetFromMs);
+  return walls.map((wall) => wall - observance.offsetFromMs).filter((onset) => onset >= fromMs && onset <= toMs);
 }
 
 /** The VTIMEZONE's offset at an instant. */
@@ -465,7 +473,10 @@ function definedOffsetAt(observances: Observance[], atMs: number): number {
       if (onset <= atMs && (!best || onset > best.onset)) best = { onset, offset: observance.offsetToMs };
     }
   }
-  return best?.offset ?? observances[0]!.offsetFromMs;
+  if (best) return best.offset;
+  // No change within the year before: the observance that began last (a zone without DST has one).
+  const started = observances.filter((o) => o.wallStartMs - o.offsetFromMs <= atMs).sort((a, b) => b.wallStartMs - a.wallStartMs)[0];
+  return started ? started.offsetToMs : observances[0]!.offsetFromMs;
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();

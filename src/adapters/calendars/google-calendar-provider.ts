@@ -1,0 +1,292 @@
+// Google Calendar API v3 as a CalendarProvider.
+//
+// - Sync: events.list with singleEvents=false and showDeleted=true, paged with pageToken, the
+//   nextSyncToken of the last page kept as the cursor. A full sync cannot be bounded by
+//   timeMin/timeMax (Google refuses them together with a syncToken), so it is unbounded; old
+//   single events are dropped by the sync service, not here.
+// - Recurrence: series masters come with RFC 5545 recurrence lines and are expanded by Rollcall;
+//   moved or cancelled occurrences come as instances with recurringEventId and originalStartTime.
+//   showDeleted=true matters: without it a full sync would not return cancelled occurrences, and
+//   they would come back to life after a resync.
+// - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
+// - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
+//   channel and stops the old one once the new one is live.
+import { randomUUID } from 'node:crypto';
+import { Temporal } from 'temporal-polyfill';
+import {
+  CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
+} from './calendar-provider.ts';
+import type { AccessTokenSource } from './oauth-token-client.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { ianaZoneOf } from './ics-parser.ts';
+
+export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
+  incrementalSync: 'sync_token',
+  push: 'watch_channel',
+  recurrence: 'series_with_exceptions',
+  isWindowed: false,
+});
+
+/** Read-only access is enough; the OAuth client must have asked for it when the token was made. */
+export const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.readonly';
+
+/** Requested channel lifetime (Google's default, 7 days); the answer's expiration is what counts. */
+const CHANNEL_TTL_SECONDS = 604_800;
+const PAGE_SIZE = 250;
+/** A calendar with more pages than this in one sync is refused rather than read forever. */
+const MAX_PAGES = 400;
+
+interface GoogleError {
+  error?: { code?: number; message?: string; errors?: { reason?: string; domain?: string }[]; status?: string };
+}
+
+interface GoogleDate {
+  dateTime?: string;
+  date?: string;
+  timeZone?: string;
+}
+
+export interface GoogleEvent {
+  id: string;
+  status?: string;
+  summary?: string;
+  description?: string;
+  location?: string;
+  start?: GoogleDate;
+  end?: GoogleDate;
+  recurrence?: string[];
+  recurringEventId?: string;
+  originalStartTime?: GoogleDate;
+  hangoutLink?: string;
+  conferenceData?: { entryPoints?: { entryPointType?: string; uri?: string }[] };
+  attendees?: { email?: string; self?: boolean; responseStatus?: string }[];
+}
+
+interface EventsPage {
+  timeZone?: string;
+  items?: GoogleEvent[];
+  nextPageToken?: string;
+  nextSyncToken?: string;
+}
+
+interface CalendarListPage {
+  items?: { id: string; summary?: string; summaryOverride?: string; timeZone?: string; primary?: boolean; accessRole?: string; deleted?: boolean }[];
+  nextPageToken?: string;
+}
+
+export class GoogleCalendarProvider implements CalendarProvider {
+  readonly kind = 'google' as const;
+  readonly capabilities = GOOGLE_CAPABILITIES;
+  readonly push: PushChannels;
+  readonly #baseUrl: string;
+  readonly #tokens: AccessTokenSource;
+  readonly #send: HttpSend;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+
+  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number }) {
+    this.#baseUrl = options.baseUrl;
+    this.#tokens = options.tokens;
+    this.#send = options.send;
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now;
+    this.push = {
+      open: (request) => this.#openChannel(request),
+      renew: async (channel, request) => {
+        const next = await this.#openChannel(request);
+        // The old channel keeps notifying until stopped; a failure to stop it costs only noise.
+        await this.#stopChannel(channel).catch(() => {});
+        return next;
+      },
+      close: (channel) => this.#stopChannel(channel),
+    };
+  }
+
+  async describeAccount(): Promise<ProviderAccount> {
+    const entries: NonNullable<CalendarListPage['items']> = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.#json<CalendarListPage>('GET', '/users/me/calendarList', { maxResults: '250', ...(pageToken ? { pageToken } : {}) });
+      entries.push(...(page.items ?? []));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    const primary = entries.find((e) => e.primary);
+    if (!primary) throw new CalendarProviderError({ kind: 'permanent', message: 'the account has no primary calendar' });
+    return {
+      // The primary calendar's id is the account's email address.
+      accountId: primary.id,
+      email: primary.id,
+      name: primary.summaryOverride ?? primary.summary ?? null,
+      calendars: entries.filter((e) => !e.deleted).map((e) => ({
+        id: e.id,
+        name: e.summaryOverride ?? e.summary ?? null,
+        timeZone: e.timeZone ?? null,
+        isPrimary: e.primary === true,
+        accessRole: e.accessRole ?? null,
+        // Calendars the account owns hold its meetings; subscribed ones (holidays, colleagues') do not.
+        isSynced: e.primary === true || e.accessRole === 'owner',
+      })),
+    };
+  }
+
+  async fetchChanges(calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
+    const syncToken = cursor ? (JSON.parse(cursor) as { syncToken?: string }).syncToken ?? null : null;
+    try {
+      return await this.#list(calendarId, syncToken);
+    } catch (error) {
+      if (syncToken !== null && error instanceof FullSyncRequired) return this.#list(calendarId, null);
+      throw error;
+    }
+  }
+
+  async #list(calendarId: string, syncToken: string | null): Promise<FetchResult> {
+    const changes: ProviderChange[] = [];
+    let pageToken: string | undefined;
+    let nextSyncToken: string | undefined;
+    for (let pages = 0; ; pages++) {
+      if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_PAGES * PAGE_SIZE} changes in one sync` });
+      // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
+      const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
+      if (syncToken) query.syncToken = syncToken;
+      if (pageToken) query.pageToken = pageToken;
+      const page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
+      for (const item of page.items ?? []) changes.push(toChange(item, page.timeZone ?? null));
+      pageToken = page.nextPageToken;
+      nextSyncToken = page.nextSyncToken;
+      if (!pageToken) break;
+    }
+    return {
+      isFullSync: syncToken === null,
+      window: null,
+      isUnchanged: syncToken !== null && changes.length === 0,
+      changes,
+      cursor: nextSyncToken ? JSON.stringify({ syncToken: nextSyncToken }) : null,
+    };
+  }
+
+  async #openChannel(request: PushRequest): Promise<PushChannel> {
+    const answer = await this.#json<{ id?: string; resourceId?: string; expiration?: string }>('POST', `/calendars/${encodeURIComponent(request.calendarId)}/events/watch`, {}, {
+      id: randomUUID(),
+      type: 'web_hook',
+      address: request.address,
+      token: request.secret,
+      params: { ttl: String(CHANNEL_TTL_SECONDS) },
+    });
+    if (!answer.id || !answer.resourceId) throw new CalendarProviderError({ kind: 'permanent', message: 'events.watch answered without a channel id or resourceId' });
+    const expiration = Number(answer.expiration);
+    return { channelId: answer.id, resourceId: answer.resourceId, expiresAtMs: Number.isFinite(expiration) ? expiration : request.nowMs + CHANNEL_TTL_SECONDS * 1000 };
+  }
+
+  async #stopChannel(channel: PushChannel): Promise<void> {
+    try {
+      await this.#request('POST', '/channels/stop', {}, { id: channel.channelId, resourceId: channel.resourceId });
+    } catch (error) {
+      // Already gone is what we wanted.
+      if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return;
+      throw error;
+    }
+  }
+
+  async #json<T>(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, hasSyncToken = false): Promise<T> {
+    const response = await this.#request(method, path, query, body, hasSyncToken);
+    return parseJson<T>(response, `Google ${path}`);
+  }
+
+  async #request(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, hasSyncToken = false): Promise<HttpResponse> {
+    const url = `${this.#baseUrl}${path}${Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : ''}`;
+    let token = await this.#tokens.get();
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.#send({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        timeoutMs: this.#timeoutMs,
+      });
+      if (isSuccess(response)) return response;
+      // An access token can be refused before its stated expiry; one fresh token is worth a try.
+      if (response.status === 401 && attempt === 1) {
+        token = await this.#tokens.renew();
+        continue;
+      }
+      throw this.#failure(response, path, hasSyncToken);
+    }
+  }
+
+  #failure(response: HttpResponse, path: string, hasSyncToken: boolean): Error {
+    let body: GoogleError = {};
+    try {
+      body = JSON.parse(response.body) as GoogleError;
+    } catch {
+      // judged by status alone
+    }
+    const reasons = (body.error?.errors ?? []).map((e) => e.reason ?? '');
+    const what = `Google ${path}`;
+    if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
+    if ((response.status === 403 || response.status === 429) && reasons.some((r) => /rateLimitExceeded|userRateLimitExceeded|quotaExceeded|usageLimits/i.test(r))) {
+      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
+    }
+    if (response.status === 403 && reasons.some((r) => /insufficientPermissions|authError/i.test(r))) {
+      return new CalendarProviderError({ kind: 'auth_revoked', message: `${what}: HTTP 403 ${reasons.join(',')}` });
+    }
+    const failure = failureFromStatus(response, this.#now(), what);
+    return new CalendarProviderError(reasons.length > 0 ? { ...failure, message: `${failure.message} ${reasons.join(',')}` } : failure);
+  }
+}
+
+/** Google answered 410 to a syncToken: the token is gone and a full sync is needed. */
+class FullSyncRequired extends Error {
+  override name = 'FullSyncRequired';
+}
+
+/** Epoch ms of a Google start/end: a dateTime with offset, or an all-day date in the given zone. */
+function googleTimeMs(value: GoogleDate | undefined, fallbackZone: string | null): number | null {
+  if (!value) return null;
+  if (value.dateTime) {
+    const ms = Date.parse(value.dateTime);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  if (value.date) {
+    const zone = ianaZoneOf(value.timeZone) ?? ianaZoneOf(fallbackZone) ?? 'UTC';
+    try {
+      return Temporal.PlainDate.from(value.date).toZonedDateTime(zone).epochMilliseconds;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+export function toChange(item: GoogleEvent, calendarZone: string | null): ProviderChange {
+  const isInstance = typeof item.recurringEventId === 'string' && item.originalStartTime !== undefined;
+  const originalStartMs = isInstance ? googleTimeMs(item.originalStartTime, calendarZone) : null;
+  if (item.status === 'cancelled' && !(isInstance && originalStartMs !== null)) {
+    // Outside a live series a cancelled event is a deleted one, and may carry only its id.
+    return { type: 'removed', providerEventId: item.id };
+  }
+  const zone = ianaZoneOf(item.start?.timeZone) ?? ianaZoneOf(calendarZone);
+  // A cancelled instance carries only its id and original start: it starts and ends there.
+  const startMs = googleTimeMs(item.start, calendarZone) ?? originalStartMs;
+  if (startMs === null) return { type: 'removed', providerEventId: item.id };
+  const endMs = googleTimeMs(item.end, calendarZone) ?? startMs;
+  const video = item.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video' && e.uri)?.uri;
+  const event: ProviderEvent = {
+    providerEventId: item.id,
+    title: item.summary ?? null,
+    description: item.description ?? null,
+    location: item.location ?? null,
+    startMs,
+    endMs,
+    timeZone: zone,
+    isAllDay: item.start?.date !== undefined && item.start.dateTime === undefined,
+    conferenceUrl: item.hangoutLink ?? video ?? null,
+    recurrence: !isInstance && Array.isArray(item.recurrence) && item.recurrence.length > 0 ? item.recurrence : null,
+    seriesProviderEventId: isInstance ? item.recurringEventId! : null,
+    originalStartMs,
+    status: item.status === 'cancelled' ? 'cancelled' : item.status === 'tentative' ? 'tentative' : 'confirmed',
+    isDeclined: item.attendees?.some((a) => a.self === true && a.responseStatus === 'declined') ?? false,
+    raw: item,
+  };
+  return { type: 'upsert', event };
+}

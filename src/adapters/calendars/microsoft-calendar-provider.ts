@@ -1,0 +1,293 @@
+// Microsoft Graph (Outlook calendars) as a CalendarProvider.
+//
+// - Sync: GET /me/calendarView/delta?startDateTime&endDateTime, following @odata.nextLink to the
+//   round's @odata.deltaLink, which is the cursor. In v1.0 this covers the account's default
+//   calendar only. The window is fixed when a round starts, so the adapter starts a fresh round
+//   (a full sync of a new window) once the horizon has moved a day past the old window's end.
+// - Recurrence: calendarView returns instances Graph already expanded (singleInstance,
+//   occurrence, exception), never the series master, so every instance is its own event;
+//   `seriesMasterId` and `originalStart` stay in the raw payload.
+// - An expired delta token (410 Gone, or a 400/404 with syncStateNotFound, syncStateInvalid or
+//   resyncRequired) starts a full sync at once.
+// - Push: subscriptions to me/events with clientState and a lifecycleNotificationUrl, extended
+//   with PATCH before they expire.
+import {
+  CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
+} from './calendar-provider.ts';
+import type { AccessTokenSource } from './oauth-token-client.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { findMeetingLink } from '../../domain/meeting-url.ts';
+import { ianaZoneOf } from './ics-parser.ts';
+
+export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
+  incrementalSync: 'delta_link',
+  push: 'graph_subscription',
+  recurrence: 'expanded_instances',
+  isWindowed: true,
+});
+
+/** Delegated Calendars.Read and User.Read, plus offline_access so refresh tokens keep coming. */
+export const MICROSOFT_SCOPE = 'offline_access https://graph.microsoft.com/Calendars.Read https://graph.microsoft.com/User.Read';
+
+const DAY_MS = 86_400_000;
+/** Asked-for subscription lifetime: just under the 4,230 minutes Outlook events allow; Graph's answer counts. */
+const SUBSCRIPTION_MINUTES = 4_200;
+const PAGE_SIZE = 100;
+const MAX_PAGES = 500;
+
+interface DeltaCursor {
+  deltaLink: string;
+  fromMs: number;
+  toMs: number;
+}
+
+interface GraphDate {
+  dateTime?: string;
+  timeZone?: string;
+}
+
+export interface GraphEvent {
+  id: string;
+  '@removed'?: { reason?: string };
+  type?: string;
+  subject?: string | null;
+  bodyPreview?: string | null;
+  body?: { contentType?: string; content?: string } | null;
+  location?: { displayName?: string | null } | null;
+  start?: GraphDate;
+  end?: GraphDate;
+  isAllDay?: boolean;
+  isCancelled?: boolean;
+  originalStartTimeZone?: string | null;
+  onlineMeeting?: { joinUrl?: string | null } | null;
+  onlineMeetingUrl?: string | null;
+  showAs?: string;
+  responseStatus?: { response?: string };
+  seriesMasterId?: string | null;
+}
+
+interface GraphPage<T> {
+  value?: T[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
+
+export class MicrosoftCalendarProvider implements CalendarProvider {
+  readonly kind = 'microsoft' as const;
+  readonly capabilities = MICROSOFT_CAPABILITIES;
+  readonly push: PushChannels;
+  readonly #baseUrl: string;
+  readonly #tokens: AccessTokenSource;
+  readonly #send: HttpSend;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+
+  constructor(options: { baseUrl: string; tokens: AccessTokenSource; send: HttpSend; timeoutMs: number; now: () => number }) {
+    this.#baseUrl = options.baseUrl;
+    this.#tokens = options.tokens;
+    this.#send = options.send;
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now;
+    this.push = {
+      open: (request) => this.#subscribe(request),
+      renew: (channel, request) => this.#extend(channel, request),
+      close: (channel) => this.#unsubscribe(channel),
+    };
+  }
+
+  async describeAccount(): Promise<ProviderAccount> {
+    const me = parseJson<{ id?: string; displayName?: string | null; mail?: string | null; userPrincipalName?: string | null }>(await this.#request('GET', `${this.#baseUrl}/me`), 'Graph /me');
+    const calendars: { id: string; name?: string; isDefaultCalendar?: boolean; canEdit?: boolean }[] = [];
+    let next: string | undefined = `${this.#baseUrl}/me/calendars`;
+    while (next) {
+      const page: GraphPage<(typeof calendars)[number]> = parseJson(await this.#request('GET', next), 'Graph /me/calendars');
+      calendars.push(...(page.value ?? []));
+      next = page['@odata.nextLink'];
+    }
+    const email = me.mail ?? me.userPrincipalName ?? null;
+    if (!email && !me.id) throw new CalendarProviderError({ kind: 'permanent', message: 'Graph /me answered without an account' });
+    return {
+      accountId: (email ?? me.id!).toLowerCase(),
+      email,
+      name: me.displayName ?? null,
+      calendars: calendars.map((c) => ({
+        id: c.id,
+        name: c.name ?? null,
+        timeZone: null,
+        isPrimary: c.isDefaultCalendar === true,
+        accessRole: c.canEdit ? 'owner' : 'reader',
+        // calendarView delta (v1.0) reads the default calendar.
+        isSynced: c.isDefaultCalendar === true,
+      })),
+    };
+  }
+
+  async fetchChanges(_calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
+    const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
+    const wantedEnd = context.nowMs + context.horizonMs;
+    // A delta round keeps its window; when the horizon has moved on, a new round takes the new one.
+    if (previous && wantedEnd - previous.toMs < DAY_MS) {
+      try {
+        return await this.#round(previous.deltaLink, previous, false);
+      } catch (error) {
+        if (!(error instanceof DeltaExpired)) throw error;
+      }
+    }
+    const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
+    const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
+    return this.#round(`${this.#baseUrl}/me/calendarView/delta?${query}`, window, true);
+  }
+
+  async #round(firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
+    const changes: ProviderChange[] = [];
+    let url: string | undefined = firstUrl;
+    for (let pages = 0; url; pages++) {
+      if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_PAGES * PAGE_SIZE} changes in one sync` });
+      const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` }, isFull ? 'full' : 'incremental');
+      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
+      for (const item of page.value ?? []) {
+        const change = toChange(item);
+        if (change) changes.push(change);
+      }
+      if (page['@odata.deltaLink']) {
+        return {
+          isFullSync: isFull,
+          window: isFull ? window : null,
+          isUnchanged: !isFull && changes.length === 0,
+          changes,
+          cursor: JSON.stringify({ deltaLink: page['@odata.deltaLink'], fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
+        };
+      }
+      url = page['@odata.nextLink'];
+    }
+    throw new CalendarProviderError({ kind: 'transient', message: 'Graph delta ended without a deltaLink' });
+  }
+
+  async #subscribe(request: PushRequest): Promise<PushChannel> {
+    const response = await this.#request('POST', `${this.#baseUrl}/subscriptions`, {
+      changeType: 'created,updated,deleted',
+      notificationUrl: request.address,
+      lifecycleNotificationUrl: request.lifecycleAddress,
+      resource: 'me/events',
+      expirationDateTime: new Date(request.nowMs + SUBSCRIPTION_MINUTES * 60_000).toISOString(),
+      clientState: request.secret,
+    });
+    const answer = parseJson<{ id?: string; expirationDateTime?: string }>(response, 'Graph /subscriptions');
+    if (!answer.id) throw new CalendarProviderError({ kind: 'permanent', message: 'Graph created a subscription without an id' });
+    return { channelId: answer.id, resourceId: null, expiresAtMs: Date.parse(answer.expirationDateTime ?? '') || request.nowMs + SUBSCRIPTION_MINUTES * 60_000 };
+  }
+
+  async #extend(channel: PushChannel, request: PushRequest): Promise<PushChannel> {
+    const response = await this.#request('PATCH', `${this.#baseUrl}/subscriptions/${encodeURIComponent(channel.channelId)}`, {
+      expirationDateTime: new Date(request.nowMs + SUBSCRIPTION_MINUTES * 60_000).toISOString(),
+    });
+    const answer = parseJson<{ id?: string; expirationDateTime?: string }>(response, 'Graph /subscriptions');
+    return { channelId: answer.id ?? channel.channelId, resourceId: null, expiresAtMs: Date.parse(answer.expirationDateTime ?? '') || request.nowMs + SUBSCRIPTION_MINUTES * 60_000 };
+  }
+
+  async #unsubscribe(channel: PushChannel): Promise<void> {
+    try {
+      await this.#request('DELETE', `${this.#baseUrl}/subscriptions/${encodeURIComponent(channel.channelId)}`);
+    } catch (error) {
+      if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return;
+      throw error;
+    }
+  }
+
+  async #request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers: Record<string, string> = {}, round: 'incremental' | 'full' | null = null): Promise<HttpResponse> {
+    let token = await this.#tokens.get();
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.#send({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        timeoutMs: this.#timeoutMs,
+      });
+      if (isSuccess(response)) return response;
+      if (response.status === 401 && attempt === 1) {
+        token = await this.#tokens.renew();
+        continue;
+      }
+      throw this.#failure(response, round);
+    }
+  }
+
+  #failure(response: HttpResponse, round: 'incremental' | 'full' | null): Error {
+    let code = '';
+    try {
+      code = (JSON.parse(response.body) as { error?: { code?: string } }).error?.code ?? '';
+    } catch {
+      // judged by status alone
+    }
+    const message = `Graph: HTTP ${response.status}${code ? ` ${code}` : ''}`;
+    const isSyncStateLost = round !== null && (response.status === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(code));
+    if (isSyncStateLost && round === 'incremental') return new DeltaExpired();
+    // Lost in the middle of a full round (a page link expired): the next attempt starts over.
+    if (isSyncStateLost) return new CalendarProviderError({ kind: 'transient', message });
+    if (response.status === 429 || ((response.status === 503 || response.status === 504) && response.headers['retry-after'])) {
+      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
+    }
+    if (response.status === 403 && /ErrorAccessDenied|Authorization_RequestDenied|AccessDenied/i.test(code)) {
+      return new CalendarProviderError({ kind: 'auth_revoked', message });
+    }
+    return new CalendarProviderError({ ...failureFromStatus(response, this.#now(), 'Graph'), message });
+  }
+}
+
+/** Graph no longer knows the delta token: a new round (full sync) is needed. */
+class DeltaExpired extends Error {
+  override name = 'DeltaExpired';
+}
+
+/** Graph dateTimes come without an offset, in the zone named beside them (UTC, as we ask). */
+function graphTimeMs(value: GraphDate | undefined): number | null {
+  if (!value?.dateTime) return null;
+  const text = value.dateTime.replace(/(\.\d{3})\d*$/, '$1');
+  const zone = value.timeZone ?? 'UTC';
+  if (/^(UTC|Etc\/UTC|GMT)$/i.test(zone) || /(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    const ms = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  const iana = ianaZoneOf(zone);
+  if (!iana) return null;
+  const offsetProbe = new Date(`${text}Z`).getTime();
+  if (!Number.isFinite(offsetProbe)) return null;
+  // Wall-clock time in the zone: correct the naive UTC reading by the zone's offset there.
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: iana, timeZoneName: 'longOffset' });
+  const name = format.formatToParts(offsetProbe).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  const offset = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000 : 0;
+  return offsetProbe - offset;
+}
+
+export function toChange(item: GraphEvent): ProviderChange | null {
+  if (item['@removed']) return { type: 'removed', providerEventId: item.id };
+  // calendarView never returns masters; should one appear, its instances carry the meetings.
+  if (item.type === 'seriesMaster') return null;
+  const startMs = graphTimeMs(item.start);
+  if (startMs === null) return null;
+  const endMs = graphTimeMs(item.end) ?? startMs;
+  const bodyLink = item.body?.content ? findMeetingLink(item.body.content)?.url ?? null : null;
+  return {
+    type: 'upsert',
+    event: {
+      providerEventId: item.id,
+      title: item.subject ?? null,
+      description: item.bodyPreview ?? null,
+      location: item.location?.displayName ?? null,
+      startMs,
+      endMs,
+      timeZone: ianaZoneOf(item.originalStartTimeZone),
+      isAllDay: item.isAllDay === true,
+      conferenceUrl: item.onlineMeeting?.joinUrl ?? item.onlineMeetingUrl ?? bodyLink,
+      recurrence: null,
+      seriesProviderEventId: null,
+      originalStartMs: null,
+      status: item.isCancelled ? 'cancelled' : item.showAs === 'tentative' ? 'tentative' : 'confirmed',
+      isDeclined: item.responseStatus?.response === 'declined',
+      raw: item,
+    },
+  };
+}

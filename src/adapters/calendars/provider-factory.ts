@@ -1,0 +1,85 @@
+// Builds the CalendarProvider for a connection's credentials. The composition root calls
+// createProviderFactory once with the settings; the sync service only sees the factory.
+// Access tokens are cached per refresh token across syncs, so a connection polled every few
+// minutes does not refresh every time.
+import { createHash } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
+import type { CalendarProvider, ProviderCredentials } from './calendar-provider.ts';
+import { IcsCalendarProvider } from './ics-calendar-provider.ts';
+import { GoogleCalendarProvider } from './google-calendar-provider.ts';
+import { MicrosoftCalendarProvider, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
+import { OAuthTokenClient, RefreshingAccessToken } from './oauth-token-client.ts';
+import { sendHttp, type HttpSend } from './provider-http.ts';
+
+export interface ProviderFactoryOptions {
+  googleOAuthTokenUrl: string;
+  googleCalendarApiUrl: string;
+  microsoftLoginUrl: string;
+  microsoftGraphUrl: string;
+  timeoutMs: number;
+  now: () => number;
+  /** The outbound guard's lookup: feed URLs come from users. */
+  guardLookup: LookupFunction;
+  send?: HttpSend;
+}
+
+export interface ProviderHooks {
+  onRefreshTokenRotated(refreshToken: string): Promise<void>;
+  /**
+   * Reuse the access token across calls made under this key (the connection id) while the
+   * credentials stay the same. Without it every provider refreshes on first use (connecting).
+   */
+  cacheKey?: string;
+}
+
+const MAX_CACHED_TOKENS = 10_000;
+
+function fingerprint(credentials: { clientId: string; clientSecret: string; refreshToken: string }): string {
+  return createHash('sha256').update(`${credentials.clientId}\n${credentials.clientSecret}\n${credentials.refreshToken}`).digest('hex');
+}
+
+export function createProviderFactory(options: ProviderFactoryOptions): (credentials: ProviderCredentials, hooks: ProviderHooks) => CalendarProvider {
+  const send = options.send ?? sendHttp;
+  const google = new OAuthTokenClient({ tokenUrl: options.googleOAuthTokenUrl, send, timeoutMs: options.timeoutMs, now: options.now });
+  const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
+  const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
+
+  const tokenSource = (client: OAuthTokenClient, credentials: { clientId: string; clientSecret: string; refreshToken: string }, hooks: ProviderHooks) => {
+    const key = hooks.cacheKey;
+    const current = fingerprint(credentials);
+    const cached = key !== undefined ? tokens.get(key) : undefined;
+    if (cached && cached.fingerprint === current) {
+      cached.hooks = hooks;
+      return cached.source;
+    }
+    const entry = {
+      fingerprint: current,
+      hooks,
+      source: new RefreshingAccessToken(client, credentials, {
+        now: options.now,
+        onRotated: async (refreshToken) => {
+          // The caller stores the new token; the next lookup then finds this entry again.
+          entry.fingerprint = fingerprint({ ...credentials, refreshToken });
+          await entry.hooks.onRefreshTokenRotated(refreshToken);
+        },
+      }),
+    };
+    if (key !== undefined) {
+      if (tokens.size >= MAX_CACHED_TOKENS) tokens.clear();
+      tokens.set(key, entry);
+    }
+    return entry.source;
+  };
+
+  return (credentials, hooks) => {
+    switch (credentials.kind) {
+      case 'ics':
+        return new IcsCalendarProvider({ url: credentials.url, send, lookup: options.guardLookup, timeoutMs: options.timeoutMs, now: options.now });
+      case 'google':
+        return new GoogleCalendarProvider({ baseUrl: options.googleCalendarApiUrl, tokens: tokenSource(google, credentials, hooks), send, timeoutMs: options.timeoutMs, now: options.now });
+      case 'microsoft':
+        return new MicrosoftCalendarProvider({ baseUrl: options.microsoftGraphUrl, tokens: tokenSource(microsoft, credentials, hooks), send, timeoutMs: options.timeoutMs, now: options.now });
+    }
+  };
+}
+

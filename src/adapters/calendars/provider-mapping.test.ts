@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { toChange as fromGoogle } from './google-calendar-provider.ts';
+import { toChange as fromGraph } from './microsoft-calendar-provider.ts';
+import { OAuthTokenClient } from './oauth-token-client.ts';
+import { CalendarProviderError } from './calendar-provider.ts';
+import type { HttpResponse, HttpSend } from './provider-http.ts';
+
+test('Google: a cancelled event outside a series is a removal; a cancelled instance overrides its occurrence', () => {
+  assert.deepEqual(fromGoogle({ id: 'abc', status: 'cancelled' }, 'UTC'), { type: 'removed', providerEventId: 'abc' });
+  const change = fromGoogle({ id: 'abc_20261124T090000Z', status: 'cancelled', recurringEventId: 'abc', originalStartTime: { dateTime: '2026-11-24T10:00:00+01:00', timeZone: 'Europe/Berlin' } }, 'UTC');
+  assert.equal(change.type, 'upsert');
+  if (change.type !== 'upsert') return;
+  assert.equal(change.event.status, 'cancelled');
+  assert.equal(change.event.seriesProviderEventId, 'abc');
+  assert.equal(change.event.originalStartMs, Date.parse('2026-11-24T09:00:00Z'));
+});
+
+test('Google: conference links, all-day dates in the calendar zone, declined invitations, series lines', () => {
+  const meet = fromGoogle({
+    id: 'm', summary: 'Sync', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T09:30:00Z' },
+    conferenceData: { entryPoints: [{ entryPointType: 'phone', uri: 'tel:+1-555' }, { entryPointType: 'video', uri: 'https://meet.google.com/abc-defg-hij' }] },
+    attendees: [{ email: 'me@x', self: true, responseStatus: 'declined' }],
+  }, 'UTC');
+  assert.ok(meet.type === 'upsert');
+  assert.equal(meet.event.conferenceUrl, 'https://meet.google.com/abc-defg-hij');
+  assert.equal(meet.event.isDeclined, true);
+  const allDay = fromGoogle({ id: 'd', start: { date: '2026-11-26' }, end: { date: '2026-11-27' } }, 'America/New_York');
+  assert.ok(allDay.type === 'upsert');
+  assert.equal(allDay.event.isAllDay, true);
+  assert.equal(allDay.event.startMs, Date.parse('2026-11-26T05:00:00Z'));
+  const series = fromGoogle({ id: 's', start: { dateTime: '2026-11-24T09:00:00+01:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-24T10:00:00+01:00', timeZone: 'Europe/Berlin' }, recurrence: ['RRULE:FREQ=WEEKLY'], hangoutLink: 'https://meet.google.com/xyz-abcd-efg' }, 'UTC');
+  assert.ok(series.type === 'upsert');
+  assert.deepEqual(series.event.recurrence, ['RRULE:FREQ=WEEKLY']);
+  assert.equal(series.event.timeZone, 'Europe/Berlin');
+  assert.equal(series.event.conferenceUrl, 'https://meet.google.com/xyz-abcd-efg');
+});
+
+test('Graph: @removed entries, UTC dateTimes with seven decimals, Teams join URLs, cancelled meetings, Windows zones', () => {
+  assert.deepEqual(fromGraph({ id: 'gone', '@removed': { reason: 'deleted' } }), { type: 'removed', providerEventId: 'gone' });
+  assert.equal(fromGraph({ id: 'master', type: 'seriesMaster' }), null);
+  const change = fromGraph({
+    id: 'e1', type: 'occurrence', subject: 'Teams', isCancelled: true, originalStartTimeZone: 'W. Europe Standard Time',
+    start: { dateTime: '2026-11-24T08:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-24T08:30:00.0000000', timeZone: 'UTC' },
+    onlineMeeting: { joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0' }, responseStatus: { response: 'accepted' },
+  });
+  assert.ok(change?.type === 'upsert');
+  assert.equal(change.event.startMs, Date.parse('2026-11-24T08:00:00Z'));
+  assert.equal(change.event.endMs, Date.parse('2026-11-24T08:30:00Z'));
+  assert.equal(change.event.status, 'cancelled');
+  assert.equal(change.event.timeZone, 'Europe/Berlin');
+  assert.match(change.event.conferenceUrl!, /^https:\/\/teams\.microsoft\.com/);
+  const local = fromGraph({ id: 'e2', start: { dateTime: '2026-07-06T09:00:00.0000000', timeZone: 'Pacific Standard Time' }, end: { dateTime: '2026-07-06T10:00:00.0000000', timeZone: 'Pacific Standard Time' }, body: { contentType: 'html', content: '<a href="https://zoom.us/j/123456789">Join</a>' } });
+  assert.ok(local?.type === 'upsert');
+  assert.equal(local.event.startMs, Date.parse('2026-07-06T16:00:00Z'));
+  assert.equal(local.event.conferenceUrl, 'https://zoom.us/j/123456789');
+});
+
+function answering(status: number, body: unknown, headers: Record<string, string> = {}): HttpSend {
+  return async (): Promise<HttpResponse> => ({ status, headers, body: JSON.stringify(body) });
+}
+
+async function refreshFailure(send: HttpSend) {
+  const client = new OAuthTokenClient({ tokenUrl: 'https://login.example/token', send, timeoutMs: 1000, now: () => 0 });
+  try {
+    await client.refresh({ clientId: 'a', clientSecret: 'b', refreshToken: 'c' });
+  } catch (error) {
+    assert.ok(error instanceof CalendarProviderError);
+    return error.failure;
+  }
+  assert.fail('expected a failure');
+}
+
+test('token refresh: invalid_grant and invalid_client are auth_revoked, 429 waits, 5xx is transient; a rotated token is reported', async () => {
+  assert.equal((await refreshFailure(answering(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }))).kind, 'auth_revoked');
+  assert.equal((await refreshFailure(answering(401, { error: 'invalid_client' }))).kind, 'auth_revoked');
+  const limited = await refreshFailure(answering(429, {}, { 'retry-after': '7' }));
+  assert.deepEqual([limited.kind, limited.kind === 'rate_limited' ? limited.retryAfterMs : 0], ['rate_limited', 7000]);
+  assert.equal((await refreshFailure(answering(503, '<html>'))).kind, 'transient');
+  const failure = await refreshFailure(answering(400, { error: 'invalid_grant', error_description: 'secret-bearing text' }));
+  assert.ok(!failure.message.includes('secret-bearing'), 'descriptions are not kept');
+  const client = new OAuthTokenClient({ tokenUrl: 'https://login.example/token', send: answering(200, { access_token: 'at', expires_in: 3599, refresh_token: 'new' }), timeoutMs: 1000, now: () => 1000 });
+  assert.deepEqual(await client.refresh({ clientId: 'a', clientSecret: 'b', refreshToken: 'old' }), { accessToken: 'at', expiresAtMs: 1000 + 3599_000, refreshToken: 'new' });
+});

@@ -1,0 +1,115 @@
+// Calendar connections, sync, provider push notifications and auto-schedule (spec section 7).
+import { Type } from 'typebox';
+import { ApiError } from '../../errors.ts';
+import type { App } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
+import { errorResponses } from '../schemas/common.ts';
+import {
+  AutoScheduleEnableBody, AutoScheduleResponse, CalendarIdParams, ConnectionListResponse, ConnectionResponse, ConnectResponse,
+  DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, SyncResponse,
+} from '../schemas/connection-schemas.ts';
+import type { GraphNotification } from '../../services/calendar-sync.ts';
+
+export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void {
+  const calendar = deps.calendar;
+  if (!calendar) return;
+  const tags = ['Calendar connections'];
+
+  app.post('/calendar/create_ics_calendar', {
+    schema: { tags, summary: 'Connect an ICS feed', description: 'The URL must reach a public address. The feed is fetched once to check it, then polled with conditional GETs.', body: IcsConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 503) } },
+  }, async (request) => calendar.connections.connectIcs(request.userId, request.body));
+
+  app.post('/calendar/create_calendar', {
+    schema: { tags, summary: 'Connect a Google account', description: 'Checks the credentials with Google, reads the calendar list, stores the credentials encrypted, syncs, and opens watch channels. Connecting the same account again replaces the connection.', body: GoogleConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 503) } },
+  }, async (request) => calendar.connections.connectGoogle(request.userId, request.body));
+
+  app.post('/calendar/create_outlook_calendar', {
+    schema: { tags, summary: 'Connect a Microsoft (Outlook) account', description: 'Checks the credentials, reads the account through Graph /me, stores the credentials encrypted, syncs the default calendar, and subscribes to changes. An account already connected needs replace: true (else 409).', body: MicrosoftConnectBody, response: { 200: ConnectResponse, ...errorResponses(409, 413, 503) } },
+  }, async (request) => calendar.connections.connectMicrosoft(request.userId, request.body));
+
+  app.get('/calendar/connections', {
+    schema: { tags, summary: 'List calendar connections', response: { 200: ConnectionListResponse, ...errorResponses() } },
+  }, async (request) => calendar.connections.list(request.userId));
+
+  app.get('/calendar/connections/:calendar_id', {
+    schema: { tags, summary: 'A calendar connection: status, last sync, last error, push state', params: CalendarIdParams, response: { 200: ConnectionResponse, ...errorResponses(404) } },
+  }, async (request) => calendar.connections.get(request.userId, request.params.calendar_id));
+
+  app.delete('/calendar/connections/:calendar_id', {
+    schema: { tags, summary: 'Disconnect: stop push, delete its events (pending bots cancelled with webhooks) and the credentials', params: CalendarIdParams, response: { 200: DisconnectResponse, ...errorResponses(404) } },
+  }, async (request) => calendar.connections.disconnect(request.userId, request.params.calendar_id));
+
+  app.post('/calendar/connections/:calendar_id/sync', {
+    schema: { tags, summary: 'Sync now; answers what changed', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409, 503) } },
+  }, async (request) => calendar.connections.sync(request.userId, request.params.calendar_id));
+
+  // Provider notifications authenticate with the channel token / clientState, not an API key.
+  // They get their own body parsing: Google posts an empty body, Graph's handshake is text/plain.
+  void app.register(async (push) => {
+    push.removeAllContentTypeParsers();
+    push.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    const pushTags = ['Calendar push notifications'];
+
+    push.post('/calendar/notifications/google', {
+      config: { auth: 'custom' },
+      schema: {
+        tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync.',
+        security: [],
+        response: { 200: Type.Null({ description: 'Accepted; a sync follows (empty body)' }), ...errorResponses() },
+      },
+    }, async (request, reply) => {
+      const header = (name: string) => {
+        const value = request.headers[name];
+        return typeof value === 'string' ? value : undefined;
+      };
+      const accepted = await calendar.sync.acceptGoogleNotification({
+        channelId: header('x-goog-channel-id'), token: header('x-goog-channel-token'), resourceId: header('x-goog-resource-id'), state: header('x-goog-resource-state'),
+      });
+      if (!accepted) throw new ApiError('invalid_notification', 'Unknown channel or wrong channel token');
+      return reply.status(200).send();
+    });
+
+    const graphRoute = (path: string, summary: string) => push.post(path, {
+      config: { auth: 'custom' },
+      schema: {
+        tags: pushTags,
+        summary,
+        description: 'With ?validationToken=... (subscription handshake) answers 200 text/plain with the decoded token. Otherwise accepts { value: [...] }, drops items whose clientState does not match, and answers 202.',
+        querystring: Type.Object({ validationToken: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: true }),
+        security: [],
+        response: {
+          200: { description: 'The decoded validationToken (subscription handshake)', content: { 'text/plain': { schema: Type.String() } } },
+          202: Type.Null({ description: 'Accepted (empty body)' }),
+          ...errorResponses(),
+        },
+      },
+    }, async (request, reply) => {
+      const { validationToken } = request.query as { validationToken?: string };
+      if (validationToken !== undefined) return reply.status(200).type('text/plain; charset=utf-8').send(validationToken);
+      let items: GraphNotification[] = [];
+      try {
+        const parsed = JSON.parse(typeof request.body === 'string' ? request.body : '') as { value?: unknown };
+        if (Array.isArray(parsed.value)) items = parsed.value.filter((v): v is GraphNotification => typeof v === 'object' && v !== null);
+      } catch {
+        throw new ApiError('invalid_json', 'body: expected a JSON object with a value array');
+      }
+      await calendar.sync.acceptGraphNotifications(items);
+      return reply.status(202).send();
+    });
+    graphRoute('/calendar/notifications/microsoft', 'Microsoft Graph change notifications');
+    graphRoute('/calendar/notifications/microsoft/lifecycle', 'Microsoft Graph lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed)');
+  });
+
+  const autoTags = ['Auto-schedule'];
+  app.post('/calendar/auto-schedule/enable', {
+    schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413) } },
+  }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config));
+
+  app.post('/calendar/auto-schedule/disable', {
+    schema: { tags: autoTags, summary: 'Turn auto-schedule off; bots already scheduled stay', response: { 200: AutoScheduleResponse, ...errorResponses() } },
+  }, async (request) => calendar.autoSchedule.disable(request.userId));
+
+  app.get('/calendar/auto-schedule/settings', {
+    schema: { tags: autoTags, summary: 'Auto-schedule settings', response: { 200: AutoScheduleResponse, ...errorResponses() } },
+  }, async (request) => calendar.autoSchedule.settings(request.userId));
+}

@@ -1,0 +1,118 @@
+import { Type } from 'typebox';
+import { Nullable } from './common.ts';
+import { BotConfig } from './schedule-schemas.ts';
+
+const Secret = (name: string) => Type.String({ minLength: 1, maxLength: 4096, description: `${name} (stored encrypted, never returned)` });
+const CallbackUrl = Type.Optional(Type.String({
+  maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed',
+  description: 'Where connection webhooks (calendar.auth_revoked) are sent; defaults to the auto-schedule callback_url',
+}));
+
+export const IcsConnectBody = Type.Object({
+  ics_url: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'calendar_url_not_allowed', description: 'https:// or webcal:// iCalendar feed URL (stored encrypted when a key is configured, shown redacted)' }),
+  callback_url: CallbackUrl,
+}, { additionalProperties: true });
+
+export const GoogleConnectBody = Type.Object({
+  google_client_id: Secret('OAuth client id'),
+  google_client_secret: Secret('OAuth client secret'),
+  google_refresh_token: Secret('Refresh token with calendar.readonly'),
+  callback_url: CallbackUrl,
+}, { additionalProperties: true });
+
+export const MicrosoftConnectBody = Type.Object({
+  microsoft_client_id: Secret('Application (client) id'),
+  microsoft_client_secret: Secret('Client secret value'),
+  microsoft_refresh_token: Secret('Refresh token with Calendars.Read, User.Read and offline_access'),
+  replace: Type.Optional(Type.Boolean({ default: false, description: 'Replace the connection if this account is already connected (otherwise 409)' })),
+  callback_url: CallbackUrl,
+}, { additionalProperties: true });
+
+export const CalendarIdParams = Type.Object({ calendar_id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+const CalendarView = Type.Object({
+  id: Type.String(),
+  summary: Nullable(Type.String()),
+  isPrimary: Type.Boolean(),
+  timeZone: Nullable(Type.String()),
+  push: Type.Object({
+    active: Type.Boolean(),
+    channel_id: Nullable(Type.String()),
+    expires_at: Nullable(Type.String({ format: 'date-time' })),
+    last_notification_at: Nullable(Type.String({ format: 'date-time' })),
+    error: Nullable(Type.String()),
+  }),
+});
+
+const ConnectionFields = {
+  calendar_id: Type.String({ description: 'cal_...' }),
+  provider: Type.String({ description: 'ics | google | outlook' }),
+  platform: Type.String({ description: 'ics_calendar | google_calendar | outlook_calendar' }),
+  account_id: Nullable(Type.String()),
+  user_email: Nullable(Type.String()),
+  user_name: Nullable(Type.String()),
+  ics_url: Nullable(Type.String({ description: 'The feed URL with its path hidden' })),
+  primary_calendar_id: Nullable(Type.String()),
+  status: Type.String({ description: 'active | auth_revoked' }),
+  callback_url: Nullable(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  last_sync_at: Nullable(Type.String({ format: 'date-time' })),
+  last_error: Nullable(Type.String()),
+  last_error_at: Nullable(Type.String({ format: 'date-time' })),
+  next_sync_at: Nullable(Type.String({ format: 'date-time' })),
+  push_enabled: Type.Boolean(),
+  calendars: Type.Array(CalendarView),
+};
+
+export const ConnectionResponse = Type.Object(ConnectionFields);
+
+export const ConnectionListResponse = Type.Object({ total: Type.Integer(), connections: Type.Array(ConnectionResponse) });
+
+export const ConnectResponse = Type.Object({
+  ...ConnectionFields,
+  message: Type.String(),
+  available_calendars: Type.Array(Type.Object({
+    id: Type.String(), summary: Nullable(Type.String()), isPrimary: Type.Boolean(), accessRole: Nullable(Type.String()), timeZone: Nullable(Type.String()), synced: Type.Boolean(),
+  })),
+  watch_setup: Type.Object({
+    success: Type.Boolean(),
+    status: Type.String(),
+    watches_setup: Type.Integer(),
+    message: Type.String(),
+    failed_calendars: Type.Array(Type.String()),
+    watch_results: Type.Array(Type.Object({ calendar_id: Type.String(), calendar_summary: Nullable(Type.String()), channel_id: Type.String(), expiration: Type.String() })),
+  }),
+  sync: Type.Object({ synced: Type.Boolean(), created: Type.Integer(), updated: Type.Integer(), cancelled: Type.Integer(), error: Nullable(Type.String()) }),
+});
+
+export const SyncResponse = Type.Object({
+  calendar_id: Type.String(),
+  synced: Type.Boolean(),
+  created: Type.Integer(),
+  updated: Type.Integer(),
+  cancelled: Type.Integer(),
+  status: Type.String(),
+  synced_at: Nullable(Type.String({ format: 'date-time' })),
+  message: Type.String(),
+});
+
+export const DisconnectResponse = Type.Object({
+  calendar_id: Type.String(),
+  disconnected: Type.Boolean(),
+  events_deleted: Type.Integer(),
+  bots_cancelled: Type.Integer(),
+  watch_channels_stopped: Type.Integer(),
+  message: Type.String(),
+});
+
+export const AutoScheduleEnableBody = Type.Object({
+  default_bot_config: BotConfig,
+}, { additionalProperties: true });
+
+export const AutoScheduleResponse = Type.Object({
+  auto_schedule_enabled: Type.Boolean(),
+  default_bot_config: Nullable(Type.Object({}, { additionalProperties: true })),
+  message: Type.Optional(Type.String()),
+  bots_scheduled: Type.Optional(Type.Integer()),
+});

@@ -1,0 +1,233 @@
+// Auto-schedule (per user, off by default): every upcoming event of the user's connected calendars
+// that has a meeting URL gets a bot with the user's default bot_config, through the same schedule
+// path as the API. Also tops up series scheduled with schedule_all_occurrences.
+//
+// Rules that keep it from doing harm:
+// - One bot per meeting: the deduplication key is `auto:<meeting identity>:<start>`, so the same
+//   meeting on several calendars (two attendees' calendars under one API user) shares one bot;
+//   and a meeting that already has a live bot of this user at that time (a manual one) gets that
+//   bot linked instead of a second one.
+// - Once per event: an event or occurrence that has ever had a bot is never booked again, so a
+//   bot the user cancelled stays cancelled and a finished bot is not re-sent every sync.
+// - Only upcoming events (not started), within the sync horizon; declined, cancelled and deleted
+//   events are skipped.
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import type { EventRow } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant } from '../lib/time.ts';
+import { applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { occurrenceIdOf } from '../domain/occurrence-id.ts';
+import { occurrenceKey } from '../domain/recurrence.ts';
+import { LIVE_STATUSES } from '../domain/bot-status.ts';
+import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import type { CalendarEvents } from './calendar-events.ts';
+import type { BotScheduling } from './bot-scheduling.ts';
+import * as connections from '../store/connection-store.ts';
+import type { AfterSyncHook } from './calendar-sync.ts';
+
+export interface AutoScheduleSettings {
+  auto_schedule_enabled: boolean;
+  default_bot_config: BotConfigInput | null;
+}
+
+interface Candidate {
+  /** What the schedule endpoint is called with: an event id or an occurrence id. */
+  eventId: string;
+  linkEventId: string;
+  occurrenceKey: string;
+  startMs: number;
+  meetingIdentity: string;
+}
+
+/** Upcoming occurrences of one series looked at per pass. */
+const OCCURRENCES_PER_SERIES = 100;
+
+export class AutoSchedule implements AfterSyncHook {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #events: CalendarEvents;
+  readonly #scheduling: BotScheduling;
+  readonly #guard: OutboundGuard;
+  readonly #horizonMs: number;
+  readonly #logger: Logger;
+
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; guard: OutboundGuard; horizonMs: number; logger: Logger }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#events = deps.events;
+    this.#scheduling = deps.scheduling;
+    this.#guard = deps.guard;
+    this.#horizonMs = deps.horizonMs;
+    this.#logger = deps.logger;
+  }
+
+  async settings(userId: string): Promise<AutoScheduleSettings> {
+    const row = await connections.findAutoSchedule(this.#database.db, userId);
+    return {
+      auto_schedule_enabled: row?.is_enabled === 1,
+      default_bot_config: row ? (JSON.parse(row.default_bot_config) as BotConfigInput) : null,
+    };
+  }
+
+  async enable(userId: string, defaultBotConfig: BotConfigInput): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number }> {
+    if (defaultBotConfig.callback_url !== undefined) {
+      const check = await this.#guard.checkUrl(defaultBotConfig.callback_url);
+      if (!check.ok) throw new ApiError('callback_url_not_allowed', `default_bot_config.callback_url ${check.reason}`, { details: { field: 'default_bot_config.callback_url' } });
+    }
+    if (defaultBotConfig.join_at !== undefined || defaultBotConfig.meeting_url !== undefined || defaultBotConfig.deduplication_key !== undefined) {
+      const field = defaultBotConfig.join_at !== undefined ? 'join_at' : defaultBotConfig.meeting_url !== undefined ? 'meeting_url' : 'deduplication_key';
+      throw new ApiError('invalid_bot_config', `default_bot_config.${field}: belongs to one meeting, not to every meeting`, { details: { field: `default_bot_config.${field}` } });
+    }
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), updated_at: this.#clock.now() });
+    const booked = await this.run(userId);
+    return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };
+  }
+
+  /** Stops new bookings; bots already scheduled stay. */
+  async disable(userId: string): Promise<AutoScheduleSettings & { message: string }> {
+    const row = await connections.findAutoSchedule(this.#database.db, userId);
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 0, default_bot_config: row?.default_bot_config ?? '{}', updated_at: this.#clock.now() });
+    return { ...(await this.settings(userId)), message: 'Auto-scheduling disabled; bots already scheduled stay scheduled' };
+  }
+
+  async afterSync(userId: string): Promise<void> {
+    await this.topUpSeries(userId);
+    await this.run(userId);
+  }
+
+  /** Books bots for the user's upcoming synced events that have none; returns how many it booked. */
+  async run(userId: string): Promise<number> {
+    const row = await connections.findAutoSchedule(this.#database.db, userId);
+    if (!row || row.is_enabled !== 1) return 0;
+    const defaultConfig = JSON.parse(row.default_bot_config) as BotConfigInput;
+    const now = this.#clock.now();
+    let booked = 0;
+    for (const candidate of await this.#candidates(userId, now)) {
+      if (await this.#hasEverHadBot(candidate)) continue;
+      const shared = await this.#liveBotInSameMeeting(userId, candidate);
+      const request = shared
+        ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
+        : {
+          deduplication_key: `auto:${candidate.meetingIdentity}:${formatInstant(candidate.startMs)}`,
+          bot_config: { ...defaultConfig, custom_attributes: { ...defaultConfig.custom_attributes, auto_scheduled: 'true' } },
+        };
+      try {
+        const response = await this.#scheduling.schedule(userId, candidate.eventId, request);
+        if (!response.updated_existing) booked++;
+      } catch (error) {
+        // Another bot got there first, the event moved into the past meanwhile...: nothing to do.
+        if (!(error instanceof ApiError)) throw error;
+        this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
+      }
+    }
+    return booked;
+  }
+
+  /**
+   * A series scheduled with schedule_all_occurrences (its bots carry keys "<key>@<occurrence>")
+   * gets bots for occurrences that appeared since, up to the last occurrence the client booked:
+   * one added by an RDATE, moved in by the provider, or created when the series was re-timed.
+   */
+  async topUpSeries(userId: string): Promise<number> {
+    const db = this.#database.db;
+    const now = this.#clock.now();
+    const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bot_events.start_ms', 'bots.deduplication_key', 'bots.bot_config', 'bots.id as bot_id'])
+      .where('bots.user_id', '=', userId).where('bot_events.occurrence_key', '!=', '')
+      .where('events.is_deleted', '=', 0).where('events.recurrence', 'is not', null).where('events.calendar_id', 'is not', null)
+      .orderBy('bot_events.id')
+      .execute();
+    const plans = new Map<string, { seriesId: string; baseKey: string; config: AppliedBotConfig; untilMs: number }>();
+    for (const row of rows) {
+      const suffix = `@${row.occurrence_key}`;
+      if (!row.deduplication_key.endsWith(suffix)) continue;
+      const baseKey = row.deduplication_key.slice(0, -suffix.length);
+      const id = `${row.event_id}|${baseKey}`;
+      const plan = plans.get(id);
+      plans.set(id, { seriesId: row.event_id, baseKey, config: JSON.parse(row.bot_config) as AppliedBotConfig, untilMs: Math.max(plan?.untilMs ?? 0, row.start_ms) });
+    }
+    let booked = 0;
+    for (const plan of plans.values()) {
+      const series = await db.selectFrom('events').selectAll().where('id', '=', plan.seriesId).executeTakeFirst();
+      if (!series) continue;
+      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
+        if (occurrence.startMs > plan.untilMs || occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
+        try {
+          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: `${plan.baseKey}@${occurrence.key}`, bot_config: plan.config });
+          booked++;
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+        }
+      }
+    }
+    return booked;
+  }
+
+  async #candidates(userId: string, now: number): Promise<Candidate[]> {
+    const db = this.#database.db;
+    const untilMs = now + this.#horizonMs;
+    const synced = (eb: any) => eb('calendar_id', 'is not', null);
+    const plain: EventRow[] = await db.selectFrom('events').selectAll()
+      .where('user_id', '=', userId).where(synced).where('is_deleted', '=', 0).where('recurrence', 'is', null)
+      .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
+      .where('start_ms', '>', now).where('start_ms', '<', untilMs)
+      .execute();
+    const result: Candidate[] = [];
+    for (const event of plain) {
+      if (isDeclined(event)) continue;
+      if (event.recurring_event_id !== null && event.original_start_ms !== null) {
+        // An instance that overrides an occurrence is booked as that occurrence, below.
+        continue;
+      }
+      result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity! });
+    }
+    const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
+      .where('user_id', '=', userId).where(synced).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
+      .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
+      .execute();
+    for (const series of seriesList) {
+      if (isDeclined(series)) continue;
+      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
+        if (occurrence.startMs >= untilMs) break;
+        if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        result.push({
+          eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
+          startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,
+        });
+      }
+    }
+    return result.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  async #hasEverHadBot(target: Pick<Candidate, 'linkEventId' | 'occurrenceKey'>): Promise<boolean> {
+    const row = await this.#database.db.selectFrom('bot_events').select('id')
+      .where('event_id', '=', target.linkEventId).where('occurrence_key', '=', target.occurrenceKey).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** A live bot of the user already going to this meeting at this time (for example a manual one). */
+  async #liveBotInSameMeeting(userId: string, candidate: Candidate): Promise<{ deduplication_key: string; config: AppliedBotConfig } | null> {
+    const row = await this.#database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id')
+      .select(['bots.deduplication_key', 'bots.bot_config'])
+      .where('bots.user_id', '=', userId).where('bots.meeting_identity', '=', candidate.meetingIdentity)
+      .where('bots.status', 'in', LIVE_STATUSES).where('bot_events.is_live', '=', 1).where('bot_events.start_ms', '=', candidate.startMs)
+      .limit(1).executeTakeFirst();
+    if (!row) return null;
+    // The bot's own configuration, so that linking one more event changes nothing else about it.
+    return { deduplication_key: row.deduplication_key, config: applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput) };
+  }
+}
+
+/** The account owner declined the invitation (Google attendees[].self, Graph responseStatus). */
+function isDeclined(event: EventRow): boolean {
+  try {
+    const raw = JSON.parse(event.raw) as { attendees?: { self?: boolean; responseStatus?: string }[]; responseStatus?: { response?: string } };
+    if (raw.attendees?.some((a) => a.self === true && a.responseStatus === 'declined')) return true;
+    return raw.responseStatus?.response === 'declined';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,736 @@
+// Calendar sync: pulls changes from each connection's provider, writes them as events (upserted
+// by provider identity, so a repeated sync never duplicates anything), and lets every change
+// reach the bots through the same path as an API change. Keeps push channels open and renewed,
+// takes push notifications in, and runs as a background loop that never crashes the process.
+//
+// Failures arrive as the provider port's closed set and are handled by kind:
+// - auth_revoked: the connection is marked auth_revoked, a webhook goes out, syncing stops until
+//   the account is connected again; no event and no bot is touched.
+// - rate_limited: the next attempt waits at least retryAfterMs.
+// - transient, not_found, permanent: retried with capped backoff; last_error says why.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import { newId, randomToken } from '../lib/ids.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { resolveMeetingLink } from '../domain/meeting-url.ts';
+import { isValidTimeZone, validateRecurrence } from '../domain/recurrence.ts';
+import {
+  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderCredentials, type ProviderEvent,
+  type ProviderFailure, type PushChannel,
+} from '../adapters/calendars/calendar-provider.ts';
+import { restartDelayMs } from '../scheduler/backoff.ts';
+import type { CalendarEvents } from './calendar-events.ts';
+import * as connections from '../store/connection-store.ts';
+import type { Db } from '../store/event-store.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Builds the adapter for a connection's credentials; the composition root provides it. */
+export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string }) => CalendarProvider;
+
+/** Runs after a connection synced: auto-schedule and series top-ups (see auto-schedule.ts). */
+export interface AfterSyncHook {
+  afterSync(userId: string): Promise<void>;
+}
+
+export interface SyncCounts {
+  created: number;
+  updated: number;
+  cancelled: number;
+}
+
+export interface SyncReport extends SyncCounts {
+  calendar_id: string;
+  /** Whether every calendar of the connection synced. */
+  synced: boolean;
+  status: string;
+  failure: ProviderFailure | null;
+  synced_at: string | null;
+}
+
+export interface CalendarSyncOptions {
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  events: CalendarEvents;
+  providers: ProviderFactory;
+  box: SecretBox | null;
+  publicUrl: string;
+  pollIntervalMs: number;
+  pushPollIntervalMs: number;
+  horizonMs: number;
+  pushRenewBeforeMs: number;
+  isPushEnabled: boolean;
+  /** How long a sync holds its connection against other instances. (Default: 10 min) */
+  leaseMs?: number;
+  /** Connections synced per loop cycle. (Default: 20) */
+  batchSize?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials at rest
+
+/**
+ * Seals credentials with the deployment's key. Without one only an ICS feed URL may be stored,
+ * in the clear (connect refuses Google and Microsoft before getting here).
+ */
+export function sealCredentials(box: SecretBox | null, credentials: ProviderCredentials): string {
+  const json = JSON.stringify(credentials);
+  if (box) return box.encrypt(json);
+  if (credentials.kind !== 'ics') throw new Error('refusing to store OAuth credentials without CREDENTIALS_ENCRYPTION_KEY');
+  return json;
+}
+
+export function openCredentials(box: SecretBox | null, stored: string): ProviderCredentials {
+  if (stored.startsWith('{')) return JSON.parse(stored) as ProviderCredentials;
+  if (!box) throw new CalendarProviderError({ kind: 'permanent', message: 'the credentials are sealed but CREDENTIALS_ENCRYPTION_KEY is not set' });
+  try {
+    return JSON.parse(box.decrypt(stored)) as ProviderCredentials;
+  } catch {
+    throw new CalendarProviderError({ kind: 'permanent', message: 'the credentials cannot be opened with this CREDENTIALS_ENCRYPTION_KEY' });
+  }
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function secretMatches(secret: string | undefined, expectedHash: string | null): boolean {
+  if (!secret || !expectedHash) return false;
+  const actual = Buffer.from(hashSecret(secret), 'hex');
+  const expected = Buffer.from(expectedHash, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** Capped, jittered pause before a failing connection is tried again: 30 s doubling to 1 h. */
+export function syncRetryDelayMs(failures: number): number {
+  const base = Math.min(3_600_000, 30_000 * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** A synced event's key within its connection: provider calendar and provider event ids. */
+export function storedEventId(calendar: Pick<ConnectedCalendarRow, 'provider_calendar_id'>, providerEventId: string): string {
+  return calendar.provider_calendar_id === '' ? providerEventId : `${calendar.provider_calendar_id}/${providerEventId}`;
+}
+
+export const NOTIFICATION_PATHS = {
+  google: '/api/v1/calendar/notifications/google',
+  microsoft: '/api/v1/calendar/notifications/microsoft',
+  microsoftLifecycle: '/api/v1/calendar/notifications/microsoft/lifecycle',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+
+export class CalendarSync {
+  readonly #o: Required<CalendarSyncOptions>;
+  #afterSync: AfterSyncHook | null = null;
+  readonly #syncs: Counter<'provider' | 'outcome'>;
+  readonly #notifications: Counter<'provider' | 'outcome'>;
+  // Loop state
+  #running = false;
+  #timer: NodeJS.Timeout | null = null;
+  #cycle: Promise<void> | null = null;
+  #again = false;
+  #failures = 0;
+
+  constructor(options: CalendarSyncOptions) {
+    this.#o = { leaseMs: 600_000, batchSize: 20, ...options };
+    this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
+    this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
+  }
+
+  setAfterSyncHook(hook: AfterSyncHook): void {
+    this.#afterSync = hook;
+  }
+
+  get isRunning(): boolean {
+    return this.#running;
+  }
+
+  // ----- the background loop -----------------------------------------------------------------
+
+  start(): void {
+    this.#running = true;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#cycle;
+  }
+
+  wake(): void {
+    if (!this.#running) return;
+    if (this.#cycle) {
+      this.#again = true;
+      return;
+    }
+    this.#cycle = this.#run().finally(() => {
+      this.#cycle = null;
+      if (this.#again) {
+        this.#again = false;
+        this.wake();
+      }
+    });
+  }
+
+  async #run(): Promise<void> {
+    try {
+      await this.runDue();
+      this.#failures = 0;
+      const next = await connections.nextDueAt(this.#o.database.db);
+      // Another instance may add or move connections; look again at least every 30 s. A due
+      // connection another instance holds is not ours to spin on: wait a second at least.
+      const delay = next === null ? 30_000 : Math.min(30_000, Math.max(1000, next - this.#o.clock.now()));
+      this.#schedule(delay);
+    } catch (error) {
+      this.#failures++;
+      this.#o.metrics.loopRestarts.inc({ loop: 'calendar_sync' });
+      const delay = restartDelayMs(this.#failures);
+      this.#o.logger.error({ err: error, retryInMs: delay }, 'calendar sync cycle failed');
+      this.#schedule(delay);
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#running) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, delayMs);
+    this.#timer.unref?.();
+  }
+
+  /** Syncs every connection that is due now, until none is (tests drive the loop with this). */
+  async runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const now = this.#o.clock.now();
+      const claimed = await this.#o.database.db.transaction().execute((trx) =>
+        connections.claimDueConnections(trx, this.#o.database.engine, now, now + this.#o.leaseMs, this.#o.batchSize));
+      if (claimed.length === 0) return total;
+      for (const connection of claimed) {
+        try {
+          await this.#syncClaimed(connection);
+        } catch (error) {
+          // One broken connection must not stop the others.
+          this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
+          await connections.updateConnection(this.#o.database.db, connection.id, { lease_until: null, next_sync_at: this.#o.clock.now() + syncRetryDelayMs(connection.consecutive_failures + 1) });
+        }
+        total++;
+      }
+    }
+  }
+
+  /** Syncs one connection now (POST .../sync, and right after connecting). */
+  async syncNow(connectionId: string): Promise<SyncReport> {
+    await this.#hold(connectionId);
+    const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
+    return this.#syncClaimed(connection);
+  }
+
+  /**
+   * Runs `work` while holding the connection, so that no sync writes its events meanwhile
+   * (disconnecting); the hold ends with `work` unless `work` removed the connection.
+   */
+  async whileHolding<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
+    await this.#hold(connectionId);
+    try {
+      return await work();
+    } finally {
+      await connections.releaseConnection(this.#o.database.db, connectionId);
+    }
+  }
+
+  /** Takes the connection's lease, waiting (up to ~10 s) for a sync in progress to finish. */
+  async #hold(connectionId: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const now = this.#o.clock.now();
+      if (await connections.claimConnection(this.#o.database.db, connectionId, now, now + this.#o.leaseMs)) return;
+      if (attempt >= 50) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection is still running' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Asks for a sync of a connection soon (a notification came) and wakes the loop. */
+  async requestSync(connectionId: string): Promise<void> {
+    await connections.requestSync(this.#o.database.db, connectionId, this.#o.clock.now());
+    this.wake();
+  }
+
+  // ----- one connection ------------------------------------------------------------------------
+
+  async #syncClaimed(connection: CalendarConnectionRow): Promise<SyncReport> {
+    const { database, clock } = this.#o;
+    const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
+    if (connection.status !== 'active' || connection.credentials === null) {
+      await connections.releaseConnection(database.db, connection.id);
+      return this.#report(connection.id, totals, null);
+    }
+    let failure: ProviderFailure | null = null;
+    try {
+      const provider = this.#providerFor(connection);
+      const calendars = await connections.listCalendars(database.db, connection.id);
+      for (const calendar of calendars) {
+        const now = clock.now();
+        const result = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+        const counts = await this.#apply(connection, calendar, result, now);
+        totals.created += counts.created;
+        totals.updated += counts.updated;
+        totals.cancelled += counts.cancelled;
+      }
+      await this.#keepPushOpen(connection, provider);
+    } catch (error) {
+      failure = toProviderFailure(error);
+      if (!(error instanceof CalendarProviderError)) this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed');
+    }
+    const now = clock.now();
+    if (failure === null) {
+      const hasLivePush = (await connections.listCalendars(database.db, connection.id)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
+      await connections.updateConnection(database.db, connection.id, {
+        last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, lease_until: null,
+        next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now,
+      });
+      this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
+      try {
+        await this.#afterSync?.afterSync(connection.user_id);
+      } catch (error) {
+        this.#o.logger.error({ err: error, calendarId: connection.id }, 'auto-schedule after sync failed');
+      }
+    } else if (failure.kind === 'auth_revoked') {
+      await this.#markRevoked(connection, failure.message, now);
+      this.#syncs.inc({ provider: connection.provider, outcome: 'auth_revoked' });
+    } else {
+      const failures = connection.consecutive_failures + 1;
+      const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, syncRetryDelayMs(failures));
+      await connections.updateConnection(database.db, connection.id, {
+        last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
+        lease_until: null, next_sync_at: now + waitMs, updated_at: now,
+      });
+      this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
+      this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
+    }
+    return this.#report(connection.id, totals, failure);
+  }
+
+  async #report(connectionId: string, counts: SyncCounts, failure: ProviderFailure | null): Promise<SyncReport> {
+    const row = await connections.findConnectionById(this.#o.database.db, connectionId);
+    return {
+      calendar_id: connectionId,
+      synced: failure === null,
+      ...counts,
+      status: row?.status ?? 'disconnected',
+      failure,
+      synced_at: row?.last_sync_at ? new Date(row.last_sync_at).toISOString() : null,
+    };
+  }
+
+  #providerFor(connection: CalendarConnectionRow): CalendarProvider {
+    const credentials = openCredentials(this.#o.box, connection.credentials!);
+    return this.#o.providers(credentials, {
+      cacheKey: connection.id,
+      // Microsoft may rotate the refresh token on every use; the new one must be kept or the
+      // next refresh fails.
+      onRefreshTokenRotated: async (refreshToken) => {
+        if (credentials.kind === 'ics') return;
+        const sealed = sealCredentials(this.#o.box, { ...credentials, refreshToken });
+        await connections.updateConnection(this.#o.database.db, connection.id, { credentials: sealed, updated_at: this.#o.clock.now() });
+      },
+    });
+  }
+
+  /** Marks the connection revoked and tells whoever listens; nothing else changes. */
+  async #markRevoked(connection: CalendarConnectionRow, message: string, now: number): Promise<void> {
+    await this.#o.database.db.transaction().execute(async (trx) => {
+      await connections.updateConnection(trx, connection.id, {
+        status: 'auth_revoked', last_error: `auth_revoked: ${message}`.slice(0, 500), last_error_at: now,
+        next_sync_at: null, lease_until: null, updated_at: now,
+      });
+      await enqueueConnectionWebhook(trx, connection, {
+        event: 'calendar.auth_revoked',
+        message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; connect the account again to resume syncing.',
+      }, now);
+    });
+    this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider }, 'calendar connection lost its access (auth_revoked)');
+  }
+
+  // ----- writing events ------------------------------------------------------------------------
+
+  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number): Promise<SyncCounts> {
+    const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
+    if (result.isUnchanged && result.changes.length === 0) {
+      if (result.cursor !== calendar.sync_cursor) {
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { sync_cursor: result.cursor, updated_at: now });
+      }
+      return counts;
+    }
+    return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+      const writer = new SyncedEventWriter(trx, connection, calendar, now, counts);
+      await writer.load(result);
+      // In the provider's order (a later entry for the same event wins), except that instances
+      // overriding a series wait until every series of the batch is written, so they find it.
+      const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
+      for (const change of result.changes.filter((c) => !isOverride(c))) {
+        if (change.type === 'upsert') await writer.upsert(change.event);
+        else await writer.remove(change.providerEventId);
+      }
+      for (const change of result.changes.filter(isOverride)) if (change.type === 'upsert') await writer.upsert(change.event);
+      if (result.isFullSync) await writer.removeUnseen(result.window);
+      await connections.updateCalendar(trx, calendar.id, {
+        sync_cursor: result.cursor,
+        ...(result.isFullSync ? { last_full_sync_at: now } : {}),
+        updated_at: now,
+      });
+      return { result: counts, changed: writer.changed };
+    });
+  }
+
+  // ----- push channels -----------------------------------------------------------------------
+
+  async #keepPushOpen(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
+    if (!provider.push || !this.#o.isPushEnabled) return;
+    const calendars = await connections.listCalendars(this.#o.database.db, connection.id);
+    for (const calendar of calendars) {
+      const now = this.#o.clock.now();
+      const isFresh = calendar.push_channel_id !== null && calendar.push_expires_at !== null && calendar.push_expires_at - now > this.#o.pushRenewBeforeMs;
+      if (isFresh) continue;
+      const secret = randomToken(40);
+      const request = {
+        calendarId: calendar.provider_calendar_id,
+        address: `${this.#o.publicUrl}${provider.kind === 'google' ? NOTIFICATION_PATHS.google : NOTIFICATION_PATHS.microsoft}`,
+        lifecycleAddress: `${this.#o.publicUrl}${NOTIFICATION_PATHS.microsoftLifecycle}`,
+        secret,
+        nowMs: now,
+      };
+      try {
+        let channel: PushChannel;
+        let secretHash = hashSecret(secret);
+        const current = currentChannel(calendar);
+        if (current) {
+          try {
+            channel = await provider.push.renew(current, request);
+            // Extending a Graph subscription keeps its clientState; a new Google channel has the new token.
+            if (channel.channelId === current.channelId) secretHash = calendar.push_secret_hash ?? secretHash;
+          } catch (error) {
+            if (!(error instanceof CalendarProviderError) || error.failure.kind !== 'not_found') throw error;
+            channel = await provider.push.open(request);
+          }
+        } else {
+          channel = await provider.push.open(request);
+        }
+        await connections.updateCalendar(this.#o.database.db, calendar.id, {
+          push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
+          push_expires_at: channel.expiresAtMs, push_error: null, updated_at: now,
+        });
+      } catch (error) {
+        const failure = toProviderFailure(error);
+        if (failure.kind === 'auth_revoked') throw error;
+        // Push is an optimisation: without it the connection is polled more often.
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now });
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not open a push channel; polling instead');
+      }
+    }
+  }
+
+  /** Stops a connection's push channels (on disconnect); failures are only logged. */
+  async closePush(connection: CalendarConnectionRow): Promise<number> {
+    if (connection.credentials === null) return 0;
+    let provider: CalendarProvider;
+    try {
+      provider = this.#providerFor(connection);
+    } catch {
+      return 0;
+    }
+    if (!provider.push) return 0;
+    let closed = 0;
+    for (const calendar of await connections.listCalendars(this.#o.database.db, connection.id)) {
+      const channel = currentChannel(calendar);
+      if (!channel) continue;
+      try {
+        await provider.push.close(channel);
+        closed++;
+      } catch (error) {
+        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop a push channel');
+      }
+    }
+    return closed;
+  }
+
+  // ----- notifications -----------------------------------------------------------------------
+
+  /**
+   * A Google watch-channel notification (headers only). Answers whether it was ours; a valid
+   * one asks for a sync of the connection rather than syncing inline, so the answer is fast.
+   */
+  async acceptGoogleNotification(headers: { channelId?: string; token?: string; resourceId?: string; state?: string }): Promise<boolean> {
+    const calendar = headers.channelId ? await connections.findCalendarByChannel(this.#o.database.db, headers.channelId) : undefined;
+    if (!calendar || !secretMatches(headers.token, calendar.push_secret_hash) || (calendar.push_resource_id !== null && headers.resourceId !== calendar.push_resource_id)) {
+      this.#notifications.inc({ provider: 'google', outcome: 'rejected' });
+      return false;
+    }
+    const now = this.#o.clock.now();
+    await connections.updateCalendar(this.#o.database.db, calendar.id, { push_last_message_at: now, updated_at: now });
+    this.#notifications.inc({ provider: 'google', outcome: headers.state ?? 'unknown' });
+    // "sync" only announces the new channel; "exists" / "not_exists" mean something changed.
+    if (headers.state !== 'sync') await this.requestSync(calendar.connection_id);
+    return true;
+  }
+
+  /**
+   * Graph change and lifecycle notifications. Items whose subscription or clientState is not
+   * ours are dropped; the answer is 202 either way (Graph retries anything else).
+   */
+  async acceptGraphNotifications(items: GraphNotification[]): Promise<number> {
+    let accepted = 0;
+    const now = this.#o.clock.now();
+    for (const item of items) {
+      const calendar = item.subscriptionId ? await connections.findCalendarByChannel(this.#o.database.db, item.subscriptionId) : undefined;
+      if (!calendar || !secretMatches(item.clientState, calendar.push_secret_hash)) {
+        this.#notifications.inc({ provider: 'microsoft', outcome: 'rejected' });
+        continue;
+      }
+      accepted++;
+      const lifecycle = item.lifecycleEvent;
+      this.#notifications.inc({ provider: 'microsoft', outcome: lifecycle ?? 'change' });
+      if (lifecycle === 'reauthorizationRequired') {
+        // Renewing (PATCH with a new expiry) is how Graph is reauthorized: make it due now.
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { push_expires_at: now, push_last_message_at: now, updated_at: now });
+      } else if (lifecycle === 'subscriptionRemoved') {
+        // The subscription is gone: open a new one, and resync for what was missed meanwhile.
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { push_channel_id: null, push_resource_id: null, push_expires_at: null, push_last_message_at: now, updated_at: now });
+      } else {
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { push_last_message_at: now, updated_at: now });
+      }
+      await this.requestSync(calendar.connection_id);
+    }
+    return accepted;
+  }
+}
+
+export interface GraphNotification {
+  subscriptionId?: string;
+  clientState?: string;
+  changeType?: string;
+  lifecycleEvent?: string;
+}
+
+function currentChannel(calendar: ConnectedCalendarRow): PushChannel | null {
+  if (calendar.push_channel_id === null) return null;
+  return { channelId: calendar.push_channel_id, resourceId: calendar.push_resource_id, expiresAtMs: calendar.push_expires_at ?? 0 };
+}
+
+/**
+ * Queues a connection-level webhook through the status webhook outbox (same signing, retries and
+ * ordering; the outbox's bot_id column carries the connection id). It goes to the connection's
+ * callback_url, else the auto-schedule default callback_url, else to the callback URLs of the
+ * pending bots of the connection's events, so that whoever follows those bots hears of it.
+ */
+export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConnectionRow, webhook: { event: string; message: string }, nowMs: number): Promise<number> {
+  const urls = new Set<string>();
+  if (connection.callback_url) urls.add(connection.callback_url);
+  if (urls.size === 0) {
+    const settings = await connections.findAutoSchedule(trx, connection.user_id);
+    const url = settings ? (JSON.parse(settings.default_bot_config) as { callback_url?: string }).callback_url : undefined;
+    if (url) urls.add(url);
+  }
+  if (urls.size === 0) {
+    const rows = await trx.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select('bots.bot_config').distinct()
+      .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
+      .execute();
+    for (const row of rows) {
+      const url = (JSON.parse(row.bot_config) as { callback_url?: string }).callback_url;
+      if (url) urls.add(url);
+    }
+  }
+  const payload = JSON.stringify({
+    event: webhook.event,
+    calendar_id: connection.id,
+    provider: connection.provider,
+    account_id: connection.provider === 'ics' ? null : connection.account_id,
+    status: webhook.event === 'calendar.auth_revoked' ? 'auth_revoked' : connection.status,
+    message: webhook.message,
+    timestamp: new Date(nowMs).toISOString(),
+  });
+  for (const url of urls) {
+    await trx.insertInto('webhook_deliveries').values({
+      message_id: newId('msg'), user_id: connection.user_id, bot_id: connection.id, url, payload,
+      state: 'pending', attempts: 0, next_attempt_at_ms: nowMs, lease_until_ms: null, last_error: null, created_at: nowMs, delivered_at: null,
+    }).execute();
+  }
+  return urls.size;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Writes one calendar's changes inside the sync transaction and remembers what changed. */
+class SyncedEventWriter {
+  readonly changed = new Map<string, 'updated' | 'deleted'>();
+  readonly #trx: Transaction<Schema>;
+  readonly #connection: CalendarConnectionRow;
+  readonly #calendar: ConnectedCalendarRow;
+  readonly #now: number;
+  readonly #counts: SyncCounts;
+  /** Stored rows of this calendar by their provider id. */
+  readonly #rows = new Map<string, EventRow>();
+  readonly #seen = new Set<string>();
+  #isFull = false;
+
+  constructor(trx: Transaction<Schema>, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
+    this.#trx = trx;
+    this.#connection = connection;
+    this.#calendar = calendar;
+    this.#now = now;
+    this.#counts = counts;
+  }
+
+  /** Loads the rows the changes may touch: all of the calendar's for a full sync. */
+  async load(result: FetchResult): Promise<void> {
+    this.#isFull = result.isFullSync;
+    const prefix = storedEventId(this.#calendar, '');
+    if (result.isFullSync) {
+      const rows = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id).execute();
+      for (const row of rows) if (row.provider_event_id?.startsWith(prefix)) this.#rows.set(row.provider_event_id, row);
+      return;
+    }
+    const ids = new Set<string>();
+    for (const change of result.changes) {
+      if (change.type === 'removed') ids.add(storedEventId(this.#calendar, change.providerEventId));
+      else {
+        ids.add(storedEventId(this.#calendar, change.event.providerEventId));
+        if (change.event.seriesProviderEventId) ids.add(storedEventId(this.#calendar, change.event.seriesProviderEventId));
+      }
+    }
+    const list = [...ids];
+    for (let i = 0; i < list.length; i += 500) {
+      const rows = await this.#trx.selectFrom('events').selectAll()
+        .where('calendar_id', '=', this.#connection.id).where('provider_event_id', 'in', list.slice(i, i + 500)).execute();
+      for (const row of rows) this.#rows.set(row.provider_event_id!, row);
+    }
+  }
+
+  async upsert(event: ProviderEvent): Promise<void> {
+    const key = storedEventId(this.#calendar, event.providerEventId);
+    this.#seen.add(key);
+    const existing = this.#rows.get(key);
+    let series: EventRow | undefined;
+    if (event.seriesProviderEventId !== null) {
+      series = this.#rows.get(storedEventId(this.#calendar, event.seriesProviderEventId));
+      if (series && (series.is_deleted || series.recurrence === null)) series = undefined;
+      // An instance whose series is not ours (an invitation to one occurrence of someone
+      // else's series) stands alone; a cancelled one then has nothing to cancel.
+      if (!series && event.status === 'cancelled' && !existing) return;
+    }
+    const isOld = Math.max(event.endMs, event.originalStartMs ?? 0) < this.#now - DAY_MS;
+    if (!existing && isOld && event.recurrence === null) return;
+
+    const values = this.#columns(event, series);
+    if (values === null) return;
+    if (!existing) {
+      const row: EventRow = {
+        ...values, id: newId('evt'), user_id: this.#connection.user_id, calendar_id: this.#connection.id,
+        provider_event_id: key, is_deleted: 0, created_at: this.#now, updated_at: this.#now,
+      };
+      await this.#trx.insertInto('events').values(row).execute();
+      this.#rows.set(key, row);
+      if (values.status !== 'cancelled') this.#counts.created++;
+      else this.#counts.cancelled++;
+      if (row.recurring_event_id) this.changed.set(row.recurring_event_id, 'updated');
+      return;
+    }
+    const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c]);
+    if (!isMeaningful && existing.raw === values.raw) return;
+    const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
+    await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
+    this.#rows.set(key, updated);
+    if (!isMeaningful) return;
+    if (existing.is_deleted === 1) this.#counts.created++;
+    else if (values.status === 'cancelled' && existing.status !== 'cancelled') this.#counts.cancelled++;
+    else this.#counts.updated++;
+    this.changed.set(existing.id, 'updated');
+    // Bots of an occurrence hang off the series (old and new series, should it have changed).
+    if (existing.recurring_event_id) this.changed.set(existing.recurring_event_id, 'updated');
+    if (updated.recurring_event_id) this.changed.set(updated.recurring_event_id, 'updated');
+  }
+
+  async remove(providerEventId: string): Promise<void> {
+    const key = storedEventId(this.#calendar, providerEventId);
+    this.#seen.add(key);
+    const existing = this.#rows.get(key);
+    if (!existing || existing.is_deleted) return;
+    await this.#delete(existing);
+  }
+
+  /** After a full sync: stored events the provider no longer has are gone (within its window). */
+  async removeUnseen(window: { fromMs: number; toMs: number } | null): Promise<void> {
+    if (!this.#isFull) return;
+    for (const [key, row] of this.#rows) {
+      if (this.#seen.has(key) || row.is_deleted) continue;
+      if (window && row.recurrence === null && (row.end_ms <= window.fromMs || row.start_ms >= window.toMs)) continue;
+      // An event that ended long ago and was skipped as old is not news.
+      if (row.recurrence === null && row.end_ms < this.#now - DAY_MS) continue;
+      await this.#delete(row);
+    }
+  }
+
+  async #delete(row: EventRow): Promise<void> {
+    await this.#trx.updateTable('events').set({ is_deleted: 1, updated_at: this.#now }).where('id', '=', row.id).execute();
+    this.#rows.set(row.provider_event_id!, { ...row, is_deleted: 1 });
+    if (row.recurrence !== null) {
+      // A series goes with its instances (their bots hang off the series' links).
+      await this.#trx.updateTable('events').set({ is_deleted: 1, updated_at: this.#now })
+        .where('user_id', '=', row.user_id).where('recurring_event_id', '=', row.id).where('is_deleted', '=', 0).execute();
+    }
+    if (row.status !== 'cancelled') this.#counts.cancelled++;
+    this.changed.set(row.id, 'deleted');
+    if (row.recurring_event_id) this.changed.set(row.recurring_event_id, 'updated');
+  }
+
+  /** The stored columns for a provider event; null when it cannot be stored (logged by count). */
+  #columns(event: ProviderEvent, series: EventRow | undefined) {
+    let recurrence = event.recurrence;
+    let timezone = event.timeZone && isValidTimeZone(event.timeZone) ? event.timeZone : null;
+    if (recurrence !== null) {
+      timezone ??= this.#calendar.time_zone && isValidTimeZone(this.#calendar.time_zone) ? this.#calendar.time_zone : 'UTC';
+      const check = validateRecurrence(recurrence);
+      if (!check.ok) {
+        // A rule Rollcall cannot expand (EXRULE, RDATE periods...): keep the lines that work, so
+        // that the first occurrence at least is known, rather than drop the event.
+        recurrence = recurrence.filter((line) => validateRecurrence([line]).ok);
+        if (recurrence.length === 0 || !validateRecurrence(recurrence).ok) recurrence = null;
+      }
+    }
+    const meeting = resolveMeetingLink({ meetingUrl: event.conferenceUrl, location: event.location, description: event.description });
+    const raw = JSON.stringify(event.raw ?? {});
+    return {
+      title: event.title,
+      description: event.description,
+      location: event.location,
+      start_ms: event.startMs,
+      end_ms: Math.max(event.endMs, event.startMs),
+      timezone,
+      meeting_url: meeting?.url ?? null,
+      meeting_platform: meeting?.platform ?? null,
+      meeting_identity: meeting?.identity ?? null,
+      recurrence: recurrence === null ? null : JSON.stringify(recurrence),
+      recurring_event_id: series ? series.id : null,
+      original_start_ms: series ? event.originalStartMs : null,
+      status: event.status,
+      raw,
+    };
+  }
+}
+
+const MEANINGFUL_COLUMNS = [
+  'title', 'description', 'location', 'start_ms', 'end_ms', 'timezone', 'meeting_url', 'meeting_platform', 'meeting_identity',
+  'recurrence', 'recurring_event_id', 'original_start_ms', 'status',
+] as const;

@@ -1,0 +1,1003 @@
+// One scenario suite, run for an ICS feed, Google Calendar and Microsoft Graph: each provider is a
+// local fake at the HTTP boundary, driven by the test to create, move, cancel and recur events.
+// Everything else is real: the API, the sync loop, the database, the dispatcher and the outbox.
+// Each scenario ends by asserting the bots' final state through the API.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
+import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
+import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const LEAD_MS = 180_000;
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+/** What a scenario needs from a calendar provider, whichever it is. */
+interface CalendarDriver {
+  readonly name: string;
+  readonly hasSeriesRows: boolean;
+  /** Connects a new account (or feed) for the user; returns the connection id. */
+  connect(auth: string, options?: { callbackUrl?: string }): Promise<string>;
+  createEvent(e: { title: string; startMs: number; endMs: number; meetingUrl: string }): string;
+  moveEvent(id: string, startMs: number, endMs: number): void;
+  cancelEvent(id: string): void;
+  changeMeetingUrl(id: string, url: string): void;
+  /** A weekly series in Europe/Berlin. */
+  createSeries(e: { title: string; startMs: number; endMs: number; meetingUrl: string; count: number }): string;
+  moveOccurrence(seriesId: string, originalStartMs: number, startMs: number, endMs: number): void;
+  cancelOccurrence(seriesId: string, originalStartMs: number): void;
+  /** Moves every occurrence of the series by deltaMs (the series itself is edited). */
+  retimeSeries(seriesId: string, deltaMs: number): void;
+  revoke(): void;
+  setDown(isDown: boolean): void;
+  /** Tells Rollcall about changes the way the provider would (push, or a sync for a polled feed). */
+  announce(): Promise<void>;
+}
+
+interface Env {
+  rc: TestRollcall;
+  clock: ManualClock;
+  runtime: FakeHttpReceiver;
+  hooks: FakeHttpReceiver;
+  hooksUrl: string;
+}
+
+function meetingUrl(): string {
+  return `https://zoom.us/j/${Math.floor(1e9 + Math.random() * 8e9)}`;
+}
+
+async function bot(env: Env, auth: string, botId: string) {
+  const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string }[]; events: { event_id: string; is_linked: boolean }[] };
+}
+
+async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
+  const res = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(fromMs).toISOString()}&time_max=${new Date(toMs).toISOString()}&limit=100`, { auth });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.results as { id: string; title: string; start_time: string; meeting_url: string | null; recurring_event_id: string | null; status: string; bots: { id: string }[] }[];
+}
+
+async function schedule(env: Env, auth: string, eventId: string, key: string) {
+  const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe' } } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.bot_id as string;
+}
+
+async function syncAfterChange(env: Env, driver: CalendarDriver): Promise<void> {
+  await driver.announce();
+  await env.rc.calendarSync.runDue();
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drivers
+
+function icsDriver(env: () => Env, server: FakeIcsServer): CalendarDriver {
+  let feed = '';
+  let connectionId = '';
+  let auth = '';
+  const master = (uid: string) => server.events(feed).find((e) => e.uid === uid && e.recurrenceIdMs === undefined)!;
+  return {
+    name: 'ics',
+    hasSeriesRows: true,
+    async connect(userAuth, options = {}) {
+      auth = userAuth;
+      feed = server.createFeed();
+      const res = await env().rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      connectionId = res.body.calendar_id;
+      return connectionId;
+    },
+    createEvent(e) {
+      const uid = `${randomUUID()}@fake`;
+      server.edit(feed, (events) => events.push({ uid, summary: e.title, startMs: e.startMs, endMs: e.endMs, location: e.meetingUrl }));
+      return uid;
+    },
+    moveEvent(uid, startMs, endMs) {
+      server.edit(feed, () => Object.assign(master(uid), { startMs, endMs, sequence: (master(uid).sequence ?? 0) + 1 }));
+    },
+    changeMeetingUrl(uid, url) {
+      server.edit(feed, () => Object.assign(master(uid), { location: url }));
+    },
+    cancelEvent(uid) {
+      // Calendar apps drop a deleted event from the feed.
+      server.edit(feed, (events) => events.splice(events.findIndex((e) => e.uid === uid), 1));
+    },
+    createSeries(e) {
+      const uid = `${randomUUID()}@fake`;
+      server.edit(feed, (events) => events.push({ uid, summary: e.title, startMs: e.startMs, endMs: e.endMs, location: e.meetingUrl, timeZone: 'Europe/Berlin', rrule: `FREQ=WEEKLY;COUNT=${e.count}` }));
+      return uid;
+    },
+    moveOccurrence(uid, originalStartMs, startMs, endMs) {
+      const m = master(uid);
+      server.edit(feed, (events) => events.push({ uid, summary: m.summary, startMs, endMs, location: m.location, timeZone: m.timeZone, recurrenceIdMs: originalStartMs }));
+    },
+    cancelOccurrence(uid, originalStartMs) {
+      // Google's feed lists a cancelled occurrence as an EXDATE of the series.
+      server.edit(feed, () => master(uid).exdatesMs = [...(master(uid).exdatesMs ?? []), originalStartMs]);
+    },
+    retimeSeries(uid, deltaMs) {
+      server.edit(feed, () => Object.assign(master(uid), { startMs: master(uid).startMs + deltaMs, endMs: master(uid).endMs + deltaMs }));
+    },
+    revoke() {
+      server.revoke(feed);
+    },
+    setDown(isDown) {
+      server.outage = isDown ? { status: 503 } : null;
+    },
+    async announce() {
+      // A feed has no push: "sync now" is what a user would do.
+      await env().rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth });
+    },
+  };
+}
+
+function googleDriver(env: () => Env, fake: FakeGoogleCalendar): CalendarDriver {
+  let account = '';
+  return {
+    name: 'google',
+    hasSeriesRows: true,
+    async connect(auth, options = {}) {
+      const creds = fake.createAccount();
+      account = creds.email;
+      const res = await env().rc.request('POST', '/api/v1/calendar/create_calendar', {
+        auth, body: { google_client_id: creds.clientId, google_client_secret: creds.clientSecret, google_refresh_token: creds.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.watch_setup.status, 'active', JSON.stringify(res.body.watch_setup));
+      return res.body.calendar_id;
+    },
+    createEvent(e) {
+      return fake.insertEvent(account, account, { summary: e.title, start: { dateTime: iso(e.startMs) }, end: { dateTime: iso(e.endMs) }, location: e.meetingUrl });
+    },
+    moveEvent(id, startMs, endMs) {
+      fake.patchEvent(account, account, id, { start: { dateTime: iso(startMs) }, end: { dateTime: iso(endMs) } });
+    },
+    cancelEvent(id) {
+      fake.deleteEvent(account, account, id);
+    },
+    changeMeetingUrl(id, url) {
+      fake.patchEvent(account, account, id, { location: url });
+    },
+    createSeries(e) {
+      return fake.insertEvent(account, account, {
+        summary: e.title, location: e.meetingUrl,
+        start: { dateTime: iso(e.startMs), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(e.endMs), timeZone: 'Europe/Berlin' },
+        recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${e.count}`],
+      });
+    },
+    moveOccurrence(id, originalStartMs, startMs, endMs) {
+      fake.patchInstance(account, account, id, originalStartMs, { start: { dateTime: iso(startMs) }, end: { dateTime: iso(endMs) } });
+    },
+    cancelOccurrence(id, originalStartMs) {
+      fake.cancelInstance(account, account, id, originalStartMs);
+    },
+    retimeSeries(id, deltaMs) {
+      const series = fake.getEvent(account, account, id)!;
+      fake.patchEvent(account, account, id, {
+        start: { dateTime: iso(Date.parse(series.start!.dateTime!) + deltaMs), timeZone: 'Europe/Berlin' },
+        end: { dateTime: iso(Date.parse(series.end!.dateTime!) + deltaMs), timeZone: 'Europe/Berlin' },
+      });
+    },
+    revoke() {
+      fake.revoke(account);
+    },
+    setDown(isDown) {
+      fake.outage = isDown ? { status: 503 } : null;
+    },
+    async announce() {
+      await fake.notifyChanges(account);
+    },
+  };
+}
+
+function microsoftDriver(env: () => Env, fake: FakeMicrosoftGraph): CalendarDriver {
+  let account = '';
+  return {
+    name: 'microsoft',
+    // Graph gives expanded instances: each occurrence is its own event.
+    hasSeriesRows: false,
+    async connect(auth, options = {}) {
+      const creds = fake.createAccount();
+      account = creds.email;
+      const res = await env().rc.request('POST', '/api/v1/calendar/create_outlook_calendar', {
+        auth, body: { microsoft_client_id: creds.clientId, microsoft_client_secret: creds.clientSecret, microsoft_refresh_token: creds.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.watch_setup.status, 'active', JSON.stringify(res.body.watch_setup));
+      return res.body.calendar_id;
+    },
+    createEvent(e) {
+      return fake.createEvent(account, { subject: e.title, startMs: e.startMs, endMs: e.endMs, location: e.meetingUrl });
+    },
+    moveEvent(id, startMs, endMs) {
+      fake.updateEvent(account, id, { startMs, endMs });
+    },
+    cancelEvent(id) {
+      fake.deleteEvent(account, id);
+    },
+    changeMeetingUrl(id, url) {
+      fake.updateEvent(account, id, { location: url });
+    },
+    createSeries(e) {
+      return fake.createEvent(account, { subject: e.title, startMs: e.startMs, endMs: e.endMs, location: e.meetingUrl, weeklyCount: e.count, timeZone: 'Europe/Berlin' });
+    },
+    moveOccurrence(id, originalStartMs, startMs, endMs) {
+      fake.updateOccurrence(account, id, originalStartMs, { startMs, endMs });
+    },
+    cancelOccurrence(id, originalStartMs) {
+      fake.cancelOccurrence(account, id, originalStartMs);
+    },
+    retimeSeries(id, deltaMs) {
+      fake.shiftSeries(account, id, deltaMs);
+    },
+    revoke() {
+      fake.revoke(account);
+    },
+    setDown(isDown) {
+      fake.outage = isDown ? { status: 503 } : null;
+    },
+    async announce() {
+      await fake.notifyChanges(account);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function injectDeliver(env: () => Env): Deliver {
+  return async (url, request) => {
+    const target = new URL(url);
+    const res = await env().rc.app.inject({ method: 'POST', url: `${target.pathname}${target.search}`, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) });
+    return { status: res.statusCode, body: res.body, headers: res.headers as Record<string, string> };
+  };
+}
+
+const PROVIDERS: { name: string; setup(env: () => Env): Promise<{ driver: CalendarDriver; settings: Record<string, string>; stop(): Promise<void> }> }[] = [
+  {
+    name: 'ics',
+    async setup(env) {
+      const server = new FakeIcsServer();
+      await server.start();
+      return { driver: icsDriver(env, server), settings: {}, stop: () => server.stop() };
+    },
+  },
+  {
+    name: 'google',
+    async setup(env) {
+      const fake = new FakeGoogleCalendar({ now: () => env().clock.now(), deliver: injectDeliver(env) });
+      const base = await fake.start();
+      return {
+        driver: googleDriver(env, fake),
+        settings: { GOOGLE_OAUTH_TOKEN_URL: `${base}/token`, GOOGLE_CALENDAR_API_URL: `${base}/calendar/v3` },
+        stop: () => fake.stop(),
+      };
+    },
+  },
+  {
+    name: 'microsoft',
+    async setup(env) {
+      const fake = new FakeMicrosoftGraph({ now: () => env().clock.now(), deliver: injectDeliver(env) });
+      const base = await fake.start();
+      return {
+        driver: microsoftDriver(env, fake),
+        settings: { MICROSOFT_LOGIN_URL: `${base}/common`, MICROSOFT_GRAPH_URL: `${base}/v1.0` },
+        stop: () => fake.stop(),
+      };
+    },
+  },
+];
+
+for (const provider of PROVIDERS) {
+  describe(`calendar sync scenarios: ${provider.name}`, () => {
+    let env: Env;
+    let driver: CalendarDriver;
+    let stopFake: () => Promise<void>;
+
+    before(async () => {
+      const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
+      const runtime = new FakeHttpReceiver();
+      const hooks = new FakeHttpReceiver();
+      const runtimeUrl = await runtime.start();
+      const hooksUrl = `${await hooks.start()}/hooks`;
+      const setup = await provider.setup(() => env);
+      driver = setup.driver;
+      stopFake = setup.stop;
+      const rc = await startTestRollcall({
+        clock,
+        settings: {
+          BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+          OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
+          ...setup.settings,
+        },
+      });
+      env = { rc, clock, runtime, hooks, hooksUrl };
+    });
+    after(async () => {
+      await env.rc.close();
+      await env.runtime.stop();
+      await env.hooks.stop();
+      await stopFake();
+    });
+
+    test('an event created at the provider appears, with its meeting URL', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const url = meetingUrl();
+      driver.createEvent({ title: 'Planning', startMs: start, endMs: start + HOUR, meetingUrl: url });
+      await syncAfterChange(env, driver);
+      const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      assert.equal(events.length, 1);
+      assert.equal(events[0]!.title, 'Planning');
+      assert.equal(events[0]!.start_time, iso(start));
+      assert.equal(events[0]!.meeting_url, url);
+      // A repeated sync changes nothing and duplicates nothing.
+      await driver.announce();
+      await env.rc.calendarSync.runDue();
+      const forced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(forced.status, 200, JSON.stringify(forced.body));
+      assert.deepEqual([forced.body.created, forced.body.updated, forced.body.cancelled], [0, 0, 0]);
+      assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+    });
+
+    test('an event moved at the provider moves its bot (moved_by_calendar)', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const id = driver.createEvent({ title: 'Review', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'review');
+      driver.moveEvent(id, start + 2 * HOUR, start + 3 * HOUR);
+      await syncAfterChange(env, driver);
+      const moved = await bot(env, user.auth, botId);
+      assert.equal(moved.status, 'Scheduled');
+      assert.equal(moved.scheduled_join_time, iso(start + 2 * HOUR - LEAD_MS));
+      assert.ok(moved.decisions.some((d) => d.kind === 'moved_by_calendar'));
+    });
+
+    test('moved in the last minute before the old join time: fires only at the new time', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + 2 * HOUR;
+      const id = driver.createEvent({ title: 'Standup', startMs: start, endMs: start + 30 * MIN, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'standup');
+      const oldJoin = start - LEAD_MS;
+      // The dispatcher has already claimed the bot onto its timer when the change arrives.
+      env.clock.set(oldJoin - 1000);
+      await env.rc.dispatcher.runDue();
+      const newStart = start + 20 * MIN;
+      driver.moveEvent(id, newStart, newStart + 30 * MIN);
+      await syncAfterChange(env, driver);
+      env.clock.set(oldJoin + 500);
+      await env.rc.dispatcher.runDue();
+      assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 0, 'no launch at the old time');
+      env.clock.set(newStart - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      const launches = env.runtime.received.filter((r) => r.json?.bot_id === botId);
+      assert.equal(launches.length, 1);
+      assert.equal((await bot(env, user.auth, botId)).status, 'Joining');
+    });
+
+    test('a changed meeting link at the provider: the bot follows it', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const id = driver.createEvent({ title: 'Relinked', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'relinked');
+      const next = 'https://meet.google.com/qrs-tuvw-xyz';
+      driver.changeMeetingUrl(id, next);
+      await syncAfterChange(env, driver);
+      const detail = (await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+      assert.equal(detail.status, 'Scheduled');
+      assert.equal(detail.meeting_url, next);
+      assert.equal(detail.platform, 'google_meet');
+    });
+
+    test('an event cancelled at the provider cancels its bot', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const id = driver.createEvent({ title: 'Cancelled soon', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'cancel-me');
+      driver.cancelEvent(id);
+      await syncAfterChange(env, driver);
+      const cancelled = await bot(env, user.auth, botId);
+      assert.equal(cancelled.status, 'Cancelled');
+      assert.deepEqual(await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR), []);
+    });
+
+    test('one occurrence of a series moved and another cancelled', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const first = env.clock.now() + DAY;
+      const url = meetingUrl();
+      const seriesId = driver.createSeries({ title: 'Weekly', startMs: first, endMs: first + HOUR, meetingUrl: url, count: 4 });
+      await syncAfterChange(env, driver);
+      const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.deepEqual(occurrences.map((o) => o.start_time), [0, 1, 2, 3].map((i) => iso(first + i * 7 * DAY)));
+      if (driver.hasSeriesRows) assert.ok(occurrences.every((o) => o.recurring_event_id !== null));
+      const bots: string[] = [];
+      for (const [i, occurrence] of occurrences.entries()) bots.push(await schedule(env, user.auth, occurrence.id, `weekly-${i}`));
+      const second = first + 7 * DAY;
+      const third = first + 14 * DAY;
+      driver.moveOccurrence(seriesId, second, second + 2 * HOUR, second + 3 * HOUR);
+      driver.cancelOccurrence(seriesId, third);
+      await syncAfterChange(env, driver);
+      const states = await Promise.all(bots.map((b) => bot(env, user.auth, b)));
+      assert.deepEqual(states.map((s) => s.status), ['Scheduled', 'Scheduled', 'Cancelled', 'Scheduled']);
+      assert.equal(states[0]!.scheduled_join_time, iso(first - LEAD_MS));
+      assert.equal(states[1]!.scheduled_join_time, iso(second + 2 * HOUR - LEAD_MS));
+      assert.equal(states[3]!.scheduled_join_time, iso(first + 21 * DAY - LEAD_MS));
+      const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.deepEqual(after.map((o) => o.start_time), [iso(first), iso(second + 2 * HOUR), iso(first + 21 * DAY)]);
+    });
+
+    test('a series edited (time changed for all) moves all its bots', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const first = env.clock.now() + DAY;
+      const seriesId = driver.createSeries({ title: 'Retro', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 3 });
+      await syncAfterChange(env, driver);
+      const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.equal(occurrences.length, 3);
+      const bots: string[] = [];
+      for (const [i, occurrence] of occurrences.entries()) bots.push(await schedule(env, user.auth, occurrence.id, `retro-${i}`));
+      driver.retimeSeries(seriesId, 90 * MIN);
+      await syncAfterChange(env, driver);
+      const states = await Promise.all(bots.map((b) => bot(env, user.auth, b)));
+      assert.deepEqual(states.map((s) => s.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+      assert.deepEqual(states.map((s) => s.scheduled_join_time), [0, 1, 2].map((i) => iso(first + i * 7 * DAY + 90 * MIN - LEAD_MS)));
+    });
+
+    test('revoked access marks the connection auth_revoked, sends a webhook, and cancels nothing', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
+      const start = env.clock.now() + DAY;
+      driver.createEvent({ title: 'Kept', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'kept');
+      driver.revoke();
+      await syncAfterChange(env, driver);
+      // Polling finds it even when no notification comes.
+      env.clock.advance(2 * HOUR);
+      await env.rc.calendarSync.runDue();
+      const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+      assert.equal(connection.body.status, 'auth_revoked');
+      assert.match(connection.body.last_error, /auth_revoked/);
+      assert.equal(connection.body.next_sync_at, null);
+      await env.rc.webhooks.runDue();
+      const hook = env.hooks.received.find((r) => r.json?.calendar_id === calendarId);
+      assert.ok(hook, 'a calendar.auth_revoked webhook was delivered');
+      assert.equal(hook.json.event, 'calendar.auth_revoked');
+      assert.ok(hook.headers['webhook-signature']);
+      assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+      assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+      const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(sync.status, 409);
+      assert.equal(sync.body.code, 'calendar_auth_revoked');
+    });
+
+    test('a provider that is down for a while is caught up with once it answers', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + 2 * DAY;
+      const id = driver.createEvent({ title: 'Moved while down', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'down');
+      driver.setDown(true);
+      driver.moveEvent(id, start + HOUR, start + 2 * HOUR);
+      const newId = driver.createEvent({ title: 'Created while down', startMs: start + 3 * HOUR, endMs: start + 4 * HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      env.clock.advance(10 * MIN);
+      await env.rc.calendarSync.runDue();
+      const failing = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+      assert.equal(failing.body.status, 'active');
+      assert.match(failing.body.last_error ?? '', /transient|rate_limited/);
+      assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start - LEAD_MS));
+      driver.setDown(false);
+      env.clock.advance(2 * HOUR);
+      await env.rc.calendarSync.runDue();
+      assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start + HOUR - LEAD_MS));
+      const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * HOUR)).map((e) => e.title);
+      assert.deepEqual(titles, ['Moved while down', 'Created while down']);
+      const healthy = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+      assert.equal(healthy.body.last_error, null);
+      void newId;
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider specifics, routes and auto-schedule
+
+interface FullEnv extends Env {
+  ics: FakeIcsServer;
+  google: FakeGoogleCalendar;
+  microsoft: FakeMicrosoftGraph;
+  close(): Promise<void>;
+}
+
+async function startFullEnv(settings: Record<string, string> = {}): Promise<FullEnv> {
+  const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
+  let env: FullEnv;
+  const deliver = injectDeliver(() => env);
+  const ics = new FakeIcsServer();
+  const google = new FakeGoogleCalendar({ now: () => clock.now(), deliver });
+  const microsoft = new FakeMicrosoftGraph({ now: () => clock.now(), deliver });
+  await ics.start();
+  const googleBase = await google.start();
+  const microsoftBase = await microsoft.start();
+  const runtime = new FakeHttpReceiver();
+  const hooks = new FakeHttpReceiver();
+  await runtime.start();
+  const hooksUrl = `${await hooks.start()}/hooks`;
+  const rc = await startTestRollcall({
+    clock,
+    settings: {
+      OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
+      GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
+      MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
+      ...settings,
+    },
+  });
+  env = {
+    rc, clock, runtime, hooks, hooksUrl, ics, google, microsoft,
+    async close() {
+      await rc.close();
+      await Promise.all([runtime.stop(), hooks.stop(), ics.stop(), google.stop(), microsoft.stop()]);
+    },
+  };
+  return env;
+}
+
+async function connectGoogle(env: FullEnv, auth: string, extra: Record<string, unknown> = {}) {
+  const account = env.google.createAccount();
+  const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, ...extra } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return { account, calendarId: res.body.calendar_id as string, body: res.body };
+}
+
+async function connectMicrosoft(env: FullEnv, auth: string) {
+  const account = env.microsoft.createAccount();
+  const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return { account, calendarId: res.body.calendar_id as string, body: res.body };
+}
+
+async function connection(env: Env, auth: string, calendarId: string) {
+  const res = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body;
+}
+
+describe('Google Calendar specifics', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('credentials are checked, sealed at rest and never returned; only owned calendars are synced', async () => {
+    const user = await env.rc.newUser();
+    const bad = env.google.createAccount();
+    const refused = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: bad.clientId, google_client_secret: 'wrong', google_refresh_token: bad.refreshToken } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'calendar_auth_failed');
+    const missing = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { client_id: 'x' } });
+    assert.equal(missing.status, 400);
+    assert.match(missing.body.error, /google_client_id/);
+
+    const { account, calendarId, body } = await connectGoogle(env, user.auth);
+    assert.match(calendarId, /^cal_/);
+    assert.equal(body.platform, 'google_calendar');
+    assert.equal(body.user_email, account.email);
+    assert.deepEqual(body.available_calendars.map((c: { synced: boolean }) => c.synced), [true, false]);
+    assert.deepEqual(body.calendars.map((c: { id: string }) => c.id), [account.email]);
+    const listed = await env.rc.request('GET', '/api/v1/calendar/connections', { auth: user.auth });
+    assert.equal(listed.body.total, 1);
+    for (const text of [JSON.stringify(body), JSON.stringify(listed.body)]) {
+      assert.ok(!text.includes(account.refreshToken) && !text.includes(account.clientSecret), 'no credential in answers');
+    }
+    const stored = await env.rc.database.db.selectFrom('calendar_connections').select('credentials').where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.match(stored.credentials!, /^v1:/);
+    assert.ok(!stored.credentials!.includes(account.refreshToken));
+    const other = await env.rc.newUser();
+    const hidden = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: other.auth });
+    assert.equal(hidden.status, 404);
+    assert.equal(hidden.body.code, 'calendar_not_found');
+    // Connecting the same account again replaces the connection.
+    const again = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(again.body.calendar_id, calendarId);
+  });
+
+  test('a stale syncToken (410) leads to a full resync, with no duplicates', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const iso2 = (ms: number) => new Date(ms).toISOString();
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'Kept', start: { dateTime: iso2(start) }, end: { dateTime: iso2(start + HOUR) }, location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    env.google.expireSyncTokens();
+    env.google.patchEvent(account.email, account.email, id, { summary: 'Renamed' });
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.equal(sync.body.updated, 1);
+    const calls = env.google.requests.filter((r) => r.path.endsWith('/events') && r.method === 'GET');
+    assert.equal(calls.at(-2)!.status, 410);
+    assert.equal(calls.at(-1)!.query.has('syncToken'), false);
+    assert.equal(calls.at(-1)!.query.get('showDeleted'), 'true');
+    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.deepEqual(events.map((e) => e.title), ['Renamed']);
+  });
+
+  test('429 with Retry-After: nothing is asked again before the wait is over', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, account.email, { summary: 'Later', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
+    env.google.failNext.push({ status: 403, reason: 'rateLimitExceeded', retryAfterSeconds: 600 });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const limited = await connection(env, user.auth, calendarId);
+    assert.match(limited.last_error, /rate_limited/);
+    assert.ok(Date.parse(limited.next_sync_at) >= env.clock.now() + 600_000);
+    const before = env.google.requests.length;
+    env.clock.advance(5 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.google.requests.length, before, 'no request inside the Retry-After window');
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+  });
+
+  test('notifications: a wrong token is refused, "sync" is acknowledged, and a quiet channel falls back to polling', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [channel] = env.google.liveChannels(account.email);
+    assert.ok(channel);
+    assert.equal(await env.google.notify(channel, 'exists', { 'x-goog-channel-token': 'forged' }), 401);
+    assert.equal(await env.google.notify(channel, 'sync'), 200);
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, account.email, { summary: 'Unannounced', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
+    // No notification comes. The push poll interval (30 min by default) catches it.
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 0);
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+    const view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.active, true);
+    assert.ok(view.calendars[0].push.last_notification_at);
+  });
+
+  test('watch channels are renewed before they expire, and the old channel is stopped', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    // Default renewal margin: a day before expiry (channels live 7 days).
+    env.clock.set(first!.expiration - DAY + MIN);
+    await env.rc.calendarSync.runDue();
+    const live = env.google.liveChannels(account.email);
+    assert.equal(live.length, 1);
+    assert.notEqual(live[0]!.id, first!.id);
+    assert.equal(first!.isStopped, true);
+    const view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.channel_id, live[0]!.id);
+    assert.equal(await env.google.notify(first!, 'exists'), 401, 'the old channel is no longer accepted');
+    assert.equal(await env.google.notify(live[0]!, 'exists'), 200);
+  });
+
+  test('disconnect stops channels, removes events, cancels pending bots with webhooks, deletes credentials', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, account.email, { summary: 'Going away', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const scheduled = await env.rc.request('POST', `/api/v1/calendar/schedule/${event!.id}`, { auth: user.auth, body: { deduplication_key: 'gone', bot_config: { callback_url: env.hooksUrl } } });
+    const botId = scheduled.body.bot_id as string;
+    const res = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.events_deleted, res.body.bots_cancelled, res.body.watch_channels_stopped], [1, 1, 1]);
+    assert.equal(env.google.liveChannels(account.email).length, 0);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+    await env.rc.webhooks.runDue();
+    assert.deepEqual(env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.bot_event), ['bot.scheduled', 'bot.cancelled']);
+    assert.equal((await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).status, 404);
+    const rows = await env.rc.database.db.selectFrom('calendar_connections').selectAll().where('id', '=', calendarId).execute();
+    assert.equal(rows.length, 0);
+    assert.deepEqual(await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR), []);
+  });
+
+  test('schedule_all_occurrences: an occurrence added to the series later gets its bot', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const iso2 = (ms: number) => new Date(ms).toISOString();
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Sync', location: meetingUrl(), start: { dateTime: iso2(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso2(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+    const seriesEventId = occurrence!.recurring_event_id!;
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesEventId}`, { auth: user.auth, body: { deduplication_key: 'all', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 3);
+    // An extra occurrence between the first and the second.
+    const extra = first + 3 * DAY;
+    const basic = new Date(extra).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    env.google.patchEvent(account.email, account.email, seriesId, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3', `RDATE:${basic}`] });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.equal(occurrences.length, 4);
+    const added = occurrences.find((o) => o.start_time === iso2(extra))!;
+    assert.equal(added.bots.length, 1, 'the new occurrence got a bot');
+    const detail = await bot(env, user.auth, added.bots[0]!.id);
+    assert.equal(detail.status, 'Scheduled');
+    assert.equal(detail.scheduled_join_time, iso2(extra - LEAD_MS));
+  });
+});
+
+describe('Microsoft Graph specifics', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('the validationToken handshake echoes the decoded token as text/plain; a wrong clientState is dropped', async () => {
+    const handshake = await env.rc.app.inject({ method: 'POST', url: `/api/v1/calendar/notifications/microsoft?validationToken=${encodeURIComponent('Validation: Testing <reachability> & more')}`, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    assert.equal(handshake.statusCode, 200);
+    assert.match(handshake.headers['content-type'] as string, /^text\/plain/);
+    assert.equal(handshake.body, 'Validation: Testing <reachability> & more');
+    const user = await env.rc.newUser();
+    const { account, calendarId, body } = await connectMicrosoft(env, user.auth);
+    assert.equal(body.platform, 'outlook_calendar');
+    assert.equal(body.watch_setup.watches_setup, 1);
+    assert.equal(env.microsoft.liveSubscriptions(account.email)[0]!.lifecycleNotificationUrl, 'http://127.0.0.1:8080/api/v1/calendar/notifications/microsoft/lifecycle');
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Teams call', startMs: start, endMs: start + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_xyz%40thread.v2/0?context=%7b%7d' });
+    await env.microsoft.notifyChanges(account.email, { clientState: 'forged' });
+    assert.equal(env.microsoft.notifications.at(-1)!.status, 202);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 0, 'a forged notification syncs nothing');
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(event!.meeting_url, 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_xyz%40thread.v2/0?context=%7b%7d');
+  });
+
+  test('reconnecting needs replace: true; a rotated refresh token is kept for the next refresh', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const body = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken };
+    const conflict = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body });
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.code, 'calendar_already_connected');
+    assert.equal(conflict.body.calendar_id, calendarId);
+    const replaced = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...body, replace: true } });
+    assert.equal(replaced.status, 200);
+    assert.equal(replaced.body.calendar_id, calendarId);
+    const latest = env.microsoft.latestRefreshToken(account.email);
+    // Access tokens last an hour; the next refresh must use the token Microsoft handed out last.
+    env.clock.advance(2 * HOUR);
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.microsoft.usedRefreshTokens.at(-1), latest);
+  });
+
+  test('lifecycle notifications: reauthorizationRequired renews, subscriptionRemoved recreates, missed resyncs', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const [subscription] = env.microsoft.liveSubscriptions(account.email);
+    const patchesBefore = env.microsoft.requests.filter((r) => r.method === 'PATCH').length;
+    await env.microsoft.sendLifecycle(account.email, 'reauthorizationRequired');
+    assert.equal(env.microsoft.notifications.at(-1)!.status, 202);
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.microsoft.requests.filter((r) => r.method === 'PATCH').length, patchesBefore + 1);
+    await env.microsoft.sendLifecycle(account.email, 'subscriptionRemoved');
+    await env.rc.calendarSync.runDue();
+    const live = env.microsoft.liveSubscriptions(account.email);
+    assert.equal(live.length, 1);
+    assert.notEqual(live[0]!.id, subscription!.id);
+    assert.equal((await connection(env, user.auth, calendarId)).calendars[0].push.channel_id, live[0]!.id);
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Missed', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+    await env.microsoft.sendLifecycle(account.email, 'missed');
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+  });
+
+  test('an expired delta token leads to a full resync; subscriptions are extended before they expire', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const id = env.microsoft.createEvent(account.email, { subject: 'One', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    env.microsoft.expireDeltaTokens();
+    env.microsoft.updateEvent(account.email, id, { subject: 'One, renamed' });
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    const deltas = env.microsoft.requests.filter((r) => r.path === '/v1.0/me/calendarView/delta');
+    assert.equal(deltas.at(-2)!.status, 400);
+    assert.ok(deltas.at(-1)!.query.has('startDateTime'), 'a new round with a window');
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['One, renamed']);
+    const [subscription] = env.microsoft.liveSubscriptions(account.email);
+    env.clock.set(subscription!.expiration - DAY + MIN);
+    await env.rc.calendarSync.runDue();
+    const [renewed] = env.microsoft.liveSubscriptions(account.email);
+    assert.equal(renewed!.id, subscription!.id);
+    assert.ok(renewed!.expiration > env.clock.now() + 2 * DAY);
+  });
+});
+
+describe('ICS feed specifics', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('an unchanged feed costs a 304 and changes nothing; webcal:// is accepted', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.createFeed();
+    const start = env.clock.now() + DAY;
+    env.ics.edit(url, (events) => events.push({ uid: 'a@x', summary: 'Feed event', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.sync.created, 1);
+    assert.equal(res.body.ics_url, `${new URL(url).protocol}//${new URL(url).host}/…`, 'the secret path is not shown');
+    const again = await env.rc.request('POST', `/api/v1/calendar/connections/${res.body.calendar_id}/sync`, { auth: user.auth });
+    assert.deepEqual([again.body.created, again.body.updated, again.body.cancelled], [0, 0, 0]);
+    const last = env.ics.requests.at(-1)!;
+    assert.equal(last.status, 304);
+    assert.ok(last.ifNoneMatch);
+    const webcal = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: 'webcal://127.0.0.1:1/x.ics' } });
+    assert.equal(webcal.status, 503, 'webcal:// is read as https:// (nothing listens there)');
+  });
+
+  test('a URL that does not serve a calendar is refused', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.publishRaw('<html><body>Sign in</body></html>');
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.code, 'calendar_feed_invalid');
+  });
+});
+
+describe('without an encryption key, and with the outbound guard on', () => {
+  test('Google and Microsoft are refused with a clear error; feeds on private addresses are refused', async () => {
+    const rc = await startTestRollcall({});
+    try {
+      const user = await rc.newUser();
+      const google = await rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: 'a', google_client_secret: 'b', google_refresh_token: 'c' } });
+      assert.equal(google.status, 400);
+      assert.equal(google.body.code, 'encryption_key_not_configured');
+      assert.match(google.body.error, /CREDENTIALS_ENCRYPTION_KEY/);
+      const outlook = await rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: 'a', microsoft_client_secret: 'b', microsoft_refresh_token: 'c' } });
+      assert.equal(outlook.body.code, 'encryption_key_not_configured');
+      for (const url of ['http://127.0.0.1:8080/feed.ics', 'http://169.254.169.254/latest/meta-data', 'ftp://example.com/x.ics', 'http://10.0.0.1/cal.ics']) {
+        const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+        assert.equal(res.status, 400, url);
+        assert.equal(res.body.code, 'calendar_url_not_allowed', url);
+      }
+      const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
+      assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: null });
+    } finally {
+      await rc.close();
+    }
+  });
+});
+
+describe('auto-schedule', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('the same meeting on two calendars of one user gets one bot', async () => {
+    const user = await env.rc.newUser();
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', callback_url: env.hooksUrl } } });
+    assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+    assert.equal(enabled.body.auto_schedule_enabled, true);
+    const a = await connectGoogle(env, user.auth);
+    const b = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const url = meetingUrl();
+    env.google.insertEvent(a.account.email, a.account.email, { summary: 'Customer call', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: url });
+    const outlookId = env.microsoft.createEvent(b.account.email, { subject: 'Customer call', startMs: start, endMs: start + HOUR, location: `${url}?pwd=abc` });
+    await env.google.notifyChanges(a.account.email);
+    await env.microsoft.notifyChanges(b.account.email);
+    await env.rc.calendarSync.runDue();
+    const [fromGoogle] = await eventsOf(env, user.auth, a.calendarId, start - HOUR, start + 2 * HOUR);
+    const [fromOutlook] = await eventsOf(env, user.auth, b.calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(fromGoogle!.bots.length, 1);
+    assert.equal(fromOutlook!.bots.length, 1);
+    assert.equal(fromGoogle!.bots[0]!.id, fromOutlook!.bots[0]!.id, 'one bot for both');
+    const detail = await bot(env, user.auth, fromGoogle!.bots[0]!.id);
+    assert.equal(detail.status, 'Scheduled');
+    assert.equal(detail.scheduled_join_time, iso(start - LEAD_MS));
+    assert.equal(detail.events.filter((e) => e.is_linked).length, 2);
+    const scheduledBots = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
+    assert.equal(scheduledBots.length, 1);
+    // One calendar drops the meeting: the bot stays for the other.
+    env.microsoft.deleteEvent(b.account.email, outlookId);
+    await env.microsoft.notifyChanges(b.account.email);
+    await env.rc.calendarSync.runDue();
+    const kept = await bot(env, user.auth, fromGoogle!.bots[0]!.id);
+    assert.equal(kept.status, 'Scheduled');
+    assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
+  });
+
+  test('a manual bot in the meeting is shared, not doubled; a cancelled auto bot stays cancelled; disable stops new bookings', async () => {
+    const user = await env.rc.newUser();
+    const a = await connectGoogle(env, user.auth);
+    const url = env.ics.createFeed();
+    const ics = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    const start = env.clock.now() + DAY;
+    const shared = meetingUrl();
+    env.google.insertEvent(a.account.email, a.account.email, { summary: 'Board', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: shared });
+    await env.google.notifyChanges(a.account.email);
+    await env.rc.calendarSync.runDue();
+    const [googleEvent] = await eventsOf(env, user.auth, a.calendarId, start - HOUR, start + 2 * HOUR);
+    const manual = await schedule(env, user.auth, googleEvent!.id, 'manual-board');
+    // The same meeting arrives on the feed, plus one more meeting; then auto-schedule is turned on.
+    const other = meetingUrl();
+    env.ics.edit(url, (events) => events.push(
+      { uid: 'board@feed', summary: 'Board', startMs: start, endMs: start + HOUR, location: shared },
+      { uid: 'other@feed', summary: 'Other', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, location: other },
+    ));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.body.bots_scheduled, 1, 'only the other meeting needed a new bot');
+    const feedEvents = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 4 * HOUR);
+    assert.equal(feedEvents[0]!.bots[0]!.id, manual, 'the feed copy of the meeting shares the manual bot');
+    const autoBot = feedEvents[1]!.bots[0]!.id;
+    assert.equal((await bot(env, user.auth, manual)).status, 'Scheduled');
+    // The user cancels the automatic bot; later syncs do not bring it back.
+    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${autoBot}`, { auth: user.auth });
+    assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const again = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 4 * HOUR);
+    assert.deepEqual(again[1]!.bots.map((b) => b.id), [autoBot]);
+    assert.equal((await bot(env, user.auth, autoBot)).status, 'Cancelled');
+    // Disabled: a new meeting gets no bot, existing ones stay.
+    const disabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth });
+    assert.equal(disabled.body.auto_schedule_enabled, false);
+    env.ics.edit(url, (events) => events.push({ uid: 'new@feed', summary: 'New', startMs: start + 5 * HOUR, endMs: start + 6 * HOUR, location: meetingUrl() }));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const latest = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 7 * HOUR);
+    assert.equal(latest.find((e) => e.title === 'New')!.bots.length, 0);
+    const settings = await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
+    assert.equal(settings.body.auto_schedule_enabled, false);
+    assert.equal(settings.body.default_bot_config.bot_name, 'Auto');
+    const refused = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { join_at: iso(start) } } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'invalid_bot_config');
+  });
+});

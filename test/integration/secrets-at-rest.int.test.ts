@@ -1,0 +1,157 @@
+// What the database holds of secrets: API keys only as hashes; webhook secrets (and calendar
+// credentials) sealed with CREDENTIALS_ENCRYPTION_KEY when it is set, transparently to signing.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Webhook } from 'standardwebhooks';
+import { createRollcall, type Rollcall } from '../../src/container.ts';
+import { SecretBox } from '../../src/lib/secret-box.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createApiKey } from '../../src/services/api-keys.ts';
+import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
+import { fetchOpenApi, listOperations } from '../support/openapi.ts';
+
+const KEY_HEX = '0f'.repeat(32);
+
+class CapturedLog extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.lines.push(chunk.toString('utf8'));
+    callback();
+  }
+}
+
+/** Every row of every table of the app's database, as text, to search for secrets. */
+async function databaseText(rc: { database: Rollcall['database'] }, schema: string | undefined): Promise<string> {
+  const tables = (await rc.database.db.introspection.getTables()).filter((t) => (schema ? t.schema === schema : true));
+  const parts: string[] = [];
+  for (const table of tables) {
+    const rows = await rc.database.db.selectFrom(table.name as never).selectAll().execute();
+    parts.push(JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  }
+  return parts.join('\n');
+}
+
+async function storedSecrets(rc: { database: Rollcall['database'] }, userId: string) {
+  return rc.database.db.selectFrom('users').select(['webhook_secret', 'previous_webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+}
+
+describe('secrets at rest with CREDENTIALS_ENCRYPTION_KEY set', () => {
+  let rc: TestRollcall;
+  const hooks = new FakeHttpReceiver();
+  const feeds = new FakeIcsServer();
+  let hooksUrl: string;
+
+  before(async () => {
+    hooksUrl = await hooks.start();
+    await feeds.start();
+    rc = await startTestRollcall({ background: true, settings: { CREDENTIALS_ENCRYPTION_KEY: KEY_HEX, OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '100' } });
+  });
+  after(async () => {
+    await rc.close();
+    await hooks.stop();
+    await feeds.stop();
+  });
+
+  test('API keys are stored as their sha256 only; the key appears nowhere in the database', async () => {
+    const { key, keyId } = await createApiKey(rc.database.db, 'hashed', rc.clock);
+    const row = await rc.database.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
+    assert.equal(row.key_hash, createHash('sha256').update(key).digest('hex'));
+    assert.equal(row.key_prefix, key.slice(0, 10), 'only a short prefix, to tell keys apart');
+    assert.ok(!(await databaseText(rc, rc.testDatabase.searchPath)).includes(key.slice(10)));
+  });
+
+  test('the webhook secret is sealed in the database, and deliveries signed with it still verify, before and after rotation', async () => {
+    const user = await rc.newUser();
+    const secret = (await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).body.secret as string;
+    assert.match(secret, /^whsec_/);
+    const stored = await storedSecrets(rc, user.userId);
+    assert.ok(SecretBox.isSealed(stored.webhook_secret), 'sealed');
+    const everything = await databaseText(rc, rc.testDatabase.searchPath);
+    assert.ok(!everything.includes(secret.slice('whsec_'.length)), 'the secret is nowhere in the database in plaintext');
+
+    const start = Date.now() + 3_600_000;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 't', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'sealed', bot_config: { callback_url: `${hooksUrl}/hooks` } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id;
+    await hooks.waitFor(() => hooks.received.some((r) => r.json?.bot_id === botId), 10_000);
+    const first = hooks.received.find((r) => r.json?.bot_id === botId)!;
+    new Webhook(secret).verify(first.body, first.headers as Record<string, string>);
+
+    const rotated = (await rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: user.auth })).body.secret as string;
+    assert.notEqual(rotated, secret);
+    const afterRotation = await storedSecrets(rc, user.userId);
+    assert.ok(SecretBox.isSealed(afterRotation.webhook_secret) && SecretBox.isSealed(afterRotation.previous_webhook_secret ?? ''), 'both secrets sealed');
+    const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: user.auth, body: { status: 'Joining' } });
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    await hooks.waitFor(() => hooks.received.filter((r) => r.json?.bot_id === botId).length >= 2, 10_000);
+    const second = hooks.received.filter((r) => r.json?.bot_id === botId)[1]!;
+    // During the overlap the message carries both signatures: either secret verifies it.
+    new Webhook(rotated).verify(second.body, second.headers as Record<string, string>);
+    new Webhook(secret).verify(second.body, second.headers as Record<string, string>);
+  });
+
+  test('a calendar feed URL (a secret address) is not stored in plaintext', async (t) => {
+    const operations = listOperations(await fetchOpenApi(rc));
+    if (!operations.some((op) => op.id === 'POST /api/v1/calendar/create_ics_calendar')) {
+      t.skip('the API has no calendar connections yet');
+      return;
+    }
+    const user = await rc.newUser();
+    const url = feeds.createFeed('Secret address');
+    const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const privatePart = new URL(url).pathname.split('/')[3]!;
+    assert.ok(!(await databaseText(rc, rc.testDatabase.searchPath)).includes(privatePart), 'the feed URL\'s secret path is nowhere in the database');
+  });
+});
+
+describe('secrets at rest across key changes', () => {
+  let testDatabase: TestDatabase;
+
+  before(async () => {
+    testDatabase = await createTestDatabase();
+  });
+  after(() => testDatabase.drop());
+
+  async function start(settings: Record<string, string>): Promise<{ rollcall: Rollcall; log: CapturedLog }> {
+    const log = new CapturedLog();
+    const rollcall = await createRollcall(testConfig({ DATABASE_URL: testDatabase.url, ...settings }), {
+      database: await testDatabase.open(), logger: createLogger('info', log), collectDefaultMetrics: false,
+    });
+    return { rollcall, log };
+  }
+
+  async function secretOf(rollcall: Rollcall, auth: string): Promise<{ status: number; body: any }> {
+    const res = await rollcall.app.inject({ method: 'GET', url: '/api/v1/webhooks/secret', headers: { authorization: auth } });
+    return { status: res.statusCode, body: res.json() };
+  }
+
+  test('without a key: plaintext, and a warning at start-up; setting the key later seals what is there, and the secret stays the same', async () => {
+    const plain = await start({});
+    const { key, userId } = await createApiKey(plain.rollcall.database.db, 'before-the-key', plain.rollcall.clock, { secretBox: plain.rollcall.secretBox });
+    const auth = `Token ${key}`;
+    const secret = (await secretOf(plain.rollcall, auth)).body.secret;
+    assert.equal((await storedSecrets(plain.rollcall, userId)).webhook_secret, secret, 'plaintext without a key');
+    assert.ok(plain.log.lines.some((l) => /"level":40/.test(l) && /CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)), 'a warning says so');
+    await plain.rollcall.close();
+
+    const sealed = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
+    assert.ok(SecretBox.isSealed((await storedSecrets(sealed.rollcall, userId)).webhook_secret), 'sealed at start-up');
+    assert.equal((await secretOf(sealed.rollcall, auth)).body.secret, secret, 'the same secret, so receivers need no change');
+    assert.ok(!sealed.log.lines.some((l) => /CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)));
+    await sealed.rollcall.close();
+
+    // The key taken away again: sealed secrets cannot be used, and start-up says so loudly.
+    const keyless = await start({});
+    assert.ok(keyless.log.lines.some((l) => /"level":50/.test(l) && /sealed but CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)));
+    const refused = await secretOf(keyless.rollcall, auth);
+    assert.equal(refused.status, 500);
+    assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'status_code'], 'no detail in the answer');
+    await keyless.rollcall.close();
+  });
+});

@@ -1,0 +1,377 @@
+// A local stand-in for Google's OAuth token endpoint and Calendar API v3, answering with the
+// documented shapes: calendarList, events.list (paging with pageToken/maxResults, nextSyncToken on
+// the last page only, showDeleted, 410 fullSyncRequired for a stale syncToken, 400 for parameters
+// Google refuses beside a syncToken), events.watch, channels.stop, and push notifications with
+// the X-Goog-* headers. Tests drive it to create, move, cancel and recur events, revoke tokens,
+// inject failures and take the API down.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { GoogleEvent } from '../../src/adapters/calendars/google-calendar-provider.ts';
+
+/** How the fake reaches Rollcall's notification route (tests pass app.inject). */
+export type Deliver = (url: string, request: { headers: Record<string, string>; body?: string }) => Promise<{ status: number; body: string; headers: Record<string, string> }>;
+
+interface StoredEvent {
+  event: GoogleEvent & Record<string, unknown>;
+  seq: number;
+}
+
+interface Calendar {
+  id: string;
+  summary: string;
+  timeZone: string;
+  accessRole: string;
+  isPrimary: boolean;
+  events: Map<string, StoredEvent>;
+}
+
+interface Account {
+  email: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  isRevoked: boolean;
+  calendars: Map<string, Calendar>;
+}
+
+interface Channel {
+  id: string;
+  resourceId: string;
+  token: string | undefined;
+  address: string;
+  expiration: number;
+  email: string;
+  calendarId: string;
+  isStopped: boolean;
+  messageNumber: number;
+  notifiedSeq: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  status: number;
+  authorization: string | undefined;
+}
+
+export class FakeGoogleCalendar {
+  readonly requests: RecordedRequest[] = [];
+  readonly channels: Channel[] = [];
+  readonly notifications: { channelId: string; state: string; status: number }[] = [];
+  /** While set, every API and token request gets this answer. */
+  outage: { status: number; retryAfterSeconds?: number } | null = null;
+  /** Failures for the next API requests, first one first. */
+  readonly failNext: { status: number; reason: string; retryAfterSeconds?: number }[] = [];
+  /** Size of events.list pages when the client does not ask (Google: 250). */
+  defaultPageSize = 250;
+  readonly #accounts = new Map<string, Account>();
+  readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
+  readonly #pages = new Map<string, { items: StoredEvent['event'][]; nextSyncToken: string; pageSize: number }>();
+  readonly #now: () => number;
+  readonly #deliver: Deliver;
+  #seq = 0;
+  #tokenEpoch = 0;
+  #server: Server | null = null;
+
+  constructor(options: { now: () => number; deliver: Deliver }) {
+    this.#now = options.now;
+    this.#deliver = options.deliver;
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => this.#handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#server) return;
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+  }
+
+  // ----- driving the fake --------------------------------------------------------------------
+
+  createAccount(options: { timeZone?: string } = {}): { email: string; clientId: string; clientSecret: string; refreshToken: string } {
+    const email = `user-${randomBytes(4).toString('hex')}@example.com`;
+    const account: Account = {
+      email, clientId: `${randomBytes(6).toString('hex')}.apps.googleusercontent.com`, clientSecret: `GOCSPX-${randomBytes(12).toString('base64url')}`,
+      refreshToken: `1//0${randomBytes(24).toString('base64url')}`, isRevoked: false, calendars: new Map(),
+    };
+    account.calendars.set(email, { id: email, summary: email, timeZone: options.timeZone ?? 'Europe/Berlin', accessRole: 'owner', isPrimary: true, events: new Map() });
+    account.calendars.set('en.usa#holiday@group.v.calendar.google.com', { id: 'en.usa#holiday@group.v.calendar.google.com', summary: 'Holidays in United States', timeZone: 'UTC', accessRole: 'reader', isPrimary: false, events: new Map() });
+    this.#accounts.set(email, account);
+    return { email, clientId: account.clientId, clientSecret: account.clientSecret, refreshToken: account.refreshToken };
+  }
+
+  addCalendar(email: string, calendar: { id: string; summary: string; accessRole?: string; timeZone?: string }): void {
+    this.#account(email).calendars.set(calendar.id, { id: calendar.id, summary: calendar.summary, timeZone: calendar.timeZone ?? 'UTC', accessRole: calendar.accessRole ?? 'owner', isPrimary: false, events: new Map() });
+  }
+
+  insertEvent(email: string, calendarId: string, fields: Partial<GoogleEvent>): string {
+    const id = eventId();
+    const now = new Date(this.#now()).toISOString();
+    this.#store(email, calendarId, {
+      kind: 'calendar#event', id, status: 'confirmed', htmlLink: `https://www.google.com/calendar/event?eid=${id}`, created: now,
+      creator: { email, self: true }, organizer: { email, self: true }, iCalUID: `${id}@google.com`, sequence: 0,
+      reminders: { useDefault: true }, eventType: 'default', ...fields,
+    });
+    return id;
+  }
+
+  getEvent(email: string, calendarId: string, id: string): GoogleEvent | undefined {
+    return this.#calendar(email, calendarId).events.get(id)?.event;
+  }
+
+  patchEvent(email: string, calendarId: string, id: string, patch: Partial<GoogleEvent>): void {
+    const stored = this.#calendar(email, calendarId).events.get(id);
+    if (!stored) throw new Error(`no event ${id}`);
+    this.#store(email, calendarId, { ...stored.event, ...patch, sequence: Number(stored.event.sequence ?? 0) + 1 });
+  }
+
+  /** Deleting leaves a cancelled tombstone that incremental syncs (and showDeleted) return. */
+  deleteEvent(email: string, calendarId: string, id: string): void {
+    const stored = this.#calendar(email, calendarId).events.get(id)!;
+    this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', ...(stored.event.recurringEventId ? { recurringEventId: stored.event.recurringEventId, originalStartTime: stored.event.originalStartTime } : {}) });
+  }
+
+  /** Moves (or otherwise changes) one occurrence: an exception instance named <series>_<original start>. */
+  patchInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent>): string {
+    const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
+    const id = `${seriesId}_${basicUtc(originalStartMs)}`;
+    const existing = this.#calendar(email, calendarId).events.get(id)?.event;
+    const duration = Date.parse(series.end!.dateTime!) - Date.parse(series.start!.dateTime!);
+    this.#store(email, calendarId, {
+      kind: 'calendar#event', id, status: 'confirmed', summary: series.summary, location: series.location, description: series.description,
+      start: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone }, end: { dateTime: new Date(originalStartMs + duration).toISOString(), timeZone: series.end?.timeZone },
+      ...existing,
+      recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone },
+      iCalUID: series.iCalUID, ...patch,
+    });
+    return id;
+  }
+
+  /** A cancelled occurrence: only id, recurringEventId and originalStartTime, as Google guarantees. */
+  cancelInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number): void {
+    const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
+    const id = `${seriesId}_${basicUtc(originalStartMs)}`;
+    this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone } });
+  }
+
+  /** The user removed the app's access: refresh fails with invalid_grant, access tokens stop working. */
+  revoke(email: string): void {
+    this.#account(email).isRevoked = true;
+    for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
+  }
+
+  /** Every sync token issued so far answers 410 from now on. */
+  expireSyncTokens(): void {
+    this.#tokenEpoch++;
+  }
+
+  /** Sends a notification on every live channel of the account whose calendar changed since the last one. */
+  async notifyChanges(email: string): Promise<void> {
+    for (const channel of this.channels) {
+      if (channel.email !== email || channel.isStopped || channel.expiration <= this.#now()) continue;
+      const calendar = this.#calendar(email, channel.calendarId);
+      const latest = Math.max(0, ...[...calendar.events.values()].map((e) => e.seq));
+      if (latest <= channel.notifiedSeq) continue;
+      channel.notifiedSeq = latest;
+      await this.notify(channel, 'exists');
+    }
+  }
+
+  /** One notification as Google sends it: headers only, empty body. */
+  async notify(channel: Channel, state: 'sync' | 'exists' | 'not_exists', overrides: Record<string, string> = {}): Promise<number> {
+    channel.messageNumber = state === 'sync' ? 1 : channel.messageNumber + 1 + Math.floor(Math.random() * 3);
+    const headers: Record<string, string> = {
+      'x-goog-channel-id': channel.id,
+      'x-goog-message-number': String(channel.messageNumber),
+      'x-goog-resource-id': channel.resourceId,
+      'x-goog-resource-state': state,
+      'x-goog-resource-uri': `https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(channel.calendarId)}/events?alt=json`,
+      'x-goog-channel-expiration': new Date(channel.expiration).toUTCString(),
+      ...(channel.token !== undefined ? { 'x-goog-channel-token': channel.token } : {}),
+      ...overrides,
+    };
+    const answer = await this.#deliver(channel.address, { headers });
+    this.notifications.push({ channelId: channel.id, state, status: answer.status });
+    return answer.status;
+  }
+
+  liveChannels(email: string): Channel[] {
+    return this.channels.filter((c) => c.email === email && !c.isStopped && c.expiration > this.#now());
+  }
+
+  // ----- HTTP --------------------------------------------------------------------------------
+
+  #handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status, authorization: req.headers.authorization });
+      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
+      res.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    if (this.outage) {
+      send(this.outage.status, googleError(this.outage.status, 'backendError', 'Backend Error'), this.outage.retryAfterSeconds !== undefined ? { 'retry-after': String(this.outage.retryAfterSeconds) } : {});
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/token') return this.#token(body, send);
+    if (!url.pathname.startsWith('/calendar/v3/')) return send(404, googleError(404, 'notFound', 'Not Found'));
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const owner = auth ? this.#accessTokens.get(auth[1]!) : undefined;
+    if (!owner || owner.expiresAt <= this.#now()) {
+      return send(401, {
+        error: {
+          code: 401, message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          errors: [{ message: 'Invalid Credentials', domain: 'global', reason: 'authError', location: 'Authorization', locationType: 'header' }], status: 'UNAUTHENTICATED',
+        },
+      });
+    }
+    const failure = this.failNext.shift();
+    if (failure) return send(failure.status, googleError(failure.status, failure.reason, failure.reason), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    const path = url.pathname.slice('/calendar/v3'.length);
+    const account = this.#account(owner.email);
+    if (req.method === 'GET' && path === '/users/me/calendarList') return this.#calendarList(account, url.searchParams, send);
+    const watch = /^\/calendars\/([^/]+)\/events\/watch$/.exec(path);
+    if (req.method === 'POST' && watch) return this.#watch(account, decodeURIComponent(watch[1]!), body, send);
+    const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
+    if (req.method === 'GET' && list) return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, send);
+    if (req.method === 'POST' && path === '/channels/stop') return this.#stopChannel(body, send);
+    send(404, googleError(404, 'notFound', 'Not Found'));
+  }
+
+  #token(body: string, send: (status: number, payload?: unknown) => void): void {
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'refresh_token') return send(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + form.get('grant_type') });
+    const account = [...this.#accounts.values()].find((a) => a.clientId === form.get('client_id'));
+    if (!account || account.clientSecret !== form.get('client_secret')) return send(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
+    if (account.isRevoked || account.refreshToken !== form.get('refresh_token')) return send(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+    const accessToken = `ya29.${randomBytes(24).toString('base64url')}`;
+    this.#accessTokens.set(accessToken, { email: account.email, expiresAt: this.#now() + 3599_000 });
+    send(200, { access_token: accessToken, expires_in: 3599, scope: 'https://www.googleapis.com/auth/calendar.readonly', token_type: 'Bearer' });
+  }
+
+  #calendarList(account: Account, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
+    const entries = [...account.calendars.values()].map((c) => ({
+      kind: 'calendar#calendarListEntry', etag: `"${c.id.length}"`, id: c.id, summary: c.summary, timeZone: c.timeZone, colorId: '14',
+      backgroundColor: '#9fe1e7', foregroundColor: '#000000', selected: true, accessRole: c.accessRole, defaultReminders: [],
+      ...(c.isPrimary ? { primary: true, conferenceProperties: { allowedConferenceSolutionTypes: ['hangoutsMeet'] } } : {}),
+    }));
+    const size = Math.min(Number(query.get('maxResults') ?? 100), 250);
+    const offset = Number(query.get('pageToken') ?? 0);
+    const page = entries.slice(offset, offset + size);
+    const hasMore = offset + size < entries.length;
+    send(200, { kind: 'calendar#calendarList', etag: '"p33c"', ...(hasMore ? { nextPageToken: String(offset + size) } : { nextSyncToken: `cl${this.#seq}` }), items: page });
+  }
+
+  #listEvents(account: Account, calendarId: string, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
+    const calendar = account.calendars.get(calendarId);
+    if (!calendar) return send(404, googleError(404, 'notFound', 'Not Found'));
+    const syncToken = query.get('syncToken');
+    if (syncToken !== null) {
+      for (const forbidden of ['timeMin', 'timeMax', 'orderBy', 'q', 'updatedMin', 'iCalUID', 'privateExtendedProperty', 'sharedExtendedProperty']) {
+        if (query.has(forbidden)) return send(400, googleError(400, 'invalid', `Invalid value for: ${forbidden} cannot be used with syncToken`));
+      }
+      if (query.get('showDeleted') === 'false') return send(400, googleError(400, 'invalid', 'showDeleted=false cannot be used with syncToken'));
+    }
+    if (query.get('singleEvents') === 'true') return send(400, googleError(400, 'invalid', 'this fake does not expand instances'));
+    const pageToken = query.get('pageToken');
+    let snapshot = pageToken ? this.#pages.get(pageToken) : undefined;
+    if (pageToken && !snapshot) return send(400, googleError(400, 'invalid', 'Invalid page token value.'));
+    if (!snapshot) {
+      let items: StoredEvent[];
+      if (syncToken !== null) {
+        const match = /^st(\d+)e(\d+)$/.exec(syncToken);
+        if (!match || Number(match[2]) !== this.#tokenEpoch) {
+          return send(410, { error: { errors: [{ domain: 'calendar', reason: 'fullSyncRequired', message: 'Sync token is no longer valid, a full sync is required.', locationType: 'parameter', location: 'syncToken' }], code: 410, message: 'Sync token is no longer valid, a full sync is required.' } });
+        }
+        items = [...calendar.events.values()].filter((e) => e.seq > Number(match[1]));
+      } else {
+        items = [...calendar.events.values()].filter((e) => query.get('showDeleted') === 'true' || e.event.status !== 'cancelled');
+      }
+      items.sort((a, b) => a.seq - b.seq);
+      snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500) };
+    }
+    const page = snapshot.items.slice(0, snapshot.pageSize);
+    const rest = snapshot.items.slice(snapshot.pageSize);
+    let next: Record<string, string>;
+    if (rest.length > 0) {
+      const token = randomBytes(12).toString('base64url');
+      this.#pages.set(token, { ...snapshot, items: rest });
+      next = { nextPageToken: token };
+    } else {
+      next = { nextSyncToken: snapshot.nextSyncToken };
+    }
+    send(200, {
+      kind: 'calendar#events', etag: `"${this.#seq}"`, summary: calendar.summary, description: '', updated: new Date(this.#now()).toISOString(),
+      timeZone: calendar.timeZone, accessRole: calendar.accessRole, defaultReminders: [], ...next, items: page,
+    });
+  }
+
+  #watch(account: Account, calendarId: string, body: string, send: (status: number, payload?: unknown) => void): void {
+    if (!account.calendars.has(calendarId)) return send(404, googleError(404, 'notFound', 'Not Found'));
+    const request = JSON.parse(body) as { id?: string; type?: string; address?: string; token?: string; params?: { ttl?: string } };
+    if (!request.id || request.id.length > 64 || !/^[A-Za-z0-9\-_+/=]+$/.test(request.id)) return send(400, googleError(400, 'invalid', 'Invalid channel id'));
+    if (request.type !== 'web_hook' || !request.address) return send(400, googleError(400, 'invalid', 'Invalid channel type or address'));
+    if (request.token !== undefined && request.token.length > 256) return send(400, googleError(400, 'invalid', 'Channel token too long'));
+    if (this.channels.some((c) => c.id === request.id)) return send(400, googleError(400, 'channelIdNotUnique', `Channel id ${request.id} not unique`));
+    const ttlSeconds = Number(request.params?.ttl ?? 604800);
+    const channel: Channel = {
+      id: request.id, resourceId: `res-${createResourceId(calendarId)}`, token: request.token, address: request.address, expiration: this.#now() + ttlSeconds * 1000,
+      email: account.email, calendarId, isStopped: false, messageNumber: 0, notifiedSeq: Math.max(0, ...[...account.calendars.get(calendarId)!.events.values()].map((e) => e.seq)),
+    };
+    this.channels.push(channel);
+    send(200, { kind: 'api#channel', id: channel.id, resourceId: channel.resourceId, resourceUri: `https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events?alt=json`, ...(channel.token !== undefined ? { token: channel.token } : {}), expiration: String(channel.expiration) });
+  }
+
+  #stopChannel(body: string, send: (status: number, payload?: unknown) => void): void {
+    const request = JSON.parse(body) as { id?: string; resourceId?: string };
+    const channel = this.channels.find((c) => c.id === request.id && c.resourceId === request.resourceId && !c.isStopped);
+    if (!channel) return send(404, googleError(404, 'notFound', `Channel '${request.id}' not found for project '123456789'`));
+    channel.isStopped = true;
+    send(204);
+  }
+
+  #store(email: string, calendarId: string, event: StoredEvent['event']): void {
+    this.#seq++;
+    const updated = { ...event, etag: `"${3_000_000_000_000 + this.#seq}"`, updated: new Date(this.#now()).toISOString() };
+    this.#calendar(email, calendarId).events.set(event.id, { event: updated, seq: this.#seq });
+  }
+
+  #account(email: string): Account {
+    const account = this.#accounts.get(email);
+    if (!account) throw new Error(`no account ${email}`);
+    return account;
+  }
+
+  #calendar(email: string, calendarId: string): Calendar {
+    const calendar = this.#account(email).calendars.get(calendarId);
+    if (!calendar) throw new Error(`no calendar ${calendarId}`);
+    return calendar;
+  }
+}
+
+function googleError(code: number, reason: string, message: string) {
+  return { error: { errors: [{ domain: reason === 'rateLimitExceeded' || reason === 'userRateLimitExceeded' ? 'usageLimits' : 'global', reason, message }], code, message } };
+}
+
+/** Google event ids: base32hex (a-v, 0-9), 5 to 1024 characters. */
+function eventId(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  return [...randomBytes(26)].map((b) => alphabet[b % 32]).join('');
+}
+
+function basicUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function createResourceId(calendarId: string): string {
+  return Buffer.from(`${calendarId}:${randomUUID()}`).toString('base64url').slice(0, 27);
+}

@@ -1,0 +1,465 @@
+// A local stand-in for the Microsoft identity platform token endpoint and Microsoft Graph v1.0,
+// answering with the documented shapes: /me, /me/calendars, /me/calendarView/delta (windowed by
+// startDateTime/endDateTime, paged by Prefer: odata.maxpagesize through @odata.nextLink, ending in
+// an @odata.deltaLink; @removed entries; an expired token answered with syncStateNotFound),
+// /subscriptions (validationToken handshake on create, PATCH to extend, DELETE), change and
+// lifecycle notifications with clientState. Recurring events are kept as a series and returned
+// the way calendarView returns them: as occurrences and exceptions, never the master.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Temporal } from 'temporal-polyfill';
+import type { Deliver } from './fake-google.ts';
+
+interface Item {
+  id: string;
+  subject: string;
+  startMs: number;
+  endMs: number;
+  location: string;
+  timeZone: string;
+  isCancelled: boolean;
+  joinUrl: string | null;
+  /** A weekly series of this many occurrences; 0 for a single event. */
+  weeklyCount: number;
+  /** Per occurrence index: moved, or deleted. */
+  exceptions: Map<number, { startMs: number; endMs: number } | 'deleted'>;
+  isDeleted: boolean;
+  version: number;
+}
+
+interface Account {
+  email: string;
+  userId: string;
+  clientId: string;
+  clientSecret: string;
+  refreshTokens: Set<string>;
+  latestRefreshToken: string;
+  isRevoked: boolean;
+  calendarId: string;
+  items: Map<string, Item>;
+}
+
+interface Subscription {
+  id: string;
+  email: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl: string | null;
+  clientState: string | undefined;
+  resource: string;
+  changeType: string;
+  expiration: number;
+  isDeleted: boolean;
+}
+
+interface DeltaState {
+  email: string;
+  fromMs: number;
+  toMs: number;
+  /** What the client has seen: id -> serialized item. */
+  seen: Map<string, string>;
+  epoch: number;
+}
+
+const MAX_SUBSCRIPTION_MINUTES = 4230;
+
+export class FakeMicrosoftGraph {
+  readonly requests: { method: string; path: string; query: URLSearchParams; status: number; prefer: string | undefined }[] = [];
+  readonly subscriptions: Subscription[] = [];
+  readonly notifications: { subscriptionId: string; kind: string; status: number }[] = [];
+  /** Refresh tokens the token endpoint was called with, in order. */
+  readonly usedRefreshTokens: string[] = [];
+  outage: { status: number; retryAfterSeconds?: number } | null = null;
+  readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
+  /** Page size when the client sends no Prefer: odata.maxpagesize. */
+  defaultPageSize = 10;
+  readonly #accounts = new Map<string, Account>();
+  readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
+  readonly #deltaTokens = new Map<string, DeltaState>();
+  readonly #pages = new Map<string, { values: unknown[]; state: DeltaState; pageSize: number }>();
+  readonly #now: () => number;
+  readonly #deliver: Deliver;
+  #epoch = 0;
+  #baseUrl = '';
+  #server: Server | null = null;
+
+  constructor(options: { now: () => number; deliver: Deliver }) {
+    this.#now = options.now;
+    this.#deliver = options.deliver;
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void this.#handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    this.#baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.#baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#server) return;
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+  }
+
+  // ----- driving the fake --------------------------------------------------------------------
+
+  createAccount(): { email: string; clientId: string; clientSecret: string; refreshToken: string } {
+    const email = `user-${randomBytes(4).toString('hex')}@contoso.onmicrosoft.com`;
+    const refreshToken = `0.AX${randomBytes(30).toString('base64url')}`;
+    this.#accounts.set(email, {
+      email, userId: randomUUID(), clientId: randomUUID(), clientSecret: `${randomBytes(3).toString('hex')}~${randomBytes(16).toString('base64url')}`,
+      refreshTokens: new Set([refreshToken]), latestRefreshToken: refreshToken, isRevoked: false, calendarId: `AAMkAD${randomBytes(20).toString('base64url')}AAA=`, items: new Map(),
+    });
+    const account = this.#accounts.get(email)!;
+    return { email, clientId: account.clientId, clientSecret: account.clientSecret, refreshToken };
+  }
+
+  latestRefreshToken(email: string): string {
+    return this.#account(email).latestRefreshToken;
+  }
+
+  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string }): string {
+    const id = `AAMkAD${randomBytes(24).toString('base64url')}AAA=`;
+    this.#account(email).items.set(id, {
+      id, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
+      isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1,
+    });
+    return id;
+  }
+
+  updateEvent(email: string, id: string, patch: { startMs?: number; endMs?: number; subject?: string; location?: string; joinUrl?: string | null; isCancelled?: boolean }): void {
+    const item = this.#item(email, id);
+    Object.assign(item, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    item.version++;
+  }
+
+  deleteEvent(email: string, id: string): void {
+    this.#item(email, id).isDeleted = true;
+  }
+
+  updateOccurrence(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): void {
+    const item = this.#item(email, seriesId);
+    item.exceptions.set(this.#indexOf(item, originalStartMs), times);
+    item.version++;
+  }
+
+  cancelOccurrence(email: string, seriesId: string, originalStartMs: number): void {
+    const item = this.#item(email, seriesId);
+    item.exceptions.set(this.#indexOf(item, originalStartMs), 'deleted');
+    item.version++;
+  }
+
+  /** The whole series moves; its occurrences keep their ids (Graph names them by series and date). */
+  shiftSeries(email: string, seriesId: string, deltaMs: number): void {
+    const item = this.#item(email, seriesId);
+    item.startMs += deltaMs;
+    item.endMs += deltaMs;
+    item.version++;
+  }
+
+  revoke(email: string): void {
+    this.#account(email).isRevoked = true;
+    for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
+  }
+
+  /** Every delta token issued so far is evicted (Graph's cache is size-limited). */
+  expireDeltaTokens(): void {
+    this.#epoch++;
+  }
+
+  liveSubscriptions(email: string): Subscription[] {
+    return this.subscriptions.filter((s) => s.email === email && !s.isDeleted && s.expiration > this.#now());
+  }
+
+  /** A change notification on each live subscription of the account. */
+  async notifyChanges(email: string, options: { clientState?: string } = {}): Promise<void> {
+    const account = this.#account(email);
+    for (const subscription of this.liveSubscriptions(email)) {
+      const eventId = [...account.items.keys()].at(-1) ?? 'none';
+      const body = {
+        value: [{
+          subscriptionId: subscription.id,
+          subscriptionExpirationDateTime: new Date(subscription.expiration).toISOString(),
+          changeType: 'updated',
+          resource: `Users/${account.userId}/Events/${eventId}`,
+          resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.id': `Users/${account.userId}/Events/${eventId}`, '@odata.etag': 'W/"DwAAABYAAAA="', id: eventId },
+          clientState: options.clientState ?? subscription.clientState,
+          tenantId: '84bd8158-6d4d-4958-8b9f-9d6445542f95',
+        }],
+      };
+      const answer = await this.#deliver(subscription.notificationUrl, { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
+      this.notifications.push({ subscriptionId: subscription.id, kind: 'change', status: answer.status });
+    }
+  }
+
+  async sendLifecycle(email: string, lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed'): Promise<void> {
+    for (const subscription of this.liveSubscriptions(email)) {
+      if (!subscription.lifecycleNotificationUrl) continue;
+      if (lifecycleEvent === 'subscriptionRemoved') subscription.isDeleted = true;
+      const body = { value: [{ subscriptionId: subscription.id, subscriptionExpirationDateTime: new Date(subscription.expiration).toISOString(), tenantId: '84bd8158-6d4d-4958-8b9f-9d6445542f95', clientState: subscription.clientState, lifecycleEvent }] };
+      const answer = await this.#deliver(subscription.lifecycleNotificationUrl, { headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
+      this.notifications.push({ subscriptionId: subscription.id, kind: lifecycleEvent, status: answer.status });
+    }
+  }
+
+  // ----- HTTP --------------------------------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status, prefer: req.headers.prefer as string | undefined });
+      res.writeHead(status, { 'content-type': 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8', ...headers });
+      res.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    if (this.outage) return send(this.outage.status, graphError('serviceNotAvailable', 'Service Unavailable'), this.outage.retryAfterSeconds !== undefined ? { 'retry-after': String(this.outage.retryAfterSeconds) } : {});
+    if (req.method === 'POST' && url.pathname === '/common/oauth2/v2.0/token') return this.#token(body, send);
+    if (!url.pathname.startsWith('/v1.0/')) return send(404, graphError('UnknownError', 'Not found'));
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const owner = auth ? this.#accessTokens.get(auth[1]!) : undefined;
+    if (!owner || owner.expiresAt <= this.#now()) return send(401, graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'));
+    const failure = this.failNext.shift();
+    if (failure) return send(failure.status, graphError(failure.code, failure.code), failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {});
+    const account = this.#account(owner.email);
+    const path = url.pathname.slice('/v1.0'.length);
+    if (req.method === 'GET' && path === '/me') {
+      return send(200, {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity', businessPhones: [], displayName: 'Megan Bowen', givenName: 'Megan', jobTitle: null,
+        mail: account.email, mobilePhone: null, officeLocation: null, preferredLanguage: 'en-US', surname: 'Bowen', userPrincipalName: account.email, id: account.userId,
+      });
+    }
+    if (req.method === 'GET' && path === '/me/calendars') {
+      return send(200, {
+        '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/calendars`,
+        value: [
+          { id: account.calendarId, name: 'Calendar', color: 'auto', hexColor: '', isDefaultCalendar: true, changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==', canShare: true, canViewPrivateItems: true, canEdit: true, allowedOnlineMeetingProviders: ['teamsForBusiness'], defaultOnlineMeetingProvider: 'teamsForBusiness', isTallyingResponses: true, isRemovable: false, owner: { name: 'Megan Bowen', address: account.email } },
+          { id: `AAMkAD${randomBytes(8).toString('base64url')}BBB=`, name: 'Birthdays', color: 'lightBlue', hexColor: '#a6d1f5', isDefaultCalendar: false, changeKey: 'x', canShare: false, canViewPrivateItems: true, canEdit: false, allowedOnlineMeetingProviders: [], defaultOnlineMeetingProvider: 'unknown', isTallyingResponses: false, isRemovable: true, owner: { name: 'Megan Bowen', address: account.email } },
+        ],
+      });
+    }
+    if (req.method === 'GET' && path === '/me/calendarView/delta') return this.#delta(account, url.searchParams, req.headers.prefer as string | undefined, send);
+    if (req.method === 'POST' && path === '/subscriptions') return this.#subscribe(account, body, send);
+    const one = /^\/subscriptions\/([^/]+)$/.exec(path);
+    if (one) {
+      const subscription = this.subscriptions.find((s) => s.id === decodeURIComponent(one[1]!) && !s.isDeleted && s.email === account.email);
+      if (!subscription) return send(404, graphError('ResourceNotFound', 'The object was not found.'));
+      if (req.method === 'DELETE') {
+        subscription.isDeleted = true;
+        return send(204);
+      }
+      if (req.method === 'PATCH') {
+        const patch = JSON.parse(body) as { expirationDateTime?: string };
+        const expiration = Date.parse(patch.expirationDateTime ?? '');
+        if (!Number.isFinite(expiration) || expiration - this.#now() > MAX_SUBSCRIPTION_MINUTES * 60_000) return send(400, graphError('ExtensionError', `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`));
+        subscription.expiration = expiration;
+        return send(200, subscriptionBody(subscription));
+      }
+    }
+    send(404, graphError('UnknownError', 'Not found'));
+  }
+
+  #token(body: string, send: (status: number, payload?: unknown) => void): void {
+    const form = new URLSearchParams(body);
+    const account = [...this.#accounts.values()].find((a) => a.clientId === form.get('client_id'));
+    const trace = { timestamp: new Date(this.#now()).toISOString().replace('T', ' ').slice(0, 19) + 'Z', trace_id: randomUUID(), correlation_id: randomUUID() };
+    if (!account || account.clientSecret !== form.get('client_secret')) {
+      return send(401, { error: 'invalid_client', error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.", error_codes: [7000215], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=7000215' });
+    }
+    const refreshToken = form.get('refresh_token') ?? '';
+    this.usedRefreshTokens.push(refreshToken);
+    if (form.get('grant_type') !== 'refresh_token' || account.isRevoked || !account.refreshTokens.has(refreshToken)) {
+      return send(400, { error: 'invalid_grant', error_description: "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.", error_codes: [70008], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=70008' });
+    }
+    const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
+    const rotated = `0.AX${randomBytes(30).toString('base64url')}`;
+    account.refreshTokens.add(rotated);
+    account.latestRefreshToken = rotated;
+    this.#accessTokens.set(accessToken, { email: account.email, expiresAt: this.#now() + 3599_000 });
+    send(200, { token_type: 'Bearer', scope: 'https://graph.microsoft.com/Calendars.Read https://graph.microsoft.com/User.Read', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken, refresh_token: rotated });
+  }
+
+  #delta(account: Account, query: URLSearchParams, prefer: string | undefined, send: (status: number, payload?: unknown) => void): void {
+    const pageSize = Number(/odata\.maxpagesize=(\d+)/.exec(prefer ?? '')?.[1] ?? this.defaultPageSize);
+    const skip = query.get('$skiptoken');
+    if (skip !== null) {
+      const pending = this.#pages.get(skip);
+      if (!pending) return send(400, graphError('syncStateNotFound', 'The sync state generation is not found.'));
+      return this.#page(pending, send);
+    }
+    let state: DeltaState;
+    const deltaToken = query.get('$deltatoken');
+    if (deltaToken !== null) {
+      const previous = this.#deltaTokens.get(deltaToken);
+      if (!previous || previous.epoch !== this.#epoch || previous.email !== account.email) {
+        return send(400, graphError('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.'));
+      }
+      state = { ...previous, seen: new Map(previous.seen) };
+    } else {
+      const fromMs = Date.parse(query.get('startDateTime') ?? '');
+      const toMs = Date.parse(query.get('endDateTime') ?? '');
+      if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
+      state = { email: account.email, fromMs, toMs, seen: new Map(), epoch: this.#epoch };
+    }
+    const current = this.#view(account, state.fromMs, state.toMs);
+    const values: unknown[] = [];
+    for (const [id, item] of current) {
+      const text = JSON.stringify(item);
+      if (state.seen.get(id) !== text) values.push(item);
+    }
+    for (const id of state.seen.keys()) if (!current.has(id)) values.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
+    state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
+    this.#page({ values, state, pageSize }, send);
+  }
+
+  #page(pending: { values: unknown[]; state: DeltaState; pageSize: number }, send: (status: number, payload?: unknown) => void): void {
+    const page = pending.values.slice(0, pending.pageSize);
+    const rest = pending.values.slice(pending.pageSize);
+    const context = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(event)' };
+    if (rest.length > 0) {
+      const token = randomBytes(16).toString('base64url');
+      this.#pages.set(token, { ...pending, values: rest });
+      return send(200, { ...context, '@odata.nextLink': `${this.#baseUrl}/v1.0/me/calendarView/delta?$skiptoken=${token}`, value: page });
+    }
+    const token = randomBytes(16).toString('base64url');
+    this.#deltaTokens.set(token, pending.state);
+    send(200, { ...context, '@odata.deltaLink': `${this.#baseUrl}/v1.0/me/calendarView/delta?$deltatoken=${token}`, value: page });
+  }
+
+  async #subscribe(account: Account, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
+    const request = JSON.parse(body) as { changeType?: string; notificationUrl?: string; lifecycleNotificationUrl?: string; resource?: string; expirationDateTime?: string; clientState?: string };
+    const expiration = Date.parse(request.expirationDateTime ?? '');
+    if (!request.notificationUrl || !request.resource || !request.changeType || !Number.isFinite(expiration)) return send(400, graphError('InvalidRequest', 'Missing subscription properties.'));
+    if (expiration - this.#now() > MAX_SUBSCRIPTION_MINUTES * 60_000) return send(400, graphError('ExtensionError', `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`));
+    if (request.clientState !== undefined && request.clientState.length > 128) return send(400, graphError('InvalidRequest', 'clientState is longer than 128 characters.'));
+    // Graph checks each URL before it creates the subscription: the answer must echo the token.
+    for (const target of [request.notificationUrl, request.lifecycleNotificationUrl]) {
+      if (!target) continue;
+      const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
+      const separator = target.includes('?') ? '&' : '?';
+      const answer = await this.#deliver(`${target}${separator}validationToken=${encodeURIComponent(token)}`, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      if (answer.status !== 200 || answer.body !== token || !/^text\/plain/.test(answer.headers['content-type'] ?? '')) {
+        return send(400, graphError('ValidationError', 'Subscription validation request failed. Response must exactly match validationToken query parameter.'));
+      }
+    }
+    const subscription: Subscription = {
+      id: randomUUID(), email: account.email, notificationUrl: request.notificationUrl, lifecycleNotificationUrl: request.lifecycleNotificationUrl ?? null,
+      clientState: request.clientState, resource: request.resource, changeType: request.changeType, expiration, isDeleted: false,
+    };
+    this.subscriptions.push(subscription);
+    send(201, subscriptionBody(subscription));
+  }
+
+  /** The events calendarView shows in a window: single events, occurrences and exceptions, by id. */
+  #view(account: Account, fromMs: number, toMs: number): Map<string, Record<string, unknown>> {
+    const result = new Map<string, Record<string, unknown>>();
+    for (const item of account.items.values()) {
+      if (item.isDeleted) continue;
+      if (item.weeklyCount === 0) {
+        if (item.startMs < toMs && item.endMs > fromMs) result.set(item.id, this.#event(account, item, item.id, 'singleInstance', item.startMs, item.endMs, null));
+        continue;
+      }
+      for (let index = 0; index < item.weeklyCount; index++) {
+        const exception = item.exceptions.get(index);
+        if (exception === 'deleted') continue;
+        const original = this.#occurrenceStart(item, index);
+        const startMs = exception?.startMs ?? original;
+        const endMs = exception?.endMs ?? original + (item.endMs - item.startMs);
+        if (startMs >= toMs || endMs <= fromMs) continue;
+        const id = `${item.id.slice(0, -4)}${Buffer.from(`|occ|${dateOf(original, item.timeZone)}`).toString('base64url')}AAA=`;
+        result.set(id, this.#event(account, item, id, exception ? 'exception' : 'occurrence', startMs, endMs, original));
+      }
+    }
+    return result;
+  }
+
+  #event(account: Account, item: Item, id: string, type: string, startMs: number, endMs: number, originalStartMs: number | null): Record<string, unknown> {
+    const graphTime = (ms: number) => ({ dateTime: new Date(ms).toISOString().replace('Z', '0000').replace(/\.(\d{3})0000$/, '.$10000'), timeZone: 'UTC' });
+    return {
+      '@odata.type': '#microsoft.graph.event',
+      '@odata.etag': `W/"${Buffer.from(`${item.id}:${item.version}`).toString('base64').slice(0, 24)}"`,
+      id,
+      createdDateTime: '2026-11-01T10:00:00.0000000Z',
+      lastModifiedDateTime: new Date(this.#now()).toISOString(),
+      changeKey: `${item.version}`,
+      categories: [],
+      originalStartTimeZone: windowsZoneOf(item.timeZone),
+      originalEndTimeZone: windowsZoneOf(item.timeZone),
+      iCalUId: `040000008200E00074C5B7101A82E008${item.id.length}`,
+      reminderMinutesBeforeStart: 15,
+      isReminderOn: true,
+      hasAttachments: false,
+      subject: item.subject,
+      bodyPreview: item.location ? `Join: ${item.location}` : '',
+      importance: 'normal',
+      sensitivity: 'normal',
+      isAllDay: false,
+      isCancelled: item.isCancelled,
+      isOrganizer: true,
+      responseRequested: true,
+      seriesMasterId: item.weeklyCount > 0 ? item.id : null,
+      showAs: 'busy',
+      type,
+      webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(id)}&exvsurl=1&path=/calendar/item`,
+      onlineMeetingUrl: null,
+      isOnlineMeeting: item.joinUrl !== null,
+      onlineMeetingProvider: item.joinUrl !== null ? 'teamsForBusiness' : 'unknown',
+      responseStatus: { response: 'organizer', time: '0001-01-01T00:00:00Z' },
+      body: { contentType: 'html', content: `<html><body><p>${item.location ? `Join: <a href="${item.location}">${item.location}</a>` : ''}</p></body></html>` },
+      start: graphTime(startMs),
+      end: graphTime(endMs),
+      ...(originalStartMs !== null ? { originalStart: new Date(originalStartMs).toISOString() } : {}),
+      location: { displayName: item.location, locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {} },
+      locations: [],
+      recurrence: null,
+      attendees: [],
+      organizer: { emailAddress: { name: 'Megan Bowen', address: account.email } },
+      onlineMeeting: item.joinUrl !== null ? { joinUrl: item.joinUrl } : null,
+    };
+  }
+
+  #occurrenceStart(item: Item, index: number): number {
+    return Temporal.Instant.fromEpochMilliseconds(item.startMs).toZonedDateTimeISO(item.timeZone).add({ weeks: index }).epochMilliseconds;
+  }
+
+  #indexOf(item: Item, originalStartMs: number): number {
+    for (let index = 0; index < item.weeklyCount; index++) if (this.#occurrenceStart(item, index) === originalStartMs) return index;
+    throw new Error('no such occurrence');
+  }
+
+  #account(email: string): Account {
+    const account = this.#accounts.get(email);
+    if (!account) throw new Error(`no account ${email}`);
+    return account;
+  }
+
+  #item(email: string, id: string): Item {
+    const item = this.#account(email).items.get(id);
+    if (!item) throw new Error(`no event ${id}`);
+    return item;
+  }
+}
+
+function graphError(code: string, message: string) {
+  return { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': randomUUID(), 'client-request-id': randomUUID() } } };
+}
+
+function subscriptionBody(s: Subscription) {
+  return {
+    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity',
+    id: s.id, resource: s.resource, applicationId: '24d3b144-21ae-4080-943f-7067b395b913', changeType: s.changeType, clientState: s.clientState ?? null,
+    notificationUrl: s.notificationUrl, notificationQueryOptions: null, lifecycleNotificationUrl: s.lifecycleNotificationUrl, expirationDateTime: new Date(s.expiration).toISOString(),
+    creatorId: '8ee44408-0679-472c-bc2a-692812af3437', includeResourceData: null, latestSupportedTlsVersion: 'v1_2', encryptionCertificate: null,
+    encryptionCertificateId: null, notificationUrlAppId: null,
+  };
+}
+
+function dateOf(ms: number, zone: string): string {
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toPlainDate().toString();
+}
+
+function windowsZoneOf(zone: string): string {
+  return zone === 'Europe/Berlin' ? 'W. Europe Standard Time' : zone === 'UTC' ? 'UTC' : zone;
+}
