@@ -30,7 +30,7 @@ export interface ScheduleApiResult {
   raw_txn_per_s: number;
   /** rps / raw_txn_per_s */
   fraction_of_raw: number;
-  raw: RawInsertRate;
+  raw: RawInsertRate & { before_per_s: number; after_per_s: number; after_serial_per_s: number };
   saturation: LoadFigures;
   half_load: PacedResult;
   /** The saturation run: the stretch of the server's CPU profile that is summarised. */
@@ -63,6 +63,7 @@ export async function measureScheduleApi(engine: Engine, options: ScheduleApiOpt
     const eventIds = await seedEvents(db, user.id, poolSize, (i) => firstStart + i * 60_000);
     let next = 0;
 
+    let measured: { saturation: LoadFigures; halfLoad: PacedResult; recurring: RecurringResult; profileWindow: ProfileWindow };
     const server = await startServer({
       databaseUrl: db.url,
       cwd: db.dir,
@@ -119,23 +120,30 @@ export async function measureScheduleApi(engine: Engine, options: ScheduleApiOpt
 
       const recurring = await measureRecurring(server, key, 20);
       options.log(`  recurring (52 occurrences): p50 ${recurring.p50_ms} ms`);
-      return {
-        api: {
-          rps: saturation.rps,
-          p50_ms: saturation.p50_ms,
-          p99_ms: saturation.p99_ms,
-          raw_txn_per_s: raw.per_s,
-          fraction_of_raw: round(saturation.rps / raw.per_s, 3),
-          raw,
-          saturation,
-          half_load: halfLoad,
-          profile_window: profileWindow,
-        },
-        recurring,
-      };
+      measured = { saturation, halfLoad, recurring, profileWindow };
     } finally {
       await server.stop();
     }
+    // The commit rate swings with other disk users on a shared machine: measure the ceiling again
+    // after the load, and compare with the better of the two, so a bad moment cannot flatter us.
+    const rawAfter = await measureRawInsertRate(db, options.quick ? 2 : 5);
+    options.log(`  raw insert transactions after the load: ${rawAfter.per_s}/s (serial ${rawAfter.serial_per_s}/s)`);
+    const ceiling = Math.max(raw.per_s, rawAfter.per_s);
+    const { saturation, halfLoad, recurring, profileWindow } = measured;
+    return {
+      api: {
+        rps: saturation.rps,
+        p50_ms: saturation.p50_ms,
+        p99_ms: saturation.p99_ms,
+        raw_txn_per_s: ceiling,
+        fraction_of_raw: round(saturation.rps / ceiling, 3),
+        raw: { ...raw, before_per_s: raw.per_s, after_per_s: rawAfter.per_s, after_serial_per_s: rawAfter.serial_per_s },
+        saturation,
+        half_load: halfLoad,
+        profile_window: profileWindow,
+      },
+      recurring,
+    };
   } finally {
     await db.drop();
   }
