@@ -6,7 +6,6 @@ import { ApiError } from '../errors.ts';
 import { formatInstant, formatOptionalInstant } from '../lib/time.ts';
 import { parseOccurrenceKey } from '../domain/recurrence.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
-import { LIVE_STATUSES } from '../domain/bot-status.ts';
 import * as bots from '../store/bot-store.ts';
 
 export interface BotDetail {
@@ -108,7 +107,7 @@ export class BotQueries {
     const limit = query.limit ?? 100;
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
     let q = this.#db.selectFrom('bots').selectAll()
-      .where('user_id', '=', userId).where('status', 'in', LIVE_STATUSES);
+      .where('user_id', '=', userId).where(bots.isLiveBot());
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.joinAtMs), eb.and([eb('join_at_ms', '=', after.joinAtMs), eb('id', '>', after.id)])]));
     }

@@ -1,9 +1,24 @@
 // Data access for bots, their links to events, their schedules and their logs.
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
 import { LIVE_STATUSES, type BotStatus } from '../domain/bot-status.ts';
 import type { Db } from './event-store.ts';
 import type { Engine } from '../db/database.ts';
+
+// The live predicates are written as literals, never as bound parameters: SQLite uses a partial
+// index only when the query's WHERE visibly implies the index's own, and these match the
+// partial indexes of migration 001 word for word. With parameters it scanned all of a user's bots.
+const LIVE_STATUS_LIST = sql.raw(LIVE_STATUSES.map((s) => `'${s}'`).join(', '));
+
+/** `status in ('Scheduled', ...)` as the partial index bots_one_live_per_key says it. */
+export function isLiveBot(column = 'status') {
+  return sql<SqlBool>`${sql.ref(column)} in (${LIVE_STATUS_LIST})`;
+}
+
+/** `is_live = 1` as the partial index bot_events_one_live_per_occurrence says it. */
+export function isLiveLink(column = 'is_live') {
+  return sql<SqlBool>`${sql.ref(column)} = 1`;
+}
 
 export interface LinkedBotSummary {
   botId: string;
@@ -24,7 +39,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
   const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
     .where('bot_events.event_id', 'in', eventIds)
-    .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb('bots.status', 'not in', LIVE_STATUSES)]))
+    .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {
@@ -38,7 +53,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES);
+    .where('user_id', '=', userId).where('deduplication_key', '=', key).where(isLiveBot());
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();
@@ -62,12 +77,12 @@ export async function findLiveLink(db: Db, eventId: string, occurrenceKey: strin
   return db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .selectAll('bot_events').select('bots.deduplication_key')
     .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', occurrenceKey)
-    .where('bot_events.is_live', '=', 1)
+    .where(isLiveLink('bot_events.is_live'))
     .executeTakeFirst();
 }
 
 export async function listLiveLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
-  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).where('is_live', '=', 1).orderBy('id').execute();
+  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).where(isLiveLink()).orderBy('id').execute();
 }
 
 export async function listLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
@@ -75,7 +90,7 @@ export async function listLinksOfBot(db: Db, botId: string): Promise<BotEventRow
 }
 
 export async function listLiveLinksOfEvent(db: Db, eventId: string): Promise<BotEventRow[]> {
-  return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where('is_live', '=', 1).orderBy('id').execute();
+  return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where(isLiveLink()).orderBy('id').execute();
 }
 
 export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
@@ -96,7 +111,7 @@ export async function appendStatusChange(db: Db, botId: string, atMs: number, st
 
 /** Ends every live link of a bot (used when the bot reaches a terminal status). */
 export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where('is_live', '=', 1).execute();
+  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveLink()).execute();
 }
 
 export async function countPendingSchedules(db: Db): Promise<number> {

@@ -103,6 +103,7 @@ export const initial: Migration = {
       .where(sql.ref('is_live'), '=', 1)
       .execute();
     await db.schema.createIndex('bot_events_bot').on('bot_events').column('bot_id').execute();
+    await db.schema.createIndex('bot_events_event').on('bot_events').column('event_id').execute();
 
     await db.schema.createTable('schedules')
       .addColumn('id', 'text', (c) => c.primaryKey())
