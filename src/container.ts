@@ -149,7 +149,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await dispatcher.stop();
       await webhooks.stop();
       await calendarSync.stop();
-      if (runtime instanceof HttpBotRuntime) runtime.close();
+      if (runtime instanceof HttpBotRuntime) await runtime.close();
       await database.close();
     },
   };

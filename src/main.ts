@@ -71,6 +71,12 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // A stop that hangs (a runtime or receiver that never answers) must not keep the process
+    // alive forever; what was in flight is launched or delivered again by the next instance.
+    setTimeout(() => {
+      logger.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     try {
       await rollcall.close();
       logger.info('stopped');
@@ -87,6 +93,8 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode }, 'Rollcall is ready');
   return -1;
 }
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}\n`);

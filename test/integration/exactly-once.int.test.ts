@@ -101,8 +101,12 @@ async function runWithKills(testDb: TestDatabase, botIds: string[], instances: n
     await runtime.waitFor(() => launchesByBot.size >= botIds.length, Math.max(1000, deadline - Date.now()));
   } finally {
     for (const child of processes) {
+      if (child.exitCode !== null) continue;
       child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+      // A graceful stop has 15 s; then it is killed, and the test says nothing about it.
+      const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await once(child, 'exit');
+      clearTimeout(force);
     }
     await runtime.stop();
   }
