@@ -53,6 +53,12 @@ const CLAIM_STEP_MS = 250;
 /** How long launch results wait to be written together. */
 const RESULT_FLUSH_MS = 10;
 
+interface PendingLaunch {
+  schedule: ScheduleRow;
+  bot: BotRow;
+  links: BotEventRow[];
+}
+
 interface Claimed {
   scheduleId: string;
   botId: string;
@@ -80,7 +86,8 @@ export class Dispatcher {
   #fireFailures = 0;
   #inFlight = 0;
   readonly #launches = new Set<Promise<void>>();
-  readonly #slotWaiters: (() => void)[] = [];
+  readonly #launchQueue: PendingLaunch[] = [];
+  #launchHead = 0;
   readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome }[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
@@ -335,7 +342,7 @@ export class Dispatcher {
       const botsById = new Map(botRows.map((b) => [b.id, b]));
       const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
       const linksByBot = Map.groupBy(links, (l) => l.bot_id);
-      const toLaunch: { schedule: ScheduleRow; bot: BotRow; links: BotEventRow[] }[] = [];
+      const toLaunch: PendingLaunch[] = [];
       const firstLaunches: { bot: BotRow; reason: string }[] = [];
       for (const schedule of rows) {
         const bot = botsById.get(schedule.bot_id)!;
@@ -347,7 +354,7 @@ export class Dispatcher {
       await markBotsJoining(trx, firstLaunches, now);
       return toLaunch;
     });
-    for (const item of launches) await this.#startLaunch(item.schedule, item.bot, item.links);
+    this.#enqueueLaunches(launches);
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
@@ -376,17 +383,30 @@ export class Dispatcher {
     return 'relaunch';
   }
 
-  async #startLaunch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
-    while (this.#inFlight >= this.#o.maxConcurrentLaunches) {
-      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  /**
+   * Decided launches wait here for a free slot. The fire path only enqueues, so the next batch's
+   * decision is made while this batch's requests are on the wire.
+   */
+  #enqueueLaunches(items: PendingLaunch[]): void {
+    this.#launchQueue.push(...items);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#o.maxConcurrentLaunches && this.#launchHead < this.#launchQueue.length) {
+      const { schedule, bot, links } = this.#launchQueue[this.#launchHead++]!;
+      if (this.#launchHead === this.#launchQueue.length) {
+        this.#launchQueue.length = 0;
+        this.#launchHead = 0;
+      }
+      this.#inFlight++;
+      const launch = this.#launch(schedule, bot, links).finally(() => {
+        this.#inFlight--;
+        this.#launches.delete(launch);
+        this.#pump();
+      });
+      this.#launches.add(launch);
     }
-    this.#inFlight++;
-    const launch = this.#launch(schedule, bot, links).finally(() => {
-      this.#inFlight--;
-      this.#slotWaiters.shift()?.();
-      this.#launches.delete(launch);
-    });
-    this.#launches.add(launch);
   }
 
   async #launch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
@@ -460,7 +480,7 @@ export class Dispatcher {
 
   /** Waits until every launch in flight has finished and its result is written. */
   async #drainLaunches(): Promise<void> {
-    await Promise.allSettled([...this.#launches]);
+    while (this.#launches.size > 0) await Promise.allSettled([...this.#launches]);
     if (this.#flushTimer) {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = null;
