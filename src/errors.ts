@@ -43,7 +43,7 @@ export const ERROR_CATALOG = {
   unsupported_media_type: { status: 415, meaning: 'The body is not application/json.' },
   rate_limited: { status: 429, meaning: 'Too many requests for this API key; Retry-After says when to try again.' },
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
-  calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering; details.retry_after_seconds says when to try again. Nothing was lost: the background sync retries on its own.' },
+  calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 

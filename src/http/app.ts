@@ -131,18 +131,25 @@ function toApiError(error: FastifyError | ApiError): ApiError {
 
 /**
  * The path to the first string (value or property name) holding U+0000, [] for the value itself,
- * or null when there is none. Iterative: a parsed body may be nested deeper than the stack allows.
+ * or null when there is none. Iterative, and each node keeps only a link to its parent (the path
+ * is built once, when found): a 1 MiB body can nest 100,000 levels deep.
  */
 export function findNulCharacter(value: unknown): string[] | null {
-  const stack: [unknown, string[]][] = [[value, []]];
+  type Node = { value: unknown; key: string; parent: Node | null };
+  const pathOf = (node: Node | null): string[] => {
+    const path: string[] = [];
+    for (let n = node; n !== null && n.parent !== null; n = n.parent) path.push(n.key);
+    return path.reverse();
+  };
+  const stack: Node[] = [{ value, key: '', parent: null }];
   while (stack.length > 0) {
-    const [current, path] = stack.pop()!;
-    if (typeof current === 'string') {
-      if (current.includes('\u0000')) return path;
-    } else if (current !== null && typeof current === 'object') {
-      for (const [key, child] of Object.entries(current)) {
-        if (key.includes('\u0000')) return path;
-        stack.push([child, [...path, key]]);
+    const node = stack.pop()!;
+    if (typeof node.value === 'string') {
+      if (node.value.includes('\u0000')) return pathOf(node);
+    } else if (node.value !== null && typeof node.value === 'object') {
+      for (const [key, child] of Object.entries(node.value)) {
+        if (key.includes('\u0000')) return pathOf(node);
+        stack.push({ value: child, key, parent: node });
       }
     }
   }

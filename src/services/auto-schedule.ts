@@ -26,6 +26,7 @@ import type { CalendarEvents } from './calendar-events.ts';
 import type { BotScheduling } from './bot-scheduling.ts';
 import * as connections from '../store/connection-store.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
+import { checkUrlPromptly } from './calendar-connections.ts';
 
 export interface AutoScheduleSettings {
   auto_schedule_enabled: boolean;
@@ -73,7 +74,7 @@ export class AutoSchedule implements AfterSyncHook {
 
   async enable(userId: string, defaultBotConfig: BotConfigInput): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number }> {
     if (defaultBotConfig.callback_url !== undefined) {
-      const check = await this.#guard.checkUrl(defaultBotConfig.callback_url);
+      const check = await checkUrlPromptly(this.#guard, defaultBotConfig.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `default_bot_config.callback_url ${check.reason}`, { details: { field: 'default_bot_config.callback_url' } });
     }
     if (defaultBotConfig.join_at !== undefined || defaultBotConfig.meeting_url !== undefined || defaultBotConfig.deduplication_key !== undefined) {
@@ -169,9 +170,8 @@ export class AutoSchedule implements AfterSyncHook {
   async #candidates(userId: string, now: number): Promise<Candidate[]> {
     const db = this.#database.db;
     const untilMs = now + this.#horizonMs;
-    const synced = (eb: any) => eb('calendar_id', 'is not', null);
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
-      .where('user_id', '=', userId).where(synced).where('is_deleted', '=', 0).where('recurrence', 'is', null)
+      .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is', null)
       .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
       .where('start_ms', '>', now).where('start_ms', '<', untilMs)
       .execute();
@@ -185,7 +185,7 @@ export class AutoSchedule implements AfterSyncHook {
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity! });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
-      .where('user_id', '=', userId).where(synced).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
+      .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
       .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
       .execute();
     for (const series of seriesList) {

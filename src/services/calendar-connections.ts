@@ -9,7 +9,7 @@ import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { formatOptionalInstant, formatInstant } from '../lib/time.ts';
-import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import type { GuardResult, OutboundGuard } from '../adapters/outbound-guard.ts';
 import {
   CalendarProviderError, toProviderFailure, type ProviderAccount, type ProviderCredentials, type ProviderFailure, type ProviderKind,
 } from '../adapters/calendars/calendar-provider.ts';
@@ -91,6 +91,19 @@ export interface ConnectResponse extends ConnectionView {
   sync: { synced: boolean; created: number; updated: number; cancelled: number; error: string | null };
 }
 
+export interface SyncAnswer {
+  calendar_id: string;
+  synced: boolean;
+  created: number;
+  updated: number;
+  cancelled: number;
+  status: string;
+  synced_at: string | null;
+  next_sync_at: string | null;
+  failure: { kind: string; message: string; retry_after_seconds?: number } | null;
+  message: string;
+}
+
 export interface DisconnectResponse {
   calendar_id: string;
   disconnected: true;
@@ -126,7 +139,7 @@ export class CalendarConnections {
   async connectIcs(userId: string, request: IcsConnectRequest): Promise<ConnectResponse> {
     const url = normalizeFeedUrl(request.ics_url);
     if (!/^https?:\/\//i.test(url)) throw new ApiError('calendar_url_not_allowed', 'ics_url must be an http(s) or webcal URL', { details: { field: 'ics_url' } });
-    const check = await this.#guard.checkUrl(url);
+    const check = await checkUrlPromptly(this.#guard, url);
     if (!check.ok) throw new ApiError('calendar_url_not_allowed', `ics_url ${check.reason}`, { details: { field: 'ics_url' } });
     return this.#connect(userId, { kind: 'ics', url }, { callbackUrl: request.callback_url, replace: true, displayUrl: redactFeedUrl(url), accountId: feedAccountId(url) });
   }
@@ -156,14 +169,42 @@ export class CalendarConnections {
     return this.#view(await this.#find(userId, calendarId));
   }
 
-  async sync(userId: string, calendarId: string): Promise<SyncReport & { message: string }> {
+  /**
+   * Syncs now. The answer is 200 whenever the sync ran, also when the provider failed: the
+   * failure is then recorded on the connection (as the background sync would) and reported in the
+   * body (`synced: false`, `failure`), with when the next attempt is due.
+   */
+  async sync(userId: string, calendarId: string): Promise<SyncAnswer> {
     const connection = await this.#find(userId, calendarId);
     if (connection.status === 'auth_revoked') {
       throw new ApiError('calendar_auth_revoked', `Calendar connection ${calendarId} lost its access at the provider; connect the account again`, { extra: { calendar_id: calendarId } });
     }
-    const report = await this.#sync.syncNow(connection.id);
-    if (report.failure) throw syncFailureError(calendarId, report.failure, report);
-    return { ...report, message: `Synced: ${report.created} created, ${report.updated} updated, ${report.cancelled} cancelled` };
+    let report: SyncReport;
+    try {
+      report = await this.#sync.syncNow(connection.id);
+    } catch (error) {
+      if (!(error instanceof CalendarProviderError)) throw error;
+      // Another sync of this connection is still running: it will bring the changes.
+      report = { calendar_id: connection.id, synced: false, created: 0, updated: 0, cancelled: 0, status: connection.status, failure: error.failure, synced_at: formatOptionalInstant(connection.last_sync_at) };
+    }
+    const row = await connections.findConnectionById(this.#database.db, connection.id);
+    const failure = report.failure
+      ? { kind: report.failure.kind, message: report.failure.message, ...(report.failure.kind === 'rate_limited' ? { retry_after_seconds: Math.ceil(report.failure.retryAfterMs / 1000) } : {}) }
+      : null;
+    return {
+      calendar_id: report.calendar_id,
+      synced: report.synced,
+      created: report.created,
+      updated: report.updated,
+      cancelled: report.cancelled,
+      status: report.status,
+      synced_at: report.synced_at,
+      next_sync_at: formatOptionalInstant(row?.next_sync_at),
+      failure,
+      message: failure
+        ? `The provider failed (${failure.kind}); ${report.status === 'auth_revoked' ? 'the connection lost its access: connect the account again' : 'the background sync retries on its own'}`
+        : `Synced: ${report.created} created, ${report.updated} updated, ${report.cancelled} cancelled`,
+    };
   }
 
   /**
@@ -187,9 +228,11 @@ export class CalendarConnections {
       .execute();
     const now = this.#clock.now();
     const deleted = await this.#events.applyExternalChanges(userId, async (trx) => {
+      // The connection row goes first: that waits for a sync writing events right now (it holds
+      // the row), so the events read next include whatever it wrote.
+      await connections.deleteConnection(trx, connection.id);
       const rows = await trx.selectFrom('events').select(['id', 'recurring_event_id']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
       await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
-      await connections.deleteConnection(trx, connection.id);
       const changed = new Map<string, 'updated' | 'deleted'>(rows.map((r) => [r.id, 'deleted' as const]));
       return { result: rows.length, changed };
     });
@@ -222,7 +265,7 @@ export class CalendarConnections {
 
   async #connect(userId: string, credentials: ProviderCredentials, options: { callbackUrl: string | undefined; replace: boolean; displayUrl?: string; accountId?: string }): Promise<ConnectResponse> {
     if (options.callbackUrl !== undefined) {
-      const check = await this.#guard.checkUrl(options.callbackUrl);
+      const check = await checkUrlPromptly(this.#guard, options.callbackUrl);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
     }
     let rotatedRefreshToken: string | null = null;
@@ -373,15 +416,18 @@ function connectFailureError(kind: ProviderKind, failure: ProviderFailure): ApiE
   }
 }
 
-function syncFailureError(calendarId: string, failure: ProviderFailure, report: SyncReport): ApiError {
-  if (failure.kind === 'auth_revoked') {
-    return new ApiError('calendar_auth_revoked', `Calendar connection ${calendarId} lost its access at the provider; connect the account again`, { extra: { calendar_id: calendarId } });
-  }
-  return new ApiError('calendar_provider_unavailable', `Syncing ${calendarId} failed (${failure.kind}: ${failure.message}); the background sync retries on its own`, {
-    details: {
-      failure: failure.kind,
-      retry_after_seconds: failure.kind === 'rate_limited' ? Math.ceil(failure.retryAfterMs / 1000) : 30,
-      created: report.created, updated: report.updated, cancelled: report.cancelled,
-    },
+/** How long a URL check may wait for DNS before the URL is refused. */
+const URL_CHECK_TIMEOUT_MS = 5000;
+
+/** The outbound guard's check, with an answer in bounded time (a resolver can hang much longer). */
+export async function checkUrlPromptly(guard: OutboundGuard, url: string): Promise<GuardResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<GuardResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: `host did not resolve within ${URL_CHECK_TIMEOUT_MS / 1000} s` }), URL_CHECK_TIMEOUT_MS);
   });
+  try {
+    return await Promise.race([guard.checkUrl(url), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

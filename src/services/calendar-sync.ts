@@ -243,20 +243,27 @@ export class CalendarSync {
    * (disconnecting); the hold ends with `work` unless `work` removed the connection.
    */
   async whileHolding<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
-    await this.#hold(connectionId);
+    let isHeld = true;
+    try {
+      await this.#hold(connectionId);
+    } catch {
+      // A sync that outlasts the wait cannot write for a removed connection anyway: each
+      // transaction of a sync first locks the connection row and gives up if it is gone.
+      isHeld = false;
+    }
     try {
       return await work();
     } finally {
-      await connections.releaseConnection(this.#o.database.db, connectionId);
+      if (isHeld) await connections.releaseConnection(this.#o.database.db, connectionId);
     }
   }
 
-  /** Takes the connection's lease, waiting (up to ~10 s) for a sync in progress to finish. */
+  /** Takes the connection's lease, waiting (up to ~5 s) for a sync in progress to finish. */
   async #hold(connectionId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const now = this.#o.clock.now();
       if (await connections.claimConnection(this.#o.database.db, connectionId, now, now + this.#o.leaseMs)) return;
-      if (attempt >= 50) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection is still running' });
+      if (attempt >= 25) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection is still running' });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -374,6 +381,11 @@ export class CalendarSync {
       return counts;
     }
     return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+      // Locked first: a disconnect in progress either finishes before this (then nothing is
+      // written for a connection that is gone) or waits for it (then it removes these events too).
+      let lock = trx.selectFrom('calendar_connections').select('id').where('id', '=', connection.id);
+      if (this.#o.database.engine === 'postgres') lock = lock.forUpdate();
+      if (!(await lock.executeTakeFirst())) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
       const writer = new SyncedEventWriter(trx, connection, calendar, now, counts);
       await writer.load(result);
       // In the provider's order (a later entry for the same event wins), except that instances

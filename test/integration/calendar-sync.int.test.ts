@@ -544,6 +544,9 @@ async function startFullEnv(settings: Record<string, string> = {}): Promise<Full
   const ics = new FakeIcsServer();
   const google = new FakeGoogleCalendar({ now: () => clock.now(), deliver });
   const microsoft = new FakeMicrosoftGraph({ now: () => clock.now(), deliver });
+  // Small pages, so that every sync here follows nextPageToken / @odata.nextLink.
+  google.pageSizeCap = 2;
+  microsoft.pageSizeCap = 2;
   await ics.start();
   const googleBase = await google.start();
   const microsoftBase = await microsoft.start();
@@ -636,6 +639,7 @@ describe('Google Calendar specifics', () => {
     const start = env.clock.now() + DAY;
     const iso2 = (ms: number) => new Date(ms).toISOString();
     const id = env.google.insertEvent(account.email, account.email, { summary: 'Kept', start: { dateTime: iso2(start) }, end: { dateTime: iso2(start + HOUR) }, location: meetingUrl() });
+    for (let i = 1; i <= 4; i++) env.google.insertEvent(account.email, account.email, { summary: `Filler ${i}`, start: { dateTime: iso2(start + i * DAY) }, end: { dateTime: iso2(start + i * DAY + HOUR) } });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     env.google.expireSyncTokens();
@@ -643,12 +647,19 @@ describe('Google Calendar specifics', () => {
     const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.equal(sync.status, 200, JSON.stringify(sync.body));
     assert.equal(sync.body.updated, 1);
-    const calls = env.google.requests.filter((r) => r.path.endsWith('/events') && r.method === 'GET');
-    assert.equal(calls.at(-2)!.status, 410);
-    assert.equal(calls.at(-1)!.query.has('syncToken'), false);
-    assert.equal(calls.at(-1)!.query.get('showDeleted'), 'true');
+    const calls = env.google.requests.filter((r) => r.path === `/calendar/v3/calendars/${encodeURIComponent(account.email)}/events` && r.method === 'GET');
+    const gone = calls.findLastIndex((r) => r.status === 410);
+    assert.ok(gone >= 0, 'Google answered 410 to the stale token');
+    assert.ok(calls[gone]!.query.has('syncToken'));
+    const resync = calls.slice(gone + 1);
+    assert.ok(resync.length >= 3, 'the full resync is paged');
+    assert.ok(resync.every((r) => r.status === 200 && !r.query.has('syncToken') && r.query.get('showDeleted') === 'true'));
     const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
     assert.deepEqual(events.map((e) => e.title), ['Renamed']);
+    // Paged: later pages carry pageToken and the same parameters as the first.
+    const paged = env.google.requests.filter((r) => r.query.has('pageToken'));
+    assert.ok(paged.length > 0);
+    assert.ok(paged.every((r) => r.query.get('showDeleted') === 'true' && r.query.get('singleEvents') === 'false'));
   });
 
   test('429 with Retry-After: nothing is asked again before the wait is over', async () => {

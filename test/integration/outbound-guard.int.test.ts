@@ -20,7 +20,8 @@ describe('outbound guard', () => {
     rc = await startTestRollcall();
     auth = (await rc.newUser()).auth;
     const start = Date.now() + 3_600_000;
-    const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 't', startMstime: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 't', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
     eventId = event.body.id;
   });
   after(() => rc.close());
@@ -83,7 +84,7 @@ describe('outbound guard at delivery time', () => {
     const allowed = await start({ OUTBOUND_ALLOWED_HOSTS: 'localhost' });
     const { key } = await createApiKey(allowed.database.db, 'rebinding', allowed.clock);
     const startMs = Date.now() + 3_600_000;
-    const event = await allowed.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: `Token ${key}` }, payload: { title: 't', startMstime: new Date(startMs).toISOString(), end_time: new Date(startMs + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    const event = await allowed.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: `Token ${key}` }, payload: { title: 't', start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
     const scheduled = await allowed.app.inject({ method: 'POST', url: `/api/v1/calendar/schedule/${event.json().id}`, headers: { authorization: `Token ${key}` }, payload: { deduplication_key: 'k', bot_config: { callback_url: `http://localhost:${port}/hook` } } });
     assert.equal(scheduled.statusCode, 200, scheduled.body);
     await allowed.close();

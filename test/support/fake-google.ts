@@ -66,6 +66,8 @@ export class FakeGoogleCalendar {
   readonly failNext: { status: number; reason: string; retryAfterSeconds?: number }[] = [];
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
+  /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
+  pageSizeCap = Infinity;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #pages = new Map<string, { items: StoredEvent['event'][]; nextSyncToken: string; pageSize: number }>();
@@ -297,7 +299,7 @@ export class FakeGoogleCalendar {
         items = [...calendar.events.values()].filter((e) => query.get('showDeleted') === 'true' || e.event.status !== 'cancelled');
       }
       items.sort((a, b) => a.seq - b.seq);
-      snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500) };
+      snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500, this.pageSizeCap) };
     }
     const page = snapshot.items.slice(0, snapshot.pageSize);
     const rest = snapshot.items.slice(snapshot.pageSize);

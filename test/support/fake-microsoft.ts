@@ -73,6 +73,8 @@ export class FakeMicrosoftGraph {
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
   defaultPageSize = 10;
+  /** Graph may send smaller pages than asked; a small cap makes every round page. */
+  pageSizeCap = Infinity;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #deltaTokens = new Map<string, DeltaState>();
@@ -282,7 +284,7 @@ export class FakeMicrosoftGraph {
   }
 
   #delta(account: Account, query: URLSearchParams, prefer: string | undefined, send: (status: number, payload?: unknown) => void): void {
-    const pageSize = Number(/odata\.maxpagesize=(\d+)/.exec(prefer ?? '')?.[1] ?? this.defaultPageSize);
+    const pageSize = Math.min(Number(/odata\.maxpagesize=(\d+)/.exec(prefer ?? '')?.[1] ?? this.defaultPageSize), this.pageSizeCap);
     const skip = query.get('$skiptoken');
     if (skip !== null) {
       const pending = this.#pages.get(skip);

@@ -16,15 +16,15 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   const tags = ['Calendar connections'];
 
   app.post('/calendar/create_ics_calendar', {
-    schema: { tags, summary: 'Connect an ICS feed', description: 'The URL must reach a public address. The feed is fetched once to check it, then polled with conditional GETs.', body: IcsConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 503) } },
+    schema: { tags, summary: 'Connect an ICS feed', description: 'The URL must reach a public address. The feed is fetched once to check it, then polled with conditional GETs.', body: IcsConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 415, 503) } },
   }, async (request) => calendar.connections.connectIcs(request.userId, request.body));
 
   app.post('/calendar/create_calendar', {
-    schema: { tags, summary: 'Connect a Google account', description: 'Checks the credentials with Google, reads the calendar list, stores the credentials encrypted, syncs, and opens watch channels. Connecting the same account again replaces the connection.', body: GoogleConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 503) } },
+    schema: { tags, summary: 'Connect a Google account', description: 'Checks the credentials with Google, reads the calendar list, stores the credentials encrypted, syncs, and opens watch channels. Connecting the same account again replaces the connection.', body: GoogleConnectBody, response: { 200: ConnectResponse, ...errorResponses(413, 415, 503) } },
   }, async (request) => calendar.connections.connectGoogle(request.userId, request.body));
 
   app.post('/calendar/create_outlook_calendar', {
-    schema: { tags, summary: 'Connect a Microsoft (Outlook) account', description: 'Checks the credentials, reads the account through Graph /me, stores the credentials encrypted, syncs the default calendar, and subscribes to changes. An account already connected needs replace: true (else 409).', body: MicrosoftConnectBody, response: { 200: ConnectResponse, ...errorResponses(409, 413, 503) } },
+    schema: { tags, summary: 'Connect a Microsoft (Outlook) account', description: 'Checks the credentials, reads the account through Graph /me, stores the credentials encrypted, syncs the default calendar, and subscribes to changes. An account already connected needs replace: true (else 409).', body: MicrosoftConnectBody, response: { 200: ConnectResponse, ...errorResponses(409, 413, 415, 503) } },
   }, async (request) => calendar.connections.connectMicrosoft(request.userId, request.body));
 
   app.get('/calendar/connections', {
@@ -40,7 +40,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   }, async (request) => calendar.connections.disconnect(request.userId, request.params.calendar_id));
 
   app.post('/calendar/connections/:calendar_id/sync', {
-    schema: { tags, summary: 'Sync now; answers what changed', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409, 503) } },
+    schema: { tags, summary: 'Sync now; answers what changed', description: '200 whenever the sync ran; a provider failure is reported in `failure` (and `synced: false`) and retried in the background. 409 when the connection has already lost its access.', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409) } },
   }, async (request) => calendar.connections.sync(request.userId, request.params.calendar_id));
 
   // Provider notifications authenticate with the channel token / clientState, not an API key.
@@ -102,7 +102,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
 
   const autoTags = ['Auto-schedule'];
   app.post('/calendar/auto-schedule/enable', {
-    schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413) } },
+    schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) } },
   }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config));
 
   app.post('/calendar/auto-schedule/disable', {

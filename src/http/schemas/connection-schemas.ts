@@ -94,6 +94,8 @@ export const SyncResponse = Type.Object({
   cancelled: Type.Integer(),
   status: Type.String(),
   synced_at: Nullable(Type.String({ format: 'date-time' })),
+  next_sync_at: Nullable(Type.String({ format: 'date-time' })),
+  failure: Nullable(Type.Object({ kind: Type.String({ description: 'auth_revoked | rate_limited | not_found | transient | permanent' }), message: Type.String(), retry_after_seconds: Type.Optional(Type.Integer()) })),
   message: Type.String(),
 });
 
