@@ -24,7 +24,7 @@ import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../adapters/calendars/calendar-provider.ts';
-import { restartDelayMs } from '../scheduler/backoff.ts';
+import { BackgroundLoop } from '../scheduler/background-loop.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import * as connections from '../store/connection-store.ts';
 import type { Db } from '../store/event-store.ts';
@@ -133,17 +133,24 @@ export class CalendarSync {
   #afterSync: AfterSyncHook | null = null;
   readonly #syncs: Counter<'provider' | 'outcome'>;
   readonly #notifications: Counter<'provider' | 'outcome'>;
-  // Loop state
-  #running = false;
-  #timer: NodeJS.Timeout | null = null;
-  #cycle: Promise<void> | null = null;
-  #again = false;
-  #failures = 0;
+  readonly #loop: BackgroundLoop;
 
   constructor(options: CalendarSyncOptions) {
     this.#o = { leaseMs: 600_000, batchSize: 20, ...options };
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
+    this.#loop = new BackgroundLoop({
+      name: 'calendar_sync',
+      logger: options.logger,
+      metrics: options.metrics,
+      pass: async () => {
+        await this.runDue();
+        const next = await connections.nextDueAt(this.#o.database.db);
+        // Another instance may add or move connections; look again at least every 30 s. A due
+        // connection another instance holds is not ours to spin on: wait a second at least.
+        return next === null ? 30_000 : Math.min(30_000, Math.max(1000, next - this.#o.clock.now()));
+      },
+    });
   }
 
   setAfterSyncHook(hook: AfterSyncHook): void {
@@ -151,63 +158,21 @@ export class CalendarSync {
   }
 
   get isRunning(): boolean {
-    return this.#running;
+    return this.#loop.isRunning;
   }
 
   // ----- the background loop -----------------------------------------------------------------
 
   start(): void {
-    this.#running = true;
-    this.wake();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#cycle;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   wake(): void {
-    if (!this.#running) return;
-    if (this.#cycle) {
-      this.#again = true;
-      return;
-    }
-    this.#cycle = this.#run().finally(() => {
-      this.#cycle = null;
-      if (this.#again) {
-        this.#again = false;
-        this.wake();
-      }
-    });
-  }
-
-  async #run(): Promise<void> {
-    try {
-      await this.runDue();
-      this.#failures = 0;
-      const next = await connections.nextDueAt(this.#o.database.db);
-      // Another instance may add or move connections; look again at least every 30 s. A due
-      // connection another instance holds is not ours to spin on: wait a second at least.
-      const delay = next === null ? 30_000 : Math.min(30_000, Math.max(1000, next - this.#o.clock.now()));
-      this.#schedule(delay);
-    } catch (error) {
-      this.#failures++;
-      this.#o.metrics.loopRestarts.inc({ loop: 'calendar_sync' });
-      const delay = restartDelayMs(this.#failures);
-      this.#o.logger.error({ err: error, retryInMs: delay }, 'calendar sync cycle failed');
-      this.#schedule(delay);
-    }
-  }
-
-  #schedule(delayMs: number): void {
-    if (!this.#running) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.wake();
-    }, delayMs);
-    this.#timer.unref?.();
+    this.#loop.wake();
   }
 
   /** Syncs every connection that is due now, until none is (tests drive the loop with this). */

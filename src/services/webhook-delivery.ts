@@ -13,7 +13,8 @@ import type { OutboundGuard } from '../adapters/outbound-guard.ts';
 import { postJson } from '../adapters/http-post.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { openWebhookSecret } from './api-keys.ts';
-import { restartDelayMs, webhookRetryDelayMs } from '../scheduler/backoff.ts';
+import { webhookRetryDelayMs } from '../scheduler/backoff.ts';
+import { BackgroundLoop } from '../scheduler/background-loop.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -39,40 +40,34 @@ type Delivery = Selectable<WebhookDeliveriesTable>;
 
 export class WebhookDelivery {
   readonly #o: Required<WebhookDeliveryOptions>;
-  #running = false;
-  #timer: NodeJS.Timeout | null = null;
-  #cycle: Promise<void> | null = null;
-  #again = false;
-  #failures = 0;
+  readonly #loop: BackgroundLoop;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
+    this.#loop = new BackgroundLoop({
+      name: 'webhooks',
+      logger: options.logger,
+      metrics: options.metrics,
+      pass: async () => {
+        while (this.#loop.isRunning && (await this.#deliverBatch()) > 0) {
+          // keep going while there is work
+        }
+        await this.#updateDepth();
+        return this.#o.pollIntervalMs;
+      },
+    });
   }
 
   start(): void {
-    this.#running = true;
-    this.wake();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#cycle;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   wake(): void {
-    if (!this.#running) return;
-    if (this.#cycle) {
-      this.#again = true;
-      return;
-    }
-    this.#cycle = this.#run().finally(() => {
-      this.#cycle = null;
-      if (this.#again) {
-        this.#again = false;
-        this.wake();
-      }
-    });
+    this.#loop.wake();
   }
 
   /** Delivers everything due now, until nothing is (tests use this). */
@@ -83,32 +78,6 @@ export class WebhookDelivery {
       total += sent;
       if (sent === 0) return total;
     }
-  }
-
-  async #run(): Promise<void> {
-    try {
-      while (this.#running && (await this.#deliverBatch()) > 0) {
-        // keep going while there is work
-      }
-      this.#failures = 0;
-      await this.#updateDepth();
-      this.#schedule(this.#o.pollIntervalMs);
-    } catch (error) {
-      this.#failures++;
-      this.#o.metrics.loopRestarts.inc({ loop: 'webhooks' });
-      const delay = restartDelayMs(this.#failures);
-      this.#o.logger.error({ err: error, retryInMs: delay }, 'webhook delivery cycle failed');
-      this.#schedule(delay);
-    }
-  }
-
-  #schedule(delayMs: number): void {
-    if (!this.#running) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.wake();
-    }, delayMs);
   }
 
   async #updateDepth(): Promise<void> {
