@@ -53,16 +53,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     return reply.status(apiError.status).send(errorBody(apiError));
   });
-  // PostgreSQL text cannot hold U+0000, so a NUL anywhere in a path, query or body would be a 500
-  // on one engine and stored on the other. Refuse it on both, before validation, naming the field
-  // and answering with the code the field's schema gives its errors.
+  // Two things no client needs and the code behind would choke on. PostgreSQL text cannot hold
+  // U+0000: a NUL in a path, query or body was a 500 there and stored on SQLite. A body nested
+  // deeper than any real document (JSON.parse takes 100,000 levels in 1 MiB) overflowed the stack
+  // of whatever serialises it again (a bot_config stored as JSON). Both are 400s naming the field,
+  // with the code the field's schema gives its errors, before validation.
   app.addHook('preValidation', async (request) => {
     const schemas = request.routeOptions.schema ?? {};
     for (const [part, value, schema] of [['path', request.params, schemas.params], ['query', request.query, schemas.querystring], ['body', request.body, schemas.body]] as const) {
-      const segments = findNulCharacter(value);
-      if (segments === null) continue;
-      const field = segments.length > 0 ? segments.join('.') : part;
-      throw new ApiError(errorCodeAt(schema, segments), `${field}${part === 'body' ? '' : ` (${part})`}: must not contain NUL (U+0000) characters`, { details: { field, location: part } });
+      const problem = findUnacceptableValue(value);
+      if (problem === null) continue;
+      const field = problem.path.length === 0 ? part : problem.path.length > 6 ? `${problem.path.slice(0, 6).join('.')}...` : problem.path.join('.');
+      const what = problem.kind === 'nul' ? 'must not contain NUL (U+0000) characters' : `is nested deeper than ${MAX_JSON_DEPTH} levels`;
+      throw new ApiError(errorCodeAt(schema, problem.path), `${field}${part === 'body' ? '' : ` (${part})`}: ${what}`, { details: { field, location: part } });
     }
   });
   app.setNotFoundHandler((request, reply) => {
@@ -129,27 +132,31 @@ function toApiError(error: FastifyError | ApiError): ApiError {
   return new ApiError('internal_error', 'Internal error');
 }
 
+/** Deeper than any document a client has reason to send; bot_config needs 5. */
+export const MAX_JSON_DEPTH = 64;
+
 /**
- * The path to the first string (value or property name) holding U+0000, [] for the value itself,
- * or null when there is none. Iterative, and each node keeps only a link to its parent (the path
- * is built once, when found): a 1 MiB body can nest 100,000 levels deep.
+ * The first string (value or property name) holding U+0000, or the first value nested deeper than
+ * MAX_JSON_DEPTH, with its path; null when there is neither. Iterative, and each node keeps only a
+ * link to its parent (the path is built once, when found): a 1 MiB body can nest 100,000 levels.
  */
-export function findNulCharacter(value: unknown): string[] | null {
-  type Node = { value: unknown; key: string; parent: Node | null };
-  const pathOf = (node: Node | null): string[] => {
+export function findUnacceptableValue(value: unknown): { kind: 'nul' | 'depth'; path: string[] } | null {
+  type Node = { value: unknown; key: string; depth: number; parent: Node | null };
+  const pathOf = (node: Node): string[] => {
     const path: string[] = [];
-    for (let n = node; n !== null && n.parent !== null; n = n.parent) path.push(n.key);
+    for (let n: Node | null = node; n !== null && n.parent !== null; n = n.parent) path.push(n.key);
     return path.reverse();
   };
-  const stack: Node[] = [{ value, key: '', parent: null }];
+  const stack: Node[] = [{ value, key: '', depth: 0, parent: null }];
   while (stack.length > 0) {
     const node = stack.pop()!;
     if (typeof node.value === 'string') {
-      if (node.value.includes('\u0000')) return pathOf(node);
+      if (node.value.includes('\u0000')) return { kind: 'nul', path: pathOf(node) };
     } else if (node.value !== null && typeof node.value === 'object') {
+      if (node.depth >= MAX_JSON_DEPTH) return { kind: 'depth', path: pathOf(node) };
       for (const [key, child] of Object.entries(node.value)) {
-        if (key.includes('\u0000')) return pathOf(node);
-        stack.push({ value: child, key, parent: node });
+        if (key.includes('\u0000')) return { kind: 'nul', path: pathOf(node) };
+        stack.push({ value: child, key, depth: node.depth + 1, parent: node });
       }
     }
   }
