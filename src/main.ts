@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, redactUrl } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate, SchemaTooNewError } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
+import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/api-keys.ts';
 import { createRollcall } from './container.ts';
 
@@ -41,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
       await migrate(database.db, database.engine);
       if (sub === 'create') {
         if (!values.user) return usageError('keys create needs --user <name>');
-        const { key } = await createApiKey(database.db, values.user, systemClock);
+        // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
+        const secretBox = config.credentialsEncryptionKey ? new SecretBox(config.credentialsEncryptionKey) : null;
+        const { key } = await createApiKey(database.db, values.user, systemClock, { secretBox });
         process.stdout.write(`${key}\n`);
         return 0;
       }

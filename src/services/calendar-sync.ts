@@ -470,7 +470,10 @@ export class CalendarSync {
     let accepted = 0;
     const now = this.#o.clock.now();
     for (const item of items) {
-      const calendar = item.subscriptionId ? await connections.findCalendarByChannel(this.#o.database.db, item.subscriptionId) : undefined;
+      // Graph subscription ids are GUIDs; anything else (an unauthenticated caller's NUL, say,
+      // which PostgreSQL text cannot even compare) is not ours and is not looked up.
+      const isPlausibleId = typeof item.subscriptionId === 'string' && /^[0-9A-Za-z-]{1,128}$/.test(item.subscriptionId);
+      const calendar = isPlausibleId ? await connections.findCalendarByChannel(this.#o.database.db, item.subscriptionId!) : undefined;
       if (!calendar || !secretMatches(item.clientState, calendar.push_secret_hash)) {
         this.#notifications.inc({ provider: 'microsoft', outcome: 'rejected' });
         continue;

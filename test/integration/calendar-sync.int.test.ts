@@ -785,6 +785,11 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(handshake.statusCode, 200);
     assert.match(handshake.headers['content-type'] as string, /^text\/plain/);
     assert.equal(handshake.body, 'Validation: Testing <reachability> & more');
+    // A subscription id no subscription can have (here a NUL, which PostgreSQL text cannot hold) is dropped, not a 500.
+    for (const path of ['/api/v1/calendar/notifications/microsoft', '/api/v1/calendar/notifications/microsoft/lifecycle']) {
+      const odd = await env.rc.app.inject({ method: 'POST', url: path, payload: { value: [{ subscriptionId: '\u0000', clientState: 'x' }] } });
+      assert.equal(odd.statusCode, 202, path);
+    }
     const user = await env.rc.newUser();
     const { account, calendarId, body } = await connectMicrosoft(env, user.auth);
     assert.equal(body.platform, 'outlook_calendar');
