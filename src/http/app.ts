@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
 import { registerAuth } from './auth.ts';
+import { ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
@@ -89,6 +90,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON): say so in the
+  // OpenAPI document without every route having to remember it.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { body?: unknown; response?: Record<string | number, unknown> } | undefined;
+    if (schema?.body && schema.response) {
+      schema.response[413] ??= ErrorResponse;
+      schema.response[415] ??= ErrorResponse;
+    }
+  });
   registerOperationsRoutes(app, deps);
   // A dispatcher-only instance answers health and metrics, not the API.
   if (deps.config.runMode === 'dispatcher') return app;
