@@ -1,5 +1,6 @@
 // The composition root: the one place that chooses adapters and wires services together.
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { currentSchemaVersion, latestVersion, migrate } from './db/migrator.ts';
@@ -75,6 +76,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
+  database.health.setLogger(logger);
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
   await migrate(database.db, database.engine);
   const secretBox = await prepareSecretsAtRest(config, database, logger);
@@ -122,8 +124,11 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator: new ApiKeyAuthenticator(database.db, clock),
     calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },
+    databaseHealth: database.health,
     readinessChecks: {
-      database: async () => (await currentSchemaVersion(database.db)) >= 0,
+      // Reachable and able to write: a known outage (lost connection, full disk) is not ready
+      // until the health probe has committed a write again.
+      database: async () => database.health.isAvailable && (await answersWithin(checkDatabase(database), READINESS_TIMEOUT_MS)),
       migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
     },
@@ -153,6 +158,27 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await database.close();
     },
   };
+}
+
+/** A readiness probe answers within this, whatever the database does. */
+const READINESS_TIMEOUT_MS = 2000;
+
+async function checkDatabase(database: Database): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(database.db);
+    return true;
+  } catch (error) {
+    database.health.observe(error);
+    return false;
+  }
+}
+
+function answersWithin(check: Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
+  database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk); nothing was changed. Retry with backoff; /readyz says when it is back.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

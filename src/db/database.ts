@@ -1,9 +1,11 @@
 // Opens the one data store, SQLite (node:sqlite) or PostgreSQL, behind the same Kysely API.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { DatabaseSync } from 'node:sqlite';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
+import { DatabaseHealth } from './database-health.ts';
 import type { Schema } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -13,6 +15,10 @@ export interface Database {
   engine: Engine;
   /** A pg pool for LISTEN/NOTIFY and raw checks (PostgreSQL only). */
   pool: pg.Pool | null;
+  /** The SQLite handle, for pragmas and fault tests (SQLite only). */
+  sqlite: DatabaseSync | null;
+  /** Whether the database can be used now; learns from errors, recovers by probing. */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
@@ -25,8 +31,15 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
+/** How long a request waits for a pooled PostgreSQL connection before failing as unavailable. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 export function engineOf(databaseUrl: string): Engine {
   return databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+}
+
+export class DatabaseOpenError extends Error {
+  override name = 'DatabaseOpenError';
 }
 
 export async function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Database> {
@@ -34,24 +47,66 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   });
-  // An idle client that loses its connection must not take the process down.
+  // A connection can die at any moment (failover, restart, an idle-timeout proxy,
+  // pg_terminate_backend). pg emits 'error' on the client; without a listener that would end the
+  // process. The query in flight fails on its own and the pool drops the client when it is
+  // released, so the listeners only have to exist: idle clients report through the pool, checked
+  // out ones through their own listener.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: 'postgres', pool, close: () => db.destroy() };
+  const health = new DatabaseHealth({ probe: () => probeWrite(db, 'postgres') });
+  return {
+    db, engine: 'postgres', pool, sqlite: null, health,
+    close: async () => {
+      health.close();
+      await db.destroy();
+    },
+  };
 }
 
 function openSqlite(path: string): Database {
   const filePath = path === ':memory:' ? path : resolve(path);
-  if (filePath !== ':memory:') mkdirSync(dirname(filePath), { recursive: true });
-  const database = new NodeSqliteDatabase(filePath);
-  // WAL lets readers in other processes (the CLI) work beside the server; synchronous=FULL makes
-  // a commit durable before we answer, which the schedule endpoint promises.
-  database.raw.exec('PRAGMA journal_mode = WAL');
-  database.raw.exec('PRAGMA synchronous = FULL');
-  database.raw.exec('PRAGMA busy_timeout = 5000');
-  database.raw.exec('PRAGMA foreign_keys = ON');
+  let database: NodeSqliteDatabase;
+  try {
+    if (filePath !== ':memory:') mkdirSync(dirname(filePath), { recursive: true });
+    database = new NodeSqliteDatabase(filePath);
+    // WAL lets readers in other processes (the CLI) work beside the server; synchronous=FULL makes
+    // a commit durable before we answer, which the schedule endpoint promises.
+    database.raw.exec('PRAGMA journal_mode = WAL');
+    database.raw.exec('PRAGMA synchronous = FULL');
+    database.raw.exec('PRAGMA busy_timeout = 5000');
+    database.raw.exec('PRAGMA foreign_keys = ON');
+  } catch (error) {
+    throw new DatabaseOpenError(`Cannot open the SQLite database at ${filePath}: ${(error as Error).message}. Check that the directory exists and is writable by this user, or set DATABASE_URL.`, { cause: error });
+  }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
-  return { db, engine: 'sqlite', pool: null, close: () => db.destroy() };
+  const health = new DatabaseHealth({ probe: () => probeWrite(db, 'sqlite') });
+  return {
+    db, engine: 'sqlite', pool: null, sqlite: database.raw, health,
+    close: async () => {
+      health.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Succeeds only when the database answers and can commit a write: a reachable server with a full
+ * disk is not available. The row lives in service_health (migration 004); before that migration
+ * ran, answering at all is enough.
+ */
+async function probeWrite(db: Kysely<Schema>, engine: Engine): Promise<void> {
+  const now = Date.now();
+  try {
+    await sql`update service_health set probed_at = ${now} where id = 1`.execute(db);
+  } catch (error) {
+    const message = (error as Error).message ?? '';
+    const isMissingTable = engine === 'sqlite' ? /no such table/.test(message) : (error as { code?: string }).code === '42P01';
+    if (!isMissingTable) throw error;
+    await sql`select 1`.execute(db);
+  }
 }

@@ -16,12 +16,23 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.raw = new DatabaseSync(path);
   }
 
+  readonly #rollback: SqliteStatement = {
+    reader: false,
+    all: () => [],
+    run: () => (this.raw.isTransaction ? this.raw.prepare('rollback').run() : { changes: 0, lastInsertRowid: 0 }),
+    iterate: () => [][Symbol.iterator](),
+  };
+
   close(): void {
     this.#statements.clear();
     this.raw.close();
   }
 
   prepare(sql: string): SqliteStatement {
+    // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR). The
+    // rollback the caller then sends would fail with "no transaction is active" and that error
+    // would replace the real cause (a full disk) in the caller's hands and in the logs.
+    if (sql === 'rollback') return this.#rollback;
     let entry = this.#statements.get(sql);
     if (entry === undefined) {
       const statement = this.raw.prepare(sql);

@@ -57,6 +57,8 @@ export interface BotsTable {
   id: string;
   user_id: string;
   deduplication_key: string;
+  /** sha256 (hex) of deduplication_key: the live-key unique index is on this (migration 004). */
+  deduplication_key_hash: string;
   meeting_url: string;
   meeting_platform: string | null;
   meeting_identity: string;
@@ -232,6 +234,12 @@ export interface RuntimeCommandsTable {
   updated_at: number;
 }
 
+/** One row the database health probe writes (src/db/database-health.ts). */
+export interface ServiceHealthTable {
+  id: number;
+  probed_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -250,6 +258,7 @@ export interface Schema {
   webhook_deliveries: WebhookDeliveriesTable;
   runtime_commands: RuntimeCommandsTable;
   schema_migrations: SchemaMigrationsTable;
+  service_health: ServiceHealthTable;
   calendar_connections: CalendarConnectionsTable;
   connected_calendars: ConnectedCalendarsTable;
   auto_schedule_settings: AutoScheduleSettingsTable;

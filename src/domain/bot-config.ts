@@ -1,5 +1,6 @@
 // The bot configuration a client sends with a schedule request: defaults and the limits that
 // depend on the meeting platform. Types are checked by the route schema before this runs.
+import { createHash } from 'node:crypto';
 import type { MeetingPlatform } from './meeting-url.ts';
 
 export interface BotConfigInput {
@@ -96,8 +97,23 @@ function checkSeconds(value: unknown, min: number, max: number): string | null {
   return null;
 }
 
-/** 1-2000 printable characters (no control characters). */
+/** The longest deduplication key, in characters (Unicode code points, not UTF-16 units or bytes). */
+export const MAX_DEDUPLICATION_KEY_CHARACTERS = 2000;
+
+/** 1-2000 printable characters: no control characters and no unpaired surrogate halves. */
 export function isValidDeduplicationKey(key: string): boolean {
+  if (key.trim().length === 0) return false;
+  // An emoji is one character to the client although it takes two UTF-16 units here.
+  let characters = 0;
+  for (const _ of key) if (++characters > MAX_DEDUPLICATION_KEY_CHARACTERS) return false;
   // eslint-disable-next-line no-control-regex
-  return key.length >= 1 && key.length <= 2000 && !/[\u0000-\u001f\u007f]/.test(key) && key.trim().length > 0;
+  return !/[\u0000-\u001f\u007f]|\p{Cs}/u.test(key);
+}
+
+/**
+ * What the live-key unique index holds (migration 004): a fixed 64-character digest, because the
+ * key itself can be 8,000 bytes of UTF-8, too long for a PostgreSQL btree entry.
+ */
+export function deduplicationKeyHash(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }

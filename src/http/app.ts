@@ -47,8 +47,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // An outage (lost connection, restarting server, full disk) is not a bug: a 503 the client
+    // can retry, logged in one line without a stack (the health monitor logs the outage itself).
+    const isOutage = !(error instanceof ApiError) && deps.databaseHealth.observe(error);
+    const apiError = isOutage ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.') : toApiError(error);
+    if (isOutage) request.log.warn({ cause: (error as Error).message }, 'request failed: database unavailable');
+    else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     if (apiError.code === 'rate_limited' && apiError.details?.retry_after_seconds !== undefined) {
       void reply.header('retry-after', String(apiError.details.retry_after_seconds));
     }

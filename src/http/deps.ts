@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { DatabaseHealth } from '../db/database-health.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { ApiKeyAuthenticator } from '../services/api-keys.ts';
 import type { CalendarEvents } from '../services/calendar-events.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   webhookSecrets: WebhookSecrets;
   /** Calendar connections, sync and auto-schedule (absent: those routes are not registered). */
   calendar?: { connections: CalendarConnections; sync: CalendarSync; autoSchedule: AutoSchedule };
+  /** Whether the database is usable now; errors it recognises as an outage become 503s. */
+  databaseHealth: DatabaseHealth;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
 }

@@ -3,6 +3,7 @@
 // jittered pause. A loop never crashes the process and never stops silently.
 import type { Logger } from 'pino';
 import type { Metrics } from '../lib/metrics.ts';
+import type { DatabaseHealth } from '../db/database-health.ts';
 import { restartDelayMs } from './backoff.ts';
 
 export interface BackgroundLoopOptions {
@@ -12,6 +13,11 @@ export interface BackgroundLoopOptions {
   metrics: Metrics;
   /** One pass; resolves with how long to sleep before the next one. */
   pass: () => Promise<number>;
+  /**
+   * The database's health: a pass that fails on an outage is not logged as a failure of its own
+   * (the outage is logged once) and runs again as soon as the database is back.
+   */
+  health?: DatabaseHealth;
 }
 
 export class BackgroundLoop {
@@ -30,13 +36,18 @@ export class BackgroundLoop {
     return this.#running;
   }
 
+  #stopListening: (() => void) | null = null;
+
   start(): void {
     this.#running = true;
+    this.#stopListening ??= this.#o.health?.onRecovered(() => this.wake()) ?? null;
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopListening?.();
+    this.#stopListening = null;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#pass;
   }
@@ -66,7 +77,8 @@ export class BackgroundLoop {
       this.#failures++;
       this.#o.metrics.loopRestarts.inc({ loop: this.#o.name });
       delayMs = restartDelayMs(this.#failures);
-      this.#o.logger.error({ err: error, loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed');
+      if (this.#o.health?.observe(error)) this.#o.logger.debug({ loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed: database unavailable');
+      else this.#o.logger.error({ err: error, loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed');
     }
     this.#sleep(delayMs);
   }

@@ -22,6 +22,7 @@ import type { BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { linkedEventsOf } from '../services/runtime-commands.ts';
+import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 
 export interface DispatcherOptions {
   database: Database;
@@ -52,6 +53,12 @@ const CLAIM_STEP_MS = 250;
 
 /** How long launch results wait to be written together. */
 const RESULT_FLUSH_MS = 10;
+
+/** How often a PostgreSQL dispatcher looks for rows held by dispatchers that died. */
+const ORPHAN_SWEEP_MS = 1000;
+
+/** A bot an API request is changing at the due moment is decided again this much later. */
+const BUSY_BOT_RETRY_MS = 5;
 
 interface PendingLaunch {
   schedule: ScheduleRow;
@@ -91,6 +98,16 @@ export class Dispatcher {
   readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome }[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
+  #flushFailures = 0;
+  /** Wall-clock time before which a failed results write is not tried again. */
+  #flushBackoffUntil = 0;
+  /** The fire path does not run before this (a failed pass backs off; rows already due wait). */
+  #fireBackoffUntil = 0;
+  readonly #liveness: DispatcherLiveness;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeping = false;
+  #hasSweptOnce = false;
+  #stopListening: (() => void) | null = null;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
@@ -100,6 +117,7 @@ export class Dispatcher {
       batchSize: 500,
       ...options,
     };
+    this.#liveness = createDispatcherLiveness(options.database, this.owner, options.logger);
   }
 
   get isRunning(): boolean {
@@ -112,20 +130,39 @@ export class Dispatcher {
     if (!this.#o.runtime.canLaunch) {
       this.#o.logger.warn('No bot runtime is configured (BOT_RUNTIME): due bots will fail with reason no_runtime');
     }
+    // Loops that failed on an outage wait for the database to come back instead of retrying on
+    // their own timers: the moment it answers, everything runs again.
+    this.#stopListening = this.#o.database.health.onRecovered(() => {
+      this.#fireBackoffUntil = 0;
+      this.#flushFailures = 0;
+      this.#flushBackoffUntil = 0;
+      this.wake();
+      this.#armFire();
+      if (this.#results.length > 0) this.#flushSoon();
+    });
+    if (!this.#liveness.isSoleProcess) {
+      this.#sweepTimer = setInterval(() => void this.#sweepOrphans(), ORPHAN_SWEEP_MS);
+      this.#sweepTimer.unref();
+    }
     this.wake();
   }
 
   /** Stops timers, waits for launches in flight, and hands unfired claims back. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopListening?.();
+    this.#stopListening = null;
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
     await this.#cycle;
     await this.#firing;
     await this.#drainLaunches();
     this.#claimed.clear();
     this.#dueOrder.clear();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
+    await this.#liveness.release();
   }
 
   /** Something changed (a schedule was created, moved or cancelled): look again now. */
@@ -164,18 +201,49 @@ export class Dispatcher {
    */
   async #runCycle(): Promise<void> {
     try {
+      // Nothing is claimed before this dispatcher is visibly alive to the others.
+      if (!this.#liveness.isHeld) await this.#liveness.acquire();
+      if (this.#liveness.isSoleProcess && !this.#hasSweptOnce) await this.#sweepOrphans();
       await this.#claim();
       this.#armFire();
       await this.#sendCommands();
       this.#failures = 0;
       await this.#armPoll();
     } catch (error) {
-      // The loop never dies: log, count, and try again after a capped, jittered pause.
+      // The loop never dies: log, count, and try again after a capped, jittered pause (or as
+      // soon as the database is back, when it was an outage).
       this.#failures++;
       this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher' });
       const delay = restartDelayMs(this.#failures);
-      this.#o.logger.error({ err: error, retryInMs: delay }, 'dispatcher cycle failed');
+      if (this.#o.database.health.observe(error)) this.#o.logger.debug({ retryInMs: delay }, 'dispatcher cycle failed: database unavailable');
+      else this.#o.logger.error({ err: error, retryInMs: delay }, 'dispatcher cycle failed');
       this.#setPoll(delay);
+    }
+  }
+
+  /**
+   * Rows held by dispatchers that are gone are released at once instead of waiting out their
+   * lease: on PostgreSQL a holder without its advisory lock is dead; on SQLite (one process per
+   * file) every other holder is a predecessor that did not stop cleanly.
+   */
+  async #sweepOrphans(): Promise<void> {
+    if (this.#sweeping || !this.#running) return;
+    if (!this.#liveness.isSoleProcess && !this.#liveness.isHeld) return;
+    this.#sweeping = true;
+    try {
+      const { database, clock, logger } = this.#o;
+      const holders = await schedules.findOtherHolders(database.db, this.owner);
+      const dead = await this.#liveness.findDeadOwners(holders);
+      const released = await schedules.expireLeasesOf(database.db, dead, clock.now());
+      this.#hasSweptOnce = true;
+      if (released > 0) {
+        logger.info({ rows: released, holders: dead.length }, 'took over the schedules of dispatchers that stopped without releasing them');
+        this.wake();
+      }
+    } catch (error) {
+      if (!this.#o.database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not look for schedules held by stopped dispatchers');
+    } finally {
+      this.#sweeping = false;
     }
   }
 
@@ -240,11 +308,14 @@ export class Dispatcher {
         this.#fireFailures = 0;
       })
       .catch((error: unknown) => {
+        // Back off: the held rows are already due, and re-arming the timer at once would retry
+        // hundreds of times a second against a database that is down.
         this.#fireFailures++;
         this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher_fire' });
         const delay = restartDelayMs(this.#fireFailures);
-        this.#o.logger.error({ err: error, retryInMs: delay }, 'firing failed; retrying');
-        setTimeout(() => this.#fire(), delay);
+        this.#fireBackoffUntil = this.#o.clock.now() + delay;
+        if (this.#o.database.health.observe(error)) this.#o.logger.debug({ retryInMs: delay }, 'firing failed: database unavailable');
+        else this.#o.logger.error({ err: error, retryInMs: delay }, 'firing failed; retrying');
       })
       .finally(() => {
         this.#firing = null;
@@ -262,14 +333,15 @@ export class Dispatcher {
     if (!this.#running) return;
     const next = this.#dueOrder.peek();
     if (!next) return;
-    if (this.#fireTimer && this.#fireTimerAt <= next.dueAtMs) return;
+    const at = Math.max(next.dueAtMs, this.#fireBackoffUntil);
+    if (this.#fireTimer && this.#fireTimerAt <= at) return;
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
-    this.#fireTimerAt = next.dueAtMs;
+    this.#fireTimerAt = at;
     this.#fireTimer = setTimeout(() => {
       this.#fireTimer = null;
       this.#fireTimerAt = Infinity;
       this.#fire();
-    }, Math.max(0, next.dueAtMs - this.#o.clock.now()));
+    }, Math.max(0, at - this.#o.clock.now()));
   }
 
   async #armPoll(): Promise<void> {
@@ -323,7 +395,8 @@ export class Dispatcher {
             }
           });
         } catch (error) {
-          logger.error({ err: error, botId: row.bot_id }, 'could not record a runtime command result');
+          // The command stays leased and is sent again (same idempotency key) after the lease.
+          if (!database.health.observe(error)) logger.error({ err: error, botId: row.bot_id }, 'could not record a runtime command result');
         }
       }));
     }
@@ -333,13 +406,20 @@ export class Dispatcher {
   async #fireBatch(batch: Claimed[]): Promise<void> {
     const { database, clock, leaseMs } = this.#o;
     const now = clock.now();
+    const busy: Claimed[] = [];
     const launches = await database.db.transaction().execute(async (trx) => {
-      const decided = await schedules.markLaunching(trx, this.owner, batch.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
-      const retaken = await schedules.takeOverLaunching(trx, this.owner, batch.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
+      // One lock order everywhere: a bot, then its schedule (every API path locks the bot row
+      // first). A bot that a request holds right now (being cancelled, moved) is skipped and
+      // decided again a moment later, after that request commits, so that neither waits on the
+      // other and the batch is not held up.
+      const botRows = await bots.lockBotsForFiring(trx, database.engine, batch.map((c) => c.botId));
+      const botsById = new Map(botRows.map((b) => [b.id, b]));
+      const ready: Claimed[] = [];
+      for (const c of batch) (botsById.has(c.botId) ? ready : busy).push(c);
+      const decided = await schedules.markLaunching(trx, this.owner, ready.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
+      const retaken = await schedules.takeOverLaunching(trx, this.owner, ready.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
       const rows = [...decided, ...retaken];
       if (rows.length === 0) return [];
-      const botRows = await trx.selectFrom('bots').selectAll().where('id', 'in', rows.map((r) => r.bot_id)).execute();
-      const botsById = new Map(botRows.map((b) => [b.id, b]));
       const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
       const linksByBot = Map.groupBy(links, (l) => l.bot_id);
       const toLaunch: PendingLaunch[] = [];
@@ -354,6 +434,8 @@ export class Dispatcher {
       await markBotsJoining(trx, firstLaunches, now);
       return toLaunch;
     });
+    for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
+    if (busy.length > 0) this.#armFire();
     this.#enqueueLaunches(launches);
   }
 
@@ -434,13 +516,14 @@ export class Dispatcher {
    */
   #flushSoon(): void {
     if (this.#flushTimer || this.#flushing) return;
+    const delay = Math.max(RESULT_FLUSH_MS, this.#flushBackoffUntil - Date.now());
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
       this.#flushing = this.#flushResults().finally(() => {
         this.#flushing = null;
         if (this.#results.length > 0) this.#flushSoon();
       });
-    }, RESULT_FLUSH_MS);
+    }, delay);
   }
 
   async #flushResults(): Promise<void> {
@@ -451,6 +534,9 @@ export class Dispatcher {
     let retries = false;
     try {
       await database.db.transaction().execute(async (trx) => {
+        // Bots before schedules, as everywhere: the bots this flush changes are locked first.
+        const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.bot.id);
+        await bots.lockBots(trx, database.engine, [...new Set(failedBotIds)]);
         const accepted = results.filter((r) => r.outcome.ok);
         for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
           await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.schedule.id), now);
@@ -471,9 +557,17 @@ export class Dispatcher {
           await bots.appendDecision(trx, bot.id, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: schedule.attempts });
         }
       });
+      this.#flushFailures = 0;
     } catch (error) {
-      // The leases will run out and the rows will be launched again with the same keys.
-      logger.error({ err: error, results: results.length }, 'could not record launch results');
+      // Keep the results and write them when the database answers again (a recovery wakes the
+      // flush; otherwise a capped backoff does). Should this process die first, the rows are
+      // still 'launching' and are launched again with the same idempotency keys.
+      this.#results.unshift(...results);
+      this.#flushFailures++;
+      const delay = restartDelayMs(this.#flushFailures);
+      this.#flushBackoffUntil = Date.now() + delay;
+      if (!database.health.observe(error)) logger.error({ err: error, results: results.length, retryInMs: delay }, 'could not record launch results; retrying');
+      return;
     }
     if (retries) this.wake();
   }
@@ -487,6 +581,12 @@ export class Dispatcher {
     }
     await this.#flushing;
     await this.#flushResults();
+    if (!this.#running && this.#flushTimer) {
+      // Stopping: results that could not be written stay with their 'launching' rows, which are
+      // launched again (same idempotency key) by whoever takes them over.
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+    }
   }
 }
 

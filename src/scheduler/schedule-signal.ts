@@ -19,6 +19,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
   #stopped = false;
   #failures = 0;
   #pending = false;
+  #stopListening: (() => void) | null = null;
+  #connecting = false;
 
   constructor(database: Database, logger: Logger) {
     this.#database = database;
@@ -43,18 +45,27 @@ export class ScheduleSignal implements ScheduleChangeSignal {
   async listen(wake: () => void): Promise<void> {
     this.#wake = wake;
     this.#stopped = false;
-    if (this.#database.engine === 'postgres') await this.#connect();
+    if (this.#database.engine !== 'postgres') return;
+    // After an outage, listen again as soon as the database answers, not after the backoff.
+    this.#stopListening ??= this.#database.health.onRecovered(() => {
+      if (!this.#client && !this.#stopped) void this.#connect();
+    });
+    await this.#connect();
   }
 
   async #connect(): Promise<void> {
-    if (this.#stopped || !this.#database.pool) return;
+    if (this.#stopped || !this.#database.pool || this.#client || this.#connecting) return;
+    this.#connecting = true;
+    let client: pg.PoolClient | null = null;
     try {
-      const client = await this.#database.pool.connect();
+      client = await this.#database.pool.connect();
+      const listener = client;
       client.on('notification', () => this.afterCommit());
       client.on('error', (error) => {
         this.#logger.warn({ err: error }, 'schedule listener connection lost; reconnecting');
-        client.release(true);
-        if (this.#client === client) this.#client = null;
+        if (this.#client !== listener) return;
+        this.#client = null;
+        listener.release(true);
         this.#retry();
       });
       await client.query(`LISTEN ${CHANNEL}`);
@@ -63,8 +74,11 @@ export class ScheduleSignal implements ScheduleChangeSignal {
       // Anything that changed while we were not listening is picked up by looking now.
       this.afterCommit();
     } catch (error) {
-      this.#logger.warn({ err: error }, 'cannot listen for schedule changes; polling until it works');
+      if (client && this.#client !== client) client.release(true);
+      if (!this.#database.health.observe(error)) this.#logger.warn({ err: error }, 'cannot listen for schedule changes; polling until it works');
       this.#retry();
+    } finally {
+      this.#connecting = false;
     }
   }
 
@@ -76,6 +90,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopListening?.();
+    this.#stopListening = null;
     const client = this.#client;
     this.#client = null;
     if (client) {

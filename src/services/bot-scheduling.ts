@@ -7,14 +7,16 @@ import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId, randomToken } from '../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
-import { applyBotConfigDefaults, checkAutomaticLeave, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { computeJoinTime } from '../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
 import { findOccurrencesOnLocalDate, parseOccurrenceKey } from '../domain/recurrence.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener } from './calendar-events.ts';
-import { isUniqueViolation, seriesDefinition } from './calendar-events.ts';
+import { isTransientConflict, isUniqueViolation, seriesDefinition } from './calendar-events.ts';
+import { lockEvent } from '../store/event-store.ts';
+import { parseOccurrenceId } from '../domain/occurrence-id.ts';
 import * as bots from '../store/bot-store.ts';
 import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
 import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -128,6 +130,7 @@ export class BotScheduling implements EventChangeListener {
     }
 
     const response = await this.#inTransaction(async (trx) => {
+      await this.#lockTarget(trx, userId, eventId);
       const now = this.#clock.now();
       const resolved = await this.#events.resolveTarget(trx, userId, eventId);
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
@@ -169,10 +172,23 @@ export class BotScheduling implements EventChangeListener {
       } catch (error) {
         // The loser of a race sees the winner's committed bot on the next attempt and takes the
         // update-or-share path instead of creating a second bot.
-        if (attempt < MAX_ATTEMPTS && isUniqueViolation(error)) continue;
+        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
         throw error;
       }
     }
+  }
+
+  /**
+   * Locks the event being scheduled (and its series, for an occurrence or an override) before it
+   * is read, so that a concurrent delete, move or cancel of it runs entirely before or entirely
+   * after this request: never between the read and the link (see lockEvent).
+   */
+  async #lockTarget(trx: Transaction<Schema>, userId: string, eventId: string): Promise<void> {
+    const engine = this.#database.engine;
+    if (engine !== 'postgres') return;
+    const seriesId = parseOccurrenceId(eventId)?.seriesId;
+    const named = await lockEvent(trx, engine, userId, seriesId ?? eventId);
+    if (!seriesId && named?.recurring_event_id) await lockEvent(trx, engine, userId, named.recurring_event_id);
   }
 
   async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string): Promise<EffectiveOccurrence> {
@@ -323,6 +339,7 @@ export class BotScheduling implements EventChangeListener {
       id: botId,
       user_id: userId,
       deduplication_key: key,
+      deduplication_key_hash: deduplicationKeyHash(key),
       meeting_url: meeting.url,
       meeting_platform: meeting.platform,
       meeting_identity: meeting.identity,
@@ -362,10 +379,16 @@ export class BotScheduling implements EventChangeListener {
    * transaction: each live link of the event is compared with what the event now says.
    */
   async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void> {
+    // The event's lock comes before reading its links: a schedule request for it that is under
+    // way commits first and its link is seen here, or it waits and sees this change.
+    await lockEvent(trx, this.#database.engine, userId, eventId);
     const now = this.#clock.now();
     const links = await bots.listLiveLinksOfEvent(trx, eventId);
     if (links.length === 0) return;
     const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
+    // All of the links' bots at once, in id order: the one lock order that firing and every other
+    // path that locks several bots also follow.
+    await bots.lockBots(trx, this.#database.engine, [...new Set(links.map((l) => l.bot_id))]);
     const touchedBots = new Set<string>();
     for (const link of links) {
       const target = event ? await this.#currentTarget(trx, userId, event, link) : null;

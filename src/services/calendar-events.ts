@@ -527,6 +527,15 @@ function notFound(id: string): ApiError {
   return new ApiError('event_not_found', `No event ${id}`);
 }
 
+/**
+ * A PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was rolled back
+ * as a whole and can simply run again.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; errcode?: unknown; message?: unknown } | null;
   if (!e) return false;

@@ -141,6 +141,7 @@ export class CalendarSync {
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#loop = new BackgroundLoop({
       name: 'calendar_sync',
+      health: options.database.health,
       logger: options.logger,
       metrics: options.metrics,
       pass: async () => {

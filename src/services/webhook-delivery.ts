@@ -46,6 +46,7 @@ export class WebhookDelivery {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
     this.#loop = new BackgroundLoop({
       name: 'webhooks',
+      health: options.database.health,
       logger: options.logger,
       metrics: options.metrics,
       pass: async () => {

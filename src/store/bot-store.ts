@@ -2,6 +2,7 @@
 import { sql, type SqlBool } from 'kysely';
 import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
 import { LIVE_STATUSES, type BotStatus } from '../domain/bot-status.ts';
+import { deduplicationKeyHash } from '../domain/bot-config.ts';
 import type { Db } from './event-store.ts';
 import type { Engine } from '../db/database.ts';
 
@@ -53,7 +54,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('deduplication_key', '=', key).where(isLiveBot());
+    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveBot());
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();
@@ -117,4 +118,22 @@ export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promi
 export async function countPendingSchedules(db: Db): Promise<number> {
   const row = await db.selectFrom('schedules').select(sql<number>`count(*)`.as('n')).where('state', '=', 'pending').executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/**
+ * The bots of a firing batch, locked in id order (PostgreSQL). A bot whose row another
+ * transaction holds is left out (SKIP LOCKED) and so is a bot that no longer exists; the caller
+ * tells them apart by what is missing and decides the busy ones again a moment later.
+ */
+export async function lockBotsForFiring(db: Db, engine: Engine, botIds: readonly string[]): Promise<BotRow[]> {
+  if (botIds.length === 0) return [];
+  let query = db.selectFrom('bots').selectAll().where('id', 'in', botIds).orderBy('id');
+  if (engine === 'postgres') query = query.forUpdate().skipLocked();
+  return query.execute();
+}
+
+/** Locks bots in id order (PostgreSQL), waiting for each; callers that lock several use this. */
+export async function lockBots(db: Db, engine: Engine, botIds: readonly string[]): Promise<void> {
+  if (engine !== 'postgres' || botIds.length === 0) return;
+  await db.selectFrom('bots').select('id').where('id', 'in', botIds).orderBy('id').forUpdate().execute();
 }

@@ -1,6 +1,7 @@
 // Data access for calendar events. Every query is scoped to the owning user.
 import type { Kysely, Transaction } from 'kysely';
 import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
+import type { Engine } from '../db/database.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -10,6 +11,19 @@ export async function insertEvent(db: Db, row: NewEventRow): Promise<void> {
 
 export async function findEvent(db: Db, userId: string, id: string): Promise<EventRow | undefined> {
   return db.selectFrom('events').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/**
+ * Locks an event row until the transaction ends (PostgreSQL; SQLite has one writer at a time).
+ * Whoever reads an event to schedule a bot for it, and whoever changes it and then reads its
+ * links, takes this lock first: the two then run one after the other, so a bot is never linked
+ * to an event that a concurrent request has just deleted, moved or cancelled. Lock order: the
+ * event named, then its series, then bots, then schedules.
+ */
+export async function lockEvent(db: Db, engine: Engine, userId: string, id: string): Promise<EventRow | undefined> {
+  let query = db.selectFrom('events').selectAll().where('id', '=', id).where('user_id', '=', userId);
+  if (engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
 }
 
 export async function updateEvent(db: Db, userId: string, id: string, changes: EventUpdate): Promise<void> {

@@ -103,3 +103,23 @@ export async function finishSchedule(db: Db, id: string, state: 'done' | 'cancel
     .where('id', '=', id)
     .execute();
 }
+
+/** Who holds rows right now (claimed or launching), other than `exceptOwner`. */
+export async function findOtherHolders(db: Db, exceptOwner: string): Promise<string[]> {
+  const rows = await db.selectFrom('schedules').select('lease_owner').distinct()
+    .where('state', 'in', ['claimed', 'launching']).where('lease_owner', 'is not', null).where('lease_owner', '<>', exceptOwner)
+    .execute();
+  return rows.map((r) => r.lease_owner!);
+}
+
+/**
+ * Ends the leases of dead holders now, so that the next claim takes their rows over: claimed rows
+ * are decided again, launching rows are launched again with their own idempotency key.
+ */
+export async function expireLeasesOf(db: Db, owners: readonly string[], nowMs: number): Promise<number> {
+  if (owners.length === 0) return 0;
+  const result = await db.updateTable('schedules').set({ lease_until_ms: 0, updated_at: nowMs })
+    .where('lease_owner', 'in', owners).where('state', 'in', ['claimed', 'launching'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
