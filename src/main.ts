@@ -1,7 +1,8 @@
 // Command line: serve, migrate, and API key management. `npx rollcall <command>`.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from './config.ts';
-import { openDatabase } from './db/database.ts';
+import { DatabaseOpenError, openDatabase } from './db/database.ts';
+import { isDatabaseOutage } from './db/database-health.ts';
 import { migrate, SchemaTooNewError } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
@@ -113,8 +114,12 @@ try {
   const code = await main(process.argv.slice(2));
   if (code >= 0) process.exitCode = code;
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof SchemaTooNewError) {
+  if (error instanceof ConfigError || error instanceof SchemaTooNewError || error instanceof DatabaseOpenError) {
     process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  } else if (isDatabaseOutage(error)) {
+    // At start-up there is nothing to keep serving: say what is wrong and let the supervisor retry.
+    process.stderr.write(`Cannot use the database (${redactUrl(process.env.DATABASE_URL ?? 'sqlite:./data/rollcall.db')}): ${(error as Error).message}\n`);
     process.exitCode = 1;
   } else {
     throw error;

@@ -51,13 +51,16 @@ export function isDatabaseOutage(error: unknown): boolean {
 }
 
 export interface DatabaseHealthOptions {
-  /** One statement that succeeds only when the database can read and write. */
-  probe: () => Promise<void>;
+  /**
+   * Succeeds only when the outage of this kind is over: the database answers and commits a
+   * write, and after a storage failure, a write that needs new space.
+   */
+  probe: (kind: OutageKind) => Promise<void>;
   probeIntervalMs?: number;
 }
 
 export class DatabaseHealth {
-  readonly #probe: () => Promise<void>;
+  readonly #probe: (kind: OutageKind) => Promise<void>;
   readonly #intervalMs: number;
   readonly #recoveryListeners = new Set<() => void>();
   #logger: Logger | null = null;
@@ -118,7 +121,7 @@ export class DatabaseHealth {
   async #runProbe(): Promise<void> {
     if (this.#outage === null || this.#isClosed) return;
     try {
-      await this.#probe();
+      await this.#probe(this.#outage.kind);
     } catch (error) {
       // Still down (or down in another way): keep the first cause, probe again later.
       if (outageKindOf(error) === null) this.#logger?.warn({ err: error }, 'database probe failed with an unexpected error');

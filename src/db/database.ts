@@ -5,7 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
-import { DatabaseHealth } from './database-health.ts';
+import { DatabaseHealth, type OutageKind } from './database-health.ts';
 import type { Schema } from './schema.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -58,7 +58,7 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  const health = new DatabaseHealth({ probe: () => probeWrite(db, 'postgres') });
+  const health = new DatabaseHealth({ probe: (kind) => probeWrite(db, 'postgres', kind) });
   return {
     db, engine: 'postgres', pool, sqlite: null, health,
     close: async () => {
@@ -84,7 +84,7 @@ function openSqlite(path: string): Database {
     throw new DatabaseOpenError(`Cannot open the SQLite database at ${filePath}: ${(error as Error).message}. Check that the directory exists and is writable by this user, or set DATABASE_URL.`, { cause: error });
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
-  const health = new DatabaseHealth({ probe: () => probeWrite(db, 'sqlite') });
+  const health = new DatabaseHealth({ probe: (kind) => probeWrite(db, 'sqlite', kind) });
   return {
     db, engine: 'sqlite', pool: null, sqlite: database.raw, health,
     close: async () => {
@@ -94,14 +94,22 @@ function openSqlite(path: string): Database {
   };
 }
 
+/** After a storage failure, the probe writes this much: an update in place proves nothing about space. */
+const STORAGE_PROBE_BYTES = 256 * 1024;
+
 /**
  * Succeeds only when the database answers and can commit a write: a reachable server with a full
- * disk is not available. The row lives in service_health (migration 004); before that migration
- * ran, answering at all is enough.
+ * disk is not available. After a storage failure it commits a row big enough to need new pages,
+ * then removes it. The rows live in service_health (migration 004); before that migration ran,
+ * answering at all is enough.
  */
-async function probeWrite(db: Kysely<Schema>, engine: Engine): Promise<void> {
+async function probeWrite(db: Kysely<Schema>, engine: Engine, kind: OutageKind): Promise<void> {
   const now = Date.now();
   try {
+    if (kind === 'storage') {
+      await sql`insert into service_health (id, probed_at, padding) values (2, ${now}, ${'0'.repeat(STORAGE_PROBE_BYTES)})`.execute(db);
+      await sql`delete from service_health where id = 2`.execute(db);
+    }
     await sql`update service_health set probed_at = ${now} where id = 1`.execute(db);
   } catch (error) {
     const message = (error as Error).message ?? '';

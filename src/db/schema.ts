@@ -238,6 +238,7 @@ export interface RuntimeCommandsTable {
 export interface ServiceHealthTable {
   id: number;
   probed_at: number;
+  padding: string | null;
 }
 
 export interface SchemaMigrationsTable {

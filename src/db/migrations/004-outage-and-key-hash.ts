@@ -16,6 +16,8 @@ export const outageAndKeyHash: Migration = {
     await db.schema.createTable('service_health')
       .addColumn('id', 'integer', (c) => c.primaryKey())
       .addColumn('probed_at', 'bigint', (c) => c.notNull())
+      // Filled only by the probe's space check, and removed again at once.
+      .addColumn('padding', 'text')
       .execute();
     await db.insertInto('service_health').values({ id: 1, probed_at: 0 }).execute();
 

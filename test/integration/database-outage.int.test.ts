@@ -1,0 +1,237 @@
+// Database outages, for real: a PostgreSQL server of the test's own (never the shared one) has its
+// connections terminated and is stopped and started again while Rollcall fires bots and answers
+// requests; on SQLite the disk fills up. No database error may end the process; requests answer
+// 503 database_unavailable; /readyz follows the outage; bots that came due during it launch within
+// 2 s of the database's return, each once (a repeat only with the same idempotency key); and the
+// outage costs a few log lines, not thousands.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { createRollcall, type Rollcall } from '../../src/container.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createApiKey } from '../../src/services/api-keys.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+import { startTestRollcall, TEST_ENGINE } from '../support/harness.ts';
+
+/** How long the server stays down in the restart test (the promise covers outages up to a minute). */
+const OUTAGE_MS = Number(process.env.ROLLCALL_FAULT_OUTAGE_SECONDS ?? 12) * 1000;
+
+interface LogLine { level: number; msg: string; [key: string]: unknown }
+
+/** A Rollcall in this process on `databaseUrl`, launching into `runtime`, with its log lines kept. */
+async function startRollcall(databaseUrl: string, runtimeUrl: string, logs: LogLine[]): Promise<Rollcall> {
+  const config = parseConfig({
+    DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '0',
+    BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '1000', DISPATCH_LEASE_SECONDS: '3',
+  });
+  const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+  const database = await openDatabase(databaseUrl);
+  const rollcall = await createRollcall(config, { database, logger, collectDefaultMetrics: false });
+  await rollcall.app.listen({ port: 0, host: '127.0.0.1' });
+  await rollcall.startBackground();
+  return rollcall;
+}
+
+/** Schedules `count` bots whose join time is `joinAtMs`, through the API. */
+let scheduledSoFar = 0;
+async function scheduleBots(rollcall: Rollcall, auth: string, count: number, joinAtMs: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const i = scheduledSoFar++;
+    const start = joinAtMs + 600_000;
+    const event = await rollcall.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth }, payload: { title: `m${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${8_100_000_000 + i}` } });
+    assert.equal(event.statusCode, 201, event.body);
+    const scheduled = await rollcall.app.inject({ method: 'POST', url: `/api/v1/calendar/schedule/${event.json().id}`, headers: { authorization: auth }, payload: { deduplication_key: `k${i}`, bot_config: { join_at: new Date(joinAtMs).toISOString() } } });
+    assert.equal(scheduled.statusCode, 200, scheduled.body);
+    ids.push(scheduled.json().bot_id);
+  }
+  return ids;
+}
+
+/** Launch requests by bot: idempotency keys seen and when the first arrived. */
+function launchesOf(runtime: FakeHttpReceiver): Map<string, { keys: Set<string>; count: number; firstAt: number }> {
+  const byBot = new Map<string, { keys: Set<string>; count: number; firstAt: number }>();
+  for (const r of runtime.received) {
+    if (r.json?.action !== 'launch') continue;
+    const entry = byBot.get(r.json.bot_id) ?? { keys: new Set<string>(), count: 0, firstAt: r.at };
+    entry.keys.add(r.json.idempotency_key);
+    entry.count++;
+    byBot.set(r.json.bot_id, entry);
+  }
+  return byBot;
+}
+
+/** Moves every pending schedule (and its bot's join time) to `dueAtMs`: seeding takes a while on a busy machine. */
+async function pullDueTimes(rollcall: Rollcall, dueAtMs: number): Promise<void> {
+  await rollcall.database.db.transaction().execute(async (trx) => {
+    await trx.updateTable('schedules').set({ due_at_ms: dueAtMs }).where('state', '=', 'pending').execute();
+    await trx.updateTable('bots').set({ join_at_ms: dueAtMs }).where('status', '=', 'Scheduled').execute();
+  });
+  rollcall.dispatcher.wake();
+}
+
+function assertEachLaunchedOnce(runtime: FakeHttpReceiver, botIds: string[]): number {
+  const launches = launchesOf(runtime);
+  let repeats = 0;
+  for (const id of botIds) {
+    const entry = launches.get(id);
+    assert.ok(entry, `bot ${id} was never launched`);
+    assert.equal(entry.keys.size, 1, `bot ${id} was launched under ${entry.keys.size} idempotency keys`);
+    repeats += entry.count - 1;
+  }
+  return repeats;
+}
+
+describe('database outages on PostgreSQL (a throwaway server of this test\'s own)', { skip: TEST_ENGINE !== 'postgres' ? 'runs in the PostgreSQL pass' : !ThrowawayPostgres.isAvailable() ? 'no PostgreSQL server binaries here' : false }, () => {
+  let server: ThrowawayPostgres;
+  const runtime = new FakeHttpReceiver();
+  let runtimeUrl: string;
+
+  before(async () => {
+    server = await ThrowawayPostgres.start();
+    runtimeUrl = await runtime.start();
+  });
+  after(async () => {
+    await runtime.stop();
+    await server?.destroy();
+  });
+
+  test('connections terminated and the server restarted while bots fire and requests run: the process lives, requests are 2xx or 503, every bot launches once', async (t) => {
+    const logs: LogLine[] = [];
+    const rollcall = await startRollcall(server.url, runtimeUrl, logs);
+    try {
+      const { key } = await createApiKey(rollcall.database.db, 'terminated', rollcall.clock);
+      const auth = `Token ${key}`;
+      const botIds = await scheduleBots(rollcall, auth, 150, Date.now() + 600_000);
+      const joinAtMs = Date.now() + 3000;
+      await pullDueTimes(rollcall, joinAtMs);
+      // Terminate every connection every 250 ms from 1.5 s before the due time to 2.5 s after,
+      // with one fast restart in the middle, while requests keep coming.
+      const statuses = new Map<number, number>();
+      const badBodies: string[] = [];
+      let stop = false;
+      const load = (async () => {
+        for (let i = 0; !stop; i++) {
+          const res = await rollcall.app.inject({ method: i % 2 ? 'GET' : 'POST', url: i % 2 ? '/api/v1/calendar/events?limit=5' : '/api/v1/calendar/events', headers: { authorization: auth }, ...(i % 2 ? {} : { payload: { title: 'load', start_time: new Date(joinAtMs + 7_200_000).toISOString(), end_time: new Date(joinAtMs + 9_000_000).toISOString() } }) });
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (res.statusCode >= 500 && res.json().code !== 'database_unavailable') badBodies.push(res.body);
+          if (res.statusCode === 503) assert.doesNotMatch(res.body, /at .*\.ts|stack/i);
+        }
+      })();
+      await new Promise((r) => setTimeout(r, joinAtMs - 1500 - Date.now()));
+      let terminated = 0;
+      let restarts = 0;
+      for (const until = joinAtMs + 2500; Date.now() < until;) {
+        terminated += await server.terminateBackends();
+        if (restarts === 0 && Date.now() >= joinAtMs) {
+          await server.restart('fast');
+          restarts++;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await runtime.waitFor(() => launchesOf(runtime).size >= botIds.length, 30_000);
+      stop = true;
+      await load;
+      const repeats = assertEachLaunchedOnce(runtime, botIds);
+      assert.deepEqual(badBodies, [], 'a 5xx other than 503 database_unavailable');
+      for (const code of statuses.keys()) assert.ok(code < 300 || code === 503, `status ${code}`);
+      assert.ok(terminated > 0);
+      assert.equal(restarts, 1);
+      t.diagnostic(`${botIds.length} bots launched; ${terminated} connections terminated and ${restarts} fast restart at the due moment; ${repeats} repeated launch requests (same key); request statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${logs.filter((l) => l.level >= 40).length} warn/error log lines`);
+    } finally {
+      await rollcall.close();
+      runtime.received.length = 0;
+    }
+  });
+
+  test(`the server down for ${OUTAGE_MS / 1000} s: 503 database_unavailable and /readyz 503 during it, 200 after; bots due in it launch within 2 s of its return, once each; a few log lines`, async (t) => {
+    const logs: LogLine[] = [];
+    const rollcall = await startRollcall(server.url, runtimeUrl, logs);
+    const base = `http://127.0.0.1:${(rollcall.app.server.address() as { port: number }).port}`;
+    try {
+      const { key } = await createApiKey(rollcall.database.db, 'stopped', rollcall.clock);
+      const auth = `Token ${key}`;
+      // Far enough ahead for the 120 schedule requests below, on a slow machine too.
+      const downAt = Date.now() + 15_000;
+      // Due early in the outage, in its middle, and just before its end.
+      const early = await scheduleBots(rollcall, auth, 40, downAt + 1000);
+      const middle = await scheduleBots(rollcall, auth, 40, downAt + OUTAGE_MS / 2);
+      const late = await scheduleBots(rollcall, auth, 40, downAt + OUTAGE_MS - 500);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      await new Promise((r) => setTimeout(r, downAt - Date.now()));
+      const logsBefore = logs.length;
+      await server.stopServer('fast');
+
+      const during = await fetch(`${base}/api/v1/calendar/events`, { headers: { authorization: auth } });
+      const body = await during.json() as { code: string; error: string };
+      assert.equal(during.status, 503);
+      assert.equal(body.code, 'database_unavailable');
+      assert.equal((await fetch(`${base}/readyz`)).status, 503);
+      await new Promise((r) => setTimeout(r, downAt + OUTAGE_MS - Date.now()));
+      assert.equal((await fetch(`${base}/readyz`)).status, 503);
+      assert.equal(launchesOf(runtime).size, 0, 'nothing can launch while the database is down');
+
+      await server.startServer();
+      const upAt = Date.now();
+      let readyAt = 0;
+      for (; readyAt === 0 && Date.now() - upAt < 10_000;) {
+        if ((await fetch(`${base}/readyz`)).status === 200) readyAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 50));
+      }
+      const all = [...early, ...middle, ...late];
+      await runtime.waitFor(() => launchesOf(runtime).size >= all.length, 10_000);
+      const launches = launchesOf(runtime);
+      const lastLaunchAfterReturn = Math.max(...all.map((id) => launches.get(id)!.firstAt)) - upAt;
+      const repeats = assertEachLaunchedOnce(runtime, all);
+      assert.ok(readyAt > 0, '/readyz never became 200 again');
+      assert.ok(lastLaunchAfterReturn <= 2000, `the last bot launched ${lastLaunchAfterReturn} ms after the database returned`);
+      const outageLines = logs.slice(logsBefore).filter((l) => l.level >= 40);
+      assert.ok(outageLines.length <= 30, `${outageLines.length} warn/error lines during the outage: ${JSON.stringify(outageLines.slice(0, 5))}`);
+      assert.ok(outageLines.some((l) => /database unavailable/.test(l.msg)), 'the outage itself is logged');
+      t.diagnostic(`${all.length} bots due during a ${OUTAGE_MS / 1000} s outage; all launched ${lastLaunchAfterReturn} ms after the database returned (ready again after ${readyAt - upAt} ms); ${repeats} repeats; ${outageLines.length} warn/error log lines during the outage`);
+    } finally {
+      await rollcall.close();
+      runtime.received.length = 0;
+    }
+  });
+});
+
+describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the SQLite pass (a full disk on PostgreSQL is the server\'s, outside this test\'s reach)' : false }, () => {
+  let rc: Awaited<ReturnType<typeof startTestRollcall>>;
+  const logs: LogLine[] = [];
+
+  before(async () => {
+    rc = await startTestRollcall({ background: true, overrides: { logger: createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) } });
+  });
+  after(() => rc.close());
+
+  test('writes fail: 503 database_unavailable naming nothing internal, the real cause in the log, /readyz 503; space returns: ready again and writes work', async () => {
+    const { auth } = await rc.newUser();
+    const sqlite = rc.database.sqlite!;
+    const pages = Number((sqlite.prepare('pragma page_count').get() as { page_count: number }).page_count);
+    // SQLite's own limit on the file's size, the same SQLITE_FULL a full disk gives.
+    sqlite.exec(`pragma max_page_count = ${pages + 1}`);
+    const big = 'x'.repeat(60_000);
+    let res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'full', description: big, start_time: new Date(Date.now() + 3_600_000).toISOString(), end_time: new Date(Date.now() + 7_200_000).toISOString() } });
+    for (let i = 0; res.status !== 503 && i < 20; i++) {
+      res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'full', description: big, start_time: new Date(Date.now() + 3_600_000).toISOString(), end_time: new Date(Date.now() + 7_200_000).toISOString() } });
+    }
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'database_unavailable');
+    assert.ok(logs.some((l) => JSON.stringify(l).includes('database or disk is full')), 'the log names the real cause');
+    assert.ok(!logs.some((l) => JSON.stringify(l).includes('no transaction is active')), 'the cause is not masked by a failed rollback');
+    assert.equal((await rc.request('GET', '/readyz')).status, 503);
+
+    sqlite.exec('pragma max_page_count = 1073741823');
+    let ready = false;
+    for (const until = Date.now() + 5000; !ready && Date.now() < until;) {
+      ready = (await rc.request('GET', '/readyz')).status === 200;
+      if (!ready) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(ready, '/readyz did not recover once writes worked again');
+    const after = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'ok', start_time: new Date(Date.now() + 3_600_000).toISOString(), end_time: new Date(Date.now() + 7_200_000).toISOString() } });
+    assert.equal(after.status, 201);
+  });
+});
