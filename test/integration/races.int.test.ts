@@ -1,0 +1,173 @@
+// Races between requests that touch the same event or bot at the same moment, sent to different
+// instances (three on PostgreSQL; one on SQLite, which is how SQLite is run). Whatever the
+// interleaving, the outcome must be one that the two requests could have had one after the
+// other: no bot survives in a deleted or cancelled event, no bot keeps a moved event's old time,
+// and a cancel that meets the dispatcher at the due moment either cancels the bot (never
+// launched) or is told it is too late (400 bot_active), never a 500, without delaying firing.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config.ts';
+import { createRollcall, type Rollcall } from '../../src/container.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createApiKey } from '../../src/services/api-keys.ts';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+
+const INSTANCES = TEST_ENGINE === 'postgres' ? 3 : 1;
+const LEAD_MS = 180_000;
+
+interface Answer { status: number; body: any }
+
+async function call(rollcall: Rollcall, method: string, url: string, auth: string, payload?: unknown): Promise<Answer> {
+  const res = await rollcall.app.inject({ method: method as 'GET', url, headers: { authorization: auth }, ...(payload === undefined ? {} : { payload: payload as object }) });
+  return { status: res.statusCode, body: res.body ? res.json() : null };
+}
+
+/** Sends both at once, the second after a random 0-3 ms, so that every interleaving shows up. */
+async function together(a: () => Promise<Answer>, b: () => Promise<Answer>): Promise<[Answer, Answer]> {
+  const delay = Math.random() * 3;
+  return Promise.all([a(), new Promise<Answer>((resolve, reject) => setTimeout(() => b().then(resolve, reject), delay))]);
+}
+
+describe(`races on ${INSTANCES} instance(s) (${TEST_ENGINE})`, () => {
+  let testDb: TestDatabase;
+  const instances: Rollcall[] = [];
+  const runtime = new FakeHttpReceiver();
+  let auth: string;
+  let n = 0;
+  const at = (i: number) => instances[i % INSTANCES]!;
+
+  before(async () => {
+    testDb = await createTestDatabase();
+    const runtimeUrl = await runtime.start();
+    runtime.respond = () => ({ status: 202, delayMs: 5 });
+    for (let i = 0; i < INSTANCES; i++) {
+      const config = parseConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl });
+      const database = await testDb.open();
+      instances.push(await createRollcall(config, { database, logger: createLogger('silent'), collectDefaultMetrics: false }));
+    }
+    auth = `Token ${(await createApiKey(instances[0]!.database.db, 'racer', instances[0]!.clock)).key}`;
+  });
+  after(async () => {
+    for (const rc of instances) await rc.close();
+    await runtime.stop();
+    await testDb.drop();
+  });
+
+  async function newEvent(startMs: number): Promise<string> {
+    const i = n++;
+    const res = await call(at(i), 'POST', '/api/v1/calendar/events', auth, { title: `race ${i}`, start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${7_300_000_000 + i}` });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id;
+  }
+
+  async function liveBotsOf(eventId: string) {
+    return instances[0]!.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bots.id', 'bots.status', 'bots.join_at_ms']).where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 1).execute();
+  }
+
+  test('schedule and delete of the same event at the same moment: no bot survives in a deleted event', async (t) => {
+    const outcomes = { scheduledThenCancelled: 0, refused: 0 };
+    for (let i = 0; i < 60; i++) {
+      const eventId = await newEvent(Date.now() + 7_200_000);
+      const [scheduled, deleted] = await together(
+        () => call(at(i), 'POST', `/api/v1/calendar/schedule/${eventId}`, auth, { deduplication_key: `del-${i}`, bot_config: {} }),
+        () => call(at(i + 1), 'DELETE', `/api/v1/calendar/events/${eventId}`, auth),
+      );
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.deepEqual(await liveBotsOf(eventId), [], `event ${i}: a live bot is still linked to the deleted event`);
+      if (scheduled.status === 200) {
+        const bot = await call(at(i), 'GET', `/api/v1/bots/${scheduled.body.bot_id}`, auth);
+        assert.equal(bot.body.status, 'Cancelled', `event ${i}: the bot scheduled before the delete was not cancelled`);
+        outcomes.scheduledThenCancelled++;
+      } else {
+        assert.equal(scheduled.status, 400, JSON.stringify(scheduled.body));
+        assert.equal(scheduled.body.code, 'event_cancelled');
+        outcomes.refused++;
+      }
+    }
+    t.diagnostic(`60 races: ${outcomes.scheduledThenCancelled} scheduled then cancelled by the delete, ${outcomes.refused} refused as deleted`);
+  });
+
+  test('schedule and move of the same event at the same moment: the bot joins for the new time', async (t) => {
+    let first = 0;
+    for (let i = 0; i < 20; i++) {
+      const start = Date.now() + 7_200_000;
+      const eventId = await newEvent(start);
+      const moved = start + 3_600_000;
+      const [scheduled, patched] = await together(
+        () => call(at(i), 'POST', `/api/v1/calendar/schedule/${eventId}`, auth, { deduplication_key: `move-${i}`, bot_config: {} }),
+        () => call(at(i + 1), 'PATCH', `/api/v1/calendar/events/${eventId}`, auth, { start_time: new Date(moved).toISOString(), end_time: new Date(moved + 1_800_000).toISOString() }),
+      );
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const live = await liveBotsOf(eventId);
+      assert.equal(live.length, 1);
+      assert.equal(live[0]!.join_at_ms, moved - LEAD_MS, `event ${i}: the bot kept the old join time`);
+      if (Date.parse(scheduled.body.scheduled_time) === moved - LEAD_MS) first++;
+    }
+    t.diagnostic(`20 races: the move was seen by the schedule request ${first} times, and followed it ${20 - first} times`);
+  });
+
+  test('schedule and cancel of the same event at the same moment: no bot stays scheduled for a cancelled event', async (t) => {
+    let refused = 0;
+    for (let i = 0; i < 20; i++) {
+      const eventId = await newEvent(Date.now() + 7_200_000);
+      const [scheduled, cancelled] = await together(
+        () => call(at(i), 'POST', `/api/v1/calendar/schedule/${eventId}`, auth, { deduplication_key: `cancel-${i}`, bot_config: {} }),
+        () => call(at(i + 1), 'PATCH', `/api/v1/calendar/events/${eventId}`, auth, { status: 'cancelled' }),
+      );
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      assert.deepEqual(await liveBotsOf(eventId), [], `event ${i}: a live bot is linked to the cancelled event`);
+      if (scheduled.status !== 200) {
+        assert.equal(scheduled.body.code, 'event_cancelled', JSON.stringify(scheduled.body));
+        refused++;
+      }
+    }
+    t.diagnostic(`20 races: ${refused} schedule requests refused as cancelled, ${20 - refused} cancelled afterwards`);
+  });
+
+  test('cancelling bots at their due moment while dispatchers fire: 200 and never launched, or 400 bot_active; never a 500; firing is not delayed', async (t) => {
+    for (const rc of instances) await rc.startBackground();
+    const botIds: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const eventId = await newEvent(Date.now() + 7_200_000);
+      const res = await call(at(i), 'POST', `/api/v1/calendar/schedule/${eventId}`, auth, { deduplication_key: `fire-${i}`, bot_config: {} });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      botIds.push(res.body.bot_id);
+    }
+    const dueAt = Date.now() + 2500;
+    const db = instances[0]!.database.db;
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('schedules').set({ due_at_ms: dueAt }).where('bot_id', 'in', botIds).execute();
+      await trx.updateTable('bots').set({ join_at_ms: dueAt }).where('id', 'in', botIds).execute();
+    });
+    for (const rc of instances) rc.dispatcher.wake();
+    const toCancel = botIds.filter((_, i) => i % 2 === 0);
+    await new Promise((r) => setTimeout(r, dueAt - Date.now()));
+    const answers = await Promise.all(toCancel.map((id, i) => call(at(i), 'DELETE', `/api/v1/calendar/scheduled/${id}`, auth)));
+    const kept = botIds.filter((_, i) => i % 2 === 1);
+    await runtime.waitFor(() => kept.every((id) => runtime.received.some((r) => r.json?.bot_id === id)), 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    let cancelled = 0;
+    let tooLate = 0;
+    for (const [i, answer] of answers.entries()) {
+      const id = toCancel[i]!;
+      const launched = runtime.received.some((r) => r.json?.bot_id === id);
+      if (answer.status === 200) {
+        cancelled++;
+        assert.equal(launched, false, `bot ${id} was cancelled (200) but launched`);
+        assert.equal((await call(at(0), 'GET', `/api/v1/bots/${id}`, auth)).body.status, 'Cancelled');
+      } else {
+        assert.equal(answer.status, 400, JSON.stringify(answer.body));
+        assert.equal(answer.body.code, 'bot_active', JSON.stringify(answer.body));
+        assert.equal(launched, true, `bot ${id} was refused as active but never launched`);
+        tooLate++;
+      }
+    }
+    const lateness = kept.map((id) => runtime.received.find((r) => r.json?.bot_id === id)!.at - dueAt).sort((a, b) => a - b);
+    const worst = lateness.at(-1)!;
+    assert.ok(worst < 3000, `a bot that nobody cancelled launched ${worst} ms late`);
+    t.diagnostic(`${toCancel.length} cancels at the due moment: ${cancelled} cancelled before launch, ${tooLate} too late (bot_active); the other ${kept.length} bots launched ${lateness[0]}-${worst} ms after the due time (p50 ${lateness[Math.floor(lateness.length / 2)]} ms)`);
+  });
+});
