@@ -94,7 +94,7 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
   await rollcall.startBackground();
-  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode }, 'Rollcall is ready');
+  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner }, 'Rollcall is ready');
   return -1;
 }
 

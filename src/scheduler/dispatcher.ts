@@ -55,7 +55,7 @@ const CLAIM_STEP_MS = 250;
 const RESULT_FLUSH_MS = 10;
 
 /** How often a PostgreSQL dispatcher looks for rows held by dispatchers that died. */
-const ORPHAN_SWEEP_MS = 1000;
+const ORPHAN_SWEEP_MS = 500;
 
 /** A bot an API request is changing at the due moment is decided again this much later. */
 const BUSY_BOT_RETRY_MS = 5;

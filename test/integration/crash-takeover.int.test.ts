@@ -1,0 +1,212 @@
+// A process killed with SIGKILL in the middle of a burst leaves rows it had claimed or was
+// launching. They must not wait out their lease (30 s by default): on PostgreSQL another live
+// instance takes them over within 2 s (the dead instance's advisory lock is gone); on SQLite the
+// restarted process takes them at start-up. Every bot still launches, repeats only with the
+// launch's own idempotency key.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { createRollcall } from '../../src/container.ts';
+import { parseConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createApiKey } from '../../src/services/api-keys.ts';
+
+const BOTS = 300;
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function seedBots(testDb: TestDatabase): Promise<string[]> {
+  const database = await testDb.open();
+  const rollcall = await createRollcall(parseConfig({ LOG_LEVEL: 'silent', DATABASE_URL: testDb.url }), { database, logger: createLogger('silent'), collectDefaultMetrics: false });
+  const { userId } = await createApiKey(database.db, 'takeover', rollcall.clock);
+  const start = Date.now() + 3_600_000;
+  const ids: string[] = [];
+  for (let i = 0; i < BOTS; i++) {
+    const event = await rollcall.events.create(userId, { title: `m${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: `https://zoom.us/j/${6_400_000_000 + i}` });
+    ids.push((await rollcall.scheduling.schedule(userId, event.id, { deduplication_key: `k${i}`, bot_config: {} })).bot_id!);
+  }
+  await rollcall.close();
+  return ids;
+}
+
+/** Sets every bot due at `dueAtMs` (seeding is slow on a busy machine; the timing starts here). */
+async function setDue(testDb: TestDatabase, dueAtMs: number): Promise<void> {
+  const database = await testDb.open();
+  await database.db.transaction().execute(async (trx) => {
+    await trx.updateTable('schedules').set({ due_at_ms: dueAtMs }).execute();
+    await trx.updateTable('bots').set({ join_at_ms: dueAtMs }).execute();
+  });
+  await database.close();
+}
+
+async function countHeld(testDb: TestDatabase): Promise<number> {
+  const database = await testDb.open();
+  const row = await database.db.selectFrom('schedules').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['claimed', 'launching']).executeTakeFirst();
+  await database.close();
+  return Number(row?.n ?? 0);
+}
+
+interface Instance { child: ChildProcess; port: number; dispatcher: Promise<string> }
+
+async function startInstance(testDb: TestDatabase, runtimeUrl: string): Promise<Instance> {
+  const url = testDb.searchPath ? `${testDb.url}?options=${encodeURIComponent(`-c search_path=${testDb.searchPath}`)}` : testDb.url;
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN, 'serve'], {
+    // The lease is left at its default (30 s): a takeover that waited for it would be obvious.
+    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  // The ready line names the instance's dispatcher, which is how its rows are told apart.
+  const dispatcher = new Promise<string>((resolve) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (line.includes('Rollcall is ready')) resolve((JSON.parse(line) as { dispatcher: string }).dispatcher);
+      }
+    });
+  });
+  return { child, port, dispatcher };
+}
+
+async function waitReady(instance: Instance, timeoutMs = 30_000): Promise<number> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${instance.port}/readyz`)).status === 200) return Date.now();
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('instance never became ready');
+}
+
+async function holders(testDb: TestDatabase): Promise<Map<string, number>> {
+  const database = await testDb.open();
+  const rows = await database.db.selectFrom('schedules').select(['lease_owner', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', 'in', ['claimed', 'launching']).groupBy('lease_owner').execute();
+  await database.close();
+  return new Map(rows.map((r) => [r.lease_owner!, Number(r.n)]));
+}
+
+async function stopAll(instances: Instance[]): Promise<void> {
+  for (const { child } of instances) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await once(child, 'exit');
+    clearTimeout(force);
+  }
+}
+
+function firstLaunches(runtime: FakeHttpReceiver): Map<string, { at: number; keys: Set<string>; count: number }> {
+  const byBot = new Map<string, { at: number; keys: Set<string>; count: number }>();
+  for (const r of runtime.received) {
+    const entry = byBot.get(r.json.bot_id) ?? { at: r.at, keys: new Set<string>(), count: 0 };
+    entry.keys.add(r.json.idempotency_key);
+    entry.count++;
+    byBot.set(r.json.bot_id, entry);
+  }
+  return byBot;
+}
+
+describe(`crash takeover (${TEST_ENGINE})`, () => {
+  test(TEST_ENGINE === 'postgres'
+    ? `an instance SIGKILLed mid-burst: another live instance takes its rows over within 2 s, not after the 30 s lease, and launches every bot once`
+    : `the process SIGKILLed mid-burst and restarted: it launches its predecessor's claims at start-up, not after the 30 s lease`, async (t) => {
+    const testDb = await createTestDatabase();
+    const runtime = new FakeHttpReceiver();
+    // Slow answers keep many launches in flight when the kill lands.
+    runtime.respond = () => ({ status: 202, delayMs: 400 });
+    const runtimeUrl = await runtime.start();
+    const instances: Instance[] = [];
+    try {
+      const botIds = await seedBots(testDb);
+      const victim = await startInstance(testDb, runtimeUrl);
+      instances.push(victim);
+      await waitReady(victim);
+      if (TEST_ENGINE === 'postgres') {
+        // Two instances up well before the burst; whichever claims it is killed as it fires.
+        const other = await startInstance(testDb, runtimeUrl);
+        instances.push(other);
+        await waitReady(other);
+        const dueAt = Date.now() + 3000;
+        await setDue(testDb, dueAt);
+        let held = new Map<string, number>();
+        for (let i = 0; i < 200; i++) {
+          held = await holders(testDb);
+          if ([...held.values()].reduce((a, b) => a + b, 0) >= BOTS) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const owners = new Map([[await victim.dispatcher, victim], [await other.dispatcher, other]]);
+        const [busiest, rows] = [...held.entries()].sort((a, b) => b[1] - a[1])[0]!;
+        const killed = owners.get(busiest)!;
+        await runtime.waitFor(() => runtime.received.length >= 1, Math.max(5000, dueAt + 5000 - Date.now()));
+        killed.child.kill('SIGKILL');
+        const killedAt = Date.now();
+        await once(killed.child, 'exit');
+        // Taken over: no row is held by the dead instance any more.
+        let takenOverAt = 0;
+        for (const until = killedAt + 30_000; takenOverAt === 0 && Date.now() < until;) {
+          if (!(await holders(testDb)).has(busiest)) takenOverAt = Date.now();
+          else await new Promise((r) => setTimeout(r, 20));
+        }
+        await runtime.waitFor(() => firstLaunches(runtime).size >= BOTS, 25_000);
+        // Rows the dead instance held are launched (again, same key) by the survivor.
+        await new Promise((r) => setTimeout(r, 2500));
+        const launches = firstLaunches(runtime);
+        const afterKill = runtime.received.filter((r) => r.at > killedAt);
+        const lastAfterKill = afterKill.length === 0 ? 0 : Math.max(...afterKill.map((r) => r.at)) - killedAt;
+        let repeats = 0;
+        for (const id of botIds) {
+          assert.equal(launches.get(id)!.keys.size, 1, `bot ${id} launched under two keys`);
+          repeats += launches.get(id)!.count - 1;
+        }
+        assert.ok(afterKill.length > 0, 'nothing was left to take over: the kill came too late to test anything');
+        assert.equal(await countHeld(testDb), 0, 'rows are still held after the takeover');
+        assert.ok(takenOverAt > 0 && takenOverAt - killedAt <= 2000, `the dead instance's rows were taken over ${takenOverAt - killedAt} ms after the kill`);
+        t.diagnostic(`${BOTS} bots; the instance holding ${rows} of them was killed after ${runtime.received.filter((r) => r.at <= killedAt).length} launch requests; its rows were taken over ${takenOverAt - killedAt} ms after the kill; the survivor sent ${afterKill.length} launch requests, the last ${lastAfterKill} ms after the kill; ${repeats} repeats (same key)`);
+      } else {
+        const dueAt = Date.now() + 3000;
+        await setDue(testDb, dueAt);
+        await runtime.waitFor(() => runtime.received.length >= 20, 15_000);
+        victim.child.kill('SIGKILL');
+        await once(victim.child, 'exit');
+        const sentBeforeKill = runtime.received.length;
+        const held = await countHeld(testDb);
+        const restarted = await startInstance(testDb, runtimeUrl);
+        instances.push(restarted);
+        const readyAt = await waitReady(restarted);
+        await runtime.waitFor(() => firstLaunches(runtime).size >= BOTS, 25_000);
+        const launches = firstLaunches(runtime);
+        const lastAfterReady = Math.max(...botIds.map((id) => launches.get(id)!.at)) - readyAt;
+        let repeats = 0;
+        for (const id of botIds) {
+          assert.equal(launches.get(id)!.keys.size, 1, `bot ${id} launched under two keys`);
+          repeats += launches.get(id)!.count - 1;
+        }
+        assert.ok(held > 0, 'the kill left no held rows: the test did not exercise a takeover');
+        assert.ok(lastAfterReady <= 2000, `the last bot launched ${lastAfterReady} ms after the restarted process was ready`);
+        t.diagnostic(`${BOTS} bots; killed after ${sentBeforeKill} launch requests with ${held} rows held; after the restart the last launched ${lastAfterReady} ms after ready; ${repeats} repeats (same key)`);
+      }
+    } finally {
+      await stopAll(instances);
+      await runtime.stop();
+      await testDb.drop();
+    }
+  });
+});
