@@ -18,15 +18,6 @@ import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProvider
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
-/** Region base URLs (https://docs.recall.ai/docs/regions). */
-export const RECALL_REGIONS = {
-  'us-west-2': 'https://us-west-2.recall.ai',
-  'us-east-1': 'https://us-east-1.recall.ai',
-  'eu-central-1': 'https://eu-central-1.recall.ai',
-  'ap-northeast-1': 'https://ap-northeast-1.recall.ai',
-} as const;
-export type RecallRegion = keyof typeof RECALL_REGIONS;
-
 /** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
 export const RECALL_SCHEDULED_BOT_MIN_LEAD_MS = 10 * 60_000;
 
