@@ -405,6 +405,26 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal((await outbox()).length, events);
       });
 
+      test('a launched bot whose meeting is deleted: the stop command reaches the provider', async (t) => {
+        if (!subject.fake) return t.skip('no provider bot to stop');
+        const start = clock.now() + 30 * 60_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Stop', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/stp-abcd-efg' } });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `stop-${subject.kind}`, bot_config: { bot_name: 'Stop' } } });
+        const id = scheduled.body.bot_id;
+        clock.set(start - 170_000);
+        await rc.dispatcher.runDue();
+        const row = await rc.database.db.selectFrom('bots').select(['provider_bot_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        assert.ok(row.provider_bot_id);
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${event.body.id}`, { auth: user.auth })).status, 200);
+        await rc.dispatcher.runDue();
+        const bot = subject.fake.bots.get(row.provider_bot_id!) as { status?: string; state?: string };
+        // Launched at its join time, the bot is joining: the provider refuses a delete, so it is made to leave.
+        assert.match(String(bot.status ?? bot.state), /call_ended|Leaving|leaving/);
+        const decisions = (await rc.database.db.selectFrom('bot_decisions').select(['kind']).where('bot_id', '=', id).execute()).map((d) => d.kind);
+        assert.ok(decisions.includes('stop_delivered'), decisions.join(', '));
+        assert.ok(decisions.includes('provider_bot_recorded'));
+      });
+
       test('a webhook for another provider is refused', async (t) => {
         if (!subject.fake) return t.skip('no provider webhooks');
         const other: Subject['kind'] = subject.kind === 'recall' ? 'attendee' : 'recall';
