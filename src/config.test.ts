@@ -27,3 +27,24 @@ test('every setting is in .env.example and in the README', () => {
     assert.ok(readme.includes(key), `${key} missing from the README`);
   }
 });
+
+test('a bot provider needs its key, webhook secret and address, and Recall a lead over ten minutes', () => {
+  assert.throws(() => parseConfig({ BOT_RUNTIME: 'recall' }), (e: unknown) => e instanceof ConfigError && /BOT_PROVIDER_API_KEY/.test(e.message) && /BOT_PROVIDER_WEBHOOK_SECRET/.test(e.message) && /BOT_PROVIDER_REGION/.test(e.message));
+  assert.throws(() => parseConfig({ BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 's', BOT_PROVIDER_REGION: 'mars-1' }), /BOT_PROVIDER_REGION must be one of/);
+  assert.throws(() => parseConfig({ BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 's', BOT_PROVIDER_REGION: 'eu-central-1', BOT_PROVIDER_HANDOVER_LEAD_SECONDS: '600' }), /more than 600/);
+  assert.throws(() => parseConfig({ BOT_RUNTIME: 'attendee', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 'c2VjcmV0' }), /BOT_PROVIDER_BASE_URL/);
+  assert.throws(() => parseConfig({ BOT_RUNTIME: 'meetstream', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 's', BOT_PROVIDER_TYPO: '1' }), /BOT_PROVIDER_TYPO/);
+  const recall = parseConfig({ BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: 'key-123', BOT_PROVIDER_WEBHOOK_SECRET: 'whsec_abc', BOT_PROVIDER_REGION: 'eu-central-1' });
+  assert.deepEqual({ ...recall.botProvider }, { name: 'recall', apiKey: 'key-123', baseUrl: 'https://eu-central-1.recall.ai', webhookSecret: 'whsec_abc', handoverLeadSeconds: 900, createsPerMinute: 60 });
+  const meetstream = parseConfig({ BOT_RUNTIME: 'meetstream', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 's' });
+  assert.equal(meetstream.botProvider!.baseUrl, 'https://api.meetstream.ai');
+  assert.equal(meetstream.botProvider!.handoverLeadSeconds, 300);
+  // A problem message never quotes the key or the secret.
+  try {
+    parseConfig({ BOT_RUNTIME: 'attendee', BOT_PROVIDER_API_KEY: 'very-secret-key', BOT_PROVIDER_WEBHOOK_SECRET: 'not base64!!' });
+    assert.fail('should throw');
+  } catch (error) {
+    assert.ok(!(error as Error).message.includes('very-secret-key') && !(error as Error).message.includes('not base64!!'));
+  }
+  assert.equal(parseConfig({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:1/x' }).botProvider, null);
+});

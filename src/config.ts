@@ -4,7 +4,8 @@ import { parseEnv } from 'node:util';
 import { SecretBox } from './lib/secret-box.ts';
 
 export type RunMode = 'all' | 'api' | 'dispatcher';
-export type BotRuntimeKind = 'none' | 'http' | 'command';
+export type BotRuntimeKind = 'none' | 'http' | 'command' | BotProviderName;
+export type BotProviderName = 'recall' | 'meetstream' | 'attendee';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   botRuntimeSecret: string | null;
   botRuntimeCommand: string | null;
   botRuntimeTimeoutMs: number;
+  /** A bot provider driven directly (BOT_RUNTIME=recall|meetstream|attendee); null for other runtimes. */
+  botProvider: BotProviderConfig | null;
   /** Hosts that user-supplied URLs may name even though they resolve to private addresses. */
   outboundAllowedHosts: readonly string[];
   webhookTimeoutMs: number;
@@ -38,6 +41,36 @@ export interface Config {
   /** Calendar sync (docs/calendar-sync.md). Provider base URLs are settings so tests can point them at local fakes. */
   calendar: CalendarConfig;
 }
+
+/** docs/providers/: one page per provider with its settings. */
+export interface BotProviderConfig {
+  name: BotProviderName;
+  apiKey: string;
+  /** The provider's base URL (Recall: the region's; MeetStream: its API; Attendee: your instance). */
+  baseUrl: string;
+  /** Verifies the provider's status webhooks at /api/v1/providers/<name>/webhook. */
+  webhookSecret: string;
+  /** How long before its join time a bot is handed to the provider. (Default: recall 900, meetstream 300, attendee 900) */
+  handoverLeadSeconds: number;
+  /** Bot creations per minute to stay under. (Default: 60; Recall documents 60 per workspace) */
+  createsPerMinute: number;
+}
+
+export const BOT_PROVIDER_DEFAULTS: Record<BotProviderName, { handoverLeadSeconds: number; baseUrl: string | null }> = {
+  // More than Recall's ten minutes, so that the bot is a scheduled bot with its own instance.
+  recall: { handoverLeadSeconds: 900, baseUrl: null },
+  meetstream: { handoverLeadSeconds: 300, baseUrl: 'https://api.meetstream.ai' },
+  // Past Attendee's staging window (up to ten minutes), so that a moved meeting can still be updated.
+  attendee: { handoverLeadSeconds: 900, baseUrl: null },
+};
+
+/** Recall.ai's region base URLs (https://docs.recall.ai/docs/regions). */
+export const RECALL_REGION_URLS: Record<string, string> = {
+  'us-west-2': 'https://us-west-2.recall.ai',
+  'us-east-1': 'https://us-east-1.recall.ai',
+  'eu-central-1': 'https://eu-central-1.recall.ai',
+  'ap-northeast-1': 'https://ap-northeast-1.recall.ai',
+};
 
 export interface CalendarConfig {
   /** Google's OAuth token endpoint. (Default: https://oauth2.googleapis.com/token) */
@@ -81,11 +114,13 @@ export const KNOWN_KEYS = new Set([
   'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_CALENDAR_API_URL', 'MICROSOFT_LOGIN_URL', 'MICROSOFT_GRAPH_URL',
   'CALENDAR_POLL_INTERVAL_SECONDS', 'CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 'CALENDAR_SYNC_HORIZON_DAYS',
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS',
+  'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
+  'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_'];
+  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -132,7 +167,7 @@ export function parseConfig(env: Env): Config {
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(`DATABASE_URL must start with sqlite: or postgres://, got "${redactUrl(databaseUrl)}"`);
   }
-  const botRuntime = oneOf<BotRuntimeKind>('BOT_RUNTIME', 'none', ['none', 'http', 'command']);
+  const botRuntime = oneOf<BotRuntimeKind>('BOT_RUNTIME', 'none', ['none', 'http', 'command', 'recall', 'meetstream', 'attendee']);
   const botRuntimeUrl = text('BOT_RUNTIME_URL');
   const botRuntimeCommand = text('BOT_RUNTIME_COMMAND');
   if (botRuntime === 'http' && botRuntimeUrl === null) problems.push('BOT_RUNTIME=http needs BOT_RUNTIME_URL');
@@ -158,6 +193,9 @@ export function parseConfig(env: Env): Config {
     botRuntimeSecret: text('BOT_RUNTIME_SECRET'),
     botRuntimeCommand,
     botRuntimeTimeoutMs: int('BOT_RUNTIME_TIMEOUT_MS', 10_000, 100, 300_000),
+    botProvider: botRuntime === 'recall' || botRuntime === 'meetstream' || botRuntime === 'attendee'
+      ? parseBotProvider(botRuntime, env, problems, int)
+      : null,
     outboundAllowedHosts: Object.freeze(
       (text('OUTBOUND_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     ),
@@ -192,6 +230,43 @@ export function parseConfig(env: Env): Config {
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return Object.freeze(config);
+}
+
+/** The provider's settings; each problem is named with its setting and never quotes a secret. */
+function parseBotProvider(name: BotProviderName, env: Env, problems: string[], int: (key: string, fallback: number, min: number, max: number) => number): BotProviderConfig {
+  const text = (key: string): string | null => (env[key] === undefined || env[key] === '' ? null : env[key]!.trim());
+  const defaults = BOT_PROVIDER_DEFAULTS[name];
+  const apiKey = text('BOT_PROVIDER_API_KEY');
+  if (apiKey === null) problems.push(`BOT_RUNTIME=${name} needs BOT_PROVIDER_API_KEY (the provider's API key)`);
+  const webhookSecret = text('BOT_PROVIDER_WEBHOOK_SECRET');
+  if (webhookSecret === null) {
+    problems.push(`BOT_RUNTIME=${name} needs BOT_PROVIDER_WEBHOOK_SECRET (the secret the provider signs status webhooks with; see docs/providers/${name}.md)`);
+  } else if (name === 'attendee' && !/^[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) {
+    problems.push('BOT_PROVIDER_WEBHOOK_SECRET must be the base64 webhook secret from Attendee\'s Settings -> Webhooks page');
+  }
+  let baseUrl = text('BOT_PROVIDER_BASE_URL');
+  const region = text('BOT_PROVIDER_REGION');
+  if (baseUrl !== null && !/^https?:\/\/[^/]+/.test(baseUrl)) problems.push(`BOT_PROVIDER_BASE_URL must be an http(s) URL, got "${redactUrl(baseUrl)}"`);
+  if (region !== null && name !== 'recall') problems.push(`BOT_PROVIDER_REGION is for BOT_RUNTIME=recall only`);
+  if (name === 'recall' && baseUrl === null) {
+    if (region === null) problems.push(`BOT_RUNTIME=recall needs BOT_PROVIDER_REGION (${Object.keys(RECALL_REGION_URLS).join(', ')}: the region your Recall.ai account and API key belong to) or BOT_PROVIDER_BASE_URL`);
+    else if (!(region in RECALL_REGION_URLS)) problems.push(`BOT_PROVIDER_REGION must be one of ${Object.keys(RECALL_REGION_URLS).join(', ')}, got "${region}"`);
+    else baseUrl = RECALL_REGION_URLS[region]!;
+  }
+  if (name === 'attendee' && baseUrl === null) problems.push('BOT_RUNTIME=attendee needs BOT_PROVIDER_BASE_URL (your Attendee instance, e.g. https://attendee.example.com)');
+  baseUrl ??= defaults.baseUrl ?? '';
+  const handoverLeadSeconds = int('BOT_PROVIDER_HANDOVER_LEAD_SECONDS', defaults.handoverLeadSeconds, 0, 7 * 86_400);
+  if (name === 'recall' && handoverLeadSeconds <= 600) {
+    problems.push(`BOT_PROVIDER_HANDOVER_LEAD_SECONDS must be more than 600 for Recall.ai, got ${handoverLeadSeconds}: only a bot handed over more than ten minutes ahead gets its own instance and Recall's on-time promise`);
+  }
+  return Object.freeze({
+    name,
+    apiKey: apiKey ?? '',
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    webhookSecret: webhookSecret ?? '',
+    handoverLeadSeconds,
+    createsPerMinute: int('BOT_PROVIDER_CREATES_PER_MINUTE', 60, 1, 100_000),
+  });
 }
 
 /** Drops the password from a database URL so it can be printed. */

@@ -12,13 +12,19 @@ import { OutboundGuard } from './adapters/outbound-guard.ts';
 import { noRuntime, type BotRuntime } from './adapters/bot-runtimes/bot-runtime.ts';
 import { HttpBotRuntime } from './adapters/bot-runtimes/http-bot-runtime.ts';
 import { CommandBotRuntime } from './adapters/bot-runtimes/command-bot-runtime.ts';
+import type { ProviderRuntimeOptions } from './adapters/bot-providers/provider-options.ts';
+import { RecallBotProvider } from './adapters/bot-providers/recall-bot-provider.ts';
+import { MeetStreamBotProvider } from './adapters/bot-providers/meetstream-bot-provider.ts';
+import { AttendeeBotProvider } from './adapters/bot-providers/attendee-bot-provider.ts';
+import { findProviderBotId } from './store/provider-bot-store.ts';
 import { ApiKeyAuthenticator, countSealedWebhookSecrets, sealPlaintextWebhookSecrets } from './services/api-keys.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendar-events.ts';
 import { BotScheduling } from './services/bot-scheduling.ts';
 import { BotQueries } from './services/bot-queries.ts';
 import { BotManagement } from './services/bot-management.ts';
-import { BotStatusReports } from './services/bot-status-reports.ts';
+import { BotStatusReports, ProviderStatusReports } from './services/bot-status-reports.ts';
+import { ProviderWebhooks } from './services/provider-webhooks.ts';
 import { WebhookDelivery } from './services/webhook-delivery.ts';
 import { WebhookSecrets } from './services/webhook-secrets.ts';
 import { Dispatcher, type DispatcherOptions } from './scheduler/dispatcher.ts';
@@ -61,13 +67,34 @@ export interface RollcallOverrides {
   dispatcher?: Partial<Pick<DispatcherOptions, 'lookaheadMs' | 'pollIntervalMs' | 'maxConcurrentLaunches' | 'batchSize' | 'onLaunchAttempt'>>;
 }
 
-export function createRuntime(config: Config, clock: Clock): BotRuntime {
+export function createRuntime(config: Config, clock: Clock, database?: Database): BotRuntime {
+  if (config.botProvider) {
+    const provider = config.botProvider;
+    const options: ProviderRuntimeOptions = {
+      apiKey: provider.apiKey,
+      baseUrl: provider.baseUrl,
+      webhookSecret: provider.webhookSecret,
+      handoverLeadMs: provider.handoverLeadSeconds * 1000,
+      createsPerMinute: provider.createsPerMinute,
+      timeoutMs: config.botRuntimeTimeoutMs,
+      now: () => clock.now(),
+      resolveProviderBotId: async (botId) => (database ? findProviderBotId(database.db, botId) : null),
+    };
+    switch (provider.name) {
+      case 'recall':
+        return new RecallBotProvider(options);
+      case 'meetstream':
+        return new MeetStreamBotProvider(options);
+      case 'attendee':
+        return new AttendeeBotProvider(options);
+    }
+  }
   switch (config.botRuntime) {
     case 'http':
       return new HttpBotRuntime({ url: config.botRuntimeUrl!, secret: config.botRuntimeSecret, timeoutMs: config.botRuntimeTimeoutMs, now: () => clock.now() });
     case 'command':
       return new CommandBotRuntime({ command: config.botRuntimeCommand!, timeoutMs: config.botRuntimeTimeoutMs });
-    case 'none':
+    default:
       return noRuntime;
   }
 }
@@ -86,7 +113,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const events = new CalendarEvents({ db: database.db, clock, signal });
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal });
   events.setChangeListener(scheduling);
-  const runtime = overrides.runtime ?? createRuntime(config, clock);
+  const runtime = overrides.runtime ?? createRuntime(config, clock, database);
   const dispatcher = new Dispatcher({
     database, clock, runtime, logger, metrics,
     publicUrl: config.publicUrl,
@@ -125,6 +152,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     authenticator: new ApiKeyAuthenticator(database.db, clock),
     calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },
     databaseHealth: database.health,
+    ...(runtime.statusWebhooks ? { providerWebhooks: new ProviderWebhooks({ runtime, reports: new ProviderStatusReports({ database, clock, signal }), clock, logger }) } : {}),
     readinessChecks: {
       // Reachable and able to write: a known outage (lost connection, full disk) is not ready
       // until the health probe has committed a write again.
@@ -155,6 +183,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await webhooks.stop();
       await calendarSync.stop();
       if (runtime instanceof HttpBotRuntime) await runtime.close();
+      else await runtime.close?.();
       await database.close();
     },
   };

@@ -46,6 +46,10 @@ export const ERROR_CATALOG = {
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
   database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk); nothing was changed. Retry with backoff; /readyz says when it is back.' },
+  invalid_provider_webhook: { status: 400, meaning: 'A bot provider webhook with a valid signature is not a status webhook this service can read (no bot id or status).' },
+  invalid_provider_signature: { status: 401, meaning: 'A bot provider webhook carries no signature, or one that does not verify with BOT_PROVIDER_WEBHOOK_SECRET.' },
+  provider_not_configured: { status: 404, meaning: 'The provider named in the webhook path is not the BOT_RUNTIME of this deployment.' },
+  provider_bot_not_found: { status: 404, meaning: 'A signed provider webhook names a provider bot that no Rollcall bot is linked to; nothing changed.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -75,6 +75,10 @@ export interface BotsTable {
   meeting_end_ms: number;
   launched_at: number | null;
   source: string;
+  /** The bot provider holding this bot (recall, meetstream, attendee); null for other runtimes. */
+  provider_name: string | null;
+  /** The provider's id for this bot, recorded when the launch was accepted. */
+  provider_bot_id: string | null;
   created_at: number;
   updated_at: number;
 }

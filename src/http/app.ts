@@ -17,6 +17,7 @@ import { registerScheduleRoutes } from './routes/schedule-routes.ts';
 import { registerBotRoutes } from './routes/bot-routes.ts';
 import { registerCalendarConnectionRoutes } from './routes/calendar-connection-routes.ts';
 import { registerScheduledBotRoutes } from './routes/scheduled-bot-routes.ts';
+import { registerProviderWebhookRoutes } from './routes/provider-webhook-routes.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     registerBotRoutes(api, deps);
     registerCalendarConnectionRoutes(api, deps);
     registerScheduledBotRoutes(api, deps);
+    registerProviderWebhookRoutes(api, deps);
   }, { prefix: '/api/v1' });
 
   return app;

@@ -13,6 +13,7 @@ import type { WebhookSecrets } from '../services/webhook-secrets.ts';
 import type { CalendarConnections } from '../services/calendar-connections.ts';
 import type { CalendarSync } from '../services/calendar-sync.ts';
 import type { AutoSchedule } from '../services/auto-schedule.ts';
+import type { ProviderWebhooks } from '../services/provider-webhooks.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
   calendar?: { connections: CalendarConnections; sync: CalendarSync; autoSchedule: AutoSchedule };
   /** Whether the database is usable now; errors it recognises as an outage become 503s. */
   databaseHealth: DatabaseHealth;
+  /** Bot provider status webhooks (absent: the route is not registered). */
+  providerWebhooks?: ProviderWebhooks;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
 }

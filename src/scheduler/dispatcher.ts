@@ -17,6 +17,7 @@ import type { BotCommand, BotRuntime, RuntimeOutcome, LaunchRequest } from '../a
 import * as schedules from '../store/schedule-store.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
+import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { markBotsJoining, transitionBot } from '../services/bot-lifecycle.ts';
 import type { BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
@@ -544,6 +545,10 @@ export class Dispatcher {
         for (const { schedule, bot, outcome } of results) {
           if (outcome.ok) {
             if (outcome.alreadyDone) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
+            // A bot provider names its bot: record it, so that its webhooks and later commands find this bot.
+            if (outcome.providerBotId && await recordProviderBot(trx, bot.id, this.#o.runtime.name, outcome.providerBotId, now)) {
+              await bots.appendDecision(trx, bot.id, now, 'provider_bot_recorded', `${this.#o.runtime.name} holds this bot as ${outcome.providerBotId}`, { provider: this.#o.runtime.name, provider_bot_id: outcome.providerBotId });
+            }
             continue;
           }
           if (outcome.failure === 'permanent') {

@@ -353,6 +353,8 @@ export class BotScheduling implements EventChangeListener {
       source: 'calendar_schedule_api',
       created_at: now,
       updated_at: now,
+      provider_name: null,
+      provider_bot_id: null,
     };
     await trx.insertInto('bots').values(bot).execute();
     await this.#insertLink(trx, bot, target, now);

@@ -6,6 +6,7 @@ import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { canTransition, type BotStatus, type RuntimeReportableStatus } from '../domain/bot-status.ts';
 import * as bots from '../store/bot-store.ts';
+import { findBotByProviderBotId } from '../store/provider-bot-store.ts';
 import { transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 export type StatusReporter = { userId: string } | { statusToken: string };
@@ -48,6 +49,53 @@ export class BotStatusReports {
       return { bot_id: bot.id, status, previous_status: from, changed: true };
     });
     // The change queued a webhook: let the delivery loop know.
+    if (result.changed) this.#signal.afterCommit();
+    return result;
+  }
+}
+
+/** A status change a bot provider reported through its signed webhook (src/services/provider-webhooks.ts). */
+export interface ProviderStatusReport {
+  provider: string;
+  providerBotId: string;
+  providerStatus: string;
+  /** Rollcall's status for it; null when it changes nothing. */
+  status: BotStatus | null;
+  message: string;
+}
+
+export interface ProviderStatusReportResult extends StatusReportResult {
+  provider_status: string;
+}
+
+export class ProviderStatusReports {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #signal: ScheduleChangeSignal;
+
+  constructor(deps: { database: Database; clock: Clock; signal: ScheduleChangeSignal }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#signal = deps.signal;
+  }
+
+  /**
+   * Moves the bot the provider names through the same lifecycle as a runtime's report: an unknown
+   * provider bot and a transition the lifecycle forbids are refused and change nothing.
+   */
+  async report(report: ProviderStatusReport): Promise<ProviderStatusReportResult> {
+    const result = await this.#database.db.transaction().execute(async (trx): Promise<ProviderStatusReportResult> => {
+      const bot = await findBotByProviderBotId(trx, report.provider, report.providerBotId, { engine: this.#database.engine, forUpdate: true });
+      if (!bot) throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
+      const from = bot.status as BotStatus;
+      const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
+      if (report.status === null || report.status === from) return { ...base, status: from, changed: false };
+      if (!canTransition(from, report.status)) {
+        throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${report.status} (${report.provider} reported ${report.providerStatus})`, { details: { field: 'status', from, to: report.status, provider_status: report.providerStatus } });
+      }
+      await transitionBot(trx, bot, report.status, `${report.message} (${report.provider} status ${report.providerStatus})`, this.#clock.now());
+      return { ...base, status: report.status, changed: true };
+    });
     if (result.changed) this.#signal.afterCommit();
     return result;
   }

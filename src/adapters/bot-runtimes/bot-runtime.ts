@@ -1,5 +1,10 @@
 // The port every bot runtime implements. A runtime answers with one of a small closed set of
 // outcomes; the dispatcher never sees an HTTP status or an exit code.
+//
+// A runtime also says what it can do (docs/providers/): whether it takes a join time in the
+// future, updates or deletes a bot it already holds, makes a live bot leave, and verifies status
+// webhooks. An operation a runtime cannot do is absent (null), never a method that throws
+// "not supported" at run time.
 
 export interface LinkedEventInfo {
   event_id: string;
@@ -16,6 +21,11 @@ export interface LaunchRequest {
   bot_config: Record<string, unknown>;
   events: LinkedEventInfo[];
   scheduled_time: string;
+  /**
+   * When the bot should join, if that is later than now: a runtime with `scheduling` hands the
+   * bot over ahead of time. Absent: join at once.
+   */
+  join_at?: string;
   /** The same on every retry of this launch: a runtime drops repeats by it. */
   idempotency_key: string;
   /** Where to report progress: POST {status, message?} with Authorization: Bearer <status_token>. */
@@ -31,22 +41,86 @@ export interface BotCommand {
   meeting_url: string;
   platform: string | null;
   events: LinkedEventInfo[];
+  /** The join time the bot should now have, when the command moves it. */
+  join_at?: string;
   /** Unique per command and the same on its retries. */
   idempotency_key: string;
 }
 
 export type RuntimeOutcome =
-  | { ok: true; alreadyDone: boolean }
+  | { ok: true; alreadyDone: boolean; providerBotId?: string }
   | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string }
   | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string };
 
+/** What a launch answered: the outcome, and on success the provider's id for the bot (if it has one). */
+export type LaunchOutcome = RuntimeOutcome;
+
+/** A change to a bot the provider already holds. Absent fields stay as they are. */
+export interface ScheduledBotChange {
+  join_at?: string;
+  meeting_url?: string;
+}
+
+/** Rules a provider sets for bots handed over ahead of their join time. */
+export interface SchedulingRules {
+  /** How long before the join time the bot is handed over (setting; default per provider). */
+  handoverLeadMs: number;
+  /** An update must leave the bot at least this long before its new join time. */
+  updateCutoffMs: number;
+  /** A scheduled bot can be deleted only while its join time is at least this far away. */
+  deleteCutoffMs: number;
+  /** Whether an update may change the meeting link (else a changed link is delete and create). */
+  canUpdateMeetingUrl: boolean;
+  /** Bot creations the provider allows per minute (its documented limit, or a conservative one). */
+  createsPerMinute: number;
+}
+
+/** Operations on a bot that was handed over and has not joined yet. */
+export interface ScheduledBotOperations {
+  readonly rules: SchedulingRules;
+  update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome>;
+  /** Deleting a bot the provider no longer has counts as done. */
+  delete(providerBotId: string): Promise<RuntimeOutcome>;
+}
+
+/** Operations on a bot in a meeting. */
+export interface LiveBotOperations {
+  leave(providerBotId: string): Promise<RuntimeOutcome>;
+}
+
+/** One status change a provider reported, already mapped to Rollcall's words. */
+export interface ProviderStatusEvent {
+  providerBotId: string;
+  /** The provider's own status name (for the log and the decision). */
+  providerStatus: string;
+  /** Rollcall's status name for it; null when the event does not change Rollcall's status. */
+  status: string | null;
+  message: string;
+}
+
+export type WebhookParseResult =
+  | { ok: true; event: ProviderStatusEvent | null }
+  | { ok: false; reason: 'bad_signature' | 'malformed'; message: string };
+
+/** Verifies a provider's status webhook over its raw body, then reads it. */
+export interface StatusWebhookVerifier {
+  parse(headers: Record<string, string | string[] | undefined>, rawBody: string, nowMs: number): WebhookParseResult;
+}
+
 export interface BotRuntime {
-  /** Short name for logs and decisions. */
+  /** Short name for logs, decisions and the provider webhook path. */
   readonly name: string;
   /** False when no runtime is configured: due bots then fail with reason no_runtime. */
   readonly canLaunch: boolean;
-  launch(request: LaunchRequest): Promise<RuntimeOutcome>;
+  /** Present when the runtime takes a future join_at and can change or delete such a bot. */
+  readonly scheduling: ScheduledBotOperations | null;
+  /** Present when the runtime can make a bot in a meeting leave. */
+  readonly live: LiveBotOperations | null;
+  /** Present when the runtime reports status through signed webhooks. */
+  readonly statusWebhooks: StatusWebhookVerifier | null;
+  launch(request: LaunchRequest): Promise<LaunchOutcome>;
   send(command: BotCommand): Promise<RuntimeOutcome>;
+  close?(): Promise<void>;
 }
 
 const NO_RUNTIME: RuntimeOutcome = { ok: false, failure: 'permanent', retryAfterMs: null, message: 'no_runtime: no bot runtime is configured (set BOT_RUNTIME)' };
@@ -55,6 +129,9 @@ const NO_RUNTIME: RuntimeOutcome = { ok: false, failure: 'permanent', retryAfter
 export const noRuntime: BotRuntime = {
   name: 'none',
   canLaunch: false,
+  scheduling: null,
+  live: null,
+  statusWebhooks: null,
   launch: async () => NO_RUNTIME,
   send: async () => NO_RUNTIME,
 };

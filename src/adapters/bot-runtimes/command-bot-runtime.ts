@@ -6,6 +6,11 @@ import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bo
 export class CommandBotRuntime implements BotRuntime {
   readonly name = 'command';
   readonly canLaunch = true;
+  // The command decides what a launch, an update or a stop means; status comes through the status
+  // route with the per-launch token.
+  readonly scheduling = null;
+  readonly live = null;
+  readonly statusWebhooks = null;
   readonly #command: string;
   readonly #timeoutMs: number;
 

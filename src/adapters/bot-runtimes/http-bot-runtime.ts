@@ -8,6 +8,11 @@ import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bo
 export class HttpBotRuntime implements BotRuntime {
   readonly name = 'http';
   readonly canLaunch = true;
+  // The runtime behind the URL decides what a launch, an update or a stop means, and reports status
+  // through the status route with the per-launch token: nothing here to schedule, leave or verify.
+  readonly scheduling = null;
+  readonly live = null;
+  readonly statusWebhooks = null;
   readonly #signer: Webhook | null;
   readonly #timeoutMs: number;
   readonly #now: () => number;

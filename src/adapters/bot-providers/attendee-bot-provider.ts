@@ -1,0 +1,181 @@
+// BOT_RUNTIME=attendee: bots run on a self-hosted (or hosted) Attendee (docs/providers/attendee.md).
+//
+// Attendee has no Idempotency-Key. Its deduplication_key is unique among a project's bots that
+// have not finished: a second create with the same key is refused (400, "Deduplication key already
+// in use"). The launch's idempotency key is sent as the deduplication key, and that refusal is
+// answered by looking the bot up by the key: the repeat becomes "already launched" with the
+// original bot's id. (Once that bot has finished, Attendee frees the key; launch retries happen
+// within minutes of each other, long before.)
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type {
+  BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
+  ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
+} from '../bot-runtimes/bot-runtime.ts';
+import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
+import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import type { ProviderRuntimeOptions } from './provider-options.ts';
+
+/** Attendee asks for join_at at least two minutes ahead (scheduled bots guide); sooner joins at once. */
+export const ATTENDEE_MIN_JOIN_AT_LEAD_MS = 120_000;
+
+/**
+ * Bot states of bot.state_change webhooks (docs/webhooks.md, openapi.yml in attendee-labs/attendee)
+ * to Rollcall. null: the state changes nothing in Rollcall.
+ */
+export const ATTENDEE_STATE_MAP: Record<string, TargetStatus | null> = {
+  ready: null,
+  scheduled: null,
+  staged: null,
+  joining: 'Joining',
+  waiting_room: 'InWaitingRoom',
+  joined_not_recording: 'InMeeting',
+  joined_recording: 'Recording',
+  joined_recording_paused: null,
+  joined_recording_permission_denied: null,
+  joining_breakout_room: null,
+  leaving_breakout_room: null,
+  leaving: 'Leaving',
+  post_processing: 'Stopped',
+  ended: 'Done',
+  fatal_error: 'Error',
+  data_deleted: null,
+};
+
+/** could_not_join_meeting sub types that mean the host did not let the bot in. */
+const COULD_NOT_JOIN: Record<string, TargetStatus> = {
+  waiting_room_timeout_exceeded: 'NotAllowed',
+  request_to_join_denied: 'Denied',
+};
+
+export class AttendeeBotProvider implements BotRuntime {
+  readonly name = 'attendee';
+  readonly canLaunch = true;
+  readonly scheduling: ScheduledBotOperations;
+  readonly live: LiveBotOperations;
+  readonly statusWebhooks: StatusWebhookVerifier;
+  readonly #o: ProviderRuntimeOptions;
+
+  constructor(options: ProviderRuntimeOptions) {
+    this.#o = options;
+    this.scheduling = {
+      rules: {
+        handoverLeadMs: options.handoverLeadMs,
+        // Update and delete work only in the scheduled state. The scheduler stages bots (allocates
+        // their pod) up to five minutes ahead, ten with its start jitter on: ten minutes it is.
+        updateCutoffMs: 10 * 60_000,
+        deleteCutoffMs: 10 * 60_000,
+        canUpdateMeetingUrl: true,
+        createsPerMinute: options.createsPerMinute,
+      },
+      update: (id, change) => this.#update(id, change),
+      delete: (id) => this.#delete(id),
+    };
+    this.live = { leave: (id) => this.#leave(id) };
+    this.statusWebhooks = { parse: (headers, body) => parseAttendeeWebhook(options.webhookSecret, headers, body) };
+  }
+
+  #url(path: string): string {
+    return `${this.#o.baseUrl}/api/v1${path}`;
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    const now = this.#o.now();
+    const config = request.bot_config;
+    const body: Record<string, unknown> = {
+      meeting_url: request.meeting_url,
+      bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
+      metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: request.bot_id },
+      deduplication_key: request.idempotency_key,
+    };
+    const joinAt = futureJoinAt(request.join_at, now, ATTENDEE_MIN_JOIN_AT_LEAD_MS);
+    if (joinAt) body.join_at = joinAt;
+    const result = await sendProviderRequest({ method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
+    if (result.ok && result.answer.status === 400 && /deduplication key already in use/i.test(result.answer.text)) {
+      return this.#findByKey(request.idempotency_key);
+    }
+    const outcome = outcomeOfAnswer('attendee', 'bot creation', result, now);
+    if (!outcome.ok || !result.ok) return outcome;
+    const id = (result.answer.json as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee accepted the bot but its answer had no id' };
+    return { ok: true, alreadyDone: false, providerBotId: id };
+  }
+
+  /** The bot an earlier attempt of this launch created. */
+  async #findByKey(key: string): Promise<LaunchOutcome> {
+    const result = await sendProviderRequest({ method: 'GET', url: this.#url(`/bots?deduplication_key=${encodeURIComponent(key)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
+    if (!outcome.ok || !result.ok) return outcome;
+    const list = result.answer.json as { results?: { id?: unknown }[] } | null;
+    const id = list?.results?.[0]?.id;
+    return typeof id === 'string'
+      ? { ok: true, alreadyDone: true, providerBotId: id }
+      : { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee says the deduplication key is in use but lists no bot with it' };
+  }
+
+  async send(command: BotCommand): Promise<RuntimeOutcome> {
+    const providerBotId = await this.#o.resolveProviderBotId(command.bot_id);
+    if (providerBotId === null) return { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee bot id not recorded yet (the launch is still being written)' };
+    if (command.action === 'update') return this.#update(providerBotId, { meeting_url: command.meeting_url, ...(command.join_at ? { join_at: command.join_at } : {}) });
+    const deleted = await this.#delete(providerBotId);
+    if (deleted.ok || deleted.failure !== 'permanent') return deleted;
+    // Staged or further along: only leaving is left, and it works once the bot is joining or in.
+    const left = await this.#leave(providerBotId);
+    return left.ok || left.failure !== 'permanent' ? left : { ok: false, failure: 'transient', retryAfterMs: 30_000, message: `${left.message}; will try again once the bot is in the meeting` };
+  }
+
+  async #update(providerBotId: string, change: ScheduledBotChange): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({ method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: change, timeoutMs: this.#o.timeoutMs });
+    return outcomeOfAnswer('attendee', 'scheduled bot update', result, this.#o.now());
+  }
+
+  async #delete(providerBotId: string): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({ method: 'DELETE', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    if (result.ok && result.answer.status === 404) return { ok: true, alreadyDone: true };
+    return outcomeOfAnswer('attendee', 'scheduled bot deletion', result, this.#o.now());
+  }
+
+  async #leave(providerBotId: string): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({ method: 'POST', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/leave`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    return outcomeOfAnswer('attendee', 'leave meeting', result, this.#o.now());
+  }
+}
+
+/**
+ * Attendee signs the payload, not the bytes: base64 HMAC-SHA256, keyed with the base64-decoded
+ * project secret, over the JSON re-serialised with sorted keys and no spaces (its docs show the
+ * Python and Node forms). Numbers that Python prints with a fraction (1.0) come back from
+ * JSON.parse as integers; Attendee's bot webhooks carry no such values.
+ */
+export function attendeeSignature(secret: string, payload: unknown): string {
+  return createHmac('sha256', Buffer.from(secret, 'base64')).update(JSON.stringify(sortKeys(payload)), 'utf8').digest('base64');
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+export function parseAttendeeWebhook(secret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): WebhookParseResult {
+  let payload: Record<string, any>;
+  try {
+    payload = JSON.parse(rawBody) as Record<string, any>;
+  } catch {
+    return { ok: false, reason: 'bad_signature', message: 'body is not JSON, so its signature cannot be checked' };
+  }
+  const given = Buffer.from(headerValue(headers, 'x-webhook-signature') ?? '');
+  const expected = Buffer.from(attendeeSignature(secret, payload));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature', message: 'X-Webhook-Signature is missing or does not match the payload' };
+  if (payload.trigger !== 'bot.state_change') return { ok: true, event: null };
+  const botId = payload.bot_id;
+  const data = (payload.data ?? {}) as Record<string, unknown>;
+  const state = data.new_state;
+  if (typeof botId !== 'string' || typeof state !== 'string') return { ok: false, reason: 'malformed', message: 'bot.state_change without bot_id or data.new_state' };
+  const subType = typeof data.event_sub_type === 'string' ? data.event_sub_type : null;
+  const target = data.event_type === 'could_not_join_meeting'
+    ? (subType ? COULD_NOT_JOIN[subType] : undefined) ?? 'Error'
+    : ATTENDEE_STATE_MAP[state] ?? null;
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}` } };
+}

@@ -1,0 +1,123 @@
+// The one way the bot provider adapters reach their provider, and the translation of its answers
+// into the runtime outcomes the dispatcher knows. Every call goes through sendProviderRequest, so
+// that moving to the guarded outbound client (src/adapters/outbound-http.ts, when it lands) is a
+// change to this function alone.
+import { request } from 'undici';
+import { retryAfterMs } from '../http-post.ts';
+import type { RuntimeOutcome } from '../bot-runtimes/bot-runtime.ts';
+
+export interface ProviderRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  timeoutMs: number;
+}
+
+export interface ProviderAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or null when the body was empty or not JSON. */
+  json: unknown;
+  text: string;
+}
+
+export type ProviderResult = { ok: true; answer: ProviderAnswer } | { ok: false; error: string };
+
+/** Longest answer body kept; provider answers are small JSON documents. */
+const MAX_ANSWER_BYTES = 256 * 1024;
+
+export async function sendProviderRequest(req: ProviderRequest): Promise<ProviderResult> {
+  try {
+    const response = await request(req.url, {
+      method: req.method,
+      headers: { accept: 'application/json', ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers },
+      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      if (size < MAX_ANSWER_BYTES) chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES);
+    let json: unknown = null;
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // not JSON (an HTML error page from a proxy, say)
+      }
+    }
+    return { ok: true, answer: { status: response.statusCode, headers: response.headers, json, text } };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/**
+ * The common part of every provider's answer mapping. 401 and 403 are permanent and say so, so
+ * that a revoked key shows on the bot instead of being retried for an hour; 429 waits for its
+ * Retry-After; 408, 409 (a request with the same idempotency key still in flight), 425 and 5xx are
+ * worth another try; any other 4xx is the provider refusing this request for good.
+ */
+export function outcomeOfAnswer(provider: string, what: string, result: ProviderResult, nowMs: number): RuntimeOutcome {
+  if (!result.ok) return { ok: false, failure: 'transient', retryAfterMs: null, message: `${provider} unreachable during ${what}: ${result.error}` };
+  const { status, headers } = result.answer;
+  if (status >= 200 && status < 300) return { ok: true, alreadyDone: false };
+  const detail = describeError(result.answer);
+  if (status === 401 || status === 403) {
+    return { ok: false, failure: 'permanent', retryAfterMs: null, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
+  }
+  if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} rate limited the ${what} (HTTP 429)` };
+  if (status === 408 || status === 409 || status === 425 || status >= 500) {
+    return { ok: false, failure: 'transient', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} answered ${status} to the ${what}${detail}` };
+  }
+  return { ok: false, failure: 'permanent', retryAfterMs: null, message: `${provider} refused the ${what} (HTTP ${status})${detail}` };
+}
+
+/** A short, single-line rendering of a provider's error body for decisions and logs. */
+export function describeError(answer: ProviderAnswer): string {
+  const body = answer.json as Record<string, unknown> | null;
+  let text = '';
+  if (body && typeof body === 'object') {
+    const candidate = body.detail ?? body.error ?? body.message ?? body.code;
+    text = typeof candidate === 'string' ? candidate : JSON.stringify(body);
+  } else {
+    text = answer.text;
+  }
+  text = text.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return text ? `: ${text}` : '';
+}
+
+/** `Token <key>`: the scheme Recall.ai, MeetStream and Attendee all use. */
+export function tokenHeader(apiKey: string): Record<string, string> {
+  return { authorization: `Token ${apiKey}` };
+}
+
+/** One header's value, whatever casing or repetition it arrived with. */
+export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The join time to hand over: only when it is far enough ahead to be worth scheduling. */
+export function futureJoinAt(joinAt: string | undefined, nowMs: number, minimumAheadMs: number): string | undefined {
+  if (joinAt === undefined) return undefined;
+  const at = Date.parse(joinAt);
+  return Number.isFinite(at) && at - nowMs >= minimumAheadMs ? new Date(at).toISOString() : undefined;
+}
+
+/** The earliest start of the linked events, the natural join time of an update without one. */
+export function earliestStart(events: readonly { start_time: string }[]): string | undefined {
+  const starts = events.map((e) => Date.parse(e.start_time)).filter(Number.isFinite);
+  return starts.length === 0 ? undefined : new Date(Math.min(...starts)).toISOString();
+}
+
+/** The string-valued entries of an object (custom attributes become provider metadata). */
+export function stringValues(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}

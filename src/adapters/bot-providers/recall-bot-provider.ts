@@ -1,0 +1,186 @@
+// BOT_RUNTIME=recall: bots run on Recall.ai (docs/providers/recall.md).
+//
+// Create Bot is POST /api/v1/bot/ with an Idempotency-Key; a bot whose join_at is more than ten
+// minutes out is a "scheduled bot" with its own instance, anything sooner is taken from a shared
+// ad-hoc pool that can run dry (507). Recall caches the answer to a key for an hour, a 507
+// included, so a retry after a 507 must use a new key: this adapter derives the key it sends from
+// the launch's own key plus a generation that moves on after each 507. A process that restarts
+// starts again at generation 0 and walks the cached answers forward (507, 507, ..., 201), so the
+// chain never creates a second bot within Recall's hour.
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { toSigningSecret } from '../bot-runtimes/http-bot-runtime.ts';
+import type {
+  BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
+  ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
+} from '../bot-runtimes/bot-runtime.ts';
+import { retryAfterMs } from '../http-post.ts';
+import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
+import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import type { ProviderRuntimeOptions } from './provider-options.ts';
+
+/** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
+export const RECALL_SCHEDULED_BOT_MIN_LEAD_MS = 10 * 60_000;
+
+/** Recall asks for a retry after 30 s when the ad-hoc pool is empty and no Retry-After came (errors page). */
+const RECALL_POOL_RETRY_MS = 30_000;
+
+/**
+ * Status codes of bot webhooks (https://docs.recall.ai/docs/bot-status-change-events) to Rollcall.
+ * null: the event changes nothing in Rollcall (recording permission notices, media follow-ups).
+ */
+export const RECALL_STATUS_MAP: Record<string, TargetStatus | null> = {
+  joining_call: 'Joining',
+  in_waiting_room: 'InWaitingRoom',
+  in_call_not_recording: 'InMeeting',
+  recording_permission_allowed: null,
+  recording_permission_denied: null,
+  in_call_recording: 'Recording',
+  call_ended: 'Stopped',
+  done: 'Done',
+  fatal: 'Error',
+};
+
+/** call_ended sub codes that mean the bot never got in (https://docs.recall.ai/docs/sub-codes). */
+const CALL_ENDED_SUB_CODES: Record<string, TargetStatus> = {
+  timeout_exceeded_waiting_room: 'NotAllowed',
+  call_ended_by_platform_waiting_room_timeout: 'NotAllowed',
+  bot_kicked_from_waiting_room: 'Denied',
+};
+
+export class RecallBotProvider implements BotRuntime {
+  readonly name = 'recall';
+  readonly canLaunch = true;
+  readonly scheduling: ScheduledBotOperations;
+  readonly live: LiveBotOperations;
+  readonly statusWebhooks: StatusWebhookVerifier;
+  readonly #o: ProviderRuntimeOptions;
+  /** Launch key -> how many 507s it has had (the generation of the key sent next). */
+  readonly #keyGenerations = new Map<string, number>();
+
+  constructor(options: ProviderRuntimeOptions) {
+    this.#o = options;
+    const rules: SchedulingRules = {
+      handoverLeadMs: options.handoverLeadMs,
+      // An update to a join_at less than ten minutes out fails with update_bot_failed.
+      updateCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
+      // Closer than ten minutes the instance is dispatched: DELETE answers 405, leave_call remains.
+      deleteCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
+      canUpdateMeetingUrl: true,
+      createsPerMinute: options.createsPerMinute,
+    };
+    this.scheduling = { rules, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id) };
+    this.live = { leave: (id) => this.#leave(id) };
+    const verifier = new Webhook(toSigningSecret(options.webhookSecret));
+    this.statusWebhooks = { parse: (headers, body) => parseRecallWebhook(verifier, headers, body) };
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    const now = this.#o.now();
+    const generation = this.#keyGenerations.get(request.idempotency_key) ?? 0;
+    const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
+    const config = request.bot_config;
+    const body: Record<string, unknown> = {
+      meeting_url: request.meeting_url,
+      bot_name: typeof config.bot_name === 'string' ? config.bot_name : undefined,
+      metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: request.bot_id },
+    };
+    const joinAt = futureJoinAt(request.join_at, now, 1);
+    if (joinAt) body.join_at = joinAt;
+    const automaticLeave = recallAutomaticLeave(config.automatic_leave);
+    if (automaticLeave) body.automatic_leave = automaticLeave;
+    const result = await sendProviderRequest({
+      method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
+    });
+    if (result.ok && result.answer.status === 507) {
+      // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
+      this.#keyGenerations.set(request.idempotency_key, generation + 1);
+      return { ok: false, failure: 'transient', retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507); retrying with a new idempotency key${describeError(result.answer)}` };
+    }
+    const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
+    if (!outcome.ok || !result.ok) return outcome;
+    this.#keyGenerations.delete(request.idempotency_key);
+    const id = (result.answer.json as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };
+    return { ok: true, alreadyDone: false, providerBotId: id };
+  }
+
+  /** Update and stop for a bot the dispatcher already handed over. */
+  async send(command: BotCommand): Promise<RuntimeOutcome> {
+    const providerBotId = await this.#o.resolveProviderBotId(command.bot_id);
+    if (providerBotId === null) return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall bot id not recorded yet (the launch is still being written)' };
+    if (command.action === 'update') {
+      const change: ScheduledBotChange = { meeting_url: command.meeting_url, ...(command.join_at ? { join_at: command.join_at } : {}) };
+      return this.#update(providerBotId, change, command.idempotency_key);
+    }
+    const deleted = await this.#delete(providerBotId);
+    if (deleted.ok || deleted.failure !== 'permanent') return deleted;
+    // Dispatched already: the bot is on its way in; make it leave. Before it is in the call this
+    // answers 400, and the command is tried again later.
+    const left = await this.#leave(providerBotId);
+    return left.ok || left.failure !== 'permanent' ? left : { ok: false, failure: 'transient', retryAfterMs: 30_000, message: `${left.message}; will try again once the bot is in the call` };
+  }
+
+  async #update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({
+      method: 'PATCH', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': idempotencyKey }, body: change, timeoutMs: this.#o.timeoutMs,
+    });
+    return outcomeOfAnswer('recall', 'scheduled bot update', result, this.#o.now());
+  }
+
+  async #delete(providerBotId: string): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({ method: 'DELETE', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    // Deleting what is already gone is done.
+    if (result.ok && result.answer.status === 404) return { ok: true, alreadyDone: true };
+    return outcomeOfAnswer('recall', 'scheduled bot deletion', result, this.#o.now());
+  }
+
+  async #leave(providerBotId: string): Promise<RuntimeOutcome> {
+    const result = await sendProviderRequest({ method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/leave_call/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    return outcomeOfAnswer('recall', 'leave call', result, this.#o.now());
+  }
+}
+
+/** Verifies a Svix-signed bot webhook (webhook-* headers, or svix-* on older workspaces) and reads it. */
+export function parseRecallWebhook(verifier: Webhook, headers: Record<string, string | string[] | undefined>, rawBody: string): WebhookParseResult {
+  const pick = (name: string) => headerValue(headers, `webhook-${name}`) ?? headerValue(headers, `svix-${name}`) ?? '';
+  try {
+    verifier.verify(rawBody, { 'webhook-id': pick('id'), 'webhook-timestamp': pick('timestamp'), 'webhook-signature': pick('signature') });
+  } catch (error) {
+    return { ok: false, reason: 'bad_signature', message: error instanceof WebhookVerificationError ? error.message : 'signature did not verify' };
+  }
+  let payload: { event?: unknown; data?: Record<string, any> };
+  try {
+    payload = JSON.parse(rawBody) as typeof payload;
+  } catch {
+    return { ok: false, reason: 'malformed', message: 'body is not JSON' };
+  }
+  const data = payload.data ?? {};
+  // Current shape: data.bot.id and data.data.{code, sub_code}; the older one: data.bot_id and data.status.
+  const botId = data.bot?.id ?? data.bot_id;
+  const status = data.data ?? data.status ?? {};
+  const code = typeof status.code === 'string' ? status.code : typeof payload.event === 'string' ? payload.event.replace(/^bot\./, '') : undefined;
+  if (typeof botId !== 'string' || typeof code !== 'string') return { ok: false, reason: 'malformed', message: 'not a bot status webhook: bot id or status code missing' };
+  if (!(code in RECALL_STATUS_MAP)) return { ok: true, event: { providerBotId: botId, providerStatus: code, status: null, message: `Recall reported ${code}` } };
+  const subCode = typeof status.sub_code === 'string' ? status.sub_code : null;
+  const target = code === 'call_ended' && subCode ? CALL_ENDED_SUB_CODES[subCode] ?? 'Stopped' : RECALL_STATUS_MAP[code]!;
+  return {
+    ok: true,
+    event: { providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}` },
+  };
+}
+
+/** Rollcall's automatic_leave (MeetStream's names) in Recall's names, where Recall has the setting. */
+function recallAutomaticLeave(value: unknown): Record<string, number> | null {
+  if (!value || typeof value !== 'object') return null;
+  const input = value as Record<string, unknown>;
+  const names: Record<string, string> = {
+    waiting_room_timeout: 'waiting_room_timeout',
+    no_one_joined_timeout: 'noone_joined_timeout',
+    everyone_left_timeout: 'everyone_left_timeout',
+    in_call_recording_timeout: 'in_call_recording_timeout',
+    recording_permission_denied_timeout: 'recording_permission_denied_timeout',
+  };
+  const out: Record<string, number> = {};
+  for (const [ours, theirs] of Object.entries(names)) if (typeof input[ours] === 'number') out[theirs] = input[ours];
+  return Object.keys(out).length > 0 ? out : null;
+}

@@ -1,0 +1,60 @@
+// When each bot of a wave is handed to a provider that limits how fast bots may be created.
+// Meetings start in waves (600 at 09:00); a provider takes, say, 60 creations a minute; each bot
+// should reach the provider by its join time minus the handover lead (Recall.ai: more than ten
+// minutes, so that it is a scheduled bot). The plan hands bots over earliest join first, one slot
+// per 60/rate seconds, each as late as its lead allows but never so late that a later bot's slot
+// would be pushed past its own deadline; bots whose deadline cannot be met are named ahead.
+// Pure: no clock, no I/O.
+
+export interface UpcomingBot {
+  id: string;
+  joinAtMs: number;
+}
+
+export interface HandoverSlot {
+  id: string;
+  joinAtMs: number;
+  /** When the bot is handed over. */
+  handoverAtMs: number;
+  /** The latest handover that still gives the provider its full lead. */
+  deadlineMs: number;
+  /** False when the slot is after the deadline: the bot reaches the provider with less than the lead. */
+  isInTime: boolean;
+}
+
+export interface HandoverPlan {
+  slots: HandoverSlot[];
+  /** Bots that cannot be handed over by their deadline at this rate (to be reported ahead). */
+  late: HandoverSlot[];
+}
+
+/**
+ * @param nowMs no handover is planned before now
+ * @param leadMs the handover lead
+ * @param createsPerMinute the provider's creation rate (> 0)
+ * Invariants: slots are in join order (ties by id); consecutive handovers are at least
+ * 60000/createsPerMinute ms apart; a bot is never handed over later than needed when there is room,
+ * and never earlier than needed to keep every later bot in time.
+ */
+export function planHandovers(bots: readonly UpcomingBot[], nowMs: number, leadMs: number, createsPerMinute: number): HandoverPlan {
+  if (!(createsPerMinute > 0)) throw new RangeError('createsPerMinute must be positive');
+  const spacingMs = Math.ceil(60_000 / createsPerMinute);
+  const ordered = [...bots].sort((a, b) => a.joinAtMs - b.joinAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const deadlines = ordered.map((b) => b.joinAtMs - leadMs);
+  // Walk back from the last bot: each bot's latest slot is its own deadline, or one spacing before
+  // the next bot's latest slot, whichever is earlier. Handing over at these times is as late as the
+  // rate allows while keeping every later bot in time.
+  const latest = new Array<number>(ordered.length);
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    latest[i] = i === ordered.length - 1 ? deadlines[i]! : Math.min(deadlines[i]!, latest[i + 1]! - spacingMs);
+  }
+  // Walk forward: never before now, never closer than one spacing to the previous handover.
+  const slots: HandoverSlot[] = [];
+  let previous = -Infinity;
+  for (let i = 0; i < ordered.length; i++) {
+    const at = Math.max(latest[i]!, nowMs, previous + spacingMs);
+    previous = at;
+    slots.push({ id: ordered[i]!.id, joinAtMs: ordered[i]!.joinAtMs, handoverAtMs: at, deadlineMs: deadlines[i]!, isInTime: at <= deadlines[i]! });
+  }
+  return { slots, late: slots.filter((s) => !s.isInTime) };
+}

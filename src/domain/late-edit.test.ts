@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideLateEdit, type LateEditRules } from './late-edit.ts';
+
+const MIN = 60_000;
+// Recall.ai's rules: updates and deletes need ten minutes.
+const recall: LateEditRules = { updateCutoffMs: 10 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true };
+const meetstream: LateEditRules = { updateCutoffMs: 2 * MIN, deleteCutoffMs: 1 * MIN, canUpdateMeetingUrl: false };
+const now = Date.UTC(2026, 5, 1, 8, 0);
+
+test('a move well outside the cutoff is an update', () => {
+  const action = decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 90 * MIN });
+  assert.equal(action.kind, 'update');
+});
+
+test('a move to inside the cutoff is delete-and-create with a new idempotency key', () => {
+  const action = decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 5 * MIN });
+  assert.deepEqual({ kind: action.kind, by: action.kind === 'replace' && action.by, key: action.kind === 'replace' && action.needsNewIdempotencyKey }, { kind: 'replace', by: 'delete', key: true });
+  assert.match(action.reason, /inside the provider's 10 min edit cutoff/);
+});
+
+test('exactly at the cutoff an update still fits; a millisecond inside it does not', () => {
+  assert.equal(decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 10 * MIN }).kind, 'update');
+  assert.equal(decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 10 * MIN - 1 }).kind, 'replace');
+});
+
+test('a bot already inside the cutoff (dispatched) cannot be deleted: it is made to leave and replaced', () => {
+  const action = decideLateEdit(recall, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN });
+  assert.equal(action.kind, 'replace');
+  assert.equal(action.kind === 'replace' && action.by, 'leave');
+});
+
+test('cancelled: deleted while it can be, made to leave after', () => {
+  const early = decideLateEdit(recall, now, now + 30 * MIN, { kind: 'cancelled' });
+  assert.deepEqual([early.kind, early.kind === 'remove' && early.by], ['remove', 'delete']);
+  const late = decideLateEdit(recall, now, now + 3 * MIN, { kind: 'cancelled' });
+  assert.deepEqual([late.kind, late.kind === 'remove' && late.by], ['remove', 'leave']);
+  const inMeeting = decideLateEdit(recall, now, now - 3 * MIN, { kind: 'cancelled' });
+  assert.deepEqual([inMeeting.kind, inMeeting.kind === 'remove' && inMeeting.by], ['remove', 'leave']);
+});
+
+test('a changed link is an update where the provider can change links, else a new bot', () => {
+  assert.equal(decideLateEdit(recall, now, now + 60 * MIN, { kind: 'link-changed', newJoinAtMs: now + 60 * MIN }).kind, 'update');
+  const ms = decideLateEdit(meetstream, now, now + 60 * MIN, { kind: 'link-changed', newJoinAtMs: now + 60 * MIN });
+  assert.equal(ms.kind, 'replace');
+  assert.equal(ms.kind === 'replace' && ms.by, 'delete');
+});
+
+test('nothing when the time did not change, or once the bot has joined', () => {
+  assert.equal(decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN }).kind, 'nothing');
+  assert.equal(decideLateEdit(recall, now, now - MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN }).kind, 'nothing');
+});
+
+test('never an update the provider would refuse', () => {
+  for (let handed = -5; handed <= 30; handed++) {
+    for (let target = 0; target <= 30; target++) {
+      const action = decideLateEdit(recall, now, now + handed * MIN, { kind: 'moved', newJoinAtMs: now + target * MIN });
+      if (action.kind === 'update') assert.ok(target >= 10 && handed >= 10, `update at handed ${handed} target ${target}`);
+      if (action.kind === 'replace' || action.kind === 'remove') assert.equal(action.by === 'delete', handed >= 10);
+    }
+  }
+});

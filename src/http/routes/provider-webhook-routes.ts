@@ -1,0 +1,41 @@
+// Bot provider status webhooks (spec section 11; docs/providers/). No API key: the provider's
+// signature over the raw body is the authentication, so the body is kept as the bytes it came as.
+import { Type } from 'typebox';
+import type { App } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
+import { errorResponses } from '../schemas/common.ts';
+
+const ProviderParams = Type.Object({
+  provider_name: Type.Union([Type.Literal('recall'), Type.Literal('meetstream'), Type.Literal('attendee')], { description: 'The BOT_RUNTIME this deployment runs bots on' }),
+});
+
+const ProviderWebhookResponse = Type.Union([
+  Type.Object({
+    bot_id: Type.String(),
+    status: Type.String(),
+    previous_status: Type.String(),
+    changed: Type.Boolean(),
+    provider_status: Type.String(),
+  }),
+  Type.Object({ ignored: Type.Literal(true) }),
+]);
+
+export function registerProviderWebhookRoutes(app: App, deps: AppDeps): void {
+  const webhooks = deps.providerWebhooks;
+  if (!webhooks) return;
+  void app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    raw.post('/providers/:provider_name/webhook', {
+      config: { auth: 'custom' },
+      schema: {
+        tags: ['Bot providers'],
+        summary: 'Status webhooks from Recall.ai, MeetStream or Attendee',
+        description: 'Register this URL with the provider (docs/providers/<name>.md). The signature is checked over the raw body with BOT_PROVIDER_WEBHOOK_SECRET; the provider status is mapped to a Rollcall status, which reaches the user\'s callback_url as a Rollcall webhook. A bad signature (401), an unknown provider bot (404) or a transition the lifecycle forbids (409) changes nothing.',
+        security: [],
+        params: ProviderParams,
+        response: { 200: ProviderWebhookResponse, ...errorResponses(404, 409, 413) },
+      },
+    }, async (request) => webhooks.accept((request.params as { provider_name: string }).provider_name, request.headers, typeof request.body === 'string' ? request.body : ''));
+  });
+}

@@ -1,0 +1,448 @@
+// One contract for every bot runtime: the generic ones (http, command) and the bot providers
+// driven directly (Recall.ai, MeetStream, Attendee), each against its fake at the HTTP boundary,
+// on the real database of the run (SQLite or PostgreSQL). What a runtime cannot do it declares
+// (null capability); the contract checks the declaration instead of the operation.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createRuntime } from '../../src/container.ts';
+import type { BotRuntime, LaunchRequest } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
+import { toLifecycleStatus } from '../../src/adapters/bot-providers/provider-status.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeRecall } from '../support/fake-recall.ts';
+import { FakeMeetStream } from '../support/fake-meetstream.ts';
+import { FakeAttendee } from '../support/fake-attendee.ts';
+import type { FakeProviderServer } from '../support/fake-provider-kit.ts';
+
+const API_KEY = 'prov-api-key-5Hq9Zt2Lw';
+const RECALL_SECRET = `whsec_${Buffer.from('recall-signing-secret-32-bytes!!').toString('base64')}`;
+const MEETSTREAM_SECRET = 'meetstream-endpoint-secret-7Kp3';
+const ATTENDEE_SECRET = Buffer.from('attendee-project-webhook-secret!').toString('base64');
+
+class CapturedLog extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.lines.push(chunk.toString('utf8'));
+    callback();
+  }
+}
+
+type ProviderFake = FakeRecall | FakeMeetStream | FakeAttendee;
+
+/** How each runtime is set up and observed. */
+interface Subject {
+  kind: 'http' | 'command' | 'recall' | 'meetstream' | 'attendee';
+  start(): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+  /** Bots the runtime has started (distinct launches). */
+  launches(): number;
+  /** The next launch attempt meets an outage. */
+  injectOutage(): void;
+  /** The next launch attempt is rate limited for `seconds` (null: the runtime cannot say so). */
+  injectRateLimit(seconds: number): boolean;
+  /** The outcome a refused launch gets under this runtime's protocol. */
+  refusedLaunch: { settings: Record<string, string>; failure: 'permanent' | 'transient' };
+  fake?: ProviderFake;
+  /** Moves the provider's bot into a call. */
+  putInCall?(providerBotId: string): void;
+  /** A signed status webhook saying the provider bot is in the meeting, another saying it finished. */
+  webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string): { rawBody: string; headers: Record<string, string> };
+}
+
+function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
+  const fake: ProviderFake = kind === 'recall' ? new FakeRecall(API_KEY, RECALL_SECRET) : kind === 'meetstream' ? new FakeMeetStream(API_KEY, MEETSTREAM_SECRET) : new FakeAttendee(API_KEY, ATTENDEE_SECRET);
+  const secret = kind === 'recall' ? RECALL_SECRET : kind === 'meetstream' ? MEETSTREAM_SECRET : ATTENDEE_SECRET;
+  const names = {
+    recall: { in_meeting: 'in_call_not_recording', joining: 'joining_call', done: 'done', recording: 'in_call_recording' },
+    meetstream: { in_meeting: 'bot.inmeeting', joining: 'bot.joining', done: 'bot.done', recording: 'bot.recording' },
+    attendee: { in_meeting: 'joined_not_recording', joining: 'joining', done: 'ended', recording: 'joined_recording' },
+  }[kind];
+  const settingsFor = (url: string, apiKey = API_KEY): Record<string, string> => ({
+    BOT_RUNTIME: kind, BOT_PROVIDER_API_KEY: apiKey, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: secret, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+  });
+  const subject: Subject = {
+    kind,
+    fake,
+    async start() {
+      const url = await fake.start();
+      subject.refusedLaunch = { settings: settingsFor(url, 'wrong-key'), failure: 'permanent' };
+      return settingsFor(url);
+    },
+    stop: () => fake.stop(),
+    launches: () => fake.liveBots.length,
+    // Injected faults, not provider rules: an outage (503) and a limit (429 with Retry-After),
+    // which every provider documents answering (Recall errors page; MeetStream error handling
+    // guide in labs) and any HTTP service may answer.
+    injectOutage: () => (fake as FakeProviderServer).failNext(/^POST /, { status: 503, body: { error: 'unavailable' } }),
+    injectRateLimit(seconds) {
+      if (fake instanceof FakeRecall) {
+        // Recall's own rule: the per-workspace creation limit.
+        fake.createsPerMinute = fake.liveBots.length;
+        return true;
+      }
+      (fake as FakeProviderServer).failNext(/^POST /, { status: 429, headers: { 'retry-after': String(seconds) }, body: { error: 'rate limited' } });
+      return true;
+    },
+    refusedLaunch: { settings: {}, failure: 'permanent' },
+    putInCall(id) {
+      if (fake instanceof FakeRecall) fake.bots.get(id)!.status = 'in_call_recording';
+      else if (fake instanceof FakeMeetStream) fake.bots.get(id)!.status = 'InMeeting';
+      else fake.bots.get(id)!.state = 'joined_recording';
+    },
+    webhook(id, what, otherSecret) {
+      const name = names[what];
+      if (fake instanceof FakeRecall) return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
+      if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
+      return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
+    },
+  };
+  return subject;
+}
+
+function httpSubject(): Subject {
+  const receiver = new FakeHttpReceiver();
+  const keys = new Set<string>();
+  let next: { status: number; headers?: Record<string, string> } | null = null;
+  // The http runtime's protocol: 2xx accepted, 409 already had it, 429 slow down, anything else
+  // try again later (README, "Bot runtimes").
+  receiver.respond = (r) => {
+    if (next) {
+      const answer = next;
+      next = null;
+      return { status: answer.status, headers: answer.headers ?? {}, body: {} };
+    }
+    const key = String(r.headers['idempotency-key']);
+    if (r.json?.action === 'launch' && keys.has(key)) return { status: 409, body: {} };
+    if (r.json?.action === 'launch') keys.add(key);
+    return { status: 202, body: {} };
+  };
+  const subject: Subject = {
+    kind: 'http',
+    async start() {
+      const url = await receiver.start();
+      return { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${url}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5' };
+    },
+    stop: () => receiver.stop(),
+    launches: () => keys.size,
+    injectOutage: () => { next = { status: 503 }; },
+    injectRateLimit: (seconds) => { next = { status: 429, headers: { 'retry-after': String(seconds) } }; return true; },
+    refusedLaunch: { settings: {}, failure: 'transient' },
+  };
+  return subject;
+}
+
+function commandSubject(): Subject {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-cmd-'));
+  const log = join(dir, 'keys');
+  const failFlag = join(dir, 'fail');
+  // Records each distinct launch key; fails once when the flag file exists.
+  const command = `if [ -f ${failFlag} ]; then rm ${failFlag}; exit 3; fi; cat > /dev/null; grep -qx "$ROLLCALL_IDEMPOTENCY_KEY" ${log} 2>/dev/null || echo "$ROLLCALL_IDEMPOTENCY_KEY" >> ${log}`;
+  return {
+    kind: 'command',
+    async start() {
+      return { BOT_RUNTIME: 'command', BOT_RUNTIME_COMMAND: command, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5' };
+    },
+    stop: async () => rmSync(dir, { recursive: true, force: true }),
+    launches: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('launch-') || l.startsWith('k-')).length : 0),
+    injectOutage: () => writeFileSync(failFlag, ''),
+    // A command has only its exit code: it cannot ask for a pause.
+    injectRateLimit: () => false,
+    refusedLaunch: { settings: {}, failure: 'transient' },
+  };
+}
+
+function launchRequest(key: string, botId = `bot_contract_${key}`, joinAt?: string): LaunchRequest {
+  return {
+    action: 'launch', bot_id: botId, meeting_url: 'https://meet.google.com/abc-defg-hij', platform: 'google_meet',
+    bot_config: { bot_name: 'Contract', custom_attributes: { team: 'qa' } }, events: [], scheduled_time: new Date().toISOString(),
+    ...(joinAt ? { join_at: joinAt } : {}),
+    idempotency_key: key, status_url: 'http://127.0.0.1/status', status_token: 'bst_contract',
+  };
+}
+
+for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'), providerSubject('meetstream'), providerSubject('attendee')]) {
+  describe(`bot runtime contract: ${subject.kind}`, () => {
+    let rc: TestRollcall;
+    let runtime: BotRuntime;
+    let user: { auth: string; userId: string };
+    const clock = new ManualClock(Date.now());
+    const log = new CapturedLog();
+    let keyCounter = 0;
+    const newKey = () => `k-${subject.kind}-${++keyCounter}-${Date.now()}`;
+
+    before(async () => {
+      const settings = await subject.start();
+      rc = await startTestRollcall({ clock, settings: { ...settings, OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' }, overrides: { logger: createLogger('trace', log) } });
+      runtime = createRuntime(rc.config, clock, rc.database);
+      user = await rc.newUser();
+    });
+    after(async () => {
+      await runtime.close?.();
+      await rc.close();
+      await subject.stop();
+    });
+
+    test('launch: accepted, and a provider names its bot', async () => {
+      const before = subject.launches();
+      const outcome = await runtime.launch(launchRequest(newKey()));
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      assert.equal(subject.launches(), before + 1);
+      if (subject.fake) assert.ok(outcome.ok && typeof outcome.providerBotId === 'string' && outcome.providerBotId.length > 0);
+    });
+
+    test('repeat launch with the same key: no second bot', async () => {
+      const key = newKey();
+      const first = await runtime.launch(launchRequest(key));
+      const count = subject.launches();
+      const second = await runtime.launch(launchRequest(key));
+      assert.equal(first.ok && second.ok, true, JSON.stringify({ first, second }));
+      assert.equal(subject.launches(), count, 'the repeat created nothing');
+      if (subject.fake) assert.equal(first.ok && second.ok && second.providerBotId, first.ok && first.providerBotId);
+    });
+
+    test('transient failure: an outage is retried, and the retry starts one bot', async () => {
+      const key = newKey();
+      const before = subject.launches();
+      subject.injectOutage();
+      const failed = await runtime.launch(launchRequest(key));
+      assert.equal(failed.ok, false);
+      assert.equal(!failed.ok && failed.failure, 'transient');
+      const retried = await runtime.launch(launchRequest(key));
+      assert.equal(retried.ok, true, JSON.stringify(retried));
+      assert.equal(subject.launches(), before + 1);
+    });
+
+    test('rate limit: waits for Retry-After', async (t) => {
+      if (!subject.injectRateLimit(7)) {
+        t.skip(`${subject.kind} has no way to ask for a pause (an exit code only)`);
+        return;
+      }
+      const outcome = await runtime.launch(launchRequest(newKey()));
+      assert.equal(!outcome.ok && outcome.failure, 'rate_limited', JSON.stringify(outcome));
+      assert.ok(!outcome.ok && outcome.retryAfterMs !== null && outcome.retryAfterMs > 0 && outcome.retryAfterMs <= 60_000);
+      if (subject.fake instanceof FakeRecall) {
+        assert.ok(!outcome.ok && outcome.retryAfterMs! >= 1000);
+        subject.fake.createsPerMinute = 10_000;
+      } else if (!outcome.ok) {
+        assert.equal(outcome.retryAfterMs, 7000);
+      }
+    });
+
+    test('refused launch: a provider refusing the API key is permanent and says so', async () => {
+      if (!subject.fake) {
+        // http and command: any answer but success means "try again later" by their protocol.
+        assert.equal(subject.refusedLaunch.failure, 'transient');
+        return;
+      }
+      const other = createRuntime({ ...rc.config, botProvider: { ...rc.config.botProvider!, apiKey: 'wrong-key' } }, clock, rc.database);
+      const before = subject.launches();
+      const outcome = await other.launch(launchRequest(newKey()));
+      assert.equal(!outcome.ok && outcome.failure, 'permanent');
+      assert.match(!outcome.ok ? outcome.message : '', /provider_auth_failed/);
+      assert.equal(subject.launches(), before);
+    });
+
+    test('capabilities are declared, never thrown', () => {
+      const isProvider = subject.fake !== undefined;
+      assert.equal(runtime.scheduling !== null, isProvider);
+      assert.equal(runtime.live !== null, isProvider);
+      assert.equal(runtime.statusWebhooks !== null, isProvider);
+      if (runtime.scheduling) {
+        const rules = runtime.scheduling.rules;
+        assert.ok(rules.handoverLeadMs > rules.updateCutoffMs || subject.kind === 'meetstream', 'the default lead leaves room for updates');
+        if (subject.kind === 'recall') assert.ok(rules.handoverLeadMs > 600_000);
+      }
+    });
+
+    test('update: a scheduled bot moves; inside the cutoff the provider refuses and nothing changes', async (t) => {
+      const scheduling = runtime.scheduling;
+      if (!scheduling || !subject.fake) {
+        t.skip(`${subject.kind} forwards update commands to its own runtime and takes no join time`);
+        return;
+      }
+      const joinAt = new Date(Date.now() + 2 * 3_600_000).toISOString();
+      const launched = await runtime.launch(launchRequest(newKey(), undefined, joinAt));
+      assert.ok(launched.ok && launched.providerBotId);
+      const id = launched.providerBotId!;
+      const moved = new Date(Math.floor(Date.now() / 1000) * 1000 + 3 * 3_600_000).toISOString();
+      const updated = await scheduling.update(id, { join_at: moved }, newKey());
+      assert.equal(updated.ok, true, JSON.stringify(updated));
+      assert.equal(joinAtOf(subject.fake, id), moved);
+      const tooLate = new Date(Math.floor(Date.now() / 1000) * 1000 + scheduling.rules.updateCutoffMs / 2).toISOString();
+      const refused = await scheduling.update(id, { join_at: tooLate }, newKey());
+      if (subject.kind === 'meetstream') {
+        // MeetStream accepts any future time; its cutoff is Rollcall's own margin.
+        assert.equal(refused.ok, true);
+      } else if (subject.kind === 'attendee') {
+        // Attendee takes the new time, then stages the bot: from then on it cannot be changed.
+        assert.equal(refused.ok, true);
+        const frozen = await scheduling.update(id, { join_at: moved }, newKey());
+        assert.equal(!frozen.ok && frozen.failure, 'permanent', JSON.stringify(frozen));
+        assert.equal(joinAtOf(subject.fake, id), tooLate, 'the refused update changed nothing');
+      } else {
+        assert.equal(!refused.ok && refused.failure, 'permanent', JSON.stringify(refused));
+        assert.equal(joinAtOf(subject.fake, id), moved, 'the refused update changed nothing');
+      }
+    });
+
+    test('stop/delete: a scheduled bot is deleted; deleting again is done', async (t) => {
+      const scheduling = runtime.scheduling;
+      if (!scheduling || !subject.fake) {
+        t.skip(`${subject.kind} forwards stop commands to its own runtime`);
+        return;
+      }
+      const launched = await runtime.launch(launchRequest(newKey(), undefined, new Date(Date.now() + 2 * 3_600_000).toISOString()));
+      assert.ok(launched.ok);
+      const id = launched.providerBotId!;
+      const count = subject.launches();
+      const deleted = await scheduling.delete(id);
+      assert.equal(deleted.ok, true, JSON.stringify(deleted));
+      assert.equal(subject.launches(), count - 1);
+      const again = await scheduling.delete(id);
+      assert.equal(again.ok && again.alreadyDone, true);
+    });
+
+    test('leave: a bot in the meeting leaves; a scheduled one cannot', async (t) => {
+      const live = runtime.live;
+      if (!live || !subject.fake) {
+        t.skip(`${subject.kind} has no leave operation of its own`);
+        return;
+      }
+      const launched = await runtime.launch(launchRequest(newKey(), undefined, new Date(Date.now() + 2 * 3_600_000).toISOString()));
+      assert.ok(launched.ok && launched.providerBotId);
+      const id = launched.providerBotId;
+      const early = await live.leave(id);
+      assert.equal(!early.ok && early.failure, 'permanent');
+      subject.putInCall!(id);
+      const left = await live.leave(id);
+      assert.equal(left.ok, true, JSON.stringify(left));
+    });
+
+    describe('status webhooks', () => {
+      let botId: string;
+      let providerBotId: string;
+
+      before(async function () {
+        if (!subject.fake) return;
+        // A bot scheduled through the API and launched by the dispatcher at its join time.
+        const start = clock.now() + 30 * 60_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Contract', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/abc-defg-hij' } });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `hooks-${subject.kind}`, bot_config: { bot_name: 'Hooks', callback_url: 'http://127.0.0.1:9/rollcall-hooks' } } });
+        assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+        botId = scheduled.body.bot_id;
+        clock.set(start - 170_000);
+        await rc.dispatcher.runDue();
+        const row = await rc.database.db.selectFrom('bots').selectAll().where('id', '=', botId).executeTakeFirstOrThrow();
+        assert.equal(row.provider_name, subject.kind);
+        assert.ok(row.provider_bot_id);
+        providerBotId = row.provider_bot_id!;
+      });
+
+      const post = (rawBody: string, headers: Record<string, string>, name: string = subject.kind) =>
+        rc.app.inject({ method: 'POST', url: `/api/v1/providers/${name}/webhook`, payload: rawBody, headers: { 'content-type': 'application/json', ...headers } });
+      const statusOf = async () => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status;
+      const outbox = async () => (await rc.database.db.selectFrom('webhook_deliveries').select(['payload']).where('bot_id', '=', botId).execute()).map((r) => JSON.parse(r.payload).bot_event ?? JSON.parse(r.payload).event);
+
+      test('a good signature moves the bot and queues the user\'s webhook', async (t) => {
+        if (!subject.fake) {
+          const answer = await post('{}', {}, 'recall');
+          assert.equal(answer.statusCode, 404, 'no provider route without a provider runtime');
+          t.skip(`${subject.kind} reports status through the status route with its token`);
+          return;
+        }
+        const inMeeting = subject.webhook!(providerBotId, 'in_meeting');
+        const answer = await post(inMeeting.rawBody, inMeeting.headers);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.equal(answer.json().changed, true);
+        assert.equal(await statusOf(), 'InMeeting');
+        assert.ok((await outbox()).includes('bot.inmeeting'), 'the user gets a Rollcall webhook');
+        // The same report again changes nothing; recording maps onto the meeting status for now.
+        const recording = subject.webhook!(providerBotId, 'recording');
+        const again = await post(recording.rawBody, recording.headers);
+        assert.equal(again.statusCode, 200, again.body);
+        assert.equal(await statusOf(), toLifecycleStatus('Recording'));
+      });
+
+      test('a bad signature is refused and changes nothing', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const before = await statusOf();
+        const forged = subject.webhook!(providerBotId, 'done', subject.kind === 'recall' ? `whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}` : Buffer.from('another secret').toString('base64'));
+        const answer = await post(forged.rawBody, forged.headers);
+        assert.equal(answer.statusCode, 401, answer.body);
+        assert.equal(answer.json().code, 'invalid_provider_signature');
+        const tampered = subject.webhook!(providerBotId, 'done');
+        const altered = await post(tampered.rawBody.replace(providerBotId, `${providerBotId}x`), tampered.headers);
+        assert.equal(altered.statusCode, 401);
+        assert.equal(await statusOf(), before);
+        subject.putInCall!(providerBotId);
+      });
+
+      test('an unknown provider bot is refused', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const unknown = subject.webhook!('not-a-bot-we-know', 'in_meeting');
+        const answer = await post(unknown.rawBody, unknown.headers);
+        assert.equal(answer.statusCode, 404, answer.body);
+        assert.equal(answer.json().code, 'provider_bot_not_found');
+      });
+
+      test('an illegal transition is refused and changes nothing', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const done = subject.webhook!(providerBotId, 'done');
+        assert.equal((await post(done.rawBody, done.headers)).statusCode, 200);
+        assert.equal(await statusOf(), 'Done');
+        const events = (await outbox()).length;
+        const back = subject.webhook!(providerBotId, 'joining');
+        const answer = await post(back.rawBody, back.headers);
+        assert.equal(answer.statusCode, 409, answer.body);
+        assert.equal(answer.json().code, 'invalid_status_transition');
+        assert.equal(await statusOf(), 'Done');
+        assert.equal((await outbox()).length, events);
+      });
+
+      test('a launched bot whose meeting is deleted: the stop command reaches the provider', async (t) => {
+        if (!subject.fake) return t.skip('no provider bot to stop');
+        const start = clock.now() + 30 * 60_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Stop', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/stp-abcd-efg' } });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `stop-${subject.kind}`, bot_config: { bot_name: 'Stop' } } });
+        const id = scheduled.body.bot_id;
+        clock.set(start - 170_000);
+        await rc.dispatcher.runDue();
+        const row = await rc.database.db.selectFrom('bots').select(['provider_bot_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        assert.ok(row.provider_bot_id);
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${event.body.id}`, { auth: user.auth })).status, 200);
+        await rc.dispatcher.runDue();
+        const bot = subject.fake.bots.get(row.provider_bot_id!) as { status?: string; state?: string };
+        // Launched at its join time, the bot is joining: the provider refuses a delete, so it is made to leave.
+        assert.match(String(bot.status ?? bot.state), /call_ended|Leaving|leaving/);
+        const decisions = (await rc.database.db.selectFrom('bot_decisions').select(['kind']).where('bot_id', '=', id).execute()).map((d) => d.kind);
+        assert.ok(decisions.includes('stop_delivered'), decisions.join(', '));
+        assert.ok(decisions.includes('provider_bot_recorded'));
+      });
+
+      test('a webhook for another provider is refused', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const other: Subject['kind'] = subject.kind === 'recall' ? 'attendee' : 'recall';
+        const answer = await post('{}', {}, other);
+        assert.equal(answer.statusCode, 404);
+        assert.equal(answer.json().code, 'provider_not_configured');
+      });
+    });
+
+    test('no log line carries the API key or the webhook secret', () => {
+      const text = log.lines.join('');
+      assert.ok(!text.includes(API_KEY), 'API key in the log');
+      for (const secret of [RECALL_SECRET, MEETSTREAM_SECRET, ATTENDEE_SECRET]) assert.ok(!text.includes(secret), 'webhook secret in the log');
+    });
+  });
+}
+
+function joinAtOf(fake: ProviderFake, id: string): string | null {
+  const bot = fake.bots.get(id) as { join_at: string | null };
+  return bot.join_at;
+}

@@ -1,0 +1,164 @@
+// A fake Attendee at the HTTP boundary (docs/providers/attendee.md): bots and their states, the
+// deduplication key, scheduled bots that are staged before their join time (after which they can
+// no longer be updated or deleted), leave, and bot.state_change webhooks with Attendee's signature.
+import { createHmac } from 'node:crypto';
+import { FakeProviderServer, fakeId, postWebhook, type FakeAnswer, type FakeRequest } from './fake-provider-kit.ts';
+
+export interface FakeAttendeeBot {
+  id: string;
+  meeting_url: string;
+  bot_name: string;
+  join_at: string | null;
+  metadata: Record<string, string>;
+  deduplication_key: string | null;
+  state: string;
+  deleted: boolean;
+}
+
+/** States after which a bot is finished and frees its deduplication key (bots_api_utils create_bot). */
+const TERMINAL = new Set(['ended', 'fatal_error', 'data_deleted']);
+
+export class FakeAttendee extends FakeProviderServer {
+  readonly bots = new Map<string, FakeAttendeeBot>();
+  /**
+   * How far ahead of join_at the scheduler stages a scheduled bot: run_scheduler picks bots whose
+   * join_at is within five minutes (bots/management/commands/run_scheduler.py).
+   */
+  stagingWindowMs = 5 * 60_000;
+
+  readonly webhookSecret: string;
+
+  constructor(apiKey: string, webhookSecret: string) {
+    super(apiKey);
+    this.webhookSecret = webhookSecret;
+  }
+
+  get liveBots(): FakeAttendeeBot[] {
+    return [...this.bots.values()].filter((b) => !b.deleted);
+  }
+
+  protected handle(request: FakeRequest): FakeAnswer {
+    this.#stageDueBots();
+    if (request.path === '/api/v1/bots') {
+      if (request.method === 'POST') return this.#create(request.body ?? {});
+      if (request.method === 'GET') {
+        // List bots, filterable by deduplication_key (openapi.yml, List Bots).
+        const key = request.query.get('deduplication_key');
+        const results = this.liveBots.filter((b) => key === null || b.deduplication_key === key).map((b) => this.#view(b));
+        return { status: 200, body: { next: null, previous: null, results } };
+      }
+    }
+    const match = /^\/api\/v1\/bots\/([^/]+)(\/leave)?$/.exec(request.path);
+    const bot = match ? this.bots.get(match[1]!) : undefined;
+    if (!match || !bot || bot.deleted) return { status: 404, body: { error: 'Bot not found' } };
+    if (match[2] && request.method === 'POST') return this.#leave(bot);
+    if (request.method === 'GET') return { status: 200, body: this.#view(bot) };
+    if (request.method === 'PATCH') return this.#patch(bot, request.body ?? {});
+    if (request.method === 'DELETE') return this.#delete(bot);
+    return { status: 405, body: { error: 'Method not allowed' } };
+  }
+
+  /** The scheduler's job: scheduled bots whose join time is near become staged. */
+  #stageDueBots(): void {
+    for (const bot of this.liveBots) {
+      if (bot.state === 'scheduled' && bot.join_at !== null && Date.parse(bot.join_at) - this.now() <= this.stagingWindowMs) bot.state = 'staged';
+    }
+  }
+
+  #create(body: Record<string, any>): FakeAnswer {
+    if (typeof body.meeting_url !== 'string' || typeof body.bot_name !== 'string') return { status: 400, body: { error: 'meeting_url and bot_name are required' } };
+    let joinAt: number | null = null;
+    if (body.join_at !== undefined) {
+      joinAt = Date.parse(body.join_at);
+      // join_at must be in the future (scheduled bots guide).
+      if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };
+    }
+    const key = typeof body.deduplication_key === 'string' ? body.deduplication_key : null;
+    // Unique among bots that have not finished; the message create_bot returns on the constraint.
+    if (key !== null && this.liveBots.some((b) => b.deduplication_key === key && !TERMINAL.has(b.state))) {
+      return { status: 400, body: { error: 'Deduplication key already in use. A bot in a non-terminal state with this deduplication key already exists. Please use a different deduplication key or wait for that bot to terminate.' } };
+    }
+    const bot: FakeAttendeeBot = {
+      id: fakeId('bot_'),
+      meeting_url: body.meeting_url,
+      bot_name: body.bot_name,
+      join_at: joinAt === null ? null : new Date(joinAt).toISOString(),
+      metadata: body.metadata ?? {},
+      deduplication_key: key,
+      state: joinAt === null ? 'joining' : 'scheduled',
+      deleted: false,
+    };
+    this.bots.set(bot.id, bot);
+    this.#stageDueBots();
+    return { status: 201, body: this.#view(bot) };
+  }
+
+  #patch(bot: FakeAttendeeBot, body: Record<string, any>): FakeAnswer {
+    // join_at and meeting_url change only in the scheduled state (bots_api_utils patch_bot).
+    if (bot.state !== 'scheduled') return { status: 400, body: { error: `Bot is in state ${bot.state} but can only be updated when in scheduled state` } };
+    if (body.join_at !== undefined) {
+      const joinAt = Date.parse(body.join_at);
+      if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };
+      bot.join_at = new Date(joinAt).toISOString();
+    }
+    if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
+    this.#stageDueBots();
+    return { status: 200, body: this.#view(bot) };
+  }
+
+  #delete(bot: FakeAttendeeBot): FakeAnswer {
+    // Only a scheduled bot (bots_api_utils delete_bot).
+    if (bot.state !== 'scheduled') return { status: 400, body: { error: `Bot is in state ${bot.state} but can only be deleted when in scheduled state` } };
+    bot.deleted = true;
+    return { status: 200 };
+  }
+
+  #leave(bot: FakeAttendeeBot): FakeAnswer {
+    // 400 when the bot is not in a state it can leave from (openapi.yml, Leave Meeting).
+    if (!['joining', 'waiting_room', 'joined_not_recording', 'joined_recording', 'joined_recording_paused'].includes(bot.state)) {
+      return { status: 400, body: { error: `Bot is in state ${bot.state} and cannot leave` } };
+    }
+    bot.state = 'leaving';
+    return { status: 200, body: this.#view(bot) };
+  }
+
+  #view(bot: FakeAttendeeBot): Record<string, unknown> {
+    return { id: bot.id, meeting_url: bot.meeting_url, state: bot.state, join_at: bot.join_at, metadata: bot.metadata, deduplication_key: bot.deduplication_key, events: [], transcription_state: 'not_started', recording_state: 'not_started' };
+  }
+
+  /**
+   * A bot.state_change delivery: { idempotency_key, bot_id, bot_metadata, trigger, data: { new_state,
+   * old_state, created_at, event_type, event_sub_type } } with X-Webhook-Signature: base64
+   * HMAC-SHA256, keyed with the base64-decoded secret, of the payload as JSON with sorted keys and
+   * no spaces (attendee-labs/attendee docs/webhooks.md). Moves the bot's state.
+   */
+  statusWebhook(botId: string, newState: string, options: { eventType?: string; eventSubType?: string; secret?: string } = {}): { rawBody: string; headers: Record<string, string> } {
+    const bot = this.bots.get(botId);
+    const oldState = bot?.state ?? 'joining';
+    if (bot) bot.state = newState;
+    const payload = {
+      idempotency_key: crypto.randomUUID(),
+      bot_id: botId,
+      bot_metadata: bot?.metadata ?? {},
+      trigger: 'bot.state_change',
+      data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: options.eventType ?? newState, event_sub_type: options.eventSubType ?? null },
+    };
+    // Attendee's sender uses Python's json.dumps; the body on the wire need not be canonical.
+    const rawBody = JSON.stringify(payload, null, 1);
+    const signature = createHmac('sha256', Buffer.from(options.secret ?? this.webhookSecret, 'base64')).update(canonicalJson(payload), 'utf8').digest('base64');
+    return { rawBody, headers: { 'x-webhook-signature': signature } };
+  }
+
+  async sendStatusWebhook(url: string, botId: string, newState: string): Promise<{ status: number; body: any }> {
+    const { rawBody, headers } = this.statusWebhook(botId, newState);
+    return postWebhook(url, rawBody, headers);
+  }
+}
+
+/** Python's json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":")), for the values used here. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}

@@ -1,0 +1,115 @@
+// What the three bot provider fakes share: a real HTTP server on 127.0.0.1 that records every
+// request, checks the `Authorization: Token <key>` header all three providers use, lets a test
+// inject failures (an outage, a 429) ahead of the fake's own rules, and posts webhooks.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: any;
+}
+
+export interface FakeAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface InjectedFailure {
+  /** Only requests whose "METHOD /path" matches. */
+  match: RegExp;
+  answer: FakeAnswer;
+  /** How many matching requests get it. */
+  times: number;
+}
+
+export abstract class FakeProviderServer {
+  readonly requests: FakeRequest[] = [];
+  /** The fake's clock; tests on a ManualClock point it there. */
+  now: () => number = () => Date.now();
+  readonly #failures: InjectedFailure[] = [];
+  #server: Server | null = null;
+  #url = '';
+
+  readonly apiKey: string;
+
+  constructor(apiKey: string) {
+    this.apiKey = apiKey;
+  }
+
+  /** The provider answers `answer` to the next `times` requests matching `match`. */
+  failNext(match: RegExp, answer: FakeAnswer, times = 1): void {
+    this.#failures.push({ match, answer, times });
+  }
+
+  protected abstract handle(request: FakeRequest): FakeAnswer;
+
+  get url(): string {
+    return this.#url;
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch {
+          body = text;
+        }
+        const url = new URL(req.url ?? '/', 'http://fake');
+        const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+        this.requests.push(request);
+        const answer = this.#answer(request);
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.#url;
+  }
+
+  #answer(request: FakeRequest): FakeAnswer {
+    const failure = this.#failures.find((f) => f.times > 0 && f.match.test(`${request.method} ${request.path}`));
+    if (failure) {
+      failure.times--;
+      return failure.answer;
+    }
+    // All three providers authenticate with "Authorization: Token <api key>" and answer 401 without it.
+    if (request.headers.authorization !== `Token ${this.apiKey}`) return { status: 401, body: { detail: 'Invalid token.' } };
+    return this.handle(request);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#server) return;
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+    this.#server = null;
+  }
+}
+
+/** Posts a webhook the way a provider does: raw body, its headers. Answers the receiver's status and body. */
+export async function postWebhook(url: string, rawBody: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body };
+}
+
+let counter = 0;
+export function fakeId(prefix: string): string {
+  counter++;
+  return `${prefix}${Date.now().toString(36)}${counter.toString(36).padStart(4, '0')}`;
+}

@@ -1,0 +1,173 @@
+// A fake Recall.ai at the HTTP boundary (docs/providers/recall.md): bots with their status, the
+// Idempotency-Key cache, the ten-minute rules for scheduled bots, the ad-hoc pool and its 507,
+// the per-workspace limit on bot creation, and Svix-signed status webhooks.
+import { Webhook } from 'standardwebhooks';
+import { FakeProviderServer, fakeId, postWebhook, type FakeAnswer, type FakeRequest } from './fake-provider-kit.ts';
+
+export interface FakeRecallBot {
+  id: string;
+  meeting_url: string;
+  bot_name: string;
+  join_at: string | null;
+  metadata: Record<string, string>;
+  /** The latest status code (ready, joining_call, in_call_recording, call_ended, done...). */
+  status: string;
+  deleted: boolean;
+}
+
+const TEN_MINUTES_MS = 10 * 60_000;
+
+export class FakeRecall extends FakeProviderServer {
+  readonly bots = new Map<string, FakeRecallBot>();
+  /** Bot creations allowed per rolling minute. */
+  createsPerMinute = 60;
+  /** Ad-hoc bots left in the pool; Infinity: never runs dry. */
+  adHocPool = Infinity;
+  readonly #creations: number[] = [];
+  /** "METHOD path key" -> the answer first given to it, with when. */
+  readonly #idempotency = new Map<string, { at: number; answer: FakeAnswer }>();
+  readonly #signer: Webhook;
+
+  readonly webhookSecret: string;
+
+  constructor(apiKey: string, webhookSecret: string) {
+    super(apiKey);
+    this.webhookSecret = webhookSecret;
+    this.#signer = new Webhook(webhookSecret);
+  }
+
+  get liveBots(): FakeRecallBot[] {
+    return [...this.bots.values()].filter((b) => !b.deleted);
+  }
+
+  protected handle(request: FakeRequest): FakeAnswer {
+    // Idempotency applies to PUT, POST and PATCH, keyed by method and endpoint, and a completed
+    // request's answer is replayed for an hour, error answers (a 507) included
+    // (https://docs.recall.ai/reference/idempotency).
+    const key = request.headers['idempotency-key'];
+    const cacheKey = typeof key === 'string' && ['POST', 'PATCH', 'PUT'].includes(request.method) ? `${request.method} ${request.path} ${key}` : null;
+    if (cacheKey) {
+      const cached = this.#idempotency.get(cacheKey);
+      if (cached && this.now() - cached.at < 3_600_000) return cached.answer;
+    }
+    const answer = this.#route(request);
+    // 429s are not stored: the request never ran (the limit is checked first).
+    if (cacheKey && answer.status !== 429) this.#idempotency.set(cacheKey, { at: this.now(), answer });
+    return answer;
+  }
+
+  #route(request: FakeRequest): FakeAnswer {
+    if (request.method === 'POST' && request.path === '/api/v1/bot/') return this.#create(request.body ?? {});
+    const match = /^\/api\/v1\/bot\/([^/]+)\/(leave_call\/)?$/.exec(request.path);
+    const bot = match ? this.bots.get(match[1]!) : undefined;
+    if (!match || !bot || bot.deleted) return { status: 404, body: { detail: 'Not found.' } };
+    if (match[2] && request.method === 'POST') return this.#leave(bot);
+    if (request.method === 'GET') return { status: 200, body: this.#view(bot) };
+    if (request.method === 'PATCH') return this.#update(bot, request.body ?? {});
+    if (request.method === 'DELETE') return this.#delete(bot);
+    return { status: 405, body: { detail: 'Method not allowed.' } };
+  }
+
+  #create(body: Record<string, any>): FakeAnswer {
+    const now = this.now();
+    // Create Bot is limited per workspace; over it, 429 with Retry-After in seconds
+    // (https://docs.recall.ai/reference/bot_create; https://docs.recall.ai/docs/errors).
+    while (this.#creations.length > 0 && this.#creations[0]! <= now - 60_000) this.#creations.shift();
+    if (this.#creations.length >= this.createsPerMinute) {
+      const retryAfter = Math.max(1, Math.ceil((this.#creations[0]! + 60_000 - now) / 1000));
+      return { status: 429, headers: { 'retry-after': String(retryAfter) }, body: { detail: 'Request was throttled.' } };
+    }
+    this.#creations.push(now);
+    if (typeof body.meeting_url !== 'string') return { status: 400, body: { meeting_url: ['This field is required.'] } };
+    const joinAt = typeof body.join_at === 'string' ? Date.parse(body.join_at) : null;
+    if (joinAt !== null && Number.isNaN(joinAt)) return { status: 400, body: { join_at: ['Datetime has wrong format.'] } };
+    // More than ten minutes ahead: a scheduled bot with its own instance. Anything else, a
+    // join_at in the past included, takes an ad-hoc bot from the pool at once; an empty pool is a
+    // 507, to be retried after 30 s or Retry-After (https://docs.recall.ai/docs/scheduling-bots-best-practices;
+    // https://docs.recall.ai/docs/errors; Recall KB "What happens when the bot's join_at is in the past").
+    const isScheduled = joinAt !== null && joinAt - now > TEN_MINUTES_MS;
+    if (!isScheduled) {
+      if (this.adHocPool <= 0) return { status: 507, headers: { 'retry-after': '30' }, body: { detail: 'Out of ad-hoc bots, please retry in 30 seconds.' } };
+      this.adHocPool--;
+    }
+    const bot: FakeRecallBot = {
+      id: fakeId('rcl-'),
+      meeting_url: body.meeting_url,
+      bot_name: typeof body.bot_name === 'string' ? body.bot_name : 'Meeting Notetaker',
+      join_at: joinAt === null ? null : new Date(joinAt).toISOString(),
+      metadata: body.metadata ?? {},
+      status: isScheduled ? 'ready' : 'joining_call',
+      deleted: false,
+    };
+    this.bots.set(bot.id, bot);
+    return { status: 201, body: this.#view(bot) };
+  }
+
+  #update(bot: FakeRecallBot, body: Record<string, any>): FakeAnswer {
+    const now = this.now();
+    // Once the bot starts joining it cannot be updated; a new join_at must be more than ten
+    // minutes out, else update_bot_failed "Not enough time to launch new bot"
+    // (https://docs.recall.ai/docs/scheduling-bots-best-practices; Recall KB "Scheduling Bots Close to the Present").
+    if (bot.status !== 'ready') return { status: 400, body: { code: 'update_bot_failed', detail: 'Bot has already started joining the call.' } };
+    if (typeof body.join_at === 'string') {
+      const joinAt = Date.parse(body.join_at);
+      if (Number.isNaN(joinAt) || joinAt - now <= TEN_MINUTES_MS) return { status: 400, body: { code: 'update_bot_failed', detail: 'Not enough time to launch new bot' } };
+      bot.join_at = new Date(joinAt).toISOString();
+    }
+    if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
+    if (typeof body.bot_name === 'string') bot.bot_name = body.bot_name;
+    return { status: 200, body: this.#view(bot) };
+  }
+
+  #delete(bot: FakeRecallBot): FakeAnswer {
+    // Only a scheduled bot that has not been dispatched, i.e. more than ten minutes before its
+    // join_at; after that DELETE answers 405 (https://docs.recall.ai/reference/bot_destroy;
+    // https://docs.recall.ai/docs/errors, 405).
+    const joinAt = bot.join_at === null ? 0 : Date.parse(bot.join_at);
+    if (bot.status !== 'ready' || joinAt - this.now() <= TEN_MINUTES_MS) return { status: 405, body: { detail: 'Bot has already been dispatched.' } };
+    bot.deleted = true;
+    return { status: 204 };
+  }
+
+  #leave(bot: FakeRecallBot): FakeAnswer {
+    // Removes the bot from the call; irreversible (https://docs.recall.ai/reference/bot_leave_call_create).
+    if (!['joining_call', 'in_waiting_room', 'in_call_not_recording', 'in_call_recording'].includes(bot.status)) {
+      return { status: 400, body: { detail: `Bot is not in a call (status ${bot.status}).` } };
+    }
+    bot.status = 'call_ended';
+    return { status: 200, body: this.#view(bot) };
+  }
+
+  #view(bot: FakeRecallBot): Record<string, unknown> {
+    return { id: bot.id, meeting_url: bot.meeting_url, bot_name: bot.bot_name, join_at: bot.join_at, metadata: bot.metadata, status_changes: [{ code: bot.status }] };
+  }
+
+  /**
+   * A bot status webhook as Recall sends it through Svix: { event: "bot.<code>", data: { data:
+   * { code, sub_code, updated_at }, bot: { id, metadata } } } with webhook-id, webhook-timestamp and
+   * webhook-signature headers (https://docs.recall.ai/docs/bot-status-change-events;
+   * https://docs.recall.ai/docs/status-change-webhooks-setup-verification). Moves the bot's status.
+   */
+  statusWebhook(botId: string, code: string, options: { subCode?: string; secret?: string; legacyHeaders?: boolean } = {}): { rawBody: string; headers: Record<string, string> } {
+    const bot = this.bots.get(botId);
+    if (bot) bot.status = code;
+    const rawBody = JSON.stringify({
+      event: `bot.${code}`,
+      data: { data: { code, sub_code: options.subCode ?? null, updated_at: new Date(this.now()).toISOString() }, bot: { id: botId, metadata: bot?.metadata ?? {} } },
+    });
+    const id = `msg_${fakeId('')}`;
+    // Svix checks the timestamp against the real clock (five minutes either way), so sign with it.
+    const at = new Date();
+    const signer = options.secret ? new Webhook(options.secret) : this.#signer;
+    const signature = signer.sign(id, at, rawBody);
+    const timestamp = Math.floor(at.getTime() / 1000).toString();
+    // Workspaces created before late 2025 get svix-* headers, later ones webhook-* (same scheme).
+    const prefix = options.legacyHeaders ? 'svix' : 'webhook';
+    return { rawBody, headers: { [`${prefix}-id`]: id, [`${prefix}-timestamp`]: timestamp, [`${prefix}-signature`]: signature } };
+  }
+
+  async sendStatusWebhook(url: string, botId: string, code: string, options: { subCode?: string } = {}): Promise<{ status: number; body: any }> {
+    const { rawBody, headers } = this.statusWebhook(botId, code, options);
+    return postWebhook(url, rawBody, headers);
+  }
+}
