@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
     // An outage (lost connection, restarting server, full disk) is not a bug: a 503 the client
     // can retry, logged in one line without a stack (the health monitor logs the outage itself).
     const isOutage = !(error instanceof ApiError) && deps.databaseHealth.observe(error);
@@ -56,6 +56,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     if (apiError.code === 'rate_limited' && apiError.details?.retry_after_seconds !== undefined) {
       void reply.header('retry-after', String(apiError.details.retry_after_seconds));
+    }
+    // Refused before its body was read (too large, wrong type): Fastify closes the
+    // connection after answering. Closing with upload bytes still arriving resets the connection,
+    // and the client sees the reset instead of the answer. Reading (and dropping) the rest of the
+    // upload first, up to a bound, lets the client read the 413.
+    if ((apiError.code === 'payload_too_large' || apiError.code === 'unsupported_media_type') && !request.raw.complete) {
+      await drainUpload(request.raw, UPLOAD_DRAIN_LIMIT_BYTES, UPLOAD_DRAIN_TIMEOUT_MS);
     }
     return reply.status(apiError.status).send(errorBody(apiError));
   });
@@ -146,6 +153,35 @@ function toApiError(error: FastifyError | ApiError): ApiError {
     return new ApiError('validation_error', error.message);
   }
   return new ApiError('internal_error', 'Internal error');
+}
+
+/** How much of a refused upload is read and dropped so that its sender sees the answer. */
+const UPLOAD_DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+const UPLOAD_DRAIN_TIMEOUT_MS = 10_000;
+
+/** Reads and drops the rest of a request body, until it ends or `maxBytes` or `timeoutMs` pass. */
+function drainUpload(stream: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', finish);
+      stream.off('error', finish);
+      stream.off('close', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBytes) finish();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    stream.on('data', onData);
+    stream.once('end', finish);
+    stream.once('error', finish);
+    stream.once('close', finish);
+    stream.resume();
+  });
 }
 
 /** Deeper than any document a client has reason to send; bot_config needs 5. */

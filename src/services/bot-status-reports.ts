@@ -29,6 +29,24 @@ export class BotStatusReports {
     this.#signal = deps.signal;
   }
 
+  /**
+   * Checks the credentials alone, before the body is read: a caller without the right key or
+   * token learns nothing about what a valid body would be (401 before any 400). Throws as report
+   * would; report checks again inside its transaction.
+   */
+  async authorize(botId: string, reporter: StatusReporter): Promise<void> {
+    const db = this.#database.db;
+    const bot = await bots.findBotById(db, botId);
+    if ('userId' in reporter) {
+      if (!bot || bot.user_id !== reporter.userId) throw new ApiError('bot_not_found', `No bot ${botId}`);
+      return;
+    }
+    const schedule = bot ? await bots.findScheduleOfBot(db, bot.id) : undefined;
+    if (!bot || !schedule || !sameToken(schedule.status_token, reporter.statusToken)) {
+      throw new ApiError('unauthorized', 'The status token does not belong to this bot');
+    }
+  }
+
   async report(botId: string, reporter: StatusReporter, status: RuntimeReportableStatus, message: string | undefined): Promise<StatusReportResult> {
     const result = await this.#database.db.transaction().execute(async (trx): Promise<StatusReportResult> => {
       const bot = await bots.findBotById(trx, botId, { engine: this.#database.engine, forUpdate: true });

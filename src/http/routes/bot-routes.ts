@@ -4,9 +4,13 @@ import type { App } from '../app.ts';
 import { authenticateApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
+import type { StatusReporter } from '../../services/bot-status-reports.ts';
 import { BotDetailResponse, BotIdParams, BotStatusResponse, StatusReportBody, StatusReportResponse, WebhookSecretResponse } from '../schemas/bot-schemas.ts';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/;
+
+/** The reporter a status request authenticated as, from its onRequest hook to its handler. */
+const reporters = new WeakMap<object, StatusReporter>();
 
 export function registerBotRoutes(app: App, deps: AppDeps): void {
   const tags = ['Bots'];
@@ -29,12 +33,16 @@ export function registerBotRoutes(app: App, deps: AppDeps): void {
       body: StatusReportBody,
       response: { 200: StatusReportResponse, ...errorResponses(404, 409) },
     },
-  }, async (request) => {
-    const header = request.headers.authorization;
-    const bearer = header ? BEARER.exec(header) : null;
-    const reporter = bearer ? { statusToken: bearer[1]! } : { userId: await authenticateApiKey(deps, header) };
-    return deps.statusReports.report(request.params.bot_id, reporter, request.body.status, request.body.message);
-  });
+    // Credentials first, before the body is parsed or validated: 401 before any 400.
+    onRequest: async (request) => {
+      const header = request.headers.authorization;
+      const bearer = header ? BEARER.exec(header) : null;
+      const reporter: StatusReporter = bearer ? { statusToken: bearer[1]! } : { userId: await authenticateApiKey(deps, header) };
+      const botId = (request.params as { bot_id?: string }).bot_id ?? '';
+      await deps.statusReports.authorize(botId, reporter);
+      reporters.set(request, reporter);
+    },
+  }, async (request) => deps.statusReports.report(request.params.bot_id, reporters.get(request)!, request.body.status, request.body.message));
 
   app.get('/webhooks/secret', {
     schema: { tags: ['Webhooks'], summary: 'The secret status webhooks are signed with (Standard Webhooks)', response: { 200: WebhookSecretResponse, ...errorResponses() } },

@@ -1,0 +1,102 @@
+// Edges of the HTTP surface that clients meet on a real socket: a body over the limit is answered
+// with a 413 the client can read (not a reset while it is still uploading); the runtime status
+// route checks credentials before it looks at the body; deduplication keys are counted in
+// characters and work at any byte length on both engines.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+
+/**
+ * Sends a POST with `bytes` of body in 64 KiB pieces, a few milliseconds apart, on a raw socket, and
+ * reports what came back and whether every piece could be written (a server that closes while
+ * the upload is still arriving makes the later writes fail).
+ */
+function slowUpload(port: number, path: string, headers: Record<string, string>, bytes: number): Promise<{ response: string; writeFailed: string | null }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let response = '';
+    let writeFailed: string | null = null;
+    let sent = 0;
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    socket.on('data', (chunk) => { response += chunk.toString('utf8'); });
+    socket.on('error', (error: NodeJS.ErrnoException) => { writeFailed ??= error.code ?? error.message; });
+    socket.on('close', () => resolve({ response, writeFailed }));
+    socket.on('connect', () => {
+      const head = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Length: ${bytes}`, 'Content-Type: application/json', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+      socket.write(head);
+      const pump = () => {
+        if (socket.destroyed) return;
+        if (sent >= bytes) return;
+        const n = Math.min(piece.length, bytes - sent);
+        socket.write(piece.subarray(0, n), (error) => { if (error) writeFailed ??= (error as NodeJS.ErrnoException).code ?? error.message; });
+        sent += n;
+        setTimeout(pump, 3);
+      };
+      pump();
+    });
+  });
+}
+
+describe('HTTP edges', () => {
+  let rc: TestRollcall;
+  let auth: string;
+  let port: number;
+
+  before(async () => {
+    rc = await startTestRollcall();
+    auth = (await rc.newUser()).auth;
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (rc.app.server.address() as { port: number }).port;
+  });
+  after(() => rc.close());
+
+  test('a 2 MiB upload is answered 413 and read to its end, so the client sees the answer, not a reset', async (t) => {
+    const results: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { response, writeFailed } = await slowUpload(port, '/api/v1/calendar/events', { Authorization: auth }, 2 * 1024 * 1024);
+      assert.match(response, /^HTTP\/1\.1 413 /, `attempt ${i}: ${response.slice(0, 200)}`);
+      assert.match(response, /"code":"payload_too_large"/);
+      assert.equal(writeFailed, null, `attempt ${i}: the server stopped reading while the upload was still arriving (${writeFailed})`);
+      results.push('413');
+    }
+    // And through Node's own client, which is where the reset showed.
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/calendar/events`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024 + i) });
+      assert.equal(res.status, 413);
+      await res.text();
+    }
+    t.diagnostic(`5 slow raw uploads and 30 fetch uploads of 2 MiB: every one answered 413 and read`);
+  });
+
+  test('the runtime status route checks credentials before the body: no or wrong credentials are 401 whatever the body', async () => {
+    for (const body of [{ status: 'Bogus' }, 'not json', {}]) {
+      const payload = typeof body === 'string' ? body : JSON.stringify(body);
+      const anonymous = await rc.app.inject({ method: 'POST', url: '/api/v1/bots/bot_nope/status', headers: { 'content-type': 'application/json' }, payload });
+      assert.equal(anonymous.statusCode, 401, anonymous.body);
+      const wrongToken = await rc.app.inject({ method: 'POST', url: '/api/v1/bots/bot_nope/status', headers: { 'content-type': 'application/json', authorization: 'Bearer bst_wrong' }, payload });
+      assert.equal(wrongToken.statusCode, 401, wrongToken.body);
+    }
+  });
+
+  test('deduplication keys: 900 CJK characters (2,700 bytes) and 2,000 emoji work; 2,001 emoji are refused naming the field', async () => {
+    const start = Date.now() + 7_200_000;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'keys', start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: 'https://zoom.us/j/5550001111' } });
+    assert.equal(event.status, 201);
+    const cjk = '会'.repeat(900);
+    const first = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth, body: { deduplication_key: cjk, bot_config: {} } });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth, body: { deduplication_key: cjk, bot_config: { bot_name: 'again' } } });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.bot_id, first.body.bot_id, 'the same long key finds the same bot');
+    assert.equal(again.body.updated_existing, true);
+
+    const other = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'emoji', start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: 'https://zoom.us/j/5550002222' } });
+    const emoji = await rc.request('POST', `/api/v1/calendar/schedule/${other.body.id}`, { auth, body: { deduplication_key: '🎉'.repeat(2000), bot_config: {} } });
+    assert.equal(emoji.status, 200, JSON.stringify(emoji.body));
+    const tooLong = await rc.request('POST', `/api/v1/calendar/schedule/${other.body.id}`, { auth, body: { deduplication_key: '🎉'.repeat(2001), bot_config: {} } });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.code, 'invalid_deduplication_key');
+    assert.match(tooLong.body.error, /deduplication_key/);
+  });
+});
