@@ -218,6 +218,14 @@ export class FakeGoogleCalendar {
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
   }
 
+  /** The user granted access again: a new refresh token works (an OAuth consent gives a new one). */
+  restore(email: string): string {
+    const account = this.#account(email);
+    account.isRevoked = false;
+    account.refreshToken = `1//0${randomBytes(24).toString('base64url')}`;
+    return account.refreshToken;
+  }
+
   /**
    * Every sync token issued so far answers 410 Gone from now on, which asks for a full sync
    * (developers.google.com/workspace/calendar/api/guides/sync).

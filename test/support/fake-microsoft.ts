@@ -213,6 +213,16 @@ export class FakeMicrosoftGraph {
     item.version++;
   }
 
+  /** The user consented again: a new refresh token works. */
+  restore(email: string): string {
+    const account = this.#account(email);
+    account.isRevoked = false;
+    const token = `0.AX${randomBytes(30).toString('base64url')}`;
+    account.refreshTokens.add(token);
+    account.latestRefreshToken = token;
+    return token;
+  }
+
   revoke(email: string): void {
     this.#account(email).isRevoked = true;
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
