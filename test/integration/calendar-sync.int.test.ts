@@ -1029,6 +1029,163 @@ describe('Microsoft Graph specifics', () => {
   });
 });
 
+describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  const TEAMS = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_weekly%40thread.v2/0?context=%7b%7d';
+
+  test('a weekly Teams series gets a bot per occurrence with its title and link; deleting one occurrence cancels exactly that bot in one round', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Weekly sync', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY);
+    assert.equal(occurrences.length, 6);
+    const botIds: string[] = [];
+    for (const occurrence of occurrences) {
+      assert.equal(occurrence.title, 'Weekly sync');
+      assert.equal(occurrence.meeting_url, TEAMS);
+      assert.equal(occurrence.bots.length, 1);
+      const detail = (await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body;
+      assert.equal(detail.meeting_url, TEAMS);
+      assert.equal(detail.platform, 'microsoft_teams');
+      assert.equal(detail.custom_attributes.event_summary, 'Weekly sync');
+      botIds.push(occurrence.bots[0]!.id);
+    }
+    assert.equal(new Set(botIds).size, 6);
+    const requestsBefore = env.microsoft.requests.length;
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 14 * DAY);
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    // Graph said nothing about the deleted occurrence: the series came again without it.
+    const rounds = env.microsoft.requests.slice(requestsBefore).filter((r) => r.path.endsWith('/calendarView/delta'));
+    assert.ok(rounds.length >= 1);
+    const states = await Promise.all(botIds.map((b) => bot(env, user.auth, b)));
+    assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Cancelled', 'Scheduled', 'Scheduled', 'Scheduled']);
+    assert.equal((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY)).length, 5);
+  });
+
+  test('an occurrence whose master is not in the round is completed from GET /me/calendars/{id}/events/{master}', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    // The series began before the sync window, so the first round does not bring its master.
+    const first = env.clock.now() - 3 * DAY;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Old series', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    env.microsoft.expireDeltaTokens();
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.ok(env.microsoft.masterLookups.includes(seriesId), `the master was fetched: ${JSON.stringify(sync.body)} ${JSON.stringify(env.microsoft.requests.slice(-4).map((r) => [r.method, r.path, r.status, [...r.query.keys()]]))}`);
+    const occurrences = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 30 * DAY);
+    assert.equal(occurrences.length, 3);
+    assert.ok(occurrences.every((o) => o.title === 'Old series' && o.meeting_url === TEAMS));
+  });
+
+  test('every calendar of the account is synced, calendars added later are discovered, deleted ones dropped; a list of ids limits it', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId, body } = await connectMicrosoft(env, user.auth);
+    // Default calendar synced; Birthdays (read-only) not.
+    assert.deepEqual(body.available_calendars.map((c: { synced: boolean }) => c.synced), [true, false]);
+    const team = env.microsoft.addCalendar(account.email, { name: 'Team' });
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Team call', startMs: start, endMs: start + HOUR, joinUrl: TEAMS, calendarId: team });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.deepEqual(view.calendars.map((c: { summary: string }) => c.summary).sort(), ['Calendar', 'Team']);
+    assert.equal(view.calendars.find((c: { summary: string }) => c.summary === 'Team').push.active, true, 'its own subscription');
+    assert.equal(env.microsoft.liveSubscriptions(account.email).length, 2);
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(event!.title, 'Team call');
+    const botId = await schedule(env, user.auth, event!.id, 'team-call');
+    env.microsoft.removeCalendar(account.email, team);
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual((await connection(env, user.auth, calendarId)).calendars.map((c: { summary: string }) => c.summary), ['Calendar']);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+    assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+    // Connecting again with a list of ids syncs exactly those; an id the account lacks is refused.
+    const other = env.microsoft.addCalendar(account.email, { name: 'Other' });
+    const creds = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: env.microsoft.latestRefreshToken(account.email), replace: true };
+    const refused = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: ['nope'] } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'validation_error');
+    assert.match(refused.body.error, /calendar_ids/);
+    const chosen = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: [other] } });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    assert.deepEqual(chosen.body.calendars.map((c: { id: string }) => c.id), [other]);
+  });
+
+  test('the same meeting on two calendars of one account gets one bot (auto-schedule)', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const account = env.microsoft.createAccount();
+    const second = env.microsoft.addCalendar(account.email, { name: 'Projects' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.calendars.length, 2);
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Shared', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    env.microsoft.createEvent(account.email, { subject: 'Shared', startMs: start, endMs: start + HOUR, joinUrl: TEAMS, calendarId: second });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const events = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    assert.equal(events.length, 2);
+    assert.equal(events[0]!.bots[0]!.id, events[1]!.bots[0]!.id);
+    const live = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
+    assert.equal(live.length, 1);
+  });
+});
+
+describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('an owned calendar added to the account later is synced with its own channel', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    env.google.addCalendar(account.email, { id: 'team@group.calendar.google.com', summary: 'Team' });
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, 'team@group.calendar.google.com', { summary: 'From the team calendar', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.deepEqual(view.calendars.map((c: { id: string }) => c.id), [account.email, 'team@group.calendar.google.com']);
+    assert.equal(env.google.liveChannels(account.email).length, 2);
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['From the team calendar']);
+  });
+
+  test('two auto-schedule runs at once book each event once and log no spurious update', async () => {
+    const user = await env.rc.newUser();
+    const { account } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 6; i++) env.google.insertEvent(account.email, account.email, { summary: `Meeting ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    await connections_saveAutoSchedule(env, user.userId);
+    const runs = await Promise.all([env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId)]);
+    assert.equal(runs.reduce((a, b) => a + b, 0), 6, JSON.stringify(runs));
+    const botRows = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
+    assert.equal(botRows.length, 6);
+    const updates = await env.rc.database.db.selectFrom('bot_decisions').select('kind').where('bot_id', 'in', botRows.map((b) => b.id)).where('kind', '=', 'updated').execute();
+    assert.equal(updates.length, 0, 'no "Scheduled again" entries');
+  });
+});
+
+async function connections_saveAutoSchedule(env: FullEnv, userId: string): Promise<void> {
+  // Enabled directly, so that no run happens before the concurrent ones.
+  await env.rc.database.db.insertInto('auto_schedule_settings').values({ user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify({ bot_name: 'Auto' }), updated_at: env.clock.now() }).execute();
+}
+
 describe('ICS feed specifics', () => {
   let env: FullEnv;
   before(async () => {

@@ -417,7 +417,8 @@ export class FakeMicrosoftGraph {
       // Upon a change to any occurrence the round returns the series master and all of its
       // occurrences, on one page; a deleted occurrence is only missing from them, with no
       // @removed entry (microsoft-graph-docs PR 4501, event-delta "Series").
-      const master = this.#masterPayload(account, series, isFirst ? null : state);
+      // (In a window's first round the view already decided whether the master comes.)
+      const master = isFirst ? null : this.#masterPayload(account, series);
       groups.push(master && !items.some((i) => i.id === series) ? [master, ...items] : items);
     }
     // Deleted single events and deleted series come as @removed entries
@@ -498,7 +499,7 @@ export class FakeMicrosoftGraph {
     return list;
   }
 
-  #masterPayload(account: Account, seriesId: string, _state: DeltaState | null): Record<string, unknown> | null {
+  #masterPayload(account: Account, seriesId: string): Record<string, unknown> | null {
     const item = account.items.get(seriesId);
     if (!item || item.isDeleted) return null;
     return this.#event(account, item, item.id, 'seriesMaster', item.startMs, item.endMs, null);
