@@ -137,6 +137,9 @@ export class BotScheduling implements EventChangeListener {
       const resolved = await this.#events.resolveTarget(trx, userId, eventId);
       if (options.ifNeverScheduled && resolved.kind !== 'series') {
         const [linkEventId, occurrenceKey] = resolved.kind === 'single' ? [resolved.event.id, ''] : [resolved.series.id, resolved.occurrence.key];
+        // On PostgreSQL each statement sees the latest commits: without this lock a run that
+        // commits between the check and the booking would make this one "update" its bot.
+        if (this.#database.engine === 'postgres') await trx.selectFrom('events').select('id').where('id', '=', linkEventId).forUpdate().execute();
         const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
         if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
       }
