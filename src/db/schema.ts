@@ -51,6 +51,8 @@ export interface EventsTable {
   raw: string;
   created_at: number;
   updated_at: number;
+  /** Expanded-instance providers (Graph): the provider id of the series this instance belongs to (migration 005). */
+  provider_series_id: string | null;
 }
 
 export interface BotsTable {
@@ -186,6 +188,10 @@ export interface CalendarConnectionsTable {
   lease_until: number | null;
   created_at: number;
   updated_at: number;
+  /** Calendars chosen at connect time: null for every calendar of the account, else a JSON array of provider calendar ids (migration 005). */
+  calendar_selection: string | null;
+  /** When the account's calendar list was last read (new calendars are discovered then). */
+  calendars_listed_at: number | null;
 }
 
 /** One provider calendar a connection syncs, with its sync cursor and push channel. */

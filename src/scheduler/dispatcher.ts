@@ -24,6 +24,7 @@ import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { linkedEventsOf } from '../services/runtime-commands.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
+import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
 
 export interface DispatcherOptions {
   database: Database;
@@ -423,10 +424,16 @@ export class Dispatcher {
       if (rows.length === 0) return [];
       const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
       const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+      // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
+      const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
       const toLaunch: PendingLaunch[] = [];
       const firstLaunches: { bot: BotRow; reason: string }[] = [];
       for (const schedule of rows) {
         const bot = botsById.get(schedule.bot_id)!;
+        if (blocked.has(bot.id)) {
+          await transitionBot(trx, bot, 'Cancelled', 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now, { decisionKind: 'cancelled' });
+          continue;
+        }
         const verdict = await this.#decide(trx, schedule, bot, now);
         if (verdict === 'skip') continue;
         if (verdict === 'first-launch') firstLaunches.push({ bot, reason: `Launching through the ${this.#o.runtime.name} runtime, ${now - schedule.due_at_ms} ms after the scheduled time` });

@@ -115,7 +115,10 @@ export class AutoSchedule implements AfterSyncHook {
           bot_config: { ...defaultConfig, custom_attributes: { ...defaultConfig.custom_attributes, auto_scheduled: 'true' } },
         };
       try {
-        const response = await this.#scheduling.schedule(userId, candidate.eventId, request);
+        // The "ever had a bot?" check above is only a shortcut; the one that counts runs inside the
+        // scheduling transaction, so two runs at once (two connections of the user syncing) cannot
+        // both book the event, nor re-book it and log a spurious "updated".
+        const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true });
         if (!response.updated_existing) booked++;
       } catch (error) {
         // Another bot got there first, the event moved into the past meanwhile...: nothing to do.
@@ -142,9 +145,11 @@ export class AutoSchedule implements AfterSyncHook {
       .execute();
     const plans = new Map<string, { seriesId: string; baseKey: string; config: AppliedBotConfig; untilMs: number }>();
     for (const row of rows) {
-      const suffix = `@${row.occurrence_key}`;
-      if (!row.deduplication_key.endsWith(suffix)) continue;
-      const baseKey = row.deduplication_key.slice(0, -suffix.length);
+      // The key names the occurrence the bot was booked for; after the series was re-timed or
+      // split the link may name another one, so the suffix is read by its shape.
+      const suffix = /@\d{8}T\d{6}Z$/.exec(row.deduplication_key);
+      if (!suffix) continue;
+      const baseKey = row.deduplication_key.slice(0, suffix.index);
       const id = `${row.event_id}|${baseKey}`;
       const plan = plans.get(id);
       plans.set(id, { seriesId: row.event_id, baseKey, config: JSON.parse(row.bot_config) as AppliedBotConfig, untilMs: Math.max(plan?.untilMs ?? 0, row.start_ms) });
@@ -156,8 +161,11 @@ export class AutoSchedule implements AfterSyncHook {
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs > plan.untilMs || occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
+        const key = `${plan.baseKey}@${occurrence.key}`;
+        // A live bot already holds this key for another occurrence (the series moved under it).
+        if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
         try {
-          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: `${plan.baseKey}@${occurrence.key}`, bot_config: plan.config });
+          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: plan.config }, { ifNeverScheduled: true });
           booked++;
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;

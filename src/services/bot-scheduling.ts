@@ -110,7 +110,12 @@ export class BotScheduling implements EventChangeListener {
     return this.#joinLeadMs;
   }
 
-  async schedule(userId: string, eventId: string, request: ScheduleRequest): Promise<ScheduleResponse> {
+  /**
+   * `options.ifNeverScheduled` (auto-schedule): refuse with event_already_scheduled, inside the
+   * scheduling transaction, when the event or occurrence has ever had a bot, so that concurrent
+   * runs cannot both book (or re-book) it.
+   */
+  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean } = {}): Promise<ScheduleResponse> {
     if (request.recurring_event === true) {
       throw new ApiError('not_supported', 'recurring_event: chained scheduling is not supported yet; use schedule_all_occurrences', { details: { field: 'recurring_event' } });
     }
@@ -133,6 +138,14 @@ export class BotScheduling implements EventChangeListener {
       await this.#lockTarget(trx, userId, eventId);
       const now = this.#clock.now();
       const resolved = await this.#events.resolveTarget(trx, userId, eventId);
+      if (options.ifNeverScheduled && resolved.kind !== 'series') {
+        const [linkEventId, occurrenceKey] = resolved.kind === 'single' ? [resolved.event.id, ''] : [resolved.series.id, resolved.occurrence.key];
+        // On PostgreSQL each statement sees the latest commits: without this lock a run that
+        // commits between the check and the booking would make this one "update" its bot.
+        if (this.#database.engine === 'postgres') await trx.selectFrom('events').select('id').where('id', '=', linkEventId).forUpdate().execute();
+        const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
+        if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
+      }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
       if (resolved.kind !== 'series' && wantsOccurrences) {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });

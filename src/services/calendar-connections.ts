@@ -15,7 +15,7 @@ import {
 } from '../adapters/calendars/calendar-provider.ts';
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents } from './calendar-events.ts';
-import { sealCredentials, type CalendarSync, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import { noteAccessRestored, sealCredentials, type CalendarSync, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
 import * as connections from '../store/connection-store.ts';
 
 /** MeetStream's cap: Google and Outlook connections combined, per user (ICS counted too here). */
@@ -26,11 +26,15 @@ export interface IcsConnectRequest {
   callback_url?: string;
 }
 
+/** Which calendars of the account are synced: "all" (the default) or a list of provider calendar ids. */
+export type CalendarIdsChoice = 'all' | string[];
+
 export interface GoogleConnectRequest {
   google_client_id: string;
   google_client_secret: string;
   google_refresh_token: string;
   callback_url?: string;
+  calendar_ids?: CalendarIdsChoice;
 }
 
 export interface MicrosoftConnectRequest {
@@ -39,6 +43,7 @@ export interface MicrosoftConnectRequest {
   microsoft_refresh_token: string;
   replace?: boolean;
   callback_url?: string;
+  calendar_ids?: CalendarIdsChoice;
 }
 
 export interface CalendarView {
@@ -148,7 +153,7 @@ export class CalendarConnections {
     this.#requireKey('Google');
     return this.#connect(userId, {
       kind: 'google', clientId: request.google_client_id, clientSecret: request.google_client_secret, refreshToken: request.google_refresh_token,
-    }, { callbackUrl: request.callback_url, replace: true });
+    }, { callbackUrl: request.callback_url, replace: true, calendarIds: request.calendar_ids });
   }
 
   /** Reconnecting an account already connected needs replace: true (MeetStream's rule). */
@@ -156,7 +161,7 @@ export class CalendarConnections {
     this.#requireKey('Microsoft');
     return this.#connect(userId, {
       kind: 'microsoft', clientId: request.microsoft_client_id, clientSecret: request.microsoft_client_secret, refreshToken: request.microsoft_refresh_token,
-    }, { callbackUrl: request.callback_url, replace: request.replace === true });
+    }, { callbackUrl: request.callback_url, replace: request.replace === true, calendarIds: request.calendar_ids });
   }
 
   async list(userId: string): Promise<{ total: number; connections: ConnectionView[] }> {
@@ -263,7 +268,7 @@ export class CalendarConnections {
     return row;
   }
 
-  async #connect(userId: string, credentials: ProviderCredentials, options: { callbackUrl: string | undefined; replace: boolean; displayUrl?: string; accountId?: string }): Promise<ConnectResponse> {
+  async #connect(userId: string, credentials: ProviderCredentials, options: { callbackUrl: string | undefined; replace: boolean; displayUrl?: string; accountId?: string; calendarIds?: CalendarIdsChoice }): Promise<ConnectResponse> {
     if (options.callbackUrl !== undefined) {
       const check = await checkUrlPromptly(this.#guard, options.callbackUrl);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
@@ -277,6 +282,12 @@ export class CalendarConnections {
       throw connectFailureError(credentials.kind, toProviderFailure(error));
     }
     if (rotatedRefreshToken !== null && credentials.kind !== 'ics') credentials = { ...credentials, refreshToken: rotatedRefreshToken };
+    if (Array.isArray(options.calendarIds)) {
+      const unknown = options.calendarIds.filter((id) => !account.calendars.some((c) => c.id === id));
+      if (unknown.length > 0) {
+        throw new ApiError('validation_error', `calendar_ids: the account has no calendar ${unknown.map((id) => JSON.stringify(id)).join(', ')}; its calendars are listed by id in available_calendars of a connect answer`, { details: { field: 'calendar_ids' } });
+      }
+    }
     const accountId = options.accountId ?? account.accountId;
     const db = this.#database.db;
     const now = this.#clock.now();
@@ -289,36 +300,26 @@ export class CalendarConnections {
     }
     const id = existing?.id ?? newId('cal');
     const sealed = sealCredentials(this.#box, credentials);
+    // Not given on a reconnect: the earlier choice stays. "all" is stored as null.
+    const selection = options.calendarIds === undefined ? existing?.calendar_selection ?? null
+      : options.calendarIds === 'all' || credentials.kind === 'ics' ? null : JSON.stringify([...new Set(options.calendarIds)]);
     await db.transaction().execute(async (trx) => {
       const fields = {
         user_email: account.email, user_name: account.name, display_url: options.displayUrl ?? null, credentials: sealed,
         callback_url: options.callbackUrl ?? existing?.callback_url ?? null, status: 'active', last_error: null, last_error_at: null,
-        consecutive_failures: 0, next_sync_at: now, updated_at: now,
+        consecutive_failures: 0, next_sync_at: now, updated_at: now, calendar_selection: selection,
       };
       if (existing) {
         await connections.updateConnection(trx, id, fields);
       } else {
         await connections.insertConnection(trx, {
-          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, created_at: now,
+          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, created_at: now, calendars_listed_at: null,
         });
       }
-      // Calendars keep their cursors and channels across a reconnect; ones no longer synced go.
-      const stored = await connections.listCalendars(trx, id);
-      const wanted = account.calendars.filter((c) => c.isSynced);
-      for (const calendar of wanted) {
-        const row = stored.find((s) => s.provider_calendar_id === calendar.id);
-        const info = { name: calendar.name, time_zone: calendar.timeZone, is_primary: calendar.isPrimary ? 1 : 0, updated_at: now };
-        if (row) await connections.updateCalendar(trx, row.id, info);
-        else {
-          await connections.insertCalendar(trx, {
-            connection_id: id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
-            push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
-          });
-        }
-      }
-      for (const row of stored) if (!wanted.some((c) => c.id === row.provider_calendar_id)) await connections.deleteCalendar(trx, row.id);
+      if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, id, now);
     });
-
+    // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with their events.
+    await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider);
     let report: SyncReport | null = null;
     let syncError: string | null = null;
     try {
@@ -333,7 +334,7 @@ export class CalendarConnections {
     return {
       ...view,
       message: existing ? 'Calendar connection replaced' : 'Calendar connected',
-      available_calendars: account.calendars.map((c) => ({ id: c.id, summary: c.name, isPrimary: c.isPrimary, accessRole: c.accessRole, timeZone: c.timeZone, synced: c.isSynced })),
+      available_calendars: account.calendars.map((c) => ({ id: c.id, summary: c.name, isPrimary: c.isPrimary, accessRole: c.accessRole, timeZone: c.timeZone, synced: view.calendars.some((v) => v.id === c.id) })),
       watch_setup: watchSetup(credentials.kind, this.#isPushEnabled, view.calendars),
       sync: { synced: report?.synced ?? false, created: report?.created ?? 0, updated: report?.updated ?? 0, cancelled: report?.cancelled ?? 0, error: syncError },
     };

@@ -4,8 +4,10 @@
 // takes push notifications in, and runs as a background loop that never crashes the process.
 //
 // Failures arrive as the provider port's closed set and are handled by kind:
-// - auth_revoked: the connection is marked auth_revoked, a webhook goes out, syncing stops until
-//   the account is connected again; no event and no bot is touched.
+// - auth_revoked: the connection is marked auth_revoked and a webhook goes out; each bot linked
+//   only to events of revoked connections gets an `at_risk` decision and a bot.at_risk webhook
+//   (the dispatcher cancels it at its join time if access has not come back). Syncing stops,
+//   except for an hourly probe that notices access coming back; connecting again also restores it.
 // - rate_limited: the next attempt waits at least retryAfterMs.
 // - transient, not_found, permanent: retried with capped backoff; last_error says why.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -19,17 +21,25 @@ import type { Metrics } from '../lib/metrics.ts';
 import { newId, randomToken } from '../lib/ids.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { resolveMeetingLink } from '../domain/meeting-url.ts';
-import { isValidTimeZone, validateRecurrence } from '../domain/recurrence.ts';
+import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../domain/recurrence.ts';
+import { formatInstant } from '../lib/time.ts';
 import {
-  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../scheduler/background-loop.ts';
-import type { CalendarEvents } from './calendar-events.ts';
+import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../store/connection-store.ts';
+import * as bots from '../store/bot-store.ts';
+import { enqueueStatusWebhook } from './status-webhooks.ts';
+import { sql } from 'kysely';
 import type { Db } from '../store/event-store.ts';
 
 const DAY_MS = 86_400_000;
+/** A revoked connection is tried again this often, to notice access coming back. */
+const REVOKED_PROBE_MS = 3_600_000;
+/** The account's calendar list is read again (to find calendars added since) at most this often. */
+const CALENDAR_LIST_REFRESH_MS = 3_600_000;
 
 /** Builds the adapter for a connection's credentials; the composition root provides it. */
 export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string }) => CalendarProvider;
@@ -245,13 +255,15 @@ export class CalendarSync {
   async #syncClaimed(connection: CalendarConnectionRow): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
-    if (connection.status !== 'active' || connection.credentials === null) {
+    const wasRevoked = connection.status === 'auth_revoked';
+    if ((connection.status !== 'active' && !wasRevoked) || connection.credentials === null) {
       await connections.releaseConnection(database.db, connection.id);
       return this.#report(connection.id, totals, null);
     }
     let failure: ProviderFailure | null = null;
     try {
       const provider = this.#providerFor(connection);
+      await this.#refreshCalendarList(connection, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       for (const calendar of calendars) {
         const now = clock.now();
@@ -270,9 +282,13 @@ export class CalendarSync {
     if (failure === null) {
       const hasLivePush = (await connections.listCalendars(database.db, connection.id)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
       await connections.updateConnection(database.db, connection.id, {
-        last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, lease_until: null,
+        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, lease_until: null,
         next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now,
       });
+      if (wasRevoked) {
+        await noteAccessRestored(database.db, connection.id, now);
+        this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, 'calendar connection has its access again');
+      }
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       try {
         await this.#afterSync?.afterSync(connection.user_id);
@@ -280,7 +296,12 @@ export class CalendarSync {
         this.#o.logger.error({ err: error, calendarId: connection.id }, 'auto-schedule after sync failed');
       }
     } else if (failure.kind === 'auth_revoked') {
-      await this.#markRevoked(connection, failure.message, now);
+      if (wasRevoked) {
+        // Still revoked: everything was said when it happened; look again later.
+        await connections.updateConnection(database.db, connection.id, { lease_until: null, next_sync_at: now + REVOKED_PROBE_MS, updated_at: now });
+      } else {
+        await this.#markRevoked(connection, failure.message, now);
+      }
       this.#syncs.inc({ provider: connection.provider, outcome: 'auth_revoked' });
     } else {
       const failures = connection.consecutive_failures + 1;
@@ -293,6 +314,68 @@ export class CalendarSync {
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /** Reads the account's calendar list again when it is older than an hour (ICS has none). */
+  async #refreshCalendarList(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
+    if (provider.kind === 'ics') return;
+    const now = this.#o.clock.now();
+    const row = await connections.findConnectionById(this.#o.database.db, connection.id);
+    if (row?.calendars_listed_at != null && now - row.calendars_listed_at < CALENDAR_LIST_REFRESH_MS) return;
+    await this.applyCalendarList({ ...connection, calendar_selection: row?.calendar_selection ?? connection.calendar_selection }, await provider.describeAccount(), provider);
+  }
+
+  /**
+   * Makes the connection's synced calendars what its selection asks of this calendar list: new
+   * calendars are added (their first sync is a full one), calendars no longer in the account or
+   * no longer selected are dropped with their events (their pending bots are cancelled, unless
+   * another live event still uses them). Cursors and channels of the others are kept.
+   */
+  async applyCalendarList(connection: CalendarConnectionRow, account: ProviderAccount, provider: CalendarProvider | null): Promise<void> {
+    const db = this.#o.database.db;
+    const now = this.#o.clock.now();
+    const selection = parseCalendarSelection(connection.calendar_selection);
+    const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced : selection.includes(c.id)));
+    const stored = await connections.listCalendars(db, connection.id);
+    await db.transaction().execute(async (trx) => {
+      for (const calendar of wanted) {
+        const row = stored.find((s) => s.provider_calendar_id === calendar.id);
+        const info = { name: calendar.name, time_zone: calendar.timeZone, is_primary: calendar.isPrimary ? 1 : 0, updated_at: now };
+        if (row) await connections.updateCalendar(trx, row.id, info);
+        else {
+          await connections.insertCalendar(trx, {
+            connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
+            push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
+          });
+        }
+      }
+      await connections.updateConnection(trx, connection.id, { calendars_listed_at: now });
+    });
+    for (const row of stored) {
+      if (!wanted.some((c) => c.id === row.provider_calendar_id)) await this.#dropCalendar(connection, row, provider);
+    }
+  }
+
+  /** Stops syncing one calendar: its push channel is closed (best effort) and its events deleted. */
+  async #dropCalendar(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, provider: CalendarProvider | null): Promise<void> {
+    const channel = currentChannel(calendar);
+    if (channel && provider?.push) {
+      await provider.push.close(channel).catch((error: unknown) => {
+        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop the push channel of a dropped calendar');
+      });
+    }
+    const now = this.#o.clock.now();
+    const deleted = await this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+      const prefix = storedEventId(calendar, '');
+      const rows = (await trx.selectFrom('events').select(['id', 'provider_event_id']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute())
+        .filter((r) => r.provider_event_id?.startsWith(prefix));
+      for (let i = 0; i < rows.length; i += 500) {
+        await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('id', 'in', rows.slice(i, i + 500).map((r) => r.id)).execute();
+      }
+      await connections.deleteCalendar(trx, calendar.id);
+      return { result: rows.length, changed: new Map(rows.map((r) => [r.id, 'deleted' as const])) };
+    });
+    this.#o.logger.info({ calendarId: connection.id, eventsDeleted: deleted }, 'a calendar is no longer synced (gone from the account or not selected)');
   }
 
   async #report(connectionId: string, counts: SyncCounts, failure: ProviderFailure | null): Promise<SyncReport> {
@@ -321,19 +404,31 @@ export class CalendarSync {
     });
   }
 
-  /** Marks the connection revoked and tells whoever listens; nothing else changes. */
+  /**
+   * Marks the connection revoked and tells whoever listens: a connection webhook, and for each
+   * bot linked only to events of revoked connections an `at_risk` decision and a bot.at_risk
+   * webhook. Events and bots stay as they are; the dispatcher decides at each join time.
+   */
   async #markRevoked(connection: CalendarConnectionRow, message: string, now: number): Promise<void> {
-    await this.#o.database.db.transaction().execute(async (trx) => {
+    const atRisk = await this.#o.database.db.transaction().execute(async (trx) => {
       await connections.updateConnection(trx, connection.id, {
         status: 'auth_revoked', last_error: `auth_revoked: ${message}`.slice(0, 500), last_error_at: now,
-        next_sync_at: null, lease_until: null, updated_at: now,
+        next_sync_at: now + REVOKED_PROBE_MS, lease_until: null, updated_at: now,
       });
       await enqueueConnectionWebhook(trx, connection, {
         event: 'calendar.auth_revoked',
-        message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; connect the account again to resume syncing.',
+        message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
       }, now);
+      const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
+      for (const botId of blocked) {
+        const bot = (await bots.findBotById(trx, botId))!;
+        const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
+        await bots.appendDecision(trx, botId, now, 'at_risk', reason, { calendar_id: connection.id, provider: connection.provider, join_at: formatInstant(bot.join_at_ms) });
+        await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, now);
+      }
+      return blocked.size;
     });
-    this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider }, 'calendar connection lost its access (auth_revoked)');
+    this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
   }
 
   // ----- writing events ------------------------------------------------------------------------
@@ -363,6 +458,8 @@ export class CalendarSync {
       }
       for (const change of result.changes.filter(isOverride)) if (change.type === 'upsert') await writer.upsert(change.event);
       if (result.isFullSync) await writer.removeUnseen(result.window);
+      else await writer.removeMissingInstances(result);
+      await writer.followSeriesSplits();
       await connections.updateCalendar(trx, calendar.id, {
         sync_cursor: result.cursor,
         ...(result.isFullSync ? { last_full_sync_at: now } : {}),
@@ -551,6 +648,38 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
   return urls.size;
 }
 
+/** A connection's calendar choice: null for every calendar of the account, else the chosen ids. */
+export function parseCalendarSelection(stored: string | null): string[] | null {
+  if (stored === null) return null;
+  try {
+    const ids = JSON.parse(stored) as unknown;
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * After a revoked connection has its access again (a probe succeeded, or the account was
+ * connected again): each bot it had put at risk, and that no other revoked connection still
+ * holds, gets an `access_restored` decision. The bot then launches normally.
+ */
+export async function noteAccessRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
+  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
+  if (candidates.length === 0) return 0;
+  const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
+  let restored = 0;
+  for (const botId of candidates) {
+    if (stillBlocked.has(botId)) continue;
+    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', ['at_risk', 'access_restored'])
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (last?.kind !== 'at_risk') continue;
+    await bots.appendDecision(db, botId, nowMs, 'access_restored', `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
+    restored++;
+  }
+  return restored;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Writes one calendar's changes inside the sync transaction and remembers what changed. */
@@ -564,6 +693,8 @@ class SyncedEventWriter {
   /** Stored rows of this calendar by their provider id. */
   readonly #rows = new Map<string, EventRow>();
   readonly #seen = new Set<string>();
+  /** Series rows this batch wrote (keys), checked for "this and following" splits afterwards. */
+  readonly #upsertedSeries = new Set<string>();
   #isFull = false;
 
   constructor(trx: Transaction<Schema>, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
@@ -597,6 +728,13 @@ class SyncedEventWriter {
         .where('calendar_id', '=', this.#connection.id).where('provider_event_id', 'in', list.slice(i, i + 500)).execute();
       for (const row of rows) this.#rows.set(row.provider_event_id!, row);
     }
+    // The stored instances of series that arrived complete: those not in the batch are gone.
+    const series = result.completeSeries ?? [];
+    for (let i = 0; i < series.length; i += 500) {
+      const rows = await this.#trx.selectFrom('events').selectAll()
+        .where('calendar_id', '=', this.#connection.id).where('provider_series_id', 'in', series.slice(i, i + 500)).execute();
+      for (const row of rows) if (row.provider_event_id?.startsWith(prefix)) this.#rows.set(row.provider_event_id, row);
+    }
   }
 
   async upsert(event: ProviderEvent): Promise<void> {
@@ -623,6 +761,7 @@ class SyncedEventWriter {
       };
       await this.#trx.insertInto('events').values(row).execute();
       this.#rows.set(key, row);
+      if (row.recurrence !== null) this.#upsertedSeries.add(key);
       if (values.status !== 'cancelled') this.#counts.created++;
       else this.#counts.cancelled++;
       if (row.recurring_event_id) this.changed.set(row.recurring_event_id, 'updated');
@@ -633,6 +772,7 @@ class SyncedEventWriter {
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
     this.#rows.set(key, updated);
+    if (updated.recurrence !== null) this.#upsertedSeries.add(key);
     if (!isMeaningful) return;
     if (existing.is_deleted === 1) this.#counts.created++;
     else if (values.status === 'cancelled' && existing.status !== 'cancelled') this.#counts.cancelled++;
@@ -660,6 +800,76 @@ class SyncedEventWriter {
       // An event that ended long ago and was skipped as old is not news.
       if (row.recurrence === null && row.end_ms < this.#now - DAY_MS) continue;
       await this.#delete(row);
+    }
+  }
+
+  /**
+   * After an incremental fetch: a series that arrived complete (Graph resends a series master
+   * with every occurrence it still has) has lost the stored instances the fetch did not bring,
+   * inside the fetch's window. This is how a deleted occurrence, or the old occurrences of a
+   * series moved to another weekday (whose instance ids change with the date), go away within
+   * one sync round rather than at the next full sync.
+   */
+  async removeMissingInstances(result: FetchResult): Promise<void> {
+    const series = new Set(result.completeSeries ?? []);
+    if (series.size === 0) return;
+    for (const [key, row] of [...this.#rows]) {
+      if (row.provider_series_id === null || !series.has(row.provider_series_id) || this.#seen.has(key) || row.is_deleted) continue;
+      if (result.window && (row.end_ms <= result.window.fromMs || row.start_ms >= result.window.toMs)) continue;
+      if (row.end_ms < this.#now - DAY_MS) continue;
+      await this.#delete(row);
+    }
+  }
+
+  /**
+   * Google's "this and following events" splits a series: the old master gets an UNTIL and a new
+   * master `<old id>_R<original start of the first moved occurrence>` carries the rest (odoo PR
+   * 287171, google-api-php-client issue 2009). Links of bots to occurrences the old series no
+   * longer has move to the continuation, under the same key and configuration, so that the
+   * client's intent (a bot for that occurrence, or for every occurrence) follows the series; the
+   * continuation's own reconciliation then moves them to its times. Runs whichever of the two
+   * masters arrives first.
+   */
+  async followSeriesSplits(): Promise<void> {
+    for (const key of this.#upsertedSeries) {
+      const row = this.#rows.get(key);
+      if (!row || row.is_deleted || row.recurrence === null) continue;
+      const providerId = key.slice(storedEventId(this.#calendar, '').length);
+      const split = /^(.+)_R(\d{8}T\d{6})Z?$/.exec(providerId);
+      if (split) {
+        const base = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
+          .where('provider_event_id', '=', storedEventId(this.#calendar, split[1]!)).executeTakeFirst();
+        if (base) await this.#relinkSplit(base, row, splitStartMs(split[2]!));
+      }
+      const pattern = `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_R%`;
+      const continuations = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
+        .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
+      for (const continuation of continuations) {
+        const at = /_R(\d{8}T\d{6})Z?$/.exec(continuation.provider_event_id ?? '');
+        if (at && continuation.provider_event_id!.startsWith(`${key}_R`)) await this.#relinkSplit(row, continuation, splitStartMs(at[1]!));
+      }
+    }
+  }
+
+  async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
+    if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
+    const definition = seriesDefinition(base);
+    const links = await this.#trx.selectFrom('bot_events').selectAll()
+      .where('event_id', '=', base.id).where('is_live', '=', 1).where('occurrence_key', '!=', '').execute();
+    for (const link of links) {
+      const originalMs = parseOccurrenceKey(link.occurrence_key);
+      // The id's time is read as UTC; a day of slack covers a provider writing it in local time.
+      if (originalMs === null || originalMs < splitMs - DAY_MS) continue;
+      if (findOccurrence(definition, originalMs)) continue;
+      const taken = await this.#trx.selectFrom('bot_events').select('id')
+        .where('event_id', '=', continuation.id).where('occurrence_key', '=', link.occurrence_key).where('is_live', '=', 1).executeTakeFirst();
+      if (taken) continue;
+      await this.#trx.updateTable('bot_events').set({ event_id: continuation.id, updated_at: this.#now }).where('id', '=', link.id).execute();
+      await bots.appendDecision(this.#trx, link.bot_id, this.#now, 'followed_series_split',
+        `Series ${base.id} was split at the provider ("this and following events"); occurrence ${link.occurrence_key} continues in series ${continuation.id}`,
+        { from_event_id: base.id, to_event_id: continuation.id, occurrence_key: link.occurrence_key });
+      this.changed.set(continuation.id, 'updated');
+      this.changed.set(base.id, 'updated');
     }
   }
 
@@ -707,8 +917,15 @@ class SyncedEventWriter {
       original_start_ms: series ? event.originalStartMs : null,
       status: event.status,
       raw,
+      provider_series_id: event.providerSeriesId ?? null,
     };
   }
+}
+
+/** `20261203T090000` (as in Google's `_R` ids) as epoch ms, read as UTC. */
+function splitStartMs(basic: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(basic)!;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
 const MEANINGFUL_COLUMNS = [

@@ -51,8 +51,9 @@ export async function deleteConnection(db: Db, id: string): Promise<void> {
  * them until `leaseUntil`. On PostgreSQL, rows another instance is claiming are skipped.
  */
 export async function claimDueConnections(db: Db, engine: Engine, nowMs: number, leaseUntil: number, limit: number): Promise<CalendarConnectionRow[]> {
+  // Revoked connections are due too, rarely: a probe finds out whether access came back.
   let candidates = db.selectFrom('calendar_connections').select('id')
-    .where('status', '=', 'active').where('next_sync_at', '<=', nowMs)
+    .where('status', 'in', ['active', 'auth_revoked']).where('next_sync_at', '<=', nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .orderBy('next_sync_at').limit(limit);
   if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
@@ -88,7 +89,7 @@ export async function requestSync(db: Db, id: string, nowMs: number): Promise<vo
 /** The earliest time any active connection is due, for the loop's timer. */
 export async function nextDueAt(db: Db): Promise<number | null> {
   const row = await db.selectFrom('calendar_connections').select(sql<number | null>`min(next_sync_at)`.as('at'))
-    .where('status', '=', 'active').executeTakeFirst();
+    .where('status', 'in', ['active', 'auth_revoked']).executeTakeFirst();
   return row?.at === null || row?.at === undefined ? null : Number(row.at);
 }
 
@@ -121,4 +122,35 @@ export async function saveAutoSchedule(db: Db, row: AutoScheduleSettingsTable): 
   await db.insertInto('auto_schedule_settings').values(row)
     .onConflict((oc) => oc.column('user_id').doUpdateSet({ is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at }))
     .execute();
+}
+
+/**
+ * Of the given bots, those whose every live link is to an event of a connection that lost its
+ * access (auth_revoked): Rollcall can no longer see whether their meetings still exist. A bot
+ * with one link to an API-written event or to a connection that still works is not among them,
+ * nor is a bot without live links. One query for the whole batch.
+ */
+export async function findBotsBlockedByRevokedAccess(db: Db, botIds: readonly string[]): Promise<Set<string>> {
+  const blocked = new Set<string>();
+  for (let i = 0; i < botIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_events')
+      .innerJoin('events', 'events.id', 'bot_events.event_id')
+      .leftJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
+      .select('bot_events.bot_id')
+      .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
+      .groupBy('bot_events.bot_id')
+      .having(sql<number>`sum(case when calendar_connections.status = 'auth_revoked' then 0 else 1 end)`, '=', 0)
+      .execute();
+    for (const row of rows) blocked.add(row.bot_id);
+  }
+  return blocked;
+}
+
+/** Scheduled bots with a live link to an event of this connection. */
+export async function listScheduledBotsOfConnection(db: Db, connectionId: string): Promise<string[]> {
+  const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+    .select('bots.id').distinct()
+    .where('events.calendar_id', '=', connectionId).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
+    .execute();
+  return rows.map((r) => r.id);
 }

@@ -35,6 +35,12 @@ interface CalendarDriver {
   /** Moves every occurrence of the series by deltaMs (the series itself is edited). */
   retimeSeries(seriesId: string, deltaMs: number): void;
   revoke(): void;
+  /** Access works again: ICS, the feed answers again; Google and Microsoft, the account is connected again. */
+  restoreAccess(auth: string): Promise<void>;
+  /** Makes the provider forget the sync cursor it handed out; null when it has none (ICS). */
+  expireCursor: (() => void) | null;
+  /** "This and following events" from one occurrence on, with new times; null where no split exists to follow. */
+  splitSeries: { apply(seriesId: string, originalStartMs: number, startMs: number, endMs: number): void } | { skip: string };
   setDown(isDown: boolean): void;
   /** Tells Rollcall about changes the way the provider would (push, or a sync for a polled feed). */
   announce(): Promise<void>;
@@ -66,6 +72,12 @@ async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: numb
 
 async function schedule(env: Env, auth: string, eventId: string, key: string) {
   const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe' } } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.bot_id as string;
+}
+
+async function scheduleWithHooks(env: Env, auth: string, eventId: string, key: string) {
+  const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe', callback_url: env.hooksUrl } } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.bot_id as string;
 }
@@ -132,6 +144,14 @@ function icsDriver(env: () => Env, server: FakeIcsServer): CalendarDriver {
     revoke() {
       server.revoke(feed);
     },
+    async restoreAccess() {
+      // The feed answers again; the hourly probe of a revoked connection notices.
+      server.restore(feed);
+      env().clock.advance(61 * MIN);
+      await env().rc.calendarSync.runDue();
+    },
+    expireCursor: null,
+    splitSeries: { skip: 'an ICS feed has no series split to follow: "this and following" is a RECURRENCE-ID;RANGE=THISANDFUTURE override (read as one occurrence) or a new UID' },
     setDown(isDown) {
       server.outage = isDown ? { status: 503 } : null;
     },
@@ -144,14 +164,17 @@ function icsDriver(env: () => Env, server: FakeIcsServer): CalendarDriver {
 
 function googleDriver(env: () => Env, fake: FakeGoogleCalendar): CalendarDriver {
   let account = '';
+  let creds = { clientId: '', clientSecret: '' };
   return {
     name: 'google',
     hasSeriesRows: true,
     async connect(auth, options = {}) {
-      const creds = fake.createAccount();
-      account = creds.email;
+      const made = fake.createAccount();
+      creds = made;
+      account = made.email;
+      const creds2 = made;
       const res = await env().rc.request('POST', '/api/v1/calendar/create_calendar', {
-        auth, body: { google_client_id: creds.clientId, google_client_secret: creds.clientSecret, google_refresh_token: creds.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
+        auth, body: { google_client_id: creds2.clientId, google_client_secret: creds2.clientSecret, google_refresh_token: creds2.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.watch_setup.status, 'active', JSON.stringify(res.body.watch_setup));
@@ -192,6 +215,17 @@ function googleDriver(env: () => Env, fake: FakeGoogleCalendar): CalendarDriver 
     revoke() {
       fake.revoke(account);
     },
+    async restoreAccess(auth) {
+      const refreshToken = fake.restore(account);
+      const res = await env().rc.request('POST', '/api/v1/calendar/create_calendar', { auth, body: { google_client_id: creds.clientId, google_client_secret: creds.clientSecret, google_refresh_token: refreshToken } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    },
+    expireCursor: () => fake.expireSyncTokens(),
+    splitSeries: {
+      apply(id, originalStartMs, startMs, endMs) {
+        fake.splitSeries(account, account, id, originalStartMs, { start: { dateTime: iso(startMs), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(endMs), timeZone: 'Europe/Berlin' } });
+      },
+    },
     setDown(isDown) {
       fake.outage = isDown ? { status: 503 } : null;
     },
@@ -203,15 +237,17 @@ function googleDriver(env: () => Env, fake: FakeGoogleCalendar): CalendarDriver 
 
 function microsoftDriver(env: () => Env, fake: FakeMicrosoftGraph): CalendarDriver {
   let account = '';
+  let creds = { clientId: '', clientSecret: '' };
   return {
     name: 'microsoft',
     // Graph gives expanded instances: each occurrence is its own event.
     hasSeriesRows: false,
     async connect(auth, options = {}) {
-      const creds = fake.createAccount();
-      account = creds.email;
+      const made = fake.createAccount();
+      creds = made;
+      account = made.email;
       const res = await env().rc.request('POST', '/api/v1/calendar/create_outlook_calendar', {
-        auth, body: { microsoft_client_id: creds.clientId, microsoft_client_secret: creds.clientSecret, microsoft_refresh_token: creds.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
+        auth, body: { microsoft_client_id: made.clientId, microsoft_client_secret: made.clientSecret, microsoft_refresh_token: made.refreshToken, ...(options.callbackUrl ? { callback_url: options.callbackUrl } : {}) },
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.watch_setup.status, 'active', JSON.stringify(res.body.watch_setup));
@@ -244,6 +280,13 @@ function microsoftDriver(env: () => Env, fake: FakeMicrosoftGraph): CalendarDriv
     revoke() {
       fake.revoke(account);
     },
+    async restoreAccess(auth) {
+      const refreshToken = fake.restore(account);
+      const res = await env().rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth, body: { microsoft_client_id: creds.clientId, microsoft_client_secret: creds.clientSecret, microsoft_refresh_token: refreshToken, replace: true } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    },
+    expireCursor: () => fake.expireDeltaTokens(),
+    splitSeries: { skip: 'Graph delivers expanded instances: a split reaches Rollcall as a series whose later instances changed ids, which "moved to another weekday" covers' },
     setDown(isDown) {
       fake.outage = isDown ? { status: 503 } : null;
     },
@@ -467,33 +510,135 @@ for (const provider of PROVIDERS) {
       assert.deepEqual(states.map((s) => s.scheduled_join_time), [0, 1, 2].map((i) => iso(first + i * 7 * DAY + 90 * MIN - LEAD_MS)));
     });
 
-    test('revoked access marks the connection auth_revoked, sends a webhook, and cancels nothing', async () => {
+    test('revoked access: the connection is auth_revoked, its bot is at risk, and it is not launched while access stays revoked', async () => {
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
-      const start = env.clock.now() + DAY;
+      const start = env.clock.now() + 3 * HOUR;
       driver.createEvent({ title: 'Kept', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
       await syncAfterChange(env, driver);
       const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
-      const botId = await schedule(env, user.auth, event!.id, 'kept');
+      const botId = await scheduleWithHooks(env, user.auth, event!.id, 'kept');
       driver.revoke();
       await syncAfterChange(env, driver);
       // Polling finds it even when no notification comes.
-      env.clock.advance(2 * HOUR);
+      env.clock.advance(35 * MIN);
       await env.rc.calendarSync.runDue();
       const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
       assert.equal(connection.body.status, 'auth_revoked');
       assert.match(connection.body.last_error, /auth_revoked/);
-      assert.equal(connection.body.next_sync_at, null);
+      assert.ok(connection.body.next_sync_at, 'a later probe is planned');
       await env.rc.webhooks.runDue();
       const hook = env.hooks.received.find((r) => r.json?.calendar_id === calendarId);
       assert.ok(hook, 'a calendar.auth_revoked webhook was delivered');
       assert.equal(hook.json.event, 'calendar.auth_revoked');
       assert.ok(hook.headers['webhook-signature']);
-      assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+      const atRisk = env.hooks.received.filter((r) => r.json?.bot_id === botId && r.json.event === 'bot.at_risk');
+      assert.equal(atRisk.length, 1, 'one bot.at_risk webhook');
+      assert.match(atRisk[0]!.json.message, /calendar_access_revoked/);
+      const risky = await bot(env, user.auth, botId);
+      assert.equal(risky.status, 'Scheduled');
+      assert.equal(risky.decisions.filter((d) => d.kind === 'at_risk').length, 1);
       assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
       const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
       assert.equal(sync.status, 409);
       assert.equal(sync.body.code, 'calendar_auth_revoked');
+      // The join time comes; the hourly probes still fail; the bot is not launched.
+      env.clock.set(start - LEAD_MS);
+      await env.rc.calendarSync.runDue();
+      await env.rc.dispatcher.runDue();
+      assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 0, 'not launched');
+      const cancelled = (await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+      assert.equal(cancelled.status, 'Cancelled');
+      assert.ok(cancelled.decisions.some((d: { kind: string; reason: string }) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)), JSON.stringify(cancelled.decisions));
+      await env.rc.webhooks.runDue();
+      assert.deepEqual(env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.event), ['bot.scheduled', 'bot.at_risk', 'bot.cancelled']);
+    });
+
+    test('access restored before the join time: syncing resumes and the bot launches', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + 4 * HOUR;
+      driver.createEvent({ title: 'Back in time', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await scheduleWithHooks(env, user.auth, event!.id, 'restored');
+      driver.revoke();
+      env.clock.advance(35 * MIN);
+      await env.rc.calendarSync.runDue();
+      assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+      await driver.restoreAccess(user.auth);
+      assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+      const restored = await bot(env, user.auth, botId);
+      assert.deepEqual(restored.decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind), ['at_risk', 'access_restored']);
+      env.clock.set(start - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+      assert.equal((await bot(env, user.auth, botId)).status, 'Joining');
+    });
+
+    test('a cursor the provider expired: a full resync, no duplicates, the bots move', async (t) => {
+      if (!driver.expireCursor) return t.skip('an ICS feed has no sync cursor to expire: every fetch is a full one (or a 304)');
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const id = driver.createEvent({ title: 'Resynced', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 3 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'resynced');
+      driver.expireCursor();
+      driver.moveEvent(id, start + HOUR, start + 2 * HOUR);
+      await syncAfterChange(env, driver);
+      assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 3 * HOUR)).map((e) => e.start_time), [iso(start + HOUR)]);
+      assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start + HOUR - LEAD_MS));
+    });
+
+    test('a series moved to another weekday: old bots are cancelled within one round, the new occurrences are booked', async () => {
+      const user = await env.rc.newUser();
+      const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+      const calendarId = await driver.connect(user.auth);
+      const first = env.clock.now() + DAY;
+      const seriesId = driver.createSeries({ title: 'Moving', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 3 });
+      await syncAfterChange(env, driver);
+      const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.equal(before.length, 3);
+      const oldBots = before.map((o) => { assert.equal(o.bots.length, 1, `${o.start_time} has a bot`); return o.bots[0]!.id; });
+      driver.retimeSeries(seriesId, DAY + HOUR);
+      await syncAfterChange(env, driver);
+      const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((i) => iso(first + i * 7 * DAY + DAY + HOUR)));
+      assert.deepEqual((await Promise.all(oldBots.map((b) => bot(env, user.auth, b)))).map((b) => b.status), ['Cancelled', 'Cancelled', 'Cancelled']);
+      for (const occurrence of after) {
+        assert.equal(occurrence.bots.length, 1, `${occurrence.start_time} has its own bot`);
+        const detail = await bot(env, user.auth, occurrence.bots[0]!.id);
+        assert.equal(detail.status, 'Scheduled');
+        assert.equal(detail.scheduled_join_time, iso(Date.parse(occurrence.start_time) - LEAD_MS));
+      }
+    });
+
+    test('a series split ("this and following events"): the bots of the later occurrences follow the continuation', async (t) => {
+      const split = driver.splitSeries;
+      if ('skip' in split) return t.skip(split.skip);
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const first = env.clock.now() + DAY;
+      const seriesId = driver.createSeries({ title: 'Split', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 4 });
+      await syncAfterChange(env, driver);
+      const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+      const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'split', schedule_all_occurrences: true, bot_config: {} } });
+      assert.equal(all.body.occurrences_scheduled, 4);
+      const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+      const third = first + 14 * DAY;
+      split.apply(seriesId, third, third + HOUR, third + 2 * HOUR);
+      await syncAfterChange(env, driver);
+      const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.deepEqual(after.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY), iso(third + HOUR), iso(first + 21 * DAY + HOUR)]);
+      assert.notEqual(after[2]!.recurring_event_id, after[0]!.recurring_event_id, 'the later occurrences belong to the continuation');
+      const states = await Promise.all(bots.map((b) => bot(env, user.auth, b)));
+      assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled', 'Scheduled']);
+      assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(first - LEAD_MS), iso(first + 7 * DAY - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(first + 21 * DAY + HOUR - LEAD_MS)]);
+      assert.ok(states[2]!.decisions.some((d) => d.kind === 'followed_series_split'));
+      assert.deepEqual(after.map((o) => o.bots[0]?.id), bots, 'the same bots, one per occurrence');
     });
 
     test('a provider that is down for a while is caught up with once it answers', async () => {
@@ -523,6 +668,19 @@ for (const provider of PROVIDERS) {
       const healthy = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
       assert.equal(healthy.body.last_error, null);
       void newId;
+    });
+
+    // Last: it moves the shared clock into March 2027.
+    test('a weekly series across a DST change keeps its wall-clock time (Europe/Berlin)', async () => {
+      env.clock.set(Date.parse('2027-03-15T09:00:00Z'));
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const first = Date.parse('2027-03-22T08:00:00Z');
+      driver.createSeries({ title: 'Across DST', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 3 });
+      await syncAfterChange(env, driver);
+      const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 20 * DAY);
+      // 09:00 in Berlin: 08:00Z in winter time, 07:00Z after 2027-03-28.
+      assert.deepEqual(occurrences.map((o) => o.start_time), ['2027-03-22T08:00:00.000Z', '2027-03-29T07:00:00.000Z', '2027-04-05T07:00:00.000Z']);
     });
   });
 }
@@ -821,8 +979,11 @@ describe('Microsoft Graph specifics', () => {
     const latest = env.microsoft.latestRefreshToken(account.email);
     // Access tokens last an hour; the next refresh must use the token Microsoft handed out last.
     env.clock.advance(2 * HOUR);
+    const usedBefore = env.microsoft.usedRefreshTokens.length;
     await env.rc.calendarSync.runDue();
-    assert.equal(env.microsoft.usedRefreshTokens.at(-1), latest);
+    // Other connections of this suite refresh in the same pass, in no fixed order.
+    assert.ok(env.microsoft.usedRefreshTokens.slice(usedBefore).includes(latest), 'the next refresh used the latest refresh token');
+    assert.ok(!env.microsoft.usedRefreshTokens.slice(usedBefore).includes(account.refreshToken), 'not the first one');
   });
 
   test('lifecycle notifications: reauthorizationRequired renews, subscriptionRemoved recreates, missed resyncs', async () => {
@@ -858,7 +1019,7 @@ describe('Microsoft Graph specifics', () => {
     env.microsoft.updateEvent(account.email, id, { subject: 'One, renamed' });
     const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.equal(sync.status, 200, JSON.stringify(sync.body));
-    const deltas = env.microsoft.requests.filter((r) => r.path === '/v1.0/me/calendarView/delta');
+    const deltas = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'));
     assert.equal(deltas.at(-2)!.status, 400);
     assert.ok(deltas.at(-1)!.query.has('startDateTime'), 'a new round with a window');
     assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['One, renamed']);
@@ -870,6 +1031,163 @@ describe('Microsoft Graph specifics', () => {
     assert.ok(renewed!.expiration > env.clock.now() + 2 * DAY);
   });
 });
+
+describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  const TEAMS = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_weekly%40thread.v2/0?context=%7b%7d';
+
+  test('a weekly Teams series gets a bot per occurrence with its title and link; deleting one occurrence cancels exactly that bot in one round', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Weekly sync', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY);
+    assert.equal(occurrences.length, 6);
+    const botIds: string[] = [];
+    for (const occurrence of occurrences) {
+      assert.equal(occurrence.title, 'Weekly sync');
+      assert.equal(occurrence.meeting_url, TEAMS);
+      assert.equal(occurrence.bots.length, 1);
+      const detail = (await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body;
+      assert.equal(detail.meeting_url, TEAMS);
+      assert.equal(detail.platform, 'microsoft_teams');
+      assert.equal(detail.custom_attributes.event_summary, 'Weekly sync');
+      botIds.push(occurrence.bots[0]!.id);
+    }
+    assert.equal(new Set(botIds).size, 6);
+    const requestsBefore = env.microsoft.requests.length;
+    env.microsoft.cancelOccurrence(account.email, seriesId, first + 14 * DAY);
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    // Graph said nothing about the deleted occurrence: the series came again without it.
+    const rounds = env.microsoft.requests.slice(requestsBefore).filter((r) => r.path.endsWith('/calendarView/delta'));
+    assert.ok(rounds.length >= 1);
+    const states = await Promise.all(botIds.map((b) => bot(env, user.auth, b)));
+    assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Cancelled', 'Scheduled', 'Scheduled', 'Scheduled']);
+    assert.equal((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY)).length, 5);
+  });
+
+  test('an occurrence whose master is not in the round is completed from GET /me/calendars/{id}/events/{master}', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    // The series began before the sync window, so the first round does not bring its master.
+    const first = env.clock.now() - 3 * DAY;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Old series', startMs: first, endMs: first + HOUR, joinUrl: TEAMS, weeklyCount: 4, timeZone: 'Europe/Berlin' });
+    env.microsoft.expireDeltaTokens();
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.ok(env.microsoft.masterLookups.includes(seriesId), `the master was fetched: ${JSON.stringify(sync.body)} ${JSON.stringify(env.microsoft.requests.slice(-4).map((r) => [r.method, r.path, r.status, [...r.query.keys()]]))}`);
+    const occurrences = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 30 * DAY);
+    assert.equal(occurrences.length, 3);
+    assert.ok(occurrences.every((o) => o.title === 'Old series' && o.meeting_url === TEAMS));
+  });
+
+  test('every calendar of the account is synced, calendars added later are discovered, deleted ones dropped; a list of ids limits it', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId, body } = await connectMicrosoft(env, user.auth);
+    // Default calendar synced; Birthdays (read-only) not.
+    assert.deepEqual(body.available_calendars.map((c: { synced: boolean }) => c.synced), [true, false]);
+    const team = env.microsoft.addCalendar(account.email, { name: 'Team' });
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Team call', startMs: start, endMs: start + HOUR, joinUrl: TEAMS, calendarId: team });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.deepEqual(view.calendars.map((c: { summary: string }) => c.summary).sort(), ['Calendar', 'Team']);
+    assert.equal(view.calendars.find((c: { summary: string }) => c.summary === 'Team').push.active, true, 'its own subscription');
+    assert.equal(env.microsoft.liveSubscriptions(account.email).length, 2);
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(event!.title, 'Team call');
+    const botId = await schedule(env, user.auth, event!.id, 'team-call');
+    env.microsoft.removeCalendar(account.email, team);
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual((await connection(env, user.auth, calendarId)).calendars.map((c: { summary: string }) => c.summary), ['Calendar']);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+    assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+    // Connecting again with a list of ids syncs exactly those; an id the account lacks is refused.
+    const other = env.microsoft.addCalendar(account.email, { name: 'Other' });
+    const creds = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: env.microsoft.latestRefreshToken(account.email), replace: true };
+    const refused = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: ['nope'] } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'validation_error');
+    assert.match(refused.body.error, /calendar_ids/);
+    const chosen = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: [other] } });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    assert.deepEqual(chosen.body.calendars.map((c: { id: string }) => c.id), [other]);
+  });
+
+  test('the same meeting on two calendars of one account gets one bot (auto-schedule)', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const account = env.microsoft.createAccount();
+    const second = env.microsoft.addCalendar(account.email, { name: 'Projects' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.calendars.length, 2);
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Shared', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    env.microsoft.createEvent(account.email, { subject: 'Shared', startMs: start, endMs: start + HOUR, joinUrl: TEAMS, calendarId: second });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const events = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    assert.equal(events.length, 2);
+    assert.equal(events[0]!.bots[0]!.id, events[1]!.bots[0]!.id);
+    const live = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
+    assert.equal(live.length, 1);
+  });
+});
+
+describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  test('an owned calendar added to the account later is synced with its own channel', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    env.google.addCalendar(account.email, { id: 'team@group.calendar.google.com', summary: 'Team' });
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, 'team@group.calendar.google.com', { summary: 'From the team calendar', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.deepEqual(view.calendars.map((c: { id: string }) => c.id), [account.email, 'team@group.calendar.google.com']);
+    assert.equal(env.google.liveChannels(account.email).length, 2);
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['From the team calendar']);
+  });
+
+  test('two auto-schedule runs at once book each event once and log no spurious update', async () => {
+    const user = await env.rc.newUser();
+    const { account } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    for (let i = 0; i < 6; i++) env.google.insertEvent(account.email, account.email, { summary: `Meeting ${i}`, start: { dateTime: iso(start + i * HOUR) }, end: { dateTime: iso(start + i * HOUR + 30 * MIN) }, location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    await connections_saveAutoSchedule(env, user.userId);
+    const runs = await Promise.all([env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId)]);
+    assert.equal(runs.reduce((a, b) => a + b, 0), 6, JSON.stringify(runs));
+    const botRows = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
+    assert.equal(botRows.length, 6);
+    const updates = await env.rc.database.db.selectFrom('bot_decisions').select('kind').where('bot_id', 'in', botRows.map((b) => b.id)).where('kind', '=', 'updated').execute();
+    assert.equal(updates.length, 0, 'no "Scheduled again" entries');
+  });
+});
+
+async function connections_saveAutoSchedule(env: FullEnv, userId: string): Promise<void> {
+  // Enabled directly, so that no run happens before the concurrent ones.
+  await env.rc.database.db.insertInto('auto_schedule_settings').values({ user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify({ bot_name: 'Auto' }), updated_at: env.clock.now() }).execute();
+}
 
 describe('ICS feed specifics', () => {
   let env: FullEnv;

@@ -1,8 +1,10 @@
-// A local stand-in for Google's OAuth token endpoint and Calendar API v3, answering with the
-// documented shapes: calendarList, events.list (paging with pageToken/maxResults, nextSyncToken on
-// the last page only, showDeleted, 410 fullSyncRequired for a stale syncToken, 400 for parameters
-// Google refuses beside a syncToken), events.watch, channels.stop, and push notifications with
-// the X-Goog-* headers. Tests drive it to create, move, cancel and recur events, revoke tokens,
+// A local stand-in for Google's OAuth token endpoint and Calendar API v3. Every behaviour it
+// simulates cites its source beside the code that simulates it. In short: calendarList (paged),
+// events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
+// fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
+// cancelled instances that keep only their identity, "this and following events" splitting a
+// series into `<id>_R<time>`, events.watch, channels.stop, and push notifications with the
+// X-Goog-* headers. Tests drive it to create, move, cancel and recur events, revoke tokens,
 // inject failures and take the API down.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,13 +139,20 @@ export class FakeGoogleCalendar {
     this.#store(email, calendarId, { ...stored.event, ...patch, sequence: Number(stored.event.sequence ?? 0) + 1 });
   }
 
-  /** Deleting leaves a cancelled tombstone that incremental syncs (and showDeleted) return. */
+  /**
+   * Deleting leaves a cancelled tombstone that incremental syncs (and showDeleted) return; only
+   * its id is guaranteed (developers.google.com/workspace/calendar/api/v3/reference/events, status).
+   */
   deleteEvent(email: string, calendarId: string, id: string): void {
     const stored = this.#calendar(email, calendarId).events.get(id)!;
     this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', ...(stored.event.recurringEventId ? { recurringEventId: stored.event.recurringEventId, originalStartTime: stored.event.originalStartTime } : {}) });
   }
 
-  /** Moves (or otherwise changes) one occurrence: an exception instance named <series>_<original start>. */
+  /**
+   * Moves (or otherwise changes) one occurrence: an exception instance with recurringEventId and
+   * the immutable originalStartTime (events resource), whose id is <series>_<original start in
+   * UTC basic format> as Google names instances (events.instances answers).
+   */
   patchInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent>): string {
     const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
     const id = `${seriesId}_${basicUtc(originalStartMs)}`;
@@ -159,11 +168,48 @@ export class FakeGoogleCalendar {
     return id;
   }
 
-  /** A cancelled occurrence: only id, recurringEventId and originalStartTime, as Google guarantees. */
+  /**
+   * A cancelled occurrence of a live series: only id, recurringEventId and originalStartTime are
+   * guaranteed, and the record lives as long as its series (events resource, status).
+   */
   cancelInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number): void {
     const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
     const id = `${seriesId}_${basicUtc(originalStartMs)}`;
     this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone } });
+  }
+
+  /**
+   * "This and following events" from the occurrence at originalStartMs on: the series is split.
+   * The old master ends before that occurrence (its rule gets an UNTIL) and a new master with the
+   * id `<old id>_R<original start, UTC basic>` carries the rest, with the patch applied (odoo/odoo
+   * PR 287171 handles these `_R` ids; googleapis/google-api-php-client issue 2009 observed the new
+   * recurringEventId of the later instances). Both changes reach the next incremental sync.
+   * Supports the COUNT rules the tests make. Returns the new master's id.
+   */
+  splitSeries(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent> = {}): string {
+    const calendar = this.#calendar(email, calendarId);
+    const series = calendar.events.get(seriesId)!.event;
+    const rule = (series.recurrence ?? []).find((line) => line.startsWith('RRULE:'))!;
+    const count = Number(/COUNT=(\d+)/.exec(rule)?.[1] ?? 0);
+    const firstMs = Date.parse(series.start!.dateTime!);
+    const weeks = Math.round((originalStartMs - firstMs) / (7 * 86_400_000));
+    const basic = basicUtc(originalStartMs);
+    const until = basicUtc(originalStartMs - 1000) ;
+    const oldRule = rule.replace(/;?COUNT=\d+/, '') + `;UNTIL=${until}`;
+    this.#store(email, calendarId, { ...series, recurrence: [oldRule, ...(series.recurrence ?? []).filter((l) => l !== rule)], sequence: Number(series.sequence ?? 0) + 1 });
+    const id = `${seriesId}_R${basic.replace(/Z$/, '')}`;
+    const duration = Date.parse(series.end!.dateTime!) - firstMs;
+    this.#store(email, calendarId, {
+      ...series, id, iCalUID: `${id}@google.com`, sequence: 0,
+      start: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone }, end: { dateTime: new Date(originalStartMs + duration).toISOString(), timeZone: series.end?.timeZone },
+      recurrence: [rule.replace(/COUNT=\d+/, `COUNT=${count - weeks}`)], ...patch,
+    });
+    return id;
+  }
+
+  /** A calendar deleted from the account: gone from calendarList, its events answer 404. */
+  removeCalendar(email: string, calendarId: string): void {
+    this.#account(email).calendars.delete(calendarId);
   }
 
   /** The user removed the app's access: refresh fails with invalid_grant, access tokens stop working. */
@@ -172,7 +218,18 @@ export class FakeGoogleCalendar {
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
   }
 
-  /** Every sync token issued so far answers 410 from now on. */
+  /** The user granted access again: a new refresh token works (an OAuth consent gives a new one). */
+  restore(email: string): string {
+    const account = this.#account(email);
+    account.isRevoked = false;
+    account.refreshToken = `1//0${randomBytes(24).toString('base64url')}`;
+    return account.refreshToken;
+  }
+
+  /**
+   * Every sync token issued so far answers 410 Gone from now on, which asks for a full sync
+   * (developers.google.com/workspace/calendar/api/guides/sync).
+   */
   expireSyncTokens(): void {
     this.#tokenEpoch++;
   }
@@ -189,7 +246,10 @@ export class FakeGoogleCalendar {
     }
   }
 
-  /** One notification as Google sends it: headers only, empty body. */
+  /**
+   * One notification as Google sends it: headers only, empty body; message number 1 for "sync",
+   * then rising but not consecutive (developers.google.com/workspace/calendar/api/guides/push).
+   */
   async notify(channel: Channel, state: 'sync' | 'exists' | 'not_exists', overrides: Record<string, string> = {}): Promise<number> {
     channel.messageNumber = state === 'sync' ? 1 : channel.messageNumber + 1 + Math.floor(Math.random() * 3);
     const headers: Record<string, string> = {
@@ -249,6 +309,11 @@ export class FakeGoogleCalendar {
     send(404, googleError(404, 'notFound', 'Not Found'));
   }
 
+  /**
+   * The refresh-token grant (developers.google.com/identity/protocols/oauth2/web-server#offline):
+   * an unknown client is invalid_client, a revoked refresh token invalid_grant; access tokens
+   * last 3599 s.
+   */
   #token(body: string, send: (status: number, payload?: unknown) => void): void {
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'refresh_token') return send(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + form.get('grant_type') });
@@ -260,6 +325,11 @@ export class FakeGoogleCalendar {
     send(200, { access_token: accessToken, expires_in: 3599, scope: 'https://www.googleapis.com/auth/calendar.readonly', token_type: 'Bearer' });
   }
 
+  /**
+   * calendarList.list: entries with accessRole and `primary` on the primary calendar, paged with
+   * maxResults (default 100, at most 250) and pageToken
+   * (developers.google.com/workspace/calendar/api/v3/reference/calendarList/list).
+   */
   #calendarList(account: Account, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
     const entries = [...account.calendars.values()].map((c) => ({
       kind: 'calendar#calendarListEntry', etag: `"${c.id.length}"`, id: c.id, summary: c.summary, timeZone: c.timeZone, colorId: '14',
@@ -273,6 +343,13 @@ export class FakeGoogleCalendar {
     send(200, { kind: 'calendar#calendarList', etag: '"p33c"', ...(hasMore ? { nextPageToken: String(offset + size) } : { nextSyncToken: `cl${this.#seq}` }), items: page });
   }
 
+  /**
+   * events.list (developers.google.com/workspace/calendar/api/v3/reference/events/list and the
+   * sync guide): maxResults default 250, at most 2500; nextSyncToken only on the last page; with a
+   * syncToken, timeMin, timeMax, orderBy, q, updatedMin, iCalUID and the extended-property filters
+   * are refused and showDeleted=false is not allowed; a stale token answers 410 fullSyncRequired;
+   * without showDeleted a full list leaves cancelled events out.
+   */
   #listEvents(account: Account, calendarId: string, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
     const calendar = account.calendars.get(calendarId);
     if (!calendar) return send(404, googleError(404, 'notFound', 'Not Found'));
@@ -283,6 +360,7 @@ export class FakeGoogleCalendar {
       }
       if (query.get('showDeleted') === 'false') return send(400, googleError(400, 'invalid', 'showDeleted=false cannot be used with syncToken'));
     }
+    // Not Google's behaviour: the fake does not expand series, and refuses rather than answer wrongly.
     if (query.get('singleEvents') === 'true') return send(400, googleError(400, 'invalid', 'this fake does not expand instances'));
     const pageToken = query.get('pageToken');
     let snapshot = pageToken ? this.#pages.get(pageToken) : undefined;
@@ -317,6 +395,11 @@ export class FakeGoogleCalendar {
     });
   }
 
+  /**
+   * events.watch (developers.google.com/workspace/calendar/api/guides/push): channel id up to 64
+   * characters, type web_hook, token up to 256 characters, ttl in params (default 604800 s),
+   * expiration in ms in the answer.
+   */
   #watch(account: Account, calendarId: string, body: string, send: (status: number, payload?: unknown) => void): void {
     if (!account.calendars.has(calendarId)) return send(404, googleError(404, 'notFound', 'Not Found'));
     const request = JSON.parse(body) as { id?: string; type?: string; address?: string; token?: string; params?: { ttl?: string } };
@@ -333,6 +416,7 @@ export class FakeGoogleCalendar {
     send(200, { kind: 'api#channel', id: channel.id, resourceId: channel.resourceId, resourceUri: `https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events?alt=json`, ...(channel.token !== undefined ? { token: channel.token } : {}), expiration: String(channel.expiration) });
   }
 
+  /** channels.stop takes id and resourceId; an unknown channel is a 404 (channels reference). */
   #stopChannel(body: string, send: (status: number, payload?: unknown) => void): void {
     const request = JSON.parse(body) as { id?: string; resourceId?: string };
     const channel = this.channels.find((c) => c.id === request.id && c.resourceId === request.resourceId && !c.isStopped);

@@ -108,6 +108,11 @@ export class FakeIcsServer {
     this.#feed(url).isRevoked = true;
   }
 
+  /** The feed answers again (the address was re-enabled). */
+  restore(url: string): void {
+    this.#feed(url).isRevoked = false;
+  }
+
   /** Serves raw text at a new path (for parser edge cases). */
   publishRaw(text: string): string {
     const path = `/raw/${randomUUID()}.ics`;

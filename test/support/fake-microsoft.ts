@@ -1,10 +1,11 @@
-// A local stand-in for the Microsoft identity platform token endpoint and Microsoft Graph v1.0,
-// answering with the documented shapes: /me, /me/calendars, /me/calendarView/delta (windowed by
-// startDateTime/endDateTime, paged by Prefer: odata.maxpagesize through @odata.nextLink, ending in
-// an @odata.deltaLink; @removed entries; an expired token answered with syncStateNotFound),
-// /subscriptions (validationToken handshake on create, PATCH to extend, DELETE), change and
-// lifecycle notifications with clientState. Recurring events are kept as a series and returned
-// the way calendarView returns them: as occurrences and exceptions, never the master.
+// A local stand-in for the Microsoft identity platform token endpoint and Microsoft Graph v1.0.
+// Every behaviour it simulates cites its source beside the code that simulates it. In short:
+// /me, /me/calendars (several calendars per account), calendarView delta per calendar (windowed,
+// paged, ending in a deltaLink; series masters with bare occurrences; no @removed for a deleted
+// occurrence; syncStateNotFound for an evicted token), GET of one event (the way to complete an
+// occurrence from its master; 404 once the series is gone), subscriptions with the validation
+// handshake, PATCH and DELETE, and change and lifecycle notifications with clientState.
+// Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -13,6 +14,7 @@ import type { Deliver } from './fake-google.ts';
 
 interface Item {
   id: string;
+  calendarId: string;
   subject: string;
   startMs: number;
   endMs: number;
@@ -36,8 +38,18 @@ interface Account {
   refreshTokens: Set<string>;
   latestRefreshToken: string;
   isRevoked: boolean;
+  /** The default calendar's id. */
   calendarId: string;
+  calendars: Map<string, FakeCalendar>;
   items: Map<string, Item>;
+}
+
+interface FakeCalendar {
+  id: string;
+  name: string;
+  isDefaultCalendar: boolean;
+  canEdit: boolean;
+  ownerAddress: string;
 }
 
 interface Subscription {
@@ -54,6 +66,7 @@ interface Subscription {
 
 interface DeltaState {
   email: string;
+  calendarId: string;
   fromMs: number;
   toMs: number;
   /** What the client has seen: id -> serialized item. */
@@ -61,6 +74,9 @@ interface DeltaState {
   epoch: number;
 }
 
+// Outlook event subscriptions: at most 4,230 minutes ahead (the lifetime table of
+// learn.microsoft.com/graph/api/resources/subscription as archived; newer copies say 10,080: the
+// adapter asks for less than either and stores what Graph answers).
 const MAX_SUBSCRIPTION_MINUTES = 4230;
 
 export class FakeMicrosoftGraph {
@@ -69,6 +85,8 @@ export class FakeMicrosoftGraph {
   readonly notifications: { subscriptionId: string; kind: string; status: number }[] = [];
   /** Refresh tokens the token endpoint was called with, in order. */
   readonly usedRefreshTokens: string[] = [];
+  /** Ids fetched with GET .../events/{id} (how the adapter completes occurrences from their master). */
+  readonly masterLookups: string[] = [];
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
@@ -78,7 +96,7 @@ export class FakeMicrosoftGraph {
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #deltaTokens = new Map<string, DeltaState>();
-  readonly #pages = new Map<string, { values: unknown[]; state: DeltaState; pageSize: number }>();
+  readonly #pages = new Map<string, { groups: unknown[][]; state: DeltaState; pageSize: number; path: string }>();
   readonly #now: () => number;
   readonly #deliver: Deliver;
   #epoch = 0;
@@ -112,11 +130,21 @@ export class FakeMicrosoftGraph {
   createAccount(): { email: string; clientId: string; clientSecret: string; refreshToken: string } {
     const email = `user-${randomBytes(4).toString('hex')}@contoso.onmicrosoft.com`;
     const refreshToken = `0.AX${randomBytes(30).toString('base64url')}`;
+    const calendarId = `AAMkAD${randomBytes(20).toString('base64url')}AAA=`;
     this.#accounts.set(email, {
       email, userId: randomUUID(), clientId: randomUUID(), clientSecret: `${randomBytes(3).toString('hex')}~${randomBytes(16).toString('base64url')}`,
-      refreshTokens: new Set([refreshToken]), latestRefreshToken: refreshToken, isRevoked: false, calendarId: `AAMkAD${randomBytes(20).toString('base64url')}AAA=`, items: new Map(),
+      refreshTokens: new Set([refreshToken]), latestRefreshToken: refreshToken, isRevoked: false, calendarId, items: new Map(),
+      // Every mailbox has its default calendar plus the read-only Birthdays calendar
+      // (learn.microsoft.com/graph/api/user-list-calendars shows both in its example answer).
+      calendars: new Map([
+        [calendarId, { id: calendarId, name: 'Calendar', isDefaultCalendar: true, canEdit: true, ownerAddress: email }],
+        ['birthdays', { id: `AAMkAD${randomBytes(8).toString('base64url')}BBB=`, name: 'Birthdays', isDefaultCalendar: false, canEdit: false, ownerAddress: email }],
+      ]),
     });
     const account = this.#accounts.get(email)!;
+    const birthdays = account.calendars.get('birthdays')!;
+    account.calendars.delete('birthdays');
+    account.calendars.set(birthdays.id, birthdays);
     return { email, clientId: account.clientId, clientSecret: account.clientSecret, refreshToken };
   }
 
@@ -124,10 +152,27 @@ export class FakeMicrosoftGraph {
     return this.#account(email).latestRefreshToken;
   }
 
-  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string }): string {
+  /** Another calendar of the account (a user-created one, or one shared by a colleague with ownerAddress). */
+  addCalendar(email: string, fields: { name: string; canEdit?: boolean; ownerAddress?: string }): string {
+    const id = `AAMkAD${randomBytes(20).toString('base64url')}CCC=`;
+    this.#account(email).calendars.set(id, { id, name: fields.name, isDefaultCalendar: false, canEdit: fields.canEdit ?? true, ownerAddress: fields.ownerAddress ?? email });
+    return id;
+  }
+
+  /** A calendar deleted by the user: gone from /me/calendars, its paths answer 404. */
+  removeCalendar(email: string, calendarId: string): void {
+    this.#account(email).calendars.delete(calendarId);
+  }
+
+  defaultCalendarId(email: string): string {
+    return this.#account(email).calendarId;
+  }
+
+  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string; calendarId?: string }): string {
     const id = `AAMkAD${randomBytes(24).toString('base64url')}AAA=`;
+    const account = this.#account(email);
     this.#account(email).items.set(id, {
-      id, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
+      id, calendarId: fields.calendarId ?? account.calendarId, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
       isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1,
     });
     return id;
@@ -155,7 +200,12 @@ export class FakeMicrosoftGraph {
     item.version++;
   }
 
-  /** The whole series moves; its occurrences keep their ids (Graph names them by series and date). */
+  /**
+   * The whole series moves by deltaMs. Occurrence ids are derived from the series and the
+   * occurrence's date (AvengeMedia/dankcalendar issue 95 found this in Graph's answers), so a
+   * series re-timed on the same day keeps its occurrence ids and one moved to another day gets
+   * new ones.
+   */
   shiftSeries(email: string, seriesId: string, deltaMs: number): void {
     const item = this.#item(email, seriesId);
     item.startMs += deltaMs;
@@ -163,12 +213,25 @@ export class FakeMicrosoftGraph {
     item.version++;
   }
 
+  /** The user consented again: a new refresh token works. */
+  restore(email: string): string {
+    const account = this.#account(email);
+    account.isRevoked = false;
+    const token = `0.AX${randomBytes(30).toString('base64url')}`;
+    account.refreshTokens.add(token);
+    account.latestRefreshToken = token;
+    return token;
+  }
+
   revoke(email: string): void {
     this.#account(email).isRevoked = true;
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
   }
 
-  /** Every delta token issued so far is evicted (Graph's cache is size-limited). */
+  /**
+   * Every delta token issued so far is evicted: Outlook delta tokens have no fixed lifetime and
+   * are dropped from a size-limited cache (learn.microsoft.com/graph/delta-query-overview).
+   */
   expireDeltaTokens(): void {
     this.#epoch++;
   }
@@ -177,7 +240,10 @@ export class FakeMicrosoftGraph {
     return this.subscriptions.filter((s) => s.email === email && !s.isDeleted && s.expiration > this.#now());
   }
 
-  /** A change notification on each live subscription of the account. */
+  /**
+   * A change notification on each live subscription of the account: subscriptionId, changeType,
+   * resource, resourceData and clientState (learn.microsoft.com/graph/change-notifications-delivery-webhooks).
+   */
   async notifyChanges(email: string, options: { clientState?: string } = {}): Promise<void> {
     const account = this.#account(email);
     for (const subscription of this.liveSubscriptions(email)) {
@@ -198,6 +264,7 @@ export class FakeMicrosoftGraph {
     }
   }
 
+  /** Lifecycle notifications (learn.microsoft.com/graph/change-notifications-lifecycle-events). */
   async sendLifecycle(email: string, lifecycleEvent: 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed'): Promise<void> {
     for (const subscription of this.liveSubscriptions(email)) {
       if (!subscription.lifecycleNotificationUrl) continue;
@@ -234,15 +301,34 @@ export class FakeMicrosoftGraph {
       });
     }
     if (req.method === 'GET' && path === '/me/calendars') {
+      // Shape of learn.microsoft.com/graph/api/user-list-calendars: isDefaultCalendar, canEdit, owner.
       return send(200, {
         '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/calendars`,
-        value: [
-          { id: account.calendarId, name: 'Calendar', color: 'auto', hexColor: '', isDefaultCalendar: true, changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==', canShare: true, canViewPrivateItems: true, canEdit: true, allowedOnlineMeetingProviders: ['teamsForBusiness'], defaultOnlineMeetingProvider: 'teamsForBusiness', isTallyingResponses: true, isRemovable: false, owner: { name: 'Megan Bowen', address: account.email } },
-          { id: `AAMkAD${randomBytes(8).toString('base64url')}BBB=`, name: 'Birthdays', color: 'lightBlue', hexColor: '#a6d1f5', isDefaultCalendar: false, changeKey: 'x', canShare: false, canViewPrivateItems: true, canEdit: false, allowedOnlineMeetingProviders: [], defaultOnlineMeetingProvider: 'unknown', isTallyingResponses: false, isRemovable: true, owner: { name: 'Megan Bowen', address: account.email } },
-        ],
+        value: [...account.calendars.values()].map((c) => ({
+          id: c.id, name: c.name, color: 'auto', hexColor: '', isDefaultCalendar: c.isDefaultCalendar, changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==', canShare: c.canEdit,
+          canViewPrivateItems: true, canEdit: c.canEdit, allowedOnlineMeetingProviders: c.canEdit ? ['teamsForBusiness'] : [], defaultOnlineMeetingProvider: c.canEdit ? 'teamsForBusiness' : 'unknown',
+          isTallyingResponses: c.isDefaultCalendar, isRemovable: !c.isDefaultCalendar, owner: { name: c.ownerAddress === account.email ? 'Megan Bowen' : 'Colleague', address: c.ownerAddress },
+        })),
       });
     }
-    if (req.method === 'GET' && path === '/me/calendarView/delta') return this.#delta(account, url.searchParams, req.headers.prefer as string | undefined, send);
+    // calendarView delta of the default calendar (learn.microsoft.com/graph/api/event-delta) or of
+    // any calendar of the user (learn.microsoft.com/graph/delta-query-events: "from the default
+    // calendar or some other specified calendar"; used so in microsoft-graph-docs issue 7632).
+    const calendarDelta = /^\/me\/calendars\/([^/]+)\/calendarView\/delta$/.exec(path);
+    if (req.method === 'GET' && (path === '/me/calendarView/delta' || calendarDelta)) {
+      const calendarId = calendarDelta ? decodeURIComponent(calendarDelta[1]!) : account.calendarId;
+      if (!account.calendars.has(calendarId)) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
+      return this.#delta(account, calendarId, path, url.searchParams, req.headers.prefer as string | undefined, send);
+    }
+    // One event, by the mailbox-wide or the calendar-scoped path (learn.microsoft.com/graph/api/event-get);
+    // a deleted one is a 404 ErrorItemNotFound (keeper.sh PR 409 and OpenWhispr PR 1835 rely on that).
+    const oneEvent = /^\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && oneEvent) {
+      const item = this.#findEvent(account, oneEvent[1] ? decodeURIComponent(oneEvent[1]) : null, decodeURIComponent(oneEvent[2]!));
+      if (!item) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
+      this.masterLookups.push(decodeURIComponent(oneEvent[2]!));
+      return send(200, { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/events/$entity', ...item });
+    }
     if (req.method === 'POST' && path === '/subscriptions') return this.#subscribe(account, body, send);
     const one = /^\/subscriptions\/([^/]+)$/.exec(path);
     if (one) {
@@ -283,7 +369,8 @@ export class FakeMicrosoftGraph {
     send(200, { token_type: 'Bearer', scope: 'https://graph.microsoft.com/Calendars.Read https://graph.microsoft.com/User.Read', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken, refresh_token: rotated });
   }
 
-  #delta(account: Account, query: URLSearchParams, prefer: string | undefined, send: (status: number, payload?: unknown) => void): void {
+  #delta(account: Account, calendarId: string, path: string, query: URLSearchParams, prefer: string | undefined, send: (status: number, payload?: unknown) => void): void {
+    // Page size from Prefer: odata.maxpagesize (learn.microsoft.com/graph/delta-query-events).
     const pageSize = Math.min(Number(/odata\.maxpagesize=(\d+)/.exec(prefer ?? '')?.[1] ?? this.defaultPageSize), this.pageSizeCap);
     const skip = query.get('$skiptoken');
     if (skip !== null) {
@@ -295,43 +382,164 @@ export class FakeMicrosoftGraph {
     const deltaToken = query.get('$deltatoken');
     if (deltaToken !== null) {
       const previous = this.#deltaTokens.get(deltaToken);
-      if (!previous || previous.epoch !== this.#epoch || previous.email !== account.email) {
+      // An evicted token answers a 400 with syncStateNotFound (learn.microsoft.com/graph/delta-query-overview).
+      if (!previous || previous.epoch !== this.#epoch || previous.email !== account.email || previous.calendarId !== calendarId) {
         return send(400, graphError('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.'));
       }
       state = { ...previous, seen: new Map(previous.seen) };
     } else {
+      // startDateTime and endDateTime are required on calendarView delta (learn.microsoft.com/graph/api/event-delta).
       const fromMs = Date.parse(query.get('startDateTime') ?? '');
       const toMs = Date.parse(query.get('endDateTime') ?? '');
       if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
-      state = { email: account.email, fromMs, toMs, seen: new Map(), epoch: this.#epoch };
+      state = { email: account.email, calendarId, fromMs, toMs, seen: new Map(), epoch: this.#epoch };
     }
-    const current = this.#view(account, state.fromMs, state.toMs);
-    const values: unknown[] = [];
-    for (const [id, item] of current) {
-      const text = JSON.stringify(item);
-      if (state.seen.get(id) !== text) values.push(item);
+    const isFirst = deltaToken === null;
+    const current = this.#view(account, calendarId, state.fromMs, state.toMs, isFirst);
+    // Groups of items that travel together: a single event, or a series (master and instances).
+    const groups: unknown[][] = [];
+    const seriesOf = (item: Record<string, unknown>) => (item.type === 'seriesMaster' ? item.id as string : (item.seriesMasterId as string | null) ?? null);
+    const bySeries = new Map<string, Record<string, unknown>[]>();
+    for (const item of current.values()) {
+      const series = seriesOf(item);
+      if (series === null) {
+        if (state.seen.get(item.id as string) !== JSON.stringify(item)) groups.push([item]);
+        continue;
+      }
+      bySeries.set(series, [...(bySeries.get(series) ?? []), item]);
     }
-    for (const id of state.seen.keys()) if (!current.has(id)) values.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
+    const liveSeries = new Set(bySeries.keys());
+    for (const [series, items] of bySeries) {
+      const seenBefore = [...state.seen.entries()].filter(([, text]) => seriesOfText(text) === series);
+      const isChanged = items.some((item) => state.seen.get(item.id as string) !== JSON.stringify(item))
+        || seenBefore.some(([id]) => !current.has(id));
+      if (!isChanged) continue;
+      // Upon a change to any occurrence the round returns the series master and all of its
+      // occurrences, on one page; a deleted occurrence is only missing from them, with no
+      // @removed entry (microsoft-graph-docs PR 4501, event-delta "Series").
+      // (In a window's first round the view already decided whether the master comes.)
+      const master = isFirst ? null : this.#masterPayload(account, series);
+      groups.push(master && !items.some((i) => i.id === series) ? [master, ...items] : items);
+    }
+    // Deleted single events and deleted series come as @removed entries
+    // (learn.microsoft.com/graph/delta-query-overview, "Resource representation in the delta query response").
+    const removed: unknown[] = [];
+    for (const [id, text] of state.seen) {
+      if (current.has(id)) continue;
+      const series = seriesOfText(text);
+      if (series !== null && liveSeries.has(series)) continue;
+      if (series !== null && this.#itemAlive(account, series)) continue;
+      removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
+    }
+    if (removed.length > 0) groups.push(removed);
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
-    this.#page({ values, state, pageSize }, send);
+    this.#page({ groups, state, pageSize, path }, send);
   }
 
-  #page(pending: { values: unknown[]; state: DeltaState; pageSize: number }, send: (status: number, payload?: unknown) => void): void {
-    const page = pending.values.slice(0, pending.pageSize);
-    const rest = pending.values.slice(pending.pageSize);
-    const context = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(event)' };
-    if (rest.length > 0) {
-      const token = randomBytes(16).toString('base64url');
-      this.#pages.set(token, { ...pending, values: rest });
-      return send(200, { ...context, '@odata.nextLink': `${this.#baseUrl}/v1.0/me/calendarView/delta?$skiptoken=${token}`, value: page });
+  /** Pages never cut a series in two (microsoft-graph-docs PR 4501), so a page may run over the size. */
+  #page(pending: { groups: unknown[][]; state: DeltaState; pageSize: number; path: string }, send: (status: number, payload?: unknown) => void): void {
+    const page: unknown[] = [];
+    let used = 0;
+    while (used < pending.groups.length && (page.length === 0 || page.length + pending.groups[used]!.length <= pending.pageSize)) {
+      page.push(...pending.groups[used]!);
+      used++;
     }
+    const rest = pending.groups.slice(used);
+    const context = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(event)' };
     const token = randomBytes(16).toString('base64url');
+    if (rest.length > 0) {
+      this.#pages.set(token, { ...pending, groups: rest });
+      return send(200, { ...context, '@odata.nextLink': `${this.#baseUrl}/v1.0${pending.path}?$skiptoken=${token}`, value: page });
+    }
     this.#deltaTokens.set(token, pending.state);
-    send(200, { ...context, '@odata.deltaLink': `${this.#baseUrl}/v1.0/me/calendarView/delta?$deltatoken=${token}`, value: page });
+    send(200, { ...context, '@odata.deltaLink': `${this.#baseUrl}/v1.0${pending.path}?$deltatoken=${token}`, value: page });
   }
 
+  /**
+   * What calendarView delta shows of one calendar in a window: single events and exceptions with
+   * every property; occurrences as bare stubs (id, type, seriesMasterId, start, end: microsoft-
+   * graph-docs issues 7632, 1716, 22197); and each series master, with its first occurrence's
+   * start and end (keeper.sh PR 409). In the first round of a window a master whose series began
+   * before the window is left out (keeper.sh PR 410); incremental rounds bring it with any
+   * change to its series (see #delta).
+   */
+  #view(account: Account, calendarId: string, fromMs: number, toMs: number, isFirst: boolean): Map<string, Record<string, unknown>> {
+    const result = new Map<string, Record<string, unknown>>();
+    for (const item of account.items.values()) {
+      if (item.isDeleted || item.calendarId !== calendarId) continue;
+      if (item.weeklyCount === 0) {
+        if (item.startMs < toMs && item.endMs > fromMs) result.set(item.id, this.#event(account, item, item.id, 'singleInstance', item.startMs, item.endMs, null));
+        continue;
+      }
+      let hasInstance = false;
+      for (const instance of this.#instances(account, item)) {
+        if (instance.startMs >= toMs || instance.endMs <= fromMs) continue;
+        hasInstance = true;
+        result.set(instance.id, instance.payload);
+      }
+      if (hasInstance && (!isFirst || item.startMs >= fromMs)) result.set(item.id, this.#event(account, item, item.id, 'seriesMaster', item.startMs, item.endMs, null));
+    }
+    return result;
+  }
+
+  #instances(account: Account, item: Item): { id: string; startMs: number; endMs: number; payload: Record<string, unknown> }[] {
+    const list: { id: string; startMs: number; endMs: number; payload: Record<string, unknown> }[] = [];
+    for (let index = 0; index < item.weeklyCount; index++) {
+      const exception = item.exceptions.get(index);
+      if (exception === 'deleted') continue;
+      const original = this.#occurrenceStart(item, index);
+      const startMs = exception?.startMs ?? original;
+      const endMs = exception?.endMs ?? original + (item.endMs - item.startMs);
+      const id = `${item.id.slice(0, -4)}${Buffer.from(`|occ|${dateOf(original, item.timeZone)}`).toString('base64url')}AAA=`;
+      const payload = exception
+        ? this.#event(account, item, id, 'exception', startMs, endMs, original)
+        : { '@odata.type': '#microsoft.graph.event', '@odata.etag': `W/"${Buffer.from(`${id}:${item.version}`).toString('base64').slice(0, 24)}"`, seriesMasterId: item.id, type: 'occurrence', id, start: graphTime(startMs), end: graphTime(endMs) };
+      list.push({ id, startMs, endMs, payload });
+    }
+    return list;
+  }
+
+  #masterPayload(account: Account, seriesId: string): Record<string, unknown> | null {
+    const item = account.items.get(seriesId);
+    if (!item || item.isDeleted) return null;
+    return this.#event(account, item, item.id, 'seriesMaster', item.startMs, item.endMs, null);
+  }
+
+  #itemAlive(account: Account, id: string): boolean {
+    const item = account.items.get(id);
+    return item !== undefined && !item.isDeleted;
+  }
+
+  /** The full event for GET /events/{id}: a master, a single event, or an instance with every property. */
+  #findEvent(account: Account, calendarId: string | null, id: string): Record<string, unknown> | null {
+    for (const item of account.items.values()) {
+      if (item.isDeleted || (calendarId !== null && item.calendarId !== calendarId)) continue;
+      if (item.id === id) return this.#event(account, item, item.id, item.weeklyCount > 0 ? 'seriesMaster' : 'singleInstance', item.startMs, item.endMs, null);
+      if (item.weeklyCount === 0) continue;
+      const instance = this.#instances(account, item).find((i) => i.id === id);
+      if (instance) return this.#event(account, item, id, item.exceptions.has(this.#indexOfId(account, item, id)) ? 'exception' : 'occurrence', instance.startMs, instance.endMs, instance.startMs);
+    }
+    return null;
+  }
+
+  #indexOfId(account: Account, item: Item, id: string): number {
+    return this.#instances(account, item).findIndex((i) => i.id === id);
+  }
+
+  /**
+   * POST /subscriptions (learn.microsoft.com/graph/api/subscription-post-subscriptions): resource,
+   * changeType, notificationUrl and expirationDateTime required; clientState at most 128
+   * characters; each URL must echo the validationToken as text/plain before the subscription
+   * exists (learn.microsoft.com/graph/change-notifications-delivery-webhooks). Outlook event
+   * resources are the mailbox's events or one calendar's events
+   * (learn.microsoft.com/graph/outlook-change-notifications-overview).
+   */
   async #subscribe(account: Account, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
     const request = JSON.parse(body) as { changeType?: string; notificationUrl?: string; lifecycleNotificationUrl?: string; resource?: string; expirationDateTime?: string; clientState?: string };
+    const calendarResource = /^me\/calendars\/([^/]+)\/events$/.exec(request.resource ?? '');
+    if (request.resource !== undefined && request.resource !== 'me/events' && !(calendarResource && account.calendars.has(calendarResource[1]!))) {
+      return send(400, graphError('InvalidRequest', `Resource '${request.resource}' is not supported.`));
+    }
     const expiration = Date.parse(request.expirationDateTime ?? '');
     if (!request.notificationUrl || !request.resource || !request.changeType || !Number.isFinite(expiration)) return send(400, graphError('InvalidRequest', 'Missing subscription properties.'));
     if (expiration - this.#now() > MAX_SUBSCRIPTION_MINUTES * 60_000) return send(400, graphError('ExtensionError', `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`));
@@ -354,31 +562,8 @@ export class FakeMicrosoftGraph {
     send(201, subscriptionBody(subscription));
   }
 
-  /** The events calendarView shows in a window: single events, occurrences and exceptions, by id. */
-  #view(account: Account, fromMs: number, toMs: number): Map<string, Record<string, unknown>> {
-    const result = new Map<string, Record<string, unknown>>();
-    for (const item of account.items.values()) {
-      if (item.isDeleted) continue;
-      if (item.weeklyCount === 0) {
-        if (item.startMs < toMs && item.endMs > fromMs) result.set(item.id, this.#event(account, item, item.id, 'singleInstance', item.startMs, item.endMs, null));
-        continue;
-      }
-      for (let index = 0; index < item.weeklyCount; index++) {
-        const exception = item.exceptions.get(index);
-        if (exception === 'deleted') continue;
-        const original = this.#occurrenceStart(item, index);
-        const startMs = exception?.startMs ?? original;
-        const endMs = exception?.endMs ?? original + (item.endMs - item.startMs);
-        if (startMs >= toMs || endMs <= fromMs) continue;
-        const id = `${item.id.slice(0, -4)}${Buffer.from(`|occ|${dateOf(original, item.timeZone)}`).toString('base64url')}AAA=`;
-        result.set(id, this.#event(account, item, id, exception ? 'exception' : 'occurrence', startMs, endMs, original));
-      }
-    }
-    return result;
-  }
-
+  /** An event with every property, as GET /events/{id} and calendarView give it (learn.microsoft.com/graph/api/resources/event). */
   #event(account: Account, item: Item, id: string, type: string, startMs: number, endMs: number, originalStartMs: number | null): Record<string, unknown> {
-    const graphTime = (ms: number) => ({ dateTime: new Date(ms).toISOString().replace('Z', '0000').replace(/\.(\d{3})0000$/, '.$10000'), timeZone: 'UTC' });
     return {
       '@odata.type': '#microsoft.graph.event',
       '@odata.etag': `W/"${Buffer.from(`${item.id}:${item.version}`).toString('base64').slice(0, 24)}"`,
@@ -401,7 +586,7 @@ export class FakeMicrosoftGraph {
       isCancelled: item.isCancelled,
       isOrganizer: true,
       responseRequested: true,
-      seriesMasterId: item.weeklyCount > 0 ? item.id : null,
+      seriesMasterId: item.weeklyCount > 0 && type !== 'seriesMaster' ? item.id : null,
       showAs: 'busy',
       type,
       webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(id)}&exvsurl=1&path=/calendar/item`,
@@ -415,7 +600,11 @@ export class FakeMicrosoftGraph {
       ...(originalStartMs !== null ? { originalStart: new Date(originalStartMs).toISOString() } : {}),
       location: { displayName: item.location, locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {} },
       locations: [],
-      recurrence: null,
+      // A master carries its patternedRecurrence (learn.microsoft.com/graph/api/resources/patternedrecurrence).
+      recurrence: type === 'seriesMaster' ? {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: [dayOfWeek(item.startMs, item.timeZone)], firstDayOfWeek: 'sunday' },
+        range: { type: 'numbered', startDate: dateOf(item.startMs, item.timeZone), numberOfOccurrences: item.weeklyCount, recurrenceTimeZone: windowsZoneOf(item.timeZone) },
+      } : null,
       attendees: [],
       organizer: { emailAddress: { name: 'Megan Bowen', address: account.email } },
       onlineMeeting: item.joinUrl !== null ? { joinUrl: item.joinUrl } : null,
@@ -456,6 +645,20 @@ function subscriptionBody(s: Subscription) {
     creatorId: '8ee44408-0679-472c-bc2a-692812af3437', includeResourceData: null, latestSupportedTlsVersion: 'v1_2', encryptionCertificate: null,
     encryptionCertificateId: null, notificationUrlAppId: null,
   };
+}
+
+/** Graph's dateTime shape: seven decimals, no offset, the zone beside it (UTC unless asked otherwise). */
+function graphTime(ms: number): { dateTime: string; timeZone: string } {
+  return { dateTime: new Date(ms).toISOString().replace('Z', '0000').replace(/\.(\d{3})0000$/, '.$10000'), timeZone: 'UTC' };
+}
+
+function seriesOfText(text: string): string | null {
+  const item = JSON.parse(text) as { type?: string; id?: string; seriesMasterId?: string | null };
+  return item.type === 'seriesMaster' ? item.id ?? null : item.seriesMasterId ?? null;
+}
+
+function dayOfWeek(ms: number, zone: string): string {
+  return ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'][Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).dayOfWeek - 1]!;
 }
 
 function dateOf(ms: number, zone: string): string {

@@ -54,7 +54,10 @@ export interface ProviderCalendar {
   timeZone: string | null;
   isPrimary: boolean;
   accessRole: string | null;
-  /** Whether Rollcall syncs it (see docs/calendar-sync.md for which ones are chosen). */
+  /**
+   * Whether it belongs to "every calendar of the account", what a connection syncs unless the
+   * client chose calendars by id (docs/calendar-sync.md says which ones and why).
+   */
   isSynced: boolean;
 }
 
@@ -88,6 +91,11 @@ export interface ProviderEvent {
   seriesProviderEventId: string | null;
   /** For such an instance: the start the occurrence had under the rule. */
   originalStartMs: number | null;
+  /**
+   * Expanded-instance providers (Graph): the provider id of the series this occurrence or
+   * exception belongs to, whose data it was completed from; null for everything else.
+   */
+  providerSeriesId?: string | null;
   status: EventStatus;
   /** The account's own attendee answered "declined" (auto-schedule skips such events). */
   isDeclined: boolean;
@@ -113,7 +121,14 @@ export interface FetchResult {
    * provider the whole state covers `window` only.
    */
   isFullSync: boolean;
+  /** The window a windowed provider's fetch covers (full or incremental); null otherwise. */
   window: { fromMs: number; toMs: number } | null;
+  /**
+   * Series (by providerSeriesId) whose instances inside `window` are complete in `changes`:
+   * stored instances of these series that `changes` does not mention are gone. Graph sends a
+   * series master with every instance it still has and never says which one was deleted.
+   */
+  completeSeries?: string[];
   /** Nothing changed since the cursor (an ICS 304, or an empty delta). */
   isUnchanged: boolean;
   changes: ProviderChange[];

@@ -1,16 +1,28 @@
 // Microsoft Graph (Outlook calendars) as a CalendarProvider.
 //
-// - Sync: GET /me/calendarView/delta?startDateTime&endDateTime, following @odata.nextLink to the
-//   round's @odata.deltaLink, which is the cursor. In v1.0 this covers the account's default
-//   calendar only. The window is fixed when a round starts, so the adapter starts a fresh round
-//   (a full sync of a new window) once the horizon has moved a day past the old window's end.
-// - Recurrence: calendarView returns instances Graph already expanded (singleInstance,
-//   occurrence, exception), never the series master, so every instance is its own event;
-//   `seriesMasterId` and `originalStart` stay in the raw payload.
+// - Calendars: every calendar of the account (GET /me/calendars); each synced one has its own
+//   delta round and subscription. "Every calendar" leaves out calendars the account does not own
+//   or cannot edit (Birthdays, colleagues' shared calendars).
+// - Sync: GET /me/calendars/{id}/calendarView/delta?startDateTime&endDateTime, following
+//   @odata.nextLink to the round's @odata.deltaLink, which is the cursor. The calendar-scoped
+//   path works on v1.0 for any calendar of the user (learn.microsoft.com/graph/delta-query-events;
+//   microsoft-graph-docs issue #7632 uses it). The window is fixed when a round starts, so the
+//   adapter starts a fresh round (a full sync of a new window) once the horizon has moved a day on.
+// - Recurrence: a round brings series masters (full data, with the first occurrence's start) and
+//   their occurrences as bare stubs: id, type, seriesMasterId, start and end only
+//   (microsoft-graph-docs issues #7632, #1716, #22197; keeper.sh PR #409; OpenWhispr PR #1665).
+//   Each occurrence is completed from its master: from the same round, else fetched with
+//   GET /me/calendars/{calendar}/events/{master} (calendar-scoped, as OpenWhispr PR #1835 found
+//   works for shared calendars too); a 404 there means the series is gone. An exception
+//   (type: exception) carries its own data, which wins over the master's. The master itself is
+//   not an event: its start only repeats the first occurrence's.
+// - A deleted occurrence has no @removed entry: the master comes again with the occurrences it
+//   still has, all on one page (microsoft-graph-docs PR #4501). So when a master arrives, its
+//   occurrences in the round are the series' complete set in the window (`completeSeries`).
 // - An expired delta token (410 Gone, or a 400/404 with syncStateNotFound, syncStateInvalid or
 //   resyncRequired) starts a full sync at once.
-// - Push: subscriptions to me/events with clientState and a lifecycleNotificationUrl, extended
-//   with PATCH before they expire.
+// - Push: a subscription per calendar to me/calendars/{id}/events with clientState and a
+//   lifecycleNotificationUrl, extended with PATCH before it expires.
 import {
   CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
@@ -65,6 +77,15 @@ export interface GraphEvent {
   showAs?: string;
   responseStatus?: { response?: string };
   seriesMasterId?: string | null;
+  recurrence?: unknown;
+}
+
+interface GraphCalendar {
+  id: string;
+  name?: string;
+  isDefaultCalendar?: boolean;
+  canEdit?: boolean;
+  owner?: { name?: string; address?: string } | null;
 }
 
 interface GraphPage<T> {
@@ -98,15 +119,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   async describeAccount(): Promise<ProviderAccount> {
     const me = parseJson<{ id?: string; displayName?: string | null; mail?: string | null; userPrincipalName?: string | null }>(await this.#request('GET', `${this.#baseUrl}/me`), 'Graph /me');
-    const calendars: { id: string; name?: string; isDefaultCalendar?: boolean; canEdit?: boolean }[] = [];
+    const calendars: GraphCalendar[] = [];
     let next: string | undefined = `${this.#baseUrl}/me/calendars`;
     while (next) {
-      const page: GraphPage<(typeof calendars)[number]> = parseJson(await this.#request('GET', next), 'Graph /me/calendars');
+      const page: GraphPage<GraphCalendar> = parseJson(await this.#request('GET', next), 'Graph /me/calendars');
       calendars.push(...(page.value ?? []));
       next = page['@odata.nextLink'];
     }
     const email = me.mail ?? me.userPrincipalName ?? null;
     if (!email && !me.id) throw new CalendarProviderError({ kind: 'permanent', message: 'Graph /me answered without an account' });
+    const isOwn = (c: GraphCalendar) => !c.owner?.address || (email !== null && c.owner.address.toLowerCase() === email.toLowerCase());
     return {
       accountId: (email ?? me.id!).toLowerCase(),
       email,
@@ -116,45 +138,49 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         name: c.name ?? null,
         timeZone: null,
         isPrimary: c.isDefaultCalendar === true,
-        accessRole: c.canEdit ? 'owner' : 'reader',
-        // calendarView delta (v1.0) reads the default calendar.
-        isSynced: c.isDefaultCalendar === true,
+        accessRole: c.canEdit ? (isOwn(c) ? 'owner' : 'writer') : 'reader',
+        // The account's own calendars hold its meetings; read-only ones (Birthdays, holidays)
+        // and colleagues' calendars shared with it do not.
+        isSynced: c.isDefaultCalendar === true || (c.canEdit === true && isOwn(c)),
       })),
     };
   }
 
-  async fetchChanges(_calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
+  async fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     // A delta round keeps its window; when the horizon has moved on, a new round takes the new one.
     if (previous && wantedEnd - previous.toMs < DAY_MS) {
       try {
-        return await this.#round(previous.deltaLink, previous, false);
+        return await this.#round(calendarId, previous.deltaLink, previous, false);
       } catch (error) {
         if (!(error instanceof DeltaExpired)) throw error;
       }
     }
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
-    return this.#round(`${this.#baseUrl}/me/calendarView/delta?${query}`, window, true);
+    return this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true);
   }
 
-  async #round(firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
-    const changes: ProviderChange[] = [];
+  #calendarPath(calendarId: string): string {
+    return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
+  }
+
+  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
+    const items: GraphEvent[] = [];
     let url: string | undefined = firstUrl;
     for (let pages = 0; url; pages++) {
       if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_PAGES * PAGE_SIZE} changes in one sync` });
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` }, isFull ? 'full' : 'incremental');
       const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
-      for (const item of page.value ?? []) {
-        const change = toChange(item);
-        if (change) changes.push(change);
-      }
+      items.push(...(page.value ?? []));
       if (page['@odata.deltaLink']) {
+        const { changes, completeSeries } = await this.#changesOf(calendarId, items);
         return {
           isFullSync: isFull,
-          window: isFull ? window : null,
-          isUnchanged: !isFull && changes.length === 0,
+          window,
+          completeSeries,
+          isUnchanged: !isFull && changes.length === 0 && completeSeries.length === 0,
           changes,
           cursor: JSON.stringify({ deltaLink: page['@odata.deltaLink'], fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
         };
@@ -164,12 +190,63 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     throw new CalendarProviderError({ kind: 'transient', message: 'Graph delta ended without a deltaLink' });
   }
 
+  /** A round's items as changes: occurrences completed from their masters, masters left out. */
+  async #changesOf(calendarId: string, items: GraphEvent[]): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const masters = new Map<string, GraphEvent | null>();
+    const complete = new Set<string>();
+    for (const item of items) {
+      if (item['@removed']) {
+        // A removed id may be a series master; its instances are then gone with it.
+        complete.add(item.id);
+      } else if (item.type === 'seriesMaster') {
+        masters.set(item.id, item);
+        complete.add(item.id);
+      }
+    }
+    const changes: ProviderChange[] = [];
+    for (const item of items) {
+      if (item['@removed']) {
+        changes.push({ type: 'removed', providerEventId: item.id });
+        continue;
+      }
+      if (item.type === 'seriesMaster') continue;
+      const seriesId = (item.type === 'occurrence' || item.type === 'exception') && item.seriesMasterId ? item.seriesMasterId : null;
+      if (seriesId === null) {
+        const change = toChange(item);
+        if (change) changes.push(change);
+        continue;
+      }
+      if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchMaster(calendarId, seriesId));
+      const master = masters.get(seriesId)!;
+      if (master === null) {
+        // The series is gone (deleted between the round and the lookup): so are its instances.
+        complete.add(seriesId);
+        changes.push({ type: 'removed', providerEventId: item.id });
+        continue;
+      }
+      const change = toChange(completeFromMaster(item, master), seriesId);
+      if (change) changes.push(change);
+    }
+    return { changes, completeSeries: [...complete] };
+  }
+
+  /** The series master, or null when Graph no longer has it (404). */
+  async #fetchMaster(calendarId: string, masterId: string): Promise<GraphEvent | null> {
+    try {
+      const response = await this.#request('GET', `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(masterId)}`, undefined, { prefer: 'outlook.timezone="UTC"' });
+      return parseJson<GraphEvent>(response, 'Graph event');
+    } catch (error) {
+      if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
   async #subscribe(request: PushRequest): Promise<PushChannel> {
     const response = await this.#request('POST', `${this.#baseUrl}/subscriptions`, {
       changeType: 'created,updated,deleted',
       notificationUrl: request.address,
       lifecycleNotificationUrl: request.lifecycleAddress,
-      resource: 'me/events',
+      resource: `me/calendars/${request.calendarId}/events`,
       expirationDateTime: new Date(request.nowMs + SUBSCRIPTION_MINUTES * 60_000).toISOString(),
       clientState: request.secret,
     });
@@ -262,9 +339,19 @@ function graphTimeMs(value: GraphDate | undefined): number | null {
   return offsetProbe - offset;
 }
 
-export function toChange(item: GraphEvent): ProviderChange | null {
+/**
+ * An occurrence or exception with the master's data under its own: a bare occurrence takes the
+ * master's title, body, location, meeting link, iCalUId, organizer and attendees; an exception
+ * keeps every field it carries. Times and identity are always the instance's own.
+ */
+export function completeFromMaster(item: GraphEvent, master: GraphEvent): GraphEvent {
+  const { id: _id, type: _type, start: _start, end: _end, recurrence: _recurrence, '@odata.etag': _etag, ...inherited } = master as GraphEvent & { '@odata.etag'?: string };
+  return { ...inherited, ...item };
+}
+
+export function toChange(item: GraphEvent, seriesId: string | null = null): ProviderChange | null {
   if (item['@removed']) return { type: 'removed', providerEventId: item.id };
-  // calendarView never returns masters; should one appear, its instances carry the meetings.
+  // A master only repeats its first occurrence, which arrives on its own.
   if (item.type === 'seriesMaster') return null;
   const startMs = graphTimeMs(item.start);
   if (startMs === null) return null;
@@ -285,6 +372,7 @@ export function toChange(item: GraphEvent): ProviderChange | null {
       recurrence: null,
       seriesProviderEventId: null,
       originalStartMs: null,
+      providerSeriesId: seriesId,
       status: item.isCancelled ? 'cancelled' : item.showAs === 'tentative' ? 'tentative' : 'confirmed',
       isDeclined: item.responseStatus?.response === 'declined',
       raw: item,

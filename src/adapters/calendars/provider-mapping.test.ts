@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toChange as fromGoogle } from './google-calendar-provider.ts';
-import { toChange as fromGraph } from './microsoft-calendar-provider.ts';
+import { completeFromMaster, toChange as fromGraph } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient } from './oauth-token-client.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
@@ -54,6 +54,30 @@ test('Graph: @removed entries, UTC dateTimes with seven decimals, Teams join URL
   assert.ok(local?.type === 'upsert');
   assert.equal(local.event.startMs, Date.parse('2026-07-06T16:00:00Z'));
   assert.equal(local.event.conferenceUrl, 'https://zoom.us/j/123456789');
+});
+
+test('Graph: a bare occurrence takes its master\'s data, an exception keeps its own, the master itself is no event', () => {
+  const master = {
+    id: 'M', type: 'seriesMaster', subject: 'Weekly sync', bodyPreview: 'Join', iCalUId: 'uid-1', location: { displayName: 'Room 1' },
+    onlineMeeting: { joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_w%40thread.v2/0' }, responseStatus: { response: 'accepted' },
+    start: { dateTime: '2026-11-23T09:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-23T10:00:00.0000000', timeZone: 'UTC' }, recurrence: { pattern: {} },
+  };
+  const bare = { id: 'O2', type: 'occurrence', seriesMasterId: 'M', start: { dateTime: '2026-11-30T09:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-30T10:00:00.0000000', timeZone: 'UTC' } };
+  const occurrence = fromGraph(completeFromMaster(bare, master), 'M');
+  assert.ok(occurrence?.type === 'upsert');
+  assert.equal(occurrence.event.providerEventId, 'O2');
+  assert.equal(occurrence.event.title, 'Weekly sync');
+  assert.equal(occurrence.event.location, 'Room 1');
+  assert.match(occurrence.event.conferenceUrl!, /^https:\/\/teams\.microsoft\.com/);
+  assert.equal(occurrence.event.startMs, Date.parse('2026-11-30T09:00:00Z'), 'times are the occurrence\'s own');
+  assert.equal(occurrence.event.providerSeriesId, 'M');
+  assert.equal((occurrence.event.raw as { iCalUId: string }).iCalUId, 'uid-1');
+  const exception = fromGraph(completeFromMaster({ ...bare, id: 'X3', type: 'exception', subject: 'Moved sync', location: { displayName: 'Room 2' } }, master), 'M');
+  assert.ok(exception?.type === 'upsert');
+  assert.equal(exception.event.title, 'Moved sync');
+  assert.equal(exception.event.location, 'Room 2');
+  assert.match(exception.event.conferenceUrl!, /teams/, 'what the exception does not carry still comes from the master');
+  assert.equal(fromGraph(master), null);
 });
 
 function answering(status: number, body: unknown, headers: Record<string, string> = {}): HttpSend {

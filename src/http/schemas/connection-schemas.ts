@@ -8,6 +8,13 @@ const CallbackUrl = Type.Optional(Type.String({
   description: 'Where connection webhooks (calendar.auth_revoked) are sent; defaults to the auto-schedule callback_url',
 }));
 
+const CalendarIds = Type.Optional(Type.Union([
+  Type.Literal('all'),
+  Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 500 }),
+], {
+  description: 'Which calendars of the account to sync: "all" (the default: the primary calendar and every other calendar the account owns) or a list of calendar ids from available_calendars. Calendars added to the account later are picked up when "all" is chosen. On a reconnect without this field the earlier choice stays.',
+}));
+
 export const IcsConnectBody = Type.Object({
   ics_url: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'calendar_url_not_allowed', description: 'https:// or webcal:// iCalendar feed URL (stored encrypted when a key is configured, shown redacted)' }),
   callback_url: CallbackUrl,
@@ -18,6 +25,7 @@ export const GoogleConnectBody = Type.Object({
   google_client_secret: Secret('OAuth client secret'),
   google_refresh_token: Secret('Refresh token with calendar.readonly'),
   callback_url: CallbackUrl,
+  calendar_ids: CalendarIds,
 }, { additionalProperties: true });
 
 export const MicrosoftConnectBody = Type.Object({
@@ -26,6 +34,7 @@ export const MicrosoftConnectBody = Type.Object({
   microsoft_refresh_token: Secret('Refresh token with Calendars.Read, User.Read and offline_access'),
   replace: Type.Optional(Type.Boolean({ default: false, description: 'Replace the connection if this account is already connected (otherwise 409)' })),
   callback_url: CallbackUrl,
+  calendar_ids: CalendarIds,
 }, { additionalProperties: true });
 
 export const CalendarIdParams = Type.Object({ calendar_id: Type.String({ minLength: 1, maxLength: 200 }) });
