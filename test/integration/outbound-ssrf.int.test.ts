@@ -15,6 +15,7 @@ import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/api-keys.ts';
 import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
+import { diffSnapshots, snapshotDatabase } from '../support/openapi.ts';
 
 const ALLOWED_HOST = 'feeds.allowed.test';
 
@@ -424,6 +425,61 @@ describe('stored callback URLs are checked again when a webhook is sent', () => 
       assert.equal(receiver.received.length, 0);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('meeting URLs handed to bots must be on public hosts', () => {
+  let rc: TestRollcall;
+  let auth: string;
+
+  before(async () => {
+    rc = await startTestRollcall();
+    auth = (await rc.newUser()).auth;
+  });
+  after(() => rc.close());
+
+  async function newEvent(meetingUrl: string): Promise<string> {
+    const startMs = Date.now() + HOUR;
+    const res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 't', start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + HOUR).toISOString(), meeting_url: meetingUrl } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id;
+  }
+
+  const REFUSED = [
+    'http://127.0.0.1/room', 'http://2130706433/', 'http://0/', 'http://[::ffff:7f00:1]/', 'http://[::7f00:1]/', 'http://[::a9fe:a9fe]/', 'http://169.254.169.254/latest/meta-data/',
+    'http://10.0.0.5:8080/room', 'http://localhost:3000/', 'http://admin.localhost/', 'http://intranet/', 'https://vc.corp.internal/room', 'http://printer.local/',
+    'https://router.home.arpa/', 'https://user:secret@zoom.us/j/123456789',
+    // A safe-link wrapper is unwrapped first: what the bot would open is what is checked.
+    `https://www.google.com/url?q=${encodeURIComponent('http://192.168.1.10/room')}&sa=D`,
+  ];
+
+  test('bot_config.meeting_url on a non-public host is a 400 invalid_meeting_url naming the field, and nothing is written', async () => {
+    const eventId = await newEvent('https://zoom.us/j/123456789');
+    for (const meetingUrl of REFUSED) {
+      const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+      const res = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: 'meeting-check', bot_config: { meeting_url: meetingUrl } } });
+      assert.equal(res.status, 400, `${meetingUrl}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.code, 'invalid_meeting_url', meetingUrl);
+      assert.equal(res.body.details?.field, 'bot_config.meeting_url', meetingUrl);
+      assert.match(res.body.error, /^bot_config\.meeting_url /, meetingUrl);
+      assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), [], meetingUrl);
+    }
+    for (const meetingUrl of ['https://meet.jit.si/RollcallRoom', 'https://93.184.215.14/room', 'https://acme.webex.com/meet/jane']) {
+      const res = await rc.request('POST', `/api/v1/calendar/schedule/${await newEvent('https://zoom.us/j/123456789')}`, { auth, body: { deduplication_key: meetingUrl, bot_config: { meeting_url: meetingUrl } } });
+      assert.equal(res.status, 200, `${meetingUrl}: ${JSON.stringify(res.body)}`);
+    }
+  });
+
+  test('an event whose own meeting URL is not public cannot get a bot unless bot_config.meeting_url names a public one', async () => {
+    for (const meetingUrl of ['http://10.0.0.5/room', 'http://localhost:9000/join', 'https://meet.corp.internal/x']) {
+      const eventId = await newEvent(meetingUrl);
+      const refused = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: `event-${eventId}`, bot_config: {} } });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, 'invalid_meeting_url');
+      assert.equal(refused.body.details?.field, 'meeting_url');
+      const overridden = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: `event-${eventId}`, bot_config: { meeting_url: 'https://zoom.us/j/987654321' } } });
+      assert.equal(overridden.status, 200, JSON.stringify(overridden.body));
     }
   });
 });
