@@ -8,7 +8,8 @@ import { buildApp, type App } from './http/app.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
-import { OutboundGuard } from './adapters/outbound-guard.ts';
+import { OutboundGuard, type ResolveHost } from './adapters/outbound-guard.ts';
+import { OutboundHttp } from './adapters/outbound-http.ts';
 import { noRuntime, type BotRuntime } from './adapters/bot-runtimes/bot-runtime.ts';
 import { HttpBotRuntime } from './adapters/bot-runtimes/http-bot-runtime.ts';
 import { CommandBotRuntime } from './adapters/bot-runtimes/command-bot-runtime.ts';
@@ -65,6 +66,8 @@ export interface RollcallOverrides {
   /** Skip Node's default process metrics (tests build many apps in one process). */
   collectDefaultMetrics?: boolean;
   dispatcher?: Partial<Pick<DispatcherOptions, 'lookaheadMs' | 'pollIntervalMs' | 'maxConcurrentLaunches' | 'batchSize' | 'onLaunchAttempt'>>;
+  /** Resolves host names for the outbound guard instead of the system resolver (tests). */
+  resolveHost?: ResolveHost;
 }
 
 export function createRuntime(config: Config, clock: Clock, database?: Database): BotRuntime {
@@ -108,7 +111,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   await migrate(database.db, database.engine);
   const secretBox = await prepareSecretsAtRest(config, database, logger);
 
-  const guard = new OutboundGuard(config.outboundAllowedHosts);
+  const guard = new OutboundGuard(config.outboundAllowedHosts, overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {});
+  const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
   const events = new CalendarEvents({ db: database.db, clock, signal });
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal });
@@ -120,14 +124,14 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     leaseMs: config.dispatchLeaseSeconds * 1000,
     ...overrides.dispatcher,
   });
-  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
+  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 
   const calendarProviders = createProviderFactory({
     ...config.calendar,
     timeoutMs: config.calendar.httpTimeoutMs,
     now: () => clock.now(),
-    guardLookup: guard.lookup,
+    http: outbound,
   });
   const calendarSync = new CalendarSync({
     database, clock, logger, metrics, events, providers: calendarProviders, box: secretBox, publicUrl: config.publicUrl,
@@ -184,6 +188,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await calendarSync.stop();
       if (runtime instanceof HttpBotRuntime) await runtime.close();
       else await runtime.close?.();
+      await outbound.close();
       await database.close();
     },
   };

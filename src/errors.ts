@@ -10,7 +10,7 @@ export const ERROR_CATALOG = {
   invalid_deduplication_key: { status: 400, meaning: 'deduplication_key is missing, empty, over 2000 characters or not printable.' },
   invalid_bot_config: { status: 400, meaning: 'bot_config is missing or one of its fields is wrong (for example automatic_leave out of range).' },
   invalid_join_at: { status: 400, meaning: 'join_at / scheduled_join_time is malformed, in the past, or after the meeting ends.' },
-  invalid_meeting_url: { status: 400, meaning: 'The meeting URL is not an http(s) URL.' },
+  invalid_meeting_url: { status: 400, meaning: 'The meeting URL is not an http(s) URL on a public host (no credentials, no private or loopback address, no internal name).' },
   no_meeting_url: { status: 400, meaning: 'The event has no meeting URL and bot_config.meeting_url was not given.' },
   invalid_occurrence_date: { status: 400, meaning: 'occurrence_date is not an ISO 8601 date or date-time with offset.' },
   invalid_occurrence_limit: { status: 400, meaning: 'occurrence_limit is not an integer from 1 to 500.' },

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkMeetingUrl,
   findMeetingLink,
   isHttpUrl,
   parseMeetingLink,
@@ -509,4 +510,50 @@ describe('isHttpUrl', () => {
   for (const [value, expected] of cases) {
     test(`${JSON.stringify(value)} -> ${expected}`, () => assert.equal(isHttpUrl(value), expected));
   }
+});
+
+describe('checkMeetingUrl: where a bot may be sent', () => {
+  test('meeting links on public hosts pass, including a public IP literal and a port', () => {
+    for (const url of [
+      'https://zoom.us/j/85412345678', ZOOM_PWD, TEAMS_JOIN, 'https://meet.google.com/abc-defg-hij', 'https://Jitsi.Example.org:8443/MyRoom',
+      'https://meet.jit.si./Room', 'http://93.184.215.14/room', 'https://[2606:4700:4700::1111]/room', 'https://xn--bcher-kva.de/raum',
+    ]) assert.deepEqual(checkMeetingUrl(url), { ok: true }, url);
+  });
+
+  test('IP literals of non-public ranges are refused in every spelling the URL parser accepts', () => {
+    for (const url of [
+      'http://127.0.0.1/', 'http://127.1/', 'http://0x7f.1/', 'http://2130706433/', 'http://0/', 'http://0177.0.0.1/', 'http://[::1]/',
+      'http://[::ffff:7f00:1]/', 'http://[::ffff:127.0.0.1]/', 'http://[::7f00:1]/', 'http://[::a9fe:a9fe]/', 'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]/', 'http://10.0.0.5:8080/room', 'http://192.168.1.1/', 'http://100.64.0.1/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[2002:7f00:1::]/',
+    ]) {
+      const result = checkMeetingUrl(url);
+      assert.equal(result.ok, false, url);
+      assert.match((result as { reason: string }).reason, /non-public address/, url);
+    }
+  });
+
+  test('single-label and internal names are refused; their public look-alikes are not', () => {
+    const refused = [
+      'http://localhost/', 'http://LOCALHOST.:3000/', 'http://app.localhost/', 'http://intranet/', 'http://printer.local/', 'https://vc.corp.internal/room',
+      'https://router.home.arpa/', 'http://meet.lan/', 'https://conf.intranet/', 'https://x.corp/', 'https://x.private/', 'https://x.home/',
+      'https://box.localdomain/', 'https://zoom.test/j/1', 'https://meet.example/', 'https://a.invalid/', 'https://xyz.onion/', 'https://x.alt/',
+      'https://1.0.0.127.in-addr.arpa/',
+    ];
+    for (const url of refused) {
+      const result = checkMeetingUrl(url);
+      assert.equal(result.ok, false, url);
+      assert.match((result as { reason: string }).reason, /public host/, url);
+    }
+    for (const url of ['https://local.example.com/', 'https://internal.zoom.us/j/1', 'https://localhost.example.org/', 'https://example.com/', 'https://meet.home.example.net/']) {
+      assert.deepEqual(checkMeetingUrl(url), { ok: true }, url);
+    }
+  });
+
+  test('credentials in the URL and anything but an absolute http(s) URL are refused', () => {
+    assert.match((checkMeetingUrl('https://user:secret@zoom.us/j/1') as { reason: string }).reason, /user name or password/);
+    assert.match((checkMeetingUrl('https://user@zoom.us/j/1') as { reason: string }).reason, /user name or password/);
+    for (const url of ['zoommtg://zoom.us/join?confno=1', 'ftp://zoom.us/', 'javascript:alert(1)', 'zoom.us/j/1', '', 'https://', 'http://exa mple.com/']) {
+      assert.match((checkMeetingUrl(url) as { reason: string }).reason, /absolute http\(s\) URL/, url);
+    }
+  });
 });

@@ -1,11 +1,13 @@
 // Meeting-link detection for calendar events.
 //
-// Everything here is pure string/URL work: no I/O, no clock, no npm packages.
+// Everything here is pure string/URL work: no I/O, no clock, and no npm packages beyond the
+// address rule of ./public-address.ts (ipaddr.js).
 // The central invariant is that `identity` is a stable dedup key: every
 // spelling of one meeting (different Zoom subdomains, with or without a
 // passcode, Meet codes with or without dashes, encoded or decoded Teams thread
 // ids, links hidden behind safe-link wrappers) must yield the same identity,
 // while `url` keeps the link the bot should actually open, query string intact.
+import { isIpAddress, isPublicAddress } from './public-address.ts';
 
 export type MeetingPlatform =
   | 'zoom'
@@ -95,6 +97,42 @@ export function isHttpUrl(value: string): boolean {
     return false;
   }
   return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+}
+
+// ---------------------------------------------------------------------------
+// Where a bot may be sent
+
+/**
+ * Top-level names that never lead to a public host: RFC 6761 (localhost, test, invalid, example),
+ * RFC 6762 (local, and the private-use names of its appendix G: intranet, internal, private,
+ * corp, home, lan), RFC 7686 (onion), RFC 9476 (alt), RFC 8375 (home.arpa; all of .arpa is
+ * infrastructure), ICANN's reservation of .internal, and the common `localdomain`.
+ */
+const INTERNAL_TOP_LEVEL_NAMES = new Set([
+  'localhost', 'local', 'internal', 'intranet', 'private', 'corp', 'home', 'lan', 'localdomain', 'test', 'invalid', 'example', 'onion', 'alt', 'arpa',
+]);
+
+export type MeetingUrlCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * A meeting URL is handed to a bot runtime, which opens it from its own network: it must be an
+ * http(s) URL on a public host. Refused: credentials in the URL, an IP literal of a non-public
+ * range, single-label names and internal names (`localhost`, `*.local`, `*.internal`, ...).
+ * The check is on the name only, without DNS: what a name resolves to from here says nothing
+ * about what it resolves to where the bot runs, and the answer can change before the bot joins.
+ */
+export function checkMeetingUrl(url: string): MeetingUrlCheck {
+  if (!isHttpUrl(url)) return { ok: false, reason: 'must be an absolute http(s) URL' };
+  const parsed = new URL(url.trim());
+  if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'must not carry a user name or password' };
+  let host = parsed.hostname.toLowerCase();
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (isIpAddress(host)) return isPublicAddress(host) ? { ok: true } : { ok: false, reason: 'must not point at a private, loopback or otherwise non-public address' };
+  const lastDot = host.lastIndexOf('.');
+  if (lastDot <= 0) return { ok: false, reason: 'must name a public host (a single-label name is internal)' };
+  const topLevel = host.slice(lastDot + 1);
+  if (INTERNAL_TOP_LEVEL_NAMES.has(topLevel)) return { ok: false, reason: `must name a public host (.${topLevel} names are internal)` };
+  return { ok: true };
 }
 
 // ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
 import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
+import { checkMeetingUrl } from '../domain/meeting-url.ts';
 
 export interface ScheduleRequest {
   deduplication_key?: string;
@@ -272,6 +273,12 @@ export class BotScheduling implements EventChangeListener {
       if (!meeting) throw new ApiError('invalid_meeting_url', 'bot_config.meeting_url must be an absolute http(s) URL', { details: { field: 'bot_config.meeting_url' } });
     }
     if (!meeting) throw new ApiError('no_meeting_url', `Event ${eventId} has no meeting URL; pass bot_config.meeting_url`, { details: { field: 'bot_config.meeting_url' } });
+    // The runtime opens this URL from its own network: public hosts only (checkMeetingUrl).
+    const meetingCheck = checkMeetingUrl(meeting.url);
+    if (!meetingCheck.ok) {
+      const isGiven = config.meeting_url !== undefined;
+      throw new ApiError('invalid_meeting_url', isGiven ? `bot_config.meeting_url ${meetingCheck.reason}` : `The meeting_url of event ${eventId} ${meetingCheck.reason}; pass bot_config.meeting_url`, { details: { field: isGiven ? 'bot_config.meeting_url' : 'meeting_url' } });
+    }
     const leaveProblem = checkAutomaticLeave(config.automatic_leave, meeting.platform);
     if (leaveProblem) throw new ApiError('invalid_bot_config', leaveProblem, { details: { field: leaveProblem.split(' ')[0] } });
     let requestedJoinAtMs: number | null = null;

@@ -1,6 +1,8 @@
 // Delivers status webhooks from the outbox: signed (Standard Webhooks, per-user secret), retried
 // with backoff across restarts with the same webhook-id, one at a time per bot so that a
-// receiver sees each bot's events in order, and only to public addresses.
+// receiver sees each bot's events in order, and only to public addresses: sent guarded through
+// the outbound client, so a callback URL whose host now leads somewhere private fails for good
+// (`failed`, no retries) rather than being retried against the private network.
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { sql } from 'kysely';
@@ -9,8 +11,7 @@ import type { WebhookDeliveriesTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import type { OutboundGuard } from '../adapters/outbound-guard.ts';
-import { postJson } from '../adapters/http-post.ts';
+import { OutboundError, type OutboundHttp } from '../adapters/outbound-http.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { openWebhookSecret } from './api-keys.ts';
 import { webhookRetryDelayMs } from '../scheduler/backoff.ts';
@@ -24,7 +25,8 @@ export interface WebhookDeliveryOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  guard: OutboundGuard;
+  /** The outbound client; callback URLs are users' and go through it guarded. */
+  http: OutboundHttp;
   timeoutMs: number;
   /** First retry delay; doubles per attempt up to an hour. (Default: 5000) */
   retryBaseMs?: number;
@@ -116,7 +118,7 @@ export class WebhookDelivery {
   }
 
   async #deliver(delivery: Delivery, user: { webhook_secret: string; previous_webhook_secret: string | null; webhook_secret_rotated_at: number | null }): Promise<void> {
-    const { clock, database, metrics, guard, logger } = this.#o;
+    const { clock, database, metrics, logger } = this.#o;
     const sentAt = clock.now();
     const stored = [user.webhook_secret];
     if (user.previous_webhook_secret && user.webhook_secret_rotated_at !== null && sentAt - user.webhook_secret_rotated_at < SECRET_ROTATION_OVERLAP_MS) {
@@ -133,20 +135,10 @@ export class WebhookDelivery {
     }
     const timestamp = new Date(sentAt);
     const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');
-    const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)' } : await postJson(delivery.url, delivery.payload, {
-      headers: {
-        'webhook-id': delivery.message_id,
-        'webhook-timestamp': Math.floor(sentAt / 1000).toString(),
-        'webhook-signature': signature,
-        'user-agent': 'Rollcall-Webhooks/1',
-      },
-      timeoutMs: this.#o.timeoutMs,
-      lookup: guard.lookup,
-      maxResponseBytes: 1024,
-    });
+    const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)', isPermanent: false } : await this.#send(delivery, sentAt, signature);
     const now = clock.now();
     const delivered = result.status !== null && result.status >= 200 && result.status < 300;
-    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
+    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
       await database.db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
         .where('id', '=', delivery.id).execute();
@@ -154,6 +146,13 @@ export class WebhookDelivery {
     }
     const attempts = delivery.attempts + 1;
     const error = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
+    if (result.isPermanent) {
+      // The guard's verdict does not change by retrying: no retry storm against a private address.
+      logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
+      await database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, lease_until_ms: null, last_error: error.slice(0, 500) })
+        .where('id', '=', delivery.id).execute();
+      return;
+    }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
     await database.db.updateTable('webhook_deliveries').set({
@@ -163,5 +162,33 @@ export class WebhookDelivery {
       lease_until_ms: null,
       last_error: error.slice(0, 500),
     }).where('id', '=', delivery.id).execute();
+  }
+
+  /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
+  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean }> {
+    try {
+      const response = await this.#o.http.request({
+        method: 'POST',
+        url: delivery.url,
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': delivery.message_id,
+          'webhook-timestamp': Math.floor(sentAt / 1000).toString(),
+          'webhook-signature': signature,
+          'user-agent': 'Rollcall-Webhooks/1',
+        },
+        body: delivery.payload,
+        timeoutMs: this.#o.timeoutMs,
+        // Only the status matters; a long answer is not read.
+        maxBytes: 1024,
+        guarded: true,
+      });
+      return { status: response.status, error: null, isPermanent: false };
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      if (error.kind === 'blocked') return { status: null, error: 'refused: the callback URL does not lead to a public address', isPermanent: true };
+      if (error.kind === 'invalid_url') return { status: null, error: 'refused: the callback URL is not valid', isPermanent: true };
+      return { status: null, error: error.message, isPermanent: false };
+    }
   }
 }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
+import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderEvent } from '../../src/adapters/calendars/calendar-provider.ts';
 import { createProviderFactory } from '../../src/adapters/calendars/provider-factory.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
@@ -40,10 +41,14 @@ interface Contract {
 /** Answers Graph's handshake and swallows Google's notifications: the contract is the adapter's side. */
 const echoDeliver: Deliver = async (url) => ({ status: 200, body: new URL(url).searchParams.get('validationToken') ?? '', headers: { 'content-type': 'text/plain' } });
 
+// The fakes listen on 127.0.0.1, so the feed host is allowed past the outbound guard.
+const http = new OutboundHttp({ guard: new OutboundGuard(['127.0.0.1']) });
+after(() => http.close());
+
 function factory(clock: ManualClock, urls: Partial<Parameters<typeof createProviderFactory>[0]>) {
   return createProviderFactory({
     googleOAuthTokenUrl: 'http://127.0.0.1:9/token', googleCalendarApiUrl: 'http://127.0.0.1:9', microsoftLoginUrl: 'http://127.0.0.1:9', microsoftGraphUrl: 'http://127.0.0.1:9',
-    timeoutMs: 5000, now: () => clock.now(), guardLookup: new OutboundGuard(['127.0.0.1']).lookup, ...urls,
+    timeoutMs: 5000, now: () => clock.now(), http, ...urls,
   });
 }
 

@@ -1,6 +1,7 @@
 // The SSRF guard on URLs users give us: refused when given if they name or resolve to a
 // non-public address, and refused again at connect time (a name that later resolves somewhere
-// private, as in DNS rebinding, reaches nothing).
+// private, as in DNS rebinding, reaches nothing). Redirects, IP-literal spellings and the
+// port-scanner oracle are in outbound-ssrf.int.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutboundGuard, isPublicAddress } from '../../src/adapters/outbound-guard.ts';
@@ -27,7 +28,7 @@ describe('outbound guard', () => {
   after(() => rc.close());
 
   test('only globally routable unicast addresses are public', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', '169.254.169.254', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip']) {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '100.64.0.1', '169.254.169.254', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::7f00:1', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '2002:7f00:1::', 'not-an-ip']) {
       assert.equal(isPublicAddress(address), false, address);
     }
     for (const address of ['93.184.215.14', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) assert.equal(isPublicAddress(address), true, address);
@@ -37,6 +38,7 @@ describe('outbound guard', () => {
     const refused = [
       'http://127.0.0.1/hook', 'http://localhost:8080/hook', 'http://[::1]/hook', 'http://10.0.0.7/hook', 'http://169.254.169.254/latest/meta-data',
       'http://[::ffff:127.0.0.1]/hook', 'http://2130706433/hook', 'http://0x7f.1/hook', 'http://0.0.0.0/hook', 'https://user:pass@93.184.215.14/hook',
+      'http://0/hook', 'http://127.1/hook', 'http://[::7f00:1]/hook', 'http://[::a9fe:a9fe]/hook', 'http://[fd00:ec2::254]/hook', 'ftp://93.184.215.14/hook',
     ];
     for (const callbackUrl of refused) {
       const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
@@ -93,9 +95,10 @@ describe('outbound guard at delivery time', () => {
     try {
       await strict.webhooks.runDue();
       assert.equal(receiver.received.length, 0, 'nothing reached the private address');
-      const delivery = await strict.database.db.selectFrom('webhook_deliveries').select(['state', 'last_error']).executeTakeFirstOrThrow();
-      assert.equal(delivery.state, 'pending', 'kept for retry, not lost');
-      assert.match(delivery.last_error ?? '', /Refusing to connect|non-public/);
+      const delivery = await strict.database.db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'last_error']).executeTakeFirstOrThrow();
+      // The guard's verdict is final for this delivery: failed at once, not retried.
+      assert.deepEqual({ ...delivery }, { state: 'failed', attempts: 1, last_error: 'refused: the callback URL does not lead to a public address' });
+      assert.equal(await strict.webhooks.runDue(), 0);
     } finally {
       await strict.close();
     }

@@ -3,7 +3,7 @@
 // that moving to the guarded outbound client (src/adapters/outbound-http.ts, when it lands) is a
 // change to this function alone.
 import { request } from 'undici';
-import { retryAfterMs } from '../http-post.ts';
+import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import type { RuntimeOutcome } from '../bot-runtimes/bot-runtime.ts';
 
 export interface ProviderRequest {

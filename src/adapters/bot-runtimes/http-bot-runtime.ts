@@ -2,7 +2,7 @@
 // field tells them apart), signed with Standard Webhooks headers.
 import { Pool } from 'undici';
 import { Webhook } from 'standardwebhooks';
-import { retryAfterMs } from '../http-post.ts';
+import { parseRetryAfterMs } from '../outbound-http.ts';
 import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bot-runtime.ts';
 
 export class HttpBotRuntime implements BotRuntime {
@@ -67,7 +67,7 @@ export class HttpBotRuntime implements BotRuntime {
     if (status >= 200 && status < 300) return { ok: true, alreadyDone: false };
     // 409: the runtime already has this launch (or command): it counts as done.
     if (status === 409) return { ok: true, alreadyDone: true };
-    const wait = retryAfterMs(responseHeaders, nowMs);
+    const wait = parseRetryAfterMs(responseHeaders, nowMs);
     if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: wait, message: 'runtime answered 429' };
     return { ok: false, failure: 'transient', retryAfterMs: wait, message: `runtime answered ${status}` };
   }

@@ -2,7 +2,6 @@
 // There is no change feed: every fetch is the whole calendar, made cheap with a conditional GET
 // (If-None-Match / If-Modified-Since) so an unchanged feed costs a 304. No push; it is polled.
 import { createHash } from 'node:crypto';
-import type { LookupFunction } from 'node:net';
 import {
   CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
 } from './calendar-provider.ts';
@@ -19,7 +18,7 @@ export const ICS_CAPABILITIES: ProviderCapabilities = Object.freeze({
 /** The one calendar of a feed. */
 export const ICS_CALENDAR_ID = '';
 
-const MAX_REDIRECTS = 3;
+const MAX_REDIRECTS = 5;
 const MAX_FEED_BYTES = 20 * 1024 * 1024;
 
 interface IcsCursor {
@@ -53,14 +52,12 @@ export class IcsCalendarProvider implements CalendarProvider {
   readonly push = null;
   readonly #url: string;
   readonly #send: HttpSend;
-  readonly #lookup: LookupFunction | undefined;
   readonly #timeoutMs: number;
   readonly #now: () => number;
 
-  constructor(options: { url: string; send: HttpSend; lookup?: LookupFunction; timeoutMs: number; now: () => number }) {
+  constructor(options: { url: string; send: HttpSend; timeoutMs: number; now: () => number }) {
     this.#url = normalizeFeedUrl(options.url);
     this.#send = options.send;
-    this.#lookup = options.lookup;
     this.#timeoutMs = options.timeoutMs;
     this.#now = options.now;
   }
@@ -94,34 +91,26 @@ export class IcsCalendarProvider implements CalendarProvider {
   }
 
   async #get(previous: IcsCursor | null): Promise<{ response: HttpResponse }> {
-    let url = this.#url;
-    for (let hop = 0; ; hop++) {
-      const response = await this.#send({
-        method: 'GET',
-        url,
-        headers: {
-          accept: 'text/calendar, text/plain;q=0.5, */*;q=0.1',
-          ...(previous?.etag ? { 'if-none-match': previous.etag } : {}),
-          ...(previous?.lastModified ? { 'if-modified-since': previous.lastModified } : {}),
-        },
-        timeoutMs: this.#timeoutMs,
-        maxBytes: MAX_FEED_BYTES,
-        ...(this.#lookup ? { lookup: this.#lookup } : {}),
-      });
-      const location = header(response, 'location');
-      if ([301, 302, 303, 307, 308].includes(response.status) && location) {
-        // Followed by hand so that every hop goes through the same address check.
-        if (hop >= MAX_REDIRECTS) throw new CalendarProviderError({ kind: 'permanent', message: `the feed redirected more than ${MAX_REDIRECTS} times` });
-        url = new URL(location, url).toString();
-        if (!/^https?:$/.test(new URL(url).protocol)) throw new CalendarProviderError({ kind: 'permanent', message: 'the feed redirected to a non-http(s) URL' });
-        continue;
-      }
-      if (response.status === 304 || (response.status >= 200 && response.status < 300)) return { response };
-      // A secret address that was reset (or a feed taken down) answers 401/403/404/410: like a
-      // revoked token, it will not work again until the owner gives a new URL.
-      if ([401, 403, 404, 410].includes(response.status)) throw new CalendarProviderError({ kind: 'auth_revoked', message: `the feed URL no longer grants access: HTTP ${response.status}` });
-      throw new CalendarProviderError(failureFromStatus(response, this.#now(), 'fetching the feed'));
-    }
+    // The URL is the user's: sent guarded, so the address of every connection, redirects
+    // included, is checked when it is dialled (a refusal fails as `permanent`).
+    const response = await this.#send({
+      method: 'GET',
+      url: this.#url,
+      headers: {
+        accept: 'text/calendar, text/plain;q=0.5, */*;q=0.1',
+        ...(previous?.etag ? { 'if-none-match': previous.etag } : {}),
+        ...(previous?.lastModified ? { 'if-modified-since': previous.lastModified } : {}),
+      },
+      timeoutMs: this.#timeoutMs,
+      maxBytes: MAX_FEED_BYTES,
+      redirects: MAX_REDIRECTS,
+      guarded: true,
+    });
+    if (response.status === 304 || (response.status >= 200 && response.status < 300)) return { response };
+    // A secret address that was reset (or a feed taken down) answers 401/403/404/410: like a
+    // revoked token, it will not work again until the owner gives a new URL.
+    if ([401, 403, 404, 410].includes(response.status)) throw new CalendarProviderError({ kind: 'auth_revoked', message: `the feed URL no longer grants access: HTTP ${response.status}` });
+    throw new CalendarProviderError(failureFromStatus(response, this.#now(), 'fetching the feed'));
   }
 
   #parse(response: HttpResponse): ParsedFeed {

@@ -3,13 +3,13 @@
 // Access tokens are cached per refresh token across syncs, so a connection polled every few
 // minutes does not refresh every time.
 import { createHash } from 'node:crypto';
-import type { LookupFunction } from 'node:net';
 import type { CalendarProvider, ProviderCredentials } from './calendar-provider.ts';
 import { IcsCalendarProvider } from './ics-calendar-provider.ts';
 import { GoogleCalendarProvider } from './google-calendar-provider.ts';
 import { MicrosoftCalendarProvider, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient, RefreshingAccessToken } from './oauth-token-client.ts';
-import { sendHttp, type HttpSend } from './provider-http.ts';
+import { createHttpSend, type HttpSend } from './provider-http.ts';
+import type { OutboundHttp } from '../outbound-http.ts';
 
 export interface ProviderFactoryOptions {
   googleOAuthTokenUrl: string;
@@ -18,8 +18,9 @@ export interface ProviderFactoryOptions {
   microsoftGraphUrl: string;
   timeoutMs: number;
   now: () => number;
-  /** The outbound guard's lookup: feed URLs come from users. */
-  guardLookup: LookupFunction;
+  /** The one outbound client: feed requests go through it guarded, provider API calls unguarded. */
+  http: OutboundHttp;
+  /** Replaces the client (tests of the adapters' mapping). */
   send?: HttpSend;
 }
 
@@ -39,7 +40,7 @@ function fingerprint(credentials: { clientId: string; clientSecret: string; refr
 }
 
 export function createProviderFactory(options: ProviderFactoryOptions): (credentials: ProviderCredentials, hooks: ProviderHooks) => CalendarProvider {
-  const send = options.send ?? sendHttp;
+  const send = options.send ?? createHttpSend(options.http);
   const google = new OAuthTokenClient({ tokenUrl: options.googleOAuthTokenUrl, send, timeoutMs: options.timeoutMs, now: options.now });
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
@@ -74,7 +75,7 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   return (credentials, hooks) => {
     switch (credentials.kind) {
       case 'ics':
-        return new IcsCalendarProvider({ url: credentials.url, send, lookup: options.guardLookup, timeoutMs: options.timeoutMs, now: options.now });
+        return new IcsCalendarProvider({ url: credentials.url, send, timeoutMs: options.timeoutMs, now: options.now });
       case 'google':
         return new GoogleCalendarProvider({ baseUrl: options.googleCalendarApiUrl, tokens: tokenSource(google, credentials, hooks), send, timeoutMs: options.timeoutMs, now: options.now });
       case 'microsoft':

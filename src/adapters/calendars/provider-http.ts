@@ -1,10 +1,12 @@
-// The HTTP client calendar adapters share: one request with a deadline and a size cap, no
-// redirects unless asked, and an optional lookup that decides which addresses may be reached
-// (the outbound guard, for user-supplied feed URLs). Network failures become `transient`.
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+// How calendar adapters make HTTP requests: through the one outbound client
+// (src/adapters/outbound-http.ts), with its failures turned into the provider port's closed set.
+// Feed URLs come from users and are sent `guarded`; the Google and Microsoft endpoints are
+// operator settings (tests point them at local fakes) and are not.
+import type { IncomingHttpHeaders } from 'node:http';
 import { CalendarProviderError, type ProviderFailure } from './calendar-provider.ts';
+import { OutboundError, parseRetryAfterMs, type OutboundHttp } from '../outbound-http.ts';
+
+export { parseRetryAfterMs };
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -12,14 +14,17 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
-  lookup?: LookupFunction;
   /** Longest body read; a longer answer fails as `permanent`. (Default: 10 MiB) */
   maxBytes?: number;
+  /** Redirects to follow, each hop checked like the first. (Default: 0, a 3xx is an answer) */
+  redirects?: number;
+  /** The URL came from a user (a feed URL): the outbound guard checks every address dialled. */
+  guarded?: boolean;
 }
 
 export interface HttpResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -27,71 +32,42 @@ export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
-export const sendHttp: HttpSend = (request) => new Promise((resolve, reject) => {
-  let target: URL;
-  try {
-    target = new URL(request.url);
-  } catch {
-    reject(new CalendarProviderError({ kind: 'permanent', message: 'invalid URL' }));
-    return;
+/** The failure kind of an outbound failure: the guard's verdicts and bad URLs do not heal by retrying soon. */
+export function failureFromOutbound(error: OutboundError): ProviderFailure {
+  switch (error.kind) {
+    case 'blocked':
+    case 'invalid_url':
+    case 'too_many_redirects':
+      return { kind: 'permanent', message: error.message };
+    case 'timeout':
+    case 'unreachable':
+      return { kind: 'transient', message: error.message };
   }
-  const transport = target.protocol === 'https:' ? https : http;
-  const headers: Record<string, string> = { 'user-agent': 'Rollcall-Calendar-Sync/1', ...request.headers };
-  if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body).toString();
-  const max = request.maxBytes ?? DEFAULT_MAX_BYTES;
-  let settled = false;
-  const fail = (failure: ProviderFailure) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    reject(new CalendarProviderError(failure));
-  };
-  const req = transport.request(target, {
-    method: request.method,
-    headers,
-    // A fresh connection per request: the guard's lookup then checks every connection it makes.
-    agent: false,
-    ...(request.lookup ? { lookup: request.lookup } : {}),
-  }, (res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.destroy();
-        fail({ kind: 'permanent', message: `answer larger than ${max} bytes` });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('end', () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-    });
-    res.on('error', (error) => fail({ kind: 'transient', message: `reading the answer failed: ${error.message}` }));
-  });
-  const timer = setTimeout(() => {
-    req.destroy();
-    fail({ kind: 'transient', message: `no answer within ${request.timeoutMs} ms` });
-  }, request.timeoutMs);
-  req.on('error', (error: NodeJS.ErrnoException) => {
-    // A blocked address is the guard's verdict, not a passing problem.
-    if (error.code === 'EBLOCKED') fail({ kind: 'permanent', message: error.message });
-    else fail({ kind: 'transient', message: `request failed: ${error.code ?? error.message}` });
-  });
-  req.end(request.body);
-});
+}
 
-/** Retry-After (seconds or an HTTP date) in milliseconds from now, or null. */
-export function parseRetryAfterMs(headers: http.IncomingHttpHeaders, nowMs: number): number | null {
-  const value = headers['retry-after'];
-  if (typeof value !== 'string') return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isFinite(date) ? Math.max(0, date - nowMs) : null;
+/** An HttpSend over the outbound client. */
+export function createHttpSend(http: OutboundHttp): HttpSend {
+  return async (request) => {
+    const max = request.maxBytes ?? DEFAULT_MAX_BYTES;
+    let response;
+    try {
+      response = await http.request({
+        method: request.method,
+        url: request.url,
+        headers: { 'user-agent': 'Rollcall-Calendar-Sync/1', ...request.headers },
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        timeoutMs: request.timeoutMs,
+        maxBytes: max,
+        redirects: request.redirects ?? 0,
+        guarded: request.guarded === true,
+      });
+    } catch (error) {
+      if (error instanceof OutboundError) throw new CalendarProviderError(failureFromOutbound(error));
+      throw error;
+    }
+    if (response.isTruncated) throw new CalendarProviderError({ kind: 'permanent', message: `answer larger than ${max} bytes` });
+    return { status: response.status, headers: response.headers, body: response.body };
+  };
 }
 
 /** When a provider says "slow down" without saying for how long. */

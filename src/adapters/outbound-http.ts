@@ -1,0 +1,225 @@
+// The one HTTP client for outbound requests (webhooks, calendar feeds, calendar provider APIs),
+// on undici. A request names the URL and whether it came from a user (`guarded`); the answer is
+// status, headers and body, and every way of not getting one is an OutboundError of a small
+// closed set of kinds.
+//
+// Guarded requests go through an undici Agent whose connector checks the address each new
+// connection actually dials (undici's documented extension point for checking a socket before it
+// is used: https://github.com/nodejs/undici/blob/main/docs/docs/api/Connector.md):
+// - an IP-literal host (`http://2130706433/`, `http://[::ffff:7f00:1]/`; the URL parser has
+//   already normalised the spelling) is judged before any packet is sent, because Node never
+//   calls a lookup hook for a literal;
+// - a host name is resolved by the guard's lookup inside net.connect, which refuses the name if any
+//   of its addresses is not public, so the socket can only dial checked addresses;
+// - once connected, the socket's remote address is judged again, whatever led to it.
+// Refusal happens before the dial, so a private port that is open and one that is closed give the
+// same error: the client is no port scanner.
+//
+// Redirects are followed here, hop by hop, only when the caller asks (`redirects` > 0): each hop
+// is a new request through the same Agent, so its connection passes the same connector, and its
+// URL must be http(s). Written by hand rather than with undici's redirect interceptor because the
+// interceptor reports a refused scheme as a generic InvalidArgumentError, which cannot be told
+// apart from a programming error, and the rules are few (RFC 9110 section 15.4).
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { isPublicAddress } from '../domain/public-address.ts';
+import { BlockedAddressError, type OutboundGuard } from './outbound-guard.ts';
+
+export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * - blocked: the guard refused the address, or a redirect led to a URL that is not http(s);
+ * - invalid_url: the URL (or a redirect's Location) cannot be parsed;
+ * - too_many_redirects: more redirects than the request allowed;
+ * - timeout: no complete answer within the request's deadline;
+ * - unreachable: any other network failure (refused, reset, DNS, TLS).
+ */
+export type OutboundFailureKind = 'blocked' | 'invalid_url' | 'too_many_redirects' | 'timeout' | 'unreachable';
+
+export class OutboundError extends Error {
+  readonly kind: OutboundFailureKind;
+
+  constructor(kind: OutboundFailureKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OutboundError';
+    this.kind = kind;
+  }
+}
+
+export interface OutboundRequest {
+  method: OutboundMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Deadline for the whole exchange: connecting, every redirect hop, and reading the body. */
+  timeoutMs: number;
+  /** Longest body kept; past it the rest is not read and `isTruncated` is set. (Default: 10 MiB) */
+  maxBytes?: number;
+  /** Redirects to follow; 0 makes a 3xx an answer like any other. (Default: 0) */
+  redirects?: number;
+  /** The URL came from a user: every connection's address is checked by the guard. */
+  guarded: boolean;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The body was longer than maxBytes and was cut there. */
+  isTruncated: boolean;
+}
+
+export interface OutboundHttpOptions {
+  guard: OutboundGuard;
+  /** Longest wait for a TCP (and TLS) connection. (Default: 10000) */
+  connectTimeoutMs?: number;
+}
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Sent to the origin they were meant for only (RFC 9110 section 15.4, last paragraphs). */
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** A connector that lets a connection be made only to an address the guard accepts. */
+function guardedConnector(guard: OutboundGuard, connectTimeoutMs: number): buildConnector.connector {
+  const dial = buildConnector({ timeout: connectTimeoutMs, lookup: guard.lookup });
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    const isAllowed = guard.isHostAllowed(host);
+    if (!isAllowed && isIP(host) !== 0 && !guard.checkAddress(host, host).ok) {
+      callback(new BlockedAddressError(`${host} is not public`), null);
+      return;
+    }
+    dial(options, (...result) => {
+      const [error, socket] = result;
+      if (error !== null) {
+        callback(error, null);
+        return;
+      }
+      const remote = socket.remoteAddress;
+      if (!isAllowed && (remote === undefined || !isPublicAddress(remote))) {
+        socket.destroy();
+        callback(new BlockedAddressError(`${host} connected to ${remote ?? 'an unknown address'}`), null);
+        return;
+      }
+      callback(null, socket);
+    });
+  };
+}
+
+function parseTarget(url: string, isGuarded: boolean): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OutboundError('invalid_url', 'the URL is not valid');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new OutboundError('blocked', 'only http and https URLs are fetched');
+  if (isGuarded && (parsed.username !== '' || parsed.password !== '')) throw new OutboundError('blocked', 'URLs with credentials are not fetched');
+  return parsed;
+}
+
+function isBlocked(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof BlockedAddressError || (e as NodeJS.ErrnoException).code === 'EBLOCKED') return true;
+  }
+  return false;
+}
+
+/** Any failure on the way to an answer, as one of the closed set. */
+function toOutboundError(error: unknown, signal: AbortSignal, timeoutMs: number): OutboundError {
+  if (error instanceof OutboundError) return error;
+  if (isBlocked(error)) return new OutboundError('blocked', 'the address is not allowed (not public)', { cause: error });
+  if (signal.aborted) return new OutboundError('timeout', `no answer within ${timeoutMs} ms`, { cause: error });
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return new OutboundError('unreachable', `request failed: ${code ?? (error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ text: string; isTruncated: boolean }> {
+  if (maxBytes <= 0) {
+    await body.dump();
+    return { text: '', isTruncated: false };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size + chunk.length > maxBytes) {
+      chunks.push(chunk.subarray(0, maxBytes - size));
+      // Leaving the loop destroys the stream: the rest is never read.
+      return { text: Buffer.concat(chunks).toString('utf8'), isTruncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), isTruncated: false };
+}
+
+export class OutboundHttp {
+  readonly #guarded: Agent;
+  readonly #direct: Agent;
+
+  constructor(options: OutboundHttpOptions) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) });
+    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } });
+  }
+
+  async request(request: OutboundRequest): Promise<OutboundResponse> {
+    const signal = AbortSignal.timeout(request.timeoutMs);
+    const dispatcher = request.guarded ? this.#guarded : this.#direct;
+    const maxRedirects = request.redirects ?? 0;
+    let url = parseTarget(request.url, request.guarded);
+    let method: OutboundMethod = request.method;
+    let body = request.body;
+    let headers: Record<string, string> = { ...request.headers };
+    try {
+      for (let hop = 0; ; hop++) {
+        const response = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal });
+        const location = response.headers.location;
+        if (maxRedirects === 0 || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
+          const read = await readBody(response.body, request.maxBytes ?? DEFAULT_MAX_BYTES);
+          return { status: response.statusCode, headers: response.headers as IncomingHttpHeaders, body: read.text, isTruncated: read.isTruncated };
+        }
+        await response.body.dump();
+        if (hop >= maxRedirects) throw new OutboundError('too_many_redirects', `more than ${maxRedirects} redirects`);
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          throw new OutboundError('invalid_url', 'a redirect pointed to an invalid URL');
+        }
+        next = parseTarget(next.toString(), request.guarded);
+        if (next.origin !== url.origin) headers = withoutHeaders(headers, ORIGIN_BOUND_HEADERS);
+        // 303 always, and 301/302 after a POST (as every browser does), continue with a GET.
+        if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+          headers = withoutHeaders(headers, Object.keys(headers).filter((name) => name.toLowerCase().startsWith('content-')));
+        }
+        url = next;
+      }
+    } catch (error) {
+      throw toOutboundError(error, signal, request.timeoutMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#guarded.close(), this.#direct.close()]);
+  }
+}
+
+function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
+  const dropped = new Set(names.map((name) => name.toLowerCase()));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.has(name.toLowerCase())));
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 section 10.2.3), as milliseconds from now; null if absent or unreadable. */
+export function parseRetryAfterMs(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, nowMs: number): number | null {
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : null;
+}
