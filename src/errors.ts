@@ -45,6 +45,8 @@ export const ERROR_CATALOG = {
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
+  invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
+  delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

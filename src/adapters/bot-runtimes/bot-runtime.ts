@@ -45,6 +45,11 @@ export interface BotRuntime {
   readonly name: string;
   /** False when no runtime is configured: due bots then fail with reason no_runtime. */
   readonly canLaunch: boolean;
+  /**
+   * The most launches a minute the runtime takes, where it declares one (a provider's documented
+   * limit on creating bots). Informational: the dashboard draws it over the launches per minute.
+   */
+  readonly launchLimitPerMinute?: number;
   launch(request: LaunchRequest): Promise<RuntimeOutcome>;
   send(command: BotCommand): Promise<RuntimeOutcome>;
 }

@@ -2,6 +2,7 @@ import type { Migration } from '../migrator.ts';
 import { initial } from './001-initial.ts';
 import { calendarConnections } from './002-calendar-connections.ts';
 import { runtimeCommands } from './003-runtime-commands.ts';
+import { dashboard } from './007-dashboard.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, dashboard];
