@@ -2,6 +2,9 @@
 // minute over the next hours, and the user's bot status changes, as a page or a live stream.
 import { Type } from 'typebox';
 import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { authenticateApiKeyUser } from '../auth.ts';
+import { sessionTokenOf } from '../session-auth.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -10,8 +13,11 @@ import {
 } from '../schemas/activity-schemas.ts';
 import type { StatusChange } from '../../services/status-change-feed.ts';
 
-/** A comment line this often keeps proxies from closing a quiet stream. */
-const HEARTBEAT_MS = 15_000;
+/**
+ * A comment line this often keeps proxies from closing a quiet stream, and the stream's
+ * credentials are checked again as often: a revoked key or ended session ends its streams too.
+ */
+const HEARTBEAT_MS = 10_000;
 /** What EventSource waits before reconnecting after the stream ends. */
 const RECONNECT_MS = 3000;
 
@@ -79,7 +85,13 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     };
     let unsubscribe: (() => void) | null = null;
     let isClosed = false;
-    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const isStillAuthorized = stillAuthorizedCheck(deps, request);
+    const heartbeat = setInterval(() => {
+      void isStillAuthorized().then((isAuthorized) => {
+        if (isAuthorized) stream.write(': keep-alive\n\n');
+        else stream.end();
+      });
+    }, HEARTBEAT_MS);
     const close = () => {
       isClosed = true;
       clearInterval(heartbeat);
@@ -96,6 +108,14 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
       stream.end();
     }
   });
+}
+
+/** Whether the credentials the stream was opened with still hold (same rules as the auth hook). */
+function stillAuthorizedCheck(deps: AppDeps, request: FastifyRequest): () => Promise<boolean> {
+  const header = request.headers.authorization;
+  const sessionToken = header === undefined ? sessionTokenOf(request) : undefined;
+  if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken).catch(() => null)) !== null;
+  return () => authenticateApiKeyUser(deps, header).then(() => true, () => false);
 }
 
 /** True when the client asks for an event stream (EventSource always does). */
