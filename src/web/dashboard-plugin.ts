@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../http/app.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { ApiError } from '../errors.ts';
@@ -85,7 +86,7 @@ export function registerDashboard(app: App, deps: AppDeps): void {
     return payload;
   });
 
-  const page = async (_request: unknown, reply: { status(code: number): any; type(t: string): any }) => {
+  const page = async (_request: FastifyRequest, reply: FastifyReply) => {
     if (assets === null) {
       return reply.status(503).type('text/plain; charset=utf-8').send('The dashboard is not built. Run "npm run build" (npm install does it too), then restart.');
     }

@@ -218,12 +218,19 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('bot');
   });
 
-  test('cancel a waiting bot from its page', async () => {
+  test('reschedule, then cancel, a waiting bot from its page', async () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Planner', level: 1 }).waitFor();
-    await page.getByLabel('New join time').waitFor();
     await screenshot('bot-waiting');
+    // The field takes the browser's local time; the test's Chromium runs in the test process's zone.
+    const newJoin = new Date(Math.floor((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
+    const local = new Date(newJoin.getTime() - newJoin.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel('New join time').fill(local);
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, newJoin.toISOString());
+    await page.locator('section[aria-labelledby="why-title"] li[data-kind="updated"]').waitFor();
     await page.getByRole('button', { name: 'Cancel bot' }).click();
     await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByRole('status').filter({ hasText: 'The bot was cancelled.' }).waitFor();
@@ -291,7 +298,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/events`);
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
     const to = new Date(Date.now() + 3 * 86_400_000);
-    await page.getByLabel('To').fill(`${to.getFullYear()}-${String(to.getMonth() + 1).padStart(2, '0')}-${String(to.getDate()).padStart(2, '0')}`);
+    await page.getByLabel('To', { exact: true }).fill(`${to.getFullYear()}-${String(to.getMonth() + 1).padStart(2, '0')}-${String(to.getDate()).padStart(2, '0')}`);
     const retro = page.locator('tr').filter({ hasText: 'Sprint retro' });
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
     await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).click();

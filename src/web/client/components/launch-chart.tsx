@@ -44,7 +44,10 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
 
   const buckets = histogram.buckets;
   const limitPerBucket = histogram.launch_limit_per_minute === null ? null : histogram.launch_limit_per_minute * histogram.bucket_minutes;
-  const yMax = niceCeiling(Math.max(histogram.peak?.launches ?? 0, limitPerBucket ?? 0, 1));
+  // Whole-number ticks (a launch count of 2.5 means nothing), and the axis ends on one.
+  const highest = Math.max(histogram.peak?.launches ?? 0, limitPerBucket ?? 0, 1);
+  const yStep = niceCeiling(highest / 4);
+  const yMax = Math.ceil(highest / yStep) * yStep;
   const plotWidth = Math.max(10, width - MARGIN.left - MARGIN.right);
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const step = plotWidth / Math.max(1, buckets.length);
@@ -57,8 +60,6 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
   const tickEveryMs = (hours <= 2 ? 15 : 60) * 60_000 * Math.max(1, Math.ceil((hours * 60 / (hours <= 2 ? 15 : 60)) / Math.max(2, Math.floor(plotWidth / 64))));
   const ticks: number[] = [];
   for (let t = Math.ceil(fromMs / tickEveryMs) * tickEveryMs; t < fromMs + buckets.length * bucketMs; t += tickEveryMs) ticks.push(t);
-  // Whole numbers only: a launch count of 2.5 means nothing.
-  const yStep = niceCeiling(yMax / 4);
   const yTicks: number[] = [];
   for (let v = 0; v <= yMax; v += yStep) yTicks.push(v);
   const summary = summarize(histogram, hours);
