@@ -85,7 +85,7 @@ export function BotPage({ id }: { id: string }) {
         <dl class="facts">
           <div><dt>Status</dt><dd data-testid="bot-status">{statusWords(bot.status)}</dd></div>
           <div><dt>Joins</dt><dd><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
-          <div><dt>Meeting</dt><dd class="break"><a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a></dd></div>
+          <div><dt>Meeting</dt><dd class="break">{/^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
           <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
           <div><dt>Launched</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
           <div><dt>Schedule</dt><dd>{bot.schedule_state ?? '—'}</dd></div>
