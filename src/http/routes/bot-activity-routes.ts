@@ -20,6 +20,8 @@ import type { StatusChange } from '../../services/status-change-feed.ts';
 const HEARTBEAT_MS = 10_000;
 /** What EventSource waits before reconnecting after the stream ends. */
 const RECONNECT_MS = 3000;
+/** Events waiting for a slow client beyond this end its stream. */
+const MAX_UNSENT_BYTES = 1024 * 1024;
 
 export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
   const tags = ['Bot activity'];
@@ -81,7 +83,10 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     stream.write(`retry: ${RECONNECT_MS}\n\n`);
     openStreams.add(stream);
     const send = (change: StatusChange) => {
-      stream.write(`id: ${change.id}\nevent: status\ndata: ${JSON.stringify(change)}\n\n`);
+      // A client that stops reading would make its unsent events pile up here; past a limit the
+      // stream ends instead, and the browser reconnects with Last-Event-ID and catches up.
+      if (stream.writableLength > MAX_UNSENT_BYTES) stream.end();
+      else stream.write(`id: ${change.id}\nevent: status\ndata: ${JSON.stringify(change)}\n\n`);
     };
     let unsubscribe: (() => void) | null = null;
     let isClosed = false;
