@@ -9,7 +9,8 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { revokeApiKey } from '../../src/services/api-keys.ts';
 import { StatusChangeFeed, type StatusChange } from '../../src/services/status-change-feed.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, testConfig, type TestRollcall } from '../support/harness.ts';
+import { createRollcall } from '../../src/container.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 
@@ -369,6 +370,30 @@ describe('dashboard API', () => {
       assert.ok(performance.now() - startedAt < 3000, `close took ${Math.round(performance.now() - startedAt)} ms`);
       await third.ended;
     });
+  });
+});
+
+describe('live stream across instances', () => {
+  test('a change made through one instance reaches a stream opened on another that shares the database', async () => {
+    const first = await startTestRollcall();
+    // A second process's worth of Rollcall on the same database (same SQLite file, or same PostgreSQL schema).
+    const second = await createRollcall(testConfig({ DATABASE_URL: first.testDatabase.url }), {
+      database: await first.testDatabase.open(), logger: createLogger('silent'), collectDefaultMetrics: false,
+    });
+    try {
+      await second.app.listen({ port: 0, host: '127.0.0.1' });
+      const user = await first.newUser('mia');
+      const stream = openStream(`http://127.0.0.1:${(second.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`, { authorization: user.auth });
+      await stream.waitForText('retry: 3000');
+      const event = await first.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'z', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 90_000_000).toISOString(), meeting_url: 'https://zoom.us/j/81234599999' } });
+      const bot = await first.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'elsewhere', bot_config: {} } });
+      const change = await stream.nextEvent();
+      assert.deepEqual([change.data.bot_id, change.data.status], [bot.body.bot_id, 'Scheduled']);
+      stream.close();
+    } finally {
+      await second.close();
+      await first.close();
+    }
   });
 });
 

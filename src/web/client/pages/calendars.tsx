@@ -150,8 +150,8 @@ function AutoSchedule() {
       <div class="card-header">
         <h2 id="auto-title">Auto-schedule</h2>
         <label class="switch">
-          <input type="checkbox" role="switch" checked={isOn} disabled={isBusy} onChange={() => void (isOn ? disable() : enable())} />
-          <span>{isOn ? 'On: every synced meeting gets a bot' : 'Off'}</span>
+          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={isOn} disabled={isBusy} onChange={() => void (isOn ? disable() : enable())} />
+          <span id="auto-state">{isOn ? 'On: every synced meeting gets a bot' : 'Off'}</span>
         </label>
       </div>
       <Notice notice={notice} />
