@@ -307,6 +307,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('events');
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.locator('.badge[data-status="Cancelled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+    // Auto-schedule is switched on from Calendars, with its default bot config.
+    await page.getByRole('link', { name: 'Calendars' }).click();
+    await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
+    await page.getByRole('switch', { name: 'Auto-schedule' }).check();
+    await page.getByRole('status').filter({ hasText: 'Auto-scheduling enabled' }).waitFor();
+    const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: alice.auth });
+    assert.deepEqual([settings.body.auto_schedule_enabled, settings.body.default_bot_config.bot_name], [true, 'Auto notes']);
+    await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
+    await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();
   });
 
   test('another user\'s bot id in the address shows "not found"', async () => {
@@ -330,7 +340,10 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
     const key = await rc.database.db.selectFrom('api_keys').select('id').where('user_id', '=', alice.userId).executeTakeFirstOrThrow();
     await revokeApiKey(rc.database.db, key.id, rc.clock);
-    await page.getByRole('link', { name: 'Webhooks' }).click();
+    assert.equal(await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status), 401, 'the very next request is refused');
+    // The page notices at its next request, or when its live stream re-checks the session (every
+    // 10 s), whichever comes first, and asks to sign in again.
+    await page.getByRole('link', { name: 'Webhooks' }).click({ timeout: 2000 }).catch(() => {});
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
   });
 

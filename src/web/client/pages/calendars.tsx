@@ -109,6 +109,8 @@ function AutoSchedule() {
   const [configText, setConfigText] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [isBusy, setIsBusy] = useState(false);
+  /** The switch shows the state asked for while the request runs, then the server's. */
+  const [desired, setDesired] = useState<boolean | null>(null);
   if (settings.error) return <section class="card"><h2>Auto-schedule</h2><ErrorState error={settings.error} onRetry={() => void settings.reload()} /></section>;
   if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
   const isOn = settings.data.auto_schedule_enabled;
@@ -131,6 +133,7 @@ function AutoSchedule() {
       setNotice({ kind: 'error', text: (error as Error).message });
     } finally {
       setIsBusy(false);
+      setDesired(null);
     }
   };
   const disable = async () => {
@@ -143,6 +146,7 @@ function AutoSchedule() {
       setNotice({ kind: 'error', text: (error as Error).message });
     } finally {
       setIsBusy(false);
+      setDesired(null);
     }
   };
   return (
@@ -150,8 +154,11 @@ function AutoSchedule() {
       <div class="card-header">
         <h2 id="auto-title">Auto-schedule</h2>
         <label class="switch">
-          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={isOn} disabled={isBusy} onChange={() => void (isOn ? disable() : enable())} />
-          <span id="auto-state">{isOn ? 'On: every synced meeting gets a bot' : 'Off'}</span>
+          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={isBusy} onChange={() => {
+            setDesired(!isOn);
+            void (isOn ? disable() : enable());
+          }} />
+          <span id="auto-state">{(desired ?? isOn) ? 'On: every synced meeting gets a bot' : 'Off'}</span>
         </label>
       </div>
       <Notice notice={notice} />
