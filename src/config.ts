@@ -40,6 +40,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Calendar sync (docs/calendar-sync.md). Provider base URLs are settings so tests can point them at local fakes. */
   calendar: CalendarConfig;
+  /** How long a dashboard sign-in lasts before the API key must be entered again. (Default: 12) */
+  dashboardSessionHours: number;
 }
 
 /** docs/providers/: one page per provider with its settings. */
@@ -116,11 +118,12 @@ export const KNOWN_KEYS = new Set([
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS',
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
+  'DASHBOARD_SESSION_HOURS',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_'];
+  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_', 'DASHBOARD_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -219,6 +222,7 @@ export function parseConfig(env: Env): Config {
       })(),
       httpTimeoutMs: int('CALENDAR_HTTP_TIMEOUT_MS', 15_000, 100, 120_000),
     }),
+    dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
   };
   const rawKey = text('CREDENTIALS_ENCRYPTION_KEY');
   if (rawKey !== null) {

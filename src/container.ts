@@ -35,6 +35,10 @@ import { createProviderFactory } from './adapters/calendars/provider-factory.ts'
 import { CalendarSync } from './services/calendar-sync.ts';
 import { CalendarConnections } from './services/calendar-connections.ts';
 import { AutoSchedule } from './services/auto-schedule.ts';
+import { DashboardSessions } from './services/dashboard-sessions.ts';
+import { UpcomingBots } from './services/upcoming-bots.ts';
+import { WebhookDeliveryLog } from './services/webhook-delivery-log.ts';
+import { StatusChangeFeed } from './services/status-change-feed.ts';
 
 export interface Rollcall {
   config: Config;
@@ -147,13 +151,20 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     database, clock, providers: calendarProviders, box: secretBox, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
   });
 
+  const authenticator = new ApiKeyAuthenticator(database.db, clock);
+  // One poll loop per process behind every live status stream (the dashboard's).
+  const statusFeed = new StatusChangeFeed({ db: database.db, logger });
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
     botQueries: new BotQueries({ db: database.db }),
     management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal }),
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
-    authenticator: new ApiKeyAuthenticator(database.db, clock),
+    authenticator,
+    sessions: new DashboardSessions({ db: database.db, clock, authenticator, lifetimeMs: config.dashboardSessionHours * 3_600_000 }),
+    upcomingBots: new UpcomingBots({ db: database.db, clock, launchLimitPerMinute: runtime.launchLimitPerMinute ?? runtime.scheduling?.rules.createsPerMinute ?? null }),
+    deliveryLog: new WebhookDeliveryLog({ db: database.db, clock, onRedeliver: () => webhooks.wake() }),
+    statusFeed,
     calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },
     databaseHealth: database.health,
     ...(runtime.statusWebhooks ? { providerWebhooks: new ProviderWebhooks({ runtime, reports: new ProviderStatusReports({ database, clock, signal }), clock, logger }) } : {}),
@@ -182,6 +193,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     },
     async close() {
       await app.close();
+      await statusFeed.stop();
       await signal.stop();
       await dispatcher.stop();
       await webhooks.stop();

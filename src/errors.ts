@@ -50,6 +50,8 @@ export const ERROR_CATALOG = {
   invalid_provider_signature: { status: 401, meaning: 'A bot provider webhook carries no signature, or one that does not verify with BOT_PROVIDER_WEBHOOK_SECRET.' },
   provider_not_configured: { status: 404, meaning: 'The provider named in the webhook path is not the BOT_RUNTIME of this deployment.' },
   provider_bot_not_found: { status: 404, meaning: 'A signed provider webhook names a provider bot that no Rollcall bot is linked to; nothing changed.' },
+  invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
+  delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -251,6 +251,17 @@ export interface ServiceHealthTable {
   padding: string | null;
 }
 
+/** A dashboard sign-in (an API key exchanged for a session cookie); see docs/dashboard.md. */
+export interface DashboardSessionsTable {
+  /** sha256 (hex) of the session token; the token itself is only in the browser's cookie. */
+  token_hash: string;
+  user_id: string;
+  /** The key the session was opened with: revoking the key ends the session. */
+  api_key_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -273,6 +284,7 @@ export interface Schema {
   calendar_connections: CalendarConnectionsTable;
   connected_calendars: ConnectedCalendarsTable;
   auto_schedule_settings: AutoScheduleSettingsTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

@@ -18,6 +18,9 @@ import { registerBotRoutes } from './routes/bot-routes.ts';
 import { registerCalendarConnectionRoutes } from './routes/calendar-connection-routes.ts';
 import { registerScheduledBotRoutes } from './routes/scheduled-bot-routes.ts';
 import { registerProviderWebhookRoutes } from './routes/provider-webhook-routes.ts';
+import { registerBotActivityRoutes } from './routes/bot-activity-routes.ts';
+import { registerWebhookDeliveryRoutes } from './routes/webhook-delivery-routes.ts';
+import { registerDashboard } from '../web/dashboard-plugin.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -124,7 +127,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     registerCalendarConnectionRoutes(api, deps);
     registerScheduledBotRoutes(api, deps);
     registerProviderWebhookRoutes(api, deps);
+    registerBotActivityRoutes(api, deps);
+    registerWebhookDeliveryRoutes(api, deps);
   }, { prefix: '/api/v1' });
+  await app.register(async (web) => registerDashboard(web, deps), { prefix: '/dashboard' });
 
   return app;
 }

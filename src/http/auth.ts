@@ -1,8 +1,10 @@
-// Authorization: Token <api_key> on every /api/v1 route, except routes that declare their own.
+// Authorization: Token <api_key> on every /api/v1 route, except routes that declare their own;
+// or, from the dashboard, its session cookie (src/http/session-auth.ts).
 import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuthenticatedUser } from '../services/api-keys.ts';
+import { authenticateSession, sessionTokenOf } from './session-auth.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +25,11 @@ export function registerAuth(app: App, deps: AppDeps): void {
   app.decorateRequest('apiKeyId', '');
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === 'custom') return;
-    const user = await authenticateApiKeyUser(deps, request.headers.authorization);
+    // Without an Authorization header, a dashboard session cookie may stand in for the key.
+    const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request) : undefined;
+    const user = sessionToken !== undefined
+      ? await authenticateSession(deps, request, sessionToken)
+      : await authenticateApiKeyUser(deps, request.headers.authorization);
     request.userId = user.userId;
     request.apiKeyId = user.keyId;
   });

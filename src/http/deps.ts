@@ -14,6 +14,10 @@ import type { CalendarConnections } from '../services/calendar-connections.ts';
 import type { CalendarSync } from '../services/calendar-sync.ts';
 import type { AutoSchedule } from '../services/auto-schedule.ts';
 import type { ProviderWebhooks } from '../services/provider-webhooks.ts';
+import type { DashboardSessions } from '../services/dashboard-sessions.ts';
+import type { UpcomingBots } from '../services/upcoming-bots.ts';
+import type { WebhookDeliveryLog } from '../services/webhook-delivery-log.ts';
+import type { StatusChangeFeed } from '../services/status-change-feed.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -36,4 +40,9 @@ export interface AppDeps {
   providerWebhooks?: ProviderWebhooks;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
+  /** Dashboard sign-ins; their cookie also authenticates /api/v1 (src/http/session-auth.ts). */
+  sessions: DashboardSessions;
+  upcomingBots: UpcomingBots;
+  deliveryLog: WebhookDeliveryLog;
+  statusFeed: StatusChangeFeed;
 }

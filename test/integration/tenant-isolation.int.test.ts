@@ -27,7 +27,7 @@ interface Tenant {
   auth: string;
   userId: string;
   /** Every id this user owns, by kind. */
-  ids: { event: string[]; occurrence: string[]; bot: string[]; schedule: string[]; connection: string[]; other: string[] };
+  ids: { event: string[]; occurrence: string[]; bot: string[]; schedule: string[]; connection: string[]; delivery: string[]; other: string[] };
   statusToken: string;
   webhookSecret: string;
   /** Values only this user's objects hold (filled after both tenants exist). */
@@ -104,6 +104,7 @@ describe('tenant isolation', () => {
       assert.ok(tenant.ids.occurrence.length >= 1, `${tenant.label} occurrences`);
       assert.ok(tenant.ids.bot.length >= 3, `${tenant.label} bots`);
       assert.ok(tenant.ids.schedule.length >= 1, `${tenant.label} schedules`);
+      assert.ok(tenant.ids.delivery.length >= 1, `${tenant.label} webhook deliveries`);
     }
     assert.ok(alice.privateValues.size > 20, `only ${alice.privateValues.size} values are Alice's alone`);
     // The leak check is not vacuous: it catches Alice's title in an answer, but not an id Bob sent.
@@ -295,6 +296,7 @@ async function freshObjectFor(rc: TestRollcall, tenant: Tenant, op: Operation, f
   const names = op.pathParams.map((p) => p.name).join(' ');
   if (op.pathParams.length === 0) return '';
   if (/calendar_id|connection/.test(names)) return connectFeed(rc, tenant, feeds);
+  if (/delivery/.test(names)) return newDelivery(rc, tenant);
   const n = ++sequence;
   const start = rc.clock.now() + 5 * 86_400_000 + n * 60_000;
   const event = await rc.request('POST', '/api/v1/calendar/events', { auth: tenant.auth, body: { title: `${tenant.label} fresh`, start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${9_000_000_000 + n}` } });
@@ -306,6 +308,17 @@ async function freshObjectFor(rc: TestRollcall, tenant: Tenant, op: Operation, f
   }
   if (/bot/.test(names)) return (await scheduleBot(rc, tenant, event.body.id, `${tenant.label}-fresh-${event.body.id}`)).bot_id;
   throw new Error(`${op.id}: this test does not know how to make an object for path parameter(s) ${names}; add it to freshObjectFor`);
+}
+
+/** A webhook delivery of the tenant's: a new bot with a callback_url queues its bot.scheduled webhook. */
+async function newDelivery(rc: TestRollcall, tenant: Tenant): Promise<string> {
+  const n = ++sequence;
+  const start = rc.clock.now() + 6 * 86_400_000 + n * 60_000;
+  const event = await rc.request('POST', '/api/v1/calendar/events', { auth: tenant.auth, body: { title: `${tenant.label} hooked`, start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${9_100_000_000 + n}` } });
+  const res = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: tenant.auth, body: { deduplication_key: `${tenant.label}-hooked-${n}`, bot_config: { callback_url: `https://93.184.215.14/${tenant.label}-fresh-hook` } } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const delivery = await rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', res.body.bot_id).executeTakeFirstOrThrow();
+  return delivery.message_id;
 }
 
 async function scheduleBot(rc: TestRollcall, tenant: Tenant, eventId: string, key: string): Promise<{ bot_id: string; schedule_id: string }> {
@@ -361,6 +374,7 @@ async function seedTenant(rc: TestRollcall, label: string, offsetMs: number, fee
       bot: [bot.bot_id, ...all.schedules_created.map((s: { bot_id: string }) => s.bot_id)],
       schedule: schedules.map((s) => s.id),
       connection: [],
+      delivery: (await rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', user.userId).execute()).map((d) => d.message_id),
       other: [user.userId],
     },
     statusToken: schedules[0]!.status_token,

@@ -118,6 +118,11 @@ export interface BotRuntime {
   readonly live: LiveBotOperations | null;
   /** Present when the runtime reports status through signed webhooks. */
   readonly statusWebhooks: StatusWebhookVerifier | null;
+  /**
+   * The most launches a minute the runtime takes, where it declares one (a provider's documented
+   * limit on creating bots). Informational: the dashboard draws it over the launches per minute.
+   */
+  readonly launchLimitPerMinute?: number;
   launch(request: LaunchRequest): Promise<LaunchOutcome>;
   send(command: BotCommand): Promise<RuntimeOutcome>;
   close?(): Promise<void>;

@@ -5,6 +5,7 @@ import { runtimeCommands } from './003-runtime-commands.ts';
 import { outageAndKeyHash } from './004-outage-and-key-hash.ts';
 import { calendarSeriesAndSelection } from './005-calendar-series-and-selection.ts';
 import { providerBotIds } from './006-provider-bot-ids.ts';
+import { dashboard } from './007-dashboard.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard];

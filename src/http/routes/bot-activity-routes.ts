@@ -1,0 +1,134 @@
+// What is about to join and what just changed: the upcoming bots with their source, launches per
+// minute over the next hours, and the user's bot status changes, as a page or a live stream.
+import { Type } from 'typebox';
+import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { authenticateApiKeyUser } from '../auth.ts';
+import { sessionTokenOf } from '../session-auth.ts';
+import type { App } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
+import { errorResponses } from '../schemas/common.ts';
+import {
+  LaunchHistogramQuery, LaunchHistogramResponse, StatusChangesQuery, StatusChangesResponse, UpcomingBotsQuery, UpcomingBotsResponse,
+} from '../schemas/activity-schemas.ts';
+import type { StatusChange } from '../../services/status-change-feed.ts';
+
+/**
+ * A comment line this often keeps proxies from closing a quiet stream, and the stream's
+ * credentials are checked again as often: a revoked key or ended session ends its streams too.
+ */
+const HEARTBEAT_MS = 10_000;
+/** What EventSource waits before reconnecting after the stream ends. */
+const RECONNECT_MS = 3000;
+/** Events waiting for a slow client beyond this end its stream. */
+const MAX_UNSENT_BYTES = 1024 * 1024;
+
+export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
+  const tags = ['Bot activity'];
+  const openStreams = new Set<ServerResponse>();
+  // Open streams would hold a graceful shutdown until its deadline; end them first. Browsers
+  // reconnect (to another instance, or to this one once it is back) with Last-Event-ID.
+  app.addHook('preClose', async () => {
+    for (const stream of openStreams) stream.end();
+  });
+
+  app.get('/bots/upcoming', {
+    schema: {
+      tags,
+      summary: 'The caller\'s live bots, soonest first, with where each came from',
+      description: 'Bots that are scheduled, joining or in a meeting, with their linked events and source (api, calendar or auto_schedule); filter by status and by calendar connection. Pages are keyed on (join time, bot id).',
+      querystring: UpcomingBotsQuery,
+      response: { 200: UpcomingBotsResponse, ...errorResponses() },
+    },
+  }, async (request) => deps.upcomingBots.list(request.userId, request.query));
+
+  app.get('/bots/launch-histogram', {
+    schema: {
+      tags,
+      summary: 'How many of the caller\'s bots launch in each minute of the next hours',
+      description: 'Every bucket from the start of the current one, empty ones included; peak names the busiest. launch_limit_per_minute is the bot runtime\'s own limit where it declares one, to compare the spikes against.',
+      querystring: LaunchHistogramQuery,
+      response: { 200: LaunchHistogramResponse, ...errorResponses() },
+    },
+  }, async (request) => deps.upcomingBots.launchHistogram(request.userId, request.query));
+
+  app.get('/bots/status-changes', {
+    schema: {
+      tags,
+      summary: 'The caller\'s bot status changes: a page, or a live stream (server-sent events)',
+      description: 'With "Accept: text/event-stream" the answer is a stream of `status` events (id: the change id, data: the change as JSON) from now on; a client that reconnects with Last-Event-ID (or ?after=) first gets what it missed, up to 500 changes. Otherwise a JSON page: the changes after `after`, oldest first, or without it the latest `limit`.',
+      querystring: StatusChangesQuery,
+      response: {
+        200: {
+          description: 'The changes (JSON), or a stream of them (text/event-stream)',
+          content: {
+            'application/json': { schema: StatusChangesResponse },
+            'text/event-stream': { schema: Type.String({ description: 'id: <change id>\\nevent: status\\ndata: <change as JSON>' }) },
+          },
+        },
+        ...errorResponses(),
+      },
+    },
+  }, async (request, reply) => {
+    if (!acceptsEventStream(request.headers.accept)) return deps.statusFeed.list(request.userId, request.query);
+    const resumeFrom = lastEventIdOf(request.headers['last-event-id']) ?? request.query.after;
+    const stream = reply.raw;
+    reply.hijack();
+    stream.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    stream.write(`retry: ${RECONNECT_MS}\n\n`);
+    openStreams.add(stream);
+    const send = (change: StatusChange) => {
+      // A client that stops reading would make its unsent events pile up here; past a limit the
+      // stream ends instead, and the browser reconnects with Last-Event-ID and catches up.
+      if (stream.writableLength > MAX_UNSENT_BYTES) stream.end();
+      else stream.write(`id: ${change.id}\nevent: status\ndata: ${JSON.stringify(change)}\n\n`);
+    };
+    let unsubscribe: (() => void) | null = null;
+    let isClosed = false;
+    const isStillAuthorized = stillAuthorizedCheck(deps, request);
+    const heartbeat = setInterval(() => {
+      void isStillAuthorized().then((isAuthorized) => {
+        if (isAuthorized) stream.write(': keep-alive\n\n');
+        else stream.end();
+      });
+    }, HEARTBEAT_MS);
+    const close = () => {
+      isClosed = true;
+      clearInterval(heartbeat);
+      openStreams.delete(stream);
+      unsubscribe?.();
+    };
+    stream.on('close', close);
+    try {
+      const end = await deps.statusFeed.subscribe(request.userId, send, resumeFrom === undefined ? {} : { afterId: resumeFrom });
+      if (isClosed) end();
+      else unsubscribe = end;
+    } catch (error) {
+      request.log.warn({ err: error }, 'status change stream could not start');
+      stream.end();
+    }
+  });
+}
+
+/** Whether the credentials the stream was opened with still hold (same rules as the auth hook). */
+function stillAuthorizedCheck(deps: AppDeps, request: FastifyRequest): () => Promise<boolean> {
+  const header = request.headers.authorization;
+  const sessionToken = header === undefined ? sessionTokenOf(request) : undefined;
+  if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken).catch(() => null)) !== null;
+  return () => authenticateApiKeyUser(deps, header).then(() => true, () => false);
+}
+
+/** True when the client asks for an event stream (EventSource always does). */
+function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
+
+function lastEventIdOf(header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string' || !/^\d{1,15}$/.test(header)) return undefined;
+  return Number(header);
+}

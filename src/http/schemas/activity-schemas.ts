@@ -1,0 +1,67 @@
+// Schemas of the routes that show what is about to join and what just changed.
+import { Type } from 'typebox';
+import { LIVE_STATUSES } from '../../domain/bot-status.ts';
+import { Nullable } from './common.ts';
+
+export const UpcomingBotsQuery = Type.Object({
+  status: Type.Optional(Type.Union(LIVE_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
+  calendar_id: Type.Optional(Type.String({ maxLength: 200, description: 'Only bots with a live event from this calendar connection' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),
+}, { additionalProperties: true });
+
+export const UpcomingBotsResponse = Type.Object({
+  bots: Type.Array(Type.Object({
+    bot_id: Type.String(),
+    status: Type.String(),
+    platform: Nullable(Type.String()),
+    meeting_url: Type.String(),
+    bot_name: Type.String(),
+    scheduled_join_time: Type.String({ format: 'date-time' }),
+    source: Type.Union([Type.Literal('api'), Type.Literal('calendar'), Type.Literal('auto_schedule')], {
+      description: 'api: scheduled through the API for an event written through the API; calendar: for a synced event; auto_schedule: booked by auto-schedule',
+    }),
+    events: Type.Array(Type.Object({
+      event_id: Type.String(),
+      title: Nullable(Type.String()),
+      calendar_id: Nullable(Type.String()),
+      start_time: Type.String({ format: 'date-time' }),
+    })),
+  })),
+  next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
+  has_more: Type.Boolean(),
+});
+
+export const LaunchHistogramQuery = Type.Object({
+  hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 48, default: 6, description: 'How far ahead' })),
+  bucket_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 1, description: 'Width of one bucket' })),
+}, { additionalProperties: true });
+
+export const LaunchHistogramResponse = Type.Object({
+  from: Type.String({ format: 'date-time', description: 'Start of the current bucket' }),
+  to: Type.String({ format: 'date-time' }),
+  bucket_minutes: Type.Integer(),
+  buckets: Type.Array(Type.Object({ start: Type.String({ format: 'date-time' }), launches: Type.Integer({ minimum: 0 }) })),
+  total: Type.Integer({ minimum: 0 }),
+  peak: Nullable(Type.Object({ start: Type.String({ format: 'date-time' }), launches: Type.Integer({ minimum: 1 }) })),
+  launch_limit_per_minute: Nullable(Type.Integer({ minimum: 1, description: 'The bot runtime\'s declared limit of launches per minute, where it declares one' })),
+});
+
+const StatusChange = Type.Object({
+  id: Type.Integer({ description: 'Increases with each change; the SSE event id' }),
+  bot_id: Type.String(),
+  status: Type.String(),
+  reason: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+});
+
+export const StatusChangesQuery = Type.Object({
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Only changes with a larger id (a stream: where to resume, like Last-Event-ID)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+}, { additionalProperties: true });
+
+export const StatusChangesResponse = Type.Object({
+  changes: Type.Array(StatusChange),
+  last_id: Nullable(Type.Integer({ description: 'Pass as after to read on' })),
+  has_more: Type.Boolean(),
+});

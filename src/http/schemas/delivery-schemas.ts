@@ -1,0 +1,34 @@
+// Schemas of the webhook delivery routes.
+import { Type } from 'typebox';
+import { DELIVERY_FILTERS } from '../../services/webhook-delivery-log.ts';
+import { Nullable } from './common.ts';
+
+export const DeliveryIdParams = Type.Object({ delivery_id: Type.String({ minLength: 1, maxLength: 200, description: 'The webhook-id of the delivery (msg_...)' }) });
+
+export const DeliveriesQuery = Type.Object({
+  status: Type.Optional(Type.Union(DELIVERY_FILTERS.map((s) => Type.Literal(s)), {
+    description: 'pending (not tried yet), retrying (failed, will be tried again), delivered, failed (given up), or failing (retrying or failed)',
+  })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),
+}, { additionalProperties: true });
+
+export const Delivery = Type.Object({
+  delivery_id: Type.String({ description: 'The webhook-id header; the same on every attempt' }),
+  bot_id: Type.String(),
+  event: Type.String({ description: 'bot.scheduled, bot.joining, ...' }),
+  bot_status: Nullable(Type.String()),
+  url: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('retrying'), Type.Literal('delivered'), Type.Literal('failed')]),
+  attempts: Type.Integer({ minimum: 0 }),
+  next_attempt_at: Nullable(Type.String({ format: 'date-time' })),
+  last_error: Nullable(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+  delivered_at: Nullable(Type.String({ format: 'date-time' })),
+});
+
+export const DeliveriesResponse = Type.Object({
+  deliveries: Type.Array(Delivery),
+  next: Nullable(Type.String({ description: 'Pass as cursor for the next (older) page; null on the last page' })),
+  has_more: Type.Boolean(),
+});

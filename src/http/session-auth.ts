@@ -1,0 +1,65 @@
+// The dashboard's session cookie as a second way to authenticate /api/v1 requests (the first is
+// "Authorization: Token <api_key>"). A cookie is sent by the browser on its own, so every
+// state-changing request must also prove it comes from the dashboard's page: the session's CSRF
+// token in X-CSRF-Token, compared in constant time (docs/security.md).
+import type { FastifyRequest } from 'fastify';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import { ApiError } from '../errors.ts';
+import type { AppDeps } from './deps.ts';
+import type { AuthenticatedUser } from '../services/api-keys.ts';
+import { isCsrfTokenValid } from '../services/dashboard-sessions.ts';
+
+/** Over https the cookie gets the __Host- prefix: Secure, Path=/ and no Domain, enforced by the browser. */
+export const SECURE_SESSION_COOKIE = '__Host-rollcall_session';
+export const SESSION_COOKIE = 'rollcall_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The session token the request's cookie carries, if any. */
+export function sessionTokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined) return undefined;
+  const cookies = parseCookie(header);
+  return cookies[SECURE_SESSION_COOKIE] ?? cookies[SESSION_COOKIE];
+}
+
+/** Secure when served over https: PUBLIC_URL is https, or this request came over TLS. */
+export function isSecureRequest(deps: Pick<AppDeps, 'config'>, request: FastifyRequest): boolean {
+  return deps.config.publicUrl.startsWith('https://') || request.protocol === 'https';
+}
+
+/** The Set-Cookie value that stores a session token, or (token null) clears it. */
+export function sessionCookie(token: string | null, options: { isSecure: boolean; maxAgeSeconds: number }): string {
+  return stringifySetCookie({
+    name: options.isSecure ? SECURE_SESSION_COOKIE : SESSION_COOKIE,
+    value: token ?? '',
+    path: '/',
+    httpOnly: true,
+    secure: options.isSecure,
+    sameSite: 'strict',
+    maxAge: token === null ? 0 : options.maxAgeSeconds,
+  });
+}
+
+/**
+ * A request from another site is refused whatever it carries. Browsers send Sec-Fetch-Site on
+ * every request; it is a second check beside the CSRF token, not a replacement (older browsers and
+ * non-browser clients omit it).
+ */
+export function isCrossSite(request: FastifyRequest): boolean {
+  return request.headers['sec-fetch-site'] === 'cross-site';
+}
+
+/** The user of the request's session cookie; throws 401 without a live session, 403 without CSRF proof. */
+export async function authenticateSession(deps: AppDeps, request: FastifyRequest, token: string): Promise<AuthenticatedUser> {
+  const session = deps.sessions ? await deps.sessions.authenticate(token) : null;
+  if (!session) throw new ApiError('unauthorized', 'The dashboard session has expired, was signed out, or its API key was revoked; sign in again');
+  if (!SAFE_METHODS.has(request.method)) {
+    const presented = request.headers[CSRF_HEADER];
+    if (isCrossSite(request) || !isCsrfTokenValid(token, typeof presented === 'string' ? presented : undefined)) {
+      throw new ApiError('invalid_csrf_token', `A ${request.method} with a session cookie must carry the session's ${CSRF_HEADER} header and come from the dashboard's own pages`);
+    }
+  }
+  return { userId: session.userId, keyId: session.keyId };
+}

@@ -1,0 +1,110 @@
+// Dashboard sessions: an API key is exchanged for a random session token that the browser keeps
+// in an HttpOnly cookie. Only the token's sha256 is stored. A session is bound to the key it was
+// opened with: every request checks that key, so revoking it ends its sessions at once.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { randomToken } from '../lib/ids.ts';
+import type { ApiKeyAuthenticator, AuthenticatedUser } from './api-keys.ts';
+
+const TOKEN_PREFIX = 'rcs_';
+/** 43 base36 characters: about 222 bits. */
+const TOKEN_SHAPE = /^rcs_[0-9a-z]{43}$/;
+
+export interface OpenedSession {
+  /** The session token, for the cookie; never stored. */
+  token: string;
+  csrfToken: string;
+  expiresAtMs: number;
+  userId: string;
+  userName: string;
+}
+
+export interface SessionUser extends AuthenticatedUser {
+  expiresAtMs: number;
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * The CSRF token of a session: an HMAC of a fixed label keyed by the session token. The browser
+ * page reads it from the sign-in answer and sends it in a header; a page on another site can
+ * neither read it nor compute it, and nothing about it is stored (the database holds only the
+ * session token's hash, from which it cannot be derived).
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('rollcall-dashboard-csrf').digest('base64url');
+}
+
+/** Constant-time check of a presented CSRF token against the session's. */
+export function isCsrfTokenValid(sessionToken: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const expected = Buffer.from(csrfTokenFor(sessionToken));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export class DashboardSessions {
+  readonly #db: Kysely<Schema>;
+  readonly #clock: Clock;
+  readonly #authenticator: ApiKeyAuthenticator;
+  readonly #lifetimeMs: number;
+
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; authenticator: ApiKeyAuthenticator; lifetimeMs: number }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#authenticator = deps.authenticator;
+    this.#lifetimeMs = deps.lifetimeMs;
+  }
+
+  get lifetimeMs(): number {
+    return this.#lifetimeMs;
+  }
+
+  /** Opens a session for a valid API key; null for an unknown or revoked one. */
+  async signIn(apiKey: string): Promise<OpenedSession | null> {
+    const user = await this.#authenticator.authenticate(apiKey);
+    if (!user) return null;
+    const now = this.#clock.now();
+    const token = TOKEN_PREFIX + randomToken(43);
+    const expiresAtMs = now + this.#lifetimeMs;
+    // Expired rows are useless; sign-ins are rare, so this is where they are cleared.
+    await this.#db.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).execute();
+    await this.#db.insertInto('dashboard_sessions')
+      .values({ token_hash: hashToken(token), user_id: user.userId, api_key_id: user.keyId, created_at: now, expires_at: expiresAtMs })
+      .execute();
+    const row = await this.#db.selectFrom('users').select('name').where('id', '=', user.userId).executeTakeFirstOrThrow();
+    return { token, csrfToken: csrfTokenFor(token), expiresAtMs, userId: user.userId, userName: row.name };
+  }
+
+  /** The user of a live session: not expired, and its API key not revoked. */
+  async authenticate(token: string): Promise<SessionUser | null> {
+    if (!TOKEN_SHAPE.test(token)) return null;
+    const hash = hashToken(token);
+    const row = await this.#db.selectFrom('dashboard_sessions as s')
+      .innerJoin('api_keys as k', 'k.id', 's.api_key_id')
+      .select(['s.token_hash', 's.user_id', 's.api_key_id', 's.expires_at'])
+      .where('s.token_hash', '=', hash).where('k.revoked_at', 'is', null).where('s.expires_at', '>', this.#clock.now())
+      .executeTakeFirst();
+    if (!row) return null;
+    if (!timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    return { userId: row.user_id, keyId: row.api_key_id, expiresAtMs: row.expires_at };
+  }
+
+  /** Who is signed in, for the page's header. */
+  async describe(token: string): Promise<{ userName: string; expiresAtMs: number; csrfToken: string } | null> {
+    const session = await this.authenticate(token);
+    if (!session) return null;
+    const row = await this.#db.selectFrom('users').select('name').where('id', '=', session.userId).executeTakeFirstOrThrow();
+    return { userName: row.name, expiresAtMs: session.expiresAtMs, csrfToken: csrfTokenFor(token) };
+  }
+
+  /** Ends the session; ending one that does not exist is harmless. */
+  async signOut(token: string): Promise<void> {
+    if (!TOKEN_SHAPE.test(token)) return;
+    await this.#db.deleteFrom('dashboard_sessions').where('token_hash', '=', hashToken(token)).execute();
+  }
+}

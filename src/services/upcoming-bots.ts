@@ -1,0 +1,161 @@
+// What is about to join: the user's live bots with where they came from (API, calendar,
+// auto-schedule), filtered by status and calendar and paged; and how many launch in each minute
+// of the next hours, which is where the top-of-the-hour spikes show.
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant } from '../lib/time.ts';
+import { isLiveBot, isLiveLink } from '../store/bot-store.ts';
+
+/** Where a bot came from, as the dashboard shows it. */
+export type BotSource = 'api' | 'calendar' | 'auto_schedule';
+
+export interface UpcomingBot {
+  bot_id: string;
+  status: string;
+  platform: string | null;
+  meeting_url: string;
+  bot_name: string;
+  scheduled_join_time: string;
+  source: BotSource;
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+}
+
+export interface UpcomingQuery {
+  /** One of the live statuses (the route's schema checks it). */
+  status?: string;
+  calendar_id?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface LaunchHistogram {
+  from: string;
+  to: string;
+  bucket_minutes: number;
+  buckets: { start: string; launches: number }[];
+  total: number;
+  peak: { start: string; launches: number } | null;
+  /** The runtime's declared launch limit per minute, where it declares one. */
+  launch_limit_per_minute: number | null;
+}
+
+/** The prefix auto-schedule gives its deduplication keys (src/services/auto-schedule.ts). */
+const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
+
+export class UpcomingBots {
+  readonly #db: Kysely<Schema>;
+  readonly #clock: Clock;
+  readonly #launchLimitPerMinute: number | null;
+
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; launchLimitPerMinute?: number | null }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#launchLimitPerMinute = deps.launchLimitPerMinute ?? null;
+  }
+
+  /**
+   * Live bots soonest first. Pages are keyed on (join time, bot id), so bots added or removed
+   * between pages never make another one repeat or go missing.
+   */
+  async list(userId: string, query: UpcomingQuery): Promise<{ bots: UpcomingBot[]; next: string | null; has_more: boolean }> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key'])
+      .where('user_id', '=', userId).where(isLiveBot());
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.calendar_id !== undefined) {
+      const calendarId = query.calendar_id;
+      q = q.where(({ exists, selectFrom }) => exists(
+        selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id').select('be.id')
+          .whereRef('be.bot_id', '=', 'bots.id').where(isLiveLink('be.is_live')).where('e.calendar_id', '=', calendarId),
+      ));
+    }
+    if (after) {
+      q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.joinAtMs), eb.and([eb('join_at_ms', '=', after.joinAtMs), eb('id', '>', after.id)])]));
+    }
+    const rows = await q.orderBy('join_at_ms').orderBy('id').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const links = page.length === 0 ? [] : await this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
+      .select(['be.bot_id', 'be.event_id', 'be.start_ms', 'e.title', 'e.calendar_id'])
+      .where('be.bot_id', 'in', page.map((b) => b.id)).where(isLiveLink('be.is_live'))
+      .orderBy('be.id').execute();
+    const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    const last = page.at(-1);
+    return {
+      bots: page.map((bot) => {
+        const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms) }));
+        const config = JSON.parse(bot.bot_config) as { bot_name?: string };
+        return {
+          bot_id: bot.id,
+          status: bot.status,
+          platform: bot.meeting_platform,
+          meeting_url: bot.meeting_url,
+          bot_name: config.bot_name ?? '',
+          scheduled_join_time: formatInstant(bot.join_at_ms),
+          source: sourceOf(bot.deduplication_key, events),
+          events,
+        };
+      }),
+      next: rows.length > limit && last ? encodeCursor(last.join_at_ms, last.id) : null,
+      has_more: rows.length > limit,
+    };
+  }
+
+  /**
+   * Live bots per bucket of join time, from the start of the current bucket for `hours`. Every
+   * bucket is listed, empty ones too, so a chart can draw the axis from the data alone.
+   */
+  async launchHistogram(userId: string, query: { hours?: number; bucket_minutes?: number }): Promise<LaunchHistogram> {
+    const hours = query.hours ?? 6;
+    const bucketMinutes = query.bucket_minutes ?? 1;
+    const bucketMs = bucketMinutes * 60_000;
+    const fromMs = Math.floor(this.#clock.now() / bucketMs) * bucketMs;
+    const toMs = fromMs + hours * 3_600_000;
+    // Literals, not parameters: PostgreSQL would see "(x - $1) / $2" in the select list and a
+    // grouping on another parameter as different expressions. Both are integers computed here.
+    const bucket = sql<number>`(${sql.ref('join_at_ms')} - ${sql.lit(fromMs)}) / ${sql.lit(bucketMs)}`;
+    const rows = await this.#db.selectFrom('bots')
+      .select([bucket.as('bucket'), (eb) => eb.fn.countAll<number>().as('launches')])
+      .where('user_id', '=', userId).where(isLiveBot())
+      .where('join_at_ms', '>=', fromMs).where('join_at_ms', '<', toMs)
+      .groupBy(sql`1`)
+      .execute();
+    const counts = new Map(rows.map((r) => [Number(r.bucket), Number(r.launches)]));
+    const buckets: LaunchHistogram['buckets'] = [];
+    let total = 0;
+    let peak: LaunchHistogram['peak'] = null;
+    for (let i = 0; i < (toMs - fromMs) / bucketMs; i++) {
+      const launches = counts.get(i) ?? 0;
+      const entry = { start: formatInstant(fromMs + i * bucketMs), launches };
+      buckets.push(entry);
+      total += launches;
+      if (launches > 0 && (peak === null || launches > peak.launches)) peak = entry;
+    }
+    return { from: formatInstant(fromMs), to: formatInstant(toMs), bucket_minutes: bucketMinutes, buckets, total, peak, launch_limit_per_minute: this.#launchLimitPerMinute };
+  }
+}
+
+/**
+ * Auto-schedule keys its bots `auto:<meeting>:<start>`; a bot any of whose live events came from a
+ * connected calendar was scheduled for a calendar meeting; everything else came through the API.
+ */
+export function sourceOf(deduplicationKey: string, events: { calendar_id: string | null }[]): BotSource {
+  if (deduplicationKey.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return 'auto_schedule';
+  return events.some((e) => e.calendar_id !== null) ? 'calendar' : 'api';
+}
+
+function encodeCursor(joinAtMs: number, id: string): string {
+  return Buffer.from(JSON.stringify({ j: joinAtMs, i: id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { joinAtMs: number; id: string } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { j?: unknown; i?: unknown };
+    if (typeof value.j === 'number' && Number.isSafeInteger(value.j) && typeof value.i === 'string') return { joinAtMs: value.j, id: value.i };
+  } catch {
+    // fall through
+  }
+  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
+}

@@ -1,0 +1,145 @@
+// The user's status webhook deliveries as they stand in the outbox (src/services/webhook-delivery.ts
+// sends them): newest first, with attempts, the next retry and the last error; and redelivery of
+// one, which makes it due now.
+import type { Kysely, Selectable } from 'kysely';
+import type { Schema, WebhookDeliveriesTable } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant, formatOptionalInstant } from '../lib/time.ts';
+import { findBot } from '../store/bot-store.ts';
+
+/**
+ * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
+ * delivered: answered 2xx; failed: given up (still failing three days after it was queued).
+ */
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** Filter values: a status, or failing = retrying or failed. */
+export const DELIVERY_FILTERS = [...DELIVERY_STATUSES, 'failing'] as const;
+export type DeliveryFilter = (typeof DELIVERY_FILTERS)[number];
+
+export interface DeliveryView {
+  /** The webhook-id header the receiver sees; the same on every attempt. */
+  delivery_id: string;
+  bot_id: string;
+  event: string;
+  bot_status: string | null;
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface DeliveryQuery {
+  status?: DeliveryFilter;
+  limit?: number;
+  cursor?: string;
+}
+
+type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export class WebhookDeliveryLog {
+  readonly #db: Kysely<Schema>;
+  readonly #clock: Clock;
+  readonly #onRedeliver: () => void;
+
+  /** `onRedeliver` wakes the delivery loop, so a redelivery goes out now rather than at its next poll. */
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; onRedeliver?: () => void }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#onRedeliver = deps.onRedeliver ?? (() => {});
+  }
+
+  async list(userId: string, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
+    return this.#list(userId, null, query);
+  }
+
+  /** The deliveries of one of the user's bots; 404 for a bot that is not theirs. */
+  async listForBot(userId: string, botId: string, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
+    const bot = await findBot(this.#db, userId, botId);
+    if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
+    return this.#list(userId, bot.id, query);
+  }
+
+  /**
+   * Sends the delivery again, now, with the same webhook-id (a receiver that already processed it
+   * can tell it is the same message). A delivery that fails again is retried as usual while it is
+   * younger than the outbox's give-up age, and marked failed after one attempt if older. One that
+   * is being sent at this moment keeps its claim; its outcome is then what counts.
+   */
+  async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
+    const now = this.#clock.now();
+    const updated = await this.#db.updateTable('webhook_deliveries')
+      .set({ state: 'pending', next_attempt_at_ms: now })
+      .where('message_id', '=', deliveryId).where('user_id', '=', userId)
+      .returningAll().executeTakeFirst();
+    if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
+    this.#onRedeliver();
+    return toView(updated);
+  }
+
+  async #list(userId: string, botId: string | null, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
+    const limit = query.limit ?? 50;
+    const before = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    let q = this.#db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', userId);
+    if (botId !== null) q = q.where('bot_id', '=', botId);
+    if (before !== null) q = q.where('id', '<', before);
+    switch (query.status) {
+      case 'pending': q = q.where('state', '=', 'pending').where('attempts', '=', 0); break;
+      case 'retrying': q = q.where('state', '=', 'pending').where('attempts', '>', 0); break;
+      case 'delivered': q = q.where('state', '=', 'delivered'); break;
+      case 'failed': q = q.where('state', '=', 'failed'); break;
+      case 'failing': q = q.where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb('attempts', '>', 0)])])); break;
+      case undefined: break;
+    }
+    const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      deliveries: page.map(toView),
+      next: rows.length > limit && last ? encodeCursor(last.id) : null,
+      has_more: rows.length > limit,
+    };
+  }
+}
+
+function statusOf(row: DeliveryRow): DeliveryStatus {
+  if (row.state === 'delivered') return 'delivered';
+  if (row.state === 'failed') return 'failed';
+  return row.attempts > 0 ? 'retrying' : 'pending';
+}
+
+function toView(row: DeliveryRow): DeliveryView {
+  const payload = JSON.parse(row.payload) as { bot_event?: string; event?: string; bot_status?: string };
+  const status = statusOf(row);
+  return {
+    delivery_id: row.message_id,
+    bot_id: row.bot_id,
+    event: payload.bot_event ?? payload.event ?? '',
+    bot_status: payload.bot_status ?? null,
+    url: row.url,
+    status,
+    attempts: row.attempts,
+    next_attempt_at: status === 'pending' || status === 'retrying' ? formatInstant(row.next_attempt_at_ms) : null,
+    last_error: row.last_error,
+    created_at: formatInstant(row.created_at),
+    delivered_at: formatOptionalInstant(row.delivered_at),
+  };
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(JSON.stringify({ d: id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown };
+    if (typeof value.d === 'number' && Number.isSafeInteger(value.d) && value.d > 0) return value.d;
+  } catch {
+    // fall through
+  }
+  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
+}

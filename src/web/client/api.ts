@@ -1,0 +1,91 @@
+// The page's one way to the server: /api/v1 with the session cookie (sent by the browser) and,
+// on every state-changing request, the session's CSRF token in a header. Errors arrive in the
+// API's own shape and are thrown as ApiFailure with its code.
+
+export const BASE = '/dashboard';
+
+export interface Session {
+  user: { name: string };
+  expires_at: string;
+  csrf_token: string;
+}
+
+export class ApiFailure extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(message: string, status: number, code: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrfToken: string | null = null;
+let onSignedOut: () => void = () => {};
+
+/** Called when the server says the session is gone (expired, signed out elsewhere, key revoked). */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch {
+    throw new ApiFailure('The server cannot be reached. Check your connection and try again.', 0, 'network_error');
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    // not JSON: described below
+  }
+  if (!response.ok) {
+    const error = parsed as { error?: string; code?: string } | null;
+    if (response.status === 401 && url.startsWith('/api/')) onSignedOut();
+    throw new ApiFailure(error?.error ?? `The server answered ${response.status}`, response.status, error?.code ?? 'http_error');
+  }
+  return parsed as T;
+}
+
+export const api = {
+  get: <T>(path: string) => send<T>('GET', `/api/v1${path}`),
+  post: <T>(path: string, body?: unknown) => send<T>('POST', `/api/v1${path}`, body),
+  patch: <T>(path: string, body: unknown) => send<T>('PATCH', `/api/v1${path}`, body),
+  delete: <T>(path: string, body?: unknown) => send<T>('DELETE', `/api/v1${path}`, body),
+};
+
+export async function loadSession(): Promise<Session | null> {
+  try {
+    const session = await send<Session>('GET', `${BASE}/session`);
+    csrfToken = session.csrf_token;
+    return session;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export async function signIn(apiKey: string): Promise<Session> {
+  const session = await send<Session>('POST', `${BASE}/session`, { api_key: apiKey });
+  csrfToken = session.csrf_token;
+  return session;
+}
+
+export async function signOut(): Promise<void> {
+  await send('DELETE', `${BASE}/session`);
+  csrfToken = null;
+}
+
+/** Query string from the set values. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}

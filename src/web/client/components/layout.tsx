@@ -1,0 +1,49 @@
+// The frame of every signed-in page: a skip link, the site header with navigation, who is signed
+// in, whether live updates are flowing, and sign-out.
+import type { ComponentChildren } from 'preact';
+import { useLocation } from 'preact-iso/router';
+import { BASE, type Session } from '../api.ts';
+import { useLiveState } from '../live.ts';
+import { timeZone } from '../format.ts';
+
+const NAV = [
+  { href: `${BASE}`, label: 'Upcoming', match: (path: string) => path === BASE || path === `${BASE}/` || path.startsWith(`${BASE}/bots`) },
+  { href: `${BASE}/events`, label: 'Events', match: (path: string) => path.startsWith(`${BASE}/events`) },
+  { href: `${BASE}/calendars`, label: 'Calendars', match: (path: string) => path.startsWith(`${BASE}/calendars`) },
+  { href: `${BASE}/webhooks`, label: 'Webhooks', match: (path: string) => path.startsWith(`${BASE}/webhooks`) },
+];
+
+const LIVE_WORDS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', off: 'Not live' } as const;
+
+export function Layout({ session, onSignOut, children }: { session: Session; onSignOut: () => void; children: ComponentChildren }) {
+  const { path } = useLocation();
+  const live = useLiveState();
+  return (
+    <div class="shell">
+      <a class="skip-link" href="#main">Skip to content</a>
+      <header class="site-header">
+        <div class="site-header-row">
+          <a class="brand" href={BASE}>Rollcall</a>
+          <span class={`live live-${live}`} role="status" aria-live="polite" title="Status changes appear without reloading while this says Live">
+            <span class="live-dot" aria-hidden="true"></span>{LIVE_WORDS[live]}
+          </span>
+          <span class="user">
+            <span class="user-name">Signed in as <strong>{session.user.name}</strong></span>
+            <button type="button" class="button button-quiet" onClick={onSignOut}>Sign out</button>
+          </span>
+        </div>
+        <nav class="site-nav" aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.href}>
+                <a href={item.href} aria-current={item.match(path) ? 'page' : undefined}>{item.label}</a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>{children}</main>
+      <footer class="site-footer">Times are shown in {timeZone}. <a href="/docs">API reference</a></footer>
+    </div>
+  );
+}

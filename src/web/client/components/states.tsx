@@ -1,0 +1,33 @@
+// Loading, failure and empty states, the same on every page.
+import type { ComponentChildren } from 'preact';
+
+export function Loading({ what }: { what: string }) {
+  return <p class="state state-loading" role="status">Loading {what}…</p>;
+}
+
+export function ErrorState({ error, onRetry }: { error: Error; onRetry?: () => void }) {
+  return (
+    <div class="state state-error" role="alert">
+      <p><strong>Something went wrong.</strong> {error.message}</p>
+      {onRetry && <button type="button" class="button" onClick={onRetry}>Try again</button>}
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="state state-empty">
+      <p><strong>{title}</strong></p>
+      {children}
+    </div>
+  );
+}
+
+/** A short-lived message after an action, read out by screen readers. */
+export function Notice({ notice }: { notice: { kind: 'ok' | 'error'; text: string } | null }) {
+  return (
+    <p class={`notice ${notice ? `notice-${notice.kind}` : 'notice-none'}`} role={notice?.kind === 'error' ? 'alert' : 'status'}>
+      {notice?.text ?? ''}
+    </p>
+  );
+}

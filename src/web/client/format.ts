@@ -1,0 +1,107 @@
+// Times, statuses and decisions in words people read.
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function formatDateTime(iso: string | null | undefined): string {
+  return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
+export function formatClock(iso: string): string {
+  return timeOnly.format(new Date(iso));
+}
+
+/** "in 5 minutes", "2 hours ago". */
+export function formatRelative(iso: string | null | undefined, nowMs = Date.now()): string {
+  if (!iso) return '';
+  const seconds = Math.round((Date.parse(iso) - nowMs) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 60) return relative.format(seconds, 'second');
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86_400), 'day');
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  Scheduled: 'Scheduled',
+  Joining: 'Joining',
+  InWaitingRoom: 'In waiting room',
+  InMeeting: 'In meeting',
+  Stopped: 'Stopped',
+  Done: 'Done',
+  NotAllowed: 'Not allowed',
+  Denied: 'Denied',
+  Failed: 'Failed',
+  Cancelled: 'Cancelled',
+  Missed: 'Missed',
+};
+
+export function statusWords(status: string): string {
+  return STATUS_WORDS[status] ?? status;
+}
+
+/** A tone per status, for the badge's colour; the text always says the status too. */
+export function statusTone(status: string): 'waiting' | 'active' | 'good' | 'bad' | 'neutral' {
+  switch (status) {
+    case 'Scheduled': return 'waiting';
+    case 'Joining': case 'InWaitingRoom': case 'InMeeting': return 'active';
+    case 'Done': case 'Stopped': case 'delivered': case 'active': return 'good';
+    case 'Failed': case 'Missed': case 'NotAllowed': case 'Denied': case 'failed': case 'retrying': case 'auth_revoked': return 'bad';
+    default: return 'neutral';
+  }
+}
+
+const DECISION_WORDS: Record<string, string> = {
+  scheduled: 'Scheduled',
+  updated: 'Settings changed',
+  shared_with_event: 'Shared with another event of the same meeting',
+  moved_by_calendar: 'Followed a calendar change',
+  unlinked_event: 'An event stopped using this bot',
+  rescheduled: 'Join time moved',
+  launched: 'Launched: handed to the bot runtime',
+  launch_failed: 'Launch attempt failed',
+  launch_retried: 'Launch tried again',
+  launch_confirmed: 'Runtime confirmed the launch',
+  update_requested: 'Runtime asked to update the bot',
+  stop_requested: 'Runtime asked to stop the bot',
+  update_delivered: 'Runtime accepted the update',
+  stop_delivered: 'Runtime accepted the stop',
+  update_failed: 'Runtime refused the update',
+  stop_failed: 'Runtime refused the stop',
+  cancelled: 'Cancelled',
+  missed: 'Missed: the meeting ended before it could join',
+  failed: 'Failed',
+};
+
+export function decisionWords(kind: string): string {
+  return DECISION_WORDS[kind] ?? kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+}
+
+/** Decisions that are launch attempts and their outcomes. */
+export function isLaunchDecision(kind: string): boolean {
+  return kind.startsWith('launch');
+}
+
+export const SOURCE_WORDS: Record<string, string> = { api: 'API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };
+
+export const PLATFORM_WORDS: Record<string, string> = { zoom: 'Zoom', google_meet: 'Google Meet', teams: 'Microsoft Teams', microsoft_teams: 'Microsoft Teams', webex: 'Webex' };
+
+export function platformWords(platform: string | null): string {
+  return platform === null ? 'Other' : PLATFORM_WORDS[platform] ?? platform;
+}
+
+/** A datetime-local input's value for an instant, in the browser's zone. */
+export function toLocalInputValue(iso: string): string {
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** The instant a datetime-local value names in the browser's zone, as ISO 8601 with Z. */
+export function fromLocalInputValue(value: string): string | null {
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}

@@ -1,0 +1,71 @@
+// The dashboard: a sign-in page, then the pages of the signed-in user. Every read and action goes
+// through /api/v1, as for any other client; see docs/dashboard.md.
+import './styles.css';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { LocationProvider, Route, Router } from 'preact-iso/router';
+import { BASE, loadSession, signOut, whenSignedOut, type Session } from './api.ts';
+import { startLive, stopLive } from './live.ts';
+import { Layout } from './components/layout.tsx';
+import { Loading, ErrorState } from './components/states.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
+import { UpcomingPage } from './pages/upcoming.tsx';
+import { BotPage } from './pages/bot.tsx';
+import { CalendarsPage } from './pages/calendars.tsx';
+import { EventsPage } from './pages/events.tsx';
+import { WebhooksPage } from './pages/webhooks.tsx';
+import { NotFoundPage } from './pages/not-found.tsx';
+
+/** After a page change, focus its heading so screen readers announce where the user is. */
+function focusHeading(): void {
+  setTimeout(() => {
+    const heading = document.querySelector<HTMLElement>('main h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+      document.title = `${heading.textContent ?? 'Dashboard'} · Rollcall`;
+    }
+  }, 0);
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [failure, setFailure] = useState<Error | null>(null);
+  const load = () => loadSession().then((s) => { setFailure(null); setSession(s); }, (error: Error) => setFailure(error));
+  useEffect(() => {
+    void load();
+    whenSignedOut(() => {
+      stopLive();
+      setSession(null);
+    });
+  }, []);
+  useEffect(() => {
+    if (session) startLive(() => void load());
+    else stopLive();
+  }, [session]);
+
+  if (failure) return <main id="main" class="centered"><h1>Rollcall</h1><ErrorState error={failure} onRetry={() => void load()} /></main>;
+  if (session === undefined) return <main id="main" class="centered"><Loading what="the dashboard" /></main>;
+  if (session === null) return <SignInPage onSignedIn={(s) => { setSession(s); focusHeading(); }} />;
+  return (
+    <Layout session={session} onSignOut={async () => {
+      try {
+        await signOut();
+      } finally {
+        stopLive();
+        setSession(null);
+      }
+    }}>
+      <Router onRouteChange={focusHeading}>
+        <Route path={BASE} component={UpcomingPage} />
+        <Route path={`${BASE}/bots/:id`} component={BotPage} />
+        <Route path={`${BASE}/events`} component={EventsPage} />
+        <Route path={`${BASE}/calendars`} component={CalendarsPage} />
+        <Route path={`${BASE}/webhooks`} component={WebhooksPage} />
+        <Route default component={NotFoundPage} />
+      </Router>
+    </Layout>
+  );
+}
+
+render(<LocationProvider scope={BASE}><App /></LocationProvider>, document.getElementById('app')!);

@@ -1,0 +1,200 @@
+// One bot: where it stands, why (the decision log), its launch attempts, its events and its
+// webhook deliveries; cancel or move it while it is still waiting.
+import { useState } from 'preact/hooks';
+import { api, ApiFailure, BASE, query } from '../api.ts';
+import { useApi } from '../use-api.ts';
+import { useStatusChanges } from '../live.ts';
+import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isLaunchDecision, platformWords, statusWords, toLocalInputValue } from '../format.ts';
+import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { DeliveriesTable } from '../components/deliveries-table.tsx';
+import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+
+interface BotPageData {
+  bot: BotDetail;
+  events: Map<string, CalendarEvent>;
+}
+
+async function loadBot(id: string): Promise<BotPageData> {
+  const bot = await api.get<BotDetail>(`/bots/${encodeURIComponent(id)}`);
+  const events = new Map<string, CalendarEvent>();
+  // Titles of the linked events; one that is gone since is simply left out.
+  await Promise.all(bot.events.slice(0, 10).map(async (link) => {
+    const eventId = link.occurrence_id ?? link.event_id;
+    try {
+      events.set(eventId, await api.get<CalendarEvent>(`/calendar/events/${encodeURIComponent(eventId)}`));
+    } catch {
+      // deleted or not readable: shown by id
+    }
+  }));
+  return { bot, events };
+}
+
+export function BotPage({ id }: { id: string }) {
+  const detail = useApi(() => loadBot(id), id);
+  const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+
+  useStatusChanges((change) => {
+    if (change.bot_id !== id) return;
+    detail.setData((data) => data && { ...data, bot: { ...data.bot, status: change.status } });
+    void detail.reload();
+    void deliveries.reload();
+  });
+
+  if (detail.error instanceof ApiFailure && detail.error.status === 404) {
+    return (
+      <section class="page">
+        <h1>Bot not found</h1>
+        <Empty title={`No bot ${id} belongs to you.`}>
+          <p>It may have been created with another user's API key, or the address is mistyped. <a href={BASE}>Back to Upcoming</a>.</p>
+        </Empty>
+      </section>
+    );
+  }
+  if (detail.error) return <section class="page"><h1>Bot</h1><ErrorState error={detail.error} onRetry={() => void detail.reload()} /></section>;
+  if (detail.data === null) return <section class="page"><h1>Bot</h1><Loading what="the bot" /></section>;
+
+  const { bot, events } = detail.data;
+  const isWaiting = bot.status === 'Scheduled';
+  const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
+  const title = bot.bot_config.bot_name || 'Bot';
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      setNotice({ kind: 'ok', text: done });
+      await detail.reload();
+      void deliveries.reload();
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    }
+  };
+
+  return (
+    <section class="page">
+      <p class="breadcrumb"><a href={BASE}>Upcoming</a> / <span class="mono">{bot.bot_id}</span></p>
+      <div class="page-title">
+        <h1>{title}</h1>
+        <StatusBadge status={bot.status} />
+      </div>
+      <Notice notice={notice} />
+
+      <section class="card" aria-labelledby="summary-title">
+        <h2 id="summary-title" class="visually-hidden">Summary</h2>
+        <dl class="facts">
+          <div><dt>Status</dt><dd data-testid="bot-status">{statusWords(bot.status)}</dd></div>
+          <div><dt>Joins</dt><dd><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
+          <div><dt>Meeting</dt><dd class="break">{/^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
+          <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
+          <div><dt>Launched</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
+          <div><dt>Schedule</dt><dd>{bot.schedule_state ?? '—'}</dd></div>
+          <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>
+          <div><dt>Webhooks to</dt><dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd></div>
+        </dl>
+        {isWaiting && (
+          <div class="actions">
+            <RescheduleForm bot={bot} onSubmit={(iso) => act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.')} />
+            <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
+              onConfirm={() => act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')} />
+          </div>
+        )}
+      </section>
+
+      <div class="columns">
+        <section class="card" aria-labelledby="why-title">
+          <h2 id="why-title">Why: the decision log</h2>
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : (
+            <ol class="log">
+              {bot.decisions.map((d, i) => (
+                <li key={i} data-kind={d.kind}>
+                  <time dateTime={d.at}>{formatDateTime(d.at)}</time>
+                  <strong>{decisionWords(d.kind)}</strong>
+                  <span>{d.reason}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+
+        <section class="card" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Status timeline</h2>
+          <ol class="log">
+            {bot.status_timeline.map((t, i) => (
+              <li key={i} data-status={t.status}>
+                <time dateTime={t.at}>{formatDateTime(t.at)}</time>
+                <StatusBadge status={t.status} />
+                <span>{t.reason}</span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      </div>
+
+      <section class="card" aria-labelledby="launch-title">
+        <h2 id="launch-title">Launch attempts</h2>
+        {launches.length === 0 ? (
+          <p class="muted">{isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
+        ) : (
+          <ol class="log">
+            {launches.map((d, i) => (
+              <li key={i} data-kind={d.kind}>
+                <time dateTime={d.at}>{formatDateTime(d.at)}</time>
+                <strong>{decisionWords(d.kind)}</strong>
+                <span>{d.reason}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="events-title">
+        <h2 id="events-title">Events</h2>
+        {bot.events.length === 0 ? <p class="muted">No events.</p> : (
+          <ul class="plain-list">
+            {bot.events.map((link) => {
+              const eventId = link.occurrence_id ?? link.event_id;
+              const event = events.get(eventId);
+              return (
+                <li key={eventId}>
+                  <strong>{event?.title ?? 'Untitled event'}</strong> <span class="muted mono small">{eventId}</span>
+                  <div>{formatDateTime(link.start_time)} – {formatDateTime(link.end_time)} {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="deliveries-title">
+        <h2 id="deliveries-title">Webhook deliveries</h2>
+        {deliveries.error ? <ErrorState error={deliveries.error} onRetry={() => void deliveries.reload()} />
+          : deliveries.data === null ? <Loading what="deliveries" />
+            : deliveries.data.deliveries.length === 0 ? <p class="muted">{bot.bot_config.callback_url ? 'Nothing sent yet.' : 'This bot has no callback_url, so no webhooks are sent.'}</p>
+              : <DeliveriesTable deliveries={deliveries.data.deliveries} showBot={false} onChanged={() => void deliveries.reload()} label="Webhook deliveries of this bot" />}
+      </section>
+    </section>
+  );
+}
+
+function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<void> }) {
+  const [value, setValue] = useState(toLocalInputValue(bot.scheduled_join_time));
+  const [isBusy, setIsBusy] = useState(false);
+  return (
+    <form class="inline-form" onSubmit={async (event) => {
+      event.preventDefault();
+      const iso = fromLocalInputValue(value);
+      if (iso === null) return;
+      setIsBusy(true);
+      try {
+        await onSubmit(iso);
+      } finally {
+        setIsBusy(false);
+      }
+    }}>
+      <label for="join-time">New join time</label>
+      <input id="join-time" type="datetime-local" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <button type="submit" class="button" disabled={isBusy}>Reschedule</button>
+    </form>
+  );
+}

@@ -1,0 +1,171 @@
+// Calendar connections and their health; sync now, disconnect; auto-schedule and its bot config.
+import { useState } from 'preact/hooks';
+import { api } from '../api.ts';
+import { useApi } from '../use-api.ts';
+import { formatDateTime, formatRelative } from '../format.ts';
+import type { AutoScheduleSettings, Connection } from '../types.ts';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+
+const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
+
+function accountOf(connection: Connection): string {
+  return connection.user_email ?? connection.ics_url ?? connection.calendar_id;
+}
+
+export function CalendarsPage() {
+  const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [syncing, setSyncing] = useState<string | null>(null);
+
+  const sync = async (connection: Connection) => {
+    setSyncing(connection.calendar_id);
+    try {
+      const answer = await api.post<{ message: string; synced: boolean }>(`/calendar/connections/${encodeURIComponent(connection.calendar_id)}/sync`);
+      setNotice({ kind: answer.synced ? 'ok' : 'error', text: `${accountOf(connection)}: ${answer.message}` });
+    } catch (error) {
+      setNotice({ kind: 'error', text: `${accountOf(connection)}: ${(error as Error).message}` });
+    } finally {
+      setSyncing(null);
+      void connections.reload();
+    }
+  };
+  const disconnect = async (connection: Connection) => {
+    try {
+      const answer = await api.delete<{ message: string; bots_cancelled: number; events_deleted: number }>(`/calendar/connections/${encodeURIComponent(connection.calendar_id)}`);
+      setNotice({ kind: 'ok', text: `${accountOf(connection)} disconnected: ${answer.events_deleted} events removed, ${answer.bots_cancelled} bots cancelled.` });
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    }
+    void connections.reload();
+  };
+
+  return (
+    <section class="page">
+      <h1>Calendars</h1>
+      <Notice notice={notice} />
+      {connections.error ? <ErrorState error={connections.error} onRetry={() => void connections.reload()} />
+        : connections.data === null ? <Loading what="calendar connections" />
+          : connections.data.connections.length === 0 ? (
+            <Empty title="No calendars are connected.">
+              <p>Connect an ICS feed, a Google account or a Microsoft account through the API, for example <code>POST /api/v1/calendar/create_ics_calendar</code> with <code>{'{"ics_url": "https://..."}'}</code>. Its events then appear on Events.</p>
+            </Empty>
+          ) : (
+            <ul class="cards">
+              {connections.data.connections.map((c) => {
+                const isRevoked = c.status === 'auth_revoked';
+                return (
+                  <li key={c.calendar_id} class={`card connection${isRevoked ? ' connection-revoked' : ''}`} data-calendar-id={c.calendar_id} aria-labelledby={`conn-${c.calendar_id}`}>
+                    <div class="card-header">
+                      <h2 id={`conn-${c.calendar_id}`} class="break">{accountOf(c)}</h2>
+                      <StatusBadge status={c.status} label={isRevoked ? 'Access revoked' : c.status === 'active' ? 'Active' : c.status} />
+                    </div>
+                    {isRevoked && <p class="warning" role="note">The provider withdrew Rollcall's access. Nothing syncs and no bots were cancelled; connect the account again to resume.</p>}
+                    <dl class="facts">
+                      <div><dt>Provider</dt><dd>{PROVIDER_WORDS[c.provider] ?? c.provider}</dd></div>
+                      <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
+                      <div><dt>Next sync</dt><dd>{isRevoked ? 'none until reconnected' : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
+                      <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{c.last_error} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
+                      <div><dt>Push</dt><dd>{!c.push_enabled ? (c.provider === 'ics' ? 'not offered for ICS feeds; polled' : 'off; polled') : pushSummary(c)}</dd></div>
+                    </dl>
+                    {c.calendars.length > 0 && (
+                      <details>
+                        <summary>{c.calendars.length} {c.calendars.length === 1 ? 'calendar' : 'calendars'}</summary>
+                        <ul class="plain-list">
+                          {c.calendars.map((cal) => (
+                            <li key={cal.id}>
+                              <strong>{cal.summary ?? cal.id}</strong>{cal.isPrimary ? ' (primary)' : ''}: push {cal.push.active ? `channel ${cal.push.channel_id}, expires ${formatDateTime(cal.push.expires_at)}` : cal.push.error ? `failed: ${cal.push.error}` : 'none'}
+                            </li>
+                          ))}
+                        </ul>
+                      </details>
+                    )}
+                    <div class="actions">
+                      <button type="button" class="button" disabled={isRevoked || syncing === c.calendar_id} onClick={() => void sync(c)} aria-label={`Sync ${accountOf(c)} now`}>
+                        {syncing === c.calendar_id ? 'Syncing…' : 'Sync now'}
+                      </button>
+                      <ConfirmButton label="Disconnect" tone="danger" question="Disconnect this calendar? Its events are removed and their waiting bots cancelled." confirmLabel="Yes, disconnect" onConfirm={() => disconnect(c)} />
+                    </div>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+      <AutoSchedule />
+    </section>
+  );
+}
+
+function pushSummary(connection: Connection): string {
+  const active = connection.calendars.filter((c) => c.push.active);
+  if (active.length === 0) return 'no live channel; polled';
+  const soonest = active.map((c) => c.push.expires_at).filter((e): e is string => e !== null).sort()[0];
+  return `${active.length} of ${connection.calendars.length} live${soonest ? `; first expires ${formatDateTime(soonest)}` : ''}`;
+}
+
+function AutoSchedule() {
+  const settings = useApi(() => api.get<AutoScheduleSettings>('/calendar/auto-schedule/settings'), 'auto');
+  const [configText, setConfigText] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [isBusy, setIsBusy] = useState(false);
+  /** The switch shows the state asked for while the request runs, then the server's. */
+  const [desired, setDesired] = useState<boolean | null>(null);
+  if (settings.error) return <section class="card"><h2>Auto-schedule</h2><ErrorState error={settings.error} onRetry={() => void settings.reload()} /></section>;
+  if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
+  const isOn = settings.data.auto_schedule_enabled;
+  const text = configText ?? JSON.stringify(settings.data.default_bot_config ?? { bot_name: 'Rollcall notes' }, null, 2);
+  const enable = async () => {
+    let config: unknown;
+    try {
+      config = JSON.parse(text);
+    } catch {
+      setNotice({ kind: 'error', text: 'The default bot config is not valid JSON.' });
+      return;
+    }
+    setIsBusy(true);
+    try {
+      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config });
+      setNotice({ kind: 'ok', text: answer.message ?? 'Auto-schedule is on.' });
+      setConfigText(null);
+      await settings.reload();
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    } finally {
+      setIsBusy(false);
+      setDesired(null);
+    }
+  };
+  const disable = async () => {
+    setIsBusy(true);
+    try {
+      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/disable');
+      setNotice({ kind: 'ok', text: answer.message ?? 'Auto-schedule is off.' });
+      await settings.reload();
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    } finally {
+      setIsBusy(false);
+      setDesired(null);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="auto-title">
+      <div class="card-header">
+        <h2 id="auto-title">Auto-schedule</h2>
+        <label class="switch">
+          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={isBusy} onChange={() => {
+            setDesired(!isOn);
+            void (isOn ? disable() : enable());
+          }} />
+          <span id="auto-state">{(desired ?? isOn) ? 'On: every synced meeting gets a bot' : 'Off'}</span>
+        </label>
+      </div>
+      <Notice notice={notice} />
+      <label for="default-config">Default bot config (JSON) for auto-scheduled bots</label>
+      <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} onInput={(e) => setConfigText(e.currentTarget.value)} />
+      <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
+      {isOn && <button type="button" class="button" disabled={isBusy} onClick={() => void enable()}>Save default config</button>}
+    </section>
+  );
+}

@@ -1,0 +1,123 @@
+// What joins next: launches per minute over the next hours, and the bots themselves, live.
+import { useRef, useState } from 'preact/hooks';
+import { api, BASE, query } from '../api.ts';
+import { useApi } from '../use-api.ts';
+import { useStatusChanges } from '../live.ts';
+import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWords } from '../format.ts';
+import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
+import { LaunchChart } from '../components/launch-chart.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { Empty, ErrorState, Loading } from '../components/states.tsx';
+import { Pager, usePager } from '../components/pager.tsx';
+
+const HOURS = [1, 3, 6, 12, 24];
+const STATUSES = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
+const PAGE_SIZE = 25;
+
+export function meetingTitle(bot: Pick<UpcomingBot, 'events' | 'meeting_url'>): string {
+  const title = bot.events.find((e) => e.title)?.title;
+  if (title) return title;
+  try {
+    return new URL(bot.meeting_url).host;
+  } catch {
+    return bot.meeting_url;
+  }
+}
+
+export function UpcomingPage() {
+  const [hours, setHours] = useState(6);
+  const [status, setStatus] = useState('');
+  const [calendarId, setCalendarId] = useState('');
+  const pager = usePager();
+  const histogram = useApi(() => api.get<LaunchHistogram>(`/bots/launch-histogram${query({ hours })}`), String(hours));
+  const list = useApi(
+    () => api.get<{ bots: UpcomingBot[]; next: string | null }>(`/bots/upcoming${query({ status, calendar_id: calendarId, limit: PAGE_SIZE, cursor: pager.cursor })}`),
+    `${status}|${calendarId}|${pager.cursor ?? ''}`,
+  );
+  const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
+  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  useStatusChanges((change) => {
+    // The row changes at once; the list and chart are read again shortly after, since a change
+    // can add a bot (Scheduled), end one, or move its launch to another minute.
+    list.setData((data) => data && { ...data, bots: data.bots.map((b) => (b.bot_id === change.bot_id ? { ...b, status: change.status } : b)) });
+    if (refresh.current !== null) clearTimeout(refresh.current);
+    refresh.current = setTimeout(() => {
+      void list.reload();
+      void histogram.reload();
+    }, 800);
+  });
+
+  return (
+    <section class="page">
+      <h1>Upcoming</h1>
+
+      <section class="card" aria-labelledby="chart-title">
+        <div class="card-header">
+          <h2 id="chart-title">Launches per minute</h2>
+          <div class="segmented" role="group" aria-label="How far ahead">
+            {HOURS.map((h) => (
+              <button key={h} type="button" class="button" aria-pressed={h === hours} onClick={() => setHours(h)}>{h} h</button>
+            ))}
+          </div>
+        </div>
+        {histogram.error ? <ErrorState error={histogram.error} onRetry={() => void histogram.reload()} />
+          : histogram.data === null ? <Loading what="the launch chart" />
+            : <LaunchChart histogram={histogram.data} hours={hours} />}
+      </section>
+
+      <section class="card" aria-labelledby="list-title">
+        <div class="card-header">
+          <h2 id="list-title">Bots</h2>
+          <form class="filters" onSubmit={(e) => e.preventDefault()}>
+            <label>
+              <span>Status</span>
+              <select value={status} onChange={(e) => { setStatus(e.currentTarget.value); pager.reset(); }}>
+                <option value="">Any</option>
+                {STATUSES.map((s) => <option key={s} value={s}>{statusWords(s)}</option>)}
+              </select>
+            </label>
+            <label>
+              <span>Calendar</span>
+              <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
+                <option value="">Any</option>
+                {(connections.data?.connections ?? []).map((c) => <option key={c.calendar_id} value={c.calendar_id}>{c.user_email ?? c.ics_url ?? c.calendar_id}</option>)}
+              </select>
+            </label>
+          </form>
+        </div>
+        {list.error ? <ErrorState error={list.error} onRetry={() => void list.reload()} />
+          : list.data === null ? <Loading what="upcoming bots" />
+            : list.data.bots.length === 0 ? (
+              <Empty title={status || calendarId ? 'No bots match these filters.' : 'No bots are waiting to join.'}>
+                <p>Schedule one from <a href={`${BASE}/events`}>Events</a>, through the API (<code>POST /api/v1/calendar/schedule/&#123;event_id&#125;</code>), or turn on auto-schedule on <a href={`${BASE}/calendars`}>Calendars</a>.</p>
+              </Empty>
+            ) : (
+              <>
+                <table class="table responsive" aria-labelledby="list-title">
+                  <thead>
+                    <tr><th scope="col">Meeting</th><th scope="col">Joins</th><th scope="col">Platform</th><th scope="col">Source</th><th scope="col">Status</th></tr>
+                  </thead>
+                  <tbody>
+                    {list.data.bots.map((bot) => (
+                      <tr key={bot.bot_id} data-bot-id={bot.bot_id}>
+                        <td data-label="Meeting">
+                          <a href={`${BASE}/bots/${bot.bot_id}`}>{meetingTitle(bot)}</a>
+                          {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
+                          {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
+                        </td>
+                        <td data-label="Joins"><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time><div class="muted small">{formatRelative(bot.scheduled_join_time)}</div></td>
+                        <td data-label="Platform">{platformWords(bot.platform)}</td>
+                        <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}</td>
+                        <td data-label="Status"><StatusBadge status={bot.status} /></td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <Pager pager={pager} nextCursor={list.data.next} label="Bots" />
+              </>
+            )}
+      </section>
+    </section>
+  );
+}

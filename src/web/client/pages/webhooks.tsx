@@ -1,0 +1,109 @@
+// Status webhooks: recent deliveries and failures with redelivery; the signing secret.
+import { useEffect, useState } from 'preact/hooks';
+import { api, query } from '../api.ts';
+import { useApi } from '../use-api.ts';
+import { useStatusChanges } from '../live.ts';
+import { formatDateTime } from '../format.ts';
+import type { Delivery, WebhookSecret } from '../types.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
+import { DeliveriesTable } from '../components/deliveries-table.tsx';
+import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { Pager, usePager } from '../components/pager.tsx';
+
+const FILTERS = [
+  { value: '', label: 'All' },
+  { value: 'failing', label: 'Failing' },
+  { value: 'retrying', label: 'Retrying' },
+  { value: 'failed', label: 'Given up' },
+  { value: 'pending', label: 'Pending' },
+  { value: 'delivered', label: 'Delivered' },
+];
+
+/** While anything is still on its way, the list is read again this often. */
+const REFRESH_MS = 2000;
+
+export function WebhooksPage() {
+  const [filter, setFilter] = useState('');
+  const pager = usePager();
+  const deliveries = useApi(
+    () => api.get<{ deliveries: Delivery[]; next: string | null }>(`/webhooks/deliveries${query({ status: filter, limit: 25, cursor: pager.cursor })}`),
+    `${filter}|${pager.cursor ?? ''}`,
+  );
+  useStatusChanges(() => void deliveries.reload());
+  const isMoving = deliveries.data?.deliveries.some((d) => d.status === 'pending' || d.status === 'retrying') ?? false;
+  useEffect(() => {
+    if (!isMoving) return;
+    const timer = setInterval(() => void deliveries.reload(), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [isMoving]);
+
+  return (
+    <section class="page">
+      <h1>Webhooks</h1>
+      <SigningSecret />
+      <section class="card" aria-labelledby="deliveries-title">
+        <div class="card-header">
+          <h2 id="deliveries-title">Deliveries</h2>
+          <div class="segmented" role="group" aria-label="Show deliveries">
+            {FILTERS.map((f) => (
+              <button key={f.value} type="button" class="button" aria-pressed={filter === f.value} onClick={() => { setFilter(f.value); pager.reset(); }}>{f.label}</button>
+            ))}
+          </div>
+        </div>
+        {deliveries.error ? <ErrorState error={deliveries.error} onRetry={() => void deliveries.reload()} />
+          : deliveries.data === null ? <Loading what="deliveries" />
+            : deliveries.data.deliveries.length === 0 ? (
+              <Empty title={filter === 'failing' ? 'No failing deliveries.' : 'No deliveries.'}>
+                <p>Bots with a <code>callback_url</code> in their <code>bot_config</code> get a signed webhook for every status change.</p>
+              </Empty>
+            ) : (
+              <>
+                <DeliveriesTable deliveries={deliveries.data.deliveries} showBot onChanged={() => void deliveries.reload()} label="Webhook deliveries" />
+                <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" />
+              </>
+            )}
+      </section>
+    </section>
+  );
+}
+
+function SigningSecret() {
+  const [secret, setSecret] = useState<WebhookSecret | null>(null);
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const reveal = async () => {
+    try {
+      setSecret(await api.get<WebhookSecret>('/webhooks/secret'));
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    }
+  };
+  const rotate = async () => {
+    try {
+      setSecret(await api.post<WebhookSecret>('/webhooks/secret/rotate'));
+      setNotice({ kind: 'ok', text: 'A new secret signs from now on; the old one also signs for 24 hours.' });
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="secret-title">
+      <h2 id="secret-title">Signing secret</h2>
+      <p class="hint">Webhooks are signed with the Standard Webhooks scheme; receivers verify them with this secret.</p>
+      <Notice notice={notice} />
+      {secret === null ? (
+        <p class="secret"><span class="mono" aria-label="Hidden secret">whsec_••••••••••••••••</span></p>
+      ) : (
+        <>
+          <p class="secret"><code class="mono break" data-testid="webhook-secret">{secret.secret}</code></p>
+          {secret.previous_secret_valid_until && <p class="muted">The previous secret also signs until {formatDateTime(secret.previous_secret_valid_until)}.</p>}
+        </>
+      )}
+      <div class="actions">
+        {secret === null
+          ? <button type="button" class="button" onClick={() => void reveal()}>Reveal secret</button>
+          : <button type="button" class="button" onClick={() => setSecret(null)}>Hide secret</button>}
+        <ConfirmButton label="Rotate secret" question="Rotate the secret? Receivers must switch to the new one within 24 hours." confirmLabel="Yes, rotate" tone="danger" onConfirm={rotate} />
+      </div>
+    </section>
+  );
+}

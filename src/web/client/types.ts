@@ -1,0 +1,109 @@
+// Shapes of the API answers the pages read (see /docs for the full schemas).
+
+export interface UpcomingBot {
+  bot_id: string;
+  status: string;
+  platform: string | null;
+  meeting_url: string;
+  bot_name: string;
+  scheduled_join_time: string;
+  source: 'api' | 'calendar' | 'auto_schedule';
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+}
+
+export interface Page<T> {
+  next: string | null;
+  has_more: boolean;
+  items: T[];
+}
+
+export interface LaunchHistogram {
+  from: string;
+  to: string;
+  bucket_minutes: number;
+  buckets: { start: string; launches: number }[];
+  total: number;
+  peak: { start: string; launches: number } | null;
+  launch_limit_per_minute: number | null;
+}
+
+export interface StatusChange {
+  id: number;
+  bot_id: string;
+  status: string;
+  reason: string;
+  at: string;
+}
+
+export interface BotDetail {
+  bot_id: string;
+  status: string;
+  platform: string | null;
+  meeting_url: string;
+  deduplication_key: string;
+  scheduled_join_time: string;
+  launched_at: string | null;
+  schedule_id: string | null;
+  schedule_state: string | null;
+  bot_config: { bot_name?: string; callback_url?: string } & Record<string, unknown>;
+  custom_attributes: Record<string, string>;
+  events: { event_id: string; occurrence_id: string | null; occurrence_start: string | null; start_time: string; end_time: string; is_linked: boolean }[];
+  status_timeline: { status: string; at: string; reason: string }[];
+  decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
+  created_at: string;
+}
+
+export interface Delivery {
+  delivery_id: string;
+  bot_id: string;
+  event: string;
+  bot_status: string | null;
+  url: string;
+  status: 'pending' | 'retrying' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface Connection {
+  calendar_id: string;
+  provider: 'ics' | 'google' | 'outlook';
+  user_email: string | null;
+  user_name: string | null;
+  ics_url: string | null;
+  status: string;
+  last_sync_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  next_sync_at: string | null;
+  push_enabled: boolean;
+  calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null } }[];
+}
+
+export interface AutoScheduleSettings {
+  auto_schedule_enabled: boolean;
+  default_bot_config: Record<string, unknown> | null;
+  message?: string;
+  bots_scheduled?: number;
+}
+
+export interface CalendarEvent {
+  id: string;
+  calendar_id: string | null;
+  title: string | null;
+  start_time: string;
+  end_time: string;
+  meeting_url: string | null;
+  meeting_platform: string | null;
+  recurring_event_id: string | null;
+  status: string;
+  bots: { bot_id: string; status: string; scheduled_join_time: string; is_scheduled: boolean }[];
+}
+
+export interface WebhookSecret {
+  secret: string;
+  rotated_at: string | null;
+  previous_secret_valid_until: string | null;
+}

@@ -1,0 +1,506 @@
+// The server side of the dashboard, through HTTP: sessions (sign-in, cookie flags, CSRF, expiry,
+// revocation, sign-out), the routes its pages read (upcoming bots with their source, launches per
+// minute, webhook deliveries and redelivery, status changes as a page and as a live stream), and
+// the status change feed's handling of ids that commit out of order.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { revokeApiKey } from '../../src/services/api-keys.ts';
+import { StatusChangeFeed, type StatusChange } from '../../src/services/status-change-feed.ts';
+import { startTestRollcall, testConfig, type TestRollcall } from '../support/harness.ts';
+import { createRollcall } from '../../src/container.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
+
+const NOW = Date.parse('2026-11-20T12:00:30Z');
+
+interface SignedIn {
+  cookie: string;
+  csrf: string;
+  setCookie: string;
+}
+
+describe('dashboard API', () => {
+  let rc: TestRollcall;
+  const clock = new ManualClock(NOW);
+  const hooks = new FakeHttpReceiver();
+  const runtime = new FakeHttpReceiver();
+  const feeds = new FakeIcsServer();
+  let hooksUrl: string;
+  let alice: { userId: string; auth: string };
+  let bob: { userId: string; auth: string };
+
+  before(async () => {
+    hooksUrl = await hooks.start();
+    const runtimeUrl = await runtime.start();
+    await feeds.start();
+    rc = await startTestRollcall({ clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', JOIN_LEAD_SECONDS: '180', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch` } });
+    alice = await rc.newUser('alice');
+    bob = await rc.newUser('bob');
+  });
+  after(async () => {
+    await rc.close();
+    await hooks.stop();
+    await runtime.stop();
+    await feeds.stop();
+  });
+
+  async function signIn(auth: string, headers: Record<string, string> = {}): Promise<SignedIn> {
+    const res = await rc.request('POST', '/dashboard/session', { body: { api_key: auth.slice('Token '.length) }, headers });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const setCookie = String(res.headers['set-cookie']);
+    return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, setCookie };
+  }
+
+  async function createEvent(auth: string, startMs: number, extra: Record<string, unknown> = {}): Promise<string> {
+    const res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'Meeting', start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${8_000_000_000 + (startMs % 999_999_937)}`, ...extra } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id;
+  }
+
+  async function schedule(auth: string, eventId: string, key: string, botConfig: Record<string, unknown> = {}): Promise<string> {
+    const res = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: botConfig } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.bot_id;
+  }
+
+  describe('sessions', () => {
+    test('an API key is exchanged for an HttpOnly, SameSite=Strict cookie; only the token\'s hash is stored', async () => {
+      const refused = await rc.request('POST', '/dashboard/session', { body: { api_key: 'rck_0000000000000000000000000000000000000000' } });
+      assert.equal(`${refused.status} ${refused.body.code}`, '401 unauthorized');
+      assert.equal(refused.headers['set-cookie'], undefined);
+      const session = await signIn(alice.auth);
+      assert.match(session.setCookie, /^rollcall_session=rcs_[0-9a-z]{43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+      const token = session.cookie.split('=')[1]!;
+      const rows = await rc.database.db.selectFrom('dashboard_sessions').selectAll().where('user_id', '=', alice.userId).execute();
+      assert.ok(rows.some((r) => r.token_hash === createHash('sha256').update(token).digest('hex')));
+      assert.ok(rows.every((r) => !JSON.stringify(r).includes(token)), 'the token itself is not stored');
+      const who = await rc.request('GET', '/dashboard/session', { headers: { cookie: session.cookie } });
+      assert.deepEqual(who.body, { user: { name: 'alice' }, expires_at: new Date(clock.now() + 12 * 3_600_000).toISOString(), csrf_token: session.csrf });
+    });
+
+    test('the cookie authenticates /api/v1 for the key\'s user only; writes need the CSRF token', async () => {
+      const session = await signIn(alice.auth);
+      const botId = await schedule(alice.auth, await createEvent(alice.auth, NOW + 86_400_000), 'csrf-bot');
+      const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, NOW + 86_400_000), 'bobs-bot');
+      assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { headers: { cookie: session.cookie } })).status, 200);
+      const foreign = await rc.request('GET', `/api/v1/bots/${bobsBot}`, { headers: { cookie: session.cookie } });
+      assert.equal(`${foreign.status} ${foreign.body.code}`, '404 bot_not_found');
+
+      const cancel = (headers: Record<string, string>) => rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { headers: { cookie: session.cookie, ...headers } });
+      const attempts: Record<string, string>[] = [{}, { 'x-csrf-token': 'nope' }, { 'x-csrf-token': `${session.csrf}x` }, { 'x-csrf-token': session.csrf, 'sec-fetch-site': 'cross-site' }];
+      for (const headers of attempts) {
+        const refused = await cancel(headers);
+        assert.equal(`${refused.status} ${refused.body.code}`, '403 invalid_csrf_token', JSON.stringify(headers));
+      }
+      assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.status, 'Scheduled', 'refused writes changed nothing');
+      // Another session's token is no proof for this one.
+      const other = await signIn(alice.auth);
+      assert.equal((await cancel({ 'x-csrf-token': other.csrf })).status, 403);
+      const cancelled = await cancel({ 'x-csrf-token': session.csrf, 'sec-fetch-site': 'same-origin' });
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      // An Authorization header wins over the cookie, also when it is wrong.
+      const wrongKey = await rc.request('GET', `/api/v1/bots/${botId}`, { headers: { cookie: session.cookie, authorization: 'Token rck_0000000000000000000000000000000000000000' } });
+      assert.equal(wrongKey.status, 401);
+      // A cookie that is not a session is a 401 like a missing key.
+      const junk = await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: 'rollcall_session=rcs_nope' } });
+      assert.equal(`${junk.status} ${junk.body.code}`, '401 unauthorized');
+    });
+
+    test('a session expires after DASHBOARD_SESSION_HOURS; revoking its key ends it at once; sign-out ends it', async () => {
+      const expiring = await signIn(alice.auth);
+      clock.advance(12 * 3_600_000 - 1000);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 200);
+      clock.advance(1000);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 401);
+      assert.equal((await rc.request('GET', '/dashboard/session', { headers: { cookie: expiring.cookie } })).status, 401);
+      // Expired rows are cleared at the next sign-in.
+      const expiredHash = createHash('sha256').update(expiring.cookie.split('=')[1]!).digest('hex');
+      assert.equal((await rc.database.db.selectFrom('dashboard_sessions').select('token_hash').where('token_hash', '=', expiredHash).execute()).length, 1);
+      await signIn(alice.auth);
+      assert.equal((await rc.database.db.selectFrom('dashboard_sessions').select('token_hash').where('token_hash', '=', expiredHash).execute()).length, 0);
+      clock.set(NOW);
+
+      const carol = await rc.newUser('carol');
+      const session = await signIn(carol.auth);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } })).status, 200);
+      const key = await rc.database.db.selectFrom('api_keys').select('id').where('user_id', '=', carol.userId).executeTakeFirstOrThrow();
+      await revokeApiKey(rc.database.db, key.id, clock);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } })).status, 401);
+
+      const leaving = await signIn(alice.auth);
+      const withoutProof = await rc.request('DELETE', '/dashboard/session', { headers: { cookie: leaving.cookie } });
+      assert.equal(`${withoutProof.status} ${withoutProof.body.code}`, '403 invalid_csrf_token');
+      const out = await rc.request('DELETE', '/dashboard/session', { headers: { cookie: leaving.cookie, 'x-csrf-token': leaving.csrf } });
+      assert.equal(out.status, 200);
+      assert.match(String(out.headers['set-cookie']), /^rollcall_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: leaving.cookie } })).status, 401);
+    });
+
+    test('over https the cookie is Secure with the __Host- prefix; the lifetime is a setting', async () => {
+      const secure = await startTestRollcall({ settings: { PUBLIC_URL: 'https://rollcall.example.com', DASHBOARD_SESSION_HOURS: '2' } });
+      try {
+        const user = await secure.newUser('dana');
+        const res = await secure.request('POST', '/dashboard/session', { body: { api_key: user.auth.slice('Token '.length) } });
+        assert.match(String(res.headers['set-cookie']), /^__Host-rollcall_session=rcs_[0-9a-z]{43}; Max-Age=7200; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+        const cookie = String(res.headers['set-cookie']).split(';')[0]!;
+        assert.equal((await secure.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } })).status, 200);
+      } finally {
+        await secure.close();
+      }
+    });
+
+    test('dashboard pages carry the CSP and no-store; sign-in from another site is refused', async () => {
+      const page = await rc.request('GET', '/dashboard/bots/bot_anything');
+      assert.equal(page.status, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.match(String(page.headers['content-security-policy']), /^default-src 'none'; script-src 'self'; style-src 'self';/);
+      assert.equal(page.headers['cache-control'], 'no-store');
+      assert.equal(page.headers['x-frame-options'], 'DENY');
+      const script = /src="(\/dashboard\/assets\/app-[^"]+\.js)"/.exec(String(page.body))?.[1];
+      assert.ok(script, 'the page names its script');
+      const asset = await rc.request('GET', script);
+      assert.equal(asset.status, 200);
+      assert.match(String(asset.headers['cache-control']), /immutable/);
+      assert.equal((await rc.request('GET', '/dashboard/assets/app-missing.js')).status, 404);
+      const crossSite = await rc.request('POST', '/dashboard/session', { body: { api_key: alice.auth.slice('Token '.length) }, headers: { 'sec-fetch-site': 'cross-site' } });
+      assert.equal(`${crossSite.status} ${crossSite.body.code}`, '403 invalid_csrf_token');
+      const formPost = await rc.request('POST', '/dashboard/session', { body: `api_key=${alice.auth.slice('Token '.length)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.equal(formPost.status, 415, 'a plain HTML form from another site cannot sign anyone in');
+    });
+  });
+
+  describe('upcoming bots and launches per minute', () => {
+    test('live bots soonest first, with their source, filtered by status and calendar, paged without repeats', async () => {
+      const user = await rc.newUser('erin');
+      const feedUrl = feeds.createFeed('Erin');
+      const synced = NOW + 2 * 86_400_000;
+      feeds.edit(feedUrl, (events) => {
+        events.push({ uid: 'sync@erin', summary: 'Synced meeting', startMs: synced, endMs: synced + 1_800_000, location: 'https://zoom.us/j/81111111111' });
+        events.push({ uid: 'auto@erin', summary: 'Auto meeting', startMs: synced + 3_600_000, endMs: synced + 5_400_000, location: 'https://zoom.us/j/82222222222' });
+      });
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const calendarId = connected.body.calendar_id as string;
+      const events = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(NOW).toISOString()}&time_max=${new Date(NOW + 5 * 86_400_000).toISOString()}`, { auth: user.auth })).body.results as { id: string; title: string }[];
+      const calendarBot = await schedule(user.auth, events.find((e) => e.title === 'Synced meeting')!.id, 'synced');
+      const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      assert.equal(enabled.body.bots_scheduled, 1, JSON.stringify(enabled.body));
+      const apiBots: string[] = [];
+      for (let i = 0; i < 5; i++) apiBots.push(await schedule(user.auth, await createEvent(user.auth, NOW + 86_400_000 + i * 60_000, { title: `API ${i}` }), `api-${i}`));
+
+      const all = await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth });
+      assert.equal(all.status, 200);
+      const sources = Object.fromEntries(all.body.bots.map((b: { bot_id: string; source: string }) => [b.bot_id, b.source]));
+      assert.equal(sources[calendarBot], 'calendar');
+      assert.equal(Object.values(sources).filter((s) => s === 'auto_schedule').length, 1);
+      for (const id of apiBots) assert.equal(sources[id], 'api');
+      assert.deepEqual(all.body.bots.map((b: { scheduled_join_time: string }) => b.scheduled_join_time), [...all.body.bots.map((b: { scheduled_join_time: string }) => b.scheduled_join_time)].sort());
+      const first = all.body.bots[0];
+      assert.deepEqual(first.events.map((e: { title: string }) => e.title), ['API 0']);
+
+      const fromCalendar = await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}`, { auth: user.auth });
+      assert.deepEqual(fromCalendar.body.bots.map((b: { source: string }) => b.source).sort(), ['auto_schedule', 'calendar']);
+      const bobsView = await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}`, { auth: bob.auth });
+      assert.deepEqual(bobsView.body.bots, [], 'another user\'s calendar filters to nothing');
+
+      // Paging two at a time walks every bot once, also with a bot cancelled between pages.
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 10; page++) {
+        const res: { body: { bots: { bot_id: string }[]; next: string | null } } = await rc.request('GET', `/api/v1/bots/upcoming?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { auth: user.auth });
+        seen.push(...res.body.bots.map((b) => b.bot_id));
+        if (page === 0) await rc.request('DELETE', `/api/v1/calendar/scheduled/${apiBots[4]}`, { auth: user.auth });
+        cursor = res.body.next;
+        if (cursor === null) break;
+      }
+      assert.equal(new Set(seen).size, seen.length, 'no bot twice');
+      assert.equal(seen.length, 6, 'all but the one cancelled before its page');
+
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming?status=Done', { auth: user.auth })).status, 400);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming?cursor=bm9wZQ', { auth: user.auth })).body.code, 'invalid_cursor');
+      clock.advance(86_400_000 - 180_000 + 1000);
+      try {
+        await rc.dispatcher.runDue();
+        const joining = await rc.request('GET', '/api/v1/bots/upcoming?status=Joining', { auth: user.auth });
+        assert.deepEqual(joining.body.bots.map((b: { bot_id: string; status: string }) => `${b.bot_id} ${b.status}`), [`${apiBots[0]} Joining`]);
+      } finally {
+        clock.set(NOW);
+      }
+    });
+
+    test('launches per bucket from the start of the current one, every bucket listed, the user\'s own only', async () => {
+      const user = await rc.newUser('frank');
+      const minute = Math.floor(NOW / 60_000) * 60_000;
+      // Join times 180 s before the starts: at +2 min (three bots), +2 min 59 s, +61 min.
+      for (const [i, joinOffset] of [[0, 120_000], [1, 120_000], [2, 120_000], [3, 179_000], [4, 61 * 60_000]] as const) {
+        await schedule(user.auth, await createEvent(user.auth, minute + joinOffset + 180_000), `h-${i}`);
+      }
+      await schedule(bob.auth, await createEvent(bob.auth, minute + 120_000 + 180_000), 'bobs-h');
+      const res = await rc.request('GET', '/api/v1/bots/launch-histogram?hours=2', { auth: user.auth });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.from, new Date(minute).toISOString());
+      assert.equal(res.body.to, new Date(minute + 2 * 3_600_000).toISOString());
+      assert.equal(res.body.buckets.length, 120);
+      assert.deepEqual(res.body.buckets.filter((b: { launches: number }) => b.launches > 0), [
+        { start: new Date(minute + 120_000).toISOString(), launches: 4 },
+        { start: new Date(minute + 61 * 60_000).toISOString(), launches: 1 },
+      ]);
+      assert.equal(res.body.total, 5);
+      assert.deepEqual(res.body.peak, { start: new Date(minute + 120_000).toISOString(), launches: 4 });
+      assert.equal(res.body.launch_limit_per_minute, null, 'the HTTP runtime declares no limit');
+      const quarters = await rc.request('GET', '/api/v1/bots/launch-histogram?hours=1&bucket_minutes=15', { auth: user.auth });
+      assert.deepEqual(quarters.body.buckets.map((b: { launches: number }) => b.launches), [4, 0, 0, 0]);
+      for (const bad of ['hours=0', 'hours=49', 'bucket_minutes=0', 'bucket_minutes=61', 'hours=x']) {
+        assert.equal((await rc.request('GET', `/api/v1/bots/launch-histogram?${bad}`, { auth: user.auth })).status, 400, bad);
+      }
+    });
+  });
+
+  describe('webhook deliveries', () => {
+    test('failures show with attempts, next retry and last error; redelivery sends again with the same webhook-id', async () => {
+      const user = await rc.newUser('gina');
+      hooks.respond = () => ({ status: 503 });
+      const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 3 * 86_400_000), 'hooked', { callback_url: `${hooksUrl}/gina` });
+      await schedule(user.auth, await createEvent(user.auth, NOW + 3 * 86_400_000 + 60_000), 'quiet');
+      const pending = await rc.request('GET', '/api/v1/webhooks/deliveries', { auth: user.auth });
+      assert.equal(pending.body.deliveries.length, 1, 'a bot without callback_url sends nothing');
+      assert.equal(pending.body.deliveries[0].status, 'pending');
+      await rc.webhooks.runDue();
+      const failing = await rc.request('GET', '/api/v1/webhooks/deliveries?status=failing', { auth: user.auth });
+      const delivery = failing.body.deliveries[0];
+      assert.deepEqual({ ...delivery, delivery_id: undefined, created_at: undefined, next_attempt_at: undefined }, {
+        delivery_id: undefined, bot_id: botId, event: 'bot.scheduled', bot_status: 'Scheduled', url: `${hooksUrl}/gina`, status: 'retrying', attempts: 1,
+        next_attempt_at: undefined, last_error: 'HTTP 503', created_at: undefined, delivered_at: null,
+      });
+      const retryInMs = Date.parse(delivery.next_attempt_at) - clock.now();
+      assert.ok(retryInMs > 0 && retryInMs <= 10_000, `next retry in ${retryInMs} ms`);
+      assert.deepEqual((await rc.request('GET', '/api/v1/webhooks/deliveries?status=delivered', { auth: user.auth })).body.deliveries, []);
+      assert.deepEqual((await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries.map((d: { delivery_id: string }) => d.delivery_id), [delivery.delivery_id]);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: bob.auth })).body.code, 'bot_not_found');
+      assert.deepEqual((await rc.request('GET', '/api/v1/webhooks/deliveries', { auth: bob.auth })).body.deliveries.filter((d: { bot_id: string }) => d.bot_id === botId), []);
+
+      const foreign = await rc.request('POST', `/api/v1/webhooks/deliveries/${delivery.delivery_id}/redeliver`, { auth: bob.auth });
+      assert.equal(`${foreign.status} ${foreign.body.code}`, '404 delivery_not_found');
+      hooks.respond = () => ({ status: 200 });
+      // Not due for another 5 s: without the redelivery nothing goes out now.
+      assert.equal(await rc.webhooks.runDue(), 0);
+      const redelivered = await rc.request('POST', `/api/v1/webhooks/deliveries/${delivery.delivery_id}/redeliver`, { auth: user.auth });
+      assert.equal(redelivered.status, 200);
+      assert.equal(redelivered.body.status, 'retrying');
+      assert.equal(redelivered.body.next_attempt_at, new Date(clock.now()).toISOString());
+      assert.equal(await rc.webhooks.runDue(), 1);
+      const done = (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries[0];
+      assert.equal(done.status, 'delivered');
+      assert.equal(done.attempts, 2);
+      const sent = hooks.received.filter((r) => r.url === '/gina');
+      assert.equal(sent.length, 2);
+      assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id']);
+      assert.equal(sent[1]!.headers['webhook-id'], delivery.delivery_id);
+
+      // A delivered one can be sent once more; an unknown id is a 404.
+      await rc.request('POST', `/api/v1/webhooks/deliveries/${delivery.delivery_id}/redeliver`, { auth: user.auth });
+      assert.equal(await rc.webhooks.runDue(), 1);
+      assert.equal(hooks.received.filter((r) => r.url === '/gina').length, 3);
+      assert.equal((await rc.request('POST', '/api/v1/webhooks/deliveries/msg_zzzzzzzzzzzzzzzzzzzzzz/redeliver', { auth: user.auth })).status, 404);
+    });
+
+    test('newest first, paged by cursor', async () => {
+      const user = await rc.newUser('hal');
+      const bots: string[] = [];
+      for (let i = 0; i < 3; i++) bots.push(await schedule(user.auth, await createEvent(user.auth, NOW + 4 * 86_400_000 + i * 60_000), `p-${i}`, { callback_url: `${hooksUrl}/hal` }));
+      const first = await rc.request('GET', '/api/v1/webhooks/deliveries?limit=2', { auth: user.auth });
+      assert.deepEqual(first.body.deliveries.map((d: { bot_id: string }) => d.bot_id), [bots[2], bots[1]]);
+      const second = await rc.request('GET', `/api/v1/webhooks/deliveries?limit=2&cursor=${first.body.next}`, { auth: user.auth });
+      assert.deepEqual(second.body.deliveries.map((d: { bot_id: string }) => d.bot_id), [bots[0]]);
+      assert.equal(second.body.next, null);
+    });
+  });
+
+  describe('status changes', () => {
+    test('as a page: the user\'s own changes after an id, oldest first', async () => {
+      const user = await rc.newUser('ivan');
+      const start = (await rc.request('GET', '/api/v1/bots/status-changes', { auth: user.auth })).body;
+      assert.deepEqual(start, { changes: [], last_id: null, has_more: false });
+      const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000), 'ivan-1');
+      await schedule(bob.auth, await createEvent(bob.auth, NOW + 5 * 86_400_000), 'bob-ivan');
+      await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth });
+      const page = (await rc.request('GET', '/api/v1/bots/status-changes', { auth: user.auth })).body;
+      assert.deepEqual(page.changes.map((c: StatusChange) => `${c.bot_id} ${c.status}`), [`${botId} Scheduled`, `${botId} Cancelled`]);
+      const after = (await rc.request('GET', `/api/v1/bots/status-changes?after=${page.changes[0].id}&limit=1`, { auth: user.auth })).body;
+      assert.deepEqual(after.changes.map((c: StatusChange) => c.status), ['Cancelled']);
+      assert.equal(after.last_id, page.changes[1].id);
+    });
+
+    test('as a live stream: changes arrive as they happen; a reconnect with Last-Event-ID gets what it missed', async () => {
+      await rc.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = rc.app.server.address() as { port: number };
+      const url = `http://127.0.0.1:${address.port}/api/v1/bots/status-changes`;
+      const user = await rc.newUser('judy');
+      const first = openStream(url, { authorization: user.auth });
+      assert.equal((await first.response).headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      await first.waitForText('retry: 3000');
+      const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 6 * 86_400_000), 'judy-1');
+      await schedule(bob.auth, await createEvent(bob.auth, NOW + 6 * 86_400_000), 'bob-judy');
+      const scheduled = await first.nextEvent();
+      assert.equal(scheduled.event, 'status');
+      assert.deepEqual({ ...scheduled.data, at: undefined, id: undefined }, { bot_id: botId, status: 'Scheduled', reason: 'Scheduled through the API', at: undefined, id: undefined });
+      assert.equal(scheduled.id, String(scheduled.data.id));
+      first.close();
+
+      // While nobody listens the bot is cancelled; the reconnect says where it left off.
+      await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth });
+      const second = openStream(url, { authorization: user.auth, 'last-event-id': scheduled.id });
+      const missed = await second.nextEvent();
+      assert.deepEqual([missed.data.bot_id, missed.data.status], [botId, 'Cancelled']);
+      // A session cookie works as well as a key.
+      const session = await signIn(user.auth);
+      const third = openStream(url, { cookie: session.cookie });
+      await third.waitForText('retry: 3000');
+      const other = await schedule(user.auth, await createEvent(user.auth, NOW + 6 * 86_400_000 + 60_000), 'judy-2');
+      assert.equal((await third.nextEvent()).data.bot_id, other);
+      assert.equal((await second.nextEvent()).data.bot_id, other, 'every open stream gets it');
+      assert.equal(rc.app.server.listening, true);
+      second.close();
+      // Closing the app ends open streams at once rather than waiting for them.
+      const startedAt = performance.now();
+      await rc.app.close();
+      assert.ok(performance.now() - startedAt < 3000, `close took ${Math.round(performance.now() - startedAt)} ms`);
+      await third.ended;
+    });
+  });
+});
+
+describe('live stream across instances', () => {
+  test('a change made through one instance reaches a stream opened on another that shares the database', async () => {
+    const first = await startTestRollcall();
+    // A second process's worth of Rollcall on the same database (same SQLite file, or same PostgreSQL schema).
+    const second = await createRollcall(testConfig({ DATABASE_URL: first.testDatabase.url }), {
+      database: await first.testDatabase.open(), logger: createLogger('silent'), collectDefaultMetrics: false,
+    });
+    try {
+      await second.app.listen({ port: 0, host: '127.0.0.1' });
+      const user = await first.newUser('mia');
+      const stream = openStream(`http://127.0.0.1:${(second.app.server.address() as { port: number }).port}/api/v1/bots/status-changes`, { authorization: user.auth });
+      await stream.waitForText('retry: 3000');
+      const event = await first.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'z', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 90_000_000).toISOString(), meeting_url: 'https://zoom.us/j/81234599999' } });
+      const bot = await first.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'elsewhere', bot_config: {} } });
+      const change = await stream.nextEvent();
+      assert.deepEqual([change.data.bot_id, change.data.status], [bot.body.bot_id, 'Scheduled']);
+      stream.close();
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});
+
+describe('status change feed: ids that commit out of order', () => {
+  let rc: TestRollcall;
+  before(async () => {
+    rc = await startTestRollcall();
+  });
+  after(async () => {
+    await rc.close();
+  });
+
+  test('a row that shows up below ones already seen is still delivered, once', async () => {
+    const user = await rc.newUser('kim');
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'x', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 90_000_000).toISOString(), meeting_url: 'https://zoom.us/j/81234512345' } });
+    const bot = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'k', bot_config: {} } });
+    const feed = new StatusChangeFeed({ db: rc.database.db, logger: createLogger('silent'), pollIntervalMs: 60_000 });
+    const received: number[] = [];
+    const unsubscribe = await feed.subscribe(user.userId, (change) => received.push(change.id));
+    const max = Number((await rc.database.db.selectFrom('bot_status_changes').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);
+    const insert = (id: number) => rc.database.db.insertInto('bot_status_changes').values({ id, bot_id: bot.body.bot_id, at_ms: Date.now(), status: 'Scheduled', reason: `row ${id}` } as never).execute();
+    // A writer took max+1 and max+2 but committed only max+3 so far (as PostgreSQL allows).
+    await insert(max + 3);
+    await feed.pollNow();
+    assert.deepEqual(received, [max + 3]);
+    await insert(max + 1);
+    await feed.pollNow();
+    await insert(max + 2);
+    await insert(max + 4);
+    await feed.pollNow();
+    await feed.pollNow();
+    assert.deepEqual(received, [max + 3, max + 1, max + 2, max + 4]);
+    unsubscribe();
+    await feed.stop();
+  });
+
+  test('with nobody subscribed the loop stops, and a new subscriber starts from now', async () => {
+    const feed = new StatusChangeFeed({ db: rc.database.db, logger: createLogger('silent'), pollIntervalMs: 20 });
+    const user = await rc.newUser('lee');
+    const seen: StatusChange[] = [];
+    const unsubscribe = await feed.subscribe(user.userId, (change) => seen.push(change));
+    assert.equal(feed.subscriberCount, 1);
+    unsubscribe();
+    assert.equal(feed.subscriberCount, 0);
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'y', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 90_000_000).toISOString(), meeting_url: 'https://zoom.us/j/81234567777' } });
+    await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'old', bot_config: {} } });
+    const later: StatusChange[] = [];
+    const again = await feed.subscribe(user.userId, (change) => later.push(change));
+    await feed.pollNow();
+    assert.deepEqual(later, [], 'a change from before the subscription is not news');
+    assert.deepEqual(seen, []);
+    again();
+    await feed.stop();
+  });
+});
+
+interface StreamEvent {
+  id: string;
+  event: string;
+  data: any;
+}
+
+/** Reads a text/event-stream with fetch, event by event. */
+function openStream(url: string, headers: Record<string, string>) {
+  const controller = new AbortController();
+  let buffer = '';
+  const waiting: (() => void)[] = [];
+  let resolveEnded: () => void;
+  const ended = new Promise<void>((resolve) => {
+    resolveEnded = resolve;
+  });
+  const response = fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  void response.then(async (res) => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (const wake of waiting.splice(0)) wake();
+      }
+    } catch {
+      // aborted
+    }
+    resolveEnded();
+  }, () => resolveEnded());
+  const waitFor = async <T>(take: () => T | undefined, what: string): Promise<T> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const value = take();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`no ${what} within 10 s; stream so far: ${JSON.stringify(buffer)}`);
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  return {
+    response,
+    ended,
+    close: () => controller.abort(),
+    waitForText: (text: string) => waitFor(() => (buffer.includes(text) ? true : undefined), JSON.stringify(text)),
+    nextEvent: () => waitFor(() => {
+      const match = /(?:^|\n\n)(id: [^\n]*\nevent: [^\n]*\ndata: [^\n]*)\n\n/.exec(buffer);
+      if (!match) return undefined;
+      buffer = buffer.slice(match.index + match[0].length);
+      const fields = Object.fromEntries(match[1]!.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+      return { id: fields.id!, event: fields.event!, data: JSON.parse(fields.data!) } as StreamEvent;
+    }, 'event'),
+  };
+}

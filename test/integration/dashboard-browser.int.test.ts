@@ -1,0 +1,353 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core, against a real
+// Rollcall listening on a local port (SQLite or PostgreSQL, as the suite runs), with a local fake
+// bot runtime and webhook receiver. The tests click and type as a person would, wait for what a
+// person would see, and save a screenshot of every page at desktop and phone width to
+// test-artifacts/screenshots/ (look at them: they are how the layout is checked).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildDashboard } from '../../scripts/build-dashboard.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
+import { HttpBotRuntime } from '../../src/adapters/bot-runtimes/http-bot-runtime.ts';
+import type { BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
+import { revokeApiKey } from '../../src/services/api-keys.ts';
+
+const CHROMIUM = process.env.ROLLCALL_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots', TEST_ENGINE);
+const WIDTHS = [{ name: 'desktop', width: 1280, height: 900 }, { name: 'phone', width: 390, height: 844 }];
+/** The fake runtime declares this many launches a minute, so the chart draws its limit. */
+const LAUNCH_LIMIT = 2;
+/** How long anything the page shows by itself (live status, refreshed lists) may take. */
+const LIVE_TIMEOUT_MS = 20_000;
+
+/** The text of the focused element (the test's TypeScript has no DOM types; the function runs in the page). */
+function activeElementText(page: Page): Promise<string | null | undefined> {
+  return page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent);
+}
+
+const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium, which .ci/run does) or set ROLLCALL_TEST_CHROMIUM`;
+
+describe('dashboard in Chromium', { skip }, () => {
+  let rc: TestRollcall;
+  let browser: Browser;
+  let base: string;
+  let runtime: HttpBotRuntime;
+  const launches = new FakeHttpReceiver();
+  const hooks = new FakeHttpReceiver();
+  const feeds = new FakeIcsServer();
+  let hooksUrl: string;
+  let alice: { userId: string; auth: string; key: string };
+  let bob: { userId: string; auth: string; key: string };
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    await buildDashboard();
+    const runtimeUrl = await launches.start();
+    hooksUrl = await hooks.start();
+    await feeds.start();
+    runtime = new HttpBotRuntime({ url: `${runtimeUrl}/launch`, secret: 'runtime-secret', timeoutMs: 2000, now: () => Date.now() });
+    // A real HTTP runtime (to the local fake) that declares a launch limit, as a bot provider does.
+    const limited: BotRuntime = { name: 'http', canLaunch: true, scheduling: null, live: null, statusWebhooks: null, launchLimitPerMinute: LAUNCH_LIMIT, launch: (r) => runtime.launch(r), send: (c) => runtime.send(c) };
+    rc = await startTestRollcall({
+      background: true,
+      // Webhook retries wait ten minutes: only the Redeliver button can make a failed one go out again in this test.
+      settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '600000', JOIN_LEAD_SECONDS: '180', DISPATCH_LEASE_SECONDS: '5', BOT_RUNTIME_TIMEOUT_MS: '2000' },
+      overrides: { runtime: limited },
+    });
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = rc.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    base = `http://127.0.0.1:${address.port}`;
+    const a = await rc.newUser('alice');
+    const b = await rc.newUser('bob');
+    alice = { ...a, key: a.auth.slice('Token '.length) };
+    bob = { ...b, key: b.auth.slice('Token '.length) };
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // A CSP violation, a failed script or style shows here; 401s and 404s the pages expect do too, as resource errors.
+      // After the key is revoked, the live stream's reconnect is refused with a JSON 401, which Chromium reports as a wrong MIME type.
+      if (message.type() === 'error' && !/status of (401|404)|EventSource's response has a MIME type/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await rc?.close();
+    await runtime?.close();
+    await launches.stop();
+    await hooks.stop();
+    await feeds.stop();
+  });
+
+  async function screenshot(name: string): Promise<void> {
+    for (const size of WIDTHS) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      // Let the chart measure its new width and the layout settle.
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size.name}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+
+  async function createEvent(auth: string, title: string, startMs: number, minutes = 30, url = `https://zoom.us/j/${8_000_000_000 + Math.floor(Math.random() * 999_999_999)}`): Promise<string> {
+    const res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title, start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + minutes * 60_000).toISOString(), meeting_url: url } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id;
+  }
+
+  async function schedule(auth: string, eventId: string, key: string, botConfig: Record<string, unknown> = {}): Promise<string> {
+    const res = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: key, bot_config: botConfig } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.bot_id;
+  }
+
+  async function statusOf(botId: string): Promise<string> {
+    return (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.status;
+  }
+
+  test('the page is served with a CSP that forbids inline and third-party script and style', async () => {
+    const response = await fetch(`${base}/dashboard`);
+    assert.equal(response.status, 200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    const html = await response.text();
+    assert.doesNotMatch(html, /<script>|<style|style=/, 'no inline script or style in the page');
+  });
+
+  test('sign in with the keyboard; a wrong key is refused with a message', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
+    await screenshot('sign-in');
+    // The key field has focus; typing and Enter is all it takes.
+    await page.keyboard.type('rck_0000000000000000000000000000000000000000');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'unknown or revoked' }).waitFor();
+    await page.getByLabel('API key').fill(alice.key);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    await page.getByText('Signed in as').waitFor();
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'rollcall_session');
+    assert.ok(session, 'a session cookie');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.ok(!session.value.includes(alice.key), 'the cookie is not the API key');
+    // Focus moved to the page's heading, for screen readers; from a fresh load the first Tab reaches the skip link.
+    assert.equal(await activeElementText(page), 'Upcoming');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await activeElementText(page), 'Skip to content');
+  });
+
+  test('a bot scheduled through the API appears on Upcoming and in the chart, without a reload', async () => {
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.evaluate(() => { (globalThis as unknown as { marker: number }).marker = 42; });
+    // A top-of-the-hour wave above the runtime's limit, and a few meetings later on.
+    const nextHour = Math.ceil((Date.now() + 60_000) / 3_600_000) * 3_600_000;
+    for (let i = 0; i < 5; i++) await schedule(alice.auth, await createEvent(alice.auth, `All hands room ${i + 1}`, nextHour + 180_000), `wave-${i}`, { bot_name: 'Notes' });
+    for (const [i, offset] of [[0, 30], [1, 30], [2, 95], [3, 150]] as const) {
+      await schedule(alice.auth, await createEvent(alice.auth, `Customer call ${i + 1}`, nextHour + offset * 60_000 + 180_000), `later-${i}`, { bot_name: 'Notes' });
+    }
+    const startMs = Date.now() + 40 * 60_000;
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Design review', startMs), 'design-review', { bot_name: 'Scribe' });
+    const row = page.locator(`tr[data-bot-id="${botId}"]`);
+    await row.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await row.innerText(), /Design review[\s\S]*Zoom[\s\S]*API[\s\S]*Scheduled/);
+    const minute = new Date(Math.floor((startMs - 180_000) / 60_000) * 60_000).toISOString();
+    const bar = page.locator(`rect.chart-bar[data-start="${minute}"]`);
+    await bar.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await bar.getAttribute('data-launches'), '1');
+    const wave = page.locator(`rect.chart-bar[data-start="${new Date(nextHour).toISOString()}"]`);
+    assert.equal(await wave.getAttribute('data-launches'), '5');
+    assert.match(await wave.getAttribute('class') ?? '', /chart-bar-over/, 'a minute above the runtime limit is marked');
+    assert.equal(await page.locator('.chart-limit').getAttribute('data-limit'), String(LAUNCH_LIMIT));
+    assert.match(await page.locator('#launch-chart-summary').innerText(), /10 launches in the next 6 hours; busiest minute .* with 5\. Runtime limit 2 per minute, exceeded in 1 bucket/);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42, 'the page was not reloaded');
+    // The status filter narrows the list; nothing is joining yet.
+    await page.getByLabel('Status').selectOption('Joining');
+    await page.getByText('No bots match these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    await row.waitFor();
+  });
+
+  test('a bot turns Joining on screen by itself when it fires, and its page explains why', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const eventId = await createEvent(alice.auth, 'Standup', Date.now() + 10 * 60_000, 15, 'https://meet.google.com/abc-defg-hij');
+    const botId = await schedule(alice.auth, eventId, 'standup', { bot_name: 'Standup notes', join_at: new Date(Date.now() + 5000).toISOString(), callback_url: `${hooksUrl}/hooks/ok` });
+    const badge = page.locator(`tr[data-bot-id="${botId}"] .badge`);
+    await badge.filter({ hasText: 'Scheduled' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.evaluate(() => { (globalThis as unknown as { marker: number }).marker = 7; });
+    await badge.filter({ hasText: 'Joining' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 7, 'the page was not reloaded');
+    assert.equal(launches.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched once');
+    assert.equal(await statusOf(botId), 'Joining');
+    await screenshot('upcoming');
+
+    // Its page: the decision log in words, the launch, the webhooks.
+    await page.locator(`tr[data-bot-id="${botId}"] a`).first().click();
+    await page.getByRole('heading', { name: 'Standup notes', level: 1 }).waitFor();
+    const log = page.locator('section[aria-labelledby="why-title"] ol.log');
+    await log.locator('li[data-kind="scheduled"]').filter({ hasText: `Scheduled for event ${eventId}` }).waitFor();
+    await log.locator('li[data-kind="launched"]').filter({ hasText: 'Launched: handed to the bot runtime' }).waitFor();
+    await page.locator('section[aria-labelledby="launch-title"] li[data-kind="launched"]').waitFor();
+    await page.locator('section[aria-labelledby="timeline-title"] li[data-status="Joining"]').waitFor();
+    await page.getByText('Standup', { exact: true }).waitFor();
+    await page.locator('section[aria-labelledby="deliveries-title"] tr[data-delivery-status="delivered"]').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // A runtime report moves it on, live, on this page too.
+    const scheduleRow = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${scheduleRow.status_token}` }, body: { status: 'InMeeting' } });
+    assert.equal(report.status, 200);
+    await page.locator('[data-testid="bot-status"]').filter({ hasText: 'In meeting' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await screenshot('bot');
+  });
+
+  test('reschedule, then cancel, a waiting bot from its page', async () => {
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Planner', level: 1 }).waitFor();
+    await screenshot('bot-waiting');
+    // The field takes the browser's local time; the test's Chromium runs in the test process's zone.
+    const newJoin = new Date(Math.floor((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
+    const local = new Date(newJoin.getTime() - newJoin.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel('New join time').fill(local);
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, newJoin.toISOString());
+    await page.locator('section[aria-labelledby="why-title"] li[data-kind="updated"]').waitFor();
+    await page.getByRole('button', { name: 'Cancel bot' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.getByRole('status').filter({ hasText: 'The bot was cancelled.' }).waitFor();
+    await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Cancelled' }).waitFor();
+    assert.equal(await statusOf(botId), 'Cancelled');
+    await page.locator('section[aria-labelledby="why-title"] li[data-kind="cancelled"]').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Cancel bot' }).count(), 0, 'no cancel button on a cancelled bot');
+  });
+
+  test('a failing webhook shows with its error, and Redeliver sends it again', async () => {
+    hooks.respond = (request) => (request.url === '/hooks/failing' ? { status: 500, body: { error: 'down' } } : { status: 200 });
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Board meeting', Date.now() + 5 * 3_600_000), 'board', { bot_name: 'Minutes', callback_url: `${hooksUrl}/hooks/failing` });
+    await hooks.waitFor(() => hooks.received.some((r) => r.json?.bot_id === botId), LIVE_TIMEOUT_MS);
+    await page.goto(`${base}/dashboard/webhooks`);
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Failing' }).click();
+    const failing = page.locator('tr[data-delivery-status="retrying"]').filter({ hasText: botId });
+    await failing.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await failing.innerText(), /bot\.scheduled[\s\S]*Retrying[\s\S]*1[\s\S]*HTTP 500/);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await page.locator('[data-testid="webhook-secret"]').filter({ hasText: /^whsec_/ }).waitFor();
+    await screenshot('webhooks');
+
+    hooks.respond = () => ({ status: 200 });
+    await page.getByRole('button', { name: 'All' }).click();
+    const row = page.locator('tr').filter({ hasText: botId }).filter({ hasText: 'bot.scheduled' });
+    await row.getByRole('button', { name: /Redeliver/ }).click();
+    await page.locator(`tr[data-delivery-status="delivered"]`).filter({ hasText: botId }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const sent = hooks.received.filter((r) => r.json?.bot_id === botId);
+    assert.equal(sent.length, 2, 'sent twice: the failed attempt and the redelivery');
+    assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id'], 'a redelivery keeps the webhook-id');
+  });
+
+  test('calendars show their health; a revoked one shows as revoked', async () => {
+    const healthy = feeds.createFeed('Team');
+    const start = Date.now() + 2 * 86_400_000;
+    feeds.edit(healthy, (events) => {
+      events.push({ uid: 'retro@team', summary: 'Sprint retro', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/81234567890' });
+      events.push({ uid: 'lunch@team', summary: 'Team lunch', startMs: start + 7_200_000, endMs: start + 10_800_000 });
+    });
+    const revoked = feeds.createFeed('Old');
+    const [, revokedId] = await Promise.all([healthy, revoked].map(async (url) => {
+      const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: url } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.calendar_id as string;
+    }));
+    feeds.revoke(revoked);
+    const sync = await rc.request('POST', `/api/v1/calendar/connections/${revokedId}/sync`, { auth: alice.auth });
+    assert.equal(sync.body.status, 'auth_revoked', JSON.stringify(sync.body));
+
+    await page.goto(`${base}/dashboard/calendars`);
+    const card = page.locator(`li[data-calendar-id="${revokedId}"]`);
+    await card.getByText('Access revoked').waitFor();
+    assert.match(await card.innerText(), /HTTP 404/);
+    assert.equal(await card.getByRole('button', { name: /Sync .* now/ }).isDisabled(), true);
+    const healthyCard = page.locator('li.connection').filter({ hasNotText: 'Access revoked' });
+    await healthyCard.getByText('Active', { exact: true }).waitFor();
+    await healthyCard.getByRole('button', { name: /Sync .* now/ }).click();
+    await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor();
+    await page.getByRole('switch').waitFor();
+    await screenshot('calendars');
+  });
+
+  test('events list each event\'s bot; schedule and unschedule from the page', async () => {
+    await page.goto(`${base}/dashboard/events`);
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    const to = new Date(Date.now() + 3 * 86_400_000);
+    await page.getByLabel('To', { exact: true }).fill(`${to.getFullYear()}-${String(to.getMonth() + 1).padStart(2, '0')}-${String(to.getDate()).padStart(2, '0')}`);
+    const retro = page.locator('tr').filter({ hasText: 'Sprint retro' });
+    await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).click();
+    await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.locator('tr').filter({ hasText: 'Team lunch' }).getByRole('button', { name: /Schedule a bot/ }).isDisabled(), true, 'no meeting link, nothing to join');
+    await screenshot('events');
+    await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
+    await retro.locator('.badge[data-status="Cancelled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+    // Auto-schedule is switched on from Calendars, with its default bot config.
+    await page.getByRole('link', { name: 'Calendars' }).click();
+    await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
+    await page.getByRole('switch', { name: 'Auto-schedule' }).check();
+    await page.getByRole('status').filter({ hasText: 'Auto-scheduling enabled' }).waitFor();
+    const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: alice.auth });
+    assert.deepEqual([settings.body.auto_schedule_enabled, settings.body.default_bot_config.bot_name], [true, 'Auto notes']);
+    await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
+    await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();
+  });
+
+  test('another user\'s bot id in the address shows "not found"', async () => {
+    const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
+    await page.goto(`${base}/dashboard/bots/${bobsBot}`);
+    await page.getByRole('heading', { name: 'Bot not found', level: 1 }).waitFor();
+    const text = await page.locator('main').innerText();
+    assert.doesNotMatch(text, /Bob private meeting|Bob bot/);
+    await screenshot('bot-not-found');
+  });
+
+  test('sign out ends the session; a revoked API key ends its sessions at once', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
+    const afterSignOut = await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status);
+    assert.equal(afterSignOut, 401);
+
+    await page.getByLabel('API key').fill(alice.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    const key = await rc.database.db.selectFrom('api_keys').select('id').where('user_id', '=', alice.userId).executeTakeFirstOrThrow();
+    await revokeApiKey(rc.database.db, key.id, rc.clock);
+    assert.equal(await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status), 401, 'the very next request is refused');
+    // The page notices at its next request, or when its live stream re-checks the session (every
+    // 10 s), whichever comes first, and asks to sign in again.
+    await page.getByRole('link', { name: 'Webhooks' }).click({ timeout: 2000 }).catch(() => {});
+    await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+  });
+
+  test('no page raised a script error or a CSP violation', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
