@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 import { DatabaseHealth, type OutageKind } from './database-health.ts';
@@ -92,6 +92,33 @@ function openSqlite(path: string): Database {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Runs `work` in a transaction whose commit does not wait for the disk: PostgreSQL's
+ * synchronous_commit off for this transaction, SQLite's synchronous=NORMAL (WAL) for it alone.
+ * Either way the commit is atomic and survives a crash of this process; only a crash of the
+ * machine (or the database server) in the next moment can undo it. The dispatcher uses it for its
+ * own bookkeeping, where an undone commit only means a launch is sent again with the same
+ * idempotency key; answers to API requests always wait for the disk.
+ */
+export async function inTransactionWithoutWaitingForDisk<T>(database: Database, work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  if (database.engine === 'postgres') {
+    return database.db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return work(trx);
+    });
+  }
+  // One SQLite connection serves the process: the setting applies to this transaction only
+  // because the connection is held from before it starts until after it is restored.
+  return database.db.connection().execute(async (connection) => {
+    await sql`pragma synchronous = normal`.execute(connection);
+    try {
+      return await connection.transaction().execute(work);
+    } finally {
+      await sql`pragma synchronous = full`.execute(connection);
+    }
+  });
 }
 
 /** After a storage failure, the probe writes this much: an update in place proves nothing about space. */

@@ -1,30 +1,34 @@
 // Where a schedule fires. Each process runs one Dispatcher:
-//   1. a little before rows come due it claims them (lease) and keeps them on an in-memory timer;
-//   2. at the due moment it re-checks them in the database (markLaunching): a row moved, cancelled
-//      or taken over since the claim is dropped; the rest become 'launching' and their bots
-//      'Joining' in the same transaction;
-//   3. then it calls the bot runtime, and marks each row done or puts it back for a retry.
-// A process that dies between 2 and 3 leaves rows 'launching' with a lease; when the lease runs
-// out another process (or this one, restarted) launches them again with the same idempotency key.
+//   1. a little before rows come due it claims them (lease), reads and builds what their launches
+//      need (launch-preparation.ts), and keeps them on an in-memory timer;
+//   2. at the due instant it confirms them in the database in one transaction per batch: a row
+//      moved, cancelled or taken over since the claim is dropped, a bot changed since goes the slow
+//      path (decided again from fresh data); the rest become 'launching', their bots 'Joining';
+//   3. the launch requests go out at once, and the results are written in batches after the burst.
+// A process that dies between 2 and 3 leaves rows 'launching'. Another instance takes them over
+// when the dead one's liveness marker is gone (dispatcher-liveness.ts), or when its lease runs out,
+// and launches them again with the same idempotency key.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Database } from '../db/database.ts';
-import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
+import { inTransactionWithoutWaitingForDisk, type Database } from '../db/database.ts';
+import type { BotRow, ScheduleRow } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { formatInstant } from '../lib/time.ts';
-import type { BotCommand, BotRuntime, RuntimeOutcome, LaunchRequest } from '../adapters/bot-runtimes/bot-runtime.ts';
+import type { BotCommand, BotRuntime, RuntimeOutcome, LaunchRequest, PreparedLaunch } from '../adapters/bot-runtimes/bot-runtime.ts';
 import * as schedules from '../store/schedule-store.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
-import { markBotsJoining, transitionBot } from '../services/bot-lifecycle.ts';
+import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
+import { markBotsJoining, recordLaunchStarts, setBotsJoining, transitionBot, type LaunchStart } from '../services/bot-lifecycle.ts';
 import type { BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
-import { linkedEventsOf } from '../services/runtime-commands.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
-import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
+import { botVersionOf, buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
+
+export { buildLaunchRequest } from './launch-preparation.ts';
 
 export interface DispatcherOptions {
   database: Database;
@@ -35,13 +39,13 @@ export interface DispatcherOptions {
   publicUrl: string;
   /** How long a claim or a launch in flight holds its row. Must exceed the runtime timeout. */
   leaseMs: number;
-  /** How far ahead rows are claimed onto the in-memory timer. (Default: 2000) */
+  /** How far ahead rows are claimed and prepared onto the in-memory timer. (Default: 10000) */
   lookaheadMs?: number;
   /** Longest sleep without looking at the database (a safety net for missed signals). */
   pollIntervalMs?: number;
   /** Launches in flight at once. */
   maxConcurrentLaunches?: number;
-  /** Rows claimed per statement. */
+  /** Rows claimed per statement, and confirmed per statement at the due instant. */
   batchSize?: number;
   /** Called after each launch attempt (tests and the benchmark observe firing through it). */
   onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: RuntimeOutcome }) => void;
@@ -56,33 +60,51 @@ const CLAIM_STEP_MS = 250;
 /** How long launch results wait to be written together. */
 const RESULT_FLUSH_MS = 10;
 
+/**
+ * While launches are still going out, their results wait (up to this long): on SQLite every write
+ * runs on this thread, and writing results in the middle of a burst would delay the launches
+ * that are not out yet.
+ */
+const RESULT_FLUSH_MAX_DEFER_MS = 2000;
+
 /** How often a PostgreSQL dispatcher looks for rows held by dispatchers that died. */
 const ORPHAN_SWEEP_MS = 500;
 
 /** A bot an API request is changing at the due moment is decided again this much later. */
 const BUSY_BOT_RETRY_MS = 5;
 
-interface PendingLaunch {
-  schedule: ScheduleRow;
-  bot: BotRow;
-  links: BotEventRow[];
-}
+/**
+ * The first batch confirmed at the due instant is small, so that the first launches are on the
+ * wire within a few milliseconds; the rest are confirmed in full batches while those are sent.
+ */
+const FIRST_BATCH_SIZE = 64;
 
-interface Claimed {
+interface PendingLaunch {
   scheduleId: string;
   botId: string;
   dueAtMs: number;
-  /** The row was already 'launching' under a dead holder: launch again, do not re-decide. */
-  isTakeover: boolean;
+  /** This launch's attempt number (1 for the first). */
+  attempt: number;
+  request: LaunchRequest;
+  prepared: PreparedLaunch | null;
+  /** The launch's record still to be written (status change, decision, webhook); null: written. */
+  start: LaunchStart | null;
+}
+
+interface LaunchResult {
+  launch: PendingLaunch;
+  outcome: RuntimeOutcome;
 }
 
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt'>> & Pick<DispatcherOptions, 'onLaunchAttempt'>;
-  /** Rows this process holds, by schedule id. */
+  /** Rows this process holds on its timer, by schedule id. */
   readonly #claimed = new Map<string, Claimed>();
   /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
   readonly #dueOrder = new MinHeap<Claimed>((a, b) => a.dueAtMs < b.dueAtMs);
+  /** Rows this process is working on: held, being launched, or with a result not yet written. */
+  readonly #active = new Set<string>();
   #running = false;
   #pollTimer: NodeJS.Timeout | null = null;
   #fireTimer: NodeJS.Timeout | null = null;
@@ -96,8 +118,12 @@ export class Dispatcher {
   #inFlight = 0;
   readonly #launches = new Set<Promise<void>>();
   readonly #launchQueue: PendingLaunch[] = [];
+  /** The fire path waiting for the launch queue to drain (see #roomToSend). */
+  readonly #roomWaiters: (() => void)[] = [];
   #launchHead = 0;
-  readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome }[] = [];
+  readonly #results: LaunchResult[] = [];
+  /** When the oldest result still waiting to be written arrived (wall clock). */
+  #oldestResultAt = 0;
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #flushFailures = 0;
@@ -107,13 +133,16 @@ export class Dispatcher {
   #fireBackoffUntil = 0;
   readonly #liveness: DispatcherLiveness;
   #sweepTimer: NodeJS.Timeout | null = null;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
   #sweeping = false;
   #hasSweptOnce = false;
   #stopListening: (() => void) | null = null;
 
   constructor(options: DispatcherOptions) {
     this.#o = {
-      lookaheadMs: 2000,
+      // Claiming also prepares each launch; ten seconds leaves room to prepare a burst of tens of
+      // thousands before it is due, on a busy machine.
+      lookaheadMs: 10_000,
       pollIntervalMs: 5000,
       maxConcurrentLaunches: 256,
       batchSize: 500,
@@ -146,6 +175,10 @@ export class Dispatcher {
       this.#sweepTimer = setInterval(() => void this.#sweepOrphans(), ORPHAN_SWEEP_MS);
       this.#sweepTimer.unref();
     }
+    // A live dispatcher keeps the leases of the rows it works on fresh, so that nobody takes over
+    // a row that is merely slow (a busy machine, a long burst): only dead holders lose rows.
+    this.#heartbeatTimer = setInterval(() => void this.#renewLeases(), Math.max(1000, Math.floor(this.#o.leaseMs / 3)));
+    this.#heartbeatTimer.unref();
     this.wake();
   }
 
@@ -157,10 +190,13 @@ export class Dispatcher {
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     this.#sweepTimer = null;
+    this.#heartbeatTimer = null;
     await this.#cycle;
     await this.#firing;
     await this.#drainLaunches();
+    for (const id of this.#claimed.keys()) this.#active.delete(id);
     this.#claimed.clear();
     this.#dueOrder.clear();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
@@ -249,30 +285,47 @@ export class Dispatcher {
     }
   }
 
+  /** Extends the leases of the rows this process is working on. */
+  async #renewLeases(): Promise<void> {
+    if (!this.#running || this.#active.size === 0) return;
+    const { database, clock, leaseMs, batchSize } = this.#o;
+    const ids = [...this.#active];
+    try {
+      for (let i = 0; i < ids.length; i += batchSize) {
+        await schedules.renewLeases(database.db, this.owner, ids.slice(i, i + batchSize), clock.now() + leaseMs, clock.now());
+      }
+    } catch (error) {
+      if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not renew schedule leases');
+    }
+  }
+
   async #claim(): Promise<void> {
-    const { database, clock, batchSize, lookaheadMs, leaseMs } = this.#o;
+    const { database, clock, batchSize, lookaheadMs, leaseMs, runtime, publicUrl } = this.#o;
     for (;;) {
       const now = clock.now();
       // Claiming a little beyond the lookahead lets the next claim wait CLAIM_STEP_MS, instead of
       // running for every few rows that cross the horizon while a burst streams in.
-      const rows = await database.db.transaction().execute((trx) =>
+      const claimed = await database.db.transaction().execute((trx) =>
         schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs + CLAIM_STEP_MS, leaseMs, batchSize));
-      for (const row of rows) {
-        this.#hold({ scheduleId: row.id, botId: row.bot_id, dueAtMs: row.state === 'launching' ? now : row.due_at_ms, isTakeover: row.state === 'launching' });
-      }
-      if (rows.length < batchSize) return;
+      // A row we are launching or whose result is not written yet is not taken again: that would
+      // launch it twice. A row still on our timer is taken again (it was moved and claimed anew):
+      // its new entry replaces the old one.
+      const rows = claimed.filter((r) => !this.#active.has(r.id) || this.#claimed.has(r.id));
+      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#hold(c);
+      if (claimed.length < batchSize) return;
     }
   }
 
   #hold(claimed: Claimed): void {
     this.#claimed.set(claimed.scheduleId, claimed);
+    this.#active.add(claimed.scheduleId);
     this.#dueOrder.push(claimed);
   }
 
-  /** Takes every held row that is due at `now`, earliest first. */
-  #takeDue(now: number): Claimed[] {
+  /** Takes up to `limit` held rows that are due at `now`, earliest first. */
+  #takeDue(now: number, limit: number): Claimed[] {
     const due: Claimed[] = [];
-    for (let top = this.#dueOrder.peek(); top && top.dueAtMs <= now; top = this.#dueOrder.peek()) {
+    for (let top = this.#dueOrder.peek(); top && top.dueAtMs <= now && due.length < limit; top = this.#dueOrder.peek()) {
       this.#dueOrder.pop();
       // A row claimed again since (a newer entry replaced it) or already fired is skipped.
       if (this.#claimed.get(top.scheduleId) !== top) continue;
@@ -283,19 +336,20 @@ export class Dispatcher {
   }
 
   async #fireDue(): Promise<void> {
-    for (;;) {
-      const due = this.#takeDue(this.#o.clock.now());
-      if (due.length === 0) return;
-      for (let i = 0; i < due.length; i += this.#o.batchSize) {
-        const batch = due.slice(i, i + this.#o.batchSize);
-        try {
-          await this.#fireBatch(batch);
-        } catch (error) {
-          // Hold the rows again; they are still claimed in the database, so nothing is lost.
-          for (const c of due.slice(i)) this.#hold(c);
-          throw error;
-        }
+    for (let pass = 0; ; pass++) {
+      const batch = this.#takeDue(this.#o.clock.now(), pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize);
+      if (batch.length === 0) return;
+      try {
+        await this.#fireBatch(batch);
+      } catch (error) {
+        // Hold the rows again; they are still claimed in the database, so nothing is lost.
+        for (const c of batch) this.#hold(c);
+        throw error;
       }
+      // Confirm the next batch only once most of this one is on the wire: on SQLite the
+      // confirmation runs on this thread, and confirming everything before sending anything
+      // would make every launch as late as the last confirmation.
+      await this.#roomToSend();
     }
   }
 
@@ -404,47 +458,103 @@ export class Dispatcher {
     }
   }
 
-  /** The fire decision for a batch, in one transaction; then the launches start. */
+  /**
+   * The fire decision for a batch, in one transaction; then the launches start. Rows prepared at
+   * claim time whose bot has not changed since are confirmed with one statement per table; every
+   * other row is decided from fresh data (the slow path).
+   */
   async #fireBatch(batch: Claimed[]): Promise<void> {
     const { database, clock, leaseMs } = this.#o;
     const now = clock.now();
     const busy: Claimed[] = [];
-    const launches = await database.db.transaction().execute(async (trx) => {
+    const dropped: Claimed[] = [];
+    const launches = await inTransactionWithoutWaitingForDisk(database, async (trx) => {
       // One lock order everywhere: a bot, then its schedule (every API path locks the bot row
       // first). A bot that a request holds right now (being cancelled, moved) is skipped and
       // decided again a moment later, after that request commits, so that neither waits on the
       // other and the batch is not held up.
-      const botRows = await bots.lockBotsForFiring(trx, database.engine, batch.map((c) => c.botId));
-      const botsById = new Map(botRows.map((b) => [b.id, b]));
-      const ready: Claimed[] = [];
-      for (const c of batch) (botsById.has(c.botId) ? ready : busy).push(c);
-      const decided = await schedules.markLaunching(trx, this.owner, ready.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
-      const retaken = await schedules.takeOverLaunching(trx, this.owner, ready.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
-      const rows = [...decided, ...retaken];
-      if (rows.length === 0) return [];
-      const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
-      const linksByBot = Map.groupBy(links, (l) => l.bot_id);
-      // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
-      const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
-      const toLaunch: PendingLaunch[] = [];
-      const firstLaunches: { bot: BotRow; reason: string }[] = [];
-      for (const schedule of rows) {
-        const bot = botsById.get(schedule.bot_id)!;
-        if (blocked.has(bot.id)) {
-          await transitionBot(trx, bot, 'Cancelled', 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now, { decisionKind: 'cancelled' });
-          continue;
-        }
-        const verdict = await this.#decide(trx, schedule, bot, now);
-        if (verdict === 'skip') continue;
-        if (verdict === 'first-launch') firstLaunches.push({ bot, reason: `Launching through the ${this.#o.runtime.name} runtime, ${now - schedule.due_at_ms} ms after the scheduled time` });
-        toLaunch.push({ schedule, bot, links: linksByBot.get(bot.id) ?? [] });
+      const versions = await bots.readBotVersions(trx, database.engine, batch.map((c) => c.botId), { lock: 'skip-locked' });
+      const versionsById = new Map(versions.map((v) => [v.id, v]));
+      const fast: Claimed[] = [];
+      const slow: Claimed[] = [];
+      for (const c of batch) {
+        const current = versionsById.get(c.botId);
+        if (!current) busy.push(c);
+        else if (c.ready && current.status === 'Scheduled' && current.meeting_end_ms > now && botVersionOf(current) === c.ready.version) fast.push(c);
+        else slow.push(c);
       }
-      await markBotsJoining(trx, firstLaunches, now);
-      return toLaunch;
+      const out: PendingLaunch[] = [];
+      if (fast.length > 0) {
+        // The confirmation: still claimed by us, still due (a move puts the row back to pending,
+        // a cancel ends it).
+        const confirmed = await schedules.markLaunching(trx, this.owner, fast.map((c) => c.scheduleId), now, leaseMs);
+        const byId = new Map(fast.map((c) => [c.scheduleId, c]));
+        for (const row of confirmed) {
+          const c = byId.get(row.id)!;
+          byId.delete(row.id);
+          const prepared = now - c.ready!.preparedAtMs <= PREPARED_LAUNCH_MAX_AGE_MS ? c.ready!.prepared : null;
+          const start = { bot: c.ready!.bot, reason: this.#launchReason(now, row.due_at_ms), atMs: now };
+          out.push({ scheduleId: row.id, botId: row.bot_id, dueAtMs: row.due_at_ms, attempt: row.attempts, request: c.ready!.request, prepared, start });
+        }
+        dropped.push(...byId.values());
+        await setBotsJoining(trx, confirmed.map((r) => r.bot_id), now);
+        // A few launches (the usual case, and the first of a burst) have their whole record
+        // written now; in a burst the rest is written after the requests are out.
+        if (batch.length <= FIRST_BATCH_SIZE) {
+          await recordLaunchStarts(trx, out.map((l) => l.start!));
+          for (const l of out) l.start = null;
+        }
+      }
+      if (slow.length > 0) out.push(...await this.#decideFromFreshData(trx, slow, now, dropped));
+      return out;
     });
+    for (const c of dropped) this.#active.delete(c.scheduleId);
     for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
     if (busy.length > 0) this.#armFire();
     this.#enqueueLaunches(launches);
+  }
+
+  #launchReason(now: number, dueAtMs: number): string {
+    return `Launching through the ${this.#o.runtime.name} runtime, ${now - dueAtMs} ms after the scheduled time`;
+  }
+
+  /** The slow path: rows whose bot changed since the claim, takeovers, and anything unusual. */
+  async #decideFromFreshData(trx: Parameters<typeof transitionBot>[0], slow: Claimed[], now: number, dropped: Claimed[]): Promise<PendingLaunch[]> {
+    const { leaseMs, publicUrl } = this.#o;
+    const decided = await schedules.markLaunching(trx, this.owner, slow.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
+    const retaken = await schedules.takeOverLaunching(trx, this.owner, slow.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
+    const rows = [...decided, ...retaken];
+    const kept = new Set(rows.map((r) => r.id));
+    for (const c of slow) if (!kept.has(c.scheduleId)) dropped.push(c);
+    if (rows.length === 0) return [];
+    const botRows = await trx.selectFrom('bots').selectAll().where('id', 'in', rows.map((r) => r.bot_id)).execute();
+    const botsById = new Map(botRows.map((b) => [b.id, b]));
+    const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
+    const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
+    const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
+    const out: PendingLaunch[] = [];
+    const firstLaunches: { bot: BotRow; reason: string }[] = [];
+    for (const schedule of rows) {
+      const bot = botsById.get(schedule.bot_id)!;
+      if (blocked.has(bot.id)) {
+        await transitionBot(trx, bot, 'Cancelled', 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now, { decisionKind: 'cancelled' });
+        this.#active.delete(schedule.id);
+        continue;
+      }
+      const verdict = await this.#decide(trx, schedule, bot, now);
+      if (verdict === 'skip') {
+        this.#active.delete(schedule.id);
+        continue;
+      }
+      if (verdict === 'first-launch') firstLaunches.push({ bot, reason: this.#launchReason(now, schedule.due_at_ms) });
+      const request = buildLaunchRequest(schedule, bot, linksByBot.get(bot.id) ?? [], publicUrl);
+      // A relaunch after a takeover: the dead holder may not have written the launch's record.
+      const start = verdict === 'relaunch' ? { bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? now } : null;
+      out.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start });
+    }
+    await markBotsJoining(trx, firstLaunches, now);
+    return out;
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
@@ -482,51 +592,70 @@ export class Dispatcher {
     this.#pump();
   }
 
+  /** Resolves when at most half a batch of decided launches is still waiting to be sent. */
+  #roomToSend(): Promise<void> {
+    if (this.#launchQueue.length - this.#launchHead <= this.#o.batchSize / 2) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
   #pump(): void {
     while (this.#inFlight < this.#o.maxConcurrentLaunches && this.#launchHead < this.#launchQueue.length) {
-      const { schedule, bot, links } = this.#launchQueue[this.#launchHead++]!;
+      const launch = this.#launchQueue[this.#launchHead++]!;
       if (this.#launchHead === this.#launchQueue.length) {
         this.#launchQueue.length = 0;
         this.#launchHead = 0;
       }
       this.#inFlight++;
-      const launch = this.#launch(schedule, bot, links).finally(() => {
+      const sending = this.#launch(launch).finally(() => {
         this.#inFlight--;
-        this.#launches.delete(launch);
+        this.#launches.delete(sending);
         this.#pump();
       });
-      this.#launches.add(launch);
+      this.#launches.add(sending);
+    }
+    if (this.#roomWaiters.length > 0 && this.#launchQueue.length - this.#launchHead <= this.#o.batchSize / 2) {
+      for (const resolve of this.#roomWaiters.splice(0)) resolve();
     }
   }
 
-  async #launch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
+  async #launch(launch: PendingLaunch): Promise<void> {
     const { clock, runtime, metrics } = this.#o;
-    const request = buildLaunchRequest(schedule, bot, links, this.#o.publicUrl);
     const firedAtMs = clock.now();
-    if (schedule.attempts === 1) metrics.fireLatenessSeconds.observe(Math.max(0, firedAtMs - schedule.due_at_ms) / 1000);
+    if (launch.attempt === 1) metrics.fireLatenessSeconds.observe(Math.max(0, firedAtMs - launch.dueAtMs) / 1000);
     let outcome: RuntimeOutcome;
     try {
-      outcome = await runtime.launch(request);
+      outcome = await runtime.launch(launch.request, launch.prepared ?? undefined);
     } catch (error) {
       outcome = { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime error: ${(error as Error).message}` };
     }
     metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyDone ? 'already_launched' : 'accepted') : outcome.failure });
-    this.#o.onLaunchAttempt?.({ botId: bot.id, scheduleId: schedule.id, dueAtMs: schedule.due_at_ms, firedAtMs, attempt: schedule.attempts, outcome });
-    this.#results.push({ schedule, bot, outcome });
+    this.#o.onLaunchAttempt?.({ botId: launch.botId, scheduleId: launch.scheduleId, dueAtMs: launch.dueAtMs, firedAtMs, attempt: launch.attempt, outcome });
+    if (this.#results.length === 0) this.#oldestResultAt = Date.now();
+    this.#results.push({ launch, outcome });
     this.#flushSoon();
+  }
+
+  /** Whether launches are still being decided or sent (their results then wait). */
+  #isBursting(): boolean {
+    return this.#firing !== null || this.#launchHead < this.#launchQueue.length || this.#inFlight > 0;
   }
 
   /**
    * Launch results are written in batches: one commit (and one fsync) per few milliseconds
-   * instead of one per bot, which at the top of the hour would queue ahead of the fire
-   * decisions and make later bots late. A crash before the flush leaves rows 'launching'; they
-   * are launched again with the same idempotency key, which the runtime drops.
+   * instead of one per bot, and while a burst is still going out, after it (up to a bound), so
+   * that writing results never delays a launch that is not out yet. A crash before the flush
+   * leaves rows 'launching'; they are launched again with the same idempotency key, which the
+   * runtime drops.
    */
   #flushSoon(): void {
     if (this.#flushTimer || this.#flushing) return;
     const delay = Math.max(RESULT_FLUSH_MS, this.#flushBackoffUntil - Date.now());
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
+      if (this.#isBursting() && Date.now() - this.#oldestResultAt < RESULT_FLUSH_MAX_DEFER_MS) {
+        this.#flushSoon();
+        return;
+      }
       this.#flushing = this.#flushResults().finally(() => {
         this.#flushing = null;
         if (this.#results.length > 0) this.#flushSoon();
@@ -541,35 +670,38 @@ export class Dispatcher {
     const now = clock.now();
     let retries = false;
     try {
-      await database.db.transaction().execute(async (trx) => {
+      await inTransactionWithoutWaitingForDisk(database, async (trx) => {
         // Bots before schedules, as everywhere: the bots this flush changes are locked first.
-        const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.bot.id);
+        const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.launch.botId);
         await bots.lockBots(trx, database.engine, [...new Set(failedBotIds)]);
+        // First the record of each launch, so that it comes before anything that followed it.
+        await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
         const accepted = results.filter((r) => r.outcome.ok);
         for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
-          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.schedule.id), now);
+          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.launch.scheduleId), now);
         }
-        for (const { schedule, bot, outcome } of results) {
+        for (const { launch, outcome } of results) {
           if (outcome.ok) {
-            if (outcome.alreadyDone) await bots.appendDecision(trx, bot.id, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
+            if (outcome.alreadyDone) await bots.appendDecision(trx, launch.botId, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
             // A bot provider names its bot: record it, so that its webhooks and later commands find this bot.
-            if (outcome.providerBotId && await recordProviderBot(trx, bot.id, this.#o.runtime.name, outcome.providerBotId, now)) {
-              await bots.appendDecision(trx, bot.id, now, 'provider_bot_recorded', `${this.#o.runtime.name} holds this bot as ${outcome.providerBotId}`, { provider: this.#o.runtime.name, provider_bot_id: outcome.providerBotId });
+            if (outcome.providerBotId && await recordProviderBot(trx, launch.botId, this.#o.runtime.name, outcome.providerBotId, now)) {
+              await bots.appendDecision(trx, launch.botId, now, 'provider_bot_recorded', `${this.#o.runtime.name} holds this bot as ${outcome.providerBotId}`, { provider: this.#o.runtime.name, provider_bot_id: outcome.providerBotId });
             }
             continue;
           }
           if (outcome.failure === 'permanent') {
-            const current = (await bots.findBotById(trx, bot.id))!;
+            const current = (await bots.findBotById(trx, launch.botId))!;
             await transitionBot(trx, current, 'Failed', outcome.message, now, { decisionKind: 'failed' });
             continue;
           }
           retries = true;
-          const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
-          await schedules.retrySchedule(trx, this.owner, schedule.id, retryAt, outcome.message, now);
-          await bots.appendDecision(trx, bot.id, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: schedule.attempts });
+          const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
+          await schedules.retrySchedule(trx, this.owner, launch.scheduleId, retryAt, outcome.message, now);
+          await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
         }
       });
       this.#flushFailures = 0;
+      for (const { launch } of results) this.#active.delete(launch.scheduleId);
     } catch (error) {
       // Keep the results and write them when the database answers again (a recovery wakes the
       // flush; otherwise a capped backoff does). Should this process die first, the rows are
@@ -602,17 +734,3 @@ export class Dispatcher {
   }
 }
 
-export function buildLaunchRequest(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[], publicUrl: string): LaunchRequest {
-  return {
-    action: 'launch',
-    bot_id: bot.id,
-    meeting_url: bot.meeting_url,
-    platform: bot.meeting_platform,
-    bot_config: JSON.parse(bot.bot_config) as Record<string, unknown>,
-    events: linkedEventsOf(links),
-    scheduled_time: formatInstant(bot.join_at_ms),
-    idempotency_key: schedule.idempotency_key,
-    status_url: `${publicUrl}/api/v1/bots/${bot.id}/status`,
-    status_token: schedule.status_token,
-  };
-}

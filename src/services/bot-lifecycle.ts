@@ -43,6 +43,8 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
 export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string } = {}): Promise<boolean> {
   const from = bot.status as BotStatus;
   if (!canTransition(from, to)) return false;
+  // The first change after a launch: its record (written after the burst) must come first.
+  if (from === 'Joining') await recordLaunchStarts(trx, [{ bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? nowMs }]);
   await trx.updateTable('bots').set({ status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}) }).where('id', '=', bot.id).execute();
   await bots.appendStatusChange(trx, bot.id, nowMs, to, reason);
   if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });
@@ -61,15 +63,58 @@ export async function cancelBotInTransaction(trx: Db, bot: BotRow, reason: strin
 }
 
 /**
- * Scheduled -> Joining for many bots at once, with their status changes, decisions and webhooks
- * in a handful of statements: at the top of the hour hundreds of bots launch in the same
- * millisecond, and one statement per bot per table would make the last of them late.
+ * Scheduled -> Joining for many bots at once: the status only, in one statement. This is what the
+ * dispatcher commits before a launch goes out, so that the API sees a launched bot as launched
+ * (a cancel is then refused as bot_active). The rest of the record (status change, decision,
+ * webhook) is written by recordLaunchStarts.
  */
+export async function setBotsJoining(trx: Db, botIds: readonly string[], nowMs: number): Promise<void> {
+  if (botIds.length === 0) return;
+  await trx.updateTable('bots').set({ status: 'Joining', launched_at: nowMs, updated_at: nowMs }).where('id', 'in', botIds).where('status', '=', 'Scheduled').execute();
+}
+
+export interface LaunchStart {
+  bot: Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>;
+  reason: string;
+  /** When the launch was decided (the record is dated then, even when written later). */
+  atMs: number;
+}
+
+/**
+ * The record of launches: the Joining status change, the `launched` decision and the
+ * bot.joining webhook, for many bots in a handful of statements. The dispatcher writes it after
+ * a burst's requests are out (at the top of the hour writing it first would make later bots
+ * late). Written once per bot whoever gets there first: a status reported by the runtime in the
+ * meantime writes it first (transitionBot), so the timeline and the webhooks stay in order.
+ */
+export async function recordLaunchStarts(trx: Db, starts: readonly LaunchStart[]): Promise<void> {
+  if (starts.length === 0) return;
+  const recorded = new Set<string>();
+  for (let i = 0; i < starts.length; i += 500) {
+    const rows = await trx.selectFrom('bot_status_changes').select('bot_id')
+      .where('bot_id', 'in', starts.slice(i, i + 500).map((s) => s.bot.id)).where('status', '=', 'Joining').execute();
+    for (const row of rows) recorded.add(row.bot_id);
+  }
+  const missing: LaunchStart[] = [];
+  for (const start of starts) {
+    if (recorded.has(start.bot.id)) continue;
+    recorded.add(start.bot.id);
+    missing.push(start);
+  }
+  for (let i = 0; i < missing.length; i += 500) {
+    const chunk = missing.slice(i, i + 500);
+    await trx.insertInto('bot_status_changes').values(chunk.map((s) => ({ bot_id: s.bot.id, at_ms: s.atMs, status: 'Joining', reason: s.reason }))).execute();
+    await trx.insertInto('bot_decisions').values(chunk.map((s) => ({ bot_id: s.bot.id, at_ms: s.atMs, kind: 'launched', reason: s.reason, details: JSON.stringify({ from: 'Scheduled', to: 'Joining' }) }))).execute();
+    // Dated when the launch was decided; a batch shares one instant.
+    for (const [atMs, group] of Map.groupBy(chunk, (s) => s.atMs)) {
+      await enqueueStatusWebhooks(trx, group.map((s) => ({ bot: s.bot, webhook: statusWebhook('Joining', 'Bot is joining the meeting') })), atMs);
+    }
+  }
+}
+
+/** Scheduled -> Joining with its whole record at once (the dispatcher's slow path). */
 export async function markBotsJoining(trx: Db, launches: { bot: BotRow; reason: string }[], nowMs: number): Promise<void> {
   if (launches.length === 0) return;
-  const ids = launches.map((l) => l.bot.id);
-  await trx.updateTable('bots').set({ status: 'Joining', launched_at: nowMs, updated_at: nowMs }).where('id', 'in', ids).where('status', '=', 'Scheduled').execute();
-  await trx.insertInto('bot_status_changes').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, status: 'Joining', reason: l.reason }))).execute();
-  await trx.insertInto('bot_decisions').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, kind: 'launched', reason: l.reason, details: JSON.stringify({ from: 'Scheduled', to: 'Joining' }) }))).execute();
-  await enqueueStatusWebhooks(trx, launches.map((l) => ({ bot: l.bot, webhook: statusWebhook('Joining', 'Bot is joining the meeting') })), nowMs);
+  await setBotsJoining(trx, launches.map((l) => l.bot.id), nowMs);
+  await recordLaunchStarts(trx, launches.map((l) => ({ bot: l.bot, reason: l.reason, atMs: nowMs })));
 }

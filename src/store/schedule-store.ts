@@ -74,9 +74,19 @@ export async function takeOverLaunching(db: Db, owner: string, ids: readonly str
 
 export async function completeSchedules(db: Db, owner: string, ids: readonly string[], nowMs: number): Promise<void> {
   if (ids.length === 0) return;
+  // The state as an expression, for the reason given at markLaunching: the ids decide the plan.
   await db.updateTable('schedules')
     .set({ state: 'done', lease_owner: null, lease_until_ms: null, last_error: null, updated_at: nowMs })
-    .where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where(sql<string>`state || ''`, '=', 'launching')
+    .execute();
+}
+
+/** Extends the leases of rows this owner is still working on (a live dispatcher's heartbeat). */
+export async function renewLeases(db: Db, owner: string, ids: readonly string[], leaseUntilMs: number, nowMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('schedules')
+    .set({ lease_until_ms: leaseUntilMs, updated_at: nowMs })
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where(sql<string>`state || ''`, 'in', ['claimed', 'launching'])
     .execute();
 }
 

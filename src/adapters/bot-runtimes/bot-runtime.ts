@@ -52,6 +52,11 @@ export type RuntimeOutcome =
   | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string }
   | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string };
 
+/** A launch made ready ahead of time by the runtime that will send it; opaque to everyone else. */
+export interface PreparedLaunch {
+  readonly request: LaunchRequest;
+}
+
 /** What a launch answered: the outcome, and on success the provider's id for the bot (if it has one). */
 export type LaunchOutcome = RuntimeOutcome;
 
@@ -123,7 +128,14 @@ export interface BotRuntime {
    * limit on creating bots). Informational: the dashboard draws it over the launches per minute.
    */
   readonly launchLimitPerMinute?: number;
-  launch(request: LaunchRequest): Promise<LaunchOutcome>;
+  /**
+   * Does ahead of time the work a launch needs before it can be sent (encoding, signing), so that
+   * at the due instant sending is all that is left. The dispatcher calls it when it claims the row
+   * (about two seconds early) and passes the result to launch(); a runtime without it does that
+   * work in launch().
+   */
+  prepareLaunch?(request: LaunchRequest): PreparedLaunch;
+  launch(request: LaunchRequest, prepared?: PreparedLaunch): Promise<LaunchOutcome>;
   send(command: BotCommand): Promise<RuntimeOutcome>;
   close?(): Promise<void>;
 }

@@ -3,7 +3,13 @@
 import { Pool } from 'undici';
 import { Webhook } from 'standardwebhooks';
 import { parseRetryAfterMs } from '../outbound-http.ts';
-import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bot-runtime.ts';
+import type { BotCommand, BotRuntime, LaunchRequest, PreparedLaunch, RuntimeOutcome } from './bot-runtime.ts';
+
+/** The body and headers of a launch, encoded and signed when its row was claimed. */
+interface EncodedLaunch extends PreparedLaunch {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
 
 export class HttpBotRuntime implements BotRuntime {
   readonly name = 'http';
@@ -31,30 +37,47 @@ export class HttpBotRuntime implements BotRuntime {
     this.#now = options.now;
   }
 
-  launch(request: LaunchRequest): Promise<RuntimeOutcome> {
-    return this.#post(request, request.idempotency_key);
+  /**
+   * Encodes and signs a launch ahead of its due time: at the top of the hour thousands are sent at
+   * once, and JSON encoding plus an HMAC per request is work that can be done before. The
+   * signature's timestamp is then up to a few seconds early, well inside the five minutes Standard
+   * Webhooks receivers tolerate.
+   */
+  prepareLaunch(request: LaunchRequest): EncodedLaunch {
+    return { request, ...this.#encode(request, request.idempotency_key) };
+  }
+
+  launch(request: LaunchRequest, prepared?: PreparedLaunch): Promise<RuntimeOutcome> {
+    const encoded = prepared && (prepared as EncodedLaunch).request === request && 'body' in prepared ? prepared as EncodedLaunch : this.prepareLaunch(request);
+    return this.#post(encoded.body, encoded.headers);
   }
 
   send(command: BotCommand): Promise<RuntimeOutcome> {
-    return this.#post(command, command.idempotency_key);
+    const { body, headers } = this.#encode(command, command.idempotency_key);
+    return this.#post(body, headers);
   }
 
-  async #post(message: LaunchRequest | BotCommand, idempotencyKey: string): Promise<RuntimeOutcome> {
+  #encode(message: LaunchRequest | BotCommand, idempotencyKey: string): { body: string; headers: Record<string, string> } {
     const body = JSON.stringify(message);
     const nowMs = this.#now();
-    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey };
     if (this.#signer) {
       headers['webhook-id'] = idempotencyKey;
       headers['webhook-timestamp'] = Math.floor(nowMs / 1000).toString();
       headers['webhook-signature'] = this.#signer.sign(idempotencyKey, new Date(nowMs), body);
     }
+    return { body, headers };
+  }
+
+  async #post(body: string, headers: Record<string, string>): Promise<RuntimeOutcome> {
+    const nowMs = this.#now();
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     try {
       const response = await this.#pool.request({
         path: this.#path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers,
         body,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
