@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
+  recurrence_too_long: { status: 400, meaning: 'The series\' rule has more occurrences before now than Rollcall counts (a COUNT rule with over 10,000 instances before now, walked from the series start); end it and start a new series.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
