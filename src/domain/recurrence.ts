@@ -61,11 +61,6 @@ const MAX_CHUNKS = 1_000;
  * evaluate at most a few hundred candidates per period.
  */
 const MAX_CANDIDATE_EVALUATIONS = 25_000;
-/**
- * COUNT rules are walked from DTSTART (the library cannot skip ahead without losing the count), so
- * they get more periods than a windowed call: a sparse DAILY;BYDAY=MO;COUNT=2000 spans 14,000 days.
- */
-const COUNT_RULE_MAX_ITERATIONS = 100_000;
 /** Generation never goes past the last instant occurrence keys can express (year 9999). */
 const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Earliest instant accepted for a series start; keeps Temporal and the key format in range. */
@@ -108,6 +103,8 @@ interface ParsedRule {
   perPeriod: number;
   /** The rule re-serialised for the library, without UNTIL (applied here) and normalised. */
   libraryText: string;
+  /** The same without COUNT: COUNT is applied here, by counting instances from DTSTART. */
+  uncountedText: string;
   /** INTERVAL * step in ms for a SECONDLY/MINUTELY rule without BYxxx parts; null otherwise. */
   plainStepMs: number | null;
 }
@@ -174,7 +171,7 @@ export function validateRecurrence(lines: string[]): { ok: true } | { ok: false;
     // Second opinion from the library, so that anything it would refuse at expansion time is a
     // 400 now rather than a failure later. The zone and date are placeholders.
     try {
-      buildLibraryRule(rule.libraryText, Temporal.ZonedDateTime.from('2000-01-03T09:00:00[UTC]'), false);
+      buildLibraryRule(rule.libraryText, Temporal.ZonedDateTime.from('2000-01-03T09:00:00[UTC]'));
     } catch (error) {
       const index = lines.findIndex((line) => /^RRULE[:;]/i.test(typeof line === 'string' ? line.trim() : ''));
       return { ok: false, line: Math.max(index, 0), message: `RRULE is not supported: ${errorMessage(error)}` };
@@ -428,9 +425,10 @@ function parseRule(text: string): ParseResult<ParsedRule> {
   if (lists.has('BYSETPOS') && lists.size === 1 && byDay === undefined) return fail('RRULE: BYSETPOS needs another BYxxx part');
 
   const libraryText = PART_ORDER.filter((k) => normalized.has(k)).map((k) => `${k}=${normalized.get(k)}`).join(';');
+  const uncountedText = PART_ORDER.filter((k) => normalized.has(k) && k !== 'COUNT').map((k) => `${k}=${normalized.get(k)}`).join(';');
   const isPlainStep = (freq === 'SECONDLY' || freq === 'MINUTELY') && lists.size === 0 && byDay === undefined;
   const plainStepMs = isPlainStep ? interval * PERIOD_MS[freq] : null;
-  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText, plainStepMs } };
+  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText, uncountedText, plainStepMs } };
 }
 
 /**
@@ -452,9 +450,14 @@ interface SeriesParts {
   zone: string;
   startMs: number;
   durationMs: number;
-  /** The library rule; undefined without an RRULE and for a plain-step rule (computed here). */
+  /**
+   * The library rule, without COUNT (see CountWalk); undefined without an RRULE and for a
+   * plain-step rule (computed here).
+   */
   rule: RRuleTemporal | undefined;
   ruleHasCount: boolean;
+  /** A COUNT rule's instances walked so far (null until a question needs them). */
+  walk: CountWalk | null;
   /** See ParsedRule.plainStepMs; with it, `count` bounds the instances (Infinity without COUNT). */
   plainStepMs: number | null;
   count: number;
@@ -525,8 +528,9 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     zone: timeZone,
     startMs,
     durationMs: endMs - startMs,
-    rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.libraryText, dtstart, rule.count !== undefined) : undefined,
+    rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, dtstart) : undefined,
     ruleHasCount: rule?.count !== undefined,
+    walk: null,
     plainStepMs: rule?.plainStepMs ?? null,
     count: rule?.count ?? Infinity,
     untilMs,
@@ -537,17 +541,16 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   };
 }
 
-function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime, hasCount: boolean): RRuleTemporal {
+function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime): RRuleTemporal {
   return new RRuleTemporal({
     rruleString: text,
     dtstart,
     // DTSTART is always the first instance and counts toward COUNT even when the pattern would
-    // not produce it (RFC 5545 §3.3.10); the library only counts it when told to include it.
+    // not produce it (RFC 5545 §3.3.10); the library only yields it when told to include it.
     includeDtstart: true,
     strict: true,
     cache: false,
     maxCandidateEvaluations: MAX_CANDIDATE_EVALUATIONS,
-    ...(hasCount ? { maxIterations: COUNT_RULE_MAX_ITERATIONS } : {}),
   });
 }
 
@@ -583,25 +586,20 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
   if (begin >= end) return;
 
   if (c.ruleHasCount) {
-    // COUNT depends on every instance since DTSTART, so walk from there in one pass.
-    const found: number[] = [];
-    try {
-      rule.all((zdt) => {
-        const ms = zdt.epochMilliseconds;
-        if (ms >= end) return false;
-        if (budget.generated >= GENERATION_CAP) {
-          budget.isTruncated = true;
-          return false;
-        }
-        budget.generated++;
-        if (ms >= begin) found.push(ms);
-        return true;
-      });
-    } catch (error) {
-      if (!isGenerationLimit(error)) throw error;
-      budget.isTruncated = true;
+    // COUNT depends on every instance since DTSTART: answered from the walk, extended as needed.
+    for (const _ of countWalkSteps(c, end)) {
+      // run the walk to `end` in one go; callers that must not block drive it beforehand
     }
-    yield* found.sort((a, b) => a - b);
+    const walk = c.walk!;
+    if (walk.isTruncated && walk.coveredToMs < end) budget.isTruncated = true;
+    for (let i = firstAtOrAfter(walk.starts, begin); i < walk.starts.length && walk.starts[i]! < end; i++) {
+      if (budget.generated >= GENERATION_CAP) {
+        budget.isTruncated = true;
+        return;
+      }
+      budget.generated++;
+      yield walk.starts[i]!;
+    }
     return;
   }
 
@@ -637,6 +635,81 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
     }
     cursor = chunkEnd;
   }
+}
+
+/**
+ * A COUNT rule's instances from DTSTART. The library cannot skip ahead without losing the count,
+ * so they are counted here: the rule without COUNT is generated in windows from DTSTART on (the
+ * same instances in the same order, COUNT only ends them) and kept, at most GENERATION_CAP of
+ * them and 4 * MAX_CHUNKS (quarter-size) library calls per series. A compiled series walks once however many
+ * questions it is asked, and the walk goes in bounded steps that a caller can interleave with
+ * other work (CompiledSeries.walkUntil).
+ */
+interface CountWalk {
+  starts: number[];
+  /** Every instance before this instant is in `starts`; Infinity once the rule has ended. */
+  coveredToMs: number;
+  /** Stopped at a work cap: instances at or after coveredToMs are unknown. */
+  isTruncated: boolean;
+  chunks: number;
+  widthMs: number;
+}
+
+function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
+  const rule = c.rule;
+  const walk = (c.walk ??= { starts: [], coveredToMs: c.startMs, isTruncated: false, chunks: 0, widthMs: Math.max(c.chunkMs / 64, 1_000) });
+  if (!rule) {
+    walk.coveredToMs = Infinity;
+    return;
+  }
+  const limitMs = Math.min(c.untilMs + 1, MAX_INSTANT_MS + 1);
+  while (!walk.isTruncated && walk.coveredToMs < toMs) {
+    if (walk.coveredToMs >= limitMs || walk.starts.length >= c.count) {
+      walk.coveredToMs = Infinity;
+      return;
+    }
+    if (walk.chunks >= 4 * MAX_CHUNKS) {
+      walk.isTruncated = true;
+      return;
+    }
+    const from = walk.coveredToMs;
+    const chunkEnd = Math.min(limitMs, from + walk.widthMs);
+    // A quarter of a windowed call at most (about CHUNK_TARGET / 4 instances), so that each step
+    // of a walk a caller interleaves with other work stays short.
+    walk.widthMs = Math.min(walk.widthMs * 2, Math.max(c.chunkMs / 4, 1_000));
+    walk.chunks++;
+    let batch: number[];
+    try {
+      batch = rule.between(new Date(from), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds).filter((x) => x >= from && x < chunkEnd).sort((a, b) => a - b);
+    } catch (error) {
+      if (!isGenerationLimit(error)) throw error;
+      walk.isTruncated = true;
+      return;
+    }
+    for (const ms of batch) {
+      if (walk.starts.length >= c.count) break;
+      if (walk.starts.length >= GENERATION_CAP) {
+        walk.isTruncated = true;
+        walk.coveredToMs = walk.starts.at(-1)! + 1;
+        return;
+      }
+      walk.starts.push(ms);
+    }
+    walk.coveredToMs = walk.starts.length >= c.count ? Infinity : chunkEnd;
+    yield;
+  }
+}
+
+/** Index of the first value >= ms in an ascending array. */
+function firstAtOrAfter(values: readonly number[], ms: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -724,6 +797,16 @@ export class CompiledSeries {
   }
 
   /**
+   * For a COUNT rule, walks its instances up to `untilMs` in bounded steps, yielding (nothing)
+   * after each, so that a caller can give the event loop a turn between them; questions about
+   * instants before `untilMs` are then answered from memory. Without it the first question walks
+   * in one go. Nothing to do for other rules, which jump straight to the instant asked about.
+   */
+  *walkUntil(untilMs: number): Generator<void> {
+    if (this.#c.ruleHasCount && this.#c.plainStepMs === null) yield* countWalkSteps(this.#c, untilMs);
+  }
+
+  /**
    * Occurrences whose [startMs, endMs) overlaps [fromMs, toMs), by start. A zero-length occurrence
    * counts when it starts inside the window. `limit` applies after `skipOriginalStartsMs`; in any
    * case no more than GENERATION_CAP rule instances are generated, so abusive rules are cut short
@@ -786,6 +869,11 @@ export class CompiledSeries {
 
   /** Occurrences starting on a local calendar date (YYYY-MM-DD) in the series zone. */
   onLocalDate(isoDate: string): Occurrence[] {
+    return [...this.startingOnLocalDate(isoDate)];
+  }
+
+  /** The occurrences onLocalDate() gives, one at a time; the date is checked at once. */
+  startingOnLocalDate(isoDate: string): Generator<Occurrence> {
     const match = typeof isoDate === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate) : null;
     let date: Temporal.PlainDate;
     try {
@@ -798,7 +886,9 @@ export class CompiledSeries {
     // Start of day, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00.
     const dayStart = date.toZonedDateTime(c.zone).epochMilliseconds;
     const nextDayStart = date.add({ days: 1 }).toZonedDateTime(c.zone).epochMilliseconds;
-    return [...seriesStarts(c, dayStart, nextDayStart)].map((start) => occurrenceAt(c, start));
+    return (function* () {
+      for (const start of seriesStarts(c, dayStart, nextDayStart)) yield occurrenceAt(c, start);
+    })();
   }
 
   /** The local calendar date (YYYY-MM-DD) of an instant in the series zone. */

@@ -87,6 +87,7 @@ interface ScheduledOne {
 }
 
 const MAX_ATTEMPTS = 5;
+const DAY_MS = 86_400_000;
 
 export class BotScheduling implements EventChangeListener {
   readonly #database: Database;
@@ -190,14 +191,14 @@ export class BotScheduling implements EventChangeListener {
   }
 
   async #nextOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence> {
-    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100);
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100, { refuseUncountable: true });
     const next = upcoming.find((o) => o.status !== 'cancelled');
     if (!next) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     return next;
   }
 
   async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
-    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit);
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     const created: ScheduledOccurrence[] = [];
     const failed: FailedOccurrence[] = [];
@@ -373,10 +374,15 @@ export class BotScheduling implements EventChangeListener {
     const links = await bots.listLiveLinksOfEvent(trx, eventId);
     if (links.length === 0) return;
     const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
+    const pacer = new EventLoopPacer();
     const series = event && event.recurrence !== null ? await this.#events.seriesOccurrences(trx, userId, event) : null;
+    if (series) {
+      // A COUNT rule is counted once, in steps, up to the last linked occurrence's local day.
+      const lastMs = Math.max(...links.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity));
+      if (Number.isFinite(lastMs)) await series.walkUntil(lastMs + 2 * DAY_MS, pacer);
+    }
     // Occurrence key -> bot of the live link holding it (one live link per key, by index).
     const holders = new Map(links.map((l) => [l.occurrence_key, l.bot_id]));
-    const pacer = new EventLoopPacer();
     const touchedBots = new Set<string>();
     for (const link of links) {
       await pacer.pace();
@@ -472,7 +478,8 @@ export class BotScheduling implements EventChangeListener {
     if (originalStartMs === null) return null;
     const occurrence = series.find(originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
-    for (const candidate of series.originalStartsOnLocalDate(series.localDateOf(originalStartMs))) {
+    const day = series.localDateOf(originalStartMs);
+    for (let i = 0, candidate = series.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = series.originalStartOnLocalDate(day, ++i)) {
       const holder = holders.get(occurrenceKey(candidate));
       if (holder !== undefined && holder !== link.bot_id) continue;
       const moved = series.find(candidate);

@@ -243,7 +243,9 @@ export class CalendarEvents {
       // Rows after the cursor start at or after its start, so the expansion can begin there.
       let taken = 0;
       const window = { fromMs: after ? Math.max(fromMs, after.startMs) : fromMs, toMs };
-      for (const occurrence of compileSeries(seriesDefinition(series)).overlapping(window, { skipOriginalStartsMs: skip })) {
+      const compiled = compileSeries(seriesDefinition(series));
+      for (const _ of compiled.walkUntil(toMs)) await pacer.pace();
+      for (const occurrence of compiled.overlapping(window, { skipOriginalStartsMs: skip })) {
         const row = occurrenceRow(series, effectiveFromRule(series, occurrence));
         if (after && !isAfter(row, after)) continue;
         occurrences.push(row);
@@ -288,21 +290,29 @@ export class CalendarEvents {
   async findEffectiveOccurrence(db: store.Db, userId: string, series: EventRow, originalStartMs: number): Promise<EffectiveOccurrence | null> {
     const override = await store.findOverride(db, userId, series.id, originalStartMs);
     if (override) return effectiveFromOverride(series, override);
-    const occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+    const compiled = compileSeries(seriesDefinition(series));
+    // A COUNT rule is counted from its start: in steps, so a long one does not hold the loop.
+    const pacer = new EventLoopPacer();
+    for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
+    const occurrence = compiled.find(originalStartMs);
     return occurrence ? effectiveFromRule(series, occurrence) : null;
   }
 
   /**
    * Occurrences of a series that have not ended at `afterMs` and start within five years of it,
    * in order, overrides applied. Rule occurrences are found from `afterMs` on (never by walking
-   * the series from its start), and overridden ones through their override rows, so a series
-   * that began long ago, or in year 0, is as cheap as a new one. A series whose rule cannot be
-   * counted up to `afterMs` within the expansion's work limit (a COUNT rule with more than
-   * 10,000 instances before it) is a 400 recurrence_too_long rather than a silent "ended".
+   * the series from its start, except for a COUNT rule, whose walk gives the event loop turns),
+   * and overridden ones through their override rows, so a series that began long ago, or in
+   * year 0, is as cheap as a new one. When the rule cannot be counted up to `afterMs` within the
+   * expansion's work limit (a COUNT rule with more than 10,000 instances before it) nothing is
+   * found; with refuseUncountable that is a 400 recurrence_too_long rather than a silent "ended"
+   * (scheduling asks for it; auto-schedule just finds nothing to book).
    */
-  async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number): Promise<EffectiveOccurrence[]> {
+  async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<EffectiveOccurrence[]> {
+    const beforeMs = afterMs + 5 * 366 * DAY_MS;
     const view = await this.seriesOccurrences(db, userId, series);
-    return view.upcoming(afterMs, afterMs + 5 * 366 * DAY_MS, limit);
+    await view.walkUntil(beforeMs, new EventLoopPacer());
+    return view.upcoming(afterMs, beforeMs, limit, options);
   }
 
   /** A series with its overrides, read once, for the many questions one change or request asks. */
@@ -407,7 +417,8 @@ export class SeriesOccurrences {
   readonly series: EventRow;
   readonly #compiled: CompiledSeries;
   readonly #overrides: Map<number, EventRow>;
-  readonly #days = new Map<string, Occurrence[]>();
+  /** Per local date: the original starts generated so far, and the rest still to generate. */
+  readonly #days = new Map<string, { starts: number[]; rest: Iterator<Occurrence> | null }>();
 
   constructor(series: EventRow, overrides: readonly EventRow[]) {
     this.series = series;
@@ -426,14 +437,31 @@ export class SeriesOccurrences {
     return occurrence ? effectiveFromRule(this.series, occurrence) : null;
   }
 
-  /** Original starts of the rule's occurrences on a local date (series zone), in order; expanded once per date. */
-  originalStartsOnLocalDate(isoDate: string): number[] {
+  /**
+   * The index-th original start of the rule's occurrences on a local date (series zone), in
+   * order, or undefined past the last. Each date is generated once and only as far as asked: a
+   * dense series asked for its first free occurrence of a day pays for those it passes.
+   */
+  originalStartOnLocalDate(isoDate: string, index: number): number | undefined {
     let day = this.#days.get(isoDate);
     if (!day) {
-      day = this.#compiled.onLocalDate(isoDate);
+      day = { starts: [], rest: this.#compiled.startingOnLocalDate(isoDate) };
       this.#days.set(isoDate, day);
     }
-    return day.map((o) => o.originalStartMs);
+    while (day.starts.length <= index && day.rest) {
+      const next = day.rest.next();
+      if (next.done) day.rest = null;
+      else day.starts.push(next.value.originalStartMs);
+    }
+    return day.starts[index];
+  }
+
+  /**
+   * Walks a COUNT rule up to `untilMs` giving the event loop turns (CompiledSeries.walkUntil), so
+   * that questions about instants before it are answered from memory.
+   */
+  async walkUntil(untilMs: number, pacer: EventLoopPacer): Promise<void> {
+    for (const _ of this.#compiled.walkUntil(untilMs)) await pacer.pace();
   }
 
   /** The local date (YYYY-MM-DD) of an instant in the series zone. */
@@ -441,8 +469,8 @@ export class SeriesOccurrences {
     return this.#compiled.localDateOf(ms);
   }
 
-  /** See CalendarEvents.upcomingOccurrences. */
-  upcoming(afterMs: number, beforeMs: number, limit: number): EffectiveOccurrence[] {
+  /** See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its cost). */
+  upcoming(afterMs: number, beforeMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): EffectiveOccurrence[] {
     // The first `limit` rule occurrences that no override replaces, plus every override of an
     // occurrence the rule still has: an override can move its occurrence anywhere, so those are
     // checked one by one instead of being looked for near `afterMs`.
@@ -453,7 +481,7 @@ export class SeriesOccurrences {
       if (!this.#compiled.find(originalStartMs)) continue;
       result.push(effectiveFromOverride(this.series, override));
     }
-    if (result.length === 0 && found.isTruncated) {
+    if (result.length === 0 && found.isTruncated && options.refuseUncountable) {
       throw new ApiError('recurrence_too_long', `Series ${this.series.id}: its rule has more occurrences before ${formatInstant(afterMs)} than Rollcall counts (10,000 from the series start); end the series and start a new one from today`, { details: { field: 'recurrence' } });
     }
     result.sort((a, b) => a.startMs - b.startMs || a.originalStartMs - b.originalStartMs);
