@@ -248,42 +248,54 @@ function splitValue(line: string): { head: string; value: string } | null {
 // ---------------------------------------------------------------------------------------------
 // raw
 
+/** Room kept for the record of what was cut (at most this many field names, each shortened). */
+const NOTE_RESERVE_BYTES = 8 * 1024;
+const NOTE_MAX_NAMES = 50;
+
 /**
  * raw as JSON under RAW_LIMIT_BYTES, with `cutFields` recorded in it. When the payload is too
- * big, its largest top-level fields are dropped first (a huge string is sized without being
- * serialised), and their names recorded too. Anything that is not a plain object is kept whole
- * if it fits, else dropped.
+ * big, its largest top-level fields are dropped first, and their names recorded too (the first
+ * NOTE_MAX_NAMES of them, and how many). Each field is sized once (a huge string without being
+ * serialised) and the JSON is built once, so the cost is linear in the payload. Anything that is
+ * not a plain object is kept whole if it fits, else dropped.
  */
 export function boundRaw(raw: unknown, cutFields: readonly string[]): string {
   const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
   const payload: Record<string, unknown> = isObject ? { ...(raw as Record<string, unknown>) } : raw === undefined || raw === null ? {} : { value: raw };
-  const dropped: string[] = [];
-  const note = () => (cutFields.length > 0 || dropped.length > 0
-    ? { [LIMITS_RAW_KEY]: { ...(cutFields.length > 0 ? { cut_fields: [...cutFields] } : {}), ...(dropped.length > 0 ? { dropped_raw_fields: [...dropped] } : {}) } }
-    : {});
-  // Sizes of the top-level fields; a string longer than the whole budget is not even serialised.
-  const sizes = new Map<string, number>();
+  delete payload[LIMITS_RAW_KEY];
+  // The JSON of an object is '{' + its `"key":value` entries joined by ',' + '}', so the sizes of
+  // the entries add up to the size of the whole.
+  const entries: Array<{ key: string; bytes: number }> = [];
+  let total = 2;
   for (const [key, value] of Object.entries(payload)) {
-    if (key === LIMITS_RAW_KEY) continue;
-    sizes.set(key, typeof value === 'string' && value.length > RAW_LIMIT_BYTES ? value.length : utf8Length(JSON.stringify(value) ?? ''));
+    const valueBytes = typeof value === 'string' && value.length > RAW_LIMIT_BYTES
+      ? value.length
+      : utf8Length(JSON.stringify(value) ?? '');
+    if (valueBytes === 0) continue; // undefined and functions are left out of JSON anyway
+    const bytes = utf8Length(JSON.stringify(key)) + 1 + valueBytes + 1;
+    entries.push({ key, bytes });
+    total += bytes;
   }
-  for (const [key, size] of sizes) {
-    if (size > RAW_LIMIT_BYTES) {
-      delete payload[key];
-      dropped.push(key);
-      sizes.delete(key);
+  const dropped: string[] = [];
+  const budget = RAW_LIMIT_BYTES - (cutFields.length > 0 || total > RAW_LIMIT_BYTES ? NOTE_RESERVE_BYTES : 0);
+  if (total > budget) {
+    entries.sort((a, b) => b.bytes - a.bytes);
+    for (const entry of entries) {
+      if (total <= budget) break;
+      delete payload[entry.key];
+      dropped.push(entry.key);
+      total -= entry.bytes;
     }
   }
-  const bySize = [...sizes.entries()].sort((a, b) => b[1] - a[1]).map(([key]) => key);
-  for (;;) {
-    delete payload[LIMITS_RAW_KEY];
-    const json = JSON.stringify({ ...payload, ...note() });
-    if (utf8Length(json) <= RAW_LIMIT_BYTES) return json;
-    const next = bySize.shift();
-    if (next === undefined) return JSON.stringify(note());
-    delete payload[next];
-    dropped.push(next);
+  const note: Record<string, unknown> = {};
+  if (cutFields.length > 0) note.cut_fields = [...cutFields];
+  if (dropped.length > 0) {
+    note.dropped_raw_fields = dropped.slice(0, NOTE_MAX_NAMES).map((name) => (name.length > 100 ? `${name.slice(0, 100)}…` : name));
+    if (dropped.length > NOTE_MAX_NAMES) note.dropped_raw_field_count = dropped.length;
   }
+  const json = JSON.stringify(Object.keys(note).length > 0 ? { ...payload, [LIMITS_RAW_KEY]: note } : payload);
+  // The sizes above are exact; this only guards the bound if they were not.
+  return utf8Length(json) <= RAW_LIMIT_BYTES ? json : JSON.stringify({ [LIMITS_RAW_KEY]: { ...note, dropped_raw_fields: ['(all)'] } });
 }
 
 /** UTF-8 length of a string, counted without encoding it (lone surrogates count as the 3 bytes of U+FFFD). */

@@ -142,8 +142,14 @@ function* parseSteps(text: string, options: ParseOptions): Generator<void, Parse
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, in its place.
   const events = new Map<string, ProviderEvent>();
+  let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
-    if (i > 0 && i % EVENTS_PER_STEP === 0) yield;
+    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
+    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them).
+    if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.matches !== matchesSeen) {
+      matchesSeen = zones.matches;
+      yield;
+    }
     const vevent = vevents[i]!;
     try {
       const event = toProviderEvent(text, vevent, zones, defaultZone ?? 'UTC', limits);
@@ -591,6 +597,11 @@ class ZoneResolver {
   readonly #nowMs: number;
   readonly #limits: IcsLimits;
   #matches = 0;
+
+  /** VTIMEZONEs compared with the IANA zones so far. */
+  get matches(): number {
+    return this.#matches;
+  }
 
   constructor(text: string, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
     this.#text = text;
