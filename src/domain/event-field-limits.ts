@@ -11,7 +11,8 @@
 //   as few lines of at most 2,000 characters as they fit); only if that is still over 100 lines
 //   are the oldest EXDATE/RDATE values dropped, then `recurrence` is listed as cut.
 // - raw (the provider's payload, stored as JSON) is kept under RAW_LIMIT_BYTES: its largest
-//   top-level fields are dropped first until it fits, and named in raw._rollcall.dropped_raw_fields.
+//   top-level fields are dropped first until it fits, and named in raw._rollcall.dropped_raw_fields
+//   (the first 50, with dropped_raw_field_count when there were more).
 //
 // Lengths are counted in Unicode code points, as the API's JSON schema counts them (a cut never
 // splits a surrogate pair); raw is counted in UTF-8 bytes, as it is stored.

@@ -18,10 +18,11 @@
 //   is DTSTART + k * INTERVAL * step. Such a rule reaches any window in constant work, even from
 //   year 0 and with COUNT, where the library would have to walk every instance from DTSTART.
 // - compileSeries parses and places a series once; callers that ask many questions of one series
-//   (every bot linked to it, every occurrence on a page) ask the compiled series.
+//   (every bot linked to it, every occurrence on a page) ask the compiled series. A COUNT rule,
+//   which has to be counted from DTSTART, is walked once per compiled series and remembered.
 //
-// rrule-temporal generates the RRULE instances only. Its own RDATE/EXDATE/UNTIL handling is not
-// used: EXDATE;VALUE=DATE (remove a whole local date), floating values and date-only UNTIL have
+// rrule-temporal generates the RRULE instances only. Its own RDATE/EXDATE/UNTIL/COUNT handling is
+// not used: COUNT is counted here (see CountWalk), and EXDATE;VALUE=DATE (remove a whole local date), floating values and date-only UNTIL have
 // to be interpreted against the series zone, and keeping the recurrence-set algebra here makes
 // the "EXDATE beats everything" rule explicit. The library uses the runtime's native Temporal
 // when there is one and otherwise its own bundled copy of temporal-polyfill, so nothing is
@@ -641,9 +642,9 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
  * A COUNT rule's instances from DTSTART. The library cannot skip ahead without losing the count,
  * so they are counted here: the rule without COUNT is generated in windows from DTSTART on (the
  * same instances in the same order, COUNT only ends them) and kept, at most GENERATION_CAP of
- * them and 4 * MAX_CHUNKS (quarter-size) library calls per series. A compiled series walks once however many
- * questions it is asked, and the walk goes in bounded steps that a caller can interleave with
- * other work (CompiledSeries.walkUntil).
+ * them and 4 * MAX_CHUNKS quarter-size library calls per series. A compiled series walks once
+ * however many questions it is asked, and the walk goes in short steps that a caller can
+ * interleave with other work (CompiledSeries.walkUntil).
  */
 interface CountWalk {
   starts: number[];

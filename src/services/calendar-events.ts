@@ -9,7 +9,7 @@ import { newId } from '../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant } from '../lib/time.ts';
 import { resolveMeetingLink, isHttpUrl } from '../domain/meeting-url.ts';
 import {
-  compileSeries, findOccurrence, isValidTimeZone, validateRecurrence, occurrenceKey,
+  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
   type CompiledSeries, type Occurrence, type SeriesDefinition,
 } from '../domain/recurrence.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
@@ -290,11 +290,7 @@ export class CalendarEvents {
   async findEffectiveOccurrence(db: store.Db, userId: string, series: EventRow, originalStartMs: number): Promise<EffectiveOccurrence | null> {
     const override = await store.findOverride(db, userId, series.id, originalStartMs);
     if (override) return effectiveFromOverride(series, override);
-    const compiled = compileSeries(seriesDefinition(series));
-    // A COUNT rule is counted from its start: in steps, so a long one does not hold the loop.
-    const pacer = new EventLoopPacer();
-    for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
-    const occurrence = compiled.find(originalStartMs);
+    const occurrence = await ruleOccurrence(series, originalStartMs);
     return occurrence ? effectiveFromRule(series, occurrence) : null;
   }
 
@@ -347,7 +343,7 @@ export class CalendarEvents {
       if (!series || series.is_deleted || series.recurrence === null) {
         throw new ApiError('event_not_found', `recurring_event_id: no recurring series ${seriesId}`, { details: { field: 'recurring_event_id' } });
       }
-      occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+      occurrence = await ruleOccurrence(series, originalStartMs);
       if (!occurrence) {
         throw new ApiError('occurrence_not_found', `original_start_time: series ${seriesId} has no occurrence starting at ${formatInstant(originalStartMs)}`, { details: { field: 'original_start_time' } });
       }
@@ -487,6 +483,17 @@ export class SeriesOccurrences {
     result.sort((a, b) => a.startMs - b.startMs || a.originalStartMs - b.originalStartMs);
     return result.slice(0, limit);
   }
+}
+
+/**
+ * The rule's occurrence at an original start, or null. A COUNT rule is counted from its start in
+ * steps that give the event loop turns, so a long one does not hold it.
+ */
+async function ruleOccurrence(series: EventRow, originalStartMs: number): Promise<Occurrence | null> {
+  const compiled = compileSeries(seriesDefinition(series));
+  const pacer = new EventLoopPacer();
+  for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
+  return compiled.find(originalStartMs);
 }
 
 /** The meeting_url of a stored event if a client gave it; null if it was detected from the text. */
