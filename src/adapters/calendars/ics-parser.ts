@@ -140,7 +140,8 @@ function* parseSteps(text: string, options: ParseOptions): Generator<void, Parse
   const zones = new ZoneResolver(text, calendar.children.filter((c) => c.type === 'VTIMEZONE'), warnings, options.nowMs, limits);
   const vevents = calendar.children.filter((c) => c.type === 'VEVENT');
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
-  // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, in its place.
+  // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
+  // stands where the last copy stood.
   const events = new Map<string, ProviderEvent>();
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
