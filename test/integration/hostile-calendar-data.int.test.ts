@@ -321,8 +321,7 @@ describe('every provider obeys the field limits', () => {
     assert.equal(connected.status, 200, JSON.stringify(connected.body));
     const start = env.clock.now() + DAY;
     const link = meetingUrl();
-    // Google's own limits are larger than Rollcall's (https://support.google.com/calendar/answer/6327893
-    // does not cap a description below 8 KB of HTML), and a shared calendar can hold anything.
+    // Test data over Rollcall's limits; the fake stores and serves what it is given.
     env.google.insertEvent(account.email, account.email, {
       summary: 'T'.repeat(3000), description: `${'Agenda. '.repeat(40_000)}`, location: `${link} ${'L'.repeat(10_000)}`,
       start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() },
