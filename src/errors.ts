@@ -52,6 +52,7 @@ export const ERROR_CATALOG = {
   provider_bot_not_found: { status: 404, meaning: 'A signed provider webhook names a provider bot that no Rollcall bot is linked to; nothing changed.' },
   invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
   delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
+  recurrence_too_long: { status: 400, meaning: 'The series\' rule has more occurrences before now than Rollcall counts (a COUNT rule with over 10,000 instances before now, walked from the series start); end it and start a new series.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -4,8 +4,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
+import { RRuleTemporal } from 'rrule-temporal';
 import {
-  expandSeries, findOccurrence, findOccurrencesOnLocalDate, isValidTimeZone, nextOccurrences,
+  compileSeries, expandSeries, findOccurrence, findOccurrencesOnLocalDate, isValidTimeZone, nextOccurrences,
   occurrenceKey, parseOccurrenceKey, validateRecurrence,
   type Occurrence, type SeriesDefinition,
 } from './recurrence.ts';
@@ -549,5 +550,109 @@ describe('windowed expansion agrees with full expansion', () => {
       ),
       { numRuns: 60, seed: 20261025 },
     );
+  });
+});
+
+/** Main-thread CPU time of `work`, in ms: unlike the wall clock, not inflated by a busy machine. */
+function cpuMs(work: () => void): number {
+  const before = process.threadCpuUsage();
+  work();
+  const used = process.threadCpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+describe('plain SECONDLY and MINUTELY rules are computed, not generated', () => {
+  /** What the library itself generates for the rule in a window (the rule without UNTIL/COUNT handling of ours). */
+  function libraryStarts(s: SeriesDefinition, rule: string, fromMs: number, toMs: number): string[] {
+    const dtstart = Temporal.Instant.fromEpochMilliseconds(s.startMs).toZonedDateTimeISO(s.timeZone);
+    const library = new RRuleTemporal({ rruleString: rule, dtstart, includeDtstart: true });
+    return library.between(new Date(fromMs), new Date(toMs), true).map((z) => z.epochMilliseconds).filter((ms) => ms >= fromMs && ms < toMs).sort((a, b) => a - b).map(isoOf);
+  }
+
+  for (const zone of ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe']) {
+    for (const rule of ['FREQ=MINUTELY;INTERVAL=7', 'FREQ=SECONDLY;INTERVAL=1277', 'FREQ=MINUTELY;INTERVAL=30']) {
+      test(`${rule} in ${zone} across both DST changes matches the library instant for instant`, () => {
+        const s = series('2026-01-01T05:00:17Z', zone, [`RRULE:${rule}`], 1);
+        const windows: Array<[string, string]> = [['2026-03-07T00:00:00Z', '2026-03-09T00:00:00Z'], ['2026-03-28T00:00:00Z', '2026-03-30T00:00:00Z'], ['2026-04-04T00:00:00Z', '2026-04-06T00:00:00Z'],
+          ['2026-10-03T00:00:00Z', '2026-10-05T00:00:00Z'], ['2026-10-24T00:00:00Z', '2026-10-26T00:00:00Z'], ['2026-10-31T00:00:00Z', '2026-11-02T00:00:00Z']];
+        for (const [from, to] of windows) {
+          const fromMs = at(from);
+          const toMs = at(to);
+          assert.deepEqual(starts(expandSeries(s, { fromMs, toMs })), libraryStarts(s, rule, fromMs, toMs), `${from}..${to}`);
+        }
+      });
+    }
+  }
+
+  test('a SECONDLY series from year 0 reaches now at once; with COUNT it has long ended', () => {
+    const now = at('2026-11-20T09:00:00.250Z');
+    const open = series('0000-01-01T00:00:00Z', 'UTC', ['RRULE:FREQ=SECONDLY'], 0);
+    let next!: ReturnType<ReturnType<typeof compileSeries>['upcoming']>;
+    assert.ok(cpuMs(() => {
+      next = compileSeries({ ...open, endMs: open.startMs + 1000 }).upcoming(now, 3);
+    }) < 100);
+    assert.deepEqual(starts(next.occurrences), ['2026-11-20T09:00:00.000Z', '2026-11-20T09:00:01.000Z', '2026-11-20T09:00:02.000Z']);
+    assert.equal(next.isTruncated, false);
+    assert.ok(findOccurrence(open, at('2026-11-20T09:00:05Z')));
+    assert.equal(findOccurrence(open, at('2026-11-20T09:00:05.500Z')), null);
+    const counted = series('0000-01-01T00:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=SECONDLY;COUNT=1000'], 0);
+    assert.deepEqual(compileSeries(counted).upcoming(now, 3), { occurrences: [], isTruncated: false });
+    assert.equal(expandSeries(counted, { fromMs: counted.startMs, toMs: counted.startMs + DAY }).length, 1000);
+    // UNTIL and EXDATE apply as to any rule.
+    const until = series('2026-11-20T09:00:00Z', 'UTC', ['RRULE:FREQ=MINUTELY;INTERVAL=10;UNTIL=20261120T093000Z', 'EXDATE:20261120T091000Z']);
+    assert.deepEqual(all(until), ['2026-11-20T09:00:00.000Z', '2026-11-20T09:20:00.000Z', '2026-11-20T09:30:00.000Z']);
+  });
+});
+
+describe('COUNT rules are counted once, in steps', () => {
+  test('the walk goes in short steps; later questions are answered from it', () => {
+    const s = series('2000-01-03T09:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=5000']);
+    const compiled = compileSeries(s);
+    const walk = compiled.walkUntil(at('2030-01-01T00:00:00Z'));
+    let steps = 0;
+    let longest = 0;
+    for (let done = false; !done;) {
+      longest = Math.max(longest, cpuMs(() => {
+        done = walk.next().done === true;
+      }));
+      steps++;
+    }
+    assert.ok(steps > 5, `${steps} steps`);
+    assert.ok(longest < 100, `a step took ${longest} ms of CPU`);
+    const days = compiled.expand({ fromMs: at('2005-01-01T00:00:00Z'), toMs: at('2006-05-01T00:00:00Z') });
+    assert.equal(days.length, 485);
+    const lookups = cpuMs(() => {
+      for (const day of days) assert.deepEqual(compiled.find(day.originalStartMs), day);
+    });
+    assert.ok(lookups < 200, `lookups after the walk took ${lookups} ms of CPU`);
+    // The count still ends the series where it should: the 5,000th day (10:00 Berlin, CEST).
+    const last5000 = compiled.upcoming(at('2013-09-01T00:00:00Z'), 10).occurrences;
+    assert.equal(isoOf(last5000.at(-1)!.startMs), '2013-09-10T08:00:00.000Z');
+    assert.deepEqual(starts(expandSeries(s, { fromMs: at('2013-09-09T00:00:00Z'), toMs: at('2014-01-01T00:00:00Z') })), ['2013-09-09T08:00:00.000Z', '2013-09-10T08:00:00.000Z']);
+  });
+
+  test('a COUNT rule too long to count up to the asked instant says so; an open rule never does', () => {
+    const now = at('2026-11-20T09:00:00Z');
+    const long = compileSeries(series('1900-01-01T09:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=100000']));
+    assert.deepEqual(long.upcoming(now, 3), { occurrences: [], isTruncated: true });
+    const open = compileSeries(series('1900-01-01T09:00:00Z', 'UTC', ['RRULE:FREQ=DAILY']));
+    const next = open.upcoming(now, 3);
+    assert.equal(next.isTruncated, false);
+    assert.deepEqual(starts(next.occurrences), ['2026-11-20T09:00:00.000Z', '2026-11-21T09:00:00.000Z', '2026-11-22T09:00:00.000Z']);
+    const ended = compileSeries(series('1900-01-01T09:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=10']));
+    assert.deepEqual(ended.upcoming(now, 3), { occurrences: [], isTruncated: false });
+  });
+
+  test('overlapping() stops generating when its caller stops', () => {
+    const dense = compileSeries(series('2026-01-01T00:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=SECONDLY;BYMINUTE=0,15,30,45'], 0));
+    const first: Occurrence[] = [];
+    const used = cpuMs(() => {
+      for (const occurrence of dense.overlapping({ fromMs: at('2026-06-01T00:00:00Z'), toMs: at('2026-07-01T00:00:00Z') })) {
+        first.push(occurrence);
+        if (first.length === 101) break;
+      }
+    });
+    assert.equal(isoOf(first[60]!.startMs), '2026-06-01T00:15:00.000Z');
+    assert.ok(used < 500, `${used} ms of CPU`);
   });
 });

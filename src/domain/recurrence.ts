@@ -11,9 +11,18 @@
 //   occurrence lasts exactly as long as the first.
 // - Work is bounded: no call produces more than GENERATION_CAP rule instances or makes more than
 //   MAX_CHUNKS library calls, whatever the rule says (FREQ=SECONDLY without COUNT and the like).
+//   A query that stopped at a cap rather than at the end of what it asked says so (isTruncated),
+//   so that "no more occurrences" and "gave up" are never confused.
+// - A SECONDLY or MINUTELY rule without BYxxx parts is a fixed step in absolute time (the library
+//   generates it that way across DST too), so its instances are computed arithmetically: the k-th
+//   is DTSTART + k * INTERVAL * step. Such a rule reaches any window in constant work, even from
+//   year 0 and with COUNT, where the library would have to walk every instance from DTSTART.
+// - compileSeries parses and places a series once; callers that ask many questions of one series
+//   (every bot linked to it, every occurrence on a page) ask the compiled series. A COUNT rule,
+//   which has to be counted from DTSTART, is walked once per compiled series and remembered.
 //
-// rrule-temporal generates the RRULE instances only. Its own RDATE/EXDATE/UNTIL handling is not
-// used: EXDATE;VALUE=DATE (remove a whole local date), floating values and date-only UNTIL have
+// rrule-temporal generates the RRULE instances only. Its own RDATE/EXDATE/UNTIL/COUNT handling is
+// not used: COUNT is counted here (see CountWalk), and EXDATE;VALUE=DATE (remove a whole local date), floating values and date-only UNTIL have
 // to be interpreted against the series zone, and keeping the recurrence-set algebra here makes
 // the "EXDATE beats everything" rule explicit. The library uses the runtime's native Temporal
 // when there is one and otherwise its own bundled copy of temporal-polyfill, so nothing is
@@ -53,11 +62,6 @@ const MAX_CHUNKS = 1_000;
  * evaluate at most a few hundred candidates per period.
  */
 const MAX_CANDIDATE_EVALUATIONS = 25_000;
-/**
- * COUNT rules are walked from DTSTART (the library cannot skip ahead without losing the count), so
- * they get more periods than a windowed call: a sparse DAILY;BYDAY=MO;COUNT=2000 spans 14,000 days.
- */
-const COUNT_RULE_MAX_ITERATIONS = 100_000;
 /** Generation never goes past the last instant occurrence keys can express (year 9999). */
 const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Earliest instant accepted for a series start; keeps Temporal and the key format in range. */
@@ -100,6 +104,10 @@ interface ParsedRule {
   perPeriod: number;
   /** The rule re-serialised for the library, without UNTIL (applied here) and normalised. */
   libraryText: string;
+  /** The same without COUNT: COUNT is applied here, by counting instances from DTSTART. */
+  uncountedText: string;
+  /** INTERVAL * step in ms for a SECONDLY/MINUTELY rule without BYxxx parts; null otherwise. */
+  plainStepMs: number | null;
 }
 
 interface ParsedRecurrence {
@@ -164,7 +172,7 @@ export function validateRecurrence(lines: string[]): { ok: true } | { ok: false;
     // Second opinion from the library, so that anything it would refuse at expansion time is a
     // 400 now rather than a failure later. The zone and date are placeholders.
     try {
-      buildLibraryRule(rule.libraryText, Temporal.ZonedDateTime.from('2000-01-03T09:00:00[UTC]'), false);
+      buildLibraryRule(rule.libraryText, Temporal.ZonedDateTime.from('2000-01-03T09:00:00[UTC]'));
     } catch (error) {
       const index = lines.findIndex((line) => /^RRULE[:;]/i.test(typeof line === 'string' ? line.trim() : ''));
       return { ok: false, line: Math.max(index, 0), message: `RRULE is not supported: ${errorMessage(error)}` };
@@ -418,7 +426,10 @@ function parseRule(text: string): ParseResult<ParsedRule> {
   if (lists.has('BYSETPOS') && lists.size === 1 && byDay === undefined) return fail('RRULE: BYSETPOS needs another BYxxx part');
 
   const libraryText = PART_ORDER.filter((k) => normalized.has(k)).map((k) => `${k}=${normalized.get(k)}`).join(';');
-  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText } };
+  const uncountedText = PART_ORDER.filter((k) => normalized.has(k) && k !== 'COUNT').map((k) => `${k}=${normalized.get(k)}`).join(';');
+  const isPlainStep = (freq === 'SECONDLY' || freq === 'MINUTELY') && lists.size === 0 && byDay === undefined;
+  const plainStepMs = isPlainStep ? interval * PERIOD_MS[freq] : null;
+  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText, uncountedText, plainStepMs } };
 }
 
 /**
@@ -436,12 +447,21 @@ function instancesPerPeriod(freq: Freq, lists: ReadonlyMap<string, number[]>): n
 // ---------------------------------------------------------------------------------------------
 // Compilation: the parsed recurrence placed in the series zone
 
-interface CompiledSeries {
+interface SeriesParts {
   zone: string;
   startMs: number;
   durationMs: number;
+  /**
+   * The library rule, without COUNT (see CountWalk); undefined without an RRULE and for a
+   * plain-step rule (computed here).
+   */
   rule: RRuleTemporal | undefined;
   ruleHasCount: boolean;
+  /** A COUNT rule's instances walked so far (null until a question needs them). */
+  walk: CountWalk | null;
+  /** See ParsedRule.plainStepMs; with it, `count` bounds the instances (Infinity without COUNT). */
+  plainStepMs: number | null;
+  count: number;
   /** Last instant an RRULE instance may start at (inclusive); Infinity without UNTIL. */
   untilMs: number;
   /** Width of one windowed library call. */
@@ -453,7 +473,7 @@ interface CompiledSeries {
   exLocalDates: Set<string>;
 }
 
-function compileSeries(series: SeriesDefinition): CompiledSeries {
+function compileParts(series: SeriesDefinition): SeriesParts {
   const { startMs, endMs, timeZone } = series;
   if (!Number.isInteger(startMs) || !Number.isInteger(endMs) || startMs < MIN_INSTANT_MS || startMs > MAX_INSTANT_MS) {
     throw new RangeError('series startMs/endMs must be integer epoch milliseconds in years 0000-9999');
@@ -509,8 +529,11 @@ function compileSeries(series: SeriesDefinition): CompiledSeries {
     zone: timeZone,
     startMs,
     durationMs: endMs - startMs,
-    rule: rule ? buildLibraryRule(rule.libraryText, dtstart, rule.count !== undefined) : undefined,
+    rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, dtstart) : undefined,
     ruleHasCount: rule?.count !== undefined,
+    walk: null,
+    plainStepMs: rule?.plainStepMs ?? null,
+    count: rule?.count ?? Infinity,
     untilMs,
     chunkMs,
     explicitStarts: [...explicit].sort((a, b) => a - b),
@@ -519,17 +542,16 @@ function compileSeries(series: SeriesDefinition): CompiledSeries {
   };
 }
 
-function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime, hasCount: boolean): RRuleTemporal {
+function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime): RRuleTemporal {
   return new RRuleTemporal({
     rruleString: text,
     dtstart,
     // DTSTART is always the first instance and counts toward COUNT even when the pattern would
-    // not produce it (RFC 5545 §3.3.10); the library only counts it when told to include it.
+    // not produce it (RFC 5545 §3.3.10); the library only yields it when told to include it.
     includeDtstart: true,
     strict: true,
     cache: false,
     maxCandidateEvaluations: MAX_CANDIDATE_EVALUATIONS,
-    ...(hasCount ? { maxIterations: COUNT_RULE_MAX_ITERATIONS } : {}),
   });
 }
 
@@ -542,10 +564,22 @@ function isGenerationLimit(error: unknown): boolean {
   return error instanceof Error && /^Maximum (iterations|candidate evaluations)/.test(error.message);
 }
 
-interface Budget { generated: number }
+interface Budget {
+  generated: number;
+  /** Set when generation stopped at a work cap before the end of the asked range. */
+  isTruncated: boolean;
+}
 
-/** RRULE instance starts in [loMs, hiMs), ascending, stopping silently at the work caps. */
-function* ruleStarts(c: CompiledSeries, loMs: number, hiMs: number, budget: Budget): Generator<number> {
+function newBudget(): Budget {
+  return { generated: 0, isTruncated: false };
+}
+
+/** RRULE instance starts in [loMs, hiMs), ascending, stopping at the work caps (and saying so in budget). */
+function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget): Generator<number> {
+  if (c.plainStepMs !== null) {
+    yield* plainStepStarts(c, c.plainStepMs, loMs, hiMs, budget);
+    return;
+  }
   const rule = c.rule;
   if (!rule) return;
   const end = Math.min(hiMs, c.untilMs + 1, MAX_INSTANT_MS + 1);
@@ -553,20 +587,20 @@ function* ruleStarts(c: CompiledSeries, loMs: number, hiMs: number, budget: Budg
   if (begin >= end) return;
 
   if (c.ruleHasCount) {
-    // COUNT depends on every instance since DTSTART, so walk from there in one pass.
-    const found: number[] = [];
-    try {
-      rule.all((zdt) => {
-        const ms = zdt.epochMilliseconds;
-        if (ms >= end || budget.generated >= GENERATION_CAP) return false;
-        budget.generated++;
-        if (ms >= begin) found.push(ms);
-        return true;
-      });
-    } catch (error) {
-      if (!isGenerationLimit(error)) throw error;
+    // COUNT depends on every instance since DTSTART: answered from the walk, extended as needed.
+    for (const _ of countWalkSteps(c, end)) {
+      // run the walk to `end` in one go; callers that must not block drive it beforehand
     }
-    yield* found.sort((a, b) => a - b);
+    const walk = c.walk!;
+    if (walk.isTruncated && walk.coveredToMs < end) budget.isTruncated = true;
+    for (let i = firstAtOrAfter(walk.starts, begin); i < walk.starts.length && walk.starts[i]! < end; i++) {
+      if (budget.generated >= GENERATION_CAP) {
+        budget.isTruncated = true;
+        return;
+      }
+      budget.generated++;
+      yield walk.starts[i]!;
+    }
     return;
   }
 
@@ -576,7 +610,11 @@ function* ruleStarts(c: CompiledSeries, loMs: number, hiMs: number, budget: Budg
   // thousands.
   let cursor = begin;
   let width = Math.max(c.chunkMs / 64, 1_000);
-  for (let chunks = 0; cursor < end && chunks < MAX_CHUNKS; chunks++) {
+  for (let chunks = 0; cursor < end; chunks++) {
+    if (chunks >= MAX_CHUNKS) {
+      budget.isTruncated = true;
+      return;
+    }
     const chunkEnd = Math.min(end, cursor + width);
     width = Math.min(width * 2, c.chunkMs);
     let batch: number[];
@@ -584,11 +622,15 @@ function* ruleStarts(c: CompiledSeries, loMs: number, hiMs: number, budget: Budg
       batch = rule.between(new Date(cursor), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds);
     } catch (error) {
       if (!isGenerationLimit(error)) throw error;
+      budget.isTruncated = true;
       return;
     }
     // Both ends were asked inclusively; keeping [cursor, chunkEnd) makes chunks disjoint.
     for (const ms of batch.filter((x) => x >= cursor && x < chunkEnd).sort((a, b) => a - b)) {
-      if (budget.generated >= GENERATION_CAP) return;
+      if (budget.generated >= GENERATION_CAP) {
+        budget.isTruncated = true;
+        return;
+      }
       budget.generated++;
       yield ms;
     }
@@ -596,10 +638,104 @@ function* ruleStarts(c: CompiledSeries, loMs: number, hiMs: number, budget: Budg
   }
 }
 
+/**
+ * A COUNT rule's instances from DTSTART. The library cannot skip ahead without losing the count,
+ * so they are counted here: the rule without COUNT is generated in windows from DTSTART on (the
+ * same instances in the same order, COUNT only ends them) and kept, at most GENERATION_CAP of
+ * them and 4 * MAX_CHUNKS quarter-size library calls per series. A compiled series walks once
+ * however many questions it is asked, and the walk goes in short steps that a caller can
+ * interleave with other work (CompiledSeries.walkUntil).
+ */
+interface CountWalk {
+  starts: number[];
+  /** Every instance before this instant is in `starts`; Infinity once the rule has ended. */
+  coveredToMs: number;
+  /** Stopped at a work cap: instances at or after coveredToMs are unknown. */
+  isTruncated: boolean;
+  chunks: number;
+  widthMs: number;
+}
+
+function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
+  const rule = c.rule;
+  const walk = (c.walk ??= { starts: [], coveredToMs: c.startMs, isTruncated: false, chunks: 0, widthMs: Math.max(c.chunkMs / 64, 1_000) });
+  if (!rule) {
+    walk.coveredToMs = Infinity;
+    return;
+  }
+  const limitMs = Math.min(c.untilMs + 1, MAX_INSTANT_MS + 1);
+  while (!walk.isTruncated && walk.coveredToMs < toMs) {
+    if (walk.coveredToMs >= limitMs || walk.starts.length >= c.count) {
+      walk.coveredToMs = Infinity;
+      return;
+    }
+    if (walk.chunks >= 4 * MAX_CHUNKS) {
+      walk.isTruncated = true;
+      return;
+    }
+    const from = walk.coveredToMs;
+    const chunkEnd = Math.min(limitMs, from + walk.widthMs);
+    // A quarter of a windowed call at most (about CHUNK_TARGET / 4 instances), so that each step
+    // of a walk a caller interleaves with other work stays short.
+    walk.widthMs = Math.min(walk.widthMs * 2, Math.max(c.chunkMs / 4, 1_000));
+    walk.chunks++;
+    let batch: number[];
+    try {
+      batch = rule.between(new Date(from), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds).filter((x) => x >= from && x < chunkEnd).sort((a, b) => a - b);
+    } catch (error) {
+      if (!isGenerationLimit(error)) throw error;
+      walk.isTruncated = true;
+      return;
+    }
+    for (const ms of batch) {
+      if (walk.starts.length >= c.count) break;
+      if (walk.starts.length >= GENERATION_CAP) {
+        walk.isTruncated = true;
+        walk.coveredToMs = walk.starts.at(-1)! + 1;
+        return;
+      }
+      walk.starts.push(ms);
+    }
+    walk.coveredToMs = walk.starts.length >= c.count ? Infinity : chunkEnd;
+    yield;
+  }
+}
+
+/** Index of the first value >= ms in an ascending array. */
+function firstAtOrAfter(values: readonly number[], ms: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Instances of a plain-step rule in [loMs, hiMs): DTSTART + k * step for k < COUNT, up to UNTIL,
+ * starting at the first k inside the range rather than at DTSTART.
+ */
+function* plainStepStarts(c: SeriesParts, stepMs: number, loMs: number, hiMs: number, budget: Budget): Generator<number> {
+  const end = Math.min(hiMs, c.untilMs + 1, MAX_INSTANT_MS + 1);
+  const first = Math.max(0, Math.ceil((loMs - c.startMs) / stepMs));
+  for (let k = first; k < c.count; k++) {
+    const ms = c.startMs + k * stepMs;
+    if (ms >= end) return;
+    if (budget.generated >= GENERATION_CAP) {
+      budget.isTruncated = true;
+      return;
+    }
+    budget.generated++;
+    yield ms;
+  }
+}
+
 /** All occurrence starts in [loMs, hiMs): DTSTART, RRULE and RDATE merged, EXDATE removed. */
-function* seriesStarts(c: CompiledSeries, loMs: number, hiMs: number): Generator<number> {
+function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget = newBudget()): Generator<number> {
   const explicit = c.explicitStarts.filter((ms) => ms >= loMs && ms < hiMs);
-  const generated = ruleStarts(c, loMs, hiMs, { generated: 0 });
+  const generated = ruleStarts(c, loMs, hiMs, budget);
   let next = generated.next();
   let i = 0;
   let previous = NaN;
@@ -622,7 +758,7 @@ function* seriesStarts(c: CompiledSeries, loMs: number, hiMs: number): Generator
   }
 }
 
-function isExcluded(c: CompiledSeries, startMs: number): boolean {
+function isExcluded(c: SeriesParts, startMs: number): boolean {
   if (c.exInstants.has(startMs)) return true;
   return c.exLocalDates.size > 0 && c.exLocalDates.has(localDateOf(startMs, c.zone));
 }
@@ -631,80 +767,169 @@ function localDateOf(ms: number, zone: string): string {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toPlainDate().toString();
 }
 
-function occurrenceAt(c: CompiledSeries, startMs: number): Occurrence {
+function occurrenceAt(c: SeriesParts, startMs: number): Occurrence {
   return { originalStartMs: startMs, startMs, endMs: startMs + c.durationMs };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Queries
 
+/** What upcoming() found, and whether it stopped at a work cap before finding all it was asked for. */
+export interface UpcomingOccurrences {
+  occurrences: Occurrence[];
+  isTruncated: boolean;
+}
+
 /**
- * Occurrences whose [startMs, endMs) overlaps [fromMs, toMs), by start. A zero-length occurrence
- * counts when it starts inside the window. `limit` applies after `skipOriginalStartsMs`; in any
- * case no more than GENERATION_CAP rule instances are generated, so abusive rules are cut short
- * rather than expanded without end.
+ * A series parsed and placed in its zone once. Every question below costs a windowed generation
+ * near the instant asked about, never a walk of the whole series (except for COUNT rules the
+ * library must count from DTSTART; see ruleStarts).
  */
+export class CompiledSeries {
+  readonly #c: SeriesParts;
+
+  constructor(series: SeriesDefinition) {
+    this.#c = compileParts(series);
+  }
+
+  /** The series zone (an IANA name). */
+  get zone(): string {
+    return this.#c.zone;
+  }
+
+  /**
+   * For a COUNT rule, walks its instances up to `untilMs` in bounded steps, yielding (nothing)
+   * after each, so that a caller can give the event loop a turn between them; questions about
+   * instants before `untilMs` are then answered from memory. Without it the first question walks
+   * in one go. Nothing to do for other rules, which jump straight to the instant asked about.
+   */
+  *walkUntil(untilMs: number): Generator<void> {
+    if (this.#c.ruleHasCount && this.#c.plainStepMs === null) yield* countWalkSteps(this.#c, untilMs);
+  }
+
+  /**
+   * Occurrences whose [startMs, endMs) overlaps [fromMs, toMs), by start. A zero-length occurrence
+   * counts when it starts inside the window. `limit` applies after `skipOriginalStartsMs`; in any
+   * case no more than GENERATION_CAP rule instances are generated, so abusive rules are cut short
+   * rather than expanded without end.
+   */
+  expand(window: { fromMs: number; toMs: number }, options: { limit?: number; skipOriginalStartsMs?: ReadonlySet<number> } = {}): Occurrence[] {
+    const limit = checkLimit(options.limit);
+    const out: Occurrence[] = [];
+    if (limit === 0) return out;
+    for (const occurrence of this.overlapping(window, options)) {
+      out.push(occurrence);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** The occurrences expand() gives, one at a time: a caller that needs only some stops early and pays for those. */
+  *overlapping(window: { fromMs: number; toMs: number }, options: { skipOriginalStartsMs?: ReadonlySet<number> } = {}): Generator<Occurrence> {
+    const { fromMs, toMs } = window;
+    if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('window fromMs/toMs must be numbers');
+    const c = this.#c;
+    if (toMs <= fromMs) return;
+    const duration = c.durationMs;
+    for (const start of seriesStarts(c, Math.max(fromMs - duration, MIN_INSTANT_MS), Math.min(toMs, MAX_INSTANT_MS + 1))) {
+      const overlaps = duration === 0 ? start >= fromMs : start + duration > fromMs;
+      if (!overlaps || options.skipOriginalStartsMs?.has(start)) continue;
+      yield occurrenceAt(c, start);
+    }
+  }
+
+  /**
+   * The first `limit` occurrences that have not ended at afterMs (endMs > afterMs) and start
+   * before `beforeMs` (default: the end of year 9999), in order, leaving out
+   * `skipOriginalStartsMs`.
+   */
+  upcoming(afterMs: number, limit: number, options: { beforeMs?: number; skipOriginalStartsMs?: ReadonlySet<number> } = {}): UpcomingOccurrences {
+    if (Number.isNaN(afterMs)) throw new RangeError('afterMs must be a number');
+    const max = checkLimit(limit);
+    const c = this.#c;
+    const out: Occurrence[] = [];
+    const budget = newBudget();
+    if (max === 0) return { occurrences: out, isTruncated: false };
+    const hiMs = Math.min(options.beforeMs ?? Infinity, MAX_INSTANT_MS + 1);
+    for (const start of seriesStarts(c, Math.max(afterMs - c.durationMs, MIN_INSTANT_MS), hiMs, budget)) {
+      if (start + c.durationMs <= afterMs || options.skipOriginalStartsMs?.has(start)) continue;
+      out.push(occurrenceAt(c, start));
+      if (out.length >= max) return { occurrences: out, isTruncated: false };
+    }
+    return { occurrences: out, isTruncated: budget.isTruncated };
+  }
+
+  /** The occurrence whose original start is exactly originalStartMs, or null. */
+  find(originalStartMs: number): Occurrence | null {
+    if (!Number.isFinite(originalStartMs)) return null;
+    for (const start of seriesStarts(this.#c, originalStartMs, originalStartMs + 1)) {
+      if (start === originalStartMs) return occurrenceAt(this.#c, start);
+    }
+    return null;
+  }
+
+  /** Occurrences starting on a local calendar date (YYYY-MM-DD) in the series zone. */
+  onLocalDate(isoDate: string): Occurrence[] {
+    return [...this.startingOnLocalDate(isoDate)];
+  }
+
+  /** The occurrences onLocalDate() gives, one at a time; the date is checked at once. */
+  startingOnLocalDate(isoDate: string): Generator<Occurrence> {
+    const match = typeof isoDate === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate) : null;
+    let date: Temporal.PlainDate;
+    try {
+      if (!match) throw new RangeError();
+      date = Temporal.PlainDate.from({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { overflow: 'reject' });
+    } catch {
+      throw new RangeError(`"${isoDate}" is not a date in YYYY-MM-DD form`);
+    }
+    const c = this.#c;
+    // Start of day, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00.
+    const dayStart = date.toZonedDateTime(c.zone).epochMilliseconds;
+    const nextDayStart = date.add({ days: 1 }).toZonedDateTime(c.zone).epochMilliseconds;
+    return (function* () {
+      for (const start of seriesStarts(c, dayStart, nextDayStart)) yield occurrenceAt(c, start);
+    })();
+  }
+
+  /** The local calendar date (YYYY-MM-DD) of an instant in the series zone. */
+  localDateOf(ms: number): string {
+    return localDateOf(ms, this.#c.zone);
+  }
+}
+
+/** Parses and places a series once, for several questions; throws RangeError for an invalid one. */
+export function compileSeries(series: SeriesDefinition): CompiledSeries {
+  return new CompiledSeries(series);
+}
+
+/** See CompiledSeries.expand. */
 export function expandSeries(
   series: SeriesDefinition,
   window: { fromMs: number; toMs: number },
   options: { limit?: number; skipOriginalStartsMs?: ReadonlySet<number> } = {},
 ): Occurrence[] {
-  const { fromMs, toMs } = window;
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('window fromMs/toMs must be numbers');
-  const limit = checkLimit(options.limit);
-  const c = compileSeries(series);
-  const out: Occurrence[] = [];
-  if (limit === 0 || toMs <= fromMs) return out;
-  const duration = c.durationMs;
-  for (const start of seriesStarts(c, Math.max(fromMs - duration, MIN_INSTANT_MS), Math.min(toMs, MAX_INSTANT_MS + 1))) {
-    const overlaps = duration === 0 ? start >= fromMs : start + duration > fromMs;
-    if (!overlaps || options.skipOriginalStartsMs?.has(start)) continue;
-    out.push(occurrenceAt(c, start));
-    if (out.length >= limit) break;
-  }
-  return out;
+  if (Number.isNaN(window.fromMs) || Number.isNaN(window.toMs)) throw new RangeError('window fromMs/toMs must be numbers');
+  checkLimit(options.limit);
+  return compileSeries(series).expand(window, options);
 }
 
 /** The first `limit` occurrences that have not ended at afterMs (endMs > afterMs), in order. */
 export function nextOccurrences(series: SeriesDefinition, afterMs: number, limit: number): Occurrence[] {
   if (Number.isNaN(afterMs)) throw new RangeError('afterMs must be a number');
-  const max = checkLimit(limit);
-  const c = compileSeries(series);
-  const out: Occurrence[] = [];
-  if (max === 0) return out;
-  for (const start of seriesStarts(c, Math.max(afterMs - c.durationMs, MIN_INSTANT_MS), MAX_INSTANT_MS + 1)) {
-    if (start + c.durationMs <= afterMs) continue;
-    out.push(occurrenceAt(c, start));
-    if (out.length >= max) break;
-  }
-  return out;
+  checkLimit(limit);
+  return compileSeries(series).upcoming(afterMs, limit).occurrences;
 }
 
 /** The occurrence whose original start is exactly originalStartMs, or null. */
 export function findOccurrence(series: SeriesDefinition, originalStartMs: number): Occurrence | null {
-  const c = compileSeries(series);
-  if (!Number.isFinite(originalStartMs)) return null;
-  for (const start of seriesStarts(c, originalStartMs, originalStartMs + 1)) {
-    if (start === originalStartMs) return occurrenceAt(c, start);
-  }
-  return null;
+  return compileSeries(series).find(originalStartMs);
 }
 
 /** Occurrences starting on a local calendar date (YYYY-MM-DD) in the series zone. */
 export function findOccurrencesOnLocalDate(series: SeriesDefinition, isoDate: string): Occurrence[] {
-  const match = typeof isoDate === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate) : null;
-  let date: Temporal.PlainDate;
-  try {
-    if (!match) throw new RangeError();
-    date = Temporal.PlainDate.from({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, { overflow: 'reject' });
-  } catch {
-    throw new RangeError(`"${isoDate}" is not a date in YYYY-MM-DD form`);
-  }
-  const c = compileSeries(series);
-  // Start of day, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00.
-  const dayStart = date.toZonedDateTime(c.zone).epochMilliseconds;
-  const nextDayStart = date.add({ days: 1 }).toZonedDateTime(c.zone).epochMilliseconds;
-  return [...seriesStarts(c, dayStart, nextDayStart)].map((start) => occurrenceAt(c, start));
+  if (typeof isoDate !== 'string' || !/^(\d{4})-(\d{2})-(\d{2})$/.test(isoDate)) throw new RangeError(`"${isoDate}" is not a date in YYYY-MM-DD form`);
+  return compileSeries(series).onLocalDate(isoDate);
 }
 
 function checkLimit(limit: number | undefined): number {

@@ -10,10 +10,10 @@ import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
 import { applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { computeJoinTime } from '../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
-import { findOccurrencesOnLocalDate, parseOccurrenceKey } from '../domain/recurrence.ts';
+import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../adapters/outbound-guard.ts';
-import type { CalendarEvents, EffectiveOccurrence, EventChangeListener } from './calendar-events.ts';
+import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from './calendar-events.ts';
 import { isTransientConflict, isUniqueViolation, seriesDefinition } from './calendar-events.ts';
 import { lockEvent } from '../store/event-store.ts';
 import { parseOccurrenceId } from '../domain/occurrence-id.ts';
@@ -23,6 +23,7 @@ import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type Schedu
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
 import { checkMeetingUrl } from '../domain/meeting-url.ts';
+import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
 
 export interface ScheduleRequest {
   deduplication_key?: string;
@@ -89,6 +90,7 @@ interface ScheduledOne {
 }
 
 const MAX_ATTEMPTS = 5;
+const DAY_MS = 86_400_000;
 
 export class BotScheduling implements EventChangeListener {
   readonly #database: Database;
@@ -219,14 +221,14 @@ export class BotScheduling implements EventChangeListener {
   }
 
   async #nextOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence> {
-    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100);
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100, { refuseUncountable: true });
     const next = upcoming.find((o) => o.status !== 'cancelled');
     if (!next) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     return next;
   }
 
   async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
-    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit);
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     const created: ScheduledOccurrence[] = [];
     const failed: FailedOccurrence[] = [];
@@ -399,6 +401,12 @@ export class BotScheduling implements EventChangeListener {
   /**
    * A calendar change (through the API or a sync) reaches the bots here, inside the change's own
    * transaction: each live link of the event is compared with what the event now says.
+   *
+   * A series is compiled and its overrides read once for all of its links (SeriesOccurrences),
+   * so the cost is one expansion per change plus a lookup per linked bot, not an expansion per
+   * bot; which occurrence keys are held by live links is tracked here rather than asked of the
+   * database per candidate. The loop gives the event loop a turn every slice (EventLoopPacer),
+   * since on SQLite every query of it runs synchronously.
    */
   async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void> {
     // The event's lock comes before reading its links: a schedule request for it that is under
@@ -411,29 +419,47 @@ export class BotScheduling implements EventChangeListener {
     // All of the links' bots at once, in id order: the one lock order that firing and every other
     // path that locks several bots also follow.
     await bots.lockBots(trx, this.#database.engine, [...new Set(links.map((l) => l.bot_id))]);
+    const pacer = new EventLoopPacer();
+    const series = event && event.recurrence !== null ? await this.#events.seriesOccurrences(trx, userId, event) : null;
+    if (series) {
+      // A COUNT rule is counted once, in steps, up to the last linked occurrence's local day.
+      const lastMs = Math.max(...links.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity));
+      if (Number.isFinite(lastMs)) await series.walkUntil(lastMs + 2 * DAY_MS, pacer);
+    }
+    // Occurrence key -> bot of the live link holding it (one live link per key, by index).
+    const holders = new Map(links.map((l) => [l.occurrence_key, l.bot_id]));
     const touchedBots = new Set<string>();
     for (const link of links) {
-      const target = event ? await this.#currentTarget(trx, userId, event, link) : null;
+      await pacer.pace();
+      const target = event ? this.#currentTarget(event, series, link, holders) : null;
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
       if (!target || target.isCancelled || target.endMs <= now || reason === 'deleted') {
         await bots.setLinkLive(trx, link.id, false, now);
+        holders.delete(link.occurrence_key);
         const why = reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : `Event ${eventId} moved into the past`;
         await this.#afterUnlink(trx, bot, why, now);
         continue;
       }
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       if (config.meeting_url === undefined && target.meeting && target.meeting.identity !== bot.meeting_identity) {
-        await this.#followMeetingChange(trx, bot, link, target, now);
+        if (await this.#followMeetingChange(trx, bot, link, target, now)) holders.delete(link.occurrence_key);
         touchedBots.add(bot.id);
         continue;
       }
       if (link.start_ms !== target.startMs || link.end_ms !== target.endMs || link.occurrence_key !== target.occurrenceKey) {
         await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, occurrence_key: target.occurrenceKey, updated_at: now }).where('id', '=', link.id).execute();
+        if (link.occurrence_key !== target.occurrenceKey) {
+          holders.delete(link.occurrence_key);
+          holders.set(target.occurrenceKey, link.bot_id);
+        }
         await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `Event ${eventId} moved to ${formatInstant(target.startMs)}`, { event_id: eventId, start_time: formatInstant(target.startMs), end_time: formatInstant(target.endMs) });
         touchedBots.add(bot.id);
       }
     }
-    for (const botId of touchedBots) await this.#recomputeBot(trx, botId, now);
+    for (const botId of touchedBots) {
+      await pacer.pace();
+      await this.#recomputeBot(trx, botId, now);
+    }
   }
 
   async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number): Promise<void> {
@@ -451,8 +477,11 @@ export class BotScheduling implements EventChangeListener {
     await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinTimeFromLinks(links, now, this.#joinLeadMs), now, 'Join time follows the moved event');
   }
 
-  /** The event's meeting changed to another meeting: the bot follows if the event is its only one. */
-  async #followMeetingChange(trx: Transaction<Schema>, bot: BotRow, link: BotEventRow, target: ScheduleTarget, now: number): Promise<void> {
+  /**
+   * The event's meeting changed to another meeting: the bot follows if the event is its only one.
+   * Answers whether the link was ended instead (the bot is shared with other events).
+   */
+  async #followMeetingChange(trx: Transaction<Schema>, bot: BotRow, link: BotEventRow, target: ScheduleTarget, now: number): Promise<boolean> {
     const links = await bots.listLiveLinksOfBot(trx, bot.id);
     const meeting = target.meeting!;
     await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, updated_at: now }).where('id', '=', link.id).execute();
@@ -460,11 +489,12 @@ export class BotScheduling implements EventChangeListener {
       await trx.updateTable('bots').set({ meeting_url: meeting.url, meeting_platform: meeting.platform, meeting_identity: meeting.identity, updated_at: now }).where('id', '=', bot.id).execute();
       await trx.updateTable('schedules').set({ schedule_group: scheduleGroupOf(meeting.platform), updated_at: now }).where('bot_id', '=', bot.id).execute();
       await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `The event's meeting link changed to ${meeting.identity}; the bot follows it`, { event_id: link.event_id, meeting_identity: meeting.identity });
-      return;
+      return false;
     }
     // Shared with other events that still point at the old meeting: this event leaves the bot.
     await bots.setLinkLive(trx, link.id, false, now);
     await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `Event ${link.event_id} now points at another meeting (${meeting.identity}); it no longer shares this bot`, { event_id: link.event_id, meeting_identity: meeting.identity });
+    return true;
   }
 
   async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number): Promise<void> {
@@ -481,20 +511,24 @@ export class BotScheduling implements EventChangeListener {
     await cancelBotInTransaction(trx, bot, why, now);
   }
 
-  async #currentTarget(trx: Transaction<Schema>, userId: string, event: EventRow, link: BotEventRow): Promise<ScheduleTarget | null> {
+  /**
+   * What a link's event or occurrence now is. An occurrence the series no longer has (the series
+   * was re-timed) hands its bot to the first occurrence on the same local day that no other
+   * bot's live link holds; `holders` says which keys are held.
+   */
+  #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>): ScheduleTarget | null {
     if (link.occurrence_key === '') return singleTarget(event);
-    if (event.recurrence === null) return null;
+    if (event.recurrence === null || series === null) return null;
     const originalStartMs = parseOccurrenceKey(link.occurrence_key);
     if (originalStartMs === null) return null;
-    const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
+    const occurrence = series.find(originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
-    // The series was re-timed: the occurrence on the same local day takes the bot along.
-    const sameDay = findOccurrencesOnLocalDate(seriesDefinition(event), localDateOf(originalStartMs, event.timezone ?? 'UTC'));
-    for (const candidate of sameDay) {
-      const moved = await this.#events.findEffectiveOccurrence(trx, userId, event, candidate.originalStartMs);
+    const day = series.localDateOf(originalStartMs);
+    for (let i = 0, candidate = series.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = series.originalStartOnLocalDate(day, ++i)) {
+      const holder = holders.get(occurrenceKey(candidate));
+      if (holder !== undefined && holder !== link.bot_id) continue;
+      const moved = series.find(candidate);
       if (!moved) continue;
-      const taken = await bots.findLiveLink(trx, event.id, moved.key);
-      if (taken && taken.bot_id !== link.bot_id) continue;
       return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
     }
     return null;
@@ -555,9 +589,4 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
     message: one.message,
     updated_existing: one.updatedExisting,
   };
-}
-
-function localDateOf(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-  return parts;
 }

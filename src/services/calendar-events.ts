@@ -9,13 +9,14 @@ import { newId } from '../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant } from '../lib/time.ts';
 import { resolveMeetingLink, isHttpUrl } from '../domain/meeting-url.ts';
 import {
-  expandSeries, findOccurrence, isValidTimeZone, validateRecurrence, occurrenceKey,
-  type Occurrence, type SeriesDefinition,
+  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
+  type CompiledSeries, type Occurrence, type SeriesDefinition,
 } from '../domain/recurrence.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
 import * as store from '../store/event-store.ts';
 import { listBotsForEvents, type LinkedBotSummary } from '../store/bot-store.ts';
 import { quietSignal, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
 
@@ -232,13 +233,23 @@ export class CalendarEvents {
     const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, calendarId, after, limit: limit + 1 });
     const occurrences: EventRow[] = [];
     const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, calendarId);
+    const pacer = new EventLoopPacer();
     for (const series of seriesList) {
+      await pacer.pace();
       const overrides = await store.findOverrides(this.#db, userId, series.id);
       const skip = new Set(overrides.map((o) => o.original_start_ms!));
-      for (const occurrence of expandSeries(seriesDefinition(series), { fromMs, toMs }, { skipOriginalStartsMs: skip, limit: 10_000 })) {
+      // A page needs at most limit + 1 rows from any one series (they come in start order): a
+      // dense series is expanded that far, not to the 10,000 occurrences a window may hold.
+      // Rows after the cursor start at or after its start, so the expansion can begin there.
+      let taken = 0;
+      const window = { fromMs: after ? Math.max(fromMs, after.startMs) : fromMs, toMs };
+      const compiled = compileSeries(seriesDefinition(series));
+      for (const _ of compiled.walkUntil(toMs)) await pacer.pace();
+      for (const occurrence of compiled.overlapping(window, { skipOriginalStartsMs: skip })) {
         const row = occurrenceRow(series, effectiveFromRule(series, occurrence));
         if (after && !isAfter(row, after)) continue;
         occurrences.push(row);
+        if (++taken > limit) break;
       }
     }
     const merged = [...plain, ...occurrences].sort(compareRows).slice(0, limit + 1);
@@ -279,25 +290,30 @@ export class CalendarEvents {
   async findEffectiveOccurrence(db: store.Db, userId: string, series: EventRow, originalStartMs: number): Promise<EffectiveOccurrence | null> {
     const override = await store.findOverride(db, userId, series.id, originalStartMs);
     if (override) return effectiveFromOverride(series, override);
-    const occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+    const occurrence = await ruleOccurrence(series, originalStartMs);
     return occurrence ? effectiveFromRule(series, occurrence) : null;
   }
 
-  /** Occurrences of a series that have not ended at `afterMs`, in order, overrides applied. */
-  async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number): Promise<EffectiveOccurrence[]> {
-    const overrides = await store.findOverrides(db, userId, series.id);
-    const byOriginal = new Map(overrides.map((o) => [o.original_start_ms!, o]));
-    const horizonMs = afterMs + 5 * 366 * DAY_MS;
-    const result: EffectiveOccurrence[] = [];
-    // Expand from before `afterMs` so that an occurrence moved later by its override is still seen.
-    for (const occurrence of expandSeries(seriesDefinition(series), { fromMs: afterMs - MAX_DURATION_MS - 366 * DAY_MS, toMs: horizonMs }, { limit: 20_000 })) {
-      const override = byOriginal.get(occurrence.originalStartMs);
-      const effective = override ? effectiveFromOverride(series, override) : effectiveFromRule(series, occurrence);
-      if (effective.endMs <= afterMs) continue;
-      result.push(effective);
-    }
-    result.sort((a, b) => a.startMs - b.startMs || a.originalStartMs - b.originalStartMs);
-    return result.slice(0, limit);
+  /**
+   * Occurrences of a series that have not ended at `afterMs` and start within five years of it,
+   * in order, overrides applied. Rule occurrences are found from `afterMs` on (never by walking
+   * the series from its start, except for a COUNT rule, whose walk gives the event loop turns),
+   * and overridden ones through their override rows, so a series that began long ago, or in
+   * year 0, is as cheap as a new one. When the rule cannot be counted up to `afterMs` within the
+   * expansion's work limit (a COUNT rule with more than 10,000 instances before it) nothing is
+   * found; with refuseUncountable that is a 400 recurrence_too_long rather than a silent "ended"
+   * (scheduling asks for it; auto-schedule just finds nothing to book).
+   */
+  async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<EffectiveOccurrence[]> {
+    const beforeMs = afterMs + 5 * 366 * DAY_MS;
+    const view = await this.seriesOccurrences(db, userId, series);
+    await view.walkUntil(beforeMs, new EventLoopPacer());
+    return view.upcoming(afterMs, beforeMs, limit, options);
+  }
+
+  /** A series with its overrides, read once, for the many questions one change or request asks. */
+  async seriesOccurrences(db: store.Db, userId: string, series: EventRow): Promise<SeriesOccurrences> {
+    return new SeriesOccurrences(series, await store.findOverrides(db, userId, series.id));
   }
 
   async #views(rows: EventRow[]): Promise<EventView[]> {
@@ -327,7 +343,7 @@ export class CalendarEvents {
       if (!series || series.is_deleted || series.recurrence === null) {
         throw new ApiError('event_not_found', `recurring_event_id: no recurring series ${seriesId}`, { details: { field: 'recurring_event_id' } });
       }
-      occurrence = findOccurrence(seriesDefinition(series), originalStartMs);
+      occurrence = await ruleOccurrence(series, originalStartMs);
       if (!occurrence) {
         throw new ApiError('occurrence_not_found', `original_start_time: series ${seriesId} has no occurrence starting at ${formatInstant(originalStartMs)}`, { details: { field: 'original_start_time' } });
       }
@@ -385,6 +401,99 @@ export class CalendarEvents {
       raw: JSON.stringify({ summary: title, description, location }),
     };
   }
+}
+
+/**
+ * One series as a change (or a request) sees it: its rule compiled once, its overrides read
+ * once, each local day it is asked about expanded once. BotScheduling.eventChanged asks it about
+ * every linked bot, so that a series with hundreds of bots is expanded once per change rather
+ * than once per bot.
+ */
+export class SeriesOccurrences {
+  readonly series: EventRow;
+  readonly #compiled: CompiledSeries;
+  readonly #overrides: Map<number, EventRow>;
+  /** Per local date: the original starts generated so far, and the rest still to generate. */
+  readonly #days = new Map<string, { starts: number[]; rest: Iterator<Occurrence> | null }>();
+
+  constructor(series: EventRow, overrides: readonly EventRow[]) {
+    this.series = series;
+    this.#compiled = compileSeries(seriesDefinition(series));
+    this.#overrides = new Map();
+    for (const override of overrides) {
+      if (override.original_start_ms !== null && !this.#overrides.has(override.original_start_ms)) this.#overrides.set(override.original_start_ms, override);
+    }
+  }
+
+  /** The occurrence with this original start as it will happen (override applied), or null. */
+  find(originalStartMs: number): EffectiveOccurrence | null {
+    const override = this.#overrides.get(originalStartMs);
+    if (override) return effectiveFromOverride(this.series, override);
+    const occurrence = this.#compiled.find(originalStartMs);
+    return occurrence ? effectiveFromRule(this.series, occurrence) : null;
+  }
+
+  /**
+   * The index-th original start of the rule's occurrences on a local date (series zone), in
+   * order, or undefined past the last. Each date is generated once and only as far as asked: a
+   * dense series asked for its first free occurrence of a day pays for those it passes.
+   */
+  originalStartOnLocalDate(isoDate: string, index: number): number | undefined {
+    let day = this.#days.get(isoDate);
+    if (!day) {
+      day = { starts: [], rest: this.#compiled.startingOnLocalDate(isoDate) };
+      this.#days.set(isoDate, day);
+    }
+    while (day.starts.length <= index && day.rest) {
+      const next = day.rest.next();
+      if (next.done) day.rest = null;
+      else day.starts.push(next.value.originalStartMs);
+    }
+    return day.starts[index];
+  }
+
+  /**
+   * Walks a COUNT rule up to `untilMs` giving the event loop turns (CompiledSeries.walkUntil), so
+   * that questions about instants before it are answered from memory.
+   */
+  async walkUntil(untilMs: number, pacer: EventLoopPacer): Promise<void> {
+    for (const _ of this.#compiled.walkUntil(untilMs)) await pacer.pace();
+  }
+
+  /** The local date (YYYY-MM-DD) of an instant in the series zone. */
+  localDateOf(ms: number): string {
+    return this.#compiled.localDateOf(ms);
+  }
+
+  /** See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its cost). */
+  upcoming(afterMs: number, beforeMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): EffectiveOccurrence[] {
+    // The first `limit` rule occurrences that no override replaces, plus every override of an
+    // occurrence the rule still has: an override can move its occurrence anywhere, so those are
+    // checked one by one instead of being looked for near `afterMs`.
+    const found = this.#compiled.upcoming(afterMs, limit, { beforeMs, skipOriginalStartsMs: new Set(this.#overrides.keys()) });
+    const result = found.occurrences.map((o) => effectiveFromRule(this.series, o));
+    for (const [originalStartMs, override] of this.#overrides) {
+      if (override.end_ms <= afterMs || override.start_ms >= beforeMs) continue;
+      if (!this.#compiled.find(originalStartMs)) continue;
+      result.push(effectiveFromOverride(this.series, override));
+    }
+    if (result.length === 0 && found.isTruncated && options.refuseUncountable) {
+      throw new ApiError('recurrence_too_long', `Series ${this.series.id}: its rule has more occurrences before ${formatInstant(afterMs)} than Rollcall counts (10,000 from the series start); end the series and start a new one from today`, { details: { field: 'recurrence' } });
+    }
+    result.sort((a, b) => a.startMs - b.startMs || a.originalStartMs - b.originalStartMs);
+    return result.slice(0, limit);
+  }
+}
+
+/**
+ * The rule's occurrence at an original start, or null. A COUNT rule is counted from its start in
+ * steps that give the event loop turns, so a long one does not hold it.
+ */
+async function ruleOccurrence(series: EventRow, originalStartMs: number): Promise<Occurrence | null> {
+  const compiled = compileSeries(seriesDefinition(series));
+  const pacer = new EventLoopPacer();
+  for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
+  return compiled.find(originalStartMs);
 }
 
 /** The meeting_url of a stored event if a client gave it; null if it was detected from the text. */

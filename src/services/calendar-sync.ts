@@ -23,6 +23,7 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { resolveMeetingLink } from '../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../domain/recurrence.ts';
 import { formatInstant } from '../lib/time.ts';
+import { isMeetingUrlWithinLimit, limitEventFields } from '../domain/event-field-limits.ts';
 import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
@@ -888,7 +889,9 @@ class SyncedEventWriter {
 
   /** The stored columns for a provider event; null when it cannot be stored (logged by count). */
   #columns(event: ProviderEvent, series: EventRow | undefined) {
-    let recurrence = event.recurrence;
+    // Cut to the API's own field limits, raw bounded, before anything reads the texts.
+    const limited = limitEventFields(event);
+    let recurrence = limited.recurrence;
     let timezone = event.timeZone && isValidTimeZone(event.timeZone) ? event.timeZone : null;
     if (recurrence !== null) {
       timezone ??= this.#calendar.time_zone && isValidTimeZone(this.#calendar.time_zone) ? this.#calendar.time_zone : 'UTC';
@@ -900,12 +903,13 @@ class SyncedEventWriter {
         if (recurrence.length === 0 || !validateRecurrence(recurrence).ok) recurrence = null;
       }
     }
-    const meeting = resolveMeetingLink({ meetingUrl: event.conferenceUrl, location: event.location, description: event.description });
-    const raw = JSON.stringify(event.raw ?? {});
+    const found = resolveMeetingLink({ meetingUrl: limited.conferenceUrl, location: limited.location, description: limited.description });
+    const meeting = found && isMeetingUrlWithinLimit(found.url) ? found : null;
+    const raw = limited.rawJson;
     return {
-      title: event.title,
-      description: event.description,
-      location: event.location,
+      title: limited.title,
+      description: limited.description,
+      location: limited.location,
       start_ms: event.startMs,
       end_ms: Math.max(event.endMs, event.startMs),
       timezone,

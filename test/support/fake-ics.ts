@@ -29,8 +29,11 @@ interface Feed {
   version: number;
   modifiedAtMs: number;
   isRevoked: boolean;
-  /** Served as is instead of rendering `events`. */
-  raw?: string;
+  /**
+   * Served as is instead of rendering `events`; encoded once when published, so that serving a
+   * 20 MB feed costs this process (shared with the Rollcall under test) no encoding work.
+   */
+  raw?: Buffer;
 }
 
 export class FakeIcsServer {
@@ -116,8 +119,20 @@ export class FakeIcsServer {
   /** Serves raw text at a new path (for parser edge cases). */
   publishRaw(text: string): string {
     const path = `/raw/${randomUUID()}.ics`;
-    this.#feeds.set(path, { name: 'raw', events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false, raw: text });
+    this.#feeds.set(path, { name: 'raw', events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false, raw: Buffer.from(text, 'utf8') });
     return `${this.#baseUrl}${path}`;
+  }
+
+  /**
+   * Serves raw text at an existing feed's URL from now on (a feed that turns bad after it was
+   * connected), or its events again with null. The ETag changes either way.
+   */
+  replaceWithRaw(url: string, text: string | null): void {
+    const feed = this.#feed(url);
+    if (text === null) delete feed.raw;
+    else feed.raw = Buffer.from(text, 'utf8');
+    feed.version++;
+    feed.modifiedAtMs = Date.now();
   }
 
   #feed(url: string): Feed {
@@ -127,7 +142,7 @@ export class FakeIcsServer {
   }
 }
 
-function renderFeed(feed: Feed): string {
+function renderFeed(feed: Feed): string | Buffer {
   if (feed.raw !== undefined) return feed.raw;
   const zones = new Set(feed.events.map((e) => e.timeZone).filter((z): z is string => !!z && z !== 'UTC'));
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall tests//Fake ICS//EN', 'CALSCALE:GREGORIAN', `X-WR-CALNAME:${feed.name}`];
@@ -168,4 +183,124 @@ function fold(line: string): string {
   const parts = [line.slice(0, 75)];
   for (let i = 75; i < line.length; i += 74) parts.push(` ${line.slice(i, i + 74)}`);
   return parts.join('\r\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feeds built as text: a realistic calendar for measurements, and hostile ones.
+
+const CRLF = '\r\n';
+const FEED_HEAD = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall tests//Feed builder//EN', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH'];
+
+/**
+ * The two zones of the realistic feed, one VTIMEZONE each with a STANDARD and a DAYLIGHT rule
+ * (RFC 5545 3.6.5, https://datatracker.ietf.org/doc/html/rfc5545#section-3.6.5), plus the
+ * X-LIC-LOCATION this file's feeds already carry (renderFeed above).
+ */
+const REALISTIC_ZONES = [
+  ['BEGIN:VTIMEZONE', 'TZID:Europe/Berlin', 'X-LIC-LOCATION:Europe/Berlin',
+    'BEGIN:DAYLIGHT', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'TZNAME:CEST', 'DTSTART:19700329T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT',
+    'BEGIN:STANDARD', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'TZNAME:CET', 'DTSTART:19701025T030000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
+    'END:VTIMEZONE'],
+  ['BEGIN:VTIMEZONE', 'TZID:America/New_York', 'X-LIC-LOCATION:America/New_York',
+    'BEGIN:DAYLIGHT', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'TZNAME:EDT', 'DTSTART:19700308T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU', 'END:DAYLIGHT',
+    'BEGIN:STANDARD', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'TZNAME:EST', 'DTSTART:19701101T020000', 'RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU', 'END:STANDARD',
+    'END:VTIMEZONE'],
+];
+
+/**
+ * Test data for measurements: a work calendar of `events` VEVENTs, a quarter of them weekly
+ * series (some with EXDATEs and a moved occurrence), the rest single meetings over the next
+ * months; each with attendees and an organizer (RFC 5545 3.8.4.1, 3.8.4.3), a description
+ * carrying a conference link, a reminder (VALARM, RFC 5545 3.6.6) and lines folded at 75 octets
+ * (RFC 5545 3.1, https://datatracker.ietf.org/doc/html/rfc5545#section-3.1). About 1.5 KB per
+ * event. Deterministic for a given seed.
+ */
+export function realisticFeed(options: { events: number; nowMs: number; seed?: number }): string {
+  let state = options.seed ?? 1;
+  const random = () => {
+    // mulberry32: a fixed sequence, so that every run measures the same feed.
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const lines = [...FEED_HEAD, 'X-WR-CALNAME:Work', 'X-WR-TIMEZONE:Europe/Berlin', ...REALISTIC_ZONES.flat()];
+  const day0 = Math.floor(options.nowMs / 86_400_000) * 86_400_000;
+  for (let i = 0; i < options.events; i++) {
+    const zone = random() < 0.7 ? 'Europe/Berlin' : 'America/New_York';
+    const startMs = day0 + Math.floor(random() * 120) * 86_400_000 + (7 + Math.floor(random() * 10)) * 3_600_000 + (random() < 0.5 ? 1_800_000 : 0);
+    const endMs = startMs + (random() < 0.6 ? 1_800_000 : 3_600_000);
+    const uid = `${i.toString(36)}${Math.floor(random() * 1e12).toString(36)}@google.com`;
+    const isSeries = i % 4 === 0;
+    const meeting = random() < 0.5
+      ? `https://meet.google.com/${code(random, 3)}-${code(random, 4)}-${code(random, 3)}`
+      : `https://us02web.zoom.us/j/${8_000_000_000 + Math.floor(random() * 999_999_999)}?pwd=${code(random, 22)}`;
+    const vevent = [
+      'BEGIN:VEVENT',
+      timeLine('DTSTART', startMs, zone),
+      timeLine('DTEND', endMs, zone),
+      ...(isSeries ? [`RRULE:FREQ=WEEKLY;BYDAY=${['MO', 'TU', 'WE', 'TH', 'FR'][i % 5]}${random() < 0.5 ? `;COUNT=${10 + Math.floor(random() * 40)}` : ''}`] : []),
+      ...(isSeries && random() < 0.3 ? [timeLine('EXDATE', startMs + 14 * 86_400_000, zone)] : []),
+      `DTSTAMP:${utcBasic(options.nowMs)}`,
+      `ORGANIZER;CN=Person ${i % 97}:mailto:person${i % 97}@example.com`,
+      `UID:${uid}`,
+    ];
+    for (let a = 0; a < 4; a++) {
+      vevent.push(`ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=${a === 0 ? 'ACCEPTED' : 'NEEDS-ACTION'};RSVP=TRUE;CN=Colleague ${(i + a) % 211};X-NUM-GUESTS=0:mailto:colleague${(i + a) % 211}@example.com`);
+    }
+    vevent.push(
+      `CREATED:${utcBasic(options.nowMs - 30 * 86_400_000)}`,
+      `DESCRIPTION:${escapeText(`Agenda for meeting ${i}:\n- status of the quarter\n- open questions\n\nJoin: ${meeting}\n\n${'Notes and links for the people invited to this meeting. '.repeat(4)}`)}`,
+      `LAST-MODIFIED:${utcBasic(options.nowMs - 86_400_000)}`,
+      `LOCATION:${escapeText(random() < 0.3 ? `Room ${i % 40}, Building B` : meeting)}`,
+      'SEQUENCE:0',
+      'STATUS:CONFIRMED',
+      `SUMMARY:${escapeText(`${['Weekly sync', 'Design review', '1:1', 'Customer call', 'Planning'][i % 5]} #${i}`)}`,
+      'TRANSP:OPAQUE',
+      'BEGIN:VALARM', 'ACTION:DISPLAY', 'DESCRIPTION:This is an event reminder', 'TRIGGER:-P0DT0H10M0S', 'END:VALARM',
+      'END:VEVENT',
+    );
+    lines.push(...vevent);
+    if (isSeries && random() < 0.2) {
+      // One occurrence moved by an hour: an override instance with RECURRENCE-ID (RFC 5545 3.8.4.4).
+      const originalMs = startMs + 7 * 86_400_000;
+      lines.push('BEGIN:VEVENT', timeLine('DTSTART', originalMs + 3_600_000, zone), timeLine('DTEND', originalMs + 3_600_000 + (endMs - startMs), zone),
+        `DTSTAMP:${utcBasic(options.nowMs)}`, `UID:${uid}`, timeLine('RECURRENCE-ID', originalMs, zone), `SUMMARY:Moved #${i}`,
+        `LOCATION:${escapeText(meeting)}`, 'SEQUENCE:1', 'STATUS:CONFIRMED', 'END:VEVENT');
+    }
+  }
+  lines.push('END:VCALENDAR');
+  return lines.map(fold).join(CRLF) + CRLF;
+}
+
+function code(random: () => number, length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += String.fromCharCode(97 + Math.floor(random() * 26));
+  return text;
+}
+
+/**
+ * Hostile: `depth` components opened inside one another (`BEGIN:X` ... `END:X`). RFC 5545 nests
+ * at most three deep in practice (VCALENDAR > VEVENT > VALARM); 40,000 levels are 640 KB.
+ */
+export function nestedFeed(depth: number): string {
+  return [...FEED_HEAD, ...new Array<string>(depth).fill('BEGIN:X'), ...new Array<string>(depth).fill('END:X'), 'END:VCALENDAR'].join(CRLF) + CRLF;
+}
+
+/**
+ * Hostile: one event whose DESCRIPTION is `descriptionBytes` long, folded as RFC 5545 3.1 asks;
+ * `meetingUrl` is its LOCATION.
+ */
+export function oversizedEventFeed(options: { descriptionBytes: number; startMs: number; meetingUrl: string; uid?: string; summaryBytes?: number }): string {
+  const description = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(Math.ceil(options.descriptionBytes / 57)).slice(0, options.descriptionBytes);
+  const summary = options.summaryBytes ? 'S'.repeat(options.summaryBytes) : 'Oversized';
+  const lines = [...FEED_HEAD, 'BEGIN:VEVENT', `UID:${options.uid ?? 'oversized@feed'}`, `DTSTAMP:${utcBasic(options.startMs)}`,
+    `DTSTART:${utcBasic(options.startMs)}`, `DTEND:${utcBasic(options.startMs + 3_600_000)}`, `SUMMARY:${summary}`,
+    `LOCATION:${options.meetingUrl}`, `DESCRIPTION:${description}`, 'END:VEVENT', 'END:VCALENDAR'];
+  return lines.map(fold).join(CRLF) + CRLF;
+}
+
+/** Wraps VEVENT lines (or anything else) in a calendar. */
+export function feedOf(body: string[]): string {
+  return [...FEED_HEAD, ...body, 'END:VCALENDAR'].map(fold).join(CRLF) + CRLF;
 }

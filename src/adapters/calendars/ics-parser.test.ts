@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseContentLine, parseIcs } from './ics-parser.ts';
+import { IcsParseError, parseContentLine, parseIcs, parseIcsYielding } from './ics-parser.ts';
 import { expandSeries } from '../../domain/recurrence.ts';
+import { measureStall } from '../../../test/support/stall-probe.ts';
 
 const NOW = Date.parse('2026-11-20T00:00:00Z');
 
@@ -107,4 +108,110 @@ test('a broken VEVENT is skipped, the rest of the feed is kept; a non-calendar i
   assert.deepEqual(events.map((e) => e.providerEventId), ['good']);
   assert.equal(warnings.length, 1);
   assert.throws(() => parseIcs('<html>nope</html>', { nowMs: NOW }), /not an iCalendar feed/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile and oversized feeds: limits, linear cost, and slices that leave the event loop free
+
+function vevent(uid: string, ...extra: string[]): string[] {
+  return ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTART:20261124T140000Z', 'DTEND:20261124T150000Z', ...extra, 'END:VEVENT'];
+}
+
+test('each limit refuses the feed as a whole with a message naming it', () => {
+  const refuses = (text: string, limits: Parameters<typeof parseIcs>[1]['limits'], pattern: RegExp) =>
+    assert.throws(() => parseIcs(text, { nowMs: NOW, limits }), (error: Error) => error instanceof IcsParseError && pattern.test(error.message));
+  const three = feed(...vevent('a'), ...vevent('b'), ...vevent('c'));
+  refuses(three, { maxChars: 100 }, /characters long; at most 100 are read/);
+  refuses(three, { maxLines: 10 }, /more than 10 content lines/);
+  refuses(three, { maxComponents: 3 }, /more than 3 components/);
+  refuses(three, { maxEvents: 2 }, /has 3 events; at most 2 are read/);
+  refuses(feed(...vevent('a', ...Array.from({ length: 20 }, (_, i) => `ATTENDEE:mailto:p${i}@example.com`))), { maxPropertiesPerComponent: 10 }, /VEVENT component has more than 10 properties \(line 15\)/);
+  refuses(feed('BEGIN:VEVENT', 'BEGIN:VALARM', 'BEGIN:X-DEEPER', 'END:X-DEEPER', 'END:VALARM', 'END:VEVENT'), { maxDepth: 3 }, /nests components more than 3 deep \(line 6: BEGIN:X-DEEPER\)/);
+  // The same feeds pass under the service's limits.
+  assert.equal(parseIcs(three, { nowMs: NOW }).events.length, 3);
+});
+
+test('40,000 nested components are refused at the eleventh level, in time proportional to what was read', () => {
+  const nested = ['BEGIN:VCALENDAR', ...new Array<string>(40_000).fill('BEGIN:X'), ...new Array<string>(40_000).fill('END:X'), 'END:VCALENDAR'].join('\r\n');
+  const began = performance.now();
+  assert.throws(() => parseIcs(nested, { nowMs: NOW }), /nests components more than 10 deep \(line 11: BEGIN:X\); a calendar needs 3/);
+  assert.ok(performance.now() - began < 1_000);
+  // At the limit itself a feed is read: VCALENDAR and nine more levels.
+  const ten = ['BEGIN:VCALENDAR', ...new Array<string>(9).fill('BEGIN:X'), ...new Array<string>(9).fill('END:X'), ...vevent('ok'), 'END:VCALENDAR'].join('\r\n');
+  assert.deepEqual(parseIcs(ten, { nowMs: NOW }).events.map((e) => e.providerEventId), ['ok']);
+});
+
+test('cost grows linearly with the feed: 4x the events take well under 16x the time', () => {
+  const build = (n: number) => feed(...Array.from({ length: n }, (_, i) => vevent(`e${i}`, `SUMMARY:Meeting ${i}`, 'BEGIN:VALARM', 'TRIGGER:-PT10M', 'END:VALARM')).flat());
+  // Main-thread CPU time, best of three: a busy machine inflates the wall clock, not this.
+  const best = (text: string) => Math.min(...[0, 1, 2].map(() => {
+    const before = process.threadCpuUsage();
+    parseIcs(text, { nowMs: NOW });
+    const used = process.threadCpuUsage(before);
+    return used.user + used.system;
+  }));
+  const small = build(2_000);
+  const large = build(8_000);
+  best(small);
+  const ratio = best(large) / best(small);
+  assert.ok(ratio < 10, `8,000 events took ${ratio.toFixed(1)}x the time of 2,000`);
+});
+
+test('a 19 MB folded value is read in slices: its line kept up to 1 MiB, the event loop never held long', async () => {
+  const description = 'Lorem ipsum dolor sit amet. '.repeat(700_000);
+  const line = `DESCRIPTION:${description}`;
+  const folded = [line.slice(0, 75)];
+  for (let i = 75; i < line.length; i += 74) folded.push(` ${line.slice(i, i + 74)}`);
+  const text = [feed(...vevent('big', 'LOCATION:https://zoom.us/j/1234567890')).replace('END:VEVENT', folded.join('\r\n') + '\r\nEND:VEVENT')].join('');
+  const { result, stall } = await measureStall(() => parseIcsYielding(text, { nowMs: NOW }));
+  const event = result.events[0]!;
+  assert.equal(event.description!.length, 1_048_576 - 'DESCRIPTION:'.length, 'the line, name included, is kept up to 1 MiB');
+  assert.ok(description.startsWith(event.description!));
+  assert.equal(event.conferenceUrl, null);
+  assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
+});
+
+test('a UID too long to index stands in by its hash; raw keeps the UID as given', () => {
+  const long = `${'u'.repeat(600)}@example.com`;
+  const { events } = parseIcs(feed(...vevent(long), 'BEGIN:VEVENT', `UID:${long}`, 'RECURRENCE-ID:20261124T140000Z', 'DTSTART:20261124T160000Z', 'END:VEVENT'), { nowMs: NOW });
+  assert.match(events[0]!.providerEventId, /^sha256-[0-9a-f]{64}$/);
+  assert.equal((events[0]!.raw as { uid: string }).uid, long);
+  assert.equal(events[1]!.seriesProviderEventId, events[0]!.providerEventId);
+  assert.equal(parseIcs(feed(...vevent('short@example.com')), { nowMs: NOW }).events[0]!.providerEventId, 'short@example.com');
+});
+
+test('warnings are capped; repeated UIDs keep the last copy, in linear time', () => {
+  const broken = Array.from({ length: 150 }, (_, i) => ['BEGIN:VEVENT', `UID:bad${i}`, 'DTSTART:nope', 'END:VEVENT']).flat();
+  const { warnings } = parseIcs(feed(...broken), { nowMs: NOW });
+  assert.equal(warnings.length, 101);
+  assert.equal(warnings.at(-1), '50 more warnings not listed');
+  const repeats = Array.from({ length: 20_000 }, (_, i) => vevent(i % 2 === 0 ? `same` : `other${i}`, `SUMMARY:copy ${i}`)).flat();
+  const began = performance.now();
+  const { events } = parseIcs(feed(...repeats), { nowMs: NOW });
+  assert.ok(performance.now() - began < 5_000);
+  assert.equal(events.length, 10_001);
+  assert.equal(events.at(-2)!.title, 'copy 19998', 'the last copy wins, where the last copy was');
+  assert.equal(events.at(-1)!.title, 'copy 19999');
+});
+
+test('line breaks CR, LF and CRLF, a byte-order mark, tab folding, stray and missing END lines', () => {
+  const text = '\uFEFFBEGIN:VCALENDAR\rBEGIN:VEVENT\nUID:x\r\nDTSTART:20261124T140000Z\r\nSUMMARY:Long\r\n\ttitle\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:y\r\nDTSTART:20261125T140000Z\r\n';
+  const { events } = parseIcs(text, { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.title]), [['x', 'Longtitle'], ['y', null]]);
+  assert.match((events[0]!.raw as { vevent: string }).vevent, /^BEGIN:VEVENT\nUID:x[\s\S]*END:VEVENT\r\n$/);
+});
+
+test('time zones: a VTIMEZONE whose rules are not time-zone rules is not compared; at most 16 are', () => {
+  const hostile = ['BEGIN:VTIMEZONE', 'TZID:Hostile', 'BEGIN:STANDARD', 'DTSTART:16011104T020000', 'RRULE:FREQ=SECONDLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'END:STANDARD', 'END:VTIMEZONE'];
+  const began = performance.now();
+  const { events, warnings } = parseIcs(feed(...hostile, 'BEGIN:VEVENT', 'UID:h', 'DTSTART;TZID=Hostile:20261124T090000', 'END:VEVENT'), { nowMs: NOW });
+  assert.ok(performance.now() - began < 1_000);
+  assert.equal(events[0]!.timeZone, 'UTC');
+  assert.match(warnings[0]!, /"Hostile" is not known/);
+  const eastern = (tzid: string) => ['BEGIN:VTIMEZONE', `TZID:${tzid}`,
+    'BEGIN:STANDARD', 'DTSTART:16011104T020000', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010311T020000', 'RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'END:DAYLIGHT', 'END:VTIMEZONE'];
+  const body = Array.from({ length: 18 }, (_, i) => [...eastern(`Office ${i}`), 'BEGIN:VEVENT', `UID:o${i}`, `DTSTART;TZID=Office ${i}:20260706T090000`, 'END:VEVENT']).flat();
+  const many = parseIcs(feed(...body), { nowMs: NOW });
+  assert.deepEqual(many.events.map((e) => e.timeZone), [...new Array<string>(16).fill('America/New_York'), 'UTC', 'UTC']);
 });

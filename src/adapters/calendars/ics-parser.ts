@@ -8,10 +8,24 @@
 // ("/citadel.org/20190903_1/Europe/Berlin"); the VTIMEZONE's X-LIC-LOCATION; a Windows zone name
 // (Outlook exports); and last the IANA zone whose UTC offsets match the VTIMEZONE's own rules
 // over three years. A TZID none of these resolve is read as UTC, with a warning.
+//
+// A feed is outside input, so the parser is built to stay cheap whatever it is sent
+// (docs/ics-parsing.md has the measurements behind these choices):
+// - One pass over the text, each character looked at a bounded number of times; a component
+//   keeps offsets into the text, never copies of its children's lines, so deep or wide feeds
+//   cost memory and time in proportion to their size.
+// - Limits (ICS_LIMITS) on characters, content lines, nesting depth, components, properties per
+//   component, events, time-zone matches and warnings. A feed over one is refused as a whole
+//   with an IcsParseError naming the limit, which the adapter reports as a permanent failure.
+// - Only the components events are built from (VCALENDAR, VEVENT, VTIMEZONE and its
+//   STANDARD/DAYLIGHT) keep their properties; others (VALARM, VTODO, X-...) are only counted.
+// - parseIcsYielding runs the same steps but gives the event loop a turn every slice, so a big
+//   feed never stalls the process; parseIcs runs them in one go.
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { expandSeries, isValidTimeZone, occurrenceKey } from '../../domain/recurrence.ts';
 import { findMeetingLink } from '../../domain/meeting-url.ts';
+import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
@@ -19,13 +33,56 @@ export interface ParsedFeed {
   /** X-WR-TIMEZONE when it is an IANA zone: floating and all-day times are read in it. */
   timeZone: string | null;
   events: ProviderEvent[];
-  /** Things skipped or guessed, for logs; never fatal. */
+  /** Things skipped or guessed, for logs; never fatal. At most ICS_LIMITS.maxWarnings (+ a count). */
   warnings: string[];
+}
+
+export interface IcsLimits {
+  /** Characters of feed text; the fetch stops at 20 MiB already. */
+  maxChars: number;
+  /** Content lines after unfolding. */
+  maxLines: number;
+  /** Components open inside one another, VCALENDAR counting as 1 (real feeds need 3). */
+  maxDepth: number;
+  /** BEGIN lines in the whole feed. */
+  maxComponents: number;
+  /** Properties in one component (a VEVENT with every attendee listed stays far below). */
+  maxPropertiesPerComponent: number;
+  /** VEVENTs in the feed. */
+  maxEvents: number;
+  /** VTIMEZONEs compared with the IANA zones by their rules; the comparison is the slow part. */
+  maxZoneMatches: number;
+  /** STANDARD/DAYLIGHT rules of one VTIMEZONE taken into such a comparison. */
+  maxObservances: number;
+  /** Warnings kept; the rest are counted. */
+  maxWarnings: number;
+  /** A longer UID (in UTF-8 bytes) is replaced by its SHA-256, so it always fits the event index. */
+  maxUidBytes: number;
+}
+
+export const ICS_LIMITS: Readonly<IcsLimits> = Object.freeze({
+  maxChars: 20 * 1024 * 1024,
+  maxLines: 500_000,
+  maxDepth: 10,
+  maxComponents: 100_000,
+  maxPropertiesPerComponent: 10_000,
+  maxEvents: 50_000,
+  maxZoneMatches: 16,
+  maxObservances: 100,
+  maxWarnings: 100,
+  maxUidBytes: 512,
+});
+
+export interface ParseOptions {
+  /** Picks the years over which an unnamed VTIMEZONE is compared with IANA zones. */
+  nowMs: number;
+  /** Tests lower these; the service uses ICS_LIMITS. */
+  limits?: Partial<IcsLimits>;
 }
 
 interface Property {
   name: string;
-  params: Map<string, string>;
+  params: ReadonlyMap<string, string>;
   value: string;
 }
 
@@ -33,59 +90,222 @@ interface Component {
   type: string;
   properties: Property[];
   children: Component[];
-  /** The component's own lines, kept as the event's raw payload. */
-  text: string;
+  /** Offsets of the component's text in the feed ([BEGIN line start, END line end)), kept as the event's raw payload. */
+  start: number;
+  end: number;
 }
 
 export class IcsParseError extends Error {
   override name = 'IcsParseError';
 }
 
-/** Most VEVENTs a feed may carry; a larger one is refused rather than slowly stored. */
-const MAX_EVENTS = 50_000;
+/** Parses a whole feed at once; for small feeds and tests (the service uses parseIcsYielding). */
+export function parseIcs(text: string, options: ParseOptions): ParsedFeed {
+  const steps = parseSteps(text, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
 
-/** `nowMs` picks the years over which an unnamed VTIMEZONE is compared with IANA zones. */
-export function parseIcs(text: string, options: { nowMs: number }): ParsedFeed {
-  const root = parseComponents(text);
-  const calendar = root.find((c) => c.type === 'VCALENDAR');
+/** The same parse, giving the event loop a turn every slice so that a big feed never stalls it. */
+export async function parseIcsYielding(text: string, options: ParseOptions & { sliceMs?: number }): Promise<ParsedFeed> {
+  const steps = parseSteps(text, options);
+  const pacer = new EventLoopPacer(options.sliceMs);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pacer.pace();
+  }
+}
+
+/** Physical lines read between two chances to yield, and events built between two. */
+const LINES_PER_STEP = 2_000;
+const EVENTS_PER_STEP = 50;
+
+/** The parse as a sequence of bounded steps: it yields (nothing) between them, and returns the feed. */
+function* parseSteps(text: string, options: ParseOptions): Generator<void, ParsedFeed> {
+  const limits: IcsLimits = { ...ICS_LIMITS, ...options.limits };
+  if (text.length > limits.maxChars) throw new IcsParseError(`the feed is ${text.length} characters long; at most ${limits.maxChars} are read`);
+  const reader = new ComponentReader(text, limits);
+  while (!reader.isDone) {
+    reader.read(LINES_PER_STEP);
+    yield;
+  }
+  const calendar = reader.roots.find((c) => c.type === 'VCALENDAR');
   if (!calendar) throw new IcsParseError('not an iCalendar feed: no BEGIN:VCALENDAR');
-  const warnings: string[] = [];
+  const warnings = new Warnings(limits.maxWarnings);
   const declaredZone = propValue(calendar, 'X-WR-TIMEZONE');
   const defaultZone = declaredZone && isValidTimeZone(declaredZone) ? declaredZone : null;
-  const zones = new ZoneResolver(calendar.children.filter((c) => c.type === 'VTIMEZONE'), warnings, options.nowMs);
+  const zones = new ZoneResolver(text, calendar.children.filter((c) => c.type === 'VTIMEZONE'), warnings, options.nowMs, limits);
   const vevents = calendar.children.filter((c) => c.type === 'VEVENT');
-  if (vevents.length > MAX_EVENTS) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${MAX_EVENTS} are read`);
-  const events: ProviderEvent[] = [];
-  const seen = new Set<string>();
-  for (const vevent of vevents) {
+  if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
+  // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
+  // stands where the last copy stood.
+  const events = new Map<string, ProviderEvent>();
+  let matchesSeen = 0;
+  for (let i = 0; i < vevents.length; i++) {
+    // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
+    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them).
+    if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.matches !== matchesSeen) {
+      matchesSeen = zones.matches;
+      yield;
+    }
+    const vevent = vevents[i]!;
     try {
-      const event = toProviderEvent(vevent, zones, defaultZone ?? 'UTC');
+      const event = toProviderEvent(text, vevent, zones, defaultZone ?? 'UTC', limits);
       if (!event) continue;
-      // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins.
-      if (seen.has(event.providerEventId)) {
-        const index = events.findIndex((e) => e.providerEventId === event.providerEventId);
-        events.splice(index, 1);
-      }
-      seen.add(event.providerEventId);
-      events.push(event);
+      events.delete(event.providerEventId);
+      events.set(event.providerEventId, event);
     } catch (error) {
-      warnings.push(`skipped VEVENT ${propValue(vevent, 'UID') ?? '(no UID)'}: ${(error as Error).message}`);
+      warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
   }
-  return { name: propValue(calendar, 'X-WR-CALNAME'), timeZone: defaultZone, events, warnings };
+  return { name: propValue(calendar, 'X-WR-CALNAME'), timeZone: defaultZone, events: [...events.values()], warnings: warnings.list() };
+}
+
+class Warnings {
+  readonly #kept: string[] = [];
+  readonly #max: number;
+  #dropped = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  add(warning: string): void {
+    if (this.#kept.length < this.#max) this.#kept.push(warning);
+    else this.#dropped++;
+  }
+
+  list(): string[] {
+    return this.#dropped === 0 ? [...this.#kept] : [...this.#kept, `${this.#dropped} more warnings not listed`];
+  }
+}
+
+function cut(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lines and components
 
-function unfold(text: string): string[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-  const out: string[] = [];
-  for (const line of lines) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && out.length > 0) out[out.length - 1] += line.slice(1);
-    else out.push(line);
+/** Components whose properties events are built from; the others are only counted. */
+const KEPT_COMPONENTS = new Set(['VCALENDAR', 'VEVENT', 'VTIMEZONE', 'STANDARD', 'DAYLIGHT']);
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+const LINE_BREAK = /\r\n|\n|\r/g;
+/**
+ * Characters kept of one unfolded line. Every stored field is far shorter (event-field-limits.ts:
+ * a description is cut at 100,000), so a longer value is cut here already, and the rest of its
+ * folded lines is only stepped over; the event's raw text keeps what the feed said.
+ */
+const MAX_LINE_CHARS = 1_048_576;
+
+/**
+ * Reads content lines (RFC 5545 3.1: CRLF, LF or CR breaks; a line starting with a space or tab
+ * continues the one before) into a component tree, a bounded number of physical lines per call,
+ * so that even one huge folded value is read across many calls.
+ */
+class ComponentReader {
+  readonly roots: Component[] = [];
+  readonly #text: string;
+  readonly #limits: IcsLimits;
+  readonly #stack: Component[] = [];
+  readonly #propertyCounts: number[] = [];
+  #pos: number;
+  #lines = 0;
+  #physicalLine = 0;
+  #components = 0;
+  /** The logical line being unfolded: where it began, its pieces and their length. */
+  #pending: { start: number; lineNumber: number; pieces: string[]; chars: number } | null = null;
+
+  constructor(text: string, limits: IcsLimits) {
+    this.#text = text;
+    this.#limits = limits;
+    this.#pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   }
-  return out.filter((l) => l.trim() !== '');
+
+  get isDone(): boolean {
+    return this.#pos >= this.#text.length && this.#pending === null;
+  }
+
+  /** Reads up to `maxPhysicalLines` lines of the text. */
+  read(maxPhysicalLines: number): void {
+    const text = this.#text;
+    for (let n = 0; n < maxPhysicalLines; n++) {
+      if (this.#pos >= text.length) {
+        this.#finishPending();
+        return;
+      }
+      const isContinuation = this.#pending !== null && (text.charCodeAt(this.#pos) === 0x20 || text.charCodeAt(this.#pos) === 0x09);
+      const from = isContinuation ? this.#pos + 1 : this.#pos;
+      this.#physicalLine++;
+      LINE_BREAK.lastIndex = from;
+      const match = LINE_BREAK.exec(text);
+      const end = match ? match.index : text.length;
+      if (!isContinuation) {
+        this.#finishPending();
+        this.#pending = { start: this.#pos, lineNumber: this.#physicalLine, pieces: [], chars: 0 };
+      }
+      const pending = this.#pending!;
+      if (pending.chars < MAX_LINE_CHARS) {
+        const piece = text.slice(from, Math.min(end, from + MAX_LINE_CHARS - pending.chars));
+        pending.pieces.push(piece);
+        pending.chars += piece.length;
+      }
+      this.#pos = match ? match.index + match[0].length : text.length;
+    }
+  }
+
+  #finishPending(): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    this.#pending = null;
+    const line = pending.pieces.length === 1 ? pending.pieces[0]! : pending.pieces.join('');
+    if (line.trim() === '') return;
+    if (++this.#lines > this.#limits.maxLines) throw new IcsParseError(`the feed has more than ${this.#limits.maxLines} content lines`);
+    this.#take(line, pending.start, pending.lineNumber);
+  }
+
+  #take(line: string, lineStart: number, lineNumber: number): void {
+    const head = line.slice(0, 6).toUpperCase();
+    if (head === 'BEGIN:') {
+      const type = line.slice(6).trim().toUpperCase();
+      if (this.#stack.length + 1 > this.#limits.maxDepth) {
+        throw new IcsParseError(`the feed nests components more than ${this.#limits.maxDepth} deep (line ${lineNumber}: BEGIN:${cut(type, 40)}); a calendar needs 3`);
+      }
+      if (++this.#components > this.#limits.maxComponents) throw new IcsParseError(`the feed has more than ${this.#limits.maxComponents} components`);
+      const component: Component = { type, properties: [], children: [], start: lineStart, end: this.#text.length };
+      const parent = this.#stack.at(-1);
+      if (parent) parent.children.push(component);
+      else this.roots.push(component);
+      this.#stack.push(component);
+      this.#propertyCounts.push(0);
+      return;
+    }
+    if (head.startsWith('END:')) {
+      const type = line.slice(4).trim().toUpperCase();
+      // A stray END closes the nearest open component of its type (and any left open inside it);
+      // one that matches nothing open is ignored.
+      const at = this.#stack.findLastIndex((c) => c.type === type);
+      if (at < 0) return;
+      while (this.#stack.length > at) {
+        this.#stack.pop()!.end = this.#pos;
+        this.#propertyCounts.pop();
+      }
+      return;
+    }
+    const depth = this.#stack.length;
+    if (depth === 0) return;
+    const current = this.#stack[depth - 1]!;
+    const count = ++this.#propertyCounts[depth - 1]!;
+    if (count > this.#limits.maxPropertiesPerComponent) {
+      throw new IcsParseError(`a ${cut(current.type, 40)} component has more than ${this.#limits.maxPropertiesPerComponent} properties (line ${lineNumber})`);
+    }
+    if (!KEPT_COMPONENTS.has(current.type)) return;
+    const property = parseContentLine(line);
+    if (property) current.properties.push(property);
+  }
 }
 
 /** NAME;PARAM=VALUE;PARAM="quoted:value":VALUE */
@@ -95,7 +315,7 @@ export function parseContentLine(line: string): Property | null {
   if (!nameMatch) return null;
   const name = nameMatch[0].toUpperCase();
   i = name.length;
-  const params = new Map<string, string>();
+  let params: Map<string, string> | null = null;
   while (line[i] === ';') {
     i++;
     const eq = line.indexOf('=', i);
@@ -121,39 +341,11 @@ export function parseContentLine(line: string): Property | null {
       }
       break;
     }
+    params ??= new Map();
     params.set(paramName, values.join(','));
   }
   if (line[i] !== ':') return null;
-  return { name, params, value: line.slice(i + 1) };
-}
-
-function parseComponents(text: string): Component[] {
-  const roots: Component[] = [];
-  const stack: { component: Component; lines: string[] }[] = [];
-  for (const line of unfold(text)) {
-    const property = parseContentLine(line);
-    if (!property) continue;
-    if (property.name === 'BEGIN') {
-      const component: Component = { type: property.value.trim().toUpperCase(), properties: [], children: [], text: '' };
-      const parent = stack.at(-1);
-      if (parent) parent.component.children.push(component);
-      else roots.push(component);
-      stack.push({ component, lines: [line] });
-      continue;
-    }
-    const current = stack.at(-1);
-    if (!current) continue;
-    current.lines.push(line);
-    if (property.name === 'END') {
-      stack.pop();
-      current.component.text = current.lines.join('\r\n');
-      const parent = stack.at(-1);
-      if (parent) parent.lines.push(...current.lines.slice(1));
-      continue;
-    }
-    current.component.properties.push(property);
-  }
-  return roots;
+  return { name, params: params ?? NO_PARAMS, value: line.slice(i + 1) };
 }
 
 function prop(component: Component, name: string): Property | undefined {
@@ -225,10 +417,16 @@ function resolveTime(property: Property, zones: ZoneResolver, defaultZone: strin
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function toProviderEvent(vevent: Component, zones: ZoneResolver, defaultZone: string): ProviderEvent | null {
+function toProviderEvent(text: string, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits): ProviderEvent | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
-  const uid = propValue(vevent, 'UID') ?? `generated-${createHash('sha256').update(vevent.text).digest('hex').slice(0, 24)}`;
+  const veventText = text.slice(vevent.start, vevent.end);
+  const givenUid = propValue(vevent, 'UID');
+  // The UID is the event's key in the database, so a huge one (PostgreSQL cannot index keys over
+  // about 2.7 KB) stands in by its hash; the UID as given stays in raw.
+  const uid = givenUid === null
+    ? `generated-${sha256(veventText).slice(0, 24)}`
+    : Buffer.byteLength(givenUid) > limits.maxUidBytes ? `sha256-${sha256(givenUid)}` : givenUid;
   const start = resolveTime(dtstart, zones, defaultZone);
   let endMs: number;
   const dtend = prop(vevent, 'DTEND');
@@ -273,12 +471,12 @@ function toProviderEvent(vevent: Component, zones: ZoneResolver, defaultZone: st
     status,
     isDeclined: false,
     raw: {
-      uid,
+      uid: givenUid ?? uid,
       summary: title,
       description,
       location,
       ...(originalStartMs !== null ? { recurrence_id: new Date(originalStartMs).toISOString() } : {}),
-      vevent: vevent.text,
+      vevent: veventText,
     },
   };
 }
@@ -313,6 +511,10 @@ function recurrenceLines(vevent: Component, zones: ZoneResolver, defaultZone: st
   return lines.some((l) => l.startsWith('RRULE:') || l.startsWith('RDATE')) ? lines : null;
 }
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** Adds an RFC 5545 duration: weeks and days are nominal (wall-clock), hours and less exact. */
 function addDuration(startMs: number, text: string, zone: string): number {
   const match = /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(text.trim());
@@ -327,6 +529,7 @@ function addDuration(startMs: number, text: string, zone: string): number {
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
+/** Windows zone names (Outlook and Exchange exports) mapped to IANA, per CLDR windowsZones. */
 /** Windows zone names (Outlook and Exchange exports) mapped to IANA, per CLDR windowsZones. */
 const WINDOWS_ZONES: Record<string, string> = {
   'UTC': 'UTC',
@@ -380,17 +583,31 @@ interface Observance {
   rdatesWallMs: number[];
 }
 
-/** Offsets matched per VTIMEZONE text, across feeds: the search is the slow part. */
+/**
+ * Offsets matched per VTIMEZONE (by the SHA-256 of its text), across feeds: the search is the
+ * slow part. Bounded, oldest out first, so that feeds full of made-up zones cannot grow it.
+ */
 const matchCache = new Map<string, string | null>();
+const MATCH_CACHE_SIZE = 256;
 
 class ZoneResolver {
+  readonly #text: string;
   readonly #definitions = new Map<string, Component>();
   readonly #resolved = new Map<string, string>();
-  readonly #warnings: string[];
+  readonly #warnings: Warnings;
   readonly #nowMs: number;
+  readonly #limits: IcsLimits;
+  #matches = 0;
 
-  constructor(vtimezones: Component[], warnings: string[], nowMs: number) {
+  /** VTIMEZONEs compared with the IANA zones so far. */
+  get matches(): number {
+    return this.#matches;
+  }
+
+  constructor(text: string, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
+    this.#text = text;
     this.#nowMs = nowMs;
+    this.#limits = limits;
     for (const vtimezone of vtimezones) {
       const tzid = propValue(vtimezone, 'TZID');
       if (tzid) this.#definitions.set(tzid, vtimezone);
@@ -402,7 +619,7 @@ class ZoneResolver {
     const cached = this.#resolved.get(tzid);
     if (cached) return cached;
     const zone = this.#find(tzid);
-    if (!zone) this.#warnings.push(`time zone "${tzid}" is not known; its times are read as UTC`);
+    if (!zone) this.#warnings.add(`time zone "${cut(tzid, 80)}" is not known; its times are read as UTC`);
     this.#resolved.set(tzid, zone ?? 'UTC');
     return zone ?? 'UTC';
   }
@@ -410,7 +627,7 @@ class ZoneResolver {
   #find(tzid: string): string | null {
     const trimmed = tzid.trim();
     if (isValidTimeZone(trimmed)) return trimmed;
-    const suffix = /([A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+)$/.exec(trimmed);
+    const suffix = /([A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+)$/.exec(trimmed.slice(-200));
     if (suffix && isValidTimeZone(suffix[1]!)) return suffix[1]!;
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
@@ -418,8 +635,12 @@ class ZoneResolver {
     const windows = WINDOWS_ZONES[trimmed];
     if (windows) return windows;
     if (!definition) return null;
-    const key = definition.text;
-    if (!matchCache.has(key)) matchCache.set(key, matchZone(definition, this.#nowMs));
+    const key = sha256(this.#text.slice(definition.start, definition.end));
+    if (!matchCache.has(key)) {
+      if (++this.#matches > this.#limits.maxZoneMatches) return null;
+      if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
+      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits));
+    }
     return matchCache.get(key) ?? null;
   }
 }
@@ -431,15 +652,25 @@ function offsetMs(text: string | null): number {
   return match[1] === '-' ? -ms : ms;
 }
 
-function observancesOf(vtimezone: Component): Observance[] {
+/**
+ * The rules a real VTIMEZONE observance uses: yearly, on a month and a (nth) weekday or a few
+ * month days. Anything else (a SECONDLY rule, every BYxxx part listed in full) is not a time-zone
+ * rule and could cost seconds to expand, so such a VTIMEZONE is not compared at all.
+ */
+const OBSERVANCE_RULE = /^FREQ=YEARLY(;(BYMONTH=\d{1,2}|BYDAY=[+-]?\d?(MO|TU|WE|TH|FR|SA|SU)|BYMONTHDAY=[+-]?\d{1,2}(,[+-]?\d{1,2}){0,6}|UNTIL=\d{8}(T\d{6}Z?)?|COUNT=\d{1,4}|INTERVAL=1|WKST=(MO|SU)))*;?$/i;
+
+function observancesOf(vtimezone: Component, limits: IcsLimits): Observance[] | null {
   const result: Observance[] = [];
   for (const child of vtimezone.children) {
     if (child.type !== 'STANDARD' && child.type !== 'DAYLIGHT') continue;
+    if (result.length >= limits.maxObservances) return null;
     const start = prop(child, 'DTSTART');
     if (!start) continue;
     const value = parseDateValue(start.value, false);
     if (value.kind === 'utc') continue;
     const l = value.local;
+    const rrule = prop(child, 'RRULE')?.value.trim() ?? null;
+    if (rrule !== null && !OBSERVANCE_RULE.test(rrule)) return null;
     const rdates = child.properties.filter((p) => p.name === 'RDATE').flatMap((p) => p.value.split(','))
       .map((v) => parseDateValue(v, false))
       .map((v) => (v.kind === 'utc' ? v.ms : Date.UTC(v.local.year, v.local.month - 1, v.local.day, v.local.hour, v.local.minute, v.local.second)));
@@ -447,7 +678,7 @@ function observancesOf(vtimezone: Component): Observance[] {
       wallStartMs: Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second),
       offsetFromMs: offsetMs(propValue(child, 'TZOFFSETFROM')),
       offsetToMs: offsetMs(propValue(child, 'TZOFFSETTO')),
-      rrule: prop(child, 'RRULE')?.value ?? null,
+      rrule,
       rdatesWallMs: rdates,
     });
   }
@@ -465,18 +696,38 @@ function onsets(observance: Observance, fromMs: number, toMs: number): number[] 
   return walls.map((wall) => wall - observance.offsetFromMs).filter((onset) => onset >= fromMs && onset <= toMs);
 }
 
-/** The VTIMEZONE's offset at an instant. */
-function definedOffsetAt(observances: Observance[], atMs: number): number {
-  let best: { onset: number; offset: number } | null = null;
-  for (const observance of observances) {
-    for (const onset of onsets(observance, atMs - 400 * 86_400_000, atMs)) {
-      if (onset <= atMs && (!best || onset > best.onset)) best = { onset, offset: observance.offsetToMs };
-    }
+/** A VTIMEZONE's rules as the changes they make over a span of years, for offset lookups. */
+class DefinedOffsets {
+  readonly #observances: Observance[];
+  /** (onset, offset after it), by onset. */
+  readonly #changes: Array<{ onset: number; offset: number }>;
+
+  constructor(observances: Observance[], fromMs: number, toMs: number) {
+    this.#observances = observances;
+    this.#changes = observances.flatMap((o) => onsets(o, fromMs, toMs).map((onset) => ({ onset, offset: o.offsetToMs })))
+      .sort((a, b) => a.onset - b.onset);
   }
-  if (best) return best.offset;
-  // No change within the year before: the observance that began last (a zone without DST has one).
-  const started = observances.filter((o) => o.wallStartMs - o.offsetFromMs <= atMs).sort((a, b) => b.wallStartMs - a.wallStartMs)[0];
-  return started ? started.offsetToMs : observances[0]!.offsetFromMs;
+
+  /** Onsets of every observance inside [fromMs, toMs]. */
+  onsetsWithin(fromMs: number, toMs: number): number[] {
+    return this.#changes.filter((c) => c.onset >= fromMs && c.onset <= toMs).map((c) => c.onset);
+  }
+
+  /** The offset at an instant: the last change in the year before it, else the observance that began last. */
+  at(atMs: number): number {
+    let lo = 0;
+    let hi = this.#changes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#changes[mid]!.onset <= atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    const last = this.#changes[lo - 1];
+    if (last && last.onset >= atMs - 400 * 86_400_000) return last.offset;
+    // No change within the year before: the observance that began last (a zone without DST has one).
+    const started = this.#observances.filter((o) => o.wallStartMs - o.offsetFromMs <= atMs).sort((a, b) => b.wallStartMs - a.wallStartMs)[0];
+    return started ? started.offsetToMs : this.#observances[0]!.offsetFromMs;
+  }
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
@@ -496,21 +747,20 @@ function zoneOffsetAt(zone: string, atMs: number): number {
 }
 
 /** The IANA zone that agrees with a VTIMEZONE's offsets over the last and next years, if one does. */
-function matchZone(vtimezone: Component, now: number): string | null {
-  let observances: Observance[];
+function matchZone(vtimezone: Component, now: number, limits: IcsLimits): string | null {
+  let observances: Observance[] | null;
   try {
-    observances = observancesOf(vtimezone);
+    observances = observancesOf(vtimezone, limits);
   } catch {
     return null;
   }
-  if (observances.length === 0) return null;
+  if (!observances || observances.length === 0) return null;
+  const defined = new DefinedOffsets(observances, now - 800 * 86_400_000, now + 740 * 86_400_000);
   const samples: number[] = [];
   for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
   // Around each transition too, so that zones which switch on different weekends are told apart.
-  for (const observance of observances) {
-    for (const onset of onsets(observance, now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - 3_600_000, onset + 3_600_000);
-  }
-  const expected = samples.map((s) => definedOffsetAt(observances, s));
+  for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - 3_600_000, onset + 3_600_000);
+  const expected = samples.map((s) => defined.at(s));
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
   const familiar = new Set(Object.values(WINDOWS_ZONES));
   const candidates = [...familiar, ...Intl.supportedValuesOf('timeZone').filter((z) => !familiar.has(z))];
