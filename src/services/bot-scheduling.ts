@@ -485,6 +485,14 @@ export class BotScheduling implements EventChangeListener {
     const links = await bots.listLiveLinksOfBot(trx, bot.id);
     const meeting = target.meeting!;
     await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, updated_at: now }).where('id', '=', link.id).execute();
+    // A bot is handed only links on public hosts (the check the schedule request makes): a calendar
+    // that now points somewhere internal loses its bot rather than sending it there.
+    const check = checkMeetingUrl(meeting.url);
+    if (!check.ok) {
+      await bots.setLinkLive(trx, link.id, false, now);
+      await this.#afterUnlink(trx, bot, `The meeting link of event ${link.event_id} changed to one a bot cannot be sent to (it ${check.reason})`, now);
+      return true;
+    }
     if (links.length === 1) {
       await trx.updateTable('bots').set({ meeting_url: meeting.url, meeting_platform: meeting.platform, meeting_identity: meeting.identity, updated_at: now }).where('id', '=', bot.id).execute();
       await trx.updateTable('schedules').set({ schedule_group: scheduleGroupOf(meeting.platform), updated_at: now }).where('bot_id', '=', bot.id).execute();
