@@ -18,7 +18,7 @@ import { isTransientConflict, isUniqueViolation, seriesDefinition } from './cale
 import { lockEvent } from '../store/event-store.ts';
 import { parseOccurrenceId } from '../domain/occurrence-id.ts';
 import * as bots from '../store/bot-store.ts';
-import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
+import { statusWebhook, statusWebhookRows } from './status-webhooks.ts';
 import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
@@ -138,9 +138,9 @@ export class BotScheduling implements EventChangeListener {
     }
 
     const response = await this.#inTransaction(async (trx) => {
-      await this.#lockTarget(trx, userId, eventId);
+      const locked = await this.#lockTarget(trx, userId, eventId);
       const now = this.#clock.now();
-      const resolved = await this.#events.resolveTarget(trx, userId, eventId);
+      const resolved = await this.#events.resolveTarget(trx, userId, eventId, locked);
       if (options.ifNeverScheduled && resolved.kind !== 'series') {
         const [linkEventId, occurrenceKey] = resolved.kind === 'single' ? [resolved.event.id, ''] : [resolved.series.id, resolved.occurrence.key];
         // On PostgreSQL each statement sees the latest commits: without this lock a run that
@@ -199,12 +199,18 @@ export class BotScheduling implements EventChangeListener {
    * is read, so that a concurrent delete, move or cancel of it runs entirely before or entirely
    * after this request: never between the read and the link (see lockEvent).
    */
-  async #lockTarget(trx: Transaction<Schema>, userId: string, eventId: string): Promise<void> {
+  async #lockTarget(trx: Transaction<Schema>, userId: string, eventId: string): Promise<Map<string, EventRow>> {
     const engine = this.#database.engine;
-    if (engine !== 'postgres') return;
+    const locked = new Map<string, EventRow>();
+    if (engine !== 'postgres') return locked;
     const seriesId = parseOccurrenceId(eventId)?.seriesId;
     const named = await lockEvent(trx, engine, userId, seriesId ?? eventId);
-    if (!seriesId && named?.recurring_event_id) await lockEvent(trx, engine, userId, named.recurring_event_id);
+    if (named) locked.set(named.id, named);
+    if (!seriesId && named?.recurring_event_id) {
+      const series = await lockEvent(trx, engine, userId, named.recurring_event_id);
+      if (series) locked.set(series.id, series);
+    }
+    return locked;
   }
 
   async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string): Promise<EffectiveOccurrence> {
@@ -378,25 +384,25 @@ export class BotScheduling implements EventChangeListener {
       provider_name: null,
       provider_bot_id: null,
     };
-    await trx.insertInto('bots').values(bot).execute();
-    await this.#insertLink(trx, bot, target, now);
-    await trx.insertInto('schedules').values({
-      id: scheduleId, bot_id: botId, user_id: userId, schedule_group: group, due_at_ms: joinAtMs, state: 'pending',
-      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: now, updated_at: now,
-    }).execute();
     const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
-    await bots.appendDecision(trx, botId, now, 'scheduled', `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`, { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity });
-    await bots.appendStatusChange(trx, botId, now, 'Scheduled', 'Scheduled through the API');
-    await enqueueStatusWebhook(trx, bot, statusWebhook('Scheduled', `Bot scheduled to join at ${formatInstant(joinAtMs)}`), now);
+    await bots.insertNewBot(trx, this.#database.engine, {
+      bot,
+      link: linkRow(bot, target, now),
+      schedule: {
+        id: scheduleId, bot_id: botId, user_id: userId, schedule_group: group, due_at_ms: joinAtMs, state: 'pending',
+        attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: now, updated_at: now,
+      },
+      decision: { bot_id: botId, at_ms: now, kind: 'scheduled', reason: `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`, details: JSON.stringify({ event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity }) },
+      statusChange: { bot_id: botId, at_ms: now, status: 'Scheduled', reason: 'Scheduled through the API' },
+      webhooks: statusWebhookRows([{ bot, webhook: statusWebhook('Scheduled', `Bot scheduled to join at ${formatInstant(joinAtMs)}`) }], now),
+    });
     return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
   }
 
   async #insertLink(trx: Transaction<Schema>, bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number): Promise<void> {
-    await trx.insertInto('bot_events').values({
-      bot_id: bot.id, user_id: bot.user_id, event_id: target.linkEventId, occurrence_key: target.occurrenceKey,
-      start_ms: target.startMs, end_ms: target.endMs, is_live: 1, created_at: now, updated_at: now,
-    }).execute();
+    await trx.insertInto('bot_events').values(linkRow(bot, target, now)).execute();
   }
+
 
   /**
    * A calendar change (through the API or a sync) reaches the bots here, inside the change's own
@@ -541,6 +547,13 @@ export class BotScheduling implements EventChangeListener {
     }
     return null;
   }
+}
+
+function linkRow(bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number) {
+  return {
+    bot_id: bot.id, user_id: bot.user_id, event_id: target.linkEventId, occurrence_key: target.occurrenceKey,
+    start_ms: target.startMs, end_ms: target.endMs, is_live: 1, created_at: now, updated_at: now,
+  };
 }
 
 function singleTarget(event: EventRow): ScheduleTarget {

@@ -1,6 +1,7 @@
 // Status webhooks are written to the outbox in the same transaction as the change they report,
 // so a committed change always has its webhook and a rolled-back one never does.
-import type { BotRow } from '../db/schema.ts';
+import type { Insertable } from 'kysely';
+import type { BotRow, WebhookDeliveriesTable } from '../db/schema.ts';
 import { webhookEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
 import { newId } from '../lib/ids.ts';
 import type { Db } from '../store/event-store.ts';
@@ -26,7 +27,13 @@ export async function enqueueStatusWebhook(db: Db, bot: WebhookBot, webhook: Sta
 
 /** The same for many bots in one statement (the dispatcher launches hundreds at once). */
 export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; webhook: StatusWebhook }[], nowMs: number): Promise<void> {
-  const rows = items.flatMap(({ bot, webhook }) => {
+  const rows = statusWebhookRows(items, nowMs);
+  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
+}
+
+/** The outbox rows of status webhooks, for bots that have a callback_url (none for the others). */
+export function statusWebhookRows(items: { bot: WebhookBot; webhook: StatusWebhook }[], nowMs: number): Insertable<WebhookDeliveriesTable>[] {
+  return items.flatMap(({ bot, webhook }) => {
     const config = JSON.parse(bot.bot_config) as { callback_url?: string };
     if (!config.callback_url) return [];
     const payload = {
@@ -54,5 +61,4 @@ export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; we
       delivered_at: null,
     }];
   });
-  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
 }
