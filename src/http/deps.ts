@@ -14,6 +14,8 @@ import type { CalendarConnections } from '../services/calendar-connections.ts';
 import type { CalendarSync } from '../services/calendar-sync.ts';
 import type { AutoSchedule } from '../services/auto-schedule.ts';
 import type { ProviderWebhooks } from '../services/provider-webhooks.ts';
+import type { AdHocBots } from '../services/ad-hoc-bots.ts';
+import type { RecurringChains } from '../services/recurring-chains.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -34,6 +36,10 @@ export interface AppDeps {
   databaseHealth: DatabaseHealth;
   /** Bot provider status webhooks (absent: the route is not registered). */
   providerWebhooks?: ProviderWebhooks;
+  /** POST /bots/create_bot (absent: the MeetStream bot routes are not registered). */
+  adHocBots?: AdHocBots;
+  /** Chain mode of recurring series (absent: POST /calendar/toggle-recurrence is not registered). */
+  chains?: RecurringChains;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
 }

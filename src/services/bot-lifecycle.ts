@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { BotEventRow, BotRow, Schema } from '../db/schema.ts';
 import { canTransition, isLive, type BotStatus } from '../domain/bot-status.ts';
 import { formatInstant } from '../lib/time.ts';
+import { randomToken } from '../lib/ids.ts';
 import * as bots from '../store/bot-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { MOVABLE_STATES } from '../store/schedule-store.ts';
@@ -72,4 +73,27 @@ export async function markBotsJoining(trx: Db, launches: { bot: BotRow; reason: 
   await trx.insertInto('bot_status_changes').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, status: 'Joining', reason: l.reason }))).execute();
   await trx.insertInto('bot_decisions').values(launches.map((l) => ({ bot_id: l.bot.id, at_ms: nowMs, kind: 'launched', reason: l.reason, details: JSON.stringify({ from: 'Scheduled', to: 'Joining' }) }))).execute();
   await enqueueStatusWebhooks(trx, launches.map((l) => ({ bot: l.bot, webhook: statusWebhook('Joining', 'Bot is joining the meeting') })), nowMs);
+}
+
+/**
+ * Writes a new Scheduled bot with its durable timer: the bot, its schedule row, a `scheduled`
+ * decision, the Scheduled status change and (unless `webhookMessage` is null) the bot.scheduled
+ * webhook. Calendar bots and ad-hoc bots are both created here, so both are fired, logged and
+ * reported the same way.
+ */
+export async function insertScheduledBot(
+  trx: Db,
+  bot: BotRow,
+  schedule: { id: string; group: string },
+  log: { reason: string; details: Record<string, unknown>; statusReason: string; webhookMessage: string | null },
+  nowMs: number,
+): Promise<void> {
+  await trx.insertInto('bots').values(bot).execute();
+  await trx.insertInto('schedules').values({
+    id: schedule.id, bot_id: bot.id, user_id: bot.user_id, schedule_group: schedule.group, due_at_ms: bot.join_at_ms, state: 'pending',
+    attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${bot.id}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: nowMs, updated_at: nowMs,
+  }).execute();
+  await bots.appendDecision(trx, bot.id, nowMs, 'scheduled', log.reason, log.details);
+  await bots.appendStatusChange(trx, bot.id, nowMs, 'Scheduled', log.statusReason);
+  if (log.webhookMessage !== null) await enqueueStatusWebhook(trx, bot, statusWebhook('Scheduled', log.webhookMessage), nowMs);
 }

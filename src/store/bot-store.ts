@@ -29,9 +29,11 @@ export interface LinkedBotSummary {
 
 /**
  * Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last: the
- * live links, and the bots that ended while linked (cancelled, done...) as history. A bot that is
+ * live links, and the bots that ended while linked (done, missed...) as history. A bot that is
  * still live but left the event (the event was deleted or moved to another meeting while the bot
- * stays for the other events sharing it) is no longer this event's bot.
+ * stays for the other events sharing it) is no longer this event's bot. Cancelled bots are left
+ * out: MeetStream deletes an unscheduled bot, and its clients pick "events without a bot" to
+ * schedule; a cancelled bot stays readable by its id.
  */
 export async function listBotsForEvents(db: Db, keys: { eventId: string; occurrenceKey: string }[]): Promise<Map<string, LinkedBotSummary[]>> {
   const result = new Map<string, LinkedBotSummary[]>();
@@ -41,6 +43,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
     .where('bot_events.event_id', 'in', eventIds)
     .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
+    .where('bots.status', '<>', 'Cancelled')
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {

@@ -4,6 +4,7 @@ import type { App } from '../app.ts';
 import { authenticateApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { RETIRED_STATUS_NAMES, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import { BotDetailResponse, BotIdParams, BotStatusResponse, StatusReportBody, StatusReportResponse, WebhookSecretResponse } from '../schemas/bot-schemas.ts';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/;
@@ -33,7 +34,8 @@ export function registerBotRoutes(app: App, deps: AppDeps): void {
     const header = request.headers.authorization;
     const bearer = header ? BEARER.exec(header) : null;
     const reporter = bearer ? { statusToken: bearer[1]! } : { userId: await authenticateApiKey(deps, header) };
-    return deps.statusReports.report(request.params.bot_id, reporter, request.body.status, request.body.message);
+    const status = RETIRED_STATUS_NAMES[request.body.status] ?? (request.body.status as RuntimeReportableStatus);
+    return deps.statusReports.report(request.params.bot_id, reporter, status, request.body.message);
   });
 
   app.get('/webhooks/secret', {
