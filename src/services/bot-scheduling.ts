@@ -186,8 +186,10 @@ export class BotScheduling implements EventChangeListener {
   async #lockChainOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<string | null> {
     const seriesId = parseOccurrenceId(eventId)?.seriesId ?? eventId;
     const named = await findEvent(trx, userId, seriesId);
-    const id = named?.recurrence === null && named.recurring_event_id !== null ? named.recurring_event_id : named?.id;
-    if (id === undefined) return null;
+    if (!named) return null;
+    const id = named.recurrence !== null ? named.id : named.recurring_event_id;
+    // A single event has no chain; the request is refused once the event is resolved.
+    if (id === null) return null;
     await findChain(trx, id, { engine: this.#database.engine, forUpdate: true });
     return id;
   }
@@ -200,7 +202,9 @@ export class BotScheduling implements EventChangeListener {
       current_bot_id: booked.botId, current_occurrence_key: occurrenceKey, next_check_at_ms: null, last_error: null,
       created_at: existing?.created_at ?? now, updated_at: now,
     });
-    await bots.appendDecision(trx, booked.botId, now, 'chain_started', `Chain mode: each time this series' booked occurrence is launched (or ends), the next one is booked with the same configuration`, { series_event_id: seriesId });
+    if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {
+      await bots.appendDecision(trx, booked.botId, now, 'chain_started', `Chain mode: each time this series' booked occurrence is launched (or ends), the next one is booked with the same configuration`, { series_event_id: seriesId });
+    }
   }
 
   /** Runs `work` in a transaction, again when a concurrent request won a uniqueness race. */

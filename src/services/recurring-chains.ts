@@ -35,6 +35,11 @@ import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 /** How often the loop looks for chains to move on when nothing woke it. */
 const CHAIN_POLL_MS = 5000;
+/**
+ * Wake-ups (one per launch attempt) are gathered for this long into one pass: at the top of the
+ * hour thousands of launches would otherwise each cost a query on the dispatcher's database.
+ */
+const WAKE_GATHER_MS = 100;
 /** A chain with nothing left to book (series over, no bookable occurrence ahead) is looked at again after this. */
 const EXHAUSTED_RECHECK_MS = 3_600_000;
 /** Chains moved on per statement batch. */
@@ -65,6 +70,7 @@ export class RecurringChains {
   readonly #signal: ScheduleChangeSignal;
   readonly #logger: Logger;
   readonly #loop: BackgroundLoop;
+  #wakeTimer: NodeJS.Timeout | null = null;
 
   constructor(deps: { database: Database & { health: DatabaseHealth }; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; signal: ScheduleChangeSignal; logger: Logger; metrics: Metrics }) {
     this.#database = deps.database;
@@ -87,12 +93,18 @@ export class RecurringChains {
   }
 
   async stop(): Promise<void> {
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
     await this.#loop.stop();
   }
 
-  /** A launch was attempted or schedules changed: look for chains to move on now. */
+  /** A launch was attempted or schedules changed: look for chains to move on (within WAKE_GATHER_MS). */
   wake(): void {
-    this.#loop.wake();
+    if (this.#wakeTimer || !this.#loop.isRunning) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.#loop.wake();
+    }, WAKE_GATHER_MS);
   }
 
   /**
@@ -103,7 +115,17 @@ export class RecurringChains {
     const due = await listDueChains(this.#database.db, this.#clock.now(), BATCH);
     let booked = 0;
     for (const seriesId of due) {
-      const step = await this.#inTransaction((trx) => this.#step(trx, seriesId, this.#clock.now()));
+      let step: Step;
+      try {
+        step = await this.#inTransaction((trx) => this.#step(trx, seriesId, this.#clock.now()));
+      } catch (error) {
+        // An outage stops the pass (the loop waits for the database); anything else is this
+        // chain's own problem: it is set aside for a while so that it cannot hold up the others.
+        if (this.#database.health.observe(error)) throw error;
+        this.#logger.error({ err: error, seriesId }, 'chain mode could not move a chain on; trying it again later');
+        await updateChain(this.#database.db, seriesId, { next_check_at_ms: this.#clock.now() + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000) }).catch(() => {});
+        continue;
+      }
       if (step.outcome === 'booked') {
         booked++;
         this.#logger.debug({ seriesId, botId: step.botId }, 'chain mode booked the next occurrence');
