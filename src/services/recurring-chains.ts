@@ -196,8 +196,13 @@ export class RecurringChains {
     // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
     if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
     const series = await lockEvent(trx, engine, chain.user_id, seriesId);
-    if (!series || series.is_deleted === 1 || series.status === 'cancelled' || series.recurrence === null) {
-      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: 'the series is deleted, cancelled or no longer recurring', updated_at: now });
+    if (!series || series.is_deleted === 1) {
+      // A deleted event never comes back: the chain ends with it.
+      await updateChain(trx, seriesId, { is_enabled: 0, last_error: 'the series was deleted', updated_at: now });
+      return { outcome: 'idle' };
+    }
+    if (series.status === 'cancelled' || series.recurrence === null) {
+      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: 'the series is cancelled or no longer recurring', updated_at: now });
       return { outcome: 'waiting' };
     }
     // Where the chain stands: the occurrence its current bot serves now (a re-timed series moves

@@ -173,6 +173,14 @@ describe('chain mode', () => {
     assert.equal((await rc.request('GET', `/api/v1/bots/${third.id}/status`, { auth: user.auth })).body.status, 'Cancelled');
     assert.equal((await rc.chains.advance()).booked, 0);
     assert.deepEqual(await chainBots(series.id), [['20261130T100000Z', '2026-11-30T09:57:00.000Z', 'Missed', 'skip@20261130T100000Z']]);
+    // On again: the chain goes on after the occurrence whose bot the unschedule cancelled. Then
+    // the series is deleted: its bot is cancelled and the chain ends with it.
+    const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+    assert.equal((await rc.request('GET', `/api/v1/bots/${on.bot_id}`, { auth: user.auth })).body.deduplication_key, 'skip@20261214T100000Z');
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    const chain = await rc.database.db.selectFrom('recurring_chains').select(['is_enabled', 'last_error']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'the series was deleted' });
   });
 
   test('toggle-recurrence: the shape, an occurrence already covered, and the refusals', async () => {
