@@ -16,7 +16,6 @@ import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { EventRow, RecurringChainRow, Schema } from '../db/schema.ts';
-import type { DatabaseHealth } from '../db/database-health.ts';
 import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
@@ -72,7 +71,7 @@ export class RecurringChains {
   readonly #loop: BackgroundLoop;
   #wakeTimer: NodeJS.Timeout | null = null;
 
-  constructor(deps: { database: Database & { health: DatabaseHealth }; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; signal: ScheduleChangeSignal; logger: Logger; metrics: Metrics }) {
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; signal: ScheduleChangeSignal; logger: Logger; metrics: Metrics }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#events = deps.events;
