@@ -2,20 +2,22 @@
 // so a committed change always has its webhook and a rolled-back one never does.
 import type { Insertable } from 'kysely';
 import type { BotRow, WebhookDeliveriesTable } from '../db/schema.ts';
-import { webhookEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
+import { webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
 import { newId } from '../lib/ids.ts';
 import type { Db } from '../store/event-store.ts';
 
 export interface StatusWebhook {
-  /** A status change (bot.scheduled, bot.joining, ...) or bot.rescheduled for a moved join time. */
+  /** The specific name (`bot_event`): a status change (bot.scheduled, bot.joining, ...), bot.rescheduled, data_deletion. */
   event: string;
+  /** The generic name (`event`), where it differs: bot.stopped for every end of a bot's time in the meeting. */
+  genericEvent?: string;
   status: BotStatus;
   message: string;
   statusCode?: 200 | 500;
 }
 
 export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
-  return { event: webhookEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
+  return { event: webhookEventFor(status), genericEvent: webhookGenericEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
 }
 
 type WebhookBot = Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>;
@@ -37,7 +39,7 @@ export function statusWebhookRows(items: { bot: WebhookBot; webhook: StatusWebho
     const config = JSON.parse(bot.bot_config) as { callback_url?: string };
     if (!config.callback_url) return [];
     const payload = {
-      event: webhook.event,
+      event: webhook.genericEvent ?? webhook.event,
       bot_event: webhook.event,
       bot_id: bot.id,
       bot_status: webhook.status,

@@ -29,9 +29,11 @@ export interface LinkedBotSummary {
 
 /**
  * Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last: the
- * live links, and the bots that ended while linked (cancelled, done...) as history. A bot that is
+ * live links, and the bots that ended while linked (done, missed...) as history. A bot that is
  * still live but left the event (the event was deleted or moved to another meeting while the bot
- * stays for the other events sharing it) is no longer this event's bot.
+ * stays for the other events sharing it) is no longer this event's bot. Cancelled bots are left
+ * out: MeetStream deletes an unscheduled bot, and its clients pick "events without a bot" to
+ * schedule; a cancelled bot stays readable by its id.
  */
 export async function listBotsForEvents(db: Db, keys: { eventId: string; occurrenceKey: string }[]): Promise<Map<string, LinkedBotSummary[]>> {
   const result = new Map<string, LinkedBotSummary[]>();
@@ -41,6 +43,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
     .where('bot_events.event_id', 'in', eventIds)
     .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
+    .where('bots.status', '<>', 'Cancelled')
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {
@@ -157,7 +160,8 @@ export async function lockBots(db: Db, engine: Engine, botIds: readonly string[]
 /** Everything a newly scheduled bot is, written together. */
 export interface NewBotRows {
   bot: Insertable<BotsTable>;
-  link: Insertable<BotEventsTable>;
+  /** The bot's first event link; null for a bot without an event (an ad-hoc bot). */
+  link: Insertable<BotEventsTable> | null;
   schedule: Insertable<SchedulesTable>;
   decision: Insertable<BotDecisionsTable>;
   statusChange: Insertable<BotStatusChangesTable>;
@@ -172,21 +176,22 @@ export interface NewBotRows {
  */
 export async function insertNewBot(db: Db, engine: Engine, rows: NewBotRows): Promise<void> {
   if (engine === 'postgres') {
-    const query = db
-      .with('new_bot', (q) => q.insertInto('bots').values(rows.bot))
-      .with('new_link', (q) => q.insertInto('bot_events').values(rows.link))
+    // A link and webhooks are optional; each shape of the statement is spelled out once.
+    const base = db.with('new_bot', (q) => q.insertInto('bots').values(rows.bot))
       .with('new_schedule', (q) => q.insertInto('schedules').values(rows.schedule))
       .with('new_decision', (q) => q.insertInto('bot_decisions').values(rows.decision));
+    // (The CTE names only matter to PostgreSQL; typed as the base statement either way.)
+    const withLink = (rows.link ? base.with('new_link', (q) => q.insertInto('bot_events').values(rows.link!)) : base) as typeof base;
     if (rows.webhooks.length === 0) {
-      await query.insertInto('bot_status_changes').values(rows.statusChange).execute();
+      await withLink.insertInto('bot_status_changes').values(rows.statusChange).execute();
     } else {
-      await query.with('new_webhook', (q) => q.insertInto('webhook_deliveries').values(rows.webhooks))
+      await withLink.with('new_webhook', (q) => q.insertInto('webhook_deliveries').values(rows.webhooks))
         .insertInto('bot_status_changes').values(rows.statusChange).execute();
     }
     return;
   }
   await db.insertInto('bots').values(rows.bot).execute();
-  await db.insertInto('bot_events').values(rows.link).execute();
+  if (rows.link) await db.insertInto('bot_events').values(rows.link).execute();
   await db.insertInto('schedules').values(rows.schedule).execute();
   await db.insertInto('bot_decisions').values(rows.decision).execute();
   await db.insertInto('bot_status_changes').values(rows.statusChange).execute();
