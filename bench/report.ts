@@ -1,5 +1,6 @@
 // The printed report: one section per measurement, then the table of every figure with a target
 // and whether this run met it (bench/targets.ts computes it; the JSON holds the same rows).
+import { round } from './lib/stats.ts';
 import { limitMultiple } from './targets.ts';
 
 type Log = (line: string) => void;
@@ -58,7 +59,7 @@ export function printReport(r: Record<string, any>, log: Log): void {
   if (bursts.some(([, , f]) => f)) {
     log('\nburst: N jobs due at the same instant; lateness = measured point - due instant');
     table(['scheduler', 'measured at', 'n', 'launched', 'first ms', 'p50 ms', 'p99 ms', 'max ms', 'all launched ms', 'x N/raw', 'twice', 'early'],
-      bursts.filter(([, , f]) => f).map(([label, at, f]) => [label, at, f.n, f.launched, f.first_ms, f.p50_ms, f.p99_ms, f.max_ms, f.all_launched_ms, at === 'runtime arrival' ? limitMultiple(f.all_launched_ms, r) : undefined, f.repeats, f.early]), log);
+      bursts.filter(([, , f]) => f).map(([label, at, f]) => [label, at, f.n, f.launched, f.first_ms, f.p50_ms, f.p99_ms, f.max_ms, f.all_launched_ms, at === 'runtime arrival' ? round(limitMultiple(f.all_launched_ms, r), 2) : undefined, f.repeats, f.early]), log);
   }
 
   const t = r.three_instances;

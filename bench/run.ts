@@ -215,7 +215,7 @@ if (results.errors.length > 0) {
 
 /** The limit is the best rate seen before and after the bursts (a busy moment must not flatter the multiples). */
 function combineRaw(measured: RawLaunchRate[]): RawLaunchRate & { before_per_s: number; after_per_s: number | null } {
-  const best = measured.reduce((a, b) => (b.per_s > a.per_s ? b : a));
+  const best = measured.reduce((a, b) => (b.n_over_rate_ms < a.n_over_rate_ms ? b : a));
   return {
     ...best,
     attempts: measured.flatMap((m) => m.attempts),

@@ -30,11 +30,14 @@ export const READY_MS = 5000;
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toLocaleString('en-US')} ms` : 'n/a');
 const known = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** all_launched_ms as a multiple of N / raw rate, or NaN when either is missing. */
+/**
+ * all_launched_ms as a multiple of N / raw rate (unrounded: verdicts compare the exact figure),
+ * or NaN when either is missing.
+ */
 export function limitMultiple(allLaunchedMs: number | undefined, r: Record<string, any>): number {
   const floor = r.raw_launch?.n_over_rate_ms;
   if (!known(allLaunchedMs) || !known(floor) || floor <= 0) return Number.NaN;
-  return round(allLaunchedMs / floor, 2);
+  return allLaunchedMs / floor;
 }
 
 /** The better (lower) p99 of the peers measured over HTTP in this run's burst, with its name. */
@@ -62,7 +65,7 @@ export function targetsOf(r: Record<string, any>): TargetRow[] {
     add(burst, `Rollcall ${LABEL[e]}: every bot launched, once, none early`, `${f.launched} of ${f.n}, ${f.repeats} twice, ${f.early} early`, `${f.n}, 0, 0`, complete && f.repeats === 0 && f.early === 0);
     add(burst, `Rollcall ${LABEL[e]}: first launch after the due instant`, ms(f.first_ms), `≤ ${FIRST_LAUNCH_MS} ms`, known(f.first_ms) ? f.first_ms <= FIRST_LAUNCH_MS : null);
     const multiple = limitMultiple(f.all_launched_ms, r);
-    add(burst, `Rollcall ${LABEL[e]}: all launched, × (N / raw launch rate)`, known(multiple) ? `${ms(f.all_launched_ms)} = ${multiple} × ${ms(r.raw_launch.n_over_rate_ms)}` : `${ms(f.all_launched_ms)} (limit ${ms(r.raw_launch?.n_over_rate_ms)})`, `≤ ${LIMIT_MULTIPLE} ×`, known(multiple) ? multiple <= LIMIT_MULTIPLE : null);
+    add(burst, `Rollcall ${LABEL[e]}: all launched, × (N / raw launch rate)`, known(multiple) ? `${ms(f.all_launched_ms)} = ${round(multiple, 2)} × ${ms(r.raw_launch.n_over_rate_ms)}` : `${ms(f.all_launched_ms)} (limit ${ms(r.raw_launch?.n_over_rate_ms)})`, `≤ ${LIMIT_MULTIPLE} ×`, known(multiple) ? multiple <= LIMIT_MULTIPLE : null);
     const half = better ? round(better.p99_ms * PEER_P99_FRACTION) : Number.NaN;
     add(burst, `Rollcall ${LABEL[e]}: p99 vs half the better peer's p99 (HTTP)`, better ? `${ms(f.p99_ms)} vs ${ms(half)} (${better.name} ${ms(better.p99_ms)})` : `${ms(f.p99_ms)} (no peer measured)`, '≤ half', better && complete && known(f.p99_ms) ? f.p99_ms <= half : null);
   }
@@ -118,12 +121,12 @@ export function ratiosOf(r: Record<string, any>): Record<string, number> {
   }
   for (const key of ['sqlite', 'postgres', 'pg_boss_http', 'bullmq_http']) {
     const multiple = limitMultiple(fire[key]?.all_launched_ms, r);
-    if (known(multiple)) out[`burst_all_launched_over_limit_${key}`] = multiple;
+    if (known(multiple)) out[`burst_all_launched_over_limit_${key}`] = round(multiple, 2);
   }
   const t = r.three_instances;
   if (t) {
     const multiple = limitMultiple(t.all_launched_ms, r);
-    if (known(multiple)) out.burst_all_launched_over_limit_three_instances = multiple;
+    if (known(multiple)) out.burst_all_launched_over_limit_three_instances = round(multiple, 2);
     if (known(t.all_launched_ms) && known(t.one_instance?.all_launched_ms)) out.three_instances_over_one = round(t.all_launched_ms / t.one_instance.all_launched_ms, 2);
   }
   return out;
