@@ -60,7 +60,7 @@ export interface RollcallFiringRun {
 
 export async function runRollcallFiring(options: RollcallFiringOptions): Promise<RollcallFiringRun> {
   const n = options.offsetsMs.length;
-  const db = await createBenchDatabase(options.engine, `${options.profileName}-${options.engine}`);
+  const db = await createBenchDatabase(options.engine, options.profileName.endsWith(options.engine) ? options.profileName : `${options.profileName}-${options.engine}`);
   const runtime = await startNoopRuntime(options.runtime);
   try {
     const database = await db.open();
