@@ -34,6 +34,6 @@ export interface AppDeps {
   databaseHealth: DatabaseHealth;
   /** Bot provider status webhooks (absent: the route is not registered). */
   providerWebhooks?: ProviderWebhooks;
-  /** Named checks for /readyz; each resolves true when healthy. */
-  readinessChecks: Record<string, () => Promise<boolean>>;
+  /** Named checks for /readyz; each resolves true when healthy, or says why it is not ready. */
+  readinessChecks: Record<string, () => Promise<boolean | { ready: boolean; reason: string }>>;
 }

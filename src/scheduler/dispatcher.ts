@@ -24,6 +24,8 @@ import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { linkedEventsOf } from '../services/runtime-commands.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
+import type { BotHandover } from '../services/bot-handover.ts';
+import type { ProviderCommandSender } from './provider-command-sender.ts';
 
 export interface DispatcherOptions {
   database: Database;
@@ -44,6 +46,10 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Called after each launch attempt (tests and the benchmark observe firing through it). */
   onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: RuntimeOutcome }) => void;
+  /** Early handover, for a runtime with `scheduling` (src/services/bot-handover.ts). */
+  handover?: BotHandover;
+  /** Late edits of bots a provider holds (src/scheduler/provider-command-sender.ts). */
+  providerCommands?: ProviderCommandSender;
 }
 
 /** Update and stop commands are useful only around the meeting; after an hour they are given up. */
@@ -65,6 +71,8 @@ interface PendingLaunch {
   schedule: ScheduleRow;
   bot: BotRow;
   links: BotEventRow[];
+  /** Handed over ahead of the join time (the launch carries join_at; the bot stays Scheduled). */
+  isHandover?: boolean;
 }
 
 interface Claimed {
@@ -77,7 +85,7 @@ interface Claimed {
 
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt'>> & Pick<DispatcherOptions, 'onLaunchAttempt'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>> & Pick<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>;
   /** Rows this process holds, by schedule id. */
   readonly #claimed = new Map<string, Claimed>();
   /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
@@ -96,7 +104,7 @@ export class Dispatcher {
   readonly #launches = new Set<Promise<void>>();
   readonly #launchQueue: PendingLaunch[] = [];
   #launchHead = 0;
-  readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome }[] = [];
+  readonly #results: { schedule: ScheduleRow; bot: BotRow; outcome: RuntimeOutcome; isHandover?: boolean }[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> | null = null;
   #flushFailures = 0;
@@ -168,6 +176,7 @@ export class Dispatcher {
 
   /** Something changed (a schedule was created, moved or cancelled): look again now. */
   wake(): void {
+    this.#o.handover?.markStale();
     if (!this.#running) return;
     if (this.#cycle) {
       this.#wakeRequested = true;
@@ -187,9 +196,11 @@ export class Dispatcher {
     const wasRunning = this.#running;
     this.#running = true;
     try {
+      await this.#o.handover?.plan();
       await this.#claim();
       await this.#fireDue();
       await this.#sendCommands();
+      await this.#o.providerCommands?.sendDue();
       await this.#drainLaunches();
     } finally {
       this.#running = wasRunning;
@@ -205,9 +216,11 @@ export class Dispatcher {
       // Nothing is claimed before this dispatcher is visibly alive to the others.
       if (!this.#liveness.isHeld) await this.#liveness.acquire();
       if (this.#liveness.isSoleProcess && !this.#hasSweptOnce) await this.#sweepOrphans();
+      await this.#o.handover?.planIfDue();
       await this.#claim();
       this.#armFire();
       await this.#sendCommands();
+      await this.#o.providerCommands?.sendDue();
       this.#failures = 0;
       await this.#armPoll();
     } catch (error) {
@@ -370,7 +383,7 @@ export class Dispatcher {
     for (;;) {
       const now = clock.now();
       const batch = await database.db.transaction().execute((trx) =>
-        commands.claimRuntimeCommands(trx, database.engine, now, this.#o.leaseMs, 50));
+        commands.claimRuntimeCommands(trx, database.engine, now, this.#o.leaseMs, 50, commands.RUNTIME_COMMAND_ACTIONS));
       if (batch.length === 0) return;
       await Promise.all(batch.map(async (row) => {
         const command = JSON.parse(row.payload) as BotCommand;
@@ -425,14 +438,17 @@ export class Dispatcher {
       const linksByBot = Map.groupBy(links, (l) => l.bot_id);
       const toLaunch: PendingLaunch[] = [];
       const firstLaunches: { bot: BotRow; reason: string }[] = [];
+      const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
       for (const schedule of rows) {
         const bot = botsById.get(schedule.bot_id)!;
         const verdict = await this.#decide(trx, schedule, bot, now);
         if (verdict === 'skip') continue;
         if (verdict === 'first-launch') firstLaunches.push({ bot, reason: `Launching through the ${this.#o.runtime.name} runtime, ${now - schedule.due_at_ms} ms after the scheduled time` });
-        toLaunch.push({ schedule, bot, links: linksByBot.get(bot.id) ?? [] });
+        if (verdict === 'handover') handovers.push({ schedule, bot });
+        toLaunch.push({ schedule, bot, links: linksByBot.get(bot.id) ?? [], isHandover: verdict === 'handover' });
       }
       await markBotsJoining(trx, firstLaunches, now);
+      if (handovers.length > 0) await this.#o.handover!.recordAttempts(trx, handovers, now);
       return toLaunch;
     });
     for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
@@ -441,7 +457,7 @@ export class Dispatcher {
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
-  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'first-launch' | 'relaunch' | 'skip'> {
+  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'first-launch' | 'relaunch' | 'handover' | 'skip'> {
     const status = bot.status as BotStatus;
     const lateMs = now - schedule.due_at_ms;
     if (status !== 'Scheduled' && status !== 'Joining') {
@@ -460,6 +476,8 @@ export class Dispatcher {
       await transitionBot(trx, bot, 'Failed', 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
       return 'skip';
     }
+    // A provider that takes a future join time gets the bot ahead of it (src/services/bot-handover.ts).
+    if (this.#o.handover?.isHandover(bot, now)) return 'handover';
     // The common case, Scheduled -> Joining, is written for the whole batch by the caller.
     if (status === 'Scheduled') return 'first-launch';
     await bots.appendDecision(trx, bot.id, now, 'launch_retried', `Launch attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts, late_ms: lateMs });
@@ -477,13 +495,13 @@ export class Dispatcher {
 
   #pump(): void {
     while (this.#inFlight < this.#o.maxConcurrentLaunches && this.#launchHead < this.#launchQueue.length) {
-      const { schedule, bot, links } = this.#launchQueue[this.#launchHead++]!;
+      const { schedule, bot, links, isHandover } = this.#launchQueue[this.#launchHead++]!;
       if (this.#launchHead === this.#launchQueue.length) {
         this.#launchQueue.length = 0;
         this.#launchHead = 0;
       }
       this.#inFlight++;
-      const launch = this.#launch(schedule, bot, links).finally(() => {
+      const launch = this.#launch(schedule, bot, links, isHandover === true).finally(() => {
         this.#inFlight--;
         this.#launches.delete(launch);
         this.#pump();
@@ -492,9 +510,10 @@ export class Dispatcher {
     }
   }
 
-  async #launch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[]): Promise<void> {
+  async #launch(schedule: ScheduleRow, bot: BotRow, links: BotEventRow[], isHandover: boolean): Promise<void> {
     const { clock, runtime, metrics } = this.#o;
     const request = buildLaunchRequest(schedule, bot, links, this.#o.publicUrl);
+    if (isHandover) request.join_at = formatInstant(bot.join_at_ms);
     const firedAtMs = clock.now();
     if (schedule.attempts === 1) metrics.fireLatenessSeconds.observe(Math.max(0, firedAtMs - schedule.due_at_ms) / 1000);
     let outcome: RuntimeOutcome;
@@ -505,7 +524,7 @@ export class Dispatcher {
     }
     metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyDone ? 'already_launched' : 'accepted') : outcome.failure });
     this.#o.onLaunchAttempt?.({ botId: bot.id, scheduleId: schedule.id, dueAtMs: schedule.due_at_ms, firedAtMs, attempt: schedule.attempts, outcome });
-    this.#results.push({ schedule, bot, outcome });
+    this.#results.push({ schedule, bot, outcome, isHandover });
     this.#flushSoon();
   }
 
@@ -529,15 +548,18 @@ export class Dispatcher {
 
   async #flushResults(): Promise<void> {
     const { clock, database, logger } = this.#o;
-    const results = this.#results.splice(0, this.#results.length);
-    if (results.length === 0) return;
+    const all = this.#results.splice(0, this.#results.length);
+    if (all.length === 0) return;
+    const handovers = all.filter((r) => r.isHandover);
+    const results = handovers.length === 0 ? all : all.filter((r) => !r.isHandover);
     const now = clock.now();
     let retries = false;
     try {
       await database.db.transaction().execute(async (trx) => {
         // Bots before schedules, as everywhere: the bots this flush changes are locked first.
         const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.bot.id);
-        await bots.lockBots(trx, database.engine, [...new Set(failedBotIds)]);
+        await bots.lockBots(trx, database.engine, [...new Set([...failedBotIds, ...handovers.map((r) => r.bot.id)])]);
+        if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
         const accepted = results.filter((r) => r.outcome.ok);
         for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
           await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.schedule.id), now);
@@ -567,7 +589,7 @@ export class Dispatcher {
       // Keep the results and write them when the database answers again (a recovery wakes the
       // flush; otherwise a capped backoff does). Should this process die first, the rows are
       // still 'launching' and are launched again with the same idempotency keys.
-      this.#results.unshift(...results);
+      this.#results.unshift(...all);
       this.#flushFailures++;
       const delay = restartDelayMs(this.#flushFailures);
       this.#flushBackoffUntil = Date.now() + delay;

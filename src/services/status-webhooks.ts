@@ -11,6 +11,8 @@ export interface StatusWebhook {
   status: BotStatus;
   message: string;
   statusCode?: 200 | 500;
+  /** More facts for this kind of webhook, after the standard fields (bot.handover_at_risk carries `handover`). */
+  extra?: Record<string, unknown>;
 }
 
 export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
@@ -38,6 +40,7 @@ export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; we
       status_code: webhook.statusCode ?? 200,
       timestamp: new Date(nowMs).toISOString(),
       custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+      ...webhook.extra,
     };
     return [{
       message_id: newId('msg'),

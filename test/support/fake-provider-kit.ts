@@ -5,11 +5,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRequest {
+  /** When the fake received it, on the fake's clock. */
+  at: number;
   method: string;
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: any;
+  /** The status the fake answered with. */
+  status?: number;
 }
 
 export interface FakeAnswer {
@@ -64,9 +68,10 @@ export abstract class FakeProviderServer {
           body = text;
         }
         const url = new URL(req.url ?? '/', 'http://fake');
-        const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+        const request: FakeRequest = { at: this.now(), method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
         this.requests.push(request);
         const answer = this.#answer(request);
+        request.status = answer.status;
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       });

@@ -4,6 +4,7 @@ import { calendarConnections } from './002-calendar-connections.ts';
 import { runtimeCommands } from './003-runtime-commands.ts';
 import { outageAndKeyHash } from './004-outage-and-key-hash.ts';
 import { providerBotIds } from './006-provider-bot-ids.ts';
+import { providerHandovers } from './009-provider-handovers.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, providerBotIds];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, providerBotIds, providerHandovers];
