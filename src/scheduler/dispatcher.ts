@@ -477,7 +477,12 @@ export class Dispatcher {
       return 'skip';
     }
     // A provider that takes a future join time gets the bot ahead of it (src/services/bot-handover.ts).
-    if (this.#o.handover?.isHandover(bot, now)) return 'handover';
+    const handover = this.#o.handover?.verdict(bot, now);
+    if (handover === 'handover') return 'handover';
+    if (handover === 'wait') {
+      await this.#o.handover!.defer(trx, this.owner, schedule, now);
+      return 'skip';
+    }
     // The common case, Scheduled -> Joining, is written for the whole batch by the caller.
     if (status === 'Scheduled') return 'first-launch';
     await bots.appendDecision(trx, bot.id, now, 'launch_retried', `Launch attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts, late_ms: lateMs });

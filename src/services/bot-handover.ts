@@ -8,8 +8,9 @@
 // fits; bots the pace cannot get there within their lead are reported ahead (a decision and a
 // bot.handover_at_risk webhook). A 429 pauses the plan until the provider's Retry-After.
 //
-// The dispatcher calls three things here, and nothing else: isHandover (the fire decision),
-// recordAttempts (in the fire transaction) and recordResults (in the results transaction).
+// The dispatcher calls these, and nothing else: planIfDue / plan (before it claims), verdict and
+// defer (the fire decision), recordAttempts (in the fire transaction) and recordResults (in the
+// results transaction).
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -23,6 +24,7 @@ import * as bots from '../store/bot-store.ts';
 import * as schedules from '../store/schedule-store.ts';
 import * as handovers from '../store/provider-handover-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
+import type { Db } from '../store/event-store.ts';
 import { transitionBot } from './bot-lifecycle.ts';
 import { requestProviderSync } from './provider-sync.ts';
 import { enqueueStatusWebhook } from './status-webhooks.ts';
@@ -61,6 +63,8 @@ export class BotHandover {
   #pausedUntilMs = 0;
   #lastPlanAtMs = -Infinity;
   #isStale = true;
+  /** Plan at the next chance, however recent the last plan (the provider asked to slow down). */
+  #mustPlan = false;
   #planning: Promise<void> | null = null;
 
   constructor(options: BotHandoverOptions) {
@@ -75,11 +79,19 @@ export class BotHandover {
 
   /**
    * The fire decision: a Scheduled bot whose join time is still ahead is handed over (the launch
-   * carries join_at and the bot stays Scheduled). One whose join time has come is launched as
-   * before (Joining): its plan was overtaken, or it was scheduled to join at once.
+   * carries join_at and the bot stays Scheduled), or waits while the provider asked to slow down
+   * (a timer the plan had not moved yet). One whose join time has come is launched as before
+   * (Joining): its plan was overtaken, or it was scheduled to join at once.
    */
-  isHandover(bot: BotRow, nowMs: number): boolean {
-    return bot.status === 'Scheduled' && bot.join_at_ms > nowMs;
+  verdict(bot: BotRow, nowMs: number): 'handover' | 'wait' | 'launch' {
+    if (bot.status !== 'Scheduled' || bot.join_at_ms <= nowMs) return 'launch';
+    return nowMs < this.#pausedUntilMs ? 'wait' : 'handover';
+  }
+
+  /** In the fire transaction: a handover that has to wait goes back to its timer, the attempt uncounted. */
+  async defer(trx: Db, owner: string, schedule: ScheduleRow, nowMs: number): Promise<void> {
+    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.max(this.#pausedUntilMs, nowMs), nowMs);
+    this.#mustPlan = true;
   }
 
   /** Something changed (a bot added, moved or cancelled): plan again soon. */
@@ -90,7 +102,7 @@ export class BotHandover {
   /** Plans when something changed (at most once a second) or every ten seconds. */
   async planIfDue(): Promise<void> {
     const sinceMs = this.#o.clock.now() - this.#lastPlanAtMs;
-    if ((this.#isStale && sinceMs >= PLAN_MIN_INTERVAL_MS) || sinceMs >= PLAN_MAX_INTERVAL_MS || sinceMs < 0) await this.plan();
+    if (this.#mustPlan || (this.#isStale && sinceMs >= PLAN_MIN_INTERVAL_MS) || sinceMs >= PLAN_MAX_INTERVAL_MS || sinceMs < 0) await this.plan();
   }
 
   /** Plans the handover of every bot whose handover may come within the next hour. */
@@ -107,6 +119,7 @@ export class BotHandover {
     const now = clock.now();
     this.#lastPlanAtMs = now;
     this.#isStale = false;
+    this.#mustPlan = false;
     const { handoverLeadMs: leadMs, createsPerMinute } = this.#rules;
     const spacingMs = Math.ceil(60_000 / createsPerMinute);
     const buckets = await handovers.countWaitingByMinute(database.db, now, now + PLAN_SPAN_MS);
@@ -226,7 +239,7 @@ export class BotHandover {
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.
         this.#pausedUntilMs = Math.max(this.#pausedUntilMs, retryAtMs);
-        this.#isStale = true;
+        this.#mustPlan = true;
         await handovers.setBackoff(trx, bot.id, provider, null, nowMs);
       } else {
         await handovers.setBackoff(trx, bot.id, provider, retryAtMs, nowMs);

@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createRollcall } from '../../src/container.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
@@ -267,6 +269,50 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(bot.provider_bot_id, atProvider[0]!.id);
       assert.equal(bot.status, 'Scheduled');
       assert.equal(new Set(attemptsFor().map((r) => r.headers['idempotency-key'] ?? r.body.deduplication_key)).size, 1, 'every attempt under the launch\'s idempotency key');
+    });
+
+    test('a changed meeting link: updated where the provider can change it, else replaced; a 429 delays the edit and a restart does not lose it', async () => {
+      const startMs = clock.now() + 2 * HOUR;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/old-link-aaa', `link-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      // The provider asks to slow down on the edit (429 with Retry-After: Recall's errors page).
+      fake.failNext(/^(PATCH|POST) /, { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } });
+      const newLink = 'https://meet.google.com/new-link-bbb';
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: newLink } })).status, 200);
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).every((b) => b.meetingUrl !== newLink), 'nothing changed at the provider yet');
+      const pending = await rc.database.db.selectFrom('runtime_commands').selectAll().where('bot_id', '=', botId).where('state', '=', 'pending').execute();
+      assert.equal(pending.length, 1);
+      assert.match(pending[0]!.last_error ?? '', /HTTP 429/);
+      assert.ok(Number(pending[0]!.next_attempt_at_ms) >= clock.now() + 5000, 'the retry waits for Retry-After');
+
+      // Another process over the same database (a restart) sends it once the wait is over.
+      const restarted = await createRollcall(rc.config, { database: await rc.testDatabase.open(), clock, logger: createLogger('silent'), collectDefaultMetrics: false });
+      try {
+        clock.advance(5000);
+        await restarted.dispatcher.runDue();
+      } finally {
+        await restarted.close();
+      }
+      const live = botsOf(fake).filter((b) => b.meetingUrl === newLink && !isGone(b));
+      assert.equal(live.length, 1, JSON.stringify(botsOf(fake)));
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      if (kind === 'meetstream') {
+        // MeetStream's scheduled-bot update takes a join time only: a new link is a new bot.
+        assert.ok(kinds.includes('provider_replaced'), kinds.join(', '));
+        assert.notEqual(live[0]!.id, first);
+        assert.equal(botsOf(fake).find((b) => b.id === first)!.deleted, true);
+      } else {
+        assert.ok(kinds.includes('provider_updated'), kinds.join(', '));
+        assert.equal(live[0]!.id, first, 'the same provider bot, now on the new link');
+      }
+      assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
     });
 
     test('the provider refusing the key: the bot fails with the reason, and /readyz says why', async () => {

@@ -12,8 +12,9 @@ export interface FakeRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: any;
-  /** The status the fake answered with. */
+  /** The status the fake answered with, and its headers. */
   status?: number;
+  answerHeaders?: Record<string, string>;
 }
 
 export interface FakeAnswer {
@@ -72,6 +73,7 @@ export abstract class FakeProviderServer {
         this.requests.push(request);
         const answer = this.#answer(request);
         request.status = answer.status;
+        request.answerHeaders = answer.headers ?? {};
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       });
