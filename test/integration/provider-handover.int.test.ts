@@ -212,7 +212,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a second meeting runs through joining, in call and done from the provider\'s webhooks, each reaching the callback', async () => {
-      const startMs = clock.now() + 2 * HOUR;
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/sec-ondm-eet', `second-${kind}`);
       clock.set(joinAtMs - provider.leadMs - MIN);
@@ -235,7 +235,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('an outage and a 429 at the handover are retried, the 429 after its Retry-After, without a second bot', async () => {
-      const startMs = clock.now() + 2 * HOUR;
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/out-agem-eet';
       const { botId } = await scheduleMeeting(startMs, meetingUrl, `outage-${kind}`);
@@ -272,7 +272,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a changed meeting link: updated where the provider can change it, else replaced; a 429 delays the edit and a restart does not lose it', async () => {
-      const startMs = clock.now() + 2 * HOUR;
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/old-link-aaa', `link-${kind}`);
       clock.set(joinAtMs - provider.leadMs - MIN);
@@ -315,8 +315,51 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
     });
 
+    test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const moving = await scheduleMeeting(startMs, 'https://meet.google.com/mov-ingw-ire', `in-flight-move-${kind}`);
+      const going = await scheduleMeeting(startMs + 5 * MIN, 'https://meet.google.com/can-celw-ire', `in-flight-cancel-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      const before = fake.requests.length;
+      const waitForCreate = async () => {
+        for (let i = 0; i < 500 && !fake.requests.slice(before).some((r) => r.method === 'POST'); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+
+      // The first handover is held at the provider while its meeting moves an hour later.
+      let release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      let firing = rc.dispatcher.runDue();
+      await waitForCreate();
+      const moved = await rc.request('PATCH', `/api/v1/calendar/events/${moving.eventId}`, { auth: user.auth, body: { start_time: iso(startMs + HOUR), end_time: iso(startMs + 2 * HOUR) } });
+      assert.equal(moved.status, 200);
+      release();
+      await firing;
+      const movedId = (await botRow(moving.botId)).provider_bot_id!;
+      assert.equal(botsOf(fake).find((b) => b.id === movedId)!.joinAt, iso(joinAtMs), 'handed over with the time it had when it was sent');
+      await rc.dispatcher.runDue();
+      assert.equal(botsOf(fake).find((b) => b.id === movedId)!.joinAt, iso(joinAtMs + HOUR), 'then brought in step');
+
+      // The second is held while its meeting is cancelled.
+      const sentBefore = fake.requests.length;
+      release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs + 5 * MIN - provider.leadMs);
+      firing = rc.dispatcher.runDue();
+      for (let i = 0; i < 500 && !fake.requests.slice(sentBefore).some((r) => r.method === 'POST'); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${going.eventId}`, { auth: user.auth })).status, 200);
+      release();
+      await firing;
+      const goneId = (await botRow(going.botId)).provider_bot_id!;
+      assert.ok(goneId, 'the provider\'s answer is recorded on the cancelled bot');
+      assert.equal((await botRow(going.botId)).status, 'Cancelled');
+      await rc.dispatcher.runDue();
+      assert.ok(isGone(botsOf(fake).find((b) => b.id === goneId)!), 'and its bot is removed at the provider');
+      assert.ok((await decisions(going.botId)).some((d) => d.kind === 'provider_bot_removed'));
+    });
+
     test('the provider refusing the key: the bot fails with the reason, and /readyz says why', async () => {
-      const startMs = clock.now() + 2 * HOUR;
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/key-refu-sed', `refused-${kind}`);
       // (The dispatcher check is false here: tests drive it by hand instead of starting its loop.)
