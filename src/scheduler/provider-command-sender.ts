@@ -166,6 +166,8 @@ export class ProviderCommandSender {
     const request = buildLaunchRequest(schedule, bot, links, publicUrl);
     request.idempotency_key = `${schedule.idempotency_key}.r${generation}`;
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
+    // A replacement is a creation too: the handover plan paces from it.
+    await handovers.recordAttempts(database.db, this.#provider, [bot.id], clock.now());
     const outcome = await runtime.launch(request);
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     const now = clock.now();
