@@ -123,16 +123,15 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const runtimeAuth = new RuntimeAuthHealth();
   const runtime = isProvider ? watchRuntimeAuth(chosenRuntime, runtimeAuth, () => clock.now()) : chosenRuntime;
   const leaseMs = config.dispatchLeaseSeconds * 1000;
+  const handover = runtime.scheduling ? new BotHandover({ database, clock, runtime, logger }) : null;
   const dispatcher = new Dispatcher({
     database, clock, runtime, logger, metrics,
     publicUrl: config.publicUrl,
     leaseMs,
-    ...(runtime.scheduling ? {
-      handover: new BotHandover({ database, clock, runtime, logger }),
-      providerCommands: new ProviderCommandSender({ database, clock, runtime, logger, publicUrl: config.publicUrl, leaseMs }),
-    } : {}),
+    ...(handover ? { handover, providerCommands: new ProviderCommandSender({ database, clock, runtime, logger, publicUrl: config.publicUrl, leaseMs }) } : {}),
     ...overrides.dispatcher,
   });
+  handover?.setWake(() => dispatcher.wake());
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, guard, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 

@@ -388,3 +388,45 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
   });
 }
+
+describe('handover with the loops running on the real clock', () => {
+  const provider = providerCase('recall');
+  const fake = provider.fake as FakeRecall;
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    const url = await fake.start();
+    rc = await startTestRollcall({
+      background: true,
+      settings: { BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5' },
+    });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await fake.stop();
+  });
+
+  test('bots booked inside their lead are handed over within seconds, about a second apart, and joined by the provider at their join time', async () => {
+    const startMs = Math.ceil((Date.now() + 8 * MIN) / 1000) * 1000;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `now ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://meet.google.com/now-live-aa${i}` } });
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `now-${i}`, bot_config: { bot_name: 'Now' } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      ids.push(scheduled.body.bot_id);
+    }
+    const booked = Date.now();
+    const handedOver = async () => (await rc.database.db.selectFrom('bots').select(['status', 'provider_bot_id']).where('id', 'in', ids).execute()).filter((b) => b.provider_bot_id !== null).length;
+    for (let i = 0; i < 200 && await handedOver() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fake.liveBots.length, 3, 'all three handed over');
+    assert.ok(Date.now() - booked < 10_000, `handed over ${Date.now() - booked} ms after booking`);
+    const sent = createRequests(fake).map((r) => r.at);
+    // Paced when sent; the provider sees them a network's jitter apart.
+    for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! - sent[i - 1]! >= 950, `creations ${sent[i]! - sent[i - 1]!} ms apart`);
+    assert.ok(fake.liveBots.every((b) => b.join_at === iso(startMs - JOIN_LEAD_MS)));
+    const rows = await rc.database.db.selectFrom('bots').select(['status', 'provider_bot_id']).where('id', 'in', ids).execute();
+    assert.ok(rows.every((b) => b.status === 'Scheduled' && b.provider_bot_id !== null));
+  });
+});
