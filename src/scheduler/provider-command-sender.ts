@@ -82,9 +82,11 @@ export class ProviderCommandSender {
         ? await this.#sync(row, JSON.parse(row.payload) as ProviderSyncPayload)
         : await this.#retire(row, JSON.parse(row.payload) as ProviderRetirePayload);
     } catch (error) {
-      // A database error mid-way: the lease keeps the command; it is sent again after it.
-      if (!database.health.observe(error)) logger.error({ err: error, botId: row.bot_id, action: row.action }, 'provider command failed');
-      return;
+      // A database outage mid-way: the lease keeps the command; it is sent again after it.
+      if (database.health.observe(error)) return;
+      // Anything else is retried with backoff rather than at every pass.
+      logger.error({ err: error, botId: row.bot_id, action: row.action }, 'provider command failed');
+      settle = { kind: 'retry', atMs: clock.now() + launchRetryDelayMs(row.attempts), error: `internal error: ${(error as Error).message}` };
     }
     const now = clock.now();
     try {
