@@ -168,26 +168,32 @@ export class BotHandover {
       // reported it stays at risk until the plan has it in time again.
       const isAtRisk = !slot.isInTime && (bot.isAtRisk || slot.deadlineMs > now);
       const isAnnounced = bot.plannedAtMs !== null && Math.abs(bot.plannedAtMs - slot.handoverAtMs) < PLAN_NOTICE_MS && isAtRisk === bot.isAtRisk;
-      return bot.dueAtMs === slot.handoverAtMs && isAnnounced ? [] : [{ slot, bot, isAtRisk, isAnnounced }];
+      return bot.dueAtMs === slot.handoverAtMs && isAnnounced ? [] : [{ slot, bot }];
     });
     if (changes.length === 0) return;
     await database.db.transaction().execute(async (trx) => {
       // Bots before schedules, the one lock order.
       await bots.lockBots(trx, database.engine, changes.map((c) => c.bot.botId).sort());
-      for (const { slot, bot, isAtRisk, isAnnounced } of changes) {
+      for (const { slot, bot } of changes) {
         if (bot.dueAtMs !== slot.handoverAtMs) {
           const moved = await handovers.moveHandoverTimer(trx, bot.scheduleId, bot.botId, bot.dueAtMs, bot.joinAtMs, slot.handoverAtMs, now);
           // The bot moved or went since it was read: the next plan sees it as it is now.
           if (!moved) continue;
         }
-        if (isAnnounced) continue;
-        await this.#announce(trx, bot, slot, isAtRisk, now);
+        // Read again under the bot's lock: another instance's plan may have announced it meanwhile,
+        // and a bot is reported at risk once.
+        const row = await handovers.findHandover(trx, bot.botId);
+        const wasAtRisk = row?.is_at_risk === 1;
+        const isAtRisk = !slot.isInTime && (wasAtRisk || slot.deadlineMs > now);
+        const plannedAtMs = row?.planned_at_ms ?? null;
+        if (plannedAtMs !== null && Math.abs(plannedAtMs - slot.handoverAtMs) < PLAN_NOTICE_MS && isAtRisk === wasAtRisk) continue;
+        await this.#announce(trx, bot, slot, isAtRisk, wasAtRisk, now);
       }
     });
     this.#o.logger.debug({ provider: this.provider, planned: plan.slots.length, late: plan.late.length, changed: changes.length }, 'handover plan');
   }
 
-  async #announce(trx: Transaction<Schema>, bot: handovers.WaitingBot, slot: HandoverSlot, isAtRisk: boolean, now: number): Promise<void> {
+  async #announce(trx: Transaction<Schema>, bot: handovers.WaitingBot, slot: HandoverSlot, isAtRisk: boolean, wasAtRisk: boolean, now: number): Promise<void> {
     const provider = this.provider;
     const { handoverLeadMs: leadMs, createsPerMinute } = this.#rules;
     const at = formatInstant(slot.handoverAtMs);
@@ -205,7 +211,7 @@ export class BotHandover {
     }
     await bots.appendDecision(trx, bot.botId, now, 'handover_planned', reason, details);
     await handovers.recordPlan(trx, bot.botId, provider, { plannedAtMs: slot.handoverAtMs, deadlineMs: slot.deadlineMs, isAtRisk }, now);
-    if (isAtRisk && !bot.isAtRisk) {
+    if (isAtRisk && !wasAtRisk) {
       const message = `The bot may reach ${provider} with less than its ${minutes(leadMs)} lead: handover planned at ${at}, the lead runs out at ${formatInstant(slot.deadlineMs)}, it joins at ${joins}`;
       await bots.appendDecision(trx, bot.botId, now, 'handover_at_risk', message, details);
       const webhookBot = { id: bot.botId, user_id: bot.userId, bot_config: bot.botConfig, custom_attributes: bot.customAttributes };
@@ -213,7 +219,7 @@ export class BotHandover {
         event: 'bot.handover_at_risk', status: 'Scheduled', statusCode: 200, message,
         extra: { handover: { provider, planned_at: at, deadline: formatInstant(slot.deadlineMs), join_at: joins, lead_seconds: leadMs / 1000, creates_per_minute: createsPerMinute } },
       }, now);
-    } else if (!isAtRisk && bot.isAtRisk) {
+    } else if (!isAtRisk && wasAtRisk) {
       await bots.appendDecision(trx, bot.botId, now, 'handover_in_time', `The plan has the bot within its lead again: handed over to ${provider} at ${at}`, details);
     }
   }

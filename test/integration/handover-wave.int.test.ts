@@ -6,7 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { createRollcall } from '../../src/container.ts';
+import { createLogger } from '../../src/lib/logger.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
 import type { FakeRequest } from '../support/fake-provider-kit.ts';
 
@@ -187,5 +189,27 @@ describe('a wave of handovers under Recall\'s creation limit', () => {
     const sent = createsFor(ids);
     assert.equal(sent.length, Math.floor(MIN / SPACING_MS) + 1);
     assert.ok(sent.every((r) => r.status === 201));
+  });
+
+  // Several instances share one database on PostgreSQL only; SQLite is one process per file.
+  test('two instances planning at once report each late bot once', { skip: TEST_ENGINE === 'sqlite' ? 'one process per SQLite file' : false }, async () => {
+    const count = 100;
+    const joinAtMs = t0 + 11 * HOUR;
+    const deadlineMs = joinAtMs - LEAD_MS;
+    clock.set(deadlineMs - 30_000);
+    const ids = await bookWave('d', count, joinAtMs);
+    const other = await createRollcall(rc.config, { database: await rc.testDatabase.open(), clock, logger: createLogger('silent'), collectDefaultMetrics: false });
+    try {
+      await Promise.all([rc.dispatcher.runDue(), other.dispatcher.runDue(), rc.dispatcher.runDue(), other.dispatcher.runDue()]);
+    } finally {
+      await other.close();
+    }
+    const late = count - (Math.floor(30_000 / SPACING_MS) + 1);
+    const atRisk = await decisionsOf(ids, 'handover_at_risk');
+    assert.equal(atRisk.length, late);
+    assert.equal(new Set(atRisk.map((d) => d.bot_id)).size, late, 'once per bot');
+    const hooks = (await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', 'in', ids).execute()).filter((r) => JSON.parse(r.payload).event === 'bot.handover_at_risk');
+    assert.equal(hooks.length, late);
+    assert.equal(new Set((await decisionsOf(ids, 'handover_planned')).map((d) => d.bot_id)).size, count);
   });
 });
