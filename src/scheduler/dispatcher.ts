@@ -96,6 +96,8 @@ export class Dispatcher {
   #fireTimerAt = Infinity;
   #cycle: Promise<void> | null = null;
   #wakeRequested = false;
+  /** While runDue drives the dispatcher by hand, a wake starts no cycle of its own: runDue does that work. */
+  #isDrivenByHand = false;
   #firing: Promise<void> | null = null;
   #fireRequested = false;
   #failures = 0;
@@ -178,7 +180,7 @@ export class Dispatcher {
   wake(): void {
     this.#o.handover?.markStale();
     if (!this.#running) return;
-    if (this.#cycle) {
+    if (this.#cycle || this.#isDrivenByHand) {
       this.#wakeRequested = true;
       return;
     }
@@ -195,6 +197,7 @@ export class Dispatcher {
   async runDue(): Promise<void> {
     const wasRunning = this.#running;
     this.#running = true;
+    this.#isDrivenByHand = true;
     try {
       await this.#o.handover?.plan();
       await this.#claim();
@@ -203,7 +206,12 @@ export class Dispatcher {
       await this.#o.providerCommands?.sendDue();
       await this.#drainLaunches();
     } finally {
+      this.#isDrivenByHand = false;
       this.#running = wasRunning;
+      // A wake that came meanwhile (a failed launch asks for one) runs now if the loops run.
+      const isWakeDue = this.#wakeRequested;
+      this.#wakeRequested = false;
+      if (isWakeDue && wasRunning) this.wake();
     }
   }
 
