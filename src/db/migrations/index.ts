@@ -7,6 +7,7 @@ import { calendarSeriesAndSelection } from './005-calendar-series-and-selection.
 import { providerBotIds } from './006-provider-bot-ids.ts';
 import { dashboard } from './007-dashboard.ts';
 import { meetstreamSurface } from './008-meetstream-surface.ts';
+import { providerHandovers } from './009-provider-handovers.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers];
