@@ -29,6 +29,8 @@ interface ProviderCase {
   secret: string;
   /** The provider's status names for joining, in the call, and finished. */
   statusNames: { joining: string; inCall: string; done: string };
+  /** What the provider's in-call status means here: recording (Recall, Attendee) or just in the meeting (MeetStream's bot.inmeeting). */
+  inCallAs: 'Recording' | 'InMeeting';
   /** Rollcall's declared rules for it (docs/providers/<kind>.md). */
   leadMs: number;
   updateCutoffMs: number;
@@ -37,14 +39,14 @@ interface ProviderCase {
 function providerCase(kind: Kind): ProviderCase {
   if (kind === 'recall') {
     const secret = `whsec_${Buffer.from('handover-recall-secret-32-bytes!').toString('base64')}`;
-    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, leadMs: 900_000, updateCutoffMs: 600_000 };
+    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
   }
   if (kind === 'meetstream') {
     const secret = 'handover-meetstream-secret-5Vb';
-    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, leadMs: 300_000, updateCutoffMs: 120_000 };
+    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000 };
   }
   const secret = Buffer.from('handover-attendee-project-secret').toString('base64');
-  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, leadMs: 900_000, updateCutoffMs: 600_000 };
+  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
 }
 
 interface AnyFakeBot {
@@ -225,12 +227,12 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       clock.set(joinAtMs);
       await rc.dispatcher.runDue();
       assert.equal((await botRow(botId)).status, 'Scheduled', 'the join time alone changes nothing: the provider says when it joins');
-      for (const [name, status] of [[provider.statusNames.joining, 'Joining'], [provider.statusNames.inCall, 'InMeeting'], [provider.statusNames.done, 'Done']] as const) {
+      for (const [name, status] of [[provider.statusNames.joining, 'Joining'], [provider.statusNames.inCall, provider.inCallAs], [provider.statusNames.done, 'Done']] as const) {
         const answer = await providerWebhook(providerBotId, name);
         assert.equal(answer.statusCode, 200, answer.body);
         assert.equal((await botRow(botId)).status, status);
       }
-      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', 'bot.inmeeting', 'bot.done']);
+      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', provider.inCallAs === 'Recording' ? 'bot.recording' : 'bot.inmeeting', 'bot.done']);
       assert.equal(createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId).length, 1);
     });
 
@@ -370,7 +372,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       fake.failNext(/^POST /, { status: 401, body: { detail: 'Invalid token.' } });
       await rc.dispatcher.runDue();
       const bot = await botRow(botId);
-      assert.equal(bot.status, 'Failed');
+      assert.equal(bot.status, 'Error');
       assert.ok((await decisions(botId)).some((d) => d.kind === 'failed' && d.reason.includes('provider_auth_failed')));
       const ready = await rc.request('GET', '/readyz');
       assert.equal(ready.status, 503);
