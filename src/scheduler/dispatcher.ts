@@ -27,7 +27,8 @@ import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
-import { botVersionOf, buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
+import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
+import { confirmLaunches } from '../store/firing-store.ts';
 import type { BotHandover } from '../services/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 
@@ -359,10 +360,13 @@ export class Dispatcher {
 
   async #fireDue(): Promise<void> {
     for (let pass = 0; ; pass++) {
-      const batch = this.#takeDue(this.#o.clock.now(), pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize);
+      const limit = pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize;
+      const batch = this.#takeDue(this.#o.clock.now(), limit);
       if (batch.length === 0) return;
+      // A burst: more is due than one small batch (or this pass is not the first).
+      const isBurst = pass > 0 || batch.length === limit;
       try {
-        await this.#fireBatch(batch);
+        await this.#fireBatch(batch, isBurst);
       } catch (error) {
         // Hold the rows again; they are still claimed in the database, so nothing is lost.
         for (const c of batch) this.#hold(c);
@@ -485,51 +489,54 @@ export class Dispatcher {
    * claim time whose bot has not changed since are confirmed with one statement per table; every
    * other row is decided from fresh data (the slow path).
    */
-  async #fireBatch(batch: Claimed[]): Promise<void> {
+  async #fireBatch(batch: Claimed[], isBurst: boolean): Promise<void> {
     const { database, clock, leaseMs } = this.#o;
     const now = clock.now();
     const busy: Claimed[] = [];
     const dropped: Claimed[] = [];
-    const launches = await inTransactionWithoutWaitingForDisk(database, async (trx) => {
-      // One lock order everywhere: a bot, then its schedule (every API path locks the bot row
-      // first). A bot that a request holds right now (being cancelled, moved) is skipped and
-      // decided again a moment later, after that request commits, so that neither waits on the
-      // other and the batch is not held up.
-      const versions = await bots.readBotVersions(trx, database.engine, batch.map((c) => c.botId), { lock: 'skip-locked' });
-      const versionsById = new Map(versions.map((v) => [v.id, v]));
-      const fast: Claimed[] = [];
-      const slow: Claimed[] = [];
-      for (const c of batch) {
-        const current = versionsById.get(c.botId);
-        if (!current) busy.push(c);
-        else if (c.ready && current.status === 'Scheduled' && current.meeting_end_ms > now && botVersionOf(current) === c.ready.version) fast.push(c);
+    const slow: Claimed[] = [];
+    const fast: Claimed[] = [];
+    for (const c of batch) (c.ready && !c.isTakeover ? fast : slow).push(c);
+    const launches: PendingLaunch[] = [];
+    if (fast.length > 0) {
+      // The confirmation, one statement on PostgreSQL (src/store/firing-store.ts): bots locked
+      // first (one lock order everywhere: a bot, then its schedule), skipping any a request holds
+      // right now; unchanged since they were prepared; their schedules still claimed by us and due
+      // (a move puts a row back to pending, a cancel ends it).
+      const { confirmed, bots: states } = await confirmLaunches(database, this.owner, fast.map((c) => ({ scheduleId: c.scheduleId, botId: c.botId, version: c.ready!.version })), now, leaseMs);
+      const byId = new Map(fast.map((c) => [c.scheduleId, c]));
+      for (const row of confirmed) {
+        const c = byId.get(row.scheduleId)!;
+        byId.delete(row.scheduleId);
+        const prepared = now - c.ready!.preparedAtMs <= PREPARED_LAUNCH_MAX_AGE_MS ? c.ready!.prepared : null;
+        const start = { bot: c.ready!.bot, reason: this.#launchReason(now, row.dueAtMs), atMs: now };
+        launches.push({ scheduleId: row.scheduleId, botId: row.botId, dueAtMs: row.dueAtMs, attempt: row.attempts, request: c.ready!.request, prepared, start });
+      }
+      const stateById = new Map(states.map((b) => [b.id, b]));
+      for (const c of byId.values()) {
+        const state = stateById.get(c.botId);
+        // Held by a request right now: decided again a moment later, after that request commits.
+        if (!state) busy.push(c);
+        // Unchanged, yet not confirmed: the schedule moved, was cancelled, or is not ours any more.
+        else if (state.status === 'Scheduled' && state.meetingEndMs > now && state.version === c.ready!.version) dropped.push(c);
+        // Changed since it was prepared: decided from fresh data.
         else slow.push(c);
       }
-      const out: PendingLaunch[] = [];
-      if (fast.length > 0) {
-        // The confirmation: still claimed by us, still due (a move puts the row back to pending,
-        // a cancel ends it).
-        const confirmed = await schedules.markLaunching(trx, this.owner, fast.map((c) => c.scheduleId), now, leaseMs);
-        const byId = new Map(fast.map((c) => [c.scheduleId, c]));
-        for (const row of confirmed) {
-          const c = byId.get(row.id)!;
-          byId.delete(row.id);
-          const prepared = now - c.ready!.preparedAtMs <= PREPARED_LAUNCH_MAX_AGE_MS ? c.ready!.prepared : null;
-          const start = { bot: c.ready!.bot, reason: this.#launchReason(now, row.due_at_ms), atMs: now };
-          out.push({ scheduleId: row.id, botId: row.bot_id, dueAtMs: row.due_at_ms, attempt: row.attempts, request: c.ready!.request, prepared, start });
-        }
-        dropped.push(...byId.values());
-        await setBotsJoining(trx, confirmed.map((r) => r.bot_id), now);
-        // A few launches (the usual case, and the first of a burst) have their whole record
-        // written now; in a burst the rest is written after the requests are out.
-        if (batch.length <= FIRST_BATCH_SIZE) {
-          await recordLaunchStarts(trx, out.map((l) => l.start!));
-          for (const l of out) l.start = null;
-        }
-      }
-      if (slow.length > 0) out.push(...await this.#decideFromFreshData(trx, slow, now, dropped));
-      return out;
-    });
+    }
+    // A few launches (the usual case) have their whole record written before they go out; in a
+    // burst it is written after the requests are out (the flush), first batch included.
+    if (!isBurst && launches.length > 0) {
+      await inTransactionWithoutWaitingForDisk(database, (trx) => recordLaunchStarts(trx, launches.map((l) => l.start!)));
+      for (const l of launches) l.start = null;
+    }
+    if (slow.length > 0) {
+      launches.push(...await inTransactionWithoutWaitingForDisk(database, async (trx) => {
+        const locked = await bots.lockBotsSkippingBusy(trx, database.engine, slow.map((c) => c.botId));
+        const ready: Claimed[] = [];
+        for (const c of slow) (locked.has(c.botId) ? ready : busy).push(c);
+        return ready.length === 0 ? [] : this.#decideFromFreshData(trx, ready, now, dropped);
+      }));
+    }
     for (const c of dropped) this.#active.delete(c.scheduleId);
     for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
     if (busy.length > 0) this.#armFire();

@@ -10,7 +10,7 @@ import type { Engine } from '../db/database.ts';
 import type { BotRuntime, LaunchRequest, PreparedLaunch } from '../adapters/bot-runtimes/bot-runtime.ts';
 import { formatInstant } from '../lib/time.ts';
 import { linkedEventsOf } from '../services/runtime-commands.ts';
-import * as bots from '../store/bot-store.ts';
+import { readBotVersions } from '../store/firing-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
 
@@ -28,7 +28,10 @@ export interface Claimed {
 export interface ReadyLaunch {
   /** The bot as it was read at claim time (for the Joining bookkeeping and its webhook). */
   bot: BotRow;
-  /** Its version then: any change to the bot or its links since makes the launch go the slow path. */
+  /**
+   * Its version then (the bot row's last change and its links' last change; every write to a bot
+   * or a link sets its updated_at): any change since makes the launch go the slow path.
+   */
   version: string;
   request: LaunchRequest;
   prepared: PreparedLaunch | null;
@@ -42,29 +45,21 @@ export interface ReadyLaunch {
  */
 export const PREPARED_LAUNCH_MAX_AGE_MS = 60_000;
 
-/**
- * The version the due-instant check compares: the bot row's last change and its links' last change.
- * Every write to a bot or a link sets its updated_at, so a different pair means something changed.
- */
-export function botVersionOf(row: { updated_at: number; links_at: number | null }): string {
-  return `${row.updated_at}/${row.links_at ?? 0}`;
-}
-
 /** Reads and builds what each claimed row needs; rows that cannot take the fast path get `ready: null`. */
 export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime, rows: readonly ScheduleRow[], publicUrl: string, nowMs: number): Promise<Claimed[]> {
   const fresh = rows.filter((r) => r.state !== 'launching');
   const botIds = [...new Set(fresh.map((r) => r.bot_id))];
   const [botRows, versions, links, blocked] = botIds.length === 0 || !runtime.canLaunch
-    ? [[], [], [], new Set<string>()] as const
+    ? [[], new Map<string, string>(), [], new Set<string>()] as const
     : await Promise.all([
       db.selectFrom('bots').selectAll().where('id', 'in', botIds).execute(),
-      bots.readBotVersions(db, engine, botIds, { lock: 'none' }),
+      readBotVersions(db, botIds),
       db.selectFrom('bot_events').selectAll().where('bot_id', 'in', botIds).where('is_live', '=', 1).execute(),
       // A bot whose calendars all lost their access is not launched (the slow path cancels it).
       findBotsBlockedByRevokedAccess(db, botIds),
     ]);
   const botsById = new Map(botRows.map((b) => [b.id, b]));
-  const versionsById = new Map(versions.map((v) => [v.id, botVersionOf(v)]));
+  const versionsById = versions;
   const linksByBot = Map.groupBy(links as BotEventRow[], (l) => l.bot_id);
   return rows.map((row) => {
     const isTakeover = row.state === 'launching';

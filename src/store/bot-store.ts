@@ -123,32 +123,17 @@ export async function countPendingSchedules(db: Db): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** What the due-instant check needs of a bot: its state and the version of it and its links. */
-export interface BotVersionRow {
-  id: string;
-  status: string;
-  meeting_end_ms: number;
-  updated_at: number;
-  /** The latest updated_at of any of its links (live or ended); null when it has none. */
-  links_at: number | null;
-}
-
 /**
- * The versions of some bots (see launch-preparation.ts). With `skip-locked` (the firing batch on
- * PostgreSQL) the bots are also locked, in id order, and a bot whose row another transaction holds
- * is left out, as is a bot that no longer exists; the caller tells them apart by what is missing
- * and decides the busy ones again a moment later. Bots are never deleted (deleting a bot's data
- * scrubs the row), so in practice "missing" means "busy".
+ * Locks the bots of a firing batch in id order (PostgreSQL) and returns the ids it could lock: a
+ * bot whose row another transaction holds is left out (SKIP LOCKED), and so is a bot that no
+ * longer exists (bots are never deleted: deleting a bot's data scrubs the row); the caller decides
+ * the missing ones again a moment later. On SQLite every existing bot is returned.
  */
-export async function readBotVersions(db: Db, engine: Engine, botIds: readonly string[], options: { lock: 'none' | 'skip-locked' }): Promise<BotVersionRow[]> {
-  if (botIds.length === 0) return [];
-  let query = db.selectFrom('bots')
-    .select(['bots.id', 'bots.status', 'bots.meeting_end_ms', 'bots.updated_at'])
-    .select((eb) => eb.selectFrom('bot_events').select((e) => e.fn.max('bot_events.updated_at').as('m')).whereRef('bot_events.bot_id', '=', 'bots.id').as('links_at'))
-    .where('bots.id', 'in', botIds).orderBy('bots.id');
-  if (options.lock === 'skip-locked' && engine === 'postgres') query = query.forUpdate().skipLocked();
-  const rows = await query.execute();
-  return rows.map((r) => ({ ...r, links_at: r.links_at === null || r.links_at === undefined ? null : Number(r.links_at) }));
+export async function lockBotsSkippingBusy(db: Db, engine: Engine, botIds: readonly string[]): Promise<Set<string>> {
+  if (botIds.length === 0) return new Set();
+  let query = db.selectFrom('bots').select('id').where('id', 'in', botIds).orderBy('id');
+  if (engine === 'postgres') query = query.forUpdate().skipLocked();
+  return new Set((await query.execute()).map((r) => r.id));
 }
 
 /** Locks bots in id order (PostgreSQL), waiting for each; callers that lock several use this. */

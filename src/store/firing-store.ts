@@ -1,0 +1,152 @@
+// The due-instant confirmation of prepared launches (src/scheduler/launch-preparation.ts), written
+// for speed: it runs at the top of the hour for thousands of bots at once, and whatever it costs
+// makes every launch after the first that much later.
+//
+// - The id lists are bound as one parameter (a PostgreSQL array; a JSON array read with
+//   json_each on SQLite), so the statement text is the same for every batch size: it is parsed
+//   and planned once, not once per batch size.
+// - On PostgreSQL the whole confirmation is one statement, and so one round trip: data-modifying
+//   CTEs lock the bots (skipping any a request holds), keep those whose version is unchanged, turn
+//   their still-claimed, still-due schedules into 'launching' and the bots into 'Joining'. Its
+//   commit does not wait for the disk (set_config local to the statement's own transaction; see
+//   inTransactionWithoutWaitingForDisk for why that is safe here).
+// - On SQLite the same three steps are three statements in one transaction, in this process.
+import { sql } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { Db } from './event-store.ts';
+import { inTransactionWithoutWaitingForDisk } from '../db/database.ts';
+
+export interface LaunchToConfirm {
+  scheduleId: string;
+  botId: string;
+  /** The bot's version when the launch was prepared (botVersionOf). */
+  version: string;
+}
+
+export interface ConfirmedLaunch {
+  scheduleId: string;
+  botId: string;
+  dueAtMs: number;
+  attempts: number;
+}
+
+export interface BotState {
+  id: string;
+  status: string;
+  meetingEndMs: number;
+  version: string;
+}
+
+export interface Confirmation {
+  /** Now 'launching', their bots 'Joining': send them. */
+  confirmed: ConfirmedLaunch[];
+  /** The bots that could be locked, as they are now; a bot missing here is held by a request. */
+  bots: BotState[];
+}
+
+/** The version expression, the same on both engines and in botVersionOf. */
+const VERSION_SQL = `cast(b.updated_at as text) || '/' || cast(coalesce((select max(e.updated_at) from bot_events e where e.bot_id = b.id), 0) as text)`;
+
+/** The versions of some bots now, as confirmLaunches will compare them (launch preparation). */
+export async function readBotVersions(db: Db, botIds: readonly string[]): Promise<Map<string, string>> {
+  if (botIds.length === 0) return new Map();
+  const rows = await sql<{ id: string; version: string }>`
+    select b.id, ${sql.raw(VERSION_SQL)} as version from bots b where b.id in (${sql.join(botIds)})
+  `.execute(db);
+  return new Map(rows.rows.map((r) => [r.id, r.version]));
+}
+
+export async function confirmLaunches(database: Database, owner: string, launches: readonly LaunchToConfirm[], nowMs: number, leaseMs: number): Promise<Confirmation> {
+  if (launches.length === 0) return { confirmed: [], bots: [] };
+  return database.engine === 'postgres' ? confirmOnPostgres(database, owner, launches, nowMs, leaseMs) : confirmOnSqlite(database, owner, launches, nowMs, leaseMs);
+}
+
+interface ConfirmRow {
+  kind: 'bot' | 'confirmed';
+  id: string;
+  status: string | null;
+  meeting_end_ms: number | null;
+  version: string | null;
+  bot_id: string | null;
+  due_at_ms: number | null;
+  attempts: number | null;
+}
+
+async function confirmOnPostgres(database: Database, owner: string, launches: readonly LaunchToConfirm[], nowMs: number, leaseMs: number): Promise<Confirmation> {
+  const botIds = launches.map((l) => l.botId);
+  const scheduleIds = launches.map((l) => l.scheduleId);
+  const versions = launches.map((l) => l.version);
+  // The planner knows nothing of a CTE's size; each step is written so that the plan it picks is
+  // index lookups driven by the (small) list: the list joined to bots by primary key, schedules
+  // joined to those by bot (unique).
+  const result = await sql<ConfirmRow>`
+    with locked as (
+      select b.id, w.schedule_id, w.version as expected, b.status, b.meeting_end_ms, ${sql.raw(VERSION_SQL)} as version
+        from unnest(${botIds}::text[], ${scheduleIds}::text[], ${versions}::text[]) as w(bot_id, schedule_id, version)
+        join bots b on b.id = w.bot_id
+       order by b.id for update of b skip locked
+    ), launching as (
+      update schedules s set state = 'launching', attempts = s.attempts + 1, lease_until_ms = ${nowMs + leaseMs}, updated_at = ${nowMs}
+        from locked l
+       where s.id = l.schedule_id and s.bot_id = l.id
+         and l.status = 'Scheduled' and l.meeting_end_ms > ${nowMs} and l.version = l.expected
+         -- State and due time as expressions: as columns they invite the (state, ...) indexes,
+         -- whose statistics know nothing of a burst, into a plan that scans every claimed row.
+         and s.lease_owner = ${owner} and s.state || '' = 'claimed' and s.due_at_ms + 0 <= ${nowMs}
+      returning s.id, s.bot_id, s.due_at_ms, s.attempts
+    ), joining as (
+      update bots b set status = 'Joining', launched_at = ${nowMs}, updated_at = ${nowMs}
+        from launching c
+       where b.id = c.bot_id and b.status = 'Scheduled'
+    ), relaxed as (
+      select set_config('synchronous_commit', 'off', true)
+    )
+    select 'bot' as kind, l.id, l.status, l.meeting_end_ms, l.version, null as bot_id, null::bigint as due_at_ms, null::int as attempts from locked l, relaxed
+    union all
+    select 'confirmed', c.id, null, null, null, c.bot_id, c.due_at_ms, c.attempts from launching c
+  `.execute(database.db);
+  return toConfirmation(result.rows);
+}
+
+async function confirmOnSqlite(database: Database, owner: string, launches: readonly LaunchToConfirm[], nowMs: number, leaseMs: number): Promise<Confirmation> {
+  const byBot = new Map(launches.map((l) => [l.botId, l]));
+  const botIds = JSON.stringify(launches.map((l) => l.botId));
+  return inTransactionWithoutWaitingForDisk(database, async (trx) => {
+    const states = await sql<{ id: string; status: string; meeting_end_ms: number; version: string }>`
+      select b.id, b.status, b.meeting_end_ms, ${sql.raw(VERSION_SQL)} as version
+        from bots b where b.id in (select value from json_each(${botIds}))
+    `.execute(trx);
+    const unchanged = states.rows
+      .filter((b) => b.status === 'Scheduled' && Number(b.meeting_end_ms) > nowMs && b.version === byBot.get(b.id)?.version)
+      .map((b) => byBot.get(b.id)!.scheduleId);
+    let confirmed: { id: string; bot_id: string; due_at_ms: number; attempts: number }[] = [];
+    if (unchanged.length > 0) {
+      // The state and due time as expressions, for the reason given at markLaunching.
+      confirmed = (await sql<{ id: string; bot_id: string; due_at_ms: number; attempts: number }>`
+        update schedules set state = 'launching', attempts = attempts + 1, lease_until_ms = ${nowMs + leaseMs}, updated_at = ${nowMs}
+         where id in (select value from json_each(${JSON.stringify(unchanged)})) and lease_owner = ${owner}
+           and state || '' = 'claimed' and due_at_ms + 0 <= ${nowMs}
+        returning id, bot_id, due_at_ms, attempts
+      `.execute(trx)).rows;
+      if (confirmed.length > 0) {
+        await sql`
+          update bots set status = 'Joining', launched_at = ${nowMs}, updated_at = ${nowMs}
+           where id in (select value from json_each(${JSON.stringify(confirmed.map((c) => c.bot_id))})) and status = 'Scheduled'
+        `.execute(trx);
+      }
+    }
+    return toConfirmation([
+      ...states.rows.map((b) => ({ kind: 'bot' as const, id: b.id, status: b.status, meeting_end_ms: b.meeting_end_ms, version: b.version, bot_id: null, due_at_ms: null, attempts: null })),
+      ...confirmed.map((c) => ({ kind: 'confirmed' as const, id: c.id, status: null, meeting_end_ms: null, version: null, bot_id: c.bot_id, due_at_ms: c.due_at_ms, attempts: c.attempts })),
+    ]);
+  });
+}
+
+function toConfirmation(rows: readonly ConfirmRow[]): Confirmation {
+  const confirmation: Confirmation = { confirmed: [], bots: [] };
+  for (const row of rows) {
+    if (row.kind === 'bot') confirmation.bots.push({ id: row.id, status: row.status!, meetingEndMs: Number(row.meeting_end_ms), version: row.version! });
+    else confirmation.confirmed.push({ scheduleId: row.id, botId: row.bot_id!, dueAtMs: Number(row.due_at_ms), attempts: Number(row.attempts) });
+  }
+  return confirmation;
+}
