@@ -22,7 +22,7 @@ import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
-import { markBotsJoining, recordLaunchStarts, setBotsJoining, transitionBot, type LaunchStart } from '../services/bot-lifecycle.ts';
+import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
