@@ -81,7 +81,7 @@ export interface RollcallOverrides {
   resolveHost?: ResolveHost;
 }
 
-export function createRuntime(config: Config, clock: Clock, database?: Database): BotRuntime {
+export function createRuntime(config: Config, clock: Clock, database: Database | undefined, http: OutboundHttp): BotRuntime {
   if (config.botProvider) {
     const provider = config.botProvider;
     const options: ProviderRuntimeOptions = {
@@ -91,6 +91,7 @@ export function createRuntime(config: Config, clock: Clock, database?: Database)
       handoverLeadMs: provider.handoverLeadSeconds * 1000,
       createsPerMinute: provider.createsPerMinute,
       timeoutMs: config.botRuntimeTimeoutMs,
+      http,
       now: () => clock.now(),
       resolveProviderBotId: async (botId) => (database ? findProviderBotId(database.db, botId) : null),
     };
@@ -129,7 +130,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
-  const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database);
+  const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database, outbound);
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
   const isProvider = chosenRuntime.scheduling !== null || chosenRuntime.statusWebhooks !== null;

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createRuntime } from '../../src/container.ts';
+import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
+import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
 import type { BotRuntime, LaunchRequest } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { toLifecycleStatus } from '../../src/adapters/bot-providers/provider-status.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
@@ -175,15 +177,18 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
     const log = new CapturedLog();
     let keyCounter = 0;
     const newKey = () => `k-${subject.kind}-${++keyCounter}-${Date.now()}`;
+    // The one outbound client, as the service builds it (provider calls go through it unguarded).
+    const http = new OutboundHttp({ guard: new OutboundGuard(['127.0.0.1']) });
 
     before(async () => {
       const settings = await subject.start();
       rc = await startTestRollcall({ clock, settings: { ...settings, OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' }, overrides: { logger: createLogger('trace', log) } });
-      runtime = createRuntime(rc.config, clock, rc.database);
+      runtime = createRuntime(rc.config, clock, rc.database, http);
       user = await rc.newUser();
     });
     after(async () => {
       await runtime.close?.();
+      await http.close();
       await rc.close();
       await subject.stop();
     });
@@ -240,7 +245,7 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal(subject.refusedLaunch.failure, 'transient');
         return;
       }
-      const other = createRuntime({ ...rc.config, botProvider: { ...rc.config.botProvider!, apiKey: 'wrong-key' } }, clock, rc.database);
+      const other = createRuntime({ ...rc.config, botProvider: { ...rc.config.botProvider!, apiKey: 'wrong-key' } }, clock, rc.database, http);
       const before = subject.launches();
       const outcome = await other.launch(launchRequest(newKey()));
       assert.equal(!outcome.ok && outcome.failure, 'permanent');

@@ -89,7 +89,7 @@ export class AttendeeBotProvider implements BotRuntime {
     };
     const joinAt = futureJoinAt(request.join_at, now, ATTENDEE_MIN_JOIN_AT_LEAD_MS);
     if (joinAt) body.join_at = joinAt;
-    const result = await sendProviderRequest({ method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 400 && /deduplication key already in use/i.test(result.answer.text)) {
       return this.#findByKey(request.idempotency_key);
     }
@@ -102,7 +102,7 @@ export class AttendeeBotProvider implements BotRuntime {
 
   /** The bot an earlier attempt of this launch created. */
   async #findByKey(key: string): Promise<LaunchOutcome> {
-    const result = await sendProviderRequest({ method: 'GET', url: this.#url(`/bots?deduplication_key=${encodeURIComponent(key)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?deduplication_key=${encodeURIComponent(key)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
     if (!outcome.ok || !result.ok) return outcome;
     const list = result.answer.json as { results?: { id?: unknown }[] } | null;
@@ -124,18 +124,18 @@ export class AttendeeBotProvider implements BotRuntime {
   }
 
   async #update(providerBotId: string, change: ScheduledBotChange): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: change, timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: change, timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('attendee', 'scheduled bot update', result, this.#o.now());
   }
 
   async #delete(providerBotId: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'DELETE', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'DELETE', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 404) return { ok: true, alreadyDone: true };
     return outcomeOfAnswer('attendee', 'scheduled bot deletion', result, this.#o.now());
   }
 
   async #leave(providerBotId: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'POST', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/leave`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/leave`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('attendee', 'leave meeting', result, this.#o.now());
   }
 }

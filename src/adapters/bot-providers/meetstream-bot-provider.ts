@@ -89,7 +89,7 @@ export class MeetStreamBotProvider implements BotRuntime {
     }
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
-    const result = await sendProviderRequest({
+    const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: this.#url('/bots/create_bot'), headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': request.idempotency_key }, body, timeoutMs: this.#o.timeoutMs,
     });
     const botId = result.ok ? (result.answer.json as { bot_id?: unknown } | null)?.bot_id : undefined;
@@ -125,21 +125,21 @@ export class MeetStreamBotProvider implements BotRuntime {
     }
     // The offset is required; an ISO instant in UTC carries +00:00.
     const scheduledJoinTime = new Date(change.join_at).toISOString().replace(/\.\d{3}Z$/, '+00:00');
-    const result = await sendProviderRequest({
+    const result = await sendProviderRequest(this.#o.http, {
       method: 'PATCH', url: this.#url(`/calendar/scheduled_bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: { scheduled_join_time: scheduledJoinTime }, timeoutMs: this.#o.timeoutMs,
     });
     return outcomeOfAnswer('meetstream', 'scheduled bot update', result, this.#o.now());
   }
 
   async #delete(providerBotId: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'DELETE', url: this.#url(`/calendar/scheduled_bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'DELETE', url: this.#url(`/calendar/scheduled_bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 404) return { ok: true, alreadyDone: true };
     return outcomeOfAnswer('meetstream', 'scheduled bot deletion', result, this.#o.now());
   }
 
   async #leave(providerBotId: string): Promise<RuntimeOutcome> {
     // MeetStream's leave is a GET with a side effect.
-    const result = await sendProviderRequest({ method: 'GET', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/remove_bot`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/remove_bot`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('meetstream', 'remove bot', result, this.#o.now());
   }
 }

@@ -1,9 +1,8 @@
 // The one way the bot provider adapters reach their provider, and the translation of its answers
-// into the runtime outcomes the dispatcher knows. Every call goes through sendProviderRequest, so
-// that moving to the guarded outbound client (src/adapters/outbound-http.ts, when it lands) is a
-// change to this function alone.
-import { request } from 'undici';
-import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
+// into the runtime outcomes the dispatcher knows. Every call goes through the service's one
+// outbound HTTP client (src/adapters/outbound-http.ts), unguarded: the provider's base URL is the
+// operator's setting (a self-hosted Attendee may well live on a private network), not a user's.
+import { parseRetryAfterMs as retryAfterMs, type OutboundHttp } from '../outbound-http.ts';
 import type { RuntimeOutcome } from '../bot-runtimes/bot-runtime.ts';
 
 export interface ProviderRequest {
@@ -28,30 +27,26 @@ export type ProviderResult = { ok: true; answer: ProviderAnswer } | { ok: false;
 /** Longest answer body kept; provider answers are small JSON documents. */
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-export async function sendProviderRequest(req: ProviderRequest): Promise<ProviderResult> {
+export async function sendProviderRequest(http: OutboundHttp, req: ProviderRequest): Promise<ProviderResult> {
   try {
-    const response = await request(req.url, {
+    const response = await http.request({
       method: req.method,
+      url: req.url,
       headers: { accept: 'application/json', ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers },
       ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-      signal: AbortSignal.timeout(req.timeoutMs),
+      timeoutMs: req.timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      guarded: false,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      if (size < MAX_ANSWER_BYTES) chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ANSWER_BYTES);
     let json: unknown = null;
-    if (text.length > 0) {
+    if (response.body.length > 0) {
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(response.body);
       } catch {
         // not JSON (an HTML error page from a proxy, say)
       }
     }
-    return { ok: true, answer: { status: response.statusCode, headers: response.headers, json, text } };
+    return { ok: true, answer: { status: response.status, headers: response.headers, json, text: response.body } };
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }

@@ -1,5 +1,7 @@
 // What every bot provider adapter is built with (from the settings, in the composition root).
 
+import type { OutboundHttp } from '../outbound-http.ts';
+
 export interface ProviderRuntimeOptions {
   apiKey: string;
   /** The provider's base URL, without a trailing slash. */
@@ -12,6 +14,8 @@ export interface ProviderRuntimeOptions {
   createsPerMinute: number;
   /** Deadline of one request to the provider. */
   timeoutMs: number;
+  /** The service's one outbound HTTP client. */
+  http: OutboundHttp;
   now: () => number;
   /**
    * The provider's id for a Rollcall bot, as recorded when the launch was accepted; null when it is

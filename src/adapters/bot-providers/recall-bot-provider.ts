@@ -88,7 +88,7 @@ export class RecallBotProvider implements BotRuntime {
     if (joinAt) body.join_at = joinAt;
     const automaticLeave = recallAutomaticLeave(config.automatic_leave);
     if (automaticLeave) body.automatic_leave = automaticLeave;
-    const result = await sendProviderRequest({
+    const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
     });
     if (result.ok && result.answer.status === 507) {
@@ -121,21 +121,21 @@ export class RecallBotProvider implements BotRuntime {
   }
 
   async #update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({
+    const result = await sendProviderRequest(this.#o.http, {
       method: 'PATCH', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': idempotencyKey }, body: change, timeoutMs: this.#o.timeoutMs,
     });
     return outcomeOfAnswer('recall', 'scheduled bot update', result, this.#o.now());
   }
 
   async #delete(providerBotId: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'DELETE', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'DELETE', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     // Deleting what is already gone is done.
     if (result.ok && result.answer.status === 404) return { ok: true, alreadyDone: true };
     return outcomeOfAnswer('recall', 'scheduled bot deletion', result, this.#o.now());
   }
 
   async #leave(providerBotId: string): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest({ method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/leave_call/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/leave_call/`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('recall', 'leave call', result, this.#o.now());
   }
 }
