@@ -53,6 +53,8 @@ export const ERROR_CATALOG = {
   invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
   delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
   recurrence_too_long: { status: 400, meaning: 'The series\' rule has more occurrences before now than Rollcall counts (a COUNT rule with over 10,000 instances before now, walked from the series start); end it and start a new series.' },
+  calendar_not_connected: { status: 400, meaning: 'A disconnect names no connected calendar: the user has none, none of this provider, or none with this account_id (MeetStream answers 400 here).' },
+  multiple_calendar_connections: { status: 400, meaning: 'A disconnect without provider or account_id while the user has several connections; scope, connection_count and next_steps say how to name one.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
