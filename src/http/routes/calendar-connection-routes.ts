@@ -63,6 +63,10 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
       return parseJson(request, body as string, done);
     });
     const disconnect = {
+      // No body at all (no content type) is the same request as {}.
+      preValidation: async (request: { body: unknown }) => {
+        if (request.body === undefined) request.body = {};
+      },
       schema: {
         tags, summary: 'Disconnect by provider and account (MeetStream\'s /calendar/disconnect)',
         description: '{} removes the only connection (400 multiple_calendar_connections when there are several); {provider} removes that provider\'s connections; {provider, account_id} exactly one. purge_events=false keeps their events. Scheduled bots of removed connections are cancelled. The fields may also come in the query string; the body wins.',
