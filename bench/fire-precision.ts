@@ -1,28 +1,24 @@
-// fire_precision (Rollcall): N bots all due in the same second, fired by the real server process
-// into the no-op runtime. Lateness = arrival at the runtime minus the due second.
-import { sql } from 'kysely';
+// fire_precision (Rollcall): N bots all due at the same instant (a whole second), fired by the
+// real server process into the no-op runtime. Lateness = arrival at the runtime minus the due
+// instant. Also the shared shapes of the steady load and the three-instance burst.
 import type { Engine } from '../src/db/database.ts';
-import { createApiKey } from '../src/services/api-keys.ts';
-import { migrate } from '../src/db/migrator.ts';
-import { systemClock } from '../src/lib/clock.ts';
-import { createBenchDatabase } from './lib/databases.ts';
-import { NoopRuntime } from './lib/noop-runtime.ts';
-import { seed } from './lib/seed.ts';
-import { profilePath, request, startServer } from './lib/server.ts';
-import { monotonicUs, type ProfileWindow } from './lib/profile.ts';
-import { latenessOf, waitUntil, wholeSecondAfter, type Lateness } from './lib/stats.ts';
+import type { RuntimeMode } from './lib/noop-runtime.ts';
+import type { ProfileWindow } from './lib/profile.ts';
+import { runRollcallFiring, type RollcallFiringRun } from './lib/rollcall-firing.ts';
+import { arrivalsPer100ms, latenessFrom, percentile, round, type Lateness } from './lib/stats.ts';
 
 export interface FireOptions {
   n: number;
+  runtime: RuntimeMode;
   profileDir: string | null;
   log: (line: string) => void;
 }
 
-/** How far ahead the due second is set once the server is ready: past one idle poll (5 s) plus the 2 s claim lookahead. */
-const LEAD_MS = 9000;
-
-export interface RollcallFiring extends Lateness {
+export interface RollcallBurst extends Lateness {
+  /** Launch requests sent more than once (must be 0). */
   repeats: number;
+  /** Every launch request carried a Standard Webhooks signature. */
+  signed: boolean;
   seed_ms: number;
   /**
    * The server's own view (rollcall_fire_lateness_seconds: due time until the dispatcher hands
@@ -30,84 +26,59 @@ export interface RollcallFiring extends Lateness {
    * the arrival figures it tells the database decision apart from the HTTP leg.
    */
   server_fired_within_ms: Record<string, number>;
-  /** Launches arriving in each 100 ms after the due second. */
+  /** Launches arriving in each 100 ms after the due instant. */
   arrivals_per_100ms: number[];
-  /** From just before the due second to the last arrival: the stretch of the server profile to summarise. */
-  profile_window: ProfileWindow;
+  /** Schedules still claimed or launching when the server stopped (0: every result was written). */
+  unsettled: number;
 }
 
-export async function measureRollcallFiring(engine: Engine, options: FireOptions): Promise<RollcallFiring> {
-  const db = await createBenchDatabase(engine, `fire-${engine}`);
-  const runtime = new NoopRuntime();
-  try {
-    const database = await db.open();
-    let userId: string;
-    try {
-      await migrate(database.db, database.engine);
-      ({ userId } = await createApiKey(database.db, 'bench', systemClock));
-    } finally {
-      await database.close();
-    }
-    // Seeded an hour out; moved to the common due second once the server is up.
-    const parked = Date.now() + 3_600_000;
-    const seeded = await seed(db, { userId, bots: options.n, startMsOf: () => parked + 180_000 });
-    options.log(`  seeded ${options.n} bots in ${Math.round(seeded.ms)} ms`);
-
-    const runtimeUrl = await runtime.start();
-    const server = await startServer({
-      databaseUrl: db.url,
-      cwd: db.dir,
-      env: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl },
-      ...(options.profileDir ? { cpuProfile: profilePath(options.profileDir, `fire_precision-${engine}`) } : {}),
-    });
-    let dueMs: number;
-    let serverView: Record<string, number> = {};
-    try {
-      dueMs = wholeSecondAfter(LEAD_MS);
-      const moved = await db.open();
-      try {
-        await moved.db.transaction().execute(async (trx) => {
-          await trx.updateTable('schedules').set({ due_at_ms: dueMs }).execute();
-          await trx.updateTable('bots').set({ join_at_ms: dueMs }).execute();
-          // Tell the server now (PostgreSQL); on SQLite its next idle poll (at most 5 s) finds them.
-          if (engine === 'postgres') await sql`select pg_notify('rollcall_schedules', '')`.execute(trx);
-        });
-      } finally {
-        await moved.close();
-      }
-      if (Date.now() > dueMs - 3000) options.log('  warning: the due second was set less than 3 s ahead');
-      await waitUntil(() => runtime.arrivals.size >= options.n, dueMs - Date.now() + 120_000, 50);
-      serverView = await firedWithin(server.baseUrl);
-    } finally {
-      await server.stop();
-    }
-    const late = latenessOf(options.n, [...runtime.arrivals.values()], dueMs);
-    const mismatched = [...runtime.scheduledTimes.values()].filter((t) => Date.parse(t) !== dueMs).length;
-    if (mismatched > 0) options.log(`  warning: ${mismatched} launch requests carried a scheduled_time other than the due second`);
-    const timeline: number[] = [];
-    for (const at of runtime.arrivals.values()) {
-      const slot = Math.max(0, Math.floor((at - dueMs) / 100));
-      while (timeline.length <= slot) timeline.push(0);
-      timeline[slot]!++;
-    }
-    const lastArrival = Math.max(dueMs, ...runtime.arrivals.values());
-    const toMonotonic = (epochMs: number) => monotonicUs() - (Date.now() - epochMs) * 1000;
-    const profileWindow = { fromUs: toMonotonic(dueMs - 200), toUs: toMonotonic(lastArrival + 200) };
-    return { ...late, profile_window: profileWindow, repeats: runtime.requests - runtime.arrivals.size, seed_ms: Math.round(seeded.ms), server_fired_within_ms: serverView, arrivals_per_100ms: timeline };
-  } finally {
-    await runtime.stop();
-    await db.drop();
-  }
+export async function measureRollcallBurst(engine: Engine, options: FireOptions): Promise<RollcallBurst & { profile_window: ProfileWindow }> {
+  const run = await runRollcallFiring({
+    engine,
+    offsetsMs: new Array<number>(options.n).fill(0),
+    instances: [''],
+    runtime: options.runtime,
+    profileDir: options.profileDir,
+    profileName: `fire_precision-${engine}`,
+    log: options.log,
+  });
+  return { ...burstFigures(run), server_fired_within_ms: run.instances[0]!.server_fired_within_ms, profile_window: run.profile_window };
 }
 
-/** Cumulative bucket counts of rollcall_fire_lateness_seconds from GET /metrics, keyed by bound in ms. */
-async function firedWithin(baseUrl: string): Promise<Record<string, number>> {
-  const answer = await request('GET', `${baseUrl}/metrics`).catch(() => null);
-  if (!answer || answer.status !== 200 || typeof answer.body !== 'string') return {};
-  const out: Record<string, number> = {};
-  for (const match of answer.body.matchAll(/^rollcall_fire_lateness_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
-    const bound = match[1] === '+Inf' ? 'inf' : String(Math.round(Number(match[1]) * 1000));
-    out[bound] = Number(match[2]);
-  }
-  return out;
+/** The figures of a burst from what the runtime saw. */
+export function burstFigures(run: RollcallFiringRun): Omit<RollcallBurst, 'server_fired_within_ms'> {
+  return {
+    ...latenessFrom(run.n, run.late),
+    repeats: run.seen.requests - run.seen.arrivals.length,
+    signed: run.seen.requests > 0 && run.seen.signed === run.seen.requests,
+    seed_ms: run.seed_ms,
+    arrivals_per_100ms: arrivalsPer100ms(run.late),
+    unsettled: run.unsettled,
+  };
+}
+
+export interface SteadyFigures {
+  n: number;
+  window_s: number;
+  launched: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Arrivals before their due time (must be 0). */
+  early: number;
+  repeats: number;
+}
+
+/** Lateness figures of a steady load (each arrival against its own due time). */
+export function steadyFigures(n: number, windowMs: number, late: readonly number[], repeats: number): SteadyFigures {
+  return {
+    n,
+    window_s: round(windowMs / 1000, 0),
+    launched: late.length,
+    p50_ms: round(percentile(late, 50)),
+    p99_ms: round(percentile(late, 99)),
+    max_ms: late.length > 0 ? round(Math.max(...late)) : Number.NaN,
+    early: late.filter((l) => l < 0).length,
+    repeats,
+  };
 }

@@ -48,3 +48,11 @@ test('a bot provider needs its key, webhook secret and address, and Recall a lea
   }
   assert.equal(parseConfig({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:1/x' }).botProvider, null);
 });
+
+test('DEDUPLICATION_KEY_REQUIRED is true unless set to false, and refuses anything else', () => {
+  assert.equal(parseConfig({}).isDeduplicationKeyRequired, true);
+  assert.equal(parseConfig({ DEDUPLICATION_KEY_REQUIRED: 'false' }).isDeduplicationKeyRequired, false);
+  assert.equal(parseConfig({ DEDUPLICATION_KEY_REQUIRED: 'true' }).isDeduplicationKeyRequired, true);
+  assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRED: 'no' }), /DEDUPLICATION_KEY_REQUIRED must be true or false/);
+  assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRE: 'false' }), /DEDUPLICATION_KEY_REQUIRE\b/);
+});

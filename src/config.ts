@@ -42,6 +42,11 @@ export interface Config {
   calendar: CalendarConfig;
   /** How long a dashboard sign-in lasts before the API key must be entered again. (Default: 12) */
   dashboardSessionHours: number;
+  /**
+   * Whether a schedule request must carry a deduplication_key (the seed's rule). When false, a
+   * request without one gets a key derived from the meeting and the occurrence. (Default: true)
+   */
+  isDeduplicationKeyRequired: boolean;
 }
 
 /** docs/providers/: one page per provider with its settings. */
@@ -119,11 +124,12 @@ export const KNOWN_KEYS = new Set([
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
   'DASHBOARD_SESSION_HOURS',
+  'DEDUPLICATION_KEY_REQUIRED',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
 function findUnknownRollcallKeys(env: Env): string[] {
-  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_', 'DASHBOARD_'];
+  const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_', 'DASHBOARD_', 'DEDUPLICATION_'];
   return Object.keys(env).filter(
     (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
   );
@@ -156,6 +162,14 @@ export function parseConfig(env: Env): Config {
   const text = (key: string): string | null => {
     const raw = env[key];
     return raw === undefined || raw === '' ? null : raw;
+  };
+  const flag = (key: string, fallback: boolean): boolean => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    problems.push(`${key} must be true or false, got "${raw}"`);
+    return fallback;
   };
   const httpUrl = (key: string, fallback: string): string => {
     const raw = text(key);
@@ -223,6 +237,7 @@ export function parseConfig(env: Env): Config {
       httpTimeoutMs: int('CALENDAR_HTTP_TIMEOUT_MS', 15_000, 100, 120_000),
     }),
     dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
+    isDeduplicationKeyRequired: flag('DEDUPLICATION_KEY_REQUIRED', true),
   };
   const rawKey = text('CREDENTIALS_ENCRYPTION_KEY');
   if (rawKey !== null) {

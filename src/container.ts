@@ -39,6 +39,8 @@ import { DashboardSessions } from './services/dashboard-sessions.ts';
 import { UpcomingBots } from './services/upcoming-bots.ts';
 import { WebhookDeliveryLog } from './services/webhook-delivery-log.ts';
 import { StatusChangeFeed } from './services/status-change-feed.ts';
+import { AdHocBots } from './services/ad-hoc-bots.ts';
+import { RecurringChains } from './services/recurring-chains.ts';
 
 export interface Rollcall {
   config: Config;
@@ -55,6 +57,8 @@ export interface Rollcall {
   calendarSync: CalendarSync;
   calendarConnections: CalendarConnections;
   autoSchedule: AutoSchedule;
+  /** Chain mode of recurring series: books each next occurrence (its loop runs with the dispatcher). */
+  chains: RecurringChains;
   /** Seals secrets at rest; null when CREDENTIALS_ENCRYPTION_KEY is not set. */
   secretBox: SecretBox | null;
   /** Starts the background loops this process runs (RUN_MODE). */
@@ -119,14 +123,21 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
   const events = new CalendarEvents({ db: database.db, clock, signal });
-  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal });
+  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
   events.setChangeListener(scheduling);
+  const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
   const runtime = overrides.runtime ?? createRuntime(config, clock, database);
+  const observeLaunch = overrides.dispatcher?.onLaunchAttempt;
   const dispatcher = new Dispatcher({
     database, clock, runtime, logger, metrics,
     publicUrl: config.publicUrl,
     leaseMs: config.dispatchLeaseSeconds * 1000,
     ...overrides.dispatcher,
+    // A launch is what a chain waits for: let it book the series' next occurrence at once.
+    onLaunchAttempt: (attempt) => {
+      observeLaunch?.(attempt);
+      chains.wake();
+    },
   });
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
@@ -156,7 +167,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const statusFeed = new StatusChangeFeed({ db: database.db, logger });
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
-    botQueries: new BotQueries({ db: database.db }),
+    botQueries: new BotQueries({ db: database.db, engine: database.engine }),
+    adHocBots: new AdHocBots({ database, clock, guard, signal }),
+    chains,
     management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal }),
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
@@ -179,17 +192,19 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
 
   let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains,
     async startBackground() {
       if (started || !runsDispatcher) return;
       started = true;
       await signal.listen(() => {
         dispatcher.wake();
         webhooks.wake();
+        chains.wake();
       });
       dispatcher.start();
       webhooks.start();
       calendarSync.start();
+      chains.start();
     },
     async close() {
       await app.close();
@@ -198,6 +213,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await dispatcher.stop();
       await webhooks.stop();
       await calendarSync.stop();
+      await chains.stop();
       if (runtime instanceof HttpBotRuntime) await runtime.close();
       else await runtime.close?.();
       await outbound.close();

@@ -18,15 +18,15 @@ export const ERROR_CATALOG = {
   event_ended: { status: 400, meaning: 'The event (or occurrence) has already ended.' },
   event_cancelled: { status: 400, meaning: 'The event is cancelled or deleted.' },
   bot_already_joined: { status: 400, meaning: 'The bot is no longer waiting to join (launched, finished, cancelled or missed), so its schedule cannot change.' },
-  bot_active: { status: 400, meaning: 'The bot is in a meeting and cannot be cancelled.' },
+  bot_active: { status: 400, meaning: 'The bot is in a meeting (or on its way in or out): it cannot be cancelled and its data cannot be deleted; remove it first (remove_bot).' },
   callback_url_not_allowed: { status: 400, meaning: 'callback_url is not http(s) or resolves to a loopback, private, link-local or metadata address.' },
-  not_supported: { status: 400, meaning: 'The request asks for a feature that is not built yet (for example recurring_event: true).' },
+  not_supported: { status: 400, meaning: 'The request asks for a feature this deployment does not offer.' },
   encryption_key_not_configured: { status: 400, meaning: 'Connecting Google or Microsoft needs CREDENTIALS_ENCRYPTION_KEY, so that their credentials are encrypted at rest; the deployment has none.' },
   calendar_url_not_allowed: { status: 400, meaning: 'ics_url is not an http(s) or webcal URL, or resolves to a loopback, private, link-local or metadata address.' },
   calendar_feed_invalid: { status: 400, meaning: 'ics_url did not answer with an iCalendar (text/calendar) feed.' },
   calendar_auth_failed: { status: 400, meaning: 'The provider refused the client id, client secret or refresh token (for example invalid_grant or invalid_client).' },
   calendar_connection_limit: { status: 400, meaning: 'The user already has the maximum number of calendar connections (200).' },
-  unauthorized: { status: 401, meaning: 'Missing or malformed Authorization header, or an unknown or revoked API key.' },
+  unauthorized: { status: 401, meaning: 'The Authorization header is missing or is not "Token <api_key>".' },
   invalid_notification: { status: 401, meaning: 'A calendar push notification names a channel or subscription this service did not create, or carries the wrong channel token or clientState.' },
   not_found: { status: 404, meaning: 'No such route.' },
   calendar_not_found: { status: 404, meaning: 'No calendar connection with this id belongs to the caller.' },
@@ -53,6 +53,9 @@ export const ERROR_CATALOG = {
   invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
   delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
   recurrence_too_long: { status: 400, meaning: 'The series\' rule has more occurrences before now than Rollcall counts (a COUNT rule with over 10,000 instances before now, walked from the series start); end it and start a new series.' },
+  forbidden: { status: 403, meaning: 'The API key is unknown or revoked (MeetStream\'s convention: 401 is for a missing header only).' },
+  invalid_idempotency_key: { status: 400, meaning: 'The Idempotency-Key header is empty, over 255 characters, or has characters other than visible ASCII.' },
+  bot_not_in_meeting: { status: 409, meaning: 'remove_bot: the bot has already left the meeting or finished; there is nothing to remove.' },
   calendar_not_connected: { status: 400, meaning: 'A disconnect names no connected calendar: the user has none, none of this provider, or none with this account_id (MeetStream answers 400 here).' },
   multiple_calendar_connections: { status: 400, meaning: 'A disconnect without provider or account_id while the user has several connections; scope, connection_count and next_steps say how to name one.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
@@ -80,6 +83,8 @@ export class ApiError extends Error {
 export function errorBody(error: ApiError): Record<string, unknown> {
   return {
     error: error.message,
+    // The same text again: MeetStream's clients print `message`, Rollcall's read `error`.
+    message: error.message,
     code: error.code,
     status_code: error.status,
     ...(error.details ? { details: error.details } : {}),

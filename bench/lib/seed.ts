@@ -8,6 +8,7 @@ import pg from 'pg';
 import { parseConfig } from '../../src/config.ts';
 import { createRollcall } from '../../src/container.ts';
 import type { Engine } from '../../src/db/database.ts';
+import type { BotEventRow, BotRow, ScheduleRow } from '../../src/db/schema.ts';
 import { applyBotConfigDefaults, deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { parseMeetingLink } from '../../src/domain/meeting-url.ts';
 import { newId, randomToken } from '../../src/lib/ids.ts';
@@ -100,6 +101,32 @@ function addBot(batch: Batch, event: ReturnType<typeof eventRow>, key: string, n
     details: JSON.stringify({ event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: identity }),
   });
   batch.bot_status_changes.push({ bot_id: botId, at_ms: now, status: 'Scheduled', reason: 'Scheduled through the API' });
+}
+
+/**
+ * What a pg-boss or BullMQ job carries so that its handler can build the same launch request
+ * Rollcall builds (buildLaunchRequest): the columns that function reads, taken from rows generated
+ * exactly as the seeder generates them for Rollcall's own bots.
+ */
+export interface LaunchJob {
+  schedule: Pick<ScheduleRow, 'idempotency_key' | 'status_token'>;
+  bot: Pick<BotRow, 'id' | 'meeting_url' | 'meeting_platform' | 'bot_config' | 'join_at_ms'>;
+  links: Pick<BotEventRow, 'event_id' | 'occurrence_key' | 'start_ms' | 'end_ms'>[];
+}
+
+/** The job data for bot `index`, due to join at `joinAtMs`. */
+export function launchJob(userId: string, index: number, joinAtMs: number): LaunchJob {
+  const batch = emptyBatch();
+  const now = Date.now();
+  addBot(batch, eventRow(userId, index, joinAtMs + JOIN_LEAD_MS, now), `k${index}`, now);
+  const bot = batch.bots[0]!;
+  const schedule = batch.schedules[0]!;
+  const link = batch.bot_events[0]!;
+  return {
+    schedule: { idempotency_key: schedule.idempotency_key as string, status_token: schedule.status_token as string },
+    bot: { id: bot.id as string, meeting_url: bot.meeting_url as string, meeting_platform: bot.meeting_platform as string, bot_config: bot.bot_config as string, join_at_ms: bot.join_at_ms as number },
+    links: [{ event_id: link.event_id as string, occurrence_key: link.occurrence_key as string, start_ms: link.start_ms as number, end_ms: link.end_ms as number }],
+  };
 }
 
 /** Writes batches of rows with one engine-specific bulk statement per table. */

@@ -31,18 +31,33 @@ export interface Lateness {
 
 /** Lateness figures from arrival times (epoch ms) of jobs all due at `dueMs`. */
 export function latenessOf(n: number, arrivals: readonly number[], dueMs: number): Lateness {
-  const late = arrivals.map((t) => t - dueMs);
-  const last = arrivals.length > 0 ? Math.max(...late) : Number.NaN;
+  return latenessFrom(n, arrivals.map((t) => t - dueMs));
+}
+
+/** Lateness figures from each arrival's own lateness (arrival minus that job's due time), in ms. */
+export function latenessFrom(n: number, late: readonly number[]): Lateness {
+  const last = late.length > 0 ? Math.max(...late) : Number.NaN;
   return {
     n,
-    launched: arrivals.length,
-    first_ms: arrivals.length > 0 ? round(Math.min(...late)) : Number.NaN,
+    launched: late.length,
+    first_ms: late.length > 0 ? round(Math.min(...late)) : Number.NaN,
     p50_ms: round(percentile(late, 50)),
     p99_ms: round(percentile(late, 99)),
     max_ms: round(last),
-    all_launched_ms: arrivals.length === n ? round(last) : Number.NaN,
+    all_launched_ms: late.length === n ? round(last) : Number.NaN,
     early: late.filter((l) => l < 0).length,
   };
+}
+
+/** How many arrivals fell in each 100 ms after the due time (a burst's shape). */
+export function arrivalsPer100ms(late: readonly number[]): number[] {
+  const timeline: number[] = [];
+  for (const l of late) {
+    const slot = Math.max(0, Math.floor(l / 100));
+    while (timeline.length <= slot) timeline.push(0);
+    timeline[slot]!++;
+  }
+  return timeline;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

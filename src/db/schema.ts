@@ -87,6 +87,10 @@ export interface BotsTable {
   provider_bot_id: string | null;
   created_at: number;
   updated_at: number;
+  /** sha256 of the Idempotency-Key of POST /bots/create_bot; one bot per key and user (migration 008). */
+  idempotency_key_hash: string | null;
+  /** When DELETE /bots/{id}/delete scrubbed the bot's stored data; the row itself stays. */
+  data_deleted_at: number | null;
 }
 
 export interface BotEventsTable {
@@ -250,6 +254,27 @@ export interface RuntimeCommandsTable {
   updated_at: number;
 }
 
+/** Chain mode of a recurring series (spec section 8, src/services/recurring-chains.ts). */
+export interface RecurringChainsTable {
+  series_event_id: string;
+  user_id: string;
+  /** 1 while each launched occurrence books the next one (POST /calendar/toggle-recurrence). */
+  is_enabled: number;
+  /** The series key; each occurrence's bot gets "<key>@<occurrence key>". Null: derived from the meeting. */
+  deduplication_key: string | null;
+  /** JSON: the applied bot_config every bot of the chain gets. */
+  bot_config: string;
+  /** The bot booked last, and the occurrence it was booked for. */
+  current_bot_id: string | null;
+  current_occurrence_key: string | null;
+  /** Not looked at before this (a series with nothing left to book is looked at again later). */
+  next_check_at_ms: number | null;
+  /** Why the last attempt to book an occurrence did not book it. */
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** One row the database health probe writes (src/db/database-health.ts). */
 export interface ServiceHealthTable {
   id: number;
@@ -291,6 +316,7 @@ export interface Schema {
   connected_calendars: ConnectedCalendarsTable;
   auto_schedule_settings: AutoScheduleSettingsTable;
   dashboard_sessions: DashboardSessionsTable;
+  recurring_chains: RecurringChainsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -301,3 +327,4 @@ export type ScheduleRow = Selectable<SchedulesTable>;
 export type BotEventRow = Selectable<BotEventsTable>;
 export type CalendarConnectionRow = Selectable<CalendarConnectionsTable>;
 export type ConnectedCalendarRow = Selectable<ConnectedCalendarsTable>;
+export type RecurringChainRow = Selectable<RecurringChainsTable>;

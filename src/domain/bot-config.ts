@@ -2,6 +2,7 @@
 // depend on the meeting platform. Types are checked by the route schema before this runs.
 import { createHash } from 'node:crypto';
 import type { MeetingPlatform } from './meeting-url.ts';
+import { occurrenceKey } from './recurrence.ts';
 
 export interface BotConfigInput {
   bot_name?: string;
@@ -117,3 +118,54 @@ export function isValidDeduplicationKey(key: string): boolean {
 export function deduplicationKeyHash(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
+
+/** Where a bot came from (bots.source): a calendar schedule request, or POST /bots/create_bot. */
+export const CALENDAR_BOT_SOURCE = 'calendar_schedule_api';
+export const AD_HOC_BOT_SOURCE = 'create_bot_api';
+
+/** Keys Rollcall derives itself start with this; auto-schedule's top-up leaves them alone. */
+export const DERIVED_KEY_PREFIX = 'meeting:';
+
+/**
+ * The key of one occurrence's bot in a batch (schedule_all_occurrences) or a chain
+ * (recurring_event): the series key plus the occurrence key (its original start, UTC basic format).
+ */
+export function occurrenceDeduplicationKey(seriesKey: string, occurrence: string): string {
+  return `${seriesKey}@${occurrence}`;
+}
+
+/**
+ * The key a schedule request without one gets when DEDUPLICATION_KEY_REQUIRED=false: the meeting's
+ * canonical identity and the occurrence's original start (a single event's start). The same meeting
+ * at the same time on several events of one user gets one bot; each occurrence of a series its own.
+ * It is what a client sending `meeting:<identity>` with schedule_all_occurrences would get.
+ */
+export function derivedDeduplicationKey(meetingIdentity: string, originalStartMs: number): string {
+  return occurrenceDeduplicationKey(`${DERIVED_KEY_PREFIX}${meetingIdentity}`, occurrenceKey(originalStartMs));
+}
+
+/**
+ * Transcription providers MeetStream's create_bot accepts under recording_config.transcript.provider
+ * (exactly one of them). A bot handed to MeetStream with another name is refused there, so it is
+ * refused here, when the client can still fix it.
+ */
+export const TRANSCRIPTION_PROVIDERS = [
+  'deepgram', 'assemblyai', 'jigsawstack', 'sarvam', 'meetstream', 'meeting_captions', 'deepgram_streaming', 'assemblyai_streaming',
+] as const;
+
+/** A problem with a `{ <provider>: {...} }` object (message naming `field`), or null when it names one known provider. */
+export function checkTranscriptionProvider(value: unknown, field: string): string | null {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `${field} must be an object with one provider name as its key`;
+  const names = Object.keys(value);
+  if (names.length !== 1) return `${field} must name exactly one provider (${TRANSCRIPTION_PROVIDERS.join(', ')}), got ${names.length}`;
+  if (!(TRANSCRIPTION_PROVIDERS as readonly string[]).includes(names[0]!)) return `${field}: unknown provider "${names[0]!.slice(0, 100)}"; one of ${TRANSCRIPTION_PROVIDERS.join(', ')}`;
+  return null;
+}
+
+/**
+ * How long an ad-hoc bot's meeting is taken to last, in seconds, when the client says nothing:
+ * MeetStream's default in_call_recording_timeout (a bot leaves after four hours). Past its join
+ * time plus this, a bot that could not be launched is Missed, and launch retries stop.
+ */
+export const DEFAULT_AD_HOC_MEETING_SECONDS = 14_400;

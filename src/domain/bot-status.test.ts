@@ -1,27 +1,51 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_STATUSES, canTransition, isLive, webhookEventFor } from './bot-status.ts';
+import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
 
-test('the usual path is allowed', () => {
-  const path = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Stopped', 'Done'] as const;
-  for (let i = 1; i < path.length; i++) assert.ok(canTransition(path[i - 1]!, path[i]!), `${path[i - 1]} -> ${path[i]}`);
+test('the usual path is allowed, with or without recording and leaving', () => {
+  for (const path of [
+    ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Stopped', 'Done'],
+    ['Scheduled', 'Joining', 'InMeeting', 'Recording', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'Done'],
+    ['Scheduled', 'Joining', 'InWaitingRoom', 'Leaving', 'NotAllowed'],
+  ] as const) {
+    for (let i = 1; i < path.length; i++) assert.ok(canTransition(path[i - 1]!, path[i]!), `${path[i - 1]} -> ${path[i]}`);
+  }
 });
 
 test('skipping the launch is refused', () => {
   assert.equal(canTransition('Scheduled', 'Done'), false);
   assert.equal(canTransition('Scheduled', 'InMeeting'), false);
+  assert.equal(canTransition('Scheduled', 'Recording'), false);
+  assert.equal(canTransition('Stopped', 'Recording'), false);
 });
 
 test('nothing follows a terminal status', () => {
-  for (const terminal of ['Done', 'NotAllowed', 'Denied', 'Failed', 'Cancelled', 'Missed'] as const) {
+  for (const terminal of ['Done', 'NotAllowed', 'Denied', 'Error', 'Cancelled', 'Missed'] as const) {
     for (const to of BOT_STATUSES) assert.equal(canTransition(terminal, to), false, `${terminal} -> ${to}`);
   }
 });
 
-test('live statuses are exactly the unfinished ones', () => {
-  assert.deepEqual(BOT_STATUSES.filter(isLive), ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting']);
+test('live statuses are exactly the unfinished ones, and the retired name is gone', () => {
+  assert.deepEqual(BOT_STATUSES.filter(isLive), ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving']);
+  assert.deepEqual([...LIVE_STATUSES], BOT_STATUSES.filter(isLive));
+  assert.deepEqual(BOT_STATUSES.filter(isActive), ['Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving']);
+  assert.ok(!(BOT_STATUSES as readonly string[]).includes('Failed'));
+  assert.ok(RUNTIME_REPORTABLE_STATUSES.every((s) => (BOT_STATUSES as readonly string[]).includes(s)));
 });
 
-test('every status has a webhook event name', () => {
+test('every status has its own webhook event name', () => {
   assert.equal(new Set(BOT_STATUSES.map(webhookEventFor)).size, BOT_STATUSES.length);
+  assert.equal(webhookEventFor('Error'), 'bot.failed');
+  assert.equal(webhookEventFor('Recording'), 'bot.recording');
+  assert.equal(webhookEventFor('Leaving'), 'bot.leaving');
+});
+
+test('every end of a bot\'s time in the meeting is event bot.stopped; progress keeps its own name', () => {
+  const generic = Object.fromEntries(BOT_STATUSES.map((s) => [s, webhookGenericEventFor(s)]));
+  assert.deepEqual(generic, {
+    Scheduled: 'bot.scheduled', Joining: 'bot.joining', InWaitingRoom: 'bot.in_waiting_room', InMeeting: 'bot.inmeeting',
+    Recording: 'bot.recording', Leaving: 'bot.leaving', Stopped: 'bot.stopped', Done: 'bot.done',
+    NotAllowed: 'bot.stopped', Denied: 'bot.stopped', Error: 'bot.stopped', Cancelled: 'bot.cancelled', Missed: 'bot.missed',
+  });
+  assert.deepEqual(BOT_STATUSES.filter((s) => webhookStatusCodeFor(s) === 500), ['NotAllowed', 'Denied', 'Error', 'Missed']);
 });

@@ -1,30 +1,47 @@
 // The bot lifecycle. Every status change goes through canTransition; the database never holds a
-// transition this table does not allow.
+// transition this table does not allow. The names are MeetStream's (its clients branch on them):
+// a failure is `Error`, and runtimes may report `Recording` and `Leaving`.
 
 export const BOT_STATUSES = [
-  'Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Stopped', 'Done',
-  'NotAllowed', 'Denied', 'Failed', 'Cancelled', 'Missed',
+  'Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'Done',
+  'NotAllowed', 'Denied', 'Error', 'Cancelled', 'Missed',
 ] as const;
 export type BotStatus = (typeof BOT_STATUSES)[number];
 
+/** The status of a bot that could not do its job (launch refused, no runtime, a crash in the meeting). */
+export const FAILURE_STATUS = 'Error' satisfies BotStatus;
+
 /** Statuses a runtime may report through the status route. */
-export const RUNTIME_REPORTABLE_STATUSES = ['Joining', 'InWaitingRoom', 'InMeeting', 'Stopped', 'Done', 'NotAllowed', 'Denied', 'Failed'] as const;
+export const RUNTIME_REPORTABLE_STATUSES = ['Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'Done', 'NotAllowed', 'Denied', 'Error'] as const;
 export type RuntimeReportableStatus = (typeof RUNTIME_REPORTABLE_STATUSES)[number];
 
-/** A live bot still holds its deduplication key and its events. Kept in step with migration 001's partial index. */
-export const LIVE_STATUSES: readonly BotStatus[] = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
+/**
+ * Names runtimes written before the rename still send, and the status each now means. Accepted on
+ * input only; nothing is ever stored or sent under these names.
+ */
+export const RETIRED_STATUS_NAMES: Readonly<Record<string, RuntimeReportableStatus>> = { Failed: FAILURE_STATUS };
+
+/**
+ * A live bot still holds its deduplication key and its events: it is waiting to join or in the
+ * meeting. Kept in step with the partial index of migration 008 (same names, same order).
+ */
+export const LIVE_STATUSES: readonly BotStatus[] = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving'];
 
 const NEXT: Record<BotStatus, readonly BotStatus[]> = {
-  Scheduled: ['Joining', 'Cancelled', 'Missed', 'Failed'],
-  Joining: ['InWaitingRoom', 'InMeeting', 'Stopped', 'NotAllowed', 'Denied', 'Failed', 'Done'],
-  InWaitingRoom: ['InMeeting', 'Stopped', 'NotAllowed', 'Denied', 'Failed', 'Done'],
-  InMeeting: ['Stopped', 'Failed', 'Done'],
+  Scheduled: ['Joining', 'Cancelled', 'Missed', 'Error'],
+  Joining: ['InWaitingRoom', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'NotAllowed', 'Denied', 'Error', 'Done'],
+  InWaitingRoom: ['InMeeting', 'Recording', 'Leaving', 'Stopped', 'NotAllowed', 'Denied', 'Error', 'Done'],
+  InMeeting: ['Recording', 'Leaving', 'Stopped', 'Error', 'Done'],
+  // Recording can pause (Recall's in_call_not_recording, Attendee's joined_not_recording).
+  Recording: ['InMeeting', 'Leaving', 'Stopped', 'Error', 'Done'],
+  // A bot on its way out of a waiting room may still learn that it was refused.
+  Leaving: ['Stopped', 'NotAllowed', 'Denied', 'Error', 'Done'],
   // A bot that left may still finish post-processing.
   Stopped: ['Done'],
   Done: [],
   NotAllowed: [],
   Denied: [],
-  Failed: [],
+  Error: [],
   Cancelled: [],
   Missed: [],
 };
@@ -42,34 +59,53 @@ export function isLaunched(status: BotStatus): boolean {
   return status !== 'Scheduled' && status !== 'Cancelled' && status !== 'Missed';
 }
 
-/** In a meeting, or on its way in: it cannot simply be cancelled. */
+/** In a meeting, or on its way in or out: it cannot simply be cancelled. */
 export function isActive(status: BotStatus): boolean {
-  return status === 'Joining' || status === 'InWaitingRoom' || status === 'InMeeting';
+  return status === 'Joining' || status === 'InWaitingRoom' || status === 'InMeeting' || status === 'Recording' || status === 'Leaving';
 }
 
 export function isBotStatus(value: string): value is BotStatus {
   return (BOT_STATUSES as readonly string[]).includes(value);
 }
 
+/** The specific event name of a status: the webhook's `bot_event`. */
 const WEBHOOK_EVENT: Record<BotStatus, string> = {
   Scheduled: 'bot.scheduled',
   Joining: 'bot.joining',
   InWaitingRoom: 'bot.in_waiting_room',
   InMeeting: 'bot.inmeeting',
+  Recording: 'bot.recording',
+  Leaving: 'bot.leaving',
   Stopped: 'bot.stopped',
   Done: 'bot.done',
   NotAllowed: 'bot.notallowed',
   Denied: 'bot.denied',
-  Failed: 'bot.failed',
+  Error: 'bot.failed',
   Cancelled: 'bot.cancelled',
   Missed: 'bot.missed',
 };
 
+/**
+ * The ways a launched bot's time in the meeting ends. MeetStream sends them all with `event`
+ * `bot.stopped` and the specific name in `bot_event`, and its clients branch on `event`.
+ */
+const MEETING_ENDINGS: readonly BotStatus[] = ['Stopped', 'NotAllowed', 'Denied', 'Error'];
+
+/** The webhook's `bot_event`: the specific name. */
 export function webhookEventFor(status: BotStatus): string {
   return WEBHOOK_EVENT[status];
 }
 
+/**
+ * The webhook's `event`: `bot.stopped` for every way a bot's time in the meeting ends, else the
+ * same as `bot_event`. Cancelled and Missed bots never got into a meeting, so they keep their own
+ * name in both fields.
+ */
+export function webhookGenericEventFor(status: BotStatus): string {
+  return MEETING_ENDINGS.includes(status) ? WEBHOOK_EVENT.Stopped : WEBHOOK_EVENT[status];
+}
+
 /** MeetStream's convention: 200 for progress, 500 for an outcome where the bot did not do its job. */
 export function webhookStatusCodeFor(status: BotStatus): 200 | 500 {
-  return status === 'Failed' || status === 'NotAllowed' || status === 'Denied' || status === 'Missed' ? 500 : 200;
+  return status === FAILURE_STATUS || status === 'NotAllowed' || status === 'Denied' || status === 'Missed' ? 500 : 200;
 }

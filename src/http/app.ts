@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
-import { registerAuth } from './auth.ts';
+import { API_PREFIX, authenticateApiKeyUser, isApiPath, registerAuth } from './auth.ts';
 import { ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
@@ -21,6 +21,7 @@ import { registerProviderWebhookRoutes } from './routes/provider-webhook-routes.
 import { registerBotActivityRoutes } from './routes/bot-activity-routes.ts';
 import { registerWebhookDeliveryRoutes } from './routes/webhook-delivery-routes.ts';
 import { registerDashboard } from '../web/dashboard-plugin.ts';
+import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -84,7 +85,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       throw new ApiError(errorCodeAt(schema, problem.path), `${field}${part === 'body' ? '' : ` (${part})`}: ${what}`, { details: { field, location: part } });
     }
   });
-  app.setNotFoundHandler((request, reply) => {
+  const servesApi = deps.config.runMode !== 'dispatcher';
+  app.setNotFoundHandler(async (request, reply) => {
+    // Under the API the key is checked before the route: an unknown path without a valid key is
+    // answered like any other route (401 or 403), so a caller without a key learns no route names.
+    if (servesApi && isApiPath(request.url)) await authenticateApiKeyUser(deps, request.headers.authorization);
     const error = new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
     return reply.status(404).send(errorBody(error));
   });
@@ -129,7 +134,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     registerProviderWebhookRoutes(api, deps);
     registerBotActivityRoutes(api, deps);
     registerWebhookDeliveryRoutes(api, deps);
-  }, { prefix: '/api/v1' });
+    registerAdHocBotRoutes(api, deps);
+  }, { prefix: API_PREFIX });
   await app.register(async (web) => registerDashboard(web, deps), { prefix: '/dashboard' });
 
   return app;

@@ -20,6 +20,14 @@ declare module 'fastify' {
 
 const TOKEN_HEADER = /^Token\s+(\S+)\s*$/;
 
+/** The API's base path: under it the key is checked before the route is looked up. */
+export const API_PREFIX = '/api/v1';
+
+export function isApiPath(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
+}
+
 export function registerAuth(app: App, deps: AppDeps): void {
   app.decorateRequest('userId', '');
   app.decorateRequest('apiKeyId', '');
@@ -35,17 +43,20 @@ export function registerAuth(app: App, deps: AppDeps): void {
   });
 }
 
-/** The user the Authorization header's API key belongs to; throws 401 otherwise. */
+/** The user the Authorization header's API key belongs to; throws 401 (no key) or 403 (unknown key) otherwise. */
 export async function authenticateApiKey(deps: AppDeps, header: string | undefined): Promise<string> {
   return (await authenticateApiKeyUser(deps, header)).userId;
 }
 
-/** The user and key id of the Authorization header's API key; throws 401 otherwise. */
+/**
+ * The user and key id of the Authorization header's API key. MeetStream's convention, which its
+ * clients branch on: no usable header is 401, a key that is unknown or revoked is 403.
+ */
 export async function authenticateApiKeyUser(deps: AppDeps, header: string | undefined): Promise<AuthenticatedUser> {
   if (!header) throw new ApiError('unauthorized', 'Authorization header is missing; send "Authorization: Token <api_key>"');
   const match = TOKEN_HEADER.exec(header);
   if (!match) throw new ApiError('unauthorized', 'Authorization header must be "Token <api_key>"');
   const user = await deps.authenticator.authenticate(match[1]!);
-  if (!user) throw new ApiError('unauthorized', 'API key is unknown or revoked');
+  if (!user) throw new ApiError('forbidden', 'API key is unknown or revoked');
   return user;
 }

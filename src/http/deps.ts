@@ -18,6 +18,8 @@ import type { DashboardSessions } from '../services/dashboard-sessions.ts';
 import type { UpcomingBots } from '../services/upcoming-bots.ts';
 import type { WebhookDeliveryLog } from '../services/webhook-delivery-log.ts';
 import type { StatusChangeFeed } from '../services/status-change-feed.ts';
+import type { AdHocBots } from '../services/ad-hoc-bots.ts';
+import type { RecurringChains } from '../services/recurring-chains.ts';
 
 /** What the HTTP layer needs; the composition root (container.ts) provides it. */
 export interface AppDeps {
@@ -38,6 +40,10 @@ export interface AppDeps {
   databaseHealth: DatabaseHealth;
   /** Bot provider status webhooks (absent: the route is not registered). */
   providerWebhooks?: ProviderWebhooks;
+  /** POST /bots/create_bot (absent: the MeetStream bot routes are not registered). */
+  adHocBots?: AdHocBots;
+  /** Chain mode of recurring series (absent: POST /calendar/toggle-recurrence is not registered). */
+  chains?: RecurringChains;
   /** Named checks for /readyz; each resolves true when healthy. */
   readinessChecks: Record<string, () => Promise<boolean>>;
   /** Dashboard sign-ins; their cookie also authenticates /api/v1 (src/http/session-auth.ts). */

@@ -22,7 +22,7 @@ import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
 import { markBotsJoining, recordLaunchStarts, setBotsJoining, transitionBot, type LaunchStart } from '../services/bot-lifecycle.ts';
-import type { BotStatus } from '../domain/bot-status.ts';
+import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
@@ -569,12 +569,12 @@ export class Dispatcher {
       if (status === 'Scheduled') {
         await transitionBot(trx, bot, 'Missed', `The meeting ended at ${formatInstant(bot.meeting_end_ms)} before the bot could be launched (the schedule was due at ${formatInstant(schedule.due_at_ms)})`, now, { decisionKind: 'missed', webhookMessage: 'The meeting ended before the bot could join' });
       } else {
-        await transitionBot(trx, bot, 'Failed', `The runtime did not accept the launch before the meeting ended (${schedule.last_error ?? 'no answer'})`, now, { decisionKind: 'failed' });
+        await transitionBot(trx, bot, FAILURE_STATUS, `The runtime did not accept the launch before the meeting ended (${schedule.last_error ?? 'no answer'})`, now, { decisionKind: 'failed' });
       }
       return 'skip';
     }
     if (!this.#o.runtime.canLaunch) {
-      await transitionBot(trx, bot, 'Failed', 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
+      await transitionBot(trx, bot, FAILURE_STATUS, 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
       return 'skip';
     }
     // The common case, Scheduled -> Joining, is written for the whole batch by the caller.
@@ -691,7 +691,7 @@ export class Dispatcher {
           }
           if (outcome.failure === 'permanent') {
             const current = (await bots.findBotById(trx, launch.botId))!;
-            await transitionBot(trx, current, 'Failed', outcome.message, now, { decisionKind: 'failed' });
+            await transitionBot(trx, current, FAILURE_STATUS, outcome.message, now, { decisionKind: 'failed' });
             continue;
           }
           retries = true;

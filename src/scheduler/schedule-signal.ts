@@ -11,6 +11,9 @@ import { restartDelayMs } from './backoff.ts';
 
 const CHANNEL = 'rollcall_schedules';
 
+/** Changes within this long of each other are announced to other instances with one NOTIFY. */
+const NOTIFY_COALESCE_MS = 10;
+
 export class ScheduleSignal implements ScheduleChangeSignal {
   readonly #database: Database;
   readonly #logger: Logger;
@@ -19,6 +22,7 @@ export class ScheduleSignal implements ScheduleChangeSignal {
   #stopped = false;
   #failures = 0;
   #pending = false;
+  #notifyTimer: NodeJS.Timeout | null = null;
   #stopListening: (() => void) | null = null;
   #connecting = false;
 
@@ -27,12 +31,29 @@ export class ScheduleSignal implements ScheduleChangeSignal {
     this.#logger = logger;
   }
 
-  async inTransaction(trx: Transaction<Schema>): Promise<void> {
-    if (this.#database.engine === 'postgres') await sql`select pg_notify(${CHANNEL}, '')`.execute(trx);
-  }
+  /**
+   * Nothing to do inside the transaction any more: other instances are told after commit (see
+   * afterCommit), once for a burst of changes rather than once per change.
+   */
+  async inTransaction(_trx: Transaction<Schema>): Promise<void> {}
 
   afterCommit(): void {
-    // Coalesce a burst of changes into one wake-up.
+    this.#wakeLocally();
+    // A burst of changes is announced to the other instances with one NOTIFY for the other instances: a NOTIFY per request was a round trip per
+    // request. Sent after commit, so that whoever it wakes sees the change.
+    if (this.#database.engine !== 'postgres' || this.#notifyTimer || this.#stopped) return;
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = null;
+      this.#database.pool?.query(`select pg_notify('${CHANNEL}', '')`).catch((error: unknown) => {
+        // Missing one is harmless: other instances also poll (every few seconds).
+        this.#database.health.observe(error);
+      });
+    }, NOTIFY_COALESCE_MS);
+    this.#notifyTimer.unref();
+  }
+
+  /** Wakes this process's loops once for a burst of changes. */
+  #wakeLocally(): void {
     if (this.#pending) return;
     this.#pending = true;
     setImmediate(() => {
@@ -60,7 +81,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
     try {
       client = await this.#database.pool.connect();
       const listener = client;
-      client.on('notification', () => this.afterCommit());
+      // Another instance's change: wake here, and announce nothing (that would echo forever).
+      client.on('notification', () => this.#wakeLocally());
       client.on('error', (error) => {
         this.#logger.warn({ err: error }, 'schedule listener connection lost; reconnecting');
         if (this.#client !== listener) return;
@@ -72,7 +94,7 @@ export class ScheduleSignal implements ScheduleChangeSignal {
       this.#client = client;
       this.#failures = 0;
       // Anything that changed while we were not listening is picked up by looking now.
-      this.afterCommit();
+      this.#wakeLocally();
     } catch (error) {
       if (client && this.#client !== client) client.release(true);
       if (!this.#database.health.observe(error)) this.#logger.warn({ err: error }, 'cannot listen for schedule changes; polling until it works');
@@ -90,6 +112,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#notifyTimer) clearTimeout(this.#notifyTimer);
+    this.#notifyTimer = null;
     this.#stopListening?.();
     this.#stopListening = null;
     const client = this.#client;

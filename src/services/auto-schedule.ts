@@ -17,7 +17,7 @@ import type { EventRow } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { formatInstant } from '../lib/time.ts';
-import { applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import { occurrenceKey } from '../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../domain/bot-status.ts';
@@ -150,6 +150,9 @@ export class AutoSchedule implements AfterSyncHook {
       const suffix = /@\d{8}T\d{6}Z$/.exec(row.deduplication_key);
       if (!suffix) continue;
       const baseKey = row.deduplication_key.slice(0, suffix.index);
+      // A derived key (DEDUPLICATION_KEY_REQUIRED=false) has the same shape whether one occurrence
+      // or the whole series was booked, so it says nothing about a batch to top up.
+      if (baseKey.startsWith(DERIVED_KEY_PREFIX)) continue;
       const id = `${row.event_id}|${baseKey}`;
       const plan = plans.get(id);
       plans.set(id, { seriesId: row.event_id, baseKey, config: JSON.parse(row.bot_config) as AppliedBotConfig, untilMs: Math.max(plan?.untilMs ?? 0, row.start_ms) });

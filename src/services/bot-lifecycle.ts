@@ -1,13 +1,15 @@
 // Status changes and schedule moves shared by scheduling, management, firing and calendar sync.
 // Each runs inside the caller's transaction and writes the status, the log and the webhook together.
-import type { Transaction } from 'kysely';
-import type { BotEventRow, BotRow, Schema } from '../db/schema.ts';
+import type { Insertable, Transaction } from 'kysely';
+import type { BotEventRow, BotEventsTable, BotRow, Schema } from '../db/schema.ts';
+import type { Engine } from '../db/database.ts';
 import { canTransition, isLive, type BotStatus } from '../domain/bot-status.ts';
 import { formatInstant } from '../lib/time.ts';
+import { randomToken } from '../lib/ids.ts';
 import * as bots from '../store/bot-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { MOVABLE_STATES } from '../store/schedule-store.ts';
-import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook } from './status-webhooks.ts';
+import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from './status-webhooks.ts';
 
 /** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
 export interface ScheduleChangeSignal {
@@ -117,4 +119,33 @@ export async function markBotsJoining(trx: Db, launches: { bot: BotRow; reason: 
   if (launches.length === 0) return;
   await setBotsJoining(trx, launches.map((l) => l.bot.id), nowMs);
   await recordLaunchStarts(trx, launches.map((l) => ({ bot: l.bot, reason: l.reason, atMs: nowMs })));
+}
+
+/**
+ * Writes a new Scheduled bot with its durable timer: the bot, its link to an event (calendar
+ * bots), its schedule row, a `scheduled` decision, the Scheduled status change and (unless
+ * `webhookMessage` is null) the bot.scheduled webhook, together (bots.insertNewBot: one statement
+ * on PostgreSQL). Calendar bots and ad-hoc bots are both created here, so both are fired, logged
+ * and reported the same way.
+ */
+export async function insertScheduledBot(
+  trx: Db,
+  engine: Engine,
+  bot: BotRow,
+  schedule: { id: string; group: string },
+  log: { reason: string; details: Record<string, unknown>; statusReason: string; webhookMessage: string | null },
+  nowMs: number,
+  link: Insertable<BotEventsTable> | null = null,
+): Promise<void> {
+  await bots.insertNewBot(trx, engine, {
+    bot,
+    link,
+    schedule: {
+      id: schedule.id, bot_id: bot.id, user_id: bot.user_id, schedule_group: schedule.group, due_at_ms: bot.join_at_ms, state: 'pending',
+      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${bot.id}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: nowMs, updated_at: nowMs,
+    },
+    decision: { bot_id: bot.id, at_ms: nowMs, kind: 'scheduled', reason: log.reason, details: JSON.stringify(log.details) },
+    statusChange: { bot_id: bot.id, at_ms: nowMs, status: 'Scheduled', reason: log.statusReason },
+    webhooks: log.webhookMessage === null ? [] : statusWebhookRows([{ bot, webhook: statusWebhook('Scheduled', log.webhookMessage) }], nowMs),
+  });
 }

@@ -7,6 +7,7 @@ import { Temporal } from 'temporal-polyfill';
 import type { Database } from '../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
+import { AD_HOC_BOT_SOURCE, deduplicationKeyHash } from '../domain/bot-config.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
 import { ApiError } from '../errors.ts';
@@ -14,7 +15,10 @@ import type { Clock } from '../lib/clock.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
 import { findEvent } from '../store/event-store.ts';
-import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { requestRuntimeCommand } from './runtime-commands.ts';
+import { enqueueStatusWebhook } from './status-webhooks.ts';
+import { disableChain } from '../store/chain-store.ts';
 
 export interface UnscheduleOptions {
   cancel_all_occurrences?: boolean;
@@ -59,6 +63,19 @@ export interface BotUpdateResult {
 export interface BotDeleteResult {
   message: string;
   bot_id: string;
+}
+
+export interface RemoveBotResult {
+  message: string;
+  bot_id: string;
+  status: string;
+}
+
+export interface DeleteBotDataResult {
+  message: string;
+  bot_id: string;
+  /** Stored records removed or scrubbed (decisions, status reasons, links, sent webhooks, commands, the bot's own fields). */
+  deleted_objects: number;
 }
 
 const PATCHABLE_FIELDS = ['scheduled_join_time', 'bot_username', 'custom_attributes', 'transcription_enabled', 'recording_enabled', 'screenshot_enabled'] as const;
@@ -112,6 +129,9 @@ export class BotManagement {
       const series = scope.kind === 'single' ? null : scope.series;
       // An occurrence id with a series option widens to the series, like MeetStream's instance ids.
       const isWholeSeries = scope.kind === 'series' || (scope.kind === 'occurrence' && wantsWholeSeries);
+      // Unscheduling the series (or its rest) also stops chain mode, or the chain would book the
+      // next occurrence again. The chain row is locked before any bot, as on every chain path.
+      const stoppedChain = isWholeSeries && await disableChain(trx, series!.id, now);
       let links: BotEventRow[];
       if (scope.kind === 'single') {
         links = await bots.listLiveLinksOfEvent(trx, scope.event.id);
@@ -142,6 +162,7 @@ export class BotManagement {
         from_date: options.from_date ?? null,
         is_recurring_series: isWholeSeries,
       };
+      if (stoppedChain) result.message += '; chain mode of the series turned off';
       if (series) {
         result.master_event_id = series.id;
         result.occurrences_affected = outcome.occurrencesAffected;
@@ -235,9 +256,12 @@ export class BotManagement {
     if (bot.status !== 'Scheduled') {
       throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${bot.status}; only a Scheduled bot can be changed`, { details: { status: bot.status } });
     }
+    // An ad-hoc bot's meeting has no end of its own: it is the join time plus the bot's meeting
+    // length (src/services/ad-hoc-bots.ts), so it moves with the join time.
+    const isAdHoc = bot.source === AD_HOC_BOT_SOURCE && (await bots.listLiveLinksOfBot(trx, bot.id)).length === 0;
     if (joinAtMs !== null) {
       if (joinAtMs <= now) throw new ApiError('invalid_join_at', 'scheduled_join_time must be in the future', { details: { field: 'scheduled_join_time' } });
-      if (joinAtMs >= bot.meeting_end_ms) {
+      if (!isAdHoc && joinAtMs >= bot.meeting_end_ms) {
         throw new ApiError('invalid_join_at', `scheduled_join_time is after the meeting ends (${formatInstant(bot.meeting_end_ms)})`, { details: { field: 'scheduled_join_time' } });
       }
     }
@@ -264,10 +288,11 @@ export class BotManagement {
     }
     // A join time the client names is theirs: calendar moves no longer override it.
     const isPinned = joinAtMs !== null ? 1 : bot.is_join_time_pinned;
-    const updated: BotRow = { ...bot, bot_config: JSON.stringify(config), custom_attributes: JSON.stringify(attributes), is_join_time_pinned: isPinned, updated_at: now };
+    const meetingEndMs = isAdHoc && joinAtMs !== null ? bot.meeting_end_ms + (joinAtMs - bot.join_at_ms) : bot.meeting_end_ms;
+    const updated: BotRow = { ...bot, bot_config: JSON.stringify(config), custom_attributes: JSON.stringify(attributes), is_join_time_pinned: isPinned, meeting_end_ms: meetingEndMs, updated_at: now };
     if (updatedFields.length > 0 || isPinned !== bot.is_join_time_pinned) {
       await trx.updateTable('bots')
-        .set({ bot_config: updated.bot_config, custom_attributes: updated.custom_attributes, is_join_time_pinned: isPinned, updated_at: now })
+        .set({ bot_config: updated.bot_config, custom_attributes: updated.custom_attributes, is_join_time_pinned: isPinned, meeting_end_ms: meetingEndMs, updated_at: now })
         .where('id', '=', bot.id).execute();
     }
     if (updatedFields.length > 0) {
@@ -301,6 +326,73 @@ export class BotManagement {
       }
       await cancelBotInTransaction(trx, bot, 'Deleted through the API', now);
       return { message: 'Scheduled bot deleted successfully', bot_id: bot.id };
+    });
+  }
+
+  /**
+   * GET /bots/{bot_id}/remove_bot (MeetStream's leave call, a GET with an effect). A bot still
+   * waiting to join is cancelled; a bot joining, in the meeting or leaving gets a stop command for
+   * its runtime (sent by the dispatcher, like a stop after a calendar cancellation), once; a
+   * cancelled bot answers again; a finished one is 409 bot_not_in_meeting.
+   */
+  async removeBot(userId: string, botId: string): Promise<RemoveBotResult> {
+    return this.#change(async (trx, now) => {
+      const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
+      if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
+      const status = bot.status as BotStatus;
+      if (status === 'Scheduled') {
+        await cancelBotInTransaction(trx, bot, 'Removed through the API (remove_bot) before it joined', now);
+        return { message: 'Bot removed: it had not joined yet, so its schedule was cancelled', bot_id: bot.id, status: 'Cancelled' };
+      }
+      if (status === 'Cancelled') return { message: 'Bot was already removed', bot_id: bot.id, status };
+      if (!isActive(status)) {
+        throw new ApiError('bot_not_in_meeting', `Bot ${bot.id} is ${status}: it has already left the meeting`, { details: { status } });
+      }
+      const pendingStop = await trx.selectFrom('runtime_commands').select('id')
+        .where('bot_id', '=', bot.id).where('action', '=', 'stop').where('state', '=', 'pending').executeTakeFirst();
+      if (!pendingStop) await requestRuntimeCommand(trx, bot, 'stop', 'Removed through the API (remove_bot)', now);
+      return { message: 'Bot is leaving the meeting: its runtime was asked to stop it', bot_id: bot.id, status };
+    });
+  }
+
+  /**
+   * DELETE /bots/{bot_id}/delete: the bot's stored data goes (its configuration, attributes, meeting
+   * link, key, links to events, decision log, status reasons, sent webhooks and commands); a
+   * data_deletion webhook tells its callback_url. The row itself stays, scrubbed, because the
+   * dispatcher and the schedule rows rely on bot rows never disappearing. A bot still waiting is
+   * cancelled first; a bot in a meeting must be removed first (400 bot_active). Idempotent.
+   */
+  async deleteBotData(userId: string, botId: string): Promise<DeleteBotDataResult> {
+    return this.#change(async (trx, now) => {
+      let bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
+      if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
+      if (bot.data_deleted_at !== null) return { message: 'The bot\'s data was already deleted', bot_id: bot.id, deleted_objects: 0 };
+      const status = bot.status as BotStatus;
+      if (isActive(status)) {
+        throw new ApiError('bot_active', `Bot ${bot.id} is ${status}: remove it from the meeting first (GET /bots/${bot.id}/remove_bot), then delete its data`, { details: { status } });
+      }
+      if (status === 'Scheduled') {
+        await transitionBot(trx, bot, 'Cancelled', 'Cancelled because its data was deleted through the API', now, { decisionKind: 'cancelled' });
+        bot = (await bots.findBotById(trx, bot.id))!;
+      }
+      // Told before the scrub, which removes the callback_url; the notice itself carries no data.
+      await enqueueStatusWebhook(trx, { ...bot, custom_attributes: '{}' }, { event: 'data_deletion', status: bot.status as BotStatus, message: 'The bot\'s stored data was deleted', statusCode: 200 }, now);
+      let deleted = 0;
+      const count = (result: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(result.numDeletedRows ?? result.numUpdatedRows ?? 0n);
+      deleted += count(await trx.deleteFrom('bot_decisions').where('bot_id', '=', bot.id).executeTakeFirst());
+      deleted += count(await trx.updateTable('bot_status_changes').set({ reason: '' }).where('bot_id', '=', bot.id).where('reason', '!=', '').executeTakeFirst());
+      deleted += count(await trx.deleteFrom('bot_events').where('bot_id', '=', bot.id).executeTakeFirst());
+      // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
+      deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
+      deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
+      const scrubbedKey = `deleted:${bot.id}`;
+      await trx.updateTable('bots').set({
+        meeting_url: '', meeting_identity: scrubbedKey, bot_config: '{}', custom_attributes: '{}',
+        deduplication_key: scrubbedKey, deduplication_key_hash: deduplicationKeyHash(scrubbedKey), data_deleted_at: now, updated_at: now,
+      }).where('id', '=', bot.id).execute();
+      deleted += 1;
+      await bots.appendDecision(trx, bot.id, now, 'data_deleted', 'Stored data deleted through the API', { deleted_objects: deleted });
+      return { message: 'The bot\'s stored data was deleted', bot_id: bot.id, deleted_objects: deleted };
     });
   }
 

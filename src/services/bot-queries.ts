@@ -1,9 +1,12 @@
 // Read models of bots: detail with its timeline and decision log, MeetStream's status shape, and
 // the paged list of a user's upcoming bots.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { BotRow, Schema } from '../db/schema.ts';
+import type { Engine } from '../db/database.ts';
 import { ApiError } from '../errors.ts';
-import { formatInstant, formatOptionalInstant } from '../lib/time.ts';
+import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../lib/time.ts';
+import { CALENDAR_BOT_SOURCE } from '../domain/bot-config.ts';
+import type { BotStatus } from '../domain/bot-status.ts';
 import { parseOccurrenceKey } from '../domain/recurrence.ts';
 import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import * as bots from '../store/bot-store.ts';
@@ -40,11 +43,77 @@ export interface ScheduledBotItem {
   is_scheduled: boolean;
 }
 
+/** GET /bots filters (MeetStream's names). custom_attr holds the custom_attr[<name>] parameters. */
+export interface BotListQuery {
+  status?: BotStatus;
+  from?: string;
+  to?: string;
+  platform?: string;
+  limit?: number;
+  cursor?: string;
+  customAttributes: Record<string, string>;
+}
+
+export interface BotListItem {
+  bot_id: string;
+  status: string;
+  platform: string | null;
+  meeting_link: string;
+  bot_name: string | null;
+  scheduled_join_time: string;
+  created_at: string;
+  source: string;
+  custom_attributes: Record<string, string>;
+}
+
+/** One status in MeetStream's StatusTimeline: whether the bot reached it, when (last), and why. */
+export interface TimelineEntry {
+  status: boolean;
+  timestamp: string | null;
+  message: string | null;
+}
+
+export interface MeetStreamBotDetail {
+  bot_details: {
+    BotID: string;
+    UserID: string;
+    Status: string;
+    Platform: string | null;
+    MeetingLink: string;
+    BotUsername: string | null;
+    BotMessage: string | null;
+    BotImageURL: string | null;
+    CreatedAt: string;
+    StartTime: string | null;
+    EndTime: string | null;
+    Duration: number;
+    LastUpdatedAt: number;
+    StatusTimeline: Record<string, TimelineEntry>;
+    RequestPayload: Record<string, unknown>;
+    custom_attributes: Record<string, string>;
+    transcript_id: null;
+  };
+}
+
+/** MeetStream's platform names (GET /bots filter and answers); other platforms keep Rollcall's name. */
+const MEETSTREAM_PLATFORM: Record<string, string> = { google_meet: 'GMeet', zoom: 'Zoom', microsoft_teams: 'Teams' };
+
+/** StatusTimeline keys: MeetStream's names where they differ from Rollcall's statuses. */
+const TIMELINE_KEY: Record<BotStatus, string> = {
+  Scheduled: 'Scheduled', Joining: 'Joining', InWaitingRoom: 'WaitingRoom', InMeeting: 'InMeeting', Recording: 'Recording',
+  Leaving: 'Leaving', Stopped: 'Stopped', Done: 'Done', NotAllowed: 'BotNotAllowed', Denied: 'BotRejected', Error: 'Error',
+  Cancelled: 'Cancelled', Missed: 'Missed',
+};
+
+const DAY_MS = 86_400_000;
+
 export class BotQueries {
   readonly #db: Kysely<Schema>;
+  readonly #engine: Engine;
 
-  constructor(deps: { db: Kysely<Schema> }) {
+  constructor(deps: { db: Kysely<Schema>; engine?: Engine }) {
     this.#db = deps.db;
+    this.#engine = deps.engine ?? 'sqlite';
   }
 
   async #ownBot(userId: string, botId: string): Promise<BotRow> {
@@ -99,6 +168,94 @@ export class BotQueries {
   }
 
   /**
+   * GET /bots: every bot of the user (calendar and ad-hoc), newest first, with MeetStream's
+   * filters. `from` / `to` bound the creation time: a date is a whole UTC day (both ends
+   * included), a date-time is an instant. Pages are keyed on (creation time, id).
+   */
+  async list(userId: string, query: BotListQuery): Promise<{ bots: BotListItem[]; hasNextPage: boolean; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const fromMs = query.from === undefined ? null : boundOf(query.from, 'from');
+    const toMs = query.to === undefined ? null : boundOf(query.to, 'to');
+    if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new ApiError('invalid_time', 'to must not be before from', { details: { field: 'to' } });
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.platform !== undefined) q = q.where('meeting_platform', '=', platformOfFilter(query.platform));
+    if (fromMs !== null) q = q.where('created_at', '>=', fromMs);
+    if (toMs !== null) q = q.where('created_at', '<', toMs);
+    for (const [name, value] of Object.entries(query.customAttributes)) q = q.where(this.#customAttributeIs(name, value));
+    if (after) {
+      q = q.where((eb) => eb.or([eb('created_at', '<', after.joinAtMs), eb.and([eb('created_at', '=', after.joinAtMs), eb('id', '<', after.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      bots: page.map((bot) => {
+        const config = JSON.parse(bot.bot_config) as { bot_name?: string };
+        return {
+          bot_id: bot.id,
+          status: bot.status,
+          platform: meetStreamPlatformOf(bot.meeting_platform),
+          meeting_link: bot.meeting_url,
+          bot_name: config.bot_name ?? null,
+          scheduled_join_time: formatInstant(bot.join_at_ms),
+          created_at: formatInstant(bot.created_at),
+          source: bot.source,
+          custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+        };
+      }),
+      hasNextPage: rows.length > limit,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  /** custom_attributes.<name> = value, on either engine (the attributes are a JSON object of strings). */
+  #customAttributeIs(name: string, value: string) {
+    return this.#engine === 'postgres'
+      ? sql<SqlBool>`(bots.custom_attributes::jsonb ->> ${name}) = ${value}`
+      : sql<SqlBool>`exists (select 1 from json_each(bots.custom_attributes) as a where a.key = ${name} and a.value = ${value})`;
+  }
+
+  /** GET /bots/{bot_id}/detail: MeetStream's BotDetailsResponse. */
+  async meetStreamDetail(userId: string, botId: string): Promise<MeetStreamBotDetail> {
+    const bot = await this.#ownBot(userId, botId);
+    const timeline = await this.#db.selectFrom('bot_status_changes').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute();
+    const reached = new Map(timeline.map((t) => [t.status, t]));
+    const statusTimeline: Record<string, TimelineEntry> = {};
+    for (const [status, name] of Object.entries(TIMELINE_KEY)) {
+      const entry = reached.get(status);
+      statusTimeline[name] = { status: entry !== undefined, timestamp: entry ? formatInstant(entry.at_ms) : null, message: entry ? entry.reason || null : null };
+    }
+    const ended = timeline.findLast((t) => ['Stopped', 'Done', 'NotAllowed', 'Denied', 'Error', 'Cancelled', 'Missed'].includes(t.status));
+    const config = JSON.parse(bot.bot_config) as Record<string, unknown> & { bot_name?: string; bot_message?: string; bot_image_url?: string };
+    const attributes = JSON.parse(bot.custom_attributes) as Record<string, string>;
+    const startMs = bot.launched_at;
+    const endMs = ended && startMs !== null ? ended.at_ms : null;
+    return {
+      bot_details: {
+        BotID: bot.id,
+        UserID: bot.user_id,
+        Status: bot.status,
+        Platform: meetStreamPlatformOf(bot.meeting_platform),
+        MeetingLink: bot.meeting_url,
+        BotUsername: typeof config.bot_name === 'string' ? config.bot_name : null,
+        BotMessage: typeof config.bot_message === 'string' ? config.bot_message : null,
+        BotImageURL: typeof config.bot_image_url === 'string' ? config.bot_image_url : null,
+        CreatedAt: formatInstant(bot.created_at),
+        StartTime: formatOptionalInstant(startMs),
+        EndTime: formatOptionalInstant(endMs),
+        Duration: startMs !== null && endMs !== null ? Math.max(0, Math.round((endMs - startMs) / 1000)) : 0,
+        LastUpdatedAt: Math.floor(bot.updated_at / 1000),
+        StatusTimeline: statusTimeline,
+        RequestPayload: bot.data_deleted_at !== null ? {} : { meeting_link: bot.meeting_url, ...config, custom_attributes: attributes },
+        custom_attributes: attributes,
+        transcript_id: null,
+      },
+    };
+  }
+
+  /**
    * The user's bots that are still to come or under way, soonest first. The cursor is the last
    * (join time, id) seen, so inserts and deletes between pages never cause a skip or a repeat of
    * a bot that did not move.
@@ -106,8 +263,9 @@ export class BotQueries {
   async listScheduled(userId: string, query: { limit?: number; cursor?: string }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    // Calendar bots only: ad-hoc bots (POST /bots/create_bot) are listed by GET /bots.
     let q = this.#db.selectFrom('bots').selectAll()
-      .where('user_id', '=', userId).where(bots.isLiveBot());
+      .where('user_id', '=', userId).where(bots.isLiveBot()).where('source', '=', CALENDAR_BOT_SOURCE);
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.joinAtMs), eb.and([eb('join_at_ms', '=', after.joinAtMs), eb('id', '>', after.id)])]));
     }
@@ -132,6 +290,24 @@ export class BotQueries {
       has_more: rows.length > limit,
     };
   }
+}
+
+/** MeetStream's label for a Rollcall platform (GMeet, Zoom, Teams), else Rollcall's own name. */
+export function meetStreamPlatformOf(platform: string | null): string | null {
+  return platform === null ? null : MEETSTREAM_PLATFORM[platform] ?? platform;
+}
+
+/** The Rollcall platform a GET /bots `platform` filter names (MeetStream's label or Rollcall's name). */
+export function platformOfFilter(value: string): string {
+  return Object.entries(MEETSTREAM_PLATFORM).find(([, label]) => label === value)?.[0] ?? value;
+}
+
+/** A from/to filter: a date (a whole UTC day) or a date-time with offset. */
+function boundOf(value: string, field: 'from' | 'to'): number {
+  if (isIsoDate(value)) return Date.parse(`${value}T00:00:00Z`) + (field === 'to' ? DAY_MS : 0);
+  const ms = parseInstant(value);
+  if (ms === null) throw new ApiError('invalid_time', `${field} must be YYYY-MM-DD or an ISO 8601 date-time with an offset`, { details: { field } });
+  return field === 'to' ? ms + 1 : ms;
 }
 
 function encodeCursor(joinAtMs: number, id: string): string {

@@ -5,9 +5,9 @@ import type { Database } from '../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
 import { ApiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
-import { newId, randomToken } from '../lib/ids.ts';
+import { newId } from '../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
-import { applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, isValidDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
 import { computeJoinTime } from '../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
 import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
@@ -15,11 +15,11 @@ import { occurrenceIdOf } from '../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from './calendar-events.ts';
 import { isTransientConflict, isUniqueViolation, seriesDefinition } from './calendar-events.ts';
-import { lockEvent } from '../store/event-store.ts';
+import { findEvent, lockEvent } from '../store/event-store.ts';
 import { parseOccurrenceId } from '../domain/occurrence-id.ts';
 import * as bots from '../store/bot-store.ts';
-import { enqueueStatusWebhook, statusWebhook } from './status-webhooks.ts';
-import { cancelBotInTransaction, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { findChain, saveChain } from '../store/chain-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
 import { checkMeetingUrl } from '../domain/meeting-url.ts';
@@ -65,6 +65,8 @@ export interface ScheduleResponse {
   occurrences_failed?: number;
   schedules_created?: ScheduledOccurrence[];
   failed_occurrences?: FailedOccurrence[];
+  /** Chain mode (recurring_event: true): the series now books its next occurrence each time one is launched. */
+  recurring_enabled?: boolean;
 }
 
 /** One event, or one occurrence of a series, as the thing a bot is scheduled for. */
@@ -79,7 +81,7 @@ interface ScheduleTarget {
   title: string | null;
 }
 
-interface ScheduledOne {
+export interface ScheduledOne {
   botId: string;
   scheduleId: string;
   scheduleGroup: ScheduleGroup;
@@ -99,14 +101,16 @@ export class BotScheduling implements EventChangeListener {
   readonly #joinLeadMs: number;
   readonly #guard: OutboundGuard;
   readonly #signal: ScheduleChangeSignal;
+  readonly #isKeyRequired: boolean;
 
-  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal }) {
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal; isDeduplicationKeyRequired?: boolean }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#events = deps.events;
     this.#joinLeadMs = deps.joinLeadSeconds * 1000;
     this.#guard = deps.guard;
     this.#signal = deps.signal;
+    this.#isKeyRequired = deps.isDeduplicationKeyRequired ?? true;
   }
 
   get joinLeadMs(): number {
@@ -119,12 +123,14 @@ export class BotScheduling implements EventChangeListener {
    * runs cannot both book (or re-book) it.
    */
   async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean } = {}): Promise<ScheduleResponse> {
-    if (request.recurring_event === true) {
-      throw new ApiError('not_supported', 'recurring_event: chained scheduling is not supported yet; use schedule_all_occurrences', { details: { field: 'recurring_event' } });
+    const isChain = request.recurring_event === true;
+    if (isChain && request.schedule_all_occurrences === true) {
+      throw new ApiError('validation_error', 'recurring_event: cannot be combined with schedule_all_occurrences (one books each occurrence as the previous one is launched, the other books them all now)', { details: { field: 'recurring_event' } });
     }
-    const key = request.deduplication_key ?? request.bot_config.deduplication_key;
-    if (key === undefined) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required', { details: { field: 'deduplication_key' } });
-    if (!isValidDeduplicationKey(key)) {
+    // null: no key given; with DEDUPLICATION_KEY_REQUIRED=false each target derives its own.
+    const key = request.deduplication_key ?? request.bot_config.deduplication_key ?? null;
+    if (key === null && this.#isKeyRequired) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required', { details: { field: 'deduplication_key' } });
+    if (key !== null && !isValidDeduplicationKey(key)) {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
     const config = applyBotConfigDefaults(request.bot_config);
@@ -138,14 +144,16 @@ export class BotScheduling implements EventChangeListener {
     }
 
     const response = await this.#inTransaction(async (trx) => {
-      await this.#lockTarget(trx, userId, eventId);
+      // Chain mode locks the series' chain first: the chain loop takes the same locks in the same
+      // order (chain, event, bots), so the two never wait on each other in a circle.
+      const chainSeriesId = isChain ? await this.#lockChainOf(trx, userId, eventId) : null;
+      const locked = await this.#lockTarget(trx, userId, eventId);
       const now = this.#clock.now();
-      const resolved = await this.#events.resolveTarget(trx, userId, eventId);
+      const resolved = await this.#events.resolveTarget(trx, userId, eventId, locked);
       if (options.ifNeverScheduled && resolved.kind !== 'series') {
         const [linkEventId, occurrenceKey] = resolved.kind === 'single' ? [resolved.event.id, ''] : [resolved.series.id, resolved.occurrence.key];
-        // On PostgreSQL each statement sees the latest commits: without this lock a run that
-        // commits between the check and the booking would make this one "update" its bot.
-        if (this.#database.engine === 'postgres') await trx.selectFrom('events').select('id').where('id', '=', linkEventId).forUpdate().execute();
+        // The event (and its series) is locked above, so a run that books it in the meantime has
+        // committed before this check, or waits until this one has.
         const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
         if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
       }
@@ -154,12 +162,14 @@ export class BotScheduling implements EventChangeListener {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
       }
       if (resolved.kind === 'single') {
+        if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
         const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), key, config, now);
         return singleResponse(eventId, one);
       }
       if (resolved.kind === 'occurrence') {
-        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence), key, config, now);
-        return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id };
+        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence), isChain ? chainKey(key, resolved.occurrence.key) : key, config, now);
+        if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? resolved.series.id, key, config, one, resolved.occurrence.key, now);
+        return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
       const series = resolved.series;
       if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`);
@@ -169,11 +179,47 @@ export class BotScheduling implements EventChangeListener {
       const occurrence = occurrenceDate !== undefined
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate)
         : await this.#nextOccurrence(trx, userId, series, now);
-      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence), key, config, now);
-      return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id };
+      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence), isChain ? chainKey(key, occurrence.key) : key, config, now);
+      if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
+      return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
     });
     this.#signal.afterCommit();
     return response;
+  }
+
+  /**
+   * Books one occurrence of a series inside the caller's transaction (the chain loop does, with the
+   * chain row already locked): the same rules and the same writes as a schedule request. Throws
+   * ApiError, before writing anything, when the occurrence cannot be booked.
+   */
+  async bookOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, occurrence: EffectiveOccurrence, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
+    await lockEvent(trx, this.#database.engine, userId, series.id);
+    return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence), key, config, now);
+  }
+
+  /** The series an id names (itself, or the series of an occurrence or override), with its chain row locked. */
+  async #lockChainOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<string | null> {
+    const seriesId = parseOccurrenceId(eventId)?.seriesId ?? eventId;
+    const named = await findEvent(trx, userId, seriesId);
+    if (!named) return null;
+    const id = named.recurrence !== null ? named.id : named.recurring_event_id;
+    // A single event has no chain; the request is refused once the event is resolved.
+    if (id === null) return null;
+    await findChain(trx, id, { engine: this.#database.engine, forUpdate: true });
+    return id;
+  }
+
+  /** Records (or replaces) the chain of a series, with the bot just booked as its current one. */
+  async #startChain(trx: Transaction<Schema>, userId: string, seriesId: string, key: string | null, config: AppliedBotConfig, booked: ScheduledOne, occurrenceKey: string, now: number): Promise<void> {
+    const existing = await findChain(trx, seriesId);
+    await saveChain(trx, {
+      series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
+      current_bot_id: booked.botId, current_occurrence_key: occurrenceKey, next_check_at_ms: null, last_error: null,
+      created_at: existing?.created_at ?? now, updated_at: now,
+    });
+    if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {
+      await bots.appendDecision(trx, booked.botId, now, 'chain_started', `Chain mode: each time this series' booked occurrence is launched (or ends), the next one is booked with the same configuration`, { series_event_id: seriesId });
+    }
   }
 
   /** Runs `work` in a transaction, again when a concurrent request won a uniqueness race. */
@@ -199,12 +245,18 @@ export class BotScheduling implements EventChangeListener {
    * is read, so that a concurrent delete, move or cancel of it runs entirely before or entirely
    * after this request: never between the read and the link (see lockEvent).
    */
-  async #lockTarget(trx: Transaction<Schema>, userId: string, eventId: string): Promise<void> {
+  async #lockTarget(trx: Transaction<Schema>, userId: string, eventId: string): Promise<Map<string, EventRow>> {
     const engine = this.#database.engine;
-    if (engine !== 'postgres') return;
+    const locked = new Map<string, EventRow>();
+    if (engine !== 'postgres') return locked;
     const seriesId = parseOccurrenceId(eventId)?.seriesId;
     const named = await lockEvent(trx, engine, userId, seriesId ?? eventId);
-    if (!seriesId && named?.recurring_event_id) await lockEvent(trx, engine, userId, named.recurring_event_id);
+    if (named) locked.set(named.id, named);
+    if (!seriesId && named?.recurring_event_id) {
+      const series = await lockEvent(trx, engine, userId, named.recurring_event_id);
+      if (series) locked.set(series.id, series);
+    }
+    return locked;
   }
 
   async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string): Promise<EffectiveOccurrence> {
@@ -227,7 +279,7 @@ export class BotScheduling implements EventChangeListener {
     return next;
   }
 
-  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
     const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     const created: ScheduledOccurrence[] = [];
@@ -238,7 +290,7 @@ export class BotScheduling implements EventChangeListener {
       const occurrenceId = occurrenceIdOf(series.id, occurrence.originalStartMs);
       try {
         // Each occurrence gets its own bot: the key is made unique per occurrence.
-        const one = await this.#scheduleOne(trx, userId, occurrenceId, occurrenceTarget(occurrence), `${key}@${occurrence.key}`, config, now);
+        const one = await this.#scheduleOne(trx, userId, occurrenceId, occurrenceTarget(occurrence), chainKey(key, occurrence.key), config, now);
         first ??= one;
         allUpdated &&= one.updatedExisting;
         created.push({ occurrence_start: formatInstant(occurrence.originalStartMs), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
@@ -266,8 +318,12 @@ export class BotScheduling implements EventChangeListener {
     };
   }
 
-  /** Schedules, updates or shares the bot for one target. Throws ApiError before writing anything. */
-  async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
+  /**
+   * Schedules, updates or shares the bot for one target. Throws ApiError before writing anything.
+   * A null key is derived from the meeting and the occurrence's original start (the event's start
+   * for a single event), exactly as if the client had sent it.
+   */
+  async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, givenKey: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
     if (target.isCancelled) throw new ApiError('event_cancelled', `Event ${eventId} is cancelled or deleted`);
     let meeting = target.meeting;
     if (config.meeting_url !== undefined) {
@@ -289,6 +345,7 @@ export class BotScheduling implements EventChangeListener {
       if (requestedJoinAtMs === null) throw new ApiError('invalid_join_at', 'bot_config.join_at must be an ISO 8601 date-time with an offset', { details: { field: 'bot_config.join_at' } });
     }
     const join = computeJoinTime({ startMs: target.startMs, endMs: target.endMs, nowMs: now, joinLeadMs: this.#joinLeadMs, requestedJoinAtMs });
+    const key = givenKey ?? derivedDeduplicationKey(meeting.identity, target.originalStartMs ?? target.startMs);
     if (!join.ok) throw new ApiError(join.code, join.code === 'invalid_join_at' ? join.message : `Event ${eventId} has already ended`, { details: { field: join.code === 'invalid_join_at' ? 'bot_config.join_at' : 'event_id' } });
 
     const existingLink = await bots.findLiveLink(trx, target.linkEventId, target.occurrenceKey);
@@ -372,31 +429,28 @@ export class BotScheduling implements EventChangeListener {
       is_join_time_pinned: isPinned ? 1 : 0,
       meeting_end_ms: target.endMs,
       launched_at: null,
-      source: 'calendar_schedule_api',
+      source: CALENDAR_BOT_SOURCE,
       created_at: now,
       updated_at: now,
       provider_name: null,
       provider_bot_id: null,
+      idempotency_key_hash: null,
+      data_deleted_at: null,
     };
-    await trx.insertInto('bots').values(bot).execute();
-    await this.#insertLink(trx, bot, target, now);
-    await trx.insertInto('schedules').values({
-      id: scheduleId, bot_id: botId, user_id: userId, schedule_group: group, due_at_ms: joinAtMs, state: 'pending',
-      attempts: 0, lease_owner: null, lease_until_ms: null, idempotency_key: `launch-${botId}`, status_token: `bst_${randomToken(32)}`, last_error: null, created_at: now, updated_at: now,
-    }).execute();
     const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
-    await bots.appendDecision(trx, botId, now, 'scheduled', `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`, { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity });
-    await bots.appendStatusChange(trx, botId, now, 'Scheduled', 'Scheduled through the API');
-    await enqueueStatusWebhook(trx, bot, statusWebhook('Scheduled', `Bot scheduled to join at ${formatInstant(joinAtMs)}`), now);
+    await insertScheduledBot(trx, this.#database.engine, bot, { id: scheduleId, group }, {
+      reason: `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`,
+      details: { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity },
+      statusReason: 'Scheduled through the API',
+      webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
+    }, now, linkRow(bot, target, now));
     return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
   }
 
   async #insertLink(trx: Transaction<Schema>, bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number): Promise<void> {
-    await trx.insertInto('bot_events').values({
-      bot_id: bot.id, user_id: bot.user_id, event_id: target.linkEventId, occurrence_key: target.occurrenceKey,
-      start_ms: target.startMs, end_ms: target.endMs, is_live: 1, created_at: now, updated_at: now,
-    }).execute();
+    await trx.insertInto('bot_events').values(linkRow(bot, target, now)).execute();
   }
+
 
   /**
    * A calendar change (through the API or a sync) reaches the bots here, inside the change's own
@@ -486,6 +540,14 @@ export class BotScheduling implements EventChangeListener {
     const links = await bots.listLiveLinksOfBot(trx, bot.id);
     const meeting = target.meeting!;
     await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, updated_at: now }).where('id', '=', link.id).execute();
+    // A bot is handed only links on public hosts (the check the schedule request makes): a calendar
+    // that now points somewhere internal loses its bot rather than sending it there.
+    const check = checkMeetingUrl(meeting.url);
+    if (!check.ok) {
+      await bots.setLinkLive(trx, link.id, false, now);
+      await this.#afterUnlink(trx, bot, `The meeting link of event ${link.event_id} changed to one a bot cannot be sent to (it ${check.reason})`, now);
+      return true;
+    }
     if (links.length === 1) {
       await trx.updateTable('bots').set({ meeting_url: meeting.url, meeting_platform: meeting.platform, meeting_identity: meeting.identity, updated_at: now }).where('id', '=', bot.id).execute();
       await trx.updateTable('schedules').set({ schedule_group: scheduleGroupOf(meeting.platform), updated_at: now }).where('bot_id', '=', bot.id).execute();
@@ -540,6 +602,13 @@ export class BotScheduling implements EventChangeListener {
   }
 }
 
+function linkRow(bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number) {
+  return {
+    bot_id: bot.id, user_id: bot.user_id, event_id: target.linkEventId, occurrence_key: target.occurrenceKey,
+    start_ms: target.startMs, end_ms: target.endMs, is_live: 1, created_at: now, updated_at: now,
+  };
+}
+
 function singleTarget(event: EventRow): ScheduleTarget {
   return {
     linkEventId: event.id,
@@ -574,12 +643,17 @@ function meetingOf(url: string | null, platform: string | null, identity: string
 function customAttributesFor(config: AppliedBotConfig, eventId: string, key: string, target: ScheduleTarget): Record<string, string> {
   return {
     ...config.custom_attributes,
-    source: 'calendar_schedule_api',
+    source: CALENDAR_BOT_SOURCE,
     event_id: eventId,
     deduplication_key: key,
     ...(target.originalStartMs !== null ? { occurrence_start_time: formatInstant(target.originalStartMs), is_recurring: 'true' } : {}),
     ...(target.title ? { event_summary: target.title } : {}),
   };
+}
+
+/** The key of one occurrence's bot in a batch or a chain: the series key plus the occurrence; null stays null (derived per occurrence). */
+function chainKey(seriesKey: string | null, occurrenceKey: string): string | null {
+  return seriesKey === null ? null : occurrenceDeduplicationKey(seriesKey, occurrenceKey);
 }
 
 function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {

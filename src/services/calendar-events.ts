@@ -315,21 +315,23 @@ export class CalendarEvents {
   }
 
   /** Resolves an event id (single, series or occurrence id) for scheduling. */
-  async resolveTarget(db: store.Db, userId: string, eventId: string): Promise<EventTarget> {
+  async resolveTarget(db: store.Db, userId: string, eventId: string, known: ReadonlyMap<string, EventRow> = new Map()): Promise<EventTarget> {
+    // Rows the caller has just read (and locked) need not be read again.
+    const find = async (id: string) => known.get(id) ?? store.findEvent(db, userId, id);
     const ref = parseOccurrenceId(eventId);
     if (ref) {
-      const series = await store.findEvent(db, userId, ref.seriesId);
+      const series = await find(ref.seriesId);
       if (!series || series.recurrence === null) throw notFound(eventId);
       const occurrence = await this.findEffectiveOccurrence(db, userId, series, ref.originalStartMs);
       if (!occurrence) throw notFound(eventId);
       return { kind: 'occurrence', series, occurrence };
     }
-    const event = await store.findEvent(db, userId, eventId);
+    const event = await find(eventId);
     if (!event) throw notFound(eventId);
     if (event.recurrence !== null) return { kind: 'series', series: event };
     if (event.recurring_event_id !== null && event.original_start_ms !== null) {
       // An override instance stands for the occurrence it replaces.
-      const series = await store.findEvent(db, userId, event.recurring_event_id);
+      const series = await find(event.recurring_event_id);
       if (series && series.recurrence !== null) {
         return { kind: 'occurrence', series, occurrence: effectiveFromOverride(series, event) };
       }

@@ -1,20 +1,23 @@
 // Status webhooks are written to the outbox in the same transaction as the change they report,
 // so a committed change always has its webhook and a rolled-back one never does.
-import type { BotRow } from '../db/schema.ts';
-import { webhookEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
+import type { Insertable } from 'kysely';
+import type { BotRow, WebhookDeliveriesTable } from '../db/schema.ts';
+import { webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
 import { newId } from '../lib/ids.ts';
 import type { Db } from '../store/event-store.ts';
 
 export interface StatusWebhook {
-  /** A status change (bot.scheduled, bot.joining, ...) or bot.rescheduled for a moved join time. */
+  /** The specific name (`bot_event`): a status change (bot.scheduled, bot.joining, ...), bot.rescheduled, data_deletion. */
   event: string;
+  /** The generic name (`event`), where it differs: bot.stopped for every end of a bot's time in the meeting. */
+  genericEvent?: string;
   status: BotStatus;
   message: string;
   statusCode?: 200 | 500;
 }
 
 export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
-  return { event: webhookEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
+  return { event: webhookEventFor(status), genericEvent: webhookGenericEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
 }
 
 type WebhookBot = Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>;
@@ -26,11 +29,17 @@ export async function enqueueStatusWebhook(db: Db, bot: WebhookBot, webhook: Sta
 
 /** The same for many bots in one statement (the dispatcher launches hundreds at once). */
 export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; webhook: StatusWebhook }[], nowMs: number): Promise<void> {
-  const rows = items.flatMap(({ bot, webhook }) => {
+  const rows = statusWebhookRows(items, nowMs);
+  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
+}
+
+/** The outbox rows of status webhooks, for bots that have a callback_url (none for the others). */
+export function statusWebhookRows(items: { bot: WebhookBot; webhook: StatusWebhook }[], nowMs: number): Insertable<WebhookDeliveriesTable>[] {
+  return items.flatMap(({ bot, webhook }) => {
     const config = JSON.parse(bot.bot_config) as { callback_url?: string };
     if (!config.callback_url) return [];
     const payload = {
-      event: webhook.event,
+      event: webhook.genericEvent ?? webhook.event,
       bot_event: webhook.event,
       bot_id: bot.id,
       bot_status: webhook.status,
@@ -54,5 +63,4 @@ export async function enqueueStatusWebhooks(db: Db, items: { bot: WebhookBot; we
       delivered_at: null,
     }];
   });
-  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
 }

@@ -1,6 +1,6 @@
 // Data access for bots, their links to events, their schedules and their logs.
-import { sql, type SqlBool } from 'kysely';
-import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
+import { sql, type Insertable, type SqlBool } from 'kysely';
+import type { BotDecisionsTable, BotEventRow, BotEventsTable, BotRow, BotStatusChangesTable, BotsTable, ScheduleRow, SchedulesTable, WebhookDeliveriesTable } from '../db/schema.ts';
 import { LIVE_STATUSES, type BotStatus } from '../domain/bot-status.ts';
 import { deduplicationKeyHash } from '../domain/bot-config.ts';
 import type { Db } from './event-store.ts';
@@ -32,9 +32,11 @@ export interface LinkedBotSummary {
 
 /**
  * Bots linked to each (event, occurrence), keyed "eventId|occurrenceKey", newest link last: the
- * live links, and the bots that ended while linked (cancelled, done...) as history. A bot that is
+ * live links, and the bots that ended while linked (done, missed...) as history. A bot that is
  * still live but left the event (the event was deleted or moved to another meeting while the bot
- * stays for the other events sharing it) is no longer this event's bot.
+ * stays for the other events sharing it) is no longer this event's bot. Cancelled bots are left
+ * out: MeetStream deletes an unscheduled bot, and its clients pick "events without a bot" to
+ * schedule; a cancelled bot stays readable by its id.
  */
 export async function listBotsForEvents(db: Db, keys: { eventId: string; occurrenceKey: string }[]): Promise<Map<string, LinkedBotSummary[]>> {
   const result = new Map<string, LinkedBotSummary[]>();
@@ -44,6 +46,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms', 'bots.meeting_platform', 'bots.bot_config'])
     .where('bot_events.event_id', 'in', eventIds)
     .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
+    .where('bots.status', '<>', 'Cancelled')
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {
@@ -155,6 +158,47 @@ export async function readBotVersions(db: Db, engine: Engine, botIds: readonly s
 export async function lockBots(db: Db, engine: Engine, botIds: readonly string[]): Promise<void> {
   if (engine !== 'postgres' || botIds.length === 0) return;
   await db.selectFrom('bots').select('id').where('id', 'in', botIds).orderBy('id').forUpdate().execute();
+}
+
+/** Everything a newly scheduled bot is, written together. */
+export interface NewBotRows {
+  bot: Insertable<BotsTable>;
+  /** The bot's first event link; null for a bot without an event (an ad-hoc bot). */
+  link: Insertable<BotEventsTable> | null;
+  schedule: Insertable<SchedulesTable>;
+  decision: Insertable<BotDecisionsTable>;
+  statusChange: Insertable<BotStatusChangesTable>;
+  webhooks: Insertable<WebhookDeliveriesTable>[];
+}
+
+/**
+ * Writes a new bot, its link, its timer, its first decision and status, and its bot.scheduled
+ * webhook. On PostgreSQL in one statement (data-modifying CTEs): the schedule endpoint's cost there
+ * is mostly round trips, and this was six of them. SQLite runs in this process, so there the
+ * statements simply follow one another.
+ */
+export async function insertNewBot(db: Db, engine: Engine, rows: NewBotRows): Promise<void> {
+  if (engine === 'postgres') {
+    // A link and webhooks are optional; each shape of the statement is spelled out once.
+    const base = db.with('new_bot', (q) => q.insertInto('bots').values(rows.bot))
+      .with('new_schedule', (q) => q.insertInto('schedules').values(rows.schedule))
+      .with('new_decision', (q) => q.insertInto('bot_decisions').values(rows.decision));
+    // (The CTE names only matter to PostgreSQL; typed as the base statement either way.)
+    const withLink = (rows.link ? base.with('new_link', (q) => q.insertInto('bot_events').values(rows.link!)) : base) as typeof base;
+    if (rows.webhooks.length === 0) {
+      await withLink.insertInto('bot_status_changes').values(rows.statusChange).execute();
+    } else {
+      await withLink.with('new_webhook', (q) => q.insertInto('webhook_deliveries').values(rows.webhooks))
+        .insertInto('bot_status_changes').values(rows.statusChange).execute();
+    }
+    return;
+  }
+  await db.insertInto('bots').values(rows.bot).execute();
+  if (rows.link) await db.insertInto('bot_events').values(rows.link).execute();
+  await db.insertInto('schedules').values(rows.schedule).execute();
+  await db.insertInto('bot_decisions').values(rows.decision).execute();
+  await db.insertInto('bot_status_changes').values(rows.statusChange).execute();
+  if (rows.webhooks.length > 0) await db.insertInto('webhook_deliveries').values(rows.webhooks).execute();
 }
 
 /** bot_config.bot_name of a stored configuration, or null. */

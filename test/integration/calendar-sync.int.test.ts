@@ -1318,8 +1318,10 @@ describe('auto-schedule', () => {
     assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
     await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
     const again = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 4 * HOUR);
-    assert.deepEqual(again[1]!.bots.map((b) => b.id), [autoBot]);
+    // No new bot, and the cancelled one is no longer the event's (event.bots[] leaves cancelled bots out).
+    assert.deepEqual(again[1]!.bots.map((b) => b.id), []);
     assert.equal((await bot(env, user.auth, autoBot)).status, 'Cancelled');
+    assert.equal((await env.rc.database.db.selectFrom('bot_events').select('bot_id').where('event_id', '=', again[1]!.id).execute()).length, 1, 'still only the cancelled bot was ever linked');
     // Disabled: a new meeting gets no bot, existing ones stay.
     const disabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth });
     assert.equal(disabled.body.auto_schedule_enabled, false);

@@ -571,11 +571,13 @@ describe('calendar events API', () => {
     assert.equal(alicesList.results.filter((r: any) => r.recurring_event_id === series.id).length, 3);
   });
 
-  test('401 without a valid key', async () => {
-    for (const header of [undefined, 'Bearer abc', 'Token rck_nope', 'Token']) {
+  test('401 without a usable key, 403 with an unknown one', async () => {
+    for (const header of [undefined, 'Bearer abc', 'Token']) {
       const res = await rc.request('GET', EVENTS, header ? { auth: header } : {});
       assert.equal(res.status, 401, String(header));
       assert.equal(res.body.code, 'unauthorized');
     }
+    const unknown = await rc.request('GET', EVENTS, { auth: 'Token rck_nope' });
+    assert.equal(`${unknown.status} ${unknown.body.code}`, '403 forbidden');
   });
 });

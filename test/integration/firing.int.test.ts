@@ -164,7 +164,7 @@ describe('firing without a runtime, and after downtime', () => {
       clock.advance(3_600_000 - 180_000);
       await rc.dispatcher.runDue();
       const detail = await rc.request('GET', `/api/v1/bots/${scheduled.body.bot_id}`, { auth: user.auth });
-      assert.equal(detail.body.status, 'Failed');
+      assert.equal(detail.body.status, 'Error');
       assert.match(detail.body.status_timeline.at(-1).reason, /no_runtime/);
     } finally {
       await rc.close();

@@ -161,17 +161,22 @@ describe('fuzz: every operation in the OpenAPI document', () => {
     for (const id of Object.keys(CUSTOM_AUTH)) assert.ok(ids.has(id), `CUSTOM_AUTH names ${id}, which the OpenAPI document does not list; update the table`);
   });
 
-  test('every operation that is not public answers 401 without an API key, before validation or lookup', async () => {
+  test('every operation that is not public answers 401 without an API key and 403 with an unknown or revoked one, before validation or lookup', async () => {
     const hints: Hints = { nowMs: NOW, ids: ownIds, feedUrls };
     for (const op of operations) {
       if (op.isPublic || CUSTOM_AUTH[op.id]?.isPublic) continue;
       const pathValues = Object.fromEntries(op.pathParams.map((p) => [p.name, ownIds.find((id) => id.startsWith(idPrefixFor(p.name))) ?? 'x']));
       const body = op.body ? JSON.stringify(minimalValue(op.body.schema, hints)) : undefined;
-      for (const authorization of [undefined, 'Token', 'Basic dXNlcjpwYXNz', `Token ${credentials.revokedKey}`, 'Token rck_0000000000000000000000000000000000000000']) {
+      const expectations: [string | undefined, number, string][] = [
+        [undefined, 401, 'unauthorized'], ['Token', 401, 'unauthorized'], ['Basic dXNlcjpwYXNz', 401, 'unauthorized'],
+        // MeetStream's convention: a key that arrived but is unknown or revoked is 403.
+        [`Token ${credentials.revokedKey}`, 403, 'forbidden'], ['Token rck_0000000000000000000000000000000000000000', 403, 'forbidden'],
+      ];
+      for (const [authorization, status, code] of expectations) {
         const res = await send(rc, op.method, fillPath(op.path, pathValues), authorization, body === undefined ? { kind: 'none' } : { kind: 'raw', contentType: 'application/json', payload: body });
-        assert.equal(res.status, 401, `${op.id} with authorization ${String(authorization)} answered ${res.status} ${JSON.stringify(res.body)}; a route without API-key auth must declare security: [] or be listed in CUSTOM_AUTH`);
-        assert.deepEqual(checkErrorBody(401, res.body, String(res.headers['content-type'])), [], `${op.id}: ${JSON.stringify(res.body)}`);
-        assert.equal(res.body.code, 'unauthorized');
+        assert.equal(res.status, status, `${op.id} with authorization ${String(authorization)} answered ${res.status} ${JSON.stringify(res.body)}; a route without API-key auth must declare security: [] or be listed in CUSTOM_AUTH`);
+        assert.deepEqual(checkErrorBody(status, res.body, String(res.headers['content-type'])), [], `${op.id}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.code, code);
       }
     }
   });

@@ -482,4 +482,18 @@ describe('meeting URLs handed to bots must be on public hosts', () => {
       assert.equal(overridden.status, 200, JSON.stringify(overridden.body));
     }
   });
+
+  test('a scheduled bot does not follow its event to a meeting link on a non-public host: it is cancelled, and the decision log says why', async () => {
+    for (const internalUrl of ['http://10.0.0.5/room', 'https://meet.corp.internal/x']) {
+      const eventId = await newEvent('https://zoom.us/j/5556667777');
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: `follow-${internalUrl}`, bot_config: {} } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth, body: { meeting_url: internalUrl } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const bot = await rc.request('GET', `/api/v1/bots/${scheduled.body.bot_id}`, { auth });
+      assert.equal(bot.body.status, 'Cancelled', internalUrl);
+      assert.notEqual(bot.body.meeting_url, internalUrl);
+      assert.ok(bot.body.decisions.some((d: { reason: string }) => /cannot be sent to/.test(d.reason)), JSON.stringify(bot.body.decisions));
+    }
+  });
 });

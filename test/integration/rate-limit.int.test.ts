@@ -80,11 +80,11 @@ describe('rate limit per API key', () => {
     assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
   });
 
-  test('requests without a valid key are 401, not counted against anyone', async () => {
+  test('requests without a valid key are 403, not counted against anyone', async () => {
     const user = await rc.newUser();
     for (let i = 0; i < 3 * LIMIT; i++) {
       const res = await rc.request('GET', EVENTS, { auth: 'Token rck_0000000000000000000000000000000000000000' });
-      assert.equal(res.status, 401);
+      assert.equal(res.status, 403);
     }
     assert.equal((await rc.request('GET', EVENTS, { auth: user.auth })).status, 200);
   });

@@ -151,7 +151,8 @@ describe('secrets at rest across key changes', () => {
     assert.ok(keyless.log.lines.some((l) => /"level":50/.test(l) && /sealed but CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)));
     const refused = await secretOf(keyless.rollcall, auth);
     assert.equal(refused.status, 500);
-    assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'status_code'], 'no detail in the answer');
+    assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'message', 'status_code'], 'no detail in the answer');
+    assert.equal(refused.body.message, refused.body.error);
     await keyless.rollcall.close();
   });
 });

@@ -234,7 +234,7 @@ describe('tenant isolation', () => {
         for (let page = 0; page < 200; page++) {
           const answer = await asBob(`${op.id} page ${page}`, 'GET', op.path + buildQuery(query), { kind: 'none' });
           checked++;
-          const next = answer.body?.next ?? answer.body?.next_cursor;
+          const next = answer.body?.next ?? answer.body?.next_cursor ?? answer.body?.nextCursor;
           if (answer.status !== 200 || typeof next !== 'string' || next.length === 0) break;
           query = [...window, ['limit', '1'], ['cursor', cursorOf(next)]];
         }
@@ -393,7 +393,7 @@ async function seedTenant(rc: TestRollcall, label: string, offsetMs: number, fee
   for (const op of operations.filter((o) => o.method === 'GET' && o.pathParams.length === 0 && o.queryParams.some((p) => p.name === 'cursor'))) {
     const window = op.queryParams.filter((p) => p.schema.format === 'date-time').map((p): [string, string] => [p.name, new Date(/max|end|to/.test(p.name) ? NOW + 400 * 86_400_000 : NOW - 400 * 86_400_000).toISOString()]);
     const res = await rc.request('GET', op.path + buildQuery([...window, ['limit', '1']]), { auth: user.auth });
-    const next = res.body?.next ?? res.body?.next_cursor;
+    const next = res.body?.next ?? res.body?.next_cursor ?? res.body?.nextCursor;
     if (typeof next === 'string') tenant.cursors.push(cursorOf(next));
   }
   return tenant;

@@ -132,6 +132,12 @@ export class AnswerChecker {
       return problems;
     }
     if (status >= 400 && status < 500) return checkErrorBody(status, body, contentType);
+    // MeetStream's Idempotency-Key replay: a success with the original object, sent as 507. Only
+    // where the operation documents it, with its schema.
+    if (status === 507 && op.responses.get(507)) {
+      const validate = this.#validator(`${op.id} 507`, op.responses.get(507)!);
+      return validate(body) ? [] : [`body does not match the documented 507 schema: ${this.#ajv.errorsText(validate.errors, { separator: '; ' })}`];
+    }
     // The one 5xx allowed: a 503 the operation documents, reporting that an outside service
     // (a calendar provider or feed) is not answering. Any other 5xx is a bug.
     if (status === 503 && op.responses.has(503)) return checkErrorBody(status, body, contentType);
@@ -149,13 +155,14 @@ export class AnswerChecker {
   }
 }
 
-/** The spec's error shape, `{ error, code, status_code, details? }`, with a code from the catalog. */
+/** The spec's error shape, `{ error, message, code, status_code, details? }` (message = error), with a code from the catalog. */
 export function checkErrorBody(status: number, body: unknown, contentType = 'application/json'): string[] {
   const problems: string[] = [];
   if (!contentType.startsWith('application/json')) problems.push(`content-type ${contentType} is not JSON`);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return [...problems, `error body is not an object: ${JSON.stringify(body)?.slice(0, 200)}`];
   const b = body as Record<string, unknown>;
   if (typeof b.error !== 'string' || b.error.length === 0) problems.push('error is not a non-empty string');
+  if (b.message !== b.error) problems.push('message is not the same text as error');
   if (typeof b.code !== 'string') problems.push('code is not a string');
   if (b.status_code !== status) problems.push(`status_code ${String(b.status_code)} is not the HTTP status ${status}`);
   if (b.details !== undefined && (typeof b.details !== 'object' || b.details === null || Array.isArray(b.details))) problems.push('details is not an object');

@@ -5,6 +5,7 @@ import { authenticateApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
 import type { StatusReporter } from '../../services/bot-status-reports.ts';
+import { RETIRED_STATUS_NAMES, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import { BotDetailResponse, BotIdParams, BotStatusResponse, StatusReportBody, StatusReportResponse, WebhookSecretResponse } from '../schemas/bot-schemas.ts';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/;
@@ -42,7 +43,10 @@ export function registerBotRoutes(app: App, deps: AppDeps): void {
       await deps.statusReports.authorize(botId, reporter);
       reporters.set(request, reporter);
     },
-  }, async (request) => deps.statusReports.report(request.params.bot_id, reporters.get(request)!, request.body.status, request.body.message));
+  }, async (request) => {
+    const status = RETIRED_STATUS_NAMES[request.body.status] ?? (request.body.status as RuntimeReportableStatus);
+    return deps.statusReports.report(request.params.bot_id, reporters.get(request)!, status, request.body.message);
+  });
 
   app.get('/webhooks/secret', {
     schema: { tags: ['Webhooks'], summary: 'The secret status webhooks are signed with (Standard Webhooks)', response: { 200: WebhookSecretResponse, ...errorResponses() } },

@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { EventIdParams } from '../schemas/event-schemas.ts';
-import { ScheduleBody, ScheduleResponse } from '../schemas/schedule-schemas.ts';
+import { ScheduleBody, ScheduleResponse, ToggleRecurrenceBody, ToggleRecurrenceResponse } from '../schemas/schedule-schemas.ts';
 
 export function registerScheduleRoutes(app: App, deps: AppDeps): void {
   const tags = ['Scheduling'];
@@ -18,4 +18,16 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
       response: { 200: ScheduleResponse, ...errorResponses(404, 409, 413) },
     },
   }, async (request) => deps.scheduling.schedule(request.userId, request.params.event_id, request.body));
+
+  const chains = deps.chains;
+  if (!chains) return;
+  app.post('/calendar/toggle-recurrence', {
+    schema: {
+      tags,
+      summary: 'Turn chain mode of a recurring series on or off',
+      description: 'On: the next occurrence is booked now if none is, and each following one when the previous one is launched. Off: the bot already booked stays; nothing further is booked. 400 event_not_recurring when the event has no recurrence rule (MeetStream\'s way to ask "is this recurring").',
+      body: ToggleRecurrenceBody,
+      response: { 200: ToggleRecurrenceResponse, ...errorResponses(404, 409) },
+    },
+  }, async (request) => chains.toggle(request.userId, request.body.event_id, request.body.recurring_enabled));
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { RUNTIME_REPORTABLE_STATUSES } from '../../domain/bot-status.ts';
+import { RETIRED_STATUS_NAMES, RUNTIME_REPORTABLE_STATUSES } from '../../domain/bot-status.ts';
 import { Nullable } from './common.ts';
 
 export const BotIdParams = Type.Object({ bot_id: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -37,7 +37,8 @@ export const BotDetailResponse = Type.Object({
 });
 
 export const StatusReportBody = Type.Object({
-  status: Type.Union(RUNTIME_REPORTABLE_STATUSES.map((s) => Type.Literal(s)), { 'x-error-code': 'validation_error' }),
+  // Retired names (Failed) are still accepted from runtimes written before the rename.
+  status: Type.Union([...RUNTIME_REPORTABLE_STATUSES, ...Object.keys(RETIRED_STATUS_NAMES)].map((s) => Type.Literal(s)), { 'x-error-code': 'validation_error', description: 'Failed is still accepted and means Error' }),
   message: Type.Optional(Type.String({ maxLength: 2000 })),
 }, { additionalProperties: true });
 

@@ -3,6 +3,7 @@ import { ERROR_CODE_KEYWORD } from '../validation.ts';
 
 export const ErrorResponse = Type.Object({
   error: Type.String(),
+  message: Type.String({ description: 'The same text as error (MeetStream clients read message)' }),
   code: Type.String(),
   status_code: Type.Integer(),
   details: Type.Optional(Type.Object({}, { additionalProperties: true })),
@@ -23,9 +24,9 @@ export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);
 }
 
-/** The 4xx answers every authenticated route may give, for the OpenAPI document. */
+/** The 4xx answers every authenticated route may give, for the OpenAPI document (403: unknown or revoked key). */
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
   const result: Record<number, typeof ErrorResponse> = {};
-  for (const status of [400, 401, ...statuses]) result[status] = ErrorResponse;
+  for (const status of [400, 401, 403, ...statuses]) result[status] = ErrorResponse;
   return result;
 }

@@ -37,12 +37,12 @@ export const BotConfig = Type.Object({
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
 
 export const ScheduleBody = Type.Object({
-  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config; the top-level one wins' })),
+  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config (the top-level one wins), unless the deployment sets DEDUPLICATION_KEY_REQUIRED=false: then a missing key is derived from the meeting and the occurrence\'s original start' })),
   bot_config: BotConfig,
   occurrence_date: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_occurrence_date', description: 'YYYY-MM-DD or ISO 8601 date-time with offset' })),
   schedule_all_occurrences: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
   occurrence_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 52, 'x-error-code': 'invalid_occurrence_limit' })),
-  recurring_event: Type.Optional(Type.Boolean({ description: 'Not supported yet: true is answered with 400 not_supported' })),
+  recurring_event: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error', description: 'Chain mode: book the series\' next occurrence only; each time an occurrence\'s bot is launched (or the occurrence ends) the next one is booked with the same configuration, under the key "<deduplication_key>@<occurrence>". Turn off with POST /calendar/toggle-recurrence' })),
 }, { additionalProperties: true });
 
 export const AppliedBotConfig = Type.Object({
@@ -79,4 +79,21 @@ export const ScheduleResponse = Type.Object({
     code: Type.String(),
     error: Type.String(),
   }))),
+  recurring_enabled: Type.Optional(Type.Boolean({ description: 'Chain mode is on for the series (recurring_event: true)' })),
+});
+
+export const ToggleRecurrenceBody = Type.Object({
+  event_id: Type.String({ minLength: 1, maxLength: 200, description: 'The series, or one of its occurrences or override instances' }),
+  recurring_enabled: Type.Boolean(),
+}, { additionalProperties: true });
+
+export const ToggleRecurrenceResponse = Type.Object({
+  event_id: Type.String(),
+  recurring_enabled: Type.Boolean(),
+  recurrence_rule: Nullable(Type.String()),
+  message: Type.String(),
+  summary: Nullable(Type.String()),
+  start_time: Type.String({ format: 'date-time' }),
+  end_time: Type.String({ format: 'date-time' }),
+  bot_id: Nullable(Type.String({ description: 'The bot booked for the chain\'s next occurrence, if one is waiting' })),
 });

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, checkTranscriptionProvider, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
+
+test('a derived key is the meeting identity and the original start, in the occurrence-key shape', () => {
+  const start = Date.parse('2026-12-01T14:00:00Z');
+  assert.equal(derivedDeduplicationKey('zoom:85551234567', start), 'meeting:zoom:85551234567@20261201T140000Z');
+  assert.equal(derivedDeduplicationKey('zoom:85551234567', start), occurrenceDeduplicationKey(`${DERIVED_KEY_PREFIX}zoom:85551234567`, '20261201T140000Z'));
+  // Another time or another meeting is another key; an offset in the input does not matter.
+  assert.notEqual(derivedDeduplicationKey('zoom:85551234567', start + 1000), derivedDeduplicationKey('zoom:85551234567', start));
+  assert.notEqual(derivedDeduplicationKey('zoom:85551234568', start), derivedDeduplicationKey('zoom:85551234567', start));
+  assert.equal(derivedDeduplicationKey('google_meet:abc-defg-hij', Date.parse('2026-12-01T15:00:00+01:00')), 'meeting:google_meet:abc-defg-hij@20261201T140000Z');
+  // A derived key is a key a client could have sent.
+  assert.ok(isValidDeduplicationKey(derivedDeduplicationKey('zoom:85551234567', start)));
+});
+
+test('a transcription provider object names exactly one known provider', () => {
+  for (const name of TRANSCRIPTION_PROVIDERS) assert.equal(checkTranscriptionProvider({ [name]: {} }, 'p'), null, name);
+  assert.equal(checkTranscriptionProvider(undefined, 'p'), null);
+  assert.match(checkTranscriptionProvider({ whisper: {} }, 'p')!, /^p: unknown provider "whisper"/);
+  assert.match(checkTranscriptionProvider({ deepgram: {}, sarvam: {} }, 'p')!, /exactly one provider/);
+  assert.match(checkTranscriptionProvider({}, 'p')!, /exactly one provider/);
+  for (const bad of [null, 'deepgram', ['deepgram'], 3]) assert.match(checkTranscriptionProvider(bad, 'p')!, /^p must be an object/);
+  // Provider names are compared exactly: MeetStream's are lower case.
+  assert.notEqual(checkTranscriptionProvider({ Deepgram: {} }, 'p'), null);
+});

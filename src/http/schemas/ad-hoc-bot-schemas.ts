@@ -1,0 +1,107 @@
+// MeetStream's bot routes (spec section 10): create_bot, the bot list, detail, remove and delete.
+import { Type } from 'typebox';
+import { BOT_STATUSES } from '../../domain/bot-status.ts';
+import { DateTimeWithOffset, Nullable } from './common.ts';
+import { AutomaticLeave } from './schedule-schemas.ts';
+
+const StringMap = Type.Record(Type.String(), Type.String());
+const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(Type.String({ maxLength: 2048 })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+
+/** MeetStream's CreateBotRequest; fields Rollcall does not act on are passed to the bot runtime as they are. */
+export const CreateBotBody = Type.Object({
+  meeting_link: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'invalid_meeting_url', description: 'The meeting to join (Zoom, Google Meet, Teams, ...)' }),
+  bot_name: Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'invalid_bot_config' }),
+  join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset, not in the past); absent: now', errorCode: 'invalid_join_at' })),
+  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
+  callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
+  custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'invalid_bot_config', description: 'Echoed in every webhook and listing' })),
+  video_required: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config', description: 'Default true (MeetStream\'s create_bot default)' })),
+  bot_message: Type.Optional(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
+  bot_image_url: Type.Optional(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_bot_config' })),
+  audio_separate_streams: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
+  video_separate_streams: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
+  zoom: Type.Optional(Type.Object({
+    zak_url: Type.Optional(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
+    obf_url: Type.Optional(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
+  }, { additionalProperties: true, 'x-error-code': 'validation_error', description: 'Authenticated Zoom joins: zak_url or obf_url (https), not both' })),
+  automatic_leave: Type.Optional(AutomaticLeave),
+  recording_config: Type.Optional(FreeObject('Passed to the bot runtime; transcript.provider must name one known provider')),
+  socket_connection_url: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
+  live_audio_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
+  live_video_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
+  live_transcription_required: Type.Optional(FreeObject('Passed to the bot runtime')),
+  workflow_config_ids: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, 'x-error-code': 'invalid_bot_config' })),
+}, { additionalProperties: true });
+
+export const CreateBotHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    minLength: 1, maxLength: 255, pattern: '^[!-~]+$', 'x-error-code': 'invalid_idempotency_key',
+    description: 'A repeat with the same key answers 507 with the original bot (MeetStream\'s convention); a UUID is a good key',
+  })),
+}, { additionalProperties: true });
+
+export const BotResponse = Type.Object({
+  bot_id: Type.String(),
+  transcript_id: Type.Null(),
+  meeting_url: Type.String(),
+  status: Type.String(),
+});
+
+export const PLATFORM_FILTERS = ['GMeet', 'Zoom', 'Teams', 'google_meet', 'zoom', 'microsoft_teams', 'webex', 'gotomeeting', 'bluejeans', 'whereby'] as const;
+
+export const BotListQuery = Type.Object({
+  status: Type.Optional(Type.Union(BOT_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
+  from: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or after: YYYY-MM-DD (a UTC day) or a date-time with offset' })),
+  to: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or before: YYYY-MM-DD (a UTC day, included) or a date-time with offset' })),
+  platform: Type.Optional(Type.Union(PLATFORM_FILTERS.map((p) => Type.Literal(p)), { description: 'MeetStream\'s GMeet, Zoom, Teams, or Rollcall\'s platform names' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor', description: 'nextCursor of the previous page' })),
+}, { additionalProperties: true, description: 'Also custom_attr[<name>]=<value> (at most 20, combined with AND)' });
+
+export const BotListResponse = Type.Object({
+  bots: Type.Array(Type.Object({
+    bot_id: Type.String(),
+    status: Type.String(),
+    platform: Nullable(Type.String()),
+    meeting_link: Type.String(),
+    bot_name: Nullable(Type.String()),
+    scheduled_join_time: Type.String({ format: 'date-time' }),
+    created_at: Type.String({ format: 'date-time' }),
+    source: Type.String({ description: 'calendar_schedule_api or create_bot_api' }),
+    custom_attributes: StringMap,
+  })),
+  hasNextPage: Type.Boolean(),
+  nextCursor: Nullable(Type.String()),
+});
+
+const TimelineEntry = Type.Object({ status: Type.Boolean(), timestamp: Nullable(Type.String()), message: Nullable(Type.String()) });
+
+export const MeetStreamBotDetailResponse = Type.Object({
+  bot_details: Type.Object({
+    BotID: Type.String(),
+    UserID: Type.String(),
+    Status: Type.String(),
+    Platform: Nullable(Type.String()),
+    MeetingLink: Type.String(),
+    BotUsername: Nullable(Type.String()),
+    BotMessage: Nullable(Type.String()),
+    BotImageURL: Nullable(Type.String()),
+    CreatedAt: Type.String(),
+    StartTime: Nullable(Type.String()),
+    EndTime: Nullable(Type.String()),
+    Duration: Type.Integer(),
+    LastUpdatedAt: Type.Integer(),
+    StatusTimeline: Type.Record(Type.String(), TimelineEntry),
+    RequestPayload: Type.Object({}, { additionalProperties: true }),
+    custom_attributes: StringMap,
+    transcript_id: Type.Null(),
+  }),
+});
+
+export const RemoveBotResponse = Type.Object({ message: Type.String(), bot_id: Type.String(), status: Type.String() });
+
+export const DeleteBotDataResponse = Type.Object({ message: Type.String(), bot_id: Type.String(), deleted_objects: Type.Integer() });
+
+/** How many custom_attr[...] filters one listing takes. */
+export const MAX_CUSTOM_ATTRIBUTE_FILTERS = 20;

@@ -1,0 +1,208 @@
+// POST /bots/create_bot (spec section 10, MeetStream's create-bot call): a bot for a meeting link,
+// now or at join_at, not tied to any calendar event. It is an ordinary bot row with an ordinary
+// durable schedule, written by the same function as a calendar bot (insertScheduledBot): the one
+// dispatcher launches it exactly once, runtimes report through the one status route, webhooks go
+// through the one outbox, and its decisions are logged like any other bot's.
+//
+// Repeats, MeetStream's way:
+// - Idempotency-Key header: the first request creates (201); any later one with the same key from
+//   the same user answers 507 with that bot, whatever the body says. One bot per key and user for
+//   the bot's lifetime (a unique index, so two simultaneous first requests also make one bot).
+// - deduplication_key in the body: the same key for the same meeting answers 200 with the bot it
+//   names (live or finished: the key stays bound to its bot); for another meeting 409.
+// The header is looked at first; a new header key does not override a body key already bound.
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { BotRow, Schema } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+import { formatInstant, parseInstant } from '../lib/time.ts';
+import {
+  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionProvider,
+  deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
+} from '../domain/bot-config.ts';
+import { parseMeetingLink, scheduleGroupOf } from '../domain/meeting-url.ts';
+import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import * as bots from '../store/bot-store.ts';
+import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { isTransientConflict, isUniqueViolation } from './calendar-events.ts';
+
+export interface CreateBotRequest {
+  meeting_link: string;
+  bot_name: string;
+  join_at?: string;
+  deduplication_key?: string;
+  callback_url?: string;
+  custom_attributes?: Record<string, string>;
+  video_required?: boolean;
+  automatic_leave?: object;
+  recording_config?: object;
+  transcription?: object;
+  zoom?: Record<string, unknown>;
+  [other: string]: unknown;
+}
+
+/** MeetStream's BotResponse. */
+export interface CreatedBot {
+  bot_id: string;
+  transcript_id: null;
+  meeting_url: string;
+  status: string;
+}
+
+/** created: 201; existing (deduplication_key replay): 200; replayed (Idempotency-Key repeat): 507. */
+export type CreateBotOutcome = { kind: 'created' | 'existing' | 'replayed'; bot: CreatedBot };
+
+const MAX_ATTEMPTS = 5;
+
+/** Fields of the request that are not passed to the runtime as configuration. */
+const NOT_CONFIG = ['meeting_link', 'deduplication_key', 'join_at'] as const;
+
+export class AdHocBots {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #guard: OutboundGuard;
+  readonly #signal: ScheduleChangeSignal;
+
+  constructor(deps: { database: Database; clock: Clock; guard: OutboundGuard; signal: ScheduleChangeSignal }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#guard = deps.guard;
+    this.#signal = deps.signal;
+  }
+
+  async create(userId: string, request: CreateBotRequest, idempotencyKey: string | undefined): Promise<CreateBotOutcome> {
+    const meeting = parseMeetingLink(request.meeting_link);
+    if (!meeting) throw new ApiError('invalid_meeting_url', 'meeting_link must be an absolute http(s) URL', { details: { field: 'meeting_link' } });
+    let requestedJoinAtMs: number | null = null;
+    if (request.join_at !== undefined) {
+      requestedJoinAtMs = parseInstant(request.join_at);
+      if (requestedJoinAtMs === null) throw new ApiError('invalid_join_at', 'join_at must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z', { details: { field: 'join_at' } });
+    }
+    const key = request.deduplication_key;
+    if (key !== undefined && !isValidDeduplicationKey(key)) {
+      throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
+    }
+    const leaveProblem = checkAutomaticLeave(request.automatic_leave, meeting.platform);
+    if (leaveProblem) {
+      const message = leaveProblem.replace(/^bot_config\./, '');
+      throw new ApiError('invalid_bot_config', message, { details: { field: message.split(' ')[0] } });
+    }
+    checkZoom(request.zoom);
+    // A transcript section must name its provider (MeetStream requires it).
+    const transcript = (request.recording_config as { transcript?: unknown } | undefined)?.transcript;
+    const provider = transcript === undefined ? undefined : (transcript !== null && typeof transcript === 'object' ? (transcript as { provider?: unknown }).provider ?? null : null);
+    for (const [value, field] of [[provider, 'recording_config.transcript.provider'], [request.transcription, 'transcription']] as const) {
+      // The legacy top-level transcription may be an empty object (MeetStream's own examples send {}).
+      if (field === 'transcription' && value !== undefined && Object.keys(value as object).length === 0) continue;
+      const problem = checkTranscriptionProvider(value, field);
+      if (problem) throw new ApiError('invalid_bot_config', problem, { details: { field } });
+    }
+    if (request.callback_url !== undefined) {
+      const check = await this.#guard.checkUrl(request.callback_url);
+      if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
+    }
+
+    const idempotencyHash = idempotencyKey === undefined ? null : deduplicationKeyHash(idempotencyKey);
+    const outcome = await this.#inTransaction(async (trx): Promise<CreateBotOutcome> => {
+      const now = this.#clock.now();
+      if (idempotencyHash !== null) {
+        const replayed = await trx.selectFrom('bots').selectAll().where('user_id', '=', userId).where('idempotency_key_hash', '=', idempotencyHash).executeTakeFirst();
+        if (replayed) return { kind: 'replayed', bot: answerOf(replayed) };
+      }
+      if (key !== undefined) {
+        const bound = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key)
+          ?? await trx.selectFrom('bots').selectAll().where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key))
+            .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+        if (bound) {
+          if (bound.meeting_identity !== meeting.identity) {
+            throw new ApiError('deduplication_conflict', 'deduplication_key is already used by a bot for a different meeting', { extra: { bot_id: bound.id }, details: { field: 'deduplication_key' } });
+          }
+          return { kind: 'existing', bot: answerOf(bound) };
+        }
+      }
+      if (requestedJoinAtMs !== null && requestedJoinAtMs < now) {
+        throw new ApiError('invalid_join_at', 'join_at is in the past; leave it out to join now', { details: { field: 'join_at' } });
+      }
+      const joinAtMs = requestedJoinAtMs ?? now;
+      const leave = request.automatic_leave as { in_call_recording_timeout?: number } | undefined;
+      const meetingSeconds = leave?.in_call_recording_timeout ?? DEFAULT_AD_HOC_MEETING_SECONDS;
+      const config = applyBotConfigDefaults({ video_required: true, ...withoutRequestFields(request) } as BotConfigInput);
+      const botId = newId('bot');
+      const bot: BotRow = {
+        id: botId,
+        user_id: userId,
+        // Without a key the bot binds nothing: its own id keeps the live-key index satisfied.
+        deduplication_key: key ?? `bot:${botId}`,
+        deduplication_key_hash: deduplicationKeyHash(key ?? `bot:${botId}`),
+        meeting_url: meeting.url,
+        meeting_platform: meeting.platform,
+        meeting_identity: meeting.identity,
+        status: 'Scheduled',
+        bot_config: JSON.stringify(config),
+        custom_attributes: JSON.stringify(config.custom_attributes),
+        join_at_ms: joinAtMs,
+        is_join_time_pinned: 1,
+        meeting_end_ms: joinAtMs + meetingSeconds * 1000,
+        launched_at: null,
+        source: AD_HOC_BOT_SOURCE,
+        created_at: now,
+        updated_at: now,
+        provider_name: null,
+        provider_bot_id: null,
+        idempotency_key_hash: idempotencyHash,
+        data_deleted_at: null,
+      };
+      const when = requestedJoinAtMs === null ? 'now' : `at ${formatInstant(joinAtMs)}`;
+      await insertScheduledBot(trx, this.#database.engine, bot, { id: newId('sch'), group: scheduleGroupOf(meeting.platform) }, {
+        reason: `Created through POST /bots/create_bot (${meeting.identity}); joins ${when}; its meeting is taken to last ${meetingSeconds} s`,
+        details: { join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity, meeting_seconds: meetingSeconds, idempotency_key: idempotencyKey !== undefined },
+        statusReason: 'Created through the API',
+        // MeetStream sends bot.scheduled only for a bot with a future join_at; one that joins now
+        // goes straight to bot.joining.
+        webhookMessage: requestedJoinAtMs === null ? null : `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
+      }, now);
+      await this.#signal.inTransaction(trx);
+      return { kind: 'created', bot: answerOf(bot) };
+    });
+    if (outcome.kind === 'created') this.#signal.afterCommit();
+    return outcome;
+  }
+
+  /** A concurrent first request with the same key wins the unique index; this one then sees its bot. */
+  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#database.db.transaction().execute(work);
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+function answerOf(bot: Pick<BotRow, 'id' | 'meeting_url' | 'status'>): CreatedBot {
+  return { bot_id: bot.id, transcript_id: null, meeting_url: bot.meeting_url, status: bot.status };
+}
+
+function withoutRequestFields(request: CreateBotRequest): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...request };
+  for (const field of NOT_CONFIG) delete config[field];
+  return config;
+}
+
+/**
+ * MeetStream's zoom object: zak_url or obf_url (one of them; both is a 400), and the retired
+ * use_zoom_obf and zoom_oauth_connection_user_id are refused rather than silently ignored.
+ */
+function checkZoom(zoom: Record<string, unknown> | undefined): void {
+  if (!zoom) return;
+  if (zoom.zak_url !== undefined && zoom.obf_url !== undefined) {
+    throw new ApiError('validation_error', 'zoom: give zak_url or obf_url, not both', { details: { field: 'zoom' } });
+  }
+  for (const retired of ['use_zoom_obf', 'zoom_oauth_connection_user_id']) {
+    if (zoom[retired] !== undefined) throw new ApiError('validation_error', `zoom.${retired} is no longer supported; use zoom.zak_url or zoom.obf_url`, { details: { field: `zoom.${retired}` } });
+  }
+}

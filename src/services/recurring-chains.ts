@@ -1,0 +1,305 @@
+// Chain mode (spec section 8): a series scheduled with recurring_event: true has its next
+// occurrence booked, and each time the bot of the booked occurrence is launched (or its occurrence
+// ends, or the bot is cancelled) the occurrence after it gets a bot with the same configuration,
+// under the key "<series key>@<occurrence key>". The bots themselves are ordinary bots: calendar
+// edits move and cancel them like any other, and they fire through the one dispatcher.
+//
+// Exactly once, whatever runs at the same time: each step runs in one transaction that locks the
+// chain row first (then the series event, then bots: the order every chain path follows), checks
+// again that the chain is due, books through the scheduling use case and moves the chain on. A
+// second instance that saw the same chain due waits for the lock and then finds it booked. The
+// per-occurrence key would stop a second bot even without the lock.
+//
+// What drives it: a small background loop (every CHAIN_POLL_MS, and at once when a launch was
+// attempted or schedules changed), and POST /calendar/toggle-recurrence, which books at once.
+import type { Logger } from 'pino';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { EventRow, RecurringChainRow, Schema } from '../db/schema.ts';
+import { ApiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Metrics } from '../lib/metrics.ts';
+import { formatInstant } from '../lib/time.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
+import { parseOccurrenceId } from '../domain/occurrence-id.ts';
+import { parseOccurrenceKey } from '../domain/recurrence.ts';
+import { BackgroundLoop } from '../scheduler/background-loop.ts';
+import * as bots from '../store/bot-store.ts';
+import { findChain, listDueChains, saveChain, updateChain } from '../store/chain-store.ts';
+import { findEvent, lockEvent } from '../store/event-store.ts';
+import type { BotScheduling } from './bot-scheduling.ts';
+import type { CalendarEvents } from './calendar-events.ts';
+import { isTransientConflict, isUniqueViolation } from './calendar-events.ts';
+import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
+
+/** How often the loop looks for chains to move on when nothing woke it. */
+const CHAIN_POLL_MS = 5000;
+/**
+ * Wake-ups (one per launch attempt) are gathered for this long into one pass: at the top of the
+ * hour thousands of launches would otherwise each cost a query on the dispatcher's database.
+ */
+const WAKE_GATHER_MS = 100;
+/** A chain with nothing left to book (series over, no bookable occurrence ahead) is looked at again after this. */
+const EXHAUSTED_RECHECK_MS = 3_600_000;
+/** Chains moved on per statement batch. */
+const BATCH = 100;
+/** Occurrences looked at per step: the next bookable one is almost always the first. */
+const LOOKAHEAD = 20;
+const MAX_ATTEMPTS = 5;
+
+export interface ToggleRecurrenceResult {
+  event_id: string;
+  recurring_enabled: boolean;
+  recurrence_rule: string | null;
+  message: string;
+  summary: string | null;
+  start_time: string;
+  end_time: string;
+  /** The bot booked for the chain's next occurrence, if any. */
+  bot_id: string | null;
+}
+
+type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked' | 'adopted'; botId: string };
+
+export class RecurringChains {
+  readonly #database: Database;
+  readonly #clock: Clock;
+  readonly #events: CalendarEvents;
+  readonly #scheduling: BotScheduling;
+  readonly #signal: ScheduleChangeSignal;
+  readonly #logger: Logger;
+  readonly #loop: BackgroundLoop;
+  #wakeTimer: NodeJS.Timeout | null = null;
+
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; signal: ScheduleChangeSignal; logger: Logger; metrics: Metrics }) {
+    this.#database = deps.database;
+    this.#clock = deps.clock;
+    this.#events = deps.events;
+    this.#scheduling = deps.scheduling;
+    this.#signal = deps.signal;
+    this.#logger = deps.logger;
+    this.#loop = new BackgroundLoop({
+      name: 'recurring_chains',
+      logger: deps.logger,
+      metrics: deps.metrics,
+      health: deps.database.health,
+      pass: async () => ((await this.advance()).full ? 0 : CHAIN_POLL_MS),
+    });
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    await this.#loop.stop();
+  }
+
+  /** A launch was attempted or schedules changed: look for chains to move on (within WAKE_GATHER_MS). */
+  wake(): void {
+    if (this.#wakeTimer || !this.#loop.isRunning) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.#loop.wake();
+    }, WAKE_GATHER_MS);
+  }
+
+  /**
+   * One pass: every due chain books its next occurrence. Returns how many bots were booked, and
+   * whether the batch was full (more may be due). Tests with a manual clock call this directly.
+   */
+  async advance(): Promise<{ booked: number; full: boolean }> {
+    const due = await listDueChains(this.#database.db, this.#clock.now(), BATCH);
+    let booked = 0;
+    for (const seriesId of due) {
+      let step: Step;
+      try {
+        step = await this.#inTransaction((trx) => this.#step(trx, seriesId, this.#clock.now()));
+      } catch (error) {
+        // An outage stops the pass (the loop waits for the database); anything else is this
+        // chain's own problem: it is set aside for a while so that it cannot hold up the others.
+        if (this.#database.health.observe(error)) throw error;
+        this.#logger.error({ err: error, seriesId }, 'chain mode could not move a chain on; trying it again later');
+        await updateChain(this.#database.db, seriesId, { next_check_at_ms: this.#clock.now() + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000) }).catch(() => {});
+        continue;
+      }
+      if (step.outcome === 'booked') {
+        booked++;
+        this.#logger.debug({ seriesId, botId: step.botId }, 'chain mode booked the next occurrence');
+      }
+    }
+    if (booked > 0) this.#signal.afterCommit();
+    return { booked, full: due.length === BATCH };
+  }
+
+  /**
+   * POST /calendar/toggle-recurrence. On: the series books its next occurrence now if none is
+   * booked, then keeps going. Off: the bot already booked stays; nothing further is booked.
+   */
+  async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
+    const result = await this.#inTransaction(async (trx) => {
+      const series = await this.#seriesOf(trx, userId, eventId);
+      const now = this.#clock.now();
+      let chain = await findChain(trx, series.id, { engine: this.#database.engine, forUpdate: true });
+      if (!chain && isEnabled) {
+        chain = await this.#newChain(trx, userId, series, now);
+        await saveChain(trx, chain);
+      } else if (chain && (chain.is_enabled === 1) !== isEnabled) {
+        await updateChain(trx, series.id, { is_enabled: isEnabled ? 1 : 0, next_check_at_ms: null, updated_at: now });
+        if (chain.current_bot_id) {
+          await bots.appendDecision(trx, chain.current_bot_id, now, isEnabled ? 'chain_started' : 'chain_stopped', isEnabled
+            ? 'Chain mode turned on: the next occurrence is booked when this one is launched'
+            : 'Chain mode turned off: this bot stays; no further occurrence is booked', { series_event_id: series.id });
+        }
+      } else if (chain && isEnabled) {
+        await updateChain(trx, series.id, { next_check_at_ms: null, updated_at: now });
+      }
+      let botId: string | null = null;
+      if (isEnabled) {
+        const step = await this.#step(trx, series.id, now);
+        if (step.outcome === 'booked' || step.outcome === 'adopted') botId = step.botId;
+        else botId = (await findChain(trx, series.id))?.current_bot_id ?? null;
+        const current = botId ? await bots.findBotById(trx, botId) : undefined;
+        if (current?.status !== 'Scheduled') botId = null;
+      }
+      await this.#signal.inTransaction(trx);
+      const rule = recurrenceRuleOf(series);
+      return {
+        event_id: eventId,
+        recurring_enabled: isEnabled,
+        recurrence_rule: rule,
+        message: isEnabled
+          ? botId ? 'Recurring scheduling enabled: the next occurrence is booked, and each following one is booked when the previous one is launched' : 'Recurring scheduling enabled; no upcoming occurrence could be booked yet'
+          : 'Recurring scheduling disabled: the bot already scheduled stays; no further occurrences are booked',
+        summary: series.title,
+        start_time: formatInstant(series.start_ms),
+        end_time: formatInstant(series.end_ms),
+        bot_id: botId,
+      };
+    });
+    this.#signal.afterCommit();
+    return result;
+  }
+
+  /**
+   * Moves one chain on, inside the caller's transaction: re-checks that it is due (under its lock),
+   * then books the first bookable occurrence after the one booked last.
+   */
+  async #step(trx: Transaction<Schema>, seriesId: string, now: number): Promise<Step> {
+    const engine = this.#database.engine;
+    const chain = await findChain(trx, seriesId, { engine, forUpdate: true });
+    if (!chain || chain.is_enabled !== 1) return { outcome: 'idle' };
+    const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
+    // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
+    if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
+    const series = await lockEvent(trx, engine, chain.user_id, seriesId);
+    if (!series || series.is_deleted === 1) {
+      // A deleted event never comes back: the chain ends with it.
+      await updateChain(trx, seriesId, { is_enabled: 0, last_error: 'the series was deleted', updated_at: now });
+      return { outcome: 'idle' };
+    }
+    if (series.status === 'cancelled' || series.recurrence === null) {
+      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: 'the series is cancelled or no longer recurring', updated_at: now });
+      return { outcome: 'waiting' };
+    }
+    // Where the chain stands: the occurrence its current bot serves now (a re-timed series moves
+    // the bot's link along), else the one it was booked for.
+    const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
+    const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
+    const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
+    let lastError: string | null = null;
+    for (const occurrence of await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD)) {
+      if (afterMs !== null && occurrence.originalStartMs <= afterMs) continue;
+      if (occurrence.status === 'cancelled') continue;
+      // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it.
+      const live = await bots.findLiveLink(trx, series.id, occurrence.key);
+      if (live) {
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: occurrence.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        return { outcome: 'adopted', botId: live.bot_id };
+      }
+      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, occurrence.key);
+      try {
+        const booked = await this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now);
+        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: occurrence.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        await this.#signal.inTransaction(trx);
+        await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
+        return { outcome: 'booked', botId: booked.botId };
+      } catch (error) {
+        // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
+        // the chain goes on with the one after it. Nothing was written for it.
+        if (!(error instanceof ApiError)) throw error;
+        lastError = `${occurrence.key}: ${error.code}: ${error.message}`;
+      }
+    }
+    await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
+    return { outcome: 'waiting' };
+  }
+
+  /** The series an id names: itself, or the series of an occurrence id or override instance. */
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<EventRow> {
+    const ref = parseOccurrenceId(eventId);
+    let event = await findEvent(trx, userId, ref?.seriesId ?? eventId);
+    if (!event || event.is_deleted === 1) throw new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
+    if (event.recurrence === null && event.recurring_event_id !== null) event = await findEvent(trx, userId, event.recurring_event_id) ?? event;
+    if (event.recurrence === null) {
+      throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
+    }
+    return event;
+  }
+
+  /**
+   * A chain turned on for a series that never had one: it takes the configuration and key of the
+   * series' most recent bot, so that it goes on as that bot was booked; without one, the default
+   * configuration and keys derived from the meeting.
+   */
+  async #newChain(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<RecurringChainRow> {
+    const latest = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config', 'bot_events.occurrence_key'])
+      .where('bot_events.event_id', '=', series.id).where('bots.user_id', '=', userId).where('bots.data_deleted_at', 'is', null)
+      .orderBy('bot_events.id', 'desc').limit(1).executeTakeFirst();
+    let key: string | null = null;
+    let config = applyBotConfigDefaults({});
+    if (latest) {
+      config = applyBotConfigDefaults(JSON.parse(latest.bot_config) as BotConfigInput);
+      const suffix = `@${latest.occurrence_key}`;
+      key = latest.deduplication_key.endsWith(suffix) ? latest.deduplication_key.slice(0, -suffix.length) : latest.deduplication_key;
+      if (key.startsWith(DERIVED_KEY_PREFIX)) key = null;
+    }
+    return {
+      series_event_id: series.id, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
+      current_bot_id: null, current_occurrence_key: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
+    };
+  }
+
+  /**
+   * Runs `work` in a transaction, again when a concurrent one won a race (unique key, deadlock).
+   * Only a step that booked tells the other instances (NOTIFY): an idle pass that did would wake
+   * every other instance's loop, and theirs this one's, for ever.
+   */
+  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#database.db.transaction().execute(work);
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+/** The occurrence the bot's most recent link to the series names. */
+async function latestOccurrenceKeyOf(trx: Transaction<Schema>, botId: string, seriesId: string): Promise<string | null> {
+  const row = await trx.selectFrom('bot_events').select('occurrence_key')
+    .where('bot_id', '=', botId).where('event_id', '=', seriesId).where('occurrence_key', '!=', '')
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row?.occurrence_key ?? null;
+}
+
+/** The series' RRULE line (MeetStream answers with the rule), else its first recurrence line. */
+function recurrenceRuleOf(series: EventRow): string | null {
+  const lines = series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [];
+  return lines.find((l) => /^RRULE:/i.test(l)) ?? lines[0] ?? null;
+}

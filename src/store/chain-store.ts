@@ -1,0 +1,57 @@
+// Data access for chain mode (recurring_chains, migration 008). Lock order, as everywhere: a
+// chain row is locked before its series event, and the event before its bots.
+import type { Engine } from '../db/database.ts';
+import type { RecurringChainRow } from '../db/schema.ts';
+import type { Db } from './event-store.ts';
+
+export async function findChain(db: Db, seriesId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<RecurringChainRow | undefined> {
+  let query = db.selectFrom('recurring_chains').selectAll().where('series_event_id', '=', seriesId);
+  if (options.forUpdate && options.engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+/** Creates the chain of a series or replaces its settings (an insert race is a unique violation the caller retries). */
+export async function saveChain(db: Db, row: RecurringChainRow): Promise<void> {
+  const existing = await findChain(db, row.series_event_id);
+  if (!existing) {
+    await db.insertInto('recurring_chains').values(row).execute();
+    return;
+  }
+  const { series_event_id: _id, created_at: _created, ...changes } = row;
+  await db.updateTable('recurring_chains').set(changes).where('series_event_id', '=', row.series_event_id).execute();
+}
+
+export async function updateChain(db: Db, seriesId: string, changes: Partial<Omit<RecurringChainRow, 'series_event_id'>>): Promise<void> {
+  await db.updateTable('recurring_chains').set(changes).where('series_event_id', '=', seriesId).execute();
+}
+
+/** Stops a chain (the whole series was unscheduled); returns whether one was running. */
+export async function disableChain(db: Db, seriesId: string, nowMs: number): Promise<boolean> {
+  const result = await db.updateTable('recurring_chains').set({ is_enabled: 0, updated_at: nowMs })
+    .where('series_event_id', '=', seriesId).where('is_enabled', '=', 1)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Enabled chains with something to do: nothing booked yet, or the booked bot is no longer waiting
+ * to join (launched, finished, cancelled) or its meeting is over. Chains told to wait (nothing
+ * left to book) are skipped until their next check.
+ */
+export async function listDueChains(db: Db, nowMs: number, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('recurring_chains')
+    .leftJoin('bots', 'bots.id', 'recurring_chains.current_bot_id')
+    .select('recurring_chains.series_event_id')
+    .where('recurring_chains.is_enabled', '=', 1)
+    .where((eb) => eb.or([eb('recurring_chains.next_check_at_ms', 'is', null), eb('recurring_chains.next_check_at_ms', '<=', nowMs)]))
+    .where((eb) => eb.or([
+      eb('recurring_chains.current_bot_id', 'is', null),
+      eb('bots.id', 'is', null),
+      eb('bots.status', '<>', 'Scheduled'),
+      eb('bots.meeting_end_ms', '<=', nowMs),
+    ]))
+    .orderBy('recurring_chains.series_event_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.series_event_id);
+}

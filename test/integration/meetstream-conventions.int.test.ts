@@ -1,0 +1,373 @@
+// MeetStream's conventions that its clients depend on (spec sections 0 and 10, reference
+// meetstream.md sections 0.1, 5b and 6): `message` in every error body, 401 for a missing key and
+// 403 for an unknown one (also on unknown routes), keys derived when DEDUPLICATION_KEY_REQUIRED is
+// false, cancelled bots gone from event.bots[], the Error / Recording / Leaving statuses and the
+// bot.stopped envelope of terminal webhooks, and migration 008 renaming stored Failed rows.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { randomToken } from '../../src/lib/ids.ts';
+import { createApiKey, revokeApiKey } from '../../src/services/api-keys.ts';
+import { migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
+import { createTestDatabase, startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { checkErrorBody } from '../support/openapi.ts';
+
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const EVENTS = '/api/v1/calendar/events';
+const SCHEDULE = '/api/v1/calendar/schedule';
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function zoomNumber(): string {
+  return `8${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
+}
+
+describe('MeetStream conventions', () => {
+  let rc: TestRollcall;
+  const clock = new ManualClock(NOW);
+  const runtime = new FakeHttpReceiver();
+  let alice: { auth: string; userId: string };
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    alice = await rc.newUser('alice');
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+  });
+
+  async function createEvent(auth: string, body: Record<string, unknown>): Promise<any> {
+    const res = await rc.request('POST', EVENTS, { auth, body: { title: 'Meeting', ...body } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body;
+  }
+
+  async function zoomEvent(auth: string, startInMinutes: number, url = `https://zoom.us/j/${zoomNumber()}`): Promise<any> {
+    const start = clock.now() + startInMinutes * 60_000;
+    return createEvent(auth, { start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: url });
+  }
+
+  async function queuedWebhooks(botId: string): Promise<{ event: string; bot_event: string; bot_status: string; status_code: number }[]> {
+    const rows = await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', '=', botId).orderBy('id').execute();
+    return rows.map((r) => JSON.parse(r.payload));
+  }
+
+  describe('error bodies', () => {
+    test('every error carries message, the same text as error, whatever produced it', async () => {
+      const event = await zoomEvent(alice.auth, 60);
+      const first = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: 'first', bot_config: {} } });
+      const answers = [
+        await rc.request('GET', EVENTS, {}),
+        await rc.request('GET', EVENTS, { auth: 'Token rck_unknown' }),
+        await rc.request('GET', `${EVENTS}/evt_missing`, { auth: alice.auth }),
+        await rc.request('POST', EVENTS, { auth: alice.auth, body: { start_time: 'tomorrow' } }),
+        await rc.request('POST', EVENTS, { auth: alice.auth, body: '{"title":' }),
+        await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: 'second', bot_config: {} } }),
+        await rc.request('GET', `${EVENTS}/%E0%A4%A`, { auth: alice.auth }),
+        await rc.request('GET', '/api/v1/no/such/route', { auth: alice.auth }),
+      ];
+      assert.deepEqual(answers.map((a) => a.status), [401, 403, 404, 400, 400, 409, 400, 404]);
+      for (const answer of answers) {
+        assert.deepEqual(checkErrorBody(answer.status, answer.body, String(answer.headers['content-type'])), [], JSON.stringify(answer.body));
+        assert.equal(answer.body.message, answer.body.error);
+        assert.ok(answer.body.message.length > 0);
+      }
+      // The 409 still names the bot at the top level.
+      assert.equal(answers[5]!.body.bot_id, first.body.bot_id);
+    });
+  });
+
+  describe('authentication', () => {
+    test('a missing header or another scheme is 401; an unknown or revoked key is 403', async () => {
+      const revoked = await createApiKey(rc.database.db, 'revoked-user', clock);
+      await revokeApiKey(rc.database.db, revoked.keyId, clock);
+      const cases: [Record<string, string>, number, string][] = [
+        [{}, 401, 'unauthorized'],
+        [{ authorization: 'Bearer abc' }, 401, 'unauthorized'],
+        [{ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, 401, 'unauthorized'],
+        [{ authorization: 'Token' }, 401, 'unauthorized'],
+        [{ authorization: 'Token rck_0000000000000000000000000000000000000000' }, 403, 'forbidden'],
+        [{ authorization: `Token ${revoked.key}` }, 403, 'forbidden'],
+      ];
+      for (const [headers, status, code] of cases) {
+        const res = await rc.request('GET', '/api/v1/calendar/scheduled_bots', { headers });
+        assert.equal(`${res.status} ${res.body.code}`, `${status} ${code}`, JSON.stringify(headers));
+      }
+      assert.equal((await rc.request('GET', '/api/v1/calendar/scheduled_bots', { auth: alice.auth })).status, 200);
+    });
+
+    test('under /api/v1 the key is checked before the route: an unknown route is 401 or 403 without a valid key, 404 with one', async () => {
+      for (const [method, url] of [['GET', '/api/v1/nope'], ['POST', '/api/v1/bots/bot_x/fly'], ['PUT', '/api/v1/calendar/events'], ['GET', '/api/v1'], ['DELETE', '/api/v1/calendar/toggle-recurrence']] as const) {
+        const none = await rc.request(method, url);
+        assert.equal(`${none.status} ${none.body.code}`, '401 unauthorized', `${method} ${url}`);
+        const unknown = await rc.request(method, url, { auth: 'Token rck_nope' });
+        assert.equal(`${unknown.status} ${unknown.body.code}`, '403 forbidden', `${method} ${url}`);
+        const valid = await rc.request(method, url, { auth: alice.auth });
+        assert.equal(`${valid.status} ${valid.body.code}`, '404 not_found', `${method} ${url}`);
+      }
+      // Outside the API nothing needs a key.
+      assert.equal((await rc.request('GET', '/nope')).status, 404);
+      assert.equal((await rc.request('GET', '/healthz')).status, 200);
+    });
+  });
+
+  describe('event.bots[]', () => {
+    test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
+      const event = await zoomEvent(alice.auth, 90);
+      const first = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {} } });
+      assert.deepEqual((await rc.request('GET', `${EVENTS}/${event.id}`, { auth: alice.auth })).body.bots.map((b: any) => b.bot_id), [first.body.bot_id]);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${first.body.bot_id}`, { auth: alice.auth })).status, 200);
+      const view = await rc.request('GET', `${EVENTS}/${event.id}`, { auth: alice.auth });
+      assert.deepEqual(view.body.bots, []);
+      const listed = await rc.request('GET', `${EVENTS}?time_min=${iso(NOW)}&limit=100`, { auth: alice.auth });
+      assert.deepEqual(listed.body.results.find((e: any) => e.id === event.id).bots, []);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${first.body.bot_id}/status`, { auth: alice.auth })).body.status, 'Cancelled');
+      // So a client that picks "events without a bot" can schedule it again.
+      const again = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {} } });
+      assert.equal(again.status, 200);
+      assert.deepEqual((await rc.request('GET', `${EVENTS}/${event.id}`, { auth: alice.auth })).body.bots.map((b: any) => [b.bot_id, b.status]), [[again.body.bot_id, 'Scheduled']]);
+    });
+  });
+
+  describe('statuses and webhooks', () => {
+    async function launchedBot(callbackUrl = 'http://127.0.0.1:9/hooks'): Promise<string> {
+      const event = await zoomEvent(alice.auth, 1);
+      const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(8)}`, bot_config: { callback_url: callbackUrl } } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      await rc.dispatcher.runDue();
+      assert.equal((await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/status`, { auth: alice.auth })).body.status, 'Joining');
+      return res.body.bot_id;
+    }
+
+    async function report(botId: string, status: string): Promise<{ status: number; body: any }> {
+      return rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: alice.auth, body: { status } });
+    }
+
+    test('a runtime reports Recording and Leaving; progress webhooks have event equal to bot_event', async () => {
+      const botId = await launchedBot();
+      for (const status of ['InMeeting', 'Recording', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'Done']) {
+        const res = await report(botId, status);
+        assert.equal(res.status, 200, `${status}: ${JSON.stringify(res.body)}`);
+      }
+      const sent = (await queuedWebhooks(botId)).map((w) => [w.event, w.bot_event, w.bot_status, w.status_code]);
+      assert.deepEqual(sent, [
+        ['bot.scheduled', 'bot.scheduled', 'Scheduled', 200],
+        ['bot.joining', 'bot.joining', 'Joining', 200],
+        ['bot.inmeeting', 'bot.inmeeting', 'InMeeting', 200],
+        ['bot.recording', 'bot.recording', 'Recording', 200],
+        ['bot.inmeeting', 'bot.inmeeting', 'InMeeting', 200],
+        ['bot.recording', 'bot.recording', 'Recording', 200],
+        ['bot.leaving', 'bot.leaving', 'Leaving', 200],
+        ['bot.stopped', 'bot.stopped', 'Stopped', 200],
+        ['bot.done', 'bot.done', 'Done', 200],
+      ]);
+      const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth });
+      assert.deepEqual(detail.body.status_timeline.map((t: any) => t.status), ['Scheduled', 'Joining', 'InMeeting', 'Recording', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'Done']);
+    });
+
+    test('a bot in Recording or Leaving still holds its key and its event: it is live', async () => {
+      const botId = await launchedBot();
+      assert.equal((await report(botId, 'Recording')).status, 200);
+      const bot = await rc.database.db.selectFrom('bots').selectAll().where('id', '=', botId).executeTakeFirstOrThrow();
+      const again = await rc.request('POST', `${SCHEDULE}/${(await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.events[0].event_id}`, { auth: alice.auth, body: { deduplication_key: bot.deduplication_key, bot_config: {} } });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.bot_id, botId, 'the same key finds the recording bot, no second bot');
+      assert.equal((await report(botId, 'Leaving')).status, 200);
+      const links = await rc.database.db.selectFrom('bot_events').select('is_live').where('bot_id', '=', botId).execute();
+      assert.deepEqual(links.map((l) => l.is_live), [1]);
+      // After Leaving only an end may follow.
+      assert.equal((await report(botId, 'Recording')).body.code, 'invalid_status_transition');
+    });
+
+    test('every end of a bot\'s time in the meeting is sent as event bot.stopped with the specific bot_event', async () => {
+      const expected: Record<string, [string, string, number]> = {
+        Stopped: ['bot.stopped', 'bot.stopped', 200],
+        NotAllowed: ['bot.stopped', 'bot.notallowed', 500],
+        Denied: ['bot.stopped', 'bot.denied', 500],
+        Error: ['bot.stopped', 'bot.failed', 500],
+      };
+      for (const [status, [event, botEvent, code]] of Object.entries(expected)) {
+        const botId = await launchedBot();
+        assert.equal((await report(botId, status)).status, 200, status);
+        const last = (await queuedWebhooks(botId)).at(-1)!;
+        assert.deepEqual([last.event, last.bot_event, last.bot_status, last.status_code], [event, botEvent, status, code], status);
+      }
+    });
+
+    test('Failed is retired: a runtime that still reports it gets Error; nothing is stored or sent as Failed', async () => {
+      const botId = await launchedBot();
+      const res = await report(botId, 'Failed');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.status, 'Error');
+      assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: alice.auth })).body.status, 'Error');
+      const payloads = await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', '=', botId).execute();
+      assert.ok(payloads.every((p) => !p.payload.includes('"Failed"')));
+      const stored = await rc.database.db.selectFrom('bot_status_changes').select('status').where('status', '=', 'Failed').execute();
+      assert.deepEqual(stored, []);
+    });
+
+    test('a launch the runtime never accepts before the meeting ends is Error, sent as bot.stopped / bot.failed', async () => {
+      runtime.respond = () => ({ status: 503, body: { error: 'no capacity' } });
+      try {
+        const event = await zoomEvent(alice.auth, 1);
+        const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(8)}`, bot_config: { callback_url: 'http://127.0.0.1:9/hooks' } } });
+        await rc.dispatcher.runDue();
+        assert.equal((await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/status`, { auth: alice.auth })).body.status, 'Joining');
+        clock.advance(2 * 3_600_000);
+        await rc.dispatcher.runDue();
+        assert.equal((await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/status`, { auth: alice.auth })).body.status, 'Error');
+        const last = (await queuedWebhooks(res.body.bot_id)).at(-1)!;
+        assert.deepEqual([last.event, last.bot_event, last.bot_status, last.status_code], ['bot.stopped', 'bot.failed', 'Error', 500]);
+      } finally {
+        runtime.respond = () => ({ status: 200, body: { ok: true } });
+      }
+    });
+
+    test('a cancelled bot never got in: its webhook keeps bot.cancelled in both fields', async () => {
+      const event = await zoomEvent(alice.auth, 120);
+      const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(8)}`, bot_config: { callback_url: 'http://127.0.0.1:9/hooks' } } });
+      await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${res.body.bot_id}`, { auth: alice.auth });
+      const last = (await queuedWebhooks(res.body.bot_id)).at(-1)!;
+      assert.deepEqual([last.event, last.bot_event, last.bot_status], ['bot.cancelled', 'bot.cancelled', 'Cancelled']);
+    });
+  });
+});
+
+describe('DEDUPLICATION_KEY_REQUIRED', () => {
+  const clock = new ManualClock(NOW);
+
+  test('by default a schedule request without a key is 400 invalid_deduplication_key', async () => {
+    const rc = await startTestRollcall({ clock });
+    try {
+      const user = await rc.newUser();
+      const event = await rc.request('POST', EVENTS, { auth: user.auth, body: { start_time: iso(NOW + 3_600_000), end_time: iso(NOW + 7_200_000), meeting_url: 'https://zoom.us/j/81234567890' } });
+      const res = await rc.request('POST', `${SCHEDULE}/${event.body.id}`, { auth: user.auth, body: { bot_config: {} } });
+      assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, '400 invalid_deduplication_key deduplication_key');
+      assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, 0);
+    } finally {
+      await rc.close();
+    }
+  });
+
+  describe('false: a missing key is derived from the meeting and the occurrence', () => {
+    let rc: TestRollcall;
+    let user: { auth: string };
+    before(async () => {
+      rc = await startTestRollcall({ clock, settings: { DEDUPLICATION_KEY_REQUIRED: 'false' } });
+      user = await rc.newUser();
+    });
+    after(() => rc.close());
+
+    async function createEvent(body: Record<string, unknown>): Promise<any> {
+      const res = await rc.request('POST', EVENTS, { auth: user.auth, body: { title: 'Meeting', ...body } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body;
+    }
+
+    async function scheduleOk(eventId: string, body: Record<string, unknown>): Promise<any> {
+      const res = await rc.request('POST', `${SCHEDULE}/${eventId}`, { auth: user.auth, body });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    }
+
+    async function keyOf(botId: string): Promise<string> {
+      return (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.deduplication_key;
+    }
+
+    test('one bot per meeting occurrence: again for the same event updates it, another event for the same meeting at the same time shares it', async () => {
+      const number = zoomNumber();
+      const start = NOW + 5 * 3_600_000;
+      const a = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://zoom.us/j/${number}` });
+      const b = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://us02web.zoom.us/j/${number}?pwd=xyz` });
+      const first = await scheduleOk(a.id, { bot_config: { bot_name: 'One' } });
+      assert.equal(first.updated_existing, false);
+      assert.equal(await keyOf(first.bot_id), `meeting:zoom:${number}@${iso(start).replace(/[-:]/g, '').replace('.000', '')}`);
+      const again = await scheduleOk(a.id, { bot_config: { bot_name: 'Two' } });
+      assert.deepEqual([again.bot_id, again.updated_existing, again.bot_config.bot_name], [first.bot_id, true, 'Two']);
+      const shared = await scheduleOk(b.id, { bot_config: {} });
+      assert.deepEqual([shared.bot_id, shared.updated_existing], [first.bot_id, true]);
+      // The same meeting at another time is another occurrence: its own bot.
+      const later = await createEvent({ start_time: iso(start + 86_400_000), end_time: iso(start + 90_000_000), meeting_url: `https://zoom.us/j/${number}` });
+      assert.notEqual((await scheduleOk(later.id, { bot_config: {} })).bot_id, first.bot_id);
+    });
+
+    test('exactly as if the client had sent the key: the derived key sent explicitly finds the same bot', async () => {
+      const start = NOW + 7 * 3_600_000;
+      const event = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+      const derived = await scheduleOk(event.id, { bot_config: {} });
+      const explicit = await scheduleOk(event.id, { deduplication_key: await keyOf(derived.bot_id), bot_config: {} });
+      assert.deepEqual([explicit.bot_id, explicit.updated_existing], [derived.bot_id, true]);
+      // A different explicit key on the same event is the usual 409.
+      const other = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: 'mine', bot_config: {} } });
+      assert.equal(`${other.status} ${other.body.code} ${other.body.bot_id}`, `409 event_already_scheduled ${derived.bot_id}`);
+      // A key that is given must still be a valid one.
+      const blank = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: '  ', bot_config: {} } });
+      assert.equal(blank.body.code, 'invalid_deduplication_key');
+    });
+
+    test('each occurrence of a series gets its own key (its original start), for one occurrence and for all of them', async () => {
+      const series = await createEvent({
+        start_time: '2026-11-23T09:00:00+01:00', end_time: '2026-11-23T09:30:00+01:00', timezone: 'Europe/Berlin',
+        recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'], meeting_url: 'https://meet.google.com/abc-defg-hij',
+      });
+      const one = await scheduleOk(series.id, { bot_config: {}, occurrence_date: '2026-11-30' });
+      assert.equal(await keyOf(one.bot_id), 'meeting:google_meet:abc-defg-hij@20261130T080000Z');
+      const all = await scheduleOk(series.id, { bot_config: {}, schedule_all_occurrences: true });
+      assert.equal(all.occurrences_scheduled, 4);
+      assert.equal(all.schedules_created[1].bot_id, one.bot_id, 'the occurrence booked alone is the same bot');
+      assert.deepEqual(await Promise.all(all.schedules_created.map((c: any) => keyOf(c.bot_id))), [
+        'meeting:google_meet:abc-defg-hij@20261123T080000Z', 'meeting:google_meet:abc-defg-hij@20261130T080000Z',
+        'meeting:google_meet:abc-defg-hij@20261207T080000Z', 'meeting:google_meet:abc-defg-hij@20261214T080000Z',
+      ]);
+      // A moved occurrence keeps its key: the key is of the original start.
+      const moved = await createEvent({ recurring_event_id: series.id, original_start_time: '2026-12-07T08:00:00Z', start_time: '2026-12-07T15:00:00Z', end_time: '2026-12-07T15:30:00Z' });
+      const rescheduled = await scheduleOk(moved.id, { bot_config: {} });
+      assert.deepEqual([rescheduled.bot_id, rescheduled.updated_existing], [all.schedules_created[2].bot_id, true]);
+    });
+  });
+});
+
+describe('migration 008', () => {
+  test('stored Failed rows become Error, and the live-key rule covers Recording and Leaving', async () => {
+    const testDb = await createTestDatabase();
+    const database = await testDb.open();
+    try {
+      const db = database.db;
+      await migrate(db, database.engine, MIGRATIONS.filter((m) => m.version < 8));
+      await db.insertInto('users').values({ id: 'usr_old', name: 'old', webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: NOW }).execute();
+      const bot = (id: string, status: string, key: string) => ({
+        id, user_id: 'usr_old', deduplication_key: key, deduplication_key_hash: `hash-${key}`, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1',
+        status, bot_config: '{}', custom_attributes: '{}', join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 1, launched_at: NOW, source: 'calendar_schedule_api',
+        created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null,
+      });
+      await (db as any).insertInto('bots').values([bot('bot_failed', 'Failed', 'a'), bot('bot_done', 'Done', 'b')]).execute();
+      await db.insertInto('bot_status_changes').values([
+        { bot_id: 'bot_failed', at_ms: NOW, status: 'Joining', reason: 'launched' },
+        { bot_id: 'bot_failed', at_ms: NOW + 1, status: 'Failed', reason: 'the runtime refused' },
+      ]).execute();
+      await db.insertInto('bot_decisions').values({ bot_id: 'bot_failed', at_ms: NOW + 1, kind: 'failed', reason: 'the runtime refused', details: '{"from":"Joining","to":"Failed"}' }).execute();
+
+      await migrate(db, database.engine);
+      const bots = await db.selectFrom('bots').select(['id', 'status', 'idempotency_key_hash', 'data_deleted_at']).orderBy('id').execute();
+      assert.deepEqual(bots.map((b) => ({ ...b })), [
+        { id: 'bot_done', status: 'Done', idempotency_key_hash: null, data_deleted_at: null },
+        { id: 'bot_failed', status: 'Error', idempotency_key_hash: null, data_deleted_at: null },
+      ]);
+      assert.deepEqual((await db.selectFrom('bot_status_changes').select('status').orderBy('id').execute()).map((r) => r.status), ['Joining', 'Error']);
+      assert.equal((await db.selectFrom('bot_decisions').select('details').executeTakeFirstOrThrow()).details, '{"from":"Joining","to":"Error"}');
+      // Two live bots under one key are refused, Recording and Leaving included; finished ones are not.
+      await (db as any).insertInto('bots').values(bot('bot_rec', 'Recording', 'live')).execute();
+      await assert.rejects((db as any).insertInto('bots').values(bot('bot_leave', 'Leaving', 'live')).execute());
+      await (db as any).insertInto('bots').values(bot('bot_error', 'Error', 'live')).execute();
+    } finally {
+      await database.close();
+      await testDb.drop();
+    }
+  });
+});

@@ -1,0 +1,335 @@
+// Chain mode (spec section 8; reference meetstream.md sections 1.2, 5.7 and 8): recurring_event:
+// true books a series' next occurrence only, and each time the booked occurrence's bot is launched
+// (or the occurrence ends, or its bot is cancelled) the occurrence after it gets a bot with the
+// same configuration and a key derived from the series key. POST /calendar/toggle-recurrence turns
+// it off (the bot already booked stays) and on (books the next one if none is booked).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config.ts';
+import { createRollcall, type Rollcall } from '../../src/container.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createApiKey } from '../../src/services/api-keys.ts';
+import { createTestDatabase, startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { diffSnapshots, snapshotDatabase } from '../support/openapi.ts';
+
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const EVENTS = '/api/v1/calendar/events';
+const SCHEDULE = '/api/v1/calendar/schedule';
+const TOGGLE = '/api/v1/calendar/toggle-recurrence';
+const MINUTE = 60_000;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function zoomNumber(): string {
+  return `8${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
+}
+
+describe('chain mode', () => {
+  let rc: TestRollcall;
+  const clock = new ManualClock(NOW);
+  const runtime = new FakeHttpReceiver();
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    user = await rc.newUser('chains');
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+  });
+
+  async function post(url: string, body: unknown): Promise<any> {
+    const res = await rc.request('POST', url, { auth: user.auth, body });
+    assert.ok(res.status < 300, `${url}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** A weekly series on Mondays at 10:00 UTC from 2026-11-23, with a Zoom link of its own. */
+  async function weeklySeries(count = 6): Promise<any> {
+    return post(EVENTS, {
+      title: 'Standup', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${count}`], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+  }
+
+  /** The series' bots that are not cancelled, as [occurrence start, join time, status, key], by occurrence. */
+  async function chainBots(seriesId: string): Promise<[string, string, string, string][]> {
+    const rows = await rc.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.occurrence_key', 'bots.join_at_ms', 'bots.status', 'bots.deduplication_key', 'bots.id'])
+      .where('bot_events.event_id', '=', seriesId).where('bots.status', '<>', 'Cancelled').orderBy('bots.join_at_ms').execute();
+    return rows.map((r) => [r.occurrence_key, iso(r.join_at_ms), r.status, r.deduplication_key]);
+  }
+
+  async function botOf(seriesId: string, occurrenceKey: string): Promise<{ id: string; status: string; join_at_ms: number; bot_config: string }> {
+    const row = await rc.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bots.id', 'bots.status', 'bots.join_at_ms', 'bots.bot_config'])
+      .where('bot_events.event_id', '=', seriesId).where('bot_events.occurrence_key', '=', occurrenceKey).where('bots.status', '<>', 'Cancelled')
+      .orderBy('bot_events.id', 'desc').executeTakeFirst();
+    assert.ok(row, `no bot for ${occurrenceKey}`);
+    return row;
+  }
+
+  /** The dispatcher fires what is due at `ms`; then the chain loop makes its pass (twice: the second must find nothing). */
+  async function runAt(ms: number): Promise<number> {
+    clock.set(ms);
+    await rc.dispatcher.runDue();
+    const first = await rc.chains.advance();
+    const second = await rc.chains.advance();
+    assert.equal(second.booked, 0, 'a second pass books nothing');
+    return first.booked;
+  }
+
+  test('through six occurrences: each next one booked once, series and occurrence edits followed, toggling off stops after the current bot', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries();
+    const config = { bot_name: 'Chain Scribe', callback_url: 'http://127.0.0.1:9/hooks', custom_attributes: { team: 'core' }, automatic_leave: { waiting_room_timeout: 300 } };
+    const first = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'standup', bot_config: config, recurring_event: true });
+    assert.deepEqual([first.recurring_enabled, first.is_recurring_occurrence, first.occurrence_date, first.scheduled_time, first.master_event_id], [true, true, '2026-11-23T10:00:00.000Z', '2026-11-23T09:57:00.000Z', series.id]);
+    assert.deepEqual(await chainBots(series.id), [['20261123T100000Z', '2026-11-23T09:57:00.000Z', 'Scheduled', 'standup@20261123T100000Z']]);
+    // Nothing to do before the booked occurrence is launched.
+    assert.equal((await rc.chains.advance()).booked, 0);
+    // The same request again changes nothing: the occurrence key makes it the same bot.
+    const repeat = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'standup', bot_config: config, recurring_event: true });
+    assert.deepEqual([repeat.bot_id, repeat.updated_existing], [first.bot_id, true]);
+
+    // 1. The first occurrence's bot is launched: the second occurrence is booked, with the same configuration.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    const second = await botOf(series.id, '20261130T100000Z');
+    assert.deepEqual(await chainBots(series.id), [
+      ['20261123T100000Z', '2026-11-23T09:57:00.000Z', 'Joining', 'standup@20261123T100000Z'],
+      ['20261130T100000Z', '2026-11-30T09:57:00.000Z', 'Scheduled', 'standup@20261130T100000Z'],
+    ]);
+    const secondConfig = JSON.parse(second.bot_config);
+    assert.deepEqual([secondConfig.bot_name, secondConfig.callback_url, secondConfig.custom_attributes, secondConfig.automatic_leave], [config.bot_name, config.callback_url, config.custom_attributes, config.automatic_leave]);
+    const decisions = (await rc.request('GET', `/api/v1/bots/${second.id}`, { auth: user.auth })).body.decisions.map((d: any) => d.kind);
+    assert.deepEqual(decisions, ['scheduled', 'chain_booked']);
+
+    // 2. An edit of the whole series (an hour later) moves the booked bot with it...
+    const moved = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { start_time: '2026-11-23T11:00:00Z', end_time: '2026-11-23T11:30:00Z' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(iso((await botOf(series.id, '20261130T110000Z')).join_at_ms), '2026-11-30T10:57:00.000Z');
+    // ...and the next booking follows the edited series.
+    assert.equal(await runAt(Date.parse('2026-11-30T10:57:00Z')), 1);
+    assert.equal(iso((await botOf(series.id, '20261207T110000Z')).join_at_ms), '2026-12-07T10:57:00.000Z');
+
+    // 3. An edit of one occurrence (moved to 15:00) moves its bot; a cancelled occurrence is skipped.
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-12-07T11:00:00Z', start_time: '2026-12-07T15:00:00Z', end_time: '2026-12-07T15:30:00Z' });
+    assert.equal(iso((await botOf(series.id, '20261207T110000Z')).join_at_ms), '2026-12-07T14:57:00.000Z');
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-12-14T11:00:00Z', status: 'cancelled' });
+    assert.equal(await runAt(Date.parse('2026-12-07T10:57:00Z')), 0, 'the moved occurrence is not due at its old time');
+    assert.equal(await runAt(Date.parse('2026-12-07T14:57:00Z')), 1);
+    assert.deepEqual((await chainBots(series.id)).map(([key, joinAt, status]) => [key, joinAt, status]), [
+      // The launched bot's link followed the re-timed series too (its runtime got an update).
+      ['20261123T110000Z', '2026-11-23T09:57:00.000Z', 'Joining'],
+      ['20261130T110000Z', '2026-11-30T10:57:00.000Z', 'Joining'],
+      ['20261207T110000Z', '2026-12-07T14:57:00.000Z', 'Joining'],
+      ['20261221T110000Z', '2026-12-21T10:57:00.000Z', 'Scheduled'],
+    ]);
+
+    // 4. Toggled off: the bot already booked stays and is launched; nothing further is booked.
+    const off = await post(TOGGLE, { event_id: series.id, recurring_enabled: false });
+    assert.deepEqual(off, {
+      event_id: series.id, recurring_enabled: false, recurrence_rule: 'RRULE:FREQ=WEEKLY;COUNT=6', message: off.message, summary: 'Standup',
+      start_time: '2026-11-23T11:00:00.000Z', end_time: '2026-11-23T11:30:00.000Z', bot_id: null,
+    });
+    assert.equal(await runAt(Date.parse('2026-12-21T10:57:00Z')), 0);
+    assert.equal((await botOf(series.id, '20261221T110000Z')).status, 'Joining');
+    assert.equal((await chainBots(series.id)).length, 4, 'no bot for 12-28');
+
+    // 5. On again: the next occurrence is booked at once; on again changes nothing.
+    const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+    const last = await botOf(series.id, '20261228T110000Z');
+    assert.deepEqual([on.recurring_enabled, on.bot_id, last.status], [true, last.id, 'Scheduled']);
+    const onAgain = await post(TOGGLE, { event_id: `${series.id}_20261228T110000Z`, recurring_enabled: true });
+    assert.equal(onAgain.bot_id, last.id);
+    assert.equal((await chainBots(series.id)).length, 5);
+    // 6. The series is over after this one: the chain books nothing more.
+    assert.equal(await runAt(Date.parse('2026-12-28T10:57:00Z')), 0);
+    assert.equal(runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.events?.[0]?.event_id === series.id).length, 5, 'five launches, one per booked occurrence');
+  });
+
+  test('a cancelled bot, or an occurrence that ended without a launch, moves the chain on; unscheduling the series stops it', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries();
+    const first = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'skip', bot_config: {}, recurring_event: true });
+    // The client cancels the booked bot: the chain goes on with the occurrence after it.
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${first.bot_id}`, { auth: user.auth })).status, 200);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    const second = await botOf(series.id, '20261130T100000Z');
+    // Down through the whole second occurrence: it is Missed, and the chain books the third.
+    assert.equal(await runAt(Date.parse('2026-11-30T11:00:00Z')), 1);
+    assert.equal((await rc.request('GET', `/api/v1/bots/${second.id}/status`, { auth: user.auth })).body.status, 'Missed');
+    const third = await botOf(series.id, '20261207T100000Z');
+    // Unscheduling the whole series cancels the booked bot and stops the chain.
+    const unscheduled = await rc.request('DELETE', `${SCHEDULE}/${series.id}`, { auth: user.auth });
+    assert.equal(unscheduled.status, 200);
+    assert.match(unscheduled.body.message, /chain mode/);
+    assert.equal((await rc.request('GET', `/api/v1/bots/${third.id}/status`, { auth: user.auth })).body.status, 'Cancelled');
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(series.id), [['20261130T100000Z', '2026-11-30T09:57:00.000Z', 'Missed', 'skip@20261130T100000Z']]);
+    // On again: the chain goes on after the occurrence whose bot the unschedule cancelled. Then
+    // the series is deleted: its bot is cancelled and the chain ends with it.
+    const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+    assert.equal((await rc.request('GET', `/api/v1/bots/${on.bot_id}`, { auth: user.auth })).body.deduplication_key, 'skip@20261214T100000Z');
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    const chain = await rc.database.db.selectFrom('recurring_chains').select(['is_enabled', 'last_error']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'the series was deleted' });
+  });
+
+  test('toggle-recurrence: the shape, an occurrence already covered, and the refusals', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(4);
+    // A series booked in full: turning the chain on adopts the next bot instead of booking another.
+    const all = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'batch', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 2 });
+    const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+    assert.deepEqual(Object.keys(on).sort(), ['bot_id', 'end_time', 'event_id', 'message', 'recurrence_rule', 'recurring_enabled', 'start_time', 'summary']);
+    assert.equal(on.bot_id, all.schedules_created[0].bot_id);
+    assert.equal((await chainBots(series.id)).length, 2);
+    // When the adopted bot is launched the chain follows the batch's own bot, then books the third
+    // occurrence under the batch's key when the second is launched.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 0);
+    assert.equal(await runAt(Date.parse('2026-11-30T09:57:00Z')), 1);
+    assert.deepEqual((await chainBots(series.id)).map(([key, , , dedup]) => [key, dedup]), [
+      ['20261123T100000Z', 'batch@20261123T100000Z'], ['20261130T100000Z', 'batch@20261130T100000Z'], ['20261207T100000Z', 'batch@20261207T100000Z'],
+    ]);
+
+    // A series that never had a bot: on books its next occurrence with the default configuration.
+    const fresh = await weeklySeries(3);
+    const freshOn = await post(TOGGLE, { event_id: fresh.id, recurring_enabled: true });
+    const booked = await rc.request('GET', `/api/v1/bots/${freshOn.bot_id}`, { auth: user.auth });
+    assert.equal(booked.body.bot_config.bot_name, 'Rollcall Notetaker');
+    // The clock is at 11-30 09:57: the 10:00 occurrence has not ended, so it is the next one.
+    assert.match(booked.body.deduplication_key, /^meeting:zoom:\d+@20261130T100000Z$/);
+
+    const single = await post(EVENTS, { start_time: iso(NOW + 3_600_000), end_time: iso(NOW + 5_400_000), meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+    const other = await rc.newUser('other');
+    const otherSeries = await rc.request('POST', EVENTS, { auth: other.auth, body: { start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=3'], meeting_url: 'https://zoom.us/j/85550001111' } });
+    const cases: [unknown, number, string, string][] = [
+      [{ event_id: single.id, recurring_enabled: true }, 400, 'event_not_recurring', 'event_id'],
+      [{ event_id: single.id, recurring_enabled: false }, 400, 'event_not_recurring', 'event_id'],
+      [{ event_id: 'evt_nosuchevent', recurring_enabled: true }, 404, 'event_not_found', 'event_id'],
+      [{ event_id: otherSeries.body.id, recurring_enabled: true }, 404, 'event_not_found', 'event_id'],
+      [{ event_id: series.id }, 400, 'validation_error', 'recurring_enabled'],
+      [{ event_id: series.id, recurring_enabled: 'yes' }, 400, 'validation_error', 'recurring_enabled'],
+      [{ recurring_enabled: true }, 400, 'validation_error', 'event_id'],
+    ];
+    for (const [body, status, code, field] of cases) {
+      const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+      const res = await rc.request('POST', TOGGLE, { auth: user.auth, body });
+      assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, `${status} ${code} ${field}`, JSON.stringify(body));
+      assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
+    }
+    // Off for a series that never had a chain: a plain answer that writes nothing (MeetStream's way
+    // to ask "is this recurring").
+    const plain = await weeklySeries(2);
+    const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+    const probe = await post(TOGGLE, { event_id: plain.id, recurring_enabled: false });
+    assert.deepEqual([probe.recurring_enabled, probe.bot_id, probe.recurrence_rule], [false, null, 'RRULE:FREQ=WEEKLY;COUNT=2']);
+    assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
+    // recurring_event on a schedule request: not with schedule_all_occurrences, not on a single event.
+    const both = await rc.request('POST', `${SCHEDULE}/${series.id}`, { auth: user.auth, body: { deduplication_key: 'x', bot_config: {}, recurring_event: true, schedule_all_occurrences: true } });
+    assert.equal(`${both.status} ${both.body.code} ${both.body.details?.field}`, '400 validation_error recurring_event');
+    const notSeries = await rc.request('POST', `${SCHEDULE}/${single.id}`, { auth: user.auth, body: { deduplication_key: 'x', bot_config: {}, recurring_event: true } });
+    assert.equal(`${notSeries.status} ${notSeries.body.code} ${notSeries.body.details?.field}`, '400 event_not_recurring recurring_event');
+  });
+
+  test('chain mode from an occurrence id starts at that occurrence', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries();
+    const res = await post(`${SCHEDULE}/${series.id}_20261207T100000Z`, { deduplication_key: 'from-third', bot_config: {}, recurring_event: true });
+    assert.equal(res.occurrence_date, '2026-12-07T10:00:00.000Z');
+    await runAt(Date.parse('2026-12-07T09:57:00Z'));
+    assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z', '20261214T100000Z']);
+  });
+});
+
+// Several instances on PostgreSQL; one on SQLite (how SQLite is run), where the passes and
+// toggles still race inside the process.
+const INSTANCES = TEST_ENGINE === 'postgres' ? 3 : 1;
+
+describe(`chain mode on ${INSTANCES} instance(s)`, () => {
+  test('passes and toggles that move the same chains at once book each next occurrence once', async () => {
+    const clock = new ManualClock(NOW);
+    const testDb = await createTestDatabase();
+    const runtime = new FakeHttpReceiver();
+    const runtimeUrl = await runtime.start();
+    const instances: Rollcall[] = [];
+    try {
+      for (let i = 0; i < INSTANCES; i++) {
+        const config = parseConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch` });
+        instances.push(await createRollcall(config, { database: await testDb.open(), logger: createLogger('silent'), collectDefaultMetrics: false, clock }));
+      }
+      const { key } = await createApiKey(instances[0]!.database.db, 'many', clock);
+      const call = async (rc: Rollcall, method: string, url: string, payload?: unknown) => {
+        const res = await rc.app.inject({ method: method as 'POST', url, headers: { authorization: `Token ${key}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+        return { status: res.statusCode, body: res.json() };
+      };
+      const seriesIds: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const series = await call(instances[i % INSTANCES]!, 'POST', EVENTS, { start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=10'], meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+        assert.equal((await call(instances[i % INSTANCES]!, 'POST', `${SCHEDULE}/${series.body.id}`, { deduplication_key: `many-${i}`, bot_config: {}, recurring_event: true })).status, 200);
+        seriesIds.push(series.body.id);
+      }
+      clock.set(Date.parse('2026-11-23T09:57:00Z'));
+      await instances[0]!.dispatcher.runDue();
+      // Every instance, several passes at once, plus toggles on, all racing.
+      const results = await Promise.all([
+        ...instances.flatMap((rc) => [rc.chains.advance(), rc.chains.advance()]),
+        ...seriesIds.map((id, i) => call(instances[i % INSTANCES]!, 'POST', TOGGLE, { event_id: id, recurring_enabled: true })),
+      ]);
+      const passes = results.slice(0, 2 * INSTANCES) as { booked: number }[];
+      const toggles = results.slice(2 * INSTANCES) as { status: number; body: any }[];
+      assert.deepEqual(toggles.map((t) => t.status), seriesIds.map(() => 200));
+      const bookedByPasses = passes.reduce((n, r) => n + r.booked, 0);
+      const bots = await instances[0]!.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+        .select(['bot_events.event_id', 'bot_events.occurrence_key']).where('bots.status', '<>', 'Cancelled').execute();
+      for (const id of seriesIds) {
+        assert.deepEqual(bots.filter((b) => b.event_id === id).map((b) => b.occurrence_key).sort(), ['20261123T100000Z', '20261124T100000Z'], `series ${id}`);
+      }
+      assert.ok(bookedByPasses <= 5);
+    } finally {
+      for (const rc of instances) await rc.close();
+      await runtime.stop();
+      await testDb.drop();
+    }
+  });
+});
+
+describe('chain mode in real time', () => {
+  test('a launch books the next occurrence at once, not at the next poll', async () => {
+    const runtime = new FakeHttpReceiver();
+    const runtimeUrl = await runtime.start();
+    const rc = await startTestRollcall({ background: true, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, JOIN_LEAD_SECONDS: '0' } });
+    try {
+      const user = await rc.newUser();
+      const start = Math.ceil((Date.now() + 2500) / 1000) * 1000;
+      const series = await rc.request('POST', EVENTS, { auth: user.auth, body: { start_time: iso(start), end_time: iso(start + 30 * MINUTE), timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=3'], meeting_url: `https://zoom.us/j/${zoomNumber()}` } });
+      const first = await rc.request('POST', `${SCHEDULE}/${series.body.id}`, { auth: user.auth, body: { deduplication_key: 'live', bot_config: {}, recurring_event: true } });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === first.body.bot_id), 8000);
+      const launchedAt = runtime.received.find((r) => r.json?.bot_id === first.body.bot_id)!.at;
+      // Wait for the booking itself (the chain loop's poll is five seconds; a launch wakes it).
+      let bookedAt = 0;
+      for (const deadline = Date.now() + 8000; Date.now() < deadline;) {
+        const row = await rc.database.db.selectFrom('bots').select('created_at').where('deduplication_key', '=', `live@${new Date(start + 86_400_000).toISOString().replace(/[-:]/g, '').replace('.000', '')}`).executeTakeFirst();
+        if (row) {
+          bookedAt = row.created_at;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(bookedAt > 0, 'the next occurrence was booked');
+      assert.ok(bookedAt - launchedAt < 2000, `booked ${bookedAt - launchedAt} ms after the launch`);
+    } finally {
+      await rc.close();
+      await runtime.stop();
+    }
+  });
+});
