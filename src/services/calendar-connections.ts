@@ -342,7 +342,6 @@ export class CalendarConnections {
       const message = `Several calendar connections (${matched.length}) exist; name the one to remove with provider and account_id, or send provider alone to remove all of that provider's`;
       throw new ApiError('multiple_calendar_connections', message, {
         extra: {
-          message,
           scope: 'all',
           connection_count: matched.length,
           next_steps: 'Send {"provider": "google" | "outlook" | "ics", "account_id": "<account email>"} to remove one connection, or {"provider": ...} to remove every connection of that provider. GET /calendar lists them.',
@@ -391,7 +390,15 @@ export class CalendarConnections {
       // The connection row goes first: that waits for a sync writing events right now (it holds
       // the row), so the events read next include whatever it wrote.
       await connections.deleteConnection(trx, connection.id);
-      const rows = await trx.selectFrom('events').select(['id', 'recurring_event_id']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
+      const rows = await trx.selectFrom('events').select(['id', 'recurrence']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
+      // Chain mode ends with the calendar: a kept series would otherwise book its next occurrence
+      // once the current bot is cancelled below. Chain rows are locked before events, as on every
+      // chain path.
+      const seriesIds = rows.filter((r) => r.recurrence !== null).map((r) => r.id);
+      for (let i = 0; i < seriesIds.length; i += 500) {
+        await trx.updateTable('recurring_chains').set({ is_enabled: 0, last_error: 'its calendar was disconnected', updated_at: now })
+          .where('series_event_id', 'in', seriesIds.slice(i, i + 500)).where('is_enabled', '=', 1).execute();
+      }
       if (purgeEvents) {
         await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
       } else {

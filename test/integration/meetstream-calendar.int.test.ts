@@ -549,6 +549,24 @@ describe('POST|DELETE /calendar/disconnect', () => {
     assert.deepEqual(rows, [], 'nothing points at the removed connection');
   });
 
+  test('a kept series in chain mode books nothing more: the chain ends with its calendar', async () => {
+    const user = await env.rc.newUser();
+    const first = NOW + DAY;
+    const feed = env.ics.createFeed();
+    env.ics.edit(feed, (events) => events.push({ uid: 'chain@feed', summary: 'Chained', startMs: first, endMs: first + HOUR, timeZone: 'Europe/Berlin', location: zoomUrl(), rrule: 'FREQ=WEEKLY;COUNT=5' }));
+    await connectIcs(user.auth, feed);
+    const [occurrence] = await listEvents(user.auth);
+    const seriesId = occurrence.recurring_event_id as string;
+    const chained = await ok('POST', `/api/v1/calendar/schedule/${seriesId}`, user.auth, { deduplication_key: 'chain', bot_config: { bot_name: 'Chain' }, recurring_event: true });
+    assert.equal(chained.recurring_enabled, true);
+    await ok('POST', '/api/v1/calendar/disconnect', user.auth, { purge_events: false });
+    assert.equal(await botStatus(user.auth, chained.bot_id), 'Cancelled');
+    assert.equal((await env.rc.chains.advance()).booked, 0, 'the cancelled bot does not move the chain on');
+    const live = await env.rc.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').select('bots.id')
+      .where('bot_events.event_id', '=', seriesId).where('bots.status', '=', 'Scheduled').execute();
+    assert.deepEqual(live, []);
+  });
+
   test('DELETE /calendar/connections/{id}?purge_events=false keeps the events too', async () => {
     const user = await env.rc.newUser();
     const start = NOW + DAY;
