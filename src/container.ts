@@ -29,6 +29,9 @@ import { ProviderWebhooks } from './services/provider-webhooks.ts';
 import { WebhookDelivery } from './services/webhook-delivery.ts';
 import { WebhookSecrets } from './services/webhook-secrets.ts';
 import { Dispatcher, type DispatcherOptions } from './scheduler/dispatcher.ts';
+import { RuntimeAuthHealth, watchRuntimeAuth } from './adapters/bot-runtimes/runtime-auth-health.ts';
+import { BotHandover } from './services/bot-handover.ts';
+import { ProviderCommandSender } from './scheduler/provider-command-sender.ts';
 import { ScheduleSignal } from './scheduler/schedule-signal.ts';
 import { countPendingSchedules } from './store/bot-store.ts';
 import { createProviderFactory } from './adapters/calendars/provider-factory.ts';
@@ -126,12 +129,20 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
-  const runtime = overrides.runtime ?? createRuntime(config, clock, database);
+  const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database);
+  // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
+  // over ahead of their join time and kept in step with later edits.
+  const isProvider = chosenRuntime.scheduling !== null || chosenRuntime.statusWebhooks !== null;
+  const runtimeAuth = new RuntimeAuthHealth();
+  const runtime = isProvider ? watchRuntimeAuth(chosenRuntime, runtimeAuth, () => clock.now()) : chosenRuntime;
+  const leaseMs = config.dispatchLeaseSeconds * 1000;
+  const handover = runtime.scheduling ? new BotHandover({ database, clock, runtime, logger }) : null;
   const observeLaunch = overrides.dispatcher?.onLaunchAttempt;
   const dispatcher = new Dispatcher({
     database, clock, runtime, logger, metrics,
     publicUrl: config.publicUrl,
-    leaseMs: config.dispatchLeaseSeconds * 1000,
+    leaseMs,
+    ...(handover ? { handover, providerCommands: new ProviderCommandSender({ database, clock, runtime, logger, publicUrl: config.publicUrl, leaseMs }) } : {}),
     ...overrides.dispatcher,
     // A launch is what a chain waits for: let it book the series' next occurrence at once.
     onLaunchAttempt: (attempt) => {
@@ -139,6 +150,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       chains.wake();
     },
   });
+  handover?.setWake(() => dispatcher.wake());
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 
@@ -187,6 +199,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       database: async () => database.health.isAvailable && (await answersWithin(checkDatabase(database), READINESS_TIMEOUT_MS)),
       migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
+      // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
+      ...(isProvider ? { runtime: async () => (runtimeAuth.problem === null ? true : { ready: false, reason: runtimeAuth.problem }) } : {}),
     },
   });
 
@@ -214,8 +228,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       await webhooks.stop();
       await calendarSync.stop();
       await chains.stop();
-      if (runtime instanceof HttpBotRuntime) await runtime.close();
-      else await runtime.close?.();
+      if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
+      else await chosenRuntime.close?.();
       await outbound.close();
       await database.close();
     },

@@ -293,6 +293,41 @@ export interface DashboardSessionsTable {
   expires_at: number;
 }
 
+/** A bot handed (or to be handed) to a bot provider ahead of its join time (migration 009). */
+export interface ProviderHandoversTable {
+  bot_id: string;
+  provider: string;
+  /** The handover time the plan last announced (a decision); null until planned. */
+  planned_at_ms: number | null;
+  /** The latest handover that still gives the provider its full lead. */
+  deadline_ms: number | null;
+  /** 1 once the plan reported the bot late (decision and bot.handover_at_risk webhook). */
+  is_at_risk: number;
+  /** When the latest creation request for this bot was decided (pacing counts from it). */
+  last_attempt_at_ms: number | null;
+  /** A failed handover backs off until then; the plan leaves its timer alone meanwhile. */
+  not_before_ms: number | null;
+  /** The provider bot Rollcall keeps in step; null before the handover and once let go of. */
+  provider_bot_id: string | null;
+  handed_over_at_ms: number | null;
+  /** The join time and meeting link that provider bot has. */
+  join_at_ms: number | null;
+  meeting_url: string | null;
+  /** How many times the provider bot was replaced (the next replacement's idempotency key uses it). */
+  generation: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A provider bot Rollcall let go of (replaced or cancelled): its webhooks are acknowledged and ignored. */
+export interface RetiredProviderBotsTable {
+  provider: string;
+  provider_bot_id: string;
+  bot_id: string;
+  reason: string;
+  retired_at_ms: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -317,6 +352,8 @@ export interface Schema {
   auto_schedule_settings: AutoScheduleSettingsTable;
   dashboard_sessions: DashboardSessionsTable;
   recurring_chains: RecurringChainsTable;
+  provider_handovers: ProviderHandoversTable;
+  retired_provider_bots: RetiredProviderBotsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

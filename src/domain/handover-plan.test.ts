@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planHandovers, type UpcomingBot } from './handover-plan.ts';
+import { planHandovers, planningHorizon, type UpcomingBot } from './handover-plan.ts';
 
 const MIN = 60_000;
 const nine = Date.UTC(2026, 5, 1, 9, 0);
@@ -51,4 +51,48 @@ test('never before now; the rate holds between every pair', () => {
   for (let i = 1; i < plan.slots.length; i++) assert.equal(plan.slots[i]!.handoverAtMs - plan.slots[i - 1]!.handoverAtMs, 2000);
   assert.equal(plan.late.length, 10);
   assert.throws(() => planHandovers([], nine, MIN, 0), RangeError);
+});
+
+test('planning horizon: a far wave too big for its lead is planned hours ahead; a small one waits', () => {
+  const noon = nine + 3 * 3_600_000;
+  const minuteOf = (ms: number) => ({ startMs: ms, count: 0 });
+  // 10,000 bots at 12:00 need 10,000 s of creations at 60 a minute: the first goes at 08:58:21.
+  const big = planningHorizon([{ ...minuteOf(noon), count: 10_000 }], nine, 15 * MIN, 60, 3_600_000);
+  assert.equal(big.endMs, Infinity);
+  assert.equal(big.nextLatestMs, Infinity);
+  // Ten bots at 12:00 go from 11:44:51: nothing to plan at 09:00 with an hour ahead.
+  const small = planningHorizon([{ ...minuteOf(noon), count: 10 }], nine, 15 * MIN, 60, 3_600_000);
+  assert.equal(small.endMs, null);
+  assert.equal(small.nextLatestMs, noon - 15 * MIN - 9000);
+  // A near wave is planned; a far one is left for later, and the near one leaves room before it.
+  const both = planningHorizon([{ startMs: nine + 30 * MIN, count: 5 }, { startMs: noon, count: 10 }], nine, 15 * MIN, 60, 3_600_000);
+  assert.equal(both.endMs, noon - 1);
+  assert.equal(both.nextLatestMs, noon - 15 * MIN - 9000);
+  assert.deepEqual(planningHorizon([], nine, 15 * MIN, 60, 3_600_000), { endMs: null, nextLatestMs: Infinity });
+});
+
+test('planning horizon agrees with the plan: the far wave is seen in time, and its first handover is the one predicted', () => {
+  const noon = nine + 3 * 3_600_000;
+  const eight = nine - 3_600_000;
+  const horizon = planningHorizon([{ startMs: noon, count: 10_000 }], eight, 15 * MIN, 60, 3_600_000);
+  assert.equal(horizon.endMs, Infinity);
+  const plan = planHandovers(wave(10_000, noon), eight, 15 * MIN, 60);
+  assert.equal(plan.slots[0]!.handoverAtMs, noon - 15 * MIN - 9_999_000);
+  assert.equal(plan.late.length, 0);
+});
+
+test('planning horizon: the bots after the horizon push the planned ones earlier (nextLatestMs)', () => {
+  // 5 bots at 09:30 and 600 at 09:31. The 09:31 wave starts at 09:16 - 599 s = 09:06:01, so the
+  // 09:30 bots go by 09:06:00 at the latest, the first at 09:05:56.
+  const near = nine + 30 * MIN;
+  const buckets = [{ startMs: near, count: 5 }, { startMs: near + MIN, count: 600 }];
+  assert.equal(planningHorizon(buckets, nine, 15 * MIN, 60, 0).endMs, null, 'nothing is due before 09:05:56');
+  const horizon = planningHorizon(buckets, nine + 6 * MIN, 15 * MIN, 60, 0);
+  assert.equal(horizon.endMs, near + MIN - 1, 'at 09:06 the 09:30 bots are planned, the 09:31 wave not yet');
+  assert.equal(horizon.nextLatestMs, nine + 6 * MIN + 1000);
+  const full = planHandovers([...wave(5, near, 'n'), ...wave(600, near + MIN, 'w')], nine, 15 * MIN, 60);
+  const withTail = planHandovers(wave(5, near, 'n'), nine, 15 * MIN, 60, horizon.nextLatestMs);
+  assert.deepEqual(withTail.slots, full.slots.slice(0, 5), 'nextLatestMs stands for the whole wave after the horizon');
+  assert.equal(planHandovers(wave(5, near, 'n'), nine, 15 * MIN, 60).slots[4]!.handoverAtMs, near - 15 * MIN, 'without it the bots would wait for their own lead');
+  assert.equal(full.slots[4]!.handoverAtMs, nine + 6 * MIN);
 });

@@ -32,11 +32,13 @@ export interface HandoverPlan {
  * @param nowMs no handover is planned before now
  * @param leadMs the handover lead
  * @param createsPerMinute the provider's creation rate (> 0)
+ * @param nextLatestMs the latest handover of the first bot after these (planningHorizon): the last
+ *   of these is handed over at least one spacing before it
  * Invariants: slots are in join order (ties by id); consecutive handovers are at least
  * 60000/createsPerMinute ms apart; a bot is never handed over later than needed when there is room,
  * and never earlier than needed to keep every later bot in time.
  */
-export function planHandovers(bots: readonly UpcomingBot[], nowMs: number, leadMs: number, createsPerMinute: number): HandoverPlan {
+export function planHandovers(bots: readonly UpcomingBot[], nowMs: number, leadMs: number, createsPerMinute: number, nextLatestMs = Infinity): HandoverPlan {
   if (!(createsPerMinute > 0)) throw new RangeError('createsPerMinute must be positive');
   const spacingMs = Math.ceil(60_000 / createsPerMinute);
   const ordered = [...bots].sort((a, b) => a.joinAtMs - b.joinAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -46,7 +48,7 @@ export function planHandovers(bots: readonly UpcomingBot[], nowMs: number, leadM
   // rate allows while keeping every later bot in time.
   const latest = new Array<number>(ordered.length);
   for (let i = ordered.length - 1; i >= 0; i--) {
-    latest[i] = i === ordered.length - 1 ? deadlines[i]! : Math.min(deadlines[i]!, latest[i + 1]! - spacingMs);
+    latest[i] = Math.min(deadlines[i]!, (i === ordered.length - 1 ? nextLatestMs : latest[i + 1]!) - spacingMs);
   }
   // Walk forward: never before now, never closer than one spacing to the previous handover.
   const slots: HandoverSlot[] = [];
@@ -57,4 +59,50 @@ export function planHandovers(bots: readonly UpcomingBot[], nowMs: number, leadM
     slots.push({ id: ordered[i]!.id, joinAtMs: ordered[i]!.joinAtMs, handoverAtMs: at, deadlineMs: deadlines[i]!, isInTime: at <= deadlines[i]! });
   }
   return { slots, late: slots.filter((s) => !s.isInTime) };
+}
+
+/** How many bots join within one interval (a minute, say), every one of them at or after `startMs`. */
+export interface JoinBucket {
+  startMs: number;
+  count: number;
+}
+
+export interface PlanningHorizon {
+  /** Plan the bots that join at or before this now; null: none yet. */
+  endMs: number | null;
+  /**
+   * The latest handover the first bot after `endMs` can have (Infinity when there is none). The
+   * planned bots must leave room before it (planHandovers' nextLatestMs).
+   */
+  nextLatestMs: number;
+}
+
+/**
+ * Which upcoming bots to plan now, from a count of joins per interval. A bot has to be planned as
+ * soon as its handover might come within `aheadMs`, and for a bot in a dense wave that is long
+ * before its own lead: 10,000 bots at 12:00 at 60 a minute start being handed over before 09:00.
+ * Walking the intervals back from the last, the latest handover of each interval's first bot is
+ * its own deadline (counted from the interval start, so never later than the real one) or one
+ * spacing before the next interval's first, less one spacing per bot of its own. These times only
+ * grow from one interval to the next, so the bots to plan are the intervals up to the last whose
+ * first handover falls within `aheadMs`.
+ */
+export function planningHorizon(buckets: readonly JoinBucket[], nowMs: number, leadMs: number, createsPerMinute: number, aheadMs: number): PlanningHorizon {
+  if (!(createsPerMinute > 0)) throw new RangeError('createsPerMinute must be positive');
+  const spacingMs = Math.ceil(60_000 / createsPerMinute);
+  const ordered = [...buckets].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
+  const firstLatest = new Array<number>(ordered.length);
+  let next = Infinity;
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const bucket = ordered[i]!;
+    next = Math.min(bucket.startMs - leadMs, next - spacingMs) - (bucket.count - 1) * spacingMs;
+    firstLatest[i] = next;
+  }
+  let last = -1;
+  while (last + 1 < ordered.length && firstLatest[last + 1]! <= nowMs + aheadMs) last++;
+  const following = ordered[last + 1];
+  return {
+    endMs: last < 0 ? null : following ? following.startMs - 1 : Infinity,
+    nextLatestMs: following ? firstLatest[last + 1]! : Infinity,
+  };
 }

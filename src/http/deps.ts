@@ -44,8 +44,8 @@ export interface AppDeps {
   adHocBots?: AdHocBots;
   /** Chain mode of recurring series (absent: POST /calendar/toggle-recurrence is not registered). */
   chains?: RecurringChains;
-  /** Named checks for /readyz; each resolves true when healthy. */
-  readinessChecks: Record<string, () => Promise<boolean>>;
+  /** Named checks for /readyz; each resolves true when healthy, or says why it is not ready. */
+  readinessChecks: Record<string, () => Promise<boolean | { ready: boolean; reason: string }>>;
   /** Dashboard sign-ins; their cookie also authenticates /api/v1 (src/http/session-auth.ts). */
   sessions: DashboardSessions;
   upcomingBots: UpcomingBots;

@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { inTransactionWithoutWaitingForDisk, type Database } from '../db/database.ts';
-import type { BotRow, ScheduleRow } from '../db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { BotRow, ScheduleRow, Schema } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { formatInstant } from '../lib/time.ts';
@@ -27,6 +28,8 @@ import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { botVersionOf, buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
+import type { BotHandover } from '../services/bot-handover.ts';
+import type { ProviderCommandSender } from './provider-command-sender.ts';
 
 export { buildLaunchRequest } from './launch-preparation.ts';
 
@@ -49,6 +52,10 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Called after each launch attempt (tests and the benchmark observe firing through it). */
   onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: RuntimeOutcome }) => void;
+  /** Early handover, for a runtime with `scheduling` (src/services/bot-handover.ts). */
+  handover?: BotHandover;
+  /** Late edits of bots a provider holds (src/scheduler/provider-command-sender.ts). */
+  providerCommands?: ProviderCommandSender;
 }
 
 /** Update and stop commands are useful only around the meeting; after an hour they are given up. */
@@ -89,6 +96,8 @@ interface PendingLaunch {
   prepared: PreparedLaunch | null;
   /** The launch's record still to be written (status change, decision, webhook); null: written. */
   start: LaunchStart | null;
+  /** A handover ahead of the join time (the request carries join_at; the bot stays Scheduled). */
+  handover?: { schedule: ScheduleRow; bot: BotRow };
 }
 
 interface LaunchResult {
@@ -98,7 +107,7 @@ interface LaunchResult {
 
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
-  readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt'>> & Pick<DispatcherOptions, 'onLaunchAttempt'>;
+  readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>> & Pick<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>;
   /** Rows this process holds on its timer, by schedule id. */
   readonly #claimed = new Map<string, Claimed>();
   /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
@@ -111,6 +120,8 @@ export class Dispatcher {
   #fireTimerAt = Infinity;
   #cycle: Promise<void> | null = null;
   #wakeRequested = false;
+  /** While runDue drives the dispatcher by hand, a wake starts no cycle of its own: runDue does that work. */
+  #isDrivenByHand = false;
   #firing: Promise<void> | null = null;
   #fireRequested = false;
   #failures = 0;
@@ -205,8 +216,9 @@ export class Dispatcher {
 
   /** Something changed (a schedule was created, moved or cancelled): look again now. */
   wake(): void {
+    this.#o.handover?.markStale();
     if (!this.#running) return;
-    if (this.#cycle) {
+    if (this.#cycle || this.#isDrivenByHand) {
       this.#wakeRequested = true;
       return;
     }
@@ -223,13 +235,21 @@ export class Dispatcher {
   async runDue(): Promise<void> {
     const wasRunning = this.#running;
     this.#running = true;
+    this.#isDrivenByHand = true;
     try {
+      await this.#o.handover?.plan();
       await this.#claim();
       await this.#fireDue();
       await this.#sendCommands();
+      await this.#o.providerCommands?.sendDue();
       await this.#drainLaunches();
     } finally {
+      this.#isDrivenByHand = false;
       this.#running = wasRunning;
+      // A wake that came meanwhile (a failed launch asks for one) runs now if the loops run.
+      const isWakeDue = this.#wakeRequested;
+      this.#wakeRequested = false;
+      if (isWakeDue && wasRunning) this.wake();
     }
   }
 
@@ -242,9 +262,11 @@ export class Dispatcher {
       // Nothing is claimed before this dispatcher is visibly alive to the others.
       if (!this.#liveness.isHeld) await this.#liveness.acquire();
       if (this.#liveness.isSoleProcess && !this.#hasSweptOnce) await this.#sweepOrphans();
+      await this.#o.handover?.planIfDue();
       await this.#claim();
       this.#armFire();
       await this.#sendCommands();
+      await this.#o.providerCommands?.sendDue();
       this.#failures = 0;
       await this.#armPoll();
     } catch (error) {
@@ -425,7 +447,7 @@ export class Dispatcher {
     for (;;) {
       const now = clock.now();
       const batch = await database.db.transaction().execute((trx) =>
-        commands.claimRuntimeCommands(trx, database.engine, now, this.#o.leaseMs, 50));
+        commands.claimRuntimeCommands(trx, database.engine, now, this.#o.leaseMs, 50, commands.RUNTIME_COMMAND_ACTIONS));
       if (batch.length === 0) return;
       await Promise.all(batch.map(async (row) => {
         const command = JSON.parse(row.payload) as BotCommand;
@@ -519,7 +541,7 @@ export class Dispatcher {
   }
 
   /** The slow path: rows whose bot changed since the claim, takeovers, and anything unusual. */
-  async #decideFromFreshData(trx: Parameters<typeof transitionBot>[0], slow: Claimed[], now: number, dropped: Claimed[]): Promise<PendingLaunch[]> {
+  async #decideFromFreshData(trx: Transaction<Schema>, slow: Claimed[], now: number, dropped: Claimed[]): Promise<PendingLaunch[]> {
     const { leaseMs, publicUrl } = this.#o;
     const decided = await schedules.markLaunching(trx, this.owner, slow.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
     const retaken = await schedules.takeOverLaunching(trx, this.owner, slow.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
@@ -535,6 +557,7 @@ export class Dispatcher {
     const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
     const out: PendingLaunch[] = [];
     const firstLaunches: { bot: BotRow; reason: string }[] = [];
+    const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
     for (const schedule of rows) {
       const bot = botsById.get(schedule.bot_id)!;
       if (blocked.has(bot.id)) {
@@ -549,16 +572,23 @@ export class Dispatcher {
       }
       if (verdict === 'first-launch') firstLaunches.push({ bot, reason: this.#launchReason(now, schedule.due_at_ms) });
       const request = buildLaunchRequest(schedule, bot, linksByBot.get(bot.id) ?? [], publicUrl);
+      if (verdict === 'handover') {
+        request.join_at = formatInstant(bot.join_at_ms);
+        handovers.push({ schedule, bot });
+        out.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start: null, handover: { schedule, bot } });
+        continue;
+      }
       // A relaunch after a takeover: the dead holder may not have written the launch's record.
       const start = verdict === 'relaunch' ? { bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? now } : null;
       out.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start });
     }
     await markBotsJoining(trx, firstLaunches, now);
+    if (handovers.length > 0) await this.#o.handover!.recordAttempts(trx, handovers, now);
     return out;
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
-  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'first-launch' | 'relaunch' | 'skip'> {
+  async #decide(trx: Parameters<typeof transitionBot>[0], schedule: ScheduleRow, bot: BotRow, now: number): Promise<'first-launch' | 'relaunch' | 'handover' | 'skip'> {
     const status = bot.status as BotStatus;
     const lateMs = now - schedule.due_at_ms;
     if (status !== 'Scheduled' && status !== 'Joining') {
@@ -575,6 +605,13 @@ export class Dispatcher {
     }
     if (!this.#o.runtime.canLaunch) {
       await transitionBot(trx, bot, FAILURE_STATUS, 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
+      return 'skip';
+    }
+    // A provider that takes a future join time gets the bot ahead of it (src/services/bot-handover.ts).
+    const handover = this.#o.handover?.verdict(bot, now);
+    if (handover === 'handover') return 'handover';
+    if (handover === 'wait') {
+      await this.#o.handover!.defer(trx, this.owner, schedule, now);
       return 'skip';
     }
     // The common case, Scheduled -> Joining, is written for the whole batch by the caller.
@@ -665,15 +702,18 @@ export class Dispatcher {
 
   async #flushResults(): Promise<void> {
     const { clock, database, logger } = this.#o;
-    const results = this.#results.splice(0, this.#results.length);
-    if (results.length === 0) return;
+    const all = this.#results.splice(0, this.#results.length);
+    if (all.length === 0) return;
+    const handovers = all.filter((r) => r.launch.handover).map((r) => ({ ...r.launch.handover!, outcome: r.outcome }));
+    const results = handovers.length === 0 ? all : all.filter((r) => !r.launch.handover);
     const now = clock.now();
     let retries = false;
     try {
       await inTransactionWithoutWaitingForDisk(database, async (trx) => {
         // Bots before schedules, as everywhere: the bots this flush changes are locked first.
         const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.launch.botId);
-        await bots.lockBots(trx, database.engine, [...new Set(failedBotIds)]);
+        await bots.lockBots(trx, database.engine, [...new Set([...failedBotIds, ...handovers.map((r) => r.bot.id)])]);
+        if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
         // First the record of each launch, so that it comes before anything that followed it.
         await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
         const accepted = results.filter((r) => r.outcome.ok);
@@ -701,12 +741,12 @@ export class Dispatcher {
         }
       });
       this.#flushFailures = 0;
-      for (const { launch } of results) this.#active.delete(launch.scheduleId);
+      for (const { launch } of all) this.#active.delete(launch.scheduleId);
     } catch (error) {
       // Keep the results and write them when the database answers again (a recovery wakes the
       // flush; otherwise a capped backoff does). Should this process die first, the rows are
       // still 'launching' and are launched again with the same idempotency keys.
-      this.#results.unshift(...results);
+      this.#results.unshift(...all);
       this.#flushFailures++;
       const delay = restartDelayMs(this.#flushFailures);
       this.#flushBackoffUntil = Date.now() + delay;

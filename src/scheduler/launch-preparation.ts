@@ -71,6 +71,9 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
     const claimed: Claimed = { scheduleId: row.id, botId: row.bot_id, dueAtMs: isTakeover ? nowMs : row.due_at_ms, isTakeover, ready: null };
     const bot = botsById.get(row.bot_id);
     const version = versionsById.get(row.bot_id);
+    // A bot provider that takes a future join time gets its bots handed over ahead (bot-handover.ts),
+    // paced under its creation limit: never a burst, so always the path that decides from fresh data.
+    if (runtime.scheduling) return claimed;
     if (isTakeover || !bot || version === undefined || bot.status !== 'Scheduled' || bot.meeting_end_ms <= row.due_at_ms || blocked.has(bot.id)) return claimed;
     const request = buildLaunchRequest(row, bot, linksByBot.get(bot.id) ?? [], publicUrl);
     claimed.ready = { bot, version, request, prepared: runtime.prepareLaunch?.(request) ?? null, preparedAtMs: nowMs };

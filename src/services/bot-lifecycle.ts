@@ -10,6 +10,7 @@ import * as bots from '../store/bot-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { MOVABLE_STATES } from '../store/schedule-store.ts';
 import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from './status-webhooks.ts';
+import { requestProviderSync } from './provider-sync.ts';
 
 /** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
 export interface ScheduleChangeSignal {
@@ -35,6 +36,8 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
     .where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).execute();
   await bots.appendDecision(trx, bot.id, nowMs, 'rescheduled', `${reason}: ${formatInstant(bot.join_at_ms)} -> ${formatInstant(joinAtMs)}`, { from: formatInstant(bot.join_at_ms), to: formatInstant(joinAtMs) });
   await enqueueStatusWebhook(trx, bot, { event: 'bot.rescheduled', status: 'Scheduled', message: `Bot will now join at ${formatInstant(joinAtMs)}`, statusCode: 200 }, nowMs);
+  // A bot already handed to a provider moves there too (its timer is finished).
+  await requestProviderSync(trx, bot, reason, nowMs);
   return true;
 }
 
@@ -61,7 +64,10 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
 
 /** Cancels a bot that has not been launched (status Cancelled, timer gone, webhook). */
 export async function cancelBotInTransaction(trx: Db, bot: BotRow, reason: string, nowMs: number): Promise<boolean> {
-  return transitionBot(trx, bot, 'Cancelled', reason, nowMs, { decisionKind: 'cancelled' });
+  const cancelled = await transitionBot(trx, bot, 'Cancelled', reason, nowMs, { decisionKind: 'cancelled' });
+  // A bot already handed to a provider is removed there too.
+  if (cancelled) await requestProviderSync(trx, bot, reason, nowMs);
+  return cancelled;
 }
 
 /**

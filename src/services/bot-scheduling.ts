@@ -21,6 +21,7 @@ import * as bots from '../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../store/chain-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
+import { requestProviderSync } from './provider-sync.ts';
 import { isActive, type BotStatus } from '../domain/bot-status.ts';
 import { checkMeetingUrl } from '../domain/meeting-url.ts';
 import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
@@ -399,6 +400,7 @@ export class BotScheduling implements EventChangeListener {
       await bots.appendDecision(trx, existing.id, now, 'shared_with_event', `Event ${eventId} is the same meeting (${meeting.identity}) under the same deduplication_key, so it shares this bot`, { event_id: eventId, meeting_identity: meeting.identity });
     }
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
+    if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
     return {
       botId: existing.id,
       scheduleId: schedule.id,
@@ -524,6 +526,8 @@ export class BotScheduling implements EventChangeListener {
       return;
     }
     if (bot.status !== 'Scheduled') return;
+    // Handed to a provider already: the provider's bot follows (a moved time, a new link).
+    await requestProviderSync(trx, bot, 'The meeting changed', now);
     const links = await bots.listLiveLinksOfBot(trx, botId);
     if (links.length === 0) return;
     const meetingEndMs = Math.max(...links.map((l) => l.end_ms));

@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.ts';
 import { canTransition, type BotStatus, type RuntimeReportableStatus } from '../domain/bot-status.ts';
 import * as bots from '../store/bot-store.ts';
 import { findBotByProviderBotId } from '../store/provider-bot-store.ts';
+import { findRetiredProviderBot } from '../store/provider-handover-store.ts';
 import { transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 export type StatusReporter = { userId: string } | { statusToken: string };
@@ -84,6 +85,8 @@ export interface ProviderStatusReport {
 
 export interface ProviderStatusReportResult extends StatusReportResult {
   provider_status: string;
+  /** Set when the provider bot is one Rollcall let go of (replaced or cancelled): acknowledged, nothing changes. */
+  retired?: true;
 }
 
 export class ProviderStatusReports {
@@ -103,6 +106,14 @@ export class ProviderStatusReports {
    */
   async report(report: ProviderStatusReport): Promise<ProviderStatusReportResult> {
     const result = await this.#database.db.transaction().execute(async (trx): Promise<ProviderStatusReportResult> => {
+      // A provider bot that was replaced or cancelled still reports as it is deleted or leaves;
+      // the provider would retry a refusal for hours, so it is acknowledged and changes nothing.
+      const retired = await findRetiredProviderBot(trx, report.provider, report.providerBotId);
+      if (retired) {
+        const owner = await bots.findBotById(trx, retired.bot_id);
+        const status = owner?.status ?? 'Cancelled';
+        return { bot_id: retired.bot_id, status, previous_status: status, changed: false, provider_status: report.providerStatus, retired: true };
+      }
       const bot = await findBotByProviderBotId(trx, report.provider, report.providerBotId, { engine: this.#database.engine, forUpdate: true });
       if (!bot) throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
       const from = bot.status as BotStatus;

@@ -14,6 +14,8 @@ export interface StatusWebhook {
   status: BotStatus;
   message: string;
   statusCode?: 200 | 500;
+  /** More facts for this kind of webhook, after the standard fields (bot.handover_at_risk carries `handover`). */
+  extra?: Record<string, unknown>;
 }
 
 export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
@@ -47,6 +49,7 @@ export function statusWebhookRows(items: { bot: WebhookBot; webhook: StatusWebho
       status_code: webhook.statusCode ?? 200,
       timestamp: new Date(nowMs).toISOString(),
       custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+      ...webhook.extra,
     };
     return [{
       message_id: newId('msg'),

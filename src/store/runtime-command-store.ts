@@ -23,13 +23,19 @@ export async function enqueueRuntimeCommand(db: Db, command: BotCommand, nowMs: 
   }).execute();
 }
 
-/** Claims due commands, only the oldest pending one of each bot so that a stop never overtakes an update. */
-export async function claimRuntimeCommands(db: Db, engine: Engine, nowMs: number, leaseMs: number, limit: number): Promise<RuntimeCommandRow[]> {
+/** Update and stop commands for a launched bot's runtime; one lane, in order. */
+export const RUNTIME_COMMAND_ACTIONS = ['update', 'stop'] as const;
+
+/**
+ * Claims due commands whose action is one of `actions` (a lane), only the oldest pending one of
+ * each bot in that lane, so that a stop never overtakes an update.
+ */
+export async function claimRuntimeCommands(db: Db, engine: Engine, nowMs: number, leaseMs: number, limit: number, actions: readonly string[] = RUNTIME_COMMAND_ACTIONS): Promise<RuntimeCommandRow[]> {
   let candidates = db.selectFrom('runtime_commands as c').select('c.id')
-    .where('c.state', '=', 'pending').where('c.next_attempt_at_ms', '<=', nowMs)
+    .where('c.state', '=', 'pending').where('c.next_attempt_at_ms', '<=', nowMs).where('c.action', 'in', actions)
     .where((eb) => eb.or([eb('c.lease_until_ms', 'is', null), eb('c.lease_until_ms', '<', nowMs)]))
     .where(({ not, exists, selectFrom }) => not(exists(
-      selectFrom('runtime_commands as o').select('o.id').whereRef('o.bot_id', '=', 'c.bot_id').where('o.state', '=', 'pending').whereRef('o.id', '<', 'c.id'),
+      selectFrom('runtime_commands as o').select('o.id').whereRef('o.bot_id', '=', 'c.bot_id').where('o.state', '=', 'pending').where('o.action', 'in', actions).whereRef('o.id', '<', 'c.id'),
     )))
     .orderBy('c.id').limit(limit);
   if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
@@ -52,4 +58,30 @@ export async function settleRuntimeCommand(db: Db, id: number, result: { state: 
 export async function nextRuntimeCommandAt(db: Db): Promise<number | null> {
   const row = await db.selectFrom('runtime_commands').select((eb) => eb.fn.min('next_attempt_at_ms').as('t')).where('state', '=', 'pending').executeTakeFirst();
   return row?.t === null || row?.t === undefined ? null : Number(row.t);
+}
+
+/** Queues a command of another lane (a provider's late edits) with its own payload. */
+export async function enqueueCommand(db: Db, command: { botId: string; action: string; payload: unknown; idempotencyKey: string }, nowMs: number): Promise<void> {
+  await db.insertInto('runtime_commands').values({
+    bot_id: command.botId,
+    action: command.action,
+    payload: JSON.stringify(command.payload),
+    idempotency_key: command.idempotencyKey,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at_ms: nowMs,
+    lease_until_ms: null,
+    last_error: null,
+    created_at: nowMs,
+    updated_at: nowMs,
+  }).execute();
+}
+
+/** Whether the bot has a command of this action waiting that is not being sent right now. */
+export async function hasWaitingCommand(db: Db, botId: string, action: string, nowMs: number): Promise<boolean> {
+  const row = await db.selectFrom('runtime_commands').select('id')
+    .where('bot_id', '=', botId).where('action', '=', action).where('state', '=', 'pending')
+    .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', nowMs)]))
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -5,11 +5,16 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRequest {
+  /** When the fake received it, on the fake's clock. */
+  at: number;
   method: string;
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: any;
+  /** The status the fake answered with, and its headers. */
+  status?: number;
+  answerHeaders?: Record<string, string>;
 }
 
 export interface FakeAnswer {
@@ -31,6 +36,7 @@ export abstract class FakeProviderServer {
   /** The fake's clock; tests on a ManualClock point it there. */
   now: () => number = () => Date.now();
   readonly #failures: InjectedFailure[] = [];
+  readonly #holds: { match: RegExp; released: Promise<void> }[] = [];
   #server: Server | null = null;
   #url = '';
 
@@ -43,6 +49,16 @@ export abstract class FakeProviderServer {
   /** The provider answers `answer` to the next `times` requests matching `match`. */
   failNext(match: RegExp, answer: FakeAnswer, times = 1): void {
     this.#failures.push({ match, answer, times });
+  }
+
+  /**
+   * The next request matching `match` is received (and recorded) but answered only once the
+   * returned function is called: a test can act while the request is in flight.
+   */
+  holdNext(match: RegExp): () => void {
+    let release!: () => void;
+    this.#holds.push({ match, released: new Promise<void>((resolve) => { release = resolve; }) });
+    return release;
   }
 
   protected abstract handle(request: FakeRequest): FakeAnswer;
@@ -64,11 +80,17 @@ export abstract class FakeProviderServer {
           body = text;
         }
         const url = new URL(req.url ?? '/', 'http://fake');
-        const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+        const request: FakeRequest = { at: this.now(), method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
         this.requests.push(request);
-        const answer = this.#answer(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        const hold = this.#holds.findIndex((h) => h.match.test(`${request.method} ${request.path}`));
+        const released = hold < 0 ? Promise.resolve() : this.#holds.splice(hold, 1)[0]!.released;
+        void released.then(() => {
+          const answer = this.#answer(request);
+          request.status = answer.status;
+          request.answerHeaders = answer.headers ?? {};
+          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+          res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        });
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));

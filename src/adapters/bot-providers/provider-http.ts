@@ -69,7 +69,7 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
   if (status >= 200 && status < 300) return { ok: true, alreadyDone: false };
   const detail = describeError(result.answer);
   if (status === 401 || status === 403) {
-    return { ok: false, failure: 'permanent', retryAfterMs: null, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
+    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
   }
   if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} rate limited the ${what} (HTTP 429)` };
   if (status === 408 || status === 409 || status === 425 || status >= 500) {

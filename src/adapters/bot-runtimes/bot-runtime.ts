@@ -50,7 +50,8 @@ export interface BotCommand {
 export type RuntimeOutcome =
   | { ok: true; alreadyDone: boolean; providerBotId?: string }
   | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string }
-  | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string };
+  /** isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready. */
+  | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string; isAuthFailure?: boolean };
 
 /** A launch made ready ahead of time by the runtime that will send it; opaque to everyone else. */
 export interface PreparedLaunch {

@@ -8,11 +8,14 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
 
   app.get('/readyz', { schema: hide }, async (_request, reply) => {
     const checks: Record<string, boolean> = {};
+    const reasons: Record<string, string> = {};
     for (const [name, check] of Object.entries(deps.readinessChecks)) {
-      checks[name] = await check().catch(() => false);
+      const result = await check().catch(() => false);
+      checks[name] = typeof result === 'boolean' ? result : result.ready;
+      if (typeof result !== 'boolean' && !result.ready) reasons[name] = result.reason;
     }
     const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(reasons).length > 0 ? { reasons } : {}) });
   });
 
   app.get('/metrics', { schema: hide }, async (_request, reply) => {

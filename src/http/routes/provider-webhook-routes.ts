@@ -16,6 +16,7 @@ const ProviderWebhookResponse = Type.Union([
     previous_status: Type.String(),
     changed: Type.Boolean(),
     provider_status: Type.String(),
+    retired: Type.Optional(Type.Literal(true, { description: 'The provider bot was replaced or cancelled: acknowledged, nothing changed' })),
   }),
   Type.Object({ ignored: Type.Literal(true) }),
 ]);

@@ -30,11 +30,13 @@ const STATUS_WORDS: Record<string, string> = {
   Joining: 'Joining',
   InWaitingRoom: 'In waiting room',
   InMeeting: 'In meeting',
+  Recording: 'Recording',
+  Leaving: 'Leaving',
   Stopped: 'Stopped',
   Done: 'Done',
   NotAllowed: 'Not allowed',
   Denied: 'Denied',
-  Failed: 'Failed',
+  Error: 'Error',
   Cancelled: 'Cancelled',
   Missed: 'Missed',
 };
@@ -47,9 +49,9 @@ export function statusWords(status: string): string {
 export function statusTone(status: string): 'waiting' | 'active' | 'good' | 'bad' | 'neutral' {
   switch (status) {
     case 'Scheduled': return 'waiting';
-    case 'Joining': case 'InWaitingRoom': case 'InMeeting': return 'active';
+    case 'Joining': case 'InWaitingRoom': case 'InMeeting': case 'Recording': case 'Leaving': return 'active';
     case 'Done': case 'Stopped': case 'delivered': case 'active': return 'good';
-    case 'Failed': case 'Missed': case 'NotAllowed': case 'Denied': case 'failed': case 'retrying': case 'auth_revoked': return 'bad';
+    case 'Error': case 'Missed': case 'NotAllowed': case 'Denied': case 'failed': case 'retrying': case 'auth_revoked': return 'bad';
     default: return 'neutral';
   }
 }
@@ -74,6 +76,21 @@ const DECISION_WORDS: Record<string, string> = {
   cancelled: 'Cancelled',
   missed: 'Missed: the meeting ended before it could join',
   failed: 'Failed',
+  at_risk: 'At risk: its calendar lost its access',
+  access_restored: 'Calendar access came back',
+  handover_planned: 'Handover to the bot provider planned',
+  handover_in_time: 'Handover plan fits in time again',
+  handover_at_risk: 'At risk: the provider cannot take it in time',
+  handed_over: 'Handed over to the bot provider',
+  handover_retried: 'Handover tried again',
+  handover_failed: 'Handover failed',
+  provider_bot_recorded: 'The bot provider named its bot',
+  provider_replaced: 'Replaced at the bot provider',
+  provider_removal_requested: 'Bot provider asked to remove its bot',
+  chain_started: 'Series chained: each next occurrence is booked in turn',
+  chain_booked: 'Next occurrence of the series booked',
+  data_deleted: 'Stored data deleted',
+  followed_series_split: 'Followed the series into its continuation',
 };
 
 export function decisionWords(kind: string): string {

@@ -1,0 +1,50 @@
+// Whether the bot provider accepts this deployment's API key, as seen in its answers. A provider
+// that refuses the key (401/403) refuses every bot, so the instance says it is not ready, with
+// the reason, until an answer from the provider is accepted again. Every call to the runtime goes
+// through the watch, so launches, handovers, late edits and commands all count.
+import type { BotRuntime, RuntimeOutcome } from './bot-runtime.ts';
+
+export class RuntimeAuthHealth {
+  #problem: string | null = null;
+  #since: number | null = null;
+
+  /** Why the instance is not ready (the provider's latest refusal of the key), or null. */
+  get problem(): string | null {
+    return this.#problem === null ? null : `${this.#problem} (since ${new Date(this.#since!).toISOString()})`;
+  }
+
+  observe(outcome: RuntimeOutcome, nowMs: number): void {
+    if (outcome.ok) {
+      this.#problem = null;
+      this.#since = null;
+    } else if (outcome.failure === 'permanent' && outcome.isAuthFailure) {
+      if (this.#problem === null) this.#since = nowMs;
+      this.#problem = outcome.message;
+    }
+  }
+}
+
+/** The runtime, with every answer it gives reported to `health`. */
+export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth, now: () => number): BotRuntime {
+  const seen = async <T extends RuntimeOutcome>(call: Promise<T>): Promise<T> => {
+    const outcome = await call;
+    health.observe(outcome, now());
+    return outcome;
+  };
+  const scheduling = runtime.scheduling;
+  const live = runtime.live;
+  return {
+    name: runtime.name,
+    canLaunch: runtime.canLaunch,
+    statusWebhooks: runtime.statusWebhooks,
+    scheduling: scheduling && {
+      rules: scheduling.rules,
+      update: (id, change, key) => seen(scheduling.update(id, change, key)),
+      delete: (id) => seen(scheduling.delete(id)),
+    },
+    live: live && { leave: (id) => seen(live.leave(id)) },
+    launch: (request) => seen(runtime.launch(request)),
+    send: (command) => seen(runtime.send(command)),
+    close: async () => runtime.close?.(),
+  };
+}

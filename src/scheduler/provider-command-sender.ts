@@ -1,0 +1,249 @@
+// Keeps a provider's bot in step with the Rollcall bot it was handed over for, from the command
+// outbox (runtime_commands), in two lanes each in order per bot:
+// - provider_sync: compare what the provider holds (its bot, join time, link) with the bot now,
+//   and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
+//   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
+// - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
+//   allows, else make it leave once it is in the call.
+// A failed call is retried with backoff (a 429 after its Retry-After) and never dropped before
+// it stops mattering: the meeting's end for a sync, an hour after the old bot's join time for a
+// removal. A crash leaves the command leased; it is sent again after the lease, and every step is
+// safe to repeat (the state it wrote says the provider is in step, a deleted bot answers 404, the
+// replacement is created under the same idempotency key).
+import { FAILURE_STATUS } from '../domain/bot-status.ts';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import type { BotRow } from '../db/schema.ts';
+import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
+import { decideLateEdit, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant } from '../lib/time.ts';
+import * as bots from '../store/bot-store.ts';
+import * as commands from '../store/runtime-command-store.ts';
+import * as handovers from '../store/provider-handover-store.ts';
+import { transitionBot } from '../services/bot-lifecycle.ts';
+import { PROVIDER_RETIRE, PROVIDER_SYNC, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/provider-sync.ts';
+import { launchRetryDelayMs } from './backoff.ts';
+import { buildLaunchRequest } from './dispatcher.ts';
+
+/** A bot that is not in the call yet is asked to leave again this much later. */
+const LEAVE_RETRY_MS = 30_000;
+/** A removal is given up this long after the old bot's join time (it never turned up in a call). */
+const RETIRE_WINDOW_MS = 3_600_000;
+const BATCH = 50;
+
+type Settle =
+  | { kind: 'done' }
+  | { kind: 'retry'; atMs: number; error: string }
+  | { kind: 'failed'; error: string };
+
+const DONE: Settle = { kind: 'done' };
+
+export interface ProviderCommandSenderOptions {
+  database: Database;
+  clock: Clock;
+  /** The runtime; it must declare `scheduling`. */
+  runtime: BotRuntime;
+  logger: Logger;
+  publicUrl: string;
+  leaseMs: number;
+}
+
+export class ProviderCommandSender {
+  readonly #o: ProviderCommandSenderOptions;
+  readonly #rules: SchedulingRules;
+
+  constructor(options: ProviderCommandSenderOptions) {
+    if (!options.runtime.scheduling) throw new Error(`the ${options.runtime.name} runtime holds no scheduled bots to keep in step`);
+    this.#o = options;
+    this.#rules = options.runtime.scheduling.rules;
+  }
+
+  get #provider(): string {
+    return this.#o.runtime.name;
+  }
+
+  /** Sends every due sync, then every due removal (a cancel's sync queues its removal). */
+  async sendDue(): Promise<void> {
+    for (const lane of [[PROVIDER_SYNC], [PROVIDER_RETIRE]]) {
+      for (;;) {
+        const { database, clock, leaseMs } = this.#o;
+        const batch = await database.db.transaction().execute((trx) => commands.claimRuntimeCommands(trx, database.engine, clock.now(), leaseMs, BATCH, lane));
+        if (batch.length === 0) break;
+        await Promise.all(batch.map((row) => this.#send(row)));
+      }
+    }
+  }
+
+  async #send(row: commands.RuntimeCommandRow): Promise<void> {
+    const { database, clock, logger } = this.#o;
+    let settle: Settle;
+    try {
+      settle = row.action === PROVIDER_SYNC
+        ? await this.#sync(row, JSON.parse(row.payload) as ProviderSyncPayload)
+        : await this.#retire(row, JSON.parse(row.payload) as ProviderRetirePayload);
+    } catch (error) {
+      // A database outage mid-way: the lease keeps the command; it is sent again after it.
+      if (database.health.observe(error)) return;
+      // Anything else is retried with backoff rather than at every pass.
+      logger.error({ err: error, botId: row.bot_id, action: row.action }, 'provider command failed');
+      settle = { kind: 'retry', atMs: clock.now() + launchRetryDelayMs(row.attempts), error: `internal error: ${(error as Error).message}` };
+    }
+    const now = clock.now();
+    try {
+      await commands.settleRuntimeCommand(database.db, row.id, settle.kind === 'retry' ? { state: 'pending', retryAtMs: settle.atMs } : { state: settle.kind }, settle.kind === 'done' ? null : settle.error.slice(0, 1000), now);
+    } catch (error) {
+      if (!database.health.observe(error)) logger.error({ err: error, botId: row.bot_id }, 'could not record a provider command result');
+    }
+  }
+
+  #retryAt(row: commands.RuntimeCommandRow, outcome: RuntimeOutcome & { ok: false }): number {
+    return this.#o.clock.now() + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(row.attempts));
+  }
+
+  /** Records a decision in its own transaction. */
+  async #decide(botId: string, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
+    await bots.appendDecision(this.#o.database.db, botId, this.#o.clock.now(), kind, reason, details);
+  }
+
+  /** A failure that will be retried, unless the meeting is over by then. */
+  async #retryOrGiveUp(row: commands.RuntimeCommandRow, bot: BotRow, outcome: RuntimeOutcome & { ok: false }, what: string): Promise<Settle> {
+    const atMs = this.#retryAt(row, outcome);
+    if (atMs <= bot.meeting_end_ms) return { kind: 'retry', atMs, error: outcome.message };
+    await this.#decide(bot.id, 'provider_sync_failed', `${what} did not reach ${this.#provider} before the meeting ended: ${outcome.message}`);
+    return { kind: 'failed', error: outcome.message };
+  }
+
+  async #sync(row: commands.RuntimeCommandRow, payload: ProviderSyncPayload): Promise<Settle> {
+    const { database, clock } = this.#o;
+    const bot = await bots.findBotById(database.db, payload.bot_id);
+    const held = await handovers.findHandover(database.db, payload.bot_id);
+    if (!bot || !held || held.provider_bot_id === null || held.join_at_ms === null || held.meeting_url === null) return DONE;
+    // Joined (the provider said so): from here a changed meeting is an update or stop command.
+    if (bot.launched_at !== null) return DONE;
+    const now = clock.now();
+    const heldBot = { id: held.provider_bot_id, joinAtMs: Number(held.join_at_ms), meetingUrl: held.meeting_url, generation: held.generation };
+    if (bot.status !== 'Scheduled') return this.#letGo(bot, heldBot, now);
+    const change: MeetingChange | null = bot.meeting_url !== heldBot.meetingUrl
+      ? { kind: 'link-changed', newJoinAtMs: bot.join_at_ms }
+      : bot.join_at_ms !== heldBot.joinAtMs ? { kind: 'moved', newJoinAtMs: bot.join_at_ms } : null;
+    if (change === null) return DONE;
+    const action = decideLateEdit(this.#rules, now, heldBot.joinAtMs, change);
+    const details = { provider: this.#provider, provider_bot_id: heldBot.id, join_at: formatInstant(bot.join_at_ms), held_join_at: formatInstant(heldBot.joinAtMs) };
+    if (action.kind === 'nothing' || action.kind === 'remove') {
+      await this.#decide(bot.id, 'provider_edit_skipped', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} keeps ${formatInstant(heldBot.joinAtMs)}`, details);
+      return DONE;
+    }
+    if (action.kind === 'replace') return this.#replace(row, bot, heldBot, action.by, action.reason);
+    const outcome = await this.#o.runtime.scheduling!.update(heldBot.id, {
+      join_at: formatInstant(bot.join_at_ms),
+      ...(change.kind === 'link-changed' ? { meeting_url: bot.meeting_url } : {}),
+    }, `${row.idempotency_key}~${row.attempts}`);
+    if (outcome.ok) {
+      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url }, clock.now());
+      await this.#decide(bot.id, 'provider_updated', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} now joins at ${formatInstant(bot.join_at_ms)}${change.kind === 'link-changed' ? ` on ${bot.meeting_url}` : ''}`, details);
+      return DONE;
+    }
+    if (outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The update');
+    if (outcome.isAuthFailure) {
+      await this.#decide(bot.id, 'provider_sync_failed', `The update was refused: ${outcome.message}`, details);
+      return { kind: 'failed', error: outcome.message };
+    }
+    // The provider's own rules were stricter than the declared cutoff (its clock, a staged bot):
+    // the bot is replaced, as inside the cutoff.
+    const by: RemovalKind = heldBot.joinAtMs - clock.now() >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
+    return this.#replace(row, bot, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`);
+  }
+
+  /**
+   * Creates the replacement first (so the bot is never left without one), then lets the old one
+   * go. The replacement's idempotency key is the launch's with the replacement's number: the same
+   * on every retry of this replacement, new for the next one.
+   */
+  async #replace(row: commands.RuntimeCommandRow, bot: BotRow, held: { id: string; joinAtMs: number; generation: number }, by: RemovalKind, reason: string): Promise<Settle> {
+    const { database, clock, runtime, publicUrl } = this.#o;
+    const schedule = await bots.findScheduleOfBot(database.db, bot.id);
+    if (!schedule) return DONE;
+    const links = await bots.listLiveLinksOfBot(database.db, bot.id);
+    const generation = held.generation + 1;
+    const request = buildLaunchRequest(schedule, bot, links, publicUrl);
+    request.idempotency_key = `${schedule.idempotency_key}.r${generation}`;
+    if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
+    // A replacement is a creation too: the handover plan paces from it.
+    await handovers.recordAttempts(database.db, this.#provider, [bot.id], clock.now());
+    const outcome = await runtime.launch(request);
+    if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
+    const now = clock.now();
+    const retire: ProviderRetirePayload = { bot_id: bot.id, provider_bot_id: held.id, by, join_at_ms: held.joinAtMs, reason };
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [bot.id]);
+      const current = await bots.findBotById(trx, bot.id);
+      await handovers.retireProviderBot(trx, this.#provider, held.id, bot.id, reason, now);
+      await requestProviderRetire(trx, retire, now);
+      if (!outcome.ok) {
+        await handovers.releaseHeld(trx, bot.id, now);
+        if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `${reason}, but ${this.#provider} refused the new bot: ${outcome.message}`, now, { decisionKind: 'failed' });
+        return;
+      }
+      const newId = outcome.providerBotId!;
+      await handovers.replaceProviderBot(trx, bot.id, this.#provider, newId, now);
+      await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, generation, handedOverAtMs: now }, now);
+      await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
+        `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave once it is in the call'}`,
+        { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
+      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url)) {
+        await requestProviderSync(trx, { id: bot.id, provider_bot_id: newId }, 'The bot changed while its replacement was being created', now);
+      }
+    });
+    return outcome.ok ? DONE : { kind: 'failed', error: outcome.message };
+  }
+
+  /** The bot will not join (cancelled): the provider's bot goes, deleted or made to leave. */
+  async #letGo(bot: BotRow, held: { id: string; joinAtMs: number }, now: number): Promise<Settle> {
+    const { database } = this.#o;
+    const action = decideLateEdit(this.#rules, now, held.joinAtMs, { kind: 'cancelled' });
+    const by: RemovalKind = action.kind === 'remove' ? action.by : 'delete';
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [bot.id]);
+      await handovers.retireProviderBot(trx, this.#provider, held.id, bot.id, action.reason, now);
+      await requestProviderRetire(trx, { bot_id: bot.id, provider_bot_id: held.id, by, join_at_ms: held.joinAtMs, reason: action.reason }, now);
+      await handovers.releaseHeld(trx, bot.id, now);
+      await bots.appendDecision(trx, bot.id, now, 'provider_removal_requested', `${action.reason} (${this.#provider} bot ${held.id})`, { provider: this.#provider, provider_bot_id: held.id, by });
+    });
+    return DONE;
+  }
+
+  async #retire(row: commands.RuntimeCommandRow, payload: ProviderRetirePayload): Promise<Settle> {
+    const { runtime, clock } = this.#o;
+    const id = payload.provider_bot_id;
+    const details = { provider: this.#provider, provider_bot_id: id };
+    if (payload.by === 'delete') {
+      const deleted = await runtime.scheduling!.delete(id);
+      if (deleted.ok) {
+        await this.#decide(payload.bot_id, 'provider_bot_removed', `${this.#provider}'s bot ${id} was deleted${deleted.alreadyDone ? ' (it was already gone)' : ''}`, details);
+        return DONE;
+      }
+      if (deleted.failure !== 'permanent') return { kind: 'retry', atMs: this.#retryAt(row, deleted), error: deleted.message };
+      if (deleted.isAuthFailure) return this.#giveUpRemoval(payload, deleted.message);
+      // Dispatched meanwhile: only leaving reaches it now.
+    }
+    const live = runtime.live;
+    if (!live) return this.#giveUpRemoval(payload, `${this.#provider} cannot make a bot leave`);
+    const left = await live.leave(id);
+    if (left.ok) {
+      await this.#decide(payload.bot_id, 'provider_bot_removed', `${this.#provider}'s bot ${id} was made to leave`, details);
+      return DONE;
+    }
+    if (left.failure !== 'permanent') return { kind: 'retry', atMs: this.#retryAt(row, left), error: left.message };
+    if (left.isAuthFailure) return this.#giveUpRemoval(payload, left.message);
+    // Not in a call yet (it is on its way, or waits for its join time): ask again once it may be.
+    const now = clock.now();
+    if (now >= payload.join_at_ms + RETIRE_WINDOW_MS) return this.#giveUpRemoval(payload, `it was never found in a call: ${left.message}`);
+    return { kind: 'retry', atMs: Math.max(now + LEAVE_RETRY_MS, Math.min(payload.join_at_ms, now + RETIRE_WINDOW_MS)), error: left.message };
+  }
+
+  async #giveUpRemoval(payload: ProviderRetirePayload, message: string): Promise<Settle> {
+    await this.#decide(payload.bot_id, 'provider_removal_failed', `${this.#provider}'s bot ${payload.provider_bot_id} could not be removed: ${message}`, { provider: this.#provider, provider_bot_id: payload.provider_bot_id });
+    return { kind: 'failed', error: message };
+  }
+}

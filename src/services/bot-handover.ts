@@ -1,0 +1,295 @@
+// Early handover to a bot provider (docs/behaviour.md, "Handover"). A runtime that takes a future
+// join time (`scheduling`) gets each bot ahead of its join time: its timer is moved to a planned
+// handover, the dispatcher fires it then and sends the launch with `join_at`, and the bot stays
+// Scheduled, with the provider's bot id, until the provider's webhooks move it on.
+//
+// The plan (src/domain/handover-plan.ts) hands bots over earliest join first, at most the
+// provider's creations per minute, each as late as its lead allows but early enough that a wave
+// fits; bots the pace cannot get there within their lead are reported ahead (a decision and a
+// bot.handover_at_risk webhook). A 429 pauses the plan until the provider's Retry-After.
+//
+// The dispatcher calls these, and nothing else: planIfDue / plan (before it claims), verdict and
+// defer (the fire decision), recordAttempts (in the fire transaction) and recordResults (in the
+// results transaction).
+import { FAILURE_STATUS } from '../domain/bot-status.ts';
+import type { Logger } from 'pino';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { BotRow, ScheduleRow, Schema } from '../db/schema.ts';
+import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
+import { planHandovers, planningHorizon, type HandoverSlot } from '../domain/handover-plan.ts';
+import type { Clock } from '../lib/clock.ts';
+import { formatInstant } from '../lib/time.ts';
+import { launchRetryDelayMs } from '../scheduler/backoff.ts';
+import * as bots from '../store/bot-store.ts';
+import * as schedules from '../store/schedule-store.ts';
+import * as handovers from '../store/provider-handover-store.ts';
+import { recordProviderBot } from '../store/provider-bot-store.ts';
+import type { Db } from '../store/event-store.ts';
+import { transitionBot } from './bot-lifecycle.ts';
+import { requestProviderSync } from './provider-sync.ts';
+import { enqueueStatusWebhook } from './status-webhooks.ts';
+
+/** Bots whose handover may come within this are planned (given timers and a decision) now. */
+const PLAN_AHEAD_MS = 3_600_000;
+/** How far ahead the plan counts joins to see a wave that must start early (see planningHorizon). */
+const PLAN_SPAN_MS = 24 * 3_600_000;
+/** Plans at most this often when something changed, and at least this often otherwise. */
+const PLAN_MIN_INTERVAL_MS = 1000;
+const PLAN_MAX_INTERVAL_MS = 10_000;
+/** A planned time that moves by less than this is not announced again. */
+const PLAN_NOTICE_MS = 60_000;
+/**
+ * Creations are paced at this share of the provider's rate. Pacing counts from when a request is
+ * sent, the provider counts when it arrives: at exactly the rate, a network's jitter puts one
+ * creation in sixty over a sliding minute's limit now and then. 2% (1.02 s apart at 60 a minute)
+ * absorbs over a second of jitter per minute.
+ */
+const PACE_SHARE = 0.98;
+
+export interface HandoverLaunch {
+  schedule: ScheduleRow;
+  bot: BotRow;
+}
+
+export interface HandoverResult extends HandoverLaunch {
+  outcome: RuntimeOutcome;
+}
+
+export interface BotHandoverOptions {
+  database: Database;
+  clock: Clock;
+  /** The runtime; it must declare `scheduling`. */
+  runtime: BotRuntime;
+  logger: Logger;
+}
+
+export class BotHandover {
+  readonly #o: BotHandoverOptions;
+  readonly #rules: SchedulingRules;
+  /** The provider asked to slow down (429) until then: no handover is planned before it. */
+  #pausedUntilMs = 0;
+  #lastPlanAtMs = -Infinity;
+  #isStale = true;
+  /** Plan at the next chance, however recent the last plan (the provider asked to slow down). */
+  #mustPlan = false;
+  #planning: Promise<void> | null = null;
+  #wake: () => void = () => {};
+  #wakeTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: BotHandoverOptions) {
+    if (!options.runtime.scheduling) throw new Error(`the ${options.runtime.name} runtime takes no future join time: nothing to hand over early`);
+    this.#o = options;
+    this.#rules = options.runtime.scheduling.rules;
+  }
+
+  get provider(): string {
+    return this.#o.runtime.name;
+  }
+
+  /**
+   * The fire decision: a Scheduled bot whose join time is still ahead is handed over (the launch
+   * carries join_at and the bot stays Scheduled), or waits while the provider asked to slow down
+   * (a timer the plan had not moved yet). One whose join time has come is launched as before
+   * (Joining): its plan was overtaken, or it was scheduled to join at once.
+   */
+  verdict(bot: BotRow, nowMs: number): 'handover' | 'wait' | 'launch' {
+    if (bot.status !== 'Scheduled' || bot.join_at_ms <= nowMs) return 'launch';
+    return nowMs < this.#pausedUntilMs ? 'wait' : 'handover';
+  }
+
+  /** In the fire transaction: a handover that has to wait goes back to its timer, the attempt uncounted. */
+  async defer(trx: Db, owner: string, schedule: ScheduleRow, nowMs: number): Promise<void> {
+    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.max(this.#pausedUntilMs, nowMs), nowMs);
+    this.#mustPlan = true;
+  }
+
+  /** Something changed (a bot added, moved or cancelled): plan again soon. */
+  markStale(): void {
+    this.#isStale = true;
+  }
+
+  /** Called to come back when a change had to wait for the next plan (the dispatcher's wake). */
+  setWake(wake: () => void): void {
+    this.#wake = wake;
+  }
+
+  /**
+   * Plans when something changed (at most once a second, so that a burst of bookings costs one
+   * plan) or every ten seconds. A change that has to wait brings the dispatcher back for it.
+   */
+  async planIfDue(): Promise<void> {
+    const sinceMs = this.#o.clock.now() - this.#lastPlanAtMs;
+    if (this.#mustPlan || (this.#isStale && sinceMs >= PLAN_MIN_INTERVAL_MS) || sinceMs >= PLAN_MAX_INTERVAL_MS || sinceMs < 0) {
+      await this.plan();
+      return;
+    }
+    if (this.#isStale && this.#wakeTimer === null) {
+      this.#wakeTimer = setTimeout(() => {
+        this.#wakeTimer = null;
+        this.#wake();
+      }, PLAN_MIN_INTERVAL_MS - sinceMs);
+      this.#wakeTimer.unref();
+    }
+  }
+
+  /** Plans the handover of every bot whose handover may come within the next hour. */
+  async plan(): Promise<void> {
+    while (this.#planning) await this.#planning;
+    this.#planning = this.#plan().finally(() => {
+      this.#planning = null;
+    });
+    return this.#planning;
+  }
+
+  async #plan(): Promise<void> {
+    const { database, clock } = this.#o;
+    const now = clock.now();
+    this.#lastPlanAtMs = now;
+    this.#isStale = false;
+    this.#mustPlan = false;
+    const { handoverLeadMs: leadMs } = this.#rules;
+    const createsPerMinute = this.#rules.createsPerMinute * PACE_SHARE;
+    const spacingMs = Math.ceil(60_000 / createsPerMinute);
+    const buckets = await handovers.countWaitingByMinute(database.db, now, now + PLAN_SPAN_MS);
+    const horizon = planningHorizon(buckets, now, leadMs, createsPerMinute, PLAN_AHEAD_MS);
+    if (horizon.endMs === null) return;
+    const waiting = await handovers.listWaiting(database.db, now, Math.min(horizon.endMs, now + PLAN_SPAN_MS));
+    // A bot backing off after a failed handover keeps its retry time; the rest are placed anew.
+    const placeable = waiting.filter((w) => w.notBeforeMs === null || w.notBeforeMs <= now);
+    if (placeable.length === 0) return;
+    const lastAttemptMs = await handovers.latestAttemptAt(database.db, this.provider);
+    const earliestMs = Math.max(now, this.#pausedUntilMs, lastAttemptMs === null ? -Infinity : lastAttemptMs + spacingMs);
+    const plan = planHandovers(placeable.map((w) => ({ id: w.botId, joinAtMs: w.joinAtMs })), earliestMs, leadMs, createsPerMinute, horizon.nextLatestMs);
+    const byId = new Map(placeable.map((w) => [w.botId, w]));
+    const changes = plan.slots.flatMap((slot) => {
+      const bot = byId.get(slot.id)!;
+      // At risk: late by the plan although its lead had not run out when first seen late, i.e.
+      // the pace (or a pause the provider asked for) makes it late, not a late booking. Once
+      // reported it stays at risk until the plan has it in time again.
+      const isAtRisk = !slot.isInTime && (bot.isAtRisk || slot.deadlineMs > now);
+      const isAnnounced = bot.plannedAtMs !== null && Math.abs(bot.plannedAtMs - slot.handoverAtMs) < PLAN_NOTICE_MS && isAtRisk === bot.isAtRisk;
+      return bot.dueAtMs === slot.handoverAtMs && isAnnounced ? [] : [{ slot, bot }];
+    });
+    if (changes.length === 0) return;
+    await database.db.transaction().execute(async (trx) => {
+      // Bots before schedules, the one lock order.
+      await bots.lockBots(trx, database.engine, changes.map((c) => c.bot.botId).sort());
+      for (const { slot, bot } of changes) {
+        if (bot.dueAtMs !== slot.handoverAtMs) {
+          const moved = await handovers.moveHandoverTimer(trx, bot.scheduleId, bot.botId, bot.dueAtMs, bot.joinAtMs, slot.handoverAtMs, now);
+          // The bot moved or went since it was read: the next plan sees it as it is now.
+          if (!moved) continue;
+        }
+        // Read again under the bot's lock: another instance's plan may have announced it meanwhile,
+        // and a bot is reported at risk once.
+        const row = await handovers.findHandover(trx, bot.botId);
+        const wasAtRisk = row?.is_at_risk === 1;
+        const isAtRisk = !slot.isInTime && (wasAtRisk || slot.deadlineMs > now);
+        const plannedAtMs = row?.planned_at_ms ?? null;
+        if (plannedAtMs !== null && Math.abs(plannedAtMs - slot.handoverAtMs) < PLAN_NOTICE_MS && isAtRisk === wasAtRisk) continue;
+        await this.#announce(trx, bot, slot, isAtRisk, wasAtRisk, now);
+      }
+    });
+    this.#o.logger.debug({ provider: this.provider, planned: plan.slots.length, late: plan.late.length, changed: changes.length }, 'handover plan');
+  }
+
+  async #announce(trx: Transaction<Schema>, bot: handovers.WaitingBot, slot: HandoverSlot, isAtRisk: boolean, wasAtRisk: boolean, now: number): Promise<void> {
+    const provider = this.provider;
+    const { handoverLeadMs: leadMs, createsPerMinute } = this.#rules;
+    const at = formatInstant(slot.handoverAtMs);
+    const joins = formatInstant(slot.joinAtMs);
+    const details = { provider, handover_at: at, deadline: formatInstant(slot.deadlineMs), join_at: joins, lead_seconds: leadMs / 1000, creates_per_minute: createsPerMinute };
+    let reason: string;
+    if (slot.isInTime && slot.handoverAtMs === slot.deadlineMs) {
+      reason = `Will be handed over to ${provider} at ${at}, ${minutes(leadMs)} before it joins at ${joins} (the handover lead)`;
+    } else if (slot.isInTime) {
+      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.deadlineMs - slot.handoverAtMs)} earlier than its lead needs: the bots joining around ${joins} need ${provider}'s ${createsPerMinute} creations a minute, earliest join first`;
+    } else if (!isAtRisk) {
+      reason = `Will be handed over to ${provider} at ${at}, as soon as the pace allows: it was booked less than the ${minutes(leadMs)} lead before it joins at ${joins}`;
+    } else {
+      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.handoverAtMs - slot.deadlineMs)} after its lead runs out (${formatInstant(slot.deadlineMs)}): the bots joining before it take ${provider}'s ${createsPerMinute} creations a minute${this.#pausedUntilMs > now ? `, and ${provider} asked to wait until ${formatInstant(this.#pausedUntilMs)}` : ''}`;
+    }
+    await bots.appendDecision(trx, bot.botId, now, 'handover_planned', reason, details);
+    await handovers.recordPlan(trx, bot.botId, provider, { plannedAtMs: slot.handoverAtMs, deadlineMs: slot.deadlineMs, isAtRisk }, now);
+    if (isAtRisk && !wasAtRisk) {
+      const message = `The bot may reach ${provider} with less than its ${minutes(leadMs)} lead: handover planned at ${at}, the lead runs out at ${formatInstant(slot.deadlineMs)}, it joins at ${joins}`;
+      await bots.appendDecision(trx, bot.botId, now, 'handover_at_risk', message, details);
+      const webhookBot = { id: bot.botId, user_id: bot.userId, bot_config: bot.botConfig, custom_attributes: bot.customAttributes };
+      await enqueueStatusWebhook(trx, webhookBot, {
+        event: 'bot.handover_at_risk', status: 'Scheduled', statusCode: 200, message,
+        extra: { handover: { provider, planned_at: at, deadline: formatInstant(slot.deadlineMs), join_at: joins, lead_seconds: leadMs / 1000, creates_per_minute: createsPerMinute } },
+      }, now);
+    } else if (!isAtRisk && wasAtRisk) {
+      await bots.appendDecision(trx, bot.botId, now, 'handover_in_time', `The plan has the bot within its lead again: handed over to ${provider} at ${at}`, details);
+    }
+  }
+
+  /** In the fire transaction: these bots' creation requests go out now (pacing counts from here). */
+  async recordAttempts(trx: Transaction<Schema>, launches: readonly HandoverLaunch[], nowMs: number): Promise<void> {
+    if (launches.length === 0) return;
+    await handovers.recordAttempts(trx, this.provider, launches.map((l) => l.bot.id), nowMs);
+    for (const { schedule, bot } of launches) {
+      if (schedule.attempts <= 1) continue;
+      await bots.appendDecision(trx, bot.id, nowMs, 'handover_retried', `Handover to ${this.provider}, attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
+    }
+  }
+
+  /**
+   * In the results transaction, with the bots locked: an accepted handover finishes the timer and
+   * records the provider's bot (what it holds: its id, join time and link); a refusal fails the bot;
+   * anything else is tried again later (a 429 pauses the plan). A bot that changed while its
+   * handover was in flight gets a sync, so the provider follows. Returns whether any will retry.
+   */
+  async recordResults(trx: Transaction<Schema>, owner: string, results: readonly HandoverResult[], nowMs: number): Promise<boolean> {
+    const provider = this.provider;
+    let retries = false;
+    for (const { schedule, bot, outcome } of results) {
+      const current = await bots.findBotById(trx, bot.id);
+      if (outcome.ok) {
+        await schedules.completeSchedules(trx, owner, [schedule.id], nowMs);
+        const providerBotId = outcome.providerBotId;
+        if (providerBotId === undefined) {
+          this.#o.logger.error({ botId: bot.id, provider }, 'the provider accepted a handover without naming its bot');
+          continue;
+        }
+        await recordProviderBot(trx, bot.id, provider, providerBotId, nowMs);
+        await handovers.recordHeld(trx, bot.id, provider, { providerBotId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, handedOverAtMs: nowMs }, nowMs);
+        await bots.appendDecision(trx, bot.id, nowMs, 'handed_over',
+          `Handed over to ${provider} as ${providerBotId}, joins at ${formatInstant(bot.join_at_ms)}${outcome.alreadyDone ? ` (${provider} already had this launch under its idempotency key; nothing was created twice)` : ''}`,
+          { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key });
+        if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url)) {
+          await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The bot changed while it was being handed over', nowMs);
+        }
+        continue;
+      }
+      if (outcome.failure === 'permanent') {
+        if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
+        continue;
+      }
+      const retryAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
+      if (!(await schedules.retrySchedule(trx, owner, schedule.id, retryAtMs, outcome.message, nowMs))) continue;
+      retries = true;
+      if (outcome.failure === 'rate_limited') {
+        // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
+        // again with the others, earliest join first.
+        this.#pausedUntilMs = Math.max(this.#pausedUntilMs, retryAtMs);
+        this.#mustPlan = true;
+        await handovers.setBackoff(trx, bot.id, provider, null, nowMs);
+      } else {
+        await handovers.setBackoff(trx, bot.id, provider, retryAtMs, nowMs);
+      }
+      await bots.appendDecision(trx, bot.id, nowMs, 'handover_failed',
+        outcome.failure === 'rate_limited'
+          ? `${outcome.message}; no bot is handed over before ${formatInstant(retryAtMs)}, then earliest join first`
+          : `${outcome.message}; next attempt at ${formatInstant(retryAtMs)}`,
+        { attempt: schedule.attempts, failure: outcome.failure });
+    }
+    return retries;
+  }
+}
+
+function minutes(ms: number): string {
+  const m = Math.round(ms / 6000) / 10;
+  return m < 1 ? `${Math.round(ms / 1000)} s` : `${m} min`;
+}

@@ -1,0 +1,157 @@
+// Data access for early handover to a bot provider: the plan of each bot not yet handed over, the
+// provider bot Rollcall keeps in step once it is, and the provider bots it has let go of.
+import { sql, type Selectable, type Updateable } from 'kysely';
+import type { ProviderHandoversTable, RetiredProviderBotsTable } from '../db/schema.ts';
+import type { BotStatus } from '../domain/bot-status.ts';
+import type { JoinBucket } from '../domain/handover-plan.ts';
+import type { Db } from './event-store.ts';
+
+export type ProviderHandoverRow = Selectable<ProviderHandoversTable>;
+export type RetiredProviderBotRow = Selectable<RetiredProviderBotsTable>;
+
+/** A bot waits for its handover while it is Scheduled, its timer can still move, and no provider holds it. */
+const WAITING: BotStatus = 'Scheduled';
+const MOVABLE = ['pending', 'claimed'] as const;
+
+/** Writes some columns of a bot's row, creating the row when it is the bot's first. */
+async function upsert(db: Db, botId: string, provider: string, values: Updateable<ProviderHandoversTable>, nowMs: number): Promise<void> {
+  await db.insertInto('provider_handovers')
+    .values({ bot_id: botId, provider, is_at_risk: 0, generation: 0, created_at: nowMs, ...values, updated_at: nowMs })
+    .onConflict((oc) => oc.column('bot_id').doUpdateSet({ ...values, updated_at: nowMs }))
+    .execute();
+}
+
+export async function findHandover(db: Db, botId: string): Promise<ProviderHandoverRow | undefined> {
+  return db.selectFrom('provider_handovers').selectAll().where('bot_id', '=', botId).executeTakeFirst();
+}
+
+/** The fire decision sent these bots' creation requests now (pacing counts from the latest). */
+export async function recordAttempts(db: Db, provider: string, botIds: readonly string[], nowMs: number): Promise<void> {
+  for (const botId of botIds) await upsert(db, botId, provider, { last_attempt_at_ms: nowMs, not_before_ms: null }, nowMs);
+}
+
+/** The latest creation request sent to the provider, or null. */
+export async function latestAttemptAt(db: Db, provider: string): Promise<number | null> {
+  const row = await db.selectFrom('provider_handovers').select((eb) => eb.fn.max('last_attempt_at_ms').as('t')).where('provider', '=', provider).executeTakeFirst();
+  return row?.t === null || row?.t === undefined ? null : Number(row.t);
+}
+
+/** A failed handover backs off until `notBeforeMs` (null: the plan may place it again). */
+export async function setBackoff(db: Db, botId: string, provider: string, notBeforeMs: number | null, nowMs: number): Promise<void> {
+  await upsert(db, botId, provider, { not_before_ms: notBeforeMs }, nowMs);
+}
+
+export async function recordPlan(db: Db, botId: string, provider: string, plan: { plannedAtMs: number; deadlineMs: number; isAtRisk: boolean }, nowMs: number): Promise<void> {
+  await upsert(db, botId, provider, { planned_at_ms: plan.plannedAtMs, deadline_ms: plan.deadlineMs, is_at_risk: plan.isAtRisk ? 1 : 0 }, nowMs);
+}
+
+/** The provider holds `held.providerBotId` for this bot, joining at `held.joinAtMs` on `held.meetingUrl`. */
+export async function recordHeld(db: Db, botId: string, provider: string, held: { providerBotId: string; joinAtMs: number; meetingUrl: string; generation?: number; handedOverAtMs?: number }, nowMs: number): Promise<void> {
+  await upsert(db, botId, provider, {
+    provider_bot_id: held.providerBotId,
+    join_at_ms: held.joinAtMs,
+    meeting_url: held.meetingUrl,
+    not_before_ms: null,
+    ...(held.generation !== undefined ? { generation: held.generation } : {}),
+    ...(held.handedOverAtMs !== undefined ? { handed_over_at_ms: held.handedOverAtMs } : {}),
+  }, nowMs);
+}
+
+/** Rollcall no longer keeps a provider bot in step for this bot (it was cancelled). */
+export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('provider_handovers').set({ provider_bot_id: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+}
+
+export async function retireProviderBot(db: Db, provider: string, providerBotId: string, botId: string, reason: string, nowMs: number): Promise<void> {
+  await db.insertInto('retired_provider_bots')
+    .values({ provider, provider_bot_id: providerBotId, bot_id: botId, reason: reason.slice(0, 1000), retired_at_ms: nowMs })
+    .onConflict((oc) => oc.columns(['provider', 'provider_bot_id']).doNothing())
+    .execute();
+}
+
+export async function findRetiredProviderBot(db: Db, provider: string, providerBotId: string): Promise<RetiredProviderBotRow | undefined> {
+  return db.selectFrom('retired_provider_bots').selectAll().where('provider', '=', provider).where('provider_bot_id', '=', providerBotId).executeTakeFirst();
+}
+
+/** Points the Rollcall bot at a replacement provider bot (its webhooks and commands name the new id). */
+export async function replaceProviderBot(db: Db, botId: string, provider: string, providerBotId: string, nowMs: number): Promise<void> {
+  await db.updateTable('bots').set({ provider_name: provider, provider_bot_id: providerBotId, updated_at: nowMs }).where('id', '=', botId).execute();
+}
+
+/**
+ * Bots waiting for their handover, counted per minute of their join time, joining after `nowMs`
+ * and at or before `untilMs`. A timer is never due after its bot's join time (it is the join time,
+ * or a planned handover before it), so the due index narrows the scan.
+ */
+export async function countWaitingByMinute(db: Db, nowMs: number, untilMs: number): Promise<JoinBucket[]> {
+  const minute = sql<number>`(bots.join_at_ms / 60000)`;
+  const rows = await db.selectFrom('schedules').innerJoin('bots', 'bots.id', 'schedules.bot_id')
+    .select([minute.as('minute'), sql<number>`count(*)`.as('n')])
+    .where('schedules.state', 'in', MOVABLE).where('schedules.due_at_ms', '<=', untilMs)
+    .where('bots.status', '=', WAITING).where('bots.provider_bot_id', 'is', null)
+    .where('bots.join_at_ms', '>', nowMs).where('bots.join_at_ms', '<=', untilMs)
+    .groupBy(minute).orderBy(minute)
+    .execute();
+  return rows.map((r) => ({ startMs: Number(r.minute) * 60_000, count: Number(r.n) }));
+}
+
+export interface WaitingBot {
+  botId: string;
+  userId: string;
+  botConfig: string;
+  customAttributes: string;
+  joinAtMs: number;
+  scheduleId: string;
+  dueAtMs: number;
+  plannedAtMs: number | null;
+  isAtRisk: boolean;
+  notBeforeMs: number | null;
+}
+
+/** Bots waiting for their handover that join after `nowMs` and at or before `untilMs`. */
+export async function listWaiting(db: Db, nowMs: number, untilMs: number): Promise<WaitingBot[]> {
+  const rows = await db.selectFrom('schedules').innerJoin('bots', 'bots.id', 'schedules.bot_id')
+    .leftJoin('provider_handovers as h', 'h.bot_id', 'bots.id')
+    .select(['bots.id as bot_id', 'bots.user_id', 'bots.bot_config', 'bots.custom_attributes', 'bots.join_at_ms', 'schedules.id as schedule_id', 'schedules.due_at_ms', 'h.planned_at_ms', 'h.is_at_risk', 'h.not_before_ms'])
+    .where('schedules.state', 'in', MOVABLE).where('schedules.due_at_ms', '<=', untilMs)
+    .where('bots.status', '=', WAITING).where('bots.provider_bot_id', 'is', null)
+    .where('bots.join_at_ms', '>', nowMs).where('bots.join_at_ms', '<=', untilMs)
+    .execute();
+  return rows.map((r) => ({
+    botId: r.bot_id,
+    userId: r.user_id,
+    botConfig: r.bot_config,
+    customAttributes: r.custom_attributes,
+    joinAtMs: Number(r.join_at_ms),
+    scheduleId: r.schedule_id,
+    dueAtMs: Number(r.due_at_ms),
+    plannedAtMs: r.planned_at_ms === null ? null : Number(r.planned_at_ms),
+    isAtRisk: r.is_at_risk === 1,
+    notBeforeMs: r.not_before_ms === null ? null : Number(r.not_before_ms),
+  }));
+}
+
+/**
+ * Moves a waiting bot's timer to its planned handover, only if neither the timer nor the bot's
+ * join time changed since the plan read them (a concurrent move wins, and is planned next time).
+ * A claimed timer goes back to pending, as for any move: its dispatcher's copy is stale.
+ */
+export async function moveHandoverTimer(db: Db, scheduleId: string, botId: string, fromDueMs: number, joinAtMs: number, toDueMs: number, nowMs: number): Promise<boolean> {
+  const result = await db.updateTable('schedules')
+    .set({ due_at_ms: toDueMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    .where('id', '=', scheduleId).where('state', 'in', MOVABLE).where('due_at_ms', '=', fromDueMs)
+    .where(({ exists, selectFrom }) => exists(
+      selectFrom('bots').select('bots.id').where('bots.id', '=', botId).where('bots.join_at_ms', '=', joinAtMs)
+        .where('bots.status', '=', WAITING).where('bots.provider_bot_id', 'is', null),
+    ))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Undoes a fire decision: the timer is pending again at `dueAtMs`, and the attempt is not counted. */
+export async function deferHandoverTimer(db: Db, owner: string, scheduleId: string, dueAtMs: number, nowMs: number): Promise<void> {
+  await db.updateTable('schedules')
+    .set({ state: 'pending', due_at_ms: dueAtMs, attempts: sql<number>`attempts - 1`, lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    .where('id', '=', scheduleId).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .execute();
+}

@@ -1,0 +1,434 @@
+// Early handover and late edits, end to end against each bot provider's fake, on the engine of
+// the run, on a manual clock: a meeting booked a day ahead is handed over at the lead, moved
+// outside and inside the provider's edit cutoff, then cancelled; a second meeting runs through
+// joining, in call and done from the provider's webhooks; an outage and a 429 at the handover are
+// retried without a second bot; a provider refusing the key fails the bot and /readyz.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { createRollcall } from '../../src/container.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeRecall } from '../support/fake-recall.ts';
+import { FakeMeetStream } from '../support/fake-meetstream.ts';
+import { FakeAttendee } from '../support/fake-attendee.ts';
+
+const API_KEY = 'handover-api-key-8Rt2Wq';
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const JOIN_LEAD_MS = 180_000;
+
+type Kind = 'recall' | 'meetstream' | 'attendee';
+type Fake = FakeRecall | FakeMeetStream | FakeAttendee;
+
+/** What the test needs to know of each provider, in its own words. */
+interface ProviderCase {
+  kind: Kind;
+  fake: Fake;
+  secret: string;
+  /** The provider's status names for joining, in the call, and finished. */
+  statusNames: { joining: string; inCall: string; done: string };
+  /** What the provider's in-call status means here: recording (Recall, Attendee) or just in the meeting (MeetStream's bot.inmeeting). */
+  inCallAs: 'Recording' | 'InMeeting';
+  /** Rollcall's declared rules for it (docs/providers/<kind>.md). */
+  leadMs: number;
+  updateCutoffMs: number;
+}
+
+function providerCase(kind: Kind): ProviderCase {
+  if (kind === 'recall') {
+    const secret = `whsec_${Buffer.from('handover-recall-secret-32-bytes!').toString('base64')}`;
+    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
+  }
+  if (kind === 'meetstream') {
+    const secret = 'handover-meetstream-secret-5Vb';
+    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000 };
+  }
+  const secret = Buffer.from('handover-attendee-project-secret').toString('base64');
+  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
+}
+
+interface AnyFakeBot {
+  id: string;
+  meetingUrl: string;
+  joinAt: string | null;
+  state: string;
+  deleted: boolean;
+}
+
+/** The fake's bots in one shape. */
+function botsOf(fake: Fake): AnyFakeBot[] {
+  if (fake instanceof FakeRecall) return [...fake.bots.values()].map((b) => ({ id: b.id, meetingUrl: b.meeting_url, joinAt: b.join_at, state: b.status, deleted: b.deleted }));
+  if (fake instanceof FakeMeetStream) return [...fake.bots.values()].map((b) => ({ id: b.bot_id, meetingUrl: b.meeting_link, joinAt: b.join_at, state: b.status, deleted: b.deleted }));
+  return [...fake.bots.values()].map((b) => ({ id: b.id, meetingUrl: b.meeting_url, joinAt: b.join_at, state: b.state, deleted: b.deleted }));
+}
+
+/** Deleted, or made to leave: a bot that will not sit in the meeting. */
+function isGone(bot: AnyFakeBot): boolean {
+  return bot.deleted || ['call_ended', 'done', 'Leaving', 'Stopped', 'Done', 'leaving', 'post_processing', 'ended'].includes(bot.state);
+}
+
+/** The provider starts the bot on its way into the call at its join time (its own scheduler's job). */
+function startJoining(fake: Fake, id: string): void {
+  if (fake instanceof FakeRecall) fake.bots.get(id)!.status = 'joining_call';
+  else if (fake instanceof FakeMeetStream) fake.bots.get(id)!.status = 'Joining';
+  else fake.bots.get(id)!.state = 'joining';
+}
+
+function createRequests(fake: Fake) {
+  const path = fake instanceof FakeRecall ? '/api/v1/bot/' : fake instanceof FakeMeetStream ? '/api/v1/bots/create_bot' : '/api/v1/bots';
+  return fake.requests.filter((r) => r.method === 'POST' && r.path === path);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
+  describe(`handover and late edits: ${kind}`, () => {
+    const provider = providerCase(kind);
+    const fake = provider.fake;
+    const receiver = new FakeHttpReceiver();
+    const t0 = Math.ceil(Date.now() / HOUR) * HOUR;
+    const clock = new ManualClock(t0);
+    let rc: TestRollcall;
+    let user: { auth: string; userId: string };
+    let hooksUrl: string;
+
+    before(async () => {
+      const url = await fake.start();
+      fake.now = () => clock.now();
+      hooksUrl = `${await receiver.start()}/hooks`;
+      rc = await startTestRollcall({
+        clock,
+        settings: {
+          BOT_RUNTIME: kind, BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
+          BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
+        },
+      });
+      user = await rc.newUser();
+    });
+    after(async () => {
+      await rc.close();
+      await fake.stop();
+      await receiver.stop();
+    });
+
+    async function scheduleMeeting(startMs: number, meetingUrl: string, key: string): Promise<{ eventId: string; botId: string }> {
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: meetingUrl } });
+      assert.equal(event.status, 201, JSON.stringify(event.body));
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key, callback_url: hooksUrl } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      return { eventId: event.body.id, botId: scheduled.body.bot_id };
+    }
+    const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const scheduleRow = (id: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', id).executeTakeFirstOrThrow();
+    const decisions = async (id: string) => (await rc.request('GET', `/api/v1/bots/${id}`, { auth: user.auth })).body.decisions as { kind: string; reason: string; details: Record<string, unknown> }[];
+    const callbacks = async (id: string) => {
+      await rc.webhooks.runDue();
+      return receiver.received.filter((r) => r.json?.bot_id === id).map((r) => r.json.event === 'bot.stopped' ? r.json.bot_event : r.json.event);
+    };
+    const providerWebhook = (providerBotId: string, name: string) => {
+      const { rawBody, headers } = fake.statusWebhook(providerBotId, name);
+      return rc.app.inject({ method: 'POST', url: `/api/v1/providers/${kind}/webhook`, payload: rawBody, headers: { 'content-type': 'application/json', ...headers } });
+    };
+
+    test('a meeting booked a day ahead: handed over at the lead, moved outside then inside the cutoff, then cancelled', async () => {
+      const meetingUrl = 'https://meet.google.com/day-ahea-dmt';
+      const startMs = t0 + 24 * HOUR;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const handoverAtMs = joinAtMs - provider.leadMs;
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `day-ahead-${kind}`);
+      await rc.dispatcher.runDue();
+      assert.equal(botsOf(fake).length, 0, 'nothing goes to the provider a day ahead');
+
+      // Within the hour before the handover the plan announces it and moves the timer there.
+      clock.set(handoverAtMs - 30 * MIN);
+      await rc.dispatcher.runDue();
+      const planned = (await decisions(botId)).find((d) => d.kind === 'handover_planned');
+      assert.ok(planned, 'the plan is in the decision log');
+      assert.match(planned.reason, new RegExp(`handed over to ${kind} at ${iso(handoverAtMs)}.*the handover lead`));
+      assert.equal(Number((await scheduleRow(botId)).due_at_ms), handoverAtMs);
+      assert.equal(botsOf(fake).length, 0);
+
+      clock.set(handoverAtMs);
+      await rc.dispatcher.runDue();
+      const [handed] = botsOf(fake);
+      assert.ok(handed && botsOf(fake).length === 1, 'one bot at the provider');
+      assert.equal(handed.joinAt, iso(joinAtMs), 'the provider joins at the join time');
+      let bot = await botRow(botId);
+      assert.equal(bot.status, 'Scheduled', 'handed over, not joined');
+      assert.equal(bot.provider_bot_id, handed.id);
+      assert.equal((await scheduleRow(botId)).state, 'done', 'the timer is finished');
+      const handedOver = (await decisions(botId)).find((d) => d.kind === 'handed_over');
+      assert.ok(handedOver);
+      assert.equal(handedOver.reason, `Handed over to ${kind} as ${handed.id}, joins at ${iso(joinAtMs)}`);
+
+      // Moved an hour later in the calendar: outside the cutoff, the provider's bot is updated.
+      const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(startMs + HOUR), end_time: iso(startMs + 2 * HOUR) } });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      await rc.dispatcher.runDue();
+      assert.equal(botsOf(fake).filter((b) => !b.deleted).length, 1);
+      assert.equal(fake.bots.size, 1, 'updated in place, nothing created');
+      assert.equal(botsOf(fake)[0]!.joinAt, iso(joinAtMs + HOUR));
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_updated' && d.reason.includes(`now joins at ${iso(joinAtMs + HOUR)}`)));
+
+      // Moved again, through the bot, to a join time inside the provider's edit cutoff: an
+      // update would fail, so the bot is replaced under a new idempotency key.
+      const insideMs = Math.floor((clock.now() + provider.updateCutoffMs / 2) / 1000) * 1000;
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(insideMs) } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      await rc.dispatcher.runDue();
+      const replaced = (await decisions(botId)).find((d) => d.kind === 'provider_replaced');
+      assert.ok(replaced, 'the decision log says the bot was replaced');
+      assert.match(replaced.reason, /inside the provider's .* edit cutoff.*new idempotency key/);
+      assert.equal(replaced.details.idempotency_key, `launch-${botId}.r1`);
+      const live = botsOf(fake).filter((b) => !isGone(b));
+      assert.equal(live.length, 1, `one live bot at the provider: ${JSON.stringify(botsOf(fake))}`);
+      assert.equal(botsOf(fake).find((b) => b.id === handed.id)!.deleted, true, 'the old bot is deleted');
+      assert.equal(live[0]!.joinAt, iso(insideMs));
+      bot = await botRow(botId);
+      assert.equal(bot.provider_bot_id, live[0]!.id, 'the Rollcall bot names the new provider bot');
+      assert.equal(createRequests(fake).at(-1)!.headers['idempotency-key'] ?? createRequests(fake).at(-1)!.body.deduplication_key, `launch-${botId}.r1`);
+
+      // Cancelled in the calendar: the provider's bot is removed.
+      const replacement = live[0]!;
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      await rc.dispatcher.runDue();
+      bot = await botRow(botId);
+      assert.equal(bot.status, 'Cancelled');
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_removal_requested'));
+      if (!isGone(botsOf(fake).find((b) => b.id === replacement.id)!)) {
+        // Inside the provider's delete window the bot can only be made to leave, once it is in.
+        clock.set(insideMs + 1000);
+        startJoining(fake, replacement.id);
+        // Its webhook for a bot Rollcall let go of is acknowledged and changes nothing.
+        const hook = await providerWebhook(replacement.id, provider.statusNames.joining);
+        assert.equal(hook.statusCode, 200, hook.body);
+        assert.equal(hook.json().retired, true);
+        await rc.dispatcher.runDue();
+      }
+      assert.ok(botsOf(fake).every(isGone), `every provider bot is gone: ${JSON.stringify(botsOf(fake))}`);
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_bot_removed'));
+      assert.equal((await botRow(botId)).status, 'Cancelled');
+      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.rescheduled', 'bot.rescheduled', 'bot.cancelled']);
+    });
+
+    test('a second meeting runs through joining, in call and done from the provider\'s webhooks, each reaching the callback', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/sec-ondm-eet', `second-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const providerBotId = (await botRow(botId)).provider_bot_id!;
+      assert.ok(providerBotId);
+      assert.equal((await botRow(botId)).status, 'Scheduled');
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).status, 'Scheduled', 'the join time alone changes nothing: the provider says when it joins');
+      for (const [name, status] of [[provider.statusNames.joining, 'Joining'], [provider.statusNames.inCall, provider.inCallAs], [provider.statusNames.done, 'Done']] as const) {
+        const answer = await providerWebhook(providerBotId, name);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.equal((await botRow(botId)).status, status);
+      }
+      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', provider.inCallAs === 'Recording' ? 'bot.recording' : 'bot.inmeeting', 'bot.done']);
+      assert.equal(createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId).length, 1);
+    });
+
+    test('an outage and a 429 at the handover are retried, the 429 after its Retry-After, without a second bot', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/out-agem-eet';
+      const { botId } = await scheduleMeeting(startMs, meetingUrl, `outage-${kind}`);
+      const attemptsFor = () => createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      // An outage (503, which every provider answers when overloaded: Recall's errors page) ...
+      fake.failNext(/^POST /, { status: 503, body: { detail: 'Service unavailable' } });
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 1);
+      assert.equal((await botRow(botId)).provider_bot_id, null);
+      // ... then a 429 with Retry-After (Recall's errors page; MeetStream and Attendee's proxies).
+      fake.failNext(/^POST /, { status: 429, headers: { 'retry-after': '7' }, body: { detail: 'Request was throttled.' } });
+      clock.advance(2000);
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 2);
+      const failures = (await decisions(botId)).filter((d) => d.kind === 'handover_failed');
+      assert.equal(failures.length, 2, JSON.stringify(failures));
+      assert.match(failures[1]!.reason, /no bot is handed over before/);
+      clock.advance(5000);
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 2, 'nothing is sent before the Retry-After has passed');
+      clock.advance(2500);
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 3);
+      assert.deepEqual(attemptsFor().map((r) => r.status), [503, 429, 201]);
+      const atProvider = botsOf(fake).filter((b) => b.meetingUrl === meetingUrl);
+      assert.equal(atProvider.length, 1, 'one bot at the provider');
+      const bot = await botRow(botId);
+      assert.equal(bot.provider_bot_id, atProvider[0]!.id);
+      assert.equal(bot.status, 'Scheduled');
+      assert.equal(new Set(attemptsFor().map((r) => r.headers['idempotency-key'] ?? r.body.deduplication_key)).size, 1, 'every attempt under the launch\'s idempotency key');
+    });
+
+    test('a changed meeting link: updated where the provider can change it, else replaced; a 429 delays the edit and a restart does not lose it', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/old-link-aaa', `link-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      // The provider asks to slow down on the edit (429 with Retry-After: Recall's errors page).
+      fake.failNext(/^(PATCH|POST) /, { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } });
+      const newLink = 'https://meet.google.com/new-link-bbb';
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: newLink } })).status, 200);
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).every((b) => b.meetingUrl !== newLink), 'nothing changed at the provider yet');
+      const pending = await rc.database.db.selectFrom('runtime_commands').selectAll().where('bot_id', '=', botId).where('state', '=', 'pending').execute();
+      assert.equal(pending.length, 1);
+      assert.match(pending[0]!.last_error ?? '', /HTTP 429/);
+      assert.ok(Number(pending[0]!.next_attempt_at_ms) >= clock.now() + 5000, 'the retry waits for Retry-After');
+
+      // Another process over the same database (a restart) sends it once the wait is over.
+      const restarted = await createRollcall(rc.config, { database: await rc.testDatabase.open(), clock, logger: createLogger('silent'), collectDefaultMetrics: false });
+      try {
+        clock.advance(5000);
+        await restarted.dispatcher.runDue();
+      } finally {
+        await restarted.close();
+      }
+      const live = botsOf(fake).filter((b) => b.meetingUrl === newLink && !isGone(b));
+      assert.equal(live.length, 1, JSON.stringify(botsOf(fake)));
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      if (kind === 'meetstream') {
+        // MeetStream's scheduled-bot update takes a join time only: a new link is a new bot.
+        assert.ok(kinds.includes('provider_replaced'), kinds.join(', '));
+        assert.notEqual(live[0]!.id, first);
+        assert.equal(botsOf(fake).find((b) => b.id === first)!.deleted, true);
+      } else {
+        assert.ok(kinds.includes('provider_updated'), kinds.join(', '));
+        assert.equal(live[0]!.id, first, 'the same provider bot, now on the new link');
+      }
+      assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
+    });
+
+    test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const moving = await scheduleMeeting(startMs, 'https://meet.google.com/mov-ingw-ire', `in-flight-move-${kind}`);
+      const going = await scheduleMeeting(startMs + 5 * MIN, 'https://meet.google.com/can-celw-ire', `in-flight-cancel-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      const before = fake.requests.length;
+      const waitForCreate = async () => {
+        for (let i = 0; i < 500 && !fake.requests.slice(before).some((r) => r.method === 'POST'); i++) await new Promise((r) => setTimeout(r, 10));
+      };
+
+      // The first handover is held at the provider while its meeting moves an hour later.
+      let release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      let firing = rc.dispatcher.runDue();
+      await waitForCreate();
+      const moved = await rc.request('PATCH', `/api/v1/calendar/events/${moving.eventId}`, { auth: user.auth, body: { start_time: iso(startMs + HOUR), end_time: iso(startMs + 2 * HOUR) } });
+      assert.equal(moved.status, 200);
+      release();
+      await firing;
+      const movedId = (await botRow(moving.botId)).provider_bot_id!;
+      assert.equal(botsOf(fake).find((b) => b.id === movedId)!.joinAt, iso(joinAtMs), 'handed over with the time it had when it was sent');
+      await rc.dispatcher.runDue();
+      assert.equal(botsOf(fake).find((b) => b.id === movedId)!.joinAt, iso(joinAtMs + HOUR), 'then brought in step');
+
+      // The second is held while its meeting is cancelled.
+      const sentBefore = fake.requests.length;
+      release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs + 5 * MIN - provider.leadMs);
+      firing = rc.dispatcher.runDue();
+      for (let i = 0; i < 500 && !fake.requests.slice(sentBefore).some((r) => r.method === 'POST'); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${going.eventId}`, { auth: user.auth })).status, 200);
+      release();
+      await firing;
+      const goneId = (await botRow(going.botId)).provider_bot_id!;
+      assert.ok(goneId, 'the provider\'s answer is recorded on the cancelled bot');
+      assert.equal((await botRow(going.botId)).status, 'Cancelled');
+      await rc.dispatcher.runDue();
+      assert.ok(isGone(botsOf(fake).find((b) => b.id === goneId)!), 'and its bot is removed at the provider');
+      assert.ok((await decisions(going.botId)).some((d) => d.kind === 'provider_bot_removed'));
+    });
+
+    test('the provider refusing the key: the bot fails with the reason, and /readyz says why', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/key-refu-sed', `refused-${kind}`);
+      // (The dispatcher check is false here: tests drive it by hand instead of starting its loop.)
+      assert.equal((await rc.request('GET', '/readyz')).body.checks.runtime, true);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      fake.failNext(/^POST /, { status: 401, body: { detail: 'Invalid token.' } });
+      await rc.dispatcher.runDue();
+      const bot = await botRow(botId);
+      assert.equal(bot.status, 'Error');
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'failed' && d.reason.includes('provider_auth_failed')));
+      const ready = await rc.request('GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.equal(ready.body.checks.runtime, false);
+      assert.match(ready.body.reasons.runtime, /provider_auth_failed: .* refused the API key/);
+      assert.ok(!JSON.stringify(ready.body).includes(API_KEY));
+      // The next accepted answer clears it.
+      const { botId: next } = await scheduleMeeting(clock.now() + 2 * HOUR, 'https://meet.google.com/key-acce-pted', `accepted-${kind}`);
+      clock.advance(2 * HOUR - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.ok((await botRow(next)).provider_bot_id);
+      const again = await rc.request('GET', '/readyz');
+      assert.equal(again.body.checks.runtime, true);
+      assert.equal(again.body.reasons, undefined);
+    });
+  });
+}
+
+describe('handover with the loops running on the real clock', () => {
+  const provider = providerCase('recall');
+  const fake = provider.fake as FakeRecall;
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    const url = await fake.start();
+    rc = await startTestRollcall({
+      background: true,
+      settings: { BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5' },
+    });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await fake.stop();
+  });
+
+  test('bots booked inside their lead are handed over within seconds, about a second apart, and joined by the provider at their join time', async () => {
+    const startMs = Math.ceil((Date.now() + 8 * MIN) / 1000) * 1000;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `now ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://meet.google.com/now-live-aa${i}` } });
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `now-${i}`, bot_config: { bot_name: 'Now' } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      ids.push(scheduled.body.bot_id);
+    }
+    const booked = Date.now();
+    const handedOver = async () => (await rc.database.db.selectFrom('bots').select(['status', 'provider_bot_id']).where('id', 'in', ids).execute()).filter((b) => b.provider_bot_id !== null).length;
+    for (let i = 0; i < 200 && await handedOver() < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fake.liveBots.length, 3, 'all three handed over');
+    assert.ok(Date.now() - booked < 10_000, `handed over ${Date.now() - booked} ms after booking`);
+    const sent = createRequests(fake).map((r) => r.at);
+    // Paced when sent; the provider sees them a network's jitter apart.
+    for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! - sent[i - 1]! >= 950, `creations ${sent[i]! - sent[i - 1]!} ms apart`);
+    assert.ok(fake.liveBots.every((b) => b.join_at === iso(startMs - JOIN_LEAD_MS)));
+    const rows = await rc.database.db.selectFrom('bots').select(['status', 'provider_bot_id']).where('id', 'in', ids).execute();
+    assert.ok(rows.every((b) => b.status === 'Scheduled' && b.provider_bot_id !== null));
+  });
+});
