@@ -56,6 +56,8 @@ export const ERROR_CATALOG = {
   forbidden: { status: 403, meaning: 'The API key is unknown or revoked (MeetStream\'s convention: 401 is for a missing header only).' },
   invalid_idempotency_key: { status: 400, meaning: 'The Idempotency-Key header is empty, over 255 characters, or has characters other than visible ASCII.' },
   bot_not_in_meeting: { status: 409, meaning: 'remove_bot: the bot has already left the meeting or finished; there is nothing to remove.' },
+  calendar_not_connected: { status: 400, meaning: 'A disconnect names no connected calendar: the user has none, none of this provider, or none with this account_id (MeetStream answers 400 here).' },
+  multiple_calendar_connections: { status: 400, meaning: 'A disconnect without provider or account_id while the user has several connections; scope, connection_count and next_steps say how to name one.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

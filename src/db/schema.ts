@@ -53,6 +53,10 @@ export interface EventsTable {
   updated_at: number;
   /** Expanded-instance providers (Graph): the provider id of the series this instance belongs to (migration 005). */
   provider_series_id: string | null;
+  /** google_calendar | outlook_calendar | ics for a synced event; null when written through the API (migration 010). */
+  platform: string | null;
+  /** The provider's id of the calendar a Google or Microsoft event is on; null otherwise (migration 010). */
+  provider_calendar_id: string | null;
 }
 
 export interface BotsTable {
@@ -196,6 +200,8 @@ export interface CalendarConnectionsTable {
   calendar_selection: string | null;
   /** When the account's calendar list was last read (new calendars are discovered then). */
   calendars_listed_at: number | null;
+  /** JSON: every calendar of the account as last listed, for GET /calendar (migration 010). */
+  calendar_list: string | null;
 }
 
 /** One provider calendar a connection syncs, with its sync cursor and push channel. */

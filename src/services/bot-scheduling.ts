@@ -464,7 +464,7 @@ export class BotScheduling implements EventChangeListener {
    * database per candidate. The loop gives the event loop a turn every slice (EventLoopPacer),
    * since on SQLite every query of it runs synchronously.
    */
-  async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void> {
+  async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted' | 'disconnected'): Promise<void> {
     // The event's lock comes before reading its links: a schedule request for it that is under
     // way commits first and its link is seen here, or it waits and sees this change.
     await lockEvent(trx, this.#database.engine, userId, eventId);
@@ -489,11 +489,12 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       const target = event ? this.#currentTarget(event, series, link, holders) : null;
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
-      if (!target || target.isCancelled || target.endMs <= now || reason === 'deleted') {
+      if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated') {
         await bots.setLinkLive(trx, link.id, false, now);
         holders.delete(link.occurrence_key);
-        const why = reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : `Event ${eventId} moved into the past`;
-        await this.#afterUnlink(trx, bot, why, now);
+        const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : `Event ${eventId} moved into the past`;
+        // A disconnect says nothing about the meeting itself: a bot already in it stays.
+        await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected' });
         continue;
       }
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
@@ -563,7 +564,7 @@ export class BotScheduling implements EventChangeListener {
     return true;
   }
 
-  async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number): Promise<void> {
+  async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number, options: { isStoppingLaunched?: boolean } = {}): Promise<void> {
     const remaining = await bots.listLiveLinksOfBot(trx, bot.id);
     if (remaining.length > 0) {
       await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot stays for its ${remaining.length} other event(s)`, {});
@@ -571,6 +572,10 @@ export class BotScheduling implements EventChangeListener {
       return;
     }
     if (isActive(bot.status as BotStatus)) {
+      if (options.isStoppingLaunched === false) {
+        await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot is already in the meeting and stays until it ends`, {});
+        return;
+      }
       await requestRuntimeCommand(trx, bot, 'stop', why, now);
       return;
     }

@@ -14,8 +14,9 @@ import {
   CalendarProviderError, toProviderFailure, type ProviderAccount, type ProviderCredentials, type ProviderFailure, type ProviderKind,
 } from '../adapters/calendars/calendar-provider.ts';
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../adapters/calendars/ics-calendar-provider.ts';
-import type { CalendarEvents } from './calendar-events.ts';
-import { noteAccessRestored, sealCredentials, type CalendarSync, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
+import { noteAccessRestored, parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
 import * as connections from '../store/connection-store.ts';
 
 /** MeetStream's cap: Google and Outlook connections combined, per user (ICS counted too here). */
@@ -51,6 +52,13 @@ export interface CalendarView {
   summary: string | null;
   isPrimary: boolean;
   timeZone: string | null;
+  /** MeetStream's calendar fields, from the account's calendar list as last read. */
+  description: string | null;
+  accessRole: string | null;
+  backgroundColor: string | null;
+  foregroundColor: string | null;
+  selected: boolean;
+  hidden: boolean;
   push: {
     active: boolean;
     channel_id: string | null;
@@ -89,6 +97,8 @@ export interface ConnectResponse extends ConnectionView {
     success: boolean;
     status: 'active' | 'partial' | 'failed' | 'not_supported' | 'disabled';
     watches_setup: number;
+    /** Outlook only: the same count under MeetStream's name for Graph subscriptions. */
+    subscriptions_setup?: number;
     message: string;
     failed_calendars: string[];
     watch_results: { calendar_id: string; calendar_summary: string | null; channel_id: string; expiration: string }[];
@@ -113,9 +123,63 @@ export interface DisconnectResponse {
   calendar_id: string;
   disconnected: true;
   events_deleted: number;
+  /** Events kept (purge_events: false): no longer synced, detached from the connection. */
+  events_kept: number;
   bots_cancelled: number;
   watch_channels_stopped: number;
   message: string;
+}
+
+export interface DisconnectOptions {
+  /** false keeps the connection's events (detached, no longer synced); default true. */
+  purgeEvents?: boolean;
+}
+
+/** MeetStream's disconnect: `{}` (the only connection), `{provider}` or `{provider, account_id}`. */
+export interface ScopedDisconnectRequest extends CalendarScopeInput {
+  purge_events?: boolean;
+}
+
+export interface ScopedDisconnectResponse {
+  disconnected: true;
+  user_id: string;
+  /** Whether a push channel or subscription was stopped. */
+  watch_channel_stopped: boolean;
+  watch_channels_stopped: number;
+  events_deleted: number;
+  events_kept: number;
+  /** The bots whose schedules were cancelled (MeetStream's name), and the same under Rollcall's. */
+  schedules_cancelled: number;
+  bots_cancelled: number;
+  message: string;
+  disconnected_connections: (DisconnectResponse & { provider: ProviderName; account_id: string | null })[];
+}
+
+/** One calendar of a connected account as GET /calendar lists it. */
+export interface ListedCalendarView extends ListedCalendar {
+  provider: ProviderName;
+  account_id: string | null;
+  connection_id: string;
+  /** Whether Rollcall syncs this calendar's events (see calendar_ids at connect time). */
+  synced: boolean;
+}
+
+export interface ConnectionSummary {
+  connection_id: string;
+  account_id: string | null;
+  email: string | null;
+  status: string;
+  calendars_count: number;
+}
+
+export interface CalendarListResponse {
+  total: number;
+  user_id: string;
+  calendars: ListedCalendarView[];
+  /** The connections the calendars come from, by provider (MeetStream's templates read these). */
+  google: ConnectionSummary[];
+  outlook: ConnectionSummary[];
+  ics: ConnectionSummary[];
 }
 
 export class CalendarConnections {
@@ -175,6 +239,36 @@ export class CalendarConnections {
   }
 
   /**
+   * GET /calendar: every calendar of the user's connected accounts, from the calendar list each
+   * sync keeps (read at connect time and again at most hourly), not read live from the provider:
+   * a user may have 200 connections, a provider may be down or rate limiting, and a connection
+   * that lost its access still has calendars worth showing (docs/calendar-sync.md).
+   */
+  async listCalendars(userId: string, query: CalendarScopeInput): Promise<CalendarListResponse> {
+    const scope = parseCalendarScope(query);
+    const rows = (await connections.listConnections(this.#database.db, userId)).filter((row) => matchesScope(row, scope));
+    const answer: CalendarListResponse = { total: 0, user_id: userId, calendars: [], google: [], outlook: [], ics: [] };
+    for (const row of rows) {
+      const provider = providerNameOf(row.provider as ProviderKind);
+      const accountId = provider === 'ics' ? null : row.account_id;
+      const synced = await connections.listCalendars(this.#database.db, row.id);
+      const listed = parseCalendarList(row.calendar_list) ?? synced.map(listedFromSynced);
+      for (const calendar of listed) {
+        answer.calendars.push({
+          ...calendar,
+          // An ICS feed has one calendar, with no id of its own: the connection's id stands for it.
+          id: provider === 'ics' ? row.id : calendar.id,
+          provider, account_id: accountId, connection_id: row.id,
+          synced: synced.some((c) => c.provider_calendar_id === calendar.id),
+        });
+      }
+      answer[provider].push({ connection_id: row.id, account_id: accountId, email: row.user_email, status: row.status, calendars_count: listed.length });
+    }
+    answer.total = answer.calendars.length;
+    return answer;
+  }
+
+  /**
    * Syncs now. The answer is 200 whenever the sync ran, also when the provider failed: the
    * failure is then recorded on the connection (as the background sync would) and reported in the
    * body (`synced: false`, `failure`), with when the next attempt is due.
@@ -216,15 +310,75 @@ export class CalendarConnections {
    * Stops push channels, deletes the connection's events (their pending bots are cancelled with
    * webhooks, unless another live event still links them) and the credentials.
    */
-  async disconnect(userId: string, calendarId: string): Promise<DisconnectResponse> {
+  async disconnect(userId: string, calendarId: string, options: DisconnectOptions = {}): Promise<DisconnectResponse> {
     const found = await this.#find(userId, calendarId);
     return this.#sync.whileHolding(found.id, async () => {
       const connection = (await connections.findConnection(this.#database.db, userId, calendarId)) ?? found;
-      return this.#disconnectHeld(userId, calendarId, connection);
+      return this.#disconnectHeld(userId, calendarId, connection, options.purgeEvents !== false);
     });
   }
 
-  async #disconnectHeld(userId: string, calendarId: string, connection: CalendarConnectionRow): Promise<DisconnectResponse> {
+  /**
+   * MeetStream's POST|DELETE /calendar/disconnect: picks the connections the request names and
+   * disconnects each through `disconnect`. Without provider or account_id it removes the user's
+   * only connection, and refuses when there are several. Each connection goes in its own
+   * transaction; if one fails, those before it are gone and the same request removes the rest.
+   */
+  async disconnectMatching(userId: string, request: ScopedDisconnectRequest): Promise<ScopedDisconnectResponse> {
+    const scope = parseCalendarScope(request);
+    const all = await connections.listConnections(this.#database.db, userId);
+    if (all.length === 0) {
+      throw new ApiError('calendar_not_connected', 'No calendar connection: this user has no calendar connected');
+    }
+    const matched = all.filter((row) => matchesScope(row, scope));
+    if (matched.length === 0) {
+      const field = scope.accountId !== null ? 'account_id' : 'provider';
+      const what = scope.accountId !== null
+        ? scope.provider === 'ics' ? 'ICS feeds have no account_id; disconnect one feed with DELETE /calendar/connections/{calendar_id}' : `no ${scope.provider} connection has account_id ${scope.accountId}`
+        : `no ${scope.provider} calendar is connected`;
+      throw new ApiError('calendar_not_connected', `${field}: ${what}`, { details: { field } });
+    }
+    if (scope.provider === null && matched.length > 1) {
+      const message = `Several calendar connections (${matched.length}) exist; name the one to remove with provider and account_id, or send provider alone to remove all of that provider's`;
+      throw new ApiError('multiple_calendar_connections', message, {
+        extra: {
+          scope: 'all',
+          connection_count: matched.length,
+          next_steps: 'Send {"provider": "google" | "outlook" | "ics", "account_id": "<account email>"} to remove one connection, or {"provider": ...} to remove every connection of that provider. GET /calendar lists them.',
+        },
+      });
+    }
+    const purgeEvents = request.purge_events !== false;
+    const done: ScopedDisconnectResponse['disconnected_connections'] = [];
+    for (const row of matched) {
+      try {
+        const result = await this.disconnect(userId, row.id, { purgeEvents });
+        const provider = providerNameOf(row.provider as ProviderKind);
+        done.push({ ...result, provider, account_id: provider === 'ics' ? null : row.account_id });
+      } catch (error) {
+        // Removed by a concurrent request meanwhile: nothing left to do for it.
+        if (error instanceof ApiError && error.code === 'calendar_not_found') continue;
+        throw error;
+      }
+    }
+    const sum = (pick: (r: DisconnectResponse) => number) => done.reduce((total, r) => total + pick(r), 0);
+    const stopped = sum((r) => r.watch_channels_stopped);
+    const cancelled = sum((r) => r.bots_cancelled);
+    return {
+      disconnected: true,
+      user_id: userId,
+      watch_channel_stopped: stopped > 0,
+      watch_channels_stopped: stopped,
+      events_deleted: sum((r) => r.events_deleted),
+      events_kept: sum((r) => r.events_kept),
+      schedules_cancelled: cancelled,
+      bots_cancelled: cancelled,
+      message: `Disconnected ${done.length} calendar connection(s): ${purgeEvents ? 'their events were deleted' : 'their events were kept but are no longer synced'}, their scheduled bots cancelled and their credentials removed.`,
+      disconnected_connections: done,
+    };
+  }
+
+  async #disconnectHeld(userId: string, calendarId: string, connection: CalendarConnectionRow, purgeEvents: boolean): Promise<DisconnectResponse> {
     const channelsStopped = await this.#sync.closePush(connection);
     const db = this.#database.db;
     const liveBots = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
@@ -232,25 +386,45 @@ export class CalendarConnections {
       .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
       .execute();
     const now = this.#clock.now();
-    const deleted = await this.#events.applyExternalChanges(userId, async (trx) => {
+    const affected = await this.#events.applyExternalChanges(userId, async (trx) => {
       // The connection row goes first: that waits for a sync writing events right now (it holds
       // the row), so the events read next include whatever it wrote.
       await connections.deleteConnection(trx, connection.id);
-      const rows = await trx.selectFrom('events').select(['id', 'recurring_event_id']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
-      await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
-      const changed = new Map<string, 'updated' | 'deleted'>(rows.map((r) => [r.id, 'deleted' as const]));
+      const rows = await trx.selectFrom('events').select(['id', 'recurrence']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
+      // Chain mode ends with the calendar: a kept series would otherwise book its next occurrence
+      // once the current bot is cancelled below. Chain rows are locked before events, as on every
+      // chain path.
+      const seriesIds = rows.filter((r) => r.recurrence !== null).map((r) => r.id);
+      for (let i = 0; i < seriesIds.length; i += 500) {
+        await trx.updateTable('recurring_chains').set({ is_enabled: 0, last_error: 'its calendar was disconnected', updated_at: now })
+          .where('series_event_id', 'in', seriesIds.slice(i, i + 500)).where('is_enabled', '=', 1).execute();
+      }
+      if (purgeEvents) {
+        await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
+      } else {
+        // Kept rows are detached: no connection will sync them again, auto-schedule (which books
+        // only connected calendars' events) leaves them alone, and they keep their platform.
+        await trx.updateTable('events').set({ calendar_id: null, updated_at: now }).where('calendar_id', '=', connection.id).execute();
+      }
+      // Either way the bots leave these events: scheduled ones are cancelled (unless another
+      // live event still uses them); one already in its meeting stays until it ends.
+      const changed = new Map<string, EventChangeReason>(rows.map((r) => [r.id, 'disconnected' as const]));
       return { result: rows.length, changed };
     });
+    const deleted = purgeEvents ? affected : 0;
     const ids = liveBots.map((b) => b.id);
     const cancelled = ids.length === 0 ? [] : await db.selectFrom('bots').select('id').where('id', 'in', ids).where('status', '=', 'Cancelled').execute();
-    this.#logger.info({ calendarId, provider: connection.provider, eventsDeleted: deleted, botsCancelled: cancelled.length }, 'calendar disconnected');
+    this.#logger.info({ calendarId, provider: connection.provider, eventsDeleted: deleted, eventsKept: affected - deleted, botsCancelled: cancelled.length }, 'calendar disconnected');
     return {
       calendar_id: calendarId,
       disconnected: true,
       events_deleted: deleted,
+      events_kept: affected - deleted,
       bots_cancelled: cancelled.length,
       watch_channels_stopped: channelsStopped,
-      message: 'Calendar disconnected. Its events were removed, their pending bots cancelled, and its credentials deleted.',
+      message: purgeEvents
+        ? 'Calendar disconnected. Its events were removed, their pending bots cancelled, and its credentials deleted.'
+        : 'Calendar disconnected. Its events were kept (no longer synced), their pending bots cancelled, and its credentials deleted.',
     };
   }
 
@@ -313,7 +487,7 @@ export class CalendarConnections {
         await connections.updateConnection(trx, id, fields);
       } else {
         await connections.insertConnection(trx, {
-          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, created_at: now, calendars_listed_at: null,
+          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, created_at: now, calendars_listed_at: null, calendar_list: null,
         });
       }
       if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, id, now);
@@ -342,6 +516,7 @@ export class CalendarConnections {
 
   async #view(row: CalendarConnectionRow): Promise<ConnectionView> {
     const calendars = await connections.listCalendars(this.#database.db, row.id);
+    const listed = parseCalendarList(row.calendar_list) ?? [];
     const now = this.#clock.now();
     const provider = row.provider as ProviderKind;
     return {
@@ -362,17 +537,23 @@ export class CalendarConnections {
       last_error_at: formatOptionalInstant(row.last_error_at),
       next_sync_at: formatOptionalInstant(row.next_sync_at),
       push_enabled: this.#isPushEnabled && provider !== 'ics',
-      calendars: calendars.map((c) => calendarView(c, now)),
+      calendars: calendars.map((c) => calendarView(c, listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),
     };
   }
 }
 
-function calendarView(row: ConnectedCalendarRow, now: number): CalendarView {
+function calendarView(row: ConnectedCalendarRow, listed: ListedCalendar, now: number): CalendarView {
   return {
     id: row.provider_calendar_id,
     summary: row.name,
     isPrimary: row.is_primary === 1,
     timeZone: row.time_zone,
+    description: listed.description,
+    accessRole: listed.accessRole,
+    backgroundColor: listed.backgroundColor,
+    foregroundColor: listed.foregroundColor,
+    selected: listed.selected,
+    hidden: listed.hidden,
     push: {
       active: row.push_channel_id !== null && (row.push_expires_at ?? 0) > now,
       channel_id: row.push_channel_id,
@@ -383,7 +564,21 @@ function calendarView(row: ConnectedCalendarRow, now: number): CalendarView {
   };
 }
 
+/** A synced calendar as GET /calendar lists it when the account's list was not read yet (before migration 010). */
+function listedFromSynced(row: ConnectedCalendarRow): ListedCalendar {
+  return {
+    id: row.provider_calendar_id, summary: row.name, description: null, isPrimary: row.is_primary === 1, accessRole: null,
+    timeZone: row.time_zone, backgroundColor: null, foregroundColor: null, selected: true, hidden: false,
+  };
+}
+
+/** MeetStream's watch_setup; for Outlook also under its name for Graph subscriptions. */
 function watchSetup(kind: ProviderKind, isPushEnabled: boolean, calendars: CalendarView[]): ConnectResponse['watch_setup'] {
+  const setup = pushSetup(kind, isPushEnabled, calendars);
+  return kind === 'microsoft' ? { ...setup, subscriptions_setup: setup.watches_setup } : setup;
+}
+
+function pushSetup(kind: ProviderKind, isPushEnabled: boolean, calendars: CalendarView[]): ConnectResponse['watch_setup'] {
   if (kind === 'ics') return { success: false, status: 'not_supported', watches_setup: 0, message: 'ICS feeds have no push notifications; the feed is polled', failed_calendars: [], watch_results: [] };
   if (!isPushEnabled) return { success: false, status: 'disabled', watches_setup: 0, message: 'Push notifications are off (CALENDAR_PUSH, or PUBLIC_URL is not https); calendars are polled', failed_calendars: [], watch_results: [] };
   const active = calendars.filter((c) => c.push.active);

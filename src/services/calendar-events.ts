@@ -17,6 +17,9 @@ import * as store from '../store/event-store.ts';
 import { listBotsForEvents, type LinkedBotSummary } from '../store/bot-store.ts';
 import { quietSignal, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
+import { LIMITS_RAW_KEY } from '../domain/event-field-limits.ts';
+import * as connections from '../store/connection-store.ts';
+import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
 
@@ -41,6 +44,9 @@ export interface EventBotView {
   scheduled_join_time: string;
   scheduled_time: string;
   is_scheduled: boolean;
+  /** MeetStream's names: bot_config.bot_name, and the bot's meeting platform. */
+  bot_username: string | null;
+  platform: string | null;
 }
 
 export interface EventView {
@@ -63,11 +69,18 @@ export interface EventView {
   updated_at: string;
   raw: Record<string, unknown>;
   bots: EventBotView[];
+  /** Where the event came from: google_calendar, outlook_calendar, ics, or null (written through the API). */
+  platform: string | null;
+  /** The event's id at the provider (for an occurrence Rollcall expands, its series' id); null when written through the API. */
+  platform_id: string | null;
+  /** The iCalendar UID the provider gives (shared by every occurrence of a series); null when written through the API. */
+  ical_uid: string | null;
 }
 
-export interface ListQuery {
+export interface ListQuery extends CalendarScopeInput {
   time_min?: string;
   time_max?: string;
+  /** A connection id, a provider calendar id, or `primary` (each connection's primary calendar). */
   calendar_id?: string;
   limit?: number;
   cursor?: string;
@@ -105,8 +118,14 @@ export interface EffectiveOccurrence {
 }
 
 /** Bots follow event changes through this; the scheduling service implements it. */
+/**
+ * Why an event reaches the bots: it changed, it was deleted, or its calendar was disconnected
+ * (the bots leave it either way; one already in its meeting is only stopped when it was deleted).
+ */
+export type EventChangeReason = 'updated' | 'deleted' | 'disconnected';
+
 export interface EventChangeListener {
-  eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted'): Promise<void>;
+  eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: EventChangeReason): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -145,7 +164,7 @@ export class CalendarEvents {
    * events it changed; each of them then reaches the bots through the same listener as an API
    * change, in the same transaction, and dispatchers are told after commit.
    */
-  async applyExternalChanges<T>(userId: string, work: (trx: Transaction<Schema>) => Promise<{ result: T; changed: ReadonlyMap<string, 'updated' | 'deleted'> }>): Promise<T> {
+  async applyExternalChanges<T>(userId: string, work: (trx: Transaction<Schema>) => Promise<{ result: T; changed: ReadonlyMap<string, EventChangeReason> }>): Promise<T> {
     return this.#change(async (trx) => {
       const { result, changed } = await work(trx);
       for (const [eventId, reason] of changed) await this.#listener?.eventChanged(trx, userId, eventId, reason);
@@ -227,12 +246,12 @@ export class CalendarEvents {
     if (toMs <= fromMs) throw new ApiError('invalid_time', 'time_max must be after time_min', { details: { field: 'time_max' } });
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
-    const calendarId = query.calendar_id ?? null;
+    const source = await this.#sourceFilter(userId, query);
 
     // One extra row tells whether another page exists.
-    const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, calendarId, after, limit: limit + 1 });
+    const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, source, after, limit: limit + 1 });
     const occurrences: EventRow[] = [];
-    const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, calendarId);
+    const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, source);
     const pacer = new EventLoopPacer();
     for (const series of seriesList) {
       await pacer.pace();
@@ -261,6 +280,38 @@ export class CalendarEvents {
       next: hasMore && last ? encodeCursor({ startMs: last.start_ms, id: last.id }) : null,
       has_more: hasMore,
     };
+  }
+
+  /**
+   * The listing's source filters. calendar_id is a connection id or a provider calendar id
+   * (MeetStream's clients send the latter), or `primary`: the primary calendar of each connection
+   * in scope (an ICS feed's one calendar counts as primary). provider and account_id narrow to
+   * connections as GET /calendar lists them; events of a disconnected calendar that were kept
+   * (purge_events: false) still match provider and calendar_id, not account_id.
+   */
+  async #sourceFilter(userId: string, query: ListQuery): Promise<store.EventSourceFilter | null> {
+    const scope = parseCalendarScope(query);
+    const filter: store.EventSourceFilter = {};
+    if (scope.provider !== null) filter.platform = platformOf(scope.provider);
+    const isPrimary = query.calendar_id === 'primary';
+    if (scope.accountId !== null || isPrimary) {
+      const rows = (await connections.listConnections(this.#db, userId)).filter((row) => matchesScope(row, scope));
+      if (isPrimary) {
+        filter.calendars = [];
+        for (const row of rows) {
+          if (row.provider === 'ics') {
+            filter.calendars.push({ connectionId: row.id, providerCalendarId: null });
+            continue;
+          }
+          const primary = (await connections.listCalendars(this.#db, row.id)).find((c) => c.is_primary === 1);
+          if (primary) filter.calendars.push({ connectionId: row.id, providerCalendarId: primary.provider_calendar_id });
+        }
+      } else {
+        filter.connectionIds = rows.map((row) => row.id);
+      }
+    }
+    if (query.calendar_id !== undefined && !isPrimary) filter.calendarId = query.calendar_id;
+    return Object.keys(filter).length === 0 ? null : filter;
   }
 
   /** Resolves an event id (single, series or occurrence id) for scheduling. */
@@ -574,6 +625,9 @@ function linkKeyString(key: { eventId: string; occurrenceKey: string }): string 
 }
 
 function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
+  const stored = JSON.parse(row.raw) as Record<string, unknown>;
+  const platformId = platformIdOf(row, stored);
+  const icalUid = icalUidOf(row, stored, platformId);
   return {
     id: row.id,
     calendar_id: row.calendar_id,
@@ -592,7 +646,8 @@ function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
     is_deleted: row.is_deleted === 1,
     created_at: formatInstant(row.created_at),
     updated_at: formatInstant(row.updated_at),
-    raw: JSON.parse(row.raw) as Record<string, unknown>,
+    // Google's and Graph's payloads stay as the provider sent them; the others get Google's keys.
+    raw: row.platform === 'google_calendar' || row.platform === 'outlook_calendar' ? stored : googleShapedRaw(row, stored, icalUid),
     bots: bots.map((b) => ({
       id: b.botId,
       bot_id: b.botId,
@@ -600,8 +655,65 @@ function toView(row: EventRow, bots: LinkedBotSummary[]): EventView {
       scheduled_join_time: formatInstant(b.joinAtMs),
       scheduled_time: formatInstant(b.joinAtMs),
       is_scheduled: b.status === 'Scheduled',
+      bot_username: b.botName,
+      platform: b.meetingPlatform,
     })),
+    platform: row.platform,
+    platform_id: platformId,
+    ical_uid: icalUid,
   };
+}
+
+/**
+ * The event's id as its provider knows it: the stored key without the calendar prefix for Google
+ * and Microsoft (`<calendar>/<event>`), the UID for an ICS event (an override shares its series'
+ * UID; its RECURRENCE-ID is original_start_time). An occurrence Rollcall expands from a series
+ * carries the series' id: Google treats instance ids as opaque and changes their format, so
+ * Rollcall does not make them up.
+ */
+function platformIdOf(row: EventRow, raw: Record<string, unknown>): string | null {
+  if (row.platform === null || row.provider_event_id === null) return null;
+  if (row.platform === 'ics') return typeof raw.uid === 'string' ? raw.uid : row.provider_event_id.split('|')[0]!;
+  const prefix = row.provider_calendar_id === null ? null : `${row.provider_calendar_id}/`;
+  if (prefix !== null && row.provider_event_id.startsWith(prefix)) return row.provider_event_id.slice(prefix.length);
+  return typeof raw.id === 'string' ? raw.id : row.provider_event_id;
+}
+
+/** The provider's iCalendar UID: Google's iCalUID, Graph's iCalUId, an ICS feed's UID. */
+function icalUidOf(row: EventRow, raw: Record<string, unknown>, platformId: string | null): string | null {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  switch (row.platform) {
+    case 'google_calendar': return text(raw.iCalUID);
+    case 'outlook_calendar': return text(raw.iCalUId);
+    case 'ics': return platformId;
+    default: return null;
+  }
+}
+
+/**
+ * raw for events written through the API and ICS events, with the keys of a Google Calendar
+ * event, so that a client reading raw (for the title, or for recurrence) reads every source
+ * alike: a series has `recurrence`; an occurrence (expanded or overridden) has
+ * `recurringEventId` (Rollcall's series id, usable with this API) and `originalStartTime`. What
+ * was stored stays beside them (an ICS event's uid and VEVENT text, raw._rollcall); a text field
+ * that was dropped from raw for size (raw._rollcall.dropped_raw_fields) is not put back.
+ */
+function googleShapedRaw(row: EventRow, stored: Record<string, unknown>, icalUid: string | null): Record<string, unknown> {
+  const limits = stored[LIMITS_RAW_KEY] as { dropped_raw_fields?: unknown } | undefined;
+  const dropped = new Set(Array.isArray(limits?.dropped_raw_fields) ? limits.dropped_raw_fields : []);
+  const time = (ms: number) => ({ dateTime: formatInstant(ms), ...(row.timezone !== null ? { timeZone: row.timezone } : {}) });
+  const shaped: Record<string, unknown> = { ...stored };
+  for (const [key, value] of [['summary', row.title], ['description', row.description], ['location', row.location]] as const) {
+    if (!Object.hasOwn(stored, key) && !dropped.has(key)) shaped[key] = value;
+  }
+  shaped.start = time(row.start_ms);
+  shaped.end = time(row.end_ms);
+  if (row.recurrence !== null) shaped.recurrence = JSON.parse(row.recurrence) as string[];
+  if (row.recurring_event_id !== null) shaped.recurringEventId = row.recurring_event_id;
+  if (row.original_start_ms !== null) shaped.originalStartTime = time(row.original_start_ms);
+  shaped.status = row.status;
+  shaped.iCalUID = icalUid;
+  return shaped;
 }
 
 function compareRows(a: EventRow, b: EventRow): number {

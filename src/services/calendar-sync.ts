@@ -350,7 +350,7 @@ export class CalendarSync {
           });
         }
       }
-      await connections.updateConnection(trx, connection.id, { calendars_listed_at: now });
+      await connections.updateConnection(trx, connection.id, { calendars_listed_at: now, calendar_list: storedCalendarList(account) });
     });
     for (const row of stored) {
       if (!wanted.some((c) => c.id === row.provider_calendar_id)) await this.#dropCalendar(connection, row, provider);
@@ -649,6 +649,52 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
   return urls.size;
 }
 
+/** One calendar of an account as GET /calendar shows it (stored in calendar_connections.calendar_list). */
+export interface ListedCalendar {
+  id: string;
+  summary: string | null;
+  description: string | null;
+  isPrimary: boolean;
+  accessRole: string | null;
+  timeZone: string | null;
+  backgroundColor: string | null;
+  foregroundColor: string | null;
+  selected: boolean;
+  hidden: boolean;
+}
+
+/** A calendar list holds no more than this many calendars, and its texts are cut, so a hostile feed or account stays small. */
+const MAX_LISTED_CALENDARS = 1000;
+
+/** The account's calendar list as stored for GET /calendar: every calendar, synced or not. */
+export function storedCalendarList(account: ProviderAccount): string {
+  const cut = (value: string | null | undefined, limit: number) => (value == null ? null : value.length > limit ? value.slice(0, limit) : value);
+  const list: ListedCalendar[] = account.calendars.slice(0, MAX_LISTED_CALENDARS).map((c) => ({
+    id: c.id,
+    summary: cut(c.name, 1024),
+    description: cut(c.description, 4096),
+    isPrimary: c.isPrimary,
+    accessRole: cut(c.accessRole, 64),
+    timeZone: cut(c.timeZone, 64),
+    backgroundColor: cut(c.backgroundColor, 32),
+    foregroundColor: cut(c.foregroundColor, 32),
+    selected: c.isSelected ?? true,
+    hidden: c.isHidden ?? false,
+  }));
+  return JSON.stringify(list);
+}
+
+/** The stored calendar list, or null when there is none (or it cannot be read). */
+export function parseCalendarList(stored: string | null): ListedCalendar[] | null {
+  if (stored === null) return null;
+  try {
+    const list = JSON.parse(stored) as unknown;
+    return Array.isArray(list) ? (list as ListedCalendar[]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A connection's calendar choice: null for every calendar of the account, else the chosen ids. */
 export function parseCalendarSelection(stored: string | null): string[] | null {
   if (stored === null) return null;
@@ -769,7 +815,8 @@ class SyncedEventWriter {
       return;
     }
     const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c]);
-    if (!isMeaningful && existing.raw === values.raw) return;
+    const isSameSource = existing.platform === values.platform && existing.provider_calendar_id === values.provider_calendar_id;
+    if (!isMeaningful && existing.raw === values.raw && isSameSource) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
     this.#rows.set(key, updated);
@@ -906,6 +953,7 @@ class SyncedEventWriter {
     const found = resolveMeetingLink({ meetingUrl: limited.conferenceUrl, location: limited.location, description: limited.description });
     const meeting = found && isMeetingUrlWithinLimit(found.url) ? found : null;
     const raw = limited.rawJson;
+    const provider = this.#connection.provider;
     return {
       title: limited.title,
       description: limited.description,
@@ -922,6 +970,8 @@ class SyncedEventWriter {
       status: event.status,
       raw,
       provider_series_id: event.providerSeriesId ?? null,
+      platform: provider === 'google' ? 'google_calendar' : provider === 'microsoft' ? 'outlook_calendar' : 'ics',
+      provider_calendar_id: provider === 'ics' ? null : this.#calendar.provider_calendar_id,
     };
   }
 }

@@ -25,6 +25,9 @@ export interface LinkedBotSummary {
   botId: string;
   status: string;
   joinAtMs: number;
+  /** The bot's meeting platform (zoom, google_meet, ...) and its bot_config.bot_name. */
+  meetingPlatform: string | null;
+  botName: string | null;
 }
 
 /**
@@ -40,7 +43,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
   if (keys.length === 0) return result;
   const eventIds = [...new Set(keys.map((k) => k.eventId))];
   const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-    .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms'])
+    .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms', 'bots.meeting_platform', 'bots.bot_config'])
     .where('bot_events.event_id', 'in', eventIds)
     .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
     .where('bots.status', '<>', 'Cancelled')
@@ -49,7 +52,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
   for (const row of rows) {
     const key = `${row.event_id}|${row.occurrence_key}`;
     const list = result.get(key) ?? [];
-    if (!list.some((b) => b.botId === row.id)) list.push({ botId: row.id, status: row.status, joinAtMs: row.join_at_ms });
+    if (!list.some((b) => b.botId === row.id)) list.push({ botId: row.id, status: row.status, joinAtMs: row.join_at_ms, meetingPlatform: row.meeting_platform, botName: botNameOf(row.bot_config) });
     result.set(key, list);
   }
   return result;
@@ -181,4 +184,14 @@ export async function insertNewBot(db: Db, engine: Engine, rows: NewBotRows): Pr
   await db.insertInto('bot_decisions').values(rows.decision).execute();
   await db.insertInto('bot_status_changes').values(rows.statusChange).execute();
   if (rows.webhooks.length > 0) await db.insertInto('webhook_deliveries').values(rows.webhooks).execute();
+}
+
+/** bot_config.bot_name of a stored configuration, or null. */
+function botNameOf(botConfig: string): string | null {
+  try {
+    const name = (JSON.parse(botConfig) as { bot_name?: unknown }).bot_name;
+    return typeof name === 'string' ? name : null;
+  } catch {
+    return null;
+  }
 }

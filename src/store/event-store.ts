@@ -1,5 +1,5 @@
 // Data access for calendar events. Every query is scoped to the owning user.
-import type { Kysely, Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
 import type { Engine } from '../db/database.ts';
 
@@ -51,11 +51,45 @@ export async function findOverride(db: Db, userId: string, seriesId: string, ori
     .executeTakeFirst();
 }
 
+/**
+ * Which events a listing keeps, by where they came from; every part given must hold.
+ * - calendarId: a connection id (`cal_...`) or a provider calendar id (a Google calendar id, a
+ *   Graph calendar id).
+ * - calendars: (connection, provider calendar) pairs, providerCalendarId null for every calendar
+ *   of that connection; an empty list keeps nothing.
+ * - connectionIds: only events of these connections; an empty list keeps nothing.
+ * - platform: google_calendar, outlook_calendar or ics.
+ */
+export interface EventSourceFilter {
+  calendarId?: string;
+  calendars?: { connectionId: string; providerCalendarId: string | null }[];
+  connectionIds?: string[];
+  platform?: string;
+}
+
+/** The filter as one condition on the events table (true when there is nothing to filter). */
+function sourceCondition(eb: ExpressionBuilder<Schema, 'events'>, filter: EventSourceFilter | null): Expression<SqlBool> {
+  const parts: Expression<SqlBool>[] = [];
+  if (filter?.calendarId !== undefined) {
+    parts.push(eb.or([eb('calendar_id', '=', filter.calendarId), eb('provider_calendar_id', '=', filter.calendarId)]));
+  }
+  if (filter?.calendars !== undefined) {
+    parts.push(eb.or(filter.calendars.map((c) => (c.providerCalendarId === null
+      ? eb('calendar_id', '=', c.connectionId)
+      : eb.and([eb('calendar_id', '=', c.connectionId), eb('provider_calendar_id', '=', c.providerCalendarId)])))));
+  }
+  if (filter?.connectionIds !== undefined) {
+    parts.push(filter.connectionIds.length === 0 ? eb.or([]) : eb('calendar_id', 'in', filter.connectionIds));
+  }
+  if (filter?.platform !== undefined) parts.push(eb('platform', '=', filter.platform));
+  return eb.and(parts);
+}
+
 export interface WindowQuery {
   userId: string;
   fromMs: number;
   toMs: number;
-  calendarId: string | null;
+  source: EventSourceFilter | null;
   /** Only rows that sort after this (start, id) position. */
   after: { startMs: number; id: string } | null;
   limit: number;
@@ -73,7 +107,7 @@ export async function listPlainEventsInWindow(db: Db, q: WindowQuery): Promise<E
     .where('start_ms', '<', q.toMs)
     .where('end_ms', '>', q.fromMs)
     .where((eb) => eb.or([eb('recurring_event_id', 'is', null), eb('status', '!=', 'cancelled')]));
-  if (q.calendarId !== null) query = query.where('calendar_id', '=', q.calendarId);
+  if (q.source !== null) query = query.where((eb) => sourceCondition(eb, q.source));
   if (q.after) {
     const { startMs, id } = q.after;
     query = query.where((eb) => eb.or([eb('start_ms', '>', startMs), eb.and([eb('start_ms', '=', startMs), eb('id', '>', id)])]));
@@ -82,10 +116,10 @@ export async function listPlainEventsInWindow(db: Db, q: WindowQuery): Promise<E
 }
 
 /** Series masters that may have occurrences before `toMs`. */
-export async function listSeriesStartingBefore(db: Db, userId: string, toMs: number, calendarId: string | null): Promise<EventRow[]> {
+export async function listSeriesStartingBefore(db: Db, userId: string, toMs: number, source: EventSourceFilter | null): Promise<EventRow[]> {
   let query = db.selectFrom('events').selectAll()
     .where('user_id', '=', userId).where('is_deleted', '=', 0)
     .where('recurrence', 'is not', null).where('start_ms', '<', toMs);
-  if (calendarId !== null) query = query.where('calendar_id', '=', calendarId);
+  if (source !== null) query = query.where((eb) => sourceCondition(eb, source));
   return query.execute();
 }

@@ -119,6 +119,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(got.bots, [{
         id: res.body.bot_id, bot_id: res.body.bot_id, status: 'Scheduled',
         scheduled_join_time: res.body.scheduled_time, scheduled_time: res.body.scheduled_time, is_scheduled: true,
+        bot_username: DEFAULT_CONFIG.bot_name, platform: 'zoom',
       }]);
     });
 

@@ -26,6 +26,21 @@ interface Calendar {
   accessRole: string;
   isPrimary: boolean;
   events: Map<string, StoredEvent>;
+  /** Calendar-list entry fields a test may set (defaults: no description, Google's teal, selected, not hidden). */
+  description?: string;
+  backgroundColor?: string;
+  foregroundColor?: string;
+  isSelected?: boolean;
+  isHidden?: boolean;
+}
+
+export interface CalendarListFields {
+  summary?: string;
+  description?: string;
+  backgroundColor?: string;
+  foregroundColor?: string;
+  isSelected?: boolean;
+  isHidden?: boolean;
 }
 
 interface Account {
@@ -114,8 +129,13 @@ export class FakeGoogleCalendar {
     return { email, clientId: account.clientId, clientSecret: account.clientSecret, refreshToken: account.refreshToken };
   }
 
-  addCalendar(email: string, calendar: { id: string; summary: string; accessRole?: string; timeZone?: string }): void {
-    this.#account(email).calendars.set(calendar.id, { id: calendar.id, summary: calendar.summary, timeZone: calendar.timeZone ?? 'UTC', accessRole: calendar.accessRole ?? 'owner', isPrimary: false, events: new Map() });
+  addCalendar(email: string, calendar: { id: string; summary: string; accessRole?: string; timeZone?: string } & CalendarListFields): void {
+    this.#account(email).calendars.set(calendar.id, { ...calendar, timeZone: calendar.timeZone ?? 'UTC', accessRole: calendar.accessRole ?? 'owner', isPrimary: false, events: new Map() });
+  }
+
+  /** Changes a calendar's list entry (its description, colours, selected and hidden flags). */
+  setCalendarListFields(email: string, calendarId: string, fields: CalendarListFields): void {
+    Object.assign(this.#account(email).calendars.get(calendarId)!, fields);
   }
 
   insertEvent(email: string, calendarId: string, fields: Partial<GoogleEvent>): string {
@@ -327,13 +347,18 @@ export class FakeGoogleCalendar {
 
   /**
    * calendarList.list: entries with accessRole and `primary` on the primary calendar, paged with
-   * maxResults (default 100, at most 250) and pageToken
-   * (developers.google.com/workspace/calendar/api/v3/reference/calendarList/list).
+   * maxResults (default 100, at most 250) and pageToken; hidden entries only with showHidden=true
+   * (developers.google.com/workspace/calendar/api/v3/reference/calendarList/list). Per the
+   * calendarListEntry resource (developers.google.com/workspace/calendar/api/v3/reference/calendarList),
+   * `description` is optional, `selected` is optional and false when absent, and `hidden` is only
+   * sent when it is true.
    */
   #calendarList(account: Account, query: URLSearchParams, send: (status: number, payload?: unknown) => void): void {
-    const entries = [...account.calendars.values()].map((c) => ({
-      kind: 'calendar#calendarListEntry', etag: `"${c.id.length}"`, id: c.id, summary: c.summary, timeZone: c.timeZone, colorId: '14',
-      backgroundColor: '#9fe1e7', foregroundColor: '#000000', selected: true, accessRole: c.accessRole, defaultReminders: [],
+    const showHidden = query.get('showHidden') === 'true';
+    const entries = [...account.calendars.values()].filter((c) => showHidden || c.isHidden !== true).map((c) => ({
+      kind: 'calendar#calendarListEntry', etag: `"${c.id.length}"`, id: c.id, summary: c.summary, ...(c.description !== undefined ? { description: c.description } : {}),
+      timeZone: c.timeZone, colorId: '14', backgroundColor: c.backgroundColor ?? '#9fe1e7', foregroundColor: c.foregroundColor ?? '#000000',
+      ...(c.isSelected !== false ? { selected: true } : {}), ...(c.isHidden === true ? { hidden: true } : {}), accessRole: c.accessRole, defaultReminders: [],
       ...(c.isPrimary ? { primary: true, conferenceProperties: { allowedConferenceSolutionTypes: ['hangoutsMeet'] } } : {}),
     }));
     const size = Math.min(Number(query.get('maxResults') ?? 100), 250);

@@ -25,6 +25,8 @@ export interface IcsEvent {
 
 interface Feed {
   name: string;
+  /** Sent as X-WR-CALDESC, the calendar description exporters write (MS-OXCICAL 2.1.3.1.1.16, learn.microsoft.com/openspecs/exchange_server_protocols/ms-oxcical/9194db93-6de2-41b3-bebe-fc76a11e31e9). */
+  description?: string;
   events: IcsEvent[];
   version: number;
   modifiedAtMs: number;
@@ -88,9 +90,9 @@ export class FakeIcsServer {
   }
 
   /** A new feed; returns its secret URL. */
-  createFeed(name = 'Work'): string {
+  createFeed(name = 'Work', options: { description?: string } = {}): string {
     const path = `/calendar/ical/${randomUUID()}/private-${randomUUID().slice(0, 8)}/basic.ics`;
-    this.#feeds.set(path, { name, events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false });
+    this.#feeds.set(path, { name, ...options, events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false });
     return `${this.#baseUrl}${path}`;
   }
 
@@ -146,6 +148,7 @@ function renderFeed(feed: Feed): string | Buffer {
   if (feed.raw !== undefined) return feed.raw;
   const zones = new Set(feed.events.map((e) => e.timeZone).filter((z): z is string => !!z && z !== 'UTC'));
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall tests//Fake ICS//EN', 'CALSCALE:GREGORIAN', `X-WR-CALNAME:${feed.name}`];
+  if (feed.description !== undefined) lines.push(`X-WR-CALDESC:${escapeText(feed.description)}`);
   for (const zone of zones) lines.push('BEGIN:VTIMEZONE', `TZID:${zone}`, `X-LIC-LOCATION:${zone}`, 'END:VTIMEZONE');
   for (const event of feed.events) {
     lines.push('BEGIN:VEVENT', `UID:${event.uid}`, `DTSTAMP:${utcBasic(Date.now())}`);

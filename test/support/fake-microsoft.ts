@@ -50,6 +50,7 @@ interface FakeCalendar {
   isDefaultCalendar: boolean;
   canEdit: boolean;
   ownerAddress: string;
+  hexColor?: string;
 }
 
 interface Subscription {
@@ -153,9 +154,9 @@ export class FakeMicrosoftGraph {
   }
 
   /** Another calendar of the account (a user-created one, or one shared by a colleague with ownerAddress). */
-  addCalendar(email: string, fields: { name: string; canEdit?: boolean; ownerAddress?: string }): string {
+  addCalendar(email: string, fields: { name: string; canEdit?: boolean; ownerAddress?: string; hexColor?: string }): string {
     const id = `AAMkAD${randomBytes(20).toString('base64url')}CCC=`;
-    this.#account(email).calendars.set(id, { id, name: fields.name, isDefaultCalendar: false, canEdit: fields.canEdit ?? true, ownerAddress: fields.ownerAddress ?? email });
+    this.#account(email).calendars.set(id, { id, name: fields.name, isDefaultCalendar: false, canEdit: fields.canEdit ?? true, ownerAddress: fields.ownerAddress ?? email, hexColor: fields.hexColor });
     return id;
   }
 
@@ -305,7 +306,8 @@ export class FakeMicrosoftGraph {
       return send(200, {
         '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/calendars`,
         value: [...account.calendars.values()].map((c) => ({
-          id: c.id, name: c.name, color: 'auto', hexColor: '', isDefaultCalendar: c.isDefaultCalendar, changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==', canShare: c.canEdit,
+          // hexColor is empty until the user picks a colour (learn.microsoft.com/graph/api/resources/calendar).
+          id: c.id, name: c.name, color: c.hexColor ? 'lightBlue' : 'auto', hexColor: c.hexColor ?? '', isDefaultCalendar: c.isDefaultCalendar, changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==', canShare: c.canEdit,
           canViewPrivateItems: true, canEdit: c.canEdit, allowedOnlineMeetingProviders: c.canEdit ? ['teamsForBusiness'] : [], defaultOnlineMeetingProvider: c.canEdit ? 'teamsForBusiness' : 'unknown',
           isTallyingResponses: c.isDefaultCalendar, isRemovable: !c.isDefaultCalendar, owner: { name: c.ownerAddress === account.email ? 'Megan Bowen' : 'Colleague', address: c.ownerAddress },
         })),

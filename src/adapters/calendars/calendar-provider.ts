@@ -59,6 +59,14 @@ export interface ProviderCalendar {
    * client chose calendars by id (docs/calendar-sync.md says which ones and why).
    */
   isSynced: boolean;
+  /** What the provider says about the calendar besides its name, where it has it (GET /calendar shows these). */
+  description?: string | null;
+  /** Hex colours, e.g. #9fe1e7. */
+  backgroundColor?: string | null;
+  foregroundColor?: string | null;
+  /** Google's calendar-list flags: shown in the user's calendar UI, hidden from the list. */
+  isSelected?: boolean;
+  isHidden?: boolean;
 }
 
 export interface ProviderAccount {

@@ -71,7 +71,10 @@ interface EventsPage {
 }
 
 interface CalendarListPage {
-  items?: { id: string; summary?: string; summaryOverride?: string; timeZone?: string; primary?: boolean; accessRole?: string; deleted?: boolean }[];
+  items?: {
+    id: string; summary?: string; summaryOverride?: string; description?: string; timeZone?: string; primary?: boolean; accessRole?: string; deleted?: boolean;
+    backgroundColor?: string; foregroundColor?: string; selected?: boolean; hidden?: boolean;
+  }[];
   nextPageToken?: string;
 }
 
@@ -126,6 +129,13 @@ export class GoogleCalendarProvider implements CalendarProvider {
         accessRole: e.accessRole ?? null,
         // Calendars the account owns hold its meetings; subscribed ones (holidays, colleagues') do not.
         isSynced: e.primary === true || e.accessRole === 'owner',
+        description: e.description ?? null,
+        backgroundColor: e.backgroundColor ?? null,
+        foregroundColor: e.foregroundColor ?? null,
+        // Both are optional and default to false; hidden is only sent when true, and hidden
+        // entries are only listed with showHidden=true, which Rollcall does not ask for.
+        isSelected: e.selected === true,
+        isHidden: e.hidden === true,
       })),
     };
   }

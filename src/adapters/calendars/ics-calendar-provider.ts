@@ -69,7 +69,7 @@ export class IcsCalendarProvider implements CalendarProvider {
       accountId: feedAccountId(this.#url),
       email: null,
       name: feed.name,
-      calendars: [{ id: ICS_CALENDAR_ID, name: feed.name, timeZone: feed.timeZone, isPrimary: true, accessRole: 'reader', isSynced: true }],
+      calendars: [{ id: ICS_CALENDAR_ID, name: feed.name, timeZone: feed.timeZone, isPrimary: true, accessRole: 'reader', isSynced: true, description: feed.description, isSelected: true, isHidden: false }],
     };
   }
 

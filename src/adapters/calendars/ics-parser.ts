@@ -30,6 +30,8 @@ import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
   name: string | null;
+  /** X-WR-CALDESC, the feed's description as calendar apps export it. */
+  description: string | null;
   /** X-WR-TIMEZONE when it is an IANA zone: floating and all-day times are read in it. */
   timeZone: string | null;
   events: ProviderEvent[];
@@ -161,7 +163,7 @@ function* parseSteps(text: string, options: ParseOptions): Generator<void, Parse
       warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
   }
-  return { name: propValue(calendar, 'X-WR-CALNAME'), timeZone: defaultZone, events: [...events.values()], warnings: warnings.list() };
+  return { name: propValue(calendar, 'X-WR-CALNAME'), description: propValue(calendar, 'X-WR-CALDESC'), timeZone: defaultZone, events: [...events.values()], warnings: warnings.list() };
 }
 
 class Warnings {

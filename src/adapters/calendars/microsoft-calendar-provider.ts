@@ -86,6 +86,8 @@ interface GraphCalendar {
   isDefaultCalendar?: boolean;
   canEdit?: boolean;
   owner?: { name?: string; address?: string } | null;
+  /** '#RRGGBB', or empty when the user never chose a colour (learn.microsoft.com/graph/api/resources/calendar). */
+  hexColor?: string;
 }
 
 interface GraphPage<T> {
@@ -142,6 +144,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         // The account's own calendars hold its meetings; read-only ones (Birthdays, holidays)
         // and colleagues' calendars shared with it do not.
         isSynced: c.isDefaultCalendar === true || (c.canEdit === true && isOwn(c)),
+        // Graph has no description, text colour or list flags for a calendar: every one is shown.
+        description: null,
+        backgroundColor: c.hexColor ? c.hexColor : null,
+        foregroundColor: null,
+        isSelected: true,
+        isHidden: false,
       })),
     };
   }

@@ -1,14 +1,17 @@
 // Calendar connections, sync, provider push notifications and auto-schedule (spec section 7).
 import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
-  AutoScheduleEnableBody, AutoScheduleResponse, CalendarIdParams, ConnectionListResponse, ConnectionResponse, ConnectResponse,
-  DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, SyncResponse,
+  AutoScheduleEnableBody, AutoScheduleResponse, CalendarIdParams, CalendarListQuery, CalendarListResponse, ConnectionListResponse, ConnectionResponse, ConnectResponse,
+  DisconnectQuery, DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, ScopedDisconnectBody, ScopedDisconnectQuery,
+  ScopedDisconnectResponse, SyncResponse,
 } from '../schemas/connection-schemas.ts';
 import type { GraphNotification } from '../../services/calendar-sync.ts';
+import type { ScopedDisconnectRequest } from '../../services/calendar-connections.ts';
 
 export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void {
   const calendar = deps.calendar;
@@ -36,8 +39,46 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   }, async (request) => calendar.connections.get(request.userId, request.params.calendar_id));
 
   app.delete('/calendar/connections/:calendar_id', {
-    schema: { tags, summary: 'Disconnect: stop push, delete its events (pending bots cancelled with webhooks) and the credentials', params: CalendarIdParams, response: { 200: DisconnectResponse, ...errorResponses(404) } },
-  }, async (request) => calendar.connections.disconnect(request.userId, request.params.calendar_id));
+    schema: { tags, summary: 'Disconnect: stop push, delete its events (pending bots cancelled with webhooks) and the credentials', description: 'purge_events=false keeps the events (no longer synced, detached from the connection); the pending bots are cancelled either way.', params: CalendarIdParams, querystring: DisconnectQuery, response: { 200: DisconnectResponse, ...errorResponses(404) } },
+  }, async (request) => calendar.connections.disconnect(request.userId, request.params.calendar_id, { purgeEvents: request.query.purge_events !== false }));
+
+  // MeetStream's calendar list and disconnect (docs/calendar-sync.md, "MeetStream's calendar routes").
+  const listCalendars = {
+    schema: {
+      tags, summary: 'Every calendar of the connected accounts (MeetStream\'s GET /calendar)',
+      description: 'Answered from the calendar list each sync keeps (read at connect time and again at most hourly), not read live from the provider. account_id needs provider.',
+      querystring: CalendarListQuery, response: { 200: CalendarListResponse, ...errorResponses() },
+    },
+  } as const;
+  app.get('/calendar', listCalendars, async (request) => calendar.connections.listCalendars(request.userId, request.query));
+  app.get('/calendar/calendars', listCalendars, async (request) => calendar.connections.listCalendars(request.userId, request.query));
+
+  // Clients send this with no body, {}, or an empty body under a JSON content type (a shared
+  // header set): all three mean "no scope". The default JSON parser refuses the last one.
+  void app.register(async (scoped) => {
+    const parseJson = scoped.getDefaultJsonParser('error', 'error');
+    scoped.removeContentTypeParser('application/json');
+    scoped.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+      return parseJson(request, body as string, done);
+    });
+    const disconnect = {
+      // No body at all (no content type) is the same request as {}.
+      preValidation: async (request: { body: unknown }) => {
+        if (request.body === undefined) request.body = {};
+      },
+      schema: {
+        tags, summary: 'Disconnect by provider and account (MeetStream\'s /calendar/disconnect)',
+        description: '{} removes the only connection (400 multiple_calendar_connections when there are several); {provider} removes that provider\'s connections; {provider, account_id} exactly one. purge_events=false keeps their events. Scheduled bots of removed connections are cancelled. The fields may also come in the query string; the body wins.',
+        querystring: ScopedDisconnectQuery, body: ScopedDisconnectBody, response: { 200: ScopedDisconnectResponse, ...errorResponses(413, 415) },
+      },
+    } as const;
+    const typed = scoped.withTypeProvider<TypeBoxTypeProvider>();
+    const handle = (request: { userId: string; query: ScopedDisconnectRequest; body: ScopedDisconnectRequest | undefined }) =>
+      calendar.connections.disconnectMatching(request.userId, { ...request.query, ...request.body });
+    typed.post('/calendar/disconnect', disconnect, async (request) => handle(request));
+    typed.delete('/calendar/disconnect', disconnect, async (request) => handle(request));
+  });
 
   app.post('/calendar/connections/:calendar_id/sync', {
     schema: { tags, summary: 'Sync now; answers what changed', description: '200 whenever the sync ran; a provider failure is reported in `failure` (and `synced: false`) and retried in the background. 409 when the connection has already lost its access.', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409) } },

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import { Nullable } from './common.ts';
 import { BotConfig } from './schedule-schemas.ts';
+import { AccountIdQuery, ProviderQuery } from './event-schemas.ts';
+import { PROVIDER_NAMES } from '../../services/calendar-scope.ts';
 
 const Secret = (name: string) => Type.String({ minLength: 1, maxLength: 4096, description: `${name} (stored encrypted, never returned)` });
 const CallbackUrl = Type.Optional(Type.String({
@@ -39,11 +41,22 @@ export const MicrosoftConnectBody = Type.Object({
 
 export const CalendarIdParams = Type.Object({ calendar_id: Type.String({ minLength: 1, maxLength: 200 }) });
 
+/** MeetStream's calendar fields (GetCalendarsResponse), from the account's calendar list as last read. */
+const MeetStreamCalendarFields = {
+  description: Nullable(Type.String()),
+  accessRole: Nullable(Type.String({ description: 'owner | writer | reader | freeBusyReader' })),
+  backgroundColor: Nullable(Type.String({ description: 'Hex colour, e.g. #9fe1e7' })),
+  foregroundColor: Nullable(Type.String()),
+  selected: Type.Boolean({ description: 'Shown in the account\'s calendar UI (Google\'s flag; true for Outlook and ICS)' }),
+  hidden: Type.Boolean({ description: 'Hidden from the account\'s calendar list (Google\'s flag; false for Outlook and ICS)' }),
+};
+
 const CalendarView = Type.Object({
   id: Type.String(),
   summary: Nullable(Type.String()),
   isPrimary: Type.Boolean(),
   timeZone: Nullable(Type.String()),
+  ...MeetStreamCalendarFields,
   push: Type.Object({
     active: Type.Boolean(),
     channel_id: Nullable(Type.String()),
@@ -88,6 +101,7 @@ export const ConnectResponse = Type.Object({
     success: Type.Boolean(),
     status: Type.String(),
     watches_setup: Type.Integer(),
+    subscriptions_setup: Type.Optional(Type.Integer({ description: 'Outlook: the same count, under MeetStream\'s name for Graph subscriptions' })),
     message: Type.String(),
     failed_calendars: Type.Array(Type.String()),
     watch_results: Type.Array(Type.Object({ calendar_id: Type.String(), calendar_summary: Nullable(Type.String()), channel_id: Type.String(), expiration: Type.String() })),
@@ -112,9 +126,75 @@ export const DisconnectResponse = Type.Object({
   calendar_id: Type.String(),
   disconnected: Type.Boolean(),
   events_deleted: Type.Integer(),
+  events_kept: Type.Integer({ description: 'With purge_events=false: the events kept, no longer synced' }),
   bots_cancelled: Type.Integer(),
   watch_channels_stopped: Type.Integer(),
   message: Type.String(),
+});
+
+const PurgeEvents = Type.Boolean({ default: true, description: 'false keeps the connection\'s events (no longer synced, calendar_id null); their scheduled bots are cancelled either way' });
+
+export const DisconnectQuery = Type.Object({
+  purge_events: Type.Optional(PurgeEvents),
+}, { additionalProperties: true });
+
+const DisconnectScope = {
+  provider: Type.Optional(Type.Enum([...PROVIDER_NAMES], { description: 'Remove this provider\'s connections: google, outlook or ics' })),
+  account_id: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'With provider: remove only this account\'s connection (its email)' })),
+  purge_events: Type.Optional(PurgeEvents),
+};
+
+/** MeetStream's scoped disconnect; every field optional, unknown fields (e.g. Google credentials) ignored. */
+export const ScopedDisconnectBody = Type.Object(DisconnectScope, { additionalProperties: true });
+export const ScopedDisconnectQuery = Type.Object(DisconnectScope, { additionalProperties: true });
+
+export const ScopedDisconnectResponse = Type.Object({
+  disconnected: Type.Boolean(),
+  user_id: Type.String(),
+  watch_channel_stopped: Type.Boolean({ description: 'Whether a push channel or subscription was stopped' }),
+  watch_channels_stopped: Type.Integer(),
+  events_deleted: Type.Integer(),
+  events_kept: Type.Integer(),
+  schedules_cancelled: Type.Integer({ description: 'Scheduled bots cancelled (each had one schedule)' }),
+  bots_cancelled: Type.Integer(),
+  message: Type.String(),
+  disconnected_connections: Type.Array(Type.Object({
+    ...DisconnectResponse.properties,
+    provider: Type.String(),
+    account_id: Nullable(Type.String()),
+  })),
+});
+
+export const CalendarListQuery = Type.Object({
+  provider: Type.Optional(ProviderQuery),
+  account_id: Type.Optional(AccountIdQuery),
+}, { additionalProperties: true });
+
+const ConnectionSummary = Type.Object({
+  connection_id: Type.String(),
+  account_id: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  status: Type.String(),
+  calendars_count: Type.Integer(),
+});
+
+export const CalendarListResponse = Type.Object({
+  total: Type.Integer({ description: 'Number of calendars listed' }),
+  user_id: Type.String(),
+  calendars: Type.Array(Type.Object({
+    id: Type.String({ description: 'The provider\'s calendar id (Google: an email or group id; Outlook: Graph\'s id); for an ICS feed its connection id' }),
+    summary: Nullable(Type.String()),
+    isPrimary: Type.Boolean(),
+    timeZone: Nullable(Type.String()),
+    ...MeetStreamCalendarFields,
+    provider: Type.String({ description: 'google | outlook | ics' }),
+    account_id: Nullable(Type.String({ description: 'The account\'s email; null for ICS' })),
+    connection_id: Type.String({ description: 'cal_...' }),
+    synced: Type.Boolean({ description: 'Whether Rollcall syncs this calendar\'s events' }),
+  })),
+  google: Type.Array(ConnectionSummary),
+  outlook: Type.Array(ConnectionSummary),
+  ics: Type.Array(ConnectionSummary),
 });
 
 export const AutoScheduleEnableBody = Type.Object({

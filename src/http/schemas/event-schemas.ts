@@ -1,5 +1,11 @@
 import { Type } from 'typebox';
 import { DateTimeWithOffset, Nullable } from './common.ts';
+import { PROVIDER_NAMES } from '../../services/calendar-scope.ts';
+
+/** MeetStream's provider filter: google, outlook or ics. */
+export const ProviderQuery = Type.Enum([...PROVIDER_NAMES], { description: 'Only this provider\'s calendars: google, outlook or ics' });
+/** MeetStream's account filter: the account's email, with provider. */
+export const AccountIdQuery = Type.String({ minLength: 1, maxLength: 320, description: 'Only this account (its email, as GET /calendar lists account_id); needs provider' });
 
 const EventFields = {
   title: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
@@ -25,6 +31,8 @@ export const EventBot = Type.Object({
   scheduled_join_time: Type.String({ format: 'date-time' }),
   scheduled_time: Type.String({ format: 'date-time' }),
   is_scheduled: Type.Boolean(),
+  bot_username: Nullable(Type.String({ description: 'bot_config.bot_name' })),
+  platform: Nullable(Type.String({ description: 'The bot\'s meeting platform (zoom, google_meet, microsoft_teams, ...)' })),
 });
 
 export const EventResponse = Type.Object({
@@ -45,14 +53,19 @@ export const EventResponse = Type.Object({
   is_deleted: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-  raw: Type.Object({}, { additionalProperties: true }),
+  raw: Type.Object({}, { additionalProperties: true, description: 'Google\'s and Microsoft\'s payload as the provider sent it; for API-written and ICS events an object with Google\'s keys (summary, description, location, start, end, recurrence, recurringEventId, originalStartTime, status, iCalUID)' }),
   bots: Type.Array(EventBot),
+  platform: Nullable(Type.String({ description: 'google_calendar | outlook_calendar | ics; null for an event written through the API' })),
+  platform_id: Nullable(Type.String({ description: 'The event\'s id at the provider (an occurrence Rollcall expands carries its series\' id); null for an event written through the API' })),
+  ical_uid: Nullable(Type.String({ description: 'The iCalendar UID the provider gives (shared by the occurrences of a series)' })),
 });
 
 export const EventListQuery = Type.Object({
   time_min: Type.Optional(DateTimeWithOffset({ description: 'Window start (default now - 1 day)' })),
   time_max: Type.Optional(DateTimeWithOffset({ description: 'Window end (default now + 28 days)' })),
-  calendar_id: Type.Optional(Type.String({ maxLength: 200 })),
+  calendar_id: Type.Optional(Type.String({ maxLength: 1024, description: 'A connection id (cal_...), a provider calendar id (as GET /calendar lists it), or primary' })),
+  provider: Type.Optional(ProviderQuery),
+  account_id: Type.Optional(AccountIdQuery),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),
 }, { additionalProperties: true });
