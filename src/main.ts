@@ -6,7 +6,7 @@ import { isDatabaseOutage } from './db/database-health.ts';
 import { migrate, SchemaTooNewError } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from './services/api-keys.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
 import { createRollcall } from './container.ts';
 
 const USAGE = `Usage: rollcall <command>

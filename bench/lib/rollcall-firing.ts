@@ -8,7 +8,7 @@ import type { Engine } from '../../src/db/database.ts';
 import type { Schema } from '../../src/db/schema.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { systemClock } from '../../src/lib/clock.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createBenchDatabase } from './databases.ts';
 import { runtimeEnv } from './launch-client.ts';
 import { startNoopRuntime, type RuntimeMode, type RuntimeSnapshot } from './noop-runtime.ts';

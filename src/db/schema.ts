@@ -254,7 +254,7 @@ export interface RuntimeCommandsTable {
   updated_at: number;
 }
 
-/** Chain mode of a recurring series (spec section 8, src/services/recurring-chains.ts). */
+/** Chain mode of a recurring series (spec section 8, src/services/scheduling/recurring-chains.ts). */
 export interface RecurringChainsTable {
   series_event_id: string;
   user_id: string;

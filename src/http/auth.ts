@@ -3,7 +3,7 @@
 import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
-import type { AuthenticatedUser } from '../services/api-keys.ts';
+import type { AuthenticatedUser } from '../services/access/api-keys.ts';
 import { authenticateSession, sessionTokenOf } from './session-auth.ts';
 
 declare module 'fastify' {

@@ -6,8 +6,8 @@ import type { FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { ApiError } from '../errors.ts';
 import type { AppDeps } from './deps.ts';
-import type { AuthenticatedUser } from '../services/api-keys.ts';
-import { isCsrfTokenValid } from '../services/dashboard-sessions.ts';
+import type { AuthenticatedUser } from '../services/access/api-keys.ts';
+import { isCsrfTokenValid } from '../services/access/dashboard-sessions.ts';
 
 /** Over https the cookie gets the __Host- prefix: Secure, Path=/ and no Domain, enforced by the browser. */
 export const SECURE_SESSION_COOKIE = '__Host-rollcall_session';

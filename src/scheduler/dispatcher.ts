@@ -22,14 +22,14 @@ import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
-import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/bot-lifecycle.ts';
+import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { MinHeap } from './min-heap.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
-import type { BotHandover } from '../services/bot-handover.ts';
+import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 
 export { buildLaunchRequest } from './launch-preparation.ts';
@@ -53,7 +53,7 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Called after each launch attempt (tests and the benchmark observe firing through it). */
   onLaunchAttempt?: (event: { botId: string; scheduleId: string; dueAtMs: number; firedAtMs: number; attempt: number; outcome: RuntimeOutcome }) => void;
-  /** Early handover, for a runtime with `scheduling` (src/services/bot-handover.ts). */
+  /** Early handover, for a runtime with `scheduling` (src/services/providers/bot-handover.ts). */
   handover?: BotHandover;
   /** Late edits of bots a provider holds (src/scheduler/provider-command-sender.ts). */
   providerCommands?: ProviderCommandSender;
@@ -614,7 +614,7 @@ export class Dispatcher {
       await transitionBot(trx, bot, FAILURE_STATUS, 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
       return 'skip';
     }
-    // A provider that takes a future join time gets the bot ahead of it (src/services/bot-handover.ts).
+    // A provider that takes a future join time gets the bot ahead of it (src/services/providers/bot-handover.ts).
     const handover = this.#o.handover?.verdict(bot, now);
     if (handover === 'handover') return 'handover';
     if (handover === 'wait') {

@@ -9,7 +9,7 @@ import type { BotEventRow, BotRow, ScheduleRow } from '../db/schema.ts';
 import type { Engine } from '../db/database.ts';
 import type { BotRuntime, LaunchRequest, PreparedLaunch } from '../adapters/bot-runtimes/bot-runtime.ts';
 import { formatInstant } from '../lib/time.ts';
-import { linkedEventsOf } from '../services/runtime-commands.ts';
+import { linkedEventsOf } from '../services/scheduling/runtime-commands.ts';
 import { readBotVersions } from '../store/firing-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';

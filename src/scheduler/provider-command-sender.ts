@@ -21,8 +21,8 @@ import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import * as handovers from '../store/provider-handover-store.ts';
-import { transitionBot } from '../services/bot-lifecycle.ts';
-import { PROVIDER_RETIRE, PROVIDER_SYNC, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/provider-sync.ts';
+import { transitionBot } from '../services/scheduling/bot-lifecycle.ts';
+import { PROVIDER_RETIRE, PROVIDER_SYNC, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
 

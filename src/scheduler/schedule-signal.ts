@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Database } from '../db/database.ts';
 import type { Schema } from '../db/schema.ts';
-import type { ScheduleChangeSignal } from '../services/bot-lifecycle.ts';
+import type { ScheduleChangeSignal } from '../services/scheduling/bot-lifecycle.ts';
 import { restartDelayMs } from './backoff.ts';
 
 const CHANNEL = 'rollcall_schedules';

@@ -12,7 +12,7 @@ import type { App } from '../http/app.ts';
 import type { AppDeps } from '../http/deps.ts';
 import { ApiError } from '../errors.ts';
 import { CSRF_HEADER, isCrossSite, isSecureRequest, sessionCookie, sessionTokenOf } from '../http/session-auth.ts';
-import { isCsrfTokenValid } from '../services/dashboard-sessions.ts';
+import { isCsrfTokenValid } from '../services/access/dashboard-sessions.ts';
 
 /** Where scripts/build-dashboard.ts writes the built page (git-ignored; npm install builds it). */
 export const DASHBOARD_BUILD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));

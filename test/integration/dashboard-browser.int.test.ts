@@ -14,7 +14,7 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { HttpBotRuntime } from '../../src/adapters/bot-runtimes/http-bot-runtime.ts';
 import type { BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
-import { revokeApiKey } from '../../src/services/api-keys.ts';
+import { revokeApiKey } from '../../src/services/access/api-keys.ts';
 
 const CHROMIUM = process.env.ROLLCALL_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];

@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 import { startTestRollcall, TEST_ENGINE } from '../support/harness.ts';

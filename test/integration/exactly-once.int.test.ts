@@ -10,7 +10,7 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { createRollcall } from '../../src/container.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 
 const BOTS = 2000;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { createApiKey, revokeApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey, revokeApiKey } from '../../src/services/access/api-keys.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';

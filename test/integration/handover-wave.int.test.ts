@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
 const LEAD_MS = 900_000;
 const JOIN_LEAD_MS = 180_000;
 const WAVE = 600;
-/** Rollcall paces at 98% of the configured 60 a minute (src/services/bot-handover.ts): 1021 ms apart. */
+/** Rollcall paces at 98% of the configured 60 a minute (src/services/providers/bot-handover.ts): 1021 ms apart. */
 const SPACING_MS = Math.ceil(60_000 / (60 * 0.98));
 
 const iso = (ms: number) => new Date(ms).toISOString();

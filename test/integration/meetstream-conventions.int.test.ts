@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { randomToken } from '../../src/lib/ids.ts';
-import { createApiKey, revokeApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey, revokeApiKey } from '../../src/services/access/api-keys.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { createTestDatabase, startTestRollcall, type TestRollcall } from '../support/harness.ts';

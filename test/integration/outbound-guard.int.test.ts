@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { OutboundGuard, isPublicAddress } from '../../src/adapters/outbound-guard.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { diffSnapshots, snapshotDatabase } from '../support/openapi.ts';

@@ -13,7 +13,7 @@ import { OutboundGuard, systemResolveHost, type ResolveHost } from '../../src/ad
 import { OutboundError, OutboundHttp, type OutboundRequest } from '../../src/adapters/outbound-http.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
 import { diffSnapshots, snapshotDatabase } from '../support/openapi.ts';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { parseConfig } from '../../src/config.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { checkErrorBody, diffSnapshots, snapshotDatabase } from '../support/openapi.ts';
 

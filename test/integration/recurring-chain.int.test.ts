@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { diffSnapshots, snapshotDatabase } from '../support/openapi.ts';

@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { SecretBox } from '../../src/lib/secret-box.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';

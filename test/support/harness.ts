@@ -7,7 +7,7 @@ import pg from 'pg';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database, type Engine } from '../../src/db/database.ts';
 import { createRollcall, type Rollcall, type RollcallOverrides } from '../../src/container.ts';
-import { createApiKey } from '../../src/services/api-keys.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { randomToken } from '../../src/lib/ids.ts';

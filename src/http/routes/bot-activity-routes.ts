@@ -11,7 +11,7 @@ import { errorResponses } from '../schemas/common.ts';
 import {
   LaunchHistogramQuery, LaunchHistogramResponse, StatusChangesQuery, StatusChangesResponse, UpcomingBotsQuery, UpcomingBotsResponse,
 } from '../schemas/activity-schemas.ts';
-import type { StatusChange } from '../../services/status-change-feed.ts';
+import type { StatusChange } from '../../services/scheduling/status-change-feed.ts';
 
 /**
  * A comment line this often keeps proxies from closing a quiet stream, and the stream's

@@ -4,7 +4,7 @@ import type { App } from '../app.ts';
 import { authenticateApiKey } from '../auth.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
-import type { StatusReporter } from '../../services/bot-status-reports.ts';
+import type { StatusReporter } from '../../services/scheduling/bot-status-reports.ts';
 import { RETIRED_STATUS_NAMES, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import { BotDetailResponse, BotIdParams, BotStatusResponse, StatusReportBody, StatusReportResponse, WebhookSecretResponse } from '../schemas/bot-schemas.ts';
 

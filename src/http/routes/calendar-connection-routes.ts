@@ -10,8 +10,8 @@ import {
   DisconnectQuery, DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, ScopedDisconnectBody, ScopedDisconnectQuery,
   ScopedDisconnectResponse, SyncResponse,
 } from '../schemas/connection-schemas.ts';
-import type { GraphNotification } from '../../services/calendar-sync.ts';
-import type { ScopedDisconnectRequest } from '../../services/calendar-connections.ts';
+import type { GraphNotification } from '../../services/calendars/calendar-sync.ts';
+import type { ScopedDisconnectRequest } from '../../services/calendars/calendar-connections.ts';
 
 export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void {
   const calendar = deps.calendar;

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { Nullable } from './common.ts';
 import { BotConfig } from './schedule-schemas.ts';
 import { AccountIdQuery, ProviderQuery } from './event-schemas.ts';
-import { PROVIDER_NAMES } from '../../services/calendar-scope.ts';
+import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
 
 const Secret = (name: string) => Type.String({ minLength: 1, maxLength: 4096, description: `${name} (stored encrypted, never returned)` });
 const CallbackUrl = Type.Optional(Type.String({

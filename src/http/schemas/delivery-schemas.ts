@@ -1,6 +1,6 @@
 // Schemas of the webhook delivery routes.
 import { Type } from 'typebox';
-import { DELIVERY_FILTERS } from '../../services/webhook-delivery-log.ts';
+import { DELIVERY_FILTERS } from '../../services/webhooks/webhook-delivery-log.ts';
 import { Nullable } from './common.ts';
 
 export const DeliveryIdParams = Type.Object({ delivery_id: Type.String({ minLength: 1, maxLength: 200, description: 'The webhook-id of the delivery (msg_...)' }) });

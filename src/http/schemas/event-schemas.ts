@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { DateTimeWithOffset, Nullable } from './common.ts';
-import { PROVIDER_NAMES } from '../../services/calendar-scope.ts';
+import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
 
 /** MeetStream's provider filter: google, outlook or ics. */
 export const ProviderQuery = Type.Enum([...PROVIDER_NAMES], { description: 'Only this provider\'s calendars: google, outlook or ics' });

@@ -1,16 +1,16 @@
 // Status changes and schedule moves shared by scheduling, management, firing and calendar sync.
 // Each runs inside the caller's transaction and writes the status, the log and the webhook together.
 import type { Insertable, Transaction } from 'kysely';
-import type { BotEventRow, BotEventsTable, BotRow, Schema } from '../db/schema.ts';
-import type { Engine } from '../db/database.ts';
-import { canTransition, isLive, type BotStatus } from '../domain/bot-status.ts';
-import { formatInstant } from '../lib/time.ts';
-import { randomToken } from '../lib/ids.ts';
-import * as bots from '../store/bot-store.ts';
-import type { Db } from '../store/event-store.ts';
-import { MOVABLE_STATES } from '../store/schedule-store.ts';
-import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from './status-webhooks.ts';
-import { requestProviderSync } from './provider-sync.ts';
+import type { BotEventRow, BotEventsTable, BotRow, Schema } from '../../db/schema.ts';
+import type { Engine } from '../../db/database.ts';
+import { canTransition, isLive, type BotStatus } from '../../domain/bot-status.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { randomToken } from '../../lib/ids.ts';
+import * as bots from '../../store/bot-store.ts';
+import type { Db } from '../../store/event-store.ts';
+import { MOVABLE_STATES } from '../../store/schedule-store.ts';
+import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from '../webhooks/status-webhooks.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
 
 /** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
 export interface ScheduleChangeSignal {

@@ -1,9 +1,9 @@
 // Which connected calendars a request means, in MeetStream's words: `provider` (google, outlook
 // or ics) and `account_id` (the account's email; only with a provider). GET /calendar,
 // GET /calendar/events and POST|DELETE /calendar/disconnect read them the same way.
-import type { CalendarConnectionRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { ProviderKind } from '../adapters/calendars/calendar-provider.ts';
+import type { CalendarConnectionRow } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { ProviderKind } from '../../adapters/calendars/calendar-provider.ts';
 
 /** Provider names as the API speaks them (MeetStream's, plus ics). */
 export const PROVIDER_NAMES = ['google', 'outlook', 'ics'] as const;

@@ -11,24 +11,24 @@
 // The dispatcher calls these, and nothing else: planIfDue / plan (before it claims), verdict and
 // defer (the fire decision), recordAttempts (in the fire transaction) and recordResults (in the
 // results transaction).
-import { FAILURE_STATUS } from '../domain/bot-status.ts';
+import { FAILURE_STATUS } from '../../domain/bot-status.ts';
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { BotRow, ScheduleRow, Schema } from '../db/schema.ts';
-import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
-import { planHandovers, planningHorizon, type HandoverSlot } from '../domain/handover-plan.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant } from '../lib/time.ts';
-import { launchRetryDelayMs } from '../scheduler/backoff.ts';
-import * as bots from '../store/bot-store.ts';
-import * as schedules from '../store/schedule-store.ts';
-import * as handovers from '../store/provider-handover-store.ts';
-import { recordProviderBot } from '../store/provider-bot-store.ts';
-import type { Db } from '../store/event-store.ts';
-import { transitionBot } from './bot-lifecycle.ts';
+import type { Database } from '../../db/database.ts';
+import type { BotRow, ScheduleRow, Schema } from '../../db/schema.ts';
+import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
+import { planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { launchRetryDelayMs } from '../../scheduler/backoff.ts';
+import * as bots from '../../store/bot-store.ts';
+import * as schedules from '../../store/schedule-store.ts';
+import * as handovers from '../../store/provider-handover-store.ts';
+import { recordProviderBot } from '../../store/provider-bot-store.ts';
+import type { Db } from '../../store/event-store.ts';
+import { transitionBot } from '../scheduling/bot-lifecycle.ts';
 import { requestProviderSync } from './provider-sync.ts';
-import { enqueueStatusWebhook } from './status-webhooks.ts';
+import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 
 /** Bots whose handover may come within this are planned (given timers and a decision) now. */
 const PLAN_AHEAD_MS = 3_600_000;

@@ -1,15 +1,15 @@
 // Read models of bots: detail with its timeline and decision log, MeetStream's status shape, and
 // the paged list of a user's upcoming bots.
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import type { BotRow, Schema } from '../db/schema.ts';
-import type { Engine } from '../db/database.ts';
-import { ApiError } from '../errors.ts';
-import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../lib/time.ts';
-import { CALENDAR_BOT_SOURCE } from '../domain/bot-config.ts';
-import type { BotStatus } from '../domain/bot-status.ts';
-import { parseOccurrenceKey } from '../domain/recurrence.ts';
-import { occurrenceIdOf } from '../domain/occurrence-id.ts';
-import * as bots from '../store/bot-store.ts';
+import type { BotRow, Schema } from '../../db/schema.ts';
+import type { Engine } from '../../db/database.ts';
+import { ApiError } from '../../errors.ts';
+import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
+import { CALENDAR_BOT_SOURCE } from '../../domain/bot-config.ts';
+import type { BotStatus } from '../../domain/bot-status.ts';
+import { parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
+import * as bots from '../../store/bot-store.ts';
 
 export interface BotDetail {
   bot_id: string;

@@ -4,11 +4,11 @@
 // (src/scheduler/provider-command-sender.ts) compares what the provider holds with what the bot
 // is now when it sends, so that several edits in a row become one call, made by the rules that
 // hold at that moment.
-import type { BotRow } from '../db/schema.ts';
-import { randomToken } from '../lib/ids.ts';
-import type { RemovalKind } from '../domain/late-edit.ts';
-import { enqueueCommand, hasWaitingCommand } from '../store/runtime-command-store.ts';
-import type { Db } from '../store/event-store.ts';
+import type { BotRow } from '../../db/schema.ts';
+import { randomToken } from '../../lib/ids.ts';
+import type { RemovalKind } from '../../domain/late-edit.ts';
+import { enqueueCommand, hasWaitingCommand } from '../../store/runtime-command-store.ts';
+import type { Db } from '../../store/event-store.ts';
 
 /** Keep the provider's bot in step with the Rollcall bot (update, replace or remove it). */
 export const PROVIDER_SYNC = 'provider_sync';

@@ -14,22 +14,22 @@
 // attempted or schedules changed), and POST /calendar/toggle-recurrence, which books at once.
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { EventRow, RecurringChainRow, Schema } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { Metrics } from '../lib/metrics.ts';
-import { formatInstant } from '../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
-import { parseOccurrenceId } from '../domain/occurrence-id.ts';
-import { parseOccurrenceKey } from '../domain/recurrence.ts';
-import { BackgroundLoop } from '../scheduler/background-loop.ts';
-import * as bots from '../store/bot-store.ts';
-import { findChain, listDueChains, saveChain, updateChain } from '../store/chain-store.ts';
-import { findEvent, lockEvent } from '../store/event-store.ts';
+import type { Database } from '../../db/database.ts';
+import type { EventRow, RecurringChainRow, Schema } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Metrics } from '../../lib/metrics.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import { parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { BackgroundLoop } from '../../scheduler/background-loop.ts';
+import * as bots from '../../store/bot-store.ts';
+import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
+import { findEvent, lockEvent } from '../../store/event-store.ts';
 import type { BotScheduling } from './bot-scheduling.ts';
-import type { CalendarEvents } from './calendar-events.ts';
-import { isTransientConflict, isUniqueViolation } from './calendar-events.ts';
+import type { CalendarEvents } from '../calendars/calendar-events.ts';
+import { isTransientConflict, isUniqueViolation } from '../calendars/calendar-events.ts';
 import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 /** How often the loop looks for chains to move on when nothing woke it. */

@@ -1,13 +1,13 @@
 // POST /bots/{bot_id}/status: a runtime reports progress. Authorized by the owner's API key or by
 // the per-launch status token the launch request carried.
 import { timingSafeEqual } from 'node:crypto';
-import type { Database } from '../db/database.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { canTransition, type BotStatus, type RuntimeReportableStatus } from '../domain/bot-status.ts';
-import * as bots from '../store/bot-store.ts';
-import { findBotByProviderBotId } from '../store/provider-bot-store.ts';
-import { findRetiredProviderBot } from '../store/provider-handover-store.ts';
+import type { Database } from '../../db/database.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { canTransition, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
+import * as bots from '../../store/bot-store.ts';
+import { findBotByProviderBotId } from '../../store/provider-bot-store.ts';
+import { findRetiredProviderBot } from '../../store/provider-handover-store.ts';
 import { transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 export type StatusReporter = { userId: string } | { statusToken: string };
@@ -73,7 +73,7 @@ export class BotStatusReports {
   }
 }
 
-/** A status change a bot provider reported through its signed webhook (src/services/provider-webhooks.ts). */
+/** A status change a bot provider reported through its signed webhook (src/services/providers/provider-webhooks.ts). */
 export interface ProviderStatusReport {
   provider: string;
   providerBotId: string;

@@ -1,12 +1,12 @@
-// The user's status webhook deliveries as they stand in the outbox (src/services/webhook-delivery.ts
+// The user's status webhook deliveries as they stand in the outbox (src/services/webhooks/webhook-delivery.ts
 // sends them): newest first, with attempts, the next retry and the last error; and redelivery of
 // one, which makes it due now.
 import type { Kysely, Selectable } from 'kysely';
-import type { Schema, WebhookDeliveriesTable } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant, formatOptionalInstant } from '../lib/time.ts';
-import { findBot } from '../store/bot-store.ts';
+import type { Schema, WebhookDeliveriesTable } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
+import { findBot } from '../../store/bot-store.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;

@@ -2,22 +2,22 @@
 // inspect, force a sync, disconnect. Credentials are checked with the provider before anything is
 // stored, stored sealed, and never returned.
 import type { Logger } from 'pino';
-import type { Database } from '../db/database.ts';
-import type { CalendarConnectionRow, ConnectedCalendarRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
-import { formatOptionalInstant, formatInstant } from '../lib/time.ts';
-import type { GuardResult, OutboundGuard } from '../adapters/outbound-guard.ts';
+import type { Database } from '../../db/database.ts';
+import type { CalendarConnectionRow, ConnectedCalendarRow } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { formatOptionalInstant, formatInstant } from '../../lib/time.ts';
+import type { GuardResult, OutboundGuard } from '../../adapters/outbound-guard.ts';
 import {
   CalendarProviderError, toProviderFailure, type ProviderAccount, type ProviderCredentials, type ProviderFailure, type ProviderKind,
-} from '../adapters/calendars/calendar-provider.ts';
-import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../adapters/calendars/ics-calendar-provider.ts';
+} from '../../adapters/calendars/calendar-provider.ts';
+import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
 import { noteAccessRestored, parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
 import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
-import * as connections from '../store/connection-store.ts';
+import * as connections from '../../store/connection-store.ts';
 
 /** MeetStream's cap: Google and Outlook connections combined, per user (ICS counted too here). */
 export const MAX_CONNECTIONS_PER_USER = 200;

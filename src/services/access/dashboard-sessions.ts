@@ -3,9 +3,9 @@
 // opened with: every request checks that key, so revoking it ends its sessions at once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
-import type { Clock } from '../lib/clock.ts';
-import { randomToken } from '../lib/ids.ts';
+import type { Schema } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { randomToken } from '../../lib/ids.ts';
 import type { ApiKeyAuthenticator, AuthenticatedUser } from './api-keys.ts';
 
 const TOKEN_PREFIX = 'rcs_';

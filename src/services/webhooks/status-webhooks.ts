@@ -1,10 +1,10 @@
 // Status webhooks are written to the outbox in the same transaction as the change they report,
 // so a committed change always has its webhook and a rolled-back one never does.
 import type { Insertable } from 'kysely';
-import type { BotRow, WebhookDeliveriesTable } from '../db/schema.ts';
-import { webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor, type BotStatus } from '../domain/bot-status.ts';
-import { newId } from '../lib/ids.ts';
-import type { Db } from '../store/event-store.ts';
+import type { BotRow, WebhookDeliveriesTable } from '../../db/schema.ts';
+import { webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor, type BotStatus } from '../../domain/bot-status.ts';
+import { newId } from '../../lib/ids.ts';
+import type { Db } from '../../store/event-store.ts';
 
 export interface StatusWebhook {
   /** The specific name (`bot_event`): a status change (bot.scheduled, bot.joining, ...), bot.rescheduled, data_deletion. */

@@ -2,10 +2,10 @@
 // Each user's webhook signing secret is sealed with the credentials key when one is configured.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
-import type { Clock } from '../lib/clock.ts';
-import { newId, randomToken } from '../lib/ids.ts';
-import { SecretBox } from '../lib/secret-box.ts';
+import type { Schema } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId, randomToken } from '../../lib/ids.ts';
+import { SecretBox } from '../../lib/secret-box.ts';
 
 const KEY_PREFIX = 'rck_';
 const KEY_SHAPE = /^rck_[0-9a-z]{40}$/;

@@ -6,16 +6,16 @@
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { sql } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { WebhookDeliveriesTable } from '../db/schema.ts';
+import type { Database } from '../../db/database.ts';
+import type { WebhookDeliveriesTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
-import type { Clock } from '../lib/clock.ts';
-import type { Metrics } from '../lib/metrics.ts';
-import { OutboundError, type OutboundHttp } from '../adapters/outbound-http.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
-import { openWebhookSecret } from './api-keys.ts';
-import { webhookRetryDelayMs } from '../scheduler/backoff.ts';
-import { BackgroundLoop } from '../scheduler/background-loop.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Metrics } from '../../lib/metrics.ts';
+import { OutboundError, type OutboundHttp } from '../../adapters/outbound-http.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { openWebhookSecret } from '../access/api-keys.ts';
+import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
+import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;

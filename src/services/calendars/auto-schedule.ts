@@ -12,19 +12,19 @@
 // - Only upcoming events (not started), within the sync horizon; declined, cancelled and deleted
 //   events are skipped.
 import type { Logger } from 'pino';
-import type { Database } from '../db/database.ts';
-import type { EventRow } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant } from '../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
-import { occurrenceIdOf } from '../domain/occurrence-id.ts';
-import { occurrenceKey } from '../domain/recurrence.ts';
-import { LIVE_STATUSES } from '../domain/bot-status.ts';
-import type { OutboundGuard } from '../adapters/outbound-guard.ts';
+import type { Database } from '../../db/database.ts';
+import type { EventRow } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
+import { occurrenceKey } from '../../domain/recurrence.ts';
+import { LIVE_STATUSES } from '../../domain/bot-status.ts';
+import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
-import type { BotScheduling } from './bot-scheduling.ts';
-import * as connections from '../store/connection-store.ts';
+import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
+import * as connections from '../../store/connection-store.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 

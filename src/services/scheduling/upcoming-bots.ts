@@ -2,11 +2,11 @@
 // auto-schedule), filtered by status and calendar and paged; and how many launch in each minute
 // of the next hours, which is where the top-of-the-hour spikes show.
 import { sql, type Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant } from '../lib/time.ts';
-import { isLiveBot, isLiveLink } from '../store/bot-store.ts';
+import type { Schema } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { isLiveBot, isLiveLink } from '../../store/bot-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
 export type BotSource = 'api' | 'calendar' | 'auto_schedule';
@@ -41,7 +41,7 @@ export interface LaunchHistogram {
   launch_limit_per_minute: number | null;
 }
 
-/** The prefix auto-schedule gives its deduplication keys (src/services/auto-schedule.ts). */
+/** The prefix auto-schedule gives its deduplication keys (src/services/calendars/auto-schedule.ts). */
 const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
 
 export class UpcomingBots {

@@ -1,11 +1,11 @@
 // Each user's webhook signing secret: readable by its owner, and rotatable. After a rotation the
 // old secret keeps signing beside the new one for a day, so receivers can switch without a gap.
 import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant, formatOptionalInstant } from '../lib/time.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
-import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from './api-keys.ts';
+import type { Schema } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../access/api-keys.ts';
 import { SECRET_ROTATION_OVERLAP_MS } from './webhook-delivery.ts';
 
 export interface WebhookSecretView {

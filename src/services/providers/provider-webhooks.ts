@@ -2,11 +2,11 @@
 // the raw body is the authentication; the configured runtime verifies it and maps the provider's
 // status, and the status-report use case moves the bot (and queues the user's webhook).
 import type { Logger } from 'pino';
-import type { BotRuntime } from '../adapters/bot-runtimes/bot-runtime.ts';
-import { isBotStatus } from '../domain/bot-status.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { ProviderStatusReportResult, ProviderStatusReports } from './bot-status-reports.ts';
+import type { BotRuntime } from '../../adapters/bot-runtimes/bot-runtime.ts';
+import { isBotStatus } from '../../domain/bot-status.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { ProviderStatusReportResult, ProviderStatusReports } from '../scheduling/bot-status-reports.ts';
 
 export type ProviderWebhookResult = ProviderStatusReportResult | { ignored: true };
 

@@ -14,27 +14,27 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../db/schema.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { Metrics } from '../lib/metrics.ts';
-import { newId, randomToken } from '../lib/ids.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
-import { resolveMeetingLink } from '../domain/meeting-url.ts';
-import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../domain/recurrence.ts';
-import { formatInstant } from '../lib/time.ts';
-import { isMeetingUrlWithinLimit, limitEventFields } from '../domain/event-field-limits.ts';
+import type { Database } from '../../db/database.ts';
+import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Metrics } from '../../lib/metrics.ts';
+import { newId, randomToken } from '../../lib/ids.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
+import { resolveMeetingLink } from '../../domain/meeting-url.ts';
+import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
-} from '../adapters/calendars/calendar-provider.ts';
-import { BackgroundLoop } from '../scheduler/background-loop.ts';
+} from '../../adapters/calendars/calendar-provider.ts';
+import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
-import * as connections from '../store/connection-store.ts';
-import * as bots from '../store/bot-store.ts';
-import { enqueueStatusWebhook } from './status-webhooks.ts';
+import * as connections from '../../store/connection-store.ts';
+import * as bots from '../../store/bot-store.ts';
+import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { sql } from 'kysely';
-import type { Db } from '../store/event-store.ts';
+import type { Db } from '../../store/event-store.ts';
 
 const DAY_MS = 86_400_000;
 /** A revoked connection is tried again this often, to notice access coming back. */

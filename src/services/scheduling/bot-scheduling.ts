@@ -1,30 +1,30 @@
 // POST /calendar/schedule/{event_id}: where deduplication and sharing are decided, and where
 // calendar changes move, re-link or cancel the bots of an event.
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
-import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
-import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../domain/bot-config.ts';
-import { computeJoinTime } from '../domain/join-time.ts';
-import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../domain/meeting-url.ts';
-import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
-import { occurrenceIdOf } from '../domain/occurrence-id.ts';
-import type { OutboundGuard } from '../adapters/outbound-guard.ts';
-import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from './calendar-events.ts';
-import { isTransientConflict, isUniqueViolation, seriesDefinition } from './calendar-events.ts';
-import { findEvent, lockEvent } from '../store/event-store.ts';
-import { parseOccurrenceId } from '../domain/occurrence-id.ts';
-import * as bots from '../store/bot-store.ts';
+import type { Database } from '../../db/database.ts';
+import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
+import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { computeJoinTime } from '../../domain/join-time.ts';
+import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
+import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
+import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
+import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
+import { isTransientConflict, isUniqueViolation, seriesDefinition } from '../calendars/calendar-events.ts';
+import { findEvent, lockEvent } from '../../store/event-store.ts';
+import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
-import { findChain, saveChain } from '../store/chain-store.ts';
+import { findChain, saveChain } from '../../store/chain-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
-import { requestProviderSync } from './provider-sync.ts';
-import { isActive, type BotStatus } from '../domain/bot-status.ts';
-import { checkMeetingUrl } from '../domain/meeting-url.ts';
-import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
+import { isActive, type BotStatus } from '../../domain/bot-status.ts';
+import { checkMeetingUrl } from '../../domain/meeting-url.ts';
+import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 
 export interface ScheduleRequest {
   deduplication_key?: string;

@@ -12,21 +12,21 @@
 //   names (live or finished: the key stays bound to its bot); for another meeting 409.
 // The header is looked at first; a new header key does not override a body key already bound.
 import type { Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { BotRow, Schema } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
-import { formatInstant, parseInstant } from '../lib/time.ts';
+import type { Database } from '../../db/database.ts';
+import type { BotRow, Schema } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { formatInstant, parseInstant } from '../../lib/time.ts';
 import {
   AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionProvider,
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
-} from '../domain/bot-config.ts';
-import { parseMeetingLink, scheduleGroupOf } from '../domain/meeting-url.ts';
-import type { OutboundGuard } from '../adapters/outbound-guard.ts';
-import * as bots from '../store/bot-store.ts';
+} from '../../domain/bot-config.ts';
+import { parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
+import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
+import * as bots from '../../store/bot-store.ts';
 import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
-import { isTransientConflict, isUniqueViolation } from './calendar-events.ts';
+import { isTransientConflict, isUniqueViolation } from '../calendars/calendar-events.ts';
 
 export interface CreateBotRequest {
   meeting_link: string;

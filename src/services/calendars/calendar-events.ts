@@ -2,23 +2,23 @@
 // series listed as their occurrences. Changes are handed to the bot reconciler in the same
 // transaction, so a moved or cancelled meeting moves or cancels its bots atomically.
 import type { Kysely, Transaction } from 'kysely';
-import type { EventRow, Schema } from '../db/schema.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { newId } from '../lib/ids.ts';
-import { formatInstant, formatOptionalInstant, parseInstant } from '../lib/time.ts';
-import { resolveMeetingLink, isHttpUrl } from '../domain/meeting-url.ts';
+import type { EventRow, Schema } from '../../db/schema.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { formatInstant, formatOptionalInstant, parseInstant } from '../../lib/time.ts';
+import { resolveMeetingLink, isHttpUrl } from '../../domain/meeting-url.ts';
 import {
   compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
   type CompiledSeries, type Occurrence, type SeriesDefinition,
-} from '../domain/recurrence.ts';
-import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
-import * as store from '../store/event-store.ts';
-import { listBotsForEvents, type LinkedBotSummary } from '../store/bot-store.ts';
-import { quietSignal, type ScheduleChangeSignal } from './bot-lifecycle.ts';
-import { EventLoopPacer } from '../lib/event-loop-pacer.ts';
-import { LIMITS_RAW_KEY } from '../domain/event-field-limits.ts';
-import * as connections from '../store/connection-store.ts';
+} from '../../domain/recurrence.ts';
+import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import * as store from '../../store/event-store.ts';
+import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.ts';
+import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
+import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
+import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';

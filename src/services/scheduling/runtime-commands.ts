@@ -1,14 +1,14 @@
 // After launch, calendar changes reach the bot through its runtime: an update when the meeting
 // moved or changed, a stop when it went away. Queued in the changing transaction, sent by the
 // dispatcher.
-import type { BotEventRow, BotRow } from '../db/schema.ts';
-import type { LinkedEventInfo } from '../adapters/bot-runtimes/bot-runtime.ts';
-import { parseOccurrenceKey } from '../domain/recurrence.ts';
-import { formatInstant } from '../lib/time.ts';
-import { randomToken } from '../lib/ids.ts';
-import * as bots from '../store/bot-store.ts';
-import type { Db } from '../store/event-store.ts';
-import { enqueueRuntimeCommand } from '../store/runtime-command-store.ts';
+import type { BotEventRow, BotRow } from '../../db/schema.ts';
+import type { LinkedEventInfo } from '../../adapters/bot-runtimes/bot-runtime.ts';
+import { parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { formatInstant } from '../../lib/time.ts';
+import { randomToken } from '../../lib/ids.ts';
+import * as bots from '../../store/bot-store.ts';
+import type { Db } from '../../store/event-store.ts';
+import { enqueueRuntimeCommand } from '../../store/runtime-command-store.ts';
 
 export function linkedEventsOf(links: readonly BotEventRow[]): LinkedEventInfo[] {
   return links.map((l) => {

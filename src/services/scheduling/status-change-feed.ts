@@ -9,8 +9,8 @@
 // rolled-back transaction leaves a gap for ever). On SQLite writers take turns, so there are none.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Schema } from '../db/schema.ts';
-import { formatInstant } from '../lib/time.ts';
+import type { Schema } from '../../db/schema.ts';
+import { formatInstant } from '../../lib/time.ts';
 
 export interface StatusChange {
   id: number;

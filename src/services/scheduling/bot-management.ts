@@ -4,21 +4,21 @@
 // dispatchers through the schedule signal.
 import type { Transaction } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
-import type { Database } from '../db/database.ts';
-import type { BotEventRow, BotRow, EventRow, Schema } from '../db/schema.ts';
-import { isActive, type BotStatus } from '../domain/bot-status.ts';
-import { AD_HOC_BOT_SOURCE, deduplicationKeyHash } from '../domain/bot-config.ts';
-import { occurrenceIdOf, parseOccurrenceId } from '../domain/occurrence-id.ts';
-import { occurrenceKey, parseOccurrenceKey } from '../domain/recurrence.ts';
-import { ApiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import { formatInstant, isIsoDate, parseInstant } from '../lib/time.ts';
-import * as bots from '../store/bot-store.ts';
-import { findEvent } from '../store/event-store.ts';
+import type { Database } from '../../db/database.ts';
+import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
+import { isActive, type BotStatus } from '../../domain/bot-status.ts';
+import { AD_HOC_BOT_SOURCE, deduplicationKeyHash } from '../../domain/bot-config.ts';
+import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { ApiError } from '../../errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
+import * as bots from '../../store/bot-store.ts';
+import { findEvent } from '../../store/event-store.ts';
 import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
-import { enqueueStatusWebhook } from './status-webhooks.ts';
-import { disableChain } from '../store/chain-store.ts';
+import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
+import { disableChain } from '../../store/chain-store.ts';
 
 export interface UnscheduleOptions {
   cancel_all_occurrences?: boolean;
@@ -257,7 +257,7 @@ export class BotManagement {
       throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${bot.status}; only a Scheduled bot can be changed`, { details: { status: bot.status } });
     }
     // An ad-hoc bot's meeting has no end of its own: it is the join time plus the bot's meeting
-    // length (src/services/ad-hoc-bots.ts), so it moves with the join time.
+    // length (src/services/scheduling/ad-hoc-bots.ts), so it moves with the join time.
     const isAdHoc = bot.source === AD_HOC_BOT_SOURCE && (await bots.listLiveLinksOfBot(trx, bot.id)).length === 0;
     if (joinAtMs !== null) {
       if (joinAtMs <= now) throw new ApiError('invalid_join_at', 'scheduled_join_time must be in the future', { details: { field: 'scheduled_join_time' } });
