@@ -31,12 +31,6 @@ export class ScheduleSignal implements ScheduleChangeSignal {
     this.#logger = logger;
   }
 
-  /**
-   * Nothing to do inside the transaction any more: other instances are told after commit (see
-   * afterCommit), once for a burst of changes rather than once per change.
-   */
-  async inTransaction(_trx: Transaction<Schema>): Promise<void> {}
-
   afterCommit(): void {
     this.#wakeLocally();
     // A burst of changes is announced to the other instances with one NOTIFY for the other instances: a NOTIFY per request was a round trip per

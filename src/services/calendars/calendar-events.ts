@@ -148,7 +148,6 @@ export class CalendarEvents {
   async #change<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
     const result = await this.#db.transaction().execute(async (trx) => {
       const value = await work(trx);
-      await this.#signal.inTransaction(trx);
       return value;
     });
     this.#signal.afterCommit();

@@ -163,7 +163,6 @@ export class AdHocBots {
         // goes straight to bot.joining.
         webhookMessage: requestedJoinAtMs === null ? null : `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
       }, now);
-      await this.#signal.inTransaction(trx);
       return { kind: 'created', bot: answerOf(bot) };
     });
     if (outcome.kind === 'created') this.#signal.afterCommit();

@@ -12,13 +12,12 @@ import { MOVABLE_STATES } from '../../store/schedule-store.ts';
 import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from '../webhooks/status-webhooks.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 
-/** Tells dispatchers that schedules changed: inside the transaction (NOTIFY) and after commit (local timer). */
+/** Tells dispatchers, after a commit, that schedules changed (src/scheduler/schedule-signal.ts). */
 export interface ScheduleChangeSignal {
-  inTransaction(trx: Transaction<Schema>): Promise<void>;
   afterCommit(): void;
 }
 
-export const quietSignal: ScheduleChangeSignal = { inTransaction: async () => {}, afterCommit: () => {} };
+export const quietSignal: ScheduleChangeSignal = { afterCommit: () => {} };
 
 /** The earliest join time over a bot's live links; never earlier than now. */
 export function joinTimeFromLinks(links: readonly Pick<BotEventRow, 'start_ms'>[], nowMs: number, joinLeadMs: number): number {

@@ -419,7 +419,6 @@ export class BotManagement {
   async #change<T>(work: (trx: Transaction<Schema>, now: number) => Promise<T>): Promise<T> {
     const result = await this.#database.db.transaction().execute(async (trx) => {
       const value = await work(trx, this.#clock.now());
-      await this.#signal.inTransaction(trx);
       return value;
     });
     this.#signal.afterCommit();

@@ -229,7 +229,6 @@ export class BotScheduling implements EventChangeListener {
       try {
         return await this.#database.db.transaction().execute(async (trx) => {
           const result = await work(trx);
-          await this.#signal.inTransaction(trx);
           return result;
         });
       } catch (error) {

@@ -164,7 +164,6 @@ export class RecurringChains {
         const current = botId ? await bots.findBotById(trx, botId) : undefined;
         if (current?.status !== 'Scheduled') botId = null;
       }
-      await this.#signal.inTransaction(trx);
       const rule = recurrenceRuleOf(series);
       return {
         event_id: eventId,
@@ -223,7 +222,6 @@ export class RecurringChains {
       try {
         const booked = await this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now);
         await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: occurrence.key, next_check_at_ms: null, last_error: null, updated_at: now });
-        await this.#signal.inTransaction(trx);
         await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         return { outcome: 'booked', botId: booked.botId };
       } catch (error) {
