@@ -73,10 +73,16 @@ const RESULT_FLUSH_MS = 10;
  * runs on this thread, and writing results in the middle of a burst would delay the launches
  * that are not out yet.
  */
-const RESULT_FLUSH_MAX_DEFER_MS = 2000;
+const RESULT_FLUSH_MAX_DEFER_MS = 500;
 
 /** How often a PostgreSQL dispatcher looks for rows held by dispatchers that died. */
 const ORPHAN_SWEEP_MS = 500;
+
+/**
+ * A live dispatcher's rows are taken over only once their lease has run out this many times over:
+ * it is then taken to be stuck (alive, but not getting anything done), not merely slow.
+ */
+const STUCK_LEASES = 10;
 
 /** A bot an API request is changing at the due moment is decided again this much later. */
 const BUSY_BOT_RETRY_MS = 5;
@@ -147,6 +153,8 @@ export class Dispatcher {
   #sweepTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #sweeping = false;
+  /** Other dispatchers that held rows and were alive at the last sweep (PostgreSQL). */
+  #liveHolders: string[] = [];
   #hasSweptOnce = false;
   #stopListening: (() => void) | null = null;
 
@@ -295,6 +303,7 @@ export class Dispatcher {
       const { database, clock, logger } = this.#o;
       const holders = await schedules.findOtherHolders(database.db, this.owner);
       const dead = await this.#liveness.findDeadOwners(holders);
+      if (!this.#liveness.isSoleProcess) this.#liveHolders = holders.filter((h) => !dead.includes(h));
       const released = await schedules.expireLeasesOf(database.db, dead, clock.now());
       this.#hasSweptOnce = true;
       if (released > 0) {
@@ -329,7 +338,7 @@ export class Dispatcher {
       // Claiming a little beyond the lookahead lets the next claim wait CLAIM_STEP_MS, instead of
       // running for every few rows that cross the horizon while a burst streams in.
       const claimed = await database.db.transaction().execute((trx) =>
-        schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs + CLAIM_STEP_MS, leaseMs, batchSize));
+        schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs + CLAIM_STEP_MS, leaseMs, batchSize, { holders: this.#liveHolders, stuckAfterMs: leaseMs * STUCK_LEASES }));
       // A row we are launching or whose result is not written yet is not taken again: that would
       // launch it twice. A row still on our timer is taken again (it was moved and claimed anew):
       // its new entry replaces the old one.

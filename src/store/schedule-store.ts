@@ -1,9 +1,9 @@
 // The durable timers. A schedule row moves pending -> claimed -> launching -> done (or back to
 // pending for a retry, or to cancelled). Every move is a conditional UPDATE, so two dispatchers
 // never both act on one row, and a row changed by the API after it was claimed is not fired stale.
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Engine } from '../db/database.ts';
-import type { ScheduleRow } from '../db/schema.ts';
+import type { ScheduleRow, Schema } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 
 /** Schedule states in which the bot has not been launched and its timer can still move. */
@@ -21,11 +21,17 @@ export async function nextWakeAt(db: Db): Promise<number | null> {
  * Claims up to `limit` rows that are due before `horizonMs` (pending), or whose holder's lease
  * ran out (claimed or launching by a process that died). Returns the claimed rows.
  */
-export async function claimSchedules(db: Db, engine: Engine, owner: string, nowMs: number, horizonMs: number, leaseMs: number, limit: number): Promise<ScheduleRow[]> {
+export async function claimSchedules(db: Db, engine: Engine, owner: string, nowMs: number, horizonMs: number, leaseMs: number, limit: number, live: { holders: readonly string[]; stuckAfterMs: number } = { holders: [], stuckAfterMs: 0 }): Promise<ScheduleRow[]> {
+  // A holder known to be alive (its liveness marker is there) keeps its rows past its lease: it is
+  // only slow (a busy machine, a long burst), and taking over would launch them a second time.
+  // Only when its lease ran out long ago is it taken to be stuck.
+  const expired = (eb: ExpressionBuilder<Schema, 'schedules'>) => live.holders.length === 0
+    ? eb('lease_until_ms', '<', nowMs)
+    : eb.and([eb('lease_until_ms', '<', nowMs), eb.or([eb('lease_owner', 'not in', live.holders), eb('lease_until_ms', '<', nowMs - live.stuckAfterMs)])]);
   const candidates = db.selectFrom('schedules').select('id')
     .where((eb) => eb.or([
       eb.and([eb('state', '=', 'pending'), eb('due_at_ms', '<=', horizonMs)]),
-      eb.and([eb('state', 'in', ['claimed', 'launching']), eb('lease_until_ms', '<', nowMs)]),
+      eb.and([eb('state', 'in', ['claimed', 'launching']), expired(eb)]),
     ]))
     .orderBy('due_at_ms')
     .limit(limit);
