@@ -106,5 +106,8 @@ export function isPublicAddress(address: string): boolean {
 
 /** True for an IP address in any spelling ipaddr.js reads (a URL host is already normalised). */
 export function isIpAddress(host: string): boolean {
+  // A character no IP spelling uses (any letter past f but x) settles it without ipaddr.js's
+  // parsers: this runs for the host of every meeting link scheduled.
+  if (/[^0-9a-fA-FxX.:[\]%]/.test(host)) return false;
   return ipaddr.isValid(bareAddress(host));
 }

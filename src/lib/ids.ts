@@ -5,16 +5,28 @@ import { randomBytes } from 'node:crypto';
 // and punctuation differently from code-unit order).
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
+/** Random bytes are drawn from the system a few kilobytes at a time: one call per id was a measurable share of the schedule endpoint. */
+const POOL_BYTES = 4096;
+let pool = randomBytes(POOL_BYTES);
+let poolOffset = 0;
+
+function nextRandomByte(): number {
+  if (poolOffset === POOL_BYTES) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++]!;
+}
+
 /** Random base36 text; 22 characters carry about 113 bits. */
 export function randomToken(length = 22): string {
-  const bytes = randomBytes(length * 2);
   let out = '';
-  for (let i = 0; i < bytes.length && out.length < length; i++) {
-    const byte = bytes[i]!;
+  while (out.length < length) {
+    const byte = nextRandomByte();
     // 252 = 7 * 36: rejecting the top values keeps every character equally likely.
     if (byte < 252) out += ALPHABET[byte % 36];
   }
-  return out.length === length ? out : out + randomToken(length - out.length);
+  return out;
 }
 
 export type IdPrefix = 'usr' | 'key' | 'evt' | 'bot' | 'sch' | 'cal' | 'msg';
