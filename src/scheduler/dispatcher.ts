@@ -153,6 +153,7 @@ export class Dispatcher {
   #sweepTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #sweeping = false;
+  #renewing = false;
   /** Other dispatchers that held rows and were alive at the last sweep (PostgreSQL). */
   #liveHolders: string[] = [];
   #hasSweptOnce = false;
@@ -317,17 +318,20 @@ export class Dispatcher {
     }
   }
 
-  /** Extends the leases of the rows this process is working on. */
+  /** Extends the leases of the rows this process is working on (one renewal at a time: a slow one is not stacked on). */
   async #renewLeases(): Promise<void> {
-    if (!this.#running || this.#active.size === 0) return;
+    if (!this.#running || this.#renewing || this.#active.size === 0) return;
+    this.#renewing = true;
     const { database, clock, leaseMs, batchSize } = this.#o;
     const ids = [...this.#active];
     try {
       for (let i = 0; i < ids.length; i += batchSize) {
-        await schedules.renewLeases(database.db, this.owner, ids.slice(i, i + batchSize), clock.now() + leaseMs, clock.now());
+        await schedules.renewLeases(database.db, database.engine, this.owner, ids.slice(i, i + batchSize), clock.now() + leaseMs, clock.now());
       }
     } catch (error) {
       if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not renew schedule leases');
+    } finally {
+      this.#renewing = false;
     }
   }
 
