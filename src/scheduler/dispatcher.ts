@@ -90,8 +90,11 @@ const BUSY_BOT_RETRY_MS = 5;
 /**
  * The first batch confirmed at the due instant is small, so that the first launches are on the
  * wire within a few milliseconds; the rest are confirmed in full batches while those are sent.
+ * Measured on a 2,000 burst (2 cores): 64 put the first launch 19-31 ms after the due instant,
+ * 16 put it at 13-23 ms, 4 gained no more. It is also where a "burst" starts (records written
+ * after the requests instead of before).
  */
-const FIRST_BATCH_SIZE = 64;
+const FIRST_BATCH_SIZE = 16;
 
 interface PendingLaunch {
   scheduleId: string;
