@@ -30,12 +30,14 @@ const TABLES: Record<string, TableSpec> = {
     ['id', 'text'], ['user_id', 'text'], ['calendar_id', 'text'], ['provider_event_id', 'text'], ['title', 'text'], ['description', 'text'],
     ['location', 'text'], ['start_ms', 'bigint'], ['end_ms', 'bigint'], ['timezone', 'text'], ['meeting_url', 'text'], ['meeting_platform', 'text'],
     ['meeting_identity', 'text'], ['recurrence', 'text'], ['recurring_event_id', 'text'], ['original_start_ms', 'bigint'], ['status', 'text'],
-    ['is_deleted', 'integer'], ['raw', 'text'], ['created_at', 'bigint'], ['updated_at', 'bigint'],
+    ['is_deleted', 'integer'], ['raw', 'text'], ['created_at', 'bigint'], ['updated_at', 'bigint'], ['provider_series_id', 'text'],
+    ['platform', 'text'], ['provider_calendar_id', 'text'],
   ] },
   bots: { name: 'bots', columns: [
     ['id', 'text'], ['user_id', 'text'], ['deduplication_key', 'text'], ['deduplication_key_hash', 'text'], ['meeting_url', 'text'], ['meeting_platform', 'text'], ['meeting_identity', 'text'],
     ['status', 'text'], ['bot_config', 'text'], ['custom_attributes', 'text'], ['join_at_ms', 'bigint'], ['is_join_time_pinned', 'integer'],
     ['meeting_end_ms', 'bigint'], ['launched_at', 'bigint'], ['source', 'text'], ['created_at', 'bigint'], ['updated_at', 'bigint'],
+    ['provider_name', 'text'], ['provider_bot_id', 'text'], ['idempotency_key_hash', 'text'], ['data_deleted_at', 'bigint'],
   ] },
   bot_events: { name: 'bot_events', columns: [
     ['bot_id', 'text'], ['user_id', 'text'], ['event_id', 'text'], ['occurrence_key', 'text'], ['start_ms', 'bigint'], ['end_ms', 'bigint'],
@@ -76,6 +78,7 @@ export function eventRow(userId: string, index: number, startMs: number, now: nu
     start_ms: startMs, end_ms: startMs + MEETING_MS, timezone: null, meeting_url: meetingUrl, meeting_platform: 'zoom',
     meeting_identity: `zoom:${90_000_000_000 + index}`, recurrence: null, recurring_event_id: null, original_start_ms: null,
     status: 'confirmed', is_deleted: 0, raw: JSON.stringify({ summary: title, description: null, location: null }), created_at: now, updated_at: now,
+    provider_series_id: null, platform: null, provider_calendar_id: null,
   };
 }
 
@@ -90,6 +93,7 @@ function addBot(batch: Batch, event: ReturnType<typeof eventRow>, key: string, n
     status: 'Scheduled', bot_config: APPLIED_CONFIG,
     custom_attributes: JSON.stringify({ source: 'calendar_schedule_api', event_id: eventId, deduplication_key: key, event_summary: event.title }),
     join_at_ms: joinAtMs, is_join_time_pinned: 0, meeting_end_ms: event.end_ms, launched_at: null, source: 'calendar_schedule_api', created_at: now, updated_at: now,
+    provider_name: null, provider_bot_id: null, idempotency_key_hash: null, data_deleted_at: null,
   });
   batch.bot_events.push({ bot_id: botId, user_id: event.user_id, event_id: eventId, occurrence_key: '', start_ms: event.start_ms, end_ms: event.end_ms, is_live: 1, created_at: now, updated_at: now });
   batch.schedules.push({

@@ -820,7 +820,7 @@ describe('Google Calendar specifics', () => {
     assert.ok(paged.every((r) => r.query.get('showDeleted') === 'true' && r.query.get('singleEvents') === 'false'));
   });
 
-  test('429 with Retry-After: nothing is asked again before the wait is over', async () => {
+  test('rate limited (Google 403 rateLimitExceeded, Retry-After 600): nothing is asked again before the wait is over', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const start = env.clock.now() + DAY;
