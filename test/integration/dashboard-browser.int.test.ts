@@ -164,7 +164,8 @@ describe('dashboard in Chromium', { skip }, () => {
     for (const [i, offset] of [[0, 30], [1, 30], [2, 95], [3, 150]] as const) {
       await schedule(alice.auth, await createEvent(alice.auth, `Customer call ${i + 1}`, nextHour + offset * 60_000 + 180_000), `later-${i}`, { bot_name: 'Notes' });
     }
-    const startMs = Date.now() + 40 * 60_000;
+    // Its own minute, an hour after the wave: a time relative to now could land on the wave's minute.
+    const startMs = nextHour + 60 * 60_000 + 180_000;
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Design review', startMs), 'design-review', { bot_name: 'Scribe' });
     const row = page.locator(`tr[data-bot-id="${botId}"]`);
     await row.waitFor({ timeout: LIVE_TIMEOUT_MS });
