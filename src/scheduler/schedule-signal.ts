@@ -1,11 +1,8 @@
 // Wakes dispatchers when schedules change. In one process a direct call does it; across
-// PostgreSQL instances a NOTIFY sent inside the changing transaction (delivered at commit) does.
-import type { Transaction } from 'kysely';
-import { sql } from 'kysely';
+// PostgreSQL instances a NOTIFY sent after the changing transaction commits (coalesced) does.
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Database } from '../db/database.ts';
-import type { Schema } from '../db/schema.ts';
 import type { ScheduleChangeSignal } from '../services/scheduling/bot-lifecycle.ts';
 import { restartDelayMs } from './backoff.ts';
 
@@ -33,8 +30,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
 
   afterCommit(): void {
     this.#wakeLocally();
-    // A burst of changes is announced to the other instances with one NOTIFY for the other instances: a NOTIFY per request was a round trip per
-    // request. Sent after commit, so that whoever it wakes sees the change.
+    // A burst of changes is announced to the other instances with one NOTIFY (one per request was
+    // a round trip per request), sent after the commit so that whoever it wakes sees the change.
     if (this.#database.engine !== 'postgres' || this.#notifyTimer || this.#stopped) return;
     this.#notifyTimer = setTimeout(() => {
       this.#notifyTimer = null;

@@ -1,7 +1,7 @@
 // Status changes and schedule moves shared by scheduling, management, firing and calendar sync.
 // Each runs inside the caller's transaction and writes the status, the log and the webhook together.
-import type { Insertable, Transaction } from 'kysely';
-import type { BotEventRow, BotEventsTable, BotRow, Schema } from '../../db/schema.ts';
+import type { Insertable } from 'kysely';
+import type { BotEventRow, BotEventsTable, BotRow } from '../../db/schema.ts';
 import type { Engine } from '../../db/database.ts';
 import { canTransition, isLive, type BotStatus } from '../../domain/bot-status.ts';
 import { formatInstant } from '../../lib/time.ts';
