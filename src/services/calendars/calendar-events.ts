@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
+import { positionCursor, type Position } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant } from '../../lib/time.ts';
@@ -244,11 +245,11 @@ export class CalendarEvents {
     const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max') : Math.max(now, fromMs) + 28 * DAY_MS;
     if (toMs <= fromMs) throw new ApiError('invalid_time', 'time_max must be after time_min', { details: { field: 'time_max' } });
     const limit = query.limit ?? 50;
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const after = query.cursor !== undefined ? eventCursor.decode(query.cursor) : null;
     const source = await this.#sourceFilter(userId, query);
 
     // One extra row tells whether another page exists.
-    const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, source, after, limit: limit + 1 });
+    const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, source, after: after && { startMs: after.ms, id: after.id }, limit: limit + 1 });
     const occurrences: EventRow[] = [];
     const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, source);
     const pacer = new EventLoopPacer();
@@ -260,7 +261,7 @@ export class CalendarEvents {
       // dense series is expanded that far, not to the 10,000 occurrences a window may hold.
       // Rows after the cursor start at or after its start, so the expansion can begin there.
       let taken = 0;
-      const window = { fromMs: after ? Math.max(fromMs, after.startMs) : fromMs, toMs };
+      const window = { fromMs: after ? Math.max(fromMs, after.ms) : fromMs, toMs };
       const compiled = compileSeries(seriesDefinition(series));
       for (const _ of compiled.walkUntil(toMs)) await pacer.pace();
       for (const occurrence of compiled.overlapping(window, { skipOriginalStartsMs: skip })) {
@@ -276,7 +277,7 @@ export class CalendarEvents {
     const last = page.at(-1);
     return {
       results: await this.#views(page),
-      next: hasMore && last ? encodeCursor({ startMs: last.start_ms, id: last.id }) : null,
+      next: hasMore && last ? eventCursor.encode(last.start_ms, last.id) : null,
       has_more: hasMore,
     };
   }
@@ -719,22 +720,11 @@ function compareRows(a: EventRow, b: EventRow): number {
   return a.start_ms - b.start_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function isAfter(row: EventRow, after: { startMs: number; id: string }): boolean {
-  return row.start_ms > after.startMs || (row.start_ms === after.startMs && row.id > after.id);
-}
+/** Events and occurrences are paged by start, then id. */
+const eventCursor = positionCursor('s');
 
-function encodeCursor(position: { startMs: number; id: string }): string {
-  return Buffer.from(JSON.stringify({ s: position.startMs, i: position.id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { startMs: number; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: unknown; i?: unknown };
-    if (typeof value.s === 'number' && Number.isSafeInteger(value.s) && typeof value.i === 'string') return { startMs: value.s, id: value.i };
-  } catch {
-    // fall through to the error below
-  }
-  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
+function isAfter(row: EventRow, after: Position): boolean {
+  return row.start_ms > after.ms || (row.start_ms === after.ms && row.id > after.id);
 }
 
 export function requireInstant(value: string, field: string): number {

@@ -4,6 +4,7 @@ import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { BotRow, Schema } from '../../db/schema.ts';
 import type { Engine } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
+import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import { CALENDAR_BOT_SOURCE } from '../../domain/bot-config.ts';
 import type { BotStatus } from '../../domain/bot-status.ts';
@@ -177,7 +178,7 @@ export class BotQueries {
     const fromMs = query.from === undefined ? null : boundOf(query.from, 'from');
     const toMs = query.to === undefined ? null : boundOf(query.to, 'to');
     if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new ApiError('invalid_time', 'to must not be before from', { details: { field: 'to' } });
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
     let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.platform !== undefined) q = q.where('meeting_platform', '=', platformOfFilter(query.platform));
@@ -185,7 +186,7 @@ export class BotQueries {
     if (toMs !== null) q = q.where('created_at', '<', toMs);
     for (const [name, value] of Object.entries(query.customAttributes)) q = q.where(this.#customAttributeIs(name, value));
     if (after) {
-      q = q.where((eb) => eb.or([eb('created_at', '<', after.joinAtMs), eb.and([eb('created_at', '=', after.joinAtMs), eb('id', '<', after.id)])]));
+      q = q.where((eb) => eb.or([eb('created_at', '<', after.ms), eb.and([eb('created_at', '=', after.ms), eb('id', '<', after.id)])]));
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
@@ -206,7 +207,7 @@ export class BotQueries {
         };
       }),
       hasNextPage: rows.length > limit,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+      nextCursor: rows.length > limit && last ? botCursor.encode(last.created_at, last.id) : null,
     };
   }
 
@@ -262,12 +263,12 @@ export class BotQueries {
    */
   async listScheduled(userId: string, query: { limit?: number; cursor?: string }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
     // Calendar bots only: ad-hoc bots (POST /bots/create_bot) are listed by GET /bots.
     let q = this.#db.selectFrom('bots').selectAll()
       .where('user_id', '=', userId).where(bots.isLiveBot()).where('source', '=', CALENDAR_BOT_SOURCE);
     if (after) {
-      q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.joinAtMs), eb.and([eb('join_at_ms', '=', after.joinAtMs), eb('id', '>', after.id)])]));
+      q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '>', after.id)])]));
     }
     const rows = await q.orderBy('join_at_ms').orderBy('id').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
@@ -286,7 +287,7 @@ export class BotQueries {
           is_scheduled: bot.status === 'Scheduled',
         };
       }),
-      next: rows.length > limit && last ? encodeCursor(last.join_at_ms, last.id) : null,
+      next: rows.length > limit && last ? botCursor.encode(last.join_at_ms, last.id) : null,
       has_more: rows.length > limit,
     };
   }
@@ -302,24 +303,13 @@ export function platformOfFilter(value: string): string {
   return Object.entries(MEETSTREAM_PLATFORM).find(([, label]) => label === value)?.[0] ?? value;
 }
 
+/** Bots are paged by an instant (join or creation time), then id. */
+const botCursor = positionCursor('j');
+
 /** A from/to filter: a date (a whole UTC day) or a date-time with offset. */
 function boundOf(value: string, field: 'from' | 'to'): number {
   if (isIsoDate(value)) return Date.parse(`${value}T00:00:00Z`) + (field === 'to' ? DAY_MS : 0);
   const ms = parseInstant(value);
   if (ms === null) throw new ApiError('invalid_time', `${field} must be YYYY-MM-DD or an ISO 8601 date-time with an offset`, { details: { field } });
   return field === 'to' ? ms + 1 : ms;
-}
-
-function encodeCursor(joinAtMs: number, id: string): string {
-  return Buffer.from(JSON.stringify({ j: joinAtMs, i: id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { joinAtMs: number; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { j?: unknown; i?: unknown };
-    if (typeof value.j === 'number' && Number.isSafeInteger(value.j) && typeof value.i === 'string') return { joinAtMs: value.j, id: value.i };
-  } catch {
-    // fall through
-  }
-  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
 }

@@ -3,7 +3,7 @@
 // of the next hours, which is where the top-of-the-hour spikes show.
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
-import { ApiError } from '../../errors.ts';
+import { positionCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { isLiveBot, isLiveLink } from '../../store/bot-store.ts';
@@ -41,6 +41,9 @@ export interface LaunchHistogram {
   launch_limit_per_minute: number | null;
 }
 
+/** Upcoming bots are paged by join time, then id (cursors as the management listing's). */
+const upcomingCursor = positionCursor('j');
+
 /** The prefix auto-schedule gives its deduplication keys (src/services/calendars/auto-schedule.ts). */
 const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
 
@@ -61,7 +64,7 @@ export class UpcomingBots {
    */
   async list(userId: string, query: UpcomingQuery): Promise<{ bots: UpcomingBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const after = query.cursor !== undefined ? upcomingCursor.decode(query.cursor) : null;
     let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key'])
       .where('user_id', '=', userId).where(isLiveBot());
     if (query.status !== undefined) q = q.where('status', '=', query.status);
@@ -73,7 +76,7 @@ export class UpcomingBots {
       ));
     }
     if (after) {
-      q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.joinAtMs), eb.and([eb('join_at_ms', '=', after.joinAtMs), eb('id', '>', after.id)])]));
+      q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '>', after.id)])]));
     }
     const rows = await q.orderBy('join_at_ms').orderBy('id').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
@@ -98,7 +101,7 @@ export class UpcomingBots {
           events,
         };
       }),
-      next: rows.length > limit && last ? encodeCursor(last.join_at_ms, last.id) : null,
+      next: rows.length > limit && last ? upcomingCursor.encode(last.join_at_ms, last.id) : null,
       has_more: rows.length > limit,
     };
   }
@@ -144,18 +147,4 @@ export class UpcomingBots {
 export function sourceOf(deduplicationKey: string, events: { calendar_id: string | null }[]): BotSource {
   if (deduplicationKey.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return 'auto_schedule';
   return events.some((e) => e.calendar_id !== null) ? 'calendar' : 'api';
-}
-
-function encodeCursor(joinAtMs: number, id: string): string {
-  return Buffer.from(JSON.stringify({ j: joinAtMs, i: id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { joinAtMs: number; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { j?: unknown; i?: unknown };
-    if (typeof value.j === 'number' && Number.isSafeInteger(value.j) && typeof value.i === 'string') return { joinAtMs: value.j, id: value.i };
-  } catch {
-    // fall through
-  }
-  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
 }

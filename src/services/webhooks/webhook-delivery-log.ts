@@ -4,6 +4,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Schema, WebhookDeliveriesTable } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { findBot } from '../../store/bot-store.ts';
@@ -83,7 +84,7 @@ export class WebhookDeliveryLog {
 
   async #list(userId: string, botId: string | null, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
-    const before = query.cursor !== undefined ? decodeCursor(query.cursor) : null;
+    const before = query.cursor !== undefined ? decodeCursor(query.cursor, (v) => (typeof v.d === 'number' && Number.isSafeInteger(v.d) && v.d > 0 ? v.d : null)) : null;
     let q = this.#db.selectFrom('webhook_deliveries').selectAll().where('user_id', '=', userId);
     if (botId !== null) q = q.where('bot_id', '=', botId);
     if (before !== null) q = q.where('id', '<', before);
@@ -100,7 +101,7 @@ export class WebhookDeliveryLog {
     const last = page.at(-1);
     return {
       deliveries: page.map(toView),
-      next: rows.length > limit && last ? encodeCursor(last.id) : null,
+      next: rows.length > limit && last ? encodeCursor({ d: last.id }) : null,
       has_more: rows.length > limit,
     };
   }
@@ -128,18 +129,4 @@ function toView(row: DeliveryRow): DeliveryView {
     created_at: formatInstant(row.created_at),
     delivered_at: formatOptionalInstant(row.delivered_at),
   };
-}
-
-function encodeCursor(id: number): string {
-  return Buffer.from(JSON.stringify({ d: id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown };
-    if (typeof value.d === 'number' && Number.isSafeInteger(value.d) && value.d > 0) return value.d;
-  } catch {
-    // fall through
-  }
-  throw new ApiError('invalid_cursor', 'cursor is not one this API issued', { details: { field: 'cursor' } });
 }
