@@ -1,7 +1,6 @@
-// A fake MeetStream at the HTTP boundary (docs/providers/meetstream.md; ../shared/reference/meetstream.md
-// has the research): create_bot with its Idempotency-Key replay (507 with the original bot), the
-// scheduled-bot reschedule and delete, remove_bot, and workspace webhooks signed with
-// X-MeetStream-Signature.
+// A fake MeetStream at the HTTP boundary (docs/providers/meetstream.md lists the pages): create_bot
+// with its Idempotency-Key replay (507 with the original bot), the scheduled-bot reschedule and
+// delete, remove_bot, and workspace webhooks signed with X-MeetStream-Signature.
 import { createHmac } from 'node:crypto';
 import { FakeProviderServer, fakeId, postWebhook, type FakeAnswer, type FakeRequest } from './fake-provider-kit.ts';
 
@@ -37,6 +36,17 @@ export class FakeMeetStream extends FakeProviderServer {
 
   get liveBots(): FakeMeetStreamBot[] {
     return [...this.bots.values()].filter((b) => !b.deleted);
+  }
+
+  /**
+   * 401 when no Authorization header arrives, 403 when a key arrives that is unknown, revoked or of
+   * another workspace (MeetStream's error-handling template in github.com/meetstream-ai/labs, and
+   * the API reference's 403 answers). The body's wording is not documented; this one is a guess.
+   */
+  protected override refuseKey(authorization: string | undefined): FakeAnswer {
+    return authorization === undefined
+      ? { status: 401, body: { detail: 'Authentication credentials were not provided.' } }
+      : { status: 403, body: { detail: 'Invalid API key.' } };
   }
 
   protected handle(request: FakeRequest): FakeAnswer {

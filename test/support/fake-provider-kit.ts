@@ -98,14 +98,24 @@ export abstract class FakeProviderServer {
     return this.#url;
   }
 
+  /**
+   * The answer to a request without the right key. Recall: 401 for an unauthenticated request
+   * (docs.recall.ai/reference/authentication). Attendee: a Django REST Framework token scheme
+   * (its openapi.yml), which answers 401 {"detail": "Invalid token."}. MeetStream overrides this.
+   */
+  protected refuseKey(_authorization: string | undefined): FakeAnswer {
+    return { status: 401, body: { detail: 'Invalid token.' } };
+  }
+
   #answer(request: FakeRequest): FakeAnswer {
     const failure = this.#failures.find((f) => f.times > 0 && f.match.test(`${request.method} ${request.path}`));
     if (failure) {
       failure.times--;
       return failure.answer;
     }
-    // All three providers authenticate with "Authorization: Token <api key>" and answer 401 without it.
-    if (request.headers.authorization !== `Token ${this.apiKey}`) return { status: 401, body: { detail: 'Invalid token.' } };
+    // All three authenticate with "Authorization: Token <api key>"; how a bad key is refused is
+    // each provider's own (refuseKey).
+    if (request.headers.authorization !== `Token ${this.apiKey}`) return this.refuseKey(request.headers.authorization);
     return this.handle(request);
   }
 
