@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
+import { startBackgroundCheckpoints } from './db/sqlite-checkpoints.ts';
 import { currentSchemaVersion, latestVersion, migrate } from './db/migrator.ts';
 import { buildApp, type App } from './http/app.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -119,6 +120,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   database.health.setLogger(logger);
+  // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
+  const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;
+  const checkpoints = sqliteFile ? startBackgroundCheckpoints(database.sqlite!, sqliteFile, logger) : null;
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
   await migrate(database.db, database.engine);
   const secretBox = await prepareSecretsAtRest(config, database, logger);
@@ -232,6 +236,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
       else await chosenRuntime.close?.();
       await outbound.close();
+      await checkpoints?.stop();
       await database.close();
     },
   };
