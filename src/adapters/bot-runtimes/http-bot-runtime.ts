@@ -74,12 +74,18 @@ export class HttpBotRuntime implements BotRuntime {
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     try {
+      // undici's own timeouts, not an AbortSignal per request: at the top of the hour the signal,
+      // its timer and its listeners were about a quarter of the client's CPU per launch (measured:
+      // 88-111 µs per launch cold, 50-95 warm with the signal; 70-76 and 31-61 without). The clock
+      // starts once the request is written (not while it waits for a free connection), and it
+      // fires within about a second of its time.
       const response = await this.#pool.request({
         path: this.#path,
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       });
       await response.body.dump();
       status = response.statusCode;

@@ -1,0 +1,98 @@
+// BOT_RUNTIME=http against local HTTP servers: what each answer means, the signature, and the
+// timeout for a runtime that never answers or stops halfway through its answer. undici's own
+// timers (headersTimeout, bodyTimeout) tick about twice a second: a timeout fires within a second of
+// its time.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { HttpBotRuntime, toSigningSecret } from './http-bot-runtime.ts';
+import type { LaunchRequest } from './bot-runtime.ts';
+
+const SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLWxhdW5jaGVz';
+const TIMEOUT_MS = 300;
+
+const request: LaunchRequest = {
+  action: 'launch', bot_id: 'bot_1', meeting_url: 'https://zoom.us/j/123', platform: 'zoom', bot_config: {}, events: [],
+  scheduled_time: '2026-12-01T10:00:00.000Z', idempotency_key: 'launch-bot_1', status_url: 'http://127.0.0.1/api/v1/bots/bot_1/status', status_token: 'bst_x',
+};
+
+const servers: ReturnType<typeof createServer>[] = [];
+after(() => {
+  for (const server of servers) server.closeAllConnections();
+  for (const server of servers) server.close();
+});
+
+/** A runtime answering with `handle`; answers a client pointed at it. */
+async function runtimeWith(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<HttpBotRuntime> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => handle(req, res, body));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return new HttpBotRuntime({ url: `http://127.0.0.1:${port}/launch`, secret: SECRET, timeoutMs: TIMEOUT_MS, now: () => Date.now() });
+}
+
+describe('HttpBotRuntime', () => {
+  test('2xx is accepted, 409 already had it, 429 is rate limited with its Retry-After, 500 is transient', async () => {
+    const answers = [[202, {}], [409, {}], [429, { 'retry-after': '7' }], [500, {}]] as const;
+    let next = 0;
+    const runtime = await runtimeWith((_req, res) => {
+      const [status, headers] = answers[next++]!;
+      res.writeHead(status, headers).end('{}');
+    });
+    assert.deepEqual(await runtime.launch(request), { ok: true, alreadyDone: false });
+    assert.deepEqual(await runtime.launch(request), { ok: true, alreadyDone: true });
+    assert.deepEqual(await runtime.launch(request), { ok: false, failure: 'rate_limited', retryAfterMs: 7000, message: 'runtime answered 429' });
+    assert.deepEqual(await runtime.launch(request), { ok: false, failure: 'transient', retryAfterMs: null, message: 'runtime answered 500' });
+    await runtime.close();
+  });
+
+  test('the body is the launch request, signed with Standard Webhooks headers; a prepared launch sends the same', async () => {
+    const seen: { headers: IncomingMessage['headers']; body: string }[] = [];
+    const runtime = await runtimeWith((req, res, body) => {
+      seen.push({ headers: req.headers, body });
+      res.writeHead(202).end();
+    });
+    await runtime.launch(request);
+    await runtime.launch(request, runtime.prepareLaunch(request));
+    const verifier = new Webhook(toSigningSecret(SECRET));
+    for (const { headers, body } of seen) {
+      assert.deepEqual(JSON.parse(body), request);
+      assert.equal(headers['idempotency-key'], request.idempotency_key);
+      assert.doesNotThrow(() => verifier.verify(body, headers as Record<string, string>));
+    }
+    await runtime.close();
+  });
+
+  test('a runtime that never answers is a transient failure once the timeout has passed', { timeout: 10_000 }, async () => {
+    const runtime = await runtimeWith(() => {
+      // Reads the request, never answers.
+    });
+    const started = performance.now();
+    const outcome = await runtime.launch(request);
+    const took = performance.now() - started;
+    assert.equal(outcome.ok, false);
+    assert.equal(!outcome.ok && outcome.failure, 'transient');
+    assert.match(!outcome.ok ? outcome.message : '', /^runtime unreachable: /);
+    assert.ok(took >= TIMEOUT_MS - 20 && took < TIMEOUT_MS + 1500, `gave up after ${Math.round(took)} ms`);
+    await runtime.close();
+  });
+
+  test('a runtime that answers 202 and then stalls its body: accepted (the status is the answer), without waiting past the timeout', { timeout: 10_000 }, async () => {
+    const runtime = await runtimeWith((_req, res) => {
+      res.writeHead(202, { 'content-length': '100' });
+      res.write('{"acc');
+    });
+    const started = performance.now();
+    const outcome = await runtime.launch(request);
+    const took = performance.now() - started;
+    assert.deepEqual(outcome, { ok: true, alreadyDone: false });
+    assert.ok(took >= TIMEOUT_MS - 20 && took < TIMEOUT_MS + 1500, `gave up on the body after ${Math.round(took)} ms`);
+    await runtime.close();
+  });
+});
