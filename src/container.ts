@@ -120,12 +120,12 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   database.health.setLogger(logger);
-  // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
-  const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;
-  const checkpoints = sqliteFile ? startBackgroundCheckpoints(database.sqlite!, sqliteFile, logger) : null;
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
   await migrate(database.db, database.engine);
   const secretBox = await prepareSecretsAtRest(config, database, logger);
+  // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
+  const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;
+  const checkpoints = sqliteFile ? startBackgroundCheckpoints(database.sqlite!, sqliteFile, logger) : null;
 
   const guard = new OutboundGuard(config.outboundAllowedHosts, overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {});
   const outbound = new OutboundHttp({ guard });

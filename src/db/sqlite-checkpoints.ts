@@ -31,6 +31,11 @@ export function startBackgroundCheckpoints(connection: DatabaseSync, file: strin
   // Never what keeps the process alive.
   worker.unref();
   let isStopping = false;
+  let hasExited = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
+    hasExited = true;
+    resolve();
+  }));
   worker.on('message', ({ problem }: { problem: string | null }) => {
     if (problem) logger.warn({ problem }, 'background WAL checkpoint failed; the server checkpoints itself past the fallback size');
     else logger.info('background WAL checkpoints work again');
@@ -41,11 +46,22 @@ export function startBackgroundCheckpoints(connection: DatabaseSync, file: strin
   });
   return {
     async stop() {
-      if (isStopping) return;
       isStopping = true;
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      if (hasExited) return;
       worker.postMessage('stop');
-      await exited;
+      // Its last checkpoint is given a moment; a worker that does not end by then is ended.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), STOP_DEADLINE_MS);
+      });
+      try {
+        if ((await Promise.race([exited.then(() => 'exited' as const), late])) === 'late') await worker.terminate();
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
+
+/** How long stop() waits for the worker's last checkpoint. */
+const STOP_DEADLINE_MS = 5000;

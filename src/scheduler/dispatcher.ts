@@ -69,12 +69,13 @@ const CLAIM_STEP_MS = 250;
 const RESULT_FLUSH_MS = 10;
 
 /**
- * While launches are still going out, their results wait until the last is out (up to this long):
- * on SQLite every write runs on this thread, on PostgreSQL the results' statements share the
- * machine with the launches, and writing them in the middle of a burst delays the launches that
- * are not out yet. Measured on a 10,000 burst (2 cores, SQLite): a 500 ms bound wrote results
- * twice during the burst and added 300-400 ms to the last launch. A burst of 10,000 is out in
- * about 1-2 s; a larger one has its results written every 5 s while it goes on.
+ * While launches are still going out or waiting for their answers, their results wait until every
+ * launch of the burst has its answer (up to this long): on SQLite every write runs on this thread,
+ * on PostgreSQL the results' statements share the machine with the launches, and writing them in
+ * the middle of a burst delays the launches that are not out yet. Measured on a 10,000 burst
+ * (2 cores, SQLite): a 500 ms bound wrote results twice during the burst and added 300-400 ms to
+ * the last launch. A burst of 10,000 is answered in about 1-2 s; a longer one, or a runtime slow
+ * to answer, has its results (and so its bot.joining webhooks) written every 5 s meanwhile.
  */
 const RESULT_FLUSH_MAX_DEFER_MS = 5000;
 

@@ -31,7 +31,8 @@ export class HttpBotRuntime implements BotRuntime {
 
   constructor(options: { url: string; secret: string | null; timeoutMs: number; now: () => number }) {
     const target = new URL(options.url);
-    this.#pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000 });
+    // Connecting is bounded by the same timeout (undici's own default is 10 s).
+    this.#pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000, connectTimeout: Math.min(options.timeoutMs, 10_000) });
     this.#path = `${target.pathname}${target.search}`;
     this.#signer = options.secret ? new Webhook(toSigningSecret(options.secret)) : null;
     this.#timeoutMs = options.timeoutMs;
@@ -81,39 +82,65 @@ export class HttpBotRuntime implements BotRuntime {
    * and dropped. dispatch() is undici's lowest-level API and may change between its major
    * versions: http-bot-runtime.test.ts covers each answer and both timeouts.
    *
-   * The timeouts are undici's own: the clock starts once the request is written (not while it
-   * waits for a free connection), and fires within about a second of its time.
+   * The timeouts are undici's own: connecting, then the answer's status once the request is
+   * written, each within the timeout (not the wait for a free connection: the dispatcher keeps at
+   * most twice the pool's connections in flight), to within about a second.
    */
   #post(body: string, headers: Record<string, string>): Promise<RuntimeOutcome> {
     const nowMs = this.#now();
     return new Promise((resolve) => {
-      let status = 0;
-      let responseHeaders: IncomingHttpHeaders = {};
+      // Settled once: by the final status line, or by an error before one.
+      let isSettled = false;
+      let bodyBytes = 0;
+      const settle = (outcome: RuntimeOutcome) => {
+        if (isSettled) return;
+        isSettled = true;
+        resolve(outcome);
+      };
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart: () => {},
-        // Called again after a 1xx: the last status is the answer.
+        // The final status is the answer, settled at once: a body that is slow, endless or
+        // dripping never holds up the launch (a 1xx is only news that one is coming).
         onResponseStart: (_controller, statusCode, answerHeaders) => {
-          status = statusCode;
-          responseHeaders = answerHeaders;
+          if (statusCode >= 200) settle(outcomeOf(statusCode, answerHeaders, nowMs));
         },
-        onResponseData: () => {},
-        onResponseEnd: () => resolve(outcomeOf(status, responseHeaders, nowMs)),
-        // Before an answer: unreachable, refused, reset, or no headers within the timeout. After
-        // one (its body cut short or stalled): the status stands.
-        onResponseError: (_controller, error) => resolve(status > 0 ? outcomeOf(status, responseHeaders, nowMs) : unreachable(error)),
+        // The body is read and dropped; one larger than anything a runtime should answer ends
+        // the connection instead of being read on.
+        onResponseData: (controller, chunk) => {
+          bodyBytes += chunk.length;
+          if (bodyBytes > MAX_ANSWER_BODY_BYTES) controller.abort(new Error('answer body too large'));
+        },
+        onResponseEnd: () => {},
+        // Before the final status: unreachable, refused, reset, or no answer within the timeout.
+        onResponseError: (_controller, error) => settle(unreachable(error)),
       };
       try {
         this.#pool.dispatch({ path: this.#path, method: 'POST', headers, body, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs }, handler);
       } catch (error) {
-        resolve(unreachable(error as Error));
+        settle(unreachable(error as Error));
       }
     });
   }
 
+  /** Waits for requests in flight (a runtime still sending an answer's body) up to a deadline, then cuts them. */
   async close(): Promise<void> {
-    await this.#pool.close();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS);
+    });
+    try {
+      if ((await Promise.race([this.#pool.close().then(() => 'closed' as const), deadline])) === 'late') await this.#pool.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
+
+/** A runtime's answer is a status; its body, if any, is short. */
+const MAX_ANSWER_BODY_BYTES = 64 * 1024;
+
+/** How long close() lets answers in flight finish. */
+const CLOSE_DEADLINE_MS = 2000;
 
 function unreachable(error: Error): RuntimeOutcome {
   return { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime unreachable: ${error.message}` };
