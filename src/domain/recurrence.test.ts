@@ -611,14 +611,19 @@ describe('COUNT rules are counted once, in steps', () => {
     const walk = compiled.walkUntil(at('2030-01-01T00:00:00Z'));
     let steps = 0;
     let longest = 0;
+    let total = 0;
     for (let done = false; !done;) {
-      longest = Math.max(longest, cpuMs(() => {
+      const step = cpuMs(() => {
         done = walk.next().done === true;
-      }));
+      });
+      longest = Math.max(longest, step);
+      total += step;
       steps++;
     }
     assert.ok(steps > 5, `${steps} steps`);
-    assert.ok(longest < 100, `a step took ${longest} ms of CPU`);
+    // Short against the whole walk (alone here: 10-50 ms a step of 320-440 ms): a bound in
+    // milliseconds would measure the machine, which other processes share, not the stepping.
+    assert.ok(longest < total / 3, `a step took ${longest} ms of CPU, of ${total} ms for the walk`);
     const days = compiled.expand({ fromMs: at('2005-01-01T00:00:00Z'), toMs: at('2006-05-01T00:00:00Z') });
     assert.equal(days.length, 485);
     const lookups = cpuMs(() => {
