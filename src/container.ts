@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startBackgroundCheckpoints } from './db/sqlite-checkpoints.ts';
+import { settledWithin } from './lib/deadline.ts';
 import { currentSchemaVersion, latestVersion, migrate } from './db/migrator.ts';
 import { buildApp, type App } from './http/app.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -201,7 +202,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     readinessChecks: {
       // Reachable and able to write: a known outage (lost connection, full disk) is not ready
       // until the health probe has committed a write again.
-      database: async () => database.health.isAvailable && (await answersWithin(checkDatabase(database), READINESS_TIMEOUT_MS)),
+      database: async () => database.health.isAvailable && (await settledWithin(checkDatabase(database), READINESS_TIMEOUT_MS, false)),
       migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
       // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
@@ -255,13 +256,6 @@ async function checkDatabase(database: Database): Promise<boolean> {
   }
 }
 
-function answersWithin(check: Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  return Promise.race([check, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * With CREDENTIALS_ENCRYPTION_KEY set, seals any webhook secret still in plaintext (a deployment

@@ -13,6 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
+import { settledWithin } from '../lib/deadline.ts';
 
 /** How often the worker checkpoints (a checkpoint with nothing new to copy costs next to nothing). */
 export const CHECKPOINT_EVERY_MS = 1000;
@@ -31,11 +32,8 @@ export function startBackgroundCheckpoints(connection: DatabaseSync, file: strin
   // Never what keeps the process alive.
   worker.unref();
   let isStopping = false;
-  let hasExited = false;
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
-    hasExited = true;
-    resolve();
-  }));
+  // Listened for from the start: a worker that has already ended has nothing left to wait for.
+  const exited = new Promise<boolean>((resolve) => worker.once('exit', () => resolve(true)));
   worker.on('message', ({ problem }: { problem: string | null }) => {
     if (problem) logger.warn({ problem }, 'background WAL checkpoint failed; the server checkpoints itself past the fallback size');
     else logger.info('background WAL checkpoints work again');
@@ -47,18 +45,9 @@ export function startBackgroundCheckpoints(connection: DatabaseSync, file: strin
   return {
     async stop() {
       isStopping = true;
-      if (hasExited) return;
       worker.postMessage('stop');
       // Its last checkpoint is given a moment; a worker that does not end by then is ended.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), STOP_DEADLINE_MS);
-      });
-      try {
-        if ((await Promise.race([exited.then(() => 'exited' as const), late])) === 'late') await worker.terminate();
-      } finally {
-        clearTimeout(timer);
-      }
+      if (!(await settledWithin(exited, STOP_DEADLINE_MS, false))) await worker.terminate();
     },
   };
 }

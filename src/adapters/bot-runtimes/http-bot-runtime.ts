@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
 import { Webhook } from 'standardwebhooks';
+import { settledWithin } from '../../lib/deadline.ts';
 import { parseRetryAfterMs } from '../outbound-http.ts';
 import type { BotCommand, BotRuntime, LaunchRequest, PreparedLaunch, RuntimeOutcome } from './bot-runtime.ts';
 
@@ -124,15 +125,7 @@ export class HttpBotRuntime implements BotRuntime {
 
   /** Waits for requests in flight (a runtime still sending an answer's body) up to a deadline, then cuts them. */
   async close(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS);
-    });
-    try {
-      if ((await Promise.race([this.#pool.close().then(() => 'closed' as const), deadline])) === 'late') await this.#pool.destroy();
-    } finally {
-      clearTimeout(timer);
-    }
+    if (!(await settledWithin(this.#pool.close().then(() => true), CLOSE_DEADLINE_MS, false))) await this.#pool.destroy();
   }
 }
 

@@ -6,6 +6,7 @@ import type { Database } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { settledWithin } from '../../lib/deadline.ts';
 import { newId } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatOptionalInstant, formatInstant } from '../../lib/time.ts';
@@ -616,14 +617,6 @@ function connectFailureError(kind: ProviderKind, failure: ProviderFailure): ApiE
 const URL_CHECK_TIMEOUT_MS = 5000;
 
 /** The outbound guard's check, with an answer in bounded time (a resolver can hang much longer). */
-export async function checkUrlPromptly(guard: OutboundGuard, url: string): Promise<GuardResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<GuardResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: `host did not resolve within ${URL_CHECK_TIMEOUT_MS / 1000} s` }), URL_CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([guard.checkUrl(url), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function checkUrlPromptly(guard: OutboundGuard, url: string): Promise<GuardResult> {
+  return settledWithin(guard.checkUrl(url), URL_CHECK_TIMEOUT_MS, { ok: false, reason: `host did not resolve within ${URL_CHECK_TIMEOUT_MS / 1000} s` });
 }
