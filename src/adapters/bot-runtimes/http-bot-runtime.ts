@@ -89,21 +89,16 @@ export class HttpBotRuntime implements BotRuntime {
    */
   #post(body: string, headers: Record<string, string>): Promise<RuntimeOutcome> {
     const nowMs = this.#now();
+    // Settled by the final status line, or by an error before one (a promise settles once: an
+    // error after the status changes nothing).
     return new Promise((resolve) => {
-      // Settled once: by the final status line, or by an error before one.
-      let isSettled = false;
       let bodyBytes = 0;
-      const settle = (outcome: RuntimeOutcome) => {
-        if (isSettled) return;
-        isSettled = true;
-        resolve(outcome);
-      };
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart: () => {},
         // The final status is the answer, settled at once: a body that is slow, endless or
         // dripping never holds up the launch (a 1xx is only news that one is coming).
         onResponseStart: (_controller, statusCode, answerHeaders) => {
-          if (statusCode >= 200) settle(outcomeOf(statusCode, answerHeaders, nowMs));
+          if (statusCode >= 200) resolve(outcomeOf(statusCode, answerHeaders, nowMs));
         },
         // The body is read and dropped; one larger than anything a runtime should answer ends
         // the connection instead of being read on.
@@ -113,12 +108,12 @@ export class HttpBotRuntime implements BotRuntime {
         },
         onResponseEnd: () => {},
         // Before the final status: unreachable, refused, reset, or no answer within the timeout.
-        onResponseError: (_controller, error) => settle(unreachable(error)),
+        onResponseError: (_controller, error) => resolve(unreachable(error)),
       };
       try {
         this.#pool.dispatch({ path: this.#path, method: 'POST', headers, body, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs }, handler);
       } catch (error) {
-        settle(unreachable(error as Error));
+        resolve(unreachable(error as Error));
       }
     });
   }
