@@ -256,7 +256,6 @@ async function checkDatabase(database: Database): Promise<boolean> {
   }
 }
 
-
 /**
  * With CREDENTIALS_ENCRYPTION_KEY set, seals any webhook secret still in plaintext (a deployment
  * that has just turned the key on). Without it, says loudly that secrets sit in the database as
