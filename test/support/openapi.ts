@@ -183,7 +183,11 @@ export async function snapshotDatabase(rc: TestRollcall, ignoreColumns: Record<s
   let tables = tableCache.get(rc.database);
   if (!tables) {
     const schema = rc.testDatabase.searchPath;
-    tables = (await db.introspection.getTables()).filter((t) => (schema ? t.schema === schema : true)).map((t) => t.name).sort();
+    // On PostgreSQL only this test's own schema is listed: introspecting the whole database races
+    // with other test files dropping their schemas ("schema ... does not exist").
+    tables = schema
+      ? (await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema} and tablename not like 'kysely\_%'`.execute(db)).rows.map((t) => t.name).sort()
+      : (await db.introspection.getTables()).map((t) => t.name).sort();
     tableCache.set(rc.database, tables);
   }
   const snapshot = new Map<string, { rows: number; hash: string }>();
