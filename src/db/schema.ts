@@ -63,8 +63,14 @@ export interface BotsTable {
   id: string;
   user_id: string;
   deduplication_key: string;
-  /** sha256 (hex) of deduplication_key: the live-key unique index is on this (migration 004). */
+  /** sha256 (hex) of deduplication_key (migration 004). */
   deduplication_key_hash: string;
+  /**
+   * deduplication_key_hash while the bot is live (LIVE_STATUSES), null once it has ended: the
+   * one-live-bot-per-key unique index is on this (migration 012), so that a change between two live
+   * statuses touches no index.
+   */
+  live_key_hash: string | null;
   meeting_url: string;
   meeting_platform: string | null;
   meeting_identity: string;

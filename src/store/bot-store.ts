@@ -7,11 +7,14 @@ import type { Db } from './event-store.ts';
 import type { Engine } from '../db/database.ts';
 
 // The live predicates are written as literals, never as bound parameters: SQLite uses a partial
-// index only when the query's WHERE visibly implies the index's own, and these match the
-// partial indexes of migration 001 word for word. With parameters it scanned all of a user's bots.
+// index only when the query's WHERE visibly implies the index's own, and isLiveLink matches the
+// partial index of migration 001 word for word. With parameters it scanned all of a user's links.
 const LIVE_STATUS_LIST = sql.raw(LIVE_STATUSES.map((s) => `'${s}'`).join(', '));
 
-/** `status in ('Scheduled', ...)` as the partial index bots_one_live_per_key says it. */
+/**
+ * `status in ('Scheduled', ...)`. (No index has this predicate any more: the live-key index is on
+ * live_key_hash, migration 012; listings of a user's live bots walk bots_user_join.)
+ */
 export function isLiveBot(column = 'status') {
   return sql<SqlBool>`${sql.ref(column)} in (${LIVE_STATUS_LIST})`;
 }
@@ -60,7 +63,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveBot());
+    .where('user_id', '=', userId).where('live_key_hash', '=', deduplicationKeyHash(key));
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();

@@ -353,7 +353,8 @@ describe('migration 008', () => {
       ]).execute();
       await db.insertInto('bot_decisions').values({ bot_id: 'bot_failed', at_ms: NOW + 1, kind: 'failed', reason: 'the runtime refused', details: '{"from":"Joining","to":"Failed"}' }).execute();
 
-      await migrate(db, database.engine);
+      // Up to 011: from migration 012 on the live-key rule is on a column of its own (tested below).
+      await migrate(db, database.engine, MIGRATIONS.filter((m) => m.version < 12));
       const bots = await db.selectFrom('bots').select(['id', 'status', 'idempotency_key_hash', 'data_deleted_at']).orderBy('id').execute();
       assert.deepEqual(bots.map((b) => ({ ...b })), [
         { id: 'bot_done', status: 'Done', idempotency_key_hash: null, data_deleted_at: null },
@@ -365,6 +366,42 @@ describe('migration 008', () => {
       await (db as any).insertInto('bots').values(bot('bot_rec', 'Recording', 'live')).execute();
       await assert.rejects((db as any).insertInto('bots').values(bot('bot_leave', 'Leaving', 'live')).execute());
       await (db as any).insertInto('bots').values(bot('bot_error', 'Error', 'live')).execute();
+    } finally {
+      await database.close();
+      await testDb.drop();
+    }
+  });
+});
+
+describe('migration 012', () => {
+  test('live bots keep their key in live_key_hash, ended ones release it; the index refuses a second live bot per key', async () => {
+    const testDb = await createTestDatabase();
+    const database = await testDb.open();
+    try {
+      const db = database.db as any;
+      await migrate(database.db, database.engine, MIGRATIONS.filter((m) => m.version < 12));
+      await db.insertInto('users').values({ id: 'usr_old', name: 'old', webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: NOW }).execute();
+      const bot = (id: string, status: string, key: string) => ({
+        id, user_id: 'usr_old', deduplication_key: key, deduplication_key_hash: `hash-${key}`, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1',
+        status, bot_config: '{}', custom_attributes: '{}', join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 1, launched_at: null, source: 'calendar_schedule_api',
+        created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null, idempotency_key_hash: null, data_deleted_at: null,
+      });
+      await db.insertInto('bots').values([bot('bot_a', 'Scheduled', 'a'), bot('bot_b', 'Recording', 'b'), bot('bot_c', 'Done', 'c'), bot('bot_d', 'Cancelled', 'a')]).execute();
+
+      await migrate(database.db, database.engine);
+      const rows = await db.selectFrom('bots').select(['id', 'live_key_hash']).orderBy('id').execute();
+      assert.deepEqual(rows.map((r: any) => ({ ...r })), [
+        { id: 'bot_a', live_key_hash: 'hash-a' },
+        { id: 'bot_b', live_key_hash: 'hash-b' },
+        { id: 'bot_c', live_key_hash: null },
+        { id: 'bot_d', live_key_hash: null },
+      ]);
+      // A second live bot under a live key is refused; under an ended key (c) it is accepted.
+      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_e', 'Scheduled', 'b'), live_key_hash: 'hash-b' }).execute());
+      await db.insertInto('bots').values({ ...bot('bot_f', 'Scheduled', 'c'), live_key_hash: 'hash-c' }).execute();
+      // A status change between live statuses leaves the key where it is.
+      await db.updateTable('bots').set({ status: 'Joining' }).where('id', '=', 'bot_a').execute();
+      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_g', 'Scheduled', 'a'), live_key_hash: 'hash-a' }).execute());
     } finally {
       await database.close();
       await testDb.drop();

@@ -11,6 +11,7 @@ import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { randomToken } from '../../src/lib/ids.ts';
+import { storedInvariantViolations } from './stored-invariants.ts';
 
 export const TEST_ENGINE: Engine = process.env.ROLLCALL_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
 export const TEST_POSTGRES_URL = process.env.ROLLCALL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -83,8 +84,11 @@ export async function startTestRollcall(options: { clock?: Clock; settings?: Rec
     ...rollcall,
     testDatabase,
     async close() {
+      // A fault test may have taken the database away; the rules are checked whenever it answers.
+      const violations = await storedInvariantViolations(database).catch(() => []);
       await rollcall.close();
       await testDatabase.drop();
+      if (violations.length > 0) throw new Error(`stored rows break an invariant:\n${violations.join('\n')}`);
     },
     async newUser(name = `user-${randomToken(8)}`) {
       const { key, userId } = await createApiKey(database.db, name, rollcall.clock, { secretBox: rollcall.secretBox });
