@@ -6,6 +6,7 @@ import {
   CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
 } from './calendar-provider.ts';
 import { failureFromStatus, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { FeedText } from './feed-text.ts';
 import { IcsParseError, parseIcsYielding, type ParsedFeed } from './ics-parser.ts';
 
 export const ICS_CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -120,11 +121,12 @@ export class IcsCalendarProvider implements CalendarProvider {
    * (nesting, size, lines...) is a permanent failure: fetching it again gives the same feed.
    */
   async #parse(response: HttpResponse): Promise<ParsedFeed> {
-    if (!/BEGIN:VCALENDAR/i.test(response.body.slice(0, 4096))) {
+    const text = new FeedText(response.bodyPieces ?? response.body);
+    if (!/BEGIN:VCALENDAR/i.test(text.slice(0, 4096))) {
       throw new CalendarProviderError({ kind: 'permanent', message: 'the URL did not answer with an iCalendar feed (no BEGIN:VCALENDAR)' });
     }
     try {
-      return await parseIcsYielding(response.body, { nowMs: this.#now() });
+      return await parseIcsYielding(text, { nowMs: this.#now() });
     } catch (error) {
       if (error instanceof IcsParseError) throw new CalendarProviderError({ kind: 'permanent', message: `the feed cannot be read: ${error.message}` });
       throw error;

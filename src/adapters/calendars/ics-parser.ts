@@ -26,6 +26,8 @@ import { Temporal } from 'temporal-polyfill';
 import { expandSeries, isValidTimeZone, occurrenceKey } from '../../domain/recurrence.ts';
 import { findMeetingLink } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
+import { FeedText } from './feed-text.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
@@ -102,7 +104,7 @@ export class IcsParseError extends Error {
 }
 
 /** Parses a whole feed at once; for small feeds and tests (the service uses parseIcsYielding). */
-export function parseIcs(text: string, options: ParseOptions): ParsedFeed {
+export function parseIcs(text: string | FeedText, options: ParseOptions): ParsedFeed {
   const steps = parseSteps(text, options);
   for (;;) {
     const step = steps.next();
@@ -111,7 +113,7 @@ export function parseIcs(text: string, options: ParseOptions): ParsedFeed {
 }
 
 /** The same parse, giving the event loop a turn every slice so that a big feed never stalls it. */
-export async function parseIcsYielding(text: string, options: ParseOptions & { sliceMs?: number }): Promise<ParsedFeed> {
+export async function parseIcsYielding(text: string | FeedText, options: ParseOptions & { sliceMs?: number }): Promise<ParsedFeed> {
   const steps = parseSteps(text, options);
   const pacer = new EventLoopPacer(options.sliceMs);
   for (;;) {
@@ -126,7 +128,8 @@ const LINES_PER_STEP = 2_000;
 const EVENTS_PER_STEP = 50;
 
 /** The parse as a sequence of bounded steps: it yields (nothing) between them, and returns the feed. */
-function* parseSteps(text: string, options: ParseOptions): Generator<void, ParsedFeed> {
+function* parseSteps(given: string | FeedText, options: ParseOptions): Generator<void, ParsedFeed> {
+  const text = typeof given === 'string' ? new FeedText(given) : given;
   const limits: IcsLimits = { ...ICS_LIMITS, ...options.limits };
   if (text.length > limits.maxChars) throw new IcsParseError(`the feed is ${text.length} characters long; at most ${limits.maxChars} are read`);
   const reader = new ComponentReader(text, limits);
@@ -195,7 +198,6 @@ function cut(text: string, max = 200): string {
 /** Components whose properties events are built from; the others are only counted. */
 const KEPT_COMPONENTS = new Set(['VCALENDAR', 'VEVENT', 'VTIMEZONE', 'STANDARD', 'DAYLIGHT']);
 const NO_PARAMS: ReadonlyMap<string, string> = new Map();
-const LINE_BREAK = /\r\n|\n|\r/g;
 /**
  * Characters kept of one unfolded line. Every stored field is far shorter (event-field-limits.ts:
  * a description is cut at 100,000), so a longer value is cut here already, and the rest of its
@@ -210,7 +212,7 @@ const MAX_LINE_CHARS = 1_048_576;
  */
 class ComponentReader {
   readonly roots: Component[] = [];
-  readonly #text: string;
+  readonly #text: FeedText;
   readonly #limits: IcsLimits;
   readonly #stack: Component[] = [];
   readonly #propertyCounts: number[] = [];
@@ -221,7 +223,7 @@ class ComponentReader {
   /** The logical line being unfolded: where it began, its pieces and their length. */
   #pending: { start: number; lineNumber: number; pieces: string[]; chars: number } | null = null;
 
-  constructor(text: string, limits: IcsLimits) {
+  constructor(text: FeedText, limits: IcsLimits) {
     this.#text = text;
     this.#limits = limits;
     this.#pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -242,9 +244,8 @@ class ComponentReader {
       const isContinuation = this.#pending !== null && (text.charCodeAt(this.#pos) === 0x20 || text.charCodeAt(this.#pos) === 0x09);
       const from = isContinuation ? this.#pos + 1 : this.#pos;
       this.#physicalLine++;
-      LINE_BREAK.lastIndex = from;
-      const match = LINE_BREAK.exec(text);
-      const end = match ? match.index : text.length;
+      const lineBreak = text.findLineBreak(from);
+      const end = lineBreak ? lineBreak.index : text.length;
       if (!isContinuation) {
         this.#finishPending();
         this.#pending = { start: this.#pos, lineNumber: this.#physicalLine, pieces: [], chars: 0 };
@@ -255,7 +256,7 @@ class ComponentReader {
         pending.pieces.push(piece);
         pending.chars += piece.length;
       }
-      this.#pos = match ? match.index + match[0].length : text.length;
+      this.#pos = lineBreak ? lineBreak.index + lineBreak.length : text.length;
     }
   }
 
@@ -419,15 +420,17 @@ function resolveTime(property: Property, zones: ZoneResolver, defaultZone: strin
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function toProviderEvent(text: string, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits): ProviderEvent | null {
+function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits): ProviderEvent | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
-  const veventText = text.slice(vevent.start, vevent.end);
+  // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
+  // so it is not built past that (one more character keeps it over the limit, and so dropped).
+  const veventText = text.slice(vevent.start, Math.min(vevent.end, vevent.start + RAW_LIMIT_BYTES + 1));
   const givenUid = propValue(vevent, 'UID');
   // The UID is the event's key in the database, so a huge one (PostgreSQL cannot index keys over
   // about 2.7 KB) stands in by its hash; the UID as given stays in raw.
   const uid = givenUid === null
-    ? `generated-${sha256(veventText).slice(0, 24)}`
+    ? `generated-${text.sha256(vevent.start, vevent.end).slice(0, 24)}`
     : Buffer.byteLength(givenUid) > limits.maxUidBytes ? `sha256-${sha256(givenUid)}` : givenUid;
   const start = resolveTime(dtstart, zones, defaultZone);
   let endMs: number;
@@ -593,7 +596,7 @@ const matchCache = new Map<string, string | null>();
 const MATCH_CACHE_SIZE = 256;
 
 class ZoneResolver {
-  readonly #text: string;
+  readonly #text: FeedText;
   readonly #definitions = new Map<string, Component>();
   readonly #resolved = new Map<string, string>();
   readonly #warnings: Warnings;
@@ -606,7 +609,7 @@ class ZoneResolver {
     return this.#matches;
   }
 
-  constructor(text: string, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
+  constructor(text: FeedText, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
     this.#text = text;
     this.#nowMs = nowMs;
     this.#limits = limits;
@@ -637,7 +640,7 @@ class ZoneResolver {
     const windows = WINDOWS_ZONES[trimmed];
     if (windows) return windows;
     if (!definition) return null;
-    const key = sha256(this.#text.slice(definition.start, definition.end));
+    const key = this.#text.sha256(definition.start, definition.end);
     if (!matchCache.has(key)) {
       if (++this.#matches > this.#limits.maxZoneMatches) return null;
       if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);

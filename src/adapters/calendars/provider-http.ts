@@ -25,7 +25,9 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: string;
+  readonly body: string;
+  /** The body in the pieces it was decoded in, where the transport kept them (see OutboundResponse). */
+  readonly bodyPieces?: readonly string[];
 }
 
 export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
@@ -66,7 +68,7 @@ export function createHttpSend(http: OutboundHttp): HttpSend {
       throw error;
     }
     if (response.isTruncated) throw new CalendarProviderError({ kind: 'permanent', message: `answer larger than ${max} bytes` });
-    return { status: response.status, headers: response.headers, body: response.body };
+    return response;
   };
 }
 
