@@ -10,7 +10,9 @@
 //   their still-claimed, still-due schedules into 'launching' and the bots into 'Joining'. Its
 //   commit does not wait for the disk (set_config local to the statement's own transaction; see
 //   inTransactionWithoutWaitingForDisk for why that is safe here).
-// - On SQLite the same three steps are three statements in one transaction, in this process.
+// - On SQLite the check and the schedules' change are one conditional update (UPDATE ... FROM),
+//   the bots' change a second, in one transaction in this process; bots are read only for the
+//   launches that were not confirmed.
 import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Db } from './event-store.ts';
@@ -40,7 +42,10 @@ export interface BotState {
 export interface Confirmation {
   /** Now 'launching', their bots 'Joining': send them. */
   confirmed: ConfirmedLaunch[];
-  /** The bots that could be locked, as they are now; a bot missing here is held by a request. */
+  /**
+   * The bots that could be locked, as they are now (on SQLite only those of the launches not
+   * confirmed); a bot missing here is held by a request.
+   */
   bots: BotState[];
 }
 
@@ -113,34 +118,36 @@ async function confirmOnPostgres(database: Database, owner: string, launches: re
 }
 
 async function confirmOnSqlite(database: Database, owner: string, launches: readonly LaunchToConfirm[], nowMs: number, leaseMs: number): Promise<Confirmation> {
-  const byBot = new Map(launches.map((l) => [l.botId, l]));
-  const botIds = JSON.stringify(launches.map((l) => l.botId));
+  const expected = JSON.stringify(launches.map((l) => [l.scheduleId, l.version]));
   return inTransactionWithoutWaitingForDisk(database, async (trx) => {
-    const states = await sql<{ id: string; status: string; meeting_end_ms: number; version: string }>`
-      select b.id, b.status, b.meeting_end_ms, ${sql.raw(VERSION_SQL)} as version
-        from bots b where b.id in (select value from json_each(${botIds}))
-    `.execute(trx);
-    const unchanged = states.rows
-      .filter((b) => b.status === 'Scheduled' && Number(b.meeting_end_ms) > nowMs && b.version === byBot.get(b.id)?.version)
-      .map((b) => byBot.get(b.id)!.scheduleId);
-    let confirmed: { id: string; bot_id: string; due_at_ms: number; attempts: number }[] = [];
-    if (unchanged.length > 0) {
-      // The state and due time as expressions, for the reason given at markLaunching.
-      confirmed = (await sql<{ id: string; bot_id: string; due_at_ms: number; attempts: number }>`
-        update schedules set state = 'launching', attempts = attempts + 1, lease_until_ms = ${nowMs + leaseMs}, updated_at = ${nowMs}
-         where id in (select value from json_each(${JSON.stringify(unchanged)})) and lease_owner = ${owner}
-           and state || '' = 'claimed' and due_at_ms + 0 <= ${nowMs}
-        returning id, bot_id, due_at_ms, attempts
-      `.execute(trx)).rows;
-      if (confirmed.length > 0) {
-        await sql`
-          update bots set status = 'Joining', launched_at = ${nowMs}, updated_at = ${nowMs}
-           where id in (select value from json_each(${JSON.stringify(confirmed.map((c) => c.bot_id))})) and status = 'Scheduled'
-        `.execute(trx);
-      }
+    // The check and the state change in one statement: a schedule turns 'launching' only if its bot
+    // is still Scheduled, its meeting not over and its version the one prepared. No bot row is read
+    // into this process for the launches that pass, which are nearly all of them.
+    // (The state and due time as expressions, for the reason given at markLaunching.)
+    const confirmed = (await sql<{ id: string; bot_id: string; due_at_ms: number; attempts: number }>`
+      with w(schedule_id, version) as (select value ->> 0, value ->> 1 from json_each(${expected}))
+      update schedules set state = 'launching', attempts = attempts + 1, lease_until_ms = ${nowMs + leaseMs}, updated_at = ${nowMs}
+        from w, bots b
+       where schedules.id = w.schedule_id and b.id = schedules.bot_id and schedules.lease_owner = ${owner}
+         and schedules.state || '' = 'claimed' and schedules.due_at_ms + 0 <= ${nowMs}
+         and b.status = 'Scheduled' and b.meeting_end_ms > ${nowMs} and ${sql.raw(VERSION_SQL)} = w.version
+      returning schedules.id, schedules.bot_id, schedules.due_at_ms, schedules.attempts
+    `.execute(trx)).rows;
+    if (confirmed.length > 0) {
+      await sql`
+        update bots set status = 'Joining', launched_at = ${nowMs}, updated_at = ${nowMs}
+         where id in (select value from json_each(${JSON.stringify(confirmed.map((c) => c.bot_id))})) and status = 'Scheduled'
+      `.execute(trx);
     }
+    // The rest (rare): their bots as they are now, for the dispatcher to tell a change from a move.
+    const confirmedIds = new Set(confirmed.map((c) => c.id));
+    const others = launches.filter((l) => !confirmedIds.has(l.scheduleId)).map((l) => l.botId);
+    const states = others.length === 0 ? [] : (await sql<{ id: string; status: string; meeting_end_ms: number; version: string }>`
+      select b.id, b.status, b.meeting_end_ms, ${sql.raw(VERSION_SQL)} as version
+        from bots b where b.id in (select value from json_each(${JSON.stringify(others)}))
+    `.execute(trx)).rows;
     return toConfirmation([
-      ...states.rows.map((b) => ({ kind: 'bot' as const, id: b.id, status: b.status, meeting_end_ms: b.meeting_end_ms, version: b.version, bot_id: null, due_at_ms: null, attempts: null })),
+      ...states.map((b) => ({ kind: 'bot' as const, id: b.id, status: b.status, meeting_end_ms: b.meeting_end_ms, version: b.version, bot_id: null, due_at_ms: null, attempts: null })),
       ...confirmed.map((c) => ({ kind: 'confirmed' as const, id: c.id, status: null, meeting_end_ms: null, version: null, bot_id: c.bot_id, due_at_ms: c.due_at_ms, attempts: c.attempts })),
     ]);
   });
