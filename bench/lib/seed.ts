@@ -37,7 +37,7 @@ const TABLES: Record<string, TableSpec> = {
     ['id', 'text'], ['user_id', 'text'], ['deduplication_key', 'text'], ['deduplication_key_hash', 'text'], ['meeting_url', 'text'], ['meeting_platform', 'text'], ['meeting_identity', 'text'],
     ['status', 'text'], ['bot_config', 'text'], ['custom_attributes', 'text'], ['join_at_ms', 'bigint'], ['is_join_time_pinned', 'integer'],
     ['meeting_end_ms', 'bigint'], ['launched_at', 'bigint'], ['source', 'text'], ['created_at', 'bigint'], ['updated_at', 'bigint'],
-    ['provider_name', 'text'], ['provider_bot_id', 'text'], ['idempotency_key_hash', 'text'], ['data_deleted_at', 'bigint'], ['live_key_hash', 'text'],
+    ['provider_name', 'text'], ['provider_bot_id', 'text'], ['idempotency_key_hash', 'text'], ['data_deleted_at', 'bigint'], ['is_live', 'integer'],
   ] },
   bot_events: { name: 'bot_events', columns: [
     ['bot_id', 'text'], ['user_id', 'text'], ['event_id', 'text'], ['occurrence_key', 'text'], ['start_ms', 'bigint'], ['end_ms', 'bigint'],
@@ -89,7 +89,7 @@ function addBot(batch: Batch, event: ReturnType<typeof eventRow>, key: string, n
   const identity = event.meeting_identity;
   const joinAtMs = event.start_ms - JOIN_LEAD_MS;
   batch.bots.push({
-    id: botId, user_id: event.user_id, deduplication_key: key, deduplication_key_hash: deduplicationKeyHash(key), live_key_hash: deduplicationKeyHash(key), meeting_url: event.meeting_url, meeting_platform: 'zoom', meeting_identity: identity,
+    id: botId, user_id: event.user_id, deduplication_key: key, deduplication_key_hash: deduplicationKeyHash(key), is_live: 1, meeting_url: event.meeting_url, meeting_platform: 'zoom', meeting_identity: identity,
     status: 'Scheduled', bot_config: APPLIED_CONFIG,
     custom_attributes: JSON.stringify({ source: 'calendar_schedule_api', event_id: eventId, deduplication_key: key, event_summary: event.title }),
     join_at_ms: joinAtMs, is_join_time_pinned: 0, meeting_end_ms: event.end_ms, launched_at: null, source: 'calendar_schedule_api', created_at: now, updated_at: now,

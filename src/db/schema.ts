@@ -66,11 +66,11 @@ export interface BotsTable {
   /** sha256 (hex) of deduplication_key (migration 004). */
   deduplication_key_hash: string;
   /**
-   * deduplication_key_hash while the bot is live (LIVE_STATUSES), null once it has ended: the
-   * one-live-bot-per-key unique index is on this (migration 012), so that a change between two live
-   * statuses touches no index.
+   * 1 while the bot is live (LIVE_STATUSES), 0 once it has ended: the one-live-bot-per-key unique
+   * index is partial on this (migration 012), so that a change between two live statuses (the
+   * launch) touches no index.
    */
-  live_key_hash: string | null;
+  is_live: number;
   meeting_url: string;
   meeting_platform: string | null;
   meeting_identity: string;

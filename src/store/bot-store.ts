@@ -7,16 +7,21 @@ import type { Db } from './event-store.ts';
 import type { Engine } from '../db/database.ts';
 
 // The live predicates are written as literals, never as bound parameters: SQLite uses a partial
-// index only when the query's WHERE visibly implies the index's own, and isLiveLink matches the
-// partial index of migration 001 word for word. With parameters it scanned all of a user's links.
+// index only when the query's WHERE visibly implies the index's own, and these match the partial
+// indexes of migrations 001 and 012 word for word. With parameters it scanned all of a user's rows.
 const LIVE_STATUS_LIST = sql.raw(LIVE_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /**
- * `status in ('Scheduled', ...)`. (No index has this predicate any more: the live-key index is on
- * live_key_hash, migration 012; listings of a user's live bots walk bots_user_join.)
+ * `status in ('Scheduled', ...)`. (No index has this predicate any more: the live-key index is
+ * partial on is_live, migration 012; listings of a user's live bots walk bots_user_join.)
  */
 export function isLiveBot(column = 'status') {
   return sql<SqlBool>`${sql.ref(column)} in (${LIVE_STATUS_LIST})`;
+}
+
+/** A bot's `is_live = 1` as the partial index bots_one_live_per_key says it (migration 012). */
+export function holdsLiveKey(column = 'is_live') {
+  return sql<SqlBool>`${sql.ref(column)} = 1`;
 }
 
 /** `is_live = 1` as the partial index bot_events_one_live_per_occurrence says it. */
@@ -63,7 +68,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('live_key_hash', '=', deduplicationKeyHash(key));
+    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(holdsLiveKey());
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();

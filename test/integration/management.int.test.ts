@@ -637,7 +637,7 @@ describe('paging through 10,000 bots while bots come and go', () => {
         const id = newId('bot');
         return {
           bot: {
-            id, user_id: user.userId, deduplication_key: `bulk-${id}`, deduplication_key_hash: deduplicationKeyHash(`bulk-${id}`), live_key_hash: deduplicationKeyHash(`bulk-${id}`), meeting_url: 'https://zoom.us/j/1234567890', meeting_platform: 'zoom',
+            id, user_id: user.userId, deduplication_key: `bulk-${id}`, deduplication_key_hash: deduplicationKeyHash(`bulk-${id}`), is_live: 1, meeting_url: 'https://zoom.us/j/1234567890', meeting_platform: 'zoom',
             meeting_identity: 'zoom:1234567890', status: 'Scheduled', bot_config: '{"bot_name":"Bulk"}', custom_attributes: '{}', join_at_ms: joinAtMs,
             is_join_time_pinned: 0, meeting_end_ms: joinAtMs + 3_600_000, launched_at: null, source: 'calendar_schedule_api', created_at: NOW, updated_at: NOW,
           },

@@ -374,7 +374,7 @@ describe('migration 008', () => {
 });
 
 describe('migration 012', () => {
-  test('live bots keep their key in live_key_hash, ended ones release it; the index refuses a second live bot per key', async () => {
+  test('live bots get is_live = 1, ended ones 0; the index refuses a second live bot per key, whatever its live status', async () => {
     const testDb = await createTestDatabase();
     const database = await testDb.open();
     try {
@@ -389,19 +389,19 @@ describe('migration 012', () => {
       await db.insertInto('bots').values([bot('bot_a', 'Scheduled', 'a'), bot('bot_b', 'Recording', 'b'), bot('bot_c', 'Done', 'c'), bot('bot_d', 'Cancelled', 'a')]).execute();
 
       await migrate(database.db, database.engine);
-      const rows = await db.selectFrom('bots').select(['id', 'live_key_hash']).orderBy('id').execute();
+      const rows = await db.selectFrom('bots').select(['id', 'is_live']).orderBy('id').execute();
       assert.deepEqual(rows.map((r: any) => ({ ...r })), [
-        { id: 'bot_a', live_key_hash: 'hash-a' },
-        { id: 'bot_b', live_key_hash: 'hash-b' },
-        { id: 'bot_c', live_key_hash: null },
-        { id: 'bot_d', live_key_hash: null },
+        { id: 'bot_a', is_live: 1 },
+        { id: 'bot_b', is_live: 1 },
+        { id: 'bot_c', is_live: 0 },
+        { id: 'bot_d', is_live: 0 },
       ]);
       // A second live bot under a live key is refused; under an ended key (c) it is accepted.
-      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_e', 'Scheduled', 'b'), live_key_hash: 'hash-b' }).execute());
-      await db.insertInto('bots').values({ ...bot('bot_f', 'Scheduled', 'c'), live_key_hash: 'hash-c' }).execute();
-      // A status change between live statuses leaves the key where it is.
+      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_e', 'Scheduled', 'b'), is_live: 1 }).execute());
+      await db.insertInto('bots').values({ ...bot('bot_f', 'Scheduled', 'c'), is_live: 1 }).execute();
+      // A status change between live statuses leaves the key held.
       await db.updateTable('bots').set({ status: 'Joining' }).where('id', '=', 'bot_a').execute();
-      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_g', 'Scheduled', 'a'), live_key_hash: 'hash-a' }).execute());
+      await assert.rejects(db.insertInto('bots').values({ ...bot('bot_g', 'Scheduled', 'a'), is_live: 1 }).execute());
     } finally {
       await database.close();
       await testDb.drop();

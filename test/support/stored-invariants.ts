@@ -7,11 +7,10 @@ import { LIVE_STATUSES } from '../../src/domain/bot-status.ts';
 /** Rows that break a rule, described; empty when all hold. */
 export async function storedInvariantViolations(database: Database): Promise<string[]> {
   const live = sql.join(LIVE_STATUSES.map((s) => sql.lit(s)));
-  // live_key_hash is the deduplication key's hash exactly while the bot is live (migration 012).
-  const keys = await sql<{ id: string; status: string; live_key_hash: string | null }>`
-    select id, status, live_key_hash from bots
-     where (status in (${live}) and (live_key_hash is null or live_key_hash <> deduplication_key_hash))
-        or (status not in (${live}) and live_key_hash is not null)
+  // is_live is 1 exactly while the bot is live (migration 012).
+  const keys = await sql<{ id: string; status: string; is_live: number }>`
+    select id, status, is_live from bots
+     where (status in (${live})) <> (is_live = 1)
   `.execute(database.db);
-  return keys.rows.map((r) => `bot ${r.id} is ${r.status} with live_key_hash ${r.live_key_hash ?? 'null'}`);
+  return keys.rows.map((r) => `bot ${r.id} is ${r.status} with is_live ${r.is_live}`);
 }

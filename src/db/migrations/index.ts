@@ -10,7 +10,7 @@ import { meetstreamSurface } from './008-meetstream-surface.ts';
 import { providerHandovers } from './009-provider-handovers.ts';
 import { calendarSourceFields } from './010-calendar-source-fields.ts';
 import { partialBotKeyIndexes } from './011-partial-bot-key-indexes.ts';
-import { liveKeyColumn } from './012-live-key-column.ts';
+import { liveKeyFlag } from './012-live-key-flag.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyColumn];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag];

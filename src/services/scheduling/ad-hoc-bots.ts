@@ -130,14 +130,13 @@ export class AdHocBots {
       const meetingSeconds = leave?.in_call_recording_timeout ?? DEFAULT_AD_HOC_MEETING_SECONDS;
       const config = applyBotConfigDefaults({ video_required: true, ...withoutRequestFields(request) } as BotConfigInput);
       const botId = newId('bot');
-      // Without a key the bot binds nothing: its own id keeps the live-key index satisfied.
-      const keyHash = deduplicationKeyHash(key ?? `bot:${botId}`);
       const bot: BotRow = {
         id: botId,
         user_id: userId,
+        // Without a key the bot binds nothing: its own id keeps the live-key index satisfied.
         deduplication_key: key ?? `bot:${botId}`,
-        deduplication_key_hash: keyHash,
-        live_key_hash: keyHash,
+        deduplication_key_hash: deduplicationKeyHash(key ?? `bot:${botId}`),
+        is_live: 1,
         meeting_url: meeting.url,
         meeting_platform: meeting.platform,
         meeting_identity: meeting.identity,

@@ -49,9 +49,9 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
   if (!canTransition(from, to)) return false;
   // The first change after a launch: its record (written after the burst) must come first.
   if (from === 'Joining') await recordLaunchStarts(trx, [{ bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? nowMs }]);
-  // Ending releases the deduplication key (the live-key index is on live_key_hash, migration 012).
+  // Ending releases the deduplication key (the live-key index is partial on is_live, migration 012).
   await trx.updateTable('bots').set({
-    status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { live_key_hash: null }),
+    status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { is_live: 0 }),
   }).where('id', '=', bot.id).execute();
   await bots.appendStatusChange(trx, bot.id, nowMs, to, reason);
   if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });

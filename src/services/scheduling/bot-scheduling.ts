@@ -420,7 +420,7 @@ export class BotScheduling implements EventChangeListener {
       user_id: userId,
       deduplication_key: key,
       deduplication_key_hash: deduplicationKeyHash(key),
-      live_key_hash: deduplicationKeyHash(key),
+      is_live: 1,
       meeting_url: meeting.url,
       meeting_platform: meeting.platform,
       meeting_identity: meeting.identity,
