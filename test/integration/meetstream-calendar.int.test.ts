@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { migrate } from '../../src/db/migrator.ts';
-import { MIGRATIONS } from '../../src/db/migrations/index.ts';
-import { createTestDatabase, startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
@@ -629,12 +629,8 @@ describe('POST|DELETE /calendar/disconnect', () => {
 
 describe('migration 010', () => {
   test('fills platform and the provider calendar of stored events, and has Google and Microsoft lists read again', async () => {
-    const testDb = await createTestDatabase();
-    const database = await testDb.open();
-    try {
+    await withSchemaBefore(10, 'usr_m', async (database) => {
       const db = database.db as any;
-      await migrate(database.db, database.engine, MIGRATIONS.filter((m) => m.version < 10));
-      await db.insertInto('users').values({ id: 'usr_m', name: 'm', webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: NOW }).execute();
       const connection = (id: string, provider: string) => ({
         id, user_id: 'usr_m', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
         status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
@@ -670,9 +666,6 @@ describe('migration 010', () => {
       assert.deepEqual(listed.map((r: any) => [r.id, r.calendars_listed_at === null ? null : Number(r.calendars_listed_at), r.calendar_list]), [
         ['cal_g', null, null], ['cal_i', NOW, null], ['cal_m', null, null],
       ]);
-    } finally {
-      await database.close();
-      await testDb.drop();
-    }
+    });
   });
 });

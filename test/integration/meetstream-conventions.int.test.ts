@@ -10,7 +10,8 @@ import { randomToken } from '../../src/lib/ids.ts';
 import { createApiKey, revokeApiKey } from '../../src/services/access/api-keys.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
-import { createTestDatabase, startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { checkErrorBody } from '../support/openapi.ts';
 
@@ -333,27 +334,27 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
   });
 });
 
+/** A bot row as the schema before migration 012 had it (no is_live). */
+function storedBot(id: string, status: string, key: string) {
+  return {
+    id, user_id: 'usr_old', deduplication_key: key, deduplication_key_hash: `hash-${key}`, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1',
+    status, bot_config: '{}', custom_attributes: '{}', join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 1, launched_at: NOW, source: 'calendar_schedule_api',
+    created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null,
+  };
+}
+
 describe('migration 008', () => {
   test('stored Failed rows become Error, and the live-key rule covers Recording and Leaving', async () => {
-    const testDb = await createTestDatabase();
-    const database = await testDb.open();
-    try {
+    await withSchemaBefore(8, 'usr_old', async (database) => {
       const db = database.db;
-      await migrate(db, database.engine, MIGRATIONS.filter((m) => m.version < 8));
-      await db.insertInto('users').values({ id: 'usr_old', name: 'old', webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: NOW }).execute();
-      const bot = (id: string, status: string, key: string) => ({
-        id, user_id: 'usr_old', deduplication_key: key, deduplication_key_hash: `hash-${key}`, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1',
-        status, bot_config: '{}', custom_attributes: '{}', join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 1, launched_at: NOW, source: 'calendar_schedule_api',
-        created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null,
-      });
-      await (db as any).insertInto('bots').values([bot('bot_failed', 'Failed', 'a'), bot('bot_done', 'Done', 'b')]).execute();
+      await (db as any).insertInto('bots').values([storedBot('bot_failed', 'Failed', 'a'), storedBot('bot_done', 'Done', 'b')]).execute();
       await db.insertInto('bot_status_changes').values([
         { bot_id: 'bot_failed', at_ms: NOW, status: 'Joining', reason: 'launched' },
         { bot_id: 'bot_failed', at_ms: NOW + 1, status: 'Failed', reason: 'the runtime refused' },
       ]).execute();
       await db.insertInto('bot_decisions').values({ bot_id: 'bot_failed', at_ms: NOW + 1, kind: 'failed', reason: 'the runtime refused', details: '{"from":"Joining","to":"Failed"}' }).execute();
 
-      // Up to 011: from migration 012 on the live-key rule is on a column of its own (tested below).
+      // Up to 011: from migration 012 on the live-key rule is on a flag of its own (tested below).
       await migrate(db, database.engine, MIGRATIONS.filter((m) => m.version < 12));
       const bots = await db.selectFrom('bots').select(['id', 'status', 'idempotency_key_hash', 'data_deleted_at']).orderBy('id').execute();
       assert.deepEqual(bots.map((b) => ({ ...b })), [
@@ -363,29 +364,18 @@ describe('migration 008', () => {
       assert.deepEqual((await db.selectFrom('bot_status_changes').select('status').orderBy('id').execute()).map((r) => r.status), ['Joining', 'Error']);
       assert.equal((await db.selectFrom('bot_decisions').select('details').executeTakeFirstOrThrow()).details, '{"from":"Joining","to":"Error"}');
       // Two live bots under one key are refused, Recording and Leaving included; finished ones are not.
-      await (db as any).insertInto('bots').values(bot('bot_rec', 'Recording', 'live')).execute();
-      await assert.rejects((db as any).insertInto('bots').values(bot('bot_leave', 'Leaving', 'live')).execute());
-      await (db as any).insertInto('bots').values(bot('bot_error', 'Error', 'live')).execute();
-    } finally {
-      await database.close();
-      await testDb.drop();
-    }
+      await (db as any).insertInto('bots').values(storedBot('bot_rec', 'Recording', 'live')).execute();
+      await assert.rejects((db as any).insertInto('bots').values(storedBot('bot_leave', 'Leaving', 'live')).execute());
+      await (db as any).insertInto('bots').values(storedBot('bot_error', 'Error', 'live')).execute();
+    });
   });
 });
 
 describe('migration 012', () => {
   test('live bots get is_live = 1, ended ones 0; the index refuses a second live bot per key, whatever its live status', async () => {
-    const testDb = await createTestDatabase();
-    const database = await testDb.open();
-    try {
+    await withSchemaBefore(12, 'usr_old', async (database) => {
       const db = database.db as any;
-      await migrate(database.db, database.engine, MIGRATIONS.filter((m) => m.version < 12));
-      await db.insertInto('users').values({ id: 'usr_old', name: 'old', webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: NOW }).execute();
-      const bot = (id: string, status: string, key: string) => ({
-        id, user_id: 'usr_old', deduplication_key: key, deduplication_key_hash: `hash-${key}`, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1',
-        status, bot_config: '{}', custom_attributes: '{}', join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 1, launched_at: null, source: 'calendar_schedule_api',
-        created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null, idempotency_key_hash: null, data_deleted_at: null,
-      });
+      const bot = (id: string, status: string, key: string) => ({ ...storedBot(id, status, key), idempotency_key_hash: null, data_deleted_at: null });
       await db.insertInto('bots').values([bot('bot_a', 'Scheduled', 'a'), bot('bot_b', 'Recording', 'b'), bot('bot_c', 'Done', 'c'), bot('bot_d', 'Cancelled', 'a')]).execute();
 
       await migrate(database.db, database.engine);
@@ -402,9 +392,6 @@ describe('migration 012', () => {
       // A status change between live statuses leaves the key held.
       await db.updateTable('bots').set({ status: 'Joining' }).where('id', '=', 'bot_a').execute();
       await assert.rejects(db.insertInto('bots').values({ ...bot('bot_g', 'Scheduled', 'a'), is_live: 1 }).execute());
-    } finally {
-      await database.close();
-      await testDb.drop();
-    }
+    });
   });
 });
