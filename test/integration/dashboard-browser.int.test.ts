@@ -298,7 +298,8 @@ describe('dashboard in Chromium', { skip }, () => {
   test('events list each event\'s bot; schedule and unschedule from the page', async () => {
     await page.goto(`${base}/dashboard/events`);
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
-    const to = new Date(Date.now() + 3 * 86_400_000);
+    // To: the day of "Team lunch" (two days and two hours from now): the To day is included.
+    const to = new Date(Date.now() + 2 * 86_400_000 + 7_200_000);
     await page.getByLabel('To', { exact: true }).fill(`${to.getFullYear()}-${String(to.getMonth() + 1).padStart(2, '0')}-${String(to.getDate()).padStart(2, '0')}`);
     const retro = page.locator('tr').filter({ hasText: 'Sprint retro' });
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });

@@ -18,9 +18,11 @@ function dateInput(offsetDays: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** Midnight of a date input's day in the browser's zone, as ISO 8601. */
-function startOfDay(value: string): string {
-  return new Date(`${value}T00:00:00`).toISOString();
+/** Midnight of a date input's day in the browser's zone, as ISO 8601; `days` later for an end. */
+function startOfDay(value: string, days = 0): string {
+  const date = new Date(`${value}T00:00:00`);
+  date.setDate(date.getDate() + days);
+  return date.toISOString();
 }
 
 export function EventsPage() {
@@ -29,7 +31,7 @@ export function EventsPage() {
   const [calendarId, setCalendarId] = useState('');
   const pager = usePager();
   const events = useApi(
-    () => api.get<{ results: CalendarEvent[]; next: string | null }>(`/calendar/events${query({ time_min: startOfDay(from), time_max: startOfDay(to), calendar_id: calendarId, limit: 25, cursor: pager.cursor })}`),
+    () => api.get<{ results: CalendarEvent[]; next: string | null }>(`/calendar/events${query({ time_min: startOfDay(from), time_max: startOfDay(to, 1), calendar_id: calendarId, limit: 25, cursor: pager.cursor })}`),
     `${from}|${to}|${calendarId}|${pager.cursor ?? ''}`,
   );
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
