@@ -38,9 +38,11 @@ describe('firing: bots launch at their scheduled time', () => {
   test('launches once at join_at with a signed, idempotent request; the runtime reports progress', async () => {
     const now = Date.now();
     const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000);
-    const joinAt = now + 1500;
+    // Counted from after the event exists, with room for a slow request: a join_at already past
+    // when the request is handled is refused (invalid_join_at), as it should be.
+    const joinAt = Date.now() + 2500;
     const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'fire-1', bot_config: { bot_name: 'Scribe', join_at: new Date(joinAt).toISOString(), callback_url: callbackUrl } } });
-    assert.equal(scheduled.status, 200);
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId = scheduled.body.bot_id;
 
     await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId), 8000);
