@@ -19,13 +19,11 @@ export function isLiveBot(column = 'status') {
   return sql<SqlBool>`${sql.ref(column)} in (${LIVE_STATUS_LIST})`;
 }
 
-/** A bot's `is_live = 1` as the partial index bots_one_live_per_key says it (migration 012). */
-export function holdsLiveKey(column = 'is_live') {
-  return sql<SqlBool>`${sql.ref(column)} = 1`;
-}
-
-/** `is_live = 1` as the partial index bot_events_one_live_per_occurrence says it. */
-export function isLiveLink(column = 'is_live') {
+/**
+ * `is_live = 1`, the flag of a live bot or a live link, as the partial indexes
+ * bots_one_live_per_key (migration 012) and bot_events_one_live_per_occurrence say it.
+ */
+export function isLiveFlag(column = 'is_live') {
   return sql<SqlBool>`${sql.ref(column)} = 1`;
 }
 
@@ -53,7 +51,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
   const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.status', 'bots.join_at_ms', 'bots.meeting_platform', 'bots.bot_config'])
     .where('bot_events.event_id', 'in', eventIds)
-    .where((eb) => eb.or([isLiveLink('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
+    .where((eb) => eb.or([isLiveFlag('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
     .where('bots.status', '<>', 'Cancelled')
     .orderBy('bot_events.id')
     .execute();
@@ -68,7 +66,7 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(holdsLiveKey());
+    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveFlag());
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();
@@ -92,12 +90,12 @@ export async function findLiveLink(db: Db, eventId: string, occurrenceKey: strin
   return db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .selectAll('bot_events').select('bots.deduplication_key')
     .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', occurrenceKey)
-    .where(isLiveLink('bot_events.is_live'))
+    .where(isLiveFlag('bot_events.is_live'))
     .executeTakeFirst();
 }
 
 export async function listLiveLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
-  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).where(isLiveLink()).orderBy('id').execute();
+  return db.selectFrom('bot_events').selectAll().where('bot_id', '=', botId).where(isLiveFlag()).orderBy('id').execute();
 }
 
 export async function listLinksOfBot(db: Db, botId: string): Promise<BotEventRow[]> {
@@ -105,7 +103,7 @@ export async function listLinksOfBot(db: Db, botId: string): Promise<BotEventRow
 }
 
 export async function listLiveLinksOfEvent(db: Db, eventId: string): Promise<BotEventRow[]> {
-  return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where(isLiveLink()).orderBy('id').execute();
+  return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where(isLiveFlag()).orderBy('id').execute();
 }
 
 export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
@@ -126,7 +124,7 @@ export async function appendStatusChange(db: Db, botId: string, atMs: number, st
 
 /** Ends every live link of a bot (used when the bot reaches a terminal status). */
 export async function endLinksOfBot(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveLink()).execute();
+  await db.updateTable('bot_events').set({ is_live: 0, updated_at: nowMs }).where('bot_id', '=', botId).where(isLiveFlag()).execute();
 }
 
 export async function countPendingSchedules(db: Db): Promise<number> {

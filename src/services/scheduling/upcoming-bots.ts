@@ -6,7 +6,7 @@ import type { Schema } from '../../db/schema.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { isLiveBot, isLiveLink } from '../../store/bot-store.ts';
+import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
 export type BotSource = 'api' | 'calendar' | 'auto_schedule';
@@ -72,7 +72,7 @@ export class UpcomingBots {
       const calendarId = query.calendar_id;
       q = q.where(({ exists, selectFrom }) => exists(
         selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id').select('be.id')
-          .whereRef('be.bot_id', '=', 'bots.id').where(isLiveLink('be.is_live')).where('e.calendar_id', '=', calendarId),
+          .whereRef('be.bot_id', '=', 'bots.id').where(isLiveFlag('be.is_live')).where('e.calendar_id', '=', calendarId),
       ));
     }
     if (after) {
@@ -82,7 +82,7 @@ export class UpcomingBots {
     const page = rows.slice(0, limit);
     const links = page.length === 0 ? [] : await this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
       .select(['be.bot_id', 'be.event_id', 'be.start_ms', 'e.title', 'e.calendar_id'])
-      .where('be.bot_id', 'in', page.map((b) => b.id)).where(isLiveLink('be.is_live'))
+      .where('be.bot_id', 'in', page.map((b) => b.id)).where(isLiveFlag('be.is_live'))
       .orderBy('be.id').execute();
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     const last = page.at(-1);
