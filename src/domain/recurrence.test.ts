@@ -622,8 +622,11 @@ describe('COUNT rules are counted once, in steps', () => {
     }
     assert.ok(steps > 5, `${steps} steps`);
     // Short against the whole walk (alone here: 10-50 ms a step of 320-440 ms): a bound in
-    // milliseconds would measure the machine, which other processes share, not the stepping.
-    assert.ok(longest < total / 3, `a step took ${longest} ms of CPU, of ${total} ms for the walk`);
+    // milliseconds would measure the machine, which other processes share, not the stepping. A
+    // walk in one piece would be one step of all of it; under half leaves room for the first
+    // step's compilation and a garbage collection landing in one step (118 of 320 ms was seen
+    // beside another test process).
+    assert.ok(longest < total / 2, `a step took ${longest} ms of CPU, of ${total} ms for the walk`);
     const days = compiled.expand({ fromMs: at('2005-01-01T00:00:00Z'), toMs: at('2006-05-01T00:00:00Z') });
     assert.equal(days.length, 485);
     const lookups = cpuMs(() => {
