@@ -7,6 +7,7 @@ import pg from 'pg';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 import { DatabaseHealth, type OutageKind } from './database-health.ts';
 import type { Schema } from './schema.ts';
+import { SharedCommit, type TransactionWork } from './shared-commit.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -19,6 +20,12 @@ export interface Database {
   sqlite: DatabaseSync | null;
   /** Whether the database can be used now; learns from errors, recovers by probing. */
   health: DatabaseHealth;
+  /**
+   * Runs `work` in a transaction and resolves once it is committed and durable. On SQLite the
+   * transactions ready in the same turn of the event loop share one commit (see shared-commit.ts),
+   * so `work` must only use the database. For the API's write requests.
+   */
+  transact<T>(work: TransactionWork<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -61,6 +68,7 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
   const health = new DatabaseHealth({ probe: (kind) => probeWrite(db, 'postgres', kind) });
   return {
     db, engine: 'postgres', pool, sqlite: null, health,
+    transact: (work) => db.transaction().execute(work),
     close: async () => {
       health.close();
       await db.destroy();
@@ -85,8 +93,10 @@ function openSqlite(path: string): Database {
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
   const health = new DatabaseHealth({ probe: (kind) => probeWrite(db, 'sqlite', kind) });
+  const commits = new SharedCommit(db);
   return {
     db, engine: 'sqlite', pool: null, sqlite: database.raw, health,
+    transact: (work) => commits.run(work),
     close: async () => {
       health.close();
       await db.destroy();

@@ -21,6 +21,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
+import { isUniqueViolation } from '../../db/race-retry.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
 
@@ -737,20 +738,4 @@ export function requireInstant(value: string, field: string): number {
 
 function notFound(id: string): ApiError {
   return new ApiError('event_not_found', `No event ${id}`);
-}
-
-/**
- * A PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was rolled back
- * as a whole and can simply run again.
- */
-export function isTransientConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; errcode?: unknown; message?: unknown } | null;
-  if (!e) return false;
-  // PostgreSQL unique_violation, and node:sqlite's constraint error.
-  return e.code === '23505' || (typeof e.message === 'string' && /UNIQUE constraint failed/.test(e.message));
 }

@@ -26,7 +26,7 @@ import { parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import * as bots from '../../store/bot-store.ts';
 import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
-import { isTransientConflict, isUniqueViolation } from '../calendars/calendar-events.ts';
+import { retryingLostRaces } from '../../db/race-retry.ts';
 
 export interface CreateBotRequest {
   meeting_link: string;
@@ -54,7 +54,6 @@ export interface CreatedBot {
 /** created: 201; existing (deduplication_key replay): 200; replayed (Idempotency-Key repeat): 507. */
 export type CreateBotOutcome = { kind: 'created' | 'existing' | 'replayed'; bot: CreatedBot };
 
-const MAX_ATTEMPTS = 5;
 
 /** Fields of the request that are not passed to the runtime as configuration. */
 const NOT_CONFIG = ['meeting_link', 'deduplication_key', 'join_at'] as const;
@@ -170,16 +169,9 @@ export class AdHocBots {
     return outcome;
   }
 
-  /** A concurrent first request with the same key wins the unique index; this one then sees its bot. */
-  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#database.db.transaction().execute(work);
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
-        throw error;
-      }
-    }
+  /** Runs `work` in a transaction, again when a concurrent one won a uniqueness race. */
+  #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return retryingLostRaces(() => this.#database.transact(work));
   }
 }
 

@@ -14,7 +14,8 @@ import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '.
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
-import { isTransientConflict, isUniqueViolation, seriesDefinition } from '../calendars/calendar-events.ts';
+import { seriesDefinition } from '../calendars/calendar-events.ts';
+import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, lockEvent } from '../../store/event-store.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -92,7 +93,6 @@ export interface ScheduledOne {
   config: AppliedBotConfig;
 }
 
-const MAX_ATTEMPTS = 5;
 const DAY_MS = 86_400_000;
 
 export class BotScheduling implements EventChangeListener {
@@ -223,21 +223,9 @@ export class BotScheduling implements EventChangeListener {
     }
   }
 
-  /** Runs `work` in a transaction, again when a concurrent request won a uniqueness race. */
-  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#database.db.transaction().execute(async (trx) => {
-          const result = await work(trx);
-          return result;
-        });
-      } catch (error) {
-        // The loser of a race sees the winner's committed bot on the next attempt and takes the
-        // update-or-share path instead of creating a second bot.
-        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
-        throw error;
-      }
-    }
+  /** Runs `work` in a transaction, again when a concurrent one won a uniqueness race. */
+  #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return retryingLostRaces(() => this.#database.transact(work));
   }
 
   /**

@@ -29,7 +29,7 @@ import { findChain, listDueChains, saveChain, updateChain } from '../../store/ch
 import { findEvent, lockEvent } from '../../store/event-store.ts';
 import type { BotScheduling } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
-import { isTransientConflict, isUniqueViolation } from '../calendars/calendar-events.ts';
+import { retryingLostRaces } from '../../db/race-retry.ts';
 import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 /** How often the loop looks for chains to move on when nothing woke it. */
@@ -45,7 +45,6 @@ const EXHAUSTED_RECHECK_MS = 3_600_000;
 const BATCH = 100;
 /** Occurrences looked at per step: the next bookable one is almost always the first. */
 const LOOKAHEAD = 20;
-const MAX_ATTEMPTS = 5;
 
 export interface ToggleRecurrenceResult {
   event_id: string;
@@ -276,15 +275,8 @@ export class RecurringChains {
    * Only a step that booked tells the other instances (NOTIFY): an idle pass that did would wake
    * every other instance's loop, and theirs this one's, for ever.
    */
-  async #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#database.db.transaction().execute(work);
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
-        throw error;
-      }
-    }
+  #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return retryingLostRaces(() => this.#database.db.transaction().execute(work));
   }
 }
 

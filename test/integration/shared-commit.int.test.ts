@@ -1,0 +1,138 @@
+// Database.transact (src/db/shared-commit.ts on SQLite, a plain transaction on PostgreSQL), on a
+// real database: a member that fails is undone alone, on both engines; on SQLite the transactions
+// ready in one turn share one commit, are not visible to another connection until it, are all
+// visible once they resolve, and all fail when that commit fails.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
+import { sql } from 'kysely';
+import type { Database } from '../../src/db/database.ts';
+import { GROUP_LIMITS, SharedCommit } from '../../src/db/shared-commit.ts';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+
+let testDb: TestDatabase;
+let database: Database;
+
+before(async () => {
+  testDb = await createTestDatabase();
+  database = await testDb.open();
+  await sql`create table shared_commit_parent (id integer primary key, label text not null)`.execute(database.db);
+  // Checked at commit only: a way to make a commit fail after every member has succeeded.
+  await sql`create table shared_commit_child (id integer primary key, parent_id integer not null references shared_commit_parent (id) deferrable initially deferred)`.execute(database.db);
+});
+after(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+async function labels(): Promise<string[]> {
+  const rows = await sql<{ label: string }>`select label from shared_commit_parent order by id`.execute(database.db);
+  return rows.rows.map((row) => row.label);
+}
+
+async function clear(): Promise<void> {
+  await sql`delete from shared_commit_child`.execute(database.db);
+  await sql`delete from shared_commit_parent`.execute(database.db);
+}
+
+const insertParent = (id: number, label: string) => (trx: Parameters<Parameters<Database['transact']>[0]>[0]) =>
+  sql`insert into shared_commit_parent (id, label) values (${id}, ${label})`.execute(trx).then(() => label);
+
+test('a transaction that fails is undone alone; the ones beside it are stored', async () => {
+  await clear();
+  const failure = new Error('the second one fails after writing');
+  const results = await Promise.allSettled([
+    database.transact(insertParent(1, 'first')),
+    database.transact(async (trx) => {
+      await insertParent(2, 'second')(trx);
+      throw failure;
+    }),
+    database.transact(insertParent(3, 'third')),
+  ]);
+  assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal((results[1] as PromiseRejectedResult).reason, failure, 'the failing member gets its own error');
+  assert.deepEqual(await labels(), ['first', 'third']);
+});
+
+test('a uniqueness violation fails its own transaction only, and the transaction can run again after it', async () => {
+  await clear();
+  const results = await Promise.allSettled([database.transact(insertParent(7, 'one')), database.transact(insertParent(7, 'other'))]);
+  // On SQLite the first queued wins; on PostgreSQL whichever inserts first.
+  const won = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  assert.equal(won.length, 1, 'exactly one of the two is stored');
+  assert.equal(await database.transact(insertParent(8, 'after')), 'after');
+  assert.deepEqual(await labels(), [won[0], 'after']);
+});
+
+describe('one commit for the transactions ready in one turn (SQLite)', { skip: TEST_ENGINE !== 'sqlite' ? 'SQLite only: PostgreSQL groups commits in the server' : false }, () => {
+  let observer: DatabaseSync;
+  before(() => {
+    observer = new DatabaseSync(testDb.url.slice('sqlite:'.length), { readOnly: true });
+  });
+  after(() => observer.close());
+  const seenByObserver = () => (observer.prepare('select count(*) as n from shared_commit_parent').get() as { n: number }).n;
+
+  test('none is visible to another connection until the last has run; all are once they resolve', async () => {
+    await clear();
+    const seenWhileRunning: number[] = [];
+    const work = (id: number) => async (trx: Parameters<Parameters<Database['transact']>[0]>[0]) => {
+      seenWhileRunning.push(seenByObserver());
+      return insertParent(id, `member ${id}`)(trx);
+    };
+    // Separate transactions would each be committed before the next ran: the observer would see
+    // 0, 1, 2, ... rows.
+    const commits = new SharedCommit(database.db, { ...GROUP_LIMITS, maxMs: Number.POSITIVE_INFINITY });
+    const values = await Promise.all([1, 2, 3, 4, 5].map((id) => commits.run(work(id))));
+    assert.deepEqual(values, ['member 1', 'member 2', 'member 3', 'member 4', 'member 5']);
+    assert.deepEqual(seenWhileRunning, [0, 0, 0, 0, 0], 'the members ran inside one transaction');
+    assert.equal(seenByObserver(), 5, 'committed before any of them resolved');
+  });
+
+  test('when the shared commit fails, every member fails and none is stored', async () => {
+    await clear();
+    const commits = new SharedCommit(database.db, { ...GROUP_LIMITS, maxMs: Number.POSITIVE_INFINITY });
+    const results = await Promise.allSettled([
+      commits.run(insertParent(1, 'valid on its own')),
+      // A child without its parent: accepted now, refused by the commit (a deferred foreign key).
+      commits.run((trx) => sql`insert into shared_commit_child (id, parent_id) values (1, 999)`.execute(trx).then(() => 'orphan')),
+    ]);
+    assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /FOREIGN KEY/i);
+    assert.deepEqual(await labels(), []);
+    assert.equal(await database.transact(insertParent(2, 'next group')), 'next group', 'the next group commits normally');
+  });
+
+  test('groups commit in the order they were queued, and a group takes at most 64', async () => {
+    await clear();
+    // Without a time limit, so that the count decides where a group ends.
+    const commits = new SharedCommit(database.db, { ...GROUP_LIMITS, maxMs: Number.POSITIVE_INFINITY });
+    const seen: number[] = [];
+    const ids = Array.from({ length: 100 }, (_, index) => index + 1);
+    await Promise.all(ids.map((id) => commits.run(async (trx) => {
+      seen.push(seenByObserver());
+      return insertParent(id, `member ${id}`)(trx);
+    })));
+    assert.equal(seenByObserver(), 100);
+    assert.deepEqual(seen, [...Array(64).fill(0), ...Array(36).fill(64)]);
+  });
+
+  test('with the time limit, a long queue still commits in order, in groups of at most 64', async () => {
+    await clear();
+    const seen: number[] = [];
+    const ids = Array.from({ length: 200 }, (_, index) => index + 1);
+    await Promise.all(ids.map((id) => database.transact(async (trx) => {
+      seen.push(seenByObserver());
+      return insertParent(id, `member ${id}`)(trx);
+    })));
+    // Each member sees what earlier groups committed: the counts never fall, and each group's
+    // count is where it started.
+    assert.deepEqual([...seen].sort((a, b) => a - b), seen);
+    const groups = [...new Set(seen)];
+    assert.ok(groups.length <= 100, `200 transactions ready at once share commits (${groups.length} commits)`);
+    for (const [index, start] of groups.entries()) {
+      const size = (groups[index + 1] ?? 200) - start;
+      assert.equal(seen.filter((count) => count === start).length, size, `the group that starts at ${start} holds ${size}`);
+      assert.ok(size <= 64, `a group of ${size}`);
+    }
+  });
+});
