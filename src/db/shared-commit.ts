@@ -67,15 +67,22 @@ export class SharedCommit {
         while (this.#queue.length > 0 && members.length < this.#limits.maxMembers && performance.now() - startedAt < this.#limits.maxMs) {
           const member = this.#queue.shift() as Member;
           members.push(member);
-          await sql`savepoint member`.execute(trx);
+          // The first member needs no savepoint: when it fails, the transaction holds nothing else
+          // and is rolled back whole (the members queued meanwhile wait for the next group).
+          const isFirst = members.length === 1;
+          if (!isFirst) await sql`savepoint member`.execute(trx);
           try {
             const value = await member.work(trx);
-            await sql`release member`.execute(trx);
+            if (!isFirst) await sql`release member`.execute(trx);
             done.push({ member, value });
           } catch (error) {
+            member.reject(error);
+            if (isFirst) {
+              await trx.rollback().execute();
+              return;
+            }
             await sql`rollback to member`.execute(trx);
             await sql`release member`.execute(trx);
-            member.reject(error);
           }
         }
         await trx.commit().execute();
