@@ -81,8 +81,15 @@ export class SharedCommit {
               await trx.rollback().execute();
               return;
             }
-            await sql`rollback to member`.execute(trx);
-            await sql`release member`.execute(trx);
+            try {
+              await sql`rollback to member`.execute(trx);
+              await sql`release member`.execute(trx);
+            } catch {
+              // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the
+              // savepoint is gone with the earlier members' work. They fail with this member's
+              // error, the real cause, not with "no such savepoint".
+              throw error;
+            }
           }
         }
         await trx.commit().execute();
@@ -92,9 +99,9 @@ export class SharedCommit {
       }
       for (const { member, value } of done) member.resolve(value);
     } catch (error) {
-      // The transaction could not start, a savepoint could not be undone (SQLite had rolled the
-      // whole transaction back itself, on a full disk say), or the commit failed: nothing of the
-      // group is stored. A member already told of its own failure keeps it: a promise settles once.
+      // The transaction could not start, SQLite rolled it back itself, or the commit failed:
+      // nothing of the group is stored. A member already told of its own failure keeps it: a
+      // promise settles once.
       for (const member of members.length > 0 ? members : this.#queue.splice(0, 1)) member.reject(error);
     } finally {
       this.#isScheduled = false;

@@ -234,4 +234,54 @@ describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the
     const after = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'ok', start_time: new Date(Date.now() + 3_600_000).toISOString(), end_time: new Date(Date.now() + 7_200_000).toISOString() } });
     assert.equal(after.status, 201);
   });
+
+  test('schedule requests that share a commit when the disk fills: each is 200 and stored whole, or 503 and not stored at all', async () => {
+    const { auth } = await rc.newUser();
+    const start = Date.now() + 3_600_000;
+    const eventIds: string[] = [];
+    for (let i = 0; i < 360; i++) {
+      const created = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: `fill ${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: `https://zoom.us/j/7${String(i).padStart(9, '0')}` } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      eventIds.push(created.body.id);
+    }
+    const sqlite = rc.database.sqlite!;
+    const pages = Number((sqlite.prepare('pragma page_count').get() as { page_count: number }).page_count);
+    // Room for a few new pages beyond the free ones (the test before this one left some): some
+    // rounds fit, then the file is full. Rounds of 12 requests at once, so that they share
+    // commits (src/db/shared-commit.ts).
+    sqlite.exec(`pragma max_page_count = ${pages + 3}`);
+    const answers: Array<{ eventId: string; status: number; botId?: string }> = [];
+    try {
+      for (let round = 0; round * 12 < eventIds.length && !answers.some((a) => a.status === 503); round++) {
+        const batch = eventIds.slice(round * 12, round * 12 + 12);
+        const results = await Promise.all(batch.map((eventId) => rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: `full-${eventId}`, bot_config: { bot_name: 'x'.repeat(200) } } })));
+        for (const [index, result] of results.entries()) {
+          assert.ok(result.status === 200 || result.status === 503, `${result.status} ${JSON.stringify(result.body)}`);
+          if (result.status === 503) assert.equal(result.body.code, 'database_unavailable');
+          answers.push({ eventId: batch[index]!, status: result.status, botId: result.body.bot_id });
+        }
+      }
+    } finally {
+      sqlite.exec('pragma max_page_count = 1073741823');
+    }
+    assert.ok(answers.some((a) => a.status === 503), 'the disk filled up during the rounds');
+    const db = rc.database.db;
+    for (const answer of answers) {
+      const links = await db.selectFrom('bot_events').select(['bot_id']).where('event_id', '=', answer.eventId).execute();
+      if (answer.status === 503) {
+        assert.deepEqual(links, [], `event ${answer.eventId} was answered 503 and has no bot`);
+        continue;
+      }
+      assert.deepEqual(links.map((link) => link.bot_id), [answer.botId], `event ${answer.eventId} was answered 200 and has its bot`);
+      const schedule = await db.selectFrom('schedules').select('id').where('bot_id', '=', answer.botId!).executeTakeFirst();
+      assert.ok(schedule, `bot ${answer.botId} has its schedule`);
+      const decisions = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', answer.botId!).execute();
+      assert.ok(decisions.length >= 1, `bot ${answer.botId} has its decision`);
+    }
+    const { user_id: userId } = await db.selectFrom('events').select('user_id').where('id', '=', eventIds[0]!).executeTakeFirstOrThrow();
+    const stored = await db.selectFrom('bots').select('id').where('user_id', '=', userId).execute();
+    const answeredOk = answers.filter((a) => a.status === 200).map((a) => a.botId!);
+    const orphans = stored.filter((bot) => !answeredOk.includes(bot.id));
+    assert.deepEqual(orphans, [], 'no bot was stored for a request answered 503');
+  });
 });
