@@ -23,7 +23,8 @@ export interface Database {
   /**
    * Runs `work` in a transaction and resolves once it is committed and durable. On SQLite the
    * transactions ready in the same turn of the event loop share one commit (see shared-commit.ts),
-   * so `work` must only use the database. For the API's write requests.
+   * so `work` must use only the `trx` it is given: not `db`, not `transact`, not the network. For
+   * the API's write requests.
    */
   transact<T>(work: TransactionWork<T>): Promise<T>;
   close(): Promise<void>;
@@ -93,7 +94,7 @@ function openSqlite(path: string): Database {
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
   const health = new DatabaseHealth({ probe: (kind) => probeWrite(db, 'sqlite', kind) });
-  const commits = new SharedCommit(db);
+  const commits = new SharedCommit(db, () => database.raw.isTransaction);
   return {
     db, engine: 'sqlite', pool: null, sqlite: database.raw, health,
     transact: (work) => commits.run(work),

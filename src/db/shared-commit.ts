@@ -1,17 +1,22 @@
 // Group commit for SQLite: the write transactions that are ready in the same turn of the event
-// loop run one after another inside one transaction, each behind a savepoint of its own, and are
-// made durable by one commit.
+// loop run one after another inside one transaction (every one after the first behind a savepoint
+// of its own) and are made durable by one commit.
 //
 // Why: with synchronous=FULL a SQLite commit writes the transaction's pages to the write-ahead log
 // and waits for fsync, on the main thread (node:sqlite is synchronous). A request that creates a
 // bot touches a dozen pages (rows and their index entries), and its commit was half the server's
-// busy time under load. N requests sharing one commit pay for one fsync instead of N. Nothing is
-// answered before the shared commit is on disk, so what a success promises does not change; a
-// member that fails is rolled back to its savepoint alone, and a commit that fails fails every
-// member (none of them was stored). PostgreSQL groups commits in the server; there the work runs
-// in a transaction of its own.
+// busy time under load. N requests sharing one commit pay for one fsync instead of N.
 //
-// The work must only use the database: while it runs, the group's other members wait for it.
+// What a member is told does not change: success only once the shared commit is on disk, and a
+// failure only once the group has ended, because a member can fail on what an earlier member
+// wrote (a key it took) and that may yet be undone. A member that fails is rolled back to its
+// savepoint alone (the first member, which has none, rolls the transaction back whole: it holds
+// nothing else). If the group fails (the commit, or SQLite rolling the transaction back itself
+// on a full disk or an I/O error), every member gets that error and nothing of the group is stored.
+// PostgreSQL groups commits in the server; there each work has a transaction of its own.
+//
+// The work must use only the `trx` it is given: never the database's own `db` (that waits for the
+// connection this group holds: the process hangs), never `transact` again, never the network.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from './schema.ts';
 
@@ -29,14 +34,21 @@ interface Member {
  */
 export const GROUP_LIMITS = { maxMembers: 64, maxMs: 5 };
 
+export class TransactionEndedError extends Error {
+  override name = 'TransactionEndedError';
+}
+
 export class SharedCommit {
   readonly #db: Kysely<Schema>;
+  readonly #isInTransaction: () => boolean;
   readonly #limits: typeof GROUP_LIMITS;
   #queue: Member[] = [];
   #isScheduled = false;
 
-  constructor(db: Kysely<Schema>, limits = GROUP_LIMITS) {
+  /** `isInTransaction`: whether the connection is inside a transaction (node:sqlite's `isTransaction`). */
+  constructor(db: Kysely<Schema>, isInTransaction: () => boolean, limits = GROUP_LIMITS) {
     this.#db = db;
+    this.#isInTransaction = isInTransaction;
     this.#limits = limits;
   }
 
@@ -58,54 +70,67 @@ export class SharedCommit {
 
   async #runGroup(): Promise<void> {
     const members: Member[] = [];
-    const done: Array<{ member: Member; value: unknown }> = [];
+    const outcomes: Array<{ member: Member; ok: true; value: unknown } | { member: Member; ok: false; error: unknown }> = [];
     try {
       const trx = await this.#db.startTransaction().execute();
       try {
         // Members are taken once the connection is ours: those queued while it was busy join too.
         const startedAt = performance.now();
-        while (this.#queue.length > 0 && members.length < this.#limits.maxMembers && performance.now() - startedAt < this.#limits.maxMs) {
+        while (this.#queue.length > 0 && (members.length === 0 || (members.length < this.#limits.maxMembers && performance.now() - startedAt < this.#limits.maxMs))) {
           const member = this.#queue.shift() as Member;
           members.push(member);
-          // The first member needs no savepoint: when it fails, the transaction holds nothing else
-          // and is rolled back whole (the members queued meanwhile wait for the next group).
           const isFirst = members.length === 1;
           if (!isFirst) await sql`savepoint member`.execute(trx);
           try {
             const value = await member.work(trx);
+            this.#assertStillInTransaction();
             if (!isFirst) await sql`release member`.execute(trx);
-            done.push({ member, value });
+            outcomes.push({ member, ok: true, value });
           } catch (error) {
-            member.reject(error);
             if (isFirst) {
+              // Nothing else is in the transaction: undo it whole, and this member's answer
+              // depends on nothing uncommitted. The members queued meanwhile start a new group.
               await trx.rollback().execute();
+              member.reject(error);
               return;
             }
-            try {
-              await sql`rollback to member`.execute(trx);
-              await sql`release member`.execute(trx);
-            } catch {
+            if (!this.#isInTransaction()) {
               // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the
-              // savepoint is gone with the earlier members' work. They fail with this member's
-              // error, the real cause, not with "no such savepoint".
+              // earlier members' work went with it, and this member's error is the cause.
               throw error;
             }
+            await sql`rollback to member`.execute(trx);
+            await sql`release member`.execute(trx);
+            outcomes.push({ member, ok: false, error });
           }
         }
+        this.#assertStillInTransaction();
         await trx.commit().execute();
       } catch (error) {
         await trx.rollback().execute().catch(() => {});
         throw error;
       }
-      for (const { member, value } of done) member.resolve(value);
+      for (const outcome of outcomes) {
+        if (outcome.ok) outcome.member.resolve(outcome.value);
+        else outcome.member.reject(outcome.error);
+      }
     } catch (error) {
-      // The transaction could not start, SQLite rolled it back itself, or the commit failed:
-      // nothing of the group is stored. A member already told of its own failure keeps it: a
-      // promise settles once.
+      // The transaction could not start or was lost, or the commit failed: nothing of the group
+      // is stored, and every member (those that failed on their own too: they may have failed on
+      // another member's undone write) gets the group's error. When the transaction could not
+      // start, one queued member gets it per turn, so that a database that stays broken answers
+      // every request and one that recovers serves the rest.
       for (const member of members.length > 0 ? members : this.#queue.splice(0, 1)) member.reject(error);
     } finally {
       this.#isScheduled = false;
       this.#schedule();
     }
+  }
+
+  #assertStillInTransaction(): void {
+    // A member that caught an error after SQLite had rolled the transaction back would go on
+    // writing outside it (each statement committed at once); whatever follows must not act as if
+    // the group were intact.
+    if (!this.#isInTransaction()) throw new TransactionEndedError('The shared transaction ended inside a member');
   }
 }

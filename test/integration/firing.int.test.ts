@@ -91,21 +91,25 @@ describe('firing: bots launch at their scheduled time', () => {
 
   test('a bot moved later fires only at the new time; a cancelled one never fires', async () => {
     const now = Date.now();
-    const movedEvent = await createEvent(rc, user.auth, now + 180_000 + 1500, now + 600_000, 'https://zoom.us/j/111222333');
-    const cancelledEvent = await createEvent(rc, user.auth, now + 180_000 + 1500, now + 600_000, 'https://zoom.us/j/444555666');
+    // The join lead is 180 s: both bots are due 3 s from now, which leaves a loaded machine time to
+    // create and schedule them before the last second.
+    const oldJoinAt = now + 3000;
+    const movedEvent = await createEvent(rc, user.auth, oldJoinAt + 180_000, now + 600_000, 'https://zoom.us/j/111222333');
+    const cancelledEvent = await createEvent(rc, user.auth, oldJoinAt + 180_000, now + 600_000, 'https://zoom.us/j/444555666');
     const moved = await rc.request('POST', `/api/v1/calendar/schedule/${movedEvent}`, { auth: user.auth, body: { deduplication_key: 'move-1', bot_config: {} } });
     const cancelled = await rc.request('POST', `/api/v1/calendar/schedule/${cancelledEvent}`, { auth: user.auth, body: { deduplication_key: 'cancel-1', bot_config: {} } });
     assert.equal(moved.status, 200);
     // Within the last second before the old time: move the meeting 2.5 s later, cancel the other.
-    await new Promise((r) => setTimeout(r, 700));
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${movedEvent}`, { auth: user.auth, body: { start_time: new Date(now + 180_000 + 4000).toISOString() } });
+    await new Promise((r) => setTimeout(r, Math.max(0, oldJoinAt - 800 - Date.now())));
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${movedEvent}`, { auth: user.auth, body: { start_time: new Date(oldJoinAt + 180_000 + 2500).toISOString() } });
     assert.equal(patched.status, 200);
     const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${cancelledEvent}`, { auth: user.auth });
     assert.equal(deleted.status, 200);
+    assert.ok(Date.now() < oldJoinAt, `the move and the cancel were answered ${Date.now() - oldJoinAt} ms after the old join time: too late for what this test checks`);
 
     await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === moved.body.bot_id), 8000);
     const launch = runtime.received.find((r) => r.json?.bot_id === moved.body.bot_id)!;
-    assert.ok(launch.at >= now + 4000 - 50, `fired ${launch.at - now} ms after start of test, expected >= 4000`);
+    assert.ok(launch.at >= oldJoinAt + 2500 - 50, `fired ${launch.at - oldJoinAt} ms after the old join time, expected >= 2500`);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(runtime.received.filter((r) => r.json?.bot_id === cancelled.body.bot_id).length, 0);
     const cancelledBot = await rc.request('GET', `/api/v1/bots/${cancelled.body.bot_id}`, { auth: user.auth });
