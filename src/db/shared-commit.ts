@@ -34,7 +34,7 @@ interface Member {
  */
 export const GROUP_LIMITS = { maxMembers: 64, maxMs: 5 };
 
-export class TransactionEndedError extends Error {
+class TransactionEndedError extends Error {
   override name = 'TransactionEndedError';
 }
 

@@ -11,9 +11,8 @@
 // - deduplication_key in the body: the same key for the same meeting answers 200 with the bot it
 //   names (live or finished: the key stays bound to its bot); for another meeting 409.
 // The header is looked at first; a new header key does not override a body key already bound.
-import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import type { BotRow, Schema } from '../../db/schema.ts';
+import type { BotRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
@@ -53,7 +52,6 @@ export interface CreatedBot {
 
 /** created: 201; existing (deduplication_key replay): 200; replayed (Idempotency-Key repeat): 507. */
 export type CreateBotOutcome = { kind: 'created' | 'existing' | 'replayed'; bot: CreatedBot };
-
 
 /** Fields of the request that are not passed to the runtime as configuration. */
 const NOT_CONFIG = ['meeting_link', 'deduplication_key', 'join_at'] as const;
@@ -104,7 +102,7 @@ export class AdHocBots {
     }
 
     const idempotencyHash = idempotencyKey === undefined ? null : deduplicationKeyHash(idempotencyKey);
-    const outcome = await this.#inTransaction(async (trx): Promise<CreateBotOutcome> => {
+    const outcome = await retryingLostRaces(() => this.#database.transact(async (trx): Promise<CreateBotOutcome> => {
       const now = this.#clock.now();
       if (idempotencyHash !== null) {
         const replayed = await trx.selectFrom('bots').selectAll().where('user_id', '=', userId).where('idempotency_key_hash', '=', idempotencyHash).executeTakeFirst();
@@ -164,14 +162,9 @@ export class AdHocBots {
         webhookMessage: requestedJoinAtMs === null ? null : `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
       }, now);
       return { kind: 'created', bot: answerOf(bot) };
-    });
+    }));
     if (outcome.kind === 'created') this.#signal.afterCommit();
     return outcome;
-  }
-
-  /** Runs `work` in a transaction, again when a concurrent one won a uniqueness race. */
-  #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    return retryingLostRaces(() => this.#database.transact(work));
   }
 }
 

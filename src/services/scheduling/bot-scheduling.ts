@@ -144,7 +144,7 @@ export class BotScheduling implements EventChangeListener {
       throw new ApiError('invalid_occurrence_date', 'occurrence_date must be YYYY-MM-DD or an ISO 8601 date-time with an offset', { details: { field: 'occurrence_date' } });
     }
 
-    const response = await this.#inTransaction(async (trx) => {
+    const response = await retryingLostRaces(() => this.#database.transact(async (trx) => {
       // Chain mode locks the series' chain first: the chain loop takes the same locks in the same
       // order (chain, event, bots), so the two never wait on each other in a circle.
       const chainSeriesId = isChain ? await this.#lockChainOf(trx, userId, eventId) : null;
@@ -183,7 +183,7 @@ export class BotScheduling implements EventChangeListener {
       const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence), isChain ? chainKey(key, occurrence.key) : key, config, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
       return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
-    });
+    }));
     this.#signal.afterCommit();
     return response;
   }
@@ -221,11 +221,6 @@ export class BotScheduling implements EventChangeListener {
     if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {
       await bots.appendDecision(trx, booked.botId, now, 'chain_started', `Chain mode: each time this series' booked occurrence is launched (or ends), the next one is booked with the same configuration`, { series_event_id: seriesId });
     }
-  }
-
-  /** Runs `work` in a transaction, again when a concurrent one won a uniqueness race. */
-  #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    return retryingLostRaces(() => this.#database.transact(work));
   }
 
   /**
