@@ -383,10 +383,8 @@ export class Dispatcher {
       const limit = pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize;
       const batch = this.#takeDue(this.#o.clock.now(), limit);
       if (batch.length === 0) return;
-      // A burst: more is due than one small batch (or this pass is not the first).
-      const isBurst = pass > 0 || batch.length === limit;
       try {
-        await this.#fireBatch(batch, isBurst);
+        await this.#fireBatch(batch);
       } catch (error) {
         // Hold the rows again; they are still claimed in the database, so nothing is lost.
         for (const c of batch) this.#hold(c);
@@ -509,7 +507,7 @@ export class Dispatcher {
    * claim time whose bot has not changed since are confirmed with one statement per table; every
    * other row is decided from fresh data (the slow path).
    */
-  async #fireBatch(batch: Claimed[], isBurst: boolean): Promise<void> {
+  async #fireBatch(batch: Claimed[]): Promise<void> {
     const { database, clock, leaseMs } = this.#o;
     const now = clock.now();
     const busy: Claimed[] = [];
@@ -543,12 +541,6 @@ export class Dispatcher {
         else slow.push(c);
       }
     }
-    // A few launches (the usual case) have their whole record written before they go out; in a
-    // burst it is written after the requests are out (the flush), first batch included.
-    if (!isBurst && launches.length > 0) {
-      await inTransactionWithoutWaitingForDisk(database, (trx) => recordLaunchStarts(trx, launches.map((l) => l.start!)));
-      for (const l of launches) l.start = null;
-    }
     if (slow.length > 0) {
       launches.push(...await inTransactionWithoutWaitingForDisk(database, async (trx) => {
         const locked = await bots.lockBotsSkippingBusy(trx, database.engine, slow.map((c) => c.botId));
@@ -560,6 +552,9 @@ export class Dispatcher {
     for (const c of dropped) this.#active.delete(c.scheduleId);
     for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
     if (busy.length > 0) this.#armFire();
+    // The rest of each launch's record (status change, decision, webhook) is written by the result
+    // flush once it is sent, for a single bot as for a burst: the confirmation alone stands between
+    // the timer and the wire. A status the runtime reports first writes that record first.
     this.#enqueueLaunches(launches);
   }
 

@@ -35,7 +35,7 @@ describe('firing: bots launch at their scheduled time', () => {
     await receiver.stop();
   });
 
-  test('launches once at join_at with a signed, idempotent request; the runtime reports progress', async () => {
+  test('launches once at join_at with a signed, idempotent request; the runtime reports progress', async (t) => {
     const now = Date.now();
     const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000);
     // Counted from after the event exists, with room for a slow request: a join_at already past
@@ -44,6 +44,13 @@ describe('firing: bots launch at their scheduled time', () => {
     const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'fire-1', bot_config: { bot_name: 'Scribe', join_at: new Date(joinAt).toISOString(), callback_url: callbackUrl } } });
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId = scheduled.body.bot_id;
+    // The runtime holds its answer a while, so the launch is still in flight (and the rest of its
+    // record unwritten: the dispatcher writes it with the result) when the runtime reports progress.
+    const answerDefault = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 200, body: { ok: true }, delayMs: 800 } : answerDefault(r));
+    t.after(() => {
+      runtime.respond = answerDefault;
+    });
 
     await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId), 8000);
     const launch = runtime.received.find((r) => r.json?.bot_id === botId)!;
@@ -59,9 +66,9 @@ describe('firing: bots launch at their scheduled time', () => {
     const verified = new Webhook(`whsec_${Buffer.from(RUNTIME_SECRET).toString('base64')}`).verify(launch.body, launch.headers as Record<string, string>);
     assert.equal((verified as { bot_id: string }).bot_id, botId);
 
+    // Joining from before the request went out (a cancel is now refused as bot_active).
     const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth });
     assert.equal(detail.body.status, 'Joining');
-    assert.ok(detail.body.decisions.some((d: { kind: string }) => d.kind === 'launched'));
 
     // Progress reported with the per-launch token.
     const statusUrl = new URL(launch.json.status_url);
@@ -75,8 +82,19 @@ describe('firing: bots launch at their scheduled time', () => {
     const illegal = await rc.request('POST', statusUrl.pathname, { headers: { authorization: bearer }, body: { status: 'Joining' } });
     assert.equal(illegal.status, 409);
     assert.equal(illegal.body.code, 'invalid_status_transition');
-    const timeline = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status_timeline.map((t: { status: string }) => t.status);
-    assert.deepEqual(timeline, ['Scheduled', 'Joining', 'InMeeting']);
+    // The report wrote the launch's record first, so the timeline is in order before the result is in...
+    const reported = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+    assert.deepEqual(reported.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining', 'InMeeting']);
+    assert.equal(reported.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
+    // ...and the result, written after the runtime's late answer, does not write it twice.
+    const deadline = Date.now() + 8000;
+    while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
+      assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const settled = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+    assert.deepEqual(settled.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining', 'InMeeting']);
+    assert.equal(settled.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
 
     // Webhooks: in order, signed with the user's secret, the same id never reused.
     await receiver.waitFor(() => receiver.received.filter((r) => r.json?.bot_id === botId).length >= 3, 8000);
