@@ -1,4 +1,5 @@
 // Command line: serve, migrate, and API key management. `npx rollcall <command>`.
+import { isIPv6, type AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
@@ -8,6 +9,7 @@ import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
 import { createRollcall } from './container.ts';
+import { warmUpHttpClient } from './adapters/http-client-warm-up.ts';
 
 const USAGE = `Usage: rollcall <command>
 
@@ -93,12 +95,26 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  // Before the dispatcher starts: the first launches after a start should not pay for the HTTP
+  // client's first use.
+  if (config.runMode !== 'api') {
+    const url = ownUrl(app.server.address() as AddressInfo, '/healthz');
+    const startedAt = performance.now();
+    const isWarm = await warmUpHttpClient(url);
+    logger.debug({ url: url.href, isWarm, ms: Math.round(performance.now() - startedAt) }, 'HTTP client warmed up against this process');
+  }
   await rollcall.startBackground();
   logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner }, 'Rollcall is ready');
   return -1;
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** A URL of this process's own listener (a wildcard address is reached through loopback). */
+function ownUrl(address: AddressInfo, path: string): URL {
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  return new URL(path, `http://${isIPv6(host) ? `[${host}]` : host}:${address.port}`);
+}
 
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
