@@ -1,5 +1,5 @@
 // Command line: serve, migrate, and API key management. `npx rollcall <command>`.
-import { isIPv6, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
@@ -98,23 +98,18 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   // Before the dispatcher starts: the first launches after a start should not pay for the HTTP
   // client's first use.
   if (config.runMode !== 'api') {
-    const url = ownUrl(app.server.address() as AddressInfo, '/healthz');
     const startedAt = performance.now();
-    const isWarm = await warmUpHttpClient(url);
-    logger.debug({ url: url.href, isWarm, ms: Math.round(performance.now() - startedAt) }, 'HTTP client warmed up against this process');
+    const isWarm = await warmUpHttpClient(app.server.address() as AddressInfo, '/healthz');
+    logger.debug({ isWarm, ms: Math.round(performance.now() - startedAt) }, 'HTTP client warmed up against this process');
   }
+  // A stop asked for meanwhile has closed everything: nothing to start.
+  if (closing) return -1;
   await rollcall.startBackground();
   logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner }, 'Rollcall is ready');
   return -1;
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
-
-/** A URL of this process's own listener (a wildcard address is reached through loopback). */
-function ownUrl(address: AddressInfo, path: string): URL {
-  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-  return new URL(path, `http://${isIPv6(host) ? `[${host}]` : host}:${address.port}`);
-}
 
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}\n`);

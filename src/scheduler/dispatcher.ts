@@ -95,8 +95,7 @@ const BUSY_BOT_RETRY_MS = 5;
  * The first batch confirmed at the due instant is small, so that the first launches are on the
  * wire within a few milliseconds; the rest are confirmed in full batches while those are sent.
  * Measured on a 2,000 burst (2 cores): 64 put the first launch 19-31 ms after the due instant,
- * 16 put it at 13-23 ms, 4 gained no more. It is also where a "burst" starts (records written
- * after the requests instead of before).
+ * 16 put it at 13-23 ms, 4 gained no more.
  */
 const FIRST_BATCH_SIZE = 16;
 
@@ -732,9 +731,11 @@ export class Dispatcher {
     let retries = false;
     try {
       await inTransactionWithoutWaitingForDisk(database, async (trx) => {
-        // Bots before schedules, as everywhere: the bots this flush changes are locked first.
-        const failedBotIds = results.filter((r) => !r.outcome.ok && r.outcome.failure === 'permanent').map((r) => r.launch.botId);
-        await bots.lockBots(trx, database.engine, [...new Set([...failedBotIds, ...handovers.map((r) => r.bot.id)])]);
+        // Bots before schedules, as everywhere: the bots this flush changes are locked first, and
+        // so are those whose launch record it writes (a status report or a runtime command may be
+        // writing it at the same moment; under the lock one of the two finds it written).
+        const lockedBotIds = results.filter((r) => r.launch.start || (!r.outcome.ok && r.outcome.failure === 'permanent')).map((r) => r.launch.botId);
+        await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...handovers.map((r) => r.bot.id)])]);
         if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
         // First the record of each launch, so that it comes before anything that followed it.
         await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));

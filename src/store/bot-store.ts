@@ -148,8 +148,15 @@ export async function lockBotsSkippingBusy(db: Db, engine: Engine, botIds: reado
 /** Locks bots in id order (PostgreSQL), waiting for each; callers that lock several use this. */
 export async function lockBots(db: Db, engine: Engine, botIds: readonly string[]): Promise<void> {
   if (engine !== 'postgres' || botIds.length === 0) return;
-  await db.selectFrom('bots').select('id').where('id', 'in', botIds).orderBy('id').forUpdate().execute();
+  // In pieces (a statement takes at most 65,535 parameters; a burst's result flush can lock more
+  // bots than that), each piece in id order after the one before.
+  const sorted = [...botIds].sort();
+  for (let i = 0; i < sorted.length; i += LOCK_PIECE) {
+    await db.selectFrom('bots').select('id').where('id', 'in', sorted.slice(i, i + LOCK_PIECE)).orderBy('id').forUpdate().execute();
+  }
 }
+
+const LOCK_PIECE = 10_000;
 
 /** Everything a newly scheduled bot is, written together. */
 export interface NewBotRows {

@@ -44,11 +44,13 @@ describe('firing: bots launch at their scheduled time', () => {
     const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'fire-1', bot_config: { bot_name: 'Scribe', join_at: new Date(joinAt).toISOString(), callback_url: callbackUrl } } });
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId = scheduled.body.bot_id;
-    // The runtime holds its answer a while, so the launch is still in flight (and the rest of its
-    // record unwritten: the dispatcher writes it with the result) when the runtime reports progress.
+    // The runtime holds its answer until it has reported progress, so the launch is still in
+    // flight (and the rest of its record unwritten: the dispatcher writes it with the result).
     const answerDefault = runtime.respond;
-    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 200, body: { ok: true }, delayMs: 800 } : answerDefault(r));
+    const held = Promise.withResolvers<void>();
+    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 200, body: { ok: true }, release: held.promise } : answerDefault(r));
     t.after(() => {
+      held.resolve();
       runtime.respond = answerDefault;
     });
 
@@ -70,6 +72,9 @@ describe('firing: bots launch at their scheduled time', () => {
     const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth });
     assert.equal(detail.body.status, 'Joining');
 
+    const inFlight = await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(inFlight.state, 'launching', 'the launch result must not be written before the runtime answers');
+
     // Progress reported with the per-launch token.
     const statusUrl = new URL(launch.json.status_url);
     assert.equal(statusUrl.pathname, `/api/v1/bots/${botId}/status`);
@@ -87,6 +92,7 @@ describe('firing: bots launch at their scheduled time', () => {
     assert.deepEqual(reported.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining', 'InMeeting']);
     assert.equal(reported.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
     // ...and the result, written after the runtime's late answer, does not write it twice.
+    held.resolve();
     const deadline = Date.now() + 8000;
     while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
       assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
@@ -105,6 +111,38 @@ describe('firing: bots launch at their scheduled time', () => {
     assert.equal(new Set(hooks.map((h) => h.headers['webhook-id'])).size, 3);
     assert.equal(hooks[1]!.json.status_code, 200);
     assert.equal(runtime.received.filter((r) => r.json?.bot_id === botId).length, 1);
+  });
+
+  test('a bot removed while its launch is in flight: the launch comes before the stop in its log, each once', async (t) => {
+    const eventId = await createEvent(rc, user.auth, Date.now() + 10 * 60_000, Date.now() + 40 * 60_000);
+    const joinAt = Date.now() + 2500;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'fire-remove', bot_config: { join_at: new Date(joinAt).toISOString() } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id;
+    const answerDefault = runtime.respond;
+    const held = Promise.withResolvers<void>();
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { status: 200, body: { ok: true }, release: held.promise } : answerDefault(r));
+    t.after(() => {
+      held.resolve();
+      runtime.respond = answerDefault;
+    });
+    await runtime.waitFor(() => runtime.received.some((r) => r.json?.bot_id === botId), 8000);
+    assert.equal((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state, 'launching');
+
+    const removed = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth: user.auth });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    const kinds = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions.map((d: { kind: string }) => d.kind);
+    assert.ok(kinds.indexOf('launched') >= 0 && kinds.indexOf('launched') < kinds.indexOf('stop_requested'), kinds.join(', '));
+
+    held.resolve();
+    const deadline = Date.now() + 8000;
+    while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
+      assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const settled = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+    assert.equal(settled.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
+    assert.deepEqual(settled.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining']);
   });
 
   test('a bot moved later fires only at the new time; a cancelled one never fires', async () => {

@@ -14,8 +14,8 @@ export interface ReceivedRequest {
 
 export class FakeHttpReceiver {
   readonly received: ReceivedRequest[] = [];
-  /** Decides the answer; defaults to 200. */
-  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number } = () => ({ status: 200, body: { ok: true } });
+  /** Decides the answer; defaults to 200. `release`: the answer waits until it settles. */
+  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown> } = () => ({ status: 200, body: { ok: true } });
   #server: Server | null = null;
   #waiters: { predicate: () => boolean; resolve: () => void }[] = [];
 
@@ -38,7 +38,8 @@ export class FakeHttpReceiver {
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
           res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
         };
-        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        if (answer.release) void answer.release.finally(send);
+        else if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();
         this.#check();
       });

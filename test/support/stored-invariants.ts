@@ -12,5 +12,16 @@ export async function storedInvariantViolations(database: Database): Promise<str
     select id, status, is_live from bots
      where (status in (${live})) <> (is_live = 1)
   `.execute(database.db);
-  return keys.rows.map((r) => `bot ${r.id} is ${r.status} with is_live ${r.is_live}`);
+  // A bot is launched once: its launch record (the Joining status change, the launched decision)
+  // is written once, whoever writes it first (the dispatcher's result flush, a status report, a
+  // runtime command).
+  const launches = await sql<{ bot_id: string; kind: string; n: number }>`
+    select bot_id, 'Joining status changes' as kind, count(*) as n from bot_status_changes where status = 'Joining' group by bot_id having count(*) > 1
+    union all
+    select bot_id, 'launched decisions', count(*) from bot_decisions where kind = 'launched' group by bot_id having count(*) > 1
+  `.execute(database.db);
+  return [
+    ...keys.rows.map((r) => `bot ${r.id} is ${r.status} with is_live ${r.is_live}`),
+    ...launches.rows.map((r) => `bot ${r.bot_id} has ${Number(r.n)} ${r.kind}`),
+  ];
 }

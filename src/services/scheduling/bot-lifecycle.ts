@@ -47,8 +47,7 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
 export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string } = {}): Promise<boolean> {
   const from = bot.status as BotStatus;
   if (!canTransition(from, to)) return false;
-  // The first change after a launch: its record (written after the burst) must come first.
-  if (from === 'Joining') await recordLaunchStarts(trx, [{ bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? nowMs }]);
+  await recordLaunchIfPending(trx, bot, nowMs);
   // Ending releases the deduplication key (the live-key index is partial on is_live, migration 012).
   await trx.updateTable('bots').set({
     status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { is_live: 0 }),
@@ -92,10 +91,12 @@ export interface LaunchStart {
 
 /**
  * The record of launches: the Joining status change, the `launched` decision and the
- * bot.joining webhook, for many bots in a handful of statements. The dispatcher writes it after
- * a burst's requests are out (at the top of the hour writing it first would make later bots
- * late). Written once per bot whoever gets there first: a status reported by the runtime in the
- * meantime writes it first (transitionBot), so the timeline and the webhooks stay in order.
+ * bot.joining webhook, for many bots in a handful of statements. The dispatcher writes it with
+ * the launch's result, after the request is out (writing it first would put a transaction between
+ * the timer and the wire). Written once per bot whoever gets there first: anything written to a
+ * launched bot's log in the meantime writes it first (recordLaunchIfPending), so the timeline and
+ * the webhooks stay in order. Callers hold the bots' locks on PostgreSQL, so that two writers do
+ * not both find it missing.
  */
 export async function recordLaunchStarts(trx: Db, starts: readonly LaunchStart[]): Promise<void> {
   if (starts.length === 0) return;
@@ -120,6 +121,16 @@ export async function recordLaunchStarts(trx: Db, starts: readonly LaunchStart[]
       await enqueueStatusWebhooks(trx, group.map((s) => ({ bot: s.bot, webhook: statusWebhook('Joining', 'Bot is joining the meeting') })), atMs);
     }
   }
+}
+
+/**
+ * For a bot the dispatcher launched whose record it has not written yet (it writes it with the
+ * launch's result): writes it now, before whatever the caller writes to the bot's log next (a
+ * status change, a runtime command). The caller holds the bot's lock.
+ */
+export async function recordLaunchIfPending(trx: Db, bot: BotRow, nowMs: number): Promise<void> {
+  if (bot.status !== 'Joining') return;
+  await recordLaunchStarts(trx, [{ bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? nowMs }]);
 }
 
 /** Scheduled -> Joining with its whole record at once (the dispatcher's slow path). */

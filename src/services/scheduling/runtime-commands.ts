@@ -9,6 +9,7 @@ import { randomToken } from '../../lib/ids.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { enqueueRuntimeCommand } from '../../store/runtime-command-store.ts';
+import { recordLaunchIfPending } from './bot-lifecycle.ts';
 
 export function linkedEventsOf(links: readonly BotEventRow[]): LinkedEventInfo[] {
   return links.map((l) => {
@@ -22,7 +23,10 @@ export function linkedEventsOf(links: readonly BotEventRow[]): LinkedEventInfo[]
   });
 }
 
+/** Queues a command for a launched bot and logs it; the caller holds the bot's lock. */
 export async function requestRuntimeCommand(trx: Db, bot: BotRow, action: 'update' | 'stop', reason: string, nowMs: number): Promise<void> {
+  // A launch whose record the dispatcher has not written yet: the record comes first in the log.
+  await recordLaunchIfPending(trx, bot, nowMs);
   const links = await bots.listLiveLinksOfBot(trx, bot.id);
   await enqueueRuntimeCommand(trx, {
     action,
