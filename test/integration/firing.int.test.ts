@@ -13,6 +13,15 @@ async function createEvent(rc: TestRollcall, auth: string, startMs: number, endM
   return res.body.id as string;
 }
 
+/** Waits until the dispatcher has written the launch's result (its schedule is done). */
+async function waitForLaunchResult(rc: TestRollcall, botId: string): Promise<void> {
+  const deadline = Date.now() + 8000;
+  while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
+    assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('firing: bots launch at their scheduled time', () => {
   let rc: TestRollcall;
   const runtime = new FakeHttpReceiver();
@@ -93,11 +102,7 @@ describe('firing: bots launch at their scheduled time', () => {
     assert.equal(reported.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
     // ...and the result, written after the runtime's late answer, does not write it twice.
     held.resolve();
-    const deadline = Date.now() + 8000;
-    while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
-      assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForLaunchResult(rc, botId);
     const settled = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
     assert.deepEqual(settled.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining', 'InMeeting']);
     assert.equal(settled.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
@@ -135,11 +140,7 @@ describe('firing: bots launch at their scheduled time', () => {
     assert.ok(kinds.indexOf('launched') >= 0 && kinds.indexOf('launched') < kinds.indexOf('stop_requested'), kinds.join(', '));
 
     held.resolve();
-    const deadline = Date.now() + 8000;
-    while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'done') {
-      assert.ok(Date.now() < deadline, 'the launch result was not written within 8 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForLaunchResult(rc, botId);
     const settled = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
     assert.equal(settled.decisions.filter((d: { kind: string }) => d.kind === 'launched').length, 1);
     assert.deepEqual(settled.status_timeline.map((e: { status: string }) => e.status), ['Scheduled', 'Joining']);
