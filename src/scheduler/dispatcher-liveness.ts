@@ -48,7 +48,8 @@ class PostgresLiveness implements DispatcherLiveness {
   readonly #pool: pg.Pool;
   readonly #key: number;
   readonly #logger: Logger;
-  #client: pg.PoolClient | null = null;
+  /** The lock's connection, and how to give it back: once, whichever of stop or a lost connection comes first. */
+  #held: { client: pg.PoolClient; giveBack: (destroy: boolean) => void } | null = null;
 
   constructor(pool: pg.Pool, owner: string, logger: Logger) {
     this.#pool = pool;
@@ -57,27 +58,38 @@ class PostgresLiveness implements DispatcherLiveness {
   }
 
   get isHeld(): boolean {
-    return this.#client !== null;
+    return this.#held !== null;
   }
 
   async acquire(): Promise<void> {
-    if (this.#client) return;
+    if (this.#held) return;
     const client = await this.#pool.connect();
+    // The pool throws on a second release, and a connection lost while release() is unlocking
+    // reaches both the error handler and release()'s own catch.
+    let isGivenBack = false;
+    const held = {
+      client,
+      giveBack: (destroy: boolean) => {
+        if (isGivenBack) return;
+        isGivenBack = true;
+        client.release(destroy);
+      },
+    };
     client.on('error', (error) => {
       // The lock went with the connection: others may now take our rows over, which is safe
       // (their conditional updates and our lease checks keep one launch per row), and we take
       // it again before claiming anything more.
       this.#logger.warn({ err: error }, 'dispatcher liveness connection lost; its rows may be taken over');
-      if (this.#client === client) this.#client = null;
-      client.release(true);
+      if (this.#held === held) this.#held = null;
+      held.giveBack(true);
     });
     try {
       await client.query('select pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, this.#key]);
     } catch (error) {
-      client.release(true);
+      held.giveBack(true);
       throw error;
     }
-    this.#client = client;
+    this.#held = held;
   }
 
   async findDeadOwners(owners: readonly string[]): Promise<string[]> {
@@ -93,14 +105,15 @@ class PostgresLiveness implements DispatcherLiveness {
   }
 
   async release(): Promise<void> {
-    const client = this.#client;
-    this.#client = null;
-    if (!client) return;
+    const held = this.#held;
+    this.#held = null;
+    if (!held) return;
     try {
-      await client.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, this.#key]);
-      client.release();
+      await held.client.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, this.#key]);
+      held.giveBack(false);
     } catch {
-      client.release(true);
+      // The connection is gone or broken: closing it drops the lock all the same.
+      held.giveBack(true);
     }
   }
 }

@@ -141,8 +141,12 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       assert.equal(restarts, 1);
       t.diagnostic(`${botIds.length} bots launched; ${terminated} connections terminated and ${restarts} fast restart at the due moment; ${repeats} repeated launch requests (same key); request statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${logs.filter((l) => l.level >= 40).length} warn/error log lines`);
     } finally {
-      await rollcall.close();
-      runtime.received.length = 0;
+      try {
+        await rollcall.close();
+      } finally {
+        // The next test counts launches from zero even if this close fails.
+        runtime.received.length = 0;
+      }
     }
   });
 
@@ -195,8 +199,12 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       assert.ok(outageLines.some((l) => /database unavailable/.test(l.msg)), 'the outage itself is logged');
       t.diagnostic(`${all.length} bots due during a ${OUTAGE_MS / 1000} s outage; all launched ${lastLaunchAfterReturn} ms after the database returned (ready again after ${readyAt - upAt} ms); ${repeats} repeats; ${outageLines.length} warn/error log lines during the outage`);
     } finally {
-      await rollcall.close();
-      runtime.received.length = 0;
+      try {
+        await rollcall.close();
+      } finally {
+        // The next test counts launches from zero even if this close fails.
+        runtime.received.length = 0;
+      }
     }
   });
 });
