@@ -553,7 +553,8 @@ export class Dispatcher {
     if (busy.length > 0) this.#armFire();
     // The rest of each launch's record (status change, decision, webhook) is written by the result
     // flush once it is sent, for a single bot as for a burst: the confirmation alone stands between
-    // the timer and the wire. A status the runtime reports first writes that record first.
+    // the timer and the wire. Whatever reaches the bot's log first writes that record first
+    // (recordLaunchIfPending).
     this.#enqueueLaunches(launches);
   }
 

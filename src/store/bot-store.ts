@@ -149,7 +149,8 @@ export async function lockBotsSkippingBusy(db: Db, engine: Engine, botIds: reado
 export async function lockBots(db: Db, engine: Engine, botIds: readonly string[]): Promise<void> {
   if (engine !== 'postgres' || botIds.length === 0) return;
   // In pieces (a statement takes at most 65,535 parameters; a burst's result flush can lock more
-  // bots than that), each piece in id order after the one before.
+  // bots than that), each piece in id order after the one before. Ids sort the same in JavaScript
+  // as under any collation (src/lib/ids.ts), so the pieces keep the one lock order.
   const sorted = [...botIds].sort();
   for (let i = 0; i < sorted.length; i += LOCK_PIECE) {
     await db.selectFrom('bots').select('id').where('id', 'in', sorted.slice(i, i + LOCK_PIECE)).orderBy('id').forUpdate().execute();

@@ -38,7 +38,7 @@ export class FakeHttpReceiver {
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
           res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
         };
-        if (answer.release) void answer.release.finally(send);
+        if (answer.release) void answer.release.then(send, send);
         else if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();
         this.#check();

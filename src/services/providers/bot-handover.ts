@@ -174,7 +174,7 @@ export class BotHandover {
     if (changes.length === 0) return;
     await database.db.transaction().execute(async (trx) => {
       // Bots before schedules, the one lock order.
-      await bots.lockBots(trx, database.engine, changes.map((c) => c.bot.botId).sort());
+      await bots.lockBots(trx, database.engine, changes.map((c) => c.bot.botId));
       for (const { slot, bot } of changes) {
         if (bot.dueAtMs !== slot.handoverAtMs) {
           const moved = await handovers.moveHandoverTimer(trx, bot.scheduleId, bot.botId, bot.dueAtMs, bot.joinAtMs, slot.handoverAtMs, now);
