@@ -46,6 +46,7 @@ import { WebhookDeliveryLog } from './services/webhooks/webhook-delivery-log.ts'
 import { StatusChangeFeed } from './services/scheduling/status-change-feed.ts';
 import { AdHocBots } from './services/scheduling/ad-hoc-bots.ts';
 import { RecurringChains } from './services/scheduling/recurring-chains.ts';
+import { closeInOrder } from './lib/close-in-order.ts';
 
 export interface Rollcall {
   config: Config;
@@ -226,20 +227,22 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       calendarSync.start();
       chains.start();
     },
-    async close() {
-      await app.close();
-      await statusFeed.stop();
-      await signal.stop();
-      await dispatcher.stop();
-      await webhooks.stop();
-      await calendarSync.stop();
-      await chains.stop();
-      if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
-      else await chosenRuntime.close?.();
-      await outbound.close();
-      await checkpoints?.stop();
-      await database.close();
-    },
+    close: () => closeInOrder([
+      { name: 'HTTP server', stop: () => app.close() },
+      { name: 'status change feed', stop: () => statusFeed.stop() },
+      { name: 'change signal', stop: () => signal.stop() },
+      { name: 'dispatcher', stop: () => dispatcher.stop() },
+      { name: 'webhook delivery', stop: () => webhooks.stop() },
+      { name: 'calendar sync', stop: () => calendarSync.stop() },
+      { name: 'recurring chains', stop: () => chains.stop() },
+      { name: 'bot runtime client', stop: async () => {
+        if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
+        else await chosenRuntime.close?.();
+      } },
+      { name: 'outbound HTTP client', stop: () => outbound.close() },
+      { name: 'SQLite checkpoints', stop: async () => { await checkpoints?.stop(); } },
+      { name: 'database', stop: () => database.close() },
+    ]),
   };
 }
 
