@@ -185,7 +185,10 @@ describe(`races on ${INSTANCES} instance(s) (${TEST_ENGINE})`, () => {
       botIds.push(res.body.bot_id);
     }
     const db = instances[0]!.database.db;
-    const owner = 'heartbeat-test';
+    // A live dispatcher's name: the others' orphan sweep ends the leases of holders that are not
+    // alive (a made-up owner's rows were taken over within 500 ms, now and then, before the test
+    // read them back). That dispatcher never claimed these rows, so it neither fires nor renews them.
+    const owner = instances[0]!.dispatcher.owner;
     // A lease far ahead: the running dispatchers leave the rows alone.
     const leaseUntil = Date.now() + 600_000;
     await db.updateTable('schedules').set({ state: 'claimed', lease_owner: owner, lease_until_ms: leaseUntil }).where('bot_id', 'in', botIds).execute();
