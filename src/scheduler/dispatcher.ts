@@ -29,6 +29,7 @@ import { MinHeap } from './min-heap.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
+import { heartbeatIntervalMs, leasesToRenew } from './lease-renewal.ts';
 import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 
@@ -125,8 +126,11 @@ export class Dispatcher {
   readonly #claimed = new Map<string, Claimed>();
   /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
   readonly #dueOrder = new MinHeap<Claimed>((a, b) => a.dueAtMs < b.dueAtMs);
-  /** Rows this process is working on: held, being launched, or with a result not yet written. */
-  readonly #active = new Set<string>();
+  /**
+   * Rows this process is working on (held, being launched, or with a result not yet written), each
+   * with the end of the last lease this process wrote for it.
+   */
+  readonly #active = new Map<string, number>();
   #running = false;
   #pollTimer: NodeJS.Timeout | null = null;
   #fireTimer: NodeJS.Timeout | null = null;
@@ -204,7 +208,7 @@ export class Dispatcher {
     }
     // A live dispatcher keeps the leases of the rows it works on fresh, so that nobody takes over
     // a row that is merely slow (a busy machine, a long burst): only dead holders lose rows.
-    this.#heartbeatTimer = setInterval(() => void this.#renewLeases(), Math.max(1000, Math.floor(this.#o.leaseMs / 3)));
+    this.#heartbeatTimer = setInterval(() => void this.#renewLeases(), heartbeatIntervalMs(this.#o.leaseMs));
     this.#heartbeatTimer.unref();
     this.wake();
   }
@@ -324,15 +328,19 @@ export class Dispatcher {
     }
   }
 
-  /** Extends the leases of the rows this process is working on (one renewal at a time: a slow one is not stacked on). */
+  /** Extends the leases that would run out within two heartbeats (src/scheduler/lease-renewal.ts); one renewal at a time. */
   async #renewLeases(): Promise<void> {
     if (!this.#running || this.#renewing || this.#active.size === 0) return;
-    this.#renewing = true;
     const { database, clock, leaseMs, batchSize } = this.#o;
-    const ids = [...this.#active];
+    const ids = leasesToRenew(this.#active, clock.now(), leaseMs);
+    if (ids.length === 0) return;
+    this.#renewing = true;
     try {
       for (let i = 0; i < ids.length; i += batchSize) {
-        await schedules.renewLeases(database.db, database.engine, this.owner, ids.slice(i, i + batchSize), clock.now() + leaseMs, clock.now());
+        const piece = ids.slice(i, i + batchSize);
+        const leaseUntilMs = clock.now() + leaseMs;
+        await schedules.renewLeases(database.db, database.engine, this.owner, piece, leaseUntilMs, clock.now());
+        for (const id of piece) if (this.#active.has(id)) this.#active.set(id, leaseUntilMs);
       }
     } catch (error) {
       if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not renew schedule leases');
@@ -353,14 +361,15 @@ export class Dispatcher {
       // launch it twice. A row still on our timer is taken again (it was moved and claimed anew):
       // its new entry replaces the old one.
       const rows = claimed.filter((r) => !this.#active.has(r.id) || this.#claimed.has(r.id));
-      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#hold(c);
+      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#hold(c, c.leaseUntilMs);
       if (claimed.length < batchSize) return;
     }
   }
 
-  #hold(claimed: Claimed): void {
+  /** Puts a row on the timer; `leaseUntilMs` when it was just claimed, else its lease is unchanged. */
+  #hold(claimed: Claimed, leaseUntilMs?: number): void {
     this.#claimed.set(claimed.scheduleId, claimed);
-    this.#active.add(claimed.scheduleId);
+    this.#active.set(claimed.scheduleId, leaseUntilMs ?? this.#active.get(claimed.scheduleId) ?? 0);
     this.#dueOrder.push(claimed);
   }
 
@@ -549,6 +558,8 @@ export class Dispatcher {
       }));
     }
     for (const c of dropped) this.#active.delete(c.scheduleId);
+    // Confirmed or decided: 'launching', with a lease from now.
+    for (const l of launches) this.#active.set(l.scheduleId, now + leaseMs);
     for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
     if (busy.length > 0) this.#armFire();
     // The rest of each launch's record (status change, decision, webhook) is written by the result

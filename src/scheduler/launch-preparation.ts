@@ -19,6 +19,8 @@ export interface Claimed {
   scheduleId: string;
   botId: string;
   dueAtMs: number;
+  /** The end of the lease the claim wrote (the due time plus a lease, for a row claimed ahead). */
+  leaseUntilMs: number;
   /** The row was already 'launching' under a dead holder: launch again, do not re-decide. */
   isTakeover: boolean;
   /** Ready to send at the due instant if the bot is still at `version`; null: decide then. */
@@ -63,7 +65,7 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
   const linksByBot = Map.groupBy(links as BotEventRow[], (l) => l.bot_id);
   return rows.map((row) => {
     const isTakeover = row.state === 'launching';
-    const claimed: Claimed = { scheduleId: row.id, botId: row.bot_id, dueAtMs: isTakeover ? nowMs : row.due_at_ms, isTakeover, ready: null };
+    const claimed: Claimed = { scheduleId: row.id, botId: row.bot_id, dueAtMs: isTakeover ? nowMs : row.due_at_ms, leaseUntilMs: Number(row.lease_until_ms ?? 0), isTakeover, ready: null };
     const bot = botsById.get(row.bot_id);
     const version = versionsById.get(row.bot_id);
     // A bot provider that takes a future join time gets its bots handed over ahead (bot-handover.ts),

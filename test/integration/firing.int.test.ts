@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
+import { sql } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
@@ -196,6 +197,43 @@ describe('firing: bots launch at their scheduled time', () => {
     await new Promise((r) => setTimeout(r, 200));
     const kinds = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions.map((d: { kind: string }) => d.kind);
     for (const kind of ['launched', 'update_requested', 'update_delivered', 'stop_requested', 'stop_delivered']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(',')}`);
+  });
+
+  // The heartbeat renews only leases that would run out within two heartbeats (lease-renewal.ts);
+  // a row held past its due time is the case that needs it. A request holding the bot's row is
+  // how a row is kept from launching; SQLite has one writer, so no request holds a row there.
+  test('a bot a request keeps busy past its lease keeps a live lease, and launches once when freed', async (t) => {
+    if (rc.database.engine !== 'postgres') return t.skip('PostgreSQL only: SQLite has one writer, so no request holds a bot row');
+    const now = Date.now();
+    const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000, 'https://zoom.us/j/777888999');
+    const joinAt = Date.now() + 2000;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'busy-lease', bot_config: { join_at: new Date(joinAt).toISOString() } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId: string = scheduled.body.bot_id;
+    const other = await rc.testDatabase.open();
+    const schedule = () => rc.database.db.selectFrom('schedules').select(['state', 'lease_owner', 'lease_until_ms']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    try {
+      // From just before the join time to 1.5 leases (5 s each) after it.
+      await new Promise((r) => setTimeout(r, Math.max(0, joinAt - 300 - Date.now())));
+      await other.db.transaction().execute(async (trx) => {
+        await sql`select id from bots where id = ${botId} for update`.execute(trx);
+        const until = joinAt + 7500;
+        let renewed = false;
+        while (Date.now() < until) {
+          const row = await schedule();
+          assert.equal(row.state, 'claimed', 'the bot was launched while a request held it');
+          assert.equal(row.lease_owner, rc.dispatcher.owner);
+          assert.ok(Number(row.lease_until_ms) > Date.now(), `the lease ran out ${Date.now() - Number(row.lease_until_ms)} ms ago while the row was held`);
+          if (Number(row.lease_until_ms) > joinAt + 5000) renewed = true;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(renewed, 'the lease was never renewed');
+      });
+      await waitForLaunchResult(rc, botId);
+      assert.equal(runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'launch').length, 1);
+    } finally {
+      await other.close();
+    }
   });
 
   test('runtime failures are retried with the same idempotency key', async () => {
