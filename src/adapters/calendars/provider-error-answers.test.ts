@@ -1,0 +1,149 @@
+// How the Google and Graph adapters read the providers' error answers. Each answer below is
+// shaped as the provider documents it (or, where its docs are silent, as a public issue shows it);
+// the source is named beside it. Only the HTTP boundary is faked: the adapters run as in service.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CalendarProviderError, type ProviderFailure } from './calendar-provider.ts';
+import { GoogleCalendarProvider } from './google-calendar-provider.ts';
+import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
+import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
+
+const NOW = Date.parse('2026-12-02T08:00:00Z');
+const CONTEXT = { nowMs: NOW, horizonMs: 30 * 86_400_000 };
+const tokens = { get: async () => 'access', renew: async () => 'access-2' };
+
+interface Answer { status: number; body: unknown; headers?: Record<string, string> }
+
+/** Answers each request with the next of `answers` (the last one again once they run out), and keeps the requests. */
+function scripted(answers: Answer[]): { send: HttpSend; requests: HttpRequest[] } {
+  const requests: HttpRequest[] = [];
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    const answer = answers[Math.min(requests.length, answers.length - 1)]!;
+    requests.push(request);
+    return { status: answer.status, headers: answer.headers ?? {}, body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body) };
+  };
+  return { send, requests };
+}
+
+async function failureOf(work: Promise<unknown>): Promise<ProviderFailure> {
+  try {
+    await work;
+  } catch (error) {
+    assert.ok(error instanceof CalendarProviderError, `expected a CalendarProviderError, got ${String(error)}`);
+    return error.failure;
+  }
+  assert.fail('expected the sync to fail');
+}
+
+/** Google's error body: a list of {domain, reason, message} beside the code (developers.google.com/workspace/calendar/api/guides/errors). */
+function googleError(code: number, domain: string, reason: string, message: string): unknown {
+  return { error: { errors: [{ domain, reason, message }], code, message } };
+}
+
+function google(answers: Answer[]) {
+  const { send, requests } = scripted(answers);
+  return { provider: new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens, send, timeoutMs: 1000, now: () => NOW }), requests };
+}
+
+const EMPTY_GOOGLE_PAGE: Answer = { status: 200, body: { items: [], nextSyncToken: 'sync-2', timeZone: 'UTC' } };
+const SYNC_CURSOR = JSON.stringify({ syncToken: 'sync-1' });
+
+test('Google: the usage limits (403 userRateLimitExceeded, rateLimitExceeded, quotaExceeded; 429) are waits, with Retry-After where given', async () => {
+  // The errors guide lists each of these, with domain usageLimits, as "slow down and retry".
+  for (const [status, reason, message] of [
+    [403, 'userRateLimitExceeded', 'User Rate Limit Exceeded'],
+    [403, 'rateLimitExceeded', 'Rate Limit Exceeded'],
+    [403, 'quotaExceeded', 'Calendar usage limits exceeded.'],
+    [429, 'rateLimitExceeded', 'Rate Limit Exceeded'],
+  ] as const) {
+    const { provider } = google([{ status, body: googleError(status, 'usageLimits', reason, message) }]);
+    const failure = await failureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+    assert.equal(failure.kind, 'rate_limited', `${status} ${reason}`);
+    assert.match(failure.message, new RegExp(reason));
+  }
+  const { provider } = google([{ status: 429, body: googleError(429, 'usageLimits', 'rateLimitExceeded', 'Rate Limit Exceeded'), headers: { 'retry-after': '30' } }]);
+  const failure = await failureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+  assert.deepEqual(failure.kind === 'rate_limited' && failure.retryAfterMs, 30_000);
+});
+
+test('Google: a token without the calendar scope (403 insufficientPermissions) needs the user to reconnect', async () => {
+  // Google answers a token whose grant lacks the scope with 403, reason insufficientPermissions
+  // ("Request had insufficient authentication scopes"; seen in GeneralTask/task-manager PR #2160
+  // for calendar.v3.Events.List).
+  const { provider } = google([{ status: 403, body: googleError(403, 'global', 'insufficientPermissions', 'Insufficient Permission') }]);
+  const failure = await failureOf(provider.fetchChanges('primary', null, CONTEXT));
+  assert.equal(failure.kind, 'auth_revoked');
+});
+
+test('Google: other 403s (forbiddenForNonOrganizer) are permanent, a 404 calendar is not_found, 500 backendError is transient', async () => {
+  const forbidden = google([{ status: 403, body: googleError(403, 'calendar', 'forbiddenForNonOrganizer', 'Shared properties can only be changed by the organizer of the event.') }]);
+  assert.equal((await failureOf(forbidden.provider.fetchChanges('primary', null, CONTEXT))).kind, 'permanent');
+  const missing = google([{ status: 404, body: googleError(404, 'global', 'notFound', 'Not Found') }]);
+  assert.equal((await failureOf(missing.provider.fetchChanges('gone@group.calendar.google.com', null, CONTEXT))).kind, 'not_found');
+  const backend = google([{ status: 500, body: googleError(500, 'global', 'backendError', 'Backend Error') }]);
+  assert.equal((await failureOf(backend.provider.fetchChanges('primary', null, CONTEXT))).kind, 'transient');
+});
+
+test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs in full at once', async () => {
+  // The guide's 410: "Sync token is no longer valid, a full sync is required."
+  const { provider, requests } = google([
+    { status: 410, body: googleError(410, 'calendar', 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.') },
+    EMPTY_GOOGLE_PAGE,
+  ]);
+  const result = await provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT);
+  assert.equal(result.isFullSync, true);
+  assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  assert.equal(requests.length, 2);
+  assert.match(requests[0]!.url, /syncToken=sync-1/);
+  assert.doesNotMatch(requests[1]!.url, /syncToken/);
+});
+
+/** Graph's error body: {error: {code, message}} (learn.microsoft.com/graph/errors). */
+function graphError(code: string, message: string): unknown {
+  return { error: { code, message } };
+}
+
+function microsoft(answers: Answer[]) {
+  const { send, requests } = scripted(answers);
+  return { provider: new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens, send, timeoutMs: 1000, now: () => NOW }), requests };
+}
+
+const EMPTY_DELTA_PAGE: Answer = { status: 200, body: { value: [], '@odata.deltaLink': 'https://graph.test/v1.0/me/calendars/c/calendarView/delta?$deltatoken=new' } };
+const DELTA_CURSOR = JSON.stringify({ deltaLink: 'https://graph.test/v1.0/me/calendars/c/calendarView/delta?$deltatoken=old', fromMs: NOW - 86_400_000, toMs: NOW + 30 * 86_400_000 });
+
+test('Graph: an expired delta token (410 Gone, or 400 syncStateNotFound) starts a full round at once', async () => {
+  // delta-query-overview ("Synchronization reset"): a 410 Gone means start over with a full sync;
+  // an expired token can also come back as 400 syncStateNotFound ("The sync state generation is not
+  // found. The delta token is expired...", Microsoft 365 Developer Blog, 2020-07-03).
+  for (const expired of [
+    { status: 410, body: graphError('resyncRequired', 'Resync required.') },
+    { status: 400, body: graphError('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.') },
+  ]) {
+    const { provider, requests } = microsoft([expired, EMPTY_DELTA_PAGE]);
+    const result = await provider.fetchChanges('c', DELTA_CURSOR, CONTEXT);
+    assert.equal(result.isFullSync, true, `after ${expired.status}`);
+    assert.equal(requests.length, 2);
+    assert.match(requests[0]!.url, /deltatoken=old/);
+    assert.match(requests[1]!.url, /calendarView\/delta\?startDateTime=/);
+  }
+});
+
+test('Graph: throttling (429, and 503 with Retry-After) waits as told; a 503 without it is transient', async () => {
+  // learn.microsoft.com/graph/throttling: 429 Too Many Requests with Retry-After; under load a
+  // 503 Service Unavailable may come with Retry-After too.
+  const throttled = microsoft([{ status: 429, body: graphError('TooManyRequests', 'Please retry again later.'), headers: { 'retry-after': '12' } }]);
+  const first = await failureOf(throttled.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
+  assert.deepEqual([first.kind, first.kind === 'rate_limited' && first.retryAfterMs], ['rate_limited', 12_000]);
+  const busy = microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service unavailable.'), headers: { 'retry-after': '5' } }]);
+  const second = await failureOf(busy.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
+  assert.deepEqual([second.kind, second.kind === 'rate_limited' && second.retryAfterMs], ['rate_limited', 5_000]);
+  const down = microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service unavailable.') }]);
+  assert.equal((await failureOf(down.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'transient');
+});
+
+test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this grant) needs the user to reconnect', async () => {
+  // learn.microsoft.com/graph/errors lists 403 Forbidden; Outlook resources answer it with code
+  // ErrorAccessDenied ("Access is denied. Check credentials and try again.").
+  const { provider } = microsoft([{ status: 403, body: graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.') }]);
+  assert.equal((await failureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
+});
