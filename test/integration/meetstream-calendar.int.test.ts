@@ -447,6 +447,53 @@ describe('events: calendar_id takes the provider\'s calendar id; provider and ac
   });
 });
 
+describe('events: sync=true syncs before it lists', () => {
+  // MeetStream documents sync=true on GET /calendar/events as "force a sync from Google" (its
+  // older API reference; ../shared/reference/meetstream.md 5.4) and gives "auto" as the default.
+  test('the calendars in scope are synced first; without it the stored events are listed; a failing feed does not fail the listing', async () => {
+    const user = await env.rc.newUser();
+    const start = NOW + DAY;
+    const google = await connectGoogle(user.auth, (email) => {
+      env.google.insertEvent(email, email, { summary: 'G before', location: zoomUrl(), ...googleTimed(start) });
+    });
+    const feed = env.ics.createFeed();
+    env.ics.edit(feed, (events) => events.push({ uid: 'before@x', summary: 'I before', startMs: start + HOUR, endMs: start + 2 * HOUR, location: zoomUrl() }));
+    const ics = await connectIcs(user.auth, feed);
+    // Changed at the providers after connecting; no background sync runs in this test.
+    env.google.insertEvent(google.account.email, google.account.email, { summary: 'G after', location: zoomUrl(), ...googleTimed(start + 2 * HOUR) });
+    env.ics.edit(feed, (events) => events.push({ uid: 'after@x', summary: 'I after', startMs: start + 3 * HOUR, endMs: start + 4 * HOUR, location: zoomUrl() }));
+    const titles = async (query: string) => (await listEvents(user.auth, query)).map((e) => e.title);
+
+    assert.deepEqual(await titles(''), ['G before', 'I before']);
+    assert.deepEqual(await titles('sync=auto'), ['G before', 'I before']);
+    assert.deepEqual(await titles('sync=false'), ['G before', 'I before']);
+    // Scoped: only the feed is synced (and listed).
+    assert.deepEqual(await titles('sync=true&provider=ics'), ['I before', 'I after']);
+    assert.deepEqual(await titles(''), ['G before', 'I before', 'I after']);
+    // A connection id in calendar_id syncs that connection.
+    assert.deepEqual(await titles(`sync=true&calendar_id=${google.connectionId}`), ['G before', 'G after']);
+    assert.deepEqual(await titles(''), ['G before', 'I before', 'G after', 'I after']);
+
+    // The feed down: the listing still answers, from what is stored, and the failure is on the connection.
+    env.ics.edit(feed, (events) => events.push({ uid: 'later@x', summary: 'I later', startMs: start + 5 * HOUR, endMs: start + 6 * HOUR, location: zoomUrl() }));
+    env.ics.outage = { status: 503 };
+    try {
+      assert.deepEqual(await titles('sync=true'), ['G before', 'I before', 'G after', 'I after']);
+    } finally {
+      env.ics.outage = null;
+    }
+    const connection = (await ok('GET', '/api/v1/calendar/connections', user.auth)).connections.find((c: { calendar_id: string }) => c.calendar_id === ics.connectionId);
+    assert.match(JSON.stringify(connection), /503/, 'the failed sync shows on the connection');
+    assert.deepEqual(await titles('sync=true'), ['G before', 'I before', 'G after', 'I after', 'I later']);
+  });
+
+  test('sync takes true, false or auto; anything else is a 400 naming it', async () => {
+    const user = await env.rc.newUser();
+    expectError(await env.rc.request('GET', '/api/v1/calendar/events?sync=yes', { auth: user.auth }), 400, 'validation_error', 'sync');
+    assert.equal((await env.rc.request('GET', '/api/v1/calendar/events?sync=true', { auth: user.auth })).status, 200, 'no connection: nothing to sync');
+  });
+});
+
 describe('POST|DELETE /calendar/disconnect', () => {
   test('no connection: 400 calendar_not_connected', async () => {
     const user = await env.rc.newUser();

@@ -13,7 +13,10 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
 
   app.get('/calendar/events', {
     schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
-  }, async (request) => deps.events.list(request.userId, request.query));
+  }, async (request) => {
+    if (request.query.sync === 'true') await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
+    return deps.events.list(request.userId, request.query);
+  });
 
   app.get('/calendar/events/:event_id', {
     schema: { tags, summary: 'Get an event or one occurrence of a series', params: EventIdParams, response: { 200: EventResponse, ...errorResponses(404) } },

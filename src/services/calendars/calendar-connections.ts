@@ -274,6 +274,23 @@ export class CalendarConnections {
    * failure is then recorded on the connection (as the background sync would) and reported in the
    * body (`synced: false`, `failure`), with when the next attempt is due.
    */
+  /**
+   * GET /calendar/events?sync=true (MeetStream's "force a sync"): syncs, together, the connections
+   * the listing reads from: the one a connection id in calendar_id names, else every connection in
+   * the provider / account_id scope (a provider calendar id syncs its whole account). Connections
+   * that lost their access are left out. A sync that fails, or is still running after
+   * SYNC_BEFORE_LISTING_MS, does not fail the listing: it answers from what is stored, the failure
+   * shows on the connection, and the sync goes on in the background.
+   */
+  async syncBeforeListing(userId: string, query: CalendarScopeInput & { calendar_id?: string }): Promise<void> {
+    const scope = parseCalendarScope(query);
+    const named = query.calendar_id?.startsWith('cal_') ? query.calendar_id : null;
+    const rows = (await connections.listConnections(this.#database.db, userId))
+      .filter((row) => matchesScope(row, scope) && row.status !== 'auth_revoked' && (named === null || row.id === named));
+    const syncs = Promise.allSettled(rows.map((row) => this.#sync.syncNow(row.id)));
+    await settledWithin(syncs.then(() => undefined), SYNC_BEFORE_LISTING_MS, undefined);
+  }
+
   async sync(userId: string, calendarId: string): Promise<SyncAnswer> {
     const connection = await this.#find(userId, calendarId);
     if (connection.status === 'auth_revoked') {
@@ -612,6 +629,9 @@ function connectFailureError(kind: ProviderKind, failure: ProviderFailure): ApiE
         : new ApiError('calendar_auth_failed', `The provider refused the connection (${failure.message})`);
   }
 }
+
+/** How long GET /calendar/events?sync=true waits for its syncs before it reads what is stored. */
+const SYNC_BEFORE_LISTING_MS = 10_000;
 
 /** How long a URL check may wait for DNS before the URL is refused. */
 const URL_CHECK_TIMEOUT_MS = 5000;
