@@ -11,11 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
 import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderEvent } from '../../src/adapters/calendars/calendar-provider.ts';
+import type { CalendarProvider, FetchResult, ProviderEvent } from '../../src/adapters/calendars/calendar-provider.ts';
 import { createProviderFactory } from '../../src/adapters/calendars/provider-factory.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+import { providerFailureOf } from '../support/provider-failures.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -151,16 +152,6 @@ function upserts(result: FetchResult): ProviderEvent[] {
   return result.changes.flatMap((c) => (c.type === 'upsert' ? [c.event] : []));
 }
 
-async function failureOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CalendarProviderError, `expected a CalendarProviderError, got ${String(error)}`);
-    return error.failure;
-  }
-  assert.fail('expected a failure');
-}
-
 for (const contract of CONTRACTS) {
   describe(`CalendarProvider contract: ${contract.name}`, () => {
     const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
@@ -251,7 +242,7 @@ for (const contract of CONTRACTS) {
       await d.provider.fetchChanges(d.calendarId, null, context());
       d.revoke();
       clock.advance(2 * HOUR);
-      const failure = await failureOf(d.provider.fetchChanges(d.calendarId, null, context()));
+      const failure = await providerFailureOf(d.provider.fetchChanges(d.calendarId, null, context()));
       assert.equal(failure.kind, 'auth_revoked');
     });
 
@@ -259,11 +250,11 @@ for (const contract of CONTRACTS) {
       const d = await env.newDriver();
       await d.provider.fetchChanges(d.calendarId, null, context());
       d.failNextWith(429, 42);
-      const limited = await failureOf(d.provider.fetchChanges(d.calendarId, null, context()));
+      const limited = await providerFailureOf(d.provider.fetchChanges(d.calendarId, null, context()));
       assert.equal(limited.kind, 'rate_limited');
       assert.equal(limited.kind === 'rate_limited' && limited.retryAfterMs, 42_000);
       d.failNextWith(503);
-      const down = await failureOf(d.provider.fetchChanges(d.calendarId, null, context()));
+      const down = await providerFailureOf(d.provider.fetchChanges(d.calendarId, null, context()));
       assert.equal(down.kind, 'transient');
     });
 

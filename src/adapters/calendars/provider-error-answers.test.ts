@@ -3,10 +3,10 @@
 // the source is named beside it. Only the HTTP boundary is faked: the adapters run as in service.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CalendarProviderError, type ProviderFailure } from './calendar-provider.ts';
 import { GoogleCalendarProvider } from './google-calendar-provider.ts';
 import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
+import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00Z');
 const CONTEXT = { nowMs: NOW, horizonMs: 30 * 86_400_000 };
@@ -23,16 +23,6 @@ function scripted(answers: Answer[]): { send: HttpSend; requests: HttpRequest[] 
     return { status: answer.status, headers: answer.headers ?? {}, body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body) };
   };
   return { send, requests };
-}
-
-async function failureOf(work: Promise<unknown>): Promise<ProviderFailure> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof CalendarProviderError, `expected a CalendarProviderError, got ${String(error)}`);
-    return error.failure;
-  }
-  assert.fail('expected the sync to fail');
 }
 
 /** Google's error body: a list of {domain, reason, message} beside the code (developers.google.com/workspace/calendar/api/guides/errors). */
@@ -57,12 +47,12 @@ test('Google: the usage limits (403 userRateLimitExceeded, rateLimitExceeded, qu
     [429, 'rateLimitExceeded', 'Rate Limit Exceeded'],
   ] as const) {
     const { provider } = google([{ status, body: googleError(status, 'usageLimits', reason, message) }]);
-    const failure = await failureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+    const failure = await providerFailureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
     assert.equal(failure.kind, 'rate_limited', `${status} ${reason}`);
     assert.match(failure.message, new RegExp(reason));
   }
   const { provider } = google([{ status: 429, body: googleError(429, 'usageLimits', 'rateLimitExceeded', 'Rate Limit Exceeded'), headers: { 'retry-after': '30' } }]);
-  const failure = await failureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+  const failure = await providerFailureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
   assert.deepEqual(failure.kind === 'rate_limited' && failure.retryAfterMs, 30_000);
 });
 
@@ -71,17 +61,17 @@ test('Google: a token without the calendar scope (403 insufficientPermissions) n
   // ("Request had insufficient authentication scopes"; seen in GeneralTask/task-manager PR #2160
   // for calendar.v3.Events.List).
   const { provider } = google([{ status: 403, body: googleError(403, 'global', 'insufficientPermissions', 'Insufficient Permission') }]);
-  const failure = await failureOf(provider.fetchChanges('primary', null, CONTEXT));
+  const failure = await providerFailureOf(provider.fetchChanges('primary', null, CONTEXT));
   assert.equal(failure.kind, 'auth_revoked');
 });
 
 test('Google: other 403s (forbiddenForNonOrganizer) are permanent, a 404 calendar is not_found, 500 backendError is transient', async () => {
   const forbidden = google([{ status: 403, body: googleError(403, 'calendar', 'forbiddenForNonOrganizer', 'Shared properties can only be changed by the organizer of the event.') }]);
-  assert.equal((await failureOf(forbidden.provider.fetchChanges('primary', null, CONTEXT))).kind, 'permanent');
+  assert.equal((await providerFailureOf(forbidden.provider.fetchChanges('primary', null, CONTEXT))).kind, 'permanent');
   const missing = google([{ status: 404, body: googleError(404, 'global', 'notFound', 'Not Found') }]);
-  assert.equal((await failureOf(missing.provider.fetchChanges('gone@group.calendar.google.com', null, CONTEXT))).kind, 'not_found');
+  assert.equal((await providerFailureOf(missing.provider.fetchChanges('gone@group.calendar.google.com', null, CONTEXT))).kind, 'not_found');
   const backend = google([{ status: 500, body: googleError(500, 'global', 'backendError', 'Backend Error') }]);
-  assert.equal((await failureOf(backend.provider.fetchChanges('primary', null, CONTEXT))).kind, 'transient');
+  assert.equal((await providerFailureOf(backend.provider.fetchChanges('primary', null, CONTEXT))).kind, 'transient');
 });
 
 test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs in full at once', async () => {
@@ -132,18 +122,18 @@ test('Graph: throttling (429, and 503 with Retry-After) waits as told; a 503 wit
   // learn.microsoft.com/graph/throttling: 429 Too Many Requests with Retry-After; under load a
   // 503 Service Unavailable may come with Retry-After too.
   const throttled = microsoft([{ status: 429, body: graphError('TooManyRequests', 'Please retry again later.'), headers: { 'retry-after': '12' } }]);
-  const first = await failureOf(throttled.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
+  const first = await providerFailureOf(throttled.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
   assert.deepEqual([first.kind, first.kind === 'rate_limited' && first.retryAfterMs], ['rate_limited', 12_000]);
   const busy = microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service unavailable.'), headers: { 'retry-after': '5' } }]);
-  const second = await failureOf(busy.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
+  const second = await providerFailureOf(busy.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT));
   assert.deepEqual([second.kind, second.kind === 'rate_limited' && second.retryAfterMs], ['rate_limited', 5_000]);
   const down = microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service unavailable.') }]);
-  assert.equal((await failureOf(down.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'transient');
+  assert.equal((await providerFailureOf(down.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'transient');
 });
 
 test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this grant) needs the user to reconnect', async () => {
   // learn.microsoft.com/graph/errors lists 403 Forbidden; Outlook resources answer it with code
   // ErrorAccessDenied ("Access is denied. Check credentials and try again.").
   const { provider } = microsoft([{ status: 403, body: graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.') }]);
-  assert.equal((await failureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
+  assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
 });
