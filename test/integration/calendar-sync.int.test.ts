@@ -1196,14 +1196,17 @@ describe('ICS feed specifics', () => {
   });
   after(async () => env.close());
 
-  test('an unchanged feed costs a 304 and changes nothing; webcal:// is accepted', async () => {
+  test('connecting reads the feed once; an unchanged feed then costs a 304 and changes nothing; webcal:// is accepted', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();
     const start = env.clock.now() + DAY;
     env.ics.edit(url, (events) => events.push({ uid: 'a@x', summary: 'Feed event', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const path = new URL(url).pathname;
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.sync.created, 1);
+    // Read once: the first sync takes the feed that checking it at connect time downloaded.
+    assert.deepEqual(env.ics.requests.filter((r) => r.path === path).map((r) => r.status), [200], 'connecting downloads the feed once');
     assert.equal(res.body.ics_url, `${new URL(url).protocol}//${new URL(url).host}/…`, 'the secret path is not shown');
     const again = await env.rc.request('POST', `/api/v1/calendar/connections/${res.body.calendar_id}/sync`, { auth: user.auth });
     assert.deepEqual([again.body.created, again.body.updated, again.body.cancelled], [0, 0, 0]);

@@ -55,6 +55,12 @@ export class IcsCalendarProvider implements CalendarProvider {
   readonly #send: HttpSend;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  /**
+   * The feed describeAccount just read, with its validators, kept for this instance's next
+   * fetchChanges from the start: connecting describes the feed and then syncs it, and a feed of
+   * 20 MiB should be downloaded and parsed once for that, not twice.
+   */
+  #justRead: { feed: ParsedFeed; cursor: IcsCursor } | null = null;
 
   constructor(options: { url: string; send: HttpSend; timeoutMs: number; now: () => number }) {
     this.#url = normalizeFeedUrl(options.url);
@@ -66,6 +72,7 @@ export class IcsCalendarProvider implements CalendarProvider {
   async describeAccount(): Promise<ProviderAccount> {
     const { response } = await this.#get(null);
     const feed = await this.#parse(response);
+    this.#justRead = { feed, cursor: cursorOf(response) };
     return {
       accountId: feedAccountId(this.#url),
       email: null,
@@ -75,20 +82,15 @@ export class IcsCalendarProvider implements CalendarProvider {
   }
 
   async fetchChanges(_calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
+    const justRead = this.#justRead;
+    this.#justRead = null;
+    if (justRead && cursor === null) return fullSync(justRead.feed, justRead.cursor);
     const previous = cursor ? (JSON.parse(cursor) as IcsCursor) : null;
     const { response } = await this.#get(previous);
     if (response.status === 304 && previous) {
       return { isFullSync: false, window: null, isUnchanged: true, changes: [], cursor };
     }
-    const feed = await this.#parse(response);
-    const next: IcsCursor = { etag: header(response, 'etag'), lastModified: header(response, 'last-modified') };
-    return {
-      isFullSync: true,
-      window: null,
-      isUnchanged: false,
-      changes: feed.events.map((event) => ({ type: 'upsert' as const, event })),
-      cursor: JSON.stringify(next),
-    };
+    return fullSync(await this.#parse(response), cursorOf(response));
   }
 
   async #get(previous: IcsCursor | null): Promise<{ response: HttpResponse }> {
@@ -132,6 +134,21 @@ export class IcsCalendarProvider implements CalendarProvider {
       throw error;
     }
   }
+}
+
+function fullSync(feed: ParsedFeed, cursor: IcsCursor): FetchResult {
+  return {
+    isFullSync: true,
+    window: null,
+    isUnchanged: false,
+    changes: feed.events.map((event) => ({ type: 'upsert' as const, event })),
+    cursor: JSON.stringify(cursor),
+  };
+}
+
+/** The validators of an answer, for the next conditional GET. */
+function cursorOf(response: HttpResponse): IcsCursor {
+  return { etag: header(response, 'etag'), lastModified: header(response, 'last-modified') };
 }
 
 function header(response: HttpResponse, name: string): string | null {

@@ -515,7 +515,10 @@ export class CalendarConnections {
     let report: SyncReport | null = null;
     let syncError: string | null = null;
     try {
-      report = await this.#sync.syncNow(id);
+      // A feed's adapter has the feed it just read: the first sync uses it instead of fetching it
+      // again. An OAuth adapter is not reused: a refresh token rotated during the sync must be
+      // stored, which only the sync's own adapter does.
+      report = await this.#sync.syncNow(id, credentials.kind === 'ics' ? provider : undefined);
       if (report.failure) syncError = `${report.failure.kind}: ${report.failure.message}`;
     } catch (error) {
       syncError = error instanceof CalendarProviderError ? `${error.failure.kind}: ${error.message}` : 'the first sync failed; the background sync will retry';

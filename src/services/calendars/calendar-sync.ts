@@ -208,11 +208,14 @@ export class CalendarSync {
     }
   }
 
-  /** Syncs one connection now (POST .../sync, and right after connecting). */
-  async syncNow(connectionId: string): Promise<SyncReport> {
+  /**
+   * Syncs one connection now (POST .../sync, and right after connecting). `provider`: the adapter
+   * that connecting has just used, when it may be used again (an ICS feed's keeps the feed it read).
+   */
+  async syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
     await this.#hold(connectionId);
     const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
-    return this.#syncClaimed(connection);
+    return this.#syncClaimed(connection, provider);
   }
 
   /**
@@ -253,7 +256,7 @@ export class CalendarSync {
 
   // ----- one connection ------------------------------------------------------------------------
 
-  async #syncClaimed(connection: CalendarConnectionRow): Promise<SyncReport> {
+  async #syncClaimed(connection: CalendarConnectionRow, given?: CalendarProvider): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const wasRevoked = connection.status === 'auth_revoked';
@@ -263,7 +266,7 @@ export class CalendarSync {
     }
     let failure: ProviderFailure | null = null;
     try {
-      const provider = this.#providerFor(connection);
+      const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       for (const calendar of calendars) {
