@@ -339,8 +339,11 @@ export class Dispatcher {
       for (let i = 0; i < ids.length; i += batchSize) {
         const piece = ids.slice(i, i + batchSize);
         const leaseUntilMs = clock.now() + leaseMs;
-        await schedules.renewLeases(database.db, database.engine, this.owner, piece, leaseUntilMs, clock.now());
-        for (const id of piece) if (this.#active.has(id)) this.#active.set(id, leaseUntilMs);
+        // Only what the statement renewed: a row it passed over (locked by another transaction on
+        // PostgreSQL) keeps its old end here and is tried again at the next heartbeat.
+        for (const id of await schedules.renewLeases(database.db, database.engine, this.owner, piece, leaseUntilMs, clock.now())) {
+          if (this.#active.has(id)) this.#active.set(id, leaseUntilMs);
+        }
       }
     } catch (error) {
       if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not renew schedule leases');

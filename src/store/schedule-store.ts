@@ -87,18 +87,25 @@ export async function completeSchedules(db: Db, owner: string, ids: readonly str
     .execute();
 }
 
-/** Extends the leases of rows this owner is still working on (a live dispatcher's heartbeat). */
-export async function renewLeases(db: Db, engine: Engine, owner: string, ids: readonly string[], leaseUntilMs: number, nowMs: number): Promise<void> {
-  if (ids.length === 0) return;
+/**
+ * Extends the leases of rows this owner is still working on (a live dispatcher's heartbeat), never
+ * shortening one; answers the ids whose lease now ends at `leaseUntilMs` or later.
+ */
+export async function renewLeases(db: Db, engine: Engine, owner: string, ids: readonly string[], leaseUntilMs: number, nowMs: number): Promise<string[]> {
+  if (ids.length === 0) return [];
   const ours = db.selectFrom('schedules').select('id')
-    .where('id', 'in', ids).where('lease_owner', '=', owner).where(sql<string>`state || ''`, 'in', ['claimed', 'launching']);
-  // A row locked right now is being confirmed or settled by this same process, which writes its
-  // lease anyway; waiting for it could deadlock with that statement (the two visit the rows in
-  // different orders), and PostgreSQL would then abort one of them after a second.
-  await db.updateTable('schedules')
+    .where('id', 'in', ids).where('lease_owner', '=', owner).where(sql<string>`state || ''`, 'in', ['claimed', 'launching'])
+    .where('lease_until_ms', '<', leaseUntilMs);
+  // A row locked right now is being confirmed or settled by another transaction, which may write
+  // its lease or roll back; waiting for it could deadlock with that statement (the two visit the
+  // rows in different orders), and PostgreSQL would then abort one of them after a second. Such a
+  // row is not in the answer, so the caller tries it again at the next heartbeat.
+  const renewed = await db.updateTable('schedules')
     .set({ lease_until_ms: leaseUntilMs, updated_at: nowMs })
     .where('id', 'in', engine === 'postgres' ? ours.forUpdate().skipLocked() : ours)
+    .returning('id')
     .execute();
+  return renewed.map((r) => r.id);
 }
 
 /** Puts a failed launch back to pending for another try at `retryAtMs`. */

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { confirmLaunches, readBotVersions, type LaunchToConfirm } from '../../src/store/firing-store.ts';
+import * as schedules from '../../src/store/schedule-store.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
@@ -73,4 +74,20 @@ test('only unchanged, still claimed and due launches are confirmed; the others c
   // Confirming again confirms nothing: the launches are no longer claimed.
   const again = await confirmLaunches(rc.database, OWNER, [untouched!, untouched2!], NOW, 30_000);
   assert.deepEqual(again.confirmed, []);
+});
+
+test('the lease heartbeat extends only this owner\'s leases, never shortens one, and answers the rows it extended', async () => {
+  const [short, long, notOurs] = await Promise.all([11, 12, 13].map(claimedBot));
+  const db = rc.database.db;
+  // claimedBot leases each to NOW + 60 s; one is leased further (claimed far ahead of its due time), one is another's.
+  await db.updateTable('schedules').set({ lease_until_ms: NOW + 600_000 }).where('id', '=', long!.scheduleId).execute();
+  await db.updateTable('schedules').set({ lease_owner: 'instance-b' }).where('id', '=', notOurs!.scheduleId).execute();
+
+  const renewed = await schedules.renewLeases(db, rc.database.engine, OWNER, [short!.scheduleId, long!.scheduleId, notOurs!.scheduleId], NOW + 90_000, NOW);
+
+  assert.deepEqual(renewed, [short!.scheduleId]);
+  const leases = new Map((await db.selectFrom('schedules').select(['id', 'lease_until_ms']).where('id', 'in', [short!.scheduleId, long!.scheduleId, notOurs!.scheduleId]).execute()).map((r) => [r.id, Number(r.lease_until_ms)]));
+  assert.equal(leases.get(short!.scheduleId), NOW + 90_000);
+  assert.equal(leases.get(long!.scheduleId), NOW + 600_000, 'a longer lease is not shortened');
+  assert.equal(leases.get(notOurs!.scheduleId), NOW + 60_000, 'another owner\'s lease is not touched');
 });

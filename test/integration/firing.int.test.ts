@@ -206,17 +206,22 @@ describe('firing: bots launch at their scheduled time', () => {
     if (rc.database.engine !== 'postgres') return t.skip('PostgreSQL only: SQLite has one writer, so no request holds a bot row');
     const now = Date.now();
     const eventId = await createEvent(rc, user.auth, now + 10 * 60_000, now + 40 * 60_000, 'https://zoom.us/j/777888999');
-    const joinAt = Date.now() + 2000;
+    const other = await rc.testDatabase.open();
+    const joinAt = Date.now() + 4000;
     const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'busy-lease', bot_config: { join_at: new Date(joinAt).toISOString() } } });
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId: string = scheduled.body.bot_id;
-    const other = await rc.testDatabase.open();
     const schedule = () => rc.database.db.selectFrom('schedules').select(['state', 'lease_owner', 'lease_until_ms']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
     try {
-      // From just before the join time to 1.5 leases (5 s each) after it.
-      await new Promise((r) => setTimeout(r, Math.max(0, joinAt - 300 - Date.now())));
+      // Claimed (its join time is within the dispatcher's lookahead), then held by a request from
+      // before its join time to 1.5 leases (5 s each) past it.
+      while ((await schedule()).state !== 'claimed') {
+        assert.ok(Date.now() < joinAt - 500, 'not claimed in time');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await other.db.transaction().execute(async (trx) => {
         await sql`select id from bots where id = ${botId} for update`.execute(trx);
+        assert.ok(Date.now() < joinAt, 'the bot was locked only after its join time: too slow a machine for what this test checks');
         const until = joinAt + 7500;
         let renewed = false;
         while (Date.now() < until) {

@@ -207,6 +207,7 @@ describe(`races on ${INSTANCES} instance(s) (${TEST_ENGINE})`, () => {
       const renewal = schedules.renewLeases(db, 'postgres', owner, [held!.id, free!.id], leaseUntil + 1000, Date.now());
       const outcome = await Promise.race([renewal.then(() => 'renewed'), new Promise((r) => setTimeout(() => r('waited'), 3000))]);
       assert.equal(outcome, 'renewed', 'the heartbeat waited for a row another transaction holds');
+      assert.deepEqual(await renewal, [free!.id], 'it answers the row it renewed, not the one it passed over');
     } finally {
       release();
       await holder;
