@@ -484,13 +484,56 @@ describe('events: sync=true syncs before it lists', () => {
     }
     const connection = (await ok('GET', '/api/v1/calendar/connections', user.auth)).connections.find((c: { calendar_id: string }) => c.calendar_id === ics.connectionId);
     assert.match(JSON.stringify(connection), /503/, 'the failed sync shows on the connection');
+    // Until its next attempt is due (the backoff, or a provider's Retry-After), sync=true leaves
+    // the failed connection alone; then it syncs it again.
+    assert.deepEqual(await titles('sync=true'), ['G before', 'I before', 'G after', 'I after']);
+    assert.ok(Date.parse(connection.next_sync_at) > env.clock.now());
+    env.clock.set(Date.parse(connection.next_sync_at) + 1);
     assert.deepEqual(await titles('sync=true'), ['G before', 'I before', 'G after', 'I after', 'I later']);
   });
 
-  test('sync takes true, false or auto; anything else is a 400 naming it', async () => {
+  test('a sync slower than the listing\'s bound: the listing answers from what is stored after about 5 s, and the sync goes on', async () => {
     const user = await env.rc.newUser();
+    const start = NOW + DAY;
+    const feed = env.ics.createFeed();
+    env.ics.edit(feed, (events) => events.push({ uid: 'slow-before@x', summary: 'S before', startMs: start, endMs: start + HOUR, location: zoomUrl() }));
+    await connectIcs(user.auth, feed);
+    env.ics.edit(feed, (events) => events.push({ uid: 'slow-after@x', summary: 'S after', startMs: start + HOUR, endMs: start + 2 * HOUR, location: zoomUrl() }));
+    let answer!: () => void;
+    env.ics.holdAnswers = new Promise<void>((resolve) => { answer = resolve; });
+    try {
+      const asked = performance.now();
+      assert.deepEqual((await listEvents(user.auth, 'sync=true&provider=ics')).map((e) => e.title), ['S before']);
+      const waited = performance.now() - asked;
+      assert.ok(waited >= 4900 && waited < 9000, `the listing waited ${Math.round(waited)} ms for the sync`);
+    } finally {
+      env.ics.holdAnswers = null;
+      answer();
+    }
+    // The sync was not abandoned: once the feed answers, its events are stored.
+    for (let i = 0; i < 100 && (await listEvents(user.auth, 'provider=ics')).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual((await listEvents(user.auth, 'provider=ics')).map((e) => e.title), ['S before', 'S after']);
+  });
+
+  test('sync takes true, false, auto, 1 or 0 in any case; anything else is a 400 naming it', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed();
+    await connectIcs(user.auth, feed);
+    const start = NOW + DAY;
+    let n = 0;
+    const addEvent = () => env.ics.edit(feed, (events) => events.push({ uid: `case-${++n}@x`, summary: `C${n}`, startMs: start + n * HOUR, endMs: start + (n + 1) * HOUR, location: zoomUrl() }));
+    for (const value of ['True', 'TRUE', '1']) {
+      addEvent();
+      assert.equal((await listEvents(user.auth, `sync=${value}`)).length, n, `sync=${value} syncs`);
+    }
+    for (const value of ['False', '0', 'AUTO']) {
+      addEvent();
+      assert.equal((await listEvents(user.auth, `sync=${value}`)).length, n - 1, `sync=${value} reads what is stored`);
+      await listEvents(user.auth, 'sync=true');
+    }
     expectError(await env.rc.request('GET', '/api/v1/calendar/events?sync=yes', { auth: user.auth }), 400, 'validation_error', 'sync');
-    assert.equal((await env.rc.request('GET', '/api/v1/calendar/events?sync=true', { auth: user.auth })).status, 200, 'no connection: nothing to sync');
+    const nobody = await env.rc.newUser();
+    assert.equal((await env.rc.request('GET', '/api/v1/calendar/events?sync=true', { auth: nobody.auth })).status, 200, 'no connection: nothing to sync');
   });
 });
 

@@ -44,12 +44,15 @@ export class FakeIcsServer {
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   /** Answers for the next requests, first one first (then back to normal). */
   readonly failNext: { status: number; retryAfterSeconds?: number }[] = [];
+  /** While set, a request is answered only once this settles (a feed server slow to answer). */
+  holdAnswers: Promise<void> | null = null;
   readonly #feeds = new Map<string, Feed>();
   #server: Server | null = null;
   #baseUrl = '';
 
   async start(): Promise<string> {
-    this.#server = createServer((req, res) => {
+    this.#server = createServer(async (req, res) => {
+      if (this.holdAnswers) await this.holdAnswers.catch(() => {});
       const path = (req.url ?? '').split('?')[0]!;
       const record = (status: number) => this.requests.push({ path, ifNoneMatch: req.headers['if-none-match'] as string | undefined, status });
       const failure = this.outage ?? this.failNext.shift();

@@ -68,8 +68,9 @@ export const EventListQuery = Type.Object({
   account_id: Type.Optional(AccountIdQuery),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),
-  sync: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('auto')], {
-    description: 'true: sync the calendars this listing reads from (every connection in the scope, or the one calendar_id names) before reading, for up to 10 s; a sync that fails or takes longer does not fail the listing. false or auto (the default): read what background sync has stored',
+  sync: Type.Optional(Type.String({
+    pattern: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Aa][Uu][Tt][Oo]|1|0)$',
+    description: 'true (or 1, any case): sync the calendars this listing reads from (every connection in the scope, or the one calendar_id names) before reading, for up to 5 s; a sync that fails or takes longer does not fail the listing. false, 0 or auto (the default): read what background sync has stored',
   })),
 }, { additionalProperties: true });
 

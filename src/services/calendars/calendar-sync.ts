@@ -145,6 +145,8 @@ export class CalendarSync {
   readonly #syncs: Counter<'provider' | 'outcome'>;
   readonly #notifications: Counter<'provider' | 'outcome'>;
   readonly #loop: BackgroundLoop;
+  /** Syncs asked for directly (syncNow), until they end. */
+  readonly #direct = new Set<Promise<void>>();
 
   constructor(options: CalendarSyncOptions) {
     this.#o = { leaseMs: 600_000, batchSize: 20, ...options };
@@ -179,8 +181,10 @@ export class CalendarSync {
     this.#loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  /** Stops the loop and waits for the syncs asked for directly (syncNow) that are still running. */
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    await Promise.allSettled([...this.#direct]);
   }
 
   wake(): void {
@@ -212,10 +216,18 @@ export class CalendarSync {
    * Syncs one connection now (POST .../sync, and right after connecting). `provider`: the adapter
    * that connecting has just used, when it may be used again (an ICS feed's keeps the feed it read).
    */
-  async syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
-    await this.#hold(connectionId);
-    const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
-    return this.#syncClaimed(connection, provider);
+  syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
+    const sync = (async () => {
+      await this.#hold(connectionId);
+      const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
+      return this.#syncClaimed(connection, provider);
+    })();
+    // Tracked until it ends: a caller may stop waiting for it (GET /calendar/events?sync=true
+    // does after a bound), and a stop must not close the database under it.
+    const tracked = sync.then(() => {}, () => {});
+    this.#direct.add(tracked);
+    void tracked.finally(() => this.#direct.delete(tracked));
+    return sync;
   }
 
   /**
