@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
-import { sql } from 'kysely';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { SecretBox } from '../../src/lib/secret-box.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -14,6 +13,7 @@ import { createTestDatabase, startTestRollcall, testConfig, type TestDatabase, t
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { fetchOpenApi, listOperations } from '../support/openapi.ts';
+import { appTableNames } from '../support/app-tables.ts';
 
 const KEY_HEX = '0f'.repeat(32);
 
@@ -25,22 +25,9 @@ class CapturedLog extends Writable {
   }
 }
 
-/**
- * The app's tables: on PostgreSQL those of this test's schema only, read from the catalog. (Kysely's
- * introspection reads every schema, and the other test files create and drop theirs meanwhile: it
- * failed now and then with "schema ... does not exist".)
- */
-async function tableNames(rc: { database: Rollcall['database'] }, schema: string | undefined): Promise<string[]> {
-  const { db, engine } = rc.database;
-  const rows = engine === 'postgres'
-    ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${schema ?? 'public'} and table_type = 'BASE TABLE'`.execute(db)).rows
-    : (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(db)).rows;
-  return rows.map((r) => r.name);
-}
-
 /** Every row of every table of the app's database, as text, to search for secrets. */
 async function databaseText(rc: { database: Rollcall['database'] }, schema: string | undefined): Promise<string> {
-  const tables = await tableNames(rc, schema);
+  const tables = await appTableNames(rc.database, schema);
   assert.ok(tables.includes('users') && tables.includes('calendar_connections'), `the app's tables: ${tables.join(', ')}`);
   const parts: string[] = [];
   for (const table of tables) {

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import addFormatsModule from 'ajv-formats';
 import { ERROR_CATALOG } from '../../src/errors.ts';
 import type { TestRollcall } from './harness.ts';
+import { appTableNames } from './app-tables.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -182,12 +183,7 @@ export async function snapshotDatabase(rc: TestRollcall, ignoreColumns: Record<s
   const { db, engine } = rc.database;
   let tables = tableCache.get(rc.database);
   if (!tables) {
-    const schema = rc.testDatabase.searchPath;
-    // On PostgreSQL only this test's own schema is listed: introspecting the whole database races
-    // with other test files dropping their schemas ("schema ... does not exist").
-    tables = schema
-      ? (await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema} and tablename not like 'kysely\_%'`.execute(db)).rows.map((t) => t.name).sort()
-      : (await db.introspection.getTables()).map((t) => t.name).sort();
+    tables = await appTableNames(rc.database, rc.testDatabase.searchPath);
     tableCache.set(rc.database, tables);
   }
   const snapshot = new Map<string, { rows: number; hash: string }>();

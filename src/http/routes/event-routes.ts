@@ -14,7 +14,7 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
   app.get('/calendar/events', {
     schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
   }, async (request) => {
-    if (request.query.sync !== undefined && /^(true|1)$/i.test(request.query.sync)) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
+    if (/^(true|1)$/i.test(request.query.sync ?? '')) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
     return deps.events.list(request.userId, request.query);
   });
 
