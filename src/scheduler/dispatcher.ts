@@ -1,13 +1,14 @@
 // Where a schedule fires. Each process runs one Dispatcher:
 //   1. a little before rows come due it claims them (lease), reads and builds what their launches
-//      need (launch-preparation.ts), and keeps them on an in-memory timer;
-//   2. at the due instant it confirms them in the database in one transaction per batch: a row
+//      need (launch-preparation.ts), and keeps them on an in-memory timer (working-set.ts);
+//   2. at the due instant it confirms them in the database with one statement per batch: a row
 //      moved, cancelled or taken over since the claim is dropped, a bot changed since goes the slow
 //      path (decided again from fresh data); the rest become 'launching', their bots 'Joining';
 //   3. the launch requests go out at once, and the results are written in batches after the burst.
 // A process that dies between 2 and 3 leaves rows 'launching'. Another instance takes them over
 // when the dead one's liveness marker is gone (dispatcher-liveness.ts), or when its lease runs out,
-// and launches them again with the same idempotency key.
+// and launches them again with the same idempotency key. A decision that fails in a live process
+// (its answer lost, say) is taken up again by the next pass, the same way.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { inTransactionWithoutWaitingForDisk, type Database } from '../db/database.ts';
@@ -25,11 +26,11 @@ import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
 import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
-import { MinHeap } from './min-heap.ts';
+import { WorkingSet } from './working-set.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
-import { heartbeatIntervalMs, leasesToRenew } from './lease-renewal.ts';
+import { heartbeatIntervalMs } from './lease-renewal.ts';
 import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 
@@ -114,6 +115,18 @@ interface PendingLaunch {
   handover?: { schedule: ScheduleRow; bot: BotRow };
 }
 
+/** What a decision left for each row of a batch: launches to send, rows with nothing to send, rows a request holds. */
+interface Decided {
+  launches: PendingLaunch[];
+  dropped: string[];
+  busy: Claimed[];
+}
+
+/** The confirmation's answer; `slow`: rows to decide from fresh data. */
+interface Confirmed extends Decided {
+  slow: Claimed[];
+}
+
 interface LaunchResult {
   launch: PendingLaunch;
   outcome: RuntimeOutcome;
@@ -122,15 +135,8 @@ interface LaunchResult {
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>> & Pick<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>;
-  /** Rows this process holds on its timer, by schedule id. */
-  readonly #claimed = new Map<string, Claimed>();
-  /** The same rows by due time; entries no longer in #claimed are skipped when they surface. */
-  readonly #dueOrder = new MinHeap<Claimed>((a, b) => a.dueAtMs < b.dueAtMs);
-  /**
-   * Rows this process is working on (held, being launched, or with a result not yet written), each
-   * with the end of the last lease this process wrote for it.
-   */
-  readonly #active = new Map<string, number>();
+  /** The rows this process works on, from claim to written result (src/scheduler/working-set.ts). */
+  readonly #rows = new WorkingSet();
   #running = false;
   #pollTimer: NodeJS.Timeout | null = null;
   #fireTimer: NodeJS.Timeout | null = null;
@@ -227,9 +233,7 @@ export class Dispatcher {
     await this.#cycle;
     await this.#firing;
     await this.#drainLaunches();
-    for (const id of this.#claimed.keys()) this.#active.delete(id);
-    this.#claimed.clear();
-    this.#dueOrder.clear();
+    this.#rows.dropHeld();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
     await this.#liveness.release();
   }
@@ -330,9 +334,9 @@ export class Dispatcher {
 
   /** Extends the leases that would run out within two heartbeats (src/scheduler/lease-renewal.ts); one renewal at a time. */
   async #renewLeases(): Promise<void> {
-    if (!this.#running || this.#renewing || this.#active.size === 0) return;
+    if (!this.#running || this.#renewing || this.#rows.size === 0) return;
     const { database, clock, leaseMs, batchSize } = this.#o;
-    const ids = leasesToRenew(this.#active, clock.now(), leaseMs);
+    const ids = this.#rows.leasesToRenew(clock.now(), leaseMs);
     if (ids.length === 0) return;
     this.#renewing = true;
     try {
@@ -342,7 +346,7 @@ export class Dispatcher {
         // Only what the statement renewed: a row it passed over (locked by another transaction on
         // PostgreSQL) keeps its old end here and is tried again at the next heartbeat.
         for (const id of await schedules.renewLeases(database.db, database.engine, this.owner, piece, leaseUntilMs, clock.now())) {
-          if (this.#active.has(id)) this.#active.set(id, leaseUntilMs);
+          this.#rows.renewed(id, leaseUntilMs);
         }
       }
     } catch (error) {
@@ -360,47 +364,22 @@ export class Dispatcher {
       // running for every few rows that cross the horizon while a burst streams in.
       const claimed = await database.db.transaction().execute((trx) =>
         schedules.claimSchedules(trx, database.engine, this.owner, now, now + lookaheadMs + CLAIM_STEP_MS, leaseMs, batchSize, { holders: this.#liveHolders, stuckAfterMs: leaseMs * STUCK_LEASES }));
-      // A row we are launching or whose result is not written yet is not taken again: that would
-      // launch it twice. A row still on our timer is taken again (it was moved and claimed anew):
-      // its new entry replaces the old one.
-      const rows = claimed.filter((r) => !this.#active.has(r.id) || this.#claimed.has(r.id));
-      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#hold(c, c.leaseUntilMs);
+      // A row claimed again while we work on it (moved meanwhile) replaces our earlier entry; one
+      // we are sending is not taken over by ourselves (WorkingSet.accepts).
+      const rows = claimed.filter((r) => this.#rows.accepts(r));
+      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#rows.hold(c, c.leaseUntilMs);
       if (claimed.length < batchSize) return;
     }
-  }
-
-  /** Puts a row on the timer; `leaseUntilMs` when it was just claimed, else its lease is unchanged. */
-  #hold(claimed: Claimed, leaseUntilMs?: number): void {
-    this.#claimed.set(claimed.scheduleId, claimed);
-    this.#active.set(claimed.scheduleId, leaseUntilMs ?? this.#active.get(claimed.scheduleId) ?? 0);
-    this.#dueOrder.push(claimed);
-  }
-
-  /** Takes up to `limit` held rows that are due at `now`, earliest first. */
-  #takeDue(now: number, limit: number): Claimed[] {
-    const due: Claimed[] = [];
-    for (let top = this.#dueOrder.peek(); top && top.dueAtMs <= now && due.length < limit; top = this.#dueOrder.peek()) {
-      this.#dueOrder.pop();
-      // A row claimed again since (a newer entry replaced it) or already fired is skipped.
-      if (this.#claimed.get(top.scheduleId) !== top) continue;
-      this.#claimed.delete(top.scheduleId);
-      due.push(top);
-    }
-    return due;
   }
 
   async #fireDue(): Promise<void> {
     for (let pass = 0; ; pass++) {
       const limit = pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize;
-      const batch = this.#takeDue(this.#o.clock.now(), limit);
+      const batch = this.#rows.takeDue(this.#o.clock.now(), limit);
       if (batch.length === 0) return;
-      try {
-        await this.#fireBatch(batch);
-      } catch (error) {
-        // Hold the rows again; they are still claimed in the database, so nothing is lost.
-        for (const c of batch) this.#hold(c);
-        throw error;
-      }
+      // A failure puts the rows whose decision failed back on the timer (they are still ours in
+      // the database, so nothing is lost) and backs the fire path off (#fire).
+      await this.#fireBatch(batch);
       // Confirm the next batch only once most of this one is on the wire: on SQLite the
       // confirmation runs on this thread, and confirming everything before sending anything
       // would make every launch as late as the last confirmation.
@@ -442,9 +421,9 @@ export class Dispatcher {
   /** Sets the fire timer for the earliest held row. */
   #armFire(): void {
     if (!this.#running) return;
-    const next = this.#dueOrder.peek();
-    if (!next) return;
-    const at = Math.max(next.dueAtMs, this.#fireBackoffUntil);
+    const nextDueAt = this.#rows.nextDueAt();
+    if (nextDueAt === undefined) return;
+    const at = Math.max(nextDueAt, this.#fireBackoffUntil);
     if (this.#fireTimer && this.#fireTimerAt <= at) return;
     if (this.#fireTimer) clearTimeout(this.#fireTimer);
     this.#fireTimerAt = at;
@@ -514,96 +493,143 @@ export class Dispatcher {
   }
 
   /**
-   * The fire decision for a batch, in one transaction; then the launches start. Rows prepared at
-   * claim time whose bot has not changed since are confirmed with one statement per table; every
-   * other row is decided from fresh data (the slow path).
+   * The fire decision for a batch; then the launches start. Rows prepared at claim time whose bot
+   * has not changed since are confirmed with one statement (one transaction on SQLite) and sent at
+   * once; every other row is then decided from fresh data in a second transaction (the slow
+   * path). A failure puts back only the rows whose decision failed (WorkingSet.holdAfterFailure):
+   * what was confirmed before it is already on its way.
    */
   async #fireBatch(batch: Claimed[]): Promise<void> {
-    const { database, clock, leaseMs } = this.#o;
-    const now = clock.now();
-    const busy: Claimed[] = [];
-    const dropped: Claimed[] = [];
+    const now = this.#o.clock.now();
     const slow: Claimed[] = [];
     const fast: Claimed[] = [];
     for (const c of batch) (c.ready && !c.isTakeover ? fast : slow).push(c);
-    const launches: PendingLaunch[] = [];
     if (fast.length > 0) {
-      // The confirmation, one statement on PostgreSQL (src/store/firing-store.ts): bots locked
-      // first (one lock order everywhere: a bot, then its schedule), skipping any a request holds
-      // right now; unchanged since they were prepared; their schedules still claimed by us and due
-      // (a move puts a row back to pending, a cancel ends it).
-      const { confirmed, bots: states } = await confirmLaunches(database, this.owner, fast.map((c) => ({ scheduleId: c.scheduleId, botId: c.botId, version: c.ready!.version })), now, leaseMs);
-      const byId = new Map(fast.map((c) => [c.scheduleId, c]));
-      for (const row of confirmed) {
-        const c = byId.get(row.scheduleId)!;
-        byId.delete(row.scheduleId);
-        const prepared = now - c.ready!.preparedAtMs <= PREPARED_LAUNCH_MAX_AGE_MS ? c.ready!.prepared : null;
-        const start = { bot: c.ready!.bot, reason: this.#launchReason(now, row.dueAtMs), atMs: now };
-        launches.push({ scheduleId: row.scheduleId, botId: row.botId, dueAtMs: row.dueAtMs, attempt: row.attempts, request: c.ready!.request, prepared, start });
+      let confirmed: Confirmed;
+      try {
+        confirmed = await this.#confirmPrepared(fast, now);
+      } catch (error) {
+        this.#rows.holdAfterFailure(batch);
+        throw error;
       }
-      const stateById = new Map(states.map((b) => [b.id, b]));
-      for (const c of byId.values()) {
-        const state = stateById.get(c.botId);
-        // Held by a request right now: decided again a moment later, after that request commits.
-        if (!state) busy.push(c);
-        // Unchanged, yet not confirmed: the schedule moved, was cancelled, or is not ours any more.
-        else if (state.status === 'Scheduled' && state.meetingEndMs > now && state.version === c.ready!.version) dropped.push(c);
-        // Changed since it was prepared: decided from fresh data.
-        else slow.push(c);
-      }
+      this.#send(confirmed.launches, now);
+      this.#settle(confirmed.dropped, confirmed.busy, now);
+      slow.push(...confirmed.slow);
     }
-    if (slow.length > 0) {
-      launches.push(...await inTransactionWithoutWaitingForDisk(database, async (trx) => {
-        const locked = await bots.lockBotsSkippingBusy(trx, database.engine, slow.map((c) => c.botId));
-        const ready: Claimed[] = [];
-        for (const c of slow) (locked.has(c.botId) ? ready : busy).push(c);
-        return ready.length === 0 ? [] : this.#decideFromFreshData(trx, ready, now, dropped);
-      }));
+    if (slow.length === 0) return;
+    let decided: Decided;
+    try {
+      decided = await this.#decideSlow(slow, now);
+    } catch (error) {
+      this.#rows.holdAfterFailure(slow);
+      throw error;
     }
-    for (const c of dropped) this.#active.delete(c.scheduleId);
-    // Confirmed or decided: 'launching', with a lease from now.
-    for (const l of launches) this.#active.set(l.scheduleId, now + leaseMs);
-    for (const c of busy) this.#hold({ ...c, dueAtMs: now + BUSY_BOT_RETRY_MS });
-    if (busy.length > 0) this.#armFire();
-    // The rest of each launch's record (status change, decision, webhook) is written by the result
-    // flush once it is sent, for a single bot as for a burst: the confirmation alone stands between
-    // the timer and the wire. Whatever reaches the bot's log first writes that record first
-    // (recordLaunchIfPending).
+    this.#send(decided.launches, now);
+    this.#settle(decided.dropped, decided.busy, now);
+  }
+
+  /**
+   * The confirmation, one statement on PostgreSQL (src/store/firing-store.ts): bots locked first
+   * (one lock order everywhere: a bot, then its schedule), skipping any a request holds right now;
+   * unchanged since they were prepared; their schedules still claimed by us and due (a move puts a
+   * row back to pending, a cancel ends it).
+   */
+  async #confirmPrepared(fast: Claimed[], now: number): Promise<Confirmed> {
+    const { confirmed, bots: states } = await confirmLaunches(this.#o.database, this.owner, fast.map((c) => ({ scheduleId: c.scheduleId, botId: c.botId, version: c.ready!.version })), now, this.#o.leaseMs);
+    const launches: PendingLaunch[] = [];
+    const dropped: string[] = [];
+    const busy: Claimed[] = [];
+    const slow: Claimed[] = [];
+    const byId = new Map(fast.map((c) => [c.scheduleId, c]));
+    for (const row of confirmed) {
+      const c = byId.get(row.scheduleId)!;
+      byId.delete(row.scheduleId);
+      const prepared = now - c.ready!.preparedAtMs <= PREPARED_LAUNCH_MAX_AGE_MS ? c.ready!.prepared : null;
+      // The rest of the launch's record (status change, decision, webhook) is written by the
+      // result flush once it is sent, for a single bot as for a burst: the confirmation alone
+      // stands between the timer and the wire. Whatever reaches the bot's log first writes that
+      // record first (recordLaunchIfPending).
+      const start = { bot: c.ready!.bot, reason: this.#launchReason(now, row.dueAtMs), atMs: now };
+      launches.push({ scheduleId: row.scheduleId, botId: row.botId, dueAtMs: row.dueAtMs, attempt: row.attempts, request: c.ready!.request, prepared, start });
+    }
+    const stateById = new Map(states.map((b) => [b.id, b]));
+    for (const c of byId.values()) {
+      const state = stateById.get(c.botId);
+      // Held by a request right now: decided again a moment later, after that request commits.
+      if (!state) busy.push(c);
+      // Unchanged, yet not confirmed: the schedule moved, was cancelled, or is not ours any more.
+      else if (state.status === 'Scheduled' && state.meetingEndMs > now && state.version === c.ready!.version) dropped.push(c.scheduleId);
+      // Changed since it was prepared (or confirmed by a pass that failed after): decided from fresh data.
+      else slow.push(c);
+    }
+    return { launches, dropped, busy, slow };
+  }
+
+  /** The slow path, in one transaction: bots locked (skipping those a request holds), then decided. */
+  #decideSlow(slow: Claimed[], now: number): Promise<Decided> {
+    const { database } = this.#o;
+    return inTransactionWithoutWaitingForDisk(database, async (trx) => {
+      const locked = await bots.lockBotsSkippingBusy(trx, database.engine, slow.map((c) => c.botId));
+      const free: Claimed[] = [];
+      const busy: Claimed[] = [];
+      for (const c of slow) (locked.has(c.botId) ? free : busy).push(c);
+      const decided = free.length === 0 ? { launches: [], dropped: [] } : await this.#decideFromFreshData(trx, free, now);
+      return { ...decided, busy };
+    });
+  }
+
+  /** Launches decided: on their way (their rows now hold a lease from `now`). */
+  #send(launches: PendingLaunch[], now: number): void {
+    if (launches.length === 0) return;
+    this.#rows.sending(launches.map((l) => l.scheduleId), now + this.#o.leaseMs);
     this.#enqueueLaunches(launches);
+  }
+
+  /** Rows a decision left with nothing to send, and rows a request held (tried again shortly). */
+  #settle(dropped: readonly string[], busy: readonly Claimed[], now: number): void {
+    for (const id of dropped) this.#rows.settled(id);
+    for (const c of busy) this.#rows.holdLater(c, now + BUSY_BOT_RETRY_MS);
+    if (busy.length > 0) this.#armFire();
   }
 
   #launchReason(now: number, dueAtMs: number): string {
     return `Launching through the ${this.#o.runtime.name} runtime, ${now - dueAtMs} ms after the scheduled time`;
   }
 
-  /** The slow path: rows whose bot changed since the claim, takeovers, and anything unusual. */
-  async #decideFromFreshData(trx: Transaction<Schema>, slow: Claimed[], now: number, dropped: Claimed[]): Promise<PendingLaunch[]> {
+  /**
+   * The slow path: rows whose bot changed since the claim, takeovers, rows a failed pass may have
+   * confirmed, and anything unusual. Answers the launches and the rows left with nothing to send.
+   */
+  async #decideFromFreshData(trx: Transaction<Schema>, slow: Claimed[], now: number): Promise<{ launches: PendingLaunch[]; dropped: string[] }> {
     const { leaseMs, publicUrl } = this.#o;
-    const decided = await schedules.markLaunching(trx, this.owner, slow.filter((c) => !c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
-    const retaken = await schedules.takeOverLaunching(trx, this.owner, slow.filter((c) => c.isTakeover).map((c) => c.scheduleId), now, leaseMs);
+    // Taken over first: a row a failed pass may have confirmed is either still 'claimed' (then
+    // markLaunching below finds it) or 'launching' under this dispatcher (then this finds it).
+    const retaken = await schedules.takeOverLaunching(trx, this.owner, slow.filter((c) => this.#rows.mayTakeOver(c)).map((c) => c.scheduleId), now, leaseMs);
+    const retakenIds = new Set(retaken.map((r) => r.id));
+    const decided = await schedules.markLaunching(trx, this.owner, slow.filter((c) => !c.isTakeover && !retakenIds.has(c.scheduleId)).map((c) => c.scheduleId), now, leaseMs);
     const rows = [...decided, ...retaken];
     const kept = new Set(rows.map((r) => r.id));
-    for (const c of slow) if (!kept.has(c.scheduleId)) dropped.push(c);
-    if (rows.length === 0) return [];
+    const dropped = slow.filter((c) => !kept.has(c.scheduleId)).map((c) => c.scheduleId);
+    if (rows.length === 0) return { launches: [], dropped };
     const botRows = await trx.selectFrom('bots').selectAll().where('id', 'in', rows.map((r) => r.bot_id)).execute();
     const botsById = new Map(botRows.map((b) => [b.id, b]));
     const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
     const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
-    const out: PendingLaunch[] = [];
+    const launches: PendingLaunch[] = [];
     const firstLaunches: { bot: BotRow; reason: string }[] = [];
     const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
     for (const schedule of rows) {
       const bot = botsById.get(schedule.bot_id)!;
       if (blocked.has(bot.id)) {
         await transitionBot(trx, bot, 'Cancelled', 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now, { decisionKind: 'cancelled' });
-        this.#active.delete(schedule.id);
+        dropped.push(schedule.id);
         continue;
       }
       const verdict = await this.#decide(trx, schedule, bot, now);
       if (verdict === 'skip') {
-        this.#active.delete(schedule.id);
+        dropped.push(schedule.id);
         continue;
       }
       if (verdict === 'first-launch') firstLaunches.push({ bot, reason: this.#launchReason(now, schedule.due_at_ms) });
@@ -611,16 +637,16 @@ export class Dispatcher {
       if (verdict === 'handover') {
         request.join_at = formatInstant(bot.join_at_ms);
         handovers.push({ schedule, bot });
-        out.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start: null, handover: { schedule, bot } });
+        launches.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start: null, handover: { schedule, bot } });
         continue;
       }
-      // A relaunch after a takeover: the dead holder may not have written the launch's record.
+      // A relaunch (a takeover, or a row a failed pass confirmed): its launch record may not be written.
       const start = verdict === 'relaunch' ? { bot, reason: 'Launched through the bot runtime', atMs: bot.launched_at ?? now } : null;
-      out.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start });
+      launches.push({ scheduleId: schedule.id, botId: bot.id, dueAtMs: schedule.due_at_ms, attempt: schedule.attempts, request, prepared: null, start });
     }
     await markBotsJoining(trx, firstLaunches, now);
     if (handovers.length > 0) await this.#o.handover!.recordAttempts(trx, handovers, now);
-    return out;
+    return { launches, dropped };
   }
 
   /** Re-checks the bot as it is now and records what happens to it. */
@@ -779,7 +805,7 @@ export class Dispatcher {
         }
       });
       this.#flushFailures = 0;
-      for (const { launch } of all) this.#active.delete(launch.scheduleId);
+      for (const { launch } of all) this.#rows.resultWritten(launch.scheduleId);
     } catch (error) {
       // Keep the results and write them when the database answers again (a recovery wakes the
       // flush; otherwise a capped backoff does). Should this process die first, the rows are

@@ -23,6 +23,11 @@ export interface Claimed {
   leaseUntilMs: number;
   /** The row was already 'launching' under a dead holder: launch again, do not re-decide. */
   isTakeover: boolean;
+  /**
+   * A decision about this row failed, possibly after it committed (its answer lost, or a later
+   * statement of the batch failing): the row may already be 'launching' under this dispatcher.
+   */
+  mayBeLaunching?: boolean;
   /** Ready to send at the due instant if the bot is still at `version`; null: decide then. */
   ready: ReadyLaunch | null;
 }

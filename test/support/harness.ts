@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { KyselyPlugin } from 'kysely';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database, type Engine } from '../../src/db/database.ts';
 import { createRollcall, type Rollcall, type RollcallOverrides } from '../../src/container.ts';
@@ -68,9 +69,11 @@ export function testConfig(settings: Record<string, string> = {}): Config {
   return parseConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', RATE_LIMIT_PER_MINUTE: '0', ...settings });
 }
 
-export async function startTestRollcall(options: { clock?: Clock; settings?: Record<string, string>; overrides?: RollcallOverrides; background?: boolean } = {}): Promise<TestRollcall> {
+export async function startTestRollcall(options: { clock?: Clock; settings?: Record<string, string>; overrides?: RollcallOverrides; background?: boolean; plugins?: KyselyPlugin[] } = {}): Promise<TestRollcall> {
   const testDatabase = await createTestDatabase();
-  const database = await testDatabase.open();
+  const opened = await testDatabase.open();
+  // Plugins see every query of the process (fault tests use one to fail a chosen statement).
+  const database = (options.plugins ?? []).reduce((d, plugin) => ({ ...d, db: d.db.withPlugin(plugin) }), opened);
   const config = testConfig({ DATABASE_URL: testDatabase.url, ...options.settings });
   const rollcall = await createRollcall(config, {
     database,
