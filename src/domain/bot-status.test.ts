@@ -34,8 +34,12 @@ test('live statuses are exactly the unfinished ones, and the retired name is gon
 });
 
 test('every status has its own webhook event name', () => {
-  assert.equal(new Set(BOT_STATUSES.map(webhookEventFor)).size, BOT_STATUSES.length);
+  assert.equal(new Set(BOT_STATUSES.map((s) => webhookEventFor(s))).size, BOT_STATUSES.length);
   assert.equal(webhookEventFor('Error'), 'bot.failed');
+  // A bot the host removed is Stopped, told apart by its event name alone.
+  assert.equal(webhookEventFor('Stopped', true), 'bot.kicked');
+  assert.equal(webhookGenericEventFor('Stopped'), 'bot.stopped');
+  assert.deepEqual(BOT_STATUSES.filter((s) => webhookEventFor(s, true) !== webhookEventFor(s)), ['Stopped']);
   assert.equal(webhookEventFor('Recording'), 'bot.recording');
   assert.equal(webhookEventFor('Leaving'), 'bot.leaving');
 });

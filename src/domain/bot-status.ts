@@ -91,9 +91,12 @@ const WEBHOOK_EVENT: Record<BotStatus, string> = {
  */
 const MEETING_ENDINGS: readonly BotStatus[] = ['Stopped', 'NotAllowed', 'Denied', 'Error'];
 
-/** The webhook's `bot_event`: the specific name. */
-export function webhookEventFor(status: BotStatus): string {
-  return WEBHOOK_EVENT[status];
+/**
+ * The webhook's `bot_event`: the specific name. A bot the host removed from the meeting is
+ * `Stopped` like one that left, and is told apart only here: `bot.kicked` (MeetStream's name).
+ */
+export function webhookEventFor(status: BotStatus, kicked = false): string {
+  return status === 'Stopped' && kicked ? 'bot.kicked' : WEBHOOK_EVENT[status];
 }
 
 /**

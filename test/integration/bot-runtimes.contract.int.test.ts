@@ -55,6 +55,8 @@ interface Subject {
   putInCall?(providerBotId: string): void;
   /** A signed status webhook saying the provider bot is in the meeting, another saying it finished. */
   webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string): { rawBody: string; headers: Record<string, string> };
+  /** A signed status webhook saying the host removed the bot from the meeting; null where the provider does not say so. */
+  kickedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
 }
 
 function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
@@ -102,6 +104,14 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
       return fake.statusWebhook(id, name, otherSecret ? { secret: otherSecret } : {});
+    },
+    kickedWebhook(id) {
+      // Recall: call_ended with sub code bot_kicked_from_call (https://docs.recall.ai/docs/sub-codes).
+      if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_call' });
+      // MeetStream: bot_event bot.kicked, event bot.stopped, status Stopped (labs' terminal mapping, ../shared/reference/meetstream.md).
+      if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.kicked');
+      // Attendee's state changes (ended, with the leave's sub type) name no removal by the host in its docs.
+      return null;
     },
   };
   return subject;
@@ -388,6 +398,29 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal(altered.statusCode, 401);
         assert.equal(await statusOf(), before);
         subject.putInCall!(providerBotId);
+      });
+
+      test('the host removing the bot: Stopped, and the user\'s webhook says bot.kicked (event bot.stopped)', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks (a runtime reports it through the status route with kicked: true)');
+        if (subject.kickedWebhook!('probe') === null) return t.skip(`${subject.kind} does not say a bot was removed by the host`);
+        // A bot of its own, launched at its join time: the others here are needed as they are.
+        const start = clock.now() + 30 * 60_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Kicked', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/kck-abcd-efg' } });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `kicked-${subject.kind}`, bot_config: { bot_name: 'Kicked', callback_url: 'http://127.0.0.1:9/rollcall-hooks' } } });
+        const id = scheduled.body.bot_id;
+        clock.set(start - 170_000);
+        await rc.dispatcher.runDue();
+        const { provider_bot_id: kickedBotId } = await rc.database.db.selectFrom('bots').select(['provider_bot_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        assert.ok(kickedBotId);
+        const inMeeting = subject.webhook!(kickedBotId, 'in_meeting');
+        assert.equal((await post(inMeeting.rawBody, inMeeting.headers)).statusCode, 200);
+        const kicked = subject.kickedWebhook!(kickedBotId)!;
+        const answer = await post(kicked.rawBody, kicked.headers);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.equal(answer.json().status, 'Stopped');
+        const payloads = (await rc.database.db.selectFrom('webhook_deliveries').select(['payload']).where('bot_id', '=', id).execute()).map((r) => JSON.parse(r.payload));
+        const ended = payloads.filter((p) => p.bot_status === 'Stopped');
+        assert.deepEqual(ended.map((p) => [p.event, p.bot_event, p.status_code]), [['bot.stopped', 'bot.kicked', 200]]);
       });
 
       test('an unknown provider bot is refused', async (t) => {

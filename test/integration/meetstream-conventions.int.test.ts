@@ -201,6 +201,31 @@ describe('MeetStream conventions', () => {
       }
     });
 
+    test('a bot the host removed: Stopped with kicked: true is sent as bot.stopped / bot.kicked; kicked with any other status is 400 naming it', async () => {
+      const botId = await launchedBot();
+      assert.equal((await report(botId, 'InMeeting')).status, 200);
+      for (const status of ['InMeeting', 'Done', 'Error']) {
+        const refused = await rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: alice.auth, body: { status, kicked: true } });
+        assert.equal(refused.status, 400, status);
+        assert.equal(refused.body.code, 'validation_error');
+        assert.match(refused.body.message, /kicked/);
+      }
+      const notBoolean = await rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: alice.auth, body: { status: 'Stopped', kicked: 'yes' } });
+      assert.equal(notBoolean.status, 400);
+      assert.match(notBoolean.body.message, /kicked/);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: alice.auth })).body.status, 'InMeeting', 'a refused report changes nothing');
+      const res = await rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: alice.auth, body: { status: 'Stopped', kicked: true } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const last = (await queuedWebhooks(botId)).at(-1)!;
+      assert.deepEqual([last.event, last.bot_event, last.bot_status, last.status_code], ['bot.stopped', 'bot.kicked', 'Stopped', 200]);
+      const detail = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth });
+      assert.match(detail.body.status_timeline.at(-1).reason, /removed from the meeting by the host/i);
+      // kicked: false is an ordinary Stopped.
+      const other = await launchedBot();
+      assert.equal((await rc.request('POST', `/api/v1/bots/${other}/status`, { auth: alice.auth, body: { status: 'Stopped', kicked: false } })).status, 200);
+      assert.equal((await queuedWebhooks(other)).at(-1)!.bot_event, 'bot.stopped');
+    });
+
     test('Failed is retired: a runtime that still reports it gets Error; nothing is stored or sent as Failed', async () => {
       const botId = await launchedBot();
       const res = await report(botId, 'Failed');

@@ -165,5 +165,6 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   if (eventName !== null && eventName in MEETSTREAM_EVENT_MAP) target = MEETSTREAM_EVENT_MAP[eventName]!;
   else target = botStatus !== null ? MEETSTREAM_STATUS_MAP[botStatus.toLowerCase()] ?? null : null;
   const message = typeof payload.message === 'string' ? payload.message.slice(0, 300) : `MeetStream reported ${eventName ?? botStatus}`;
-  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message } };
+  // bot.kicked is Stopped with the host as the cause (labs' terminal mapping): passed on as such.
+  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}) } };
 }

@@ -47,6 +47,9 @@ const CALL_ENDED_SUB_CODES: Record<string, TargetStatus> = {
   bot_kicked_from_waiting_room: 'Denied',
 };
 
+/** The call_ended sub code of a bot the host removed from the call (https://docs.recall.ai/docs/sub-codes): Stopped, webhook bot.kicked. */
+const KICKED_SUB_CODE = 'bot_kicked_from_call';
+
 export class RecallBotProvider implements BotRuntime {
   readonly name = 'recall';
   readonly canLaunch = true;
@@ -165,7 +168,10 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
   const target = code === 'call_ended' && subCode ? CALL_ENDED_SUB_CODES[subCode] ?? 'Stopped' : RECALL_STATUS_MAP[code]!;
   return {
     ok: true,
-    event: { providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}` },
+    event: {
+      providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}`,
+      ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
+    },
   };
 }
 

@@ -102,6 +102,8 @@ export interface ProviderStatusEvent {
   /** Rollcall's status name for it; null when the event does not change Rollcall's status. */
   status: string | null;
   message: string;
+  /** The host removed the bot from the meeting (status Stopped; the webhook says bot.kicked). */
+  kicked?: boolean;
 }
 
 export type WebhookParseResult =

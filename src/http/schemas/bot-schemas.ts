@@ -40,6 +40,7 @@ export const StatusReportBody = Type.Object({
   // Retired names (Failed) are still accepted from runtimes written before the rename.
   status: Type.Union([...RUNTIME_REPORTABLE_STATUSES, ...Object.keys(RETIRED_STATUS_NAMES)].map((s) => Type.Literal(s)), { 'x-error-code': 'validation_error', description: 'Failed is still accepted and means Error' }),
   message: Type.Optional(Type.String({ maxLength: 2000 })),
+  kicked: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error', description: 'With Stopped: the host removed the bot from the meeting (the webhook is bot.kicked instead of bot.stopped)' })),
 }, { additionalProperties: true });
 
 export const StatusReportResponse = Type.Object({

@@ -42,6 +42,7 @@ export class ProviderWebhooks {
       providerStatus: parsed.event.providerStatus,
       status: status !== null && isBotStatus(status) ? status : null,
       message: parsed.event.message,
+      kicked: parsed.event.kicked === true,
     });
   }
 }

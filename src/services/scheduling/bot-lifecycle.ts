@@ -44,7 +44,7 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
  * Moves a bot to a new status if the lifecycle allows it. A bot that stops being live releases
  * its deduplication key and its events, and its timer is closed.
  */
-export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string } = {}): Promise<boolean> {
+export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string; kicked?: boolean } = {}): Promise<boolean> {
   const from = bot.status as BotStatus;
   if (!canTransition(from, to)) return false;
   await recordLaunchIfPending(trx, bot, nowMs);
@@ -59,7 +59,7 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
     await trx.updateTable('schedules').set({ state: to === 'Cancelled' ? 'cancelled' : 'done', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
       .where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).execute();
   }
-  await enqueueStatusWebhook(trx, bot, statusWebhook(to, extra.webhookMessage ?? reason), nowMs);
+  await enqueueStatusWebhook(trx, bot, statusWebhook(to, extra.webhookMessage ?? reason, extra.kicked), nowMs);
   return true;
 }
 

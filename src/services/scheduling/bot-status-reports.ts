@@ -48,7 +48,8 @@ export class BotStatusReports {
     }
   }
 
-  async report(botId: string, reporter: StatusReporter, status: RuntimeReportableStatus, message: string | undefined): Promise<StatusReportResult> {
+  /** `kicked`: the runtime says the host removed the bot (with Stopped only; the route checks). */
+  async report(botId: string, reporter: StatusReporter, status: RuntimeReportableStatus, message: string | undefined, kicked = false): Promise<StatusReportResult> {
     const result = await this.#database.db.transaction().execute(async (trx): Promise<StatusReportResult> => {
       const bot = await bots.findBotById(trx, botId, { engine: this.#database.engine, forUpdate: true });
       if ('userId' in reporter) {
@@ -64,7 +65,8 @@ export class BotStatusReports {
       if (!canTransition(from, status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${status}`, { details: { field: 'status', from, to: status } });
       }
-      await transitionBot(trx, bot, status, message ?? `Reported by the runtime: ${status}`, this.#clock.now());
+      const reason = message ?? (kicked ? 'Removed from the meeting by the host (reported by the runtime)' : `Reported by the runtime: ${status}`);
+      await transitionBot(trx, bot, status, reason, this.#clock.now(), { kicked });
       return { bot_id: bot.id, status, previous_status: from, changed: true };
     });
     // The change queued a webhook: let the delivery loop know.
@@ -81,6 +83,8 @@ export interface ProviderStatusReport {
   /** Rollcall's status for it; null when it changes nothing. */
   status: BotStatus | null;
   message: string;
+  /** The provider says the host removed the bot (its status is then Stopped; webhook bot.kicked). */
+  kicked?: boolean;
 }
 
 export interface ProviderStatusReportResult extends StatusReportResult {
@@ -122,7 +126,7 @@ export class ProviderStatusReports {
       if (!canTransition(from, report.status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${report.status} (${report.provider} reported ${report.providerStatus})`, { details: { field: 'status', from, to: report.status, provider_status: report.providerStatus } });
       }
-      await transitionBot(trx, bot, report.status, `${report.message} (${report.provider} status ${report.providerStatus})`, this.#clock.now());
+      await transitionBot(trx, bot, report.status, `${report.message} (${report.provider} status ${report.providerStatus})`, this.#clock.now(), { kicked: report.kicked === true });
       return { ...base, status: report.status, changed: true };
     });
     if (result.changed) this.#signal.afterCommit();

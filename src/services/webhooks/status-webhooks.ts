@@ -18,8 +18,9 @@ export interface StatusWebhook {
   extra?: Record<string, unknown>;
 }
 
-export function statusWebhook(status: BotStatus, message: string): StatusWebhook {
-  return { event: webhookEventFor(status), genericEvent: webhookGenericEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
+/** The webhook of a status change; `kicked`: a Stopped bot the host removed (bot.kicked). */
+export function statusWebhook(status: BotStatus, message: string, kicked = false): StatusWebhook {
+  return { event: webhookEventFor(status, kicked), genericEvent: webhookGenericEventFor(status), status, message, statusCode: webhookStatusCodeFor(status) };
 }
 
 type WebhookBot = Pick<BotRow, 'id' | 'user_id' | 'bot_config' | 'custom_attributes'>;
