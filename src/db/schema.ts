@@ -319,6 +319,8 @@ export interface ProviderHandoversTable {
   /** The join time and meeting link that provider bot has. */
   join_at_ms: number | null;
   meeting_url: string | null;
+  /** The bot_config (JSON) that provider bot was created or last updated with (migration 013); null: not known. */
+  bot_config: string | null;
   /** How many times the provider bot was replaced (the next replacement's idempotency key uses it). */
   generation: number;
   created_at: number;

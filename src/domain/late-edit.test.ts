@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLateEdit, type LateEditRules } from './late-edit.ts';
+import { decideLateEdit, diffSettings, type LateEditRules } from './late-edit.ts';
 
 const MIN = 60_000;
 // Recall.ai's rules: updates and deletes need ten minutes.
@@ -59,4 +59,28 @@ test('never an update the provider would refuse', () => {
       if (action.kind === 'replace' || action.kind === 'remove') assert.equal(action.by === 'delete', handed >= 10);
     }
   }
+});
+
+test('changed settings: an update where the provider can change them all and the cutoff allows, else a new bot; nothing once joined', () => {
+  const name = { fields: ['bot_name'], updatable: true };
+  const onlySettings = decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN, settings: name });
+  assert.equal(onlySettings.kind, 'update');
+  assert.match(onlySettings.reason, /settings \(bot_name\) changed/);
+  const withMove = decideLateEdit(recall, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 90 * MIN, settings: name });
+  assert.equal(withMove.kind, 'update');
+  assert.match(withMove.reason, /moved and the bot's settings/);
+  const fixed = decideLateEdit(meetstream, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN, settings: { fields: ['bot_message', 'bot_name'], updatable: false } });
+  assert.deepEqual([fixed.kind, fixed.kind === 'replace' && fixed.by], ['replace', 'delete']);
+  assert.match(fixed.reason, /cannot change bot_message, bot_name/);
+  const late = decideLateEdit(recall, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 5 * MIN, settings: name });
+  assert.deepEqual([late.kind, late.kind === 'replace' && late.by], ['replace', 'leave']);
+  assert.equal(decideLateEdit(recall, now, now - MIN, { kind: 'moved', newJoinAtMs: now - MIN, settings: name }).kind, 'nothing');
+});
+
+test('settings are compared field by field, nested values by value; a field taken away cannot be updated', () => {
+  const held = { bot_name: 'Scribe', metadata: { team: 'a', rollcall_bot_id: 'bot_1' } };
+  assert.equal(diffSettings(held, { bot_name: 'Scribe', metadata: { rollcall_bot_id: 'bot_1', team: 'a' } }, ['bot_name', 'metadata']), undefined);
+  assert.deepEqual(diffSettings(held, { bot_name: 'Notes', metadata: { team: 'b', rollcall_bot_id: 'bot_1' } }, ['bot_name', 'metadata']), { fields: ['bot_name', 'metadata'], updatable: true });
+  assert.deepEqual(diffSettings(held, { bot_name: 'Notes', metadata: held.metadata }, ['metadata']), { fields: ['bot_name'], updatable: false });
+  assert.deepEqual(diffSettings({ ...held, automatic_leave: { waiting_room_timeout: 60 } }, held, ['bot_name', 'metadata', 'automatic_leave']), { fields: ['automatic_leave'], updatable: false });
 });

@@ -1,8 +1,9 @@
-// What to do with a bot already handed to a provider when its meeting changes. Providers take
+// What to do with a bot already handed to a provider when its meeting or its settings change. Providers take
 // edits only so close to the join time: an update must leave the bot at least `updateCutoffMs`
 // before its new join time (Recall.ai: ten minutes), and a scheduled bot can be deleted only while
 // its join time is at least `deleteCutoffMs` away (after that it is on its way and only "leave"
 // reaches it). Pure: the caller supplies the rules, the clock reading and the change.
+import { isDeepStrictEqual } from 'node:util';
 
 export interface LateEditRules {
   updateCutoffMs: number;
@@ -11,10 +12,19 @@ export interface LateEditRules {
   canUpdateMeetingUrl: boolean;
 }
 
+/** Settings of the bot (its display name, say) that differ from those the provider's bot has. */
+export interface SettingsChange {
+  /** The provider's own names of the fields that differ. */
+  fields: readonly string[];
+  /** Whether an update of a scheduled bot can change every one of them. */
+  updatable: boolean;
+}
+
+/** A settings-only change is 'moved' to the join time the provider's bot already has. */
 export type MeetingChange =
-  | { kind: 'moved'; newJoinAtMs: number }
+  | { kind: 'moved'; newJoinAtMs: number; settings?: SettingsChange }
   | { kind: 'cancelled' }
-  | { kind: 'link-changed'; newJoinAtMs: number };
+  | { kind: 'link-changed'; newJoinAtMs: number; settings?: SettingsChange };
 
 /** How the provider's bot is removed: deleted while it is still scheduled, else made to leave. */
 export type RemovalKind = 'delete' | 'leave';
@@ -42,20 +52,38 @@ export function decideLateEdit(rules: LateEditRules, nowMs: number, handedOverJo
       ? { kind: 'remove', by: 'delete', reason: `The meeting was cancelled; the bot joins in ${minutes(handedOverJoinAtMs - nowMs)}, so it is still deleted` }
       : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave once it is in` };
   }
-  if (hasJoined) return { kind: 'nothing', reason: 'The bot has already joined; a meeting that moves or changes link after that is not chased' };
-  if (change.kind === 'moved' && change.newJoinAtMs === handedOverJoinAtMs) return { kind: 'nothing', reason: 'The join time did not change' };
+  if (hasJoined) return { kind: 'nothing', reason: 'The bot has already joined; a meeting that moves or changes link, or settings that change, after that are not chased' };
+  const isMove = change.kind === 'moved' && change.newJoinAtMs !== handedOverJoinAtMs;
+  if (change.kind === 'moved' && !isMove && !change.settings) return { kind: 'nothing', reason: 'The join time did not change' };
 
-  const updateFits = change.newJoinAtMs - nowMs >= rules.updateCutoffMs && handedOverJoinAtMs - nowMs >= rules.updateCutoffMs;
+  const what = describeChange(change.kind === 'link-changed' ? 'link' : isMove ? 'move' : null, change.settings);
+  const replaced = `the bot is ${removal === 'delete' ? 'deleted' : 'made to leave'} and another created with a new idempotency key`;
   if (change.kind === 'link-changed' && !rules.canUpdateMeetingUrl) {
-    return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `The meeting link changed and the provider cannot change it on a scheduled bot: the bot is ${removal === 'delete' ? 'deleted' : 'made to leave'} and another created with a new idempotency key` };
+    return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what}, and the provider cannot change the link of a scheduled bot: ${replaced}` };
   }
-  if (updateFits) {
-    return { kind: 'update', reason: change.kind === 'moved' ? 'The meeting moved, outside the provider\'s edit cutoff: the bot is updated' : 'The meeting link changed, outside the provider\'s edit cutoff: the bot is updated' };
+  if (change.settings && !change.settings.updatable) {
+    return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what}, and the provider cannot change ${change.settings.fields.join(', ')} on a scheduled bot: ${replaced}` };
   }
-  return {
-    kind: 'replace',
-    by: removal,
-    needsNewIdempotencyKey: true,
-    reason: `The meeting ${change.kind === 'moved' ? 'moved' : 'link changed'} inside the provider's ${minutes(rules.updateCutoffMs)} edit cutoff, where an update fails: the bot is ${removal === 'delete' ? 'deleted' : 'made to leave'} and another created with a new idempotency key`,
-  };
+  const updateFits = change.newJoinAtMs - nowMs >= rules.updateCutoffMs && handedOverJoinAtMs - nowMs >= rules.updateCutoffMs;
+  if (updateFits) return { kind: 'update', reason: `${what}, outside the provider's edit cutoff: the bot is updated` };
+  return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what} inside the provider's ${minutes(rules.updateCutoffMs)} edit cutoff, where an update fails: ${replaced}` };
+}
+
+/** "The meeting moved", "The meeting link changed and its settings (bot_name) changed", ... */
+function describeChange(meeting: 'move' | 'link' | null, settings: SettingsChange | undefined): string {
+  const settingsText = settings ? `settings (${settings.fields.join(', ')}) changed` : null;
+  if (meeting === null) return `The bot's ${settingsText}`;
+  const meetingText = meeting === 'move' ? 'The meeting moved' : 'The meeting link changed';
+  return settingsText ? `${meetingText} and the bot's ${settingsText}` : meetingText;
+}
+
+/**
+ * The settings that differ between what the provider's bot was given (`held`) and what the bot
+ * would be given now (`current`), both in the provider's field names; undefined when none do. A
+ * field the bot no longer sets cannot be updated away (the provider would keep its value).
+ */
+export function diffSettings(held: Record<string, unknown>, current: Record<string, unknown>, updatable: readonly string[]): SettingsChange | undefined {
+  const fields = [...new Set([...Object.keys(held), ...Object.keys(current)])].filter((f) => !isDeepStrictEqual(held[f], current[f])).sort();
+  if (fields.length === 0) return undefined;
+  return { fields, updatable: fields.every((f) => updatable.includes(f) && current[f] !== undefined) };
 }

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { BotRow } from '../db/schema.ts';
 import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
-import { decideLateEdit, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
+import { decideLateEdit, diffSettings, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
 import type { Clock } from '../lib/clock.ts';
 import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
@@ -124,9 +124,14 @@ export class ProviderCommandSender {
     const now = clock.now();
     const heldBot = { id: held.provider_bot_id, joinAtMs: Number(held.join_at_ms), meetingUrl: held.meeting_url, generation: held.generation };
     if (bot.status !== 'Scheduled') return this.#letGo(bot, heldBot, now);
+    // Settings the provider sees (its display name, say), compared in its own field names: a
+    // change only Rollcall sees (callback_url) leaves the provider's bot alone.
+    const scheduling = this.#o.runtime.scheduling!;
+    const current = scheduling.settingsOf(JSON.parse(bot.bot_config) as Record<string, unknown>, bot.id);
+    const settings = held.bot_config === null ? undefined : diffSettings(scheduling.settingsOf(JSON.parse(held.bot_config) as Record<string, unknown>, bot.id), current, this.#rules.updatableSettings);
     const change: MeetingChange | null = bot.meeting_url !== heldBot.meetingUrl
-      ? { kind: 'link-changed', newJoinAtMs: bot.join_at_ms }
-      : bot.join_at_ms !== heldBot.joinAtMs ? { kind: 'moved', newJoinAtMs: bot.join_at_ms } : null;
+      ? { kind: 'link-changed', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) }
+      : bot.join_at_ms !== heldBot.joinAtMs || settings ? { kind: 'moved', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) } : null;
     if (change === null) return DONE;
     const action = decideLateEdit(this.#rules, now, heldBot.joinAtMs, change);
     const details = { provider: this.#provider, provider_bot_id: heldBot.id, join_at: formatInstant(bot.join_at_ms), held_join_at: formatInstant(heldBot.joinAtMs) };
@@ -135,13 +140,14 @@ export class ProviderCommandSender {
       return DONE;
     }
     if (action.kind === 'replace') return this.#replace(row, bot, heldBot, action.by, action.reason);
-    const outcome = await this.#o.runtime.scheduling!.update(heldBot.id, {
-      join_at: formatInstant(bot.join_at_ms),
+    const outcome = await scheduling.update(heldBot.id, {
+      ...(change.kind === 'link-changed' || bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
       ...(change.kind === 'link-changed' ? { meeting_url: bot.meeting_url } : {}),
+      ...(settings ? { settings: Object.fromEntries(settings.fields.map((f) => [f, current[f]])) } : {}),
     }, `${row.idempotency_key}~${row.attempts}`);
     if (outcome.ok) {
-      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url }, clock.now());
-      await this.#decide(bot.id, 'provider_updated', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} now joins at ${formatInstant(bot.join_at_ms)}${change.kind === 'link-changed' ? ` on ${bot.meeting_url}` : ''}`, details);
+      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config }, clock.now());
+      await this.#decide(bot.id, 'provider_updated', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} now joins at ${formatInstant(bot.join_at_ms)}${change.kind === 'link-changed' ? ` on ${bot.meeting_url}` : ''}${settings ? ` with the new ${settings.fields.join(', ')}` : ''}`, { ...details, ...(settings ? { settings: settings.fields } : {}) });
       return DONE;
     }
     if (outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The update');
@@ -187,11 +193,11 @@ export class ProviderCommandSender {
       }
       const newId = outcome.providerBotId!;
       await handovers.replaceProviderBot(trx, bot.id, this.#provider, newId, now);
-      await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, generation, handedOverAtMs: now }, now);
+      await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config, generation, handedOverAtMs: now }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
         `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave once it is in the call'}`,
         { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
-      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url)) {
+      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url || current.bot_config !== bot.bot_config)) {
         await requestProviderSync(trx, { id: bot.id, provider_bot_id: newId }, 'The bot changed while its replacement was being created', now);
       }
     });

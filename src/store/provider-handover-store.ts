@@ -45,12 +45,13 @@ export async function recordPlan(db: Db, botId: string, provider: string, plan: 
   await upsert(db, botId, provider, { planned_at_ms: plan.plannedAtMs, deadline_ms: plan.deadlineMs, is_at_risk: plan.isAtRisk ? 1 : 0 }, nowMs);
 }
 
-/** The provider holds `held.providerBotId` for this bot, joining at `held.joinAtMs` on `held.meetingUrl`. */
-export async function recordHeld(db: Db, botId: string, provider: string, held: { providerBotId: string; joinAtMs: number; meetingUrl: string; generation?: number; handedOverAtMs?: number }, nowMs: number): Promise<void> {
+/** The provider holds `held.providerBotId` for this bot, joining at `held.joinAtMs` on `held.meetingUrl` with `held.botConfig`. */
+export async function recordHeld(db: Db, botId: string, provider: string, held: { providerBotId: string; joinAtMs: number; meetingUrl: string; botConfig: string; generation?: number; handedOverAtMs?: number }, nowMs: number): Promise<void> {
   await upsert(db, botId, provider, {
     provider_bot_id: held.providerBotId,
     join_at_ms: held.joinAtMs,
     meeting_url: held.meetingUrl,
+    bot_config: held.botConfig,
     not_before_ms: null,
     ...(held.generation !== undefined ? { generation: held.generation } : {}),
     ...(held.handedOverAtMs !== undefined ? { handed_over_at_ms: held.handedOverAtMs } : {}),

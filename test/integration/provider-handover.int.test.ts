@@ -317,6 +317,52 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
     });
 
+    test('changed settings after the handover: the provider\'s bot gets them (updated where it can be, else replaced); a setting only Rollcall uses changes nothing there', async () => {
+      const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/set-tngs-aaa', `settings-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      const nameOf = (id: string) => {
+        if (fake instanceof FakeRecall) return fake.bots.get(id)!.bot_name;
+        if (fake instanceof FakeMeetStream) return fake.bots.get(id)!.bot_name;
+        return fake.bots.get(id)!.bot_name;
+      };
+      const requestsBefore = fake.requests.length;
+
+      // Scheduled again with the same key and a new callback_url: the provider never sees it.
+      const again = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: `settings-${kind}`, bot_config: { bot_name: `settings-${kind}`, callback_url: `${hooksUrl}?again=1` } } });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      await rc.dispatcher.runDue();
+      assert.equal(fake.requests.length, requestsBefore, `requests to the provider: ${JSON.stringify(fake.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`))}`);
+
+      // A new display name through the update endpoint.
+      const renamed = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'Renamed Notetaker' } });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      await rc.dispatcher.runDue();
+      const current = (await botRow(botId)).provider_bot_id!;
+      assert.equal(nameOf(current), 'Renamed Notetaker');
+      const decided = await decisions(botId);
+      if (kind === 'meetstream') {
+        // Its scheduled-bot update takes a join time only: new settings are a new bot.
+        assert.notEqual(current, first);
+        assert.ok(decided.some((d) => d.kind === 'provider_replaced' && /cannot change bot_name/.test(d.reason)), JSON.stringify(decided.map((d) => d.reason)));
+        assert.equal(botsOf(fake).find((b) => b.id === first)!.deleted, true);
+      } else {
+        assert.equal(current, first, 'the same provider bot, renamed');
+        const patch = fake.requests.filter((r) => r.method === 'PATCH').at(-1)!;
+        assert.deepEqual(Object.keys(patch.body).sort(), ['bot_name'], 'only what changed is sent');
+        assert.ok(decided.some((d) => d.kind === 'provider_updated' && /with the new bot_name/.test(d.reason)), JSON.stringify(decided.map((d) => d.reason)));
+      }
+      assert.equal(botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === 'https://meet.google.com/set-tngs-aaa').length, 1, 'one provider bot for the meeting');
+      // Nothing more to do: a second pass sends nothing.
+      const settled = fake.requests.length;
+      await rc.dispatcher.runDue();
+      assert.equal(fake.requests.length, settled);
+    });
+
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

@@ -94,14 +94,20 @@ export class FakeAttendee extends FakeProviderServer {
   }
 
   #patch(bot: FakeAttendeeBot, body: Record<string, any>): FakeAnswer {
-    // join_at and meeting_url change only in the scheduled state (bots_api_utils patch_bot).
-    if (bot.state !== 'scheduled') return { status: 400, body: { error: `Bot is in state ${bot.state} but can only be updated when in scheduled state` } };
+    // join_at, meeting_url, bot_name (and bot_image, recording_settings) change only in the
+    // scheduled state; metadata at any time; omitted fields keep their value (bots_api_utils
+    // patch_bot, serializers PatchBotSerializer;
+    // https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
+    const scheduledOnly = ['join_at', 'meeting_url', 'bot_name', 'bot_image', 'recording_settings'].filter((f) => body[f] !== undefined);
+    if (bot.state !== 'scheduled' && scheduledOnly.length > 0) return { status: 400, body: { error: `Bot is in state ${bot.state} but ${scheduledOnly.join(', ')} can only be updated when in scheduled state` } };
     if (body.join_at !== undefined) {
       const joinAt = Date.parse(body.join_at);
       if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };
       bot.join_at = new Date(joinAt).toISOString();
     }
     if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
+    if (typeof body.bot_name === 'string') bot.bot_name = body.bot_name;
+    if (body.metadata !== null && typeof body.metadata === 'object') bot.metadata = body.metadata;
     this.#stageDueBots();
     return { status: 200, body: this.#view(bot) };
   }

@@ -115,7 +115,10 @@ export class FakeRecall extends FakeProviderServer {
       bot.join_at = new Date(joinAt).toISOString();
     }
     if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
+    // The other Create Bot settings change too, each optional (https://docs.recall.ai/reference/bot_partial_update).
+    // Whether a nested object is merged or replaced is not documented; Rollcall sends whole ones.
     if (typeof body.bot_name === 'string') bot.bot_name = body.bot_name;
+    if (body.metadata !== null && typeof body.metadata === 'object') bot.metadata = body.metadata;
     return { status: 200, body: this.#view(bot) };
   }
 

@@ -11,7 +11,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
+import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
@@ -65,8 +65,12 @@ export class AttendeeBotProvider implements BotRuntime {
         updateCutoffMs: 10 * 60_000,
         deleteCutoffMs: 10 * 60_000,
         canUpdateMeetingUrl: true,
+        // PATCH /api/v1/bots/{id} takes bot_name (scheduled state only) and metadata
+        // (https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
+        updatableSettings: ['bot_name', 'metadata'],
         createsPerMinute: options.createsPerMinute,
       },
+      settingsOf: attendeeSettings,
       update: (id, change) => this.#update(id, change),
       delete: (id) => this.#delete(id),
     };
@@ -80,13 +84,7 @@ export class AttendeeBotProvider implements BotRuntime {
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
-    const config = request.bot_config;
-    const body: Record<string, unknown> = {
-      meeting_url: request.meeting_url,
-      bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
-      metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: request.bot_id },
-      deduplication_key: request.idempotency_key,
-    };
+    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...attendeeSettings(request.bot_config, request.bot_id), deduplication_key: request.idempotency_key };
     const joinAt = futureJoinAt(request.join_at, now, ATTENDEE_MIN_JOIN_AT_LEAD_MS);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
@@ -124,7 +122,7 @@ export class AttendeeBotProvider implements BotRuntime {
   }
 
   async #update(providerBotId: string, change: ScheduledBotChange): Promise<RuntimeOutcome> {
-    const result = await sendProviderRequest(this.#o.http, { method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: change, timeoutMs: this.#o.timeoutMs });
+    const result = await sendProviderRequest(this.#o.http, { method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: updateBody(change), timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('attendee', 'scheduled bot update', result, this.#o.now());
   }
 
@@ -156,6 +154,14 @@ function sortKeys(value: unknown): unknown {
     return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
   }
   return value;
+}
+
+/** The create-bot fields that come from the bot's settings (bot_name is required there). */
+function attendeeSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
+  return {
+    bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
+    metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
+  };
 }
 
 export function parseAttendeeWebhook(secret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): WebhookParseResult {

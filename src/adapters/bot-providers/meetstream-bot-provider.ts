@@ -63,8 +63,13 @@ export class MeetStreamBotProvider implements BotRuntime {
         deleteCutoffMs: 60_000,
         // The scheduled-bot update takes a join time only: a new link is delete and create.
         canUpdateMeetingUrl: false,
+        // The same endpoint takes no settings either; its "Update Scheduled Bot" (bot_username,
+        // custom_attributes, recording toggles) is documented for calendar-scheduled bots, not
+        // for create_bot ones: a changed setting is delete and create.
+        updatableSettings: [],
         createsPerMinute: options.createsPerMinute,
       },
+      settingsOf: meetstreamSettings,
       update: (id, change) => this.#update(id, change),
       delete: (id) => this.#delete(id),
     };
@@ -78,15 +83,7 @@ export class MeetStreamBotProvider implements BotRuntime {
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
-    const config = request.bot_config;
-    const body: Record<string, unknown> = {
-      meeting_link: request.meeting_url,
-      bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
-      custom_attributes: { ...stringValues(config.custom_attributes), rollcall_bot_id: request.bot_id },
-    };
-    for (const field of ['bot_message', 'bot_image_url', 'video_required', 'automatic_leave', 'recording_config'] as const) {
-      if (config[field] !== undefined) body[field] = config[field];
-    }
+    const body: Record<string, unknown> = { meeting_link: request.meeting_url, ...meetstreamSettings(request.bot_config, request.bot_id) };
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
@@ -142,6 +139,18 @@ export class MeetStreamBotProvider implements BotRuntime {
     const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}/remove_bot`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     return outcomeOfAnswer('meetstream', 'remove bot', result, this.#o.now());
   }
+}
+
+/** The create_bot fields that come from the bot's settings. */
+function meetstreamSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
+  const settings: Record<string, unknown> = {
+    bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
+    custom_attributes: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
+  };
+  for (const field of ['bot_message', 'bot_image_url', 'video_required', 'automatic_leave', 'recording_config'] as const) {
+    if (config[field] !== undefined) settings[field] = config[field];
+  }
+  return settings;
 }
 
 /** Verifies X-MeetStream-Signature (sha256=<hex HMAC-SHA256 of the raw body>) and reads the delivery. */

@@ -3,7 +3,7 @@
 // outbound HTTP client (src/adapters/outbound-http.ts), unguarded: the provider's base URL is the
 // operator's setting (a self-hosted Attendee may well live on a private network), not a user's.
 import { parseRetryAfterMs as retryAfterMs, type OutboundHttp } from '../outbound-http.ts';
-import type { RuntimeOutcome } from '../bot-runtimes/bot-runtime.ts';
+import type { RuntimeOutcome, ScheduledBotChange } from '../bot-runtimes/bot-runtime.ts';
 
 export interface ProviderRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -115,4 +115,13 @@ export function earliestStart(events: readonly { start_time: string }[]): string
 export function stringValues(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object') return {};
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
+
+/** A scheduled bot's update as one JSON body (Recall and Attendee take the creation's field names). */
+export function updateBody(change: ScheduledBotChange): Record<string, unknown> {
+  return {
+    ...change.settings,
+    ...(change.join_at !== undefined ? { join_at: change.join_at } : {}),
+    ...(change.meeting_url !== undefined ? { meeting_url: change.meeting_url } : {}),
+  };
 }

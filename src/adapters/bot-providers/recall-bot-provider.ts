@@ -14,7 +14,7 @@ import type {
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
-import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
+import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
@@ -69,9 +69,11 @@ export class RecallBotProvider implements BotRuntime {
       // Closer than ten minutes the instance is dispatched: DELETE answers 405, leave_call remains.
       deleteCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
       canUpdateMeetingUrl: true,
+      // Update Scheduled Bot takes every setting Create Bot does (https://docs.recall.ai/reference/bot_partial_update).
+      updatableSettings: ['bot_name', 'metadata', 'automatic_leave'],
       createsPerMinute: options.createsPerMinute,
     };
-    this.scheduling = { rules, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id) };
+    this.scheduling = { rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id) };
     this.live = { leave: (id) => this.#leave(id) };
     const verifier = new Webhook(toSigningSecret(options.webhookSecret));
     this.statusWebhooks = { parse: (headers, body) => parseRecallWebhook(verifier, headers, body) };
@@ -81,16 +83,9 @@ export class RecallBotProvider implements BotRuntime {
     const now = this.#o.now();
     const generation = this.#keyGenerations.get(request.idempotency_key) ?? 0;
     const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
-    const config = request.bot_config;
-    const body: Record<string, unknown> = {
-      meeting_url: request.meeting_url,
-      bot_name: typeof config.bot_name === 'string' ? config.bot_name : undefined,
-      metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: request.bot_id },
-    };
+    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...recallSettings(request.bot_config, request.bot_id) };
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
-    const automaticLeave = recallAutomaticLeave(config.automatic_leave);
-    if (automaticLeave) body.automatic_leave = automaticLeave;
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
     });
@@ -125,7 +120,7 @@ export class RecallBotProvider implements BotRuntime {
 
   async #update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome> {
     const result = await sendProviderRequest(this.#o.http, {
-      method: 'PATCH', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': idempotencyKey }, body: change, timeoutMs: this.#o.timeoutMs,
+      method: 'PATCH', url: `${this.#o.baseUrl}/api/v1/bot/${encodeURIComponent(providerBotId)}/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': idempotencyKey }, body: updateBody(change), timeoutMs: this.#o.timeoutMs,
     });
     return outcomeOfAnswer('recall', 'scheduled bot update', result, this.#o.now());
   }
@@ -173,6 +168,15 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
     },
   };
+}
+
+/** The Create Bot fields that come from the bot's settings. */
+function recallSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
+  const settings: Record<string, unknown> = { metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId } };
+  if (typeof config.bot_name === 'string') settings.bot_name = config.bot_name;
+  const automaticLeave = recallAutomaticLeave(config.automatic_leave);
+  if (automaticLeave) settings.automatic_leave = automaticLeave;
+  return settings;
 }
 
 /** Rollcall's automatic_leave (MeetStream's names) in Recall's names, where Recall has the setting. */

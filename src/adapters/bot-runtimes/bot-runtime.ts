@@ -65,6 +65,8 @@ export type LaunchOutcome = RuntimeOutcome;
 export interface ScheduledBotChange {
   join_at?: string;
   meeting_url?: string;
+  /** Settings in the provider's own field names (from settingsOf), only those that changed. */
+  settings?: Record<string, unknown>;
 }
 
 /** Rules a provider sets for bots handed over ahead of their join time. */
@@ -77,6 +79,8 @@ export interface SchedulingRules {
   deleteCutoffMs: number;
   /** Whether an update may change the meeting link (else a changed link is delete and create). */
   canUpdateMeetingUrl: boolean;
+  /** The settings (settingsOf's field names) an update of a scheduled bot can change; another is delete and create. */
+  updatableSettings: readonly string[];
   /** Bot creations the provider allows per minute (its documented limit, or a conservative one). */
   createsPerMinute: number;
 }
@@ -84,6 +88,8 @@ export interface SchedulingRules {
 /** Operations on a bot that was handed over and has not joined yet. */
 export interface ScheduledBotOperations {
   readonly rules: SchedulingRules;
+  /** What a bot's settings (Rollcall's bot_config) become on the provider's bot: the fields its creation sends. */
+  settingsOf(botConfig: Record<string, unknown>, botId: string): Record<string, unknown>;
   update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome>;
   /** Deleting a bot the provider no longer has counts as done. */
   delete(providerBotId: string): Promise<RuntimeOutcome>;

@@ -39,6 +39,7 @@ export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth,
     statusWebhooks: runtime.statusWebhooks,
     scheduling: scheduling && {
       rules: scheduling.rules,
+      settingsOf: scheduling.settingsOf,
       update: (id, change, key) => seen(scheduling.update(id, change, key)),
       delete: (id) => seen(scheduling.delete(id)),
     },

@@ -254,11 +254,11 @@ export class BotHandover {
           continue;
         }
         await recordProviderBot(trx, bot.id, provider, providerBotId, nowMs);
-        await handovers.recordHeld(trx, bot.id, provider, { providerBotId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, handedOverAtMs: nowMs }, nowMs);
+        await handovers.recordHeld(trx, bot.id, provider, { providerBotId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config, handedOverAtMs: nowMs }, nowMs);
         await bots.appendDecision(trx, bot.id, nowMs, 'handed_over',
           `Handed over to ${provider} as ${providerBotId}, joins at ${formatInstant(bot.join_at_ms)}${outcome.alreadyDone ? ` (${provider} already had this launch under its idempotency key; nothing was created twice)` : ''}`,
           { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key });
-        if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url)) {
+        if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url || current.bot_config !== bot.bot_config)) {
           await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The bot changed while it was being handed over', nowMs);
         }
         continue;

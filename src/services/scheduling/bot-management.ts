@@ -17,6 +17,7 @@ import * as bots from '../../store/bot-store.ts';
 import { findEvent } from '../../store/event-store.ts';
 import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
 
@@ -299,6 +300,8 @@ export class BotManagement {
       await bots.appendDecision(trx, bot.id, now, 'updated', `Updated through the API: ${updatedFields.join(', ')}`, { updated_fields: updatedFields, ...(joinAtMs !== null ? { join_time_pinned: true } : {}) });
     }
     const scheduleUpdated = joinAtMs !== null && await moveBotJoinTime(trx, updated, joinAtMs, now, 'Join time set through the API');
+    // A bot a provider already holds gets its new settings there too (one sync covers a move as well).
+    if (updated.bot_config !== bot.bot_config) await requestProviderSync(trx, updated, `Settings changed through the API: ${updatedFields.filter((f) => f !== 'scheduled_join_time').join(', ')}`, now);
     return {
       message: updatedFields.length > 0 ? 'Scheduled bot updated successfully' : 'Nothing changed',
       bot_id: bot.id,

@@ -383,6 +383,7 @@ export class BotScheduling implements EventChangeListener {
     }
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
     if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
+    else if (updated.bot_config !== existing.bot_config) await requestProviderSync(trx, updated, 'Scheduled again with other settings', now);
     return {
       botId: existing.id,
       scheduleId: schedule.id,
