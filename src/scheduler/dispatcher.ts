@@ -231,7 +231,8 @@ export class Dispatcher {
     this.#sweepTimer = null;
     this.#heartbeatTimer = null;
     await this.#cycle;
-    await this.#firing;
+    // A pass may ask for another as it ends; #fire starts none once stopped.
+    while (this.#firing) await this.#firing;
     await this.#drainLaunches();
     this.#rows.dropHeld();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
@@ -377,8 +378,8 @@ export class Dispatcher {
       const limit = pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize;
       const batch = this.#rows.takeDue(this.#o.clock.now(), limit);
       if (batch.length === 0) return;
-      // A failure puts the rows whose decision failed back on the timer (they are still ours in
-      // the database, so nothing is lost) and backs the fire path off (#fire).
+      // An outage puts the rows whose decision it stopped back on the timer (they are still ours
+      // in the database, so nothing is lost) and backs the fire path off (#fire).
       await this.#fireBatch(batch);
       // Confirm the next batch only once most of this one is on the wire: on SQLite the
       // confirmation runs on this thread, and confirming everything before sending anything
@@ -389,6 +390,7 @@ export class Dispatcher {
 
   /** Runs the fire path on its own, one pass at a time; a failure is retried after a pause. */
   #fire(): void {
+    if (!this.#running) return;
     if (this.#firing) {
       this.#fireRequested = true;
       return;
@@ -495,12 +497,15 @@ export class Dispatcher {
   /**
    * The fire decision for a batch; then the launches start. Rows prepared at claim time whose bot
    * has not changed since are confirmed with one statement (one transaction on SQLite) and sent at
-   * once; every other row is then decided from fresh data in a second transaction (the slow
-   * path). A failure puts back only the rows whose decision failed (WorkingSet.holdAfterFailure):
-   * what was confirmed before it is already on its way.
+   * once; every other row is then decided from fresh data (the slow path). What was confirmed is
+   * on its way whatever happens after. An outage puts the undecided rows back (possibly confirmed:
+   * WorkingSet.holdAfterFailure) and backs the fire path off; any other failure is taken to be a
+   * row's own (a constraint, a bug): the rows are decided in ever smaller groups until the failing
+   * ones are alone, and only those wait, each with its own backoff.
    */
   async #fireBatch(batch: Claimed[]): Promise<void> {
-    const now = this.#o.clock.now();
+    const { clock, database } = this.#o;
+    const now = clock.now();
     const slow: Claimed[] = [];
     const fast: Claimed[] = [];
     for (const c of batch) (c.ready && !c.isTakeover ? fast : slow).push(c);
@@ -509,23 +514,55 @@ export class Dispatcher {
       try {
         confirmed = await this.#confirmPrepared(fast, now);
       } catch (error) {
-        this.#rows.holdAfterFailure(batch);
-        throw error;
+        if (database.health.observe(error)) {
+          this.#rows.holdAfterFailure(batch);
+          throw error;
+        }
+        // A statement that failed on its own did not commit: decide these rows the slow way.
+        confirmed = { launches: [], dropped: [], busy: [], slow: fast };
       }
       this.#send(confirmed.launches, now);
       this.#settle(confirmed.dropped, confirmed.busy, now);
       slow.push(...confirmed.slow);
     }
     if (slow.length === 0) return;
-    let decided: Decided;
-    try {
-      decided = await this.#decideSlow(slow, now);
-    } catch (error) {
-      this.#rows.holdAfterFailure(slow);
-      throw error;
-    }
+    const decided = await this.#decideApart(slow, now);
     this.#send(decided.launches, now);
     this.#settle(decided.dropped, decided.busy, now);
+    if (decided.outage !== undefined) {
+      this.#rows.holdAfterFailure(decided.failed);
+      throw decided.outage;
+    }
+    for (const c of decided.failed) this.#rows.holdAfterFailure([c], clock.now() + restartDelayMs((c.failures ?? 0) + 1));
+    if (decided.failed.length > 0) this.#armFire();
+  }
+
+  /**
+   * The slow path for `rows`; a failure that is not an outage splits them in two and decides each
+   * half on its own, down to single rows. Never throws: the rows whose decision failed come back
+   * in `failed` (with the outage, when the database went away).
+   */
+  async #decideApart(rows: Claimed[], now: number): Promise<Decided & { failed: Claimed[]; outage?: unknown }> {
+    try {
+      return { ...await this.#decideSlow(rows, now), failed: [] };
+    } catch (error) {
+      if (this.#o.database.health.observe(error)) return { launches: [], dropped: [], busy: [], failed: rows, outage: error };
+      if (rows.length === 1) {
+        this.#o.logger.error({ err: error, scheduleId: rows[0]!.scheduleId, botId: rows[0]!.botId }, 'could not decide a launch; trying it again after a pause');
+        return { launches: [], dropped: [], busy: [], failed: rows };
+      }
+      const half = Math.ceil(rows.length / 2);
+      const first = await this.#decideApart(rows.slice(0, half), now);
+      // After an outage the second half waits with the first's failures for the database.
+      const second = first.outage !== undefined ? { launches: [], dropped: [], busy: [], failed: rows.slice(half) } : await this.#decideApart(rows.slice(half), now);
+      return {
+        launches: [...first.launches, ...second.launches],
+        dropped: [...first.dropped, ...second.dropped],
+        busy: [...first.busy, ...second.busy],
+        failed: [...first.failed, ...second.failed],
+        ...(first.outage !== undefined ? { outage: first.outage } : 'outage' in second ? { outage: second.outage } : {}),
+      };
+    }
   }
 
   /**
@@ -782,7 +819,7 @@ export class Dispatcher {
         await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
         const accepted = results.filter((r) => r.outcome.ok);
         for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
-          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => r.launch.scheduleId), now);
+          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
         }
         for (const { launch, outcome } of results) {
           if (outcome.ok) {
@@ -800,7 +837,7 @@ export class Dispatcher {
           }
           retries = true;
           const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
-          await schedules.retrySchedule(trx, this.owner, launch.scheduleId, retryAt, outcome.message, now);
+          await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
           await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
         }
       });

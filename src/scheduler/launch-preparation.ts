@@ -28,6 +28,8 @@ export interface Claimed {
    * statement of the batch failing): the row may already be 'launching' under this dispatcher.
    */
   mayBeLaunching?: boolean;
+  /** How many decisions about this row failed (each failure waits longer before the next try). */
+  failures?: number;
   /** Ready to send at the due instant if the bot is still at `version`; null: decide then. */
   ready: ReadyLaunch | null;
 }

@@ -119,3 +119,45 @@ test('leases: a renewal is noted only for rows still worked on; a result written
   assert.equal(rows.size, 0);
   assert.equal(rows.nextDueAt(), undefined);
 });
+
+test('two launches of one row at once (a retry sent before the first result was written): the row stays sent until both are written', () => {
+  const rows = new WorkingSet();
+  rows.hold(entry('a', 100), 100 + LEASE);
+  rows.takeDue(100, 10);
+  rows.sending(['a'], 100 + LEASE);
+  rows.hold(entry('a', 2000), 2000 + LEASE);
+  rows.takeDue(2000, 10);
+  rows.sending(['a'], 2000 + LEASE);
+  rows.resultWritten('a');
+  assert.ok(rows.isSending('a'));
+  assert.ok(!rows.accepts({ id: 'a', state: 'launching' }));
+  rows.resultWritten('a');
+  assert.ok(!rows.isSending('a'));
+  assert.equal(rows.size, 0);
+});
+
+test('a claim held for a row being sent never makes its known lease later than the launch\'s', () => {
+  // With a 30 s lease, a heartbeat renews what runs out within 20 s.
+  const rows = new WorkingSet();
+  rows.hold(entry('a', 100), 100 + LEASE);
+  rows.takeDue(100, 10);
+  rows.sending(['a'], 1000 + LEASE);
+  rows.hold(entry('a', 90), 50_000 + LEASE);
+  assert.deepEqual(rows.leasesToRenew(1000 + LEASE - 20_000 + 1, LEASE), ['a']);
+  // Not being sent: a new claim's lease is what the database holds.
+  const other = new WorkingSet();
+  other.hold(entry('b', 100), 100 + LEASE);
+  other.hold(entry('b', 50_000), 50_000 + LEASE);
+  assert.deepEqual(other.leasesToRenew(100 + LEASE - 20_000 + 1, LEASE), []);
+});
+
+test('each failed decision of a row counts, and the row waits where it is told', () => {
+  const rows = new WorkingSet();
+  rows.hold(entry('a', 100), 100 + LEASE);
+  rows.holdAfterFailure(rows.takeDue(100, 10), 600);
+  assert.deepEqual(rows.takeDue(599, 10), []);
+  const [again] = rows.takeDue(600, 10);
+  assert.equal(again!.failures, 1);
+  rows.holdAfterFailure([again!], 1600);
+  assert.equal(rows.takeDue(1600, 10)[0]!.failures, 2);
+});

@@ -1,15 +1,18 @@
 // The rows one dispatcher works on, from its claim to its written result: pure bookkeeping, no
-// I/O. The database decides who launches a row (a launch needs the conditional change of a row
-// still 'claimed' by this dispatcher to 'launching', which happens once); this decides what the
-// dispatcher keeps in memory while it waits for the database's answers, so that no row of its own
-// is left unfired until its lease runs out, and none is sent twice.
+// I/O. The database decides who launches a row: a launch needs the conditional change of a row
+// 'claimed' by this dispatcher to 'launching' (once per claim), or a takeover of a 'launching'
+// row this dispatcher holds, and a result settles only its own attempt. This keeps in memory what
+// the dispatcher needs while it waits for the database's answers, so that no row of its own is
+// left unfired until its lease runs out, and no row is taken over while it is being sent.
 //
 // A row is, here:
 //   - held: on the timer, waiting for its due time (a claim, or one put back after a failure);
-//   - deciding: taken off the timer, its batch being confirmed or decided;
-//   - sending: its launch decided (queued, on the wire, or its result not written yet).
-// The same row can be held and deciding or sending at once: a row moved while its batch was
-// being decided is claimed again, and that newer claim is what the dispatcher fires next.
+//   - deciding: taken off the timer, its batch being confirmed or decided (no set of its own: a
+//     row with a lease end that is neither held nor sending);
+//   - sending: a launch decided (queued, on the wire, or its result not written yet).
+// A row can be held while it is being decided or sent: claimed again after a move while its batch
+// was being decided (that entry is the one fired next), or a claim that was already on its way
+// when the row was launched (a stale entry: its decision finds the row launching and drops it).
 import { MinHeap } from './min-heap.ts';
 import { leasesToRenew } from './lease-renewal.ts';
 import type { Claimed } from './launch-preparation.ts';
@@ -19,8 +22,12 @@ export class WorkingSet {
   readonly #held = new Map<string, Claimed>();
   /** Held entries by due time; an entry replaced since is skipped when it surfaces. */
   readonly #dueOrder = new MinHeap<Claimed>((a, b) => a.dueAtMs < b.dueAtMs);
-  readonly #sending = new Set<string>();
-  /** Every row worked on, with the end of the last lease this dispatcher wrote for it. */
+  /** Launches being sent per row (two when a retry of a row went out before the first's result was written). */
+  readonly #sending = new Map<string, number>();
+  /**
+   * Every row worked on, with the end of its lease as this dispatcher knows it: never later than
+   * the database's (a renewal is due before it runs out), possibly earlier.
+   */
   readonly #leaseEnds = new Map<string, number>();
 
   get size(): number {
@@ -29,9 +36,10 @@ export class WorkingSet {
 
   /**
    * Whether a row the claim statement returned is to be held. A row claimed afresh ('claimed') is:
-   * launching it still needs the change from 'claimed', which happens once. A row returned
-   * 'launching' (its lease ran out) is a takeover, relaunched without that check; one of this
-   * dispatcher's own that is being decided or sent is not taken over, which would send it twice.
+   * launching it still needs the change from 'claimed', which that claim allows once. A row
+   * returned 'launching' (its lease ran out) is a takeover, relaunched without that check: one of
+   * this dispatcher's own that is being decided or sent (and has no entry on the timer) is refused.
+   * The last guard against taking over a row being sent is mayTakeOver, at the decision.
    */
   accepts(row: { id: string; state: string }): boolean {
     return row.state !== 'launching' || !this.#leaseEnds.has(row.id) || this.#held.has(row.id);
@@ -39,25 +47,31 @@ export class WorkingSet {
 
   /** Puts a row on the timer, replacing any earlier entry; `leaseUntilMs` when it was just claimed. */
   hold(entry: Claimed, leaseUntilMs?: number): void {
-    this.#held.set(entry.scheduleId, entry);
-    this.#leaseEnds.set(entry.scheduleId, leaseUntilMs ?? this.#leaseEnds.get(entry.scheduleId) ?? 0);
+    const id = entry.scheduleId;
+    this.#held.set(id, entry);
+    const known = this.#leaseEnds.get(id);
+    // A claim's lease replaces what was known, except for a row being sent, whose lease the
+    // launch's decision wrote: the earlier of the two is kept, so a renewal is never late.
+    this.#leaseEnds.set(id, leaseUntilMs === undefined ? known ?? 0 : known !== undefined && this.#sending.has(id) ? Math.min(known, leaseUntilMs) : leaseUntilMs);
     this.#dueOrder.push(entry);
   }
 
   /**
-   * Puts rows whose decision failed back on the timer at `dueAtMs`. The decision may have been
-   * committed before the failure (a lost answer, a later statement failing), so each may already
-   * be 'launching' under this dispatcher: it is then taken over (mayTakeOver). A newer claim of
-   * the same row, made meanwhile, is kept rather than the entry that failed.
+   * Puts rows whose decision failed back on the timer (at `dueAtMs`, else at their due time). The
+   * decision may have been committed before the failure (a lost answer), so each may already be
+   * 'launching' under this dispatcher; marked mayBeLaunching, the dispatcher's next decision takes
+   * it over if so (mayTakeOver says whether it may). A newer entry of the same row, held
+   * meanwhile, is kept (and marked) rather than the one that failed; `failures` counts the failed
+   * decisions of each.
    */
   holdAfterFailure(entries: readonly Claimed[], dueAtMs?: number): void {
     for (const entry of entries) {
       const latest = this.#held.get(entry.scheduleId) ?? entry;
-      this.hold({ ...latest, mayBeLaunching: true, dueAtMs: dueAtMs ?? latest.dueAtMs });
+      this.hold({ ...latest, mayBeLaunching: true, failures: (entry.failures ?? 0) + 1, dueAtMs: dueAtMs ?? latest.dueAtMs });
     }
   }
 
-  /** Puts a row back on the timer at `dueAtMs`, unless it was claimed anew meanwhile. */
+  /** Puts a row back on the timer at `dueAtMs`, unless an entry for it is held already. */
   holdLater(entry: Claimed, dueAtMs: number): void {
     if (!this.#held.has(entry.scheduleId)) this.hold({ ...entry, dueAtMs });
   }
@@ -80,11 +94,12 @@ export class WorkingSet {
 
   /**
    * Launches decided and about to be sent, with the lease their decision wrote. An entry held for
-   * the same row meanwhile is stale (the decision read the row as it is now) and is dropped.
+   * the same row at this moment is stale (the decision read the row as it is now) and is dropped;
+   * one held later (a claim that was already on its way) is dropped by its own decision.
    */
   sending(ids: Iterable<string>, leaseUntilMs: number): void {
     for (const id of ids) {
-      this.#sending.add(id);
+      this.#sending.set(id, (this.#sending.get(id) ?? 0) + 1);
       this.#held.delete(id);
       this.#leaseEnds.set(id, leaseUntilMs);
     }
@@ -107,13 +122,18 @@ export class WorkingSet {
     if (!this.#held.has(id) && !this.#sending.has(id)) this.#leaseEnds.delete(id);
   }
 
-  /** A launch's result is written. */
+  /** A launch's result is written (or given up: a later owner sends it again). */
   resultWritten(id: string): void {
-    this.#sending.delete(id);
+    const count = (this.#sending.get(id) ?? 0) - 1;
+    if (count > 0) this.#sending.set(id, count);
+    else this.#sending.delete(id);
     this.settled(id);
   }
 
-  /** Forgets every held row (stopping: their claims are handed back). */
+  /**
+   * Forgets every held row (stopping: the dispatcher hands back the rows still 'claimed'; one
+   * already 'launching', put back after a failure, is taken over by whoever comes next).
+   */
   dropHeld(): void {
     for (const id of this.#held.keys()) {
       this.#held.delete(id);

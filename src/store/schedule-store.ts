@@ -78,13 +78,21 @@ export async function takeOverLaunching(db: Db, owner: string, ids: readonly str
     .execute();
 }
 
-export async function completeSchedules(db: Db, owner: string, ids: readonly string[], nowMs: number): Promise<void> {
-  if (ids.length === 0) return;
-  // The state as an expression, for the reason given at markLaunching: the ids decide the plan.
-  await db.updateTable('schedules')
-    .set({ state: 'done', lease_owner: null, lease_until_ms: null, last_error: null, updated_at: nowMs })
-    .where('id', 'in', ids).where('lease_owner', '=', owner).where(sql<string>`state || ''`, '=', 'launching')
-    .execute();
+/**
+ * Launches the runtime accepted: their rows are done. Each is matched by its attempt too, so that
+ * the result of one attempt never settles a later one (a retry whose write was committed but not
+ * acknowledged can have launched again meanwhile).
+ */
+export async function completeSchedules(db: Db, owner: string, launches: readonly { id: string; attempt: number }[], nowMs: number): Promise<void> {
+  // One statement per attempt number: in a burst, every launch is attempt 1.
+  for (const [attempt, group] of Map.groupBy(launches, (l) => l.attempt)) {
+    // The state as an expression, for the reason given at markLaunching: the ids decide the plan.
+    await db.updateTable('schedules')
+      .set({ state: 'done', lease_owner: null, lease_until_ms: null, last_error: null, updated_at: nowMs })
+      .where('id', 'in', group.map((l) => l.id)).where('lease_owner', '=', owner).where(sql<string>`state || ''`, '=', 'launching')
+      .where('attempts', '=', attempt)
+      .execute();
+  }
 }
 
 /**
@@ -108,11 +116,11 @@ export async function renewLeases(db: Db, engine: Engine, owner: string, ids: re
   return renewed.map((r) => r.id);
 }
 
-/** Puts a failed launch back to pending for another try at `retryAtMs`. */
-export async function retrySchedule(db: Db, owner: string, id: string, retryAtMs: number, error: string, nowMs: number): Promise<boolean> {
+/** Puts a failed launch (attempt `attempt`, as completeSchedules) back to pending for another try at `retryAtMs`. */
+export async function retrySchedule(db: Db, owner: string, id: string, attempt: number, retryAtMs: number, error: string, nowMs: number): Promise<boolean> {
   const result = await db.updateTable('schedules')
     .set({ state: 'pending', due_at_ms: retryAtMs, lease_owner: null, lease_until_ms: null, last_error: error.slice(0, 1000), updated_at: nowMs })
-    .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'launching').where('attempts', '=', attempt)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

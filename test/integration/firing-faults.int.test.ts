@@ -78,12 +78,13 @@ describe('faults in the fire path', () => {
     await runtime.stop();
   });
 
-  test('the slow path fails after the same batch\'s fast rows were confirmed: those launch at once, the failed one after the fault, each once', async (t) => {
+  test('one row\'s decision keeps failing: the rest of its batch launches at once (confirmed, or decided apart from it); it launches after the fault, each once', async (t) => {
     const { auth } = await rc.newUser();
     const joinAt = Date.now() + 4000;
     const unchanged = await scheduleBot(rc, auth, 'fast', joinAt, 8_200_000_001);
     const changed = await scheduleBot(rc, auth, 'slow', joinAt, 8_200_000_002);
-    const states = () => rc.database.db.selectFrom('schedules').select('state').where('bot_id', 'in', [unchanged, changed]).execute();
+    const alsoChanged = await scheduleBot(rc, auth, 'slow-ok', joinAt, 8_200_000_003);
+    const states = () => rc.database.db.selectFrom('schedules').select('state').where('bot_id', 'in', [unchanged, changed, alsoChanged]).execute();
     while (!(await states()).every((s) => s.state === 'claimed')) {
       assert.ok(Date.now() < joinAt - 1000, 'not claimed ahead in time: too slow a machine for what this test checks');
       await new Promise((r) => setTimeout(r, 20));
@@ -91,7 +92,7 @@ describe('faults in the fire path', () => {
     // Both are prepared once claimed; a change to one bot after that sends it down the slow path
     // at the due instant (decided from fresh data in a second transaction), where it fails.
     await new Promise((r) => setTimeout(r, 300));
-    await rc.database.db.updateTable('bots').set({ updated_at: sql<number>`updated_at + 1` }).where('id', '=', changed).execute();
+    await rc.database.db.updateTable('bots').set({ updated_at: sql<number>`updated_at + 1` }).where('id', 'in', [changed, alsoChanged]).execute();
     await failLaunchingOf(rc, changed);
     assert.ok(Date.now() < joinAt - 300, 'the fault was in place only after the join time: too slow a machine');
 
@@ -100,6 +101,9 @@ describe('faults in the fire path', () => {
     const fast = launchesOf(runtime, unchanged);
     assert.equal(fast.length, 1, 'the confirmed launch did not go out while the slow path was failing');
     assert.ok(fast[0]!.at - joinAt < 1500, `the confirmed launch went out ${fast[0]!.at - joinAt} ms after its join time`);
+    const apart = launchesOf(runtime, alsoChanged);
+    assert.equal(apart.length, 1, 'a row decided in the same slow path as the failing one did not go out');
+    assert.ok(apart[0]!.at - joinAt < 1500, `the row decided apart went out ${apart[0]!.at - joinAt} ms after its join time`);
     assert.equal(launchesOf(runtime, changed).length, 0, 'launched although its decision kept failing');
 
     await sql`delete from fault_switch`.execute(rc.database.db);
@@ -110,11 +114,10 @@ describe('faults in the fire path', () => {
       assert.ok(Date.now() < deadline, `results not written: ${JSON.stringify(await states())}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.equal(launchesOf(runtime, unchanged).length, 1);
-    assert.equal(launchesOf(runtime, changed).length, 1);
-    const attempts = await rc.database.db.selectFrom('schedules').select(['bot_id', 'attempts']).where('bot_id', 'in', [unchanged, changed]).execute();
+    for (const id of [unchanged, changed, alsoChanged]) assert.equal(launchesOf(runtime, id).length, 1);
+    const attempts = await rc.database.db.selectFrom('schedules').select(['bot_id', 'attempts']).where('bot_id', 'in', [unchanged, changed, alsoChanged]).execute();
     for (const row of attempts) assert.equal(row.attempts, 1, `bot ${row.bot_id} took ${row.attempts} attempts`);
-    t.diagnostic(`confirmed launch ${fast[0]!.at - joinAt} ms after the join time; the failing one ${slowAt} ms after (fault lifted at 2000 ms)`);
+    t.diagnostic(`confirmed launch ${fast[0]!.at - joinAt} ms after the join time, the one decided apart ${apart[0]!.at - joinAt} ms; the failing one ${slowAt} ms after (fault lifted at 2000 ms)`);
   });
 });
 

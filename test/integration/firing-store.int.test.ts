@@ -91,3 +91,23 @@ test('the lease heartbeat extends only this owner\'s leases, never shortens one,
   assert.equal(leases.get(long!.scheduleId), NOW + 600_000, 'a longer lease is not shortened');
   assert.equal(leases.get(notOurs!.scheduleId), NOW + 60_000, 'another owner\'s lease is not touched');
 });
+
+test('a launch result settles only its own attempt: a late result of attempt 1 leaves attempt 2 alone', async () => {
+  const [first, second] = await Promise.all([21, 22].map(claimedBot));
+  const db = rc.database.db;
+  // Both launching as their second attempt (the first was retried, and launched again).
+  await db.updateTable('schedules').set({ state: 'launching', attempts: 2 }).where('id', 'in', [first!.scheduleId, second!.scheduleId]).execute();
+  // A plain object: SQLite's rows have no prototype.
+  const row = async (id: string) => ({ ...await db.selectFrom('schedules').select(['state', 'attempts', 'due_at_ms', 'lease_owner']).where('id', '=', id).executeTakeFirstOrThrow() });
+
+  await schedules.completeSchedules(db, OWNER, [{ id: first!.scheduleId, attempt: 1 }], NOW);
+  assert.equal(await schedules.retrySchedule(db, OWNER, second!.scheduleId, 1, NOW + 5000, 'late answer of attempt 1', NOW), false);
+  assert.deepEqual(await row(first!.scheduleId), { state: 'launching', attempts: 2, due_at_ms: NOW - 5, lease_owner: OWNER });
+  assert.deepEqual(await row(second!.scheduleId), { state: 'launching', attempts: 2, due_at_ms: NOW - 5, lease_owner: OWNER });
+
+  // Attempt 2's own results do settle them, one statement per attempt number.
+  await schedules.completeSchedules(db, OWNER, [{ id: first!.scheduleId, attempt: 2 }], NOW);
+  assert.equal(await schedules.retrySchedule(db, OWNER, second!.scheduleId, 2, NOW + 5000, 'runtime busy', NOW), true);
+  assert.equal((await row(first!.scheduleId)).state, 'done');
+  assert.deepEqual(await row(second!.scheduleId), { state: 'pending', attempts: 2, due_at_ms: NOW + 5000, lease_owner: null });
+});

@@ -247,7 +247,7 @@ export class BotHandover {
     for (const { schedule, bot, outcome } of results) {
       const current = await bots.findBotById(trx, bot.id);
       if (outcome.ok) {
-        await schedules.completeSchedules(trx, owner, [schedule.id], nowMs);
+        await schedules.completeSchedules(trx, owner, [{ id: schedule.id, attempt: schedule.attempts }], nowMs);
         const providerBotId = outcome.providerBotId;
         if (providerBotId === undefined) {
           this.#o.logger.error({ botId: bot.id, provider }, 'the provider accepted a handover without naming its bot');
@@ -268,7 +268,7 @@ export class BotHandover {
         continue;
       }
       const retryAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
-      if (!(await schedules.retrySchedule(trx, owner, schedule.id, retryAtMs, outcome.message, nowMs))) continue;
+      if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
       if (outcome.failure === 'rate_limited') {
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
