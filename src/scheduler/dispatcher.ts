@@ -28,7 +28,7 @@ import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
-import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, type Claimed } from './launch-preparation.ts';
+import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, unprepared, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
 import { heartbeatIntervalMs } from './lease-renewal.ts';
 import type { BotHandover } from '../services/providers/bot-handover.ts';
@@ -368,7 +368,17 @@ export class Dispatcher {
       // A row claimed again while we work on it (moved meanwhile) replaces our earlier entry; one
       // we are sending is not taken over by ourselves (WorkingSet.accepts).
       const rows = claimed.filter((r) => this.#rows.accepts(r));
-      for (const c of await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now)) this.#rows.hold(c, c.leaseUntilMs);
+      let prepared: Claimed[];
+      try {
+        prepared = await prepareClaimed(database.db, database.engine, runtime, rows, publicUrl, now);
+      } catch (error) {
+        // Claimed (committed) but not prepared: held all the same, to be decided from fresh data
+        // when due; left unheld, they would wait for their lease to run out.
+        for (const row of rows) this.#rows.hold(unprepared(row, now), Number(row.lease_until_ms ?? 0));
+        this.#armFire();
+        throw error;
+      }
+      for (const c of prepared) this.#rows.hold(c, c.leaseUntilMs);
       if (claimed.length < batchSize) return;
     }
   }

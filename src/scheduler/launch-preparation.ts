@@ -71,8 +71,8 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
   const versionsById = versions;
   const linksByBot = Map.groupBy(links as BotEventRow[], (l) => l.bot_id);
   return rows.map((row) => {
-    const isTakeover = row.state === 'launching';
-    const claimed: Claimed = { scheduleId: row.id, botId: row.bot_id, dueAtMs: isTakeover ? nowMs : row.due_at_ms, leaseUntilMs: Number(row.lease_until_ms ?? 0), isTakeover, ready: null };
+    const claimed = unprepared(row, nowMs);
+    const isTakeover = claimed.isTakeover;
     const bot = botsById.get(row.bot_id);
     const version = versionsById.get(row.bot_id);
     // A bot provider that takes a future join time gets its bots handed over ahead (bot-handover.ts),
@@ -83,6 +83,12 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
     claimed.ready = { bot, version, request, prepared: runtime.prepareLaunch?.(request) ?? null, preparedAtMs: nowMs };
     return claimed;
   });
+}
+
+/** A claimed row as it is held without preparation: decided from fresh data when it is due (a takeover at once). */
+export function unprepared(row: ScheduleRow, nowMs: number): Claimed {
+  const isTakeover = row.state === 'launching';
+  return { scheduleId: row.id, botId: row.bot_id, dueAtMs: isTakeover ? nowMs : row.due_at_ms, leaseUntilMs: Number(row.lease_until_ms ?? 0), isTakeover, ready: null };
 }
 
 export function buildLaunchRequest(schedule: Pick<ScheduleRow, 'idempotency_key' | 'status_token'>, bot: BotRow, links: readonly BotEventRow[], publicUrl: string): LaunchRequest {

@@ -38,21 +38,27 @@ async function failLaunchingOf(rc: TestRollcall, botId: string): Promise<void> {
 }
 
 /**
- * Loses the answer of the next due-instant confirmation after it ran: the statement commits, the
- * process sees an error (as when the connection breaks between the commit and its answer).
+ * Loses the answer of the next query whose text contains `fragment`, once armed, after it ran: a
+ * write commits (outside a transaction), and the process sees an error, as when the connection
+ * breaks between the commit and its answer.
  */
-class LoseConfirmationAnswer implements KyselyPlugin {
+class LoseAnswerOf implements KyselyPlugin {
   armed = false;
   lost = 0;
-  readonly #confirmations = new Set<unknown>();
+  readonly #fragment: string;
+  readonly #matching = new Set<unknown>();
+
+  constructor(fragment: string) {
+    this.#fragment = fragment;
+  }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (this.armed && JSON.stringify(args.node).includes("update schedules s set state = 'launching'")) this.#confirmations.add(args.queryId);
+    if (this.armed && JSON.stringify(args.node).includes(this.#fragment)) this.#matching.add(args.queryId);
     return args.node;
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (!this.#confirmations.delete(args.queryId) || !this.armed) return args.result;
+    if (!this.#matching.delete(args.queryId) || !this.armed) return args.result;
     this.armed = false;
     this.lost++;
     // The message pg gives for a connection closed under a query.
@@ -67,15 +73,29 @@ function launchesOf(runtime: FakeHttpReceiver, botId: string) {
 describe('faults in the fire path', () => {
   let rc: TestRollcall;
   const runtime = new FakeHttpReceiver();
+  // The launch preparation's read of the bots' versions (readBotVersions), right after a claim.
+  const failPreparation = new LoseAnswerOf('as version from bots b');
 
   before(async () => {
     const runtimeUrl = await runtime.start();
     // A long lease: a row left to wait for its lease to run out shows as a launch 20 s late.
-    rc = await startTestRollcall({ background: true, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '20' } });
+    rc = await startTestRollcall({ background: true, plugins: [failPreparation], settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '20' } });
   });
   after(async () => {
     await rc.close();
     await runtime.stop();
+  });
+
+  test('a claim committed whose launch preparation failed: the bot still launches at its join time', async (t) => {
+    const { auth } = await rc.newUser();
+    failPreparation.armed = true;
+    const joinAt = Date.now() + 3000;
+    const botId = await scheduleBot(rc, auth, 'unprepared', joinAt, 8_200_000_009);
+    await runtime.waitFor(() => launchesOf(runtime, botId).length > 0, 10_000);
+    assert.equal(failPreparation.lost, 1, 'the preparation did not fail');
+    const lateness = launchesOf(runtime, botId)[0]!.at - joinAt;
+    assert.ok(lateness >= 0 && lateness < 1500, `launched ${lateness} ms after its join time (a lease is 20 s)`);
+    t.diagnostic(`preparation failed after the claim; launched ${lateness} ms after the join time`);
   });
 
   test('one row\'s decision keeps failing: the rest of its batch launches at once (confirmed, or decided apart from it); it launches after the fault, each once', async (t) => {
@@ -126,7 +146,8 @@ describe('faults in the fire path', () => {
 describe('a confirmation committed whose answer was lost', { skip: TEST_ENGINE !== 'postgres' ? 'PostgreSQL only: SQLite commits in the process' : false }, () => {
   let rc: TestRollcall;
   const runtime = new FakeHttpReceiver();
-  const lose = new LoseConfirmationAnswer();
+  // The confirmation's statement (src/store/firing-store.ts).
+  const lose = new LoseAnswerOf("update schedules s set state = 'launching'");
 
   before(async () => {
     const runtimeUrl = await runtime.start();
