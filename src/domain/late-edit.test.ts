@@ -83,4 +83,7 @@ test('settings are compared field by field, nested values by value; a field take
   assert.deepEqual(diffSettings(held, { bot_name: 'Notes', metadata: { team: 'b', rollcall_bot_id: 'bot_1' } }, ['bot_name', 'metadata']), { fields: ['bot_name', 'metadata'], updatable: true });
   assert.deepEqual(diffSettings(held, { bot_name: 'Notes', metadata: held.metadata }, ['metadata']), { fields: ['bot_name'], updatable: false });
   assert.deepEqual(diffSettings({ ...held, automatic_leave: { waiting_room_timeout: 60 } }, held, ['bot_name', 'metadata', 'automatic_leave']), { fields: ['automatic_leave'], updatable: false });
+  // A custom attribute dropped: the provider might merge the object and keep it.
+  assert.deepEqual(diffSettings(held, { ...held, metadata: { rollcall_bot_id: 'bot_1' } }, ['metadata']), { fields: ['metadata'], updatable: false });
+  assert.deepEqual(diffSettings(held, { ...held, metadata: { ...held.metadata, room: '4' } }, ['metadata']), { fields: ['metadata'], updatable: true });
 });

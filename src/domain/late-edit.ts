@@ -80,10 +80,24 @@ function describeChange(meeting: 'move' | 'link' | null, settings: SettingsChang
 /**
  * The settings that differ between what the provider's bot was given (`held`) and what the bot
  * would be given now (`current`), both in the provider's field names; undefined when none do. A
- * field the bot no longer sets cannot be updated away (the provider would keep its value).
+ * value the bot no longer sets, at the top or inside an object (a custom attribute dropped),
+ * cannot be updated away: whether a provider replaces or merges a nested object is not
+ * documented, and a merge would keep it.
  */
 export function diffSettings(held: Record<string, unknown>, current: Record<string, unknown>, updatable: readonly string[]): SettingsChange | undefined {
   const fields = [...new Set([...Object.keys(held), ...Object.keys(current)])].filter((f) => !isDeepStrictEqual(held[f], current[f])).sort();
   if (fields.length === 0) return undefined;
-  return { fields, updatable: fields.every((f) => updatable.includes(f) && current[f] !== undefined) };
+  return { fields, updatable: fields.every((f) => updatable.includes(f) && !takesAway(held[f], current[f])) };
+}
+
+/** Whether going from `before` to `after` removes a value (a field unset, or a key of an object gone). */
+function takesAway(before: unknown, after: unknown): boolean {
+  if (before === undefined) return false;
+  if (after === undefined) return true;
+  if (!isPlainObject(before) || !isPlainObject(after)) return false;
+  return Object.keys(before).some((key) => takesAway(before[key], after[key]));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

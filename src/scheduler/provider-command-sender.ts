@@ -1,7 +1,7 @@
 // Keeps a provider's bot in step with the Rollcall bot it was handed over for, from the command
 // outbox (runtime_commands), in two lanes each in order per bot:
-// - provider_sync: compare what the provider holds (its bot, join time, link) with the bot now,
-//   and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
+// - provider_sync: compare what the provider holds (its bot, join time, link, settings) with the
+//   bot now, and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
 //   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
 // - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
 //   allows, else make it leave once it is in the call.
@@ -139,20 +139,24 @@ export class ProviderCommandSender {
       await this.#decide(bot.id, 'provider_edit_skipped', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} keeps ${formatInstant(heldBot.joinAtMs)}`, details);
       return DONE;
     }
-    if (action.kind === 'replace') return this.#replace(row, bot, heldBot, action.by, action.reason);
+    // Only settings changed: a provider that refuses the new ones keeps the bot it has (with its
+    // old settings) rather than the meeting losing its bot over a display name.
+    const isSettingsOnly = change.kind === 'moved' && bot.join_at_ms === heldBot.joinAtMs;
+    if (action.kind === 'replace') return this.#replace(row, bot, heldBot, action.by, action.reason, isSettingsOnly);
     const outcome = await scheduling.update(heldBot.id, {
       ...(change.kind === 'link-changed' || bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
       ...(change.kind === 'link-changed' ? { meeting_url: bot.meeting_url } : {}),
       ...(settings ? { settings: Object.fromEntries(settings.fields.map((f) => [f, current[f]])) } : {}),
     }, `${row.idempotency_key}~${row.attempts}`);
     if (outcome.ok) {
-      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config }, clock.now());
+      // Settings never compared (a bot handed over before they were recorded) stay unknown.
+      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: held.bot_config === null ? null : bot.bot_config }, clock.now());
       await this.#decide(bot.id, 'provider_updated', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} now joins at ${formatInstant(bot.join_at_ms)}${change.kind === 'link-changed' ? ` on ${bot.meeting_url}` : ''}${settings ? ` with the new ${settings.fields.join(', ')}` : ''}`, { ...details, ...(settings ? { settings: settings.fields } : {}) });
       return DONE;
     }
     if (outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The update');
-    if (outcome.isAuthFailure) {
-      await this.#decide(bot.id, 'provider_sync_failed', `The update was refused: ${outcome.message}`, details);
+    if (outcome.isAuthFailure || isSettingsOnly) {
+      await this.#decide(bot.id, 'provider_sync_failed', `The update was refused: ${outcome.message}${isSettingsOnly ? `; ${this.#provider}'s bot ${heldBot.id} keeps its settings` : ''}`, details);
       return { kind: 'failed', error: outcome.message };
     }
     // The provider's own rules were stricter than the declared cutoff (its clock, a staged bot):
@@ -166,7 +170,7 @@ export class ProviderCommandSender {
    * go. The replacement's idempotency key is the launch's with the replacement's number: the same
    * on every retry of this replacement, new for the next one.
    */
-  async #replace(row: commands.RuntimeCommandRow, bot: BotRow, held: { id: string; joinAtMs: number; generation: number }, by: RemovalKind, reason: string): Promise<Settle> {
+  async #replace(row: commands.RuntimeCommandRow, bot: BotRow, held: { id: string; joinAtMs: number; generation: number }, by: RemovalKind, reason: string, isSettingsOnly = false): Promise<Settle> {
     const { database, clock, runtime, publicUrl } = this.#o;
     const schedule = await bots.findScheduleOfBot(database.db, bot.id);
     if (!schedule) return DONE;
@@ -179,6 +183,10 @@ export class ProviderCommandSender {
     await handovers.recordAttempts(database.db, this.#provider, [bot.id], clock.now());
     const outcome = await runtime.launch(request);
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
+    if (!outcome.ok && isSettingsOnly) {
+      await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
+      return { kind: 'failed', error: outcome.message };
+    }
     const now = clock.now();
     const retire: ProviderRetirePayload = { bot_id: bot.id, provider_bot_id: held.id, by, join_at_ms: held.joinAtMs, reason };
     await database.db.transaction().execute(async (trx) => {

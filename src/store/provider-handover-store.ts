@@ -46,7 +46,7 @@ export async function recordPlan(db: Db, botId: string, provider: string, plan: 
 }
 
 /** The provider holds `held.providerBotId` for this bot, joining at `held.joinAtMs` on `held.meetingUrl` with `held.botConfig`. */
-export async function recordHeld(db: Db, botId: string, provider: string, held: { providerBotId: string; joinAtMs: number; meetingUrl: string; botConfig: string; generation?: number; handedOverAtMs?: number }, nowMs: number): Promise<void> {
+export async function recordHeld(db: Db, botId: string, provider: string, held: { providerBotId: string; joinAtMs: number; meetingUrl: string; botConfig: string | null; generation?: number; handedOverAtMs?: number }, nowMs: number): Promise<void> {
   await upsert(db, botId, provider, {
     provider_bot_id: held.providerBotId,
     join_at_ms: held.joinAtMs,

@@ -361,6 +361,17 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const settled = fake.requests.length;
       await rc.dispatcher.runDue();
       assert.equal(fake.requests.length, settled);
+
+      // A name the provider refuses (a 400 validation answer to the update, or to the replacement's
+      // creation where settings mean a new bot): the bot it has stays, with its old name.
+      fake.failNext(kind === 'meetstream' ? /^POST / : /^PATCH /, { status: 400, body: kind === 'recall' ? { bot_name: ['Ensure this field has no more than 100 characters.'] } : { error: 'bot_name is not valid' } });
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'N'.repeat(150) } })).status, 200);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, current, 'the provider bot was not replaced');
+      assert.equal((await botRow(botId)).status, 'Scheduled');
+      assert.equal(nameOf(current), 'Renamed Notetaker');
+      assert.ok(!isGone(botsOf(fake).find((b) => b.id === current)!), 'the provider bot was let go of');
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_sync_failed' && /keeps its settings|stays, with its old settings/.test(d.reason)));
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

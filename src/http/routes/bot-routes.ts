@@ -46,7 +46,7 @@ export function registerBotRoutes(app: App, deps: AppDeps): void {
   }, async (request) => {
     const status = RETIRED_STATUS_NAMES[request.body.status] ?? (request.body.status as RuntimeReportableStatus);
     const kicked = request.body.kicked === true;
-    if (kicked && status !== 'Stopped') throw new ApiError('validation_error', `kicked: only a Stopped report can say the host removed the bot (status is ${status})`, { details: { field: 'kicked' } });
+    if (kicked && status !== 'Stopped') throw new ApiError('validation_error', `kicked: only a Stopped report can say the host removed the bot (status is ${request.body.status})`, { details: { field: 'kicked' } });
     return deps.statusReports.report(request.params.bot_id, reporters.get(request)!, status, request.body.message, kicked);
   });
 

@@ -1,6 +1,6 @@
 // A bot handed over to a provider ahead of its join time is kept in step with later edits through
-// the command outbox (runtime_commands): a move, a new link or a cancellation queues one "sync"
-// for the bot, in the changing transaction; the provider command sender
+// the command outbox (runtime_commands): a move, a new link, new settings or a cancellation
+// queues one "sync" for the bot, in the changing transaction; the provider command sender
 // (src/scheduler/provider-command-sender.ts) compares what the provider holds with what the bot
 // is now when it sends, so that several edits in a row become one call, made by the rules that
 // hold at that moment.
