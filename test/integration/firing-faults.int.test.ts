@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
-import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 
 async function scheduleBot(rc: TestRollcall, auth: string, key: string, joinAtMs: number, meetingId: number): Promise<string> {
@@ -75,11 +75,13 @@ describe('faults in the fire path', () => {
   const runtime = new FakeHttpReceiver();
   // The launch preparation's read of the bots' versions (readBotVersions), right after a claim.
   const failPreparation = new LoseAnswerOf('as version from bots b');
+  // The confirmation's statement (src/store/firing-store.ts).
+  const loseConfirmation = new LoseAnswerOf("update schedules s set state = 'launching'");
 
   before(async () => {
     const runtimeUrl = await runtime.start();
     // A long lease: a row left to wait for its lease to run out shows as a launch 20 s late.
-    rc = await startTestRollcall({ background: true, plugins: [failPreparation], settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '20' } });
+    rc = await startTestRollcall({ background: true, plugins: [failPreparation, loseConfirmation], settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '20' } });
   });
   after(async () => {
     await rc.close();
@@ -139,35 +141,20 @@ describe('faults in the fire path', () => {
     for (const row of attempts) assert.equal(row.attempts, 1, `bot ${row.bot_id} took ${row.attempts} attempts`);
     t.diagnostic(`confirmed launch ${fast[0]!.at - joinAt} ms after the join time, the one decided apart ${apart[0]!.at - joinAt} ms; the failing one ${slowAt} ms after (fault lifted at 2000 ms)`);
   });
-});
 
-// A confirmation is one statement on PostgreSQL, committed on its own: its answer can be lost on
-// the way back. SQLite runs in the process, where a commit and its answer cannot part.
-describe('a confirmation committed whose answer was lost', { skip: TEST_ENGINE !== 'postgres' ? 'PostgreSQL only: SQLite commits in the process' : false }, () => {
-  let rc: TestRollcall;
-  const runtime = new FakeHttpReceiver();
-  // The confirmation's statement (src/store/firing-store.ts).
-  const lose = new LoseAnswerOf("update schedules s set state = 'launching'");
-
-  before(async () => {
-    const runtimeUrl = await runtime.start();
-    rc = await startTestRollcall({ background: true, plugins: [lose], settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '20' } });
-  });
-  after(async () => {
-    await rc.close();
-    await runtime.stop();
-  });
-
-  test('the rows it confirmed are launched on the next pass (taken over, same idempotency key), not a lease later, each once', async (t) => {
+  // A confirmation is one statement on PostgreSQL, committed on its own: its answer can be lost on
+  // the way back. SQLite runs in the process, where a commit and its answer cannot part.
+  test('a confirmation committed whose answer was lost: the rows it confirmed are launched on the next pass (taken over, same idempotency key), not a lease later, each once', async (t) => {
+    if (rc.database.engine !== 'postgres') return t.skip('PostgreSQL only: SQLite commits in the process');
     const { auth } = await rc.newUser();
     const joinAt = Date.now() + 3000;
     const botIds = [
       await scheduleBot(rc, auth, 'lost-1', joinAt, 8_300_000_001),
       await scheduleBot(rc, auth, 'lost-2', joinAt, 8_300_000_002),
     ];
-    lose.armed = true;
+    loseConfirmation.armed = true;
     await runtime.waitFor(() => botIds.every((id) => launchesOf(runtime, id).length > 0), 10_000);
-    assert.equal(lose.lost, 1, 'no confirmation answer was lost');
+    assert.equal(loseConfirmation.lost, 1, 'no confirmation answer was lost');
     const lateness = botIds.map((id) => launchesOf(runtime, id)[0]!.at - joinAt);
     assert.ok(Math.max(...lateness) < 5000, `launched ${lateness.join(', ')} ms after the join time (a lease is 20 s)`);
     const schedules = () => rc.database.db.selectFrom('schedules').select(['bot_id', 'state', 'attempts', 'idempotency_key']).where('bot_id', 'in', botIds).execute();
