@@ -321,6 +321,8 @@ export interface ProviderHandoversTable {
   meeting_url: string | null;
   /** The bot_config (JSON) that provider bot was created or last updated with (migration 013); null: not known. */
   bot_config: string | null;
+  /** What the first creation request under the current key sent (JSON SentBot, migration 014); null once one is accepted. */
+  first_sent: string | null;
   /** How many times the provider bot was replaced (the next replacement's idempotency key uses it). */
   generation: number;
   created_at: number;

@@ -180,8 +180,11 @@ export class ProviderCommandSender {
     request.idempotency_key = `${schedule.idempotency_key}.r${generation}`;
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
     // A replacement is a creation too: the handover plan paces from it.
-    await handovers.recordAttempts(database.db, this.#provider, [bot.id], clock.now());
+    const sent = handovers.sentOf(bot);
+    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent }], clock.now());
     const outcome = await runtime.launch(request);
+    // Refused before anything was created: the next request is a first again.
+    if (!outcome.ok && outcome.failure !== 'transient') await handovers.forgetFirstSent(database.db, bot.id, clock.now());
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     if (!outcome.ok && isSettingsOnly) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
@@ -200,12 +203,14 @@ export class ProviderCommandSender {
         return;
       }
       const newId = outcome.providerBotId!;
+      // The provider may have answered with the bot an earlier request of this replacement made.
+      const created = handovers.sentFirst(await handovers.findHandover(trx, bot.id), sent);
       await handovers.replaceProviderBot(trx, bot.id, this.#provider, newId, now);
-      await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config, generation, handedOverAtMs: now }, now);
+      await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, ...created, generation, handedOverAtMs: now }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
         `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave once it is in the call'}`,
         { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
-      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url || current.bot_config !== bot.bot_config)) {
+      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== created.joinAtMs || current.meeting_url !== created.meetingUrl || current.bot_config !== created.botConfig)) {
         await requestProviderSync(trx, { id: bot.id, provider_bot_id: newId }, 'The bot changed while its replacement was being created', now);
       }
     });

@@ -25,9 +25,44 @@ export async function findHandover(db: Db, botId: string): Promise<ProviderHando
   return db.selectFrom('provider_handovers').selectAll().where('bot_id', '=', botId).executeTakeFirst();
 }
 
-/** The fire decision sent these bots' creation requests now (pacing counts from the latest). */
-export async function recordAttempts(db: Db, provider: string, botIds: readonly string[], nowMs: number): Promise<void> {
-  for (const botId of botIds) await upsert(db, botId, provider, { last_attempt_at_ms: nowMs, not_before_ms: null }, nowMs);
+/** What a creation request sent: the provider's bot, once created from it, has these. */
+export interface SentBot {
+  joinAtMs: number;
+  meetingUrl: string;
+  botConfig: string;
+}
+
+/**
+ * These bots' creation requests go out now (pacing counts from the latest), each with what it
+ * sends. The first request under a key is kept (first_sent) until a creation is accepted: a
+ * retry the provider answers with the bot an earlier request made gets that request's values.
+ */
+export async function recordAttempts(db: Db, provider: string, attempts: readonly { botId: string; sent: SentBot }[], nowMs: number): Promise<void> {
+  for (const { botId, sent } of attempts) {
+    const firstSent = JSON.stringify(sent);
+    await db.insertInto('provider_handovers')
+      .values({ bot_id: botId, provider, is_at_risk: 0, generation: 0, created_at: nowMs, last_attempt_at_ms: nowMs, not_before_ms: null, first_sent: firstSent, updated_at: nowMs })
+      .onConflict((oc) => oc.column('bot_id').doUpdateSet({
+        last_attempt_at_ms: nowMs, not_before_ms: null, updated_at: nowMs,
+        first_sent: sql<string>`coalesce(provider_handovers.first_sent, ${firstSent})`,
+      }))
+      .execute();
+  }
+}
+
+/** What a creation request for this bot sends (its join time, link and settings). */
+export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_config: string }): SentBot {
+  return { joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config };
+}
+
+/** The request whose creation the provider may have made (the first under the key), else `sent`. */
+export function sentFirst(row: Pick<ProviderHandoverRow, 'first_sent'> | undefined, sent: SentBot): SentBot {
+  return row?.first_sent ? JSON.parse(row.first_sent) as SentBot : sent;
+}
+
+/** A creation request was refused in a way that created nothing (a rate limit): the next is a first again. */
+export async function forgetFirstSent(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('provider_handovers').set({ first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
 }
 
 /** The latest creation request sent to the provider, or null. */
@@ -52,6 +87,7 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
     join_at_ms: held.joinAtMs,
     meeting_url: held.meetingUrl,
     bot_config: held.botConfig,
+    first_sent: null,
     not_before_ms: null,
     ...(held.generation !== undefined ? { generation: held.generation } : {}),
     ...(held.handedOverAtMs !== undefined ? { handed_over_at_ms: held.handedOverAtMs } : {}),
@@ -60,7 +96,7 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
 
 /** Rollcall no longer keeps a provider bot in step for this bot (it was cancelled). */
 export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('provider_handovers').set({ provider_bot_id: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+  await db.updateTable('provider_handovers').set({ provider_bot_id: null, first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
 }
 
 export async function retireProviderBot(db: Db, provider: string, providerBotId: string, botId: string, reason: string, nowMs: number): Promise<void> {

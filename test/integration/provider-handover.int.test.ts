@@ -374,6 +374,43 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_sync_failed' && /keeps its settings|stays, with its old settings/.test(d.reason)));
     });
 
+    test('a handover that timed out after the provider created the bot, retried after the meeting moved: the provider\'s bot is moved too', async () => {
+      const startMs = Math.ceil((clock.now() + 5 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/tmo-outs-aaa', `timeout-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      // The provider receives the creation but answers only after Rollcall gave up waiting (2 s).
+      const release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, null);
+      assert.match((await scheduleRow(botId)).last_error ?? '', /no answer within/, JSON.stringify({ schedule: await scheduleRow(botId), decisions: (await decisions(botId)).map((d) => [d.kind, d.reason]) }));
+      // The meeting moves two minutes later meanwhile (so the retry, at the new handover time,
+      // still comes well before the old join time); then the provider finishes the creation,
+      // with the time it was sent.
+      const movedStart = startMs + 2 * MIN;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(movedStart), end_time: iso(movedStart + HOUR) } })).status, 200);
+      release();
+      for (const deadline = Date.now() + 5000; botsOf(fake).every((b) => before.has(b.id));) {
+        assert.ok(Date.now() < deadline, 'the provider never created the held bot');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const created = botsOf(fake).find((b) => !before.has(b.id))!;
+      assert.equal(Date.parse(created.joinAt!), joinAtMs, 'the provider created the bot with the first request\'s time');
+      // The retry, under the same key: the provider answers with that bot (a replay, its
+      // deduplication key, a 507), at the old time. Rollcall takes that as held, and moves it.
+      const movedJoinAtMs = movedStart - JOIN_LEAD_MS;
+      clock.set(movedJoinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id !== null, true);
+      const live = botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === 'https://meet.google.com/tmo-outs-aaa');
+      assert.equal(live.length, 1, JSON.stringify(botsOf(fake).filter((b) => !before.has(b.id))));
+      assert.equal(Date.parse(live[0]!.joinAt!), movedJoinAtMs, `the provider's bot joins at ${live[0]!.joinAt}, not at the moved time ${iso(movedJoinAtMs)}`);
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      assert.ok(kinds.includes('handed_over'), kinds.join(', '));
+    });
+
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

@@ -12,6 +12,7 @@ import { calendarSourceFields } from './010-calendar-source-fields.ts';
 import { partialBotKeyIndexes } from './011-partial-bot-key-indexes.ts';
 import { liveKeyFlag } from './012-live-key-flag.ts';
 import { providerHeldConfig } from './013-provider-held-config.ts';
+import { providerFirstSent } from './014-provider-first-sent.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent];

@@ -228,7 +228,7 @@ export class BotHandover {
   /** In the fire transaction: these bots' creation requests go out now (pacing counts from here). */
   async recordAttempts(trx: Transaction<Schema>, launches: readonly HandoverLaunch[], nowMs: number): Promise<void> {
     if (launches.length === 0) return;
-    await handovers.recordAttempts(trx, this.provider, launches.map((l) => l.bot.id), nowMs);
+    await handovers.recordAttempts(trx, this.provider, launches.map(({ bot }) => ({ botId: bot.id, sent: handovers.sentOf(bot) })), nowMs);
     for (const { schedule, bot } of launches) {
       if (schedule.attempts <= 1) continue;
       await bots.appendDecision(trx, bot.id, nowMs, 'handover_retried', `Handover to ${this.provider}, attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
@@ -254,11 +254,13 @@ export class BotHandover {
           continue;
         }
         await recordProviderBot(trx, bot.id, provider, providerBotId, nowMs);
-        await handovers.recordHeld(trx, bot.id, provider, { providerBotId, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config, handedOverAtMs: nowMs }, nowMs);
+        // The provider may have answered with the bot an earlier request (timed out here) made.
+        const held = handovers.sentFirst(await handovers.findHandover(trx, bot.id), handovers.sentOf(bot));
+        await handovers.recordHeld(trx, bot.id, provider, { providerBotId, ...held, handedOverAtMs: nowMs }, nowMs);
         await bots.appendDecision(trx, bot.id, nowMs, 'handed_over',
           `Handed over to ${provider} as ${providerBotId}, joins at ${formatInstant(bot.join_at_ms)}${outcome.alreadyDone ? ` (${provider} already had this launch under its idempotency key; nothing was created twice)` : ''}`,
           { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key });
-        if (current && (current.status !== 'Scheduled' || current.join_at_ms !== bot.join_at_ms || current.meeting_url !== bot.meeting_url || current.bot_config !== bot.bot_config)) {
+        if (current && (current.status !== 'Scheduled' || current.join_at_ms !== held.joinAtMs || current.meeting_url !== held.meetingUrl || current.bot_config !== held.botConfig)) {
           await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The bot changed while it was being handed over', nowMs);
         }
         continue;
@@ -271,6 +273,8 @@ export class BotHandover {
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
       if (outcome.failure === 'rate_limited') {
+        // Refused before anything was created: the next request is a first again.
+        await handovers.forgetFirstSent(trx, bot.id, nowMs);
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.
         this.#pausedUntilMs = Math.max(this.#pausedUntilMs, retryAtMs);
