@@ -81,6 +81,9 @@ const RESULT_FLUSH_MS = 10;
  */
 const RESULT_FLUSH_MAX_DEFER_MS = 5000;
 
+/** Writes of one result that fail on their own (not an outage) before it is given up. */
+const RESULT_WRITE_TRIES = 3;
+
 /** How often a PostgreSQL dispatcher looks for rows held by dispatchers that died. */
 const ORPHAN_SWEEP_MS = 500;
 
@@ -130,6 +133,8 @@ interface Confirmed extends Decided {
 interface LaunchResult {
   launch: PendingLaunch;
   outcome: RuntimeOutcome;
+  /** How many writes of this result failed on their own (not an outage). */
+  writeFailures?: number;
 }
 
 export class Dispatcher {
@@ -810,61 +815,110 @@ export class Dispatcher {
   }
 
   async #flushResults(): Promise<void> {
-    const { clock, database, logger } = this.#o;
+    const { logger } = this.#o;
     const all = this.#results.splice(0, this.#results.length);
     if (all.length === 0) return;
+    const written = await this.#writeApart(all);
+    for (const { launch } of written.written) this.#rows.resultWritten(launch.scheduleId);
+    // A result whose write keeps failing on its own is given up after a few tries: its row stays
+    // 'launching' and is launched again, with the same idempotency key, by whoever takes it over
+    // once its lease runs out; the runtime drops the repeat and its answer is recorded then.
+    const again: LaunchResult[] = [];
+    for (const result of written.failed) {
+      const failures = (result.writeFailures ?? 0) + 1;
+      if (failures < RESULT_WRITE_TRIES) {
+        again.push({ ...result, writeFailures: failures });
+        continue;
+      }
+      logger.error({ botId: result.launch.botId, scheduleId: result.launch.scheduleId }, 'gave up recording a launch result; its row is left to be taken over after its lease (same idempotency key)');
+      this.#rows.resultWritten(result.launch.scheduleId);
+    }
+    const unwritten = [...written.unwritten, ...again];
+    if (unwritten.length > 0) {
+      // Kept, and written when the database answers again (a recovery wakes the flush) or after a
+      // capped backoff. Should this process die first, the rows are still 'launching' and are
+      // launched again with the same idempotency keys.
+      this.#results.unshift(...unwritten);
+      this.#flushFailures++;
+      const delay = restartDelayMs(this.#flushFailures);
+      this.#flushBackoffUntil = Date.now() + delay;
+      logger.debug({ results: unwritten.length, retryInMs: delay }, 'launch results not recorded yet; retrying');
+    } else {
+      this.#flushFailures = 0;
+    }
+    if (written.retries) this.wake();
+  }
+
+  /**
+   * Writes results in one transaction; a failure that is not an outage splits them in two and
+   * writes each half on its own, down to single results, so that one result that cannot be
+   * written (a constraint, a bug) does not hold the others back. Never throws.
+   */
+  async #writeApart(results: LaunchResult[]): Promise<{ written: LaunchResult[]; failed: LaunchResult[]; unwritten: LaunchResult[]; outage?: unknown; retries: boolean }> {
+    try {
+      const retries = await this.#writeResults(results);
+      return { written: results, failed: [], unwritten: [], retries };
+    } catch (error) {
+      if (this.#o.database.health.observe(error)) return { written: [], failed: [], unwritten: results, outage: error, retries: false };
+      if (results.length === 1) {
+        this.#o.logger.error({ err: error, botId: results[0]!.launch.botId, scheduleId: results[0]!.launch.scheduleId }, 'could not record a launch result');
+        return { written: [], failed: results, unwritten: [], retries: false };
+      }
+      const half = Math.ceil(results.length / 2);
+      const first = await this.#writeApart(results.slice(0, half));
+      const second = first.outage !== undefined ? { written: [], failed: [], unwritten: results.slice(half), retries: false } : await this.#writeApart(results.slice(half));
+      return {
+        written: [...first.written, ...second.written],
+        failed: [...first.failed, ...second.failed],
+        unwritten: [...first.unwritten, ...second.unwritten],
+        ...(first.outage !== undefined ? { outage: first.outage } : 'outage' in second ? { outage: second.outage } : {}),
+        retries: first.retries || second.retries,
+      };
+    }
+  }
+
+  /** The results' records, in one transaction; answers whether any launch will be tried again. */
+  async #writeResults(all: LaunchResult[]): Promise<boolean> {
+    const { clock, database } = this.#o;
     const handovers = all.filter((r) => r.launch.handover).map((r) => ({ ...r.launch.handover!, outcome: r.outcome }));
     const results = handovers.length === 0 ? all : all.filter((r) => !r.launch.handover);
     const now = clock.now();
     let retries = false;
-    try {
-      await inTransactionWithoutWaitingForDisk(database, async (trx) => {
-        // Bots before schedules, as everywhere: the bots this flush changes are locked first, and
-        // so are those whose launch record it writes (a status report or a runtime command may be
-        // writing it at the same moment; under the lock one of the two finds it written).
-        const lockedBotIds = results.filter((r) => r.launch.start || (!r.outcome.ok && r.outcome.failure === 'permanent')).map((r) => r.launch.botId);
-        await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...handovers.map((r) => r.bot.id)])]);
-        if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
-        // First the record of each launch, so that it comes before anything that followed it.
-        await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
-        const accepted = results.filter((r) => r.outcome.ok);
-        for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
-          await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
-        }
-        for (const { launch, outcome } of results) {
-          if (outcome.ok) {
-            if (outcome.alreadyDone) await bots.appendDecision(trx, launch.botId, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
-            // A bot provider names its bot: record it, so that its webhooks and later commands find this bot.
-            if (outcome.providerBotId && await recordProviderBot(trx, launch.botId, this.#o.runtime.name, outcome.providerBotId, now)) {
-              await bots.appendDecision(trx, launch.botId, now, 'provider_bot_recorded', `${this.#o.runtime.name} holds this bot as ${outcome.providerBotId}`, { provider: this.#o.runtime.name, provider_bot_id: outcome.providerBotId });
-            }
-            continue;
+    await inTransactionWithoutWaitingForDisk(database, async (trx) => {
+      retries = false;
+      // Bots before schedules, as everywhere: the bots this flush changes are locked first, and
+      // so are those whose launch record it writes (a status report or a runtime command may be
+      // writing it at the same moment; under the lock one of the two finds it written).
+      const lockedBotIds = results.filter((r) => r.launch.start || (!r.outcome.ok && r.outcome.failure === 'permanent')).map((r) => r.launch.botId);
+      await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...handovers.map((r) => r.bot.id)])]);
+      if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
+      // First the record of each launch, so that it comes before anything that followed it.
+      await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
+      const accepted = results.filter((r) => r.outcome.ok);
+      for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
+        await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
+      }
+      for (const { launch, outcome } of results) {
+        if (outcome.ok) {
+          if (outcome.alreadyDone) await bots.appendDecision(trx, launch.botId, now, 'launch_confirmed', 'The runtime already had this launch (same idempotency key); nothing was started twice', {});
+          // A bot provider names its bot: record it, so that its webhooks and later commands find this bot.
+          if (outcome.providerBotId && await recordProviderBot(trx, launch.botId, this.#o.runtime.name, outcome.providerBotId, now)) {
+            await bots.appendDecision(trx, launch.botId, now, 'provider_bot_recorded', `${this.#o.runtime.name} holds this bot as ${outcome.providerBotId}`, { provider: this.#o.runtime.name, provider_bot_id: outcome.providerBotId });
           }
-          if (outcome.failure === 'permanent') {
-            const current = (await bots.findBotById(trx, launch.botId))!;
-            await transitionBot(trx, current, FAILURE_STATUS, outcome.message, now, { decisionKind: 'failed' });
-            continue;
-          }
-          retries = true;
-          const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
-          await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
-          await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
+          continue;
         }
-      });
-      this.#flushFailures = 0;
-      for (const { launch } of all) this.#rows.resultWritten(launch.scheduleId);
-    } catch (error) {
-      // Keep the results and write them when the database answers again (a recovery wakes the
-      // flush; otherwise a capped backoff does). Should this process die first, the rows are
-      // still 'launching' and are launched again with the same idempotency keys.
-      this.#results.unshift(...all);
-      this.#flushFailures++;
-      const delay = restartDelayMs(this.#flushFailures);
-      this.#flushBackoffUntil = Date.now() + delay;
-      if (!database.health.observe(error)) logger.error({ err: error, results: results.length, retryInMs: delay }, 'could not record launch results; retrying');
-      return;
-    }
-    if (retries) this.wake();
+        if (outcome.failure === 'permanent') {
+          const current = (await bots.findBotById(trx, launch.botId))!;
+          await transitionBot(trx, current, FAILURE_STATUS, outcome.message, now, { decisionKind: 'failed' });
+          continue;
+        }
+        retries = true;
+        const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
+        await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
+        await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
+      }
+    });
+    return retries;
   }
 
   /** Waits until every launch in flight has finished and its result is written. */

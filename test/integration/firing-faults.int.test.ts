@@ -66,6 +66,17 @@ class LoseAnswerOf implements KyselyPlugin {
   }
 }
 
+/** Makes every insert into `table` for `botId` fail (a trigger of the test's own). */
+async function failInsertsOf(rc: TestRollcall, table: 'bot_decisions', botId: string): Promise<void> {
+  const db = rc.database.db;
+  if (rc.database.engine === 'sqlite') {
+    await sql.raw(`create trigger fail_${table} before insert on ${table} when new.bot_id = '${botId}' begin select raise(abort, 'injected fault'); end`).execute(db);
+    return;
+  }
+  await sql.raw(`create function fail_${table}() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`).execute(db);
+  await sql.raw(`create trigger fail_${table} before insert on ${table} for each row when (new.bot_id = '${botId}') execute function fail_${table}()`).execute(db);
+}
+
 function launchesOf(runtime: FakeHttpReceiver, botId: string) {
   return runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'launch');
 }
@@ -140,6 +151,31 @@ describe('faults in the fire path', () => {
     const attempts = await rc.database.db.selectFrom('schedules').select(['bot_id', 'attempts']).where('bot_id', 'in', [unchanged, changed, alsoChanged]).execute();
     for (const row of attempts) assert.equal(row.attempts, 1, `bot ${row.bot_id} took ${row.attempts} attempts`);
     t.diagnostic(`confirmed launch ${fast[0]!.at - joinAt} ms after the join time, the one decided apart ${apart[0]!.at - joinAt} ms; the failing one ${slowAt} ms after (fault lifted at 2000 ms)`);
+  });
+
+  test('one launch\'s result cannot be written: the others of its burst are recorded at once; it is left for a takeover, launched once meanwhile', async (t) => {
+    const { auth } = await rc.newUser();
+    const joinAt = Date.now() + 3000;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await scheduleBot(rc, auth, `result-${i}`, joinAt, 8_200_000_020 + i));
+    const [poisoned, ...others] = ids as [string, ...string[]];
+    await failInsertsOf(rc, 'bot_decisions', poisoned);
+    await runtime.waitFor(() => ids.every((id) => launchesOf(runtime, id).length > 0), 10_000);
+    const state = async (id: string) => (await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', id).executeTakeFirstOrThrow()).state;
+    for (const deadline = Date.now() + 5000; (await Promise.all(others.map(state))).some((s) => s !== 'done');) {
+      assert.ok(Date.now() < deadline, `the other results were not recorded: ${JSON.stringify(await Promise.all(others.map(state)))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const recordedAfter = Date.now() - joinAt;
+    for (const id of others) {
+      const detail = await rc.request('GET', `/api/v1/bots/${id}`, { auth });
+      assert.equal(detail.body.status, 'Joining');
+      assert.ok(detail.body.decisions.some((d: { kind: string }) => d.kind === 'launched'));
+    }
+    // Its row is still launching (for a takeover after the lease); nothing was sent twice.
+    assert.equal(await state(poisoned), 'launching');
+    for (const id of ids) assert.equal(launchesOf(runtime, id).length, 1);
+    t.diagnostic(`the other results recorded ${recordedAfter} ms after the join time`);
   });
 
   // A confirmation is one statement on PostgreSQL, committed on its own: its answer can be lost on
