@@ -833,16 +833,17 @@ export class Dispatcher {
       logger.error({ botId: result.launch.botId, scheduleId: result.launch.scheduleId }, 'gave up recording a launch result; its row is left to be taken over after its lease (same idempotency key)');
       this.#rows.resultWritten(result.launch.scheduleId);
     }
-    const unwritten = [...written.unwritten, ...again];
-    if (unwritten.length > 0) {
+    // Tried again with the next flush, a few milliseconds on: new results do not wait for them.
+    this.#results.unshift(...again);
+    if (written.outage !== undefined) {
       // Kept, and written when the database answers again (a recovery wakes the flush) or after a
       // capped backoff. Should this process die first, the rows are still 'launching' and are
       // launched again with the same idempotency keys.
-      this.#results.unshift(...unwritten);
+      this.#results.unshift(...written.unwritten);
       this.#flushFailures++;
       const delay = restartDelayMs(this.#flushFailures);
       this.#flushBackoffUntil = Date.now() + delay;
-      logger.debug({ results: unwritten.length, retryInMs: delay }, 'launch results not recorded yet; retrying');
+      logger.debug({ results: written.unwritten.length, retryInMs: delay }, 'launch results not recorded yet (database unavailable); retrying');
     } else {
       this.#flushFailures = 0;
     }

@@ -184,7 +184,7 @@ export class ProviderCommandSender {
     await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent }], clock.now());
     const outcome = await runtime.launch(request);
     // Refused before anything was created: the next request is a first again.
-    if (!outcome.ok && outcome.failure !== 'transient') await handovers.forgetFirstSent(database.db, bot.id, clock.now());
+    if (!outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing)) await handovers.forgetFirstSent(database.db, bot.id, clock.now());
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     if (!outcome.ok && isSettingsOnly) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });

@@ -87,10 +87,11 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
     join_at_ms: held.joinAtMs,
     meeting_url: held.meetingUrl,
     bot_config: held.botConfig,
-    first_sent: null,
     not_before_ms: null,
     ...(held.generation !== undefined ? { generation: held.generation } : {}),
-    ...(held.handedOverAtMs !== undefined ? { handed_over_at_ms: held.handedOverAtMs } : {}),
+    // A creation was accepted: the first request under its key is done with. (An update leaves
+    // it: a replacement still unanswered may yet be replayed.)
+    ...(held.handedOverAtMs !== undefined ? { handed_over_at_ms: held.handedOverAtMs, first_sent: null } : {}),
   }, nowMs);
 }
 

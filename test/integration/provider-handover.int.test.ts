@@ -411,6 +411,35 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(kinds.includes('handed_over'), kinds.join(', '));
     });
 
+    test('a creation the provider refused without making anything (Recall\'s 507), retried after a move: the bot made by the retry is kept as it is', async (t) => {
+      if (!(fake instanceof FakeRecall)) return t.skip('the 507 of an empty ad-hoc pool is Recall\'s');
+      // Booked less than ten minutes before it joins: Recall takes an ad-hoc bot, and the pool is empty.
+      const startMs = Math.ceil((clock.now() + 6 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      clock.set(joinAtMs - 8 * MIN);
+      fake.adHocPool = 0;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/poo-lemp-tyy', `pool-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      try {
+        await rc.dispatcher.runDue();
+        assert.match((await scheduleRow(botId)).last_error ?? '', /507/);
+        // Moved a minute later meanwhile; then the pool has bots again.
+        const movedStart = startMs + MIN;
+        assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(movedStart), end_time: iso(movedStart + HOUR) } })).status, 200);
+        fake.adHocPool = 5;
+        clock.advance(31_000);
+        await rc.dispatcher.runDue();
+        await rc.dispatcher.runDue();
+      } finally {
+        fake.adHocPool = Infinity;
+      }
+      const made = botsOf(fake).filter((b) => !before.has(b.id));
+      assert.equal(made.length, 1, `provider bots made: ${JSON.stringify(made)}`);
+      assert.equal(Date.parse(made[0]!.joinAt!), startMs + MIN - JOIN_LEAD_MS);
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      assert.ok(kinds.includes('handed_over') && !kinds.includes('provider_replaced'), kinds.join(', '));
+    });
+
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

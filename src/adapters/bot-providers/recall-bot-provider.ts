@@ -92,7 +92,7 @@ export class RecallBotProvider implements BotRuntime {
     if (result.ok && result.answer.status === 507) {
       // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
       this.#keyGenerations.set(request.idempotency_key, generation + 1);
-      return { ok: false, failure: 'transient', retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507); retrying with a new idempotency key${describeError(result.answer)}` };
+      return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507); retrying with a new idempotency key${describeError(result.answer)}` };
     }
     const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
     if (!outcome.ok || !result.ok) return outcome;

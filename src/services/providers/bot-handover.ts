@@ -272,9 +272,9 @@ export class BotHandover {
       const retryAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
+      // Refused before anything was created: the next request is a first again.
+      if (outcome.failure === 'rate_limited' || outcome.createdNothing) await handovers.forgetFirstSent(trx, bot.id, nowMs);
       if (outcome.failure === 'rate_limited') {
-        // Refused before anything was created: the next request is a first again.
-        await handovers.forgetFirstSent(trx, bot.id, nowMs);
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.
         this.#pausedUntilMs = Math.max(this.#pausedUntilMs, retryAtMs);
