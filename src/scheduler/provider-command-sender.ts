@@ -124,6 +124,14 @@ export class ProviderCommandSender {
     const now = clock.now();
     const heldBot = { id: held.provider_bot_id, joinAtMs: Number(held.join_at_ms), meetingUrl: held.meeting_url, generation: held.generation };
     if (bot.status !== 'Scheduled') return this.#letGo(bot, heldBot, now);
+    // A replacement whose creation got no answer may have been made: it is finished, under its
+    // own key (the provider answers with the bot it made, or makes it now), whatever this change
+    // alone would call for; an update of the old bot would leave that one behind, a second bot
+    // in the meeting. Not once the old bot's join time has come (it is in the meeting by now).
+    if (held.first_sent !== null && heldBot.joinAtMs > now) {
+      const by: RemovalKind = heldBot.joinAtMs - now >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
+      return this.#replace(row, bot, heldBot, by, `A replacement of ${this.#provider}'s bot ${heldBot.id} got no answer and may have been made: it is finished under its idempotency key`);
+    }
     // Settings the provider sees (its display name, say), compared in its own field names: a
     // change only Rollcall sees (callback_url) leaves the provider's bot alone.
     const scheduling = this.#o.runtime.scheduling!;

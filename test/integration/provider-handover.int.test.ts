@@ -440,6 +440,48 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(kinds.includes('handed_over') && !kinds.includes('provider_replaced'), kinds.join(', '));
     });
 
+    test('a replacement whose creation got no answer, then a move that an update could follow: the replacement is finished, no second bot is left behind', async () => {
+      const startMs = Math.ceil((clock.now() + 8 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/rep-lace-ccc';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      const moveTo = async (newJoinAtMs: number) => {
+        const newStart = newJoinAtMs + JOIN_LEAD_MS;
+        assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(newStart), end_time: iso(newStart + HOUR) } })).status, 200);
+      };
+      // Moved to join inside the provider's edit cutoff: a replacement, whose creation the provider
+      // makes but answers only after Rollcall gave up waiting.
+      const release = fake.holdNext(/^POST /);
+      await moveTo(clock.now() + Math.floor(provider.updateCutoffMs / 2));
+      await rc.dispatcher.runDue();
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      release();
+      for (const deadline = Date.now() + 5000; botsOf(fake).every((b) => before.has(b.id));) {
+        assert.ok(Date.now() < deadline, 'the provider never made the held replacement');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal((await botRow(botId)).provider_bot_id, first, 'the replacement was recorded although it got no answer');
+      // Moved again, an hour out: an update of the first bot would do, but the replacement the
+      // provider made must not be left behind.
+      const finalJoinAtMs = clock.now() + HOUR;
+      await moveTo(finalJoinAtMs);
+      for (let i = 0; i < 4; i++) {
+        clock.advance(40_000);
+        await rc.dispatcher.runDue();
+      }
+      // One provider bot stays for the meeting; any other is let go of (deleted, or made to leave
+      // once the provider has it in the call: a removal still waiting for that counts as let go).
+      const retired = new Set((await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').execute()).map((r) => r.provider_bot_id));
+      const staying = botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === meetingUrl && !retired.has(b.id));
+      assert.equal(staying.length, 1, `provider bots that stay for the meeting: ${JSON.stringify(staying)}`);
+      assert.equal(Date.parse(staying[0]!.joinAt!), finalJoinAtMs);
+      assert.equal((await botRow(botId)).provider_bot_id, staying[0]!.id);
+    });
+
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
