@@ -27,6 +27,7 @@ import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } 
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
+import { runApart } from '../lib/run-apart.ts';
 import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, unprepared, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
@@ -515,8 +516,8 @@ export class Dispatcher {
    * once; every other row is then decided from fresh data (the slow path). What was confirmed is
    * on its way whatever happens after. An outage puts the undecided rows back (possibly confirmed:
    * WorkingSet.holdAfterFailure) and backs the fire path off; any other failure is taken to be a
-   * row's own (a constraint, a bug): the rows are decided in ever smaller groups until the failing
-   * ones are alone, and only those wait, each with its own backoff.
+   * row's own (a constraint, a bug): the rows are decided apart (src/lib/run-apart.ts) until the
+   * failing ones are alone, and only those wait, each with its own backoff.
    */
   async #fireBatch(batch: Claimed[]): Promise<void> {
     const { clock, database } = this.#o;
@@ -541,43 +542,20 @@ export class Dispatcher {
       slow.push(...confirmed.slow);
     }
     if (slow.length === 0) return;
-    const decided = await this.#decideApart(slow, now);
-    this.#send(decided.launches, now);
-    this.#settle(decided.dropped, decided.busy, now);
-    if (decided.outage !== undefined) {
-      this.#rows.holdAfterFailure(decided.failed);
-      throw decided.outage;
+    const apart = await runApart(slow, (rows) => this.#decideSlow(rows, now), (error) => database.health.observe(error));
+    for (const { result } of apart.done) {
+      this.#send(result.launches, now);
+      this.#settle(result.dropped, result.busy, now);
     }
-    for (const c of decided.failed) this.#rows.holdAfterFailure([c], clock.now() + restartDelayMs((c.failures ?? 0) + 1));
-    if (decided.failed.length > 0) this.#armFire();
-  }
-
-  /**
-   * The slow path for `rows`; a failure that is not an outage splits them in two and decides each
-   * half on its own, down to single rows. Never throws: the rows whose decision failed come back
-   * in `failed` (with the outage, when the database went away).
-   */
-  async #decideApart(rows: Claimed[], now: number): Promise<Decided & { failed: Claimed[]; outage?: unknown }> {
-    try {
-      return { ...await this.#decideSlow(rows, now), failed: [] };
-    } catch (error) {
-      if (this.#o.database.health.observe(error)) return { launches: [], dropped: [], busy: [], failed: rows, outage: error };
-      if (rows.length === 1) {
-        this.#o.logger.error({ err: error, scheduleId: rows[0]!.scheduleId, botId: rows[0]!.botId }, 'could not decide a launch; trying it again after a pause');
-        return { launches: [], dropped: [], busy: [], failed: rows };
-      }
-      const half = Math.ceil(rows.length / 2);
-      const first = await this.#decideApart(rows.slice(0, half), now);
-      // After an outage the second half waits with the first's failures for the database.
-      const second = first.outage !== undefined ? { launches: [], dropped: [], busy: [], failed: rows.slice(half) } : await this.#decideApart(rows.slice(half), now);
-      return {
-        launches: [...first.launches, ...second.launches],
-        dropped: [...first.dropped, ...second.dropped],
-        busy: [...first.busy, ...second.busy],
-        failed: [...first.failed, ...second.failed],
-        ...(first.outage !== undefined ? { outage: first.outage } : 'outage' in second ? { outage: second.outage } : {}),
-      };
+    if (apart.stopped) {
+      this.#rows.holdAfterFailure(apart.stopped.items);
+      throw apart.stopped.error;
     }
+    for (const { item, error } of apart.failed) {
+      this.#o.logger.error({ err: error, scheduleId: item.scheduleId, botId: item.botId }, 'could not decide a launch; trying it again after a pause');
+      this.#rows.holdAfterFailure([item], clock.now() + restartDelayMs((item.failures ?? 0) + 1));
+    }
+    if (apart.failed.length > 0) this.#armFire();
   }
 
   /**
@@ -815,67 +793,39 @@ export class Dispatcher {
   }
 
   async #flushResults(): Promise<void> {
-    const { logger } = this.#o;
+    const { database, logger } = this.#o;
     const all = this.#results.splice(0, this.#results.length);
     if (all.length === 0) return;
-    const written = await this.#writeApart(all);
-    for (const { launch } of written.written) this.#rows.resultWritten(launch.scheduleId);
+    // One result that cannot be written (a constraint, a bug) holds no other back (run-apart.ts).
+    const apart = await runApart(all, (results) => this.#writeResults(results), (error) => database.health.observe(error));
+    for (const { items } of apart.done) for (const { launch } of items) this.#rows.resultWritten(launch.scheduleId);
     // A result whose write keeps failing on its own is given up after a few tries: its row stays
     // 'launching' and is launched again, with the same idempotency key, by whoever takes it over
-    // once its lease runs out; the runtime drops the repeat and its answer is recorded then.
-    const again: LaunchResult[] = [];
-    for (const result of written.failed) {
-      const failures = (result.writeFailures ?? 0) + 1;
+    // once its lease runs out; the runtime drops the repeat and its answer is recorded then. Until
+    // then it is tried again with the next flush, a few milliseconds on: new results do not wait.
+    for (const { item, error } of apart.failed) {
+      const failures = (item.writeFailures ?? 0) + 1;
+      logger.error({ err: error, botId: item.launch.botId, scheduleId: item.launch.scheduleId, failures }, 'could not record a launch result');
       if (failures < RESULT_WRITE_TRIES) {
-        again.push({ ...result, writeFailures: failures });
+        this.#results.unshift({ ...item, writeFailures: failures });
         continue;
       }
-      logger.error({ botId: result.launch.botId, scheduleId: result.launch.scheduleId }, 'gave up recording a launch result; its row is left to be taken over after its lease (same idempotency key)');
-      this.#rows.resultWritten(result.launch.scheduleId);
+      logger.error({ botId: item.launch.botId, scheduleId: item.launch.scheduleId }, 'gave up recording a launch result; its row is left to be taken over after its lease (same idempotency key)');
+      this.#rows.resultWritten(item.launch.scheduleId);
     }
-    // Tried again with the next flush, a few milliseconds on: new results do not wait for them.
-    this.#results.unshift(...again);
-    if (written.outage !== undefined) {
+    if (apart.stopped) {
       // Kept, and written when the database answers again (a recovery wakes the flush) or after a
       // capped backoff. Should this process die first, the rows are still 'launching' and are
       // launched again with the same idempotency keys.
-      this.#results.unshift(...written.unwritten);
+      this.#results.unshift(...apart.stopped.items);
       this.#flushFailures++;
       const delay = restartDelayMs(this.#flushFailures);
       this.#flushBackoffUntil = Date.now() + delay;
-      logger.debug({ results: written.unwritten.length, retryInMs: delay }, 'launch results not recorded yet (database unavailable); retrying');
+      logger.debug({ results: apart.stopped.items.length, retryInMs: delay }, 'launch results not recorded yet (database unavailable); retrying');
     } else {
       this.#flushFailures = 0;
     }
-    if (written.retries) this.wake();
-  }
-
-  /**
-   * Writes results in one transaction; a failure that is not an outage splits them in two and
-   * writes each half on its own, down to single results, so that one result that cannot be
-   * written (a constraint, a bug) does not hold the others back. Never throws.
-   */
-  async #writeApart(results: LaunchResult[]): Promise<{ written: LaunchResult[]; failed: LaunchResult[]; unwritten: LaunchResult[]; outage?: unknown; retries: boolean }> {
-    try {
-      const retries = await this.#writeResults(results);
-      return { written: results, failed: [], unwritten: [], retries };
-    } catch (error) {
-      if (this.#o.database.health.observe(error)) return { written: [], failed: [], unwritten: results, outage: error, retries: false };
-      if (results.length === 1) {
-        this.#o.logger.error({ err: error, botId: results[0]!.launch.botId, scheduleId: results[0]!.launch.scheduleId }, 'could not record a launch result');
-        return { written: [], failed: results, unwritten: [], retries: false };
-      }
-      const half = Math.ceil(results.length / 2);
-      const first = await this.#writeApart(results.slice(0, half));
-      const second = first.outage !== undefined ? { written: [], failed: [], unwritten: results.slice(half), retries: false } : await this.#writeApart(results.slice(half));
-      return {
-        written: [...first.written, ...second.written],
-        failed: [...first.failed, ...second.failed],
-        unwritten: [...first.unwritten, ...second.unwritten],
-        ...(first.outage !== undefined ? { outage: first.outage } : 'outage' in second ? { outage: second.outage } : {}),
-        retries: first.retries || second.retries,
-      };
-    }
+    if (apart.done.some((d) => d.result)) this.wake();
   }
 
   /** The results' records, in one transaction; answers whether any launch will be tried again. */
