@@ -17,24 +17,29 @@ async function scheduleBot(rc: TestRollcall, auth: string, key: string, joinAtMs
   return scheduled.body.bot_id;
 }
 
-/** Makes every change of `botId`'s schedule to 'launching' fail while the table fault_switch has a row. */
-async function failLaunchingOf(rc: TestRollcall, botId: string): Promise<void> {
+/**
+ * A trigger of the test's own that makes `event` (e.g. "update of state", "insert") on `table`
+ * fail for the rows matching `when` (an SQL condition on `new`, the same on both engines).
+ */
+async function failWrites(rc: TestRollcall, name: string, event: string, table: string, when: string): Promise<void> {
   const db = rc.database.db;
-  await sql`create table fault_switch (on_ integer)`.execute(db);
-  await sql`insert into fault_switch values (1)`.execute(db);
   if (rc.database.engine === 'sqlite') {
-    await sql.raw(`create trigger fail_launching before update of state on schedules
-      when new.state = 'launching' and new.bot_id = '${botId}' and exists (select 1 from fault_switch)
-      begin select raise(abort, 'injected fault'); end`).execute(db);
+    await sql.raw(`create trigger ${name} before ${event} on ${table} when ${when} begin select raise(abort, 'injected fault'); end`).execute(db);
     return;
   }
-  await sql.raw(`create function fail_launching() returns trigger language plpgsql as $$
-      begin
-        if exists (select 1 from fault_switch) then raise exception 'injected fault'; end if;
-        return new;
-      end $$`).execute(db);
-  await sql.raw(`create trigger fail_launching before update on schedules for each row
-      when (new.state = 'launching' and new.bot_id = '${botId}') execute function fail_launching()`).execute(db);
+  await sql.raw(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`).execute(db);
+  // PostgreSQL names no column in the event of a row trigger's WHEN clause ("update", not "update of state").
+  await sql.raw(`create trigger ${name} before ${event.split(' ')[0]} on ${table} for each row when (${when}) execute function ${name}()`).execute(db);
+}
+
+/** Makes every change of `botId`'s schedule to 'launching' fail while the table fault_switch has a row. */
+async function failLaunchingOf(rc: TestRollcall, botId: string): Promise<void> {
+  await sql`create table fault_switch (on_ integer)`.execute(rc.database.db);
+  await sql`insert into fault_switch values (1)`.execute(rc.database.db);
+  // A subquery is not allowed in PostgreSQL's WHEN: the switch is read by the condition's function there.
+  const switchOn = rc.database.engine === 'sqlite' ? 'exists (select 1 from fault_switch)' : 'fault_switch_on()';
+  if (rc.database.engine === 'postgres') await sql.raw('create function fault_switch_on() returns boolean language sql as $$ select exists (select 1 from fault_switch) $$').execute(rc.database.db);
+  await failWrites(rc, 'fail_launching', 'update of state', 'schedules', `new.state = 'launching' and new.bot_id = '${botId}' and ${switchOn}`);
 }
 
 /**
@@ -66,15 +71,9 @@ class LoseAnswerOf implements KyselyPlugin {
   }
 }
 
-/** Makes every insert into `table` for `botId` fail (a trigger of the test's own). */
+/** Makes every insert into `table` for `botId` fail. */
 async function failInsertsOf(rc: TestRollcall, table: 'bot_decisions', botId: string): Promise<void> {
-  const db = rc.database.db;
-  if (rc.database.engine === 'sqlite') {
-    await sql.raw(`create trigger fail_${table} before insert on ${table} when new.bot_id = '${botId}' begin select raise(abort, 'injected fault'); end`).execute(db);
-    return;
-  }
-  await sql.raw(`create function fail_${table}() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`).execute(db);
-  await sql.raw(`create trigger fail_${table} before insert on ${table} for each row when (new.bot_id = '${botId}') execute function fail_${table}()`).execute(db);
+  await failWrites(rc, `fail_${table}`, 'insert', table, `new.bot_id = '${botId}'`);
 }
 
 function launchesOf(runtime: FakeHttpReceiver, botId: string) {
