@@ -149,7 +149,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     database, clock, runtime, logger, metrics,
     publicUrl: config.publicUrl,
     leaseMs,
-    ...(handover ? { handover, providerCommands: new ProviderCommandSender({ database, clock, runtime, logger, publicUrl: config.publicUrl, leaseMs }) } : {}),
+    ...(handover ? { handover, providerCommands: new ProviderCommandSender({ database, clock, runtime, logger, publicUrl: config.publicUrl, leaseMs, requestTimeoutMs: config.botRuntimeTimeoutMs }) } : {}),
     ...overrides.dispatcher,
     // A launch is what a chain waits for: let it book the series' next occurrence at once.
     onLaunchAttempt: (attempt) => {

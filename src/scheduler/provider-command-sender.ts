@@ -31,6 +31,8 @@ const LEAVE_RETRY_MS = 30_000;
 /** A removal is given up this long after the old bot's join time (it never turned up in a call). */
 const RETIRE_WINDOW_MS = 3_600_000;
 const BATCH = 50;
+/** A creation request is taken as finished this long after its own timeout (the time to send it). */
+const ANSWER_GRACE_MS = 5_000;
 
 type Settle =
   | { kind: 'done' }
@@ -47,6 +49,8 @@ export interface ProviderCommandSenderOptions {
   logger: Logger;
   publicUrl: string;
   leaseMs: number;
+  /** How long a request to the provider may take (BOT_RUNTIME_TIMEOUT_MS). */
+  requestTimeoutMs: number;
 }
 
 export class ProviderCommandSender {
@@ -118,12 +122,19 @@ export class ProviderCommandSender {
     const { database, clock } = this.#o;
     const bot = await bots.findBotById(database.db, payload.bot_id);
     const held = await handovers.findHandover(database.db, payload.bot_id);
-    if (!bot || !held || held.provider_bot_id === null || held.join_at_ms === null || held.meeting_url === null) return DONE;
-    // Joined (the provider said so): from here a changed meeting is an update or stop command.
-    if (bot.launched_at !== null) return DONE;
+    if (!bot || !held) return DONE;
     const now = clock.now();
+    if (bot.status !== 'Scheduled') {
+      // Cancelled: the provider's bot goes. Joined (the provider said so): from here a changed
+      // meeting is an update or stop command. Either way a creation still unanswered may have
+      // made a bot that nobody would send away: it is found and let go of.
+      if (bot.launched_at === null && held.provider_bot_id !== null && held.join_at_ms !== null) {
+        await this.#letGo(bot, { id: held.provider_bot_id, joinAtMs: Number(held.join_at_ms) }, now);
+      }
+      return held.first_sent === null ? DONE : this.#chaseUnanswered(row, bot, held);
+    }
+    if (held.provider_bot_id === null || held.join_at_ms === null || held.meeting_url === null) return DONE;
     const heldBot = { id: held.provider_bot_id, joinAtMs: Number(held.join_at_ms), meetingUrl: held.meeting_url, generation: held.generation };
-    if (bot.status !== 'Scheduled') return this.#letGo(bot, heldBot, now);
     // A replacement whose creation got no answer may have been made: it is finished, under its
     // own key (the provider answers with the bot it made, or makes it now), whatever this change
     // alone would call for; an update of the old bot would leave that one behind, a second bot
@@ -185,7 +196,7 @@ export class ProviderCommandSender {
     const links = await bots.listLiveLinksOfBot(database.db, bot.id);
     const generation = held.generation + 1;
     const request = buildLaunchRequest(schedule, bot, links, publicUrl);
-    request.idempotency_key = `${schedule.idempotency_key}.r${generation}`;
+    request.idempotency_key = handovers.replacementKey(schedule.idempotency_key, generation);
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
     // A replacement is a creation too: the handover plan paces from it.
     const sent = handovers.sentOf(bot);
@@ -223,6 +234,69 @@ export class ProviderCommandSender {
       }
     });
     return outcome.ok ? DONE : { kind: 'failed', error: outcome.message };
+  }
+
+  /**
+   * A bot that will not join through a new provider bot (cancelled, or in the call with the one it
+   * has) while a creation request for it got no answer: the request is sent again under its
+   * idempotency key, with what it first carried, and whatever the provider answers with (the bot
+   * the lost request made, or one made now) is let go of. Sent only once the first request has had
+   * its time (a request still on the wire could race its own retry), and only before the join time
+   * it asked for: after that a bot made now would join at once.
+   */
+  async #chaseUnanswered(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow): Promise<Settle> {
+    const { database, clock, runtime, publicUrl, requestTimeoutMs } = this.#o;
+    const first = JSON.parse(held.first_sent!) as handovers.SentBot;
+    const schedule = await bots.findScheduleOfBot(database.db, bot.id);
+    if (!schedule) return DONE;
+    // Launched at its join time under the same key (the handover never answered): that answer
+    // settled the key.
+    if (held.handed_over_at_ms === null && bot.provider_bot_id !== null) {
+      await handovers.forgetFirstSent(database.db, bot.id, clock.now());
+      return DONE;
+    }
+    const key = handovers.creationKey(schedule.idempotency_key, held);
+    const details = { provider: this.#provider, idempotency_key: key, join_at: formatInstant(first.joinAtMs) };
+    const sentAtMs = held.last_attempt_at_ms === null ? 0 : Number(held.last_attempt_at_ms);
+    const answeredByMs = sentAtMs + requestTimeoutMs + ANSWER_GRACE_MS;
+    let now = clock.now();
+    if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire` };
+    if (first.joinAtMs <= now) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) came first`, details);
+    const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
+    request.idempotency_key = key;
+    request.join_at = formatInstant(first.joinAtMs);
+    const outcome = await runtime.launch(request);
+    now = clock.now();
+    if (!outcome.ok && outcome.failure !== 'permanent' && !outcome.createdNothing) {
+      const atMs = this.#retryAt(row, outcome);
+      if (atMs < first.joinAtMs) return { kind: 'retry', atMs, error: outcome.message };
+      return this.#giveUpChase(bot, held, key, outcome.message, details);
+    }
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [bot.id]);
+      await handovers.forgetFirstSent(trx, bot.id, now);
+      if (!outcome.ok || outcome.providerBotId === undefined || outcome.providerBotId === bot.provider_bot_id) {
+        const answer = !outcome.ok ? outcome.message : outcome.providerBotId === undefined ? `${this.#provider} named none` : `it is the bot Rollcall holds, ${outcome.providerBotId}`;
+        await bots.appendDecision(trx, bot.id, now, 'provider_creation_settled', `A creation request to ${this.#provider} that got no answer (idempotency key ${key}) left no other bot: ${answer}`, details);
+        return;
+      }
+      const id = outcome.providerBotId;
+      const by: RemovalKind = first.joinAtMs - now >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
+      const reason = `${bot.status === 'Cancelled' ? 'The bot was cancelled' : `The bot is ${bot.status}`} while a creation request to ${this.#provider} had no answer; sent again under its idempotency key ${key}, ${this.#provider} answered with bot ${id}, which is let go of`;
+      await handovers.retireProviderBot(trx, this.#provider, id, bot.id, reason, now);
+      await requestProviderRetire(trx, { bot_id: bot.id, provider_bot_id: id, by, join_at_ms: first.joinAtMs, reason }, now);
+      await bots.appendDecision(trx, bot.id, now, 'provider_removal_requested', reason, { ...details, provider_bot_id: id, by, already_made: outcome.alreadyDone });
+    });
+    return DONE;
+  }
+
+  async #giveUpChase(bot: BotRow, held: handovers.ProviderHandoverRow, key: string, why: string, details: Record<string, unknown>): Promise<Settle> {
+    const { database, clock } = this.#o;
+    const message = `A creation request to ${this.#provider} that got no answer (idempotency key ${key}) could not be checked: ${why}. If it made a bot, that bot is not Rollcall's to remove`;
+    await handovers.forgetFirstSent(database.db, bot.id, clock.now());
+    await this.#decide(bot.id, 'provider_removal_failed', message, details);
+    this.#o.logger.warn({ botId: bot.id, provider: this.#provider, idempotencyKey: key, generation: held.generation }, 'an unanswered provider creation could not be checked');
+    return { kind: 'failed', error: why };
   }
 
   /** The bot will not join (cancelled): the provider's bot goes, deleted or made to leave. */

@@ -50,6 +50,19 @@ export async function recordAttempts(db: Db, provider: string, attempts: readonl
   }
 }
 
+/**
+ * The idempotency key of this bot's next (or unanswered) creation: the launch's own for its first
+ * handover, then the launch's with the replacement's number (generation 1, 2...).
+ */
+export function creationKey(launchKey: string, row: Pick<ProviderHandoverRow, 'handed_over_at_ms' | 'generation'> | undefined): string {
+  return row?.handed_over_at_ms == null ? launchKey : replacementKey(launchKey, row.generation + 1);
+}
+
+/** The idempotency key of a bot's replacement number `generation` (the same on its retries). */
+export function replacementKey(launchKey: string, generation: number): string {
+  return `${launchKey}.r${generation}`;
+}
+
 /** What a creation request for this bot sends (its join time, link and settings). */
 export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_config: string }): SentBot {
   return { joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config };
@@ -58,6 +71,15 @@ export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_confi
 /** The request whose creation the provider may have made (the first under the key), else `sent`. */
 export function sentFirst(row: Pick<ProviderHandoverRow, 'first_sent'> | undefined, sent: SentBot): SentBot {
   return row?.first_sent ? JSON.parse(row.first_sent) as SentBot : sent;
+}
+
+/**
+ * A creation request for this bot went out and got no answer yet (it may have made a bot the
+ * provider has not named to Rollcall).
+ */
+export async function hasUnansweredCreation(db: Db, botId: string): Promise<boolean> {
+  const row = await db.selectFrom('provider_handovers').select('bot_id').where('bot_id', '=', botId).where('first_sent', 'is not', null).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** A creation request was refused in a way that created nothing (a rate limit): the next is a first again. */
@@ -95,9 +117,12 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
   }, nowMs);
 }
 
-/** Rollcall no longer keeps a provider bot in step for this bot (it was cancelled). */
+/**
+ * Rollcall no longer keeps a provider bot in step for this bot (it was cancelled). A creation
+ * still unanswered stays recorded: its bot, if the provider made one, is yet to be let go of.
+ */
 export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('provider_handovers').set({ provider_bot_id: null, first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+  await db.updateTable('provider_handovers').set({ provider_bot_id: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
 }
 
 export async function retireProviderBot(db: Db, provider: string, providerBotId: string, botId: string, reason: string, nowMs: number): Promise<void> {

@@ -121,6 +121,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       return { eventId: event.body.id, botId: scheduled.body.bot_id };
     }
     const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const handoverRow = (id: string) => rc.database.db.selectFrom('provider_handovers').selectAll().where('bot_id', '=', id).executeTakeFirst();
     const scheduleRow = (id: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', id).executeTakeFirstOrThrow();
     const decisions = async (id: string) => (await rc.request('GET', `/api/v1/bots/${id}`, { auth: user.auth })).body.decisions as { kind: string; reason: string; details: Record<string, unknown> }[];
     const callbacks = async (id: string) => {
@@ -480,6 +481,105 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(staying.length, 1, `provider bots that stay for the meeting: ${JSON.stringify(staying)}`);
       assert.equal(Date.parse(staying[0]!.joinAt!), finalJoinAtMs);
       assert.equal((await botRow(botId)).provider_bot_id, staying[0]!.id);
+    });
+
+    /** Waits until the fake holds a bot it did not hold before (a held request was processed). */
+    async function madeSince(before: Set<string>): Promise<AnyFakeBot> {
+      for (const deadline = Date.now() + 5000; botsOf(fake).every((b) => before.has(b.id));) {
+        assert.ok(Date.now() < deadline, 'the provider never made the held bot');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return botsOf(fake).find((b) => !before.has(b.id))!;
+    }
+    /** Provider bots that will sit in this meeting: not gone, and not let go of by Rollcall. */
+    async function staying(meetingUrl: string): Promise<AnyFakeBot[]> {
+      const retired = new Set((await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').execute()).map((r) => r.provider_bot_id));
+      return botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === meetingUrl && !retired.has(b.id));
+    }
+
+    test('a handover that got no answer, then the meeting cancelled: the bot the provider made is found and deleted', async () => {
+      const startMs = Math.ceil((clock.now() + 9 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/han-dunc-anc';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-cancel-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      const release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.match((await scheduleRow(botId)).last_error ?? '', /no answer within/);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      assert.equal((await botRow(botId)).status, 'Cancelled');
+      release();
+      const made = await madeSince(before);
+      // The sync waits until the lost request has had its time, then sends it again.
+      await rc.dispatcher.runDue();
+      assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!), 'the request was sent again while the first could still be on the wire');
+      clock.advance(10_000);
+      await rc.dispatcher.runDue();
+      assert.deepEqual(await staying(meetingUrl), []);
+      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, 'the bot the lost request made was deleted');
+      assert.equal(botsOf(fake).filter((b) => !before.has(b.id)).length, 1, 'the second request made another bot');
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      assert.ok(kinds.includes('provider_removal_requested') && kinds.includes('provider_bot_removed'), kinds.join(', '));
+      assert.equal((await handoverRow(botId))?.first_sent, null);
+    });
+
+    test('a handover that never reached the provider, then the meeting cancelled: the bot its retry makes is deleted at once', async () => {
+      const startMs = Math.ceil((clock.now() + 10 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/nev-erre-ach';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `lost-cancel-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      // Held until the end of the test: the provider never processes it.
+      const release = fake.holdNext(/^POST /);
+      try {
+        clock.set(joinAtMs - provider.leadMs);
+        await rc.dispatcher.runDue();
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+        clock.advance(10_000);
+        await rc.dispatcher.runDue();
+        assert.deepEqual(await staying(meetingUrl), []);
+        const made = botsOf(fake).filter((b) => !before.has(b.id));
+        assert.equal(made.length, 1, JSON.stringify(made));
+        assert.ok(made[0]!.deleted);
+      } finally {
+        release();
+      }
+      // The first request, processed at last, meets the key its retry used: nothing new stays.
+      // Not at Attendee: its deduplication key only covers bots not yet finished, and the retry's
+      // bot is deleted by then (docs/providers/attendee.md, "Limits").
+      if (kind === 'attendee') return;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await staying(meetingUrl), []);
+    });
+
+    test('a replacement whose creation got no answer, then the meeting cancelled: both provider bots are let go of', async () => {
+      const startMs = Math.ceil((clock.now() + 11 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/rep-canc-ddd';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-replacement-cancel-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      // Moved to join inside the edit cutoff (more than the delete cutoff ahead): a replacement,
+      // which the provider makes but answers too late.
+      const release = fake.holdNext(/^POST /);
+      const newStart = clock.now() + Math.floor(provider.updateCutoffMs / 2) + JOIN_LEAD_MS;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(newStart), end_time: iso(newStart + HOUR) } })).status, 200);
+      await rc.dispatcher.runDue();
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      release();
+      const replacement = await madeSince(before);
+      assert.equal((await botRow(botId)).provider_bot_id, first);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(10_000);
+        await rc.dispatcher.runDue();
+      }
+      assert.deepEqual(await staying(meetingUrl), [], JSON.stringify({ first, replacement: replacement.id, decisions: (await decisions(botId)).map((d) => [d.kind, d.reason]) }));
+      const retired = (await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').where('bot_id', '=', botId).execute()).map((r) => r.provider_bot_id);
+      assert.deepEqual(new Set(retired), new Set([first, replacement.id]));
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

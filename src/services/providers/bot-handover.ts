@@ -266,6 +266,8 @@ export class BotHandover {
         continue;
       }
       if (outcome.failure === 'permanent') {
+        // A refusal made nothing: there is no bot to look for later.
+        await handovers.forgetFirstSent(trx, bot.id, nowMs);
         if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
         continue;
       }
