@@ -23,7 +23,7 @@ import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
-import { markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
+import { cancelBotInTransaction, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
@@ -653,7 +653,7 @@ export class Dispatcher {
     for (const schedule of rows) {
       const bot = botsById.get(schedule.bot_id)!;
       if (blocked.has(bot.id)) {
-        await transitionBot(trx, bot, 'Cancelled', 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now, { decisionKind: 'cancelled' });
+        await cancelBotInTransaction(trx, bot, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now);
         dropped.push(schedule.id);
         continue;
       }

@@ -5,6 +5,9 @@
 //   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
 // - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
 //   allows, else make it leave once it is in the call.
+// A sync also settles a creation that got no answer (it may have made a bot nobody was told of)
+// once that bot is not wanted: the bot was cancelled, or the old bot's join time came first. The
+// request is sent again under its key and the bot the provider answers with is let go of.
 // A failed call is retried with backoff (a 429 after its Retry-After) and never dropped before
 // it stops mattering: the meeting's end for a sync, an hour after the old bot's join time for a
 // removal. A crash leaves the command leased; it is sent again after the lease, and every step is
@@ -25,6 +28,16 @@ import { transitionBot } from '../services/scheduling/bot-lifecycle.ts';
 import { PROVIDER_RETIRE, PROVIDER_SYNC, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
+
+/**
+ * The lost creation was the bot's first handover, and the dispatcher has since launched the bot at
+ * its join time under that same key: the provider's answer to the launch (the bot it holds, or
+ * the one the lost request made) is the bot that joins, and the key is settled by it. A chase
+ * would let go of that very bot.
+ */
+function isLaunchOwnKey(bot: Pick<BotRow, 'launched_at' | 'provider_bot_id'>, held: Pick<handovers.ProviderHandoverRow, 'handed_over_at_ms'>): boolean {
+  return held.handed_over_at_ms === null && (bot.launched_at !== null || bot.provider_bot_id !== null);
+}
 
 /** A bot that is not in the call yet is asked to leave again this much later. */
 const LEAVE_RETRY_MS = 30_000;
@@ -143,6 +156,8 @@ export class ProviderCommandSender {
       const by: RemovalKind = heldBot.joinAtMs - now >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
       return this.#replace(row, bot, heldBot, by, `A replacement of ${this.#provider}'s bot ${heldBot.id} got no answer and may have been made: it is finished under its idempotency key`);
     }
+    // Once it has come, the old bot is the one joining: a replacement it may have been given goes.
+    if (held.first_sent !== null) return this.#chaseUnanswered(row, bot, held);
     // Settings the provider sees (its display name, say), compared in its own field names: a
     // change only Rollcall sees (callback_url) leaves the provider's bot alone.
     const scheduling = this.#o.runtime.scheduling!;
@@ -203,7 +218,7 @@ export class ProviderCommandSender {
     await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent }], clock.now());
     const outcome = await runtime.launch(request);
     // Refused before anything was created: the next request is a first again.
-    if (!outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing)) await handovers.forgetFirstSent(database.db, bot.id, clock.now());
+    if (!outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing)) await handovers.forgetFirstSentIfLatest(database.db, bot.id, clock.now());
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     if (!outcome.ok && isSettingsOnly) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
@@ -237,7 +252,7 @@ export class ProviderCommandSender {
   }
 
   /**
-   * A bot that will not join through a new provider bot (cancelled, or in the call with the one it
+   * A bot that will not join through a new provider bot (cancelled, or joining with the one it
    * has) while a creation request for it got no answer: the request is sent again under its
    * idempotency key, with what it first carried, and whatever the provider answers with (the bot
    * the lost request made, or one made now) is let go of. Sent only once the first request has had
@@ -249,9 +264,7 @@ export class ProviderCommandSender {
     const first = JSON.parse(held.first_sent!) as handovers.SentBot;
     const schedule = await bots.findScheduleOfBot(database.db, bot.id);
     if (!schedule) return DONE;
-    // Launched at its join time under the same key (the handover never answered): that answer
-    // settled the key.
-    if (held.handed_over_at_ms === null && bot.provider_bot_id !== null) {
+    if (isLaunchOwnKey(bot, held)) {
       await handovers.forgetFirstSent(database.db, bot.id, clock.now());
       return DONE;
     }
@@ -275,14 +288,18 @@ export class ProviderCommandSender {
     await database.db.transaction().execute(async (trx) => {
       await bots.lockBots(trx, database.engine, [bot.id]);
       await handovers.forgetFirstSent(trx, bot.id, now);
-      if (!outcome.ok || outcome.providerBotId === undefined || outcome.providerBotId === bot.provider_bot_id) {
+      // Read again under the lock: the dispatcher may have launched the bot meanwhile.
+      const current = await bots.findBotById(trx, bot.id);
+      if (current && isLaunchOwnKey(current, held)) return;
+      if (!outcome.ok || outcome.providerBotId === undefined || outcome.providerBotId === current?.provider_bot_id) {
         const answer = !outcome.ok ? outcome.message : outcome.providerBotId === undefined ? `${this.#provider} named none` : `it is the bot Rollcall holds, ${outcome.providerBotId}`;
         await bots.appendDecision(trx, bot.id, now, 'provider_creation_settled', `A creation request to ${this.#provider} that got no answer (idempotency key ${key}) left no other bot: ${answer}`, details);
         return;
       }
       const id = outcome.providerBotId;
       const by: RemovalKind = first.joinAtMs - now >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
-      const reason = `${bot.status === 'Cancelled' ? 'The bot was cancelled' : `The bot is ${bot.status}`} while a creation request to ${this.#provider} had no answer; sent again under its idempotency key ${key}, ${this.#provider} answered with bot ${id}, which is let go of`;
+      const why = bot.status === 'Cancelled' ? 'The bot was cancelled' : bot.status === 'Scheduled' ? `The join time of ${this.#provider}'s bot ${bot.provider_bot_id} came` : `The bot is ${bot.status}`;
+      const reason = `${why} while a creation request to ${this.#provider} had no answer; sent again under its idempotency key ${key}, ${this.#provider} answered with bot ${id}, which is let go of`;
       await handovers.retireProviderBot(trx, this.#provider, id, bot.id, reason, now);
       await requestProviderRetire(trx, { bot_id: bot.id, provider_bot_id: id, by, join_at_ms: first.joinAtMs, reason }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_removal_requested', reason, { ...details, provider_bot_id: id, by, already_made: outcome.alreadyDone });

@@ -32,6 +32,12 @@ export interface SentBot {
   botConfig: string;
 }
 
+/** The first creation request under a key, as kept: what it sent, and when. */
+interface FirstSent extends SentBot {
+  /** Equal to last_attempt_at_ms while no later request was sent (absent on rows from before it was kept). */
+  sentAtMs?: number;
+}
+
 /**
  * These bots' creation requests go out now (pacing counts from the latest), each with what it
  * sends. The first request under a key is kept (first_sent) until a creation is accepted: a
@@ -39,7 +45,7 @@ export interface SentBot {
  */
 export async function recordAttempts(db: Db, provider: string, attempts: readonly { botId: string; sent: SentBot }[], nowMs: number): Promise<void> {
   for (const { botId, sent } of attempts) {
-    const firstSent = JSON.stringify(sent);
+    const firstSent = JSON.stringify({ ...sent, sentAtMs: nowMs } satisfies FirstSent);
     await db.insertInto('provider_handovers')
       .values({ bot_id: botId, provider, is_at_risk: 0, generation: 0, created_at: nowMs, last_attempt_at_ms: nowMs, not_before_ms: null, first_sent: firstSent, updated_at: nowMs })
       .onConflict((oc) => oc.column('bot_id').doUpdateSet({
@@ -70,7 +76,9 @@ export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_confi
 
 /** The request whose creation the provider may have made (the first under the key), else `sent`. */
 export function sentFirst(row: Pick<ProviderHandoverRow, 'first_sent'> | undefined, sent: SentBot): SentBot {
-  return row?.first_sent ? JSON.parse(row.first_sent) as SentBot : sent;
+  if (!row?.first_sent) return sent;
+  const { joinAtMs, meetingUrl, botConfig } = JSON.parse(row.first_sent) as FirstSent;
+  return { joinAtMs, meetingUrl, botConfig };
 }
 
 /**
@@ -82,9 +90,22 @@ export async function hasUnansweredCreation(db: Db, botId: string): Promise<bool
   return row !== undefined;
 }
 
-/** A creation request was refused in a way that created nothing (a rate limit): the next is a first again. */
+/** The creation under the key is settled (the bot it made, if any, is accounted for): the next request is a first. */
 export async function forgetFirstSent(db: Db, botId: string, nowMs: number): Promise<void> {
   await db.updateTable('provider_handovers').set({ first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+}
+
+/**
+ * The latest creation request made nothing (a 429, a refusal, Recall's 507). If it was the first
+ * under its key, the next is a first again; if an earlier one got no answer, that one may still
+ * have made a bot and stays recorded (a 429 says nothing of the requests before it).
+ */
+export async function forgetFirstSentIfLatest(db: Db, botId: string, nowMs: number): Promise<void> {
+  const row = await db.selectFrom('provider_handovers').select(['first_sent', 'last_attempt_at_ms']).where('bot_id', '=', botId).executeTakeFirst();
+  if (!row?.first_sent || row.last_attempt_at_ms === null) return;
+  const first = JSON.parse(row.first_sent) as FirstSent;
+  if (first.sentAtMs !== Number(row.last_attempt_at_ms)) return;
+  await db.updateTable('provider_handovers').set({ first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).where('first_sent', '=', row.first_sent).execute();
 }
 
 /** The latest creation request sent to the provider, or null. */

@@ -549,7 +549,11 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       // Not at Attendee: its deduplication key only covers bots not yet finished, and the retry's
       // bot is deleted by then (docs/providers/attendee.md, "Limits").
       if (kind === 'attendee') return;
-      await new Promise((r) => setTimeout(r, 200));
+      const lost = createRequests(fake).find((r) => r.at === joinAtMs - provider.leadMs)!;
+      for (const deadline = Date.now() + 5000; lost.status === undefined;) {
+        assert.ok(Date.now() < deadline, 'the provider never answered the held request');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       assert.deepEqual(await staying(meetingUrl), []);
     });
 
@@ -580,6 +584,107 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(await staying(meetingUrl), [], JSON.stringify({ first, replacement: replacement.id, decisions: (await decisions(botId)).map((d) => [d.kind, d.reason]) }));
       const retired = (await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').where('bot_id', '=', botId).execute()).map((r) => r.provider_bot_id);
       assert.deepEqual(new Set(retired), new Set([first, replacement.id]));
+      // The first is deleted (its join time is still more than the cutoff away); the replacement,
+      // due inside it, is made to leave (once it is in the call, where the provider needs that).
+      assert.ok(botsOf(fake).find((b) => b.id === first)!.deleted);
+      const removals = await rc.database.db.selectFrom('runtime_commands').select('payload').where('bot_id', '=', botId).where('action', '=', 'provider_retire').execute();
+      const ofReplacement = removals.map((r) => JSON.parse(r.payload) as { provider_bot_id: string; by: string }).filter((r) => r.provider_bot_id === replacement.id);
+      assert.deepEqual(ofReplacement.map((r) => r.by), ['leave']);
+    });
+
+    test('a handover that got no answer, then a 429 on its retry, then the meeting cancelled: the bot the first request made is still found', async () => {
+      const startMs = Math.ceil((clock.now() + 13 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/tmo-then-429';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-429-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      const release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      // The retry is throttled: the 429 is checked before anything runs, and says nothing of the first.
+      fake.failNext(/^POST /, { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } });
+      clock.advance(MIN);
+      await rc.dispatcher.runDue();
+      assert.ok(createRequests(fake).some((r) => r.status === 429 && r.at === clock.now()), 'the retry was not throttled');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      release();
+      const made = await madeSince(before);
+      clock.advance(10_000);
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
+      assert.deepEqual(await staying(meetingUrl), []);
+    });
+
+    test('a handover that got no answer, then the meeting moved to now: the bot launched under the same key is kept', async () => {
+      const startMs = Math.ceil((clock.now() + 14 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/mov-edto-now';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-launched-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      const release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      release();
+      const made = await madeSince(before);
+      clock.advance(10_000);
+      // Moved to start in a minute: the bot joins at once, launched under the handover's key, and
+      // the sync the move queued is sent while that launch is on the wire.
+      const soon = clock.now() + MIN;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(soon), end_time: iso(soon + HOUR) } })).status, 200);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      const bot = await botRow(botId);
+      assert.equal(bot.status, 'Joining');
+      assert.equal(bot.provider_bot_id, made.id);
+      assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!), 'the bot that joins was let go of');
+      assert.equal(await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').where('provider_bot_id', '=', made.id).executeTakeFirst(), undefined);
+      assert.equal((await handoverRow(botId))?.first_sent, null);
+    });
+
+    test('deleting a handed-over bot\'s data removes the provider\'s bot too', async () => {
+      const startMs = Math.ceil((clock.now() + 15 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/del-etem-ydt';
+      const { botId } = await scheduleMeeting(startMs, meetingUrl, `data-deleted-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const held = (await botRow(botId)).provider_bot_id!;
+      assert.ok(held);
+      assert.equal((await rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: user.auth })).status, 200);
+      assert.equal((await botRow(botId)).status, 'Cancelled');
+      const row = await handoverRow(botId);
+      assert.deepEqual([row?.meeting_url, row?.bot_config], [null, null], 'what the provider was given stays stored');
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).find((b) => b.id === held)!.deleted);
+    });
+
+    test('a replacement whose creation got no answer until the old bot\'s join time came: the old bot joins, the replacement is deleted', async () => {
+      const startMs = Math.ceil((clock.now() + 12 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/old-join-sfi';
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-replacement-late-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      // Inside the edit cutoff the meeting moves half an hour later: a replacement, made by the
+      // provider but answered too late.
+      clock.set(joinAtMs - Math.floor(provider.updateCutoffMs / 2));
+      const release = fake.holdNext(/^POST /);
+      const movedStart = startMs + 30 * MIN;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(movedStart), end_time: iso(movedStart + HOUR) } })).status, 200);
+      await rc.dispatcher.runDue();
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      release();
+      const replacement = await madeSince(before);
+      assert.equal(Date.parse(replacement.joinAt!), movedStart - JOIN_LEAD_MS);
+      // The sync comes back after the old bot's join time (no webhook from it yet).
+      clock.set(joinAtMs + MIN);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).find((b) => b.id === replacement.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
+      assert.deepEqual((await staying(meetingUrl)).map((b) => b.id), [first]);
+      assert.equal((await botRow(botId)).provider_bot_id, first);
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

@@ -266,8 +266,8 @@ export class BotHandover {
         continue;
       }
       if (outcome.failure === 'permanent') {
-        // A refusal made nothing: there is no bot to look for later.
-        await handovers.forgetFirstSent(trx, bot.id, nowMs);
+        // A refusal made nothing: there is no bot to look for later (unless an earlier request did).
+        await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
         if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
         continue;
       }
@@ -275,7 +275,7 @@ export class BotHandover {
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
       // Refused before anything was created: the next request is a first again.
-      if (outcome.failure === 'rate_limited' || outcome.createdNothing) await handovers.forgetFirstSent(trx, bot.id, nowMs);
+      if (outcome.failure === 'rate_limited' || outcome.createdNothing) await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
       if (outcome.failure === 'rate_limited') {
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.

@@ -375,7 +375,8 @@ export class BotManagement {
         throw new ApiError('bot_active', `Bot ${bot.id} is ${status}: remove it from the meeting first (GET /bots/${bot.id}/remove_bot), then delete its data`, { details: { status } });
       }
       if (status === 'Scheduled') {
-        await transitionBot(trx, bot, 'Cancelled', 'Cancelled because its data was deleted through the API', now, { decisionKind: 'cancelled' });
+        // A provider's bot for it goes too (the sync needs only the provider's ids, kept below).
+        await cancelBotInTransaction(trx, bot, 'Cancelled because its data was deleted through the API', now);
         bot = (await bots.findBotById(trx, bot.id))!;
       }
       // Told before the scrub, which removes the callback_url; the notice itself carries no data.
@@ -388,6 +389,9 @@ export class BotManagement {
       // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
       deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
       deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
+      // What a provider was given for it (the link and settings); the first request of a creation
+      // that got no answer stays until the sync has found its bot.
+      await trx.updateTable('provider_handovers').set({ meeting_url: null, bot_config: null, updated_at: now }).where('bot_id', '=', bot.id).execute();
       const scrubbedKey = `deleted:${bot.id}`;
       await trx.updateTable('bots').set({
         meeting_url: '', meeting_identity: scrubbedKey, bot_config: '{}', custom_attributes: '{}',
