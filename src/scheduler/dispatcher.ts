@@ -101,9 +101,11 @@ const BUSY_BOT_RETRY_MS = 5;
  * The first batch confirmed at the due instant is small, so that the first launches are on the
  * wire within a few milliseconds; the rest are confirmed in full batches while those are sent.
  * Measured on a 2,000 burst (2 cores): 64 put the first launch 19-31 ms after the due instant,
- * 16 put it at 13-23 ms, 4 gained no more.
+ * 16 put it at 13-23 ms. Later, on PostgreSQL, where confirming 16 took 8-12 ms at the due
+ * instant: 16 gave 20-34 ms (6 runs), 8 gave 20-29 ms, 4 gave 15-21 ms (5 runs), with the whole
+ * burst no later (SQLite: 12-15 ms with 16, 9-14 ms with 4).
  */
-const FIRST_BATCH_SIZE = 16;
+const FIRST_BATCH_SIZE = 4;
 
 interface PendingLaunch {
   scheduleId: string;
