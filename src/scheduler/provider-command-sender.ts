@@ -30,13 +30,13 @@ import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
 
 /**
- * The lost creation was the bot's first handover, and the dispatcher has since launched the bot at
- * its join time under that same key: the provider's answer to the launch (the bot it holds, or
- * the one the lost request made) is the bot that joins, and the key is settled by it. A chase
+ * The dispatcher launched the bot at its join time under the very key of the lost creation (it
+ * does when the lost request asked for what the launch asks: BotHandover.keyForLaunchNow): the
+ * provider's answer to the launch is the bot that joins, and the key is settled by it. A chase
  * would let go of that very bot.
  */
-function isLaunchOwnKey(bot: Pick<BotRow, 'launched_at' | 'provider_bot_id'>, held: Pick<handovers.ProviderHandoverRow, 'handed_over_at_ms'>): boolean {
-  return held.handed_over_at_ms === null && (bot.launched_at !== null || bot.provider_bot_id !== null);
+function isLaunchOwnKey(bot: Pick<BotRow, 'launched_at'>, launchKey: string, lostKey: string): boolean {
+  return bot.launched_at !== null && launchKey === lostKey;
 }
 
 /** A bot that is not in the call yet is asked to leave again this much later. */
@@ -215,13 +215,16 @@ export class ProviderCommandSender {
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
     // A replacement is a creation too: the handover plan paces from it.
     const sent = handovers.sentOf(bot);
-    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent }], clock.now());
+    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent, key: request.idempotency_key }], clock.now());
     const outcome = await runtime.launch(request);
     // Refused before anything was created: the next request is a first again.
     if (!outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing)) await handovers.forgetFirstSentIfLatest(database.db, bot.id, clock.now());
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     if (!outcome.ok && isSettingsOnly) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
+      // An earlier request for this replacement that got no answer may have made a bot: the sync
+      // comes back when the old bot's join time has come, and lets that one go.
+      if (await handovers.hasUnansweredCreation(database.db, bot.id)) return { kind: 'retry', atMs: held.joinAtMs, error: outcome.message };
       return { kind: 'failed', error: outcome.message };
     }
     const now = clock.now();
@@ -234,6 +237,8 @@ export class ProviderCommandSender {
       if (!outcome.ok) {
         await handovers.releaseHeld(trx, bot.id, now);
         if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `${reason}, but ${this.#provider} refused the new bot: ${outcome.message}`, now, { decisionKind: 'failed' });
+        // An earlier request for this replacement that got no answer may have made a bot.
+        await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'The replacement was refused after a request that got no answer', now);
         return;
       }
       const newId = outcome.providerBotId!;
@@ -261,14 +266,14 @@ export class ProviderCommandSender {
    */
   async #chaseUnanswered(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow): Promise<Settle> {
     const { database, clock, runtime, publicUrl, requestTimeoutMs } = this.#o;
-    const first = JSON.parse(held.first_sent!) as handovers.SentBot;
+    const first = handovers.firstSentOf(held)!;
     const schedule = await bots.findScheduleOfBot(database.db, bot.id);
     if (!schedule) return DONE;
-    if (isLaunchOwnKey(bot, held)) {
+    const key = handovers.keyOfFirstSent(schedule.idempotency_key, held);
+    if (isLaunchOwnKey(bot, schedule.idempotency_key, key)) {
       await handovers.forgetFirstSent(database.db, bot.id, clock.now());
       return DONE;
     }
-    const key = handovers.creationKey(schedule.idempotency_key, held);
     const details = { provider: this.#provider, idempotency_key: key, join_at: formatInstant(first.joinAtMs) };
     const sentAtMs = held.last_attempt_at_ms === null ? 0 : Number(held.last_attempt_at_ms);
     const answeredByMs = sentAtMs + requestTimeoutMs + ANSWER_GRACE_MS;
@@ -280,17 +285,19 @@ export class ProviderCommandSender {
     request.join_at = formatInstant(first.joinAtMs);
     const outcome = await runtime.launch(request);
     now = clock.now();
-    if (!outcome.ok && outcome.failure !== 'permanent' && !outcome.createdNothing) {
+    // Tried again: a failure that says nothing of the lost request, and Recall's 507 (it made
+    // nothing of this request, but the lost one may have gone under the key's next generation,
+    // which the adapter sends next). A refused API key proves nothing either.
+    if (!outcome.ok && outcome.failure !== 'permanent') {
       const atMs = this.#retryAt(row, outcome);
       if (atMs < first.joinAtMs) return { kind: 'retry', atMs, error: outcome.message };
       return this.#giveUpChase(bot, held, key, outcome.message, details);
     }
+    if (!outcome.ok && outcome.isAuthFailure) return this.#giveUpChase(bot, held, key, outcome.message, details);
     await database.db.transaction().execute(async (trx) => {
       await bots.lockBots(trx, database.engine, [bot.id]);
       await handovers.forgetFirstSent(trx, bot.id, now);
-      // Read again under the lock: the dispatcher may have launched the bot meanwhile.
       const current = await bots.findBotById(trx, bot.id);
-      if (current && isLaunchOwnKey(current, held)) return;
       if (!outcome.ok || outcome.providerBotId === undefined || outcome.providerBotId === current?.provider_bot_id) {
         const answer = !outcome.ok ? outcome.message : outcome.providerBotId === undefined ? `${this.#provider} named none` : `it is the bot Rollcall holds, ${outcome.providerBotId}`;
         await bots.appendDecision(trx, bot.id, now, 'provider_creation_settled', `A creation request to ${this.#provider} that got no answer (idempotency key ${key}) left no other bot: ${answer}`, details);

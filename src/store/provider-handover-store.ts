@@ -32,10 +32,22 @@ export interface SentBot {
   botConfig: string;
 }
 
-/** The first creation request under a key, as kept: what it sent, and when. */
-interface FirstSent extends SentBot {
+/** The first creation request under a key, as kept: what it sent, under which key, and when. */
+export interface FirstSent extends SentBot {
   /** Equal to last_attempt_at_ms while no later request was sent (absent on rows from before it was kept). */
   sentAtMs?: number;
+  /** The idempotency key it went under (absent on rows from before it was kept: see creationKey). */
+  key?: string;
+}
+
+/** The first creation request of a creation still unanswered, or null. */
+export function firstSentOf(row: Pick<ProviderHandoverRow, 'first_sent'> | undefined): FirstSent | null {
+  return row?.first_sent ? JSON.parse(row.first_sent) as FirstSent : null;
+}
+
+/** The idempotency key the unanswered creation went under. */
+export function keyOfFirstSent(launchKey: string, row: Pick<ProviderHandoverRow, 'first_sent' | 'handed_over_at_ms' | 'generation'>): string {
+  return firstSentOf(row)?.key ?? creationKey(launchKey, row);
 }
 
 /**
@@ -43,9 +55,9 @@ interface FirstSent extends SentBot {
  * sends. The first request under a key is kept (first_sent) until a creation is accepted: a
  * retry the provider answers with the bot an earlier request made gets that request's values.
  */
-export async function recordAttempts(db: Db, provider: string, attempts: readonly { botId: string; sent: SentBot }[], nowMs: number): Promise<void> {
-  for (const { botId, sent } of attempts) {
-    const firstSent = JSON.stringify({ ...sent, sentAtMs: nowMs } satisfies FirstSent);
+export async function recordAttempts(db: Db, provider: string, attempts: readonly { botId: string; sent: SentBot; key: string }[], nowMs: number): Promise<void> {
+  for (const { botId, sent, key } of attempts) {
+    const firstSent = JSON.stringify({ ...sent, sentAtMs: nowMs, key } satisfies FirstSent);
     await db.insertInto('provider_handovers')
       .values({ bot_id: botId, provider, is_at_risk: 0, generation: 0, created_at: nowMs, last_attempt_at_ms: nowMs, not_before_ms: null, first_sent: firstSent, updated_at: nowMs })
       .onConflict((oc) => oc.column('bot_id').doUpdateSet({
@@ -76,9 +88,8 @@ export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_confi
 
 /** The request whose creation the provider may have made (the first under the key), else `sent`. */
 export function sentFirst(row: Pick<ProviderHandoverRow, 'first_sent'> | undefined, sent: SentBot): SentBot {
-  if (!row?.first_sent) return sent;
-  const { joinAtMs, meetingUrl, botConfig } = JSON.parse(row.first_sent) as FirstSent;
-  return { joinAtMs, meetingUrl, botConfig };
+  const first = firstSentOf(row);
+  return first ? { joinAtMs: first.joinAtMs, meetingUrl: first.meetingUrl, botConfig: first.botConfig } : sent;
 }
 
 /**
@@ -103,9 +114,10 @@ export async function forgetFirstSent(db: Db, botId: string, nowMs: number): Pro
 export async function forgetFirstSentIfLatest(db: Db, botId: string, nowMs: number): Promise<void> {
   const row = await db.selectFrom('provider_handovers').select(['first_sent', 'last_attempt_at_ms']).where('bot_id', '=', botId).executeTakeFirst();
   if (!row?.first_sent || row.last_attempt_at_ms === null) return;
-  const first = JSON.parse(row.first_sent) as FirstSent;
-  if (first.sentAtMs !== Number(row.last_attempt_at_ms)) return;
-  await db.updateTable('provider_handovers').set({ first_sent: null, updated_at: nowMs }).where('bot_id', '=', botId).where('first_sent', '=', row.first_sent).execute();
+  if (firstSentOf(row)?.sentAtMs !== Number(row.last_attempt_at_ms)) return;
+  await db.updateTable('provider_handovers').set({ first_sent: null, updated_at: nowMs })
+    .where('bot_id', '=', botId).where('first_sent', '=', row.first_sent).where('last_attempt_at_ms', '=', row.last_attempt_at_ms)
+    .execute();
 }
 
 /** The latest creation request sent to the provider, or null. */
@@ -139,11 +151,12 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
 }
 
 /**
- * Rollcall no longer keeps a provider bot in step for this bot (it was cancelled). A creation
- * still unanswered stays recorded: its bot, if the provider made one, is yet to be let go of.
+ * Rollcall no longer keeps a provider bot in step for this bot (it was cancelled): what that bot
+ * was given goes. A creation still unanswered stays recorded: its bot, if the provider made one,
+ * is yet to be let go of.
  */
 export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('provider_handovers').set({ provider_bot_id: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+  await db.updateTable('provider_handovers').set({ provider_bot_id: null, meeting_url: null, bot_config: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
 }
 
 export async function retireProviderBot(db: Db, provider: string, providerBotId: string, botId: string, reason: string, nowMs: number): Promise<void> {

@@ -133,6 +133,11 @@ export async function releaseClaims(db: Db, owner: string, nowMs: number): Promi
     .execute();
 }
 
+/** The launch's idempotency key from now on (its retries keep it). */
+export async function setLaunchKey(db: Db, id: string, key: string, nowMs: number): Promise<void> {
+  await db.updateTable('schedules').set({ idempotency_key: key, updated_at: nowMs }).where('id', '=', id).execute();
+}
+
 export async function finishSchedule(db: Db, id: string, state: 'done' | 'cancelled', nowMs: number, error: string | null = null): Promise<void> {
   await db.updateTable('schedules')
     .set({ state, lease_owner: null, lease_until_ms: null, last_error: error, updated_at: nowMs })

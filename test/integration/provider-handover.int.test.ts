@@ -615,7 +615,30 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(await staying(meetingUrl), []);
     });
 
-    test('a handover that got no answer, then the meeting moved to now: the bot launched under the same key is kept', async () => {
+    test('a handover that got no answer, then its retry refused: the bot fails, and the bot the first request made is still found', async () => {
+      const startMs = Math.ceil((clock.now() + 17 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/ref-used-ret';
+      const { botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-refused-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      const release = fake.holdNext(/^POST /);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      // The retry is refused for good (a 400 says nothing of the request before it).
+      fake.failNext(/^POST /, { status: 400, body: { detail: 'Invalid request.' } });
+      clock.advance(MIN);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).status, 'Error');
+      assert.notEqual((await handoverRow(botId))?.first_sent, null, 'the refusal erased the request that got no answer');
+      release();
+      const made = await madeSince(before);
+      clock.advance(10_000);
+      await rc.dispatcher.runDue();
+      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
+      assert.deepEqual(await staying(meetingUrl), []);
+    });
+
+    test('a handover that got no answer, then the meeting moved to now: the bot joins at once under a key of its own, and the lost request\'s bot goes', async () => {
       const startMs = Math.ceil((clock.now() + 14 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/mov-edto-now';
@@ -627,18 +650,45 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       release();
       const made = await madeSince(before);
       clock.advance(10_000);
-      // Moved to start in a minute: the bot joins at once, launched under the handover's key, and
-      // the sync the move queued is sent while that launch is on the wire.
+      // Moved to start in a minute: the bot joins at once. Under the handover's key the provider
+      // would answer with the bot the lost request made, which joins at the old time, hours late.
       const soon = clock.now() + MIN;
       assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { start_time: iso(soon), end_time: iso(soon + HOUR) } })).status, 200);
       await rc.dispatcher.runDue();
       await rc.dispatcher.runDue();
       const bot = await botRow(botId);
       assert.equal(bot.status, 'Joining');
-      assert.equal(bot.provider_bot_id, made.id);
-      assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!), 'the bot that joins was let go of');
-      assert.equal(await rc.database.db.selectFrom('retired_provider_bots').select('provider_bot_id').where('provider_bot_id', '=', made.id).executeTakeFirst(), undefined);
+      assert.ok(bot.provider_bot_id && bot.provider_bot_id !== made.id, `the launch was answered with ${bot.provider_bot_id}, the lost request's bot`);
+      const joining = botsOf(fake).find((b) => b.id === bot.provider_bot_id)!;
+      assert.ok(joining.joinAt === null || Date.parse(joining.joinAt) <= clock.now(), `the launched bot joins at ${joining.joinAt}`);
+      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, 'the lost request\'s bot stays');
+      assert.deepEqual((await staying(meetingUrl)).map((b) => b.id), [bot.provider_bot_id]);
       assert.equal((await handoverRow(botId))?.first_sent, null);
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'launch_key_changed'));
+    });
+
+    test('a handover that got no answer, then its join time came: the launch under the same key joins with the bot the lost request made', async () => {
+      const startMs = Math.ceil((clock.now() + 16 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meetingUrl = 'https://meet.google.com/joi-ntim-eca';
+      const { botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-join-time-${kind}`);
+      const before = new Set(botsOf(fake).map((b) => b.id));
+      // Handed over inside the provider's minimum lead (the plan can be late), so that its join
+      // time comes while the retries wait.
+      clock.set(joinAtMs - 3 * MIN);
+      const release = fake.holdNext(/^POST /);
+      await rc.dispatcher.runDue();
+      release();
+      const made = await madeSince(before);
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      clock.advance(10_000);
+      await rc.dispatcher.runDue();
+      const bot = await botRow(botId);
+      assert.equal(bot.status, 'Joining');
+      assert.equal(bot.provider_bot_id, made.id, 'a second bot was made for the same meeting');
+      assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!));
+      assert.deepEqual((await staying(meetingUrl)).map((b) => b.id), [made.id]);
     });
 
     test('deleting a handed-over bot\'s data removes the provider\'s bot too', async () => {

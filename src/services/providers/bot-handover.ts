@@ -46,6 +46,8 @@ const PLAN_NOTICE_MS = 60_000;
  * absorbs over a second of jitter per minute.
  */
 const PACE_SHARE = 0.98;
+/** A bot made to join this soon after a launch decided now joins "at once" as well. */
+const JOINS_NOW_MS = 60_000;
 
 export interface HandoverLaunch {
   schedule: ScheduleRow;
@@ -225,10 +227,33 @@ export class BotHandover {
     }
   }
 
+  /**
+   * In the fire transaction, for a bot launched to join at once (its join time came before its
+   * handover was answered): the key it goes under. A handover request under the launch's key that
+   * got no answer may have made a bot, and the provider answers the launch with it: right when
+   * that request asked for what the launch does (the same link and settings, a join time about
+   * now), wrong otherwise (a meeting moved earlier: that bot would join hours late). Then the
+   * launch takes a key of its own, and a sync lets the lost request's bot go
+   * (provider-command-sender.ts, the chase). Changes `schedule.idempotency_key` in place.
+   */
+  async keyForLaunchNow(trx: Transaction<Schema>, schedule: ScheduleRow, bot: BotRow, nowMs: number): Promise<void> {
+    const row = await handovers.findHandover(trx, bot.id);
+    const first = handovers.firstSentOf(row);
+    if (!row || !first || handovers.keyOfFirstSent(schedule.idempotency_key, row) !== schedule.idempotency_key) return;
+    if (first.meetingUrl === bot.meeting_url && first.botConfig === bot.bot_config && first.joinAtMs <= nowMs + JOINS_NOW_MS) return;
+    const lostKey = schedule.idempotency_key;
+    schedule.idempotency_key = `${lostKey}.now`;
+    await schedules.setLaunchKey(trx, schedule.id, schedule.idempotency_key, nowMs);
+    await bots.appendDecision(trx, bot.id, nowMs, 'launch_key_changed',
+      `A handover to ${this.provider} under ${lostKey} got no answer and asked for ${first.meetingUrl !== bot.meeting_url ? 'another link' : first.botConfig !== bot.bot_config ? 'other settings' : `a join at ${formatInstant(first.joinAtMs)}`}: the launch goes under ${schedule.idempotency_key}, and a bot that request made is let go of`,
+      { provider: this.provider, idempotency_key: schedule.idempotency_key, lost_idempotency_key: lostKey });
+    await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'A handover that got no answer asked for something else than the launch', nowMs);
+  }
+
   /** In the fire transaction: these bots' creation requests go out now (pacing counts from here). */
   async recordAttempts(trx: Transaction<Schema>, launches: readonly HandoverLaunch[], nowMs: number): Promise<void> {
     if (launches.length === 0) return;
-    await handovers.recordAttempts(trx, this.provider, launches.map(({ bot }) => ({ botId: bot.id, sent: handovers.sentOf(bot) })), nowMs);
+    await handovers.recordAttempts(trx, this.provider, launches.map(({ schedule, bot }) => ({ botId: bot.id, sent: handovers.sentOf(bot), key: schedule.idempotency_key })), nowMs);
     for (const { schedule, bot } of launches) {
       if (schedule.attempts <= 1) continue;
       await bots.appendDecision(trx, bot.id, nowMs, 'handover_retried', `Handover to ${this.provider}, attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
@@ -265,17 +290,20 @@ export class BotHandover {
         }
         continue;
       }
+      // Refused before anything was created: the next request is a first again (unless an earlier
+      // request got no answer: it stays recorded), whether or not the bot is still waiting.
+      if (outcome.failure !== 'transient' || outcome.createdNothing) await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
       if (outcome.failure === 'permanent') {
-        // A refusal made nothing: there is no bot to look for later (unless an earlier request did).
-        await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
-        if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
+        if (current?.status === 'Scheduled') {
+          await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
+          // An earlier request that got no answer may have made a bot: the sync looks for it.
+          await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'The handover was refused after a request that got no answer', nowMs);
+        }
         continue;
       }
       const retryAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
-      // Refused before anything was created: the next request is a first again.
-      if (outcome.failure === 'rate_limited' || outcome.createdNothing) await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
       if (outcome.failure === 'rate_limited') {
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.
