@@ -497,15 +497,36 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       return botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === meetingUrl && !retired.has(b.id));
     }
 
-    test('a handover that got no answer, then the meeting cancelled: the bot the provider made is found and deleted', async () => {
-      const startMs = Math.ceil((clock.now() + 9 * HOUR) / MIN) * MIN;
+    /** Books a meeting `hours` ahead and hands it over: answers the provider's bot. */
+    async function handedOver(hours: number, meetingUrl: string, key: string) {
+      const startMs = Math.ceil((clock.now() + hours * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
-      const meetingUrl = 'https://meet.google.com/han-dunc-anc';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-cancel-${kind}`);
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, key);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first, 'not handed over');
+      return { startMs, joinAtMs, eventId, botId, first };
+    }
+
+    /**
+     * Books a meeting `hours` ahead and fires its handover, whose creation the provider receives
+     * but answers only when `release` is called (after Rollcall gave up waiting).
+     */
+    async function loseHandover(hours: number, meetingUrl: string, key: string) {
+      const startMs = Math.ceil((clock.now() + hours * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, key);
       const before = new Set(botsOf(fake).map((b) => b.id));
       const release = fake.holdNext(/^POST /);
       clock.set(joinAtMs - provider.leadMs);
       await rc.dispatcher.runDue();
+      return { eventId, botId, joinAtMs, before, release };
+    }
+
+    test('a handover that got no answer, then the meeting cancelled: the bot the provider made is found and deleted', async () => {
+      const meetingUrl = 'https://meet.google.com/han-dunc-anc';
+      const { eventId, botId, before, release } = await loseHandover(9, meetingUrl, `unanswered-cancel-${kind}`);
       assert.match((await scheduleRow(botId)).last_error ?? '', /no answer within/);
       assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
       assert.equal((await botRow(botId)).status, 'Cancelled');
@@ -525,16 +546,10 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a handover that never reached the provider, then the meeting cancelled: the bot its retry makes is deleted at once', async () => {
-      const startMs = Math.ceil((clock.now() + 10 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/nev-erre-ach';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `lost-cancel-${kind}`);
-      const before = new Set(botsOf(fake).map((b) => b.id));
       // Held until the end of the test: the provider never processes it.
-      const release = fake.holdNext(/^POST /);
+      const { eventId, joinAtMs, before, release } = await loseHandover(10, meetingUrl, `lost-cancel-${kind}`);
       try {
-        clock.set(joinAtMs - provider.leadMs);
-        await rc.dispatcher.runDue();
         assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
         clock.advance(10_000);
         await rc.dispatcher.runDue();
@@ -558,14 +573,8 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a replacement whose creation got no answer, then the meeting cancelled: both provider bots are let go of', async () => {
-      const startMs = Math.ceil((clock.now() + 11 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/rep-canc-ddd';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-replacement-cancel-${kind}`);
-      clock.set(joinAtMs - provider.leadMs);
-      await rc.dispatcher.runDue();
-      const first = (await botRow(botId)).provider_bot_id!;
-      assert.ok(first);
+      const { eventId, botId, first } = await handedOver(11, meetingUrl, `unanswered-replacement-cancel-${kind}`);
       // Moved to join inside the edit cutoff (more than the delete cutoff ahead): a replacement,
       // which the provider makes but answers too late.
       const release = fake.holdNext(/^POST /);
@@ -592,61 +601,34 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(ofReplacement.map((r) => r.by), ['leave']);
     });
 
-    test('a handover that got no answer, then a 429 on its retry, then the meeting cancelled: the bot the first request made is still found', async () => {
-      const startMs = Math.ceil((clock.now() + 13 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const meetingUrl = 'https://meet.google.com/tmo-then-429';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-429-${kind}`);
-      const before = new Set(botsOf(fake).map((b) => b.id));
-      const release = fake.holdNext(/^POST /);
-      clock.set(joinAtMs - provider.leadMs);
-      await rc.dispatcher.runDue();
-      // The retry is throttled: the 429 is checked before anything runs, and says nothing of the first.
-      fake.failNext(/^POST /, { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } });
-      clock.advance(MIN);
-      await rc.dispatcher.runDue();
-      assert.ok(createRequests(fake).some((r) => r.status === 429 && r.at === clock.now()), 'the retry was not throttled');
-      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
-      release();
-      const made = await madeSince(before);
-      clock.advance(10_000);
-      await rc.dispatcher.runDue();
-      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
-      assert.deepEqual(await staying(meetingUrl), []);
-    });
-
-    test('a handover that got no answer, then its retry refused: the bot fails, and the bot the first request made is still found', async () => {
-      const startMs = Math.ceil((clock.now() + 17 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const meetingUrl = 'https://meet.google.com/ref-used-ret';
-      const { botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-refused-${kind}`);
-      const before = new Set(botsOf(fake).map((b) => b.id));
-      const release = fake.holdNext(/^POST /);
-      clock.set(joinAtMs - provider.leadMs);
-      await rc.dispatcher.runDue();
-      // The retry is refused for good (a 400 says nothing of the request before it).
-      fake.failNext(/^POST /, { status: 400, body: { detail: 'Invalid request.' } });
-      clock.advance(MIN);
-      await rc.dispatcher.runDue();
-      assert.equal((await botRow(botId)).status, 'Error');
-      assert.notEqual((await handoverRow(botId))?.first_sent, null, 'the refusal erased the request that got no answer');
-      release();
-      const made = await madeSince(before);
-      clock.advance(10_000);
-      await rc.dispatcher.runDue();
-      assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
-      assert.deepEqual(await staying(meetingUrl), []);
-    });
+    // A later answer about the retry says nothing of a first request that got no answer: a 429 is
+    // checked before anything runs, a refusal is of the retry's own values.
+    const retryAnswers = [
+      { what: 'a 429 on its retry, then the meeting cancelled', hours: 13, meetingUrl: 'https://meet.google.com/tmo-then-429', answer: { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } }, cancels: true },
+      { what: 'its retry refused for good (the bot fails)', hours: 17, meetingUrl: 'https://meet.google.com/ref-used-ret', answer: { status: 400, body: { detail: 'Invalid request.' } }, cancels: false },
+    ];
+    for (const retry of retryAnswers) {
+      test(`a handover that got no answer, then ${retry.what}: the bot the first request made is still found`, async () => {
+        const { eventId, botId, before, release } = await loseHandover(retry.hours, retry.meetingUrl, `unanswered-${retry.answer.status}-${kind}`);
+        fake.failNext(/^POST /, retry.answer);
+        clock.advance(MIN);
+        await rc.dispatcher.runDue();
+        assert.ok(createRequests(fake).some((r) => r.status === retry.answer.status && r.at === clock.now()), `the retry was not answered ${retry.answer.status}`);
+        assert.notEqual((await handoverRow(botId))?.first_sent, null, 'the answer erased the request that got no answer');
+        if (retry.cancels) assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+        else assert.equal((await botRow(botId)).status, 'Error');
+        release();
+        const made = await madeSince(before);
+        clock.advance(10_000);
+        await rc.dispatcher.runDue();
+        assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
+        assert.deepEqual(await staying(retry.meetingUrl), []);
+      });
+    }
 
     test('a handover that got no answer, then the meeting moved to now: the bot joins at once under a key of its own, and the lost request\'s bot goes', async () => {
-      const startMs = Math.ceil((clock.now() + 14 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/mov-edto-now';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-launched-${kind}`);
-      const before = new Set(botsOf(fake).map((b) => b.id));
-      const release = fake.holdNext(/^POST /);
-      clock.set(joinAtMs - provider.leadMs);
-      await rc.dispatcher.runDue();
+      const { eventId, botId, before, release } = await loseHandover(14, meetingUrl, `unanswered-launched-${kind}`);
       release();
       const made = await madeSince(before);
       clock.advance(10_000);
@@ -709,14 +691,8 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a replacement whose creation got no answer until the old bot\'s join time came: the old bot joins, the replacement is deleted', async () => {
-      const startMs = Math.ceil((clock.now() + 12 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
       const meetingUrl = 'https://meet.google.com/old-join-sfi';
-      const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, `unanswered-replacement-late-${kind}`);
-      clock.set(joinAtMs - provider.leadMs);
-      await rc.dispatcher.runDue();
-      const first = (await botRow(botId)).provider_bot_id!;
-      assert.ok(first);
+      const { startMs, joinAtMs, eventId, botId, first } = await handedOver(12, meetingUrl, `unanswered-replacement-late-${kind}`);
       // Inside the edit cutoff the meeting moves half an hour later: a replacement, made by the
       // provider but answered too late.
       clock.set(joinAtMs - Math.floor(provider.updateCutoffMs / 2));
