@@ -13,6 +13,7 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
 import { FakeMeetStream } from '../support/fake-meetstream.ts';
 import { FakeAttendee } from '../support/fake-attendee.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
 
 const API_KEY = 'handover-api-key-8Rt2Wq';
 const MIN = 60_000;
@@ -88,6 +89,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     const provider = providerCase(kind);
     const fake = provider.fake;
     const receiver = new FakeHttpReceiver();
+    const ics = new FakeIcsServer();
     const t0 = Math.ceil(Date.now() / HOUR) * HOUR;
     const clock = new ManualClock(t0);
     let rc: TestRollcall;
@@ -98,6 +100,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const url = await fake.start();
       fake.now = () => clock.now();
       hooksUrl = `${await receiver.start()}/hooks`;
+      await ics.start();
       rc = await startTestRollcall({
         clock,
         settings: {
@@ -111,6 +114,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       await rc.close();
       await fake.stop();
       await receiver.stop();
+      await ics.stop();
     });
 
     async function scheduleMeeting(startMs: number, meetingUrl: string, key: string): Promise<{ eventId: string; botId: string }> {
@@ -711,6 +715,58 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(botsOf(fake).find((b) => b.id === replacement.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
       assert.deepEqual((await staying(meetingUrl)).map((b) => b.id), [first]);
       assert.equal((await botRow(botId)).provider_bot_id, first);
+    });
+
+    test('a bot whose calendar lost its access is not handed over while it stays lost: handed over once it returns, else cancelled at its join time', async () => {
+      const startMs = Math.ceil((clock.now() + 4 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      /** A feed with one meeting, connected, synced and scheduled. */
+      const feedMeeting = async (name: string) => {
+        const feed = ics.createFeed(name);
+        const meetingUrl = `https://meet.google.com/${name.slice(0, 3)}-acce-ss${kind[0]}`;
+        ics.edit(feed, (events) => events.push({ uid: `${name}-${kind}@feed`, summary: name, startMs, endMs: startMs + HOUR, location: meetingUrl }));
+        const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+        assert.equal(connected.status, 200, JSON.stringify(connected.body));
+        const calendarId = connected.body.calendar_id as string;
+        const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${iso(startMs - HOUR)}&time_max=${iso(startMs + HOUR)}`, { auth: user.auth });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${listed.body.results[0].id}`, { auth: user.auth, body: { deduplication_key: `access-${name}-${kind}`, bot_config: { bot_name: name } } });
+        assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+        const revoke = async () => {
+          ics.revoke(feed);
+          await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+          assert.equal((await rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).body.status, 'auth_revoked');
+        };
+        return { feed, meetingUrl, botId: scheduled.body.bot_id as string, revoke };
+      };
+      const returns = await feedMeeting('returns');
+      const stays = await feedMeeting('stays');
+      // One loses its access before its handover is planned, the other after.
+      await returns.revoke();
+      clock.set(joinAtMs - provider.leadMs - 40 * MIN);
+      await rc.dispatcher.runDue();
+      await stays.revoke();
+      // Access comes back for the first (the hourly probe finds the feed working again).
+      ics.restore(returns.feed);
+      await rc.calendarSync.runDue();
+      // The handover time: the first is handed over (within the pace); the second waits (was:
+      // cancelled at once).
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      clock.advance(2_000);
+      await rc.dispatcher.runDue();
+      const handed = await botRow(returns.botId);
+      assert.ok(handed.provider_bot_id, JSON.stringify((await decisions(returns.botId)).map((d) => [d.kind, d.reason])));
+      assert.equal(Date.parse(botsOf(fake).find((b) => b.id === handed.provider_bot_id)!.joinAt!), joinAtMs);
+      const waiting = await botRow(stays.botId);
+      assert.deepEqual([waiting.status, waiting.provider_bot_id], ['Scheduled', null]);
+      assert.ok((await decisions(stays.botId)).some((d) => d.kind === 'handover_held'));
+      // Its join time comes with access still missing: cancelled, and nothing reached the provider.
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      const cancelled = await botRow(stays.botId);
+      assert.equal(cancelled.status, 'Cancelled');
+      assert.ok((await decisions(stays.botId)).some((d) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)));
+      assert.deepEqual(botsOf(fake).filter((b) => b.meetingUrl === stays.meetingUrl), []);
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

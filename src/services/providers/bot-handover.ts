@@ -25,6 +25,7 @@ import * as bots from '../../store/bot-store.ts';
 import * as schedules from '../../store/schedule-store.ts';
 import * as handovers from '../../store/provider-handover-store.ts';
 import { recordProviderBot } from '../../store/provider-bot-store.ts';
+import { findBotsBlockedByRevokedAccess } from '../../store/connection-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { transitionBot } from '../scheduling/bot-lifecycle.ts';
 import { requestProviderSync } from './provider-sync.ts';
@@ -106,6 +107,19 @@ export class BotHandover {
     this.#mustPlan = true;
   }
 
+  /**
+   * In the fire transaction: a bot whose calendars all lost their access is not handed over while
+   * they stay without it (nobody can tell whether its meeting still exists). Its timer waits for
+   * the join time, where the bot is cancelled if access is still missing; the plan leaves it out
+   * meanwhile and places it again as soon as access is back.
+   */
+  async holdForAccess(trx: Db, owner: string, schedule: ScheduleRow, bot: BotRow, nowMs: number): Promise<void> {
+    await handovers.deferHandoverTimer(trx, owner, schedule.id, bot.join_at_ms, nowMs);
+    await bots.appendDecision(trx, bot.id, nowMs, 'handover_held',
+      `calendar_access_revoked: not handed over to ${this.provider} while the calendars of its events have no access; handed over as soon as access returns, cancelled if it has not by the join time (${formatInstant(bot.join_at_ms)})`,
+      { provider: this.provider, join_at: formatInstant(bot.join_at_ms) });
+  }
+
   /** Something changed (a bot added, moved or cancelled): plan again soon. */
   markStale(): void {
     this.#isStale = true;
@@ -157,8 +171,11 @@ export class BotHandover {
     const horizon = planningHorizon(buckets, now, leadMs, createsPerMinute, PLAN_AHEAD_MS);
     if (horizon.endMs === null) return;
     const waiting = await handovers.listWaiting(database.db, now, Math.min(horizon.endMs, now + PLAN_SPAN_MS));
-    // A bot backing off after a failed handover keeps its retry time; the rest are placed anew.
-    const placeable = waiting.filter((w) => w.notBeforeMs === null || w.notBeforeMs <= now);
+    // A bot backing off keeps its retry time; one whose calendars lost their access waits for it
+    // (holdForAccess); the rest are placed anew.
+    const backedOff = waiting.filter((w) => w.notBeforeMs === null || w.notBeforeMs <= now);
+    const blocked = await findBotsBlockedByRevokedAccess(database.db, backedOff.map((w) => w.botId));
+    const placeable = backedOff.filter((w) => !blocked.has(w.botId));
     if (placeable.length === 0) return;
     const lastAttemptMs = await handovers.latestAttemptAt(database.db, this.provider);
     const earliestMs = Math.max(now, this.#pausedUntilMs, lastAttemptMs === null ? -Infinity : lastAttemptMs + spacingMs);
