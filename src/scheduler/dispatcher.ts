@@ -656,12 +656,8 @@ export class Dispatcher {
       const bot = botsById.get(schedule.bot_id)!;
       if (blocked.has(bot.id)) {
         // A handover waits for access to come back, until the join time (the rule is the join time's).
-        if (this.#o.handover && bot.status === 'Scheduled' && bot.join_at_ms > now) {
-          await this.#o.handover.holdForAccess(trx, this.owner, schedule, bot, now);
-          dropped.push(schedule.id);
-          continue;
-        }
-        await cancelBotInTransaction(trx, bot, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now);
+        if (this.#o.handover && bot.status === 'Scheduled' && bot.join_at_ms > now) await this.#o.handover.holdForAccess(trx, this.owner, schedule, bot, now);
+        else await cancelBotInTransaction(trx, bot, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now);
         dropped.push(schedule.id);
         continue;
       }

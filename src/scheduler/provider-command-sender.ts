@@ -17,7 +17,7 @@ import { FAILURE_STATUS } from '../domain/bot-status.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { BotRow } from '../db/schema.ts';
-import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
+import { madeNothing, type BotRuntime, type RuntimeOutcome, type SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
 import { decideLateEdit, diffSettings, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
 import type { Clock } from '../lib/clock.ts';
 import { formatInstant } from '../lib/time.ts';
@@ -25,7 +25,7 @@ import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import * as handovers from '../store/provider-handover-store.ts';
 import { transitionBot } from '../services/scheduling/bot-lifecycle.ts';
-import { PROVIDER_RETIRE, PROVIDER_SYNC, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
+import { PROVIDER_RETIRE, PROVIDER_SYNC, requestChaseIfUnanswered, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
 
@@ -218,7 +218,7 @@ export class ProviderCommandSender {
     await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent, key: request.idempotency_key }], clock.now());
     const outcome = await runtime.launch(request);
     // Refused before anything was created: the next request is a first again.
-    if (!outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing)) await handovers.forgetFirstSentIfLatest(database.db, bot.id, clock.now());
+    if (madeNothing(outcome)) await handovers.forgetFirstSentIfLatest(database.db, bot.id, clock.now());
     if (!outcome.ok && outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The replacement bot');
     if (!outcome.ok && isSettingsOnly) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
@@ -238,7 +238,7 @@ export class ProviderCommandSender {
         await handovers.releaseHeld(trx, bot.id, now);
         if (current?.status === 'Scheduled') await transitionBot(trx, current, FAILURE_STATUS, `${reason}, but ${this.#provider} refused the new bot: ${outcome.message}`, now, { decisionKind: 'failed' });
         // An earlier request for this replacement that got no answer may have made a bot.
-        await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'The replacement was refused after a request that got no answer', now);
+        await requestChaseIfUnanswered(trx, bot.id, 'The replacement was refused after a request that got no answer', now);
         return;
       }
       const newId = outcome.providerBotId!;
@@ -324,7 +324,7 @@ export class ProviderCommandSender {
   }
 
   /** The bot will not join (cancelled): the provider's bot goes, deleted or made to leave. */
-  async #letGo(bot: BotRow, held: { id: string; joinAtMs: number }, now: number): Promise<Settle> {
+  async #letGo(bot: BotRow, held: { id: string; joinAtMs: number }, now: number): Promise<void> {
     const { database } = this.#o;
     const action = decideLateEdit(this.#rules, now, held.joinAtMs, { kind: 'cancelled' });
     const by: RemovalKind = action.kind === 'remove' ? action.by : 'delete';
@@ -335,7 +335,6 @@ export class ProviderCommandSender {
       await handovers.releaseHeld(trx, bot.id, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_removal_requested', `${action.reason} (${this.#provider} bot ${held.id})`, { provider: this.#provider, provider_bot_id: held.id, by });
     });
-    return DONE;
   }
 
   async #retire(row: commands.RuntimeCommandRow, payload: ProviderRetirePayload): Promise<Settle> {

@@ -72,7 +72,7 @@ export async function recordAttempts(db: Db, provider: string, attempts: readonl
  * The idempotency key of this bot's next (or unanswered) creation: the launch's own for its first
  * handover, then the launch's with the replacement's number (generation 1, 2...).
  */
-export function creationKey(launchKey: string, row: Pick<ProviderHandoverRow, 'handed_over_at_ms' | 'generation'> | undefined): string {
+function creationKey(launchKey: string, row: Pick<ProviderHandoverRow, 'handed_over_at_ms' | 'generation'> | undefined): string {
   return row?.handed_over_at_ms == null ? launchKey : replacementKey(launchKey, row.generation + 1);
 }
 
@@ -150,13 +150,25 @@ export async function recordHeld(db: Db, botId: string, provider: string, held: 
   }, nowMs);
 }
 
+/** What a provider bot was given (its link and settings), cleared when they are no longer needed. */
+const FORGOTTEN_DETAILS = { meeting_url: null, bot_config: null } as const;
+
 /**
  * Rollcall no longer keeps a provider bot in step for this bot (it was cancelled): what that bot
  * was given goes. A creation still unanswered stays recorded: its bot, if the provider made one,
  * is yet to be let go of.
  */
 export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise<void> {
-  await db.updateTable('provider_handovers').set({ provider_bot_id: null, meeting_url: null, bot_config: null, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+  await db.updateTable('provider_handovers').set({ provider_bot_id: null, ...FORGOTTEN_DETAILS, updated_at: nowMs }).where('bot_id', '=', botId).execute();
+}
+
+/**
+ * The bot's data was deleted: the link and settings its provider bot was given go now (the
+ * provider's ids stay for letting that bot go, and an unanswered creation's first request until
+ * its bot has been looked for).
+ */
+export async function forgetHeldDetails(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('provider_handovers').set({ ...FORGOTTEN_DETAILS, updated_at: nowMs }).where('bot_id', '=', botId).execute();
 }
 
 export async function retireProviderBot(db: Db, provider: string, providerBotId: string, botId: string, reason: string, nowMs: number): Promise<void> {

@@ -54,6 +54,14 @@ export type RuntimeOutcome =
   /** isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready. */
   | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string; isAuthFailure?: boolean };
 
+/**
+ * The request made nothing for sure: a refusal, a 429 (a limit is checked before anything runs),
+ * or a failure that says so (Recall's 507).
+ */
+export function madeNothing(outcome: RuntimeOutcome): boolean {
+  return !outcome.ok && (outcome.failure !== 'transient' || outcome.createdNothing === true);
+}
+
 /** A launch made ready ahead of time by the runtime that will send it; opaque to everyone else. */
 export interface PreparedLaunch {
   readonly request: LaunchRequest;

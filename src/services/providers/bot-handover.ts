@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BotRow, ScheduleRow, Schema } from '../../db/schema.ts';
-import type { BotRuntime, RuntimeOutcome, SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
+import { madeNothing, type BotRuntime, type RuntimeOutcome, type SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
 import { planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -28,7 +28,7 @@ import { recordProviderBot } from '../../store/provider-bot-store.ts';
 import { findBotsBlockedByRevokedAccess } from '../../store/connection-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { transitionBot } from '../scheduling/bot-lifecycle.ts';
-import { requestProviderSync } from './provider-sync.ts';
+import { requestChaseIfUnanswered, requestProviderSync } from './provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 
 /** Bots whose handover may come within this are planned (given timers and a decision) now. */
@@ -264,7 +264,7 @@ export class BotHandover {
     await bots.appendDecision(trx, bot.id, nowMs, 'launch_key_changed',
       `A handover to ${this.provider} under ${lostKey} got no answer and asked for ${first.meetingUrl !== bot.meeting_url ? 'another link' : first.botConfig !== bot.bot_config ? 'other settings' : `a join at ${formatInstant(first.joinAtMs)}`}: the launch goes under ${schedule.idempotency_key}, and a bot that request made is let go of`,
       { provider: this.provider, idempotency_key: schedule.idempotency_key, lost_idempotency_key: lostKey });
-    await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'A handover that got no answer asked for something else than the launch', nowMs);
+    await requestChaseIfUnanswered(trx, bot.id, 'A handover that got no answer asked for something else than the launch', nowMs);
   }
 
   /** In the fire transaction: these bots' creation requests go out now (pacing counts from here). */
@@ -309,12 +309,12 @@ export class BotHandover {
       }
       // Refused before anything was created: the next request is a first again (unless an earlier
       // request got no answer: it stays recorded), whether or not the bot is still waiting.
-      if (outcome.failure !== 'transient' || outcome.createdNothing) await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
+      if (madeNothing(outcome)) await handovers.forgetFirstSentIfLatest(trx, bot.id, nowMs);
       if (outcome.failure === 'permanent') {
         if (current?.status === 'Scheduled') {
           await transitionBot(trx, current, FAILURE_STATUS, `The handover to ${provider} was refused: ${outcome.message}`, nowMs, { decisionKind: 'failed' });
           // An earlier request that got no answer may have made a bot: the sync looks for it.
-          await requestProviderSync(trx, { id: bot.id, provider_bot_id: null }, 'The handover was refused after a request that got no answer', nowMs);
+          await requestChaseIfUnanswered(trx, bot.id, 'The handover was refused after a request that got no answer', nowMs);
         }
         continue;
       }

@@ -42,6 +42,14 @@ export async function requestProviderSync(trx: Db, bot: Pick<BotRow, 'id' | 'pro
   await enqueueCommand(trx, { botId: bot.id, action: PROVIDER_SYNC, payload, idempotencyKey: `sync-${bot.id}-${randomToken(10)}` }, nowMs);
 }
 
+/**
+ * Queues a sync for a bot a creation request may have made a provider bot for without answering
+ * (the sync finds that bot and lets it go once it is not wanted); nothing otherwise.
+ */
+export async function requestChaseIfUnanswered(trx: Db, botId: string, reason: string, nowMs: number): Promise<void> {
+  await requestProviderSync(trx, { id: botId, provider_bot_id: null }, reason, nowMs);
+}
+
 /** Queues the removal of a provider bot Rollcall let go of. */
 export async function requestProviderRetire(trx: Db, payload: ProviderRetirePayload, nowMs: number): Promise<void> {
   await enqueueCommand(trx, { botId: payload.bot_id, action: PROVIDER_RETIRE, payload, idempotencyKey: `retire-${payload.bot_id}-${randomToken(10)}` }, nowMs);

@@ -20,6 +20,7 @@ import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
+import { forgetHeldDetails } from '../../store/provider-handover-store.ts';
 
 export interface UnscheduleOptions {
   cancel_all_occurrences?: boolean;
@@ -389,9 +390,7 @@ export class BotManagement {
       // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
       deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
       deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
-      // What a provider was given for it (the link and settings); the first request of a creation
-      // that got no answer stays until the sync has found its bot.
-      await trx.updateTable('provider_handovers').set({ meeting_url: null, bot_config: null, updated_at: now }).where('bot_id', '=', bot.id).execute();
+      await forgetHeldDetails(trx, bot.id, now);
       const scrubbedKey = `deleted:${bot.id}`;
       await trx.updateTable('bots').set({
         meeting_url: '', meeting_identity: scrubbedKey, bot_config: '{}', custom_attributes: '{}',
