@@ -15,11 +15,12 @@ import { OutboundHttp } from './adapters/outbound-http.ts';
 import { noRuntime, type BotRuntime } from './adapters/bot-runtimes/bot-runtime.ts';
 import { HttpBotRuntime } from './adapters/bot-runtimes/http-bot-runtime.ts';
 import { CommandBotRuntime } from './adapters/bot-runtimes/command-bot-runtime.ts';
-import type { ProviderRuntimeOptions } from './adapters/bot-providers/provider-options.ts';
+import { keyGenerationsInMemory, type ProviderRuntimeOptions } from './adapters/bot-providers/provider-options.ts';
 import { RecallBotProvider } from './adapters/bot-providers/recall-bot-provider.ts';
 import { MeetStreamBotProvider } from './adapters/bot-providers/meetstream-bot-provider.ts';
 import { AttendeeBotProvider } from './adapters/bot-providers/attendee-bot-provider.ts';
 import { findProviderBotId } from './store/provider-bot-store.ts';
+import { storedKeyGenerations } from './store/provider-key-store.ts';
 import { ApiKeyAuthenticator, countSealedWebhookSecrets, sealPlaintextWebhookSecrets } from './services/access/api-keys.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendars/calendar-events.ts';
@@ -97,6 +98,7 @@ export function createRuntime(config: Config, clock: Clock, database: Database |
       http,
       now: () => clock.now(),
       resolveProviderBotId: async (botId) => (database ? findProviderBotId(database.db, botId) : null),
+      keyGenerations: database ? storedKeyGenerations(database.db, () => clock.now()) : keyGenerationsInMemory(),
     };
     switch (provider.name) {
       case 'recall':

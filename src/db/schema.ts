@@ -329,6 +329,14 @@ export interface ProviderHandoversTable {
   updated_at: number;
 }
 
+/** How far a provider adapter moved on from an idempotency key whose cached answer was a failure (migration 015). */
+export interface ProviderKeyGenerationsTable {
+  idempotency_key: string;
+  /** The generation of the key to send next (0 is the key itself). */
+  generation: number;
+  updated_at_ms: number;
+}
+
 /** A provider bot Rollcall let go of (replaced or cancelled): its webhooks are acknowledged and ignored. */
 export interface RetiredProviderBotsTable {
   provider: string;
@@ -364,6 +372,7 @@ export interface Schema {
   recurring_chains: RecurringChainsTable;
   provider_handovers: ProviderHandoversTable;
   retired_provider_bots: RetiredProviderBotsTable;
+  provider_key_generations: ProviderKeyGenerationsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

@@ -445,6 +445,42 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(kinds.includes('handed_over') && !kinds.includes('provider_replaced'), kinds.join(', '));
     });
 
+    test('Recall\'s 507, then a restart: the restarted process sends the key that moved on, not the one whose 507 Recall has cached', async (t) => {
+      if (!(fake instanceof FakeRecall)) return t.skip('the 507 of an empty ad-hoc pool is Recall\'s');
+      const startMs = Math.ceil((clock.now() + 7 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      clock.set(joinAtMs - 8 * MIN);
+      fake.adHocPool = 0;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/res-tart-poo', `pool-restart-${kind}`);
+      const sentBefore = createRequests(fake).length;
+      try {
+        await rc.dispatcher.runDue();
+      } finally {
+        fake.adHocPool = Infinity;
+      }
+      const first = createRequests(fake).slice(sentBefore);
+      assert.equal(first.length, 1);
+      const key = String(first[0]!.headers['idempotency-key']);
+      assert.match((await scheduleRow(botId)).last_error ?? '', /507/);
+      const kept = () => rc.database.db.selectFrom('provider_key_generations').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+      assert.equal(Number((await kept())?.generation), 1, 'the key\'s next generation is kept in the database');
+      // A new process on the same database (a restart, or another instance) retries once the
+      // 507's wait is over: it goes straight to the key Recall has no answer cached for.
+      const restarted = await createRollcall(rc.config, { database: await rc.testDatabase.open(), clock, logger: createLogger('silent'), collectDefaultMetrics: false });
+      try {
+        clock.advance(31_000);
+        await restarted.dispatcher.runDue();
+      } finally {
+        await restarted.close();
+      }
+      const retries = createRequests(fake).slice(sentBefore + 1);
+      assert.deepEqual(retries.map((r) => r.headers['idempotency-key']), [`${key}~1`]);
+      const row = await botRow(botId);
+      assert.ok(row.provider_bot_id, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
+      assert.equal(fake.bots.get(row.provider_bot_id!)!.meeting_url, 'https://meet.google.com/res-tart-poo');
+      assert.equal(await kept(), undefined, 'an accepted creation leaves nothing to keep');
+    });
+
     test('a replacement whose creation got no answer, then a move that an update could follow: the replacement is finished, no second bot is left behind', async () => {
       const startMs = Math.ceil((clock.now() + 8 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

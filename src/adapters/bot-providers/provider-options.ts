@@ -22,4 +22,33 @@ export interface ProviderRuntimeOptions {
    * not recorded (yet). Update and stop commands name the Rollcall bot; this finds the provider's.
    */
   resolveProviderBotId: (botId: string) => Promise<string | null>;
+  /** Per launch key, the generation of the key an adapter sends next (Recall after a 507). */
+  keyGenerations: KeyGenerations;
+}
+
+/**
+ * Where an adapter keeps how far it moved on from a launch's idempotency key whose cached answer
+ * is a failure. In the database (src/store/provider-key-store.ts), so that a restarted process or
+ * another instance sends the key that can still succeed, not one whose failure is cached.
+ */
+export interface KeyGenerations {
+  /** 0 while the key never had to move on. */
+  current(key: string): Promise<number>;
+  moveOn(key: string, generation: number): Promise<void>;
+  /** The key's creation was accepted: nothing to keep. */
+  forget(key: string): Promise<void>;
+}
+
+/** Generations in this process's memory, for a runtime without a database (unit tests, tools). */
+export function keyGenerationsInMemory(): KeyGenerations {
+  const generations = new Map<string, number>();
+  return {
+    current: async (key) => generations.get(key) ?? 0,
+    moveOn: async (key, generation) => {
+      generations.set(key, Math.max(generation, generations.get(key) ?? 0));
+    },
+    forget: async (key) => {
+      generations.delete(key);
+    },
+  };
 }

@@ -4,9 +4,10 @@
 // minutes out is a "scheduled bot" with its own instance, anything sooner is taken from a shared
 // ad-hoc pool that can run dry (507). Recall caches the answer to a key for an hour, a 507
 // included, so a retry after a 507 must use a new key: this adapter derives the key it sends from
-// the launch's own key plus a generation that moves on after each 507. A process that restarts
-// starts again at generation 0 and walks the cached answers forward (507, 507, ..., 201), so the
-// chain never creates a second bot within Recall's hour.
+// the launch's own key plus a generation that moves on after each 507. The generation is kept in
+// the database (options.keyGenerations), so a restarted process or another instance sends the
+// key that can still succeed, and a retry of a request that got no answer goes under the same
+// key as that request (Recall answers it with the bot it made, not a second one).
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { toSigningSecret } from '../bot-runtimes/http-bot-runtime.ts';
 import type {
@@ -57,8 +58,6 @@ export class RecallBotProvider implements BotRuntime {
   readonly live: LiveBotOperations;
   readonly statusWebhooks: StatusWebhookVerifier;
   readonly #o: ProviderRuntimeOptions;
-  /** Launch key -> how many 507s it has had (the generation of the key sent next). */
-  readonly #keyGenerations = new Map<string, number>();
 
   constructor(options: ProviderRuntimeOptions) {
     this.#o = options;
@@ -81,7 +80,13 @@ export class RecallBotProvider implements BotRuntime {
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
-    const generation = this.#keyGenerations.get(request.idempotency_key) ?? 0;
+    let generation: number;
+    try {
+      generation = await this.#o.keyGenerations.current(request.idempotency_key);
+    } catch (error) {
+      // Sent under a key that may hold a cached 507, the request could only fail again: wait.
+      return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: null, message: `the idempotency key's generation could not be read: ${(error as Error).message}` };
+    }
     const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
     const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...recallSettings(request.bot_config, request.bot_id) };
     const joinAt = futureJoinAt(request.join_at, now, 1);
@@ -91,12 +96,14 @@ export class RecallBotProvider implements BotRuntime {
     });
     if (result.ok && result.answer.status === 507) {
       // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
-      this.#keyGenerations.set(request.idempotency_key, generation + 1);
+      // Not recorded (the database is down): the retry gets the cached 507 once more and moves on then.
+      await this.#o.keyGenerations.moveOn(request.idempotency_key, generation + 1).catch(() => undefined);
       return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507); retrying with a new idempotency key${describeError(result.answer)}` };
     }
     const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
     if (!outcome.ok || !result.ok) return outcome;
-    this.#keyGenerations.delete(request.idempotency_key);
+    // Not forgotten (the database is down): a later request under this key replays this answer.
+    if (generation > 0) await this.#o.keyGenerations.forget(request.idempotency_key).catch(() => undefined);
     const id = (result.answer.json as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };
     return { ok: true, alreadyDone: false, providerBotId: id };
