@@ -56,3 +56,12 @@ test('DEDUPLICATION_KEY_REQUIRED is true unless set to false, and refuses anythi
   assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRED: 'no' }), /DEDUPLICATION_KEY_REQUIRED must be true or false/);
   assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRE: 'false' }), /DEDUPLICATION_KEY_REQUIRE\b/);
 });
+
+test('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: each key checked by position, and only beside a current key', () => {
+  const key = (byte: string) => byte.repeat(32);
+  const config = parseConfig({ CREDENTIALS_ENCRYPTION_KEY: key('0a'), CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: ` ${key('0b')}, ${Buffer.alloc(32, 0x0c).toString('base64')} ` });
+  assert.deepEqual(config.credentialsPreviousKeys.map((k) => k[0]), [0x0b, 0x0c]);
+  assert.deepEqual(parseConfig({ CREDENTIALS_ENCRYPTION_KEY: key('0a') }).credentialsPreviousKeys, []);
+  assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_KEY: key('0a'), CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: `${key('0b')},short` }), /CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: key 2 of 2/);
+  assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: key('0b') }), /needs CREDENTIALS_ENCRYPTION_KEY/);
+});

@@ -36,6 +36,8 @@ export interface Config {
   dispatchLeaseSeconds: number;
   /** 32-byte key (hex or base64) that seals provider credentials and webhook secrets at rest. */
   credentialsEncryptionKey: Buffer | null;
+  /** Keys being rotated out: they open what they sealed, never seal (CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS, comma-separated). */
+  credentialsPreviousKeys: readonly Buffer[];
   /** Requests per minute per API key; 0 turns the limit off. (Default: 600) */
   rateLimitPerMinute: number;
   /** Calendar sync (docs/calendar-sync.md). Provider base URLs are settings so tests can point them at local fakes. */
@@ -117,7 +119,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
 export const KNOWN_KEYS = new Set([
   'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
   'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
-  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY',
+  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS',
   'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_CALENDAR_API_URL', 'MICROSOFT_LOGIN_URL', 'MICROSOFT_GRAPH_URL',
   'CALENDAR_POLL_INTERVAL_SECONDS', 'CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 'CALENDAR_SYNC_HORIZON_DAYS',
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS',
@@ -221,6 +223,7 @@ export function parseConfig(env: Env): Config {
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     credentialsEncryptionKey: null,
+    credentialsPreviousKeys: [],
     calendar: Object.freeze({
       googleOAuthTokenUrl: httpUrl('GOOGLE_OAUTH_TOKEN_URL', 'https://oauth2.googleapis.com/token'),
       googleCalendarApiUrl: httpUrl('GOOGLE_CALENDAR_API_URL', 'https://www.googleapis.com/calendar/v3'),
@@ -243,6 +246,15 @@ export function parseConfig(env: Env): Config {
   if (rawKey !== null) {
     config.credentialsEncryptionKey = SecretBox.parseKey(rawKey);
     if (config.credentialsEncryptionKey === null) problems.push('CREDENTIALS_ENCRYPTION_KEY must be 32 bytes as 64 hex characters or base64 (e.g. openssl rand -base64 32)');
+  }
+  const rawPreviousKeys = text('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS');
+  if (rawPreviousKeys !== null) {
+    const parts = rawPreviousKeys.split(',').map((k) => k.trim()).filter(Boolean);
+    const parsed = parts.map((k) => SecretBox.parseKey(k));
+    const bad = parsed.flatMap((k, i) => (k === null ? [i + 1] : []));
+    if (rawKey === null) problems.push('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS needs CREDENTIALS_ENCRYPTION_KEY, the key that seals from now on');
+    else if (bad.length > 0) problems.push(`CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: key ${bad.join(', ')} of ${parts.length} is not 32 bytes as 64 hex characters or base64`);
+    else config.credentialsPreviousKeys = parsed as Buffer[];
   }
   if (config.dispatchLeaseSeconds * 1000 <= config.botRuntimeTimeoutMs) {
     problems.push(`DISPATCH_LEASE_SECONDS (${config.dispatchLeaseSeconds}) must be longer than BOT_RUNTIME_TIMEOUT_MS (${config.botRuntimeTimeoutMs} ms), or a slow launch would be taken over and sent twice`);

@@ -21,7 +21,8 @@ import { MeetStreamBotProvider } from './adapters/bot-providers/meetstream-bot-p
 import { AttendeeBotProvider } from './adapters/bot-providers/attendee-bot-provider.ts';
 import { findProviderBotId } from './store/provider-bot-store.ts';
 import { storedKeyGenerations } from './store/provider-key-store.ts';
-import { ApiKeyAuthenticator, countSealedWebhookSecrets, sealPlaintextWebhookSecrets } from './services/access/api-keys.ts';
+import { ApiKeyAuthenticator } from './services/access/api-keys.ts';
+import { countSealedWebhookSecrets, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendars/calendar-events.ts';
 import { BotScheduling } from './services/scheduling/bot-scheduling.ts';
@@ -262,15 +263,17 @@ async function checkDatabase(database: Database): Promise<boolean> {
 }
 
 /**
- * With CREDENTIALS_ENCRYPTION_KEY set, seals any webhook secret still in plaintext (a deployment
- * that has just turned the key on). Without it, says loudly that secrets sit in the database as
- * they are, and that users whose secrets were sealed earlier get no signed webhooks.
+ * With CREDENTIALS_ENCRYPTION_KEY set, seals any webhook secret or calendar feed still in
+ * plaintext (a deployment that has just turned the key on). Without it, says loudly that secrets
+ * sit in the database as they are, and that users whose secrets were sealed earlier get no signed
+ * webhooks.
  */
 async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<SecretBox | null> {
-  if (config.credentialsEncryptionKey) {
-    const box = new SecretBox(config.credentialsEncryptionKey);
-    const sealed = await sealPlaintextWebhookSecrets(database.db, box);
-    if (sealed > 0) logger.info({ users: sealed }, 'sealed webhook secrets that were stored in plaintext');
+  const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
+  if (box) {
+    const { sealed } = await sealSecrets(database.db, box, 'plaintext');
+    if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');
+    if (box.hasPreviousKeys) logger.warn('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS is set: values sealed with those keys are still opened. Run `npx rollcall secrets reseal` to move them to the current key, then remove the setting.');
     return box;
   }
   logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');

@@ -1,4 +1,4 @@
-// Command line: serve, migrate, and API key management. `npx rollcall <command>`.
+// Command line: serve, migrate, API key management and resealing secrets. `npx rollcall <command>`.
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl } from './config.ts';
@@ -8,6 +8,7 @@ import { migrate, SchemaTooNewError } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
+import { sealSecrets } from './services/access/secrets-at-rest.ts';
 import { createRollcall } from './container.ts';
 import { warmUpHttpClient } from './adapters/http-client-warm-up.ts';
 
@@ -19,6 +20,8 @@ Commands:
   keys create --user <name>     Create an API key (and the user, if new); prints the key alone
   keys list --user <name>       List a user's keys (ids and prefixes, never the keys)
   keys revoke <key-id>          Revoke a key
+  secrets reseal                Seal every stored secret with CREDENTIALS_ENCRYPTION_KEY (after a key
+                                change, with the old key in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)
 
 Settings come from the environment and ./.env; see .env.example.`;
 
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'create') {
         if (!values.user) return usageError('keys create needs --user <name>');
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
-        const secretBox = config.credentialsEncryptionKey ? new SecretBox(config.credentialsEncryptionKey) : null;
+        const secretBox = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
         const { key } = await createApiKey(database.db, values.user, systemClock, { secretBox });
         process.stdout.write(`${key}\n`);
         return 0;
@@ -62,6 +65,16 @@ async function main(argv: string[]): Promise<number> {
         if (!arg) return usageError('keys revoke needs <key-id>');
         return (await revokeApiKey(database.db, arg, systemClock)) ? 0 : failure(`No key ${arg}`);
       }
+    }
+    if (command === 'secrets' && sub === 'reseal') {
+      await migrate(database.db, database.engine);
+      const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
+      if (!box) return failure('secrets reseal needs CREDENTIALS_ENCRYPTION_KEY (and the old keys in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)');
+      const report = await sealSecrets(database.db, box, 'all');
+      process.stdout.write(`sealed ${report.sealed} plaintext values, moved ${report.resealed} to the current key, ${report.unreadable} opened by no configured key\n`);
+      // Values no key opens would be lost for good if the previous keys were now removed: say so.
+      if (report.unreadable > 0) return failure('Some values were sealed with a key that is not configured: add it to CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS and run this again before removing any key.');
+      return 0;
     }
     return usageError(`Unknown command: ${positionals.join(' ')}`);
   } finally {

@@ -27,3 +27,19 @@ test('keys are accepted as 64 hex characters or base64 of 32 bytes', () => {
   assert.deepEqual(SecretBox.parseKey(key.toString('base64')), key);
   assert.equal(SecretBox.parseKey('short'), null);
 });
+
+test('a previous key still opens what it sealed; only the current key seals, and resealing moves a value to it', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const sealedOld = new SecretBox(oldKey).encrypt('feed-url');
+  assert.throws(() => new SecretBox(newKey).decrypt(sealedOld), 'the new key alone cannot open it');
+  const rotating = new SecretBox(newKey, [oldKey]);
+  assert.equal(rotating.decrypt(sealedOld), 'feed-url');
+  const moved = rotating.resealed(sealedOld)!;
+  assert.ok(moved !== null && moved !== sealedOld);
+  assert.equal(new SecretBox(newKey).decrypt(moved), 'feed-url', 'resealed under the new key alone');
+  assert.equal(rotating.resealed(moved), null, 'already under the current key: nothing to do');
+  assert.equal(new SecretBox(newKey).decrypt(rotating.encrypt('x')), 'x', 'new values are sealed with the current key');
+  assert.throws(() => rotating.resealed(new SecretBox(randomBytes(32)).encrypt('y')), /cannot be opened/);
+  assert.throws(() => new SecretBox(newKey, [randomBytes(16)]), /32 bytes/);
+});

@@ -61,7 +61,7 @@ async function countHeld(testDb: TestDatabase): Promise<number> {
 interface Instance { child: ChildProcess; port: number; dispatcher: Promise<string> }
 
 async function startInstance(testDb: TestDatabase, runtimeUrl: string): Promise<Instance> {
-  const url = testDb.searchPath ? `${testDb.url}?options=${encodeURIComponent(`-c search_path=${testDb.searchPath}`)}` : testDb.url;
+  const url = testDb.processUrl;
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     // The lease is left at its default (30 s): a takeover that waited for it would be obvious.

@@ -52,7 +52,7 @@ async function seedBots(testDb: TestDatabase): Promise<string[]> {
 }
 
 function startProcess(testDb: TestDatabase, runtimeUrl: string): ChildProcess {
-  const url = testDb.searchPath ? `${testDb.url}?options=${encodeURIComponent(`-c search_path=${testDb.searchPath}`)}` : testDb.url;
+  const url = testDb.processUrl;
   return spawn(process.execPath, [MAIN, 'serve'], {
     env: {
       ...process.env,

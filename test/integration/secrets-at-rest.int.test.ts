@@ -4,6 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { SecretBox } from '../../src/lib/secret-box.ts';
@@ -16,6 +18,7 @@ import { fetchOpenApi, listOperations } from '../support/openapi.ts';
 import { appTableNames } from '../support/app-tables.ts';
 
 const KEY_HEX = '0f'.repeat(32);
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
 class CapturedLog extends Writable {
   readonly lines: string[] = [];
@@ -114,16 +117,23 @@ describe('secrets at rest with CREDENTIALS_ENCRYPTION_KEY set', () => {
 
 describe('secrets at rest across key changes', () => {
   let testDatabase: TestDatabase;
+  const feeds = new FakeIcsServer();
 
   before(async () => {
     testDatabase = await createTestDatabase();
+    await feeds.start();
   });
-  after(() => testDatabase.drop());
+  after(async () => {
+    await testDatabase.drop();
+    await feeds.stop();
+  });
 
-  async function start(settings: Record<string, string>): Promise<{ rollcall: Rollcall; log: CapturedLog }> {
+  const start = (settings: Record<string, string>) => startOn(settings, testDatabase);
+
+  async function startOn(settings: Record<string, string>, on: TestDatabase): Promise<{ rollcall: Rollcall; log: CapturedLog }> {
     const log = new CapturedLog();
-    const rollcall = await createRollcall(testConfig({ DATABASE_URL: testDatabase.url, ...settings }), {
-      database: await testDatabase.open(), logger: createLogger('info', log), collectDefaultMetrics: false,
+    const rollcall = await createRollcall(testConfig({ DATABASE_URL: on.url, ...settings }), {
+      database: await on.open(), logger: createLogger('info', log), collectDefaultMetrics: false,
     });
     return { rollcall, log };
   }
@@ -156,5 +166,69 @@ describe('secrets at rest across key changes', () => {
     assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'message', 'status_code'], 'no detail in the answer');
     assert.equal(refused.body.message, refused.body.error);
     await keyless.rollcall.close();
+  });
+
+  test('changing the key: the old one, kept as a previous key, still opens everything; `secrets reseal` moves it all to the new key, which then works alone', async (t) => {
+    const keyA = '1a'.repeat(32);
+    const keyB = '2b'.repeat(32);
+    const keyC = '3c'.repeat(32);
+    const outbound = { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' };
+    // A database of its own: the command walks every user, and the test counts what it moves.
+    const own = await createTestDatabase();
+    t.after(() => own.drop());
+    const start = (settings: Record<string, string>) => startOn(settings, own);
+    const credentialsOf = async (rollcall: Rollcall, connectionId: string) => (await rollcall.database.db.selectFrom('calendar_connections').select('credentials').where('id', '=', connectionId).executeTakeFirstOrThrow()).credentials!;
+    const syncOf = async (rollcall: Rollcall, auth: string, connectionId: string) => (await rollcall.app.inject({ method: 'POST', url: `/api/v1/calendar/connections/${connectionId}/sync`, headers: { authorization: auth } })).json();
+    const reseal = (settings: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'secrets', 'reseal'], { env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', ...settings } })
+      .then(({ stdout }) => ({ code: 0, stdout }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: `${error.stdout}${error.stderr}` }));
+
+    // A feed connected before any key was set is stored in plaintext; setting key A seals it at
+    // start-up, with the webhook secret.
+    const keyless = await start(outbound);
+    const { key, userId } = await createApiKey(keyless.rollcall.database.db, 'rotating', keyless.rollcall.clock, { secretBox: keyless.rollcall.secretBox });
+    const auth = `Token ${key}`;
+    const feedUrl = feeds.createFeed('Rotated feed');
+    const connected = await keyless.rollcall.app.inject({ method: 'POST', url: '/api/v1/calendar/create_ics_calendar', headers: { authorization: auth }, payload: { ics_url: feedUrl } });
+    assert.equal(connected.statusCode, 200, connected.body);
+    const connectionId = connected.json().calendar_id as string;
+    assert.ok((await credentialsOf(keyless.rollcall, connectionId)).startsWith('{'), 'plaintext without a key');
+    const secret = (await secretOf(keyless.rollcall, auth)).body.secret;
+    await keyless.rollcall.close();
+
+    const withA = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyA });
+    const sealedA = await credentialsOf(withA.rollcall, connectionId);
+    assert.ok(SecretBox.isSealed(sealedA) && JSON.parse(new SecretBox(Buffer.from(keyA, 'hex')).decrypt(sealedA)).url === feedUrl, 'the feed sealed with key A at start-up');
+    assert.ok(withA.log.lines.some((l) => /sealed webhook secrets and calendar credentials/.test(l)));
+    await withA.rollcall.close();
+
+    // Key B alone cannot open what A sealed.
+    const bAlone = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyB });
+    assert.equal((await secretOf(bAlone.rollcall, auth)).status, 500);
+    await bAlone.rollcall.close();
+
+    // B with A as a previous key: everything works, and start-up says what to do next.
+    const rotating = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
+    assert.equal((await secretOf(rotating.rollcall, auth)).body.secret, secret);
+    assert.equal((await syncOf(rotating.rollcall, auth, connectionId)).synced, true);
+    assert.ok(rotating.log.lines.some((l) => /"level":40/.test(l) && /secrets reseal/.test(l)), 'a warning names the command');
+    await rotating.rollcall.close();
+
+    // The command with the wrong old key refuses to call it done; with the right one it moves both.
+    const wrong = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyC });
+    assert.equal(wrong.code, 1, wrong.stdout);
+    assert.match(wrong.stdout, /moved 0 to the current key, 2 opened by no configured key/);
+    const moved = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
+    assert.equal(moved.code, 0, moved.stdout);
+    assert.match(moved.stdout, /sealed 0 plaintext values, moved 2 to the current key, 0 opened by no configured key/);
+    const again = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
+    assert.match(again.stdout, /moved 0 to the current key, 0 opened/, 'a second run finds nothing left');
+
+    // B alone now opens everything: the old key can go.
+    const done = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyB });
+    assert.equal((await secretOf(done.rollcall, auth)).body.secret, secret);
+    assert.equal((await syncOf(done.rollcall, auth, connectionId)).synced, true);
+    assert.equal(JSON.parse(new SecretBox(Buffer.from(keyB, 'hex')).decrypt(await credentialsOf(done.rollcall, connectionId))).url, feedUrl);
+    assert.ok(SecretBox.isSealed((await storedSecrets(done.rollcall, userId)).webhook_secret));
+    await done.rollcall.close();
   });
 });

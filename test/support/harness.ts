@@ -21,6 +21,8 @@ export interface TestDatabase {
   engine: Engine;
   url: string;
   searchPath?: string;
+  /** DATABASE_URL for a process of its own (the server, the command line): on PostgreSQL it names the test's schema. */
+  processUrl: string;
   open(options?: { poolSize?: number }): Promise<Database>;
   drop(): Promise<void>;
 }
@@ -30,7 +32,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (TEST_ENGINE === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-test-'));
     const url = `sqlite:${join(dir, 'rollcall.db')}`;
-    return { engine: 'sqlite', url, open: () => openDatabase(url), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { engine: 'sqlite', url, processUrl: url, open: () => openDatabase(url), drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const schema = `t_${randomToken(12).toLowerCase()}`;
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
@@ -46,6 +48,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     engine: 'postgres',
     url,
     searchPath: schema,
+    processUrl: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
     open: (options = {}) => openDatabase(url, { searchPath: schema, ...options }),
     drop: async () => {
       const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });

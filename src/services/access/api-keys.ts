@@ -46,41 +46,6 @@ export function openWebhookSecret(stored: string, box: SecretBox | null): string
   return box.decrypt(stored);
 }
 
-/**
- * Seals every webhook secret still stored in plaintext (a deployment that has just set
- * CREDENTIALS_ENCRYPTION_KEY). Each update is conditional on the value it read, so a rotation or
- * another instance doing the same at the same time is never overwritten. Returns how many users.
- */
-export async function sealPlaintextWebhookSecrets(db: Kysely<Schema>, box: SecretBox): Promise<number> {
-  // A prefilter only; SecretBox.isSealed below has the last word.
-  const users = await db.selectFrom('users').select(['id', 'webhook_secret', 'previous_webhook_secret'])
-    .where((eb) => eb.or([eb('webhook_secret', 'not like', 'v1:%'), eb('previous_webhook_secret', 'not like', 'v1:%')]))
-    .execute();
-  let sealed = 0;
-  for (const user of users) {
-    const previous = user.previous_webhook_secret;
-    const isCurrentPlain = !SecretBox.isSealed(user.webhook_secret);
-    const isPreviousPlain = previous !== null && !SecretBox.isSealed(previous);
-    if (!isCurrentPlain && !isPreviousPlain) continue;
-    let update = db.updateTable('users').set({
-      webhook_secret: isCurrentPlain ? box.encrypt(user.webhook_secret) : user.webhook_secret,
-      previous_webhook_secret: isPreviousPlain ? box.encrypt(previous) : previous,
-    }).where('id', '=', user.id).where('webhook_secret', '=', user.webhook_secret);
-    update = previous === null ? update.where('previous_webhook_secret', 'is', null) : update.where('previous_webhook_secret', '=', previous);
-    const result = await update.executeTakeFirst();
-    if (Number(result.numUpdatedRows) > 0) sealed++;
-  }
-  return sealed;
-}
-
-/** How many users have a sealed webhook secret (which cannot be used without the key). */
-export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<number> {
-  const users = await db.selectFrom('users').select(['webhook_secret', 'previous_webhook_secret'])
-    .where((eb) => eb.or([eb('webhook_secret', 'like', 'v1:%'), eb('previous_webhook_secret', 'like', 'v1:%')]))
-    .execute();
-  return users.filter((u) => SecretBox.isSealed(u.webhook_secret) || (u.previous_webhook_secret !== null && SecretBox.isSealed(u.previous_webhook_secret))).length;
-}
-
 export interface UserSecretOptions {
   /** Seals the new user's webhook secret; null or absent stores it in plaintext. */
   secretBox?: SecretBox | null;
