@@ -256,6 +256,8 @@ export interface RuntimeCommandsTable {
   next_attempt_at_ms: number;
   lease_until_ms: number | null;
   last_error: string | null;
+  /** 1 while it waits for a time it chose (not a backoff): a new change brings it forward (migration 016). */
+  wakes_on_change: Generated<number>;
   created_at: number;
   updated_at: number;
 }

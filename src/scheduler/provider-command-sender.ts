@@ -24,7 +24,9 @@ import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import * as handovers from '../store/provider-handover-store.ts';
-import { transitionBot } from '../services/scheduling/bot-lifecycle.ts';
+import { cancelBotInTransaction, transitionBot } from '../services/scheduling/bot-lifecycle.ts';
+import * as schedules from '../store/schedule-store.ts';
+import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
 import { PROVIDER_RETIRE, PROVIDER_SYNC, requestChaseIfUnanswered, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
@@ -39,6 +41,8 @@ function isLaunchOwnKey(bot: Pick<BotRow, 'launched_at'>, launchKey: string, los
   return bot.launched_at !== null && launchKey === lostKey;
 }
 
+/** A handed-over bot whose calendars lost their access is withdrawn this long before the provider's delete cutoff (room for retries). */
+const WITHDRAW_MARGIN_MS = 120_000;
 /** A bot that is not in the call yet is asked to leave again this much later. */
 const LEAVE_RETRY_MS = 30_000;
 /** A removal is given up this long after the old bot's join time (it never turned up in a call). */
@@ -49,7 +53,8 @@ const ANSWER_GRACE_MS = 5_000;
 
 type Settle =
   | { kind: 'done' }
-  | { kind: 'retry'; atMs: number; error: string }
+  /** isTimer: waiting for a time chosen here, not a backoff; a new change for the bot brings it forward. */
+  | { kind: 'retry'; atMs: number; error: string; isTimer?: boolean }
   | { kind: 'failed'; error: string };
 
 const DONE: Settle = { kind: 'done' };
@@ -108,7 +113,7 @@ export class ProviderCommandSender {
     }
     const now = clock.now();
     try {
-      await commands.settleRuntimeCommand(database.db, row.id, settle.kind === 'retry' ? { state: 'pending', retryAtMs: settle.atMs } : { state: settle.kind }, settle.kind === 'done' ? null : settle.error.slice(0, 1000), now);
+      await commands.settleRuntimeCommand(database.db, row.id, settle.kind === 'retry' ? { state: 'pending', retryAtMs: settle.atMs, wakesOnChange: settle.isTimer === true } : { state: settle.kind }, settle.kind === 'done' ? null : settle.error.slice(0, 1000), now);
     } catch (error) {
       if (!database.health.observe(error)) logger.error({ err: error, botId: row.bot_id }, 'could not record a provider command result');
     }
@@ -158,6 +163,71 @@ export class ProviderCommandSender {
     }
     // Once it has come, the old bot is the one joining: a replacement it may have been given goes.
     if (held.first_sent !== null) return this.#chaseUnanswered(row, bot, held);
+    const access = await this.#accessVerdict(bot, heldBot, now);
+    if (access.kind === 'withdraw') return this.#withdraw(bot, held, heldBot);
+    if (access.kind === 'cancel') return this.#cancelForAccess(bot);
+    const settle = await this.#follow(row, bot, held, heldBot, now);
+    // Access still lost: come back when the provider's bot is to be withdrawn (or the bot cancelled).
+    if (access.kind === 'wait') {
+      return settle.kind === 'retry' ? { ...settle, atMs: Math.min(settle.atMs, access.atMs) } : { kind: 'retry', atMs: access.atMs, error: settle.kind === 'done' ? access.why : settle.error, isTimer: true };
+    }
+    return settle;
+  }
+
+  /**
+   * A handed-over bot whose calendars have all lost their access (docs/behaviour.md, "Revoked
+   * access"): its provider bot is left alone while access may still return, deleted at the last
+   * moment the provider allows it (its delete cutoff, less a margin for retries), and the bot then
+   * waits for its join time like one never handed over. Too late to delete, the bot is cancelled
+   * at its join time if access is still lost, and its provider bot is made to leave.
+   */
+  async #accessVerdict(bot: BotRow, heldBot: { joinAtMs: number }, now: number): Promise<{ kind: 'fine' | 'withdraw' | 'cancel' } | { kind: 'wait'; atMs: number; why: string }> {
+    const blocked = await findBotsBlockedByRevokedAccess(this.#o.database.db, [bot.id]);
+    if (!blocked.has(bot.id)) return { kind: 'fine' };
+    const withdrawAtMs = heldBot.joinAtMs - this.#rules.deleteCutoffMs - WITHDRAW_MARGIN_MS;
+    if (now < withdrawAtMs) return { kind: 'wait', atMs: withdrawAtMs, why: `calendar access lost: ${this.#provider}'s bot is withdrawn at ${formatInstant(withdrawAtMs)} unless access returns first` };
+    if (heldBot.joinAtMs - now >= this.#rules.deleteCutoffMs) return { kind: 'withdraw' };
+    if (now < heldBot.joinAtMs) return { kind: 'wait', atMs: heldBot.joinAtMs, why: `calendar access lost too late to withdraw ${this.#provider}'s bot: the bot is cancelled at its join time unless access returns first` };
+    return { kind: 'cancel' };
+  }
+
+  async #withdraw(bot: BotRow, held: handovers.ProviderHandoverRow, heldBot: { id: string; joinAtMs: number }): Promise<Settle> {
+    const { database, clock } = this.#o;
+    const schedule = await bots.findScheduleOfBot(database.db, bot.id);
+    if (!schedule) return DONE;
+    const generation = held.generation + 1;
+    const key = handovers.replacementKey(schedule.idempotency_key, generation);
+    const now = clock.now();
+    const reason = `calendar_access_revoked: the calendars of this bot's events lost their access, so ${this.#provider}'s bot ${heldBot.id} is deleted while it still can be. If access returns before ${formatInstant(bot.join_at_ms)} the bot is handed over again (idempotency key ${key}), else it is cancelled then`;
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [bot.id]);
+      const current = await bots.findBotById(trx, bot.id);
+      // Changed since it was read (cancelled, joined, replaced): the sync that change queued decides.
+      if (current?.status !== 'Scheduled' || current.provider_bot_id !== heldBot.id) return;
+      if (!(await schedules.reopenSchedule(trx, schedule.id, current.join_at_ms, key, now))) return;
+      await handovers.retireProviderBot(trx, this.#provider, heldBot.id, bot.id, reason, now);
+      await requestProviderRetire(trx, { bot_id: bot.id, provider_bot_id: heldBot.id, by: 'delete', join_at_ms: heldBot.joinAtMs, reason }, now);
+      await handovers.withdrawHeld(trx, bot.id, generation, now);
+      await bots.appendDecision(trx, bot.id, now, 'provider_withdrawn', reason, { provider: this.#provider, provider_bot_id: heldBot.id, idempotency_key: key, join_at: formatInstant(current.join_at_ms) });
+    });
+    return DONE;
+  }
+
+  /** The join time came with access still lost: cancelled, as any bot then; the cancel's sync lets the provider's bot go. */
+  async #cancelForAccess(bot: BotRow): Promise<Settle> {
+    const { database, clock } = this.#o;
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [bot.id]);
+      const current = await bots.findBotById(trx, bot.id);
+      if (current?.status !== 'Scheduled') return;
+      await cancelBotInTransaction(trx, current, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', clock.now());
+    });
+    return DONE;
+  }
+
+  /** Brings the provider's bot in step with the bot: nothing, an update, or a replacement. */
+  async #follow(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow, heldBot: { id: string; joinAtMs: number; meetingUrl: string; generation: number }, now: number): Promise<Settle> {
+    const { database, clock } = this.#o;
     // Settings the provider sees (its display name, say), compared in its own field names: a
     // change only Rollcall sees (callback_url) leaves the provider's bot alone.
     const scheduling = this.#o.runtime.scheduling!;
@@ -224,7 +294,7 @@ export class ProviderCommandSender {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): its bot ${held.id} stays, with its old settings`, { provider: this.#provider, provider_bot_id: held.id });
       // An earlier request for this replacement that got no answer may have made a bot: the sync
       // comes back when the old bot's join time has come, and lets that one go.
-      if (await handovers.hasUnansweredCreation(database.db, bot.id)) return { kind: 'retry', atMs: held.joinAtMs, error: outcome.message };
+      if (await handovers.hasUnansweredCreation(database.db, bot.id)) return { kind: 'retry', atMs: held.joinAtMs, error: outcome.message, isTimer: true };
       return { kind: 'failed', error: outcome.message };
     }
     const now = clock.now();
@@ -278,7 +348,7 @@ export class ProviderCommandSender {
     const sentAtMs = held.last_attempt_at_ms === null ? 0 : Number(held.last_attempt_at_ms);
     const answeredByMs = sentAtMs + requestTimeoutMs + ANSWER_GRACE_MS;
     let now = clock.now();
-    if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire` };
+    if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire`, isTimer: true };
     if (first.joinAtMs <= now) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) came first`, details);
     const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
     request.idempotency_key = key;

@@ -163,6 +163,18 @@ export async function releaseHeld(db: Db, botId: string, nowMs: number): Promise
 }
 
 /**
+ * The bot's provider bot was withdrawn (its calendars lost their access): the bot waits for a
+ * handover again, as if it had none, and the next creation for it goes under the key of
+ * `generation`. Clears the bot's provider id too, which is how the plan tells a waiting bot.
+ */
+export async function withdrawHeld(db: Db, botId: string, generation: number, nowMs: number): Promise<void> {
+  await db.updateTable('provider_handovers')
+    .set({ provider_bot_id: null, join_at_ms: null, handed_over_at_ms: null, planned_at_ms: null, is_at_risk: 0, not_before_ms: null, generation, ...FORGOTTEN_DETAILS, updated_at: nowMs })
+    .where('bot_id', '=', botId).execute();
+  await db.updateTable('bots').set({ provider_bot_id: null, updated_at: nowMs }).where('id', '=', botId).execute();
+}
+
+/**
  * The bot's data was deleted: the link and settings its provider bot was given go now (the
  * provider's ids stay for letting that bot go, and an unanswered creation's first request until
  * its bot has been looked for).

@@ -45,10 +45,12 @@ export async function claimRuntimeCommands(db: Db, engine: Engine, nowMs: number
     .where('id', 'in', ids).returningAll().execute();
 }
 
-export async function settleRuntimeCommand(db: Db, id: number, result: { state: 'done' | 'failed' } | { state: 'pending'; retryAtMs: number }, error: string | null, nowMs: number): Promise<void> {
+/** `wakesOnChange`: the retry waits for a time the command chose, not a backoff (see bringWaitingCommandForward). */
+export async function settleRuntimeCommand(db: Db, id: number, result: { state: 'done' | 'failed' } | { state: 'pending'; retryAtMs: number; wakesOnChange?: boolean }, error: string | null, nowMs: number): Promise<void> {
   await db.updateTable('runtime_commands').set({
     state: result.state,
     next_attempt_at_ms: result.state === 'pending' ? result.retryAtMs : nowMs,
+    wakes_on_change: result.state === 'pending' && result.wakesOnChange ? 1 : 0,
     lease_until_ms: null,
     last_error: error,
     updated_at: nowMs,
@@ -77,11 +79,20 @@ export async function enqueueCommand(db: Db, command: { botId: string; action: s
   }).execute();
 }
 
-/** Whether the bot has a command of this action waiting that is not being sent right now. */
-export async function hasWaitingCommand(db: Db, botId: string, action: string, nowMs: number): Promise<boolean> {
-  const row = await db.selectFrom('runtime_commands').select('id')
+/**
+ * Whether the bot has a command of this action waiting that is not being sent right now. One
+ * waiting for a time it chose (wakes_on_change) is brought forward to now, so that it reads the
+ * change that asked for it without waiting for that time; a backoff after a failure, or a
+ * provider's Retry-After, is kept.
+ */
+export async function bringWaitingCommandForward(db: Db, botId: string, action: string, nowMs: number): Promise<boolean> {
+  const row = await db.selectFrom('runtime_commands').select(['id', 'next_attempt_at_ms', 'wakes_on_change'])
     .where('bot_id', '=', botId).where('action', '=', action).where('state', '=', 'pending')
     .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', nowMs)]))
     .executeTakeFirst();
-  return row !== undefined;
+  if (row === undefined) return false;
+  if (row.wakes_on_change === 1 && Number(row.next_attempt_at_ms) > nowMs) {
+    await db.updateTable('runtime_commands').set({ next_attempt_at_ms: nowMs, wakes_on_change: 0, updated_at: nowMs }).where('id', '=', row.id).where('state', '=', 'pending').execute();
+  }
+  return true;
 }

@@ -138,6 +138,18 @@ export async function setLaunchKey(db: Db, id: string, key: string, nowMs: numbe
   await db.updateTable('schedules').set({ idempotency_key: key, updated_at: nowMs }).where('id', '=', id).execute();
 }
 
+/**
+ * A finished launch to be made again (a provider bot withdrawn before its join time): pending at
+ * `dueAtMs`, attempts from the start, under a new idempotency key. Only a row still done.
+ */
+export async function reopenSchedule(db: Db, id: string, dueAtMs: number, key: string, nowMs: number): Promise<boolean> {
+  const result = await db.updateTable('schedules')
+    .set({ state: 'pending', due_at_ms: dueAtMs, attempts: 0, idempotency_key: key, lease_owner: null, lease_until_ms: null, last_error: null, updated_at: nowMs })
+    .where('id', '=', id).where('state', '=', 'done')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function finishSchedule(db: Db, id: string, state: 'done' | 'cancelled', nowMs: number, error: string | null = null): Promise<void> {
   await db.updateTable('schedules')
     .set({ state, lease_owner: null, lease_until_ms: null, last_error: error, updated_at: nowMs })

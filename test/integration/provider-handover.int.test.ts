@@ -753,29 +753,36 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, first);
     });
 
+    /** A feed with one meeting at `startMs`, connected, synced and scheduled; its access can be revoked and given back (connected again). */
+    async function feedMeeting(name: string, startMs: number) {
+      const feed = ics.createFeed(name);
+      const meetingUrl = `https://meet.google.com/${name.slice(0, 3)}-acce-ss${kind[0]}`;
+      ics.edit(feed, (events) => events.push({ uid: `${name}-${kind}@feed`, summary: name, startMs, endMs: startMs + HOUR, location: meetingUrl }));
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const calendarId = connected.body.calendar_id as string;
+      const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${iso(startMs - HOUR)}&time_max=${iso(startMs + HOUR)}`, { auth: user.auth });
+      const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${listed.body.results[0].id}`, { auth: user.auth, body: { deduplication_key: `access-${name}-${kind}`, bot_config: { bot_name: name } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      const revoke = async () => {
+        ics.revoke(feed);
+        await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+        assert.equal((await rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).body.status, 'auth_revoked');
+      };
+      const reconnect = async () => {
+        ics.restore(feed);
+        const again = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        assert.equal(again.body.calendar_id, calendarId);
+      };
+      return { feed, meetingUrl, botId: scheduled.body.bot_id as string, revoke, reconnect };
+    }
+
     test('a bot whose calendar lost its access is not handed over while it stays lost: handed over once it returns, else cancelled at its join time', async () => {
       const startMs = Math.ceil((clock.now() + 4 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
-      /** A feed with one meeting, connected, synced and scheduled. */
-      const feedMeeting = async (name: string) => {
-        const feed = ics.createFeed(name);
-        const meetingUrl = `https://meet.google.com/${name.slice(0, 3)}-acce-ss${kind[0]}`;
-        ics.edit(feed, (events) => events.push({ uid: `${name}-${kind}@feed`, summary: name, startMs, endMs: startMs + HOUR, location: meetingUrl }));
-        const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
-        assert.equal(connected.status, 200, JSON.stringify(connected.body));
-        const calendarId = connected.body.calendar_id as string;
-        const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${iso(startMs - HOUR)}&time_max=${iso(startMs + HOUR)}`, { auth: user.auth });
-        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${listed.body.results[0].id}`, { auth: user.auth, body: { deduplication_key: `access-${name}-${kind}`, bot_config: { bot_name: name } } });
-        assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
-        const revoke = async () => {
-          ics.revoke(feed);
-          await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-          assert.equal((await rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).body.status, 'auth_revoked');
-        };
-        return { feed, meetingUrl, botId: scheduled.body.bot_id as string, revoke };
-      };
-      const returns = await feedMeeting('returns');
-      const stays = await feedMeeting('stays');
+      const returns = await feedMeeting('returns', startMs);
+      const stays = await feedMeeting('stays', startMs);
       // One loses its access before its handover is planned, the other after.
       await returns.revoke();
       clock.set(joinAtMs - provider.leadMs - 40 * MIN);
@@ -803,6 +810,88 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(cancelled.status, 'Cancelled');
       assert.ok((await decisions(stays.botId)).some((d) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)));
       assert.deepEqual(botsOf(fake).filter((b) => b.meetingUrl === stays.meetingUrl), []);
+    });
+
+    test('a handed-over bot whose calendar then lost its access: its provider bot is deleted before the provider\'s cutoff, handed over again if access returns, else cancelled at the join time', async () => {
+      const startMs = Math.ceil((clock.now() + 4 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const deleteCutoffMs = kind === 'meetstream' ? MIN : 10 * MIN;
+      const withdrawAtMs = joinAtMs - deleteCutoffMs - 2 * MIN;
+      const back = await feedMeeting('comesback', startMs);
+      const gone = await feedMeeting('goneaway', startMs);
+      const late = await feedMeeting('latelost', startMs);
+      const dropped = await feedMeeting('droppedbyuser', startMs);
+      // Handed over about a second apart (the provider's pace).
+      clock.set(joinAtMs - provider.leadMs);
+      for (let i = 0; i < 5; i++) {
+        await rc.dispatcher.runDue();
+        clock.advance(1_500);
+      }
+      const firstIds = new Map<string, string>();
+      for (const m of [back, gone, late, dropped]) {
+        const row = await botRow(m.botId);
+        assert.ok(row.provider_bot_id, `${m.meetingUrl}: ${JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason]))}`);
+        firstIds.set(m.botId, row.provider_bot_id);
+      }
+      const liveOn = (meetingUrl: string) => botsOf(fake).filter((b) => b.meetingUrl === meetingUrl && !isGone(b));
+
+      // Two lose their access a minute after the handover: their provider bots stay while it may return.
+      clock.advance(MIN);
+      await back.revoke();
+      await gone.revoke();
+      await dropped.revoke();
+      await rc.dispatcher.runDue();
+      assert.equal(liveOn(back.meetingUrl).length, 1);
+      assert.equal(liveOn(gone.meetingUrl).length, 1);
+      // Meanwhile its user cancels one: the sync waiting for the withdrawal time acts on it at once.
+      assert.equal((await rc.request('GET', `/api/v1/bots/${dropped.botId}/remove_bot`, { auth: user.auth })).status, 200);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      assert.deepEqual(liveOn(dropped.meetingUrl), [], JSON.stringify((await decisions(dropped.botId)).map((d) => [d.kind, d.reason])));
+      assert.equal(liveOn(back.meetingUrl).length, 1, 'the others still wait');
+
+      // The last moment before the provider's delete cutoff (less a margin): both are withdrawn.
+      clock.set(withdrawAtMs);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      for (const m of [back, gone]) {
+        assert.deepEqual(liveOn(m.meetingUrl), [], `${m.meetingUrl}: ${JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason]))}`);
+        const row = await botRow(m.botId);
+        assert.deepEqual([row.status, row.provider_bot_id], ['Scheduled', null]);
+        assert.ok((await decisions(m.botId)).some((d) => d.kind === 'provider_withdrawn'));
+      }
+      // The third loses its access only inside the cutoff: too late to delete its provider bot.
+      clock.set(joinAtMs - deleteCutoffMs + 30_000);
+      await late.revoke();
+      await rc.dispatcher.runDue();
+      assert.equal(liveOn(late.meetingUrl).length, 1);
+
+      // Access comes back for the first (connected again): handed over again, under a new key.
+      await back.reconnect();
+      for (let i = 0; i < 4; i++) {
+        clock.advance(11_000);
+        await rc.dispatcher.runDue();
+      }
+      const again = await botRow(back.botId);
+      assert.ok(again.provider_bot_id && again.provider_bot_id !== firstIds.get(back.botId), JSON.stringify((await decisions(back.botId)).map((d) => [d.kind, d.reason])));
+      assert.deepEqual(liveOn(back.meetingUrl).map((b) => [b.id, Date.parse(b.joinAt!)]), [[again.provider_bot_id, joinAtMs]]);
+
+      // The join time: the other two are cancelled; the one whose bot could not be deleted has it made to leave.
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      for (const m of [gone, late]) {
+        const row = await botRow(m.botId);
+        assert.equal(row.status, 'Cancelled', `${m.meetingUrl}: ${JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason]))}`);
+        assert.ok((await decisions(m.botId)).some((d) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)));
+      }
+      assert.deepEqual(liveOn(gone.meetingUrl), []);
+      assert.equal((await botRow(back.botId)).status, 'Scheduled');
+      // The provider starts the late one's bot into the call; the removal then makes it leave.
+      startJoining(fake, firstIds.get(late.botId)!);
+      clock.advance(40_000);
+      await rc.dispatcher.runDue();
+      assert.deepEqual(liveOn(late.meetingUrl), [], JSON.stringify((await decisions(late.botId)).map((d) => [d.kind, d.reason])));
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

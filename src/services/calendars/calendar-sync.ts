@@ -20,6 +20,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -441,6 +442,8 @@ export class CalendarSync {
         const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
         await bots.appendDecision(trx, botId, now, 'at_risk', reason, { calendar_id: connection.id, provider: connection.provider, join_at: formatInstant(bot.join_at_ms) });
         await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, now);
+        // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
+        await requestProviderSync(trx, bot, 'The calendars of its events lost their access', now);
       }
       return blocked.size;
     });

@@ -7,7 +7,7 @@
 import type { BotRow } from '../../db/schema.ts';
 import { randomToken } from '../../lib/ids.ts';
 import type { RemovalKind } from '../../domain/late-edit.ts';
-import { enqueueCommand, hasWaitingCommand } from '../../store/runtime-command-store.ts';
+import { bringWaitingCommandForward, enqueueCommand } from '../../store/runtime-command-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { hasUnansweredCreation } from '../../store/provider-handover-store.ts';
 
@@ -33,11 +33,12 @@ export interface ProviderRetirePayload {
 /**
  * Queues a sync for a bot a provider holds, or may hold (a creation request for it got no answer
  * yet). A sync already waiting (not being sent) covers this change too: it reads the bot when it
- * is sent. Does nothing for a bot no provider holds.
+ * is sent, and is brought forward to now if it was waiting for a later time. Does nothing for a
+ * bot no provider holds.
  */
 export async function requestProviderSync(trx: Db, bot: Pick<BotRow, 'id' | 'provider_bot_id'>, reason: string, nowMs: number): Promise<void> {
   if (bot.provider_bot_id === null && !(await hasUnansweredCreation(trx, bot.id))) return;
-  if (await hasWaitingCommand(trx, bot.id, PROVIDER_SYNC, nowMs)) return;
+  if (await bringWaitingCommandForward(trx, bot.id, PROVIDER_SYNC, nowMs)) return;
   const payload: ProviderSyncPayload = { bot_id: bot.id, reason };
   await enqueueCommand(trx, { botId: bot.id, action: PROVIDER_SYNC, payload, idempotencyKey: `sync-${bot.id}-${randomToken(10)}` }, nowMs);
 }

@@ -85,6 +85,7 @@ const DECISION_WORDS: Record<string, string> = {
   handover_retried: 'Handover tried again',
   handover_failed: 'Handover failed',
   handover_held: 'Not handed over: its calendar lost its access',
+  provider_withdrawn: 'Withdrawn from the bot provider: its calendar lost its access',
   launch_key_changed: 'Launched under a key of its own: its handover got no answer',
   provider_bot_recorded: 'The bot provider named its bot',
   provider_replaced: 'Replaced at the bot provider',
