@@ -353,6 +353,8 @@ export class ProviderCommandSender {
     const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
     request.idempotency_key = key;
     request.join_at = formatInstant(first.joinAtMs);
+    // A creation request like any other: the handover plan paces from it.
+    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent: first, key }], now);
     const outcome = await runtime.launch(request);
     now = clock.now();
     // Tried again: a failure that says nothing of the lost request, and Recall's 507 (it made

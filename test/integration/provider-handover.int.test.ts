@@ -576,9 +576,11 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       await rc.dispatcher.runDue();
       assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!), 'the request was sent again while the first could still be on the wire');
       clock.advance(10_000);
+      const chasedAtMs = clock.now();
       await rc.dispatcher.runDue();
       assert.deepEqual(await staying(meetingUrl), []);
       assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, 'the bot the lost request made was deleted');
+      assert.equal(Number((await handoverRow(botId))?.last_attempt_at_ms), chasedAtMs, 'the request sent again counts for the handover pace');
       assert.equal(botsOf(fake).filter((b) => !before.has(b.id)).length, 1, 'the second request made another bot');
       const kinds = (await decisions(botId)).map((d) => d.kind);
       assert.ok(kinds.includes('provider_removal_requested') && kinds.includes('provider_bot_removed'), kinds.join(', '));
