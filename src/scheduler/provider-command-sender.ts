@@ -43,6 +43,11 @@ function isLaunchOwnKey(bot: Pick<BotRow, 'launched_at'>, launchKey: string, los
 
 /** A handed-over bot whose calendars lost their access is withdrawn this long before the provider's delete cutoff (room for retries). */
 const WITHDRAW_MARGIN_MS = 120_000;
+/**
+ * A bot whose provider bot could not be withdrawn is cancelled this long before its join time: the
+ * provider reports its bot joining at the join time, and a bot no longer Scheduled is not cancelled.
+ */
+const CANCEL_AHEAD_MS = 30_000;
 /** A bot that is not in the call yet is asked to leave again this much later. */
 const LEAVE_RETRY_MS = 30_000;
 /** A removal is given up this long after the old bot's join time (it never turned up in a call). */
@@ -113,10 +118,29 @@ export class ProviderCommandSender {
     }
     const now = clock.now();
     try {
-      await commands.settleRuntimeCommand(database.db, row.id, settle.kind === 'retry' ? { state: 'pending', retryAtMs: settle.atMs, wakesOnChange: settle.isTimer === true } : { state: settle.kind }, settle.kind === 'done' ? null : settle.error.slice(0, 1000), now);
+      if (settle.kind === 'retry' && settle.isTimer === true) {
+        await this.#settleTimer(row, settle, now);
+      } else {
+        await commands.settleRuntimeCommand(database.db, row.id, settle.kind === 'retry' ? { state: 'pending', retryAtMs: settle.atMs } : { state: settle.kind }, settle.kind === 'done' ? null : settle.error.slice(0, 1000), now);
+      }
     } catch (error) {
       if (!database.health.observe(error)) logger.error({ err: error, botId: row.bot_id }, 'could not record a provider command result');
     }
+  }
+
+  /**
+   * A sync that comes back at a time of its own. A change made while it was being sent queued a
+   * sync behind it (it was in flight, so nothing could bring it forward): that one reads the bot
+   * anew and sets its own time, so this one is done. Under the bot's lock, which the changes that
+   * queue a sync hold while they do: one still being committed is waited for, not missed.
+   */
+  async #settleTimer(row: commands.RuntimeCommandRow, settle: { atMs: number; error: string }, now: number): Promise<void> {
+    const { database } = this.#o;
+    await database.db.transaction().execute(async (trx) => {
+      await bots.lockBots(trx, database.engine, [row.bot_id]);
+      const isOvertaken = await commands.hasNewerPendingCommand(trx, row);
+      await commands.settleRuntimeCommand(trx, row.id, isOvertaken ? { state: 'done' } : { state: 'pending', retryAtMs: settle.atMs, wakesOnChange: true }, isOvertaken ? null : settle.error.slice(0, 1000), now);
+    });
   }
 
   #retryAt(row: commands.RuntimeCommandRow, outcome: RuntimeOutcome & { ok: false }): number {
@@ -184,10 +208,14 @@ export class ProviderCommandSender {
   async #accessVerdict(bot: BotRow, heldBot: { joinAtMs: number }, now: number): Promise<{ kind: 'fine' | 'withdraw' | 'cancel' } | { kind: 'wait'; atMs: number; why: string }> {
     const blocked = await findBotsBlockedByRevokedAccess(this.#o.database.db, [bot.id]);
     if (!blocked.has(bot.id)) return { kind: 'fine' };
-    const withdrawAtMs = heldBot.joinAtMs - this.#rules.deleteCutoffMs - WITHDRAW_MARGIN_MS;
+    // The earlier of the provider's join time and the bot's: a bot moved earlier is followed
+    // there by the provider's (an update), and withdrawn by that time.
+    const joinAtMs = Math.min(heldBot.joinAtMs, bot.join_at_ms);
+    const withdrawAtMs = joinAtMs - this.#rules.deleteCutoffMs - WITHDRAW_MARGIN_MS;
     if (now < withdrawAtMs) return { kind: 'wait', atMs: withdrawAtMs, why: `calendar access lost: ${this.#provider}'s bot is withdrawn at ${formatInstant(withdrawAtMs)} unless access returns first` };
     if (heldBot.joinAtMs - now >= this.#rules.deleteCutoffMs) return { kind: 'withdraw' };
-    if (now < heldBot.joinAtMs) return { kind: 'wait', atMs: heldBot.joinAtMs, why: `calendar access lost too late to withdraw ${this.#provider}'s bot: the bot is cancelled at its join time unless access returns first` };
+    const cancelAtMs = joinAtMs - CANCEL_AHEAD_MS;
+    if (now < cancelAtMs) return { kind: 'wait', atMs: cancelAtMs, why: `calendar access lost too late to withdraw ${this.#provider}'s bot: the bot is cancelled at ${formatInstant(cancelAtMs)} unless access returns first` };
     return { kind: 'cancel' };
   }
 
@@ -196,7 +224,7 @@ export class ProviderCommandSender {
     const schedule = await bots.findScheduleOfBot(database.db, bot.id);
     if (!schedule) return DONE;
     const generation = held.generation + 1;
-    const key = handovers.replacementKey(schedule.idempotency_key, generation);
+    const key = handovers.withdrawalKey(schedule.idempotency_key, generation);
     const now = clock.now();
     const reason = `calendar_access_revoked: the calendars of this bot's events lost their access, so ${this.#provider}'s bot ${heldBot.id} is deleted while it still can be. If access returns before ${formatInstant(bot.join_at_ms)} the bot is handed over again (idempotency key ${key}), else it is cancelled then`;
     await database.db.transaction().execute(async (trx) => {

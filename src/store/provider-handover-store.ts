@@ -81,6 +81,15 @@ export function replacementKey(launchKey: string, generation: number): string {
   return `${launchKey}.r${generation}`;
 }
 
+/**
+ * The idempotency key of a bot's launch after its provider bot was withdrawn (number `generation`):
+ * apart from every replacement's, so that no answer the provider cached for one (a refusal, say)
+ * comes back for it.
+ */
+export function withdrawalKey(launchKey: string, generation: number): string {
+  return `${launchKey}.w${generation}`;
+}
+
 /** What a creation request for this bot sends (its join time, link and settings). */
 export function sentOf(bot: { join_at_ms: number; meeting_url: string; bot_config: string }): SentBot {
   return { joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: bot.bot_config };

@@ -23,15 +23,10 @@ export async function recordKeyGeneration(db: Db, key: string, generation: numbe
   await db.deleteFrom('provider_key_generations').where('updated_at_ms', '<', nowMs - KEEP_MS).execute();
 }
 
-export async function forgetKeyGeneration(db: Db, key: string): Promise<void> {
-  await db.deleteFrom('provider_key_generations').where('idempotency_key', '=', key).execute();
-}
-
 /** The generations kept in the database: shared by every instance, kept across restarts. */
 export function storedKeyGenerations(db: Db, now: () => number): KeyGenerations {
   return {
     current: (key) => findKeyGeneration(db, key),
     moveOn: (key, generation) => recordKeyGeneration(db, key, generation, now()),
-    forget: (key) => forgetKeyGeneration(db, key),
   };
 }

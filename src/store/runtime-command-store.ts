@@ -62,6 +62,14 @@ export async function nextRuntimeCommandAt(db: Db): Promise<number | null> {
   return row?.t === null || row?.t === undefined ? null : Number(row.t);
 }
 
+/** Whether a command of the same bot and action was queued after this one and waits behind it. */
+export async function hasNewerPendingCommand(db: Db, command: Pick<RuntimeCommandRow, 'id' | 'bot_id' | 'action'>): Promise<boolean> {
+  const row = await db.selectFrom('runtime_commands').select('id')
+    .where('bot_id', '=', command.bot_id).where('action', '=', command.action).where('state', '=', 'pending').where('id', '>', command.id)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Queues a command of another lane (a provider's late edits) with its own payload. */
 export async function enqueueCommand(db: Db, command: { botId: string; action: string; payload: unknown; idempotencyKey: string }, nowMs: number): Promise<void> {
   await db.insertInto('runtime_commands').values({

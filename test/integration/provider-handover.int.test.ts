@@ -478,7 +478,9 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const row = await botRow(botId);
       assert.ok(row.provider_bot_id, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
       assert.equal(fake.bots.get(row.provider_bot_id!)!.meeting_url, 'https://meet.google.com/res-tart-poo');
-      assert.equal(await kept(), undefined, 'an accepted creation leaves nothing to keep');
+      // Kept after the creation is accepted: a launch sent again (its result not written) must
+      // go under the key Recall answers with that bot, not the plain key's cached 507.
+      assert.equal(Number((await kept())?.generation), 1);
     });
 
     test('a replacement whose creation got no answer, then a move that an update could follow: the replacement is finished, no second bot is left behind', async () => {
@@ -823,6 +825,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const gone = await feedMeeting('goneaway', startMs);
       const late = await feedMeeting('latelost', startMs);
       const dropped = await feedMeeting('droppedbyuser', startMs);
+      const early = await feedMeeting('earlier', startMs);
       // Handed over about a second apart (the provider's pace).
       clock.set(joinAtMs - provider.leadMs);
       for (let i = 0; i < 5; i++) {
@@ -830,7 +833,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         clock.advance(1_500);
       }
       const firstIds = new Map<string, string>();
-      for (const m of [back, gone, late, dropped]) {
+      for (const m of [back, gone, late, dropped, early]) {
         const row = await botRow(m.botId);
         assert.ok(row.provider_bot_id, `${m.meetingUrl}: ${JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason]))}`);
         firstIds.set(m.botId, row.provider_bot_id);
@@ -842,12 +845,31 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       await back.revoke();
       await gone.revoke();
       await dropped.revoke();
+      await early.revoke();
       await rc.dispatcher.runDue();
+      // One is moved so much earlier that its withdrawal time has passed: withdrawn at once, not
+      // moved there by the provider (where it would join before anything withdrew it).
+      const earlierJoinMs = clock.now() + deleteCutoffMs + MIN;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${early.botId}`, { auth: user.auth, body: { scheduled_join_time: iso(earlierJoinMs) } })).status, 200);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      assert.deepEqual(liveOn(early.meetingUrl), [], JSON.stringify((await decisions(early.botId)).map((d) => [d.kind, d.reason])));
+      assert.ok((await decisions(early.botId)).some((d) => d.kind === 'provider_withdrawn'));
       assert.equal(liveOn(back.meetingUrl).length, 1);
       assert.equal(liveOn(gone.meetingUrl).length, 1);
-      // Meanwhile its user cancels one: the sync waiting for the withdrawal time acts on it at once.
+      // Meanwhile its user moves one two minutes later, then cancels it while that move is on the
+      // wire: the sync waiting for the withdrawal time is brought forward by the move, and the
+      // cancel, queued behind it, is not held back until that time either.
+      const sentBefore = fake.requests.length;
+      const release = fake.holdNext(/^PATCH /);
+      const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled/${dropped.botId}`, { auth: user.auth, body: { scheduled_join_time: iso(joinAtMs + 2 * MIN) } });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      const sending = rc.dispatcher.runDue();
+      for (let i = 0; i < 500 && !fake.requests.slice(sentBefore).some((r) => r.method === 'PATCH'); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(fake.requests.slice(sentBefore).some((r) => r.method === 'PATCH'), 'the move reached the provider before the withdrawal time');
       assert.equal((await rc.request('GET', `/api/v1/bots/${dropped.botId}/remove_bot`, { auth: user.auth })).status, 200);
-      await rc.dispatcher.runDue();
+      release();
+      await sending;
       await rc.dispatcher.runDue();
       assert.deepEqual(liveOn(dropped.meetingUrl), [], JSON.stringify((await decisions(dropped.botId)).map((d) => [d.kind, d.reason])));
       assert.equal(liveOn(back.meetingUrl).length, 1, 'the others still wait');
@@ -894,6 +916,37 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       clock.advance(40_000);
       await rc.dispatcher.runDue();
       assert.deepEqual(liveOn(late.meetingUrl), [], JSON.stringify((await decisions(late.botId)).map((d) => [d.kind, d.reason])));
+    });
+
+    test('access lost while the handover is on the wire: the provider\'s bot it made is still withdrawn in time', async () => {
+      const startMs = Math.ceil((clock.now() + 5 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const deleteCutoffMs = kind === 'meetstream' ? MIN : 10 * MIN;
+      const m = await feedMeeting('onthewire', startMs);
+      clock.set(joinAtMs - provider.leadMs);
+      const sentBefore = fake.requests.length;
+      const release = fake.holdNext(/^POST /);
+      const firing = rc.dispatcher.runDue();
+      for (let i = 0; i < 500 && !fake.requests.slice(sentBefore).some((r) => r.method === 'POST'); i++) await new Promise((r) => setTimeout(r, 10));
+      await m.revoke();
+      // The sync the revocation queued runs while the handover is still unanswered: it finds no
+      // provider bot to withdraw yet.
+      const meanwhile = rc.dispatcher.runDue();
+      const syncDone = () => rc.database.db.selectFrom('runtime_commands').select('id').where('bot_id', '=', m.botId).where('state', '=', 'done').executeTakeFirst();
+      for (let i = 0; i < 100 && !(await syncDone()); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(await syncDone(), 'the sync ran while the handover was unanswered');
+      release();
+      await Promise.all([firing, meanwhile]);
+      await rc.dispatcher.runDue();
+      const handed = (await botRow(m.botId)).provider_bot_id;
+      assert.ok(handed, JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason])));
+      clock.set(joinAtMs - deleteCutoffMs - 2 * MIN);
+      await rc.dispatcher.runDue();
+      await rc.dispatcher.runDue();
+      assert.deepEqual(botsOf(fake).filter((b) => b.meetingUrl === m.meetingUrl && !isGone(b)), [], JSON.stringify((await decisions(m.botId)).map((d) => [d.kind, d.reason])));
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(m.botId)).status, 'Cancelled');
     });
 
     test('a move and a cancel made while the handover is on the wire still reach the provider', async () => {

@@ -34,9 +34,11 @@ export interface ProviderRuntimeOptions {
 export interface KeyGenerations {
   /** 0 while the key never had to move on. */
   current(key: string): Promise<number>;
+  /**
+   * Kept after a creation under the key is accepted too: a launch sent again (its result was not
+   * written, another instance took it over) must go under the key Recall answers with that bot.
+   */
   moveOn(key: string, generation: number): Promise<void>;
-  /** The key's creation was accepted: nothing to keep. */
-  forget(key: string): Promise<void>;
 }
 
 /** Generations in this process's memory, for a runtime without a database (unit tests, tools). */
@@ -46,9 +48,6 @@ export function keyGenerationsInMemory(): KeyGenerations {
     current: async (key) => generations.get(key) ?? 0,
     moveOn: async (key, generation) => {
       generations.set(key, Math.max(generation, generations.get(key) ?? 0));
-    },
-    forget: async (key) => {
-      generations.delete(key);
     },
   };
 }

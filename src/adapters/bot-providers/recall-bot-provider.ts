@@ -102,8 +102,6 @@ export class RecallBotProvider implements BotRuntime {
     }
     const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
     if (!outcome.ok || !result.ok) return outcome;
-    // Not forgotten (the database is down): a later request under this key replays this answer.
-    if (generation > 0) await this.#o.keyGenerations.forget(request.idempotency_key).catch(() => undefined);
     const id = (result.answer.json as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };
     return { ok: true, alreadyDone: false, providerBotId: id };

@@ -6,8 +6,9 @@ import type { Migration } from '../migrator.ts';
  * whose cached answer is a failure it must not get again (Recall caches a 507 for an hour under
  * its key). Kept in the database rather than in the adapter's memory, so that a restarted process
  * or another instance retries under the key that can still succeed, and finds the bot a request
- * without an answer made under it. A row goes when a creation under it is accepted, or a day
- * after it was last written (the provider's cache is long gone by then).
+ * without an answer made under it. A row goes a day after it was last written (the provider's
+ * cache is long gone by then); it stays after a creation under it is accepted, so that a launch
+ * sent again (its result not written) goes under the key the provider answers with that bot.
  */
 export const providerKeyGenerations: Migration = {
   version: 15,

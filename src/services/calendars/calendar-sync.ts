@@ -437,6 +437,8 @@ export class CalendarSync {
         message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
       }, now);
       const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
+      // Locked like any change that may queue a provider sync (see ProviderCommandSender's timers).
+      await bots.lockBots(trx, this.#o.database.engine, [...blocked]);
       for (const botId of blocked) {
         const bot = (await bots.findBotById(trx, botId))!;
         const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;

@@ -286,6 +286,8 @@ export class BotHandover {
   async recordResults(trx: Transaction<Schema>, owner: string, results: readonly HandoverResult[], nowMs: number): Promise<boolean> {
     const provider = this.provider;
     let retries = false;
+    // Access lost while the handover was on the wire: the sync withdraws the bot in time.
+    const blocked = await findBotsBlockedByRevokedAccess(trx, results.filter((r) => r.outcome.ok).map((r) => r.bot.id));
     for (const { schedule, bot, outcome } of results) {
       const current = await bots.findBotById(trx, bot.id);
       if (outcome.ok) {
@@ -304,6 +306,8 @@ export class BotHandover {
           { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key });
         if (current && (current.status !== 'Scheduled' || current.join_at_ms !== held.joinAtMs || current.meeting_url !== held.meetingUrl || current.bot_config !== held.botConfig)) {
           await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The bot changed while it was being handed over', nowMs);
+        } else if (blocked.has(bot.id)) {
+          await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The calendars of its events lost their access while it was being handed over', nowMs);
         }
         continue;
       }
