@@ -79,6 +79,35 @@ export async function releaseConnection(db: Db, id: string): Promise<void> {
 }
 
 /** Asks the sync loop to look at a connection now (a push notification arrived). */
+// For /metrics: read at scrape time, never on a hot path.
+
+/** Connections per provider and state: the stored status, or `failing` for an active one whose last sync failed. */
+export async function countConnectionsByState(db: Db): Promise<{ provider: string; state: string; count: number }[]> {
+  const failing = sql<number>`case when status = 'active' and consecutive_failures > 0 then 1 else 0 end`;
+  const rows = await db.selectFrom('calendar_connections')
+    .select(['provider', 'status', failing.as('failing'), sql<number>`count(*)`.as('n')])
+    .groupBy(['provider', 'status', failing])
+    .execute();
+  return rows.map((r) => ({ provider: r.provider, state: Number(r.failing) === 1 ? 'failing' : r.status, count: Number(r.n) }));
+}
+
+/** When the earliest sync that is due and not being run came due (the sync loop should have taken it); null: none. */
+export async function findOldestDueSyncAt(db: Db, nowMs: number): Promise<number | null> {
+  const row = await db.selectFrom('calendar_connections').select((eb) => eb.fn.min('next_sync_at').as('t'))
+    .where('status', 'in', ['active', 'auth_revoked']).where('next_sync_at', '<=', nowMs)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
+    .executeTakeFirst();
+  return row?.t == null ? null : Number(row.t);
+}
+
+/** The least recent successful sync (or creation, if never synced) among active connections; null: none. */
+export async function findOldestSuccessfulSyncAt(db: Db): Promise<number | null> {
+  const row = await db.selectFrom('calendar_connections').select(sql<number | null>`min(coalesce(last_sync_at, created_at))`.as('t'))
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return row?.t == null ? null : Number(row.t);
+}
+
 export async function requestSync(db: Db, id: string, nowMs: number): Promise<void> {
   await db.updateTable('calendar_connections').set({ next_sync_at: nowMs })
     .where('id', '=', id).where('status', '=', 'active')

@@ -1340,3 +1340,54 @@ describe('auto-schedule', () => {
     assert.equal(refused.body.code, 'invalid_bot_config');
   });
 });
+
+describe('calendar sync health on /metrics', () => {
+  test('connections by state, the most overdue sync and the oldest successful sync, read when scraped', async () => {
+    const env = await startFullEnv();
+    try {
+      const user = await env.rc.newUser();
+      const metric = async (name: string): Promise<Map<string, number>> => {
+        const text = (await env.rc.app.inject({ method: 'GET', url: '/metrics' })).body;
+        const values = new Map<string, number>();
+        for (const line of text.split('\n')) {
+          const match = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`).exec(line);
+          if (match) values.set(match[1] ?? '', Number(match[2]));
+        }
+        return values;
+      };
+      const ids: string[] = [];
+      const feeds = ['good', 'turns-bad', 'revoked'].map((name) => env.ics.createFeed(name));
+      for (const url of feeds) {
+        const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        ids.push(res.body.calendar_id as string);
+      }
+      const connectedAtMs = env.clock.now();
+      assert.deepEqual([...(await metric('rollcall_calendar_connections'))], [['{provider="ics",state="active"}', 3]]);
+      assert.equal((await metric('rollcall_calendar_sync_overdue_seconds')).get(''), 0);
+      assert.equal((await metric('rollcall_calendar_oldest_sync_age_seconds')).get(''), 0);
+
+      // One feed starts serving a sign-in page, another's address is reset.
+      env.ics.replaceWithRaw(feeds[1]!, '<html><body>Sign in</body></html>');
+      env.ics.revoke(feeds[2]!);
+      for (const id of ids.slice(1)) await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+      assert.deepEqual(Object.fromEntries(await metric('rollcall_calendar_connections')), {
+        '{provider="ics",state="active"}': 1, '{provider="ics",state="failing"}': 1, '{provider="ics",state="auth_revoked"}': 1,
+      });
+
+      // Ten minutes pass and no sync runs (a stuck loop): the good feed's sync, due after five, is
+      // five minutes overdue; the failing one has not synced since it was connected.
+      env.clock.advance(10 * 60_000);
+      const overdue = (await metric('rollcall_calendar_sync_overdue_seconds')).get('')!;
+      assert.ok(overdue >= 300, String(overdue));
+      assert.equal((await metric('rollcall_calendar_oldest_sync_age_seconds')).get(''), (env.clock.now() - connectedAtMs) / 1000);
+
+      // The loop runs: nothing is overdue; the failing feed is still the oldest.
+      await env.rc.calendarSync.runDue();
+      assert.equal((await metric('rollcall_calendar_sync_overdue_seconds')).get(''), 0);
+      assert.equal((await metric('rollcall_calendar_oldest_sync_age_seconds')).get(''), (env.clock.now() - connectedAtMs) / 1000);
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -12,7 +12,7 @@
 // - transient, not_found, permanent: retried with capped backoff; last_error says why.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
@@ -153,6 +153,7 @@ export class CalendarSync {
     this.#o = { leaseMs: 600_000, batchSize: 20, ...options };
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
+    this.#registerHealthGauges(options.metrics.registry);
     this.#loop = new BackgroundLoop({
       name: 'calendar_sync',
       health: options.database.health,
@@ -259,6 +260,36 @@ export class CalendarSync {
       if (attempt >= 25) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection is still running' });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+
+  /**
+   * Gauges read at scrape time, for alerts on a sync that stops quietly: how many connections are
+   * in each state, how late the most overdue sync is (the loop is stuck or cannot keep up), and how
+   * long ago the least recently synced active connection last synced (one keeps failing).
+   */
+  #registerHealthGauges(registry: Registry): void {
+    const { database, clock } = this.#o;
+    const secondsSince = (atMs: number | null) => (atMs === null ? 0 : Math.max(0, clock.now() - atMs) / 1000);
+    new Gauge({
+      name: 'rollcall_calendar_connections', help: 'Calendar connections by provider and state (active, failing: active but its last sync failed, auth_revoked, ...)', labelNames: ['provider', 'state'], registers: [registry],
+      async collect() {
+        const counts = await connections.countConnectionsByState(database.db);
+        this.reset();
+        for (const c of counts) this.set({ provider: c.provider, state: c.state }, c.count);
+      },
+    });
+    new Gauge({
+      name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due without running (0: none)', registers: [registry],
+      async collect() {
+        this.set(secondsSince(await connections.findOldestDueSyncAt(database.db, clock.now())));
+      },
+    });
+    new Gauge({
+      name: 'rollcall_calendar_oldest_sync_age_seconds', help: 'Time since the least recently synced active calendar connection last synced successfully (0: none)', registers: [registry],
+      async collect() {
+        this.set(secondsSince(await connections.findOldestSuccessfulSyncAt(database.db)));
+      },
+    });
   }
 
   /** Asks for a sync of a connection soon (a notification came) and wakes the loop. */
