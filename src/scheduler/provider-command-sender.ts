@@ -203,7 +203,7 @@ export class ProviderCommandSender {
    * access"): its provider bot is left alone while access may still return, deleted at the last
    * moment the provider allows it (its delete cutoff, less a margin for retries), and the bot then
    * waits for its join time like one never handed over. Too late to delete, the bot is cancelled
-   * at its join time if access is still lost, and its provider bot is made to leave.
+   * just before its join time if access is still lost, and its provider bot is made to leave.
    */
   async #accessVerdict(bot: BotRow, heldBot: { joinAtMs: number }, now: number): Promise<{ kind: 'fine' | 'withdraw' | 'cancel' } | { kind: 'wait'; atMs: number; why: string }> {
     const blocked = await findBotsBlockedByRevokedAccess(this.#o.database.db, [bot.id]);
