@@ -26,7 +26,7 @@ export const ERROR_CATALOG = {
   calendar_feed_invalid: { status: 400, meaning: 'ics_url could not be read as an iCalendar feed: not text/calendar, access refused (401/403/404/410), over a parser limit, or redirected to a non-public address.' },
   calendar_auth_failed: { status: 400, meaning: 'The provider refused the client id, client secret or refresh token (for example invalid_grant or invalid_client).' },
   calendar_connection_limit: { status: 400, meaning: 'The user already has the maximum number of calendar connections (200).' },
-  unauthorized: { status: 401, meaning: 'The Authorization header is missing or is not "Token <api_key>".' },
+  unauthorized: { status: 401, meaning: 'The Authorization header is missing or is not "Token <api_key>"; on a bot\'s status route, not its "Bearer <status_token>".' },
   invalid_notification: { status: 401, meaning: 'A calendar push notification names a channel or subscription this service did not create, or carries the wrong channel token or clientState.' },
   not_found: { status: 404, meaning: 'No such route.' },
   calendar_not_found: { status: 404, meaning: 'No calendar connection with this id belongs to the caller.' },

@@ -164,6 +164,24 @@ export function checkTranscriptionProvider(value: unknown, field: string): strin
 }
 
 /**
+ * The transcription a bot config asks for, where a client may name it: the legacy top-level
+ * `transcription` (`{}` allowed: MeetStream's own examples send it) and
+ * `recording_config.transcript.provider` (required once `transcript` is given). Answers the first
+ * problem with its field (under `prefix`, e.g. "bot_config."), or null.
+ */
+export function checkTranscriptionChoice(config: { transcription?: unknown; recording_config?: unknown }, prefix = ''): { field: string; problem: string } | null {
+  const transcript = (config.recording_config as { transcript?: unknown } | undefined)?.transcript;
+  const provider = transcript === undefined ? undefined : (transcript !== null && typeof transcript === 'object' ? (transcript as { provider?: unknown }).provider ?? null : null);
+  const choices: [unknown, string][] = [[provider, `${prefix}recording_config.transcript.provider`], [config.transcription, `${prefix}transcription`]];
+  for (const [value, field] of choices) {
+    if (field.endsWith('transcription') && value !== null && typeof value === 'object' && Object.keys(value).length === 0) continue;
+    const problem = checkTranscriptionProvider(value, field);
+    if (problem) return { field, problem };
+  }
+  return null;
+}
+
+/**
  * How long an ad-hoc bot's meeting is taken to last, in seconds, when the client says nothing:
  * MeetStream's default in_call_recording_timeout (a bot leaves after four hours). Past its join
  * time plus this, a bot that could not be launched is Missed, and launch retries stop.

@@ -127,6 +127,9 @@ describe('ad-hoc bots', () => {
       await rc.request('GET', `/api/v1/bots/${first.bot_id}/remove_bot`, { auth: alice.auth });
       const afterRemove = await create(alice.auth, { meeting_link: `https://meet.google.com/abc-defg-hij`, bot_name: 'y', join_at: iso(clock.now() + 7_200_000) }, { 'Idempotency-Key': key });
       assert.equal(`${afterRemove.status} ${afterRemove.body.status} ${afterRemove.body.bot_id}`, `507 Cancelled ${first.bot_id}`, 'the key stays bound to its bot');
+      // The body of a repeat is not looked at: one that would be refused as a first request gets the bot too.
+      const refusable = await create(alice.auth, { meeting_link: 'http://localhost:8080/x', bot_name: 'z', callback_url: 'http://10.0.0.1/hook', transcription: { otter: {} } }, { 'Idempotency-Key': key });
+      assert.equal(`${refusable.status} ${refusable.body.bot_id}`, `507 ${first.bot_id}`);
       // Keys are per user.
       const bobs = await create(bob.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Bob' }, { 'Idempotency-Key': key });
       assert.equal(bobs.status, 201);
@@ -169,6 +172,10 @@ describe('ad-hoc bots', () => {
         [{ bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
         [{ meeting_link: 'not a url', bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
         [{ meeting_link: 'ftp://zoom.us/j/1', bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
+        // The runtime would open these from its own network: the cloud's metadata service, itself.
+        [{ meeting_link: 'http://169.254.169.254/latest/meta-data/', bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
+        [{ meeting_link: 'http://localhost:8080/admin', bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
+        [{ meeting_link: 'https://user:pass@zoom.us/j/1', bot_name: 'x' }, {}, 'invalid_meeting_url', 'meeting_link'],
         [{ meeting_link: link }, {}, 'invalid_bot_config', 'bot_name'],
         [{ meeting_link: link, bot_name: 7 }, {}, 'invalid_bot_config', 'bot_name'],
         [{ meeting_link: link, bot_name: 'x', join_at: '2026-11-20T15:00:00' }, {}, 'invalid_join_at', 'join_at'],
@@ -227,7 +234,7 @@ describe('ad-hoc bots', () => {
   });
 
   describe('GET /bots', () => {
-    test('lists calendar and ad-hoc bots newest first, with MeetStream\'s filters; the management list keeps calendar bots only', async () => {
+    test('lists calendar and ad-hoc bots newest first, with MeetStream\'s filters; the scheduled-bot lists: both kinds (current), calendar bots (old)', async () => {
       const carol = await rc.newUser('carol');
       const made: { id: string; created: number }[] = [];
       const at = (minutes: number) => clock.now() + minutes * 60_000;
@@ -282,9 +289,12 @@ describe('ad-hoc bots', () => {
         cursor = body.nextCursor;
       }
       assert.deepEqual(paged, ids(all));
-      // The management list is about calendar bots.
+      // MeetStream's current scheduled-bot list has every bot still to join, join_at bots
+      // included (cancelled ones not); its old one had calendar bots only.
       const scheduled = await rc.request('GET', '/api/v1/calendar/scheduled_bots', { auth: carol.auth });
-      assert.deepEqual(scheduled.body.scheduled_bots.map((b: any) => b.bot_id), [calendarBot]);
+      assert.deepEqual(scheduled.body.scheduled_bots.map((b: any) => b.bot_id), [calendarBot, zoomRed, teamsBlue]);
+      const old = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: carol.auth });
+      assert.deepEqual(old.body.scheduled_bots.map((b: any) => b.bot_id), [calendarBot]);
       // Other users see none of them.
       assert.deepEqual((await rc.request('GET', '/api/v1/bots?limit=100', { auth: bob.auth })).body.bots.filter((b: any) => ids(all).includes(b.bot_id)), []);
     });

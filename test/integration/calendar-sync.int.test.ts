@@ -1338,6 +1338,10 @@ describe('auto-schedule', () => {
     const refused = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { join_at: iso(start) } } });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.code, 'invalid_bot_config');
+    // A provider MeetStream does not know is refused here, not at every meeting it would reach.
+    const unknown = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { transcription: { otter: {} } } } });
+    assert.equal(`${unknown.status} ${unknown.body.code} ${unknown.body.details?.field}`, '400 invalid_bot_config default_bot_config.transcription');
+    assert.equal((await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth })).body.auto_schedule_enabled, false);
   });
 });
 

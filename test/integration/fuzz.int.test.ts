@@ -200,12 +200,12 @@ describe('fuzz: every operation in the OpenAPI document', () => {
     const deep = await send(rc, 'POST', '/api/v1/calendar/events', auth, { kind: 'raw', contentType: 'application/json', payload: `{"title":${deeplyNestedJson(100_000, 'array')}}` });
     assert.equal(deep.status, 400);
     assert.ok(performance.now() - startedAt < 1000, `took ${Math.round(performance.now() - startedAt)} ms`);
-    // Free-form objects (bot_config.transcription) were stored with JSON.stringify, which overflowed
+    // Free-form objects (bot_config.recording_config) were stored with JSON.stringify, which overflowed
     // the stack past ~5,000 levels: a 500.
     const fresh = await send(rc, 'POST', '/api/v1/calendar/events', auth, { kind: 'json', value: { title: 'deep', start_time: '2026-11-25T10:00:00Z', end_time: '2026-11-25T11:00:00Z', meeting_url: 'https://zoom.us/j/987654321' } });
-    const deepConfig = await send(rc, 'POST', `/api/v1/calendar/schedule/${fresh.body.id}`, auth, { kind: 'raw', contentType: 'application/json', payload: `{"deduplication_key":"deep","bot_config":{"transcription":${deeplyNestedJson(6000, 'object')}}}` });
+    const deepConfig = await send(rc, 'POST', `/api/v1/calendar/schedule/${fresh.body.id}`, auth, { kind: 'raw', contentType: 'application/json', payload: `{"deduplication_key":"deep","bot_config":{"recording_config":{"extra":${deeplyNestedJson(6000, 'object')}}}}` });
     assert.equal(`${deepConfig.status} ${deepConfig.body.code}`, '400 invalid_bot_config', JSON.stringify(deepConfig.body).slice(0, 300));
-    const shallowEnough = await send(rc, 'POST', `/api/v1/calendar/schedule/${fresh.body.id}`, auth, { kind: 'raw', contentType: 'application/json', payload: `{"deduplication_key":"deep","bot_config":{"transcription":${deeplyNestedJson(50, 'object')}}}` });
+    const shallowEnough = await send(rc, 'POST', `/api/v1/calendar/schedule/${fresh.body.id}`, auth, { kind: 'raw', contentType: 'application/json', payload: `{"deduplication_key":"deep","bot_config":{"recording_config":{"extra":${deeplyNestedJson(50, 'object')}}}}` });
     assert.equal(shallowEnough.status, 200, JSON.stringify(shallowEnough.body).slice(0, 300));
     // Answered by Fastify before routing, in its own shape (one as a 414), until mapped to ours.
     for (const url of [`/api/v1/calendar/events/${'a'.repeat(600)}`, '/api/v1/calendar/events/%E0%A4%A']) {

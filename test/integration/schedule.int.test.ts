@@ -126,7 +126,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
     test('the given bot_config is echoed with defaults filled in', async () => {
       const event = await zoomEvent(alice.auth, 600);
       const config = {
-        bot_name: 'Scribe', bot_message: 'Hello', video_required: true, transcription: { provider: 'x' },
+        bot_name: 'Scribe', bot_message: 'Hello', video_required: true, transcription: { deepgram: { model: 'nova-3', language: 'en' } },
         recording_config: { video_layout: 'grid_view' }, automatic_leave: { waiting_room_timeout: 1200, everyone_left_timeout: 60 },
         custom_attributes: { team: 'core' },
       };
@@ -295,6 +295,26 @@ describe('POST /calendar/schedule/{event_id}', () => {
       for (const value of ['tomorrow', '2026-13-01', '2026-12-01T10:00:00', '2026-02-30', 20261201]) {
         const res = await schedule(alice.auth, seriesId, { deduplication_key: newKey(), bot_config: {}, occurrence_date: value });
         await expectError(res, 400, 'invalid_occurrence_date', /occurrence_date/);
+      }
+    });
+
+    test('a transcription provider MeetStream does not know is a 400 naming the field; {} and a known one are taken', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ transcription: { otter: {} } }, 'bot_config.transcription'],
+        [{ transcription: { deepgram: {}, assemblyai: {} } }, 'bot_config.transcription'],
+        [{ recording_config: { transcript: { provider: { whisperx: {} } } } }, 'bot_config.recording_config.transcript.provider'],
+        [{ recording_config: { transcript: {} } }, 'bot_config.recording_config.transcript.provider'],
+      ];
+      for (const [config, field] of cases) {
+        const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });
+        await expectError(res, 400, 'invalid_bot_config', new RegExp(field.replace(/\./g, '\\.')));
+        assert.equal(res.body.details?.field, field);
+      }
+      assert.deepEqual(await botsOf(alice.auth, eventId), []);
+      for (const config of [{ transcription: {} }, { transcription: { deepgram: { model: 'nova-3', language: 'en' } } }]) {
+        const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${eventId}`, { auth: alice.auth })).status, 200);
       }
     });
 

@@ -17,7 +17,7 @@ import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkTranscriptionChoice, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -81,6 +81,9 @@ export class AutoSchedule implements AfterSyncHook {
       const field = defaultBotConfig.join_at !== undefined ? 'join_at' : defaultBotConfig.meeting_url !== undefined ? 'meeting_url' : 'deduplication_key';
       throw new ApiError('invalid_bot_config', `default_bot_config.${field}: belongs to one meeting, not to every meeting`, { details: { field: `default_bot_config.${field}` } });
     }
+    // Refused here, not at every meeting it would be applied to.
+    const transcription = checkTranscriptionChoice(defaultBotConfig, 'default_bot_config.');
+    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), updated_at: this.#clock.now() });
     const booked = await this.run(userId);
     return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };

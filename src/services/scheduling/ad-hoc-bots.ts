@@ -18,12 +18,13 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, parseInstant } from '../../lib/time.ts';
 import {
-  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionProvider,
+  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionChoice,
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
 } from '../../domain/bot-config.ts';
-import { parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
+import { checkMeetingUrl, parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import * as bots from '../../store/bot-store.ts';
+import type { Db } from '../../store/event-store.ts';
 import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 
@@ -70,8 +71,16 @@ export class AdHocBots {
   }
 
   async create(userId: string, request: CreateBotRequest, idempotencyKey: string | undefined): Promise<CreateBotOutcome> {
+    // A repeat of an Idempotency-Key answers with the bot the first request made, whatever its
+    // body says now (MeetStream ignores a repeat's body): before any check of that body.
+    const idempotencyHash = idempotencyKey === undefined ? null : deduplicationKeyHash(idempotencyKey);
+    const earlier = idempotencyHash === null ? undefined : await findByIdempotencyKey(this.#database.db, userId, idempotencyHash);
+    if (earlier) return { kind: 'replayed', bot: answerOf(earlier) };
     const meeting = parseMeetingLink(request.meeting_link);
     if (!meeting) throw new ApiError('invalid_meeting_url', 'meeting_link must be an absolute http(s) URL', { details: { field: 'meeting_link' } });
+    // The runtime opens this URL from its own network: public hosts only, as for a scheduled bot.
+    const meetingCheck = checkMeetingUrl(meeting.url);
+    if (!meetingCheck.ok) throw new ApiError('invalid_meeting_url', `meeting_link ${meetingCheck.reason}`, { details: { field: 'meeting_link' } });
     let requestedJoinAtMs: number | null = null;
     if (request.join_at !== undefined) {
       requestedJoinAtMs = parseInstant(request.join_at);
@@ -88,26 +97,18 @@ export class AdHocBots {
     }
     checkZoom(request.zoom);
     // A transcript section must name its provider (MeetStream requires it).
-    const transcript = (request.recording_config as { transcript?: unknown } | undefined)?.transcript;
-    const provider = transcript === undefined ? undefined : (transcript !== null && typeof transcript === 'object' ? (transcript as { provider?: unknown }).provider ?? null : null);
-    for (const [value, field] of [[provider, 'recording_config.transcript.provider'], [request.transcription, 'transcription']] as const) {
-      // The legacy top-level transcription may be an empty object (MeetStream's own examples send {}).
-      if (field === 'transcription' && value !== undefined && Object.keys(value as object).length === 0) continue;
-      const problem = checkTranscriptionProvider(value, field);
-      if (problem) throw new ApiError('invalid_bot_config', problem, { details: { field } });
-    }
+    const transcription = checkTranscriptionChoice(request);
+    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
     if (request.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(request.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
     }
 
-    const idempotencyHash = idempotencyKey === undefined ? null : deduplicationKeyHash(idempotencyKey);
     const outcome = await retryingLostRaces(() => this.#database.transact(async (trx): Promise<CreateBotOutcome> => {
       const now = this.#clock.now();
-      if (idempotencyHash !== null) {
-        const replayed = await trx.selectFrom('bots').selectAll().where('user_id', '=', userId).where('idempotency_key_hash', '=', idempotencyHash).executeTakeFirst();
-        if (replayed) return { kind: 'replayed', bot: answerOf(replayed) };
-      }
+      // Again inside: a concurrent first request with the same key may have committed meanwhile.
+      const replayed = idempotencyHash === null ? undefined : await findByIdempotencyKey(trx, userId, idempotencyHash);
+      if (replayed) return { kind: 'replayed', bot: answerOf(replayed) };
       if (key !== undefined) {
         const bound = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key)
           ?? await trx.selectFrom('bots').selectAll().where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key))
@@ -190,4 +191,9 @@ function checkZoom(zoom: Record<string, unknown> | undefined): void {
   for (const retired of ['use_zoom_obf', 'zoom_oauth_connection_user_id']) {
     if (zoom[retired] !== undefined) throw new ApiError('validation_error', `zoom.${retired} is no longer supported; use zoom.zak_url or zoom.obf_url`, { details: { field: `zoom.${retired}` } });
   }
+}
+
+/** The bot a create_bot request with this Idempotency-Key (hashed) made for the user, if any. */
+function findByIdempotencyKey(db: Db, userId: string, idempotencyHash: string): Promise<BotRow | undefined> {
+  return db.selectFrom('bots').selectAll().where('user_id', '=', userId).where('idempotency_key_hash', '=', idempotencyHash).executeTakeFirst();
 }

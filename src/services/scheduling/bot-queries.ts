@@ -6,7 +6,7 @@ import type { Engine } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { CALENDAR_BOT_SOURCE } from '../../domain/bot-config.ts';
+import { AD_HOC_BOT_SOURCE, CALENDAR_BOT_SOURCE } from '../../domain/bot-config.ts';
 import type { BotStatus } from '../../domain/bot-status.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
@@ -259,14 +259,18 @@ export class BotQueries {
   /**
    * The user's bots that are still to come or under way, soonest first. The cursor is the last
    * (join time, id) seen, so inserts and deletes between pages never cause a skip or a repeat of
-   * a bot that did not move.
+   * a bot that did not move. Calendar bots, and with `withAdHoc` (MeetStream's current
+   * `scheduled_bots`: every bot with a future join time) also ad-hoc bots still waiting for
+   * their `join_at`; the old `scheduled` route lists calendar bots only, as MeetStream's did.
    */
-  async listScheduled(userId: string, query: { limit?: number; cursor?: string }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
+  async listScheduled(userId: string, query: { limit?: number; cursor?: string }, options: { withAdHoc: boolean }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
     const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
-    // Calendar bots only: ad-hoc bots (POST /bots/create_bot) are listed by GET /bots.
     let q = this.#db.selectFrom('bots').selectAll()
-      .where('user_id', '=', userId).where(bots.isLiveBot()).where('source', '=', CALENDAR_BOT_SOURCE);
+      .where('user_id', '=', userId).where(bots.isLiveBot())
+      .where((eb) => (options.withAdHoc
+        ? eb.or([eb('source', '=', CALENDAR_BOT_SOURCE), eb.and([eb('source', '=', AD_HOC_BOT_SOURCE), eb('status', '=', 'Scheduled')])])
+        : eb('source', '=', CALENDAR_BOT_SOURCE)));
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '>', after.id)])]));
     }
