@@ -78,7 +78,6 @@ export async function releaseConnection(db: Db, id: string): Promise<void> {
   await db.updateTable('calendar_connections').set({ lease_until: null }).where('id', '=', id).execute();
 }
 
-/** Asks the sync loop to look at a connection now (a push notification arrived). */
 // For /metrics: read at scrape time, never on a hot path.
 
 /** Connections per provider and state: the stored status, or `failing` for an active one whose last sync failed. */
@@ -91,11 +90,14 @@ export async function countConnectionsByState(db: Db): Promise<{ provider: strin
   return rows.map((r) => ({ provider: r.provider, state: Number(r.failing) === 1 ? 'failing' : r.status, count: Number(r.n) }));
 }
 
-/** When the earliest sync that is due and not being run came due (the sync loop should have taken it); null: none. */
+/**
+ * When the earliest sync that is due and not done came due; null: none. A sync under way counts:
+ * one that hangs holds its lease for minutes, and a loop that cannot keep up leaves its claimed
+ * connections due as long as the rest.
+ */
 export async function findOldestDueSyncAt(db: Db, nowMs: number): Promise<number | null> {
   const row = await db.selectFrom('calendar_connections').select((eb) => eb.fn.min('next_sync_at').as('t'))
     .where('status', 'in', ['active', 'auth_revoked']).where('next_sync_at', '<=', nowMs)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .executeTakeFirst();
   return row?.t == null ? null : Number(row.t);
 }
@@ -108,6 +110,7 @@ export async function findOldestSuccessfulSyncAt(db: Db): Promise<number | null>
   return row?.t == null ? null : Number(row.t);
 }
 
+/** Asks the sync loop to look at a connection now (a push notification arrived). */
 export async function requestSync(db: Db, id: string, nowMs: number): Promise<void> {
   await db.updateTable('calendar_connections').set({ next_sync_at: nowMs })
     .where('id', '=', id).where('status', '=', 'active')

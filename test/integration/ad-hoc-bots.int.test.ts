@@ -234,7 +234,7 @@ describe('ad-hoc bots', () => {
   });
 
   describe('GET /bots', () => {
-    test('lists calendar and ad-hoc bots newest first, with MeetStream\'s filters; the scheduled-bot lists: both kinds (current), calendar bots (old)', async () => {
+    test('lists calendar and ad-hoc bots newest first, with MeetStream\'s filters; the scheduled-bot list has both kinds', async () => {
       const carol = await rc.newUser('carol');
       const made: { id: string; created: number }[] = [];
       const at = (minutes: number) => clock.now() + minutes * 60_000;
@@ -289,12 +289,14 @@ describe('ad-hoc bots', () => {
         cursor = body.nextCursor;
       }
       assert.deepEqual(paged, ids(all));
-      // MeetStream's current scheduled-bot list has every bot still to join, join_at bots
-      // included (cancelled ones not); its old one had calendar bots only.
-      const scheduled = await rc.request('GET', '/api/v1/calendar/scheduled_bots', { auth: carol.auth });
-      assert.deepEqual(scheduled.body.scheduled_bots.map((b: any) => b.bot_id), [calendarBot, zoomRed, teamsBlue]);
-      const old = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: carol.auth });
-      assert.deepEqual(old.body.scheduled_bots.map((b: any) => b.bot_id), [calendarBot]);
+      // The scheduled-bot list (either path) has all the user's bots still to come, join_at bots
+      // included (cancelled ones not), each with its source.
+      for (const path of ['/api/v1/calendar/scheduled_bots', '/api/v1/calendar/scheduled']) {
+        const scheduled = await rc.request('GET', path, { auth: carol.auth });
+        assert.deepEqual(scheduled.body.scheduled_bots.map((b: any) => [b.bot_id, b.custom_attributes.source]), [
+          [calendarBot, 'calendar_schedule_api'], [zoomRed, 'create_bot_api'], [teamsBlue, 'create_bot_api'],
+        ], path);
+      }
       // Other users see none of them.
       assert.deepEqual((await rc.request('GET', '/api/v1/bots?limit=100', { auth: bob.auth })).body.bots.filter((b: any) => ids(all).includes(b.bot_id)), []);
     });

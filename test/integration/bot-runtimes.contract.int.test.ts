@@ -211,6 +211,24 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
       if (subject.fake) assert.ok(outcome.ok && typeof outcome.providerBotId === 'string' && outcome.providerBotId.length > 0);
     });
 
+    test('meetstream: the calendar shape of a transcription reaches create_bot as recording_config.transcript.provider', async (t) => {
+      if (subject.kind !== 'meetstream') return t.skip('MeetStream\'s two shapes of one setting');
+      const fake = subject.fake as FakeMeetStream;
+      const deepgram = { deepgram: { model: 'nova-3', language: 'en' } };
+      const request = launchRequest(newKey());
+      request.bot_config = { ...request.bot_config, transcription: deepgram, recording_config: { video_layout: 'grid_view' } };
+      const outcome = await runtime.launch(request);
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      const sent = fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/bots/create_bot').at(-1)!.body as Record<string, any>;
+      assert.deepEqual(sent.recording_config, { video_layout: 'grid_view', transcript: { provider: deepgram } });
+      // A transcript given in create_bot's own shape is kept as it is.
+      const own = launchRequest(newKey());
+      own.bot_config = { ...own.bot_config, transcription: deepgram, recording_config: { transcript: { provider: { assemblyai: {} } } } };
+      assert.equal((await runtime.launch(own)).ok, true);
+      const ownSent = fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/bots/create_bot').at(-1)!.body as Record<string, any>;
+      assert.deepEqual(ownSent.recording_config, { transcript: { provider: { assemblyai: {} } } });
+    });
+
     test('repeat launch with the same key: no second bot', async () => {
       const key = newKey();
       const first = await runtime.launch(launchRequest(key));

@@ -150,6 +150,16 @@ function meetstreamSettings(config: Record<string, unknown>, botId: string): Rec
   for (const field of ['bot_message', 'bot_image_url', 'video_required', 'automatic_leave', 'recording_config'] as const) {
     if (config[field] !== undefined) settings[field] = config[field];
   }
+  // The calendar bot_config names its transcription provider at the top level
+  // (`transcription: { deepgram: {...} }`); create_bot takes the same choice under
+  // recording_config.transcript.provider, e.g. { transcript: { provider: { deepgram: { model,
+  // language } } } } (the create_bot example of MeetStream's Python SDK quickstart).
+  // A transcript the config already gives there wins.
+  const transcription = config.transcription;
+  const recording = (config.recording_config ?? {}) as Record<string, unknown>;
+  if (transcription !== null && typeof transcription === 'object' && Object.keys(transcription).length > 0 && recording.transcript === undefined) {
+    settings.recording_config = { ...recording, transcript: { provider: transcription } };
+  }
   return settings;
 }
 

@@ -1,4 +1,6 @@
 // Scheduling bots for events (spec sections 2 and 3).
+import { checkTranscriptionChoice } from '../../domain/bot-config.ts';
+import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -17,7 +19,13 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
       body: ScheduleBody,
       response: { 200: ScheduleResponse, ...errorResponses(404, 409, 413) },
     },
-  }, async (request) => deps.scheduling.schedule(request.userId, request.params.event_id, request.body));
+  }, async (request) => {
+    // Checked on the request, not inside schedule(): auto-schedule also books through it, with
+    // default configs stored before this check existed, and must not stop booking over them.
+    const transcription = checkTranscriptionChoice(request.body.bot_config, 'bot_config.');
+    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
+    return deps.scheduling.schedule(request.userId, request.params.event_id, request.body);
+  });
 
   const chains = deps.chains;
   if (!chains) return;

@@ -44,11 +44,11 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags,
         summary: 'The caller\'s upcoming and running bots, soonest first',
-        description: `${base === '/calendar/scheduled_bots' ? 'Calendar bots, and create_bot bots still waiting for their join_at (MeetStream\'s current list).' : 'Calendar bots (MeetStream\'s old list; /calendar/scheduled_bots also lists create_bot bots waiting for their join_at).'} Pages are keyed on (join time, bot id): bots added or removed between pages never make another bot appear twice or go missing.`,
+        description: 'Calendar and create_bot bots alike (custom_attributes.source tells them apart), while still to come or under way. Pages are keyed on (join time, bot id): bots added or removed between pages never make another bot appear twice or go missing.',
         querystring: ScheduledBotsQuery,
         response: { 200: ScheduledBotsResponse, ...errorResponses() },
       },
-    }, async (request) => deps.botQueries.listScheduled(request.userId, request.query, { withAdHoc: base === '/calendar/scheduled_bots' }));
+    }, async (request) => deps.botQueries.listScheduled(request.userId, request.query));
 
     app.patch(`${base}/:bot_id`, {
       schema: {

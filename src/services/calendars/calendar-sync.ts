@@ -279,7 +279,7 @@ export class CalendarSync {
       },
     });
     new Gauge({
-      name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due without running (0: none)', registers: [registry],
+      name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due and not done (0: none)', registers: [registry],
       async collect() {
         this.set(secondsSince(await connections.findOldestDueSyncAt(database.db, clock.now())));
       },

@@ -6,7 +6,6 @@ import type { Engine } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { AD_HOC_BOT_SOURCE, CALENDAR_BOT_SOURCE } from '../../domain/bot-config.ts';
 import type { BotStatus } from '../../domain/bot-status.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
@@ -259,18 +258,14 @@ export class BotQueries {
   /**
    * The user's bots that are still to come or under way, soonest first. The cursor is the last
    * (join time, id) seen, so inserts and deletes between pages never cause a skip or a repeat of
-   * a bot that did not move. Calendar bots, and with `withAdHoc` (MeetStream's current
-   * `scheduled_bots`: every bot with a future join time) also ad-hoc bots still waiting for
-   * their `join_at`; the old `scheduled` route lists calendar bots only, as MeetStream's did.
+   * a bot that did not move. Every bot of the user, calendar and create_bot alike (the contract's
+   * "the user's future bots"; MeetStream's current list has join_at bots too); `source` in each
+   * item's `custom_attributes` tells them apart.
    */
-  async listScheduled(userId: string, query: { limit?: number; cursor?: string }, options: { withAdHoc: boolean }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
+  async listScheduled(userId: string, query: { limit?: number; cursor?: string }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
     const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').selectAll()
-      .where('user_id', '=', userId).where(bots.isLiveBot())
-      .where((eb) => (options.withAdHoc
-        ? eb.or([eb('source', '=', CALENDAR_BOT_SOURCE), eb.and([eb('source', '=', AD_HOC_BOT_SOURCE), eb('status', '=', 'Scheduled')])])
-        : eb('source', '=', CALENDAR_BOT_SOURCE)));
+    let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId).where(bots.isLiveBot());
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '>', after.id)])]));
     }
@@ -287,7 +282,7 @@ export class BotQueries {
           scheduled_join_time: formatInstant(bot.join_at_ms),
           bot_username: config.bot_name ?? '',
           meeting_link: bot.meeting_url,
-          custom_attributes: JSON.parse(bot.custom_attributes) as Record<string, string>,
+          custom_attributes: { source: bot.source, ...(JSON.parse(bot.custom_attributes) as Record<string, string>) },
           is_scheduled: bot.status === 'Scheduled',
         };
       }),

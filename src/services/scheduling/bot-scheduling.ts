@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionChoice, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -134,8 +134,6 @@ export class BotScheduling implements EventChangeListener {
     if (key !== null && !isValidDeduplicationKey(key)) {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
-    const transcription = checkTranscriptionChoice(request.bot_config, 'bot_config.');
-    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
     const config = applyBotConfigDefaults(request.bot_config);
     if (config.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(config.callback_url);
