@@ -123,7 +123,25 @@ export type MeetingUrlCheck = { ok: true } | { ok: false; reason: string };
  */
 export function checkMeetingUrl(url: string): MeetingUrlCheck {
   if (!isHttpUrl(url)) return { ok: false, reason: 'must be an absolute http(s) URL' };
-  const parsed = new URL(url.trim());
+  return checkPublicHost(new URL(url.trim()));
+}
+
+/**
+ * Another address a bot config hands the runtime to open (a bot image, a live audio socket, a
+ * realtime endpoint): one of `schemes`, on a public host, by the meeting link's rules.
+ */
+export function checkRuntimeAddress(url: string, schemes: readonly string[]): MeetingUrlCheck {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return { ok: false, reason: `must be an absolute ${schemes.join(' or ')} URL` };
+  }
+  if (!schemes.includes(parsed.protocol.slice(0, -1)) || /\s/.test(url.trim())) return { ok: false, reason: `must be an absolute ${schemes.join(' or ')} URL` };
+  return checkPublicHost(parsed);
+}
+
+function checkPublicHost(parsed: URL): MeetingUrlCheck {
   if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'must not carry a user name or password' };
   let host = parsed.hostname.toLowerCase();
   if (host.endsWith('.')) host = host.slice(0, -1);

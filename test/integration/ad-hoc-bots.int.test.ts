@@ -190,6 +190,10 @@ describe('ad-hoc bots', () => {
         [{ meeting_link: link, bot_name: 'x', recording_config: { transcript: { provider: { deepgram: {}, assemblyai: {} } } } }, {}, 'invalid_bot_config', 'recording_config.transcript.provider'],
         [{ meeting_link: link, bot_name: 'x', recording_config: { transcript: {} } }, {}, 'invalid_bot_config', 'recording_config.transcript.provider'],
         [{ meeting_link: link, bot_name: 'x', transcription: { otter: {} } }, {}, 'invalid_bot_config', 'transcription'],
+        // Other addresses the runtime opens: public hosts only, like the meeting link.
+        [{ meeting_link: link, bot_name: 'x', bot_image_url: 'http://169.254.169.254/latest/meta-data/' }, {}, 'invalid_bot_config', 'bot_image_url'],
+        [{ meeting_link: link, bot_name: 'x', live_audio_required: { websocket_url: 'ws://10.0.0.7:9000/audio' } }, {}, 'invalid_bot_config', 'live_audio_required.websocket_url'],
+        [{ meeting_link: link, bot_name: 'x', recording_config: { realtime_endpoints: [{ type: 'websocket', url: 'ws://localhost:8080/rt' }] } }, {}, 'invalid_bot_config', 'recording_config.realtime_endpoints[0].url'],
         [{ meeting_link: link, bot_name: 'x', deduplication_key: ' ' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
         [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: 1 } }, {}, 'validation_error', 'custom_attributes.n'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': '' }, 'invalid_idempotency_key', 'idempotency-key'],

@@ -1341,6 +1341,8 @@ describe('auto-schedule', () => {
     // A provider MeetStream does not know is refused here, not at every meeting it would reach.
     const unknown = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { transcription: { otter: {} } } } });
     assert.equal(`${unknown.status} ${unknown.body.code} ${unknown.body.details?.field}`, '400 invalid_bot_config default_bot_config.transcription');
+    const privateImage = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_image_url: 'http://127.0.0.1/bot.png' } } });
+    assert.equal(`${privateImage.status} ${privateImage.body.code} ${privateImage.body.details?.field}`, '400 invalid_bot_config default_bot_config.bot_image_url');
     assert.equal((await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth })).body.auto_schedule_enabled, false);
   });
 });

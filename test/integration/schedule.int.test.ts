@@ -298,12 +298,15 @@ describe('POST /calendar/schedule/{event_id}', () => {
       }
     });
 
-    test('a transcription provider MeetStream does not know is a 400 naming the field; {} and a known one are taken', async () => {
+    test('a transcription provider MeetStream does not know, or an address for the runtime on a private host, is a 400 naming the field; {} and a known provider are taken', async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ transcription: { otter: {} } }, 'bot_config.transcription'],
         [{ transcription: { deepgram: {}, assemblyai: {} } }, 'bot_config.transcription'],
         [{ recording_config: { transcript: { provider: { whisperx: {} } } } }, 'bot_config.recording_config.transcript.provider'],
         [{ recording_config: { transcript: {} } }, 'bot_config.recording_config.transcript.provider'],
+        // Addresses the runtime opens: public hosts only, like the meeting link.
+        [{ bot_image_url: 'http://localhost/bot.png' }, 'bot_config.bot_image_url'],
+        [{ live_transcription_required: { webhook_url: 'http://192.168.1.5/t' } }, 'bot_config.live_transcription_required.webhook_url'],
       ];
       for (const [config, field] of cases) {
         const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });

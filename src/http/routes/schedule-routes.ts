@@ -1,5 +1,6 @@
 // Scheduling bots for events (spec sections 2 and 3).
 import { checkTranscriptionChoice } from '../../domain/bot-config.ts';
+import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
@@ -21,9 +22,9 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
     },
   }, async (request) => {
     // Checked on the request, not inside schedule(): auto-schedule also books through it, with
-    // default configs stored before this check existed, and must not stop booking over them.
-    const transcription = checkTranscriptionChoice(request.body.bot_config, 'bot_config.');
-    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
+    // default configs stored before these checks existed, and must not stop booking over them.
+    const problem = checkTranscriptionChoice(request.body.bot_config, 'bot_config.') ?? findPrivateRuntimeAddress(request.body.bot_config, 'bot_config.');
+    if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
     return deps.scheduling.schedule(request.userId, request.params.event_id, request.body);
   });
 

@@ -18,6 +18,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkTranscriptionChoice, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -82,8 +83,8 @@ export class AutoSchedule implements AfterSyncHook {
       throw new ApiError('invalid_bot_config', `default_bot_config.${field}: belongs to one meeting, not to every meeting`, { details: { field: `default_bot_config.${field}` } });
     }
     // Refused here, not at every meeting it would be applied to.
-    const transcription = checkTranscriptionChoice(defaultBotConfig, 'default_bot_config.');
-    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
+    const problem = checkTranscriptionChoice(defaultBotConfig, 'default_bot_config.') ?? findPrivateRuntimeAddress(defaultBotConfig, 'default_bot_config.');
+    if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), updated_at: this.#clock.now() });
     const booked = await this.run(userId);
     return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };

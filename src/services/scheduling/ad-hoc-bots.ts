@@ -22,6 +22,7 @@ import {
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
 } from '../../domain/bot-config.ts';
 import { checkMeetingUrl, parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
+import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -99,6 +100,8 @@ export class AdHocBots {
     // A transcript section must name its provider (MeetStream requires it).
     const transcription = checkTranscriptionChoice(request);
     if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
+    const address = findPrivateRuntimeAddress(request);
+    if (address) throw new ApiError('invalid_bot_config', address.problem, { details: { field: address.field } });
     if (request.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(request.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
