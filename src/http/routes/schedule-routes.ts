@@ -1,6 +1,5 @@
 // Scheduling bots for events (spec sections 2 and 3).
-import { checkTranscriptionChoice } from '../../domain/bot-config.ts';
-import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
+import { findRuntimeSettingProblem } from '../../domain/bot-config.ts';
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
@@ -23,7 +22,7 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
   }, async (request) => {
     // Checked on the request, not inside schedule(): auto-schedule also books through it, with
     // default configs stored before these checks existed, and must not stop booking over them.
-    const problem = checkTranscriptionChoice(request.body.bot_config, 'bot_config.') ?? findPrivateRuntimeAddress(request.body.bot_config, 'bot_config.');
+    const problem = findRuntimeSettingProblem(request.body.bot_config, 'bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
     return deps.scheduling.schedule(request.userId, request.params.event_id, request.body);
   });

@@ -17,8 +17,7 @@ import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkTranscriptionChoice, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
-import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, findRuntimeSettingProblem, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -83,7 +82,7 @@ export class AutoSchedule implements AfterSyncHook {
       throw new ApiError('invalid_bot_config', `default_bot_config.${field}: belongs to one meeting, not to every meeting`, { details: { field: `default_bot_config.${field}` } });
     }
     // Refused here, not at every meeting it would be applied to.
-    const problem = checkTranscriptionChoice(defaultBotConfig, 'default_bot_config.') ?? findPrivateRuntimeAddress(defaultBotConfig, 'default_bot_config.');
+    const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), updated_at: this.#clock.now() });
     const booked = await this.run(userId);

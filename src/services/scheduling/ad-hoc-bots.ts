@@ -18,11 +18,10 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, parseInstant } from '../../lib/time.ts';
 import {
-  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, checkTranscriptionChoice,
+  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, findRuntimeSettingProblem,
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
 } from '../../domain/bot-config.ts';
 import { checkMeetingUrl, parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
-import { findPrivateRuntimeAddress } from '../../domain/runtime-addresses.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -98,10 +97,8 @@ export class AdHocBots {
     }
     checkZoom(request.zoom);
     // A transcript section must name its provider (MeetStream requires it).
-    const transcription = checkTranscriptionChoice(request);
-    if (transcription) throw new ApiError('invalid_bot_config', transcription.problem, { details: { field: transcription.field } });
-    const address = findPrivateRuntimeAddress(request);
-    if (address) throw new ApiError('invalid_bot_config', address.problem, { details: { field: address.field } });
+    const runtimeProblem = findRuntimeSettingProblem(request);
+    if (runtimeProblem) throw new ApiError('invalid_bot_config', runtimeProblem.problem, { details: { field: runtimeProblem.field } });
     if (request.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(request.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `callback_url ${check.reason}`, { details: { field: 'callback_url' } });
