@@ -16,7 +16,7 @@
 import { FAILURE_STATUS } from '../domain/bot-status.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import type { BotRow } from '../db/schema.ts';
+import type { BotRow, ScheduleRow } from '../db/schema.ts';
 import { madeNothing, type BotRuntime, type RuntimeOutcome, type SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
 import { decideLateEdit, diffSettings, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -311,6 +311,8 @@ export class ProviderCommandSender {
     const request = buildLaunchRequest(schedule, bot, links, publicUrl);
     request.idempotency_key = handovers.replacementKey(schedule.idempotency_key, generation);
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
+    const unansweredSince = await handovers.unansweredSince(database.db, bot.id, request.idempotency_key);
+    if (unansweredSince !== undefined) request.unanswered_since_ms = unansweredSince;
     // A replacement is a creation too: the handover plan paces from it.
     const sent = handovers.sentOf(bot);
     await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent, key: request.idempotency_key }], clock.now());
@@ -378,12 +380,7 @@ export class ProviderCommandSender {
     let now = clock.now();
     if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire`, isTimer: true };
     if (first.joinAtMs <= now) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) came first`, details);
-    const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
-    request.idempotency_key = key;
-    request.join_at = formatInstant(first.joinAtMs);
-    // A creation request like any other: the handover plan paces from it.
-    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent: first, key }], now);
-    const outcome = await runtime.launch(request);
+    const { outcome, lookedUp } = await this.#lookUpLostCreation(bot, schedule, first, key);
     now = clock.now();
     // Tried again: a failure that says nothing of the lost request, and Recall's 507 (it made
     // nothing of this request, but the lost one may have gone under the key's next generation,
@@ -399,19 +396,36 @@ export class ProviderCommandSender {
       await handovers.forgetFirstSent(trx, bot.id, now);
       const current = await bots.findBotById(trx, bot.id);
       if (!outcome.ok || outcome.providerBotId === undefined || outcome.providerBotId === current?.provider_bot_id) {
-        const answer = !outcome.ok ? outcome.message : outcome.providerBotId === undefined ? `${this.#provider} named none` : `it is the bot Rollcall holds, ${outcome.providerBotId}`;
+        const answer = !outcome.ok ? outcome.message : outcome.providerBotId === undefined ? `${this.#provider} ${lookedUp ? 'lists none under the key' : 'named none'}` : `it is the bot Rollcall holds, ${outcome.providerBotId}`;
         await bots.appendDecision(trx, bot.id, now, 'provider_creation_settled', `A creation request to ${this.#provider} that got no answer (idempotency key ${key}) left no other bot: ${answer}`, details);
         return;
       }
       const id = outcome.providerBotId;
       const by: RemovalKind = first.joinAtMs - now >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
       const why = bot.status === 'Cancelled' ? 'The bot was cancelled' : bot.status === 'Scheduled' ? `The join time of ${this.#provider}'s bot ${bot.provider_bot_id} came` : `The bot is ${bot.status}`;
-      const reason = `${why} while a creation request to ${this.#provider} had no answer; sent again under its idempotency key ${key}, ${this.#provider} answered with bot ${id}, which is let go of`;
+      const how = lookedUp ? `looked up by its idempotency key ${key}, ${this.#provider} has bot ${id}` : `sent again under its idempotency key ${key}, ${this.#provider} answered with bot ${id}`;
+      const reason = `${why} while a creation request to ${this.#provider} had no answer; ${how}, which is let go of`;
       await handovers.retireProviderBot(trx, this.#provider, id, bot.id, reason, now);
       await requestProviderRetire(trx, { bot_id: bot.id, provider_bot_id: id, by, join_at_ms: first.joinAtMs, reason }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_removal_requested', reason, { ...details, provider_bot_id: id, by, already_made: outcome.alreadyDone });
     });
     return DONE;
+  }
+
+  /**
+   * What the lost creation made: the provider's answer to it sent again under its key (a creation
+   * like any other, which the handover plan paces from), or, where the provider no longer replays
+   * the key, its lookup (no bot id when it found none).
+   */
+  async #lookUpLostCreation(bot: BotRow, schedule: ScheduleRow, first: handovers.FirstSent, key: string): Promise<{ outcome: RuntimeOutcome; lookedUp: boolean }> {
+    const { database, clock, runtime, publicUrl } = this.#o;
+    const found = await runtime.scheduling?.findLostCreation?.(key, first.sentAtMs ?? 0);
+    if (found) return { lookedUp: true, outcome: found.ok ? { ok: true, alreadyDone: true, ...(found.providerBotId !== null ? { providerBotId: found.providerBotId } : {}) } : found };
+    const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
+    request.idempotency_key = key;
+    request.join_at = formatInstant(first.joinAtMs);
+    await handovers.recordAttempts(database.db, this.#provider, [{ botId: bot.id, sent: first, key }], clock.now());
+    return { lookedUp: false, outcome: await runtime.launch(request) };
   }
 
   async #giveUpChase(bot: BotRow, held: handovers.ProviderHandoverRow, key: string, why: string, details: Record<string, unknown>): Promise<Settle> {

@@ -51,6 +51,17 @@ export function keyOfFirstSent(launchKey: string, row: Pick<ProviderHandoverRow,
 }
 
 /**
+ * When the creation request under `key` that got no answer went out, if one did (before any
+ * request sent now is recorded): a request sent again under the key goes out knowing it.
+ */
+export async function unansweredSince(db: Db, botId: string, key: string): Promise<number | undefined> {
+  const first = firstSentOf(await findHandover(db, botId));
+  // A row from before the key was kept says nothing of the key: taken as this one, sent long ago.
+  if (!first || (first.key !== undefined && first.key !== key)) return undefined;
+  return first.sentAtMs ?? 0;
+}
+
+/**
  * These bots' creation requests go out now (pacing counts from the latest), each with what it
  * sends. The first request under a key is kept (first_sent) until a creation is accepted: a
  * retry the provider answers with the bot an earlier request made gets that request's values.

@@ -1072,3 +1072,121 @@ describe('handover with the loops running on the real clock', () => {
     assert.ok(rows.every((b) => b.status === 'Scheduled' && b.provider_bot_id !== null));
   });
 });
+
+// Recall replays the answer to an Idempotency-Key for an hour (https://docs.recall.ai/reference/idempotency):
+// a creation that got no answer and is sent again later than that makes a second bot. With a
+// handover lead of hours, an outage longer than that hour falls between the two.
+describe('Recall: a creation that got no answer, sent again after the hour Recall replays its key', () => {
+  const provider = providerCase('recall');
+  const fake = provider.fake as FakeRecall;
+  const clock = new ManualClock(Math.ceil(Date.now() / HOUR) * HOUR);
+  const LEAD_MS = 3 * HOUR;
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    const url = await fake.start();
+    fake.now = () => clock.now();
+    rc = await startTestRollcall({
+      clock,
+      settings: {
+        BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
+        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: String(LEAD_MS / 1000), BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+      },
+    });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await fake.stop();
+  });
+
+  const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const lookups = () => fake.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/bot/');
+  const staying = (meetingUrl: string) => fake.liveBots.filter((b) => !['call_ended', 'done'].includes(b.status) && b.meeting_url === meetingUrl);
+
+  /** Books a meeting, fires its handover, and lets Recall make the bot only after Rollcall gave up waiting. */
+  async function loseHandover(meetingUrl: string, key: string, options: { answered: boolean }) {
+    const startMs = Math.ceil((clock.now() + LEAD_MS + 2 * HOUR) / MIN) * MIN;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: meetingUrl } });
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    const before = new Set(fake.bots.keys());
+    const release = fake.holdNext(/^POST /);
+    clock.set(startMs - JOIN_LEAD_MS - LEAD_MS);
+    await rc.dispatcher.runDue();
+    assert.equal((await botRow(botId)).provider_bot_id, null);
+    if (!options.answered) return { eventId: event.body.id as string, botId, lost: null, release, creations: () => createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId) };
+    release();
+    for (const deadline = Date.now() + 5000; [...fake.bots.keys()].every((id) => before.has(id));) {
+      assert.ok(Date.now() < deadline, 'Recall never made the held bot');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const lost = [...fake.bots.values()].find((b) => !before.has(b.id))!;
+    return { eventId: event.body.id as string, botId, lost, release, creations: () => createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId) };
+  }
+
+  test('every creation carries its launch key in the metadata, List Bots\' filter', async () => {
+    const { botId, lost, creations } = await loseHandover('https://meet.google.com/key-inme-tad', 'lost-metadata', { answered: true });
+    const key = String(creations()[0]!.headers['idempotency-key']);
+    assert.equal(lost!.metadata.rollcall_launch_key, key);
+    assert.equal(lost!.metadata.rollcall_bot_id, botId);
+    // Inside the hour the retry goes under the key and Recall answers it with the lost bot.
+    clock.advance(20 * MIN);
+    const before = lookups().length;
+    await rc.dispatcher.runDue();
+    assert.equal((await botRow(botId)).provider_bot_id, lost!.id);
+    assert.equal(creations().length, 2);
+    assert.equal(lookups().length, before, 'looked up while Recall still replays the key');
+  });
+
+  test('the handover retried after an outage of more than an hour holds the bot the lost request made, with no second one', async () => {
+    const meetingUrl = 'https://meet.google.com/los-tfor-hour';
+    const { botId, lost, creations } = await loseHandover(meetingUrl, 'lost-hour-handover', { answered: true });
+    // Nothing runs for 70 minutes; then List Bots first answers 429 (its own limit).
+    clock.advance(70 * MIN);
+    fake.failNext(/^GET \/api\/v1\/bot\/$/, { status: 429, headers: { 'retry-after': '20' }, body: { detail: 'Request was throttled.' } });
+    await rc.dispatcher.runDue();
+    assert.equal((await botRow(botId)).provider_bot_id, null);
+    assert.equal(creations().length, 1, 'a creation was sent without knowing whether the lost one made a bot');
+    clock.advance(MIN);
+    await rc.dispatcher.runDue();
+    const bot = await botRow(botId);
+    assert.equal(bot.provider_bot_id, lost!.id);
+    assert.equal(creations().length, 1, 'a second creation was sent');
+    assert.deepEqual(staying(meetingUrl).map((b) => b.id), [lost!.id]);
+    const decisions = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions as { kind: string; reason: string }[];
+    assert.match(decisions.find((d) => d.kind === 'handed_over')!.reason, /already had this launch/);
+  });
+
+  test('the meeting cancelled more than an hour after a handover that got no answer: the bot that request made is found and deleted, and none is made', async () => {
+    const meetingUrl = 'https://meet.google.com/los-tcan-celd';
+    const { eventId, botId, lost, creations } = await loseHandover(meetingUrl, 'lost-hour-cancel', { answered: true });
+    clock.advance(70 * MIN);
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+    await rc.dispatcher.runDue();
+    await rc.dispatcher.runDue();
+    assert.equal((await botRow(botId)).status, 'Cancelled');
+    assert.ok(fake.bots.get(lost!.id)!.deleted, JSON.stringify({ decisions: (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions, commands: await rc.database.db.selectFrom('runtime_commands').selectAll().where('bot_id', '=', botId).execute(), lookups: lookups().length }));
+    assert.equal(creations().length, 1, 'a creation was sent to find the lost one');
+    assert.deepEqual(staying(meetingUrl), []);
+  });
+
+  test('a lost request Recall never processed: found nowhere, the bot is created under the same key', async () => {
+    const meetingUrl = 'https://meet.google.com/nev-erpr-ocsd';
+    const { botId, release, creations } = await loseHandover(meetingUrl, 'lost-hour-never', { answered: false });
+    try {
+      clock.advance(70 * MIN);
+      const before = lookups().length;
+      await rc.dispatcher.runDue();
+      assert.equal(lookups().length, before + 1);
+      const bot = await botRow(botId);
+      assert.ok(bot.provider_bot_id, 'not handed over');
+      assert.equal(creations().length, 2);
+      assert.deepEqual(staying(meetingUrl).map((b) => b.id), [bot.provider_bot_id]);
+    } finally {
+      release();
+    }
+  });
+});

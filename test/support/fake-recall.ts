@@ -23,7 +23,10 @@ export class FakeRecall extends FakeProviderServer {
   createsPerMinute = 60;
   /** Ad-hoc bots left in the pool; Infinity: never runs dry. */
   adHocPool = Infinity;
+  /** Bots on one page of List Bots (Recall does not publish its page size). */
+  listPageSize = 10;
   readonly #creations: number[] = [];
+  readonly #listings: number[] = [];
   /** "METHOD path key" -> the answer first given to it, with when. */
   readonly #idempotency = new Map<string, { at: number; answer: FakeAnswer }>();
   readonly #signer: Webhook;
@@ -58,6 +61,7 @@ export class FakeRecall extends FakeProviderServer {
 
   #route(request: FakeRequest): FakeAnswer {
     if (request.method === 'POST' && request.path === '/api/v1/bot/') return this.#create(request.body ?? {});
+    if (request.method === 'GET' && request.path === '/api/v1/bot/') return this.#list(request.query);
     const match = /^\/api\/v1\/bot\/([^/]+)\/(leave_call\/)?$/.exec(request.path);
     const bot = match ? this.bots.get(match[1]!) : undefined;
     if (!match || !bot || bot.deleted) return { status: 404, body: { detail: 'Not found.' } };
@@ -101,6 +105,35 @@ export class FakeRecall extends FakeProviderServer {
     };
     this.bots.set(bot.id, bot);
     return { status: 201, body: this.#view(bot) };
+  }
+
+  #list(query: URLSearchParams): FakeAnswer {
+    // List Bots is limited to 60 requests a minute per workspace; `metadata__KEY=VALUE` parameters
+    // keep the bots with every such pair; `page` numbers the pages of { count, next, previous,
+    // results } (https://docs.recall.ai/reference/bot_list, "Custom Metadata Filtering";
+    // https://docs.recall.ai/docs/custom-metadata). That answer is Django REST framework's page
+    // number pagination, which answers a page past the end 404 "Invalid page.". Whether a deleted
+    // scheduled bot is still listed is not documented: the fake leaves it out.
+    const now = this.now();
+    while (this.#listings.length > 0 && this.#listings[0]! <= now - 60_000) this.#listings.shift();
+    if (this.#listings.length >= 60) return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil((this.#listings[0]! + 60_000 - now) / 1000))) }, body: { detail: 'Request was throttled.' } };
+    this.#listings.push(now);
+    const wanted = [...query.entries()].filter(([name]) => name.startsWith('metadata__')).map(([name, value]) => [name.slice('metadata__'.length), value] as const);
+    const matching = this.liveBots.filter((bot) => wanted.every(([name, value]) => bot.metadata[name] === value));
+    const page = Number(query.get('page') ?? '1');
+    if (!Number.isInteger(page) || page < 1) return { status: 404, body: { detail: 'Invalid page.' } };
+    const results = matching.slice((page - 1) * this.listPageSize, page * this.listPageSize);
+    if (page > 1 && results.length === 0) return { status: 404, body: { detail: 'Invalid page.' } };
+    const pageUrl = (n: number) => `${this.url}/api/v1/bot/?${new URLSearchParams([...query.entries()].filter(([name]) => name !== 'page').concat([['page', String(n)]]))}`;
+    return {
+      status: 200,
+      body: {
+        count: matching.length,
+        next: page * this.listPageSize < matching.length ? pageUrl(page + 1) : null,
+        previous: page > 1 ? pageUrl(page - 1) : null,
+        results: results.map((bot) => this.#view(bot)),
+      },
+    };
   }
 
   #update(bot: FakeRecallBot, body: Record<string, any>): FakeAnswer {

@@ -7,11 +7,13 @@
 // the launch's own key plus a generation that moves on after each 507. The generation is kept in
 // the database (options.keyGenerations), so a restarted process or another instance sends the
 // key that can still succeed, and a retry of a request that got no answer goes under the same
-// key as that request (Recall answers it with the bot it made, not a second one).
+// key as that request (Recall answers it with the bot it made, not a second one) for as long as
+// Recall replays the key. Past that hour the bot is looked up instead: every bot is created with
+// its launch key in its metadata, and List Bots filters on metadata.
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { toSigningSecret } from '../bot-runtimes/http-bot-runtime.ts';
 import type {
-  BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
+  BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, LostCreationSearch, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
@@ -24,6 +26,20 @@ export const RECALL_SCHEDULED_BOT_MIN_LEAD_MS = 10 * 60_000;
 
 /** Recall asks for a retry after 30 s when the ad-hoc pool is empty and no Retry-After came (errors page). */
 const RECALL_POOL_RETRY_MS = 30_000;
+
+/** Recall replays a completed request's answer to its Idempotency-Key for an hour (https://docs.recall.ai/reference/idempotency). */
+const RECALL_KEY_REPLAY_MS = 3_600_000;
+/**
+ * A lost creation is looked up, not sent again, from this long before its hour may be over: the
+ * hour runs from when Recall finished the request, later than Rollcall sent it, but clocks differ.
+ */
+const KEY_REPLAY_MARGIN_MS = 5 * 60_000;
+/** The metadata entry holding the launch key a bot was created under (without the 507 generation). */
+export const RECALL_LAUNCH_KEY_METADATA = 'rollcall_launch_key';
+/** List Bots pages read in one search; one launch key names one bot, a few at worst. */
+const MAX_LOOKUP_PAGES = 5;
+/** Statuses of a bot that will not join any more (https://docs.recall.ai/docs/bot-status-change-events). */
+const RECALL_FINISHED_CODES = new Set(['call_ended', 'done', 'fatal', 'analysis_done', 'analysis_failed', 'media_expired']);
 
 /**
  * Status codes of bot webhooks (https://docs.recall.ai/docs/bot-status-change-events) to Rollcall.
@@ -72,13 +88,21 @@ export class RecallBotProvider implements BotRuntime {
       updatableSettings: ['bot_name', 'metadata', 'automatic_leave'],
       createsPerMinute: options.createsPerMinute,
     };
-    this.scheduling = { rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id) };
+    this.scheduling = {
+      rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id),
+      findLostCreation: (key, sentAtMs) => this.#findLostCreation(key, sentAtMs),
+    };
     this.live = { leave: (id) => this.#leave(id) };
     const verifier = new Webhook(toSigningSecret(options.webhookSecret));
     this.statusWebhooks = { parse: (headers, body) => parseRecallWebhook(verifier, headers, body) };
   }
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    if (request.unanswered_since_ms !== undefined) {
+      const found = await this.#findLostCreation(request.idempotency_key, request.unanswered_since_ms);
+      if (found && !found.ok) return found;
+      if (found?.providerBotId) return { ok: true, alreadyDone: true, providerBotId: found.providerBotId };
+    }
     const now = this.#o.now();
     let generation: number;
     try {
@@ -88,7 +112,8 @@ export class RecallBotProvider implements BotRuntime {
       return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: null, message: `the idempotency key's generation could not be read: ${(error as Error).message}` };
     }
     const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
-    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...recallSettings(request.bot_config, request.bot_id) };
+    const settings = recallSettings(request.bot_config, request.bot_id);
+    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...settings, metadata: { ...settings.metadata as Record<string, string>, [RECALL_LAUNCH_KEY_METADATA]: request.idempotency_key } };
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
@@ -105,6 +130,33 @@ export class RecallBotProvider implements BotRuntime {
     const id = (result.answer.json as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };
     return { ok: true, alreadyDone: false, providerBotId: id };
+  }
+
+  /**
+   * Past the hour Recall replays the key of a creation that got no answer, a request sent again
+   * would make a second bot: List Bots, filtered on the launch key in the metadata
+   * (https://docs.recall.ai/reference/bot_list, "Custom Metadata Filtering"), finds the first. A
+   * bot that has finished is not the one to keep or remove. Any failure to ask is a wait, never a
+   * creation made blind; a 429 too, but as a plain wait: List Bots has a limit of its own (60
+   * a minute), not the creations' that pauses the handover plan.
+   */
+  async #findLostCreation(key: string, sentAtMs: number): Promise<LostCreationSearch | null> {
+    if (this.#o.now() - sentAtMs < RECALL_KEY_REPLAY_MS - KEY_REPLAY_MARGIN_MS) return null;
+    for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
+      const query = new URLSearchParams({ [`metadata__${RECALL_LAUNCH_KEY_METADATA}`]: key, page: String(page) });
+      const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: `${this.#o.baseUrl}/api/v1/bot/?${query}`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
+      const outcome = outcomeOfAnswer('recall', 'bot lookup', result, this.#o.now());
+      if (!outcome.ok) {
+        if (outcome.failure === 'permanent' && outcome.isAuthFailure) return outcome;
+        return { ok: false, failure: 'transient', retryAfterMs: outcome.retryAfterMs, message: `${outcome.message}; a creation that got no answer more than an hour ago is looked up before another is sent` };
+      }
+      const listed = (result.ok ? result.answer.json : null) as { results?: unknown; next?: unknown } | null;
+      if (!listed || !Array.isArray(listed.results)) return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall answered the bot lookup without a list of bots' };
+      const found = (listed.results as RecallListedBot[]).find((bot) => bot?.metadata?.[RECALL_LAUNCH_KEY_METADATA] === key && typeof bot.id === 'string' && !isFinished(bot));
+      if (found) return { ok: true, providerBotId: found.id as string };
+      if (!listed.next) break;
+    }
+    return { ok: true, providerBotId: null };
   }
 
   /** Update and stop for a bot the dispatcher already handed over. */
@@ -173,6 +225,19 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
     },
   };
+}
+
+/** A bot as List Bots shows it: the fields a lookup reads. */
+interface RecallListedBot {
+  id?: unknown;
+  metadata?: Record<string, unknown> | null;
+  status_changes?: { code?: unknown }[];
+}
+
+function isFinished(bot: RecallListedBot): boolean {
+  const changes = Array.isArray(bot.status_changes) ? bot.status_changes : [];
+  const latest = changes.at(-1)?.code;
+  return typeof latest === 'string' && RECALL_FINISHED_CODES.has(latest);
 }
 
 /** The Create Bot fields that come from the bot's settings. */

@@ -28,6 +28,12 @@ export interface LaunchRequest {
   join_at?: string;
   /** The same on every retry of this launch: a runtime drops repeats by it. */
   idempotency_key: string;
+  /**
+   * Bot providers only (never set for an HTTP runtime): an earlier creation request under this key
+   * got no answer, and went out at this instant. A provider whose replay of a key runs out looks
+   * for the bot that request made before it creates one (ScheduledBotOperations.findLostCreation).
+   */
+  unanswered_since_ms?: number;
   /** Where to report progress: POST {status, message?} with Authorization: Bearer <status_token>. */
   status_url: string;
   status_token: string;
@@ -102,7 +108,17 @@ export interface ScheduledBotOperations {
   update(providerBotId: string, change: ScheduledBotChange, idempotencyKey: string): Promise<RuntimeOutcome>;
   /** Deleting a bot the provider no longer has counts as done. */
   delete(providerBotId: string): Promise<RuntimeOutcome>;
+  /**
+   * A creation under `key` that went out at `sentAtMs` got no answer. Where the provider may no
+   * longer answer the key with the bot that request made (Recall replays a key for an hour), looks
+   * that bot up: its id, or null when there is none. Answers null itself (absent method too) while
+   * sending the request again under the key is still the exact way to find it.
+   */
+  findLostCreation?(key: string, sentAtMs: number): Promise<LostCreationSearch | null>;
 }
+
+/** What a search for a lost creation found: the provider's bot, none, or a failure to ask. */
+export type LostCreationSearch = { ok: true; providerBotId: string | null } | Extract<RuntimeOutcome, { ok: false }>;
 
 /** Operations on a bot in a meeting. */
 export interface LiveBotOperations {

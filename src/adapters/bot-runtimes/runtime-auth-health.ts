@@ -42,6 +42,11 @@ export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth,
       settingsOf: scheduling.settingsOf,
       update: (id, change, key) => seen(scheduling.update(id, change, key)),
       delete: (id) => seen(scheduling.delete(id)),
+      ...(scheduling.findLostCreation ? { findLostCreation: async (key, sentAtMs) => {
+        const found = await scheduling.findLostCreation!(key, sentAtMs);
+        if (found !== null) health.observe(found.ok ? { ok: true, alreadyDone: true } : found, now());
+        return found;
+      } } : {}),
     },
     live: live && { leave: (id) => seen(live.leave(id)) },
     launch: (request) => seen(runtime.launch(request)),

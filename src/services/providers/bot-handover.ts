@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BotRow, ScheduleRow, Schema } from '../../db/schema.ts';
-import { madeNothing, type BotRuntime, type RuntimeOutcome, type SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
+import { madeNothing, type BotRuntime, type LaunchRequest, type RuntimeOutcome, type SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
 import { planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -265,6 +265,16 @@ export class BotHandover {
       `A handover to ${this.provider} under ${lostKey} got no answer and asked for ${first.meetingUrl !== bot.meeting_url ? 'another link' : first.botConfig !== bot.bot_config ? 'other settings' : `a join at ${formatInstant(first.joinAtMs)}`}: the launch goes under ${schedule.idempotency_key}, and a bot that request made is let go of`,
       { provider: this.provider, idempotency_key: schedule.idempotency_key, lost_idempotency_key: lostKey });
     await requestChaseIfUnanswered(trx, bot.id, 'A handover that got no answer asked for something else than the launch', nowMs);
+  }
+
+  /**
+   * In the fire transaction, before the request is recorded as sent: a creation sent again under
+   * the key of one that got no answer carries when that one went out (the provider may have to
+   * look its bot up: ScheduledBotOperations.findLostCreation).
+   */
+  async noteUnanswered(trx: Transaction<Schema>, botId: string, request: LaunchRequest): Promise<void> {
+    const since = await handovers.unansweredSince(trx, botId, request.idempotency_key);
+    if (since !== undefined) request.unanswered_since_ms = since;
   }
 
   /** In the fire transaction: these bots' creation requests go out now (pacing counts from here). */
