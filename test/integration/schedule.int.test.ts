@@ -717,6 +717,34 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(await botsOf(alice.auth, moved.body.id), [[res.bot_id, 'Scheduled', '2026-11-25T15:57:00.000Z']]);
     });
 
+    test('a date occurrence_date names the occurrence happening that day: one moved there included, the day\'s own first', async () => {
+      const series = await weeklySeries(alice.auth);
+      // Tuesday 1 December moved to Thursday 3 December: the client sees it on the 3rd.
+      const moved = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-03T15:00:00Z', end_time: '2026-12-03T16:00:00Z' } });
+      assert.equal(moved.status, 201);
+      const res = await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-03' });
+      assert.equal(res.occurrence_date, '2026-12-01T10:00:00.000Z');
+      assert.equal(res.scheduled_time, '2026-12-03T14:57:00.000Z');
+      // Its original date still names it.
+      const again = await schedule(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' });
+      await expectError(again, 409, 'event_already_scheduled');
+      assert.equal(again.body.bot_id, res.bot_id);
+
+      // Daily: the 3rd's own occurrence before the 2nd's moved onto the 3rd; the moved one once the 3rd's own is cancelled.
+      const daily = await createEvent(alice.auth, {
+        start_time: '2026-11-30T10:00:00Z', end_time: '2026-11-30T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=10'],
+        location: `https://zoom.us/j/${zoomNumber()}`,
+      });
+      assert.equal((await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: daily.id, original_start_time: '2026-12-02T10:00:00Z', start_time: '2026-12-03T16:00:00Z', end_time: '2026-12-03T17:00:00Z' } })).status, 201);
+      const own = await scheduleOk(alice.auth, daily.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-03' });
+      assert.equal(own.occurrence_date, '2026-12-03T10:00:00.000Z');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${daily.id}_20261203T100000Z`, { auth: alice.auth })).status, 200);
+      assert.equal((await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: daily.id, original_start_time: '2026-12-03T10:00:00Z', status: 'cancelled' } })).status, 201);
+      const movedIn = await scheduleOk(alice.auth, daily.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-03' });
+      assert.equal(movedIn.occurrence_date, '2026-12-02T10:00:00.000Z');
+      assert.equal(movedIn.scheduled_time, '2026-12-03T15:57:00.000Z');
+    });
+
     test('a cancelled or deleted series is 400 event_cancelled', async () => {
       const cancelled = await weeklySeries(alice.auth, { status: 'cancelled' });
       await expectError(await schedule(alice.auth, cancelled.id, { deduplication_key: newKey(), bot_config: {} }), 400, 'event_cancelled');

@@ -519,6 +519,36 @@ export class SeriesOccurrences {
     return this.#compiled.localDateOf(ms);
   }
 
+  /**
+   * The occurrence a local date (series zone) names, as it will happen: one that happens on that
+   * date (its own occurrence before one moved there from another day, one going ahead before a
+   * cancelled one); else one whose original start is on the date and that was moved to another
+   * day (still the one the date named). Null when the date has neither. Walk a COUNT rule past
+   * the date and the overrides first (walkUntil).
+   */
+  onLocalDate(isoDate: string): EffectiveOccurrence | null {
+    const candidates: { occurrence: EffectiveOccurrence; rank: number }[] = [];
+    for (let i = 0, start = this.originalStartOnLocalDate(isoDate, i); start !== undefined; start = this.originalStartOnLocalDate(isoDate, ++i)) {
+      const occurrence = this.find(start);
+      if (!occurrence) continue;
+      const movedAway = this.localDateOf(occurrence.startMs) !== isoDate;
+      candidates.push({ occurrence, rank: movedAway ? 4 : occurrence.status === 'cancelled' ? 2 : 0 });
+    }
+    for (const [originalStartMs, override] of this.#overrides) {
+      if (this.localDateOf(override.start_ms) !== isoDate || this.localDateOf(originalStartMs) === isoDate) continue;
+      if (!this.#compiled.find(originalStartMs)) continue;
+      const occurrence = effectiveFromOverride(this.series, override);
+      candidates.push({ occurrence, rank: occurrence.status === 'cancelled' ? 3 : 1 });
+    }
+    candidates.sort((a, b) => a.rank - b.rank || a.occurrence.startMs - b.occurrence.startMs);
+    return candidates[0]?.occurrence ?? null;
+  }
+
+  /** The latest original start an override of this series names (how far a COUNT rule is walked for onLocalDate). */
+  get lastOverriddenStartMs(): number {
+    return Math.max(Number.NEGATIVE_INFINITY, ...this.#overrides.keys());
+  }
+
   /** See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its cost). */
   upcoming(afterMs: number, beforeMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): EffectiveOccurrence[] {
     // The first `limit` rule occurrences that no override replaces, plus every override of an

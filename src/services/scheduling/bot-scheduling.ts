@@ -10,11 +10,10 @@ import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
-import { findOccurrencesOnLocalDate, occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
-import { seriesDefinition } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, lockEvent } from '../../store/event-store.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
@@ -248,8 +247,10 @@ export class BotScheduling implements EventChangeListener {
     if (instant !== null) {
       found = await this.#events.findEffectiveOccurrence(trx, userId, series, instant);
     } else {
-      const onDate = findOccurrencesOnLocalDate(seriesDefinition(series), occurrenceDate);
-      if (onDate[0]) found = await this.#events.findEffectiveOccurrence(trx, userId, series, onDate[0].originalStartMs);
+      const view = await this.#events.seriesOccurrences(trx, userId, series);
+      const nextDayMs = Date.parse(`${occurrenceDate}T00:00:00Z`) + 2 * DAY_MS;
+      await view.walkUntil(Math.max(nextDayMs, view.lastOverriddenStartMs + 1), new EventLoopPacer());
+      found = view.onLocalDate(occurrenceDate);
     }
     if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
     return found;
