@@ -339,6 +339,22 @@ export interface ProviderKeyGenerationsTable {
   updated_at_ms: number;
 }
 
+/**
+ * A series booked with schedule_all_occurrences: occurrences that appear later, up to until_ms
+ * (the start of the last occurrence the batch covered), get a bot too (auto-schedule.ts, topUpSeries).
+ */
+export interface SeriesBookingsTable {
+  series_event_id: string;
+  /** The client's key; each occurrence's bot has "<key>@<occurrence key>". '': derived from the meeting. */
+  base_key: string;
+  user_id: string;
+  /** The applied bot config (JSON) the batch booked with. */
+  bot_config: string;
+  until_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A provider bot Rollcall let go of (replaced or cancelled): its webhooks are acknowledged and ignored. */
 export interface RetiredProviderBotsTable {
   provider: string;
@@ -375,6 +391,7 @@ export interface Schema {
   provider_handovers: ProviderHandoversTable;
   retired_provider_bots: RetiredProviderBotsTable;
   provider_key_generations: ProviderKeyGenerationsTable;
+  series_bookings: SeriesBookingsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

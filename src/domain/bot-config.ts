@@ -124,7 +124,7 @@ export function deduplicationKeyHash(key: string): string {
 export const CALENDAR_BOT_SOURCE = 'calendar_schedule_api';
 export const AD_HOC_BOT_SOURCE = 'create_bot_api';
 
-/** Keys Rollcall derives itself start with this; auto-schedule's top-up leaves them alone. */
+/** Keys Rollcall derives itself start with this (derivedDeduplicationKey). */
 export const DERIVED_KEY_PREFIX = 'meeting:';
 
 /**

@@ -11,6 +11,9 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -1188,6 +1191,94 @@ async function connections_saveAutoSchedule(env: FullEnv, userId: string): Promi
   // Enabled directly, so that no run happens before the concurrent ones.
   await env.rc.database.db.insertInto('auto_schedule_settings').values({ user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify({ bot_name: 'Auto' }), updated_at: env.clock.now() }).execute();
 }
+
+describe('schedule_all_occurrences top-ups, with keys derived from the meeting', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv({ DEDUPLICATION_KEY_REQUIRED: 'false' });
+  });
+  after(async () => env.close());
+
+  /** A weekly Google series of three, synced, booked whole (with `body`), then given an RDATE three days after its first. */
+  async function bookThenAddOccurrence(body: Record<string, unknown>, between?: (seriesEventId: string, auth: string) => Promise<void>) {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Derived', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+    const seriesEventId = occurrence!.recurring_event_id!;
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesEventId}`, { auth: user.auth, body: { schedule_all_occurrences: true, bot_config: {}, ...body } });
+    assert.equal(all.body.occurrences_scheduled, 3, JSON.stringify(all.body));
+    await between?.(seriesEventId, user.auth);
+    const extra = first + 3 * DAY;
+    const basic = iso(extra).replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    env.google.patchEvent(account.email, account.email, seriesId, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3', `RDATE:${basic}`] });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const occurrences = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.equal(occurrences.length, 4);
+    return { user, added: occurrences.find((o) => o.start_time === iso(extra))!, extra };
+  }
+
+  test('a series booked without a key: the occurrence added later gets its bot, under the key derived for it', async () => {
+    const { user, added, extra } = await bookThenAddOccurrence({});
+    assert.equal(added.bots.length, 1, 'the new occurrence got no bot');
+    const detail = await bot(env, user.auth, added.bots[0]!.id);
+    assert.equal(detail.status, 'Scheduled');
+    assert.equal(detail.scheduled_join_time, iso(extra - LEAD_MS));
+    const { deduplication_key: key } = await env.rc.database.db.selectFrom('bots').select('deduplication_key').where('id', '=', added.bots[0]!.id).executeTakeFirstOrThrow();
+    assert.match(key, new RegExp(`^meeting:.+@${iso(extra).replace(/[-:]/g, '').replace(/\.\d{3}/, '')}$`));
+  });
+
+  test('a series unscheduled after its batch: an occurrence added later gets no bot', async () => {
+    const { added } = await bookThenAddOccurrence({ deduplication_key: 'unscheduled-batch' }, async (seriesEventId, auth) => {
+      const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${seriesEventId}`, { auth });
+      assert.equal(gone.body.schedules_cancelled, 3, JSON.stringify(gone.body));
+    });
+    assert.deepEqual(added.bots, [], 'a bot was booked for a series the client unscheduled');
+  });
+});
+
+describe('migration 017', () => {
+  test('schedule_all_occurrences batches read from their bots\' keys are recorded, unless every bot of one has ended or the keys were derived', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(17, 'usr_batches', async (database) => {
+      const db = database.db;
+      const event = (id: string, recurrence: string | null) => ({
+        id, user_id: 'usr_batches', calendar_id: null, provider_event_id: null, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
+        timezone: 'UTC', meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1', recurrence, recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: 0, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
+      });
+      await db.insertInto('events').values([event('evt_series', '["RRULE:FREQ=WEEKLY"]'), event('evt_single', null)]).execute();
+      const links: [string, string, string, string, number][] = [
+        // bot id, key, status, occurrence key, start
+        ['bot_a1', 'all@20261201T100000Z', 'Scheduled', '20261201T100000Z', Date.parse('2026-12-01T10:00:00Z')],
+        ['bot_a2', 'all@20261208T100000Z', 'Cancelled', '20261208T100000Z', Date.parse('2026-12-08T10:00:00Z')],
+        ['bot_g1', 'gone@20261201T100000Z', 'Cancelled', '20261201T100000Z', Date.parse('2026-12-01T10:00:00Z')],
+        ['bot_d1', 'meeting:zoom:1@20261215T100000Z', 'Scheduled', '20261215T100000Z', Date.parse('2026-12-15T10:00:00Z')],
+        ['bot_o1', 'one', 'Scheduled', '20261222T100000Z', Date.parse('2026-12-22T10:00:00Z')],
+      ];
+      for (const [id, key, status, occurrence, start] of links) {
+        await db.insertInto('bots').values({
+          id, user_id: 'usr_batches', deduplication_key: key, deduplication_key_hash: `hash-${key}`, is_live: status === 'Scheduled' ? 1 : 0, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom',
+          meeting_identity: 'zoom:1', status, bot_config: JSON.stringify({ bot_name: id }), custom_attributes: '{}', join_at_ms: start, is_join_time_pinned: 0, meeting_end_ms: start + HOUR,
+          launched_at: null, source: 'calendar_schedule_api', created_at: at, updated_at: at, provider_name: null, provider_bot_id: null,
+        } as never).execute();
+        await db.insertInto('bot_events').values({ bot_id: id, user_id: 'usr_batches', event_id: 'evt_series', occurrence_key: occurrence, start_ms: start, end_ms: start + HOUR, is_live: status === 'Scheduled' ? 1 : 0, created_at: at, updated_at: at }).execute();
+      }
+      await migrate(db, database.engine, MIGRATIONS);
+      const rows = await db.selectFrom('series_bookings').selectAll().execute();
+      assert.deepEqual(rows.map((r) => [r.series_event_id, r.base_key, r.user_id, JSON.parse(r.bot_config).bot_name, Number(r.until_ms)]), [
+        ['evt_series', 'all', 'usr_batches', 'bot_a2', Date.parse('2026-12-08T10:00:00Z')],
+      ]);
+    });
+  });
+});
 
 describe('ICS feed specifics', () => {
   let env: FullEnv;

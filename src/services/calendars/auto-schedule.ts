@@ -17,7 +17,7 @@ import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, findRuntimeSettingProblem, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { applyBotConfigDefaults, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -25,6 +25,7 @@ import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
+import { deleteSeriesBooking, listSeriesBookings } from '../../store/series-booking-store.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 
@@ -133,45 +134,34 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   /**
-   * A series scheduled with schedule_all_occurrences (its bots carry keys "<key>@<occurrence>")
-   * gets bots for occurrences that appeared since, up to the last occurrence the client booked:
-   * one added by an RDATE, moved in by the provider, or created when the series was re-timed.
+   * A series booked with schedule_all_occurrences (series_bookings) gets bots for occurrences that
+   * appeared since, up to the last occurrence the batch covered: one added by an RDATE, moved in
+   * by the provider, or created when the series was re-timed. Each under the key the batch would
+   * have given it; an occurrence that ever had a bot is left alone (it was booked, or unscheduled).
    */
   async topUpSeries(userId: string): Promise<number> {
     const db = this.#database.db;
     const now = this.#clock.now();
-    const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bot_events.start_ms', 'bots.deduplication_key', 'bots.bot_config', 'bots.id as bot_id'])
-      .where('bots.user_id', '=', userId).where('bot_events.occurrence_key', '!=', '')
-      .where('events.is_deleted', '=', 0).where('events.recurrence', 'is not', null).where('events.calendar_id', 'is not', null)
-      .orderBy('bot_events.id')
-      .execute();
-    const plans = new Map<string, { seriesId: string; baseKey: string; config: AppliedBotConfig; untilMs: number }>();
-    for (const row of rows) {
-      // The key names the occurrence the bot was booked for; after the series was re-timed or
-      // split the link may name another one, so the suffix is read by its shape.
-      const suffix = /@\d{8}T\d{6}Z$/.exec(row.deduplication_key);
-      if (!suffix) continue;
-      const baseKey = row.deduplication_key.slice(0, suffix.index);
-      // A derived key (DEDUPLICATION_KEY_REQUIRED=false) has the same shape whether one occurrence
-      // or the whole series was booked, so it says nothing about a batch to top up.
-      if (baseKey.startsWith(DERIVED_KEY_PREFIX)) continue;
-      const id = `${row.event_id}|${baseKey}`;
-      const plan = plans.get(id);
-      plans.set(id, { seriesId: row.event_id, baseKey, config: JSON.parse(row.bot_config) as AppliedBotConfig, untilMs: Math.max(plan?.untilMs ?? 0, row.start_ms) });
-    }
     let booked = 0;
-    for (const plan of plans.values()) {
-      const series = await db.selectFrom('events').selectAll().where('id', '=', plan.seriesId).executeTakeFirst();
-      if (!series) continue;
+    for (const batch of await listSeriesBookings(db, userId)) {
+      const series = await db.selectFrom('events').selectAll().where('id', '=', batch.series_event_id).where('user_id', '=', userId).executeTakeFirst();
+      if (!series || series.is_deleted === 1 || series.recurrence === null) {
+        await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+        continue;
+      }
+      const untilMs = Number(batch.until_ms);
+      // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
+      if (untilMs <= now || series.calendar_id === null) continue;
+      const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
-        if (occurrence.startMs > plan.untilMs || occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        if (occurrence.startMs > untilMs) break;
+        if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
-        const key = `${plan.baseKey}@${occurrence.key}`;
+        const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
         if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
         try {
-          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: plan.config }, { ifNeverScheduled: true });
+          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true });
           booked++;
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;

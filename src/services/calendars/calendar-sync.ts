@@ -33,6 +33,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
+import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -952,6 +953,8 @@ class SyncedEventWriter {
 
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
+    // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's top-up).
+    await carrySeriesBookings(this.#trx, base.id, continuation.id, splitMs - DAY_MS, this.#now);
     const definition = seriesDefinition(base);
     const links = await this.#trx.selectFrom('bot_events').selectAll()
       .where('event_id', '=', base.id).where('is_live', '=', 1).where('occurrence_key', '!=', '').execute();

@@ -20,6 +20,7 @@ import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
+import { endSeriesBookings } from '../../store/series-booking-store.ts';
 import { forgetHeldDetails } from '../../store/provider-handover-store.ts';
 
 export interface UnscheduleOptions {
@@ -134,13 +135,15 @@ export class BotManagement {
       // Unscheduling the series (or its rest) also stops chain mode, or the chain would book the
       // next occurrence again. The chain row is locked before any bot, as on every chain path.
       const stoppedChain = isWholeSeries && await disableChain(trx, series!.id, now);
+      // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
+      const fromMs = fromDate === null || series === null ? null : fromDateToMs(fromDate, series.timezone ?? 'UTC');
+      if (isWholeSeries) await endSeriesBookings(trx, series!.id, fromMs, now);
       let links: BotEventRow[];
       if (scope.kind === 'single') {
         links = await bots.listLiveLinksOfEvent(trx, scope.event.id);
       } else if (!isWholeSeries && scope.kind === 'occurrence') {
         links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => l.occurrence_key === scope.key);
       } else {
-        const fromMs = fromDate === null ? null : fromDateToMs(fromDate, scope.series.timezone ?? 'UTC');
         // The occurrence's current start decides, so a moved occurrence counts where it now is.
         links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => fromMs === null || l.start_ms >= fromMs);
       }

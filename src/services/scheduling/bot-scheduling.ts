@@ -20,6 +20,7 @@ import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
+import { saveSeriesBooking } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
@@ -282,6 +283,10 @@ export class BotScheduling implements EventChangeListener {
         if (!(error instanceof ApiError)) throw error;
         failed.push({ occurrence_start: formatInstant(occurrence.originalStartMs), code: error.code, error: error.message });
       }
+    }
+    // Occurrences that appear later inside the batch's range get their bots too (auto-schedule.ts).
+    if (created.length > 0) {
+      await saveSeriesBooking(trx, { series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), until_ms: upcoming.at(-1)!.startMs }, now);
     }
     return {
       scheduled: created.length > 0,
