@@ -340,8 +340,8 @@ export interface ProviderKeyGenerationsTable {
 }
 
 /**
- * A series booked with schedule_all_occurrences: occurrences that appear later, up to until_ms
- * (the start of the last occurrence the batch covered), get a bot too (auto-schedule.ts, topUpSeries).
+ * A series booked with schedule_all_occurrences: occurrences that appear later inside what the
+ * batch covered get a bot too (auto-schedule.ts, topUpSeries). Migration 017.
  */
 export interface SeriesBookingsTable {
   series_event_id: string;
@@ -350,6 +350,10 @@ export interface SeriesBookingsTable {
   user_id: string;
   /** The applied bot config (JSON) the batch booked with. */
   bot_config: string;
+  /** The batch covers the first occurrence_count occurrences not ended at from_ms (its booking)... */
+  from_ms: number;
+  occurrence_count: number;
+  /** ...and any occurrence starting by until_ms (the last it covered, as booked). Both 0: ended. */
   until_ms: number;
   created_at: number;
   updated_at: number;

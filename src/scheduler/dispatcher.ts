@@ -669,7 +669,7 @@ export class Dispatcher {
       if (verdict === 'first-launch') firstLaunches.push({ bot, reason: this.#launchReason(now, schedule.due_at_ms) });
       if (verdict === 'first-launch' && this.#o.handover) await this.#o.handover.keyForLaunchNow(trx, schedule, bot, now);
       const request = buildLaunchRequest(schedule, bot, linksByBot.get(bot.id) ?? [], publicUrl);
-      if (this.#o.handover) await this.#o.handover.noteUnanswered(trx, bot.id, request);
+      if (this.#o.handover) await this.#o.handover.noteUnanswered(trx, bot, request, verdict === 'relaunch');
       if (verdict === 'handover') {
         request.join_at = formatInstant(bot.join_at_ms);
         handovers.push({ schedule, bot });

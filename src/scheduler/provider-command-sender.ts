@@ -7,7 +7,8 @@
 //   allows, else make it leave once it is in the call.
 // A sync also settles a creation that got no answer (it may have made a bot nobody was told of)
 // once that bot is not wanted: the bot was cancelled, or the old bot's join time came first. The
-// request is sent again under its key and the bot the provider answers with is let go of.
+// request is sent again under its key (or the bot looked up, where the provider no longer replays
+// the key) and the bot the provider answers with is let go of.
 // A failed call is retried with backoff (a 429 after its Retry-After) and never dropped before
 // it stops mattering: the meeting's end for a sync, an hour after the old bot's join time for a
 // removal. A crash leaves the command leased; it is sent again after the lease, and every step is
@@ -360,9 +361,11 @@ export class ProviderCommandSender {
    * A bot that will not join through a new provider bot (cancelled, or joining with the one it
    * has) while a creation request for it got no answer: the request is sent again under its
    * idempotency key, with what it first carried, and whatever the provider answers with (the bot
-   * the lost request made, or one made now) is let go of. Sent only once the first request has had
-   * its time (a request still on the wire could race its own retry), and only before the join time
-   * it asked for: after that a bot made now would join at once.
+   * the lost request made, or one made now) is let go of; a provider that no longer replays the key
+   * is asked for the bot instead (findLostCreation). Sent only once the first request has had its
+   * time (a request still on the wire could race its own retry), and only before the join time it
+   * asked for: after that a bot made now would join at once, and only a lookup is made (for an
+   * hour, as a removal is tried).
    */
   async #chaseUnanswered(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow): Promise<Settle> {
     const { database, clock, runtime, publicUrl, requestTimeoutMs } = this.#o;
@@ -379,15 +382,22 @@ export class ProviderCommandSender {
     const answeredByMs = sentAtMs + requestTimeoutMs + ANSWER_GRACE_MS;
     let now = clock.now();
     if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire`, isTimer: true };
-    if (first.joinAtMs <= now) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) came first`, details);
-    const { outcome, lookedUp } = await this.#lookUpLostCreation(bot, schedule, first, key);
+    // Past the join time a request sent again would make a bot that joins at once: only a provider
+    // that can look the lost one up is asked, for as long as a removal is tried.
+    const isPastJoin = first.joinAtMs <= now;
+    if (isPastJoin && !runtime.scheduling?.findLostCreation) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) came first`, details);
+    const deadlineMs = isPastJoin ? first.joinAtMs + RETIRE_WINDOW_MS : first.joinAtMs;
+    if (now >= deadlineMs) return this.#giveUpChase(bot, held, key, `its join time (${formatInstant(first.joinAtMs)}) is more than an hour ago`, details);
+    const { outcome, lookedUp } = await this.#lookUpLostCreation(bot, schedule, first, key, isPastJoin);
     now = clock.now();
+    // The provider refused the lookup: nothing is known of the lost request.
+    if (lookedUp && !outcome.ok && outcome.failure === 'permanent') return this.#giveUpChase(bot, held, key, outcome.message, details);
     // Tried again: a failure that says nothing of the lost request, and Recall's 507 (it made
     // nothing of this request, but the lost one may have gone under the key's next generation,
     // which the adapter sends next). A refused API key proves nothing either.
     if (!outcome.ok && outcome.failure !== 'permanent') {
       const atMs = this.#retryAt(row, outcome);
-      if (atMs < first.joinAtMs) return { kind: 'retry', atMs, error: outcome.message };
+      if (atMs < deadlineMs) return { kind: 'retry', atMs, error: outcome.message };
       return this.#giveUpChase(bot, held, key, outcome.message, details);
     }
     if (!outcome.ok && outcome.isAuthFailure) return this.#giveUpChase(bot, held, key, outcome.message, details);
@@ -417,9 +427,9 @@ export class ProviderCommandSender {
    * like any other, which the handover plan paces from), or, where the provider no longer replays
    * the key, its lookup (no bot id when it found none).
    */
-  async #lookUpLostCreation(bot: BotRow, schedule: ScheduleRow, first: handovers.FirstSent, key: string): Promise<{ outcome: RuntimeOutcome; lookedUp: boolean }> {
+  async #lookUpLostCreation(bot: BotRow, schedule: ScheduleRow, first: handovers.FirstSent, key: string, always: boolean): Promise<{ outcome: RuntimeOutcome; lookedUp: boolean }> {
     const { database, clock, runtime, publicUrl } = this.#o;
-    const found = await runtime.scheduling?.findLostCreation?.(key, first.sentAtMs ?? 0);
+    const found = await runtime.scheduling?.findLostCreation?.(key, first.sentAtMs ?? 0, { always });
     if (found) return { lookedUp: true, outcome: found.ok ? { ok: true, alreadyDone: true, ...(found.providerBotId !== null ? { providerBotId: found.providerBotId } : {}) } : found };
     const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
     request.idempotency_key = key;

@@ -1235,6 +1235,62 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.match(key, new RegExp(`^meeting:.+@${iso(extra).replace(/[-:]/g, '').replace(/\.\d{3}/, '')}$`));
   });
 
+  /** A weekly Google series of `count`, synced and booked whole under `key`. */
+  async function bookedSeries(key: string, count: number) {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const url = meetingUrl();
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: key, location: url, start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${count}`],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: key, schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, count, JSON.stringify(all.body));
+    const sync = async () => {
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      return eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY);
+    };
+    return { user, account: account.email, calendarId, first, seriesId, seriesEventId: occurrence!.recurring_event_id!, sync };
+  }
+  const basicUtc = (ms: number) => iso(ms).replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+
+  test('a series moved to another weekday: each of the occurrences the batch covered gets a bot at its new time', async () => {
+    const booked = await bookedSeries('moved-weekday', 3);
+    env.google.patchEvent(booked.account, booked.account, booked.seriesId, { start: { dateTime: iso(booked.first + DAY), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(booked.first + DAY + HOUR), timeZone: 'Europe/Berlin' } });
+    const after = await booked.sync();
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((i) => iso(booked.first + DAY + i * 7 * DAY)));
+    for (const occurrence of after) {
+      assert.equal(occurrence.bots.length, 1, `${occurrence.start_time} has no bot`);
+      assert.equal((await bot(env, booked.user.auth, occurrence.bots[0]!.id)).scheduled_join_time, iso(Date.parse(occurrence.start_time) - LEAD_MS));
+    }
+  });
+
+  test('a series split: its batch goes on in the continuation, until the continuation is unscheduled', async () => {
+    const booked = await bookedSeries('carried', 4);
+    const third = booked.first + 14 * DAY;
+    const continuationId = env.google.splitSeries(booked.account, booked.account, booked.seriesId, third, { start: { dateTime: iso(third + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(third + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    const split = await booked.sync();
+    const continuationEventId = split[2]!.recurring_event_id!;
+    assert.notEqual(continuationEventId, booked.seriesEventId);
+    // An occurrence added to the continuation, between its two.
+    const extra = booked.first + 17 * DAY + HOUR;
+    env.google.patchEvent(booked.account, booked.account, continuationId, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2', `RDATE:${basicUtc(extra)}`] });
+    const added = (await booked.sync()).find((o) => o.start_time === iso(extra))!;
+    assert.equal(added.bots.length, 1, 'the continuation\'s new occurrence got no bot');
+    // Unscheduled, the continuation keeps no batch, whichever master a later sync brings.
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${continuationEventId}`, { auth: booked.user.auth });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    const later = booked.first + 18 * DAY + HOUR;
+    env.google.patchEvent(booked.account, booked.account, continuationId, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2', `RDATE:${basicUtc(extra)}`, `RDATE:${basicUtc(later)}`] });
+    const after = await booked.sync();
+    assert.deepEqual(after.find((o) => o.start_time === iso(later))!.bots, [], 'a bot was booked for a continuation the client unscheduled');
+  });
+
   test('a series unscheduled after its batch: an occurrence added later gets no bot', async () => {
     const { added } = await bookThenAddOccurrence({ deduplication_key: 'unscheduled-batch' }, async (seriesEventId, auth) => {
       const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${seriesEventId}`, { auth });
@@ -1245,7 +1301,7 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
 });
 
 describe('migration 017', () => {
-  test('schedule_all_occurrences batches read from their bots\' keys are recorded, unless every bot of one has ended or the keys were derived', async () => {
+  test('schedule_all_occurrences batches read from their bots\' keys are recorded, unless no link of one is live, the keys were derived or they are a chain\'s', async () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(17, 'usr_batches', async (database) => {
       const db = database.db;
@@ -1262,7 +1318,13 @@ describe('migration 017', () => {
         ['bot_g1', 'gone@20261201T100000Z', 'Cancelled', '20261201T100000Z', Date.parse('2026-12-01T10:00:00Z')],
         ['bot_d1', 'meeting:zoom:1@20261215T100000Z', 'Scheduled', '20261215T100000Z', Date.parse('2026-12-15T10:00:00Z')],
         ['bot_o1', 'one', 'Scheduled', '20261222T100000Z', Date.parse('2026-12-22T10:00:00Z')],
+        ['bot_c1', 'chain@20261229T100000Z', 'Scheduled', '20261229T100000Z', Date.parse('2026-12-29T10:00:00Z')],
       ];
+      // Chain mode's keys look the same; it books its series itself.
+      await db.insertInto('recurring_chains').values({
+        series_event_id: 'evt_series', user_id: 'usr_batches', is_enabled: 1, deduplication_key: 'chain', bot_config: '{}', current_bot_id: 'bot_c1',
+        current_occurrence_key: '20261229T100000Z', next_check_at_ms: null, last_error: null, created_at: at, updated_at: at,
+      } as never).execute();
       for (const [id, key, status, occurrence, start] of links) {
         await db.insertInto('bots').values({
           id, user_id: 'usr_batches', deduplication_key: key, deduplication_key_hash: `hash-${key}`, is_live: status === 'Scheduled' ? 1 : 0, meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom',
@@ -1273,8 +1335,8 @@ describe('migration 017', () => {
       }
       await migrate(db, database.engine, MIGRATIONS);
       const rows = await db.selectFrom('series_bookings').selectAll().execute();
-      assert.deepEqual(rows.map((r) => [r.series_event_id, r.base_key, r.user_id, JSON.parse(r.bot_config).bot_name, Number(r.until_ms)]), [
-        ['evt_series', 'all', 'usr_batches', 'bot_a2', Date.parse('2026-12-08T10:00:00Z')],
+      assert.deepEqual(rows.map((r) => [r.series_event_id, r.base_key, r.user_id, JSON.parse(r.bot_config).bot_name, Number(r.from_ms), r.occurrence_count, Number(r.until_ms)]), [
+        ['evt_series', 'all', 'usr_batches', 'bot_a2', at, 2, Date.parse('2026-12-08T10:00:00Z')],
       ]);
     });
   });

@@ -1173,6 +1173,41 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
     assert.deepEqual(staying(meetingUrl), []);
   });
 
+  test('a handover that got no answer, the meeting cancelled only after its join time: the bot the request made is looked up and made to leave', async () => {
+    const meetingUrl = 'https://meet.google.com/pas-tjoi-ntim';
+    const { eventId, botId, lost, creations } = await loseHandover(meetingUrl, 'lost-past-join', { answered: true });
+    const joinAtMs = Date.parse(lost!.join_at!);
+    // Nothing runs until after the join time; Recall's bot is in the call by then.
+    clock.set(joinAtMs + 5 * MIN);
+    fake.bots.get(lost!.id)!.status = 'in_call_recording';
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+    await rc.dispatcher.runDue();
+    await rc.dispatcher.runDue();
+    assert.equal((await botRow(botId)).status, 'Cancelled');
+    assert.equal(fake.bots.get(lost!.id)!.status, 'call_ended', 'the lost request\'s bot stays in the call');
+    assert.equal(creations().length, 1, 'a creation was sent after the join time');
+  });
+
+  test('List Bots refusing the lookup: the handover creates anyway (a bot rather than none); the chase gives up and says so', async () => {
+    const meetingUrl = 'https://meet.google.com/ref-used-look';
+    const first = await loseHandover(meetingUrl, 'lost-lookup-refused', { answered: true });
+    clock.advance(70 * MIN);
+    fake.failNext(/^GET \/api\/v1\/bot\/$/, { status: 400, body: { detail: 'Unknown filter.' } });
+    await rc.dispatcher.runDue();
+    const bot = await botRow(first.botId);
+    assert.ok(bot.provider_bot_id && bot.provider_bot_id !== first.lost!.id, 'not handed over');
+    assert.equal(first.creations().length, 2);
+
+    const other = await loseHandover('https://meet.google.com/ref-used-chas', 'lost-lookup-refused-chase', { answered: true });
+    clock.advance(70 * MIN);
+    fake.failNext(/^GET \/api\/v1\/bot\/$/, { status: 400, body: { detail: 'Unknown filter.' } });
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${other.eventId}`, { auth: user.auth })).status, 200);
+    await rc.dispatcher.runDue();
+    const decisions = (await rc.request('GET', `/api/v1/bots/${other.botId}`, { auth: user.auth })).body.decisions as { kind: string; reason: string }[];
+    assert.match(decisions.find((d) => d.kind === 'provider_removal_failed')?.reason ?? '', /could not be checked: recall refused the bot lookup \(HTTP 400\)/, JSON.stringify(decisions));
+    assert.equal(other.creations().length, 1);
+  });
+
   test('a lost request Recall never processed: found nowhere, the bot is created under the same key', async () => {
     const meetingUrl = 'https://meet.google.com/nev-erpr-ocsd';
     const { botId, release, creations } = await loseHandover(meetingUrl, 'lost-hour-never', { answered: false });

@@ -90,7 +90,7 @@ export class RecallBotProvider implements BotRuntime {
     };
     this.scheduling = {
       rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id),
-      findLostCreation: (key, sentAtMs) => this.#findLostCreation(key, sentAtMs),
+      findLostCreation: (key, sentAtMs, options) => this.#findLostCreation(key, sentAtMs, options?.always === true),
     };
     this.live = { leave: (id) => this.#leave(id) };
     const verifier = new Webhook(toSigningSecret(options.webhookSecret));
@@ -100,8 +100,10 @@ export class RecallBotProvider implements BotRuntime {
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     if (request.unanswered_since_ms !== undefined) {
       const found = await this.#findLostCreation(request.idempotency_key, request.unanswered_since_ms);
-      if (found && !found.ok) return found;
-      if (found?.providerBotId) return { ok: true, alreadyDone: true, providerBotId: found.providerBotId };
+      // Refused for good (not the key): Recall will not answer the lookup; a creation is still
+      // better than no bot at all, and its join time comes.
+      if (found && !found.ok && (found.failure !== 'permanent' || found.isAuthFailure)) return found;
+      if (found?.ok && found.providerBotId) return { ok: true, alreadyDone: true, providerBotId: found.providerBotId };
     }
     const now = this.#o.now();
     let generation: number;
@@ -136,18 +138,19 @@ export class RecallBotProvider implements BotRuntime {
    * Past the hour Recall replays the key of a creation that got no answer, a request sent again
    * would make a second bot: List Bots, filtered on the launch key in the metadata
    * (https://docs.recall.ai/reference/bot_list, "Custom Metadata Filtering"), finds the first. A
-   * bot that has finished is not the one to keep or remove. Any failure to ask is a wait, never a
-   * creation made blind; a 429 too, but as a plain wait: List Bots has a limit of its own (60
-   * a minute), not the creations' that pauses the handover plan.
+   * bot that has finished is not the one to keep or remove. A failure that may pass is a wait,
+   * not a creation made blind; a 429 too, but as a plain wait: List Bots has a limit of its own
+   * (60 a minute), not the creations' that pauses the handover plan. A refusal (a 4xx other than
+   * those) is answered as it is: the launch then creates anyway, the chase gives up and says so.
    */
-  async #findLostCreation(key: string, sentAtMs: number): Promise<LostCreationSearch | null> {
-    if (this.#o.now() - sentAtMs < RECALL_KEY_REPLAY_MS - KEY_REPLAY_MARGIN_MS) return null;
+  async #findLostCreation(key: string, sentAtMs: number, always = false): Promise<LostCreationSearch | null> {
+    if (!always && this.#o.now() - sentAtMs < RECALL_KEY_REPLAY_MS - KEY_REPLAY_MARGIN_MS) return null;
     for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
       const query = new URLSearchParams({ [`metadata__${RECALL_LAUNCH_KEY_METADATA}`]: key, page: String(page) });
       const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: `${this.#o.baseUrl}/api/v1/bot/?${query}`, headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
       const outcome = outcomeOfAnswer('recall', 'bot lookup', result, this.#o.now());
       if (!outcome.ok) {
-        if (outcome.failure === 'permanent' && outcome.isAuthFailure) return outcome;
+        if (outcome.failure === 'permanent') return outcome;
         return { ok: false, failure: 'transient', retryAfterMs: outcome.retryAfterMs, message: `${outcome.message}; a creation that got no answer more than an hour ago is looked up before another is sent` };
       }
       const listed = (result.ok ? result.answer.json : null) as { results?: unknown; next?: unknown } | null;

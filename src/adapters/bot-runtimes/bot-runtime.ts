@@ -112,9 +112,10 @@ export interface ScheduledBotOperations {
    * A creation under `key` that went out at `sentAtMs` got no answer. Where the provider may no
    * longer answer the key with the bot that request made (Recall replays a key for an hour), looks
    * that bot up: its id, or null when there is none. Answers null itself (absent method too) while
-   * sending the request again under the key is still the exact way to find it.
+   * sending the request again under the key is still the exact way to find it, unless `always`
+   * (past the join time, where a request sent again would make a bot that joins at once).
    */
-  findLostCreation?(key: string, sentAtMs: number): Promise<LostCreationSearch | null>;
+  findLostCreation?(key: string, sentAtMs: number, options?: { always?: boolean }): Promise<LostCreationSearch | null>;
 }
 
 /** What a search for a lost creation found: the provider's bot, none, or a failure to ask. */

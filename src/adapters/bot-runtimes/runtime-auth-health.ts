@@ -42,8 +42,8 @@ export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth,
       settingsOf: scheduling.settingsOf,
       update: (id, change, key) => seen(scheduling.update(id, change, key)),
       delete: (id) => seen(scheduling.delete(id)),
-      ...(scheduling.findLostCreation ? { findLostCreation: async (key, sentAtMs) => {
-        const found = await scheduling.findLostCreation!(key, sentAtMs);
+      ...(scheduling.findLostCreation ? { findLostCreation: async (key, sentAtMs, options) => {
+        const found = await scheduling.findLostCreation!(key, sentAtMs, options);
         if (found !== null) health.observe(found.ok ? { ok: true, alreadyDone: true } : found, now());
         return found;
       } } : {}),

@@ -22,10 +22,10 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
-import type { CalendarEvents } from './calendar-events.ts';
+import type { CalendarEvents, EffectiveOccurrence } from './calendar-events.ts';
 import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
-import { deleteSeriesBooking, listSeriesBookings } from '../../store/series-booking-store.ts';
+import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 
@@ -135,33 +135,33 @@ export class AutoSchedule implements AfterSyncHook {
 
   /**
    * A series booked with schedule_all_occurrences (series_bookings) gets bots for occurrences that
-   * appeared since, up to the last occurrence the batch covered: one added by an RDATE, moved in
-   * by the provider, or created when the series was re-timed. Each under the key the batch would
-   * have given it; an occurrence that ever had a bot is left alone (it was booked, or unscheduled).
+   * appeared since inside what the batch covered (its first occurrence_limit occurrences from the
+   * booking, or any up to the last it booked): one added by an RDATE, moved in by the provider, or
+   * created when the series was re-timed. Each under the key the batch would have given it; an
+   * occurrence that ever had a bot is left alone (it was booked, or unscheduled).
    */
   async topUpSeries(userId: string): Promise<number> {
     const db = this.#database.db;
     const now = this.#clock.now();
     let booked = 0;
-    for (const batch of await listSeriesBookings(db, userId)) {
+    for (const batch of await listOpenSeriesBookings(db, userId)) {
       const series = await db.selectFrom('events').selectAll().where('id', '=', batch.series_event_id).where('user_id', '=', userId).executeTakeFirst();
       if (!series || series.is_deleted === 1 || series.recurrence === null) {
         await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
         continue;
       }
-      const untilMs = Number(batch.until_ms);
       // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
-      if (untilMs <= now || series.calendar_id === null) continue;
+      if (series.calendar_id === null) continue;
       const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
-      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
-        if (occurrence.startMs > untilMs) break;
+      const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, updatedAt: Number(batch.updated_at) };
+      for (const occurrence of await this.#coveredOccurrences(userId, series, batch, now)) {
         if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
         if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
         try {
-          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true });
+          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
           booked++;
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
@@ -169,6 +169,23 @@ export class AutoSchedule implements AfterSyncHook {
       }
     }
     return booked;
+  }
+
+  /** The occurrences a batch covers that have not started: its count from the booking, and any up to its last as booked. */
+  async #coveredOccurrences(userId: string, series: EventRow, batch: SeriesBookingRow, now: number): Promise<EffectiveOccurrence[]> {
+    const db = this.#database.db;
+    const covered = new Map<string, EffectiveOccurrence>();
+    if (batch.occurrence_count > 0) {
+      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, Number(batch.from_ms), batch.occurrence_count)) covered.set(occurrence.key, occurrence);
+    }
+    const untilMs = Number(batch.until_ms);
+    if (untilMs > now) {
+      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
+        if (occurrence.startMs > untilMs) break;
+        covered.set(occurrence.key, occurrence);
+      }
+    }
+    return [...covered.values()].filter((o) => o.startMs > now).sort((a, b) => a.startMs - b.startMs);
   }
 
   async #candidates(userId: string, now: number): Promise<Candidate[]> {

@@ -546,7 +546,9 @@ export class SeriesOccurrences {
 
   /** The latest original start an override of this series names (how far a COUNT rule is walked for onLocalDate). */
   get lastOverriddenStartMs(): number {
-    return Math.max(Number.NEGATIVE_INFINITY, ...this.#overrides.keys());
+    let last = Number.NEGATIVE_INFINITY;
+    for (const startMs of this.#overrides.keys()) if (startMs > last) last = startMs;
+    return last;
   }
 
   /** See CalendarEvents.upcomingOccurrences (walk a COUNT rule up to beforeMs first, to spread its cost). */

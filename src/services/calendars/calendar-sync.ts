@@ -22,7 +22,7 @@ import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { findOccurrence, isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
+import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
@@ -954,8 +954,9 @@ class SyncedEventWriter {
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's top-up).
-    await carrySeriesBookings(this.#trx, base.id, continuation.id, splitMs - DAY_MS, this.#now);
     const definition = seriesDefinition(base);
+    await carrySeriesBookings(this.#trx, base.id, continuation.id, splitMs - DAY_MS, this.#now,
+      (batch) => nextOccurrences(definition, Number(batch.from_ms), batch.occurrence_count).filter((o) => o.startMs < continuation.start_ms).length);
     const links = await this.#trx.selectFrom('bot_events').selectAll()
       .where('event_id', '=', base.id).where('is_live', '=', 1).where('occurrence_key', '!=', '').execute();
     for (const link of links) {

@@ -272,8 +272,10 @@ export class BotHandover {
    * the key of one that got no answer carries when that one went out (the provider may have to
    * look its bot up: ScheduledBotOperations.findLostCreation).
    */
-  async noteUnanswered(trx: Transaction<Schema>, botId: string, request: LaunchRequest): Promise<void> {
-    const since = await handovers.unansweredSince(trx, botId, request.idempotency_key);
+  async noteUnanswered(trx: Transaction<Schema>, bot: Pick<BotRow, 'id' | 'launched_at'>, request: LaunchRequest, isRelaunch: boolean): Promise<void> {
+    // A relaunch (another instance took over a launch whose result was not written) is sent again
+    // under the key of a launch sent at launched_at at the latest.
+    const since = await handovers.unansweredSince(trx, bot.id, request.idempotency_key) ?? (isRelaunch && bot.launched_at !== null ? bot.launched_at : undefined);
     if (since !== undefined) request.unanswered_since_ms = since;
   }
 

@@ -20,7 +20,7 @@ import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
-import { saveSeriesBooking } from '../../store/series-booking-store.ts';
+import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
@@ -123,7 +123,7 @@ export class BotScheduling implements EventChangeListener {
    * scheduling transaction, when the event or occurrence has ever had a bot, so that concurrent
    * runs cannot both book (or re-book) it.
    */
-  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean } = {}): Promise<ScheduleResponse> {
+  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion } = {}): Promise<ScheduleResponse> {
     const isChain = request.recurring_event === true;
     if (isChain && request.schedule_all_occurrences === true) {
       throw new ApiError('validation_error', 'recurring_event: cannot be combined with schedule_all_occurrences (one books each occurrence as the previous one is launched, the other books them all now)', { details: { field: 'recurring_event' } });
@@ -157,6 +157,12 @@ export class BotScheduling implements EventChangeListener {
         // committed before this check, or waits until this one has.
         const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
         if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
+      }
+      if (options.ifBatchUnchanged) {
+        // A top-up books for a batch as it read it; unscheduled (or booked again) meanwhile, it waits for the next round.
+        const { seriesId, baseKey, updatedAt } = options.ifBatchUnchanged;
+        const batch = await findSeriesBooking(trx, seriesId, baseKey);
+        if (!batch || Number(batch.updated_at) !== updatedAt) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
       }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
       if (resolved.kind !== 'series' && wantsOccurrences) {
@@ -249,8 +255,9 @@ export class BotScheduling implements EventChangeListener {
       found = await this.#events.findEffectiveOccurrence(trx, userId, series, instant);
     } else {
       const view = await this.#events.seriesOccurrences(trx, userId, series);
-      const nextDayMs = Date.parse(`${occurrenceDate}T00:00:00Z`) + 2 * DAY_MS;
-      await view.walkUntil(Math.max(nextDayMs, view.lastOverriddenStartMs + 1), new EventLoopPacer());
+      // Past the date's end in any time zone, and past every override that could be moved onto it.
+      const pastTheDateMs = Date.parse(`${occurrenceDate}T00:00:00Z`) + 2 * DAY_MS;
+      await view.walkUntil(Math.max(pastTheDateMs, view.lastOverriddenStartMs + 1), new EventLoopPacer());
       found = view.onLocalDate(occurrenceDate);
     }
     if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
@@ -286,7 +293,10 @@ export class BotScheduling implements EventChangeListener {
     }
     // Occurrences that appear later inside the batch's range get their bots too (auto-schedule.ts).
     if (created.length > 0) {
-      await saveSeriesBooking(trx, { series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), until_ms: upcoming.at(-1)!.startMs }, now);
+      await saveSeriesBooking(trx, {
+        series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config),
+        from_ms: now, occurrence_count: limit, until_ms: upcoming.at(-1)!.startMs,
+      }, now);
     }
     return {
       scheduled: created.length > 0,
