@@ -1,6 +1,7 @@
 // Data access for series booked with schedule_all_occurrences (series_bookings, migration 017):
 // what auto-schedule's top-up books later occurrences from.
 import { sql, type Selectable } from 'kysely';
+import type { Engine } from '../db/database.ts';
 import type { SeriesBookingsTable } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 
@@ -27,8 +28,14 @@ export async function saveSeriesBooking(db: Db, batch: Batch, nowMs: number): Pr
     .execute();
 }
 
-export async function findSeriesBooking(db: Db, seriesId: string, baseKey: string): Promise<SeriesBookingRow | undefined> {
-  return db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', seriesId).where('base_key', '=', baseKey).executeTakeFirst();
+/**
+ * forUpdate (PostgreSQL): locked until the transaction ends, so that an unscheduling that ends the
+ * batch meanwhile is seen (it commits first) or sees what this transaction booked (it waits).
+ */
+export async function findSeriesBooking(db: Db, seriesId: string, baseKey: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<SeriesBookingRow | undefined> {
+  let query = db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', seriesId).where('base_key', '=', baseKey);
+  if (options.forUpdate && options.engine === 'postgres') query = query.forUpdate();
+  return query.executeTakeFirst();
 }
 
 /** The user's batches that may still cover an occurrence to come. */

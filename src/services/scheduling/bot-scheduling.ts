@@ -161,7 +161,7 @@ export class BotScheduling implements EventChangeListener {
       if (options.ifBatchUnchanged) {
         // A top-up books for a batch as it read it; unscheduled (or booked again) meanwhile, it waits for the next round.
         const { seriesId, baseKey, updatedAt } = options.ifBatchUnchanged;
-        const batch = await findSeriesBooking(trx, seriesId, baseKey);
+        const batch = await findSeriesBooking(trx, seriesId, baseKey, { engine: this.#database.engine, forUpdate: true });
         if (!batch || Number(batch.updated_at) !== updatedAt) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
       }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
