@@ -1444,6 +1444,24 @@ describe('auto-schedule', () => {
     assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
   });
 
+  test('an auto-scheduled bot whose data the client deleted is not booked again by later syncs', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.createFeed();
+    const ics = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    const start = env.clock.now() + DAY;
+    env.ics.edit(url, (events) => events.push({ uid: 'deleted-data@feed', summary: 'Private', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.body.bots_scheduled, 1);
+    const [event] = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    const autoBot = event!.bots[0]!.id;
+    const deleted = await env.rc.request('DELETE', `/api/v1/bots/${autoBot}/delete`, { auth: user.auth });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const bots = await env.rc.database.db.selectFrom('bots').select(['id', 'status']).where('user_id', '=', user.userId).execute();
+    assert.deepEqual(bots.map((b) => [b.id, b.status]), [[autoBot, 'Cancelled']], 'the event was booked again after its bot\'s data was deleted');
+  });
+
   test('a manual bot in the meeting is shared, not doubled; a cancelled auto bot stays cancelled; disable stops new bookings', async () => {
     const user = await env.rc.newUser();
     const a = await connectGoogle(env, user.auth);

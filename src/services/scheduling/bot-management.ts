@@ -389,7 +389,9 @@ export class BotManagement {
       const count = (result: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(result.numDeletedRows ?? result.numUpdatedRows ?? 0n);
       deleted += count(await trx.deleteFrom('bot_decisions').where('bot_id', '=', bot.id).executeTakeFirst());
       deleted += count(await trx.updateTable('bot_status_changes').set({ reason: '' }).where('bot_id', '=', bot.id).where('reason', '!=', '').executeTakeFirst());
-      deleted += count(await trx.deleteFrom('bot_events').where('bot_id', '=', bot.id).executeTakeFirst());
+      // The links stay, ended: the event (or occurrence) had a bot, and auto-schedule and the
+      // series top-ups never book one again for it (they would, with no trace left of this one).
+      await trx.updateTable('bot_events').set({ is_live: 0, updated_at: now }).where('bot_id', '=', bot.id).where('is_live', '=', 1).execute();
       // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
       deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
       deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());

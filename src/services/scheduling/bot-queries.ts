@@ -131,7 +131,8 @@ export class BotQueries {
     const bot = await this.#ownBot(userId, botId);
     const [schedule, links, timeline, decisions] = await Promise.all([
       bots.findScheduleOfBot(this.#db, bot.id),
-      bots.listLinksOfBot(this.#db, bot.id),
+      // A bot whose data was deleted keeps its links only so that no sync books its event again.
+      bot.data_deleted_at === null ? bots.listLinksOfBot(this.#db, bot.id) : [],
       this.#db.selectFrom('bot_status_changes').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
       this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
     ]);
