@@ -379,7 +379,7 @@ export class ProviderCommandSender {
     }
     const details = { provider: this.#provider, idempotency_key: key, join_at: formatInstant(first.joinAtMs) };
     const sentAtMs = held.last_attempt_at_ms === null ? 0 : Number(held.last_attempt_at_ms);
-    const answeredByMs = sentAtMs + requestTimeoutMs + ANSWER_GRACE_MS;
+    const answeredByMs = sentAtMs + requestTimeoutMs + Math.max(ANSWER_GRACE_MS, this.#rules.unansweredCreationRunsMs);
     let now = clock.now();
     if (now < answeredByMs) return { kind: 'retry', atMs: answeredByMs, error: `the creation request under ${key} may still be on the wire`, isTimer: true };
     // Past the join time a request sent again would make a bot that joins at once: only a provider

@@ -35,19 +35,21 @@ interface ProviderCase {
   /** Rollcall's declared rules for it (docs/providers/<kind>.md). */
   leadMs: number;
   updateCutoffMs: number;
+  /** How long Rollcall leaves a creation that got no answer before it sends it again (docs/providers/<kind>.md). */
+  creationRunsMs: number;
 }
 
 function providerCase(kind: Kind): ProviderCase {
   if (kind === 'recall') {
     const secret = `whsec_${Buffer.from('handover-recall-secret-32-bytes!').toString('base64')}`;
-    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
+    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
   }
   if (kind === 'meetstream') {
     const secret = 'handover-meetstream-secret-5Vb';
-    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000 };
+    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000, creationRunsMs: 30_000 };
   }
   const secret = Buffer.from('handover-attendee-project-secret').toString('base64');
-  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000 };
+  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
 }
 
 interface AnyFakeBot {
@@ -555,12 +557,12 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
      * Books a meeting `hours` ahead and fires its handover, whose creation the provider receives
      * but answers only when `release` is called (after Rollcall gave up waiting).
      */
-    async function loseHandover(hours: number, meetingUrl: string, key: string) {
+    async function loseHandover(hours: number, meetingUrl: string, key: string, options: { inTransit?: boolean } = {}) {
       const startMs = Math.ceil((clock.now() + hours * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
       const { eventId, botId } = await scheduleMeeting(startMs, meetingUrl, key);
       const before = new Set(botsOf(fake).map((b) => b.id));
-      const release = fake.holdNext(/^POST /);
+      const release = fake.holdNext(/^POST /, options);
       clock.set(joinAtMs - provider.leadMs);
       await rc.dispatcher.runDue();
       return { eventId, botId, joinAtMs, before, release };
@@ -577,7 +579,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       // The sync waits until the lost request has had its time, then sends it again.
       await rc.dispatcher.runDue();
       assert.ok(!isGone(botsOf(fake).find((b) => b.id === made.id)!), 'the request was sent again while the first could still be on the wire');
-      clock.advance(10_000);
+      clock.advance(10_000 + provider.creationRunsMs);
       const chasedAtMs = clock.now();
       await rc.dispatcher.runDue();
       assert.deepEqual(await staying(meetingUrl), []);
@@ -591,11 +593,11 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
 
     test('a handover that never reached the provider, then the meeting cancelled: the bot its retry makes is deleted at once', async () => {
       const meetingUrl = 'https://meet.google.com/nev-erre-ach';
-      // Held until the end of the test: the provider never processes it.
-      const { eventId, joinAtMs, before, release } = await loseHandover(10, meetingUrl, `lost-cancel-${kind}`);
+      // On its way until the end of the test: the provider gets it only then.
+      const { eventId, joinAtMs, before, release } = await loseHandover(10, meetingUrl, `lost-cancel-${kind}`, { inTransit: true });
       try {
         assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
-        clock.advance(10_000);
+        clock.advance(10_000 + provider.creationRunsMs);
         await rc.dispatcher.runDue();
         assert.deepEqual(await staying(meetingUrl), []);
         const made = botsOf(fake).filter((b) => !before.has(b.id));
@@ -616,6 +618,23 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(await staying(meetingUrl), []);
     });
 
+    test('a handover that got no answer, still running at the provider when a retry would go: one bot', async () => {
+      const meetingUrl = 'https://meet.google.com/sti-llru-nnin';
+      const { botId, before, release } = await loseHandover(12, meetingUrl, `still-running-${kind}`);
+      // The backoff's first retry would go now, while the provider is still making the bot.
+      clock.advance(3_000);
+      await rc.dispatcher.runDue();
+      release();
+      await madeSince(before);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(provider.creationRunsMs + 5_000);
+        await rc.dispatcher.runDue();
+      }
+      const held = (await botRow(botId)).provider_bot_id;
+      assert.ok(held, 'not handed over');
+      assert.deepEqual((await staying(meetingUrl)).map((b) => b.id), [held], `requests: ${createRequests(fake).filter((r) => r.at >= clock.now() - 2 * MIN - 2 * provider.creationRunsMs).map((r) => `${r.at} ${r.status}`).join(', ')}`);
+    });
+
     test('a replacement whose creation got no answer, then the meeting cancelled: both provider bots are let go of', async () => {
       const meetingUrl = 'https://meet.google.com/rep-canc-ddd';
       const { eventId, botId, first } = await handedOver(11, meetingUrl, `unanswered-replacement-cancel-${kind}`);
@@ -631,7 +650,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, first);
       assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
       for (let i = 0; i < 3; i++) {
-        clock.advance(10_000);
+        clock.advance(10_000 + provider.creationRunsMs);
         await rc.dispatcher.runDue();
       }
       assert.deepEqual(await staying(meetingUrl), [], JSON.stringify({ first, replacement: replacement.id, decisions: (await decisions(botId)).map((d) => [d.kind, d.reason]) }));
@@ -663,7 +682,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         else assert.equal((await botRow(botId)).status, 'Error');
         release();
         const made = await madeSince(before);
-        clock.advance(10_000);
+        clock.advance(10_000 + provider.creationRunsMs);
         await rc.dispatcher.runDue();
         assert.ok(botsOf(fake).find((b) => b.id === made.id)!.deleted, JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason])));
         assert.deepEqual(await staying(retry.meetingUrl), []);
@@ -675,7 +694,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const { eventId, botId, before, release } = await loseHandover(14, meetingUrl, `unanswered-launched-${kind}`);
       release();
       const made = await madeSince(before);
-      clock.advance(10_000);
+      clock.advance(10_000 + provider.creationRunsMs);
       // Moved to start in a minute: the bot joins at once. Under the handover's key the provider
       // would answer with the bot the lost request made, which joins at the old time, hours late.
       const soon = clock.now() + MIN;
@@ -1113,7 +1132,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId = scheduled.body.bot_id as string;
     const before = new Set(fake.bots.keys());
-    const release = fake.holdNext(/^POST /);
+    const release = fake.holdNext(/^POST /, { inTransit: !options.answered });
     clock.set(startMs - JOIN_LEAD_MS - LEAD_MS);
     await rc.dispatcher.runDue();
     assert.equal((await botRow(botId)).provider_bot_id, null);

@@ -26,6 +26,8 @@ export class FakeMeetStream extends FakeProviderServer {
   readonly bots = new Map<string, FakeMeetStreamBot>();
   /** Idempotency-Key -> bot id (keys are scoped per API key; this fake has one). */
   readonly #keys = new Map<string, string>();
+  /** Creations that arrived while no creation under their key had finished. */
+  readonly #firstCreates = new WeakSet<FakeRequest>();
 
   readonly webhookSecret: string;
 
@@ -47,6 +49,17 @@ export class FakeMeetStream extends FakeProviderServer {
     return authorization === undefined
       ? { status: 401, body: { detail: 'Authentication credentials were not provided.' } }
       : { status: 403, body: { detail: 'Invalid API key.' } };
+  }
+
+  /**
+   * Neither the Idempotency-Key nor the deduplication_key protects against two simultaneous first
+   * creates (MeetStream's deduplication and idempotency keys guide, as summarised in
+   * github.com/meetstream-ai/labs, openclaw OPERATIONS.md): a creation that arrives while none
+   * under its key has finished makes a bot, whatever finishes meanwhile.
+   */
+  protected override onArrival(request: FakeRequest): void {
+    const key = request.headers['idempotency-key'];
+    if (request.method === 'POST' && request.path === '/api/v1/bots/create_bot' && typeof key === 'string' && !this.#keys.has(key)) this.#firstCreates.add(request);
   }
 
   protected handle(request: FakeRequest): FakeAnswer {
@@ -73,7 +86,7 @@ export class FakeMeetStream extends FakeProviderServer {
     // The first call with an Idempotency-Key answers 201; any repeat with the same key answers 507
     // with the original bot (status as it is now), creating nothing (idempotency keys guide).
     const key = request.headers['idempotency-key'];
-    const known = typeof key === 'string' ? this.#keys.get(key) : undefined;
+    const known = typeof key === 'string' && !this.#firstCreates.has(request) ? this.#keys.get(key) : undefined;
     if (known) {
       const bot = this.bots.get(known)!;
       return { status: 507, body: { bot_id: bot.bot_id, transcript_id: null, meeting_url: bot.meeting_link, status: bot.status } };
@@ -93,7 +106,7 @@ export class FakeMeetStream extends FakeProviderServer {
       deleted: false,
     };
     this.bots.set(bot.bot_id, bot);
-    if (typeof key === 'string') this.#keys.set(key, bot.bot_id);
+    if (typeof key === 'string' && !this.#keys.has(key)) this.#keys.set(key, bot.bot_id);
     // 201 BotResponse { bot_id, transcript_id, meeting_url, status } (OpenAPI).
     return { status: 201, body: { bot_id: bot.bot_id, transcript_id: null, meeting_url: bot.meeting_link, status: 'Active' } };
   }

@@ -36,7 +36,7 @@ export abstract class FakeProviderServer {
   /** The fake's clock; tests on a ManualClock point it there. */
   now: () => number = () => Date.now();
   readonly #failures: InjectedFailure[] = [];
-  readonly #holds: { match: RegExp; released: Promise<void> }[] = [];
+  readonly #holds: { match: RegExp; released: Promise<void>; inTransit: boolean }[] = [];
   #server: Server | null = null;
   #url = '';
 
@@ -53,15 +53,23 @@ export abstract class FakeProviderServer {
 
   /**
    * The next request matching `match` is received (and recorded) but answered only once the
-   * returned function is called: a test can act while the request is in flight.
+   * returned function is called: a test can act while the request is in flight. Held at the
+   * provider, running (by default), or `inTransit`: still on its way, reaching the provider only
+   * when released.
    */
-  holdNext(match: RegExp): () => void {
+  holdNext(match: RegExp, options: { inTransit?: boolean } = {}): () => void {
     let release!: () => void;
-    this.#holds.push({ match, released: new Promise<void>((resolve) => { release = resolve; }) });
+    this.#holds.push({ match, released: new Promise<void>((resolve) => { release = resolve; }), inTransit: options.inTransit === true });
     return release;
   }
 
   protected abstract handle(request: FakeRequest): FakeAnswer;
+
+  /** Called as a request arrives, before a hold delays its answer (what a provider decides on receipt). */
+  protected onArrival(_request: FakeRequest): void {}
+
+  /** Called once a request is answered, an injected failure included. */
+  protected onAnswered(_request: FakeRequest): void {}
 
   get url(): string {
     return this.#url;
@@ -82,10 +90,13 @@ export abstract class FakeProviderServer {
         const url = new URL(req.url ?? '/', 'http://fake');
         const request: FakeRequest = { at: this.now(), method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
         this.requests.push(request);
-        const hold = this.#holds.findIndex((h) => h.match.test(`${request.method} ${request.path}`));
-        const released = hold < 0 ? Promise.resolve() : this.#holds.splice(hold, 1)[0]!.released;
-        void released.then(() => {
+        const index = this.#holds.findIndex((h) => h.match.test(`${request.method} ${request.path}`));
+        const hold = index < 0 ? null : this.#holds.splice(index, 1)[0]!;
+        if (!hold?.inTransit) this.onArrival(request);
+        void (hold?.released ?? Promise.resolve()).then(() => {
+          if (hold?.inTransit) this.onArrival(request);
           const answer = this.#answer(request);
+          this.onAnswered(request);
           request.status = answer.status;
           request.answerHeaders = answer.headers ?? {};
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });

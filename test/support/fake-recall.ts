@@ -17,6 +17,11 @@ export interface FakeRecallBot {
 
 const TEN_MINUTES_MS = 10 * 60_000;
 
+function idempotencyKeyOf(request: FakeRequest): string | null {
+  const key = request.headers['idempotency-key'];
+  return typeof key === 'string' && ['POST', 'PATCH', 'PUT'].includes(request.method) ? `${request.method} ${request.path} ${key}` : null;
+}
+
 export class FakeRecall extends FakeProviderServer {
   readonly bots = new Map<string, FakeRecallBot>();
   /** Bot creations allowed per rolling minute. */
@@ -29,6 +34,9 @@ export class FakeRecall extends FakeProviderServer {
   readonly #listings: number[] = [];
   /** "METHOD path key" -> the answer first given to it, with when. */
   readonly #idempotency = new Map<string, { at: number; answer: FakeAnswer }>();
+  /** "METHOD path key" of requests received and not answered yet; repeats that arrived meanwhile. */
+  readonly #running = new Set<string>();
+  readonly #repeatsWhileRunning = new WeakSet<FakeRequest>();
   readonly #signer: Webhook;
 
   readonly webhookSecret: string;
@@ -43,12 +51,25 @@ export class FakeRecall extends FakeProviderServer {
     return [...this.bots.values()].filter((b) => !b.deleted);
   }
 
+  /** A repeat of a request that is still running is refused with 409 (https://docs.recall.ai/reference/idempotency). */
+  protected override onArrival(request: FakeRequest): void {
+    const cacheKey = idempotencyKeyOf(request);
+    if (cacheKey === null || this.#idempotency.has(cacheKey)) return;
+    if (this.#running.has(cacheKey)) this.#repeatsWhileRunning.add(request);
+    else this.#running.add(cacheKey);
+  }
+
+  protected override onAnswered(request: FakeRequest): void {
+    const cacheKey = idempotencyKeyOf(request);
+    if (cacheKey !== null && !this.#repeatsWhileRunning.has(request)) this.#running.delete(cacheKey);
+  }
+
   protected handle(request: FakeRequest): FakeAnswer {
     // Idempotency applies to PUT, POST and PATCH, keyed by method and endpoint, and a completed
     // request's answer is replayed for an hour, error answers (a 507) included
     // (https://docs.recall.ai/reference/idempotency).
-    const key = request.headers['idempotency-key'];
-    const cacheKey = typeof key === 'string' && ['POST', 'PATCH', 'PUT'].includes(request.method) ? `${request.method} ${request.path} ${key}` : null;
+    const cacheKey = idempotencyKeyOf(request);
+    if (this.#repeatsWhileRunning.has(request)) return { status: 409, body: { detail: 'A request with this idempotency key is already in progress.' } };
     if (cacheKey) {
       const cached = this.#idempotency.get(cacheKey);
       if (cached && this.now() - cached.at < 3_600_000) return cached.answer;

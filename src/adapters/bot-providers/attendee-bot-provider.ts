@@ -69,6 +69,8 @@ export class AttendeeBotProvider implements BotRuntime {
         // (https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
         updatableSettings: ['bot_name', 'metadata'],
         createsPerMinute: options.createsPerMinute,
+        // A repeat while the first creation runs meets the unique_bot_deduplication_key constraint (bots_api_utils.py, create_bot).
+        unansweredCreationRunsMs: 0,
       },
       settingsOf: attendeeSettings,
       update: (id, change) => this.#update(id, change),

@@ -44,6 +44,16 @@ const MEETSTREAM_STATUS_MAP: Record<string, TargetStatus> = {
   stopped: 'Stopped', notallowed: 'NotAllowed', denied: 'Denied', error: 'Error', failed: 'Error', done: 'Done',
 };
 
+/**
+ * How long a create_bot that got no answer may still be running at MeetStream. Neither its
+ * Idempotency-Key nor its deduplication_key protects against two simultaneous first creates (its
+ * deduplication and idempotency keys guide, as summarised in github.com/meetstream-ai/labs), so a
+ * repeat waits this long. MeetStream does not publish how long a request may run; 30 s is a
+ * guess at the limit of the gateway in front of it (AWS API Gateway, for one, ends a request after
+ * 29 s; MeetStream's scheduling runs on AWS EventBridge), not a documented figure.
+ */
+const MEETSTREAM_CREATION_RUNS_MS = 30_000;
+
 export class MeetStreamBotProvider implements BotRuntime {
   readonly name = 'meetstream';
   readonly canLaunch = true;
@@ -68,6 +78,7 @@ export class MeetStreamBotProvider implements BotRuntime {
         // for create_bot ones: a changed setting is delete and create.
         updatableSettings: [],
         createsPerMinute: options.createsPerMinute,
+        unansweredCreationRunsMs: MEETSTREAM_CREATION_RUNS_MS,
       },
       settingsOf: meetstreamSettings,
       update: (id, change) => this.#update(id, change),
@@ -82,6 +93,16 @@ export class MeetStreamBotProvider implements BotRuntime {
   }
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
+    const outcome = await this.#create(request);
+    // No answer: the creation may still be running at MeetStream, and a repeat that arrives
+    // meanwhile makes a second bot. The next attempt waits for it to be over.
+    if (!outcome.ok && outcome.failure === 'transient' && outcome.mayStillRun) {
+      return { ok: false, failure: 'transient', retryAfterMs: MEETSTREAM_CREATION_RUNS_MS, message: `${outcome.message}; sent again under its key once it cannot be running at meetstream any more (${MEETSTREAM_CREATION_RUNS_MS / 1000} s)` };
+    }
+    return outcome;
+  }
+
+  async #create(request: LaunchRequest): Promise<LaunchOutcome & { mayStillRun?: boolean }> {
     const now = this.#o.now();
     const body: Record<string, unknown> = { meeting_link: request.meeting_url, ...meetstreamSettings(request.bot_config, request.bot_id) };
     const joinAt = futureJoinAt(request.join_at, now, 1);
@@ -97,7 +118,7 @@ export class MeetStreamBotProvider implements BotRuntime {
         : { ok: false, failure: 'transient', retryAfterMs: null, message: 'meetstream replayed the launch (507) without a bot id' };
     }
     const outcome = outcomeOfAnswer('meetstream', 'bot creation', result, now);
-    if (!outcome.ok) return outcome;
+    if (!outcome.ok) return { ...outcome, mayStillRun: !result.ok && result.mayHaveArrived };
     if (typeof botId !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'meetstream accepted the bot but its answer had no bot_id' };
     return { ok: true, alreadyDone: false, providerBotId: botId };
   }

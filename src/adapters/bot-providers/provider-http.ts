@@ -2,7 +2,7 @@
 // into the runtime outcomes the dispatcher knows. Every call goes through the service's one
 // outbound HTTP client (src/adapters/outbound-http.ts), unguarded: the provider's base URL is the
 // operator's setting (a self-hosted Attendee may well live on a private network), not a user's.
-import { parseRetryAfterMs as retryAfterMs, type OutboundHttp } from '../outbound-http.ts';
+import { OutboundError, parseRetryAfterMs as retryAfterMs, type OutboundHttp } from '../outbound-http.ts';
 import type { RuntimeOutcome, ScheduledBotChange } from '../bot-runtimes/bot-runtime.ts';
 
 export interface ProviderRequest {
@@ -22,7 +22,22 @@ export interface ProviderAnswer {
   text: string;
 }
 
-export type ProviderResult = { ok: true; answer: ProviderAnswer } | { ok: false; error: string };
+/**
+ * mayHaveArrived: the request may have reached the provider and be running there still (no answer
+ * in time, or the connection dropped after it was sent); false when no connection was made.
+ */
+export type ProviderResult = { ok: true; answer: ProviderAnswer } | { ok: false; error: string; mayHaveArrived: boolean };
+
+/** Failures to connect at all: the request never left. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function mayHaveArrived(error: unknown): boolean {
+  if (error instanceof OutboundError && error.kind === 'blocked') return false;
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (NOT_SENT_CODES.has(String((e as NodeJS.ErrnoException).code))) return false;
+  }
+  return true;
+}
 
 /** Longest answer body kept; provider answers are small JSON documents. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -48,7 +63,7 @@ export async function sendProviderRequest(http: OutboundHttp, req: ProviderReque
     }
     return { ok: true, answer: { status: response.status, headers: response.headers, json, text: response.body } };
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    return { ok: false, error: (error as Error).message, mayHaveArrived: mayHaveArrived(error) };
   }
 }
 

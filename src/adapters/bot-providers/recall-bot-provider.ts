@@ -87,6 +87,8 @@ export class RecallBotProvider implements BotRuntime {
       // Update Scheduled Bot takes every setting Create Bot does (https://docs.recall.ai/reference/bot_partial_update).
       updatableSettings: ['bot_name', 'metadata', 'automatic_leave'],
       createsPerMinute: options.createsPerMinute,
+      // A repeat while the first runs is refused with 409 (https://docs.recall.ai/reference/idempotency).
+      unansweredCreationRunsMs: 0,
     };
     this.scheduling = {
       rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id),

@@ -98,6 +98,12 @@ export interface SchedulingRules {
   updatableSettings: readonly string[];
   /** Bot creations the provider allows per minute (its documented limit, or a conservative one). */
   createsPerMinute: number;
+  /**
+   * How long a creation that got no answer may still be running at the provider, where a repeat
+   * under its key arriving meanwhile makes a second bot (MeetStream): the repeat waits that long.
+   * 0 where the provider refuses a repeat while the first runs (Recall's 409).
+   */
+  unansweredCreationRunsMs: number;
 }
 
 /** Operations on a bot that was handed over and has not joined yet. */
