@@ -350,11 +350,14 @@ export interface SeriesBookingsTable {
   user_id: string;
   /** The applied bot config (JSON) the batch booked with. */
   bot_config: string;
-  /** The batch covers the first occurrence_count occurrences not ended at from_ms (its booking)... */
+  /** The batch covers the first occurrence_count occurrences (by original start) not ended at from_ms (its booking)... */
   from_ms: number;
+  /** ...0: ended (the series was unscheduled)... */
   occurrence_count: number;
-  /** ...and any occurrence starting by until_ms (the last it covered, as booked). Both 0: ended. */
-  until_ms: number;
+  /** ...of those, the ones starting before before_ms (unscheduled from a date; else the end of year 9999). */
+  before_ms: number;
+  /** Moves on with every write: a top-up books for the version it read. */
+  version: number;
   created_at: number;
   updated_at: number;
 }

@@ -430,6 +430,8 @@ export class ProviderCommandSender {
   async #lookUpLostCreation(bot: BotRow, schedule: ScheduleRow, first: handovers.FirstSent, key: string, always: boolean): Promise<{ outcome: RuntimeOutcome; lookedUp: boolean }> {
     const { database, clock, runtime, publicUrl } = this.#o;
     const found = await runtime.scheduling?.findLostCreation?.(key, first.sentAtMs ?? 0, { always });
+    // Past the join time nothing is sent again, whatever the provider says.
+    if (!found && always) return { lookedUp: true, outcome: { ok: false, failure: 'permanent', retryAfterMs: null, message: `${this.#provider} did not look the bot up` } };
     if (found) return { lookedUp: true, outcome: found.ok ? { ok: true, alreadyDone: true, ...(found.providerBotId !== null ? { providerBotId: found.providerBotId } : {}) } : found };
     const request = buildLaunchRequest(schedule, { ...bot, join_at_ms: first.joinAtMs, meeting_url: first.meetingUrl, bot_config: first.botConfig }, await bots.listLinksOfBot(database.db, bot.id), publicUrl);
     request.idempotency_key = key;

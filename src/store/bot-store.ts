@@ -53,6 +53,8 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
     .where('bot_events.event_id', 'in', eventIds)
     .where((eb) => eb.or([isLiveFlag('bot_events.is_live'), eb.not(isLiveBot('bots.status'))]))
     .where('bots.status', '<>', 'Cancelled')
+    // A bot whose data was deleted keeps its links only as the fact that the event had a bot.
+    .where('bots.data_deleted_at', 'is', null)
     .orderBy('bot_events.id')
     .execute();
   for (const row of rows) {

@@ -1236,7 +1236,7 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
   });
 
   /** A weekly Google series of `count`, synced and booked whole under `key`. */
-  async function bookedSeries(key: string, count: number) {
+  async function bookedSeries(key: string, count: number, limit = count) {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const first = env.clock.now() + DAY;
@@ -1248,8 +1248,8 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
-    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: key, schedule_all_occurrences: true, bot_config: {} } });
-    assert.equal(all.body.occurrences_scheduled, count, JSON.stringify(all.body));
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: key, schedule_all_occurrences: true, occurrence_limit: limit, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, limit, JSON.stringify(all.body));
     const sync = async () => {
       await env.google.notifyChanges(account.email);
       await env.rc.calendarSync.runDue();
@@ -1268,6 +1268,29 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
       assert.equal(occurrence.bots.length, 1, `${occurrence.start_time} has no bot`);
       assert.equal((await bot(env, booked.user.auth, occurrence.bots[0]!.id)).scheduled_join_time, iso(Date.parse(occurrence.start_time) - LEAD_MS));
     }
+  });
+
+  test('a booked occurrence moved past the others: the batch covers the same occurrences, none more', async () => {
+    const booked = await bookedSeries('moved-out', 6, 3);
+    const second = booked.first + 7 * DAY;
+    const later = booked.first + 24 * DAY;
+    env.google.patchInstance(booked.account, booked.account, booked.seriesId, second, { start: { dateTime: iso(later), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(later + HOUR), timeZone: 'Europe/Berlin' } });
+    const after = await booked.sync();
+    const withBots = after.filter((o) => o.bots.length > 0).map((o) => o.start_time);
+    assert.deepEqual(withBots, [iso(booked.first), iso(booked.first + 14 * DAY), iso(later)], 'occurrence_limit 3 booked a fourth bot');
+  });
+
+  test('a top-up that read its batch before the series was unscheduled books nothing', async () => {
+    const booked = await bookedSeries('raced', 3);
+    const batch = await env.rc.database.db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', booked.seriesEventId).executeTakeFirstOrThrow();
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${booked.seriesEventId}`, { auth: booked.user.auth });
+    assert.equal(gone.status, 200);
+    // The top-up, with the version it read before, books the occurrence the batch had then.
+    const occurrenceId = `${booked.seriesEventId}_${basicUtc(booked.first)}`;
+    await assert.rejects(
+      env.rc.scheduling.schedule(booked.user.userId, occurrenceId, { deduplication_key: `raced@${basicUtc(booked.first)}`, bot_config: {} }, { ifBatchUnchanged: { seriesId: booked.seriesEventId, baseKey: 'raced', version: batch.version } }),
+      (error: { code?: string }) => error.code === 'event_already_scheduled',
+    );
   });
 
   test('a series split: its batch goes on in the continuation, until the continuation is unscheduled', async () => {
@@ -1335,8 +1358,8 @@ describe('migration 017', () => {
       }
       await migrate(db, database.engine, MIGRATIONS);
       const rows = await db.selectFrom('series_bookings').selectAll().execute();
-      assert.deepEqual(rows.map((r) => [r.series_event_id, r.base_key, r.user_id, JSON.parse(r.bot_config).bot_name, Number(r.from_ms), r.occurrence_count, Number(r.until_ms)]), [
-        ['evt_series', 'all', 'usr_batches', 'bot_a2', at, 2, Date.parse('2026-12-08T10:00:00Z')],
+      assert.deepEqual(rows.map((r) => [r.series_event_id, r.base_key, r.user_id, JSON.parse(r.bot_config).bot_name, Number(r.from_ms), r.occurrence_count, Number(r.before_ms), r.version]), [
+        ['evt_series', 'all', 'usr_batches', 'bot_a2', at, 2, Date.UTC(9999, 11, 31, 23, 59, 59, 999), 1],
       ]);
     });
   });

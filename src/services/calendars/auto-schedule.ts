@@ -22,10 +22,11 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
-import type { CalendarEvents, EffectiveOccurrence } from './calendar-events.ts';
+import type { CalendarEvents } from './calendar-events.ts';
+import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
-import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
+import { deleteSeriesBooking, listOpenSeriesBookings } from '../../store/series-booking-store.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 
@@ -134,11 +135,11 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   /**
-   * A series booked with schedule_all_occurrences (series_bookings) gets bots for occurrences that
-   * appeared since inside what the batch covered (its first occurrence_limit occurrences from the
-   * booking, or any up to the last it booked): one added by an RDATE, moved in by the provider, or
-   * created when the series was re-timed. Each under the key the batch would have given it; an
-   * occurrence that ever had a bot is left alone (it was booked, or unscheduled).
+   * A series booked with schedule_all_occurrences (series_bookings) gets bots for the occurrences
+   * its batch covers that have none: the first occurrence_limit occurrences (by original start)
+   * from the booking. So an occurrence added by an RDATE, those of a series re-timed to another
+   * weekday, or of one extended within the limit. Each under the key the batch would have given
+   * it; an occurrence that ever had a bot is left alone (it was booked, or unscheduled).
    */
   async topUpSeries(userId: string): Promise<number> {
     const db = this.#database.db;
@@ -152,10 +153,18 @@ export class AutoSchedule implements AfterSyncHook {
       }
       // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
       if (series.calendar_id === null) continue;
+      const view = await this.#events.seriesOccurrences(db, userId, series);
+      await view.walkUntil(Number(batch.from_ms), new EventLoopPacer());
+      const covered = view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count);
+      // Every occurrence of a full window is over: nothing can join it any more.
+      if (covered.length === batch.occurrence_count && covered.every((o) => o.endMs <= now)) {
+        await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+        continue;
+      }
       const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
-      const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, updatedAt: Number(batch.updated_at) };
-      for (const occurrence of await this.#coveredOccurrences(userId, series, batch, now)) {
-        if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+      const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
+      for (const occurrence of covered.sort((a, b) => a.startMs - b.startMs)) {
+        if (occurrence.startMs <= now || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
@@ -169,23 +178,6 @@ export class AutoSchedule implements AfterSyncHook {
       }
     }
     return booked;
-  }
-
-  /** The occurrences a batch covers that have not started: its count from the booking, and any up to its last as booked. */
-  async #coveredOccurrences(userId: string, series: EventRow, batch: SeriesBookingRow, now: number): Promise<EffectiveOccurrence[]> {
-    const db = this.#database.db;
-    const covered = new Map<string, EffectiveOccurrence>();
-    if (batch.occurrence_count > 0) {
-      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, Number(batch.from_ms), batch.occurrence_count)) covered.set(occurrence.key, occurrence);
-    }
-    const untilMs = Number(batch.until_ms);
-    if (untilMs > now) {
-      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
-        if (occurrence.startMs > untilMs) break;
-        covered.set(occurrence.key, occurrence);
-      }
-    }
-    return [...covered.values()].filter((o) => o.startMs > now).sort((a, b) => a.startMs - b.startMs);
   }
 
   async #candidates(userId: string, now: number): Promise<Candidate[]> {

@@ -544,6 +544,15 @@ export class SeriesOccurrences {
     return candidates[0]?.occurrence ?? null;
   }
 
+  /**
+   * The series' first `limit` occurrences by original start that had not ended at `afterMs` (by
+   * their original times), overrides applied: a set that moving one of them does not change.
+   * Walk a COUNT rule up to afterMs first (walkUntil).
+   */
+  firstByOriginalStart(afterMs: number, limit: number): EffectiveOccurrence[] {
+    return this.#compiled.upcoming(afterMs, limit).occurrences.map((o) => this.find(o.originalStartMs) ?? effectiveFromRule(this.series, o));
+  }
+
   /** The latest original start an override of this series names (how far a COUNT rule is walked for onLocalDate). */
   get lastOverriddenStartMs(): number {
     let last = Number.NEGATIVE_INFINITY;

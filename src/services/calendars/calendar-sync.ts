@@ -955,7 +955,7 @@ class SyncedEventWriter {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's top-up).
     const definition = seriesDefinition(base);
-    await carrySeriesBookings(this.#trx, base.id, continuation.id, splitMs - DAY_MS, this.#now,
+    await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
       (batch) => nextOccurrences(definition, Number(batch.from_ms), batch.occurrence_count).filter((o) => o.startMs < continuation.start_ms).length);
     const links = await this.#trx.selectFrom('bot_events').selectAll()
       .where('event_id', '=', base.id).where('is_live', '=', 1).where('occurrence_key', '!=', '').execute();

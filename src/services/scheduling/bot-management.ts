@@ -20,6 +20,7 @@ import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
+import { retryingLostRaces } from '../../db/race-retry.ts';
 import { endSeriesBookings } from '../../store/series-booking-store.ts';
 import { forgetHeldDetails } from '../../store/provider-handover-store.ts';
 
@@ -364,7 +365,8 @@ export class BotManagement {
 
   /**
    * DELETE /bots/{bot_id}/delete: the bot's stored data goes (its configuration, attributes, meeting
-   * link, key, links to events, decision log, status reasons, sent webhooks and commands); a
+   * link, key, decision log, status reasons, sent webhooks and commands; its links to events are
+   * ended and hidden, kept as the fact that the event had a bot); a
    * data_deletion webhook tells its callback_url. The row itself stays, scrubbed, because the
    * dispatcher and the schedule rows rely on bot rows never disappearing. A bot still waiting is
    * cancelled first; a bot in a meeting must be removed first (400 bot_active). Idempotent.
@@ -428,10 +430,11 @@ export class BotManagement {
   }
 
   async #change<T>(work: (trx: Transaction<Schema>, now: number) => Promise<T>): Promise<T> {
-    const result = await this.#database.db.transaction().execute(async (trx) => {
+    // A deadlock with a booking that locks the same rows in another order is run again.
+    const result = await retryingLostRaces(() => this.#database.db.transaction().execute(async (trx) => {
       const value = await work(trx, this.#clock.now());
       return value;
-    });
+    }));
     this.#signal.afterCommit();
     return result;
   }

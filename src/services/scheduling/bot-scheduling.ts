@@ -160,9 +160,9 @@ export class BotScheduling implements EventChangeListener {
       }
       if (options.ifBatchUnchanged) {
         // A top-up books for a batch as it read it; unscheduled (or booked again) meanwhile, it waits for the next round.
-        const { seriesId, baseKey, updatedAt } = options.ifBatchUnchanged;
+        const { seriesId, baseKey, version } = options.ifBatchUnchanged;
         const batch = await findSeriesBooking(trx, seriesId, baseKey, { engine: this.#database.engine, forUpdate: true });
-        if (!batch || Number(batch.updated_at) !== updatedAt) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
+        if (!batch || batch.version !== version) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
       }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
       if (resolved.kind !== 'series' && wantsOccurrences) {
@@ -272,6 +272,8 @@ export class BotScheduling implements EventChangeListener {
   }
 
   async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+    // The batch row before any bot, the order an unscheduling and a top-up take them in.
+    await findSeriesBooking(trx, series.id, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
     const created: ScheduledOccurrence[] = [];
@@ -293,10 +295,7 @@ export class BotScheduling implements EventChangeListener {
     }
     // Occurrences that appear later inside the batch's range get their bots too (auto-schedule.ts).
     if (created.length > 0) {
-      await saveSeriesBooking(trx, {
-        series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config),
-        from_ms: now, occurrence_count: limit, until_ms: upcoming.at(-1)!.startMs,
-      }, now);
+      await saveSeriesBooking(trx, { series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), from_ms: now, occurrence_count: limit }, now);
     }
     return {
       scheduled: created.length > 0,
