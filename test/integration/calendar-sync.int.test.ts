@@ -1280,6 +1280,17 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.deepEqual(withBots, [iso(booked.first), iso(booked.first + 14 * DAY), iso(later)], 'occurrence_limit 3 booked a fourth bot');
   });
 
+  test('an occurrence the client unscheduled stays without a bot when the organizer re-times the series', async () => {
+    const booked = await bookedSeries('unscheduled-one', 3);
+    const second = booked.first + 7 * DAY;
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${booked.seriesEventId}_${basicUtc(second)}`, { auth: booked.user.auth });
+    assert.equal(gone.body.schedules_cancelled, 1, JSON.stringify(gone.body));
+    // An hour later, the same days: every original start changes.
+    env.google.patchEvent(booked.account, booked.account, booked.seriesId, { start: { dateTime: iso(booked.first + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(booked.first + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    const after = await booked.sync();
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [[iso(booked.first + HOUR), 1], [iso(second + HOUR), 0], [iso(booked.first + 14 * DAY + HOUR), 1]]);
+  });
+
   test('a top-up that read its batch before the series was unscheduled books nothing', async () => {
     const booked = await bookedSeries('raced', 3);
     const batch = await env.rc.database.db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', booked.seriesEventId).executeTakeFirstOrThrow();
@@ -1465,6 +1476,29 @@ describe('auto-schedule', () => {
     const kept = await bot(env, user.auth, fromGoogle!.bots[0]!.id);
     assert.equal(kept.status, 'Scheduled');
     assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
+  });
+
+  test('an auto-scheduled occurrence whose bot the client cancelled gets none when the organizer re-times the series', async () => {
+    const user = await env.rc.newUser();
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Weekly', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1]);
+    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[1]!.bots[0]!.id}`, { auth: user.auth });
+    assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
+    env.google.patchEvent(account.email, account.email, seriesId, { start: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [[iso(first + HOUR), 1], [iso(first + 7 * DAY + HOUR), 0], [iso(first + 14 * DAY + HOUR), 1]]);
   });
 
   test('an auto-scheduled bot whose data the client deleted is not booked again by later syncs', async () => {

@@ -469,7 +469,10 @@ export class BotScheduling implements EventChangeListener {
     await lockEvent(trx, this.#database.engine, userId, eventId);
     const now = this.#clock.now();
     const links = await bots.listLiveLinksOfEvent(trx, eventId);
-    if (links.length === 0) return;
+    if (links.length === 0) {
+      await this.#followEndedLinks(trx, userId, eventId, null, now);
+      return;
+    }
     const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
     // All of the links' bots at once, in id order: the one lock order that firing and every other
     // path that locks several bots also follow.
@@ -515,6 +518,41 @@ export class BotScheduling implements EventChangeListener {
     for (const botId of touchedBots) {
       await pacer.pace();
       await this.#recomputeBot(trx, botId, now);
+    }
+    if (series) await this.#followEndedLinks(trx, userId, eventId, series, now);
+  }
+
+  /**
+   * The ended links of a series' occurrences to come (a bot unscheduled, cancelled, or whose data
+   * was deleted) follow a re-timed series to the occurrence on the same local day, as live links
+   * do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
+   * auto-schedule and the series top-ups from booking it again under its new original start.
+   */
+  async #followEndedLinks(trx: Transaction<Schema>, userId: string, eventId: string, known: SeriesOccurrences | null, now: number): Promise<void> {
+    const ended = await trx.selectFrom('bot_events').select(['id', 'occurrence_key']).where('event_id', '=', eventId).where('is_live', '=', 0)
+      .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).orderBy('id').execute();
+    if (ended.length === 0) return;
+    let series = known;
+    if (!series) {
+      const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
+      if (!event || event.recurrence === null || event.is_deleted === 1) return;
+      series = await this.#events.seriesOccurrences(trx, userId, event);
+    }
+    const lastMs = Math.max(...ended.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity));
+    if (Number.isFinite(lastMs)) await series.walkUntil(lastMs + 2 * DAY_MS, new EventLoopPacer());
+    const taken = new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).execute()).map((l) => l.occurrence_key));
+    for (const link of ended) {
+      const originalStartMs = parseOccurrenceKey(link.occurrence_key);
+      if (originalStartMs === null || series.find(originalStartMs)) continue;
+      const day = series.localDateOf(originalStartMs);
+      for (let i = 0, candidate = series.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = series.originalStartOnLocalDate(day, ++i)) {
+        const key = occurrenceKey(candidate);
+        if (taken.has(key)) continue;
+        const moved = series.find(candidate)!;
+        await trx.updateTable('bot_events').set({ occurrence_key: key, start_ms: moved.startMs, end_ms: moved.endMs, updated_at: now }).where('id', '=', link.id).execute();
+        taken.add(key);
+        break;
+      }
     }
   }
 
