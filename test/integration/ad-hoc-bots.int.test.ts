@@ -130,6 +130,14 @@ describe('ad-hoc bots', () => {
       // The body of a repeat is not looked at: one that would be refused as a first request gets the bot too.
       const refusable = await create(alice.auth, { meeting_link: 'http://localhost:8080/x', bot_name: 'z', callback_url: 'http://10.0.0.1/hook', transcription: { otter: {} } }, { 'Idempotency-Key': key });
       assert.equal(`${refusable.status} ${refusable.body.bot_id}`, `507 ${first.bot_id}`);
+      // Nor its shape: MeetStream ignores a repeat's body.
+      for (const body of [{}, { meeting_link: 42, bot_name: ['x'] }, { meeting_link: 'https://zoom.us/j/1', bot_name: 'x', automatic_leave: { waiting_room_timeout: 'soon' } }]) {
+        const shapeless = await create(alice.auth, body, { 'Idempotency-Key': key });
+        assert.equal(`${shapeless.status} ${shapeless.body.bot_id}`, `507 ${first.bot_id}`, JSON.stringify(body));
+      }
+      // A first request with such a body is still a 400 naming the field.
+      const fresh = await create(alice.auth, {}, { 'Idempotency-Key': `${key}-new` });
+      assert.equal(fresh.status, 400);
       // Keys are per user.
       const bobs = await create(bob.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Bob' }, { 'Idempotency-Key': key });
       assert.equal(bobs.status, 201);

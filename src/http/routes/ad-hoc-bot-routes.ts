@@ -12,6 +12,8 @@ import {
 
 const CUSTOM_ATTR = /^custom_attr\[(.+)\]$/;
 const STATUS_OF = { created: 201, existing: 200, replayed: 507 } as const;
+/** CreateBotHeaders' rule for the key, checked before the schema runs (a repeat skips it). */
+const IDEMPOTENCY_KEY_SHAPE = /^[!-~]{1,255}$/;
 
 export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
   const adHocBots = deps.adHocBots;
@@ -26,6 +28,14 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
       headers: CreateBotHeaders,
       body: CreateBotBody,
       response: { 201: BotResponse, 200: BotResponse, 507: BotResponse, ...errorResponses(409) },
+    },
+    // A repeat of an Idempotency-Key is answered before its body is validated: MeetStream ignores
+    // a repeat's body, so a client's retry with another (even a malformed) body still gets its bot.
+    preValidation: async (request, reply) => {
+      const header = request.headers['idempotency-key'];
+      if (typeof header !== 'string' || !IDEMPOTENCY_KEY_SHAPE.test(header)) return;
+      const replay = await adHocBots.replayOf(request.userId, header);
+      if (replay) return reply.status(507).send(replay);
     },
   }, async (request, reply) => {
     const header = request.headers['idempotency-key'];

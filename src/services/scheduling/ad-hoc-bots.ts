@@ -70,6 +70,12 @@ export class AdHocBots {
     this.#signal = deps.signal;
   }
 
+  /** The bot a first request under this Idempotency-Key made, as a repeat is answered (507), or null. */
+  async replayOf(userId: string, idempotencyKey: string): Promise<CreatedBot | null> {
+    const earlier = await findByIdempotencyKey(this.#database.db, userId, deduplicationKeyHash(idempotencyKey));
+    return earlier ? answerOf(earlier) : null;
+  }
+
   async create(userId: string, request: CreateBotRequest, idempotencyKey: string | undefined): Promise<CreateBotOutcome> {
     // A repeat of an Idempotency-Key answers with the bot the first request made, whatever its
     // body says now (MeetStream ignores a repeat's body): before any check of that body.
