@@ -51,7 +51,17 @@ async function seedBots(testDb: TestDatabase): Promise<string[]> {
   return ids;
 }
 
-function startProcess(testDb: TestDatabase, runtimeUrl: string): ChildProcess {
+/**
+ * Short deadlines (the default) make a killed instance's launches taken over quickly. Without
+ * kills, a repeat may only come from Rollcall itself deciding twice: the deadlines are then far
+ * above any stall of a loaded machine (a launch that timed out is a failure, retried under its key
+ * by design, and would be counted as a repeat).
+ */
+interface Deadlines { runtimeTimeoutMs: number; leaseSeconds: number }
+const KILL_DEADLINES: Deadlines = { runtimeTimeoutMs: 1000, leaseSeconds: 2 };
+const CALM_DEADLINES: Deadlines = { runtimeTimeoutMs: 10_000, leaseSeconds: 15 };
+
+function startProcess(testDb: TestDatabase, runtimeUrl: string, deadlines: Deadlines): ChildProcess {
   const url = testDb.processUrl;
   return spawn(process.execPath, [MAIN, 'serve'], {
     env: {
@@ -61,8 +71,8 @@ function startProcess(testDb: TestDatabase, runtimeUrl: string): ChildProcess {
       LOG_LEVEL: 'silent',
       BOT_RUNTIME: 'http',
       BOT_RUNTIME_URL: runtimeUrl,
-      BOT_RUNTIME_TIMEOUT_MS: '1000',
-      DISPATCH_LEASE_SECONDS: '2',
+      BOT_RUNTIME_TIMEOUT_MS: String(deadlines.runtimeTimeoutMs),
+      DISPATCH_LEASE_SECONDS: String(deadlines.leaseSeconds),
     },
     stdio: 'ignore',
   });
@@ -82,8 +92,9 @@ async function runWithKills(testDb: TestDatabase, botIds: string[], instances: n
     return { status: 202, delayMs: 20 + Math.floor(Math.random() * 80) };
   };
   const runtimeUrl = await runtime.start();
+  const deadlines = kills > 0 ? KILL_DEADLINES : CALM_DEADLINES;
   const processes: ChildProcess[] = [];
-  for (let i = 0; i < instances; i++) processes.push(startProcess(testDb, runtimeUrl));
+  for (let i = 0; i < instances; i++) processes.push(startProcess(testDb, runtimeUrl, deadlines));
   let killed = 0;
   try {
     const deadline = Date.now() + 90_000;
@@ -96,7 +107,7 @@ async function runWithKills(testDb: TestDatabase, botIds: string[], instances: n
       child.kill('SIGKILL');
       await once(child, 'exit');
       killed++;
-      processes[victim] = startProcess(testDb, runtimeUrl);
+      processes[victim] = startProcess(testDb, runtimeUrl, deadlines);
     }
     await runtime.waitFor(() => launchesByBot.size >= botIds.length, Math.max(1000, deadline - Date.now()));
   } finally {
