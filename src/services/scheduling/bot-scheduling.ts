@@ -523,14 +523,17 @@ export class BotScheduling implements EventChangeListener {
   }
 
   /**
-   * The ended links of a series' occurrences to come (a bot unscheduled, cancelled, or whose data
-   * was deleted) follow a re-timed series to the occurrence on the same local day, as live links
-   * do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
+   * The ended links of a series' occurrences to come whose bot never launched (unscheduled,
+   * cancelled, or its data deleted) follow a series re-timed in place to the occurrence on the same
+   * local day, as live links do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
    * auto-schedule and the series top-ups from booking it again under its new original start.
    */
   async #followEndedLinks(trx: Transaction<Schema>, userId: string, eventId: string, known: SeriesOccurrences | null, now: number): Promise<void> {
-    const ended = await trx.selectFrom('bot_events').select(['id', 'occurrence_key']).where('event_id', '=', eventId).where('is_live', '=', 0)
-      .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).orderBy('id').execute();
+    // Only bots that never launched: a bot that went to its meeting keeps the occurrence it attended.
+    const ended = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.id', 'bot_events.occurrence_key']).where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 0)
+      .where('bot_events.occurrence_key', '!=', '').where('bot_events.start_ms', '>', now).where('bots.launched_at', 'is', null)
+      .orderBy('bot_events.id').execute();
     if (ended.length === 0) return;
     let series = known;
     if (!series) {
@@ -540,8 +543,10 @@ export class BotScheduling implements EventChangeListener {
     }
     const lastMs = Math.max(...ended.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity));
     if (Number.isFinite(lastMs)) await series.walkUntil(lastMs + 2 * DAY_MS, new EventLoopPacer());
-    const taken = new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).execute()).map((l) => l.occurrence_key));
+    const taken = new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('start_ms', '>', now - DAY_MS).execute()).map((l) => l.occurrence_key));
+    const pacer = new EventLoopPacer();
     for (const link of ended) {
+      await pacer.pace();
       const originalStartMs = parseOccurrenceKey(link.occurrence_key);
       if (originalStartMs === null || series.find(originalStartMs)) continue;
       const day = series.localDateOf(originalStartMs);
@@ -549,7 +554,8 @@ export class BotScheduling implements EventChangeListener {
         const key = occurrenceKey(candidate);
         if (taken.has(key)) continue;
         const moved = series.find(candidate)!;
-        await trx.updateTable('bot_events').set({ occurrence_key: key, start_ms: moved.startMs, end_ms: moved.endMs, updated_at: now }).where('id', '=', link.id).execute();
+        // updated_at stays: it is part of a bot's version (firing-store.ts), and the bot itself is untouched.
+        await trx.updateTable('bot_events').set({ occurrence_key: key, start_ms: moved.startMs, end_ms: moved.endMs }).where('id', '=', link.id).execute();
         taken.add(key);
         break;
       }
