@@ -1501,6 +1501,29 @@ describe('auto-schedule', () => {
     assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [[iso(first + HOUR), 1], [iso(first + 7 * DAY + HOUR), 0], [iso(first + 14 * DAY + HOUR), 1]]);
   });
 
+  test('a series re-timed and moved to another meeting link at once: each occurrence keeps its one bot', async () => {
+    const user = await env.rc.newUser();
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Moving room', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    const botIds = before.map((o) => o.bots[0]!.id);
+    env.google.patchEvent(account.email, account.email, seriesId, { location: meetingUrl(), start: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), botIds.map((id) => [id]), 'an occurrence lost its bot or got a second one');
+    const live = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).where('status', '=', 'Scheduled').execute();
+    assert.equal(live.length, 3);
+  });
+
   test('an auto-scheduled bot whose data the client deleted is not booked again by later syncs', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();
