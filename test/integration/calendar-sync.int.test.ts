@@ -1478,19 +1478,25 @@ describe('auto-schedule', () => {
     assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
   });
 
-  test('an auto-scheduled occurrence whose bot the client cancelled gets none when the organizer re-times the series', async () => {
+  /** A user with auto-schedule on and a weekly Google series of three, synced (so booked): its occurrences. */
+  async function autoScheduledWeekly(title: string) {
     const user = await env.rc.newUser();
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     assert.equal(enabled.status, 200);
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const first = env.clock.now() + DAY;
     const seriesId = env.google.insertEvent(account.email, account.email, {
-      summary: 'Weekly', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      summary: title, location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
       recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
     });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    return { user, account, calendarId, first, seriesId, before };
+  }
+
+  test('an auto-scheduled occurrence whose bot the client cancelled gets none when the organizer re-times the series', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly');
     assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1]);
     const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[1]!.bots[0]!.id}`, { auth: user.auth });
     assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
@@ -1502,18 +1508,7 @@ describe('auto-schedule', () => {
   });
 
   test('a series re-timed and moved to another meeting link at once: each occurrence keeps its one bot', async () => {
-    const user = await env.rc.newUser();
-    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
-    assert.equal(enabled.status, 200);
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const seriesId = env.google.insertEvent(account.email, account.email, {
-      summary: 'Moving room', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
-      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
-    });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Moving room');
     const botIds = before.map((o) => o.bots[0]!.id);
     env.google.patchEvent(account.email, account.email, seriesId, { location: meetingUrl(), start: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 2 * HOUR), timeZone: 'Europe/Berlin' } });
     await env.google.notifyChanges(account.email);
