@@ -1325,6 +1325,18 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.deepEqual(after.find((o) => o.start_time === iso(later))!.bots, [], 'a bot was booked for a continuation the client unscheduled');
   });
 
+  test('a series split: an occurrence the client unscheduled stays without a bot in the continuation', async () => {
+    const booked = await bookedSeries('split-unscheduled', 4);
+    const fourth = booked.first + 21 * DAY;
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${booked.seriesEventId}_${basicUtc(fourth)}`, { auth: booked.user.auth });
+    assert.equal(gone.body.schedules_cancelled, 1, JSON.stringify(gone.body));
+    const third = booked.first + 14 * DAY;
+    env.google.splitSeries(booked.account, booked.account, booked.seriesId, third, { start: { dateTime: iso(third + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(third + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    const after = await booked.sync();
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [[iso(booked.first), 1], [iso(booked.first + 7 * DAY), 1], [iso(third + HOUR), 1], [iso(fourth + HOUR), 0]],
+      'the carried batch booked the occurrence the client had unscheduled');
+  });
+
   test('a series unscheduled after its batch: an occurrence added later gets no bot', async () => {
     const { added } = await bookThenAddOccurrence({ deduplication_key: 'unscheduled-batch' }, async (seriesEventId, auth) => {
       const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${seriesEventId}`, { auth });
@@ -1478,8 +1490,8 @@ describe('auto-schedule', () => {
     assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
   });
 
-  /** A user with auto-schedule on and a weekly Google series of three, synced (so booked): its occurrences. */
-  async function autoScheduledWeekly(title: string) {
+  /** A user with auto-schedule on and a weekly Google series of `count`, synced (so booked): its occurrences. */
+  async function autoScheduledWeekly(title: string, count = 3) {
     const user = await env.rc.newUser();
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     assert.equal(enabled.status, 200);
@@ -1487,13 +1499,30 @@ describe('auto-schedule', () => {
     const first = env.clock.now() + DAY;
     const seriesId = env.google.insertEvent(account.email, account.email, {
       summary: title, location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
-      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'],
+      recurrence: [`RRULE:FREQ=WEEKLY;COUNT=${count}`],
     });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
     return { user, account, calendarId, first, seriesId, before };
   }
+
+  test('an auto-scheduled occurrence whose bot the client cancelled gets none when the series is split before it', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Split weekly', 4);
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1, 1]);
+    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[3]!.bots[0]!.id}`, { auth: user.auth });
+    assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
+    // "This and following events" from the third, an hour later.
+    const third = first + 14 * DAY;
+    env.google.splitSeries(account.email, account.email, seriesId, third, { start: { dateTime: iso(third + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(third + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.map((b) => b.id)]), [
+      [iso(first), [before[0]!.bots[0]!.id]], [iso(first + 7 * DAY), [before[1]!.bots[0]!.id]],
+      [iso(third + HOUR), [before[2]!.bots[0]!.id]], [iso(first + 21 * DAY + HOUR), []],
+    ], 'the cancelled occurrence was booked again in the continuation');
+  });
 
   test('an auto-scheduled occurrence whose bot the client cancelled gets none when the organizer re-times the series', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly');

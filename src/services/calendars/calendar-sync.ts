@@ -957,22 +957,34 @@ class SyncedEventWriter {
     const definition = seriesDefinition(base);
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
       (batch) => nextOccurrences(definition, Number(batch.from_ms), batch.occurrence_count).filter((o) => o.startMs < continuation.start_ms).length);
-    const links = await this.#trx.selectFrom('bot_events').selectAll()
-      .where('event_id', '=', base.id).where('is_live', '=', 1).where('occurrence_key', '!=', '').execute();
+    // Live links, and the ended links of bots that never launched (an occurrence the client
+    // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps
+    // auto-schedule and the carried batch from booking it again in the continuation.
+    const links = await this.#trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.occurrence_key', 'bot_events.is_live'])
+      .where('bot_events.event_id', '=', base.id).where('bot_events.occurrence_key', '!=', '')
+      .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb.and([eb('bots.launched_at', 'is', null), eb('bot_events.start_ms', '>', this.#now)])]))
+      .orderBy('bot_events.is_live', 'desc').orderBy('bot_events.id').execute();
     for (const link of links) {
       const originalMs = parseOccurrenceKey(link.occurrence_key);
       // The id's time is read as UTC; a day of slack covers a provider writing it in local time.
       if (originalMs === null || originalMs < splitMs - DAY_MS) continue;
       if (findOccurrence(definition, originalMs)) continue;
       const taken = await this.#trx.selectFrom('bot_events').select('id')
-        .where('event_id', '=', continuation.id).where('occurrence_key', '=', link.occurrence_key).where('is_live', '=', 1).executeTakeFirst();
+        .where('event_id', '=', continuation.id).where('occurrence_key', '=', link.occurrence_key)
+        .$if(link.is_live === 1, (q) => q.where('is_live', '=', 1)).executeTakeFirst();
       if (taken) continue;
+      this.changed.set(continuation.id, 'updated');
+      this.changed.set(base.id, 'updated');
+      if (link.is_live === 0) {
+        // updated_at stays, as when an ended link follows a re-time (bot-scheduling.ts): the bot is untouched.
+        await this.#trx.updateTable('bot_events').set({ event_id: continuation.id }).where('id', '=', link.id).execute();
+        continue;
+      }
       await this.#trx.updateTable('bot_events').set({ event_id: continuation.id, updated_at: this.#now }).where('id', '=', link.id).execute();
       await bots.appendDecision(this.#trx, link.bot_id, this.#now, 'followed_series_split',
         `Series ${base.id} was split at the provider ("this and following events"); occurrence ${link.occurrence_key} continues in series ${continuation.id}`,
         { from_event_id: base.id, to_event_id: continuation.id, occurrence_key: link.occurrence_key });
-      this.changed.set(continuation.id, 'updated');
-      this.changed.set(base.id, 'updated');
     }
   }
 
