@@ -2,6 +2,7 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
 import type { Engine } from '../db/database.ts';
+import type { InstanceSeries } from '../domain/instance-series.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -28,6 +29,14 @@ export async function lockEvent(db: Db, engine: Engine, userId: string, id: stri
 
 export async function updateEvent(db: Db, userId: string, id: string, changes: EventUpdate): Promise<void> {
   await db.updateTable('events').set(changes).where('id', '=', id).where('user_id', '=', userId).execute();
+}
+
+/** The live instances of a series the provider delivers expanded (instance-series.ts), in start order. */
+export async function listSeriesInstances(db: Db, userId: string, series: InstanceSeries): Promise<EventRow[]> {
+  return db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('calendar_id', '=', series.calendarId).where('provider_series_id', '=', series.providerSeriesId)
+    .where('recurrence', 'is', null).where('is_deleted', '=', 0)
+    .orderBy('start_ms').orderBy('id').execute();
 }
 
 /** Live override instances of one series (moved or cancelled occurrences). */

@@ -1078,6 +1078,94 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY)).length, 5);
   });
 
+  /** A weekly Teams series of `count` on a new user's Outlook calendar, synced: its occurrences in the sync window. */
+  async function outlookSeries(title: string, count: number) {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + HOUR, joinUrl: TEAMS.replace('weekly', title.replace(/\W/g, '')), weeklyCount: count, timeZone: 'Europe/Berlin' });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const occurrences = () => eventsOf(env, user.auth, calendarId, first - HOUR, first + count * 7 * DAY);
+    return { user, account, calendarId, first, seriesId, occurrences, before: await occurrences() };
+  }
+  const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
+    occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
+
+  test('schedule_all_occurrences on an Outlook occurrence books the series\' occurrences, the same bots when repeated, and those the window brings later up to occurrence_limit', async () => {
+    const series = await outlookSeries('Whole series', 12);
+    // A 60-day window: weeks 0 to 8 are synced.
+    assert.equal(series.before.length, 9);
+    const named = series.before[2]!.id;
+    const body = { deduplication_key: 'outlook-weekly', schedule_all_occurrences: true, occurrence_limit: 10, bot_config: { bot_name: 'Notes' } };
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${named}`, { auth: series.user.auth, body });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.equal(all.body.occurrences_scheduled, 9);
+    assert.equal(all.body.master_event_id, named);
+    assert.equal(all.body.updated_existing, false);
+    const booked = await series.occurrences();
+    assert.deepEqual(booked.map((o) => o.bots.length), Array(9).fill(1));
+    const keys = await env.rc.database.db.selectFrom('bots').select('deduplication_key').where('user_id', '=', series.user.userId).orderBy('deduplication_key').execute();
+    assert.deepEqual(keys.map((k) => k.deduplication_key), booked.map((o) => `outlook-weekly@${o.id}`).sort());
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${booked[0]!.id}`, { auth: series.user.auth, body });
+    assert.equal(again.body.occurrences_scheduled, 9);
+    assert.equal(again.body.updated_existing, true);
+    assert.deepEqual((again.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id), booked.map((o) => o.bots[0]!.id));
+    // Three weeks on, the window reaches week 11: weeks 9 to 11 are synced, and the batch of ten covers week 9.
+    env.clock.advance(21 * DAY);
+    await env.rc.calendarSync.runDue();
+    const later = await series.occurrences();
+    assert.deepEqual(weeksOf(series.first, later), [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1], [7, 1], [8, 1], [9, 1], [10, 0], [11, 0]]);
+    assert.equal((await bot(env, series.user.auth, later[9]!.bots[0]!.id)).scheduled_join_time, iso(series.first + 63 * DAY - LEAD_MS));
+  });
+
+  test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {
+    const series = await outlookSeries('Unscheduled series', 12);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-cut', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 9, JSON.stringify(all.body));
+    // From week 6 on (a local date in the series' zone), through another occurrence of it.
+    const cut = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${series.before[1]!.id}`, { auth: series.user.auth, body: { from_date: iso(series.first + 42 * DAY).slice(0, 10) } });
+    assert.equal(cut.status, 200, JSON.stringify(cut.body));
+    assert.equal(cut.body.schedules_cancelled, 3);
+    assert.equal(cut.body.is_recurring_series, true);
+    assert.equal(cut.body.master_event_id, series.before[1]!.id);
+    env.clock.advance(21 * DAY);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 0], [7, 0], [8, 0], [9, 0], [10, 0], [11, 0]]);
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${series.before[4]!.id}`, { auth: series.user.auth, body: { cancel_all_occurrences: true } });
+    // Weeks 0 to 5 (nothing fires in this suite, so the bots of the weeks gone by are still waiting).
+    assert.equal(gone.body.schedules_cancelled, 6, JSON.stringify(gone.body));
+    assert.equal(gone.body.cancel_all_occurrences, true);
+    const live = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', series.user.userId).where('status', '=', 'Scheduled').execute();
+    assert.deepEqual(live, []);
+  });
+
+  test('schedule_all_occurrences sent at once through three occurrences of one Outlook series: one bot per occurrence', async () => {
+    const series = await outlookSeries('Raced series', 9);
+    const body = { deduplication_key: 'outlook-raced', schedule_all_occurrences: true, bot_config: {} };
+    const answers = await Promise.all([0, 4, 8].map((i) => env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[i]!.id}`, { auth: series.user.auth, body })));
+    assert.deepEqual(answers.map((a) => [a.status, a.body.occurrences_scheduled]), [[200, 9], [200, 9], [200, 9]], JSON.stringify(answers.map((a) => a.body)));
+    const bots = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', series.user.userId).execute();
+    assert.equal(bots.length, 9);
+    assert.deepEqual((await series.occurrences()).map((o) => o.bots.length), Array(9).fill(1));
+  });
+
+  test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Once', startMs: start, endMs: start + HOUR, joinUrl: TEAMS.replace('weekly', 'once') });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + HOUR);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${event!.id}`, { auth: user.auth, body: { deduplication_key: 'once', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.status, 400);
+    assert.equal(all.body.code, 'event_not_recurring');
+    const cut = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${event!.id}`, { auth: user.auth, body: { from_date: iso(start).slice(0, 10) } });
+    assert.equal(cut.status, 400);
+    assert.equal(cut.body.code, 'event_not_recurring');
+  });
+
   test('an occurrence whose master is not in the round is completed from GET /me/calendars/{id}/events/{master}', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

@@ -26,7 +26,9 @@ import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
-import { deleteSeriesBooking, listOpenSeriesBookings } from '../../store/series-booking-store.ts';
+import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
+import { listSeriesInstances } from '../../store/event-store.ts';
+import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
 
@@ -146,6 +148,11 @@ export class AutoSchedule implements AfterSyncHook {
     const now = this.#clock.now();
     let booked = 0;
     for (const batch of await listOpenSeriesBookings(db, userId)) {
+      const instances = parseInstanceSeriesId(batch.series_event_id);
+      if (instances) {
+        booked += await this.#topUpInstances(userId, batch, instances, now);
+        continue;
+      }
       const series = await db.selectFrom('events').selectAll().where('id', '=', batch.series_event_id).where('user_id', '=', userId).executeTakeFirst();
       if (!series || series.is_deleted === 1 || series.recurrence === null) {
         await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
@@ -175,6 +182,38 @@ export class AutoSchedule implements AfterSyncHook {
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
         }
+      }
+    }
+    return booked;
+  }
+
+  /**
+   * The batch of a series delivered as instances (Outlook): the first occurrence_count instances
+   * not ended at the booking, in start order, as the sync window brings them in. An instance that
+   * ever had a bot is left alone; one the provider deleted no longer counts (a series moved to
+   * another weekday comes back as new instances, which get their bots).
+   */
+  async #topUpInstances(userId: string, batch: SeriesBookingRow, series: InstanceSeries, now: number): Promise<number> {
+    const db = this.#database.db;
+    const instances = await listSeriesInstances(db, userId, series);
+    const covered = instances.filter((i) => i.end_ms > Number(batch.from_ms)).slice(0, batch.occurrence_count);
+    // The connection is gone, or every instance of a full window is over.
+    if (instances.length === 0 || (covered.length === batch.occurrence_count && covered.every((i) => i.end_ms <= now))) {
+      await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+      return 0;
+    }
+    const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
+    const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
+    let booked = 0;
+    for (const instance of covered) {
+      if (instance.start_ms <= now || instance.start_ms >= Number(batch.before_ms) || instance.status === 'cancelled' || instance.meeting_identity === null) continue;
+      if (await this.#hasEverHadBot({ linkEventId: instance.id, occurrenceKey: '' })) continue;
+      const key = batch.base_key === '' ? derivedDeduplicationKey(instance.meeting_identity, instance.start_ms) : occurrenceDeduplicationKey(batch.base_key, instance.id);
+      try {
+        await this.#scheduling.schedule(userId, instance.id, { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
+        booked++;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
       }
     }
     return booked;

@@ -14,7 +14,8 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
-import { findEvent } from '../../store/event-store.ts';
+import { findEvent, listSeriesInstances } from '../../store/event-store.ts';
+import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
@@ -127,20 +128,28 @@ export class BotManagement {
     const wantsWholeSeries = options.cancel_all_occurrences === true || fromDate !== null;
     return this.#change(async (trx, now) => {
       const scope = await this.#resolveScope(trx, userId, eventId);
-      if (scope.kind === 'single' && fromDate !== null) {
+      // An Outlook instance with a series option stands for its series: the master's other instances.
+      const instances = scope.kind === 'single' && wantsWholeSeries ? instanceSeriesOf(scope.event) : null;
+      if (scope.kind === 'single' && fromDate !== null && instances === null) {
         throw new ApiError('event_not_recurring', `from_date: event ${eventId} is not a recurring series`, { details: { field: 'from_date' } });
       }
       const series = scope.kind === 'single' ? null : scope.series;
       // An occurrence id with a series option widens to the series, like MeetStream's instance ids.
-      const isWholeSeries = scope.kind === 'series' || (scope.kind === 'occurrence' && wantsWholeSeries);
+      const isWholeSeries = scope.kind === 'series' || (scope.kind === 'occurrence' && wantsWholeSeries) || instances !== null;
       // Unscheduling the series (or its rest) also stops chain mode, or the chain would book the
       // next occurrence again. The chain row is locked before any bot, as on every chain path.
-      const stoppedChain = isWholeSeries && await disableChain(trx, series!.id, now);
+      const stoppedChain = series !== null && isWholeSeries && await disableChain(trx, series.id, now);
       // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
-      const fromMs = fromDate === null || series === null ? null : fromDateToMs(fromDate, series.timezone ?? 'UTC');
-      if (isWholeSeries) await endSeriesBookings(trx, series!.id, fromMs, now);
+      const timezone = series?.timezone ?? (scope.kind === 'single' ? scope.event.timezone : null) ?? 'UTC';
+      const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, timezone);
+      if (isWholeSeries) await endSeriesBookings(trx, series?.id ?? instanceSeriesId(instances!), fromMs, now);
       let links: BotEventRow[];
-      if (scope.kind === 'single') {
+      if (instances !== null) {
+        links = [];
+        for (const instance of await listSeriesInstances(trx, userId, instances)) {
+          links.push(...(await bots.listLiveLinksOfEvent(trx, instance.id)).filter((l) => fromMs === null || l.start_ms >= fromMs));
+        }
+      } else if (scope.kind === 'single') {
         links = await bots.listLiveLinksOfEvent(trx, scope.event.id);
       } else if (!isWholeSeries && scope.kind === 'occurrence') {
         links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => l.occurrence_key === scope.key);
@@ -149,7 +158,7 @@ export class BotManagement {
         links = (await bots.listLiveLinksOfEvent(trx, scope.series.id)).filter((l) => fromMs === null || l.start_ms >= fromMs);
       }
       const what = isWholeSeries
-        ? `series ${series!.id}${fromDate !== null ? ` from ${options.from_date}` : ''}`
+        ? `series ${series?.id ?? `of event ${eventId}`}${fromDate !== null ? ` from ${options.from_date}` : ''}`
         : scope.kind === 'occurrence' ? `occurrence ${scope.series.id}_${scope.key}` : `event ${eventId}`;
       const outcome = await this.#unlink(trx, links, `Unscheduled through the API (${what})`, now);
 
@@ -169,8 +178,8 @@ export class BotManagement {
         is_recurring_series: isWholeSeries,
       };
       if (stoppedChain) result.message += '; chain mode of the series turned off';
-      if (series) {
-        result.master_event_id = series.id;
+      if (series || instances) {
+        result.master_event_id = series?.id ?? eventId;
         result.occurrences_affected = outcome.occurrencesAffected;
         if (isWholeSeries) result.cancelled = true;
       }

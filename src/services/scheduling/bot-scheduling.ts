@@ -15,7 +15,8 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
-import { findEvent, lockEvent } from '../../store/event-store.ts';
+import { findEvent, listSeriesInstances, lockEvent } from '../../store/event-store.ts';
+import { instanceSeriesId, instanceSeriesOf, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -165,6 +166,10 @@ export class BotScheduling implements EventChangeListener {
         if (!batch || batch.version !== version) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
       }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
+      const instanceSeries = resolved.kind === 'single' ? instanceSeriesOf(resolved.event) : null;
+      if (instanceSeries && request.schedule_all_occurrences === true) {
+        return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, request.occurrence_limit ?? 52, now);
+      }
       if (resolved.kind !== 'series' && wantsOccurrences) {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
       }
@@ -297,23 +302,45 @@ export class BotScheduling implements EventChangeListener {
     if (created.length > 0) {
       await saveSeriesBooking(trx, { series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), from_ms: now, occurrence_count: limit }, now);
     }
-    return {
-      scheduled: created.length > 0,
-      schedule_id: first?.scheduleId ?? null,
-      schedule_group: first?.scheduleGroup ?? null,
-      event_id: series.id,
-      scheduled_time: first ? formatInstant(first.joinAtMs) : null,
-      bot_id: first?.botId ?? null,
-      bot_config: first?.config ?? config,
-      message: `Scheduled ${created.length} of ${upcoming.length} upcoming occurrences${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
-      updated_existing: created.length > 0 && allUpdated,
-      master_event_id: series.id,
-      total_occurrences: upcoming.length,
-      occurrences_scheduled: created.length,
-      occurrences_failed: failed.length,
-      schedules_created: created,
-      failed_occurrences: failed,
-    };
+    return batchResponse(series.id, upcoming.length, first, config, created, failed, allUpdated);
+  }
+
+  /**
+   * schedule_all_occurrences on an instance of a series the provider delivers expanded (Outlook):
+   * each stored instance of the series not yet ended, up to the limit, gets its own bot, under the
+   * key plus the instance's event id (stable while the instance exists, moved or not). The batch is
+   * recorded like a series row's, so instances that enter the sync window later are topped up.
+   * Only the instances inside the sync window exist: the response counts those.
+   */
+  async #scheduleAllInstances(trx: Transaction<Schema>, userId: string, eventId: string, series: InstanceSeries, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+    const batchId = instanceSeriesId(series);
+    // The batch row before any event or bot, the order an unscheduling and a top-up take them in.
+    await findSeriesBooking(trx, batchId, key ?? '', { engine: this.#database.engine, forUpdate: true });
+    const upcoming = (await listSeriesInstances(trx, userId, series)).filter((i) => i.end_ms > now).slice(0, limit);
+    if (upcoming.length === 0) throw new ApiError('event_ended', `Event ${eventId} has no upcoming occurrence`);
+    const created: ScheduledOccurrence[] = [];
+    const failed: FailedOccurrence[] = [];
+    let first: ScheduledOne | null = null;
+    let allUpdated = true;
+    // Each instance is its own event: locked (in id order) before it is read again and linked.
+    for (const id of upcoming.map((i) => i.id).sort()) await lockEvent(trx, this.#database.engine, userId, id);
+    for (const listed of upcoming) {
+      const instance = (await findEvent(trx, userId, listed.id))!;
+      try {
+        const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), chainKey(key, instance.id), config, now);
+        first ??= one;
+        allUpdated &&= one.updatedExisting;
+        created.push({ occurrence_start: formatInstant(instance.start_ms), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        failed.push({ occurrence_start: formatInstant(instance.start_ms), code: error.code, error: error.message });
+      }
+    }
+    if (created.length > 0) {
+      await saveSeriesBooking(trx, { series_event_id: batchId, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), from_ms: now, occurrence_count: limit }, now);
+    }
+    // No series row: the instance named stands for its series (master_event_id), as it does for cancel_all_occurrences and from_date.
+    return batchResponse(eventId, upcoming.length, first, config, created, failed, allUpdated);
   }
 
   /**
@@ -701,6 +728,27 @@ function customAttributesFor(config: AppliedBotConfig, eventId: string, key: str
 /** The key of one occurrence's bot in a batch or a chain: the series key plus the occurrence; null stays null (derived per occurrence). */
 function chainKey(seriesKey: string | null, occurrenceKey: string): string | null {
   return seriesKey === null ? null : occurrenceDeduplicationKey(seriesKey, occurrenceKey);
+}
+
+/** The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one. */
+function batchResponse(seriesId: string, total: number, first: ScheduledOne | null, config: AppliedBotConfig, created: ScheduledOccurrence[], failed: FailedOccurrence[], allUpdated: boolean): ScheduleResponse {
+  return {
+    scheduled: created.length > 0,
+    schedule_id: first?.scheduleId ?? null,
+    schedule_group: first?.scheduleGroup ?? null,
+    event_id: seriesId,
+    scheduled_time: first ? formatInstant(first.joinAtMs) : null,
+    bot_id: first?.botId ?? null,
+    bot_config: first?.config ?? config,
+    message: `Scheduled ${created.length} of ${total} upcoming occurrences${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
+    updated_existing: created.length > 0 && allUpdated,
+    master_event_id: seriesId,
+    total_occurrences: total,
+    occurrences_scheduled: created.length,
+    occurrences_failed: failed.length,
+    schedules_created: created,
+    failed_occurrences: failed,
+  };
 }
 
 function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {

@@ -1,0 +1,37 @@
+// A series a calendar provider delivers only as expanded instances (Microsoft Graph): Rollcall
+// stores no series row for it, only the instances, each carrying its master's id
+// (events.provider_series_id). "The series" of such an instance is every stored instance of the
+// same master in the same calendar connection, and that is what schedule_all_occurrences,
+// cancel_all_occurrences and from_date address when the event named is one of them.
+
+export interface InstanceSeries {
+  /** The calendar connection the instances were synced from. */
+  calendarId: string;
+  /** The provider's id of the series master. */
+  providerSeriesId: string;
+}
+
+const PREFIX = 'instances:';
+
+/** The instance series an event belongs to, or null (not a provider instance, or a series of Rollcall's own). */
+export function instanceSeriesOf(event: { calendar_id: string | null; provider_series_id: string | null; recurrence: string | null }): InstanceSeries | null {
+  if (event.calendar_id === null || event.provider_series_id === null || event.recurrence !== null) return null;
+  return { calendarId: event.calendar_id, providerSeriesId: event.provider_series_id };
+}
+
+/**
+ * The id a batch of an instance series is recorded under (series_bookings.series_event_id), where a
+ * series row's id would be: `instances:<connection id>:<master id>`. Connection ids are `cal_`
+ * followed by letters and digits, so the first colon after the prefix ends it.
+ */
+export function instanceSeriesId(series: InstanceSeries): string {
+  return `${PREFIX}${series.calendarId}:${series.providerSeriesId}`;
+}
+
+export function parseInstanceSeriesId(id: string): InstanceSeries | null {
+  if (!id.startsWith(PREFIX)) return null;
+  const rest = id.slice(PREFIX.length);
+  const colon = rest.indexOf(':');
+  if (colon <= 0 || colon === rest.length - 1) return null;
+  return { calendarId: rest.slice(0, colon), providerSeriesId: rest.slice(colon + 1) };
+}
