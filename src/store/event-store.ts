@@ -1,8 +1,8 @@
 // Data access for calendar events. Every query is scoped to the owning user.
-import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
 import type { Engine } from '../db/database.ts';
-import type { InstanceSeries } from '../domain/instance-series.ts';
+import { instanceSeriesId, type InstanceSeries } from '../domain/instance-series.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -29,6 +29,16 @@ export async function lockEvent(db: Db, engine: Engine, userId: string, id: stri
 
 export async function updateEvent(db: Db, userId: string, id: string, changes: EventUpdate): Promise<void> {
   await db.updateTable('events').set(changes).where('id', '=', id).where('user_id', '=', userId).execute();
+}
+
+/**
+ * Locks a series the provider delivers expanded until the transaction ends (PostgreSQL): it has no
+ * row of its own to lock, so a transaction-scoped advisory lock named after it stands in. Whoever
+ * books or unschedules several of its instances at once takes it before any of them.
+ */
+export async function lockInstanceSeries(db: Db, engine: Engine, series: InstanceSeries): Promise<void> {
+  if (engine !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(${instanceSeriesId(series)}, 0))`.execute(db);
 }
 
 /** The live instances of a series the provider delivers expanded (instance-series.ts), in start order. */

@@ -748,6 +748,27 @@ async function connectMicrosoft(env: FullEnv, auth: string) {
   return { account, calendarId: res.body.calendar_id as string, body: res.body };
 }
 
+/** A weekly Teams series of `count` on a new user's Outlook calendar, synced: its occurrences in the sync window. */
+async function outlookSeries(env: FullEnv, title: string, count: number) {
+  const user = await env.rc.newUser();
+  const { account, calendarId } = await connectMicrosoft(env, user.auth);
+  const first = env.clock.now() + DAY;
+  const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${title.replace(/\W/g, '')}%40thread.v2/0?context=%7b%7d`;
+  const seriesId = env.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: count, timeZone: 'Europe/Berlin' });
+  await env.microsoft.notifyChanges(account.email);
+  await env.rc.calendarSync.runDue();
+  const occurrences = () => eventsOf(env, user.auth, calendarId, first - HOUR, first + count * 7 * DAY);
+  const sync = async () => {
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    return occurrences();
+  };
+  return { user, account, calendarId, first, seriesId, occurrences, sync, before: await occurrences() };
+}
+/** Each occurrence as [weeks after `first`, number of bots]. */
+const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
+  occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
+
 async function connection(env: Env, auth: string, calendarId: string) {
   const res = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -1078,22 +1099,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 60 * DAY)).length, 5);
   });
 
-  /** A weekly Teams series of `count` on a new user's Outlook calendar, synced: its occurrences in the sync window. */
-  async function outlookSeries(title: string, count: number) {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    const first = env.clock.now() + DAY;
-    const seriesId = env.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + HOUR, joinUrl: TEAMS.replace('weekly', title.replace(/\W/g, '')), weeklyCount: count, timeZone: 'Europe/Berlin' });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const occurrences = () => eventsOf(env, user.auth, calendarId, first - HOUR, first + count * 7 * DAY);
-    return { user, account, calendarId, first, seriesId, occurrences, before: await occurrences() };
-  }
-  const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
-    occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
-
   test('schedule_all_occurrences on an Outlook occurrence books the series\' occurrences, the same bots when repeated, and those the window brings later up to occurrence_limit', async () => {
-    const series = await outlookSeries('Whole series', 12);
+    const series = await outlookSeries(env, 'Whole series', 12);
     // A 60-day window: weeks 0 to 8 are synced.
     assert.equal(series.before.length, 9);
     const named = series.before[2]!.id;
@@ -1120,7 +1127,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {
-    const series = await outlookSeries('Unscheduled series', 12);
+    const series = await outlookSeries(env, 'Unscheduled series', 12);
     const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-cut', schedule_all_occurrences: true, bot_config: {} } });
     assert.equal(all.body.occurrences_scheduled, 9, JSON.stringify(all.body));
     // From week 6 on (a local date in the series' zone), through another occurrence of it.
@@ -1140,14 +1147,27 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(live, []);
   });
 
-  test('schedule_all_occurrences sent at once through three occurrences of one Outlook series: one bot per occurrence', async () => {
-    const series = await outlookSeries('Raced series', 9);
+  test('schedule_all_occurrences sent at once through five occurrences of one Outlook series: one bot per occurrence', async () => {
+    const series = await outlookSeries(env, 'Raced series', 9);
     const body = { deduplication_key: 'outlook-raced', schedule_all_occurrences: true, bot_config: {} };
-    const answers = await Promise.all([0, 4, 8].map((i) => env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[i]!.id}`, { auth: series.user.auth, body })));
-    assert.deepEqual(answers.map((a) => [a.status, a.body.occurrences_scheduled]), [[200, 9], [200, 9], [200, 9]], JSON.stringify(answers.map((a) => a.body)));
+    const answers = await Promise.all([0, 2, 4, 6, 8].map((i) => env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[i]!.id}`, { auth: series.user.auth, body })));
+    assert.deepEqual(answers.map((a) => [a.status, a.body.occurrences_scheduled]), Array(5).fill([200, 9]), JSON.stringify(answers.map((a) => a.body)));
     const bots = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', series.user.userId).execute();
     assert.equal(bots.length, 9);
     assert.deepEqual((await series.occurrences()).map((o) => o.bots.length), Array(9).fill(1));
+  });
+
+  test('an Outlook batch of three: an occurrence moved past the next one keeps its bot, and the next one gets none', async () => {
+    const series = await outlookSeries(env, 'Moved within batch', 6);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-three', schedule_all_occurrences: true, occurrence_limit: 3, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 3, JSON.stringify(all.body));
+    // Week 1 moves to the day after week 3.
+    const moved = series.first + 22 * DAY;
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY, { startMs: moved, endMs: moved + HOUR });
+    const after = await series.sync();
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [
+      [iso(series.first), 1], [iso(series.first + 14 * DAY), 1], [iso(series.first + 21 * DAY), 0], [iso(moved), 1], [iso(series.first + 28 * DAY), 0], [iso(series.first + 35 * DAY), 0],
+    ], 'occurrence_limit 3 booked a fourth bot');
   });
 
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
@@ -1321,6 +1341,21 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.equal(detail.scheduled_join_time, iso(extra - LEAD_MS));
     const { deduplication_key: key } = await env.rc.database.db.selectFrom('bots').select('deduplication_key').where('id', '=', added.bots[0]!.id).executeTakeFirstOrThrow();
     assert.match(key, new RegExp(`^meeting:.+@${iso(extra).replace(/[-:]/g, '').replace(/\.\d{3}/, '')}$`));
+  });
+
+  test('an Outlook series booked without a key: repeated after an occurrence moved, the same bots are updated', async () => {
+    const series = await outlookSeries(env, 'Derived outlook', 4);
+    const body = { schedule_all_occurrences: true, bot_config: { bot_name: 'First' } };
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body });
+    assert.equal(all.body.occurrences_scheduled, 4, JSON.stringify(all.body));
+    const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    const moved = series.first + 7 * DAY + 2 * HOUR;
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY, { startMs: moved, endMs: moved + HOUR });
+    await series.sync();
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { ...body, bot_config: { bot_name: 'Second' } } });
+    assert.deepEqual([again.body.occurrences_scheduled, again.body.failed_occurrences], [4, []], JSON.stringify(again.body));
+    assert.deepEqual((again.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id), bots);
+    assert.equal((await bot(env, series.user.auth, bots[1]!)).scheduled_join_time, iso(moved - LEAD_MS));
   });
 
   /** A weekly Google series of `count`, synced and booked whole under `key`. */

@@ -188,27 +188,33 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   /**
-   * The batch of a series delivered as instances (Outlook): the first occurrence_count instances
-   * not ended at the booking, in start order, as the sync window brings them in. An instance that
-   * ever had a bot is left alone; one the provider deleted no longer counts (a series moved to
-   * another weekday comes back as new instances, which get their bots).
+   * The batch of a series delivered as instances (Outlook). Graph gives no reliable original start
+   * for an instance (microsoft-graph-docs issue 4353: originalStart comes back null), so what the
+   * batch covers is counted rather than placed: of the instances not ended at the booking, each
+   * that ever had a bot uses one of the occurrence_count places (moving it changes nothing), and the
+   * places left go to the instances without one, in start order, as the sync window brings them.
+   * An instance the provider deleted no longer counts (a series moved to another weekday comes back
+   * as new instances, which get their bots).
    */
   async #topUpInstances(userId: string, batch: SeriesBookingRow, series: InstanceSeries, now: number): Promise<number> {
     const db = this.#database.db;
-    const instances = await listSeriesInstances(db, userId, series);
-    const covered = instances.filter((i) => i.end_ms > Number(batch.from_ms)).slice(0, batch.occurrence_count);
-    // The connection is gone, or every instance of a full window is over.
-    if (instances.length === 0 || (covered.length === batch.occurrence_count && covered.every((i) => i.end_ms <= now))) {
+    const instances = (await listSeriesInstances(db, userId, series)).filter((i) => i.end_ms > Number(batch.from_ms));
+    const hadBots = new Set((instances.length === 0 ? [] : await db.selectFrom('bot_events').select('event_id').distinct()
+      .where('event_id', 'in', instances.map((i) => i.id)).where('occurrence_key', '=', '').execute()).map((l) => l.event_id));
+    const places = batch.occurrence_count - hadBots.size;
+    // Every place taken and every instance holding one over: nothing is left to book.
+    if (places <= 0 && instances.every((i) => !hadBots.has(i.id) || i.end_ms <= now)) {
       await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
       return 0;
     }
     const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
     const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
     let booked = 0;
-    for (const instance of covered) {
+    for (const instance of instances.filter((i) => !hadBots.has(i.id)).slice(0, Math.max(places, 0))) {
       if (instance.start_ms <= now || instance.start_ms >= Number(batch.before_ms) || instance.status === 'cancelled' || instance.meeting_identity === null) continue;
-      if (await this.#hasEverHadBot({ linkEventId: instance.id, occurrenceKey: '' })) continue;
       const key = batch.base_key === '' ? derivedDeduplicationKey(instance.meeting_identity, instance.start_ms) : occurrenceDeduplicationKey(batch.base_key, instance.id);
+      // A live bot holds this key already (a moved instance's derived key): sharing it would send one bot to two times.
+      if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
       try {
         await this.#scheduling.schedule(userId, instance.id, { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
         booked++;

@@ -21,7 +21,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
-import { isUniqueViolation } from '../../db/race-retry.ts';
+import { isUniqueViolation, retryingLostRaces } from '../../db/race-retry.ts';
 
 export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
 
@@ -148,10 +148,13 @@ export class CalendarEvents {
 
   /** Runs a change in a transaction and tells dispatchers, since bots may have moved with it. */
   async #change<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
-    const result = await this.#db.transaction().execute(async (trx) => {
+    // A change reaches bots that a booking may lock in another order (a batch over an Outlook
+    // series locks its instances in id order, a sync writes them in the provider's): the loser of
+    // a deadlock runs again, whole.
+    const result = await retryingLostRaces(() => this.#db.transaction().execute(async (trx) => {
       const value = await work(trx);
       return value;
-    });
+    }));
     this.#signal.afterCommit();
     return result;
   }

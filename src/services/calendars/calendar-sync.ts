@@ -495,6 +495,8 @@ export class CalendarSync {
       return counts;
     }
     return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+      // Counted again if the transaction runs again (a deadlock lost).
+      Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
       // Locked first: a disconnect in progress either finishes before this (then nothing is
       // written for a connection that is gone) or waits for it (then it removes these events too).
       let lock = trx.selectFrom('calendar_connections').select('id').where('id', '=', connection.id);

@@ -14,7 +14,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
-import { findEvent, listSeriesInstances } from '../../store/event-store.ts';
+import { findEvent, listSeriesInstances, lockInstanceSeries } from '../../store/event-store.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
@@ -142,6 +142,7 @@ export class BotManagement {
       // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
       const timezone = series?.timezone ?? (scope.kind === 'single' ? scope.event.timezone : null) ?? 'UTC';
       const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, timezone);
+      if (instances !== null) await lockInstanceSeries(trx, this.#database.engine, instances);
       if (isWholeSeries) await endSeriesBookings(trx, series?.id ?? instanceSeriesId(instances!), fromMs, now);
       let links: BotEventRow[];
       if (instances !== null) {

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { CALENDAR_BOT_SOURCE, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -15,8 +15,8 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
-import { findEvent, listSeriesInstances, lockEvent } from '../../store/event-store.ts';
-import { instanceSeriesId, instanceSeriesOf, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
+import { instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -146,6 +146,7 @@ export class BotScheduling implements EventChangeListener {
     }
 
     const response = await retryingLostRaces(() => this.#database.transact(async (trx) => {
+      await this.#lockInstanceSeriesBatch(trx, userId, eventId, request, options);
       // Chain mode locks the series' chain first: the chain loop takes the same locks in the same
       // order (chain, event, bots), so the two never wait on each other in a circle.
       const chainSeriesId = isChain ? await this.#lockChainOf(trx, userId, eventId) : null;
@@ -207,6 +208,22 @@ export class BotScheduling implements EventChangeListener {
   async bookOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, occurrence: EffectiveOccurrence, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
     await lockEvent(trx, this.#database.engine, userId, series.id);
     return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence), key, config, now);
+  }
+
+  /**
+   * A batch over an Outlook series (schedule_all_occurrences through any of its instances) and its
+   * top-ups lock each of the instances they book. With no series row to lock first, two of them
+   * through different instances would take the same locks in different orders; they take the
+   * series' own lock first (lockInstanceSeries), so they run one after the other.
+   */
+  async #lockInstanceSeriesBatch(trx: Transaction<Schema>, userId: string, eventId: string, request: ScheduleRequest, options: { ifBatchUnchanged?: SeriesBookingVersion }): Promise<void> {
+    if (this.#database.engine !== 'postgres') return;
+    let series = options.ifBatchUnchanged ? parseInstanceSeriesId(options.ifBatchUnchanged.seriesId) : null;
+    if (series === null && request.schedule_all_occurrences === true && !parseOccurrenceId(eventId)) {
+      const named = await findEvent(trx, userId, eventId);
+      series = named ? instanceSeriesOf(named) : null;
+    }
+    if (series !== null) await lockInstanceSeries(trx, this.#database.engine, series);
   }
 
   /** The series an id names (itself, or the series of an occurrence or override), with its chain row locked. */
@@ -314,7 +331,7 @@ export class BotScheduling implements EventChangeListener {
    */
   async #scheduleAllInstances(trx: Transaction<Schema>, userId: string, eventId: string, series: InstanceSeries, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
     const batchId = instanceSeriesId(series);
-    // The batch row before any event or bot, the order an unscheduling and a top-up take them in.
+    // After the series' own lock (#lockInstanceSeriesBatch) and the instance named: the batch row, then the other instances.
     await findSeriesBooking(trx, batchId, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = (await listSeriesInstances(trx, userId, series)).filter((i) => i.end_ms > now).slice(0, limit);
     if (upcoming.length === 0) throw new ApiError('event_ended', `Event ${eventId} has no upcoming occurrence`);
@@ -327,7 +344,8 @@ export class BotScheduling implements EventChangeListener {
     for (const listed of upcoming) {
       const instance = (await findEvent(trx, userId, listed.id))!;
       try {
-        const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), chainKey(key, instance.id), config, now);
+        const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
+        const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
         first ??= one;
         allUpdated &&= one.updatedExisting;
         created.push({ occurrence_start: formatInstant(instance.start_ms), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
@@ -728,6 +746,18 @@ function customAttributesFor(config: AppliedBotConfig, eventId: string, key: str
 /** The key of one occurrence's bot in a batch or a chain: the series key plus the occurrence; null stays null (derived per occurrence). */
 function chainKey(seriesKey: string | null, occurrenceKey: string): string | null {
   return seriesKey === null ? null : occurrenceDeduplicationKey(seriesKey, occurrenceKey);
+}
+
+/**
+ * The derived key of the bot an event has: derived from its start when it was booked, it stays the
+ * bot's key when the event moves (a batch repeated without a key updates that bot, as it would a
+ * series occurrence's, whose derived key follows the original start). Null: none, derive anew.
+ */
+async function derivedKeyOfLiveBot(trx: Transaction<Schema>, eventId: string): Promise<string | null> {
+  const row = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').select('bots.deduplication_key')
+    .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', '').where('bot_events.is_live', '=', 1)
+    .where('bots.deduplication_key', 'like', `${DERIVED_KEY_PREFIX}%`).limit(1).executeTakeFirst();
+  return row?.deduplication_key ?? null;
 }
 
 /** The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one. */
