@@ -52,9 +52,13 @@ export async function endSeriesBookings(db: Db, seriesId: string, fromMs: number
     .where('series_event_id', '=', seriesId).execute();
 }
 
-/** The batch's series is gone, or every occurrence it covers is over: nothing is left to top up. */
-export async function deleteSeriesBooking(db: Db, seriesId: string, baseKey: string): Promise<void> {
-  await db.deleteFrom('series_bookings').where('series_event_id', '=', seriesId).where('base_key', '=', baseKey).execute();
+/**
+ * The batch's series is gone, or every occurrence it covers is over: nothing is left to top up.
+ * Only the version that was read goes: a batch booked again meanwhile covers new occurrences.
+ */
+export async function deleteSeriesBooking(db: Db, batch: Pick<SeriesBookingRow, 'series_event_id' | 'base_key' | 'version'>): Promise<void> {
+  await db.deleteFrom('series_bookings').where('series_event_id', '=', batch.series_event_id).where('base_key', '=', batch.base_key)
+    .where('version', '=', batch.version).execute();
 }
 
 /**

@@ -14,6 +14,7 @@ import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
+import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -1170,6 +1171,23 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     ], 'occurrence_limit 3 booked a fourth bot');
   });
 
+  test('an Outlook batch of three: a bot booked by hand further on takes no place of it, and the batch goes with its series', async () => {
+    const series = await outlookSeries(env, 'Manual beside batch', 9);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-places', schedule_all_occurrences: true, occurrence_limit: 3, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 3, JSON.stringify(all.body));
+    const manual = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[6]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'by-hand', bot_config: {} } });
+    assert.equal(manual.status, 200, JSON.stringify(manual.body));
+    // The organizer deletes week 2: week 3 takes its place in the batch.
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 14 * DAY);
+    const after = await series.sync();
+    assert.deepEqual(weeksOf(series.first, after), [[0, 1], [1, 1], [3, 1], [4, 0], [5, 0], [6, 1], [7, 0], [8, 0]]);
+    const batchId = `instances:${series.calendarId}:${series.seriesId}`;
+    assert.ok(await env.rc.database.db.selectFrom('series_bookings').select('version').where('series_event_id', '=', batchId).executeTakeFirst());
+    env.microsoft.deleteEvent(series.account.email, series.seriesId);
+    await series.sync();
+    assert.equal(await env.rc.database.db.selectFrom('series_bookings').select('version').where('series_event_id', '=', batchId).executeTakeFirst(), undefined, 'the batch of a deleted series stayed');
+  });
+
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);
@@ -1356,6 +1374,35 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     assert.deepEqual([again.body.occurrences_scheduled, again.body.failed_occurrences], [4, []], JSON.stringify(again.body));
     assert.deepEqual((again.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id), bots);
     assert.equal((await bot(env, series.user.auth, bots[1]!)).scheduled_join_time, iso(moved - LEAD_MS));
+  });
+
+  test('an Outlook series booked without a key: an occurrence moved onto the time another one was booked at does not share that bot', async () => {
+    const series = await outlookSeries(env, 'Derived onto', 4);
+    const body = { schedule_all_occurrences: true, bot_config: {} };
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body });
+    assert.equal(all.body.occurrences_scheduled, 4, JSON.stringify(all.body));
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${series.before[2]!.id}`, { auth: series.user.auth });
+    assert.equal(gone.body.schedules_cancelled, 1, JSON.stringify(gone.body));
+    // Week 1 moves three hours on; week 2 (unscheduled) moves to week 1's old time.
+    const week1 = series.first + 7 * DAY;
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, week1, { startMs: week1 + 3 * HOUR, endMs: week1 + 4 * HOUR });
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 14 * DAY, { startMs: week1, endMs: week1 + HOUR });
+    await series.sync();
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body });
+    assert.deepEqual((again.body.failed_occurrences as { occurrence_start: string; code: string }[]).map((f) => [f.occurrence_start, f.code]), [[iso(week1), 'deduplication_conflict']], JSON.stringify(again.body));
+    const movedBot = await bot(env, series.user.auth, (all.body.schedules_created as { bot_id: string }[])[1]!.bot_id);
+    assert.equal(movedBot.events.filter((e) => e.is_linked).length, 1, 'the moved occurrence\'s bot was given a second time');
+    assert.equal(movedBot.scheduled_join_time, iso(week1 + 3 * HOUR - LEAD_MS));
+  });
+
+  test('a batch booked again while a top-up read it is not deleted by that top-up', async () => {
+    const booked = await bookedSeries('kept-batch', 3);
+    const read = await env.rc.database.db.selectFrom('series_bookings').selectAll().where('series_event_id', '=', booked.seriesEventId).executeTakeFirstOrThrow();
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${booked.seriesEventId}`, { auth: booked.user.auth, body: { deduplication_key: 'kept-batch', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(again.status, 200);
+    await deleteSeriesBooking(env.rc.database.db, read);
+    const kept = await env.rc.database.db.selectFrom('series_bookings').select('version').where('series_event_id', '=', booked.seriesEventId).executeTakeFirst();
+    assert.equal(kept?.version, read.version + 1);
   });
 
   /** A weekly Google series of `count`, synced and booked whole under `key`. */

@@ -397,6 +397,11 @@ describe('calendar events API', () => {
     const twice = await rc.request('POST', EVENTS, { auth, body: { recurring_event_id: series.id, original_start_time: '2026-11-30T15:00:00Z', title: 'again' } });
     assert.equal(twice.status, 400);
     assert.match(twice.body.error, /original_start_time/);
+    // So is moving another override onto it.
+    const onto = await rc.request('PATCH', `${EVENTS}/${cancelled.id}`, { auth, body: { original_start_time: '2026-11-30T15:00:00Z' } });
+    assert.equal(onto.status, 400, JSON.stringify(onto.body));
+    assert.equal(onto.body.code, 'validation_error');
+    assert.match(onto.body.error, /original_start_time/);
   });
 
   test('deleting a series removes its occurrences and override instances from the listing', async () => {

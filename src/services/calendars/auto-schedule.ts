@@ -17,7 +17,7 @@ import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { applyBotConfigDefaults, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -155,7 +155,7 @@ export class AutoSchedule implements AfterSyncHook {
       }
       const series = await db.selectFrom('events').selectAll().where('id', '=', batch.series_event_id).where('user_id', '=', userId).executeTakeFirst();
       if (!series || series.is_deleted === 1 || series.recurrence === null) {
-        await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+        await deleteSeriesBooking(db, batch);
         continue;
       }
       // Runs after a calendar sync: a series of the API's own is changed by the client, who books what it adds.
@@ -165,7 +165,7 @@ export class AutoSchedule implements AfterSyncHook {
       const covered = view.firstByOriginalStart(Number(batch.from_ms), batch.occurrence_count);
       // Every occurrence of a full window is over: nothing can join it any more.
       if (covered.length === batch.occurrence_count && covered.every((o) => o.endMs <= now)) {
-        await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+        await deleteSeriesBooking(db, batch);
         continue;
       }
       const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
@@ -191,20 +191,32 @@ export class AutoSchedule implements AfterSyncHook {
    * The batch of a series delivered as instances (Outlook). Graph gives no reliable original start
    * for an instance (microsoft-graph-docs issue 4353: originalStart comes back null), so what the
    * batch covers is counted rather than placed: of the instances not ended at the booking, each
-   * that ever had a bot uses one of the occurrence_count places (moving it changes nothing), and the
-   * places left go to the instances without one, in start order, as the sync window brings them.
-   * An instance the provider deleted no longer counts (a series moved to another weekday comes back
-   * as new instances, which get their bots).
+   * that had a bot of this batch (its key) or one from before the booking takes one of the
+   * occurrence_count places (moving it changes nothing), and the places left go to the instances
+   * without any bot, in start order, as the sync window brings them. An instance the provider
+   * deleted no longer counts (a series moved to another weekday comes back as new instances, which
+   * get their bots); with none left at all (the series or the connection gone) the batch goes.
    */
   async #topUpInstances(userId: string, batch: SeriesBookingRow, series: InstanceSeries, now: number): Promise<number> {
     const db = this.#database.db;
-    const instances = (await listSeriesInstances(db, userId, series)).filter((i) => i.end_ms > Number(batch.from_ms));
-    const hadBots = new Set((instances.length === 0 ? [] : await db.selectFrom('bot_events').select('event_id').distinct()
-      .where('event_id', 'in', instances.map((i) => i.id)).where('occurrence_key', '=', '').execute()).map((l) => l.event_id));
-    const places = batch.occurrence_count - hadBots.size;
+    const stored = await listSeriesInstances(db, userId, series);
+    if (stored.length === 0) {
+      await deleteSeriesBooking(db, batch);
+      return 0;
+    }
+    const fromMs = Number(batch.from_ms);
+    const instances = stored.filter((i) => i.end_ms > fromMs);
+    const links = instances.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.event_id', 'bot_events.created_at', 'bots.deduplication_key'])
+      .where('bot_events.event_id', 'in', instances.map((i) => i.id)).where('bot_events.occurrence_key', '=', '').execute();
+    const isBatchs = (link: (typeof links)[number]) => Number(link.created_at) < fromMs
+      || (batch.base_key === '' ? link.deduplication_key.startsWith(DERIVED_KEY_PREFIX) : link.deduplication_key === occurrenceDeduplicationKey(batch.base_key, link.event_id));
+    const placed = new Set(links.filter(isBatchs).map((l) => l.event_id));
+    const hadBots = new Set(links.map((l) => l.event_id));
+    const places = batch.occurrence_count - placed.size;
     // Every place taken and every instance holding one over: nothing is left to book.
-    if (places <= 0 && instances.every((i) => !hadBots.has(i.id) || i.end_ms <= now)) {
-      await deleteSeriesBooking(db, batch.series_event_id, batch.base_key);
+    if (places <= 0 && instances.every((i) => !placed.has(i.id) || i.end_ms <= now)) {
+      await deleteSeriesBooking(db, batch);
       return 0;
     }
     const config = JSON.parse(batch.bot_config) as AppliedBotConfig;

@@ -184,9 +184,7 @@ export class CalendarEvents {
       try {
         await store.insertEvent(trx, { ...row, id, user_id: userId, calendar_id: null, provider_event_id: null, is_deleted: 0, created_at: now, updated_at: now });
       } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new ApiError('validation_error', 'original_start_time: this occurrence already has an override instance; change that event instead', { details: { field: 'original_start_time' } });
-        }
+        if (isUniqueViolation(error)) throw overrideTakenError();
         throw error;
       }
       if (row.recurring_event_id) await this.#listener?.eventChanged(trx, userId, row.recurring_event_id, 'updated');
@@ -215,7 +213,12 @@ export class CalendarEvents {
       const existing = await store.findEvent(trx, userId, id);
       if (!existing || existing.is_deleted) throw notFound(id);
       const row = await this.#buildRow(trx, userId, patch, existing);
-      await store.updateEvent(trx, userId, id, { ...row, updated_at: this.#clock.now() });
+      try {
+        await store.updateEvent(trx, userId, id, { ...row, updated_at: this.#clock.now() });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw overrideTakenError();
+        throw error;
+      }
       await this.#listener?.eventChanged(trx, userId, id, 'updated');
       // The bots of an overridden occurrence are linked to the series' occurrence, not to the override.
       if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
@@ -782,4 +785,9 @@ export function requireInstant(value: string, field: string): number {
 
 function notFound(id: string): ApiError {
   return new ApiError('event_not_found', `No event ${id}`);
+}
+
+/** One override instance per occurrence (a unique index): a second one for the same original start. */
+function overrideTakenError(): ApiError {
+  return new ApiError('validation_error', 'original_start_time: this occurrence already has an override instance; change that event instead', { details: { field: 'original_start_time' } });
 }

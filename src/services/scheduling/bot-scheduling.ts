@@ -1,7 +1,7 @@
 // POST /calendar/schedule/{event_id}: where deduplication and sharing are decided, and where
 // calendar changes move, re-link or cancel the bots of an event.
 import type { Transaction } from 'kysely';
-import type { Database } from '../../db/database.ts';
+import type { Database, Engine } from '../../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -345,6 +345,7 @@ export class BotScheduling implements EventChangeListener {
       const instance = (await findEvent(trx, userId, listed.id))!;
       try {
         const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
+        if (instanceKey === null) await refuseDerivedKeyOfMovedBot(trx, this.#database.engine, userId, instance, config);
         const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
         first ??= one;
         allUpdated &&= one.updatedExisting;
@@ -758,6 +759,23 @@ async function derivedKeyOfLiveBot(trx: Transaction<Schema>, eventId: string): P
     .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', '').where('bot_events.is_live', '=', 1)
     .where('bots.deduplication_key', 'like', `${DERIVED_KEY_PREFIX}%`).limit(1).executeTakeFirst();
   return row?.deduplication_key ?? null;
+}
+
+/**
+ * An instance about to get the key derived from its current start, which the bot of another
+ * instance of the series still holds (booked at this start, since moved away): sharing it would
+ * send one bot to two times. The same meeting at this very time on another calendar shares, as
+ * any derived key does.
+ */
+async function refuseDerivedKeyOfMovedBot(trx: Transaction<Schema>, engine: Engine, userId: string, instance: EventRow, config: AppliedBotConfig): Promise<void> {
+  const identity = config.meeting_url !== undefined ? parseMeetingLink(config.meeting_url)?.identity : instance.meeting_identity;
+  if (!identity) return;
+  const key = derivedDeduplicationKey(identity, instance.start_ms);
+  const holder = await bots.findLiveBotByKey(trx, engine, userId, key);
+  if (!holder) return;
+  const links = await bots.listLiveLinksOfBot(trx, holder.id);
+  if (links.some((l) => l.start_ms === instance.start_ms)) return;
+  throw new ApiError('deduplication_conflict', `The key derived for event ${instance.id} (${key}) is held by bot ${holder.id}, booked for another occurrence of the series at this time and moved since`, { details: { bot_id: holder.id } });
 }
 
 /** The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one. */
