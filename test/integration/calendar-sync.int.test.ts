@@ -1188,6 +1188,40 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(await env.rc.database.db.selectFrom('series_bookings').select('version').where('series_event_id', '=', batchId).executeTakeFirst(), undefined, 'the batch of a deleted series stayed');
   });
 
+  test('chain mode on an Outlook occurrence: the next occurrence is booked as each one ends; toggle-recurrence and unscheduling the series stop it', async () => {
+    const series = await outlookSeries(env, 'Chained series', 6);
+    const weeks = series.before;
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${weeks[1]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-chain', recurring_event: true, bot_config: { bot_name: 'Chain' } } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    assert.equal(started.body.recurring_enabled, true);
+    assert.equal(started.body.master_event_id, weeks[1]!.id);
+    const keyOf = async (botId: string) => (await env.rc.database.db.selectFrom('bots').select('deduplication_key').where('id', '=', botId).executeTakeFirstOrThrow()).deduplication_key;
+    assert.equal(await keyOf(started.body.bot_id), `outlook-chain@${weeks[1]!.id}`);
+    assert.equal((await env.rc.chains.advance()).booked, 0, 'booked while the current occurrence is ahead');
+    // Week 1 is over: week 2 is booked, under its own key and the chain's configuration.
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    const second = (await series.occurrences()).find((o) => o.id === weeks[2]!.id)!;
+    assert.equal(second.bots.length, 1);
+    assert.equal(await keyOf(second.bots[0]!.id), `outlook-chain@${weeks[2]!.id}`);
+    const config = await env.rc.database.db.selectFrom('bots').select('bot_config').where('id', '=', second.bots[0]!.id).executeTakeFirstOrThrow();
+    assert.equal(JSON.parse(config.bot_config).bot_name, 'Chain');
+    // toggle-recurrence knows an Outlook occurrence as recurring: off, nothing further is booked.
+    const off = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weeks[4]!.id, recurring_enabled: false } });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    env.clock.advance(7 * DAY);
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    const on = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weeks[4]!.id, recurring_enabled: true } });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal(on.body.bot_id, (await series.occurrences()).find((o) => o.id === weeks[3]!.id)!.bots[0]!.id, 'turned on again, week 3 is booked');
+    // Unscheduling the series through any occurrence stops the chain too.
+    const gone = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${weeks[0]!.id}`, { auth: series.user.auth, body: { cancel_all_occurrences: true } });
+    assert.match(gone.body.message, /chain mode/);
+    env.clock.advance(7 * DAY);
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    assert.deepEqual((await series.occurrences()).filter((o) => o.id === weeks[4]!.id).map((o) => o.bots.length), [0]);
+  });
+
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);
@@ -1842,3 +1876,28 @@ describe('calendar sync health on /metrics', () => {
     }
   });
 });
+
+describe('migration 018', () => {
+  test('chains keep their rows and may name a series with no event row (an Outlook series)', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(18, 'usr_chains', async (database) => {
+      const db = database.db;
+      await db.insertInto('events').values({
+        id: 'evt_chained', user_id: 'usr_chains', calendar_id: null, provider_event_id: null, title: 'Chained', description: null, location: null, start_ms: at, end_ms: at + HOUR,
+        timezone: 'UTC', meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1', recurrence: '["RRULE:FREQ=WEEKLY"]', recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: 0, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
+      } as never).execute();
+      const chain = (seriesId: string) => ({
+        series_event_id: seriesId, user_id: 'usr_chains', is_enabled: 1, deduplication_key: 'chain', bot_config: '{}', current_bot_id: null,
+        current_occurrence_key: null, next_check_at_ms: 42, last_error: 'kept', created_at: at, updated_at: at,
+      });
+      await db.insertInto('recurring_chains').values(chain('evt_chained')).execute();
+      await assert.rejects(db.insertInto('recurring_chains').values(chain('instances:cal_1:AAMk')).execute(), 'the reference to events held before 018');
+      await migrate(db, database.engine, MIGRATIONS);
+      await db.insertInto('recurring_chains').values(chain('instances:cal_1:AAMk')).execute();
+      const rows = await db.selectFrom('recurring_chains').selectAll().orderBy('series_event_id').execute();
+      assert.deepEqual(rows.map((r) => ({ ...r, next_check_at_ms: Number(r.next_check_at_ms), created_at: Number(r.created_at), updated_at: Number(r.updated_at) })), [chain('evt_chained'), chain('instances:cal_1:AAMk')]);
+    });
+  });
+});
+

@@ -138,11 +138,13 @@ export class BotManagement {
       const isWholeSeries = scope.kind === 'series' || (scope.kind === 'occurrence' && wantsWholeSeries) || instances !== null;
       // Unscheduling the series (or its rest) also stops chain mode, or the chain would book the
       // next occurrence again. The chain row is locked before any bot, as on every chain path.
-      const stoppedChain = series !== null && isWholeSeries && await disableChain(trx, series.id, now);
+      // An Outlook series' own lock comes first, as for its batches (lockInstanceSeries).
+      if (instances !== null) await lockInstanceSeries(trx, this.#database.engine, instances);
+      const chainId = series?.id ?? (instances ? instanceSeriesId(instances) : null);
+      const stoppedChain = chainId !== null && isWholeSeries && await disableChain(trx, chainId, now);
       // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
       const timezone = series?.timezone ?? (scope.kind === 'single' ? scope.event.timezone : null) ?? 'UTC';
       const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, timezone);
-      if (instances !== null) await lockInstanceSeries(trx, this.#database.engine, instances);
       if (isWholeSeries) await endSeriesBookings(trx, series?.id ?? instanceSeriesId(instances!), fromMs, now);
       let links: BotEventRow[];
       if (instances !== null) {

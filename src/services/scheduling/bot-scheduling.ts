@@ -175,6 +175,12 @@ export class BotScheduling implements EventChangeListener {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
       }
       if (resolved.kind === 'single') {
+        if (isChain && instanceSeries) {
+          // An Outlook occurrence: its series' later instances follow, each under the key plus its event id.
+          const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), chainKey(key, resolved.event.id), config, now);
+          await this.#startChain(trx, userId, chainSeriesId ?? instanceSeriesId(instanceSeries), key, config, one, resolved.event.id, now);
+          return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.event.start_ms), is_recurring_occurrence: true, master_event_id: eventId, recurring_enabled: true };
+        }
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
         const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), key, config, now);
         return singleResponse(eventId, one);
@@ -226,12 +232,20 @@ export class BotScheduling implements EventChangeListener {
     if (series !== null) await lockInstanceSeries(trx, this.#database.engine, series);
   }
 
+  /** Books one instance of an Outlook series inside the caller's transaction (the chain loop does), as bookOccurrence does an occurrence. */
+  async bookInstance(trx: Transaction<Schema>, userId: string, instanceId: string, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
+    const instance = await lockEvent(trx, this.#database.engine, userId, instanceId);
+    if (!instance) throw new ApiError('event_not_found', `No event ${instanceId}`);
+    return this.#scheduleOne(trx, userId, instanceId, singleTarget(instance), key, config, now);
+  }
+
   /** The series an id names (itself, or the series of an occurrence or override), with its chain row locked. */
   async #lockChainOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<string | null> {
     const seriesId = parseOccurrenceId(eventId)?.seriesId ?? eventId;
     const named = await findEvent(trx, userId, seriesId);
     if (!named) return null;
-    const id = named.recurrence !== null ? named.id : named.recurring_event_id;
+    const instances = instanceSeriesOf(named);
+    const id = named.recurrence !== null ? named.id : instances ? instanceSeriesId(instances) : named.recurring_event_id;
     // A single event has no chain; the request is refused once the event is resolved.
     if (id === null) return null;
     await findChain(trx, id, { engine: this.#database.engine, forUpdate: true });

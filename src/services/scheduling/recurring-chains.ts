@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
-import type { EventRow, RecurringChainRow, Schema } from '../../db/schema.ts';
+import type { BotRow, EventRow, RecurringChainRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
@@ -26,8 +26,9 @@ import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
-import { findEvent, lockEvent } from '../../store/event-store.ts';
-import type { BotScheduling } from './bot-scheduling.ts';
+import { findEvent, listSeriesInstances, lockEvent } from '../../store/event-store.ts';
+import { instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -59,6 +60,13 @@ export interface ToggleRecurrenceResult {
 }
 
 type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked' | 'adopted'; botId: string };
+
+/** An occurrence the chain could book next: its key in the chain, the live bot it may have already, and how to book it. */
+interface ChainCandidate {
+  key: string;
+  findLive(): Promise<{ bot_id: string } | undefined>;
+  book(key: string | null, config: AppliedBotConfig): Promise<ScheduledOne>;
+}
 
 export class RecurringChains {
   readonly #database: Database;
@@ -139,27 +147,27 @@ export class RecurringChains {
    */
   async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
     const result = await this.#inTransaction(async (trx) => {
-      const series = await this.#seriesOf(trx, userId, eventId);
+      const { chainId, series, linkedEventIds } = await this.#seriesOf(trx, userId, eventId);
       const now = this.#clock.now();
-      let chain = await findChain(trx, series.id, { engine: this.#database.engine, forUpdate: true });
+      let chain = await findChain(trx, chainId, { engine: this.#database.engine, forUpdate: true });
       if (!chain && isEnabled) {
-        chain = await this.#newChain(trx, userId, series, now);
+        chain = await this.#newChain(trx, userId, chainId, linkedEventIds, now);
         await saveChain(trx, chain);
       } else if (chain && (chain.is_enabled === 1) !== isEnabled) {
-        await updateChain(trx, series.id, { is_enabled: isEnabled ? 1 : 0, next_check_at_ms: null, updated_at: now });
+        await updateChain(trx, chainId, { is_enabled: isEnabled ? 1 : 0, next_check_at_ms: null, updated_at: now });
         if (chain.current_bot_id) {
           await bots.appendDecision(trx, chain.current_bot_id, now, isEnabled ? 'chain_started' : 'chain_stopped', isEnabled
             ? 'Chain mode turned on: the next occurrence is booked when this one is launched'
-            : 'Chain mode turned off: this bot stays; no further occurrence is booked', { series_event_id: series.id });
+            : 'Chain mode turned off: this bot stays; no further occurrence is booked', { series_event_id: chainId });
         }
       } else if (chain && isEnabled) {
-        await updateChain(trx, series.id, { next_check_at_ms: null, updated_at: now });
+        await updateChain(trx, chainId, { next_check_at_ms: null, updated_at: now });
       }
       let botId: string | null = null;
       if (isEnabled) {
-        const step = await this.#step(trx, series.id, now);
+        const step = await this.#step(trx, chainId, now);
         if (step.outcome === 'booked' || step.outcome === 'adopted') botId = step.botId;
-        else botId = (await findChain(trx, series.id))?.current_bot_id ?? null;
+        else botId = (await findChain(trx, chainId))?.current_bot_id ?? null;
         const current = botId ? await bots.findBotById(trx, botId) : undefined;
         if (current?.status !== 'Scheduled') botId = null;
       }
@@ -192,58 +200,103 @@ export class RecurringChains {
     const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
     // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
     if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
-    const series = await lockEvent(trx, engine, chain.user_id, seriesId);
-    if (!series || series.is_deleted === 1) {
-      // A deleted event never comes back: the chain ends with it.
-      await updateChain(trx, seriesId, { is_enabled: 0, last_error: 'the series was deleted', updated_at: now });
-      return { outcome: 'idle' };
-    }
-    if (series.status === 'cancelled' || series.recurrence === null) {
-      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: 'the series is cancelled or no longer recurring', updated_at: now });
+    const instances = parseInstanceSeriesId(seriesId);
+    const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
+    if (typeof next === 'string') {
+      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
       return { outcome: 'waiting' };
     }
-    // Where the chain stands: the occurrence its current bot serves now (a re-timed series moves
-    // the bot's link along), else the one it was booked for.
-    const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
-    const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
+    if (next === null) return { outcome: 'idle' };
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let lastError: string | null = null;
-    for (const occurrence of await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD)) {
-      if (afterMs !== null && occurrence.originalStartMs <= afterMs) continue;
-      if (occurrence.status === 'cancelled') continue;
+    for (const candidate of next) {
       // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it.
-      const live = await bots.findLiveLink(trx, series.id, occurrence.key);
+      const live = await candidate.findLive();
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: occurrence.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.key, next_check_at_ms: null, last_error: null, updated_at: now });
         return { outcome: 'adopted', botId: live.bot_id };
       }
-      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, occurrence.key);
+      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.key);
       try {
-        const booked = await this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now);
-        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: occurrence.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        const booked = await candidate.book(key, config);
+        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.key, next_check_at_ms: null, last_error: null, updated_at: now });
         await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         return { outcome: 'booked', botId: booked.botId };
       } catch (error) {
         // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
         // the chain goes on with the one after it. Nothing was written for it.
         if (!(error instanceof ApiError)) throw error;
-        lastError = `${occurrence.key}: ${error.code}: ${error.message}`;
+        lastError = `${candidate.key}: ${error.code}: ${error.message}`;
       }
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
     return { outcome: 'waiting' };
   }
 
-  /** The series an id names: itself, or the series of an occurrence id or override instance. */
-  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<EventRow> {
+  /**
+   * A series row's occurrences after the one the chain stands at, in order: null when the chain
+   * ended with its series, a reason to wait when the series cannot be booked now.
+   */
+  async #nextOccurrences(trx: Transaction<Schema>, chain: RecurringChainRow, current: BotRow | undefined, now: number): Promise<ChainCandidate[] | string | null> {
+    const seriesId = chain.series_event_id;
+    const series = await lockEvent(trx, this.#database.engine, chain.user_id, seriesId);
+    if (!series || series.is_deleted === 1) {
+      // A deleted event never comes back: the chain ends with it.
+      await updateChain(trx, seriesId, { is_enabled: 0, last_error: 'the series was deleted', updated_at: now });
+      return null;
+    }
+    if (series.status === 'cancelled' || series.recurrence === null) return 'the series is cancelled or no longer recurring';
+    // Where the chain stands: the occurrence its current bot serves now (a re-timed series moves
+    // the bot's link along), else the one it was booked for.
+    const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
+    const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
+    return (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD))
+      .filter((o) => (afterMs === null || o.originalStartMs > afterMs) && o.status !== 'cancelled')
+      .map((occurrence) => ({
+        key: occurrence.key,
+        findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
+        book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
+      }));
+  }
+
+  /**
+   * An Outlook series' instances (no series row: instance-series.ts) starting after the one the
+   * chain stands at, as far as the sync window has brought them. The chain's occurrence key is
+   * the instance's event id. Instances only come and go with the window, so none is no end.
+   */
+  async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, current: BotRow | undefined, now: number): Promise<ChainCandidate[] | string> {
+    const instances = await listSeriesInstances(trx, chain.user_id, series);
+    // The instance the current bot serves now (its start may have moved), else the one it was booked for.
+    const servedId = current ? (await bots.listLiveLinksOfBot(trx, current.id)).find((l) => instances.some((i) => i.id === l.event_id))?.event_id : undefined;
+    const at = instances.find((i) => i.id === (servedId ?? chain.current_occurrence_key));
+    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && (at === undefined || (i.start_ms > at.start_ms && i.id !== at.id)));
+    if (upcoming.length === 0) return 'no upcoming occurrence of the series is synced yet';
+    return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
+      key: instance.id,
+      findLive: () => bots.findLiveLink(trx, instance.id, ''),
+      book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
+    }));
+  }
+
+  /**
+   * The series an id names: itself, or the series of an occurrence id or override instance; for an
+   * Outlook occurrence (no series row), its instance series, answered with the occurrence named.
+   * With the chain's id and the events whose bots it may take its settings from.
+   */
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; series: EventRow; linkedEventIds: string[] }> {
     const ref = parseOccurrenceId(eventId);
     let event = await findEvent(trx, userId, ref?.seriesId ?? eventId);
     if (!event || event.is_deleted === 1) throw new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
     if (event.recurrence === null && event.recurring_event_id !== null) event = await findEvent(trx, userId, event.recurring_event_id) ?? event;
+    const instances = event.recurrence === null ? instanceSeriesOf(event) : null;
+    if (instances) {
+      const linkedEventIds = (await listSeriesInstances(trx, userId, instances)).map((i) => i.id);
+      return { chainId: instanceSeriesId(instances), series: event, linkedEventIds };
+    }
     if (event.recurrence === null) {
       throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
     }
-    return event;
+    return { chainId: event.id, series: event, linkedEventIds: [event.id] };
   }
 
   /**
@@ -251,21 +304,22 @@ export class RecurringChains {
    * series' most recent bot, so that it goes on as that bot was booked; without one, the default
    * configuration and keys derived from the meeting.
    */
-  async #newChain(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<RecurringChainRow> {
-    const latest = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config', 'bot_events.occurrence_key'])
-      .where('bot_events.event_id', '=', series.id).where('bots.user_id', '=', userId).where('bots.data_deleted_at', 'is', null)
+  async #newChain(trx: Transaction<Schema>, userId: string, chainId: string, linkedEventIds: string[], now: number): Promise<RecurringChainRow> {
+    const latest = linkedEventIds.length === 0 ? undefined : await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config', 'bot_events.occurrence_key', 'bot_events.event_id'])
+      .where('bot_events.event_id', 'in', linkedEventIds).where('bots.user_id', '=', userId).where('bots.data_deleted_at', 'is', null)
       .orderBy('bot_events.id', 'desc').limit(1).executeTakeFirst();
     let key: string | null = null;
     let config = applyBotConfigDefaults({});
     if (latest) {
       config = applyBotConfigDefaults(JSON.parse(latest.bot_config) as BotConfigInput);
-      const suffix = `@${latest.occurrence_key}`;
+      // A series occurrence's bot is keyed "<key>@<occurrence key>", an Outlook instance's "<key>@<event id>".
+      const suffix = `@${latest.occurrence_key === '' ? latest.event_id : latest.occurrence_key}`;
       key = latest.deduplication_key.endsWith(suffix) ? latest.deduplication_key.slice(0, -suffix.length) : latest.deduplication_key;
       if (key.startsWith(DERIVED_KEY_PREFIX)) key = null;
     }
     return {
-      series_event_id: series.id, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
+      series_event_id: chainId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
       current_bot_id: null, current_occurrence_key: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
     };
   }
