@@ -312,28 +312,11 @@ export class BotScheduling implements EventChangeListener {
     await findSeriesBooking(trx, series.id, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
     if (upcoming.length === 0) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence`);
-    const created: ScheduledOccurrence[] = [];
-    const failed: FailedOccurrence[] = [];
-    let first: ScheduledOne | null = null;
-    let allUpdated = true;
-    for (const occurrence of upcoming) {
-      const occurrenceId = occurrenceIdOf(series.id, occurrence.originalStartMs);
-      try {
-        // Each occurrence gets its own bot: the key is made unique per occurrence.
-        const one = await this.#scheduleOne(trx, userId, occurrenceId, occurrenceTarget(occurrence), chainKey(key, occurrence.key), config, now);
-        first ??= one;
-        allUpdated &&= one.updatedExisting;
-        created.push({ occurrence_start: formatInstant(occurrence.originalStartMs), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        failed.push({ occurrence_start: formatInstant(occurrence.originalStartMs), code: error.code, error: error.message });
-      }
-    }
-    // Occurrences that appear later inside the batch's range get their bots too (auto-schedule.ts).
-    if (created.length > 0) {
-      await saveSeriesBooking(trx, { series_event_id: series.id, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), from_ms: now, occurrence_count: limit }, now);
-    }
-    return batchResponse(series.id, upcoming.length, first, config, created, failed, allUpdated);
+    // Each occurrence gets its own bot: the key is made unique per occurrence.
+    return this.#bookBatch(trx, userId, { seriesId: series.id, eventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
+      startMs: occurrence.originalStartMs,
+      book: () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence), chainKey(key, occurrence.key), config, now),
+    })), now);
   }
 
   /**
@@ -349,31 +332,45 @@ export class BotScheduling implements EventChangeListener {
     await findSeriesBooking(trx, batchId, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = (await listSeriesInstances(trx, userId, series)).filter((i) => i.end_ms > now).slice(0, limit);
     if (upcoming.length === 0) throw new ApiError('event_ended', `Event ${eventId} has no upcoming occurrence`);
+    // Each instance is its own event: locked (in id order) before it is read again and linked.
+    const locked = new Map<string, EventRow>();
+    for (const id of upcoming.map((i) => i.id).sort()) locked.set(id, (await lockEvent(trx, this.#database.engine, userId, id))!);
+    // No series row: the instance named stands for its series (master_event_id), as it does for cancel_all_occurrences and from_date.
+    return this.#bookBatch(trx, userId, { seriesId: batchId, eventId, key, config, limit }, upcoming.map((listed) => locked.get(listed.id)!).map((instance) => ({
+      startMs: instance.start_ms,
+      book: async () => {
+        const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
+        if (instanceKey === null) await refuseDerivedKeyOfMovedBot(trx, this.#database.engine, userId, instance, config);
+        return this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
+      },
+    })), now);
+  }
+
+  /**
+   * Books each occurrence of a schedule_all_occurrences batch (one that fails does not stop the
+   * others), records the batch so that occurrences appearing later inside its range get their bots
+   * too (auto-schedule.ts), and answers for all of them.
+   */
+  async #bookBatch(trx: Transaction<Schema>, userId: string, batch: { seriesId: string; eventId: string; key: string | null; config: AppliedBotConfig; limit: number }, items: { startMs: number; book: () => Promise<ScheduledOne> }[], now: number): Promise<ScheduleResponse> {
     const created: ScheduledOccurrence[] = [];
     const failed: FailedOccurrence[] = [];
     let first: ScheduledOne | null = null;
     let allUpdated = true;
-    // Each instance is its own event: locked (in id order) before it is read again and linked.
-    for (const id of upcoming.map((i) => i.id).sort()) await lockEvent(trx, this.#database.engine, userId, id);
-    for (const listed of upcoming) {
-      const instance = (await findEvent(trx, userId, listed.id))!;
+    for (const item of items) {
       try {
-        const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
-        if (instanceKey === null) await refuseDerivedKeyOfMovedBot(trx, this.#database.engine, userId, instance, config);
-        const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
+        const one = await item.book();
         first ??= one;
         allUpdated &&= one.updatedExisting;
-        created.push({ occurrence_start: formatInstant(instance.start_ms), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
+        created.push({ occurrence_start: formatInstant(item.startMs), bot_id: one.botId, schedule_id: one.scheduleId, scheduled_time: formatInstant(one.joinAtMs) });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        failed.push({ occurrence_start: formatInstant(instance.start_ms), code: error.code, error: error.message });
+        failed.push({ occurrence_start: formatInstant(item.startMs), code: error.code, error: error.message });
       }
     }
     if (created.length > 0) {
-      await saveSeriesBooking(trx, { series_event_id: batchId, base_key: key ?? '', user_id: userId, bot_config: JSON.stringify(config), from_ms: now, occurrence_count: limit }, now);
+      await saveSeriesBooking(trx, { series_event_id: batch.seriesId, base_key: batch.key ?? '', user_id: userId, bot_config: JSON.stringify(batch.config), from_ms: now, occurrence_count: batch.limit }, now);
     }
-    // No series row: the instance named stands for its series (master_event_id), as it does for cancel_all_occurrences and from_date.
-    return batchResponse(eventId, upcoming.length, first, config, created, failed, allUpdated);
+    return batchResponse(batch.eventId, items.length, first, batch.config, created, failed, allUpdated);
   }
 
   /**
