@@ -28,6 +28,25 @@ export function instanceSeriesId(series: InstanceSeries): string {
   return `${PREFIX}${series.calendarId}:${series.providerSeriesId}`;
 }
 
+/** A LIKE pattern for the ids of every instance series of one connection (its id escaped, `\\` the escape character). */
+export function instanceSeriesPattern(calendarId: string): string {
+  return `${PREFIX}${calendarId.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`;
+}
+
+/**
+ * Where a chain over an instance series stands (recurring_chains.current_occurrence_key): the
+ * instance booked and its start when it was booked. The start keeps the chain's place when the
+ * instance later moves or is deleted (Outlook cancels an occurrence by deleting it).
+ */
+export function instanceChainPosition(instance: { id: string; start_ms: number }): string {
+  return `${instance.start_ms}:${instance.id}`;
+}
+
+export function parseInstanceChainPosition(position: string | null): { instanceId: string; startMs: number } | null {
+  const match = position === null ? null : /^(-?\d+):(.+)$/.exec(position);
+  return match ? { startMs: Number(match[1]), instanceId: match[2]! } : null;
+}
+
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;
   const rest = id.slice(PREFIX.length);

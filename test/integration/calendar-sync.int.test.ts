@@ -1222,6 +1222,23 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual((await series.occurrences()).filter((o) => o.id === weeks[4]!.id).map((o) => o.bots.length), [0]);
   });
 
+  test('an Outlook chain whose booked occurrence the organizer deletes goes on after it, not back to the first; disconnecting ends it', async () => {
+    const series = await outlookSeries(env, 'Chain deleted', 6);
+    const weeks = series.before;
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${weeks[3]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-chain-deleted', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // Outlook cancels an occurrence by deleting it: its bot is cancelled, and the chain moves on.
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 21 * DAY);
+    await series.sync();
+    assert.equal((await bot(env, series.user.auth, started.body.bot_id)).status, 'Cancelled');
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 0], [2, 0], [4, 1], [5, 0]]);
+    const disconnected = await env.rc.request('POST', '/api/v1/calendar/disconnect', { auth: series.user.auth, body: { calendar_id: series.calendarId, purge_events: false } });
+    assert.equal(disconnected.status, 200, JSON.stringify(disconnected.body));
+    const chain = await env.rc.database.db.selectFrom('recurring_chains').select(['is_enabled', 'last_error']).where('series_event_id', 'like', 'instances:%').where('user_id', '=', series.user.userId).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'its calendar was disconnected' });
+  });
+
   test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

@@ -6,12 +6,17 @@ import type { Migration } from '../migrator.ts';
  * Outlook series, which has no event row of its own (its instances do) and is named
  * `instances:<connection id>:<master id>` (src/domain/instance-series.ts), as its batches are in
  * series_bookings. Events are only ever soft-deleted, so the reference guarded nothing else.
- * SQLite cannot drop a constraint: the table is built again, on both engines alike.
+ * PostgreSQL drops the constraint; SQLite cannot, so there the table is built again.
  */
 export const chainsWithoutSeriesRow: Migration = {
   version: 18,
   name: 'chains-without-series-row',
-  async up(db: Kysely<any>) {
+  async up(db: Kysely<any>, engine) {
+    if (engine === 'postgres') {
+      const { rows } = await sql<{ conname: string }>`select conname from pg_constraint where conrelid = 'recurring_chains'::regclass and contype = 'f'`.execute(db);
+      for (const { conname } of rows) await sql`alter table recurring_chains drop constraint ${sql.id(conname)}`.execute(db);
+      return;
+    }
     await db.schema.createTable('recurring_chains_next')
       .addColumn('series_event_id', 'text', (c) => c.primaryKey())
       .addColumn('user_id', 'text', (c) => c.notNull())

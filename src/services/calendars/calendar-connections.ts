@@ -2,8 +2,10 @@
 // inspect, force a sync, disconnect. Credentials are checked with the provider before anything is
 // stored, stored sealed, and never returned.
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow } from '../../db/schema.ts';
+import { instanceSeriesPattern } from '../../domain/instance-series.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { settledWithin } from '../../lib/deadline.ts';
@@ -423,6 +425,9 @@ export class CalendarConnections {
         await trx.updateTable('recurring_chains').set({ is_enabled: 0, last_error: 'its calendar was disconnected', updated_at: now })
           .where('series_event_id', 'in', seriesIds.slice(i, i + 500)).where('is_enabled', '=', 1).execute();
       }
+      // And so does the chain of an Outlook series (no series row: named after the connection).
+      await trx.updateTable('recurring_chains').set({ is_enabled: 0, last_error: 'its calendar was disconnected', updated_at: now })
+        .where(sql<boolean>`series_event_id like ${instanceSeriesPattern(connection.id)} escape '\\'`).where('is_enabled', '=', 1).execute();
       if (purgeEvents) {
         await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute();
       } else {

@@ -16,7 +16,7 @@ import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -178,7 +178,7 @@ export class BotScheduling implements EventChangeListener {
         if (isChain && instanceSeries) {
           // An Outlook occurrence: its series' later instances follow, each under the key plus its event id.
           const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), chainKey(key, resolved.event.id), config, now);
-          await this.#startChain(trx, userId, chainSeriesId ?? instanceSeriesId(instanceSeries), key, config, one, resolved.event.id, now);
+          await this.#startChain(trx, userId, chainSeriesId ?? instanceSeriesId(instanceSeries), key, config, one, instanceChainPosition(resolved.event), now);
           return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.event.start_ms), is_recurring_occurrence: true, master_event_id: eventId, recurring_enabled: true };
         }
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
@@ -248,6 +248,8 @@ export class BotScheduling implements EventChangeListener {
     const id = named.recurrence !== null ? named.id : instances ? instanceSeriesId(instances) : named.recurring_event_id;
     // A single event has no chain; the request is refused once the event is resolved.
     if (id === null) return null;
+    // An Outlook series' own lock comes before its chain row, as on every path that takes both.
+    if (instances) await lockInstanceSeries(trx, this.#database.engine, instances);
     await findChain(trx, id, { engine: this.#database.engine, forUpdate: true });
     return id;
   }

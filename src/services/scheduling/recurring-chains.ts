@@ -26,8 +26,8 @@ import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
-import { findEvent, listSeriesInstances, lockEvent } from '../../store/event-store.ts';
-import { instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
@@ -61,9 +61,14 @@ export interface ToggleRecurrenceResult {
 
 type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked' | 'adopted'; botId: string };
 
-/** An occurrence the chain could book next: its key in the chain, the live bot it may have already, and how to book it. */
+/**
+ * An occurrence the chain could book next: where the chain stands once it is booked
+ * (current_occurrence_key), what its bot's key adds to the series key, the live bot it may have
+ * already, and how to book it.
+ */
 interface ChainCandidate {
-  key: string;
+  position: string;
+  keyPart: string;
   findLive(): Promise<{ bot_id: string } | undefined>;
   book(key: string | null, config: AppliedBotConfig): Promise<ScheduledOne>;
 }
@@ -195,13 +200,15 @@ export class RecurringChains {
    */
   async #step(trx: Transaction<Schema>, seriesId: string, now: number): Promise<Step> {
     const engine = this.#database.engine;
+    const instances = parseInstanceSeriesId(seriesId);
+    // An Outlook series' own lock comes before its chain row, as on every path that takes both.
+    if (instances) await lockInstanceSeries(trx, engine, instances);
     const chain = await findChain(trx, seriesId, { engine, forUpdate: true });
     if (!chain || chain.is_enabled !== 1) return { outcome: 'idle' };
     const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
     // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
     if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
-    const instances = parseInstanceSeriesId(seriesId);
-    const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
+    const next = instances ? await this.#nextInstances(trx, chain, instances, now) : await this.#nextOccurrences(trx, chain, current, now);
     if (typeof next === 'string') {
       await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
       return { outcome: 'waiting' };
@@ -213,20 +220,20 @@ export class RecurringChains {
       // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it.
       const live = await candidate.findLive();
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
         return { outcome: 'adopted', botId: live.bot_id };
       }
-      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.key);
+      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
       try {
         const booked = await candidate.book(key, config);
-        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.key, next_check_at_ms: null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
         await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         return { outcome: 'booked', botId: booked.botId };
       } catch (error) {
         // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
         // the chain goes on with the one after it. Nothing was written for it.
         if (!(error instanceof ApiError)) throw error;
-        lastError = `${candidate.key}: ${error.code}: ${error.message}`;
+        lastError = `${candidate.keyPart}: ${error.code}: ${error.message}`;
       }
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
@@ -253,26 +260,32 @@ export class RecurringChains {
     return (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD))
       .filter((o) => (afterMs === null || o.originalStartMs > afterMs) && o.status !== 'cancelled')
       .map((occurrence) => ({
-        key: occurrence.key,
+        position: occurrence.key,
+        keyPart: occurrence.key,
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
       }));
   }
 
   /**
-   * An Outlook series' instances (no series row: instance-series.ts) starting after the one the
-   * chain stands at, as far as the sync window has brought them. The chain's occurrence key is
-   * the instance's event id. Instances only come and go with the window, so none is no end.
+   * An Outlook series' instances (no series row: instance-series.ts) starting after the place the
+   * chain stands at: the start its booked instance had when it was booked, so that moving or
+   * deleting that instance (Outlook cancels an occurrence by deleting it) does not move the chain
+   * back or past one. Only as far as the sync window has brought instances; a series with none
+   * left (deleted, or its calendar no longer synced) ends the chain.
    */
-  async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, current: BotRow | undefined, now: number): Promise<ChainCandidate[] | string> {
+  async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, now: number): Promise<ChainCandidate[] | string | null> {
     const instances = await listSeriesInstances(trx, chain.user_id, series);
-    // The instance the current bot serves now (its start may have moved), else the one it was booked for.
-    const servedId = current ? (await bots.listLiveLinksOfBot(trx, current.id)).find((l) => instances.some((i) => i.id === l.event_id))?.event_id : undefined;
-    const at = instances.find((i) => i.id === (servedId ?? chain.current_occurrence_key));
-    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && (at === undefined || (i.start_ms > at.start_ms && i.id !== at.id)));
+    if (instances.length === 0) {
+      await updateChain(trx, chain.series_event_id, { is_enabled: 0, last_error: 'the series has no occurrence left', updated_at: now });
+      return null;
+    }
+    const at = parseInstanceChainPosition(chain.current_occurrence_key);
+    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && (at === null || (i.start_ms > at.startMs && i.id !== at.instanceId)));
     if (upcoming.length === 0) return 'no upcoming occurrence of the series is synced yet';
     return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
-      key: instance.id,
+      position: instanceChainPosition(instance),
+      keyPart: instance.id,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
     }));
@@ -290,6 +303,8 @@ export class RecurringChains {
     if (event.recurrence === null && event.recurring_event_id !== null) event = await findEvent(trx, userId, event.recurring_event_id) ?? event;
     const instances = event.recurrence === null ? instanceSeriesOf(event) : null;
     if (instances) {
+      // Before the chain row is locked, as on every path that takes both.
+      await lockInstanceSeries(trx, this.#database.engine, instances);
       const linkedEventIds = (await listSeriesInstances(trx, userId, instances)).map((i) => i.id);
       return { chainId: instanceSeriesId(instances), series: event, linkedEventIds };
     }
