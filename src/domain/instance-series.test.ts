@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId } from './instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -14,4 +14,16 @@ test('the batch id of an instance series reads back, colons in the master id inc
   const series = { calendarId: 'cal_abc', providerSeriesId: 'AAMk:with:colons/and=' };
   assert.deepEqual(parseInstanceSeriesId(instanceSeriesId(series)), series);
   for (const id of ['evt_123', 'instances:', 'instances:cal_1', 'instances::x', 'instances:cal_1:']) assert.equal(parseInstanceSeriesId(id), null, id);
+});
+
+test('the LIKE pattern of a connection\'s instance series escapes its id, so that cal_1 does not match cal21', () => {
+  assert.equal(instanceSeriesPattern('cal_1'), 'instances:cal\\_1:%');
+  assert.equal(instanceSeriesPattern('c%l\\'), 'instances:c\\%l\\\\:%');
+});
+
+test('a chain position keeps the instance and the start it was booked at, whatever the id holds', () => {
+  const instance = { id: 'evt_a:b', start_ms: Date.parse('2026-12-07T09:00:00Z') };
+  assert.deepEqual(parseInstanceChainPosition(instanceChainPosition(instance)), { instanceId: 'evt_a:b', startMs: instance.start_ms });
+  assert.deepEqual(parseInstanceChainPosition(instanceChainPosition({ id: 'evt_x', start_ms: -5 })), { instanceId: 'evt_x', startMs: -5 });
+  for (const position of [null, '20261207T090000Z', 'evt_x', ':evt_x', '12:']) assert.equal(parseInstanceChainPosition(position), null, String(position));
 });

@@ -2,7 +2,8 @@
 // stores no series row for it, only the instances, each carrying its master's id
 // (events.provider_series_id). "The series" of such an instance is every stored instance of the
 // same master in the same calendar connection, and that is what schedule_all_occurrences,
-// cancel_all_occurrences and from_date address when the event named is one of them.
+// recurring_event (chain mode), toggle-recurrence, cancel_all_occurrences and from_date address
+// when the event named is one of them.
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */

@@ -209,9 +209,9 @@ export class AutoSchedule implements AfterSyncHook {
     const links = instances.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
       .select(['bot_events.event_id', 'bot_events.created_at', 'bots.deduplication_key'])
       .where('bot_events.event_id', 'in', instances.map((i) => i.id)).where('bot_events.occurrence_key', '=', '').execute();
-    const isBatchs = (link: (typeof links)[number]) => Number(link.created_at) < fromMs
+    const takesPlace = (link: (typeof links)[number]) => Number(link.created_at) < fromMs
       || (batch.base_key === '' ? link.deduplication_key.startsWith(DERIVED_KEY_PREFIX) : link.deduplication_key === occurrenceDeduplicationKey(batch.base_key, link.event_id));
-    const placed = new Set(links.filter(isBatchs).map((l) => l.event_id));
+    const placed = new Set(links.filter(takesPlace).map((l) => l.event_id));
     const hadBots = new Set(links.map((l) => l.event_id));
     const places = batch.occurrence_count - placed.size;
     // Every place taken and every instance holding one over: nothing is left to book.
