@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -26,4 +26,14 @@ test('a chain position keeps the instance and the start it was booked at, whatev
   assert.deepEqual(parseInstanceChainPosition(instanceChainPosition(instance)), { instanceId: 'evt_a:b', startMs: instance.start_ms });
   assert.deepEqual(parseInstanceChainPosition(instanceChainPosition({ id: 'evt_x', start_ms: -5 })), { instanceId: 'evt_x', startMs: -5 });
   for (const position of [null, '20261207T090000Z', 'evt_x', ':evt_x', '12:']) assert.equal(parseInstanceChainPosition(position), null, String(position));
+});
+
+test('occurrence_date names the instance starting at an instant, or the first starting on a local date in the zone', () => {
+  const instances = [{ id: 'a', start_ms: Date.parse('2026-12-07T23:30:00Z') }, { id: 'b', start_ms: Date.parse('2026-12-08T09:00:00Z') }];
+  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:00Z') }, 'UTC')?.id, 'b');
+  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:01Z') }, 'UTC'), undefined);
+  // 23:30 UTC on the 7th is the 8th in Berlin: the first of that day there.
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'Europe/Berlin')?.id, 'a');
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-09' }, 'UTC'), undefined);
 });

@@ -4,6 +4,7 @@
 // same master in the same calendar connection, and that is what schedule_all_occurrences,
 // recurring_event (chain mode), toggle-recurrence, cancel_all_occurrences and from_date address
 // when the event named is one of them.
+import { Temporal } from 'temporal-polyfill';
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */
@@ -54,4 +55,14 @@ export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   const colon = rest.indexOf(':');
   if (colon <= 0 || colon === rest.length - 1) return null;
   return { calendarId: rest.slice(0, colon), providerSeriesId: rest.slice(colon + 1) };
+}
+
+/**
+ * The instance an occurrence_date names among a series' instances (in start order): the one that
+ * starts at that instant, or the first that starts on that local date in `zone`. Graph gives no
+ * original start (microsoft-graph-docs issue 4353), so an instance is named where it is now.
+ */
+export function findInstanceOn<T extends { start_ms: number }>(instances: readonly T[], on: { instantMs: number } | { isoDate: string }, zone: string): T | undefined {
+  if ('instantMs' in on) return instances.find((i) => i.start_ms === on.instantMs);
+  return instances.find((i) => Temporal.Instant.fromEpochMilliseconds(i.start_ms).toZonedDateTimeISO(zone).toPlainDate().toString() === on.isoDate);
 }

@@ -1239,7 +1239,22 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'its calendar was disconnected' });
   });
 
-  test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date and schedule_all_occurrences are event_not_recurring', async () => {
+  test('occurrence_date through an Outlook occurrence books the series\' occurrence on that day (or at that instant), under the key as given', async () => {
+    const series = await outlookSeries(env, 'Dated series', 4);
+    const third = series.first + 14 * DAY;
+    // A local date in the series' zone (Europe/Berlin), through the first occurrence.
+    const byDate = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'dated', occurrence_date: iso(third).slice(0, 10), bot_config: {} } });
+    assert.equal(byDate.status, 200, JSON.stringify(byDate.body));
+    assert.deepEqual([byDate.body.occurrence_date, byDate.body.is_recurring_occurrence, byDate.body.master_event_id], [iso(third), true, series.before[0]!.id]);
+    assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 0], [2, 1], [3, 0]]);
+    const atInstant = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'at-instant', occurrence_date: iso(series.first + 21 * DAY), bot_config: {} } });
+    assert.equal(atInstant.status, 200, JSON.stringify(atInstant.body));
+    const none = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'none', occurrence_date: iso(third + DAY).slice(0, 10), bot_config: {} } });
+    assert.deepEqual([none.status, none.body.code], [404, 'occurrence_not_found']);
+    assert.deepEqual(weeksOf(series.first, await series.occurrences()), [[0, 0], [1, 0], [2, 1], [3, 1]]);
+  });
+
+  test('a plain Outlook event: cancel_all_occurrences unschedules only it, from_date, schedule_all_occurrences and occurrence_date are event_not_recurring', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);
     const start = env.clock.now() + DAY;
@@ -1253,6 +1268,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const cut = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${event!.id}`, { auth: user.auth, body: { from_date: iso(start).slice(0, 10) } });
     assert.equal(cut.status, 400);
     assert.equal(cut.body.code, 'event_not_recurring');
+    const dated = await env.rc.request('POST', `/api/v1/calendar/schedule/${event!.id}`, { auth: user.auth, body: { deduplication_key: 'once', occurrence_date: iso(start).slice(0, 10), bot_config: {} } });
+    assert.deepEqual([dated.status, dated.body.code], [400, 'event_not_recurring']);
   });
 
   test('an occurrence whose master is not in the round is completed from GET /me/calendars/{id}/events/{master}', async () => {

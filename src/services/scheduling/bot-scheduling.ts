@@ -16,7 +16,7 @@ import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
@@ -167,20 +167,16 @@ export class BotScheduling implements EventChangeListener {
         if (!batch || batch.version !== version) throw new ApiError('event_already_scheduled', `The batch of series ${seriesId} changed while its top-up was read`);
       }
       const wantsOccurrences = occurrenceDate !== undefined || request.schedule_all_occurrences === true;
+      // An Outlook occurrence stands for its series (it has no row of its own) with any series option.
       const instanceSeries = resolved.kind === 'single' ? instanceSeriesOf(resolved.event) : null;
-      if (instanceSeries && request.schedule_all_occurrences === true) {
-        return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, request.occurrence_limit ?? 52, now);
+      if (resolved.kind === 'single' && instanceSeries) {
+        if (request.schedule_all_occurrences === true) return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, request.occurrence_limit ?? 52, now);
+        if (occurrenceDate !== undefined || isChain) return this.#scheduleInstance(trx, userId, eventId, resolved.event, instanceSeries, { occurrenceDate, chainSeriesId }, key, config, now);
       }
       if (resolved.kind !== 'series' && wantsOccurrences) {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
       }
       if (resolved.kind === 'single') {
-        if (isChain && instanceSeries) {
-          // An Outlook occurrence: its series' later instances follow, each under the key plus its event id.
-          const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), chainKey(key, resolved.event.id), config, now);
-          await this.#startChain(trx, userId, chainSeriesId ?? instanceSeriesId(instanceSeries), key, config, one, instanceChainPosition(resolved.event), now);
-          return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.event.start_ms), is_recurring_occurrence: true, master_event_id: eventId, recurring_enabled: true };
-        }
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
         const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), key, config, now);
         return singleResponse(eventId, one);
@@ -346,6 +342,26 @@ export class BotScheduling implements EventChangeListener {
         return this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
       },
     })), now);
+  }
+
+  /**
+   * An Outlook occurrence named with occurrence_date (the series' instance on that date or at that
+   * instant) or with recurring_event (chain mode from that instance): booked as the event it is,
+   * under the key as given, or in chain mode under the key plus its event id, the series' later
+   * instances following.
+   */
+  async #scheduleInstance(trx: Transaction<Schema>, userId: string, eventId: string, named: EventRow, series: InstanceSeries, options: { occurrenceDate: string | undefined; chainSeriesId: string | null }, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduleResponse> {
+    let instance = named;
+    if (options.occurrenceDate !== undefined) {
+      const instant = parseInstant(options.occurrenceDate);
+      const found = findInstanceOn(await listSeriesInstances(trx, userId, series), instant !== null ? { instantMs: instant } : { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC');
+      if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: the series of event ${eventId} has no occurrence at ${options.occurrenceDate}`, { details: { field: 'occurrence_date' } });
+      instance = (await lockEvent(trx, this.#database.engine, userId, found.id))!;
+    }
+    const isChain = options.chainSeriesId !== null;
+    const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), isChain ? chainKey(key, instance.id) : key, config, now);
+    if (isChain) await this.#startChain(trx, userId, options.chainSeriesId!, key, config, one, instanceChainPosition(instance), now);
+    return { ...singleResponse(eventId, one), occurrence_date: formatInstant(instance.start_ms), is_recurring_occurrence: true, master_event_id: eventId, ...(isChain ? { recurring_enabled: true } : {}) };
   }
 
   /**
