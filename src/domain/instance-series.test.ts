@@ -29,11 +29,15 @@ test('a chain position keeps the instance and the start it was booked at, whatev
 });
 
 test('occurrence_date names the instance starting at an instant, or the first starting on a local date in the zone', () => {
-  const instances = [{ id: 'a', start_ms: Date.parse('2026-12-07T23:30:00Z') }, { id: 'b', start_ms: Date.parse('2026-12-08T09:00:00Z') }];
+  const instances = [{ id: 'a', start_ms: Date.parse('2026-12-07T23:30:00Z'), status: 'confirmed' }, { id: 'b', start_ms: Date.parse('2026-12-08T09:00:00Z'), status: 'confirmed' }];
   assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:00Z') }, 'UTC')?.id, 'b');
   assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:01Z') }, 'UTC'), undefined);
   // 23:30 UTC on the 7th is the 8th in Berlin: the first of that day there.
   assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'Europe/Berlin')?.id, 'a');
   assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
   assert.equal(findInstanceOn(instances, { isoDate: '2026-12-09' }, 'UTC'), undefined);
+  // A cancelled one is named only when its day has no other.
+  const withCancelled = [{ ...instances[0]!, start_ms: Date.parse('2026-12-08T07:00:00Z'), status: 'cancelled' }, instances[1]!];
+  assert.equal(findInstanceOn(withCancelled, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
+  assert.equal(findInstanceOn([withCancelled[0]!], { isoDate: '2026-12-08' }, 'UTC')?.status, 'cancelled');
 });

@@ -59,10 +59,13 @@ export function parseInstanceSeriesId(id: string): InstanceSeries | null {
 
 /**
  * The instance an occurrence_date names among a series' instances (in start order): the one that
- * starts at that instant, or the first that starts on that local date in `zone`. Graph gives no
- * original start (microsoft-graph-docs issue 4353), so an instance is named where it is now.
+ * starts at that instant, or the first that starts on that local date in `zone`, a cancelled one
+ * (kept on attendees' calendars) only when the day has no other. Graph gives no original start
+ * (microsoft-graph-docs issue 4353), so an instance is named where it is now.
  */
-export function findInstanceOn<T extends { start_ms: number }>(instances: readonly T[], on: { instantMs: number } | { isoDate: string }, zone: string): T | undefined {
-  if ('instantMs' in on) return instances.find((i) => i.start_ms === on.instantMs);
-  return instances.find((i) => Temporal.Instant.fromEpochMilliseconds(i.start_ms).toZonedDateTimeISO(zone).toPlainDate().toString() === on.isoDate);
+export function findInstanceOn<T extends { start_ms: number; status: string }>(instances: readonly T[], on: { instantMs: number } | { isoDate: string }, zone: string): T | undefined {
+  const named = instances.filter('instantMs' in on
+    ? (i) => i.start_ms === on.instantMs
+    : (i) => Temporal.Instant.fromEpochMilliseconds(i.start_ms).toZonedDateTimeISO(zone).toPlainDate().toString() === on.isoDate);
+  return named.find((i) => i.status !== 'cancelled') ?? named[0];
 }

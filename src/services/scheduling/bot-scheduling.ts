@@ -146,7 +146,7 @@ export class BotScheduling implements EventChangeListener {
     }
 
     const response = await retryingLostRaces(() => this.#database.transact(async (trx) => {
-      await this.#lockInstanceSeriesBatch(trx, userId, eventId, request, options);
+      await this.#lockInstanceSeriesFirst(trx, userId, eventId, request, options);
       // Chain mode locks the series' chain first: the chain loop takes the same locks in the same
       // order (chain, event, bots), so the two never wait on each other in a circle.
       const chainSeriesId = isChain ? await this.#lockChainOf(trx, userId, eventId) : null;
@@ -213,15 +213,17 @@ export class BotScheduling implements EventChangeListener {
   }
 
   /**
-   * A batch over an Outlook series (schedule_all_occurrences through any of its instances) and its
-   * top-ups lock each of the instances they book. With no series row to lock first, two of them
-   * through different instances would take the same locks in different orders; they take the
-   * series' own lock first (lockInstanceSeries), so they run one after the other.
+   * A request with a series option through an Outlook occurrence (a batch, occurrence_date, chain
+   * mode) and a batch's top-ups lock other instances than the one named. With no series row to
+   * lock first, two of them through different instances would take the same locks in different
+   * orders; they take the series' own lock first (lockInstanceSeries), so they run one after the
+   * other.
    */
-  async #lockInstanceSeriesBatch(trx: Transaction<Schema>, userId: string, eventId: string, request: ScheduleRequest, options: { ifBatchUnchanged?: SeriesBookingVersion }): Promise<void> {
+  async #lockInstanceSeriesFirst(trx: Transaction<Schema>, userId: string, eventId: string, request: ScheduleRequest, options: { ifBatchUnchanged?: SeriesBookingVersion }): Promise<void> {
     if (this.#database.engine !== 'postgres') return;
     let series = options.ifBatchUnchanged ? parseInstanceSeriesId(options.ifBatchUnchanged.seriesId) : null;
-    if (series === null && request.schedule_all_occurrences === true && !parseOccurrenceId(eventId)) {
+    const hasSeriesOption = request.schedule_all_occurrences === true || request.occurrence_date !== undefined || request.recurring_event === true;
+    if (series === null && hasSeriesOption && !parseOccurrenceId(eventId)) {
       const named = await findEvent(trx, userId, eventId);
       series = named ? instanceSeriesOf(named) : null;
     }
@@ -326,7 +328,7 @@ export class BotScheduling implements EventChangeListener {
    */
   async #scheduleAllInstances(trx: Transaction<Schema>, userId: string, eventId: string, series: InstanceSeries, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
     const batchId = instanceSeriesId(series);
-    // After the series' own lock (#lockInstanceSeriesBatch) and the instance named: the batch row, then the other instances.
+    // After the series' own lock (#lockInstanceSeriesFirst) and the instance named: the batch row, then the other instances.
     await findSeriesBooking(trx, batchId, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = (await listSeriesInstances(trx, userId, series)).filter((i) => i.end_ms > now).slice(0, limit);
     if (upcoming.length === 0) throw new ApiError('event_ended', `Event ${eventId} has no upcoming occurrence`);
