@@ -786,10 +786,8 @@ function chainKey(seriesKey: string | null, occurrenceKey: string): string | nul
  * series occurrence's, whose derived key follows the original start). Null: none, derive anew.
  */
 async function derivedKeyOfLiveBot(trx: Transaction<Schema>, eventId: string): Promise<string | null> {
-  const row = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').select('bots.deduplication_key')
-    .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', '').where('bot_events.is_live', '=', 1)
-    .where('bots.deduplication_key', 'like', `${DERIVED_KEY_PREFIX}%`).limit(1).executeTakeFirst();
-  return row?.deduplication_key ?? null;
+  const link = await bots.findLiveLink(trx, eventId, '');
+  return link?.deduplication_key.startsWith(DERIVED_KEY_PREFIX) ? link.deduplication_key : null;
 }
 
 /**
