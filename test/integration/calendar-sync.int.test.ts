@@ -1239,6 +1239,48 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'its calendar was disconnected' });
   });
 
+  test('an Outlook chain whose series moves to another day (new ids) books the booked week\'s new occurrence, earlier or later, not the week before\'s', async () => {
+    for (const [shift, title] of [[-2 * DAY, 'Chain moved earlier'], [2 * DAY, 'Chain moved later']] as const) {
+      const series = await outlookSeries(env, title, 6);
+      const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: `chain-${shift}`, recurring_event: true, bot_config: {} } });
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      // Week 0 is over: week 1 is booked. Then the organizer moves the whole series two days.
+      env.clock.set(series.first + 2 * HOUR);
+      assert.equal((await env.rc.chains.advance()).booked, 1);
+      const weekOne = (await series.occurrences()).find((o) => Date.parse(o.start_time) === series.first + 7 * DAY)!;
+      assert.equal(weekOne.bots.length, 1);
+      env.microsoft.shiftSeries(series.account.email, series.seriesId, shift);
+      await series.sync();
+      assert.equal((await bot(env, series.user.auth, weekOne.bots[0]!.id)).status, 'Cancelled', 'its occurrence was deleted');
+      assert.equal((await env.rc.chains.advance()).booked, 1);
+      // Week 1 moved earlier now starts before the place the chain stood at; week 0 moved later
+      // (two days from now, no bot ever) is the week before's, not the booked one's.
+      const booked = (await series.occurrences()).filter((o) => o.bots.length > 0 && Date.parse(o.start_time) > env.clock.now());
+      assert.deepEqual(booked.map((o) => (Date.parse(o.start_time) - series.first) / DAY), [7 + shift / DAY], title);
+    }
+  });
+
+  test('an Outlook chain looking back for its deleted occurrence\'s replacement skips an occurrence the client unscheduled there', async () => {
+    const series = await outlookSeries(env, 'Chain looks back', 6);
+    // Week 1 moved to the day before week 2; the client booked it and then unscheduled it.
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY, { startMs: series.first + 13 * DAY, endMs: series.first + 13 * DAY + HOUR });
+    const weeks = await series.sync();
+    const moved = weeks.find((o) => Date.parse(o.start_time) === series.first + 13 * DAY)!;
+    const unscheduled = await schedule(env, series.user.auth, moved.id, 'by-hand');
+    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled/${unscheduled}`, { auth: series.user.auth });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    const weekTwo = weeks.find((o) => Date.parse(o.start_time) === series.first + 14 * DAY)!;
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${weekTwo.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-looks-back', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // The organizer deletes week 2: the chain looks back a half week, finds only the occurrence
+    // the client unscheduled, and goes on with week 3.
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 14 * DAY);
+    await series.sync();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    const live = (await series.occurrences()).filter((o) => o.bots.some((b) => b.id !== unscheduled));
+    assert.deepEqual(live.map((o) => (Date.parse(o.start_time) - series.first) / DAY), [21]);
+  });
+
   test('occurrence_date through an Outlook occurrence books the series\' occurrence on that day (or at that instant), under the key as given', async () => {
     const series = await outlookSeries(env, 'Dated series', 4);
     const third = series.first + 14 * DAY;

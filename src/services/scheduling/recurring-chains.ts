@@ -17,6 +17,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BotRow, EventRow, RecurringChainRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
+import { isLaunched, type BotStatus } from '../../domain/bot-status.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -27,7 +28,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceLookBackStart, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
@@ -208,7 +209,7 @@ export class RecurringChains {
     const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
     // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
     if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
-    const next = instances ? await this.#nextInstances(trx, chain, instances, now) : await this.#nextOccurrences(trx, chain, current, now);
+    const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
     if (typeof next === 'string') {
       await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
       return { outcome: 'waiting' };
@@ -271,19 +272,32 @@ export class RecurringChains {
    * An Outlook series' instances (no series row: instance-series.ts) starting after the place the
    * chain stands at: the start its booked instance had when it was booked, so that moving or
    * deleting that instance (Outlook cancels an occurrence by deleting it) does not move the chain
-   * back or past one. Only as far as the sync window has brought instances; a series with none
-   * left (deleted, or its calendar no longer synced) ends the chain.
+   * back or past one. When the booked instance is gone before its bot was launched, the instance
+   * that replaced it may start earlier (a series moved to another day: new ids), so the chain also
+   * looks back half the series' spacing for an instance that never had a bot. Only as far as the
+   * sync window has brought instances; a series with none left (deleted, or its calendar no longer
+   * synced) ends the chain.
    */
-  async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, now: number): Promise<ChainCandidate[] | string | null> {
+  async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, current: BotRow | undefined, now: number): Promise<ChainCandidate[] | string | null> {
     const instances = await listSeriesInstances(trx, chain.user_id, series);
     if (instances.length === 0) {
       await updateChain(trx, chain.series_event_id, { is_enabled: 0, last_error: 'the series has no occurrence left', updated_at: now });
       return null;
     }
     const at = parseInstanceChainPosition(chain.current_occurrence_key);
-    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && (at === null || (i.start_ms > at.startMs && i.id !== at.instanceId)));
-    if (upcoming.length === 0) return 'no upcoming occurrence of the series is synced yet';
-    return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
+    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && i.id !== at?.instanceId);
+    let next = at === null ? upcoming : upcoming.filter((i) => i.start_ms > at.startMs);
+    const isBookedGone = at !== null && current !== undefined && !isLaunched(current.status as BotStatus)
+      && !instances.some((i) => i.id === at.instanceId && i.status !== 'cancelled');
+    if (isBookedGone) {
+      const lookBackStart = instanceLookBackStart(at.startMs, instances);
+      const behind = upcoming.filter((i) => i.start_ms > lookBackStart && i.start_ms <= at.startMs);
+      const hadBots = new Set(behind.length === 0 ? [] : (await trx.selectFrom('bot_events').select('event_id')
+        .where('event_id', 'in', behind.map((i) => i.id)).where('occurrence_key', '=', '').execute()).map((l) => l.event_id));
+      next = [...behind.filter((i) => !hadBots.has(i.id)), ...next];
+    }
+    if (next.length === 0) return 'no upcoming occurrence of the series is synced yet';
+    return next.slice(0, LOOKAHEAD).map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
