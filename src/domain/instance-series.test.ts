@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findInstanceOn, instanceChainPosition, instanceLookBackStart, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -40,18 +40,4 @@ test('occurrence_date names the instance starting at an instant, or the first st
   const withCancelled = [{ ...instances[0]!, start_ms: Date.parse('2026-12-08T07:00:00Z'), status: 'cancelled' }, instances[1]!];
   assert.equal(findInstanceOn(withCancelled, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
   assert.equal(findInstanceOn([withCancelled[0]!], { isoDate: '2026-12-08' }, 'UTC')?.status, 'cancelled');
-});
-
-test('a chain whose booked instance is gone looks back half the series\' usual spacing, whatever one moved occurrence does to it', () => {
-  const DAY = 86_400_000;
-  const weekly = [0, 7, 14, 21, 28].map((week) => ({ start_ms: week * DAY, status: 'confirmed' }));
-  assert.equal(instanceLookBackStart(21 * DAY, weekly), 17.5 * DAY);
-  // One occurrence moved an hour after another, and a cancelled one: the median gap is still a week.
-  const withMoved = [...weekly, { start_ms: 7 * DAY + 3_600_000, status: 'confirmed' }, { start_ms: 8 * DAY, status: 'cancelled' }];
-  assert.equal(instanceLookBackStart(21 * DAY, withMoved), 17.5 * DAY);
-  // Twice a week (two and five days apart): half the median gap, two days.
-  const twiceWeekly = [0, 2, 7, 9, 14, 16].map((day) => ({ start_ms: day * DAY, status: 'confirmed' }));
-  assert.equal(instanceLookBackStart(16 * DAY, twiceWeekly), 15 * DAY);
-  assert.equal(instanceLookBackStart(5, [{ start_ms: 9, status: 'confirmed' }]), Number.NEGATIVE_INFINITY);
-  assert.equal(instanceLookBackStart(5, []), Number.NEGATIVE_INFINITY);
 });

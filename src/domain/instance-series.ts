@@ -49,22 +49,6 @@ export function parseInstanceChainPosition(position: string | null): { instanceI
   return match ? { startMs: Number(match[1]), instanceId: match[2]! } : null;
 }
 
-/**
- * How far before its booked instance's start a chain over an instance series looks for the next
- * instance, when the booked one is gone before its bot was launched. Graph gives an occurrence a
- * new id when its series moves to another day, and deletes the old one: the replacement of the
- * booked instance may then start before the chain's place, and would be skipped. Half the series'
- * usual spacing (the median gap between its instances' starts) reaches the booked slot's
- * replacement on a move of up to half a period either way, and not the slot before it. With fewer
- * than two instances there is no spacing: the chain looks back without a bound.
- */
-export function instanceLookBackStart(bookedStartMs: number, instances: readonly { start_ms: number; status: string }[]): number {
-  const starts = instances.filter((i) => i.status !== 'cancelled').map((i) => i.start_ms).sort((a, b) => a - b);
-  const gaps = starts.slice(1).map((start, index) => start - starts[index]!).filter((gap) => gap > 0).sort((a, b) => a - b);
-  if (gaps.length === 0) return Number.NEGATIVE_INFINITY;
-  return bookedStartMs - gaps[Math.floor(gaps.length / 2)]! / 2;
-}
-
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;
   const rest = id.slice(PREFIX.length);

@@ -19,6 +19,7 @@ import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
+import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
 import { isUniqueViolation, retryingLostRaces } from '../../db/race-retry.ts';
@@ -475,6 +476,8 @@ export class SeriesOccurrences {
   readonly #overrides: Map<number, EventRow>;
   /** Per local date: the original starts generated so far, and the rest still to generate. */
   readonly #days = new Map<string, { starts: number[]; rest: Iterator<Occurrence> | null }>();
+  /** The rule's usual spacing (#spacingAround), once asked. */
+  #spacing: number | null | undefined;
 
   constructor(series: EventRow, overrides: readonly EventRow[]) {
     this.series = series;
@@ -510,6 +513,36 @@ export class SeriesOccurrences {
       else day.starts.push(next.value.originalStartMs);
     }
     return day.starts[index];
+  }
+
+  /**
+   * The original start of the occurrence that took the place of one the rule no longer has (the
+   * series was re-timed or moved): the first on the same local date that `isFree` accepts; else,
+   * for a series moved to another day, the nearest accepted one within half the series' usual
+   * spacing (series-move.ts). Undefined when neither: the occurrence was dropped.
+   */
+  replacementFor(originalStartMs: number, isFree: (originalStartMs: number) => boolean): number | undefined {
+    const day = this.localDateOf(originalStartMs);
+    for (let i = 0, candidate = this.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = this.originalStartOnLocalDate(day, ++i)) {
+      if (isFree(candidate)) return candidate;
+    }
+    const spacing = this.#spacingAround(originalStartMs);
+    if (spacing === null) return undefined;
+    const near = this.#compiled.expand({ fromMs: originalStartMs - spacing / 2, toMs: originalStartMs + spacing / 2 }, { limit: 16 });
+    return nearestReplacement(originalStartMs, near.map((o) => o.originalStartMs).filter(isFree), spacing);
+  }
+
+  /** The rule's usual spacing near an instant, measured once per change (a month either side, else a year). */
+  #spacingAround(ms: number): number | null {
+    if (this.#spacing === undefined) {
+      let spacing: number | null = null;
+      for (const reach of [32 * DAY_MS, 400 * DAY_MS]) {
+        spacing = usualSpacingMs(this.#compiled.expand({ fromMs: ms - reach, toMs: ms + reach }, { limit: 64 }).map((o) => o.originalStartMs));
+        if (spacing !== null) break;
+      }
+      this.#spacing = spacing;
+    }
+    return this.#spacing;
   }
 
   /**

@@ -34,6 +34,7 @@ import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
+import { followMovedInstances } from './instance-moves.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -796,6 +797,8 @@ class SyncedEventWriter {
   readonly #seen = new Set<string>();
   /** Series rows this batch wrote (keys), checked for "this and following" splits afterwards. */
   readonly #upsertedSeries = new Set<string>();
+  /** Instance rows this batch inserted: those that replace deleted ones take their bots (instance-moves.ts). */
+  readonly #arrived: EventRow[] = [];
   #isFull = false;
 
   constructor(trx: Transaction<Schema>, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
@@ -862,6 +865,7 @@ class SyncedEventWriter {
       };
       await this.#trx.insertInto('events').values(row).execute();
       this.#rows.set(key, row);
+      if (row.provider_series_id !== null) this.#arrived.push(row);
       if (row.recurrence !== null) this.#upsertedSeries.add(key);
       if (values.status !== 'cancelled') this.#counts.created++;
       else this.#counts.cancelled++;
@@ -896,13 +900,15 @@ class SyncedEventWriter {
   /** After a full sync: stored events the provider no longer has are gone (within its window). */
   async removeUnseen(window: { fromMs: number; toMs: number } | null): Promise<void> {
     if (!this.#isFull) return;
+    const gone: EventRow[] = [];
     for (const [key, row] of this.#rows) {
       if (this.#seen.has(key) || row.is_deleted) continue;
       if (window && row.recurrence === null && (row.end_ms <= window.fromMs || row.start_ms >= window.toMs)) continue;
       // An event that ended long ago and was skipped as old is not news.
       if (row.recurrence === null && row.end_ms < this.#now - DAY_MS) continue;
-      await this.#delete(row);
+      gone.push(row);
     }
+    await this.#deleteInstancesAndSeries(gone);
   }
 
   /**
@@ -915,12 +921,22 @@ class SyncedEventWriter {
   async removeMissingInstances(result: FetchResult): Promise<void> {
     const series = new Set(result.completeSeries ?? []);
     if (series.size === 0) return;
-    for (const [key, row] of [...this.#rows]) {
+    const gone: EventRow[] = [];
+    for (const [key, row] of this.#rows) {
       if (row.provider_series_id === null || !series.has(row.provider_series_id) || this.#seen.has(key) || row.is_deleted) continue;
       if (result.window && (row.end_ms <= result.window.fromMs || row.start_ms >= result.window.toMs)) continue;
       if (row.end_ms < this.#now - DAY_MS) continue;
-      await this.#delete(row);
+      gone.push(row);
     }
+    await this.#deleteInstancesAndSeries(gone);
+  }
+
+  /** Deletes what the provider no longer has, once the bots of instances it gave new ids have followed them. */
+  async #deleteInstancesAndSeries(gone: readonly EventRow[]): Promise<void> {
+    const goneIds = new Set(gone.map((row) => row.id));
+    const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
+    for (const id of await followMovedInstances(this.#trx, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
+    for (const row of gone) await this.#delete(row);
   }
 
   /**

@@ -601,8 +601,8 @@ export class BotScheduling implements EventChangeListener {
 
   /**
    * The ended links of a series' occurrences to come whose bot never launched (unscheduled,
-   * cancelled, or its data deleted) follow a series re-timed in place to the occurrence on the same
-   * local day, as live links do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
+   * cancelled, or its data deleted) follow a re-timed or moved series to their occurrence's
+   * replacement, as live links do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
    * auto-schedule and the series top-ups from booking it again under its new original start.
    */
   async #followEndedLinks(trx: Transaction<Schema>, userId: string, eventId: string, known: SeriesOccurrences | null, now: number): Promise<void> {
@@ -626,16 +626,12 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       const originalStartMs = parseOccurrenceKey(link.occurrence_key);
       if (originalStartMs === null || series.find(originalStartMs)) continue;
-      const day = series.localDateOf(originalStartMs);
-      for (let i = 0, candidate = series.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = series.originalStartOnLocalDate(day, ++i)) {
-        const key = occurrenceKey(candidate);
-        if (taken.has(key)) continue;
-        const moved = series.find(candidate)!;
-        // updated_at stays: it is part of a bot's version (firing-store.ts), and the bot itself is untouched.
-        await trx.updateTable('bot_events').set({ occurrence_key: key, start_ms: moved.startMs, end_ms: moved.endMs }).where('id', '=', link.id).execute();
-        taken.add(key);
-        break;
-      }
+      const candidate = series.replacementFor(originalStartMs, (start) => !taken.has(occurrenceKey(start)));
+      const moved = candidate === undefined ? null : series.find(candidate);
+      if (!moved) continue;
+      // updated_at stays: it is part of a bot's version (firing-store.ts), and the bot itself is untouched.
+      await trx.updateTable('bot_events').set({ occurrence_key: moved.key, start_ms: moved.startMs, end_ms: moved.endMs }).where('id', '=', link.id).execute();
+      taken.add(moved.key);
     }
   }
 
@@ -704,8 +700,9 @@ export class BotScheduling implements EventChangeListener {
 
   /**
    * What a link's event or occurrence now is. An occurrence the series no longer has (the series
-   * was re-timed) hands its bot to the first occurrence on the same local day that no other
-   * bot's live link holds; `holders` says which keys are held.
+   * was re-timed or moved) hands its bot to its replacement that no other bot's live link holds:
+   * the first on the same local day, else the nearest within half the series' spacing
+   * (SeriesOccurrences.replacementFor); `holders` says which keys are held.
    */
   #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>): ScheduleTarget | null {
     if (link.occurrence_key === '') return singleTarget(event);
@@ -714,15 +711,13 @@ export class BotScheduling implements EventChangeListener {
     if (originalStartMs === null) return null;
     const occurrence = series.find(originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
-    const day = series.localDateOf(originalStartMs);
-    for (let i = 0, candidate = series.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = series.originalStartOnLocalDate(day, ++i)) {
-      const holder = holders.get(occurrenceKey(candidate));
-      if (holder !== undefined && holder !== link.bot_id) continue;
-      const moved = series.find(candidate);
-      if (!moved) continue;
-      return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
-    }
-    return null;
+    const candidate = series.replacementFor(originalStartMs, (start) => {
+      const holder = holders.get(occurrenceKey(start));
+      return holder === undefined || holder === link.bot_id;
+    });
+    const moved = candidate === undefined ? null : series.find(candidate);
+    if (!moved) return null;
+    return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
   }
 }
 

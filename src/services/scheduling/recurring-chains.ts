@@ -17,7 +17,6 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BotRow, EventRow, RecurringChainRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
-import { isLaunched, type BotStatus } from '../../domain/bot-status.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -28,7 +27,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceLookBackStart, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
@@ -272,11 +271,10 @@ export class RecurringChains {
    * An Outlook series' instances (no series row: instance-series.ts) starting after the place the
    * chain stands at: the start its booked instance had when it was booked, so that moving or
    * deleting that instance (Outlook cancels an occurrence by deleting it) does not move the chain
-   * back or past one. When the booked instance is gone before its bot was launched, the instance
-   * that replaced it may start earlier (a series moved to another day: new ids), so the chain also
-   * looks back half the series' spacing for an instance that never had a bot. Only as far as the
-   * sync window has brought instances; a series with none left (deleted, or its calendar no longer
-   * synced) ends the chain.
+   * back or past one; nor does its bot following it to a new id (a series moved to another day:
+   * instance-moves.ts), as no instance its bot served comes next. Only as far as the sync window
+   * has brought instances; a series with none left (deleted, or its calendar no longer synced)
+   * ends the chain.
    */
   async #nextInstances(trx: Transaction<Schema>, chain: RecurringChainRow, series: InstanceSeries, current: BotRow | undefined, now: number): Promise<ChainCandidate[] | string | null> {
     const instances = await listSeriesInstances(trx, chain.user_id, series);
@@ -285,19 +283,10 @@ export class RecurringChains {
       return null;
     }
     const at = parseInstanceChainPosition(chain.current_occurrence_key);
-    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && i.id !== at?.instanceId);
-    let next = at === null ? upcoming : upcoming.filter((i) => i.start_ms > at.startMs);
-    const isBookedGone = at !== null && current !== undefined && !isLaunched(current.status as BotStatus)
-      && !instances.some((i) => i.id === at.instanceId && i.status !== 'cancelled');
-    if (isBookedGone) {
-      const lookBackStart = instanceLookBackStart(at.startMs, instances);
-      const behind = upcoming.filter((i) => i.start_ms > lookBackStart && i.start_ms <= at.startMs);
-      const hadBots = new Set(behind.length === 0 ? [] : (await trx.selectFrom('bot_events').select('event_id')
-        .where('event_id', 'in', behind.map((i) => i.id)).where('occurrence_key', '=', '').execute()).map((l) => l.event_id));
-      next = [...behind.filter((i) => !hadBots.has(i.id)), ...next];
-    }
-    if (next.length === 0) return 'no upcoming occurrence of the series is synced yet';
-    return next.slice(0, LOOKAHEAD).map((instance) => ({
+    const served = new Set(current ? (await bots.listLinksOfBot(trx, current.id)).map((l) => l.event_id) : []);
+    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || (i.start_ms > at.startMs && i.id !== at.instanceId)));
+    if (upcoming.length === 0) return 'no upcoming occurrence of the series is synced yet';
+    return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),

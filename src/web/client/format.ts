@@ -100,6 +100,7 @@ const DECISION_WORDS: Record<string, string> = {
   chain_booked: 'Next occurrence of the series booked',
   data_deleted: 'Stored data deleted',
   followed_series_split: 'Followed the series into its continuation',
+  followed_moved_occurrence: 'Followed its occurrence to its new id (series moved to another day)',
 };
 
 export function decisionWords(kind: string): string {
