@@ -922,6 +922,29 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(removedBot.body.status, 'Cancelled');
     });
 
+    test('a series moved to another day: each bot follows its own week (a bot booked by hand included); a monthly EXDATE moves no bot to the month beside it', async () => {
+      const weekly = await createEvent(alice.auth, {
+        start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+        location: `https://zoom.us/j/${zoomNumber()}`,
+      });
+      const byHand = await scheduleOk(alice.auth, `${weekly.id}_20261208T100000Z`, { deduplication_key: newKey(), bot_config: {} });
+      // Tuesday to Monday (a day earlier), then to Thursday.
+      for (const [start, occurrence, join] of [['2026-11-23T10:00:00Z', '20261207T100000Z', '2026-12-07T09:57:00.000Z'], ['2026-11-26T10:00:00Z', '20261210T100000Z', '2026-12-10T09:57:00.000Z']] as const) {
+        const patched = await rc.request('PATCH', `${EVENTS}/${weekly.id}`, { auth: alice.auth, body: { start_time: start, end_time: start.replace('T10', 'T11') } });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.deepEqual(await botsOf(alice.auth, `${weekly.id}_${occurrence}`), [[byHand.bot_id, 'Scheduled', join]]);
+      }
+      const monthly = await createEvent(alice.auth, {
+        start_time: '2027-01-01T10:00:00Z', end_time: '2027-01-01T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=MONTHLY;COUNT=12'],
+        location: `https://zoom.us/j/${zoomNumber()}`,
+      });
+      const july = await scheduleOk(alice.auth, `${monthly.id}_20270701T100000Z`, { deduplication_key: newKey(), bot_config: {} });
+      const patched = await rc.request('PATCH', `${EVENTS}/${monthly.id}`, { auth: alice.auth, body: { recurrence: ['RRULE:FREQ=MONTHLY;COUNT=12', 'EXDATE:20270701T100000Z'] } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.equal(await statusOf(alice.auth, july.bot_id), 'Cancelled');
+      for (const neighbour of ['20270601T100000Z', '20270801T100000Z']) assert.deepEqual(await botsOf(alice.auth, `${monthly.id}_${neighbour}`), []);
+    });
+
     test('a bot follows its event to a new meeting link', async () => {
       const key = newKey();
       const event = await zoomEvent(alice.auth, 600);

@@ -194,8 +194,8 @@ export class AutoSchedule implements AfterSyncHook {
    * that had a bot of this batch (its key) or one from before the booking takes one of the
    * occurrence_count places (moving it changes nothing), and the places left go to the instances
    * without any bot, in start order, as the sync window brings them. An instance the provider
-   * deleted no longer counts (a series moved to another weekday comes back as new instances, which
-   * get their bots); with none left at all (the series or the connection gone) the batch goes.
+   * deleted no longer counts (a series moved to another day comes back as new instances, to which
+   * the bots follow); with none left at all (the series or the connection gone) the batch goes.
    */
   async #topUpInstances(userId: string, batch: SeriesBookingRow, series: InstanceSeries, now: number): Promise<number> {
     const db = this.#database.db;
@@ -209,8 +209,10 @@ export class AutoSchedule implements AfterSyncHook {
     const links = instances.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
       .select(['bot_events.event_id', 'bot_events.created_at', 'bots.deduplication_key'])
       .where('bot_events.event_id', 'in', instances.map((i) => i.id)).where('bot_events.occurrence_key', '=', '').execute();
+    // A batch bot is keyed after the instance it was booked for; one that followed its instance to
+    // a new id (a series moved to another day: instance-moves.ts) keeps that key and its place.
     const takesPlace = (link: (typeof links)[number]) => Number(link.created_at) < fromMs
-      || (batch.base_key === '' ? link.deduplication_key.startsWith(DERIVED_KEY_PREFIX) : link.deduplication_key === occurrenceDeduplicationKey(batch.base_key, link.event_id));
+      || (batch.base_key === '' ? link.deduplication_key.startsWith(DERIVED_KEY_PREFIX) : link.deduplication_key.startsWith(occurrenceDeduplicationKey(batch.base_key, '')));
     const placed = new Set(links.filter(takesPlace).map((l) => l.event_id));
     const hadBots = new Set(links.map((l) => l.event_id));
     const places = batch.occurrence_count - placed.size;

@@ -133,6 +133,8 @@ export interface EventChangeListener {
 
 const DAY_MS = 86_400_000;
 const MAX_DURATION_MS = 31 * DAY_MS;
+/** Occurrences a series' usual spacing is measured over (SeriesOccurrences.#spacingAround). */
+const SPACING_SAMPLE = 6;
 
 export class CalendarEvents {
   readonly #db: Kysely<Schema>;
@@ -518,29 +520,36 @@ export class SeriesOccurrences {
   /**
    * The original start of the occurrence that took the place of one the rule no longer has (the
    * series was re-timed or moved): the first on the same local date that `isFree` accepts; else,
-   * for a series moved to another day, the nearest accepted one within half the series' usual
-   * spacing (series-move.ts). Undefined when neither: the occurrence was dropped.
+   * for a series moved to another day (unless `isSameDayOnly`), the nearest accepted one within
+   * half the series' usual spacing (series-move.ts). Undefined when neither: the occurrence was
+   * dropped.
    */
-  replacementFor(originalStartMs: number, isFree: (originalStartMs: number) => boolean): number | undefined {
+  replacementFor(originalStartMs: number, isFree: (originalStartMs: number) => boolean, options: { isSameDayOnly?: boolean } = {}): number | undefined {
     const day = this.localDateOf(originalStartMs);
     for (let i = 0, candidate = this.originalStartOnLocalDate(day, i); candidate !== undefined; candidate = this.originalStartOnLocalDate(day, ++i)) {
       if (isFree(candidate)) return candidate;
     }
+    if (options.isSameDayOnly) return undefined;
     const spacing = this.#spacingAround(originalStartMs);
     if (spacing === null) return undefined;
     const near = this.#compiled.expand({ fromMs: originalStartMs - spacing / 2, toMs: originalStartMs + spacing / 2 }, { limit: 16 });
     return nearestReplacement(originalStartMs, near.map((o) => o.originalStartMs).filter(isFree), spacing);
   }
 
-  /** The rule's usual spacing near an instant, measured once per change (a month either side, else a year). */
+  /**
+   * The rule's usual spacing near an instant, measured once per change over at least
+   * SPACING_SAMPLE occurrences when the series has them (a month either side, else a year, else
+   * ten): fewer would let the gap the vanished occurrence left count as the usual one, and a
+   * monthly occurrence dropped by an EXDATE would "move" to the month before.
+   */
   #spacingAround(ms: number): number | null {
     if (this.#spacing === undefined) {
-      let spacing: number | null = null;
-      for (const reach of [32 * DAY_MS, 400 * DAY_MS]) {
-        spacing = usualSpacingMs(this.#compiled.expand({ fromMs: ms - reach, toMs: ms + reach }, { limit: 64 }).map((o) => o.originalStartMs));
-        if (spacing !== null) break;
+      let starts: number[] = [];
+      for (const reach of [32 * DAY_MS, 400 * DAY_MS, 4000 * DAY_MS]) {
+        starts = this.#compiled.expand({ fromMs: ms - reach, toMs: ms + reach }, { limit: 64 }).map((o) => o.originalStartMs);
+        if (starts.length >= SPACING_SAMPLE) break;
       }
-      this.#spacing = spacing;
+      this.#spacing = usualSpacingMs(starts);
     }
     return this.#spacing;
   }

@@ -14,7 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Transaction } from 'kysely';
-import type { Database } from '../../db/database.ts';
+import type { Database, Engine } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
@@ -503,7 +503,7 @@ export class CalendarSync {
       let lock = trx.selectFrom('calendar_connections').select('id').where('id', '=', connection.id);
       if (this.#o.database.engine === 'postgres') lock = lock.forUpdate();
       if (!(await lock.executeTakeFirst())) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
-      const writer = new SyncedEventWriter(trx, connection, calendar, now, counts);
+      const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
       await writer.load(result);
       // In the provider's order (a later entry for the same event wins), except that instances
       // overriding a series wait until every series of the batch is written, so they find it.
@@ -788,6 +788,7 @@ export async function noteAccessRestored(db: Db, connectionId: string, nowMs: nu
 class SyncedEventWriter {
   readonly changed = new Map<string, 'updated' | 'deleted'>();
   readonly #trx: Transaction<Schema>;
+  readonly #engine: Engine;
   readonly #connection: CalendarConnectionRow;
   readonly #calendar: ConnectedCalendarRow;
   readonly #now: number;
@@ -797,12 +798,13 @@ class SyncedEventWriter {
   readonly #seen = new Set<string>();
   /** Series rows this batch wrote (keys), checked for "this and following" splits afterwards. */
   readonly #upsertedSeries = new Set<string>();
-  /** Instance rows this batch inserted: those that replace deleted ones take their bots (instance-moves.ts). */
+  /** Instance rows this batch inserted or brought back: those that replace deleted ones take their bots (instance-moves.ts). */
   readonly #arrived: EventRow[] = [];
   #isFull = false;
 
-  constructor(trx: Transaction<Schema>, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
+  constructor(trx: Transaction<Schema>, engine: Engine, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
     this.#trx = trx;
+    this.#engine = engine;
     this.#connection = connection;
     this.#calendar = calendar;
     this.#now = now;
@@ -878,6 +880,8 @@ class SyncedEventWriter {
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
     this.#rows.set(key, updated);
+    // A series moved back to a day it had before brings back the instance ids of that day.
+    if (existing.is_deleted === 1 && updated.provider_series_id !== null) this.#arrived.push(updated);
     if (updated.recurrence !== null) this.#upsertedSeries.add(key);
     if (!isMeaningful) return;
     if (existing.is_deleted === 1) this.#counts.created++;
@@ -935,7 +939,7 @@ class SyncedEventWriter {
   async #deleteInstancesAndSeries(gone: readonly EventRow[]): Promise<void> {
     const goneIds = new Set(gone.map((row) => row.id));
     const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
-    for (const id of await followMovedInstances(this.#trx, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
+    for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     for (const row of gone) await this.#delete(row);
   }
 

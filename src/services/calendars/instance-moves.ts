@@ -1,12 +1,15 @@
 // Microsoft Graph names an occurrence by its series and its date (AvengeMedia/dankcalendar issue
-// 95), so a series moved to another day arrives as new instances, without the old ones, which the
-// sync then deletes. Before they go, what was booked for each old instance follows the new
-// instance that took its place (series-move.ts: the nearest within half the series' spacing):
-// live links, so that a bot booked for the meeting keeps its id, key and configuration and only
-// moves with it, and the ended links of bots that never launched, so that an occurrence the client
-// unscheduled stays without a bot (auto-schedule and batch top-ups book only instances that never
-// had one). The reconciliation that follows the sync then moves each bot to its new time.
+// 95; odoo/odoo PR 271529 met the same: a whole series shifted in Outlook comes back with new
+// instance ids), so a series moved to another day arrives as new instances, without the old ones,
+// which the sync then deletes. Before they go, what was booked for each old instance follows the
+// new instance that took its place (series-move.ts: the nearest within half the series' spacing):
+// the live links of bots not launched yet, so that a bot booked for the meeting keeps its id, key
+// and configuration and only moves with it, and the ended links of bots that never launched, so
+// that an occurrence the client unscheduled stays without a bot (auto-schedule and batch top-ups
+// book only instances that never had one). A bot already in its meeting stays with it. The
+// reconciliation that follows the sync then moves each bot to its new time.
 import type { Transaction } from 'kysely';
+import type { Engine } from '../../db/database.ts';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
@@ -14,16 +17,19 @@ import * as bots from '../../store/bot-store.ts';
 
 /**
  * Moves the links of the instances about to be deleted (`gone`) to the instances of the same
- * series that arrived in the same round and replace them. `alive` is every instance of those
- * series left after the round (their spacing). Answers the ids of the instances that received
- * links: their bots are to be reconciled.
+ * series that arrived in the same round and replace them. `alive` is every instance left after
+ * the round (the series' spacing). Answers the ids of the instances that received links: their
+ * bots are to be reconciled.
  */
-export async function followMovedInstances(trx: Transaction<Schema>, now: number, gone: readonly EventRow[], arrived: readonly EventRow[], alive: readonly EventRow[]): Promise<string[]> {
-  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'));
-  if (arrivedBySeries.size === 0) return [];
-  const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'));
+export async function followMovedInstances(trx: Transaction<Schema>, engine: Engine, now: number, gone: readonly EventRow[], arrived: readonly EventRow[], alive: readonly EventRow[]): Promise<string[]> {
+  if (arrived.length === 0) return [];
+  const leavingBySeries = groupBySeries(gone.filter((row) => row.end_ms > now), null);
+  if (leavingBySeries.size === 0) return [];
+  const moving = new Set(leavingBySeries.keys());
+  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'), moving);
+  const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'), moving);
   const received: string[] = [];
-  for (const [seriesId, leaving] of groupBySeries(gone.filter((row) => row.end_ms > now))) {
+  for (const [seriesId, leaving] of leavingBySeries) {
     const free = arrivedBySeries.get(seriesId);
     if (!free) continue;
     const spacing = usualSpacingMs((aliveBySeries.get(seriesId) ?? []).map((row) => row.start_ms));
@@ -31,19 +37,22 @@ export async function followMovedInstances(trx: Transaction<Schema>, now: number
       const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
       if (start === undefined) continue;
       const replacement = free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!;
-      if (await moveLinks(trx, now, old, replacement)) received.push(replacement.id);
+      if (await moveLinks(trx, engine, now, old, replacement)) received.push(replacement.id);
     }
   }
   return received;
 }
 
-/** Live links, and ended links of bots that never launched for an instance to come; false when it had none. */
-async function moveLinks(trx: Transaction<Schema>, now: number, old: EventRow, replacement: EventRow): Promise<boolean> {
+/** The links that follow (see above); false when the old instance had none. */
+async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, old: EventRow, replacement: EventRow): Promise<boolean> {
   const links = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.is_live'])
-    .where('bot_events.event_id', '=', old.id)
-    .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb.and([eb('bots.launched_at', 'is', null), eb('bot_events.start_ms', '>', now)])]))
+    .where('bot_events.event_id', '=', old.id).where('bots.launched_at', 'is', null)
+    .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb('bot_events.start_ms', '>', now)]))
     .orderBy('bot_events.id').execute();
+  if (links.length === 0) return false;
+  // Bots before their links, in id order: the order every path that changes both follows.
+  await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
   for (const link of links) {
     if (link.is_live === 0) {
       // updated_at stays, as when an ended link follows a re-timed series: the bot is untouched.
@@ -55,16 +64,20 @@ async function moveLinks(trx: Transaction<Schema>, now: number, old: EventRow, r
       `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`,
       { from_event_id: old.id, to_event_id: replacement.id });
   }
-  return links.length > 0;
+  return true;
 }
 
-function groupBySeries(rows: readonly EventRow[]): Map<string, EventRow[]> {
+/** Instances by their series (instanceSeriesId), only the series in `only` when given. */
+function groupBySeries(rows: readonly EventRow[], only: ReadonlySet<string> | null): Map<string, EventRow[]> {
   const groups = new Map<string, EventRow[]>();
   for (const row of rows) {
     const series = row.recurring_event_id === null ? instanceSeriesOf(row) : null;
     if (!series) continue;
     const id = instanceSeriesId(series);
-    groups.set(id, [...(groups.get(id) ?? []), row]);
+    if (only && !only.has(id)) continue;
+    const group = groups.get(id);
+    if (group) group.push(row);
+    else groups.set(id, [row]);
   }
   return groups;
 }

@@ -563,11 +563,14 @@ export class BotScheduling implements EventChangeListener {
     }
     // Occurrence key -> bot of the live link holding it (one live link per key, by index).
     const holders = new Map(links.map((l) => [l.occurrence_key, l.bot_id]));
+    // Occurrences that had a bot (an ended link: one the client unscheduled, one attended): a bot
+    // whose occurrence vanished does not take one of them as its replacement.
+    const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0).where('occurrence_key', '!=', '').execute()).map((l) => l.occurrence_key)) : new Set<string>();
     const touchedBots = new Set<string>();
     for (const link of links) {
       await pacer.pace();
-      const target = event ? this.#currentTarget(event, series, link, holders) : null;
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
+      const target = event ? this.#currentTarget(event, series, link, holders, hadBots, bot.launched_at !== null) : null;
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated') {
         await bots.setLinkLive(trx, link.id, false, now);
         holders.delete(link.occurrence_key);
@@ -700,11 +703,12 @@ export class BotScheduling implements EventChangeListener {
 
   /**
    * What a link's event or occurrence now is. An occurrence the series no longer has (the series
-   * was re-timed or moved) hands its bot to its replacement that no other bot's live link holds:
-   * the first on the same local day, else the nearest within half the series' spacing
-   * (SeriesOccurrences.replacementFor); `holders` says which keys are held.
+   * was re-timed or moved) hands its bot to its replacement that no other bot's live link holds
+   * (`holders`) and that never had a bot (`hadBots`): the first on the same local day, else, for
+   * a bot not launched yet, the nearest within half the series' spacing
+   * (SeriesOccurrences.replacementFor). A bot in its meeting is not sent to another day's.
    */
-  #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>): ScheduleTarget | null {
+  #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>, hadBots: ReadonlySet<string>, isLaunched: boolean): ScheduleTarget | null {
     if (link.occurrence_key === '') return singleTarget(event);
     if (event.recurrence === null || series === null) return null;
     const originalStartMs = parseOccurrenceKey(link.occurrence_key);
@@ -712,9 +716,10 @@ export class BotScheduling implements EventChangeListener {
     const occurrence = series.find(originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
     const candidate = series.replacementFor(originalStartMs, (start) => {
-      const holder = holders.get(occurrenceKey(start));
-      return holder === undefined || holder === link.bot_id;
-    });
+      const key = occurrenceKey(start);
+      const holder = holders.get(key);
+      return (holder === undefined || holder === link.bot_id) && (holder === link.bot_id || !hadBots.has(key));
+    }, { isSameDayOnly: isLaunched });
     const moved = candidate === undefined ? null : series.find(candidate);
     if (!moved) return null;
     return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
