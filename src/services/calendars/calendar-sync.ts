@@ -937,9 +937,11 @@ class SyncedEventWriter {
 
   /** Deletes what the provider no longer has, once the bots of instances it gave new ids have followed them. */
   async #deleteInstancesAndSeries(gone: readonly EventRow[]): Promise<void> {
-    const goneIds = new Set(gone.map((row) => row.id));
-    const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
-    for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
+    if (gone.length > 0 && this.#arrived.length > 0) {
+      const goneIds = new Set(gone.map((row) => row.id));
+      const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
+      for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
+    }
     for (const row of gone) await this.#delete(row);
   }
 
