@@ -625,6 +625,26 @@ for (const provider of PROVIDERS) {
       }
     });
 
+    test('a series moved to another day while a bot is in its meeting: that bot stays with the meeting it joined, not sent to the new day', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const first = env.clock.now() + 2 * HOUR;
+      const seriesId = driver.createSeries({ title: 'Moving under way', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 3 });
+      await syncAfterChange(env, driver);
+      const [today] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+      const botId = await schedule(env, user.auth, today!.id, 'under-way');
+      env.clock.set(first - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.equal((await bot(env, user.auth, botId)).status, 'Joining');
+      driver.retimeSeries(seriesId, DAY);
+      await syncAfterChange(env, driver);
+      const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((i) => iso(first + DAY + i * 7 * DAY)));
+      assert.deepEqual(after.map((o) => o.bots.length), [0, 0, 0], 'the launched bot was sent to the next day');
+      const detail = await bot(env, user.auth, botId);
+      assert.ok(!detail.decisions.some((d) => d.kind === 'moved_by_calendar' || d.kind === 'followed_moved_occurrence'), JSON.stringify(detail.decisions));
+    });
+
     test('a series split ("this and following events"): the bots of the later occurrences follow the continuation', async (t) => {
       const split = driver.splitSeries;
       if ('skip' in split) return t.skip(split.skip);

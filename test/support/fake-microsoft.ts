@@ -203,14 +203,18 @@ export class FakeMicrosoftGraph {
 
   /**
    * The whole series moves by deltaMs. Occurrence ids are derived from the series and the
-   * occurrence's date (AvengeMedia/dankcalendar issue 95 found this in Graph's answers), so a
-   * series re-timed on the same day keeps its occurrence ids and one moved to another day gets
-   * new ones.
+   * occurrence's date (AvengeMedia/dankcalendar issue 95 found this in Graph's answers; odoo/odoo
+   * PR 271529 saw a shifted series' instances come back with new ids), so a series re-timed on the
+   * same day keeps its occurrence ids and one moved to another day gets new ones. Changing a
+   * series' times drops its exceptions: Outlook warns that "any exceptions associated with this
+   * recurring appointment will be cancelled" and the occurrences follow the rule again (IT Support
+   * Forum's page on that message; HumanWare's BrailleNote guide, 9.5.5.2, on Exchange calendars).
    */
   shiftSeries(email: string, seriesId: string, deltaMs: number): void {
     const item = this.#item(email, seriesId);
     item.startMs += deltaMs;
     item.endMs += deltaMs;
+    item.exceptions.clear();
     item.version++;
   }
 
