@@ -565,7 +565,9 @@ export class BotScheduling implements EventChangeListener {
     const holders = new Map(links.map((l) => [l.occurrence_key, l.bot_id]));
     // Occurrences that had a bot (an ended link: one the client unscheduled, one attended): a bot
     // whose occurrence vanished does not take one of them as its replacement.
-    const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0).where('occurrence_key', '!=', '').execute()).map((l) => l.occurrence_key)) : new Set<string>();
+    // Only recent ones: a replacement that is over by now is no target anyway.
+    const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0)
+      .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).execute()).map((l) => l.occurrence_key)) : new Set<string>();
     const touchedBots = new Set<string>();
     for (const link of links) {
       await pacer.pace();
