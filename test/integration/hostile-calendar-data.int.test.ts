@@ -247,6 +247,29 @@ describe('a dense series with 500 bots', () => {
     assert.equal(listed.result.body.results[0].start_time, new Date(start + 10 * MIN).toISOString());
   });
 
+  test('a weekly series with 250 bots moved to another day through the API: each bot follows its own week, and the event loop keeps turning', async () => {
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + 2 * HOUR;
+    const created = await env.rc.request('POST', '/api/v1/calendar/events', {
+      auth: user.auth,
+      body: { title: 'Weekly for years', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=250'], meeting_url: meetingUrl() },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const seriesId = created.body.id as string;
+    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: 'weekly-250', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 250 } });
+    assert.equal(booked.body.occurrences_scheduled, 250);
+    const moved = await measureStall(() => env.rc.request('PATCH', `/api/v1/calendar/events/${seriesId}`, {
+      auth: user.auth, body: { start_time: new Date(start + DAY).toISOString(), end_time: new Date(start + DAY + HOUR).toISOString() },
+    }));
+    assertNoStall('move a weekly series with 250 bots to another day through the API', moved);
+    assert.equal(moved.result.status, 200, JSON.stringify(moved.result.body));
+    assert.ok(moved.elapsedMs < 15_000, `the move took ${moved.elapsedMs} ms`);
+    const links = await linksOf(seriesId);
+    assert.equal(links.length, 250);
+    assert.deepEqual(new Set(links.map((l) => l.occurrence_key)), new Set(Array.from({ length: 250 }, (_, k) => occurrenceKey(start + DAY + k * 7 * DAY))));
+    for (const link of links) assert.equal(link.join_at_ms, link.start_ms - LEAD_MS);
+  });
+
   test('moved through a sync of its feed', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();
