@@ -48,6 +48,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void (reply as FastifyReply).status(apiError.status).send(errorBody(apiError));
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  // Clients built for MeetStream often send one header set, Content-Type: application/json
+  // included, with every request, also those that carry no body (a DELETE, a POST that takes
+  // none). An empty body under that type is no body, as if none had been sent, not a JSON syntax
+  // error; the default parser (Fastify's, with its prototype-poisoning checks) reads the rest.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));

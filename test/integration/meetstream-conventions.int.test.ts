@@ -118,6 +118,36 @@ describe('MeetStream conventions', () => {
     });
   });
 
+  test('a request with no body under Content-Type: application/json (one header set for every request) is answered as one without a body', async () => {
+    const empty = async (method: 'DELETE' | 'POST', url: string) => {
+      const res = await rc.app.inject({ method, url, headers: { authorization: alice.auth, 'content-type': 'application/json' }, payload: '' });
+      return { status: res.statusCode, body: res.json() };
+    };
+    const scheduleOne = async (key: string) => {
+      const event = await zoomEvent(alice.auth, 120);
+      const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: key, bot_config: {} } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return { eventId: event.id as string, botId: res.body.bot_id as string };
+    };
+    const first = await scheduleOne('empty-body-1');
+    const cancelled = await empty('DELETE', `/api/v1/calendar/scheduled_bots/${first.botId}`);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    const second = await scheduleOne('empty-body-2');
+    const unscheduled = await empty('DELETE', `${SCHEDULE}/${second.eventId}`);
+    assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
+    assert.equal(unscheduled.body.bots_deleted, 1);
+    const disabled = await empty('POST', '/api/v1/calendar/auto-schedule/disable');
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    const deleted = await empty('DELETE', `/api/v1/bots/${first.botId}/delete`);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    // A route that needs a body still says so, naming the body.
+    const third = await zoomEvent(alice.auth, 120);
+    const refused = await empty('POST', `${SCHEDULE}/${third.id}`);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.notEqual(refused.body.code, 'invalid_json');
+    assert.match(refused.body.message, /body/);
+  });
+
   describe('event.bots[]', () => {
     test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
       const event = await zoomEvent(alice.auth, 90);

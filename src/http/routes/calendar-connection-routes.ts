@@ -54,14 +54,8 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   app.get('/calendar/calendars', listCalendars, async (request) => calendar.connections.listCalendars(request.userId, request.query));
 
   // Clients send this with no body, {}, or an empty body under a JSON content type (a shared
-  // header set): all three mean "no scope". The default JSON parser refuses the last one.
+  // header set, read as no body: app.ts): all three mean "no scope".
   void app.register(async (scoped) => {
-    const parseJson = scoped.getDefaultJsonParser('error', 'error');
-    scoped.removeContentTypeParser('application/json');
-    scoped.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-      return parseJson(request, body as string, done);
-    });
     const disconnect = {
       // No body at all (no content type) is the same request as {}.
       preValidation: async (request: { body: unknown }) => {
