@@ -307,6 +307,37 @@ describe('dashboard API', () => {
       assert.equal((await rc.request('POST', '/api/v1/webhooks/deliveries/msg_zzzzzzzzzzzzzzzzzzzzzz/redeliver', { auth: user.auth })).status, 404);
     });
 
+    test('a message the receiver refuses (4xx) is set aside after five attempts and the bot\'s later ones go on; an outage (503, 429) keeps the line', async () => {
+      const user = await rc.newUser('ines');
+      // The receiver refuses bot.scheduled (an event it does not know) and takes the rest.
+      hooks.respond = (r) => ({ status: r.url === '/ines' && r.json?.event === 'bot.scheduled' ? 422 : 200 });
+      const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000), 'refused', { callback_url: `${hooksUrl}/ines` });
+      const cancelled = await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth });
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      const sentTo = () => hooks.received.filter((r) => r.url === '/ines').map((r) => `${r.json?.event} ${r.json?.bot_event}`);
+      const states = async () => (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries.map((d: { event: string; status: string; attempts: number }) => [d.event, d.status, d.attempts]);
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        await rc.webhooks.runDue();
+        clock.advance(3_600_000);
+      }
+      assert.deepEqual(sentTo(), Array(4).fill('bot.scheduled bot.scheduled'), 'the line holds while the refusal is asked again');
+      await rc.webhooks.runDue();
+      await rc.webhooks.runDue();
+      assert.deepEqual(sentTo().slice(4), ['bot.scheduled bot.scheduled', 'bot.cancelled bot.cancelled']);
+      assert.deepEqual((await states()).sort(), [['bot.cancelled', 'delivered', 1], ['bot.scheduled', 'failed', 5]]);
+
+      // An outage: five 503s and a 429 later the first message still holds the second back.
+      const other = await rc.newUser('jon');
+      hooks.respond = (r) => ({ status: r.url === '/jon' ? (hooks.received.filter((x) => x.url === '/jon').length === 3 ? 429 : 503) : 200 });
+      const held = await schedule(other.auth, await createEvent(other.auth, NOW + 5 * 86_400_000 + 60_000), 'outage', { callback_url: `${hooksUrl}/jon` });
+      await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${held}`, { auth: other.auth });
+      for (let attempt = 1; attempt <= 7; attempt++) {
+        await rc.webhooks.runDue();
+        clock.advance(3_600_000);
+      }
+      assert.deepEqual(hooks.received.filter((r) => r.url === '/jon').map((r) => r.json?.event), Array(7).fill('bot.scheduled'));
+    });
+
     test('newest first, paged by cursor', async () => {
       const user = await rc.newUser('hal');
       const bots: string[] = [];

@@ -19,6 +19,15 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
+/** Attempts a message the receiver refuses (isRefusal) gets before it stops holding its bot's line. */
+const REFUSED_ATTEMPTS = 5;
+/** 4xx answers about time or load (408 Request Timeout, 425 Too Early, 429 Too Many Requests): retried like an outage. */
+const TRANSIENT_CLIENT_ERRORS = new Set([408, 425, 429]);
+
+/** A 4xx answer that refuses the message itself (not its timing). */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && !TRANSIENT_CLIENT_ERRORS.has(status);
+}
 
 export interface WebhookDeliveryOptions {
   database: Database;
@@ -154,9 +163,14 @@ export class WebhookDelivery {
       return;
     }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
+    // A receiver that answers and refuses this message (a 4xx that is not about time or load) is
+    // asked again a few times, then the message is set aside (failed, redeliverable), so that it
+    // does not hold the bot's later messages back for days. An outage keeps the line.
+    const isRefusedForGood = result.status !== null && isRefusal(result.status) && attempts >= REFUSED_ATTEMPTS;
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
+    else if (isRefusedForGood) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     await database.db.updateTable('webhook_deliveries').set({
-      state: isExpired ? 'failed' : 'pending',
+      state: isExpired || isRefusedForGood ? 'failed' : 'pending',
       attempts,
       next_attempt_at_ms: now + webhookRetryDelayMs(attempts, this.#o.retryBaseMs),
       lease_until_ms: null,
