@@ -28,6 +28,9 @@ import type { Db } from '../../store/event-store.ts';
 import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 
+/** How far in the past create_bot's join_at may be and still mean "join now" (Recall joins at once for any past join_at). */
+const PAST_JOIN_AT_GRACE_MS = 10 * 60_000;
+
 export interface CreateBotRequest {
   meeting_link: string;
   bot_name: string;
@@ -126,9 +129,11 @@ export class AdHocBots {
           return { kind: 'existing', bot: answerOf(bound) };
         }
       }
-      if (requestedJoinAtMs !== null && requestedJoinAtMs < now) {
-        throw new ApiError('invalid_join_at', 'join_at is in the past; leave it out to join now', { details: { field: 'join_at' } });
+      if (requestedJoinAtMs !== null && requestedJoinAtMs < now - PAST_JOIN_AT_GRACE_MS) {
+        throw new ApiError('invalid_join_at', `join_at is more than ${PAST_JOIN_AT_GRACE_MS / 60_000} minutes in the past; leave it out to join now`, { details: { field: 'join_at' } });
       }
+      // A join time that has just passed (a client's clock, a request that waited in a queue) is "now".
+      if (requestedJoinAtMs !== null && requestedJoinAtMs <= now) requestedJoinAtMs = null;
       const joinAtMs = requestedJoinAtMs ?? now;
       const leave = request.automatic_leave as { in_call_recording_timeout?: number } | undefined;
       const meetingSeconds = leave?.in_call_recording_timeout ?? DEFAULT_AD_HOC_MEETING_SECONDS;
