@@ -12,7 +12,7 @@ const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Ty
 export const CreateBotBody = Type.Object({
   meeting_link: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'invalid_meeting_url', description: 'The meeting to join (Zoom, Google Meet, Teams, ...)' }),
   bot_name: Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'invalid_bot_config' }),
-  join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset, not in the past); absent: now', errorCode: 'invalid_join_at' })),
+  join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
   deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
   callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
   custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'invalid_bot_config', description: 'Echoed in every webhook and listing' })),
