@@ -1794,6 +1794,39 @@ describe('auto-schedule', () => {
     assert.equal(kept.events.filter((e) => e.is_linked).length, 1);
   });
 
+  test('an invitation the owner declines later loses the bot auto-schedule booked (one occurrence of a series too); a bot the client booked stays', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Declined later', 3);
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1]);
+    // Google keeps the owner's answer on the owner's own attendee entry (attendees[].self,
+    // attendees[].responseStatus: developers.google.com/workspace/calendar/api/v3/reference/events);
+    // an answer to one occurrence is an exception instance of the series carrying it.
+    const attendees = (answer: string) => [{ email: 'organizer@example.com', organizer: true, responseStatus: 'accepted' }, { email: account.email, self: true, responseStatus: answer }];
+    const start = first + 3 * HOUR;
+    const single = env.google.insertEvent(account.email, account.email, { summary: 'Invitation', location: meetingUrl(), start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, attendees: attendees('needsAction') });
+    const byHandStart = first + 5 * HOUR;
+    const byHandEvent = env.google.insertEvent(account.email, account.email, { summary: 'Booked by hand', location: meetingUrl(), start: { dateTime: iso(byHandStart) }, end: { dateTime: iso(byHandStart + HOUR) }, attendees: attendees('needsAction') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 6 * HOUR);
+    const invitation = listed.find((e) => e.title === 'Invitation')!;
+    assert.equal(invitation.bots.length, 1, 'an unanswered invitation is booked');
+    const byHand = listed.find((e) => e.title === 'Booked by hand')!;
+    // The client's own bot for the other meeting (auto-schedule's is unscheduled first).
+    await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${byHand.bots[0]!.id}`, { auth: user.auth });
+    const clientBot = await schedule(env, user.auth, byHand.id, 'client-booked');
+    env.google.patchEvent(account.email, account.email, single, { attendees: attendees('declined') });
+    env.google.patchEvent(account.email, account.email, byHandEvent, { attendees: attendees('declined') });
+    env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { attendees: attendees('declined') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const declined = await bot(env, user.auth, invitation.bots[0]!.id);
+    assert.equal(declined.status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, clientBot)).status, 'Scheduled', 'the client asked for that meeting');
+    const series = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(series.filter((o) => o.recurring_event_id !== null).map((o) => o.bots.length), [1, 0, 1]);
+    assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
+  });
+
   /** A user with auto-schedule on and a weekly Google series of `count`, synced (so booked): its occurrences. */
   async function autoScheduledWeekly(title: string, count = 3) {
     const user = await env.rc.newUser();

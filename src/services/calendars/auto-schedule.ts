@@ -21,6 +21,7 @@ import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, derivedDeduplicationKey, fi
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
+import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -249,7 +250,7 @@ export class AutoSchedule implements AfterSyncHook {
       .execute();
     const result: Candidate[] = [];
     for (const event of plain) {
-      if (isDeclined(event)) continue;
+      if (isDeclinedInvitation(event.raw)) continue;
       if (event.recurring_event_id !== null && event.original_start_ms !== null) {
         // An instance that overrides an occurrence is booked as that occurrence, below.
         continue;
@@ -261,10 +262,12 @@ export class AutoSchedule implements AfterSyncHook {
       .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
       .execute();
     for (const series of seriesList) {
-      if (isDeclined(series)) continue;
+      if (isDeclinedInvitation(series.raw)) continue;
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
         if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        // One occurrence declined (Google records the answer on that occurrence's instance).
+        if (occurrence.override && isDeclinedInvitation(occurrence.override.raw)) continue;
         result.push({
           eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,
@@ -290,16 +293,5 @@ export class AutoSchedule implements AfterSyncHook {
     if (!row) return null;
     // The bot's own configuration, so that linking one more event changes nothing else about it.
     return { deduplication_key: row.deduplication_key, config: applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput) };
-  }
-}
-
-/** The account owner declined the invitation (Google attendees[].self, Graph responseStatus). */
-function isDeclined(event: EventRow): boolean {
-  try {
-    const raw = JSON.parse(event.raw) as { attendees?: { self?: boolean; responseStatus?: string }[]; responseStatus?: { response?: string } };
-    if (raw.attendees?.some((a) => a.self === true && a.responseStatus === 'declined')) return true;
-    return raw.responseStatus?.response === 'declined';
-  } catch {
-    return false;
   }
 }

@@ -35,6 +35,7 @@ import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { followMovedInstances } from './instance-moves.ts';
+import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -874,7 +875,9 @@ class SyncedEventWriter {
       if (row.recurring_event_id) this.changed.set(row.recurring_event_id, 'updated');
       return;
     }
-    const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c]);
+    // The owner's answer lives in raw only; a decline takes back the bot auto-schedule booked.
+    const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c])
+      || isDeclinedInvitation(existing.raw) !== isDeclinedInvitation(values.raw);
     const isSameSource = existing.platform === values.platform && existing.provider_calendar_id === values.provider_calendar_id;
     if (!isMeaningful && existing.raw === values.raw && isSameSource) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };

@@ -25,6 +25,7 @@ import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from 
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
+import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 
@@ -573,15 +574,19 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
       const target = event ? this.#currentTarget(event, series, link, holders, hadBots, bot.launched_at !== null) : null;
-      if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated') {
+      const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
+      // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
+      // declines later (a bot booked by the client stays: it asked for that meeting).
+      const isDeclined = target !== null && bot.status === 'Scheduled' && config.custom_attributes?.auto_scheduled === 'true'
+        && (isDeclinedInvitation(event!.raw) || isDeclinedInvitation(series?.find(target.originalStartMs ?? Number.NaN)?.override?.raw ?? ''));
+      if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
         await bots.setLinkLive(trx, link.id, false, now);
         holders.delete(link.occurrence_key);
-        const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : `Event ${eventId} moved into the past`;
+        const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
         // A disconnect says nothing about the meeting itself: a bot already in it stays.
         await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected' });
         continue;
       }
-      const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       if (config.meeting_url === undefined && target.meeting && target.meeting.identity !== bot.meeting_identity) {
         if (await this.#followMeetingChange(trx, bot, link, target, now)) holders.delete(link.occurrence_key);
         touchedBots.add(bot.id);

@@ -1,0 +1,12 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDeclinedInvitation } from './invitation.ts';
+
+test('an invitation is declined when the owner\'s own attendee entry (Google) or responseStatus (Graph) says so', () => {
+  assert.equal(isDeclinedInvitation(JSON.stringify({ attendees: [{ email: 'a@x', responseStatus: 'accepted' }, { email: 'me@x', self: true, responseStatus: 'declined' }] })), true);
+  // Someone else declining says nothing about the owner.
+  assert.equal(isDeclinedInvitation(JSON.stringify({ attendees: [{ email: 'a@x', responseStatus: 'declined' }, { email: 'me@x', self: true, responseStatus: 'needsAction' }] })), false);
+  assert.equal(isDeclinedInvitation(JSON.stringify({ responseStatus: { response: 'declined', time: '2026-12-01T10:00:00Z' } })), true);
+  assert.equal(isDeclinedInvitation(JSON.stringify({ responseStatus: { response: 'tentativelyAccepted' } })), false);
+  for (const raw of ['', 'not json', 'null', '7', '{"attendees":"x"}', '{"attendees":[null]}', '{}']) assert.equal(isDeclinedInvitation(raw), false, raw);
+});
