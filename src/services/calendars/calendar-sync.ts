@@ -36,6 +36,7 @@ import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { followMovedInstances } from './instance-moves.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
+import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -951,7 +952,8 @@ class SyncedEventWriter {
   /**
    * Google's "this and following events" splits a series: the old master gets an UNTIL and a new
    * master `<old id>_R<original start of the first moved occurrence>` carries the rest (odoo PR
-   * 287171, google-api-php-client issue 2009). Links of bots to occurrences the old series no
+   * 287171, google-api-php-client issue 2009; in a feed Google publishes, the UIDs `<id>@google.com`
+   * and `<id>_R…@google.com`: series-split.ts). Links of bots to occurrences the old series no
    * longer has move to the continuation, under the same key and configuration, so that the
    * client's intent (a bot for that occurrence, or for every occurrence) follows the series; the
    * continuation's own reconciliation then moves them to its times. Runs whichever of the two
@@ -961,19 +963,22 @@ class SyncedEventWriter {
     for (const key of this.#upsertedSeries) {
       const row = this.#rows.get(key);
       if (!row || row.is_deleted || row.recurrence === null) continue;
-      const providerId = key.slice(storedEventId(this.#calendar, '').length);
-      const split = /^(.+)_R(\d{8}T\d{6})Z?$/.exec(providerId);
+      const idPrefix = storedEventId(this.#calendar, '');
+      const providerId = key.slice(idPrefix.length);
+      const split = parseSplitId(providerId);
       if (split) {
         const base = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
-          .where('provider_event_id', '=', storedEventId(this.#calendar, split[1]!)).executeTakeFirst();
-        if (base) await this.#relinkSplit(base, row, splitStartMs(split[2]!));
+          .where('provider_event_id', '=', storedEventId(this.#calendar, split.baseId)).executeTakeFirst();
+        if (base) await this.#relinkSplit(base, row, split.splitMs);
       }
-      const pattern = `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_R%`;
+      const affixes = continuationIdAffixes(providerId);
+      const escape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+      const pattern = `${escape(idPrefix + affixes.prefix)}%${escape(affixes.suffix)}`;
       const continuations = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
         .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
       for (const continuation of continuations) {
-        const at = /_R(\d{8}T\d{6})Z?$/.exec(continuation.provider_event_id ?? '');
-        if (at && continuation.provider_event_id!.startsWith(`${key}_R`)) await this.#relinkSplit(row, continuation, splitStartMs(at[1]!));
+        const of = parseSplitId((continuation.provider_event_id ?? '').slice(idPrefix.length));
+        if (of?.baseId === providerId) await this.#relinkSplit(row, continuation, of.splitMs);
       }
     }
   }
@@ -1068,12 +1073,6 @@ class SyncedEventWriter {
       provider_calendar_id: provider === 'ics' ? null : this.#calendar.provider_calendar_id,
     };
   }
-}
-
-/** `20261203T090000` (as in Google's `_R` ids) as epoch ms, read as UTC. */
-function splitStartMs(basic: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(basic)!;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
 const MEANINGFUL_COLUMNS = [
