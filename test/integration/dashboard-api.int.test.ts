@@ -307,7 +307,7 @@ describe('dashboard API', () => {
       assert.equal((await rc.request('POST', '/api/v1/webhooks/deliveries/msg_zzzzzzzzzzzzzzzzzzzzzz/redeliver', { auth: user.auth })).status, 404);
     });
 
-    test('a message the receiver refuses (4xx) is set aside after five attempts and the bot\'s later ones go on; an outage (503, 429) keeps the line', async () => {
+    test('a message the receiver refuses (422) is set aside after five attempts and the bot\'s later ones go on; an outage (503, 429, a 401 after a secret change) keeps the line', async () => {
       const user = await rc.newUser('ines');
       // The receiver refuses bot.scheduled (an event it does not know) and takes the rest.
       hooks.respond = (r) => ({ status: r.url === '/ines' && r.json?.event === 'bot.scheduled' ? 422 : 200 });
@@ -326,9 +326,13 @@ describe('dashboard API', () => {
       assert.deepEqual(sentTo().slice(4), ['bot.scheduled bot.scheduled', 'bot.cancelled bot.cancelled']);
       assert.deepEqual((await states()).sort(), [['bot.cancelled', 'delivered', 1], ['bot.scheduled', 'failed', 5]]);
 
-      // An outage: five 503s and a 429 later the first message still holds the second back.
+      // An outage: 503s, a 429 and 401s (a receiver not yet on the new secret) later, the first
+      // message still holds the second back.
       const other = await rc.newUser('jon');
-      hooks.respond = (r) => ({ status: r.url === '/jon' ? (hooks.received.filter((x) => x.url === '/jon').length === 3 ? 429 : 503) : 200 });
+      hooks.respond = (r) => {
+        const sent = hooks.received.filter((x) => x.url === '/jon').length;
+        return { status: r.url !== '/jon' ? 200 : sent === 3 ? 429 : sent >= 5 ? 401 : 503 };
+      };
       const held = await schedule(other.auth, await createEvent(other.auth, NOW + 5 * 86_400_000 + 60_000), 'outage', { callback_url: `${hooksUrl}/jon` });
       await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${held}`, { auth: other.auth });
       for (let attempt = 1; attempt <= 7; attempt++) {

@@ -68,8 +68,9 @@ export class WebhookDeliveryLog {
   /**
    * Sends the delivery again, now, with the same webhook-id (a receiver that already processed it
    * can tell it is the same message). A delivery that fails again is retried as usual while it is
-   * younger than the outbox's give-up age, and marked failed after one attempt if older. One that
-   * is being sent at this moment keeps its claim; its outcome is then what counts.
+   * younger than the outbox's give-up age, and marked failed after one attempt if older (or, when
+   * it had been set aside as refused, when the receiver refuses it again). One that is being sent
+   * at this moment keeps its claim; its outcome is then what counts.
    */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     const now = this.#clock.now();

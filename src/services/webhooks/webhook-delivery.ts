@@ -19,14 +19,24 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
-/** Attempts a message the receiver refuses (isRefusal) gets before it stops holding its bot's line. */
+/** Attempts a message gets before a refusal of it (isRefusal, twice in a row) stops it holding its bot's line. */
 const REFUSED_ATTEMPTS = 5;
-/** 4xx answers about time or load (408 Request Timeout, 425 Too Early, 429 Too Many Requests): retried like an outage. */
-const TRANSIENT_CLIENT_ERRORS = new Set([408, 425, 429]);
+/**
+ * Answers that refuse the message itself: malformed to the receiver (400), in conflict with its
+ * state (409), too large (413), of a type it does not take (415), or not processable (422), such
+ * as an event it does not know. Any other 4xx (401 or 403 after a secret rotation, 404 or 410
+ * while a receiver is being deployed, 408, 425, 429) says the receiver is not ready: an outage.
+ */
+const REFUSALS = new Set([400, 409, 413, 415, 422]);
 
-/** A 4xx answer that refuses the message itself (not its timing). */
-function isRefusal(status: number): boolean {
-  return status >= 400 && status < 500 && !TRANSIENT_CLIENT_ERRORS.has(status);
+function isRefusal(status: number | null): boolean {
+  return status !== null && REFUSALS.has(status);
+}
+
+/** The status of a delivery's last answer, as last_error records it (`HTTP 422`), or null. */
+function lastStatusOf(lastError: string | null): number | null {
+  const match = lastError === null ? null : /^HTTP (\d{3})$/.exec(lastError);
+  return match ? Number(match[1]) : null;
 }
 
 export interface WebhookDeliveryOptions {
@@ -147,13 +157,17 @@ export class WebhookDelivery {
     const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)', isPermanent: false } : await this.#send(delivery, sentAt, signature);
     const now = clock.now();
     const delivered = result.status !== null && result.status >= 200 && result.status < 300;
-    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
+    const attempts = delivery.attempts + 1;
+    // A receiver that answers and refuses this message twice in a row (after a few attempts in
+    // all) has it set aside (failed, redeliverable), so that one message it will not take does not
+    // hold the bot's later ones back for days. An outage keeps the line.
+    const isSetAside = isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS;
+    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
       await database.db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
         .where('id', '=', delivery.id).execute();
       return;
     }
-    const attempts = delivery.attempts + 1;
     const error = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
@@ -163,14 +177,10 @@ export class WebhookDelivery {
       return;
     }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
-    // A receiver that answers and refuses this message (a 4xx that is not about time or load) is
-    // asked again a few times, then the message is set aside (failed, redeliverable), so that it
-    // does not hold the bot's later messages back for days. An outage keeps the line.
-    const isRefusedForGood = result.status !== null && isRefusal(result.status) && attempts >= REFUSED_ATTEMPTS;
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
-    else if (isRefusedForGood) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
+    else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     await database.db.updateTable('webhook_deliveries').set({
-      state: isExpired || isRefusedForGood ? 'failed' : 'pending',
+      state: isExpired || isSetAside ? 'failed' : 'pending',
       attempts,
       next_attempt_at_ms: now + webhookRetryDelayMs(attempts, this.#o.retryBaseMs),
       lease_until_ms: null,
