@@ -1844,6 +1844,25 @@ describe('auto-schedule', () => {
     assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
   });
 
+  test('a series declined whole, one occurrence accepted: that occurrence keeps its auto-scheduled bot, the others lose theirs', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Declined but one', 3);
+    const attendees = (answer: string) => [{ email: 'organizer@example.com', organizer: true, responseStatus: 'accepted' }, { email: account.email, self: true, responseStatus: answer }];
+    env.google.patchEvent(account.email, account.email, seriesId, { attendees: attendees('declined') });
+    env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { attendees: attendees('accepted') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), [[], [before[1]!.bots[0]!.id], []]);
+    // A booking auto-schedule decided on before the decline was synced is refused once it holds
+    // the event's lock: the answer is read again there.
+    env.google.insertEvent(account.email, account.email, { summary: 'Fresh', location: meetingUrl(), start: { dateTime: iso(first + 2 * HOUR) }, end: { dateTime: iso(first + 3 * HOUR) }, attendees: attendees('declined') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const freshEvent = (await eventsOf(env, user.auth, calendarId, first + HOUR, first + 4 * HOUR)).find((e) => e.title === 'Fresh')!;
+    assert.deepEqual(freshEvent.bots, [], 'auto-schedule skips a declined invitation');
+    await assert.rejects(env.rc.scheduling.schedule(user.userId, freshEvent.id, { deduplication_key: 'late-decision', bot_config: {} }, { ifNeverScheduled: true }), (error: { code?: string; message?: string }) => error.code === 'event_already_scheduled' && /declined/.test(error.message ?? ''));
+  });
+
   /** A user with auto-schedule on and a weekly Google series of `count`, synced (so booked): its occurrences. */
   async function autoScheduledWeekly(title: string, count = 3) {
     const user = await env.rc.newUser();

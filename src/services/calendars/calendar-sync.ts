@@ -878,7 +878,7 @@ class SyncedEventWriter {
     }
     // The owner's answer lives in raw only; a decline takes back the bot auto-schedule booked.
     const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c])
-      || isDeclinedInvitation(existing.raw) !== isDeclinedInvitation(values.raw);
+      || (existing.raw !== values.raw && isDeclinedInvitation(existing.raw) !== isDeclinedInvitation(values.raw));
     const isSameSource = existing.platform === values.platform && existing.provider_calendar_id === values.provider_calendar_id;
     if (!isMeaningful && existing.raw === values.raw && isSameSource) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };

@@ -25,7 +25,7 @@ import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from 
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
-import { isDeclinedInvitation } from '../../domain/invitation.ts';
+import { isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 
@@ -123,7 +123,7 @@ export class BotScheduling implements EventChangeListener {
   /**
    * `options.ifNeverScheduled` (auto-schedule): refuse with event_already_scheduled, inside the
    * scheduling transaction, when the event or occurrence has ever had a bot, so that concurrent
-   * runs cannot both book (or re-book) it.
+   * runs cannot both book (or re-book) it, or when its invitation was declined meanwhile.
    */
   async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion } = {}): Promise<ScheduleResponse> {
     const isChain = request.recurring_event === true;
@@ -160,6 +160,9 @@ export class BotScheduling implements EventChangeListener {
         // committed before this check, or waits until this one has.
         const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
         if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
+        // Declined since auto-schedule read it (a sync that committed meanwhile, under this lock).
+        const isDeclined = resolved.kind === 'single' ? isDeclinedOccurrence(resolved.event.raw, null) : isDeclinedOccurrence(resolved.series.raw, resolved.occurrence.override?.raw ?? null);
+        if (isDeclined) throw new ApiError('event_already_scheduled', `Event ${eventId} was declined`);
       }
       if (options.ifBatchUnchanged) {
         // A top-up books for a batch as it read it; unscheduled (or booked again) meanwhile, it waits for the next round.
@@ -570,6 +573,13 @@ export class BotScheduling implements EventChangeListener {
     const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0)
       .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).execute()).map((l) => l.occurrence_key)) : new Set<string>();
     const touchedBots = new Set<string>();
+    // The owner's answer, read once per event (raw can be 64 KB): an occurrence's own answer wins.
+    const eventAnswer = event ? ownerAnswerOf(event.raw) : null;
+    const isDeclinedTarget = (target: ScheduleTarget): boolean => {
+      const override = series && target.originalStartMs !== null ? series.find(target.originalStartMs)?.override ?? null : null;
+      const own = override ? ownerAnswerOf(override.raw) : null;
+      return (own ?? eventAnswer) === 'declined';
+    };
     for (const link of links) {
       await pacer.pace();
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
@@ -577,8 +587,7 @@ export class BotScheduling implements EventChangeListener {
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
       // declines later (a bot booked by the client stays: it asked for that meeting).
-      const isDeclined = target !== null && bot.status === 'Scheduled' && config.custom_attributes?.auto_scheduled === 'true'
-        && (isDeclinedInvitation(event!.raw) || isDeclinedInvitation(series?.find(target.originalStartMs ?? Number.NaN)?.override?.raw ?? ''));
+      const isDeclined = target !== null && bot.status === 'Scheduled' && config.custom_attributes?.auto_scheduled === 'true' && isDeclinedTarget(target);
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
         await bots.setLinkLive(trx, link.id, false, now);
         holders.delete(link.occurrence_key);
