@@ -12,12 +12,14 @@ test('an invitation is declined when the owner\'s own attendee entry (Google) or
 });
 
 test('an occurrence\'s own answer wins over its series\'; no answer on it leaves the series\' answer', () => {
-  const google = (answer: string) => JSON.stringify({ attendees: [{ email: 'me@x', self: true, responseStatus: answer }] });
-  assert.equal(isDeclinedOccurrence(google('declined'), null), true);
-  assert.equal(isDeclinedOccurrence(google('declined'), google('accepted')), false, 'declined all, then accepted this one');
-  assert.equal(isDeclinedOccurrence(google('accepted'), google('declined')), true);
-  assert.equal(isDeclinedOccurrence(google('declined'), google('needsAction')), true);
-  assert.equal(isDeclinedOccurrence(google('declined'), JSON.stringify({ summary: 'moved' })), true);
+  const google = (answer: string) => ({ raw: JSON.stringify({ attendees: [{ email: 'me@x', self: true, responseStatus: answer }] }) });
+  const series = (answer: string) => ownerAnswerOf(google(answer).raw);
+  assert.equal(isDeclinedOccurrence(series('declined'), null), true);
+  assert.equal(isDeclinedOccurrence(series('declined'), google('accepted')), false, 'declined all, then accepted this one');
+  assert.equal(isDeclinedOccurrence(series('accepted'), google('declined')), true);
+  assert.equal(isDeclinedOccurrence(series('declined'), google('needsAction')), true);
+  assert.equal(isDeclinedOccurrence(series('declined'), { raw: JSON.stringify({ summary: 'moved' }) }), true);
+  assert.equal(isDeclinedOccurrence(null, null), false);
   assert.equal(ownerAnswerOf(JSON.stringify({ responseStatus: { response: 'organizer' } })), 'organizer');
   assert.equal(ownerAnswerOf(JSON.stringify({ responseStatus: { response: 'notResponded' } })), null);
 });

@@ -28,10 +28,10 @@ export function isDeclinedInvitation(raw: string): boolean {
 }
 
 /**
- * Whether an occurrence of a series is declined: its own answer (recorded on its override, as
- * Google does for an answer to one occurrence) wins over the series' answer.
+ * Whether an occurrence of a series is declined, given the series' answer (ownerAnswerOf, read
+ * once per series): its own answer, recorded on its override as Google does for an answer to one
+ * occurrence, wins.
  */
-export function isDeclinedOccurrence(seriesRaw: string, overrideRaw: string | null): boolean {
-  const own = overrideRaw === null ? null : ownerAnswerOf(overrideRaw);
-  return (own ?? ownerAnswerOf(seriesRaw)) === 'declined';
+export function isDeclinedOccurrence(seriesAnswer: string | null, override: { raw: string } | null): boolean {
+  return ((override ? ownerAnswerOf(override.raw) : null) ?? seriesAnswer) === 'declined';
 }

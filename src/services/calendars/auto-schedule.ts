@@ -21,7 +21,7 @@ import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, derivedDeduplicationKey, fi
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
-import { isDeclinedInvitation, isDeclinedOccurrence } from '../../domain/invitation.ts';
+import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -262,11 +262,12 @@ export class AutoSchedule implements AfterSyncHook {
       .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
       .execute();
     for (const series of seriesList) {
+      const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
         if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         // The series declined, or this one occurrence (Google records an answer to one on its instance, which wins).
-        if (isDeclinedOccurrence(series.raw, occurrence.override?.raw ?? null)) continue;
+        if (isDeclinedOccurrence(seriesAnswer, occurrence.override)) continue;
         result.push({
           eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,

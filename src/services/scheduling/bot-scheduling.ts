@@ -25,7 +25,7 @@ import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from 
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
-import { isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
+import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 
@@ -161,7 +161,7 @@ export class BotScheduling implements EventChangeListener {
         const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
         if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
         // Declined since auto-schedule read it (a sync that committed meanwhile, under this lock).
-        const isDeclined = resolved.kind === 'single' ? isDeclinedOccurrence(resolved.event.raw, null) : isDeclinedOccurrence(resolved.series.raw, resolved.occurrence.override?.raw ?? null);
+        const isDeclined = resolved.kind === 'single' ? isDeclinedInvitation(resolved.event.raw) : isDeclinedOccurrence(ownerAnswerOf(resolved.series.raw), resolved.occurrence.override);
         if (isDeclined) throw new ApiError('event_already_scheduled', `Event ${eventId} was declined`);
       }
       if (options.ifBatchUnchanged) {
@@ -568,18 +568,15 @@ export class BotScheduling implements EventChangeListener {
     // Occurrence key -> bot of the live link holding it (one live link per key, by index).
     const holders = new Map(links.map((l) => [l.occurrence_key, l.bot_id]));
     // Occurrences that had a bot (an ended link: one the client unscheduled, one attended): a bot
-    // whose occurrence vanished does not take one of them as its replacement.
-    // Only recent ones: a replacement that is over by now is no target anyway.
+    // whose occurrence vanished does not take one of them as its replacement. Only recent ones: a
+    // replacement that is over by now is no target anyway.
     const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0)
       .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).execute()).map((l) => l.occurrence_key)) : new Set<string>();
     const touchedBots = new Set<string>();
     // The owner's answer, read once per event (raw can be 64 KB): an occurrence's own answer wins.
     const eventAnswer = event ? ownerAnswerOf(event.raw) : null;
-    const isDeclinedTarget = (target: ScheduleTarget): boolean => {
-      const override = series && target.originalStartMs !== null ? series.find(target.originalStartMs)?.override ?? null : null;
-      const own = override ? ownerAnswerOf(override.raw) : null;
-      return (own ?? eventAnswer) === 'declined';
-    };
+    const isDeclinedTarget = (target: ScheduleTarget): boolean =>
+      isDeclinedOccurrence(eventAnswer, series && target.originalStartMs !== null ? series.find(target.originalStartMs)?.override ?? null : null);
     for (const link of links) {
       await pacer.pace();
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
@@ -734,7 +731,7 @@ export class BotScheduling implements EventChangeListener {
     const candidate = series.replacementFor(originalStartMs, (start) => {
       const key = occurrenceKey(start);
       const holder = holders.get(key);
-      return (holder === undefined || holder === link.bot_id) && (holder === link.bot_id || !hadBots.has(key));
+      return holder === link.bot_id || (holder === undefined && !hadBots.has(key));
     }, { isSameDayOnly: isLaunched });
     const moved = candidate === undefined ? null : series.find(candidate);
     if (!moved) return null;
