@@ -218,15 +218,20 @@ describe('a dense series with 500 bots', () => {
     }
   }
 
-  test('moved through the API: one expansion for all bots, and the event loop keeps turning', async () => {
-    const user = await env.rc.newUser();
+  /** A series created through the API, starting in two hours: its id and start. */
+  async function apiSeries(auth: string, title: string, durationMs: number, rule: string): Promise<{ start: number; seriesId: string }> {
     const start = env.clock.now() + 2 * HOUR;
     const created = await env.rc.request('POST', '/api/v1/calendar/events', {
-      auth: user.auth,
-      body: { title: 'Dense', start_time: new Date(start).toISOString(), end_time: new Date(start + SECOND).toISOString(), timezone: 'UTC', recurrence: ['RRULE:FREQ=SECONDLY'], meeting_url: meetingUrl() },
+      auth,
+      body: { title, start_time: new Date(start).toISOString(), end_time: new Date(start + durationMs).toISOString(), timezone: 'UTC', recurrence: [rule], meeting_url: meetingUrl() },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const seriesId = created.body.id as string;
+    return { start, seriesId: created.body.id as string };
+  }
+
+  test('moved through the API: one expansion for all bots, and the event loop keeps turning', async () => {
+    const user = await env.rc.newUser();
+    const { start, seriesId } = await apiSeries(user.auth, 'Dense', SECOND, 'RRULE:FREQ=SECONDLY');
     const booked = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: 'dense', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 500 } }));
     report('schedule 500 occurrences of a SECONDLY series (not asserted here)', booked);
     assert.equal(booked.result.body.occurrences_scheduled, 500);
@@ -249,13 +254,7 @@ describe('a dense series with 500 bots', () => {
 
   test('a weekly series with 250 bots moved to another day through the API: each bot follows its own week, and the event loop keeps turning', async () => {
     const user = await env.rc.newUser();
-    const start = env.clock.now() + 2 * HOUR;
-    const created = await env.rc.request('POST', '/api/v1/calendar/events', {
-      auth: user.auth,
-      body: { title: 'Weekly for years', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=250'], meeting_url: meetingUrl() },
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const seriesId = created.body.id as string;
+    const { start, seriesId } = await apiSeries(user.auth, 'Weekly for years', HOUR, 'RRULE:FREQ=WEEKLY;COUNT=250');
     const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: 'weekly-250', bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 250 } });
     assert.equal(booked.body.occurrences_scheduled, 250);
     const moved = await measureStall(() => env.rc.request('PATCH', `/api/v1/calendar/events/${seriesId}`, {
