@@ -5,6 +5,7 @@
 // recurring_event (chain mode), toggle-recurrence, cancel_all_occurrences and from_date address
 // when the event named is one of them.
 import { Temporal } from 'temporal-polyfill';
+import { escapeLike } from '../lib/like-pattern.ts';
 
 export interface InstanceSeries {
   /** The calendar connection the instances were synced from. */
@@ -32,7 +33,7 @@ export function instanceSeriesId(series: InstanceSeries): string {
 
 /** A LIKE pattern for the ids of every instance series of one connection (its id escaped, `\\` the escape character). */
 export function instanceSeriesPattern(calendarId: string): string {
-  return `${PREFIX}${calendarId.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`;
+  return `${PREFIX}${escapeLike(calendarId)}:%`;
 }
 
 /**

@@ -35,6 +35,7 @@ import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { followMovedInstances } from './instance-moves.ts';
+import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
@@ -972,8 +973,7 @@ class SyncedEventWriter {
         if (base) await this.#relinkSplit(base, row, split.splitMs);
       }
       const affixes = continuationIdAffixes(providerId);
-      const escape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-      const pattern = `${escape(idPrefix + affixes.prefix)}%${escape(affixes.suffix)}`;
+      const pattern = `${escapeLike(idPrefix + affixes.prefix)}%${escapeLike(affixes.suffix)}`;
       const continuations = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
         .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
       for (const continuation of continuations) {
