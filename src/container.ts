@@ -177,6 +177,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     horizonMs: config.calendar.syncHorizonDays * 86_400_000,
     pushRenewBeforeMs: config.calendar.pushRenewBeforeSeconds * 1000,
     isPushEnabled: config.calendar.isPushEnabled,
+    syncFailingAfterMs: config.calendar.syncFailingAfterSeconds * 1000,
   });
   const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
   calendarSync.setAfterSyncHook(autoSchedule);

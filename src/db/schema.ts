@@ -188,7 +188,7 @@ export interface CalendarConnectionsTable {
   display_url: string | null;
   /** Sealed JSON (SecretBox) of the client id/secret/refresh token or feed URL; null once disconnected. */
   credentials: string | null;
-  /** Where connection-level webhooks (calendar.auth_revoked) go; null: none. */
+  /** Where connection-level webhooks (calendar.auth_revoked, calendar.sync_failing, calendar.sync_restored) go; null: none. */
   callback_url: string | null;
   /** active | auth_revoked */
   status: string;
@@ -196,6 +196,10 @@ export interface CalendarConnectionsTable {
   last_error: string | null;
   last_error_at: number | null;
   consecutive_failures: number;
+  /** When the current run of failed syncs began; null while the last sync worked (migration 019). */
+  failing_since: number | null;
+  /** When that run was reported (calendar.sync_failing); null: not reported (migration 019). */
+  failing_reported_at: number | null;
   /** When the background sync should next look at it; null: never (auth_revoked). */
   next_sync_at: number | null;
   /** While a sync runs: until when it holds the connection. */

@@ -65,7 +65,7 @@ function meetingUrl(): string {
 async function bot(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string }[]; events: { event_id: string; is_linked: boolean }[] };
+  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string; reason: string }[]; events: { event_id: string; is_linked: boolean }[] };
 }
 
 async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
@@ -589,6 +589,11 @@ for (const provider of PROVIDERS) {
       assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
       await driver.restoreAccess(user.auth);
       assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+      // Found by the hourly probe (a feed), the return is announced; a client that connected the
+      // account again knows already.
+      await env.rc.webhooks.runDue();
+      const announced = env.hooks.received.filter((r) => r.json?.calendar_id === calendarId && r.json.event === 'calendar.sync_restored');
+      assert.equal(announced.length, driver.name === 'ics' ? 1 : 0);
       const restored = await bot(env, user.auth, botId);
       assert.deepEqual(restored.decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind), ['at_risk', 'access_restored']);
       env.clock.set(start - LEAD_MS);
@@ -714,6 +719,83 @@ for (const provider of PROVIDERS) {
       const healthy = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
       assert.equal(healthy.body.last_error, null);
       void newId;
+    });
+
+    test('syncs failing for fifteen minutes are reported once; the bots launch on the meeting as last synced; a working sync is reported too', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
+      const soon = env.clock.now() + HOUR;
+      const later = env.clock.now() + 6 * HOUR;
+      driver.createEvent({ title: 'During the outage', startMs: soon, endMs: soon + HOUR, meetingUrl: meetingUrl() });
+      driver.createEvent({ title: 'After the outage', startMs: later, endMs: later + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const events = await eventsOf(env, user.auth, calendarId, soon - HOUR, later + 2 * HOUR);
+      const soonBot = await scheduleWithHooks(env, user.auth, events[0]!.id, 'during-outage');
+      const laterBot = await scheduleWithHooks(env, user.auth, events[1]!.id, 'after-outage');
+      const hooksOf = async (event: string) => {
+        await env.rc.webhooks.runDue();
+        return env.hooks.received.filter((r) => r.json?.calendar_id === calendarId && r.json.event === event).map((r) => r.json);
+      };
+      const runFor = async (ms: number) => {
+        for (const end = env.clock.now() + ms; env.clock.now() < end;) {
+          env.clock.advance(MIN);
+          await env.rc.calendarSync.runDue();
+        }
+      };
+
+      const syncNow = async () => assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+      driver.setDown(true);
+      await syncNow();
+      const failingSince = (await connection(env, user.auth, calendarId)).sync_failing_since as string;
+      assert.ok(failingSince, 'the run of failures is shown from its first failure');
+      // A short outage is only shown on the connection.
+      await runFor(10 * MIN);
+      assert.deepEqual(await hooksOf('calendar.sync_failing'), []);
+      assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, failingSince);
+      // Past fifteen minutes: reported once, however long it goes on.
+      await runFor(40 * MIN);
+      const failing = await hooksOf('calendar.sync_failing');
+      assert.equal(failing.length, 1, JSON.stringify(failing));
+      assert.equal(failing[0].status, 'active');
+      assert.equal(failing[0].failing_since, failingSince);
+      assert.equal(failing[0].scheduled_bots, 2);
+      assert.match(failing[0].last_error, /transient|rate_limited/);
+      assert.ok(Date.parse(failing[0].timestamp) - Date.parse(failingSince) >= 15 * MIN, 'not before fifteen minutes');
+      for (const botId of [soonBot, laterBot]) {
+        const decisions = (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'sync_failing');
+        assert.equal(decisions.length, 1);
+        assert.match(decisions[0]!.reason, /^calendar_sync_failing: .* launches at its join time/);
+      }
+      // The first join time comes while the calendar still cannot be read: the bot goes anyway.
+      env.clock.set(soon - LEAD_MS);
+      await env.rc.calendarSync.runDue();
+      await env.rc.dispatcher.runDue();
+      assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === soonBot).length, 1, 'launched on the meeting as last synced');
+      await runFor(30 * MIN);
+      assert.equal((await hooksOf('calendar.sync_failing')).length, 1, 'still one report');
+
+      driver.setDown(false);
+      await runFor(70 * MIN);
+      const restored = await hooksOf('calendar.sync_restored');
+      assert.equal(restored.length, 1, JSON.stringify(restored));
+      assert.equal(restored[0].failing_since, failingSince);
+      const healthy = await connection(env, user.auth, calendarId);
+      assert.equal(healthy.sync_failing_since, null);
+      assert.equal(healthy.last_error, null);
+      assert.deepEqual((await bot(env, user.auth, laterBot)).decisions.filter((d) => d.kind.startsWith('sync_')).map((d) => d.kind), ['sync_failing', 'sync_restored']);
+      assert.deepEqual((await bot(env, user.auth, soonBot)).decisions.filter((d) => d.kind.startsWith('sync_')).map((d) => d.kind), ['sync_failing'], 'a bot already launched is not told');
+      // A later failure starts a new run, reported again only if it lasts.
+      driver.setDown(true);
+      await syncNow();
+      await runFor(5 * MIN);
+      assert.equal((await hooksOf('calendar.sync_failing')).length, 1);
+      assert.notEqual((await connection(env, user.auth, calendarId)).sync_failing_since, null);
+      driver.setDown(false);
+      await runFor(70 * MIN);
+      assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, null);
+      assert.equal((await hooksOf('calendar.sync_restored')).length, 1, 'an unreported failure ends unreported');
+      const signed = env.hooks.received.find((r) => r.json?.event === 'calendar.sync_restored' && r.json.calendar_id === calendarId);
+      assert.ok(signed?.headers['webhook-signature']);
     });
 
     // Last: it moves the shared clock into March 2027.

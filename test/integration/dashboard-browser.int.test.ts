@@ -265,7 +265,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id'], 'a redelivery keeps the webhook-id');
   });
 
-  test('calendars show their health; a revoked one shows as revoked', async () => {
+  test('calendars show their health; a revoked one shows as revoked, a failing one as failing', async () => {
     const healthy = feeds.createFeed('Team');
     const start = Date.now() + 2 * 86_400_000;
     feeds.edit(healthy, (events) => {
@@ -273,7 +273,8 @@ describe('dashboard in Chromium', { skip }, () => {
       events.push({ uid: 'lunch@team', summary: 'Team lunch', startMs: start + 7_200_000, endMs: start + 10_800_000 });
     });
     const revoked = feeds.createFeed('Old');
-    const [, revokedId] = await Promise.all([healthy, revoked].map(async (url) => {
+    const flaky = feeds.createFeed('Flaky');
+    const [healthyId, revokedId, flakyId] = await Promise.all([healthy, revoked, flaky].map(async (url) => {
       const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: url } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       return res.body.calendar_id as string;
@@ -281,13 +282,19 @@ describe('dashboard in Chromium', { skip }, () => {
     feeds.revoke(revoked);
     const sync = await rc.request('POST', `/api/v1/calendar/connections/${revokedId}/sync`, { auth: alice.auth });
     assert.equal(sync.body.status, 'auth_revoked', JSON.stringify(sync.body));
+    feeds.replaceWithRaw(flaky, '<html><body>Sign in</body></html>');
+    const failed = await rc.request('POST', `/api/v1/calendar/connections/${flakyId}/sync`, { auth: alice.auth });
+    assert.equal(failed.body.synced, false, JSON.stringify(failed.body));
 
     await page.goto(`${base}/dashboard/calendars`);
     const card = page.locator(`li[data-calendar-id="${revokedId}"]`);
     await card.getByText('Access revoked').waitFor();
     assert.match(await card.innerText(), /HTTP 404/);
     assert.equal(await card.getByRole('button', { name: /Sync .* now/ }).isDisabled(), true);
-    const healthyCard = page.locator('li.connection').filter({ hasNotText: 'Access revoked' });
+    const flakyCard = page.locator(`li[data-calendar-id="${flakyId}"]`);
+    await flakyCard.getByText('Sync failing', { exact: true }).waitFor();
+    assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
+    const healthyCard = page.locator(`li[data-calendar-id="${healthyId}"]`);
     await healthyCard.getByText('Active', { exact: true }).waitFor();
     await healthyCard.getByRole('button', { name: /Sync .* now/ }).click();
     await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor();

@@ -7,7 +7,7 @@ import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
 const Secret = (name: string) => Type.String({ minLength: 1, maxLength: 4096, description: `${name} (stored encrypted, never returned)` });
 const CallbackUrl = Type.Optional(Type.String({
   maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed',
-  description: 'Where connection webhooks (calendar.auth_revoked) are sent; defaults to the auto-schedule callback_url',
+  description: 'Where connection webhooks (calendar.auth_revoked, calendar.sync_failing, calendar.sync_restored) are sent; defaults to the auto-schedule callback_url',
 }));
 
 const CalendarIds = Type.Optional(Type.Union([
@@ -82,6 +82,7 @@ const ConnectionFields = {
   last_sync_at: Nullable(Type.String({ format: 'date-time' })),
   last_error: Nullable(Type.String()),
   last_error_at: Nullable(Type.String({ format: 'date-time' })),
+  sync_failing_since: Nullable(Type.String({ format: 'date-time', description: 'When the current run of failed syncs began; null while the last sync worked. Once it has lasted CALENDAR_SYNC_FAILING_AFTER_SECONDS a calendar.sync_failing webhook is sent' })),
   next_sync_at: Nullable(Type.String({ format: 'date-time' })),
   push_enabled: Type.Boolean(),
   calendars: Type.Array(CalendarView),

@@ -18,7 +18,8 @@ import {
 } from '../../adapters/calendars/calendar-provider.ts';
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
-import { noteAccessRestored, parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import { parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import { noteAccessRestored } from './connection-health.ts';
 import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
 import * as connections from '../../store/connection-store.ts';
 
@@ -87,6 +88,7 @@ export interface ConnectionView {
   last_sync_at: string | null;
   last_error: string | null;
   last_error_at: string | null;
+  sync_failing_since: string | null;
   next_sync_at: string | null;
   push_enabled: boolean;
   calendars: CalendarView[];
@@ -510,7 +512,7 @@ export class CalendarConnections {
       const fields = {
         user_email: account.email, user_name: account.name, display_url: options.displayUrl ?? null, credentials: sealed,
         callback_url: options.callbackUrl ?? existing?.callback_url ?? null, status: 'active', last_error: null, last_error_at: null,
-        consecutive_failures: 0, next_sync_at: now, updated_at: now, calendar_selection: selection,
+        consecutive_failures: 0, failing_since: null, failing_reported_at: null, next_sync_at: now, updated_at: now, calendar_selection: selection,
       };
       if (existing) {
         await connections.updateConnection(trx, id, fields);
@@ -567,6 +569,7 @@ export class CalendarConnections {
       last_sync_at: formatOptionalInstant(row.last_sync_at),
       last_error: row.last_error,
       last_error_at: formatOptionalInstant(row.last_error_at),
+      sync_failing_since: formatOptionalInstant(row.failing_since),
       next_sync_at: formatOptionalInstant(row.next_sync_at),
       push_enabled: this.#isPushEnabled && provider !== 'ics',
       calendars: calendars.map((c) => calendarView(c, listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),

@@ -9,7 +9,10 @@
 //   (the dispatcher cancels it at its join time if access has not come back). Syncing stops,
 //   except for an hourly probe that notices access coming back; connecting again also restores it.
 // - rate_limited: the next attempt waits at least retryAfterMs.
-// - transient, not_found, permanent: retried with capped backoff; last_error says why.
+// - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
+//   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
+//   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
+//   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -20,10 +23,8 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
-import { requestProviderSync } from '../providers/provider-sync.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
-import { formatInstant } from '../../lib/time.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
@@ -38,7 +39,8 @@ import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
-import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
+import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
 
@@ -89,6 +91,8 @@ export interface CalendarSyncOptions {
   leaseMs?: number;
   /** Connections synced per loop cycle. (Default: 20) */
   batchSize?: number;
+  /** How long a connection's syncs fail before its client is told (calendar.sync_failing). (Default: 15 min) */
+  syncFailingAfterMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,6 +136,14 @@ export function syncRetryDelayMs(failures: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+function healthOf(connection: CalendarConnectionRow): SyncHealth {
+  return { failingSince: connection.failing_since, reportedAt: connection.failing_reported_at };
+}
+
+function storedHealth(health: SyncHealth): { failing_since: number | null; failing_reported_at: number | null } {
+  return { failing_since: health.failingSince, failing_reported_at: health.reportedAt };
+}
+
 /** A synced event's key within its connection: provider calendar and provider event ids. */
 export function storedEventId(calendar: Pick<ConnectedCalendarRow, 'provider_calendar_id'>, providerEventId: string): string {
   return calendar.provider_calendar_id === '' ? providerEventId : `${calendar.provider_calendar_id}/${providerEventId}`;
@@ -155,7 +167,7 @@ export class CalendarSync {
   readonly #direct = new Set<Promise<void>>();
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, batchSize: 20, ...options };
+    this.#o = { leaseMs: 600_000, batchSize: 20, syncFailingAfterMs: 900_000, ...options };
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#registerHealthGauges(options.metrics.registry);
@@ -334,13 +346,16 @@ export class CalendarSync {
     const now = clock.now();
     if (failure === null) {
       const hasLivePush = (await connections.listCalendars(database.db, connection.id)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
-      await connections.updateConnection(database.db, connection.id, {
+      const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
+      const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, lease_until: null,
-        next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now,
-      });
-      if (wasRevoked) {
-        await noteAccessRestored(database.db, connection.id, now);
-        this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, 'calendar connection has its access again');
+        next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now, ...storedHealth(health),
+      };
+      if (wasRevoked || isRecoveryReported) {
+        await reportSyncRestored(database, connection, update, now);
+        this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
+      } else {
+        await connections.updateConnection(database.db, connection.id, update);
       }
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       try {
@@ -353,16 +368,27 @@ export class CalendarSync {
         // Still revoked: everything was said when it happened; look again later.
         await connections.updateConnection(database.db, connection.id, { lease_until: null, next_sync_at: now + REVOKED_PROBE_MS, updated_at: now });
       } else {
-        await this.#markRevoked(connection, failure.message, now);
+        const atRisk = await reportAccessRevoked(database, connection, {
+          status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
+          next_sync_at: now + REVOKED_PROBE_MS, lease_until: null, updated_at: now, ...storedHealth(HEALTHY),
+        }, now);
+        this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
       }
       this.#syncs.inc({ provider: connection.provider, outcome: 'auth_revoked' });
     } else {
       const failures = connection.consecutive_failures + 1;
       const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, syncRetryDelayMs(failures));
-      await connections.updateConnection(database.db, connection.id, {
+      const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
+      const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
-        lease_until: null, next_sync_at: now + waitMs, updated_at: now,
-      });
+        lease_until: null, next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
+      };
+      if (isReportDue) {
+        const scheduled = await reportSyncFailing(database, connection, update, now);
+        this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
+      } else {
+        await connections.updateConnection(database.db, connection.id, update);
+      }
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
     }
@@ -455,37 +481,6 @@ export class CalendarSync {
         await connections.updateConnection(this.#o.database.db, connection.id, { credentials: sealed, updated_at: this.#o.clock.now() });
       },
     });
-  }
-
-  /**
-   * Marks the connection revoked and tells whoever listens: a connection webhook, and for each
-   * bot linked only to events of revoked connections an `at_risk` decision and a bot.at_risk
-   * webhook. Events and bots stay as they are; the dispatcher decides at each join time.
-   */
-  async #markRevoked(connection: CalendarConnectionRow, message: string, now: number): Promise<void> {
-    const atRisk = await this.#o.database.db.transaction().execute(async (trx) => {
-      await connections.updateConnection(trx, connection.id, {
-        status: 'auth_revoked', last_error: `auth_revoked: ${message}`.slice(0, 500), last_error_at: now,
-        next_sync_at: now + REVOKED_PROBE_MS, lease_until: null, updated_at: now,
-      });
-      await enqueueConnectionWebhook(trx, connection, {
-        event: 'calendar.auth_revoked',
-        message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
-      }, now);
-      const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
-      // Locked like any change that may queue a provider sync (see ProviderCommandSender's timers).
-      await bots.lockBots(trx, this.#o.database.engine, [...blocked]);
-      for (const botId of blocked) {
-        const bot = (await bots.findBotById(trx, botId))!;
-        const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
-        await bots.appendDecision(trx, botId, now, 'at_risk', reason, { calendar_id: connection.id, provider: connection.provider, join_at: formatInstant(bot.join_at_ms) });
-        await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, now);
-        // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
-        await requestProviderSync(trx, bot, 'The calendars of its events lost their access', now);
-      }
-      return blocked.size;
-    });
-    this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
   }
 
   // ----- writing events ------------------------------------------------------------------------
@@ -665,48 +660,6 @@ function currentChannel(calendar: ConnectedCalendarRow): PushChannel | null {
   return { channelId: calendar.push_channel_id, resourceId: calendar.push_resource_id, expiresAtMs: calendar.push_expires_at ?? 0 };
 }
 
-/**
- * Queues a connection-level webhook through the status webhook outbox (same signing, retries and
- * ordering; the outbox's bot_id column carries the connection id). It goes to the connection's
- * callback_url, else the auto-schedule default callback_url, else to the callback URLs of the
- * pending bots of the connection's events, so that whoever follows those bots hears of it.
- */
-export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConnectionRow, webhook: { event: string; message: string }, nowMs: number): Promise<number> {
-  const urls = new Set<string>();
-  if (connection.callback_url) urls.add(connection.callback_url);
-  if (urls.size === 0) {
-    const settings = await connections.findAutoSchedule(trx, connection.user_id);
-    const url = settings ? (JSON.parse(settings.default_bot_config) as { callback_url?: string }).callback_url : undefined;
-    if (url) urls.add(url);
-  }
-  if (urls.size === 0) {
-    const rows = await trx.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select('bots.bot_config').distinct()
-      .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
-      .execute();
-    for (const row of rows) {
-      const url = (JSON.parse(row.bot_config) as { callback_url?: string }).callback_url;
-      if (url) urls.add(url);
-    }
-  }
-  const payload = JSON.stringify({
-    event: webhook.event,
-    calendar_id: connection.id,
-    provider: connection.provider,
-    account_id: connection.provider === 'ics' ? null : connection.account_id,
-    status: webhook.event === 'calendar.auth_revoked' ? 'auth_revoked' : connection.status,
-    message: webhook.message,
-    timestamp: new Date(nowMs).toISOString(),
-  });
-  for (const url of urls) {
-    await trx.insertInto('webhook_deliveries').values({
-      message_id: newId('msg'), user_id: connection.user_id, bot_id: connection.id, url, payload,
-      state: 'pending', attempts: 0, next_attempt_at_ms: nowMs, lease_until_ms: null, last_error: null, created_at: nowMs, delivered_at: null,
-    }).execute();
-  }
-  return urls.size;
-}
-
 /** One calendar of an account as GET /calendar shows it (stored in calendar_connections.calendar_list). */
 export interface ListedCalendar {
   id: string;
@@ -762,27 +715,6 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
   } catch {
     return null;
   }
-}
-
-/**
- * After a revoked connection has its access again (a probe succeeded, or the account was
- * connected again): each bot it had put at risk, and that no other revoked connection still
- * holds, gets an `access_restored` decision. The bot then launches normally.
- */
-export async function noteAccessRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
-  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
-  if (candidates.length === 0) return 0;
-  const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
-  let restored = 0;
-  for (const botId of candidates) {
-    if (stillBlocked.has(botId)) continue;
-    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', ['at_risk', 'access_restored'])
-      .orderBy('id', 'desc').limit(1).executeTakeFirst();
-    if (last?.kind !== 'at_risk') continue;
-    await bots.appendDecision(db, botId, nowMs, 'access_restored', `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
-    restored++;
-  }
-  return restored;
 }
 
 // ---------------------------------------------------------------------------------------------

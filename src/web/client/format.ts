@@ -51,7 +51,7 @@ export function statusTone(status: string): 'waiting' | 'active' | 'good' | 'bad
     case 'Scheduled': return 'waiting';
     case 'Joining': case 'InWaitingRoom': case 'InMeeting': case 'Recording': case 'Leaving': return 'active';
     case 'Done': case 'Stopped': case 'delivered': case 'active': return 'good';
-    case 'Error': case 'Missed': case 'NotAllowed': case 'Denied': case 'failed': case 'retrying': case 'auth_revoked': return 'bad';
+    case 'Error': case 'Missed': case 'NotAllowed': case 'Denied': case 'failed': case 'retrying': case 'auth_revoked': case 'failing': return 'bad';
     default: return 'neutral';
   }
 }
@@ -78,6 +78,8 @@ const DECISION_WORDS: Record<string, string> = {
   failed: 'Failed',
   at_risk: 'At risk: its calendar lost its access',
   access_restored: 'Calendar access came back',
+  sync_failing: 'Its calendar stopped syncing: launches on the meeting as last synced',
+  sync_restored: 'Its calendar syncs again',
   handover_planned: 'Handover to the bot provider planned',
   handover_in_time: 'Handover plan fits in time again',
   handover_at_risk: 'At risk: the provider cannot take it in time',

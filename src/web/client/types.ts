@@ -77,6 +77,7 @@ export interface Connection {
   last_sync_at: string | null;
   last_error: string | null;
   last_error_at: string | null;
+  sync_failing_since: string | null;
   next_sync_at: string | null;
   push_enabled: boolean;
   calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null } }[];

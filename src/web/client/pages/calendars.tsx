@@ -55,17 +55,19 @@ export function CalendarsPage() {
             <ul class="cards">
               {connections.data.connections.map((c) => {
                 const isRevoked = c.status === 'auth_revoked';
+                const isFailing = !isRevoked && c.sync_failing_since !== null;
                 return (
-                  <li key={c.calendar_id} class={`card connection${isRevoked ? ' connection-revoked' : ''}`} data-calendar-id={c.calendar_id} aria-labelledby={`conn-${c.calendar_id}`}>
+                  <li key={c.calendar_id} class={`card connection${isRevoked || isFailing ? ' connection-alert' : ''}`} data-calendar-id={c.calendar_id} aria-labelledby={`conn-${c.calendar_id}`}>
                     <div class="card-header">
                       <h2 id={`conn-${c.calendar_id}`} class="break">{accountOf(c)}</h2>
-                      <StatusBadge status={c.status} label={isRevoked ? 'Access revoked' : c.status === 'active' ? 'Active' : c.status} />
+                      <StatusBadge status={isFailing ? 'failing' : c.status} label={isRevoked ? 'Access revoked' : isFailing ? 'Sync failing' : c.status === 'active' ? 'Active' : c.status} />
                     </div>
                     {isRevoked && <p class="warning" role="note">The provider withdrew Rollcall's access. Nothing syncs and no bots were cancelled; connect the account again to resume.</p>}
+                    {isFailing && <p class="warning" role="note">Syncing has failed since {formatDateTime(c.sync_failing_since)} ({formatRelative(c.sync_failing_since)}). Events are as last synced and bots launch on them; changes made in the calendar since are not seen. Rollcall keeps retrying.</p>}
                     <dl class="facts">
                       <div><dt>Provider</dt><dd>{PROVIDER_WORDS[c.provider] ?? c.provider}</dd></div>
                       <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
-                      <div><dt>Next sync</dt><dd>{isRevoked ? 'none until reconnected' : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
+                      <div><dt>Next sync</dt><dd>{isRevoked ? <>an access check {formatRelative(c.next_sync_at)}; syncing resumes when it passes or the account is connected again</> : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
                       <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{c.last_error} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
                       <div><dt>Push</dt><dd>{!c.push_enabled ? (c.provider === 'ics' ? 'not offered for ICS feeds; polled' : 'off; polled') : pushSummary(c)}</dd></div>
                     </dl>

@@ -1,0 +1,28 @@
+// When a calendar connection whose syncs keep failing is reported as failing, and when as
+// syncing again. A connection that lost its access (auth_revoked) has its own, stronger rule
+// (spec section 12); this one covers every other failure: the provider down, a feed serving an
+// error page, a rate limit that does not lift. Such a connection keeps its events and bots as
+// last seen, so its bots would launch on data that grows older each hour: the client is told once
+// the failure has lasted long enough to matter, and told again when a sync works.
+
+/** What is stored about a connection's run of failed syncs. */
+export interface SyncHealth {
+  /** When the first failed sync after the last good one happened; null: the last sync worked. */
+  failingSince: number | null;
+  /** When the failure was reported (connection webhook sent); null: not reported. */
+  reportedAt: number | null;
+}
+
+export const HEALTHY: SyncHealth = Object.freeze({ failingSince: null, reportedAt: null });
+
+/** A sync failed at `nowMs`: the new state, and whether this failure is the one to report. */
+export function afterFailedSync(health: SyncHealth, nowMs: number, reportAfterMs: number): { health: SyncHealth; isReportDue: boolean } {
+  const failingSince = health.failingSince ?? nowMs;
+  const isReportDue = health.reportedAt === null && nowMs - failingSince >= reportAfterMs;
+  return { health: { failingSince, reportedAt: isReportDue ? nowMs : health.reportedAt }, isReportDue };
+}
+
+/** A sync worked: the state is healthy again; the recovery is reported when the failure was. */
+export function afterGoodSync(health: SyncHealth): { health: SyncHealth; isRecoveryReported: boolean } {
+  return { health: HEALTHY, isRecoveryReported: health.reportedAt !== null };
+}

@@ -1,0 +1,167 @@
+// What a connection's client hears about its calendar's health, and what each affected bot's log
+// says: access lost (auth_revoked, spec section 12: the bots will not launch unless it returns),
+// syncs failing for a while (the bots launch on the meeting as last synced), and syncing again.
+// Connection webhooks go through the status-webhook outbox; the rules for when a failing sync is
+// reported are in src/domain/sync-health.ts.
+import type { Database } from '../../db/database.ts';
+import type { CalendarConnectionRow } from '../../db/schema.ts';
+import { newId } from '../../lib/ids.ts';
+import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
+import * as connections from '../../store/connection-store.ts';
+import * as bots from '../../store/bot-store.ts';
+import type { Db } from '../../store/event-store.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
+import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
+
+type ConnectionUpdate = Parameters<typeof connections.updateConnection>[2];
+
+interface ConnectionWebhook {
+  event: 'calendar.auth_revoked' | 'calendar.sync_failing' | 'calendar.sync_restored';
+  /** The connection's status as of this webhook. */
+  status: 'active' | 'auth_revoked';
+  message: string;
+  /** Extra fields of the body. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Queues a connection-level webhook through the status webhook outbox (same signing, retries and
+ * ordering; the outbox's bot_id column carries the connection id). It goes to the connection's
+ * callback_url, else the auto-schedule default callback_url, else to the callback URLs of the
+ * pending bots of the connection's events, so that whoever follows those bots hears of it.
+ */
+export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConnectionRow, webhook: ConnectionWebhook, nowMs: number): Promise<number> {
+  const urls = new Set<string>();
+  if (connection.callback_url) urls.add(connection.callback_url);
+  if (urls.size === 0) {
+    const settings = await connections.findAutoSchedule(trx, connection.user_id);
+    const url = settings ? (JSON.parse(settings.default_bot_config) as { callback_url?: string }).callback_url : undefined;
+    if (url) urls.add(url);
+  }
+  if (urls.size === 0) {
+    const rows = await trx.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select('bots.bot_config').distinct()
+      .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
+      .execute();
+    for (const row of rows) {
+      const url = (JSON.parse(row.bot_config) as { callback_url?: string }).callback_url;
+      if (url) urls.add(url);
+    }
+  }
+  const payload = JSON.stringify({
+    event: webhook.event,
+    calendar_id: connection.id,
+    provider: connection.provider,
+    account_id: connection.provider === 'ics' ? null : connection.account_id,
+    status: webhook.status,
+    message: webhook.message,
+    ...webhook.details,
+    timestamp: new Date(nowMs).toISOString(),
+  });
+  for (const url of urls) {
+    await trx.insertInto('webhook_deliveries').values({
+      message_id: newId('msg'), user_id: connection.user_id, bot_id: connection.id, url, payload,
+      state: 'pending', attempts: 0, next_attempt_at_ms: nowMs, lease_until_ms: null, last_error: null, created_at: nowMs, delivered_at: null,
+    }).execute();
+  }
+  return urls.size;
+}
+
+/**
+ * Marks the connection revoked (with `update`) and tells whoever listens: a connection webhook,
+ * and for each bot linked only to events of revoked connections an `at_risk` decision and a
+ * bot.at_risk webhook. Events and bots stay as they are; the dispatcher decides at each join
+ * time. Answers how many bots are at risk.
+ */
+export async function reportAccessRevoked(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate, nowMs: number): Promise<number> {
+  return database.db.transaction().execute(async (trx) => {
+    await connections.updateConnection(trx, connection.id, update);
+    await enqueueConnectionWebhook(trx, connection, {
+      event: 'calendar.auth_revoked', status: 'auth_revoked',
+      message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
+    }, nowMs);
+    const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
+    // Locked like any change that may queue a provider sync (see ProviderCommandSender's timers).
+    await bots.lockBots(trx, database.engine, [...blocked]);
+    for (const botId of blocked) {
+      const bot = (await bots.findBotById(trx, botId))!;
+      const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
+      await bots.appendDecision(trx, botId, nowMs, 'at_risk', reason, { calendar_id: connection.id, provider: connection.provider, join_at: formatInstant(bot.join_at_ms) });
+      await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, nowMs);
+      // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
+      await requestProviderSync(trx, bot, 'The calendars of its events lost their access', nowMs);
+    }
+    return blocked.size;
+  });
+}
+
+/**
+ * After a revoked connection has its access again (a probe succeeded, or the account was
+ * connected again): each bot it had put at risk, and that no other revoked connection still
+ * holds, gets an `access_restored` decision. The bot then launches normally.
+ */
+export async function noteAccessRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
+  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
+  const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
+  return appendFollowUps(db, candidates.filter((id) => !stillBlocked.has(id)), ['at_risk', 'access_restored'], nowMs,
+    `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
+}
+
+/**
+ * Reports a connection whose syncs have failed for a while (with `update`, which records the
+ * report): a calendar.sync_failing webhook, and a `sync_failing` decision for each scheduled bot
+ * with a live link to its events. Nothing else changes: the bots launch at their join time on the
+ * meeting as last synced, since a provider outage would otherwise cost every meeting its bot.
+ */
+export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number> {
+  const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
+  return database.db.transaction().execute(async (trx) => {
+    await connections.updateConnection(trx, connection.id, update);
+    const scheduled = await connections.listScheduledBotsOfConnection(trx, connection.id);
+    await enqueueConnectionWebhook(trx, connection, {
+      event: 'calendar.sync_failing', status: 'active',
+      message: `Syncing this calendar has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSynced}) and its bots launch as planned on them; changes made in the calendar meanwhile are not seen. Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.`,
+      details: { failing_since: formatInstant(update.failing_since), last_synced_at: formatOptionalInstant(connection.last_sync_at), last_error: update.last_error, scheduled_bots: scheduled.length },
+    }, nowMs);
+    const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider}) has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSynced}) and launches at its join time unless a sync brings a change first`;
+    for (const botId of scheduled) {
+      await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
+    }
+    return scheduled.length;
+  });
+}
+
+/**
+ * A sync worked after its connection was reported failing or revoked (with `update`, which clears
+ * the failure): a calendar.sync_restored webhook; the bots told of the failure get
+ * `sync_restored`, the bots put at risk by a revocation `access_restored`.
+ */
+export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate, nowMs: number): Promise<void> {
+  const wasRevoked = connection.status === 'auth_revoked';
+  const since = connection.failing_since ?? connection.last_error_at;
+  await database.db.transaction().execute(async (trx) => {
+    await connections.updateConnection(trx, connection.id, update);
+    await enqueueConnectionWebhook(trx, connection, {
+      event: 'calendar.sync_restored', status: 'active',
+      message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
+        : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
+      details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
+    }, nowMs);
+    if (wasRevoked) await noteAccessRestored(trx, connection.id, nowMs);
+    await appendFollowUps(trx, await connections.listScheduledBotsOfConnection(trx, connection.id), ['sync_failing', 'sync_restored'], nowMs,
+      `Calendar connection ${connection.id} synced again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connection.id });
+  });
+}
+
+/** Appends the decision `to` to each bot whose latest decision of the pair is `from`; answers how many. */
+async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [string, string], nowMs: number, reason: string, details: Record<string, unknown>): Promise<number> {
+  let appended = 0;
+  for (const botId of botIds) {
+    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', [from, to])
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (last?.kind !== from) continue;
+    await bots.appendDecision(db, botId, nowMs, to, reason, details);
+    appended++;
+  }
+  return appended;
+}
