@@ -111,6 +111,8 @@ export interface BotEventsTable {
   end_ms: number;
   /** Whether this link still holds: 0 once the event is unscheduled or the bot has finished. */
   is_live: number;
+  /** Why an ended link ended, where it matters: 'declined' (migration 020); else null. */
+  end_cause: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -112,8 +112,20 @@ export async function findScheduleOfBot(db: Db, botId: string): Promise<Schedule
   return db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirst();
 }
 
-export async function setLinkLive(db: Db, linkId: number, isLive: boolean, nowMs: number): Promise<void> {
-  await db.updateTable('bot_events').set({ is_live: isLive ? 1 : 0, updated_at: nowMs }).where('id', '=', linkId).execute();
+/**
+ * Whether an event (or one occurrence of a series: `occurrenceKey`) has had a bot: a link live or
+ * ended, except links ended because the owner declined the invitation (auto-schedule may book
+ * such an event again once it is accepted).
+ */
+export async function hasHadBot(db: Db, eventId: string, occurrenceKey: string): Promise<boolean> {
+  const row = await db.selectFrom('bot_events').select('id').where('event_id', '=', eventId).where('occurrence_key', '=', occurrenceKey)
+    .where((eb) => eb.or([eb('is_live', '=', 1), eb('end_cause', 'is', null)])).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Ends one link; `cause` is recorded where it decides what may follow (migration 020). */
+export async function endLink(db: Db, linkId: number, nowMs: number, cause: 'declined' | null = null): Promise<void> {
+  await db.updateTable('bot_events').set({ is_live: 0, end_cause: cause, updated_at: nowMs }).where('id', '=', linkId).execute();
 }
 
 export async function appendDecision(db: Db, botId: string, atMs: number, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {

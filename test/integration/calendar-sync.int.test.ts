@@ -1926,6 +1926,47 @@ describe('auto-schedule', () => {
     assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
   });
 
+  test('declined, then accepted after all: auto-schedule books the meeting again; an occurrence the client unscheduled stays without a bot', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Declined, then accepted', 3);
+    const attendees = (answer: string) => [{ email: 'organizer@example.com', organizer: true, responseStatus: 'accepted' }, { email: account.email, self: true, responseStatus: answer }];
+    const start = first + 3 * HOUR;
+    const single = env.google.insertEvent(account.email, account.email, { summary: 'Invitation', location: meetingUrl(), start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, attendees: attendees('needsAction') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const invitation = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).find((e) => e.title === 'Invitation')!;
+    const firstBot = invitation.bots[0]!.id;
+    // The client takes auto-schedule's bot off the third occurrence.
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[2]!.bots[0]!.id}`, { auth: user.auth })).status, 200);
+    const answer = async (value: string) => {
+      env.google.patchEvent(account.email, account.email, single, { attendees: attendees(value) });
+      env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { attendees: attendees(value) });
+      env.google.patchInstance(account.email, account.email, seriesId, first + 14 * DAY, { attendees: attendees(value) });
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+    };
+    await answer('declined');
+    assert.equal((await bot(env, user.auth, firstBot)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
+    await answer('accepted');
+    const again = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).find((e) => e.title === 'Invitation')!;
+    assert.equal(again.bots.length, 1, 'booked again');
+    assert.notEqual(again.bots[0]!.id, firstBot, 'a new bot: the cancelled one stays cancelled');
+    const rebooked = await bot(env, user.auth, again.bots[0]!.id);
+    assert.equal(rebooked.status, 'Scheduled');
+    assert.equal(rebooked.scheduled_join_time, iso(start - LEAD_MS));
+    const series = (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY)).filter((o) => o.recurring_event_id !== null);
+    assert.deepEqual(series.map((o) => o.bots.length), [1, 1, 0], 'the declined occurrence is booked again; the one the client unscheduled is not');
+    assert.equal(series[0]!.bots[0]!.id, before[0]!.bots[0]!.id);
+    assert.notEqual(series[1]!.bots[0]!.id, before[1]!.bots[0]!.id);
+    // Declined once more: the new bot goes the same way, and comes back the same way.
+    await answer('declined');
+    assert.equal((await bot(env, user.auth, again.bots[0]!.id)).status, 'Cancelled');
+    await answer('accepted');
+    const third = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).find((e) => e.title === 'Invitation')!;
+    assert.equal(third.bots.length, 1);
+    assert.equal((await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).where('status', '=', 'Scheduled').execute()).length, 3, 'one live bot per accepted meeting, no more');
+  });
+
   test('a series declined whole, one occurrence accepted: that occurrence keeps its auto-scheduled bot, the others lose theirs', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Declined but one', 3);
     const attendees = (answer: string) => [{ email: 'organizer@example.com', organizer: true, responseStatus: 'accepted' }, { email: account.email, self: true, responseStatus: answer }];

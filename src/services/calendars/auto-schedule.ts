@@ -8,7 +8,8 @@
 //   and a meeting that already has a live bot of this user at that time (a manual one) gets that
 //   bot linked instead of a second one.
 // - Once per event: an event or occurrence that has ever had a bot is never booked again, so a
-//   bot the user cancelled stays cancelled and a finished bot is not re-sent every sync.
+//   bot the user cancelled stays cancelled and a finished bot is not re-sent every sync. A bot
+//   taken back because the owner declined does not count: accepting after all books it again.
 // - Only upcoming events (not started), within the sync horizon; declined, cancelled and deleted
 //   events are skipped.
 import type { Logger } from 'pino';
@@ -29,6 +30,7 @@ import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
 import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
 import { listSeriesInstances } from '../../store/event-store.ts';
+import { hasHadBot } from '../../store/bot-store.ts';
 import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
@@ -278,9 +280,7 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   async #hasEverHadBot(target: Pick<Candidate, 'linkEventId' | 'occurrenceKey'>): Promise<boolean> {
-    const row = await this.#database.db.selectFrom('bot_events').select('id')
-      .where('event_id', '=', target.linkEventId).where('occurrence_key', '=', target.occurrenceKey).limit(1).executeTakeFirst();
-    return row !== undefined;
+    return hasHadBot(this.#database.db, target.linkEventId, target.occurrenceKey);
   }
 
   /** A live bot of the user already going to this meeting at this time (for example a manual one). */

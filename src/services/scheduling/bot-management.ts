@@ -209,7 +209,7 @@ export class BotManagement {
         outcome.launchedBots.push(botId);
         continue;
       }
-      for (const link of mine) await bots.setLinkLive(trx, link.id, false, now);
+      for (const link of mine) await bots.endLink(trx, link.id, now);
       outcome.occurrencesAffected += mine.length;
       const remaining = liveLinks.filter((l) => !byBot.get(botId)!.has(l.id));
       if (remaining.length > 0) {

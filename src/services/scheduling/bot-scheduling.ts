@@ -158,8 +158,7 @@ export class BotScheduling implements EventChangeListener {
         const [linkEventId, occurrenceKey] = resolved.kind === 'single' ? [resolved.event.id, ''] : [resolved.series.id, resolved.occurrence.key];
         // The event (and its series) is locked above, so a run that books it in the meantime has
         // committed before this check, or waits until this one has.
-        const ever = await trx.selectFrom('bot_events').select('id').where('event_id', '=', linkEventId).where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
-        if (ever) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
+        if (await bots.hasHadBot(trx, linkEventId, occurrenceKey)) throw new ApiError('event_already_scheduled', `Event ${eventId} has already had a bot`);
         // Declined since auto-schedule read it (a sync that committed meanwhile, under this lock).
         const isDeclined = resolved.kind === 'single' ? isDeclinedInvitation(resolved.event.raw) : isDeclinedOccurrence(ownerAnswerOf(resolved.series.raw), resolved.occurrence.override);
         if (isDeclined) throw new ApiError('event_already_scheduled', `Event ${eventId} was declined`);
@@ -586,7 +585,7 @@ export class BotScheduling implements EventChangeListener {
       // declines later (a bot booked by the client stays: it asked for that meeting).
       const isDeclined = target !== null && bot.status === 'Scheduled' && config.custom_attributes?.auto_scheduled === 'true' && isDeclinedTarget(target);
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
-        await bots.setLinkLive(trx, link.id, false, now);
+        await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : null);
         holders.delete(link.occurrence_key);
         const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
         // A disconnect says nothing about the meeting itself: a bot already in it stays.
@@ -680,7 +679,7 @@ export class BotScheduling implements EventChangeListener {
     // that now points somewhere internal loses its bot rather than sending it there.
     const check = checkMeetingUrl(meeting.url);
     if (!check.ok) {
-      await bots.setLinkLive(trx, link.id, false, now);
+      await bots.endLink(trx, link.id, now);
       await this.#afterUnlink(trx, bot, `The meeting link of event ${link.event_id} changed to one a bot cannot be sent to (it ${check.reason})`, now);
       return true;
     }
@@ -691,7 +690,7 @@ export class BotScheduling implements EventChangeListener {
       return false;
     }
     // Shared with other events that still point at the old meeting: this event leaves the bot.
-    await bots.setLinkLive(trx, link.id, false, now);
+    await bots.endLink(trx, link.id, now);
     await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `Event ${link.event_id} now points at another meeting (${meeting.identity}); it no longer shares this bot`, { event_id: link.event_id, meeting_identity: meeting.identity });
     return true;
   }
