@@ -1926,6 +1926,44 @@ describe('auto-schedule', () => {
     assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
   });
 
+  test('a meeting that started up to ten minutes ago still gets a bot, joining at once; one started earlier, or over, does not', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const now = env.clock.now();
+    const insert = (summary: string, startMs: number, endMs: number, extra: Record<string, unknown> = {}) =>
+      env.google.insertEvent(account.email, account.email, { summary, location: meetingUrl(), start: { dateTime: iso(startMs), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(endMs), timeZone: 'Europe/Berlin' }, ...extra });
+    insert('Instant meeting', now - MIN, now + 30 * MIN);
+    insert('Link added late', now - 9 * MIN, now + 50 * MIN);
+    insert('Half over', now - 11 * MIN, now + 50 * MIN);
+    insert('Over', now - 40 * MIN, now - MIN);
+    // A daily series whose today's occurrence started four minutes ago.
+    insert('Daily standup', now - 4 * MIN, now + 11 * MIN, { recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = await eventsOf(env, user.auth, calendarId, now - HOUR, now + 3 * DAY);
+    const botsOf = (title: string) => listed.filter((e) => e.title === title).map((e) => e.bots.length);
+    assert.deepEqual(botsOf('Instant meeting'), [1]);
+    assert.deepEqual(botsOf('Link added late'), [1]);
+    assert.deepEqual(botsOf('Half over'), [0], 'more than ten minutes in: no bot barges in');
+    assert.deepEqual(botsOf('Over'), [0]);
+    assert.deepEqual(botsOf('Daily standup'), [1, 1, 1], 'today\'s occurrence under way, and the next ones');
+    const joiningNow = listed.filter((e) => e.title !== 'Daily standup' || Date.parse(e.start_time) < now).flatMap((e) => e.bots.map((b) => b.id));
+    assert.equal(joiningNow.length, 3);
+    for (const botId of joiningNow) assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(now), 'joins at once');
+    await env.rc.dispatcher.runDue();
+    for (const botId of joiningNow) {
+      // This environment has no bot runtime: the launch is tried at once and fails for that reason.
+      const launched = await bot(env, user.auth, botId);
+      assert.ok(launched.decisions.some((d) => d.kind === 'scheduled' && /joins now/.test(d.reason)), JSON.stringify(launched.decisions));
+      assert.ok(launched.decisions.some((d) => d.kind === 'failed' && /^no_runtime/.test(d.reason)), JSON.stringify(launched.decisions));
+    }
+    // Ten minutes on, the next sync books nothing more (the first ones are not sent twice).
+    env.clock.advance(10 * MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute()).length, 5);
+  });
+
   test('declined, then accepted after all: auto-schedule books the meeting again; an occurrence the client unscheduled stays without a bot', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Declined, then accepted', 3);
     const attendees = (answer: string) => [{ email: 'organizer@example.com', organizer: true, responseStatus: 'accepted' }, { email: account.email, self: true, responseStatus: answer }];

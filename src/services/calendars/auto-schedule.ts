@@ -10,8 +10,9 @@
 // - Once per event: an event or occurrence that has ever had a bot is never booked again, so a
 //   bot the user cancelled stays cancelled and a finished bot is not re-sent every sync. A bot
 //   taken back because the owner declined does not count: accepting after all books it again.
-// - Only upcoming events (not started), within the sync horizon; declined, cancelled and deleted
-//   events are skipped.
+// - Only upcoming events within the sync horizon, and meetings that started at most
+//   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
+//   after the start: the bot joins now); declined, cancelled and deleted events are skipped.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
@@ -51,6 +52,13 @@ interface Candidate {
 
 /** Upcoming occurrences of one series looked at per pass. */
 const OCCURRENCES_PER_SERIES = 100;
+
+/**
+ * How long after its start a meeting not yet booked still gets a bot (joining at once). Later
+ * than this a bot arriving mid-meeting is more intrusion than help, and enabling auto-schedule
+ * should not send bots into every meeting under way.
+ */
+export const LATE_START_GRACE_MS = 10 * 60_000;
 
 export class AutoSchedule implements AfterSyncHook {
   readonly #database: Database;
@@ -248,7 +256,7 @@ export class AutoSchedule implements AfterSyncHook {
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is', null)
       .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
-      .where('start_ms', '>', now).where('start_ms', '<', untilMs)
+      .where('start_ms', '>', now - LATE_START_GRACE_MS).where('end_ms', '>', now).where('start_ms', '<', untilMs)
       .execute();
     const result: Candidate[] = [];
     for (const event of plain) {
@@ -265,9 +273,9 @@ export class AutoSchedule implements AfterSyncHook {
       .execute();
     for (const series of seriesList) {
       const seriesAnswer = ownerAnswerOf(series.raw);
-      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now, OCCURRENCES_PER_SERIES)) {
+      for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
-        if (occurrence.startMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        if (occurrence.startMs <= now - LATE_START_GRACE_MS || occurrence.endMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         // The series declined, or this one occurrence (Google records an answer to one on its instance, which wins).
         if (isDeclinedOccurrence(seriesAnswer, occurrence.override)) continue;
         result.push({
