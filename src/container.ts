@@ -67,6 +67,8 @@ export interface Rollcall {
   autoSchedule: AutoSchedule;
   /** Chain mode of recurring series: books each next occurrence (its loop runs with the dispatcher). */
   chains: RecurringChains;
+  /** Early handover to a bot provider that takes a future join time; null for other runtimes. */
+  handover: BotHandover | null;
   /** Seals secrets at rest; null when CREDENTIALS_ENCRYPTION_KEY is not set. */
   secretBox: SecretBox | null;
   /** Starts the background loops this process runs (RUN_MODE). */
@@ -217,7 +219,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
 
   let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains, handover,
     async startBackground() {
       if (started || !runsDispatcher) return;
       started = true;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planHandovers, planningHorizon, type UpcomingBot } from './handover-plan.ts';
+import fc from 'fast-check';
+import { nextCreationAtMs, planHandovers, planningHorizon, type UpcomingBot } from './handover-plan.ts';
 
 const MIN = 60_000;
 const nine = Date.UTC(2026, 5, 1, 9, 0);
@@ -95,4 +96,42 @@ test('planning horizon: the bots after the horizon push the planned ones earlier
   assert.deepEqual(withTail.slots, full.slots.slice(0, 5), 'nextLatestMs stands for the whole wave after the horizon');
   assert.equal(planHandovers(wave(5, near, 'n'), nine, 15 * MIN, 60).slots[4]!.handoverAtMs, near - 15 * MIN, 'without it the bots would wait for their own lead');
   assert.equal(full.slots[4]!.handoverAtMs, nine + 6 * MIN);
+});
+
+test('at send time: creations that came due together go out a spacing apart, and never more than the provider\'s figure in a minute', () => {
+  const spacing = 1021;
+  // Nothing sent lately: now.
+  assert.equal(nextCreationAtMs([], 5000, 60, spacing), 5000);
+  // The previous one a little early or late by the plan's timers (up to a quarter spacing): now.
+  assert.equal(nextCreationAtMs([4000], 4000 + 800, 60, spacing), 4800);
+  assert.equal(nextCreationAtMs([4000], 4000 + 766, 60, spacing), 4766);
+  // Timers due together after a stall: a full spacing after the previous one.
+  assert.equal(nextCreationAtMs([4000], 4003, 60, spacing), 5021);
+  assert.equal(nextCreationAtMs([5021, 4000], 5030, 60, spacing), 6042);
+  // Sixty in the last minute (at 60 a minute): the next waits until the oldest leaves the window.
+  const minute = Array.from({ length: 60 }, (_, i) => 1000 + i * 990);
+  const now = minute.at(-1)! + 995;
+  assert.equal(nextCreationAtMs(minute, now, 60, 990), 1000 + 60_000);
+  // Fifty-nine: the spacing alone decides.
+  assert.equal(nextCreationAtMs(minute.slice(1), now, 60, 990), now);
+  // Creations older than a minute do not count; a rate under one a minute still lets one through.
+  assert.equal(nextCreationAtMs([0, 10], 70_000, 1, 60_000), 70_000);
+  // Under one a minute the spacing (two minutes here) decides, not the window.
+  assert.equal(nextCreationAtMs([30_000], 70_000, 0.5, 120_000), 150_000);
+});
+
+test('at send time, whatever came before: the answer is never before now, and a creation sent at it keeps both rules', () => {
+  fc.assert(fc.property(
+    fc.array(fc.integer({ min: 0, max: 120_000 }), { maxLength: 80 }), fc.integer({ min: 60_000, max: 180_000 }), fc.integer({ min: 1, max: 120 }),
+    (recent, now, perMinute) => {
+      const spacing = Math.ceil(60_000 / (perMinute * 0.98));
+      const past = recent.filter((t) => t <= now);
+      const at = nextCreationAtMs(past, now, perMinute, spacing);
+      assert.ok(at >= now);
+      const before = past.filter((t) => t > at - 60_000 && t <= at);
+      assert.ok(before.length < perMinute, `${before.length} in the minute before ${at}`);
+      const last = Math.max(...past);
+      assert.ok(past.length === 0 || at - last >= spacing * 0.75);
+    },
+  ));
 });

@@ -106,3 +106,29 @@ export function planningHorizon(buckets: readonly JoinBucket[], nowMs: number, l
     nextLatestMs: following ? firstLatest[last + 1]! : Infinity,
   };
 }
+
+/** Of the spacing, how much a creation may come early at send time (a late timer before it). */
+export const SEND_GAP_TOLERANCE = 0.25;
+
+/**
+ * When the next creation may go out, checked at send time: the plan spaces the handover timers,
+ * but timers that came due together (the process stalled, a backlog after a pause) would go out
+ * together. The next one waits until it is at least (1 - SEND_GAP_TOLERANCE) of a spacing after
+ * the previous one (then a full spacing after it, the plan's pace), and until fewer than
+ * `createsPerMinute` creations (the provider's own figure) lie in the minute before it.
+ *
+ * @param recentMs when the creations of the last minute went out (any order)
+ * @returns `nowMs` when it may go now, else the earliest time it may
+ */
+export function nextCreationAtMs(recentMs: readonly number[], nowMs: number, createsPerMinute: number, spacingMs: number): number {
+  const inWindow = recentMs.filter((t) => t > nowMs - 60_000).sort((a, b) => a - b);
+  const last = inWindow.at(-1);
+  const isSpaced = last === undefined || nowMs - last >= spacingMs * (1 - SEND_GAP_TOLERANCE);
+  const limit = Math.max(1, Math.floor(createsPerMinute));
+  const isUnderLimit = inWindow.length < limit;
+  if (isSpaced && isUnderLimit) return nowMs;
+  const afterLast = last === undefined || isSpaced ? nowMs : last + spacingMs;
+  // The window must lose its oldest creations until fewer than `limit` remain.
+  const afterWindow = isUnderLimit ? nowMs : inWindow[inWindow.length - limit]! + 60_000;
+  return Math.max(nowMs, afterLast, afterWindow);
+}

@@ -652,6 +652,8 @@ export class Dispatcher {
     const launches: PendingLaunch[] = [];
     const firstLaunches: { bot: BotRow; reason: string }[] = [];
     const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
+    // Handovers are paced again at send time (timers that came due together go out apart).
+    if (this.#o.handover && botRows.some((b) => b.status === 'Scheduled' && b.join_at_ms > now)) await this.#o.handover.beginFireBatch(trx, now);
     for (const schedule of rows) {
       const bot = botsById.get(schedule.bot_id)!;
       if (blocked.has(bot.id)) {

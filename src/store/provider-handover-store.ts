@@ -146,6 +146,12 @@ export async function latestAttemptAt(db: Db, provider: string): Promise<number 
   return row?.t === null || row?.t === undefined ? null : Number(row.t);
 }
 
+/** When this provider's creations of the last moments went out (each bot's latest attempt since `sinceMs`). */
+export async function attemptTimesSince(db: Db, provider: string, sinceMs: number): Promise<number[]> {
+  const rows = await db.selectFrom('provider_handovers').select('last_attempt_at_ms').where('provider', '=', provider).where('last_attempt_at_ms', '>', sinceMs).execute();
+  return rows.map((r) => Number(r.last_attempt_at_ms));
+}
+
 /** A failed handover backs off until `notBeforeMs` (null: the plan may place it again). */
 export async function setBackoff(db: Db, botId: string, provider: string, notBeforeMs: number | null, nowMs: number): Promise<void> {
   await upsert(db, botId, provider, { not_before_ms: notBeforeMs }, nowMs);

@@ -55,7 +55,7 @@ describe('a wave of handovers under Recall\'s creation limit', () => {
       const batch = await Promise.all(Array.from({ length: Math.min(50, count - from) }, async (_, k) => {
         const i = from + k;
         const startMs = joinAtMs + JOIN_LEAD_MS;
-        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `${prefix} ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://zoom.us/j/${prefix === 'a' ? 7 : prefix === 'b' ? 8 : 9}${String(i).padStart(9, '0')}` } });
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `${prefix} ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://zoom.us/j/${prefix === 'a' ? 7 : prefix === 'b' ? 8 : prefix === 's' ? 6 : 9}${String(i).padStart(9, '0')}` } });
         assert.equal(event.status, 201, JSON.stringify(event.body));
         const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `${prefix}-${i}`, bot_config: { bot_name: `${prefix}${i}`, callback_url: 'http://127.0.0.1:9/hooks' } } });
         assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
@@ -122,6 +122,34 @@ describe('a wave of handovers under Recall\'s creation limit', () => {
     assert.equal(fake.liveBots.length, WAVE);
     assert.equal((await decisionsOf(ids, 'handed_over')).length, WAVE);
     process.stdout.write(`# wave of ${WAVE}: driven in ${Date.now() - started} ms of wall time\n`);
+  });
+
+  test('handover timers that came due together (the process stalled) go out a spacing apart, not at once', async () => {
+    const joinAtMs = t0 + 3 * HOUR;
+    // Booked inside their lead: the plan places them from now, one spacing apart.
+    clock.set(joinAtMs - LEAD_MS + MIN);
+    const ids = await bookWave('s', 5, joinAtMs);
+    await rc.dispatcher.runDue();
+    assert.equal(createsFor(ids).length, 1, 'the first at once');
+    const planned = (await rc.database.db.selectFrom('schedules').select('due_at_ms').where('bot_id', 'in', ids).where('state', 'in', ['pending', 'claimed']).orderBy('due_at_ms').execute()).map((r) => Number(r.due_at_ms));
+    assert.deepEqual(planned.map((d) => d - clock.now()), [1, 2, 3, 4].map((i) => i * SPACING_MS));
+    // Six seconds pass with nothing running: the other four timers are due when the dispatcher
+    // fires again, before the plan has run again (the loop's fire timer may come first).
+    clock.set(clock.now() + 6000);
+    const handover = rc.handover!;
+    const plan = handover.plan;
+    handover.plan = async () => {};
+    try {
+      await rc.dispatcher.runDue();
+    } finally {
+      handover.plan = plan;
+    }
+    assert.equal(createsFor(ids).length, 2, 'one creation now, not four');
+    await driveUntil(joinAtMs);
+    assert.equal(createsFor(ids).length, 5, 'one creation per bot');
+    const attempts = (await rc.database.db.selectFrom('provider_handovers').select('last_attempt_at_ms').where('bot_id', 'in', ids).orderBy('last_attempt_at_ms').execute()).map((r) => Number(r.last_attempt_at_ms));
+    for (let i = 1; i < attempts.length; i++) assert.ok(attempts[i]! - attempts[i - 1]! >= SPACING_MS, `creations ${i - 1} and ${i} went out ${attempts[i]! - attempts[i - 1]!} ms apart`);
+    assert.ok((await botsOf(ids)).every((b) => b.status === 'Scheduled' && b.provider_bot_id !== null));
   });
 
   test('Recall stricter than the configured rate: its 429s delay the handovers past their Retry-After, and lose or double none', async () => {

@@ -6,18 +6,19 @@
 // The plan (src/domain/handover-plan.ts) hands bots over earliest join first, at most the
 // provider's creations per minute, each as late as its lead allows but early enough that a wave
 // fits; bots the pace cannot get there within their lead are reported ahead (a decision and a
-// bot.handover_at_risk webhook). A 429 pauses the plan until the provider's Retry-After.
+// bot.handover_at_risk webhook). A 429 pauses the plan until the provider's Retry-After. The
+// pace is checked again at send time, so timers that came due together do not go out at once.
 //
-// The dispatcher calls these, and nothing else: planIfDue / plan (before it claims), verdict and
-// defer (the fire decision), recordAttempts (in the fire transaction) and recordResults (in the
-// results transaction).
+// The dispatcher calls these, and nothing else: planIfDue / plan (before it claims),
+// beginFireBatch, verdict and defer (the fire decision), recordAttempts (in the fire transaction)
+// and recordResults (in the results transaction).
 import { FAILURE_STATUS } from '../../domain/bot-status.ts';
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { BotRow, ScheduleRow, Schema } from '../../db/schema.ts';
 import { madeNothing, type BotRuntime, type LaunchRequest, type RuntimeOutcome, type SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
-import { planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
+import { nextCreationAtMs, planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { launchRetryDelayMs } from '../../scheduler/backoff.ts';
@@ -77,6 +78,10 @@ export class BotHandover {
   /** Plan at the next chance, however recent the last plan (the provider asked to slow down). */
   #mustPlan = false;
   #planning: Promise<void> | null = null;
+  /** In the fire transaction under way: when this provider's creations of the last minute went out (beginFireBatch). */
+  #recentAttemptsMs: number[] = [];
+  /** The send-time pace made the last verdict `wait`: not before then. */
+  #notBeforeMs = 0;
   #wake: () => void = () => {};
   #wakeTimer: NodeJS.Timeout | null = null;
 
@@ -98,12 +103,28 @@ export class BotHandover {
    */
   verdict(bot: BotRow, nowMs: number): 'handover' | 'wait' | 'launch' {
     if (bot.status !== 'Scheduled' || bot.join_at_ms <= nowMs) return 'launch';
-    return nowMs < this.#pausedUntilMs ? 'wait' : 'handover';
+    if (nowMs < this.#pausedUntilMs) return 'wait';
+    // Timers that came due together (a stall, a backlog) go out a spacing apart, not at once.
+    const at = nextCreationAtMs(this.#recentAttemptsMs, nowMs, this.#rules.createsPerMinute, pacedSpacingMs(this.#rules.createsPerMinute));
+    if (at > nowMs) {
+      this.#notBeforeMs = at;
+      return 'wait';
+    }
+    this.#recentAttemptsMs.push(nowMs);
+    return 'handover';
+  }
+
+  /**
+   * In the fire transaction, before its verdicts: reads when this provider's creations of the last
+   * minute went out (every instance's), for the send-time pace.
+   */
+  async beginFireBatch(trx: Db, nowMs: number): Promise<void> {
+    this.#recentAttemptsMs = await handovers.attemptTimesSince(trx, this.provider, nowMs - 60_000);
   }
 
   /** In the fire transaction: a handover that has to wait goes back to its timer, the attempt uncounted. */
   async defer(trx: Db, owner: string, schedule: ScheduleRow, nowMs: number): Promise<void> {
-    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.max(this.#pausedUntilMs, nowMs), nowMs);
+    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.max(this.#pausedUntilMs, this.#notBeforeMs, nowMs), nowMs);
     this.#mustPlan = true;
   }
 
@@ -166,7 +187,7 @@ export class BotHandover {
     this.#mustPlan = false;
     const { handoverLeadMs: leadMs } = this.#rules;
     const createsPerMinute = this.#rules.createsPerMinute * PACE_SHARE;
-    const spacingMs = Math.ceil(60_000 / createsPerMinute);
+    const spacingMs = pacedSpacingMs(this.#rules.createsPerMinute);
     const buckets = await handovers.countWaitingByMinute(database.db, now, now + PLAN_SPAN_MS);
     const horizon = planningHorizon(buckets, now, leadMs, createsPerMinute, PLAN_AHEAD_MS);
     if (horizon.endMs === null) return;
@@ -354,6 +375,11 @@ export class BotHandover {
     }
     return retries;
   }
+}
+
+/** The plan's spacing between two creations, at PACE_SHARE of the provider's rate. */
+function pacedSpacingMs(createsPerMinute: number): number {
+  return Math.ceil(60_000 / (createsPerMinute * PACE_SHARE));
 }
 
 function minutes(ms: number): string {
