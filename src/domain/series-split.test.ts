@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuationIdAffixes, parseSplitId } from './series-split.ts';
+import { continuationIdAffixes, parseSplitId, pickInstanceContinuation } from './series-split.ts';
 
 test('a split continuation\'s id names its series and the split time, as the API gives it and as a Google feed\'s UID', () => {
   const at = Date.UTC(2026, 11, 3, 9, 0, 0);
@@ -17,4 +17,26 @@ test('a series\' continuations are looked for with its id\'s stem and domain', (
   assert.deepEqual(continuationIdAffixes('44v30hsam8@google.com'), { prefix: '44v30hsam8_R', suffix: '@google.com' });
   const { prefix, suffix } = continuationIdAffixes('44v30hsam8@google.com');
   assert.equal(parseSplitId(`${prefix}20261203T090000${suffix}`)?.baseId, '44v30hsam8@google.com');
+});
+
+test('an Outlook series split: the continuation is the series that appeared with the same meeting, starting near the first instance lost', () => {
+  const DAY = 86_400_000;
+  const WEEK = 7 * DAY;
+  const lost = { seriesId: 'old', startsMs: [14 * DAY, 21 * DAY], meetingIdentity: 'zoom:1', title: 'Sync', organizer: 'a@x' };
+  const series = (seriesId: string, firstMs: number, fields: Partial<typeof lost> = {}) => ({ seriesId, startsMs: [firstMs, firstMs + WEEK], meetingIdentity: 'zoom:1', title: 'Sync', organizer: 'a@x', ...fields });
+  // Split at the third week, an hour later from then on.
+  assert.equal(pickInstanceContinuation(lost, [series('new', 14 * DAY + 3_600_000)], WEEK), 'new');
+  // Moved two days earlier from then on: still within half a week of the first lost one.
+  assert.equal(pickInstanceContinuation(lost, [series('new', 12 * DAY)], WEEK), 'new');
+  // The link changed (a new Teams meeting): the same title and organizer.
+  assert.equal(pickInstanceContinuation(lost, [series('new', 14 * DAY, { meetingIdentity: 'teams:2' })], WEEK), 'new');
+  // Another meeting, another organizer, or too far from the lost instances: none.
+  assert.equal(pickInstanceContinuation(lost, [series('other', 14 * DAY, { meetingIdentity: 'zoom:9', title: 'Other' })], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [series('other', 14 * DAY, { meetingIdentity: 'zoom:9', organizer: 'b@x' })], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [series('late', 25 * DAY)], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [series('early', 10 * DAY)], WEEK), null);
+  // Of two, the nearer; the old series itself and an empty one never; no spacing known: none.
+  assert.equal(pickInstanceContinuation(lost, [series('far', 16 * DAY), series('near', 14 * DAY + 60_000)], WEEK), 'near');
+  assert.equal(pickInstanceContinuation(lost, [series('old', 14 * DAY), { ...series('empty', 0), startsMs: [] }], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [series('new', 14 * DAY)], null), null);
 });

@@ -30,3 +30,43 @@ export function continuationIdAffixes(providerId: string): { prefix: string; suf
   const at = providerId.lastIndexOf('@');
   return at > 0 ? { prefix: `${providerId.slice(0, at)}_R`, suffix: providerId.slice(at) } : { prefix: `${providerId}_R`, suffix: '' };
 }
+
+// Outlook's "this and following events" ends the series and creates another one from the edited
+// occurrence on (what odoo/odoo PR 260329 describes as truncating the original and creating a
+// new one); nothing in the new series names the old one (OfficeDev/office-js issue 1571: the new
+// items carry no id of the original series). Graph then brings, in one round, the old series
+// without its later instances and the new series' instances, all with new ids.
+
+/** What the rule reads of a series of instances. */
+export interface InstanceSeriesTraits {
+  seriesId: string;
+  /** Starts of its instances (those the round lost, for the old series). */
+  startsMs: readonly number[];
+  meetingIdentity: string | null;
+  title: string | null;
+  organizer: string | null;
+}
+
+/**
+ * Of the series that appeared whole in the round that lost `lost`'s later instances, the one that
+ * continues it: the same meeting (the same meeting identity), or, where the link changed, the
+ * same title and organizer; starting no earlier than half the old series' spacing before the
+ * first lost instance, and no later than half a spacing after the last; the one starting nearest
+ * the first lost instance. Null when none qualifies.
+ */
+export function pickInstanceContinuation(lost: InstanceSeriesTraits, appeared: readonly InstanceSeriesTraits[], spacingMs: number | null): string | null {
+  if (spacingMs === null || lost.startsMs.length === 0) return null;
+  const firstLost = Math.min(...lost.startsMs);
+  const lastLost = Math.max(...lost.startsMs);
+  const isSameMeeting = (other: InstanceSeriesTraits) => (lost.meetingIdentity !== null && other.meetingIdentity === lost.meetingIdentity)
+    || (lost.title !== null && lost.organizer !== null && other.title === lost.title && other.organizer === lost.organizer);
+  let best: { seriesId: string; distance: number } | null = null;
+  for (const other of appeared) {
+    if (other.seriesId === lost.seriesId || other.startsMs.length === 0 || !isSameMeeting(other)) continue;
+    const first = Math.min(...other.startsMs);
+    if (first <= firstLost - spacingMs / 2 || first >= lastLost + spacingMs / 2) continue;
+    const distance = Math.abs(first - firstLost);
+    if (best === null || distance < best.distance || (distance === best.distance && other.seriesId < best.seriesId)) best = { seriesId: other.seriesId, distance };
+  }
+  return best?.seriesId ?? null;
+}

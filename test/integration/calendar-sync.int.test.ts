@@ -307,7 +307,11 @@ function microsoftDriver(env: () => Env, fake: FakeMicrosoftGraph): CalendarDriv
       assert.equal(res.status, 200, JSON.stringify(res.body));
     },
     expireCursor: () => fake.expireDeltaTokens(),
-    splitSeries: { skip: 'Graph delivers a split as a new series master whose instances have new ids, and nothing ties the two masters: the old instances go with their bots (calendar-sync.md, "Not done")' },
+    splitSeries: {
+      apply(id, originalStartMs, startMs, endMs) {
+        fake.splitSeries(account, id, originalStartMs, { startMs, endMs });
+      },
+    },
     setDown(isDown) {
       fake.outage = isDown ? { status: 503 } : null;
     },
@@ -675,16 +679,19 @@ for (const provider of PROVIDERS) {
       const first = env.clock.now() + DAY;
       const seriesId = driver.createSeries({ title: 'Split', startMs: first, endMs: first + HOUR, meetingUrl: meetingUrl(), count: 4 });
       await syncAfterChange(env, driver);
-      const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
-      const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'split', schedule_all_occurrences: true, bot_config: {} } });
-      assert.equal(all.body.occurrences_scheduled, 4);
+      const before = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      const occurrence = before[0];
+      // An Outlook occurrence stands for its series (no series row).
+      const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id ?? occurrence!.id}`, { auth: user.auth, body: { deduplication_key: 'split', schedule_all_occurrences: true, bot_config: {} } });
+      assert.equal(all.body.occurrences_scheduled, 4, JSON.stringify(all.body));
       const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
       const third = first + 14 * DAY;
       split.apply(seriesId, third, third + HOUR, third + 2 * HOUR);
       await syncAfterChange(env, driver);
       const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
       assert.deepEqual(after.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY), iso(third + HOUR), iso(first + 21 * DAY + HOUR)]);
-      assert.notEqual(after[2]!.recurring_event_id, after[0]!.recurring_event_id, 'the later occurrences belong to the continuation');
+      if (driver.hasSeriesRows) assert.notEqual(after[2]!.recurring_event_id, after[0]!.recurring_event_id, 'the later occurrences belong to the continuation');
+      else assert.ok(!before.some((o) => o.id === after[2]!.id || o.id === after[3]!.id), 'the later occurrences are new instances (of the new series)');
       const states = await Promise.all(bots.map((b) => bot(env, user.auth, b)));
       assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled', 'Scheduled']);
       assert.deepEqual(states.map((b) => b.scheduled_join_time), [iso(first - LEAD_MS), iso(first + 7 * DAY - LEAD_MS), iso(third + HOUR - LEAD_MS), iso(first + 21 * DAY + HOUR - LEAD_MS)]);
@@ -1249,6 +1256,32 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const later = await series.occurrences();
     assert.deepEqual(weeksOf(series.first, later), [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1], [7, 1], [8, 1], [9, 1], [10, 0], [11, 0]]);
     assert.equal((await bot(env, series.user.auth, later[9]!.bots[0]!.id)).scheduled_join_time, iso(series.first + 63 * DAY - LEAD_MS));
+  });
+
+  test('an Outlook series split ("this and following", a new master): the bots follow into the new series, an unscheduled occurrence stays without one, and the batch goes on there up to occurrence_limit', async () => {
+    const series = await outlookSeries(env, 'Split series', 12);
+    assert.equal(series.before.length, 9);
+    const body = { deduplication_key: 'outlook-split', schedule_all_occurrences: true, occurrence_limit: 10, bot_config: { bot_name: 'Notes' } };
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body });
+    assert.equal(all.body.occurrences_scheduled, 9, JSON.stringify(all.body));
+    const booked = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    // The client takes week 6 off; then the organizer moves the series an hour later from week 4 on.
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked[6]}`, { auth: series.user.auth })).status, 200);
+    const week4 = series.first + 28 * DAY;
+    env.microsoft.splitSeries(series.account.email, series.seriesId, week4, { startMs: week4 + HOUR, endMs: week4 + 2 * HOUR });
+    const after = await series.sync();
+    const weeks = (occurrences: { start_time: string; bots: unknown[] }[]) => occurrences.map((o) => [(Date.parse(o.start_time) - series.first) / (7 * DAY), o.bots.length]);
+    assert.deepEqual(weeks(after), [[0, 1], [1, 1], [2, 1], [3, 1], [4 + 1 / 168, 1], [5 + 1 / 168, 1], [6 + 1 / 168, 0], [7 + 1 / 168, 1], [8 + 1 / 168, 1]]);
+    assert.ok(!series.before.some((o) => o.id === after[4]!.id), 'new instances, of a new master');
+    assert.deepEqual(after.filter((o) => o.bots.length > 0).map((o) => o.bots[0]!.id), booked.filter((_, i) => i !== 6), 'the same bots');
+    const moved = await bot(env, series.user.auth, booked[4]!);
+    assert.equal(moved.scheduled_join_time, iso(week4 + HOUR - LEAD_MS));
+    assert.ok(moved.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(moved.decisions));
+    // Three weeks on, the window reaches week 11: the batch of ten covers week 9 in the new series, not 10 or 11.
+    env.clock.advance(21 * DAY);
+    const later = await series.sync();
+    assert.deepEqual(later.map((o) => (Date.parse(o.start_time) - series.first) / (7 * DAY)).map((w) => Math.round(w * 168) / 168), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((w) => w < 4 ? w : w + 1 / 168));
+    assert.deepEqual(later.map((o) => o.bots.length), [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
   });
 
   test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {

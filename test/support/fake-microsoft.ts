@@ -218,6 +218,28 @@ export class FakeMicrosoftGraph {
     item.version++;
   }
 
+  /**
+   * "This and following events" from the occurrence at originalStartMs, with new times: Outlook
+   * ends the series before that occurrence and creates a new series for the rest (odoo/odoo PR
+   * 260329 describes a split as truncating the original series and creating a new one). The new
+   * master and its instances have new ids and nothing in them names the original series
+   * (OfficeDev/office-js issue 1571: the items of a "this and all following" edit carry no id of
+   * the original series). Subject, location, link and organizer are the original's. Answers the
+   * new master's id.
+   */
+  splitSeries(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): string {
+    const item = this.#item(email, seriesId);
+    const index = this.#indexOf(item, originalStartMs);
+    const rest = item.weeklyCount - index;
+    item.weeklyCount = index;
+    for (const key of [...item.exceptions.keys()]) if (key >= index) item.exceptions.delete(key);
+    item.version++;
+    return this.createEvent(email, {
+      subject: item.subject, startMs: times.startMs, endMs: times.endMs, location: item.location, joinUrl: item.joinUrl ?? undefined,
+      weeklyCount: rest, timeZone: item.timeZone, calendarId: item.calendarId,
+    });
+  }
+
   /** The user consented again: a new refresh token works. */
   restore(email: string): string {
     const account = this.#account(email);

@@ -8,12 +8,19 @@
 // that an occurrence the client unscheduled stays without a bot (auto-schedule and batch top-ups
 // book only instances that never had one). A bot already in its meeting stays with it. The
 // reconciliation that follows the sync then moves each bot to its new time.
+//
+// A "this and following" split arrives the same way, except that the new instances belong to a
+// new series master (series-split.ts, pickInstanceContinuation, ties it to the old one): the
+// links follow into it as above, and a schedule_all_occurrences batch over the old series goes on
+// in the new one with the places it has left.
 import type { Transaction } from 'kysely';
 import type { Engine } from '../../db/database.ts';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
+import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import * as bots from '../../store/bot-store.ts';
+import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 
 /**
  * Moves the links of the instances about to be deleted (`gone`) to the instances of the same
@@ -23,28 +30,55 @@ import * as bots from '../../store/bot-store.ts';
  */
 export async function followMovedInstances(trx: Transaction<Schema>, engine: Engine, now: number, gone: readonly EventRow[], arrived: readonly EventRow[], alive: readonly EventRow[]): Promise<string[]> {
   if (arrived.length === 0) return [];
-  const leavingBySeries = groupBySeries(gone.filter((row) => row.end_ms > now), null);
+  const leavingBySeries = groupBySeries(gone.filter((row) => row.end_ms > now));
   if (leavingBySeries.size === 0) return [];
-  const moving = new Set(leavingBySeries.keys());
-  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'), moving);
-  const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'), moving);
+  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'));
+  const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'));
+  // Series every live instance of which arrived in this round: a split's continuation is one.
+  const arrivedIds = new Set(arrived.map((row) => row.id));
+  const appeared = [...arrivedBySeries.entries()].filter(([seriesId]) => (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)));
   const received: string[] = [];
   for (const [seriesId, leaving] of leavingBySeries) {
-    const free = arrivedBySeries.get(seriesId);
-    if (!free) continue;
-    const spacing = usualSpacingMs((aliveBySeries.get(seriesId) ?? []).map((row) => row.start_ms));
+    const left = aliveBySeries.get(seriesId) ?? [];
+    let free = arrivedBySeries.get(seriesId);
+    let spacing = usualSpacingMs(left.map((row) => row.start_ms));
+    let continuation: string | null = null;
+    if (!free) {
+      // The series lost instances and gained none: a split, if a series appeared that continues it.
+      spacing = usualSpacingMs([...left, ...leaving].map((row) => row.start_ms));
+      continuation = pickInstanceContinuation(traitsOf(seriesId, leaving), appeared.map(([id, rows]) => traitsOf(id, rows)), spacing);
+      if (continuation === null) continue;
+      free = [...arrivedBySeries.get(continuation)!];
+      await carrySeriesBookings(trx, seriesId, continuation, now, (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
+    }
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
       const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
       if (start === undefined) continue;
       const replacement = free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!;
-      if (await moveLinks(trx, engine, now, old, replacement)) received.push(replacement.id);
+      if (await moveLinks(trx, engine, now, old, replacement, continuation !== null)) received.push(replacement.id);
     }
   }
   return received;
 }
 
+/** What pickInstanceContinuation reads of a series' instances (the first one's meeting, title and organizer). */
+function traitsOf(seriesId: string, rows: readonly EventRow[]): InstanceSeriesTraits {
+  const first = [...rows].sort((a, b) => a.start_ms - b.start_ms)[0];
+  return { seriesId, startsMs: rows.map((row) => row.start_ms), meetingIdentity: first?.meeting_identity ?? null, title: first?.title ?? null, organizer: first ? organizerOf(first.raw) : null };
+}
+
+/** The organizer's address of a Graph event (organizer.emailAddress.address), lower-cased. */
+function organizerOf(raw: string): string | null {
+  try {
+    const address = (JSON.parse(raw) as { organizer?: { emailAddress?: { address?: unknown } } } | null)?.organizer?.emailAddress?.address;
+    return typeof address === 'string' ? address.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The links that follow (see above); false when the old instance had none. */
-async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, old: EventRow, replacement: EventRow): Promise<boolean> {
+async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, old: EventRow, replacement: EventRow, isSplit: boolean): Promise<boolean> {
   const links = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
     .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.is_live'])
     .where('bot_events.event_id', '=', old.id).where('bots.launched_at', 'is', null)
@@ -60,21 +94,26 @@ async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, 
       continue;
     }
     await trx.updateTable('bot_events').set({ event_id: replacement.id, updated_at: now }).where('id', '=', link.id).execute();
-    await bots.appendDecision(trx, link.bot_id, now, 'followed_moved_occurrence',
-      `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`,
-      { from_event_id: old.id, to_event_id: replacement.id });
+    if (isSplit) {
+      await bots.appendDecision(trx, link.bot_id, now, 'followed_series_split',
+        `The series of event ${old.id} was split at the provider ("this and following events"), which made the later occurrences a new series; the bot follows its occurrence there, event ${replacement.id}`,
+        { from_event_id: old.id, to_event_id: replacement.id });
+    } else {
+      await bots.appendDecision(trx, link.bot_id, now, 'followed_moved_occurrence',
+        `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`,
+        { from_event_id: old.id, to_event_id: replacement.id });
+    }
   }
   return true;
 }
 
-/** Instances by their series (instanceSeriesId), only the series in `only` when given. */
-function groupBySeries(rows: readonly EventRow[], only: ReadonlySet<string> | null): Map<string, EventRow[]> {
+/** Instances by their series (instanceSeriesId). */
+function groupBySeries(rows: readonly EventRow[]): Map<string, EventRow[]> {
   const groups = new Map<string, EventRow[]>();
   for (const row of rows) {
     const series = row.recurring_event_id === null ? instanceSeriesOf(row) : null;
     if (!series) continue;
     const id = instanceSeriesId(series);
-    if (only && !only.has(id)) continue;
     const group = groups.get(id);
     if (group) group.push(row);
     else groups.set(id, [row]);
