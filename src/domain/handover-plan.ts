@@ -117,12 +117,13 @@ export const SEND_GAP_TOLERANCE = 0.25;
  * the previous one (then a full spacing after it, the plan's pace), and until fewer than
  * `createsPerMinute` creations (the provider's own figure) lie in the minute before it.
  *
- * @param recentMs when the creations of the last minute went out (any order)
+ * @param recentMs when the creations of the last minute (or of the last spacing, when longer) went out, any order
  * @returns `nowMs` when it may go now, else the earliest time it may
  */
 export function nextCreationAtMs(recentMs: readonly number[], nowMs: number, createsPerMinute: number, spacingMs: number): number {
   const inWindow = recentMs.filter((t) => t > nowMs - 60_000).sort((a, b) => a - b);
-  const last = inWindow.at(-1);
+  // The previous one may lie outside the minute when the spacing is longer (under one a minute).
+  const last = recentMs.length === 0 ? undefined : Math.max(...recentMs);
   const isSpaced = last === undefined || nowMs - last >= spacingMs * (1 - SEND_GAP_TOLERANCE);
   const limit = Math.max(1, Math.floor(createsPerMinute));
   const isUnderLimit = inWindow.length < limit;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedSync, afterGoodSync, HEALTHY } from './sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs } from './sync-health.ts';
 
 const MIN = 60_000;
 
@@ -31,4 +31,28 @@ test('a good sync ends the run; the recovery is reported only when the failure w
   assert.deepEqual(afterGoodSync({ failingSince: 5, reportedAt: 9 }), { health: HEALTHY, isRecoveryReported: true });
   // After a recovery a new run starts from its own first failure.
   assert.deepEqual(afterFailedSync(afterGoodSync({ failingSince: 5, reportedAt: 9 }).health, 100, 15 * MIN).health, { failingSince: 100, reportedAt: null });
+});
+
+test('while a run is not reported, the next attempt comes no later than when the report is due; after, the backoff alone', () => {
+  const failing = { failingSince: 0, reportedAt: null };
+  // Eleven minutes in, a 16-minute backoff would pass the 15-minute mark by twelve minutes.
+  assert.equal(retryDelayMs(failing, 11 * MIN, 16 * MIN, 15 * MIN), 4 * MIN);
+  assert.equal(retryDelayMs(failing, 1 * MIN, 2 * MIN, 15 * MIN), 2 * MIN);
+  assert.equal(retryDelayMs({ failingSince: 0, reportedAt: 16 * MIN }, 20 * MIN, 32 * MIN, 15 * MIN), 32 * MIN);
+  assert.equal(retryDelayMs(HEALTHY, 0, 30_000, 15 * MIN), 30_000);
+  // With the backoff's jitter the report comes at the first attempt past the threshold, never an attempt later.
+  for (let run = 0; run < 200; run++) {
+    let health = HEALTHY;
+    let now = 0;
+    let failures = 0;
+    for (;;) {
+      const next = afterFailedSync(health, now, 15 * MIN);
+      health = next.health;
+      if (next.isReportDue) break;
+      failures++;
+      const backoff = Math.min(3_600_000, 30_000 * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+      now += retryDelayMs(health, now, backoff, 15 * MIN);
+    }
+    assert.ok(now >= 15 * MIN && now <= 15 * MIN + 1, `reported at ${now / MIN} min`);
+  }
 });

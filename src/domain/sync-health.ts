@@ -26,3 +26,13 @@ export function afterFailedSync(health: SyncHealth, nowMs: number, reportAfterMs
 export function afterGoodSync(health: SyncHealth): { health: SyncHealth; isRecoveryReported: boolean } {
   return { health: HEALTHY, isRecoveryReported: health.reportedAt !== null };
 }
+
+/**
+ * The wait before the next attempt after a failed one: the backoff, cut short while the run is
+ * not reported yet so that an attempt comes when the report is due (the jittered backoff alone
+ * would often let it slip to the attempt after, half an hour in).
+ */
+export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: number, reportAfterMs: number): number {
+  if (health.failingSince === null || health.reportedAt !== null) return backoffMs;
+  return Math.max(0, Math.min(backoffMs, health.failingSince + reportAfterMs - nowMs));
+}

@@ -711,7 +711,7 @@ export class Dispatcher {
     const handover = this.#o.handover?.verdict(bot, now);
     if (handover === 'handover') return 'handover';
     if (handover === 'wait') {
-      await this.#o.handover!.defer(trx, this.owner, schedule, now);
+      await this.#o.handover!.defer(trx, this.owner, schedule, bot, now);
       return 'skip';
     }
     // The common case, Scheduled -> Joining, is written for the whole batch by the caller.

@@ -37,8 +37,28 @@ export async function countConnections(db: Db, userId: string): Promise<number> 
   return Number(row?.n ?? 0);
 }
 
-export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<void> {
-  await db.updateTable('calendar_connections').set(changes).where('id', '=', id).execute();
+/** Answers false when the connection is gone (disconnected meanwhile). */
+export async function updateConnection(db: Db, id: string, changes: ConnectionUpdate): Promise<boolean> {
+  const result = await db.updateTable('calendar_connections').set(changes).where('id', '=', id).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Of the given bots, those with a live link to an event of another connection whose failing sync
+ * was reported and has not ended (calendar.sync_failing without calendar.sync_restored yet).
+ */
+export async function findBotsOnOtherFailingConnections(db: Db, botIds: readonly string[], connectionId: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < botIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_events').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .innerJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
+      .select('bot_events.bot_id').distinct()
+      .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
+      .where('calendar_connections.id', '!=', connectionId).where('calendar_connections.failing_reported_at', 'is not', null)
+      .execute();
+    for (const row of rows) found.add(row.bot_id);
+  }
+  return found;
 }
 
 export async function deleteConnection(db: Db, id: string): Promise<void> {

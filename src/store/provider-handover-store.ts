@@ -140,12 +140,6 @@ export async function forgetFirstSentIfLatest(db: Db, botId: string, nowMs: numb
     .execute();
 }
 
-/** The latest creation request sent to the provider, or null. */
-export async function latestAttemptAt(db: Db, provider: string): Promise<number | null> {
-  const row = await db.selectFrom('provider_handovers').select((eb) => eb.fn.max('last_attempt_at_ms').as('t')).where('provider', '=', provider).executeTakeFirst();
-  return row?.t === null || row?.t === undefined ? null : Number(row.t);
-}
-
 /** When this provider's creations of the last moments went out (each bot's latest attempt since `sinceMs`). */
 export async function attemptTimesSince(db: Db, provider: string, sinceMs: number): Promise<number[]> {
   const rows = await db.selectFrom('provider_handovers').select('last_attempt_at_ms').where('provider', '=', provider).where('last_attempt_at_ms', '>', sinceMs).execute();

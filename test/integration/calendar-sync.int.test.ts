@@ -728,6 +728,54 @@ for (const provider of PROVIDERS) {
       void newId;
     });
 
+    test('a revoked connection whose hourly access check meets an outage stays revoked: no calendar.sync_failing, and the checks stay hourly', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
+      const start = env.clock.now() + 6 * HOUR;
+      driver.createEvent({ title: 'Revoked, then down', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      driver.revoke();
+      assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).body.status, 'auth_revoked');
+      driver.setDown(true);
+      for (let i = 0; i < 3 * 60; i++) {
+        env.clock.advance(MIN);
+        await env.rc.calendarSync.runDue();
+      }
+      const row = await connection(env, user.auth, calendarId);
+      assert.equal(row.status, 'auth_revoked');
+      assert.equal(row.sync_failing_since, null);
+      assert.ok(Date.parse(row.next_sync_at) - env.clock.now() > 30 * MIN, `the next check at ${row.next_sync_at}, an hour after the last`);
+      await env.rc.webhooks.runDue();
+      assert.deepEqual(env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).map((r) => r.json.event), ['calendar.auth_revoked']);
+      driver.setDown(false);
+    });
+
+    test('a meeting under way whose bot is in it: the calendar disconnected and the meeting synced again from another sends no second bot', async () => {
+      const user = await env.rc.newUser();
+      const start = env.clock.now() - 2 * MIN;
+      const url = meetingUrl();
+      const first = await driver.connect(user.auth);
+      driver.createEvent({ title: 'Under way', startMs: start, endMs: start + HOUR, meetingUrl: url });
+      await syncAfterChange(env, driver);
+      // The client's own bot, under its own key, joins at once.
+      const [event] = await eventsOf(env, user.auth, first, start - HOUR, start + 2 * HOUR);
+      await schedule(env, user.auth, event!.id, 'clients-own-key');
+      await env.rc.dispatcher.runDue();
+      const launches = () => env.runtime.received.filter((r) => r.json?.meeting_url === url);
+      assert.equal(launches().length, 1, 'the bot is in the meeting');
+      assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+      // The calendar is disconnected (the bot in the meeting stays), and the meeting comes back
+      // from another connection a minute later, as a new event.
+      assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/connections/${first}`, { auth: user.auth })).status, 200);
+      env.clock.advance(MIN);
+      await driver.connect(user.auth);
+      driver.createEvent({ title: 'Under way', startMs: start, endMs: start + HOUR, meetingUrl: url });
+      await syncAfterChange(env, driver);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launches().length, 1, 'no second bot');
+      assert.equal((await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute()).length, 1);
+    });
+
     test('syncs failing for fifteen minutes are reported once; the bots launch on the meeting as last synced; a working sync is reported too', async () => {
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
@@ -1830,6 +1878,48 @@ describe('ICS feed specifics', () => {
     env = await startFullEnv();
   });
   after(async () => env.close());
+
+  test('a bot on three failing feeds hears that syncing works again only when all do; connecting a failing feed again ends its report', async () => {
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + 8 * HOUR;
+    const url = meetingUrl();
+    const feeds = ['first', 'second', 'third'].map((name) => env.ics.createFeed(name));
+    for (const feed of feeds) env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Shared', startMs: start, endMs: start + HOUR, location: url }));
+    const ids: string[] = [];
+    for (const feed of feeds) {
+      const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      ids.push(res.body.calendar_id as string);
+    }
+    // One bot for the meeting, linked to its event on each of the three feeds.
+    let botId = '';
+    for (const id of ids) {
+      const [event] = await eventsOf(env, user.auth, id, start - HOUR, start + 2 * HOUR);
+      botId = await schedule(env, user.auth, event!.id, 'shared');
+    }
+    assert.equal((await bot(env, user.auth, botId)).events.filter((e) => e.is_linked).length, 3);
+    const syncKinds = async () => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind.startsWith('sync_')).map((d) => d.kind);
+    for (const feed of feeds) env.ics.replaceWithRaw(feed, '<html><body>Sign in</body></html>');
+    for (let i = 0; i < 20; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_failing', 'sync_failing'], 'each feed reported once');
+    // The first feed works again: the other two still fail, so the bot is not told it is over.
+    env.ics.replaceWithRaw(feeds[0]!, null);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ids[0]}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, ids[0]!)).sync_failing_since, null);
+    assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_failing', 'sync_failing']);
+    // The second is connected again (a new address for the same calendar would do the same).
+    env.ics.replaceWithRaw(feeds[1]!, null);
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feeds[1] } })).status, 200);
+    assert.equal((await connection(env, user.auth, ids[1]!)).sync_failing_since, null);
+    assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_failing', 'sync_failing'], 'the third still fails');
+    // The third works again: now the bot hears it, once.
+    env.ics.replaceWithRaw(feeds[2]!, null);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ids[2]}/sync`, { auth: user.auth });
+    assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_failing', 'sync_failing', 'sync_restored']);
+  });
 
   test('connecting reads the feed once; an unchanged feed then costs a 304 and changes nothing; webcal:// is accepted', async () => {
     const user = await env.rc.newUser();

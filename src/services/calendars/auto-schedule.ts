@@ -60,6 +60,11 @@ const OCCURRENCES_PER_SERIES = 100;
  */
 export const LATE_START_GRACE_MS = 10 * 60_000;
 
+/** Over, or started more than LATE_START_GRACE_MS ago: no bot is booked for it any more. */
+function hasStartedTooLongAgo(meeting: { startMs: number; endMs: number }, now: number): boolean {
+  return meeting.startMs <= now - LATE_START_GRACE_MS || meeting.endMs <= now;
+}
+
 export class AutoSchedule implements AfterSyncHook {
   readonly #database: Database;
   readonly #clock: Clock;
@@ -125,6 +130,9 @@ export class AutoSchedule implements AfterSyncHook {
     let booked = 0;
     for (const candidate of await this.#candidates(userId, now)) {
       if (await this.#hasEverHadBot(candidate)) continue;
+      // A meeting under way whose bot is in it already, under another event id (the calendar
+      // connected again, an occurrence given a new id while it runs): not a second bot.
+      if (candidate.startMs <= now && await this.#hasBotInMeetingNow(userId, candidate.meetingIdentity, now)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
       const request = shared
         ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
@@ -182,7 +190,7 @@ export class AutoSchedule implements AfterSyncHook {
       const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
       const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
       for (const occurrence of covered.sort((a, b) => a.startMs - b.startMs)) {
-        if (occurrence.startMs <= now || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        if (hasStartedTooLongAgo(occurrence, now) || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
@@ -236,7 +244,7 @@ export class AutoSchedule implements AfterSyncHook {
     const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
     let booked = 0;
     for (const instance of instances.filter((i) => !hadBots.has(i.id)).slice(0, Math.max(places, 0))) {
-      if (instance.start_ms <= now || instance.start_ms >= Number(batch.before_ms) || instance.status === 'cancelled' || instance.meeting_identity === null) continue;
+      if (hasStartedTooLongAgo({ startMs: instance.start_ms, endMs: instance.end_ms }, now) || instance.start_ms >= Number(batch.before_ms) || instance.status === 'cancelled' || instance.meeting_identity === null) continue;
       const key = batch.base_key === '' ? derivedDeduplicationKey(instance.meeting_identity, instance.start_ms) : occurrenceDeduplicationKey(batch.base_key, instance.id);
       // A live bot holds this key already (a moved instance's derived key): sharing it would send one bot to two times.
       if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
@@ -275,7 +283,7 @@ export class AutoSchedule implements AfterSyncHook {
       const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
-        if (occurrence.startMs <= now - LATE_START_GRACE_MS || occurrence.endMs <= now || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
+        if (hasStartedTooLongAgo(occurrence, now) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         // The series declined, or this one occurrence (Google records an answer to one on its instance, which wins).
         if (isDeclinedOccurrence(seriesAnswer, occurrence.override)) continue;
         result.push({
@@ -289,6 +297,14 @@ export class AutoSchedule implements AfterSyncHook {
 
   async #hasEverHadBot(target: Pick<Candidate, 'linkEventId' | 'occurrenceKey'>): Promise<boolean> {
     return hasHadBot(this.#database.db, target.linkEventId, target.occurrenceKey);
+  }
+
+  /** Whether a bot of the user is live in this meeting now (linked or not: a link ends when its calendar goes). */
+  async #hasBotInMeetingNow(userId: string, meetingIdentity: string, now: number): Promise<boolean> {
+    const row = await this.#database.db.selectFrom('bots').select('id')
+      .where('user_id', '=', userId).where('meeting_identity', '=', meetingIdentity).where('status', 'in', LIVE_STATUSES)
+      .where('join_at_ms', '<=', now).where('join_at_ms', '>', now - 86_400_000).where('meeting_end_ms', '>', now).limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 
   /** A live bot of the user already going to this meeting at this time (for example a manual one). */

@@ -19,7 +19,7 @@ import {
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
 import { parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
-import { noteAccessRestored } from './connection-health.ts';
+import { noteAccessRestored, noteSyncRestored } from './connection-health.ts';
 import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
 import * as connections from '../../store/connection-store.ts';
 
@@ -522,6 +522,8 @@ export class CalendarConnections {
         });
       }
       if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, id, now);
+      // Connected again while its failing syncs were reported: the bots told of it hear the end.
+      if (existing?.failing_reported_at != null) await noteSyncRestored(trx, id, now);
     });
     // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with their events.
     await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider);

@@ -40,7 +40,7 @@ import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
-import { afterFailedSync, afterGoodSync, HEALTHY, type SyncHealth } from '../../domain/sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
 
@@ -363,10 +363,11 @@ export class CalendarSync {
       } catch (error) {
         this.#o.logger.error({ err: error, calendarId: connection.id }, 'auto-schedule after sync failed');
       }
-    } else if (failure.kind === 'auth_revoked') {
+    } else if (failure.kind === 'auth_revoked' || wasRevoked) {
       if (wasRevoked) {
-        // Still revoked: everything was said when it happened; look again later.
-        await connections.updateConnection(database.db, connection.id, { lease_until: null, next_sync_at: now + REVOKED_PROBE_MS, updated_at: now });
+        // Still revoked, or a probe that could not tell (the provider down): everything was said
+        // when access was lost, and a revoked connection is no failing sync; look again later.
+        await connections.updateConnection(database.db, connection.id, { lease_until: null, next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY) });
       } else {
         const atRisk = await reportAccessRevoked(database, connection, {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
@@ -374,11 +375,11 @@ export class CalendarSync {
         }, now);
         this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
       }
-      this.#syncs.inc({ provider: connection.provider, outcome: 'auth_revoked' });
+      this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
     } else {
       const failures = connection.consecutive_failures + 1;
-      const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, syncRetryDelayMs(failures));
       const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
+      const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         lease_until: null, next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,

@@ -75,7 +75,8 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
  */
 export async function reportAccessRevoked(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate, nowMs: number): Promise<number> {
   return database.db.transaction().execute(async (trx) => {
-    await connections.updateConnection(trx, connection.id, update);
+    // Disconnected during the sync: nobody to tell.
+    if (!(await connections.updateConnection(trx, connection.id, update))) return 0;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.auth_revoked', status: 'auth_revoked',
       message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
@@ -116,7 +117,7 @@ export async function noteAccessRestored(db: Db, connectionId: string, nowMs: nu
 export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number> {
   const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
   return database.db.transaction().execute(async (trx) => {
-    await connections.updateConnection(trx, connection.id, update);
+    if (!(await connections.updateConnection(trx, connection.id, update))) return 0;
     const scheduled = await connections.listScheduledBotsOfConnection(trx, connection.id);
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_failing', status: 'active',
@@ -140,7 +141,7 @@ export async function reportSyncRestored(database: Database, connection: Calenda
   const wasRevoked = connection.status === 'auth_revoked';
   const since = connection.failing_since ?? connection.last_error_at;
   await database.db.transaction().execute(async (trx) => {
-    await connections.updateConnection(trx, connection.id, update);
+    if (!(await connections.updateConnection(trx, connection.id, update))) return;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_restored', status: 'active',
       message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
@@ -148,9 +149,20 @@ export async function reportSyncRestored(database: Database, connection: Calenda
       details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
     }, nowMs);
     if (wasRevoked) await noteAccessRestored(trx, connection.id, nowMs);
-    await appendFollowUps(trx, await connections.listScheduledBotsOfConnection(trx, connection.id), ['sync_failing', 'sync_restored'], nowMs,
-      `Calendar connection ${connection.id} synced again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connection.id });
+    await noteSyncRestored(trx, connection.id, nowMs);
   });
+}
+
+/**
+ * After a connection reported failing syncs again (or was connected again): each bot told of the
+ * failure gets `sync_restored`, unless another connection of its events is still reported failing
+ * (it gets it when that one recovers).
+ */
+export async function noteSyncRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
+  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
+  const stillFailing = await connections.findBotsOnOtherFailingConnections(db, candidates, connectionId);
+  return appendFollowUps(db, candidates.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
+    `Calendar connection ${connectionId} syncs again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connectionId });
 }
 
 /** Appends the decision `to` to each bot whose latest decision of the pair is `from`; answers how many. */

@@ -102,10 +102,11 @@ export class BotHandover {
    * (Joining): its plan was overtaken, or it was scheduled to join at once.
    */
   verdict(bot: BotRow, nowMs: number): 'handover' | 'wait' | 'launch' {
+    this.#notBeforeMs = 0;
     if (bot.status !== 'Scheduled' || bot.join_at_ms <= nowMs) return 'launch';
     if (nowMs < this.#pausedUntilMs) return 'wait';
     // Timers that came due together (a stall, a backlog) go out a spacing apart, not at once.
-    const at = nextCreationAtMs(this.#recentAttemptsMs, nowMs, this.#rules.createsPerMinute, pacedSpacingMs(this.#rules.createsPerMinute));
+    const at = this.#nextCreationAtMs(this.#recentAttemptsMs, nowMs);
     if (at > nowMs) {
       this.#notBeforeMs = at;
       return 'wait';
@@ -119,13 +120,25 @@ export class BotHandover {
    * minute went out (every instance's), for the send-time pace.
    */
   async beginFireBatch(trx: Db, nowMs: number): Promise<void> {
-    this.#recentAttemptsMs = await handovers.attemptTimesSince(trx, this.provider, nowMs - 60_000);
+    this.#recentAttemptsMs = await this.#recentAttempts(trx, nowMs);
   }
 
-  /** In the fire transaction: a handover that has to wait goes back to its timer, the attempt uncounted. */
-  async defer(trx: Db, owner: string, schedule: ScheduleRow, nowMs: number): Promise<void> {
-    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.max(this.#pausedUntilMs, this.#notBeforeMs, nowMs), nowMs);
+  /**
+   * In the fire transaction: a handover that has to wait goes back to its timer, the attempt
+   * uncounted; never past the bot's join time, where it is launched without waiting.
+   */
+  async defer(trx: Db, owner: string, schedule: ScheduleRow, bot: Pick<BotRow, 'join_at_ms'>, nowMs: number): Promise<void> {
+    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.min(bot.join_at_ms, Math.max(this.#pausedUntilMs, this.#notBeforeMs, nowMs)), nowMs);
     this.#mustPlan = true;
+  }
+
+  /** When this provider's creations of the last minute (or spacing, when longer) went out, every instance's. */
+  async #recentAttempts(db: Db, nowMs: number): Promise<number[]> {
+    return handovers.attemptTimesSince(db, this.provider, nowMs - Math.max(60_000, pacedSpacingMs(this.#rules.createsPerMinute)));
+  }
+
+  #nextCreationAtMs(recentMs: readonly number[], nowMs: number): number {
+    return nextCreationAtMs(recentMs, nowMs, this.#rules.createsPerMinute, pacedSpacingMs(this.#rules.createsPerMinute));
   }
 
   /**
@@ -198,8 +211,10 @@ export class BotHandover {
     const blocked = await findBotsBlockedByRevokedAccess(database.db, backedOff.map((w) => w.botId));
     const placeable = backedOff.filter((w) => !blocked.has(w.botId));
     if (placeable.length === 0) return;
-    const lastAttemptMs = await handovers.latestAttemptAt(database.db, this.provider);
-    const earliestMs = Math.max(now, this.#pausedUntilMs, lastAttemptMs === null ? -Infinity : lastAttemptMs + spacingMs);
+    // No sooner than a spacing after the latest creation, nor than the minute's count allows.
+    const recent = await this.#recentAttempts(database.db, now);
+    const lastAttemptMs = recent.length === 0 ? null : Math.max(...recent);
+    const earliestMs = Math.max(now, this.#pausedUntilMs, lastAttemptMs === null ? -Infinity : lastAttemptMs + spacingMs, this.#nextCreationAtMs(recent, now));
     const plan = planHandovers(placeable.map((w) => ({ id: w.botId, joinAtMs: w.joinAtMs })), earliestMs, leadMs, createsPerMinute, horizon.nextLatestMs);
     const byId = new Map(placeable.map((w) => [w.botId, w]));
     const changes = plan.slots.flatMap((slot) => {
