@@ -1332,6 +1332,31 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(later.map((o) => o.bots.length), [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
   });
 
+  test('an Outlook series that loses its last occurrences while another of the same meeting, starting then, moves to another day: no bot jumps into the other series', async () => {
+    const series = await outlookSeries(env, 'Two series', 4);
+    const joinUrl = series.before[0]!.meeting_url!;
+    // Another series of the same meeting from the third week on, three hours later in the day.
+    const otherFirst = series.first + 14 * DAY + 3 * HOUR;
+    const otherId = env.microsoft.createEvent(series.account.email, { subject: 'Two series', startMs: otherFirst, endMs: otherFirst + HOUR, joinUrl, weeklyCount: 2, timeZone: 'Europe/Berlin' });
+    const both = await series.sync();
+    assert.equal(both.length, 6);
+    const mine = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'mine', schedule_all_occurrences: true, bot_config: {} } });
+    const other = await env.rc.request('POST', `/api/v1/calendar/schedule/${both.find((o) => Date.parse(o.start_time) === otherFirst)!.id}`, { auth: series.user.auth, body: { deduplication_key: 'other', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(mine.body.occurrences_scheduled, 4);
+    assert.equal(other.body.occurrences_scheduled, 2);
+    // In one round: the first series loses its third and fourth occurrences, the other moves a day later (new ids).
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 14 * DAY);
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 21 * DAY);
+    env.microsoft.shiftSeries(series.account.email, otherId, DAY);
+    const after = await series.sync();
+    const mineBots = (mine.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    assert.deepEqual((await Promise.all(mineBots.map((id) => bot(env, series.user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Cancelled', 'Cancelled']);
+    const moved = after.filter((o) => Date.parse(o.start_time) >= otherFirst);
+    assert.deepEqual(moved.map((o) => o.start_time), [iso(otherFirst + DAY), iso(otherFirst + 8 * DAY)]);
+    const otherBots = (other.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    assert.deepEqual(moved.map((o) => o.bots.map((b) => b.id)), otherBots.map((id) => [id]), 'each moved occurrence keeps its own bot, and only it');
+  });
+
   test('cancel_all_occurrences and from_date on an Outlook occurrence unschedule its series, and what the window brings later gets no bot', async () => {
     const series = await outlookSeries(env, 'Unscheduled series', 12);
     const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-cut', schedule_all_occurrences: true, bot_config: {} } });

@@ -34,9 +34,13 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
   if (leavingBySeries.size === 0) return [];
   const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'));
   const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'));
-  // Series every live instance of which arrived in this round: a split's continuation is one.
+  // Series new in this round (every live instance arrived in it, none went): a split's
+  // continuation is one. A series that moved to another day is not, and each new one continues
+  // at most one old series, so that no instance receives the bots of two.
   const arrivedIds = new Set(arrived.map((row) => row.id));
-  const appeared = [...arrivedBySeries.entries()].filter(([seriesId]) => (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)));
+  const goneSeries = new Set(groupBySeries(gone).keys());
+  const appeared = [...arrivedBySeries.entries()]
+    .filter(([seriesId]) => !goneSeries.has(seriesId) && (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)));
   const received: string[] = [];
   for (const [seriesId, leaving] of leavingBySeries) {
     const left = aliveBySeries.get(seriesId) ?? [];
@@ -48,6 +52,7 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
       spacing = usualSpacingMs([...left, ...leaving].map((row) => row.start_ms));
       continuation = pickInstanceContinuation(traitsOf(seriesId, leaving), appeared.map(([id, rows]) => traitsOf(id, rows)), spacing);
       if (continuation === null) continue;
+      appeared.splice(appeared.findIndex(([id]) => id === continuation), 1);
       free = [...arrivedBySeries.get(continuation)!];
       await carrySeriesBookings(trx, seriesId, continuation, now, (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
     }
