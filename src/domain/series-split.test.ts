@@ -35,6 +35,11 @@ test('an Outlook series split: the continuation is the series that appeared with
   assert.equal(pickInstanceContinuation(lost, [series('other', 14 * DAY, { meetingIdentity: 'zoom:9', organizer: 'b@x' })], WEEK), null);
   assert.equal(pickInstanceContinuation(lost, [series('late', 25 * DAY)], WEEK), null);
   assert.equal(pickInstanceContinuation(lost, [series('early', 10 * DAY)], WEEK), null);
+  // A series that lost an occurrence in its middle was not split: it keeps a later one.
+  assert.equal(pickInstanceContinuation({ ...lost, startsMs: [14 * DAY], keptStartsMs: [0, 7 * DAY, 21 * DAY] }, [series('new', 15 * DAY)], WEEK), null);
+  assert.equal(pickInstanceContinuation({ ...lost, keptStartsMs: [0, 7 * DAY] }, [series('new', 15 * DAY)], WEEK), 'new');
+  // Near the last lost instance but not the first: not its continuation.
+  assert.equal(pickInstanceContinuation(lost, [series('later', 21 * DAY)], WEEK), null);
   // Of two, the nearer; the old series itself and an empty one never; no spacing known: none.
   assert.equal(pickInstanceContinuation(lost, [series('far', 16 * DAY), series('near', 14 * DAY + 60_000)], WEEK), 'near');
   assert.equal(pickInstanceContinuation(lost, [series('old', 14 * DAY), { ...series('empty', 0), startsMs: [] }], WEEK), null);

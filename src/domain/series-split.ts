@@ -42,6 +42,8 @@ export interface InstanceSeriesTraits {
   seriesId: string;
   /** Starts of its instances (those the round lost, for the old series). */
   startsMs: readonly number[];
+  /** The old series: starts of the instances it keeps. */
+  keptStartsMs?: readonly number[];
   meetingIdentity: string | null;
   title: string | null;
   organizer: string | null;
@@ -49,23 +51,24 @@ export interface InstanceSeriesTraits {
 
 /**
  * Of the series that appeared whole in the round that lost `lost`'s later instances, the one that
- * continues it: the same meeting (the same meeting identity), or, where the link changed, the
- * same title and organizer; starting no earlier than half the old series' spacing before the
- * first lost instance, and no later than half a spacing after the last; the one starting nearest
- * the first lost instance. Null when none qualifies.
+ * continues it. Only a series that lost its tail (it keeps no instance from the first lost one
+ * on) was split; one that lost an occurrence in its middle only lost that occurrence. The
+ * continuation is the same meeting (the same meeting identity), or, where the link changed, the
+ * same title and organizer, and its first instance lies within half the old series' spacing of
+ * the first lost one; the nearest such. Null when none qualifies.
  */
 export function pickInstanceContinuation(lost: InstanceSeriesTraits, appeared: readonly InstanceSeriesTraits[], spacingMs: number | null): string | null {
   if (spacingMs === null || lost.startsMs.length === 0) return null;
   const firstLost = Math.min(...lost.startsMs);
-  const lastLost = Math.max(...lost.startsMs);
+  if ((lost.keptStartsMs ?? []).some((start) => start >= firstLost)) return null;
   const isSameMeeting = (other: InstanceSeriesTraits) => (lost.meetingIdentity !== null && other.meetingIdentity === lost.meetingIdentity)
     || (lost.title !== null && lost.organizer !== null && other.title === lost.title && other.organizer === lost.organizer);
   let best: { seriesId: string; distance: number } | null = null;
   for (const other of appeared) {
     if (other.seriesId === lost.seriesId || other.startsMs.length === 0 || !isSameMeeting(other)) continue;
     const first = Math.min(...other.startsMs);
-    if (first <= firstLost - spacingMs / 2 || first >= lastLost + spacingMs / 2) continue;
     const distance = Math.abs(first - firstLost);
+    if (distance >= spacingMs / 2) continue;
     if (best === null || distance < best.distance || (distance === best.distance && other.seriesId < best.seriesId)) best = { seriesId: other.seriesId, distance };
   }
   return best?.seriesId ?? null;

@@ -699,6 +699,38 @@ for (const provider of PROVIDERS) {
       assert.deepEqual(after.map((o) => o.bots[0]?.id), bots, 'the same bots, one per occurrence');
     });
 
+    test('a series split from the occurrence under way: its bot stays in the meeting, and no second bot joins', async (t) => {
+      const split = driver.splitSeries;
+      if ('skip' in split) return t.skip(split.skip);
+      const user = await env.rc.newUser();
+      assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+      const calendarId = await driver.connect(user.auth);
+      // A weekly series whose second occurrence started five minutes ago.
+      const first = env.clock.now() - 5 * MIN;
+      const url = meetingUrl();
+      const seriesId = driver.createSeries({ title: 'Under way, then split', startMs: first - 7 * DAY, endMs: first - 7 * DAY + HOUR, meetingUrl: url, count: 4 });
+      await syncAfterChange(env, driver);
+      await env.rc.dispatcher.runDue();
+      // The bots the runtime heard of for this meeting (launches, and commands to a launched one).
+      const botsSent = () => [...new Set(env.runtime.received.filter((r) => r.json?.meeting_url === url).map((r) => r.json.bot_id as string))];
+      const [under] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+      const inMeeting = under!.bots[0]!.id;
+      assert.deepEqual(botsSent(), [inMeeting], 'the bot is in the meeting');
+      // From this occurrence on the meeting runs half an hour longer.
+      split.apply(seriesId, first, first, first + 90 * MIN);
+      await syncAfterChange(env, driver);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual(botsSent(), [inMeeting], 'no second bot');
+      const stayed = await bot(env, user.auth, inMeeting);
+      assert.equal(stayed.status, 'Joining', JSON.stringify(stayed.decisions));
+      // One bot per occurrence. (Graph may not send the old master again when it keeps no
+      // instance in the sync window: its old instances then stay until the next full sync, linked
+      // to the same bots as the new ones.)
+      const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+      const botsByStart = Map.groupBy(after.flatMap((o) => o.bots.map((b) => [o.start_time, b.id] as const)), ([start]) => start);
+      assert.deepEqual([...botsByStart.values()].map((pairs) => new Set(pairs.map(([, id]) => id)).size), [1, 1, 1], JSON.stringify(after.map((o) => [o.start_time, o.end_time, o.bots.map((b) => b.id)])));
+    });
+
     test('a provider that is down for a while is caught up with once it answers', async () => {
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth);
@@ -1330,6 +1362,22 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const later = await series.sync();
     assert.deepEqual(later.map((o) => (Date.parse(o.start_time) - series.first) / (7 * DAY)).map((w) => Math.round(w * 168) / 168), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((w) => w < 4 ? w : w + 1 / 168));
     assert.deepEqual(later.map((o) => o.bots.length), [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
+  });
+
+  test('an Outlook series that loses one occurrence while another series of the same title and organizer appears: the lost one\'s bot is cancelled, nothing is carried', async () => {
+    const series = await outlookSeries(env, 'Standup', 4);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'standup', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.body.occurrences_scheduled, 4);
+    const booked = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    // In one round: the second occurrence is deleted, and an unrelated "Standup" (another Teams meeting) starts the day after it.
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY);
+    const otherFirst = series.first + 8 * DAY;
+    env.microsoft.createEvent(series.account.email, { subject: 'Standup', startMs: otherFirst, endMs: otherFirst + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_other%40thread.v2/0?context=%7b%7d', weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const after = await series.sync();
+    assert.equal((await bot(env, series.user.auth, booked[1]!)).status, 'Cancelled');
+    assert.deepEqual(after.filter((o) => Date.parse(o.start_time) >= otherFirst && (Date.parse(o.start_time) - otherFirst) % (7 * DAY) === 0).map((o) => o.bots.length), [0, 0, 0], 'the new series gets no bot');
+    const batches = await env.rc.database.db.selectFrom('series_bookings').select('series_event_id').where('user_id', '=', series.user.userId).execute();
+    assert.equal(batches.length, 1, 'the batch is not carried');
   });
 
   test('an Outlook series that loses its last occurrences while another of the same meeting, starting then, moves to another day: no bot jumps into the other series', async () => {

@@ -130,10 +130,10 @@ export class AutoSchedule implements AfterSyncHook {
     let booked = 0;
     for (const candidate of await this.#candidates(userId, now)) {
       if (await this.#hasEverHadBot(candidate)) continue;
-      // A meeting under way whose bot is in it already, under another event id (the calendar
-      // connected again, an occurrence given a new id while it runs): not a second bot.
-      if (candidate.startMs <= now && await this.#hasBotInMeetingNow(userId, candidate.meetingIdentity, now)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
+      // A meeting whose bot is in it already, under another event id (the calendar connected
+      // again, an occurrence given a new id while it runs): not a second bot.
+      if (!shared && await this.#hasLaunchedBotInMeeting(userId, candidate.meetingIdentity, candidate.startMs, now)) continue;
       const request = shared
         ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
         : {
@@ -192,6 +192,7 @@ export class AutoSchedule implements AfterSyncHook {
       for (const occurrence of covered.sort((a, b) => a.startMs - b.startMs)) {
         if (hasStartedTooLongAgo(occurrence, now) || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
+        if (await this.#hasLaunchedBotInMeeting(userId, occurrence.meetingIdentity, occurrence.startMs, now)) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
         if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
@@ -245,6 +246,7 @@ export class AutoSchedule implements AfterSyncHook {
     let booked = 0;
     for (const instance of instances.filter((i) => !hadBots.has(i.id)).slice(0, Math.max(places, 0))) {
       if (hasStartedTooLongAgo({ startMs: instance.start_ms, endMs: instance.end_ms }, now) || instance.start_ms >= Number(batch.before_ms) || instance.status === 'cancelled' || instance.meeting_identity === null) continue;
+      if (await this.#hasLaunchedBotInMeeting(userId, instance.meeting_identity, instance.start_ms, now)) continue;
       const key = batch.base_key === '' ? derivedDeduplicationKey(instance.meeting_identity, instance.start_ms) : occurrenceDeduplicationKey(batch.base_key, instance.id);
       // A live bot holds this key already (a moved instance's derived key): sharing it would send one bot to two times.
       if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
@@ -299,11 +301,15 @@ export class AutoSchedule implements AfterSyncHook {
     return hasHadBot(this.#database.db, target.linkEventId, target.occurrenceKey);
   }
 
-  /** Whether a bot of the user is live in this meeting now (linked or not: a link ends when its calendar goes). */
-  async #hasBotInMeetingNow(userId: string, meetingIdentity: string, now: number): Promise<boolean> {
+  /**
+   * Whether a launched bot of the user is still in this meeting (linked or not: a link ends when
+   * its calendar goes), in the meeting that starts at `startMs` (it ends after that start).
+   */
+  async #hasLaunchedBotInMeeting(userId: string, meetingIdentity: string, startMs: number, now: number): Promise<boolean> {
     const row = await this.#database.db.selectFrom('bots').select('id')
       .where('user_id', '=', userId).where('meeting_identity', '=', meetingIdentity).where('status', 'in', LIVE_STATUSES)
-      .where('join_at_ms', '<=', now).where('join_at_ms', '>', now - 86_400_000).where('meeting_end_ms', '>', now).limit(1).executeTakeFirst();
+      .where('launched_at', 'is not', null).where('join_at_ms', '<=', now).where('join_at_ms', '>', now - 86_400_000)
+      .where('meeting_end_ms', '>', Math.max(now, startMs)).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 

@@ -6,8 +6,9 @@
 // the live links of bots not launched yet, so that a bot booked for the meeting keeps its id, key
 // and configuration and only moves with it, and the ended links of bots that never launched, so
 // that an occurrence the client unscheduled stays without a bot (auto-schedule and batch top-ups
-// book only instances that never had one). A bot already in its meeting stays with it. The
-// reconciliation that follows the sync then moves each bot to its new time.
+// book only instances that never had one). A bot already in its meeting follows only to a
+// replacement that is still that meeting (their times overlap). The reconciliation that follows
+// the sync then moves each bot to its new time.
 //
 // A "this and following" split arrives the same way, except that the new instances belong to a
 // new series master (series-split.ts, pickInstanceContinuation, ties it to the old one): the
@@ -40,30 +41,37 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
   const arrivedIds = new Set(arrived.map((row) => row.id));
   const goneSeries = new Set(groupBySeries(gone).keys());
   const appeared = [...arrivedBySeries.entries()]
-    .filter(([seriesId]) => !goneSeries.has(seriesId) && (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)));
-  const received: string[] = [];
+    .filter(([seriesId]) => !goneSeries.has(seriesId) && (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)))
+    .map(([seriesId, rows]) => traitsOf(seriesId, rows));
+  const pairs: Pair[] = [];
   for (const [seriesId, leaving] of leavingBySeries) {
     const left = aliveBySeries.get(seriesId) ?? [];
     let free = arrivedBySeries.get(seriesId);
     let spacing = usualSpacingMs(left.map((row) => row.start_ms));
-    let continuation: string | null = null;
+    let isSplit = false;
     if (!free) {
       // The series lost instances and gained none: a split, if a series appeared that continues it.
       spacing = usualSpacingMs([...left, ...leaving].map((row) => row.start_ms));
-      continuation = pickInstanceContinuation(traitsOf(seriesId, leaving), appeared.map(([id, rows]) => traitsOf(id, rows)), spacing);
+      const continuation = pickInstanceContinuation({ ...traitsOf(seriesId, leaving), keptStartsMs: left.map((row) => row.start_ms) }, appeared, spacing);
       if (continuation === null) continue;
-      appeared.splice(appeared.findIndex(([id]) => id === continuation), 1);
+      appeared.splice(appeared.findIndex((t) => t.seriesId === continuation), 1);
       free = [...arrivedBySeries.get(continuation)!];
+      isSplit = true;
       await carrySeriesBookings(trx, seriesId, continuation, now, (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
     }
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
       const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
       if (start === undefined) continue;
-      const replacement = free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!;
-      if (await moveLinks(trx, engine, now, old, replacement, continuation !== null)) received.push(replacement.id);
+      pairs.push({ old, replacement: free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!, isSplit });
     }
   }
-  return received;
+  return moveLinks(trx, engine, now, pairs);
+}
+
+interface Pair {
+  old: EventRow;
+  replacement: EventRow;
+  isSplit: boolean;
 }
 
 /** What pickInstanceContinuation reads of a series' instances (the first one's meeting, title and organizer). */
@@ -82,17 +90,37 @@ function organizerOf(raw: string): string | null {
   }
 }
 
-/** The links that follow (see above); false when the old instance had none. */
-async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, old: EventRow, replacement: EventRow, isSplit: boolean): Promise<boolean> {
-  const links = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-    .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.is_live'])
-    .where('bot_events.event_id', '=', old.id).where('bots.launched_at', 'is', null)
-    .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb('bot_events.start_ms', '>', now)]))
-    .orderBy('bot_events.id').execute();
-  if (links.length === 0) return false;
+/**
+ * Moves the links that follow (see above) from each old instance to its replacement: live links
+ * of bots not launched yet, ended links of bots that never launched, and the live link of a bot
+ * already in its meeting when the replacement is that same meeting still (their times overlap:
+ * a split from the occurrence under way). Every bot concerned is locked first, in id order.
+ * Answers the replacements that received links.
+ */
+async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, pairs: readonly Pair[]): Promise<string[]> {
+  if (pairs.length === 0) return [];
+  const byOld = new Map(pairs.map((pair) => [pair.old.id, pair]));
+  const oldIds = [...byOld.keys()];
+  const candidates = [];
+  for (let i = 0; i < oldIds.length; i += 500) {
+    candidates.push(...await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.event_id', 'bot_events.is_live', 'bots.launched_at'])
+      .where('bot_events.event_id', 'in', oldIds.slice(i, i + 500))
+      .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb.and([eb('bots.launched_at', 'is', null), eb('bot_events.start_ms', '>', now)])]))
+      .orderBy('bot_events.id').execute());
+  }
+  const links = candidates.filter((link) => {
+    if (link.launched_at === null) return true;
+    const { old, replacement } = byOld.get(link.event_id)!;
+    return link.is_live === 1 && replacement.start_ms < old.end_ms && replacement.end_ms > old.start_ms;
+  });
+  if (links.length === 0) return [];
   // Bots before their links, in id order: the order every path that changes both follows.
   await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
+  const received = new Set<string>();
   for (const link of links) {
+    const { old, replacement, isSplit } = byOld.get(link.event_id)!;
+    received.add(replacement.id);
     if (link.is_live === 0) {
       // updated_at stays, as when an ended link follows a re-timed series: the bot is untouched.
       await trx.updateTable('bot_events').set({ event_id: replacement.id }).where('id', '=', link.id).execute();
@@ -109,7 +137,7 @@ async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, 
         { from_event_id: old.id, to_event_id: replacement.id });
     }
   }
-  return true;
+  return [...received];
 }
 
 /** Instances by their series (instanceSeriesId). */
