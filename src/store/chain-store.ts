@@ -55,3 +55,18 @@ export async function listDueChains(db: Db, nowMs: number, limit: number): Promi
     .execute();
   return rows.map((r) => r.series_event_id);
 }
+
+/**
+ * A series split at the provider ("this and following"): chain mode goes on in the continuation,
+ * from where the old chain stands (its bot and position), so that the continuation's occurrences
+ * are booked one by one once that bot has launched; the old chain books what is left of the old
+ * series. A continuation with a chain of its own keeps it.
+ */
+export async function carryChain(db: Db, fromSeriesId: string, toSeriesId: string, nowMs: number): Promise<void> {
+  const chain = await findChain(db, fromSeriesId);
+  if (!chain || chain.is_enabled !== 1) return;
+  await db.insertInto('recurring_chains')
+    .values({ ...chain, series_event_id: toSeriesId, next_check_at_ms: null, last_error: null, created_at: nowMs, updated_at: nowMs })
+    .onConflict((oc) => oc.column('series_event_id').doNothing())
+    .execute();
+}

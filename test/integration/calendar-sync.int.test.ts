@@ -1527,6 +1527,33 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'its calendar was disconnected' });
   });
 
+  test('an Outlook chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the new one, each week once', async () => {
+    // This test moves the shared clock four weeks on: it goes back at the end, so that the tests
+    // after it do not cross a daylight-saving change.
+    const startedAt = env.clock.now();
+    const series = await outlookSeries(env, 'Chain split', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-split', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // Week 0 is over: week 1 is booked. Then the organizer moves the meetings from week 2 on an hour later.
+    env.clock.set(series.first + 2 * HOUR);
+    await env.rc.chains.advance();
+    const week2 = series.first + 14 * DAY;
+    env.microsoft.splitSeries(series.account.email, series.seriesId, week2, { startMs: week2 + HOUR, endMs: week2 + 2 * HOUR });
+    await series.sync();
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-split@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / HOUR, b.status]);
+    // Each booked week's bot leaves Scheduled at its join time (no runtime here: Error) and the chain books the next week.
+    for (const [week, offset] of [[1, 0], [2, 1], [3, 1]] as const) {
+      env.clock.set(series.first + week * 7 * DAY + offset * HOUR - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      await env.rc.chains.advance();
+    }
+    // (Week 0's bot, its meeting over before any dispatcher ran here, is Missed.)
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7 * 24, 'Error'], [14 * 24 + 1, 'Error'], [21 * 24 + 1, 'Error'], [28 * 24 + 1, 'Scheduled']]);
+    env.clock.set(startedAt);
+  });
+
   test('an Outlook chain whose series moves to another day (new ids): the booked bot follows its week, and the chain goes on with the next week once, earlier or later', async () => {
     for (const [shift, title] of [[-2 * DAY, 'Chain moved earlier'], [2 * DAY, 'Chain moved later']] as const) {
       const series = await outlookSeries(env, title, 6);
@@ -1780,6 +1807,40 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     const movedBot = await bot(env, series.user.auth, (all.body.schedules_created as { bot_id: string }[])[1]!.bot_id);
     assert.equal(movedBot.events.filter((e) => e.is_linked).length, 1, 'the moved occurrence\'s bot was given a second time');
     assert.equal(movedBot.scheduled_join_time, iso(week1 + 3 * HOUR - LEAD_MS));
+  });
+
+  test('a Google chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the continuation, each week once', async () => {
+    const startedAt = env.clock.now();
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Google chain split', location: meetingUrl(), start: { dateTime: iso(first), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + HOUR), timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=6'],
+    });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [occurrence] = await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.id}`, { auth: user.auth, body: { deduplication_key: 'google-chain-split', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    env.clock.set(first + 2 * HOUR);
+    await env.rc.chains.advance();
+    const week2 = first + 14 * DAY;
+    env.google.splitSeries(account.email, account.email, seriesId, week2, { start: { dateTime: iso(week2 + HOUR), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(week2 + 2 * HOUR), timeZone: 'Europe/Berlin' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    for (const [week, offset] of [[1, 0], [2, 1], [3, 1]] as const) {
+      env.clock.set(first + week * 7 * DAY + offset * HOUR - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      await env.rc.chains.advance();
+    }
+    const chainBots = (await env.rc.database.db.selectFrom('bots').select(['join_at_ms', 'status']).where('user_id', '=', user.userId).where('deduplication_key', 'like', 'google-chain-split@%').orderBy('join_at_ms').execute())
+      .map((b) => [(Number(b.join_at_ms) + LEAD_MS - first) / HOUR, b.status]);
+    // Week 0's bot, its meeting over before any dispatcher ran here, went without launching.
+    assert.deepEqual(chainBots.slice(1), [[7 * 24, 'Error'], [14 * 24 + 1, 'Error'], [21 * 24 + 1, 'Error'], [28 * 24 + 1, 'Scheduled']]);
+    assert.equal(chainBots[0]![0], 0);
+    // The shared clock goes back, so that the tests after this one do not cross a daylight-saving change.
+    env.clock.set(startedAt);
   });
 
   test('a batch booked again while a top-up read it is not deleted by that top-up', async () => {

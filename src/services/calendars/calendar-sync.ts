@@ -35,6 +35,7 @@ import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
+import { carryChain } from '../../store/chain-store.ts';
 import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
@@ -918,10 +919,12 @@ class SyncedEventWriter {
 
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
-    // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's top-up).
+    // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
+    // top-up), and so does chain mode.
     const definition = seriesDefinition(base);
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
       (batch) => nextOccurrences(definition, Number(batch.from_ms), batch.occurrence_count).filter((o) => o.startMs < continuation.start_ms).length);
+    await carryChain(this.#trx, base.id, continuation.id, this.#now);
     // Live links, and the ended links of bots that never launched (an occurrence the client
     // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps
     // auto-schedule and the carried batch from booking it again in the continuation.

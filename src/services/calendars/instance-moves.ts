@@ -22,6 +22,7 @@ import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts'
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
+import { carryChain } from '../../store/chain-store.ts';
 
 /**
  * Moves the links of the instances about to be deleted (`gone`) to the instances of the same
@@ -58,6 +59,7 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
       free = [...arrivedBySeries.get(continuation)!];
       isSplit = true;
       await carrySeriesBookings(trx, seriesId, continuation, now, (batch) => left.filter((row) => row.end_ms > Number(batch.from_ms)).length);
+      await carryChain(trx, seriesId, continuation, now);
     }
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
       const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
