@@ -224,8 +224,10 @@ export class FakeMicrosoftGraph {
    * 260329 describes a split as truncating the original series and creating a new one). The new
    * master and its instances have new ids and nothing in them names the original series
    * (OfficeDev/office-js issue 1571: the items of a "this and all following" edit carry no id of
-   * the original series). Subject, location, link and organizer are the original's. Answers the
-   * new master's id.
+   * the original series). The new series is made from the edited occurrence, so its subject,
+   * location and organizer are the original's; whether Teams keeps the same join link is not
+   * documented: the fake keeps it, and Rollcall also ties the two by title and organizer when it
+   * changes (a unit test of pickInstanceContinuation covers that). Answers the new master's id.
    */
   splitSeries(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): string {
     const item = this.#item(email, seriesId);

@@ -129,7 +129,7 @@ export class AutoSchedule implements AfterSyncHook {
     const now = this.#clock.now();
     let booked = 0;
     for (const candidate of await this.#candidates(userId, now)) {
-      if (await this.#hasEverHadBot(candidate)) continue;
+      if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
       // A meeting whose bot is in it already, under another event id (the calendar connected
       // again, an occurrence given a new id while it runs): not a second bot.
@@ -191,7 +191,7 @@ export class AutoSchedule implements AfterSyncHook {
       const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
       for (const occurrence of covered.sort((a, b) => a.startMs - b.startMs)) {
         if (hasStartedTooLongAgo(occurrence, now) || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
-        if (await this.#hasEverHadBot({ linkEventId: series.id, occurrenceKey: occurrence.key })) continue;
+        if (await hasHadBot(db, series.id, occurrence.key)) continue;
         if (await this.#hasLaunchedBotInMeeting(userId, occurrence.meetingIdentity, occurrence.startMs, now)) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
@@ -295,10 +295,6 @@ export class AutoSchedule implements AfterSyncHook {
       }
     }
     return result.sort((a, b) => a.startMs - b.startMs);
-  }
-
-  async #hasEverHadBot(target: Pick<Candidate, 'linkEventId' | 'occurrenceKey'>): Promise<boolean> {
-    return hasHadBot(this.#database.db, target.linkEventId, target.occurrenceKey);
   }
 
   /**
