@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { continuationIdAffixes, parseSplitId, pickInstanceContinuation } from './series-split.ts';
+import { continuationIdAffixes, parseSplitId, pickInstanceContinuation, seriesToRecheck } from './series-split.ts';
 
 test('a split continuation\'s id names its series and the split time, as the API gives it and as a Google feed\'s UID', () => {
   const at = Date.UTC(2026, 11, 3, 9, 0, 0);
@@ -44,4 +44,25 @@ test('an Outlook series split: the continuation is the series that appeared with
   assert.equal(pickInstanceContinuation(lost, [series('far', 16 * DAY), series('near', 14 * DAY + 60_000)], WEEK), 'near');
   assert.equal(pickInstanceContinuation(lost, [series('old', 14 * DAY), { ...series('empty', 0), startsMs: [] }], WEEK), null);
   assert.equal(pickInstanceContinuation(lost, [series('new', 14 * DAY)], null), null);
+});
+
+test('a series new in a round has the stored series it may continue looked up: the same meeting, with an instance near its first', () => {
+  const DAY = 86_400_000;
+  const WEEK = 7 * DAY;
+  const stored = (seriesId: string, startsMs: number[], fields: Record<string, string | null> = {}) => ({ seriesId, startsMs, meetingIdentity: 'teams:1', title: 'Review', organizer: 'a@x', ...fields });
+  const appeared = [stored('new', [DAY + 3_600_000, 8 * DAY + 3_600_000])];
+  // Split from the next occurrence, an hour later: the old series' stored instances start there.
+  assert.deepEqual(seriesToRecheck(appeared, [stored('old', [DAY, 8 * DAY, 15 * DAY])]), ['old']);
+  // The link changed: the same title and organizer will do; moved two days: still within half a week.
+  assert.deepEqual(seriesToRecheck(appeared, [stored('old', [DAY, 8 * DAY], { meetingIdentity: 'teams:2' })]), ['old']);
+  assert.deepEqual(seriesToRecheck(appeared, [stored('old', [3 * DAY, 10 * DAY])]), ['old']);
+  // Another meeting, an instance too far from the new series' first, or nothing stored: none.
+  assert.deepEqual(seriesToRecheck(appeared, [stored('other', [DAY, 8 * DAY], { meetingIdentity: 'zoom:9', title: 'Other' })]), []);
+  assert.deepEqual(seriesToRecheck(appeared, [stored('other', [DAY, 8 * DAY], { meetingIdentity: 'zoom:9', organizer: 'b@x' })]), []);
+  assert.deepEqual(seriesToRecheck(appeared, [stored('far', [5 * DAY, 5 * DAY + WEEK])]), []);
+  assert.deepEqual(seriesToRecheck(appeared, [stored('empty', [])]), []);
+  // One stored instance gives no spacing: looked up.
+  assert.deepEqual(seriesToRecheck(appeared, [stored('single', [20 * DAY])]), ['single']);
+  // The new series itself is never looked up.
+  assert.deepEqual(seriesToRecheck(appeared, [stored('new', [DAY])]), []);
 });

@@ -5,6 +5,8 @@
 // (`<id>_R20191106T234500@google.com`, derekantrican/GAS-ICS-Sync issue 81), the old series' UID
 // being `<id>@google.com`.
 
+import { usualSpacingMs } from './series-move.ts';
+
 export interface SplitId {
   /** The provider id of the series the split came from. */
   baseId: string;
@@ -61,15 +63,43 @@ export function pickInstanceContinuation(lost: InstanceSeriesTraits, appeared: r
   if (spacingMs === null || lost.startsMs.length === 0) return null;
   const firstLost = Math.min(...lost.startsMs);
   if ((lost.keptStartsMs ?? []).some((start) => start >= firstLost)) return null;
-  const isSameMeeting = (other: InstanceSeriesTraits) => (lost.meetingIdentity !== null && other.meetingIdentity === lost.meetingIdentity)
-    || (lost.title !== null && lost.organizer !== null && other.title === lost.title && other.organizer === lost.organizer);
   let best: { seriesId: string; distance: number } | null = null;
   for (const other of appeared) {
-    if (other.seriesId === lost.seriesId || other.startsMs.length === 0 || !isSameMeeting(other)) continue;
+    if (other.seriesId === lost.seriesId || other.startsMs.length === 0 || !isSameMeeting(lost, other)) continue;
     const first = Math.min(...other.startsMs);
     const distance = Math.abs(first - firstLost);
     if (distance >= spacingMs / 2) continue;
     if (best === null || distance < best.distance || (distance === best.distance && other.seriesId < best.seriesId)) best = { seriesId: other.seriesId, distance };
   }
   return best?.seriesId ?? null;
+}
+
+/** The same meeting: the same meeting identity, or (where the link changed) the same title and organizer. */
+function isSameMeeting(a: InstanceSeriesTraits, b: InstanceSeriesTraits): boolean {
+  return (a.meetingIdentity !== null && b.meetingIdentity === a.meetingIdentity)
+    || (a.title !== null && a.organizer !== null && b.title === a.title && b.organizer === a.organizer);
+}
+
+/**
+ * A split from a series' next occurrence leaves the old series nothing inside the sync window,
+ * and Graph does not always send its master again then, so a round can bring the new series
+ * without the old one losing anything. Of the stored series the round did not bring (`stored`:
+ * their stored instances from now on), those to look up at Graph: a series that could be
+ * the one a series new in the round (`appeared`) continues, by the rule of
+ * pickInstanceContinuation: the same meeting, with a stored instance within half its spacing of
+ * the new series' first instance (any instance when its spacing is unknown). The lookup decides
+ * nothing; the round then reads as if the old master had come.
+ */
+export function seriesToRecheck(appeared: readonly InstanceSeriesTraits[], stored: readonly InstanceSeriesTraits[]): string[] {
+  const wanted: string[] = [];
+  for (const old of stored) {
+    const spacing = usualSpacingMs(old.startsMs);
+    const isCandidate = appeared.some((series) => {
+      if (series.seriesId === old.seriesId || series.startsMs.length === 0 || !isSameMeeting(old, series)) return false;
+      const first = Math.min(...series.startsMs);
+      return spacing === null || old.startsMs.some((start) => Math.abs(start - first) < spacing / 2);
+    });
+    if (isCandidate && old.startsMs.length > 0) wanted.push(old.seriesId);
+  }
+  return wanted;
 }

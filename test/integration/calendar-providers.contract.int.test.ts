@@ -224,6 +224,22 @@ for (const contract of CONTRACTS) {
       }
     });
 
+    test('a provider of expanded instances lists one series\' instances in a window, over pages; a deleted series is null', async (t) => {
+      const d = await env.newDriver();
+      if (!d.provider.fetchSeriesInstances) return t.skip('series arrive whole from this provider');
+      const start = clock.now() + DAY;
+      const seriesId = d.createWeeklySeries('Listed', start, start + HOUR, 12);
+      const window = { fromMs: clock.now(), toMs: start + 12 * 7 * DAY };
+      const listed = await d.provider.fetchSeriesInstances(d.calendarId, seriesId, window);
+      const events = (listed ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event] : []));
+      assert.deepEqual(events.map((e) => e.startMs), Array.from({ length: 12 }, (_, i) => start + i * 7 * DAY));
+      assert.ok(events.every((e) => e.providerSeriesId === seriesId && e.title === 'Listed'), JSON.stringify(events[0]));
+      const part = await d.provider.fetchSeriesInstances(d.calendarId, seriesId, { fromMs: start + 7 * DAY, toMs: start + 21 * DAY });
+      assert.equal(part?.length, 2);
+      d.deleteEvent(seriesId);
+      assert.equal(await d.provider.fetchSeriesInstances(d.calendarId, seriesId, window), null);
+    });
+
     test('a cursor the provider dropped leads to a full sync, not an error', async (t) => {
       const d = await env.newDriver();
       if (!d.expireCursor) return t.skip('every fetch of this provider is a full state');

@@ -724,8 +724,7 @@ for (const provider of PROVIDERS) {
       const stayed = await bot(env, user.auth, inMeeting);
       assert.equal(stayed.status, 'Joining', JSON.stringify(stayed.decisions));
       // One bot per occurrence. (Graph may not send the old master again when it keeps no
-      // instance in the sync window: its old instances then stay until the next full sync, linked
-      // to the same bots as the new ones.)
+      // instance in the sync window; Rollcall then looks the old series up.)
       const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
       const botsByStart = Map.groupBy(after.flatMap((o) => o.bots.map((b) => [o.start_time, b.id] as const)), ([start]) => start);
       assert.deepEqual([...botsByStart.values()].map((pairs) => new Set(pairs.map(([, id]) => id)).size), [1, 1, 1], JSON.stringify(after.map((o) => [o.start_time, o.end_time, o.bots.map((b) => b.id)])));
@@ -1362,6 +1361,41 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const later = await series.sync();
     assert.deepEqual(later.map((o) => (Date.parse(o.start_time) - series.first) / (7 * DAY)).map((w) => Math.round(w * 168) / 168), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((w) => w < 4 ? w : w + 1 / 168));
     assert.deepEqual(later.map((o) => o.bots.length), [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
+  });
+
+  test('an Outlook series split from its next occurrence (nothing of the old series left in the window, its master not sent again): its later instances go in the same round and their bots follow to the new times', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    // A weekly series that began three weeks ago: its next occurrence is tomorrow.
+    const next = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_nextsplit%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Weekly review', startMs: next - 21 * DAY, endMs: next - 21 * DAY + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    const sync = async () => {
+      await env.microsoft.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      return eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY);
+    };
+    const before = await sync();
+    assert.deepEqual(before.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY)));
+    // Booked one by one (no batch, no auto-schedule to fall back on).
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `review-${index}`));
+    // An unrelated new series costs no lookup.
+    env.microsoft.createEvent(account.email, { subject: 'Other meeting', startMs: next + 2 * HOUR, endMs: next + 3 * HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unrelated%40thread.v2/0?context=%7b%7d', weeklyCount: 2, timeZone: 'Europe/Berlin' });
+    const lookupsBefore = env.microsoft.instanceLookups.length;
+    await sync();
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsBefore), []);
+    // From tomorrow on the review is an hour later.
+    env.microsoft.splitSeries(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
+    const after = (await sync()).filter((o) => o.title === 'Weekly review');
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsBefore), [seriesId], 'the old series was looked up once');
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY + HOUR)), 'no instance left at the old time');
+    assert.ok(!before.some((o) => after.some((a) => a.id === o.id)), 'new instances, of the new master');
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), 'the same bots, one per occurrence');
+    const states = await Promise.all(booked.map((id) => bot(env, user.auth, id)));
+    assert.deepEqual(states.map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+    assert.deepEqual(states.map((b) => b.scheduled_join_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY + HOUR - LEAD_MS)));
+    assert.ok(states.every((b) => b.decisions.some((d) => d.kind === 'followed_series_split')), JSON.stringify(states[0]!.decisions));
   });
 
   test('an Outlook series that loses one occurrence while another series of the same title and organizer appears: the lost one\'s bot is cancelled, nothing is carried', async () => {

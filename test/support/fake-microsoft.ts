@@ -3,7 +3,8 @@
 // /me, /me/calendars (several calendars per account), calendarView delta per calendar (windowed,
 // paged, ending in a deltaLink; series masters with bare occurrences; no @removed for a deleted
 // occurrence; syncStateNotFound for an evicted token), GET of one event (the way to complete an
-// occurrence from its master; 404 once the series is gone), subscriptions with the validation
+// occurrence from its master; 404 once the series is gone), the instances of a series in a range,
+// subscriptions with the validation
 // handshake, PATCH and DELETE, and change and lifecycle notifications with clientState.
 // Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -88,6 +89,8 @@ export class FakeMicrosoftGraph {
   readonly usedRefreshTokens: string[] = [];
   /** Ids fetched with GET .../events/{id} (how the adapter completes occurrences from their master). */
   readonly masterLookups: string[] = [];
+  /** Series whose instances were listed with GET .../events/{id}/instances. */
+  readonly instanceLookups: string[] = [];
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
@@ -358,6 +361,34 @@ export class FakeMicrosoftGraph {
       if (!item) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
       this.masterLookups.push(decodeURIComponent(oneEvent[2]!));
       return send(200, { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/events/$entity', ...item });
+    }
+    // The instances of a series in a time range (learn.microsoft.com/graph/api/event-list-instances):
+    // its occurrences and exceptions with every property, occurrences cancelled from the series
+    // left out; startDateTime and endDateTime required; paged with @odata.nextLink
+    // (learn.microsoft.com/graph/paging). A series that is gone is a 404 ErrorItemNotFound, as for
+    // GET of the event.
+    const instances = /^\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)\/instances$/.exec(path);
+    if (req.method === 'GET' && instances) {
+      const calendarId = instances[1] ? decodeURIComponent(instances[1]) : null;
+      const item = account.items.get(decodeURIComponent(instances[2]!));
+      if (!item || item.isDeleted || item.weeklyCount === 0 || (calendarId !== null && item.calendarId !== calendarId)) {
+        return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
+      }
+      const fromMs = Date.parse(url.searchParams.get('startDateTime') ?? '');
+      const toMs = Date.parse(url.searchParams.get('endDateTime') ?? '');
+      if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
+      this.instanceLookups.push(item.id);
+      const all = this.#instances(account, item).filter((i) => i.startMs < toMs && i.endMs > fromMs)
+        .map((i) => (i.payload.type === 'exception' ? i.payload : this.#event(account, item, i.id, 'occurrence', i.startMs, i.endMs, i.startMs)));
+      const skip = Number(url.searchParams.get('$skip') ?? 0);
+      const page = all.slice(skip, skip + this.defaultPageSize);
+      const next = new URLSearchParams(url.searchParams);
+      next.set('$skip', String(skip + page.length));
+      return send(200, {
+        '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/events('${item.id}')/instances`,
+        ...(skip + page.length < all.length ? { '@odata.nextLink': `${this.#baseUrl}/v1.0${url.pathname.slice('/v1.0'.length)}?${next}` } : {}),
+        value: page,
+      });
     }
     if (req.method === 'POST' && path === '/subscriptions') return this.#subscribe(account, body, send);
     const one = /^\/subscriptions\/([^/]+)$/.exec(path);

@@ -186,6 +186,12 @@ export interface CalendarProvider {
    * itself and answers with isFullSync, so callers never handle "token expired".
    */
   fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult>;
+  /**
+   * Providers whose series arrive as expanded instances (Graph): the instances a series has now
+   * inside `window`, as upserts; null when the series is gone. For a series a round did not
+   * bring although it may have changed (truncated-series.ts).
+   */
+  fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }): Promise<ProviderChange[] | null>;
 }
 
 /** Credentials as the service keeps them (sealed at rest); a provider receives them decrypted. */

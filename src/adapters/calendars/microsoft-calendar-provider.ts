@@ -170,6 +170,41 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true);
   }
 
+  /**
+   * GET /me/calendars/{calendar}/events/{series}/instances (learn.microsoft.com/graph/api/event-list-instances):
+   * the occurrences and exceptions of the series in the window, with every property; occurrences
+   * cancelled from the series are not listed. Null when the series is gone (404).
+   */
+  async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }): Promise<ProviderChange[] | null> {
+    const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
+    let url: string | undefined = `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(seriesId)}/instances?${query}`;
+    const changes: ProviderChange[] = [];
+    let master: GraphEvent | null | undefined;
+    for (let pages = 0; url; pages++) {
+      if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the series has more than ${MAX_PAGES * PAGE_SIZE} instances in the sync window` });
+      let response: HttpResponse;
+      try {
+        response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` });
+      } catch (error) {
+        if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return null;
+        throw error;
+      }
+      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph event instances');
+      for (let item of page.value ?? []) {
+        // Listed instances carry every property; should one come bare, its master completes it.
+        if (item.subject === undefined) {
+          if (master === undefined) master = await this.#fetchMaster(calendarId, seriesId);
+          if (master === null) return null;
+          item = completeFromMaster(item, master);
+        }
+        const change = toChange(item, seriesId);
+        if (change) changes.push(change);
+      }
+      url = page['@odata.nextLink'];
+    }
+    return changes;
+  }
+
   #calendarPath(calendarId: string): string {
     return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
   }

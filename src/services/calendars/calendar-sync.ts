@@ -41,6 +41,7 @@ import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
+import { recheckTruncatedSeries } from './truncated-series.ts';
 import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -333,7 +334,8 @@ export class CalendarSync {
       const calendars = await connections.listCalendars(database.db, connection.id);
       for (const calendar of calendars) {
         const now = clock.now();
-        const result = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+        const result = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now);
         const counts = await this.#apply(connection, calendar, result, now);
         totals.created += counts.created;
         totals.updated += counts.updated;

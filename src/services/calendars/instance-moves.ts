@@ -82,10 +82,11 @@ function traitsOf(seriesId: string, rows: readonly EventRow[]): InstanceSeriesTr
   return { seriesId, startsMs: rows.map((row) => row.start_ms), meetingIdentity: first?.meeting_identity ?? null, title: first?.title ?? null, organizer: first ? organizerOf(first.raw) : null };
 }
 
-/** The organizer's address of a Graph event (organizer.emailAddress.address), lower-cased. */
-function organizerOf(raw: string): string | null {
+/** The organizer's address of a Graph event (organizer.emailAddress.address), lower-cased; `raw` as stored (JSON) or as fetched. */
+export function organizerOf(raw: unknown): string | null {
   try {
-    const address = (JSON.parse(raw) as { organizer?: { emailAddress?: { address?: unknown } } } | null)?.organizer?.emailAddress?.address;
+    const event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { organizer?: { emailAddress?: { address?: unknown } } } | null;
+    const address = event?.organizer?.emailAddress?.address;
     return typeof address === 'string' ? address.toLowerCase() : null;
   } catch {
     return null;
