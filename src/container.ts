@@ -137,7 +137,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const guard = new OutboundGuard(config.outboundAllowedHosts, overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {});
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
-  const events = new CalendarEvents({ db: database.db, clock, signal });
+  const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal });
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });

@@ -2,7 +2,7 @@
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { EventCreateBody, EventIdParams, EventListQuery, EventListResponse, EventPatchBody, EventResponse } from '../schemas/event-schemas.ts';
+import { EventChangesQuery, EventChangesResponse, EventCreateBody, EventIdParams, EventListQuery, EventListResponse, EventPatchBody, EventResponse } from '../schemas/event-schemas.ts';
 
 export function registerEventRoutes(app: App, deps: AppDeps): void {
   const tags = ['Calendar events'];
@@ -17,6 +17,10 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     if (/^(true|1)$/i.test(request.query.sync ?? '')) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
     return deps.events.list(request.userId, request.query);
   });
+
+  app.get('/calendar/events/changes', {
+    schema: { tags, summary: 'Events in the order of their latest change, from a cursor (deleted ones included)', querystring: EventChangesQuery, response: { 200: EventChangesResponse, ...errorResponses() } },
+  }, async (request) => deps.events.changes(request.userId, request.query));
 
   app.get('/calendar/events/:event_id', {
     schema: { tags, summary: 'Get an event or one occurrence of a series', params: EventIdParams, response: { 200: EventResponse, ...errorResponses(404) } },

@@ -80,4 +80,15 @@ export const EventListResponse = Type.Object({
   has_more: Type.Boolean(),
 });
 
+export const EventChangesQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor', description: 'next_cursor of the previous page; without it the feed starts from the beginning' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+}, { additionalProperties: true });
+
+export const EventChangesResponse = Type.Object({
+  results: Type.Array(EventResponse, { description: 'Events in the order of their latest change, each as stored: a series as its own row, a deleted event with is_deleted true' }),
+  next_cursor: Type.String({ description: 'Where to go on from, now or later; given on every page, an empty one included' }),
+  has_more: Type.Boolean({ description: 'More changes are there now: ask again at once with next_cursor' }),
+});
+
 export const EventIdParams = Type.Object({ event_id: Type.String({ minLength: 1, maxLength: 200 }) });

@@ -4,7 +4,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
-import { positionCursor, type Position } from '../paging-cursor.ts';
+import { decodeCursor, encodeCursor, positionCursor, type Position } from '../paging-cursor.ts';
+import { FEED_START, listEventChanges, type ChangePosition } from '../../store/event-change-store.ts';
+import type { Engine } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant } from '../../lib/time.ts';
@@ -95,6 +97,13 @@ export interface EventPage {
   has_more: boolean;
 }
 
+/** A page of GET /calendar/events/changes: `next_cursor` is where the next call goes on, always given. */
+export interface EventChangePage {
+  results: EventView[];
+  next_cursor: string;
+  has_more: boolean;
+}
+
 /**
  * What scheduling sees of an event id: a single event, a whole series, or one occurrence of a
  * series (with any override applied).
@@ -138,13 +147,15 @@ const SPACING_SAMPLE = 6;
 
 export class CalendarEvents {
   readonly #db: Kysely<Schema>;
+  readonly #engine: Engine;
   readonly #clock: Clock;
   #listener: EventChangeListener | null = null;
 
   readonly #signal: ScheduleChangeSignal;
 
-  constructor(deps: { db: Kysely<Schema>; clock: Clock; signal?: ScheduleChangeSignal }) {
+  constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock; signal?: ScheduleChangeSignal }) {
     this.#db = deps.db;
+    this.#engine = deps.engine;
     this.#clock = deps.clock;
     this.#signal = deps.signal ?? quietSignal;
   }
@@ -289,6 +300,26 @@ export class CalendarEvents {
       results: await this.#views(page),
       next: hasMore && last ? eventCursor.encode(last.start_ms, last.id) : null,
       has_more: hasMore,
+    };
+  }
+
+  /**
+   * GET /calendar/events/changes: the user's events in the order of their latest change, each as
+   * stored (a series as its own row, deleted ones with is_deleted), from the position a cursor
+   * names (from the beginning without one). An event changed again moves to its new place, so a
+   * client that reads to the end holds the latest state of every event; `next_cursor` is where
+   * to go on from later, even on an empty page.
+   */
+  async changes(userId: string, query: { cursor?: string; limit?: number }): Promise<EventChangePage> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor !== undefined ? changeCursor.decode(query.cursor) : FEED_START;
+    // One extra row tells whether another page exists.
+    const found = await listEventChanges(this.#db, this.#engine, userId, after, limit + 1);
+    const page = found.slice(0, limit);
+    return {
+      results: await this.#views(page.map((change) => change.row)),
+      next_cursor: changeCursor.encode(page.at(-1)?.position ?? after),
+      has_more: found.length > limit,
     };
   }
 
@@ -812,6 +843,16 @@ function compareRows(a: EventRow, b: EventRow): number {
 
 /** Events and occurrences are paged by start, then id. */
 const eventCursor = positionCursor('s');
+
+/** The change feed's position: transaction id (x), sequence (q), event id (i). */
+const changeCursor = {
+  encode: (position: ChangePosition) => encodeCursor({ x: position.xid, q: position.seq, i: position.id }),
+  decode: (cursor: string) => decodeCursor<ChangePosition>(cursor, (value) => {
+    const { x, q, i } = value;
+    const isValid = typeof x === 'string' && /^\d{1,20}$/.test(x) && typeof q === 'number' && Number.isSafeInteger(q) && q >= 0 && typeof i === 'string' && i.length <= 200;
+    return isValid ? { xid: x, seq: q, id: i } : null;
+  }),
+};
 
 function isAfter(row: EventRow, after: Position): boolean {
   return row.start_ms > after.ms || (row.start_ms === after.ms && row.id > after.id);
