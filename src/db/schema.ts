@@ -246,6 +246,8 @@ export interface AutoScheduleSettingsTable {
   /** JSON: the bot_config every auto-scheduled bot gets. */
   default_bot_config: string;
   updated_at: number;
+  /** JSON: which meetings it books (AutoScheduleRules); null: every meeting with a link (migration 022). */
+  rules: string | null;
 }
 
 export interface RuntimeCommandsTable {

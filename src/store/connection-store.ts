@@ -166,13 +166,13 @@ export async function findCalendarByChannel(db: Db, channelId: string): Promise<
   return db.selectFrom('connected_calendars').selectAll().where('push_channel_id', '=', channelId).executeTakeFirst();
 }
 
-export async function findAutoSchedule(db: Db, userId: string): Promise<{ is_enabled: number; default_bot_config: string; updated_at: number } | undefined> {
-  return db.selectFrom('auto_schedule_settings').select(['is_enabled', 'default_bot_config', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
+export async function findAutoSchedule(db: Db, userId: string): Promise<{ is_enabled: number; default_bot_config: string; rules: string | null; updated_at: number } | undefined> {
+  return db.selectFrom('auto_schedule_settings').select(['is_enabled', 'default_bot_config', 'rules', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
 }
 
 export async function saveAutoSchedule(db: Db, row: AutoScheduleSettingsTable): Promise<void> {
   await db.insertInto('auto_schedule_settings').values(row)
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at }))
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, rules: row.rules, updated_at: row.updated_at }))
     .execute();
 }
 

@@ -2150,6 +2150,115 @@ describe('auto-schedule', () => {
   });
   after(async () => env.close());
 
+  /**
+   * The same meetings on a Google calendar, an Outlook calendar and an ICS feed of a new user with
+   * auto-schedule on under `rules`, synced: the titles that got a bot, per source. Google's copy
+   * of a meeting says who organizes it (`organizer.self`: this calendar's owner), the owner's
+   * answer on its own attendee entry (`attendees[].self`, `responseStatus`) and marks rooms
+   * (`attendees[].resource`) (developers.google.com/workspace/calendar/api/v3/reference/events);
+   * the Graph fake gives isOrganizer, responseStatus and attendees with their type.
+   */
+  async function bookedUnderRules(rules: Record<string, string> | undefined) {
+    const user = await env.rc.newUser();
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, ...(rules ? { rules } : {}) } });
+    assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+    const google = await connectGoogle(env, user.auth);
+    const outlook = await connectMicrosoft(env, user.auth);
+    const feed = env.ics.createFeed();
+    const first = env.clock.now() + DAY;
+    const me = { google: google.account.email, outlook: outlook.account.email };
+    const colleague = { google: 'colleague@example.com', outlook: 'colleague@contoso.onmicrosoft.com' };
+    const outsider = 'outsider@partner.example';
+    type Meeting = { title: string; invitedBy?: string; answer?: 'accepted' | 'tentative' | 'unanswered'; guests?: ('colleague' | 'outsider' | 'room')[]; weekly?: boolean };
+    const meetings: Meeting[] = [
+      { title: 'Mine, internal', guests: ['colleague'] },
+      { title: 'Mine, external', guests: ['outsider'] },
+      { title: 'Mine, with a room', guests: ['colleague', 'room'] },
+      { title: 'Invited, accepted', invitedBy: outsider, answer: 'accepted' },
+      { title: 'Invited, tentative', invitedBy: outsider, answer: 'tentative' },
+      { title: 'Invited, unanswered', invitedBy: outsider, answer: 'unanswered' },
+      { title: 'Weekly, mine', weekly: true },
+    ];
+    const googleAnswer = { accepted: 'accepted', tentative: 'tentative', unanswered: 'needsAction' } as const;
+    const graphAnswer = { accepted: 'accepted', tentative: 'tentativelyAccepted', unanswered: 'notResponded' } as const;
+    const ids = new Map<string, string>();
+    for (const [index, meeting] of meetings.entries()) {
+      const start = first + index * HOUR;
+      const guests = meeting.guests ?? [];
+      const googleGuests = guests.map((g) => (g === 'room' ? { email: 'c_1882@resource.calendar.google.com', resource: true, responseStatus: 'accepted' } : { email: g === 'colleague' ? colleague.google : outsider, responseStatus: 'needsAction' }));
+      ids.set(meeting.title, env.google.insertEvent(me.google, me.google, {
+        summary: meeting.title, location: meetingUrl(), start: { dateTime: iso(start), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(start + HOUR), timeZone: 'Europe/Berlin' },
+        ...(meeting.weekly ? { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2'] } : {}),
+        ...(meeting.invitedBy
+          ? { organizer: { email: meeting.invitedBy }, attendees: [{ email: meeting.invitedBy, organizer: true, responseStatus: 'accepted' }, { email: me.google, self: true, responseStatus: googleAnswer[meeting.answer!] }] }
+          : guests.length > 0 ? { attendees: [{ email: me.google, self: true, organizer: true, responseStatus: 'accepted' }, ...googleGuests] } : {}),
+      }));
+      const outlookId = env.microsoft.createEvent(me.outlook, {
+        subject: meeting.title, startMs: start, endMs: start + HOUR, location: meetingUrl(), weeklyCount: meeting.weekly ? 2 : 0, timeZone: 'Europe/Berlin',
+        ...(meeting.invitedBy ? { invitation: { organizer: meeting.invitedBy, response: graphAnswer[meeting.answer!] } } : {}),
+        attendees: guests.map((g) => (g === 'room' ? { address: 'room-4@rooms.contoso.example', type: 'resource' as const } : { address: g === 'colleague' ? colleague.outlook : outsider })),
+      });
+      ids.set(`outlook:${meeting.title}`, outlookId);
+    }
+    env.ics.edit(feed, (events) => events.push(
+      { uid: `single-${user.userId}@feed`, summary: 'Feed, single', startMs: first, endMs: first + HOUR, location: meetingUrl() },
+      { uid: `weekly-${user.userId}@feed`, summary: 'Feed, weekly', startMs: first + HOUR, endMs: first + 2 * HOUR, location: meetingUrl(), timeZone: 'Europe/Berlin', rrule: 'FREQ=WEEKLY;COUNT=2' },
+    ));
+    const connectedFeed = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connectedFeed.status, 200, JSON.stringify(connectedFeed.body));
+    const sync = async () => {
+      await env.google.notifyChanges(me.google);
+      await env.microsoft.notifyChanges(me.outlook);
+      await env.rc.calendarSync.runDue();
+    };
+    await sync();
+    const booked = async () => {
+      const titles = async (calendarId: string) => [...new Set((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 10 * DAY)).filter((e) => e.bots.length > 0).map((e) => e.title as string))].sort();
+      return { google: await titles(google.calendarId), outlook: await titles(outlook.calendarId), ics: await titles(connectedFeed.body.calendar_id) };
+    };
+    return { user, booked, sync, me, ids, enabled: enabled.body };
+  }
+
+  test('auto-schedule rules: only my meetings, only accepted ones, external or internal ones, no recurring ones; alike on Google and Outlook; a feed that names no owner passes only the recurring rule', async () => {
+    const all = ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external', 'Mine, internal', 'Mine, with a room', 'Weekly, mine'];
+    const expect = async (rules: Record<string, string> | undefined, titles: string[], feed: string[]) => {
+      const { booked, enabled } = await bookedUnderRules(rules);
+      assert.deepEqual(await booked(), { google: titles, outlook: titles, ics: feed }, JSON.stringify(rules));
+      assert.deepEqual(enabled.rules, { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include', ...rules });
+    };
+    await expect(undefined, all, ['Feed, single', 'Feed, weekly']);
+    await expect({ organizer: 'me' }, ['Mine, external', 'Mine, internal', 'Mine, with a room', 'Weekly, mine'], []);
+    await expect({ response: 'accepted' }, ['Invited, accepted', 'Mine, external', 'Mine, internal', 'Mine, with a room', 'Weekly, mine'], []);
+    // A room from another domain is not a participant from outside.
+    await expect({ participants: 'external' }, ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external'], []);
+    await expect({ participants: 'internal' }, ['Mine, internal', 'Mine, with a room', 'Weekly, mine'], []);
+    await expect({ recurring: 'exclude' }, all.filter((t) => t !== 'Weekly, mine'), ['Feed, single']);
+    await expect({ organizer: 'me', participants: 'external', recurring: 'exclude' }, ['Mine, external'], []);
+  });
+
+  test('auto-schedule rules: an invitation accepted later gets its bot at the next sync; rules given replace the stored ones, left out they stay; a bad rule is a 400 naming it', async () => {
+    const { user, booked, sync, me, ids } = await bookedUnderRules({ response: 'accepted' });
+    assert.ok(!(await booked()).google.includes('Invited, unanswered'));
+    env.google.patchEvent(me.google, me.google, ids.get('Invited, unanswered')!, { attendees: [{ email: 'outsider@partner.example', organizer: true, responseStatus: 'accepted' }, { email: me.google, self: true, responseStatus: 'accepted' }] });
+    env.microsoft.answerInvitation(me.outlook, ids.get('outlook:Invited, unanswered')!, 'accepted');
+    await sync();
+    const after = await booked();
+    assert.ok(after.google.includes('Invited, unanswered') && after.outlook.includes('Invited, unanswered'), JSON.stringify(after));
+    // The MeetStream body (no rules) keeps them; new rules replace them whole.
+    const keep = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Renamed' } } });
+    assert.equal(keep.body.rules.response, 'accepted');
+    const replaced = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Renamed' }, rules: { recurring: 'exclude' } } });
+    assert.deepEqual(replaced.body.rules, { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'exclude' });
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth })).body.rules.recurring, 'exclude');
+    for (const [rules, field] of [[{ organizer: 'them' }, 'rules.organizer'], [{ participants: 'everyone' }, 'rules.participants'], [{ cheap: true }, 'rules']] as const) {
+      const res = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: {}, rules } });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match(JSON.stringify(res.body.details ?? res.body), new RegExp(field.replace('.', '\\.')), JSON.stringify(res.body));
+    }
+    const settings = await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
+    assert.equal(settings.body.rules.recurring, 'exclude', 'a refused request changes nothing');
+  });
+
   test('the same meeting on two calendars of one user gets one bot', async () => {
     const user = await env.rc.newUser();
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', callback_url: env.hooksUrl } } });

@@ -321,10 +321,15 @@ describe('dashboard in Chromium', { skip }, () => {
     // Auto-schedule is switched on from Calendars, with its default bot config.
     await page.getByRole('link', { name: 'Calendars' }).click();
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
+    await page.getByLabel('Organizer').selectOption({ label: 'Only me' });
+    await page.getByLabel('Recurring meetings').selectOption({ label: 'Left out' });
     await page.getByRole('switch', { name: 'Auto-schedule' }).check();
     await page.getByRole('status').filter({ hasText: 'Auto-scheduling enabled' }).waitFor();
     const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: alice.auth });
     assert.deepEqual([settings.body.auto_schedule_enabled, settings.body.default_bot_config.bot_name], [true, 'Auto notes']);
+    assert.deepEqual(settings.body.rules, { organizer: 'me', response: 'any', participants: 'any', recurring: 'exclude' });
+    await page.getByText('On: synced meetings that pass the rules below get a bot').waitFor();
+    await screenshot('auto-schedule-rules');
     await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
     await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();
   });

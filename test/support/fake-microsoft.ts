@@ -29,6 +29,16 @@ interface Item {
   exceptions: Map<number, { startMs: number; endMs: number } | 'deleted'>;
   isDeleted: boolean;
   version: number;
+  /** An invitation: someone else organizes it and the account's owner answered (or not). */
+  invitation: Invitation | null;
+  /** Guests besides the owner (and the organizer); a room has type resource. */
+  attendees: { address: string; type?: 'required' | 'optional' | 'resource' }[];
+}
+
+/** The owner's answer to someone else's meeting, in Graph's words (responseStatus.response). */
+interface Invitation {
+  organizer: string;
+  response: 'none' | 'notResponded' | 'tentativelyAccepted' | 'accepted' | 'declined';
 }
 
 interface Account {
@@ -172,14 +182,22 @@ export class FakeMicrosoftGraph {
     return this.#account(email).calendarId;
   }
 
-  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string; calendarId?: string }): string {
+  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string; calendarId?: string; invitation?: Invitation; attendees?: Item['attendees'] }): string {
     const id = `AAMkAD${randomBytes(24).toString('base64url')}AAA=`;
     const account = this.#account(email);
     this.#account(email).items.set(id, {
       id, calendarId: fields.calendarId ?? account.calendarId, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
       isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1,
+      invitation: fields.invitation ?? null, attendees: fields.attendees ?? [],
     });
     return id;
+  }
+
+  /** The owner answers an invitation (accepts it, say): a change like any other. */
+  answerInvitation(email: string, id: string, response: Invitation['response']): void {
+    const item = this.#item(email, id);
+    item.invitation = { ...item.invitation!, response };
+    item.version++;
   }
 
   updateEvent(email: string, id: string, patch: { startMs?: number; endMs?: number; subject?: string; location?: string; joinUrl?: string | null; isCancelled?: boolean }): void {
@@ -645,7 +663,11 @@ export class FakeMicrosoftGraph {
       sensitivity: 'normal',
       isAllDay: false,
       isCancelled: item.isCancelled,
-      isOrganizer: true,
+      // isOrganizer: whether the calendar's owner organizes it; responseStatus.response is
+      // 'organizer' then, else the owner's answer; attendees carry emailAddress and type
+      // (required, optional, resource), the organizer in organizer.emailAddress
+      // (learn.microsoft.com/graph/api/resources/event, attendee, responsestatus).
+      isOrganizer: item.invitation === null,
       responseRequested: true,
       seriesMasterId: item.weeklyCount > 0 && type !== 'seriesMaster' ? item.id : null,
       showAs: 'busy',
@@ -654,7 +676,7 @@ export class FakeMicrosoftGraph {
       onlineMeetingUrl: null,
       isOnlineMeeting: item.joinUrl !== null,
       onlineMeetingProvider: item.joinUrl !== null ? 'teamsForBusiness' : 'unknown',
-      responseStatus: { response: 'organizer', time: '0001-01-01T00:00:00Z' },
+      responseStatus: item.invitation === null ? { response: 'organizer', time: '0001-01-01T00:00:00Z' } : { response: item.invitation.response, time: '2026-11-01T10:00:00Z' },
       body: { contentType: 'html', content: `<html><body><p>${item.location ? `Join: <a href="${item.location}">${item.location}</a>` : ''}</p></body></html>` },
       start: graphTime(startMs),
       end: graphTime(endMs),
@@ -666,8 +688,11 @@ export class FakeMicrosoftGraph {
         pattern: { type: 'weekly', interval: 1, daysOfWeek: [dayOfWeek(item.startMs, item.timeZone)], firstDayOfWeek: 'sunday' },
         range: { type: 'numbered', startDate: dateOf(item.startMs, item.timeZone), numberOfOccurrences: item.weeklyCount, recurrenceTimeZone: windowsZoneOf(item.timeZone) },
       } : null,
-      attendees: [],
-      organizer: { emailAddress: { name: 'Megan Bowen', address: account.email } },
+      attendees: [
+        ...(item.invitation === null ? [] : [{ type: 'required', status: { response: item.invitation.response, time: '2026-11-01T10:00:00Z' }, emailAddress: { name: 'Megan Bowen', address: account.email } }]),
+        ...item.attendees.map((a) => ({ type: a.type ?? 'required', status: { response: 'none', time: '0001-01-01T00:00:00Z' }, emailAddress: { name: a.address, address: a.address } })),
+      ],
+      organizer: { emailAddress: item.invitation === null ? { name: 'Megan Bowen', address: account.email } : { name: item.invitation.organizer, address: item.invitation.organizer } },
       onlineMeeting: item.joinUrl !== null ? { joinUrl: item.joinUrl } : null,
     };
   }

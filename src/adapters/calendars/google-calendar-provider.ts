@@ -60,7 +60,9 @@ export interface GoogleEvent {
   originalStartTime?: GoogleDate;
   hangoutLink?: string;
   conferenceData?: { entryPoints?: { entryPointType?: string; uri?: string }[] };
-  attendees?: { email?: string; self?: boolean; responseStatus?: string }[];
+  /** Read from the stored payload by src/domain/auto-schedule-rules.ts, not here. */
+  organizer?: { email?: string; self?: boolean; displayName?: string };
+  attendees?: { email?: string; self?: boolean; organizer?: boolean; resource?: boolean; responseStatus?: string }[];
 }
 
 interface EventsPage {

@@ -138,7 +138,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   const autoTags = ['Auto-schedule'];
   app.post('/calendar/auto-schedule/enable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) } },
-  }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config));
+  }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config, request.body.rules));
 
   app.post('/calendar/auto-schedule/disable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule off; bots already scheduled stay', response: { 200: AutoScheduleResponse, ...errorResponses() } },

@@ -198,13 +198,24 @@ export const CalendarListResponse = Type.Object({
   ics: Type.Array(ConnectionSummary),
 });
 
+const AutoScheduleRules = Type.Object({
+  organizer: Type.Optional(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
+  response: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
+  participants: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
+  recurring: Type.Optional(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
+}, { additionalProperties: false, description: 'Which meetings get a bot (Rollcall\'s own). Given, they replace the stored rules (each one left out is its default); left out, the stored rules stay. Rules about the owner\'s part never hold for an ICS feed\'s events (a feed names nobody)' });
+
 export const AutoScheduleEnableBody = Type.Object({
   default_bot_config: BotConfig,
+  rules: Type.Optional(AutoScheduleRules),
 }, { additionalProperties: true });
 
 export const AutoScheduleResponse = Type.Object({
   auto_schedule_enabled: Type.Boolean(),
   default_bot_config: Nullable(Type.Object({}, { additionalProperties: true })),
+  rules: Type.Object({
+    organizer: Type.String(), response: Type.String(), participants: Type.String(), recurring: Type.String(),
+  }, { description: 'The rules in force, defaults filled in' }),
   message: Type.Optional(Type.String()),
   bots_scheduled: Type.Optional(Type.Integer()),
 });

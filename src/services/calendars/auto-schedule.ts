@@ -13,6 +13,8 @@
 // - Only upcoming events within the sync horizon, and meetings that started at most
 //   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
 //   after the start: the bot joins now); declined, cancelled and deleted events are skipped.
+// - Only meetings the user's rules let through (src/domain/auto-schedule-rules.ts: organizer,
+//   the owner's answer, participants, recurring); by default every one.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
@@ -24,6 +26,7 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
+import { DEFAULT_RULES, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -39,6 +42,8 @@ import { checkUrlPromptly } from './calendar-connections.ts';
 export interface AutoScheduleSettings {
   auto_schedule_enabled: boolean;
   default_bot_config: BotConfigInput | null;
+  /** Which meetings it books (defaults filled in). */
+  rules: AutoScheduleRules;
 }
 
 interface Candidate {
@@ -48,6 +53,13 @@ interface Candidate {
   occurrenceKey: string;
   startMs: number;
   meetingIdentity: string;
+}
+
+/** What the rules read of a candidate: the stored event that speaks for it, and its calendar. */
+interface RuleSubject {
+  raw: string;
+  calendarId: string | null;
+  isRecurring: boolean;
 }
 
 /** Upcoming occurrences of one series looked at per pass. */
@@ -89,10 +101,12 @@ export class AutoSchedule implements AfterSyncHook {
     return {
       auto_schedule_enabled: row?.is_enabled === 1,
       default_bot_config: row ? (JSON.parse(row.default_bot_config) as BotConfigInput) : null,
+      rules: parseStoredRules(row?.rules ?? null),
     };
   }
 
-  async enable(userId: string, defaultBotConfig: BotConfigInput): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number }> {
+  /** Turns it on with this configuration; `rules` given replace the stored ones (each one left out is its default), absent they stay. */
+  async enable(userId: string, defaultBotConfig: BotConfigInput, rules?: Partial<AutoScheduleRules>): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number }> {
     if (defaultBotConfig.callback_url !== undefined) {
       const check = await checkUrlPromptly(this.#guard, defaultBotConfig.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `default_bot_config.callback_url ${check.reason}`, { details: { field: 'default_bot_config.callback_url' } });
@@ -104,7 +118,9 @@ export class AutoSchedule implements AfterSyncHook {
     // Refused here, not at every meeting it would be applied to.
     const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
-    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), updated_at: this.#clock.now() });
+    const stored = await connections.findAutoSchedule(this.#database.db, userId);
+    const newRules = rules === undefined ? stored?.rules ?? null : JSON.stringify({ ...DEFAULT_RULES, ...rules });
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
     const booked = await this.run(userId);
     return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };
   }
@@ -112,7 +128,7 @@ export class AutoSchedule implements AfterSyncHook {
   /** Stops new bookings; bots already scheduled stay. */
   async disable(userId: string): Promise<AutoScheduleSettings & { message: string }> {
     const row = await connections.findAutoSchedule(this.#database.db, userId);
-    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 0, default_bot_config: row?.default_bot_config ?? '{}', updated_at: this.#clock.now() });
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 0, default_bot_config: row?.default_bot_config ?? '{}', rules: row?.rules ?? null, updated_at: this.#clock.now() });
     return { ...(await this.settings(userId)), message: 'Auto-scheduling disabled; bots already scheduled stay scheduled' };
   }
 
@@ -128,7 +144,7 @@ export class AutoSchedule implements AfterSyncHook {
     const defaultConfig = JSON.parse(row.default_bot_config) as BotConfigInput;
     const now = this.#clock.now();
     let booked = 0;
-    for (const candidate of await this.#candidates(userId, now)) {
+    for (const candidate of await this.#candidates(userId, now, parseStoredRules(row.rules))) {
       if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
       // A meeting whose bot is in it already, under another event id (the calendar connected
@@ -260,9 +276,10 @@ export class AutoSchedule implements AfterSyncHook {
     return booked;
   }
 
-  async #candidates(userId: string, now: number): Promise<Candidate[]> {
+  async #candidates(userId: string, now: number, rules: AutoScheduleRules): Promise<Candidate[]> {
     const db = this.#database.db;
     const untilMs = now + this.#horizonMs;
+    const isWanted = await this.#ruleCheck(userId, rules);
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is', null)
       .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
@@ -275,6 +292,8 @@ export class AutoSchedule implements AfterSyncHook {
         // An instance that overrides an occurrence is booked as that occurrence, below.
         continue;
       }
+      // An Outlook occurrence is an event of its own, of a series all the same.
+      if (!isWanted(event.id, { raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null })) continue;
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity! });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
@@ -288,13 +307,32 @@ export class AutoSchedule implements AfterSyncHook {
         if (hasStartedTooLongAgo(occurrence, now) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         // The series declined, or this one occurrence (Google records an answer to one on its instance, which wins).
         if (isDeclinedOccurrence(seriesAnswer, occurrence.override)) continue;
+        const eventId = occurrenceIdOf(series.id, occurrence.originalStartMs);
+        // The occurrence's own copy (an answer to it, guests added to it) speaks for it.
+        if (!isWanted(eventId, { raw: occurrence.override?.raw ?? series.raw, calendarId: series.calendar_id, isRecurring: true })) continue;
         result.push({
-          eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
+          eventId, linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,
         });
       }
     }
     return result.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /**
+   * The rules as a test of one candidate, each calendar's owner read once. Every meeting passes
+   * the default rules without a look at it.
+   */
+  async #ruleCheck(userId: string, rules: AutoScheduleRules): Promise<(eventId: string, subject: RuleSubject) => boolean> {
+    if (Object.entries(DEFAULT_RULES).every(([key, value]) => rules[key as keyof AutoScheduleRules] === value)) return () => true;
+    // A Google or Microsoft account is its owner's address; an ICS feed names nobody.
+    const owners = new Map((await connections.listConnections(this.#database.db, userId)).flatMap((c) => (c.provider === 'ics' ? [] : [[c.id, c.account_id] as const])));
+    return (eventId, subject) => {
+      const ownerEmail = subject.calendarId === null ? null : owners.get(subject.calendarId) ?? null;
+      const refusal = ruleRefusal(rules, meetingFactsOf(subject.raw), { isRecurring: subject.isRecurring, ownerEmail });
+      if (refusal !== null) this.#logger.debug({ eventId, refusal }, 'auto-schedule rules leave the meeting without a bot');
+      return refusal === null;
+    };
   }
 
   /**

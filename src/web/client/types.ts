@@ -83,9 +83,17 @@ export interface Connection {
   calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null } }[];
 }
 
+export interface AutoScheduleRules {
+  organizer: 'anyone' | 'me';
+  response: 'any' | 'accepted';
+  participants: 'any' | 'external' | 'internal';
+  recurring: 'include' | 'exclude';
+}
+
 export interface AutoScheduleSettings {
   auto_schedule_enabled: boolean;
   default_bot_config: Record<string, unknown> | null;
+  rules: AutoScheduleRules;
   message?: string;
   bots_scheduled?: number;
 }

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { formatDateTime, formatRelative } from '../format.ts';
-import type { AutoScheduleSettings, Connection } from '../types.ts';
+import type { AutoScheduleRules, AutoScheduleSettings, Connection } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
@@ -109,6 +109,7 @@ function pushSummary(connection: Connection): string {
 function AutoSchedule() {
   const settings = useApi(() => api.get<AutoScheduleSettings>('/calendar/auto-schedule/settings'), 'auto');
   const [configText, setConfigText] = useState<string | null>(null);
+  const [rulesDraft, setRulesDraft] = useState<AutoScheduleRules | null>(null);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [isBusy, setIsBusy] = useState(false);
   /** The switch shows the state asked for while the request runs, then the server's. */
@@ -117,6 +118,8 @@ function AutoSchedule() {
   if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
   const isOn = settings.data.auto_schedule_enabled;
   const text = configText ?? JSON.stringify(settings.data.default_bot_config ?? { bot_name: 'Rollcall notes' }, null, 2);
+  const rules = rulesDraft ?? settings.data.rules;
+  const setRule = <K extends keyof AutoScheduleRules>(key: K, value: AutoScheduleRules[K]) => setRulesDraft({ ...rules, [key]: value });
   const enable = async () => {
     let config: unknown;
     try {
@@ -127,9 +130,10 @@ function AutoSchedule() {
     }
     setIsBusy(true);
     try {
-      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config });
+      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules });
       setNotice({ kind: 'ok', text: answer.message ?? 'Auto-schedule is on.' });
       setConfigText(null);
+      setRulesDraft(null);
       await settings.reload();
     } catch (error) {
       setNotice({ kind: 'error', text: (error as Error).message });
@@ -160,14 +164,49 @@ function AutoSchedule() {
             setDesired(!isOn);
             void (isOn ? disable() : enable());
           }} />
-          <span id="auto-state">{(desired ?? isOn) ? 'On: every synced meeting gets a bot' : 'Off'}</span>
+          <span id="auto-state">{(desired ?? isOn) ? `On: ${rulesSummary(settings.data.rules)}` : 'Off'}</span>
         </label>
       </div>
       <Notice notice={notice} />
+      <fieldset class="filters rules">
+        <legend>Which synced meetings get a bot</legend>
+        <label><span>Organizer</span>
+          <select value={rules.organizer} onChange={(e) => setRule('organizer', e.currentTarget.value as AutoScheduleRules['organizer'])}>
+            <option value="anyone">Anyone</option>
+            <option value="me">Only me</option>
+          </select>
+        </label>
+        <label><span>My answer</span>
+          <select value={rules.response} onChange={(e) => setRule('response', e.currentTarget.value as AutoScheduleRules['response'])}>
+            <option value="any">Any but declined</option>
+            <option value="accepted">Accepted only</option>
+          </select>
+        </label>
+        <label><span>Participants</span>
+          <select value={rules.participants} onChange={(e) => setRule('participants', e.currentTarget.value as AutoScheduleRules['participants'])}>
+            <option value="any">Anyone</option>
+            <option value="external">Someone from outside</option>
+            <option value="internal">My domain only</option>
+          </select>
+        </label>
+        <label><span>Recurring meetings</span>
+          <select value={rules.recurring} onChange={(e) => setRule('recurring', e.currentTarget.value as AutoScheduleRules['recurring'])}>
+            <option value="include">Included</option>
+            <option value="exclude">Left out</option>
+          </select>
+        </label>
+      </fieldset>
       <label for="default-config">Default bot config (JSON) for auto-scheduled bots</label>
       <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} onInput={(e) => setConfigText(e.currentTarget.value)} />
       <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
-      {isOn && <button type="button" class="button" disabled={isBusy} onClick={() => void enable()}>Save default config</button>}
+      <p class="hint">Calendar feeds (ICS) name no owner: with a rule about the organizer, your answer or the participants, their meetings get no bot.</p>
+      {isOn && <button type="button" class="button" disabled={isBusy} onClick={() => void enable()}>Save rules and config</button>}
     </section>
   );
+}
+
+/** What the switch says while on. */
+function rulesSummary(rules: AutoScheduleRules): string {
+  const isDefault = rules.organizer === 'anyone' && rules.response === 'any' && rules.participants === 'any' && rules.recurring === 'include';
+  return isDefault ? 'every synced meeting gets a bot' : 'synced meetings that pass the rules below get a bot';
 }

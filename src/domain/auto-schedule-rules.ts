@@ -1,0 +1,93 @@
+// Which meetings auto-schedule books, beyond "has a meeting link, not declined, not cancelled":
+// the user's rules, read against what the provider's stored event says of the calendar owner's
+// part in it. Google: `organizer.self`, the owner's attendee entry (`attendees[].self`,
+// `responseStatus`), `attendees[].email`, rooms marked `resource: true` (Events resource
+// reference). Microsoft Graph: `isOrganizer`, `responseStatus.response`,
+// `attendees[].emailAddress.address` with `type: resource` for rooms, `organizer.emailAddress`
+// (event resource reference). An ICS feed names no owner, so rules about the owner's part cannot
+// hold for its events.
+
+export interface AutoScheduleRules {
+  /** `me`: only meetings the calendar's owner organizes. */
+  organizer: 'anyone' | 'me';
+  /** `accepted`: only meetings the owner accepted or organizes (tentative and unanswered ones are left). */
+  response: 'any' | 'accepted';
+  /** `external`: only meetings with someone from another email domain; `internal`: only meetings without. */
+  participants: 'any' | 'external' | 'internal';
+  /** `exclude`: no occurrence of a recurring series. */
+  recurring: 'include' | 'exclude';
+}
+
+/** Every meeting with a link (what auto-schedule did before it had rules). */
+export const DEFAULT_RULES: Readonly<AutoScheduleRules> = Object.freeze({ organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include' });
+
+/** What the stored event says of the owner's part; null where it says nothing. */
+export interface MeetingFacts {
+  isOrganizer: boolean | null;
+  isAccepted: boolean | null;
+  /** Email domains of everyone in the meeting but rooms (organizer included), lower-cased. */
+  domains: string[] | null;
+}
+
+interface GoogleOrGraphEvent {
+  organizer?: { self?: unknown; email?: unknown; emailAddress?: { address?: unknown } };
+  attendees?: { self?: unknown; email?: unknown; responseStatus?: unknown; resource?: unknown; type?: unknown; emailAddress?: { address?: unknown } }[];
+  isOrganizer?: unknown;
+  responseStatus?: { response?: unknown };
+}
+
+export function meetingFactsOf(raw: string): MeetingFacts {
+  let event: GoogleOrGraphEvent | null;
+  try {
+    event = JSON.parse(raw) as GoogleOrGraphEvent | null;
+  } catch {
+    event = null;
+  }
+  if (event === null || typeof event !== 'object') return { isOrganizer: null, isAccepted: null, domains: null };
+  const attendees = Array.isArray(event.attendees) ? event.attendees.filter((a) => a !== null && typeof a === 'object') : [];
+  let isOrganizer: boolean | null = null;
+  let answer: string | null = null;
+  if (typeof event.isOrganizer === 'boolean') {
+    // Graph.
+    isOrganizer = event.isOrganizer;
+    answer = typeof event.responseStatus?.response === 'string' ? event.responseStatus.response : null;
+  } else if (event.organizer && typeof event.organizer === 'object' && 'email' in event.organizer) {
+    // Google: the owner's own entry, when the meeting has guests.
+    isOrganizer = event.organizer.self === true;
+    const self = attendees.find((a) => a.self === true);
+    answer = typeof self?.responseStatus === 'string' ? self.responseStatus : null;
+  }
+  const addresses: unknown[] = [event.organizer?.email ?? event.organizer?.emailAddress?.address];
+  for (const attendee of attendees) {
+    if (attendee.resource === true || attendee.type === 'resource') continue;
+    addresses.push(attendee.email ?? attendee.emailAddress?.address);
+  }
+  const domains = isOrganizer === null ? null : [...new Set(addresses.flatMap((a) => (typeof a === 'string' && a.includes('@') ? [a.slice(a.lastIndexOf('@') + 1).toLowerCase()] : [])))];
+  const isAccepted = isOrganizer === null ? null : isOrganizer || answer === 'accepted' || answer === 'organizer';
+  return { isOrganizer, isAccepted, domains };
+}
+
+/**
+ * Why the rules leave this meeting without a bot, or null when they let auto-schedule book it.
+ * `ownerEmail` is the connected account's address (its domain is "internal").
+ */
+export function ruleRefusal(rules: AutoScheduleRules, facts: MeetingFacts, meeting: { isRecurring: boolean; ownerEmail: string | null }): string | null {
+  if (rules.recurring === 'exclude' && meeting.isRecurring) return 'recurring';
+  if (rules.organizer === 'me' && facts.isOrganizer !== true) return facts.isOrganizer === null ? 'organizer unknown' : 'not the organizer';
+  if (rules.response === 'accepted' && facts.isAccepted !== true) return facts.isAccepted === null ? 'answer unknown' : 'not accepted';
+  if (rules.participants !== 'any') {
+    const at = meeting.ownerEmail?.lastIndexOf('@') ?? -1;
+    const ownDomain = at > 0 ? meeting.ownerEmail!.slice(at + 1).toLowerCase() : null;
+    if (ownDomain === null || facts.domains === null) return 'participants unknown';
+    const isExternal = facts.domains.some((domain) => domain !== ownDomain);
+    if (rules.participants === 'external' && !isExternal) return 'no external participant';
+    if (rules.participants === 'internal' && isExternal) return 'external participants';
+  }
+  return null;
+}
+
+/** Stored rules (JSON, or null before any were set) with the defaults filled in. */
+export function parseStoredRules(stored: string | null): AutoScheduleRules {
+  if (stored === null) return { ...DEFAULT_RULES };
+  return { ...DEFAULT_RULES, ...(JSON.parse(stored) as Partial<AutoScheduleRules>) };
+}
