@@ -55,7 +55,7 @@ describe('a wave of handovers under Recall\'s creation limit', () => {
       const batch = await Promise.all(Array.from({ length: Math.min(50, count - from) }, async (_, k) => {
         const i = from + k;
         const startMs = joinAtMs + JOIN_LEAD_MS;
-        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `${prefix} ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://zoom.us/j/${prefix === 'a' ? 7 : prefix === 'b' ? 8 : prefix === 's' ? 6 : 9}${String(i).padStart(9, '0')}` } });
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `${prefix} ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://zoom.us/j/${prefix === 'a' ? 7 : prefix === 'b' ? 8 : prefix === 's' ? 6 : prefix === 'j' ? 5 : 9}${String(i).padStart(9, '0')}` } });
         assert.equal(event.status, 201, JSON.stringify(event.body));
         const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `${prefix}-${i}`, bot_config: { bot_name: `${prefix}${i}`, callback_url: 'http://127.0.0.1:9/hooks' } } });
         assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
@@ -150,6 +150,33 @@ describe('a wave of handovers under Recall\'s creation limit', () => {
     const attempts = (await rc.database.db.selectFrom('provider_handovers').select('last_attempt_at_ms').where('bot_id', 'in', ids).orderBy('last_attempt_at_ms').execute()).map((r) => Number(r.last_attempt_at_ms));
     for (let i = 1; i < attempts.length; i++) assert.ok(attempts[i]! - attempts[i - 1]! >= SPACING_MS, `creations ${i - 1} and ${i} went out ${attempts[i]! - attempts[i - 1]!} ms apart`);
     assert.ok((await botsOf(ids)).every((b) => b.status === 'Scheduled' && b.provider_bot_id !== null));
+  });
+
+  test('a handover the pace holds back never waits past its bot\'s join time: it is sent then', async () => {
+    const joinAtMs = t0 + 4 * HOUR;
+    // Booked three seconds before they join: the plan places them now and a spacing apart.
+    clock.set(joinAtMs - 3000);
+    const ids = await bookWave('j', 3, joinAtMs);
+    await rc.dispatcher.runDue();
+    assert.equal(createsFor(ids).length, 1, 'the first at once');
+    // The process stalls 2.5 s: both other timers are due together when it fires again, before
+    // the plan has run again. One goes now; the other would go a spacing later, past the join
+    // time, and waits for the join time instead.
+    clock.set(joinAtMs - 500);
+    const handover = rc.handover!;
+    const plan = handover.plan;
+    handover.plan = async () => {};
+    try {
+      await rc.dispatcher.runDue();
+      assert.equal(createsFor(ids).length, 2, 'one now, not both');
+      const waiting = await rc.database.db.selectFrom('schedules').select('due_at_ms').where('bot_id', 'in', ids).where('state', 'in', ['pending', 'claimed']).execute();
+      assert.deepEqual(waiting.map((w) => Number(w.due_at_ms)), [joinAtMs], `the last waits until the join time, not ${SPACING_MS} ms from now`);
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+    } finally {
+      handover.plan = plan;
+    }
+    assert.equal(createsFor(ids).length, 3, 'all three sent by the join time');
   });
 
   test('Recall stricter than the configured rate: its 429s delay the handovers past their Retry-After, and lose or double none', async () => {
