@@ -2219,6 +2219,42 @@ describe('auto-schedule', () => {
     return { user, booked, sync, me, ids, enabled: enabled.body };
   }
 
+  test('all-day events get no bot from auto-schedule (Google, Outlook, a feed), a daily all-day series neither; the client can still book one', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const google = await connectGoogle(env, user.auth);
+    const outlook = await connectMicrosoft(env, user.auth);
+    const day = new Date(env.clock.now() + 2 * DAY).toISOString().slice(0, 10);
+    const nextDay = new Date(env.clock.now() + 3 * DAY).toISOString().slice(0, 10);
+    const timedStart = env.clock.now() + 2 * DAY + 3 * HOUR;
+    // Google gives an all-day event's times as dates (start.date, end.date: developers.google.com/workspace/calendar/api/v3/reference/events).
+    env.google.insertEvent(google.account.email, google.account.email, { summary: 'Offsite day', start: { date: day }, end: { date: nextDay }, hangoutLink: 'https://meet.google.com/aaa-bbbb-ccc' });
+    env.google.insertEvent(google.account.email, google.account.email, { summary: 'Office hours every day', start: { date: day }, end: { date: nextDay }, location: meetingUrl(), recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] });
+    env.google.insertEvent(google.account.email, google.account.email, { summary: 'Timed', start: { dateTime: iso(timedStart) }, end: { dateTime: iso(timedStart + HOUR) }, location: meetingUrl() });
+    const midnight = Date.parse(`${day}T00:00:00Z`);
+    env.microsoft.createEvent(outlook.account.email, { subject: 'Conference day', startMs: midnight, endMs: midnight + DAY, isAllDay: true, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_allday%40thread.v2/0?context=%7b%7d' });
+    env.microsoft.createEvent(outlook.account.email, { subject: 'Timed', startMs: timedStart, endMs: timedStart + HOUR, location: meetingUrl() });
+    // A feed's all-day event: DTSTART as a bare date (RFC 5545 3.3.4).
+    const feed = env.ics.publishRaw([
+      'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//All day//EN',
+      'BEGIN:VEVENT', `UID:allday-${user.userId}@feed`, `DTSTAMP:20261101T000000Z`, `DTSTART;VALUE=DATE:${day.replaceAll('-', '')}`, `DTEND;VALUE=DATE:${nextDay.replaceAll('-', '')}`, 'SUMMARY:Feed holiday', `LOCATION:${meetingUrl()}`, 'END:VEVENT',
+      'BEGIN:VEVENT', `UID:timed-${user.userId}@feed`, `DTSTAMP:20261101T000000Z`, `DTSTART:${iso(timedStart).replace(/[-:]/g, '').slice(0, 15)}Z`, `DTEND:${iso(timedStart + HOUR).replace(/[-:]/g, '').slice(0, 15)}Z`, 'SUMMARY:Timed', `LOCATION:${meetingUrl()}`, 'END:VEVENT',
+      'END:VCALENDAR', '',
+    ].join('\r\n'));
+    const connectedFeed = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connectedFeed.status, 200, JSON.stringify(connectedFeed.body));
+    await env.google.notifyChanges(google.account.email);
+    await env.microsoft.notifyChanges(outlook.account.email);
+    await env.rc.calendarSync.runDue();
+    const from = env.clock.now();
+    const listed = async (calendarId: string) => (await eventsOf(env, user.auth, calendarId, from, from + 7 * DAY)).map((e) => [e.title, e.bots.length]);
+    assert.deepEqual(await listed(google.calendarId), [['Offsite day', 0], ['Office hours every day', 0], ['Timed', 1], ['Office hours every day', 0], ['Office hours every day', 0]]);
+    assert.deepEqual(await listed(outlook.calendarId), [['Conference day', 0], ['Timed', 1]]);
+    assert.deepEqual(await listed(connectedFeed.body.calendar_id), [['Feed holiday', 0], ['Timed', 1]]);
+    const [offsite] = await eventsOf(env, user.auth, google.calendarId, from, from + 7 * DAY);
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
+  });
+
   test('auto-schedule rules: only my meetings, only accepted ones, external or internal ones, no recurring ones; alike on Google and Outlook; a feed that names no owner passes only the recurring rule', async () => {
     const all = ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external', 'Mine, internal', 'Mine, with a room', 'Weekly, mine'];
     const expect = async (rules: Record<string, string> | undefined, titles: string[], feed: string[]) => {

@@ -33,6 +33,8 @@ interface Item {
   invitation: Invitation | null;
   /** Guests besides the owner (and the organizer); a room has type resource. */
   attendees: { address: string; type?: 'required' | 'optional' | 'resource' }[];
+  /** An all-day event: its start and end are midnights (learn.microsoft.com/graph/api/resources/event, isAllDay). */
+  isAllDay: boolean;
 }
 
 /** The owner's answer to someone else's meeting, in Graph's words (responseStatus.response). */
@@ -182,13 +184,13 @@ export class FakeMicrosoftGraph {
     return this.#account(email).calendarId;
   }
 
-  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string; calendarId?: string; invitation?: Invitation; attendees?: Item['attendees'] }): string {
+  createEvent(email: string, fields: { subject: string; startMs: number; endMs: number; location?: string; joinUrl?: string; weeklyCount?: number; timeZone?: string; calendarId?: string; invitation?: Invitation; attendees?: Item['attendees']; isAllDay?: boolean }): string {
     const id = `AAMkAD${randomBytes(24).toString('base64url')}AAA=`;
     const account = this.#account(email);
     this.#account(email).items.set(id, {
       id, calendarId: fields.calendarId ?? account.calendarId, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
       isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1,
-      invitation: fields.invitation ?? null, attendees: fields.attendees ?? [],
+      invitation: fields.invitation ?? null, attendees: fields.attendees ?? [], isAllDay: fields.isAllDay ?? false,
     });
     return id;
   }
@@ -661,7 +663,7 @@ export class FakeMicrosoftGraph {
       bodyPreview: item.location ? `Join: ${item.location}` : '',
       importance: 'normal',
       sensitivity: 'normal',
-      isAllDay: false,
+      isAllDay: item.isAllDay,
       isCancelled: item.isCancelled,
       // isOrganizer: whether the calendar's owner organizes it; responseStatus.response is
       // 'organizer' then, else the owner's answer; attendees carry emailAddress and type

@@ -12,7 +12,8 @@
 //   taken back because the owner declined does not count: accepting after all books it again.
 // - Only upcoming events within the sync horizon, and meetings that started at most
 //   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
-//   after the start: the bot joins now); declined, cancelled and deleted events are skipped.
+//   after the start: the bot joins now); declined, cancelled, deleted and all-day events are
+//   skipped.
 // - Only meetings the user's rules let through (src/domain/auto-schedule-rules.ts: organizer,
 //   the owner's answer, participants, recurring); by default every one.
 import type { Logger } from 'pino';
@@ -26,7 +27,7 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
-import { DEFAULT_RULES, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
+import { DEFAULT_RULES, isAllDayEvent, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -287,7 +288,7 @@ export class AutoSchedule implements AfterSyncHook {
       .execute();
     const result: Candidate[] = [];
     for (const event of plain) {
-      if (isDeclinedInvitation(event.raw)) continue;
+      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
       if (event.recurring_event_id !== null && event.original_start_ms !== null) {
         // An instance that overrides an occurrence is booked as that occurrence, below.
         continue;
@@ -301,6 +302,7 @@ export class AutoSchedule implements AfterSyncHook {
       .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
       .execute();
     for (const series of seriesList) {
+      if (isAllDayEvent(series.raw)) continue;
       const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
