@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Engine } from './database.ts';
 import type { Schema } from './schema.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { alignEventFeedWithServer } from './event-feed-server.ts';
 
 export interface Migration {
   version: number;
@@ -14,6 +15,9 @@ export interface Migration {
 export class SchemaTooNewError extends Error {
   override name = 'SchemaTooNewError';
 }
+
+/** The migration that records which server numbers the event change feed (024). */
+const EVENT_FEED_SERVER_VERSION = 24;
 
 // Any fixed number works; it only has to be the same for every Rollcall process.
 const POSTGRES_LOCK_ID = 727_274_001;
@@ -57,6 +61,10 @@ export async function migrate(db: Kysely<Schema>, engine: Engine, migrations: re
           .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
           .execute();
         applied.push({ version: migration.version, name: migration.name });
+      }
+      // Under the same lock: a database moved to another server numbers its event changes again.
+      if (engine === 'postgres' && (doneVersions.has(EVENT_FEED_SERVER_VERSION) || applied.some((m) => m.version === EVENT_FEED_SERVER_VERSION))) {
+        await alignEventFeedWithServer(conn);
       }
       await sql.raw('commit').execute(conn);
     } catch (error) {

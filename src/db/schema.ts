@@ -238,6 +238,8 @@ export interface ConnectedCalendarsTable {
   push_error: string | null;
   created_at: number;
   updated_at: number;
+  /** JSON [{ seriesId, untilMs }]: series new on this calendar in the last hour (migration 023; truncated-series.ts). */
+  recent_series: string | null;
 }
 
 export interface AutoScheduleSettingsTable {

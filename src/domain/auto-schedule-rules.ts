@@ -6,6 +6,7 @@
 // `attendees[].emailAddress.address` with `type: resource` for rooms, `organizer.emailAddress`
 // (event resource reference). An ICS feed names no owner, so rules about the owner's part cannot
 // hold for its events.
+import { LIMITS_RAW_KEY } from './event-field-limits.ts';
 
 export interface AutoScheduleRules {
   /** `me`: only meetings the calendar's owner organizes. */
@@ -25,8 +26,13 @@ export const DEFAULT_RULES: Readonly<AutoScheduleRules> = Object.freeze({ organi
 export interface MeetingFacts {
   isOrganizer: boolean | null;
   isAccepted: boolean | null;
-  /** Email domains of everyone in the meeting but rooms (organizer included), lower-cased. */
+  /**
+   * Email domains of the people in the meeting (organizer included; rooms and calendars'
+   * own addresses left out), lower-cased; null when the copy does not show them all.
+   */
   domains: string[] | null;
+  /** The copy says it belongs to a series (an invitation to one occurrence of someone else's, say). */
+  isPartOfSeries: boolean;
 }
 
 interface GoogleOrGraphEvent {
@@ -34,7 +40,19 @@ interface GoogleOrGraphEvent {
   attendees?: { self?: unknown; email?: unknown; responseStatus?: unknown; resource?: unknown; type?: unknown; emailAddress?: { address?: unknown } }[];
   isOrganizer?: unknown;
   responseStatus?: { response?: unknown };
+  guestsCanSeeOtherGuests?: unknown;
+  recurringEventId?: unknown;
+  type?: unknown;
+  recurrence_id?: unknown;
+  [LIMITS_RAW_KEY]?: { dropped_raw_fields?: unknown };
 }
+
+/**
+ * Addresses of calendars rather than people: a Google secondary calendar organizes as
+ * `…@group.calendar.google.com`, rooms are `…@resource.calendar.google.com`, holiday calendars
+ * `…@group.v.calendar.google.com`.
+ */
+const CALENDAR_DOMAINS = /(^|\.)calendar\.google\.com$/;
 
 export function meetingFactsOf(raw: string): MeetingFacts {
   let event: GoogleOrGraphEvent | null;
@@ -43,28 +61,50 @@ export function meetingFactsOf(raw: string): MeetingFacts {
   } catch {
     event = null;
   }
-  if (event === null || typeof event !== 'object') return { isOrganizer: null, isAccepted: null, domains: null };
+  const unknown: MeetingFacts = { isOrganizer: null, isAccepted: null, domains: null, isPartOfSeries: false };
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) return unknown;
+  const isPartOfSeries = typeof event.recurringEventId === 'string' || event.type === 'occurrence' || event.type === 'exception' || typeof event.recurrence_id === 'string';
+  const dropped = event[LIMITS_RAW_KEY]?.dropped_raw_fields;
+  // A meeting too big to store whole lost its largest fields first: its guest list, usually.
+  const isGuestListCut = Array.isArray(dropped) && dropped.some((name) => name === 'attendees' || name === '(all)');
   const attendees = Array.isArray(event.attendees) ? event.attendees.filter((a) => a !== null && typeof a === 'object') : [];
   let isOrganizer: boolean | null = null;
-  let answer: string | null = null;
+  let isAccepted: boolean | null = null;
+  let isGuestListHidden = false;
   if (typeof event.isOrganizer === 'boolean') {
-    // Graph.
+    // Graph: the owner's answer is its own field.
     isOrganizer = event.isOrganizer;
-    answer = typeof event.responseStatus?.response === 'string' ? event.responseStatus.response : null;
+    const answer = typeof event.responseStatus?.response === 'string' ? event.responseStatus.response : null;
+    isAccepted = isOrganizer || answer === 'accepted' || answer === 'organizer';
   } else if (event.organizer && typeof event.organizer === 'object' && 'email' in event.organizer) {
-    // Google: the owner's own entry, when the meeting has guests.
+    // Google: the owner's own attendee entry, when the meeting has guests and the list was kept.
     isOrganizer = event.organizer.self === true;
     const self = attendees.find((a) => a.self === true);
-    answer = typeof self?.responseStatus === 'string' ? self.responseStatus : null;
+    const answer = typeof self?.responseStatus === 'string' ? self.responseStatus : null;
+    isAccepted = isOrganizer || answer === 'accepted' ? true : isGuestListCut ? null : false;
+    // A guest sees only the organizer and themselves when the organizer hides the list.
+    isGuestListHidden = !isOrganizer && event.guestsCanSeeOtherGuests === false;
+  } else {
+    return { ...unknown, isPartOfSeries };
   }
-  const addresses: unknown[] = [event.organizer?.email ?? event.organizer?.emailAddress?.address];
+  const addresses: unknown[] = [];
+  // The organizer's address is the owner's (or the owner's calendar's) when the owner organizes.
+  if (!isOrganizer) addresses.push(event.organizer?.email ?? event.organizer?.emailAddress?.address);
   for (const attendee of attendees) {
     if (attendee.resource === true || attendee.type === 'resource') continue;
     addresses.push(attendee.email ?? attendee.emailAddress?.address);
   }
-  const domains = isOrganizer === null ? null : [...new Set(addresses.flatMap((a) => (typeof a === 'string' && a.includes('@') ? [a.slice(a.lastIndexOf('@') + 1).toLowerCase()] : [])))];
-  const isAccepted = isOrganizer === null ? null : isOrganizer || answer === 'accepted' || answer === 'organizer';
-  return { isOrganizer, isAccepted, domains };
+  const domains = isGuestListCut || isGuestListHidden ? null : [...new Set(addresses.flatMap((a) => {
+    if (typeof a !== 'string' || !a.includes('@')) return [];
+    const domain = a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+    return CALENDAR_DOMAINS.test(domain) ? [] : [domain];
+  }))];
+  return { isOrganizer, isAccepted, domains, isPartOfSeries };
+}
+
+/** The same organisation: the same domain, or one a subdomain of the other (eu.acme.com, acme.com). */
+function isSameOrganisation(domain: string, own: string): boolean {
+  return domain === own || domain.endsWith(`.${own}`) || own.endsWith(`.${domain}`);
 }
 
 /**
@@ -72,14 +112,14 @@ export function meetingFactsOf(raw: string): MeetingFacts {
  * `ownerEmail` is the connected account's address (its domain is "internal").
  */
 export function ruleRefusal(rules: AutoScheduleRules, facts: MeetingFacts, meeting: { isRecurring: boolean; ownerEmail: string | null }): string | null {
-  if (rules.recurring === 'exclude' && meeting.isRecurring) return 'recurring';
+  if (rules.recurring === 'exclude' && (meeting.isRecurring || facts.isPartOfSeries)) return 'recurring';
   if (rules.organizer === 'me' && facts.isOrganizer !== true) return facts.isOrganizer === null ? 'organizer unknown' : 'not the organizer';
   if (rules.response === 'accepted' && facts.isAccepted !== true) return facts.isAccepted === null ? 'answer unknown' : 'not accepted';
   if (rules.participants !== 'any') {
     const at = meeting.ownerEmail?.lastIndexOf('@') ?? -1;
     const ownDomain = at > 0 ? meeting.ownerEmail!.slice(at + 1).toLowerCase() : null;
     if (ownDomain === null || facts.domains === null) return 'participants unknown';
-    const isExternal = facts.domains.some((domain) => domain !== ownDomain);
+    const isExternal = facts.domains.some((domain) => !isSameOrganisation(domain, ownDomain));
     if (rules.participants === 'external' && !isExternal) return 'no external participant';
     if (rules.participants === 'internal' && isExternal) return 'external participants';
   }

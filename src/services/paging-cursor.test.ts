@@ -21,4 +21,6 @@ test('a cursor of another listing, of another shape, or not one at all is invali
   refused(() => bots.decode(Buffer.from('null').toString('base64url')));
   refused(() => bots.decode('%%%not-base64'));
   refused(() => decodeCursor('', () => 1));
+  // A NUL would reach PostgreSQL, which refuses it in text (a 500 before).
+  refused(() => bots.decode(encodeCursor({ j: 1, i: 'bot_\u0000' })));
 });

@@ -11,7 +11,9 @@ export function decodeCursor<T>(cursor: string, read: (value: Record<string, unk
   let found: T | null = null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof value === 'object' && value !== null) found = read(value as Record<string, unknown>);
+    // A NUL in a string would reach PostgreSQL, which refuses it in text.
+    const isClean = typeof value === 'object' && value !== null && !Object.values(value).some((v) => typeof v === 'string' && v.includes('\u0000'));
+    if (isClean) found = read(value as Record<string, unknown>);
   } catch {
     // not JSON: refused below
   }

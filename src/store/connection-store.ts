@@ -170,9 +170,11 @@ export async function findAutoSchedule(db: Db, userId: string): Promise<{ is_ena
   return db.selectFrom('auto_schedule_settings').select(['is_enabled', 'default_bot_config', 'rules', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
 }
 
-export async function saveAutoSchedule(db: Db, row: AutoScheduleSettingsTable): Promise<void> {
-  await db.insertInto('auto_schedule_settings').values(row)
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, rules: row.rules, updated_at: row.updated_at }))
+/** Saves the settings in one statement; `rules` left undefined keeps the stored ones (null for a new row). */
+export async function saveAutoSchedule(db: Db, row: Omit<AutoScheduleSettingsTable, 'rules'> & { rules?: string | null }): Promise<void> {
+  const kept = { is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at };
+  await db.insertInto('auto_schedule_settings').values({ ...kept, user_id: row.user_id, rules: row.rules ?? null })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet(row.rules === undefined ? kept : { ...kept, rules: row.rules }))
     .execute();
 }
 

@@ -1398,6 +1398,44 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.ok(states.every((b) => b.decisions.some((d) => d.kind === 'followed_series_split')), JSON.stringify(states[0]!.decisions));
   });
 
+  test('an Outlook split whose halves come in two rounds (the new series first, the old one shortened after a sync): the bots follow in the second round; a failed lookup only waits for the next round', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const next = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_tworounds%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Planning', startMs: next - 21 * DAY, endMs: next - 21 * DAY + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    const sync = async () => {
+      await env.microsoft.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      return (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === 'Planning');
+    };
+    const before = await sync();
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `planning-${index}`));
+    // Outlook's first write: the new series, from tomorrow an hour later. A sync runs now.
+    env.microsoft.createEvent(account.email, { subject: 'Planning', startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const lookups = env.microsoft.instanceLookups.length;
+    const between = await sync();
+    assert.equal(between.length, 6, 'both series stand for now');
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookups), [seriesId], 'the old series was looked up: not shortened yet');
+    // Outlook's second write: the old series ends before tomorrow; Graph does not send its master.
+    env.microsoft.truncateSeries(account.email, seriesId, next);
+    // The lookup fails once: the round goes on without it, and the sync counts as done.
+    env.microsoft.failInstanceLookups = 1;
+    env.clock.advance(MIN);
+    assert.equal((await sync()).length, 6, 'nothing deleted on a lookup that failed');
+    const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.deepEqual([connection.body.status, connection.body.last_error], ['active', null], JSON.stringify(connection.body));
+    assert.equal(env.microsoft.failInstanceLookups, 0, 'the lookup was tried');
+    // The next round, still within the hour, looks again.
+    env.clock.advance(10 * MIN);
+    const after = await sync();
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY + HOUR)), 'the old instances are gone');
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), 'the same bots followed');
+    const states = await Promise.all(booked.map((id) => bot(env, user.auth, id)));
+    assert.deepEqual(states.map((b) => [b.status, b.scheduled_join_time]), [0, 1, 2].map((w) => ['Scheduled', iso(next + w * 7 * DAY + HOUR - LEAD_MS)]));
+  });
+
   test('an Outlook series that loses one occurrence while another series of the same title and organizer appears: the lost one\'s bot is cancelled, nothing is carried', async () => {
     const series = await outlookSeries(env, 'Standup', 4);
     const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'standup', schedule_all_occurrences: true, bot_config: {} } });
@@ -2136,7 +2174,7 @@ describe('without an encryption key, and with the outbound guard on', () => {
         assert.equal(res.body.code, 'calendar_url_not_allowed', url);
       }
       const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
-      assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: null });
+      assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: null, rules: { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include' } });
     } finally {
       await rc.close();
     }
@@ -2247,11 +2285,12 @@ describe('auto-schedule', () => {
     await env.microsoft.notifyChanges(outlook.account.email);
     await env.rc.calendarSync.runDue();
     const from = env.clock.now();
-    const listed = async (calendarId: string) => (await eventsOf(env, user.auth, calendarId, from, from + 7 * DAY)).map((e) => [e.title, e.bots.length]);
-    assert.deepEqual(await listed(google.calendarId), [['Offsite day', 0], ['Office hours every day', 0], ['Timed', 1], ['Office hours every day', 0], ['Office hours every day', 0]]);
-    assert.deepEqual(await listed(outlook.calendarId), [['Conference day', 0], ['Timed', 1]]);
-    assert.deepEqual(await listed(connectedFeed.body.calendar_id), [['Feed holiday', 0], ['Timed', 1]]);
-    const [offsite] = await eventsOf(env, user.auth, google.calendarId, from, from + 7 * DAY);
+    // Events of one start come in id order: compared as sorted lists.
+    const listed = async (calendarId: string) => (await eventsOf(env, user.auth, calendarId, from, from + 7 * DAY)).map((e) => `${e.title}: ${e.bots.length}`).sort();
+    assert.deepEqual(await listed(google.calendarId), ['Office hours every day: 0', 'Office hours every day: 0', 'Office hours every day: 0', 'Offsite day: 0', 'Timed: 1']);
+    assert.deepEqual(await listed(outlook.calendarId), ['Conference day: 0', 'Timed: 1']);
+    assert.deepEqual(await listed(connectedFeed.body.calendar_id), ['Feed holiday: 0', 'Timed: 1']);
+    const offsite = (await eventsOf(env, user.auth, google.calendarId, from, from + 7 * DAY)).find((e) => e.title === 'Offsite day');
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });
 

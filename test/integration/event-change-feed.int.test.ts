@@ -4,6 +4,7 @@
 // that commits after a later one is not skipped by a client that read in between.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
@@ -135,7 +136,7 @@ describe('event change feed', () => {
     await create(alice.auth, 'Alice only');
     const bobs = await drain(bob.auth, null);
     assert.deepEqual(bobs.seen, []);
-    for (const [query, field, code] of [['cursor=bm90LW91cnM', 'cursor', 'invalid_cursor'], [`cursor=${Buffer.from(JSON.stringify({ x: 'x', q: 1, i: '' })).toString('base64url')}`, 'cursor', 'invalid_cursor'], ['limit=0', 'limit', null], ['limit=101', 'limit', null]] as const) {
+    for (const [query, field, code] of [['cursor=bm90LW91cnM', 'cursor', 'invalid_cursor'], [`cursor=${Buffer.from(JSON.stringify({ x: 'x', q: 1, i: '' })).toString('base64url')}`, 'cursor', 'invalid_cursor'], [`cursor=${Buffer.from(JSON.stringify({ x: '0', q: 1, i: 'evt_\u0000' })).toString('base64url')}`, 'cursor', 'invalid_cursor'], ['limit=0', 'limit', null], ['limit=101', 'limit', null]] as const) {
       const res = await rc.request('GET', `${EVENTS}/changes?${query}`, { auth: alice.auth });
       assert.equal(res.status, 400, `${query}: ${JSON.stringify(res.body)}`);
       if (code) assert.equal(res.body.code, code);
@@ -173,6 +174,50 @@ describe('event change feed', () => {
     const after = await drain(auth, meanwhile!.next_cursor, (seen) => seen.length >= 2);
     assert.deepEqual(after.seen.map((e) => [e.id, e.title]), [[early, 'Early, renamed'], [late!, 'Late']], 'both changes reach the client, the one committed last included');
     assert.deepEqual(meanwhile!.results.map((e) => e.id), [], 'nothing served while an older transaction is open');
+  });
+});
+
+describe('event change feed after the database moved to another server (PostgreSQL)', () => {
+  test('rows restored with the old server\'s transaction ids are numbered again at start-up, and a cursor of the old server is refused', async (t) => {
+    if (TEST_ENGINE !== 'postgres') return t.skip('SQLite numbers changes itself; a copied file keeps working');
+    const clock = new ManualClock(NOW);
+    const rc = await startTestRollcall({ clock });
+    try {
+      const { auth, userId } = await rc.newUser();
+      const ids = [];
+      for (const title of ['One', 'Two']) {
+        const res = await rc.request('POST', EVENTS, { auth, body: { title, start_time: new Date(NOW + DAY).toISOString(), end_time: new Date(NOW + DAY + HOUR).toISOString() } });
+        ids.push(res.body.id as string);
+      }
+      const cursor = async (after: string | null) => {
+        for (const deadline = Date.now() + 10_000; ;) {
+          const res = await rc.request('GET', `${EVENTS}/changes${after ? `?cursor=${after}` : ''}`, { auth });
+          if (res.status !== 200 || res.body.results.length > 0 || Date.now() > deadline) return res;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const held = (await cursor(null)).body.next_cursor as string;
+      // What a restore on another server looks like: the rows keep ids of the old server's
+      // transactions, far ahead of this one's, and the recorded server is not this one.
+      await sql`ALTER TABLE events DISABLE TRIGGER events_mark_change`.execute(rc.database.db);
+      await sql`UPDATE events SET change_xid = '900000000000'::xid8 WHERE user_id = ${userId}`.execute(rc.database.db);
+      await sql`ALTER TABLE events ENABLE TRIGGER events_mark_change`.execute(rc.database.db);
+      await sql`UPDATE event_feed_server SET system_identifier = '42'`.execute(rc.database.db);
+      const stuck = await rc.request('GET', `${EVENTS}/changes`, { auth });
+      assert.deepEqual(stuck.body.results, [], 'held back behind ids this server has not reached');
+      // The next start-up (migrate runs at every start) numbers them again.
+      await migrate(rc.database.db, rc.database.engine, MIGRATIONS);
+      const fresh = await cursor(null);
+      assert.deepEqual(fresh.body.results.map((e: { id: string }) => e.id).sort(), [...ids].sort());
+      // A cursor issued under another server identifier is refused, naming the field.
+      const moved = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(held, 'base64url').toString('utf8')), s: '42' })).toString('base64url');
+      const refused = await rc.request('GET', `${EVENTS}/changes?cursor=${moved}`, { auth });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, 'invalid_cursor');
+      assert.match(refused.body.message, /moved to another server/);
+    } finally {
+      await rc.close();
+    }
   });
 });
 

@@ -29,6 +29,8 @@ interface Item {
   exceptions: Map<number, { startMs: number; endMs: number } | 'deleted'>;
   isDeleted: boolean;
   version: number;
+  /** When it last changed: its lastModifiedDateTime (learn.microsoft.com/graph/api/resources/event). */
+  modifiedAtMs: number;
   /** An invitation: someone else organizes it and the account's owner answered (or not). */
   invitation: Invitation | null;
   /** Guests besides the owner (and the organizer); a room has type resource. */
@@ -103,6 +105,8 @@ export class FakeMicrosoftGraph {
   readonly masterLookups: string[] = [];
   /** Series whose instances were listed with GET .../events/{id}/instances. */
   readonly instanceLookups: string[] = [];
+  /** The next this many instance listings answer 503 (Graph's transient failure), the rest as usual. */
+  failInstanceLookups = 0;
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
@@ -189,23 +193,29 @@ export class FakeMicrosoftGraph {
     const account = this.#account(email);
     this.#account(email).items.set(id, {
       id, calendarId: fields.calendarId ?? account.calendarId, subject: fields.subject, startMs: fields.startMs, endMs: fields.endMs, location: fields.location ?? '', timeZone: fields.timeZone ?? 'UTC',
-      isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1,
+      isCancelled: false, joinUrl: fields.joinUrl ?? null, weeklyCount: fields.weeklyCount ?? 0, exceptions: new Map(), isDeleted: false, version: 1, modifiedAtMs: this.#now(),
       invitation: fields.invitation ?? null, attendees: fields.attendees ?? [], isAllDay: fields.isAllDay ?? false,
     });
     return id;
+  }
+
+  /** A change to an item: a new version (its etag and changeKey) and modification time. */
+  #touch(item: Item): void {
+    item.version++;
+    item.modifiedAtMs = this.#now();
   }
 
   /** The owner answers an invitation (accepts it, say): a change like any other. */
   answerInvitation(email: string, id: string, response: Invitation['response']): void {
     const item = this.#item(email, id);
     item.invitation = { ...item.invitation!, response };
-    item.version++;
+    this.#touch(item);
   }
 
   updateEvent(email: string, id: string, patch: { startMs?: number; endMs?: number; subject?: string; location?: string; joinUrl?: string | null; isCancelled?: boolean }): void {
     const item = this.#item(email, id);
     Object.assign(item, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
-    item.version++;
+    this.#touch(item);
   }
 
   deleteEvent(email: string, id: string): void {
@@ -215,13 +225,13 @@ export class FakeMicrosoftGraph {
   updateOccurrence(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): void {
     const item = this.#item(email, seriesId);
     item.exceptions.set(this.#indexOf(item, originalStartMs), times);
-    item.version++;
+    this.#touch(item);
   }
 
   cancelOccurrence(email: string, seriesId: string, originalStartMs: number): void {
     const item = this.#item(email, seriesId);
     item.exceptions.set(this.#indexOf(item, originalStartMs), 'deleted');
-    item.version++;
+    this.#touch(item);
   }
 
   /**
@@ -238,7 +248,7 @@ export class FakeMicrosoftGraph {
     item.startMs += deltaMs;
     item.endMs += deltaMs;
     item.exceptions.clear();
-    item.version++;
+    this.#touch(item);
   }
 
   /**
@@ -254,15 +264,24 @@ export class FakeMicrosoftGraph {
    */
   splitSeries(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): string {
     const item = this.#item(email, seriesId);
-    const index = this.#indexOf(item, originalStartMs);
-    const rest = item.weeklyCount - index;
-    item.weeklyCount = index;
-    for (const key of [...item.exceptions.keys()]) if (key >= index) item.exceptions.delete(key);
-    item.version++;
+    const rest = item.weeklyCount - this.#indexOf(item, originalStartMs);
+    this.truncateSeries(email, seriesId, originalStartMs);
     return this.createEvent(email, {
       subject: item.subject, startMs: times.startMs, endMs: times.endMs, location: item.location, joinUrl: item.joinUrl ?? undefined,
       weeklyCount: rest, timeZone: item.timeZone, calendarId: item.calendarId,
     });
+  }
+
+  /**
+   * The first half of a split alone: the series ends before the occurrence at originalStartMs.
+   * With createEvent for the second half, a test can let a sync run between Outlook's two writes.
+   */
+  truncateSeries(email: string, seriesId: string, originalStartMs: number): void {
+    const item = this.#item(email, seriesId);
+    const index = this.#indexOf(item, originalStartMs);
+    item.weeklyCount = index;
+    for (const key of [...item.exceptions.keys()]) if (key >= index) item.exceptions.delete(key);
+    this.#touch(item);
   }
 
   /** The user consented again: a new refresh token works. */
@@ -397,6 +416,10 @@ export class FakeMicrosoftGraph {
       const fromMs = Date.parse(url.searchParams.get('startDateTime') ?? '');
       const toMs = Date.parse(url.searchParams.get('endDateTime') ?? '');
       if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
+      if (this.failInstanceLookups > 0) {
+        this.failInstanceLookups--;
+        return send(503, graphError('serviceNotAvailable', 'Service Unavailable'));
+      }
       this.instanceLookups.push(item.id);
       const all = this.#instances(account, item).filter((i) => i.startMs < toMs && i.endMs > fromMs)
         .map((i) => (i.payload.type === 'exception' ? i.payload : this.#event(account, item, i.id, 'occurrence', i.startMs, i.endMs, i.startMs)));
@@ -650,7 +673,7 @@ export class FakeMicrosoftGraph {
       '@odata.etag': `W/"${Buffer.from(`${item.id}:${item.version}`).toString('base64').slice(0, 24)}"`,
       id,
       createdDateTime: '2026-11-01T10:00:00.0000000Z',
-      lastModifiedDateTime: new Date(this.#now()).toISOString(),
+      lastModifiedDateTime: new Date(item.modifiedAtMs).toISOString(),
       changeKey: `${item.version}`,
       categories: [],
       originalStartTimeZone: windowsZoneOf(item.timeZone),

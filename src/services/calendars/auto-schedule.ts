@@ -119,8 +119,8 @@ export class AutoSchedule implements AfterSyncHook {
     // Refused here, not at every meeting it would be applied to.
     const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
-    const stored = await connections.findAutoSchedule(this.#database.db, userId);
-    const newRules = rules === undefined ? stored?.rules ?? null : JSON.stringify({ ...DEFAULT_RULES, ...rules });
+    // Rules left out stay as stored, in the same statement (a concurrent save cannot be undone by it).
+    const newRules = rules === undefined ? undefined : JSON.stringify({ ...DEFAULT_RULES, ...rules });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
     const booked = await this.run(userId);
     return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };
@@ -129,7 +129,7 @@ export class AutoSchedule implements AfterSyncHook {
   /** Stops new bookings; bots already scheduled stay. */
   async disable(userId: string): Promise<AutoScheduleSettings & { message: string }> {
     const row = await connections.findAutoSchedule(this.#database.db, userId);
-    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 0, default_bot_config: row?.default_bot_config ?? '{}', rules: row?.rules ?? null, updated_at: this.#clock.now() });
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 0, default_bot_config: row?.default_bot_config ?? '{}', updated_at: this.#clock.now() });
     return { ...(await this.settings(userId)), message: 'Auto-scheduling disabled; bots already scheduled stay scheduled' };
   }
 

@@ -7,6 +7,7 @@ import { ApiError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, positionCursor, type Position } from '../paging-cursor.ts';
 import { FEED_START, listEventChanges, type ChangePosition } from '../../store/event-change-store.ts';
 import type { Engine } from '../../db/database.ts';
+import { serverIdentifier } from '../../db/event-feed-server.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant } from '../../lib/time.ts';
@@ -152,6 +153,8 @@ export class CalendarEvents {
   #listener: EventChangeListener | null = null;
 
   readonly #signal: ScheduleChangeSignal;
+  /** The database server's identifier (PostgreSQL), read once. */
+  #feedServer: Promise<string> | null = null;
 
   constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock; signal?: ScheduleChangeSignal }) {
     this.#db = deps.db;
@@ -312,13 +315,24 @@ export class CalendarEvents {
    */
   async changes(userId: string, query: { cursor?: string; limit?: number }): Promise<EventChangePage> {
     const limit = query.limit ?? 50;
-    const after = query.cursor !== undefined ? changeCursor.decode(query.cursor) : FEED_START;
+    // Positions on PostgreSQL are its transaction ids: a cursor names the server that issued it.
+    this.#feedServer ??= this.#engine === 'postgres'
+      ? serverIdentifier(this.#db).catch((error: unknown) => {
+        this.#feedServer = null;
+        throw error;
+      })
+      : Promise.resolve('');
+    const server = await this.#feedServer;
+    const cursor = query.cursor !== undefined ? changeCursor.decode(query.cursor) : { ...FEED_START, server };
+    if (cursor.server !== server) {
+      throw new ApiError('invalid_cursor', 'cursor: issued before the database moved to another server; start again without a cursor', { details: { field: 'cursor' } });
+    }
     // One extra row tells whether another page exists.
-    const found = await listEventChanges(this.#db, this.#engine, userId, after, limit + 1);
+    const found = await listEventChanges(this.#db, this.#engine, userId, cursor, limit + 1);
     const page = found.slice(0, limit);
     return {
       results: await this.#views(page.map((change) => change.row)),
-      next_cursor: changeCursor.encode(page.at(-1)?.position ?? after),
+      next_cursor: changeCursor.encode({ ...(page.at(-1)?.position ?? cursor), server }),
       has_more: found.length > limit,
     };
   }
@@ -844,13 +858,14 @@ function compareRows(a: EventRow, b: EventRow): number {
 /** Events and occurrences are paged by start, then id. */
 const eventCursor = positionCursor('s');
 
-/** The change feed's position: transaction id (x), sequence (q), event id (i). */
+/** The change feed's position: transaction id (x), sequence (q), event id (i), and the server (s) whose ids they are. */
 const changeCursor = {
-  encode: (position: ChangePosition) => encodeCursor({ x: position.xid, q: position.seq, i: position.id }),
-  decode: (cursor: string) => decodeCursor<ChangePosition>(cursor, (value) => {
-    const { x, q, i } = value;
-    const isValid = typeof x === 'string' && /^\d{1,20}$/.test(x) && typeof q === 'number' && Number.isSafeInteger(q) && q >= 0 && typeof i === 'string' && i.length <= 200;
-    return isValid ? { xid: x, seq: q, id: i } : null;
+  encode: (position: ChangePosition & { server: string }) => encodeCursor({ x: position.xid, q: position.seq, i: position.id, s: position.server }),
+  decode: (cursor: string) => decodeCursor<ChangePosition & { server: string }>(cursor, (value) => {
+    const { x, q, i, s } = value;
+    const isValid = typeof x === 'string' && /^\d{1,20}$/.test(x) && typeof q === 'number' && Number.isSafeInteger(q) && q >= 0
+      && typeof i === 'string' && i.length <= 200 && typeof s === 'string' && /^\d{0,20}$/.test(s);
+    return isValid ? { xid: x, seq: q, id: i, server: s } : null;
   }),
 };
 

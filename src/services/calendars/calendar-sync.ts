@@ -41,7 +41,7 @@ import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
-import { recheckTruncatedSeries } from './truncated-series.ts';
+import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -335,8 +335,8 @@ export class CalendarSync {
       for (const calendar of calendars) {
         const now = clock.now();
         const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
-        const result = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now);
-        const counts = await this.#apply(connection, calendar, result, now);
+        const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
+        const counts = await this.#apply(connection, calendar, recheck.result, now, recheck);
         totals.created += counts.created;
         totals.updated += counts.updated;
         totals.cancelled += counts.cancelled;
@@ -429,6 +429,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
+            recent_series: null,
           });
         }
       }
@@ -489,11 +490,12 @@ export class CalendarSync {
 
   // ----- writing events ------------------------------------------------------------------------
 
-  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number): Promise<SyncCounts> {
+  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'> = { asNew: [], recentSeries: undefined }): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
-    if (result.isUnchanged && result.changes.length === 0) {
-      if (result.cursor !== calendar.sync_cursor) {
-        await connections.updateCalendar(this.#o.database.db, calendar.id, { sync_cursor: result.cursor, updated_at: now });
+    const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
+    if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
+      if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
+        await connections.updateCalendar(this.#o.database.db, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now });
       }
       return counts;
     }
@@ -506,7 +508,7 @@ export class CalendarSync {
       if (this.#o.database.engine === 'postgres') lock = lock.forUpdate();
       if (!(await lock.executeTakeFirst())) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
-      await writer.load(result);
+      await writer.load(result, recheck.asNew);
       // In the provider's order (a later entry for the same event wins), except that instances
       // overriding a series wait until every series of the batch is written, so they find it.
       const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
@@ -521,6 +523,7 @@ export class CalendarSync {
       await connections.updateCalendar(trx, calendar.id, {
         sync_cursor: result.cursor,
         ...(result.isFullSync ? { last_full_sync_at: now } : {}),
+        ...recent,
         updated_at: now,
       });
       return { result: counts, changed: writer.changed };
@@ -750,8 +753,11 @@ class SyncedEventWriter {
     this.#counts = counts;
   }
 
-  /** Loads the rows the changes may touch: all of the calendar's for a full sync. */
-  async load(result: FetchResult): Promise<void> {
+  /**
+   * Loads the rows the changes may touch: all of the calendar's for a full sync. The instances of
+   * `asNew` (series stored in an earlier round, treated as arriving in this one) are loaded too.
+   */
+  async load(result: FetchResult, asNew: readonly string[] = []): Promise<void> {
     this.#isFull = result.isFullSync;
     const prefix = storedEventId(this.#calendar, '');
     if (result.isFullSync) {
@@ -774,11 +780,16 @@ class SyncedEventWriter {
       for (const row of rows) this.#rows.set(row.provider_event_id!, row);
     }
     // The stored instances of series that arrived complete: those not in the batch are gone.
-    const series = result.completeSeries ?? [];
+    const series = [...(result.completeSeries ?? []), ...asNew];
+    const isNew = new Set(asNew);
     for (let i = 0; i < series.length; i += 500) {
       const rows = await this.#trx.selectFrom('events').selectAll()
         .where('calendar_id', '=', this.#connection.id).where('provider_series_id', 'in', series.slice(i, i + 500)).execute();
-      for (const row of rows) if (row.provider_event_id?.startsWith(prefix)) this.#rows.set(row.provider_event_id, row);
+      for (const row of rows) {
+        if (!row.provider_event_id?.startsWith(prefix)) continue;
+        this.#rows.set(row.provider_event_id, row);
+        if (isNew.has(row.provider_series_id!) && row.is_deleted === 0 && row.end_ms > this.#now) this.#arrived.push(row);
+      }
     }
   }
 

@@ -8,8 +8,15 @@
 // of a series' instances, and the round goes on as if their masters had come with it: the
 // instances they no longer have are deleted, and the bots follow into the new series as for any
 // split (instance-moves.ts).
+//
+// Outlook writes a split in two steps, and a sync can come between them: the new series first,
+// the old one not yet shortened. So a new series is remembered on its calendar for an hour
+// (connected_calendars.recent_series), and each round in that hour looks its old series up
+// again; the round that finds it shortened treats the new series' instances as arriving in it,
+// so that the bots follow just the same.
 import type { Kysely } from 'kysely';
-import type { CalendarProvider, FetchResult, ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
+import type { Logger } from 'pino';
+import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
@@ -18,18 +25,36 @@ import { organizerOf } from './instance-moves.ts';
 /** Lookups at most per round: each is one request (or a few pages) to Graph. */
 const MAX_LOOKUPS = 10;
 
+/** How long a new series is remembered for a split whose halves come in two rounds. */
+const RECENT_SERIES_MS = 60 * 60_000;
+
+/** Most new series remembered per calendar (the newest kept). */
+const MAX_RECENT_SERIES = 50;
+
+type Traits = InstanceSeriesTraits & { startsMs: number[] };
+
+export interface Recheck {
+  /** The round, with the looked-up series' current instances, and those series marked complete. */
+  result: FetchResult;
+  /** Stored series to treat as arriving in this round (new in an earlier round of the last hour). */
+  asNew: string[];
+  /** connected_calendars.recent_series after this round (JSON), or undefined when unchanged. */
+  recentSeries: string | null | undefined;
+}
+
 /**
- * `result` with the current instances of the stored series that a series new in the round may
- * continue, those series marked complete; `result` itself when there is nothing to look up.
+ * Looks up the stored series that a series new in this round, or in a round of the last hour,
+ * may continue. `result` itself when there is nothing to look up.
  */
 export async function recheckTruncatedSeries(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
-  result: FetchResult, storedId: (providerEventId: string) => string, now: number,
-): Promise<FetchResult> {
-  if (!provider.fetchSeriesInstances || result.isFullSync || result.window === null) return result;
+  result: FetchResult, storedId: (providerEventId: string) => string, now: number, logger: Logger,
+): Promise<Recheck> {
+  const unchanged: Recheck = { result, asNew: [], recentSeries: undefined };
+  if (!provider.fetchSeriesInstances || result.isFullSync || result.window === null) return unchanged;
   const window = result.window;
   const inRound = new Set(result.completeSeries ?? []);
-  const arriving = new Map<string, InstanceSeriesTraits & { startsMs: number[] }>();
+  const arriving = new Map<string, Traits>();
   for (const change of result.changes) {
     if (change.type !== 'upsert' || change.event.providerSeriesId === null) continue;
     const event = change.event;
@@ -44,14 +69,21 @@ export async function recheckTruncatedSeries(
     }
     traits.startsMs.push(event.startMs);
   }
-  if (arriving.size === 0) return result;
   // Only a series Rollcall has never stored can be a split's new half.
-  const known = await db.selectFrom('events').select('provider_series_id').distinct()
-    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', [...arriving.keys()]).execute();
-  for (const row of known) arriving.delete(row.provider_series_id!);
-  if (arriving.size === 0) return result;
+  if (arriving.size > 0) {
+    const known = await db.selectFrom('events').select('provider_series_id').distinct()
+      .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', [...arriving.keys()]).execute();
+    for (const row of known) arriving.delete(row.provider_series_id!);
+  }
+  const remembered = parseRecent(calendar.recent_series).filter((r) => r.untilMs > now && !arriving.has(r.seriesId));
+  const earlier = await storedTraits(db, connection, storedId, remembered.map((r) => r.seriesId), now);
+  const newlyRemembered = [...arriving.keys()].map((seriesId) => ({ seriesId, untilMs: now + RECENT_SERIES_MS }));
+  const keep = [...remembered.filter((r) => earlier.has(r.seriesId)), ...newlyRemembered].slice(-MAX_RECENT_SERIES);
+  const recentSeries = keep.length === 0 ? null : JSON.stringify(keep);
+  const isRecentChanged = recentSeries !== (calendar.recent_series ?? null);
+  const appeared = [...arriving.values(), ...earlier.values()];
+  if (appeared.length === 0) return { ...unchanged, recentSeries: isRecentChanged ? recentSeries : undefined };
 
-  const appeared = [...arriving.values()];
   const identities = appeared.flatMap((t) => (t.meetingIdentity === null ? [] : [t.meetingIdentity]));
   const titles = appeared.flatMap((t) => (t.title === null ? [] : [t.title]));
   const rows = await db.selectFrom('events').select(['provider_event_id', 'provider_series_id', 'start_ms', 'meeting_identity', 'title', 'raw'])
@@ -62,7 +94,7 @@ export async function recheckTruncatedSeries(
       ...(titles.length > 0 ? [eb('title', 'in', titles)] : []),
     ]))
     .orderBy('start_ms').execute();
-  const stored = new Map<string, InstanceSeriesTraits & { startsMs: number[] }>();
+  const stored = new Map<string, Traits>();
   const prefix = storedId('');
   for (const row of rows) {
     const seriesId = row.provider_series_id!;
@@ -74,14 +106,70 @@ export async function recheckTruncatedSeries(
     }
     traits.startsMs.push(row.start_ms);
   }
-  const wanted = seriesToRecheck(appeared, [...stored.values()]).slice(0, MAX_LOOKUPS);
-  if (wanted.length === 0) return result;
-
-  const changes: ProviderChange[] = [...result.changes];
-  for (const seriesId of wanted) {
-    // Null: the series is gone; marked complete with no instance, its stored ones go.
-    const instances = await provider.fetchSeriesInstances(calendar.provider_calendar_id, seriesId, window);
-    if (instances) changes.push(...instances);
+  // A series can only continue one older than itself: each new one of this round any stored
+  // series, one remembered from an earlier round those that were there before it.
+  // The list keeps the order they appeared in.
+  const seenSince = new Map(remembered.map((r, index) => [r.seriesId, index]));
+  const rank = (seriesId: string) => (arriving.has(seriesId) ? Infinity : seenSince.get(seriesId) ?? -Infinity);
+  const partners = new Map<string, string[]>();
+  for (const series of appeared) {
+    const older = [...stored.values()].filter((old) => rank(old.seriesId) < rank(series.seriesId));
+    for (const old of seriesToRecheck([series], older)) partners.set(old, [...(partners.get(old) ?? []), series.seriesId]);
   }
-  return { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...wanted] };
+  const wanted = [...partners.keys()].slice(0, MAX_LOOKUPS);
+  const changes: ProviderChange[] = [...result.changes];
+  const complete: string[] = [];
+  for (const seriesId of wanted) {
+    let instances: ProviderChange[] | null;
+    try {
+      instances = await provider.fetchSeriesInstances(calendar.provider_calendar_id, seriesId, window);
+    } catch (error) {
+      // The lookup only adds to the round: one that fails (a 403 on a shared calendar, an
+      // outage) leaves that series as the round found it rather than failing the sync.
+      if (!(error instanceof CalendarProviderError)) throw error;
+      logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, 'a series split check could not look the old series up');
+      continue;
+    }
+    // Null: the series is gone; marked complete with no instance, its stored ones go.
+    if (instances) changes.push(...instances);
+    complete.push(seriesId);
+  }
+  return {
+    result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete] },
+    // The remembered new series may continue what was looked up: their instances count as
+    // arriving now, which lets the split rule tie them (it still decides whether they do).
+    asNew: [...new Set(complete.flatMap((old) => partners.get(old)!.filter((seriesId) => earlier.has(seriesId))))],
+    recentSeries: isRecentChanged ? recentSeries : undefined,
+  };
+}
+
+/** The stored traits (instances from now on) of the given series, those that still have any. */
+async function storedTraits(db: Kysely<Schema>, connection: CalendarConnectionRow, storedId: (id: string) => string, seriesIds: string[], now: number): Promise<Map<string, Traits>> {
+  const traits = new Map<string, Traits>();
+  if (seriesIds.length === 0) return traits;
+  const prefix = storedId('');
+  const rows = await db.selectFrom('events').select(['provider_event_id', 'provider_series_id', 'start_ms', 'meeting_identity', 'title', 'raw'])
+    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).where('end_ms', '>', now)
+    .where('status', '!=', 'cancelled').orderBy('start_ms').execute();
+  for (const row of rows) {
+    if (!row.provider_event_id?.startsWith(prefix)) continue;
+    const seriesId = row.provider_series_id!;
+    let found = traits.get(seriesId);
+    if (!found) {
+      found = { seriesId, startsMs: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
+      traits.set(seriesId, found);
+    }
+    found.startsMs.push(row.start_ms);
+  }
+  return traits;
+}
+
+function parseRecent(stored: string | null | undefined): { seriesId: string; untilMs: number }[] {
+  if (!stored) return [];
+  try {
+    const list = JSON.parse(stored) as unknown;
+    return Array.isArray(list) ? list.filter((r): r is { seriesId: string; untilMs: number } => typeof r?.seriesId === 'string' && typeof r?.untilMs === 'number') : [];
+  } catch {
+    return [];
+  }
 }
