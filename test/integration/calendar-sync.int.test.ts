@@ -976,6 +976,25 @@ async function outlookSeries(env: FullEnv, title: string, count: number) {
   };
   return { user, account, calendarId, first, seriesId, occurrences, sync, before: await occurrences() };
 }
+/**
+ * A weekly Teams series of six on a new user's Outlook calendar that began three weeks ago, so
+ * that its next occurrence is tomorrow (`next`); `sync` syncs and lists its occurrences from then
+ * on (by title).
+ */
+async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
+  const user = await env.rc.newUser();
+  const { account, calendarId } = await connectMicrosoft(env, user.auth);
+  const next = env.clock.now() + DAY;
+  const joinUrl = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${title.replace(/\W/g, '')}due%40thread.v2/0?context=%7b%7d`;
+  const seriesId = env.microsoft.createEvent(account.email, { subject: title, startMs: next - 21 * DAY, endMs: next - 21 * DAY + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+  const sync = async () => {
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    return (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === title);
+  };
+  return { user, account, calendarId, next, seriesId, joinUrl, sync };
+}
+
 /** Each occurrence as [weeks after `first`, number of bots]. */
 const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
   occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
@@ -1364,17 +1383,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   test('an Outlook series split from its next occurrence (nothing of the old series left in the window, its master not sent again): its later instances go in the same round and their bots follow to the new times', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    // A weekly series that began three weeks ago: its next occurrence is tomorrow.
-    const next = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_nextsplit%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Weekly review', startMs: next - 21 * DAY, endMs: next - 21 * DAY + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
-    const sync = async () => {
-      await env.microsoft.notifyChanges(account.email);
-      await env.rc.calendarSync.runDue();
-      return eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY);
-    };
+    const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Weekly review');
     const before = await sync();
     assert.deepEqual(before.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY)));
     // Booked one by one (no batch, no auto-schedule to fall back on).
@@ -1387,7 +1396,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsBefore), []);
     // From tomorrow on the review is an hour later.
     env.microsoft.splitSeries(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
-    const after = (await sync()).filter((o) => o.title === 'Weekly review');
+    const after = await sync();
     assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsBefore), [seriesId], 'the old series was looked up once');
     assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY + HOUR)), 'no instance left at the old time');
     assert.ok(!before.some((o) => after.some((a) => a.id === o.id)), 'new instances, of the new master');
@@ -1399,16 +1408,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 
   test('an Outlook split whose halves come in two rounds (the new series first, the old one shortened after a sync): the bots follow in the second round; a failed lookup only waits for the next round', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
-    const next = env.clock.now() + DAY;
-    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_tworounds%40thread.v2/0?context=%7b%7d';
-    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Planning', startMs: next - 21 * DAY, endMs: next - 21 * DAY + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
-    const sync = async () => {
-      await env.microsoft.notifyChanges(account.email);
-      await env.rc.calendarSync.runDue();
-      return (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === 'Planning');
-    };
+    const { user, account, calendarId, next, seriesId, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Planning');
     const before = await sync();
     const booked = [];
     for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `planning-${index}`));
