@@ -8,18 +8,45 @@
 // the identifier and the ids, and nothing happens.
 import { sql, type Kysely } from 'kysely';
 
-/** This server's identifier (pg_control_system), readable without special rights. */
+/**
+ * This server's identifier (pg_control_system, which PostgreSQL lets any role read), or '' where
+ * a hosted service does not let it be read: the move check is then off.
+ */
 export async function serverIdentifier(db: Kysely<any>): Promise<string> {
-  const result = await sql<{ id: string }>`SELECT system_identifier::text AS id FROM pg_control_system()`.execute(db);
-  return result.rows[0]!.id;
+  try {
+    const result = await sql<{ id: string }>`SELECT system_identifier::text AS id FROM pg_control_system()`.execute(db);
+    return result.rows[0]?.id ?? '';
+  } catch (error) {
+    if (isRefused(error)) return '';
+    throw error;
+  }
 }
 
-/** Numbers every event again when the database has moved to another server; answers whether it did. */
+/**
+ * Numbers every event again when the database has moved to another server; answers whether it
+ * did. The first start-up records the server; one where the identifier cannot be read does
+ * nothing.
+ */
 export async function alignEventFeedWithServer(db: Kysely<any>): Promise<boolean> {
-  const current = await serverIdentifier(db);
+  let current: string;
+  try {
+    await sql`SAVEPOINT read_server_identifier`.execute(db);
+    current = (await sql<{ id: string }>`SELECT system_identifier::text AS id FROM pg_control_system()`.execute(db)).rows[0]!.id;
+    await sql`RELEASE SAVEPOINT read_server_identifier`.execute(db);
+  } catch (error) {
+    await sql`ROLLBACK TO SAVEPOINT read_server_identifier`.execute(db);
+    if (isRefused(error)) return false;
+    throw error;
+  }
   const stored = await sql<{ id: string }>`SELECT system_identifier AS id FROM event_feed_server WHERE id = 1`.execute(db);
   if (stored.rows[0]?.id === current) return false;
-  await sql`UPDATE events SET change_seq = 0`.execute(db);
+  // Recorded for the first time: the rows were numbered by this server.
+  if (stored.rows.length > 0) await sql`UPDATE events SET change_seq = 0`.execute(db);
   await sql`INSERT INTO event_feed_server (id, system_identifier) VALUES (1, ${current}) ON CONFLICT (id) DO UPDATE SET system_identifier = EXCLUDED.system_identifier`.execute(db);
-  return true;
+  return stored.rows.length > 0;
+}
+
+/** PostgreSQL refused the function to this role (42501 insufficient_privilege). */
+function isRefused(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '42501';
 }

@@ -21,6 +21,7 @@ test('Google: organizer.self, the owner\'s own attendee entry, and every guest\'
   assert.equal(meetingFactsOf(invited('accepted', { recurringEventId: 'abc' })).isPartOfSeries, true);
   // The organizer hid the guest list: who else is there is unknown.
   assert.equal(meetingFactsOf(invited('accepted', { guestsCanSeeOtherGuests: false })).domains, null);
+  assert.equal(meetingFactsOf(invited('accepted', { attendeesOmitted: true })).domains, null);
   // A meeting too big to store whole lost its guest list: the owner's answer and the guests are unknown.
   const cut = JSON.stringify({ organizer: { email: 'x@partner.example' }, _rollcall: { dropped_raw_fields: ['attendees'] } });
   assert.deepEqual(meetingFactsOf(cut), { isOrganizer: false, isAccepted: null, domains: null, isPartOfSeries: false });
@@ -31,6 +32,8 @@ test('Graph: isOrganizer, responseStatus.response, attendees by type', () => {
   assert.deepEqual(meetingFactsOf(own), { isOrganizer: true, isAccepted: true, domains: ['other.example'], isPartOfSeries: false });
   const invited = JSON.stringify({ isOrganizer: false, type: 'occurrence', responseStatus: { response: 'tentativelyAccepted' }, organizer: { emailAddress: { address: 'x@partner.example' } }, attendees: [] });
   assert.deepEqual(meetingFactsOf(invited), { isOrganizer: false, isAccepted: false, domains: ['partner.example'], isPartOfSeries: true });
+  // The organizer hid the attendees from each other (hideAttendees).
+  assert.equal(meetingFactsOf(JSON.stringify({ ...JSON.parse(invited), hideAttendees: true })).domains, null);
   const cut = JSON.stringify({ isOrganizer: false, responseStatus: { response: 'accepted' }, organizer: { emailAddress: { address: 'x@partner.example' } }, _rollcall: { dropped_raw_fields: ['attendees', 'body'] } });
   assert.deepEqual(meetingFactsOf(cut), { isOrganizer: false, isAccepted: true, domains: null, isPartOfSeries: false });
 });

@@ -41,6 +41,8 @@ interface GoogleOrGraphEvent {
   isOrganizer?: unknown;
   responseStatus?: { response?: unknown };
   guestsCanSeeOtherGuests?: unknown;
+  attendeesOmitted?: unknown;
+  hideAttendees?: unknown;
   recurringEventId?: unknown;
   type?: unknown;
   recurrence_id?: unknown;
@@ -76,14 +78,17 @@ export function meetingFactsOf(raw: string): MeetingFacts {
     isOrganizer = event.isOrganizer;
     const answer = typeof event.responseStatus?.response === 'string' ? event.responseStatus.response : null;
     isAccepted = isOrganizer || answer === 'accepted' || answer === 'organizer';
+    // hideAttendees: each attendee sees only the organizer and themselves.
+    isGuestListHidden = !isOrganizer && event.hideAttendees === true;
   } else if (event.organizer && typeof event.organizer === 'object' && 'email' in event.organizer) {
     // Google: the owner's own attendee entry, when the meeting has guests and the list was kept.
     isOrganizer = event.organizer.self === true;
     const self = attendees.find((a) => a.self === true);
     const answer = typeof self?.responseStatus === 'string' ? self.responseStatus : null;
     isAccepted = isOrganizer || answer === 'accepted' ? true : isGuestListCut ? null : false;
-    // A guest sees only the organizer and themselves when the organizer hides the list.
-    isGuestListHidden = !isOrganizer && event.guestsCanSeeOtherGuests === false;
+    // A guest sees only the organizer and themselves when the organizer hides the list;
+    // attendeesOmitted: Google left guests out of this copy.
+    isGuestListHidden = (!isOrganizer && event.guestsCanSeeOtherGuests === false) || event.attendeesOmitted === true;
   } else {
     return { ...unknown, isPartOfSeries };
   }

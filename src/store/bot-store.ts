@@ -108,6 +108,16 @@ export async function listLiveLinksOfEvent(db: Db, eventId: string): Promise<Bot
   return db.selectFrom('bot_events').selectAll().where('event_id', '=', eventId).where(isLiveFlag()).orderBy('id').execute();
 }
 
+/** Of these events, those with a live link to a bot. */
+export async function eventsWithLiveLinks(db: Db, eventIds: readonly string[]): Promise<Set<string>> {
+  const held = new Set<string>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_events').select('event_id').where('event_id', 'in', eventIds.slice(i, i + 500)).where(isLiveFlag()).execute();
+    for (const row of rows) held.add(row.event_id);
+  }
+  return held;
+}
+
 export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
   return db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirst();
 }

@@ -40,3 +40,14 @@ export async function listEventChanges(db: Kysely<Schema>, engine: Engine, userI
     LIMIT ${limit}`.execute(db);
   return result.rows.map(({ change_seq, ...row }) => ({ row: row as EventRow, position: { xid: '0', seq: Number(change_seq), id: row.id } }));
 }
+
+/**
+ * PostgreSQL: whether a position's transaction id is one this server has not reached yet, which
+ * only a cursor from another history can hold (a backup restored to an earlier point, a failover
+ * that lost transactions): following it would skip the changes made since.
+ */
+export async function isAheadOfServer(db: Kysely<Schema>, position: ChangePosition): Promise<boolean> {
+  if (position.xid === '0') return false;
+  const result = await sql<{ ahead: boolean }>`SELECT ${position.xid}::xid8 >= pg_snapshot_xmax(pg_current_snapshot()) AS ahead`.execute(db);
+  return result.rows[0]?.ahead === true;
+}

@@ -1436,6 +1436,40 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(states.map((b) => [b.status, b.scheduled_join_time]), [0, 1, 2].map((w) => ['Scheduled', iso(next + w * 7 * DAY + HOUR - LEAD_MS)]));
   });
 
+  test('an Outlook split in two rounds under auto-schedule (the new occurrences booked in the first): the sync stays healthy, one bot per occurrence, none left at the old times', async () => {
+    const { user, account, calendarId, next, seriesId, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Auto planning');
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const before = await sync();
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1]);
+    env.microsoft.createEvent(account.email, { subject: 'Auto planning', startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    assert.deepEqual((await sync()).map((o) => o.bots.length), [1, 1, 1, 1, 1, 1], 'both series booked for now');
+    env.microsoft.truncateSeries(account.email, seriesId, next);
+    env.clock.advance(10 * MIN);
+    const after = await sync();
+    const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.deepEqual([connection.body.status, connection.body.last_error], ['active', null], JSON.stringify(connection.body));
+    assert.deepEqual(after.map((o) => [o.start_time, o.bots.length]), [0, 1, 2].map((w) => [iso(next + w * 7 * DAY + HOUR), 1]));
+    const oldBots = await Promise.all(before.map((o) => bot(env, user.auth, o.bots[0]!.id)));
+    assert.deepEqual(oldBots.map((b) => b.status), ['Cancelled', 'Cancelled', 'Cancelled'], 'the old times have no bot');
+  });
+
+  test('a new series remembered for the split check and moved to another day within its hour: its bots follow the move', async () => {
+    const { user, account, next, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Moved soon');
+    await sync();
+    // Another series of the same meeting three days later (the first one stays whole).
+    const otherId = env.microsoft.createEvent(account.email, { subject: 'Moved soon', startMs: next + 3 * DAY + HOUR, endMs: next + 3 * DAY + 2 * HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const between = await sync();
+    const others = between.filter((o) => (Date.parse(o.start_time) - next) % (7 * DAY) !== 0);
+    assert.equal(others.length, 3);
+    const booked = [];
+    for (const [index, occurrence] of others.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `moved-soon-${index}`));
+    env.clock.advance(10 * MIN);
+    env.microsoft.shiftSeries(account.email, otherId, DAY);
+    await sync();
+    const states = await Promise.all(booked.map((id) => bot(env, user.auth, id)));
+    assert.deepEqual(states.map((b) => [b.status, b.scheduled_join_time]), [0, 1, 2].map((w) => ['Scheduled', iso(next + 4 * DAY + w * 7 * DAY + HOUR - LEAD_MS)]));
+  });
+
   test('an Outlook series that loses one occurrence while another series of the same title and organizer appears: the lost one\'s bot is cancelled, nothing is carried', async () => {
     const series = await outlookSeries(env, 'Standup', 4);
     const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'standup', schedule_all_occurrences: true, bot_config: {} } });

@@ -215,6 +215,11 @@ describe('event change feed after the database moved to another server (PostgreS
       assert.equal(refused.status, 400, JSON.stringify(refused.body));
       assert.equal(refused.body.code, 'invalid_cursor');
       assert.match(refused.body.message, /moved to another server/);
+      // A cursor ahead of this server's transaction ids (a backup restored to an earlier point).
+      const ahead = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(fresh.body.next_cursor, 'base64url').toString('utf8')), x: '800000000000' })).toString('base64url');
+      const refusedAhead = await rc.request('GET', `${EVENTS}/changes?cursor=${ahead}`, { auth });
+      assert.equal(refusedAhead.status, 400, JSON.stringify(refusedAhead.body));
+      assert.equal(refusedAhead.body.code, 'invalid_cursor');
     } finally {
       await rc.close();
     }

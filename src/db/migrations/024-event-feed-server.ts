@@ -13,7 +13,8 @@ export const eventFeedServer: Migration = {
   name: 'event-feed-server',
   async up(db: Kysely<any>, engine) {
     if (engine !== 'postgres') return;
+    // Filled in by the start-up step that follows the migrations (it reads the identifier, where
+    // the server lets it).
     await sql`CREATE TABLE event_feed_server (id integer PRIMARY KEY CHECK (id = 1), system_identifier text NOT NULL)`.execute(db);
-    await sql`INSERT INTO event_feed_server (id, system_identifier) SELECT 1, system_identifier::text FROM pg_control_system()`.execute(db);
   },
 };

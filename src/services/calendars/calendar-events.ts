@@ -5,7 +5,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, positionCursor, type Position } from '../paging-cursor.ts';
-import { FEED_START, listEventChanges, type ChangePosition } from '../../store/event-change-store.ts';
+import { FEED_START, isAheadOfServer, listEventChanges, type ChangePosition } from '../../store/event-change-store.ts';
 import type { Engine } from '../../db/database.ts';
 import { serverIdentifier } from '../../db/event-feed-server.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -324,8 +324,8 @@ export class CalendarEvents {
       : Promise.resolve('');
     const server = await this.#feedServer;
     const cursor = query.cursor !== undefined ? changeCursor.decode(query.cursor) : { ...FEED_START, server };
-    if (cursor.server !== server) {
-      throw new ApiError('invalid_cursor', 'cursor: issued before the database moved to another server; start again without a cursor', { details: { field: 'cursor' } });
+    if (cursor.server !== server || (this.#engine === 'postgres' && await isAheadOfServer(this.#db, cursor))) {
+      throw new ApiError('invalid_cursor', 'cursor: issued before the database moved to another server or was restored to an earlier point; start again without a cursor', { details: { field: 'cursor' } });
     }
     // One extra row tells whether another page exists.
     const found = await listEventChanges(this.#db, this.#engine, userId, cursor, limit + 1);

@@ -30,11 +30,16 @@ import { carryChain } from '../../store/chain-store.ts';
  * the round (the series' spacing). Answers the ids of the instances that received links: their
  * bots are to be reconciled.
  */
-export async function followMovedInstances(trx: Transaction<Schema>, engine: Engine, now: number, gone: readonly EventRow[], arrived: readonly EventRow[], alive: readonly EventRow[]): Promise<string[]> {
+export async function followMovedInstances(trx: Transaction<Schema>, engine: Engine, now: number, gone: readonly EventRow[], arrivedRows: readonly EventRow[], alive: readonly EventRow[]): Promise<string[]> {
+  const goneIds = new Set(gone.map((row) => row.id));
+  const arrived = arrivedRows.filter((row) => !goneIds.has(row.id));
   if (arrived.length === 0) return [];
   const leavingBySeries = groupBySeries(gone.filter((row) => row.end_ms > now));
   if (leavingBySeries.size === 0) return [];
-  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled'));
+  // An instance that has a bot already (a new series booked in an earlier round, when a split's
+  // halves came in two) takes no other: the old instance's bot goes with it instead.
+  const held = await bots.eventsWithLiveLinks(trx, arrived.map((row) => row.id));
+  const arrivedBySeries = groupBySeries(arrived.filter((row) => row.status !== 'cancelled' && !held.has(row.id)));
   const aliveBySeries = groupBySeries(alive.filter((row) => row.status !== 'cancelled'));
   // Series new in this round (every live instance arrived in it, none went): a split's
   // continuation is one. A series that moved to another day is not, and each new one continues

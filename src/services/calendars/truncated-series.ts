@@ -95,6 +95,8 @@ export async function recheckTruncatedSeries(
     ]))
     .orderBy('start_ms').execute();
   const stored = new Map<string, Traits>();
+  /** Per stored series, the provider ids of its instances from now on. */
+  const storedIds = new Map<string, string[]>();
   const prefix = storedId('');
   for (const row of rows) {
     const seriesId = row.provider_series_id!;
@@ -103,8 +105,10 @@ export async function recheckTruncatedSeries(
     if (!traits) {
       traits = { seriesId, startsMs: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
       stored.set(seriesId, traits);
+      storedIds.set(seriesId, []);
     }
     traits.startsMs.push(row.start_ms);
+    storedIds.get(seriesId)!.push(row.provider_event_id.slice(prefix.length));
   }
   // A series can only continue one older than itself: each new one of this round any stored
   // series, one remembered from an earlier round those that were there before it.
@@ -119,26 +123,31 @@ export async function recheckTruncatedSeries(
   const wanted = [...partners.keys()].slice(0, MAX_LOOKUPS);
   const changes: ProviderChange[] = [...result.changes];
   const complete: string[] = [];
+  const shortened: string[] = [];
   for (const seriesId of wanted) {
     let instances: ProviderChange[] | null;
     try {
       instances = await provider.fetchSeriesInstances(calendar.provider_calendar_id, seriesId, window);
     } catch (error) {
-      // The lookup only adds to the round: one that fails (a 403 on a shared calendar, an
-      // outage) leaves that series as the round found it rather than failing the sync.
+      // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar,
+      // an outage) leaves that series as the round found it rather than failing the sync; after
+      // a 429 the round makes no more lookups.
       if (!(error instanceof CalendarProviderError)) throw error;
       logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, 'a series split check could not look the old series up');
+      if (error.failure.kind === 'rate_limited') break;
       continue;
     }
     // Null: the series is gone; marked complete with no instance, its stored ones go.
     if (instances) changes.push(...instances);
     complete.push(seriesId);
+    const present = new Set((instances ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
+    if (storedIds.get(seriesId)!.some((id) => !present.has(id))) shortened.push(seriesId);
   }
   return {
     result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete] },
-    // The remembered new series may continue what was looked up: their instances count as
-    // arriving now, which lets the split rule tie them (it still decides whether they do).
-    asNew: [...new Set(complete.flatMap((old) => partners.get(old)!.filter((seriesId) => earlier.has(seriesId))))],
+    // A remembered new series whose older partner turns out shortened: its instances count as
+    // arriving now, which lets the split rule tie the two (it still decides whether they are).
+    asNew: [...new Set(shortened.flatMap((old) => partners.get(old)!.filter((seriesId) => earlier.has(seriesId))))],
     recentSeries: isRecentChanged ? recentSeries : undefined,
   };
 }
