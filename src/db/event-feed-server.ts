@@ -28,16 +28,14 @@ export async function serverIdentifier(db: Kysely<any>): Promise<string> {
  * nothing.
  */
 export async function alignEventFeedWithServer(db: Kysely<any>): Promise<boolean> {
-  let current: string;
-  try {
-    await sql`SAVEPOINT read_server_identifier`.execute(db);
-    current = (await sql<{ id: string }>`SELECT system_identifier::text AS id FROM pg_control_system()`.execute(db)).rows[0]!.id;
-    await sql`RELEASE SAVEPOINT read_server_identifier`.execute(db);
-  } catch (error) {
+  // A refusal aborts what the transaction did since the savepoint only.
+  await sql`SAVEPOINT read_server_identifier`.execute(db);
+  const current = await serverIdentifier(db);
+  if (current === '') {
     await sql`ROLLBACK TO SAVEPOINT read_server_identifier`.execute(db);
-    if (isRefused(error)) return false;
-    throw error;
+    return false;
   }
+  await sql`RELEASE SAVEPOINT read_server_identifier`.execute(db);
   const stored = await sql<{ id: string }>`SELECT system_identifier AS id FROM event_feed_server WHERE id = 1`.execute(db);
   if (stored.rows[0]?.id === current) return false;
   // Recorded for the first time: the rows were numbered by this server.

@@ -274,7 +274,9 @@ export class FakeMicrosoftGraph {
 
   /**
    * The first half of a split alone: the series ends before the occurrence at originalStartMs.
-   * With createEvent for the second half, a test can let a sync run between Outlook's two writes.
+   * With createEvent for the second half, a test can let a sync run between Outlook's two writes
+   * (odoo/odoo PR 260329 describes the split as exactly these two: truncate the original, create
+   * a new series).
    */
   truncateSeries(email: string, seriesId: string, originalStartMs: number): void {
     const item = this.#item(email, seriesId);

@@ -490,7 +490,7 @@ export class CalendarSync {
 
   // ----- writing events ------------------------------------------------------------------------
 
-  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'> = { asNew: [], recentSeries: undefined }): Promise<SyncCounts> {
+  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {

@@ -17,7 +17,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
-import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
+import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import { organizerOf } from './instance-moves.ts';
@@ -31,7 +31,10 @@ const RECENT_SERIES_MS = 60 * 60_000;
 /** Most new series remembered per calendar (the newest kept). */
 const MAX_RECENT_SERIES = 50;
 
-type Traits = InstanceSeriesTraits & { startsMs: number[] };
+/** A series' traits, with its instances' starts and (stored series) provider ids from now on. */
+type Traits = InstanceSeriesTraits & { startsMs: number[]; providerIds: string[] };
+
+type StoredInstance = Pick<EventRow, 'provider_event_id' | 'provider_series_id' | 'start_ms' | 'meeting_identity' | 'title' | 'raw'>;
 
 export interface Recheck {
   /** The round, with the looked-up series' current instances, and those series marked complete. */
@@ -64,7 +67,7 @@ export async function recheckTruncatedSeries(
     let traits = arriving.get(seriesId);
     if (!traits) {
       const link = resolveMeetingLink({ meetingUrl: event.conferenceUrl, location: event.location, description: event.description });
-      traits = { seriesId, startsMs: [], meetingIdentity: link?.identity ?? null, title: event.title, organizer: organizerOf(event.raw) };
+      traits = { seriesId, startsMs: [], providerIds: [], meetingIdentity: link?.identity ?? null, title: event.title, organizer: organizerOf(event.raw) };
       arriving.set(seriesId, traits);
     }
     traits.startsMs.push(event.startMs);
@@ -94,22 +97,7 @@ export async function recheckTruncatedSeries(
       ...(titles.length > 0 ? [eb('title', 'in', titles)] : []),
     ]))
     .orderBy('start_ms').execute();
-  const stored = new Map<string, Traits>();
-  /** Per stored series, the provider ids of its instances from now on. */
-  const storedIds = new Map<string, string[]>();
-  const prefix = storedId('');
-  for (const row of rows) {
-    const seriesId = row.provider_series_id!;
-    if (inRound.has(seriesId) || !row.provider_event_id?.startsWith(prefix)) continue;
-    let traits = stored.get(seriesId);
-    if (!traits) {
-      traits = { seriesId, startsMs: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
-      stored.set(seriesId, traits);
-      storedIds.set(seriesId, []);
-    }
-    traits.startsMs.push(row.start_ms);
-    storedIds.get(seriesId)!.push(row.provider_event_id.slice(prefix.length));
-  }
+  const stored = traitsBySeries(rows.filter((row) => !inRound.has(row.provider_series_id!)), storedId(''));
   // A series can only continue one older than itself: each new one of this round any stored
   // series, one remembered from an earlier round those that were there before it.
   // The list keeps the order they appeared in.
@@ -141,7 +129,7 @@ export async function recheckTruncatedSeries(
     if (instances) changes.push(...instances);
     complete.push(seriesId);
     const present = new Set((instances ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
-    if (storedIds.get(seriesId)!.some((id) => !present.has(id))) shortened.push(seriesId);
+    if (stored.get(seriesId)!.providerIds.some((id) => !present.has(id))) shortened.push(seriesId);
   }
   return {
     result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete] },
@@ -154,21 +142,26 @@ export async function recheckTruncatedSeries(
 
 /** The stored traits (instances from now on) of the given series, those that still have any. */
 async function storedTraits(db: Kysely<Schema>, connection: CalendarConnectionRow, storedId: (id: string) => string, seriesIds: string[], now: number): Promise<Map<string, Traits>> {
-  const traits = new Map<string, Traits>();
-  if (seriesIds.length === 0) return traits;
-  const prefix = storedId('');
+  if (seriesIds.length === 0) return new Map();
   const rows = await db.selectFrom('events').select(['provider_event_id', 'provider_series_id', 'start_ms', 'meeting_identity', 'title', 'raw'])
     .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', seriesIds).where('is_deleted', '=', 0).where('end_ms', '>', now)
     .where('status', '!=', 'cancelled').orderBy('start_ms').execute();
+  return traitsBySeries(rows, storedId(''));
+}
+
+/** Stored instance rows (in start order) as their series' traits; rows of another calendar (another prefix) left out. */
+function traitsBySeries(rows: readonly StoredInstance[], prefix: string): Map<string, Traits> {
+  const traits = new Map<string, Traits>();
   for (const row of rows) {
     if (!row.provider_event_id?.startsWith(prefix)) continue;
     const seriesId = row.provider_series_id!;
     let found = traits.get(seriesId);
     if (!found) {
-      found = { seriesId, startsMs: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
+      found = { seriesId, startsMs: [], providerIds: [], meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw) };
       traits.set(seriesId, found);
     }
     found.startsMs.push(row.start_ms);
+    found.providerIds.push(row.provider_event_id.slice(prefix.length));
   }
   return traits;
 }
