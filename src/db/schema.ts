@@ -111,7 +111,7 @@ export interface BotEventsTable {
   end_ms: number;
   /** Whether this link still holds: 0 once the event is unscheduled or the bot has finished. */
   is_live: number;
-  /** Why an ended link ended, where it matters: 'declined' (migration 020); else null. */
+  /** Why an ended link ended, where it matters: 'declined' or 'rules' (migration 020: auto-schedule took it back); else null. */
   end_cause: string | null;
   created_at: number;
   updated_at: number;

@@ -124,8 +124,8 @@ export async function findScheduleOfBot(db: Db, botId: string): Promise<Schedule
 
 /**
  * Whether an event (or one occurrence of a series: `occurrenceKey`) has had a bot: a link live or
- * ended, except links ended because the owner declined the invitation (auto-schedule may book
- * such an event again once it is accepted).
+ * ended, except links auto-schedule took back because the owner declined the invitation or the
+ * meeting stopped passing the rules (it may book such an event again once accepted, or passing).
  */
 export async function hasHadBot(db: Db, eventId: string, occurrenceKey: string): Promise<boolean> {
   const row = await db.selectFrom('bot_events').select('id').where('event_id', '=', eventId).where('occurrence_key', '=', occurrenceKey)
@@ -133,8 +133,11 @@ export async function hasHadBot(db: Db, eventId: string, occurrenceKey: string):
   return row !== undefined;
 }
 
+/** Why auto-schedule took a link back: the owner declined, or the meeting stopped passing the rules. */
+export type LinkEndCause = 'declined' | 'rules';
+
 /** Ends one link; `cause` is recorded where it decides what may follow (migration 020). */
-export async function endLink(db: Db, linkId: number, nowMs: number, cause: 'declined' | null = null): Promise<void> {
+export async function endLink(db: Db, linkId: number, nowMs: number, cause: LinkEndCause | null = null): Promise<void> {
   await db.updateTable('bot_events').set({ is_live: 0, end_cause: cause, updated_at: nowMs }).where('id', '=', linkId).execute();
 }
 

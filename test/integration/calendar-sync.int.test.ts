@@ -909,7 +909,8 @@ interface FullEnv extends Env {
   close(): Promise<void>;
 }
 
-async function startFullEnv(settings: Record<string, string> = {}): Promise<FullEnv> {
+/** `withRuntime`: bots are launched on the fake runtime (else there is none, and a launch fails with no_runtime). */
+async function startFullEnv(settings: Record<string, string> = {}, options: { withRuntime?: boolean } = {}): Promise<FullEnv> {
   const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
   let env: FullEnv;
   const deliver = injectDeliver(() => env);
@@ -924,11 +925,12 @@ async function startFullEnv(settings: Record<string, string> = {}): Promise<Full
   const microsoftBase = await microsoft.start();
   const runtime = new FakeHttpReceiver();
   const hooks = new FakeHttpReceiver();
-  await runtime.start();
+  const runtimeUrl = await runtime.start();
   const hooksUrl = `${await hooks.start()}/hooks`;
   const rc = await startTestRollcall({
     clock,
     settings: {
+      ...(options.withRuntime ? { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch` } : {}),
       OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
       GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
       MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
@@ -1825,7 +1827,7 @@ describe('Google: calendars added later, and concurrent auto-schedule runs', () 
     await env.rc.calendarSync.runDue();
     await connections_saveAutoSchedule(env, user.userId);
     const runs = await Promise.all([env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId), env.rc.autoSchedule.run(user.userId)]);
-    assert.equal(runs.reduce((a, b) => a + b, 0), 6, JSON.stringify(runs));
+    assert.equal(runs.reduce((a, b) => a + b.booked, 0), 6, JSON.stringify(runs));
     const botRows = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute();
     assert.equal(botRows.length, 6);
     const updates = await env.rc.database.db.selectFrom('bot_decisions').select('kind').where('bot_id', 'in', botRows.map((b) => b.id)).where('kind', '=', 'updated').execute();
@@ -2218,7 +2220,7 @@ describe('without an encryption key, and with the outbound guard on', () => {
 describe('auto-schedule', () => {
   let env: FullEnv;
   before(async () => {
-    env = await startFullEnv();
+    env = await startFullEnv({}, { withRuntime: true });
   });
   after(async () => env.close());
 
@@ -2284,11 +2286,12 @@ describe('auto-schedule', () => {
       await env.rc.calendarSync.runDue();
     };
     await sync();
+    const calendars = { google: google.calendarId, outlook: outlook.calendarId, ics: connectedFeed.body.calendar_id as string };
     const booked = async () => {
       const titles = async (calendarId: string) => [...new Set((await eventsOf(env, user.auth, calendarId, first - HOUR, first + 10 * DAY)).filter((e) => e.bots.length > 0).map((e) => e.title as string))].sort();
-      return { google: await titles(google.calendarId), outlook: await titles(outlook.calendarId), ics: await titles(connectedFeed.body.calendar_id) };
+      return { google: await titles(calendars.google), outlook: await titles(calendars.outlook), ics: await titles(calendars.ics) };
     };
-    return { user, booked, sync, me, ids, enabled: enabled.body };
+    return { user, booked, sync, me, ids, calendars, enabled: enabled.body };
   }
 
   test('all-day events get no bot from auto-schedule (Google, Outlook, a feed), a daily all-day series neither; the client can still book one', async () => {
@@ -2366,6 +2369,99 @@ describe('auto-schedule', () => {
     }
     const settings = await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
     assert.equal(settings.body.rules.recurring, 'exclude', 'a refused request changes nothing');
+  });
+
+  /** The live bot of each meeting that has one, by title. */
+  async function botsByTitle(auth: string, calendarId: string, fromMs: number, toMs: number): Promise<Map<string, string>> {
+    return new Map((await eventsOf(env, auth, calendarId, fromMs, toMs)).flatMap((e) => e.bots.map((b) => [e.title, b.id] as const)));
+  }
+
+  test('auto-schedule rules changed: the bots it booked for meetings that no longer pass are taken back (not one the client booked, nor one gone to its meeting), and booked again once they pass', async () => {
+    const { user, booked, sync, me, calendars } = await bookedUnderRules(undefined);
+    const first = env.clock.now() + DAY;
+    const internal = ['Mine, internal', 'Mine, with a room', 'Weekly, mine'];
+    const before = { google: await botsByTitle(user.auth, calendars.google, first - HOUR, first + 10 * DAY), outlook: await botsByTitle(user.auth, calendars.outlook, first - HOUR, first + 10 * DAY) };
+    // While auto-schedule is off: an internal meeting the client books itself, and one soon.
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth })).status, 200);
+    const own = [{ email: me.google, self: true, organizer: true, responseStatus: 'accepted' }, { email: 'colleague@example.com', responseStatus: 'needsAction' }];
+    const byHandStart = first + 2 * DAY;
+    env.google.insertEvent(me.google, me.google, { summary: 'Booked by hand, internal', location: meetingUrl(), start: { dateTime: iso(byHandStart) }, end: { dateTime: iso(byHandStart + HOUR) }, attendees: own });
+    const soonStart = env.clock.now() + 10 * MIN;
+    env.google.insertEvent(me.google, me.google, { summary: 'Soon, internal', location: meetingUrl(), start: { dateTime: iso(soonStart) }, end: { dateTime: iso(soonStart + HOUR) }, attendees: own });
+    await sync();
+    const googleCalendar = calendars.google;
+    const [byHand] = await eventsOf(env, user.auth, googleCalendar, byHandStart - MIN, byHandStart + MIN);
+    const byHandBot = await schedule(env, user.auth, byHand!.id, 'by-hand');
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const [soon] = await eventsOf(env, user.auth, googleCalendar, soonStart - MIN, soonStart + MIN);
+    const soonBot = soon!.bots[0]!.id;
+    env.clock.set(soonStart - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === soonBot).length, 1, 'the soon meeting\'s bot launched');
+
+    const external = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { participants: 'external' } } });
+    assert.equal(external.status, 200, JSON.stringify(external.body));
+    // Four meetings on each calendar (the weekly one twice) and the feed's three; not the client's, not the launched one.
+    assert.deepEqual([external.body.bots_scheduled, external.body.bots_taken_back], [0, 4 + 4 + 3]);
+    const externalTitles = ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external'];
+    assert.deepEqual(await booked(), { google: [...externalTitles, 'Booked by hand, internal'].sort(), outlook: externalTitles, ics: [] });
+    for (const [source, bots] of Object.entries(before)) {
+      for (const title of internal) {
+        const taken = await bot(env, user.auth, bots.get(title)!);
+        assert.equal(taken.status, 'Cancelled', `${source} ${title}`);
+        assert.match(taken.decisions.at(-1)!.reason, /no longer passes the auto-schedule rules \((no external participant|recurring)\)/, `${source} ${title}`);
+      }
+      for (const title of externalTitles) assert.equal((await bot(env, user.auth, bots.get(title)!)).status, 'Scheduled', `${source} ${title}`);
+    }
+    assert.equal((await bot(env, user.auth, byHandBot)).status, 'Scheduled', 'a bot the client booked stays');
+    assert.notEqual((await bot(env, user.auth, soonBot)).status, 'Cancelled', 'a bot in its meeting stays');
+
+    // The rules let them through again: booked again, each with a new bot; the client's keeps its one.
+    const again = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: {} } });
+    // Four on each calendar (the weekly meeting has two occurrences), and the feed's three: a feed
+    // names no owner, so its meetings never pass a rule about participants and lost theirs too.
+    assert.equal(again.body.bots_scheduled, 4 + 4 + 3, JSON.stringify(again.body));
+    const after = { google: await botsByTitle(user.auth, googleCalendar, first - HOUR, first + 10 * DAY), outlook: await botsByTitle(user.auth, calendars.outlook, first - HOUR, first + 10 * DAY) };
+    for (const [source, bots] of Object.entries(after)) {
+      for (const title of internal) assert.notEqual(bots.get(title), before[source as keyof typeof before].get(title), `${source} ${title}: a new bot`);
+    }
+    assert.equal(after.google.get('Booked by hand, internal'), byHandBot);
+  });
+
+  test('an auto-scheduled meeting that stops passing the rules (the guest from outside removed) loses its bot at the next sync, and gets a new one when it passes again (Google and Outlook)', async () => {
+    const { user, booked, sync, me, ids, calendars } = await bookedUnderRules({ participants: 'external' });
+    const first = env.clock.now() + DAY;
+    const booked1 = { google: (await botsByTitle(user.auth, calendars.google, first - HOUR, first + 10 * DAY)).get('Mine, external')!, outlook: (await botsByTitle(user.auth, calendars.outlook, first - HOUR, first + 10 * DAY)).get('Mine, external')! };
+    assert.ok(booked1.google && booked1.outlook);
+    const owner = { email: me.google, self: true, organizer: true, responseStatus: 'accepted' };
+    // Google: the guest list is the event's attendees (developers.google.com/workspace/calendar/api/v3/reference/events).
+    env.google.patchEvent(me.google, me.google, ids.get('Mine, external')!, { attendees: [owner, { email: 'colleague@example.com', responseStatus: 'needsAction' }] });
+    env.microsoft.updateEvent(me.outlook, ids.get('outlook:Mine, external')!, { attendees: [{ address: 'colleague@contoso.onmicrosoft.com' }] });
+    await sync();
+    assert.ok(!(await booked()).google.includes('Mine, external') && !(await booked()).outlook.includes('Mine, external'), JSON.stringify(await booked()));
+    for (const botId of Object.values(booked1)) {
+      const taken = await bot(env, user.auth, botId);
+      assert.equal(taken.status, 'Cancelled');
+      assert.match(taken.decisions.at(-1)!.reason, /no longer passes the auto-schedule rules \(no external participant\)/);
+    }
+    // Another edit that keeps it internal changes nothing.
+    env.google.patchEvent(me.google, me.google, ids.get('Mine, external')!, { summary: 'Mine, external' });
+    await sync();
+    assert.ok(!(await booked()).google.includes('Mine, external'));
+    env.google.patchEvent(me.google, me.google, ids.get('Mine, external')!, { attendees: [owner, { email: 'outsider@partner.example', responseStatus: 'accepted' }] });
+    env.microsoft.updateEvent(me.outlook, ids.get('outlook:Mine, external')!, { attendees: [{ address: 'outsider@partner.example' }] });
+    await sync();
+    const rebooked = { google: (await botsByTitle(user.auth, calendars.google, first - HOUR, first + 10 * DAY)).get('Mine, external'), outlook: (await botsByTitle(user.auth, calendars.outlook, first - HOUR, first + 10 * DAY)).get('Mine, external') };
+    assert.ok(rebooked.google && rebooked.google !== booked1.google, 'Google: a new bot');
+    assert.ok(rebooked.outlook && rebooked.outlook !== booked1.outlook, 'Outlook: a new bot');
+    // A take-back decided on a copy of the meeting that a sync has changed since is not done: the
+    // run after that sync decides again.
+    const event = (await eventsOf(env, user.auth, calendars.google, first - HOUR, first + 10 * DAY)).find((e) => e.title === 'Mine, external')!;
+    const stored = await env.rc.database.db.selectFrom('events').select('raw').where('id', '=', event.id).executeTakeFirstOrThrow();
+    const stale = JSON.stringify({ ...JSON.parse(stored.raw), attendees: [owner] });
+    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, { eventId: event.id, occurrenceKey: '' }, { eventId: event.id, raw: stale }, 'stale'), 0);
+    assert.equal((await bot(env, user.auth, rebooked.google)).status, 'Scheduled');
+    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, { eventId: event.id, occurrenceKey: '' }, { eventId: event.id, raw: stored.raw }, 'current'), 1, 'the same call on the copy as stored takes it back');
   });
 
   test('the same meeting on two calendars of one user gets one bot', async () => {
@@ -2462,10 +2558,9 @@ describe('auto-schedule', () => {
     for (const botId of joiningNow) assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(now), 'joins at once');
     await env.rc.dispatcher.runDue();
     for (const botId of joiningNow) {
-      // This environment has no bot runtime: the launch is tried at once and fails for that reason.
       const launched = await bot(env, user.auth, botId);
       assert.ok(launched.decisions.some((d) => d.kind === 'scheduled' && /joins now/.test(d.reason)), JSON.stringify(launched.decisions));
-      assert.ok(launched.decisions.some((d) => d.kind === 'failed' && /^no_runtime/.test(d.reason)), JSON.stringify(launched.decisions));
+      assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched at once');
     }
     // Ten minutes on, the next sync books nothing more (the first ones are not sent twice).
     env.clock.advance(10 * MIN);

@@ -271,6 +271,7 @@ describe('dashboard in Chromium', { skip }, () => {
     feeds.edit(healthy, (events) => {
       events.push({ uid: 'retro@team', summary: 'Sprint retro', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/81234567890' });
       events.push({ uid: 'lunch@team', summary: 'Team lunch', startMs: start + 7_200_000, endMs: start + 10_800_000 });
+      events.push({ uid: 'review@team', summary: 'Design review', startMs: start + 14_400_000, endMs: start + 18_000_000, location: 'https://zoom.us/j/81234567891' });
     });
     const revoked = feeds.createFeed('Old');
     const flaky = feeds.createFeed('Flaky');
@@ -329,6 +330,16 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual([settings.body.auto_schedule_enabled, settings.body.default_bot_config.bot_name], [true, 'Auto notes']);
     assert.deepEqual(settings.body.rules, { organizer: 'me', response: 'any', participants: 'any', recurring: 'exclude' });
     await page.getByText('On: synced meetings that pass the rules below get a bot').waitFor();
+    // A feed names no organizer: under "Only me" its meetings get no bot; under "Anyone" the design
+    // review gets one (the retro had one already, which the client unscheduled), and "Only me"
+    // again takes it back.
+    const save = page.getByRole('button', { name: 'Save rules and config' });
+    await page.getByLabel('Organizer').selectOption({ label: 'Anyone' });
+    await save.click();
+    await page.getByRole('status').filter({ hasText: 'Auto-scheduling enabled successfully: 1 bot booked.' }).waitFor();
+    await page.getByLabel('Organizer').selectOption({ label: 'Only me' });
+    await save.click();
+    await page.getByRole('status').filter({ hasText: '1 meeting no longer passing the rules lost its bot.' }).waitFor();
     await screenshot('auto-schedule-rules');
     await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
     await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();

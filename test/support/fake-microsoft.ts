@@ -212,7 +212,12 @@ export class FakeMicrosoftGraph {
     this.#touch(item);
   }
 
-  updateEvent(email: string, id: string, patch: { startMs?: number; endMs?: number; subject?: string; location?: string; joinUrl?: string | null; isCancelled?: boolean }): void {
+  /**
+   * An edit by the organizer. Guests added or removed (`attendees`) change the item like any other
+   * edit: Graph's attendees is a property of the event resource, and changing it is an update
+   * (learn.microsoft.com/graph/api/event-update lists attendees among the properties one updates).
+   */
+  updateEvent(email: string, id: string, patch: { startMs?: number; endMs?: number; subject?: string; location?: string; joinUrl?: string | null; isCancelled?: boolean; attendees?: Item['attendees'] }): void {
     const item = this.#item(email, id);
     Object.assign(item, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
     this.#touch(item);

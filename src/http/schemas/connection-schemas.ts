@@ -218,4 +218,5 @@ export const AutoScheduleResponse = Type.Object({
   }, { description: 'The rules in force, defaults filled in' }),
   message: Type.Optional(Type.String()),
   bots_scheduled: Type.Optional(Type.Integer()),
+  bots_taken_back: Type.Optional(Type.Integer({ description: 'Meetings whose auto-scheduled bot (not launched) was taken back because they no longer pass the rules' })),
 });

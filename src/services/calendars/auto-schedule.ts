@@ -15,7 +15,9 @@
 //   after the start: the bot joins now); declined, cancelled, deleted and all-day events are
 //   skipped.
 // - Only meetings the user's rules let through (src/domain/auto-schedule-rules.ts: organizer,
-//   the owner's answer, participants, recurring); by default every one.
+//   the owner's answer, participants, recurring); by default every one. A meeting that stops
+//   passing them (the rules changed, or the meeting did) loses the bot this booked for it, until
+//   that bot launches; it is booked again if it passes again.
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
@@ -58,9 +60,19 @@ interface Candidate {
 
 /** What the rules read of a candidate: the stored event that speaks for it, and its calendar. */
 interface RuleSubject {
+  /** The stored event whose copy is read (the event, or the occurrence's own copy). */
+  eventId: string;
   raw: string;
   calendarId: string | null;
   isRecurring: boolean;
+}
+
+/** An upcoming meeting the rules leave without a bot: a bot auto-schedule booked for it is taken back. */
+interface Refused {
+  linkEventId: string;
+  occurrenceKey: string;
+  subject: RuleSubject;
+  refusal: string;
 }
 
 /** Upcoming occurrences of one series looked at per pass. */
@@ -107,7 +119,7 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   /** Turns it on with this configuration; `rules` given replace the stored ones (each one left out is its default), absent they stay. */
-  async enable(userId: string, defaultBotConfig: BotConfigInput, rules?: Partial<AutoScheduleRules>): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number }> {
+  async enable(userId: string, defaultBotConfig: BotConfigInput, rules?: Partial<AutoScheduleRules>): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number; bots_taken_back: number }> {
     if (defaultBotConfig.callback_url !== undefined) {
       const check = await checkUrlPromptly(this.#guard, defaultBotConfig.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `default_bot_config.callback_url ${check.reason}`, { details: { field: 'default_bot_config.callback_url' } });
@@ -122,8 +134,8 @@ export class AutoSchedule implements AfterSyncHook {
     // Rules left out stay as stored, in the same statement (a concurrent save cannot be undone by it).
     const newRules = rules === undefined ? undefined : JSON.stringify({ ...DEFAULT_RULES, ...rules });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
-    const booked = await this.run(userId);
-    return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked };
+    const { booked, takenBack } = await this.run(userId);
+    return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked, bots_taken_back: takenBack };
   }
 
   /** Stops new bookings; bots already scheduled stay. */
@@ -138,14 +150,19 @@ export class AutoSchedule implements AfterSyncHook {
     await this.run(userId);
   }
 
-  /** Books bots for the user's upcoming synced events that have none; returns how many it booked. */
-  async run(userId: string): Promise<number> {
+  /**
+   * Books bots for the user's upcoming synced events that have none, and takes back those it
+   * booked for meetings that no longer pass the rules; says how many of each.
+   */
+  async run(userId: string): Promise<{ booked: number; takenBack: number }> {
     const row = await connections.findAutoSchedule(this.#database.db, userId);
-    if (!row || row.is_enabled !== 1) return 0;
+    if (!row || row.is_enabled !== 1) return { booked: 0, takenBack: 0 };
     const defaultConfig = JSON.parse(row.default_bot_config) as BotConfigInput;
     const now = this.#clock.now();
+    const { candidates, refused } = await this.#candidates(userId, now, parseStoredRules(row.rules));
+    const takenBack = await this.#takeBack(userId, refused);
     let booked = 0;
-    for (const candidate of await this.#candidates(userId, now, parseStoredRules(row.rules))) {
+    for (const candidate of candidates) {
       if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
       // A meeting whose bot is in it already, under another event id (the calendar connected
@@ -169,7 +186,7 @@ export class AutoSchedule implements AfterSyncHook {
         this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
       }
     }
-    return booked;
+    return { booked, takenBack };
   }
 
   /**
@@ -277,10 +294,41 @@ export class AutoSchedule implements AfterSyncHook {
     return booked;
   }
 
-  async #candidates(userId: string, now: number, rules: AutoScheduleRules): Promise<Candidate[]> {
+  /**
+   * Takes back the bots auto-schedule booked, not launched yet, for meetings the rules now refuse
+   * (the rules changed, or the meeting did: a guest from outside removed, the owner no longer its
+   * organizer). Read in one query per run: the user's auto-scheduled bots still waiting.
+   */
+  async #takeBack(userId: string, refused: Refused[]): Promise<number> {
+    if (refused.length === 0) return 0;
+    const waiting = await this.#database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.bot_config'])
+      .where('bots.user_id', '=', userId).where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null).where('bot_events.is_live', '=', 1)
+      .execute();
+    const held = new Set(waiting.filter((w) => (JSON.parse(w.bot_config) as AppliedBotConfig).custom_attributes?.auto_scheduled === 'true').map((w) => `${w.event_id} ${w.occurrence_key}`));
+    let takenBack = 0;
+    for (const meeting of refused) {
+      if (!held.has(`${meeting.linkEventId} ${meeting.occurrenceKey}`)) continue;
+      const why = `The meeting no longer passes the auto-schedule rules (${meeting.refusal}); auto-schedule had booked this bot`;
+      const ended = await this.#scheduling.takeBackAutoBooking(userId, { eventId: meeting.linkEventId, occurrenceKey: meeting.occurrenceKey }, meeting.subject, why);
+      if (ended === 0) continue;
+      takenBack++;
+      this.#logger.info({ userId, eventId: meeting.linkEventId, occurrenceKey: meeting.occurrenceKey, refusal: meeting.refusal }, 'auto-schedule took back a bot: the meeting no longer passes the rules');
+    }
+    return takenBack;
+  }
+
+  async #candidates(userId: string, now: number, rules: AutoScheduleRules): Promise<{ candidates: Candidate[]; refused: Refused[] }> {
     const db = this.#database.db;
     const untilMs = now + this.#horizonMs;
-    const isWanted = await this.#ruleCheck(userId, rules);
+    const refusalOf = await this.#ruleCheck(userId, rules);
+    const refused: Refused[] = [];
+    /** Whether the rules let the meeting through; one they refuse is noted. */
+    const isWanted = (linkEventId: string, occurrenceKey: string, subject: RuleSubject): boolean => {
+      const refusal = refusalOf(subject);
+      if (refusal !== null) refused.push({ linkEventId, occurrenceKey, subject, refusal });
+      return refusal === null;
+    };
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is', null)
       .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
@@ -294,7 +342,7 @@ export class AutoSchedule implements AfterSyncHook {
         continue;
       }
       // An Outlook occurrence is an event of its own, of a series all the same.
-      if (!isWanted(event.id, { raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null })) continue;
+      if (!isWanted(event.id, '', { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null })) continue;
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity! });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
@@ -309,31 +357,30 @@ export class AutoSchedule implements AfterSyncHook {
         if (hasStartedTooLongAgo(occurrence, now) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
         // The series declined, or this one occurrence (Google records an answer to one on its instance, which wins).
         if (isDeclinedOccurrence(seriesAnswer, occurrence.override)) continue;
-        const eventId = occurrenceIdOf(series.id, occurrence.originalStartMs);
+        const key = occurrenceKey(occurrence.originalStartMs);
         // The occurrence's own copy (an answer to it, guests added to it) speaks for it.
-        if (!isWanted(eventId, { raw: occurrence.override?.raw ?? series.raw, calendarId: series.calendar_id, isRecurring: true })) continue;
+        const copy = occurrence.override ?? series;
+        if (!isWanted(series.id, key, { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true })) continue;
         result.push({
-          eventId, linkEventId: series.id, occurrenceKey: occurrenceKey(occurrence.originalStartMs),
+          eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: key,
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,
         });
       }
     }
-    return result.sort((a, b) => a.startMs - b.startMs);
+    return { candidates: result.sort((a, b) => a.startMs - b.startMs), refused };
   }
 
   /**
-   * The rules as a test of one candidate, each calendar's owner read once. Every meeting passes
-   * the default rules without a look at it.
+   * The rules as a test of one candidate (why they refuse it, or null), each calendar's owner read
+   * once. Every meeting passes the default rules without a look at it.
    */
-  async #ruleCheck(userId: string, rules: AutoScheduleRules): Promise<(eventId: string, subject: RuleSubject) => boolean> {
-    if (Object.entries(DEFAULT_RULES).every(([key, value]) => rules[key as keyof AutoScheduleRules] === value)) return () => true;
+  async #ruleCheck(userId: string, rules: AutoScheduleRules): Promise<(subject: RuleSubject) => string | null> {
+    if (Object.entries(DEFAULT_RULES).every(([key, value]) => rules[key as keyof AutoScheduleRules] === value)) return () => null;
     // A Google or Microsoft account is its owner's address; an ICS feed names nobody.
     const owners = new Map((await connections.listConnections(this.#database.db, userId)).flatMap((c) => (c.provider === 'ics' ? [] : [[c.id, c.account_id] as const])));
-    return (eventId, subject) => {
+    return (subject) => {
       const ownerEmail = subject.calendarId === null ? null : owners.get(subject.calendarId) ?? null;
-      const refusal = ruleRefusal(rules, meetingFactsOf(subject.raw), { isRecurring: subject.isRecurring, ownerEmail });
-      if (refusal !== null) this.#logger.debug({ eventId, refusal }, 'auto-schedule rules leave the meeting without a bot');
-      return refusal === null;
+      return ruleRefusal(rules, meetingFactsOf(subject.raw), { isRecurring: subject.isRecurring, ownerEmail });
     };
   }
 

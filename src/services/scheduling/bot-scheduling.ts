@@ -583,7 +583,7 @@ export class BotScheduling implements EventChangeListener {
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
       // declines later (a bot booked by the client stays: it asked for that meeting).
-      const isDeclined = target !== null && bot.status === 'Scheduled' && config.custom_attributes?.auto_scheduled === 'true' && isDeclinedTarget(target);
+      const isDeclined = target !== null && isAutoBookedAndWaiting(bot, config) && isDeclinedTarget(target);
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
         await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : null);
         holders.delete(link.occurrence_key);
@@ -612,6 +612,41 @@ export class BotScheduling implements EventChangeListener {
       await this.#recomputeBot(trx, botId, now);
     }
     if (series) await this.#followEndedLinks(trx, userId, eventId, series, now);
+  }
+
+  /**
+   * Takes back what auto-schedule booked for one event or occurrence that no longer passes the
+   * user's rules (AutoSchedule decides): each live link of it whose bot auto-schedule booked and
+   * that has not launched ends, recording why (`rules`: once the meeting passes again it is
+   * booked again), and a bot left without events is cancelled. A bot the client booked stays.
+   * Nothing is taken back when the copy the rules read (`subject`: the event, or the occurrence's
+   * own copy) is no longer what the decision read: a sync changed it meanwhile, and the run after
+   * that sync decides again. Returns how many links ended.
+   */
+  async takeBackAutoBooking(userId: string, target: { eventId: string; occurrenceKey: string }, subject: { eventId: string; raw: string }, why: string): Promise<number> {
+    const { engine } = this.#database;
+    const ended = await retryingLostRaces(() => this.#database.transact(async (trx) => {
+      // The lock a sync's change of this event takes too (eventChanged): a change that committed
+      // before it is seen below, one after it comes with its own run.
+      await lockEvent(trx, engine, userId, target.eventId);
+      const current = await trx.selectFrom('events').select('raw').where('id', '=', subject.eventId).where('user_id', '=', userId).where('is_deleted', '=', 0).executeTakeFirst();
+      if (current?.raw !== subject.raw) return 0;
+      const links = (await bots.listLiveLinksOfEvent(trx, target.eventId)).filter((l) => l.occurrence_key === target.occurrenceKey);
+      if (links.length === 0) return 0;
+      await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
+      const now = this.#clock.now();
+      let count = 0;
+      for (const link of links) {
+        const bot = (await bots.findBotById(trx, link.bot_id, { engine, forUpdate: true }))!;
+        if (!isAutoBookedAndWaiting(bot, JSON.parse(bot.bot_config) as AppliedBotConfig)) continue;
+        await bots.endLink(trx, link.id, now, 'rules');
+        await this.#afterUnlink(trx, bot, why, now);
+        count++;
+      }
+      return count;
+    }));
+    if (ended > 0) this.#signal.afterCommit();
+    return ended;
   }
 
   /**
@@ -852,4 +887,12 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
     message: one.message,
     updated_existing: one.updatedExisting,
   };
+}
+
+/**
+ * A bot auto-schedule booked (its marker attribute) that has not gone to its meeting: one that
+ * auto-schedule may take back when the owner declines or the meeting stops passing the rules.
+ */
+function isAutoBookedAndWaiting(bot: BotRow, config: AppliedBotConfig): boolean {
+  return bot.status === 'Scheduled' && bot.launched_at === null && config.custom_attributes?.auto_scheduled === 'true';
 }

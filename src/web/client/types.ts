@@ -96,6 +96,7 @@ export interface AutoScheduleSettings {
   rules: AutoScheduleRules;
   message?: string;
   bots_scheduled?: number;
+  bots_taken_back?: number;
 }
 
 export interface CalendarEvent {

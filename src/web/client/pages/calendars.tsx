@@ -131,7 +131,7 @@ function AutoSchedule() {
     setIsBusy(true);
     try {
       const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules });
-      setNotice({ kind: 'ok', text: answer.message ?? 'Auto-schedule is on.' });
+      setNotice({ kind: 'ok', text: enabledNotice(answer) });
       setConfigText(null);
       setRulesDraft(null);
       await settings.reload();
@@ -200,9 +200,20 @@ function AutoSchedule() {
       <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} onInput={(e) => setConfigText(e.currentTarget.value)} />
       <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
       <p class="hint">Calendar feeds (ICS) name no owner: with a rule about the organizer, your answer or the participants, their meetings get no bot.</p>
+      <p class="hint">A meeting that stops passing the rules (new rules saved, a guest removed) loses the bot auto-schedule booked for it, unless that bot is already in the meeting; bots you booked yourself stay.</p>
       {isOn && <button type="button" class="button" disabled={isBusy} onClick={() => void enable()}>Save rules and config</button>}
     </section>
   );
+}
+
+/** What saving says: what the server answered, and what changed for the meetings. */
+function enabledNotice(answer: AutoScheduleSettings): string {
+  const changes: string[] = [];
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (answer.bots_scheduled) changes.push(`${plural(answer.bots_scheduled, 'bot')} booked`);
+  if (answer.bots_taken_back) changes.push(`${plural(answer.bots_taken_back, 'meeting')} no longer passing the rules lost ${answer.bots_taken_back === 1 ? 'its bot' : 'their bots'}`);
+  const said = answer.message ?? 'Auto-schedule is on';
+  return changes.length === 0 ? `${said}.` : `${said}: ${changes.join(', ')}.`;
 }
 
 /** What the switch says while on. */
