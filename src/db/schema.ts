@@ -206,6 +206,8 @@ export interface CalendarConnectionsTable {
   next_sync_at: number | null;
   /** While a sync runs: until when it holds the connection. */
   lease_until: number | null;
+  /** While a sync runs: the token of that sync, which its writes check (migration 025). */
+  lease_owner: string | null;
   created_at: number;
   updated_at: number;
   /** Calendars chosen at connect time: null for every calendar of the account, else a JSON array of provider calendar ids (migration 005). */

@@ -67,10 +67,10 @@ export async function deleteConnection(db: Db, id: string): Promise<void> {
 }
 
 /**
- * Takes up to `limit` connections whose sync is due and that no other process holds, and holds
- * them until `leaseUntil`. On PostgreSQL, rows another instance is claiming are skipped.
+ * Takes up to `limit` connections whose sync is due and that no other sync holds, and holds them
+ * for `owner` until `leaseUntil`. On PostgreSQL, rows another instance is claiming are skipped.
  */
-export async function claimDueConnections(db: Db, engine: Engine, nowMs: number, leaseUntil: number, limit: number): Promise<CalendarConnectionRow[]> {
+export async function claimDueConnections(db: Db, engine: Engine, nowMs: number, lease: { owner: string; untilMs: number }, limit: number): Promise<CalendarConnectionRow[]> {
   // Revoked connections are due too, rarely: a probe finds out whether access came back.
   let candidates = db.selectFrom('calendar_connections').select('id')
     .where('status', 'in', ['active', 'auth_revoked']).where('next_sync_at', '<=', nowMs)
@@ -79,23 +79,53 @@ export async function claimDueConnections(db: Db, engine: Engine, nowMs: number,
   if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
   const ids = (await candidates.execute()).map((r) => r.id);
   if (ids.length === 0) return [];
-  return db.updateTable('calendar_connections').set({ lease_until: leaseUntil })
+  return db.updateTable('calendar_connections').set({ lease_until: lease.untilMs, lease_owner: lease.owner })
     .where('id', 'in', ids)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .returningAll().execute();
 }
 
-/** Holds one connection for a sync; false when another sync holds it. */
-export async function claimConnection(db: Db, id: string, nowMs: number, leaseUntil: number): Promise<boolean> {
-  const result = await db.updateTable('calendar_connections').set({ lease_until: leaseUntil })
+/** Holds one connection for `owner`; false when another sync holds it. */
+export async function claimConnection(db: Db, id: string, nowMs: number, lease: { owner: string; untilMs: number }): Promise<boolean> {
+  const result = await db.updateTable('calendar_connections').set({ lease_until: lease.untilMs, lease_owner: lease.owner })
     .where('id', '=', id)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function releaseConnection(db: Db, id: string): Promise<void> {
-  await db.updateTable('calendar_connections').set({ lease_until: null }).where('id', '=', id).execute();
+/** Moves the end of the leases `owner` still holds to `untilMs`; answers the connections it holds no longer. */
+export async function renewLeases(db: Db, leases: { id: string; owner: string }[], untilMs: number): Promise<string[]> {
+  const lost: string[] = [];
+  for (const lease of leases) {
+    const result = await db.updateTable('calendar_connections').set({ lease_until: untilMs })
+      .where('id', '=', lease.id).where('lease_owner', '=', lease.owner).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) lost.push(lease.id);
+  }
+  return lost;
+}
+
+/**
+ * Whether `owner` holds the connection: 'held', 'lost' (another sync took it), or 'gone' (it was
+ * removed). In a transaction on PostgreSQL, the row stays locked until the transaction ends.
+ */
+export async function leaseStateOf(db: Db, engine: Engine, id: string, owner: string): Promise<'held' | 'lost' | 'gone'> {
+  let query = db.selectFrom('calendar_connections').select('lease_owner').where('id', '=', id);
+  if (engine === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row === undefined ? 'gone' : row.lease_owner === owner ? 'held' : 'lost';
+}
+
+/** Writes a sync's outcome and ends its lease, only while `owner` holds the connection; false: it did not. */
+export async function endHeldSync(db: Db, id: string, owner: string, changes: ConnectionUpdate): Promise<boolean> {
+  const result = await db.updateTable('calendar_connections').set({ ...changes, lease_until: null, lease_owner: null })
+    .where('id', '=', id).where('lease_owner', '=', owner).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Ends `owner`'s lease (a lease another sync has taken since is left alone). */
+export async function releaseConnection(db: Db, id: string, owner: string): Promise<void> {
+  await db.updateTable('calendar_connections').set({ lease_until: null, lease_owner: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
 }
 
 // For /metrics: read at scrape time, never on a hot path.

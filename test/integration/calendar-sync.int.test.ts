@@ -15,6 +15,9 @@ import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
+import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -2835,3 +2838,81 @@ describe('migration 018', () => {
   });
 });
 
+
+describe('sync leases', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  async function connectFeed(auth: string, start: number) {
+    const feed = env.ics.createFeed();
+    env.ics.edit(feed, (events) => events.push({ uid: `moved-${randomUUID()}@feed`, summary: 'Moved twice', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return { feed, calendarId: res.body.calendar_id as string };
+  }
+
+  test('a sync that outlives its lease writes nothing once another sync holds the connection: its older answer never takes a moved meeting back', async () => {
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + DAY;
+    const { feed, calendarId } = await connectFeed(user.auth, start);
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'moved-twice');
+    const moveTo = (startMs: number) => env.ics.edit(feed, (events) => Object.assign(events[0]!, { startMs, endMs: startMs + HOUR }));
+    // The meeting moves an hour later; a sync reads the feed, and its answer is slow to arrive.
+    moveTo(start + HOUR);
+    let deliver!: () => void;
+    env.ics.delayAnswers = new Promise<void>((resolve) => { deliver = resolve; });
+    const asked = env.ics.requests.length;
+    const slow = env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    while (env.ics.requests.length === asked) await new Promise((resolve) => setTimeout(resolve, 5));
+    env.ics.delayAnswers = null;
+    // Meanwhile the meeting moves again, the slow sync's lease runs out, and another sync takes
+    // the connection and brings the newer time.
+    moveTo(start + 3 * HOUR);
+    env.clock.advance(11 * MIN);
+    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(second.body.synced, true, JSON.stringify(second.body));
+    deliver();
+    const first = await slow;
+    assert.equal(first.status, 200);
+    assert.equal(first.body.synced, false, JSON.stringify(first.body));
+    assert.match(first.body.failure.message, /another sync of this connection took it over/);
+    const [after] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 5 * HOUR);
+    assert.equal(after!.start_time, iso(start + 3 * HOUR), 'the newer time stays');
+    assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start + 3 * HOUR - LEAD_MS));
+    const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.equal(connection.body.last_error, null, 'the stopped sync recorded no failure');
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['lease_until', 'lease_owner']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...row }, { lease_until: null, lease_owner: null }, 'nobody holds it');
+  });
+
+  test('a sync longer than a lease keeps its connection: the heartbeat renews the lease, another sync cannot take it, and its writes still count', async () => {
+    const user = await env.rc.newUser();
+    const { calendarId } = await connectFeed(user.auth, env.clock.now() + DAY);
+    // Real time here: the heartbeat runs on timers (a third of a lease, at least a second).
+    const leaseMs = 1500;
+    const mine = new SyncLeases({ database: env.rc.database, clock: systemClock, leaseMs, logger: createLogger('silent') });
+    const theirs = new SyncLeases({ database: env.rc.database, clock: systemClock, leaseMs, logger: createLogger('silent') });
+    const hold = await mine.claim(calendarId);
+    assert.ok(hold, 'claimed');
+    assert.equal(renewalIntervalMs(leaseMs), 1000);
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    assert.equal(await theirs.claim(calendarId), null, 'two leases on, still held');
+    assert.equal(await mine.stateIn(env.rc.database.db, hold), 'held');
+    assert.equal(await mine.end(hold, { updated_at: Date.now() }), true, 'its outcome is written');
+    const taken = await theirs.claim(calendarId);
+    assert.ok(taken, 'free once it ended');
+    // A hold whose lease ran out and was taken writes nothing.
+    const late = { connectionId: calendarId, owner: hold.owner };
+    assert.equal(await mine.stateIn(env.rc.database.db, late), 'lost');
+    assert.equal(await mine.end(late, { last_error: 'stale' }), false);
+    await theirs.release(taken);
+    const row = await env.rc.database.db.selectFrom('calendar_connections').select(['last_error', 'lease_owner']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...row }, { last_error: null, lease_owner: null });
+    mine.stop();
+    theirs.stop();
+  });
+});

@@ -2,7 +2,7 @@
 // iCal format"): the whole calendar in one text/calendar document, with an ETag and
 // Last-Modified, 304 for a conditional GET that matches. Tests edit the feed's events, take the
 // feed down, or revoke its URL.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
@@ -46,6 +46,11 @@ export class FakeIcsServer {
   readonly failNext: { status: number; retryAfterSeconds?: number }[] = [];
   /** While set, a request is answered only once this settles (a feed server slow to answer). */
   holdAnswers: Promise<void> | null = null;
+  /**
+   * While set, the answer is made from the feed as it is when the request arrives, and sent once
+   * this settles (a slow network between the feed and Rollcall: the feed may change meanwhile).
+   */
+  delayAnswers: Promise<void> | null = null;
   readonly #feeds = new Map<string, Feed>();
   #server: Server | null = null;
   #baseUrl = '';
@@ -53,37 +58,39 @@ export class FakeIcsServer {
   async start(): Promise<string> {
     this.#server = createServer(async (req, res) => {
       if (this.holdAnswers) await this.holdAnswers.catch(() => {});
-      const path = (req.url ?? '').split('?')[0]!;
-      const record = (status: number) => this.requests.push({ path, ifNoneMatch: req.headers['if-none-match'] as string | undefined, status });
-      const failure = this.outage ?? this.failNext.shift();
-      if (failure) {
-        record(failure.status);
-        res.writeHead(failure.status, { 'content-type': 'text/plain', ...(failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {}) });
-        res.end('Service Unavailable');
-        return;
-      }
-      const feed = this.#feeds.get(path);
-      if (!feed || feed.isRevoked) {
-        record(404);
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('Not Found');
-        return;
-      }
-      const etag = `"v${feed.version}"`;
-      const lastModified = new Date(feed.modifiedAtMs).toUTCString();
-      if (req.headers['if-none-match'] === etag) {
-        record(304);
-        res.writeHead(304, { etag, 'last-modified': lastModified });
-        res.end();
-        return;
-      }
-      record(200);
-      res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', etag, 'last-modified': lastModified });
-      res.end(renderFeed(feed));
+      const delay = this.delayAnswers;
+      const answer = this.#answer(req);
+      if (delay) await delay.catch(() => {});
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
     this.#baseUrl = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.#baseUrl;
+  }
+
+  /** The answer to a request, made from the feed as it is now. */
+  #answer(req: IncomingMessage): { status: number; headers: Record<string, string>; body?: string | Buffer } {
+    const path = (req.url ?? '').split('?')[0]!;
+    const record = (status: number) => this.requests.push({ path, ifNoneMatch: req.headers['if-none-match'] as string | undefined, status });
+    const failure = this.outage ?? this.failNext.shift();
+    if (failure) {
+      record(failure.status);
+      return { status: failure.status, headers: { 'content-type': 'text/plain', ...(failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {}) }, body: 'Service Unavailable' };
+    }
+    const feed = this.#feeds.get(path);
+    if (!feed || feed.isRevoked) {
+      record(404);
+      return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found' };
+    }
+    const etag = `"v${feed.version}"`;
+    const lastModified = new Date(feed.modifiedAtMs).toUTCString();
+    if (req.headers['if-none-match'] === etag) {
+      record(304);
+      return { status: 304, headers: { etag, 'last-modified': lastModified } };
+    }
+    record(200);
+    return { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8', etag, 'last-modified': lastModified }, body: renderFeed(feed) };
   }
 
   async stop(): Promise<void> {

@@ -518,7 +518,7 @@ export class CalendarConnections {
         await connections.updateConnection(trx, id, fields);
       } else {
         await connections.insertConnection(trx, {
-          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, created_at: now, calendars_listed_at: null, calendar_list: null,
+          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
         });
       }
       if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, id, now);

@@ -42,6 +42,7 @@ import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
+import { SyncLeases, type SyncHold } from './sync-leases.ts';
 import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import type { Db } from '../../store/event-store.ts';
@@ -157,6 +158,11 @@ export const NOTIFICATION_PATHS = {
   microsoftLifecycle: '/api/v1/calendar/notifications/microsoft/lifecycle',
 } as const;
 
+/** Thrown inside a sync that finds another sync holding its connection: it stops, writing nothing. */
+class SyncSuperseded extends Error {
+  override name = 'SyncSuperseded';
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export class CalendarSync {
@@ -167,9 +173,11 @@ export class CalendarSync {
   readonly #loop: BackgroundLoop;
   /** Syncs asked for directly (syncNow), until they end. */
   readonly #direct = new Set<Promise<void>>();
+  readonly #leases: SyncLeases;
 
   constructor(options: CalendarSyncOptions) {
     this.#o = { leaseMs: 600_000, batchSize: 20, syncFailingAfterMs: 900_000, ...options };
+    this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#registerHealthGauges(options.metrics.registry);
@@ -206,6 +214,7 @@ export class CalendarSync {
   async stop(): Promise<void> {
     await this.#loop.stop();
     await Promise.allSettled([...this.#direct]);
+    this.#leases.stop();
   }
 
   wake(): void {
@@ -216,17 +225,15 @@ export class CalendarSync {
   async runDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const now = this.#o.clock.now();
-      const claimed = await this.#o.database.db.transaction().execute((trx) =>
-        connections.claimDueConnections(trx, this.#o.database.engine, now, now + this.#o.leaseMs, this.#o.batchSize));
+      const claimed = await this.#leases.claimDue(this.#o.batchSize);
       if (claimed.length === 0) return total;
-      for (const connection of claimed) {
+      for (const { connection, hold } of claimed) {
         try {
-          await this.#syncClaimed(connection);
+          await this.#syncClaimed(connection, hold);
         } catch (error) {
           // One broken connection must not stop the others.
           this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
-          await connections.updateConnection(this.#o.database.db, connection.id, { lease_until: null, next_sync_at: this.#o.clock.now() + syncRetryDelayMs(connection.consecutive_failures + 1) });
+          await this.#leases.end(hold, { next_sync_at: this.#o.clock.now() + syncRetryDelayMs(connection.consecutive_failures + 1) });
         }
         total++;
       }
@@ -239,9 +246,9 @@ export class CalendarSync {
    */
   syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
     const sync = (async () => {
-      await this.#hold(connectionId);
+      const hold = await this.#hold(connectionId);
       const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
-      return this.#syncClaimed(connection, provider);
+      return this.#syncClaimed(connection, hold, provider);
     })();
     // Tracked until it ends: a caller may stop waiting for it (GET /calendar/events?sync=true
     // does after a bound), and a stop must not close the database under it.
@@ -256,26 +263,25 @@ export class CalendarSync {
    * (disconnecting); the hold ends with `work` unless `work` removed the connection.
    */
   async whileHolding<T>(connectionId: string, work: () => Promise<T>): Promise<T> {
-    let isHeld = true;
+    let hold: SyncHold | null = null;
     try {
-      await this.#hold(connectionId);
+      hold = await this.#hold(connectionId);
     } catch {
       // A sync that outlasts the wait cannot write for a removed connection anyway: each
       // transaction of a sync first locks the connection row and gives up if it is gone.
-      isHeld = false;
     }
     try {
       return await work();
     } finally {
-      if (isHeld) await connections.releaseConnection(this.#o.database.db, connectionId);
+      if (hold) await this.#leases.release(hold);
     }
   }
 
   /** Takes the connection's lease, waiting (up to ~5 s) for a sync in progress to finish. */
-  async #hold(connectionId: string): Promise<void> {
+  async #hold(connectionId: string): Promise<SyncHold> {
     for (let attempt = 0; ; attempt++) {
-      const now = this.#o.clock.now();
-      if (await connections.claimConnection(this.#o.database.db, connectionId, now, now + this.#o.leaseMs)) return;
+      const hold = await this.#leases.claim(connectionId);
+      if (hold) return hold;
       if (attempt >= 25) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection is still running' });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -319,12 +325,12 @@ export class CalendarSync {
 
   // ----- one connection ------------------------------------------------------------------------
 
-  async #syncClaimed(connection: CalendarConnectionRow, given?: CalendarProvider): Promise<SyncReport> {
+  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const wasRevoked = connection.status === 'auth_revoked';
     if ((connection.status !== 'active' && !wasRevoked) || connection.credentials === null) {
-      await connections.releaseConnection(database.db, connection.id);
+      await this.#leases.release(hold);
       return this.#report(connection.id, totals, null);
     }
     let failure: ProviderFailure | null = null;
@@ -336,13 +342,14 @@ export class CalendarSync {
         const now = clock.now();
         const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
-        const counts = await this.#apply(connection, calendar, recheck.result, now, recheck);
+        const counts = await this.#apply(connection, hold, calendar, recheck.result, now, recheck);
         totals.created += counts.created;
         totals.updated += counts.updated;
         totals.cancelled += counts.cancelled;
       }
       await this.#keepPushOpen(connection, provider);
     } catch (error) {
+      if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
       failure = toProviderFailure(error);
       if (!(error instanceof CalendarProviderError)) this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed');
     }
@@ -351,15 +358,12 @@ export class CalendarSync {
       const hasLivePush = (await connections.listCalendars(database.db, connection.id)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const update = {
-        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, lease_until: null,
+        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0,
         next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now, ...storedHealth(health),
       };
-      if (wasRevoked || isRecoveryReported) {
-        await reportSyncRestored(database, connection, update, now);
-        this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
-      } else {
-        await connections.updateConnection(database.db, connection.id, update);
-      }
+      const isReported = wasRevoked || isRecoveryReported;
+      if (!(await this.#leases.end(hold, update, isReported ? (h) => reportSyncRestored(database, connection, h.owner, update, now) : undefined))) return this.#superseded(connection, hold, totals);
+      if (isReported) this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       try {
         await this.#afterSync?.afterSync(connection.user_id);
@@ -370,12 +374,19 @@ export class CalendarSync {
       if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
-        await connections.updateConnection(database.db, connection.id, { lease_until: null, next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY) });
+        if (!(await this.#leases.end(hold, { next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
       } else {
-        const atRisk = await reportAccessRevoked(database, connection, {
+        const update = {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
-          next_sync_at: now + REVOKED_PROBE_MS, lease_until: null, updated_at: now, ...storedHealth(HEALTHY),
-        }, now);
+          next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY),
+        };
+        let atRisk = 0;
+        const isWritten = await this.#leases.end(hold, update, async (h) => {
+          const reported = await reportAccessRevoked(database, connection, h.owner, update, now);
+          atRisk = reported ?? 0;
+          return reported !== null;
+        });
+        if (!isWritten) return this.#superseded(connection, hold, totals);
         this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
       }
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
@@ -385,18 +396,34 @@ export class CalendarSync {
       const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
-        lease_until: null, next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
+        next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
       };
-      if (isReportDue) {
-        const scheduled = await reportSyncFailing(database, connection, update, now);
-        this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
-      } else {
-        await connections.updateConnection(database.db, connection.id, update);
-      }
+      let scheduled = 0;
+      const isWritten = await this.#leases.end(hold, update, isReportDue ? async (h) => {
+        const reported = await reportSyncFailing(database, connection, h.owner, update, now);
+        scheduled = reported ?? 0;
+        return reported !== null;
+      } : undefined);
+      if (!isWritten) return this.#superseded(connection, hold, totals);
+      if (isReportDue) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /**
+   * A sync that found another sync holding its connection (it outlived its lease: see
+   * sync-leases.ts) stops without writing: what it read may be older than what the other one
+   * writes. The caller is told it did not sync.
+   */
+  async #superseded(connection: CalendarConnectionRow, hold: SyncHold, counts: SyncCounts): Promise<SyncReport> {
+    await this.#leases.release(hold);
+    // Disconnected meanwhile: nothing is left to sync.
+    if (!(await connections.findConnectionById(this.#o.database.db, connection.id))) return this.#report(connection.id, counts, { kind: 'permanent', message: 'the connection was removed during the sync' });
+    this.#syncs.inc({ provider: connection.provider, outcome: 'superseded' });
+    this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider }, 'calendar sync stopped: it outlived its lease and another sync holds the connection now');
+    return this.#report(connection.id, counts, { kind: 'transient', message: 'another sync of this connection took it over; that sync writes what it finds' });
   }
 
   /** Reads the account's calendar list again when it is older than an hour (ICS has none). */
@@ -490,23 +517,30 @@ export class CalendarSync {
 
   // ----- writing events ------------------------------------------------------------------------
 
-  async #apply(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
+  async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
+    // Locked first: a disconnect in progress either finishes before this (then nothing is written
+    // for a connection that is gone) or waits for it (then it removes these events too). And
+    // nothing is written once another sync holds the connection (this one outlived its lease).
+    const checkHold = async (trx: Transaction<Schema>) => {
+      const state = await this.#leases.stateIn(trx, hold);
+      if (state === 'gone') throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
+      if (state === 'lost') throw new SyncSuperseded();
+    };
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
-        await connections.updateCalendar(this.#o.database.db, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now });
+        await this.#o.database.db.transaction().execute(async (trx) => {
+          await checkHold(trx);
+          await connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now });
+        });
       }
       return counts;
     }
     return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
-      // Locked first: a disconnect in progress either finishes before this (then nothing is
-      // written for a connection that is gone) or waits for it (then it removes these events too).
-      let lock = trx.selectFrom('calendar_connections').select('id').where('id', '=', connection.id);
-      if (this.#o.database.engine === 'postgres') lock = lock.forUpdate();
-      if (!(await lock.executeTakeFirst())) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
+      await checkHold(trx);
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
       await writer.load(result, recheck.asNew);
       // In the provider's order (a later entry for the same event wins), except that instances

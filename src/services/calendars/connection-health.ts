@@ -68,15 +68,16 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
 }
 
 /**
- * Marks the connection revoked (with `update`) and tells whoever listens: a connection webhook,
- * and for each bot linked only to events of revoked connections an `at_risk` decision and a
- * bot.at_risk webhook. Events and bots stay as they are; the dispatcher decides at each join
- * time. Answers how many bots are at risk.
+ * Marks the connection revoked (with `update`, ending the lease of the sync `heldBy` names) and
+ * tells whoever listens: a connection webhook, and for each bot linked only to events of revoked
+ * connections an `at_risk` decision and a bot.at_risk webhook. Events and bots stay as they are;
+ * the dispatcher decides at each join time. Answers how many bots are at risk, or null when that
+ * sync no longer holds the connection (disconnected, or taken by another sync): nothing written.
  */
-export async function reportAccessRevoked(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate, nowMs: number): Promise<number> {
+export async function reportAccessRevoked(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<number | null> {
   return database.db.transaction().execute(async (trx) => {
     // Disconnected during the sync: nobody to tell.
-    if (!(await connections.updateConnection(trx, connection.id, update))) return 0;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.auth_revoked', status: 'auth_revoked',
       message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
@@ -110,14 +111,16 @@ export async function noteAccessRestored(db: Db, connectionId: string, nowMs: nu
 
 /**
  * Reports a connection whose syncs have failed for a while (with `update`, which records the
- * report): a calendar.sync_failing webhook, and a `sync_failing` decision for each scheduled bot
- * with a live link to its events. Nothing else changes: the bots launch at their join time on the
- * meeting as last synced, since a provider outage would otherwise cost every meeting its bot.
+ * report and ends the lease of the sync `heldBy` names): a calendar.sync_failing webhook, and a
+ * `sync_failing` decision for each scheduled bot with a live link to its events. Nothing else
+ * changes: the bots launch at their join time on the meeting as last synced, since a provider
+ * outage would otherwise cost every meeting its bot. Null: that sync no longer holds the
+ * connection, and nothing was written.
  */
-export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number> {
+export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number | null> {
   const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
   return database.db.transaction().execute(async (trx) => {
-    if (!(await connections.updateConnection(trx, connection.id, update))) return 0;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     const scheduled = await connections.listScheduledBotsOfConnection(trx, connection.id);
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_failing', status: 'active',
@@ -134,14 +137,15 @@ export async function reportSyncFailing(database: Database, connection: Calendar
 
 /**
  * A sync worked after its connection was reported failing or revoked (with `update`, which clears
- * the failure): a calendar.sync_restored webhook; the bots told of the failure get
- * `sync_restored`, the bots put at risk by a revocation `access_restored`.
+ * the failure and ends the lease of the sync `heldBy` names): a calendar.sync_restored webhook;
+ * the bots told of the failure get `sync_restored`, the bots put at risk by a revocation
+ * `access_restored`. False: that sync no longer holds the connection, and nothing was written.
  */
-export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, update: ConnectionUpdate, nowMs: number): Promise<void> {
+export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<boolean> {
   const wasRevoked = connection.status === 'auth_revoked';
   const since = connection.failing_since ?? connection.last_error_at;
-  await database.db.transaction().execute(async (trx) => {
-    if (!(await connections.updateConnection(trx, connection.id, update))) return;
+  return database.db.transaction().execute(async (trx) => {
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return false;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_restored', status: 'active',
       message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
@@ -150,6 +154,7 @@ export async function reportSyncRestored(database: Database, connection: Calenda
     }, nowMs);
     if (wasRevoked) await noteAccessRestored(trx, connection.id, nowMs);
     await noteSyncRestored(trx, connection.id, nowMs);
+    return true;
   });
 }
 
