@@ -128,6 +128,17 @@ export const AD_HOC_BOT_SOURCE = 'create_bot_api';
 export const DERIVED_KEY_PREFIX = 'meeting:';
 
 /**
+ * Auto-schedule's keys start with this: `auto:<meeting identity>:<start>`, one bot per meeting
+ * across the user's calendars. The key, not an attribute a client could also set, is what makes
+ * a bot auto-schedule's (one it may take back, one the dashboard shows as auto-scheduled).
+ */
+export const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
+
+export function autoScheduleKey(meetingIdentity: string, startMs: number): string {
+  return `${AUTO_SCHEDULE_KEY_PREFIX}${meetingIdentity}:${new Date(startMs).toISOString()}`;
+}
+
+/**
  * The key of one occurrence's bot in a batch (schedule_all_occurrences) or a chain
  * (recurring_event): the series key plus the occurrence key (its original start, UTC basic format).
  */

@@ -2462,9 +2462,78 @@ describe('auto-schedule', () => {
     const event = (await eventsOf(env, user.auth, calendars.google, first - HOUR, first + 10 * DAY)).find((e) => e.title === 'Mine, external')!;
     const stored = await env.rc.database.db.selectFrom('events').select('raw').where('id', '=', event.id).executeTakeFirstOrThrow();
     const stale = JSON.stringify({ ...JSON.parse(stored.raw), attendees: [owner] });
-    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, { eventId: event.id, occurrenceKey: '' }, { eventId: event.id, raw: stale }, 'stale'), 0);
+    const { updated_at: settingsUpdatedAt } = await env.rc.database.db.selectFrom('auto_schedule_settings').select('updated_at').where('user_id', '=', user.userId).executeTakeFirstOrThrow();
+    const target = { eventId: event.id, occurrenceKey: '' };
+    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, target, { copyId: event.id, raw: stale, settingsUpdatedAt: Number(settingsUpdatedAt) }, 'stale'), 0);
+    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, target, { copyId: event.id, raw: stored.raw, settingsUpdatedAt: Number(settingsUpdatedAt) - 1 }, 'older rules'), 0, 'rules saved since: not done either');
     assert.equal((await bot(env, user.auth, rebooked.google)).status, 'Scheduled');
-    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, { eventId: event.id, occurrenceKey: '' }, { eventId: event.id, raw: stored.raw }, 'current'), 1, 'the same call on the copy as stored takes it back');
+    assert.equal(await env.rc.scheduling.takeBackAutoBooking(user.userId, target, { copyId: event.id, raw: stored.raw, settingsUpdatedAt: Number(settingsUpdatedAt) }, 'current'), 1, 'the same call on the copy and settings as stored takes it back');
+    // Bookings alike: one decided on a copy a sync has changed since, or under settings saved since, is refused.
+    const request = { deduplication_key: `auto:${randomUUID()}`, bot_config: { bot_name: 'Auto' } };
+    for (const asRead of [{ copyId: event.id, raw: stale, settingsUpdatedAt: Number(settingsUpdatedAt) }, { copyId: event.id, raw: stored.raw, settingsUpdatedAt: Number(settingsUpdatedAt) - 1 }]) {
+      await assert.rejects(env.rc.scheduling.schedule(user.userId, event.id, request, { ifNeverScheduled: true, asRead }), (error: { code?: string; message?: string }) => error.code === 'event_already_scheduled' && /changed since auto-schedule read it/.test(error.message ?? ''));
+    }
+    const rebookedNow = await env.rc.scheduling.schedule(user.userId, event.id, request, { ifNeverScheduled: true, asRead: { copyId: event.id, raw: stored.raw, settingsUpdatedAt: Number(settingsUpdatedAt) } });
+    assert.equal(rebookedNow.scheduled, true, 'as read: booked');
+  });
+
+  test('rules saved that refuse a recurring series leave the bot of a chain the client turned on for it; the others go', async () => {
+    const { user, calendarId, first, before } = await autoScheduledWeekly('Chained weekly', 3);
+    assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1]);
+    const seriesId = before[0]!.recurring_event_id!;
+    const toggled = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: user.auth, body: { event_id: seriesId, recurring_enabled: true } });
+    assert.equal(toggled.status, 200, JSON.stringify(toggled.body));
+    const chain = await env.rc.database.db.selectFrom('recurring_chains').select(['current_bot_id', 'deduplication_key']).where('series_event_id', '=', seriesId).executeTakeFirstOrThrow();
+    assert.equal(chain.current_bot_id, before[0]!.bots[0]!.id, 'the chain took the first occurrence\'s bot as its own');
+    assert.equal(chain.deduplication_key, null, 'not auto-schedule\'s key: the chain is the client\'s');
+    const excluded = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { recurring: 'exclude' } } });
+    assert.equal(excluded.body.bots_taken_back, 2, JSON.stringify(excluded.body));
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), [[before[0]!.bots[0]!.id], [], []]);
+  });
+
+  test('occurrences a client\'s batch covers, which auto-schedule had booked first, are the batch\'s once the rules take their bots back', async () => {
+    const { user, calendarId, first, before } = await autoScheduledWeekly('Batched weekly', 3);
+    const seriesId = before[0]!.recurring_event_id!;
+    // The client cancels the third occurrence's bot and books every occurrence under its own key:
+    // the third is booked, the first two fail (auto-schedule's bots hold them).
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[2]!.bots[0]!.id}`, { auth: user.auth })).status, 200);
+    const batch = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: 'all-of-them', bot_config: { bot_name: 'Batch' }, schedule_all_occurrences: true } });
+    assert.deepEqual([batch.body.occurrences_scheduled, batch.body.occurrences_failed], [1, 2], JSON.stringify(batch.body));
+    const excluded = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { recurring: 'exclude' } } });
+    assert.equal(excluded.body.bots_taken_back, 2, JSON.stringify(excluded.body));
+    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
+    const keys = [];
+    for (const occurrence of after) {
+      assert.equal(occurrence.bots.length, 1, occurrence.start_time);
+      keys.push((await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body.deduplication_key);
+    }
+    assert.ok(keys.every((k) => k.startsWith('all-of-them@')), JSON.stringify(keys));
+  });
+
+  test('a meeting on two calendars of one user, its bot shared: the copy the rules now refuse leaves the bot, which stays for the copy that passes', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const google = await connectGoogle(env, user.auth);
+    const outlook = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const url = meetingUrl();
+    // The Google account organizes it; the Outlook account is invited to it.
+    env.google.insertEvent(google.account.email, google.account.email, { summary: 'Shared review', location: url, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) } });
+    env.microsoft.createEvent(outlook.account.email, { subject: 'Shared review', startMs: start, endMs: start + HOUR, location: url, invitation: { organizer: google.account.email, response: 'accepted' } });
+    await env.google.notifyChanges(google.account.email);
+    await env.microsoft.notifyChanges(outlook.account.email);
+    await env.rc.calendarSync.runDue();
+    const [fromGoogle] = await eventsOf(env, user.auth, google.calendarId, start - HOUR, start + HOUR);
+    const [fromOutlook] = await eventsOf(env, user.auth, outlook.calendarId, start - HOUR, start + HOUR);
+    const shared = fromGoogle!.bots[0]!.id;
+    assert.equal(fromOutlook!.bots[0]!.id, shared, 'one bot for both copies');
+    const mine = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { organizer: 'me' } } });
+    assert.equal(mine.body.bots_taken_back, 1, JSON.stringify(mine.body));
+    const kept = await bot(env, user.auth, shared);
+    assert.equal(kept.status, 'Scheduled');
+    assert.deepEqual(kept.events.filter((e) => e.is_linked).map((e) => e.event_id), [fromGoogle!.id]);
+    assert.match(kept.decisions.at(-1)!.reason, /no longer passes the auto-schedule rules \(not the organizer\).*stays for its 1 other event/);
   });
 
   test('the same meeting on two calendars of one user gets one bot', async () => {

@@ -9,7 +9,8 @@
 //   bot linked instead of a second one.
 // - Once per event: an event or occurrence that has ever had a bot is never booked again, so a
 //   bot the user cancelled stays cancelled and a finished bot is not re-sent every sync. A bot
-//   taken back because the owner declined does not count: accepting after all books it again.
+//   taken back because the owner declined, or because the meeting stopped passing the rules,
+//   does not count: accepting after all, or passing again, books it again.
 // - Only upcoming events within the sync horizon, and meetings that started at most
 //   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
 //   after the start: the bot joins now); declined, cancelled, deleted and all-day events are
@@ -23,8 +24,7 @@ import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { formatInstant } from '../../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -56,6 +56,8 @@ interface Candidate {
   occurrenceKey: string;
   startMs: number;
   meetingIdentity: string;
+  /** The copy the rules read. */
+  subject: RuleSubject;
 }
 
 /** What the rules read of a candidate: the stored event that speaks for it, and its calendar. */
@@ -135,6 +137,7 @@ export class AutoSchedule implements AfterSyncHook {
     const newRules = rules === undefined ? undefined : JSON.stringify({ ...DEFAULT_RULES, ...rules });
     await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
     const { booked, takenBack } = await this.run(userId);
+    if (takenBack > 0) await this.topUpSeries(userId);
     return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked, bots_taken_back: takenBack };
   }
 
@@ -147,7 +150,9 @@ export class AutoSchedule implements AfterSyncHook {
 
   async afterSync(userId: string): Promise<void> {
     await this.topUpSeries(userId);
-    await this.run(userId);
+    const { takenBack } = await this.run(userId);
+    // An occurrence a client's batch covers, which had the bot taken back, is the batch's now.
+    if (takenBack > 0) await this.topUpSeries(userId);
   }
 
   /**
@@ -159,8 +164,8 @@ export class AutoSchedule implements AfterSyncHook {
     if (!row || row.is_enabled !== 1) return { booked: 0, takenBack: 0 };
     const defaultConfig = JSON.parse(row.default_bot_config) as BotConfigInput;
     const now = this.#clock.now();
+    const settingsUpdatedAt = Number(row.updated_at);
     const { candidates, refused } = await this.#candidates(userId, now, parseStoredRules(row.rules));
-    const takenBack = await this.#takeBack(userId, refused);
     let booked = 0;
     for (const candidate of candidates) {
       if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
@@ -171,14 +176,16 @@ export class AutoSchedule implements AfterSyncHook {
       const request = shared
         ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
         : {
-          deduplication_key: `auto:${candidate.meetingIdentity}:${formatInstant(candidate.startMs)}`,
+          deduplication_key: autoScheduleKey(candidate.meetingIdentity, candidate.startMs),
           bot_config: { ...defaultConfig, custom_attributes: { ...defaultConfig.custom_attributes, auto_scheduled: 'true' } },
         };
       try {
         // The "ever had a bot?" check above is only a shortcut; the one that counts runs inside the
         // scheduling transaction, so two runs at once (two connections of the user syncing) cannot
         // both book the event, nor re-book it and log a spurious "updated".
-        const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true });
+        // And it books only while the meeting and the settings are as read here.
+        const asRead = { copyId: candidate.subject.eventId, raw: candidate.subject.raw, settingsUpdatedAt };
+        const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true, asRead });
         if (!response.updated_existing) booked++;
       } catch (error) {
         // Another bot got there first, the event moved into the past meanwhile...: nothing to do.
@@ -186,6 +193,9 @@ export class AutoSchedule implements AfterSyncHook {
         this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
       }
     }
+    // After booking: a meeting on two calendars whose bot only the refused copy held keeps it for
+    // the copy that passes (booked above under the same key) rather than losing it and getting another.
+    const takenBack = await this.#takeBack(userId, refused, settingsUpdatedAt);
     return { booked, takenBack };
   }
 
@@ -262,7 +272,9 @@ export class AutoSchedule implements AfterSyncHook {
     const instances = stored.filter((i) => i.end_ms > fromMs);
     const links = instances.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
       .select(['bot_events.event_id', 'bot_events.created_at', 'bots.deduplication_key'])
-      .where('bot_events.event_id', 'in', instances.map((i) => i.id)).where('bot_events.occurrence_key', '=', '').execute();
+      .where('bot_events.event_id', 'in', instances.map((i) => i.id)).where('bot_events.occurrence_key', '=', '')
+      // A link auto-schedule took back (a decline, the rules) is no bot of the instance's any more (hasHadBot).
+      .where((eb) => eb.or([eb('bot_events.is_live', '=', 1), eb('bot_events.end_cause', 'is', null)])).execute();
     // A batch bot is keyed after the instance it was booked for; one that followed its instance to
     // a new id (a series moved to another day: instance-moves.ts) keeps that key and its place.
     const takesPlace = (link: (typeof links)[number]) => Number(link.created_at) < fromMs
@@ -299,18 +311,22 @@ export class AutoSchedule implements AfterSyncHook {
    * (the rules changed, or the meeting did: a guest from outside removed, the owner no longer its
    * organizer). Read in one query per run: the user's auto-scheduled bots still waiting.
    */
-  async #takeBack(userId: string, refused: Refused[]): Promise<number> {
+  async #takeBack(userId: string, refused: Refused[], settingsUpdatedAt: number): Promise<number> {
     if (refused.length === 0) return 0;
+    // Only the refused meetings' links to bots auto-schedule booked (its keys) that still wait.
     const waiting = await this.#database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.bot_config'])
-      .where('bots.user_id', '=', userId).where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null).where('bot_events.is_live', '=', 1)
+      .select(['bot_events.event_id', 'bot_events.occurrence_key'])
+      .where('bots.user_id', '=', userId).where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null)
+      .where('bots.deduplication_key', 'like', `${AUTO_SCHEDULE_KEY_PREFIX}%`).where('bot_events.is_live', '=', 1)
+      .where('bot_events.event_id', 'in', [...new Set(refused.map((r) => r.linkEventId))])
       .execute();
-    const held = new Set(waiting.filter((w) => (JSON.parse(w.bot_config) as AppliedBotConfig).custom_attributes?.auto_scheduled === 'true').map((w) => `${w.event_id} ${w.occurrence_key}`));
+    const held = new Set(waiting.map((w) => `${w.event_id} ${w.occurrence_key}`));
     let takenBack = 0;
     for (const meeting of refused) {
       if (!held.has(`${meeting.linkEventId} ${meeting.occurrenceKey}`)) continue;
       const why = `The meeting no longer passes the auto-schedule rules (${meeting.refusal}); auto-schedule had booked this bot`;
-      const ended = await this.#scheduling.takeBackAutoBooking(userId, { eventId: meeting.linkEventId, occurrenceKey: meeting.occurrenceKey }, meeting.subject, why);
+      const asRead = { copyId: meeting.subject.eventId, raw: meeting.subject.raw, settingsUpdatedAt };
+      const ended = await this.#scheduling.takeBackAutoBooking(userId, { eventId: meeting.linkEventId, occurrenceKey: meeting.occurrenceKey }, asRead, why);
       if (ended === 0) continue;
       takenBack++;
       this.#logger.info({ userId, eventId: meeting.linkEventId, occurrenceKey: meeting.occurrenceKey, refusal: meeting.refusal }, 'auto-schedule took back a bot: the meeting no longer passes the rules');
@@ -342,8 +358,9 @@ export class AutoSchedule implements AfterSyncHook {
         continue;
       }
       // An Outlook occurrence is an event of its own, of a series all the same.
-      if (!isWanted(event.id, '', { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null })) continue;
-      result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity! });
+      const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
+      if (!isWanted(event.id, '', subject)) continue;
+      result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, subject });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
@@ -360,10 +377,11 @@ export class AutoSchedule implements AfterSyncHook {
         const key = occurrenceKey(occurrence.originalStartMs);
         // The occurrence's own copy (an answer to it, guests added to it) speaks for it.
         const copy = occurrence.override ?? series;
-        if (!isWanted(series.id, key, { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true })) continue;
+        const subject = { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true };
+        if (!isWanted(series.id, key, subject)) continue;
         result.push({
           eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: key,
-          startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity,
+          startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, subject,
         });
       }
     }

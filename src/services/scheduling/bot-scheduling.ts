@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -97,6 +97,18 @@ export interface ScheduledOne {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * What auto-schedule read when it decided on a meeting: the stored copy its rules read (the event,
+ * or an occurrence's own copy, else its series) and when the user's settings were last saved. A
+ * booking or a take-back is done only while both are still so; else the run that follows the
+ * change decides again.
+ */
+export interface AutoScheduleRead {
+  copyId: string;
+  raw: string;
+  settingsUpdatedAt: number;
+}
+
 export class BotScheduling implements EventChangeListener {
   readonly #database: Database;
   readonly #clock: Clock;
@@ -125,7 +137,7 @@ export class BotScheduling implements EventChangeListener {
    * scheduling transaction, when the event or occurrence has ever had a bot, so that concurrent
    * runs cannot both book (or re-book) it, or when its invitation was declined meanwhile.
    */
-  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion } = {}): Promise<ScheduleResponse> {
+  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion; asRead?: AutoScheduleRead } = {}): Promise<ScheduleResponse> {
     const isChain = request.recurring_event === true;
     if (isChain && request.schedule_all_occurrences === true) {
       throw new ApiError('validation_error', 'recurring_event: cannot be combined with schedule_all_occurrences (one books each occurrence as the previous one is launched, the other books them all now)', { details: { field: 'recurring_event' } });
@@ -162,6 +174,9 @@ export class BotScheduling implements EventChangeListener {
         // Declined since auto-schedule read it (a sync that committed meanwhile, under this lock).
         const isDeclined = resolved.kind === 'single' ? isDeclinedInvitation(resolved.event.raw) : isDeclinedOccurrence(ownerAnswerOf(resolved.series.raw), resolved.occurrence.override);
         if (isDeclined) throw new ApiError('event_already_scheduled', `Event ${eventId} was declined`);
+        // Changed since auto-schedule read it (the meeting, or the rules): the run after that change decides.
+        const copy = resolved.kind === 'single' ? resolved.event : resolved.occurrence.override ?? resolved.series;
+        if (options.asRead && !(await isAsRead(trx, userId, copy, options.asRead))) throw new ApiError('event_already_scheduled', `Event ${eventId} changed since auto-schedule read it`);
       }
       if (options.ifBatchUnchanged) {
         // A top-up books for a batch as it read it; unscheduled (or booked again) meanwhile, it waits for the next round.
@@ -583,7 +598,7 @@ export class BotScheduling implements EventChangeListener {
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
       // declines later (a bot booked by the client stays: it asked for that meeting).
-      const isDeclined = target !== null && isAutoBookedAndWaiting(bot, config) && isDeclinedTarget(target);
+      const isDeclined = target !== null && isDeclinedTarget(target) && await isTakeBackable(trx, bot);
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
         await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : null);
         holders.delete(link.occurrence_key);
@@ -623,22 +638,26 @@ export class BotScheduling implements EventChangeListener {
    * own copy) is no longer what the decision read: a sync changed it meanwhile, and the run after
    * that sync decides again. Returns how many links ended.
    */
-  async takeBackAutoBooking(userId: string, target: { eventId: string; occurrenceKey: string }, subject: { eventId: string; raw: string }, why: string): Promise<number> {
+  async takeBackAutoBooking(userId: string, target: { eventId: string; occurrenceKey: string }, asRead: AutoScheduleRead, why: string): Promise<number> {
     const { engine } = this.#database;
     const ended = await retryingLostRaces(() => this.#database.transact(async (trx) => {
-      // The lock a sync's change of this event takes too (eventChanged): a change that committed
-      // before it is seen below, one after it comes with its own run.
-      await lockEvent(trx, engine, userId, target.eventId);
-      const current = await trx.selectFrom('events').select('raw').where('id', '=', subject.eventId).where('user_id', '=', userId).where('is_deleted', '=', 0).executeTakeFirst();
-      if (current?.raw !== subject.raw) return 0;
-      const links = (await bots.listLiveLinksOfEvent(trx, target.eventId)).filter((l) => l.occurrence_key === target.occurrenceKey);
+      // The lock a sync's change of this event (or of an occurrence's own copy) takes too
+      // (eventChanged): a change that committed before it is seen below, one after it comes with
+      // its own run.
+      const event = await lockEvent(trx, engine, userId, target.eventId);
+      if (!event) return 0;
+      const originalStartMs = target.occurrenceKey === '' ? null : parseOccurrenceKey(target.occurrenceKey);
+      const override = originalStartMs === null ? undefined : await trx.selectFrom('events').selectAll().where('user_id', '=', userId)
+        .where('recurring_event_id', '=', event.id).where('original_start_ms', '=', originalStartMs).where('is_deleted', '=', 0).executeTakeFirst();
+      if (!(await isAsRead(trx, userId, override ?? event, asRead))) return 0;
+      const links = await trx.selectFrom('bot_events').selectAll().where('event_id', '=', target.eventId).where('occurrence_key', '=', target.occurrenceKey).where('is_live', '=', 1).execute();
       if (links.length === 0) return 0;
       await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
       const now = this.#clock.now();
       let count = 0;
       for (const link of links) {
         const bot = (await bots.findBotById(trx, link.bot_id, { engine, forUpdate: true }))!;
-        if (!isAutoBookedAndWaiting(bot, JSON.parse(bot.bot_config) as AppliedBotConfig)) continue;
+        if (!(await isTakeBackable(trx, bot))) continue;
         await bots.endLink(trx, link.id, now, 'rules');
         await this.#afterUnlink(trx, bot, why, now);
         count++;
@@ -890,9 +909,19 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
 }
 
 /**
- * A bot auto-schedule booked (its marker attribute) that has not gone to its meeting: one that
- * auto-schedule may take back when the owner declines or the meeting stops passing the rules.
+ * Whether auto-schedule may take the bot back (the owner declined, the meeting stopped passing the
+ * rules): it booked it (its key), the bot has not gone to its meeting, and no chain the client
+ * turned on for the series has made it its own (a chain adopts the live bot of the occurrence it
+ * stands at).
  */
-function isAutoBookedAndWaiting(bot: BotRow, config: AppliedBotConfig): boolean {
-  return bot.status === 'Scheduled' && bot.launched_at === null && config.custom_attributes?.auto_scheduled === 'true';
+async function isTakeBackable(db: Transaction<Schema>, bot: BotRow): Promise<boolean> {
+  if (bot.status !== 'Scheduled' || bot.launched_at !== null || !bot.deduplication_key.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return false;
+  return (await db.selectFrom('recurring_chains').select('series_event_id').where('current_bot_id', '=', bot.id).limit(1).executeTakeFirst()) === undefined;
+}
+
+/** Whether the copy of a meeting and the user's settings are what auto-schedule read (AutoScheduleRead). */
+async function isAsRead(db: Transaction<Schema>, userId: string, copy: Pick<EventRow, 'id' | 'raw'>, asRead: AutoScheduleRead): Promise<boolean> {
+  if (copy.id !== asRead.copyId || copy.raw !== asRead.raw) return false;
+  const settings = await db.selectFrom('auto_schedule_settings').select('updated_at').where('user_id', '=', userId).executeTakeFirst();
+  return settings !== undefined && Number(settings.updated_at) === asRead.settingsUpdatedAt;
 }

@@ -20,7 +20,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -335,6 +335,13 @@ export class RecurringChains {
       const suffix = `@${latest.occurrence_key === '' ? latest.event_id : latest.occurrence_key}`;
       key = latest.deduplication_key.endsWith(suffix) ? latest.deduplication_key.slice(0, -suffix.length) : latest.deduplication_key;
       if (key.startsWith(DERIVED_KEY_PREFIX)) key = null;
+      // A chain the client turns on over auto-schedule's bots is the client's: not auto-schedule's
+      // keys (one meeting each), nor its mark on the bots it books.
+      if (key?.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) {
+        key = null;
+        const { auto_scheduled: _auto, ...attributes } = config.custom_attributes ?? {};
+        config = { ...config, custom_attributes: attributes };
+      }
     }
     return {
       series_event_id: chainId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),

@@ -6,6 +6,7 @@ import type { Schema } from '../../db/schema.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX } from '../../domain/bot-config.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
@@ -43,9 +44,6 @@ export interface LaunchHistogram {
 
 /** Upcoming bots are paged by join time, then id (cursors as the management listing's). */
 const upcomingCursor = positionCursor('j');
-
-/** The prefix auto-schedule gives its deduplication keys (src/services/calendars/auto-schedule.ts). */
-const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
 
 export class UpcomingBots {
   readonly #db: Kysely<Schema>;
