@@ -202,8 +202,14 @@ export async function findAutoSchedule(db: Db, userId: string): Promise<{ is_ena
 
 /** Saves the settings in one statement; `rules` left undefined keeps the stored ones (null for a new row). */
 export async function saveAutoSchedule(db: Db, row: Omit<AutoScheduleSettingsTable, 'rules'> & { rules?: string | null }): Promise<void> {
-  const kept = { is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at };
-  await db.insertInto('auto_schedule_settings').values({ ...kept, user_id: row.user_id, rules: row.rules ?? null })
+  const values = { is_enabled: row.is_enabled, default_bot_config: row.default_bot_config, updated_at: row.updated_at };
+  // updated_at is also the settings' version (auto-schedule books and takes back only under the
+  // settings it read): two saves in one millisecond still get two values.
+  const kept = {
+    ...values,
+    updated_at: sql<number>`case when excluded.updated_at > auto_schedule_settings.updated_at then excluded.updated_at else auto_schedule_settings.updated_at + 1 end`,
+  };
+  await db.insertInto('auto_schedule_settings').values({ ...values, user_id: row.user_id, rules: row.rules ?? null })
     .onConflict((oc) => oc.column('user_id').doUpdateSet(row.rules === undefined ? kept : { ...kept, rules: row.rules }))
     .execute();
 }

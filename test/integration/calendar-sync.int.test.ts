@@ -2429,6 +2429,11 @@ describe('auto-schedule', () => {
       for (const title of internal) assert.notEqual(bots.get(title), before[source as keyof typeof before].get(title), `${source} ${title}: a new bot`);
     }
     assert.equal(after.google.get('Booked by hand, internal'), byHandBot);
+    // A client cannot book under auto-schedule's keys (they are what makes a bot one it may take back).
+    const claimed = await env.rc.request('POST', `/api/v1/calendar/schedule/${byHand!.id}`, { auth: user.auth, body: { deduplication_key: 'auto:zoom:1:2026-11-22T09:00:00.000Z', bot_config: {} } });
+    assert.equal(claimed.status, 400, JSON.stringify(claimed.body));
+    assert.equal(claimed.body.code, 'invalid_deduplication_key');
+    assert.match(claimed.body.error, /deduplication_key: keys starting with "auto:" are auto-schedule's own/);
   });
 
   test('an auto-scheduled meeting that stops passing the rules (the guest from outside removed) loses its bot at the next sync, and gets a new one when it passes again (Google and Outlook)', async () => {
@@ -2974,14 +2979,32 @@ describe('sync leases', () => {
     assert.equal(await mine.end(hold, { updated_at: Date.now() }), true, 'its outcome is written');
     const taken = await theirs.claim(calendarId);
     assert.ok(taken, 'free once it ended');
-    // A hold whose lease ran out and was taken writes nothing.
-    const late = { connectionId: calendarId, owner: hold.owner };
-    assert.equal(await mine.stateIn(env.rc.database.db, late), 'lost');
-    assert.equal(await mine.end(late, { last_error: 'stale' }), false);
+    // The ended hold, used again (a sync that did not know it had lost it), writes nothing.
+    assert.equal(await mine.stateIn(env.rc.database.db, hold), 'lost');
+    assert.equal(await mine.end(hold, { last_error: 'stale' }), false);
     await theirs.release(taken);
     const row = await env.rc.database.db.selectFrom('calendar_connections').select(['last_error', 'lease_owner']).where('id', '=', calendarId).executeTakeFirstOrThrow();
     assert.deepEqual({ ...row }, { last_error: null, lease_owner: null });
     mine.stop();
     theirs.stop();
+  });
+
+  test('a hold whose sync never ends (stuck) is renewed for a bounded time only: then its lease runs out and another sync takes the connection', async () => {
+    const user = await env.rc.newUser();
+    const { calendarId } = await connectFeed(user.auth, env.clock.now() + DAY);
+    const stuck = new SyncLeases({ database: env.rc.database, clock: systemClock, leaseMs: 1500, maxHoldMs: 2000, logger: createLogger('silent') });
+    const other = new SyncLeases({ database: env.rc.database, clock: systemClock, leaseMs: 1500, logger: createLogger('silent') });
+    assert.ok(await stuck.claim(calendarId));
+    await new Promise((resolve) => setTimeout(resolve, 1700));
+    assert.equal(await other.claim(calendarId), null, 'renewed while young');
+    let taken = null;
+    for (let waited = 0; taken === null && waited < 8000; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      taken = await other.claim(calendarId);
+    }
+    assert.ok(taken, 'the stuck hold let go');
+    await other.release(taken);
+    stuck.stop();
+    other.stop();
   });
 });

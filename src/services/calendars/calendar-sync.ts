@@ -92,8 +92,6 @@ export interface CalendarSyncOptions {
   isPushEnabled: boolean;
   /** How long a sync holds its connection against other instances. (Default: 10 min) */
   leaseMs?: number;
-  /** Connections synced per loop cycle. (Default: 20) */
-  batchSize?: number;
   /** How long a connection's syncs fail before its client is told (calendar.sync_failing). (Default: 15 min) */
   syncFailingAfterMs?: number;
 }
@@ -176,7 +174,7 @@ export class CalendarSync {
   readonly #leases: SyncLeases;
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, batchSize: 20, syncFailingAfterMs: 900_000, ...options };
+    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, ...options };
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
@@ -225,18 +223,18 @@ export class CalendarSync {
   async runDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const claimed = await this.#leases.claimDue(this.#o.batchSize);
-      if (claimed.length === 0) return total;
-      for (const { connection, hold } of claimed) {
-        try {
-          await this.#syncClaimed(connection, hold);
-        } catch (error) {
-          // One broken connection must not stop the others.
-          this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
-          await this.#leases.end(hold, { next_sync_at: this.#o.clock.now() + syncRetryDelayMs(connection.consecutive_failures + 1) });
-        }
-        total++;
+      const claimed = await this.#leases.claimNext();
+      if (!claimed) return total;
+      const { connection, hold } = claimed;
+      try {
+        await this.#syncClaimed(connection, hold);
+      } catch (error) {
+        // One broken connection must not stop the others.
+        this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
+        await this.#leases.end(hold, { next_sync_at: this.#o.clock.now() + syncRetryDelayMs(connection.consecutive_failures + 1) })
+          .catch(() => this.#leases.release(hold));
       }
+      total++;
     }
   }
 
@@ -247,8 +245,14 @@ export class CalendarSync {
   syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
     const sync = (async () => {
       const hold = await this.#hold(connectionId);
-      const connection = (await connections.findConnectionById(this.#o.database.db, connectionId))!;
-      return this.#syncClaimed(connection, hold, provider);
+      try {
+        const connection = await connections.findConnectionById(this.#o.database.db, connectionId);
+        if (!connection) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed' });
+        return await this.#syncClaimed(connection, hold, provider);
+      } finally {
+        // Ended by the sync as a rule; a sync that threw (the database gone mid-way) lets it go here.
+        await this.#leases.release(hold);
+      }
     })();
     // Tracked until it ends: a caller may stop waiting for it (GET /calendar/events?sync=true
     // does after a bound), and a stop must not close the database under it.
@@ -336,7 +340,7 @@ export class CalendarSync {
     let failure: ProviderFailure | null = null;
     try {
       const provider = given ?? this.#providerFor(connection);
-      await this.#refreshCalendarList(connection, provider);
+      await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       for (const calendar of calendars) {
         const now = clock.now();
@@ -427,12 +431,12 @@ export class CalendarSync {
   }
 
   /** Reads the account's calendar list again when it is older than an hour (ICS has none). */
-  async #refreshCalendarList(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
+  async #refreshCalendarList(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider): Promise<void> {
     if (provider.kind === 'ics') return;
     const now = this.#o.clock.now();
     const row = await connections.findConnectionById(this.#o.database.db, connection.id);
     if (row?.calendars_listed_at != null && now - row.calendars_listed_at < CALENDAR_LIST_REFRESH_MS) return;
-    await this.applyCalendarList({ ...connection, calendar_selection: row?.calendar_selection ?? connection.calendar_selection }, await provider.describeAccount(), provider);
+    await this.applyCalendarList({ ...connection, calendar_selection: row?.calendar_selection ?? connection.calendar_selection }, await provider.describeAccount(), provider, hold);
   }
 
   /**
@@ -441,13 +445,15 @@ export class CalendarSync {
    * no longer selected are dropped with their events (their pending bots are cancelled, unless
    * another live event still uses them). Cursors and channels of the others are kept.
    */
-  async applyCalendarList(connection: CalendarConnectionRow, account: ProviderAccount, provider: CalendarProvider | null): Promise<void> {
+  async applyCalendarList(connection: CalendarConnectionRow, account: ProviderAccount, provider: CalendarProvider | null, hold?: SyncHold): Promise<void> {
     const db = this.#o.database.db;
     const now = this.#o.clock.now();
     const selection = parseCalendarSelection(connection.calendar_selection);
     const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced : selection.includes(c.id)));
     const stored = await connections.listCalendars(db, connection.id);
     await db.transaction().execute(async (trx) => {
+      // A sync that lost its connection to another sync lists no calendars: its list may be older.
+      if (hold) await this.#checkHold(trx, hold);
       for (const calendar of wanted) {
         const row = stored.find((s) => s.provider_calendar_id === calendar.id);
         const info = { name: calendar.name, time_zone: calendar.timeZone, is_primary: calendar.isPrimary ? 1 : 0, updated_at: now };
@@ -463,20 +469,15 @@ export class CalendarSync {
       await connections.updateConnection(trx, connection.id, { calendars_listed_at: now, calendar_list: storedCalendarList(account) });
     });
     for (const row of stored) {
-      if (!wanted.some((c) => c.id === row.provider_calendar_id)) await this.#dropCalendar(connection, row, provider);
+      if (!wanted.some((c) => c.id === row.provider_calendar_id)) await this.#dropCalendar(connection, row, provider, hold);
     }
   }
 
-  /** Stops syncing one calendar: its push channel is closed (best effort) and its events deleted. */
-  async #dropCalendar(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, provider: CalendarProvider | null): Promise<void> {
-    const channel = currentChannel(calendar);
-    if (channel && provider?.push) {
-      await provider.push.close(channel).catch((error: unknown) => {
-        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop the push channel of a dropped calendar');
-      });
-    }
+  /** Stops syncing one calendar: its events are deleted, then its push channel closed (best effort). */
+  async #dropCalendar(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, provider: CalendarProvider | null, hold: SyncHold | undefined): Promise<void> {
     const now = this.#o.clock.now();
     const deleted = await this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
+      if (hold) await this.#checkHold(trx, hold);
       const prefix = storedEventId(calendar, '');
       const rows = (await trx.selectFrom('events').select(['id', 'provider_event_id']).where('calendar_id', '=', connection.id).where('is_deleted', '=', 0).execute())
         .filter((r) => r.provider_event_id?.startsWith(prefix));
@@ -486,6 +487,12 @@ export class CalendarSync {
       await connections.deleteCalendar(trx, calendar.id);
       return { result: rows.length, changed: new Map(rows.map((r) => [r.id, 'deleted' as const])) };
     });
+    const channel = currentChannel(calendar);
+    if (channel && provider?.push) {
+      await provider.push.close(channel).catch((error: unknown) => {
+        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop the push channel of a dropped calendar');
+      });
+    }
     this.#o.logger.info({ calendarId: connection.id, eventsDeleted: deleted }, 'a calendar is no longer synced (gone from the account or not selected)');
   }
 
@@ -520,14 +527,7 @@ export class CalendarSync {
   async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
-    // Locked first: a disconnect in progress either finishes before this (then nothing is written
-    // for a connection that is gone) or waits for it (then it removes these events too). And
-    // nothing is written once another sync holds the connection (this one outlived its lease).
-    const checkHold = async (trx: Transaction<Schema>) => {
-      const state = await this.#leases.stateIn(trx, hold);
-      if (state === 'gone') throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
-      if (state === 'lost') throw new SyncSuperseded();
-    };
+    const checkHold = (trx: Transaction<Schema>) => this.#checkHold(trx, hold);
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
         await this.#o.database.db.transaction().execute(async (trx) => {
@@ -562,6 +562,18 @@ export class CalendarSync {
       });
       return { result: counts, changed: writer.changed };
     });
+  }
+
+  /**
+   * First in every transaction of a sync that writes: the connection row locked, so that a
+   * disconnect in progress either finishes before it (then nothing is written for a connection
+   * that is gone) or waits for it (then it removes what it wrote too); and nothing is written
+   * once another sync holds the connection (this one outlived its lease).
+   */
+  async #checkHold(trx: Transaction<Schema>, hold: SyncHold): Promise<void> {
+    const state = await this.#leases.stateIn(trx, hold);
+    if (state === 'gone') throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
+    if (state === 'lost') throw new SyncSuperseded();
   }
 
   // ----- push channels -----------------------------------------------------------------------

@@ -3,12 +3,12 @@
 // A sync holds its connection through a lease: calendar_connections.lease_until, and a token of
 // its own in lease_owner (migration 025). Other syncs (another instance's loop, a sync asked for
 // through the API) leave a held connection alone until the lease runs out. A sync can take longer
-// than a lease (a calendar of many pages, a provider slow to answer, a batch of connections
-// synced one after another), so a heartbeat moves the end of every lease still held a lease
-// ahead. A process that stalls longer than a lease (a pause, the database unreachable) loses its
-// connections to other syncs; its own writes check the token first (`stateIn`, `end`), so
-// it writes nothing more: an older answer of the provider applied after a newer one would take a
-// moved meeting back to its old time until the next sync.
+// than a lease (a calendar of many pages, a provider slow to answer), so a heartbeat moves the
+// end of every lease still held a lease ahead, for at most MAX_HOLD_MS (a sync that runs longer
+// is stuck: its lease is let run out). A process that stalls longer than a lease (a pause, the
+// database unreachable) loses its connections to other syncs; its own writes check the token
+// first (`stateIn`, `end`), so it writes nothing more: an older answer of the provider applied
+// after a newer one would take a moved meeting back to its old time until the next sync.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.ts';
@@ -21,36 +21,47 @@ export function renewalIntervalMs(leaseMs: number): number {
   return Math.max(1000, Math.floor(leaseMs / 3));
 }
 
+/** How long the heartbeat keeps one hold: no sync of one connection takes an hour. */
+export const MAX_HOLD_MS = 3_600_000;
+
 /** One sync's hold on one connection. */
 export interface SyncHold {
   readonly connectionId: string;
   /** The token its writes name (lease_owner). */
   readonly owner: string;
+  /** When it was taken (this process's clock). */
+  readonly sinceMs: number;
 }
 
 export class SyncLeases {
   readonly #database: Database;
   readonly #clock: Clock;
   readonly #leaseMs: number;
+  readonly #maxHoldMs: number;
   readonly #logger: Logger;
   readonly #held = new Set<SyncHold>();
   #heartbeat: NodeJS.Timeout | null = null;
   #isRenewing = false;
 
-  constructor(deps: { database: Database; clock: Clock; leaseMs: number; logger: Logger }) {
+  /** `maxHoldMs`: how long the heartbeat keeps one hold (default MAX_HOLD_MS). */
+  constructor(deps: { database: Database; clock: Clock; leaseMs: number; maxHoldMs?: number; logger: Logger }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#leaseMs = deps.leaseMs;
+    this.#maxHoldMs = deps.maxHoldMs ?? MAX_HOLD_MS;
     this.#logger = deps.logger;
   }
 
-  /** Takes up to `limit` connections that are due and held by no sync. */
-  async claimDue(limit: number): Promise<{ connection: CalendarConnectionRow; hold: SyncHold }[]> {
+  /**
+   * Takes the connection most overdue for a sync that no sync holds; null: none is due. One at a
+   * time, as each is synced: a connection waiting its turn is free for other instances.
+   */
+  async claimNext(): Promise<{ connection: CalendarConnectionRow; hold: SyncHold } | null> {
     const now = this.#clock.now();
     const owner = randomUUID();
-    const claimed = await this.#database.db.transaction().execute((trx) =>
-      connections.claimDueConnections(trx, this.#database.engine, now, { owner, untilMs: now + this.#leaseMs }, limit));
-    return claimed.map((connection) => ({ connection, hold: this.#hold({ connectionId: connection.id, owner }) }));
+    const [connection] = await this.#database.db.transaction().execute((trx) =>
+      connections.claimDueConnections(trx, this.#database.engine, now, { owner, untilMs: now + this.#leaseMs }, 1));
+    return connection ? { connection, hold: this.#hold({ connectionId: connection.id, owner, sinceMs: Date.now() }) } : null;
   }
 
   /** Takes one connection if no sync holds it; null if one does. */
@@ -58,7 +69,7 @@ export class SyncLeases {
     const now = this.#clock.now();
     const owner = randomUUID();
     if (!(await connections.claimConnection(this.#database.db, connectionId, now, { owner, untilMs: now + this.#leaseMs }))) return null;
-    return this.#hold({ connectionId, owner });
+    return this.#hold({ connectionId, owner, sinceMs: Date.now() });
   }
 
   /**
@@ -83,10 +94,17 @@ export class SyncLeases {
     }
   }
 
-  /** Lets the connection go without writing anything else. */
+  /**
+   * Lets the connection go without writing anything else. Never throws: when the database cannot
+   * be reached the hold is forgotten all the same, and its lease runs out.
+   */
   async release(hold: SyncHold): Promise<void> {
+    // Ended already (its outcome written, or forgotten): nothing is left to let go.
+    if (!this.#held.has(hold)) return;
     try {
       await connections.releaseConnection(this.#database.db, hold.connectionId, hold.owner);
+    } catch (error) {
+      this.#logger.warn({ err: error, calendarId: hold.connectionId }, 'releasing a calendar sync lease failed; it runs out by itself');
     } finally {
       this.#forget(hold);
     }
@@ -97,10 +115,20 @@ export class SyncLeases {
     if (this.#isRenewing || this.#held.size === 0) return;
     this.#isRenewing = true;
     try {
+      for (const hold of this.#held) {
+        if (Date.now() - hold.sinceMs <= this.#maxHoldMs) continue;
+        this.#logger.error({ calendarId: hold.connectionId, heldMs: Date.now() - hold.sinceMs }, 'a calendar sync has held its connection too long (stuck); its lease is let run out');
+        this.#forget(hold);
+      }
       const holds = [...this.#held];
       const lost = new Set(await connections.renewLeases(this.#database.db, holds.map((h) => ({ id: h.connectionId, owner: h.owner })), this.#clock.now() + this.#leaseMs));
-      // The sync finds out at its next write, and stops there.
-      for (const hold of holds) if (lost.has(hold.connectionId) && this.#held.has(hold)) this.#logger.warn({ calendarId: hold.connectionId }, 'a calendar sync lost its hold on the connection to another sync');
+      for (const hold of holds) {
+        if (!lost.has(hold.connectionId) || !this.#held.has(hold)) continue;
+        // Not ours any more (taken, or the connection removed): the sync finds out at its next
+        // write, and stops there; nothing is renewed for it again.
+        this.#logger.warn({ calendarId: hold.connectionId }, 'a calendar sync lost its hold on the connection to another sync');
+        this.#forget(hold);
+      }
     } catch (error) {
       // The database unreachable: the next heartbeat tries again, well before the lease runs out.
       this.#logger.warn({ err: error }, 'renewing calendar sync leases failed');

@@ -148,6 +148,10 @@ export class BotScheduling implements EventChangeListener {
     if (key !== null && !isValidDeduplicationKey(key)) {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
+    // Auto-schedule's keys say a bot is auto-schedule's (one it may take back): a client's request cannot name one.
+    if (key !== null && key.startsWith(AUTO_SCHEDULE_KEY_PREFIX) && !options.asRead) {
+      throw new ApiError('invalid_deduplication_key', `deduplication_key: keys starting with "${AUTO_SCHEDULE_KEY_PREFIX}" are auto-schedule's own`, { details: { field: 'deduplication_key' } });
+    }
     const config = applyBotConfigDefaults(request.bot_config);
     if (config.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(config.callback_url);
