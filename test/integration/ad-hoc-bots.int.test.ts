@@ -214,6 +214,8 @@ describe('ad-hoc bots', () => {
         [{ meeting_link: link, bot_name: 'x', live_audio_required: { websocket_url: 'ws://10.0.0.7:9000/audio' } }, {}, 'invalid_bot_config', 'live_audio_required.websocket_url'],
         [{ meeting_link: link, bot_name: 'x', recording_config: { realtime_endpoints: [{ type: 'websocket', url: 'ws://localhost:8080/rt' }] } }, {}, 'invalid_bot_config', 'recording_config.realtime_endpoints[0].url'],
         [{ meeting_link: link, bot_name: 'x', deduplication_key: ' ' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
+        // Auto-schedule's keys are its own (they make a bot one it may take back).
+        [{ meeting_link: link, bot_name: 'x', deduplication_key: 'auto:zoom:81234567890:2026-12-01T10:00:00.000Z' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
         [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: 1 } }, {}, 'validation_error', 'custom_attributes.n'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': '' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'has space' }, 'invalid_idempotency_key', 'idempotency-key'],

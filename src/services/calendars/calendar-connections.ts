@@ -525,8 +525,9 @@ export class CalendarConnections {
       // Connected again while its failing syncs were reported: the bots told of it hear the end.
       if (existing?.failing_reported_at != null) await noteSyncRestored(trx, id, now);
     });
-    // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with their events.
-    await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider);
+    // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with
+    // their events. Held like a sync: a sync of this connection under way finishes first.
+    await this.#sync.whileHolding(id, async () => this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider));
     let report: SyncReport | null = null;
     let syncError: string | null = null;
     try {

@@ -466,11 +466,13 @@ export class CalendarSync {
           });
         }
       }
-      await connections.updateConnection(trx, connection.id, { calendars_listed_at: now, calendar_list: storedCalendarList(account) });
+      await connections.updateConnection(trx, connection.id, { calendar_list: storedCalendarList(account) });
     });
     for (const row of stored) {
       if (!wanted.some((c) => c.id === row.provider_calendar_id)) await this.#dropCalendar(connection, row, provider, hold);
     }
+    // Listed once every change is written: a list applied halfway is read again at the next sync.
+    await connections.updateConnection(db, connection.id, { calendars_listed_at: now });
   }
 
   /** Stops syncing one calendar: its events are deleted, then its push channel closed (best effort). */

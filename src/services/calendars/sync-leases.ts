@@ -84,14 +84,12 @@ export class SyncLeases {
   /**
    * Writes the sync's outcome and lets the connection go (`write`, given the hold, for an outcome
    * written with more in one transaction); false when another sync had taken it, and nothing was
-   * written.
+   * written. A write that throws keeps the hold: the caller lets it go (`release`).
    */
   async end(hold: SyncHold, changes: connections.ConnectionUpdate, write?: (hold: SyncHold) => Promise<boolean>): Promise<boolean> {
-    try {
-      return write ? await write(hold) : await connections.endHeldSync(this.#database.db, hold.connectionId, hold.owner, changes);
-    } finally {
-      this.#forget(hold);
-    }
+    const isWritten = write ? await write(hold) : await connections.endHeldSync(this.#database.db, hold.connectionId, hold.owner, changes);
+    this.#forget(hold);
+    return isWritten;
   }
 
   /**

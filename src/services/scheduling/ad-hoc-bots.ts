@@ -18,14 +18,14 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, parseInstant } from '../../lib/time.ts';
 import {
-  AD_HOC_BOT_SOURCE, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, findRuntimeSettingProblem,
+  AD_HOC_BOT_SOURCE, AUTO_SCHEDULE_KEY_PREFIX, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, findRuntimeSettingProblem,
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
 } from '../../domain/bot-config.ts';
 import { checkMeetingUrl, parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
-import { insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, insertScheduledBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 
 /** How far in the past create_bot's join_at may be and still mean "join now" (Recall joins at once for any past join_at). */
@@ -99,6 +99,7 @@ export class AdHocBots {
     if (key !== undefined && !isValidDeduplicationKey(key)) {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
+    if (key?.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) throw autoScheduleKeyRefused();
     const leaveProblem = checkAutomaticLeave(request.automatic_leave, meeting.platform);
     if (leaveProblem) {
       const message = leaveProblem.replace(/^bot_config\./, '');

@@ -7,6 +7,8 @@ import { canTransition, isLive, type BotStatus } from '../../domain/bot-status.t
 import { formatInstant } from '../../lib/time.ts';
 import { randomToken } from '../../lib/ids.ts';
 import * as bots from '../../store/bot-store.ts';
+import { ApiError } from '../../errors.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX } from '../../domain/bot-config.ts';
 import type { Db } from '../../store/event-store.ts';
 import { MOVABLE_STATES } from '../../store/schedule-store.ts';
 import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from '../webhooks/status-webhooks.ts';
@@ -167,4 +169,12 @@ export async function insertScheduledBot(
     statusChange: { bot_id: bot.id, at_ms: nowMs, status: 'Scheduled', reason: log.statusReason },
     webhooks: log.webhookMessage === null ? [] : statusWebhookRows([{ bot, webhook: statusWebhook('Scheduled', log.webhookMessage) }], nowMs),
   });
+}
+
+/**
+ * A client's request naming one of auto-schedule's keys: they are what makes a bot auto-schedule's
+ * (one it may take back when the meeting stops passing the rules), so no client may use one.
+ */
+export function autoScheduleKeyRefused(): ApiError {
+  return new ApiError('invalid_deduplication_key', `deduplication_key: keys starting with "${AUTO_SCHEDULE_KEY_PREFIX}" are auto-schedule's own`, { details: { field: 'deduplication_key' } });
 }

@@ -19,7 +19,7 @@ import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '.
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
@@ -149,9 +149,7 @@ export class BotScheduling implements EventChangeListener {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
     // Auto-schedule's keys say a bot is auto-schedule's (one it may take back): a client's request cannot name one.
-    if (key !== null && key.startsWith(AUTO_SCHEDULE_KEY_PREFIX) && !options.asRead) {
-      throw new ApiError('invalid_deduplication_key', `deduplication_key: keys starting with "${AUTO_SCHEDULE_KEY_PREFIX}" are auto-schedule's own`, { details: { field: 'deduplication_key' } });
-    }
+    if (key !== null && key.startsWith(AUTO_SCHEDULE_KEY_PREFIX) && !options.asRead) throw autoScheduleKeyRefused();
     const config = applyBotConfigDefaults(request.bot_config);
     if (config.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(config.callback_url);
