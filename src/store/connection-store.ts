@@ -67,22 +67,22 @@ export async function deleteConnection(db: Db, id: string): Promise<void> {
 }
 
 /**
- * Takes up to `limit` connections whose sync is due and that no other sync holds, and holds them
- * for `owner` until `leaseUntil`. On PostgreSQL, rows another instance is claiming are skipped.
+ * Takes the connection most overdue for a sync that no other sync holds, and holds it for
+ * `lease.owner` until `lease.untilMs`. On PostgreSQL, a row another instance is claiming is skipped.
  */
-export async function claimDueConnections(db: Db, engine: Engine, nowMs: number, lease: { owner: string; untilMs: number }, limit: number): Promise<CalendarConnectionRow[]> {
+export async function claimDueConnection(db: Db, engine: Engine, nowMs: number, lease: { owner: string; untilMs: number }): Promise<CalendarConnectionRow | undefined> {
   // Revoked connections are due too, rarely: a probe finds out whether access came back.
   let candidates = db.selectFrom('calendar_connections').select('id')
     .where('status', 'in', ['active', 'auth_revoked']).where('next_sync_at', '<=', nowMs)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
-    .orderBy('next_sync_at').limit(limit);
+    .orderBy('next_sync_at').limit(1);
   if (engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
-  const ids = (await candidates.execute()).map((r) => r.id);
-  if (ids.length === 0) return [];
+  const candidate = await candidates.executeTakeFirst();
+  if (!candidate) return undefined;
   return db.updateTable('calendar_connections').set({ lease_until: lease.untilMs, lease_owner: lease.owner })
-    .where('id', 'in', ids)
+    .where('id', '=', candidate.id)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowMs)]))
-    .returningAll().execute();
+    .returningAll().executeTakeFirst();
 }
 
 /** Holds one connection for `owner`; false when another sync holds it. */

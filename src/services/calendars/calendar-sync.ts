@@ -366,7 +366,8 @@ export class CalendarSync {
         next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
-      if (!(await this.#leases.end(hold, update, isReported ? (h) => reportSyncRestored(database, connection, h.owner, update, now) : undefined))) return this.#superseded(connection, hold, totals);
+      const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
+      if (!isWritten) return this.#superseded(connection, hold, totals);
       if (isReported) this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       try {
@@ -384,13 +385,8 @@ export class CalendarSync {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
           next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY),
         };
-        let atRisk = 0;
-        const isWritten = await this.#leases.end(hold, update, async (h) => {
-          const reported = await reportAccessRevoked(database, connection, h.owner, update, now);
-          atRisk = reported ?? 0;
-          return reported !== null;
-        });
-        if (!isWritten) return this.#superseded(connection, hold, totals);
+        const atRisk = await this.#leases.endWith(hold, (owner) => reportAccessRevoked(database, connection, owner, update, now));
+        if (atRisk === null) return this.#superseded(connection, hold, totals);
         this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, botsAtRisk: atRisk }, 'calendar connection lost its access (auth_revoked)');
       }
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
@@ -402,13 +398,10 @@ export class CalendarSync {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
       };
-      let scheduled = 0;
-      const isWritten = await this.#leases.end(hold, update, isReportDue ? async (h) => {
-        const reported = await reportSyncFailing(database, connection, h.owner, update, now);
-        scheduled = reported ?? 0;
-        return reported !== null;
-      } : undefined);
-      if (!isWritten) return this.#superseded(connection, hold, totals);
+      const scheduled = isReportDue
+        ? await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, update, now))
+        : (await this.#leases.end(hold, update)) ? 0 : null;
+      if (scheduled === null) return this.#superseded(connection, hold, totals);
       if (isReportDue) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
@@ -529,11 +522,10 @@ export class CalendarSync {
   async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
-    const checkHold = (trx: Transaction<Schema>) => this.#checkHold(trx, hold);
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
         await this.#o.database.db.transaction().execute(async (trx) => {
-          await checkHold(trx);
+          await this.#checkHold(trx, hold);
           await connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now });
         });
       }
@@ -542,7 +534,7 @@ export class CalendarSync {
     return this.#o.events.applyExternalChanges(connection.user_id, async (trx) => {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
-      await checkHold(trx);
+      await this.#checkHold(trx, hold);
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
       await writer.load(result, recheck.asNew);
       // In the provider's order (a later entry for the same event wins), except that instances

@@ -139,13 +139,13 @@ export async function reportSyncFailing(database: Database, connection: Calendar
  * A sync worked after its connection was reported failing or revoked (with `update`, which clears
  * the failure and ends the lease of the sync `heldBy` names): a calendar.sync_restored webhook;
  * the bots told of the failure get `sync_restored`, the bots put at risk by a revocation
- * `access_restored`. False: that sync no longer holds the connection, and nothing was written.
+ * `access_restored`. Null: that sync no longer holds the connection, and nothing was written.
  */
-export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<boolean> {
+export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<true | null> {
   const wasRevoked = connection.status === 'auth_revoked';
   const since = connection.failing_since ?? connection.last_error_at;
   return database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return false;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_restored', status: 'active',
       message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
@@ -154,7 +154,7 @@ export async function reportSyncRestored(database: Database, connection: Calenda
     }, nowMs);
     if (wasRevoked) await noteAccessRestored(trx, connection.id, nowMs);
     await noteSyncRestored(trx, connection.id, nowMs);
-    return true;
+    return true as const;
   });
 }
 

@@ -59,8 +59,8 @@ export class SyncLeases {
   async claimNext(): Promise<{ connection: CalendarConnectionRow; hold: SyncHold } | null> {
     const now = this.#clock.now();
     const owner = randomUUID();
-    const [connection] = await this.#database.db.transaction().execute((trx) =>
-      connections.claimDueConnections(trx, this.#database.engine, now, { owner, untilMs: now + this.#leaseMs }, 1));
+    const connection = await this.#database.db.transaction().execute((trx) =>
+      connections.claimDueConnection(trx, this.#database.engine, now, { owner, untilMs: now + this.#leaseMs }));
     return connection ? { connection, hold: this.#hold({ connectionId: connection.id, owner, sinceMs: Date.now() }) } : null;
   }
 
@@ -82,14 +82,21 @@ export class SyncLeases {
   }
 
   /**
-   * Writes the sync's outcome and lets the connection go (`write`, given the hold, for an outcome
-   * written with more in one transaction); false when another sync had taken it, and nothing was
-   * written. A write that throws keeps the hold: the caller lets it go (`release`).
+   * Writes the sync's outcome and lets the connection go; false when another sync had taken it,
+   * and nothing was written. A write that throws keeps the hold: the caller lets it go (`release`).
    */
-  async end(hold: SyncHold, changes: connections.ConnectionUpdate, write?: (hold: SyncHold) => Promise<boolean>): Promise<boolean> {
-    const isWritten = write ? await write(hold) : await connections.endHeldSync(this.#database.db, hold.connectionId, hold.owner, changes);
+  async end(hold: SyncHold, changes: connections.ConnectionUpdate): Promise<boolean> {
+    return (await this.endWith(hold, async (owner) => ((await connections.endHeldSync(this.#database.db, hold.connectionId, owner, changes)) ? true : null))) !== null;
+  }
+
+  /**
+   * As `end`, for an outcome written with more in one transaction by `write` (given the hold's
+   * token), which answers null when the hold was no longer its own and it wrote nothing.
+   */
+  async endWith<T>(hold: SyncHold, write: (owner: string) => Promise<T | null>): Promise<T | null> {
+    const written = await write(hold.owner);
     this.#forget(hold);
-    return isWritten;
+    return written;
   }
 
   /**

@@ -15,7 +15,7 @@ import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
-import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
+import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -649,8 +649,7 @@ export class BotScheduling implements EventChangeListener {
       const event = await lockEvent(trx, engine, userId, target.eventId);
       if (!event) return 0;
       const originalStartMs = target.occurrenceKey === '' ? null : parseOccurrenceKey(target.occurrenceKey);
-      const override = originalStartMs === null ? undefined : await trx.selectFrom('events').selectAll().where('user_id', '=', userId)
-        .where('recurring_event_id', '=', event.id).where('original_start_ms', '=', originalStartMs).where('is_deleted', '=', 0).executeTakeFirst();
+      const override = originalStartMs === null ? undefined : await findOverride(trx, userId, event.id, originalStartMs);
       if (!(await isAsRead(trx, userId, override ?? event, asRead))) return 0;
       const links = await trx.selectFrom('bot_events').selectAll().where('event_id', '=', target.eventId).where('occurrence_key', '=', target.occurrenceKey).where('is_live', '=', 1).execute();
       if (links.length === 0) return 0;
