@@ -57,6 +57,11 @@ const MAX_PERIODS_PER_CHUNK = 2_000;
 /** Library calls per expansion; only rules that are both dense in periods and sparse in matches get near it. */
 const MAX_CHUNKS = 1_000;
 /**
+ * A COUNT rule's walk asks the library for this fraction of a chunk per step (with this many times
+ * MAX_CHUNKS steps at most, the same range): one step of about 125 instances takes a few ms.
+ */
+const WALK_STEP_FRACTION = 16;
+/**
  * Per library call. The library's default (1,000,000) lets one call spend tens of seconds on a rule
  * such as FREQ=YEARLY with every BYMONTHDAY/BYHOUR/BYMINUTE/BYSECOND listed; real meeting rules
  * evaluate at most a few hundred candidates per period.
@@ -669,15 +674,15 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
       walk.coveredToMs = Infinity;
       return;
     }
-    if (walk.chunks >= 4 * MAX_CHUNKS) {
+    if (walk.chunks >= WALK_STEP_FRACTION * MAX_CHUNKS) {
       walk.isTruncated = true;
       return;
     }
     const from = walk.coveredToMs;
     const chunkEnd = Math.min(limitMs, from + walk.widthMs);
-    // A quarter of a windowed call at most (about CHUNK_TARGET / 4 instances), so that each step
-    // of a walk a caller interleaves with other work stays short.
-    walk.widthMs = Math.min(walk.widthMs * 2, Math.max(c.chunkMs / 4, 1_000));
+    // A sixteenth of a windowed call at most (about CHUNK_TARGET / 16 instances), so that each
+    // step of a walk a caller interleaves with other work stays short.
+    walk.widthMs = Math.min(walk.widthMs * 2, Math.max(c.chunkMs / WALK_STEP_FRACTION, 1_000));
     walk.chunks++;
     let batch: number[];
     try {

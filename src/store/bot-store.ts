@@ -128,9 +128,18 @@ export async function findScheduleOfBot(db: Db, botId: string): Promise<Schedule
  * meeting stopped passing the rules (it may book such an event again once accepted, or passing).
  */
 export async function hasHadBot(db: Db, eventId: string, occurrenceKey: string): Promise<boolean> {
-  const row = await db.selectFrom('bot_events').select('id').where('event_id', '=', eventId).where('occurrence_key', '=', occurrenceKey)
-    .where((eb) => eb.or([eb('is_live', '=', 1), eb('end_cause', 'is', null)])).limit(1).executeTakeFirst();
+  const row = await linksThatCount(db, eventId).select('id').where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** The occurrence keys of a series that have had a bot, as hasHadBot counts them: one query for a whole series. */
+export async function listOccurrencesThatHadBots(db: Db, seriesId: string): Promise<Set<string>> {
+  const rows = await linksThatCount(db, seriesId).select('occurrence_key').distinct().execute();
+  return new Set(rows.map((r) => r.occurrence_key));
+}
+
+function linksThatCount(db: Db, eventId: string) {
+  return db.selectFrom('bot_events').where('event_id', '=', eventId).where((eb) => eb.or([eb('is_live', '=', 1), eb('end_cause', 'is', null)]));
 }
 
 /** Why auto-schedule took a link back: the owner declined, or the meeting stopped passing the rules. */

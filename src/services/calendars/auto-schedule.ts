@@ -37,7 +37,7 @@ import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
 import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
 import { listSeriesInstances } from '../../store/event-store.ts';
-import { hasHadBot } from '../../store/bot-store.ts';
+import { hasHadBot, listOccurrencesThatHadBots } from '../../store/bot-store.ts';
 import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
@@ -167,7 +167,10 @@ export class AutoSchedule implements AfterSyncHook {
     const settingsUpdatedAt = Number(row.updated_at);
     const { candidates, refused } = await this.#candidates(userId, now, parseStoredRules(row.rules));
     let booked = 0;
+    // Hundreds of meetings already booked are as many lookups, synchronous on SQLite.
+    const pacer = new EventLoopPacer();
     for (const candidate of candidates) {
+      await pacer.pace();
       if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
       const shared = await this.#liveBotInSameMeeting(userId, candidate);
       // A meeting whose bot is in it already, under another event id (the calendar connected
@@ -233,9 +236,13 @@ export class AutoSchedule implements AfterSyncHook {
       }
       const config = JSON.parse(batch.bot_config) as AppliedBotConfig;
       const version = { seriesId: batch.series_event_id, baseKey: batch.base_key, version: batch.version };
+      // Read once for the batch (up to 500 occurrences): schedule() checks again, in its transaction.
+      const hadBots = await listOccurrencesThatHadBots(db, series.id);
+      const pacer = new EventLoopPacer();
       for (const occurrence of covered.sort((a, b) => a.startMs - b.startMs)) {
+        await pacer.pace();
         if (hasStartedTooLongAgo(occurrence, now) || occurrence.startMs >= Number(batch.before_ms) || occurrence.status === 'cancelled' || occurrence.meetingIdentity === null) continue;
-        if (await hasHadBot(db, series.id, occurrence.key)) continue;
+        if (hadBots.has(occurrence.key)) continue;
         if (await this.#hasLaunchedBotInMeeting(userId, occurrence.meetingIdentity, occurrence.startMs, now)) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).

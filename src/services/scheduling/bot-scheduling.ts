@@ -396,7 +396,12 @@ export class BotScheduling implements EventChangeListener {
     const failed: FailedOccurrence[] = [];
     let first: ScheduledOne | null = null;
     let allUpdated = true;
+    // On SQLite each booking runs synchronously: hundreds of them would hold the event loop for
+    // as many hundred milliseconds. Launches already confirmed, webhooks and requests' parsing get
+    // turns between slices (other transactions still wait for this one: it is all or nothing).
+    const pacer = new EventLoopPacer();
     for (const item of items) {
+      await pacer.pace();
       try {
         const one = await item.book();
         first ??= one;
