@@ -2166,6 +2166,56 @@ describe('ICS feed specifics', () => {
     assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_failing', 'sync_failing', 'sync_restored']);
   });
 
+  test('two feeds of one meeting that fail, lose their access or get it back at the same moment: the bot hears each once', async () => {
+    // Each connection's report decides from the other's state; on PostgreSQL two reports at once
+    // each read the other as it was before (neither committed yet) unless the bots they share are
+    // locked before that read. Several meetings at once, so that the two transactions interleave.
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + 8 * HOUR;
+    const pairs: { feeds: string[]; ids: string[]; botId: string }[] = [];
+    for (let m = 0; m < 4; m++) {
+      const url = meetingUrl();
+      const feeds = [0, 1].map((i) => env.ics.createFeed(`pair-${m}-${i}`));
+      const ids: string[] = [];
+      let botId = '';
+      for (const feed of feeds) {
+        env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Shared', startMs: start, endMs: start + HOUR, location: url }));
+        const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        ids.push(res.body.calendar_id as string);
+        const [event] = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
+        botId = await schedule(env, user.auth, event!.id, `pair-${m}`);
+      }
+      pairs.push({ feeds, ids, botId });
+    }
+    const kindsOf = async (botId: string, kinds: string[]) => (await bot(env, user.auth, botId)).decisions.filter((d) => kinds.includes(d.kind)).map((d) => d.kind);
+    const syncAll = () => Promise.all(pairs.flatMap((p) => p.ids).map((id) => env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth })));
+
+    // Failing: reported after a while, each feed on its own (one at a time); then both work again at once.
+    for (const feed of pairs.flatMap((p) => p.feeds)) env.ics.replaceWithRaw(feed, '<html><body>Sign in</body></html>');
+    for (let i = 0; i < 20; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['sync_failing', 'sync_restored']), ['sync_failing', 'sync_failing']);
+    for (const feed of pairs.flatMap((p) => p.feeds)) env.ics.replaceWithRaw(feed, null);
+    await syncAll();
+    for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['sync_failing', 'sync_restored']), ['sync_failing', 'sync_failing', 'sync_restored'], `bot ${pair.botId}`);
+
+    // Both addresses reset at once: the bot depends on revoked calendars only, and hears it once.
+    for (const feed of pairs.flatMap((p) => p.feeds)) env.ics.revoke(feed);
+    await syncAll();
+    for (const pair of pairs) {
+      for (const id of pair.ids) assert.equal((await connection(env, user.auth, id)).status, 'auth_revoked');
+      assert.deepEqual(await kindsOf(pair.botId, ['at_risk', 'access_restored']), ['at_risk'], `bot ${pair.botId}`);
+    }
+    // Both connected again at once: it hears once that it launches as planned.
+    for (const feed of pairs.flatMap((p) => p.feeds)) env.ics.restore(feed);
+    const reconnected = await Promise.all(pairs.flatMap((p) => p.feeds).map((feed) => env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } })));
+    for (const res of reconnected) assert.equal(res.status, 200, JSON.stringify(res.body));
+    for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['at_risk', 'access_restored']), ['at_risk', 'access_restored'], `bot ${pair.botId}`);
+  });
+
   test('connecting reads the feed once; an unchanged feed then costs a 304 and changes nothing; webcal:// is accepted', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();

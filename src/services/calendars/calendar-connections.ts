@@ -521,9 +521,9 @@ export class CalendarConnections {
           id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
         });
       }
-      if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, id, now);
+      if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, this.#database.engine, id, now);
       // Connected again while its failing syncs were reported: the bots told of it hear the end.
-      if (existing?.failing_reported_at != null) await noteSyncRestored(trx, id, now);
+      if (existing?.failing_reported_at != null) await noteSyncRestored(trx, this.#database.engine, id, now);
     });
     // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with
     // their events. Held like a sync: a sync of this connection under way finishes first.

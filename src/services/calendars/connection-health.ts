@@ -3,7 +3,7 @@
 // syncs failing for a while (the bots launch on the meeting as last synced), and syncing again.
 // Connection webhooks go through the status-webhook outbox; the rules for when a failing sync is
 // reported are in src/domain/sync-health.ts.
-import type { Database } from '../../db/database.ts';
+import type { Database, Engine } from '../../db/database.ts';
 import type { CalendarConnectionRow } from '../../db/schema.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
@@ -82,9 +82,9 @@ export async function reportAccessRevoked(database: Database, connection: Calend
       event: 'calendar.auth_revoked', status: 'auth_revoked',
       message: 'The calendar provider no longer accepts this connection\'s credentials. Its events and bots are kept as they were; bots that depend only on it will not be launched unless access returns before their join time. Connect the account again to resume syncing.',
     }, nowMs);
-    const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
-    // Locked like any change that may queue a provider sync (see ProviderCommandSender's timers).
-    await bots.lockBots(trx, database.engine, [...blocked]);
+    // Locked before the other connections are read (lockedBotsOfConnection), and like any change
+    // that may queue a provider sync (see ProviderCommandSender's timers).
+    const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await lockedBotsOfConnection(trx, database.engine, connection.id));
     for (const botId of blocked) {
       const bot = (await bots.findBotById(trx, botId))!;
       const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
@@ -102,8 +102,8 @@ export async function reportAccessRevoked(database: Database, connection: Calend
  * connected again): each bot it had put at risk, and that no other revoked connection still
  * holds, gets an `access_restored` decision. The bot then launches normally.
  */
-export async function noteAccessRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
-  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
+export async function noteAccessRestored(db: Db, engine: Engine, connectionId: string, nowMs: number): Promise<number> {
+  const candidates = await lockedBotsOfConnection(db, engine, connectionId);
   const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
   return appendFollowUps(db, candidates.filter((id) => !stillBlocked.has(id)), ['at_risk', 'access_restored'], nowMs,
     `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
@@ -152,8 +152,8 @@ export async function reportSyncRestored(database: Database, connection: Calenda
         : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
       details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
     }, nowMs);
-    if (wasRevoked) await noteAccessRestored(trx, connection.id, nowMs);
-    await noteSyncRestored(trx, connection.id, nowMs);
+    if (wasRevoked) await noteAccessRestored(trx, database.engine, connection.id, nowMs);
+    await noteSyncRestored(trx, database.engine, connection.id, nowMs);
     return true as const;
   });
 }
@@ -163,11 +163,24 @@ export async function reportSyncRestored(database: Database, connection: Calenda
  * failure gets `sync_restored`, unless another connection of its events is still reported failing
  * (it gets it when that one recovers).
  */
-export async function noteSyncRestored(db: Db, connectionId: string, nowMs: number): Promise<number> {
-  const candidates = await connections.listScheduledBotsOfConnection(db, connectionId);
+export async function noteSyncRestored(db: Db, engine: Engine, connectionId: string, nowMs: number): Promise<number> {
+  const candidates = await lockedBotsOfConnection(db, engine, connectionId);
   const stillFailing = await connections.findBotsOnOtherFailingConnections(db, candidates, connectionId);
   return appendFollowUps(db, candidates.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
     `Calendar connection ${connectionId} syncs again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connectionId });
+}
+
+/**
+ * The scheduled bots with a live link to the connection's events, locked (PostgreSQL) before the
+ * caller decides anything from the state of their other connections. Two connections of one bot
+ * reported at once would otherwise each read the other as it was before (neither has committed):
+ * both revoked, and neither sees the bot depend on revoked calendars only; both working again, and
+ * each sees the other still failing. Locked, the second waits for the first and reads it committed.
+ */
+async function lockedBotsOfConnection(db: Db, engine: Engine, connectionId: string): Promise<string[]> {
+  const botIds = await connections.listScheduledBotsOfConnection(db, connectionId);
+  await bots.lockBots(db, engine, botIds);
+  return botIds;
 }
 
 /** Appends the decision `to` to each bot whose latest decision of the pair is `from`; answers how many. */
