@@ -551,6 +551,30 @@ describe('windowed expansion agrees with full expansion', () => {
       { numRuns: 60, seed: 20261025 },
     );
   });
+
+  test('property: up to 600 upcoming, with many of them skipped, equal the full expansion (windows sized to what is wanted)', () => {
+    // A weekday series with a run of EXDATEs: the rule yields instances the answer leaves out.
+    const exdates = Array.from({ length: 40 }, (_, k) => `EXDATE:${isoOf(at('2026-03-02T08:00:00Z') + k * 7 * DAY).replace(/[-:]|\.000/g, '')}`);
+    const dense = [...rules, series('2026-01-05T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', ...exdates], 30)];
+    const full = dense.map((s) => expandSeries(s, span));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: dense.length - 1 }),
+        fc.integer({ min: span.fromMs, max: at('2026-06-01T00:00:00Z') }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 0, max: 4 }),
+        (index, afterMs, limit, skipEvery) => {
+          const upcoming = full[index]!.filter((o) => o.endMs > afterMs);
+          // Every k-th upcoming occurrence skipped (overridden elsewhere), as the events layer asks.
+          const skip = new Set(skipEvery === 0 ? [] : upcoming.filter((_, k) => k % skipEvery === 0).map((o) => o.originalStartMs));
+          const expected = upcoming.filter((o) => !skip.has(o.originalStartMs)).slice(0, limit).filter((o) => o.startMs < span.toMs);
+          const got = compileSeries(dense[index]!).upcoming(afterMs, limit, { skipOriginalStartsMs: skip }).occurrences.filter((o) => o.startMs < span.toMs);
+          assert.deepEqual(got, expected);
+        },
+      ),
+      { numRuns: 40, seed: 20261203 },
+    );
+  });
 });
 
 /** Main-thread CPU time of `work`, in ms: unlike the wall clock, not inflated by a busy machine. */

@@ -573,10 +573,12 @@ interface Budget {
   generated: number;
   /** Set when generation stopped at a work cap before the end of the asked range. */
   isTruncated: boolean;
+  /** How many instances the consumer will take at most: windows are sized not to overshoot it much. */
+  wanted?: number;
 }
 
-function newBudget(): Budget {
-  return { generated: 0, isTruncated: false };
+function newBudget(wanted?: number): Budget {
+  return { generated: 0, isTruncated: false, ...(wanted === undefined ? {} : { wanted }) };
 }
 
 /** RRULE instance starts in [loMs, hiMs), ascending, stopping at the work caps (and saying so in budget). */
@@ -615,13 +617,13 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
   // thousands.
   let cursor = begin;
   let width = Math.max(c.chunkMs / 64, 1_000);
+  const generatedBefore = budget.generated;
   for (let chunks = 0; cursor < end; chunks++) {
     if (chunks >= MAX_CHUNKS) {
       budget.isTruncated = true;
       return;
     }
     const chunkEnd = Math.min(end, cursor + width);
-    width = Math.min(width * 2, c.chunkMs);
     let batch: number[];
     try {
       batch = rule.between(new Date(cursor), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds);
@@ -640,6 +642,14 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
       yield ms;
     }
     cursor = chunkEnd;
+    width = Math.min(width * 2, c.chunkMs);
+    const found = budget.generated - generatedBefore;
+    if (budget.wanted !== undefined && found > 0 && found < budget.wanted) {
+      // The rule's density so far says how wide a window holds what is still wanted (a quarter
+      // more, for instances the consumer skips; past that, windows double again): the library
+      // generates all of a window, so a doubled one could cost twice the instances taken.
+      width = Math.min(width, Math.max(((budget.wanted - found) * 1.25 * (cursor - begin)) / found, 1_000));
+    }
   }
 }
 
@@ -853,7 +863,7 @@ export class CompiledSeries {
     const max = checkLimit(limit);
     const c = this.#c;
     const out: Occurrence[] = [];
-    const budget = newBudget();
+    const budget = newBudget(max + (options.skipOriginalStartsMs?.size ?? 0));
     if (max === 0) return { occurrences: out, isTruncated: false };
     const hiMs = Math.min(options.beforeMs ?? Infinity, MAX_INSTANT_MS + 1);
     for (const start of seriesStarts(c, Math.max(afterMs - c.durationMs, MIN_INSTANT_MS), hiMs, budget)) {
