@@ -22,6 +22,17 @@ export type RuntimeReportableStatus = (typeof RUNTIME_REPORTABLE_STATUSES)[numbe
 export const RETIRED_STATUS_NAMES: Readonly<Record<string, RuntimeReportableStatus>> = { Failed: FAILURE_STATUS };
 
 /**
+ * The status a list filter names. MeetStream's own status names vary in case (`Error`, `ERROR`,
+ * `Failed`, `FAILED`, `joining`), so a filter is read without regard to case, and the failure's
+ * other names mean `Error`. Null: no such status.
+ */
+export function statusNamedInFilter(name: string): BotStatus | null {
+  const lower = name.toLowerCase();
+  if (lower === 'failed') return FAILURE_STATUS;
+  return BOT_STATUSES.find((status) => status.toLowerCase() === lower) ?? null;
+}
+
+/**
  * A live bot still holds its deduplication key and its events: it is waiting to join or in the
  * meeting. Kept in step with the partial index of migration 008 (same names, same order).
  */

@@ -294,6 +294,10 @@ describe('ad-hoc bots', () => {
       assert.equal(all.bots[0].source, 'calendar_schedule_api');
       const ids = (body: any) => body.bots.map((b: any) => b.bot_id);
       assert.deepEqual(ids(await list('?status=Cancelled')), [meetRed]);
+      // MeetStream's status names vary in case, and its failure is also called Failed.
+      assert.deepEqual(ids(await list('?status=cancelled')), [meetRed]);
+      assert.deepEqual(ids(await list('?status=SCHEDULED&platform=Teams')), [teamsBlue]);
+      for (const failure of ['Failed', 'FAILED', 'ERROR', 'Error']) assert.deepEqual(ids(await list(`?status=${failure}`)), [], failure);
       assert.deepEqual(ids(await list('?platform=GMeet')), [meetRed]);
       assert.deepEqual(ids(await list('?platform=google_meet')), [meetRed]);
       assert.deepEqual(ids(await list('?platform=Teams')), [teamsBlue]);
@@ -330,7 +334,7 @@ describe('ad-hoc bots', () => {
       const cases: [string, string, string][] = [
         ['?platform=Skype', 'validation_error', 'platform'],
         ['?platform=gmeet', 'validation_error', 'platform'],
-        ['?status=Failed', 'validation_error', 'status'],
+        ['?status=Lost', 'validation_error', 'status'],
         ['?from=yesterday', 'invalid_time', 'from'],
         ['?to=2026-02-30', 'invalid_time', 'to'],
         ['?from=2026-11-21&to=2026-11-20', 'invalid_time', 'to'],

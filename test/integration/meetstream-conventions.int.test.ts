@@ -118,6 +118,32 @@ describe('MeetStream conventions', () => {
     });
   });
 
+  test('the names and fields of MeetStream\'s older documentation: GET /calendar/events/list and GET /calendar/schedule list, previous in an event page, success in a reschedule answer', async () => {
+    // reference/meetstream.md 5.4 (the events list's alias, {next, previous, has_more, results}),
+    // 4.1 (the scheduled list's alias) and 4.3 (the reschedule answer {success: true, ...}).
+    const bob = await rc.newUser('bob-older-names');
+    const event = await zoomEvent(bob.auth, 180);
+    const scheduled = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: bob.auth, body: { deduplication_key: 'older-names', bot_config: {} } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const window = `time_min=${encodeURIComponent(iso(NOW))}&time_max=${encodeURIComponent(iso(NOW + 86_400_000))}`;
+    const listed = await rc.request('GET', `${EVENTS}?${window}`, { auth: bob.auth });
+    const aliased = await rc.request('GET', `${EVENTS}/list?${window}`, { auth: bob.auth });
+    assert.equal(aliased.status, 200, JSON.stringify(aliased.body));
+    assert.deepEqual(aliased.body, listed.body);
+    assert.deepEqual(Object.keys(listed.body).sort(), ['has_more', 'next', 'previous', 'results']);
+    assert.equal(listed.body.previous, null);
+    assert.deepEqual(listed.body.results.map((e: { id: string }) => e.id), [event.id]);
+    const scheduledList = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: bob.auth });
+    const older = await rc.request('GET', '/api/v1/calendar/schedule?limit=10', { auth: bob.auth });
+    assert.equal(older.status, 200, JSON.stringify(older.body));
+    assert.deepEqual(older.body, scheduledList.body);
+    assert.deepEqual(older.body.scheduled_bots.map((b: { bot_id: string }) => b.bot_id), [scheduled.body.bot_id]);
+    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${scheduled.body.bot_id}`, { auth: bob.auth, body: { scheduled_join_time: iso(NOW + 170 * 60_000) } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(moved.body.success, true);
+    assert.equal(moved.body.schedule_updated, true);
+  });
+
   test('a request with no body under Content-Type: application/json (one header set for every request) is answered as one without a body', async () => {
     const empty = async (method: 'DELETE' | 'POST', url: string) => {
       const res = await rc.app.inject({ method, url, headers: { authorization: alice.auth, 'content-type': 'application/json' }, payload: '' });

@@ -11,12 +11,15 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     schema: { tags, summary: 'Create an event', body: EventCreateBody, response: { 201: EventResponse, ...errorResponses(404, 413) } },
   }, async (request, reply) => reply.status(201).send(await deps.events.create(request.userId, request.body)));
 
-  app.get('/calendar/events', {
-    schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
-  }, async (request) => {
-    if (/^(true|1)$/i.test(request.query.sync ?? '')) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
-    return deps.events.list(request.userId, request.query);
-  });
+  // /calendar/events/list is the same list under the name older MeetStream documentation gives it.
+  for (const path of ['/calendar/events', '/calendar/events/list']) {
+    app.get(path, {
+      schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
+    }, async (request) => {
+      if (/^(true|1)$/i.test(request.query.sync ?? '')) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
+      return deps.events.list(request.userId, request.query);
+    });
+  }
 
   app.get('/calendar/events/changes', {
     schema: { tags, summary: 'Events in the order of their latest change, from a cursor (deleted ones included)', querystring: EventChangesQuery, response: { 200: EventChangesResponse, ...errorResponses() } },

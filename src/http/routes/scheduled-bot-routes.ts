@@ -39,8 +39,10 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
     },
   }, async (request) => deps.management.updateScheduleTarget(request.userId, request.params.event_id, request.body));
 
-  for (const base of ['/calendar/scheduled', '/calendar/scheduled_bots']) {
-    app.get(base, {
+  // /calendar/schedule is the list's older name in MeetStream's documentation (GET only: under it,
+  // PATCH and DELETE name an event, above).
+  for (const path of ['/calendar/scheduled', '/calendar/scheduled_bots', '/calendar/schedule']) {
+    app.get(path, {
       schema: {
         tags,
         summary: 'The caller\'s upcoming and running bots, soonest first',
@@ -49,7 +51,9 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
         response: { 200: ScheduledBotsResponse, ...errorResponses() },
       },
     }, async (request) => deps.botQueries.listScheduled(request.userId, request.query));
+  }
 
+  for (const base of ['/calendar/scheduled', '/calendar/scheduled_bots']) {
     app.patch(`${base}/:bot_id`, {
       schema: {
         tags,

@@ -51,7 +51,7 @@ export const BotResponse = Type.Object({
 export const PLATFORM_FILTERS = ['GMeet', 'Zoom', 'Teams', 'google_meet', 'zoom', 'microsoft_teams', 'webex', 'gotomeeting', 'bluejeans', 'whereby'] as const;
 
 export const BotListQuery = Type.Object({
-  status: Type.Optional(Type.Union(BOT_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
+  status: Type.Optional(Type.String({ maxLength: 32, description: `Only bots in this status: ${BOT_STATUSES.join(', ')}, in any case; Failed means Error` })),
   from: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or after: YYYY-MM-DD (a UTC day) or a date-time with offset' })),
   to: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or before: YYYY-MM-DD (a UTC day, included) or a date-time with offset' })),
   platform: Type.Optional(Type.Union(PLATFORM_FILTERS.map((p) => Type.Literal(p)), { description: 'MeetStream\'s GMeet, Zoom, Teams, or Rollcall\'s platform names' })),

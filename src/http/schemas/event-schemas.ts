@@ -77,6 +77,7 @@ export const EventListQuery = Type.Object({
 export const EventListResponse = Type.Object({
   results: Type.Array(EventResponse),
   next: Nullable(Type.String()),
+  previous: Type.Null({ description: 'Always null: pages go forward only (MeetStream\'s list has the field)' }),
   has_more: Type.Boolean(),
 });
 

@@ -47,6 +47,7 @@ export const BotPatchBody = Type.Object({
 }, { additionalProperties: true });
 
 export const BotUpdateResponse = Type.Object({
+  success: Type.Literal(true, { description: 'MeetStream\'s older reschedule answer carries it' }),
   message: Type.String(),
   bot_id: Type.String(),
   updated_fields: Type.Array(Type.String(), { description: 'The fields whose stored value changed' }),

@@ -95,6 +95,8 @@ export interface ListQuery extends CalendarScopeInput {
 export interface EventPage {
   results: EventView[];
   next: string | null;
+  /** Pages go forward only (a cursor past the last row seen): there is never a previous one to name. */
+  previous: null;
   has_more: boolean;
 }
 
@@ -302,6 +304,7 @@ export class CalendarEvents {
     return {
       results: await this.#views(page),
       next: hasMore && last ? eventCursor.encode(last.start_ms, last.id) : null,
+      previous: null,
       has_more: hasMore,
     };
   }

@@ -58,6 +58,8 @@ export interface BotPatch {
 }
 
 export interface BotUpdateResult {
+  /** Always true: MeetStream's older reschedule answer had it, and clients may test it. */
+  success: true;
   message: string;
   bot_id: string;
   updated_fields: string[];
@@ -320,6 +322,7 @@ export class BotManagement {
     // A bot a provider already holds gets its new settings there too (one sync covers a move as well).
     if (updated.bot_config !== bot.bot_config) await requestProviderSync(trx, updated, `Settings changed through the API: ${updatedFields.filter((f) => f !== 'scheduled_join_time').join(', ')}`, now);
     return {
+      success: true,
       message: updatedFields.length > 0 ? 'Scheduled bot updated successfully' : 'Nothing changed',
       bot_id: bot.id,
       updated_fields: updatedFields,

@@ -6,7 +6,7 @@ import type { Engine } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import type { BotStatus } from '../../domain/bot-status.ts';
+import { BOT_STATUSES, statusNamedInFilter, type BotStatus } from '../../domain/bot-status.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -45,7 +45,8 @@ export interface ScheduledBotItem {
 
 /** GET /bots filters (MeetStream's names). custom_attr holds the custom_attr[<name>] parameters. */
 export interface BotListQuery {
-  status?: BotStatus;
+  /** A status name, in any case (statusNamedInFilter). */
+  status?: string;
   from?: string;
   to?: string;
   platform?: string;
@@ -180,7 +181,11 @@ export class BotQueries {
     if (fromMs !== null && toMs !== null && toMs <= fromMs) throw new ApiError('invalid_time', 'to must not be before from', { details: { field: 'to' } });
     const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
     let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId);
-    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.status !== undefined) {
+      const status = statusNamedInFilter(query.status);
+      if (status === null) throw new ApiError('validation_error', `status (query): must be one of ${BOT_STATUSES.join(', ')} (any case; Failed means Error)`, { details: { field: 'status', location: 'query' } });
+      q = q.where('status', '=', status);
+    }
     if (query.platform !== undefined) q = q.where('meeting_platform', '=', platformOfFilter(query.platform));
     if (fromMs !== null) q = q.where('created_at', '>=', fromMs);
     if (toMs !== null) q = q.where('created_at', '<', toMs);
