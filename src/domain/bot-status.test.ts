@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
+import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
 
 test('the usual path is allowed, with or without recording and leaving', () => {
   for (const path of [
@@ -52,4 +52,13 @@ test('every end of a bot\'s time in the meeting is event bot.stopped; progress k
     NotAllowed: 'bot.stopped', Denied: 'bot.stopped', Error: 'bot.stopped', Cancelled: 'bot.cancelled', Missed: 'bot.missed',
   });
   assert.deepEqual(BOT_STATUSES.filter((s) => webhookStatusCodeFor(s) === 500), ['NotAllowed', 'Denied', 'Error', 'Missed']);
+});
+
+test('a list filter names a status in any case; Failed is the failure\'s other name', () => {
+  assert.equal(statusNamedInFilter('Scheduled'), 'Scheduled');
+  assert.equal(statusNamedInFilter('inmeeting'), 'InMeeting');
+  assert.equal(statusNamedInFilter('FAILED'), 'Error');
+  assert.equal(statusNamedInFilter('ERROR'), 'Error');
+  assert.equal(statusNamedInFilter('Lost'), null);
+  assert.equal(statusNamedInFilter(''), null);
 });
