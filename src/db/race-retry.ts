@@ -20,6 +20,21 @@ export function isUniqueViolation(error: unknown): boolean {
   return e.code === '23505' || (typeof e.message === 'string' && /UNIQUE constraint failed/.test(e.message));
 }
 
+/**
+ * Runs `transaction` again, up to five attempts in all, while PostgreSQL rolls it back for a
+ * deadlock or a serialization failure (a unique violation is an answer here, not a race to retry).
+ */
+export async function retryingConflicts<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (attempt < MAX_ATTEMPTS && isTransientConflict(error)) continue;
+      throw error;
+    }
+  }
+}
+
 /** Runs `transaction` again, up to five attempts in all, while it fails by losing a race. */
 export async function retryingLostRaces<T>(transaction: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -10,7 +10,8 @@
 // - The recurrence set is DTSTART + RRULE + RDATE, minus EXDATE (EXDATE always wins), and every
 //   occurrence lasts exactly as long as the first.
 // - Work is bounded: no call produces more than GENERATION_CAP rule instances or makes more than
-//   MAX_CHUNKS library calls, whatever the rule says (FREQ=SECONDLY without COUNT and the like).
+//   MAX_CHUNKS library calls (a COUNT rule's walk, made once per compiled series, 4 * MAX_CHUNKS
+//   smaller ones), whatever the rule says (FREQ=SECONDLY without COUNT and the like).
 //   A query that stopped at a cap rather than at the end of what it asked says so (isTruncated),
 //   so that "no more occurrences" and "gave up" are never confused.
 // - A SECONDLY or MINUTELY rule without BYxxx parts is a fixed step in absolute time (the library
@@ -57,10 +58,11 @@ const MAX_PERIODS_PER_CHUNK = 2_000;
 /** Library calls per expansion; only rules that are both dense in periods and sparse in matches get near it. */
 const MAX_CHUNKS = 1_000;
 /**
- * A COUNT rule's walk asks the library for this fraction of a chunk per step (with this many times
- * MAX_CHUNKS steps at most, the same range): one step of about 125 instances takes a few ms.
+ * A COUNT rule's walk aims at about this many instances a step (a few ms of the library's time),
+ * so that a caller interleaving other work between steps is never held long; a step that finds
+ * fewer grows the next, up to a quarter of a chunk (a sparse rule is not walked in more calls).
  */
-const WALK_STEP_FRACTION = 16;
+const WALK_STEP_INSTANCES = 125;
 /**
  * Per library call. The library's default (1,000,000) lets one call spend tens of seconds on a rule
  * such as FREQ=YEARLY with every BYMONTHDAY/BYHOUR/BYMINUTE/BYSECOND listed; real meeting rules
@@ -657,9 +659,9 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
  * A COUNT rule's instances from DTSTART. The library cannot skip ahead without losing the count,
  * so they are counted here: the rule without COUNT is generated in windows from DTSTART on (the
  * same instances in the same order, COUNT only ends them) and kept, at most GENERATION_CAP of
- * them and 4 * MAX_CHUNKS quarter-size library calls per series. A compiled series walks once
- * however many questions it is asked, and the walk goes in short steps that a caller can
- * interleave with other work (CompiledSeries.walkUntil).
+ * them and 4 * MAX_CHUNKS library calls of at most a quarter of a chunk per series. A compiled
+ * series walks once however many questions it is asked, and the walk goes in short steps (about
+ * WALK_STEP_INSTANCES each) that a caller can interleave with other work (CompiledSeries.walkUntil).
  */
 interface CountWalk {
   starts: number[];
@@ -684,15 +686,12 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
       walk.coveredToMs = Infinity;
       return;
     }
-    if (walk.chunks >= WALK_STEP_FRACTION * MAX_CHUNKS) {
+    if (walk.chunks >= 4 * MAX_CHUNKS) {
       walk.isTruncated = true;
       return;
     }
     const from = walk.coveredToMs;
     const chunkEnd = Math.min(limitMs, from + walk.widthMs);
-    // A sixteenth of a windowed call at most (about CHUNK_TARGET / 16 instances), so that each
-    // step of a walk a caller interleaves with other work stays short.
-    walk.widthMs = Math.min(walk.widthMs * 2, Math.max(c.chunkMs / WALK_STEP_FRACTION, 1_000));
     walk.chunks++;
     let batch: number[];
     try {
@@ -712,6 +711,12 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
       walk.starts.push(ms);
     }
     walk.coveredToMs = walk.starts.length >= c.count ? Infinity : chunkEnd;
+    // The next step: twice as wide, up to a quarter of a chunk, unless this one found more than a
+    // step's worth; then as wide as the rule's density says a step's worth takes.
+    const stepMs = chunkEnd - from;
+    walk.widthMs = batch.length > WALK_STEP_INSTANCES
+      ? Math.max((stepMs * WALK_STEP_INSTANCES) / batch.length, 1_000)
+      : Math.min(stepMs * 2, Math.max(c.chunkMs / 4, 1_000));
     yield;
   }
 }

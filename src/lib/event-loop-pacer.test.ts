@@ -29,21 +29,26 @@ test('work shorter than a slice never yields; longer work lets a timer run betwe
   assert.ok(ticks >= 1, 'the timer ran while the work was going on');
 });
 
-test('loops run one after another without the loop turning share one slice: a new pacer does not start afresh', async () => {
-  // Let any stretch an earlier test left end.
+/** Lets any stretch an earlier test left end (the stretch is the process's). */
+async function endStretch(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
-  const first = new EventLoopPacer(10);
+}
+
+test('loops run one after another without the loop turning share one slice: a new pacer does not start afresh', async () => {
+  await endStretch();
+  const first = new EventLoopPacer(40);
   await first.pace();
-  busy(8);
+  busy(20);
   await first.pace();
   assert.equal(first.turns, 0, 'within its slice');
-  const second = new EventLoopPacer(10);
-  busy(4);
+  const second = new EventLoopPacer(40);
+  busy(30);
   await second.pace();
-  assert.equal(second.turns, 1, 'the stretch began with the first loop, 12 ms ago');
+  assert.equal(second.turns, 1, 'the stretch began with the first loop, 50 ms ago');
 });
 
 test('a turn of the loop by other means starts a new stretch', async () => {
+  await endStretch();
   const pacer = new EventLoopPacer(10);
   await pacer.pace();
   busy(6);
@@ -52,4 +57,30 @@ test('a turn of the loop by other means starts a new stretch', async () => {
   busy(6);
   await pacer.pace();
   assert.equal(pacer.turns, 0, 'the timer turned the loop between the two halves');
+});
+
+test('paced works running side by side share the stretch: together they hold the loop about one slice, not one each', async () => {
+  await endStretch();
+  let longestGap = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 1);
+  const work = async () => {
+    const pacer = new EventLoopPacer(10);
+    for (let i = 0; i < 40; i++) {
+      busy(2);
+      await pacer.pace();
+    }
+  };
+  try {
+    last = performance.now();
+    await Promise.all([work(), work(), work(), work(), work(), work()]);
+  } finally {
+    clearInterval(timer);
+  }
+  // Six works each restarting the stretch would hold the loop about six slices (60 ms) at a time.
+  assert.ok(longestGap < 40, `the timer waited ${longestGap.toFixed(1)} ms`);
 });

@@ -55,7 +55,8 @@ export class EventLoopPacer {
     // The callback armed at the stretch's start runs in this same check phase, before this one.
     await nextTurn();
     this.#turns++;
-    beginStretch();
+    // Several paced works resuming in one check phase share the stretch the first one began.
+    if (!isInStretch) beginStretch();
   }
 
   /** How many times the work gave the loop a turn (for logs and tests). */

@@ -2202,6 +2202,28 @@ describe('ICS feed specifics', () => {
     await syncAll();
     for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['sync_failing', 'sync_restored']), ['sync_failing', 'sync_failing', 'sync_restored'], `bot ${pair.botId}`);
 
+    // One feed reported failing at the moment the other recovers: the bot is left told of the
+    // failure that goes on (a recovery reading the other feed as not yet reported would have the
+    // last word), and hears the end when that one recovers too.
+    const sync = (id: string) => env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    for (const pair of pairs) env.ics.replaceWithRaw(pair.feeds[1]!, '<html><body>Sign in</body></html>');
+    for (let i = 0; i < 20; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    for (const pair of pairs) env.ics.replaceWithRaw(pair.feeds[0]!, '<html><body>Sign in</body></html>');
+    await Promise.all(pairs.map((p) => sync(p.ids[0]!)));
+    env.clock.advance(16 * MIN);
+    for (const pair of pairs) env.ics.replaceWithRaw(pair.feeds[1]!, null);
+    await Promise.all(pairs.flatMap((p) => [sync(p.ids[0]!), sync(p.ids[1]!)]));
+    for (const pair of pairs) {
+      assert.equal((await connection(env, user.auth, pair.ids[0]!)).sync_failing_since !== null, true);
+      assert.equal((await kindsOf(pair.botId, ['sync_failing', 'sync_restored'])).at(-1), 'sync_failing', `bot ${pair.botId}: the first feed still fails`);
+    }
+    for (const pair of pairs) env.ics.replaceWithRaw(pair.feeds[0]!, null);
+    await Promise.all(pairs.map((p) => sync(p.ids[0]!)));
+    for (const pair of pairs) assert.equal((await kindsOf(pair.botId, ['sync_failing', 'sync_restored'])).at(-1), 'sync_restored', `bot ${pair.botId}`);
+
     // Both addresses reset at once: the bot depends on revoked calendars only, and hears it once.
     for (const feed of pairs.flatMap((p) => p.feeds)) env.ics.revoke(feed);
     await syncAll();

@@ -19,7 +19,8 @@ import {
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
 import { parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
-import { noteAccessRestored, noteSyncRestored } from './connection-health.ts';
+import { noteConnectionRecovered } from './connection-health.ts';
+import { retryingConflicts } from '../../db/race-retry.ts';
 import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
 import * as connections from '../../store/connection-store.ts';
 
@@ -508,7 +509,8 @@ export class CalendarConnections {
     // Not given on a reconnect: the earlier choice stays. "all" is stored as null.
     const selection = options.calendarIds === undefined ? existing?.calendar_selection ?? null
       : options.calendarIds === 'all' || credentials.kind === 'ics' ? null : JSON.stringify([...new Set(options.calendarIds)]);
-    await db.transaction().execute(async (trx) => {
+    // Locks the bots it tells (a deadlock with a sync of another calendar of theirs is retried).
+    await retryingConflicts(() => db.transaction().execute(async (trx) => {
       const fields = {
         user_email: account.email, user_name: account.name, display_url: options.displayUrl ?? null, credentials: sealed,
         callback_url: options.callbackUrl ?? existing?.callback_url ?? null, status: 'active', last_error: null, last_error_at: null,
@@ -521,10 +523,10 @@ export class CalendarConnections {
           id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
         });
       }
-      if (existing?.status === 'auth_revoked') await noteAccessRestored(trx, this.#database.engine, id, now);
-      // Connected again while its failing syncs were reported: the bots told of it hear the end.
-      if (existing?.failing_reported_at != null) await noteSyncRestored(trx, this.#database.engine, id, now);
-    });
+      // Connected again while it had lost its access, or while its failing syncs were reported: the
+      // bots told of it hear the end.
+      await noteConnectionRecovered(trx, this.#database.engine, id, { hadLostAccess: existing?.status === 'auth_revoked', wasReportedFailing: existing?.failing_reported_at != null }, now);
+    }));
     // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with
     // their events. Held like a sync: a sync of this connection under way finishes first.
     await this.#sync.whileHolding(id, async () => this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider));

@@ -11,6 +11,7 @@ import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
+import { retryingConflicts } from '../../db/race-retry.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 
 type ConnectionUpdate = Parameters<typeof connections.updateConnection>[2];
@@ -75,7 +76,7 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
  * sync no longer holds the connection (disconnected, or taken by another sync): nothing written.
  */
 export async function reportAccessRevoked(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<number | null> {
-  return database.db.transaction().execute(async (trx) => {
+  return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     // Disconnected during the sync: nobody to tell.
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     await enqueueConnectionWebhook(trx, connection, {
@@ -94,20 +95,9 @@ export async function reportAccessRevoked(database: Database, connection: Calend
       await requestProviderSync(trx, bot, 'The calendars of its events lost their access', nowMs);
     }
     return blocked.size;
-  });
+  }));
 }
 
-/**
- * After a revoked connection has its access again (a probe succeeded, or the account was
- * connected again): each bot it had put at risk, and that no other revoked connection still
- * holds, gets an `access_restored` decision. The bot then launches normally.
- */
-export async function noteAccessRestored(db: Db, engine: Engine, connectionId: string, nowMs: number): Promise<number> {
-  const candidates = await lockedBotsOfConnection(db, engine, connectionId);
-  const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
-  return appendFollowUps(db, candidates.filter((id) => !stillBlocked.has(id)), ['at_risk', 'access_restored'], nowMs,
-    `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
-}
 
 /**
  * Reports a connection whose syncs have failed for a while (with `update`, which records the
@@ -119,9 +109,11 @@ export async function noteAccessRestored(db: Db, engine: Engine, connectionId: s
  */
 export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number | null> {
   const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
-  return database.db.transaction().execute(async (trx) => {
+  return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
-    const scheduled = await connections.listScheduledBotsOfConnection(trx, connection.id);
+    // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
+    // this moment reads this report once it is committed, not the decisions from before it.
+    const scheduled = await lockedBotsOfConnection(trx, database.engine, connection.id);
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_failing', status: 'active',
       message: `Syncing this calendar has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSynced}) and its bots launch as planned on them; changes made in the calendar meanwhile are not seen. Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.`,
@@ -132,7 +124,7 @@ export async function reportSyncFailing(database: Database, connection: Calendar
       await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
     }
     return scheduled.length;
-  });
+  }));
 }
 
 /**
@@ -144,7 +136,7 @@ export async function reportSyncFailing(database: Database, connection: Calendar
 export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<true | null> {
   const wasRevoked = connection.status === 'auth_revoked';
   const since = connection.failing_since ?? connection.last_error_at;
-  return database.db.transaction().execute(async (trx) => {
+  return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_restored', status: 'active',
@@ -152,22 +144,31 @@ export async function reportSyncRestored(database: Database, connection: Calenda
         : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
       details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
     }, nowMs);
-    if (wasRevoked) await noteAccessRestored(trx, database.engine, connection.id, nowMs);
-    await noteSyncRestored(trx, database.engine, connection.id, nowMs);
+    await noteConnectionRecovered(trx, database.engine, connection.id, { hadLostAccess: wasRevoked, wasReportedFailing: true }, nowMs);
     return true as const;
-  });
+  }));
 }
 
 /**
- * After a connection reported failing syncs again (or was connected again): each bot told of the
- * failure gets `sync_restored`, unless another connection of its events is still reported failing
- * (it gets it when that one recovers).
+ * After a connection recovered: it had lost its access and has it again (a probe worked, or the
+ * account was connected again), or its failing syncs had been reported and a sync works again (or
+ * it was connected again). Each bot it had put at risk gets `access_restored` and each bot told of
+ * the failure `sync_restored`, unless another connection of its events still lacks access, or is
+ * still reported failing (it hears when that one recovers). The bots are listed and locked once.
  */
-export async function noteSyncRestored(db: Db, engine: Engine, connectionId: string, nowMs: number): Promise<number> {
+export async function noteConnectionRecovered(db: Db, engine: Engine, connectionId: string, was: { hadLostAccess: boolean; wasReportedFailing: boolean }, nowMs: number): Promise<void> {
+  if (!was.hadLostAccess && !was.wasReportedFailing) return;
   const candidates = await lockedBotsOfConnection(db, engine, connectionId);
-  const stillFailing = await connections.findBotsOnOtherFailingConnections(db, candidates, connectionId);
-  return appendFollowUps(db, candidates.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
-    `Calendar connection ${connectionId} syncs again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connectionId });
+  if (was.hadLostAccess) {
+    const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
+    await appendFollowUps(db, candidates.filter((id) => !stillBlocked.has(id)), ['at_risk', 'access_restored'], nowMs,
+      `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
+  }
+  if (was.wasReportedFailing) {
+    const stillFailing = await connections.findBotsOnOtherFailingConnections(db, candidates, connectionId);
+    await appendFollowUps(db, candidates.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
+      `Calendar connection ${connectionId} syncs again; the bot follows its meeting as the calendar now shows it`, { calendar_id: connectionId });
+  }
 }
 
 /**
