@@ -1244,3 +1244,80 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
     }
   });
 });
+
+describe('Recall: what Create Bot is sent', () => {
+  const provider = providerCase('recall');
+  const fake = provider.fake as FakeRecall;
+  const clock = new ManualClock(Math.ceil(Date.now() / HOUR) * HOUR);
+  const LEAD_MS = HOUR;
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    const url = await fake.start();
+    fake.now = () => clock.now();
+    rc = await startTestRollcall({
+      clock,
+      settings: {
+        BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
+        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: String(LEAD_MS / 1000), BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+      },
+    });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await fake.stop();
+  });
+
+  const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  /** Books a meeting with `config` and brings the clock to its handover. */
+  async function book(meetingUrl: string, key: string, config: Record<string, unknown>) {
+    const startMs = Math.ceil((clock.now() + LEAD_MS + 2 * HOUR) / MIN) * MIN;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: meetingUrl } });
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key, ...config } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    clock.set(startMs - JOIN_LEAD_MS - LEAD_MS);
+    return scheduled.body.bot_id as string;
+  }
+
+  test('an attribute longer than Recall\'s 500-character metadata limit: the bot is made, with the first 500 there and the whole value kept; everyone_left_timeout in Recall\'s object form', async () => {
+    const long = `${'x'.repeat(499)}\u{1F600}${'y'.repeat(100)}`;
+    const botId = await book('https://meet.google.com/lon-gatt-rbut', 'long-attribute', { custom_attributes: { note: long, team: 'core' }, automatic_leave: { everyone_left_timeout: 60, waiting_room_timeout: 300 } });
+    await rc.dispatcher.runDue();
+    const row = await botRow(botId);
+    assert.ok(row.provider_bot_id, 'handed over');
+    const sent = createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId);
+    assert.equal(sent.length, 1);
+    // Cut before the emoji rather than through it.
+    assert.equal(sent[0]!.body.metadata.note, 'x'.repeat(499));
+    assert.equal(sent[0]!.body.metadata.team, 'core');
+    assert.deepEqual(sent[0]!.body.automatic_leave, { everyone_left_timeout: { timeout: 60 }, waiting_room_timeout: 300 });
+    const bot = await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: user.auth });
+    assert.equal(bot.body.custom_attributes.note, long, 'Rollcall keeps and sends the whole value');
+  });
+
+  test('a 429 Recall replays under its key: the next attempt goes under a new key after Retry-After, and one bot is made', async () => {
+    fake.replaysThrottled = true;
+    const limit = fake.createsPerMinute;
+    try {
+      const botId = await book('https://meet.google.com/thr-ottl-edrp', 'throttled-replay', {});
+      fake.createsPerMinute = 0;
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, null, 'throttled');
+      fake.createsPerMinute = limit;
+      for (let i = 0; i < 5 && (await botRow(botId)).provider_bot_id === null; i++) {
+        clock.advance(61_000);
+        await rc.dispatcher.runDue();
+      }
+      const sent = createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId);
+      assert.ok((await botRow(botId)).provider_bot_id, `handed over after the limit passed (${sent.map((r) => r.headers['idempotency-key']).join(', ')})`);
+      assert.equal(new Set(sent.map((r) => r.headers['idempotency-key'])).size, sent.length, 'each attempt under a key of its own');
+      assert.equal(fake.liveBots.filter((b) => b.metadata.rollcall_bot_id === botId).length, 1);
+    } finally {
+      fake.replaysThrottled = false;
+      fake.createsPerMinute = limit;
+    }
+  });
+});

@@ -28,6 +28,8 @@ export class FakeRecall extends FakeProviderServer {
   createsPerMinute = 60;
   /** Ad-hoc bots left in the pool; Infinity: never runs dry. */
   adHocPool = Infinity;
+  /** Replay a 429 under its idempotency key for the hour, as other error answers are (undocumented either way). */
+  replaysThrottled = false;
   /** Bots on one page of List Bots (Recall does not publish its page size). */
   listPageSize = 10;
   readonly #creations: number[] = [];
@@ -75,8 +77,10 @@ export class FakeRecall extends FakeProviderServer {
       if (cached && this.now() - cached.at < 3_600_000) return cached.answer;
     }
     const answer = this.#route(request);
-    // 429s are not stored: the request never ran (the limit is checked first).
-    if (cacheKey && answer.status !== 429) this.#idempotency.set(cacheKey, { at: this.now(), answer });
+    // Whether a 429 is replayed like the other error answers is not documented (the request never
+    // ran: the limit is checked first). Not stored by default; replaysThrottled tries the other
+    // reading, under which a retry under the same key would get the 429 for the hour.
+    if (cacheKey && (answer.status !== 429 || this.replaysThrottled)) this.#idempotency.set(cacheKey, { at: this.now(), answer });
     return answer;
   }
 
@@ -99,11 +103,15 @@ export class FakeRecall extends FakeProviderServer {
     // (https://docs.recall.ai/reference/bot_create; https://docs.recall.ai/docs/errors).
     while (this.#creations.length > 0 && this.#creations[0]! <= now - 60_000) this.#creations.shift();
     if (this.#creations.length >= this.createsPerMinute) {
-      const retryAfter = Math.max(1, Math.ceil((this.#creations[0]! + 60_000 - now) / 1000));
+      const retryAfter = Math.max(1, Math.ceil(((this.#creations[0] ?? now) + 60_000 - now) / 1000));
       return { status: 429, headers: { 'retry-after': String(retryAfter) }, body: { detail: 'Request was throttled.' } };
     }
     this.#creations.push(now);
     if (typeof body.meeting_url !== 'string') return { status: 400, body: { meeting_url: ['This field is required.'] } };
+    // Each metadata value is at most 500 characters (https://docs.recall.ai/docs/custom-metadata,
+    // "Field Limitations"); refused in the field-error form of the other 400s here.
+    const metadata = (body.metadata ?? {}) as Record<string, unknown>;
+    if (Object.values(metadata).some((value) => typeof value === 'string' && value.length > 500)) return { status: 400, body: { metadata: ['Ensure each value has no more than 500 characters.'] } };
     const joinAt = typeof body.join_at === 'string' ? Date.parse(body.join_at) : null;
     if (joinAt !== null && Number.isNaN(joinAt)) return { status: 400, body: { join_at: ['Datetime has wrong format.'] } };
     // More than ten minutes ahead: a scheduled bot with its own instance. Anything else, a

@@ -202,8 +202,13 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   const botStatus = typeof payload.bot_status === 'string' ? payload.bot_status : null;
   if (typeof botId !== 'string' || (eventName === null && botStatus === null)) return { ok: false, reason: 'malformed', message: 'not a bot webhook: bot_id or bot_event missing' };
   let target: TargetStatus | null;
-  if (eventName !== null && eventName in MEETSTREAM_EVENT_MAP) target = MEETSTREAM_EVENT_MAP[eventName]!;
-  else target = botStatus !== null ? MEETSTREAM_STATUS_MAP[botStatus.toLowerCase()] ?? null : null;
+  // `event` alone is the generic name: on every ending it is bot.stopped, whatever the ending was
+  // (reference meetstream.md 6.2, from MeetStream's labs: `bot_event` names the specific one). A
+  // delivery without bot_event says which ending through bot_status (NotAllowed, Denied, Error...).
+  const statusTarget = botStatus !== null ? MEETSTREAM_STATUS_MAP[botStatus.toLowerCase()] ?? null : null;
+  const isGenericEnding = typeof payload.bot_event !== 'string' && eventName === 'bot.stopped' && statusTarget !== null;
+  if (eventName !== null && eventName in MEETSTREAM_EVENT_MAP && !isGenericEnding) target = MEETSTREAM_EVENT_MAP[eventName]!;
+  else target = statusTarget;
   const message = typeof payload.message === 'string' ? payload.message.slice(0, 300) : `MeetStream reported ${eventName ?? botStatus}`;
   // bot.kicked is Stopped with the host as the cause (labs' terminal mapping): passed on as such.
   return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}) } };

@@ -123,6 +123,12 @@ export class RecallBotProvider implements BotRuntime {
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
     });
+    if (result.ok && result.answer.status === 429) {
+      // Throttled before it ran: nothing was made. Whether Recall replays a 429 under its key for
+      // the hour, as it does other error answers, is not documented; the next attempt goes under
+      // a new key, so that either way it is a new request (after Retry-After).
+      await this.#o.keyGenerations.moveOn(request.idempotency_key, generation + 1).catch(() => undefined);
+    }
     if (result.ok && result.answer.status === 507) {
       // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
       // Not recorded (the database is down): the retry gets the cached 507 once more and moves on then.
@@ -245,17 +251,38 @@ function isFinished(bot: RecallListedBot): boolean {
   return typeof latest === 'string' && RECALL_FINISHED_CODES.has(latest);
 }
 
+/**
+ * Recall refuses a metadata value longer than 500 characters (https://docs.recall.ai/docs/custom-metadata,
+ * "Field Limitations"); Rollcall keeps custom attributes up to 1,000. Recall gets the first 500
+ * (the attributes Rollcall sends in its own webhooks stay whole): a bot refused for a label would
+ * be a meeting without its bot.
+ */
+export const RECALL_METADATA_VALUE_LIMIT = 500;
+
+function withinRecallLimit(value: string): string {
+  if (value.length <= RECALL_METADATA_VALUE_LIMIT) return value;
+  const cut = value.slice(0, RECALL_METADATA_VALUE_LIMIT);
+  // Not half of a surrogate pair.
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** The Create Bot fields that come from the bot's settings. */
 function recallSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
-  const settings: Record<string, unknown> = { metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId } };
+  const attributes = Object.fromEntries(Object.entries(stringValues(config.custom_attributes)).map(([name, value]) => [name, withinRecallLimit(value)]));
+  const settings: Record<string, unknown> = { metadata: { ...attributes, rollcall_bot_id: botId } };
   if (typeof config.bot_name === 'string') settings.bot_name = config.bot_name;
   const automaticLeave = recallAutomaticLeave(config.automatic_leave);
   if (automaticLeave) settings.automatic_leave = automaticLeave;
   return settings;
 }
 
-/** Rollcall's automatic_leave (MeetStream's names) in Recall's names, where Recall has the setting. */
-function recallAutomaticLeave(value: unknown): Record<string, number> | null {
+/**
+ * Rollcall's automatic_leave (MeetStream's names) in Recall's names, where Recall has the setting.
+ * everyone_left_timeout is an object in Recall's current API, { timeout, activate_after }
+ * (https://docs.recall.ai/docs/automatic-leaving-behavior, "Default timeout values"; a plain number
+ * in its v1.10 docs): Rollcall's seconds go in `timeout`, `activate_after` keeps Recall's default.
+ */
+function recallAutomaticLeave(value: unknown): Record<string, number | { timeout: number }> | null {
   if (!value || typeof value !== 'object') return null;
   const input = value as Record<string, unknown>;
   const names: Record<string, string> = {
@@ -265,7 +292,8 @@ function recallAutomaticLeave(value: unknown): Record<string, number> | null {
     in_call_recording_timeout: 'in_call_recording_timeout',
     recording_permission_denied_timeout: 'recording_permission_denied_timeout',
   };
-  const out: Record<string, number> = {};
+  const out: Record<string, number | { timeout: number }> = {};
   for (const [ours, theirs] of Object.entries(names)) if (typeof input[ours] === 'number') out[theirs] = input[ours];
+  if (typeof out.everyone_left_timeout === 'number') out.everyone_left_timeout = { timeout: out.everyone_left_timeout };
   return Object.keys(out).length > 0 ? out : null;
 }
