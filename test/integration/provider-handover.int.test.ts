@@ -243,6 +243,28 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId).length, 1);
     });
 
+    test('the provider\'s joining report lost: its in-call report moves the bot through Joining, and the client hears both', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/los-tjoi-ning', `lost-joining-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const providerBotId = (await botRow(botId)).provider_bot_id!;
+      assert.ok(providerBotId);
+      clock.set(joinAtMs + 30_000);
+      // The joining delivery never arrives (MeetStream does not retry a failed one).
+      const answer = await providerWebhook(providerBotId, provider.statusNames.inCall);
+      assert.equal(answer.statusCode, 200, answer.body);
+      assert.equal((await botRow(botId)).status, provider.inCallAs);
+      const timeline = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status_changes?.map((c: { status: string }) => c.status)
+        ?? (await rc.database.db.selectFrom('bot_status_changes').select('status').where('bot_id', '=', botId).orderBy('id').execute()).map((c) => c.status);
+      assert.deepEqual(timeline.slice(-2), ['Joining', provider.inCallAs]);
+      assert.ok((await botRow(botId)).launched_at !== null, 'counted as launched');
+      const done = await providerWebhook(providerBotId, provider.statusNames.done);
+      assert.equal(done.statusCode, 200, done.body);
+      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', provider.inCallAs === 'Recording' ? 'bot.recording' : 'bot.inmeeting', 'bot.done']);
+    });
+
     test('an outage and a 429 at the handover are retried, the 429 after its Retry-After, without a second bot', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

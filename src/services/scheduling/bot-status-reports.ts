@@ -123,10 +123,21 @@ export class ProviderStatusReports {
       const from = bot.status as BotStatus;
       const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
       if (report.status === null || report.status === from) return { ...base, status: from, changed: false };
+      const now = this.#clock.now();
+      const reason = `${report.message} (${report.provider} status ${report.providerStatus})`;
+      // A handed-over bot waits in Scheduled for the provider's first report, joining. A provider
+      // that lost that delivery (MeetStream does not retry one: reference meetstream.md 6.2) then
+      // reports a later stage; refused, every report after it would be too and the bot would stay
+      // Scheduled for good. Such a report says the bot joined: it goes through Joining to it.
+      if (from === 'Scheduled' && !canTransition(from, report.status) && canTransition('Joining', report.status)) {
+        await transitionBot(trx, bot, 'Joining', `Joined (${report.provider} reported ${report.providerStatus} without reporting joining first)`, now);
+        await transitionBot(trx, { ...bot, status: 'Joining' }, report.status, reason, now, { kicked: report.kicked === true });
+        return { ...base, status: report.status, changed: true };
+      }
       if (!canTransition(from, report.status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${report.status} (${report.provider} reported ${report.providerStatus})`, { details: { field: 'status', from, to: report.status, provider_status: report.providerStatus } });
       }
-      await transitionBot(trx, bot, report.status, `${report.message} (${report.provider} status ${report.providerStatus})`, this.#clock.now(), { kicked: report.kicked === true });
+      await transitionBot(trx, bot, report.status, reason, now, { kicked: report.kicked === true });
       return { ...base, status: report.status, changed: true };
     });
     if (result.changed) this.#signal.afterCommit();
