@@ -91,6 +91,8 @@ export interface BotsTable {
   provider_name: string | null;
   /** The provider's id for this bot, recorded when the launch was accepted. */
   provider_bot_id: string | null;
+  /** When the provider's latest applied status report happened, by its clock (migration 026); older ones change nothing. */
+  provider_reported_at_ms: number | null;
   created_at: number;
   updated_at: number;
   /** sha256 of the Idempotency-Key of POST /bots/create_bot; one bot per key and user (migration 008). */

@@ -28,8 +28,8 @@ interface ProviderCase {
   kind: Kind;
   fake: Fake;
   secret: string;
-  /** The provider's status names for joining, in the call, and finished. */
-  statusNames: { joining: string; inCall: string; done: string };
+  /** The provider's status names for joining, in the call, finished, and recording or not in the call. */
+  statusNames: { joining: string; inCall: string; done: string; recording: string; notRecording: string };
   /** What the provider's in-call status means here: recording (Recall, Attendee) or just in the meeting (MeetStream's bot.inmeeting). */
   inCallAs: 'Recording' | 'InMeeting';
   /** Rollcall's declared rules for it (docs/providers/<kind>.md). */
@@ -42,14 +42,14 @@ interface ProviderCase {
 function providerCase(kind: Kind): ProviderCase {
   if (kind === 'recall') {
     const secret = `whsec_${Buffer.from('handover-recall-secret-32-bytes!').toString('base64')}`;
-    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
+    return { kind, fake: new FakeRecall(API_KEY, secret), secret, statusNames: { joining: 'joining_call', inCall: 'in_call_recording', done: 'done', recording: 'in_call_recording', notRecording: 'in_call_not_recording' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
   }
   if (kind === 'meetstream') {
     const secret = 'handover-meetstream-secret-5Vb';
-    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000, creationRunsMs: 30_000 };
+    return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done', recording: 'bot.recording', notRecording: 'bot.inmeeting' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000, creationRunsMs: 30_000 };
   }
   const secret = Buffer.from('handover-attendee-project-secret').toString('base64');
-  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
+  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended', recording: 'joined_recording', notRecording: 'joined_not_recording' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
 }
 
 interface AnyFakeBot {
@@ -263,6 +263,36 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const done = await providerWebhook(providerBotId, provider.statusNames.done);
       assert.equal(done.statusCode, 200, done.body);
       assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', provider.inCallAs === 'Recording' ? 'bot.recording' : 'bot.inmeeting', 'bot.done']);
+    });
+
+    test('reports delivered late and out of order: one older than a report applied already changes nothing and is acknowledged', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/lat-eord-ered', `out-of-order-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const providerBotId = (await botRow(botId)).provider_bot_id!;
+      assert.ok(providerBotId);
+      const post = ({ rawBody, headers }: { rawBody: string; headers: Record<string, string> }) =>
+        rc.app.inject({ method: 'POST', url: `/api/v1/providers/${kind}/webhook`, payload: rawBody, headers: { 'content-type': 'application/json', ...headers } });
+      clock.set(joinAtMs);
+      const joining = fake.statusWebhook(providerBotId, provider.statusNames.joining);
+      assert.equal((await post(joining)).statusCode, 200);
+      // In the call, not recording yet: this delivery fails and comes again later.
+      clock.advance(10_000);
+      const notRecording = fake.statusWebhook(providerBotId, provider.statusNames.notRecording);
+      clock.advance(10_000);
+      const recording = await post(fake.statusWebhook(providerBotId, provider.statusNames.recording));
+      assert.equal(recording.statusCode, 200, recording.body);
+      assert.equal((await botRow(botId)).status, 'Recording');
+      // The retried deliveries: acknowledged, and the bot stays recording.
+      for (const late of [notRecording, joining]) {
+        const answer = await post(late);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.deepEqual([answer.json().stale, answer.json().changed], [true, false]);
+        assert.equal((await botRow(botId)).status, 'Recording');
+      }
+      assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', 'bot.recording']);
     });
 
     test('an outage and a 429 at the handover are retried, the 429 after its Retry-After, without a second bot', async () => {
@@ -1318,28 +1348,5 @@ describe('Recall: what Create Bot is sent', () => {
     assert.deepEqual(sent[0]!.body.automatic_leave, { everyone_left_timeout: { timeout: 60 }, waiting_room_timeout: 300 });
     const bot = await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: user.auth });
     assert.equal(bot.body.custom_attributes.note, long, 'Rollcall keeps and sends the whole value');
-  });
-
-  test('a 429 Recall replays under its key: the next attempt goes under a new key after Retry-After, and one bot is made', async () => {
-    fake.replaysThrottled = true;
-    const limit = fake.createsPerMinute;
-    try {
-      const botId = await book('https://meet.google.com/thr-ottl-edrp', 'throttled-replay', {});
-      fake.createsPerMinute = 0;
-      await rc.dispatcher.runDue();
-      assert.equal((await botRow(botId)).provider_bot_id, null, 'throttled');
-      fake.createsPerMinute = limit;
-      for (let i = 0; i < 5 && (await botRow(botId)).provider_bot_id === null; i++) {
-        clock.advance(61_000);
-        await rc.dispatcher.runDue();
-      }
-      const sent = createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId);
-      assert.ok((await botRow(botId)).provider_bot_id, `handed over after the limit passed (${sent.map((r) => r.headers['idempotency-key']).join(', ')})`);
-      assert.equal(new Set(sent.map((r) => r.headers['idempotency-key'])).size, sent.length, 'each attempt under a key of its own');
-      assert.equal(fake.liveBots.filter((b) => b.metadata.rollcall_bot_id === botId).length, 1);
-    } finally {
-      fake.replaysThrottled = false;
-      fake.createsPerMinute = limit;
-    }
   });
 });

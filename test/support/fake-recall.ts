@@ -28,8 +28,6 @@ export class FakeRecall extends FakeProviderServer {
   createsPerMinute = 60;
   /** Ad-hoc bots left in the pool; Infinity: never runs dry. */
   adHocPool = Infinity;
-  /** Replay a 429 under its idempotency key for the hour, as other error answers are (undocumented either way). */
-  replaysThrottled = false;
   /** Bots on one page of List Bots (Recall does not publish its page size). */
   listPageSize = 10;
   readonly #creations: number[] = [];
@@ -77,10 +75,9 @@ export class FakeRecall extends FakeProviderServer {
       if (cached && this.now() - cached.at < 3_600_000) return cached.answer;
     }
     const answer = this.#route(request);
-    // Whether a 429 is replayed like the other error answers is not documented (the request never
-    // ran: the limit is checked first). Not stored by default; replaysThrottled tries the other
-    // reading, under which a retry under the same key would get the 429 for the hour.
-    if (cacheKey && (answer.status !== 429 || this.replaysThrottled)) this.#idempotency.set(cacheKey, { at: this.now(), answer });
+    // 429s are not stored: the request never ran (the limit is checked first). Recall's docs do not
+    // say either way; a 429 replayed for the hour would hold a handover back that long.
+    if (cacheKey && answer.status !== 429) this.#idempotency.set(cacheKey, { at: this.now(), answer });
     return answer;
   }
 

@@ -11,6 +11,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
+import { providerInstant } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
@@ -185,5 +186,7 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
   const target = data.event_type === 'could_not_join_meeting'
     ? (subType ? COULD_NOT_JOIN[subType] : undefined) ?? 'Error'
     : ATTENDEE_STATE_MAP[state] ?? null;
-  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}` } };
+  // data.created_at: when the state changed (Attendee's webhook payload for bot.state_change).
+  const occurredAtMs = providerInstant(data.created_at);
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}) } };
 }

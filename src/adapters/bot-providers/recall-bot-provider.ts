@@ -16,6 +16,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, LostCreationSearch, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
+import { providerInstant } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
@@ -123,12 +124,6 @@ export class RecallBotProvider implements BotRuntime {
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
     });
-    if (result.ok && result.answer.status === 429) {
-      // Throttled before it ran: nothing was made. Whether Recall replays a 429 under its key for
-      // the hour, as it does other error answers, is not documented; the next attempt goes under
-      // a new key, so that either way it is a new request (after Retry-After).
-      await this.#o.keyGenerations.moveOn(request.idempotency_key, generation + 1).catch(() => undefined);
-    }
     if (result.ok && result.answer.status === 507) {
       // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
       // Not recorded (the database is down): the retry gets the cached 507 once more and moves on then.
@@ -228,12 +223,15 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
   if (typeof botId !== 'string' || typeof code !== 'string') return { ok: false, reason: 'malformed', message: 'not a bot status webhook: bot id or status code missing' };
   if (!(code in RECALL_STATUS_MAP)) return { ok: true, event: { providerBotId: botId, providerStatus: code, status: null, message: `Recall reported ${code}` } };
   const subCode = typeof status.sub_code === 'string' ? status.sub_code : null;
+  // data.data.updated_at: when the status changed (https://docs.recall.ai/docs/bot-status-change-events).
+  const occurredAtMs = providerInstant(status.updated_at);
   const target = code === 'call_ended' && subCode ? CALL_ENDED_SUB_CODES[subCode] ?? 'Stopped' : RECALL_STATUS_MAP[code]!;
   return {
     ok: true,
     event: {
       providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}`,
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
+      ...(occurredAtMs !== undefined ? { occurredAtMs } : {}),
     },
   };
 }

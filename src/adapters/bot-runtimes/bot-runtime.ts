@@ -142,6 +142,15 @@ export interface ProviderStatusEvent {
   message: string;
   /** The host removed the bot from the meeting (status Stopped; the webhook says bot.kicked). */
   kicked?: boolean;
+  /** When it happened, by the provider's clock (its webhooks come retried and out of order); absent when the delivery does not say. */
+  occurredAtMs?: number;
+}
+
+/** An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. */
+export function providerInstant(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 export type WebhookParseResult =

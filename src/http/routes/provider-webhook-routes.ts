@@ -17,6 +17,7 @@ const ProviderWebhookResponse = Type.Union([
     changed: Type.Boolean(),
     provider_status: Type.String(),
     retired: Type.Optional(Type.Literal(true, { description: 'The provider bot was replaced or cancelled: acknowledged, nothing changed' })),
+    stale: Type.Optional(Type.Literal(true, { description: 'A later report was applied already (deliveries come retried and out of order): acknowledged, nothing changed' })),
   }),
   Type.Object({ ignored: Type.Literal(true) }),
 ]);

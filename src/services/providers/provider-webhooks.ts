@@ -43,6 +43,7 @@ export class ProviderWebhooks {
       status: status !== null && isBotStatus(status) ? status : null,
       message: parsed.event.message,
       kicked: parsed.event.kicked === true,
+      ...(parsed.event.occurredAtMs !== undefined ? { occurredAtMs: parsed.event.occurredAtMs } : {}),
     });
   }
 }

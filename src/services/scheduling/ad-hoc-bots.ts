@@ -162,6 +162,7 @@ export class AdHocBots {
         updated_at: now,
         provider_name: null,
         provider_bot_id: null,
+        provider_reported_at_ms: null,
         idempotency_key_hash: idempotencyHash,
         data_deleted_at: null,
       };

@@ -537,6 +537,7 @@ export class BotScheduling implements EventChangeListener {
       updated_at: now,
       provider_name: null,
       provider_bot_id: null,
+      provider_reported_at_ms: null,
       idempotency_key_hash: null,
       data_deleted_at: null,
     };

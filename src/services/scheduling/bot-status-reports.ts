@@ -85,12 +85,16 @@ export interface ProviderStatusReport {
   message: string;
   /** The provider says the host removed the bot (its status is then Stopped; webhook bot.kicked). */
   kicked?: boolean;
+  /** When it happened, by the provider's clock; absent when the delivery does not say. */
+  occurredAtMs?: number;
 }
 
 export interface ProviderStatusReportResult extends StatusReportResult {
   provider_status: string;
   /** Set when the provider bot is one Rollcall let go of (replaced or cancelled): acknowledged, nothing changes. */
   retired?: true;
+  /** Set when a later report of the provider's was applied already: this one, delivered late, changes nothing. */
+  stale?: true;
 }
 
 export class ProviderStatusReports {
@@ -122,6 +126,15 @@ export class ProviderStatusReports {
       if (!bot) throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
       const from = bot.status as BotStatus;
       const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
+      // Providers retry deliveries and do not keep their order (Svix, which sends Recall's, says so:
+      // svix.com/blog/guaranteeing-webhook-ordering; Recall retries for a day). A report older than
+      // one applied already would take the bot back (recording, then a late "not recording"), or be
+      // refused and retried for nothing: acknowledged, and nothing changes.
+      const lastAtMs = bot.provider_reported_at_ms === null ? null : Number(bot.provider_reported_at_ms);
+      if (report.occurredAtMs !== undefined && lastAtMs !== null && report.occurredAtMs < lastAtMs) return { ...base, status: from, changed: false, stale: true };
+      if (report.occurredAtMs !== undefined && report.status !== null) {
+        await trx.updateTable('bots').set({ provider_reported_at_ms: Math.max(report.occurredAtMs, lastAtMs ?? -Infinity) }).where('id', '=', bot.id).execute();
+      }
       if (report.status === null || report.status === from) return { ...base, status: from, changed: false };
       const now = this.#clock.now();
       const reason = `${report.message} (${report.provider} status ${report.providerStatus})`;
