@@ -295,6 +295,21 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', 'bot.recording']);
     });
 
+    test('attendee: a repeated launch whose key an ended bot also had finds the bot that holds it, not the ended one', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s deduplication key is the only one that outlives its bot');
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/end-edke-yone', `ended-key-${kind}`);
+      // Made under the launch's key before (an earlier attempt's bot that failed, then another
+      // attempt's, still waiting); List Bots gives them oldest first.
+      const key = `launch-${botId}`;
+      const base = { meeting_url: 'https://meet.google.com/end-edke-yone', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
+      fake.bots.set('bot_ended_first', { ...base, id: 'bot_ended_first', state: 'fatal_error' });
+      fake.bots.set('bot_holding_key', { ...base, id: 'bot_holding_key', state: 'scheduled' });
+      clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, 'bot_holding_key');
+    });
+
     test('an outage and a 429 at the handover are retried, the 429 after its Retry-After, without a second bot', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

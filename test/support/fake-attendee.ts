@@ -142,12 +142,16 @@ export class FakeAttendee extends FakeProviderServer {
     const bot = this.bots.get(botId);
     const oldState = bot?.state ?? 'joining';
     if (bot) bot.state = newState;
+    // event_type names what caused the change; Attendee's webhook docs name post_processing_completed
+    // for the move to ended (docs/webhooks.md of attendee-labs/attendee) and could_not_join_meeting
+    // for a refused join (sub types in bots/models.py); for the other moves the fake uses the state.
+    const eventType = options.eventType ?? (newState === 'ended' ? 'post_processing_completed' : newState);
     const payload = {
       idempotency_key: crypto.randomUUID(),
       bot_id: botId,
       bot_metadata: bot?.metadata ?? {},
       trigger: 'bot.state_change',
-      data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: options.eventType ?? newState, event_sub_type: options.eventSubType ?? null },
+      data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: eventType, event_sub_type: options.eventSubType ?? null },
     };
     // Attendee's sender uses Python's json.dumps; the body on the wire need not be canonical.
     const rawBody = JSON.stringify(payload, null, 1);

@@ -23,6 +23,9 @@ export const ATTENDEE_MIN_JOIN_AT_LEAD_MS = 120_000;
  * Bot states of bot.state_change webhooks (docs/webhooks.md, openapi.yml in attendee-labs/attendee)
  * to Rollcall. null: the state changes nothing in Rollcall.
  */
+/** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
+const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
+
 export const ATTENDEE_STATE_MAP: Record<string, TargetStatus | null> = {
   ready: null,
   scheduled: null,
@@ -106,8 +109,11 @@ export class AttendeeBotProvider implements BotRuntime {
     const result = await sendProviderRequest(this.#o.http, { method: 'GET', url: this.#url(`/bots?deduplication_key=${encodeURIComponent(key)}`), headers: tokenHeader(this.#o.apiKey), timeoutMs: this.#o.timeoutMs });
     const outcome = outcomeOfAnswer('attendee', 'bot lookup', result, this.#o.now());
     if (!outcome.ok || !result.ok) return outcome;
-    const list = result.answer.json as { results?: { id?: unknown }[] } | null;
-    const id = list?.results?.[0]?.id;
+    // The list has every bot ever made under the key, oldest first; the one holding it is the one
+    // that has not finished (the key is refused only while such a bot exists).
+    const list = result.answer.json as { results?: { id?: unknown; state?: unknown }[] } | null;
+    const listed = list?.results ?? [];
+    const id = (listed.find((bot) => typeof bot.state === 'string' && !ATTENDEE_FINISHED_STATES.has(bot.state)) ?? listed[0])?.id;
     return typeof id === 'string'
       ? { ok: true, alreadyDone: true, providerBotId: id }
       : { ok: false, failure: 'transient', retryAfterMs: null, message: 'attendee says the deduplication key is in use but lists no bot with it' };
@@ -186,7 +192,7 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
   const target = data.event_type === 'could_not_join_meeting'
     ? (subType ? COULD_NOT_JOIN[subType] : undefined) ?? 'Error'
     : ATTENDEE_STATE_MAP[state] ?? null;
-  // data.created_at: when the state changed (Attendee's webhook payload for bot.state_change).
+  // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for bot.state_change trigger").
   const occurredAtMs = providerInstant(data.created_at);
   return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}) } };
 }
