@@ -49,7 +49,7 @@ export const ERROR_CATALOG = {
   invalid_provider_webhook: { status: 400, meaning: 'A bot provider webhook with a valid signature is not a status webhook this service can read (no bot id or status).' },
   invalid_provider_signature: { status: 401, meaning: 'A bot provider webhook carries no signature, or one that does not verify with BOT_PROVIDER_WEBHOOK_SECRET.' },
   provider_not_configured: { status: 404, meaning: 'The provider named in the webhook path is not the BOT_RUNTIME of this deployment.' },
-  provider_bot_not_found: { status: 404, meaning: 'A signed provider webhook names a provider bot that no Rollcall bot is linked to; nothing changed.' },
+  provider_bot_not_found: { status: 404, meaning: 'A signed provider webhook names a provider bot that no Rollcall bot is linked to (yet: its metadata says Rollcall made it); nothing changed. Another application\'s bot is acknowledged instead.' },
   invalid_csrf_token: { status: 403, meaning: 'A state-changing request authenticated by a dashboard session cookie lacks the session\'s X-CSRF-Token header, carries a wrong one, or comes from another site.' },
   delivery_not_found: { status: 404, meaning: 'No webhook delivery with this id belongs to the caller.' },
   recurrence_too_long: { status: 400, meaning: 'The series\' rule has more occurrences before now than Rollcall counts (a COUNT rule with over 10,000 instances before now, walked from the series start); end it and start a new series.' },

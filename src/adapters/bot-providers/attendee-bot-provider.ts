@@ -11,7 +11,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
@@ -194,5 +194,5 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
     : ATTENDEE_STATE_MAP[state] ?? null;
   // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for bot.state_change trigger").
   const occurredAtMs = providerInstant(data.created_at);
-  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...(isOthersBot(payload.bot_metadata) ? { isOthers: true } : {}) } };
 }

@@ -9,7 +9,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
@@ -214,5 +214,5 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   // bot.kicked is Stopped with the host as the cause (labs' terminal mapping): passed on as such.
   // timestamp: when it happened (reference meetstream.md 6.2; the labs give it on every delivery).
   const occurredAtMs = providerInstant(payload.timestamp);
-  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...(occurredAtMs !== undefined ? { occurredAtMs } : {}) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...(isOthersBot(payload.custom_attributes) ? { isOthers: true } : {}) } };
 }

@@ -16,7 +16,7 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, LostCreationSearch, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
@@ -232,6 +232,8 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
       providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}`,
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
       ...(occurredAtMs !== undefined ? { occurredAtMs } : {}),
+      // data.bot.metadata: the bot's metadata, on every status webhook (https://docs.recall.ai/docs/bot-status-change-events).
+      ...(isOthersBot(data.bot?.metadata) ? { isOthers: true } : {}),
     },
   };
 }

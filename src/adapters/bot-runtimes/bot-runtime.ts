@@ -144,6 +144,16 @@ export interface ProviderStatusEvent {
   kicked?: boolean;
   /** When it happened, by the provider's clock (its webhooks come retried and out of order); absent when the delivery does not say. */
   occurredAtMs?: number;
+  /**
+   * The delivery shows the bot's metadata and it has no `rollcall_bot_id`: another application's
+   * bot in the same provider account, which sends every bot's events to every endpoint.
+   */
+  isOthers?: boolean;
+}
+
+/** Whether a provider bot's metadata, as a delivery shows it, says that Rollcall did not make it. */
+export function isOthersBot(metadata: unknown): boolean {
+  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata) && typeof (metadata as Record<string, unknown>).rollcall_bot_id !== 'string';
 }
 
 /** An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. */

@@ -36,7 +36,7 @@ export class ProviderWebhooks {
     }
     if (parsed.event === null) return { ignored: true };
     const status = parsed.event.status;
-    return this.#reports.report({
+    const report = this.#reports.report({
       provider: providerName,
       providerBotId: parsed.event.providerBotId,
       providerStatus: parsed.event.providerStatus,
@@ -45,5 +45,16 @@ export class ProviderWebhooks {
       kicked: parsed.event.kicked === true,
       ...(parsed.event.occurredAtMs !== undefined ? { occurredAtMs: parsed.event.occurredAtMs } : {}),
     });
+    // Another application's bot: acknowledged. A refusal would be retried for days, and a provider
+    // that sees an endpoint fail that long turns it off (Recall, through Svix, after five days),
+    // taking Rollcall's own bots' reports with it. A bot of Rollcall's that it cannot find yet (its
+    // id is still being recorded) is refused: the retry finds it.
+    if (parsed.event.isOthers) {
+      return report.catch((error: unknown) => {
+        if (error instanceof ApiError && error.code === 'provider_bot_not_found') return { ignored: true } as const;
+        throw error;
+      });
+    }
+    return report;
   }
 }
