@@ -112,10 +112,11 @@ export class FakeMeetStream extends FakeProviderServer {
   }
 
   #reschedule(bot: FakeMeetStreamBot, body: Record<string, any>): FakeAnswer {
-    // scheduled_join_time is required, ISO 8601 with an offset; only bots that have not joined;
-    // the new time in the future (reschedule bot page).
+    // scheduled_join_time is required, ISO 8601 with an explicit ±HH:MM offset (the reschedule
+    // page's format, YYYY-MM-DDTHH:mm:ss±HH:MM: reference meetstream.md 4.3; a "Z" is not that
+    // form, so it is refused here); only bots that have not joined; the new time in the future.
     const raw = body.scheduled_join_time;
-    if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw)) {
+    if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$/.test(raw)) {
       return { status: 400, body: { error: 'Invalid date format. Please use ISO 8601 format with timezone', status_code: 400 } };
     }
     if (bot.status !== 'Scheduled') return { status: 400, body: { error: 'Cannot reschedule bot that has already joined the meeting', status_code: 400 } };
@@ -132,7 +133,8 @@ export class FakeMeetStream extends FakeProviderServer {
   }
 
   #remove(bot: FakeMeetStreamBot): FakeAnswer {
-    // remove_bot makes a live bot leave (GET with a side effect).
+    // remove_bot makes a live bot leave (GET with a side effect). What it answers for a bot not in a
+    // meeting is not documented: a 400 here, which the adapter reads as "not in a state to leave".
     if (!['Joining', 'InWaitingRoom', 'InMeeting', 'Recording'].includes(bot.status)) return { status: 400, body: { error: `Bot is not in a meeting (${bot.status})`, status_code: 400 } };
     bot.status = 'Leaving';
     return { status: 200, body: { message: 'Bot removed', bot_id: bot.bot_id } };

@@ -193,6 +193,8 @@ export class FakeRecall extends FakeProviderServer {
 
   #leave(bot: FakeRecallBot): FakeAnswer {
     // Removes the bot from the call; irreversible (https://docs.recall.ai/reference/bot_leave_call_create).
+    // What it answers for a bot not in a call is not documented: a 400 here, which the adapter
+    // reads as "not in a state to leave" (tried again once the bot is in, or given up at the end).
     if (!['joining_call', 'in_waiting_room', 'in_call_not_recording', 'in_call_recording'].includes(bot.status)) {
       return { status: 400, body: { detail: `Bot is not in a call (status ${bot.status}).` } };
     }
