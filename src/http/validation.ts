@@ -8,6 +8,9 @@ import { ApiError, type ErrorCode } from '../errors.ts';
 /** Schema keyword naming the error code a failure of this property answers with. */
 export const ERROR_CODE_KEYWORD = 'x-error-code';
 
+/** Schema keyword: a number or boolean here is stored as its text (custom attributes). */
+export const AS_TEXT_KEYWORD = 'x-as-text';
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(coerceTypes: boolean): Ajv {
@@ -21,6 +24,15 @@ function makeAjv(coerceTypes: boolean): Ajv {
   });
   addFormats(ajv);
   ajv.addKeyword({ keyword: ERROR_CODE_KEYWORD, schemaType: 'string' });
+  ajv.addKeyword({
+    keyword: AS_TEXT_KEYWORD,
+    schemaType: 'boolean',
+    modifying: true,
+    validate: (enabled: boolean, data: unknown, _schema: unknown, place?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) => {
+      if (enabled && place && (typeof data === 'number' || typeof data === 'boolean')) place.parentData[place.parentDataProperty] = String(data);
+      return true;
+    },
+  });
   return ajv;
 }
 

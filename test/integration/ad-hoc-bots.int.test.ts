@@ -104,6 +104,20 @@ describe('ad-hoc bots', () => {
       assert.equal(launchesOf(created.bot_id).length, 1);
     });
 
+    test('custom attributes with number and boolean values (MeetStream takes arbitrary metadata) are kept as their text, everywhere', async () => {
+      const created = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Typed', join_at: iso(clock.now() + 45 * 60_000), callback_url: 'http://127.0.0.1:9/hooks', custom_attributes: { tenant_id: 42, is_test: true, ratio: 0.5, team: 'red' } });
+      const expected = { tenant_id: '42', is_test: 'true', ratio: '0.5', team: 'red' };
+      const status = await rc.request('GET', `/api/v1/bots/${created.bot_id}/status`, { auth: alice.auth });
+      assert.deepEqual(status.body.custom_attributes, expected);
+      assert.deepEqual((await webhooksOf(created.bot_id)).map((w) => w.custom_attributes.tenant_id), ['42']);
+      const listed = await rc.request('GET', '/api/v1/bots?custom_attr[tenant_id]=42&custom_attr[is_test]=true', { auth: alice.auth });
+      assert.deepEqual(listed.body.bots.map((b: { bot_id: string }) => b.bot_id), [created.bot_id]);
+      // Changed the same way through the scheduled-bot PATCH.
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${created.bot_id}`, { auth: alice.auth, body: { custom_attributes: { tenant_id: 43 } } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual((await rc.request('GET', `/api/v1/bots/${created.bot_id}/status`, { auth: alice.auth })).body.custom_attributes, { ...expected, tenant_id: '43' });
+    });
+
     test('a future join_at is a scheduled bot (bot.scheduled) launched once at that time', async () => {
       const joinAt = clock.now() + 30 * 60_000;
       const created = await createOk(alice.auth, { meeting_link: 'https://meet.google.com/xyz-abcd-efg', bot_name: 'Later', join_at: iso(joinAt), callback_url: 'http://127.0.0.1:9/hooks' });
@@ -216,7 +230,8 @@ describe('ad-hoc bots', () => {
         [{ meeting_link: link, bot_name: 'x', deduplication_key: ' ' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
         // Auto-schedule's keys are its own (they make a bot one it may take back).
         [{ meeting_link: link, bot_name: 'x', deduplication_key: 'auto:zoom:81234567890:2026-12-01T10:00:00.000Z' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
-        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: 1 } }, {}, 'validation_error', 'custom_attributes.n'],
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: { deep: 1 } } }, {}, 'validation_error', 'custom_attributes.n'],
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: null } }, {}, 'validation_error', 'custom_attributes.n'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': '' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'has space' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) }, 'invalid_idempotency_key', 'idempotency-key'],

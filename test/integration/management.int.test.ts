@@ -379,7 +379,7 @@ describe('scheduled-bot management', () => {
       const target = '2026-11-20T13:30:00+01:00';
       const res = await patch(alice.auth, `/api/v1/calendar/scheduled/${scheduled.bot_id}`, { scheduled_join_time: target });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.deepEqual(res.body, { message: 'Scheduled bot updated successfully', bot_id: scheduled.bot_id, updated_fields: ['scheduled_join_time'], schedule_updated: true, scheduled_join_time: '2026-11-20T12:30:00.000Z' });
+      assert.deepEqual(res.body, { success: true, message: 'Scheduled bot updated successfully', bot_id: scheduled.bot_id, updated_fields: ['scheduled_join_time'], schedule_updated: true, scheduled_join_time: '2026-11-20T12:30:00.000Z' });
       let bot = await api.bot(alice.auth, scheduled.bot_id);
       assert.equal(bot.scheduled_time, '2026-11-20T12:30:00.000Z');
       assert.equal(bot.schedule_state, 'pending');
@@ -391,7 +391,7 @@ describe('scheduled-bot management', () => {
 
       // The same time again changes nothing.
       const same = await patch(alice.auth, `/api/v1/calendar/scheduled_bots/${scheduled.bot_id}`, { scheduled_join_time: '2026-11-20T12:30:00Z' });
-      assert.deepEqual(same.body, { message: 'Nothing changed', bot_id: scheduled.bot_id, updated_fields: [], schedule_updated: false, scheduled_join_time: '2026-11-20T12:30:00.000Z' });
+      assert.deepEqual(same.body, { success: true, message: 'Nothing changed', bot_id: scheduled.bot_id, updated_fields: [], schedule_updated: false, scheduled_join_time: '2026-11-20T12:30:00.000Z' });
 
       // A calendar move no longer overrides the pinned time.
       const moved = await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { start_time: iso(NOW + 90 * 60_000), end_time: iso(NOW + 150 * 60_000) } });
@@ -444,7 +444,7 @@ describe('scheduled-bot management', () => {
       expectError(await patch(alice.auth, path, {}), 400, 'validation_error', /nothing to update/);
       expectError(await patch(alice.auth, path, { unknown_field: 1 }), 400, 'validation_error', /nothing to update/);
       expectError(await patch(alice.auth, path, { bot_username: 42 }), 400, 'validation_error', /bot_username/);
-      expectError(await patch(alice.auth, path, { custom_attributes: { n: 1 } }), 400, 'validation_error', /custom_attributes/);
+      expectError(await patch(alice.auth, path, { custom_attributes: { n: [1] } }), 400, 'validation_error', /custom_attributes/);
       expectError(await patch(alice.auth, path, { recording_enabled: 'true' }), 400, 'validation_error', /recording_enabled/);
       const bot = await api.bot(alice.auth, scheduled.bot_id);
       assert.equal(bot.scheduled_time, scheduled.scheduled_time);
@@ -476,7 +476,7 @@ describe('scheduled-bot management', () => {
 
       const byEvent = await patch(alice.auth, `${SCHEDULE}/${event.id}`, { scheduled_join_time: iso(NOW + 40 * 60_000) });
       assert.equal(byEvent.status, 200, JSON.stringify(byEvent.body));
-      assert.deepEqual(byEvent.body, { message: 'Scheduled bot updated successfully', bot_id: scheduled.bot_id, updated_fields: ['scheduled_join_time'], schedule_updated: true, scheduled_join_time: iso(NOW + 40 * 60_000) });
+      assert.deepEqual(byEvent.body, { success: true, message: 'Scheduled bot updated successfully', bot_id: scheduled.bot_id, updated_fields: ['scheduled_join_time'], schedule_updated: true, scheduled_join_time: iso(NOW + 40 * 60_000) });
       assert.equal((await api.bot(alice.auth, scheduled.bot_id)).scheduled_time, iso(NOW + 40 * 60_000));
 
       const bare = await api.event(alice.auth, 60);

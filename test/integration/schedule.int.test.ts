@@ -345,13 +345,22 @@ describe('POST /calendar/schedule/{event_id}', () => {
       await scheduleOk(alice.auth, meet.id, { deduplication_key: newKey(), bot_config: { automatic_leave: { waiting_room_timeout: 600 } } });
     });
 
+    test('custom attributes with number and boolean values are kept as their text', async () => {
+      const event = await zoomEvent(alice.auth, 600);
+      const res = await schedule(alice.auth, event.id, { deduplication_key: newKey(), bot_config: { custom_attributes: { tenant_id: 42, is_test: false } } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const status = await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/status`, { auth: alice.auth });
+      assert.equal(status.body.custom_attributes.tenant_id, '42');
+      assert.equal(status.body.custom_attributes.is_test, 'false');
+    });
+
     test('wrong types in bot_config are 400 naming the field; recurring_event: true on a single event is event_not_recurring', async () => {
       const event = await zoomEvent(alice.auth, 600);
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ audio_required: 'yes' }, /bot_config\.audio_required/],
         [{ video_required: 1 }, /bot_config\.video_required/],
         [{ bot_name: ['x'] }, /bot_config\.bot_name/],
-        [{ custom_attributes: { n: 1 } }, /bot_config\.custom_attributes/],
+        [{ custom_attributes: { n: { deep: 1 } } }, /bot_config\.custom_attributes/],
         [{ transcription: 'on' }, /bot_config\.transcription/],
       ];
       for (const [config, field] of cases) {

@@ -1,7 +1,7 @@
 // MeetStream's bot routes (spec section 10): create_bot, the bot list, detail, remove and delete.
 import { Type } from 'typebox';
 import { BOT_STATUSES } from '../../domain/bot-status.ts';
-import { DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
 import { AutomaticLeave } from './schedule-schemas.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
@@ -15,7 +15,7 @@ export const CreateBotBody = Type.Object({
   join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
   deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
   callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
-  custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'invalid_bot_config', description: 'Echoed in every webhook and listing' })),
+  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Echoed in every webhook and listing (numbers and booleans as their text)' })),
   video_required: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config', description: 'Default true (MeetStream\'s create_bot default)' })),
   bot_message: Type.Optional(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
   bot_image_url: Type.Optional(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_bot_config' })),

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { ERROR_CODE_KEYWORD } from '../validation.ts';
+import { AS_TEXT_KEYWORD, ERROR_CODE_KEYWORD } from '../validation.ts';
 
 export const ErrorResponse = Type.Object({
   error: Type.String(),
@@ -17,6 +17,19 @@ export function DateTimeWithOffset(options: { description?: string; errorCode?: 
     maxLength: 64,
     ...(options.description ? { description: options.description } : {}),
     ...(options.errorCode ? { [ERROR_CODE_KEYWORD]: options.errorCode } : { [ERROR_CODE_KEYWORD]: 'invalid_time' }),
+  });
+}
+
+/**
+ * custom_attributes as a request gives them: at most 50, names up to 100 characters, values text
+ * up to 1,000 characters, or a number or boolean, which is kept as its text (MeetStream's
+ * create_bot takes "arbitrary metadata" and recommends string values: a client that sends
+ * `{ "tenant_id": 42 }` is not refused; filters, webhooks and listings then carry "42").
+ */
+export function CustomAttributesInput(options: { errorCode: string; description?: string }) {
+  const value = Type.Unsafe<string>({ type: ['string', 'number', 'boolean'], maxLength: 1000, [AS_TEXT_KEYWORD]: true });
+  return Type.Record(Type.String({ maxLength: 100 }), value, {
+    maxProperties: 50, [ERROR_CODE_KEYWORD]: options.errorCode, ...(options.description ? { description: options.description } : {}),
   });
 }
 

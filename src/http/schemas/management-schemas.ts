@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
 
@@ -40,7 +40,7 @@ export const DeleteScheduleResponse = Type.Union([UnscheduleEventResponse, Delet
 export const BotPatchBody = Type.Object({
   scheduled_join_time: Type.Optional(DateTimeWithOffset({ description: 'New join time: in the future, with an offset. Pins the join time: later calendar moves leave it alone', errorCode: 'invalid_join_at' })),
   bot_username: Type.Optional(Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'validation_error', description: 'The bot\'s display name (bot_config.bot_name)' })),
-  custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'validation_error', description: 'Merged into the existing attributes' })),
+  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'validation_error', description: 'Merged into the existing attributes (numbers and booleans as their text)' })),
   transcription_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
   recording_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
   screenshot_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
 
 const Seconds = Type.Integer({ description: 'Seconds', 'x-error-code': 'invalid_bot_config' });
 
@@ -32,7 +32,7 @@ export const BotConfig = Type.Object({
   callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
   automatic_leave: Type.Optional(AutomaticLeave),
   recording_config: Type.Optional(FreeObject('Passed to the bot runtime')),
-  custom_attributes: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50, 'x-error-code': 'invalid_bot_config' })),
+  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'invalid_bot_config' })),
   deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
 
