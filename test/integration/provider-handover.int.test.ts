@@ -1310,35 +1310,6 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
       release();
     }
   });
-});
-
-describe('Recall: what Create Bot is sent', () => {
-  const provider = providerCase('recall');
-  const fake = provider.fake as FakeRecall;
-  const clock = new ManualClock(Math.ceil(Date.now() / HOUR) * HOUR);
-  const LEAD_MS = HOUR;
-  let rc: TestRollcall;
-  let user: { auth: string; userId: string };
-
-  before(async () => {
-    const url = await fake.start();
-    fake.now = () => clock.now();
-    rc = await startTestRollcall({
-      clock,
-      settings: {
-        BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
-        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: String(LEAD_MS / 1000), BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
-      },
-    });
-    user = await rc.newUser();
-  });
-  after(async () => {
-    await rc.close();
-    await fake.stop();
-  });
-
-  const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-
   /** Books a meeting with `config` and brings the clock to its handover. */
   async function book(meetingUrl: string, key: string, config: Record<string, unknown>) {
     const startMs = Math.ceil((clock.now() + LEAD_MS + 2 * HOUR) / MIN) * MIN;
