@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
+import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, isStepBack, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
 
 test('the usual path is allowed, with or without recording and leaving', () => {
   for (const path of [
@@ -61,4 +61,13 @@ test('a list filter names a status in any case; Failed is the failure\'s other n
   assert.equal(statusNamedInFilter('ERROR'), 'Error');
   assert.equal(statusNamedInFilter('Lost'), null);
   assert.equal(statusNamedInFilter(''), null);
+});
+
+test('a step back: a paused recording, or any earlier stage; an ending is never behind a stage', () => {
+  assert.equal(isStepBack('Recording', 'InMeeting'), true);
+  assert.equal(isStepBack('InMeeting', 'Joining'), true);
+  assert.equal(isStepBack('Done', 'Joining'), true);
+  assert.equal(isStepBack('InMeeting', 'Recording'), false);
+  assert.equal(isStepBack('Recording', 'Stopped'), false);
+  assert.equal(isStepBack('Joining', 'Joining'), false);
 });

@@ -21,6 +21,17 @@ export type RuntimeReportableStatus = (typeof RUNTIME_REPORTABLE_STATUSES)[numbe
  */
 export const RETIRED_STATUS_NAMES: Readonly<Record<string, RuntimeReportableStatus>> = { Failed: FAILURE_STATUS };
 
+/** How far along a bot is (a recording that pauses goes back from Recording to InMeeting). */
+const PROGRESS: Record<BotStatus, number> = {
+  Scheduled: 0, Joining: 1, InWaitingRoom: 2, InMeeting: 3, Recording: 4, Leaving: 5,
+  Stopped: 6, NotAllowed: 6, Denied: 6, Error: 6, Cancelled: 6, Missed: 6, Done: 7,
+};
+
+/** Whether `to` is a step back from `from` (allowed or not by the lifecycle). */
+export function isStepBack(from: BotStatus, to: BotStatus): boolean {
+  return PROGRESS[to] < PROGRESS[from];
+}
+
 /**
  * The status a list filter names. MeetStream's own status names vary in case (`Error`, `ERROR`,
  * `Failed`, `FAILED`, `joining`), so a filter is read without regard to case, and the failure's

@@ -54,7 +54,7 @@ interface Subject {
   /** Moves the provider's bot into a call. */
   putInCall?(providerBotId: string): void;
   /** A signed status webhook saying the provider bot is in the meeting, another saying it finished. */
-  webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string, metadata?: Record<string, string>): { rawBody: string; headers: Record<string, string> };
+  webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string, metadata?: Record<string, string> | null): { rawBody: string; headers: Record<string, string> };
   /** A signed status webhook saying the host removed the bot from the meeting; null where the provider does not say so. */
   kickedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
 }
@@ -101,7 +101,7 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
     },
     webhook(id, what, otherSecret, metadata) {
       const name = names[what];
-      const options = { ...(otherSecret ? { secret: otherSecret } : {}), ...(metadata ? { metadata } : {}) };
+      const options = { ...(otherSecret ? { secret: otherSecret } : {}), ...(metadata !== undefined ? { metadata } : {}) };
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, name, options);
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, name, options);
       return fake.statusWebhook(id, name, options);
@@ -442,19 +442,26 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.deepEqual(ended.map((p) => [p.event, p.bot_event, p.status_code]), [['bot.stopped', 'bot.kicked', 200]]);
       });
 
-      test('an unknown provider bot of Rollcall\'s is refused (the retry finds it); another application\'s is acknowledged', async (t) => {
+      test('an unknown provider bot of this deployment\'s is refused (the retry finds it); another application\'s or deployment\'s is acknowledged', async (t) => {
         if (!subject.fake) return t.skip('no provider webhooks');
-        // Rollcall's metadata, but no bot holds that provider id yet (its launch is still being recorded).
-        const ours = subject.webhook!('not-a-bot-we-know', 'in_meeting', undefined, { rollcall_bot_id: 'bot_still_being_recorded' });
+        // This deployment's bot (its metadata names a bot here), but no bot holds that provider id
+        // yet: the launch's answer is still being recorded.
+        const ours = subject.webhook!('not-a-bot-we-know', 'in_meeting', undefined, { rollcall_bot_id: botId });
         const refused = await post(ours.rawBody, ours.headers);
         assert.equal(refused.statusCode, 404, refused.body);
         assert.equal(refused.json().code, 'provider_bot_not_found');
-        // Another application's bot in the same provider account (no rollcall_bot_id): refusing it
-        // would have the provider retry it for days and, failing that long, turn the endpoint off.
-        const others = subject.webhook!('another-apps-bot', 'in_meeting', undefined, { tenant: 'other-app' });
-        const acknowledged = await post(others.rawBody, others.headers);
-        assert.equal(acknowledged.statusCode, 200, acknowledged.body);
-        assert.deepEqual(acknowledged.json(), { ignored: true });
+        // Another application's bot in the same provider account (no rollcall_bot_id), or another
+        // Rollcall deployment's (an id not here): refusing them would have the provider retry for
+        // days and, failing that long, turn the endpoint off.
+        const metadata: (Record<string, string> | null)[] = [{ tenant: 'other-app' }, { rollcall_bot_id: 'bot_of_another_deployment' }];
+        // Attendee sends null for a bot made without metadata (Bot.metadata is a nullable JSON field).
+        if (subject.kind === 'attendee') metadata.push(null);
+        for (const shown of metadata) {
+          const others = subject.webhook!('another-apps-bot', 'in_meeting', undefined, shown);
+          const acknowledged = await post(others.rawBody, others.headers);
+          assert.equal(acknowledged.statusCode, 200, `${JSON.stringify(shown)}: ${acknowledged.body}`);
+          assert.deepEqual(acknowledged.json(), { ignored: true });
+        }
       });
 
       test('an illegal transition is refused and changes nothing', async (t) => {
@@ -463,7 +470,12 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal((await post(done.rawBody, done.headers)).statusCode, 200);
         assert.equal(await statusOf(), 'Done');
         const events = (await outbox()).length;
+        // Sent after the done (by the provider's clock), so not read as a late delivery of an earlier report.
+        const fake = subject.fake as { now: () => number };
+        const clockBefore = fake.now;
+        fake.now = () => clockBefore() + 60_000;
         const back = subject.webhook!(providerBotId, 'joining');
+        fake.now = clockBefore;
         const answer = await post(back.rawBody, back.headers);
         assert.equal(answer.statusCode, 409, answer.body);
         assert.equal(answer.json().code, 'invalid_status_transition');

@@ -256,9 +256,9 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const answer = await providerWebhook(providerBotId, provider.statusNames.inCall);
       assert.equal(answer.statusCode, 200, answer.body);
       assert.equal((await botRow(botId)).status, provider.inCallAs);
-      const timeline = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status_changes?.map((c: { status: string }) => c.status)
-        ?? (await rc.database.db.selectFrom('bot_status_changes').select('status').where('bot_id', '=', botId).orderBy('id').execute()).map((c) => c.status);
-      assert.deepEqual(timeline.slice(-2), ['Joining', provider.inCallAs]);
+      const timeline = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.status_timeline as { status: string; reason: string }[];
+      assert.deepEqual(timeline.slice(-2).map((c) => c.status), ['Joining', provider.inCallAs]);
+      assert.match(timeline.at(-2)!.reason, /without reporting joining first/);
       assert.ok((await botRow(botId)).launched_at !== null, 'counted as launched');
       const done = await providerWebhook(providerBotId, provider.statusNames.done);
       assert.equal(done.statusCode, 200, done.body);
@@ -293,6 +293,17 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         assert.equal((await botRow(botId)).status, 'Recording');
       }
       assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.joining', 'bot.recording']);
+      // Two reports of one instant: the one that goes back is taken as the older.
+      const sameInstant = fake.statusWebhook(providerBotId, provider.statusNames.notRecording);
+      const tied = await post(sameInstant);
+      assert.equal(tied.statusCode, 200, tied.body);
+      assert.equal(tied.json().stale, true);
+      assert.equal((await botRow(botId)).status, 'Recording');
+      // A later one is a recording that paused: applied.
+      clock.advance(10_000);
+      const paused = await post(fake.statusWebhook(providerBotId, provider.statusNames.notRecording));
+      assert.equal(paused.json().changed, true);
+      assert.equal((await botRow(botId)).status, 'InMeeting');
     });
 
     test('attendee: a repeated launch whose key an ended bot also had finds the bot that holds it, not the ended one', async (t) => {

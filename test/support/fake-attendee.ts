@@ -138,7 +138,7 @@ export class FakeAttendee extends FakeProviderServer {
    * HMAC-SHA256, keyed with the base64-decoded secret, of the payload as JSON with sorted keys and
    * no spaces (attendee-labs/attendee docs/webhooks.md). Moves the bot's state.
    */
-  statusWebhook(botId: string, newState: string, options: { eventType?: string; eventSubType?: string; secret?: string; metadata?: Record<string, string> } = {}): { rawBody: string; headers: Record<string, string> } {
+  statusWebhook(botId: string, newState: string, options: { eventType?: string; eventSubType?: string; secret?: string; metadata?: Record<string, string> | null } = {}): { rawBody: string; headers: Record<string, string> } {
     const bot = this.bots.get(botId);
     const oldState = bot?.state ?? 'joining';
     if (bot) bot.state = newState;
@@ -149,7 +149,7 @@ export class FakeAttendee extends FakeProviderServer {
     const payload = {
       idempotency_key: crypto.randomUUID(),
       bot_id: botId,
-      bot_metadata: options.metadata ?? bot?.metadata ?? {},
+      bot_metadata: options.metadata !== undefined ? options.metadata : bot?.metadata ?? {},
       trigger: 'bot.state_change',
       data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: eventType, event_sub_type: options.eventSubType ?? null },
     };

@@ -145,7 +145,7 @@ export class FakeMeetStream extends FakeProviderServer {
    * timestamp, custom_attributes }, signed X-MeetStream-Signature: sha256=<hex HMAC-SHA256 of the
    * raw body>, with X-MeetStream-Timestamp as an ISO time (MeetStream's webhook skill and labs).
    */
-  statusWebhook(botId: string, botEvent: string, options: { secret?: string; metadata?: Record<string, string> } = {}): { rawBody: string; headers: Record<string, string> } {
+  statusWebhook(botId: string, botEvent: string, options: { secret?: string; metadata?: Record<string, string> | null } = {}): { rawBody: string; headers: Record<string, string> } {
     const bot = this.bots.get(botId);
     const status = STATUS_OF_EVENT[botEvent] ?? bot?.status ?? 'Unknown';
     if (bot) bot.status = status;
@@ -158,7 +158,7 @@ export class FakeMeetStream extends FakeProviderServer {
       message: `Bot status ${status}`,
       status_code: isFailure ? 500 : 200,
       timestamp: new Date(this.now()).toISOString(),
-      custom_attributes: options.metadata ?? bot?.custom_attributes ?? {},
+      custom_attributes: options.metadata !== undefined ? options.metadata : bot?.custom_attributes ?? {},
     });
     const signature = createHmac('sha256', options.secret ?? this.webhookSecret).update(rawBody).digest('hex');
     return { rawBody, headers: { 'x-meetstream-signature': `sha256=${signature}`, 'x-meetstream-timestamp': new Date(this.now()).toISOString() } };

@@ -212,12 +212,12 @@ export class FakeRecall extends FakeProviderServer {
    * webhook-signature headers (https://docs.recall.ai/docs/bot-status-change-events;
    * https://docs.recall.ai/docs/status-change-webhooks-setup-verification). Moves the bot's status.
    */
-  statusWebhook(botId: string, code: string, options: { subCode?: string; secret?: string; legacyHeaders?: boolean; metadata?: Record<string, string> } = {}): { rawBody: string; headers: Record<string, string> } {
+  statusWebhook(botId: string, code: string, options: { subCode?: string; secret?: string; legacyHeaders?: boolean; metadata?: Record<string, string> | null } = {}): { rawBody: string; headers: Record<string, string> } {
     const bot = this.bots.get(botId);
     if (bot) bot.status = code;
     const rawBody = JSON.stringify({
       event: `bot.${code}`,
-      data: { data: { code, sub_code: options.subCode ?? null, updated_at: new Date(this.now()).toISOString() }, bot: { id: botId, metadata: options.metadata ?? bot?.metadata ?? {} } },
+      data: { data: { code, sub_code: options.subCode ?? null, updated_at: new Date(this.now()).toISOString() }, bot: { id: botId, metadata: options.metadata !== undefined ? options.metadata : bot?.metadata ?? {} } },
     });
     const id = `msg_${fakeId('')}`;
     // Svix checks the timestamp against the real clock (five minutes either way), so sign with it.

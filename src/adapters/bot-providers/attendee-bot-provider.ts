@@ -11,21 +11,21 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 /** Attendee asks for join_at at least two minutes ahead (scheduled bots guide); sooner joins at once. */
 export const ATTENDEE_MIN_JOIN_AT_LEAD_MS = 120_000;
 
+/** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
+const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
+
 /**
  * Bot states of bot.state_change webhooks (docs/webhooks.md, openapi.yml in attendee-labs/attendee)
  * to Rollcall. null: the state changes nothing in Rollcall.
  */
-/** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
-const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
-
 export const ATTENDEE_STATE_MAP: Record<string, TargetStatus | null> = {
   ready: null,
   scheduled: null,
@@ -194,5 +194,5 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
     : ATTENDEE_STATE_MAP[state] ?? null;
   // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for bot.state_change trigger").
   const occurredAtMs = providerInstant(data.created_at);
-  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...(isOthersBot(payload.bot_metadata) ? { isOthers: true } : {}) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...withRollcallBotId(rollcallBotIdIn(payload.bot_metadata, { nullIsNone: true })) } };
 }

@@ -23,10 +23,19 @@ test('an ending is read from bot_event, else from bot_status when event is only 
   assert.equal(delivery({ event: 'bot.stopped', bot_id: 'b1', bot_status: 'Denied' }).status, 'Denied');
   assert.equal(delivery({ event: 'bot.stopped', bot_id: 'b1', bot_status: 'ERROR' }).status, 'Error');
   assert.equal(delivery({ event: 'bot.stopped', bot_id: 'b1', bot_status: 'Stopped' }).status, 'Stopped');
+  // A bot_status lagging behind names no ending: the delivery is the ending its event says.
+  assert.equal(delivery({ event: 'bot.stopped', bot_id: 'b1', bot_status: 'InMeeting' }).status, 'Stopped');
   // The older envelope's specific names in `event`.
   assert.equal(delivery({ event: 'bot.denied', bot_id: 'b1', bot_status: 'Denied' }).status, 'Denied');
   assert.equal(delivery({ event: 'bot.inmeeting', bot_id: 'b1', bot_status: 'InMeeting' }).status, 'InMeeting');
   // The host removed it: Stopped, and said so.
   const kicked = delivery({ event: 'bot.stopped', bot_event: 'bot.kicked', bot_id: 'b1', bot_status: 'Stopped' });
   assert.deepEqual([kicked.status, kicked.kicked], ['Stopped', true]);
+});
+
+test('the Rollcall bot id the delivery\'s attributes show, and the provider\'s time', () => {
+  assert.equal(delivery({ event: 'bot.inmeeting', bot_id: 'b1', bot_status: 'InMeeting', custom_attributes: { rollcall_bot_id: 'bot_1' } }).rollcallBotId, 'bot_1');
+  assert.equal(delivery({ event: 'bot.inmeeting', bot_id: 'b1', bot_status: 'InMeeting', custom_attributes: {} }).rollcallBotId, null);
+  assert.equal('rollcallBotId' in delivery({ event: 'bot.inmeeting', bot_id: 'b1', bot_status: 'InMeeting' }), false);
+  assert.equal(delivery({ event: 'bot.inmeeting', bot_id: 'b1', bot_status: 'InMeeting', timestamp: '2026-02-27T07:11:51.863543+00:00' }).occurredAtMs, Date.parse('2026-02-27T07:11:51.863Z'));
 });

@@ -9,9 +9,9 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 export const MEETSTREAM_DEFAULT_BASE_URL = 'https://api.meetstream.ai';
@@ -38,6 +38,9 @@ export const MEETSTREAM_EVENT_MAP: Record<string, TargetStatus | null> = {
   'bot.error': null,
   'bot.done': 'Done',
 };
+
+/** The endings a generic bot.stopped delivery's bot_status may name. */
+const MEETSTREAM_ENDINGS: ReadonlySet<TargetStatus> = new Set(['Stopped', 'NotAllowed', 'Denied', 'Error', 'Done']);
 
 /** bot_status values, for deliveries that carry no bot_event (older envelope). Casing varies. */
 const MEETSTREAM_STATUS_MAP: Record<string, TargetStatus> = {
@@ -206,13 +209,15 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   // `event` alone is the generic name: on every ending it is bot.stopped, whatever the ending was
   // (reference meetstream.md 6.2, from MeetStream's labs: `bot_event` names the specific one). A
   // delivery without bot_event says which ending through bot_status (NotAllowed, Denied, Error...).
+  // Only an ending's bot_status says which ending; one that names a stage before it (a status
+  // lagging behind) leaves the delivery at what its event says: stopped.
   const statusTarget = botStatus !== null ? MEETSTREAM_STATUS_MAP[botStatus.toLowerCase()] ?? null : null;
-  const isGenericEnding = typeof payload.bot_event !== 'string' && eventName === 'bot.stopped' && statusTarget !== null;
+  const isGenericEnding = typeof payload.bot_event !== 'string' && eventName === 'bot.stopped' && statusTarget !== null && MEETSTREAM_ENDINGS.has(statusTarget);
   if (eventName !== null && eventName in MEETSTREAM_EVENT_MAP && !isGenericEnding) target = MEETSTREAM_EVENT_MAP[eventName]!;
   else target = statusTarget;
   const message = typeof payload.message === 'string' ? payload.message.slice(0, 300) : `MeetStream reported ${eventName ?? botStatus}`;
   // bot.kicked is Stopped with the host as the cause (labs' terminal mapping): passed on as such.
   // timestamp: when it happened (reference meetstream.md 6.2; the labs give it on every delivery).
   const occurredAtMs = providerInstant(payload.timestamp);
-  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...(isOthersBot(payload.custom_attributes) ? { isOthers: true } : {}) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...withRollcallBotId(rollcallBotIdIn(payload.custom_attributes)) } };
 }

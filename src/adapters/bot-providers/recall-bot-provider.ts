@@ -16,10 +16,10 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, LostCreationSearch, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { isOthersBot, providerInstant } from '../bot-runtimes/bot-runtime.ts';
+import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 /** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
@@ -233,7 +233,7 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
       ...(occurredAtMs !== undefined ? { occurredAtMs } : {}),
       // data.bot.metadata: the bot's metadata, on every status webhook (https://docs.recall.ai/docs/bot-status-change-events).
-      ...(isOthersBot(data.bot?.metadata) ? { isOthers: true } : {}),
+      ...withRollcallBotId(rollcallBotIdIn(data.bot?.metadata)),
     },
   };
 }

@@ -145,21 +145,36 @@ export interface ProviderStatusEvent {
   /** When it happened, by the provider's clock (its webhooks come retried and out of order); absent when the delivery does not say. */
   occurredAtMs?: number;
   /**
-   * The delivery shows the bot's metadata and it has no `rollcall_bot_id`: another application's
-   * bot in the same provider account, which sends every bot's events to every endpoint.
+   * The Rollcall bot id the delivery's bot metadata names (`rollcall_bot_id`, which every bot
+   * Rollcall makes carries), or null when the metadata names none; absent when the delivery does
+   * not show the metadata. A provider sends every bot's events of an account to every endpoint:
+   * another application's bots, or another Rollcall deployment's, are told apart by it.
    */
-  isOthers?: boolean;
+  rollcallBotId?: string | null;
 }
 
-/** Whether a provider bot's metadata, as a delivery shows it, says that Rollcall did not make it. */
-export function isOthersBot(metadata: unknown): boolean {
-  return metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata) && typeof (metadata as Record<string, unknown>).rollcall_bot_id !== 'string';
+/**
+ * The Rollcall bot id in a provider bot's metadata as a delivery shows it (see
+ * ProviderStatusEvent.rollcallBotId): null when the metadata is there without one (`nullIsNone`:
+ * a null metadata counts as metadata without one, where the provider sends null for a bot made
+ * without any), undefined when the delivery does not show it.
+ */
+export function rollcallBotIdIn(metadata: unknown, options: { nullIsNone?: boolean } = {}): string | null | undefined {
+  if (metadata === null) return options.nullIsNone ? null : undefined;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const id = (metadata as Record<string, unknown>).rollcall_bot_id;
+  return typeof id === 'string' ? id : null;
 }
 
-/** An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. */
+/**
+ * An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. A time
+ * without an offset (Python's isoformat of a naive UTC time) is read as UTC, not as this server's
+ * local time.
+ */
 export function providerInstant(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const ms = Date.parse(value);
+  const withZone = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(withZone);
   return Number.isFinite(ms) ? ms : undefined;
 }
 

@@ -36,7 +36,7 @@ export class ProviderWebhooks {
     }
     if (parsed.event === null) return { ignored: true };
     const status = parsed.event.status;
-    const report = this.#reports.report({
+    return this.#reports.report({
       provider: providerName,
       providerBotId: parsed.event.providerBotId,
       providerStatus: parsed.event.providerStatus,
@@ -44,17 +44,7 @@ export class ProviderWebhooks {
       message: parsed.event.message,
       kicked: parsed.event.kicked === true,
       ...(parsed.event.occurredAtMs !== undefined ? { occurredAtMs: parsed.event.occurredAtMs } : {}),
+      ...(parsed.event.rollcallBotId !== undefined ? { rollcallBotId: parsed.event.rollcallBotId } : {}),
     });
-    // Another application's bot: acknowledged. A refusal would be retried for days, and a provider
-    // that sees an endpoint fail that long turns it off (Recall, through Svix, after five days),
-    // taking Rollcall's own bots' reports with it. A bot of Rollcall's that it cannot find yet (its
-    // id is still being recorded) is refused: the retry finds it.
-    if (parsed.event.isOthers) {
-      return report.catch((error: unknown) => {
-        if (error instanceof ApiError && error.code === 'provider_bot_not_found') return { ignored: true } as const;
-        throw error;
-      });
-    }
-    return report;
   }
 }

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { canTransition, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
+import { canTransition, isStepBack, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findBotByProviderBotId } from '../../store/provider-bot-store.ts';
 import { findRetiredProviderBot } from '../../store/provider-handover-store.ts';
@@ -87,6 +87,8 @@ export interface ProviderStatusReport {
   kicked?: boolean;
   /** When it happened, by the provider's clock; absent when the delivery does not say. */
   occurredAtMs?: number;
+  /** The Rollcall bot id the delivery's metadata names, null for none; absent when it shows no metadata. */
+  rollcallBotId?: string | null;
 }
 
 export interface ProviderStatusReportResult extends StatusReportResult {
@@ -112,8 +114,8 @@ export class ProviderStatusReports {
    * Moves the bot the provider names through the same lifecycle as a runtime's report: an unknown
    * provider bot and a transition the lifecycle forbids are refused and change nothing.
    */
-  async report(report: ProviderStatusReport): Promise<ProviderStatusReportResult> {
-    const result = await this.#database.db.transaction().execute(async (trx): Promise<ProviderStatusReportResult> => {
+  async report(report: ProviderStatusReport): Promise<ProviderStatusReportResult | { ignored: true }> {
+    const result = await this.#database.db.transaction().execute(async (trx): Promise<ProviderStatusReportResult | { ignored: true }> => {
       // A provider bot that was replaced or cancelled still reports as it is deleted or leaves;
       // the provider would retry a refusal for hours, so it is acknowledged and changes nothing.
       const retired = await findRetiredProviderBot(trx, report.provider, report.providerBotId);
@@ -123,6 +125,12 @@ export class ProviderStatusReports {
         return { bot_id: retired.bot_id, status, previous_status: status, changed: false, provider_status: report.providerStatus, retired: true };
       }
       const bot = await findBotByProviderBotId(trx, report.provider, report.providerBotId, { engine: this.#database.engine, forUpdate: true });
+      // Not a bot of this deployment's (another application's in the same provider account, or
+      // another Rollcall's): acknowledged. A refusal would be retried for days, and a provider that
+      // sees an endpoint fail that long turns it off (Recall, through Svix, after five days), this
+      // deployment's reports with it. A bot of this deployment's whose provider id is still being
+      // recorded is refused: the provider's retry finds it.
+      if (!bot && report.rollcallBotId !== undefined && (report.rollcallBotId === null || !(await bots.findBotById(trx, report.rollcallBotId)))) return { ignored: true } as const;
       if (!bot) throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
       const from = bot.status as BotStatus;
       const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
@@ -130,8 +138,12 @@ export class ProviderStatusReports {
       // svix.com/blog/guaranteeing-webhook-ordering; Recall retries for a day). A report older than
       // one applied already would take the bot back (recording, then a late "not recording"), or be
       // refused and retried for nothing: acknowledged, and nothing changes.
+      // Two reports of one instant (providers' times are read to the millisecond) are told apart by
+      // the lifecycle: the one that goes back is the older.
       const lastAtMs = bot.provider_reported_at_ms === null ? null : Number(bot.provider_reported_at_ms);
-      if (report.occurredAtMs !== undefined && lastAtMs !== null && report.occurredAtMs < lastAtMs) return { ...base, status: from, changed: false, stale: true };
+      const isOlder = report.occurredAtMs !== undefined && lastAtMs !== null
+        && (report.occurredAtMs < lastAtMs || (report.occurredAtMs === lastAtMs && report.status !== null && isStepBack(from, report.status)));
+      if (isOlder) return { ...base, status: from, changed: false, stale: true };
       if (report.occurredAtMs !== undefined && report.status !== null) {
         await trx.updateTable('bots').set({ provider_reported_at_ms: Math.max(report.occurredAtMs, lastAtMs ?? -Infinity) }).where('id', '=', bot.id).execute();
       }
@@ -153,7 +165,7 @@ export class ProviderStatusReports {
       await transitionBot(trx, bot, report.status, reason, now, { kicked: report.kicked === true });
       return { ...base, status: report.status, changed: true };
     });
-    if (result.changed) this.#signal.afterCommit();
+    if ('changed' in result && result.changed) this.#signal.afterCommit();
     return result;
   }
 }
