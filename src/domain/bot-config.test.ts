@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, checkTranscriptionProvider, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
+import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, autoScheduleKey, checkTranscriptionProvider, derivedDeduplicationKey, isAutoScheduledBot, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
 
 test('a derived key is the meeting identity and the original start, in the occurrence-key shape', () => {
   const start = Date.parse('2026-12-01T14:00:00Z');
@@ -23,4 +23,14 @@ test('a transcription provider object names exactly one known provider', () => {
   for (const bad of [null, 'deepgram', ['deepgram'], 3]) assert.match(checkTranscriptionProvider(bad, 'p')!, /^p must be an object/);
   // Provider names are compared exactly: MeetStream's are lower case.
   assert.notEqual(checkTranscriptionProvider({ Deepgram: {} }, 'p'), null);
+});
+
+test('a bot is auto-schedule\'s when its key and its attribute both say so', () => {
+  const key = autoScheduleKey('zoom:81234567890', Date.parse('2026-12-01T10:00:00Z'));
+  assert.equal(isAutoScheduledBot({ deduplication_key: key, custom_attributes: JSON.stringify({ auto_scheduled: 'true', source: 'calendar_schedule_api' }) }), true);
+  // A client's own key that happens to start the same way (allowed before the prefix was refused).
+  assert.equal(isAutoScheduledBot({ deduplication_key: 'auto:client-scheme:1', custom_attributes: JSON.stringify({ source: 'calendar_schedule_api' }) }), false);
+  // The attribute set by a client on a bot of its own key.
+  assert.equal(isAutoScheduledBot({ deduplication_key: 'mine', custom_attributes: JSON.stringify({ auto_scheduled: 'true' }) }), false);
+  assert.equal(isAutoScheduledBot({ deduplication_key: key, custom_attributes: 'not json' }), false);
 });

@@ -134,6 +134,24 @@ export const DERIVED_KEY_PREFIX = 'meeting:';
  */
 export const AUTO_SCHEDULE_KEY_PREFIX = 'auto:';
 
+/** The custom attribute auto-schedule puts on every bot it books. */
+export const AUTO_SCHEDULED_ATTRIBUTE = 'auto_scheduled';
+
+/**
+ * Whether auto-schedule booked this bot and may take it back: its key and its attribute both say
+ * so. The key alone is not enough: before auto-schedule's prefix was refused to clients, a client
+ * could have keyed its own bots `auto:...` (such a bot lacks the attribute, or has it only if the
+ * client set it too); the attribute alone is a client's to set.
+ */
+export function isAutoScheduledBot(bot: { deduplication_key: string; custom_attributes: string }): boolean {
+  if (!bot.deduplication_key.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return false;
+  try {
+    return (JSON.parse(bot.custom_attributes) as Record<string, unknown>)[AUTO_SCHEDULED_ATTRIBUTE] === 'true';
+  } catch {
+    return false;
+  }
+}
+
 export function autoScheduleKey(meetingIdentity: string, startMs: number): string {
   return `${AUTO_SCHEDULE_KEY_PREFIX}${meetingIdentity}:${new Date(startMs).toISOString()}`;
 }

@@ -15,6 +15,7 @@ import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
+import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -2467,6 +2468,10 @@ describe('auto-schedule', () => {
     const googleCalendar = calendars.google;
     const [byHand] = await eventsOf(env, user.auth, googleCalendar, byHandStart - MIN, byHandStart + MIN);
     const byHandBot = await schedule(env, user.auth, byHand!.id, 'by-hand');
+    // Keyed as a client could before "auto:" keys were auto-schedule's own (a bot of an older
+    // version's data): the key alone does not make it auto-schedule's.
+    const legacyKey = 'auto:client-scheme:by-hand';
+    await env.rc.database.db.updateTable('bots').set({ deduplication_key: legacyKey, deduplication_key_hash: deduplicationKeyHash(legacyKey) }).where('id', '=', byHandBot).execute();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
     const [soon] = await eventsOf(env, user.auth, googleCalendar, soonStart - MIN, soonStart + MIN);
     const soonBot = soon!.bots[0]!.id;

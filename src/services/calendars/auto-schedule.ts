@@ -24,7 +24,7 @@ import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -180,7 +180,7 @@ export class AutoSchedule implements AfterSyncHook {
         ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
         : {
           deduplication_key: autoScheduleKey(candidate.meetingIdentity, candidate.startMs),
-          bot_config: { ...defaultConfig, custom_attributes: { ...defaultConfig.custom_attributes, auto_scheduled: 'true' } },
+          bot_config: { ...defaultConfig, custom_attributes: { ...defaultConfig.custom_attributes, [AUTO_SCHEDULED_ATTRIBUTE]: 'true' } },
         };
       try {
         // The "ever had a bot?" check above is only a shortcut; the one that counts runs inside the

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -922,7 +922,7 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
  * stands at).
  */
 async function isTakeBackable(db: Transaction<Schema>, bot: BotRow): Promise<boolean> {
-  if (bot.status !== 'Scheduled' || bot.launched_at !== null || !bot.deduplication_key.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return false;
+  if (bot.status !== 'Scheduled' || bot.launched_at !== null || !isAutoScheduledBot(bot)) return false;
   return (await db.selectFrom('recurring_chains').select('series_event_id').where('current_bot_id', '=', bot.id).limit(1).executeTakeFirst()) === undefined;
 }
 
