@@ -7,6 +7,7 @@ test('a provider\'s instant: with an offset as written, without one as UTC (not 
   assert.equal(providerInstant('2026-12-03T11:00:00+01:00'), Date.parse('2026-12-03T10:00:00Z'));
   assert.equal(providerInstant('2026-12-03T10:00:00.5'), Date.parse('2026-12-03T10:00:00.500Z'));
   assert.equal(providerInstant('2026-12-03T10:00'), Date.parse('2026-12-03T10:00:00Z'));
+  assert.equal(providerInstant('2026-12-03 10:00:00.863543'), Date.parse('2026-12-03T10:00:00.863Z'));
   assert.equal(providerInstant('yesterday'), undefined);
   assert.equal(providerInstant(1733220000), undefined);
   assert.equal(providerInstant(undefined), undefined);

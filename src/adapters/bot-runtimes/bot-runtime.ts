@@ -168,12 +168,13 @@ export function rollcallBotIdIn(metadata: unknown, options: { nullIsNone?: boole
 
 /**
  * An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. A time
- * without an offset (Python's isoformat of a naive UTC time) is read as UTC, not as this server's
- * local time.
+ * without an offset (Python's isoformat, or str(), of a naive UTC time: a space for the T) is read
+ * as UTC, not as this server's local time.
  */
 export function providerInstant(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  const withZone = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
+  const naive = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$/.exec(value);
+  const withZone = naive ? `${naive[1]}T${naive[2]}Z` : value;
   const ms = Date.parse(withZone);
   return Number.isFinite(ms) ? ms : undefined;
 }

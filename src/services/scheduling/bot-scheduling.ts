@@ -917,7 +917,7 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
 
 /**
  * Whether auto-schedule may take the bot back (the owner declined, the meeting stopped passing the
- * rules): it booked it (its key), the bot has not gone to its meeting, and no chain the client
+ * rules): it booked it (its key and attribute: isAutoScheduledBot), the bot has not gone to its meeting, and no chain the client
  * turned on for the series has made it its own (a chain adopts the live bot of the occurrence it
  * stands at).
  */

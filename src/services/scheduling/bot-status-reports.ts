@@ -111,8 +111,10 @@ export class ProviderStatusReports {
   }
 
   /**
-   * Moves the bot the provider names through the same lifecycle as a runtime's report: an unknown
-   * provider bot and a transition the lifecycle forbids are refused and change nothing.
+   * Moves the bot the provider names through the same lifecycle as a runtime's report. Refused,
+   * changing nothing: a provider bot of this deployment's not recorded yet, and a transition the
+   * lifecycle forbids. Acknowledged, changing nothing: another application's or deployment's bot
+   * ({ ignored }), a bot Rollcall let go of (retired), a report older than one applied (stale).
    */
   async report(report: ProviderStatusReport): Promise<ProviderStatusReportResult | { ignored: true }> {
     const result = await this.#database.db.transaction().execute(async (trx): Promise<ProviderStatusReportResult | { ignored: true }> => {
