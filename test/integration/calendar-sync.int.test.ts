@@ -2494,6 +2494,9 @@ describe('auto-schedule', () => {
       for (const title of externalTitles) assert.equal((await bot(env, user.auth, bots.get(title)!)).status, 'Scheduled', `${source} ${title}`);
     }
     assert.equal((await bot(env, user.auth, byHandBot)).status, 'Scheduled', 'a bot the client booked stays');
+    const upcoming = await env.rc.request('GET', '/api/v1/bots/upcoming?limit=100', { auth: user.auth });
+    assert.equal(upcoming.status, 200, JSON.stringify(upcoming.body));
+    assert.equal(upcoming.body.bots.find((b: { bot_id: string }) => b.bot_id === byHandBot)?.source, 'calendar', 'shown as the client\'s, not auto-schedule\'s');
     assert.notEqual((await bot(env, user.auth, soonBot)).status, 'Cancelled', 'a bot in its meeting stays');
 
     // The rules let them through again: booked again, each with a new bot; the client's keeps its one.

@@ -6,7 +6,7 @@ import type { Schema } from '../../db/schema.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX } from '../../domain/bot-config.ts';
+import { isAutoScheduledBot } from '../../domain/bot-config.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
@@ -63,7 +63,7 @@ export class UpcomingBots {
   async list(userId: string, query: UpcomingQuery): Promise<{ bots: UpcomingBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? upcomingCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key'])
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key', 'custom_attributes'])
       .where('user_id', '=', userId).where(isLiveBot());
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.calendar_id !== undefined) {
@@ -95,7 +95,7 @@ export class UpcomingBots {
           meeting_url: bot.meeting_url,
           bot_name: config.bot_name ?? '',
           scheduled_join_time: formatInstant(bot.join_at_ms),
-          source: sourceOf(bot.deduplication_key, events),
+          source: sourceOf(bot, events),
           events,
         };
       }),
@@ -139,10 +139,11 @@ export class UpcomingBots {
 }
 
 /**
- * Auto-schedule keys its bots `auto:<meeting>:<start>`; a bot any of whose live events came from a
- * connected calendar was scheduled for a calendar meeting; everything else came through the API.
+ * Auto-schedule's bots are told by their key and attribute (isAutoScheduledBot); a bot any of whose
+ * live events came from a connected calendar was scheduled for a calendar meeting; everything else
+ * came through the API.
  */
-export function sourceOf(deduplicationKey: string, events: { calendar_id: string | null }[]): BotSource {
-  if (deduplicationKey.startsWith(AUTO_SCHEDULE_KEY_PREFIX)) return 'auto_schedule';
+export function sourceOf(bot: { deduplication_key: string; custom_attributes: string }, events: { calendar_id: string | null }[]): BotSource {
+  if (isAutoScheduledBot(bot)) return 'auto_schedule';
   return events.some((e) => e.calendar_id !== null) ? 'calendar' : 'api';
 }
