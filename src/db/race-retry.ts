@@ -24,24 +24,21 @@ export function isUniqueViolation(error: unknown): boolean {
  * Runs `transaction` again, up to five attempts in all, while PostgreSQL rolls it back for a
  * deadlock or a serialization failure (a unique violation is an answer here, not a race to retry).
  */
-export async function retryingConflicts<T>(transaction: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await transaction();
-    } catch (error) {
-      if (attempt < MAX_ATTEMPTS && isTransientConflict(error)) continue;
-      throw error;
-    }
-  }
+export function retryingConflicts<T>(transaction: () => Promise<T>): Promise<T> {
+  return retrying(transaction, isTransientConflict);
 }
 
 /** Runs `transaction` again, up to five attempts in all, while it fails by losing a race. */
-export async function retryingLostRaces<T>(transaction: () => Promise<T>): Promise<T> {
+export function retryingLostRaces<T>(transaction: () => Promise<T>): Promise<T> {
+  return retrying(transaction, (error) => isUniqueViolation(error) || isTransientConflict(error));
+}
+
+async function retrying<T>(transaction: () => Promise<T>, isWorthAnotherTry: (error: unknown) => boolean): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await transaction();
     } catch (error) {
-      if (attempt < MAX_ATTEMPTS && (isUniqueViolation(error) || isTransientConflict(error))) continue;
+      if (attempt < MAX_ATTEMPTS && isWorthAnotherTry(error)) continue;
       throw error;
     }
   }

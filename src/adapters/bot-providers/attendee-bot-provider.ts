@@ -11,9 +11,9 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
+import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 /** Attendee asks for join_at at least two minutes ahead (scheduled bots guide); sooner joins at once. */
@@ -192,7 +192,7 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
   const target = data.event_type === 'could_not_join_meeting'
     ? (subType ? COULD_NOT_JOIN[subType] : undefined) ?? 'Error'
     : ATTENDEE_STATE_MAP[state] ?? null;
-  // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for bot.state_change trigger").
-  const occurredAtMs = providerInstant(data.created_at);
-  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...withRollcallBotId(rollcallBotIdIn(payload.bot_metadata, { nullIsNone: true })) } };
+  // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for
+  // bot.state_change trigger"); bot_metadata is null for a bot made without any (Bot.metadata is nullable).
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...deliveryFacts(data.created_at, payload.bot_metadata, { nullIsNone: true }) } };
 }

@@ -9,9 +9,9 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
+import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
-import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 export const MEETSTREAM_DEFAULT_BASE_URL = 'https://api.meetstream.ai';
@@ -218,6 +218,5 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   const message = typeof payload.message === 'string' ? payload.message.slice(0, 300) : `MeetStream reported ${eventName ?? botStatus}`;
   // bot.kicked is Stopped with the host as the cause (labs' terminal mapping): passed on as such.
   // timestamp: when it happened (reference meetstream.md 6.2; the labs give it on every delivery).
-  const occurredAtMs = providerInstant(payload.timestamp);
-  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...withRollcallBotId(rollcallBotIdIn(payload.custom_attributes)) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: eventName ?? botStatus!, status: toLifecycleStatus(target), message, ...(eventName === 'bot.kicked' ? { kicked: true } : {}), ...deliveryFacts(payload.timestamp, payload.custom_attributes) } };
 }

@@ -10,8 +10,3 @@ export function toLifecycleStatus(target: TargetStatus | null): BotStatus | null
   if (target === null) return null;
   return isBotStatus(target) ? target : null;
 }
-
-/** The event field for the Rollcall bot id a delivery's metadata shows (none when it shows no metadata). */
-export function withRollcallBotId(id: string | null | undefined): { rollcallBotId?: string | null } {
-  return id === undefined ? {} : { rollcallBotId: id };
-}

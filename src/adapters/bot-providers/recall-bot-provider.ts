@@ -16,10 +16,10 @@ import type {
   BotCommand, BotRuntime, LaunchOutcome, LaunchRequest, LiveBotOperations, LostCreationSearch, RuntimeOutcome, ScheduledBotChange,
   ScheduledBotOperations, SchedulingRules, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
-import { providerInstant, rollcallBotIdIn } from '../bot-runtimes/bot-runtime.ts';
+import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, withRollcallBotId, type TargetStatus } from './provider-status.ts';
+import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 
 /** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
@@ -223,17 +223,15 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
   if (typeof botId !== 'string' || typeof code !== 'string') return { ok: false, reason: 'malformed', message: 'not a bot status webhook: bot id or status code missing' };
   if (!(code in RECALL_STATUS_MAP)) return { ok: true, event: { providerBotId: botId, providerStatus: code, status: null, message: `Recall reported ${code}` } };
   const subCode = typeof status.sub_code === 'string' ? status.sub_code : null;
-  // data.data.updated_at: when the status changed (https://docs.recall.ai/docs/bot-status-change-events).
-  const occurredAtMs = providerInstant(status.updated_at);
   const target = code === 'call_ended' && subCode ? CALL_ENDED_SUB_CODES[subCode] ?? 'Stopped' : RECALL_STATUS_MAP[code]!;
   return {
     ok: true,
     event: {
       providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}`,
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
-      ...(occurredAtMs !== undefined ? { occurredAtMs } : {}),
-      // data.bot.metadata: the bot's metadata, on every status webhook (https://docs.recall.ai/docs/bot-status-change-events).
-      ...withRollcallBotId(rollcallBotIdIn(data.bot?.metadata)),
+      // data.data.updated_at: when the status changed; data.bot.metadata: the bot's metadata, on every
+      // status webhook (https://docs.recall.ai/docs/bot-status-change-events).
+      ...deliveryFacts(status.updated_at, data.bot?.metadata),
     },
   };
 }

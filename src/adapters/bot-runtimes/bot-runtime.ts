@@ -167,6 +167,16 @@ export function rollcallBotIdIn(metadata: unknown, options: { nullIsNone?: boole
 }
 
 /**
+ * What a delivery says of when its report happened (`at`, the provider's time field) and whose bot
+ * it is (`metadata`, the bot's metadata as the delivery shows it): the event's optional fields.
+ */
+export function deliveryFacts(at: unknown, metadata: unknown, options: { nullIsNone?: boolean } = {}): Pick<ProviderStatusEvent, 'occurredAtMs' | 'rollcallBotId'> {
+  const occurredAtMs = providerInstant(at);
+  const rollcallBotId = rollcallBotIdIn(metadata, options);
+  return { ...(occurredAtMs !== undefined ? { occurredAtMs } : {}), ...(rollcallBotId !== undefined ? { rollcallBotId } : {}) };
+}
+
+/**
  * An instant a provider wrote (ISO 8601), as epoch ms; undefined when absent or unreadable. A time
  * without an offset (Python's isoformat, or str(), of a naive UTC time: a space for the T) is read
  * as UTC, not as this server's local time.

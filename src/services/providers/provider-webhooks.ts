@@ -35,16 +35,7 @@ export class ProviderWebhooks {
       throw new ApiError('invalid_provider_webhook', `body: ${parsed.message}`, { details: { field: 'body' } });
     }
     if (parsed.event === null) return { ignored: true };
-    const status = parsed.event.status;
-    return this.#reports.report({
-      provider: providerName,
-      providerBotId: parsed.event.providerBotId,
-      providerStatus: parsed.event.providerStatus,
-      status: status !== null && isBotStatus(status) ? status : null,
-      message: parsed.event.message,
-      kicked: parsed.event.kicked === true,
-      ...(parsed.event.occurredAtMs !== undefined ? { occurredAtMs: parsed.event.occurredAtMs } : {}),
-      ...(parsed.event.rollcallBotId !== undefined ? { rollcallBotId: parsed.event.rollcallBotId } : {}),
-    });
+    const { status, kicked, ...event } = parsed.event;
+    return this.#reports.report({ ...event, provider: providerName, status: status !== null && isBotStatus(status) ? status : null, kicked: kicked === true });
   }
 }
