@@ -21,6 +21,7 @@ import { FakeRecall } from '../support/fake-recall.ts';
 import { FakeMeetStream } from '../support/fake-meetstream.ts';
 import { FakeAttendee } from '../support/fake-attendee.ts';
 import type { FakeProviderServer } from '../support/fake-provider-kit.ts';
+import { forgetFirstSent, recordAttempts } from '../../src/store/provider-handover-store.ts';
 
 const API_KEY = 'prov-api-key-5Hq9Zt2Lw';
 const RECALL_SECRET = `whsec_${Buffer.from('recall-signing-secret-32-bytes!!').toString('base64')}`;
@@ -445,11 +446,22 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
       test('an unknown provider bot of this deployment\'s is refused (the retry finds it); another application\'s or deployment\'s is acknowledged', async (t) => {
         if (!subject.fake) return t.skip('no provider webhooks');
         // This deployment's bot (its metadata names a bot here), but no bot holds that provider id
-        // yet: the launch's answer is still being recorded.
-        const ours = subject.webhook!('not-a-bot-we-know', 'in_meeting', undefined, { rollcall_bot_id: botId });
+        // yet: a bot waiting for its launch, whose answer may be about to be recorded...
+        const start = clock.now() + 5 * 86_400_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Not yet', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/nyt-abcd-efg' } });
+        const waiting = (await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `not-yet-${subject.kind}`, bot_config: { bot_name: 'Not yet' } } })).body.bot_id;
+        const ours = subject.webhook!('not-a-bot-we-know', 'in_meeting', undefined, { rollcall_bot_id: waiting });
         const refused = await post(ours.rawBody, ours.headers);
         assert.equal(refused.statusCode, 404, refused.body);
         assert.equal(refused.json().code, 'provider_bot_not_found');
+        // ...or a bot holding a provider bot while a creation for it waits for its answer (a
+        // replacement whose answer is being recorded).
+        await recordAttempts(rc.database.db, subject.kind, [{ botId, sent: { joinAtMs: clock.now(), meetingUrl: 'https://meet.google.com/abc-defg-hij', botConfig: '{}' }, key: `replacement-${subject.kind}` }], clock.now());
+        const replacement = subject.webhook!('a-replacement-being-recorded', 'joining', undefined, { rollcall_bot_id: botId });
+        const answer = await post(replacement.rawBody, replacement.headers);
+        await forgetFirstSent(rc.database.db, botId, clock.now());
+        assert.equal(answer.statusCode, 404, answer.body);
+        assert.equal(answer.json().code, 'provider_bot_not_found');
         // Another application's bot in the same provider account (no rollcall_bot_id), or another
         // Rollcall deployment's (an id not here): refusing them would have the provider retry for
         // days and, failing that long, turn the endpoint off.
@@ -462,6 +474,56 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
           assert.equal(acknowledged.statusCode, 200, `${JSON.stringify(shown)}: ${acknowledged.body}`);
           assert.deepEqual(acknowledged.json(), { ignored: true });
         }
+      });
+
+      test('a second provider bot made for a bot that holds another is let go of, and its reports are acknowledged', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const fake = subject.fake;
+        // A creation for this bot whose answer was lost, sent again once the provider no longer
+        // replayed its key: the provider made a second bot, which joins the meeting too.
+        const made = await runtime.launch(launchRequest(newKey(), botId));
+        assert.ok(made.ok && made.providerBotId);
+        const strayId = made.providerBotId!;
+        subject.putInCall!(strayId);
+        const statusBefore = await statusOf();
+        const report = subject.webhook!(strayId, 'in_meeting');
+        const answer = await post(report.rawBody, report.headers);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.equal(answer.json().retired, true);
+        assert.equal(answer.json().bot_id, botId);
+        assert.equal(await statusOf(), statusBefore, 'the bot Rollcall holds is not moved by the other one');
+        await rc.dispatcher.runDue();
+        const stray = fake.bots.get(strayId) as { status?: string; state?: string };
+        assert.match(String(stray.status ?? stray.state), /call_ended|Leaving|leaving|ended|Stopped/, 'the second bot was made to leave');
+        const held = fake.bots.get(providerBotId) as { status?: string; state?: string };
+        assert.doesNotMatch(String(held.status ?? held.state), /call_ended|Leaving|leaving/, 'the bot Rollcall holds stays');
+        const decisions = await rc.database.db.selectFrom('bot_decisions').select(['kind', 'reason']).where('bot_id', '=', botId).execute();
+        assert.ok(decisions.some((d) => d.kind === 'provider_removal_requested' && d.reason.includes(strayId)), JSON.stringify(decisions));
+        assert.ok(decisions.some((d) => d.kind === 'provider_bot_removed'), JSON.stringify(decisions));
+        // Its later reports are acknowledged and change nothing.
+        const later = subject.webhook!(strayId, 'done');
+        const again = await post(later.rawBody, later.headers);
+        assert.equal(again.statusCode, 200, again.body);
+        assert.equal(again.json().retired, true);
+        assert.equal(await statusOf(), statusBefore);
+      });
+
+      test('a provider bot made for a bot that has finished is acknowledged; one already finished is not removed', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const start = clock.now() + 5 * 86_400_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Cancelled', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/cnc-abcd-efg' } });
+        const id = (await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `cancelled-${subject.kind}`, bot_config: { bot_name: 'Cancelled' } } })).body.bot_id;
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${id}`, { auth: user.auth })).status, 200);
+        const made = await runtime.launch(launchRequest(newKey(), id));
+        assert.ok(made.ok && made.providerBotId);
+        const finished = subject.webhook!(made.providerBotId!, 'done');
+        const answer = await post(finished.rawBody, finished.headers);
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.equal(answer.json().retired, true);
+        const commandsQueued = await rc.database.db.selectFrom('runtime_commands').select(['action']).where('bot_id', '=', id).execute();
+        assert.deepEqual(commandsQueued.filter((c) => c.action === 'provider_retire'), [], 'nothing to remove: it has finished');
+        const decisions = (await rc.database.db.selectFrom('bot_decisions').select(['kind']).where('bot_id', '=', id).execute()).map((d) => d.kind);
+        assert.ok(decisions.includes('provider_duplicate_finished'), decisions.join(', '));
       });
 
       test('an illegal transition is refused and changes nothing', async (t) => {

@@ -4,10 +4,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { canTransition, isStepBack, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
+import { canTransition, isStepBack, LIVE_STATUSES, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
+import type { BotRow } from '../../db/schema.ts';
+import type { RemovalKind } from '../../domain/late-edit.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findBotByProviderBotId } from '../../store/provider-bot-store.ts';
-import { findRetiredProviderBot } from '../../store/provider-handover-store.ts';
+import { findRetiredProviderBot, hasUnansweredCreation, retireProviderBot } from '../../store/provider-handover-store.ts';
+import type { Db } from '../../store/event-store.ts';
+import { requestProviderRetire } from '../providers/provider-sync.ts';
 import { transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 export type StatusReporter = { userId: string } | { statusToken: string };
@@ -132,8 +136,12 @@ export class ProviderStatusReports {
       // sees an endpoint fail that long turns it off (Recall, through Svix, after five days), this
       // deployment's reports with it. A bot of this deployment's whose provider id is still being
       // recorded is refused: the provider's retry finds it.
-      if (!bot && report.rollcallBotId !== undefined && (report.rollcallBotId === null || !(await bots.findBotById(trx, report.rollcallBotId)))) return { ignored: true } as const;
-      if (!bot) throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
+      if (!bot) {
+        const named = typeof report.rollcallBotId === 'string' ? await bots.findBotById(trx, report.rollcallBotId, { engine: this.#database.engine, forUpdate: true }) : undefined;
+        if (report.rollcallBotId !== undefined && !named) return { ignored: true } as const;
+        if (named && await isStrayProviderBot(trx, named)) return this.#letStrayGo(trx, named, report);
+        throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
+      }
       const from = bot.status as BotStatus;
       const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
       // Providers retry deliveries and do not keep their order (Svix, which sends Recall's, says so:
@@ -170,6 +178,40 @@ export class ProviderStatusReports {
     if ('changed' in result && result.changed) this.#signal.afterCommit();
     return result;
   }
+
+  /**
+   * A second provider bot made for one Rollcall bot (a creation whose answer was lost, sent again
+   * after the provider stopped replaying its key): it would sit in the meeting beside the bot
+   * Rollcall holds, or in a meeting whose bot was cancelled. It is let go of (deleted, or made to
+   * leave once it is in the call) and acknowledged, now and on every later report.
+   */
+  async #letStrayGo(trx: Db, named: BotRow, report: ProviderStatusReport): Promise<ProviderStatusReportResult> {
+    const now = this.#clock.now();
+    const status = named.status as BotStatus;
+    const holds = named.provider_bot_id === null ? `holds no ${report.provider} bot (it is ${status})` : `holds ${report.provider}'s bot ${named.provider_bot_id}`;
+    const reason = `${report.provider} reported a second bot ${report.providerBotId} made for this bot, which ${holds}: it is let go of`;
+    await retireProviderBot(trx, report.provider, report.providerBotId, named.id, reason, now);
+    const details = { provider: report.provider, provider_bot_id: report.providerBotId, provider_status: report.providerStatus };
+    const hasFinished = report.status !== null && !LIVE_STATUSES.includes(report.status);
+    if (hasFinished || report.status === 'Leaving') {
+      await bots.appendDecision(trx, named.id, now, 'provider_duplicate_finished', `${reason}; it has ${report.status === 'Leaving' ? 'left already' : 'finished'}`, details);
+    } else {
+      const by: RemovalKind = report.status === null || report.status === 'Scheduled' ? 'delete' : 'leave';
+      await requestProviderRetire(trx, { bot_id: named.id, provider_bot_id: report.providerBotId, by, join_at_ms: Math.max(now, named.join_at_ms), reason }, now);
+      await bots.appendDecision(trx, named.id, now, 'provider_removal_requested', reason, { ...details, by });
+    }
+    return { bot_id: named.id, status, previous_status: status, changed: false, provider_status: report.providerStatus, retired: true };
+  }
+}
+
+/**
+ * Whether a provider bot whose reports name `named` (its metadata) but which `named` does not
+ * hold is a second one, never to be held: `named` holds another, or has finished, and no creation
+ * request for it is waiting for its answer (whose bot this may be, recorded any moment now).
+ */
+async function isStrayProviderBot(trx: Db, named: BotRow): Promise<boolean> {
+  if (named.provider_bot_id === null && LIVE_STATUSES.includes(named.status as BotStatus)) return false;
+  return !(await hasUnansweredCreation(trx, named.id));
 }
 
 function sameToken(expected: string, given: string): boolean {

@@ -98,6 +98,7 @@ const DECISION_WORDS: Record<string, string> = {
   provider_edit_skipped: 'Change not sent to the bot provider',
   provider_sync_failed: 'Bot provider refused the change',
   provider_creation_settled: 'A creation that got no answer made no other bot',
+  provider_duplicate_finished: 'A second bot at the bot provider had finished already',
   chain_started: 'Series chained: each next occurrence is booked in turn',
   chain_booked: 'Next occurrence of the series booked',
   data_deleted: 'Stored data deleted',
