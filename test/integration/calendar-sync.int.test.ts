@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { sql } from 'kysely';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
@@ -2237,6 +2238,59 @@ describe('ICS feed specifics', () => {
     const reconnected = await Promise.all(pairs.flatMap((p) => p.feeds).map((feed) => env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } })));
     for (const res of reconnected) assert.equal(res.status, 200, JSON.stringify(res.body));
     for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['at_risk', 'access_restored']), ['at_risk', 'access_restored'], `bot ${pair.botId}`);
+  });
+
+  test('one feed reported failing while the other recovers, both held at the bot\'s lock in that order (PostgreSQL): the bot is left told of the failure that goes on', { skip: TEST_ENGINE !== 'postgres' ? 'SQLite runs one write transaction at a time: the two cannot interleave' : false }, async () => {
+    // The interleaving the test above leaves to chance, made certain: a transaction of the test's
+    // holds the bot's row, the failing report comes to it first and the recovery second, and both
+    // are let go at once. A recovery that read the other feed before waiting for the bot (as not
+    // yet reported: the report had not committed) would append sync_restored after the report.
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + 8 * HOUR;
+    const url = meetingUrl();
+    const feeds = [0, 1].map((i) => env.ics.createFeed(`held-${i}`));
+    const ids: string[] = [];
+    let botId = '';
+    for (const feed of feeds) {
+      env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Held', startMs: start, endMs: start + HOUR, location: url }));
+      const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      ids.push(res.body.calendar_id as string);
+      const [event] = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
+      botId = await schedule(env, user.auth, event!.id, 'held');
+    }
+    const kinds = async () => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'sync_failing' || d.kind === 'sync_restored').map((d) => d.kind);
+    const sync = (id: string) => env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    // The second feed fails and is reported; the first starts failing (not reported yet).
+    env.ics.replaceWithRaw(feeds[1]!, '<html><body>Sign in</body></html>');
+    for (let i = 0; i < 20; i++) {
+      env.clock.advance(MIN);
+      await env.rc.calendarSync.runDue();
+    }
+    assert.deepEqual(await kinds(), ['sync_failing']);
+    env.ics.replaceWithRaw(feeds[0]!, '<html><body>Sign in</body></html>');
+    await sync(ids[0]!);
+    env.clock.advance(16 * MIN);
+    env.ics.replaceWithRaw(feeds[1]!, null);
+    const db = env.rc.database.db;
+    const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n;
+    const untilWaiting = async (n: number) => {
+      for (let i = 0; i < 500 && await waiting() < n; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(await waiting(), n, `${n} transactions wait for the bot`);
+    };
+    let report!: Promise<unknown>;
+    let recovery!: Promise<unknown>;
+    await db.transaction().execute(async (trx) => {
+      await trx.selectFrom('bots').select('id').where('id', '=', botId).forUpdate().execute();
+      report = sync(ids[0]!);
+      await untilWaiting(1);
+      recovery = sync(ids[1]!);
+      await untilWaiting(2);
+    });
+    await Promise.all([report, recovery]);
+    assert.notEqual((await connection(env, user.auth, ids[0]!)).sync_failing_since, null);
+    assert.equal((await connection(env, user.auth, ids[1]!)).sync_failing_since, null);
+    assert.equal((await kinds()).at(-1), 'sync_failing', `the first feed still fails: ${(await kinds()).join(', ')}`);
   });
 
   test('connecting reads the feed once; an unchanged feed then costs a 304 and changes nothing; webcal:// is accepted', async () => {
