@@ -1081,6 +1081,62 @@ describe('Google Calendar specifics', () => {
     assert.ok(paged.every((r) => r.query.get('showDeleted') === 'true' && r.query.get('singleEvents') === 'false'));
   });
 
+  test('a calendar the user hides in Google\'s list (a display setting) stays synced, and its bots stay', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = 'hidden-later@group.calendar.google.com';
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, team, { summary: 'Team call', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'hidden-later');
+    env.google.setCalendarListFields(account.email, team, { isHidden: true });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.ok(view.calendars.some((c: { id: string }) => c.id === team), 'still synced');
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+  });
+
+  test('a calendar deleted from the account does not hold up the others: a later calendar\'s change syncs in the same round, and the list read again drops the deleted one', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    for (const id of ['gone@group.calendar.google.com', 'kept@group.calendar.google.com']) env.google.addCalendar(account.email, { id, summary: id, accessRole: 'owner' });
+    const start = env.clock.now() + DAY;
+    const goneEvent = env.google.insertEvent(account.email, 'gone@group.calendar.google.com', { summary: 'Gone', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const keptEvent = env.google.insertEvent(account.email, 'kept@group.calendar.google.com', { summary: 'Kept', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const stored = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(stored.length, 2);
+    const botOf = async (title: string) => schedule(env, user.auth, stored.find((e: { title: string }) => e.title === title)!.id, `deleted-calendar-${title}`);
+    const goneBot = await botOf('Gone');
+    const keptBot = await botOf('Kept');
+    assert.ok(goneEvent);
+    // The first of the two is deleted; the second's meeting moves an hour later.
+    env.google.removeCalendar(account.email, 'gone@group.calendar.google.com');
+    env.google.patchEvent(account.email, 'kept@group.calendar.google.com', keptEvent, { start: { dateTime: iso(start + HOUR) }, end: { dateTime: iso(start + 2 * HOUR) } });
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.equal((await bot(env, user.auth, keptBot)).scheduled_join_time, iso(start + HOUR - 3 * MIN), 'the later calendar synced all the same');
+    const view = await connection(env, user.auth, calendarId);
+    assert.equal(view.status, 'active');
+    assert.match(view.last_error, /not_found: calendar gone@group\.calendar\.google\.com/);
+    // The next sync reads the calendar list again (not an hour later): the deleted calendar goes, with its bot.
+    env.clock.advance(10 * MIN);
+    await env.rc.calendarSync.runDue();
+    const after = await connection(env, user.auth, calendarId);
+    assert.deepEqual(after.calendars.map((c: { id: string }) => c.id).sort(), [account.email, 'kept@group.calendar.google.com'].sort());
+    assert.equal(after.last_error, null);
+    assert.equal((await bot(env, user.auth, goneBot)).status, 'Cancelled');
+    assert.equal((await bot(env, user.auth, keptBot)).status, 'Scheduled');
+  });
+
   test('rate limited (Google 403 rateLimitExceeded, Retry-After 600): nothing is asked again before the wait is over', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -1779,6 +1835,35 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const chosen = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: [other] } });
     assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
     assert.deepEqual(chosen.body.calendars.map((c: { id: string }) => c.id), [other]);
+  });
+
+  test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const start = env.clock.now() + DAY;
+    const own = env.microsoft.createEvent(account.email, { subject: 'Own', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    // A colleague's calendar, then one of the user's, both named when connecting.
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    env.microsoft.refuseReads(account.email, shared);
+    const projects = env.microsoft.addCalendar(account.email, { name: 'Projects' });
+    env.microsoft.createEvent(account.email, { subject: 'Project call', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, joinUrl: TEAMS, calendarId: projects });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [env.microsoft.defaultCalendarId(account.email), shared, projects] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const ownBot = await schedule(env, user.auth, event!.id, 'own-beside-shared');
+    env.microsoft.updateEvent(account.email, own, { startMs: start + HOUR, endMs: start + 2 * HOUR });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const view = await connection(env, user.auth, calendarId);
+    assert.equal(view.status, 'active', 'one calendar refused is not the account\'s access lost');
+    assert.match(view.last_error, /calendar .*ErrorAccessDenied \(access to this calendar refused\)/);
+    const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e: { title: string }) => e.title).sort();
+    assert.deepEqual(titles, ['Own', 'Project call'], 'the calendar after the refused one synced');
+    const ownNow = await bot(env, user.auth, ownBot);
+    assert.equal(ownNow.scheduled_join_time, new Date(start + HOUR - 3 * MIN).toISOString(), 'the default calendar\'s move was followed');
+    assert.ok(!ownNow.decisions.some((d: { kind: string }) => d.kind === 'at_risk'), 'no bot put at risk');
+    assert.equal(env.microsoft.liveSubscriptions(account.email).length, 2, 'the default and Projects calendars have their subscriptions');
   });
 
   test('the same meeting on two calendars of one account gets one bot (auto-schedule)', async () => {

@@ -149,9 +149,10 @@ describe('GET /calendar (and /calendar/calendars)', () => {
   test('every calendar of every connected account, with MeetStream\'s fields, the provider\'s ids and whether it is synced', async () => {
     const user = await env.rc.newUser();
     const teamId = `team-${randomUUID()}@group.calendar.google.com`;
+    const hiddenId = `hidden-${randomUUID()}@group.calendar.google.com`;
     const google = await connectGoogle(user.auth, (email) => {
       env.google.addCalendar(email, { id: teamId, summary: 'Team', description: 'Team meetings', backgroundColor: '#ff7537', foregroundColor: '#ffffff', isSelected: false, timeZone: 'America/New_York' });
-      env.google.addCalendar(email, { id: `hidden-${randomUUID()}@group.calendar.google.com`, summary: 'Hidden one', isHidden: true });
+      env.google.addCalendar(email, { id: hiddenId, summary: 'Hidden one', isHidden: true });
     });
     let projectsId = '';
     const outlook = await connectMicrosoft(user.auth, (email) => {
@@ -176,7 +177,8 @@ describe('GET /calendar (and /calendar/calendars)', () => {
     });
     const holidays = byId.get('en.usa#holiday@group.v.calendar.google.com');
     assert.deepEqual([holidays.accessRole, holidays.synced, holidays.isPrimary], ['reader', false, false]);
-    assert.ok(![...byId.values()].some((c) => c.summary === 'Hidden one'), 'Google lists hidden calendars only with showHidden, which Rollcall does not ask for');
+    // Hidden from Google's list is a display setting: listed (with showHidden=true), and synced as any owned calendar.
+    assert.deepEqual([byId.get(hiddenId).hidden, byId.get(hiddenId).synced], [true, true]);
     // Outlook: Graph's ids; Birthdays is read-only and not synced; a colour the user picked is backgroundColor.
     const outlookCalendars = listed.calendars.filter((c: any) => c.provider === 'outlook');
     const defaultId = env.microsoft.defaultCalendarId(outlook.account.email);
@@ -191,9 +193,9 @@ describe('GET /calendar (and /calendar/calendars)', () => {
       id: ics.connectionId, summary: 'Work feed', description: 'Shared team feed', isPrimary: true, accessRole: 'reader', timeZone: null, backgroundColor: null,
       foregroundColor: null, selected: true, hidden: false, provider: 'ics', account_id: null, connection_id: ics.connectionId, synced: true,
     });
-    assert.equal(listed.total, 3 + 3 + 1);
+    assert.equal(listed.total, 4 + 3 + 1);
     // The connections behind them, by provider, as MeetStream's templates read them.
-    assert.deepEqual(listed.google, [{ connection_id: google.connectionId, account_id: email, email, status: 'active', calendars_count: 3 }]);
+    assert.deepEqual(listed.google, [{ connection_id: google.connectionId, account_id: email, email, status: 'active', calendars_count: 4 }]);
     assert.deepEqual(listed.outlook.map((c: any) => [c.connection_id, c.account_id, c.calendars_count]), [[outlook.connectionId, outlook.account.email, 3]]);
     assert.deepEqual(listed.ics.map((c: any) => [c.connection_id, c.account_id, c.calendars_count]), [[ics.connectionId, null, 1]]);
 
@@ -205,7 +207,7 @@ describe('GET /calendar (and /calendar/calendars)', () => {
     assert.deepEqual(outlookOnly.calendars.map((c: any) => c.id), outlookCalendars.map((c: any) => c.id));
     assert.deepEqual([outlookOnly.total, outlookOnly.google, outlookOnly.ics], [3, [], []]);
     const one = await ok('GET', `/api/v1/calendar/calendars?provider=google&account_id=${encodeURIComponent(email.toUpperCase())}`, user.auth);
-    assert.deepEqual(one.calendars.map((c: any) => c.connection_id), [google.connectionId, google.connectionId, google.connectionId]);
+    assert.deepEqual(one.calendars.map((c: any) => c.connection_id), [google.connectionId, google.connectionId, google.connectionId, google.connectionId]);
     const none = await ok('GET', `/api/v1/calendar?provider=google&account_id=${encodeURIComponent('someone-else@example.com')}`, user.auth);
     assert.deepEqual([none.total, none.calendars], [0, []]);
     assert.equal((await ok('GET', '/api/v1/calendar?provider=ics', user.auth)).total, 1);

@@ -66,6 +66,8 @@ interface FakeCalendar {
   canEdit: boolean;
   ownerAddress: string;
   hexColor?: string;
+  /** Listed, but its events cannot be read with the user's token (refuseReads). */
+  refusesReads?: boolean;
 }
 
 interface Subscription {
@@ -177,6 +179,19 @@ export class FakeMicrosoftGraph {
     const id = `AAMkAD${randomBytes(20).toString('base64url')}CCC=`;
     this.#account(email).calendars.set(id, { id, name: fields.name, isDefaultCalendar: false, canEdit: fields.canEdit ?? true, ownerAddress: fields.ownerAddress ?? email, hexColor: fields.hexColor });
     return id;
+  }
+
+  /**
+   * A calendar listed for the user whose events the user's token may not read: a colleague's
+   * calendar shared without the rights the token carries (reading one needs Calendars.Read.Shared:
+   * learn.microsoft.com/graph/outlook-get-shared-events-calendars). Its paths answer 403
+   * ErrorAccessDenied, "Access is denied. Check credentials and try again." (the body Graph gives
+   * for a calendar view the delegated token may not read: microsoftgraph-postman-collections issue
+   * 48, microsoft-graph-docs issue 12822); Graph takes no subscription to it either (delegated
+   * subscriptions are for the user's own folders: learn.microsoft.com/graph/outlook-change-notifications-overview).
+   */
+  refuseReads(email: string, calendarId: string): void {
+    this.#account(email).calendars.get(calendarId)!.refusesReads = true;
   }
 
   /** A calendar deleted by the user: gone from /me/calendars, its paths answer 404. */
@@ -393,6 +408,10 @@ export class FakeMicrosoftGraph {
     // calendarView delta of the default calendar (learn.microsoft.com/graph/api/event-delta) or of
     // any calendar of the user (learn.microsoft.com/graph/delta-query-events: "from the default
     // calendar or some other specified calendar"; used so in microsoft-graph-docs issue 7632).
+    const underCalendar = /^\/me\/calendars\/([^/]+)\//.exec(path);
+    if (underCalendar && account.calendars.get(decodeURIComponent(underCalendar[1]!))?.refusesReads) {
+      return send(403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
+    }
     const calendarDelta = /^\/me\/calendars\/([^/]+)\/calendarView\/delta$/.exec(path);
     if (req.method === 'GET' && (path === '/me/calendarView/delta' || calendarDelta)) {
       const calendarId = calendarDelta ? decodeURIComponent(calendarDelta[1]!) : account.calendarId;
@@ -648,6 +667,7 @@ export class FakeMicrosoftGraph {
   async #subscribe(account: Account, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
     const request = JSON.parse(body) as { changeType?: string; notificationUrl?: string; lifecycleNotificationUrl?: string; resource?: string; expirationDateTime?: string; clientState?: string };
     const calendarResource = /^me\/calendars\/([^/]+)\/events$/.exec(request.resource ?? '');
+    if (calendarResource && account.calendars.get(calendarResource[1]!)?.refusesReads) return send(403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
     if (request.resource !== undefined && request.resource !== 'me/events' && !(calendarResource && account.calendars.has(calendarResource[1]!))) {
       return send(400, graphError('InvalidRequest', `Resource '${request.resource}' is not supported.`));
     }

@@ -18,7 +18,7 @@ import {
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { ianaZoneOf } from './ics-parser.ts';
 
 export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -112,7 +112,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const entries: NonNullable<CalendarListPage['items']> = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.#json<CalendarListPage>('GET', '/users/me/calendarList', { maxResults: '250', ...(pageToken ? { pageToken } : {}) });
+      // Hidden calendars too: hiding one is a display setting of Google's list (calendarList
+      // reference: hidden, "whether the calendar has been hidden from the list"), and a calendar
+      // left out here would be dropped with its bots.
+      const page = await this.#json<CalendarListPage>('GET', '/users/me/calendarList', { maxResults: '250', showHidden: 'true', ...(pageToken ? { pageToken } : {}) });
       entries.push(...(page.items ?? []));
       pageToken = page.nextPageToken;
     } while (pageToken);
@@ -134,8 +137,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
         description: e.description ?? null,
         backgroundColor: e.backgroundColor ?? null,
         foregroundColor: e.foregroundColor ?? null,
-        // Both are optional and default to false; hidden is only sent when true, and hidden
-        // entries are only listed with showHidden=true, which Rollcall does not ask for.
+        // Both are optional and default to false; hidden is only sent when true (and hidden
+        // entries are only listed with showHidden=true, which Rollcall asks for).
         isSelected: e.selected === true,
         isHidden: e.hidden === true,
       })),
@@ -222,6 +225,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
         token = await this.#tokens.renew();
         continue;
       }
+      if (response.status === 401) throw refusedFreshToken('Google');
       throw this.#failure(response, path, hasSyncToken);
     }
   }

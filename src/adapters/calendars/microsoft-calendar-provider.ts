@@ -28,7 +28,7 @@ import {
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { findMeetingLink } from '../../domain/meeting-url.ts';
 import { ianaZoneOf } from './ics-parser.ts';
 
@@ -330,6 +330,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         token = await this.#tokens.renew();
         continue;
       }
+      if (response.status === 401) throw refusedFreshToken('Graph');
       throw this.#failure(response, round);
     }
   }

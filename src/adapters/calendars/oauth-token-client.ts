@@ -18,6 +18,9 @@ export interface RefreshedToken {
   refreshToken: string | null;
 }
 
+/** Errors of the token endpoint that say "try again" (RFC 6749 section 4.1.2.1; Microsoft's identity platform error table). */
+const RETRY_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
+
 /** Errors of the token endpoint that mean "these credentials will not work again". */
 const REVOKED_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
 
@@ -73,8 +76,10 @@ export class OAuthTokenClient {
     if (response.status === 429) {
       throw new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
     }
-    if (response.status >= 500) throw new CalendarProviderError({ kind: 'transient', message });
-    if (response.status === 400 || response.status === 401) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    // The endpoint's own "try again" answers (Microsoft's error table: server_error and
+    // temporarily_unavailable, "retry the request"), a 5xx, and a refusal that is not the
+    // endpoint's own (no OAuth error code: a proxy's page) pass; anything else is a setting to fix.
+    if (response.status >= 500 || code === null || RETRY_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'transient', message });
     throw new CalendarProviderError({ kind: 'permanent', message });
   }
 }

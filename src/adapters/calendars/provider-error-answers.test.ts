@@ -137,3 +137,20 @@ test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this gran
   const { provider } = microsoft([{ status: 403, body: graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.') }]);
   assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
 });
+
+test('Google and Graph: a 401 to an access token just issued is a hiccup to retry, not lost access; a 401 then a good answer syncs', async () => {
+  // Google's errors guide: on a 401, refresh the token, and send the user through consent only if
+  // the refresh fails. Public reports show 401s that pass on a retry right after a good refresh
+  // (google-api-nodejs-client issue 2665, google-api-ruby-client issue 379).
+  const unauthorized = { status: 401, body: googleError(401, 'global', 'authError', 'Invalid Credentials') };
+  const twice = google([unauthorized, unauthorized, EMPTY_GOOGLE_PAGE]);
+  const failure = await providerFailureOf(twice.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+  assert.equal(failure.kind, 'transient');
+  assert.equal(twice.requests.length, 2, 'one retry with the fresh token');
+  const once = google([unauthorized, EMPTY_GOOGLE_PAGE]);
+  assert.equal((await once.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT)).cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  // Graph answers an unusable token with 401 InvalidAuthenticationToken (learn.microsoft.com/graph/errors).
+  const graph401 = { status: 401, body: graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.') };
+  const graph = microsoft([graph401, graph401, EMPTY_DELTA_PAGE]);
+  assert.equal((await providerFailureOf(graph.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'transient');
+});

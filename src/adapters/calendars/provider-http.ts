@@ -94,6 +94,17 @@ export function failureFromStatus(response: HttpResponse, nowMs: number, what: s
   return { kind: 'permanent', message };
 }
 
+/**
+ * A 401 to an access token the token endpoint has just issued. The grant is alive (a revoked one
+ * fails the refresh itself, with invalid_grant), so it is a hiccup to retry, not lost access:
+ * Google's errors guide sends the user through consent only when the refresh fails, and public
+ * reports show such 401s passing on a retry (google-api-nodejs-client issue 2665,
+ * google-api-ruby-client issue 379).
+ */
+export function refusedFreshToken(provider: string): CalendarProviderError {
+  return new CalendarProviderError({ kind: 'transient', message: `${provider}: HTTP 401 to an access token just issued` });
+}
+
 /** Parses a JSON answer, or fails as `transient` (a proxy's HTML error page, a cut-off body). */
 export function parseJson<T>(response: HttpResponse, what: string): T {
   try {

@@ -52,6 +52,12 @@ const DAY_MS = 86_400_000;
 const REVOKED_PROBE_MS = 3_600_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
 const CALENDAR_LIST_REFRESH_MS = 3_600_000;
+/**
+ * Failures that may be one calendar's own: it is gone (404), refuses this reader (a 403 on a
+ * calendar shared without the rights to read it, Graph's ErrorAccessDenied), or cannot be read
+ * (its answer is refused as too large). The account's other calendars sync all the same.
+ */
+const CALENDAR_LEVEL_FAILURES: ReadonlySet<ProviderFailure['kind']> = new Set(['not_found', 'auth_revoked', 'permanent']);
 
 /** Builds the adapter for a connection's credentials; the composition root provides it. */
 export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string }) => CalendarProvider;
@@ -342,16 +348,26 @@ export class CalendarSync {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
+      const calendarFailures: { calendar: ConnectedCalendarRow; failure: ProviderFailure }[] = [];
       for (const calendar of calendars) {
         const now = clock.now();
-        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
-        const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
-        const counts = await this.#apply(connection, hold, calendar, recheck.result, now, recheck);
-        totals.created += counts.created;
-        totals.updated += counts.updated;
-        totals.cancelled += counts.cancelled;
+        try {
+          const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+          const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
+          const counts = await this.#apply(connection, hold, calendar, recheck.result, now, recheck);
+          totals.created += counts.created;
+          totals.updated += counts.updated;
+          totals.cancelled += counts.cancelled;
+        } catch (error) {
+          // A refusal of this one calendar (deleted, shared without the rights to read it) leaves
+          // the account's others to sync; an outage, a limit or a lost token stops them all.
+          if (!(error instanceof CalendarProviderError) || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
+          calendarFailures.push({ calendar, failure: error.failure });
+        }
       }
-      await this.#keepPushOpen(connection, provider);
+      const failed = new Set(calendarFailures.map((f) => f.calendar.id));
+      await this.#keepPushOpen(connection, provider, failed);
+      failure = await this.#failureOfCalendars(connection, calendars.length, calendarFailures);
     } catch (error) {
       if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
       failure = toProviderFailure(error);
@@ -407,6 +423,25 @@ export class CalendarSync {
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /**
+   * What the calendars that failed on their own make of the sync. None: it worked. Every calendar
+   * refused access: the account's access is gone. Otherwise the first calendar's failure, a
+   * refusal of access named as that calendar's (the others read fine with the same token), so
+   * that the client hears of it as a failing sync while the other calendars go on. A calendar the
+   * provider no longer has sends the sync to read the calendar list again, which drops it.
+   */
+  async #failureOfCalendars(connection: CalendarConnectionRow, calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<ProviderFailure | null> {
+    const [first] = failures;
+    if (!first) return null;
+    if (failures.some((f) => f.failure.kind === 'not_found')) {
+      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: null });
+    }
+    const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
+    if (revoked && failures.length === calendarCount) return revoked.failure;
+    const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
+    return first.failure.kind === 'auth_revoked' ? { kind: 'permanent', message: `${named} (access to this calendar refused)` } : { ...first.failure, message: named };
   }
 
   /**
@@ -572,10 +607,11 @@ export class CalendarSync {
 
   // ----- push channels -----------------------------------------------------------------------
 
-  async #keepPushOpen(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
+  async #keepPushOpen(connection: CalendarConnectionRow, provider: CalendarProvider, failedCalendarIds: ReadonlySet<number>): Promise<void> {
     if (!provider.push || !this.#o.isPushEnabled) return;
     const calendars = await connections.listCalendars(this.#o.database.db, connection.id);
     for (const calendar of calendars) {
+      if (failedCalendarIds.has(calendar.id)) continue;
       const now = this.#o.clock.now();
       const isFresh = calendar.push_channel_id !== null && calendar.push_expires_at !== null && calendar.push_expires_at - now > this.#o.pushRenewBeforeMs;
       if (isFresh) continue;
@@ -609,8 +645,10 @@ export class CalendarSync {
         });
       } catch (error) {
         const failure = toProviderFailure(error);
-        if (failure.kind === 'auth_revoked') throw error;
-        // Push is an optimisation: without it the connection is polled more often.
+        // Push is an optimisation: without it the connection is polled more often. A refusal here
+        // is the calendar's (Graph takes no subscription to a calendar shared with the user): the
+        // same token has just read the calendars, and a token that stops working fails the next
+        // sync's reads.
         await connections.updateCalendar(this.#o.database.db, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now });
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not open a push channel; polling instead');
       }

@@ -1,0 +1,38 @@
+// How the refresh-token grant reads the token endpoint's answers. Only the HTTP boundary is faked.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OAuthTokenClient } from './oauth-token-client.ts';
+import type { HttpResponse, HttpSend } from './provider-http.ts';
+import { providerFailureOf } from '../../../test/support/provider-failures.ts';
+
+const NOW = Date.parse('2026-12-03T08:00:00Z');
+const CREDENTIALS = { clientId: 'client', clientSecret: 'secret', refreshToken: 'refresh' };
+
+function answering(status: number, body: unknown): OAuthTokenClient {
+  const send: HttpSend = async (): Promise<HttpResponse> => ({ status, headers: {}, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return new OAuthTokenClient({ tokenUrl: 'https://login.test/token', send, timeoutMs: 1000, now: () => NOW });
+}
+
+test('a grant the user revoked or let expire (invalid_grant, consent_required...) is lost access', async () => {
+  // RFC 6749 section 5.2: invalid_grant for a refresh token that is invalid, expired or revoked
+  // (Google, and Microsoft's AADSTS50173 / 700082 / 70008, come as invalid_grant).
+  for (const [status, error] of [[400, 'invalid_grant'], [401, 'invalid_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
+    const failure = await providerFailureOf(answering(status, { error, error_description: 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.' }).refresh(CREDENTIALS));
+    assert.equal(failure.kind, 'auth_revoked', error);
+    assert.doesNotMatch(failure.message, /AADSTS/, 'the description is not kept');
+  }
+});
+
+test('the endpoint\'s "try again" answers, a 5xx and a refusal without an OAuth code pass; another code is a setting to fix', async () => {
+  // Microsoft's identity platform error table: server_error and temporarily_unavailable mean
+  // "retry the request" (RFC 6749 section 4.1.2.1 names both); a proxy's HTML page carries no code.
+  for (const [status, body] of [
+    [400, { error: 'temporarily_unavailable' }], [400, { error: 'server_error' }], [500, { error: 'server_error' }],
+    [503, '<html>Service Unavailable</html>'], [400, '<html><body>Bad Request</body></html>'],
+  ] as const) {
+    assert.equal((await providerFailureOf(answering(status, body).refresh(CREDENTIALS))).kind, 'transient', `${status} ${JSON.stringify(body)}`);
+  }
+  assert.equal((await providerFailureOf(answering(400, { error: 'invalid_scope' }).refresh(CREDENTIALS))).kind, 'permanent');
+  const limited = await providerFailureOf(answering(429, { error: 'too_many_requests' }).refresh(CREDENTIALS));
+  assert.equal(limited.kind, 'rate_limited');
+});
