@@ -135,6 +135,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (deps.config.runMode === 'dispatcher') return app;
   await app.register(async (api) => {
     registerAuth(api, deps);
+    // Answers under a key or a session are the caller's own (webhook secrets among them): no
+    // shared or browser cache keeps them (OWASP session management: Cache-Control no-store).
+    api.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    });
     // After auth, so that it can key on the API key; before any route's body parsing and work.
     registerRateLimit(api, { perMinute: deps.config.rateLimitPerMinute, clock: deps.clock });
     registerEventRoutes(api, deps);

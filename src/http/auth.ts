@@ -4,7 +4,7 @@ import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuthenticatedUser } from '../services/access/api-keys.ts';
-import { authenticateSession, sessionTokenOf } from './session-auth.ts';
+import { authenticateSession, isSecureRequest, sessionTokenOf } from './session-auth.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,6 +15,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** 'custom': the route authenticates the request itself (the bot runtime status route). */
     auth?: 'custom';
+    /** A GET that changes state (MeetStream's remove_bot): a session cookie needs CSRF proof for it too. */
+    changesState?: true;
   }
 }
 
@@ -34,7 +36,7 @@ export function registerAuth(app: App, deps: AppDeps): void {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === 'custom') return;
     // Without an Authorization header, a dashboard session cookie may stand in for the key.
-    const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request) : undefined;
+    const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
     const user = sessionToken !== undefined
       ? await authenticateSession(deps, request, sessionToken)
       : await authenticateApiKeyUser(deps, request.headers.authorization);

@@ -16,12 +16,16 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The session token the request's cookie carries, if any. */
-export function sessionTokenOf(request: FastifyRequest): string | undefined {
+/**
+ * The session token the request's cookie carries, if any. Over https only the __Host- cookie
+ * counts: a cookie without the prefix may have been planted by a sibling subdomain or a plain-http
+ * answer (the prefix is what the browser guarantees against that), and would sign the user into
+ * someone else's account.
+ */
+export function sessionTokenOf(request: FastifyRequest, isSecure: boolean): string | undefined {
   const header = request.headers.cookie;
   if (header === undefined) return undefined;
-  const cookies = parseCookie(header);
-  return cookies[SECURE_SESSION_COOKIE] ?? cookies[SESSION_COOKIE];
+  return parseCookie(header)[isSecure ? SECURE_SESSION_COOKIE : SESSION_COOKIE];
 }
 
 /** Secure when served over https: PUBLIC_URL is https, or this request came over TLS. */
@@ -55,7 +59,7 @@ export function isCrossSite(request: FastifyRequest): boolean {
 export async function authenticateSession(deps: AppDeps, request: FastifyRequest, token: string): Promise<AuthenticatedUser> {
   const session = deps.sessions ? await deps.sessions.authenticate(token) : null;
   if (!session) throw new ApiError('unauthorized', 'The dashboard session has expired, was signed out, or its API key was revoked; sign in again');
-  if (!SAFE_METHODS.has(request.method)) {
+  if (!SAFE_METHODS.has(request.method) || request.routeOptions.config?.changesState === true) {
     const presented = request.headers[CSRF_HEADER];
     if (isCrossSite(request) || !isCsrfTokenValid(token, typeof presented === 'string' ? presented : undefined)) {
       throw new ApiError('invalid_csrf_token', `A ${request.method} with a session cookie must carry the session's ${CSRF_HEADER} header and come from the dashboard's own pages`);

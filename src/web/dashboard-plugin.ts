@@ -114,14 +114,14 @@ export function registerDashboard(app: App, deps: AppDeps): void {
   });
 
   app.get('/session', { schema: hide }, async (request) => {
-    const token = sessionTokenOf(request);
+    const token = sessionTokenOf(request, isSecureRequest(deps, request));
     const session = token === undefined ? null : await deps.sessions.describe(token);
     if (!session) throw new ApiError('unauthorized', 'Not signed in, or the session has ended');
     return { user: { name: session.userName }, expires_at: new Date(session.expiresAtMs).toISOString(), csrf_token: session.csrfToken };
   });
 
   app.delete('/session', { schema: hide }, async (request, reply) => {
-    const token = sessionTokenOf(request);
+    const token = sessionTokenOf(request, isSecureRequest(deps, request));
     if (token !== undefined) {
       const presented = request.headers[CSRF_HEADER];
       // Signing someone out from another site is a nuisance worth refusing too.

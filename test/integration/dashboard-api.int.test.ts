@@ -104,6 +104,18 @@ describe('dashboard API', () => {
       // An Authorization header wins over the cookie, also when it is wrong (an unknown key: 403).
       const wrongKey = await rc.request('GET', `/api/v1/bots/${botId}`, { headers: { cookie: session.cookie, authorization: 'Token rck_0000000000000000000000000000000000000000' } });
       assert.equal(`${wrongKey.status} ${wrongKey.body.code}`, '403 forbidden');
+      // MeetStream's remove_bot is a GET that cancels: a session needs the CSRF token for it too.
+      const leaving = await schedule(alice.auth, await createEvent(alice.auth, NOW + 86_400_000), 'csrf-remove-bot');
+      const removeBot = (headers: Record<string, string>) => rc.request('GET', `/api/v1/bots/${leaving}/remove_bot`, { headers: { cookie: session.cookie, ...headers } });
+      const unproven = await removeBot({ 'sec-fetch-site': 'same-site' });
+      assert.equal(`${unproven.status} ${unproven.body.code}`, '403 invalid_csrf_token');
+      assert.equal((await rc.request('GET', `/api/v1/bots/${leaving}`, { auth: alice.auth })).body.status, 'Scheduled');
+      assert.equal((await removeBot({ 'x-csrf-token': session.csrf })).status, 200);
+      // Answers under a session or a key are not kept by any cache (the signing secret among them).
+      for (const headers of [{ cookie: session.cookie }, { authorization: alice.auth }] as Record<string, string>[]) {
+        const secret = await rc.request('GET', '/api/v1/webhooks/secret', { headers });
+        assert.equal(`${secret.status} ${secret.headers['cache-control']}`, '200 no-store');
+      }
       // A cookie that is not a session is a 401 like a missing key.
       const junk = await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: 'rollcall_session=rcs_nope' } });
       assert.equal(`${junk.status} ${junk.body.code}`, '401 unauthorized');
@@ -147,6 +159,12 @@ describe('dashboard API', () => {
         assert.match(String(res.headers['set-cookie']), /^__Host-rollcall_session=rcs_[0-9a-z]{43}; Max-Age=7200; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
         const cookie = String(res.headers['set-cookie']).split(';')[0]!;
         assert.equal((await secure.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } })).status, 200);
+        // The same session under the name without the prefix, as a sibling subdomain or a plain-http
+        // answer could plant it (the prefix is what the browser guards): not a session over https.
+        const planted = cookie.replace(/^__Host-/, '');
+        for (const path of ['/api/v1/bots/upcoming', '/dashboard/session']) {
+          assert.equal((await secure.request('GET', path, { headers: { cookie: planted } })).status, 401, path);
+        }
       } finally {
         await secure.close();
       }

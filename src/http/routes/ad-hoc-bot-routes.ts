@@ -65,6 +65,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
   }, async (request) => deps.botQueries.meetStreamDetail(request.userId, request.params.bot_id));
 
   app.get('/bots/:bot_id/remove_bot', {
+    config: { changesState: true },
     schema: {
       tags,
       summary: 'Make a bot leave (MeetStream\'s remove_bot; a GET that changes state)',

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { authenticateApiKeyUser } from '../auth.ts';
-import { sessionTokenOf } from '../session-auth.ts';
+import { isSecureRequest, sessionTokenOf } from '../session-auth.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -118,7 +118,7 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
 /** Whether the credentials the stream was opened with still hold (same rules as the auth hook). */
 function stillAuthorizedCheck(deps: AppDeps, request: FastifyRequest): () => Promise<boolean> {
   const header = request.headers.authorization;
-  const sessionToken = header === undefined ? sessionTokenOf(request) : undefined;
+  const sessionToken = header === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
   if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken).catch(() => null)) !== null;
   return () => authenticateApiKeyUser(deps, header).then(() => true, () => false);
 }
