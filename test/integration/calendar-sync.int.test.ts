@@ -1866,6 +1866,32 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(env.microsoft.liveSubscriptions(account.email).length, 2, 'the default and Projects calendars have their subscriptions');
   });
 
+  test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Own', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [env.microsoft.defaultCalendarId(account.email), shared] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'revoked-by-one-calendar');
+    // The colleague's calendar is refused every calendar together (as a connection whose grant is
+    // gone): the connection is revoked. Then only the colleague's calendar stays refused.
+    env.microsoft.refuseReads(account.email, shared);
+    env.microsoft.refuseReads(account.email, env.microsoft.defaultCalendarId(account.email));
+    env.clock.advance(10 * MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    assert.ok((await bot(env, user.auth, botId)).decisions.some((d: { kind: string }) => d.kind === 'at_risk'));
+    env.microsoft.allowReads(account.email, env.microsoft.defaultCalendarId(account.email));
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+    assert.equal((await bot(env, user.auth, botId)).decisions.filter((d: { kind: string }) => d.kind === 'at_risk' || d.kind === 'access_restored').at(-1)?.kind, 'access_restored');
+  });
+
   test('the same meeting on two calendars of one account gets one bot (auto-schedule)', async () => {
     const user = await env.rc.newUser();
     await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });

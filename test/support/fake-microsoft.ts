@@ -194,6 +194,11 @@ export class FakeMicrosoftGraph {
     this.#account(email).calendars.get(calendarId)!.refusesReads = true;
   }
 
+  /** The calendar's events can be read again (the rights were granted). */
+  allowReads(email: string, calendarId: string): void {
+    this.#account(email).calendars.get(calendarId)!.refusesReads = false;
+  }
+
   /** A calendar deleted by the user: gone from /me/calendars, its paths answer 404. */
   removeCalendar(email: string, calendarId: string): void {
     this.#account(email).calendars.delete(calendarId);

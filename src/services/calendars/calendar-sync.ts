@@ -368,6 +368,10 @@ export class CalendarSync {
       const failed = new Set(calendarFailures.map((f) => f.calendar.id));
       await this.#keepPushOpen(connection, provider, failed);
       failure = await this.#failureOfCalendars(connection, calendars.length, calendarFailures);
+      // A revoked connection some of whose calendars read again has its access back (one refused
+      // calendar had it marked revoked before refusals were told apart per calendar); a calendar
+      // that still fails is the next sync's failure, on an active connection.
+      if (wasRevoked && failure !== null && failure.kind !== 'auth_revoked' && calendarFailures.length < calendars.length) failure = null;
     } catch (error) {
       if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
       failure = toProviderFailure(error);
