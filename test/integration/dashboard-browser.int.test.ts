@@ -77,7 +77,8 @@ describe('dashboard in Chromium', { skip }, () => {
     page.on('console', (message) => {
       // A CSP violation, a failed script or style shows here; 401s and 404s the pages expect do too, as resource errors.
       // After the key is revoked, the live stream's reconnect is refused with a JSON 401, which Chromium reports as a wrong MIME type.
-      if (message.type() === 'error' && !/status of (401|404)|EventSource's response has a MIME type/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
+      // The refusal test answers the stream 429 itself, and a sign-out after another tab signed in meets one 403 (then reads the session).
+      if (message.type() === 'error' && !/status of (401|403|404|429)|EventSource's response has a MIME type/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
     });
   });
 
@@ -224,6 +225,12 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Planner', level: 1 }).waitFor();
     await screenshot('bot-waiting');
+    // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
+    // milliseconds it cannot show are kept).
+    const joinBefore = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time;
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, joinBefore);
     // The field takes the browser's local time; the test's Chromium runs in the test process's zone.
     const newJoin = new Date(Math.floor((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
     const local = new Date(newJoin.getTime() - newJoin.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -315,12 +322,24 @@ describe('dashboard in Chromium', { skip }, () => {
     await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.equal(await page.locator('tr').filter({ hasText: 'Team lunch' }).getByRole('button', { name: /Schedule a bot/ }).isDisabled(), true, 'no meeting link, nothing to join');
     await screenshot('events');
+    // Unscheduling asks first; keeping the bot changes nothing.
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
+    await retro.getByRole('button', { name: 'Keep' }).click();
+    assert.equal(await retro.locator('.badge[data-status="Scheduled"]').count(), 1);
+    await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
+    await retro.getByRole('button', { name: 'Cancel bot' }).click();
     // An event lists only bots that are not cancelled (MeetStream's convention): it has none again.
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
 
     // Auto-schedule is switched on from Calendars, with its default bot config.
     await page.getByRole('link', { name: 'Calendars' }).click();
+    // A config that is not JSON: the switch says so and stays off.
+    const autoSwitch = page.getByRole('switch', { name: 'Auto-schedule' });
+    await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": ');
+    await autoSwitch.click();
+    await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).waitFor();
+    assert.equal(await autoSwitch.isChecked(), false);
+    assert.equal(await page.locator('#auto-state').innerText(), 'Off');
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
     await page.getByLabel('Organizer').selectOption({ label: 'Only me' });
     await page.getByLabel('Recurring meetings').selectOption({ label: 'Left out' });
@@ -354,8 +373,42 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('bot-not-found');
   });
 
+  test('a live stream the server keeps refusing (the key\'s rate limit) is opened again after growing waits, not at once', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    let sessionReads = 0;
+    let streamOpens = 0;
+    const count = (request: { url(): string }) => {
+      if (request.url().endsWith('/dashboard/session')) sessionReads++;
+      if (request.url().includes('/api/v1/bots/status-changes')) streamOpens++;
+    };
+    page.on('request', count);
+    await page.route('**/api/v1/bots/status-changes*', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ code: 'rate_limited', error: 'Too many requests' }) }));
+    try {
+      await page.reload();
+      await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+      await page.waitForTimeout(5000);
+    } finally {
+      page.off('request', count);
+      await page.unroute('**/api/v1/bots/status-changes*');
+    }
+    // Waits of about 1, 2 and 4 s (jittered down to half): at most five opens in five seconds.
+    assert.ok(streamOpens >= 2 && streamOpens <= 5, `${streamOpens} stream opens`);
+    assert.ok(sessionReads <= 6, `${sessionReads} session reads`);
+    // Once the stream is let through, it is live again.
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS + 60_000 });
+  });
+
   test('sign out ends the session; a revoked API key ends its sessions at once', async () => {
     await page.goto(`${base}/dashboard`);
+    // Signed in again in another tab (as bob): this tab's Sign out still signs the browser out.
+    const other = await context.newPage();
+    await other.goto(`${base}/dashboard`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByLabel('API key').fill(bob.key);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    await other.close();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
     const afterSignOut = await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status);

@@ -22,11 +22,23 @@ export class ApiFailure extends Error {
 
 let csrfToken: string | null = null;
 let onSignedOut: () => void = () => {};
+let onSessionChanged: () => void = () => {};
 
 /** Called when the server says the session is gone (expired, signed out elsewhere, key revoked). */
 export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
+
+/**
+ * Called when a write was refused for want of this session's CSRF token: the browser's cookie is
+ * another session's now (signed in again, maybe as someone else, in another tab). The page reads
+ * the session again, so that it shows whose it is.
+ */
+export function whenSessionChanged(handler: () => void): void {
+  onSessionChanged = handler;
+}
+
+const SESSION_CHANGED = 'The session changed (signed in again, perhaps in another tab): check the page and try again.';
 
 async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -48,6 +60,10 @@ async function send<T>(method: string, url: string, body?: unknown): Promise<T> 
   if (!response.ok) {
     const error = parsed as { error?: string; code?: string } | null;
     if (response.status === 401 && url.startsWith('/api/')) onSignedOut();
+    if (error?.code === 'invalid_csrf_token' && url.startsWith('/api/')) {
+      onSessionChanged();
+      throw new ApiFailure(SESSION_CHANGED, response.status, error.code);
+    }
     throw new ApiFailure(error?.error ?? `The server answered ${response.status}`, response.status, error?.code ?? 'http_error');
   }
   return parsed as T;
@@ -77,8 +93,18 @@ export async function signIn(apiKey: string): Promise<Session> {
   return session;
 }
 
+/**
+ * Ends the browser's session. When the cookie is another session's by now (signed in again in
+ * another tab), that one is read and ended: signing out means this browser is signed out. A
+ * failure (the server unreachable) is thrown, not taken for a sign-out.
+ */
 export async function signOut(): Promise<void> {
-  await send('DELETE', `${BASE}/session`);
+  try {
+    await send('DELETE', `${BASE}/session`);
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.code !== 'invalid_csrf_token') throw error;
+    if ((await loadSession()) !== null) await send('DELETE', `${BASE}/session`);
+  }
   csrfToken = null;
 }
 

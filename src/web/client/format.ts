@@ -123,11 +123,14 @@ export function platformWords(platform: string | null): string {
   return platform === null ? 'Other' : PLATFORM_WORDS[platform] ?? platform;
 }
 
-/** A datetime-local input's value for an instant, in the browser's zone. */
+/**
+ * A datetime-local input's value for an instant, in the browser's zone, to the second (join times
+ * carry seconds: a value cut to the minute would move the bot when sent back unchanged).
+ */
 export function toLocalInputValue(iso: string): string {
   const date = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
 /** The instant a datetime-local value names in the browser's zone, as ISO 8601 with Z. */

@@ -1,6 +1,9 @@
 // One EventSource per page for the user's bot status changes (GET /api/v1/bots/status-changes
 // as server-sent events). The browser reconnects by itself with Last-Event-ID, and the server
-// replays what was missed; components subscribe with useStatusChanges.
+// replays what was missed; components subscribe with useStatusChanges. A stream the server
+// refused (a 429 of the key's rate limit, a proxy's 502, a session gone) is opened again after a
+// wait that doubles with each refusal in a row, from 1 s to a minute: the page would otherwise
+// spend the key's allowance, which the user's own integration needs.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { StatusChange } from './types.ts';
 
@@ -12,17 +15,29 @@ const listeners = new Set<Listener>();
 const stateListeners = new Set<(state: LiveState) => void>();
 let source: EventSource | null = null;
 let state: LiveState = 'off';
+let refusalsInARow = 0;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** How long to wait before opening the stream again after `refusals` refusals in a row (jittered). */
+export function reopenDelayMs(refusals: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, refusals - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
 
 function setState(next: LiveState): void {
   state = next;
   for (const listener of stateListeners) listener(next);
 }
 
+/** Opens the stream; `onClosed` is called (after the wait) when the server refused it, to check the session and open it again. */
 export function startLive(onClosed: () => void): void {
-  if (source !== null) return;
-  setState('connecting');
+  if (source !== null || retryTimer !== null) return;
+  setState(refusalsInARow === 0 ? 'connecting' : 'reconnecting');
   source = new EventSource('/api/v1/bots/status-changes');
-  source.addEventListener('open', () => setState('live'));
+  source.addEventListener('open', () => {
+    refusalsInARow = 0;
+    setState('live');
+  });
   source.addEventListener('status', (event) => {
     const change = JSON.parse((event as MessageEvent<string>).data) as StatusChange;
     for (const listener of listeners) listener(change);
@@ -30,8 +45,14 @@ export function startLive(onClosed: () => void): void {
   source.addEventListener('error', () => {
     // CONNECTING: the browser retries on its own. CLOSED: the server refused (signed out).
     if (source?.readyState === EventSource.CLOSED) {
-      stopLive();
-      onClosed();
+      source.close();
+      source = null;
+      refusalsInARow++;
+      setState('reconnecting');
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        onClosed();
+      }, reopenDelayMs(refusalsInARow));
     } else {
       setState('reconnecting');
     }
@@ -41,6 +62,9 @@ export function startLive(onClosed: () => void): void {
 export function stopLive(): void {
   source?.close();
   source = null;
+  if (retryTimer !== null) clearTimeout(retryTimer);
+  retryTimer = null;
+  refusalsInARow = 0;
   setState('off');
 }
 

@@ -4,7 +4,7 @@ import './styles.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router } from 'preact-iso/router';
-import { BASE, loadSession, signOut, whenSignedOut, type Session } from './api.ts';
+import { BASE, loadSession, signOut, whenSessionChanged, whenSignedOut, type Session } from './api.ts';
 import { startLive, stopLive } from './live.ts';
 import { Layout } from './components/layout.tsx';
 import { Loading, ErrorState } from './components/states.tsx';
@@ -38,6 +38,7 @@ function App() {
       stopLive();
       setSession(null);
     });
+    whenSessionChanged(() => void load());
   }, []);
   useEffect(() => {
     if (session) startLive(() => void load());
@@ -51,10 +52,13 @@ function App() {
     <Layout session={session} onSignOut={async () => {
       try {
         await signOut();
-      } finally {
-        stopLive();
-        setSession(null);
+      } catch (error) {
+        // Still signed in: say so rather than show the sign-in page over a live session.
+        setFailure(new Error(`Sign-out failed: ${(error as Error).message}`));
+        return;
       }
+      stopLive();
+      setSession(null);
     }}>
       <Router onRouteChange={focusHeading}>
         <Route path={BASE} component={UpcomingPage} />

@@ -2,7 +2,7 @@
 // screen reader users get ordinary buttons, and focus moves to the question.
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-export function ConfirmButton(props: { label: string; question: string; confirmLabel: string; onConfirm: () => Promise<void> | void; disabled?: boolean; tone?: 'danger' | 'normal' }) {
+export function ConfirmButton(props: { label: string; question: string; confirmLabel: string; onConfirm: () => Promise<void> | void; disabled?: boolean; tone?: 'danger' | 'normal'; ariaLabel?: string }) {
   const [isAsking, setIsAsking] = useState(false);
   const [isBusy, setIsBusy] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
@@ -10,7 +10,7 @@ export function ConfirmButton(props: { label: string; question: string; confirmL
     if (isAsking) confirmRef.current?.focus();
   }, [isAsking]);
   if (!isAsking) {
-    return <button type="button" class={`button ${props.tone === 'danger' ? 'button-danger' : ''}`} disabled={props.disabled} onClick={() => setIsAsking(true)}>{props.label}</button>;
+    return <button type="button" class={`button ${props.tone === 'danger' ? 'button-danger' : ''}`} disabled={props.disabled} aria-label={props.ariaLabel} onClick={() => setIsAsking(true)}>{props.label}</button>;
   }
   return (
     <span class="confirm" role="group" aria-label={props.question}>

@@ -178,12 +178,14 @@ export function BotPage({ id }: { id: string }) {
 }
 
 function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<void> }) {
-  const [value, setValue] = useState(toLocalInputValue(bot.scheduled_join_time));
+  const initial = toLocalInputValue(bot.scheduled_join_time);
+  const [value, setValue] = useState(initial);
   const [isBusy, setIsBusy] = useState(false);
   return (
     <form class="inline-form" onSubmit={async (event) => {
       event.preventDefault();
-      const iso = fromLocalInputValue(value);
+      // Unchanged: the join time as it is, to the millisecond (the field shows whole seconds).
+      const iso = value === initial ? bot.scheduled_join_time : fromLocalInputValue(value);
       if (iso === null) return;
       setIsBusy(true);
       try {
@@ -193,7 +195,7 @@ function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: str
       }
     }}>
       <label for="join-time">New join time</label>
-      <input id="join-time" type="datetime-local" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <input id="join-time" type="datetime-local" step={1} required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
       <button type="submit" class="button" disabled={isBusy}>Reschedule</button>
     </form>
   );

@@ -126,6 +126,7 @@ function AutoSchedule() {
       config = JSON.parse(text);
     } catch {
       setNotice({ kind: 'error', text: 'The default bot config is not valid JSON.' });
+      setDesired(null);
       return;
     }
     setIsBusy(true);

@@ -6,6 +6,7 @@ import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, platformWords } from '../format.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
+import { ConfirmButton } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
@@ -102,7 +103,7 @@ export function EventsPage() {
                         <td data-label="Bot">{bot ? <a href={`${BASE}/bots/${bot.bot_id}`}><StatusBadge status={bot.status} /></a> : <span class="muted">No bot</span>}</td>
                         <td data-label="Actions">
                           {hasLiveBot ? (
-                            <button type="button" class="button" disabled={busy === event.id || bot.status !== 'Scheduled'} onClick={() => void act(event, 'unschedule')} aria-label={`Unschedule ${event.title ?? 'event'}`}>Unschedule</button>
+                            <ConfirmButton label="Unschedule" question={`Cancel the bot of ${event.title ?? 'this event'}?`} confirmLabel="Cancel bot" tone="danger" ariaLabel={`Unschedule ${event.title ?? 'event'}`} disabled={busy === event.id || bot.status !== 'Scheduled'} onConfirm={() => act(event, 'unschedule')} />
                           ) : (
                             <button type="button" class="button" disabled={busy === event.id || !event.meeting_url || isPast || event.status === 'cancelled'} onClick={() => void act(event, 'schedule')} aria-label={`Schedule a bot for ${event.title ?? 'event'}`}>Schedule bot</button>
                           )}
