@@ -133,7 +133,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
         isPrimary: e.primary === true,
         accessRole: e.accessRole ?? null,
         // Calendars the account owns hold its meetings; subscribed ones (holidays, colleagues') do not.
-        isSynced: e.primary === true || e.accessRole === 'owner',
+        isSynced: e.primary === true || (e.accessRole === 'owner' && !isAnotherPersonsCalendar(e.id)),
         description: e.description ?? null,
         backgroundColor: e.backgroundColor ?? null,
         foregroundColor: e.foregroundColor ?? null,
@@ -249,6 +249,17 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const failure = failureFromStatus(response, this.#now(), what);
     return new CalendarProviderError(reasons.length > 0 ? { ...failure, message: `${failure.message} ${reasons.join(',')}` } : failure);
   }
+}
+
+/**
+ * Another person's own calendar: its id is their address (a primary calendar's id is its owner's
+ * email), where the account's own secondary, imported and resource calendars have ids under
+ * calendar.google.com. Listed as `owner` when shared with "make changes and manage sharing" (an
+ * assistant's view of a manager's calendar: accessRole is the account's effective role, ACL
+ * reference), it holds that person's meetings, not the account's: not synced unless named.
+ */
+function isAnotherPersonsCalendar(calendarId: string): boolean {
+  return calendarId.includes('@') && !/\.calendar\.google\.com$/i.test(calendarId);
 }
 
 /** Google answered 410 to a syncToken: the token is gone and a full sync is needed. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toChange as fromGoogle } from './google-calendar-provider.ts';
+import { GoogleCalendarProvider, toChange as fromGoogle } from './google-calendar-provider.ts';
 import { completeFromMaster, toChange as fromGraph } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient } from './oauth-token-client.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
@@ -105,4 +105,23 @@ test('token refresh: invalid_grant and invalid_client are auth_revoked, 429 wait
   assert.ok(!failure.message.includes('secret-bearing'), 'descriptions are not kept');
   const client = new OAuthTokenClient({ tokenUrl: 'https://login.example/token', send: answering(200, { access_token: 'at', expires_in: 3599, refresh_token: 'new' }), timeoutMs: 1000, now: () => 1000 });
   assert.deepEqual(await client.refresh({ clientId: 'a', clientSecret: 'b', refreshToken: 'old' }), { accessToken: 'at', expiresAtMs: 1000 + 3599_000, refreshToken: 'new' });
+});
+
+test('Google: the calendars synced by default are the primary and the account\'s own secondary ones, not another person\'s calendar it may manage', async () => {
+  // calendarList entries (developers.google.com/workspace/calendar/api/v3/reference/calendarList):
+  // accessRole is the account's effective role, "owner" also for a calendar shared with it with
+  // "make changes and manage sharing"; a person's primary calendar's id is their address.
+  const entries = [
+    { id: 'me@example.com', primary: true, accessRole: 'owner', summary: 'me@example.com' },
+    { id: 'boss@example.com', accessRole: 'owner', summary: 'Boss' },
+    { id: 'c_1f2e3d@group.calendar.google.com', accessRole: 'owner', summary: 'Team' },
+    { id: 'abc123@import.calendar.google.com', accessRole: 'owner', summary: 'Imported' },
+    { id: 'en.usa#holiday@group.v.calendar.google.com', accessRole: 'reader', summary: 'Holidays' },
+  ];
+  const send: HttpSend = async (): Promise<HttpResponse> => ({ status: 200, headers: {}, body: JSON.stringify({ items: entries }) });
+  const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const account = await provider.describeAccount();
+  assert.deepEqual(account.calendars.map((c) => [c.id, c.isSynced]), [
+    ['me@example.com', true], ['boss@example.com', false], ['c_1f2e3d@group.calendar.google.com', true], ['abc123@import.calendar.google.com', true], ['en.usa#holiday@group.v.calendar.google.com', false],
+  ]);
 });
