@@ -209,3 +209,20 @@ export function toProviderFailure(error: unknown): ProviderFailure {
   if (error instanceof CalendarProviderError) return error.failure;
   return { kind: 'permanent', message: error instanceof Error ? error.message : String(error) };
 }
+
+/** A sync that brings more changes than this for one calendar is refused rather than held in memory. */
+export const MAX_CHANGES_PER_SYNC = 100_000;
+
+/**
+ * Pages read for one calendar in one sync, at most. A page may hold fewer items than asked, or none
+ * while more follow (Google's events.list, maxResults; Graph's delta-query overview: the number of
+ * objects in each page can vary), so the changes are what is bounded (MAX_CHANGES_PER_SYNC); this
+ * only stops a provider that keeps sending empty pages.
+ */
+export const MAX_PAGES_PER_SYNC = 5_000;
+
+/** Throws when a sync has read more changes or pages than a calendar may bring in one sync. */
+export function checkSyncSize(changes: number, pages: number): void {
+  if (changes > MAX_CHANGES_PER_SYNC) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_CHANGES_PER_SYNC} changes in one sync` });
+  if (pages >= MAX_PAGES_PER_SYNC) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar sent more than ${MAX_PAGES_PER_SYNC} pages in one sync` });
+}

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -34,8 +34,6 @@ export const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.readonly';
 /** Requested channel lifetime (Google's default, 7 days); the answer's expiration is what counts. */
 const CHANNEL_TTL_SECONDS = 604_800;
 const PAGE_SIZE = 250;
-/** A calendar with more pages than this in one sync is refused rather than read forever. */
-const MAX_PAGES = 400;
 
 interface GoogleError {
   error?: { code?: number; message?: string; errors?: { reason?: string; domain?: string }[]; status?: string };
@@ -160,7 +158,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     let pageToken: string | undefined;
     let nextSyncToken: string | undefined;
     for (let pages = 0; ; pages++) {
-      if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_PAGES * PAGE_SIZE} changes in one sync` });
+      checkSyncSize(changes.length, pages);
       // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
       const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
       if (syncToken) query.syncToken = syncToken;

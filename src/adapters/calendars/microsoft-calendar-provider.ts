@@ -24,7 +24,7 @@
 // - Push: a subscription per calendar to me/calendars/{id}/events with clientState and a
 //   lifecycleNotificationUrl, extended with PATCH before it expires.
 import {
-  CalendarProviderError, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -213,7 +213,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const items: GraphEvent[] = [];
     let url: string | undefined = firstUrl;
     for (let pages = 0; url; pages++) {
-      if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the calendar has more than ${MAX_PAGES * PAGE_SIZE} changes in one sync` });
+      checkSyncSize(items.length, pages);
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` }, isFull ? 'full' : 'incremental');
       const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
       items.push(...(page.value ?? []));

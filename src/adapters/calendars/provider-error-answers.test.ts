@@ -154,3 +154,19 @@ test('Google and Graph: a 401 to an access token just issued is a hiccup to retr
   const graph = microsoft([graph401, graph401, EMPTY_DELTA_PAGE]);
   assert.equal((await providerFailureOf(graph.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'transient');
 });
+
+test('Google and Graph: pages with few or no items while more follow are read to the end; the changes are what is bounded', async () => {
+  // events.list, maxResults: "There might be fewer events than the maximum, or none at all, even
+  // if there are more events matching the query" (pages with nextPageToken); Graph's delta-query
+  // overview: the number of objects in each page can vary.
+  const empty = (i: number): Answer => ({ status: 200, body: { items: [], nextPageToken: `p${i}`, timeZone: 'UTC' } });
+  const { provider, requests } = google([...Array.from({ length: 450 }, (_, i) => empty(i)), EMPTY_GOOGLE_PAGE]);
+  assert.equal((await provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT)).cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  assert.equal(requests.length, 451);
+  const emptyDelta = (i: number): Answer => ({ status: 200, body: { value: [], '@odata.nextLink': `https://graph.test/v1.0/me/calendars/c/calendarView/delta?$skiptoken=${i}` } });
+  const graph = microsoft([...Array.from({ length: 600 }, (_, i) => emptyDelta(i)), EMPTY_DELTA_PAGE]);
+  assert.equal((await graph.provider.fetchChanges('c', DELTA_CURSOR, CONTEXT)).isFullSync, false);
+  // A provider that never stops sending pages is refused (a calendar-level failure: the account's others go on).
+  const endless = google([empty(0)]);
+  assert.equal((await providerFailureOf(endless.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT))).kind, 'permanent');
+});
