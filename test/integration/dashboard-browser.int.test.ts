@@ -304,6 +304,8 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
     const healthyCard = page.locator(`li[data-calendar-id="${healthyId}"]`);
     await healthyCard.getByText('Active', { exact: true }).waitFor();
+    // Feeds on one host are told apart by their own names (the address is shortened to its host).
+    assert.deepEqual(await Promise.all([healthyId, revokedId, flakyId].map((id) => page.locator(`#conn-${id}`).innerText())).then((names) => names.map((n) => n.split(' (')[0])), ['Team', 'Old', 'Flaky']);
     await healthyCard.getByRole('button', { name: /Sync .* now/ }).click();
     await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor();
     await page.getByRole('switch').waitFor();
@@ -371,6 +373,21 @@ describe('dashboard in Chromium', { skip }, () => {
     const text = await page.locator('main').innerText();
     assert.doesNotMatch(text, /Bob private meeting|Bob bot/);
     await screenshot('bot-not-found');
+  });
+
+  test('times said from now ("in 3 hours") follow the clock without a reload', async () => {
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Clocked', Date.now() + 3 * 3_600_000 + 600_000), 'clocked', { bot_name: 'Clocked' });
+    const clocked = await context.newPage();
+    try {
+      await clocked.clock.install();
+      await clocked.goto(`${base}/dashboard/bots/${botId}`);
+      await clocked.getByRole('heading', { name: 'Clocked', level: 1 }).waitFor();
+      await clocked.getByText('in 3 hours').first().waitFor();
+      await clocked.clock.fastForward('02:00:00');
+      await clocked.getByText('in 1 hour').first().waitFor({ timeout: 5000 });
+    } finally {
+      await clocked.close();
+    }
   });
 
   test('a live stream the server keeps refusing (the key\'s rate limit) is opened again after growing waits, not at once', async () => {

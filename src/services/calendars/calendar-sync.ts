@@ -444,6 +444,8 @@ export class CalendarSync {
     }
     const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
     if (revoked && failures.length === calendarCount) return revoked.failure;
+    // A connection of one calendar (every feed) needs no calendar named.
+    if (calendarCount === 1) return first.failure;
     const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
     return first.failure.kind === 'auth_revoked' ? { kind: 'permanent', message: `${named} (access to this calendar refused)` } : { ...first.failure, message: named };
   }

@@ -18,6 +18,7 @@ const LIVE_WORDS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'R
 export function Layout({ session, onSignOut, children }: { session: Session; onSignOut: () => void; children: ComponentChildren }) {
   const { path } = useLocation();
   const live = useLiveState();
+
   return (
     <div class="shell">
       <a class="skip-link" href="#main">Skip to content</a>
@@ -28,7 +29,7 @@ export function Layout({ session, onSignOut, children }: { session: Session; onS
             <span class="live-dot" aria-hidden="true"></span>{LIVE_WORDS[live]}
           </span>
           <span class="user">
-            <span class="user-name">Signed in as <strong>{session.user.name}</strong></span>
+            <span class="user-name"><span class="user-name-words">Signed in as </span><strong title={session.user.name}>{session.user.name}</strong></span>
             <button type="button" class="button button-quiet" onClick={onSignOut}>Sign out</button>
           </span>
         </div>

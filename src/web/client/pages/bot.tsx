@@ -10,6 +10,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { useClock } from '../clock.ts';
 
 interface BotPageData {
   bot: BotDetail;
@@ -32,6 +33,7 @@ async function loadBot(id: string): Promise<BotPageData> {
 }
 
 export function BotPage({ id }: { id: string }) {
+  useClock();
   const detail = useApi(() => loadBot(id), id);
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);

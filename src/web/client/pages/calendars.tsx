@@ -7,14 +7,20 @@ import type { AutoScheduleRules, AutoScheduleSettings, Connection } from '../typ
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { useClock } from '../clock.ts';
 
 const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
 
+/** What a connection is called: the account's address, or a feed's own name beside its (shortened) address. */
 function accountOf(connection: Connection): string {
-  return connection.user_email ?? connection.ics_url ?? connection.calendar_id;
+  if (connection.user_email) return connection.user_email;
+  const feedName = connection.provider === 'ics' ? connection.calendars[0]?.summary : null;
+  const address = connection.ics_url ?? connection.calendar_id;
+  return feedName ? `${feedName} (${address})` : address;
 }
 
 export function CalendarsPage() {
+  useClock();
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [syncing, setSyncing] = useState<string | null>(null);

@@ -10,6 +10,7 @@ import { ConfirmButton } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
+import { useClock } from '../clock.ts';
 
 const LIVE = new Set(['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting']);
 
@@ -27,6 +28,7 @@ function startOfDay(value: string, days = 0): string {
 }
 
 export function EventsPage() {
+  useClock();
   const [from, setFrom] = useState(dateInput(-1));
   const [to, setTo] = useState(dateInput(7));
   const [calendarId, setCalendarId] = useState('');

@@ -9,6 +9,7 @@ import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
+import { useClock } from '../clock.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
 const STATUSES = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
@@ -25,6 +26,7 @@ export function meetingTitle(bot: Pick<UpcomingBot, 'events' | 'meeting_url'>): 
 }
 
 export function UpcomingPage() {
+  useClock();
   const [hours, setHours] = useState(6);
   const [status, setStatus] = useState('');
   const [calendarId, setCalendarId] = useState('');
