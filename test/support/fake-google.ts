@@ -399,7 +399,10 @@ export class FakeGoogleCalendar {
         }
         items = [...calendar.events.values()].filter((e) => e.seq > Number(match[1]));
       } else {
-        items = [...calendar.events.values()].filter((e) => query.get('showDeleted') === 'true' || e.event.status !== 'cancelled');
+        // Cancelled events only with showDeleted=true, except cancelled instances of a recurring
+        // event, which a listing with singleEvents and showDeleted both false still includes
+        // (events.list reference, showDeleted).
+        items = [...calendar.events.values()].filter((e) => query.get('showDeleted') === 'true' || e.event.status !== 'cancelled' || (query.get('singleEvents') !== 'true' && e.event.recurringEventId !== undefined));
       }
       items.sort((a, b) => a.seq - b.seq);
       snapshot = { items: items.map((e) => e.event), nextSyncToken: `st${this.#seq}e${this.#tokenEpoch}`, pageSize: Math.min(Number(query.get('maxResults') ?? this.defaultPageSize), 2500, this.pageSizeCap) };
@@ -469,8 +472,9 @@ export class FakeGoogleCalendar {
   }
 }
 
+/** Google's error body; the usage limits (rateLimitExceeded, userRateLimitExceeded, quotaExceeded) come under domain usageLimits (errors guide). */
 function googleError(code: number, reason: string, message: string) {
-  return { error: { errors: [{ domain: reason === 'rateLimitExceeded' || reason === 'userRateLimitExceeded' ? 'usageLimits' : 'global', reason, message }], code, message } };
+  return { error: { errors: [{ domain: /^(rateLimitExceeded|userRateLimitExceeded|quotaExceeded)$/.test(reason) ? 'usageLimits' : 'global', reason, message }], code, message } };
 }
 
 /** Google event ids: base32hex (a-v, 0-9), 5 to 1024 characters. */

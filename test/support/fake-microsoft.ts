@@ -617,8 +617,8 @@ export class FakeMicrosoftGraph {
     return result;
   }
 
-  #instances(account: Account, item: Item): { id: string; startMs: number; endMs: number; payload: Record<string, unknown> }[] {
-    const list: { id: string; startMs: number; endMs: number; payload: Record<string, unknown> }[] = [];
+  #instances(account: Account, item: Item): { id: string; startMs: number; endMs: number; originalMs: number; isException: boolean; payload: Record<string, unknown> }[] {
+    const list: { id: string; startMs: number; endMs: number; originalMs: number; isException: boolean; payload: Record<string, unknown> }[] = [];
     for (let index = 0; index < item.weeklyCount; index++) {
       const exception = item.exceptions.get(index);
       if (exception === 'deleted') continue;
@@ -629,7 +629,7 @@ export class FakeMicrosoftGraph {
       const payload = exception
         ? this.#event(account, item, id, 'exception', startMs, endMs, original)
         : { '@odata.type': '#microsoft.graph.event', '@odata.etag': `W/"${Buffer.from(`${id}:${item.version}`).toString('base64').slice(0, 24)}"`, seriesMasterId: item.id, type: 'occurrence', id, start: graphTime(startMs), end: graphTime(endMs) };
-      list.push({ id, startMs, endMs, payload });
+      list.push({ id, startMs, endMs, originalMs: original, isException: exception !== undefined, payload });
     }
     return list;
   }
@@ -652,14 +652,12 @@ export class FakeMicrosoftGraph {
       if (item.id === id) return this.#event(account, item, item.id, item.weeklyCount > 0 ? 'seriesMaster' : 'singleInstance', item.startMs, item.endMs, null);
       if (item.weeklyCount === 0) continue;
       const instance = this.#instances(account, item).find((i) => i.id === id);
-      if (instance) return this.#event(account, item, id, item.exceptions.has(this.#indexOfId(account, item, id)) ? 'exception' : 'occurrence', instance.startMs, instance.endMs, instance.startMs);
+      if (instance) return this.#event(account, item, id, instance.isException ? 'exception' : 'occurrence', instance.startMs, instance.endMs, instance.originalMs);
     }
     return null;
   }
 
-  #indexOfId(account: Account, item: Item, id: string): number {
-    return this.#instances(account, item).findIndex((i) => i.id === id);
-  }
+
 
   /**
    * POST /subscriptions (learn.microsoft.com/graph/api/subscription-post-subscriptions): resource,

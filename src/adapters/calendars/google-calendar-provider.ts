@@ -6,8 +6,10 @@
 //   single events are dropped by the sync service, not here.
 // - Recurrence: series masters come with RFC 5545 recurrence lines and are expanded by Rollcall;
 //   moved or cancelled occurrences come as instances with recurringEventId and originalStartTime.
-//   showDeleted=true matters: without it a full sync would not return cancelled occurrences, and
-//   they would come back to life after a resync.
+//   showDeleted=true: a sync token's listing must show deletions (Google refuses showDeleted=false
+//   with one), and a full sync then lists the same way; without it, cancelled occurrences would
+//   still come (Google includes them when showDeleted and singleEvents are both false) but
+//   cancelled single events would not.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel and stops the old one once the new one is live.
