@@ -15,13 +15,14 @@ import type { BotRuntime, LaunchRequest } from '../../src/adapters/bot-runtimes/
 import { toLifecycleStatus } from '../../src/adapters/bot-providers/provider-status.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { sql } from 'kysely';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
 import { FakeMeetStream } from '../support/fake-meetstream.ts';
 import { FakeAttendee } from '../support/fake-attendee.ts';
 import type { FakeProviderServer } from '../support/fake-provider-kit.ts';
-import { forgetFirstSent, recordAttempts } from '../../src/store/provider-handover-store.ts';
+import { recordAttempts } from '../../src/store/provider-handover-store.ts';
 
 const API_KEY = 'prov-api-key-5Hq9Zt2Lw';
 const RECALL_SECRET = `whsec_${Buffer.from('recall-signing-secret-32-bytes!!').toString('base64')}`;
@@ -456,10 +457,13 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal(refused.json().code, 'provider_bot_not_found');
         // ...or a bot holding a provider bot while a creation for it waits for its answer (a
         // replacement whose answer is being recorded).
+        const handoverBefore = await rc.database.db.selectFrom('provider_handovers').selectAll().where('bot_id', '=', botId).executeTakeFirst();
         await recordAttempts(rc.database.db, subject.kind, [{ botId, sent: { joinAtMs: clock.now(), meetingUrl: 'https://meet.google.com/abc-defg-hij', botConfig: '{}' }, key: `replacement-${subject.kind}` }], clock.now());
         const replacement = subject.webhook!('a-replacement-being-recorded', 'joining', undefined, { rollcall_bot_id: botId });
         const answer = await post(replacement.rawBody, replacement.headers);
-        await forgetFirstSent(rc.database.db, botId, clock.now());
+        // The bot's handover record as it was (the attempt would pace later creations of this run).
+        if (handoverBefore) await rc.database.db.updateTable('provider_handovers').set(handoverBefore).where('bot_id', '=', botId).execute();
+        else await rc.database.db.deleteFrom('provider_handovers').where('bot_id', '=', botId).execute();
         assert.equal(answer.statusCode, 404, answer.body);
         assert.equal(answer.json().code, 'provider_bot_not_found');
         // Another application's bot in the same provider account (no rollcall_bot_id), or another
@@ -506,6 +510,36 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal(again.statusCode, 200, again.body);
         assert.equal(again.json().retired, true);
         assert.equal(await statusOf(), statusBefore);
+      });
+
+      test('a report that waits for its bot while the launch\'s answer is being recorded (PostgreSQL) is that bot\'s, not a second bot\'s', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        if (TEST_ENGINE !== 'postgres') return t.skip('SQLite runs one write transaction at a time: the two cannot interleave');
+        const start = clock.now() + 5 * 86_400_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Recording', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/rec-abcd-efg' } });
+        const id = (await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `recording-${subject.kind}`, bot_config: { bot_name: 'Recording' } } })).body.bot_id;
+        const made = await runtime.launch(launchRequest(newKey(), id));
+        assert.ok(made.ok && made.providerBotId);
+        const heldId = made.providerBotId!;
+        // The launch's answer is written (as the dispatcher's flush does: the bot locked, its
+        // provider id set) while the bot's first report comes in.
+        const db = rc.database.db;
+        const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n;
+        let answer!: Promise<Awaited<ReturnType<typeof post>>>;
+        await db.transaction().execute(async (trx) => {
+          await trx.selectFrom('bots').select('id').where('id', '=', id).forUpdate().execute();
+          await trx.updateTable('bots').set({ provider_name: subject.kind, provider_bot_id: heldId }).where('id', '=', id).execute();
+          const report = subject.webhook!(heldId, 'joining');
+          answer = post(report.rawBody, report.headers);
+          for (let i = 0; i < 500 && await waiting() < 1; i++) await new Promise((r) => setTimeout(r, 10));
+          assert.equal(await waiting(), 1, 'the report waits for the bot');
+        });
+        const reply = await answer;
+        assert.equal(reply.statusCode, 200, reply.body);
+        assert.equal(reply.json().retired, undefined, 'not taken for a second bot');
+        assert.equal(reply.json().status, 'Joining');
+        const queued = await db.selectFrom('runtime_commands').select(['action']).where('bot_id', '=', id).execute();
+        assert.deepEqual(queued.filter((c) => c.action === 'provider_retire'), []);
       });
 
       test('a provider bot made for a bot that has finished is acknowledged; one already finished is not removed', async (t) => {

@@ -130,7 +130,7 @@ export class ProviderStatusReports {
         const status = owner?.status ?? 'Cancelled';
         return { bot_id: retired.bot_id, status, previous_status: status, changed: false, provider_status: report.providerStatus, retired: true };
       }
-      const bot = await findBotByProviderBotId(trx, report.provider, report.providerBotId, { engine: this.#database.engine, forUpdate: true });
+      let bot = await findBotByProviderBotId(trx, report.provider, report.providerBotId, { engine: this.#database.engine, forUpdate: true });
       // Not a bot of this deployment's (another application's in the same provider account, or
       // another Rollcall's): acknowledged. A refusal would be retried for days, and a provider that
       // sees an endpoint fail that long turns it off (Recall, through Svix, after five days), this
@@ -139,8 +139,11 @@ export class ProviderStatusReports {
       if (!bot) {
         const named = typeof report.rollcallBotId === 'string' ? await bots.findBotById(trx, report.rollcallBotId, { engine: this.#database.engine, forUpdate: true }) : undefined;
         if (report.rollcallBotId !== undefined && !named) return { ignored: true } as const;
-        if (named && await isStrayProviderBot(trx, named)) return this.#letStrayGo(trx, named, report);
-        throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
+        // Read under the bot's lock: the launch's answer may have been recorded while this
+        // waited for it (the look-up by provider id above saw the bot before that commit).
+        if (named && named.provider_name === report.provider && named.provider_bot_id === report.providerBotId) bot = named;
+        else if (named && await isStrayProviderBot(trx, named)) return this.#letStrayGo(trx, named, report);
+        else throw new ApiError('provider_bot_not_found', `No bot is held by ${report.provider} as ${report.providerBotId}`, { details: { provider: report.provider, provider_bot_id: report.providerBotId } });
       }
       const from = bot.status as BotStatus;
       const base = { bot_id: bot.id, previous_status: from, provider_status: report.providerStatus };
