@@ -1101,6 +1101,26 @@ describe('Google Calendar specifics', () => {
     assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
   });
 
+  test('a calendar synced already stays synced under the defaults when they would not pick it now (another person\'s calendar the account manages, synced before that default)', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const boss = `boss-${randomUUID()}@example.com`;
+    env.google.addCalendar(account.email, { id: boss, summary: 'Boss', accessRole: 'owner' });
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, boss, { summary: 'Board call', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
+    // Synced before (named then), and the connection on the defaults since (as an upgrade leaves it).
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: [account.email, boss] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    await env.rc.database.db.updateTable('calendar_connections').set({ calendar_selection: null }).where('id', '=', calendarId).execute();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'boss-calendar');
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.ok((await connection(env, user.auth, calendarId)).calendars.some((c: { id: string }) => c.id === boss), 'still synced');
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+  });
+
   test('a calendar deleted from the account does not hold up the others: a later calendar\'s change syncs in the same round, and the list read again drops the deleted one', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();
@@ -1864,6 +1884,15 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(ownNow.scheduled_join_time, new Date(start + HOUR - 3 * MIN).toISOString(), 'the default calendar\'s move was followed');
     assert.ok(!ownNow.decisions.some((d: { kind: string }) => d.kind === 'at_risk'), 'no bot put at risk');
     assert.equal(env.microsoft.liveSubscriptions(account.email).length, 2, 'the default and Projects calendars have their subscriptions');
+    // Failing again and again, the refused calendar does not stretch the others' syncs to an hour
+    // apart: they are read at least every CALENDAR_PUSH_POLL_INTERVAL_SECONDS (30 min) as usual.
+    for (let i = 0; i < 8; i++) {
+      env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at));
+      await env.rc.calendarSync.runDue();
+    }
+    const later = await connection(env, user.auth, calendarId);
+    assert.notEqual(later.sync_failing_since, null, 'the refused calendar is reported as failing');
+    assert.ok(Date.parse(later.next_sync_at) - env.clock.now() <= 30 * MIN, `next sync ${later.next_sync_at}, now ${new Date(env.clock.now()).toISOString()}`);
   });
 
   test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {

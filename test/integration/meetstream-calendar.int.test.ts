@@ -177,8 +177,8 @@ describe('GET /calendar (and /calendar/calendars)', () => {
     });
     const holidays = byId.get('en.usa#holiday@group.v.calendar.google.com');
     assert.deepEqual([holidays.accessRole, holidays.synced, holidays.isPrimary], ['reader', false, false]);
-    // Hidden from Google's list is a display setting: listed (with showHidden=true), and synced as any owned calendar.
-    assert.deepEqual([byId.get(hiddenId).hidden, byId.get(hiddenId).synced], [true, true]);
+    // A calendar hidden from Google's list is listed (showHidden=true), but not synced by default when first seen.
+    assert.deepEqual([byId.get(hiddenId).hidden, byId.get(hiddenId).synced], [true, false]);
     // Outlook: Graph's ids; Birthdays is read-only and not synced; a colour the user picked is backgroundColor.
     const outlookCalendars = listed.calendars.filter((c: any) => c.provider === 'outlook');
     const defaultId = env.microsoft.defaultCalendarId(outlook.account.email);

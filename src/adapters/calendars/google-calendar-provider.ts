@@ -132,8 +132,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
         timeZone: e.timeZone ?? null,
         isPrimary: e.primary === true,
         accessRole: e.accessRole ?? null,
-        // Calendars the account owns hold its meetings; subscribed ones (holidays, colleagues') do not.
-        isSynced: e.primary === true || (e.accessRole === 'owner' && !isAnotherPersonsCalendar(e.id)),
+        // Calendars the account owns hold its meetings; subscribed ones (holidays, colleagues') do
+        // not, nor does one the user hid from Google's list when Rollcall first sees it (one synced
+        // already stays synced when hidden: calendar-sync.ts, applyCalendarList).
+        isSynced: e.primary === true || (e.accessRole === 'owner' && !isAnotherPersonsCalendar(e.id) && e.hidden !== true),
         description: e.description ?? null,
         backgroundColor: e.backgroundColor ?? null,
         foregroundColor: e.foregroundColor ?? null,

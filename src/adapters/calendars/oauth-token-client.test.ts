@@ -16,7 +16,8 @@ function answering(status: number, body: unknown): OAuthTokenClient {
 test('a grant the user revoked or let expire (invalid_grant, consent_required...) is lost access', async () => {
   // RFC 6749 section 5.2: invalid_grant for a refresh token that is invalid, expired or revoked
   // (Google, and Microsoft's AADSTS50173 / 700082 / 70008, come as invalid_grant).
-  for (const [status, error] of [[400, 'invalid_grant'], [401, 'invalid_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
+  // Google answers a deleted OAuth client with 401 deleted_client.
+  for (const [status, error] of [[400, 'invalid_grant'], [401, 'invalid_client'], [401, 'deleted_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
     const failure = await providerFailureOf(answering(status, { error, error_description: 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.' }).refresh(CREDENTIALS));
     assert.equal(failure.kind, 'auth_revoked', error);
     assert.doesNotMatch(failure.message, /AADSTS/, 'the description is not kept');

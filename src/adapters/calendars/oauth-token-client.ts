@@ -22,7 +22,7 @@ export interface RefreshedToken {
 const RETRY_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
 /** Errors of the token endpoint that mean "these credentials will not work again". */
-const REVOKED_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
+const REVOKED_ERRORS = new Set(['invalid_grant', 'invalid_client', 'deleted_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
 
 export class OAuthTokenClient {
   readonly #tokenUrl: string;

@@ -117,11 +117,13 @@ test('Google: the calendars synced by default are the primary and the account\'s
     { id: 'c_1f2e3d@group.calendar.google.com', accessRole: 'owner', summary: 'Team' },
     { id: 'abc123@import.calendar.google.com', accessRole: 'owner', summary: 'Imported' },
     { id: 'en.usa#holiday@group.v.calendar.google.com', accessRole: 'reader', summary: 'Holidays' },
+    { id: 'c_hidden@group.calendar.google.com', accessRole: 'owner', summary: 'Hidden', hidden: true },
   ];
   const send: HttpSend = async (): Promise<HttpResponse> => ({ status: 200, headers: {}, body: JSON.stringify({ items: entries }) });
   const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
   const account = await provider.describeAccount();
   assert.deepEqual(account.calendars.map((c) => [c.id, c.isSynced]), [
     ['me@example.com', true], ['boss@example.com', false], ['c_1f2e3d@group.calendar.google.com', true], ['abc123@import.calendar.google.com', true], ['en.usa#holiday@group.v.calendar.google.com', false],
+    ['c_hidden@group.calendar.google.com', false],
   ]);
 });

@@ -52,6 +52,8 @@ const DAY_MS = 86_400_000;
 const REVOKED_PROBE_MS = 3_600_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
 const CALENDAR_LIST_REFRESH_MS = 3_600_000;
+/** A calendar answering 404 has the list read again this long after it was last read. */
+const LIST_REREAD_AFTER_NOT_FOUND_MS = 10 * 60_000;
 /**
  * Failures that may be one calendar's own: it is gone (404), refuses this reader (a 403 on a
  * calendar shared without the rights to read it, Graph's ErrorAccessDenied), or cannot be read
@@ -165,6 +167,13 @@ export const NOTIFICATION_PATHS = {
 /** Thrown inside a sync that finds another sync holding its connection: it stops, writing nothing. */
 class SyncSuperseded extends Error {
   override name = 'SyncSuperseded';
+}
+
+/** The connection was disconnected while it synced: nothing more of it is read. */
+class ConnectionRemoved extends CalendarProviderError {
+  constructor() {
+    super({ kind: 'permanent', message: 'the connection was removed during the sync' });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +353,8 @@ export class CalendarSync {
       return this.#report(connection.id, totals, null);
     }
     let failure: ProviderFailure | null = null;
+    /** Some calendars failed on their own and the others synced. */
+    let isPartial = false;
     try {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
@@ -361,13 +372,14 @@ export class CalendarSync {
         } catch (error) {
           // A refusal of this one calendar (deleted, shared without the rights to read it) leaves
           // the account's others to sync; an outage, a limit or a lost token stops them all.
-          if (!(error instanceof CalendarProviderError) || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
+          if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
           calendarFailures.push({ calendar, failure: error.failure });
         }
       }
       const failed = new Set(calendarFailures.map((f) => f.calendar.id));
       await this.#keepPushOpen(connection, provider, failed);
       failure = await this.#failureOfCalendars(connection, calendars.length, calendarFailures);
+      isPartial = calendarFailures.length > 0 && calendarFailures.length < calendars.length;
       // A revoked connection some of whose calendars read again has its access back (one refused
       // calendar had it marked revoked before refusals were told apart per calendar); a calendar
       // that still fails is the next sync's failure, on an active connection.
@@ -379,11 +391,10 @@ export class CalendarSync {
     }
     const now = clock.now();
     if (failure === null) {
-      const hasLivePush = (await connections.listCalendars(database.db, connection.id)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0,
-        next_sync_at: now + (hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs), updated_at: now, ...storedHealth(health),
+        next_sync_at: now + await this.#usualIntervalMs(connection.id, now), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -413,7 +424,10 @@ export class CalendarSync {
     } else {
       const failures = connection.consecutive_failures + 1;
       const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
-      const waitMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
+      const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
+      // The calendars that synced are read at least as often as usual: one that fails on its own
+      // (deleted, or refused) must not leave the others to be read an hour apart.
+      const waitMs = isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
@@ -429,6 +443,12 @@ export class CalendarSync {
     return this.#report(connection.id, totals, failure);
   }
 
+  /** The wait to the next sync of a connection that syncs well: longer while push channels are live. */
+  async #usualIntervalMs(connectionId: string, now: number): Promise<number> {
+    const hasLivePush = (await connections.listCalendars(this.#o.database.db, connectionId)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
+    return hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs;
+  }
+
   /**
    * What the calendars that failed on their own make of the sync. None: it worked. Every calendar
    * refused access: the account's access is gone. Otherwise the first calendar's failure, a
@@ -439,8 +459,11 @@ export class CalendarSync {
   async #failureOfCalendars(connection: CalendarConnectionRow, calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<ProviderFailure | null> {
     const [first] = failures;
     if (!first) return null;
-    if (failures.some((f) => f.failure.kind === 'not_found')) {
-      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: null });
+    // The list is read again ten minutes after it was last read, not an hour (a calendar still
+    // listed but answering 404 has it read every ten minutes, not at every sync).
+    const listedAt = (await connections.findConnectionById(this.#o.database.db, connection.id))?.calendars_listed_at ?? null;
+    if (failures.some((f) => f.failure.kind === 'not_found') && listedAt !== null) {
+      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: Math.min(listedAt, listedAt + LIST_REREAD_AFTER_NOT_FOUND_MS - CALENDAR_LIST_REFRESH_MS) });
     }
     const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
     if (revoked && failures.length === calendarCount) return revoked.failure;
@@ -483,8 +506,11 @@ export class CalendarSync {
     const db = this.#o.database.db;
     const now = this.#o.clock.now();
     const selection = parseCalendarSelection(connection.calendar_selection);
-    const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced : selection.includes(c.id)));
     const stored = await connections.listCalendars(db, connection.id);
+    // Without a list of ids, the provider's defaults pick each calendar when it is first seen; one
+    // synced already stays while the account has it (hidden in Google's list since, say, or a
+    // default changed by an upgrade): dropping it would delete its events and cancel its bots.
+    const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced || stored.some((s) => s.provider_calendar_id === c.id) : selection.includes(c.id)));
     await db.transaction().execute(async (trx) => {
       // A sync that lost its connection to another sync lists no calendars: its list may be older.
       if (hold) await this.#checkHold(trx, hold);
@@ -607,7 +633,7 @@ export class CalendarSync {
    */
   async #checkHold(trx: Transaction<Schema>, hold: SyncHold): Promise<void> {
     const state = await this.#leases.stateIn(trx, hold);
-    if (state === 'gone') throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed during the sync' });
+    if (state === 'gone') throw new ConnectionRemoved();
     if (state === 'lost') throw new SyncSuperseded();
   }
 

@@ -180,14 +180,15 @@ export function BotPage({ id }: { id: string }) {
 }
 
 function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<void> }) {
-  const initial = toLocalInputValue(bot.scheduled_join_time);
-  const [value, setValue] = useState(initial);
+  // Untouched, the field shows the bot's join time as it is now (a live update may move it).
+  const [edited, setEdited] = useState<string | null>(null);
+  const value = edited ?? toLocalInputValue(bot.scheduled_join_time);
   const [isBusy, setIsBusy] = useState(false);
   return (
     <form class="inline-form" onSubmit={async (event) => {
       event.preventDefault();
-      // Unchanged: the join time as it is, to the millisecond (the field shows whole seconds).
-      const iso = value === initial ? bot.scheduled_join_time : fromLocalInputValue(value);
+      // Untouched: the join time as it is, to the millisecond (the field shows whole seconds).
+      const iso = edited === null ? bot.scheduled_join_time : fromLocalInputValue(edited);
       if (iso === null) return;
       setIsBusy(true);
       try {
@@ -197,7 +198,7 @@ function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: str
       }
     }}>
       <label for="join-time">New join time</label>
-      <input id="join-time" type="datetime-local" step={1} required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <input id="join-time" type="datetime-local" step={1} required value={value} onInput={(e) => setEdited(e.currentTarget.value)} />
       <button type="submit" class="button" disabled={isBusy}>Reschedule</button>
     </form>
   );
