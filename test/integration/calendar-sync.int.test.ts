@@ -1465,6 +1465,31 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(later.map((o) => o.bots.length), [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0]);
   });
 
+  test('a series master named @removed although only changed outside the window (as Graph documents): its occurrences keep their bots, confirmed with the series\' list of instances', async () => {
+    const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Outside window');
+    const before = await sync();
+    assert.equal(before.length, 3);
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `outside-${index}`));
+    env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
+    const lookupsBefore = env.microsoft.instanceLookups.length;
+    const after = await sync();
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsBefore), [seriesId], 'the series was looked up before its occurrences went');
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY)));
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+    // A lookup that fails deletes nothing on unconfirmed news: the occurrences wait for a later round.
+    env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
+    env.microsoft.failInstanceLookups = 1;
+    const unconfirmed = await sync();
+    assert.deepEqual(unconfirmed.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+    // An occurrence really deleted is still gone in one round (the list no longer has it), with its bot.
+    env.microsoft.cancelOccurrence(account.email, seriesId, next + 7 * DAY);
+    const fewer = await sync();
+    assert.deepEqual(fewer.map((o) => o.start_time), [iso(next), iso(next + 14 * DAY)]);
+    assert.equal((await bot(env, user.auth, booked[1]!)).status, 'Cancelled');
+  });
+
   test('an Outlook series split from its next occurrence (nothing of the old series left in the window, its master not sent again): its later instances go in the same round and their bots follow to the new times', async () => {
     const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Weekly review');
     const before = await sync();

@@ -111,6 +111,7 @@ export class FakeMicrosoftGraph {
   failInstanceLookups = 0;
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
+  readonly #removedOutsideWindow = new Map<string, string[]>();
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
   defaultPageSize = 10;
   /** Graph may send smaller pages than asked; a small cap makes every round page. */
@@ -192,6 +193,17 @@ export class FakeMicrosoftGraph {
    */
   refuseReads(email: string, calendarId: string): void {
     this.#account(email).calendars.get(calendarId)!.refusesReads = true;
+  }
+
+  /**
+   * The next incremental round of this calendar names `id` under @removed with reason deleted,
+   * as Graph does for an event outside the round's window that was added, deleted or updated
+   * (learn.microsoft.com/graph/api/event-delta, "Response": filter such entries by the date range).
+   * A series master lies outside the window when its series began before it.
+   */
+  nameRemovedOutsideWindow(email: string, calendarId: string, id: string): void {
+    this.#account(email);
+    this.#removedOutsideWindow.set(calendarId, [...(this.#removedOutsideWindow.get(calendarId) ?? []), id]);
   }
 
   /** The calendar's events can be read again (the rights were granted). */
@@ -566,6 +578,10 @@ export class FakeMicrosoftGraph {
       if (series !== null && this.#itemAlive(account, series)) continue;
       removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     }
+    // Ids outside the window named @removed although only changed (see nameRemovedOutsideWindow).
+    const outside = isFirst ? [] : this.#removedOutsideWindow.get(calendarId) ?? [];
+    if (!isFirst) this.#removedOutsideWindow.delete(calendarId);
+    for (const id of outside) removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     if (removed.length > 0) groups.push(removed);
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
     this.#page({ groups, state, pageSize, path }, send);

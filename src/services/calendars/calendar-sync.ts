@@ -42,6 +42,7 @@ import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
+import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
 import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
@@ -365,7 +366,8 @@ export class CalendarSync {
         try {
           const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
           const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
-          const counts = await this.#apply(connection, hold, calendar, recheck.result, now, recheck);
+          const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, (id) => storedEventId(calendar, id), now, this.#o.logger);
+          const counts = await this.#apply(connection, hold, calendar, confirmed, now, recheck);
           totals.created += counts.created;
           totals.updated += counts.updated;
           totals.cancelled += counts.cancelled;

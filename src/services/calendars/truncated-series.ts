@@ -43,6 +43,8 @@ export interface Recheck {
   asNew: string[];
   /** connected_calendars.recent_series after this round (JSON), or undefined when unchanged. */
   recentSeries: string | null | undefined;
+  /** Series whose instances were looked up in this round (their completeness is the provider's list). */
+  lookedUp: string[];
 }
 
 /**
@@ -53,7 +55,7 @@ export async function recheckTruncatedSeries(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
   result: FetchResult, storedId: (providerEventId: string) => string, now: number, logger: Logger,
 ): Promise<Recheck> {
-  const unchanged: Recheck = { result, asNew: [], recentSeries: undefined };
+  const unchanged: Recheck = { result, asNew: [], recentSeries: undefined, lookedUp: [] };
   if (!provider.fetchSeriesInstances || result.isFullSync || result.window === null) return unchanged;
   const window = result.window;
   const inRound = new Set(result.completeSeries ?? []);
@@ -137,6 +139,7 @@ export async function recheckTruncatedSeries(
     // arriving now, which lets the split rule tie the two (it still decides whether they are).
     asNew: [...new Set(shortened.flatMap((old) => partners.get(old)!.filter((seriesId) => earlier.has(seriesId))))],
     recentSeries: isRecentChanged ? recentSeries : undefined,
+    lookedUp: complete,
   };
 }
 
