@@ -12,7 +12,8 @@
 // fails leaves the series as stored for this round rather than deleting on unconfirmed news.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
+import type { CalendarProvider, FetchResult, ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
+import { lookUpSeriesInstances } from './truncated-series.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
 
 /** Lookups at most per round: each is one request (or a few pages) to Graph. */
@@ -53,20 +54,16 @@ export async function confirmCompleteSeries(
       unconfirmed.add(seriesId);
       continue;
     }
-    let instances: ProviderChange[] | null;
-    try {
-      instances = await provider.fetchSeriesInstances(calendar.provider_calendar_id, seriesId, window);
-    } catch (error) {
-      if (!(error instanceof CalendarProviderError)) throw error;
-      logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, 'a series\' missing occurrences could not be confirmed; they stay for now');
+    const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; they stay for now');
+    if ('failed' in found) {
       unconfirmed.add(seriesId);
       // After a 429 the round makes no more lookups; the rest wait for the next round too.
-      if (error.failure.kind !== 'rate_limited') continue;
+      if (found.failed !== 'rate_limited') continue;
       for (const rest of toConfirm.slice(index + 1)) unconfirmed.add(rest);
       break;
     }
     // Null: the series is gone; its instances go with it.
-    for (const change of instances ?? []) {
+    for (const change of found.instances ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
     }
   }

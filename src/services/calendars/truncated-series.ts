@@ -16,7 +16,7 @@
 // so that the bots follow just the same.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
@@ -115,18 +115,15 @@ export async function recheckTruncatedSeries(
   const complete: string[] = [];
   const shortened: string[] = [];
   for (const seriesId of wanted) {
-    let instances: ProviderChange[] | null;
-    try {
-      instances = await provider.fetchSeriesInstances(calendar.provider_calendar_id, seriesId, window);
-    } catch (error) {
-      // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar,
-      // an outage) leaves that series as the round found it rather than failing the sync; after
-      // a 429 the round makes no more lookups.
-      if (!(error instanceof CalendarProviderError)) throw error;
-      logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, 'a series split check could not look the old series up');
-      if (error.failure.kind === 'rate_limited') break;
+    // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
+    // outage) leaves that series as the round found it rather than failing the sync; after a 429
+    // the round makes no more lookups.
+    const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series split check could not look the old series up');
+    if ('failed' in found) {
+      if (found.failed === 'rate_limited') break;
       continue;
     }
+    const { instances } = found;
     // Null: the series is gone; marked complete with no instance, its stored ones go.
     if (instances) changes.push(...instances);
     complete.push(seriesId);
@@ -141,6 +138,23 @@ export async function recheckTruncatedSeries(
     recentSeries: isRecentChanged ? recentSeries : undefined,
     lookedUp: complete,
   };
+}
+
+/**
+ * A series' instances in the window as the provider lists them now (null: the series is gone), or
+ * the kind of failure when it could not say (logged with `why`). Other errors are thrown.
+ */
+export async function lookUpSeriesInstances(
+  provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, seriesId: string,
+  window: { fromMs: number; toMs: number }, logger: Logger, why: string,
+): Promise<{ instances: ProviderChange[] | null } | { failed: ProviderFailure['kind'] }> {
+  try {
+    return { instances: await provider.fetchSeriesInstances!(calendar.provider_calendar_id, seriesId, window) };
+  } catch (error) {
+    if (!(error instanceof CalendarProviderError)) throw error;
+    logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, why);
+    return { failed: error.failure.kind };
+  }
 }
 
 /** The stored traits (instances from now on) of the given series, those that still have any. */
