@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
-import { sql } from 'kysely';
+import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
@@ -1119,6 +1119,11 @@ describe('Google Calendar specifics', () => {
     await env.rc.calendarSync.runDue();
     assert.ok((await connection(env, user.auth, calendarId)).calendars.some((c: { id: string }) => c.id === boss), 'still synced');
     assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    // Asking for the defaults ("all") applies them as they are: the manager's calendar goes.
+    const all = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: 'all' } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.deepEqual((await connection(env, user.auth, calendarId)).calendars.map((c: { id: string }) => c.id), [account.email]);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
   });
 
   test('a calendar deleted from the account does not hold up the others: a later calendar\'s change syncs in the same round, and the list read again drops the deleted one', async () => {
@@ -1478,16 +1483,37 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY)));
     assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
     assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
-    // A lookup that fails deletes nothing on unconfirmed news: the occurrences wait for a later round.
+    // A lookup that fails applies nothing of the round, which is read again later from the same delta link.
     env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
     env.microsoft.failInstanceLookups = 1;
     const unconfirmed = await sync();
     assert.deepEqual(unconfirmed.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+    env.clock.advance(5 * MIN);
+    const lookupsAgain = env.microsoft.instanceLookups.length;
+    const confirmedLater = await sync();
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookupsAgain), [seriesId], 'the same round, read again, is confirmed');
+    assert.deepEqual(confirmedLater.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
     // An occurrence really deleted is still gone in one round (the list no longer has it), with its bot.
     env.microsoft.cancelOccurrence(account.email, seriesId, next + 7 * DAY);
     const fewer = await sync();
     assert.deepEqual(fewer.map((o) => o.start_time), [iso(next), iso(next + 14 * DAY)]);
     assert.equal((await bot(env, user.auth, booked[1]!)).status, 'Cancelled');
+  });
+
+  test('an Outlook series moved to another day whose instance lookup fails once: the round is read again and the bots follow to the new days, none left at the old times', async () => {
+    const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved lookup');
+    const before = await sync();
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `moved-lookup-${index}`));
+    env.microsoft.shiftSeries(account.email, seriesId, DAY);
+    env.microsoft.failInstanceLookups = 1;
+    const failed = await sync();
+    assert.deepEqual(failed.map((o) => o.start_time), before.map((o) => o.start_time), 'nothing of the round applied');
+    env.clock.advance(5 * MIN);
+    const after = await sync();
+    assert.deepEqual(after.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + DAY + w * 7 * DAY)));
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]), 'each bot followed its week');
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
   });
 
   test('an Outlook series split from its next occurrence (nothing of the old series left in the window, its master not sent again): its later instances go in the same round and their bots follow to the new times', async () => {
@@ -1918,6 +1944,14 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const later = await connection(env, user.auth, calendarId);
     assert.notEqual(later.sync_failing_since, null, 'the refused calendar is reported as failing');
     assert.ok(Date.parse(later.next_sync_at) - env.clock.now() <= 30 * MIN, `next sync ${later.next_sync_at}, now ${new Date(env.clock.now()).toISOString()}`);
+    // What follows a sync goes on for the calendars that synced: auto-schedule books a new meeting.
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const added = env.clock.now() + 2 * DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Added later', startMs: added, endMs: added + HOUR, joinUrl: TEAMS });
+    env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at));
+    await env.rc.calendarSync.runDue();
+    const [addedEvent] = (await eventsOf(env, user.auth, calendarId, added - HOUR, added + 2 * HOUR)).filter((e: { title: string }) => e.title === 'Added later');
+    assert.equal(addedEvent?.bots.length, 1, 'auto-schedule booked the meeting added to a calendar that syncs');
   });
 
   test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {
@@ -2438,7 +2472,9 @@ describe('ICS feed specifics', () => {
     env.clock.advance(16 * MIN);
     env.ics.replaceWithRaw(feeds[1]!, null);
     const db = env.rc.database.db;
-    const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n;
+    // Transactions waiting on the test's own (other test files run beside this one on the same server).
+    let holder = 0;
+    const waiting = () => sessionsWaitingOn(db, holder);
     const untilWaiting = async (n: number) => {
       for (let i = 0; i < 500 && await waiting() < n; i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(await waiting(), n, `${n} transactions wait for the bot`);
@@ -2446,6 +2482,7 @@ describe('ICS feed specifics', () => {
     let report!: Promise<unknown>;
     let recovery!: Promise<unknown>;
     await db.transaction().execute(async (trx) => {
+      holder = await backendPid(trx);
       await trx.selectFrom('bots').select('id').where('id', '=', botId).forUpdate().execute();
       report = sync(ids[0]!);
       await untilWaiting(1);

@@ -90,6 +90,8 @@ interface DeltaState {
   /** What the client has seen: id -> serialized item. */
   seen: Map<string, string>;
   epoch: number;
+  /** Ids named @removed outside the window in the round that followed this state (the same on a re-read of its token). */
+  removedOutside?: string[];
 }
 
 // Outlook event subscriptions: at most 4,230 minutes ahead (the lifetime table of
@@ -533,7 +535,11 @@ export class FakeMicrosoftGraph {
       if (!previous || previous.epoch !== this.#epoch || previous.email !== account.email || previous.calendarId !== calendarId) {
         return send(400, graphError('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.'));
       }
-      state = { ...previous, seen: new Map(previous.seen) };
+      // The round after a token is the same whenever the token is read again (a client that failed
+      // to apply it reads it again): ids named @removed outside the window stay with it.
+      previous.removedOutside = [...(previous.removedOutside ?? []), ...(this.#removedOutsideWindow.get(calendarId) ?? [])];
+      this.#removedOutsideWindow.delete(calendarId);
+      state = { ...previous, seen: new Map(previous.seen), removedOutside: previous.removedOutside };
     } else {
       // startDateTime and endDateTime are required on calendarView delta (learn.microsoft.com/graph/api/event-delta).
       const fromMs = Date.parse(query.get('startDateTime') ?? '');
@@ -579,11 +585,10 @@ export class FakeMicrosoftGraph {
       removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     }
     // Ids outside the window named @removed although only changed (see nameRemovedOutsideWindow).
-    const outside = isFirst ? [] : this.#removedOutsideWindow.get(calendarId) ?? [];
-    if (!isFirst) this.#removedOutsideWindow.delete(calendarId);
-    for (const id of outside) removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
+    for (const id of state.removedOutside ?? []) removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     if (removed.length > 0) groups.push(removed);
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
+    delete state.removedOutside;
     this.#page({ groups, state, pageSize, path }, send);
   }
 

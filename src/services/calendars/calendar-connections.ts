@@ -529,7 +529,8 @@ export class CalendarConnections {
     }));
     // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with
     // their events. Held like a sync: a sync of this connection under way finishes first.
-    await this.#sync.whileHolding(id, async () => this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider));
+    // A choice given now ("all" included) applies as given; without one, calendars synced so far stay.
+    await this.#sync.whileHolding(id, async () => this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider, undefined, { keepSynced: options.calendarIds === undefined }));
     let report: SyncReport | null = null;
     let syncError: string | null = null;
     try {

@@ -53,7 +53,7 @@ const DAY_MS = 86_400_000;
 const REVOKED_PROBE_MS = 3_600_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
 const CALENDAR_LIST_REFRESH_MS = 3_600_000;
-/** A calendar answering 404 has the list read again this long after it was last read. */
+/** A calendar answering 404 has the list read again within this long. */
 const LIST_REREAD_AFTER_NOT_FOUND_MS = 10 * 60_000;
 /**
  * Failures that may be one calendar's own: it is gone (404), refuses this reader (a 403 on a
@@ -403,11 +403,7 @@ export class CalendarSync {
       if (!isWritten) return this.#superseded(connection, hold, totals);
       if (isReported) this.#o.logger.info({ calendarId: connection.id, provider: connection.provider }, wasRevoked ? 'calendar connection has its access again' : 'calendar connection syncs again');
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
-      try {
-        await this.#afterSync?.afterSync(connection.user_id);
-      } catch (error) {
-        this.#o.logger.error({ err: error, calendarId: connection.id }, 'auto-schedule after sync failed');
-      }
+      await this.#runAfterSync(connection);
     } else if (failure.kind === 'auth_revoked' || wasRevoked) {
       if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
@@ -441,8 +437,19 @@ export class CalendarSync {
       if (isReportDue) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
       this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failure: failure.kind, retryInMs: waitMs }, 'calendar sync failed; will retry');
+      // The calendars that synced get what follows a sync (auto-schedule, series top-ups) as usual.
+      if (isPartial) await this.#runAfterSync(connection);
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
+  async #runAfterSync(connection: CalendarConnectionRow): Promise<void> {
+    try {
+      await this.#afterSync?.afterSync(connection.user_id);
+    } catch (error) {
+      this.#o.logger.error({ err: error, calendarId: connection.id }, 'auto-schedule after sync failed');
+    }
   }
 
   /** The wait to the next sync of a connection that syncs well: longer while push channels are live. */
@@ -461,11 +468,11 @@ export class CalendarSync {
   async #failureOfCalendars(connection: CalendarConnectionRow, calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<ProviderFailure | null> {
     const [first] = failures;
     if (!first) return null;
-    // The list is read again ten minutes after it was last read, not an hour (a calendar still
-    // listed but answering 404 has it read every ten minutes, not at every sync).
+    // The list is read again within ten minutes, not an hour (a calendar still listed but answering
+    // 404 has it read every ten minutes or so, not at every sync).
     const listedAt = (await connections.findConnectionById(this.#o.database.db, connection.id))?.calendars_listed_at ?? null;
     if (failures.some((f) => f.failure.kind === 'not_found') && listedAt !== null) {
-      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: Math.min(listedAt, listedAt + LIST_REREAD_AFTER_NOT_FOUND_MS - CALENDAR_LIST_REFRESH_MS) });
+      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: Math.min(listedAt, this.#o.clock.now() + LIST_REREAD_AFTER_NOT_FOUND_MS - CALENDAR_LIST_REFRESH_MS) });
     }
     const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
     if (revoked && failures.length === calendarCount) return revoked.failure;
@@ -504,7 +511,7 @@ export class CalendarSync {
    * no longer selected are dropped with their events (their pending bots are cancelled, unless
    * another live event still uses them). Cursors and channels of the others are kept.
    */
-  async applyCalendarList(connection: CalendarConnectionRow, account: ProviderAccount, provider: CalendarProvider | null, hold?: SyncHold): Promise<void> {
+  async applyCalendarList(connection: CalendarConnectionRow, account: ProviderAccount, provider: CalendarProvider | null, hold?: SyncHold, options: { keepSynced: boolean } = { keepSynced: true }): Promise<void> {
     const db = this.#o.database.db;
     const now = this.#o.clock.now();
     const selection = parseCalendarSelection(connection.calendar_selection);
@@ -512,7 +519,9 @@ export class CalendarSync {
     // Without a list of ids, the provider's defaults pick each calendar when it is first seen; one
     // synced already stays while the account has it (hidden in Google's list since, say, or a
     // default changed by an upgrade): dropping it would delete its events and cancel its bots.
-    const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced || stored.some((s) => s.provider_calendar_id === c.id) : selection.includes(c.id)));
+    // A client that asks for the defaults ("all") gets them as they are.
+    const isKept = (id: string) => options.keepSynced && stored.some((s) => s.provider_calendar_id === id);
+    const wanted = account.calendars.filter((c) => (selection === null ? c.isSynced || isKept(c.id) : selection.includes(c.id)));
     await db.transaction().execute(async (trx) => {
       // A sync that lost its connection to another sync lists no calendars: its list may be older.
       if (hold) await this.#checkHold(trx, hold);

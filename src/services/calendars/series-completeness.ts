@@ -4,26 +4,31 @@
 // (calendar-sync.ts, removeMissingInstances). That is how a deleted occurrence goes within one
 // round, since Graph sends no @removed for it. It rests on behaviour Graph's docs do not state (an
 // experiment in microsoft-graph-docs PR 4501, which was not merged), while the docs do say a
-// delta round may name an id @removed that was merely changed outside the window.
+// delta round may name an id @removed that was merely changed outside the window, as a master
+// whose series began before the window is (learn.microsoft.com/graph/api/event-delta, "Response").
 //
-// So before an instance that holds a live bot is deleted for want of a mention, the series is
-// looked up with Graph's documented list of a series' instances (event-list-instances): what it
-// lists stays (and comes into the round as it is now), what it does not list goes. A lookup that
-// fails leaves the series as stored for this round rather than deleting on unconfirmed news.
+// So the series is looked up with Graph's documented list of its instances (event-list-instances)
+// before a missing instance goes when the round names its master @removed (the documented false
+// alarm: any instance), or when the instance holds a live bot (the loss that matters): what the
+// list has stays, and comes into the round as it is now; what it lacks goes. A lookup that fails
+// fails the calendar's round, which is read again from the same delta link: the round is not
+// applied without it, since a round applied moves the cursor past news that would not come again.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { CalendarProvider, FetchResult, ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
-import { lookUpSeriesInstances } from './truncated-series.ts';
+import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
+import { lookUpSeriesInstances } from './truncated-series.ts';
 
-/** Lookups at most per round: each is one request (or a few pages) to Graph. */
-const MAX_LOOKUPS = 10;
+/**
+ * Lookups at most per round (each one request, or a few pages, to Graph). Past them, the round's
+ * reading stands unconfirmed rather than the calendar waiting on lookups it cannot finish.
+ */
+const MAX_LOOKUPS = 50;
 const DAY_MS = 86_400_000;
 
 /**
- * `result` with each complete series that would lose a bot-holding instance confirmed: the
- * instances the provider still lists added to the round, and a series that could not be looked
- * up no longer counted complete.
+ * `result` with the complete series confirmed: the instances the provider still lists added to
+ * the round. Throws the lookup's failure when one could not be made.
  */
 export async function confirmCompleteSeries(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
@@ -35,38 +40,31 @@ export async function confirmCompleteSeries(
   if (!provider.fetchSeriesInstances || result.isFullSync || window === null || complete.length === 0) return result;
   const mentioned = new Set(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)));
   const prefix = storedId('');
-  // The stored instances removeMissingInstances would delete that hold a live bot.
-  const atStake = await db.selectFrom('events').innerJoin('bot_events', 'bot_events.event_id', 'events.id')
-    .select(['events.provider_event_id', 'events.provider_series_id']).distinct()
-    .where('events.calendar_id', '=', connection.id).where('events.provider_series_id', 'in', complete).where('events.is_deleted', '=', 0)
-    .where('events.start_ms', '<', window.toMs).where('events.end_ms', '>', window.fromMs).where('events.end_ms', '>=', now - DAY_MS)
-    .where('bot_events.is_live', '=', 1)
-    .execute();
-  const toConfirm = [...new Set(atStake
-    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)))
-    .map((row) => row.provider_series_id!))];
+  // The stored instances removeMissingInstances would delete, and which of them hold a live bot.
+  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id'])
+    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
+    .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
+    .execute())
+    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)));
+  if (missing.length === 0) return result;
+  const withBots = new Set((await db.selectFrom('bot_events').select('event_id').distinct()
+    .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
+  // Named @removed in the round: the master itself, not a change of it, is the only news.
+  const isRemovedInRound = (seriesId: string) => result.changes.some((c) => c.type === 'removed' && c.providerEventId === seriesId);
+  const toConfirm = [...new Set(missing.filter((row) => withBots.has(row.id) || isRemovedInRound(row.provider_series_id!)).map((row) => row.provider_series_id!))];
   if (toConfirm.length === 0) return result;
+  if (toConfirm.length > MAX_LOOKUPS) {
+    logger.warn({ calendarId: connection.id, series: toConfirm.length, lookedUp: MAX_LOOKUPS }, 'more series lost occurrences in one round than are looked up; the rest are taken as the round shows them');
+  }
 
   const added: ProviderChange[] = [];
-  const unconfirmed = new Set<string>();
-  for (const [index, seriesId] of toConfirm.entries()) {
-    if (index >= MAX_LOOKUPS) {
-      unconfirmed.add(seriesId);
-      continue;
-    }
-    const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; they stay for now');
-    if ('failed' in found) {
-      unconfirmed.add(seriesId);
-      // After a 429 the round makes no more lookups; the rest wait for the next round too.
-      if (found.failed !== 'rate_limited') continue;
-      for (const rest of toConfirm.slice(index + 1)) unconfirmed.add(rest);
-      break;
-    }
+  for (const seriesId of toConfirm.slice(0, MAX_LOOKUPS)) {
+    const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
+    if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
     // Null: the series is gone; its instances go with it.
     for (const change of found.instances ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
     }
   }
-  if (added.length === 0 && unconfirmed.size === 0) return result;
-  return { ...result, changes: [...result.changes, ...added], completeSeries: (result.completeSeries ?? []).filter((seriesId) => !unconfirmed.has(seriesId)) };
+  return added.length === 0 ? result : { ...result, changes: [...result.changes, ...added] };
 }

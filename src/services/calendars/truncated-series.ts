@@ -120,7 +120,7 @@ export async function recheckTruncatedSeries(
     // the round makes no more lookups.
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series split check could not look the old series up');
     if ('failed' in found) {
-      if (found.failed === 'rate_limited') break;
+      if (found.failed.kind === 'rate_limited') break;
       continue;
     }
     const { instances } = found;
@@ -142,18 +142,18 @@ export async function recheckTruncatedSeries(
 
 /**
  * A series' instances in the window as the provider lists them now (null: the series is gone), or
- * the kind of failure when it could not say (logged with `why`). Other errors are thrown.
+ * the failure when it could not say (logged with `why`). Other errors are thrown.
  */
 export async function lookUpSeriesInstances(
   provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, seriesId: string,
   window: { fromMs: number; toMs: number }, logger: Logger, why: string,
-): Promise<{ instances: ProviderChange[] | null } | { failed: ProviderFailure['kind'] }> {
+): Promise<{ instances: ProviderChange[] | null } | { failed: ProviderFailure }> {
   try {
     return { instances: await provider.fetchSeriesInstances!(calendar.provider_calendar_id, seriesId, window) };
   } catch (error) {
     if (!(error instanceof CalendarProviderError)) throw error;
     logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, why);
-    return { failed: error.failure.kind };
+    return { failed: error.failure };
   }
 }
 

@@ -62,14 +62,17 @@ export function BotPage({ id }: { id: string }) {
   const isWaiting = bot.status === 'Scheduled';
   const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
   const title = bot.bot_config.bot_name || 'Bot';
-  const act = async (what: () => Promise<unknown>, done: string) => {
+  /** Runs an action and says how it went; true when it was done. */
+  const act = async (what: () => Promise<unknown>, done: string): Promise<boolean> => {
     try {
       await what();
       setNotice({ kind: 'ok', text: done });
       await detail.reload();
       void deliveries.reload();
+      return true;
     } catch (error) {
       setNotice({ kind: 'error', text: (error as Error).message });
+      return false;
     }
   };
 
@@ -98,7 +101,7 @@ export function BotPage({ id }: { id: string }) {
           <div class="actions">
             <RescheduleForm bot={bot} onSubmit={(iso) => act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.')} />
             <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
-              onConfirm={() => act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')} />
+              onConfirm={async () => { await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.'); }} />
           </div>
         )}
       </section>
@@ -179,7 +182,7 @@ export function BotPage({ id }: { id: string }) {
   );
 }
 
-function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<void> }) {
+function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<boolean> }) {
   // Untouched, the field shows the bot's join time as it is now (a live update may move it).
   const [edited, setEdited] = useState<string | null>(null);
   const value = edited ?? toLocalInputValue(bot.scheduled_join_time);
@@ -192,7 +195,9 @@ function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: str
       if (iso === null) return;
       setIsBusy(true);
       try {
-        await onSubmit(iso);
+        // Done: the field follows the bot's join time again, unless it was edited meanwhile.
+        const sent = edited;
+        if (await onSubmit(iso)) setEdited((current) => (current === sent ? null : current));
       } finally {
         setIsBusy(false);
       }
