@@ -16,7 +16,7 @@ import { toLifecycleStatus } from '../../src/adapters/bot-providers/provider-sta
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
-import { sql } from 'kysely';
+import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
 import { FakeMeetStream } from '../support/fake-meetstream.ts';
@@ -524,9 +524,12 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         // The launch's answer is written (as the dispatcher's flush does: the bot locked, its
         // provider id set) while the bot's first report comes in.
         const db = rc.database.db;
-        const waiting = async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n;
+        // Transactions waiting on the test's own (other test files run beside this one on the same server).
+        let holder = 0;
+        const waiting = () => sessionsWaitingOn(db, holder);
         let answer!: Promise<Awaited<ReturnType<typeof post>>>;
         await db.transaction().execute(async (trx) => {
+          holder = await backendPid(trx);
           await trx.selectFrom('bots').select('id').where('id', '=', id).forUpdate().execute();
           await trx.updateTable('bots').set({ provider_name: subject.kind, provider_bot_id: heldId }).where('id', '=', id).execute();
           const report = subject.webhook!(heldId, 'joining');

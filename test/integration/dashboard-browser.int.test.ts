@@ -228,15 +228,22 @@ describe('dashboard in Chromium', { skip }, () => {
     // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
     // milliseconds it cannot show are kept).
     const joinBefore = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time;
-    await page.getByRole('button', { name: 'Reschedule' }).click();
-    await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    // Each click waits for its own answer (the notice reads the same after both).
+    const reschedule = async () => {
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes(`/calendar/scheduled/${botId}`)),
+        page.getByRole('button', { name: 'Reschedule' }).click(),
+      ]);
+      assert.equal(answer.status(), 200);
+      await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    };
+    await reschedule();
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, joinBefore);
     // The field takes the browser's local time; the test's Chromium runs in the test process's zone.
     const newJoin = new Date(Math.floor((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
     const local = new Date(newJoin.getTime() - newJoin.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     await page.getByLabel('New join time').fill(local);
-    await page.getByRole('button', { name: 'Reschedule' }).click();
-    await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+    await reschedule();
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, newJoin.toISOString());
     await page.locator('section[aria-labelledby="why-title"] li[data-kind="updated"]').waitFor();
     await page.getByRole('button', { name: 'Cancel bot' }).click();

@@ -190,6 +190,7 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       const all = [...early, ...middle, ...late];
       await runtime.waitFor(() => launchesOf(runtime).size >= all.length, 10_000);
       const launches = launchesOf(runtime);
+      assert.deepEqual(all.filter((id) => !launches.has(id)), [], `bots not launched 10 s after the database returned (ready again after ${readyAt - upAt} ms)`);
       const lastLaunchAfterReturn = Math.max(...all.map((id) => launches.get(id)!.firstAt)) - upAt;
       const repeats = assertEachLaunchedOnce(runtime, all);
       assert.ok(readyAt > 0, '/readyz never became 200 again');
