@@ -2439,6 +2439,42 @@ describe('ICS feed specifics', () => {
     for (const pair of pairs) assert.deepEqual(await kindsOf(pair.botId, ['at_risk', 'access_restored']), ['at_risk', 'access_restored'], `bot ${pair.botId}`);
   });
 
+  test('a connection webhook that goes to several bots\' callback URLs: one receiver failing does not hold back the others\' copy', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Two receivers');
+    const start = env.clock.now() + 8 * HOUR;
+    env.ics.edit(feed, (events) => {
+      events.push({ uid: `${randomUUID()}@fake`, summary: 'One', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+      events.push({ uid: `${randomUUID()}@fake`, summary: 'Two', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, location: meetingUrl() });
+    });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [one, two] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+    // No callback on the connection: its webhooks go to the callback URLs of its bots.
+    for (const [event, path] of [[one!, 'down'], [two!, 'up']] as const) {
+      const scheduled = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.id}`, { auth: user.auth, body: { deduplication_key: `receiver-${path}`, bot_config: { bot_name: 'Scribe', callback_url: `${env.hooksUrl}/${path}` } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    }
+    const respond = env.hooks.respond;
+    env.hooks.respond = (r) => (r.url.endsWith('/down') ? { status: 503, body: {} } : respond(r));
+    try {
+      env.ics.revoke(feed);
+      await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      // The older copy is the one to the failing receiver (the copies' order follows the bots').
+      const queued = await env.rc.database.db.selectFrom('webhook_deliveries').select(['id', 'url']).where('bot_id', '=', calendarId).orderBy('id').execute();
+      assert.equal(queued.length, 2);
+      if (!queued[0]!.url.endsWith('/down')) {
+        for (const [row, url] of [[queued[0]!, queued[1]!.url], [queued[1]!, queued[0]!.url]] as const) await env.rc.database.db.updateTable('webhook_deliveries').set({ url }).where('id', '=', row.id).execute();
+      }
+      await env.rc.webhooks.runDue();
+      const copies = env.hooks.received.filter((r) => r.json?.calendar_id === calendarId && r.json.event === 'calendar.auth_revoked');
+      assert.deepEqual(copies.map((r) => r.url.split('/').at(-1)).sort(), ['down', 'up'], 'each receiver was tried at once');
+    } finally {
+      env.hooks.respond = respond;
+    }
+  });
+
   test('one feed reported failing while the other recovers, both held at the bot\'s lock in that order (PostgreSQL): the bot is left told of the failure that goes on', { skip: TEST_ENGINE !== 'postgres' ? 'SQLite runs one write transaction at a time: the two cannot interleave' : false }, async () => {
     // The interleaving the test above leaves to chance, made certain: a transaction of the test's
     // holds the bot's row, the failing report comes to it first and the recovery second, and both

@@ -360,6 +360,24 @@ describe('dashboard API', () => {
       assert.deepEqual(hooks.received.filter((r) => r.url === '/jon').map((r) => r.json?.event), Array(7).fill('bot.scheduled'));
     });
 
+    test('a receiver that asks for a pause (429 or 503 with Retry-After) is not sent to again before it ends, up to an hour', async () => {
+      const user = await rc.newUser('kai');
+      // Standard Webhooks, "Delivery success and failure": a 429 or 503 may say when to retry.
+      hooks.respond = (r) => (r.url === '/kai' ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 });
+      await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000 + 120_000), 'paused', { callback_url: `${hooksUrl}/kai` });
+      await rc.webhooks.runDue();
+      const [row] = await rc.database.db.selectFrom('webhook_deliveries').select(['next_attempt_at_ms', 'attempts']).where('user_id', '=', user.userId).execute();
+      assert.equal(row!.attempts, 1);
+      assert.ok(Number(row!.next_attempt_at_ms) - clock.now() >= 600_000, `next attempt in ${Number(row!.next_attempt_at_ms) - clock.now()} ms`);
+      hooks.respond = (r) => (r.url === '/kai' ? { status: 503, headers: { 'retry-after': '86400' } } : { status: 200 });
+      clock.advance(600_000);
+      await rc.webhooks.runDue();
+      const [later] = await rc.database.db.selectFrom('webhook_deliveries').select(['next_attempt_at_ms', 'attempts']).where('user_id', '=', user.userId).execute();
+      assert.equal(later!.attempts, 2);
+      const wait = Number(later!.next_attempt_at_ms) - clock.now();
+      assert.ok(wait >= 3_000_000 && wait <= 3_600_000, `a day asked for is an hour at most: ${wait} ms`);
+    });
+
     test('newest first, paged by cursor', async () => {
       const user = await rc.newUser('hal');
       const bots: string[] = [];

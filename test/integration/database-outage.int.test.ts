@@ -190,7 +190,9 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       const all = [...early, ...middle, ...late];
       await runtime.waitFor(() => launchesOf(runtime).size >= all.length, 10_000);
       const launches = launchesOf(runtime);
-      assert.deepEqual(all.filter((id) => !launches.has(id)), [], `bots not launched 10 s after the database returned (ready again after ${readyAt - upAt} ms)`);
+      const notLaunched = all.filter((id) => !launches.has(id));
+      const since = logs.slice(logsBefore).filter((l) => l.level >= 30).slice(-15).map((l) => `${l.level} ${l.msg}${l.err ? ` (${(l.err as { message?: string }).message})` : ''}`);
+      assert.equal(notLaunched.length, 0, `${notLaunched.length} bots not launched 10 s after the database returned (ready again after ${readyAt - upAt} ms); last log lines: ${JSON.stringify(since)}`);
       const lastLaunchAfterReturn = Math.max(...all.map((id) => launches.get(id)!.firstAt)) - upAt;
       const repeats = assertEachLaunchedOnce(runtime, all);
       assert.ok(readyAt > 0, '/readyz never became 200 again');

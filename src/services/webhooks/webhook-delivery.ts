@@ -11,11 +11,14 @@ import type { WebhookDeliveriesTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
-import { OutboundError, type OutboundHttp } from '../../adapters/outbound-http.ts';
+import { OutboundError, parseRetryAfterMs, type OutboundHttp } from '../../adapters/outbound-http.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { openWebhookSecret } from '../access/api-keys.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
+
+/** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
+const MAX_RECEIVER_PAUSE_MS = 3_600_000;
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -116,10 +119,12 @@ export class WebhookDelivery {
       let candidates = trx.selectFrom('webhook_deliveries as d').select('d.id')
         .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
         .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
-        // In order per bot: only a bot's oldest undelivered message is eligible.
+        // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
+        // is eligible (a connection's webhook goes to several bots' URLs: one receiver failing
+        // must not hold the others' copies back).
         .where(({ not, exists, selectFrom }) => not(exists(
           selectFrom('webhook_deliveries as e').select('e.id')
-            .whereRef('e.bot_id', '=', 'd.bot_id').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
+            .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
         )))
         .orderBy('d.id').limit(this.#o.batchSize);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
@@ -182,14 +187,15 @@ export class WebhookDelivery {
     await database.db.updateTable('webhook_deliveries').set({
       state: isExpired || isSetAside ? 'failed' : 'pending',
       attempts,
-      next_attempt_at_ms: now + webhookRetryDelayMs(attempts, this.#o.retryBaseMs),
+      // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour.
+      next_attempt_at_ms: now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), Math.min(result.retryAfterMs ?? 0, MAX_RECEIVER_PAUSE_MS)),
       lease_until_ms: null,
       last_error: error.slice(0, 500),
     }).where('id', '=', delivery.id).execute();
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
-  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean }> {
+  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; retryAfterMs?: number | null }> {
     try {
       const response = await this.#o.http.request({
         method: 'POST',
@@ -207,7 +213,8 @@ export class WebhookDelivery {
         maxBytes: 1024,
         guarded: true,
       });
-      return { status: response.status, error: null, isPermanent: false };
+      const asksForPause = response.status === 429 || response.status === 503;
+      return { status: response.status, error: null, isPermanent: false, retryAfterMs: asksForPause ? parseRetryAfterMs(response.headers, this.#o.clock.now()) : null };
     } catch (error) {
       if (!(error instanceof OutboundError)) throw error;
       if (error.kind === 'blocked') return { status: null, error: 'refused: the callback URL does not lead to a public address', isPermanent: true };
