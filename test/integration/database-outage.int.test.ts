@@ -112,8 +112,10 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       const statuses = new Map<number, number>();
       const badBodies: string[] = [];
       let stop = false;
+      let inFlight = '';
       const load = (async () => {
         for (let i = 0; !stop; i++) {
+          inFlight = i % 2 ? 'GET /api/v1/calendar/events' : 'POST /api/v1/calendar/events';
           const res = await rollcall.app.inject({ method: i % 2 ? 'GET' : 'POST', url: i % 2 ? '/api/v1/calendar/events?limit=5' : '/api/v1/calendar/events', headers: { authorization: auth }, ...(i % 2 ? {} : { payload: { title: 'load', start_time: new Date(joinAtMs + 7_200_000).toISOString(), end_time: new Date(joinAtMs + 9_000_000).toISOString() } }) });
           statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
           if (res.statusCode >= 500 && res.json().code !== 'database_unavailable') badBodies.push(res.body);
@@ -133,7 +135,11 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       }
       await runtime.waitFor(() => launchesOf(runtime).size >= botIds.length, 30_000);
       stop = true;
-      await load;
+      // Every request is answered (2xx or 503): one that never is fails here, saying which, with
+      // the last log lines, instead of holding the test until its timeout.
+      const answered = await Promise.race([load.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+      const lastLines = () => JSON.stringify(logs.filter((l) => l.level >= 30).slice(-15).map((l) => `${l.level} ${l.msg}${l.err ? ` (${(l.err as { message?: string }).message})` : ''}`));
+      assert.ok(answered, `a request got no answer 30 s after the outage: ${inFlight}; ${launchesOf(runtime).size} of ${botIds.length} bots launched; last log lines: ${lastLines()}`);
       const repeats = assertEachLaunchedOnce(runtime, botIds);
       assert.deepEqual(badBodies, [], 'a 5xx other than 503 database_unavailable');
       for (const code of statuses.keys()) assert.ok(code < 300 || code === 503, `status ${code}`);
