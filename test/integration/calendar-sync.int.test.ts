@@ -1006,6 +1006,23 @@ async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
 const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
   occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
 
+/** One meeting on two feeds, each connected, and one bot booked through both (the key `key`). */
+async function twoFeedsOfOneMeeting(env: FullEnv, auth: string, start: number, key: string): Promise<{ feeds: string[]; ids: string[]; botId: string }> {
+  const url = meetingUrl();
+  const feeds = [0, 1].map((i) => env.ics.createFeed(`${key}-${i}`));
+  const ids: string[] = [];
+  let botId = '';
+  for (const feed of feeds) {
+    env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Shared', startMs: start, endMs: start + HOUR, location: url }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    ids.push(res.body.calendar_id as string);
+    const [event] = await eventsOf(env, auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    botId = await schedule(env, auth, event!.id, key);
+  }
+  return { feeds, ids, botId };
+}
+
 async function connection(env: Env, auth: string, calendarId: string) {
   const res = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -2374,21 +2391,7 @@ describe('ICS feed specifics', () => {
     const user = await env.rc.newUser();
     const start = env.clock.now() + 8 * HOUR;
     const pairs: { feeds: string[]; ids: string[]; botId: string }[] = [];
-    for (let m = 0; m < 4; m++) {
-      const url = meetingUrl();
-      const feeds = [0, 1].map((i) => env.ics.createFeed(`pair-${m}-${i}`));
-      const ids: string[] = [];
-      let botId = '';
-      for (const feed of feeds) {
-        env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Shared', startMs: start, endMs: start + HOUR, location: url }));
-        const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
-        assert.equal(res.status, 200, JSON.stringify(res.body));
-        ids.push(res.body.calendar_id as string);
-        const [event] = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
-        botId = await schedule(env, user.auth, event!.id, `pair-${m}`);
-      }
-      pairs.push({ feeds, ids, botId });
-    }
+    for (let m = 0; m < 4; m++) pairs.push(await twoFeedsOfOneMeeting(env, user.auth, start, `pair-${m}`));
     const kindsOf = async (botId: string, kinds: string[]) => (await bot(env, user.auth, botId)).decisions.filter((d) => kinds.includes(d.kind)).map((d) => d.kind);
     const syncAll = () => Promise.all(pairs.flatMap((p) => p.ids).map((id) => env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth })));
 
@@ -2482,18 +2485,7 @@ describe('ICS feed specifics', () => {
     // yet reported: the report had not committed) would append sync_restored after the report.
     const user = await env.rc.newUser();
     const start = env.clock.now() + 8 * HOUR;
-    const url = meetingUrl();
-    const feeds = [0, 1].map((i) => env.ics.createFeed(`held-${i}`));
-    const ids: string[] = [];
-    let botId = '';
-    for (const feed of feeds) {
-      env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Held', startMs: start, endMs: start + HOUR, location: url }));
-      const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      ids.push(res.body.calendar_id as string);
-      const [event] = await eventsOf(env, user.auth, res.body.calendar_id, start - HOUR, start + 2 * HOUR);
-      botId = await schedule(env, user.auth, event!.id, 'held');
-    }
+    const { feeds, ids, botId } = await twoFeedsOfOneMeeting(env, user.auth, start, 'held');
     const kinds = async () => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'sync_failing' || d.kind === 'sync_restored').map((d) => d.kind);
     const sync = (id: string) => env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
     // The second feed fails and is reported; the first starts failing (not reported yet).

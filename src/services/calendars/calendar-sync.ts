@@ -170,6 +170,23 @@ class SyncSuperseded extends Error {
   override name = 'SyncSuperseded';
 }
 
+/**
+ * What the calendars that failed on their own make of a sync. None: it worked. Every calendar
+ * refused access: the account's access is gone. Otherwise the first calendar's failure, a refusal
+ * of access named as that calendar's (the others read fine with the same token), so that the
+ * client hears of it as a failing sync while the other calendars go on.
+ */
+function failureOfCalendars(calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): ProviderFailure | null {
+  const [first] = failures;
+  if (!first) return null;
+  const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
+  if (revoked && failures.length === calendarCount) return revoked.failure;
+  // A connection of one calendar (every feed) needs no calendar named.
+  if (calendarCount === 1) return first.failure;
+  const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
+  return first.failure.kind === 'auth_revoked' ? { kind: 'permanent', message: `${named} (access to this calendar refused)` } : { ...first.failure, message: named };
+}
+
 /** The connection was disconnected while it synced: nothing more of it is read. */
 class ConnectionRemoved extends CalendarProviderError {
   constructor() {
@@ -363,10 +380,11 @@ export class CalendarSync {
       const calendarFailures: { calendar: ConnectedCalendarRow; failure: ProviderFailure }[] = [];
       for (const calendar of calendars) {
         const now = clock.now();
+        const storedId = (id: string) => storedEventId(calendar, id);
         try {
           const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
-          const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, (id) => storedEventId(calendar, id), now, this.#o.logger);
-          const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, (id) => storedEventId(calendar, id), now, this.#o.logger);
+          const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
+          const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
           const counts = await this.#apply(connection, hold, calendar, confirmed, now, recheck);
           totals.created += counts.created;
           totals.updated += counts.updated;
@@ -378,14 +396,14 @@ export class CalendarSync {
           calendarFailures.push({ calendar, failure: error.failure });
         }
       }
-      const failed = new Set(calendarFailures.map((f) => f.calendar.id));
-      await this.#keepPushOpen(connection, provider, failed);
-      failure = await this.#failureOfCalendars(connection, calendars.length, calendarFailures);
+      await this.#keepPushOpen(connection, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
+      if (calendarFailures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
+      failure = failureOfCalendars(calendars.length, calendarFailures);
       isPartial = calendarFailures.length > 0 && calendarFailures.length < calendars.length;
       // A revoked connection some of whose calendars read again has its access back (one refused
       // calendar had it marked revoked before refusals were told apart per calendar); a calendar
       // that still fails is the next sync's failure, on an active connection.
-      if (wasRevoked && failure !== null && failure.kind !== 'auth_revoked' && calendarFailures.length < calendars.length) failure = null;
+      if (wasRevoked && isPartial && failure?.kind !== 'auth_revoked') failure = null;
     } catch (error) {
       if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
       failure = toProviderFailure(error);
@@ -459,27 +477,14 @@ export class CalendarSync {
   }
 
   /**
-   * What the calendars that failed on their own make of the sync. None: it worked. Every calendar
-   * refused access: the account's access is gone. Otherwise the first calendar's failure, a
-   * refusal of access named as that calendar's (the others read fine with the same token), so
-   * that the client hears of it as a failing sync while the other calendars go on. A calendar the
-   * provider no longer has sends the sync to read the calendar list again, which drops it.
+   * A calendar answered 404 (deleted, most likely): the list is read again within ten minutes, not
+   * an hour, which drops it (one still listed but answering 404 has it read every ten minutes or
+   * so, not at every sync).
    */
-  async #failureOfCalendars(connection: CalendarConnectionRow, calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<ProviderFailure | null> {
-    const [first] = failures;
-    if (!first) return null;
-    // The list is read again within ten minutes, not an hour (a calendar still listed but answering
-    // 404 has it read every ten minutes or so, not at every sync).
-    const listedAt = (await connections.findConnectionById(this.#o.database.db, connection.id))?.calendars_listed_at ?? null;
-    if (failures.some((f) => f.failure.kind === 'not_found') && listedAt !== null) {
-      await connections.updateConnection(this.#o.database.db, connection.id, { calendars_listed_at: Math.min(listedAt, this.#o.clock.now() + LIST_REREAD_AFTER_NOT_FOUND_MS - CALENDAR_LIST_REFRESH_MS) });
-    }
-    const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
-    if (revoked && failures.length === calendarCount) return revoked.failure;
-    // A connection of one calendar (every feed) needs no calendar named.
-    if (calendarCount === 1) return first.failure;
-    const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
-    return first.failure.kind === 'auth_revoked' ? { kind: 'permanent', message: `${named} (access to this calendar refused)` } : { ...first.failure, message: named };
+  async #readListSoon(connectionId: string): Promise<void> {
+    const listedAt = (await connections.findConnectionById(this.#o.database.db, connectionId))?.calendars_listed_at ?? null;
+    if (listedAt === null) return;
+    await connections.updateConnection(this.#o.database.db, connectionId, { calendars_listed_at: Math.min(listedAt, this.#o.clock.now() + LIST_REREAD_AFTER_NOT_FOUND_MS - CALENDAR_LIST_REFRESH_MS) });
   }
 
   /**

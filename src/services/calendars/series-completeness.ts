@@ -50,8 +50,8 @@ export async function confirmCompleteSeries(
   const withBots = new Set((await db.selectFrom('bot_events').select('event_id').distinct()
     .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
   // Named @removed in the round: the master itself, not a change of it, is the only news.
-  const isRemovedInRound = (seriesId: string) => result.changes.some((c) => c.type === 'removed' && c.providerEventId === seriesId);
-  const toConfirm = [...new Set(missing.filter((row) => withBots.has(row.id) || isRemovedInRound(row.provider_series_id!)).map((row) => row.provider_series_id!))];
+  const removedInRound = new Set(result.changes.flatMap((c) => (c.type === 'removed' ? [c.providerEventId] : [])));
+  const toConfirm = [...new Set(missing.filter((row) => withBots.has(row.id) || removedInRound.has(row.provider_series_id!)).map((row) => row.provider_series_id!))];
   if (toConfirm.length === 0) return result;
   if (toConfirm.length > MAX_LOOKUPS) {
     logger.warn({ calendarId: connection.id, series: toConfirm.length, lookedUp: MAX_LOOKUPS }, 'more series lost occurrences in one round than are looked up; the rest are taken as the round shows them');

@@ -19,9 +19,9 @@ let refusalsInARow = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** How long to wait before opening the stream again after `refusals` refusals in a row (jittered). */
-export function reopenDelayMs(refusals: number, random: () => number = Math.random): number {
+function reopenDelayMs(refusals: number): number {
   const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, refusals - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
+  return Math.round(ceiling * (0.5 + Math.random() / 2));
 }
 
 function setState(next: LiveState): void {
