@@ -1,6 +1,7 @@
 // The bot configuration a client sends with a schedule request: defaults and the limits that
 // depend on the meeting platform. Types are checked by the route schema before this runs.
 import { findPrivateRuntimeAddress } from './runtime-addresses.ts';
+import { checkProviderSettings } from './provider-settings.ts';
 import { createHash } from 'node:crypto';
 import type { MeetingPlatform } from './meeting-url.ts';
 import { occurrenceKey } from './recurrence.ts';
@@ -213,11 +214,12 @@ export function checkTranscriptionChoice(config: { transcription?: unknown; reco
 
 /**
  * What a bot config hands the runtime that the runtime cannot be trusted with: an unknown
- * transcription choice, or an address it would open on a private host. The first problem with
+ * transcription choice, an address it would open on a private host, or a provider setting naming
+ * a field Rollcall sends itself. The first problem with
  * its field (under `prefix`), or null. Asked of a request's config, never of a stored one.
  */
 export function findRuntimeSettingProblem(config: Record<string, unknown>, prefix = ''): { field: string; problem: string } | null {
-  return checkTranscriptionChoice(config, prefix) ?? findPrivateRuntimeAddress(config, prefix);
+  return checkTranscriptionChoice(config, prefix) ?? findPrivateRuntimeAddress(config, prefix) ?? checkProviderSettings(config, prefix);
 }
 
 /**

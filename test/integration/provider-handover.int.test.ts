@@ -459,6 +459,44 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_sync_failed' && /keeps its settings|stays, with its old settings/.test(d.reason)));
     });
 
+    test('provider_settings reach the provider\'s create-bot request in its own names; changed after the handover, the provider\'s bot is replaced with them', async () => {
+      // Each provider's own name for a transcript: Recall's recording_config.transcript.provider
+      // (https://docs.recall.ai/docs/quickstart), Attendee's transcription_settings (docs/openapi.yml of
+      // attendee-labs/attendee), MeetStream's recording_config.transcript.provider (its create_bot).
+      const transcript = (language: string): Record<string, unknown> => kind === 'attendee'
+        ? { transcription_settings: { deepgram: { language } } }
+        : { recording_config: { transcript: { provider: kind === 'recall' ? { recallai_streaming: { language_code: language } } : { deepgram: { language } } } } };
+      const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
+      const key = `provider-settings-${kind}`;
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: 'https://meet.google.com/prv-stng-aaa' } });
+      const schedule = (language: string) => rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, {
+        auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key, callback_url: hooksUrl, provider_settings: { ...transcript(language), zoom_speaker_view: true } } },
+      });
+      const scheduled = await schedule('en');
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      assert.deepEqual(scheduled.body.bot_config.provider_settings, { ...transcript('en'), zoom_speaker_view: true }, 'echoed as given');
+      const botId = scheduled.body.bot_id as string;
+      clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      const created = createRequests(fake).at(-1)!.body as Record<string, unknown>;
+      assert.deepEqual(Object.fromEntries(Object.keys(transcript('en')).map((name) => [name, created[name]])), transcript('en'));
+      assert.equal(created.zoom_speaker_view, true);
+      assert.equal(created.provider_settings, undefined, 'merged, not nested');
+
+      // A new transcript language: not one of the settings Rollcall updates in place, so a new bot.
+      assert.equal((await schedule('fr')).status, 200);
+      await rc.dispatcher.runDue();
+      const current = (await botRow(botId)).provider_bot_id!;
+      assert.notEqual(current, first);
+      const recreated = createRequests(fake).at(-1)!.body as Record<string, unknown>;
+      assert.deepEqual(Object.fromEntries(Object.keys(transcript('fr')).map((name) => [name, recreated[name]])), transcript('fr'));
+      assert.ok(isGone(botsOf(fake).find((b) => b.id === first)!), 'the old provider bot was let go of');
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_replaced'), JSON.stringify((await decisions(botId)).map((d) => d.reason)));
+      assert.equal(botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === 'https://meet.google.com/prv-stng-aaa').length, 1, 'one provider bot for the meeting');
+    });
+
     test('a handover that timed out after the provider created the bot, retried after the meeting moved: the provider\'s bot is moved too', async () => {
       const startMs = Math.ceil((clock.now() + 5 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

@@ -298,7 +298,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       }
     });
 
-    test('a transcription provider MeetStream does not know, or an address for the runtime on a private host, is a 400 naming the field; {} and a known provider are taken', async () => {
+    test('a transcription provider MeetStream does not know, an address for the runtime or the provider on a private host, or a provider setting Rollcall sends itself, is a 400 naming the field; {}, a known provider and provider settings are taken', async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ transcription: { otter: {} } }, 'bot_config.transcription'],
         [{ transcription: { deepgram: {}, assemblyai: {} } }, 'bot_config.transcription'],
@@ -307,14 +307,23 @@ describe('POST /calendar/schedule/{event_id}', () => {
         // Addresses the runtime opens: public hosts only, like the meeting link.
         [{ bot_image_url: 'http://localhost/bot.png' }, 'bot_config.bot_image_url'],
         [{ live_transcription_required: { webhook_url: 'http://192.168.1.5/t' } }, 'bot_config.live_transcription_required.webhook_url'],
+        // Provider settings: any URL in them, of any scheme, names a public host; the fields Rollcall
+        // sends itself cannot be given there.
+        [{ provider_settings: { recording_config: { realtime_endpoints: [{ type: 'webhook', url: 'https://hooks.example.com/a' }, { type: 'websocket', url: 'ws://10.0.0.7/rt' }] } } }, 'bot_config.provider_settings.recording_config.realtime_endpoints[1].url'],
+        [{ provider_settings: { rtmp_settings: { destination_url: 'rtmp://127.0.0.1/live' } } }, 'bot_config.provider_settings.rtmp_settings.destination_url'],
+        [{ provider_settings: { metadata: { team: 'x' } } }, 'bot_config.provider_settings.metadata'],
+        [{ provider_settings: { join_at: '2026-11-27T10:00:00Z' } }, 'bot_config.provider_settings.join_at'],
+        [{ provider_settings: { webhooks: [{ url: 'https://hooks.example.com/b', triggers: ['bot.state_change'] }] } }, 'bot_config.provider_settings.webhooks'],
+        [{ provider_settings: ['recording_config'] }, 'bot_config.provider_settings'],
       ];
       for (const [config, field] of cases) {
         const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });
-        await expectError(res, 400, 'invalid_bot_config', new RegExp(field.replace(/\./g, '\\.')));
+        await expectError(res, 400, 'invalid_bot_config', new RegExp(field.replace(/[.[\]]/g, '\\$&')));
         assert.equal(res.body.details?.field, field);
       }
       assert.deepEqual(await botsOf(alice.auth, eventId), []);
-      for (const config of [{ transcription: {} }, { transcription: { deepgram: { model: 'nova-3', language: 'en' } } }]) {
+      const providerSettings = { recording_config: { transcript: { provider: { meeting_captions: {} } }, realtime_endpoints: [{ type: 'websocket', url: 'wss://rt.example.com/stream' }] } };
+      for (const config of [{ transcription: {} }, { transcription: { deepgram: { model: 'nova-3', language: 'en' } } }, { provider_settings: providerSettings }]) {
         const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${eventId}`, { auth: alice.auth })).status, 200);

@@ -15,6 +15,7 @@ import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
+import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
 /** Attendee asks for join_at at least two minutes ahead (scheduled bots guide); sooner joins at once. */
 export const ATTENDEE_MIN_JOIN_AT_LEAD_MS = 120_000;
@@ -170,6 +171,7 @@ function attendeeSettings(config: Record<string, unknown>, botId: string): Recor
   return {
     bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
     metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
+    ...providerSettingsOf(config),
   };
 }
 

@@ -13,6 +13,7 @@ import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
+import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
 export const MEETSTREAM_DEFAULT_BASE_URL = 'https://api.meetstream.ai';
 
@@ -185,7 +186,7 @@ function meetstreamSettings(config: Record<string, unknown>, botId: string): Rec
   if (transcription !== null && typeof transcription === 'object' && Object.keys(transcription).length > 0 && recording.transcript === undefined) {
     settings.recording_config = { ...recording, transcript: { provider: transcription } };
   }
-  return settings;
+  return { ...settings, ...providerSettingsOf(config) };
 }
 
 /** Verifies X-MeetStream-Signature (sha256=<hex HMAC-SHA256 of the raw body>) and reads the delivery. */

@@ -21,6 +21,7 @@ import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
 import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
+import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
 /** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
 export const RECALL_SCHEDULED_BOT_MIN_LEAD_MS = 10 * 60_000;
@@ -271,7 +272,7 @@ function recallSettings(config: Record<string, unknown>, botId: string): Record<
   if (typeof config.bot_name === 'string') settings.bot_name = config.bot_name;
   const automaticLeave = recallAutomaticLeave(config.automatic_leave);
   if (automaticLeave) settings.automatic_leave = automaticLeave;
-  return settings;
+  return { ...settings, ...providerSettingsOf(config) };
 }
 
 /**

@@ -1,11 +1,10 @@
 // MeetStream's bot routes (spec section 10): create_bot, the bot list, detail, remove and delete.
 import { Type } from 'typebox';
 import { BOT_STATUSES } from '../../domain/bot-status.ts';
-import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, ProviderSettings } from './common.ts';
 import { AutomaticLeave } from './schedule-schemas.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
-const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
 const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(Type.String({ maxLength: 2048 })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
 
 /** MeetStream's CreateBotRequest; fields Rollcall does not act on are passed to the bot runtime as they are. */
@@ -31,6 +30,7 @@ export const CreateBotBody = Type.Object({
   live_audio_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
   live_video_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
   live_transcription_required: Type.Optional(FreeObject('Passed to the bot runtime')),
+  provider_settings: Type.Optional(ProviderSettings),
   workflow_config_ids: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, 'x-error-code': 'invalid_bot_config' })),
 }, { additionalProperties: true });
 

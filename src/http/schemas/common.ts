@@ -33,6 +33,14 @@ export function CustomAttributesInput(options: { errorCode: string; description?
   });
 }
 
+/** An object Rollcall passes on without reading its fields (bot runtime and provider settings). */
+export function FreeObject(description: string) {
+  return Type.Object({}, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+}
+
+/** bot_config.provider_settings (src/domain/provider-settings.ts). */
+export const ProviderSettings = FreeObject('Fields added to the bot provider\'s create-bot request in the provider\'s own names (e.g. Recall\'s recording_config, Attendee\'s transcription_settings), over those Rollcall derives; the fields Rollcall sets itself (meeting_url, join_at, bot_name, metadata, webhooks, ...) are refused');
+
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, ProviderSettings } from './common.ts';
 
 const Seconds = Type.Integer({ description: 'Seconds', 'x-error-code': 'invalid_bot_config' });
 
@@ -19,7 +19,6 @@ export const AutomaticLeave = Type.Object({
   }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config', description: 'Integer seconds within MeetStream\'s ranges' });
 
-const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
 
 export const BotConfig = Type.Object({
   bot_name: Type.Optional(Type.String({ maxLength: 200, 'x-error-code': 'invalid_bot_config' })),
@@ -33,6 +32,7 @@ export const BotConfig = Type.Object({
   automatic_leave: Type.Optional(AutomaticLeave),
   recording_config: Type.Optional(FreeObject('Passed to the bot runtime')),
   custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'invalid_bot_config' })),
+  provider_settings: Type.Optional(ProviderSettings),
   deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
 

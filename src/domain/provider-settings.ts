@@ -1,0 +1,81 @@
+// bot_config.provider_settings: fields a client adds to the bot provider's create-bot request, in
+// the provider's own names: Recall's `recording_config` (its transcript provider, real-time
+// endpoints), Attendee's `transcription_settings` and `recording_settings`, MeetStream's
+// `live_audio_required`, ... Rollcall does not interpret them; it refuses the few fields it sends
+// itself, and the addresses a provider would open on a private host.
+import { checkRuntimeAddress } from './meeting-url.ts';
+
+export const PROVIDER_SETTINGS_FIELD = 'provider_settings';
+
+/**
+ * Create-bot fields Rollcall fills itself, with where the client says the same thing. A provider
+ * setting of one of these names would change which meeting, when, the launch key the lost-answer
+ * lookup searches for, or where the provider reports statuses (Attendee sends a bot's webhooks
+ * only to its bot-level `webhooks` when it has any: its docs/webhooks.md, "Webhook Delivery
+ * Priority"), so it is refused rather than sent.
+ */
+const RESERVED_FIELDS: Record<string, string> = {
+  meeting_url: 'the event\'s meeting link or bot_config.meeting_url',
+  meeting_link: 'the event\'s meeting link or bot_config.meeting_url',
+  join_at: 'bot_config.join_at or the event\'s start',
+  bot_name: 'bot_config.bot_name',
+  metadata: 'bot_config.custom_attributes',
+  custom_attributes: 'bot_config.custom_attributes',
+  deduplication_key: 'the deduplication_key of the request',
+  callback_url: 'bot_config.callback_url (Rollcall receives the provider\'s status webhooks)',
+  webhooks: 'bot_config.callback_url (Rollcall receives the provider\'s status webhooks)',
+};
+
+/** A URL's scheme, where a string looks like an absolute URL. */
+const URL_SCHEME = /^\s*([a-z][a-z0-9+.-]*):\/\//i;
+
+/**
+ * What is wrong with `config.provider_settings`, with its field under `prefix`: a field Rollcall
+ * fills itself, or a URL (of any scheme: webhook, websocket, RTMP, storage) that does not name a
+ * public host, since a self-hosted provider opens it from its own network. Null when fine or absent.
+ * The request's schema has already checked that it is an object; its depth is bounded by the body
+ * parser (MAX_JSON_DEPTH).
+ */
+export function checkProviderSettings(config: Record<string, unknown>, prefix = ''): { field: string; problem: string } | null {
+  const settings = config[PROVIDER_SETTINGS_FIELD];
+  if (settings === undefined) return null;
+  const base = `${prefix}${PROVIDER_SETTINGS_FIELD}`;
+  if (!isPlainObject(settings)) return { field: base, problem: `${base} must be an object` };
+  for (const name of Object.keys(settings)) {
+    const instead = RESERVED_FIELDS[name];
+    if (instead !== undefined) return { field: `${base}.${name}`, problem: `${base}.${name} is set by Rollcall: use ${instead}` };
+  }
+  return findPrivateAddress(settings, base);
+}
+
+function findPrivateAddress(value: unknown, field: string): { field: string; problem: string } | null {
+  if (typeof value === 'string') {
+    const scheme = URL_SCHEME.exec(value)?.[1]?.toLowerCase();
+    if (scheme === undefined) return null;
+    const check = checkRuntimeAddress(value, [scheme]);
+    return check.ok ? null : { field, problem: `${field} ${check.reason}` };
+  }
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [`${field}[${i}]`, item])
+    : isPlainObject(value) ? Object.entries(value).map(([key, item]) => [`${field}.${key}`, item]) : [];
+  for (const [path, item] of entries) {
+    const found = findPrivateAddress(item, path);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * The provider settings to merge over the create-bot fields an adapter derives from the bot
+ * config: top-level fields replace the derived ones of the same name. Reserved fields are left
+ * out here too, for a stored config that was never checked (one written by an older version).
+ */
+export function providerSettingsOf(config: Record<string, unknown>): Record<string, unknown> {
+  const settings = config[PROVIDER_SETTINGS_FIELD];
+  if (!isPlainObject(settings)) return {};
+  return Object.fromEntries(Object.entries(settings).filter(([name]) => RESERVED_FIELDS[name] === undefined));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
