@@ -244,6 +244,12 @@ export interface ConnectedCalendarsTable {
   updated_at: number;
   /** JSON [{ seriesId, untilMs }]: series new on this calendar in the last hour (migration 023; truncated-series.ts). */
   recent_series: string | null;
+  /** Reads of this calendar in a row that failed on their own, its account's others syncing (migration 027). */
+  read_failures: Generated<number>;
+  /** The last of those failures, "kind: message"; null once a read works. */
+  read_error: string | null;
+  /** Not read again before this (epoch ms) while it keeps failing; null: read at every sync. */
+  next_read_at: number | null;
 }
 
 export interface AutoScheduleSettingsTable {

@@ -187,6 +187,11 @@ export async function updateCalendar(db: Db, id: number, changes: CalendarUpdate
   await db.updateTable('connected_calendars').set(changes).where('id', '=', id).execute();
 }
 
+/** Every calendar of the connection read at the next sync, however long it failed before (a reconnect). */
+export async function clearCalendarReadBackoff(db: Db, connectionId: string): Promise<void> {
+  await db.updateTable('connected_calendars').set({ read_failures: 0, read_error: null, next_read_at: null }).where('connection_id', '=', connectionId).where('read_failures', '>', 0).execute();
+}
+
 export async function deleteCalendar(db: Db, id: number): Promise<void> {
   await db.deleteFrom('connected_calendars').where('id', '=', id).execute();
 }

@@ -1971,6 +1971,67 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(addedEvent?.bots.length, 1, 'auto-schedule booked the meeting added to a calendar that syncs');
   });
 
+  test('a calendar that keeps failing while the others sync backs off on its own: not read at every sync, read again when due, at once after a reconnect, and cleared when it reads', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Own', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    env.microsoft.refuseReads(account.email, shared);
+    const body = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [env.microsoft.defaultCalendarId(account.email), shared] };
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const readsOf = (calendar: string) => env.microsoft.requests.filter((r) => r.path.includes(`/calendars/${calendar}/calendarView/delta`) || r.path.includes(`/calendars/${encodeURIComponent(calendar)}/calendarView/delta`)).length;
+    const sharedView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === shared);
+    assert.equal(readsOf(shared), 1, 'read once by the first sync');
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const ownReadsBefore = readsOf(own);
+
+    // Sync after sync, failing again each time it is due: its reads thin out to an hour apart,
+    // while the calendar that works is read at every sync.
+    let syncs = 0;
+    const until = env.clock.now() + 8 * HOUR;
+    while (env.clock.now() < until) {
+      env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at));
+      await env.rc.calendarSync.runDue();
+      syncs += 1;
+    }
+    const view = await sharedView();
+    assert.match(view.read_error, /^auth_revoked: .*ErrorAccessDenied/);
+    assert.ok(Date.parse(view.next_read_at) > env.clock.now(), `next read ${view.next_read_at}`);
+    assert.ok(readsOf(own) - ownReadsBefore >= syncs, `the working calendar read ${readsOf(own) - ownReadsBefore} times in ${syncs} syncs`);
+    // About 21 syncs in the 8 hours (30 min apart once the backoff reaches it); the failing calendar is
+    // read at 30 s, 1, 2, 4, ... minutes, then hourly: about 13 times, not 22.
+    assert.ok(syncs >= 18, `${syncs} syncs`);
+    assert.ok(readsOf(shared) <= 16, `the failing calendar read ${readsOf(shared)} times in ${syncs} syncs`);
+    const whole = await connection(env, user.auth, calendarId);
+    assert.equal(whole.status, 'active');
+    assert.notEqual(whole.sync_failing_since, null, 'held back, it still counts as failing: no sync_restored in between');
+    assert.match(whole.last_error, new RegExp(`calendar ${shared}: .*ErrorAccessDenied`));
+
+    // Granted, and reconnected: read at once, and cleared.
+    env.microsoft.allowReads(account.email, shared);
+    const before = readsOf(shared);
+    const again = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...body, replace: true } });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(readsOf(shared), before + 1);
+    assert.equal((await sharedView()).read_error, null);
+    assert.equal((await sharedView()).next_read_at, null);
+    assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, null);
+
+    // Refused again, then granted without a reconnect: read when its backoff ends, and cleared.
+    env.microsoft.refuseReads(account.email, shared);
+    env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at));
+    await env.rc.calendarSync.runDue();
+    const due = Date.parse((await sharedView()).next_read_at);
+    env.microsoft.allowReads(account.email, shared);
+    env.clock.set(due);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await sharedView()).read_error, null);
+    assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+  });
+
   test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -25,6 +25,7 @@ import { recentSeries } from './023-recent-series.ts';
 import { eventFeedServer } from './024-event-feed-server.ts';
 import { syncLeaseOwner } from './025-sync-lease-owner.ts';
 import { providerReportedAt } from './026-provider-reported-at.ts';
+import { calendarReadBackoff } from './027-calendar-read-backoff.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff];

@@ -71,6 +71,10 @@ export interface CalendarView {
     last_notification_at: string | null;
     error: string | null;
   };
+  /** Why this calendar alone failed its last read (its account's others syncing); null once a read works. */
+  read_error: string | null;
+  /** When a calendar that keeps failing is read again (it is not read at every sync meanwhile). */
+  next_read_at: string | null;
 }
 
 export interface ConnectionView {
@@ -518,6 +522,8 @@ export class CalendarConnections {
       };
       if (existing) {
         await connections.updateConnection(trx, id, fields);
+        // Connected again: a calendar that kept failing is read at once, not after its backoff.
+        await connections.clearCalendarReadBackoff(trx, id);
       } else {
         await connections.insertConnection(trx, {
           id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
@@ -602,6 +608,8 @@ function calendarView(row: ConnectedCalendarRow, listed: ListedCalendar, now: nu
       last_notification_at: formatOptionalInstant(row.push_last_message_at),
       error: row.push_error,
     },
+    read_error: row.read_error,
+    next_read_at: row.read_error === null ? null : formatOptionalInstant(row.next_read_at),
   };
 }
 

@@ -23,6 +23,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
+import { formatInstant } from '../../lib/time.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
@@ -185,6 +186,17 @@ function failureOfCalendars(calendarCount: number, failures: readonly { calendar
   if (calendarCount === 1) return first.failure;
   const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
   return first.failure.kind === 'auth_revoked' ? { kind: 'permanent', message: `${named} (access to this calendar refused)` } : { ...first.failure, message: named };
+}
+
+/**
+ * The failure a calendar that keeps failing on its own stands for until its next read is due (a
+ * sync counts it as failing without reading it); null when it is due, or did not fail.
+ */
+export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_error' | 'next_read_at'>, nowMs: number): ProviderFailure | null {
+  if (calendar.read_error === null || calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
+  const match = /^(not_found|auth_revoked|permanent): ([\s\S]*)$/.exec(calendar.read_error);
+  if (!match) return null;
+  return { kind: match[1] as 'not_found' | 'auth_revoked' | 'permanent', message: `${match[2]} (read again at ${formatInstant(calendar.next_read_at)})` };
 }
 
 /** The connection was disconnected while it synced: nothing more of it is read. */
@@ -378,8 +390,16 @@ export class CalendarSync {
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       const calendarFailures: { calendar: ConnectedCalendarRow; failure: ProviderFailure }[] = [];
+      /** The calendar-level failures of calendars read in this sync (not held back by their backoff). */
+      const failedReads: typeof calendarFailures = [];
+      let readCalendars = 0;
       for (const calendar of calendars) {
         const now = clock.now();
+        const held = heldCalendarFailure(calendar, now);
+        if (held) {
+          calendarFailures.push({ calendar, failure: held });
+          continue;
+        }
         const storedId = (id: string) => storedEventId(calendar, id);
         try {
           const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
@@ -389,13 +409,22 @@ export class CalendarSync {
           totals.created += counts.created;
           totals.updated += counts.updated;
           totals.cancelled += counts.cancelled;
+          readCalendars += 1;
+          if (calendar.read_failures > 0) await connections.updateCalendar(database.db, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
         } catch (error) {
-          // A refusal of this one calendar (deleted, shared without the rights to read it) leaves
-          // the account's others to sync; an outage, a limit or a lost token stops them all.
+          // A refusal of this one calendar (deleted, shared without the rights to read it, too
+          // large) leaves the account's others to sync; an outage, a limit or a lost token stops
+          // them all.
           if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
           calendarFailures.push({ calendar, failure: error.failure });
+          failedReads.push({ calendar, failure: error.failure });
         }
       }
+      // Failing while others of the account read, a calendar is read again after a backoff of its
+      // own, not at every sync (one refused as too large would be read whole each time). When none
+      // read, the failure is the connection's, and the connection's backoff applies instead: every
+      // calendar is tried at its next sync (access given back reaches all of them at once).
+      if (readCalendars > 0) await this.#backOffCalendars(failedReads);
       await this.#keepPushOpen(connection, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
       if (calendarFailures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(calendars.length, calendarFailures);
@@ -459,6 +488,17 @@ export class CalendarSync {
       if (isPartial) await this.#runAfterSync(connection);
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /** Each calendar of `failed` is not read again before its backoff (30 s doubling to an hour) ends. */
+  async #backOffCalendars(failed: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<void> {
+    for (const { calendar, failure } of failed) {
+      const now = this.#o.clock.now();
+      const failures = calendar.read_failures + 1;
+      await connections.updateCalendar(this.#o.database.db, calendar.id, {
+        read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500), next_read_at: now + syncRetryDelayMs(failures), updated_at: now,
+      });
+    }
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
@@ -538,7 +578,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
-            recent_series: null,
+            recent_series: null, read_failures: 0, read_error: null, next_read_at: null,
           });
         }
       }
