@@ -144,6 +144,9 @@ export function checkRuntimeAddress(url: string, schemes: readonly string[]): Me
 function checkPublicHost(parsed: URL): MeetingUrlCheck {
   if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'must not carry a user name or password' };
   let host = parsed.hostname.toLowerCase();
+  // A host left percent-encoded (kept as written in a scheme the URL standard does not know, such
+  // as rtmp:) is no DNS name, and a client decoding it could reach any address.
+  if (host.includes('%')) return { ok: false, reason: 'must name its host without percent-encoding' };
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (isIpAddress(host)) return isPublicAddress(host) ? { ok: true } : { ok: false, reason: 'must not point at a private, loopback or otherwise non-public address' };
   const lastDot = host.lastIndexOf('.');

@@ -9,7 +9,10 @@ test('provider settings: absent or plain provider fields are fine, public addres
     provider_settings: {
       recording_config: { transcript: { provider: { recallai_streaming: { language_code: 'en' } } }, realtime_endpoints: [{ type: 'websocket', url: 'wss://rt.example.com/s', events: ['transcript.data'] }] },
       rtmp_settings: { destination_url: 'rtmp://live.example.com/app/key' },
-      note: 'see https://docs.example.com/page for why',
+      note: 'see https://10.0.0.1/page for why',
+      language: 'en:US',
+      time: '12:30',
+      port: 'localhost:8080',
       zoom_speaker_view: true,
       count: 3,
     },
@@ -31,12 +34,28 @@ test('provider settings: an address on a private host is refused with its path, 
     [{ a: [[{ b: 'https://169.254.169.254/latest/meta-data' }]] }, 'provider_settings.a[0][0].b'],
     [{ storage: 's3://bucket.internal/path' }, 'provider_settings.storage'],
     [{ hook: 'HTTPS://user:pw@hooks.example.com/' }, 'provider_settings.hook'],
+    // Spellings a URL parser still reads as a private host: control characters before the scheme,
+    // a tab or newline inside it, backslashes or no slashes after a special scheme, an encoded host.
+    [{ hook: '\u0001https://10.0.0.1/' }, 'provider_settings.hook'],
+    [{ hook: 'ht\ttp://169.254.169.254/' }, 'provider_settings.hook'],
+    [{ hook: 'h\nttps://10.0.0.1/' }, 'provider_settings.hook'],
+    [{ hook: 'https:\\\\10.0.0.1\\x' }, 'provider_settings.hook'],
+    [{ hook: 'https:10.0.0.1/x' }, 'provider_settings.hook'],
+    [{ hook: 'wss:/127.0.0.1/x' }, 'provider_settings.hook'],
+    [{ hook: 'rtmp://%31%32%37.0.0.1/x' }, 'provider_settings.hook'],
+    [{ hook: 'file:///etc/passwd' }, 'provider_settings.hook'],
+    [{ hook: 'http://[::1]:8080/' }, 'provider_settings.hook'],
   ];
   for (const [settings, field] of cases) {
     const found = checkProviderSettings({ provider_settings: settings });
     assert.equal(found?.field, field, JSON.stringify(settings));
     assert.ok(found!.problem.startsWith(field));
   }
+});
+
+test('provider settings: a name an object inherits is no reserved field', () => {
+  assert.equal(checkProviderSettings({ provider_settings: { constructor: 'x', toString: 'y' } }), null);
+  assert.deepEqual(providerSettingsOf({ provider_settings: { constructor: 'x' } }), { constructor: 'x' });
 });
 
 test('provider settings: not an object is refused', () => {

@@ -24,10 +24,12 @@ const RESERVED_FIELDS: Record<string, string> = {
   deduplication_key: 'the deduplication_key of the request',
   callback_url: 'bot_config.callback_url (Rollcall receives the provider\'s status webhooks)',
   webhooks: 'bot_config.callback_url (Rollcall receives the provider\'s status webhooks)',
+  // Attendee takes the meeting from one of its own calendar events instead of meeting_url.
+  calendar_event_id: 'the event\'s meeting link or bot_config.meeting_url',
 };
 
-/** A URL's scheme, where a string looks like an absolute URL. */
-const URL_SCHEME = /^\s*([a-z][a-z0-9+.-]*):\/\//i;
+/** Schemes whose URLs always name a host (the WHATWG URL standard's special schemes). */
+const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
 
 /**
  * What is wrong with `config.provider_settings`, with its field under `prefix`: a field Rollcall
@@ -42,17 +44,27 @@ export function checkProviderSettings(config: Record<string, unknown>, prefix = 
   const base = `${prefix}${PROVIDER_SETTINGS_FIELD}`;
   if (!isPlainObject(settings)) return { field: base, problem: `${base} must be an object` };
   for (const name of Object.keys(settings)) {
+    if (!Object.hasOwn(RESERVED_FIELDS, name)) continue;
     const instead = RESERVED_FIELDS[name];
-    if (instead !== undefined) return { field: `${base}.${name}`, problem: `${base}.${name} is set by Rollcall: use ${instead}` };
+    return { field: `${base}.${name}`, problem: `${base}.${name} is set by Rollcall: use ${instead}` };
   }
   return findPrivateAddress(settings, base);
 }
 
 function findPrivateAddress(value: unknown, field: string): { field: string; problem: string } | null {
   if (typeof value === 'string') {
-    const scheme = URL_SCHEME.exec(value)?.[1]?.toLowerCase();
-    if (scheme === undefined) return null;
-    const check = checkRuntimeAddress(value, [scheme]);
+    // What a URL parser makes of the string, as a provider would parse it: the WHATWG parser
+    // skips leading control characters and tabs or newlines inside, and reads backslashes and a
+    // missing "//" in a special scheme as a host. Text that parses to no host is left alone.
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return null;
+    }
+    if (!SPECIAL_SCHEMES.has(url.protocol) && url.host === '') return null;
+    if (url.protocol === 'file:') return { field, problem: `${field} must not be a file URL` };
+    const check = checkRuntimeAddress(value, [url.protocol.slice(0, -1)]);
     return check.ok ? null : { field, problem: `${field} ${check.reason}` };
   }
   const entries: [string, unknown][] = Array.isArray(value)
@@ -73,7 +85,7 @@ function findPrivateAddress(value: unknown, field: string): { field: string; pro
 export function providerSettingsOf(config: Record<string, unknown>): Record<string, unknown> {
   const settings = config[PROVIDER_SETTINGS_FIELD];
   if (!isPlainObject(settings)) return {};
-  return Object.fromEntries(Object.entries(settings).filter(([name]) => RESERVED_FIELDS[name] === undefined));
+  return Object.fromEntries(Object.entries(settings).filter(([name]) => !Object.hasOwn(RESERVED_FIELDS, name)));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

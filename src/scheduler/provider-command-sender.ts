@@ -57,6 +57,16 @@ const BATCH = 50;
 /** A creation request is taken as finished this long after its own timeout (the time to send it). */
 const ANSWER_GRACE_MS = 5_000;
 
+/** How a replacement goes (see #replace). */
+interface ReplaceOptions {
+  /** Only settings changed: refused, the provider's bot stays as it is. */
+  isSettingsOnly?: boolean;
+  /** Refused (not the key): what to do instead of failing the bot. */
+  whenRefused?: (() => Promise<Settle>) | undefined;
+  /** The bot carries the settings the provider's bot has, not its own (they were refused). */
+  keepingSettings?: boolean;
+}
+
 type Settle =
   | { kind: 'done' }
   /** isTimer: waiting for a time chosen here, not a backoff; a new change for the bot brings it forward. */
@@ -254,14 +264,22 @@ export class ProviderCommandSender {
     return DONE;
   }
 
-  /** Brings the provider's bot in step with the bot: nothing, an update, or a replacement. */
-  async #follow(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow, heldBot: { id: string; joinAtMs: number; meetingUrl: string; generation: number }, now: number): Promise<Settle> {
+  /**
+   * Brings the provider's bot in step with the bot: nothing, an update, or a replacement. With
+   * `keepingSettings`, after the provider refused the bot's new settings: the meeting's move or new
+   * link is followed with the settings the provider's bot has, so that settings it will not take
+   * never cost the meeting its bot.
+   */
+  async #follow(row: commands.RuntimeCommandRow, bot: BotRow, held: handovers.ProviderHandoverRow, heldBot: { id: string; joinAtMs: number; meetingUrl: string; generation: number }, now: number, keepingSettings = false): Promise<Settle> {
     const { database, clock } = this.#o;
     // Settings the provider sees (its display name, say), compared in its own field names: a
     // change only Rollcall sees (callback_url) leaves the provider's bot alone.
     const scheduling = this.#o.runtime.scheduling!;
     const current = scheduling.settingsOf(JSON.parse(bot.bot_config) as Record<string, unknown>, bot.id);
-    const settings = held.bot_config === null ? undefined : diffSettings(scheduling.settingsOf(JSON.parse(held.bot_config) as Record<string, unknown>, bot.id), current, this.#rules.updatableSettings);
+    const settings = held.bot_config === null || keepingSettings ? undefined : diffSettings(scheduling.settingsOf(JSON.parse(held.bot_config) as Record<string, unknown>, bot.id), current, this.#rules.updatableSettings);
+    /** The bot as the provider is to get it: with the settings its bot has, when keeping them. */
+    const sent = keepingSettings && held.bot_config !== null ? { ...bot, bot_config: held.bot_config } : bot;
+    const keepSettings = settings ? () => this.#follow(row, bot, held, heldBot, now, true) : undefined;
     const change: MeetingChange | null = bot.meeting_url !== heldBot.meetingUrl
       ? { kind: 'link-changed', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) }
       : bot.join_at_ms !== heldBot.joinAtMs || settings ? { kind: 'moved', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) } : null;
@@ -275,15 +293,17 @@ export class ProviderCommandSender {
     // Only settings changed: a provider that refuses the new ones keeps the bot it has (with its
     // old settings) rather than the meeting losing its bot over a display name.
     const isSettingsOnly = change.kind === 'moved' && bot.join_at_ms === heldBot.joinAtMs;
-    if (action.kind === 'replace') return this.#replace(row, bot, heldBot, action.by, action.reason, isSettingsOnly);
+    const replaceOptions = { isSettingsOnly, whenRefused: isSettingsOnly ? undefined : keepSettings, keepingSettings };
+    if (action.kind === 'replace') return this.#replace(row, sent, heldBot, action.by, action.reason, replaceOptions);
     const outcome = await scheduling.update(heldBot.id, {
       ...(change.kind === 'link-changed' || bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
       ...(change.kind === 'link-changed' ? { meeting_url: bot.meeting_url } : {}),
       ...(settings ? { settings: Object.fromEntries(settings.fields.map((f) => [f, current[f]])) } : {}),
-    }, `${row.idempotency_key}~${row.attempts}`);
+      // Not the refused request's key: the provider may replay its refusal under it.
+    }, `${row.idempotency_key}~${row.attempts}${keepingSettings ? '~kept' : ''}`);
     if (outcome.ok) {
       // Settings never compared (a bot handed over before they were recorded) stay unknown.
-      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: held.bot_config === null ? null : bot.bot_config }, clock.now());
+      await handovers.recordHeld(database.db, bot.id, this.#provider, { providerBotId: heldBot.id, joinAtMs: bot.join_at_ms, meetingUrl: bot.meeting_url, botConfig: held.bot_config === null ? null : sent.bot_config }, clock.now());
       await this.#decide(bot.id, 'provider_updated', `${action.reason}; ${this.#provider}'s bot ${heldBot.id} now joins at ${formatInstant(bot.join_at_ms)}${change.kind === 'link-changed' ? ` on ${bot.meeting_url}` : ''}${settings ? ` with the new ${settings.fields.join(', ')}` : ''}`, { ...details, ...(settings ? { settings: settings.fields } : {}) });
       return DONE;
     }
@@ -295,7 +315,7 @@ export class ProviderCommandSender {
     // The provider's own rules were stricter than the declared cutoff (its clock, a staged bot):
     // the bot is replaced, as inside the cutoff.
     const by: RemovalKind = heldBot.joinAtMs - clock.now() >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
-    return this.#replace(row, bot, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`);
+    return this.#replace(row, sent, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`, { whenRefused: keepSettings, keepingSettings });
   }
 
   /**
@@ -303,12 +323,15 @@ export class ProviderCommandSender {
    * go. The replacement's idempotency key is the launch's with the replacement's number: the same
    * on every retry of this replacement, new for the next one.
    */
-  async #replace(row: commands.RuntimeCommandRow, bot: BotRow, held: { id: string; joinAtMs: number; generation: number }, by: RemovalKind, reason: string, isSettingsOnly = false): Promise<Settle> {
+  async #replace(row: commands.RuntimeCommandRow, bot: BotRow, held: { id: string; joinAtMs: number; generation: number }, by: RemovalKind, reason: string, options: ReplaceOptions = {}): Promise<Settle> {
     const { database, clock, runtime, publicUrl } = this.#o;
+    const { isSettingsOnly = false, whenRefused, keepingSettings = false } = options;
     const schedule = await bots.findScheduleOfBot(database.db, bot.id);
     if (!schedule) return DONE;
     const links = await bots.listLiveLinksOfBot(database.db, bot.id);
-    const generation = held.generation + 1;
+    // Keeping the old settings after a refused replacement: past that replacement's key, whose
+    // refusal the provider may replay.
+    const generation = held.generation + (keepingSettings ? 2 : 1);
     const request = buildLaunchRequest(schedule, bot, links, publicUrl);
     request.idempotency_key = handovers.replacementKey(schedule.idempotency_key, generation);
     if (bot.join_at_ms > clock.now()) request.join_at = formatInstant(bot.join_at_ms);
@@ -327,6 +350,10 @@ export class ProviderCommandSender {
       // comes back when the old bot's join time has come, and lets that one go.
       if (await handovers.hasUnansweredCreation(database.db, bot.id)) return { kind: 'retry', atMs: held.joinAtMs, error: outcome.message, isTimer: true };
       return { kind: 'failed', error: outcome.message };
+    }
+    if (!outcome.ok && !outcome.isAuthFailure && whenRefused) {
+      await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): the meeting's change is followed with the settings its bot ${held.id} has`, { provider: this.#provider, provider_bot_id: held.id });
+      return whenRefused();
     }
     const now = clock.now();
     const retire: ProviderRetirePayload = { bot_id: bot.id, provider_bot_id: held.id, by, join_at_ms: held.joinAtMs, reason };
@@ -350,7 +377,8 @@ export class ProviderCommandSender {
       await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
         `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave once it is in the call'}`,
         { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
-      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== created.joinAtMs || current.meeting_url !== created.meetingUrl || current.bot_config !== created.botConfig)) {
+      // Its settings kept on purpose (the provider refused the new ones), a bot whose settings differ is not a change made meanwhile.
+      if (current && (current.status !== 'Scheduled' || current.join_at_ms !== created.joinAtMs || current.meeting_url !== created.meetingUrl || (!keepingSettings && current.bot_config !== created.botConfig))) {
         await requestProviderSync(trx, { id: bot.id, provider_bot_id: newId }, 'The bot changed while its replacement was being created', now);
       }
     });

@@ -483,7 +483,6 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const created = createRequests(fake).at(-1)!.body as Record<string, unknown>;
       assert.deepEqual(Object.fromEntries(Object.keys(transcript('en')).map((name) => [name, created[name]])), transcript('en'));
       assert.equal(created.zoom_speaker_view, true);
-      assert.equal(created.provider_settings, undefined, 'merged, not nested');
 
       // A new transcript language: not one of the settings Rollcall updates in place, so a new bot.
       assert.equal((await schedule('fr')).status, 200);
@@ -495,6 +494,29 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok(isGone(botsOf(fake).find((b) => b.id === first)!), 'the old provider bot was let go of');
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_replaced'), JSON.stringify((await decisions(botId)).map((d) => d.reason)));
       assert.equal(botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === 'https://meet.google.com/prv-stng-aaa').length, 1, 'one provider bot for the meeting');
+
+      // New settings the provider refuses (a 400 to the replacement's creation), with a move of the
+      // meeting: the move still reaches the provider's bot, which keeps the settings it has; the
+      // bot does not fail over settings.
+      assert.equal((await schedule('xx')).status, 200);
+      const movedJoinMs = startMs - JOIN_LEAD_MS + 30 * MIN;
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(movedJoinMs) } })).status, 200);
+      const createsBefore = createRequests(fake).length;
+      fake.failNext(/^POST /, { status: 400, body: kind === 'recall' ? { recording_config: ['Unknown language code: xx'] } : { error: 'unknown language xx' } });
+      await rc.dispatcher.runDue();
+      assert.equal(createRequests(fake).length, createsBefore + 1, 'one creation, refused');
+      const row = await botRow(botId);
+      assert.equal(row.status, 'Scheduled');
+      assert.equal(row.provider_bot_id, current, 'the same provider bot');
+      assert.equal(botsOf(fake).find((b) => b.id === current)!.joinAt, iso(movedJoinMs), 'moved at the provider');
+      assert.ok(!isGone(botsOf(fake).find((b) => b.id === current)!));
+      const afterRefusal = await decisions(botId);
+      assert.ok(afterRefusal.some((d) => d.kind === 'provider_sync_failed' && /followed with the settings its bot/.test(d.reason)), JSON.stringify(afterRefusal.map((d) => d.reason)));
+      assert.ok(afterRefusal.some((d) => d.kind === 'provider_updated'), JSON.stringify(afterRefusal.map((d) => d.reason)));
+      // Its held settings stay the old ones: nothing more is sent until the bot changes again.
+      const settled = fake.requests.length;
+      await rc.dispatcher.runDue();
+      assert.equal(fake.requests.length, settled);
     });
 
     test('a handover that timed out after the provider created the bot, retried after the meeting moved: the provider\'s bot is moved too', async () => {

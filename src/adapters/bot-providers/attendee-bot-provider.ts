@@ -91,7 +91,7 @@ export class AttendeeBotProvider implements BotRuntime {
 
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
-    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...attendeeSettings(request.bot_config, request.bot_id), deduplication_key: request.idempotency_key };
+    const body: Record<string, unknown> = { ...attendeeSettings(request.bot_config, request.bot_id), meeting_url: request.meeting_url, deduplication_key: request.idempotency_key };
     const joinAt = futureJoinAt(request.join_at, now, ATTENDEE_MIN_JOIN_AT_LEAD_MS);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });

@@ -109,7 +109,7 @@ export class MeetStreamBotProvider implements BotRuntime {
 
   async #create(request: LaunchRequest): Promise<LaunchOutcome & { mayStillRun?: boolean }> {
     const now = this.#o.now();
-    const body: Record<string, unknown> = { meeting_link: request.meeting_url, ...meetstreamSettings(request.bot_config, request.bot_id) };
+    const body: Record<string, unknown> = { ...meetstreamSettings(request.bot_config, request.bot_id), meeting_link: request.meeting_url };
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {

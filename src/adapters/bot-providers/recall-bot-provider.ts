@@ -119,7 +119,7 @@ export class RecallBotProvider implements BotRuntime {
     }
     const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
     const settings = recallSettings(request.bot_config, request.bot_id);
-    const body: Record<string, unknown> = { meeting_url: request.meeting_url, ...settings, metadata: { ...settings.metadata as Record<string, string>, [RECALL_LAUNCH_KEY_METADATA]: request.idempotency_key } };
+    const body: Record<string, unknown> = { ...settings, meeting_url: request.meeting_url, metadata: { ...settings.metadata as Record<string, string>, [RECALL_LAUNCH_KEY_METADATA]: request.idempotency_key } };
     const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
