@@ -8,10 +8,18 @@ export interface UsersTable {
   name: string;
   /** Standard Webhooks secret (whsec_...) used to sign this user's status webhooks. */
   webhook_secret: string;
-  /** Still accepted (signed alongside the new one) for a day after a rotation. */
-  previous_webhook_secret: string | null;
   webhook_secret_rotated_at: number | null;
   created_at: number;
+}
+
+/** A webhook secret a rotation replaced: it signs beside the current one until valid_until (migration 028). */
+export interface RetiredWebhookSecretsTable {
+  id: Generated<number>;
+  user_id: string;
+  /** Sealed like users.webhook_secret. */
+  secret: string;
+  retired_at: number;
+  valid_until: number;
 }
 
 export interface ApiKeysTable {
@@ -419,6 +427,7 @@ export interface Schema {
   retired_provider_bots: RetiredProviderBotsTable;
   provider_key_generations: ProviderKeyGenerationsTable;
   series_bookings: SeriesBookingsTable;
+  retired_webhook_secrets: RetiredWebhookSecretsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;

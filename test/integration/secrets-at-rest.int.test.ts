@@ -41,7 +41,9 @@ async function databaseText(rc: { database: Rollcall['database'] }, schema: stri
 }
 
 async function storedSecrets(rc: { database: Rollcall['database'] }, userId: string) {
-  return rc.database.db.selectFrom('users').select(['webhook_secret', 'previous_webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const user = await rc.database.db.selectFrom('users').select(['webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const retired = await rc.database.db.selectFrom('retired_webhook_secrets').select('secret').where('user_id', '=', userId).execute();
+  return { webhook_secret: user.webhook_secret, retired: retired.map((r) => r.secret) };
 }
 
 describe('secrets at rest with CREDENTIALS_ENCRYPTION_KEY set', () => {
@@ -90,7 +92,8 @@ describe('secrets at rest with CREDENTIALS_ENCRYPTION_KEY set', () => {
     const rotated = (await rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: user.auth })).body.secret as string;
     assert.notEqual(rotated, secret);
     const afterRotation = await storedSecrets(rc, user.userId);
-    assert.ok(SecretBox.isSealed(afterRotation.webhook_secret) && SecretBox.isSealed(afterRotation.previous_webhook_secret ?? ''), 'both secrets sealed');
+    assert.equal(afterRotation.retired.length, 1);
+    assert.ok(SecretBox.isSealed(afterRotation.webhook_secret) && afterRotation.retired.every((r) => SecretBox.isSealed(r)), 'both secrets sealed');
     const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { auth: user.auth, body: { status: 'Joining' } });
     assert.equal(report.status, 200, JSON.stringify(report.body));
     await hooks.waitFor(() => hooks.received.filter((r) => r.json?.bot_id === botId).length >= 2, 10_000);
@@ -147,13 +150,17 @@ describe('secrets at rest across key changes', () => {
     const plain = await start({});
     const { key, userId } = await createApiKey(plain.rollcall.database.db, 'before-the-key', plain.rollcall.clock, { secretBox: plain.rollcall.secretBox });
     const auth = `Token ${key}`;
-    const secret = (await secretOf(plain.rollcall, auth)).body.secret;
+    const first = (await secretOf(plain.rollcall, auth)).body.secret;
+    // Rotated once: the secret it replaced goes on signing for a day, stored as it was.
+    const secret = (await plain.rollcall.app.inject({ method: 'POST', url: '/api/v1/webhooks/secret/rotate', headers: { authorization: auth } })).json().secret;
     assert.equal((await storedSecrets(plain.rollcall, userId)).webhook_secret, secret, 'plaintext without a key');
+    assert.deepEqual((await storedSecrets(plain.rollcall, userId)).retired, [first], 'the retired one too');
     assert.ok(plain.log.lines.some((l) => /"level":40/.test(l) && /CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)), 'a warning says so');
     await plain.rollcall.close();
 
     const sealed = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
     assert.ok(SecretBox.isSealed((await storedSecrets(sealed.rollcall, userId)).webhook_secret), 'sealed at start-up');
+    assert.ok((await storedSecrets(sealed.rollcall, userId)).retired.every((r) => SecretBox.isSealed(r)), 'the retired secret sealed at start-up too');
     assert.equal((await secretOf(sealed.rollcall, auth)).body.secret, secret, 'the same secret, so receivers need no change');
     assert.ok(!sealed.log.lines.some((l) => /CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)));
     await sealed.rollcall.close();

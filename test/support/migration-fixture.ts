@@ -11,7 +11,7 @@ export async function withSchemaBefore(version: number, userId: string, work: (d
   const database = await testDb.open();
   try {
     await migrate(database.db, database.engine, MIGRATIONS.filter((m) => m.version < version));
-    await database.db.insertInto('users').values({ id: userId, name: userId, webhook_secret: 'whsec_x', previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: 0 }).execute();
+    await database.db.insertInto('users').values({ id: userId, name: userId, webhook_secret: 'whsec_x', webhook_secret_rotated_at: null, created_at: 0 }).execute();
     await work(database);
   } finally {
     await database.close();

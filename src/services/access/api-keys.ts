@@ -56,7 +56,7 @@ export async function findOrCreateUser(db: Kysely<Schema>, name: string, clock: 
   if (existing) return existing.id;
   const id = newId('usr');
   await db.insertInto('users')
-    .values({ id, name, webhook_secret: sealWebhookSecret(newWebhookSecret(), options.secretBox ?? null), previous_webhook_secret: null, webhook_secret_rotated_at: null, created_at: clock.now() })
+    .values({ id, name, webhook_secret: sealWebhookSecret(newWebhookSecret(), options.secretBox ?? null), webhook_secret_rotated_at: null, created_at: clock.now() })
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
   const row = await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirstOrThrow();

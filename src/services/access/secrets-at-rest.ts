@@ -1,5 +1,5 @@
 // The secrets Rollcall stores sealed (docs/security.md, "Secrets at rest"): users' webhook signing
-// secrets (current and previous) and calendar connections' credentials. Two walks over them:
+// secrets (current, and the retired ones still signing) and calendar connections' credentials. Two walks over them:
 // - at start-up, with a key set, values still in plaintext (written before the key was set) are
 //   sealed; a SQL filter finds them, so a start with nothing to seal reads no rows;
 // - `rollcall secrets reseal`, after a key change, moves every value sealed with a previous key
@@ -56,25 +56,39 @@ function count(report: SecretsReport, verdicts: Verdict[], wasWritten: boolean):
 export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'plaintext' | 'all'): Promise<SecretsReport> {
   const report: SecretsReport = { sealed: 0, resealed: 0, unreadable: 0 };
   for (let after = ''; ;) {
-    let query = db.selectFrom('users').select(['id', 'webhook_secret', 'previous_webhook_secret']).where('id', '>', after).orderBy('id').limit(PAGE);
+    let query = db.selectFrom('users').select(['id', 'webhook_secret']).where('id', '>', after).orderBy('id').limit(PAGE);
     // A prefilter only; judge() has the last word.
-    if (only === 'plaintext') query = query.where((eb) => eb.or([eb('webhook_secret', 'not like', 'v1:%'), eb('previous_webhook_secret', 'not like', 'v1:%')]));
+    if (only === 'plaintext') query = query.where('webhook_secret', 'not like', 'v1:%');
     const users = await query.execute();
     for (const user of users) {
-      const current = judge(box, user.webhook_secret, isPlainWebhookSecret);
-      const previous = judge(box, user.previous_webhook_secret, isPlainWebhookSecret);
-      if (current.value === null && previous.value === null) {
-        count(report, [current, previous], false);
+      const verdict = judge(box, user.webhook_secret, isPlainWebhookSecret);
+      if (verdict.value === null) {
+        count(report, [verdict], false);
         continue;
       }
-      let update = db.updateTable('users')
-        .set({ webhook_secret: current.value ?? user.webhook_secret, previous_webhook_secret: previous.value ?? user.previous_webhook_secret })
-        .where('id', '=', user.id).where('webhook_secret', '=', user.webhook_secret);
-      update = user.previous_webhook_secret === null ? update.where('previous_webhook_secret', 'is', null) : update.where('previous_webhook_secret', '=', user.previous_webhook_secret);
-      count(report, [current, previous], Number((await update.executeTakeFirst()).numUpdatedRows) > 0);
+      const result = await db.updateTable('users').set({ webhook_secret: verdict.value })
+        .where('id', '=', user.id).where('webhook_secret', '=', user.webhook_secret).executeTakeFirst();
+      count(report, [verdict], Number(result.numUpdatedRows) > 0);
     }
     if (users.length < PAGE) break;
     after = users[users.length - 1]!.id;
+  }
+  for (let after = 0; ;) {
+    let query = db.selectFrom('retired_webhook_secrets').select(['id', 'secret']).where('id', '>', after).orderBy('id').limit(PAGE);
+    if (only === 'plaintext') query = query.where('secret', 'not like', 'v1:%');
+    const retired = await query.execute();
+    for (const row of retired) {
+      const verdict = judge(box, row.secret, isPlainWebhookSecret);
+      if (verdict.value === null) {
+        count(report, [verdict], false);
+        continue;
+      }
+      const result = await db.updateTable('retired_webhook_secrets').set({ secret: verdict.value })
+        .where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
+      count(report, [verdict], Number(result.numUpdatedRows) > 0);
+    }
+    if (retired.length < PAGE) break;
+    after = Number(retired[retired.length - 1]!.id);
   }
   for (let after = ''; ;) {
     let query = db.selectFrom('calendar_connections').select(['id', 'credentials']).where('id', '>', after).where('credentials', 'is not', null).orderBy('id').limit(PAGE);
@@ -96,10 +110,12 @@ export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'pla
   return report;
 }
 
-/** How many users have a sealed webhook secret (which cannot be used without the key). */
+/** How many users have a sealed webhook secret, current or retired (which cannot be used without the key). */
 export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<number> {
-  const users = await db.selectFrom('users').select(['webhook_secret', 'previous_webhook_secret'])
-    .where((eb) => eb.or([eb('webhook_secret', 'like', 'v1:%'), eb('previous_webhook_secret', 'like', 'v1:%')]))
-    .execute();
-  return users.filter((u) => SecretBox.isSealed(u.webhook_secret) || (u.previous_webhook_secret !== null && SecretBox.isSealed(u.previous_webhook_secret))).length;
+  const current = await db.selectFrom('users').select(['id', 'webhook_secret']).where('webhook_secret', 'like', 'v1:%').execute();
+  const retired = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret']).where('secret', 'like', 'v1:%').execute();
+  const users = new Set<string>();
+  for (const row of current) if (SecretBox.isSealed(row.webhook_secret)) users.add(row.id);
+  for (const row of retired) if (SecretBox.isSealed(row.secret)) users.add(row.user_id);
+  return users.size;
 }

@@ -14,14 +14,13 @@ import type { Metrics } from '../../lib/metrics.ts';
 import { OutboundError, parseRetryAfterMs, type OutboundHttp } from '../../adapters/outbound-http.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { openWebhookSecret } from '../access/api-keys.ts';
+import { signingRetiredSecrets } from './webhook-secrets.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 
 /** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
 const MAX_RECEIVER_PAUSE_MS = 3_600_000;
 
-/** A rotated-out secret keeps signing alongside the new one this long. */
-export const SECRET_ROTATION_OVERLAP_MS = 24 * 3600_000;
 /** Attempts a message gets before a refusal of it (isRefusal, twice in a row) stops it holding its bot's line. */
 const REFUSED_ATTEMPTS = 5;
 /**
@@ -134,20 +133,18 @@ export class WebhookDelivery {
         .where('id', 'in', ids).returningAll().execute();
     });
     if (claimed.length === 0) return 0;
-    const users = await database.db.selectFrom('users').select(['id', 'webhook_secret', 'previous_webhook_secret', 'webhook_secret_rotated_at'])
-      .where('id', 'in', [...new Set(claimed.map((d) => d.user_id))]).execute();
-    const usersById = new Map(users.map((u) => [u.id, u]));
-    await Promise.all(claimed.map((delivery) => this.#deliver(delivery, usersById.get(delivery.user_id)!)));
+    const userIds = [...new Set(claimed.map((d) => d.user_id))];
+    const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
+    const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
+    const secretsOf = new Map(users.map((u) => [u.id, [u.webhook_secret, ...(retired.get(u.id) ?? [])]]));
+    await Promise.all(claimed.map((delivery) => this.#deliver(delivery, secretsOf.get(delivery.user_id)!)));
     return claimed.length;
   }
 
-  async #deliver(delivery: Delivery, user: { webhook_secret: string; previous_webhook_secret: string | null; webhook_secret_rotated_at: number | null }): Promise<void> {
+  /** `stored`: the user's secrets as stored (sealed, or not), the current one first, then those a rotation retired that still sign. */
+  async #deliver(delivery: Delivery, stored: readonly string[]): Promise<void> {
     const { clock, database, metrics, logger } = this.#o;
     const sentAt = clock.now();
-    const stored = [user.webhook_secret];
-    if (user.previous_webhook_secret && user.webhook_secret_rotated_at !== null && sentAt - user.webhook_secret_rotated_at < SECRET_ROTATION_OVERLAP_MS) {
-      stored.push(user.previous_webhook_secret);
-    }
     let secrets: string[];
     try {
       secrets = stored.map((s) => openWebhookSecret(s, this.#o.secretBox));

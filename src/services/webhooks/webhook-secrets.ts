@@ -1,17 +1,39 @@
-// Each user's webhook signing secret: readable by its owner, and rotatable. After a rotation the
-// old secret keeps signing beside the new one for a day, so receivers can switch without a gap.
+// Each user's webhook signing secret: readable by its owner, and rotatable. A rotated-out secret
+// keeps signing beside the new one for a day after its own rotation, so receivers can switch
+// without a gap; each rotation's secret has its own day, so a second rotation within the day
+// (a retried rotate request) does not cut the first one's short.
 import type { Kysely } from 'kysely';
+import type { Db } from '../../store/event-store.ts';
 import type { Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../access/api-keys.ts';
-import { SECRET_ROTATION_OVERLAP_MS } from './webhook-delivery.ts';
+
+/** A rotated-out secret keeps signing alongside the new one this long. */
+export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Rotated-out secrets signing at once, at most: each adds a signature to every delivery. A
+ * rotation past it ends the oldest one's overlap early.
+ */
+export const MAX_SIGNING_RETIRED_SECRETS = 10;
 
 export interface WebhookSecretView {
   secret: string;
   rotated_at: string | null;
+  /** When the last of the rotated-out secrets still signing stops; null when none does. */
   previous_secret_valid_until: string | null;
+}
+
+/** Per user, the sealed rotated-out secrets still signing at `nowMs`, newest first. */
+export async function signingRetiredSecrets(db: Db, userIds: readonly string[], nowMs: number): Promise<Map<string, string[]>> {
+  const bySecret = new Map<string, string[]>();
+  if (userIds.length === 0) return bySecret;
+  const rows = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret'])
+    .where('user_id', 'in', [...userIds]).where('valid_until', '>', nowMs).orderBy('retired_at', 'desc').orderBy('id', 'desc').execute();
+  for (const row of rows) bySecret.set(row.user_id, [...(bySecret.get(row.user_id) ?? []), row.secret]);
+  return bySecret;
 }
 
 export class WebhookSecrets {
@@ -27,23 +49,33 @@ export class WebhookSecrets {
   }
 
   async get(userId: string): Promise<WebhookSecretView> {
+    const now = this.#clock.now();
     const user = await this.#db.selectFrom('users').select(['webhook_secret', 'webhook_secret_rotated_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-    const validUntil = user.webhook_secret_rotated_at === null ? null : user.webhook_secret_rotated_at + SECRET_ROTATION_OVERLAP_MS;
+    const last = await this.#db.selectFrom('retired_webhook_secrets').select('valid_until').where('user_id', '=', userId).where('valid_until', '>', now)
+      .orderBy('valid_until', 'desc').limit(1).executeTakeFirst();
     return {
       secret: openWebhookSecret(user.webhook_secret, this.#box),
       rotated_at: formatOptionalInstant(user.webhook_secret_rotated_at),
-      previous_secret_valid_until: validUntil !== null && validUntil > this.#clock.now() ? formatInstant(validUntil) : null,
+      previous_secret_valid_until: last ? formatInstant(Number(last.valid_until)) : null,
     };
   }
 
   async rotate(userId: string): Promise<WebhookSecretView> {
     const now = this.#clock.now();
     await this.#db.transaction().execute(async (trx) => {
+      // Written first, so that two rotations of one user take turns (each retires the secret the
+      // other made, not the same one twice).
+      await trx.updateTable('users').set({ webhook_secret_rotated_at: now }).where('id', '=', userId).execute();
       const user = await trx.selectFrom('users').select(['webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
       // Opened and sealed again, so a plaintext secret from before the key was set leaves sealed.
-      const previous = sealWebhookSecret(openWebhookSecret(user.webhook_secret, this.#box), this.#box);
-      await trx.updateTable('users').set({ previous_webhook_secret: previous, webhook_secret: sealWebhookSecret(newWebhookSecret(), this.#box), webhook_secret_rotated_at: now })
-        .where('id', '=', userId).execute();
+      const retired = sealWebhookSecret(openWebhookSecret(user.webhook_secret, this.#box), this.#box);
+      await trx.insertInto('retired_webhook_secrets').values({ user_id: userId, secret: retired, retired_at: now, valid_until: now + SECRET_ROTATION_OVERLAP_MS }).execute();
+      // Those past their day, and the oldest past the limit, go.
+      const signing = await trx.selectFrom('retired_webhook_secrets').select('id').where('user_id', '=', userId).where('valid_until', '>', now)
+        .orderBy('retired_at', 'desc').orderBy('id', 'desc').execute();
+      const kept = signing.slice(0, MAX_SIGNING_RETIRED_SECRETS).map((r) => r.id);
+      await trx.deleteFrom('retired_webhook_secrets').where('user_id', '=', userId).where('id', 'not in', kept).execute();
+      await trx.updateTable('users').set({ webhook_secret: sealWebhookSecret(newWebhookSecret(), this.#box) }).where('id', '=', userId).execute();
     });
     return this.get(userId);
   }

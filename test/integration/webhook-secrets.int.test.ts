@@ -1,0 +1,126 @@
+// Webhook secret rotation: each rotated-out secret signs beside the current one for a day after
+// its own rotation (Standard Webhooks' space-separated signatures), so a second rotation within
+// the day, such as a retried rotate request, does not cut off receivers still on the first secret.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { MAX_SIGNING_RETIRED_SECRETS } from '../../src/services/webhooks/webhook-secrets.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('webhook secret rotation', () => {
+  const hooks = new FakeHttpReceiver();
+  const clock = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+  let hooksUrl: string;
+  let sent = 0;
+
+  before(async () => {
+    hooksUrl = `${await hooks.start()}/hooks`;
+    rc = await startTestRollcall({ clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await hooks.stop();
+  });
+
+  const secretView = async () => (await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).body as { secret: string; previous_secret_valid_until: string | null };
+  const rotate = async () => {
+    const res = await rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.secret as string;
+  };
+  /** One delivery made and sent now: a bot booked for a meeting a day out (its bot.scheduled webhook). */
+  async function deliverOne() {
+    const start = clock.now() + DAY;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'rotation', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `rotation-${++sent}`, bot_config: { callback_url: hooksUrl } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    await rc.webhooks.runDue();
+    const received = hooks.received.filter((r) => r.json?.bot_id === scheduled.body.bot_id);
+    assert.equal(received.length, 1);
+    return received[0]!;
+  }
+  /**
+   * Whether one of the request's signatures is the secret's. Computed rather than verified with
+   * Webhook.verify: that also checks the timestamp against the machine's clock, and the test's
+   * clock runs days ahead of it.
+   */
+  const verifies = (secret: string, request: Awaited<ReturnType<typeof deliverOne>>) => {
+    const expected = new Webhook(secret).sign(String(request.headers['webhook-id']), new Date(Number(request.headers['webhook-timestamp']) * 1000), request.body);
+    return String(request.headers['webhook-signature']).split(' ').includes(expected);
+  };
+
+  test('two rotations within a day: each rotated-out secret signs until a day after its own rotation', async () => {
+    const first = (await secretView()).secret;
+    const t0 = clock.now();
+    const second = await rotate();
+    clock.advance(60_000);
+    const third = await rotate();
+    assert.equal((await secretView()).previous_secret_valid_until, new Date(t0 + 60_000 + DAY).toISOString(), 'the last overlap to end');
+
+    const both = await deliverOne();
+    assert.deepEqual([first, second, third].map((s) => verifies(s, both)), [true, true, true], 'the first secret still signs after the second rotation');
+    assert.equal(String(both.headers['webhook-signature']).split(' ').length, 3);
+
+    // A day after the first rotation: the first secret stops; the second (rotated out a minute
+    // later) goes on for that minute.
+    clock.set(t0 + DAY + 30_000);
+    const later = await deliverOne();
+    assert.deepEqual([first, second, third].map((s) => verifies(s, later)), [false, true, true]);
+
+    clock.set(t0 + 60_000 + DAY + 1);
+    const last = await deliverOne();
+    assert.deepEqual([first, second, third].map((s) => verifies(s, last)), [false, false, true]);
+    assert.equal((await secretView()).previous_secret_valid_until, null);
+    // Those past their day are gone at the next rotation.
+    await rotate();
+    assert.equal((await rc.database.db.selectFrom('retired_webhook_secrets').select('id').where('user_id', '=', user.userId).execute()).length, 1);
+  });
+
+  test(`a rotation storm: at most ${MAX_SIGNING_RETIRED_SECRETS} rotated-out secrets sign beside the current one, the newest`, async () => {
+    const secrets: string[] = [];
+    for (let i = 0; i < MAX_SIGNING_RETIRED_SECRETS + 3; i++) {
+      secrets.push(await rotate());
+      clock.advance(1_000);
+    }
+    const request = await deliverOne();
+    assert.equal(String(request.headers['webhook-signature']).split(' ').length, MAX_SIGNING_RETIRED_SECRETS + 1);
+    // The current one and the ten before it verify; older ones do not.
+    const verified = secrets.map((s) => verifies(s, request));
+    assert.deepEqual(verified, secrets.map((_, i) => i >= secrets.length - 1 - MAX_SIGNING_RETIRED_SECRETS));
+  });
+
+  test('concurrent rotations take turns: every secret they made but the last is retired, none lost', async () => {
+    const before = (await secretView()).secret;
+    const made = await Promise.all([rotate(), rotate(), rotate()]);
+    const current = (await secretView()).secret;
+    assert.ok(made.includes(current));
+    const request = await deliverOne();
+    for (const secret of [before, ...made]) assert.ok(verifies(secret, request), 'every secret a client was shown signs');
+  });
+});
+
+describe('webhook secrets: upgrade', () => {
+  test('a previous secret stored before migration 28 keeps signing until a day after its rotation', async () => {
+    await withSchemaBefore(28, 'usr_upgrade', async (database) => {
+      const rotatedAt = Date.parse('2026-12-01T08:00:00Z');
+      await database.db.updateTable('users' as never).set({ previous_webhook_secret: 'whsec_cHJldmlvdXM=', webhook_secret_rotated_at: rotatedAt } as never).where('id' as never, '=', 'usr_upgrade' as never).execute();
+      await migrate(database.db, database.engine, MIGRATIONS);
+      const retired = await database.db.selectFrom('retired_webhook_secrets').selectAll().execute();
+      assert.deepEqual(retired.map((r) => ({ user: r.user_id, secret: r.secret, retiredAt: Number(r.retired_at), until: Number(r.valid_until) })), [{ user: 'usr_upgrade', secret: 'whsec_cHJldmlvdXM=', retiredAt: rotatedAt, until: rotatedAt + DAY }]);
+      const columns = Object.keys(await database.db.selectFrom('users').selectAll().where('id', '=', 'usr_upgrade').executeTakeFirstOrThrow());
+      assert.ok(!columns.includes('previous_webhook_secret'), columns.join(', '));
+    });
+  });
+});
