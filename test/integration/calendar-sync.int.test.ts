@@ -1297,6 +1297,43 @@ describe('Microsoft Graph specifics', () => {
   });
   after(async () => env.close());
 
+  test('a round that lists an event twice, in any order: a stale copy neither brings back a deleted meeting nor undoes a move, and a stray @removed does not cancel a live one', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId: connectionId } = await connectMicrosoft(env, user.auth);
+    const calendar = env.microsoft.defaultCalendarId(account.email);
+    const start = env.clock.now() + DAY;
+    const meeting = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${subject}%40thread.v2/0` });
+    const deleted = meeting('Deleted', 0);
+    const moved = meeting('Moved', 2 * HOUR);
+    const kept = meeting('Kept', 4 * HOUR);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const events = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 6 * HOUR);
+    const botOf: Record<string, string> = {};
+    for (const e of events as { id: string; title: string }[]) botOf[e.title] = await schedule(env, user.auth, e.id, `twice-${e.title}`);
+    assert.deepEqual(Object.keys(botOf).sort(), ['Deleted', 'Kept', 'Moved']);
+
+    // Deleted, with its last version listed after the @removed; moved, with its old version listed
+    // after the new one; changed, and named @removed after its new version.
+    env.clock.advance(MIN);
+    env.microsoft.deleteEvent(account.email, deleted);
+    env.microsoft.listAgainInNextRound(calendar, deleted, 'earlier', 'last');
+    env.microsoft.updateEvent(account.email, moved, { startMs: start + 3 * HOUR, endMs: start + 4 * HOUR });
+    env.microsoft.listAgainInNextRound(calendar, moved, 'earlier', 'last');
+    env.microsoft.updateEvent(account.email, kept, { subject: 'Kept' });
+    env.microsoft.listAgainInNextRound(calendar, kept, 'removed', 'last');
+    const lookupsBefore = env.microsoft.masterLookups.length;
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+
+    const after = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 6 * HOUR);
+    assert.deepEqual((after as { title: string }[]).map((e) => e.title).sort(), ['Kept', 'Moved'], 'the deleted meeting did not come back');
+    assert.equal((await bot(env, user.auth, botOf.Deleted!)).status, 'Cancelled');
+    const movedBot = await bot(env, user.auth, botOf.Moved!);
+    assert.equal(movedBot.scheduled_join_time, new Date(start + 3 * HOUR - 3 * MIN).toISOString(), 'the move holds against the stale copy');
+    assert.equal((await bot(env, user.auth, botOf.Kept!)).status, 'Scheduled', 'the stray @removed did not cancel it');
+    assert.deepEqual(env.microsoft.masterLookups.slice(lookupsBefore), [kept], 'only the event named both removed and live was looked up');
+  });
+
   test('the validationToken handshake echoes the decoded token as text/plain; a wrong clientState is dropped', async () => {
     const handshake = await env.rc.app.inject({ method: 'POST', url: `/api/v1/calendar/notifications/microsoft?validationToken=${encodeURIComponent('Validation: Testing <reachability> & more')}`, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     assert.equal(handshake.statusCode, 200);

@@ -114,6 +114,7 @@ export class FakeMicrosoftGraph {
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   readonly #removedOutsideWindow = new Map<string, string[]>();
+  readonly #listedAgain = new Map<string, { id: string; as: 'removed' | 'earlier'; where: 'first' | 'last' }[]>();
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
   defaultPageSize = 10;
   /** Graph may send smaller pages than asked; a small cap makes every round page. */
@@ -206,6 +207,18 @@ export class FakeMicrosoftGraph {
   nameRemovedOutsideWindow(email: string, calendarId: string, id: string): void {
     this.#account(email);
     this.#removedOutsideWindow.set(calendarId, [...(this.#removedOutsideWindow.get(calendarId) ?? []), id]);
+  }
+
+  /**
+   * The next incremental round of this calendar lists `id` once more, `first` or `last` in the
+   * round: as an @removed entry, or as the version the previous round gave (older, with its older
+   * lastModifiedDateTime). Graph may list an entity more than once in a round and in any order
+   * (learn.microsoft.com/graph/delta-query-overview: "A single entity can be contained multiple
+   * times in the response", "Don't assume a specific sequence of the responses"; reported as
+   * microsoft-graph-docs issues 6785 and 3121).
+   */
+  listAgainInNextRound(calendarId: string, id: string, as: 'removed' | 'earlier', where: 'first' | 'last'): void {
+    this.#listedAgain.set(calendarId, [...(this.#listedAgain.get(calendarId) ?? []), { id, as, where }]);
   }
 
   /** The calendar's events can be read again (the rights were granted). */
@@ -587,6 +600,16 @@ export class FakeMicrosoftGraph {
     // Ids outside the window named @removed although only changed (see nameRemovedOutsideWindow).
     for (const id of state.removedOutside ?? []) removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     if (removed.length > 0) groups.push(removed);
+    if (deltaToken !== null) {
+      for (const again of this.#listedAgain.get(calendarId) ?? []) {
+        const earlier = state.seen.get(again.id);
+        const entry = again.as === 'removed' ? { '@odata.type': '#microsoft.graph.event', id: again.id, '@removed': { reason: 'deleted' } } : earlier ? JSON.parse(earlier) : null;
+        if (entry === null) continue;
+        if (again.where === 'first') groups.unshift([entry]);
+        else groups.push([entry]);
+      }
+      this.#listedAgain.delete(calendarId);
+    }
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
     delete state.removedOutside;
     this.#page({ groups, state, pageSize, path }, send);

@@ -78,6 +78,7 @@ export interface GraphEvent {
   responseStatus?: { response?: string };
   seriesMasterId?: string | null;
   recurrence?: unknown;
+  lastModifiedDateTime?: string;
 }
 
 interface GraphCalendar {
@@ -193,7 +194,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       for (let item of page.value ?? []) {
         // Listed instances carry every property; should one come bare, its master completes it.
         if (item.subject === undefined) {
-          if (master === undefined) master = await this.#fetchMaster(calendarId, seriesId);
+          if (master === undefined) master = await this.#fetchEvent(calendarId, seriesId);
           if (master === null) return null;
           item = completeFromMaster(item, master);
         }
@@ -218,7 +219,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
       items.push(...(page.value ?? []));
       if (page['@odata.deltaLink']) {
-        const { changes, completeSeries } = await this.#changesOf(calendarId, items);
+        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
         return {
           isFullSync: isFull,
           window,
@@ -233,8 +234,31 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     throw new CalendarProviderError({ kind: 'transient', message: 'Graph delta ended without a deltaLink' });
   }
 
+  /**
+   * One entry per event of a round (see oneEntryPerEvent); an event the round names both removed
+   * and not is looked up: gone (404), or outside the round's window, it is removed; else it is
+   * what Graph has now.
+   */
+  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }): Promise<GraphEvent[]> {
+    const { entries, unsure } = oneEntryPerEvent(items);
+    const settled: GraphEvent[] = [];
+    for (const entry of entries) {
+      if (!unsure.has(entry.id)) {
+        settled.push(entry);
+        continue;
+      }
+      const now = await this.#fetchEvent(calendarId, entry.id);
+      const startMs = now ? graphTimeMs(now.start) : null;
+      const endMs = now ? graphTimeMs(now.end) ?? startMs : null;
+      const isInWindow = now?.type === 'seriesMaster' || (startMs !== null && endMs !== null && startMs < window.toMs && endMs > window.fromMs);
+      settled.push(now && isInWindow ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
+    }
+    return settled;
+  }
+
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, items: GraphEvent[]): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const items = await this.#settledItems(calendarId, roundItems, window);
     const masters = new Map<string, GraphEvent | null>();
     const complete = new Set<string>();
     for (const item of items) {
@@ -259,7 +283,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         if (change) changes.push(change);
         continue;
       }
-      if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchMaster(calendarId, seriesId));
+      if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchEvent(calendarId, seriesId));
       const master = masters.get(seriesId)!;
       if (master === null) {
         // The series is gone (deleted between the round and the lookup): so are its instances.
@@ -273,10 +297,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return { changes, completeSeries: [...complete] };
   }
 
-  /** The series master, or null when Graph no longer has it (404). */
-  async #fetchMaster(calendarId: string, masterId: string): Promise<GraphEvent | null> {
+  /** The event (a series master, an occurrence, a single event) as Graph has it now, or null when it no longer has it (404). */
+  async #fetchEvent(calendarId: string, eventId: string): Promise<GraphEvent | null> {
     try {
-      const response = await this.#request('GET', `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(masterId)}`, undefined, { prefer: 'outlook.timezone="UTC"' });
+      const response = await this.#request('GET', `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(eventId)}`, undefined, { prefer: 'outlook.timezone="UTC"' });
       return parseJson<GraphEvent>(response, 'Graph event');
     } catch (error) {
       if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return null;
@@ -391,6 +415,34 @@ function graphTimeMs(value: GraphDate | undefined): number | null {
 export function completeFromMaster(item: GraphEvent, master: GraphEvent): GraphEvent {
   const { id: _id, type: _type, start: _start, end: _end, recurrence: _recurrence, '@odata.etag': _etag, ...inherited } = master as GraphEvent & { '@odata.etag'?: string };
   return { ...inherited, ...item };
+}
+
+/**
+ * A delta round's items, one entry per event id. Graph may list an entity more than once in a
+ * round, anywhere in its pages, and says not to assume any order (learn.microsoft.com/graph/
+ * delta-query-overview: "A single entity can be contained multiple times in the response", and
+ * "Don't assume a specific sequence of the responses"), so the position of an entry says nothing
+ * of which is newer. Several versions of an event: the one modified last (lastModifiedDateTime;
+ * the later listed when that does not tell). An event named both removed and not: `unsure`, to be
+ * looked up (a stale copy must neither bring back a deleted meeting nor a stray @removed cancel a
+ * live one). Entries keep the place of the event's first one.
+ */
+export function oneEntryPerEvent(items: readonly GraphEvent[]): { entries: GraphEvent[]; unsure: Set<string> } {
+  const byId = new Map<string, GraphEvent[]>();
+  for (const item of items) byId.set(item.id, [...(byId.get(item.id) ?? []), item]);
+  const unsure = new Set<string>();
+  const entries: GraphEvent[] = [];
+  for (const [id, versions] of byId) {
+    const live = versions.filter((v) => !v['@removed']);
+    if (live.length > 0 && live.length < versions.length) unsure.add(id);
+    if (live.length === 0) {
+      entries.push(versions.at(-1)!);
+      continue;
+    }
+    const modifiedMs = (v: GraphEvent) => Date.parse(v.lastModifiedDateTime ?? '') || -Infinity;
+    entries.push(live.reduce((newest, v) => (modifiedMs(v) >= modifiedMs(newest) ? v : newest)));
+  }
+  return { entries, unsure };
 }
 
 export function toChange(item: GraphEvent, seriesId: string | null = null): ProviderChange | null {

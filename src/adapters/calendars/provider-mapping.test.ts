@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleCalendarProvider, toChange as fromGoogle } from './google-calendar-provider.ts';
-import { completeFromMaster, toChange as fromGraph } from './microsoft-calendar-provider.ts';
+import { completeFromMaster, oneEntryPerEvent, toChange as fromGraph } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient } from './oauth-token-client.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
@@ -126,4 +126,21 @@ test('Google: the calendars synced by default are the primary and the account\'s
     ['me@example.com', true], ['boss@example.com', false], ['c_1f2e3d@group.calendar.google.com', true], ['abc123@import.calendar.google.com', true], ['en.usa#holiday@group.v.calendar.google.com', false],
     ['c_hidden@group.calendar.google.com', false],
   ]);
+});
+
+test('Graph: a round that lists an event more than once keeps one entry, the one modified last, whatever the order; removed and not is unsure', () => {
+  const v = (id: string, modified: string, subject: string) => ({ id, subject, lastModifiedDateTime: modified });
+  const removed = (id: string) => ({ id, '@removed': { reason: 'deleted' } });
+  const older = v('a', '2026-12-01T09:00:00Z', 'old');
+  const newer = v('a', '2026-12-01T10:00:00Z', 'new');
+  for (const items of [[older, newer], [newer, older]]) {
+    const { entries, unsure } = oneEntryPerEvent([v('x', '2026-12-01T08:00:00Z', 'x'), ...items]);
+    assert.deepEqual(entries.map((e) => `${e.id}:${e.subject}`), ['x:x', 'a:new']);
+    assert.equal(unsure.size, 0);
+  }
+  // No modification time to tell: the later listed.
+  assert.equal(oneEntryPerEvent([{ id: 'b', subject: '1' }, { id: 'b', subject: '2' }]).entries[0]!.subject, '2');
+  // Removed twice: one removal. Removed and listed: unsure, either way round.
+  assert.deepEqual(oneEntryPerEvent([removed('c'), removed('c')]), { entries: [removed('c')], unsure: new Set() });
+  for (const items of [[removed('a'), older], [newer, removed('a')]]) assert.deepEqual([...oneEntryPerEvent(items).unsure], ['a']);
 });
