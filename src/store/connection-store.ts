@@ -188,8 +188,9 @@ export async function updateCalendar(db: Db, id: number, changes: CalendarUpdate
 }
 
 /** Every calendar of the connection read at the next sync, however long it failed before (a reconnect). */
-export async function clearCalendarReadBackoff(db: Db, connectionId: string): Promise<void> {
-  await db.updateTable('connected_calendars').set({ read_failures: 0, read_error: null, next_read_at: null }).where('connection_id', '=', connectionId).where('read_failures', '>', 0).execute();
+export async function clearCalendarReadBackoff(db: Db, connectionId: string, nowMs: number): Promise<void> {
+  await db.updateTable('connected_calendars').set({ read_failures: 0, read_error: null, next_read_at: null, updated_at: nowMs })
+    .where('connection_id', '=', connectionId).where((eb) => eb.or([eb('read_failures', '>', 0), eb('read_error', 'is not', null)])).execute();
 }
 
 export async function deleteCalendar(db: Db, id: number): Promise<void> {

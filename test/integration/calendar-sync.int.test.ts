@@ -2027,6 +2027,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
 
     // Sync after sync, failing again each time it is due: its reads thin out to an hour apart,
     // while the calendar that works is read at every sync.
+    const failingSince = (await connection(env, user.auth, calendarId)).sync_failing_since;
+    assert.notEqual(failingSince, null);
     let syncs = 0;
     const until = env.clock.now() + 8 * HOUR;
     while (env.clock.now() < until) {
@@ -2044,7 +2046,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.ok(readsOf(shared) <= 16, `the failing calendar read ${readsOf(shared)} times in ${syncs} syncs`);
     const whole = await connection(env, user.auth, calendarId);
     assert.equal(whole.status, 'active');
-    assert.notEqual(whole.sync_failing_since, null, 'held back, it still counts as failing: no sync_restored in between');
+    assert.equal(whole.sync_failing_since, failingSince, 'held back, it still counts as failing: never restored in between');
     assert.match(whole.last_error, new RegExp(`calendar ${shared}: .*ErrorAccessDenied`));
 
     // Granted, and reconnected: read at once, and cleared.
@@ -2057,16 +2059,40 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal((await sharedView()).next_read_at, null);
     assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, null);
 
-    // Refused again, then granted without a reconnect: read when its backoff ends, and cleared.
+    // Refused again, then granted without a reconnect: a sync asked for reads it at once, however
+    // long its backoff, and clears it.
     env.microsoft.refuseReads(account.email, shared);
-    env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at));
-    await env.rc.calendarSync.runDue();
-    const due = Date.parse((await sharedView()).next_read_at);
+    for (let i = 0; i < 4; i++) {
+      env.clock.set(Math.max(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at), Date.parse((await sharedView()).next_read_at ?? '0')));
+      await env.rc.calendarSync.runDue();
+    }
+    assert.ok(Date.parse((await sharedView()).next_read_at) > env.clock.now());
     env.microsoft.allowReads(account.email, shared);
-    env.clock.set(due);
+    const beforeAsked = readsOf(shared);
     await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(readsOf(shared), beforeAsked + 1, 'read at once');
     assert.equal((await sharedView()).read_error, null);
     assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+
+    // Then every calendar refuses (the grant gone): a sync that holds the colleague's calendar back
+    // does not call the account's access lost on the word of one, and leaves every calendar to the
+    // next sync, which reads them all and does.
+    const syncDueNow = async () => {
+      await env.rc.database.db.updateTable('calendar_connections').set({ next_sync_at: env.clock.now() }).where('id', '=', calendarId).execute();
+      await env.rc.calendarSync.runDue();
+    };
+    env.microsoft.refuseReads(account.email, shared);
+    await syncDueNow();
+    assert.ok(Date.parse((await sharedView()).next_read_at) > env.clock.now(), 'held back');
+    env.microsoft.refuseReads(account.email, own);
+    const heldReads = readsOf(shared);
+    await syncDueNow();
+    assert.equal(readsOf(shared), heldReads, 'not read: held back');
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'active', 'not revoked on one calendar\'s word');
+    assert.equal((await sharedView()).next_read_at, null, 'left to the next sync');
+    await syncDueNow();
+    assert.equal(readsOf(shared), heldReads + 1);
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
   });
 
   test('a connection marked revoked by one refused calendar gets its access back at the next probe: the other calendars read, its bots hear access_restored', async () => {

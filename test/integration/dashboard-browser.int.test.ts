@@ -309,6 +309,9 @@ describe('dashboard in Chromium', { skip }, () => {
     const flakyCard = page.locator(`li[data-calendar-id="${flakyId}"]`);
     await flakyCard.getByText('Sync failing', { exact: true }).waitFor();
     assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
+    // Its calendar says why it does not sync.
+    await flakyCard.locator('summary').click();
+    await flakyCard.getByText(/Not syncing: permanent: /).waitFor();
     const healthyCard = page.locator(`li[data-calendar-id="${healthyId}"]`);
     await healthyCard.getByText('Active', { exact: true }).waitFor();
     // Feeds on one host are told apart by their own names (the address is shortened to its host).

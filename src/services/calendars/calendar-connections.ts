@@ -313,7 +313,8 @@ export class CalendarConnections {
     }
     let report: SyncReport;
     try {
-      report = await this.#sync.syncNow(connection.id);
+      // Asked for by a person (perhaps after fixing a calendar): calendars backing off are read too.
+      report = await this.#sync.syncNow(connection.id, undefined, { readHeld: true });
     } catch (error) {
       if (!(error instanceof CalendarProviderError)) throw error;
       // Another sync of this connection is still running: it will bring the changes.
@@ -522,8 +523,6 @@ export class CalendarConnections {
       };
       if (existing) {
         await connections.updateConnection(trx, id, fields);
-        // Connected again: a calendar that kept failing is read at once, not after its backoff.
-        await connections.clearCalendarReadBackoff(trx, id);
       } else {
         await connections.insertConnection(trx, {
           id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
@@ -536,14 +535,19 @@ export class CalendarConnections {
     // Calendars keep their cursors and channels across a reconnect; ones no longer chosen go, with
     // their events. Held like a sync: a sync of this connection under way finishes first.
     // A choice given now ("all" included) applies as given; without one, calendars synced so far stay.
-    await this.#sync.whileHolding(id, async () => this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider, undefined, { keepSynced: options.calendarIds === undefined }));
+    // Connected again, a calendar that kept failing starts afresh: read at once, its count reset
+    // (held like the list, so that a sync under way cannot set its backoff again after this).
+    await this.#sync.whileHolding(id, async () => {
+      await connections.clearCalendarReadBackoff(db, id, now);
+      await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider, undefined, { keepSynced: options.calendarIds === undefined });
+    });
     let report: SyncReport | null = null;
     let syncError: string | null = null;
     try {
       // A feed's adapter has the feed it just read: the first sync uses it instead of fetching it
       // again. An OAuth adapter is not reused: a refresh token rotated during the sync must be
       // stored, which only the sync's own adapter does.
-      report = await this.#sync.syncNow(id, credentials.kind === 'ics' ? provider : undefined);
+      report = await this.#sync.syncNow(id, credentials.kind === 'ics' ? provider : undefined, { readHeld: true });
       if (report.failure) syncError = `${report.failure.kind}: ${report.failure.message}`;
     } catch (error) {
       syncError = error instanceof CalendarProviderError ? `${error.failure.kind}: ${error.message}` : 'the first sync failed; the background sync will retry';

@@ -13,6 +13,9 @@
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
+// - not_found, auth_revoked or permanent of one calendar while the account's others read: those
+//   sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
+//   asked for by a person, or a reconnect, reads it at once).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -173,15 +176,15 @@ class SyncSuperseded extends Error {
 
 /**
  * What the calendars that failed on their own make of a sync. None: it worked. Every calendar
- * refused access: the account's access is gone. Otherwise the first calendar's failure, a refusal
+ * refused access in this sync (none held back by its backoff): the account's access is gone. Otherwise the first calendar's failure, a refusal
  * of access named as that calendar's (the others read fine with the same token), so that the
  * client hears of it as a failing sync while the other calendars go on.
  */
-function failureOfCalendars(calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): ProviderFailure | null {
+function failureOfCalendars(calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[], isEveryCalendarRead: boolean): ProviderFailure | null {
   const [first] = failures;
   if (!first) return null;
   const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
-  if (revoked && failures.length === calendarCount) return revoked.failure;
+  if (revoked && failures.length === calendarCount && isEveryCalendarRead) return revoked.failure;
   // A connection of one calendar (every feed) needs no calendar named.
   if (calendarCount === 1) return first.failure;
   const named = `calendar ${first.calendar.provider_calendar_id}: ${first.failure.message}`;
@@ -286,14 +289,16 @@ export class CalendarSync {
   /**
    * Syncs one connection now (POST .../sync, and right after connecting). `provider`: the adapter
    * that connecting has just used, when it may be used again (an ICS feed's keeps the feed it read).
+   * `readHeld`: calendars backing off on their own are read too (a person asked for this sync,
+   * perhaps after fixing one).
    */
-  syncNow(connectionId: string, provider?: CalendarProvider): Promise<SyncReport> {
+  syncNow(connectionId: string, provider?: CalendarProvider, options: { readHeld?: boolean } = {}): Promise<SyncReport> {
     const sync = (async () => {
       const hold = await this.#hold(connectionId);
       try {
         const connection = await connections.findConnectionById(this.#o.database.db, connectionId);
         if (!connection) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed' });
-        return await this.#syncClaimed(connection, hold, provider);
+        return await this.#syncClaimed(connection, hold, provider, options.readHeld === true);
       } finally {
         // Ended by the sync as a rule; a sync that threw (the database gone mid-way) lets it go here.
         await this.#leases.release(hold);
@@ -374,7 +379,7 @@ export class CalendarSync {
 
   // ----- one connection ------------------------------------------------------------------------
 
-  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider): Promise<SyncReport> {
+  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider, readHeld = false): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const wasRevoked = connection.status === 'auth_revoked';
@@ -392,12 +397,15 @@ export class CalendarSync {
       const calendarFailures: { calendar: ConnectedCalendarRow; failure: ProviderFailure }[] = [];
       /** The calendar-level failures of calendars read in this sync (not held back by their backoff). */
       const failedReads: typeof calendarFailures = [];
-      let readCalendars = 0;
+      /** Calendars read without a failure, and those held back by their backoff. */
+      const readWell: ConnectedCalendarRow[] = [];
+      const heldBack: ConnectedCalendarRow[] = [];
       for (const calendar of calendars) {
         const now = clock.now();
-        const held = heldCalendarFailure(calendar, now);
+        const held = readHeld ? null : heldCalendarFailure(calendar, now);
         if (held) {
           calendarFailures.push({ calendar, failure: held });
+          heldBack.push(calendar);
           continue;
         }
         const storedId = (id: string) => storedEventId(calendar, id);
@@ -409,8 +417,7 @@ export class CalendarSync {
           totals.created += counts.created;
           totals.updated += counts.updated;
           totals.cancelled += counts.cancelled;
-          readCalendars += 1;
-          if (calendar.read_failures > 0) await connections.updateCalendar(database.db, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
+          readWell.push(calendar);
         } catch (error) {
           // A refusal of this one calendar (deleted, shared without the rights to read it, too
           // large) leaves the account's others to sync; an outage, a limit or a lost token stops
@@ -420,14 +427,12 @@ export class CalendarSync {
           failedReads.push({ calendar, failure: error.failure });
         }
       }
-      // Failing while others of the account read, a calendar is read again after a backoff of its
-      // own, not at every sync (one refused as too large would be read whole each time). When none
-      // read, the failure is the connection's, and the connection's backoff applies instead: every
-      // calendar is tried at its next sync (access given back reaches all of them at once).
-      if (readCalendars > 0) await this.#backOffCalendars(failedReads);
+      await this.#recordCalendarReads(hold, readWell, failedReads, heldBack);
       await this.#keepPushOpen(connection, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
       if (calendarFailures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
-      failure = failureOfCalendars(calendars.length, calendarFailures);
+      // The account's access is lost only when every calendar refused in this sync: one held back
+      // may read again at its next try.
+      failure = failureOfCalendars(calendars.length, calendarFailures, heldBack.length === 0);
       isPartial = calendarFailures.length > 0 && calendarFailures.length < calendars.length;
       // A revoked connection some of whose calendars read again has its access back (one refused
       // calendar had it marked revoked before refusals were told apart per calendar); a calendar
@@ -490,15 +495,33 @@ export class CalendarSync {
     return this.#report(connection.id, totals, failure);
   }
 
-  /** Each calendar of `failed` is not read again before its backoff (30 s doubling to an hour) ends. */
-  async #backOffCalendars(failed: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[]): Promise<void> {
-    for (const { calendar, failure } of failed) {
-      const now = this.#o.clock.now();
-      const failures = calendar.read_failures + 1;
-      await connections.updateCalendar(this.#o.database.db, calendar.id, {
-        read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500), next_read_at: now + syncRetryDelayMs(failures), updated_at: now,
-      });
-    }
+  /**
+   * What a sync learnt of each calendar's reads, written while the sync still holds the connection
+   * (a sync that lost it to another writes nothing). A calendar that read clears its backoff.
+   * Failing while others of the account read, a calendar is read again only after a backoff of
+   * its own (30 s doubling to an hour), not at every sync: one refused as too large would be read
+   * whole each time. When none read, the failure is the connection's and so is the backoff: every
+   * calendar, those held back included, is read at the connection's next sync (access given back
+   * reaches all of them at once).
+   */
+  async #recordCalendarReads(hold: SyncHold, readWell: readonly ConnectedCalendarRow[], failedReads: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[], heldBack: readonly ConnectedCalendarRow[]): Promise<void> {
+    const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null);
+    const isConnectionFailure = readWell.length === 0;
+    if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
+    const now = this.#o.clock.now();
+    await this.#o.database.db.transaction().execute(async (trx) => {
+      await this.#checkHold(trx, hold);
+      for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
+      for (const { calendar, failure } of failedReads) {
+        // Counted only against a calendar failing on its own: the connection's failures have their own count.
+        const failures = isConnectionFailure ? calendar.read_failures : calendar.read_failures + 1;
+        await connections.updateCalendar(trx, calendar.id, {
+          read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
+          next_read_at: isConnectionFailure ? null : now + syncRetryDelayMs(failures), updated_at: now,
+        });
+      }
+      if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
+    });
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */

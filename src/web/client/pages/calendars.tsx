@@ -84,6 +84,7 @@ export function CalendarsPage() {
                           {c.calendars.map((cal) => (
                             <li key={cal.id}>
                               <strong>{cal.summary ?? cal.id}</strong>{cal.isPrimary ? ' (primary)' : ''}: push {cal.push.active ? `channel ${cal.push.channel_id}, expires ${formatDateTime(cal.push.expires_at)}` : cal.push.error ? `failed: ${cal.push.error}` : 'none'}
+                              {cal.read_error && <div class="break">Not syncing: {cal.read_error}{cal.next_read_at ? <span class="muted"> (tried again {formatRelative(cal.next_read_at)}, or now with Sync now)</span> : null}</div>}
                             </li>
                           ))}
                         </ul>
