@@ -261,10 +261,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const items = await this.#settledItems(calendarId, roundItems, window);
     const masters = new Map<string, GraphEvent | null>();
     const complete = new Set<string>();
+    const removed = new Set<string>();
     for (const item of items) {
       if (item['@removed']) {
         // A removed id may be a series master; its instances are then gone with it.
         complete.add(item.id);
+        removed.add(item.id);
       } else if (item.type === 'seriesMaster') {
         masters.set(item.id, item);
         complete.add(item.id);
@@ -286,10 +288,17 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchEvent(calendarId, seriesId));
       const master = masters.get(seriesId)!;
       if (master === null) {
-        // The series is gone (deleted between the round and the lookup): so are its instances.
-        complete.add(seriesId);
-        changes.push({ type: 'removed', providerEventId: item.id });
-        continue;
+        // The round names the series removed: so are its instances.
+        if (removed.has(seriesId)) {
+          changes.push({ type: 'removed', providerEventId: item.id });
+          continue;
+        }
+        // Graph lists the occurrence but not its master: not there yet (a GET of an event Graph
+        // has just named answers ErrorItemNotFound at times: msgraph-sdk-java issue 1225), or
+        // deleted since the round was read. Dropping the occurrences would lose a new series
+        // until the next full round; the round is read again from the same delta link instead,
+        // which then finds the master, or names the series removed.
+        throw new CalendarProviderError({ kind: 'transient', message: `Graph did not find the series ${seriesId} of occurrence ${item.id}; the round is read again` });
       }
       const change = toChange(completeFromMaster(item, master), seriesId);
       if (change) changes.push(change);
