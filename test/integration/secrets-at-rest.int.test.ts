@@ -199,7 +199,10 @@ describe('secrets at rest across key changes', () => {
     assert.equal(connected.statusCode, 200, connected.body);
     const connectionId = connected.json().calendar_id as string;
     assert.ok((await credentialsOf(keyless.rollcall, connectionId)).startsWith('{'), 'plaintext without a key');
-    const secret = (await secretOf(keyless.rollcall, auth)).body.secret;
+    // Rotated once: the secret it retired signs for a day and is sealed and moved like the current one.
+    const retired = (await secretOf(keyless.rollcall, auth)).body.secret;
+    const secret = (await keyless.rollcall.app.inject({ method: 'POST', url: '/api/v1/webhooks/secret/rotate', headers: { authorization: auth } })).json().secret;
+    assert.notEqual(secret, retired);
     await keyless.rollcall.close();
 
     const withA = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyA });
@@ -223,10 +226,10 @@ describe('secrets at rest across key changes', () => {
     // The command with the wrong old key refuses to call it done; with the right one it moves both.
     const wrong = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyC });
     assert.equal(wrong.code, 1, wrong.stdout);
-    assert.match(wrong.stdout, /moved 0 to the current key, 2 opened by no configured key/);
+    assert.match(wrong.stdout, /moved 0 to the current key, 3 opened by no configured key/);
     const moved = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
     assert.equal(moved.code, 0, moved.stdout);
-    assert.match(moved.stdout, /sealed 0 plaintext values, moved 2 to the current key, 0 opened by no configured key/);
+    assert.match(moved.stdout, /sealed 0 plaintext values, moved 3 to the current key, 0 opened by no configured key/);
     const again = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
     assert.match(again.stdout, /moved 0 to the current key, 0 opened/, 'a second run finds nothing left');
 
@@ -236,6 +239,8 @@ describe('secrets at rest across key changes', () => {
     assert.equal((await syncOf(done.rollcall, auth, connectionId)).synced, true);
     assert.equal(JSON.parse(new SecretBox(Buffer.from(keyB, 'hex')).decrypt(await credentialsOf(done.rollcall, connectionId))).url, feedUrl);
     assert.ok(SecretBox.isSealed((await storedSecrets(done.rollcall, userId)).webhook_secret));
+    const [movedRetired] = (await storedSecrets(done.rollcall, userId)).retired;
+    assert.equal(new SecretBox(Buffer.from(keyB, 'hex')).decrypt(movedRetired!), retired, 'the retired secret moved to key B');
     await done.rollcall.close();
   });
 });

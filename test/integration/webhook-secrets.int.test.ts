@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { MAX_SIGNING_RETIRED_SECRETS } from '../../src/services/webhooks/webhook-secrets.ts';
+import type { Kysely } from 'kysely';
+import { MAX_SIGNING_RETIRED_SECRETS, signingRetiredSecrets } from '../../src/services/webhooks/webhook-secrets.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
@@ -101,6 +102,13 @@ describe('webhook secret rotation', () => {
     assert.deepEqual(verified, secrets.map((_, i) => i >= secrets.length - 1 - MAX_SIGNING_RETIRED_SECRETS));
   });
 
+  test('a rotated-out secret that cannot be opened (sealed with a key this deployment lacks) only loses its signature: the delivery goes, signed with the others', async () => {
+    const current = await rotate();
+    await rc.database.db.insertInto('retired_webhook_secrets').values({ user_id: user.userId, secret: 'v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==:AAAA', retired_at: clock.now(), valid_until: clock.now() + DAY }).execute();
+    const request = await deliverOne();
+    assert.ok(verifies(current, request));
+  });
+
   test('concurrent rotations take turns: every secret they made but the last is retired, none lost', async () => {
     const before = (await secretView()).secret;
     const made = await Promise.all([rotate(), rotate(), rotate()]);
@@ -112,15 +120,17 @@ describe('webhook secret rotation', () => {
 });
 
 describe('webhook secrets: upgrade', () => {
-  test('a previous secret stored before migration 28 keeps signing until a day after its rotation', async () => {
+  test('a previous secret stored before migration 28 keeps signing until a day after its rotation; one past its day is not carried', async () => {
     await withSchemaBefore(28, 'usr_upgrade', async (database) => {
-      const rotatedAt = Date.parse('2026-12-01T08:00:00Z');
-      await database.db.updateTable('users' as never).set({ previous_webhook_secret: 'whsec_cHJldmlvdXM=', webhook_secret_rotated_at: rotatedAt } as never).where('id' as never, '=', 'usr_upgrade' as never).execute();
+      const rotatedAt = Date.now() - HOUR;
+      const old = database.db as unknown as Kysely<any>;
+      await old.updateTable('users').set({ previous_webhook_secret: 'whsec_cHJldmlvdXM=', webhook_secret_rotated_at: rotatedAt }).where('id', '=', 'usr_upgrade').execute();
+      await old.insertInto('users').values({ id: 'usr_expired', name: 'expired', webhook_secret: 'whsec_x', previous_webhook_secret: 'whsec_b2xk', webhook_secret_rotated_at: Date.now() - 2 * DAY, created_at: 0 }).execute();
       await migrate(database.db, database.engine, MIGRATIONS);
       const retired = await database.db.selectFrom('retired_webhook_secrets').selectAll().execute();
       assert.deepEqual(retired.map((r) => ({ user: r.user_id, secret: r.secret, retiredAt: Number(r.retired_at), until: Number(r.valid_until) })), [{ user: 'usr_upgrade', secret: 'whsec_cHJldmlvdXM=', retiredAt: rotatedAt, until: rotatedAt + DAY }]);
-      const columns = Object.keys(await database.db.selectFrom('users').selectAll().where('id', '=', 'usr_upgrade').executeTakeFirstOrThrow());
-      assert.ok(!columns.includes('previous_webhook_secret'), columns.join(', '));
+      const signing = await signingRetiredSecrets(database.db, ['usr_upgrade', 'usr_expired'], Date.now());
+      assert.deepEqual([...signing], [['usr_upgrade', ['whsec_cHJldmlvdXM=']]]);
     });
   });
 });

@@ -9,7 +9,9 @@ const OVERLAP_MS = 24 * 60 * 60 * 1000;
  * one until its own end (a day after its rotation). One previous secret per user
  * (users.previous_webhook_secret) meant that a second rotation within the day, such as a retried
  * rotate request, cut the first one's overlap short and broke receivers still on the old secret.
- * The previous secret moves here with the end it had.
+ * The previous secret still signing moves here with the end it had. The old column stays, unused,
+ * so that an instance of the version before, still running during an upgrade, keeps working (a
+ * rotation it makes meanwhile keeps the old secret's overlap only on that instance).
  */
 export const retiredWebhookSecrets: Migration = {
   version: 28,
@@ -24,12 +26,9 @@ export const retiredWebhookSecrets: Migration = {
       .addColumn('valid_until', 'bigint', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('retired_webhook_secrets_user').on('retired_webhook_secrets').columns(['user_id', 'valid_until']).execute();
-    const previous = await db.selectFrom('users').select(['id', 'previous_webhook_secret', 'webhook_secret_rotated_at'])
-      .where('previous_webhook_secret', 'is not', null).where('webhook_secret_rotated_at', 'is not', null).execute();
-    for (const user of previous) {
-      const retiredAt = Number(user.webhook_secret_rotated_at);
-      await db.insertInto('retired_webhook_secrets').values({ user_id: user.id, secret: user.previous_webhook_secret, retired_at: retiredAt, valid_until: retiredAt + OVERLAP_MS }).execute();
-    }
-    await db.schema.alterTable('users').dropColumn('previous_webhook_secret').execute();
+    await db.insertInto('retired_webhook_secrets').columns(['user_id', 'secret', 'retired_at', 'valid_until'])
+      .expression(db.selectFrom('users').select((eb) => ['id', 'previous_webhook_secret', 'webhook_secret_rotated_at', eb('webhook_secret_rotated_at', '+', OVERLAP_MS).as('valid_until')])
+        .where('previous_webhook_secret', 'is not', null).where('webhook_secret_rotated_at', '>', Date.now() - OVERLAP_MS))
+      .execute();
   },
 };

@@ -53,5 +53,5 @@ export const StatusReportResponse = Type.Object({
 export const WebhookSecretResponse = Type.Object({
   secret: Type.String(),
   rotated_at: Nullable(Type.String()),
-  previous_secret_valid_until: Nullable(Type.String()),
+  previous_secret_valid_until: Nullable(Type.String({ description: 'When the last of the rotated-out secrets still signing stops (each signs for a day after its own rotation); null when none does' })),
 });

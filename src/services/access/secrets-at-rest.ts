@@ -74,7 +74,8 @@ export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'pla
     after = users[users.length - 1]!.id;
   }
   for (let after = 0; ;) {
-    let query = db.selectFrom('retired_webhook_secrets').select(['id', 'secret']).where('id', '>', after).orderBy('id').limit(PAGE);
+    // Only those still signing: one past its day is never opened again (and goes at the user's next rotation).
+    let query = db.selectFrom('retired_webhook_secrets').select(['id', 'secret']).where('id', '>', after).where('valid_until', '>', Date.now()).orderBy('id').limit(PAGE);
     if (only === 'plaintext') query = query.where('secret', 'not like', 'v1:%');
     const retired = await query.execute();
     for (const row of retired) {
@@ -113,7 +114,7 @@ export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'pla
 /** How many users have a sealed webhook secret, current or retired (which cannot be used without the key). */
 export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<number> {
   const current = await db.selectFrom('users').select(['id', 'webhook_secret']).where('webhook_secret', 'like', 'v1:%').execute();
-  const retired = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret']).where('secret', 'like', 'v1:%').execute();
+  const retired = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret']).where('secret', 'like', 'v1:%').where('valid_until', '>', Date.now()).execute();
   const users = new Set<string>();
   for (const row of current) if (SecretBox.isSealed(row.webhook_secret)) users.add(row.id);
   for (const row of retired) if (SecretBox.isSealed(row.secret)) users.add(row.user_id);

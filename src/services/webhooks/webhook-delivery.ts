@@ -145,14 +145,20 @@ export class WebhookDelivery {
   async #deliver(delivery: Delivery, stored: readonly string[]): Promise<void> {
     const { clock, database, metrics, logger } = this.#o;
     const sentAt = clock.now();
-    let secrets: string[];
-    try {
-      secrets = stored.map((s) => openWebhookSecret(s, this.#o.secretBox));
-    } catch (error) {
-      // A secret that cannot be opened (key missing or changed) fails this user's deliveries
-      // visibly and leaves everyone else's flowing; it must never stall the whole outbox.
-      logger.error({ err: error, botId: delivery.bot_id, messageId: delivery.message_id }, 'cannot open the webhook secret to sign a delivery');
-      secrets = [];
+    // A current secret that cannot be opened (key missing or changed) fails this user's deliveries
+    // visibly and leaves everyone else's flowing; it must never stall the whole outbox. A retired
+    // one that cannot be opened only loses its signature.
+    const secrets: string[] = [];
+    for (const [i, value] of stored.entries()) {
+      try {
+        secrets.push(openWebhookSecret(value, this.#o.secretBox));
+      } catch (error) {
+        logger.error({ err: error, botId: delivery.bot_id, messageId: delivery.message_id }, i === 0 ? 'cannot open the webhook secret to sign a delivery' : 'cannot open a rotated-out webhook secret; the delivery goes without its signature');
+        if (i === 0) {
+          secrets.length = 0;
+          break;
+        }
+      }
     }
     const timestamp = new Date(sentAt);
     const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');

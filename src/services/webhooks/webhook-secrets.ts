@@ -32,7 +32,10 @@ export async function signingRetiredSecrets(db: Db, userIds: readonly string[], 
   if (userIds.length === 0) return bySecret;
   const rows = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret'])
     .where('user_id', 'in', [...userIds]).where('valid_until', '>', nowMs).orderBy('retired_at', 'desc').orderBy('id', 'desc').execute();
-  for (const row of rows) bySecret.set(row.user_id, [...(bySecret.get(row.user_id) ?? []), row.secret]);
+  for (const row of rows) {
+    const secrets = bySecret.get(row.user_id) ?? [];
+    if (secrets.length < MAX_SIGNING_RETIRED_SECRETS) bySecret.set(row.user_id, [...secrets, row.secret]);
+  }
   return bySecret;
 }
 
@@ -61,11 +64,12 @@ export class WebhookSecrets {
   }
 
   async rotate(userId: string): Promise<WebhookSecretView> {
-    const now = this.#clock.now();
     await this.#db.transaction().execute(async (trx) => {
-      // Written first, so that two rotations of one user take turns (each retires the secret the
-      // other made, not the same one twice).
-      await trx.updateTable('users').set({ webhook_secret_rotated_at: now }).where('id', '=', userId).execute();
+      // The user's row written first (to itself), so that two rotations of one user take turns:
+      // each retires the secret the other made, not the same one twice; the time is read once
+      // the turn has come, so that later rotations retire later.
+      await trx.updateTable('users').set((eb) => ({ webhook_secret_rotated_at: eb.ref('webhook_secret_rotated_at') })).where('id', '=', userId).execute();
+      const now = this.#clock.now();
       const user = await trx.selectFrom('users').select(['webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
       // Opened and sealed again, so a plaintext secret from before the key was set leaves sealed.
       const retired = sealWebhookSecret(openWebhookSecret(user.webhook_secret, this.#box), this.#box);
@@ -75,7 +79,7 @@ export class WebhookSecrets {
         .orderBy('retired_at', 'desc').orderBy('id', 'desc').execute();
       const kept = signing.slice(0, MAX_SIGNING_RETIRED_SECRETS).map((r) => r.id);
       await trx.deleteFrom('retired_webhook_secrets').where('user_id', '=', userId).where('id', 'not in', kept).execute();
-      await trx.updateTable('users').set({ webhook_secret: sealWebhookSecret(newWebhookSecret(), this.#box) }).where('id', '=', userId).execute();
+      await trx.updateTable('users').set({ webhook_secret: sealWebhookSecret(newWebhookSecret(), this.#box), webhook_secret_rotated_at: now }).where('id', '=', userId).execute();
     });
     return this.get(userId);
   }

@@ -95,7 +95,7 @@ function SigningSecret() {
       ) : (
         <>
           <p class="secret"><code class="mono break" data-testid="webhook-secret">{secret.secret}</code></p>
-          {secret.previous_secret_valid_until && <p class="muted">The previous secret also signs until {formatDateTime(secret.previous_secret_valid_until)}.</p>}
+          {secret.previous_secret_valid_until && <p class="muted">Secrets rotated out in the last day also sign, each for a day after its rotation: until {formatDateTime(secret.previous_secret_valid_until)} at the latest.</p>}
         </>
       )}
       <div class="actions">
