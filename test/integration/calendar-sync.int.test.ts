@@ -1331,7 +1331,26 @@ describe('Microsoft Graph specifics', () => {
     const movedBot = await bot(env, user.auth, botOf.Moved!);
     assert.equal(movedBot.scheduled_join_time, new Date(start + 3 * HOUR - 3 * MIN).toISOString(), 'the move holds against the stale copy');
     assert.equal((await bot(env, user.auth, botOf.Kept!)).status, 'Scheduled', 'the stray @removed did not cancel it');
-    assert.deepEqual(env.microsoft.masterLookups.slice(lookupsBefore), [kept], 'only the event named both removed and live was looked up');
+    // The deleted one was looked up too (a 404, which the fake does not count).
+    assert.deepEqual(env.microsoft.masterLookups.slice(lookupsBefore), [kept], 'the live one named removed was looked up');
+
+    // A series listed twice in a round, its earlier version (with an occurrence since deleted)
+    // after its current one: its instances are read from Graph; the deleted occurrence's bot goes.
+    const weekly = env.microsoft.createEvent(account.email, { subject: 'Weekly', startMs: start + 8 * HOUR, endMs: start + 9 * HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_weekly2%40thread.v2/0', weeklyCount: 3 });
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const occurrences = (await eventsOf(env, user.auth, connectionId, start + 7 * HOUR, start + 22 * DAY) as { id: string; title: string; start_time: string }[]).filter((e) => e.title === 'Weekly');
+    assert.equal(occurrences.length, 3);
+    const secondBot = await schedule(env, user.auth, occurrences[1]!.id, 'twice-weekly-2');
+    const thirdBot = await schedule(env, user.auth, occurrences[2]!.id, 'twice-weekly-3');
+    env.clock.advance(MIN);
+    env.microsoft.cancelOccurrence(account.email, weekly, Date.parse(occurrences[1]!.start_time));
+    env.microsoft.listAgainInNextRound(calendar, weekly, 'earlier', 'last');
+    const instanceLookups = env.microsoft.instanceLookups.length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.ok(env.microsoft.instanceLookups.slice(instanceLookups).includes(weekly), 'the series was read from Graph');
+    assert.equal((await bot(env, user.auth, secondBot)).status, 'Cancelled', 'the stale copy did not keep the deleted occurrence');
+    assert.equal((await bot(env, user.auth, thirdBot)).status, 'Scheduled');
   });
 
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async () => {

@@ -92,6 +92,8 @@ interface DeltaState {
   epoch: number;
   /** Ids named @removed outside the window in the round that followed this state (the same on a re-read of its token). */
   removedOutside?: string[];
+  /** Ids listed once more in the round that followed this state (listAgainInNextRound; the same on a re-read). */
+  listedAgain?: { id: string; as: 'removed' | 'earlier'; where: 'first' | 'last' }[];
 }
 
 // Outlook event subscriptions: at most 4,230 minutes ahead (the lifetime table of
@@ -213,7 +215,7 @@ export class FakeMicrosoftGraph {
   /**
    * The next incremental round of this calendar lists `id` once more, `first` or `last` in the
    * round: as an @removed entry, or as the version the previous round gave (older, with its older
-   * lastModifiedDateTime). Graph may list an entity more than once in a round and in any order
+   * lastModifiedDateTime; for a series master, the series as it was: master and occurrences). Graph may list an entity more than once in a round and in any order
    * (learn.microsoft.com/graph/delta-query-overview: "A single entity can be contained multiple
    * times in the response", "Don't assume a specific sequence of the responses"; reported as
    * microsoft-graph-docs issues 6785 and 3121).
@@ -565,7 +567,9 @@ export class FakeMicrosoftGraph {
       // to apply it reads it again): ids named @removed outside the window stay with it.
       previous.removedOutside = [...(previous.removedOutside ?? []), ...(this.#removedOutsideWindow.get(calendarId) ?? [])];
       this.#removedOutsideWindow.delete(calendarId);
-      state = { ...previous, seen: new Map(previous.seen), removedOutside: previous.removedOutside };
+      previous.listedAgain = [...(previous.listedAgain ?? []), ...(this.#listedAgain.get(calendarId) ?? [])];
+      this.#listedAgain.delete(calendarId);
+      state = { ...previous, seen: new Map(previous.seen), removedOutside: previous.removedOutside, listedAgain: previous.listedAgain };
     } else {
       // startDateTime and endDateTime are required on calendarView delta (learn.microsoft.com/graph/api/event-delta).
       const fromMs = Date.parse(query.get('startDateTime') ?? '');
@@ -613,17 +617,17 @@ export class FakeMicrosoftGraph {
     // Ids outside the window named @removed although only changed (see nameRemovedOutsideWindow).
     for (const id of state.removedOutside ?? []) removed.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
     if (removed.length > 0) groups.push(removed);
-    if (deltaToken !== null) {
-      for (const again of this.#listedAgain.get(calendarId) ?? []) {
-        const earlier = state.seen.get(again.id);
-        const entry = again.as === 'removed' ? { '@odata.type': '#microsoft.graph.event', id: again.id, '@removed': { reason: 'deleted' } } : earlier ? JSON.parse(earlier) : null;
-        if (entry === null) continue;
-        if (again.where === 'first') groups.unshift([entry]);
-        else groups.push([entry]);
-      }
-      this.#listedAgain.delete(calendarId);
+    // Ids listed once more (see listAgainInNextRound), the same whenever the token is read again.
+    // A series travels whole (master and occurrences), its earlier version too.
+    for (const again of state.listedAgain ?? []) {
+      const earlier = again.as === 'removed' ? [{ '@odata.type': '#microsoft.graph.event', id: again.id, '@removed': { reason: 'deleted' } }]
+        : [...state.seen.entries()].filter(([id, text]) => id === again.id || seriesOfText(text) === again.id).map(([, text]) => JSON.parse(text) as unknown);
+      if (earlier.length === 0) continue;
+      if (again.where === 'first') groups.unshift(earlier);
+      else groups.push(earlier);
     }
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
+    delete state.listedAgain;
     delete state.removedOutside;
     this.#page({ groups, state, pageSize, path }, send);
   }

@@ -47,6 +47,8 @@ const DAY_MS = 86_400_000;
 const SUBSCRIPTION_MINUTES = 4_200;
 const PAGE_SIZE = 100;
 const MAX_PAGES = 500;
+/** Lookups a round makes to settle events and series Graph listed more than once (see #settledItems). */
+const MAX_SETTLING_LOOKUPS = 50;
 
 interface DeltaCursor {
   deltaLink: string;
@@ -235,33 +237,65 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /**
-   * One entry per event of a round (see oneEntryPerEvent); an event the round names both removed
-   * and not is looked up: gone (404), or outside the round's window, it is removed; else it is
-   * what Graph has now.
+   * One entry per event of a round (see oneEntryPerEvent). An event the round names both removed
+   * and not, or in versions it cannot order, is looked up: gone (404), or outside the round's
+   * window, it is removed; else it is what Graph has now. A series listed more than once has its
+   * instances read from Graph (fetchSeriesInstances) instead of taken from the round. At most
+   * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
+   * an outage or a limit, which have the round read again), the newest version listed stands.
    */
-  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }): Promise<GraphEvent[]> {
-    const { entries, unsure } = oneEntryPerEvent(items);
+  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
+    const { entries, unsure, repeatedSeries } = oneEntryPerEvent(items);
+    const looked = new Map<string, GraphEvent | null>();
+    const seriesInstances = new Map<string, ProviderChange[] | null>();
+    let lookups = 0;
+    /** undefined: not looked up (past the cap, or refused for good). */
+    const lookUp = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+      if (lookups >= MAX_SETTLING_LOOKUPS) return undefined;
+      lookups += 1;
+      try {
+        return await work();
+      } catch (error) {
+        if (error instanceof CalendarProviderError && (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited')) throw error;
+        return undefined;
+      }
+    };
+    for (const seriesId of repeatedSeries) {
+      const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window));
+      if (instances !== undefined) seriesInstances.set(seriesId, instances);
+    }
     const settled: GraphEvent[] = [];
     for (const entry of entries) {
-      if (!unsure.has(entry.id)) {
+      const isOfReadSeries = repeatedSeries.has(entry.id) || (entry.seriesMasterId != null && repeatedSeries.has(entry.seriesMasterId));
+      if (!unsure.has(entry.id) || isOfReadSeries) {
         settled.push(entry);
         continue;
       }
-      const now = await this.#fetchEvent(calendarId, entry.id);
-      const startMs = now ? graphTimeMs(now.start) : null;
-      const endMs = now ? graphTimeMs(now.end) ?? startMs : null;
-      const isInWindow = now?.type === 'seriesMaster' || (startMs !== null && endMs !== null && startMs < window.toMs && endMs > window.fromMs);
-      settled.push(now && isInWindow ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
+      const now = await lookUp(() => this.#fetchEvent(calendarId, entry.id));
+      if (now === undefined) {
+        settled.push(entry);
+        continue;
+      }
+      looked.set(entry.id, now);
+      settled.push(now && isWithin(now, window) ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
     }
-    return settled;
+    return { items: settled, looked, seriesInstances };
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
   async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
-    const items = await this.#settledItems(calendarId, roundItems, window);
-    const masters = new Map<string, GraphEvent | null>();
+    const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window);
+    // Masters looked up already are not looked up again.
+    const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
     const complete = new Set<string>();
     const removed = new Set<string>();
+    const changes: ProviderChange[] = [];
+    // A series read from Graph: its instances as Graph lists them, every other one of it gone.
+    for (const [seriesId, instances] of seriesInstances) {
+      complete.add(seriesId);
+      if (instances === null) removed.add(seriesId);
+      else changes.push(...instances);
+    }
     for (const item of items) {
       if (item['@removed']) {
         // A removed id may be a series master; its instances are then gone with it.
@@ -272,7 +306,6 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         complete.add(item.id);
       }
     }
-    const changes: ProviderChange[] = [];
     for (const item of items) {
       if (item['@removed']) {
         changes.push({ type: 'removed', providerEventId: item.id });
@@ -280,6 +313,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       if (item.type === 'seriesMaster') continue;
       const seriesId = (item.type === 'occurrence' || item.type === 'exception') && item.seriesMasterId ? item.seriesMasterId : null;
+      if (seriesId !== null && seriesInstances.has(seriesId)) {
+        if (seriesInstances.get(seriesId) === null) changes.push({ type: 'removed', providerEventId: item.id });
+        continue;
+      }
       if (seriesId === null) {
         const change = toChange(item);
         if (change) changes.push(change);
@@ -431,27 +468,55 @@ export function completeFromMaster(item: GraphEvent, master: GraphEvent): GraphE
  * round, anywhere in its pages, and says not to assume any order (learn.microsoft.com/graph/
  * delta-query-overview: "A single entity can be contained multiple times in the response", and
  * "Don't assume a specific sequence of the responses"), so the position of an entry says nothing
- * of which is newer. Several versions of an event: the one modified last (lastModifiedDateTime;
- * the later listed when that does not tell). An event named both removed and not: `unsure`, to be
- * looked up (a stale copy must neither bring back a deleted meeting nor a stray @removed cancel a
- * live one). Entries keep the place of the event's first one.
+ * of which is newer. Versions that are the same: one. Versions that differ, each with its
+ * lastModifiedDateTime: the one modified last. Otherwise (one without a time, as occurrences come
+ * bare, or an id named both removed and not): `unsure`, to be looked up, so that a stale copy
+ * neither brings back a deleted meeting nor a stray @removed cancels a live one. `repeatedSeries`:
+ * the series with an id listed more than once (its master or an instance): a stale copy of the
+ * series may carry an occurrence deleted since, which no entry names removed, so the series'
+ * instances are to be read from Graph. Entries keep the place of the event's first one.
  */
-export function oneEntryPerEvent(items: readonly GraphEvent[]): { entries: GraphEvent[]; unsure: Set<string> } {
+export function oneEntryPerEvent(items: readonly GraphEvent[]): { entries: GraphEvent[]; unsure: Set<string>; repeatedSeries: Set<string> } {
   const byId = new Map<string, GraphEvent[]>();
-  for (const item of items) byId.set(item.id, [...(byId.get(item.id) ?? []), item]);
+  for (const item of items) {
+    const versions = byId.get(item.id);
+    if (versions) versions.push(item);
+    else byId.set(item.id, [item]);
+  }
   const unsure = new Set<string>();
+  const repeatedSeries = new Set<string>();
   const entries: GraphEvent[] = [];
   for (const [id, versions] of byId) {
     const live = versions.filter((v) => !v['@removed']);
-    if (live.length > 0 && live.length < versions.length) unsure.add(id);
+    if (versions.length > 1) {
+      const series = live.find((v) => v.type === 'seriesMaster')?.id ?? live.find((v) => v.seriesMasterId)?.seriesMasterId;
+      if (series) repeatedSeries.add(series);
+    }
     if (live.length === 0) {
       entries.push(versions.at(-1)!);
       continue;
     }
+    const distinct = new Set(live.map((v) => JSON.stringify(v)));
+    if (live.length < versions.length || (distinct.size > 1 && live.some((v) => Number.isNaN(Date.parse(v.lastModifiedDateTime ?? ''))))) unsure.add(id);
     const modifiedMs = (v: GraphEvent) => Date.parse(v.lastModifiedDateTime ?? '') || -Infinity;
     entries.push(live.reduce((newest, v) => (modifiedMs(v) >= modifiedMs(newest) ? v : newest)));
   }
-  return { entries, unsure };
+  return { entries, unsure, repeatedSeries };
+}
+
+/**
+ * Whether an event looked up is in a round's window: a master always (its series may reach in);
+ * an event whose start cannot be read is kept (toChange leaves it alone). An all-day event's times
+ * come as midnight in UTC whatever its zone, while the window is filtered on its real time: a day
+ * of slack either side.
+ */
+function isWithin(event: GraphEvent, window: { fromMs: number; toMs: number }): boolean {
+  if (event.type === 'seriesMaster') return true;
+  const startMs = graphTimeMs(event.start);
+  if (startMs === null) return true;
+  const endMs = graphTimeMs(event.end) ?? startMs;
+  const slack = event.isAllDay ? DAY_MS : 0;
+  return startMs < window.toMs + slack && endMs > window.fromMs - slack;
 }
 
 export function toChange(item: GraphEvent, seriesId: string | null = null): ProviderChange | null {

@@ -141,6 +141,16 @@ test('Graph: a round that lists an event more than once keeps one entry, the one
   // No modification time to tell: the later listed.
   assert.equal(oneEntryPerEvent([{ id: 'b', subject: '1' }, { id: 'b', subject: '2' }]).entries[0]!.subject, '2');
   // Removed twice: one removal. Removed and listed: unsure, either way round.
-  assert.deepEqual(oneEntryPerEvent([removed('c'), removed('c')]), { entries: [removed('c')], unsure: new Set() });
+  assert.deepEqual(oneEntryPerEvent([removed('c'), removed('c')]), { entries: [removed('c')], unsure: new Set(), repeatedSeries: new Set() });
   for (const items of [[removed('a'), older], [newer, removed('a')]]) assert.deepEqual([...oneEntryPerEvent(items).unsure], ['a']);
+  // Versions that differ where one has no modification time (occurrences come bare): unsure.
+  assert.deepEqual([...oneEntryPerEvent([{ id: 'o', subject: 'x', lastModifiedDateTime: '2026-12-01T09:00:00Z' }, { id: 'o', start: { dateTime: '2026-12-10T15:00:00' } }]).unsure], ['o']);
+  // The same version twice: sure.
+  assert.equal(oneEntryPerEvent([{ id: 'o', subject: 'x' }, { id: 'o', subject: 'x' }]).unsure.size, 0);
+  // A series with an id listed twice (its master, or an instance) is to be read whole.
+  const master = { id: 'm', type: 'seriesMaster' };
+  const occurrence = { id: 'm-1', type: 'occurrence', seriesMasterId: 'm' };
+  assert.deepEqual([...oneEntryPerEvent([master, occurrence, master]).repeatedSeries], ['m']);
+  assert.deepEqual([...oneEntryPerEvent([occurrence, master, occurrence]).repeatedSeries], ['m']);
+  assert.equal(oneEntryPerEvent([master, occurrence]).repeatedSeries.size, 0);
 });
