@@ -3489,6 +3489,28 @@ describe('sync leases', () => {
     assert.deepEqual({ ...row }, { lease_until: null, lease_owner: null }, 'nobody holds it');
   });
 
+  test('a sync that outlives its lease while a push channel opens closes the channel it got: the connection keeps the newer sync\'s, and one channel is live', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    let answer!: () => void;
+    env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
+    const delayed = env.google.watchesDelayed;
+    const connecting = env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
+    env.google.delayWatch = null;
+    // The first sync's lease runs out while Google is slow to answer; another sync takes the
+    // connection and opens its own channel.
+    env.clock.advance(11 * MIN);
+    const calendarId = (await env.rc.request('GET', '/api/v1/calendar/connections', { auth: user.auth })).body.connections[0].calendar_id as string;
+    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(second.body.synced, true, JSON.stringify(second.body));
+    answer();
+    assert.equal((await connecting).status, 200);
+    const recorded = (await connection(env, user.auth, calendarId)).calendars.map((c: { push: { channel_id: string | null } }) => c.push.channel_id);
+    const live = env.google.liveChannels(account.email).map((c) => c.id);
+    assert.deepEqual(live, recorded, 'the channel the stalled sync got is stopped; the recorded one lives');
+  });
+
   test('a sync longer than a lease keeps its connection: the heartbeat renews the lease, another sync cannot take it, and its writes still count', async () => {
     const user = await env.rc.newUser();
     const { calendarId } = await connectFeed(user.auth, env.clock.now() + DAY);

@@ -76,6 +76,10 @@ export interface RecordedRequest {
 export class FakeGoogleCalendar {
   readonly requests: RecordedRequest[] = [];
   readonly channels: Channel[] = [];
+  /** While set, events.watch answers (and makes its channel) only once it settles. */
+  delayWatch: Promise<void> | null = null;
+  /** events.watch requests that waited for delayWatch. */
+  watchesDelayed = 0;
   readonly notifications: { channelId: string; state: string; status: number }[] = [];
   /** While set, every API and token request gets this answer. */
   outage: { status: number; retryAfterSeconds?: number } | null = null;
@@ -322,6 +326,12 @@ export class FakeGoogleCalendar {
     const account = this.#account(owner.email);
     if (req.method === 'GET' && path === '/users/me/calendarList') return this.#calendarList(account, url.searchParams, send);
     const watch = /^\/calendars\/([^/]+)\/events\/watch$/.exec(path);
+    if (req.method === 'POST' && watch && this.delayWatch) {
+      // A slow answer: the channel is made when the answer goes.
+      this.watchesDelayed += 1;
+      void this.delayWatch.then(() => this.#watch(account, decodeURIComponent(watch[1]!), body, send));
+      return;
+    }
     if (req.method === 'POST' && watch) return this.#watch(account, decodeURIComponent(watch[1]!), body, send);
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     if (req.method === 'GET' && list) return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, send);

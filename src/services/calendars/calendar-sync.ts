@@ -428,7 +428,7 @@ export class CalendarSync {
         }
       }
       await this.#recordCalendarReads(hold, readWell, failedReads, heldBack);
-      await this.#keepPushOpen(connection, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
+      await this.#keepPushOpen(connection, hold, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
       if (calendarFailures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       // The account's access is lost only when every calendar refused in this sync: one held back
       // may read again at its next try.
@@ -509,8 +509,7 @@ export class CalendarSync {
     const isConnectionFailure = readWell.length === 0;
     if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
-    await this.#o.database.db.transaction().execute(async (trx) => {
-      await this.#checkHold(trx, hold);
+    await this.#whileHeld(hold, async (trx) => {
       for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
       for (const { calendar, failure } of failedReads) {
         // Counted only against a calendar failing on its own: the connection's failures have their own count.
@@ -521,6 +520,14 @@ export class CalendarSync {
         });
       }
       if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
+    });
+  }
+
+  /** Runs `work` in a transaction that first checks that this sync still holds the connection (else SyncSuperseded). */
+  async #whileHeld(hold: SyncHold, work: (trx: Transaction<Schema>) => Promise<void>): Promise<void> {
+    await this.#o.database.db.transaction().execute(async (trx) => {
+      await this.#checkHold(trx, hold);
+      await work(trx);
     });
   }
 
@@ -718,7 +725,7 @@ export class CalendarSync {
 
   // ----- push channels -----------------------------------------------------------------------
 
-  async #keepPushOpen(connection: CalendarConnectionRow, provider: CalendarProvider, failedCalendarIds: ReadonlySet<number>): Promise<void> {
+  async #keepPushOpen(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, failedCalendarIds: ReadonlySet<number>): Promise<void> {
     if (!provider.push || !this.#o.isPushEnabled) return;
     const calendars = await connections.listCalendars(this.#o.database.db, connection.id);
     for (const calendar of calendars) {
@@ -750,17 +757,25 @@ export class CalendarSync {
         } else {
           channel = await provider.push.open(request);
         }
-        await connections.updateCalendar(this.#o.database.db, calendar.id, {
-          push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
-          push_expires_at: channel.expiresAtMs, push_error: null, updated_at: now,
-        });
+        try {
+          await this.#whileHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
+            push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
+            push_expires_at: channel.expiresAtMs, push_error: null, updated_at: now,
+          }));
+        } catch (error) {
+          // Another sync holds the connection now (this one stalled past its lease) and keeps its
+          // channels: a channel opened here would notify with an id nobody knows until it expired.
+          if (error instanceof SyncSuperseded && channel.channelId !== current?.channelId) await provider.push.close(channel).catch(() => {});
+          throw error;
+        }
       } catch (error) {
+        if (error instanceof SyncSuperseded) throw error;
         const failure = toProviderFailure(error);
         // Push is an optimisation: without it the connection is polled more often. A refusal here
         // is the calendar's (Graph takes no subscription to a calendar shared with the user): the
         // same token has just read the calendars, and a token that stops working fails the next
         // sync's reads.
-        await connections.updateCalendar(this.#o.database.db, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now });
+        await this.#whileHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now }));
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not open a push channel; polling instead');
       }
     }
