@@ -7,7 +7,7 @@
 // Every update is conditional on the value read, so a webhook secret rotation, a refresh token
 // written by a sync, or another instance doing the same walk is never overwritten: the value they
 // wrote is sealed with the current key already.
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
 import { SecretBox } from '../../lib/secret-box.ts';
 
@@ -49,64 +49,53 @@ function count(report: SecretsReport, verdicts: Verdict[], wasWritten: boolean):
   }
 }
 
+/** A column of sealed values: its table, how its plaintext looks, and which of its rows are walked. */
+interface SealedColumn {
+  table: 'users' | 'retired_webhook_secrets' | 'calendar_connections';
+  column: 'webhook_secret' | 'secret' | 'credentials';
+  isPlain: (value: string) => boolean;
+  /** A SQL prefilter for plaintext values (judge() has the last word). */
+  plaintext: { op: 'like' | 'not like'; pattern: string };
+  /** Ids sort as text or as numbers: the walk starts below the first. */
+  firstId: string | number;
+  /** Rows to leave out. */
+  skip?: (query: SelectQueryBuilder<any, any, any>) => SelectQueryBuilder<any, any, any>;
+}
+
+const SEALED_COLUMNS: readonly SealedColumn[] = [
+  { table: 'users', column: 'webhook_secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: '' },
+  // Only those still signing: one past its day is never opened again (and goes at the user's next rotation).
+  { table: 'retired_webhook_secrets', column: 'secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: 0, skip: (q) => q.where('valid_until', '>', Date.now()) },
+  { table: 'calendar_connections', column: 'credentials', isPlain: isPlainCredentials, plaintext: { op: 'like', pattern: '{%' }, firstId: '', skip: (q) => q.where('credentials', 'is not', null) },
+];
+
 /**
  * Seals what is in plaintext (`only: 'plaintext'`, start-up) or also moves what a previous key
  * sealed to the current key (`only: 'all'`). Pages by id, so it can run beside live traffic.
  */
 export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'plaintext' | 'all'): Promise<SecretsReport> {
   const report: SecretsReport = { sealed: 0, resealed: 0, unreadable: 0 };
-  for (let after = ''; ;) {
-    let query = db.selectFrom('users').select(['id', 'webhook_secret']).where('id', '>', after).orderBy('id').limit(PAGE);
-    // A prefilter only; judge() has the last word.
-    if (only === 'plaintext') query = query.where('webhook_secret', 'not like', 'v1:%');
-    const users = await query.execute();
-    for (const user of users) {
-      const verdict = judge(box, user.webhook_secret, isPlainWebhookSecret);
-      if (verdict.value === null) {
-        count(report, [verdict], false);
-        continue;
+  // The table and column names come from SEALED_COLUMNS, not from the schema's types.
+  const loose = db as unknown as Kysely<any>;
+  for (const { table, column, isPlain, plaintext, firstId, skip } of SEALED_COLUMNS) {
+    for (let after = firstId; ;) {
+      let query = loose.selectFrom(table).select(['id', column]).where('id', '>', after).orderBy('id').limit(PAGE);
+      if (skip) query = skip(query);
+      if (only === 'plaintext') query = query.where(column, plaintext.op, plaintext.pattern);
+      const rows = await query.execute() as { id: string | number; [value: string]: unknown }[];
+      for (const row of rows) {
+        const stored = row[column] as string;
+        const verdict = judge(box, stored, isPlain);
+        if (verdict.value === null) {
+          count(report, [verdict], false);
+          continue;
+        }
+        const result = await loose.updateTable(table).set({ [column]: verdict.value }).where('id', '=', row.id).where(column, '=', stored).executeTakeFirst();
+        count(report, [verdict], Number(result.numUpdatedRows) > 0);
       }
-      const result = await db.updateTable('users').set({ webhook_secret: verdict.value })
-        .where('id', '=', user.id).where('webhook_secret', '=', user.webhook_secret).executeTakeFirst();
-      count(report, [verdict], Number(result.numUpdatedRows) > 0);
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]!.id;
     }
-    if (users.length < PAGE) break;
-    after = users[users.length - 1]!.id;
-  }
-  for (let after = 0; ;) {
-    // Only those still signing: one past its day is never opened again (and goes at the user's next rotation).
-    let query = db.selectFrom('retired_webhook_secrets').select(['id', 'secret']).where('id', '>', after).where('valid_until', '>', Date.now()).orderBy('id').limit(PAGE);
-    if (only === 'plaintext') query = query.where('secret', 'not like', 'v1:%');
-    const retired = await query.execute();
-    for (const row of retired) {
-      const verdict = judge(box, row.secret, isPlainWebhookSecret);
-      if (verdict.value === null) {
-        count(report, [verdict], false);
-        continue;
-      }
-      const result = await db.updateTable('retired_webhook_secrets').set({ secret: verdict.value })
-        .where('id', '=', row.id).where('secret', '=', row.secret).executeTakeFirst();
-      count(report, [verdict], Number(result.numUpdatedRows) > 0);
-    }
-    if (retired.length < PAGE) break;
-    after = Number(retired[retired.length - 1]!.id);
-  }
-  for (let after = ''; ;) {
-    let query = db.selectFrom('calendar_connections').select(['id', 'credentials']).where('id', '>', after).where('credentials', 'is not', null).orderBy('id').limit(PAGE);
-    if (only === 'plaintext') query = query.where('credentials', 'like', '{%');
-    const connections = await query.execute();
-    for (const connection of connections) {
-      const verdict = judge(box, connection.credentials, isPlainCredentials);
-      if (verdict.value === null) {
-        count(report, [verdict], false);
-        continue;
-      }
-      const result = await db.updateTable('calendar_connections').set({ credentials: verdict.value })
-        .where('id', '=', connection.id).where('credentials', '=', connection.credentials).executeTakeFirst();
-      count(report, [verdict], Number(result.numUpdatedRows) > 0);
-    }
-    if (connections.length < PAGE) break;
-    after = connections[connections.length - 1]!.id;
   }
   return report;
 }
