@@ -1,11 +1,17 @@
 // bot_config.provider_settings: fields a client adds to the bot provider's create-bot request, in
-// the provider's own names: Recall's `recording_config` (its transcript provider, real-time
-// endpoints), Attendee's `transcription_settings` and `recording_settings`, MeetStream's
-// `live_audio_required`, ... Rollcall does not interpret them; it refuses the few fields it sends
-// itself, and the addresses a provider would open on a private host.
+// the provider's own names, under the provider's name: `{ recall: { recording_config: ... } }`,
+// `{ attendee: { transcription_settings: ... } }`, `{ meetstream: { live_audio_required: ... } }`.
+// Only the section of the provider the deployment drives is sent, so a config written for one
+// provider never reaches another's API (a deployment that changes BOT_RUNTIME, or a client that
+// serves several). Rollcall does not interpret them; it refuses the few fields it sends itself,
+// and the addresses a provider would open on a private host.
 import { checkRuntimeAddress } from './meeting-url.ts';
 
 export const PROVIDER_SETTINGS_FIELD = 'provider_settings';
+
+/** The bot providers a section of provider_settings may name (BOT_RUNTIME's provider values). */
+export const PROVIDERS_WITH_SETTINGS = ['recall', 'meetstream', 'attendee'] as const;
+export type ProviderWithSettings = (typeof PROVIDERS_WITH_SETTINGS)[number];
 
 /**
  * Create-bot fields Rollcall fills itself, with where the client says the same thing. A provider
@@ -43,12 +49,20 @@ export function checkProviderSettings(config: Record<string, unknown>, prefix = 
   if (settings === undefined) return null;
   const base = `${prefix}${PROVIDER_SETTINGS_FIELD}`;
   if (!isPlainObject(settings)) return { field: base, problem: `${base} must be an object` };
-  for (const name of Object.keys(settings)) {
-    if (!Object.hasOwn(RESERVED_FIELDS, name)) continue;
-    const instead = RESERVED_FIELDS[name];
-    return { field: `${base}.${name}`, problem: `${base}.${name} is set by Rollcall: use ${instead}` };
+  for (const [provider, section] of Object.entries(settings)) {
+    const at = `${base}.${provider}`;
+    if (!(PROVIDERS_WITH_SETTINGS as readonly string[]).includes(provider)) {
+      return { field: at, problem: `${at} names no bot provider: provider_settings holds one object per provider (${PROVIDERS_WITH_SETTINGS.join(', ')}), e.g. { "recall": { "recording_config": { ... } } }` };
+    }
+    if (!isPlainObject(section)) return { field: at, problem: `${at} must be an object` };
+    for (const name of Object.keys(section)) {
+      if (!Object.hasOwn(RESERVED_FIELDS, name)) continue;
+      return { field: `${at}.${name}`, problem: `${at}.${name} is set by Rollcall: use ${RESERVED_FIELDS[name]}` };
+    }
+    const found = findPrivateAddress(section, at);
+    if (found) return found;
   }
-  return findPrivateAddress(settings, base);
+  return null;
 }
 
 function findPrivateAddress(value: unknown, field: string): { field: string; problem: string } | null {
@@ -78,14 +92,16 @@ function findPrivateAddress(value: unknown, field: string): { field: string; pro
 }
 
 /**
- * The provider settings to merge over the create-bot fields an adapter derives from the bot
- * config: top-level fields replace the derived ones of the same name. Reserved fields are left
- * out here too, for a stored config that was never checked (one written by an older version).
+ * The settings `provider` is to get, to merge over the create-bot fields its adapter derives
+ * from the bot config: top-level fields replace the derived ones of the same name. Other
+ * providers' sections are left out; so are reserved fields, for a stored config that was never
+ * checked (one written by an older version).
  */
-export function providerSettingsOf(config: Record<string, unknown>): Record<string, unknown> {
+export function providerSettingsOf(config: Record<string, unknown>, provider: ProviderWithSettings): Record<string, unknown> {
   const settings = config[PROVIDER_SETTINGS_FIELD];
-  if (!isPlainObject(settings)) return {};
-  return Object.fromEntries(Object.entries(settings).filter(([name]) => !Object.hasOwn(RESERVED_FIELDS, name)));
+  const section = isPlainObject(settings) && Object.hasOwn(settings, provider) ? settings[provider] : undefined;
+  if (!isPlainObject(section)) return {};
+  return Object.fromEntries(Object.entries(section).filter(([name]) => !Object.hasOwn(RESERVED_FIELDS, name)));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -469,12 +469,15 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const key = `provider-settings-${kind}`;
       const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: 'https://meet.google.com/prv-stng-aaa' } });
+      // Another provider's section goes to nobody but that provider.
+      const other = kind === 'recall' ? 'attendee' : 'recall';
+      const settingsFor = (language: string) => ({ [kind]: { ...transcript(language), zoom_speaker_view: true }, [other]: { other_providers_field: true } });
       const schedule = (language: string) => rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, {
-        auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key, callback_url: hooksUrl, provider_settings: { ...transcript(language), zoom_speaker_view: true } } },
+        auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: key, callback_url: hooksUrl, provider_settings: settingsFor(language) } },
       });
       const scheduled = await schedule('en');
       assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
-      assert.deepEqual(scheduled.body.bot_config.provider_settings, { ...transcript('en'), zoom_speaker_view: true }, 'echoed as given');
+      assert.deepEqual(scheduled.body.bot_config.provider_settings, settingsFor('en'), 'echoed as given');
       const botId = scheduled.body.bot_id as string;
       clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
       await rc.dispatcher.runDue();
@@ -483,6 +486,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const created = createRequests(fake).at(-1)!.body as Record<string, unknown>;
       assert.deepEqual(Object.fromEntries(Object.keys(transcript('en')).map((name) => [name, created[name]])), transcript('en'));
       assert.equal(created.zoom_speaker_view, true);
+      assert.equal(created.other_providers_field, undefined, 'another provider\'s section is not sent');
 
       // A new transcript language: not one of the settings Rollcall updates in place, so a new bot.
       assert.equal((await schedule('fr')).status, 200);

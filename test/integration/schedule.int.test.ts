@@ -309,11 +309,14 @@ describe('POST /calendar/schedule/{event_id}', () => {
         [{ live_transcription_required: { webhook_url: 'http://192.168.1.5/t' } }, 'bot_config.live_transcription_required.webhook_url'],
         // Provider settings: any URL in them, of any scheme, names a public host; the fields Rollcall
         // sends itself cannot be given there.
-        [{ provider_settings: { recording_config: { realtime_endpoints: [{ type: 'webhook', url: 'https://hooks.example.com/a' }, { type: 'websocket', url: 'ws://10.0.0.7/rt' }] } } }, 'bot_config.provider_settings.recording_config.realtime_endpoints[1].url'],
-        [{ provider_settings: { rtmp_settings: { destination_url: 'rtmp://127.0.0.1/live' } } }, 'bot_config.provider_settings.rtmp_settings.destination_url'],
-        [{ provider_settings: { metadata: { team: 'x' } } }, 'bot_config.provider_settings.metadata'],
-        [{ provider_settings: { join_at: '2026-11-27T10:00:00Z' } }, 'bot_config.provider_settings.join_at'],
-        [{ provider_settings: { webhooks: [{ url: 'https://hooks.example.com/b', triggers: ['bot.state_change'] }] } }, 'bot_config.provider_settings.webhooks'],
+        [{ provider_settings: { recall: { recording_config: { realtime_endpoints: [{ type: 'webhook', url: 'https://hooks.example.com/a' }, { type: 'websocket', url: 'ws://10.0.0.7/rt' }] } } } }, 'bot_config.provider_settings.recall.recording_config.realtime_endpoints[1].url'],
+        [{ provider_settings: { attendee: { rtmp_settings: { destination_url: 'rtmp://127.0.0.1/live' } } } }, 'bot_config.provider_settings.attendee.rtmp_settings.destination_url'],
+        [{ provider_settings: { recall: { metadata: { team: 'x' } } } }, 'bot_config.provider_settings.recall.metadata'],
+        [{ provider_settings: { meetstream: { join_at: '2026-11-27T10:00:00Z' } } }, 'bot_config.provider_settings.meetstream.join_at'],
+        [{ provider_settings: { attendee: { webhooks: [{ url: 'https://hooks.example.com/b', triggers: ['bot.state_change'] }] } } }, 'bot_config.provider_settings.attendee.webhooks'],
+        // One object per provider, under the provider's name.
+        [{ provider_settings: { recording_config: {} } }, 'bot_config.provider_settings.recording_config'],
+        [{ provider_settings: { recall: ['recording_config'] } }, 'bot_config.provider_settings.recall'],
         [{ provider_settings: ['recording_config'] }, 'bot_config.provider_settings'],
       ];
       for (const [config, field] of cases) {
@@ -322,7 +325,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
         assert.equal(res.body.details?.field, field);
       }
       assert.deepEqual(await botsOf(alice.auth, eventId), []);
-      const providerSettings = { recording_config: { transcript: { provider: { meeting_captions: {} } }, realtime_endpoints: [{ type: 'websocket', url: 'wss://rt.example.com/stream' }] } };
+      const providerSettings = { recall: { recording_config: { transcript: { provider: { meeting_captions: {} } }, realtime_endpoints: [{ type: 'websocket', url: 'wss://rt.example.com/stream' }] } }, attendee: { transcription_settings: { deepgram: { language: 'en' } } } };
       for (const config of [{ transcription: {} }, { transcription: { deepgram: { model: 'nova-3', language: 'en' } } }, { provider_settings: providerSettings }]) {
         const res = await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: config });
         assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -171,7 +171,7 @@ function attendeeSettings(config: Record<string, unknown>, botId: string): Recor
   return {
     bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
     metadata: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
-    ...providerSettingsOf(config),
+    ...providerSettingsOf(config, 'attendee'),
   };
 }
 

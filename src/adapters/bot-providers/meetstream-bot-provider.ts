@@ -186,7 +186,7 @@ function meetstreamSettings(config: Record<string, unknown>, botId: string): Rec
   if (transcription !== null && typeof transcription === 'object' && Object.keys(transcription).length > 0 && recording.transcript === undefined) {
     settings.recording_config = { ...recording, transcript: { provider: transcription } };
   }
-  return { ...settings, ...providerSettingsOf(config) };
+  return { ...settings, ...providerSettingsOf(config, 'meetstream') };
 }
 
 /** Verifies X-MeetStream-Signature (sha256=<hex HMAC-SHA256 of the raw body>) and reads the delivery. */

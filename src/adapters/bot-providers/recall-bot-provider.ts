@@ -272,7 +272,7 @@ function recallSettings(config: Record<string, unknown>, botId: string): Record<
   if (typeof config.bot_name === 'string') settings.bot_name = config.bot_name;
   const automaticLeave = recallAutomaticLeave(config.automatic_leave);
   if (automaticLeave) settings.automatic_leave = automaticLeave;
-  return { ...settings, ...providerSettingsOf(config) };
+  return { ...settings, ...providerSettingsOf(config, 'recall') };
 }
 
 /**

@@ -39,7 +39,7 @@ export function FreeObject(description: string) {
 }
 
 /** bot_config.provider_settings (src/domain/provider-settings.ts). */
-export const ProviderSettings = FreeObject('Fields added to the bot provider\'s create-bot request in the provider\'s own names (e.g. Recall\'s recording_config, Attendee\'s transcription_settings), over those Rollcall derives; the fields Rollcall sets itself (meeting_url, join_at, bot_name, metadata, webhooks, ...) are refused');
+export const ProviderSettings = FreeObject('Create-bot fields in a bot provider\'s own names, one object per provider: { "recall": { "recording_config": ... } }, { "attendee": { "transcription_settings": ... } }, { "meetstream": { ... } }. Only the section of the provider the deployment drives is sent, over the fields Rollcall derives; the fields Rollcall sets itself (meeting_url, join_at, bot_name, metadata, webhooks, ...) are refused');
 
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);
