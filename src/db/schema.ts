@@ -254,7 +254,7 @@ export interface ConnectedCalendarsTable {
   recent_series: string | null;
   /** Reads of this calendar in a row that failed on their own, its account's others syncing (migration 027). */
   read_failures: Generated<number>;
-  /** The last of those failures, "kind: message"; null once a read works. */
+  /** The last failure of a read of this calendar that was the calendar's own, "kind: message"; null once a read works. */
   read_error: string | null;
   /** Not read again before this (epoch ms) while it keeps failing; null: read at every sync. */
   next_read_at: number | null;

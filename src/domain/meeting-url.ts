@@ -141,7 +141,8 @@ export function checkRuntimeAddress(url: string, schemes: readonly string[]): Me
   return checkPublicHost(parsed);
 }
 
-function checkPublicHost(parsed: URL): MeetingUrlCheck {
+/** Whether a parsed URL names a public host: no user or password, no private or internal name or address. */
+export function checkPublicHost(parsed: URL): MeetingUrlCheck {
   if (parsed.username !== '' || parsed.password !== '') return { ok: false, reason: 'must not carry a user name or password' };
   let host = parsed.hostname.toLowerCase();
   // A host left percent-encoded (kept as written in a scheme the URL standard does not know, such

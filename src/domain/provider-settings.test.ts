@@ -12,6 +12,9 @@ test('provider settings: absent or plain provider fields are fine, public addres
       recall: {
         recording_config: { transcript: { provider: { recallai_streaming: { language_code: 'en' } } }, realtime_endpoints: [{ type: 'websocket', url: 'wss://rt.example.com/s', events: ['transcript.data'] }] },
         note: 'see https://10.0.0.1/page for why',
+        storage: 's3://my-bucket/recordings/',
+        archive: 'gs://bucket/obj',
+        with_space: 'https://hooks.example.com/a b',
         language: 'en:US',
         time: '12:30',
         port: 'localhost:8080',
@@ -44,7 +47,6 @@ test('provider settings: an address on a private host is refused with its path, 
     [{ recording_config: { realtime_endpoints: [{ url: 'wss://rt.example.com/ok' }, { url: 'ws://10.1.2.3/rt' }] } }, 'provider_settings.recall.recording_config.realtime_endpoints[1].url'],
     [{ rtmp_settings: { destination_url: 'rtmp://localhost/live' } }, 'provider_settings.recall.rtmp_settings.destination_url'],
     [{ a: [[{ b: 'https://169.254.169.254/latest/meta-data' }]] }, 'provider_settings.recall.a[0][0].b'],
-    [{ storage: 's3://bucket.internal/path' }, 'provider_settings.recall.storage'],
     [{ hook: 'HTTPS://user:pw@hooks.example.com/' }, 'provider_settings.recall.hook'],
     // Spellings a URL parser still reads as a private host: control characters before the scheme,
     // a tab or newline inside it, backslashes or no slashes after a special scheme, an encoded host.

@@ -5,7 +5,7 @@
 // provider never reaches another's API (a deployment that changes BOT_RUNTIME, or a client that
 // serves several). Rollcall does not interpret them; it refuses the few fields it sends itself,
 // and the addresses a provider would open on a private host.
-import { checkRuntimeAddress } from './meeting-url.ts';
+import { checkPublicHost } from './meeting-url.ts';
 
 export const PROVIDER_SETTINGS_FIELD = 'provider_settings';
 
@@ -34,8 +34,11 @@ const RESERVED_FIELDS: Record<string, string> = {
   calendar_event_id: 'the event\'s meeting link or bot_config.meeting_url',
 };
 
-/** Schemes whose URLs always name a host (the WHATWG URL standard's special schemes). */
-const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
+/**
+ * Schemes a provider opens as a network address: the web's, and streaming's (RTMP, RTSP, SRT).
+ * Others name something else (an s3:// or gs:// bucket, a mailto:) and are left alone.
+ */
+const NETWORK_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'rtmp:', 'rtmps:', 'rtsp:', 'rtsps:', 'srt:']);
 
 /**
  * What is wrong with `config.provider_settings`, with its field under `prefix`: a field Rollcall
@@ -69,16 +72,16 @@ function findPrivateAddress(value: unknown, field: string): { field: string; pro
   if (typeof value === 'string') {
     // What a URL parser makes of the string, as a provider would parse it: the WHATWG parser
     // skips leading control characters and tabs or newlines inside, and reads backslashes and a
-    // missing "//" in a special scheme as a host. Text that parses to no host is left alone.
+    // missing "//" in a special scheme as a host. Text that is no URL is left alone.
     let url: URL;
     try {
       url = new URL(value);
     } catch {
       return null;
     }
-    if (!SPECIAL_SCHEMES.has(url.protocol) && url.host === '') return null;
     if (url.protocol === 'file:') return { field, problem: `${field} must not be a file URL` };
-    const check = checkRuntimeAddress(value, [url.protocol.slice(0, -1)]);
+    if (!NETWORK_SCHEMES.has(url.protocol)) return null;
+    const check = checkPublicHost(url);
     return check.ok ? null : { field, problem: `${field} ${check.reason}` };
   }
   const entries: [string, unknown][] = Array.isArray(value)

@@ -279,7 +279,7 @@ export class ProviderCommandSender {
     const settings = held.bot_config === null || keepingSettings ? undefined : diffSettings(scheduling.settingsOf(JSON.parse(held.bot_config) as Record<string, unknown>, bot.id), current, this.#rules.updatableSettings);
     /** The bot as the provider is to get it: with the settings its bot has, when keeping them. */
     const sent = keepingSettings && held.bot_config !== null ? { ...bot, bot_config: held.bot_config } : bot;
-    const keepSettings = settings ? () => this.#follow(row, bot, held, heldBot, now, true) : undefined;
+    const followKeepingSettings = settings ? () => this.#follow(row, bot, held, heldBot, now, true) : undefined;
     const change: MeetingChange | null = bot.meeting_url !== heldBot.meetingUrl
       ? { kind: 'link-changed', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) }
       : bot.join_at_ms !== heldBot.joinAtMs || settings ? { kind: 'moved', newJoinAtMs: bot.join_at_ms, ...(settings ? { settings } : {}) } : null;
@@ -293,7 +293,7 @@ export class ProviderCommandSender {
     // Only settings changed: a provider that refuses the new ones keeps the bot it has (with its
     // old settings) rather than the meeting losing its bot over a display name.
     const isSettingsOnly = change.kind === 'moved' && bot.join_at_ms === heldBot.joinAtMs;
-    const replaceOptions = { isSettingsOnly, whenRefused: isSettingsOnly ? undefined : keepSettings, keepingSettings };
+    const replaceOptions = { isSettingsOnly, whenRefused: isSettingsOnly ? undefined : followKeepingSettings, keepingSettings };
     if (action.kind === 'replace') return this.#replace(row, sent, heldBot, action.by, action.reason, replaceOptions);
     const outcome = await scheduling.update(heldBot.id, {
       ...(change.kind === 'link-changed' || bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
@@ -315,7 +315,7 @@ export class ProviderCommandSender {
     // The provider's own rules were stricter than the declared cutoff (its clock, a staged bot):
     // the bot is replaced, as inside the cutoff.
     const by: RemovalKind = heldBot.joinAtMs - clock.now() >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
-    return this.#replace(row, sent, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`, { whenRefused: keepSettings, keepingSettings });
+    return this.#replace(row, sent, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`, { whenRefused: followKeepingSettings, keepingSettings });
   }
 
   /**
@@ -353,7 +353,13 @@ export class ProviderCommandSender {
     }
     if (!outcome.ok && !outcome.isAuthFailure && whenRefused) {
       await this.#decide(bot.id, 'provider_sync_failed', `${reason}, but ${this.#provider} refused the new bot (${outcome.message}): the meeting's change is followed with the settings its bot ${held.id} has`, { provider: this.#provider, provider_bot_id: held.id });
-      return whenRefused();
+      // An earlier request for this replacement that got no answer may have made a bot: chased
+      // and let go of once the change is followed, as after any refused replacement.
+      const settle = await whenRefused();
+      if (await handovers.hasUnansweredCreation(database.db, bot.id)) {
+        await database.db.transaction().execute((trx) => requestChaseIfUnanswered(trx, bot.id, 'The replacement was refused after a request that got no answer', clock.now()));
+      }
+      return settle;
     }
     const now = clock.now();
     const retire: ProviderRetirePayload = { bot_id: bot.id, provider_bot_id: held.id, by, join_at_ms: held.joinAtMs, reason };

@@ -232,6 +232,22 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
       assert.deepEqual(ownSent.recording_config, { transcript: { provider: { assemblyai: {} } } });
     });
 
+    test('meetstream: an ad-hoc bot\'s create_bot fields (live streams, socket, Zoom token, workflows) reach MeetStream as given', async (t) => {
+      if (subject.kind !== 'meetstream') return t.skip('MeetStream\'s own create_bot fields');
+      const fake = subject.fake as FakeMeetStream;
+      // MeetStream's CreateBotRequest fields (see ../shared/reference or src/http/schemas/ad-hoc-bot-schemas.ts).
+      const given = {
+        socket_connection_url: { websocket_url: 'wss://control.example.com/s' }, live_audio_required: { websocket_url: 'wss://audio.example.com/a' },
+        live_video_required: { websocket_url: 'wss://video.example.com/v' }, live_transcription_required: { webhook_url: 'https://tx.example.com/t' },
+        zoom: { zak_url: 'https://zak.example.com/token' }, audio_separate_streams: true, workflow_config_ids: ['wf_1'],
+      };
+      const request = launchRequest(newKey());
+      request.bot_config = { ...request.bot_config, ...given };
+      assert.equal((await runtime.launch(request)).ok, true);
+      const sent = fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/bots/create_bot').at(-1)!.body as Record<string, unknown>;
+      for (const [field, value] of Object.entries(given)) assert.deepEqual(sent[field], value, field);
+    });
+
     test('repeat launch with the same key: no second bot', async () => {
       const key = newKey();
       const first = await runtime.launch(launchRequest(key));

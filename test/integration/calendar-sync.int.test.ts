@@ -1321,7 +1321,7 @@ describe('Microsoft Graph specifics', () => {
     env.microsoft.listAgainInNextRound(calendar, moved, 'earlier', 'last');
     env.microsoft.updateEvent(account.email, kept, { subject: 'Kept' });
     env.microsoft.listAgainInNextRound(calendar, kept, 'removed', 'last');
-    const lookupsBefore = env.microsoft.masterLookups.length;
+    const lookupsBefore = env.microsoft.eventLookups.length;
     env.clock.advance(MIN);
     await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
 
@@ -1332,7 +1332,7 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(movedBot.scheduled_join_time, new Date(start + 3 * HOUR - 3 * MIN).toISOString(), 'the move holds against the stale copy');
     assert.equal((await bot(env, user.auth, botOf.Kept!)).status, 'Scheduled', 'the stray @removed did not cancel it');
     // The deleted one was looked up too (a 404, which the fake does not count).
-    assert.deepEqual(env.microsoft.masterLookups.slice(lookupsBefore), [kept], 'the live one named removed was looked up');
+    assert.deepEqual(env.microsoft.eventLookups.slice(lookupsBefore), [kept], 'the live one named removed was looked up');
 
     // A series listed twice in a round, its earlier version (with an occurrence since deleted)
     // after its current one: its instances are read from Graph; the deleted occurrence's bot goes.
@@ -1959,7 +1959,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     env.microsoft.expireDeltaTokens();
     const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.equal(sync.status, 200, JSON.stringify(sync.body));
-    assert.ok(env.microsoft.masterLookups.includes(seriesId), `the master was fetched: ${JSON.stringify(sync.body)} ${JSON.stringify(env.microsoft.requests.slice(-4).map((r) => [r.method, r.path, r.status, [...r.query.keys()]]))}`);
+    assert.ok(env.microsoft.eventLookups.includes(seriesId), `the master was fetched: ${JSON.stringify(sync.body)} ${JSON.stringify(env.microsoft.requests.slice(-4).map((r) => [r.method, r.path, r.status, [...r.query.keys()]]))}`);
     const occurrences = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 30 * DAY);
     assert.equal(occurrences.length, 3);
     assert.ok(occurrences.every((o) => o.title === 'Old series' && o.meeting_url === TEAMS));

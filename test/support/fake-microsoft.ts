@@ -108,7 +108,7 @@ export class FakeMicrosoftGraph {
   /** Refresh tokens the token endpoint was called with, in order. */
   readonly usedRefreshTokens: string[] = [];
   /** Ids fetched with GET .../events/{id} (how the adapter completes occurrences from their master). */
-  readonly masterLookups: string[] = [];
+  readonly eventLookups: string[] = [];
   /** Series whose instances were listed with GET .../events/{id}/instances. */
   readonly instanceLookups: string[] = [];
   /** The next this many instance listings answer 503 (Graph's transient failure), the rest as usual. */
@@ -471,7 +471,7 @@ export class FakeMicrosoftGraph {
       const missed = this.#missedLookups.get(decodeURIComponent(oneEvent[2]!)) ?? 0;
       if (missed > 0) this.#missedLookups.set(decodeURIComponent(oneEvent[2]!), missed - 1);
       if (!item || missed > 0) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
-      this.masterLookups.push(decodeURIComponent(oneEvent[2]!));
+      this.eventLookups.push(decodeURIComponent(oneEvent[2]!));
       return send(200, { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/events/$entity', ...item });
     }
     // The instances of a series in a time range (learn.microsoft.com/graph/api/event-list-instances):

@@ -167,13 +167,25 @@ export class MeetStreamBotProvider implements BotRuntime {
   }
 }
 
+/**
+ * create_bot fields passed on as given: MeetStream's CreateBotRequest but for what Rollcall sets
+ * itself (meeting_link, bot_name, custom_attributes, callback_url, join_at). `audio_required` is a
+ * calendar bot_config field only (audio is always captured).
+ */
+const MEETSTREAM_CREATE_FIELDS = [
+  'bot_message', 'bot_image_url', 'video_required', 'audio_separate_streams', 'video_separate_streams', 'zoom', 'automatic_leave', 'recording_config',
+  'socket_connection_url', 'live_audio_required', 'live_video_required', 'live_transcription_required', 'workflow_config_ids', 'agent_config_id',
+] as const;
+
 /** The create_bot fields that come from the bot's settings. */
 function meetstreamSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
   const settings: Record<string, unknown> = {
     bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
     custom_attributes: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
   };
-  for (const field of ['bot_message', 'bot_image_url', 'video_required', 'automatic_leave', 'recording_config'] as const) {
+  // The create_bot fields a bot config carries as the client gave them (an ad-hoc bot's are
+  // MeetStream's create_bot request itself: its socket and live streams, Zoom tokens, workflows).
+  for (const field of MEETSTREAM_CREATE_FIELDS) {
     if (config[field] !== undefined) settings[field] = config[field];
   }
   // The calendar bot_config names its transcription provider at the top level

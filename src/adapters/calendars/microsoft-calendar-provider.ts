@@ -238,8 +238,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   /**
    * One entry per event of a round (see oneEntryPerEvent). An event the round names both removed
-   * and not, or in versions it cannot order, is looked up: gone (404), or outside the round's
-   * window, it is removed; else it is what Graph has now. A series listed more than once has its
+   * and not, or in versions it cannot order, is looked up: gone (404, when the round names it
+   * removed; else the round is read again), or outside the round's window, it is removed; else it
+   * is what Graph has now. A series listed more than once has its
    * instances read from Graph (fetchSeriesInstances) instead of taken from the round. At most
    * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
@@ -260,8 +261,14 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         return undefined;
       }
     };
+    // Ids the round itself names removed: a 404 on their lookup agrees. A 404 for an id the round
+    // lists only live is Graph not having it yet (msgraph-sdk-java issue 1225): the round is read
+    // again, as for a series master (see #changesOf).
+    const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
+    const notFoundYet = (id: string) => new CalendarProviderError({ kind: 'transient', message: `Graph did not find ${id}, which the round lists; the round is read again` });
     for (const seriesId of repeatedSeries) {
       const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window));
+      if (instances === null && !namedRemoved.has(seriesId)) throw notFoundYet(seriesId);
       if (instances !== undefined) seriesInstances.set(seriesId, instances);
     }
     const settled: GraphEvent[] = [];
@@ -276,6 +283,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         settled.push(entry);
         continue;
       }
+      if (now === null && !namedRemoved.has(entry.id)) throw notFoundYet(entry.id);
       looked.set(entry.id, now);
       settled.push(now && isWithin(now, window) ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
     }

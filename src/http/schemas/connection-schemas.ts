@@ -64,8 +64,8 @@ const CalendarView = Type.Object({
     last_notification_at: Nullable(Type.String({ format: 'date-time' })),
     error: Nullable(Type.String()),
   }),
-  read_error: Nullable(Type.String({ description: 'Why this calendar alone failed its last read ("kind: message": not_found, auth_revoked, permanent) while the account\'s other calendars sync; null once a read works' })),
-  next_read_at: Nullable(Type.String({ format: 'date-time', description: 'While read_error is set: when the calendar is read again (it backs off on its own, 30 s doubling to an hour; a reconnect reads it at once)' })),
+  read_error: Nullable(Type.String({ description: 'Why the last read of this calendar failed, when the failure was the calendar\'s ("kind: message": not_found, auth_revoked, permanent); null once a read works' })),
+  next_read_at: Nullable(Type.String({ format: 'date-time', description: 'When a calendar failing while the account\'s others sync is read again (it backs off on its own, 30 s doubling to an hour; POST .../sync and a reconnect read it at once); null when it is read at every sync' })),
 });
 
 const ConnectionFields = {

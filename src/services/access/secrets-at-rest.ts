@@ -24,10 +24,9 @@ export interface SecretsReport {
 }
 
 /** How a stored value stands against the box, and what to write instead (null: leave it). */
-type Verdict = { kind: 'sealed' | 'resealed'; value: string } | { kind: 'current' | 'unreadable' | 'absent'; value: null };
+type Verdict = { kind: 'sealed' | 'resealed'; value: string } | { kind: 'current' | 'unreadable'; value: null };
 
-function judge(box: SecretBox, stored: string | null, isPlain: (value: string) => boolean): Verdict {
-  if (stored === null) return { kind: 'absent', value: null };
+function judge(box: SecretBox, stored: string, isPlain: (value: string) => boolean): Verdict {
   if (isPlain(stored)) return { kind: 'sealed', value: box.encrypt(stored) };
   try {
     const resealed = box.resealed(stored);
@@ -42,31 +41,32 @@ const isPlainWebhookSecret = (value: string) => !SecretBox.isSealed(value);
 /** Credentials in plaintext are JSON (an ICS feed stored without a key). */
 const isPlainCredentials = (value: string) => value.startsWith('{');
 
-function count(report: SecretsReport, verdicts: Verdict[], wasWritten: boolean): void {
-  for (const v of verdicts) {
-    if (v.kind === 'unreadable') report.unreadable++;
-    else if (wasWritten && (v.kind === 'sealed' || v.kind === 'resealed')) report[v.kind]++;
-  }
+function count(report: SecretsReport, verdict: Verdict, wasWritten: boolean): void {
+  if (verdict.kind === 'unreadable') report.unreadable++;
+  else if (wasWritten && (verdict.kind === 'sealed' || verdict.kind === 'resealed')) report[verdict.kind]++;
 }
 
 /** A column of sealed values: its table, how its plaintext looks, and which of its rows are walked. */
 interface SealedColumn {
   table: 'users' | 'retired_webhook_secrets' | 'calendar_connections';
-  column: 'webhook_secret' | 'secret' | 'credentials';
+  column: 'webhook_secret' | 'previous_webhook_secret' | 'secret' | 'credentials';
   isPlain: (value: string) => boolean;
   /** A SQL prefilter for plaintext values (judge() has the last word). */
   plaintext: { op: 'like' | 'not like'; pattern: string };
   /** Ids sort as text or as numbers: the walk starts below the first. */
   firstId: string | number;
-  /** Rows to leave out. */
-  skip?: (query: SelectQueryBuilder<any, any, any>) => SelectQueryBuilder<any, any, any>;
+  /** The rows walked, when not all. */
+  where?: (query: SelectQueryBuilder<any, any, any>) => SelectQueryBuilder<any, any, any>;
 }
 
 const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'users', column: 'webhook_secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: '' },
+  // Read only by an instance of the version before migration 028 (during an upgrade), and kept
+  // sealed like the rest until a later migration clears it.
+  { table: 'users', column: 'previous_webhook_secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: '', where: (q) => q.where('previous_webhook_secret', 'is not', null) },
   // Only those still signing: one past its day is never opened again (and goes at the user's next rotation).
-  { table: 'retired_webhook_secrets', column: 'secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: 0, skip: (q) => q.where('valid_until', '>', Date.now()) },
-  { table: 'calendar_connections', column: 'credentials', isPlain: isPlainCredentials, plaintext: { op: 'like', pattern: '{%' }, firstId: '', skip: (q) => q.where('credentials', 'is not', null) },
+  { table: 'retired_webhook_secrets', column: 'secret', isPlain: isPlainWebhookSecret, plaintext: { op: 'not like', pattern: 'v1:%' }, firstId: 0, where: (q) => q.where('valid_until', '>', Date.now()) },
+  { table: 'calendar_connections', column: 'credentials', isPlain: isPlainCredentials, plaintext: { op: 'like', pattern: '{%' }, firstId: '', where: (q) => q.where('credentials', 'is not', null) },
 ];
 
 /**
@@ -77,21 +77,21 @@ export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'pla
   const report: SecretsReport = { sealed: 0, resealed: 0, unreadable: 0 };
   // The table and column names come from SEALED_COLUMNS, not from the schema's types.
   const loose = db as unknown as Kysely<any>;
-  for (const { table, column, isPlain, plaintext, firstId, skip } of SEALED_COLUMNS) {
+  for (const { table, column, isPlain, plaintext, firstId, where } of SEALED_COLUMNS) {
     for (let after = firstId; ;) {
       let query = loose.selectFrom(table).select(['id', column]).where('id', '>', after).orderBy('id').limit(PAGE);
-      if (skip) query = skip(query);
+      if (where) query = where(query);
       if (only === 'plaintext') query = query.where(column, plaintext.op, plaintext.pattern);
       const rows = await query.execute() as { id: string | number; [value: string]: unknown }[];
       for (const row of rows) {
         const stored = row[column] as string;
         const verdict = judge(box, stored, isPlain);
         if (verdict.value === null) {
-          count(report, [verdict], false);
+          count(report, verdict, false);
           continue;
         }
         const result = await loose.updateTable(table).set({ [column]: verdict.value }).where('id', '=', row.id).where(column, '=', stored).executeTakeFirst();
-        count(report, [verdict], Number(result.numUpdatedRows) > 0);
+        count(report, verdict, Number(result.numUpdatedRows) > 0);
       }
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1]!.id;
@@ -100,12 +100,8 @@ export async function sealSecrets(db: Kysely<Schema>, box: SecretBox, only: 'pla
   return report;
 }
 
-/** How many users have a sealed webhook secret, current or retired (which cannot be used without the key). */
+/** How many users have a sealed webhook secret (which cannot be used without the key). */
 export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<number> {
-  const current = await db.selectFrom('users').select(['id', 'webhook_secret']).where('webhook_secret', 'like', 'v1:%').execute();
-  const retired = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret']).where('secret', 'like', 'v1:%').where('valid_until', '>', Date.now()).execute();
-  const users = new Set<string>();
-  for (const row of current) if (SecretBox.isSealed(row.webhook_secret)) users.add(row.id);
-  for (const row of retired) if (SecretBox.isSealed(row.secret)) users.add(row.user_id);
-  return users.size;
+  const users = await db.selectFrom('users').select('webhook_secret').where('webhook_secret', 'like', 'v1:%').execute();
+  return users.filter((u) => SecretBox.isSealed(u.webhook_secret)).length;
 }

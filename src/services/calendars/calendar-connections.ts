@@ -71,9 +71,9 @@ export interface CalendarView {
     last_notification_at: string | null;
     error: string | null;
   };
-  /** Why this calendar alone failed its last read (its account's others syncing); null once a read works. */
+  /** Why the last read of this calendar failed, when the failure was the calendar's; null once a read works. */
   read_error: string | null;
-  /** When a calendar that keeps failing is read again (it is not read at every sync meanwhile). */
+  /** When a calendar failing while its account's others sync is read again (not at every sync meanwhile). */
   next_read_at: string | null;
 }
 

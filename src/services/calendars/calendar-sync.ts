@@ -197,9 +197,10 @@ function failureOfCalendars(calendarCount: number, failures: readonly { calendar
  */
 export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_error' | 'next_read_at'>, nowMs: number): ProviderFailure | null {
   if (calendar.read_error === null || calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
-  const match = /^(not_found|auth_revoked|permanent): ([\s\S]*)$/.exec(calendar.read_error);
-  if (!match) return null;
-  return { kind: match[1] as 'not_found' | 'auth_revoked' | 'permanent', message: `${match[2]} (read again at ${formatInstant(calendar.next_read_at)})` };
+  const separator = calendar.read_error.indexOf(': ');
+  const kind = calendar.read_error.slice(0, separator) as ProviderFailure['kind'];
+  if (separator < 0 || !CALENDAR_LEVEL_FAILURES.has(kind)) return null;
+  return { kind, message: `${calendar.read_error.slice(separator + 2)} (read again at ${formatInstant(calendar.next_read_at)})` } as ProviderFailure;
 }
 
 /** The connection was disconnected while it synced: nothing more of it is read. */
@@ -509,7 +510,7 @@ export class CalendarSync {
     const isConnectionFailure = readWell.length === 0;
     if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
-    await this.#whileHeld(hold, async (trx) => {
+    await this.#writeIfStillHeld(hold, async (trx) => {
       for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
       for (const { calendar, failure } of failedReads) {
         // Counted only against a calendar failing on its own: the connection's failures have their own count.
@@ -524,7 +525,7 @@ export class CalendarSync {
   }
 
   /** Runs `work` in a transaction that first checks that this sync still holds the connection (else SyncSuperseded). */
-  async #whileHeld(hold: SyncHold, work: (trx: Transaction<Schema>) => Promise<void>): Promise<void> {
+  async #writeIfStillHeld(hold: SyncHold, work: (trx: Transaction<Schema>) => Promise<void>): Promise<void> {
     await this.#o.database.db.transaction().execute(async (trx) => {
       await this.#checkHold(trx, hold);
       await work(trx);
@@ -677,10 +678,7 @@ export class CalendarSync {
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
       if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
-        await this.#o.database.db.transaction().execute(async (trx) => {
-          await this.#checkHold(trx, hold);
-          await connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now });
-        });
+        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now }));
       }
       return counts;
     }
@@ -742,6 +740,8 @@ export class CalendarSync {
         nowMs: now,
       };
       try {
+        // Not when another sync holds the connection now: a renewal would stop the channel it keeps.
+        await this.#writeIfStillHeld(hold, async () => {});
         let channel: PushChannel;
         let secretHash = hashSecret(secret);
         const current = currentChannel(calendar);
@@ -758,7 +758,7 @@ export class CalendarSync {
           channel = await provider.push.open(request);
         }
         try {
-          await this.#whileHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
+          await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
             push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
             push_expires_at: channel.expiresAtMs, push_error: null, updated_at: now,
           }));
@@ -775,7 +775,7 @@ export class CalendarSync {
         // is the calendar's (Graph takes no subscription to a calendar shared with the user): the
         // same token has just read the calendars, and a token that stops working fails the next
         // sync's reads.
-        await this.#whileHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now }));
+        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now }));
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not open a push channel; polling instead');
       }
     }

@@ -28,15 +28,15 @@ export interface WebhookSecretView {
 
 /** Per user, the sealed rotated-out secrets still signing at `nowMs`, newest first. */
 export async function signingRetiredSecrets(db: Db, userIds: readonly string[], nowMs: number): Promise<Map<string, string[]>> {
-  const bySecret = new Map<string, string[]>();
-  if (userIds.length === 0) return bySecret;
+  const byUser = new Map<string, string[]>();
+  if (userIds.length === 0) return byUser;
   const rows = await db.selectFrom('retired_webhook_secrets').select(['user_id', 'secret'])
     .where('user_id', 'in', [...userIds]).where('valid_until', '>', nowMs).orderBy('retired_at', 'desc').orderBy('id', 'desc').execute();
   for (const row of rows) {
-    const secrets = bySecret.get(row.user_id) ?? [];
-    if (secrets.length < MAX_SIGNING_RETIRED_SECRETS) bySecret.set(row.user_id, [...secrets, row.secret]);
+    const secrets = byUser.get(row.user_id) ?? [];
+    if (secrets.length < MAX_SIGNING_RETIRED_SECRETS) byUser.set(row.user_id, [...secrets, row.secret]);
   }
-  return bySecret;
+  return byUser;
 }
 
 export class WebhookSecrets {
