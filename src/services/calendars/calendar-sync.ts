@@ -174,16 +174,23 @@ class SyncSuperseded extends Error {
   override name = 'SyncSuperseded';
 }
 
+/** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read' } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+
 /**
  * What the calendars that failed on their own make of a sync. None: it worked. Every calendar
  * refused access in this sync (none held back by its backoff): the account's access is gone. Otherwise the first calendar's failure, a refusal
  * of access named as that calendar's (the others read fine with the same token), so that the
  * client hears of it as a failing sync while the other calendars go on.
  */
-function failureOfCalendars(calendarCount: number, failures: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[], isEveryCalendarRead: boolean): ProviderFailure | null {
+function failureOfCalendars(reads: readonly CalendarRead[]): ProviderFailure | null {
+  const calendarCount = reads.length;
+  const failures = reads.filter((r) => r.outcome !== 'read');
   const [first] = failures;
   if (!first) return null;
   const revoked = failures.find((f) => f.failure.kind === 'auth_revoked');
+  // A calendar held back by its backoff may read again at its next try: it is no refusal now.
+  const isEveryCalendarRead = !reads.some((r) => r.outcome === 'held');
   if (revoked && failures.length === calendarCount && isEveryCalendarRead) return revoked.failure;
   // A connection of one calendar (every feed) needs no calendar named.
   if (calendarCount === 1) return first.failure;
@@ -395,46 +402,13 @@ export class CalendarSync {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
-      const calendarFailures: { calendar: ConnectedCalendarRow; failure: ProviderFailure }[] = [];
-      /** The calendar-level failures of calendars read in this sync (not held back by their backoff). */
-      const failedReads: typeof calendarFailures = [];
-      /** Calendars read without a failure, and those held back by their backoff. */
-      const readWell: ConnectedCalendarRow[] = [];
-      const heldBack: ConnectedCalendarRow[] = [];
-      for (const calendar of calendars) {
-        const now = clock.now();
-        const held = readHeld ? null : heldCalendarFailure(calendar, now);
-        if (held) {
-          calendarFailures.push({ calendar, failure: held });
-          heldBack.push(calendar);
-          continue;
-        }
-        const storedId = (id: string) => storedEventId(calendar, id);
-        try {
-          const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
-          const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
-          const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
-          const counts = await this.#apply(connection, hold, calendar, confirmed, now, recheck);
-          totals.created += counts.created;
-          totals.updated += counts.updated;
-          totals.cancelled += counts.cancelled;
-          readWell.push(calendar);
-        } catch (error) {
-          // A refusal of this one calendar (deleted, shared without the rights to read it, too
-          // large) leaves the account's others to sync; an outage, a limit or a lost token stops
-          // them all.
-          if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
-          calendarFailures.push({ calendar, failure: error.failure });
-          failedReads.push({ calendar, failure: error.failure });
-        }
-      }
-      await this.#recordCalendarReads(hold, readWell, failedReads, heldBack);
-      await this.#keepPushOpen(connection, hold, provider, new Set(calendarFailures.map((f) => f.calendar.id)));
-      if (calendarFailures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
-      // The account's access is lost only when every calendar refused in this sync: one held back
-      // may read again at its next try.
-      failure = failureOfCalendars(calendars.length, calendarFailures, heldBack.length === 0);
-      isPartial = calendarFailures.length > 0 && calendarFailures.length < calendars.length;
+      const reads = await this.#readCalendars(connection, hold, provider, calendars, readHeld, totals);
+      await this.#recordCalendarReads(hold, reads);
+      const failures = reads.filter((r) => r.outcome !== 'read');
+      await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
+      if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
+      failure = failureOfCalendars(reads);
+      isPartial = failures.length > 0 && failures.length < reads.length;
       // A revoked connection some of whose calendars read again has its access back (one refused
       // calendar had it marked revoked before refusals were told apart per calendar); a calendar
       // that still fails is the next sync's failure, on an active connection.
@@ -497,6 +471,41 @@ export class CalendarSync {
   }
 
   /**
+   * Reads each calendar of the connection and applies what it brings, one after another. A
+   * calendar backing off on its own is not read (unless `readHeld`): it stands for its last
+   * failure. A failure that is one calendar's own (deleted, shared without the rights to read it,
+   * too large) leaves the account's others to read; an outage, a limit or a lost token stops
+   * them all (thrown).
+   */
+  async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
+    const { database, clock } = this.#o;
+    const reads: CalendarRead[] = [];
+    for (const calendar of calendars) {
+      const now = clock.now();
+      const held = readHeld ? null : heldCalendarFailure(calendar, now);
+      if (held) {
+        reads.push({ calendar, outcome: 'held', failure: held });
+        continue;
+      }
+      const storedId = (id: string) => storedEventId(calendar, id);
+      try {
+        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+        const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
+        const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
+        const counts = await this.#apply(connection, hold, calendar, confirmed, now, recheck);
+        totals.created += counts.created;
+        totals.updated += counts.updated;
+        totals.cancelled += counts.cancelled;
+        reads.push({ calendar, outcome: 'read' });
+      } catch (error) {
+        if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
+        reads.push({ calendar, outcome: 'failed', failure: error.failure });
+      }
+    }
+    return reads;
+  }
+
+  /**
    * What a sync learnt of each calendar's reads, written while the sync still holds the connection
    * (a sync that lost it to another writes nothing). A calendar that read clears its backoff.
    * Failing while others of the account read, a calendar is read again only after a backoff of
@@ -505,7 +514,10 @@ export class CalendarSync {
    * calendar, those held back included, is read at the connection's next sync (access given back
    * reaches all of them at once).
    */
-  async #recordCalendarReads(hold: SyncHold, readWell: readonly ConnectedCalendarRow[], failedReads: readonly { calendar: ConnectedCalendarRow; failure: ProviderFailure }[], heldBack: readonly ConnectedCalendarRow[]): Promise<void> {
+  async #recordCalendarReads(hold: SyncHold, reads: readonly CalendarRead[]): Promise<void> {
+    const readWell = reads.filter((r) => r.outcome === 'read').map((r) => r.calendar);
+    const failedReads = reads.filter((r): r is CalendarRead & { outcome: 'failed' } => r.outcome === 'failed');
+    const heldBack = reads.filter((r) => r.outcome === 'held').map((r) => r.calendar);
     const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null);
     const isConnectionFailure = readWell.length === 0;
     if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
