@@ -86,4 +86,7 @@ test('settings are compared field by field, nested values by value; a field take
   // A custom attribute dropped: the provider might merge the object and keep it.
   assert.deepEqual(diffSettings(held, { ...held, metadata: { rollcall_bot_id: 'bot_1' } }, ['metadata']), { fields: ['metadata'], updatable: false });
   assert.deepEqual(diffSettings(held, { ...held, metadata: { ...held.metadata, room: '4' } }, ['metadata']), { fields: ['metadata'], updatable: true });
+  // A provider whose update takes every creation field: any field, added or changed, but still not taken away.
+  assert.deepEqual(diffSettings(held, { ...held, recording_config: { transcript: { provider: { meeting_captions: {} } } } }, 'every'), { fields: ['recording_config'], updatable: true });
+  assert.deepEqual(diffSettings({ ...held, recording_config: {} }, held, 'every'), { fields: ['recording_config'], updatable: false });
 });

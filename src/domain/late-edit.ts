@@ -84,10 +84,10 @@ function describeChange(meeting: 'move' | 'link' | null, settings: SettingsChang
  * cannot be updated away: whether a provider replaces or merges a nested object is not
  * documented, and a merge would keep it.
  */
-export function diffSettings(held: Record<string, unknown>, current: Record<string, unknown>, updatable: readonly string[]): SettingsChange | undefined {
+export function diffSettings(held: Record<string, unknown>, current: Record<string, unknown>, updatable: readonly string[] | 'every'): SettingsChange | undefined {
   const fields = [...new Set([...Object.keys(held), ...Object.keys(current)])].filter((f) => !isDeepStrictEqual(held[f], current[f])).sort();
   if (fields.length === 0) return undefined;
-  return { fields, updatable: fields.every((f) => updatable.includes(f) && !takesAway(held[f], current[f])) };
+  return { fields, updatable: fields.every((f) => (updatable === 'every' || updatable.includes(f)) && !takesAway(held[f], current[f])) };
 }
 
 /** Whether going from `before` to `after` removes a value (a field unset, or a key of an object gone). */

@@ -459,7 +459,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_sync_failed' && /keeps its settings|stays, with its old settings/.test(d.reason)));
     });
 
-    test('provider_settings reach the provider\'s create-bot request in its own names; changed after the handover, the provider\'s bot is replaced with them', async () => {
+    test('provider_settings reach the provider\'s create-bot request in its own names; changed after the handover, the provider\'s bot gets them (Recall updates in place, the others replace it)', async () => {
       // Each provider's own name for a transcript: Recall's recording_config.transcript.provider
       // (https://docs.recall.ai/docs/quickstart), Attendee's transcription_settings (docs/openapi.yml of
       // attendee-labs/attendee), MeetStream's recording_config.transcript.provider (its create_bot).
@@ -488,15 +488,25 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(created.zoom_speaker_view, true);
       assert.equal(created.other_providers_field, undefined, 'another provider\'s section is not sent');
 
-      // A new transcript language: not one of the settings Rollcall updates in place, so a new bot.
+      // A new transcript language: Recall's Update Scheduled Bot takes every Create Bot field
+      // (docs.recall.ai/reference/bot_partial_update), so its bot is updated; the others' updates
+      // take a join time, a link and a name only, so theirs is replaced.
       assert.equal((await schedule('fr')).status, 200);
       await rc.dispatcher.runDue();
       const current = (await botRow(botId)).provider_bot_id!;
-      assert.notEqual(current, first);
-      const recreated = createRequests(fake).at(-1)!.body as Record<string, unknown>;
-      assert.deepEqual(Object.fromEntries(Object.keys(transcript('fr')).map((name) => [name, recreated[name]])), transcript('fr'));
-      assert.ok(isGone(botsOf(fake).find((b) => b.id === first)!), 'the old provider bot was let go of');
-      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_replaced'), JSON.stringify((await decisions(botId)).map((d) => d.reason)));
+      if (kind === 'recall') {
+        assert.equal(current, first, 'the same Recall bot');
+        const patch = fake.requests.filter((r) => r.method === 'PATCH').at(-1)!.body as Record<string, unknown>;
+        assert.deepEqual(Object.keys(patch), Object.keys(transcript('fr')), 'only what changed is sent');
+        assert.deepEqual(Object.fromEntries(Object.keys(transcript('fr')).map((name) => [name, patch[name]])), transcript('fr'));
+        assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_updated'), JSON.stringify((await decisions(botId)).map((d) => d.reason)));
+      } else {
+        assert.notEqual(current, first);
+        const recreated = createRequests(fake).at(-1)!.body as Record<string, unknown>;
+        assert.deepEqual(Object.fromEntries(Object.keys(transcript('fr')).map((name) => [name, recreated[name]])), transcript('fr'));
+        assert.ok(isGone(botsOf(fake).find((b) => b.id === first)!), 'the old provider bot was let go of');
+        assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_replaced'), JSON.stringify((await decisions(botId)).map((d) => d.reason)));
+      }
       assert.equal(botsOf(fake).filter((b) => !isGone(b) && b.meetingUrl === 'https://meet.google.com/prv-stng-aaa').length, 1, 'one provider bot for the meeting');
 
       // New settings the provider refuses (a 400 to the replacement's creation), with a move of the
@@ -506,6 +516,8 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const movedJoinMs = startMs - JOIN_LEAD_MS + 30 * MIN;
       assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(movedJoinMs) } })).status, 200);
       const createsBefore = createRequests(fake).length;
+      // Recall refuses them in the update first (then in the replacement's creation).
+      if (kind === 'recall') fake.failNext(/^PATCH /, { status: 400, body: { recording_config: ['Unknown language code: xx'] } });
       fake.failNext(/^POST /, { status: 400, body: kind === 'recall' ? { recording_config: ['Unknown language code: xx'] } : { error: 'unknown language xx' } });
       await rc.dispatcher.runDue();
       assert.equal(createRequests(fake).length, createsBefore + 1, 'one creation, refused');

@@ -86,8 +86,9 @@ export class RecallBotProvider implements BotRuntime {
       // Closer than ten minutes the instance is dispatched: DELETE answers 405, leave_call remains.
       deleteCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
       canUpdateMeetingUrl: true,
-      // Update Scheduled Bot takes every setting Create Bot does (https://docs.recall.ai/reference/bot_partial_update).
-      updatableSettings: ['bot_name', 'metadata', 'automatic_leave'],
+      // Update Scheduled Bot takes every setting Create Bot does (https://docs.recall.ai/reference/bot_partial_update):
+      // a provider setting changed after the handover (a transcript provider, say) is updated in place.
+      updatableSettings: 'every',
       createsPerMinute: options.createsPerMinute,
       // A repeat while the first runs is refused with 409 (https://docs.recall.ai/reference/idempotency).
       unansweredCreationRunsMs: 0,

@@ -94,8 +94,11 @@ export interface SchedulingRules {
   deleteCutoffMs: number;
   /** Whether an update may change the meeting link (else a changed link is delete and create). */
   canUpdateMeetingUrl: boolean;
-  /** The settings (settingsOf's field names) an update of a scheduled bot can change; another is delete and create. */
-  updatableSettings: readonly string[];
+  /**
+   * The settings (settingsOf's field names) an update of a scheduled bot can change; another is
+   * delete and create. 'every': the update takes every field the creation does (Recall).
+   */
+  updatableSettings: readonly string[] | 'every';
   /** Bot creations the provider allows per minute (its documented limit, or a conservative one). */
   createsPerMinute: number;
   /**
