@@ -258,6 +258,12 @@ export interface ConnectedCalendarsTable {
   read_error: string | null;
   /** Not read again before this (epoch ms) while it keeps failing; null: read at every sync. */
   next_read_at: number | null;
+  /**
+   * Since when reads of this calendar are refused (403) or find it gone (404) while the account's
+   * other calendars read; null once a read works. Bots that depend only on refused calendars or
+   * revoked connections are at risk and not launched (migration 029).
+   */
+  access_refused_at: number | null;
 }
 
 export interface AutoScheduleSettingsTable {

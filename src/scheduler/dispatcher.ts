@@ -22,7 +22,7 @@ import * as schedules from '../store/schedule-store.ts';
 import * as bots from '../store/bot-store.ts';
 import * as commands from '../store/runtime-command-store.ts';
 import { recordProviderBot } from '../store/provider-bot-store.ts';
-import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
+import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
 import { cancelBotInTransaction, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
@@ -648,7 +648,7 @@ export class Dispatcher {
     const links = await trx.selectFrom('bot_events').selectAll().where('bot_id', 'in', rows.map((r) => r.bot_id)).where('is_live', '=', 1).execute();
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
-    const blocked = await findBotsBlockedByRevokedAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
+    const blocked = await findBotsWithoutCalendarAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
     const launches: PendingLaunch[] = [];
     const firstLaunches: { bot: BotRow; reason: string }[] = [];
     const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
@@ -659,7 +659,7 @@ export class Dispatcher {
       if (blocked.has(bot.id)) {
         // A handover waits for access to come back, until the join time (the rule is the join time's).
         if (this.#o.handover && bot.status === 'Scheduled' && bot.join_at_ms > now) await this.#o.handover.holdForAccess(trx, this.owner, schedule, bot, now);
-        else await cancelBotInTransaction(trx, bot, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', now);
+        else await cancelBotInTransaction(trx, bot, CALENDAR_ACCESS_LOST_REASON, now);
         dropped.push(schedule.id);
         continue;
       }

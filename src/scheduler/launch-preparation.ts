@@ -12,7 +12,7 @@ import { formatInstant } from '../lib/time.ts';
 import { linkedEventsOf } from '../services/scheduling/runtime-commands.ts';
 import { readBotVersions } from '../store/firing-store.ts';
 import type { Db } from '../store/event-store.ts';
-import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
+import { findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
 
 /** A claimed row held on the dispatcher's timer. */
 export interface Claimed {
@@ -65,7 +65,7 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
       readBotVersions(db, botIds),
       db.selectFrom('bot_events').selectAll().where('bot_id', 'in', botIds).where('is_live', '=', 1).execute(),
       // A bot whose calendars all lost their access is not launched (the slow path cancels it).
-      findBotsBlockedByRevokedAccess(db, botIds),
+      findBotsWithoutCalendarAccess(db, botIds),
     ]);
   const botsById = new Map(botRows.map((b) => [b.id, b]));
   const versionsById = versions;

@@ -27,7 +27,7 @@ import * as commands from '../store/runtime-command-store.ts';
 import * as handovers from '../store/provider-handover-store.ts';
 import { cancelBotInTransaction, transitionBot } from '../services/scheduling/bot-lifecycle.ts';
 import * as schedules from '../store/schedule-store.ts';
-import { findBotsBlockedByRevokedAccess } from '../store/connection-store.ts';
+import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
 import { PROVIDER_RETIRE, PROVIDER_SYNC, requestChaseIfUnanswered, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
@@ -217,7 +217,7 @@ export class ProviderCommandSender {
    * just before its join time if access is still lost, and its provider bot is made to leave.
    */
   async #accessVerdict(bot: BotRow, heldBot: { joinAtMs: number }, now: number): Promise<{ kind: 'fine' | 'withdraw' | 'cancel' } | { kind: 'wait'; atMs: number; why: string }> {
-    const blocked = await findBotsBlockedByRevokedAccess(this.#o.database.db, [bot.id]);
+    const blocked = await findBotsWithoutCalendarAccess(this.#o.database.db, [bot.id]);
     if (!blocked.has(bot.id)) return { kind: 'fine' };
     // The earlier of the provider's join time and the bot's: a bot moved earlier is followed
     // there by the provider's (an update), and withdrawn by that time.
@@ -259,7 +259,7 @@ export class ProviderCommandSender {
       await bots.lockBots(trx, database.engine, [bot.id]);
       const current = await bots.findBotById(trx, bot.id);
       if (current?.status !== 'Scheduled') return;
-      await cancelBotInTransaction(trx, current, 'calendar_access_revoked: the calendar connections of this bot\'s events lost their access and it did not come back before the join time', clock.now());
+      await cancelBotInTransaction(trx, current, CALENDAR_ACCESS_LOST_REASON, clock.now());
     });
     return DONE;
   }

@@ -220,33 +220,44 @@ export async function saveAutoSchedule(db: Db, row: Omit<AutoScheduleSettingsTab
     .execute();
 }
 
+/** Why a bot findBotsWithoutCalendarAccess names is cancelled at its join time (spec section 12). */
+export const CALENDAR_ACCESS_LOST_REASON = 'calendar_access_revoked: the calendars of this bot\'s events lost their access (a connection revoked, or a calendar that refuses its reader or is gone) and it did not come back before the join time';
+
 /**
- * Of the given bots, those whose every live link is to an event of a connection that lost its
- * access (auth_revoked): Rollcall can no longer see whether their meetings still exist. A bot
- * with one link to an API-written event or to a connection that still works is not among them,
- * nor is a bot without live links. One query for the whole batch.
+ * Of the given bots, those whose every live link is to an event Rollcall can no longer see: of a
+ * connection that lost its access (auth_revoked), or of a calendar that refuses its reader or is
+ * gone while the account's others read (access_refused_at). Whether their meetings still exist
+ * is unknown. A bot with one link to an API-written event or to a calendar that still reads is
+ * not among them, nor is a bot without live links. One query for the whole batch.
  */
-export async function findBotsBlockedByRevokedAccess(db: Db, botIds: readonly string[]): Promise<Set<string>> {
+export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly string[]): Promise<Set<string>> {
   const blocked = new Set<string>();
   for (let i = 0; i < botIds.length; i += 500) {
     const rows = await db.selectFrom('bot_events')
       .innerJoin('events', 'events.id', 'bot_events.event_id')
       .leftJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
+      .leftJoin('connected_calendars', (join) => join.onRef('connected_calendars.connection_id', '=', 'events.calendar_id')
+        .onRef('connected_calendars.provider_calendar_id', '=', 'events.provider_calendar_id'))
       .select('bot_events.bot_id')
       .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
       .groupBy('bot_events.bot_id')
-      .having(sql<number>`sum(case when calendar_connections.status = 'auth_revoked' then 0 else 1 end)`, '=', 0)
+      .having(sql<number>`sum(case when calendar_connections.status = 'auth_revoked' or connected_calendars.access_refused_at is not null then 0 else 1 end)`, '=', 0)
       .execute();
     for (const row of rows) blocked.add(row.bot_id);
   }
   return blocked;
 }
 
-/** Scheduled bots with a live link to an event of this connection. */
-export async function listScheduledBotsOfConnection(db: Db, connectionId: string): Promise<string[]> {
-  const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+/**
+ * Scheduled bots with a live link to an event of this connection, or only of one of its calendars
+ * (by their provider ids) when `providerCalendarIds` is given.
+ */
+export async function listScheduledBotsOfConnection(db: Db, connectionId: string, providerCalendarIds?: readonly string[]): Promise<string[]> {
+  if (providerCalendarIds?.length === 0) return [];
+  let query = db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select('bots.id').distinct()
-    .where('events.calendar_id', '=', connectionId).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
-    .execute();
+    .where('events.calendar_id', '=', connectionId).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled');
+  if (providerCalendarIds) query = query.where('events.provider_calendar_id', 'in', providerCalendarIds);
+  const rows = await query.execute();
   return rows.map((r) => r.id);
 }

@@ -2180,6 +2180,93 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   });
 });
 
+describe('Microsoft Graph: a calendar that refuses its reader while the account\'s others read', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv({}, { withRuntime: true });
+  });
+  after(async () => env.close());
+
+  test('its bots are at risk and not launched while it refuses (spec section 12 for one calendar), a bot also on a calendar that reads launches, sync_failing goes to the failing calendar\'s bots only; read again, the rest hear access_restored and launch', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const soon = env.clock.now() + 3 * HOUR;
+    const later = env.clock.now() + 6 * HOUR;
+    const url = { refused: meetingUrl(), both: meetingUrl(), own: meetingUrl(), restored: meetingUrl() };
+    env.microsoft.createEvent(account.email, { subject: 'Refused', startMs: soon, endMs: soon + HOUR, joinUrl: url.refused, calendarId: shared });
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both, calendarId: shared });
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both });
+    env.microsoft.createEvent(account.email, { subject: 'Own', startMs: soon, endMs: soon + HOUR, joinUrl: url.own });
+    env.microsoft.createEvent(account.email, { subject: 'Restored', startMs: later, endMs: later + HOUR, joinUrl: url.restored, calendarId: shared });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared], callback_url: env.hooksUrl } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const events = await eventsOf(env, user.auth, calendarId, soon - HOUR, later + 2 * HOUR);
+    const idsOf = (title: string) => events.filter((e) => e.title === title).map((e) => e.id);
+    assert.equal(idsOf('Both').length, 2);
+    const refusedBot = await scheduleWithHooks(env, user.auth, idsOf('Refused')[0]!, 'refused');
+    const bothBot = await scheduleWithHooks(env, user.auth, idsOf('Both')[0]!, 'both');
+    assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Both')[1]!, 'both'), bothBot, 'one bot for the meeting on both calendars');
+    const ownBot = await scheduleWithHooks(env, user.auth, idsOf('Own')[0]!, 'own');
+    const restoredBot = await scheduleWithHooks(env, user.auth, idsOf('Restored')[0]!, 'restored');
+    const kindsOf = async (botId: string) => (await bot(env, user.auth, botId)).decisions.map((d) => d.kind);
+    const sharedView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === shared);
+
+    env.microsoft.refuseReads(account.email, shared);
+    env.clock.advance(10 * MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'active', 'one calendar refused is not the account\'s access lost');
+    assert.equal((await sharedView()).access_refused_since, new Date(env.clock.now()).toISOString());
+    assert.equal((await kindsOf(refusedBot)).filter((k) => k === 'at_risk').length, 1);
+    assert.equal((await kindsOf(restoredBot)).filter((k) => k === 'at_risk').length, 1);
+    assert.ok(!(await kindsOf(bothBot)).includes('at_risk'), 'also on a calendar that reads: not at risk');
+    assert.ok(!(await kindsOf(ownBot)).includes('at_risk'));
+    await env.rc.webhooks.runDue();
+    const hooksOf = (botId: string) => env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.event);
+    assert.deepEqual(hooksOf(refusedBot), ['bot.scheduled', 'bot.at_risk']);
+    assert.deepEqual(hooksOf(bothBot), ['bot.scheduled']);
+
+    // It keeps refusing past CALENDAR_SYNC_FAILING_AFTER_SECONDS: the failing sync is reported, and
+    // only the bot that launches on the failing calendar's meeting as last synced is told so.
+    for (let i = 0; i < 8; i++) {
+      env.clock.set(Math.max(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at), Date.parse((await sharedView()).next_read_at ?? '0')));
+      await env.rc.calendarSync.runDue();
+    }
+    assert.ok(env.clock.now() < soon - LEAD_MS, 'still before the join time');
+    assert.notEqual((await connection(env, user.auth, calendarId)).sync_failing_since, null);
+    await env.rc.webhooks.runDue();
+    const failing = env.hooks.received.find((r) => r.json?.event === 'calendar.sync_failing');
+    assert.ok(failing, 'calendar.sync_failing delivered');
+    assert.deepEqual(failing.json.failing_calendars, [shared]);
+    assert.equal(failing.json.scheduled_bots, 1);
+    assert.ok((await kindsOf(bothBot)).includes('sync_failing'));
+    for (const botId of [ownBot, refusedBot, restoredBot]) assert.ok(!(await kindsOf(botId)).includes('sync_failing'), botId);
+    assert.equal((await kindsOf(refusedBot)).filter((k) => k === 'at_risk').length, 1, 'told once however many syncs');
+
+    // The join time: the refused calendar's bot is not launched; the others are.
+    env.clock.set(soon - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    const launches = (botId: string) => env.runtime.received.filter((r) => r.json?.bot_id === botId).length;
+    assert.equal(launches(refusedBot), 0, 'not launched');
+    assert.equal(launches(bothBot), 1);
+    assert.equal(launches(ownBot), 1);
+    const cancelled = await bot(env, user.auth, refusedBot);
+    assert.equal(cancelled.status, 'Cancelled');
+    assert.ok(cancelled.decisions.some((d) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)), JSON.stringify(cancelled.decisions));
+
+    // Readable again: the calendar is cleared, its bot hears access_restored and launches.
+    env.microsoft.allowReads(account.email, shared);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await sharedView()).access_refused_since, null);
+    assert.equal((await kindsOf(restoredBot)).filter((k) => k === 'at_risk' || k === 'access_restored').at(-1), 'access_restored');
+    env.clock.set(later - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(launches(restoredBot), 1);
+  });
+});
+
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
   let env: FullEnv;
   before(async () => {

@@ -66,6 +66,7 @@ const CalendarView = Type.Object({
   }),
   read_error: Nullable(Type.String({ description: 'Why the last read of this calendar failed, when the failure was the calendar\'s ("kind: message": not_found, auth_revoked, permanent); null once a read works' })),
   next_read_at: Nullable(Type.String({ format: 'date-time', description: 'When a calendar failing while the account\'s others sync is read again (it backs off on its own, 30 s doubling to an hour; POST .../sync and a reconnect read it at once); null when it is read at every sync' })),
+  access_refused_since: Nullable(Type.String({ format: 'date-time', description: 'Since when this calendar refuses its reader or is gone (403, 404) while the account\'s others read; its bots that depend on nothing else are at risk (bot.at_risk) and are not launched unless a read works before their join time. Null once a read works' })),
 });
 
 const ConnectionFields = {

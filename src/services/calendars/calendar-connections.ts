@@ -73,6 +73,8 @@ export interface CalendarView {
   };
   /** Why the last read of this calendar failed, when the failure was the calendar's; null once a read works. */
   read_error: string | null;
+  /** Since when it refuses its reader or is gone while the account's others read (its bots are at risk); null once a read works. */
+  access_refused_since: string | null;
   /** When a calendar failing while its account's others sync is read again (not at every sync meanwhile). */
   next_read_at: string | null;
 }
@@ -614,6 +616,7 @@ function calendarView(row: ConnectedCalendarRow, listed: ListedCalendar, now: nu
     },
     read_error: row.read_error,
     next_read_at: row.read_error === null ? null : formatOptionalInstant(row.next_read_at),
+    access_refused_since: formatOptionalInstant(row.access_refused_at),
   };
 }
 

@@ -44,12 +44,13 @@ import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
-import { reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
+import { noteCalendarAccessChanges, reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
 import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
+import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,6 +66,8 @@ const LIST_REREAD_AFTER_NOT_FOUND_MS = 10 * 60_000;
  * (its answer is refused as too large). The account's other calendars sync all the same.
  */
 const CALENDAR_LEVEL_FAILURES: ReadonlySet<ProviderFailure['kind']> = new Set(['not_found', 'auth_revoked', 'permanent']);
+/** Of those, the ones that leave Rollcall unable to see the calendar's meetings (access_refused_at). */
+const REFUSALS: ReadonlySet<ProviderFailure['kind']> = new Set(['not_found', 'auth_revoked']);
 
 /** Builds the adapter for a connection's credentials; the composition root provides it. */
 export type ProviderFactory = (credentials: ProviderCredentials, hooks: { onRefreshTokenRotated(refreshToken: string): Promise<void>; cacheKey?: string }) => CalendarProvider;
@@ -398,17 +401,20 @@ export class CalendarSync {
     let failure: ProviderFailure | null = null;
     /** Some calendars failed on their own and the others synced. */
     let isPartial = false;
+    /** Their provider ids, when isPartial. */
+    let failingCalendars: string[] | null = null;
     try {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       const reads = await this.#readCalendars(connection, hold, provider, calendars, readHeld, totals);
-      await this.#recordCalendarReads(hold, reads);
+      await this.#recordCalendarReads(connection, hold, reads);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(reads);
       isPartial = failures.length > 0 && failures.length < reads.length;
+      if (isPartial) failingCalendars = failures.map((f) => f.calendar.provider_calendar_id);
       // A revoked connection some of whose calendars read again has its access back (one refused
       // calendar had it marked revoked before refusals were told apart per calendar); a calendar
       // that still fails is the next sync's failure, on an active connection.
@@ -458,7 +464,7 @@ export class CalendarSync {
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
       };
       const scheduled = isReportDue
-        ? await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, update, now))
+        ? await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, update, failingCalendars, now))
         : (await this.#leases.end(hold, update)) ? 0 : null;
       if (scheduled === null) return this.#superseded(connection, hold, totals);
       if (isReportDue) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
@@ -513,35 +519,51 @@ export class CalendarSync {
    * whole each time. When none read, the failure is the connection's and so is the backoff: every
    * calendar, those held back included, is read at the connection's next sync (access given back
    * reaches all of them at once).
+   *
+   * A calendar that refuses its reader or is gone (403, 404) while another of the account reads
+   * is marked refused until a read of it works, and the bots that depend only on what Rollcall
+   * cannot see are put at risk (noteCalendarAccessChanges). When none read, nothing is marked:
+   * the refusal is the account's, and a revoked connection says it (reportAccessRevoked).
    */
-  async #recordCalendarReads(hold: SyncHold, reads: readonly CalendarRead[]): Promise<void> {
+  async #recordCalendarReads(connection: CalendarConnectionRow, hold: SyncHold, reads: readonly CalendarRead[]): Promise<void> {
     const readWell = reads.filter((r) => r.outcome === 'read').map((r) => r.calendar);
     const failedReads = reads.filter((r): r is CalendarRead & { outcome: 'failed' } => r.outcome === 'failed');
     const heldBack = reads.filter((r) => r.outcome === 'held').map((r) => r.calendar);
-    const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null);
+    const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null || c.access_refused_at !== null);
     const isConnectionFailure = readWell.length === 0;
     if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
+    const refusedAt = (calendar: ConnectedCalendarRow, failure: ProviderFailure): number | null => {
+      if (isConnectionFailure) return calendar.access_refused_at;
+      return REFUSALS.has(failure.kind) ? calendar.access_refused_at ?? now : null;
+    };
+    const refused = failedReads.filter((r) => r.calendar.access_refused_at === null && refusedAt(r.calendar, r.failure) !== null).map((r) => r.calendar);
+    const readAgain = [
+      ...recovered.filter((c) => c.access_refused_at !== null),
+      ...failedReads.filter((r) => r.calendar.access_refused_at !== null && refusedAt(r.calendar, r.failure) === null).map((r) => r.calendar),
+    ];
     await this.#writeIfStillHeld(hold, async (trx) => {
-      for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, updated_at: now });
+      for (const calendar of recovered) await connections.updateCalendar(trx, calendar.id, { read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null, updated_at: now });
       for (const { calendar, failure } of failedReads) {
         // Counted only against a calendar failing on its own: the connection's failures have their own count.
         const failures = isConnectionFailure ? calendar.read_failures : calendar.read_failures + 1;
         await connections.updateCalendar(trx, calendar.id, {
           read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
-          next_read_at: isConnectionFailure ? null : now + syncRetryDelayMs(failures), updated_at: now,
+          next_read_at: isConnectionFailure ? null : now + syncRetryDelayMs(failures), access_refused_at: refusedAt(calendar, failure), updated_at: now,
         });
       }
       if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
+      if (refused.length > 0 || readAgain.length > 0) await noteCalendarAccessChanges(trx, this.#o.database.engine, connection, { refused, readAgain }, now);
     });
   }
 
   /** Runs `work` in a transaction that first checks that this sync still holds the connection (else SyncSuperseded). */
   async #writeIfStillHeld(hold: SyncHold, work: (trx: Transaction<Schema>) => Promise<void>): Promise<void> {
-    await this.#o.database.db.transaction().execute(async (trx) => {
+    // Run again when PostgreSQL rolls it back for a deadlock: `work` may lock bots.
+    await retryingConflicts(() => this.#o.database.db.transaction().execute(async (trx) => {
       await this.#checkHold(trx, hold);
       await work(trx);
-    });
+    }));
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
@@ -621,7 +643,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
-            recent_series: null, read_failures: 0, read_error: null, next_read_at: null,
+            recent_series: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null,
           });
         }
       }

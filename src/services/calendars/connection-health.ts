@@ -4,7 +4,7 @@
 // Connection webhooks go through the status-webhook outbox; the rules for when a failing sync is
 // reported are in src/domain/sync-health.ts.
 import type { Database, Engine } from '../../db/database.ts';
-import type { CalendarConnectionRow } from '../../db/schema.ts';
+import type { BotRow, CalendarConnectionRow, ConnectedCalendarRow } from '../../db/schema.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import * as connections from '../../store/connection-store.ts';
@@ -70,8 +70,8 @@ export async function enqueueConnectionWebhook(trx: Db, connection: CalendarConn
 
 /**
  * Marks the connection revoked (with `update`, ending the lease of the sync `heldBy` names) and
- * tells whoever listens: a connection webhook, and for each bot linked only to events of revoked
- * connections an `at_risk` decision and a bot.at_risk webhook. Events and bots stay as they are;
+ * tells whoever listens: a connection webhook, and for each bot linked only to events Rollcall can
+ * no longer see (findBotsWithoutCalendarAccess) an `at_risk` decision and a bot.at_risk webhook. Events and bots stay as they are;
  * the dispatcher decides at each join time. Answers how many bots are at risk, or null when that
  * sync no longer holds the connection (disconnected, or taken by another sync): nothing written.
  */
@@ -85,41 +85,82 @@ export async function reportAccessRevoked(database: Database, connection: Calend
     }, nowMs);
     // Locked before the other connections are read (lockedBotsOfConnection), and like any change
     // that may queue a provider sync (see ProviderCommandSender's timers).
-    const blocked = await connections.findBotsBlockedByRevokedAccess(trx, await lockedBotsOfConnection(trx, database.engine, connection.id));
-    for (const botId of blocked) {
-      const bot = (await bots.findBotById(trx, botId))!;
-      const reason = `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`;
-      await bots.appendDecision(trx, botId, nowMs, 'at_risk', reason, { calendar_id: connection.id, provider: connection.provider, join_at: formatInstant(bot.join_at_ms) });
-      await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, nowMs);
-      // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
-      await requestProviderSync(trx, bot, 'The calendars of its events lost their access', nowMs);
-    }
+    const blocked = await connections.findBotsWithoutCalendarAccess(trx, await lockedBotsOfConnection(trx, database.engine, connection.id));
+    await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
+      { calendar_id: connection.id, provider: connection.provider });
     return blocked.size;
   }));
 }
 
+/**
+ * Inside the transaction of a sync that still holds the connection, once it has written which of
+ * its calendars refuse their reader or are gone (access_refused_at) and which read again: each bot
+ * that now depends only on calendars Rollcall cannot see is put at risk (spec section 12 for one
+ * calendar: not launched unless a read works before its join time), and each bot put at risk that
+ * no longer does hears `access_restored`. A bot told already is not told twice.
+ */
+export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connection: CalendarConnectionRow, changes: { refused: readonly ConnectedCalendarRow[]; readAgain: readonly ConnectedCalendarRow[] }, nowMs: number): Promise<void> {
+  const refusedIds = changes.refused.map((c) => c.provider_calendar_id);
+  const readAgainIds = changes.readAgain.map((c) => c.provider_calendar_id);
+  const candidates = await lockedBotsOfConnection(trx, engine, connection.id, [...refusedIds, ...readAgainIds]);
+  if (candidates.length === 0) return;
+  const blocked = await connections.findBotsWithoutCalendarAccess(trx, candidates);
+  const named = refusedIds.join(', ');
+  await putAtRisk(trx, blocked, nowMs,
+    (bot) => `calendar_access_revoked: calendar ${named} of connection ${connection.id} (${connection.provider}) refuses its reader or is gone while the account's other calendars read, so Rollcall can no longer see whether this meeting still exists. Unless a read of it works before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
+    { calendar_id: connection.id, provider: connection.provider, provider_calendar_ids: refusedIds });
+  await appendFollowUps(trx, candidates.filter((id) => !blocked.has(id)), ['at_risk', 'access_restored'], nowMs,
+    `Calendar connection ${connection.id} reads its calendars again; the bot launches as planned`, { calendar_id: connection.id });
+}
+
+/**
+ * An `at_risk` decision, a bot.at_risk webhook and a provider sync for each bot not at risk
+ * already (a bot of a refused calendar whose connection is then revoked is told once); the
+ * reason is each bot's.
+ */
+async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, reasonOf: (bot: BotRow) => string, details: Record<string, unknown>): Promise<void> {
+  const toldAlready = await botsWhoseLatestIs(trx, [...botIds], ['at_risk', 'access_restored'], 'at_risk');
+  for (const botId of botIds) {
+    if (toldAlready.has(botId)) continue;
+    const bot = (await bots.findBotById(trx, botId))!;
+    const reason = reasonOf(bot);
+    await bots.appendDecision(trx, botId, nowMs, 'at_risk', reason, { ...details, join_at: formatInstant(bot.join_at_ms) });
+    await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, nowMs);
+    // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
+    await requestProviderSync(trx, bot, 'The calendars of its events lost their access', nowMs);
+  }
+}
 
 /**
  * Reports a connection whose syncs have failed for a while (with `update`, which records the
  * report and ends the lease of the sync `heldBy` names): a calendar.sync_failing webhook, and a
- * `sync_failing` decision for each scheduled bot with a live link to its events. Nothing else
- * changes: the bots launch at their join time on the meeting as last synced, since a provider
- * outage would otherwise cost every meeting its bot. Null: that sync no longer holds the
+ * `sync_failing` decision for each scheduled bot with a live link to its events, or only to the
+ * events of `failingCalendars` (provider ids) when the account's other calendars sync. Nothing
+ * else changes: the bots launch at their join time on the meeting as last synced, since a
+ * provider outage would otherwise cost every meeting its bot. A bot at risk (every calendar of its
+ * events refused or revoked) is not told that it launches. Null: that sync no longer holds the
  * connection, and nothing was written.
  */
-export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate & { failing_since: number; last_error: string }, nowMs: number): Promise<number | null> {
+export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate & { failing_since: number; last_error: string }, failingCalendars: readonly string[] | null, nowMs: number): Promise<number | null> {
   const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
+  const which = failingCalendars === null ? 'this calendar' : `calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')} of this connection (the others sync)`;
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
     // this moment reads this report once it is committed, not the decisions from before it.
-    const scheduled = await lockedBotsOfConnection(trx, database.engine, connection.id);
+    const candidates = await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined);
+    const atRisk = await connections.findBotsWithoutCalendarAccess(trx, candidates);
+    const scheduled = candidates.filter((id) => !atRisk.has(id));
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_failing', status: 'active',
-      message: `Syncing this calendar has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSynced}) and its bots launch as planned on them; changes made in the calendar meanwhile are not seen. Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.`,
-      details: { failing_since: formatInstant(update.failing_since), last_synced_at: formatOptionalInstant(connection.last_sync_at), last_error: update.last_error, scheduled_bots: scheduled.length },
+      message: `Syncing ${which} has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSynced}) and its bots launch as planned on them (those of a calendar that refuses access are at risk, bot.at_risk); changes made in the calendar meanwhile are not seen. Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.`,
+      details: {
+        failing_since: formatInstant(update.failing_since), last_synced_at: formatOptionalInstant(connection.last_sync_at), last_error: update.last_error,
+        failing_calendars: failingCalendars, scheduled_bots: scheduled.length,
+      },
     }, nowMs);
-    const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider}) has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSynced}) and launches at its join time unless a sync brings a change first`;
+    const named = failingCalendars === null ? '' : `, calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')},`;
+    const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSynced}) and launches at its join time unless a sync brings a change first`;
     for (const botId of scheduled) {
       await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
     }
@@ -160,7 +201,7 @@ export async function noteConnectionRecovered(db: Db, engine: Engine, connection
   if (!was.hadLostAccess && !was.wasReportedFailing) return;
   const candidates = await lockedBotsOfConnection(db, engine, connectionId);
   if (was.hadLostAccess) {
-    const stillBlocked = await connections.findBotsBlockedByRevokedAccess(db, candidates);
+    const stillBlocked = await connections.findBotsWithoutCalendarAccess(db, candidates);
     await appendFollowUps(db, candidates.filter((id) => !stillBlocked.has(id)), ['at_risk', 'access_restored'], nowMs,
       `Calendar connection ${connectionId} has its access again; the bot launches as planned`, { calendar_id: connectionId });
   }
@@ -172,27 +213,33 @@ export async function noteConnectionRecovered(db: Db, engine: Engine, connection
 }
 
 /**
- * The scheduled bots with a live link to the connection's events, locked (PostgreSQL) before the
+ * The scheduled bots with a live link to the connection's events (of some of its calendars only,
+ * when named), locked (PostgreSQL) before the
  * caller decides anything from the state of their other connections. Two connections of one bot
  * reported at once would otherwise each read the other as it was before (neither has committed):
  * both revoked, and neither sees the bot depend on revoked calendars only; both working again, and
  * each sees the other still failing. Locked, the second waits for the first and reads it committed.
  */
-async function lockedBotsOfConnection(db: Db, engine: Engine, connectionId: string): Promise<string[]> {
-  const botIds = await connections.listScheduledBotsOfConnection(db, connectionId);
+async function lockedBotsOfConnection(db: Db, engine: Engine, connectionId: string, providerCalendarIds?: readonly string[]): Promise<string[]> {
+  const botIds = await connections.listScheduledBotsOfConnection(db, connectionId, providerCalendarIds);
   await bots.lockBots(db, engine, botIds);
   return botIds;
 }
 
 /** Appends the decision `to` to each bot whose latest decision of the pair is `from`; answers how many. */
 async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [string, string], nowMs: number, reason: string, details: Record<string, unknown>): Promise<number> {
-  let appended = 0;
+  const due = await botsWhoseLatestIs(db, botIds, [from, to], from);
+  for (const botId of due) await bots.appendDecision(db, botId, nowMs, to, reason, details);
+  return due.size;
+}
+
+/** Of the bots, those whose latest decision of the pair is `kind`. */
+async function botsWhoseLatestIs(db: Db, botIds: readonly string[], pair: [string, string], kind: string): Promise<Set<string>> {
+  const found = new Set<string>();
   for (const botId of botIds) {
-    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', [from, to])
+    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', pair)
       .orderBy('id', 'desc').limit(1).executeTakeFirst();
-    if (last?.kind !== from) continue;
-    await bots.appendDecision(db, botId, nowMs, to, reason, details);
-    appended++;
+    if (last?.kind === kind) found.add(botId);
   }
-  return appended;
+  return found;
 }

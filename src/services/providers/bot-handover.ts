@@ -26,7 +26,7 @@ import * as bots from '../../store/bot-store.ts';
 import * as schedules from '../../store/schedule-store.ts';
 import * as handovers from '../../store/provider-handover-store.ts';
 import { recordProviderBot } from '../../store/provider-bot-store.ts';
-import { findBotsBlockedByRevokedAccess } from '../../store/connection-store.ts';
+import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { transitionBot } from '../scheduling/bot-lifecycle.ts';
 import { requestChaseIfUnanswered, requestProviderSync } from './provider-sync.ts';
@@ -208,7 +208,7 @@ export class BotHandover {
     // A bot backing off keeps its retry time; one whose calendars lost their access waits for it
     // (holdForAccess); the rest are placed anew.
     const backedOff = waiting.filter((w) => w.notBeforeMs === null || w.notBeforeMs <= now);
-    const blocked = await findBotsBlockedByRevokedAccess(database.db, backedOff.map((w) => w.botId));
+    const blocked = await findBotsWithoutCalendarAccess(database.db, backedOff.map((w) => w.botId));
     const placeable = backedOff.filter((w) => !blocked.has(w.botId));
     if (placeable.length === 0) return;
     // No sooner than a spacing after the latest creation, nor than the minute's count allows.
@@ -335,7 +335,7 @@ export class BotHandover {
     const provider = this.provider;
     let retries = false;
     // Access lost while the handover was on the wire: the sync withdraws the bot in time.
-    const blocked = await findBotsBlockedByRevokedAccess(trx, results.filter((r) => r.outcome.ok).map((r) => r.bot.id));
+    const blocked = await findBotsWithoutCalendarAccess(trx, results.filter((r) => r.outcome.ok).map((r) => r.bot.id));
     for (const { schedule, bot, outcome } of results) {
       const current = await bots.findBotById(trx, bot.id);
       if (outcome.ok) {

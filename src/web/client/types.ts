@@ -80,7 +80,7 @@ export interface Connection {
   sync_failing_since: string | null;
   next_sync_at: string | null;
   push_enabled: boolean;
-  calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null }; read_error: string | null; next_read_at: string | null }[];
+  calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null }; read_error: string | null; next_read_at: string | null; access_refused_since: string | null }[];
 }
 
 export interface AutoScheduleRules {
