@@ -65,6 +65,8 @@ export interface EventsTable {
   platform: string | null;
   /** The provider's id of the calendar a Google or Microsoft event is on; null otherwise (migration 010). */
   provider_calendar_id: string | null;
+  /** An Outlook occurrence's series rule as one RRULE line (its master's pattern); null otherwise (migration 030). */
+  series_rule: string | null;
 }
 
 export interface BotsTable {

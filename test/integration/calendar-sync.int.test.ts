@@ -1829,6 +1829,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     // toggle-recurrence knows an Outlook occurrence as recurring: off, nothing further is booked.
     const off = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weeks[4]!.id, recurring_enabled: false } });
     assert.equal(off.status, 200, JSON.stringify(off.body));
+    // Its rule is the master's weekly pattern (Saturdays, six in all) as MeetStream answers it: an RRULE.
+    assert.equal(off.body.recurrence_rule, 'RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=SA;WKST=SU');
     env.clock.advance(7 * DAY);
     assert.equal((await env.rc.chains.advance()).booked, 0);
     const on = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weeks[4]!.id, recurring_enabled: true } });

@@ -104,6 +104,12 @@ export interface ProviderEvent {
    * exception belongs to, whose data it was completed from; null for everything else.
    */
   providerSeriesId?: string | null;
+  /**
+   * For such an occurrence: the series' rule as one RRULE line, when the series master was at
+   * hand and its pattern can be written as one; null when it cannot; undefined when this read did
+   * not see the master (what was stored is kept).
+   */
+  seriesRule?: string | null;
   status: EventStatus;
   /** The account's own attendee answered "declined" (auto-schedule skips such events). */
   isDeclined: boolean;

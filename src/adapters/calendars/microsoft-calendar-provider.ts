@@ -31,6 +31,7 @@ import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { findMeetingLink } from '../../domain/meeting-url.ts';
 import { ianaZoneOf } from './ics-parser.ts';
+import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 
 export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'delta_link',
@@ -200,7 +201,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           if (master === null) return null;
           item = completeFromMaster(item, master);
         }
-        const change = toChange(item, seriesId);
+        const change = toChange(item, seriesId, master ? seriesRuleOf(master) : undefined);
         if (change) changes.push(change);
       }
       url = page['@odata.nextLink'];
@@ -345,7 +346,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         // which then finds the master, or names the series removed.
         throw new CalendarProviderError({ kind: 'transient', message: `Graph did not find the series ${seriesId} of occurrence ${item.id}; the round is read again` });
       }
-      const change = toChange(completeFromMaster(item, master), seriesId);
+      const change = toChange(completeFromMaster(item, master), seriesId, seriesRuleOf(master));
       if (change) changes.push(change);
     }
     return { changes, completeSeries: [...complete] };
@@ -527,7 +528,19 @@ function isWithin(event: GraphEvent, window: { fromMs: number; toMs: number }): 
   return startMs < window.toMs + slack && endMs > window.fromMs - slack;
 }
 
-export function toChange(item: GraphEvent, seriesId: string | null = null): ProviderChange | null {
+/**
+ * A series master's pattern as one RRULE line (null when it cannot be written as one). Graph's
+ * recurrenceTimeZone is often a Windows zone name; the master's own zone stands in when it is absent.
+ */
+function seriesRuleOf(master: GraphEvent): string | null {
+  return rruleOfGraphRecurrence(master.recurrence, { timeZone: ianaZoneOf(master.originalStartTimeZone), resolveTimeZone: ianaZoneOf });
+}
+
+/**
+ * One item as a change. `seriesRule`: the rule of the series an occurrence or exception belongs
+ * to (seriesRuleOf its master), undefined when its master was not read.
+ */
+export function toChange(item: GraphEvent, seriesId: string | null = null, seriesRule?: string | null): ProviderChange | null {
   if (item['@removed']) return { type: 'removed', providerEventId: item.id };
   // A master only repeats its first occurrence, which arrives on its own.
   if (item.type === 'seriesMaster') return null;
@@ -551,6 +564,7 @@ export function toChange(item: GraphEvent, seriesId: string | null = null): Prov
       seriesProviderEventId: null,
       originalStartMs: null,
       providerSeriesId: seriesId,
+      seriesRule: seriesId === null ? null : seriesRule,
       status: item.isCancelled ? 'cancelled' : item.showAs === 'tentative' ? 'tentative' : 'confirmed',
       isDeclined: item.responseStatus?.response === 'declined',
       raw: item,

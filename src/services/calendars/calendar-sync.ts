@@ -1048,6 +1048,8 @@ class SyncedEventWriter {
 
     const values = this.#columns(event, series);
     if (values === null) return;
+    // An occurrence read without its series master keeps the rule it had.
+    if (event.seriesRule === undefined && existing) values.series_rule = existing.series_rule;
     if (!existing) {
       const row: EventRow = {
         ...values, id: newId('evt'), user_id: this.#connection.user_id, calendar_id: this.#connection.id,
@@ -1066,7 +1068,7 @@ class SyncedEventWriter {
     const isMeaningful = existing.is_deleted === 1 || MEANINGFUL_COLUMNS.some((c) => existing[c] !== values[c])
       || (existing.raw !== values.raw && isDeclinedInvitation(existing.raw) !== isDeclinedInvitation(values.raw));
     const isSameSource = existing.platform === values.platform && existing.provider_calendar_id === values.provider_calendar_id;
-    if (!isMeaningful && existing.raw === values.raw && isSameSource) return;
+    if (!isMeaningful && existing.raw === values.raw && isSameSource && existing.series_rule === values.series_rule) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
     this.#rows.set(key, updated);
@@ -1258,6 +1260,7 @@ class SyncedEventWriter {
       provider_series_id: event.providerSeriesId ?? null,
       platform: provider === 'google' ? 'google_calendar' : provider === 'microsoft' ? 'outlook_calendar' : 'ics',
       provider_calendar_id: provider === 'ics' ? null : this.#calendar.provider_calendar_id,
+      series_rule: event.seriesRule ?? null,
     };
   }
 }

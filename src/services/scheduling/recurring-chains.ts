@@ -367,8 +367,11 @@ async function latestOccurrenceKeyOf(trx: Transaction<Schema>, botId: string, se
   return row?.occurrence_key ?? null;
 }
 
-/** The series' RRULE line (MeetStream answers with the rule), else its first recurrence line. */
+/**
+ * The series' RRULE line (MeetStream answers with the rule), else its first recurrence line; for
+ * an Outlook occurrence, its master's pattern written as an RRULE (null when it cannot be).
+ */
 function recurrenceRuleOf(series: EventRow): string | null {
   const lines = series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [];
-  return lines.find((l) => /^RRULE:/i.test(l)) ?? lines[0] ?? null;
+  return lines.find((l) => /^RRULE:/i.test(l)) ?? lines[0] ?? series.series_rule;
 }
