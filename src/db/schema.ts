@@ -214,6 +214,11 @@ export interface CalendarConnectionsTable {
   failing_since: number | null;
   /** When that run was reported (calendar.sync_failing); null: not reported (migration 019). */
   failing_reported_at: number | null;
+  /**
+   * JSON array of the provider ids of the calendars the failing-sync report was about (some
+   * failed while the others read); null when it was about the whole connection (migration 029).
+   */
+  failing_calendars: string | null;
   /** When the background sync should next look at it; null: never (auth_revoked). */
   next_sync_at: number | null;
   /** While a sync runs: until when it holds the connection. */

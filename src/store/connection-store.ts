@@ -52,11 +52,15 @@ export async function findBotsOnOtherFailingConnections(db: Db, botIds: readonly
   for (let i = 0; i < botIds.length; i += 500) {
     const rows = await db.selectFrom('bot_events').innerJoin('events', 'events.id', 'bot_events.event_id')
       .innerJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
-      .select('bot_events.bot_id').distinct()
+      .select(['bot_events.bot_id', 'calendar_connections.failing_calendars', 'events.provider_calendar_id']).distinct()
       .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
       .where('calendar_connections.id', '!=', connectionId).where('calendar_connections.failing_reported_at', 'is not', null)
       .execute();
-    for (const row of rows) found.add(row.bot_id);
+    // A report about some calendars of its connection (the others sync) was not about the bots of the others.
+    for (const row of rows) {
+      const calendars = row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[];
+      if (calendars === null || (row.provider_calendar_id !== null && calendars.includes(row.provider_calendar_id))) found.add(row.bot_id);
+    }
   }
   return found;
 }

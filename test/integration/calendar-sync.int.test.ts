@@ -2194,15 +2194,17 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const account = env.microsoft.createAccount();
     const own = env.microsoft.defaultCalendarId(account.email);
     const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const projects = env.microsoft.addCalendar(account.email, { name: 'Projects' });
     const soon = env.clock.now() + 3 * HOUR;
     const later = env.clock.now() + 6 * HOUR;
-    const url = { refused: meetingUrl(), both: meetingUrl(), own: meetingUrl(), restored: meetingUrl() };
+    const url = { refused: meetingUrl(), both: meetingUrl(), own: meetingUrl(), restored: meetingUrl(), bookedLater: meetingUrl() };
     env.microsoft.createEvent(account.email, { subject: 'Refused', startMs: soon, endMs: soon + HOUR, joinUrl: url.refused, calendarId: shared });
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both, calendarId: shared });
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both });
     env.microsoft.createEvent(account.email, { subject: 'Own', startMs: soon, endMs: soon + HOUR, joinUrl: url.own });
     env.microsoft.createEvent(account.email, { subject: 'Restored', startMs: later, endMs: later + HOUR, joinUrl: url.restored, calendarId: shared });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared], callback_url: env.hooksUrl } });
+    env.microsoft.createEvent(account.email, { subject: 'Booked later', startMs: later, endMs: later + HOUR, joinUrl: url.bookedLater, calendarId: shared });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared, projects], callback_url: env.hooksUrl } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const calendarId = res.body.calendar_id as string;
     const events = await eventsOf(env, user.auth, calendarId, soon - HOUR, later + 2 * HOUR);
@@ -2229,6 +2231,8 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const hooksOf = (botId: string) => env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.event);
     assert.deepEqual(hooksOf(refusedBot), ['bot.scheduled', 'bot.at_risk']);
     assert.deepEqual(hooksOf(bothBot), ['bot.scheduled']);
+    // A bot booked on the refused calendar's meeting since hears it at the next sync.
+    const bookedLaterBot = await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'booked-later');
 
     // It keeps refusing past CALENDAR_SYNC_FAILING_AFTER_SECONDS: the failing sync is reported, and
     // only the bot that launches on the failing calendar's meeting as last synced is told so.
@@ -2246,6 +2250,9 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.ok((await kindsOf(bothBot)).includes('sync_failing'));
     for (const botId of [ownBot, refusedBot, restoredBot]) assert.ok(!(await kindsOf(botId)).includes('sync_failing'), botId);
     assert.equal((await kindsOf(refusedBot)).filter((k) => k === 'at_risk').length, 1, 'told once however many syncs');
+    assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk').length, 1, 'booked after the mark, told at a later sync, once');
+    assert.deepEqual(hooksOf(refusedBot), ['bot.scheduled', 'bot.at_risk']);
+    assert.deepEqual(hooksOf(bookedLaterBot), ['bot.scheduled', 'bot.at_risk']);
 
     // The join time: the refused calendar's bot is not launched; the others are.
     env.clock.set(soon - LEAD_MS);
@@ -2258,10 +2265,14 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.equal(cancelled.status, 'Cancelled');
     assert.ok(cancelled.decisions.some((d) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)), JSON.stringify(cancelled.decisions));
 
-    // Readable again: the calendar is cleared, its bot hears access_restored and launches.
+    // Readable again, in a sync that a later calendar stops (503): what was read still counts; the
+    // calendar is cleared, its bots hear access_restored and launch.
     env.microsoft.allowReads(account.email, shared);
-    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    env.microsoft.failReadsOf(account.email, projects);
+    const stopped = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(stopped.body.failure?.kind, 'transient', JSON.stringify(stopped.body));
     assert.equal((await sharedView()).access_refused_since, null);
+    assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk' || k === 'access_restored').at(-1), 'access_restored');
     assert.equal((await kindsOf(restoredBot)).filter((k) => k === 'at_risk' || k === 'access_restored').at(-1), 'access_restored');
     env.clock.set(later - LEAD_MS);
     await env.rc.dispatcher.runDue();

@@ -68,6 +68,8 @@ interface FakeCalendar {
   hexColor?: string;
   /** Listed, but its events cannot be read with the user's token (refuseReads). */
   refusesReads?: boolean;
+  /** Its next this many event reads answer 503 (failReadsOf). */
+  failingReads?: number;
 }
 
 interface Subscription {
@@ -232,6 +234,15 @@ export class FakeMicrosoftGraph {
    */
   missEventLookups(id: string, times = 1): void {
     this.#missedLookups.set(id, times);
+  }
+
+  /**
+   * The next `times` reads of this calendar's events answer 503 serviceNotAvailable, Graph's
+   * "service is unavailable" to be retried after a delay (learn.microsoft.com/graph/errors, "HTTP
+   * status codes" and "Code property"); the account's other calendars read as usual.
+   */
+  failReadsOf(email: string, calendarId: string, times = 1): void {
+    this.#account(email).calendars.get(calendarId)!.failingReads = times;
   }
 
   /** The calendar's events can be read again (the rights were granted). */
@@ -456,6 +467,11 @@ export class FakeMicrosoftGraph {
     const underCalendar = /^\/me\/calendars\/([^/]+)\//.exec(path);
     if (underCalendar && account.calendars.get(decodeURIComponent(underCalendar[1]!))?.refusesReads) {
       return send(403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
+    }
+    const failing = underCalendar ? account.calendars.get(decodeURIComponent(underCalendar[1]!)) : undefined;
+    if (failing?.failingReads) {
+      failing.failingReads--;
+      return send(503, graphError('serviceNotAvailable', 'Service Unavailable'));
     }
     const calendarDelta = /^\/me\/calendars\/([^/]+)\/calendarView\/delta$/.exec(path);
     if (req.method === 'GET' && (path === '/me/calendarView/delta' || calendarDelta)) {

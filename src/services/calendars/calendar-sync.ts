@@ -5,7 +5,8 @@
 //
 // Failures arrive as the provider port's closed set and are handled by kind:
 // - auth_revoked: the connection is marked auth_revoked and a webhook goes out; each bot linked
-//   only to events of revoked connections gets an `at_risk` decision and a bot.at_risk webhook
+//   only to events Rollcall cannot see (of revoked connections or refused calendars, below) gets
+//   an `at_risk` decision and a bot.at_risk webhook
 //   (the dispatcher cancels it at its join time if access has not come back). Syncing stops,
 //   except for an hourly probe that notices access coming back; connecting again also restores it.
 // - rate_limited: the next attempt waits at least retryAfterMs.
@@ -15,7 +16,9 @@
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
 // - not_found, auth_revoked or permanent of one calendar while the account's others read: those
 //   sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
-//   asked for by a person, or a reconnect, reads it at once).
+//   asked for by a person, or a reconnect, reads it at once). A calendar refused or gone (not
+//   permanent) is marked until a read works, and the bots that depend only on such calendars or
+//   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -504,7 +507,12 @@ export class CalendarSync {
         totals.cancelled += counts.cancelled;
         reads.push({ calendar, outcome: 'read' });
       } catch (error) {
-        if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) throw error;
+        if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) {
+          // The calendars read before the sync stopped were read: one refused before is no longer
+          // (its bots would be cancelled at their join time though it reads), and its backoff ends.
+          if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+          throw error;
+        }
         reads.push({ calendar, outcome: 'failed', failure: error.failure });
       }
     }
@@ -522,8 +530,9 @@ export class CalendarSync {
    *
    * A calendar that refuses its reader or is gone (403, 404) while another of the account reads
    * is marked refused until a read of it works, and the bots that depend only on what Rollcall
-   * cannot see are put at risk (noteCalendarAccessChanges). When none read, nothing is marked:
-   * the refusal is the account's, and a revoked connection says it (reportAccessRevoked).
+   * cannot see are put at risk (noteCalendarAccessChanges; at every sync while it refuses, so
+   * that bots booked since hear it too). When none read, nothing new is marked: the refusal is
+   * the account's, and a revoked connection says it (reportAccessRevoked).
    */
   async #recordCalendarReads(connection: CalendarConnectionRow, hold: SyncHold, reads: readonly CalendarRead[]): Promise<void> {
     const readWell = reads.filter((r) => r.outcome === 'read').map((r) => r.calendar);
@@ -531,13 +540,16 @@ export class CalendarSync {
     const heldBack = reads.filter((r) => r.outcome === 'held').map((r) => r.calendar);
     const recovered = readWell.filter((c) => c.read_failures > 0 || c.read_error !== null || c.access_refused_at !== null);
     const isConnectionFailure = readWell.length === 0;
-    if (recovered.length === 0 && failedReads.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
+    const heldRefused = heldBack.filter((c) => c.access_refused_at !== null);
+    if (recovered.length === 0 && failedReads.length === 0 && heldRefused.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
     const refusedAt = (calendar: ConnectedCalendarRow, failure: ProviderFailure): number | null => {
       if (isConnectionFailure) return calendar.access_refused_at;
       return REFUSALS.has(failure.kind) ? calendar.access_refused_at ?? now : null;
     };
-    const refused = failedReads.filter((r) => r.calendar.access_refused_at === null && refusedAt(r.calendar, r.failure) !== null).map((r) => r.calendar);
+    // Refused, newly or still: a bot booked on one of its meetings since (by chain mode, a series
+    // top-up, auto-schedule or a client) hears that it is at risk at the next sync; none twice.
+    const refused = [...failedReads.filter((r) => refusedAt(r.calendar, r.failure) !== null).map((r) => r.calendar), ...heldRefused];
     const readAgain = [
       ...recovered.filter((c) => c.access_refused_at !== null),
       ...failedReads.filter((r) => r.calendar.access_refused_at !== null && refusedAt(r.calendar, r.failure) === null).map((r) => r.calendar),

@@ -1,5 +1,6 @@
 // What a connection's client hears about its calendar's health, and what each affected bot's log
-// says: access lost (auth_revoked, spec section 12: the bots will not launch unless it returns),
+// says: access lost (auth_revoked, spec section 12: the bots will not launch unless it returns;
+// the same for the bots of one calendar that refuses its reader while the account's others read),
 // syncs failing for a while (the bots launch on the meeting as last synced), and syncing again.
 // Connection webhooks go through the status-webhook outbox; the rules for when a failing sync is
 // reported are in src/domain/sync-health.ts.
@@ -105,10 +106,9 @@ export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connect
   const candidates = await lockedBotsOfConnection(trx, engine, connection.id, [...refusedIds, ...readAgainIds]);
   if (candidates.length === 0) return;
   const blocked = await connections.findBotsWithoutCalendarAccess(trx, candidates);
-  const named = refusedIds.join(', ');
   await putAtRisk(trx, blocked, nowMs,
-    (bot) => `calendar_access_revoked: calendar ${named} of connection ${connection.id} (${connection.provider}) refuses its reader or is gone while the account's other calendars read, so Rollcall can no longer see whether this meeting still exists. Unless a read of it works before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
-    { calendar_id: connection.id, provider: connection.provider, provider_calendar_ids: refusedIds });
+    (bot) => `calendar_access_revoked: the calendar of this meeting in connection ${connection.id} (${connection.provider}) refuses its reader or is gone while the account's other calendars read, so Rollcall can no longer see whether the meeting still exists. Unless a read of it works before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
+    { calendar_id: connection.id, provider: connection.provider });
   await appendFollowUps(trx, candidates.filter((id) => !blocked.has(id)), ['at_risk', 'access_restored'], nowMs,
     `Calendar connection ${connection.id} reads its calendars again; the bot launches as planned`, { calendar_id: connection.id });
 }
@@ -145,7 +145,7 @@ export async function reportSyncFailing(database: Database, connection: Calendar
   const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
   const which = failingCalendars === null ? 'this calendar' : `calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')} of this connection (the others sync)`;
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars) }))) return null;
     // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
     // this moment reads this report once it is committed, not the decisions from before it.
     const candidates = await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined);

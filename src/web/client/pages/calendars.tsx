@@ -85,7 +85,7 @@ export function CalendarsPage() {
                             <li key={cal.id}>
                               <strong>{cal.summary ?? cal.id}</strong>{cal.isPrimary ? ' (primary)' : ''}: push {cal.push.active ? `channel ${cal.push.channel_id}, expires ${formatDateTime(cal.push.expires_at)}` : cal.push.error ? `failed: ${cal.push.error}` : 'none'}
                               {cal.read_error && <div class="break">Not syncing: {cal.read_error}{cal.next_read_at ? <span class="muted"> (tried again {formatRelative(cal.next_read_at)}, or now with Sync now)</span> : null}</div>}
-                              {cal.access_refused_since && <div class="break">Its bots are at risk: not launched unless this calendar can be read again before they join</div>}
+                              {cal.access_refused_since && <div class="break">Access refused: a bot whose meetings are only on calendars Rollcall cannot read is not launched unless this one reads again before it joins</div>}
                             </li>
                           ))}
                         </ul>
