@@ -187,15 +187,18 @@ describe('range types (learn.microsoft.com/graph/api/resources/recurrencerange)'
     assert.equal(weeklyRule(until('2026-01-05', '2026-01-26', 'Tokyo Standard Time'), { timeZone: 'Europe/London', resolveTimeZone: () => { throw new Error('boom'); } }), 'RRULE:FREQ=WEEKLY;UNTIL=20260126T235959Z;BYDAY=MO;WKST=SU');
   });
 
-  test('endDate with no usable zone: UNTIL=YYYYMMDD, which recurrence.ts reads as the whole local end date', () => {
+  test('endDate with no usable zone: no rule (a bare UNTIL date beside a date-time start is not RFC 5545); an all-day series ends on the date itself', () => {
     const pattern = { type: 'weekly', interval: 1, daysOfWeek: ['friday'], firstDayOfWeek: 'sunday' };
     for (const options of [undefined, {}, { timeZone: null }, { timeZone: 'Not/AZone' }, { timeZone: '+02:00' }]) {
-      assert.equal(rule(pattern, until('2026-03-06', '2026-03-27', 'Pacific Standard Time'), options), 'RRULE:FREQ=WEEKLY;UNTIL=20260327;BYDAY=FR;WKST=SU');
+      assert.equal(rruleOfGraphRecurrence({ pattern, range: until('2026-03-06', '2026-03-27', 'Pacific Standard Time') }, options), null);
     }
-    const line = rule(pattern, until('2026-03-06', '2026-03-27'));
-    assert.deepEqual(starts('2026-03-07T01:00:00Z', 'America/Los_Angeles', line), ['2026-03-07T01:00:00.000Z', '2026-03-14T00:00:00.000Z', '2026-03-21T00:00:00.000Z', '2026-03-28T00:00:00.000Z']);
-    // Years outside 1000..9998 also use the date form.
-    assert.equal(rule(pattern, until('2026-03-06', '9999-12-31'), { timeZone: 'America/Los_Angeles' }), 'RRULE:FREQ=WEEKLY;UNTIL=99991231;BYDAY=FR;WKST=SU');
+    // Years outside 1000..9998 cannot be written either.
+    assert.equal(rruleOfGraphRecurrence({ pattern, range: until('2026-03-06', '9999-12-31') }, { timeZone: 'America/Los_Angeles' }), null);
+    // All-day: DTSTART is a date, so UNTIL is the end date, whatever the zone.
+    const allDay = rule(pattern, until('2026-03-06', '2026-03-27', 'Pacific Standard Time'), { isAllDay: true });
+    assert.equal(allDay, 'RRULE:FREQ=WEEKLY;UNTIL=20260327;BYDAY=FR;WKST=SU');
+    assert.equal(rule(pattern, until('2026-03-06', '2026-03-27'), { isAllDay: true, timeZone: 'America/Los_Angeles' }), allDay);
+    assert.deepEqual(starts('2026-03-06T08:00:00Z', 'America/Los_Angeles', allDay), ['2026-03-06T08:00:00.000Z', '2026-03-13T07:00:00.000Z', '2026-03-20T07:00:00.000Z', '2026-03-27T07:00:00.000Z']);
   });
 
   test('a local midnight skipped or repeated by DST ends the day where recurrence.ts says it does', () => {
@@ -224,9 +227,9 @@ describe('range types (learn.microsoft.com/graph/api/resources/recurrencerange)'
           const iso = (d: Date) => d.toISOString().slice(0, 10);
           const pattern = { type: 'daily', interval: 1 };
           const exact = rule(pattern, until(iso(startDay), iso(endDay)), { timeZone: zone });
-          const dateOnly = rule(pattern, until(iso(startDay), iso(endDay)));
           assert.match(exact, /;?UNTIL=\d{8}T\d{6}Z/);
-          assert.match(dateOnly, /UNTIL=\d{8}(;|$)/);
+          // recurrence.ts reads a bare UNTIL date as the whole local end date: Graph's meaning.
+          const dateOnly = exact.replace(/UNTIL=\d{8}T\d{6}Z/, `UNTIL=${iso(endDay).replaceAll('-', '')}`);
           // Start roughly at the local time wanted (the first occurrence's exact instant does not matter).
           const startMs = startDay.getTime() + minutes * MIN + 12 * 60 * MIN;
           const series = (line: string): SeriesDefinition => ({ startMs, endMs: startMs + 30 * MIN, timeZone: zone, recurrence: [line] });
@@ -325,8 +328,9 @@ describe('hostile or malformed input gives null, never an exception', () => {
     assert.equal(rruleOfGraphRecurrence(proxy), null);
     assert.equal(rruleOfGraphRecurrence({ pattern: proxy, range: good.range }), null);
     // Junk options are ignored, not trusted.
-    assert.equal(rruleOfGraphRecurrence({ pattern: good.pattern, range: until('2026-01-05', '2026-01-06') }, 'UTC' as unknown as GraphRecurrenceOptions), 'RRULE:FREQ=DAILY;UNTIL=20260106');
-    assert.equal(rruleOfGraphRecurrence({ pattern: good.pattern, range: until('2026-01-05', '2026-01-06') }, { timeZone: 7, resolveTimeZone: 'x' } as unknown as GraphRecurrenceOptions), 'RRULE:FREQ=DAILY;UNTIL=20260106');
+    assert.equal(rruleOfGraphRecurrence({ pattern: good.pattern, range: until('2026-01-05', '2026-01-06') }, 'UTC' as unknown as GraphRecurrenceOptions), null);
+    assert.equal(rruleOfGraphRecurrence({ pattern: good.pattern, range: until('2026-01-05', '2026-01-06') }, { timeZone: 7, resolveTimeZone: 'x' } as unknown as GraphRecurrenceOptions), null);
+    assert.equal(rruleOfGraphRecurrence({ pattern: good.pattern, range: until('2026-01-05', '2026-01-06', 'UTC') }, { timeZone: 7, resolveTimeZone: 'x', isAllDay: 'yes' } as unknown as GraphRecurrenceOptions), 'RRULE:FREQ=DAILY;UNTIL=20260106T235959Z');
   });
 
   test('any value at all: null or a rule recurrence.ts accepts, never a throw', () => {

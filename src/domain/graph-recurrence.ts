@@ -35,10 +35,11 @@
 //   The zone is recurrenceTimeZone when it is, or resolves (options.resolveTimeZone) to, an IANA
 //   name; otherwise options.timeZone (the series' zone, which Graph says applies when
 //   recurrenceTimeZone is absent, and which in practice is the same zone written the Windows way).
-// - With no usable zone, UNTIL is the bare date (UNTIL=YYYYMMDD). recurrence.ts defines that form
-//   as "the whole local date in the series zone" (all instants before the next local day starts),
-//   which is exactly Graph's meaning, in whatever zone the caller ends up expanding the series.
-//   RFC 5545 would want a DATE-TIME here, so this form is only used when nothing better is known.
+// - With no usable zone, there is no rule (null): no UTC instant ends that local day for every
+//   zone, and a bare date (UNTIL=YYYYMMDD) beside a date-time start is not RFC 5545 (python-dateutil
+//   refuses it; rrule.js reads it as midnight UTC and drops the end date's occurrence).
+// - An all-day series (options.isAllDay) starts on dates, so UNTIL is the end date itself
+//   (UNTIL=YYYYMMDD), the form RFC 5545 asks beside a date start.
 // The series start instant would not make UNTIL any more exact (the end of the local day depends
 // only on the zone), so the function does not ask for it.
 import { isValidTimeZone } from './recurrence.ts';
@@ -51,6 +52,8 @@ export interface GraphRecurrenceOptions {
    * "Pacific Standard Time") to an IANA name, or null when unknown. Optional; its answer is checked.
    */
   resolveTimeZone?: (name: string) => string | null;
+  /** The series is all-day (its start is a date): UNTIL is then the end date itself. */
+  isAllDay?: boolean;
 }
 
 /** Largest INTERVAL / COUNT recurrence.ts accepts (nine digits); beyond it the rule is not expressible. */
@@ -218,9 +221,14 @@ function rangeRulePart(range: Record<string, unknown>, options: GraphRecurrenceO
       // that is not specified. An end before the start is not a range Graph produces.
       const endDate = isoDate(field(range, 'endDate'));
       if (!endDate || compareDates(endDate, startDate) < 0) return null;
+      // An all-day series starts on dates (DTSTART;VALUE=DATE), and RFC 5545 wants UNTIL of the
+      // same kind: the end date itself.
+      if (isRecord(options) && options.isAllDay === true) return `UNTIL=${basicDate(endDate)}`;
       const zone = rangeZone(field(range, 'recurrenceTimeZone'), options);
       const untilMs = zone === null ? null : endOfLocalDateMs(endDate, zone);
-      return untilMs === null ? `UNTIL=${basicDate(endDate)}` : `UNTIL=${basicUtc(untilMs)}`;
+      // Without the zone no UTC instant ends that local day in every case, and a bare date beside
+      // a date-time start is not RFC 5545 (clients refuse or misread it): no rule rather than a wrong one.
+      return untilMs === null ? null : `UNTIL=${basicUtc(untilMs)}`;
     }
   }
 }

@@ -150,6 +150,14 @@ export async function endLink(db: Db, linkId: number, nowMs: number, cause: Link
   await db.updateTable('bot_events').set({ is_live: 0, end_cause: cause, updated_at: nowMs }).where('id', '=', linkId).execute();
 }
 
+/**
+ * Gives the bot a new version (its updated_at moves on, by a millisecond at least) without
+ * changing anything else: a launch prepared under the old version goes the slow path.
+ */
+export async function bumpVersion(db: Db, botId: string, nowMs: number): Promise<void> {
+  await db.updateTable('bots').set({ updated_at: sql<number>`case when updated_at >= ${nowMs} then updated_at + 1 else ${nowMs} end` }).where('id', '=', botId).execute();
+}
+
 export async function appendDecision(db: Db, botId: string, atMs: number, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
   await db.insertInto('bot_decisions').values({ bot_id: botId, at_ms: atMs, kind, reason, details: JSON.stringify(details) }).execute();
 }

@@ -545,8 +545,10 @@ for (const provider of PROVIDERS) {
       const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
       const start = env.clock.now() + 3 * HOUR;
       driver.createEvent({ title: 'Kept', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      driver.createEvent({ title: 'Booked after', startMs: start + 30 * MIN, endMs: start + HOUR, meetingUrl: meetingUrl() });
       await syncAfterChange(env, driver);
-      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const listed = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const event = listed.find((e) => e.title === 'Kept');
       const botId = await scheduleWithHooks(env, user.auth, event!.id, 'kept');
       driver.revoke();
       await syncAfterChange(env, driver);
@@ -568,7 +570,10 @@ for (const provider of PROVIDERS) {
       const risky = await bot(env, user.auth, botId);
       assert.equal(risky.status, 'Scheduled');
       assert.equal(risky.decisions.filter((d) => d.kind === 'at_risk').length, 1);
-      assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+      assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 2);
+      // A bot booked on the revoked connection's meeting afterwards is at risk from the start.
+      const afterBot = await scheduleWithHooks(env, user.auth, listed.find((e) => e.title === 'Booked after')!.id, 'booked-after');
+      assert.equal((await bot(env, user.auth, afterBot)).decisions.filter((d) => d.kind === 'at_risk').length, 1, 'booked on a revoked connection: at risk at once');
       const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
       assert.equal(sync.status, 409);
       assert.equal(sync.body.code, 'calendar_auth_revoked');
@@ -1351,6 +1356,18 @@ describe('Microsoft Graph specifics', () => {
     assert.ok(env.microsoft.instanceLookups.slice(instanceLookups).includes(weekly), 'the series was read from Graph');
     assert.equal((await bot(env, user.auth, secondBot)).status, 'Cancelled', 'the stale copy did not keep the deleted occurrence');
     assert.equal((await bot(env, user.auth, thirdBot)).status, 'Scheduled');
+
+    // A series new in a round that lists it twice: read from Graph, its occurrences still carry
+    // the rule of the master that came in the round.
+    const fresh = env.microsoft.createEvent(account.email, { subject: 'Fresh weekly', startMs: start + 10 * HOUR, endMs: start + 11 * HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_fresh%40thread.v2/0', weeklyCount: 2 });
+    env.microsoft.listAgainInNextRound(calendar, fresh, 'removed', 'first');
+    const lookupsBeforeFresh = env.microsoft.instanceLookups.length;
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.ok(env.microsoft.instanceLookups.slice(lookupsBeforeFresh).includes(fresh), 'the series was read from Graph');
+    const rules = await env.rc.database.db.selectFrom('events').select('series_rule').where('provider_series_id', '=', fresh).where('is_deleted', '=', 0).execute();
+    assert.equal(rules.length, 2);
+    for (const { series_rule: rule } of rules) assert.match(rule ?? '', /^RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=\w\w;WKST=SU$/);
   });
 
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async () => {
@@ -2197,13 +2214,15 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const projects = env.microsoft.addCalendar(account.email, { name: 'Projects' });
     const soon = env.clock.now() + 3 * HOUR;
     const later = env.clock.now() + 6 * HOUR;
-    const url = { refused: meetingUrl(), both: meetingUrl(), own: meetingUrl(), restored: meetingUrl(), bookedLater: meetingUrl() };
+    const url = { refused: meetingUrl(), both: meetingUrl(), own: meetingUrl(), restored: meetingUrl(), bookedLater: meetingUrl(), pair: meetingUrl() };
     env.microsoft.createEvent(account.email, { subject: 'Refused', startMs: soon, endMs: soon + HOUR, joinUrl: url.refused, calendarId: shared });
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both, calendarId: shared });
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: soon, endMs: soon + HOUR, joinUrl: url.both });
     env.microsoft.createEvent(account.email, { subject: 'Own', startMs: soon, endMs: soon + HOUR, joinUrl: url.own });
     env.microsoft.createEvent(account.email, { subject: 'Restored', startMs: later, endMs: later + HOUR, joinUrl: url.restored, calendarId: shared });
     env.microsoft.createEvent(account.email, { subject: 'Booked later', startMs: later, endMs: later + HOUR, joinUrl: url.bookedLater, calendarId: shared });
+    env.microsoft.createEvent(account.email, { subject: 'Pair', startMs: later, endMs: later + HOUR, joinUrl: url.pair, calendarId: shared });
+    const ownPair = env.microsoft.createEvent(account.email, { subject: 'Pair', startMs: later, endMs: later + HOUR, joinUrl: url.pair });
     const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared, projects], callback_url: env.hooksUrl } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const calendarId = res.body.calendar_id as string;
@@ -2215,6 +2234,8 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Both')[1]!, 'both'), bothBot, 'one bot for the meeting on both calendars');
     const ownBot = await scheduleWithHooks(env, user.auth, idsOf('Own')[0]!, 'own');
     const restoredBot = await scheduleWithHooks(env, user.auth, idsOf('Restored')[0]!, 'restored');
+    const pairBot = await scheduleWithHooks(env, user.auth, idsOf('Pair')[0]!, 'pair');
+    assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Pair')[1]!, 'pair'), pairBot);
     const kindsOf = async (botId: string) => (await bot(env, user.auth, botId)).decisions.map((d) => d.kind);
     const sharedView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === shared);
 
@@ -2231,8 +2252,13 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const hooksOf = (botId: string) => env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.event);
     assert.deepEqual(hooksOf(refusedBot), ['bot.scheduled', 'bot.at_risk']);
     assert.deepEqual(hooksOf(bothBot), ['bot.scheduled']);
-    // A bot booked on the refused calendar's meeting since hears it at the next sync.
+    assert.ok(!(await kindsOf(pairBot)).includes('at_risk'), 'also on a calendar that reads');
+    // A bot booked on the refused calendar's meeting since hears it at once.
     const bookedLaterBot = await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'booked-later');
+    assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk').length, 1, 'booked on a refused calendar: at risk at once');
+    // A bot whose meeting on the calendar that reads is deleted depends on the refused one alone
+    // from then on: it hears it at the sync that reads the deletion.
+    env.microsoft.deleteEvent(account.email, ownPair);
 
     // It keeps refusing past CALENDAR_SYNC_FAILING_AFTER_SECONDS: the failing sync is reported, and
     // only the bot that launches on the failing calendar's meeting as last synced is told so.
@@ -2250,9 +2276,11 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.ok((await kindsOf(bothBot)).includes('sync_failing'));
     for (const botId of [ownBot, refusedBot, restoredBot]) assert.ok(!(await kindsOf(botId)).includes('sync_failing'), botId);
     assert.equal((await kindsOf(refusedBot)).filter((k) => k === 'at_risk').length, 1, 'told once however many syncs');
-    assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk').length, 1, 'booked after the mark, told at a later sync, once');
+    assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk').length, 1, 'told once however many syncs');
+    assert.equal((await kindsOf(pairBot)).filter((k) => k === 'at_risk').length, 1, 'left on the refused calendar alone: told at a later sync, once');
     assert.deepEqual(hooksOf(refusedBot), ['bot.scheduled', 'bot.at_risk']);
     assert.deepEqual(hooksOf(bookedLaterBot), ['bot.scheduled', 'bot.at_risk']);
+    assert.deepEqual(hooksOf(pairBot), ['bot.scheduled', 'bot.at_risk']);
 
     // The join time: the refused calendar's bot is not launched; the others are.
     env.clock.set(soon - LEAD_MS);

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
 
 const RUNTIME_SECRET = 'runtime-shared-secret';
 
@@ -301,5 +302,56 @@ describe('firing without a runtime, and after downtime', () => {
       await rc.close();
       await runtime.stop();
     }
+  });
+});
+
+describe('firing: a calendar whose access is lost in the seconds before the join time', () => {
+  let rc: TestRollcall;
+  const runtime = new FakeHttpReceiver();
+  const ics = new FakeIcsServer();
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    await ics.start();
+    rc = await startTestRollcall({
+      background: true,
+      settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_SECRET: RUNTIME_SECRET, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', JOIN_LEAD_SECONDS: '180' },
+    });
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+    await ics.stop();
+  });
+
+  test('a launch already claimed and prepared is not sent: the bot at risk is decided again at its join time and cancelled', async () => {
+    const user = await rc.newUser();
+    const feed = ics.createFeed();
+    const joinAt = Date.now() + 4000;
+    ics.edit(feed, (events) => events.push({ uid: 'revoked-at-the-last-moment@fake', summary: 'Standup', startMs: joinAt + 180_000, endMs: joinAt + 600_000, location: 'https://zoom.us/j/777888999' }));
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const listed = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth: user.auth });
+    const eventId = listed.body.results[0].id as string;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'revoked-late', bot_config: {} } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    // Due within the claim lookahead: the dispatcher claims it at once and prepares its launch.
+    const deadline = Date.now() + 2500;
+    while ((await rc.database.db.selectFrom('schedules').select('state').where('bot_id', '=', botId).executeTakeFirstOrThrow()).state !== 'claimed') {
+      assert.ok(Date.now() < deadline, 'not claimed ahead of its join time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The feed's owner resets its address; a sync finds it before the join time.
+    ics.revoke(feed);
+    const sync = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.body.failure?.kind, 'auth_revoked', JSON.stringify(sync.body));
+    assert.ok(Date.now() < joinAt - 200, `access was found lost ${Date.now() - joinAt} ms after the join time: too late for what this test checks`);
+    await new Promise((r) => setTimeout(r, Math.max(0, joinAt + 1500 - Date.now())));
+    assert.equal(runtime.received.filter((r) => r.json?.bot_id === botId).length, 0, 'not launched');
+    const bot = await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth });
+    assert.equal(bot.body.status, 'Cancelled');
+    assert.ok(bot.body.decisions.some((d: { kind: string; reason: string }) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)), JSON.stringify(bot.body.decisions));
   });
 });

@@ -815,10 +815,12 @@ export class FakeMicrosoftGraph {
       ...(originalStartMs !== null ? { originalStart: new Date(originalStartMs).toISOString() } : {}),
       location: { displayName: item.location, locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {} },
       locations: [],
-      // A master carries its patternedRecurrence (learn.microsoft.com/graph/api/resources/patternedrecurrence).
+      // A master carries its patternedRecurrence (learn.microsoft.com/graph/api/resources/patternedrecurrence),
+      // with Graph's placeholders in the fields its type does not use (month 0, dayOfMonth 0,
+      // index "first", endDate "0001-01-01": the seriesMaster in learn.microsoft.com/graph/api/event-get's example).
       recurrence: type === 'seriesMaster' ? {
-        pattern: { type: 'weekly', interval: 1, daysOfWeek: [dayOfWeek(item.startMs, item.timeZone)], firstDayOfWeek: 'sunday' },
-        range: { type: 'numbered', startDate: dateOf(item.startMs, item.timeZone), numberOfOccurrences: item.weeklyCount, recurrenceTimeZone: windowsZoneOf(item.timeZone) },
+        pattern: { type: 'weekly', interval: 1, month: 0, dayOfMonth: 0, daysOfWeek: [dayOfWeek(item.startMs, item.timeZone)], firstDayOfWeek: 'sunday', index: 'first' },
+        range: { type: 'numbered', startDate: dateOf(item.startMs, item.timeZone), endDate: '0001-01-01', numberOfOccurrences: item.weeklyCount, recurrenceTimeZone: windowsZoneOf(item.timeZone) },
       } : null,
       attendees: [
         ...(item.invitation === null ? [] : [{ type: 'required', status: { response: item.invitation.response, time: '2026-11-01T10:00:00Z' }, emailAddress: { name: 'Megan Bowen', address: account.email } }]),

@@ -315,6 +315,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         complete.add(item.id);
       }
     }
+    // A series read from Graph whose master came in the round too: its instances carry its rule.
+    for (const [seriesId, instances] of seriesInstances) {
+      const master = masters.get(seriesId);
+      if (!master) continue;
+      for (const change of instances ?? []) if (change.type === 'upsert' && change.event.seriesRule === undefined) change.event.seriesRule = seriesRuleOf(master);
+    }
     for (const item of items) {
       if (item['@removed']) {
         changes.push({ type: 'removed', providerEventId: item.id });
@@ -533,8 +539,16 @@ function isWithin(event: GraphEvent, window: { fromMs: number; toMs: number }): 
  * recurrenceTimeZone is often a Windows zone name; the master's own zone stands in when it is absent.
  */
 function seriesRuleOf(master: GraphEvent): string | null {
-  return rruleOfGraphRecurrence(master.recurrence, { timeZone: ianaZoneOf(master.originalStartTimeZone), resolveTimeZone: ianaZoneOf });
+  // Worked out once per master object: a round applies it to each of the series' occurrences.
+  let rule = RULES_OF_MASTERS.get(master);
+  if (rule === undefined) {
+    rule = rruleOfGraphRecurrence(master.recurrence, { timeZone: ianaZoneOf(master.originalStartTimeZone), resolveTimeZone: ianaZoneOf, isAllDay: master.isAllDay === true });
+    RULES_OF_MASTERS.set(master, rule);
+  }
+  return rule;
 }
+
+const RULES_OF_MASTERS = new WeakMap<GraphEvent, string | null>();
 
 /**
  * One item as a change. `seriesRule`: the rule of the series an occurrence or exception belongs

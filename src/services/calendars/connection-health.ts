@@ -114,6 +114,17 @@ export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connect
 }
 
 /**
+ * A bot just booked (or linked again) on a synced meeting: if every meeting it is linked to is on
+ * a calendar Rollcall cannot see (a revoked connection, a refused calendar), it is at risk from
+ * the start and hears it now, not only when its join time cancels it.
+ */
+export async function noteBookedWithoutCalendarAccess(trx: Db, botId: string, nowMs: number): Promise<void> {
+  const blocked = await connections.findBotsWithoutCalendarAccess(trx, [botId]);
+  if (blocked.size === 0) return;
+  await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
+}
+
+/**
  * An `at_risk` decision, a bot.at_risk webhook and a provider sync for each bot not at risk
  * already (a bot of a refused calendar whose connection is then revoked is told once); the
  * reason is each bot's.
@@ -124,6 +135,9 @@ async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, re
     if (toldAlready.has(botId)) continue;
     const bot = (await bots.findBotById(trx, botId))!;
     const reason = reasonOf(bot);
+    // A new version of the bot: a launch prepared in the seconds before its join time (claimed
+    // ahead) no longer matches it, and is decided again from fresh data, which cancels it.
+    await bots.bumpVersion(trx, botId, nowMs);
     await bots.appendDecision(trx, botId, nowMs, 'at_risk', reason, { ...details, join_at: formatInstant(bot.join_at_ms) });
     await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, nowMs);
     // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.

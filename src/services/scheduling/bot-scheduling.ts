@@ -24,6 +24,7 @@ import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
+import { noteBookedWithoutCalendarAccess } from '../calendars/connection-health.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
@@ -83,6 +84,8 @@ interface ScheduleTarget {
   isCancelled: boolean;
   meeting: MeetingLink | null;
   title: string | null;
+  /** The connection of the event's calendar; null for an event written through the API. */
+  calendarId: string | null;
 }
 
 export interface ScheduledOne {
@@ -202,7 +205,7 @@ export class BotScheduling implements EventChangeListener {
         return singleResponse(eventId, one);
       }
       if (resolved.kind === 'occurrence') {
-        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence), isChain ? chainKey(key, resolved.occurrence.key) : key, config, now);
+        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence, resolved.series), isChain ? chainKey(key, resolved.occurrence.key) : key, config, now);
         if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? resolved.series.id, key, config, one, resolved.occurrence.key, now);
         return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
@@ -214,7 +217,7 @@ export class BotScheduling implements EventChangeListener {
       const occurrence = occurrenceDate !== undefined
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate)
         : await this.#nextOccurrence(trx, userId, series, now);
-      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence), isChain ? chainKey(key, occurrence.key) : key, config, now);
+      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
       return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
     }));
@@ -229,7 +232,7 @@ export class BotScheduling implements EventChangeListener {
    */
   async bookOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, occurrence: EffectiveOccurrence, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
     await lockEvent(trx, this.#database.engine, userId, series.id);
-    return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence), key, config, now);
+    return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), key, config, now);
   }
 
   /**
@@ -335,7 +338,7 @@ export class BotScheduling implements EventChangeListener {
     // Each occurrence gets its own bot: the key is made unique per occurrence.
     return this.#bookBatch(trx, userId, { seriesId: series.id, eventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
       startMs: occurrence.originalStartMs,
-      book: () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence), chainKey(key, occurrence.key), config, now),
+      book: () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), chainKey(key, occurrence.key), config, now),
     })), now);
   }
 
@@ -501,6 +504,7 @@ export class BotScheduling implements EventChangeListener {
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
     if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
     else if (updated.bot_config !== existing.bot_config) await requestProviderSync(trx, updated, 'Scheduled again with other settings', now);
+    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, existing.id, now);
     return {
       botId: existing.id,
       scheduleId: schedule.id,
@@ -548,6 +552,7 @@ export class BotScheduling implements EventChangeListener {
       statusReason: 'Scheduled through the API',
       webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
     }, now, linkRow(bot, target, now));
+    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, botId, now);
     return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
   }
 
@@ -787,7 +792,7 @@ export class BotScheduling implements EventChangeListener {
     const originalStartMs = parseOccurrenceKey(link.occurrence_key);
     if (originalStartMs === null) return null;
     const occurrence = series.find(originalStartMs);
-    if (occurrence) return { ...occurrenceTarget(occurrence), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
+    if (occurrence) return { ...occurrenceTarget(occurrence, event), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
     const candidate = series.replacementFor(originalStartMs, (start) => {
       const key = occurrenceKey(start);
       const holder = holders.get(key);
@@ -795,7 +800,7 @@ export class BotScheduling implements EventChangeListener {
     }, { isSameDayOnly: isLaunched });
     const moved = candidate === undefined ? null : series.find(candidate);
     if (!moved) return null;
-    return { ...occurrenceTarget(moved), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
+    return { ...occurrenceTarget(moved, event), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
   }
 }
 
@@ -816,10 +821,11 @@ function singleTarget(event: EventRow): ScheduleTarget {
     isCancelled: event.is_deleted === 1 || event.status === 'cancelled',
     meeting: meetingOf(event.meeting_url, event.meeting_platform, event.meeting_identity),
     title: event.title,
+    calendarId: event.calendar_id,
   };
 }
 
-function occurrenceTarget(occurrence: EffectiveOccurrence): ScheduleTarget {
+function occurrenceTarget(occurrence: EffectiveOccurrence, series: Pick<EventRow, 'calendar_id'>): ScheduleTarget {
   return {
     linkEventId: occurrence.seriesId,
     occurrenceKey: occurrence.key,
@@ -829,6 +835,7 @@ function occurrenceTarget(occurrence: EffectiveOccurrence): ScheduleTarget {
     isCancelled: occurrence.status === 'cancelled',
     meeting: meetingOf(occurrence.meetingUrl, occurrence.meetingPlatform, occurrence.meetingIdentity),
     title: occurrence.title,
+    calendarId: series.calendar_id,
   };
 }
 

@@ -152,7 +152,7 @@ export class RecurringChains {
    */
   async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
     const result = await this.#inTransaction(async (trx) => {
-      const { chainId, series, linkedEventIds } = await this.#seriesOf(trx, userId, eventId);
+      const { chainId, series, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId);
       const now = this.#clock.now();
       let chain = await findChain(trx, chainId, { engine: this.#database.engine, forUpdate: true });
       if (!chain && isEnabled) {
@@ -176,7 +176,6 @@ export class RecurringChains {
         const current = botId ? await bots.findBotById(trx, botId) : undefined;
         if (current?.status !== 'Scheduled') botId = null;
       }
-      const rule = recurrenceRuleOf(series);
       return {
         event_id: eventId,
         recurring_enabled: isEnabled,
@@ -299,7 +298,7 @@ export class RecurringChains {
    * Outlook occurrence (no series row), its instance series, answered with the occurrence named.
    * With the chain's id and the events whose bots it may take its settings from.
    */
-  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; series: EventRow; linkedEventIds: string[] }> {
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; series: EventRow; linkedEventIds: string[]; rule: string | null }> {
     const ref = parseOccurrenceId(eventId);
     let event = await findEvent(trx, userId, ref?.seriesId ?? eventId);
     if (!event || event.is_deleted === 1) throw new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
@@ -308,13 +307,13 @@ export class RecurringChains {
     if (instances) {
       // Before the chain row is locked, as on every path that takes both.
       await lockInstanceSeries(trx, this.#database.engine, instances);
-      const linkedEventIds = (await listSeriesInstances(trx, userId, instances)).map((i) => i.id);
-      return { chainId: instanceSeriesId(instances), series: event, linkedEventIds };
+      const rows = await listSeriesInstances(trx, userId, instances);
+      return { chainId: instanceSeriesId(instances), series: event, linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows) };
     }
     if (event.recurrence === null) {
       throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
     }
-    return { chainId: event.id, series: event, linkedEventIds: [event.id] };
+    return { chainId: event.id, series: event, linkedEventIds: [event.id], rule: recurrenceRuleOf(event) };
   }
 
   /**
@@ -367,11 +366,19 @@ async function latestOccurrenceKeyOf(trx: Transaction<Schema>, botId: string, se
   return row?.occurrence_key ?? null;
 }
 
-/**
- * The series' RRULE line (MeetStream answers with the rule), else its first recurrence line; for
- * an Outlook occurrence, its master's pattern written as an RRULE (null when it cannot be).
- */
+/** The series' RRULE line (MeetStream answers with the rule), else its first recurrence line. */
 function recurrenceRuleOf(series: EventRow): string | null {
   const lines = series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [];
-  return lines.find((l) => /^RRULE:/i.test(l)) ?? lines[0] ?? series.series_rule;
+  return lines.find((l) => /^RRULE:/i.test(l)) ?? lines[0] ?? null;
+}
+
+/**
+ * An Outlook series' rule: its master's pattern as each occurrence last stored it (series_rule).
+ * The occurrence written last carries the master as Graph has it now; one Graph no longer sends
+ * (past, or moved out by an edit) keeps the rule it had then. Null when none has one.
+ */
+function newestSeriesRule(instances: readonly EventRow[]): string | null {
+  let newest: EventRow | null = null;
+  for (const row of instances) if (row.series_rule !== null && (newest === null || row.updated_at > newest.updated_at)) newest = row;
+  return newest?.series_rule ?? null;
 }
