@@ -125,19 +125,20 @@ export async function noteBookedWithoutCalendarAccess(trx: Db, botId: string, no
 }
 
 /**
- * An `at_risk` decision, a bot.at_risk webhook and a provider sync for each bot not at risk
- * already (a bot of a refused calendar whose connection is then revoked is told once); the
+ * A new version for each bot, and an `at_risk` decision, a bot.at_risk webhook and a provider
+ * sync for each bot not at risk already (a bot of a refused calendar whose connection is then revoked is told once); the
  * reason is each bot's.
  */
 async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, reasonOf: (bot: BotRow) => string, details: Record<string, unknown>): Promise<void> {
   const toldAlready = await botsWhoseLatestIs(trx, [...botIds], ['at_risk', 'access_restored'], 'at_risk');
   for (const botId of botIds) {
+    // A new version of the bot, told before or not (an old at_risk may stand while a link since
+    // made it visible again): a launch prepared in the seconds before its join time (claimed
+    // ahead) no longer matches it, and is decided again from fresh data, which cancels it.
+    await bots.bumpVersion(trx, botId, nowMs);
     if (toldAlready.has(botId)) continue;
     const bot = (await bots.findBotById(trx, botId))!;
     const reason = reasonOf(bot);
-    // A new version of the bot: a launch prepared in the seconds before its join time (claimed
-    // ahead) no longer matches it, and is decided again from fresh data, which cancels it.
-    await bots.bumpVersion(trx, botId, nowMs);
     await bots.appendDecision(trx, botId, nowMs, 'at_risk', reason, { ...details, join_at: formatInstant(bot.join_at_ms) });
     await enqueueStatusWebhook(trx, bot, { event: 'bot.at_risk', status: 'Scheduled', message: reason, statusCode: 200 }, nowMs);
     // Handed over to a bot provider already: the sync withdraws that bot in time if access stays lost.
