@@ -21,7 +21,7 @@ import {
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
-import { ianaZoneOf } from './ics-parser.ts';
+import { ianaZoneOf } from './time-zone-names.ts';
 
 export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'sync_token',

@@ -28,6 +28,7 @@ import { findMeetingLink } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
+import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
 import type { EventStatus, ProviderEvent } from './calendar-provider.ts';
 
 export interface ParsedFeed {
@@ -534,51 +535,6 @@ function addDuration(startMs: number, text: string, zone: string): number {
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
-/** Windows zone names (Outlook and Exchange exports) mapped to IANA, per CLDR windowsZones. */
-/** Windows zone names (Outlook and Exchange exports) mapped to IANA, per CLDR windowsZones. */
-const WINDOWS_ZONES: Record<string, string> = {
-  'UTC': 'UTC',
-  'GMT Standard Time': 'Europe/London',
-  'Greenwich Standard Time': 'Atlantic/Reykjavik',
-  'W. Europe Standard Time': 'Europe/Berlin',
-  'Central Europe Standard Time': 'Europe/Budapest',
-  'Central European Standard Time': 'Europe/Warsaw',
-  'Romance Standard Time': 'Europe/Paris',
-  'E. Europe Standard Time': 'Europe/Chisinau',
-  'FLE Standard Time': 'Europe/Kiev',
-  'GTB Standard Time': 'Europe/Bucharest',
-  'Russian Standard Time': 'Europe/Moscow',
-  'Eastern Standard Time': 'America/New_York',
-  'Central Standard Time': 'America/Chicago',
-  'Mountain Standard Time': 'America/Denver',
-  'US Mountain Standard Time': 'America/Phoenix',
-  'Pacific Standard Time': 'America/Los_Angeles',
-  'Alaskan Standard Time': 'America/Anchorage',
-  'Hawaiian Standard Time': 'Pacific/Honolulu',
-  'Atlantic Standard Time': 'America/Halifax',
-  'E. South America Standard Time': 'America/Sao_Paulo',
-  'India Standard Time': 'Asia/Kolkata',
-  'China Standard Time': 'Asia/Shanghai',
-  'Tokyo Standard Time': 'Asia/Tokyo',
-  'Korea Standard Time': 'Asia/Seoul',
-  'Singapore Standard Time': 'Asia/Singapore',
-  'Arabian Standard Time': 'Asia/Dubai',
-  'Israel Standard Time': 'Asia/Jerusalem',
-  'South Africa Standard Time': 'Africa/Johannesburg',
-  'AUS Eastern Standard Time': 'Australia/Sydney',
-  'E. Australia Standard Time': 'Australia/Brisbane',
-  'W. Australia Standard Time': 'Australia/Perth',
-  'New Zealand Standard Time': 'Pacific/Auckland',
-};
-
-/** An IANA zone for a zone name as providers write it (IANA, or Windows as Graph and Outlook do); null if unknown. */
-export function ianaZoneOf(name: string | null | undefined): string | null {
-  if (!name) return null;
-  const trimmed = name.trim();
-  if (isValidTimeZone(trimmed)) return trimmed;
-  return WINDOWS_ZONES[trimmed] ?? null;
-}
-
 interface Observance {
   /** DTSTART as wall-clock time written as if it were UTC (the rule is expanded that way). */
   wallStartMs: number;
@@ -637,7 +593,7 @@ class ZoneResolver {
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
     if (location && isValidTimeZone(location)) return location;
-    const windows = WINDOWS_ZONES[trimmed];
+    const windows = ianaZoneOf(trimmed);
     if (windows) return windows;
     if (!definition) return null;
     const key = this.#text.sha256(definition.start, definition.end);
@@ -767,7 +723,7 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits): string
   for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - 3_600_000, onset + 3_600_000);
   const expected = samples.map((s) => defined.at(s));
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
-  const familiar = new Set(Object.values(WINDOWS_ZONES));
+  const familiar = new Set(familiarZones());
   const candidates = [...familiar, ...Intl.supportedValuesOf('timeZone').filter((z) => !familiar.has(z))];
   const first = samples[0]!;
   for (const zone of candidates) {

@@ -30,7 +30,7 @@ import {
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { findMeetingLink } from '../../domain/meeting-url.ts';
-import { ianaZoneOf } from './ics-parser.ts';
+import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 
 export const MICROSOFT_CAPABILITIES: ProviderCapabilities = Object.freeze({

@@ -5,6 +5,8 @@ import { completeFromMaster, oneEntryPerEvent, toChange as fromGraph } from './m
 import { OAuthTokenClient } from './oauth-token-client.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
+import { ianaZoneOf } from './time-zone-names.ts';
+import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 
 test('Google: a cancelled event outside a series is a removal; a cancelled instance overrides its occurrence', () => {
   assert.deepEqual(fromGoogle({ id: 'abc', status: 'cancelled' }, 'UTC'), { type: 'removed', providerEventId: 'abc' });
@@ -54,6 +56,21 @@ test('Graph: @removed entries, UTC dateTimes with seven decimals, Teams join URL
   assert.ok(local?.type === 'upsert');
   assert.equal(local.event.startMs, Date.parse('2026-07-06T16:00:00Z'));
   assert.equal(local.event.conferenceUrl, 'https://zoom.us/j/123456789');
+});
+
+test('Graph: any Windows zone CLDR knows, for times, an event\'s zone and a series\' end date', () => {
+  // Graph writes Windows names (dateTimeTimeZone: "See TimeZoneInfo.Id in .NET"); these are beyond the common few.
+  const riyadh = fromGraph({
+    id: 'e3', originalStartTimeZone: 'Pacific SA Standard Time',
+    start: { dateTime: '2026-07-06T09:00:00.0000000', timeZone: 'Arab Standard Time' }, end: { dateTime: '2026-07-06T10:00:00.0000000', timeZone: 'Arab Standard Time' },
+  });
+  assert.ok(riyadh?.type === 'upsert');
+  assert.equal(riyadh.event.startMs, Date.parse('2026-07-06T06:00:00Z'));
+  assert.equal(riyadh.event.timeZone, 'America/Santiago');
+  // A weekly series ending on 2026-03-30 in Santiago (UTC-3 then): its last day ends at 02:59:59Z on the 31st.
+  const range = { type: 'endDate', startDate: '2026-03-02', endDate: '2026-03-30', numberOfOccurrences: 0, recurrenceTimeZone: 'Pacific SA Standard Time' };
+  const pattern = { type: 'weekly', interval: 1, daysOfWeek: ['monday'], firstDayOfWeek: 'sunday', month: 0, dayOfMonth: 0, index: 'first' };
+  assert.equal(rruleOfGraphRecurrence({ pattern, range }, { timeZone: ianaZoneOf('Pacific SA Standard Time'), resolveTimeZone: ianaZoneOf }), 'RRULE:FREQ=WEEKLY;UNTIL=20260331T025959Z;BYDAY=MO;WKST=SU');
 });
 
 test('Graph: a bare occurrence takes its master\'s data, an exception keeps its own, the master itself is no event', () => {
