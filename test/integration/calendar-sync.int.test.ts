@@ -1209,6 +1209,9 @@ describe('Google Calendar specifics', () => {
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const [channel] = env.google.liveChannels(account.email);
     assert.ok(channel);
+    // Google's "sync" came as the channel opened, before events.watch answered: acknowledged all the same.
+    assert.deepEqual(env.google.notifications.filter((n) => n.channelId === channel.id).map((n) => [n.state, n.status]), [['sync', 200]]);
+    assert.equal(await env.google.notify(channel, 'sync', { 'x-goog-channel-token': 'forged' }), 401, 'a known channel\'s sync with a wrong token');
     assert.equal(await env.google.notify(channel, 'exists', { 'x-goog-channel-token': 'forged' }), 401);
     assert.equal(await env.google.notify(channel, 'sync'), 200);
     const start = env.clock.now() + DAY;

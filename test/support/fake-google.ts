@@ -332,7 +332,10 @@ export class FakeGoogleCalendar {
       void this.delayWatch.then(() => this.#watch(account, decodeURIComponent(watch[1]!), body, send));
       return;
     }
-    if (req.method === 'POST' && watch) return this.#watch(account, decodeURIComponent(watch[1]!), body, send);
+    if (req.method === 'POST' && watch) {
+      void this.#watch(account, decodeURIComponent(watch[1]!), body, send);
+      return;
+    }
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     if (req.method === 'GET' && list) return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, send);
     if (req.method === 'POST' && path === '/channels/stop') return this.#stopChannel(body, send);
@@ -438,7 +441,7 @@ export class FakeGoogleCalendar {
    * characters, type web_hook, token up to 256 characters, ttl in params (default 604800 s),
    * expiration in ms in the answer.
    */
-  #watch(account: Account, calendarId: string, body: string, send: (status: number, payload?: unknown) => void): void {
+  async #watch(account: Account, calendarId: string, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
     if (!account.calendars.has(calendarId)) return send(404, googleError(404, 'notFound', 'Not Found'));
     const request = JSON.parse(body) as { id?: string; type?: string; address?: string; token?: string; params?: { ttl?: string } };
     if (!request.id || request.id.length > 64 || !/^[A-Za-z0-9\-_+/=]+$/.test(request.id)) return send(400, googleError(400, 'invalid', 'Invalid channel id'));
@@ -451,6 +454,10 @@ export class FakeGoogleCalendar {
       email: account.email, calendarId, isStopped: false, messageNumber: 0, notifiedSeq: Math.max(0, ...[...account.calendars.get(calendarId)!.events.values()].map((e) => e.seq)),
     };
     this.channels.push(channel);
+    // A new channel's first message is "sync" (push guide, "Sync message": sent after a channel is
+    // created, X-Goog-Resource-State: sync, message number 1). The guide does not order it against
+    // the watch answer; it goes first here, the order a receiver can get wrong.
+    await this.notify(channel, 'sync').catch(() => 0);
     send(200, { kind: 'api#channel', id: channel.id, resourceId: channel.resourceId, resourceUri: `https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events?alt=json`, ...(channel.token !== undefined ? { token: channel.token } : {}), expiration: String(channel.expiration) });
   }
 

@@ -859,6 +859,13 @@ export class CalendarSync {
    */
   async acceptGoogleNotification(headers: { channelId?: string; token?: string; resourceId?: string; state?: string }): Promise<boolean> {
     const calendar = headers.channelId ? await connections.findCalendarByChannel(this.#o.database.db, headers.channelId) : undefined;
+    if (!calendar && headers.state === 'sync') {
+      // Google sends "sync" as it opens a channel, which can be before events.watch has answered
+      // and the channel is stored here. It asks for nothing, so it is acknowledged unmatched
+      // rather than answered with an error Google counts as a failed message.
+      this.#notifications.inc({ provider: 'google', outcome: 'sync_unmatched' });
+      return true;
+    }
     if (!calendar || !secretMatches(headers.token, calendar.push_secret_hash) || (calendar.push_resource_id !== null && headers.resourceId !== calendar.push_resource_id)) {
       this.#notifications.inc({ provider: 'google', outcome: 'rejected' });
       return false;
