@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs } from './sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs } from './sync-health.ts';
 
 const MIN = 60_000;
 
@@ -54,5 +54,23 @@ test('while a run is not reported, the next attempt comes no later than when the
       now += retryDelayMs(health, now, backoff, 15 * MIN);
     }
     assert.ok(now >= 15 * MIN && now <= 15 * MIN + 1, `reported at ${now / MIN} min`);
+  }
+});
+
+test('a calendar Rollcall cannot see is read again shortly before the first join time that needs it, never sooner than the gap', () => {
+  const HOUR = 60 * MIN;
+  // No bot needs it: the backoff or the hourly probe stands.
+  assert.equal(lookAgainAt(0, HOUR, null), HOUR);
+  // A join time three hours off leaves the hour as it is; one 40 minutes off brings the look to 38 minutes.
+  assert.equal(lookAgainAt(0, HOUR, 3 * HOUR), HOUR);
+  assert.equal(lookAgainAt(0, HOUR, 40 * MIN), 40 * MIN - LAST_LOOK_BEFORE_JOIN_MS);
+  // Exactly at the planned time, or earlier than planned only.
+  assert.equal(lookAgainAt(0, 5 * MIN, 40 * MIN), 5 * MIN);
+  // A join time within the lead: as soon as the gap allows, still before it.
+  assert.equal(lookAgainAt(10 * MIN, HOUR, 11 * MIN), 10 * MIN + LAST_LOOK_MIN_GAP_MS);
+  for (let join = 0; join < 3 * HOUR; join += 7_001) {
+    const at = lookAgainAt(0, HOUR, join);
+    assert.ok(at >= LAST_LOOK_MIN_GAP_MS && at <= HOUR, String(join));
+    if (join - LAST_LOOK_BEFORE_JOIN_MS >= LAST_LOOK_MIN_GAP_MS && join - LAST_LOOK_BEFORE_JOIN_MS <= HOUR) assert.equal(at, join - LAST_LOOK_BEFORE_JOIN_MS);
   }
 });

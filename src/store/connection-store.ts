@@ -253,6 +253,21 @@ export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly str
 }
 
 /**
+ * The earliest join time after `afterMs` of a scheduled bot with a live link to an event of this
+ * connection (or only of the calendars named by their provider ids); null when there is none.
+ */
+export async function firstJoinOnConnection(db: Db, connectionId: string, afterMs: number, providerCalendarIds?: readonly string[]): Promise<number | null> {
+  if (providerCalendarIds?.length === 0) return null;
+  let query = db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+    .select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first'))
+    .where('events.calendar_id', '=', connectionId).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
+    .where('bots.join_at_ms', '>', afterMs);
+  if (providerCalendarIds) query = query.where('events.provider_calendar_id', 'in', providerCalendarIds);
+  const row = await query.executeTakeFirst();
+  return row?.first === null || row?.first === undefined ? null : Number(row.first);
+}
+
+/**
  * Scheduled bots with a live link to an event of this connection, or only of one of its calendars
  * (by their provider ids) when `providerCalendarIds` is given.
  */

@@ -2311,6 +2311,101 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
   });
 });
 
+describe('a calendar Rollcall cannot see is looked at once more just before a bot\'s join time', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv({}, { withRuntime: true });
+  });
+  after(async () => env.close());
+
+  /**
+   * Runs the sync loop at each time it plans (`nextAt`) until the join time, and gives access back
+   * as soon as no look is planned before the last few minutes: a look planned only by a backoff
+   * (an hour apart) would then come after the join time, and the bot would be cancelled.
+   */
+  async function syncUntilJoin(joinMs: number, nextAt: () => Promise<number>, giveAccessBack: () => void): Promise<boolean> {
+    let isBack = false;
+    for (let i = 0; i < 40; i++) {
+      const next = await nextAt();
+      if (!isBack && next >= joinMs - 3 * MIN) {
+        giveAccessBack();
+        isBack = true;
+      }
+      if (next >= joinMs) break;
+      env.clock.set(Math.max(env.clock.now(), next));
+      await env.rc.calendarSync.runDue();
+    }
+    return isBack;
+  }
+
+  test('an ICS feed that refuses its reader (a revoked connection) is probed before the join time, not only hourly: access back minutes before the meeting launches its bot', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Team');
+    const start = env.clock.now() + 5 * HOUR + 7 * MIN;
+    env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Weekly review', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'probed');
+    env.ics.revoke(feed);
+    env.clock.advance(35 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    const join = start - LEAD_MS;
+    const probes: number[] = [];
+    const isBack = await syncUntilJoin(join, async () => {
+      const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+      probes.push(next);
+      return next;
+    }, () => env.ics.restore(feed));
+    assert.ok(isBack);
+    assert.equal(probes.filter((at) => at < join - 3 * MIN).length >= 3, true, 'hourly probes before the last look');
+    assert.ok(probes.includes(join - 2 * MIN), `a look two minutes before the join time: ${probes.map((at) => new Date(at).toISOString())}`);
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+    env.clock.set(join);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+    assert.deepEqual((await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind), ['at_risk', 'access_restored']);
+  });
+
+  test('an Outlook calendar that refuses its reader while the others read is read again before the join time, whatever its backoff: access back minutes before launches its bot', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const start = env.clock.now() + 5 * HOUR + 7 * MIN;
+    env.microsoft.createEvent(account.email, { subject: 'On the shared calendar', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl(), calendarId: shared });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'looked-at');
+    env.microsoft.refuseReads(account.email, shared);
+    env.clock.advance(10 * MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const sharedView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === shared);
+    assert.ok((await sharedView()).access_refused_since, 'refused');
+    const join = start - LEAD_MS;
+    const plannedReads: number[] = [];
+    const isBack = await syncUntilJoin(join, async () => {
+      const view = await connection(env, user.auth, calendarId);
+      const nextRead = view.calendars.find((c: { id: string }) => c.id === shared).next_read_at as string | null;
+      const readAt = Date.parse(nextRead ?? '');
+      // The connection syncs by the time its refused calendar is due.
+      assert.ok(!(Date.parse(view.next_sync_at) > readAt), `connection ${view.next_sync_at} after its refused calendar ${nextRead}`);
+      if (Number.isFinite(readAt)) plannedReads.push(readAt);
+      return Number.isFinite(readAt) ? readAt : Date.parse(view.next_sync_at);
+    }, () => env.microsoft.allowReads(account.email, shared));
+    assert.ok(isBack);
+    assert.ok(plannedReads.includes(join - 2 * MIN), `a read two minutes before the join time: ${plannedReads.map((at) => new Date(at).toISOString())}`);
+    assert.equal((await sharedView()).access_refused_since, null, 'read again before the join time');
+    env.clock.set(join);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+  });
+});
+
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
   let env: FullEnv;
   before(async () => {

@@ -51,7 +51,7 @@ import { noteCalendarAccessChanges, reportAccessRevoked, reportSyncFailing, repo
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
-import { afterFailedSync, afterGoodSync, HEALTHY, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -444,11 +444,11 @@ export class CalendarSync {
       if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
-        if (!(await this.#leases.end(hold, { next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
+        if (!(await this.#leases.end(hold, { next_sync_at: await this.#nextProbeAt(connection.id, now), updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
       } else {
         const update = {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
-          next_sync_at: now + REVOKED_PROBE_MS, updated_at: now, ...storedHealth(HEALTHY),
+          next_sync_at: await this.#nextProbeAt(connection.id, now), updated_at: now, ...storedHealth(HEALTHY),
         };
         const atRisk = await this.#leases.endWith(hold, (owner) => reportAccessRevoked(database, connection, owner, update, now));
         if (atRisk === null) return this.#superseded(connection, hold, totals);
@@ -461,7 +461,9 @@ export class CalendarSync {
       const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const waitMs = isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs;
+      let waitMs = isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs;
+      // A calendar that refuses its reader is read again before a bot's join time (#lastLookAt): the connection syncs by then.
+      if (isPartial) waitMs = Math.min(waitMs, ...(await connections.listCalendars(database.db, connection.id)).filter((c) => c.access_refused_at !== null && c.next_read_at !== null && c.next_read_at > now).map((c) => c.next_read_at! - now));
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
@@ -559,10 +561,18 @@ export class CalendarSync {
       for (const { calendar, failure } of failedReads) {
         // Counted only against a calendar failing on its own: the connection's failures have their own count.
         const failures = isConnectionFailure ? calendar.read_failures : calendar.read_failures + 1;
+        const refused = refusedAt(calendar, failure) !== null;
+        const backoffUntil = now + syncRetryDelayMs(failures);
         await connections.updateCalendar(trx, calendar.id, {
           read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
-          next_read_at: isConnectionFailure ? null : now + syncRetryDelayMs(failures), access_refused_at: refusedAt(calendar, failure), updated_at: now,
+          next_read_at: isConnectionFailure ? null : refused ? await this.#lastLookAt(trx, connection.id, calendar, backoffUntil, now) : backoffUntil,
+          access_refused_at: refusedAt(calendar, failure), updated_at: now,
         });
+      }
+      // Still refusing and not due yet: a bot booked on its meetings since may need it sooner.
+      for (const calendar of isConnectionFailure ? [] : heldRefused) {
+        const lookAt = await this.#lastLookAt(trx, connection.id, calendar, calendar.next_read_at!, now);
+        if (lookAt < calendar.next_read_at!) await connections.updateCalendar(trx, calendar.id, { next_read_at: lookAt, updated_at: now });
       }
       if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
       if (refused.length > 0 || readAgain.length > 0) await noteCalendarAccessChanges(trx, this.#o.database.engine, connection, { refused, readAgain }, now);
@@ -576,6 +586,22 @@ export class CalendarSync {
       await this.#checkHold(trx, hold);
       await work(trx);
     }));
+  }
+
+  /**
+   * When to read a calendar that refuses its reader again: after its backoff (`plannedMs`), or
+   * shortly before the first join time of a bot on its meetings (lookAgainAt), so that access
+   * given back in the meantime reaches that bot before it would be cancelled.
+   */
+  async #lastLookAt(db: Db, connectionId: string, calendar: ConnectedCalendarRow, plannedMs: number, nowMs: number): Promise<number> {
+    const firstJoin = await connections.firstJoinOnConnection(db, connectionId, nowMs + LAST_LOOK_MIN_GAP_MS, [calendar.provider_calendar_id]);
+    return lookAgainAt(nowMs, plannedMs, firstJoin);
+  }
+
+  /** The next probe of a connection that lost its access: hourly, or before the first join time of one of its bots. */
+  async #nextProbeAt(connectionId: string, nowMs: number): Promise<number> {
+    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + LAST_LOOK_MIN_GAP_MS);
+    return lookAgainAt(nowMs, nowMs + REVOKED_PROBE_MS, firstJoin);
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
