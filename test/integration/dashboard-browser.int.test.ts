@@ -25,9 +25,20 @@ const LAUNCH_LIMIT = 2;
 /** How long anything the page shows by itself (live status, refreshed lists) may take. */
 const LIVE_TIMEOUT_MS = 20_000;
 
-/** The text of the focused element (the test's TypeScript has no DOM types; the function runs in the page). */
+/** The focused element as the page sees it (the test's TypeScript has no DOM types; the functions run in the page). */
+type ActiveElement = { textContent: string | null; id: string; getAttribute(name: string): string | null } | null;
+
+/** The text of the focused element. */
 function activeElementText(page: Page): Promise<string | null | undefined> {
-  return page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent);
+  return page.evaluate(() => (globalThis as unknown as { document: { activeElement: ActiveElement } }).document.activeElement?.textContent);
+}
+
+/** The focused element's accessible name as its aria-label or text gives it. */
+function activeElementName(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const active = (globalThis as unknown as { document: { activeElement: ActiveElement } }).document.activeElement;
+    return active?.getAttribute('aria-label') ?? active?.textContent ?? null;
+  });
 }
 
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium, which .ci/run does) or set ROLLCALL_TEST_CHROMIUM`;
@@ -132,6 +143,7 @@ describe('dashboard in Chromium', { skip }, () => {
   test('sign in with the keyboard; a wrong key is refused with a message', async () => {
     await page.goto(`${base}/dashboard`);
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
+    assert.equal(await page.getByRole('status').count(), 0, 'a first visit is told nothing about an earlier session');
     await screenshot('sign-in');
     // The key field has focus; typing and Enter is all it takes.
     await page.keyboard.type('rck_0000000000000000000000000000000000000000');
@@ -338,6 +350,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.getByRole('button', { name: 'Keep' }).click();
     assert.equal(await retro.locator('.badge[data-status="Scheduled"]').count(), 1);
+    // Focus goes back to the button that asked, after Keep as after Escape.
+    const focused = () => activeElementName(page);
+    assert.equal(await focused(), 'Unschedule Sprint retro', 'focus after Keep');
+    await page.keyboard.press('Enter');
+    await retro.getByRole('button', { name: 'Cancel bot' }).waitFor();
+    assert.equal(await focused(), 'Cancel bot', 'the question has focus');
+    await page.keyboard.press('Escape');
+    await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).waitFor();
+    assert.equal(await focused(), 'Unschedule Sprint retro', 'focus after Escape');
+    assert.equal(await retro.locator('.badge[data-status="Scheduled"]').count(), 1);
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.getByRole('button', { name: 'Cancel bot' }).click();
     // An event lists only bots that are not cancelled (MeetStream's convention): it has none again.
@@ -438,6 +460,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await other.close();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
+    assert.equal(await page.getByRole('status').filter({ hasText: 'signed out' }).innerText(), 'You are signed out.');
     const afterSignOut = await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status);
     assert.equal(afterSignOut, 401);
 
@@ -451,6 +474,10 @@ describe('dashboard in Chromium', { skip }, () => {
     // 10 s), whichever comes first, and asks to sign in again.
     await page.getByRole('link', { name: 'Webhooks' }).click({ timeout: 2000 }).catch(() => {});
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // The page says why it asks again, and the key field has focus.
+    await page.getByRole('status').filter({ hasText: 'Your session ended' }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: ActiveElement } }).document.activeElement?.id), 'api-key');
+    await screenshot('sign-in-session-ended');
   });
 
   test('no page raised a script error or a CSP violation', () => {

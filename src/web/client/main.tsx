@@ -2,7 +2,7 @@
 // through /api/v1, as for any other client; see docs/dashboard.md.
 import './styles.css';
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router } from 'preact-iso/router';
 import { BASE, loadSession, signOut, whenSessionChanged, whenSignedOut, type Session } from './api.ts';
 import { startLive, stopLive } from './live.ts';
@@ -28,26 +28,42 @@ function focusHeading(): void {
   }, 0);
 }
 
+/** Why the sign-in page shows again, when a session this page held is gone. */
+const SESSION_ENDED = 'Your session ended: it expired, was signed out in another tab, or its API key was revoked. Sign in again to go on.';
+const SIGNED_OUT = 'You are signed out.';
+
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [failure, setFailure] = useState<Error | null>(null);
-  const load = () => loadSession().then((s) => { setFailure(null); setSession(s); }, (error: Error) => setFailure(error));
+  const [notice, setNotice] = useState<string | null>(null);
+  /** Whether this page held a live session (so that losing it is told, where a first visit is not). */
+  const hadSession = useRef(false);
+  const endSession = (why: string) => {
+    stopLive();
+    if (hadSession.current) setNotice(why);
+    hadSession.current = false;
+    setSession(null);
+  };
+  const load = () => loadSession().then((s) => {
+    setFailure(null);
+    if (s === null) endSession(SESSION_ENDED);
+    else setSession(s);
+  }, (error: Error) => setFailure(error));
   useEffect(() => {
     void load();
-    whenSignedOut(() => {
-      stopLive();
-      setSession(null);
-    });
+    whenSignedOut(() => endSession(SESSION_ENDED));
     whenSessionChanged(() => void load());
   }, []);
   useEffect(() => {
-    if (session) startLive(() => void load());
-    else stopLive();
+    if (session) {
+      hadSession.current = true;
+      startLive(() => void load());
+    } else stopLive();
   }, [session]);
 
   if (failure) return <main id="main" class="centered"><h1>Rollcall</h1><ErrorState error={failure} onRetry={() => void load()} /></main>;
   if (session === undefined) return <main id="main" class="centered"><Loading what="the dashboard" /></main>;
-  if (session === null) return <SignInPage onSignedIn={(s) => { setSession(s); focusHeading(); }} />;
+  if (session === null) return <SignInPage notice={notice} onSignedIn={(s) => { setNotice(null); setSession(s); focusHeading(); }} />;
   return (
     <Layout session={session} onSignOut={async () => {
       try {
@@ -57,8 +73,7 @@ function App() {
         setFailure(new Error(`Sign-out failed: ${(error as Error).message}`));
         return;
       }
-      stopLive();
-      setSession(null);
+      endSession(SIGNED_OUT);
     }}>
       <Router onRouteChange={focusHeading}>
         <Route path={BASE} component={UpcomingPage} />

@@ -1,9 +1,10 @@
 // Sign in with an API key. The key goes to the server once and is exchanged for a session
-// cookie the page cannot read; it is not kept in the browser.
+// cookie the page cannot read; it is not kept in the browser. When a session the page held has
+// ended (signed out here, expired, revoked), a notice says so above the form.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, signIn, type Session } from '../api.ts';
 
-export function SignInPage({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+export function SignInPage({ onSignedIn, notice }: { onSignedIn: (session: Session) => void; notice?: string | null }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [isBusy, setIsBusy] = useState(false);
@@ -32,6 +33,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (session: Session) => v
         }}
       >
         <h1 id="sign-in-title">Sign in to Rollcall</h1>
+        {notice ? <p class="notice notice-info" role="status">{notice}</p> : null}
         <p class="hint">Use an API key. Create one on the server with <code>npx rollcall keys create --user &lt;name&gt;</code>.</p>
         <label for="api-key">API key</label>
         <input
