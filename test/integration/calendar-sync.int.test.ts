@@ -2309,6 +2309,45 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     await env.rc.dispatcher.runDue();
     assert.equal(launches(restoredBot), 1);
   });
+
+  test('a bot on a failing feed and on a calendar that reads of an account reported failing for another calendar hears sync_restored when the feed recovers: that report was not about it', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const other = env.microsoft.addCalendar(account.email, { name: 'Other team', ownerAddress: 'other@contoso.example' });
+    const start = env.clock.now() + 8 * HOUR;
+    const url = meetingUrl();
+    env.microsoft.createEvent(account.email, { subject: 'Shared', startMs: start, endMs: start + HOUR, joinUrl: url });
+    env.microsoft.createEvent(account.email, { subject: 'Theirs', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl(), calendarId: other });
+    const outlook = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, other] } });
+    assert.equal(outlook.status, 200, JSON.stringify(outlook.body));
+    const feed = env.ics.createFeed('Shared feed');
+    env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Shared', startMs: start, endMs: start + HOUR, location: url }));
+    const ics = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(ics.status, 200, JSON.stringify(ics.body));
+    const [outlookEvent] = (await eventsOf(env, user.auth, outlook.body.calendar_id, start - HOUR, start + 2 * HOUR)).filter((e) => e.title === 'Shared');
+    const [feedEvent] = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, feedEvent!.id, 'shared-meeting');
+    assert.equal(await schedule(env, user.auth, outlookEvent!.id, 'shared-meeting'), botId);
+    const syncKinds = async () => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind.startsWith('sync_')).map((d) => d.kind);
+    // The feed serves an error page; the Outlook account's other calendar refuses its reader. Both
+    // are reported failing once the failure has lasted; the account's report names that calendar only.
+    env.ics.replaceWithRaw(feed, '<html><body>Sign in</body></html>');
+    env.microsoft.refuseReads(account.email, other);
+    for (let i = 0; i < 20; i++) {
+      env.clock.advance(MIN);
+      await env.rc.request('POST', `/api/v1/calendar/connections/${outlook.body.calendar_id}/sync`, { auth: user.auth });
+      await env.rc.calendarSync.runDue();
+    }
+    assert.notEqual((await connection(env, user.auth, outlook.body.calendar_id)).sync_failing_since, null, 'the account is reported failing');
+    assert.notEqual((await connection(env, user.auth, ics.body.calendar_id)).sync_failing_since, null, 'the feed is reported failing');
+    assert.deepEqual(await syncKinds(), ['sync_failing'], 'told once, by the feed: the account\'s report was about another calendar');
+    // The feed recovers: the account is still reported failing, but not for this bot's calendar.
+    env.ics.replaceWithRaw(feed, null);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    assert.notEqual((await connection(env, user.auth, outlook.body.calendar_id)).sync_failing_since, null);
+    assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_restored']);
+  });
 });
 
 describe('a calendar Rollcall cannot see is looked at once more just before a bot\'s join time', () => {
