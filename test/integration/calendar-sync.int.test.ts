@@ -2408,6 +2408,36 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
     assert.deepEqual((await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind), ['at_risk', 'access_restored']);
   });
 
+  test('a bot at risk on a refused calendar\'s meeting, linked then to the same meeting on a calendar that reads, hears access_restored and launches', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const start = env.clock.now() + 3 * HOUR;
+    const url = meetingUrl();
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: url, calendarId: shared });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    env.microsoft.refuseReads(account.email, shared);
+    // The user is invited to the same meeting on their own calendar too.
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: url });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(events.length, 2);
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'provider_calendar_id']).where('id', 'in', events.map((e) => e.id)).execute();
+    const onShared = rows.find((r) => r.provider_calendar_id === shared)!;
+    const onOwn = rows.find((r) => r.provider_calendar_id === own)!;
+    const botId = await schedule(env, user.auth, onShared.id, 'visible-again');
+    const kinds = async () => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind);
+    assert.deepEqual(await kinds(), ['at_risk'], 'booked on a refused calendar: at risk');
+    assert.equal(await schedule(env, user.auth, onOwn.id, 'visible-again'), botId);
+    assert.deepEqual(await kinds(), ['at_risk', 'access_restored'], 'linked to a meeting Rollcall can see');
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+  });
+
   test('an Outlook calendar that refuses its reader while the others read is read again before the join time, whatever its backoff: access back minutes before launches its bot', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -116,11 +116,16 @@ export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connect
 /**
  * A bot just booked (or linked again) on a synced meeting: if every meeting it is linked to is on
  * a calendar Rollcall cannot see (a revoked connection, a refused calendar), it is at risk from
- * the start and hears it now, not only when its join time cancels it.
+ * the start and hears it now, not only when its join time cancels it. A bot at risk that this
+ * link makes visible again (its meeting on a calendar that reads) hears `access_restored`: it
+ * launches as planned, and its log says so.
  */
-export async function noteBookedWithoutCalendarAccess(trx: Db, botId: string, nowMs: number): Promise<void> {
+export async function noteBookedWithoutCalendarAccess(trx: Db, botId: string, nowMs: number, isNewBot: boolean): Promise<void> {
   const blocked = await connections.findBotsWithoutCalendarAccess(trx, [botId]);
-  if (blocked.size === 0) return;
+  if (blocked.size === 0) {
+    if (!isNewBot) await appendFollowUps(trx, [botId], ['at_risk', 'access_restored'], nowMs, 'Linked to a meeting on a calendar Rollcall can read; the bot launches as planned', {});
+    return;
+  }
   await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
 }
 

@@ -504,7 +504,7 @@ export class BotScheduling implements EventChangeListener {
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
     if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
     else if (updated.bot_config !== existing.bot_config) await requestProviderSync(trx, updated, 'Scheduled again with other settings', now);
-    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, existing.id, now);
+    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, existing.id, now, false);
     return {
       botId: existing.id,
       scheduleId: schedule.id,
@@ -552,7 +552,7 @@ export class BotScheduling implements EventChangeListener {
       statusReason: 'Scheduled through the API',
       webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
     }, now, linkRow(bot, target, now));
-    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, botId, now);
+    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, botId, now, true);
     return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
   }
 
