@@ -63,6 +63,34 @@ test('a VTIMEZONE with a Windows or made-up name becomes the IANA zone with the 
   assert.equal(new Date(events[1]!.startMs).toISOString(), '2026-07-06T13:00:00.000Z');
 });
 
+test('a Windows TZID beside its VTIMEZONE: the definition decides when the name\'s mapping disagrees with it; without one, the name maps', () => {
+  // Outlook writes the Windows zone's own rules. "Central Asia Standard Time" is UTC+6 all year;
+  // an out-of-date mapping (Asia/Almaty, UTC+5 since 2024) would put the meeting an hour off.
+  const fixed = (tzid: string, offset: string) => [
+    'BEGIN:VTIMEZONE', `TZID:${tzid}`,
+    'BEGIN:STANDARD', 'DTSTART:16010101T000000', `TZOFFSETFROM:${offset}`, `TZOFFSETTO:${offset}`, 'END:STANDARD',
+    'END:VTIMEZONE',
+  ];
+  const { events, warnings } = parseIcs(feed(
+    ...fixed('Central Asia Standard Time', '+0600'), ...fixed('Mountain Standard Time (Mexico)', '-0700'),
+    'BEGIN:VEVENT', 'UID:astana', 'DTSTART;TZID=Central Asia Standard Time:20260706T090000', 'DTEND;TZID=Central Asia Standard Time:20260706T100000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:mazatlan', 'DTSTART;TZID=Mountain Standard Time (Mexico):20260706T090000', 'DTEND;TZID=Mountain Standard Time (Mexico):20260706T100000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:bare', 'DTSTART;TZID=Egypt Standard Time:20260106T090000', 'DTEND;TZID=Egypt Standard Time:20260106T100000', 'END:VEVENT',
+    // A feed that defines a Windows name with rules other than the zone it maps to (Moscow's
+    // UTC+4 of 2011-2014, as an export of that time carries): the feed's own definition times it.
+    ...fixed('Russian Standard Time', '+0400'),
+    'BEGIN:VEVENT', 'UID:moscow', 'DTSTART;TZID=Russian Standard Time:20260706T090000', 'DTEND;TZID=Russian Standard Time:20260706T100000', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.deepEqual(warnings, []);
+  const byUid = new Map(events.map((e) => [e.providerEventId, e]));
+  assert.equal(new Date(byUid.get('astana')!.startMs).toISOString(), '2026-07-06T03:00:00.000Z');
+  assert.equal(new Date(byUid.get('mazatlan')!.startMs).toISOString(), '2026-07-06T16:00:00.000Z');
+  assert.equal(new Date(byUid.get('moscow')!.startMs).toISOString(), '2026-07-06T05:00:00.000Z');
+  // No definition in the feed: the name alone (CLDR), Cairo at UTC+2 in January.
+  assert.equal(byUid.get('bare')!.timeZone, 'Africa/Cairo');
+  assert.equal(new Date(byUid.get('bare')!.startMs).toISOString(), '2026-01-06T07:00:00.000Z');
+});
+
 test('RRULE, EXDATE and RDATE become recurrence lines in the series zone; they expand across DST', () => {
   const { events } = parseIcs(feed(
     'BEGIN:VEVENT', 'UID:weekly', 'DTSTART;TZID=Europe/Berlin:20261019T090000', 'DTEND;TZID=Europe/Berlin:20261019T100000',

@@ -593,14 +593,16 @@ class ZoneResolver {
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
     if (location && isValidTimeZone(location)) return location;
+    // A Windows name (Outlook and Exchange exports). With the feed's own definition beside it,
+    // that definition decides: the named zone when its offsets agree (tried first), else the
+    // zone that matches them, so that a mapping out of date with the places' clocks loses.
     const windows = ianaZoneOf(trimmed);
-    if (windows) return windows;
-    if (!definition) return null;
-    const key = this.#text.sha256(definition.start, definition.end);
+    if (!definition) return windows;
+    const key = `${this.#text.sha256(definition.start, definition.end)}|${windows ?? ''}`;
     if (!matchCache.has(key)) {
-      if (++this.#matches > this.#limits.maxZoneMatches) return null;
+      if (++this.#matches > this.#limits.maxZoneMatches) return windows;
       if (matchCache.size >= MATCH_CACHE_SIZE) matchCache.delete(matchCache.keys().next().value!);
-      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits));
+      matchCache.set(key, matchZone(definition, this.#nowMs, this.#limits, windows) ?? windows);
     }
     return matchCache.get(key) ?? null;
   }
@@ -707,8 +709,11 @@ function zoneOffsetAt(zone: string, atMs: number): number {
   return match[1] === '-' ? -ms : ms;
 }
 
-/** The IANA zone that agrees with a VTIMEZONE's offsets over the last and next years, if one does. */
-function matchZone(vtimezone: Component, now: number, limits: IcsLimits): string | null {
+/**
+ * The IANA zone that agrees with a VTIMEZONE's offsets over the last and next years, if one does;
+ * `preferred` (the zone its Windows name maps to) is tried first.
+ */
+function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferred: string | null = null): string | null {
   let observances: Observance[] | null;
   try {
     observances = observancesOf(vtimezone, limits);
@@ -723,7 +728,7 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits): string
   for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - 3_600_000, onset + 3_600_000);
   const expected = samples.map((s) => defined.at(s));
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
-  const familiar = new Set(familiarZones());
+  const familiar = new Set([...(preferred === null ? [] : [preferred]), ...familiarZones()]);
   const candidates = [...familiar, ...Intl.supportedValuesOf('timeZone').filter((z) => !familiar.has(z))];
   const first = samples[0]!;
   for (const zone of candidates) {

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
 import { familiarZones, ianaZoneOf } from './time-zone-names.ts';
+
+/** The zone's UTC offset at an instant, as "+05:45". */
+function offsetAt(zone: string, iso: string): string {
+  const name = new Intl.DateTimeFormat('en', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(Date.parse(iso)).find((p) => p.type === 'timeZoneName')!.value;
+  return name === 'GMT' ? '+00:00' : name.slice(3);
+}
 
 test('IANA names stand for themselves; Windows names map to CLDR\'s zone for them', () => {
   assert.equal(ianaZoneOf('Europe/Berlin'), 'Europe/Berlin');
@@ -13,34 +20,55 @@ test('IANA names stand for themselves; Windows names map to CLDR\'s zone for the
   assert.equal(ianaZoneOf('Pacific SA Standard Time'), 'America/Santiago');
   assert.equal(ianaZoneOf('SA Pacific Standard Time'), 'America/Bogota');
   assert.equal(ianaZoneOf('Pakistan Standard Time'), 'Asia/Karachi');
-  // CLDR names Nepal's zone by its old spelling, which runtimes keep as a link.
-  const nepal = ianaZoneOf('Nepal Standard Time');
-  assert.ok(nepal === 'Asia/Katmandu' || nepal === 'Asia/Kathmandu', String(nepal));
-  assert.match(new Intl.DateTimeFormat('en', { timeZone: nepal!, timeZoneName: 'longOffset' }).format(Date.parse('2026-06-01T00:00:00Z')), /GMT\+05:45/);
   assert.equal(ianaZoneOf('Cen. Australia Standard Time'), 'Australia/Adelaide');
   assert.equal(ianaZoneOf('Morocco Standard Time'), 'Africa/Casablanca');
   assert.equal(ianaZoneOf('UTC-11'), 'Etc/GMT+11');
   assert.equal(ianaZoneOf('pacific sa standard time'), 'America/Santiago');
+  // Current IANA names rather than the old spellings CLDR keeps.
+  assert.equal(ianaZoneOf('Nepal Standard Time'), 'Asia/Kathmandu');
+  assert.equal(ianaZoneOf('Myanmar Standard Time'), 'Asia/Yangon');
+  assert.equal(ianaZoneOf('Greenland Standard Time'), 'America/Nuuk');
+});
+
+test('the names Rollcall always knew keep their zones', () => {
+  // The table before CLDR's came in; stored zones must not change under users.
+  const before: Record<string, string> = {
+    'UTC': 'UTC', 'GMT Standard Time': 'Europe/London', 'Greenwich Standard Time': 'Atlantic/Reykjavik', 'W. Europe Standard Time': 'Europe/Berlin',
+    'Central Europe Standard Time': 'Europe/Budapest', 'Central European Standard Time': 'Europe/Warsaw', 'Romance Standard Time': 'Europe/Paris',
+    'E. Europe Standard Time': 'Europe/Chisinau', 'FLE Standard Time': 'Europe/Kiev', 'GTB Standard Time': 'Europe/Bucharest', 'Russian Standard Time': 'Europe/Moscow',
+    'Eastern Standard Time': 'America/New_York', 'Central Standard Time': 'America/Chicago', 'Mountain Standard Time': 'America/Denver',
+    'US Mountain Standard Time': 'America/Phoenix', 'Pacific Standard Time': 'America/Los_Angeles', 'Alaskan Standard Time': 'America/Anchorage',
+    'Hawaiian Standard Time': 'Pacific/Honolulu', 'Atlantic Standard Time': 'America/Halifax', 'E. South America Standard Time': 'America/Sao_Paulo',
+    'India Standard Time': 'Asia/Kolkata', 'China Standard Time': 'Asia/Shanghai', 'Tokyo Standard Time': 'Asia/Tokyo', 'Korea Standard Time': 'Asia/Seoul',
+    'Singapore Standard Time': 'Asia/Singapore', 'Arabian Standard Time': 'Asia/Dubai', 'Israel Standard Time': 'Asia/Jerusalem',
+    'South Africa Standard Time': 'Africa/Johannesburg', 'AUS Eastern Standard Time': 'Australia/Sydney', 'E. Australia Standard Time': 'Australia/Brisbane',
+    'W. Australia Standard Time': 'Australia/Perth', 'New Zealand Standard Time': 'Pacific/Auckland',
+  };
+  for (const [name, zone] of Object.entries(before)) assert.equal(ianaZoneOf(name), zone, name);
+  assert.deepEqual(familiarZones(), Object.values(before));
+});
+
+test('Windows zones whose places changed their clocks after the package\'s copy of CLDR keep the Windows zone\'s offset', () => {
+  // (UTC-07:00) Chihuahua, La Paz, Mazatlan: CLDR now names America/Mazatlan (Chihuahua keeps UTC-6 since 2022).
+  assert.equal(ianaZoneOf('Mountain Standard Time (Mexico)'), 'America/Mazatlan');
+  assert.equal(offsetAt(ianaZoneOf('Mountain Standard Time (Mexico)')!, '2026-07-01T12:00:00Z'), '-07:00');
+  // (UTC+06:00) Astana: CLDR now names Asia/Bishkek (Almaty keeps UTC+5 since 2024).
+  assert.equal(ianaZoneOf('Central Asia Standard Time'), 'Asia/Bishkek');
+  assert.equal(offsetAt(ianaZoneOf('Central Asia Standard Time')!, '2026-07-01T12:00:00Z'), '+06:00');
+});
+
+test('every Windows name CLDR lists maps to a zone this runtime knows', () => {
+  const names = new Set(WINDOWS_TO_IANA_MAP.map((entry) => entry.windowsName));
+  assert.ok(names.size > 130, `${names.size} names`);
+  for (const name of names) {
+    const zone = ianaZoneOf(name);
+    assert.ok(zone !== null, name);
+    assert.doesNotThrow(() => new Intl.DateTimeFormat('en', { timeZone: zone }), name);
+  }
 });
 
 test('unknown, empty, custom and oversized names map to no zone', () => {
   for (const name of [null, undefined, '', '   ', 'Mars Standard Time', 'tzone://Microsoft/Custom', 'Customized Time Zone', '+02:00', 'x'.repeat(10_000)]) {
     assert.equal(ianaZoneOf(name), null, String(name).slice(0, 40));
   }
-});
-
-test('every Windows zone maps to a zone this runtime knows, and the familiar list holds each once', () => {
-  const zones = familiarZones();
-  assert.ok(zones.length > 120, `only ${zones.length} zones`);
-  assert.equal(new Set(zones).size, zones.length);
-  for (const zone of zones) assert.doesNotThrow(() => new Intl.DateTimeFormat('en', { timeZone: zone }), zone);
-});
-
-test('of zones with the same rules, the one most calendars name is tried first', () => {
-  const zones = familiarZones();
-  const before = (a: string, b: string) => assert.ok(zones.indexOf(a) >= 0 && zones.indexOf(a) < zones.indexOf(b), `${a} after ${b}`);
-  before('America/Los_Angeles', 'America/Tijuana');
-  before('America/New_York', 'America/Indianapolis');
-  before('America/New_York', 'America/Port-au-Prince');
-  before('Europe/Berlin', 'Europe/Paris');
 });

@@ -5,22 +5,68 @@
  * exports write Windows names ('W. Europe Standard Time'), in `originalStartTimeZone`,
  * `recurrence.range.recurrenceTimeZone` and `start.timeZone` (Graph, "dateTimeTimeZone resource
  * type": "See TimeZoneInfo.Id in .NET" for the Windows names it may hold). The mapping is Unicode
- * CLDR's windowsZones table, from the `windows-iana` package, which tracks CLDR releases; the zone
- * chosen is CLDR's territory "001" one, the zone CLDR names first for the Windows zone.
+ * CLDR's windowsZones table (common/supplemental/windowsZones.xml), its territory "001" zone for
+ * each Windows name, from the `windows-iana` package, with two kinds of corrections kept here:
+ *
+ * - entries CLDR has changed since the package's copy was taken (CORRECTED), so that a meeting is
+ *   not placed an hour off;
+ * - the zones Rollcall has always given the most used names (MOST_NAMED), and current IANA names
+ *   for the old spellings CLDR keeps (CURRENT_NAMES), so that stored zones do not change for names
+ *   Rollcall already knew and new ones read as people write them.
  */
 import { findIana, WINDOWS_TO_IANA_MAP } from 'windows-iana';
 import { isValidTimeZone } from '../../domain/recurrence.ts';
 
-/** Windows name (exactly, and lower-cased) to the IANA zone CLDR gives it for territory 001. */
+/**
+ * The most used Windows names and their zones, as Rollcall has mapped them from the start. Their
+ * zones, in this order, are also the ones tried first when a feed's own zone definition is
+ * matched against the IANA zones (familiarZones): of zones with the same rules, the first wins.
+ */
+const MOST_NAMED: ReadonlyArray<readonly [string, string]> = [
+  ['UTC', 'UTC'], ['GMT Standard Time', 'Europe/London'], ['Greenwich Standard Time', 'Atlantic/Reykjavik'],
+  ['W. Europe Standard Time', 'Europe/Berlin'], ['Central Europe Standard Time', 'Europe/Budapest'],
+  ['Central European Standard Time', 'Europe/Warsaw'], ['Romance Standard Time', 'Europe/Paris'],
+  ['E. Europe Standard Time', 'Europe/Chisinau'], ['FLE Standard Time', 'Europe/Kiev'], ['GTB Standard Time', 'Europe/Bucharest'],
+  ['Russian Standard Time', 'Europe/Moscow'], ['Eastern Standard Time', 'America/New_York'], ['Central Standard Time', 'America/Chicago'],
+  ['Mountain Standard Time', 'America/Denver'], ['US Mountain Standard Time', 'America/Phoenix'],
+  ['Pacific Standard Time', 'America/Los_Angeles'], ['Alaskan Standard Time', 'America/Anchorage'],
+  ['Hawaiian Standard Time', 'Pacific/Honolulu'], ['Atlantic Standard Time', 'America/Halifax'],
+  ['E. South America Standard Time', 'America/Sao_Paulo'], ['India Standard Time', 'Asia/Kolkata'],
+  ['China Standard Time', 'Asia/Shanghai'], ['Tokyo Standard Time', 'Asia/Tokyo'], ['Korea Standard Time', 'Asia/Seoul'],
+  ['Singapore Standard Time', 'Asia/Singapore'], ['Arabian Standard Time', 'Asia/Dubai'], ['Israel Standard Time', 'Asia/Jerusalem'],
+  ['South Africa Standard Time', 'Africa/Johannesburg'], ['AUS Eastern Standard Time', 'Australia/Sydney'],
+  ['E. Australia Standard Time', 'Australia/Brisbane'], ['W. Australia Standard Time', 'Australia/Perth'],
+  ['New Zealand Standard Time', 'Pacific/Auckland'],
+];
+
+/**
+ * Entries CLDR has changed after the copy `windows-iana` carries: Chihuahua has kept UTC-6 all
+ * year since 2022 while the Windows zone stays UTC-7 (CLDR maps it to America/Mazatlan), and
+ * Almaty moved to UTC+5 in 2024 while the Windows zone stays UTC+6 (CLDR maps it to Asia/Bishkek).
+ */
+const CORRECTED: Readonly<Record<string, string>> = {
+  'Mountain Standard Time (Mexico)': 'America/Mazatlan',
+  'Central Asia Standard Time': 'Asia/Bishkek',
+};
+
+/** Current IANA names for the old spellings CLDR keeps as its identifiers (IANA keeps them as links). */
+const CURRENT_NAMES: Readonly<Record<string, string>> = {
+  'Asia/Calcutta': 'Asia/Kolkata', 'Asia/Katmandu': 'Asia/Kathmandu', 'Asia/Rangoon': 'Asia/Yangon', 'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires', 'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis', 'Etc/UTC': 'UTC',
+};
+
+/** Each Windows name CLDR lists (and the ones above), exactly as written, and its zone. */
 const WINDOWS_ZONES = new Map<string, string>();
-for (const { windowsName, territory } of WINDOWS_TO_IANA_MAP) {
-  if (territory !== '001' || WINDOWS_ZONES.has(windowsName)) continue;
-  // The first name is CLDR's own; a runtime whose tz data lacks it (renamed zones) takes the
-  // first alias it knows.
-  const zone = findIana(windowsName, '001').find(isValidTimeZone);
-  if (zone === undefined) continue;
-  WINDOWS_ZONES.set(windowsName, zone);
-  WINDOWS_ZONES.set(windowsName.toLowerCase(), zone);
+/** Windows names by their lower-cased spelling, for names written in another case. */
+const BY_LOWER_CASE = new Map<string, string>();
+const MOST_NAMED_MAP = new Map(MOST_NAMED);
+for (const name of new Set([...MOST_NAMED_MAP.keys(), ...Object.keys(CORRECTED), ...WINDOWS_TO_IANA_MAP.map((entry) => entry.windowsName)])) {
+  // A runtime that lacks a zone's name takes the next alias CLDR gives that it knows.
+  const zone = MOST_NAMED_MAP.get(name) ?? CORRECTED[name] ?? findIana(name, '001').map((alias) => CURRENT_NAMES[alias] ?? alias).find(isValidTimeZone);
+  if (zone === undefined || !isValidTimeZone(zone)) continue;
+  WINDOWS_ZONES.set(name, zone);
+  BY_LOWER_CASE.set(name.toLowerCase(), name);
 }
 
 /** An IANA zone for a zone name as providers write it (IANA, or a Windows name); null if unknown. */
@@ -28,26 +74,12 @@ export function ianaZoneOf(name: string | null | undefined): string | null {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) return null;
   const trimmed = name.trim();
   if (isValidTimeZone(trimmed)) return trimmed;
-  return WINDOWS_ZONES.get(trimmed) ?? WINDOWS_ZONES.get(trimmed.toLowerCase()) ?? null;
+  return WINDOWS_ZONES.get(trimmed) ?? WINDOWS_ZONES.get(BY_LOWER_CASE.get(trimmed.toLowerCase()) ?? '') ?? null;
 }
 
-/**
- * Zones to try first when a feed's own zone definition is matched against the IANA zones: of
- * several zones with the same offsets and rules, the first that matches names the event. The zones
- * most calendars are in come first (so US Pacific rules read as America/Los_Angeles, not
- * America/Tijuana, which has kept the same rules since 2010), then every zone a Windows name stands
- * for, each once.
- */
+/** The zones tried first when a feed's own zone definition is matched: the most named, in their order. */
 export function familiarZones(): readonly string[] {
   return FAMILIAR;
 }
 
-const MOST_NAMED = [
-  'UTC', 'Europe/London', 'Europe/Berlin', 'Europe/Paris', 'Europe/Warsaw', 'Europe/Budapest', 'Europe/Bucharest',
-  'Europe/Kiev', 'Europe/Chisinau', 'Europe/Moscow', 'Atlantic/Reykjavik', 'America/New_York', 'America/Chicago',
-  'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Halifax',
-  'America/Sao_Paulo', 'Asia/Kolkata', 'Asia/Shanghai', 'Asia/Tokyo', 'Asia/Seoul', 'Asia/Singapore', 'Asia/Dubai',
-  'Asia/Jerusalem', 'Africa/Johannesburg', 'Australia/Sydney', 'Australia/Brisbane', 'Australia/Perth', 'Pacific/Auckland',
-];
-
-const FAMILIAR: readonly string[] = [...new Set([...MOST_NAMED.filter(isValidTimeZone), ...WINDOWS_ZONES.values()])];
+const FAMILIAR: readonly string[] = MOST_NAMED.map(([, zone]) => zone).filter(isValidTimeZone);

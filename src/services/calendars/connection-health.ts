@@ -256,10 +256,14 @@ async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [s
 /** Of the bots, those whose latest decision of the pair is `kind`. */
 async function botsWhoseLatestIs(db: Db, botIds: readonly string[], pair: [string, string], kind: string): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const botId of botIds) {
-    const last = await db.selectFrom('bot_decisions').select('kind').where('bot_id', '=', botId).where('kind', 'in', pair)
-      .orderBy('id', 'desc').limit(1).executeTakeFirst();
-    if (last?.kind === kind) found.add(botId);
+  // One query per 500 bots: each bot's newest decision of the pair (bot_decisions_bot: bot_id, id).
+  for (let i = 0; i < botIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_decisions as d').select(['d.bot_id', 'd.kind'])
+      .where('d.bot_id', 'in', botIds.slice(i, i + 500))
+      .where('d.id', '=', (eb) => eb.selectFrom('bot_decisions as newest').select((inner) => inner.fn.max('newest.id').as('id'))
+        .whereRef('newest.bot_id', '=', 'd.bot_id').where('newest.kind', 'in', pair))
+      .execute();
+    for (const row of rows) if (row.kind === kind) found.add(row.bot_id);
   }
   return found;
 }
