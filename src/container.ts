@@ -49,6 +49,7 @@ import { StatusChangeFeed } from './services/scheduling/status-change-feed.ts';
 import { AdHocBots } from './services/scheduling/ad-hoc-bots.ts';
 import { RecurringChains } from './services/scheduling/recurring-chains.ts';
 import { closeInOrder } from './lib/close-in-order.ts';
+import { LAST_LOOK_BEFORE_JOIN_MS } from './domain/sync-health.ts';
 
 export interface Rollcall {
   config: Config;
@@ -180,6 +181,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     pushRenewBeforeMs: config.calendar.pushRenewBeforeSeconds * 1000,
     isPushEnabled: config.calendar.isPushEnabled,
     syncFailingAfterMs: config.calendar.syncFailingAfterSeconds * 1000,
+    // A bot at risk is handed to a bot provider only once access is back: the last look comes before its handover.
+    lastLookLeadMs: LAST_LOOK_BEFORE_JOIN_MS + (config.botProvider ? config.botProvider.handoverLeadSeconds * 1000 : 0),
   });
   const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
   calendarSync.setAfterSyncHook(autoSchedule);

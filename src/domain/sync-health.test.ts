@@ -68,6 +68,8 @@ test('a calendar Rollcall cannot see is read again shortly before the first join
   assert.equal(lookAgainAt(0, 5 * MIN, 40 * MIN), 5 * MIN);
   // A join time within the lead: as soon as the gap allows, still before it.
   assert.equal(lookAgainAt(10 * MIN, HOUR, 11 * MIN), 10 * MIN + LAST_LOOK_MIN_GAP_MS);
+  // A bot provider's handover lead comes first: the look is that much earlier.
+  assert.equal(lookAgainAt(0, HOUR, 40 * MIN, 17 * MIN), 23 * MIN);
   for (let join = 0; join < 3 * HOUR; join += 7_001) {
     const at = lookAgainAt(0, HOUR, join);
     assert.ok(at >= LAST_LOOK_MIN_GAP_MS && at <= HOUR, String(join));

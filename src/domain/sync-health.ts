@@ -37,20 +37,21 @@ export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: numbe
   return Math.max(0, Math.min(backoffMs, health.failingSince + reportAfterMs - nowMs));
 }
 
-/** How long before a bot's join time a calendar Rollcall cannot see is read one last time. */
+/** How long before a bot's join time a calendar Rollcall cannot see is read one last time (more with a bot provider: its handover lead). */
 export const LAST_LOOK_BEFORE_JOIN_MS = 2 * 60_000;
 /** The shortest wait between two such looks. */
 export const LAST_LOOK_MIN_GAP_MS = 30_000;
 
 /**
  * When to read again a calendar (or probe a connection) Rollcall cannot see, which a bot needs:
- * at `plannedMs` (its backoff, or the hourly probe of a revoked connection), or earlier, shortly
+ * at `plannedMs` (its backoff, or the hourly probe of a revoked connection), or earlier, `leadMs`
  * before the first join time that depends on it, so that access given back in the meantime still
  * launches that bot rather than letting the backoff run past its join time. `firstJoinMs`: the
- * earliest join time of a scheduled bot on its meetings that a look can still help (later than
- * `nowMs + LAST_LOOK_MIN_GAP_MS`), or null.
+ * earliest join time of a scheduled bot on its meetings whose look is still ahead (later than
+ * `nowMs + leadMs`: one look per join time), or null. Looks come at least LAST_LOOK_MIN_GAP_MS
+ * apart, however close the join times.
  */
-export function lookAgainAt(nowMs: number, plannedMs: number, firstJoinMs: number | null): number {
+export function lookAgainAt(nowMs: number, plannedMs: number, firstJoinMs: number | null, leadMs: number = LAST_LOOK_BEFORE_JOIN_MS): number {
   if (firstJoinMs === null) return plannedMs;
-  return Math.min(plannedMs, Math.max(firstJoinMs - LAST_LOOK_BEFORE_JOIN_MS, nowMs + LAST_LOOK_MIN_GAP_MS));
+  return Math.min(plannedMs, Math.max(firstJoinMs - leadMs, nowMs + LAST_LOOK_MIN_GAP_MS));
 }

@@ -252,6 +252,26 @@ export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly str
   return blocked;
 }
 
+/** Connections Rollcall cannot fully see: revoked, or with a calendar that refuses its reader. */
+export async function listConnectionsWithoutFullAccess(db: Db): Promise<CalendarConnectionRow[]> {
+  return db.selectFrom('calendar_connections').selectAll()
+    .where((eb) => eb.or([
+      eb('status', '=', 'auth_revoked'),
+      eb.and([eb('status', '=', 'active'), eb('id', 'in', eb.selectFrom('connected_calendars').select('connection_id').where('access_refused_at', 'is not', null))]),
+    ]))
+    .execute();
+}
+
+/** Moves a connection's next sync to `atMs` if it is later; a sync that ends meanwhile sets its own. */
+export async function bringSyncForward(db: Db, connectionId: string, atMs: number): Promise<void> {
+  await db.updateTable('calendar_connections').set({ next_sync_at: atMs }).where('id', '=', connectionId).where('next_sync_at', '>', atMs).execute();
+}
+
+/** Moves a calendar's next read to `atMs` if it is later. */
+export async function bringReadForward(db: Db, calendarRowId: number, atMs: number): Promise<void> {
+  await db.updateTable('connected_calendars').set({ next_read_at: atMs }).where('id', '=', calendarRowId).where('next_read_at', '>', atMs).execute();
+}
+
 /**
  * The earliest join time after `afterMs` of a scheduled bot with a live link to an event of this
  * connection (or only of the calendars named by their provider ids); null when there is none.

@@ -2408,6 +2408,37 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
     assert.deepEqual((await bot(env, user.auth, botId)).decisions.filter((d) => d.kind === 'at_risk' || d.kind === 'access_restored').map((d) => d.kind), ['at_risk', 'access_restored']);
   });
 
+  test('a bot booked on a revoked feed\'s meeting after its hourly probe was planned still gets its look before the join time', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Ops');
+    const start = env.clock.now() + 90 * MIN;
+    env.ics.edit(feed, (events) => events.push({ uid: `${randomUUID()}@fake`, summary: 'Incident review', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    env.ics.revoke(feed);
+    env.clock.advance(35 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    // No bot yet: the next probe is an hour away, past the meeting's join time (42 minutes from now).
+    env.clock.advance(10 * MIN);
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'booked-while-revoked');
+    const join = start - LEAD_MS;
+    assert.ok(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) > join, 'the probe planned before the booking comes after the join time');
+    // The sync loop's next pass brings the probe to two minutes before the join time.
+    env.clock.advance(MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).next_sync_at, new Date(join - 2 * MIN).toISOString());
+    env.ics.restore(feed);
+    env.clock.set(join - 2 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+    env.clock.set(join);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+  });
+
   test('a bot at risk on a refused calendar\'s meeting, linked then to the same meeting on a calendar that reads, hears access_restored and launches', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

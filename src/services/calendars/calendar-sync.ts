@@ -51,7 +51,7 @@ import { noteCalendarAccessChanges, reportAccessRevoked, reportSyncFailing, repo
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
-import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -59,6 +59,8 @@ import type { Db } from '../../store/event-store.ts';
 const DAY_MS = 86_400_000;
 /** A revoked connection is tried again this often, to notice access coming back. */
 const REVOKED_PROBE_MS = 3_600_000;
+/** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
+const LOOK_REVIEW_INTERVAL_MS = 60_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
 const CALENDAR_LIST_REFRESH_MS = 3_600_000;
 /** A calendar answering 404 has the list read again within this long. */
@@ -113,6 +115,12 @@ export interface CalendarSyncOptions {
   leaseMs?: number;
   /** How long a connection's syncs fail before its client is told (calendar.sync_failing). (Default: 15 min) */
   syncFailingAfterMs?: number;
+  /**
+   * How long before a bot's join time a calendar Rollcall cannot see is looked at once more
+   * (lookAgainAt). (Default: 2 min; the composition root adds a bot provider's handover lead, since
+   * a bot at risk is handed over only once access is back.)
+   */
+  lastLookLeadMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +235,8 @@ class ConnectionRemoved extends CalendarProviderError {
 
 export class CalendarSync {
   readonly #o: Required<CalendarSyncOptions>;
+  /** When #reviewLastLooks runs next (clock time). */
+  #nextLookReview = 0;
   #afterSync: AfterSyncHook | null = null;
   readonly #syncs: Counter<'provider' | 'outcome'>;
   readonly #notifications: Counter<'provider' | 'outcome'>;
@@ -236,7 +246,7 @@ export class CalendarSync {
   readonly #leases: SyncLeases;
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, ...options };
+    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadMs: LAST_LOOK_BEFORE_JOIN_MS, ...options };
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
@@ -283,6 +293,7 @@ export class CalendarSync {
 
   /** Syncs every connection that is due now, until none is (tests drive the loop with this). */
   async runDue(): Promise<number> {
+    await this.#reviewLastLooks();
     let total = 0;
     for (;;) {
       const claimed = await this.#leases.claimNext();
@@ -432,7 +443,7 @@ export class CalendarSync {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0,
-        next_sync_at: now + await this.#usualIntervalMs(connection.id, now), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection.id, now + await this.#usualIntervalMs(connection.id, now), now, now), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -461,9 +472,9 @@ export class CalendarSync {
       const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      let waitMs = isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs;
-      // A calendar that refuses its reader is read again before a bot's join time (#lastLookAt): the connection syncs by then.
-      if (isPartial) waitMs = Math.min(waitMs, ...(await connections.listCalendars(database.db, connection.id)).filter((c) => c.access_refused_at !== null && c.next_read_at !== null && c.next_read_at > now).map((c) => c.next_read_at! - now));
+      const plannedMs = now + (isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs);
+      // A calendar that refuses its reader is read again before its bots' join times: the connection syncs by then.
+      const waitMs = await this.#nextSyncAt(connection.id, plannedMs, now, now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0)) - now;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
@@ -594,14 +605,64 @@ export class CalendarSync {
    * given back in the meantime reaches that bot before it would be cancelled.
    */
   async #lastLookAt(db: Db, connectionId: string, calendar: ConnectedCalendarRow, plannedMs: number, nowMs: number): Promise<number> {
-    const firstJoin = await connections.firstJoinOnConnection(db, connectionId, nowMs + LAST_LOOK_MIN_GAP_MS, [calendar.provider_calendar_id]);
-    return lookAgainAt(nowMs, plannedMs, firstJoin);
+    const lead = this.#o.lastLookLeadMs;
+    const firstJoin = await connections.firstJoinOnConnection(db, connectionId, nowMs + lead, [calendar.provider_calendar_id]);
+    return lookAgainAt(nowMs, plannedMs, firstJoin, lead);
   }
 
   /** The next probe of a connection that lost its access: hourly, or before the first join time of one of its bots. */
   async #nextProbeAt(connectionId: string, nowMs: number): Promise<number> {
-    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + LAST_LOOK_MIN_GAP_MS);
-    return lookAgainAt(nowMs, nowMs + REVOKED_PROBE_MS, firstJoin);
+    const lead = this.#o.lastLookLeadMs;
+    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + lead);
+    return lookAgainAt(nowMs, nowMs + REVOKED_PROBE_MS, firstJoin, lead);
+  }
+
+  /**
+   * At most once a minute: a bot booked on a meeting Rollcall cannot see after its calendar's next
+   * look was planned (a booking on a revoked connection, a join time moved earlier) brings that
+   * look forward, to lastLookLeadMs before its join time, as a sync would have planned it. Only
+   * connections that are revoked or have a refused calendar are looked at; a failure is logged.
+   */
+  async #reviewLastLooks(): Promise<void> {
+    const { database, clock } = this.#o;
+    const now = clock.now();
+    if (now < this.#nextLookReview) return;
+    this.#nextLookReview = now + LOOK_REVIEW_INTERVAL_MS;
+    try {
+      for (const connection of await connections.listConnectionsWithoutFullAccess(database.db)) {
+        if (connection.status === 'auth_revoked') {
+          if (connection.next_sync_at === null) continue;
+          const probeAt = lookAgainAt(now, connection.next_sync_at, await connections.firstJoinOnConnection(database.db, connection.id, now + this.#o.lastLookLeadMs), this.#o.lastLookLeadMs);
+          if (probeAt < connection.next_sync_at) await connections.bringSyncForward(database.db, connection.id, probeAt);
+          continue;
+        }
+        for (const calendar of await connections.listCalendars(database.db, connection.id)) {
+          if (calendar.access_refused_at === null || calendar.next_read_at === null) continue;
+          const readAt = await this.#lastLookAt(database.db, connection.id, calendar, calendar.next_read_at, now);
+          if (readAt >= calendar.next_read_at) continue;
+          await connections.bringReadForward(database.db, calendar.id, readAt);
+          await connections.bringSyncForward(database.db, connection.id, readAt);
+        }
+      }
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, 'could not review the last looks before join times');
+    }
+  }
+
+  /**
+   * The next sync of a connection that still has access, `plannedMs` or earlier: by the time a
+   * calendar that refuses its reader is due (its next_read_at, brought before its bots' join times
+   * by #lastLookAt), and, for one whose reads were all cleared by a failure of the whole account,
+   * before the first join time of a bot on its meetings. Calendars are read only when their
+   * connection syncs. Never before `notBeforeMs` (a provider's Retry-After).
+   */
+  async #nextSyncAt(connectionId: string, plannedMs: number, nowMs: number, notBeforeMs: number): Promise<number> {
+    const refused = (await connections.listCalendars(this.#o.database.db, connectionId)).filter((c) => c.access_refused_at !== null);
+    if (refused.length === 0) return plannedMs;
+    const lead = this.#o.lastLookLeadMs;
+    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + lead, refused.map((c) => c.provider_calendar_id));
+    const due = refused.map((c) => c.next_read_at).filter((at): at is number => at !== null && at > nowMs);
+    return Math.max(notBeforeMs, Math.min(lookAgainAt(nowMs, plannedMs, firstJoin, lead), ...due));
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
