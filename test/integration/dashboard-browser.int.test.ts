@@ -201,6 +201,8 @@ describe('dashboard in Chromium', { skip }, () => {
     const wave = page.locator(`rect.chart-bar[data-start="${new Date(nextHour).toISOString()}"]`);
     assert.equal(await wave.getAttribute('data-launches'), '5');
     assert.match(await wave.getAttribute('class') ?? '', /chart-bar-over/, 'a minute above the runtime limit is marked');
+    // The tallest bars carry their counts (no tooltips on a touch screen).
+    assert.equal(await page.locator(`text.chart-count[data-start="${new Date(nextHour).toISOString()}"]`).textContent(), '5');
     assert.equal(await page.locator('.chart-limit').getAttribute('data-limit'), String(LAUNCH_LIMIT));
     assert.match(await page.locator('#launch-chart-summary').innerText(), /10 launches in the next 6 hours; busiest minute .* with 5\. Runtime limit 2 per minute, exceeded in 1 bucket/);
     assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42, 'the page was not reloaded');

@@ -28,6 +28,22 @@ export function summarize(histogram: LaunchHistogram, hours: number): string {
     + (histogram.launch_limit_per_minute !== null ? ` Runtime limit ${histogram.launch_limit_per_minute} per minute${over > 0 ? `, exceeded in ${over} ${over === 1 ? 'bucket' : 'buckets'}` : ''}.` : '');
 }
 
+/**
+ * Which bars get their count written above them: the tallest first, each at least `spacingPx` from
+ * every one already chosen, at most `limit`. A touch screen has no tooltips, and at six hours a
+ * minute is a thin bar: the counts that matter are read off the chart itself.
+ */
+export function barsToLabel(launches: readonly number[], stepPx: number, spacingPx = 24, limit = 6): Set<number> {
+  const order = launches.map((count, index) => ({ count, index })).filter((b) => b.count > 0)
+    .sort((a, b) => b.count - a.count || a.index - b.index);
+  const chosen: number[] = [];
+  for (const { index } of order) {
+    if (chosen.length >= limit) break;
+    if (chosen.every((other) => Math.abs(other - index) * stepPx >= spacingPx)) chosen.push(index);
+  }
+  return new Set(chosen);
+}
+
 export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; hours: number }) {
   const wrapper = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(720);
@@ -64,6 +80,8 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
   for (let v = 0; v <= yMax; v += yStep) yTicks.push(v);
   const summary = summarize(histogram, hours);
   const busy = buckets.filter((b) => b.launches > 0);
+  const labelled = barsToLabel(buckets.map((b) => b.launches), step);
+  const barX = (i: number) => MARGIN.left + i * step + step / 2;
 
   return (
     <figure class="chart">
@@ -97,6 +115,9 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
             >
               <title>{`${formatClock(bucket.start)}: ${bucket.launches} ${bucket.launches === 1 ? 'launch' : 'launches'}`}</title>
             </rect>
+          ))}
+          {buckets.map((bucket, i) => !labelled.has(i) ? null : (
+            <text key={`count-${bucket.start}`} class="chart-count" x={barX(i)} y={y(bucket.launches) - 4} text-anchor="middle" data-start={bucket.start} aria-hidden="true">{bucket.launches}</text>
           ))}
           {limitPerBucket !== null && (
             <g class="chart-limit" data-limit={histogram.launch_limit_per_minute}>
