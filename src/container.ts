@@ -181,8 +181,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     pushRenewBeforeMs: config.calendar.pushRenewBeforeSeconds * 1000,
     isPushEnabled: config.calendar.isPushEnabled,
     syncFailingAfterMs: config.calendar.syncFailingAfterSeconds * 1000,
-    // A bot at risk is handed to a bot provider only once access is back: the last look comes before its handover.
-    lastLookLeadMs: LAST_LOOK_BEFORE_JOIN_MS + (config.botProvider ? config.botProvider.handoverLeadSeconds * 1000 : 0),
+    // A bot at risk is handed to a bot provider only once access is back: one look before its handover, one before its join.
+    lastLookLeadsMs: config.botProvider ? [LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_BEFORE_JOIN_MS + config.botProvider.handoverLeadSeconds * 1000] : [LAST_LOOK_BEFORE_JOIN_MS],
   });
   const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
   calendarSync.setAfterSyncHook(autoSchedule);

@@ -254,12 +254,13 @@ export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly str
 
 /** Connections Rollcall cannot fully see: revoked, or with a calendar that refuses its reader. */
 export async function listConnectionsWithoutFullAccess(db: Db): Promise<CalendarConnectionRow[]> {
-  return db.selectFrom('calendar_connections').selectAll()
-    .where((eb) => eb.or([
-      eb('status', '=', 'auth_revoked'),
-      eb.and([eb('status', '=', 'active'), eb('id', 'in', eb.selectFrom('connected_calendars').select('connection_id').where('access_refused_at', 'is not', null))]),
-    ]))
-    .execute();
+  // Each through its partial index (migration 031), whose condition the query repeats literally.
+  const revoked = await db.selectFrom('calendar_connections').selectAll().where('status', '=', sql.lit('auth_revoked')).execute();
+  const refusing = await db.selectFrom('connected_calendars').select('connection_id').distinct().where('access_refused_at', 'is not', null).execute();
+  if (refusing.length === 0) return revoked;
+  const active = await db.selectFrom('calendar_connections').selectAll()
+    .where('id', 'in', refusing.map((r) => r.connection_id)).where('status', '=', 'active').execute();
+  return [...revoked, ...active];
 }
 
 /** Moves a connection's next sync to `atMs` if it is later; a sync that ends meanwhile sets its own. */
@@ -276,12 +277,13 @@ export async function bringReadForward(db: Db, calendarRowId: number, atMs: numb
  * The earliest join time after `afterMs` of a scheduled bot with a live link to an event of this
  * connection (or only of the calendars named by their provider ids); null when there is none.
  */
-export async function firstJoinOnConnection(db: Db, connectionId: string, afterMs: number, providerCalendarIds?: readonly string[]): Promise<number | null> {
+export async function firstJoinOnConnection(db: Db, connection: { id: string; user_id: string }, afterMs: number, providerCalendarIds?: readonly string[]): Promise<number | null> {
   if (providerCalendarIds?.length === 0) return null;
+  // From the owner's bots ahead of afterMs (bots_user_join), not from every event of the connection.
   let query = db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first'))
-    .where('events.calendar_id', '=', connectionId).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
-    .where('bots.join_at_ms', '>', afterMs);
+    .where('bots.user_id', '=', connection.user_id).where('bots.join_at_ms', '>', afterMs).where('bots.status', '=', 'Scheduled')
+    .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1);
   if (providerCalendarIds) query = query.where('events.provider_calendar_id', 'in', providerCalendarIds);
   const row = await query.executeTakeFirst();
   return row?.first === null || row?.first === undefined ? null : Number(row.first);

@@ -952,8 +952,39 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         assert.equal(again.status, 200, JSON.stringify(again.body));
         assert.equal(again.body.calendar_id, calendarId);
       };
-      return { feed, meetingUrl, botId: scheduled.body.bot_id as string, revoke, reconnect };
+      return { feed, meetingUrl, calendarId, botId: scheduled.body.bot_id as string, revoke, reconnect };
     }
+
+    test('a revoked feed is probed before its bot\'s handover time and again before its join time: access back after the handover time still gets the bot handed over in time', async () => {
+      const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const meeting = await feedMeeting('lookedat', startMs);
+      await meeting.revoke();
+      const planned: number[] = [];
+      let isBack = false;
+      for (let i = 0; i < 30; i++) {
+        const next = Date.parse((await rc.request('GET', `/api/v1/calendar/connections/${meeting.calendarId}`, { auth: user.auth })).body.next_sync_at);
+        planned.push(next);
+        if (next >= joinAtMs) break;
+        clock.set(Math.max(clock.now(), next));
+        // The feed answers again only after the handover time has passed with it refused.
+        if (!isBack && clock.now() > joinAtMs - provider.leadMs) {
+          ics.restore(meeting.feed);
+          isBack = true;
+        }
+        await rc.calendarSync.runDue();
+        await rc.dispatcher.runDue();
+      }
+      assert.ok(planned.includes(joinAtMs - provider.leadMs - 2 * MIN), `a probe before the handover: ${planned.map(iso)}`);
+      assert.ok(planned.includes(joinAtMs - 2 * MIN), `a probe before the join time: ${planned.map(iso)}`);
+      assert.equal((await rc.request('GET', `/api/v1/calendar/connections/${meeting.calendarId}`, { auth: user.auth })).body.status, 'active');
+      // Access back: the held bot is handed over at once (within the pace), joining at its time.
+      clock.advance(2_000);
+      await rc.dispatcher.runDue();
+      const handed = await botRow(meeting.botId);
+      assert.ok(handed.provider_bot_id, JSON.stringify((await decisions(meeting.botId)).map((d) => [d.kind, d.reason])));
+      assert.equal(Date.parse(botsOf(fake).find((b) => b.id === handed.provider_bot_id)!.joinAt!), joinAtMs);
+    });
 
     test('a bot whose calendar lost its access is not handed over while it stays lost: handed over once it returns, else cancelled at its join time', async () => {
       const startMs = Math.ceil((clock.now() + 4 * HOUR) / MIN) * MIN;

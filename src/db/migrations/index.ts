@@ -29,6 +29,7 @@ import { calendarReadBackoff } from './027-calendar-read-backoff.ts';
 import { retiredWebhookSecrets } from './028-retired-webhook-secrets.ts';
 import { calendarAccessRefused } from './029-calendar-access-refused.ts';
 import { seriesRule } from './030-series-rule.ts';
+import { accessLookupIndexes } from './031-access-lookup-indexes.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes];

@@ -51,7 +51,7 @@ import { noteCalendarAccessChanges, reportAccessRevoked, reportSyncFailing, repo
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
-import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
+import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -116,11 +116,11 @@ export interface CalendarSyncOptions {
   /** How long a connection's syncs fail before its client is told (calendar.sync_failing). (Default: 15 min) */
   syncFailingAfterMs?: number;
   /**
-   * How long before a bot's join time a calendar Rollcall cannot see is looked at once more
-   * (lookAgainAt). (Default: 2 min; the composition root adds a bot provider's handover lead, since
-   * a bot at risk is handed over only once access is back.)
+   * How long before a bot's join time a calendar Rollcall cannot see is looked at once more, one
+   * look per lead (lookAgainAt). (Default: [2 min]; with a bot provider the composition root adds
+   * its handover lead + 2 min, since a bot at risk is handed over only once access is back.)
    */
-  lastLookLeadMs?: number;
+  lastLookLeadsMs?: readonly number[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ export class CalendarSync {
   readonly #leases: SyncLeases;
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadMs: LAST_LOOK_BEFORE_JOIN_MS, ...options };
+    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], ...options };
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
@@ -443,7 +443,7 @@ export class CalendarSync {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0,
-        next_sync_at: await this.#nextSyncAt(connection.id, now + await this.#usualIntervalMs(connection.id, now), now, now), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, now + await this.#usualIntervalMs(connection.id, now), now, now), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -455,11 +455,13 @@ export class CalendarSync {
       if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
-        if (!(await this.#leases.end(hold, { next_sync_at: await this.#nextProbeAt(connection.id, now), updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
+        // A probe the provider answered with a limit waits its Retry-After.
+        const notBefore = now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0);
+        if (!(await this.#leases.end(hold, { next_sync_at: await this.#nextProbeAt(connection, now, notBefore), updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
       } else {
         const update = {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
-          next_sync_at: await this.#nextProbeAt(connection.id, now), updated_at: now, ...storedHealth(HEALTHY),
+          next_sync_at: await this.#nextProbeAt(connection, now, now), updated_at: now, ...storedHealth(HEALTHY),
         };
         const atRisk = await this.#leases.endWith(hold, (owner) => reportAccessRevoked(database, connection, owner, update, now));
         if (atRisk === null) return this.#superseded(connection, hold, totals);
@@ -474,7 +476,7 @@ export class CalendarSync {
       // (deleted, or refused) must not leave the others to be read an hour apart.
       const plannedMs = now + (isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection syncs by then.
-      const waitMs = await this.#nextSyncAt(connection.id, plannedMs, now, now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0)) - now;
+      const waitMs = await this.#nextSyncAt(connection, plannedMs, now, now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0)) - now;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
@@ -576,13 +578,13 @@ export class CalendarSync {
         const backoffUntil = now + syncRetryDelayMs(failures);
         await connections.updateCalendar(trx, calendar.id, {
           read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
-          next_read_at: isConnectionFailure ? null : refused ? await this.#lastLookAt(trx, connection.id, calendar, backoffUntil, now) : backoffUntil,
+          next_read_at: isConnectionFailure ? null : refused ? await this.#lastLookAt(trx, connection, calendar, backoffUntil, now) : backoffUntil,
           access_refused_at: refusedAt(calendar, failure), updated_at: now,
         });
       }
       // Still refusing and not due yet: a bot booked on its meetings since may need it sooner.
       for (const calendar of isConnectionFailure ? [] : heldRefused) {
-        const lookAt = await this.#lastLookAt(trx, connection.id, calendar, calendar.next_read_at!, now);
+        const lookAt = await this.#lastLookAt(trx, connection, calendar, calendar.next_read_at!, now);
         if (lookAt < calendar.next_read_at!) await connections.updateCalendar(trx, calendar.id, { next_read_at: lookAt, updated_at: now });
       }
       if (isConnectionFailure) for (const calendar of heldBack) await connections.updateCalendar(trx, calendar.id, { next_read_at: null, updated_at: now });
@@ -600,28 +602,39 @@ export class CalendarSync {
   }
 
   /**
-   * When to read a calendar that refuses its reader again: after its backoff (`plannedMs`), or
-   * shortly before the first join time of a bot on its meetings (lookAgainAt), so that access
-   * given back in the meantime reaches that bot before it would be cancelled.
+   * The earliest look a bot on these meetings asks for, from `plannedMs` (a backoff, an hourly
+   * probe): one at each lead (lastLookLeadsMs: 2 min, and with a bot provider its handover lead
+   * + 2 min) before the first join time whose look at that lead is still ahead (lookAgainAt).
    */
-  async #lastLookAt(db: Db, connectionId: string, calendar: ConnectedCalendarRow, plannedMs: number, nowMs: number): Promise<number> {
-    const lead = this.#o.lastLookLeadMs;
-    const firstJoin = await connections.firstJoinOnConnection(db, connectionId, nowMs + lead, [calendar.provider_calendar_id]);
-    return lookAgainAt(nowMs, plannedMs, firstJoin, lead);
+  async #lookAt(db: Db, connection: { id: string; user_id: string }, plannedMs: number, nowMs: number, providerCalendarIds?: readonly string[]): Promise<number> {
+    let at = plannedMs;
+    for (const lead of this.#o.lastLookLeadsMs) {
+      const firstJoin = await connections.firstJoinOnConnection(db, connection, nowMs + lead, providerCalendarIds);
+      at = Math.min(at, lookAgainAt(nowMs, plannedMs, firstJoin, lead));
+    }
+    return at;
   }
 
-  /** The next probe of a connection that lost its access: hourly, or before the first join time of one of its bots. */
-  async #nextProbeAt(connectionId: string, nowMs: number): Promise<number> {
-    const lead = this.#o.lastLookLeadMs;
-    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + lead);
-    return lookAgainAt(nowMs, nowMs + REVOKED_PROBE_MS, firstJoin, lead);
+  /**
+   * When to read a calendar that refuses its reader again: after its backoff (`plannedMs`), or
+   * shortly before the join times of the bots on its meetings (#lookAt), so that access given back
+   * in the meantime reaches them before they would be cancelled.
+   */
+  #lastLookAt(db: Db, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, plannedMs: number, nowMs: number): Promise<number> {
+    return this.#lookAt(db, connection, plannedMs, nowMs, [calendar.provider_calendar_id]);
+  }
+
+  /** The next probe of a connection that lost its access: hourly, or before the join times of its bots; never before `notBeforeMs`. */
+  async #nextProbeAt(connection: CalendarConnectionRow, nowMs: number, notBeforeMs: number): Promise<number> {
+    return Math.max(notBeforeMs, await this.#lookAt(this.#o.database.db, connection, nowMs + REVOKED_PROBE_MS, nowMs));
   }
 
   /**
    * At most once a minute: a bot booked on a meeting Rollcall cannot see after its calendar's next
    * look was planned (a booking on a revoked connection, a join time moved earlier) brings that
-   * look forward, to lastLookLeadMs before its join time, as a sync would have planned it. Only
-   * connections that are revoked or have a refused calendar are looked at; a failure is logged.
+   * look forward, as a sync would have planned it. Only connections that are revoked or have a
+   * refused calendar are looked at, and not one waiting out a provider's Retry-After (its sync
+   * plans the looks when it ends); a failure is logged.
    */
   async #reviewLastLooks(): Promise<void> {
     const { database, clock } = this.#o;
@@ -630,19 +643,23 @@ export class CalendarSync {
     this.#nextLookReview = now + LOOK_REVIEW_INTERVAL_MS;
     try {
       for (const connection of await connections.listConnectionsWithoutFullAccess(database.db)) {
+        const plannedSync = connection.next_sync_at;
+        if (plannedSync === null || plannedSync <= now || connection.last_error?.startsWith('rate_limited:')) continue;
         if (connection.status === 'auth_revoked') {
-          if (connection.next_sync_at === null) continue;
-          const probeAt = lookAgainAt(now, connection.next_sync_at, await connections.firstJoinOnConnection(database.db, connection.id, now + this.#o.lastLookLeadMs), this.#o.lastLookLeadMs);
-          if (probeAt < connection.next_sync_at) await connections.bringSyncForward(database.db, connection.id, probeAt);
+          const probeAt = await this.#lookAt(database.db, connection, plannedSync, now);
+          if (probeAt < plannedSync) await connections.bringSyncForward(database.db, connection.id, probeAt);
           continue;
         }
+        let syncAt = plannedSync;
         for (const calendar of await connections.listCalendars(database.db, connection.id)) {
-          if (calendar.access_refused_at === null || calendar.next_read_at === null) continue;
-          const readAt = await this.#lastLookAt(database.db, connection.id, calendar, calendar.next_read_at, now);
-          if (readAt >= calendar.next_read_at) continue;
-          await connections.bringReadForward(database.db, calendar.id, readAt);
-          await connections.bringSyncForward(database.db, connection.id, readAt);
+          if (calendar.access_refused_at === null) continue;
+          // Cleared by a failure of the whole account: read at the connection's next sync.
+          const plannedRead = calendar.next_read_at ?? plannedSync;
+          const readAt = await this.#lastLookAt(database.db, connection, calendar, plannedRead, now);
+          if (calendar.next_read_at !== null && readAt < calendar.next_read_at) await connections.bringReadForward(database.db, calendar.id, readAt);
+          syncAt = Math.min(syncAt, readAt);
         }
+        if (syncAt < plannedSync) await connections.bringSyncForward(database.db, connection.id, syncAt);
       }
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'could not review the last looks before join times');
@@ -652,17 +669,16 @@ export class CalendarSync {
   /**
    * The next sync of a connection that still has access, `plannedMs` or earlier: by the time a
    * calendar that refuses its reader is due (its next_read_at, brought before its bots' join times
-   * by #lastLookAt), and, for one whose reads were all cleared by a failure of the whole account,
-   * before the first join time of a bot on its meetings. Calendars are read only when their
-   * connection syncs. Never before `notBeforeMs` (a provider's Retry-After).
+   * by #lastLookAt; one already due, soon), and, for one whose reads were all cleared by a failure
+   * of the whole account, before the join times of the bots on its meetings. Calendars are read
+   * only when their connection syncs. Never before `notBeforeMs` (a provider's Retry-After).
    */
-  async #nextSyncAt(connectionId: string, plannedMs: number, nowMs: number, notBeforeMs: number): Promise<number> {
-    const refused = (await connections.listCalendars(this.#o.database.db, connectionId)).filter((c) => c.access_refused_at !== null);
+  async #nextSyncAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number, notBeforeMs: number): Promise<number> {
+    const refused = (await connections.listCalendars(this.#o.database.db, connection.id)).filter((c) => c.access_refused_at !== null);
     if (refused.length === 0) return plannedMs;
-    const lead = this.#o.lastLookLeadMs;
-    const firstJoin = await connections.firstJoinOnConnection(this.#o.database.db, connectionId, nowMs + lead, refused.map((c) => c.provider_calendar_id));
-    const due = refused.map((c) => c.next_read_at).filter((at): at is number => at !== null && at > nowMs);
-    return Math.max(notBeforeMs, Math.min(lookAgainAt(nowMs, plannedMs, firstJoin, lead), ...due));
+    const looks = await this.#lookAt(this.#o.database.db, connection, plannedMs, nowMs, refused.map((c) => c.provider_calendar_id));
+    const due = refused.map((c) => c.next_read_at).filter((at): at is number => at !== null).map((at) => (at > nowMs ? at : nowMs + LAST_LOOK_MIN_GAP_MS));
+    return Math.max(notBeforeMs, Math.min(plannedMs, looks, ...due));
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */

@@ -259,7 +259,7 @@ async function botsWhoseLatestIs(db: Db, botIds: readonly string[], pair: [strin
   // One query per 500 bots: each bot's newest decision of the pair (bot_decisions_bot: bot_id, id).
   for (let i = 0; i < botIds.length; i += 500) {
     const rows = await db.selectFrom('bot_decisions as d').select(['d.bot_id', 'd.kind'])
-      .where('d.bot_id', 'in', botIds.slice(i, i + 500))
+      .where('d.bot_id', 'in', botIds.slice(i, i + 500)).where('d.kind', 'in', pair)
       .where('d.id', '=', (eb) => eb.selectFrom('bot_decisions as newest').select((inner) => inner.fn.max('newest.id').as('id'))
         .whereRef('newest.bot_id', '=', 'd.bot_id').where('newest.kind', 'in', pair))
       .execute();

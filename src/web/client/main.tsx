@@ -74,6 +74,8 @@ function App() {
         return;
       }
       endSession(SIGNED_OUT);
+      // Said even when a request refused meanwhile (401) ended the session first.
+      setNotice(SIGNED_OUT);
     }}>
       <Router onRouteChange={focusHeading}>
         <Route path={BASE} component={UpcomingPage} />

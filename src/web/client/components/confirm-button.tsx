@@ -1,7 +1,7 @@
 // A destructive action asks once more, in place, instead of a browser dialog: keyboard and
 // screen reader users get ordinary buttons, and focus moves to the question. Keep (or Escape)
 // puts focus back on the button that asked, so a keyboard user goes on from where they were.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export function ConfirmButton(props: { label: string; question: string; confirmLabel: string; onConfirm: () => Promise<void> | void; disabled?: boolean; tone?: 'danger' | 'normal'; ariaLabel?: string }) {
   const [isAsking, setIsAsking] = useState(false);
@@ -10,7 +10,8 @@ export function ConfirmButton(props: { label: string; question: string; confirmL
   const triggerRef = useRef<HTMLButtonElement>(null);
   /** Set when the question closes: whether focus goes back to the button (always after Keep; after the action only if focus was lost with the question). */
   const returnFocus = useRef<'always' | 'if-lost' | null>(null);
-  useEffect(() => {
+  // Before the browser paints, so that focus never rests on the page between the two states.
+  useLayoutEffect(() => {
     if (isAsking) {
       confirmRef.current?.focus();
       return;
@@ -35,6 +36,7 @@ export function ConfirmButton(props: { label: string; question: string; confirmL
       onKeyDown={(event) => {
         if (event.key !== 'Escape' || isBusy) return;
         event.preventDefault();
+        event.stopPropagation();
         keep();
       }}
     >

@@ -33,7 +33,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: (session: Sessi
         }}
       >
         <h1 id="sign-in-title">Sign in to Rollcall</h1>
-        {notice ? <p class="notice notice-info" role="status">{notice}</p> : null}
+        {notice ? <p id="sign-in-notice" class="notice notice-info" role="status">{notice}</p> : null}
         <p class="hint">Use an API key. Create one on the server with <code>npx rollcall keys create --user &lt;name&gt;</code>.</p>
         <label for="api-key">API key</label>
         <input
@@ -45,7 +45,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: (session: Sessi
           required
           value={key}
           aria-invalid={error !== null}
-          aria-describedby={error ? 'sign-in-error' : undefined}
+          aria-describedby={[notice ? 'sign-in-notice' : '', error ? 'sign-in-error' : ''].filter(Boolean).join(' ') || undefined}
           onInput={(event) => setKey(event.currentTarget.value)}
         />
         <p id="sign-in-error" class="field-error" role="alert">{error ?? ''}</p>
