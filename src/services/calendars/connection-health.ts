@@ -256,14 +256,15 @@ async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [s
 /** Of the bots, those whose latest decision of the pair is `kind`. */
 async function botsWhoseLatestIs(db: Db, botIds: readonly string[], pair: [string, string], kind: string): Promise<Set<string>> {
   const found = new Set<string>();
-  // One query per 500 bots: each bot's newest decision of the pair (bot_decisions_bot: bot_id, id).
+  // One statement per 500 bots, each bot's newest decision of the pair read backwards along
+  // bot_decisions_bot (bot_id, id) as one query per bot would: as fast on SQLite, one round trip on
+  // PostgreSQL. (Grouping all their decisions first reads every one of them: 20 times slower.)
   for (let i = 0; i < botIds.length; i += 500) {
-    const rows = await db.selectFrom('bot_decisions as d').select(['d.bot_id', 'd.kind'])
-      .where('d.bot_id', 'in', botIds.slice(i, i + 500)).where('d.kind', 'in', pair)
-      .where('d.id', '=', (eb) => eb.selectFrom('bot_decisions as newest').select((inner) => inner.fn.max('newest.id').as('id'))
-        .whereRef('newest.bot_id', '=', 'd.bot_id').where('newest.kind', 'in', pair))
+    const rows = await db.selectFrom('bots').where('bots.id', 'in', botIds.slice(i, i + 500))
+      .select((eb) => ['bots.id', eb.selectFrom('bot_decisions').select('bot_decisions.kind').whereRef('bot_decisions.bot_id', '=', 'bots.id')
+        .where('bot_decisions.kind', 'in', pair).orderBy('bot_decisions.id', 'desc').limit(1).as('kind')])
       .execute();
-    for (const row of rows) if (row.kind === kind) found.add(row.bot_id);
+    for (const row of rows) if (row.kind === kind) found.add(row.id);
   }
   return found;
 }
