@@ -221,6 +221,8 @@ export interface CalendarConnectionsTable {
   failing_calendars: string | null;
   /** When the background sync should next look at it; null: never (auth_revoked). */
   next_sync_at: number | null;
+  /** Until when the provider asked not to be called (the Retry-After of a limited sync); null: no such wait (migration 031). */
+  retry_not_before: number | null;
   /** While a sync runs: until when it holds the connection. */
   lease_until: number | null;
   /** While a sync runs: the token of that sync, which its writes check (migration 025). */

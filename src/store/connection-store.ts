@@ -256,16 +256,18 @@ export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly str
 export async function listConnectionsWithoutFullAccess(db: Db): Promise<CalendarConnectionRow[]> {
   // Each through its partial index (migration 031), whose condition the query repeats literally.
   const revoked = await db.selectFrom('calendar_connections').selectAll().where('status', '=', sql.lit('auth_revoked')).execute();
-  const refusing = await db.selectFrom('connected_calendars').select('connection_id').distinct().where('access_refused_at', 'is not', null).execute();
-  if (refusing.length === 0) return revoked;
-  const active = await db.selectFrom('calendar_connections').selectAll()
-    .where('id', 'in', refusing.map((r) => r.connection_id)).where('status', '=', 'active').execute();
-  return [...revoked, ...active];
+  const refusing = await db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active')
+    .where('id', 'in', (eb) => eb.selectFrom('connected_calendars').select('connection_id').where('access_refused_at', 'is not', null)).execute();
+  return [...revoked, ...refusing];
 }
 
-/** Moves a connection's next sync to `atMs` if it is later; a sync that ends meanwhile sets its own. */
-export async function bringSyncForward(db: Db, connectionId: string, atMs: number): Promise<void> {
-  await db.updateTable('calendar_connections').set({ next_sync_at: atMs }).where('id', '=', connectionId).where('next_sync_at', '>', atMs).execute();
+/**
+ * Moves a connection's next sync from `plannedMs` to `atMs`, unless it changed meanwhile (a sync
+ * that ended planned its own) or the provider's Retry-After ends later.
+ */
+export async function bringSyncForward(db: Db, connectionId: string, plannedMs: number, atMs: number): Promise<void> {
+  await db.updateTable('calendar_connections').set({ next_sync_at: atMs }).where('id', '=', connectionId).where('next_sync_at', '=', plannedMs)
+    .where((eb) => eb.or([eb('retry_not_before', 'is', null), eb('retry_not_before', '<=', atMs)])).execute();
 }
 
 /** Moves a calendar's next read to `atMs` if it is later. */

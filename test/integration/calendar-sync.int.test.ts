@@ -2357,6 +2357,18 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
   });
   after(async () => env.close());
 
+  /** An Outlook account connected with its own calendar and a colleague's, which holds one meeting at `startMs`. */
+  async function outlookWithSharedMeeting(subject: string, startMs: number, joinUrl: string) {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    env.microsoft.createEvent(account.email, { subject, startMs, endMs: startMs + HOUR, joinUrl, calendarId: shared });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return { user, account, own, shared, calendarId: res.body.calendar_id as string };
+  }
+
   /**
    * Runs the sync loop at each time it plans (`nextAt`) until the join time, and gives access back
    * as soon as no look is planned before the last few minutes: a look planned only by a backoff
@@ -2439,17 +2451,67 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
     assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
   });
 
-  test('a bot at risk on a refused calendar\'s meeting, linked then to the same meeting on a calendar that reads, hears access_restored and launches', async () => {
+  test('a probe of a revoked feed answered 429: no look, by the sync or the loop\'s minute check, comes before its Retry-After', async () => {
     const user = await env.rc.newUser();
-    const account = env.microsoft.createAccount();
-    const own = env.microsoft.defaultCalendarId(account.email);
-    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
-    const start = env.clock.now() + 3 * HOUR;
-    const url = meetingUrl();
-    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: url, calendarId: shared });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] } });
+    const feed = env.ics.createFeed('Limited');
+    const first = env.clock.now() + 50 * MIN;
+    env.ics.edit(feed, (events) => events.push(
+      { uid: `${randomUUID()}@fake`, summary: 'First', startMs: first + LEAD_MS, endMs: first + HOUR, location: meetingUrl() },
+      { uid: `${randomUUID()}@fake`, summary: 'Second', startMs: first + 3 * MIN + LEAD_MS, endMs: first + HOUR, location: meetingUrl() },
+    ));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const calendarId = res.body.calendar_id as string;
+    for (const event of await eventsOf(env, user.auth, calendarId, first - HOUR, first + 2 * HOUR)) await schedule(env, user.auth, event.id, `limited-${event.title}`);
+    env.ics.revoke(feed);
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    // The probe before the first join time finds the feed limiting requests for five minutes,
+    // past the look the second join time asks for (three minutes later).
+    const probeAt = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+    assert.equal(probeAt, first - 2 * MIN);
+    env.clock.set(probeAt);
+    env.ics.outage = { status: 429, retryAfterSeconds: 300 };
+    await env.rc.calendarSync.runDue();
+    const retryEnd = probeAt + 5 * MIN;
+    const requestsBefore = env.ics.requests.length;
+    for (let minute = 1; minute < 5; minute++) {
+      env.clock.set(probeAt + minute * MIN);
+      await env.rc.calendarSync.runDue();
+      assert.ok(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) >= retryEnd, `next sync before the Retry-After at minute ${minute}`);
+    }
+    assert.equal(env.ics.requests.length, requestsBefore, 'no request inside the Retry-After window');
+  });
+
+  test('an account down while one of its calendars refuses its reader: the connection backs off as usual, the calendar\'s due read does not bring it back every 30 s', async () => {
+    const start = env.clock.now() + 2 * DAY;
+    const { user, account, shared, calendarId } = await outlookWithSharedMeeting('Far off', start, meetingUrl());
+    env.microsoft.refuseReads(account.email, shared);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const sharedView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === shared);
+    assert.ok((await sharedView()).access_refused_since);
+    // Its read is due, and Graph is down for every request.
+    env.clock.set(Date.parse((await sharedView()).next_read_at) + 1000);
+    env.microsoft.outage = { status: 503 };
+    const gaps: number[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        env.clock.set(Math.max(env.clock.now(), Date.parse((await connection(env, user.auth, calendarId)).next_sync_at)));
+        const before = env.clock.now();
+        await env.rc.calendarSync.runDue();
+        gaps.push(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - before);
+      }
+    } finally {
+      env.microsoft.outage = null;
+    }
+    assert.ok(gaps.at(-1)! >= 4 * MIN, `the backoff grows: ${gaps.map((g) => Math.round(g / 1000))} s`);
+  });
+
+  test('a bot at risk on a refused calendar\'s meeting, linked then to the same meeting on a calendar that reads, hears access_restored and launches', async () => {
+    const start = env.clock.now() + 3 * HOUR;
+    const url = meetingUrl();
+    const { user, account, own, shared, calendarId } = await outlookWithSharedMeeting('Both', start, url);
     env.microsoft.refuseReads(account.email, shared);
     // The user is invited to the same meeting on their own calendar too.
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: url });
@@ -2470,15 +2532,8 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
   });
 
   test('an Outlook calendar that refuses its reader while the others read is read again before the join time, whatever its backoff: access back minutes before launches its bot', async () => {
-    const user = await env.rc.newUser();
-    const account = env.microsoft.createAccount();
-    const own = env.microsoft.defaultCalendarId(account.email);
-    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
     const start = env.clock.now() + 5 * HOUR + 7 * MIN;
-    env.microsoft.createEvent(account.email, { subject: 'On the shared calendar', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl(), calendarId: shared });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
+    const { user, account, shared, calendarId } = await outlookWithSharedMeeting('On the shared calendar', start, meetingUrl());
     const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
     const botId = await schedule(env, user.auth, event!.id, 'looked-at');
     env.microsoft.refuseReads(account.email, shared);

@@ -63,8 +63,10 @@ const BY_LOWER_CASE = new Map<string, string>();
 const MOST_NAMED_MAP = new Map(MOST_NAMED);
 for (const name of new Set([...MOST_NAMED_MAP.keys(), ...Object.keys(CORRECTED), ...WINDOWS_TO_IANA_MAP.map((entry) => entry.windowsName)])) {
   // A runtime that lacks a zone's name takes the next alias CLDR gives that it knows.
-  const zone = [MOST_NAMED_MAP.get(name), CORRECTED[name], ...findIana(name, '001').map((alias) => CURRENT_NAMES[alias] ?? alias), ...findIana(name, '001')]
-    .find((candidate): candidate is string => candidate !== undefined && isValidTimeZone(candidate));
+  // A corrected name takes its correction or nothing: the package's zone for it is an hour off.
+  const candidates = CORRECTED[name] !== undefined ? [CORRECTED[name]]
+    : [MOST_NAMED_MAP.get(name), ...findIana(name, '001').map((alias) => CURRENT_NAMES[alias] ?? alias), ...findIana(name, '001')];
+  const zone = candidates.find((candidate): candidate is string => candidate !== undefined && isValidTimeZone(candidate));
   if (zone === undefined) continue;
   WINDOWS_ZONES.set(name, zone);
   BY_LOWER_CASE.set(name.toLowerCase(), name);

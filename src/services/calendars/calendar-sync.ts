@@ -442,8 +442,8 @@ export class CalendarSync {
     if (failure === null) {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
       const update = {
-        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0,
-        next_sync_at: await this.#nextSyncAt(connection, now + await this.#usualIntervalMs(connection.id, now), now, now), updated_at: now, ...storedHealth(health),
+        status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
+        next_sync_at: await this.#nextSyncAt(connection, now + await this.#usualIntervalMs(connection.id, now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -455,13 +455,14 @@ export class CalendarSync {
       if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
-        // A probe the provider answered with a limit waits its Retry-After.
-        const notBefore = now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0);
-        if (!(await this.#leases.end(hold, { next_sync_at: await this.#nextProbeAt(connection, now, notBefore), updated_at: now, ...storedHealth(HEALTHY) }))) return this.#superseded(connection, hold, totals);
+        // A probe the provider answered with a limit waits its Retry-After, and so does every look.
+        const retryNotBefore = failure.kind === 'rate_limited' ? now + failure.retryAfterMs : null;
+        const update = { next_sync_at: await this.#nextProbeAt(connection, now, retryNotBefore ?? now), retry_not_before: retryNotBefore, updated_at: now, ...storedHealth(HEALTHY) };
+        if (!(await this.#leases.end(hold, update))) return this.#superseded(connection, hold, totals);
       } else {
         const update = {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
-          next_sync_at: await this.#nextProbeAt(connection, now, now), updated_at: now, ...storedHealth(HEALTHY),
+          next_sync_at: await this.#nextProbeAt(connection, now, now), retry_not_before: null, updated_at: now, ...storedHealth(HEALTHY),
         };
         const atRisk = await this.#leases.endWith(hold, (owner) => reportAccessRevoked(database, connection, owner, update, now));
         if (atRisk === null) return this.#superseded(connection, hold, totals);
@@ -475,10 +476,12 @@ export class CalendarSync {
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
       const plannedMs = now + (isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs);
-      // A calendar that refuses its reader is read again before its bots' join times: the connection syncs by then.
-      const waitMs = await this.#nextSyncAt(connection, plannedMs, now, now + (failure.kind === 'rate_limited' ? failure.retryAfterMs : 0)) - now;
+      // A calendar that refuses its reader is read again before its bots' join times: the connection
+      // syncs by then, though not before a provider's Retry-After.
+      const retryNotBefore = failure.kind === 'rate_limited' ? now + failure.retryAfterMs : null;
+      const waitMs = await this.#nextSyncAt(connection, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }) - now;
       const update = {
-        last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures,
+        last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures, retry_not_before: retryNotBefore,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
       };
       const scheduled = isReportDue
@@ -632,9 +635,10 @@ export class CalendarSync {
   /**
    * At most once a minute: a bot booked on a meeting Rollcall cannot see after its calendar's next
    * look was planned (a booking on a revoked connection, a join time moved earlier) brings that
-   * look forward, as a sync would have planned it. Only connections that are revoked or have a
-   * refused calendar are looked at, and not one waiting out a provider's Retry-After (its sync
-   * plans the looks when it ends); a failure is logged.
+   * look forward, as a sync would have planned it, though never before a provider's Retry-After
+   * (retry_not_before). Only connections that are revoked or have a refused calendar are looked
+   * at; a connection whose next sync changed meanwhile (a sync ended) is left as that sync planned
+   * it. A failure is logged.
    */
   async #reviewLastLooks(): Promise<void> {
     const { database, clock } = this.#o;
@@ -644,22 +648,20 @@ export class CalendarSync {
     try {
       for (const connection of await connections.listConnectionsWithoutFullAccess(database.db)) {
         const plannedSync = connection.next_sync_at;
-        if (plannedSync === null || plannedSync <= now || connection.last_error?.startsWith('rate_limited:')) continue;
-        if (connection.status === 'auth_revoked') {
-          const probeAt = await this.#lookAt(database.db, connection, plannedSync, now);
-          if (probeAt < plannedSync) await connections.bringSyncForward(database.db, connection.id, probeAt);
-          continue;
+        if (plannedSync === null || plannedSync <= now) continue;
+        // Only the looks before join times move a sync; a read already due waits for the next one.
+        let syncAt = Infinity;
+        if (connection.status === 'auth_revoked') syncAt = await this.#lookAt(database.db, connection, Infinity, now);
+        else {
+          for (const calendar of await connections.listCalendars(database.db, connection.id)) {
+            if (calendar.access_refused_at === null) continue;
+            const lookAt = await this.#lastLookAt(database.db, connection, calendar, Infinity, now);
+            if (calendar.next_read_at !== null && lookAt < calendar.next_read_at) await connections.bringReadForward(database.db, calendar.id, lookAt);
+            syncAt = Math.min(syncAt, lookAt);
+          }
         }
-        let syncAt = plannedSync;
-        for (const calendar of await connections.listCalendars(database.db, connection.id)) {
-          if (calendar.access_refused_at === null) continue;
-          // Cleared by a failure of the whole account: read at the connection's next sync.
-          const plannedRead = calendar.next_read_at ?? plannedSync;
-          const readAt = await this.#lastLookAt(database.db, connection, calendar, plannedRead, now);
-          if (calendar.next_read_at !== null && readAt < calendar.next_read_at) await connections.bringReadForward(database.db, calendar.id, readAt);
-          syncAt = Math.min(syncAt, readAt);
-        }
-        if (syncAt < plannedSync) await connections.bringSyncForward(database.db, connection.id, syncAt);
+        syncAt = Math.max(syncAt, connection.retry_not_before ?? 0);
+        if (syncAt < plannedSync) await connections.bringSyncForward(database.db, connection.id, plannedSync, syncAt);
       }
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'could not review the last looks before join times');
@@ -672,13 +674,17 @@ export class CalendarSync {
    * by #lastLookAt; one already due, soon), and, for one whose reads were all cleared by a failure
    * of the whole account, before the join times of the bots on its meetings. Calendars are read
    * only when their connection syncs. Never before `notBeforeMs` (a provider's Retry-After).
+   * `readsWereTried`: the sync read its calendars (it did not stop at an account-wide failure).
    */
-  async #nextSyncAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number, notBeforeMs: number): Promise<number> {
+  async #nextSyncAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number, options: { notBeforeMs: number; readsWereTried: boolean }): Promise<number> {
     const refused = (await connections.listCalendars(this.#o.database.db, connection.id)).filter((c) => c.access_refused_at !== null);
     if (refused.length === 0) return plannedMs;
     const looks = await this.#lookAt(this.#o.database.db, connection, plannedMs, nowMs, refused.map((c) => c.provider_calendar_id));
-    const due = refused.map((c) => c.next_read_at).filter((at): at is number => at !== null).map((at) => (at > nowMs ? at : nowMs + LAST_LOOK_MIN_GAP_MS));
-    return Math.max(notBeforeMs, Math.min(plannedMs, looks, ...due));
+    // Its calendars' own planned reads count only after a sync that got to its calendars: after
+    // one that stopped first (an outage, a limit), the connection's backoff stands.
+    const due = !options.readsWereTried ? [] : refused.map((c) => c.next_read_at).filter((at): at is number => at !== null)
+      .map((at) => (at > nowMs ? at : nowMs + LAST_LOOK_MIN_GAP_MS));
+    return Math.max(options.notBeforeMs, Math.min(plannedMs, looks, ...due));
   }
 
   /** Auto-schedule, series top-ups and chains after a sync that brought the user's calendars in; a failure is logged. */
