@@ -164,6 +164,11 @@ export function syncRetryDelayMs(failures: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+/** Until when a provider asked not to be called again (a limit's Retry-After); null for any other failure. */
+function retryAfterEnd(failure: ProviderFailure, nowMs: number): number | null {
+  return failure.kind === 'rate_limited' ? nowMs + failure.retryAfterMs : null;
+}
+
 function healthOf(connection: CalendarConnectionRow): SyncHealth {
   return { failingSince: connection.failing_since, reportedAt: connection.failing_reported_at };
 }
@@ -441,9 +446,10 @@ export class CalendarSync {
     const now = clock.now();
     if (failure === null) {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
+      const calendars = await connections.listCalendars(database.db, connection.id);
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: await this.#nextSyncAt(connection, now + await this.#usualIntervalMs(connection.id, now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, calendars, now + this.#usualIntervalMs(calendars, now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -456,7 +462,7 @@ export class CalendarSync {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
         // A probe the provider answered with a limit waits its Retry-After, and so does every look.
-        const retryNotBefore = failure.kind === 'rate_limited' ? now + failure.retryAfterMs : null;
+        const retryNotBefore = retryAfterEnd(failure, now);
         const update = { next_sync_at: await this.#nextProbeAt(connection, now, retryNotBefore ?? now), retry_not_before: retryNotBefore, updated_at: now, ...storedHealth(HEALTHY) };
         if (!(await this.#leases.end(hold, update))) return this.#superseded(connection, hold, totals);
       } else {
@@ -475,11 +481,12 @@ export class CalendarSync {
       const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const plannedMs = now + (isPartial ? Math.min(backoffMs, await this.#usualIntervalMs(connection.id, now)) : backoffMs);
+      const calendars = await connections.listCalendars(database.db, connection.id);
+      const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After.
-      const retryNotBefore = failure.kind === 'rate_limited' ? now + failure.retryAfterMs : null;
-      const waitMs = await this.#nextSyncAt(connection, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }) - now;
+      const retryNotBefore = retryAfterEnd(failure, now);
+      const waitMs = await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }) - now;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures, retry_not_before: retryNotBefore,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
@@ -676,8 +683,8 @@ export class CalendarSync {
    * only when their connection syncs. Never before `notBeforeMs` (a provider's Retry-After).
    * `readsWereTried`: the sync read its calendars (it did not stop at an account-wide failure).
    */
-  async #nextSyncAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number, options: { notBeforeMs: number; readsWereTried: boolean }): Promise<number> {
-    const refused = (await connections.listCalendars(this.#o.database.db, connection.id)).filter((c) => c.access_refused_at !== null);
+  async #nextSyncAt(connection: CalendarConnectionRow, calendars: readonly ConnectedCalendarRow[], plannedMs: number, nowMs: number, options: { notBeforeMs: number; readsWereTried: boolean }): Promise<number> {
+    const refused = calendars.filter((c) => c.access_refused_at !== null);
     if (refused.length === 0) return plannedMs;
     const looks = await this.#lookAt(this.#o.database.db, connection, plannedMs, nowMs, refused.map((c) => c.provider_calendar_id));
     // Its calendars' own planned reads count only after a sync that got to its calendars: after
@@ -696,9 +703,9 @@ export class CalendarSync {
     }
   }
 
-  /** The wait to the next sync of a connection that syncs well: longer while push channels are live. */
-  async #usualIntervalMs(connectionId: string, now: number): Promise<number> {
-    const hasLivePush = (await connections.listCalendars(this.#o.database.db, connectionId)).some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
+  /** The wait to the next sync of a connection that syncs well (its calendars as the sync left them): longer while push channels are live. */
+  #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number): number {
+    const hasLivePush = calendars.some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
     return hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs;
   }
 
