@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs } from './sync-health.ts';
+import { afterFailedSync, afterGoodSync, failingCalendarsAfter, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs } from './sync-health.ts';
 
 const MIN = 60_000;
 
@@ -55,6 +55,40 @@ test('while a run is not reported, the next attempt comes no later than when the
     }
     assert.ok(now >= 15 * MIN && now <= 15 * MIN + 1, `reported at ${now / MIN} min`);
   }
+});
+
+test('a reported run follows its calendars: one that reads again leaves the report at once, one that starts failing joins it once it has failed for the threshold', () => {
+  const all = ['a', 'b', 'c'];
+  const onlyA = { calendars: ['a'], wideningSince: null };
+  // Nothing changed.
+  assert.deepEqual(failingCalendarsAfter(onlyA, ['a'], all, 20 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: [] });
+  // B starts failing: noted, not reported before it has failed for 15 minutes.
+  const pending = failingCalendarsAfter(onlyA, ['a', 'b'], all, 20 * MIN, 15 * MIN);
+  assert.deepEqual(pending, { next: { calendars: ['a'], wideningSince: 20 * MIN }, newlyFailing: [], readAgain: [] });
+  assert.deepEqual(failingCalendarsAfter(pending.next, ['a', 'b'], all, 35 * MIN - 1, 15 * MIN).next, pending.next);
+  assert.deepEqual(failingCalendarsAfter(pending.next, ['a', 'b'], all, 35 * MIN, 15 * MIN), { next: { calendars: ['a', 'b'], wideningSince: null }, newlyFailing: ['b'], readAgain: [] });
+  // B reads again before that: forgotten, a later failure of it waits its own 15 minutes.
+  const blip = failingCalendarsAfter(pending.next, ['a'], all, 25 * MIN, 15 * MIN);
+  assert.deepEqual(blip.next, onlyA);
+  assert.deepEqual(failingCalendarsAfter(blip.next, ['a', 'b'], all, 36 * MIN, 15 * MIN).next.wideningSince, 36 * MIN);
+  // The whole account fails (an outage): the rest of its calendars join once it has lasted.
+  const outage = failingCalendarsAfter(onlyA, null, all, 40 * MIN, 15 * MIN);
+  assert.deepEqual(outage.next, { calendars: ['a'], wideningSince: 40 * MIN });
+  assert.deepEqual(failingCalendarsAfter(outage.next, null, all, 55 * MIN, 15 * MIN), { next: { calendars: null, wideningSince: null }, newlyFailing: ['b', 'c'], readAgain: [] });
+  // A reported outage that ends while A still fails: B and C read again, at once.
+  assert.deepEqual(failingCalendarsAfter({ calendars: null, wideningSince: null }, ['a'], all, 60 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: ['b', 'c'] });
+  // A reads again while B's failure is pending: A leaves the report, B still waits.
+  assert.deepEqual(failingCalendarsAfter({ calendars: ['a'], wideningSince: 20 * MIN }, ['b'], all, 30 * MIN, 15 * MIN), { next: { calendars: [], wideningSince: 20 * MIN }, newlyFailing: [], readAgain: ['a'] });
+  // A calendar no longer synced is neither failing nor read again.
+  assert.deepEqual(failingCalendarsAfter({ calendars: ['a', 'gone'], wideningSince: null }, ['a'], all, 20 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: [] });
+});
+
+test('once a run is reported, the next attempt comes no later than when a widening of it is due', () => {
+  const reported = { failingSince: 0, reportedAt: 16 * MIN };
+  assert.equal(retryDelayMs(reported, 40 * MIN, 60 * MIN, 15 * MIN, 40 * MIN), 15 * MIN);
+  assert.equal(retryDelayMs(reported, 50 * MIN, 60 * MIN, 15 * MIN, 40 * MIN), 5 * MIN);
+  assert.equal(retryDelayMs(reported, 50 * MIN, 2 * MIN, 15 * MIN, 40 * MIN), 2 * MIN);
+  assert.equal(retryDelayMs(reported, 50 * MIN, 60 * MIN, 15 * MIN, null), 60 * MIN);
 });
 
 test('a calendar Rollcall cannot see is read again shortly before the first join time that needs it, never sooner than the gap', () => {

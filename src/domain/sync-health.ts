@@ -32,9 +32,49 @@ export function afterGoodSync(health: SyncHealth): { health: SyncHealth; isRecov
  * not reported yet so that an attempt comes when the report is due (the jittered backoff alone
  * would often let it slip to the attempt after, half an hour in).
  */
-export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: number, reportAfterMs: number): number {
-  if (health.failingSince === null || health.reportedAt !== null) return backoffMs;
-  return Math.max(0, Math.min(backoffMs, health.failingSince + reportAfterMs - nowMs));
+export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: number, reportAfterMs: number, wideningSinceMs: number | null = null): number {
+  // Once reported, a widening of the report (failingCalendarsAfter) is due the same way.
+  const pendingSince = health.reportedAt === null ? health.failingSince : wideningSinceMs;
+  if (pendingSince === null) return backoffMs;
+  return Math.max(0, Math.min(backoffMs, pendingSince + reportAfterMs - nowMs));
+}
+
+/**
+ * Which calendars a reported run is about (provider ids; null: the whole connection, every one of
+ * its calendars) and since when calendars outside them fail too (null: none do).
+ */
+export interface ReportedCalendars {
+  calendars: readonly string[] | null;
+  wideningSince: number | null;
+}
+
+/** What a later failed sync of a reported run changes: the calendars to report now, and whose bots hear what. */
+export interface ReportedCalendarsChange {
+  next: ReportedCalendars;
+  /** Calendars that fail now and were not reported: their bots hear that they launch as last synced. */
+  newlyFailing: string[];
+  /** Calendars of the report that read again: their bots hear that they follow the calendar again. */
+  readAgain: string[];
+}
+
+/**
+ * A failed sync in a run already reported, which found `failing` failing (provider ids; null: the
+ * whole connection failed, an outage or a limit) among `all`, the connection's calendars. The
+ * report follows the calendars that fail: one that reads again leaves it at once (good news needs
+ * no wait), while calendars that start failing join it only once they have failed for
+ * `reportAfterMs`, as a run is reported only once it has lasted that long, so that a short outage
+ * in a long run does not tell every bot of the account that its calendar stopped syncing.
+ */
+export function failingCalendarsAfter(reported: ReportedCalendars, failing: readonly string[] | null, all: readonly string[], nowMs: number, reportAfterMs: number): ReportedCalendarsChange {
+  const was = new Set(reported.calendars ?? all);
+  const now = new Set(failing ?? all);
+  const newlyFailing = all.filter((id) => now.has(id) && !was.has(id));
+  const readAgain = all.filter((id) => was.has(id) && !now.has(id));
+  if (newlyFailing.length === 0) return { next: { calendars: failing, wideningSince: null }, newlyFailing, readAgain };
+  const wideningSince = reported.wideningSince ?? nowMs;
+  if (nowMs - wideningSince >= reportAfterMs) return { next: { calendars: failing, wideningSince: null }, newlyFailing, readAgain };
+  // Not yet: the report keeps the calendars of it that still fail.
+  return { next: { calendars: all.filter((id) => was.has(id) && now.has(id)), wideningSince }, newlyFailing: [], readAgain };
 }
 
 /** How long before a bot's join time a calendar Rollcall cannot see is read one last time (more with a bot provider: its handover lead). */

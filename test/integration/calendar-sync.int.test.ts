@@ -2348,6 +2348,90 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.notEqual((await connection(env, user.auth, outlook.body.calendar_id)).sync_failing_since, null);
     assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_restored']);
   });
+
+  test('a reported run follows its calendars: an outage that lasts reaches the bots of the calendars that read until then, a short one does not, and those calendars reading again tell their bots at once', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const colleague = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const start = env.clock.now() + DAY;
+    const shared = meetingUrl();
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: shared, calendarId: colleague });
+    env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: shared });
+    env.microsoft.createEvent(account.email, { subject: 'Own', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl() });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, colleague], callback_url: env.hooksUrl } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const idsOf = (title: string) => events.filter((e) => e.title === title).map((e) => e.id);
+    const bothBot = await scheduleWithHooks(env, user.auth, idsOf('Both')[0]!, 'both');
+    assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Both')[1]!, 'both'), bothBot);
+    const ownBot = await scheduleWithHooks(env, user.auth, idsOf('Own')[0]!, 'own');
+    const syncKinds = async (botId: string) => (await bot(env, user.auth, botId)).decisions.filter((d) => d.kind.startsWith('sync_')).map((d) => d.kind);
+    const reports = async () => {
+      await env.rc.webhooks.runDue();
+      return env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).map((r) => `${r.json.event} ${JSON.stringify(r.json.failing_calendars ?? null)}`);
+    };
+    /** The background syncs due in the next `ms`, each at its time. */
+    const syncsFor = async (ms: number) => {
+      const end = env.clock.now() + ms;
+      for (;;) {
+        const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+        if (next > end) break;
+        env.clock.set(Math.max(env.clock.now(), next));
+        await env.rc.calendarSync.runDue();
+      }
+      env.clock.set(end);
+    };
+    const syncNow = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+
+    // The colleague's calendar refuses its reader; after 15 minutes the run is reported for it alone.
+    env.microsoft.refuseReads(account.email, colleague);
+    await syncNow();
+    await syncsFor(20 * MIN);
+    assert.deepEqual(await reports(), [`calendar.sync_failing ${JSON.stringify([colleague])}`]);
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing']);
+    assert.deepEqual(await syncKinds(ownBot), []);
+
+    // Graph down for five minutes (a sync asked for at its start sees it): the own calendar's bot is not told.
+    env.microsoft.outage = { status: 503 };
+    try {
+      await syncNow();
+      await syncsFor(5 * MIN);
+    } finally {
+      env.microsoft.outage = null;
+    }
+    await syncNow();
+    assert.deepEqual(await syncKinds(ownBot), [], 'a short outage in a long run tells no one');
+    assert.equal((await reports()).length, 1);
+
+    // Down for twenty minutes: once 15 have passed since a sync saw it, the own calendar's bot
+    // hears it too, and the report is sent again, about the whole account.
+    env.microsoft.outage = { status: 503 };
+    try {
+      await syncNow();
+      await syncsFor(20 * MIN);
+    } finally {
+      env.microsoft.outage = null;
+    }
+    assert.deepEqual(await syncKinds(ownBot), ['sync_failing']);
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing'], 'told once');
+    assert.deepEqual((await reports()).slice(1), ['calendar.sync_failing null']);
+
+    // Graph answers again, the colleague's calendar still refuses: the own calendar's bot hears at
+    // once that it follows its calendar again; the other is still on a failing calendar.
+    await syncNow();
+    assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored']);
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing']);
+    assert.deepEqual((await reports()).slice(2), [`calendar.sync_failing ${JSON.stringify([colleague])}`]);
+
+    // The colleague's calendar reads again: the run ends.
+    env.microsoft.allowReads(account.email, colleague);
+    await syncNow();
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored']);
+    assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored']);
+    assert.deepEqual((await reports()).slice(3), ['calendar.sync_restored null']);
+  });
 });
 
 describe('a calendar Rollcall cannot see is looked at once more just before a bot\'s join time', () => {

@@ -47,11 +47,14 @@ import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
-import { noteCalendarAccessChanges, reportAccessRevoked, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
+import { noteCalendarAccessChanges, reportAccessRevoked, reportFailingCalendarsChanged, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
-import { afterFailedSync, afterGoodSync, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type SyncHealth } from '../../domain/sync-health.ts';
+import {
+  afterFailedSync, afterGoodSync, failingCalendarsAfter, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
+  type SyncHealth,
+} from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -171,6 +174,10 @@ function retryAfterEnd(failure: ProviderFailure, nowMs: number): number | null {
 
 function healthOf(connection: CalendarConnectionRow): SyncHealth {
   return { failingSince: connection.failing_since, reportedAt: connection.failing_reported_at };
+}
+
+function reportedCalendarsOf(connection: CalendarConnectionRow): ReportedCalendars {
+  return { calendars: connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[], wideningSince: connection.failing_widened_since };
 }
 
 function storedHealth(health: SyncHealth): { failing_since: number | null; failing_reported_at: number | null } {
@@ -478,10 +485,14 @@ export class CalendarSync {
     } else {
       const failures = connection.consecutive_failures + 1;
       const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
-      const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0, retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs));
+      const calendars = await connections.listCalendars(database.db, connection.id);
+      // A run reported already follows the calendars that fail since (one more failing, one reading again).
+      const reported = isReportDue || connection.failing_reported_at === null ? null
+        : failingCalendarsAfter(reportedCalendarsOf(connection), failingCalendars, calendars.map((c) => c.provider_calendar_id), now, this.#o.syncFailingAfterMs);
+      const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0,
+        retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported?.next.wideningSince ?? null));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
-      const calendars = await connections.listCalendars(database.db, connection.id);
       const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now)) : backoffMs);
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After.
@@ -493,7 +504,9 @@ export class CalendarSync {
       };
       const scheduled = isReportDue
         ? await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, update, failingCalendars, now))
-        : (await this.#leases.end(hold, update)) ? 0 : null;
+        : reported !== null
+          ? await this.#endReportedRun(hold, connection, update, reported, now)
+          : (await this.#leases.end(hold, update)) ? 0 : null;
       if (scheduled === null) return this.#superseded(connection, hold, totals);
       if (isReportDue) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled }, 'calendar sync keeps failing; reported to the client');
       this.#syncs.inc({ provider: connection.provider, outcome: failure.kind });
@@ -502,6 +515,16 @@ export class CalendarSync {
       if (isPartial) await this.#runAfterSync(connection);
     }
     return this.#report(connection.id, totals, failure);
+  }
+
+  /** Ends a failed sync of a run reported already, telling what changed in which calendars fail. Null: superseded. */
+  async #endReportedRun(hold: SyncHold, connection: CalendarConnectionRow, update: Parameters<typeof reportSyncFailing>[3], reported: ReportedCalendarsChange, now: number): Promise<number | null> {
+    const stored = { ...update, failing_calendars: reported.next.calendars === null ? null : JSON.stringify(reported.next.calendars), failing_widened_since: reported.next.wideningSince };
+    if (reported.newlyFailing.length === 0 && reported.readAgain.length === 0) return (await this.#leases.end(hold, stored)) ? 0 : null;
+    const change = { failing: reported.next.calendars, newlyFailing: reported.newlyFailing, readAgain: reported.readAgain };
+    const scheduled = await this.#leases.endWith(hold, (owner) => reportFailingCalendarsChanged(this.#o.database, connection, owner, stored, change, now));
+    if (scheduled !== null) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingCalendars: change.failing, newlyFailing: change.newlyFailing, readAgain: change.readAgain }, 'calendar sync still failing, for other calendars; reported to the client');
+    return scheduled;
   }
 
   /**

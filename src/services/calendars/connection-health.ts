@@ -161,31 +161,85 @@ async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, re
  * events refused or revoked) is not told that it launches. Null: that sync no longer holds the
  * connection, and nothing was written.
  */
-export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate & { failing_since: number; last_error: string }, failingCalendars: readonly string[] | null, nowMs: number): Promise<number | null> {
-  const lastSynced = connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
-  const which = failingCalendars === null ? 'this calendar' : `calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')} of this connection (the others sync)`;
+export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate, failingCalendars: readonly string[] | null, nowMs: number): Promise<number | null> {
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars) }))) return null;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars), failing_widened_since: null }))) return null;
     // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
     // this moment reads this report once it is committed, not the decisions from before it.
-    const candidates = await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined);
-    const atRisk = await connections.findBotsWithoutCalendarAccess(trx, candidates);
-    const scheduled = candidates.filter((id) => !atRisk.has(id));
-    await enqueueConnectionWebhook(trx, connection, {
-      event: 'calendar.sync_failing', status: 'active',
-      message: `Syncing ${which} has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSynced}) and its bots launch as planned on them (those of a calendar that refuses access are at risk, bot.at_risk); changes made in the calendar meanwhile are not seen. Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.`,
-      details: {
-        failing_since: formatInstant(update.failing_since), last_synced_at: formatOptionalInstant(connection.last_sync_at), last_error: update.last_error,
-        failing_calendars: failingCalendars, scheduled_bots: scheduled.length,
-      },
-    }, nowMs);
-    const named = failingCalendars === null ? '' : `, calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')},`;
-    const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSynced}) and launches at its join time unless a sync brings a change first`;
-    for (const botId of scheduled) {
-      await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
-    }
+    const scheduled = await launchingBotsOf(trx, await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined));
+    await enqueueFailingWebhook(trx, connection, update, failingCalendars, scheduled.length, 'first', nowMs);
+    await tellSyncFailing(trx, connection, update, failingCalendars, scheduled, nowMs);
     return scheduled.length;
   }));
+}
+
+/**
+ * A later failed sync of a reported run changed which calendars the report is about
+ * (failingCalendarsAfter in src/domain/sync-health.ts), with `update`, which stores that and ends
+ * the lease of the sync `heldBy` names. The bots of calendars that joined it hear `sync_failing`
+ * (those told already, by another connection, not twice); those of calendars that read again hear
+ * `sync_restored` unless another failing calendar, of this connection or another, still holds
+ * them; and calendar.sync_failing is sent again with the calendars that fail now. Null: that sync
+ * no longer holds the connection, and nothing was written.
+ */
+export async function reportFailingCalendarsChanged(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate & { failing_widened_since: number | null },
+  change: { failing: readonly string[] | null; newlyFailing: readonly string[]; readAgain: readonly string[] }, nowMs: number): Promise<number | null> {
+  return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: change.failing === null ? null : JSON.stringify(change.failing) }))) return null;
+    // Every bot of the connection locked at once, in one order, before any is decided.
+    await lockedBotsOfConnection(trx, database.engine, connection.id);
+    const scheduled = await launchingBotsOf(trx, await connections.listScheduledBotsOfConnection(trx, connection.id, change.failing ?? undefined));
+    const told = await botsWhoseLatestIs(trx, scheduled, ['sync_failing', 'sync_restored'], 'sync_failing');
+    const joined = new Set(await connections.listScheduledBotsOfConnection(trx, connection.id, change.newlyFailing));
+    await enqueueFailingWebhook(trx, connection, update, change.failing, scheduled.length, { joined: change.newlyFailing, readAgain: change.readAgain }, nowMs);
+    await tellSyncFailing(trx, connection, update, change.failing, scheduled.filter((id) => joined.has(id) && !told.has(id)), nowMs);
+    const readAgain = await connections.listScheduledBotsOfConnection(trx, connection.id, change.readAgain);
+    const stillFailing = new Set([...scheduled, ...await connections.findBotsOnOtherFailingConnections(trx, readAgain, connection.id)]);
+    await appendFollowUps(trx, readAgain.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
+      `Calendar connection ${connection.id} reads this bot's calendar again (others of it still fail); the bot follows its meeting as the calendar now shows it`, { calendar_id: connection.id });
+    return scheduled.length;
+  }));
+}
+
+type FailingUpdate = ConnectionUpdate & { failing_since: number; last_error: string };
+
+function lastSyncedOf(connection: CalendarConnectionRow): string {
+  return connection.last_sync_at === null ? 'it was connected' : formatInstant(connection.last_sync_at);
+}
+
+/** Of the bots, those not at risk: they launch on their meetings as last synced. */
+async function launchingBotsOf(trx: Db, candidates: string[]): Promise<string[]> {
+  const atRisk = await connections.findBotsWithoutCalendarAccess(trx, candidates);
+  return candidates.filter((id) => !atRisk.has(id));
+}
+
+/** calendar.sync_failing: the first report of a run, or a report sent again because calendars joined it or read again. */
+async function enqueueFailingWebhook(trx: Db, connection: CalendarConnectionRow, update: FailingUpdate, failingCalendars: readonly string[] | null, scheduledBots: number,
+  change: 'first' | { joined: readonly string[]; readAgain: readonly string[] }, nowMs: number): Promise<void> {
+  const which = failingCalendars === null ? 'this calendar' : `calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')} of this connection (the others sync)`;
+  const changed = change === 'first' ? [] : [
+    change.joined.length > 0 ? `Failing too now: ${change.joined.join(', ')}.` : '',
+    change.readAgain.length > 0 ? `Syncing again: ${change.readAgain.join(', ')}.` : '',
+  ];
+  const state = failingCalendars?.length === 0
+    ? 'No calendar of this connection is reported failing now; others have failed only a short while.'
+    : `Syncing ${which} has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSyncedOf(connection)}) and its bots launch as planned on them (those of a calendar that refuses access are at risk, bot.at_risk); changes made in the calendar meanwhile are not seen.`;
+  await enqueueConnectionWebhook(trx, connection, {
+    event: 'calendar.sync_failing', status: 'active',
+    message: [...changed, state, 'Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.'].filter(Boolean).join(' '),
+    details: {
+      failing_since: formatInstant(update.failing_since), last_synced_at: formatOptionalInstant(connection.last_sync_at), last_error: update.last_error,
+      failing_calendars: failingCalendars, scheduled_bots: scheduledBots,
+    },
+  }, nowMs);
+}
+
+async function tellSyncFailing(trx: Db, connection: CalendarConnectionRow, update: FailingUpdate, failingCalendars: readonly string[] | null, botIds: readonly string[], nowMs: number): Promise<void> {
+  const named = failingCalendars === null ? '' : `, calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')},`;
+  const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSyncedOf(connection)}) and launches at its join time unless a sync brings a change first`;
+  for (const botId of botIds) {
+    await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
+  }
 }
 
 /**
