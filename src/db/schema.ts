@@ -219,8 +219,8 @@ export interface CalendarConnectionsTable {
    * failed while the others read); null when it was about the whole connection (migration 029).
    */
   failing_calendars: string | null;
-  /** In a reported run, since when calendars outside that report fail too; null: none do (migration 032). */
-  failing_widened_since: number | null;
+  /** In a reported run, JSON: each calendar failing outside the report, since when; null: none (migration 032). */
+  failing_pending: string | null;
   /** When the background sync should next look at it; null: never (auth_revoked). */
   next_sync_at: number | null;
   /** Until when the provider asked not to be called (the Retry-After of a limited sync); null: no such wait (migration 031). */

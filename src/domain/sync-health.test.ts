@@ -59,31 +59,48 @@ test('while a run is not reported, the next attempt comes no later than when the
 
 test('a reported run follows its calendars: one that reads again leaves the report at once, one that starts failing joins it once it has failed for the threshold', () => {
   const all = ['a', 'b', 'c'];
-  const onlyA = { calendars: ['a'], wideningSince: null };
+  const onlyA = { calendars: ['a'], pending: {} };
+  const after = (reported: Parameters<typeof failingCalendarsAfter>[0], failing: string[] | null, atMin: number, added?: Set<string>) => failingCalendarsAfter(reported, failing, all, atMin * MIN, 15 * MIN, added);
   // Nothing changed.
-  assert.deepEqual(failingCalendarsAfter(onlyA, ['a'], all, 20 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: [] });
+  assert.deepEqual(after(onlyA, ['a'], 20), { ends: false, next: onlyA, joined: [], joinedSince: null, readAgain: [] });
   // B starts failing: noted, not reported before it has failed for 15 minutes.
-  const pending = failingCalendarsAfter(onlyA, ['a', 'b'], all, 20 * MIN, 15 * MIN);
-  assert.deepEqual(pending, { next: { calendars: ['a'], wideningSince: 20 * MIN }, newlyFailing: [], readAgain: [] });
-  assert.deepEqual(failingCalendarsAfter(pending.next, ['a', 'b'], all, 35 * MIN - 1, 15 * MIN).next, pending.next);
-  assert.deepEqual(failingCalendarsAfter(pending.next, ['a', 'b'], all, 35 * MIN, 15 * MIN), { next: { calendars: ['a', 'b'], wideningSince: null }, newlyFailing: ['b'], readAgain: [] });
+  const pending = after(onlyA, ['a', 'b'], 20);
+  assert.deepEqual(pending, { ends: false, next: { calendars: ['a'], pending: { b: 20 * MIN } }, joined: [], joinedSince: null, readAgain: [] });
+  assert.ok(!pending.ends);
+  assert.deepEqual(after(pending.next, ['a', 'b'], 35 - 1 / 60_000), { ...pending });
+  assert.deepEqual(after(pending.next, ['a', 'b'], 35), { ends: false, next: { calendars: ['a', 'b'], pending: {} }, joined: ['b'], joinedSince: 20 * MIN, readAgain: [] });
   // B reads again before that: forgotten, a later failure of it waits its own 15 minutes.
-  const blip = failingCalendarsAfter(pending.next, ['a'], all, 25 * MIN, 15 * MIN);
+  const blip = after(pending.next, ['a'], 25);
+  assert.ok(!blip.ends);
   assert.deepEqual(blip.next, onlyA);
-  assert.deepEqual(failingCalendarsAfter(blip.next, ['a', 'b'], all, 36 * MIN, 15 * MIN).next.wideningSince, 36 * MIN);
-  // The whole account fails (an outage): the rest of its calendars join once it has lasted.
-  const outage = failingCalendarsAfter(onlyA, null, all, 40 * MIN, 15 * MIN);
-  assert.deepEqual(outage.next, { calendars: ['a'], wideningSince: 40 * MIN });
-  assert.deepEqual(failingCalendarsAfter(outage.next, null, all, 55 * MIN, 15 * MIN), { next: { calendars: null, wideningSince: null }, newlyFailing: ['b', 'c'], readAgain: [] });
+  assert.deepEqual(after(blip.next, ['a', 'b'], 36), { ends: false, next: { calendars: ['a'], pending: { b: 36 * MIN } }, joined: [], joinedSince: null, readAgain: [] });
+  // Each calendar has its own clock: an outage that begins while B waits does not join with B.
+  const outage = after(pending.next, null, 30);
+  assert.ok(!outage.ends);
+  assert.deepEqual(outage.next, { calendars: ['a'], pending: { b: 20 * MIN, c: 30 * MIN } });
+  const bJoins = after(outage.next, null, 35);
+  assert.deepEqual(bJoins, { ends: false, next: { calendars: ['a', 'b'], pending: { c: 30 * MIN } }, joined: ['b'], joinedSince: 20 * MIN, readAgain: [] });
+  assert.ok(!bJoins.ends);
+  // Once C has failed 15 minutes too, the report is the whole account's.
+  assert.deepEqual(after(bJoins.next, null, 45), { ends: false, next: { calendars: null, pending: {} }, joined: ['c'], joinedSince: 30 * MIN, readAgain: [] });
   // A reported outage that ends while A still fails: B and C read again, at once.
-  assert.deepEqual(failingCalendarsAfter({ calendars: null, wideningSince: null }, ['a'], all, 60 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: ['b', 'c'] });
-  // A reads again while B's failure is pending: A leaves the report, B still waits.
-  assert.deepEqual(failingCalendarsAfter({ calendars: ['a'], wideningSince: 20 * MIN }, ['b'], all, 30 * MIN, 15 * MIN), { next: { calendars: [], wideningSince: 20 * MIN }, newlyFailing: [], readAgain: ['a'] });
+  assert.deepEqual(after({ calendars: null, pending: {} }, ['a'], 60), { ends: false, next: onlyA, joined: [], joinedSince: null, readAgain: ['b', 'c'] });
   // A calendar no longer synced is neither failing nor read again.
-  assert.deepEqual(failingCalendarsAfter({ calendars: ['a', 'gone'], wideningSince: null }, ['a'], all, 20 * MIN, 15 * MIN), { next: onlyA, newlyFailing: [], readAgain: [] });
+  assert.deepEqual(after({ calendars: ['a', 'gone'], pending: {} }, ['a'], 20), { ends: false, next: onlyA, joined: [], joinedSince: null, readAgain: [] });
+  // A report of the whole account did not cover a calendar added since: its failure waits its 15 minutes.
+  // (Here the others read again, so the report ends and C's failure starts a run of its own.)
+  assert.deepEqual(after({ calendars: null, pending: {} }, ['c'], 60, new Set(['c'])), { ends: true, failingSince: 60 * MIN, stillFailing: ['c'], readAgain: ['a', 'b'] });
+  assert.deepEqual(after({ calendars: null, pending: {} }, ['a', 'c'], 60, new Set(['c'])), { ends: false, next: { calendars: ['a'], pending: { c: 60 * MIN } }, joined: [], joinedSince: null, readAgain: ['b'] });
 });
 
-test('once a run is reported, the next attempt comes no later than when a widening of it is due', () => {
+test('a report whose calendars all read again, while others fail too briefly to report, ends: those start a run of their own', () => {
+  const change = failingCalendarsAfter({ calendars: ['a'], pending: { b: 20 * MIN } }, ['b'], ['a', 'b'], 30 * MIN, 15 * MIN);
+  assert.deepEqual(change, { ends: true, failingSince: 20 * MIN, stillFailing: ['b'], readAgain: ['a'] });
+  // That run is reported once B has failed 15 minutes, like any other.
+  assert.equal(afterFailedSync({ failingSince: 20 * MIN, reportedAt: null }, 35 * MIN, 15 * MIN).isReportDue, true);
+});
+
+test('once a run is reported, the next attempt comes no later than when a calendar waiting to join it is due', () => {
   const reported = { failingSince: 0, reportedAt: 16 * MIN };
   assert.equal(retryDelayMs(reported, 40 * MIN, 60 * MIN, 15 * MIN, 40 * MIN), 15 * MIN);
   assert.equal(retryDelayMs(reported, 50 * MIN, 60 * MIN, 15 * MIN, 40 * MIN), 5 * MIN);

@@ -32,49 +32,80 @@ export function afterGoodSync(health: SyncHealth): { health: SyncHealth; isRecov
  * not reported yet so that an attempt comes when the report is due (the jittered backoff alone
  * would often let it slip to the attempt after, half an hour in).
  */
-export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: number, reportAfterMs: number, wideningSinceMs: number | null = null): number {
-  // Once reported, a widening of the report (failingCalendarsAfter) is due the same way.
-  const pendingSince = health.reportedAt === null ? health.failingSince : wideningSinceMs;
+export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: number, reportAfterMs: number, firstPendingMs: number | null = null): number {
+  // Once reported, a calendar joining the report (failingCalendarsAfter) is due the same way.
+  const pendingSince = health.reportedAt === null ? health.failingSince : firstPendingMs;
   if (pendingSince === null) return backoffMs;
   return Math.max(0, Math.min(backoffMs, pendingSince + reportAfterMs - nowMs));
 }
 
-/**
- * Which calendars a reported run is about (provider ids; null: the whole connection, every one of
- * its calendars) and since when calendars outside them fail too (null: none do).
- */
+/** Which calendars a reported run is about, and which fail outside it, not reported yet. */
 export interface ReportedCalendars {
+  /** Provider ids; null: the whole connection. */
   calendars: readonly string[] | null;
-  wideningSince: number | null;
+  /** Each calendar failing outside the report, since the first failed sync that saw it fail. */
+  pending: Readonly<Record<string, number>>;
 }
 
-/** What a later failed sync of a reported run changes: the calendars to report now, and whose bots hear what. */
-export interface ReportedCalendarsChange {
-  next: ReportedCalendars;
-  /** Calendars that fail now and were not reported: their bots hear that they launch as last synced. */
-  newlyFailing: string[];
-  /** Calendars of the report that read again: their bots hear that they follow the calendar again. */
-  readAgain: string[];
-}
+/** What a later failed sync of a reported run changes. */
+export type ReportedCalendarsChange =
+  | {
+    ends: false;
+    next: ReportedCalendars;
+    /** Calendars that join the report now: their bots hear that they launch as last synced. */
+    joined: string[];
+    /** Since when the first of them fails; null when none joins. */
+    joinedSince: number | null;
+    /** Calendars of the report that read again: their bots hear that they follow the calendar again. */
+    readAgain: string[];
+  }
+  | {
+    /** Every calendar of the report reads again, while others fail too briefly to report: the report ends, and they start a run of their own. */
+    ends: true;
+    /** When that run began: the first of them to fail. */
+    failingSince: number;
+    /** Those calendars. */
+    stillFailing: string[];
+    readAgain: string[];
+  };
 
 /**
  * A failed sync in a run already reported, which found `failing` failing (provider ids; null: the
- * whole connection failed, an outage or a limit) among `all`, the connection's calendars. The
- * report follows the calendars that fail: one that reads again leaves it at once (good news needs
- * no wait), while calendars that start failing join it only once they have failed for
- * `reportAfterMs`, as a run is reported only once it has lasted that long, so that a short outage
- * in a long run does not tell every bot of the account that its calendar stopped syncing.
+ * whole connection failed, an outage or a limit) among `all`, the connection's calendars
+ * (`addedSinceReport`: those added after the report, which a report of the whole connection did
+ * not cover). The report follows the calendars that fail: one that reads again leaves it at once
+ * (good news needs no wait), while a calendar that starts failing joins it only once it has failed
+ * for `reportAfterMs`, counted for each calendar from the first sync that saw it fail, as a run is
+ * reported only once it has lasted that long: a short outage in a long run tells no bot that its
+ * calendar stopped syncing.
  */
-export function failingCalendarsAfter(reported: ReportedCalendars, failing: readonly string[] | null, all: readonly string[], nowMs: number, reportAfterMs: number): ReportedCalendarsChange {
-  const was = new Set(reported.calendars ?? all);
+export function failingCalendarsAfter(reported: ReportedCalendars, failing: readonly string[] | null, all: readonly string[], nowMs: number, reportAfterMs: number,
+  addedSinceReport: ReadonlySet<string> = new Set()): ReportedCalendarsChange {
+  const was = new Set(reported.calendars ?? all.filter((id) => !addedSinceReport.has(id)));
   const now = new Set(failing ?? all);
-  const newlyFailing = all.filter((id) => now.has(id) && !was.has(id));
   const readAgain = all.filter((id) => was.has(id) && !now.has(id));
-  if (newlyFailing.length === 0) return { next: { calendars: failing, wideningSince: null }, newlyFailing, readAgain };
-  const wideningSince = reported.wideningSince ?? nowMs;
-  if (nowMs - wideningSince >= reportAfterMs) return { next: { calendars: failing, wideningSince: null }, newlyFailing, readAgain };
-  // Not yet: the report keeps the calendars of it that still fail.
-  return { next: { calendars: all.filter((id) => was.has(id) && now.has(id)), wideningSince }, newlyFailing: [], readAgain };
+  const outside = all.filter((id) => now.has(id) && !was.has(id));
+  const sinceOf = (id: string) => reported.pending[id] ?? nowMs;
+  const joined = outside.filter((id) => nowMs - sinceOf(id) >= reportAfterMs);
+  const waiting = outside.filter((id) => nowMs - sinceOf(id) < reportAfterMs);
+  const stillReported = all.filter((id) => was.has(id) && now.has(id));
+  if (stillReported.length === 0 && joined.length === 0 && waiting.length > 0) {
+    return { ends: true, failingSince: Math.min(...waiting.map(sinceOf)), stillFailing: waiting, readAgain };
+  }
+  const calendars = failing === null && waiting.length === 0 ? null : all.filter((id) => was.has(id) ? now.has(id) : joined.includes(id));
+  return {
+    ends: false,
+    next: { calendars, pending: Object.fromEntries(waiting.map((id) => [id, sinceOf(id)])) },
+    joined,
+    joinedSince: joined.length === 0 ? null : Math.min(...joined.map(sinceOf)),
+    readAgain,
+  };
+}
+
+/** The first failure of the calendars waiting to join a report; null: none waits. */
+export function firstPendingFailure(reported: ReportedCalendars): number | null {
+  const since = Object.values(reported.pending);
+  return since.length === 0 ? null : Math.min(...since);
 }
 
 /** How long before a bot's join time a calendar Rollcall cannot see is read one last time (more with a bot provider: its handover lead). */

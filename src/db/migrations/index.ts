@@ -30,7 +30,7 @@ import { retiredWebhookSecrets } from './028-retired-webhook-secrets.ts';
 import { calendarAccessRefused } from './029-calendar-access-refused.ts';
 import { seriesRule } from './030-series-rule.ts';
 import { accessLookupIndexes } from './031-access-lookup-indexes.ts';
-import { failingWidenedSince } from './032-failing-widened-since.ts';
+import { failingPending } from './032-failing-pending.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingWidenedSince];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingPending];

@@ -521,7 +521,7 @@ export class CalendarConnections {
       const fields = {
         user_email: account.email, user_name: account.name, display_url: options.displayUrl ?? null, credentials: sealed,
         callback_url: options.callbackUrl ?? existing?.callback_url ?? null, status: 'active', last_error: null, last_error_at: null,
-        consecutive_failures: 0, failing_since: null, failing_reported_at: null, failing_calendars: null, failing_widened_since: null, next_sync_at: now, retry_not_before: null, updated_at: now, calendar_selection: selection,
+        consecutive_failures: 0, failing_since: null, failing_reported_at: null, failing_calendars: null, failing_pending: null, next_sync_at: now, retry_not_before: null, updated_at: now, calendar_selection: selection,
       };
       if (existing) {
         await connections.updateConnection(trx, id, fields);

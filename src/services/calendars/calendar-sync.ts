@@ -52,7 +52,7 @@ import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
 import {
-  afterFailedSync, afterGoodSync, failingCalendarsAfter, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
+  afterFailedSync, afterGoodSync, failingCalendarsAfter, firstPendingFailure, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
   type SyncHealth,
 } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
@@ -177,7 +177,10 @@ function healthOf(connection: CalendarConnectionRow): SyncHealth {
 }
 
 function reportedCalendarsOf(connection: CalendarConnectionRow): ReportedCalendars {
-  return { calendars: connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[], wideningSince: connection.failing_widened_since };
+  return {
+    calendars: connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[],
+    pending: connection.failing_pending === null ? {} : JSON.parse(connection.failing_pending) as Record<string, number>,
+  };
 }
 
 function storedHealth(health: SyncHealth): { failing_since: number | null; failing_reported_at: number | null } {
@@ -487,10 +490,14 @@ export class CalendarSync {
       const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
       const calendars = await connections.listCalendars(database.db, connection.id);
       // A run reported already follows the calendars that fail since (one more failing, one reading again).
-      const reported = isReportDue || connection.failing_reported_at === null ? null
-        : failingCalendarsAfter(reportedCalendarsOf(connection), failingCalendars, calendars.map((c) => c.provider_calendar_id), now, this.#o.syncFailingAfterMs);
+      const reportedAt = connection.failing_reported_at;
+      const reported = isReportDue || reportedAt === null ? null
+        : failingCalendarsAfter(reportedCalendarsOf(connection), failingCalendars, calendars.map((c) => c.provider_calendar_id), now, this.#o.syncFailingAfterMs,
+          new Set(calendars.filter((c) => c.created_at > reportedAt).map((c) => c.provider_calendar_id)));
+      // A report whose calendars all read again ends; those failing since start a run of their own.
+      const runHealth: SyncHealth = reported?.ends ? { failingSince: reported.failingSince, reportedAt: null } : health;
       const backoffMs = Math.max(failure.kind === 'rate_limited' ? failure.retryAfterMs : 0,
-        retryDelayMs(health, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported?.next.wideningSince ?? null));
+        retryDelayMs(runHealth, now, syncRetryDelayMs(failures), this.#o.syncFailingAfterMs, reported && !reported.ends ? firstPendingFailure(reported.next) : null));
       // The calendars that synced are read at least as often as usual: one that fails on its own
       // (deleted, or refused) must not leave the others to be read an hour apart.
       const plannedMs = now + (isPartial ? Math.min(backoffMs, this.#usualIntervalMs(calendars, now)) : backoffMs);
@@ -500,7 +507,7 @@ export class CalendarSync {
       const waitMs = await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }) - now;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures, retry_not_before: retryNotBefore,
-        next_sync_at: now + waitMs, updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
+        next_sync_at: now + waitMs, updated_at: now, ...storedHealth(runHealth), failing_since: runHealth.failingSince!,
       };
       const scheduled = isReportDue
         ? await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, update, failingCalendars, now))
@@ -517,13 +524,27 @@ export class CalendarSync {
     return this.#report(connection.id, totals, failure);
   }
 
-  /** Ends a failed sync of a run reported already, telling what changed in which calendars fail. Null: superseded. */
+  /**
+   * Ends a failed sync of a run reported already, telling what changed in which calendars fail
+   * (failingCalendarsAfter), or ending the report when every calendar of it reads again. Null: superseded.
+   */
   async #endReportedRun(hold: SyncHold, connection: CalendarConnectionRow, update: Parameters<typeof reportSyncFailing>[3], reported: ReportedCalendarsChange, now: number): Promise<number | null> {
-    const stored = { ...update, failing_calendars: reported.next.calendars === null ? null : JSON.stringify(reported.next.calendars), failing_widened_since: reported.next.wideningSince };
-    if (reported.newlyFailing.length === 0 && reported.readAgain.length === 0) return (await this.#leases.end(hold, stored)) ? 0 : null;
-    const change = { failing: reported.next.calendars, newlyFailing: reported.newlyFailing, readAgain: reported.readAgain };
-    const scheduled = await this.#leases.endWith(hold, (owner) => reportFailingCalendarsChanged(this.#o.database, connection, owner, stored, change, now));
-    if (scheduled !== null) this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, failingCalendars: change.failing, newlyFailing: change.newlyFailing, readAgain: change.readAgain }, 'calendar sync still failing, for other calendars; reported to the client');
+    const { database, logger } = this.#o;
+    const where = { calendarId: connection.id, provider: connection.provider };
+    if (reported.ends) {
+      const ended = { ...update, failing_calendars: null, failing_pending: null };
+      if ((await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, ended, now, { stillFailing: reported.stillFailing }))) === null) return null;
+      logger.info({ ...where, readAgain: reported.readAgain, stillFailing: reported.stillFailing }, 'the calendars reported failing sync again; others that began failing since are not reported yet');
+      return 0;
+    }
+    const pending = Object.keys(reported.next.pending).length === 0 ? null : JSON.stringify(reported.next.pending);
+    const stored = { ...update, failing_calendars: reported.next.calendars === null ? null : JSON.stringify(reported.next.calendars), failing_pending: pending };
+    if (reported.joined.length === 0 && reported.readAgain.length === 0) return (await this.#leases.end(hold, stored)) ? 0 : null;
+    const scheduled = await this.#leases.endWith(hold, (owner) => reportFailingCalendarsChanged(database, connection, owner, stored, reported, now));
+    if (scheduled !== null) {
+      logger.warn({ ...where, failingCalendars: reported.next.calendars, joined: reported.joined, readAgain: reported.readAgain },
+        reported.joined.length > 0 ? 'more calendars of a connection reported failing keep failing; reported to the client' : 'calendars of a connection reported failing sync again; told to the client');
+    }
     return scheduled;
   }
 

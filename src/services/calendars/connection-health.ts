@@ -163,12 +163,12 @@ async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, re
  */
 export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate, failingCalendars: readonly string[] | null, nowMs: number): Promise<number | null> {
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars), failing_widened_since: null }))) return null;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars), failing_pending: null }))) return null;
     // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
     // this moment reads this report once it is committed, not the decisions from before it.
     const scheduled = await launchingBotsOf(trx, await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined));
     await enqueueFailingWebhook(trx, connection, update, failingCalendars, scheduled.length, 'first', nowMs);
-    await tellSyncFailing(trx, connection, update, failingCalendars, scheduled, nowMs);
+    await tellSyncFailing(trx, connection, { ...update, failingCalendars }, scheduled, nowMs);
     return scheduled.length;
   }));
 }
@@ -176,27 +176,33 @@ export async function reportSyncFailing(database: Database, connection: Calendar
 /**
  * A later failed sync of a reported run changed which calendars the report is about
  * (failingCalendarsAfter in src/domain/sync-health.ts), with `update`, which stores that and ends
- * the lease of the sync `heldBy` names. The bots of calendars that joined it hear `sync_failing`
- * (those told already, by another connection, not twice); those of calendars that read again hear
- * `sync_restored` unless another failing calendar, of this connection or another, still holds
- * them; and calendar.sync_failing is sent again with the calendars that fail now. Null: that sync
- * no longer holds the connection, and nothing was written.
+ * the lease of the sync `heldBy` names. Each scheduled bot on a calendar the report is about now
+ * that has not been told hears `sync_failing` (those of calendars that joined it, and any booked
+ * since); those of calendars that read again hear `sync_restored` unless a calendar still
+ * reported, of this connection or another, holds them; and calendar.sync_failing is sent again
+ * with the calendars that fail now. Null: that sync no longer holds the connection, and nothing
+ * was written.
  */
-export async function reportFailingCalendarsChanged(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate & { failing_widened_since: number | null },
-  change: { failing: readonly string[] | null; newlyFailing: readonly string[]; readAgain: readonly string[] }, nowMs: number): Promise<number | null> {
+export async function reportFailingCalendarsChanged(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate & { failing_pending: string | null },
+  change: { next: { calendars: readonly string[] | null }; joined: readonly string[]; joinedSince: number | null; readAgain: readonly string[] }, nowMs: number): Promise<number | null> {
+  const failing = change.next.calendars;
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: change.failing === null ? null : JSON.stringify(change.failing) }))) return null;
-    // Every bot of the connection locked at once, in one order, before any is decided.
-    await lockedBotsOfConnection(trx, database.engine, connection.id);
-    const scheduled = await launchingBotsOf(trx, await connections.listScheduledBotsOfConnection(trx, connection.id, change.failing ?? undefined));
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failing === null ? null : JSON.stringify(failing) }))) return null;
+    // The bots of the calendars it touches locked at once, in one order, before any is decided.
+    await lockedBotsOfConnection(trx, database.engine, connection.id, failing === null ? undefined : [...failing, ...change.readAgain]);
+    const scheduled = await launchingBotsOf(trx, await connections.listScheduledBotsOfConnection(trx, connection.id, failing ?? undefined));
     const told = await botsWhoseLatestIs(trx, scheduled, ['sync_failing', 'sync_restored'], 'sync_failing');
-    const joined = new Set(await connections.listScheduledBotsOfConnection(trx, connection.id, change.newlyFailing));
-    await enqueueFailingWebhook(trx, connection, update, change.failing, scheduled.length, { joined: change.newlyFailing, readAgain: change.readAgain }, nowMs);
-    await tellSyncFailing(trx, connection, update, change.failing, scheduled.filter((id) => joined.has(id) && !told.has(id)), nowMs);
+    const joined = new Set(await connections.listScheduledBotsOfConnection(trx, connection.id, change.joined));
+    await enqueueFailingWebhook(trx, connection, update, failing, scheduled.length, change, nowMs);
+    // A bot of a calendar that joined fails since that calendar does; one booked since the report, since the run began.
+    const untold = scheduled.filter((id) => !told.has(id));
+    const since = change.joinedSince ?? update.failing_since;
+    await tellSyncFailing(trx, connection, { ...update, failing_since: since, failingCalendars: change.joined }, untold.filter((id) => joined.has(id)), nowMs);
+    await tellSyncFailing(trx, connection, { ...update, failingCalendars: failing }, untold.filter((id) => !joined.has(id)), nowMs);
     const readAgain = await connections.listScheduledBotsOfConnection(trx, connection.id, change.readAgain);
     const stillFailing = new Set([...scheduled, ...await connections.findBotsOnOtherFailingConnections(trx, readAgain, connection.id)]);
     await appendFollowUps(trx, readAgain.filter((id) => !stillFailing.has(id)), ['sync_failing', 'sync_restored'], nowMs,
-      `Calendar connection ${connection.id} reads this bot's calendar again (others of it still fail); the bot follows its meeting as the calendar now shows it`, { calendar_id: connection.id });
+      `Calendar connection ${connection.id} syncs this bot's calendar again (others of it still fail); the bot follows its meeting as the calendar now shows it`, { calendar_id: connection.id });
     return scheduled.length;
   }));
 }
@@ -215,15 +221,13 @@ async function launchingBotsOf(trx: Db, candidates: string[]): Promise<string[]>
 
 /** calendar.sync_failing: the first report of a run, or a report sent again because calendars joined it or read again. */
 async function enqueueFailingWebhook(trx: Db, connection: CalendarConnectionRow, update: FailingUpdate, failingCalendars: readonly string[] | null, scheduledBots: number,
-  change: 'first' | { joined: readonly string[]; readAgain: readonly string[] }, nowMs: number): Promise<void> {
+  change: 'first' | { joined: readonly string[]; joinedSince: number | null; readAgain: readonly string[] }, nowMs: number): Promise<void> {
   const which = failingCalendars === null ? 'this calendar' : `calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')} of this connection (the others sync)`;
   const changed = change === 'first' ? [] : [
-    change.joined.length > 0 ? `Failing too now: ${change.joined.join(', ')}.` : '',
+    change.joined.length > 0 && change.joinedSince !== null ? `Failing too now, since ${formatInstant(change.joinedSince)}: ${change.joined.join(', ')}.` : '',
     change.readAgain.length > 0 ? `Syncing again: ${change.readAgain.join(', ')}.` : '',
   ];
-  const state = failingCalendars?.length === 0
-    ? 'No calendar of this connection is reported failing now; others have failed only a short while.'
-    : `Syncing ${which} has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSyncedOf(connection)}) and its bots launch as planned on them (those of a calendar that refuses access are at risk, bot.at_risk); changes made in the calendar meanwhile are not seen.`;
+  const state = `Syncing ${which} has failed since ${formatInstant(update.failing_since)} (${update.last_error}). Its events are kept as last synced (${lastSyncedOf(connection)}) and its bots launch as planned on them (those of a calendar that refuses access are at risk, bot.at_risk); changes made in the calendar meanwhile are not seen.`;
   await enqueueConnectionWebhook(trx, connection, {
     event: 'calendar.sync_failing', status: 'active',
     message: [...changed, state, 'Rollcall keeps trying (at most an hour apart) and sends calendar.sync_restored when a sync works.'].filter(Boolean).join(' '),
@@ -234,11 +238,13 @@ async function enqueueFailingWebhook(trx: Db, connection: CalendarConnectionRow,
   }, nowMs);
 }
 
-async function tellSyncFailing(trx: Db, connection: CalendarConnectionRow, update: FailingUpdate, failingCalendars: readonly string[] | null, botIds: readonly string[], nowMs: number): Promise<void> {
-  const named = failingCalendars === null ? '' : `, calendar${failingCalendars.length === 1 ? '' : 's'} ${failingCalendars.join(', ')},`;
-  const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(update.failing_since)} (${update.last_error}). The bot keeps the meeting as last synced (${lastSyncedOf(connection)}) and launches at its join time unless a sync brings a change first`;
+async function tellSyncFailing(trx: Db, connection: CalendarConnectionRow, failure: { failing_since: number; last_error: string; failingCalendars: readonly string[] | null }, botIds: readonly string[], nowMs: number): Promise<void> {
+  if (botIds.length === 0) return;
+  const calendars = failure.failingCalendars;
+  const named = calendars === null ? '' : `, calendar${calendars.length === 1 ? '' : 's'} ${calendars.join(', ')},`;
+  const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(failure.failing_since)} (${failure.last_error}). The bot keeps the meeting as last synced (${lastSyncedOf(connection)}) and launches at its join time unless a sync brings a change first`;
   for (const botId of botIds) {
-    await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(update.failing_since) });
+    await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(failure.failing_since) });
   }
 }
 
@@ -246,17 +252,22 @@ async function tellSyncFailing(trx: Db, connection: CalendarConnectionRow, updat
  * A sync worked after its connection was reported failing or revoked (with `update`, which clears
  * the failure and ends the lease of the sync `heldBy` names): a calendar.sync_restored webhook;
  * the bots told of the failure get `sync_restored`, the bots put at risk by a revocation
- * `access_restored`. Null: that sync no longer holds the connection, and nothing was written.
+ * `access_restored`. Also when every calendar a report was about reads again while others
+ * (`stillFailing`) have failed too briefly to report: those start a run of their own. Null: that
+ * sync no longer holds the connection, and nothing was written.
  */
-export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number): Promise<true | null> {
+export async function reportSyncRestored(database: Database, connection: CalendarConnectionRow, heldBy: string, update: ConnectionUpdate, nowMs: number,
+  options: { stillFailing?: readonly string[] } = {}): Promise<true | null> {
   const wasRevoked = connection.status === 'auth_revoked';
   const since = connection.failing_since ?? connection.last_error_at;
+  const stillFailing = options.stillFailing ?? [];
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
     if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     await enqueueConnectionWebhook(trx, connection, {
       event: 'calendar.sync_restored', status: 'active',
       message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
-        : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
+        : stillFailing.length > 0 ? `The calendars reported failing sync again; their events and bots follow the calendar as it is now. Calendar${stillFailing.length === 1 ? '' : 's'} ${stillFailing.join(', ')} began failing a short while ago and ${stillFailing.length === 1 ? 'is' : 'are'} reported if ${stillFailing.length === 1 ? 'it goes' : 'they go'} on failing.`
+          : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
       details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
     }, nowMs);
     await noteConnectionRecovered(trx, database.engine, connection.id, { hadLostAccess: wasRevoked, wasReportedFailing: true }, nowMs);
