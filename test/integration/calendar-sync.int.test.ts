@@ -2349,7 +2349,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await syncKinds(), ['sync_failing', 'sync_restored']);
   });
 
-  test('a reported run follows its calendars: an outage that lasts reaches the bots of the calendars that read until then, a short one does not, and those calendars reading again tell their bots at once', async () => {
+  test('a reported run follows its calendars: an outage that lasts reaches the bots of the calendars that read until then, a short one does not, calendars reading again tell their bots at once, and a report left with none ends', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
     const own = env.microsoft.defaultCalendarId(account.email);
@@ -2425,12 +2425,29 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing']);
     assert.deepEqual((await reports()).slice(2), [`calendar.sync_failing ${JSON.stringify([colleague])}`]);
 
-    // The colleague's calendar reads again: the run ends.
+    // The colleague's calendar reads again in the sync that first finds the own calendar refusing:
+    // the report ends (nothing it was about fails), and the own calendar starts a run of its own,
+    // reported once it has lasted 15 minutes.
     env.microsoft.allowReads(account.email, colleague);
+    env.microsoft.refuseReads(account.email, own);
     await syncNow();
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored']);
     assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored']);
-    assert.deepEqual((await reports()).slice(3), ['calendar.sync_restored null']);
+    const ended = (await reports()).slice(3);
+    assert.deepEqual(ended, ['calendar.sync_restored null']);
+    assert.match(env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).at(-1)!.json.message, new RegExp(`Calendar ${own} began failing a short while ago`));
+    assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, new Date(env.clock.now()).toISOString(), 'a new run, from the own calendar\'s first failure');
+    await syncsFor(10 * MIN);
+    assert.equal((await reports()).length, 4, 'not reported before it has lasted');
+    await syncsFor(10 * MIN);
+    assert.deepEqual((await reports()).slice(4), [`calendar.sync_failing ${JSON.stringify([own])}`]);
+    // The shared meeting's bot launches from the colleague's copy, as last synced on the own calendar: told.
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored', 'sync_failing']);
+    assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored'], 'at risk (its one calendar refuses): not told that it launches');
+    env.microsoft.allowReads(account.email, own);
+    await syncNow();
+    assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored', 'sync_failing', 'sync_restored']);
+    assert.deepEqual((await reports()).slice(5), ['calendar.sync_restored null']);
   });
 });
 
@@ -3350,13 +3367,35 @@ describe('auto-schedule', () => {
     assert.deepEqual(replaced.body.rules, { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'exclude' });
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth })).body.rules.recurring, 'exclude');
     for (const [rules, field] of [[{ organizer: 'them' }, 'rules.organizer'], [{ participants: 'everyone' }, 'rules.participants'], [{ cheap: true }, 'rules']] as const) {
-      const res = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: {}, rules } });
-      assert.equal(res.status, 400, JSON.stringify(res.body));
-      assert.match(JSON.stringify(res.body.details ?? res.body), new RegExp(field.replace('.', '\\.')), JSON.stringify(res.body));
+      for (const route of ['enable', 'preview']) {
+        const res = await env.rc.request('POST', `/api/v1/calendar/auto-schedule/${route}`, { auth: user.auth, body: { default_bot_config: {}, rules } });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.code, 'validation_error', JSON.stringify(res.body));
+        assert.match(JSON.stringify(res.body.details ?? res.body), new RegExp(field.replace('.', '\\.')), JSON.stringify(res.body));
+      }
     }
     const settings = await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
     assert.equal(settings.body.rules.recurring, 'exclude', 'a refused request changes nothing');
   });
+
+  /**
+   * Saves rules through enable, after asking for their preview: the preview says what the save
+   * then does (counts, and the bots it takes back), and changes nothing by itself.
+   */
+  async function previewedEnable(auth: string, rules: Record<string, string>) {
+    const bots = () => env.rc.database.db.selectFrom('bots').select(['id', 'status']).orderBy('id').execute();
+    const before = await bots();
+    const preview = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/preview', { auth, body: { default_bot_config: { bot_name: 'Auto' }, rules } });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.deepEqual(await bots(), before, 'a preview writes nothing');
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth, body: { default_bot_config: { bot_name: 'Auto' }, rules } });
+    assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+    assert.deepEqual([preview.body.bots_scheduled, preview.body.bots_taken_back], [enabled.body.bots_scheduled, enabled.body.bots_taken_back], JSON.stringify(preview.body));
+    assert.deepEqual(preview.body.rules, enabled.body.rules);
+    const cancelled = new Set((await bots()).filter((b) => b.status === 'Cancelled' && before.find((o) => o.id === b.id)?.status !== 'Cancelled').map((b) => b.id));
+    assert.deepEqual(new Set(preview.body.taken_back.filter((t: { bot_cancelled: boolean }) => t.bot_cancelled).map((t: { bot_id: string }) => t.bot_id)), cancelled, 'the bots it said would go are those that went');
+    return { preview: preview.body, enabled };
+  }
 
   /** The live bot of each meeting that has one, by title. */
   async function botsByTitle(auth: string, calendarId: string, fromMs: number, toMs: number): Promise<Map<string, string>> {
@@ -3390,8 +3429,10 @@ describe('auto-schedule', () => {
     await env.rc.dispatcher.runDue();
     assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === soonBot).length, 1, 'the soon meeting\'s bot launched');
 
-    const external = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { participants: 'external' } } });
-    assert.equal(external.status, 200, JSON.stringify(external.body));
+    const { enabled: external, preview } = await previewedEnable(user.auth, { participants: 'external' });
+    // A feed names nobody: its meetings' participants are unknown.
+    assert.deepEqual([...new Set(preview.taken_back.map((t: { refusal: string }) => t.refusal))].sort(), ['no external participant', 'participants unknown']);
+    assert.ok(!preview.taken_back.some((t: { bot_id: string }) => t.bot_id === byHandBot || t.bot_id === soonBot), 'not the client\'s bot, nor the launched one');
     // Four meetings on each calendar (the weekly one twice) and the feed's three; not the client's, not the launched one.
     assert.deepEqual([external.body.bots_scheduled, external.body.bots_taken_back], [0, 4 + 4 + 3]);
     const externalTitles = ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external'];
@@ -3411,7 +3452,7 @@ describe('auto-schedule', () => {
     assert.notEqual((await bot(env, user.auth, soonBot)).status, 'Cancelled', 'a bot in its meeting stays');
 
     // The rules let them through again: booked again, each with a new bot; the client's keeps its one.
-    const again = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: {} } });
+    const { enabled: again } = await previewedEnable(user.auth, {});
     // Four on each calendar (the weekly meeting has two occurrences), and the feed's three: a feed
     // names no owner, so its meetings never pass a rule about participants and lost theirs too.
     assert.equal(again.body.bots_scheduled, 4 + 4 + 3, JSON.stringify(again.body));
@@ -3482,8 +3523,9 @@ describe('auto-schedule', () => {
     const chain = await env.rc.database.db.selectFrom('recurring_chains').select(['current_bot_id', 'deduplication_key']).where('series_event_id', '=', seriesId).executeTakeFirstOrThrow();
     assert.equal(chain.current_bot_id, before[0]!.bots[0]!.id, 'the chain took the first occurrence\'s bot as its own');
     assert.equal(chain.deduplication_key, null, 'not auto-schedule\'s key: the chain is the client\'s');
-    const excluded = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { recurring: 'exclude' } } });
+    const { enabled: excluded, preview } = await previewedEnable(user.auth, { recurring: 'exclude' });
     assert.equal(excluded.body.bots_taken_back, 2, JSON.stringify(excluded.body));
+    assert.deepEqual(preview.taken_back.map((t: { bot_id: string; title: string; start_time: string }) => [t.bot_id, t.title, t.start_time]), before.slice(1).map((o) => [o.bots[0]!.id, 'Chained weekly', o.start_time]), 'not the chain\'s bot');
     const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
     assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), [[before[0]!.bots[0]!.id], [], []]);
   });
@@ -3524,8 +3566,9 @@ describe('auto-schedule', () => {
     const [fromOutlook] = await eventsOf(env, user.auth, outlook.calendarId, start - HOUR, start + HOUR);
     const shared = fromGoogle!.bots[0]!.id;
     assert.equal(fromOutlook!.bots[0]!.id, shared, 'one bot for both copies');
-    const mine = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' }, rules: { organizer: 'me' } } });
+    const { enabled: mine, preview } = await previewedEnable(user.auth, { organizer: 'me' });
     assert.equal(mine.body.bots_taken_back, 1, JSON.stringify(mine.body));
+    assert.deepEqual(preview.taken_back.map((t: { event_id: string; bot_cancelled: boolean; refusal: string }) => [t.event_id, t.bot_cancelled, t.refusal]), [[fromOutlook!.id, false, 'not the organizer']], 'the bot stays for the copy that passes');
     const kept = await bot(env, user.auth, shared);
     assert.equal(kept.status, 'Scheduled');
     assert.deepEqual(kept.events.filter((e) => e.is_linked).map((e) => e.event_id), [fromGoogle!.id]);

@@ -401,8 +401,25 @@ describe('dashboard in Chromium', { skip }, () => {
     await save.click();
     await page.getByRole('status').filter({ hasText: 'Auto-scheduling enabled successfully: 1 bot booked.' }).waitFor();
     await page.getByLabel('Organizer').selectOption({ label: 'Only me' });
+    // Saving would take a bot back: it asks first, naming the meeting and why.
     await save.click();
+    const question = page.getByRole('group', { name: 'Saving takes the bot from 1 meeting that no longer passes the rules:' });
+    await question.waitFor();
+    assert.match(await question.getByRole('list', { name: 'Meetings that would lose their bot' }).innerText(), /^Design review, .+: organizer unknown$/);
+    await focusMovesTo(page, 'Save and take back');
+    await screenshot('auto-schedule-take-back');
+    const reviewBot = async () => (await rc.request('GET', '/api/v1/bots/upcoming?limit=100', { auth: alice.auth })).body.bots.filter((b: { source: string; events: { title: string }[] }) => b.source === 'auto_schedule' && b.events.some((e) => e.title === 'Design review'));
+    const booked = await reviewBot();
+    assert.equal(booked.length, 1, JSON.stringify(booked));
+    // Keep editing: nothing saved, nothing taken back, and focus goes back to Save.
+    await question.getByRole('button', { name: 'Keep editing' }).click();
+    await focusMovesTo(page, 'Save rules and config');
+    assert.equal((await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: alice.auth })).body.rules.organizer, 'anyone');
+    assert.equal((await reviewBot()).length, 1, 'its bot stays');
+    await save.click();
+    await page.getByRole('button', { name: 'Save and take back' }).click();
     await page.getByRole('status').filter({ hasText: '1 meeting no longer passing the rules lost its bot.' }).waitFor();
+    assert.equal((await reviewBot()).length, 0, 'taken back once confirmed');
     await screenshot('auto-schedule-rules');
     await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
     await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();

@@ -6,7 +6,7 @@ import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
-  AutoScheduleEnableBody, AutoScheduleResponse, CalendarIdParams, CalendarListQuery, CalendarListResponse, ConnectionListResponse, ConnectionResponse, ConnectResponse,
+  AutoScheduleEnableBody, AutoSchedulePreviewBody, AutoSchedulePreviewResponse, AutoScheduleResponse, CalendarIdParams, CalendarListQuery, CalendarListResponse, ConnectionListResponse, ConnectionResponse, ConnectResponse,
   DisconnectQuery, DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, ScopedDisconnectBody, ScopedDisconnectQuery,
   ScopedDisconnectResponse, SyncResponse,
 } from '../schemas/connection-schemas.ts';
@@ -139,6 +139,13 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   app.post('/calendar/auto-schedule/enable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) } },
   }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config, request.body.rules));
+
+  app.post('/calendar/auto-schedule/preview', {
+    schema: {
+      tags: autoTags, summary: 'What saving these rules would do now, written nowhere: meetings that would get a bot, and those that would lose the bot auto-schedule booked for them',
+      body: AutoSchedulePreviewBody, response: { 200: AutoSchedulePreviewResponse, ...errorResponses(413, 415) },
+    },
+  }, async (request) => calendar.autoSchedule.preview(request.userId, request.body.rules));
 
   app.post('/calendar/auto-schedule/disable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule off; bots already scheduled stay', response: { 200: AutoScheduleResponse, ...errorResponses() } },

@@ -213,6 +213,26 @@ export const AutoScheduleEnableBody = Type.Object({
   rules: Type.Optional(AutoScheduleRules),
 }, { additionalProperties: true });
 
+export const AutoSchedulePreviewBody = Type.Object({
+  rules: Type.Optional(AutoScheduleRules),
+}, { additionalProperties: true, description: 'The rules to preview (as enable takes them: each one left out is its default); left out, the stored rules. Other fields (an enable body) are ignored' });
+
+export const AutoSchedulePreviewResponse = Type.Object({
+  rules: Type.Object({
+    organizer: Type.String(), response: Type.String(), participants: Type.String(), recurring: Type.String(),
+  }, { description: 'The rules previewed, defaults filled in' }),
+  bots_scheduled: Type.Integer({ description: 'Upcoming synced meetings that would get a new bot' }),
+  bots_taken_back: Type.Integer({ description: 'Meetings that would lose the bot auto-schedule booked for them (not launched yet)' }),
+  taken_back: Type.Array(Type.Object({
+    event_id: Type.String(),
+    title: Nullable(Type.String()),
+    start_time: Type.String({ format: 'date-time' }),
+    bot_id: Type.String(),
+    refusal: Type.String({ description: 'Which rule refuses the meeting' }),
+    bot_cancelled: Type.Boolean({ description: 'Whether the bot is cancelled (false: it stays for another copy of the meeting that passes)' }),
+  }), { description: 'Those meetings, soonest first, at most 50' }),
+});
+
 export const AutoScheduleResponse = Type.Object({
   auto_schedule_enabled: Type.Boolean(),
   default_bot_config: Nullable(Type.Object({}, { additionalProperties: true })),

@@ -24,7 +24,7 @@ import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
@@ -71,11 +71,41 @@ interface RuleSubject {
 
 /** An upcoming meeting the rules leave without a bot: a bot auto-schedule booked for it is taken back. */
 interface Refused {
+  /** As in Candidate. */
+  eventId: string;
   linkEventId: string;
   occurrenceKey: string;
+  title: string | null;
+  startMs: number;
   subject: RuleSubject;
   refusal: string;
 }
+
+/** What saving rules would do now (AutoSchedule.preview); nothing of it is written. */
+export interface AutoSchedulePreview {
+  /** The rules previewed, defaults filled in. */
+  rules: AutoScheduleRules;
+  /** Upcoming meetings that would get a new bot. */
+  bots_scheduled: number;
+  /** Meetings that would lose the bot auto-schedule booked for them (not launched yet). */
+  bots_taken_back: number;
+  /** Those meetings, soonest first, at most PREVIEW_LIST_LIMIT of them. */
+  taken_back: PreviewedTakeBack[];
+}
+
+export interface PreviewedTakeBack {
+  event_id: string;
+  title: string | null;
+  start_time: string;
+  bot_id: string;
+  /** Why the rules refuse the meeting. */
+  refusal: string;
+  /** Whether the bot goes with it (false: it stays for another copy of the meeting that passes). */
+  bot_cancelled: boolean;
+}
+
+/** How many of the meetings that would lose their bot a preview names. */
+const PREVIEW_LIST_LIMIT = 50;
 
 /** Upcoming occurrences of one series looked at per pass. */
 const OCCURRENCES_PER_SERIES = 100;
@@ -171,11 +201,9 @@ export class AutoSchedule implements AfterSyncHook {
     const pacer = new EventLoopPacer();
     for (const candidate of candidates) {
       await pacer.pace();
-      if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) continue;
-      const shared = await this.#liveBotInSameMeeting(userId, candidate);
-      // A meeting whose bot is in it already, under another event id (the calendar connected
-      // again, an occurrence given a new id while it runs): not a second bot.
-      if (!shared && await this.#hasLaunchedBotInMeeting(userId, candidate.meetingIdentity, candidate.startMs, now)) continue;
+      const booking = await this.#bookingOf(userId, candidate, now);
+      if (booking === null) continue;
+      const shared = booking === 'new' ? null : booking;
       const request = shared
         ? { deduplication_key: shared.deduplication_key, bot_config: shared.config }
         : {
@@ -200,6 +228,58 @@ export class AutoSchedule implements AfterSyncHook {
     // the copy that passes (booked above under the same key) rather than losing it and getting another.
     const takenBack = await this.#takeBack(userId, refused, settingsUpdatedAt);
     return { booked, takenBack };
+  }
+
+  /**
+   * What saving `rules` (given: replacing the stored ones, as enable does; left out: the stored
+   * ones) would do now, written nowhere: how many upcoming meetings would get a bot, and which
+   * would lose the bot auto-schedule booked for them, so that the client can ask before it saves.
+   * The same reading as a run's; a sync or a booking in between can change what the save does.
+   */
+  async preview(userId: string, rules?: Partial<AutoScheduleRules>): Promise<AutoSchedulePreview> {
+    const db = this.#database.db;
+    const stored = await connections.findAutoSchedule(db, userId);
+    const previewed = rules === undefined ? parseStoredRules(stored?.rules ?? null) : { ...DEFAULT_RULES, ...rules };
+    const now = this.#clock.now();
+    const { candidates, refused } = await this.#candidates(userId, now, previewed);
+    let toBook = 0;
+    /** Meetings (identity and start) a copy that passes would link to a live bot. */
+    const linkedToLiveBot = new Set<string>();
+    const pacer = new EventLoopPacer();
+    for (const candidate of candidates) {
+      await pacer.pace();
+      const booking = await this.#bookingOf(userId, candidate, now);
+      if (booking === 'new') toBook++;
+      else if (booking !== null) linkedToLiveBot.add(`${candidate.meetingIdentity} ${candidate.startMs}`);
+    }
+    const held = await this.#heldByWaitingAutoBots(userId, refused);
+    const botIds = [...new Set(held.values())];
+    const links = botIds.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.bot_id', 'bot_events.event_id', 'bot_events.occurrence_key', 'bot_events.start_ms', 'bots.meeting_identity'])
+      .where('bot_events.bot_id', 'in', botIds).where('bot_events.is_live', '=', 1).execute();
+    const refusedLinks = new Set(refused.map((r) => `${r.linkEventId} ${r.occurrenceKey}`));
+    /** A bot stays when a link of it the rules keep remains, or a copy that passes is linked to it first. */
+    const staying = new Set(links.filter((l) => !refusedLinks.has(`${l.event_id} ${l.occurrence_key}`) || linkedToLiveBot.has(`${l.meeting_identity} ${l.start_ms}`)).map((l) => l.bot_id));
+    const takenBack: PreviewedTakeBack[] = refused.flatMap((meeting) => {
+      const botId = held.get(`${meeting.linkEventId} ${meeting.occurrenceKey}`);
+      return botId === undefined ? [] : [{
+        event_id: meeting.eventId, title: meeting.title, start_time: new Date(meeting.startMs).toISOString(), bot_id: botId, refusal: meeting.refusal, bot_cancelled: !staying.has(botId),
+      }];
+    }).sort((a, b) => a.start_time.localeCompare(b.start_time));
+    return { rules: previewed, bots_scheduled: toBook, bots_taken_back: takenBack.length, taken_back: takenBack.slice(0, PREVIEW_LIST_LIMIT) };
+  }
+
+  /**
+   * Whether a run books the candidate: null, not (it had a bot, or its meeting has one in it
+   * already); 'new', a bot of its own; or the live bot of the same meeting it is linked to.
+   */
+  async #bookingOf(userId: string, candidate: Candidate, now: number): Promise<'new' | { deduplication_key: string; config: AppliedBotConfig } | null> {
+    if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) return null;
+    const shared = await this.#liveBotInSameMeeting(userId, candidate);
+    if (shared) return shared;
+    // A meeting whose bot is in it already, under another event id (the calendar connected
+    // again, an occurrence given a new id while it runs): not a second bot.
+    return (await this.#hasLaunchedBotInMeeting(userId, candidate.meetingIdentity, candidate.startMs, now)) ? null : 'new';
   }
 
   /**
@@ -319,15 +399,7 @@ export class AutoSchedule implements AfterSyncHook {
    * organizer). Read in one query per run: the user's auto-scheduled bots still waiting.
    */
   async #takeBack(userId: string, refused: Refused[], settingsUpdatedAt: number): Promise<number> {
-    if (refused.length === 0) return 0;
-    // Only the refused meetings' links to bots auto-schedule booked (its keys) that still wait.
-    const waiting = await this.#database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.event_id', 'bot_events.occurrence_key'])
-      .where('bots.user_id', '=', userId).where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null)
-      .where('bots.deduplication_key', 'like', `${AUTO_SCHEDULE_KEY_PREFIX}%`).where('bot_events.is_live', '=', 1)
-      .where('bot_events.event_id', 'in', [...new Set(refused.map((r) => r.linkEventId))])
-      .execute();
-    const held = new Set(waiting.map((w) => `${w.event_id} ${w.occurrence_key}`));
+    const held = await this.#heldByWaitingAutoBots(userId, refused);
     let takenBack = 0;
     for (const meeting of refused) {
       if (!held.has(`${meeting.linkEventId} ${meeting.occurrenceKey}`)) continue;
@@ -341,15 +413,35 @@ export class AutoSchedule implements AfterSyncHook {
     return takenBack;
   }
 
+  /**
+   * The refused meetings' live links to bots auto-schedule booked that still wait (its keys and
+   * attribute; not a chain's current bot, which its chain answers for), by "<event id> <occurrence
+   * key>", to the bot's id.
+   */
+  async #heldByWaitingAutoBots(userId: string, refused: readonly Refused[]): Promise<Map<string, string>> {
+    const held = new Map<string, string>();
+    if (refused.length === 0) return held;
+    const db = this.#database.db;
+    const waiting = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.event_id', 'bot_events.occurrence_key', 'bots.id', 'bots.deduplication_key', 'bots.custom_attributes'])
+      .where('bots.user_id', '=', userId).where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null)
+      .where('bots.deduplication_key', 'like', `${AUTO_SCHEDULE_KEY_PREFIX}%`).where('bot_events.is_live', '=', 1)
+      .where('bot_events.event_id', 'in', [...new Set(refused.map((r) => r.linkEventId))])
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('recurring_chains').select('series_event_id').whereRef('recurring_chains.current_bot_id', '=', 'bots.id'))))
+      .execute();
+    for (const row of waiting) if (isAutoScheduledBot(row)) held.set(`${row.event_id} ${row.occurrence_key}`, row.id);
+    return held;
+  }
+
   async #candidates(userId: string, now: number, rules: AutoScheduleRules): Promise<{ candidates: Candidate[]; refused: Refused[] }> {
     const db = this.#database.db;
     const untilMs = now + this.#horizonMs;
     const refusalOf = await this.#ruleCheck(userId, rules);
     const refused: Refused[] = [];
     /** Whether the rules let the meeting through; one they refuse is noted. */
-    const isWanted = (linkEventId: string, occurrenceKey: string, subject: RuleSubject): boolean => {
+    const isWanted = (meeting: Omit<Refused, 'subject' | 'refusal'>, subject: RuleSubject): boolean => {
       const refusal = refusalOf(subject);
-      if (refusal !== null) refused.push({ linkEventId, occurrenceKey, subject, refusal });
+      if (refusal !== null) refused.push({ ...meeting, subject, refusal });
       return refusal === null;
     };
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
@@ -366,7 +458,7 @@ export class AutoSchedule implements AfterSyncHook {
       }
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
-      if (!isWanted(event.id, '', subject)) continue;
+      if (!isWanted({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms }, subject)) continue;
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, subject });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
@@ -385,9 +477,10 @@ export class AutoSchedule implements AfterSyncHook {
         // The occurrence's own copy (an answer to it, guests added to it) speaks for it.
         const copy = occurrence.override ?? series;
         const subject = { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true };
-        if (!isWanted(series.id, key, subject)) continue;
+        const eventId = occurrenceIdOf(series.id, occurrence.originalStartMs);
+        if (!isWanted({ eventId, linkEventId: series.id, occurrenceKey: key, title: occurrence.title, startMs: occurrence.startMs }, subject)) continue;
         result.push({
-          eventId: occurrenceIdOf(series.id, occurrence.originalStartMs), linkEventId: series.id, occurrenceKey: key,
+          eventId, linkEventId: series.id, occurrenceKey: key,
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, subject,
         });
       }

@@ -99,6 +99,14 @@ export interface AutoScheduleSettings {
   bots_taken_back?: number;
 }
 
+/** What saving rules would do now (POST /calendar/auto-schedule/preview). */
+export interface AutoSchedulePreview {
+  rules: AutoScheduleRules;
+  bots_scheduled: number;
+  bots_taken_back: number;
+  taken_back: { event_id: string; title: string | null; start_time: string; bot_id: string; refusal: string; bot_cancelled: boolean }[];
+}
+
 export interface CalendarEvent {
   id: string;
   calendar_id: string | null;

@@ -3,9 +3,9 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { formatDateTime, formatRelative } from '../format.ts';
-import type { AutoScheduleRules, AutoScheduleSettings, Connection } from '../types.ts';
+import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { ConfirmButton } from '../components/confirm-button.tsx';
+import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { useClock } from '../clock.ts';
 
@@ -122,13 +122,16 @@ function AutoSchedule() {
   const [isBusy, setIsBusy] = useState(false);
   /** The switch shows the state asked for while the request runs, then the server's. */
   const [desired, setDesired] = useState<boolean | null>(null);
+  /** Saving would take bots back: asked first, with what the preview found, and where focus goes after. */
+  const [asking, setAsking] = useState<{ preview: AutoSchedulePreview; config: unknown; returnTo: HTMLElement | null } | null>(null);
   if (settings.error) return <section class="card"><h2>Auto-schedule</h2><ErrorState error={settings.error} onRetry={() => void settings.reload()} /></section>;
   if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
   const isOn = settings.data.auto_schedule_enabled;
   const text = configText ?? JSON.stringify(settings.data.default_bot_config ?? { bot_name: 'Rollcall notes' }, null, 2);
   const rules = rulesDraft ?? settings.data.rules;
   const setRule = <K extends keyof AutoScheduleRules>(key: K, value: AutoScheduleRules[K]) => setRulesDraft({ ...rules, [key]: value });
-  const enable = async () => {
+  /** Saves (turning it on if off); when that would take bots back, asks first, naming the meetings. */
+  const save = async () => {
     let config: unknown;
     try {
       config = JSON.parse(text);
@@ -137,6 +140,31 @@ function AutoSchedule() {
       setDesired(null);
       return;
     }
+    const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setIsBusy(true);
+    try {
+      const preview = await api.post<AutoSchedulePreview>('/calendar/auto-schedule/preview', { rules });
+      if (preview.bots_taken_back > 0) {
+        setNotice(null);
+        setAsking({ preview, config, returnTo });
+        return;
+      }
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+      setDesired(null);
+      return;
+    } finally {
+      setIsBusy(false);
+    }
+    await enable(config);
+  };
+  const closeQuestion = (focus: 'always' | 'if-lost') => {
+    const returnTo = asking?.returnTo;
+    setAsking(null);
+    setDesired(null);
+    if (focus === 'always' || isFocusLost()) requestAnimationFrame(() => returnTo?.focus());
+  };
+  const enable = async (config: unknown) => {
     setIsBusy(true);
     try {
       const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules });
@@ -169,9 +197,9 @@ function AutoSchedule() {
       <div class="card-header">
         <h2 id="auto-title">Auto-schedule</h2>
         <label class="switch">
-          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={isBusy} onChange={() => {
+          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={isBusy || asking !== null} onChange={() => {
             setDesired(!isOn);
-            void (isOn ? disable() : enable());
+            void (isOn ? disable() : save());
           }} />
           <span id="auto-state">{(desired ?? isOn) ? `On: ${rulesSummary(settings.data.rules)}` : 'Off'}</span>
         </label>
@@ -210,15 +238,40 @@ function AutoSchedule() {
       <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
       <p class="hint">Calendar feeds (ICS) name no owner: with a rule about the organizer, your answer or the participants, their meetings get no bot.</p>
       <p class="hint">A meeting that stops passing the rules (new rules saved, a guest removed) loses the bot auto-schedule booked for it, unless that bot is already in the meeting; bots you booked yourself stay.</p>
-      {isOn && <button type="button" class="button" disabled={isBusy} onClick={() => void enable()}>Save rules and config</button>}
+      {isOn && <button type="button" class="button" disabled={isBusy || asking !== null} onClick={() => void save()}>Save rules and config</button>}
+      {asking && (
+        <ConfirmQuestion
+          question={`Saving takes the bot from ${plural(asking.preview.bots_taken_back, 'meeting')} that no longer ${asking.preview.bots_taken_back === 1 ? 'passes' : 'pass'} the rules:`}
+          confirmLabel={isOn ? 'Save and take back' : 'Turn on and take back'}
+          keepLabel="Keep editing"
+          onConfirm={async () => {
+            await enable(asking.config);
+            closeQuestion('if-lost');
+          }}
+          onKeep={() => closeQuestion('always')}
+        >
+          <ul aria-label="Meetings that would lose their bot">
+            {asking.preview.taken_back.map((meeting) => (
+              <li key={`${meeting.event_id} ${meeting.bot_id}`}>
+                <strong>{meeting.title ?? 'Untitled meeting'}</strong>, {formatDateTime(meeting.start_time)}: {meeting.refusal}
+                {meeting.bot_cancelled ? '' : ' (its bot stays for another copy of the meeting)'}
+              </li>
+            ))}
+            {asking.preview.bots_taken_back > asking.preview.taken_back.length && <li>and {asking.preview.bots_taken_back - asking.preview.taken_back.length} more</li>}
+          </ul>
+        </ConfirmQuestion>
+      )}
     </section>
   );
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 /** What saving says: what the server answered, and what changed for the meetings. */
 function enabledNotice(answer: AutoScheduleSettings): string {
   const changes: string[] = [];
-  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   if (answer.bots_scheduled) changes.push(`${plural(answer.bots_scheduled, 'bot')} booked`);
   if (answer.bots_taken_back) changes.push(`${plural(answer.bots_taken_back, 'meeting')} no longer passing the rules lost ${answer.bots_taken_back === 1 ? 'its bot' : 'their bots'}`);
   const said = answer.message ?? 'Auto-schedule is on';
