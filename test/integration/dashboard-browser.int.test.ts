@@ -407,6 +407,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await question.waitFor();
     assert.match(await question.getByRole('list', { name: 'Meetings that would lose their bot' }).innerText(), /^Design review, .+: organizer unknown$/);
     await focusMovesTo(page, 'Save and take back');
+    assert.equal(await page.getByLabel('Organizer').isDisabled(), true, 'the rules asked about cannot change under the question');
     await screenshot('auto-schedule-take-back');
     const reviewBot = async () => (await rc.request('GET', '/api/v1/bots/upcoming?limit=100', { auth: alice.auth })).body.bots.filter((b: { source: string; events: { title: string }[] }) => b.source === 'auto_schedule' && b.events.some((e) => e.title === 'Design review'));
     const booked = await reviewBot();

@@ -145,7 +145,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
       tags: autoTags, summary: 'What saving these rules would do now, written nowhere: meetings that would get a bot, and those that would lose the bot auto-schedule booked for them',
       body: AutoSchedulePreviewBody, response: { 200: AutoSchedulePreviewResponse, ...errorResponses(413, 415) },
     },
-  }, async (request) => calendar.autoSchedule.preview(request.userId, request.body.rules));
+  }, async (request) => calendar.autoSchedule.preview(request.userId, request.body.rules, request.body.default_bot_config));
 
   app.post('/calendar/auto-schedule/disable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule off; bots already scheduled stay', response: { 200: AutoScheduleResponse, ...errorResponses() } },

@@ -214,8 +214,9 @@ export const AutoScheduleEnableBody = Type.Object({
 }, { additionalProperties: true });
 
 export const AutoSchedulePreviewBody = Type.Object({
+  default_bot_config: Type.Optional(BotConfig),
   rules: Type.Optional(AutoScheduleRules),
-}, { additionalProperties: true, description: 'The rules to preview (as enable takes them: each one left out is its default); left out, the stored rules. Other fields (an enable body) are ignored' });
+}, { additionalProperties: true, description: 'An enable body to preview. rules as enable takes them (each one left out is its default); left out, the stored rules. default_bot_config (left out: the stored one) decides which meetings a booking would refuse' });
 
 export const AutoSchedulePreviewResponse = Type.Object({
   rules: Type.Object({

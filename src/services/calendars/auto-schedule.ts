@@ -24,8 +24,9 @@ import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, isAutoScheduledBot, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
+import { checkMeetingUrl, type MeetingPlatform } from '../../domain/meeting-url.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
@@ -56,6 +57,8 @@ interface Candidate {
   occurrenceKey: string;
   startMs: number;
   meetingIdentity: string;
+  meetingUrl: string | null;
+  meetingPlatform: string | null;
   /** The copy the rules read. */
   subject: RuleSubject;
 }
@@ -236,44 +239,49 @@ export class AutoSchedule implements AfterSyncHook {
    * would lose the bot auto-schedule booked for them, so that the client can ask before it saves.
    * The same reading as a run's; a sync or a booking in between can change what the save does.
    */
-  async preview(userId: string, rules?: Partial<AutoScheduleRules>): Promise<AutoSchedulePreview> {
+  async preview(userId: string, rules?: Partial<AutoScheduleRules>, defaultBotConfig?: BotConfigInput): Promise<AutoSchedulePreview> {
     const db = this.#database.db;
     const stored = await connections.findAutoSchedule(db, userId);
     const previewed = rules === undefined ? parseStoredRules(stored?.rules ?? null) : { ...DEFAULT_RULES, ...rules };
+    const config = defaultBotConfig ?? (stored ? JSON.parse(stored.default_bot_config) as BotConfigInput : {});
     const now = this.#clock.now();
     const { candidates, refused } = await this.#candidates(userId, now, previewed);
-    let toBook = 0;
-    /** Meetings (identity and start) a copy that passes would link to a live bot. */
-    const linkedToLiveBot = new Set<string>();
+    /** The meetings that would get a bot, by its key: copies of one meeting share it. */
+    const toBook = new Set<string>();
+    /** The live bots a copy that passes would be linked to. */
+    const linkedTo = new Set<string>();
     const pacer = new EventLoopPacer();
     for (const candidate of candidates) {
       await pacer.pace();
       const booking = await this.#bookingOf(userId, candidate, now);
-      if (booking === 'new') toBook++;
-      else if (booking !== null) linkedToLiveBot.add(`${candidate.meetingIdentity} ${candidate.startMs}`);
+      if (booking === null) continue;
+      if (booking !== 'new') linkedTo.add(booking.botId);
+      // What the booking itself refuses (a link to a private address, settings the platform does not take), a run skips.
+      else if (candidate.meetingUrl !== null && checkMeetingUrl(candidate.meetingUrl).ok && checkAutomaticLeave(config.automatic_leave, candidate.meetingPlatform as MeetingPlatform | null) === null) {
+        toBook.add(autoScheduleKey(candidate.meetingIdentity, candidate.startMs));
+      }
     }
     const held = await this.#heldByWaitingAutoBots(userId, refused);
     const botIds = [...new Set(held.values())];
-    const links = botIds.length === 0 ? [] : await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.bot_id', 'bot_events.event_id', 'bot_events.occurrence_key', 'bot_events.start_ms', 'bots.meeting_identity'])
-      .where('bot_events.bot_id', 'in', botIds).where('bot_events.is_live', '=', 1).execute();
+    const links = botIds.length === 0 ? [] : await db.selectFrom('bot_events')
+      .select(['bot_id', 'event_id', 'occurrence_key']).where('bot_id', 'in', botIds).where('is_live', '=', 1).execute();
     const refusedLinks = new Set(refused.map((r) => `${r.linkEventId} ${r.occurrenceKey}`));
     /** A bot stays when a link of it the rules keep remains, or a copy that passes is linked to it first. */
-    const staying = new Set(links.filter((l) => !refusedLinks.has(`${l.event_id} ${l.occurrence_key}`) || linkedToLiveBot.has(`${l.meeting_identity} ${l.start_ms}`)).map((l) => l.bot_id));
+    const staying = new Set([...links.filter((l) => !refusedLinks.has(`${l.event_id} ${l.occurrence_key}`)).map((l) => l.bot_id), ...linkedTo]);
     const takenBack: PreviewedTakeBack[] = refused.flatMap((meeting) => {
       const botId = held.get(`${meeting.linkEventId} ${meeting.occurrenceKey}`);
       return botId === undefined ? [] : [{
         event_id: meeting.eventId, title: meeting.title, start_time: new Date(meeting.startMs).toISOString(), bot_id: botId, refusal: meeting.refusal, bot_cancelled: !staying.has(botId),
       }];
     }).sort((a, b) => a.start_time.localeCompare(b.start_time));
-    return { rules: previewed, bots_scheduled: toBook, bots_taken_back: takenBack.length, taken_back: takenBack.slice(0, PREVIEW_LIST_LIMIT) };
+    return { rules: previewed, bots_scheduled: toBook.size, bots_taken_back: takenBack.length, taken_back: takenBack.slice(0, PREVIEW_LIST_LIMIT) };
   }
 
   /**
    * Whether a run books the candidate: null, not (it had a bot, or its meeting has one in it
    * already); 'new', a bot of its own; or the live bot of the same meeting it is linked to.
    */
-  async #bookingOf(userId: string, candidate: Candidate, now: number): Promise<'new' | { deduplication_key: string; config: AppliedBotConfig } | null> {
+  async #bookingOf(userId: string, candidate: Candidate, now: number): Promise<'new' | { botId: string; deduplication_key: string; config: AppliedBotConfig } | null> {
     if (await hasHadBot(this.#database.db, candidate.linkEventId, candidate.occurrenceKey)) return null;
     const shared = await this.#liveBotInSameMeeting(userId, candidate);
     if (shared) return shared;
@@ -459,7 +467,7 @@ export class AutoSchedule implements AfterSyncHook {
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
       if (!isWanted({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms }, subject)) continue;
-      result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, subject });
+      result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, meetingUrl: event.meeting_url, meetingPlatform: event.meeting_platform, subject });
     }
     const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
@@ -481,7 +489,7 @@ export class AutoSchedule implements AfterSyncHook {
         if (!isWanted({ eventId, linkEventId: series.id, occurrenceKey: key, title: occurrence.title, startMs: occurrence.startMs }, subject)) continue;
         result.push({
           eventId, linkEventId: series.id, occurrenceKey: key,
-          startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, subject,
+          startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, meetingUrl: occurrence.meetingUrl, meetingPlatform: occurrence.meetingPlatform, subject,
         });
       }
     }
@@ -515,14 +523,14 @@ export class AutoSchedule implements AfterSyncHook {
   }
 
   /** A live bot of the user already going to this meeting at this time (for example a manual one). */
-  async #liveBotInSameMeeting(userId: string, candidate: Candidate): Promise<{ deduplication_key: string; config: AppliedBotConfig } | null> {
+  async #liveBotInSameMeeting(userId: string, candidate: Candidate): Promise<{ botId: string; deduplication_key: string; config: AppliedBotConfig } | null> {
     const row = await this.#database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id')
-      .select(['bots.deduplication_key', 'bots.bot_config'])
+      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config'])
       .where('bots.user_id', '=', userId).where('bots.meeting_identity', '=', candidate.meetingIdentity)
       .where('bots.status', 'in', LIVE_STATUSES).where('bot_events.is_live', '=', 1).where('bot_events.start_ms', '=', candidate.startMs)
       .limit(1).executeTakeFirst();
     if (!row) return null;
     // The bot's own configuration, so that linking one more event changes nothing else about it.
-    return { deduplication_key: row.deduplication_key, config: applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput) };
+    return { botId: row.id, deduplication_key: row.deduplication_key, config: applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput) };
   }
 }

@@ -85,7 +85,7 @@ export function ConfirmQuestion(props: { question: string; confirmLabel: string;
       >
         {props.confirmLabel}
       </button>
-      <button type="button" class="button" onClick={props.onKeep}>{props.keepLabel ?? 'Keep'}</button>
+      <button type="button" class="button" disabled={isBusy} onClick={props.onKeep}>{props.keepLabel ?? 'Keep'}</button>
     </Wrapper>
   );
 }

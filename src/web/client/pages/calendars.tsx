@@ -123,7 +123,7 @@ function AutoSchedule() {
   /** The switch shows the state asked for while the request runs, then the server's. */
   const [desired, setDesired] = useState<boolean | null>(null);
   /** Saving would take bots back: asked first, with what the preview found, and where focus goes after. */
-  const [asking, setAsking] = useState<{ preview: AutoSchedulePreview; config: unknown; returnTo: HTMLElement | null } | null>(null);
+  const [asking, setAsking] = useState<{ preview: AutoSchedulePreview; config: unknown; rules: AutoScheduleRules; returnTo: HTMLElement | null } | null>(null);
   if (settings.error) return <section class="card"><h2>Auto-schedule</h2><ErrorState error={settings.error} onRetry={() => void settings.reload()} /></section>;
   if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
   const isOn = settings.data.auto_schedule_enabled;
@@ -143,10 +143,12 @@ function AutoSchedule() {
     const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     setIsBusy(true);
     try {
-      const preview = await api.post<AutoSchedulePreview>('/calendar/auto-schedule/preview', { rules });
+      const preview = await api.post<AutoSchedulePreview>('/calendar/auto-schedule/preview', { default_bot_config: config, rules });
       if (preview.bots_taken_back > 0) {
+        // Nothing is saved yet: the switch shows the state as it is while the question stands.
         setNotice(null);
-        setAsking({ preview, config, returnTo });
+        setDesired(null);
+        setAsking({ preview, config, rules, returnTo });
         return;
       }
     } catch (error) {
@@ -156,7 +158,7 @@ function AutoSchedule() {
     } finally {
       setIsBusy(false);
     }
-    await enable(config);
+    await enable(config, rules);
   };
   const closeQuestion = (focus: 'always' | 'if-lost') => {
     const returnTo = asking?.returnTo;
@@ -164,10 +166,11 @@ function AutoSchedule() {
     setDesired(null);
     if (focus === 'always' || isFocusLost()) requestAnimationFrame(() => returnTo?.focus());
   };
-  const enable = async (config: unknown) => {
+  /** Saves what was previewed (or what the form holds when nothing needed asking). */
+  const enable = async (config: unknown, savedRules: AutoScheduleRules) => {
     setIsBusy(true);
     try {
-      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules });
+      const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules: savedRules });
       setNotice({ kind: 'ok', text: enabledNotice(answer) });
       setConfigText(null);
       setRulesDraft(null);
@@ -205,7 +208,7 @@ function AutoSchedule() {
         </label>
       </div>
       <Notice notice={notice} />
-      <fieldset class="filters rules">
+      <fieldset class="filters rules" disabled={asking !== null}>
         <legend>Which synced meetings get a bot</legend>
         <label><span>Organizer</span>
           <select value={rules.organizer} onChange={(e) => setRule('organizer', e.currentTarget.value as AutoScheduleRules['organizer'])}>
@@ -234,7 +237,7 @@ function AutoSchedule() {
         </label>
       </fieldset>
       <label for="default-config">Default bot config (JSON) for auto-scheduled bots</label>
-      <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} onInput={(e) => setConfigText(e.currentTarget.value)} />
+      <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} disabled={asking !== null} onInput={(e) => setConfigText(e.currentTarget.value)} />
       <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
       <p class="hint">Calendar feeds (ICS) name no owner: with a rule about the organizer, your answer or the participants, their meetings get no bot.</p>
       <p class="hint">A meeting that stops passing the rules (new rules saved, a guest removed) loses the bot auto-schedule booked for it, unless that bot is already in the meeting; bots you booked yourself stay.</p>
@@ -245,7 +248,7 @@ function AutoSchedule() {
           confirmLabel={isOn ? 'Save and take back' : 'Turn on and take back'}
           keepLabel="Keep editing"
           onConfirm={async () => {
-            await enable(asking.config);
+            await enable(asking.config, asking.rules);
             closeQuestion('if-lost');
           }}
           onKeep={() => closeQuestion('always')}
