@@ -48,18 +48,30 @@ export async function updateConnection(db: Db, id: string, changes: ConnectionUp
  * was reported and has not ended (calendar.sync_failing without calendar.sync_restored yet).
  */
 export async function findBotsOnOtherFailingConnections(db: Db, botIds: readonly string[], connectionId: string): Promise<Set<string>> {
-  const found = new Set<string>();
+  return new Set((await linksToReportedFailures(db, botIds, connectionId)).map((row) => row.bot_id));
+}
+
+/** The connections reported failing (and not recovered) that the bot has a live link to an event of a failing calendar of, soonest failing first. */
+export async function reportedFailuresOfBot(db: Db, botId: string): Promise<CalendarConnectionRow[]> {
+  const ids = new Set((await linksToReportedFailures(db, [botId])).map((row) => row.connection_id));
+  if (ids.size === 0) return [];
+  return db.selectFrom('calendar_connections').selectAll().where('id', 'in', [...ids]).orderBy('failing_since').orderBy('id').execute();
+}
+
+/** The bots' live links to events of calendars a report of failing syncs is about (of connections other than `exceptConnectionId`). */
+async function linksToReportedFailures(db: Db, botIds: readonly string[], exceptConnectionId?: string): Promise<{ bot_id: string; connection_id: string }[]> {
+  const found: { bot_id: string; connection_id: string }[] = [];
   for (let i = 0; i < botIds.length; i += 500) {
-    const rows = await db.selectFrom('bot_events').innerJoin('events', 'events.id', 'bot_events.event_id')
+    let query = db.selectFrom('bot_events').innerJoin('events', 'events.id', 'bot_events.event_id')
       .innerJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
-      .select(['bot_events.bot_id', 'calendar_connections.failing_calendars', 'events.provider_calendar_id']).distinct()
+      .select(['bot_events.bot_id', 'calendar_connections.id as connection_id', 'calendar_connections.failing_calendars', 'events.provider_calendar_id']).distinct()
       .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
-      .where('calendar_connections.id', '!=', connectionId).where('calendar_connections.failing_reported_at', 'is not', null)
-      .execute();
+      .where('calendar_connections.failing_reported_at', 'is not', null);
+    if (exceptConnectionId !== undefined) query = query.where('calendar_connections.id', '!=', exceptConnectionId);
     // A report about some calendars of its connection (the others sync) was not about the bots of the others.
-    for (const row of rows) {
+    for (const row of await query.execute()) {
       const calendars = row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[];
-      if (calendars === null || (row.provider_calendar_id !== null && calendars.includes(row.provider_calendar_id))) found.add(row.bot_id);
+      if (calendars === null || (row.provider_calendar_id !== null && calendars.includes(row.provider_calendar_id))) found.push({ bot_id: row.bot_id, connection_id: row.connection_id });
     }
   }
   return found;

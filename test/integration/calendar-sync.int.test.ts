@@ -2359,10 +2359,14 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: shared, calendarId: colleague });
     env.microsoft.createEvent(account.email, { subject: 'Both', startMs: start, endMs: start + HOUR, joinUrl: shared });
     env.microsoft.createEvent(account.email, { subject: 'Own', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl() });
+    const later = meetingUrl();
+    env.microsoft.createEvent(account.email, { subject: 'Booked later', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, joinUrl: later, calendarId: colleague });
+    env.microsoft.createEvent(account.email, { subject: 'Booked later', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, joinUrl: later });
+    env.microsoft.createEvent(account.email, { subject: 'Own, booked later', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, joinUrl: meetingUrl() });
     const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, colleague], callback_url: env.hooksUrl } });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const calendarId = res.body.calendar_id as string;
-    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const events = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
     const idsOf = (title: string) => events.filter((e) => e.title === title).map((e) => e.id);
     const bothBot = await scheduleWithHooks(env, user.auth, idsOf('Both')[0]!, 'both');
     assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Both')[1]!, 'both'), bothBot);
@@ -2392,6 +2396,14 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await reports(), [`calendar.sync_failing ${JSON.stringify([colleague])}`]);
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing']);
     assert.deepEqual(await syncKinds(ownBot), []);
+    // A bot booked since on a meeting of the failing calendar hears it at once, as those did at the report.
+    // (Both copies, in either order: told when the failing calendar's copy is linked, once.)
+    const laterBot = await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'later');
+    assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Booked later')[1]!, 'later'), laterBot);
+    assert.deepEqual(await syncKinds(laterBot), ['sync_failing']);
+    assert.equal(await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'later'), laterBot);
+    assert.deepEqual(await syncKinds(laterBot), ['sync_failing'], 'booked again: not told twice');
+    assert.deepEqual(await syncKinds(await scheduleWithHooks(env, user.auth, idsOf('Own, booked later')[0]!, 'own-later')), [], 'on a calendar that syncs: nothing to hear');
 
     // Graph down for five minutes (a sync asked for at its start sees it): the own calendar's bot is not told.
     env.microsoft.outage = { status: 503 };
@@ -2447,6 +2459,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     env.microsoft.allowReads(account.email, own);
     await syncNow();
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored', 'sync_failing', 'sync_restored']);
+    assert.deepEqual(await syncKinds(laterBot), await syncKinds(bothBot), 'told as those booked before the report were');
     assert.deepEqual((await reports()).slice(5), ['calendar.sync_restored null']);
   });
 });
@@ -3383,11 +3396,19 @@ describe('auto-schedule', () => {
    * then does (counts, and the bots it takes back), and changes nothing by itself.
    */
   async function previewedEnable(auth: string, rules: Record<string, string>) {
-    const bots = () => env.rc.database.db.selectFrom('bots').select(['id', 'status']).orderBy('id').execute();
+    const { db } = env.rc.database;
+    const bots = () => db.selectFrom('bots').select(['id', 'status', 'updated_at']).orderBy('id').execute();
+    const written = async () => ({
+      bots: await bots(),
+      links: await db.selectFrom('bot_events').select(['id', 'is_live']).orderBy('id').execute(),
+      decisions: Number((await db.selectFrom('bot_decisions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+      settings: await db.selectFrom('auto_schedule_settings').selectAll().orderBy('user_id').execute(),
+    });
     const before = await bots();
+    const untouched = await written();
     const preview = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/preview', { auth, body: { default_bot_config: { bot_name: 'Auto' }, rules } });
     assert.equal(preview.status, 200, JSON.stringify(preview.body));
-    assert.deepEqual(await bots(), before, 'a preview writes nothing');
+    assert.deepEqual(await written(), untouched, 'a preview writes nothing');
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth, body: { default_bot_config: { bot_name: 'Auto' }, rules } });
     assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
     assert.deepEqual([preview.body.bots_scheduled, preview.body.bots_taken_back], [enabled.body.bots_scheduled, enabled.body.bots_taken_back], JSON.stringify(preview.body));
@@ -3573,6 +3594,21 @@ describe('auto-schedule', () => {
     assert.equal(kept.status, 'Scheduled');
     assert.deepEqual(kept.events.filter((e) => e.is_linked).map((e) => e.event_id), [fromGoogle!.id]);
     assert.match(kept.decisions.at(-1)!.reason, /no longer passes the auto-schedule rules \(not the organizer\).*stays for its 1 other event/);
+  });
+
+  test('a preview counts a meeting on two calendars of one user once, as the save books it once', async () => {
+    const user = await env.rc.newUser();
+    const a = await connectGoogle(env, user.auth);
+    const b = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const url = meetingUrl();
+    env.google.insertEvent(a.account.email, a.account.email, { summary: 'Board meeting', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: url });
+    env.microsoft.createEvent(b.account.email, { subject: 'Board meeting', startMs: start, endMs: start + HOUR, location: url });
+    await env.google.notifyChanges(a.account.email);
+    await env.microsoft.notifyChanges(b.account.email);
+    await env.rc.calendarSync.runDue();
+    const { preview, enabled } = await previewedEnable(user.auth, {});
+    assert.deepEqual([preview.bots_scheduled, enabled.body.bots_scheduled], [1, 1]);
   });
 
   test('the same meeting on two calendars of one user gets one bot', async () => {

@@ -114,19 +114,34 @@ export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connect
 }
 
 /**
- * A bot just booked (or linked again) on a synced meeting: if every meeting it is linked to is on
- * a calendar Rollcall cannot see (a revoked connection, a refused calendar), it is at risk from
- * the start and hears it now, not only when its join time cancels it. A bot at risk that this
- * link makes visible again (its meeting on a calendar that reads) hears `access_restored`: it
- * launches as planned, and its log says so.
+ * A bot just booked (or linked again) on a synced meeting hears what Rollcall knows of its
+ * calendars. If every meeting it is linked to is on a calendar Rollcall cannot see (a revoked
+ * connection, a refused calendar), it is at risk from the start and hears it now, not only when
+ * its join time cancels it. A bot at risk that this link makes visible again (its meeting on a
+ * calendar that reads) hears `access_restored`: it launches as planned, and its log says so. A bot
+ * on a calendar reported failing hears `sync_failing`.
  */
-export async function noteBookedWithoutCalendarAccess(trx: Db, botId: string, nowMs: number, isNewBot: boolean): Promise<void> {
+export async function noteCalendarHealthAtBooking(trx: Db, botId: string, nowMs: number, isNewBot: boolean): Promise<void> {
   const blocked = await connections.findBotsWithoutCalendarAccess(trx, [botId]);
   if (blocked.size === 0) {
     if (!isNewBot) await appendFollowUps(trx, [botId], ['at_risk', 'access_restored'], nowMs, 'Linked to a meeting on a calendar Rollcall can read; the bot launches as planned', {});
+    await noteBookedOnFailingCalendar(trx, botId, nowMs, isNewBot);
     return;
   }
   await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
+}
+
+/**
+ * A bot just booked (or linked again) on a meeting of a calendar whose failing syncs were reported
+ * hears it now, as the bots of that calendar did at the report: it launches on the meeting as last
+ * synced. Told once, whichever connection told it.
+ */
+async function noteBookedOnFailingCalendar(trx: Db, botId: string, nowMs: number, isNewBot: boolean): Promise<void> {
+  const [connection] = await connections.reportedFailuresOfBot(trx, botId);
+  if (connection === undefined) return;
+  if (!isNewBot && (await botsWhoseLatestIs(trx, [botId], ['sync_failing', 'sync_restored'], 'sync_failing')).size > 0) return;
+  const calendars = connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[];
+  await tellSyncFailing(trx, connection, { failing_since: connection.failing_since!, last_error: connection.last_error ?? 'unknown', failingCalendars: calendars }, [botId], nowMs);
 }
 
 /**

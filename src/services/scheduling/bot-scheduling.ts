@@ -24,7 +24,7 @@ import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
-import { noteBookedWithoutCalendarAccess } from '../calendars/connection-health.ts';
+import { noteCalendarHealthAtBooking } from '../calendars/connection-health.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
@@ -504,7 +504,7 @@ export class BotScheduling implements EventChangeListener {
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
     if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
     else if (updated.bot_config !== existing.bot_config) await requestProviderSync(trx, updated, 'Scheduled again with other settings', now);
-    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, existing.id, now, false);
+    if (target.calendarId !== null) await noteCalendarHealthAtBooking(trx, existing.id, now, false);
     return {
       botId: existing.id,
       scheduleId: schedule.id,
@@ -552,7 +552,7 @@ export class BotScheduling implements EventChangeListener {
       statusReason: 'Scheduled through the API',
       webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
     }, now, linkRow(bot, target, now));
-    if (target.calendarId !== null) await noteBookedWithoutCalendarAccess(trx, botId, now, true);
+    if (target.calendarId !== null) await noteCalendarHealthAtBooking(trx, botId, now, true);
     return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
   }
 
