@@ -2388,6 +2388,16 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
       env.clock.set(end);
     };
     const syncNow = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    /** Graph answers every request 503 for `ms`, the first sync asked for at its start (it sees it at once). */
+    const outageFor = async (ms: number) => {
+      env.microsoft.outage = { status: 503 };
+      try {
+        await syncNow();
+        await syncsFor(ms);
+      } finally {
+        env.microsoft.outage = null;
+      }
+    };
 
     // The colleague's calendar refuses its reader; after 15 minutes the run is reported for it alone.
     env.microsoft.refuseReads(account.email, colleague);
@@ -2405,27 +2415,15 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await syncKinds(laterBot), ['sync_failing'], 'booked again: not told twice');
     assert.deepEqual(await syncKinds(await scheduleWithHooks(env, user.auth, idsOf('Own, booked later')[0]!, 'own-later')), [], 'on a calendar that syncs: nothing to hear');
 
-    // Graph down for five minutes (a sync asked for at its start sees it): the own calendar's bot is not told.
-    env.microsoft.outage = { status: 503 };
-    try {
-      await syncNow();
-      await syncsFor(5 * MIN);
-    } finally {
-      env.microsoft.outage = null;
-    }
+    // Graph down for five minutes: the own calendar's bot is not told.
+    await outageFor(5 * MIN);
     await syncNow();
     assert.deepEqual(await syncKinds(ownBot), [], 'a short outage in a long run tells no one');
     assert.equal((await reports()).length, 1);
 
     // Down for twenty minutes: once 15 have passed since a sync saw it, the own calendar's bot
     // hears it too, and the report is sent again, about the whole account.
-    env.microsoft.outage = { status: 503 };
-    try {
-      await syncNow();
-      await syncsFor(20 * MIN);
-    } finally {
-      env.microsoft.outage = null;
-    }
+    await outageFor(20 * MIN);
     assert.deepEqual(await syncKinds(ownBot), ['sync_failing']);
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing'], 'told once');
     assert.deepEqual((await reports()).slice(1), ['calendar.sync_failing null']);
