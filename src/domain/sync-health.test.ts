@@ -91,6 +91,16 @@ test('a reported run follows its calendars: one that reads again leaves the repo
   // (Here the others read again, so the report ends and C's failure starts a run of its own.)
   assert.deepEqual(after({ calendars: null, pending: {} }, ['c'], 60, new Set(['c'])), { ends: true, failingSince: 60 * MIN, stillFailing: ['c'], readAgain: ['a', 'b'] });
   assert.deepEqual(after({ calendars: null, pending: {} }, ['a', 'c'], 60, new Set(['c'])), { ends: false, next: { calendars: ['a'], pending: { c: 60 * MIN } }, joined: [], joinedSince: null, readAgain: ['b'] });
+  // An outage after such a calendar was added: once it joins, the report names every calendar
+  // rather than the whole connection, so the next sync does not take it for a newcomer again.
+  const joinedLate = after({ calendars: null, pending: { c: 60 * MIN } }, null, 75, new Set(['c']));
+  assert.deepEqual(joinedLate, { ends: false, next: { calendars: ['a', 'b', 'c'], pending: {} }, joined: ['c'], joinedSince: 60 * MIN, readAgain: [] });
+  assert.ok(!joinedLate.ends);
+  assert.deepEqual(after(joinedLate.next, null, 90, new Set(['c'])), { ends: false, next: joinedLate.next, joined: [], joinedSince: null, readAgain: [] });
+  // An id that is also an Object property name is a calendar like any other.
+  assert.deepEqual(after({ calendars: ['a'], pending: {} }, ['a', 'constructor'], 20).ends, false);
+  assert.deepEqual(failingCalendarsAfter({ calendars: ['a'], pending: {} }, ['a', 'constructor'], ['a', 'constructor'], 20 * MIN, 15 * MIN),
+    { ends: false, next: { calendars: ['a'], pending: { constructor: 20 * MIN } }, joined: [], joinedSince: null, readAgain: [] });
 });
 
 test('a report whose calendars all read again, while others fail too briefly to report, ends: those start a run of their own', () => {

@@ -85,14 +85,17 @@ export function failingCalendarsAfter(reported: ReportedCalendars, failing: read
   const now = new Set(failing ?? all);
   const readAgain = all.filter((id) => was.has(id) && !now.has(id));
   const outside = all.filter((id) => now.has(id) && !was.has(id));
-  const sinceOf = (id: string) => reported.pending[id] ?? nowMs;
+  const sinceOf = (id: string) => (Object.hasOwn(reported.pending, id) ? reported.pending[id]! : nowMs);
   const joined = outside.filter((id) => nowMs - sinceOf(id) >= reportAfterMs);
   const waiting = outside.filter((id) => nowMs - sinceOf(id) < reportAfterMs);
   const stillReported = all.filter((id) => was.has(id) && now.has(id));
   if (stillReported.length === 0 && joined.length === 0 && waiting.length > 0) {
     return { ends: true, failingSince: Math.min(...waiting.map(sinceOf)), stillFailing: waiting, readAgain };
   }
-  const calendars = failing === null && waiting.length === 0 ? null : all.filter((id) => was.has(id) ? now.has(id) : joined.includes(id));
+  // Null (the whole connection) only while it names no calendar added after the report, which a
+  // later sync would read as outside it again.
+  const isWhole = failing === null && waiting.length === 0 && !all.some((id) => addedSinceReport.has(id));
+  const calendars = isWhole ? null : all.filter((id) => was.has(id) ? now.has(id) : joined.includes(id));
   return {
     ends: false,
     next: { calendars, pending: Object.fromEntries(waiting.map((id) => [id, sinceOf(id)])) },

@@ -55,7 +55,9 @@ export async function findBotsOnOtherFailingConnections(db: Db, botIds: readonly
 export async function reportedFailuresOfBot(db: Db, botId: string): Promise<CalendarConnectionRow[]> {
   const ids = new Set((await linksToReportedFailures(db, [botId])).map((row) => row.connection_id));
   if (ids.size === 0) return [];
-  return db.selectFrom('calendar_connections').selectAll().where('id', 'in', [...ids]).orderBy('failing_since').orderBy('id').execute();
+  // Read again, the report may have ended meanwhile.
+  return db.selectFrom('calendar_connections').selectAll().where('id', 'in', [...ids]).where('failing_reported_at', 'is not', null)
+    .orderBy('failing_since').orderBy('id').execute();
 }
 
 /** The bots' live links to events of calendars a report of failing syncs is about (of connections other than `exceptConnectionId`). */

@@ -2445,7 +2445,10 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored']);
     const ended = (await reports()).slice(3);
     assert.deepEqual(ended, ['calendar.sync_restored null']);
-    assert.match(env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).at(-1)!.json.message, new RegExp(`Calendar ${own} began failing a short while ago`));
+    const endedReport = env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).at(-1)!.json;
+    assert.match(endedReport.message, new RegExp(`Calendar ${own} began failing a short while ago`));
+    assert.deepEqual(endedReport.still_failing_calendars, [own]);
+    assert.equal(endedReport.last_synced_at, (await connection(env, user.auth, calendarId)).last_sync_at, 'this sync did not work: the last that did');
     assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, new Date(env.clock.now()).toISOString(), 'a new run, from the own calendar\'s first failure');
     await syncsFor(10 * MIN);
     assert.equal((await reports()).length, 4, 'not reported before it has lasted');

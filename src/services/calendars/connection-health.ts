@@ -283,7 +283,12 @@ export async function reportSyncRestored(database: Database, connection: Calenda
       message: wasRevoked ? 'The calendar provider accepts this connection\'s credentials again; syncing has resumed and its bots launch as planned.'
         : stillFailing.length > 0 ? `The calendars reported failing sync again; their events and bots follow the calendar as it is now. Calendar${stillFailing.length === 1 ? '' : 's'} ${stillFailing.join(', ')} began failing a short while ago and ${stillFailing.length === 1 ? 'is' : 'are'} reported if ${stillFailing.length === 1 ? 'it goes' : 'they go'} on failing.`
           : 'Syncing this calendar works again; its events and bots follow the calendar as it is now.',
-      details: { failing_since: formatOptionalInstant(since), last_synced_at: formatInstant(nowMs) },
+      details: {
+        failing_since: formatOptionalInstant(since),
+        // A report that ends while other calendars fail: this sync did not work, the last that did stands.
+        last_synced_at: stillFailing.length > 0 ? formatOptionalInstant(connection.last_sync_at) : formatInstant(nowMs),
+        ...(stillFailing.length > 0 ? { still_failing_calendars: stillFailing } : {}),
+      },
     }, nowMs);
     await noteConnectionRecovered(trx, database.engine, connection.id, { hadLostAccess: wasRevoked, wasReportedFailing: true }, nowMs);
     return true as const;
