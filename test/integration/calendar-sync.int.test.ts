@@ -3388,6 +3388,12 @@ describe('auto-schedule', () => {
         assert.match(JSON.stringify(res.body.details ?? res.body), new RegExp(field.replace('.', '\\.')), JSON.stringify(res.body));
       }
     }
+    // A default config enable would refuse, the preview refuses alike.
+    for (const route of ['enable', 'preview']) {
+      const res = await env.rc.request('POST', `/api/v1/calendar/auto-schedule/${route}`, { auth: user.auth, body: { default_bot_config: { bot_name: 'A', join_at: '2030-01-01T00:00:00Z' }, rules: {} } });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.deepEqual([res.body.code, res.body.details?.field], ['invalid_bot_config', 'default_bot_config.join_at'], `${route}: ${JSON.stringify(res.body)}`);
+    }
     const settings = await env.rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
     assert.equal(settings.body.rules.recurring, 'exclude', 'a refused request changes nothing');
   });

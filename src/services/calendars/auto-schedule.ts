@@ -155,6 +155,17 @@ export class AutoSchedule implements AfterSyncHook {
 
   /** Turns it on with this configuration; `rules` given replace the stored ones (each one left out is its default), absent they stay. */
   async enable(userId: string, defaultBotConfig: BotConfigInput, rules?: Partial<AutoScheduleRules>): Promise<AutoScheduleSettings & { message: string; bots_scheduled: number; bots_taken_back: number }> {
+    await this.#checkDefaultConfig(defaultBotConfig);
+    // Rules left out stay as stored, in the same statement (a concurrent save cannot be undone by it).
+    const newRules = rules === undefined ? undefined : JSON.stringify({ ...DEFAULT_RULES, ...rules });
+    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
+    const { booked, takenBack } = await this.run(userId);
+    if (takenBack > 0) await this.topUpSeries(userId);
+    return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked, bots_taken_back: takenBack };
+  }
+
+  /** Refuses a default bot config here, as a whole, not at every meeting it would be applied to. */
+  async #checkDefaultConfig(defaultBotConfig: BotConfigInput): Promise<void> {
     if (defaultBotConfig.callback_url !== undefined) {
       const check = await checkUrlPromptly(this.#guard, defaultBotConfig.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `default_bot_config.callback_url ${check.reason}`, { details: { field: 'default_bot_config.callback_url' } });
@@ -163,15 +174,8 @@ export class AutoSchedule implements AfterSyncHook {
       const field = defaultBotConfig.join_at !== undefined ? 'join_at' : defaultBotConfig.meeting_url !== undefined ? 'meeting_url' : 'deduplication_key';
       throw new ApiError('invalid_bot_config', `default_bot_config.${field}: belongs to one meeting, not to every meeting`, { details: { field: `default_bot_config.${field}` } });
     }
-    // Refused here, not at every meeting it would be applied to.
     const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
-    // Rules left out stay as stored, in the same statement (a concurrent save cannot be undone by it).
-    const newRules = rules === undefined ? undefined : JSON.stringify({ ...DEFAULT_RULES, ...rules });
-    await connections.saveAutoSchedule(this.#database.db, { user_id: userId, is_enabled: 1, default_bot_config: JSON.stringify(defaultBotConfig), rules: newRules, updated_at: this.#clock.now() });
-    const { booked, takenBack } = await this.run(userId);
-    if (takenBack > 0) await this.topUpSeries(userId);
-    return { ...(await this.settings(userId)), message: 'Auto-scheduling enabled successfully', bots_scheduled: booked, bots_taken_back: takenBack };
   }
 
   /** Stops new bookings; bots already scheduled stay. */
@@ -243,6 +247,8 @@ export class AutoSchedule implements AfterSyncHook {
     const db = this.#database.db;
     const stored = await connections.findAutoSchedule(db, userId);
     const previewed = rules === undefined ? parseStoredRules(stored?.rules ?? null) : { ...DEFAULT_RULES, ...rules };
+    // A config given is refused as enable would refuse it, before anything is counted with it.
+    if (defaultBotConfig !== undefined) await this.#checkDefaultConfig(defaultBotConfig);
     const config = defaultBotConfig ?? (stored ? JSON.parse(stored.default_bot_config) as BotConfigInput : {});
     const now = this.#clock.now();
     const { candidates, refused } = await this.#candidates(userId, now, previewed);
