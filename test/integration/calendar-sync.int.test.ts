@@ -2406,6 +2406,12 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await reports(), [`calendar.sync_failing ${JSON.stringify([colleague])}`]);
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing']);
     assert.deepEqual(await syncKinds(ownBot), []);
+    /** What the connection resource says of the report, for a client that missed a webhook. */
+    const reportView = async () => {
+      const view = await connection(env, user.auth, calendarId);
+      return { reported: view.sync_failing_reported_at !== null, calendars: view.failing_calendars };
+    };
+    assert.deepEqual(await reportView(), { reported: true, calendars: [colleague] });
     // A bot booked since on a meeting of the failing calendar hears it at once, as those did at the report.
     // (Both copies, in either order: told when the failing calendar's copy is linked, once.)
     const laterBot = await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'later');
@@ -2427,6 +2433,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(await syncKinds(ownBot), ['sync_failing']);
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing'], 'told once');
     assert.deepEqual((await reports()).slice(1), ['calendar.sync_failing null']);
+    assert.deepEqual(await reportView(), { reported: true, calendars: null });
 
     // Graph answers again, the colleague's calendar still refuses: the own calendar's bot hears at
     // once that it follows its calendar again; the other is still on a failing calendar.
@@ -2450,10 +2457,12 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.deepEqual(endedReport.still_failing_calendars, [own]);
     assert.equal(endedReport.last_synced_at, (await connection(env, user.auth, calendarId)).last_sync_at, 'this sync did not work: the last that did');
     assert.equal((await connection(env, user.auth, calendarId)).sync_failing_since, new Date(env.clock.now()).toISOString(), 'a new run, from the own calendar\'s first failure');
+    assert.deepEqual(await reportView(), { reported: false, calendars: null });
     await syncsFor(10 * MIN);
     assert.equal((await reports()).length, 4, 'not reported before it has lasted');
     await syncsFor(10 * MIN);
     assert.deepEqual((await reports()).slice(4), [`calendar.sync_failing ${JSON.stringify([own])}`]);
+    assert.deepEqual(await reportView(), { reported: true, calendars: [own] });
     // The shared meeting's bot launches from the colleague's copy, as last synced on the own calendar: told.
     assert.deepEqual(await syncKinds(bothBot), ['sync_failing', 'sync_restored', 'sync_failing']);
     assert.deepEqual(await syncKinds(ownBot), ['sync_failing', 'sync_restored'], 'at risk (its one calendar refuses): not told that it launches');

@@ -86,6 +86,8 @@ const ConnectionFields = {
   last_error: Nullable(Type.String()),
   last_error_at: Nullable(Type.String({ format: 'date-time' })),
   sync_failing_since: Nullable(Type.String({ format: 'date-time', description: 'When the current run of failed syncs began; null while the last sync worked. Once it has lasted CALENDAR_SYNC_FAILING_AFTER_SECONDS a calendar.sync_failing webhook is sent' })),
+  sync_failing_reported_at: Nullable(Type.String({ format: 'date-time', description: 'When the current run of failed syncs was reported (calendar.sync_failing); null while it is not' })),
+  failing_calendars: Nullable(Type.Array(Type.String(), { description: 'While the run is reported: the provider ids of the calendars the report is about, as the last calendar.sync_failing named them; null when it is about the whole connection, or not reported' })),
   next_sync_at: Nullable(Type.String({ format: 'date-time' })),
   push_enabled: Type.Boolean(),
   calendars: Type.Array(CalendarView),

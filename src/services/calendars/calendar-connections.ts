@@ -96,6 +96,8 @@ export interface ConnectionView {
   last_error: string | null;
   last_error_at: string | null;
   sync_failing_since: string | null;
+  sync_failing_reported_at: string | null;
+  failing_calendars: string[] | null;
   next_sync_at: string | null;
   push_enabled: boolean;
   calendars: CalendarView[];
@@ -588,6 +590,8 @@ export class CalendarConnections {
       last_error: row.last_error,
       last_error_at: formatOptionalInstant(row.last_error_at),
       sync_failing_since: formatOptionalInstant(row.failing_since),
+      sync_failing_reported_at: formatOptionalInstant(row.failing_reported_at),
+      failing_calendars: row.failing_reported_at === null || row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[],
       next_sync_at: formatOptionalInstant(row.next_sync_at),
       push_enabled: this.#isPushEnabled && provider !== 'ics',
       calendars: calendars.map((c) => calendarView(c, listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),
