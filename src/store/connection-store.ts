@@ -10,6 +10,19 @@ import type { Db } from './event-store.ts';
 export type ConnectionUpdate = Updateable<CalendarConnectionsTable>;
 export type CalendarUpdate = Updateable<ConnectedCalendarsTable>;
 
+/**
+ * The provider ids of the calendars a connection's failing-sync report is about, as stored in
+ * `failing_calendars` (JSON); null: the whole connection, or nothing reported.
+ */
+export function reportedFailingCalendars(row: Pick<CalendarConnectionRow, 'failing_calendars'>): string[] | null {
+  return row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[];
+}
+
+/** `calendars` as `failing_calendars` stores them (reportedFailingCalendars reads them back). */
+export function storedFailingCalendars(calendars: readonly string[] | null): string | null {
+  return calendars === null ? null : JSON.stringify(calendars);
+}
+
 export async function insertConnection(db: Db, row: CalendarConnectionRow): Promise<void> {
   await db.insertInto('calendar_connections').values(row).execute();
 }
@@ -72,7 +85,7 @@ async function linksToReportedFailures(db: Db, botIds: readonly string[], except
     if (exceptConnectionId !== undefined) query = query.where('calendar_connections.id', '!=', exceptConnectionId);
     // A report about some calendars of its connection (the others sync) was not about the bots of the others.
     for (const row of await query.execute()) {
-      const calendars = row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[];
+      const calendars = reportedFailingCalendars(row);
       if (calendars === null || (row.provider_calendar_id !== null && calendars.includes(row.provider_calendar_id))) found.push({ bot_id: row.bot_id, connection_id: row.connection_id });
     }
   }

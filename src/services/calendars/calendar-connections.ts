@@ -591,7 +591,7 @@ export class CalendarConnections {
       last_error_at: formatOptionalInstant(row.last_error_at),
       sync_failing_since: formatOptionalInstant(row.failing_since),
       sync_failing_reported_at: formatOptionalInstant(row.failing_reported_at),
-      failing_calendars: row.failing_reported_at === null || row.failing_calendars === null ? null : JSON.parse(row.failing_calendars) as string[],
+      failing_calendars: row.failing_reported_at === null ? null : connections.reportedFailingCalendars(row),
       next_sync_at: formatOptionalInstant(row.next_sync_at),
       push_enabled: this.#isPushEnabled && provider !== 'ics',
       calendars: calendars.map((c) => calendarView(c, listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),

@@ -178,7 +178,7 @@ function healthOf(connection: CalendarConnectionRow): SyncHealth {
 
 function reportedCalendarsOf(connection: CalendarConnectionRow): ReportedCalendars {
   return {
-    calendars: connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[],
+    calendars: connections.reportedFailingCalendars(connection),
     pending: connection.failing_pending === null ? {} : JSON.parse(connection.failing_pending) as Record<string, number>,
   };
 }
@@ -538,7 +538,7 @@ export class CalendarSync {
       return 0;
     }
     const pending = Object.keys(reported.next.pending).length === 0 ? null : JSON.stringify(reported.next.pending);
-    const stored = { ...update, failing_calendars: reported.next.calendars === null ? null : JSON.stringify(reported.next.calendars), failing_pending: pending };
+    const stored = { ...update, failing_calendars: connections.storedFailingCalendars(reported.next.calendars), failing_pending: pending };
     if (reported.joined.length === 0 && reported.readAgain.length === 0) return (await this.#leases.end(hold, stored)) ? 0 : null;
     const scheduled = await this.#leases.endWith(hold, (owner) => reportFailingCalendarsChanged(database, connection, owner, stored, reported, now));
     if (scheduled !== null) {

@@ -140,8 +140,8 @@ async function noteBookedOnFailingCalendar(trx: Db, botId: string, nowMs: number
   const [connection] = await connections.reportedFailuresOfBot(trx, botId);
   if (connection === undefined) return;
   if (!isNewBot && (await botsWhoseLatestIs(trx, [botId], ['sync_failing', 'sync_restored'], 'sync_failing')).size > 0) return;
-  const calendars = connection.failing_calendars === null ? null : JSON.parse(connection.failing_calendars) as string[];
-  await tellSyncFailing(trx, connection, { failing_since: connection.failing_since!, last_error: connection.last_error ?? 'unknown', failingCalendars: calendars }, [botId], nowMs);
+  const failingCalendars = connections.reportedFailingCalendars(connection);
+  await tellSyncFailing(trx, connection, { failing_since: connection.failing_since!, last_error: connection.last_error ?? 'unknown', failingCalendars }, [botId], nowMs);
 }
 
 /**
@@ -178,7 +178,7 @@ async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, re
  */
 export async function reportSyncFailing(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate, failingCalendars: readonly string[] | null, nowMs: number): Promise<number | null> {
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failingCalendars === null ? null : JSON.stringify(failingCalendars), failing_pending: null }))) return null;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: connections.storedFailingCalendars(failingCalendars), failing_pending: null }))) return null;
     // Locked like a recovery's (lockedBotsOfConnection): a bot's other connection recovering at
     // this moment reads this report once it is committed, not the decisions from before it.
     const scheduled = await launchingBotsOf(trx, await lockedBotsOfConnection(trx, database.engine, connection.id, failingCalendars ?? undefined));
@@ -198,11 +198,11 @@ export async function reportSyncFailing(database: Database, connection: Calendar
  * with the calendars that fail now. Null: that sync no longer holds the connection, and nothing
  * was written.
  */
-export async function reportFailingCalendarsChanged(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate & { failing_pending: string | null },
+export async function reportFailingCalendarsChanged(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate & { failing_calendars: string | null; failing_pending: string | null },
   change: { next: { calendars: readonly string[] | null }; joined: readonly string[]; joinedSince: number | null; readAgain: readonly string[] }, nowMs: number): Promise<number | null> {
   const failing = change.next.calendars;
   return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
-    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, failing_calendars: failing === null ? null : JSON.stringify(failing) }))) return null;
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, update))) return null;
     // The bots of the calendars it touches locked at once, in one order, before any is decided.
     await lockedBotsOfConnection(trx, database.engine, connection.id, failing === null ? undefined : [...failing, ...change.readAgain]);
     const scheduled = await launchingBotsOf(trx, await connections.listScheduledBotsOfConnection(trx, connection.id, failing ?? undefined));
