@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, autoScheduleKey, checkTranscriptionProvider, derivedDeduplicationKey, isAutoScheduledBot, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
+import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, autoScheduleKey, checkTranscriptionProvider, derivedDeduplicationKey, findBookingRefusal, isAutoScheduledBot, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
 
 test('a derived key is the meeting identity and the original start, in the occurrence-key shape', () => {
   const start = Date.parse('2026-12-01T14:00:00Z');
@@ -33,4 +33,19 @@ test('a bot is auto-schedule\'s when its key and its attribute both say so', () 
   // The attribute set by a client on a bot of its own key.
   assert.equal(isAutoScheduledBot({ deduplication_key: 'mine', custom_attributes: JSON.stringify({ auto_scheduled: 'true' }) }), false);
   assert.equal(isAutoScheduledBot({ deduplication_key: key, custom_attributes: 'not json' }), false);
+});
+
+test('a booking is refused for a link a bot may not be sent to, then for leave settings its platform does not take', () => {
+  const meet = 'https://meet.google.com/abc-defg-hij';
+  assert.equal(findBookingRefusal(meet, 'google_meet', undefined), null);
+  assert.equal(findBookingRefusal(meet, 'google_meet', { waiting_room_timeout: 600 }), null);
+  // Google Meet's waiting room allows 600 s; Zoom's 1200 s.
+  assert.deepEqual(findBookingRefusal(meet, 'google_meet', { waiting_room_timeout: 900 }), {
+    kind: 'automatic_leave', message: 'bot_config.automatic_leave.waiting_room_timeout must be from 60 to 600 seconds on google_meet',
+  });
+  assert.equal(findBookingRefusal('https://us02web.zoom.us/j/85551234567', 'zoom', { waiting_room_timeout: 900 }), null);
+  // A private host is refused whatever the settings; its reason is the URL's.
+  const internal = findBookingRefusal('http://10.0.0.5/j/1', null, { waiting_room_timeout: 900 });
+  assert.equal(internal?.kind, 'meeting_url');
+  assert.equal(findBookingRefusal('http://127.0.0.1:8080/meet', null, undefined)?.kind, 'meeting_url');
 });

@@ -3,7 +3,7 @@
 import { findPrivateRuntimeAddress } from './runtime-addresses.ts';
 import { checkProviderSettings } from './provider-settings.ts';
 import { createHash } from 'node:crypto';
-import type { MeetingPlatform } from './meeting-url.ts';
+import { checkMeetingUrl, type MeetingPlatform } from './meeting-url.ts';
 import { occurrenceKey } from './recurrence.ts';
 
 export interface BotConfigInput {
@@ -69,6 +69,24 @@ export const BOT_DETECTION_RANGES: Record<string, Range> = {
   activate_after: { min: 60, max: 1800 },
   timeout: { min: 5, max: 300 },
 };
+
+/** What refuses a bot on a meeting before any row is read (findBookingRefusal). */
+export type BookingRefusal =
+  | { kind: 'meeting_url'; reason: string }
+  | { kind: 'automatic_leave'; message: string };
+
+/**
+ * Why a bot with `automaticLeave` cannot be booked on the meeting at `url` on `platform`, whatever
+ * the database holds: a link a bot may not be sent to (checkMeetingUrl: public hosts only), or
+ * automatic_leave settings the platform does not take. Null: neither. The schedule request refuses
+ * both, an auto-schedule run skips the meeting, and its preview counts no bot for it.
+ */
+export function findBookingRefusal(url: string, platform: MeetingPlatform | null, automaticLeave: object | undefined): BookingRefusal | null {
+  const urlCheck = checkMeetingUrl(url);
+  if (!urlCheck.ok) return { kind: 'meeting_url', reason: urlCheck.reason };
+  const leaveProblem = checkAutomaticLeave(automaticLeave, platform);
+  return leaveProblem === null ? null : { kind: 'automatic_leave', message: leaveProblem };
+}
 
 /** Returns a message naming the offending field, or null when automatic_leave is acceptable. */
 export function checkAutomaticLeave(automaticLeaveInput: object | undefined, platform: MeetingPlatform | null): string | null {

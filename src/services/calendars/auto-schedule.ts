@@ -24,9 +24,9 @@ import type { Database } from '../../db/database.ts';
 import type { EventRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, checkAutomaticLeave, isAutoScheduledBot, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULED_ATTRIBUTE, AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, findBookingRefusal, isAutoScheduledBot, autoScheduleKey, derivedDeduplicationKey, findRuntimeSettingProblem, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
-import { checkMeetingUrl, type MeetingPlatform } from '../../domain/meeting-url.ts';
+import type { MeetingPlatform } from '../../domain/meeting-url.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
@@ -263,7 +263,7 @@ export class AutoSchedule implements AfterSyncHook {
       if (booking === null) continue;
       if (booking !== 'new') linkedTo.add(booking.botId);
       // What the booking itself refuses (a link to a private address, settings the platform does not take), a run skips.
-      else if (candidate.meetingUrl !== null && checkMeetingUrl(candidate.meetingUrl).ok && checkAutomaticLeave(config.automatic_leave, candidate.meetingPlatform as MeetingPlatform | null) === null) {
+      else if (candidate.meetingUrl !== null && findBookingRefusal(candidate.meetingUrl, candidate.meetingPlatform as MeetingPlatform | null, config.automatic_leave) === null) {
         toBook.add(autoScheduleKey(candidate.meetingIdentity, candidate.startMs));
       }
     }

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, checkAutomaticLeave, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -434,14 +434,13 @@ export class BotScheduling implements EventChangeListener {
       if (!meeting) throw new ApiError('invalid_meeting_url', 'bot_config.meeting_url must be an absolute http(s) URL', { details: { field: 'bot_config.meeting_url' } });
     }
     if (!meeting) throw new ApiError('no_meeting_url', `Event ${eventId} has no meeting URL; pass bot_config.meeting_url`, { details: { field: 'bot_config.meeting_url' } });
-    // The runtime opens this URL from its own network: public hosts only (checkMeetingUrl).
-    const meetingCheck = checkMeetingUrl(meeting.url);
-    if (!meetingCheck.ok) {
+    // The runtime opens this URL from its own network: public hosts only.
+    const refusal = findBookingRefusal(meeting.url, meeting.platform, config.automatic_leave);
+    if (refusal?.kind === 'meeting_url') {
       const isGiven = config.meeting_url !== undefined;
-      throw new ApiError('invalid_meeting_url', isGiven ? `bot_config.meeting_url ${meetingCheck.reason}` : `The meeting_url of event ${eventId} ${meetingCheck.reason}; pass bot_config.meeting_url`, { details: { field: isGiven ? 'bot_config.meeting_url' : 'meeting_url' } });
+      throw new ApiError('invalid_meeting_url', isGiven ? `bot_config.meeting_url ${refusal.reason}` : `The meeting_url of event ${eventId} ${refusal.reason}; pass bot_config.meeting_url`, { details: { field: isGiven ? 'bot_config.meeting_url' : 'meeting_url' } });
     }
-    const leaveProblem = checkAutomaticLeave(config.automatic_leave, meeting.platform);
-    if (leaveProblem) throw new ApiError('invalid_bot_config', leaveProblem, { details: { field: leaveProblem.split(' ')[0] } });
+    if (refusal?.kind === 'automatic_leave') throw new ApiError('invalid_bot_config', refusal.message, { details: { field: refusal.message.split(' ')[0] } });
     let requestedJoinAtMs: number | null = null;
     if (config.join_at !== undefined) {
       requestedJoinAtMs = parseInstant(config.join_at);
