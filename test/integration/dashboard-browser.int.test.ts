@@ -12,6 +12,7 @@ import { buildDashboard } from '../../scripts/build-dashboard.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
+import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { HttpBotRuntime } from '../../src/adapters/bot-runtimes/http-bot-runtime.ts';
 import type { BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { revokeApiKey } from '../../src/services/access/api-keys.ts';
@@ -62,6 +63,8 @@ describe('dashboard in Chromium', { skip }, () => {
   const launches = new FakeHttpReceiver();
   const hooks = new FakeHttpReceiver();
   const feeds = new FakeIcsServer();
+  // Push is off here: the fake never notifies.
+  const graph = new FakeMicrosoftGraph({ now: () => Date.now(), deliver: async () => ({ status: 503, body: '', headers: {} }) });
   let hooksUrl: string;
   let alice: { userId: string; auth: string; key: string };
   let bob: { userId: string; auth: string; key: string };
@@ -74,13 +77,19 @@ describe('dashboard in Chromium', { skip }, () => {
     const runtimeUrl = await launches.start();
     hooksUrl = await hooks.start();
     await feeds.start();
+    const graphBase = await graph.start();
     runtime = new HttpBotRuntime({ url: `${runtimeUrl}/launch`, secret: 'runtime-secret', timeoutMs: 2000, now: () => Date.now() });
     // A real HTTP runtime (to the local fake) that declares a launch limit, as a bot provider does.
     const limited: BotRuntime = { name: 'http', canLaunch: true, scheduling: null, live: null, statusWebhooks: null, launchLimitPerMinute: LAUNCH_LIMIT, launch: (r) => runtime.launch(r), send: (c) => runtime.send(c) };
     rc = await startTestRollcall({
       background: true,
       // Webhook retries wait ten minutes: only the Redeliver button can make a failed one go out again in this test.
-      settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '600000', JOIN_LEAD_SECONDS: '180', DISPATCH_LEASE_SECONDS: '5', BOT_RUNTIME_TIMEOUT_MS: '2000' },
+      settings: {
+        OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '600000', JOIN_LEAD_SECONDS: '180', DISPATCH_LEASE_SECONDS: '5', BOT_RUNTIME_TIMEOUT_MS: '2000',
+        // A failing sync is reported at once, so that a card shows a report without waiting 15 minutes.
+        MICROSOFT_LOGIN_URL: `${graphBase}/common`, MICROSOFT_GRAPH_URL: `${graphBase}/v1.0`, CREDENTIALS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+        CALENDAR_PUSH: 'off', CALENDAR_SYNC_FAILING_AFTER_SECONDS: '0',
+      },
       overrides: { runtime: limited },
     });
     await rc.app.listen({ port: 0, host: '127.0.0.1' });
@@ -111,6 +120,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await launches.stop();
     await hooks.stop();
     await feeds.stop();
+    await graph.stop();
   });
 
   async function screenshot(name: string): Promise<void> {
@@ -325,6 +335,20 @@ describe('dashboard in Chromium', { skip }, () => {
     feeds.replaceWithRaw(flaky, '<html><body>Sign in</body></html>');
     const failed = await rc.request('POST', `/api/v1/calendar/connections/${flakyId}/sync`, { auth: alice.auth });
     assert.equal(failed.body.synced, false, JSON.stringify(failed.body));
+    // An Outlook account whose colleague's calendar refuses its reader while its own syncs: the
+    // report (due at once here) is about that calendar alone.
+    const account = graph.createAccount();
+    const colleague = graph.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const outlook = await rc.request('POST', '/api/v1/calendar/create_outlook_calendar', {
+      auth: alice.auth,
+      body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [graph.defaultCalendarId(account.email), colleague] },
+    });
+    assert.equal(outlook.status, 200, JSON.stringify(outlook.body));
+    const outlookId = outlook.body.calendar_id as string;
+    graph.refuseReads(account.email, colleague);
+    await rc.request('POST', `/api/v1/calendar/connections/${outlookId}/sync`, { auth: alice.auth });
+    const outlookView = (await rc.request('GET', `/api/v1/calendar/connections/${outlookId}`, { auth: alice.auth })).body;
+    assert.deepEqual(outlookView.failing_calendars, [colleague], JSON.stringify(outlookView));
 
     await page.goto(`${base}/dashboard/calendars`);
     const card = page.locator(`li[data-calendar-id="${revokedId}"]`);
@@ -337,6 +361,10 @@ describe('dashboard in Chromium', { skip }, () => {
     // Its calendar says why it does not sync.
     await flakyCard.locator('summary').click();
     await flakyCard.getByText(/Not syncing: permanent: /).waitFor();
+    // A card whose report names some calendars says which, and that the others sync.
+    const outlookCard = page.locator(`li[data-calendar-id="${outlookId}"]`);
+    await outlookCard.getByText('Sync failing', { exact: true }).waitFor();
+    assert.match(await outlookCard.getByRole('note').innerText(), /^1 of 2 calendars does not sync \(failing since .*\): Colleague\. Their events are as last synced and bots launch on them; the other calendars sync as usual\./);
     const healthyCard = page.locator(`li[data-calendar-id="${healthyId}"]`);
     await healthyCard.getByText('Active', { exact: true }).waitFor();
     // Feeds on one host are told apart by their own names (the address is shortened to its host).

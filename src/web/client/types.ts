@@ -78,6 +78,10 @@ export interface Connection {
   last_error: string | null;
   last_error_at: string | null;
   sync_failing_since: string | null;
+  /** When the failing run was reported (calendar.sync_failing); null: not reported, or not failing. */
+  sync_failing_reported_at: string | null;
+  /** The provider ids of the calendars the report is about; null: the whole connection, or not reported. */
+  failing_calendars: string[] | null;
   next_sync_at: string | null;
   push_enabled: boolean;
   calendars: { id: string; summary: string | null; isPrimary: boolean; push: { active: boolean; channel_id: string | null; expires_at: string | null; last_notification_at: string | null; error: string | null }; read_error: string | null; next_read_at: string | null; access_refused_since: string | null }[];

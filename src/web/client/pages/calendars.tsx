@@ -69,7 +69,7 @@ export function CalendarsPage() {
                       <StatusBadge status={isFailing ? 'failing' : c.status} label={isRevoked ? 'Access revoked' : isFailing ? 'Sync failing' : c.status === 'active' ? 'Active' : c.status} />
                     </div>
                     {isRevoked && <p class="warning" role="note">The provider withdrew Rollcall's access. Nothing syncs and no bots were cancelled; connect the account again to resume.</p>}
-                    {isFailing && <p class="warning" role="note">Syncing has failed since {formatDateTime(c.sync_failing_since)} ({formatRelative(c.sync_failing_since)}). Events are as last synced and bots launch on them; changes made in the calendar since are not seen. Rollcall keeps retrying.</p>}
+                    {isFailing && <FailingNote connection={c} />}
                     <dl class="facts">
                       <div><dt>Provider</dt><dd>{PROVIDER_WORDS[c.provider] ?? c.provider}</dd></div>
                       <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
@@ -104,6 +104,27 @@ export function CalendarsPage() {
           )}
       <AutoSchedule />
     </section>
+  );
+}
+
+/**
+ * Why a failing connection's events may be stale: all of them, or (once a report names some of
+ * its calendars only) those calendars' events, the others syncing as usual.
+ */
+function FailingNote({ connection: c }: { connection: Connection }) {
+  const since = <>{formatDateTime(c.sync_failing_since)} ({formatRelative(c.sync_failing_since)})</>;
+  const failing = c.failing_calendars;
+  if (failing === null || failing.length === 0) {
+    return <p class="warning" role="note">Syncing has failed since {since}. Events are as last synced and bots launch on them; changes made in the calendar since are not seen. Rollcall keeps retrying.</p>;
+  }
+  // A calendar the report names may have left the connection since: shown by its id.
+  const names = failing.map((id) => c.calendars.find((cal) => cal.id === id)?.summary ?? id);
+  const total = Math.max(c.calendars.length, failing.length);
+  return (
+    <p class="warning" role="note">
+      {failing.length} of {total} {total === 1 ? 'calendar' : 'calendars'} {failing.length === 1 ? 'does' : 'do'} not sync (failing since {since}): <strong class="break">{names.join(', ')}</strong>.
+      {' '}Their events are as last synced and bots launch on them; the other calendars sync as usual. Rollcall keeps retrying.
+    </p>
   );
 }
 
