@@ -208,6 +208,7 @@ export interface CalendarConnectionsTable {
   status: string;
   last_sync_at: number | null;
   last_error: string | null;
+  /** While auth_revoked: when the access was lost (a probe leaves it). */
   last_error_at: number | null;
   consecutive_failures: number;
   /** When the current run of failed syncs began; null while the last sync worked (migration 019). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFailedSync, afterGoodSync, failingCalendarsAfter, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs } from './sync-health.ts';
+import { afterFailedSync, afterGoodSync, failingCalendarsAfter, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, revokedCheckDelayMs } from './sync-health.ts';
 
 const MIN = 60_000;
 
@@ -136,4 +136,14 @@ test('a calendar Rollcall cannot see is read again shortly before the first join
     assert.ok(at >= LAST_LOOK_MIN_GAP_MS && at <= HOUR, String(join));
     if (join - LAST_LOOK_BEFORE_JOIN_MS >= LAST_LOOK_MIN_GAP_MS && join - LAST_LOOK_BEFORE_JOIN_MS <= HOUR) assert.equal(at, join - LAST_LOOK_BEFORE_JOIN_MS);
   }
+});
+
+test('a connection that lost its access is checked hourly on its first day, every six hours in its first week, then daily', () => {
+  const HOUR = 3_600_000;
+  assert.equal(revokedCheckDelayMs(0), HOUR);
+  assert.equal(revokedCheckDelayMs(24 * HOUR - 1), HOUR);
+  assert.equal(revokedCheckDelayMs(24 * HOUR), 6 * HOUR);
+  assert.equal(revokedCheckDelayMs(7 * 24 * HOUR - 1), 6 * HOUR);
+  assert.equal(revokedCheckDelayMs(7 * 24 * HOUR), 24 * HOUR);
+  assert.equal(revokedCheckDelayMs(365 * 24 * HOUR), 24 * HOUR);
 });

@@ -39,6 +39,22 @@ export function retryDelayMs(health: SyncHealth, nowMs: number, backoffMs: numbe
   return Math.max(0, Math.min(backoffMs, pendingSince + reportAfterMs - nowMs));
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * The wait before the next check of a connection that lost its access `revokedForMs` ago: hourly
+ * on its first day (access given back in the provider's console, a feed put back in place), every
+ * six hours for the rest of its first week, then daily. An account left revoked longer is seldom
+ * given back without being connected again, which restores it at once; a connection probed hourly
+ * for ever would cost a token request an hour each. The bots on its meetings are not kept waiting
+ * by this: each gets a look before its join time of its own.
+ */
+export function revokedCheckDelayMs(revokedForMs: number): number {
+  if (revokedForMs < 24 * HOUR_MS) return HOUR_MS;
+  if (revokedForMs < 7 * 24 * HOUR_MS) return 6 * HOUR_MS;
+  return 24 * HOUR_MS;
+}
+
 /** Which calendars a reported run is about, and which fail outside it, not reported yet. */
 export interface ReportedCalendars {
   /** Provider ids; null: the whole connection. */

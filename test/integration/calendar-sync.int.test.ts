@@ -791,6 +791,26 @@ for (const provider of PROVIDERS) {
       driver.setDown(false);
     });
 
+    test('a connection that stays revoked is checked hourly on its first day, every six hours in its first week, then daily', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      driver.revoke();
+      assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).body.status, 'auth_revoked');
+      const revokedAt = env.clock.now();
+      /** Each check's time since the revocation, and the wait it planned before the next, in hours. */
+      const checks: [number, number][] = [];
+      while (env.clock.now() - revokedAt < 9 * DAY) {
+        const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+        checks.push([(env.clock.now() - revokedAt) / HOUR, (next - env.clock.now()) / HOUR]);
+        env.clock.set(next);
+        await env.rc.calendarSync.runDue();
+      }
+      assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+      for (const [since, wait] of checks) assert.equal(wait, since < 24 ? 1 : since < 7 * 24 ? 6 : 24, `the check ${since} h after the revocation`);
+      assert.equal(checks.length, 24 + 24 + 2, 'a day of hourly checks, six days of four a day, then daily');
+      await driver.restoreAccess(user.auth);
+    });
+
     test('a meeting under way whose bot is in it: the calendar disconnected and the meeting synced again from another sends no second bot', async () => {
       const user = await env.rc.newUser();
       const start = env.clock.now() - 2 * MIN;

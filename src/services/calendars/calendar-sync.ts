@@ -8,7 +8,7 @@
 //   only to events Rollcall cannot see (of revoked connections or refused calendars, below) gets
 //   an `at_risk` decision and a bot.at_risk webhook
 //   (the dispatcher cancels it at its join time if access has not come back). Syncing stops,
-//   except for an hourly probe that notices access coming back; connecting again also restores it.
+//   except for a probe (hourly at first, daily after a week: revokedCheckDelayMs) that notices access coming back; connecting again also restores it.
 // - rate_limited: the next attempt waits at least retryAfterMs.
 // - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
@@ -52,7 +52,7 @@ import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
 import {
-  afterFailedSync, afterGoodSync, failingCalendarsAfter, firstPendingFailure, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
+  afterFailedSync, afterGoodSync, failingCalendarsAfter, firstPendingFailure, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, revokedCheckDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
   type SyncHealth,
 } from '../../domain/sync-health.ts';
 import { sql } from 'kysely';
@@ -61,7 +61,6 @@ import type { Db } from '../../store/event-store.ts';
 
 const DAY_MS = 86_400_000;
 /** A revoked connection is tried again this often, to notice access coming back. */
-const REVOKED_PROBE_MS = 3_600_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
 const LOOK_REVIEW_INTERVAL_MS = 60_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
@@ -473,12 +472,13 @@ export class CalendarSync {
         // when access was lost, and a revoked connection is no failing sync; look again later.
         // A probe the provider answered with a limit waits its Retry-After, and so does every look.
         const retryNotBefore = retryAfterEnd(failure, now);
-        const update = { next_sync_at: await this.#nextProbeAt(connection, now, retryNotBefore ?? now), retry_not_before: retryNotBefore, updated_at: now, ...storedHealth(HEALTHY) };
+        // last_error_at: when the access was lost (a probe leaves it).
+        const update = { next_sync_at: await this.#nextProbeAt(connection, connection.last_error_at ?? now, now, retryNotBefore ?? now), retry_not_before: retryNotBefore, updated_at: now, ...storedHealth(HEALTHY) };
         if (!(await this.#leases.end(hold, update))) return this.#superseded(connection, hold, totals);
       } else {
         const update = {
           status: 'auth_revoked', last_error: `auth_revoked: ${failure.message}`.slice(0, 500), last_error_at: now,
-          next_sync_at: await this.#nextProbeAt(connection, now, now), retry_not_before: null, updated_at: now, ...storedHealth(HEALTHY),
+          next_sync_at: await this.#nextProbeAt(connection, now, now, now), retry_not_before: null, updated_at: now, ...storedHealth(HEALTHY),
         };
         const atRisk = await this.#leases.endWith(hold, (owner) => reportAccessRevoked(database, connection, owner, update, now));
         if (atRisk === null) return this.#superseded(connection, hold, totals);
@@ -656,7 +656,7 @@ export class CalendarSync {
   }
 
   /**
-   * The earliest look a bot on these meetings asks for, from `plannedMs` (a backoff, an hourly
+   * The earliest look a bot on these meetings asks for, from `plannedMs` (a backoff, a revoked
    * probe): one at each lead (lastLookLeadsMs: 2 min, and with a bot provider its handover lead
    * + 2 min) before the first join time whose look at that lead is still ahead (lookAgainAt).
    */
@@ -678,9 +678,13 @@ export class CalendarSync {
     return this.#lookAt(db, connection, plannedMs, nowMs, [calendar.provider_calendar_id]);
   }
 
-  /** The next probe of a connection that lost its access: hourly, or before the join times of its bots; never before `notBeforeMs`. */
-  async #nextProbeAt(connection: CalendarConnectionRow, nowMs: number, notBeforeMs: number): Promise<number> {
-    return Math.max(notBeforeMs, await this.#lookAt(this.#o.database.db, connection, nowMs + REVOKED_PROBE_MS, nowMs));
+  /**
+   * The next probe of a connection that lost its access at `revokedAtMs`: hourly at first, less
+   * often the longer it stays lost (revokedCheckDelayMs), or before the join times of its bots;
+   * never before `notBeforeMs`.
+   */
+  async #nextProbeAt(connection: CalendarConnectionRow, revokedAtMs: number, nowMs: number, notBeforeMs: number): Promise<number> {
+    return Math.max(notBeforeMs, await this.#lookAt(this.#o.database.db, connection, nowMs + revokedCheckDelayMs(nowMs - revokedAtMs), nowMs));
   }
 
   /**
