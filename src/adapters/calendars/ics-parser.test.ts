@@ -119,6 +119,40 @@ test('RECURRENCE-ID overrides and STATUS:CANCELLED', () => {
   assert.equal(events.find((e) => e.providerEventId === 'gone')!.status, 'cancelled');
 });
 
+test('a DTEND, EXDATE, RDATE or RECURRENCE-ID without a zone is read in its DTSTART\'s zone, not the feed\'s', () => {
+  // Written by a tool that drops the TZID of these (sabre/vobject issue 722); the feed has no
+  // X-WR-TIMEZONE, so the feed's own zone would be UTC, an hour off Berlin's 09:00.
+  const { events } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:w', 'DTSTART;TZID=Europe/Berlin:20261102T090000', 'DTEND:20261102T100000',
+    'RRULE:FREQ=WEEKLY;COUNT=4', 'EXDATE:20261109T090000', 'RDATE:20261111T090000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:w', 'RECURRENCE-ID:20261116T090000', 'DTSTART;TZID=Europe/Berlin:20261116T140000', 'DTEND;TZID=Europe/Berlin:20261116T150000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:w', 'RECURRENCE-ID:20261123T090000', 'DTSTART;TZID=Europe/Berlin:20261123T090000', 'DTEND;TZID=Europe/Berlin:20261123T100000', 'STATUS:CANCELLED', 'END:VEVENT',
+  ), { nowMs: NOW });
+  const series = events.find((e) => e.originalStartMs === null)!;
+  assert.equal(series.endMs - series.startMs, 3_600_000, 'DTEND at 10:00 Berlin: an hour');
+  const starts = expandSeries({ startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! }, { fromMs: 0, toMs: Date.parse('2027-01-01T00:00:00Z') })
+    .map((o) => new Date(o.startMs).toISOString());
+  // 9 November excluded, 11 November added, each at 09:00 Berlin (08:00 UTC).
+  assert.deepEqual(starts, ['2026-11-02T08:00:00.000Z', '2026-11-11T08:00:00.000Z', '2026-11-16T08:00:00.000Z', '2026-11-23T08:00:00.000Z']);
+  // The overrides name the occurrences they replace: 09:00 Berlin.
+  assert.deepEqual(events.filter((e) => e.originalStartMs !== null).map((e) => [new Date(e.originalStartMs!).toISOString(), e.status]),
+    [['2026-11-16T08:00:00.000Z', 'confirmed'], ['2026-11-23T08:00:00.000Z', 'cancelled']]);
+});
+
+test('a TZID with a prefix before its zone name is read in that zone, also without a VTIMEZONE', () => {
+  const { events, warnings } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:citadel', 'DTSTART;TZID=/citadel.org/20190903_1/Europe/Berlin:20261124T090000', 'DURATION:PT1H', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:mozilla', 'DTSTART;TZID=/mozilla.org/20050126_1/America/Argentina/Buenos_Aires:20261124T090000', 'DURATION:PT1H', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:label', 'DTSTART;TZID="(UTC+01:00) Europe/Berlin":20261124T090000', 'DURATION:PT1H', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.timeZone, new Date(e.startMs).toISOString()]), [
+    ['citadel', 'Europe/Berlin', '2026-11-24T08:00:00.000Z'],
+    ['mozilla', 'America/Argentina/Buenos_Aires', '2026-11-24T12:00:00.000Z'],
+    ['label', 'Europe/Berlin', '2026-11-24T08:00:00.000Z'],
+  ]);
+});
+
 test('conference links: X-GOOGLE-CONFERENCE wins; an unknown TZID is read as UTC with a warning', () => {
   const { events, warnings } = parseIcs(feed(
     'BEGIN:VEVENT', 'UID:c', 'DTSTART;TZID=Mars/Olympus:20261124T090000', 'DTEND;TZID=Mars/Olympus:20261124T100000',

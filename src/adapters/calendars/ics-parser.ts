@@ -434,11 +434,16 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
     ? `generated-${text.sha256(vevent.start, vevent.end).slice(0, 24)}`
     : Buffer.byteLength(givenUid) > limits.maxUidBytes ? `sha256-${sha256(givenUid)}` : givenUid;
   const start = resolveTime(dtstart, zones, defaultZone);
+  // A DTEND, RECURRENCE-ID, EXDATE or RDATE written without a zone beside a DTSTART that has one
+  // is read in DTSTART's zone, not the feed's: they name the same event's times, and RFC 5545
+  // errata 6316 asks them to take DTSTART's form (some writers drop the TZID of EXDATE: the
+  // sabre/vobject issue 722). Read in the feed's zone, a deleted occurrence would keep its bot.
+  const eventZone = start.isAllDay ? defaultZone : start.zone;
   let endMs: number;
   const dtend = prop(vevent, 'DTEND');
   const duration = propValue(vevent, 'DURATION');
   if (dtend) {
-    endMs = resolveTime(dtend, zones, defaultZone).ms;
+    endMs = resolveTime(dtend, zones, eventZone).ms;
   } else if (duration) {
     endMs = addDuration(start.ms, duration, start.zone);
   } else {
@@ -448,8 +453,8 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   if (endMs < start.ms) endMs = start.ms;
 
   const recurrenceIdProp = prop(vevent, 'RECURRENCE-ID');
-  const originalStartMs = recurrenceIdProp ? resolveTime(recurrenceIdProp, zones, defaultZone).ms : null;
-  const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, defaultZone);
+  const originalStartMs = recurrenceIdProp ? resolveTime(recurrenceIdProp, zones, eventZone).ms : null;
+  const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, eventZone);
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
   const status: EventStatus = statusText === 'CANCELLED' ? 'cancelled' : statusText === 'TENTATIVE' ? 'tentative' : 'confirmed';
@@ -487,8 +492,8 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   };
 }
 
-/** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA. */
-function recurrenceLines(vevent: Component, zones: ZoneResolver, defaultZone: string): string[] | null {
+/** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value without a zone is in `eventZone`. */
+function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: string): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -510,7 +515,7 @@ function recurrenceLines(vevent: Component, zones: ZoneResolver, defaultZone: st
     if (utc.length > 0) lines.push(`${p.name}:${utc.join(',')}`);
     if (local.length > 0) {
       const tzid = p.params.get('TZID');
-      lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : defaultZone}:${local.join(',')}`);
+      lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
     }
     if (dates.length > 0) lines.push(`${p.name};VALUE=DATE:${dates.join(',')}`);
   }
@@ -588,8 +593,13 @@ class ZoneResolver {
   #find(tzid: string): string | null {
     const trimmed = tzid.trim();
     if (isValidTimeZone(trimmed)) return trimmed;
-    const suffix = /([A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+)$/.exec(trimmed.slice(-200));
-    if (suffix && isValidTimeZone(suffix[1]!)) return suffix[1]!;
+    // A zone name at the end of a prefixed TZID (/citadel.org/20190903_1/Europe/Berlin): its last
+    // two to four segments, the longest that names a zone (America/Argentina/Buenos_Aires).
+    const segments = /[A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+)+$/.exec(trimmed.slice(-200))?.[0].split('/') ?? [];
+    for (let count = Math.min(4, segments.length); count >= 2; count--) {
+      const suffix = segments.slice(-count).join('/');
+      if (isValidTimeZone(suffix)) return suffix;
+    }
     const definition = this.#definitions.get(tzid);
     const location = definition ? propValue(definition, 'X-LIC-LOCATION') : null;
     if (location && isValidTimeZone(location)) return location;
