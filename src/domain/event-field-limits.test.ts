@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import {
   CUT_MARKER, EVENT_FIELD_LIMITS, LIMITS_RAW_KEY, RAW_LIMIT_BYTES, boundRaw, cutText, isMeetingUrlWithinLimit, limitEventFields, limitRecurrence,
 } from './event-field-limits.ts';
+import { ownerAnswerOf } from './invitation.ts';
+import { meetingFactsOf } from './auto-schedule-rules.ts';
 
 const fields = (over: Partial<Parameters<typeof limitEventFields>[0]> = {}) => ({
   title: 'Planning', description: 'Agenda', location: 'Room 1', conferenceUrl: 'https://zoom.us/j/123', recurrence: null, raw: { id: 'a' }, ...over,
@@ -66,6 +68,23 @@ describe('raw', () => {
     assert.equal(stored.attendees.length, 300, 'smaller fields are kept');
     assert.equal(stored.body, undefined);
     assert.deepEqual(stored[LIMITS_RAW_KEY], { dropped_raw_fields: ['body'] });
+  });
+
+  test('a guest list too big to keep keeps the owner\'s own entry, so that a decline is still seen', () => {
+    // A Google all-hands: the owner's entry (self: true) among 2,000 guests, who are over 64 KB.
+    const guests = Array.from({ length: 2000 }, (_, i) => ({ email: `guest${i}@example.com`, responseStatus: 'accepted' }));
+    const own = { email: 'me@acme.example', self: true, responseStatus: 'declined' };
+    const raw = { id: 'allhands', organizer: { email: 'ceo@acme.example' }, attendees: [...guests.slice(0, 700), own, ...guests.slice(700)] };
+    const json = boundRaw(raw, []);
+    assert.ok(Buffer.byteLength(json) <= RAW_LIMIT_BYTES);
+    const stored = JSON.parse(json);
+    assert.deepEqual(stored.attendees, [own]);
+    assert.deepEqual(stored[LIMITS_RAW_KEY], { dropped_raw_fields: ['attendees'] });
+    assert.equal(ownerAnswerOf(json), 'declined');
+    // The guest list still counts as cut: who else comes is unknown.
+    assert.equal(meetingFactsOf(json).domains, null);
+    // Without an entry of the owner's, the list goes whole.
+    assert.equal(JSON.parse(boundRaw({ id: 'x', attendees: guests }, [])).attendees, undefined);
   });
 
   test('several medium fields are dropped largest first; bytes are UTF-8 bytes', () => {

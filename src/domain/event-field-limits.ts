@@ -252,11 +252,13 @@ function splitValue(line: string): { head: string; value: string } | null {
 /** Room kept for the record of what was cut (at most this many field names, each shortened). */
 const NOTE_RESERVE_BYTES = 8 * 1024;
 const NOTE_MAX_NAMES = 50;
+/** The most of a dropped guest list kept for the owner's own entry (ownEntriesOf). */
+const OWN_ENTRY_MAX_BYTES = 1024;
 
 /**
  * raw as JSON under RAW_LIMIT_BYTES, with `cutFields` recorded in it. When the payload is too
  * big, its largest top-level fields are dropped first, and their names recorded too (the first
- * NOTE_MAX_NAMES of them, and how many). Each field is sized once (a huge string without being
+ * NOTE_MAX_NAMES of them, and how many); a dropped `attendees` keeps the owner's own entry. Each field is sized once (a huge string without being
  * serialised) and the JSON is built once, so the cost is linear in the payload. Anything that is
  * not a plain object is kept whole if it fits, else dropped.
  */
@@ -283,9 +285,15 @@ export function boundRaw(raw: unknown, cutFields: readonly string[]): string {
     entries.sort((a, b) => b.bytes - a.bytes);
     for (const entry of entries) {
       if (total <= budget) break;
-      delete payload[entry.key];
+      const kept = entry.key === 'attendees' ? ownEntriesOf(payload.attendees) : null;
       dropped.push(entry.key);
       total -= entry.bytes;
+      if (kept === null) {
+        delete payload[entry.key];
+      } else {
+        payload[entry.key] = kept.entries;
+        total += utf8Length(JSON.stringify(entry.key)) + 1 + kept.bytes + 1;
+      }
     }
   }
   const note: Record<string, unknown> = {};
@@ -297,6 +305,20 @@ export function boundRaw(raw: unknown, cutFields: readonly string[]): string {
   const json = JSON.stringify(Object.keys(note).length > 0 ? { ...payload, [LIMITS_RAW_KEY]: note } : payload);
   // The sizes above are exact; this only guards the bound if they were not.
   return utf8Length(json) <= RAW_LIMIT_BYTES ? json : JSON.stringify({ [LIMITS_RAW_KEY]: { ...note, dropped_raw_fields: ['(all)'] } });
+}
+
+/**
+ * Of a guest list too big to keep, the owner's own entry (Google marks it `self: true`, with the
+ * owner's `responseStatus`: developers.google.com/calendar/api/v3/reference/events), so that the
+ * owner's answer survives the cut: a declined all-hands keeps no bot. Null when there is none, or
+ * it is not small (OWN_ENTRY_MAX_BYTES).
+ */
+function ownEntriesOf(attendees: unknown): { entries: unknown[]; bytes: number } | null {
+  if (!Array.isArray(attendees)) return null;
+  const own = attendees.filter((a: unknown) => a !== null && typeof a === 'object' && (a as { self?: unknown }).self === true);
+  if (own.length === 0) return null;
+  const bytes = utf8Length(JSON.stringify(own));
+  return bytes <= OWN_ENTRY_MAX_BYTES ? { entries: own, bytes } : null;
 }
 
 /** UTF-8 length of a string, counted without encoding it (lone surrogates count as the 3 bytes of U+FFFD). */

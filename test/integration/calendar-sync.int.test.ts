@@ -3714,6 +3714,26 @@ describe('auto-schedule', () => {
     assert.equal((await bot(env, user.auth, before[1]!.bots[0]!.id)).status, 'Cancelled');
   });
 
+  test('an all-hands whose guest list is too big to store: the owner\'s decline still takes back the bot auto-schedule booked', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    // Google returns the whole guest list unless maxAttendees is given (Events: get, maxAttendees);
+    // 1,500 guests are over the 64 KB a stored event keeps of the provider's item.
+    const guests = Array.from({ length: 1500 }, (_, i) => ({ email: `colleague${i}@example.com`, responseStatus: 'accepted' }));
+    const attendees = (answer: string) => [{ email: 'ceo@example.com', organizer: true, responseStatus: 'accepted' }, ...guests, { email: account.email, self: true, responseStatus: answer }];
+    const start = env.clock.now() + DAY;
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'All hands', location: meetingUrl(), start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, attendees: attendees('needsAction') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.equal(event!.bots.length, 1, 'an unanswered invitation is booked');
+    env.google.patchEvent(account.email, account.email, id, { attendees: attendees('declined') });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, event!.bots[0]!.id)).status, 'Cancelled');
+  });
+
   test('a meeting that started up to ten minutes ago still gets a bot, joining at once; one started earlier, or over, does not', async () => {
     const user = await env.rc.newUser();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
