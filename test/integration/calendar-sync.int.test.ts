@@ -1123,6 +1123,44 @@ describe('Google Calendar specifics', () => {
     assert.ok(paged.every((r) => r.query.get('showDeleted') === 'true' && r.query.get('singleEvents') === 'false'));
   });
 
+  test('a calendar whose reads keep failing with a server error does not keep its account\'s other calendars from syncing; the report names it alone', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    for (const name of ['alpha', 'beta']) env.google.addCalendar(account.email, { id: `${name}-${randomUUID()}@group.calendar.google.com`, summary: name, accessRole: 'owner' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, callback_url: env.hooksUrl } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const synced = await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).orderBy('id').execute();
+    assert.equal(synced.length, 3);
+    // The calendar read first fails: the hard case, since no calendar of the account has read
+    // before it in the sync that meets it.
+    const [failing, ...others] = synced.map((c) => c.provider_calendar_id);
+    env.google.failingCalendars.set(failing!, 503);
+    const start = env.clock.now() + DAY;
+    for (const id of others) env.google.insertEvent(account.email, id, { summary: `Call on ${id}`, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    try {
+      await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      // Every background sync due in the next 20 minutes, each at its time.
+      const end = env.clock.now() + 20 * MIN;
+      for (;;) {
+        const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+        if (next > end) break;
+        env.clock.set(Math.max(env.clock.now(), next));
+        await env.rc.calendarSync.runDue();
+      }
+      const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title).sort();
+      assert.deepEqual(titles, others.map((id) => `Call on ${id}`).sort(), 'the other calendars synced');
+      const view = await connection(env, user.auth, calendarId);
+      assert.deepEqual(view.failing_calendars, [failing], 'reported for the failing calendar alone');
+      assert.match(view.calendars.find((c: { id: string }) => c.id === failing).read_error, /^transient: /);
+      await env.rc.webhooks.runDue();
+      const reports = env.hooks.received.filter((r) => r.json?.calendar_id === calendarId && r.json.event === 'calendar.sync_failing');
+      assert.deepEqual(reports.map((r) => r.json.failing_calendars), [[failing]]);
+    } finally {
+      env.google.failingCalendars.delete(failing!);
+    }
+  });
+
   test('a calendar the user hides in Google\'s list (a display setting) stays synced, and its bots stay', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();

@@ -83,6 +83,12 @@ export class FakeGoogleCalendar {
   readonly notifications: { channelId: string; state: string; status: number }[] = [];
   /** While set, every API and token request gets this answer. */
   outage: { status: number; retryAfterSeconds?: number } | null = null;
+  /**
+   * Calendars whose events.list answers this status (backendError) until removed: one calendar of
+   * an account can answer 503 for days while its others read (aronwoost/google-calendar-hours
+   * issue 75).
+   */
+  readonly failingCalendars = new Map<string, number>();
   /** Failures for the next API requests, first one first. */
   readonly failNext: { status: number; reason: string; retryAfterSeconds?: number }[] = [];
   /** Size of events.list pages when the client does not ask (Google: 250). */
@@ -337,6 +343,8 @@ export class FakeGoogleCalendar {
       return;
     }
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
+    const failingStatus = list ? this.failingCalendars.get(decodeURIComponent(list[1]!)) : undefined;
+    if (req.method === 'GET' && failingStatus !== undefined) return send(failingStatus, googleError(failingStatus, 'backendError', 'Backend Error'));
     if (req.method === 'GET' && list) return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, send);
     if (req.method === 'POST' && path === '/channels/stop') return this.#stopChannel(body, send);
     send(404, googleError(404, 'notFound', 'Not Found'));

@@ -14,8 +14,9 @@
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
-// - not_found, auth_revoked or permanent of one calendar while the account's others read: those
-//   sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
+// - not_found, auth_revoked or permanent of one calendar while the account's others read (or
+//   transient, once another calendar read in the same sync; calendars whose last read failed are
+//   read last): those sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
 //   asked for by a person, or a reconnect, reads it at once). A calendar refused or gone (not
 //   permanent) is marked until a read works, and the bots that depend only on such calendars or
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
@@ -234,7 +235,7 @@ export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_e
   if (calendar.read_error === null || calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
   const separator = calendar.read_error.indexOf(': ');
   const kind = calendar.read_error.slice(0, separator) as ProviderFailure['kind'];
-  if (separator < 0 || !CALENDAR_LEVEL_FAILURES.has(kind)) return null;
+  if (separator < 0 || !(CALENDAR_LEVEL_FAILURES.has(kind) || kind === 'transient')) return null;
   return { kind, message: `${calendar.read_error.slice(separator + 2)} (read again at ${formatInstant(calendar.next_read_at)})` } as ProviderFailure;
 }
 
@@ -558,7 +559,10 @@ export class CalendarSync {
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
     const reads: CalendarRead[] = [];
-    for (const calendar of calendars) {
+    // Those whose last read failed are read last, so that one that keeps failing cannot keep the
+    // others from being read (a failure that may be the account's stops the sync, below).
+    const inOrder = [...calendars].sort((a, b) => Number(a.read_error !== null) - Number(b.read_error !== null));
+    for (const calendar of inOrder) {
       const now = clock.now();
       const held = readHeld ? null : heldCalendarFailure(calendar, now);
       if (held) {
@@ -576,13 +580,20 @@ export class CalendarSync {
         totals.cancelled += counts.cancelled;
         reads.push({ calendar, outcome: 'read' });
       } catch (error) {
-        if (!(error instanceof CalendarProviderError) || error instanceof ConnectionRemoved || !CALENDAR_LEVEL_FAILURES.has(error.failure.kind)) {
+        const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
+        // A server error or a timeout may be the provider's or the account's, and stops the sync;
+        // once a calendar of the account read in this sync, it is this calendar's (a calendar can
+        // answer 503 for days while the others read: aronwoost/google-calendar-hours issue 75).
+        const isCalendarLevel = failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && reads.some((r) => r.outcome === 'read')));
+        if (!isCalendarLevel) {
           // The calendars read before the sync stopped were read: one refused before is no longer
           // (its bots would be cancelled at their join time though it reads), and its backoff ends.
           if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+          // Else the calendar that failed says so, which puts it last at the next sync.
+          else if (failure?.kind === 'transient') await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { read_error: `transient: ${failure.message}`.slice(0, 500), updated_at: now }));
           throw error;
         }
-        reads.push({ calendar, outcome: 'failed', failure: error.failure });
+        reads.push({ calendar, outcome: 'failed', failure });
       }
     }
     return reads;
