@@ -153,6 +153,25 @@ test('a TZID with a prefix before its zone name is read in that zone, also witho
   ]);
 });
 
+test('a stream of several calendar objects: the events of each are read, floating times in its own X-WR-TIMEZONE', () => {
+  const text = [
+    feed('X-WR-CALNAME:Joined', 'X-WR-TIMEZONE:America/New_York', 'BEGIN:VEVENT', 'UID:ny', 'DTSTART:20261124T090000', 'DURATION:PT1H', 'END:VEVENT'),
+    feed('X-WR-TIMEZONE:Europe/Berlin',
+      'BEGIN:VTIMEZONE', 'TZID:Office', 'BEGIN:STANDARD', 'DTSTART:19701025T030000', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:19700329T020000', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', 'UID:berlin', 'DTSTART:20261124T090000', 'DURATION:PT1H', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:office', 'DTSTART;TZID=Office:20261124T100000', 'DURATION:PT1H', 'END:VEVENT'),
+  ].join('\r\n');
+  const parsed = parseIcs(text, { nowMs: NOW });
+  assert.equal(parsed.name, 'Joined');
+  assert.equal(parsed.timeZone, 'America/New_York');
+  assert.deepEqual(parsed.events.map((e) => [e.providerEventId, new Date(e.startMs).toISOString()]), [
+    ['ny', '2026-11-24T14:00:00.000Z'],
+    ['berlin', '2026-11-24T08:00:00.000Z'],
+    ['office', '2026-11-24T09:00:00.000Z'],
+  ]);
+});
+
 test('conference links: X-GOOGLE-CONFERENCE wins; an unknown TZID is read as UTC with a warning', () => {
   const { events, warnings } = parseIcs(feed(
     'BEGIN:VEVENT', 'UID:c', 'DTSTART;TZID=Mars/Olympus:20261124T090000', 'DTEND;TZID=Mars/Olympus:20261124T100000',

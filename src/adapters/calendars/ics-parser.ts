@@ -138,13 +138,23 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     reader.read(LINES_PER_STEP);
     yield;
   }
-  const calendar = reader.roots.find((c) => c.type === 'VCALENDAR');
+  // A stream may hold several calendar objects (RFC 5545 3.4: icalstream = 1*icalobject), as a
+  // feed that joins others does: the events of each are read, in its own X-WR-TIMEZONE; the name,
+  // description and zone of the feed are the first one's.
+  const calendars = reader.roots.filter((c) => c.type === 'VCALENDAR');
+  const [calendar] = calendars;
   if (!calendar) throw new IcsParseError('not an iCalendar feed: no BEGIN:VCALENDAR');
   const warnings = new Warnings(limits.maxWarnings);
-  const declaredZone = propValue(calendar, 'X-WR-TIMEZONE');
-  const defaultZone = declaredZone && isValidTimeZone(declaredZone) ? declaredZone : null;
-  const zones = new ZoneResolver(text, calendar.children.filter((c) => c.type === 'VTIMEZONE'), warnings, options.nowMs, limits);
-  const vevents = calendar.children.filter((c) => c.type === 'VEVENT');
+  const zoneOf = (object: Component) => {
+    const declared = propValue(object, 'X-WR-TIMEZONE');
+    return declared && isValidTimeZone(declared) ? declared : null;
+  };
+  const defaultZone = zoneOf(calendar);
+  const zones = new ZoneResolver(text, calendars.flatMap((c) => c.children.filter((child) => child.type === 'VTIMEZONE')), warnings, options.nowMs, limits);
+  const vevents = calendars.flatMap((c) => {
+    const zone = zoneOf(c) ?? 'UTC';
+    return c.children.filter((child) => child.type === 'VEVENT').map((vevent) => ({ vevent, zone }));
+  });
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
   // stands where the last copy stood.
@@ -157,9 +167,9 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
       matchesSeen = zones.matches;
       yield;
     }
-    const vevent = vevents[i]!;
+    const { vevent, zone } = vevents[i]!;
     try {
-      const event = toProviderEvent(text, vevent, zones, defaultZone ?? 'UTC', limits);
+      const event = toProviderEvent(text, vevent, zones, zone, limits);
       if (!event) continue;
       events.delete(event.providerEventId);
       events.set(event.providerEventId, event);
