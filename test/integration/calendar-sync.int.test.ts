@@ -1139,23 +1139,45 @@ describe('Google Calendar specifics', () => {
     const start = env.clock.now() + DAY;
     for (const id of others) env.google.insertEvent(account.email, id, { summary: `Call on ${id}`, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
     try {
+      /** Every background sync due in the next `ms`, each at its time. */
+      const syncsFor = async (ms: number) => {
+        const end = env.clock.now() + ms;
+        for (;;) {
+          const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
+          if (next > end) break;
+          env.clock.set(Math.max(env.clock.now(), next));
+          await env.rc.calendarSync.runDue();
+        }
+        env.clock.set(end);
+      };
       await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-      // Every background sync due in the next 20 minutes, each at its time.
-      const end = env.clock.now() + 20 * MIN;
-      for (;;) {
-        const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
-        if (next > end) break;
-        env.clock.set(Math.max(env.clock.now(), next));
-        await env.rc.calendarSync.runDue();
-      }
+      await syncsFor(20 * MIN);
       const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title).sort();
       assert.deepEqual(titles, others.map((id) => `Call on ${id}`).sort(), 'the other calendars synced');
       const view = await connection(env, user.auth, calendarId);
       assert.deepEqual(view.failing_calendars, [failing], 'reported for the failing calendar alone');
-      assert.match(view.calendars.find((c: { id: string }) => c.id === failing).read_error, /^transient: /);
+      const failingView = view.calendars.find((c: { id: string }) => c.id === failing);
+      assert.match(failingView.read_error, /^transient: /);
+      assert.ok(Date.parse(failingView.next_read_at) > env.clock.now(), 'it backs off on its own');
       await env.rc.webhooks.runDue();
       const reports = env.hooks.received.filter((r) => r.json?.calendar_id === calendarId && r.json.event === 'calendar.sync_failing');
       assert.deepEqual(reports.map((r) => r.json.failing_calendars), [[failing]]);
+
+      // Every calendar's reads fail for a while (the provider down for event reads): a sync stops
+      // at the second server error in a row rather than trying every calendar.
+      for (const id of others) env.google.failingCalendars.set(id, 503);
+      const readsBefore = env.google.requests.filter((r) => r.path.endsWith('/events')).length;
+      await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(env.google.requests.filter((r) => r.path.endsWith('/events')).length - readsBefore, 2, 'two reads, then the sync stops');
+      await syncsFor(30 * MIN);
+      // Back for all but the calendar that keeps failing: the others sync again, and hear changes.
+      for (const id of others) env.google.failingCalendars.delete(id);
+      const later = start + 3 * HOUR;
+      for (const id of others) env.google.insertEvent(account.email, id, { summary: `Later on ${id}`, start: { dateTime: iso(later) }, end: { dateTime: iso(later + HOUR) }, location: meetingUrl() });
+      // The account's failures in a row have stretched its retries to their cap (an hour).
+      await syncsFor(70 * MIN);
+      const laterTitles = (await eventsOf(env, user.auth, calendarId, later - HOUR, later + 2 * HOUR)).map((e) => e.title).sort();
+      assert.deepEqual(laterTitles, others.map((id) => `Later on ${id}`).sort(), 'the other calendars sync after the outage, though one still fails');
     } finally {
       env.google.failingCalendars.delete(failing!);
     }
@@ -2366,6 +2388,41 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     env.clock.set(later - LEAD_MS);
     await env.rc.dispatcher.runDue();
     assert.equal(launches(restoredBot), 1);
+  });
+
+  test('a calendar that refuses its reader, then answers a server error, stays refused: its bot hears no access_restored until it reads', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const colleague = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Theirs', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl(), calendarId: colleague });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, colleague] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'theirs');
+    const accessKinds = async () => (await bot(env, user.auth, botId)).decisions.map((d) => d.kind).filter((k) => k === 'at_risk' || k === 'access_restored');
+    const colleagueView = async () => (await connection(env, user.auth, calendarId)).calendars.find((c: { id: string }) => c.id === colleague);
+    const syncNow = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    env.microsoft.refuseReads(account.email, colleague);
+    await syncNow();
+    assert.deepEqual(await accessKinds(), ['at_risk']);
+    // The rights are given back, but the calendar's reads answer 503 for now: nothing says it can
+    // be read, so it stays refused and the bot stays at risk.
+    env.microsoft.allowReads(account.email, colleague);
+    env.microsoft.failReadsOf(account.email, colleague, 5);
+    env.clock.advance(MIN);
+    await syncNow();
+    assert.deepEqual(await accessKinds(), ['at_risk']);
+    assert.notEqual((await colleagueView()).access_refused_since, null);
+    assert.match((await colleagueView()).read_error, /^transient: /);
+    // It reads: access_restored.
+    env.microsoft.failReadsOf(account.email, colleague, 0);
+    env.clock.advance(MIN);
+    await syncNow();
+    assert.deepEqual(await accessKinds(), ['at_risk', 'access_restored']);
+    assert.equal((await colleagueView()).access_refused_since, null);
   });
 
   test('a bot on a failing feed and on a calendar that reads of an account reported failing for another calendar hears sync_restored when the feed recovers: that report was not about it', async () => {

@@ -155,6 +155,12 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     const zone = zoneOf(c) ?? 'UTC';
     return c.children.filter((child) => child.type === 'VEVENT').map((vevent) => ({ vevent, zone }));
   });
+  /** The series (a VEVENT without RECURRENCE-ID) of each UID, for the zone of its overrides' RECURRENCE-ID. */
+  const masters = new Map<string, Component>();
+  for (const { vevent } of vevents) {
+    const uid = propValue(vevent, 'UID');
+    if (uid !== null && !prop(vevent, 'RECURRENCE-ID')) masters.set(uid, vevent);
+  }
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
   // stands where the last copy stood.
@@ -169,7 +175,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     }
     const { vevent, zone } = vevents[i]!;
     try {
-      const event = toProviderEvent(text, vevent, zones, zone, limits);
+      const event = toProviderEvent(text, vevent, zones, zone, limits, masters);
       if (!event) continue;
       events.delete(event.providerEventId);
       events.set(event.providerEventId, event);
@@ -431,7 +437,7 @@ function resolveTime(property: Property, zones: ZoneResolver, defaultZone: strin
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits): ProviderEvent | null {
+function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): ProviderEvent | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
   // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
@@ -444,10 +450,11 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
     ? `generated-${text.sha256(vevent.start, vevent.end).slice(0, 24)}`
     : Buffer.byteLength(givenUid) > limits.maxUidBytes ? `sha256-${sha256(givenUid)}` : givenUid;
   const start = resolveTime(dtstart, zones, defaultZone);
-  // A DTEND, RECURRENCE-ID, EXDATE or RDATE written without a zone beside a DTSTART that has one
-  // is read in DTSTART's zone, not the feed's: they name the same event's times, and RFC 5545
-  // errata 6316 asks them to take DTSTART's form (some writers drop the TZID of EXDATE: the
-  // sabre/vobject issue 722). Read in the feed's zone, a deleted occurrence would keep its bot.
+  // A DTEND, EXDATE or RDATE (and a RECURRENCE-ID, in the series' zone: below) written without a
+  // zone beside a DTSTART that has one is read in DTSTART's zone, not the feed's: they name the
+  // same event's times, and RFC 5545 errata 6316 asks them to take DTSTART's form (some writers
+  // drop the TZID of EXDATE: sabre/vobject issue 722). Read in the feed's zone, a deleted
+  // occurrence would keep its bot.
   const eventZone = start.isAllDay ? defaultZone : start.zone;
   let endMs: number;
   const dtend = prop(vevent, 'DTEND');
@@ -463,7 +470,10 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   if (endMs < start.ms) endMs = start.ms;
 
   const recurrenceIdProp = prop(vevent, 'RECURRENCE-ID');
-  const originalStartMs = recurrenceIdProp ? resolveTime(recurrenceIdProp, zones, eventZone).ms : null;
+  // A RECURRENCE-ID names an occurrence of the series: without a zone, it is in the series' zone
+  // (an override moved to another zone keeps naming the series' time).
+  const master = recurrenceIdProp && givenUid !== null ? masters.get(givenUid) : undefined;
+  const originalStartMs = recurrenceIdProp ? resolveTime(recurrenceIdProp, zones, master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone).ms : null;
   const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, eventZone);
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
@@ -500,6 +510,18 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
       vevent: veventText,
     },
   };
+}
+
+/** The zone values without one are read in, in an event: its DTSTART's (the feed's for an all-day one); null when it has no DTSTART that can be read. */
+function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string): string | null {
+  const dtstart = prop(vevent, 'DTSTART');
+  if (!dtstart) return null;
+  try {
+    const start = resolveTime(dtstart, zones, defaultZone);
+    return start.isAllDay ? defaultZone : start.zone;
+  } catch {
+    return null;
+  }
 }
 
 /** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value without a zone is in `eventZone`. */

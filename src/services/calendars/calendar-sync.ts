@@ -15,8 +15,8 @@
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
 // - not_found, auth_revoked or permanent of one calendar while the account's others read (or
-//   transient, once another calendar read in the same sync; calendars whose last read failed are
-//   read last): those sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
+//   transient, when another calendar reads in the same sync; two in a row stop it; calendars that
+//   failed on their own are read last): those sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
 //   asked for by a person, or a reconnect, reads it at once). A calendar refused or gone (not
 //   permanent) is marked until a read works, and the bots that depend only on such calendars or
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
@@ -559,9 +559,24 @@ export class CalendarSync {
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
     const reads: CalendarRead[] = [];
-    // Those whose last read failed are read last, so that one that keeps failing cannot keep the
-    // others from being read (a failure that may be the account's stops the sync, below).
-    const inOrder = [...calendars].sort((a, b) => Number(a.read_error !== null) - Number(b.read_error !== null));
+    // Those that failed on their own last are read last, after those a failure of the account's
+    // left marked, so that one that keeps failing is met once the others have read.
+    const tierOf = (c: ConnectedCalendarRow) => (c.read_failures > 0 ? 2 : c.read_error !== null ? 1 : 0);
+    const inOrder = [...calendars].sort((a, b) => tierOf(a) - tierOf(b));
+    /**
+     * A server error or a timeout not yet followed by a read. It may be the provider's or the
+     * account's: a second one in a row stops the sync (an outage costs two requests, not one per
+     * calendar). Once another calendar reads in this sync, before or after it, it is that
+     * calendar's own (a calendar can answer 503 for days while the others read:
+     * aronwoost/google-calendar-hours issue 75).
+     */
+    let unexplained: { read: CalendarRead & { outcome: 'failed' }; error: unknown } | null = null;
+    const stop = async (error: unknown): Promise<never> => {
+      // The calendars read before the sync stopped were read: one refused before is no longer
+      // (its bots would be cancelled at their join time though it reads), and its backoff ends.
+      if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+      throw error;
+    };
     for (const calendar of inOrder) {
       const now = clock.now();
       const held = readHeld ? null : heldCalendarFailure(calendar, now);
@@ -579,22 +594,23 @@ export class CalendarSync {
         totals.updated += counts.updated;
         totals.cancelled += counts.cancelled;
         reads.push({ calendar, outcome: 'read' });
+        if (unexplained) reads.push(unexplained.read);
+        unexplained = null;
       } catch (error) {
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
-        // A server error or a timeout may be the provider's or the account's, and stops the sync;
-        // once a calendar of the account read in this sync, it is this calendar's (a calendar can
-        // answer 503 for days while the others read: aronwoost/google-calendar-hours issue 75).
-        const isCalendarLevel = failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && reads.some((r) => r.outcome === 'read')));
-        if (!isCalendarLevel) {
-          // The calendars read before the sync stopped were read: one refused before is no longer
-          // (its bots would be cancelled at their join time though it reads), and its backoff ends.
-          if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
-          // Else the calendar that failed says so, which puts it last at the next sync.
-          else if (failure?.kind === 'transient') await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { read_error: `transient: ${failure.message}`.slice(0, 500), updated_at: now }));
-          throw error;
+        if (failure !== null && CALENDAR_LEVEL_FAILURES.has(failure.kind)) {
+          reads.push({ calendar, outcome: 'failed', failure });
+        } else if (failure?.kind === 'transient' && unexplained === null) {
+          unexplained = { read: { calendar, outcome: 'failed', failure }, error };
+        } else {
+          await stop(error);
         }
-        reads.push({ calendar, outcome: 'failed', failure });
       }
+    }
+    if (unexplained) {
+      // The last calendar read met it: its own if another read before it, else the account's.
+      if (!reads.some((r) => r.outcome === 'read')) await stop(unexplained.error);
+      reads.push(unexplained.read);
     }
     return reads;
   }
@@ -624,7 +640,8 @@ export class CalendarSync {
     if (recovered.length === 0 && failedReads.length === 0 && heldRefused.length === 0 && !(isConnectionFailure && heldBack.length > 0)) return;
     const now = this.#o.clock.now();
     const refusedAt = (calendar: ConnectedCalendarRow, failure: ProviderFailure): number | null => {
-      if (isConnectionFailure) return calendar.access_refused_at;
+      // Neither the account's failure nor a server error says whether the calendar can be read.
+      if (isConnectionFailure || failure.kind === 'transient') return calendar.access_refused_at;
       return REFUSALS.has(failure.kind) ? calendar.access_refused_at ?? now : null;
     };
     // Refused, newly or still: a bot booked on one of its meetings since (by chain mode, a series

@@ -109,7 +109,8 @@ export function CalendarsPage() {
 
 /**
  * Why a failing connection's events may be stale: all of them, or (once a report names some of
- * its calendars only) those calendars' events, the others syncing as usual.
+ * its calendars only) those calendars' events. Whether the others sync now is not claimed: the
+ * whole account may fail too before a report says so.
  */
 function FailingNote({ connection: c }: { connection: Connection }) {
   const since = <>{formatDateTime(c.sync_failing_since)} ({formatRelative(c.sync_failing_since)})</>;
@@ -123,7 +124,7 @@ function FailingNote({ connection: c }: { connection: Connection }) {
   return (
     <p class="warning" role="note">
       {failing.length} of {total} {total === 1 ? 'calendar' : 'calendars'} {failing.length === 1 ? 'does' : 'do'} not sync (failing since {since}): <strong class="break">{names.join(', ')}</strong>.
-      {' '}Their events are as last synced and bots launch on them; the other calendars sync as usual. Rollcall keeps retrying.
+      {' '}Their events are as last synced and bots launch on them. Rollcall keeps retrying.
     </p>
   );
 }
