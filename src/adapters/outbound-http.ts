@@ -60,6 +60,16 @@ export interface OutboundRequest {
   redirects?: number;
   /** The URL came from a user: every connection's address is checked by the guard. */
   guarded: boolean;
+  /** Makes the filter the body's bytes pass through before they are decoded (one per request). */
+  byteFilter?: () => ByteFilter;
+}
+
+/** Rewrites a body's bytes before they are decoded as UTF-8, chunk by chunk. */
+export interface ByteFilter {
+  /** The bytes to decode now, of those held and `chunk` (it may keep some back for the next). */
+  push(chunk: Buffer): Buffer;
+  /** What it kept back, at the end of the body. */
+  end(): Buffer;
 }
 
 export interface OutboundResponse {
@@ -167,7 +177,7 @@ function toOutboundError(error: unknown, signal: AbortSignal, timeoutMs: number)
  * held over to the next), and kept in those pieces: joining a 19 MB calendar feed's buffers and
  * decoding them in one go held the event loop for 60-180 ms (hostile-calendar-data.int.test.ts).
  */
-async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ pieces: string[]; isTruncated: boolean }> {
+async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, filter?: ByteFilter): Promise<{ pieces: string[]; isTruncated: boolean }> {
   if (maxBytes <= 0) {
     await body.dump();
     return { pieces: [], isTruncated: false };
@@ -180,6 +190,11 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number)
   let held: Buffer[] = [];
   let heldBytes = 0;
   const decodeHeld = (last: boolean) => {
+    if (last && filter) {
+      const rest = filter.end();
+      held.push(rest);
+      heldBytes += rest.length;
+    }
     if (heldBytes > 0) pieces.push(decoder.decode(held.length === 1 ? held[0] : Buffer.concat(held, heldBytes), { stream: !last }));
     else if (last) pieces.push(decoder.decode());
     held = [];
@@ -189,9 +204,10 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number)
   for await (const chunk of body as AsyncIterable<Buffer>) {
     const isLast = size + chunk.length > maxBytes;
     const part = isLast ? chunk.subarray(0, maxBytes - size) : chunk;
-    held.push(part);
-    heldBytes += part.length;
     size += part.length;
+    const bytes = filter ? filter.push(part) : part;
+    held.push(bytes);
+    heldBytes += bytes.length;
     if (isLast) {
       decodeHeld(true);
       // Leaving the loop destroys the stream: the rest is never read.
@@ -229,7 +245,7 @@ export class OutboundHttp {
         const response = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal });
         const location = response.headers.location;
         if (maxRedirects === 0 || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
-          const read = await readBody(response.body, request.maxBytes ?? DEFAULT_MAX_BYTES);
+          const read = await readBody(response.body, request.maxBytes ?? DEFAULT_MAX_BYTES, request.byteFilter?.());
           return new DecodedResponse(response.statusCode, response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
         }
         await response.body.dump();

@@ -146,6 +146,32 @@ describe('hostile feeds', () => {
     assert.ok(JSON.stringify(read.result.body).length < 200_000);
   });
 
+  test('a feed folded in the middle of its characters (a writer that folds at 75 bytes) keeps them whole', async () => {
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + DAY;
+    const stamp = new Date(start).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const title = Buffer.from('Réunion équipe: coût 5€ 📞', 'utf8');
+    // Folded after 2 bytes of the value (inside é), and again inside € and inside the emoji.
+    const cuts = [2, title.indexOf(Buffer.from('€')) + 1, title.indexOf(Buffer.from('📞')) + 3];
+    const parts: Buffer[] = [Buffer.from('SUMMARY:')];
+    let from = 0;
+    for (const cut of cuts) {
+      parts.push(title.subarray(from, cut), Buffer.from('\r\n '));
+      from = cut;
+    }
+    parts.push(title.subarray(from), Buffer.from('\r\n'));
+    const feed = Buffer.concat([
+      Buffer.from(`BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//simple writer//EN\r\nBEGIN:VEVENT\r\nUID:folded@feed\r\nDTSTART:${stamp}\r\nDURATION:PT1H\r\nLOCATION:${meetingUrl()}\r\n`),
+      ...parts,
+      Buffer.from('END:VEVENT\r\nEND:VCALENDAR\r\n'),
+    ]);
+    assert.ok(!Buffer.from(feed.toString('utf8'), 'utf8').equals(feed), 'the feed as served is not valid UTF-8');
+    const connected = await connectIcs(user.auth, env.ics.publishRaw(feed));
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const row = await env.rc.database.db.selectFrom('events').select(['title']).where('calendar_id', '=', connected.body.calendar_id as string).executeTakeFirstOrThrow();
+    assert.equal(row.title, 'Réunion équipe: coût 5€ 📞');
+  });
+
   test('a feed that turns bad after a good first sync: the service runs on, the connection shows why, the sync backs off', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();

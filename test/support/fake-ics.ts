@@ -128,10 +128,10 @@ export class FakeIcsServer {
     this.#feed(url).isRevoked = false;
   }
 
-  /** Serves raw text at a new path (for parser edge cases). */
-  publishRaw(text: string): string {
+  /** Serves raw text (or bytes, as given) at a new path (for parser edge cases). */
+  publishRaw(text: string | Buffer): string {
     const path = `/raw/${randomUUID()}.ics`;
-    this.#feeds.set(path, { name: 'raw', events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false, raw: Buffer.from(text, 'utf8') });
+    this.#feeds.set(path, { name: 'raw', events: [], version: 1, modifiedAtMs: Date.now(), isRevoked: false, raw: typeof text === 'string' ? Buffer.from(text, 'utf8') : text });
     return `${this.#baseUrl}${path}`;
   }
 

@@ -8,6 +8,7 @@ import {
 import { failureFromStatus, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { FeedText } from './feed-text.ts';
 import { IcsParseError, parseIcsYielding, type ParsedFeed } from './ics-parser.ts';
+import { SplitCharacterFolds } from './split-character-folds.ts';
 
 export const ICS_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'conditional_get',
@@ -108,6 +109,8 @@ export class IcsCalendarProvider implements CalendarProvider {
       maxBytes: MAX_FEED_BYTES,
       redirects: MAX_REDIRECTS,
       guarded: true,
+      // A fold that split a UTF-8 character is joined before the bytes are decoded.
+      byteFilter: () => new SplitCharacterFolds(),
     });
     if (response.status === 304 || (response.status >= 200 && response.status < 300)) return { response };
     // A secret address that was reset (or a feed taken down) answers 401/403/404/410: like a

@@ -4,7 +4,7 @@
 // operator settings (tests point them at local fakes) and are not.
 import type { IncomingHttpHeaders } from 'node:http';
 import { CalendarProviderError, type ProviderFailure } from './calendar-provider.ts';
-import { OutboundError, parseRetryAfterMs, type OutboundHttp } from '../outbound-http.ts';
+import { OutboundError, parseRetryAfterMs, type ByteFilter, type OutboundHttp } from '../outbound-http.ts';
 
 export { parseRetryAfterMs };
 
@@ -20,6 +20,8 @@ export interface HttpRequest {
   redirects?: number;
   /** The URL came from a user (a feed URL): the outbound guard checks every address dialled. */
   guarded?: boolean;
+  /** What the body's bytes pass through before they are decoded (see OutboundRequest). */
+  byteFilter?: () => ByteFilter;
 }
 
 export interface HttpResponse {
@@ -62,6 +64,7 @@ export function createHttpSend(http: OutboundHttp): HttpSend {
         maxBytes: max,
         redirects: request.redirects ?? 0,
         guarded: request.guarded === true,
+        ...(request.byteFilter ? { byteFilter: request.byteFilter } : {}),
       });
     } catch (error) {
       if (error instanceof OutboundError) throw new CalendarProviderError(failureFromOutbound(error));
