@@ -15,8 +15,9 @@
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
 // - not_found, auth_revoked or permanent of one calendar while the account's others read (or
-//   transient, when another calendar reads in the same sync; two in a row stop it; calendars that
-//   failed on their own are read last): those sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
+//   transient, when another calendar reads in the same sync; two before any read stop it;
+//   calendars that failed on their own are read last): those sync, and that calendar alone backs
+//   off (a transient one is read again at the next sync) (not read again for 30 s doubling to an hour; a sync
 //   asked for by a person, or a reconnect, reads it at once). A calendar refused or gone (not
 //   permanent) is marked until a read works, and the bots that depend only on such calendars or
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
@@ -56,6 +57,7 @@ import {
   afterFailedSync, afterGoodSync, failingCalendarsAfter, firstPendingFailure, HEALTHY, LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_MIN_GAP_MS, lookAgainAt, retryDelayMs, revokedCheckDelayMs, type ReportedCalendars, type ReportedCalendarsChange,
   type SyncHealth,
 } from '../../domain/sync-health.ts';
+import { readingOrder } from '../../domain/calendar-read-order.ts';
 import { sql } from 'kysely';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
@@ -235,7 +237,7 @@ export function heldCalendarFailure(calendar: Pick<ConnectedCalendarRow, 'read_e
   if (calendar.read_error === null || calendar.next_read_at === null || calendar.next_read_at <= nowMs) return null;
   const separator = calendar.read_error.indexOf(': ');
   const kind = calendar.read_error.slice(0, separator) as ProviderFailure['kind'];
-  if (separator < 0 || !(CALENDAR_LEVEL_FAILURES.has(kind) || kind === 'transient')) return null;
+  if (separator < 0 || !CALENDAR_LEVEL_FAILURES.has(kind)) return null;
   return { kind, message: `${calendar.read_error.slice(separator + 2)} (read again at ${formatInstant(calendar.next_read_at)})` } as ProviderFailure;
 }
 
@@ -559,14 +561,11 @@ export class CalendarSync {
   async #readCalendars(connection: CalendarConnectionRow, hold: SyncHold, provider: CalendarProvider, calendars: readonly ConnectedCalendarRow[], readHeld: boolean, totals: SyncCounts): Promise<CalendarRead[]> {
     const { database, clock } = this.#o;
     const reads: CalendarRead[] = [];
-    // Those that failed on their own last are read last, after those a failure of the account's
-    // left marked, so that one that keeps failing is met once the others have read.
-    const tierOf = (c: ConnectedCalendarRow) => (c.read_failures > 0 ? 2 : c.read_error !== null ? 1 : 0);
-    const inOrder = [...calendars].sort((a, b) => tierOf(a) - tierOf(b));
+    const inOrder = readingOrder(calendars, connection.consecutive_failures);
     /**
-     * A server error or a timeout not yet followed by a read. It may be the provider's or the
-     * account's: a second one in a row stops the sync (an outage costs two requests, not one per
-     * calendar). Once another calendar reads in this sync, before or after it, it is that
+     * A server error or a timeout met before any calendar read in this sync. It may be the
+     * provider's or the account's: a second one stops the sync (an outage costs two requests, not
+     * one per calendar). Once another calendar reads in this sync, before or after it, it is that
      * calendar's own (a calendar can answer 503 for days while the others read:
      * aronwoost/google-calendar-hours issue 75).
      */
@@ -598,7 +597,8 @@ export class CalendarSync {
         unexplained = null;
       } catch (error) {
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
-        if (failure !== null && CALENDAR_LEVEL_FAILURES.has(failure.kind)) {
+        const hasRead = reads.some((r) => r.outcome === 'read');
+        if (failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && hasRead))) {
           reads.push({ calendar, outcome: 'failed', failure });
         } else if (failure?.kind === 'transient' && unexplained === null) {
           unexplained = { read: { calendar, outcome: 'failed', failure }, error };
@@ -607,11 +607,8 @@ export class CalendarSync {
         }
       }
     }
-    if (unexplained) {
-      // The last calendar read met it: its own if another read before it, else the account's.
-      if (!reads.some((r) => r.outcome === 'read')) await stop(unexplained.error);
-      reads.push(unexplained.read);
-    }
+    // Met by the last calendar tried, with none read: the account's.
+    if (unexplained) await stop(unexplained.error);
     return reads;
   }
 
@@ -660,7 +657,10 @@ export class CalendarSync {
         const backoffUntil = now + syncRetryDelayMs(failures);
         await connections.updateCalendar(trx, calendar.id, {
           read_failures: failures, read_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
-          next_read_at: isConnectionFailure ? null : refused ? await this.#lastLookAt(trx, connection, calendar, backoffUntil, now) : backoffUntil,
+          // A server error is not held back: the calendar is read at each sync of the connection
+          // (last); held back, it would keep a sync in which every other calendar refuses its
+          // reader from seeing the account revoked.
+          next_read_at: isConnectionFailure || failure.kind === 'transient' ? null : refused ? await this.#lastLookAt(trx, connection, calendar, backoffUntil, now) : backoffUntil,
           access_refused_at: refusedAt(calendar, failure), updated_at: now,
         });
       }
