@@ -1048,6 +1048,18 @@ async function twoFeedsOfOneMeeting(env: FullEnv, auth: string, start: number, k
   return { feeds, ids, botId };
 }
 
+/** Every background sync of the connection due in the next `ms`, each at its time; the clock ends `ms` later. */
+async function syncsDueFor(env: Env, auth: string, calendarId: string, ms: number): Promise<void> {
+  const end = env.clock.now() + ms;
+  for (;;) {
+    const next = Date.parse((await connection(env, auth, calendarId)).next_sync_at);
+    if (next > end) break;
+    env.clock.set(Math.max(env.clock.now(), next));
+    await env.rc.calendarSync.runDue();
+  }
+  env.clock.set(end);
+}
+
 async function connection(env: Env, auth: string, calendarId: string) {
   const res = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -1141,17 +1153,7 @@ describe('Google Calendar specifics', () => {
     const start = env.clock.now() + DAY;
     for (const id of others) env.google.insertEvent(account.email, id, { summary: `Call on ${id}`, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
     try {
-      /** Every background sync due in the next `ms`, each at its time. */
-      const syncsFor = async (ms: number) => {
-        const end = env.clock.now() + ms;
-        for (;;) {
-          const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
-          if (next > end) break;
-          env.clock.set(Math.max(env.clock.now(), next));
-          await env.rc.calendarSync.runDue();
-        }
-        env.clock.set(end);
-      };
+      const syncsFor = (ms: number) => syncsDueFor(env, user.auth, calendarId, ms);
       await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
       await syncsFor(20 * MIN);
       const titles = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title).sort();
@@ -2500,17 +2502,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
       await env.rc.webhooks.runDue();
       return env.hooks.received.filter((r) => r.json?.calendar_id === calendarId).map((r) => `${r.json.event} ${JSON.stringify(r.json.failing_calendars ?? null)}`);
     };
-    /** The background syncs due in the next `ms`, each at its time. */
-    const syncsFor = async (ms: number) => {
-      const end = env.clock.now() + ms;
-      for (;;) {
-        const next = Date.parse((await connection(env, user.auth, calendarId)).next_sync_at);
-        if (next > end) break;
-        env.clock.set(Math.max(env.clock.now(), next));
-        await env.rc.calendarSync.runDue();
-      }
-      env.clock.set(end);
-    };
+    const syncsFor = (ms: number) => syncsDueFor(env, user.auth, calendarId, ms);
     const syncNow = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     /** Graph answers every request 503 for `ms`, the first sync asked for at its start (it sees it at once). */
     const outageFor = async (ms: number) => {
