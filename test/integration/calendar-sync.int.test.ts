@@ -2436,6 +2436,48 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     assert.equal((await colleagueView()).access_refused_since, null);
   });
 
+  test('every calendar refusing its reader but one answering a server error: the account has lost its access', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const colleagues = ['Colleague A', 'Colleague B'].map((name) => env.microsoft.addCalendar(account.email, { name, ownerAddress: 'colleague@contoso.example' }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, ...colleagues] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    for (const id of colleagues) env.microsoft.refuseReads(account.email, id);
+    env.microsoft.failReadsOf(account.email, own, 100);
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    env.microsoft.failReadsOf(account.email, own, 0);
+  });
+
+  test('a revoked connection whose first calendars answer server errors once access is back: its probes try the others first in turn, and find it', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    const added = ['Team', 'Projects', 'Travel'].map((name) => env.microsoft.addCalendar(account.email, { name, ownerAddress: account.email }));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, ...added] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const all = [own, ...added];
+    for (const id of all) env.microsoft.refuseReads(account.email, id);
+    env.clock.advance(MIN);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(env, user.auth, calendarId)).status, 'auth_revoked');
+    // Access comes back, but the two calendars read first answer 503 for a long time.
+    const [first, second] = (await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).orderBy('id').execute()).map((c) => c.provider_calendar_id);
+    for (const id of all) env.microsoft.allowReads(account.email, id);
+    for (const id of [first!, second!]) env.microsoft.failReadsOf(account.email, id, 1000);
+    try {
+      // Hourly probes: within as many as there are calendars, one starts with a calendar that reads.
+      await syncsDueFor(env, user.auth, calendarId, 4 * HOUR + MIN);
+      assert.equal((await connection(env, user.auth, calendarId)).status, 'active');
+    } finally {
+      for (const id of [first!, second!]) env.microsoft.failReadsOf(account.email, id, 0);
+    }
+  });
+
   test('a bot on a failing feed and on a calendar that reads of an account reported failing for another calendar hears sync_restored when the feed recovers: that report was not about it', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

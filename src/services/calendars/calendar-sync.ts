@@ -476,7 +476,11 @@ export class CalendarSync {
         // A probe the provider answered with a limit waits its Retry-After, and so does every look.
         const retryNotBefore = retryAfterEnd(failure, now);
         // last_error_at: when the access was lost (a probe leaves it).
-        const update = { next_sync_at: await this.#nextProbeAt(connection, connection.last_error_at ?? now, now, retryNotBefore ?? now), retry_not_before: retryNotBefore, updated_at: now, ...storedHealth(HEALTHY) };
+        // Counted, so that the next probe reads the calendars in another order (readingOrder).
+        const update = {
+          next_sync_at: await this.#nextProbeAt(connection, connection.last_error_at ?? now, now, retryNotBefore ?? now), retry_not_before: retryNotBefore,
+          consecutive_failures: connection.consecutive_failures + 1, updated_at: now, ...storedHealth(HEALTHY),
+        };
         if (!(await this.#leases.end(hold, update))) return this.#superseded(connection, hold, totals);
       } else {
         const update = {
@@ -563,10 +567,10 @@ export class CalendarSync {
     const reads: CalendarRead[] = [];
     const inOrder = readingOrder(calendars, connection.consecutive_failures);
     /**
-     * A server error or a timeout met before any calendar read in this sync. It may be the
-     * provider's or the account's: a second one stops the sync (an outage costs two requests, not
-     * one per calendar). Once another calendar reads in this sync, before or after it, it is that
-     * calendar's own (a calendar can answer 503 for days while the others read:
+     * A server error or a timeout met before any other calendar answered in this sync. It may be
+     * the provider's or the account's: a second one stops the sync (an outage costs two requests,
+     * not one per calendar). Once another calendar answers in this sync, before or after it, it is
+     * that calendar's own (a calendar can answer 503 for days while the others read:
      * aronwoost/google-calendar-hours issue 75).
      */
     let unexplained: { read: CalendarRead & { outcome: 'failed' }; error: unknown } | null = null;
@@ -597,8 +601,9 @@ export class CalendarSync {
         unexplained = null;
       } catch (error) {
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
-        const hasRead = reads.some((r) => r.outcome === 'read');
-        if (failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && hasRead))) {
+        // Another calendar answered (it read, or it failed on its own: refused, gone, too large).
+        const hasAnswered = reads.some((r) => r.outcome !== 'held');
+        if (failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && hasAnswered))) {
           reads.push({ calendar, outcome: 'failed', failure });
         } else if (failure?.kind === 'transient' && unexplained === null) {
           unexplained = { read: { calendar, outcome: 'failed', failure }, error };
@@ -607,8 +612,10 @@ export class CalendarSync {
         }
       }
     }
-    // Met by the last calendar tried, with none read: the account's.
-    if (unexplained) await stop(unexplained.error);
+    // Met with no other calendar answering after it: its own if one answered before it (they all
+    // refused, say: the account's access may be gone), else the account's.
+    if (unexplained && reads.some((r) => r.outcome === 'failed')) reads.push(unexplained.read);
+    else if (unexplained) await stop(unexplained.error);
     return reads;
   }
 
