@@ -567,10 +567,10 @@ export class CalendarSync {
     const reads: CalendarRead[] = [];
     const inOrder = readingOrder(calendars, connection.consecutive_failures);
     /**
-     * A server error or a timeout met before any other calendar answered in this sync. It may be
-     * the provider's or the account's: a second one stops the sync (an outage costs two requests,
-     * not one per calendar). Once another calendar answers in this sync, before or after it, it is
-     * that calendar's own (a calendar can answer 503 for days while the others read:
+     * A server error or a timeout met before any calendar read in this sync. It may be the
+     * provider's or the account's: a second one stops the sync (an outage costs two requests, not
+     * one per calendar). Once another calendar reads in this sync, before or after it, it is that
+     * calendar's own (a calendar can answer 503 for days while the others read:
      * aronwoost/google-calendar-hours issue 75).
      */
     let unexplained: { read: CalendarRead & { outcome: 'failed' }; error: unknown } | null = null;
@@ -601,9 +601,10 @@ export class CalendarSync {
         unexplained = null;
       } catch (error) {
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
-        // Another calendar answered (it read, or it failed on its own: refused, gone, too large).
-        const hasAnswered = reads.some((r) => r.outcome !== 'held');
-        if (failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && hasAnswered))) {
+        // Only a read shows the account can be read: a refusal beside a server error does not
+        // (an Outlook colleague's calendar shared as free/busy refuses, the user's own answers 503).
+        const hasRead = reads.some((r) => r.outcome === 'read');
+        if (failure !== null && (CALENDAR_LEVEL_FAILURES.has(failure.kind) || (failure.kind === 'transient' && hasRead))) {
           reads.push({ calendar, outcome: 'failed', failure });
         } else if (failure?.kind === 'transient' && unexplained === null) {
           unexplained = { read: { calendar, outcome: 'failed', failure }, error };
@@ -612,10 +613,9 @@ export class CalendarSync {
         }
       }
     }
-    // Met with no other calendar answering after it: its own if one answered before it (they all
-    // refused, say: the account's access may be gone), else the account's.
-    if (unexplained && reads.some((r) => r.outcome === 'failed')) reads.push(unexplained.read);
-    else if (unexplained) await stop(unexplained.error);
+    // Met with no calendar read: the account's (every other one refusing included: a server error
+    // says nothing of the account's access, and one 503 must not make it revoked).
+    if (unexplained) await stop(unexplained.error);
     return reads;
   }
 
