@@ -9,21 +9,25 @@ test('calendars that failed on their own come last; the others start one further
   const list = [calendar('a'), calendar('x', 3), calendar('b'), calendar('c'), calendar('y', 1)];
   assert.deepEqual(ids(readingOrder(list, 0)), ['a', 'b', 'c', 'x', 'y']);
   assert.deepEqual(ids(readingOrder(list, 1)), ['b', 'c', 'a', 'x', 'y']);
-  assert.deepEqual(ids(readingOrder(list, 5)), ['c', 'a', 'b', 'x', 'y']);
+  assert.deepEqual(ids(readingOrder(list, 2)), ['c', 'a', 'b', 'x', 'y']);
+  // Once a round (three others, so every fourth failed sync), one that failed on its own goes first, each in turn.
+  assert.deepEqual(ids(readingOrder(list, 3)), ['x', 'a', 'b', 'c', 'y']);
+  assert.deepEqual(ids(readingOrder(list, 7)), ['y', 'a', 'b', 'c', 'x']);
   assert.deepEqual(ids(readingOrder([calendar('x', 1)], 7)), ['x']);
+  assert.deepEqual(ids(readingOrder([calendar('x', 1), calendar('y', 2)], 1)), ['y', 'x']);
   assert.deepEqual(readingOrder([], 3), []);
 });
 
-test('whichever two calendars keep failing, a sync that stops at the first two it tries reaches one that works within as many syncs as there are calendars', () => {
-  const names = ['a', 'b', 'c', 'd', 'e'];
-  for (const x of names) {
-    for (const y of names) {
-      if (x === y) continue;
-      // Both fail with server errors but have not been told apart from an outage yet.
-      const list = names.map((id) => calendar(id));
-      const reached = Array.from({ length: names.length }, (_, failedSyncs) => ids(readingOrder(list, failedSyncs)).slice(0, 2))
-        .some((firstTwo) => firstTwo.some((id) => id !== x && id !== y));
-      assert.ok(reached, `${x} and ${y} failing`);
+test('whichever calendars keep failing and whichever failed before, the one that works comes first within the bound', () => {
+  const names = ['a', 'b', 'c', 'd'];
+  // Every mix of calendars counted as failing on their own, and each calendar as the only one that works.
+  for (let mask = 0; mask < 1 << names.length; mask++) {
+    const list = names.map((id, i) => calendar(id, (mask >> i) & 1));
+    const own = list.filter((c) => c.read_failures > 0).length;
+    const bound = (names.length - own + 1) * Math.max(1, own);
+    for (const working of names) {
+      const first = Array.from({ length: bound }, (_, failedSyncs) => readingOrder(list, failedSyncs)[0]!.id);
+      assert.ok(first.includes(working), `mask ${mask}, ${working} works: first were ${first.join(' ')}`);
     }
   }
 });

@@ -1,16 +1,29 @@
 // In which order a sync reads the calendars of one account (calendar-sync.ts, #readCalendars).
 
 /**
- * The order a sync reads an account's calendars in: those that failed on their own last time at
- * the end, so that one that keeps failing is met once the others have read (and fails on its own
- * rather than stopping the sync). The others start one further along after each failed sync in a
- * row (`failedSyncs`): a sync that stops at the two calendars it tried first (two server errors
- * before any read look like an outage) tries others first next time, so that calendars that work
- * are reached within as many syncs as there are calendars, whichever ones keep failing.
+ * The order a sync reads an account's calendars in. Those that failed on their own last time go
+ * at the end, so that one that keeps failing is met once the others have read (and fails on its
+ * own rather than stopping the sync). After each failed sync in a row (`failedSyncs`) the others
+ * start one further along, and once a round one of those that failed on their own goes first
+ * instead (each in turn: it may read again while others fail). A sync stops at two server errors
+ * before any read (they look like an outage), so this is what reaches a calendar that works,
+ * whichever ones keep failing: every calendar comes first within (others + 1) x (failed on their
+ * own, at least 1) failed syncs in a row.
  */
 export function readingOrder<C extends { read_failures: number }>(calendars: readonly C[], failedSyncs: number): C[] {
   const failedOnTheirOwn = calendars.filter((c) => c.read_failures > 0);
   const others = calendars.filter((c) => c.read_failures === 0);
-  const start = others.length === 0 ? 0 : failedSyncs % others.length;
-  return [...others.slice(start), ...others.slice(0, start), ...failedOnTheirOwn];
+  const round = others.length + 1;
+  const turn = failedSyncs % round;
+  if (turn === others.length && failedOnTheirOwn.length > 0) {
+    const [first, ...rest] = rotated(failedOnTheirOwn, Math.floor(failedSyncs / round));
+    return [first!, ...others, ...rest];
+  }
+  return [...rotated(others, turn), ...failedOnTheirOwn];
+}
+
+function rotated<C>(list: readonly C[], by: number): C[] {
+  if (list.length === 0) return [];
+  const start = by % list.length;
+  return [...list.slice(start), ...list.slice(0, start)];
 }

@@ -14,11 +14,11 @@
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
 //   bots launch on the meeting as last synced (connection-health.ts, domain/sync-health.ts).
-// - not_found, auth_revoked or permanent of one calendar while the account's others read (or
-//   transient, when another calendar reads in the same sync; two before any read stop it;
-//   calendars that failed on their own are read last): those sync, and that calendar alone backs
-//   off (a transient one is read again at the next sync) (not read again for 30 s doubling to an hour; a sync
-//   asked for by a person, or a reconnect, reads it at once). A calendar refused or gone (not
+// - not_found, auth_revoked or permanent of one calendar while the account's others read: those
+//   sync, and that calendar alone backs off (not read again for 30 s doubling to an hour; a sync
+//   asked for by a person, or a reconnect, reads it at once). transient of one calendar counts so
+//   when another calendar reads in the same sync (two before any read stop it, as the account's),
+//   with no backoff: it is read again, last, at the next sync (readingOrder). A calendar refused or gone (not
 //   permanent) is marked until a read works, and the bots that depend only on such calendars or
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
 import { createHash, timingSafeEqual } from 'node:crypto';
