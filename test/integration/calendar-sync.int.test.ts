@@ -984,6 +984,13 @@ async function connectGoogle(env: FullEnv, auth: string, extra: Record<string, u
   return { account, calendarId: res.body.calendar_id as string, body: res.body };
 }
 
+/** Connects `account` (of the Graph fake) with the calendars `calendarIds` chosen; the connection's id. */
+async function connectOutlookCalendars(env: FullEnv, auth: string, account: { clientId: string; clientSecret: string; refreshToken: string }, calendarIds: string[]): Promise<string> {
+  const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: calendarIds } });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.calendar_id as string;
+}
+
 async function connectMicrosoft(env: FullEnv, auth: string) {
   const account = env.microsoft.createAccount();
   const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
@@ -2408,9 +2415,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const colleague = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
     const start = env.clock.now() + DAY;
     env.microsoft.createEvent(account.email, { subject: 'Theirs', startMs: start, endMs: start + HOUR, joinUrl: meetingUrl(), calendarId: colleague });
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, colleague] } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
+    const calendarId = await connectOutlookCalendars(env, user.auth, account, [own, colleague]);
     const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
     const botId = await schedule(env, user.auth, event!.id, 'theirs');
     const accessKinds = async () => (await bot(env, user.auth, botId)).decisions.map((d) => d.kind).filter((k) => k === 'at_risk' || k === 'access_restored');
@@ -2441,9 +2446,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const account = env.microsoft.createAccount();
     const own = env.microsoft.defaultCalendarId(account.email);
     const colleagues = ['Colleague A', 'Colleague B'].map((name) => env.microsoft.addCalendar(account.email, { name, ownerAddress: 'colleague@contoso.example' }));
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, ...colleagues] } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
+    const calendarId = await connectOutlookCalendars(env, user.auth, account, [own, ...colleagues]);
     // Colleagues' calendars shared as free/busy only refuse the reader (403 ErrorAccessDenied);
     // the user's own answers 503 for a while.
     for (const id of colleagues) env.microsoft.refuseReads(account.email, id);
@@ -2465,9 +2468,7 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     const account = env.microsoft.createAccount();
     const own = env.microsoft.defaultCalendarId(account.email);
     const added = ['Team', 'Projects', 'Travel'].map((name) => env.microsoft.addCalendar(account.email, { name, ownerAddress: account.email }));
-    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, ...added] } });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    const calendarId = res.body.calendar_id as string;
+    const calendarId = await connectOutlookCalendars(env, user.auth, account, [own, ...added]);
     const all = [own, ...added];
     for (const id of all) env.microsoft.refuseReads(account.email, id);
     env.clock.advance(MIN);

@@ -155,13 +155,13 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     const zone = zoneOf(c) ?? 'UTC';
     return c.children.filter((child) => child.type === 'VEVENT').map((vevent) => ({ vevent, zone }));
   });
+  if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   /** The series (a VEVENT without RECURRENCE-ID) of each UID, for the zone of its overrides' RECURRENCE-ID. */
   const masters = new Map<string, Component>();
   for (const { vevent } of vevents) {
     const uid = propValue(vevent, 'UID');
     if (uid !== null && !prop(vevent, 'RECURRENCE-ID')) masters.set(uid, vevent);
   }
-  if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
   // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
   // stands where the last copy stood.
   const events = new Map<string, ProviderEvent>();
@@ -455,7 +455,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   // same event's times, and RFC 5545 errata 6316 asks them to take DTSTART's form (some writers
   // drop the TZID of EXDATE: sabre/vobject issue 722). Read in the feed's zone, a deleted
   // occurrence would keep its bot.
-  const eventZone = start.isAllDay ? defaultZone : start.zone;
+  const eventZone = zoneOfValuesBeside(start, defaultZone);
   let endMs: number;
   const dtend = prop(vevent, 'DTEND');
   const duration = propValue(vevent, 'DURATION');
@@ -512,13 +512,17 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   };
 }
 
-/** The zone values without one are read in, in an event: its DTSTART's (the feed's for an all-day one); null when it has no DTSTART that can be read. */
+/** The zone an event's times written without one are read in: its DTSTART's (the feed's for an all-day event). */
+function zoneOfValuesBeside(start: ResolvedTime, defaultZone: string): string {
+  return start.isAllDay ? defaultZone : start.zone;
+}
+
+/** zoneOfValuesBeside for `vevent`; null when it has no DTSTART that can be read. */
 function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string): string | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) return null;
   try {
-    const start = resolveTime(dtstart, zones, defaultZone);
-    return start.isAllDay ? defaultZone : start.zone;
+    return zoneOfValuesBeside(resolveTime(dtstart, zones, defaultZone), defaultZone);
   } catch {
     return null;
   }

@@ -63,7 +63,6 @@ import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
 
 const DAY_MS = 86_400_000;
-/** A revoked connection is tried again this often, to notice access coming back. */
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
 const LOOK_REVIEW_INTERVAL_MS = 60_000;
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
