@@ -37,44 +37,87 @@ function localOf(ms: number, zone: string): Temporal.ZonedDateTime {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone);
 }
 
+// A generated local time that does not exist (a spring-forward gap) is read with the offset before
+// the gap (RFC 5545 section 3.3.5), so it lands as many minutes after the gap as it was into it
+// and counts toward COUNT: Google Calendar and Exchange show such an occurrence an hour late
+// rather than leaving it out (mangstadt/biweekly issue 38), and Rollcall expands Google's series
+// itself, so a bot must join where the user's calendar shows the meeting.
 describe('DST: spring-forward gap', () => {
-  test('New York daily 02:30 skips 2026-03-08 and COUNT still yields 5 real occurrences', () => {
+  test('New York daily 02:30 is at 03:30 EDT on 2026-03-08, and it counts toward COUNT', () => {
     const s = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=5']);
     assert.deepEqual(all(s), [
       '2026-03-06T07:30:00.000Z',
       '2026-03-07T07:30:00.000Z',
+      '2026-03-08T07:30:00.000Z',
       '2026-03-09T06:30:00.000Z',
       '2026-03-10T06:30:00.000Z',
-      '2026-03-11T06:30:00.000Z',
     ]);
-    for (const o of expandSeries(s, EVERYTHING)) assert.equal(localOf(o.startMs, 'America/New_York').toPlainTime().toString(), '02:30:00');
+    const local = expandSeries(s, EVERYTHING).map((o) => localOf(o.startMs, 'America/New_York').toPlainTime().toString());
+    assert.deepEqual(local, ['02:30:00', '02:30:00', '03:30:00', '02:30:00', '02:30:00']);
   });
 
-  test('Berlin daily 02:30 skips 2026-03-29 and COUNT still yields 5 real occurrences', () => {
+  test('Berlin daily 02:30 is at 03:30 CEST on 2026-03-29, then 02:30 again', () => {
     const s = series('2026-03-27T01:30:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=5']);
     assert.deepEqual(all(s), [
       '2026-03-27T01:30:00.000Z',
       '2026-03-28T01:30:00.000Z',
+      '2026-03-29T01:30:00.000Z',
       '2026-03-30T00:30:00.000Z',
       '2026-03-31T00:30:00.000Z',
-      '2026-04-01T00:30:00.000Z',
     ]);
   });
 
-  test('an open-ended series expanded only around the gap (windowed path) skips it too', () => {
+  test('an open-ended series expanded only around the gap (windowed path) shifts it too', () => {
     const s = series('2026-01-01T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
-    const got = expandSeries(s, { fromMs: at('2026-03-06T00:00:00Z'), toMs: at('2026-03-11T00:00:00Z') });
-    assert.deepEqual(starts(got), [
-      '2026-03-06T07:30:00.000Z',
-      '2026-03-07T07:30:00.000Z',
-      '2026-03-09T06:30:00.000Z',
-      '2026-03-10T06:30:00.000Z',
+    for (const window of [
+      { fromMs: at('2026-03-06T00:00:00Z'), toMs: at('2026-03-11T00:00:00Z') },
+      { fromMs: at('2026-03-08T07:30:00Z'), toMs: at('2026-03-08T07:30:00.001Z') },
+      { fromMs: at('2026-03-08T07:00:00Z'), toMs: at('2026-03-08T08:00:00Z') },
+    ]) {
+      const expected = ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z']
+        .filter((iso) => at(iso) + 30 * MIN > window.fromMs && at(iso) < window.toMs);
+      assert.deepEqual(starts(expandSeries(s, window)), expected, isoOf(window.fromMs));
+    }
+    assert.deepEqual(starts(nextOccurrences(s, at('2026-03-08T00:00:00Z'), 2)), ['2026-03-08T07:30:00.000Z', '2026-03-09T06:30:00.000Z']);
+  });
+
+  test('monthly on the 8th at 02:30 New York is at 03:30 in March 2026 and counts', () => {
+    const s = series('2026-01-08T07:30:00Z', 'America/New_York', ['RRULE:FREQ=MONTHLY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-01-08T07:30:00.000Z', '2026-02-08T07:30:00.000Z', '2026-03-08T07:30:00.000Z']);
+  });
+
+  test('"the second Sunday at 02:30" keeps the changeover Sunday (the gap does not move BYSETPOS to the third)', () => {
+    const s = series('2026-01-11T07:30:00Z', 'America/New_York', ['RRULE:FREQ=MONTHLY;BYDAY=SU;BYSETPOS=2;COUNT=4'], 60);
+    assert.deepEqual(all(s), ['2026-01-11T07:30:00.000Z', '2026-02-08T07:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-04-12T06:30:00.000Z']);
+  });
+
+  test('02:00 and 03:00 on the changeover night are one instant, listed once', () => {
+    const s = series('2026-03-07T07:00:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;BYHOUR=2,3;BYMINUTE=0;COUNT=6'], 15);
+    assert.deepEqual(all(s), [
+      '2026-03-07T07:00:00.000Z', '2026-03-07T08:00:00.000Z',
+      '2026-03-08T07:00:00.000Z',
+      '2026-03-09T06:00:00.000Z', '2026-03-09T07:00:00.000Z',
     ]);
   });
 
-  test('monthly on the 8th at 02:30 New York omits March 2026 and does not count it', () => {
-    const s = series('2026-01-08T07:30:00Z', 'America/New_York', ['RRULE:FREQ=MONTHLY;COUNT=3']);
-    assert.deepEqual(all(s), ['2026-01-08T07:30:00.000Z', '2026-02-08T07:30:00.000Z', '2026-04-08T06:30:00.000Z']);
+  test('an EXDATE written at the local time that does not exist removes the shifted occurrence', () => {
+    const s = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=4', 'EXDATE;TZID=America/New_York:20260308T023000']);
+    assert.deepEqual(all(s), ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', '2026-03-09T06:30:00.000Z']);
+  });
+
+  test('a half-hour gap (Lord Howe, 02:00 to 02:30) moves 02:10 by thirty minutes', () => {
+    // Australia/Lord_Howe goes from +10:30 to +11:00 at 02:00 local on 2026-10-04.
+    const s = series('2026-10-02T15:40:00Z', 'Australia/Lord_Howe', ['RRULE:FREQ=DAILY;COUNT=3']);
+    const local = expandSeries(s, EVERYTHING).map((o) => localOf(o.startMs, 'Australia/Lord_Howe').toPlainDateTime().toString());
+    assert.deepEqual(local, ['2026-10-03T02:10:00', '2026-10-04T02:40:00', '2026-10-05T02:10:00']);
+  });
+
+  test('sub-daily rules step as before: HOURLY from 00:30 New York across the gap', () => {
+    const s = series('2026-03-08T05:30:00Z', 'America/New_York', ['RRULE:FREQ=HOURLY;COUNT=4'], 15);
+    const local = expandSeries(s, EVERYTHING).map((o) => localOf(o.startMs, 'America/New_York').toPlainTime().toString());
+    assert.equal(local[0], '00:30:00');
+    assert.equal(local.length, 4);
+    assert.ok(local.every((time) => time !== '02:30:00'));
   });
 });
 
@@ -98,6 +141,11 @@ describe('DST: fall-back overlap', () => {
   test('New York 01:30 on 2026-11-01 happens twice: the first (EDT) instant is used', () => {
     const s = series('2026-10-31T05:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3']);
     assert.deepEqual(all(s), ['2026-10-31T05:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+  });
+
+  test('a series starting at the second 01:30 (EST) keeps that instant for its first occurrence, once', () => {
+    const s = series('2026-11-01T06:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3']);
+    assert.deepEqual(all(s), ['2026-11-01T06:30:00.000Z', '2026-11-02T06:30:00.000Z', '2026-11-03T06:30:00.000Z']);
   });
 
   test('HOURLY steps through the repeated hour once (library behaviour, consistent with "first instant")', () => {
@@ -372,13 +420,14 @@ describe('findOccurrence', () => {
     assert.equal(findOccurrence(weekly, at('2026-03-18T16:00:00Z'))?.startMs, at('2026-03-18T16:00:00Z'));
   });
 
-  test('null for near misses, excluded dates, gap-skipped times and times before DTSTART', () => {
+  test('null for near misses, excluded dates and times before DTSTART; a gap time is found where it was moved', () => {
     assert.equal(findOccurrence(weekly, at('2026-03-09T14:00:00Z')), null); // the pre-DST UTC time
     assert.equal(findOccurrence(weekly, at('2026-03-09T13:01:00Z')), null);
     assert.equal(findOccurrence(weekly, at('2026-03-16T13:00:00Z')), null);
     assert.equal(findOccurrence(weekly, at('2026-02-23T14:00:00Z')), null);
     const gap = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
-    assert.equal(findOccurrence(gap, at('2026-03-08T07:30:00Z')), null);
+    assert.equal(findOccurrence(gap, at('2026-03-08T07:30:00Z'))?.startMs, at('2026-03-08T07:30:00Z')); // 03:30 EDT
+    assert.equal(findOccurrence(gap, at('2026-03-08T06:30:00Z')), null); // 02:30 at the new offset does not exist
     assert.equal(findOccurrence(gap, Number.NaN), null);
   });
 });
@@ -390,12 +439,12 @@ describe('findOccurrencesOnLocalDate', () => {
     assert.deepEqual(starts(findOccurrencesOnLocalDate(s, '2026-03-10')), ['2026-03-11T01:00:00.000Z']);
   });
 
-  test('several a day, none on a skipped gap day, none before DTSTART', () => {
+  test('several a day, one on the gap day (moved past the gap), none before DTSTART', () => {
     const twice = series('2026-06-01T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;BYHOUR=9,14']);
     assert.deepEqual(starts(findOccurrencesOnLocalDate(twice, '2026-06-03')), ['2026-06-03T07:00:00.000Z', '2026-06-03T12:00:00.000Z']);
     assert.deepEqual(findOccurrencesOnLocalDate(twice, '2026-05-31'), []);
     const gap = series('2026-03-06T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY']);
-    assert.deepEqual(findOccurrencesOnLocalDate(gap, '2026-03-08'), []);
+    assert.deepEqual(starts(findOccurrencesOnLocalDate(gap, '2026-03-08')), ['2026-03-08T07:30:00.000Z']);
   });
 
   test('refuses malformed dates', () => {

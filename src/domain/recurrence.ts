@@ -5,8 +5,14 @@
 // - Pure: no I/O, no clock, no dependence on the process time zone. Every wall-clock calculation
 //   names its zone explicitly; instants cross the API as epoch milliseconds.
 // - The RRULE is expanded in the series zone with DTSTART's wall-clock time, so a 09:00 meeting
-//   stays at 09:00 local across DST. Generated local times inside a spring-forward gap are dropped
-//   and do not consume COUNT; a repeated (fall-back) local time means its first instant.
+//   stays at 09:00 local across DST. A rule repeating by days or longer (DAILY and up) is expanded
+//   in wall-clock time and each local time is then placed in the zone: one that does not exist
+//   (a spring-forward gap) is read with the offset before the gap, as RFC 5545 section 3.3.5 reads
+//   such a time, so a daily 02:30 New York meeting is at 03:30 EDT on the changeover Sunday and
+//   counts toward COUNT (where Google Calendar and Exchange show it: mangstadt/biweekly issue 38;
+//   the library itself leaves it out, after RFC 5545 section 3.3.10); a repeated (fall-back)
+//   local time means its first instant. Sub-daily rules (HOURLY, and MINUTELY or SECONDLY with
+//   BYxxx parts) step as the library steps them, which leaves out a generated time in a gap.
 // - The recurrence set is DTSTART + RRULE + RDATE, minus EXDATE (EXDATE always wins), and every
 //   occurrence lasts exactly as long as the first.
 // - Work is bounded: no call produces more than GENERATION_CAP rule instances or makes more than
@@ -464,6 +470,12 @@ interface SeriesParts {
    */
   rule: RRuleTemporal | undefined;
   ruleHasCount: boolean;
+  /**
+   * Set when the rule is expanded in wall-clock time (DAILY and up): the library rule is then
+   * given DTSTART's local date and time as a UTC date-time, and each instance it generates is a
+   * local time to place in the zone (see ruleInstantsBetween).
+   */
+  wallClock: { dtstartWallMs: number } | null;
   /** A COUNT rule's instances walked so far (null until a question needs them). */
   walk: CountWalk | null;
   /** See ParsedRule.plainStepMs; with it, `count` bounds the instances (Infinity without COUNT). */
@@ -532,11 +544,15 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     chunkMs = periods >= 1 ? periods * rule.interval * PERIOD_MS[rule.freq] : CHUNK_TARGET * 1_000;
   }
 
+  // Rules that repeat a time of day are expanded in wall-clock time (see SeriesParts.wallClock).
+  const wallDtstart = dtstart.toPlainDateTime().toZonedDateTime('UTC');
+  const byWallClock = rule !== undefined && WALL_CLOCK_FREQS.has(rule.freq);
   return {
     zone: timeZone,
     startMs,
     durationMs: endMs - startMs,
-    rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, dtstart) : undefined,
+    rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, byWallClock ? wallDtstart : dtstart) : undefined,
+    wallClock: byWallClock ? { dtstartWallMs: wallDtstart.epochMilliseconds } : null,
     ruleHasCount: rule?.count !== undefined,
     walk: null,
     plainStepMs: rule?.plainStepMs ?? null,
@@ -564,6 +580,55 @@ function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime): RRuleT
 
 // ---------------------------------------------------------------------------------------------
 // Generation
+
+/** Frequencies whose instances repeat a local time of day, expanded in wall-clock time. */
+const WALL_CLOCK_FREQS: ReadonlySet<Freq> = new Set(['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
+/**
+ * Slack around a window's local-time bounds: more than any change of a zone's offset within one
+ * window other than those seen at its two ends (DST moves it by an hour or two; a zone that moves
+ * across the date line does so once, and is then seen at the ends).
+ */
+const WALL_CLOCK_SLACK_MS = 86_400_000;
+
+/**
+ * The library rule's instances starting at or after fromMs and before toMs, ascending. A rule
+ * expanded in wall-clock time is asked for the local times the window can hold (its bounds in
+ * local time, with a day's slack), and each is placed in the zone as an explicit local value is:
+ * the first instant of a repeated time, the offset before the gap for one that does not exist.
+ * That placement can put two local times on one instant (02:00 and 03:00 on a spring-forward
+ * night) or swap two inside the gap; the caller's merge drops the repeat, and the order is that
+ * of the instants.
+ */
+function ruleInstantsBetween(c: SeriesParts, rule: RRuleTemporal, fromMs: number, toMs: number): number[] {
+  const wallClock = c.wallClock;
+  if (!wallClock) {
+    return rule.between(new Date(fromMs), new Date(toMs), true).map((zdt) => zdt.epochMilliseconds).filter((x) => x >= fromMs && x < toMs).sort((a, b) => a - b);
+  }
+  const fromOffset = offsetMsAt(fromMs, c.zone);
+  const toOffset = offsetMsAt(toMs, c.zone);
+  const wallFrom = fromMs + Math.min(fromOffset, toOffset) - WALL_CLOCK_SLACK_MS;
+  const wallTo = toMs + Math.max(fromOffset, toOffset) + WALL_CLOCK_SLACK_MS;
+  const out: number[] = [];
+  for (const zdt of rule.between(new Date(wallFrom), new Date(wallTo), true)) {
+    const wallMs = zdt.epochMilliseconds;
+    // DTSTART is its own instant even where its local time happens twice (the second of the pair).
+    const ms = wallMs === wallClock.dtstartWallMs ? c.startMs : wallTimeToInstant(wallMs, c.zone);
+    if (ms >= fromMs && ms < toMs) out.push(ms);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function offsetMsAt(ms: number, zone: string): number {
+  // Window bounds can be fractional (windows are sized by division).
+  const clamped = Math.min(Math.max(Math.floor(ms), MIN_INSTANT_MS), MAX_INSTANT_MS);
+  return Temporal.Instant.fromEpochMilliseconds(clamped).toZonedDateTimeISO(zone).offsetNanoseconds / 1e6;
+}
+
+/** A local date-time (written as the UTC instant of the same digits) placed in a zone, 'compatible'. */
+function wallTimeToInstant(wallMs: number, zone: string): number {
+  return Temporal.Instant.fromEpochMilliseconds(wallMs).toZonedDateTimeISO('UTC').toPlainDateTime()
+    .toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+}
 
 /** The library's own safety caps and Temporal range errors end generation; anything else is a bug. */
 function isGenerationLimit(error: unknown): boolean {
@@ -628,14 +693,14 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
     const chunkEnd = Math.min(end, cursor + width);
     let batch: number[];
     try {
-      batch = rule.between(new Date(cursor), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds);
+      // Kept within [cursor, chunkEnd), so that chunks are disjoint.
+      batch = ruleInstantsBetween(c, rule, cursor, chunkEnd);
     } catch (error) {
       if (!isGenerationLimit(error)) throw error;
       budget.isTruncated = true;
       return;
     }
-    // Both ends were asked inclusively; keeping [cursor, chunkEnd) makes chunks disjoint.
-    for (const ms of batch.filter((x) => x >= cursor && x < chunkEnd).sort((a, b) => a - b)) {
+    for (const ms of batch) {
       if (budget.generated >= GENERATION_CAP) {
         budget.isTruncated = true;
         return;
@@ -695,7 +760,7 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
     walk.chunks++;
     let batch: number[];
     try {
-      batch = rule.between(new Date(from), new Date(chunkEnd), true).map((zdt) => zdt.epochMilliseconds).filter((x) => x >= from && x < chunkEnd).sort((a, b) => a - b);
+      batch = ruleInstantsBetween(c, rule, from, chunkEnd);
     } catch (error) {
       if (!isGenerationLimit(error)) throw error;
       walk.isTruncated = true;

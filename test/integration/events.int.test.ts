@@ -438,7 +438,7 @@ describe('calendar events API', () => {
     assert.equal(after.body.start_time, '2026-11-03T14:00:00.000Z');
   });
 
-  test('DST edges: a repeated local time is its first instant; a missing one is skipped and not counted', async () => {
+  test('DST edges: a repeated local time is its first instant; a missing one is read with the offset before the gap, and counted', async () => {
     const auth = await freshUser();
     const fallBack = await create(auth, {
       title: 'fall back', start_time: '2026-10-30T01:30:00-04:00', end_time: '2026-10-30T02:00:00-04:00',
@@ -446,16 +446,21 @@ describe('calendar events API', () => {
     });
     const springForward = await create(auth, {
       title: 'spring forward', start_time: '2027-03-12T02:30:00-05:00', end_time: '2027-03-12T03:00:00-05:00',
-      timezone: 'America/New_York', recurrence: ['RRULE:FREQ=DAILY;COUNT=3'],
+      timezone: 'America/New_York', recurrence: ['RRULE:FREQ=DAILY;COUNT=3'], meeting_url: 'https://meet.google.com/abc-defg-hij',
     });
     const startsOf = async (seriesId: string, from: string, to: string) =>
       (await list(auth, `time_min=${from}&time_max=${to}`)).results.filter((r: any) => r.recurring_event_id === seriesId).map((r: any) => r.start_time);
     assert.deepEqual(await startsOf(fallBack.id, '2026-10-29T00:00:00Z', '2026-11-10T00:00:00Z'), [
       '2026-10-30T05:30:00.000Z', '2026-10-31T05:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z',
     ]);
+    // 02:30 does not exist in New York on 2027-03-14: that occurrence is at 03:30 EDT (07:30Z), as
+    // Google Calendar shows it, and it is the third of COUNT=3.
     assert.deepEqual(await startsOf(springForward.id, '2027-03-10T00:00:00Z', '2027-03-20T00:00:00Z'), [
-      '2027-03-12T07:30:00.000Z', '2027-03-13T07:30:00.000Z', '2027-03-15T06:30:00.000Z',
+      '2027-03-12T07:30:00.000Z', '2027-03-13T07:30:00.000Z', '2027-03-14T07:30:00.000Z',
     ]);
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${springForward.id}_20270314T073000Z`, { auth, body: { deduplication_key: 'gap-day', bot_config: {} } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    assert.equal(scheduled.body.scheduled_time, '2027-03-14T07:27:00.000Z');
   });
 
   test('recurrence errors: no timezone, bad RRULE, override of an occurrence that does not exist', async () => {
