@@ -3525,6 +3525,15 @@ describe('auto-schedule', () => {
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });
 
+  test('an invitation not yet answered or answered tentatively is a confirmed meeting on Outlook as on Google (showAs is only free/busy)', async () => {
+    const { user, calendars } = await bookedUnderRules(undefined);
+    const statuses = async (calendarId: string) => Object.fromEntries(
+      (await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 10 * DAY)).filter((e) => /^Invited/.test(e.title)).map((e) => [e.title, e.status]));
+    const expected = { 'Invited, accepted': 'confirmed', 'Invited, tentative': 'confirmed', 'Invited, unanswered': 'confirmed' };
+    assert.deepEqual(await statuses(calendars.google), expected);
+    assert.deepEqual(await statuses(calendars.outlook), expected);
+  });
+
   test('auto-schedule rules: only my meetings, only accepted ones, external or internal ones, no recurring ones; alike on Google and Outlook; a feed that names no owner passes only the recurring rule', async () => {
     const all = ['Invited, accepted', 'Invited, tentative', 'Invited, unanswered', 'Mine, external', 'Mine, internal', 'Mine, with a room', 'Weekly, mine'];
     const expect = async (rules: Record<string, string> | undefined, titles: string[], feed: string[]) => {

@@ -802,7 +802,9 @@ export class FakeMicrosoftGraph {
       isOrganizer: item.invitation === null,
       responseRequested: true,
       seriesMasterId: item.weeklyCount > 0 && type !== 'seriesMaster' ? item.id : null,
-      showAs: 'busy',
+      // A received meeting request lands on the invitee's calendar with showAs: tentative (Graph
+      // eventMessage resource), as does one tentatively accepted; others show busy.
+      showAs: item.invitation !== null && (item.invitation.response === 'notResponded' || item.invitation.response === 'tentativelyAccepted') ? 'tentative' : 'busy',
       type,
       webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(id)}&exvsurl=1&path=/calendar/item`,
       onlineMeetingUrl: null,

@@ -77,8 +77,9 @@ export interface GraphEvent {
   originalStartTimeZone?: string | null;
   onlineMeeting?: { joinUrl?: string | null } | null;
   onlineMeetingUrl?: string | null;
-  showAs?: string;
   responseStatus?: { response?: string };
+  /** The free/busy display; not read (it is not the meeting's status: see toChange). */
+  showAs?: string;
   seriesMasterId?: string | null;
   recurrence?: unknown;
   lastModifiedDateTime?: string;
@@ -579,7 +580,9 @@ export function toChange(item: GraphEvent, seriesId: string | null = null, serie
       originalStartMs: null,
       providerSeriesId: seriesId,
       seriesRule: seriesId === null ? null : seriesRule,
-      status: item.isCancelled ? 'cancelled' : item.showAs === 'tentative' ? 'tentative' : 'confirmed',
+      // Graph has no tentative meeting (Google's status: tentative): showAs is how the time shows
+      // as free/busy, `tentative` on every invitation not yet answered (Graph eventMessage resource).
+      status: item.isCancelled ? 'cancelled' : 'confirmed',
       isDeclined: item.responseStatus?.response === 'declined',
       raw: item,
     },

@@ -58,6 +58,19 @@ test('Graph: @removed entries, UTC dateTimes with seven decimals, Teams join URL
   assert.equal(local.event.conferenceUrl, 'https://zoom.us/j/123456789');
 });
 
+test('Graph: showAs is the free/busy display, not the meeting\'s status: an unanswered invitation (shown tentative) is confirmed', () => {
+  // Outlook puts a received meeting request on the invitee's calendar with showAs: tentative
+  // (Graph eventMessage resource); the owner's answer is responseStatus, read for auto-schedule.
+  for (const showAs of ['tentative', 'busy', 'free', 'oof', 'workingElsewhere', 'unknown']) {
+    const change = fromGraph({
+      id: `e-${showAs}`, showAs, responseStatus: { response: 'notResponded' },
+      start: { dateTime: '2026-11-24T08:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-24T08:30:00.0000000', timeZone: 'UTC' },
+    });
+    assert.ok(change?.type === 'upsert');
+    assert.equal(change.event.status, 'confirmed', showAs);
+  }
+});
+
 test('Graph: any Windows zone CLDR knows, for times, an event\'s zone and a series\' end date', () => {
   // Graph writes Windows names (dateTimeTimeZone: "See TimeZoneInfo.Id in .NET"); these are beyond the common few.
   const riyadh = fromGraph({
