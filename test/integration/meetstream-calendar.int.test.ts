@@ -193,6 +193,14 @@ describe('GET /calendar (and /calendar/calendars)', () => {
       id: ics.connectionId, summary: 'Work feed', description: 'Shared team feed', isPrimary: true, accessRole: 'reader', timeZone: null, backgroundColor: null,
       foregroundColor: null, selected: true, hidden: false, provider: 'ics', account_id: null, connection_id: ics.connectionId, synced: true,
     });
+    // The connect answer and the connection name the feed's calendar by that id too (a client
+    // passes primary_calendar_id on as the events listing's calendar_id).
+    const connection = await ok('GET', `/api/v1/calendar/connections/${ics.connectionId}`, user.auth);
+    for (const answer of [ics.body, connection]) {
+      assert.equal(answer.primary_calendar_id, ics.connectionId);
+      assert.deepEqual(answer.calendars.map((c: any) => c.id), [ics.connectionId]);
+    }
+    assert.deepEqual(ics.body.available_calendars.map((c: any) => [c.id, c.synced]), [[ics.connectionId, true]]);
     assert.equal(listed.total, 4 + 3 + 1);
     // The connections behind them, by provider, as MeetStream's templates read them.
     assert.deepEqual(listed.google, [{ connection_id: google.connectionId, account_id: email, email, status: 'active', calendars_count: 4 }]);

@@ -270,8 +270,7 @@ export class CalendarConnections {
       for (const calendar of listed) {
         answer.calendars.push({
           ...calendar,
-          // An ICS feed has one calendar, with no id of its own: the connection's id stands for it.
-          id: provider === 'ics' ? row.id : calendar.id,
+          id: publicCalendarId(row, calendar.id),
           provider, account_id: accountId, connection_id: row.id,
           synced: synced.some((c) => c.provider_calendar_id === calendar.id),
         });
@@ -562,7 +561,10 @@ export class CalendarConnections {
     return {
       ...view,
       message: existing ? 'Calendar connection replaced' : 'Calendar connected',
-      available_calendars: account.calendars.map((c) => ({ id: c.id, summary: c.name, isPrimary: c.isPrimary, accessRole: c.accessRole, timeZone: c.timeZone, synced: view.calendars.some((v) => v.id === c.id) })),
+      available_calendars: account.calendars.map((c) => {
+        const id = publicCalendarId(row, c.id);
+        return { id, summary: c.name, isPrimary: c.isPrimary, accessRole: c.accessRole, timeZone: c.timeZone, synced: view.calendars.some((v) => v.id === id) };
+      }),
       watch_setup: watchSetup(credentials.kind, this.#isPushEnabled, view.calendars),
       sync: { synced: report?.synced ?? false, created: report?.created ?? 0, updated: report?.updated ?? 0, cancelled: report?.cancelled ?? 0, error: syncError },
     };
@@ -581,7 +583,7 @@ export class CalendarConnections {
       user_email: row.user_email,
       user_name: row.user_name,
       ics_url: provider === 'ics' ? row.display_url : null,
-      primary_calendar_id: calendars.find((c) => c.is_primary === 1)?.provider_calendar_id ?? null,
+      primary_calendar_id: primaryOf(calendars, row),
       status: row.status,
       callback_url: row.callback_url,
       created_at: formatInstant(row.created_at),
@@ -591,17 +593,31 @@ export class CalendarConnections {
       last_error_at: formatOptionalInstant(row.last_error_at),
       sync_failing_since: formatOptionalInstant(row.failing_since),
       sync_failing_reported_at: formatOptionalInstant(row.failing_reported_at),
-      failing_calendars: row.failing_reported_at === null ? null : connections.reportedFailingCalendars(row),
+      failing_calendars: row.failing_reported_at === null ? null : connections.reportedFailingCalendars(row)?.map((id) => publicCalendarId(row, id)) ?? null,
       next_sync_at: formatOptionalInstant(row.next_sync_at),
       push_enabled: this.#isPushEnabled && provider !== 'ics',
-      calendars: calendars.map((c) => calendarView(c, listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),
+      calendars: calendars.map((c) => calendarView(c, publicCalendarId(row, c.provider_calendar_id), listed.find((l) => l.id === c.provider_calendar_id) ?? listedFromSynced(c), now)),
     };
   }
 }
 
-function calendarView(row: ConnectedCalendarRow, listed: ListedCalendar, now: number): CalendarView {
+/**
+ * The id a client sees for a connection's calendar: the provider's (an email or `primary` for
+ * Google, Graph's id), and for an ICS feed, whose one calendar has no id of its own, the
+ * connection's, which the events listing's `calendar_id` filter also takes.
+ */
+function publicCalendarId(connection: CalendarConnectionRow, providerCalendarId: string): string {
+  return connection.provider === 'ics' ? connection.id : providerCalendarId;
+}
+
+function primaryOf(calendars: readonly ConnectedCalendarRow[], connection: CalendarConnectionRow): string | null {
+  const primary = calendars.find((c) => c.is_primary === 1);
+  return primary ? publicCalendarId(connection, primary.provider_calendar_id) : null;
+}
+
+function calendarView(row: ConnectedCalendarRow, id: string, listed: ListedCalendar, now: number): CalendarView {
   return {
-    id: row.provider_calendar_id,
+    id,
     summary: row.name,
     isPrimary: row.is_primary === 1,
     timeZone: row.time_zone,
