@@ -91,13 +91,21 @@ describe('DST: spring-forward gap', () => {
     assert.deepEqual(all(s), ['2026-01-11T07:30:00.000Z', '2026-02-08T07:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-04-12T06:30:00.000Z']);
   });
 
-  test('02:00 and 03:00 on the changeover night are one instant, listed once', () => {
+  test('02:00 and 03:00 on the changeover night are one instant, listed once and counted once', () => {
     const s = series('2026-03-07T07:00:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;BYHOUR=2,3;BYMINUTE=0;COUNT=6'], 15);
     assert.deepEqual(all(s), [
       '2026-03-07T07:00:00.000Z', '2026-03-07T08:00:00.000Z',
       '2026-03-08T07:00:00.000Z',
       '2026-03-09T06:00:00.000Z', '2026-03-09T07:00:00.000Z',
+      '2026-03-10T06:00:00.000Z',
     ]);
+  });
+
+  test('a skipped day (Pacific/Apia, 2011-12-30) puts its meeting on the next day, which has one meeting, and COUNT still gives five', () => {
+    const startMs = Temporal.ZonedDateTime.from('2011-12-28T09:00:00[Pacific/Apia]').epochMilliseconds;
+    const s = { startMs, endMs: startMs + 30 * MIN, timeZone: 'Pacific/Apia', recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] };
+    const local = expandSeries(s, EVERYTHING).map((o) => localOf(o.startMs, 'Pacific/Apia').toPlainDateTime().toString());
+    assert.deepEqual(local, ['2011-12-28T09:00:00', '2011-12-29T09:00:00', '2011-12-31T09:00:00', '2012-01-01T09:00:00', '2012-01-02T09:00:00']);
   });
 
   test('an EXDATE written at the local time that does not exist removes the shifted occurrence', () => {
@@ -675,6 +683,28 @@ describe('plain SECONDLY and MINUTELY rules are computed, not generated', () => 
     const until = series('2026-11-20T09:00:00Z', 'UTC', ['RRULE:FREQ=MINUTELY;INTERVAL=10;UNTIL=20261120T093000Z', 'EXDATE:20261120T091000Z']);
     assert.deepEqual(all(until), ['2026-11-20T09:00:00.000Z', '2026-11-20T09:20:00.000Z', '2026-11-20T09:30:00.000Z']);
   });
+});
+
+describe('daily and longer rules, placed from local time, cost what their window holds', () => {
+  // Local times are generated for the window's own span (widened only where the clocks change
+  // within a day of an end), so a dense rule's narrow window stays cheap.
+  for (const [rule, window, expected] of [
+    ['FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;BYMINUTE=' + Array.from({ length: 60 }, (_, m) => m).join(','), HOUR, 60],
+    ['FREQ=DAILY;BYMINUTE=' + Array.from({ length: 60 }, (_, m) => m).join(',') + ';BYSECOND=' + Array.from({ length: 60 }, (_, m) => m).join(','), 2 * MIN, 120],
+  ] as const) {
+    test(`${rule.slice(0, 40)}...: ${expected} occurrences in a ${window / MIN}-minute window, in little CPU`, () => {
+      const s = series('2026-01-05T09:00:00Z', 'Europe/Berlin', [`RRULE:${rule}`], 0);
+      // 10:00 in Berlin (CEST), inside the hour the second rule keeps (DTSTART's, 10:00 local).
+      const fromMs = at('2026-06-10T08:00:00Z');
+      let got: Occurrence[] = [];
+      const used = cpuMs(() => {
+        got = expandSeries(s, { fromMs, toMs: fromMs + window });
+      });
+      assert.equal(got.length, expected);
+      assert.ok(used < 150, `${used.toFixed(0)} ms of CPU`);
+      assert.equal(compileSeries(s).upcoming(fromMs, 5).occurrences.length, 5);
+    });
+  }
 });
 
 describe('COUNT rules are counted once, in steps', () => {

@@ -476,6 +476,8 @@ interface SeriesParts {
    * local time to place in the zone (see ruleInstantsBetween).
    */
   wallClock: { dtstartWallMs: number } | null;
+  /** Offsets of the zone at instants asked about (see offsetMsAt). */
+  offsets: Map<number, number>;
   /** A COUNT rule's instances walked so far (null until a question needs them). */
   walk: CountWalk | null;
   /** See ParsedRule.plainStepMs; with it, `count` bounds the instances (Infinity without COUNT). */
@@ -553,6 +555,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     durationMs: endMs - startMs,
     rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, byWallClock ? wallDtstart : dtstart) : undefined,
     wallClock: byWallClock ? { dtstartWallMs: wallDtstart.epochMilliseconds } : null,
+    offsets: new Map(),
     ruleHasCount: rule?.count !== undefined,
     walk: null,
     plainStepMs: rule?.plainStepMs ?? null,
@@ -584,30 +587,32 @@ function buildLibraryRule(text: string, dtstart: Temporal.ZonedDateTime): RRuleT
 /** Frequencies whose instances repeat a local time of day, expanded in wall-clock time. */
 const WALL_CLOCK_FREQS: ReadonlySet<Freq> = new Set(['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
 /**
- * Slack around a window's local-time bounds: more than any change of a zone's offset within one
- * window other than those seen at its two ends (DST moves it by an hour or two; a zone that moves
- * across the date line does so once, and is then seen at the ends).
+ * How far around each end of a window the zone's offsets are read: a change of offset within a
+ * day of an end can put a local time that belongs inside the window outside the local times its
+ * two ends give (a clock going back just after the start, a skipped hour just before it).
  */
-const WALL_CLOCK_SLACK_MS = 86_400_000;
+const OFFSET_PROBE_MS = 86_400_000;
 
 /**
  * The library rule's instances starting at or after fromMs and before toMs, ascending. A rule
- * expanded in wall-clock time is asked for the local times the window can hold (its bounds in
- * local time, with a day's slack), and each is placed in the zone as an explicit local value is:
- * the first instant of a repeated time, the offset before the gap for one that does not exist.
- * That placement can put two local times on one instant (02:00 and 03:00 on a spring-forward
- * night) or swap two inside the gap; the caller's merge drops the repeat, and the order is that
- * of the instants.
+ * expanded in wall-clock time is asked for the local times the window can hold: from its start
+ * plus the least offset in force within a day of the start, to its end plus the greatest within a
+ * day of the end. That is the window itself wherever the clocks do not change near its ends (a
+ * margin of a fixed width would cost a dense rule, whose windows are seconds wide, far more than
+ * its window). Each local time is placed in the zone as an explicit local value is: the first
+ * instant of a repeated time, the offset before the gap for one that does not exist. That can put
+ * two local times on one instant (02:00 and 03:00 on a spring-forward night; 09:00 on a day a
+ * zone skips and on the next) or swap two inside the gap; the results are in instant order, and
+ * the callers keep one of a repeated instant (the COUNT walk counts it once).
  */
 function ruleInstantsBetween(c: SeriesParts, rule: RRuleTemporal, fromMs: number, toMs: number): number[] {
   const wallClock = c.wallClock;
   if (!wallClock) {
     return rule.between(new Date(fromMs), new Date(toMs), true).map((zdt) => zdt.epochMilliseconds).filter((x) => x >= fromMs && x < toMs).sort((a, b) => a - b);
   }
-  const fromOffset = offsetMsAt(fromMs, c.zone);
-  const toOffset = offsetMsAt(toMs, c.zone);
-  const wallFrom = fromMs + Math.min(fromOffset, toOffset) - WALL_CLOCK_SLACK_MS;
-  const wallTo = toMs + Math.max(fromOffset, toOffset) + WALL_CLOCK_SLACK_MS;
+  const offset = (ms: number) => offsetMsAt(c, ms);
+  const wallFrom = fromMs + Math.min(offset(fromMs - OFFSET_PROBE_MS), offset(fromMs), offset(fromMs + OFFSET_PROBE_MS));
+  const wallTo = toMs + Math.max(offset(toMs - OFFSET_PROBE_MS), offset(toMs), offset(toMs + OFFSET_PROBE_MS));
   const out: number[] = [];
   for (const zdt of rule.between(new Date(wallFrom), new Date(wallTo), true)) {
     const wallMs = zdt.epochMilliseconds;
@@ -618,10 +623,17 @@ function ruleInstantsBetween(c: SeriesParts, rule: RRuleTemporal, fromMs: number
   return out.sort((a, b) => a - b);
 }
 
-function offsetMsAt(ms: number, zone: string): number {
+/** The zone's offset at an instant, remembered per series: one window's end is the next one's start. */
+function offsetMsAt(c: SeriesParts, ms: number): number {
   // Window bounds can be fractional (windows are sized by division).
-  const clamped = Math.min(Math.max(Math.floor(ms), MIN_INSTANT_MS), MAX_INSTANT_MS);
-  return Temporal.Instant.fromEpochMilliseconds(clamped).toZonedDateTimeISO(zone).offsetNanoseconds / 1e6;
+  const at = Math.min(Math.max(Math.floor(ms), MIN_INSTANT_MS), MAX_INSTANT_MS);
+  let offset = c.offsets.get(at);
+  if (offset === undefined) {
+    offset = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(c.zone).offsetNanoseconds / 1e6;
+    if (c.offsets.size >= 64) c.offsets.clear();
+    c.offsets.set(at, offset);
+  }
+  return offset;
 }
 
 /** A local date-time (written as the UTC instant of the same digits) placed in a zone, 'compatible'. */
@@ -768,6 +780,8 @@ function* countWalkSteps(c: SeriesParts, toMs: number): Generator<void> {
     }
     for (const ms of batch) {
       if (walk.starts.length >= c.count) break;
+      // Two local times placed on one instant are one occurrence, and count once.
+      if (ms === walk.starts.at(-1)) continue;
       if (walk.starts.length >= GENERATION_CAP) {
         walk.isTruncated = true;
         walk.coveredToMs = walk.starts.at(-1)! + 1;
