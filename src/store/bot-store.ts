@@ -142,8 +142,13 @@ function linksThatCount(db: Db, eventId: string) {
   return db.selectFrom('bot_events').where('event_id', '=', eventId).where((eb) => eb.or([eb('is_live', '=', 1), eb('end_cause', 'is', null)]));
 }
 
-/** Why auto-schedule took a link back: the owner declined, or the meeting stopped passing the rules. */
-export type LinkEndCause = 'declined' | 'rules';
+/**
+ * Why a link ended where that decides what may come after it: auto-schedule took it back (the
+ * owner declined, or the meeting stopped passing the rules), or the event lost its meeting link.
+ * Such a link does not count as "this event has had a bot" (linksThatCount), so auto-schedule
+ * books the event again once it passes again.
+ */
+export type LinkEndCause = 'declined' | 'rules' | 'link_removed';
 
 /** Ends one link; `cause` is recorded where it decides what may follow (migration 020). */
 export async function endLink(db: Db, linkId: number, nowMs: number, cause: LinkEndCause | null = null): Promise<void> {

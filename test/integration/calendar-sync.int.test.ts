@@ -482,6 +482,31 @@ for (const provider of PROVIDERS) {
       assert.equal(detail.platform, 'google_meet');
     });
 
+    test('a meeting link taken out at the provider cancels the bot booked for it; auto-schedule books the event again when a link comes back', async () => {
+      const user = await env.rc.newUser();
+      const calendarId = await driver.connect(user.auth);
+      const start = env.clock.now() + DAY;
+      const id = driver.createEvent({ title: 'Unlinked', startMs: start, endMs: start + HOUR, meetingUrl: meetingUrl() });
+      await syncAfterChange(env, driver);
+      const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      const botId = await schedule(env, user.auth, event!.id, 'unlinked');
+      driver.changeMeetingUrl(id, 'Room 4, second floor');
+      await syncAfterChange(env, driver);
+      const cancelled = await bot(env, user.auth, botId);
+      assert.equal(cancelled.status, 'Cancelled');
+      assert.ok(cancelled.decisions.some((d) => /meeting link of event .* was removed/.test(d.reason)), JSON.stringify(cancelled.decisions));
+      // With auto-schedule on, the event gets a bot again once it names a meeting again.
+      assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+      const [unlinked] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      assert.deepEqual([unlinked!.meeting_url, unlinked!.bots], [null, []]);
+      const next = meetingUrl();
+      driver.changeMeetingUrl(id, next);
+      await syncAfterChange(env, driver);
+      const [relinked] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      assert.equal(relinked!.bots.length, 1);
+      assert.notEqual(relinked!.bots[0]!.id, botId);
+    });
+
     test('an event cancelled at the provider cancels its bot', async () => {
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth);

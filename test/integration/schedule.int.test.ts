@@ -988,6 +988,34 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(conflict.body.bot_id, res.bot_id);
     });
 
+    test('an event whose meeting link is taken out loses its bot, saying why; a bot booked with its own meeting_url keeps it; a shared bot stays for its other event', async () => {
+      const event = await zoomEvent(alice.auth, 600);
+      const res = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: {} });
+      const given = await zoomEvent(alice.auth, 600);
+      const ownLink = await scheduleOk(alice.auth, given.id, { deduplication_key: newKey(), bot_config: { meeting_url: `https://zoom.us/j/${zoomNumber()}` } });
+      // One meeting, two events (a second attendee's copy): the bot is shared.
+      const number = zoomNumber();
+      const mine = await createEvent(alice.auth, { start_time: iso(NOW + 600 * 60_000), end_time: iso(NOW + 660 * 60_000), location: `https://zoom.us/j/${number}` });
+      const theirs = await createEvent(alice.auth, { start_time: iso(NOW + 600 * 60_000), end_time: iso(NOW + 660 * 60_000), location: `https://zoom.us/j/${number}` });
+      const sharedKey = newKey();
+      const shared = await scheduleOk(alice.auth, mine.id, { deduplication_key: sharedKey, bot_config: {} });
+      assert.equal((await scheduleOk(alice.auth, theirs.id, { deduplication_key: sharedKey, bot_config: {} })).bot_id, shared.bot_id);
+
+      for (const id of [event.id, given.id, mine.id]) {
+        const patched = await rc.request('PATCH', `${EVENTS}/${id}`, { auth: alice.auth, body: { location: 'Room 4, second floor' } });
+        assert.equal(patched.status, 200, JSON.stringify(patched.body));
+        assert.equal(patched.body.meeting_url, null);
+      }
+      assert.equal(await statusOf(alice.auth, res.bot_id), 'Cancelled');
+      assert.deepEqual(await botsOf(alice.auth, event.id), []);
+      const detail = (await rc.request('GET', `/api/v1/bots/${res.bot_id}`, { auth: alice.auth })).body;
+      assert.ok(detail.decisions.some((d: any) => /meeting link of event .* was removed/.test(d.reason)), JSON.stringify(detail.decisions));
+      assert.equal(await statusOf(alice.auth, ownLink.bot_id), 'Scheduled', 'the client named the meeting itself');
+      assert.equal(await statusOf(alice.auth, shared.bot_id), 'Scheduled', 'the other copy still names the meeting');
+      assert.deepEqual((await botsOf(alice.auth, theirs.id)).map(([id]) => id), [shared.bot_id]);
+      assert.deepEqual(await botsOf(alice.auth, mine.id), []);
+    });
+
     test('moving an event into the past cancels its bot', async () => {
       const event = await zoomEvent(alice.auth, 600);
       const res = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: {} });

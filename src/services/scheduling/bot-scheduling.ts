@@ -619,6 +619,16 @@ export class BotScheduling implements EventChangeListener {
         await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected' });
         continue;
       }
+      if (config.meeting_url === undefined && !target.meeting) {
+        // The event no longer names a meeting (moved to a room, its link taken out): the bot was
+        // booked for the event's link, and sending it there would put it in a meeting the calendar
+        // no longer holds (a personal room is someone else's meeting by then). A bot already in
+        // its meeting stays; auto-schedule books the event again if a link comes back.
+        await bots.endLink(trx, link.id, now, 'link_removed');
+        holders.delete(link.occurrence_key);
+        await this.#afterUnlink(trx, bot, `The meeting link of event ${eventId} was removed`, now, { isStoppingLaunched: false });
+        continue;
+      }
       if (config.meeting_url === undefined && target.meeting && target.meeting.identity !== bot.meeting_identity) {
         if (await this.#followMeetingChange(trx, bot, link, target, now)) holders.delete(link.occurrence_key);
         touchedBots.add(bot.id);
