@@ -20,7 +20,8 @@ declare module 'fastify' {
   }
 }
 
-const TOKEN_HEADER = /^Token\s+(\S+)\s*$/;
+// The scheme name is case-insensitive (RFC 9110 section 11.1): "token <key>" is the same header.
+const TOKEN_HEADER = /^Token\s+(\S+)\s*$/i;
 
 /** The API's base path: under it the key is checked before the route is looked up. */
 export const API_PREFIX = '/api/v1';

@@ -90,7 +90,8 @@ describe('firing: bots launch at their scheduled time', () => {
     const statusUrl = new URL(launch.json.status_url);
     assert.equal(statusUrl.pathname, `/api/v1/bots/${botId}/status`);
     const bearer = `Bearer ${launch.json.status_token}`;
-    const inMeeting = await rc.request('POST', statusUrl.pathname, { headers: { authorization: bearer }, body: { status: 'InMeeting' } });
+    // The scheme name in any case (RFC 9110 section 11.1).
+    const inMeeting = await rc.request('POST', statusUrl.pathname, { headers: { authorization: `bearer ${launch.json.status_token}` }, body: { status: 'InMeeting' } });
     assert.equal(inMeeting.status, 200);
     assert.deepEqual(inMeeting.body, { bot_id: botId, status: 'InMeeting', previous_status: 'Joining', changed: true });
     const wrongToken = await rc.request('POST', statusUrl.pathname, { headers: { authorization: 'Bearer nope' }, body: { status: 'Stopped' } });

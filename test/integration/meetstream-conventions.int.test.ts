@@ -101,6 +101,11 @@ describe('MeetStream conventions', () => {
         assert.equal(`${res.status} ${res.body.code}`, `${status} ${code}`, JSON.stringify(headers));
       }
       assert.equal((await rc.request('GET', '/api/v1/calendar/scheduled_bots', { auth: alice.auth })).status, 200);
+      // The scheme name is case-insensitive (RFC 9110 section 11.1).
+      const key = alice.auth.slice('Token '.length);
+      for (const scheme of ['token', 'TOKEN', 'ToKeN']) {
+        assert.equal((await rc.request('GET', '/api/v1/calendar/scheduled_bots', { headers: { authorization: `${scheme} ${key}` } })).status, 200, scheme);
+      }
     });
 
     test('under /api/v1 the key is checked before the route: an unknown route is 401 or 403 without a valid key, 404 with one', async () => {

@@ -8,7 +8,7 @@ import type { StatusReporter } from '../../services/scheduling/bot-status-report
 import { RETIRED_STATUS_NAMES, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import { BotDetailResponse, BotIdParams, BotStatusResponse, StatusReportBody, StatusReportResponse, WebhookSecretResponse } from '../schemas/bot-schemas.ts';
 
-const BEARER = /^Bearer\s+(\S+)\s*$/;
+const BEARER = /^Bearer\s+(\S+)\s*$/i; // scheme names are case-insensitive (RFC 9110 section 11.1)
 
 /** The reporter a status request authenticated as, from its onRequest hook to its handler. */
 const reporters = new WeakMap<object, StatusReporter>();
