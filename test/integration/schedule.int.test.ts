@@ -298,6 +298,13 @@ describe('POST /calendar/schedule/{event_id}', () => {
       }
     });
 
+    test('occurrence_date with schedule_all_occurrences is a 400 naming the field, and books nothing', async () => {
+      const res = await schedule(alice.auth, seriesId, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01', schedule_all_occurrences: true });
+      await expectError(res, 400, 'validation_error', /occurrence_date.*schedule_all_occurrences/);
+      assert.equal(res.body.details.field, 'occurrence_date');
+      assert.deepEqual(await botsOf(alice.auth, `${seriesId}_20261201T100000Z`), []);
+    });
+
     test('a transcription provider MeetStream does not know, an address for the runtime or the provider on a private host, or a provider setting Rollcall sends itself, is a 400 naming the field; {}, a known provider and provider settings are taken', async () => {
       const cases: [Record<string, unknown>, string][] = [
         [{ transcription: { otter: {} } }, 'bot_config.transcription'],

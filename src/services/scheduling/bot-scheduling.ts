@@ -145,6 +145,9 @@ export class BotScheduling implements EventChangeListener {
     if (isChain && request.schedule_all_occurrences === true) {
       throw new ApiError('validation_error', 'recurring_event: cannot be combined with schedule_all_occurrences (one books each occurrence as the previous one is launched, the other books them all now)', { details: { field: 'recurring_event' } });
     }
+    if (request.occurrence_date !== undefined && request.schedule_all_occurrences === true) {
+      throw new ApiError('validation_error', 'occurrence_date: cannot be combined with schedule_all_occurrences (one books the occurrence it names, the other every upcoming one)', { details: { field: 'occurrence_date' } });
+    }
     // null: no key given; with DEDUPLICATION_KEY_REQUIRED=false each target derives its own.
     const key = request.deduplication_key ?? request.bot_config.deduplication_key ?? null;
     if (key === null && this.#isKeyRequired) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required', { details: { field: 'deduplication_key' } });
