@@ -60,6 +60,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return parseJson(request, body as string, done);
   });
 
+  // Fastify reads text/plain bodies as strings by default; the API takes JSON only, so such a body
+  // is a 415 like any other type (a JSON text sent as text/plain included), not a schema error.
+  app.removeContentTypeParser('text/plain');
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));
   app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {

@@ -533,6 +533,12 @@ describe('calendar events API', () => {
     assert.equal(huge.body.code, 'payload_too_large');
     assert.equal(huge.body.status_code, 413);
 
+    // A body in any other type is a 415, a JSON text sent as text/plain too (errors.md).
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await rc.request('POST', EVENTS, { auth: alice.auth, body: '{"title":"x","start_time":"2026-12-01T09:00:00Z","end_time":"2026-12-01T10:00:00Z"}', headers: { 'content-type': type } });
+      assert.equal(`${res.status} ${res.body.code}`, '415 unsupported_media_type', type);
+    }
+
     const malformed = await rc.request('POST', EVENTS, { auth: alice.auth, body: '{"title": "x", ' });
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.code, 'invalid_json');
