@@ -22,6 +22,7 @@ import { registerBotActivityRoutes } from './routes/bot-activity-routes.ts';
 import { registerWebhookDeliveryRoutes } from './routes/webhook-delivery-routes.ts';
 import { registerDashboard } from '../web/dashboard-plugin.ts';
 import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
+import { RouteMethods } from './route-methods.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -30,11 +31,13 @@ const MAX_PARAM_LENGTH = 512;
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
+  // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
+  const routerOptions = { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH };
+  const routeMethods = new RouteMethods(routerOptions);
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    routerOptions,
     return503OnClosing: true,
     // Fastify answers a malformed percent-escape or an over-long path parameter before routing,
     // outside the error handler and in its own shape (the latter as a 414); answer in ours.
@@ -105,7 +108,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Under the API the key is checked before the route: an unknown path without a valid key is
     // answered like any other route (401 or 403), so a caller without a key learns no route names.
     if (servesApi && isApiPath(request.url)) await authenticateApiKeyUser(deps, request.headers.authorization);
-    const error = new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0]!;
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length > 0) {
+      const error = new ApiError('method_not_allowed', `${request.method} is not a method of ${path}; it takes ${allowed.join(', ')}`);
+      return reply.status(405).header('allow', allowed.join(', ')).send(errorBody(error));
+    }
+    const error = new ApiError('not_found', `No route ${request.method} ${path}`);
     return reply.status(404).send(errorBody(error));
   });
 
@@ -128,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON): say so in the
   // OpenAPI document without every route having to remember it.
   app.addHook('onRoute', (route) => {
+    routeMethods.add(route.method, route.url);
     const schema = route.schema as { body?: unknown; response?: Record<string | number, unknown> } | undefined;
     if (schema?.body && schema.response) {
       schema.response[413] ??= ErrorResponse;

@@ -108,14 +108,24 @@ describe('MeetStream conventions', () => {
       }
     });
 
-    test('under /api/v1 the key is checked before the route: an unknown route is 401 or 403 without a valid key, 404 with one', async () => {
-      for (const [method, url] of [['GET', '/api/v1/nope'], ['POST', '/api/v1/bots/bot_x/fly'], ['PUT', '/api/v1/calendar/events'], ['GET', '/api/v1'], ['DELETE', '/api/v1/calendar/toggle-recurrence']] as const) {
+    test('under /api/v1 the key is checked before the route: an unknown route is 401 or 403 without a valid key, 404 with one (405 with Allow where the path takes other methods)', async () => {
+      const cases = [
+        ['GET', '/api/v1/nope', '404 not_found', undefined],
+        ['POST', '/api/v1/bots/bot_x/fly', '404 not_found', undefined],
+        ['GET', '/api/v1', '404 not_found', undefined],
+        ['PUT', '/api/v1/calendar/events', '405 method_not_allowed', 'GET, HEAD, POST'],
+        ['DELETE', '/api/v1/calendar/toggle-recurrence', '405 method_not_allowed', 'POST'],
+        ['POST', '/api/v1/bots/bot_x/remove_bot/', '405 method_not_allowed', 'GET, HEAD'],
+        ['PUT', '/api/v1/calendar/events/evt_x?x=1', '405 method_not_allowed', 'DELETE, GET, HEAD, PATCH'],
+      ] as const;
+      for (const [method, url, answer, allow] of cases) {
         const none = await rc.request(method, url);
         assert.equal(`${none.status} ${none.body.code}`, '401 unauthorized', `${method} ${url}`);
         const unknown = await rc.request(method, url, { auth: 'Token rck_nope' });
         assert.equal(`${unknown.status} ${unknown.body.code}`, '403 forbidden', `${method} ${url}`);
         const valid = await rc.request(method, url, { auth: alice.auth });
-        assert.equal(`${valid.status} ${valid.body.code}`, '404 not_found', `${method} ${url}`);
+        assert.equal(`${valid.status} ${valid.body.code}`, answer, `${method} ${url}`);
+        assert.equal(valid.headers.allow, allow, `${method} ${url}`);
       }
       // Outside the API nothing needs a key.
       assert.equal((await rc.request('GET', '/nope')).status, 404);
