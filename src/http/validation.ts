@@ -61,7 +61,21 @@ export function validationErrorToApiError(errors: ErrorObject[], part: string): 
   const field = segments.length > 0 ? segments.join('.') : PART_NAMES[part] ?? part;
   const where = part === 'body' ? '' : ` (${PART_NAMES[part] ?? part})`;
   const code = (propertySchema?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? 'validation_error';
-  return new ApiError(code, `${field}${where}: ${describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
+  return new ApiError(code, `${field}${where}: ${choicesOf(errors, first) ?? describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
+}
+
+/**
+ * A value that matches no branch of a union of constants (an enum written as literals, maybe
+ * nullable) fails each branch in turn, and the first failure alone says "must be equal to
+ * constant": the message lists the values taken instead.
+ */
+function choicesOf(errors: readonly ErrorObject[], first: ErrorObject): string | null {
+  const atField = errors.filter((e) => e.instancePath === first.instancePath);
+  if (!atField.some((e) => e.keyword === 'anyOf')) return null;
+  const values = atField.filter((e) => e.keyword === 'const').map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
+  if (values.length === 0) return null;
+  const isNullable = atField.some((e) => e.keyword === 'type' && (e.params as { type: unknown }).type === 'null');
+  return `must be one of ${values.join(', ')}${isNullable ? ', or null' : ''}`;
 }
 
 function unescapePointer(segment: string): string {

@@ -362,6 +362,9 @@ describe('ad-hoc bots', () => {
         const res = await rc.request('GET', `/api/v1/bots${query}`, { auth: alice.auth });
         assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, `400 ${code} ${field}`, `${query}: ${JSON.stringify(res.body)}`);
       }
+      // A platform it does not know is answered with those it does.
+      const skype = await rc.request('GET', '/api/v1/bots?platform=Skype', { auth: alice.auth });
+      assert.match(skype.body.error, /^platform \(query\): must be one of GMeet, Zoom, Teams, /);
     });
   });
 

@@ -550,6 +550,11 @@ describe('calendar events API', () => {
     assert.equal(patchBadRecurrence.status, 400);
     assert.match(patchBadRecurrence.body.error, /recurrence/);
 
+    // A value outside a field's choices is answered with the choices.
+    const patchBadStatus = await rc.request('PATCH', `${EVENTS}/${extra.body.id}`, { auth: alice.auth, body: { status: 'bogus' } });
+    assert.equal(`${patchBadStatus.status} ${patchBadStatus.body.code}`, '400 validation_error');
+    assert.equal(patchBadStatus.body.error, 'status: must be one of confirmed, tentative, cancelled');
+
     const patchMalformed = await rc.request('PATCH', `${EVENTS}/${extra.body.id}`, { auth: alice.auth, body: '{nope' });
     assert.equal(patchMalformed.status, 400);
     assert.equal(patchMalformed.body.code, 'invalid_json');
