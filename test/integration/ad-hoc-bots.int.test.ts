@@ -230,8 +230,10 @@ describe('ad-hoc bots', () => {
         [{ meeting_link: link, bot_name: 'x', deduplication_key: ' ' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
         // Auto-schedule's keys are its own (they make a bot one it may take back).
         [{ meeting_link: link, bot_name: 'x', deduplication_key: 'auto:zoom:81234567890:2026-12-01T10:00:00.000Z' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
-        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: { deep: 1 } } }, {}, 'validation_error', 'custom_attributes.n'],
-        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: null } }, {}, 'validation_error', 'custom_attributes.n'],
+        // One code for the field, whether the whole or one of its values is wrong.
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: 'x' }, {}, 'invalid_bot_config', 'custom_attributes'],
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: { deep: 1 } } }, {}, 'invalid_bot_config', 'custom_attributes.n'],
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: null } }, {}, 'invalid_bot_config', 'custom_attributes.n'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': '' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'has space' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) }, 'invalid_idempotency_key', 'idempotency-key'],

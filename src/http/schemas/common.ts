@@ -27,8 +27,9 @@ export function DateTimeWithOffset(options: { description?: string; errorCode?: 
  * `{ "tenant_id": 42 }` is not refused; filters, webhooks and listings then carry "42").
  */
 export function CustomAttributesInput(options: { errorCode: string; description?: string }) {
-  const value = Type.Unsafe<string>({ type: ['string', 'number', 'boolean'], maxLength: 1000, [AS_TEXT_KEYWORD]: true });
-  return Type.Record(Type.String({ maxLength: 100 }), value, {
+  // The code goes on the values and names too: a bad value is the same field's error as a bad whole.
+  const value = Type.Unsafe<string>({ type: ['string', 'number', 'boolean'], maxLength: 1000, [AS_TEXT_KEYWORD]: true, [ERROR_CODE_KEYWORD]: options.errorCode });
+  return Type.Record(Type.String({ maxLength: 100, [ERROR_CODE_KEYWORD]: options.errorCode }), value, {
     maxProperties: 50, [ERROR_CODE_KEYWORD]: options.errorCode, ...(options.description ? { description: options.description } : {}),
   });
 }
