@@ -67,6 +67,8 @@ export interface EventsTable {
   provider_calendar_id: string | null;
   /** An Outlook occurrence's series rule as one RRULE line (its master's pattern); null otherwise (migration 030). */
   series_rule: string | null;
+  /** 1: the client gave meeting_url; 0: it was found in the text; null: synced, or written before migration 033. */
+  meeting_url_given: number | null;
 }
 
 export interface BotsTable {

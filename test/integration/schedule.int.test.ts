@@ -1023,6 +1023,21 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(await botsOf(alice.auth, mine.id), []);
     });
 
+    test('a meeting_url the client gave is kept when the description that also held it changes; a link found in the text is looked for again', async () => {
+      const url = `https://us02web.zoom.us/j/${zoomNumber()}?pwd=abc`;
+      const given = await zoomEvent(alice.auth, 600, { location: null, meeting_url: url, description: `Join: ${url}` });
+      const givenBot = await scheduleOk(alice.auth, given.id, { deduplication_key: newKey(), bot_config: {} });
+      const found = await zoomEvent(alice.auth, 600, { location: null, description: `Join: https://zoom.us/j/${zoomNumber()}` });
+      const foundBot = await scheduleOk(alice.auth, found.id, { deduplication_key: newKey(), bot_config: {} });
+      for (const id of [given.id, found.id]) {
+        assert.equal((await rc.request('PATCH', `${EVENTS}/${id}`, { auth: alice.auth, body: { description: 'Agenda v2' } })).status, 200);
+      }
+      assert.equal((await getEvent(alice.auth, given.id)).meeting_url, url);
+      assert.equal(await statusOf(alice.auth, givenBot.bot_id), 'Scheduled');
+      assert.equal((await getEvent(alice.auth, found.id)).meeting_url, null);
+      assert.equal(await statusOf(alice.auth, foundBot.bot_id), 'Cancelled');
+    });
+
     test('moving an event into the past cancels its bot', async () => {
       const event = await zoomEvent(alice.auth, 600);
       const res = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: {} });

@@ -509,6 +509,7 @@ export class CalendarEvents {
       meeting_url: meeting?.url ?? null,
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,
+      meeting_url_given: givenMeetingUrl !== null ? 1 : 0,
       raw: JSON.stringify({ summary: title, description, location }),
     };
   }
@@ -687,9 +688,11 @@ async function ruleOccurrence(series: EventRow, originalStartMs: number): Promis
   return compiled.find(originalStartMs);
 }
 
-/** The meeting_url of a stored event if a client gave it; null if it was detected from the text. */
+/** The meeting_url of a stored event if a client gave it; null if it was found in the text. */
 function explicitMeetingUrlOf(row: EventRow): string | null {
-  if (row.meeting_url === null) return null;
+  if (row.meeting_url === null || row.meeting_url_given === 0) return null;
+  if (row.meeting_url_given === 1) return row.meeting_url;
+  // Synced, or written before migration 033: a link the text does not hold was given.
   const detected = resolveMeetingLink({ meetingUrl: null, location: row.location, description: row.description });
   return detected?.url === row.meeting_url ? null : row.meeting_url;
 }

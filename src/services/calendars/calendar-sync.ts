@@ -1478,6 +1478,8 @@ class SyncedEventWriter {
       platform: provider === 'google' ? 'google_calendar' : provider === 'microsoft' ? 'outlook_calendar' : 'ics',
       provider_calendar_id: provider === 'ics' ? null : this.#calendar.provider_calendar_id,
       series_rule: event.seriesRule ?? null,
+      // The provider gives the link (conference data) or the text holds it: not a client's.
+      meeting_url_given: null,
     };
   }
 }
