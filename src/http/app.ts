@@ -65,7 +65,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Fastify reads text/plain bodies as strings by default; the API takes JSON only, so such a body
   // is a 415 like any other type (a JSON text sent as text/plain included), not a schema error.
+  // An empty one is no body: fetch() labels an empty string body text/plain (a POST that takes
+  // none, such as /calendar/auto-schedule/disable).
   app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return done(new ApiError('unsupported_media_type', 'Body must be application/json'), undefined);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));

@@ -538,6 +538,10 @@ describe('calendar events API', () => {
       const res = await rc.request('POST', EVENTS, { auth: alice.auth, body: '{"title":"x","start_time":"2026-12-01T09:00:00Z","end_time":"2026-12-01T10:00:00Z"}', headers: { 'content-type': type } });
       assert.equal(`${res.status} ${res.body.code}`, '415 unsupported_media_type', type);
     }
+    // ...but an empty body is no body, whatever its label (fetch() sends an empty string as text/plain).
+    const doomed = await rc.request('POST', EVENTS, { auth: alice.auth, body: { title: 'doomed', start_time: '2026-12-01T09:00:00Z', end_time: '2026-12-01T10:00:00Z' } });
+    const emptyPlain = await rc.request('DELETE', `${EVENTS}/${doomed.body.id}`, { auth: alice.auth, body: '', headers: { 'content-type': 'text/plain;charset=UTF-8' } });
+    assert.equal(emptyPlain.status, 200, JSON.stringify(emptyPlain.body));
 
     const malformed = await rc.request('POST', EVENTS, { auth: alice.auth, body: '{"title": "x", ' });
     assert.equal(malformed.status, 400);
