@@ -48,8 +48,8 @@ const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query',
 
 /** Turns Ajv's first error into an ApiError whose message names the field. */
 export function validationErrorToApiError(errors: ErrorObject[], part: string): ApiError {
-  const first = errors[0];
-  if (!first) return new ApiError('validation_error', 'Request is invalid');
+  if (errors.length === 0) return new ApiError('validation_error', 'Request is invalid');
+  const { error: first, choices } = errorToReport(errors);
   const segments = first.instancePath.split('/').filter(Boolean).map(unescapePointer);
   let propertySchema: Record<string, unknown> | undefined = first.parentSchema as Record<string, unknown> | undefined;
   if (first.keyword === 'required') {
@@ -61,21 +61,36 @@ export function validationErrorToApiError(errors: ErrorObject[], part: string): 
   const field = segments.length > 0 ? segments.join('.') : PART_NAMES[part] ?? part;
   const where = part === 'body' ? '' : ` (${PART_NAMES[part] ?? part})`;
   const code = (propertySchema?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? 'validation_error';
-  return new ApiError(code, `${field}${where}: ${choicesOf(errors, first) ?? describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
+  return new ApiError(code, `${field}${where}: ${choices ?? describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
 }
 
 /**
- * A value that matches no branch of a union of constants (an enum written as literals, maybe
- * nullable) fails each branch in turn, and the first failure alone says "must be equal to
- * constant": the message lists the values taken instead.
+ * The error worth reporting. A value that matches no branch of a union (anyOf) fails each branch
+ * in turn, and the first failure alone says little ("must be equal to constant" for an enum
+ * written as literals). When a branch took the value's type and failed inside it (a list with an
+ * empty item), that failure is reported; otherwise the branches are listed: "must be one of a, b",
+ * "must be all, or of type array", with ", or null" for a nullable field.
  */
-function choicesOf(errors: readonly ErrorObject[], first: ErrorObject): string | null {
-  const atField = errors.filter((e) => e.instancePath === first.instancePath);
-  if (!atField.some((e) => e.keyword === 'anyOf')) return null;
-  const values = atField.filter((e) => e.keyword === 'const').map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
-  if (values.length === 0) return null;
-  const isNullable = atField.some((e) => e.keyword === 'type' && (e.params as { type: unknown }).type === 'null');
-  return `must be one of ${values.join(', ')}${isNullable ? ', or null' : ''}`;
+function errorToReport(errors: readonly ErrorObject[]): { error: ErrorObject; choices: string | null } {
+  const first = errors[0]!;
+  const union = errors.find((e) => e.keyword === 'anyOf' && isWithin(first.instancePath, e.instancePath));
+  if (!union) return { error: first, choices: null };
+  // Nested unions (a nullable enum) report an anyOf each: none of them says what failed.
+  const branches = errors.filter((e) => e.keyword !== 'anyOf' && isWithin(e.instancePath, union.instancePath));
+  const specific = branches.find((e) => e.instancePath !== union.instancePath || (e.keyword !== 'const' && e.keyword !== 'type'));
+  if (specific) return { error: specific, choices: null };
+  const values = branches.filter((e) => e.keyword === 'const').map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
+  const types = branches.filter((e) => e.keyword === 'type').flatMap((e) => [(e.params as { type: unknown }).type].flat().map(String));
+  const alternatives = [
+    ...(values.length > 0 ? [values.length > 1 ? `one of ${values.join(', ')}` : values[0]!] : []),
+    ...types.filter((t) => t !== 'null').map((t) => `of type ${t}`),
+  ];
+  if (alternatives.length === 0) return { error: first, choices: null };
+  return { error: branches[0] ?? first, choices: `must be ${alternatives.join(', or ')}${types.includes('null') ? ', or null' : ''}` };
+}
+
+function isWithin(path: string, parent: string): boolean {
+  return path === parent || path.startsWith(`${parent}/`);
 }
 
 function unescapePointer(segment: string): string {

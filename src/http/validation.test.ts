@@ -1,0 +1,34 @@
+// What a 400 says for a value a schema refuses, through the same Ajv and formatter the routes use.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Type } from 'typebox';
+import { validationErrorToApiError, validatorCompiler } from './validation.ts';
+
+function messageFor(schema: object, body: unknown): { message: string; field: unknown; code: string } {
+  const validate = validatorCompiler({ schema, httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  assert.equal(validate(structuredClone(body)), false, 'the body is refused');
+  const error = validationErrorToApiError(validate.errors, 'body');
+  return { message: error.message, field: error.details?.field, code: error.code };
+}
+
+const Status = Type.Union([Type.Literal('confirmed'), Type.Literal('tentative'), Type.Literal('cancelled')]);
+
+test('a value outside a union of literals is answered with the choices', () => {
+  assert.equal(messageFor(Type.Object({ status: Status }), { status: 'bogus' }).message, 'status: must be one of confirmed, tentative, cancelled');
+  assert.equal(messageFor(Type.Object({ status: Type.Union([Status, Type.Null()]) }), { status: 'bogus' }).message, 'status: must be one of confirmed, tentative, cancelled, or null');
+  assert.equal(messageFor(Type.Object({ n: Type.Union([Type.String(), Type.Null()]) }), { n: 5 }).message, 'n: must be of type string, or null');
+});
+
+test('a union of a literal and a list: the list\'s own failure is named, or both shapes are', () => {
+  const CalendarIds = Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]);
+  const schema = Type.Object({ calendar_ids: CalendarIds });
+  assert.deepEqual(messageFor(schema, { calendar_ids: [''] }), { message: 'calendar_ids.0: must be at least 1 characters', field: 'calendar_ids.0', code: 'validation_error' });
+  assert.equal(messageFor(schema, { calendar_ids: [] }).message, 'calendar_ids: must have at least 1 items');
+  assert.equal(messageFor(schema, { calendar_ids: 'primary' }).message, 'calendar_ids: must be all, or of type array');
+  assert.equal(messageFor(schema, { calendar_ids: [5] }).message, 'calendar_ids.0: must be of type string');
+});
+
+test('errors outside unions are unchanged', () => {
+  assert.equal(messageFor(Type.Object({ title: Type.String() }), {}).message, 'title: is required');
+  assert.equal(messageFor(Type.Object({ limit: Type.Integer({ minimum: 1 }) }), { limit: 0 }).message, 'limit: must be >= 1');
+});
