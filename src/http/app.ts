@@ -51,6 +51,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void (reply as FastifyReply).status(apiError.status).send(errorBody(apiError));
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  // Before any route, the documentation's included (see RouteMethods).
+  app.addHook('onRoute', (route) => routeMethods.add(route.method, route.url));
   // Clients built for MeetStream often send one header set, Content-Type: application/json
   // included, with every request, also those that carry no body (a DELETE, a POST that takes
   // none). An empty body under that type is no body, as if none had been sent, not a JSON syntax
@@ -89,7 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // connection after answering. Closing with upload bytes still arriving resets the connection,
     // and the client sees the reset instead of the answer. Reading (and dropping) the rest of the
     // upload first, up to a bound, lets the client read the 413.
-    if ((apiError.code === 'payload_too_large' || apiError.code === 'unsupported_media_type') && !request.raw.complete) {
+    // (A body already read to its end, refused by its parser, has nothing left to drain.)
+    if ((apiError.code === 'payload_too_large' || apiError.code === 'unsupported_media_type') && !request.raw.complete && !request.raw.readableEnded) {
       await drainUpload(request.raw, UPLOAD_DRAIN_LIMIT_BYTES, UPLOAD_DRAIN_TIMEOUT_MS);
     }
     return reply.status(apiError.status).send(errorBody(apiError));
@@ -113,12 +116,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setNotFoundHandler(async (request, reply) => {
     // Under the API the key is checked before the route: an unknown path without a valid key is
     // answered like any other route (401 or 403), so a caller without a key learns no route names.
-    if (servesApi && isApiPath(request.url)) await authenticateApiKeyUser(deps, request.headers.authorization);
     const path = request.url.split('?')[0]!;
-    const allowed = routeMethods.allowed(path);
-    if (allowed.length > 0) {
-      const error = new ApiError('method_not_allowed', `${request.method} is not a method of ${path}; it takes ${allowed.join(', ')}`);
-      return reply.status(405).header('allow', allowed.join(', ')).send(errorBody(error));
+    const { methods, routes } = routeMethods.allowed(path);
+    if (servesApi && (isApiPath(request.url) || routes.some(isApiPath))) await authenticateApiKeyUser(deps, request.headers.authorization);
+    if (methods.length > 0) {
+      const error = new ApiError('method_not_allowed', `${request.method} is not a method of ${path}; it takes ${methods.join(', ')}`);
+      return reply.status(405).header('allow', methods.join(', ')).send(errorBody(error));
     }
     const error = new ApiError('not_found', `No route ${request.method} ${path}`);
     return reply.status(404).send(errorBody(error));
@@ -143,7 +146,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON): say so in the
   // OpenAPI document without every route having to remember it.
   app.addHook('onRoute', (route) => {
-    routeMethods.add(route.method, route.url);
     const schema = route.schema as { body?: unknown; response?: Record<string | number, unknown> } | undefined;
     if (schema?.body && schema.response) {
       schema.response[413] ??= ErrorResponse;

@@ -21,12 +21,25 @@ export class RouteMethods {
       if (this.#added.has(key)) continue;
       this.#added.add(key);
       this.#methods.add(method);
-      this.#router.on(method as 'GET', url, () => undefined);
+      this.#router.on(method as 'GET', url, () => undefined, { url });
     }
   }
 
-  /** The methods the path (without its query) is routed for, sorted; empty for a path no route has. */
-  allowed(path: string): string[] {
-    return [...this.#methods].filter((method) => this.#router.find(method as 'GET', path) !== null).sort();
+  /**
+   * The methods the path (without its query) is routed for, sorted, and the routes (as declared)
+   * that take it; both empty for a path no route has. The router reads the path as Fastify does
+   * (percent-decoded, an absolute-form target's path), so its routes, not the raw target, say
+   * whether the path is under the API.
+   */
+  allowed(path: string): { methods: string[]; routes: string[] } {
+    const methods: string[] = [];
+    const routes = new Set<string>();
+    for (const method of this.#methods) {
+      const found = this.#router.find(method as 'GET', path);
+      if (found === null) continue;
+      methods.push(method);
+      routes.add((found.store as { url: string }).url);
+    }
+    return { methods: methods.sort(), routes: [...routes] };
   }
 }

@@ -117,6 +117,8 @@ describe('MeetStream conventions', () => {
         ['DELETE', '/api/v1/calendar/toggle-recurrence', '405 method_not_allowed', 'POST'],
         ['POST', '/api/v1/bots/bot_x/remove_bot/', '405 method_not_allowed', 'GET, HEAD'],
         ['PUT', '/api/v1/calendar/events/evt_x?x=1', '405 method_not_allowed', 'DELETE, GET, HEAD, PATCH'],
+        // The path as the router reads it (percent-decoded) decides: no route names leak without a key.
+        ['PUT', '/%61pi/v1/calendar/events', '405 method_not_allowed', 'GET, HEAD, POST'],
       ] as const;
       for (const [method, url, answer, allow] of cases) {
         const none = await rc.request(method, url);
@@ -127,8 +129,10 @@ describe('MeetStream conventions', () => {
         assert.equal(`${valid.status} ${valid.body.code}`, answer, `${method} ${url}`);
         assert.equal(valid.headers.allow, allow, `${method} ${url}`);
       }
-      // Outside the API nothing needs a key.
+      // Outside the API nothing needs a key; the documentation's routes are known too.
       assert.equal((await rc.request('GET', '/nope')).status, 404);
+      const docs = await rc.request('POST', '/docs/json');
+      assert.deepEqual([docs.status, docs.headers.allow], [405, 'GET, HEAD']);
       assert.equal((await rc.request('GET', '/healthz')).status, 200);
     });
   });
