@@ -626,8 +626,9 @@ export class BotScheduling implements EventChangeListener {
         // The event no longer names a meeting (moved to a room, its link taken out): the bot was
         // booked for the event's link, and sending it there would put it in a meeting the calendar
         // no longer holds (a personal room is someone else's meeting by then). A bot already in
-        // its meeting stays; auto-schedule books the event again if a link comes back.
-        await bots.endLink(trx, link.id, now, 'link_removed');
+        // its meeting stays, and the event counts as having had it; one that did not go leaves the
+        // event free for auto-schedule and series top-ups to book again if a link comes back.
+        await bots.endLink(trx, link.id, now, bot.launched_at === null ? 'link_removed' : null);
         holders.delete(link.occurrence_key);
         await this.#afterUnlink(trx, bot, `The meeting link of event ${eventId} was removed`, now, { isStoppingLaunched: false });
         continue;
