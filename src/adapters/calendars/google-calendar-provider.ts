@@ -240,9 +240,14 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // judged by status alone
     }
     const reasons = (body.error?.errors ?? []).map((e) => e.reason ?? '');
+    // Every limit the errors guide lists carries domain usageLimits; so does the project's daily
+    // quota (dailyLimitExceeded, which Google's other APIs document), which is the project's, not
+    // one calendar's: a wait, not a calendar that cannot be read.
+    const isUsageLimit = (body.error?.errors ?? []).some((e) => e.domain === 'usageLimits')
+      || reasons.some((r) => /rateLimitExceeded|userRateLimitExceeded|quotaExceeded|usageLimits|dailyLimitExceeded/i.test(r));
     const what = `Google ${path}`;
     if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
-    if ((response.status === 403 || response.status === 429) && reasons.some((r) => /rateLimitExceeded|userRateLimitExceeded|quotaExceeded|usageLimits/i.test(r))) {
+    if ((response.status === 403 || response.status === 429) && isUsageLimit) {
       return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
     }
     if (response.status === 403 && reasons.some((r) => /insufficientPermissions|authError/i.test(r))) {

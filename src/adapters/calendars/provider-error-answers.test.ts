@@ -38,13 +38,16 @@ function google(answers: Answer[]) {
 const EMPTY_GOOGLE_PAGE: Answer = { status: 200, body: { items: [], nextSyncToken: 'sync-2', timeZone: 'UTC' } };
 const SYNC_CURSOR = JSON.stringify({ syncToken: 'sync-1' });
 
-test('Google: the usage limits (403 userRateLimitExceeded, rateLimitExceeded, quotaExceeded; 429) are waits, with Retry-After where given', async () => {
+test('Google: the usage limits (403 userRateLimitExceeded, rateLimitExceeded, quotaExceeded, dailyLimitExceeded; 429) are waits, with Retry-After where given', async () => {
   // The errors guide lists each of these, with domain usageLimits, as "slow down and retry".
   for (const [status, reason, message] of [
     [403, 'userRateLimitExceeded', 'User Rate Limit Exceeded'],
     [403, 'rateLimitExceeded', 'Rate Limit Exceeded'],
     [403, 'quotaExceeded', 'Calendar usage limits exceeded.'],
     [429, 'rateLimitExceeded', 'Rate Limit Exceeded'],
+    // The project's daily quota: domain usageLimits too (documented by Google's other APIs, e.g.
+    // the Campaign Manager 360 quotas page; seen from @google-cloud/common in public logs).
+    [403, 'dailyLimitExceeded', 'Daily Limit Exceeded'],
   ] as const) {
     const { provider } = google([{ status, body: googleError(status, 'usageLimits', reason, message) }]);
     const failure = await providerFailureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
