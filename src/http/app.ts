@@ -143,14 +143,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON): say so in the
-  // OpenAPI document without every route having to remember it.
+  // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON), and every route
+  // under the API key can answer 429 (the per-key rate limit, src/http/rate-limit.ts).
   app.addHook('onRoute', (route) => {
     const schema = route.schema as { body?: unknown; response?: Record<string | number, unknown> } | undefined;
     if (schema?.body && schema.response) {
       schema.response[413] ??= ErrorResponse;
       schema.response[415] ??= ErrorResponse;
     }
+    const isKeyed = isApiPath(route.url) && (route.config as { auth?: string } | undefined)?.auth !== 'custom';
+    if (schema?.response && isKeyed) schema.response[429] ??= ErrorResponse;
   });
   registerOperationsRoutes(app, deps);
   // A dispatcher-only instance answers health and metrics, not the API.

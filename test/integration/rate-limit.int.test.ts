@@ -59,6 +59,22 @@ describe('rate limit per API key', () => {
     assert.deepEqual(statuses, [...Array(LIMIT).fill(200), 429]);
   });
 
+  test('the OpenAPI document lists 429 for every operation under the key, and for none that takes other credentials', async () => {
+    const document = (await rc.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>> };
+    let keyed = 0;
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/api/v1/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const isKeyed = !(Array.isArray(operation.security) && operation.security.length === 0) && !/\/providers\/|\/notifications\/|\/bots\/\{bot_id\}\/status$/.test(path);
+        if (isKeyed) keyed++;
+        if (isKeyed) assert.ok('429' in operation.responses, `${method.toUpperCase()} ${path} lists 429`);
+      }
+    }
+    assert.ok(keyed > 40, `${keyed} keyed operations`);
+    const schedule = document.paths['/api/v1/calendar/schedule/{event_id}']!.post!;
+    assert.ok('429' in schedule.responses);
+  });
+
   test('the limit is per key: other users and the same user\'s other keys have their own', async () => {
     const user = await rc.newUser('limited-user');
     const other = await rc.newUser();
