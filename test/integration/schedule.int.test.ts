@@ -1036,6 +1036,16 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(await statusOf(alice.auth, givenBot.bot_id), 'Scheduled');
       assert.equal((await getEvent(alice.auth, found.id)).meeting_url, null);
       assert.equal(await statusOf(alice.auth, foundBot.bot_id), 'Cancelled');
+
+      // An override of a series whose link is in its text carries that link as found: changing
+      // the override's own text looks for it again.
+      const series = await createEvent(alice.auth, { start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'], description: `Join: https://zoom.us/j/${zoomNumber()}` });
+      const override = await createEvent(alice.auth, { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-01T12:00:00Z', end_time: '2026-12-01T13:00:00Z' });
+      assert.equal(override.meeting_url, series.meeting_url);
+      const overrideBot = await scheduleOk(alice.auth, override.id, { deduplication_key: newKey(), bot_config: {} });
+      assert.equal((await rc.request('PATCH', `${EVENTS}/${override.id}`, { auth: alice.auth, body: { description: 'Moved to Room 4' } })).status, 200);
+      assert.equal((await getEvent(alice.auth, override.id)).meeting_url, null);
+      assert.equal(await statusOf(alice.auth, overrideBot.bot_id), 'Cancelled');
     });
 
     test('moving an event into the past cancels its bot', async () => {

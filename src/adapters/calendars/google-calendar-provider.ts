@@ -80,6 +80,11 @@ interface CalendarListPage {
   nextPageToken?: string;
 }
 
+/** Google's reasons for a limit reached (a 403 or 429 to wait out). */
+const USAGE_LIMIT_REASONS: ReadonlySet<string> = new Set([
+  'rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'calendarUsageLimitsExceeded', 'dailyLimitExceeded',
+]);
+
 export class GoogleCalendarProvider implements CalendarProvider {
   readonly kind = 'google' as const;
   readonly capabilities = GOOGLE_CAPABILITIES;
@@ -240,11 +245,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // judged by status alone
     }
     const reasons = (body.error?.errors ?? []).map((e) => e.reason ?? '');
-    // Every limit the errors guide lists carries domain usageLimits; so does the project's daily
-    // quota (dailyLimitExceeded, which Google's other APIs document), which is the project's, not
-    // one calendar's: a wait, not a calendar that cannot be read.
-    const isUsageLimit = (body.error?.errors ?? []).some((e) => e.domain === 'usageLimits')
-      || reasons.some((r) => /rateLimitExceeded|userRateLimitExceeded|quotaExceeded|usageLimits|dailyLimitExceeded/i.test(r));
+    // The limits the errors guide lists, and the project's daily quota (dailyLimitExceeded, which
+    // Google's other APIs document): the project's or the user's, not one calendar's, so a wait.
+    // Named one by one: the usageLimits domain also carries settings that waiting never clears
+    // (accessNotConfigured: the Calendar API is off in the project; ipRefererBlocked).
+    const isUsageLimit = reasons.some((r) => USAGE_LIMIT_REASONS.has(r));
     const what = `Google ${path}`;
     if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {

@@ -59,6 +59,15 @@ test('Google: the usage limits (403 userRateLimitExceeded, rateLimitExceeded, qu
   assert.deepEqual(failure.kind === 'rate_limited' && failure.retryAfterMs, 30_000);
 });
 
+test('Google: a 403 of domain usageLimits that no wait clears (the Calendar API off in the project) is not read as a limit', async () => {
+  // accessNotConfigured carries domain usageLimits (public reports: omniauth-google-oauth2 issue
+  // 111, google-api-dotnet-client issue 214); it stays until someone turns the API on.
+  const { provider } = google([{ status: 403, body: googleError(403, 'usageLimits', 'accessNotConfigured', 'Access Not Configured. Calendar API has not been used in project 1 before or it is disabled.') }]);
+  const failure = await providerFailureOf(provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT));
+  assert.equal(failure.kind, 'permanent');
+  assert.match(failure.message, /accessNotConfigured/);
+});
+
 test('Google: a token without the calendar scope (403 insufficientPermissions) needs the user to reconnect', async () => {
   // Google answers a token whose grant lacks the scope with 403, reason insufficientPermissions
   // ("Request had insufficient authentication scopes"; seen in GeneralTask/task-manager PR #2160

@@ -468,7 +468,9 @@ export class CalendarEvents {
     const status = pick('status', (existing?.status as EventStatus | undefined) ?? 'confirmed') ?? 'confirmed';
     // The stored meeting_url is either the one a client gave or one detected from location /
     // description; only a given one is kept when those change, a detected one is detected again.
-    const givenMeetingUrl = pick('meeting_url', existing ? explicitMeetingUrlOf(existing) : series?.meeting_url ?? null) ?? null;
+    // A new override starts from its series' link as the series holds it: given, or found in the
+    // text the override copies (and then looked for again when the override's text changes).
+    const givenMeetingUrl = pick('meeting_url', existing ? explicitMeetingUrlOf(existing) : series ? explicitMeetingUrlOf(series) : null) ?? null;
 
     const defaultStart = existing ? formatInstant(existing.start_ms) : occurrence ? formatInstant(occurrence.startMs) : undefined;
     const defaultEnd = existing ? formatInstant(existing.end_ms) : occurrence ? formatInstant(occurrence.endMs) : undefined;
