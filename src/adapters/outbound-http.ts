@@ -54,7 +54,10 @@ export interface OutboundRequest {
   body?: string;
   /** Deadline for the whole exchange: connecting, every redirect hop, and reading the body. */
   timeoutMs: number;
-  /** Longest body kept; past it the rest is not read and `isTruncated` is set. (Default: 10 MiB) */
+  /**
+   * Longest body kept; past it the rest is not read and `isTruncated` is set. 0 answers as soon as
+   * the status and headers are in, and the body is drained in the background. (Default: 10 MiB)
+   */
   maxBytes?: number;
   /** Redirects to follow; 0 makes a 3xx an answer like any other. (Default: 0) */
   redirects?: number;
@@ -179,7 +182,8 @@ function toOutboundError(error: unknown, signal: AbortSignal, timeoutMs: number)
  */
 async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, filter?: ByteFilter): Promise<{ pieces: string[]; isTruncated: boolean }> {
   if (maxBytes <= 0) {
-    await body.dump();
+    // Not waited for: a body that trickles in must not hold the answer its status already gave.
+    body.dump().catch(() => undefined);
     return { pieces: [], isTruncated: false };
   }
   const decoder = new TextDecoder('utf-8');

@@ -360,6 +360,23 @@ describe('dashboard API', () => {
       assert.deepEqual(hooks.received.filter((r) => r.url === '/jon').map((r) => r.json?.event), Array(7).fill('bot.scheduled'));
     });
 
+    test('a receiver that redirects (301 to its new address) is not followed; the message is set aside like a refusal, and the error says where it pointed', async () => {
+      const user = await rc.newUser('ivo');
+      // Webhooks follow no redirect (docs/security.md): waiting does not change a moved address.
+      hooks.respond = (r) => (r.url === '/ivo' ? { status: 301, headers: { location: 'https://hooks.example.com/ivo' } } : { status: 200 });
+      const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000 + 180_000), 'moved', { callback_url: `${hooksUrl}/ivo` });
+      await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth });
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        await rc.webhooks.runDue();
+        clock.advance(3_600_000);
+      }
+      const deliveries = (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries;
+      const scheduled = deliveries.find((d: { event: string }) => d.event === 'bot.scheduled');
+      assert.deepEqual([scheduled.status, scheduled.attempts, scheduled.last_error], ['failed', 5, 'HTTP 301 (webhooks do not follow redirects; it points to https://hooks.example.com/ivo)']);
+      assert.equal(hooks.received.filter((r) => r.url === '/ivo').length, 6, 'five tries of bot.scheduled, then bot.cancelled\'s turn');
+      assert.ok(hooks.received.every((r) => !r.url.startsWith('/ivo') || r.method === 'POST'));
+    });
+
     test('a receiver that asks for a pause (429 or 503 with Retry-After) is not sent to again before it ends, up to an hour', async () => {
       const user = await rc.newUser('kai');
       // Standard Webhooks, "Delivery success and failure": a 429 or 503 may say when to retry.
@@ -376,6 +393,34 @@ describe('dashboard API', () => {
       assert.equal(later!.attempts, 2);
       const wait = Number(later!.next_attempt_at_ms) - clock.now();
       assert.ok(wait >= 3_000_000 && wait <= 3_600_000, `a day asked for is an hour at most: ${wait} ms`);
+    });
+
+    test('a receiver that does not answer holds only its own messages: another user\'s, queued after it, go out meanwhile; a trickling body does not hold an answer given', async () => {
+      const slow = await rc.newUser('lena');
+      const quick = await rc.newUser('milo');
+      const trickling = await rc.newUser('nia');
+      let release!: () => void;
+      const hung = new Promise<void>((resolve) => { release = resolve; });
+      hooks.respond = (r) => (r.url === '/lena' ? { status: 200, release: hung } : r.url === '/nia' ? { status: 200, body: { ok: true }, holdBody: hung } : { status: 200 });
+      const stateOf = async (userId: string) => (await rc.database.db.selectFrom('webhook_deliveries').select(['state', 'attempts']).where('user_id', '=', userId).execute()).map((d) => `${d.state} ${d.attempts}`);
+      rc.webhooks.start();
+      try {
+        await schedule(slow.auth, await createEvent(slow.auth, NOW + 6 * 86_400_000), 'hung', { callback_url: `${hooksUrl}/lena` });
+        await hooks.waitFor(() => hooks.received.some((r) => r.url === '/lena'));
+        // lena's receiver now holds its request open (the webhook timeout is far off).
+        await schedule(quick.auth, await createEvent(quick.auth, NOW + 6 * 86_400_000 + 60_000), 'quick', { callback_url: `${hooksUrl}/milo` });
+        await schedule(trickling.auth, await createEvent(trickling.auth, NOW + 6 * 86_400_000 + 120_000), 'trickle', { callback_url: `${hooksUrl}/nia` });
+        const deadline = Date.now() + 5_000;
+        while ((await stateOf(quick.userId))[0] !== 'delivered 1' || (await stateOf(trickling.userId))[0] !== 'delivered 1') {
+          assert.ok(Date.now() < deadline, `milo ${await stateOf(quick.userId)}, nia ${await stateOf(trickling.userId)} while lena's receiver hangs`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.deepEqual(await stateOf(slow.userId), ['pending 0'], 'lena\'s is still under way');
+      } finally {
+        release();
+        await rc.webhooks.stop();
+      }
+      assert.deepEqual(await stateOf(slow.userId), ['delivered 1'], 'stopping waits for the attempt under way to be recorded');
     });
 
     test('newest first, paged by cursor', async () => {

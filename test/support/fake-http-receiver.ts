@@ -14,8 +14,11 @@ export interface ReceivedRequest {
 
 export class FakeHttpReceiver {
   readonly received: ReceivedRequest[] = [];
-  /** Decides the answer; defaults to 200. `release`: the answer waits until it settles. */
-  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown> } = () => ({ status: 200, body: { ok: true } });
+  /**
+   * Decides the answer; defaults to 200. `release`: the answer waits until it settles.
+   * `holdBody`: the status and headers go at once, the body's end waits until it settles.
+   */
+  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown>; holdBody?: Promise<unknown> } = () => ({ status: 200, body: { ok: true } });
   #server: Server | null = null;
   #waiters: { predicate: () => boolean; resolve: () => void }[] = [];
 
@@ -36,7 +39,15 @@ export class FakeHttpReceiver {
         const answer = this.respond(request);
         const send = () => {
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+          const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
+          if (!answer.holdBody) {
+            res.end(text);
+            return;
+          }
+          res.flushHeaders();
+          res.write(' ');
+          const end = () => res.end(text);
+          void answer.holdBody.then(end, end);
         };
         if (answer.release) void answer.release.then(send, send);
         else if (answer.delayMs) setTimeout(send, answer.delayMs);

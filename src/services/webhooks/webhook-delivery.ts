@@ -28,17 +28,29 @@ const REFUSED_ATTEMPTS = 5;
  * state (409), too large (413), of a type it does not take (415), or not processable (422), such
  * as an event it does not know. Any other 4xx (401 or 403 after a secret rotation, 404 or 410
  * while a receiver is being deployed, 408, 425, 429) says the receiver is not ready: an outage.
+ * (Redirects are counted with the refusals: isRefusal.)
  */
 const REFUSALS = new Set([400, 409, 413, 415, 422]);
 
+/**
+ * A refusal, or a redirect: webhooks follow none (a redirect could lead anywhere, the private
+ * network among them), so a callback URL that answers 3xx will answer it again, whatever the wait,
+ * until its owner gives the final address.
+ */
 function isRefusal(status: number | null): boolean {
-  return status !== null && REFUSALS.has(status);
+  return status !== null && (REFUSALS.has(status) || (status >= 300 && status < 400));
 }
 
-/** The status of a delivery's last answer, as last_error records it (`HTTP 422`), or null. */
+/** The status of a delivery's last answer, as last_error records it (`HTTP 422`, `HTTP 301 ...`), or null. */
 function lastStatusOf(lastError: string | null): number | null {
-  const match = lastError === null ? null : /^HTTP (\d{3})$/.exec(lastError);
+  const match = lastError === null ? null : /^HTTP (\d{3})\b/.exec(lastError);
   return match ? Number(match[1]) : null;
+}
+
+/** last_error for an answer: its status, and for a redirect where it pointed (the address to give instead). */
+function answerText(status: number, location: string | null): string {
+  if (status < 300 || status >= 400) return `HTTP ${status}`;
+  return `HTTP ${status} (webhooks do not follow redirects${location ? `; it points to ${location}` : ''})`;
 }
 
 export interface WebhookDeliveryOptions {
@@ -64,6 +76,10 @@ type Delivery = Selectable<WebhookDeliveriesTable>;
 export class WebhookDelivery {
   readonly #o: Required<WebhookDeliveryOptions>;
   readonly #loop: BackgroundLoop;
+  /** Deliveries under way, each settled (never rejecting) when its attempt is recorded. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** How many of them are each user's. */
+  readonly #inFlightPerUser = new Map<string, number>();
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
@@ -73,8 +89,8 @@ export class WebhookDelivery {
       logger: options.logger,
       metrics: options.metrics,
       pass: async () => {
-        while (this.#loop.isRunning && (await this.#deliverBatch()) > 0) {
-          // keep going while there is work
+        while (this.#loop.isRunning && (await this.#startDue()) > 0) {
+          // keep going while there is work and room for it
         }
         await this.#updateDepth();
         return this.#o.pollIntervalMs;
@@ -86,22 +102,29 @@ export class WebhookDelivery {
     this.#loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  /** Stops claiming, and waits for the deliveries under way to be recorded. */
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    await this.#settled();
   }
 
   wake(): void {
     this.#loop.wake();
   }
 
-  /** Delivers everything due now, until nothing is (tests use this). */
+  /** Delivers everything due now, until nothing is, and waits for every answer (tests use this). */
   async runDue(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sent = await this.#deliverBatch();
-      total += sent;
-      if (sent === 0) return total;
+      const started = await this.#startDue();
+      total += started;
+      await this.#settled();
+      if (started === 0) return total;
     }
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
   async #updateDepth(): Promise<void> {
@@ -109,13 +132,23 @@ export class WebhookDelivery {
     this.#o.metrics.webhookOutboxDepth.set(Number(row?.n ?? 0));
   }
 
-  /** Claims the oldest due delivery of each bot and sends them; returns how many were attempted. */
-  async #deliverBatch(): Promise<number> {
+  /**
+   * Claims the oldest due delivery of each bot, as many as there is room for, and starts sending
+   * them without waiting for their answers: a receiver that takes its whole timeout to answer holds
+   * one slot, never the other receivers' messages. Room is batchSize deliveries in flight, a user's
+   * at most a quarter of them, so that one user's slow receivers cannot take every slot either.
+   * Returns how many were started.
+   */
+  async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
+    const room = this.#o.batchSize - this.#inFlight.size;
+    if (room <= 0) return 0;
+    const perUserCap = Math.max(1, Math.floor(this.#o.batchSize / 4));
+    const fullUsers = [...this.#inFlightPerUser].filter(([, n]) => n >= perUserCap).map(([userId]) => userId);
     const now = clock.now();
     const leaseMs = this.#o.timeoutMs + 30_000;
     const claimed = await database.db.transaction().execute(async (trx) => {
-      let candidates = trx.selectFrom('webhook_deliveries as d').select('d.id')
+      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id'])
         .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
         .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
         // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
@@ -125,9 +158,16 @@ export class WebhookDelivery {
           selectFrom('webhook_deliveries as e').select('e.id')
             .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
         )))
-        .orderBy('d.id').limit(this.#o.batchSize);
+        .orderBy('d.id').limit(room);
+      if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
-      const ids = (await candidates.execute()).map((r) => r.id);
+      const taken = new Map<string, number>();
+      const ids = (await candidates.execute()).filter((row) => {
+        const count = (this.#inFlightPerUser.get(row.user_id) ?? 0) + (taken.get(row.user_id) ?? 0);
+        if (count >= perUserCap) return false;
+        taken.set(row.user_id, (taken.get(row.user_id) ?? 0) + 1);
+        return true;
+      }).map((row) => row.id);
       if (ids.length === 0) return [];
       return trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
         .where('id', 'in', ids).returningAll().execute();
@@ -137,8 +177,26 @@ export class WebhookDelivery {
     const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
     const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
     const secretsOf = new Map(users.map((u) => [u.id, [u.webhook_secret, ...(retired.get(u.id) ?? [])]]));
-    await Promise.all(claimed.map((delivery) => this.#deliver(delivery, secretsOf.get(delivery.user_id)!)));
+    for (const delivery of claimed) this.#track(delivery.user_id, this.#deliver(delivery, secretsOf.get(delivery.user_id)!));
     return claimed.length;
+  }
+
+  /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
+  #track(userId: string, attempt: Promise<void>): void {
+    this.#inFlightPerUser.set(userId, (this.#inFlightPerUser.get(userId) ?? 0) + 1);
+    const settled: Promise<void> = attempt.catch((error: unknown) => {
+      // The attempt could not be recorded (the database went away): its lease runs out and it is
+      // sent again, under the same webhook-id.
+      if (!this.#o.database.health.observe(error)) this.#o.logger.error({ err: error }, 'could not record a webhook delivery attempt; it is tried again when its lease ends');
+    }).finally(() => {
+      this.#inFlight.delete(settled);
+      const left = (this.#inFlightPerUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.#inFlightPerUser.set(userId, left);
+      else this.#inFlightPerUser.delete(userId);
+      // The bot's next message may be due now, and there is room again.
+      this.#loop.wake();
+    });
+    this.#inFlight.add(settled);
   }
 
   /** `stored`: the user's secrets as stored (sealed, or not), the current one first, then those a rotation retired that still sign. */
@@ -176,7 +234,7 @@ export class WebhookDelivery {
         .where('id', '=', delivery.id).execute();
       return;
     }
-    const error = result.status === null ? (result.error ?? 'no answer') : `HTTP ${result.status}`;
+    const error = result.status === null ? (result.error ?? 'no answer') : answerText(result.status, result.location ?? null);
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
@@ -198,7 +256,7 @@ export class WebhookDelivery {
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
-  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; retryAfterMs?: number | null }> {
+  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; retryAfterMs?: number | null; location?: string | null }> {
     try {
       const response = await this.#o.http.request({
         method: 'POST',
@@ -212,12 +270,13 @@ export class WebhookDelivery {
         },
         body: delivery.payload,
         timeoutMs: this.#o.timeoutMs,
-        // Only the status matters; a long answer is not read.
-        maxBytes: 1024,
+        // Only the status matters: the body is not waited for.
+        maxBytes: 0,
         guarded: true,
       });
       const asksForPause = response.status === 429 || response.status === 503;
-      return { status: response.status, error: null, isPermanent: false, retryAfterMs: asksForPause ? parseRetryAfterMs(response.headers, this.#o.clock.now()) : null };
+      const location = response.headers.location;
+      return { status: response.status, error: null, isPermanent: false, retryAfterMs: asksForPause ? parseRetryAfterMs(response.headers, this.#o.clock.now()) : null, location: typeof location === 'string' ? location : null };
     } catch (error) {
       if (!(error instanceof OutboundError)) throw error;
       if (error.kind === 'blocked') return { status: null, error: 'refused: the callback URL does not lead to a public address', isPermanent: true };
