@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { createRuntime } from '../../src/container.ts';
 import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
 import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
@@ -435,6 +437,36 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.equal(altered.statusCode, 401);
         assert.equal(await statusOf(), before);
         subject.putInCall!(providerBotId);
+      });
+
+      test('a correctly signed body that is not a bot webhook (not JSON; JSON but not an object) is a 4xx, never a 500, and changes nothing', async (t) => {
+        if (!subject.fake) return t.skip('no provider webhooks');
+        const before = await statusOf();
+        // Signed as each provider signs: Recall (Svix) and MeetStream over the raw bytes, Attendee
+        // over the parsed payload re-serialised (for a non-object the parse alone).
+        const signed = (rawBody: string): Record<string, string> => {
+          if (subject.kind === 'recall') {
+            const at = new Date();
+            return { 'webhook-id': `msg_${Math.random().toString(36).slice(2)}`, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(RECALL_SECRET).sign('msg_fixed', at, rawBody) };
+          }
+          if (subject.kind === 'meetstream') return { 'x-meetstream-signature': `sha256=${createHmac('sha256', MEETSTREAM_SECRET).update(rawBody).digest('hex')}` };
+          let canonical = rawBody;
+          try {
+            canonical = JSON.stringify(JSON.parse(rawBody));
+          } catch {
+            // not JSON: signed as sent
+          }
+          return { 'x-webhook-signature': createHmac('sha256', Buffer.from(ATTENDEE_SECRET, 'base64')).update(canonical).digest('base64') };
+        };
+        for (const rawBody of ['not json at all', 'null', '[]', '7', '"bot.done"']) {
+          const headers = signed(rawBody);
+          if (subject.kind === 'recall') headers['webhook-id'] = 'msg_fixed';
+          const answer = await post(rawBody, headers);
+          const expected = subject.kind === 'attendee' ? '401 invalid_provider_signature' : '400 invalid_provider_webhook';
+          assert.equal(`${answer.statusCode} ${answer.json().code}`, expected, `${rawBody}: ${answer.body}`);
+          assert.match(answer.json().message, subject.kind === 'attendee' ? /not (JSON|a JSON object), so its signature cannot be checked/ : /^body: body is not (JSON|a JSON object)$/, rawBody);
+        }
+        assert.equal(await statusOf(), before);
       });
 
       test('the host removing the bot: Stopped, and the user\'s webhook says bot.kicked (event bot.stopped)', async (t) => {

@@ -13,7 +13,7 @@ import type {
 } from '../bot-runtimes/bot-runtime.ts';
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
@@ -176,12 +176,10 @@ function attendeeSettings(config: Record<string, unknown>, botId: string): Recor
 }
 
 export function parseAttendeeWebhook(secret: string, headers: Record<string, string | string[] | undefined>, rawBody: string): WebhookParseResult {
-  let payload: Record<string, any>;
-  try {
-    payload = JSON.parse(rawBody) as Record<string, any>;
-  } catch {
-    return { ok: false, reason: 'bad_signature', message: 'body is not JSON, so its signature cannot be checked' };
-  }
+  const body = readWebhookBody(rawBody);
+  // Attendee signs the parsed payload: a body that is not a JSON object has no signature to check.
+  if ('problem' in body) return { ok: false, reason: 'bad_signature', message: `${body.problem}, so its signature cannot be checked` };
+  const payload = body.payload;
   const given = Buffer.from(headerValue(headers, 'x-webhook-signature') ?? '');
   const expected = Buffer.from(attendeeSignature(secret, payload));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature', message: 'X-Webhook-Signature is missing or does not match the payload' };

@@ -11,7 +11,7 @@ import type {
 } from '../bot-runtimes/bot-runtime.ts';
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
@@ -208,12 +208,9 @@ export function parseMeetStreamWebhook(secret: string, headers: Record<string, s
   const a = Buffer.from(given.trim().toLowerCase());
   const b = Buffer.from(expected);
   if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, reason: 'bad_signature', message: 'X-MeetStream-Signature is missing or does not match the body' };
-  let payload: Record<string, unknown>;
-  try {
-    payload = JSON.parse(rawBody) as Record<string, unknown>;
-  } catch {
-    return { ok: false, reason: 'malformed', message: 'body is not JSON' };
-  }
+  const body = readWebhookBody(rawBody);
+  if ('problem' in body) return { ok: false, reason: 'malformed', message: body.problem };
+  const payload: Record<string, unknown> = body.payload;
   const botId = payload.bot_id;
   const eventName = typeof payload.bot_event === 'string' ? payload.bot_event : typeof payload.event === 'string' ? payload.event : null;
   const botStatus = typeof payload.bot_status === 'string' ? payload.bot_status : null;

@@ -10,3 +10,18 @@ export function toLifecycleStatus(target: TargetStatus | null): BotStatus | null
   if (target === null) return null;
   return isBotStatus(target) ? target : null;
 }
+
+/**
+ * A provider webhook's body, read as the JSON object every provider sends; valid JSON of another
+ * kind (`null`, an array, a number, a string) is not a webhook either.
+ */
+export function readWebhookBody(rawBody: string): { payload: Record<string, any> } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(rawBody);
+  } catch {
+    return { problem: 'body is not JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { problem: 'body is not a JSON object' };
+  return { payload: value as Record<string, any> };
+}

@@ -19,7 +19,7 @@ import type {
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { parseRetryAfterMs as retryAfterMs } from '../outbound-http.ts';
 import { describeError, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
-import { toLifecycleStatus, type TargetStatus } from './provider-status.ts';
+import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
@@ -209,15 +209,14 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
   try {
     verifier.verify(rawBody, { 'webhook-id': pick('id'), 'webhook-timestamp': pick('timestamp'), 'webhook-signature': pick('signature') });
   } catch (error) {
-    return { ok: false, reason: 'bad_signature', message: error instanceof WebhookVerificationError ? error.message : 'signature did not verify' };
+    // The library parses the body once the signature holds: a SyntaxError is a signed body that is
+    // not JSON, which the read below names.
+    if (!(error instanceof SyntaxError)) return { ok: false, reason: 'bad_signature', message: error instanceof WebhookVerificationError ? error.message : 'signature did not verify' };
   }
-  let payload: { event?: unknown; data?: Record<string, any> };
-  try {
-    payload = JSON.parse(rawBody) as typeof payload;
-  } catch {
-    return { ok: false, reason: 'malformed', message: 'body is not JSON' };
-  }
-  const data = payload.data ?? {};
+  const body = readWebhookBody(rawBody);
+  if ('problem' in body) return { ok: false, reason: 'malformed', message: body.problem };
+  const payload = body.payload as { event?: unknown; data?: Record<string, any> };
+  const data = payload.data !== null && typeof payload.data === 'object' ? payload.data : {};
   // Current shape: data.bot.id and data.data.{code, sub_code}; the older one: data.bot_id and data.status.
   const botId = data.bot?.id ?? data.bot_id;
   const status = data.data ?? data.status ?? {};
