@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLive, isStepBack, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
+import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLaterEnding, isLive, isStepBack, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
 
 test('the usual path is allowed, with or without recording and leaving', () => {
   for (const path of [
@@ -70,4 +70,20 @@ test('a step back: a paused recording, or any earlier stage; an ending is never 
   assert.equal(isStepBack('InMeeting', 'Recording'), false);
   assert.equal(isStepBack('Recording', 'Stopped'), false);
   assert.equal(isStepBack('Joining', 'Joining'), false);
+});
+
+test('a second ending after an ending is a later ending (acknowledged, the first stands); a live status after one, or an allowed step, is not', () => {
+  assert.equal(isLaterEnding('Denied', 'Done'), true, 'Recall: call_ended (refused at the waiting room), then done');
+  assert.equal(isLaterEnding('NotAllowed', 'Done'), true, 'MeetStream: bot.notallowed, then bot.done');
+  assert.equal(isLaterEnding('Error', 'Stopped'), true);
+  assert.equal(isLaterEnding('Cancelled', 'Stopped'), true, 'a runtime told to stop a cancelled bot');
+  assert.equal(isLaterEnding('Done', 'Error'), true);
+  assert.equal(isLaterEnding('Stopped', 'Done'), false, 'an allowed step');
+  assert.equal(isLaterEnding('Done', 'Joining'), false, 'a live status after an ending stays refused');
+  assert.equal(isLaterEnding('Joining', 'Done'), false);
+  for (const from of BOT_STATUSES) {
+    for (const to of BOT_STATUSES) {
+      if (isLaterEnding(from, to)) assert.ok(!isLive(from) && !isLive(to) && !canTransition(from, to), `${from} -> ${to}`);
+    }
+  }
 });

@@ -76,6 +76,17 @@ export function isLive(status: BotStatus): boolean {
   return LIVE_STATUSES.includes(status);
 }
 
+/**
+ * A second ending reported for a bot that has ended: Recall follows call_ended (a bot refused at
+ * the waiting room: Denied) with done, MeetStream ends every path with bot.done, a runtime told to
+ * stop a cancelled bot reports Stopped. The first ending stands (it says how the bot ended, or that
+ * it was cancelled); the later one is acknowledged and changes nothing, as a refusal would be
+ * retried by the provider for a day. A live status after an ending is not one of these.
+ */
+export function isLaterEnding(from: BotStatus, to: BotStatus): boolean {
+  return !isLive(from) && !isLive(to) && !canTransition(from, to);
+}
+
 /** True once the bot has been handed to a runtime (its schedule can no longer move). */
 export function isLaunched(status: BotStatus): boolean {
   return status !== 'Scheduled' && status !== 'Cancelled' && status !== 'Missed';

@@ -61,6 +61,8 @@ interface Subject {
   webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string, metadata?: Record<string, string> | null): { rawBody: string; headers: Record<string, string> };
   /** A signed status webhook saying the host removed the bot from the meeting; null where the provider does not say so. */
   kickedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
+  /** A signed status webhook saying the host refused the bot at the waiting room (Denied); null where the provider sends no later ending after it. */
+  refusedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
 }
 
 function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
@@ -116,6 +118,15 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       // MeetStream: bot_event bot.kicked, event bot.stopped, status Stopped (labs' terminal mapping, ../shared/reference/meetstream.md).
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.kicked');
       // Attendee's state changes (ended, with the leave's sub type) name no removal by the host in its docs.
+      return null;
+    },
+    refusedWebhook(id) {
+      // Recall: call_ended with sub code bot_kicked_from_waiting_room, and then done, as every bot
+      // ends (https://docs.recall.ai/docs/sub-codes; https://docs.recall.ai/docs/bot-status-change-events).
+      if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_waiting_room' });
+      // MeetStream: bot.denied, then bot.done, which ends every path (../shared/reference/meetstream.md 6.2).
+      if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.denied');
+      // Attendee's docs name no state change after could_not_join_meeting's.
       return null;
     },
   };
@@ -609,6 +620,31 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.deepEqual(commandsQueued.filter((c) => c.action === 'provider_retire'), [], 'nothing to remove: it has finished');
         const decisions = (await rc.database.db.selectFrom('bot_decisions').select(['kind']).where('bot_id', '=', id).execute()).map((d) => d.kind);
         assert.ok(decisions.includes('provider_duplicate_finished'), decisions.join(', '));
+      });
+
+      test('a bot refused at the waiting room, then done (as the provider ends every bot): the refusal stands, the done is acknowledged and sends nothing', async (t) => {
+        if (!subject.fake || subject.refusedWebhook!('probe') === null) return t.skip('no later ending after a refusal');
+        const start = clock.now() + 30 * 60_000;
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Refused', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://meet.google.com/rfs-abcd-efg' } });
+        const id = (await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `refused-${subject.kind}`, bot_config: { bot_name: 'Refused' } } })).body.bot_id;
+        clock.set(start - 170_000);
+        await rc.dispatcher.runDue();
+        const providerId = (await rc.database.db.selectFrom('bots').select(['provider_bot_id']).where('id', '=', id).executeTakeFirstOrThrow()).provider_bot_id!;
+        const status = async () => (await rc.request('GET', `/api/v1/bots/${id}`, { auth: user.auth })).body.status;
+        const joining = subject.webhook!(providerId, 'joining');
+        assert.equal((await post(joining.rawBody, joining.headers)).statusCode, 200);
+        const refused = subject.refusedWebhook!(providerId)!;
+        assert.equal((await post(refused.rawBody, refused.headers)).statusCode, 200);
+        assert.equal(await status(), 'Denied');
+        const queued = async () => (await rc.database.db.selectFrom('webhook_deliveries').select('id').where('bot_id', '=', id).execute()).length;
+        const before = await queued();
+        const done = subject.webhook!(providerId, 'done');
+        const answer = await post(done.rawBody, done.headers);
+        // A 409 here would be retried by the provider for a day (Recall through Svix).
+        assert.equal(answer.statusCode, 200, answer.body);
+        assert.deepEqual({ ...(answer.json() as Record<string, unknown>), provider_status: undefined }, { bot_id: id, status: 'Denied', previous_status: 'Denied', changed: false, already_ended: true, provider_status: undefined });
+        assert.equal(await status(), 'Denied');
+        assert.equal(await queued(), before, 'no webhook for the acknowledged ending');
       });
 
       test('an illegal transition is refused and changes nothing', async (t) => {

@@ -261,6 +261,20 @@ describe('MeetStream conventions', () => {
       assert.equal((await report(botId, 'Recording')).body.code, 'invalid_status_transition');
     });
 
+    test('another ending after an ending (Done after Error, Error after Done) is acknowledged with already_ended; the first stands and nothing is sent', async () => {
+      const botId = await launchedBot();
+      assert.equal((await report(botId, 'Error')).status, 200);
+      const sent = async () => (await rc.database.db.selectFrom('webhook_deliveries').select('id').where('bot_id', '=', botId).execute()).length;
+      const before = await sent();
+      for (const status of ['Done', 'Stopped', 'NotAllowed']) {
+        const answer = await report(botId, status);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        assert.deepEqual(answer.body, { bot_id: botId, status: 'Error', previous_status: 'Error', changed: false, already_ended: true });
+      }
+      assert.equal(await sent(), before);
+      assert.equal((await report(botId, 'InMeeting')).body.code, 'invalid_status_transition', 'a live status after an ending stays refused');
+    });
+
     test('every end of a bot\'s time in the meeting is sent as event bot.stopped with the specific bot_event', async () => {
       const expected: Record<string, [string, string, number]> = {
         Stopped: ['bot.stopped', 'bot.stopped', 200],

@@ -18,6 +18,7 @@ const ProviderWebhookResponse = Type.Union([
     provider_status: Type.String(),
     retired: Type.Optional(Type.Literal(true, { description: 'The provider bot was replaced or cancelled: acknowledged, nothing changed' })),
     stale: Type.Optional(Type.Literal(true, { description: 'A later report was applied already (deliveries come retried and out of order): acknowledged, nothing changed' })),
+    already_ended: Type.Optional(Type.Literal(true, { description: 'The bot had ended and the report names another ending (Recall\'s done after a refusal at the waiting room): the first ending stands, acknowledged, nothing changed' })),
   }),
   Type.Object({ ignored: Type.Literal(true) }),
 ]);
@@ -33,7 +34,7 @@ export function registerProviderWebhookRoutes(app: App, deps: AppDeps): void {
       schema: {
         tags: ['Bot providers'],
         summary: 'Status webhooks from Recall.ai, MeetStream or Attendee',
-        description: 'Register this URL with the provider (docs/providers/<name>.md). The signature is checked over the raw body with BOT_PROVIDER_WEBHOOK_SECRET; the provider status is mapped to a Rollcall status, which reaches the user\'s callback_url as a Rollcall webhook. A bad signature (401), an unknown provider bot made by Rollcall (404: the retry finds it once its id is recorded) or a transition the lifecycle forbids (409) changes nothing; another application\'s or another deployment\'s bot in the same provider account (its metadata has no rollcall_bot_id, or one this deployment does not have) and a report older than one applied already are acknowledged (200) and change nothing.',
+        description: 'Register this URL with the provider (docs/providers/<name>.md). The signature is checked over the raw body with BOT_PROVIDER_WEBHOOK_SECRET; the provider status is mapped to a Rollcall status, which reaches the user\'s callback_url as a Rollcall webhook. A bad signature (401), an unknown provider bot made by Rollcall (404: the retry finds it once its id is recorded) or a transition the lifecycle forbids (409: a live status after an ending) changes nothing; a second ending after an ending (done after a refusal) is acknowledged (200, already_ended) and the first stands; another application\'s or another deployment\'s bot in the same provider account (its metadata has no rollcall_bot_id, or one this deployment does not have) and a report older than one applied already are acknowledged (200) and change nothing.',
         security: [],
         params: ProviderParams,
         response: { 200: ProviderWebhookResponse, ...errorResponses(404, 409, 413) },

@@ -48,6 +48,7 @@ export const StatusReportResponse = Type.Object({
   status: Type.String(),
   previous_status: Type.String(),
   changed: Type.Boolean(),
+  already_ended: Type.Optional(Type.Literal(true, { description: 'The bot had ended (or was cancelled) and the report names another ending: the first stands, nothing changed' })),
 });
 
 export const WebhookSecretResponse = Type.Object({

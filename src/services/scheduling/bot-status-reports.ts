@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { canTransition, isStepBack, LIVE_STATUSES, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
+import { canTransition, isLaterEnding, isStepBack, LIVE_STATUSES, type BotStatus, type RuntimeReportableStatus } from '../../domain/bot-status.ts';
 import type { BotRow } from '../../db/schema.ts';
 import type { RemovalKind } from '../../domain/late-edit.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -21,6 +21,8 @@ export interface StatusReportResult {
   status: string;
   previous_status: string;
   changed: boolean;
+  /** Set when the bot had ended already and the report named another ending: the first stands. */
+  already_ended?: true;
 }
 
 export class BotStatusReports {
@@ -66,6 +68,7 @@ export class BotStatusReports {
       }
       const from = bot.status as BotStatus;
       if (from === status) return { bot_id: bot.id, status, previous_status: from, changed: false };
+      if (isLaterEnding(from, status)) return { bot_id: bot.id, status: from, previous_status: from, changed: false, already_ended: true };
       if (!canTransition(from, status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${status}`, { details: { field: 'status', from, to: status } });
       }
@@ -172,6 +175,7 @@ export class ProviderStatusReports {
         await transitionBot(trx, { ...bot, status: 'Joining' }, report.status, reason, now, { kicked: report.kicked === true });
         return { ...base, status: report.status, changed: true };
       }
+      if (isLaterEnding(from, report.status)) return { ...base, status: from, changed: false, already_ended: true };
       if (!canTransition(from, report.status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${report.status} (${report.provider} reported ${report.providerStatus})`, { details: { field: 'status', from, to: report.status, provider_status: report.providerStatus } });
       }
