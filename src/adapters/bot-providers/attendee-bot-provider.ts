@@ -76,6 +76,7 @@ export class AttendeeBotProvider implements BotRuntime {
         createsPerMinute: options.createsPerMinute,
         // A repeat while the first creation runs meets the unique_bot_deduplication_key constraint (bots_api_utils.py, create_bot).
         unansweredCreationRunsMs: 0,
+        minJoinAtLeadMs: ATTENDEE_MIN_JOIN_AT_LEAD_MS,
       },
       settingsOf: attendeeSettings,
       update: (id, change) => this.#update(id, change),
