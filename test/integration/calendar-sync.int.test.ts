@@ -3405,6 +3405,35 @@ describe('ICS feed specifics', () => {
     assert.equal(webcal.status, 503, 'webcal:// is read as https:// (nothing listens there)');
   });
 
+  test('a feed cut short on its way (no END:VCALENDAR) is not read as the whole calendar: the events after the cut keep their bots, and the next whole fetch changes nothing', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.createFeed();
+    const start = env.clock.now() + DAY;
+    env.ics.edit(url, (events) => events.push(
+      { uid: 'first@x', summary: 'First', startMs: start, endMs: start + HOUR, location: meetingUrl() },
+      { uid: 'second@x', summary: 'Second', startMs: start + 2 * HOUR, endMs: start + 3 * HOUR, location: meetingUrl() },
+    ));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id;
+    const second = (await eventsOf(env, user.auth, id, start - HOUR, start + 4 * HOUR)).find((e) => e.title === 'Second')!;
+    const botId = await schedule(env, user.auth, second.id, 'cut-short');
+    // The body stops inside the second event, as a dropped connection leaves it.
+    const whole = await (await fetch(url)).text();
+    const cutAt = whole.indexOf('BEGIN:VEVENT', whole.indexOf('BEGIN:VEVENT') + 1) + 'BEGIN:VEVENT\r\nUID:sec'.length;
+    env.ics.replaceWithRaw(url, whole.slice(0, cutAt));
+    const cut = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    assert.notEqual(cut.body.synced, true, JSON.stringify(cut.body));
+    assert.match((await connection(env, user.auth, id)).last_error, /cut short/);
+    assert.deepEqual((await eventsOf(env, user.auth, id, start - HOUR, start + 4 * HOUR)).map((e) => e.title).sort(), ['First', 'Second']);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    env.ics.replaceWithRaw(url, null);
+    const again = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    assert.equal((await connection(env, user.auth, id)).last_error, null);
+  });
+
   test('a URL that does not serve a calendar is refused', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.publishRaw('<html><body>Sign in</body></html>');

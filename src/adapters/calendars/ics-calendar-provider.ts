@@ -130,6 +130,14 @@ export class IcsCalendarProvider implements CalendarProvider {
     if (!/BEGIN:VCALENDAR/i.test(text.slice(0, 4096))) {
       throw new CalendarProviderError({ kind: 'permanent', message: 'the URL did not answer with an iCalendar feed (no BEGIN:VCALENDAR)' });
     }
+    // A feed without its closing line was cut short on the way (a connection dropped after the
+    // answer began, where no Content-Length told the client to wait for more). Read as the whole
+    // calendar, it would delete every event after the cut and cancel their bots: a passing failure
+    // instead, as the next fetch is likely whole. (The parser itself forgives missing END lines
+    // inside a feed; this is only about its end.)
+    if (!/END:VCALENDAR/i.test(text.slice(Math.max(0, text.length - 4096)))) {
+      throw new CalendarProviderError({ kind: 'transient', message: 'the feed ends without END:VCALENDAR: it was cut short on the way, so the events of the last whole fetch stay' });
+    }
     try {
       return await parseIcsYielding(text, { nowMs: this.#now() });
     } catch (error) {
