@@ -65,3 +65,10 @@ test('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: each key checked by position, and on
   assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_KEY: key('0a'), CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: `${key('0b')},short` }), /CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: key 2 of 2/);
   assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: key('0b') }), /needs CREDENTIALS_ENCRYPTION_KEY/);
 });
+
+test('OUTBOUND_ALLOWED_HOSTS takes host names and IP addresses alone; one written with a scheme, port, path or wildcard stops the start, named', () => {
+  assert.deepEqual(parseConfig({ OUTBOUND_ALLOWED_HOSTS: ' 127.0.0.1, Feeds.Internal ,::1,[fd00::1],localhost.' }).outboundAllowedHosts, ['127.0.0.1', 'feeds.internal', '::1', '[fd00::1]', 'localhost.']);
+  for (const entry of ['127.0.0.1:18483', 'http://feeds.internal', 'feeds.internal/ics', 'user@feeds.internal', '*.internal', 'two words']) {
+    assert.throws(() => parseConfig({ OUTBOUND_ALLOWED_HOSTS: `localhost,${entry}` }), (e: unknown) => e instanceof ConfigError && e.message.includes(`OUTBOUND_ALLOWED_HOSTS: "${entry}" is not a host name or IP address`), entry);
+  }
+});

@@ -217,9 +217,7 @@ export function parseConfig(env: Env): Config {
     botProvider: botRuntime === 'recall' || botRuntime === 'meetstream' || botRuntime === 'attendee'
       ? parseBotProvider(botRuntime, env, problems, int)
       : null,
-    outboundAllowedHosts: Object.freeze(
-      (text('OUTBOUND_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
-    ),
+    outboundAllowedHosts: Object.freeze(allowedHosts(text('OUTBOUND_ALLOWED_HOSTS'), problems)),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
@@ -306,4 +304,28 @@ function parseBotProvider(name: BotProviderName, env: Env, problems: string[], i
 /** Drops the password from a database URL so it can be printed. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * OUTBOUND_ALLOWED_HOSTS: host names or IP addresses, comma-separated. The guard compares a URL's
+ * host alone, so an entry written with a scheme, a port or a path (`127.0.0.1:8443`,
+ * `http://feeds.internal`) would never match: it stops the start, naming the entry, rather than
+ * leave every request to that host refused with a message that does not mention the setting.
+ */
+function allowedHosts(value: string | null, problems: string[]): string[] {
+  const hosts = (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const host of hosts) {
+    // A bare IPv6 address is written without brackets, as in a URL's hostname or with them.
+    const asInUrl = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    let parsedHost: string | null = null;
+    try {
+      parsedHost = new URL(`http://${asInUrl}`).host;
+    } catch {
+      // not a host
+    }
+    if (parsedHost !== asInUrl || host.includes('*')) {
+      problems.push(`OUTBOUND_ALLOWED_HOSTS: "${host}" is not a host name or IP address (write each host alone, without a scheme, port, path or wildcard)`);
+    }
+  }
+  return hosts;
 }
