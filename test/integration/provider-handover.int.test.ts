@@ -632,6 +632,14 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(Date.parse(made[0]!.joinAt!), startMs + MIN - JOIN_LEAD_MS);
       const kinds = (await decisions(botId)).map((d) => d.kind);
       assert.ok(kinds.includes('handed_over') && !kinds.includes('provider_replaced'), kinds.join(', '));
+      // The log names the key Recall got, so its logs can be matched: the launch key moved on.
+      const launchKey = (await scheduleRow(botId)).idempotency_key;
+      const sentKeys = createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId).map((r) => r.headers['idempotency-key']);
+      assert.deepEqual(sentKeys, [launchKey, `${launchKey}~1`]);
+      const handedOver = (await decisions(botId)).find((d) => d.kind === 'handed_over')!;
+      assert.deepEqual([handedOver.details.idempotency_key, handedOver.details.provider_idempotency_key], [launchKey, `${launchKey}~1`]);
+      const retried = (await decisions(botId)).find((d) => d.kind === 'handover_retried')!;
+      assert.match(retried.reason, new RegExp(`HTTP 507 to the idempotency key ${launchKey}\\); retrying under ${launchKey}~1`));
     });
 
     test('Recall\'s 507, then a restart: the restarted process sends the key that moved on, not the one whose 507 Recall has cached', async (t) => {

@@ -131,13 +131,13 @@ export class RecallBotProvider implements BotRuntime {
       // Out of ad-hoc bots. The cached 507 would come back for this key for an hour: move on.
       // Not recorded (the database is down): the retry gets the cached 507 once more and moves on then.
       await this.#o.keyGenerations.moveOn(request.idempotency_key, generation + 1).catch(() => undefined);
-      return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507); retrying with a new idempotency key${describeError(result.answer)}` };
+      return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507 to the idempotency key ${key}); retrying under ${request.idempotency_key}~${generation + 1}${describeError(result.answer)}` };
     }
     const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
     if (!outcome.ok || !result.ok) return outcome;
     const id = (result.answer.json as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };
-    return { ok: true, alreadyDone: false, providerBotId: id };
+    return { ok: true, alreadyDone: false, providerBotId: id, ...(key !== request.idempotency_key ? { sentKey: key } : {}) };
   }
 
   /**

@@ -54,7 +54,8 @@ export interface BotCommand {
 }
 
 export type RuntimeOutcome =
-  | { ok: true; alreadyDone: boolean; providerBotId?: string }
+  /** sentKey: the idempotency key the provider got, where it is not the launch's (Recall after a 507). */
+  | { ok: true; alreadyDone: boolean; providerBotId?: string; sentKey?: string }
   /** createdNothing: the provider made nothing of this request for sure (a retry is a first request again). */
   | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string; createdNothing?: boolean }
   /** isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready. */

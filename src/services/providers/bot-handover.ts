@@ -342,7 +342,7 @@ export class BotHandover {
     await handovers.recordAttempts(trx, this.provider, launches.map(({ schedule, bot }) => ({ botId: bot.id, sent: handovers.sentOf(bot), key: schedule.idempotency_key })), nowMs);
     for (const { schedule, bot } of launches) {
       if (schedule.attempts <= 1) continue;
-      await bots.appendDecision(trx, bot.id, nowMs, 'handover_retried', `Handover to ${this.provider}, attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
+      await bots.appendDecision(trx, bot.id, nowMs, 'handover_retried', `Handover to ${this.provider}, attempt ${schedule.attempts} (launch key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts });
     }
   }
 
@@ -372,7 +372,7 @@ export class BotHandover {
         await handovers.recordHeld(trx, bot.id, provider, { providerBotId, ...held, handedOverAtMs: nowMs }, nowMs);
         await bots.appendDecision(trx, bot.id, nowMs, 'handed_over',
           `Handed over to ${provider} as ${providerBotId}, joins at ${formatInstant(bot.join_at_ms)}${outcome.alreadyDone ? ` (${provider} already had this launch under its idempotency key; nothing was created twice)` : ''}`,
-          { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key });
+          { provider, provider_bot_id: providerBotId, join_at: formatInstant(bot.join_at_ms), idempotency_key: schedule.idempotency_key, ...(outcome.sentKey ? { provider_idempotency_key: outcome.sentKey } : {}) });
         if (current && (current.status !== 'Scheduled' || current.join_at_ms !== held.joinAtMs || current.meeting_url !== held.meetingUrl || current.bot_config !== held.botConfig)) {
           await requestProviderSync(trx, { id: bot.id, provider_bot_id: providerBotId }, 'The bot changed while it was being handed over', nowMs);
         } else if (blocked.has(bot.id)) {
