@@ -1237,6 +1237,31 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok((await decisions(going.botId)).some((d) => d.kind === 'provider_bot_removed'));
     });
 
+    test('the provider refusing the account (402, its credit ran out): the bot is not failed but tried again, /readyz says why, and the handover goes once the account takes bots', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/cre-ditl-eft', `credit-${kind}`);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      // Recall documents 402 for a self-serve account out of credit (https://docs.recall.ai/docs/errors).
+      fake.failNext(/^POST /, { status: 402, body: { detail: 'Insufficient credit balance' } });
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).status, 'Scheduled', 'the bot waits for the account');
+      assert.match((await scheduleRow(botId)).last_error ?? '', /provider_account_blocked: .*HTTP 402/);
+      const ready = await rc.request('GET', '/readyz');
+      assert.equal(ready.body.checks.runtime, false);
+      assert.match(ready.body.reasons.runtime, /provider_account_blocked/);
+      // Tried again no sooner than a minute later, and taken once the balance is topped up.
+      clock.advance(30_000);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).provider_bot_id, null);
+      clock.advance(31_000);
+      await rc.dispatcher.runDue();
+      assert.ok((await botRow(botId)).provider_bot_id, 'handed over once the account takes bots');
+      assert.equal((await rc.request('GET', '/readyz')).body.checks.runtime, true);
+    });
+
     test('the provider refusing the key: the bot fails with the reason, and /readyz says why', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

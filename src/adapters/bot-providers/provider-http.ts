@@ -73,13 +73,34 @@ export async function sendProviderRequest(http: OutboundHttp, req: ProviderReque
  * Retry-After; 408, 409 (a request with the same idempotency key still in flight), 425 and 5xx are
  * worth another try; any other 4xx is the provider refusing this request for good.
  */
+/**
+ * Providers whose 403 is not about the API key: Recall answers a bad key with 401 and 403 when its
+ * web application firewall blocks a request, "usually due to an issue with your payload or your
+ * server's IP reputation" (https://docs.recall.ai/docs/errors). Read as a refused key, it would
+ * send the operator to check a key that works.
+ */
+const FORBIDDEN_IS_FIREWALL: ReadonlySet<string> = new Set(['recall']);
+
+/** How long a request refused for the account's credit (402) waits before it is tried again. */
+const ACCOUNT_RETRY_MS = 60_000;
+
 export function outcomeOfAnswer(provider: string, what: string, result: ProviderResult, nowMs: number): RuntimeOutcome {
   if (!result.ok) return { ok: false, failure: 'transient', retryAfterMs: null, message: `${provider} unreachable during ${what}: ${result.error}` };
   const { status, headers } = result.answer;
   if (status >= 200 && status < 300) return { ok: true, alreadyDone: false };
   const detail = describeError(result.answer);
+  if (status === 403 && FORBIDDEN_IS_FIREWALL.has(provider)) {
+    return { ok: false, failure: 'permanent', retryAfterMs: null, message: `${provider} blocked the ${what} (HTTP 403: its firewall refused the request, for its content or this server's address; the API key is answered with 401)${detail}` };
+  }
   if (status === 401 || status === 403) {
     return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
+  }
+  // 402: the account's credit ran out (Recall: "Insufficient credit balance -- Top up balance in
+  // the dashboard", https://docs.recall.ai/docs/errors). Every bot is refused until someone tops
+  // it up, then every bot is taken again: not a reason to fail this bot for good. It waits and is
+  // tried again (a minute apart at least), made nothing, and the instance says why it is not ready.
+  if (status === 402) {
+    return { ok: false, failure: 'transient', createdNothing: true, isAccountProblem: true, retryAfterMs: Math.max(retryAfterMs(headers, nowMs) ?? 0, ACCOUNT_RETRY_MS), message: `provider_account_blocked: ${provider} refused the ${what} for the account (HTTP 402: its credit ran out); top up the balance in ${provider}'s dashboard${detail}` };
   }
   if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} rate limited the ${what} (HTTP 429)` };
   if (status === 408 || status === 409 || status === 425 || status >= 500) {

@@ -1,6 +1,7 @@
-// Whether the bot provider accepts this deployment's API key, as seen in its answers. A provider
-// that refuses the key (401/403) refuses every bot, so the instance says it is not ready, with
-// the reason, until an answer from the provider is accepted again. Every call to the runtime goes
+// Whether the bot provider accepts this deployment's API key and account, as seen in its answers.
+// A provider that refuses the key (401/403) or the account (402: no credit left) refuses every
+// bot, so the instance says it is not ready, with the reason, until an answer from the provider
+// is accepted again. Every call to the runtime goes
 // through the watch, so launches, handovers, late edits and commands all count.
 import type { BotRuntime, RuntimeOutcome } from './bot-runtime.ts';
 
@@ -17,7 +18,7 @@ export class RuntimeAuthHealth {
     if (outcome.ok) {
       this.#problem = null;
       this.#since = null;
-    } else if (outcome.failure === 'permanent' && outcome.isAuthFailure) {
+    } else if ((outcome.failure === 'permanent' && outcome.isAuthFailure) || (outcome.failure !== 'permanent' && outcome.isAccountProblem)) {
       if (this.#problem === null) this.#since = nowMs;
       this.#problem = outcome.message;
     }
