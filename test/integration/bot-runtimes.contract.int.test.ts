@@ -416,10 +416,13 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
 
       test('a good signature moves the bot and queues the user\'s webhook', async (t) => {
         if (!subject.fake) {
-          const answer = await post('{}', {}, 'recall');
-          // No provider route without a provider runtime: an unknown route, which under /api/v1
-          // is answered 401 to a caller without an API key (authentication comes before routing).
-          assert.equal(answer.statusCode, 401, 'no provider route without a provider runtime');
+          // A provider posting to a deployment whose BOT_RUNTIME names none is told so (not asked
+          // for an API key it was never meant to send), whatever the body.
+          for (const body of ['{}', 'not json']) {
+            const answer = await post(body, {}, 'recall');
+            assert.equal(`${answer.statusCode} ${answer.json().code}`, '404 provider_not_configured', answer.body);
+            assert.match(answer.json().message, new RegExp(`BOT_RUNTIME is ${subject.kind}\\); set BOT_RUNTIME`));
+          }
           t.skip(`${subject.kind} reports status through the status route with its token`);
           return;
         }

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { ApiError } from '../../errors.ts';
 
 const ProviderParams = Type.Object({
   provider_name: Type.Union([Type.Literal('recall'), Type.Literal('meetstream'), Type.Literal('attendee')], { description: 'The BOT_RUNTIME this deployment runs bots on' }),
@@ -25,10 +26,21 @@ const ProviderWebhookResponse = Type.Union([
 
 export function registerProviderWebhookRoutes(app: App, deps: AppDeps): void {
   const webhooks = deps.providerWebhooks;
-  if (!webhooks) return;
+  if (!webhooks) {
+    // A provider posting here while BOT_RUNTIME names none (the operator registered the URL, then
+    // forgot the setting) is told so: without the route it would get the API key's 401, and its
+    // dashboard would show an error about a key it was never meant to send. Not in the OpenAPI
+    // document, as nothing is served here.
+    void app.register(async (raw) => {
+      takeBodiesAsText(raw);
+      raw.post('/providers/:provider_name/webhook', { config: { auth: 'custom' }, schema: { hide: true } }, async () => {
+        throw new ApiError('provider_not_configured', `provider_name: this deployment does not run bots on a provider (BOT_RUNTIME is ${deps.config.botRuntime}); set BOT_RUNTIME to the provider that sends these webhooks`, { details: { field: 'provider_name' } });
+      });
+    });
+    return;
+  }
   void app.register(async (raw) => {
-    raw.removeAllContentTypeParsers();
-    raw.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    takeBodiesAsText(raw);
     raw.post('/providers/:provider_name/webhook', {
       config: { auth: 'custom' },
       schema: {
@@ -41,4 +53,10 @@ export function registerProviderWebhookRoutes(app: App, deps: AppDeps): void {
       },
     }, async (request) => webhooks.accept((request.params as { provider_name: string }).provider_name, request.headers, typeof request.body === 'string' ? request.body : ''));
   });
+}
+
+/** The body as the bytes it came as, whatever its type: the signature is over them. */
+function takeBodiesAsText(raw: App): void {
+  raw.removeAllContentTypeParsers();
+  raw.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 }
