@@ -62,7 +62,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     // trim() copies the body: only a body that starts with white space can be all of it.
     if (typeof body === 'string' && (body.length === 0 || (body.charCodeAt(0) <= 32 && body.trim() === ''))) return done(null, undefined);
-    return parseJson(request, body as string, done);
+    return parseJson(request, body as string, (error, value) => {
+      // The parser refuses a `__proto__` or `constructor.prototype` key (prototype poisoning) with
+      // the same words as a syntax error. Valid JSON refused for such a key is told so.
+      if (error && hasPrototypeKey(body as string)) {
+        return done(new ApiError('validation_error', 'body: a "__proto__" key, or "prototype" inside "constructor", is not accepted anywhere in a body', { details: { field: '__proto__' } }), undefined);
+      }
+      done(error ?? null, value);
+    });
   });
 
   // Fastify reads text/plain bodies as strings by default; the API takes JSON only, so such a body
@@ -285,4 +292,15 @@ function errorCodeAt(schema: unknown, segments: string[]): ErrorCode {
     code = (node[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? code;
   }
   return code ?? 'validation_error';
+}
+
+/** Whether a body the JSON parser refused is valid JSON with a key that could poison a prototype. */
+function hasPrototypeKey(body: string): boolean {
+  if (!/"(__proto__|constructor)"/.test(body)) return false;
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
