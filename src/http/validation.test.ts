@@ -32,3 +32,20 @@ test('errors outside unions are unchanged', () => {
   assert.equal(messageFor(Type.Object({ title: Type.String() }), {}).message, 'title: is required');
   assert.equal(messageFor(Type.Object({ limit: Type.Integer({ minimum: 1 }) }), { limit: 0 }).message, 'limit: must be >= 1');
 });
+
+function queryMessageFor(schema: object, query: unknown): string {
+  const validate = validatorCompiler({ schema, httpPart: 'querystring', method: 'GET', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  assert.equal(validate(structuredClone(query)), false, 'the query is refused');
+  return validationErrorToApiError(validate.errors, 'querystring').message;
+}
+
+test('a query parameter given twice (it arrives as a list) is named once, not with each choice refused in turn', () => {
+  const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('failed'), Type.Literal('delivered')]);
+  const schema = Type.Object({ status: Type.Optional(DeliveryStatus), limit: Type.Optional(Type.Integer({ minimum: 1 })) });
+  assert.equal(queryMessageFor(schema, { status: ['failed', 'delivered'] }), 'status (query): must be given once, not repeated');
+  assert.equal(queryMessageFor(schema, { limit: ['1', '2'] }), 'limit (query): must be given once, not repeated');
+  assert.equal(queryMessageFor(schema, { status: 'bogus' }), 'status (query): must be one of pending, failed, delivered', 'a single bad value: its choices');
+  assert.equal(queryMessageFor(Type.Object({ n: Type.Union([Type.Literal('a'), Type.Integer(), Type.Integer({ minimum: 5 })]) }), { n: 'x' }), 'n (query): must be a, or of type integer', 'each type named once');
+  // A parameter that takes a list is not one given twice.
+  assert.equal(queryMessageFor(Type.Object({ ids: Type.Array(Type.Integer()) }), { ids: ['x'] }), 'ids.0 (query): must be an integer');
+});

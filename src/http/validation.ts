@@ -49,6 +49,10 @@ const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query',
 /** Turns Ajv's first error into an ApiError whose message names the field. */
 export function validationErrorToApiError(errors: ErrorObject[], part: string): ApiError {
   if (errors.length === 0) return new ApiError('validation_error', 'Request is invalid');
+  const repeated = part === 'querystring' ? repeatedParameter(errors) : null;
+  if (repeated !== null) {
+    return new ApiError('validation_error', `${repeated} (query): must be given once, not repeated`, { details: { field: repeated, location: 'query' } });
+  }
   const { error: first, choices } = errorToReport(errors);
   const segments = first.instancePath.split('/').filter(Boolean).map(unescapePointer);
   let propertySchema: Record<string, unknown> | undefined = first.parentSchema as Record<string, unknown> | undefined;
@@ -80,13 +84,25 @@ function errorToReport(errors: readonly ErrorObject[]): { error: ErrorObject; ch
   const specific = branches.find((e) => e.instancePath !== union.instancePath || (e.keyword !== 'const' && e.keyword !== 'type'));
   if (specific) return { error: specific, choices: null };
   const values = branches.filter((e) => e.keyword === 'const').map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
-  const types = branches.filter((e) => e.keyword === 'type').flatMap((e) => [(e.params as { type: unknown }).type].flat().map(String));
+  const types = [...new Set(branches.filter((e) => e.keyword === 'type').flatMap((e) => [(e.params as { type: unknown }).type].flat().map(String)))];
   const alternatives = [
     ...(values.length > 0 ? [values.length > 1 ? `one of ${values.join(', ')}` : values[0]!] : []),
     ...types.filter((t) => t !== 'null').map((t) => `of type ${t}`),
   ];
   if (alternatives.length === 0) return { error: first, choices: null };
   return { error: branches[0] ?? first, choices: `must be ${alternatives.join(', or ')}${types.includes('null') ? ', or null' : ''}` };
+}
+
+/**
+ * A query parameter given more than once (`?status=failed&status=delivered`) arrives as a list; for
+ * a parameter that takes one value, that is the error to name, not each of its choices in turn.
+ */
+function repeatedParameter(errors: readonly ErrorObject[]): string | null {
+  const first = errors[0]!;
+  const segments = first.instancePath.split('/').filter(Boolean);
+  if (segments.length !== 1 || !Array.isArray(first.data)) return null;
+  const acceptsList = errors.some((e) => e.instancePath === first.instancePath && e.keyword === 'type' && [(e.params as { type: unknown }).type].flat().includes('array'));
+  return acceptsList ? null : unescapePointer(segments[0]!);
 }
 
 function isWithin(path: string, parent: string): boolean {
