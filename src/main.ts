@@ -63,7 +63,12 @@ async function main(argv: string[]): Promise<number> {
       }
       if (sub === 'revoke') {
         if (!arg) return usageError('keys revoke needs <key-id>');
-        return (await revokeApiKey(database.db, arg, systemClock)) ? 0 : failure(`No key ${arg}`);
+        const revoked = await revokeApiKey(database.db, arg, systemClock);
+        if (!revoked) return failure(`No key ${arg}`);
+        // Revoking twice is not an error (a script may run again), but it says so.
+        const at = new Date(revoked.revokedAtMs).toISOString();
+        process.stdout.write(revoked.wasRevokedBefore ? `Key ${arg} was already revoked (at ${at}); nothing changed\n` : `Revoked key ${arg} at ${at}: requests with it are refused from now on, and its dashboard sessions end\n`);
+        return 0;
       }
     }
     if (command === 'secrets' && sub === 'reseal') {

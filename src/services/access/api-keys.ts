@@ -83,13 +83,14 @@ export async function listApiKeys(db: Kysely<Schema>, userName: string): Promise
 }
 
 /** Revokes a key; answers false when there is no such key. Revoking twice is harmless. */
-export async function revokeApiKey(db: Kysely<Schema>, keyId: string, clock: Clock): Promise<boolean> {
+/** Revokes a key (again is a no-op); null when there is no such key. */
+export async function revokeApiKey(db: Kysely<Schema>, keyId: string, clock: Clock): Promise<{ revokedAtMs: number; wasRevokedBefore: boolean } | null> {
   const key = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', keyId).executeTakeFirst();
-  if (!key) return false;
-  if (key.revoked_at === null) {
-    await db.updateTable('api_keys').set({ revoked_at: clock.now() }).where('id', '=', keyId).execute();
-  }
-  return true;
+  if (!key) return null;
+  if (key.revoked_at !== null) return { revokedAtMs: Number(key.revoked_at), wasRevokedBefore: true };
+  const now = clock.now();
+  await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).execute();
+  return { revokedAtMs: now, wasRevokedBefore: false };
 }
 
 /**
