@@ -4119,6 +4119,38 @@ describe('auto-schedule', () => {
     assert.deepEqual(bots.map((b) => [b.id, b.status]), [[autoBot, 'Cancelled']], 'the event was booked again after its bot\'s data was deleted');
   });
 
+  test('a join time the client pinned (bot_config.join_at, then a PATCH; or a PATCH alone) stays where it is when auto-schedule links a copy of the meeting to the bot', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.createFeed();
+    const ics = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    const start = env.clock.now() + DAY;
+    const [byPatch, byConfig] = [meetingUrl(), meetingUrl()];
+    const pinned = async (link: string, key: string, joinAt?: number) => {
+      const event = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: key, start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
+      const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { bot_name: 'Scribe', ...(joinAt ? { join_at: iso(joinAt) } : {}) } } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const patched = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${booked.body.bot_id}`, { auth: user.auth, body: { scheduled_join_time: iso(start - 20_000) } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      return booked.body.bot_id as string;
+    };
+    const patchedBot = await pinned(byPatch, 'pinned-by-patch');
+    const configBot = await pinned(byConfig, 'pinned-by-config', start - 60_000);
+    // The same two meetings arrive on the feed; auto-schedule links each copy to its bot.
+    env.ics.edit(url, (events) => events.push(
+      { uid: 'patch@feed', summary: 'Patched', startMs: start, endMs: start + HOUR, location: byPatch },
+      { uid: 'config@feed', summary: 'Configured', startMs: start, endMs: start + HOUR, location: byConfig },
+    ));
+    await env.rc.request('POST', `/api/v1/calendar/connections/${ics.body.calendar_id}/sync`, { auth: user.auth });
+    const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    assert.equal(enabled.body.bots_scheduled, 0, 'both copies share the bots booked already');
+    const copies = await eventsOf(env, user.auth, ics.body.calendar_id, start - HOUR, start + 2 * HOUR);
+    assert.deepEqual(copies.map((e) => e.bots[0]?.id).sort(), [patchedBot, configBot].sort());
+    for (const id of [patchedBot, configBot]) {
+      const view = await bot(env, user.auth, id);
+      assert.equal(view.scheduled_join_time, iso(start - 20_000), `${id}: the PATCHed join time holds`);
+    }
+  });
+
   test('a manual bot in the meeting is shared, not doubled; a cancelled auto bot stays cancelled; disable stops new bookings', async () => {
     const user = await env.rc.newUser();
     const a = await connectGoogle(env, user.auth);

@@ -531,12 +531,18 @@ export class AutoSchedule implements AfterSyncHook {
   /** A live bot of the user already going to this meeting at this time (for example a manual one). */
   async #liveBotInSameMeeting(userId: string, candidate: Candidate): Promise<{ botId: string; deduplication_key: string; config: AppliedBotConfig } | null> {
     const row = await this.#database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id')
-      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config'])
+      .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config', 'bots.join_at_ms', 'bots.is_join_time_pinned'])
       .where('bots.user_id', '=', userId).where('bots.meeting_identity', '=', candidate.meetingIdentity)
       .where('bots.status', 'in', LIVE_STATUSES).where('bot_events.is_live', '=', 1).where('bot_events.start_ms', '=', candidate.startMs)
       .limit(1).executeTakeFirst();
     if (!row) return null;
-    // The bot's own configuration, so that linking one more event changes nothing else about it.
-    return { botId: row.id, deduplication_key: row.deduplication_key, config: applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput) };
+    // The bot's own configuration, so that linking one more event changes nothing else about it:
+    // its join time too. One the client pinned (bot_config.join_at, or a PATCH of
+    // scheduled_join_time, which the stored configuration of older bots does not show) stays
+    // pinned where it is now; an unpinned one stays free to follow the linked events.
+    const config = applyBotConfigDefaults(JSON.parse(row.bot_config) as BotConfigInput);
+    delete config.join_at;
+    if (row.is_join_time_pinned === 1 && Number(row.join_at_ms) > this.#clock.now()) config.join_at = new Date(Number(row.join_at_ms)).toISOString();
+    return { botId: row.id, deduplication_key: row.deduplication_key, config };
   }
 }

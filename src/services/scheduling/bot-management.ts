@@ -306,7 +306,10 @@ export class BotManagement {
         updatedFields.push(field);
       }
     }
-    // A join time the client names is theirs: calendar moves no longer override it.
+    // A join time the client names is theirs: calendar moves no longer override it. The stored
+    // configuration says so too (join_at), as bot_config.join_at would have: whatever books the
+    // bot again from it (auto-schedule linking a copy of the meeting) keeps the pin where it is.
+    if (joinAtMs !== null) config.join_at = formatInstant(joinAtMs);
     const isPinned = joinAtMs !== null ? 1 : bot.is_join_time_pinned;
     const meetingEndMs = isAdHoc && joinAtMs !== null ? bot.meeting_end_ms + (joinAtMs - bot.join_at_ms) : bot.meeting_end_ms;
     const updated: BotRow = { ...bot, bot_config: JSON.stringify(config), custom_attributes: JSON.stringify(attributes), is_join_time_pinned: isPinned, meeting_end_ms: meetingEndMs, updated_at: now };
@@ -320,7 +323,8 @@ export class BotManagement {
     }
     const scheduleUpdated = joinAtMs !== null && await moveBotJoinTime(trx, updated, joinAtMs, now, 'Join time set through the API');
     // A bot a provider already holds gets its new settings there too (one sync covers a move as well).
-    if (updated.bot_config !== bot.bot_config) await requestProviderSync(trx, updated, `Settings changed through the API: ${updatedFields.filter((f) => f !== 'scheduled_join_time').join(', ')}`, now);
+    const changedSettings = updatedFields.filter((f) => f !== 'scheduled_join_time');
+    if (changedSettings.length > 0) await requestProviderSync(trx, updated, `Settings changed through the API: ${changedSettings.join(', ')}`, now);
     return {
       success: true,
       message: updatedFields.length > 0 ? 'Scheduled bot updated successfully' : 'Nothing changed',
