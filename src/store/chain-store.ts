@@ -36,14 +36,24 @@ export async function disableChain(db: Db, seriesId: string, nowMs: number): Pro
 /**
  * Enabled chains with something to do: nothing booked yet, or the booked bot is no longer waiting
  * to join (launched, finished, cancelled) or its meeting is over. Chains told to wait (nothing
- * left to book) are skipped until their next check.
+ * left to book) are skipped until their next check, unless their series (or one of its
+ * occurrences' overrides) changed since the chain last looked: a rule extended, an occurrence
+ * added or brought back may have given it something to book within that wait. Read here rather
+ * than written by the change: the chain loop locks a chain before its series, a change the other
+ * way round.
  */
 export async function listDueChains(db: Db, nowMs: number, limit: number): Promise<string[]> {
   const rows = await db.selectFrom('recurring_chains')
     .leftJoin('bots', 'bots.id', 'recurring_chains.current_bot_id')
     .select('recurring_chains.series_event_id')
     .where('recurring_chains.is_enabled', '=', 1)
-    .where((eb) => eb.or([eb('recurring_chains.next_check_at_ms', 'is', null), eb('recurring_chains.next_check_at_ms', '<=', nowMs)]))
+    .where((eb) => eb.or([
+      eb('recurring_chains.next_check_at_ms', 'is', null),
+      eb('recurring_chains.next_check_at_ms', '<=', nowMs),
+      eb.exists(eb.selectFrom('events').select('events.id')
+        .where((e) => e.or([e('events.id', '=', e.ref('recurring_chains.series_event_id')), e('events.recurring_event_id', '=', e.ref('recurring_chains.series_event_id'))]))
+        .whereRef('events.updated_at', '>', 'recurring_chains.updated_at')),
+    ]))
     .where((eb) => eb.or([
       eb('recurring_chains.current_bot_id', 'is', null),
       eb('bots.id', 'is', null),

@@ -183,6 +183,50 @@ describe('chain mode', () => {
     assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'the series was deleted' });
   });
 
+  test('the chain-mode request sent again updates the bot the chain has booked: it does not take the chain back to the occurrence under way, nor to one whose bot the client cancelled', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries();
+    const request = { deduplication_key: 'resent', bot_config: { bot_name: 'Chain' }, recurring_event: true };
+    const first = await post(`${SCHEDULE}/${series.id}`, request);
+    // The first occurrence's bot launches (the second is booked); the client cancels the second's
+    // bot (the chain moves on to the third); the first meeting is still under way.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    const second = await botOf(series.id, '20261130T100000Z');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${second.id}`, { auth: user.auth })).status, 200);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    const third = await botOf(series.id, '20261207T100000Z');
+    clock.set(Date.parse('2026-11-23T10:10:00Z'));
+    const again = await post(`${SCHEDULE}/${series.id}`, { ...request, bot_config: { bot_name: 'Chain, renamed' } });
+    assert.deepEqual([again.bot_id, again.updated_existing, again.occurrence_date], [third.id, true, '2026-12-07T10:00:00.000Z'], 'the request answers with the chain\'s booked bot, updated');
+    assert.equal(JSON.parse((await botOf(series.id, '20261207T100000Z')).bot_config).bot_name, 'Chain, renamed');
+    assert.equal((await rc.chains.advance()).booked, 0, 'nothing booked again');
+    assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]), [['20261123T100000Z', 'Joining'], ['20261207T100000Z', 'Scheduled']]);
+    assert.notEqual(first.bot_id, again.bot_id);
+    // An occurrence named explicitly still starts the chain there.
+    const named = await post(`${SCHEDULE}/${series.id}`, { ...request, occurrence_date: '2026-12-14T10:00:00Z' });
+    assert.equal(named.occurrence_date, '2026-12-14T10:00:00.000Z');
+  });
+
+  test('a chain with nothing left to book picks up an edit that gives it more (the rule extended, a cancelled occurrence brought back) at its next pass, not an hour later', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(1);
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'extended', bot_config: {}, recurring_event: true });
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 0, 'the only occurrence launched: nothing left to book');
+    const waiting = await rc.database.db.selectFrom('recurring_chains').select(['next_check_at_ms', 'last_error']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.ok(Number(waiting.next_check_at_ms) > clock.now() + 30 * 60_000, 'told to wait');
+    clock.advance(60_000);
+    assert.equal((await rc.chains.advance()).booked, 0, 'nothing changed: still waiting');
+    // The rule is extended to three weeks: the second occurrence is booked at the next pass.
+    clock.advance(60_000);
+    const extended = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'] } });
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal((await botOf(series.id, '20261130T100000Z')).status, 'Scheduled');
+    // Done with it: the chain ends with its series, leaving the tests after this one alone.
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('toggle-recurrence: the shape, an occurrence already covered, and the refusals', async () => {
     clock.set(NOW);
     const series = await weeklySeries(4);

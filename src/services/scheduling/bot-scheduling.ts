@@ -219,7 +219,7 @@ export class BotScheduling implements EventChangeListener {
       }
       const occurrence = occurrenceDate !== undefined
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate)
-        : await this.#nextOccurrence(trx, userId, series, now);
+        : (isChain ? await this.#chainPosition(trx, userId, series, now) : null) ?? await this.#nextOccurrence(trx, userId, series, now);
       const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
       return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
@@ -324,6 +324,24 @@ export class BotScheduling implements EventChangeListener {
     }
     if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
     return found;
+  }
+
+  /**
+   * Where a series' chain stands, for a chain-mode request that names no occurrence: the
+   * occurrence its booked bot waits for, when the chain is on and that bot has not launched. The
+   * request sent again (a client retrying, or setting the chain up at every start) then updates
+   * that bot. Resolved as "the next occurrence" it would take the chain back to the occurrence
+   * under way, or to one whose bot the client cancelled (the chain had moved past it), and book
+   * it again: two or three chain bots at once. Null: the request books the next occurrence.
+   */
+  async #chainPosition(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence | null> {
+    const chain = await findChain(trx, series.id);
+    if (!chain || chain.is_enabled !== 1 || chain.current_bot_id === null || chain.current_occurrence_key === null) return null;
+    const booked = await bots.findBotById(trx, chain.current_bot_id);
+    const originalStartMs = parseOccurrenceKey(chain.current_occurrence_key);
+    if (!booked || booked.status !== 'Scheduled' || originalStartMs === null) return null;
+    const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, series, originalStartMs);
+    return occurrence && occurrence.status !== 'cancelled' && occurrence.endMs > now ? occurrence : null;
   }
 
   async #nextOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence> {
