@@ -735,6 +735,18 @@ describe('POST /calendar/schedule/{event_id}', () => {
       await expectError(await schedule(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' }), 400, 'event_cancelled');
     });
 
+    test('messages about one occurrence name the occurrence, not the series: its cancellation, and an occurrence that has ended', async () => {
+      const series = await weeklySeries(alice.auth);
+      const booked = await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' });
+      const cancelled = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', status: 'cancelled' } });
+      assert.equal(cancelled.status, 201);
+      const decisions = (await rc.request('GET', `/api/v1/bots/${booked.bot_id}`, { auth: alice.auth })).body.decisions as { kind: string; reason: string }[];
+      assert.ok(decisions.some((d) => d.reason.includes(`The occurrence 20261201T100000Z of series ${series.id} was cancelled`)), JSON.stringify(decisions));
+      const ended = await schedule(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-17' });
+      await expectError(ended, 400, 'event_ended');
+      assert.equal(ended.body.error, `The occurrence of ${series.id} at 2026-11-17T10:00:00.000Z has already ended`);
+    });
+
     test('a moved occurrence is scheduled at its new time', async () => {
       const series = await weeklySeries(alice.auth);
       const moved = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-11-24T10:00:00Z', start_time: '2026-11-25T16:00:00Z', end_time: '2026-11-25T17:00:00Z' } });

@@ -469,7 +469,8 @@ export class BotScheduling implements EventChangeListener {
     }
     const join = computeJoinTime({ startMs: target.startMs, endMs: target.endMs, nowMs: now, joinLeadMs: this.#joinLeadMs, requestedJoinAtMs });
     const key = givenKey ?? derivedDeduplicationKey(meeting.identity, target.originalStartMs ?? target.startMs);
-    if (!join.ok) throw new ApiError(join.code, join.code === 'invalid_join_at' ? join.message : `Event ${eventId} has already ended`, { details: { field: join.code === 'invalid_join_at' ? 'bot_config.join_at' : 'event_id' } });
+    const ended = target.originalStartMs === null ? `Event ${eventId} has already ended` : `The occurrence of ${eventId} at ${formatInstant(target.startMs)} has already ended`;
+    if (!join.ok) throw new ApiError(join.code, join.code === 'invalid_join_at' ? join.message : ended, { details: { field: join.code === 'invalid_join_at' ? 'bot_config.join_at' : 'event_id' } });
 
     const existingLink = await bots.findLiveLink(trx, target.linkEventId, target.occurrenceKey);
     if (existingLink && existingLink.deduplication_key !== key) {
@@ -635,7 +636,7 @@ export class BotScheduling implements EventChangeListener {
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
         await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : null);
         holders.delete(link.occurrence_key);
-        const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? `Event ${eventId} was cancelled` : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
+        const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? (link.occurrence_key === '' ? `Event ${eventId} was cancelled` : `The occurrence ${link.occurrence_key} of series ${eventId} was cancelled`) : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
         // A disconnect says nothing about the meeting itself: a bot already in it stays.
         await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected' });
         continue;
