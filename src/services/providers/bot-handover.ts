@@ -280,11 +280,11 @@ export class BotHandover {
     } else if (slot.isInTime && slot.handoverAtMs === slot.deadlineMs) {
       reason = `Will be handed over to ${provider} at ${at}, ${minutes(leadMs)} before it joins at ${joins} (the handover lead)`;
     } else if (slot.isInTime) {
-      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.deadlineMs - slot.handoverAtMs)} earlier than its lead needs: the bots joining around ${joins} need ${provider}'s ${createsPerMinute} creations a minute, earliest join first`;
+      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.deadlineMs - slot.handoverAtMs)} earlier than its lead needs: the bots joining around ${joins} need ${provider}'s ${creations(createsPerMinute)} a minute, earliest join first`;
     } else if (!isAtRisk) {
       reason = `Will be handed over to ${provider} at ${at}, as soon as the pace allows: it was booked less than the ${minutes(leadMs)} lead before it joins at ${joins}`;
     } else {
-      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.handoverAtMs - slot.deadlineMs)} after its lead runs out (${formatInstant(slot.deadlineMs)}): the bots joining before it take ${provider}'s ${createsPerMinute} creations a minute${this.#pausedUntilMs > now ? `, and ${provider} asked to wait until ${formatInstant(this.#pausedUntilMs)}` : ''}`;
+      reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.handoverAtMs - slot.deadlineMs)} after its lead runs out (${formatInstant(slot.deadlineMs)}): the bots joining before it take ${provider}'s ${creations(createsPerMinute)} a minute${this.#pausedUntilMs > now ? `, and ${provider} asked to wait until ${formatInstant(this.#pausedUntilMs)}` : ''}`;
     }
     await bots.appendDecision(trx, bot.botId, now, 'handover_planned', reason, details);
     await handovers.recordPlan(trx, bot.botId, provider, { plannedAtMs: slot.handoverAtMs, deadlineMs: slot.deadlineMs, isAtRisk }, now);
@@ -416,6 +416,10 @@ export class BotHandover {
 /** The plan's spacing between two creations, at PACE_SHARE of the provider's rate. */
 function pacedSpacingMs(createsPerMinute: number): number {
   return Math.ceil(60_000 / (createsPerMinute * PACE_SHARE));
+}
+
+function creations(perMinute: number): string {
+  return `${perMinute} creation${perMinute === 1 ? '' : 's'}`;
 }
 
 function minutes(ms: number): string {

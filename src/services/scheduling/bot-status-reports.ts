@@ -165,7 +165,8 @@ export class ProviderStatusReports {
       }
       if (report.status === null || report.status === from) return { ...base, status: from, changed: false };
       const now = this.#clock.now();
-      const reason = `${report.message} (${report.provider} status ${report.providerStatus})`;
+      // The provider's own status, unless the message names it already ("Recall reported joining_call").
+      const reason = report.message.includes(report.providerStatus) ? report.message : `${report.message} (${report.provider} status ${report.providerStatus})`;
       // A handed-over bot waits in Scheduled for the provider's first report, joining. A provider
       // that lost that delivery (MeetStream does not retry one: reference meetstream.md 6.2) then
       // reports a later stage; refused, every report after it would be too and the bot would stay
