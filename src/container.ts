@@ -48,6 +48,7 @@ import { WebhookDeliveryLog } from './services/webhooks/webhook-delivery-log.ts'
 import { StatusChangeFeed } from './services/scheduling/status-change-feed.ts';
 import { AdHocBots } from './services/scheduling/ad-hoc-bots.ts';
 import { RecurringChains } from './services/scheduling/recurring-chains.ts';
+import { SilentBots } from './services/scheduling/silent-bots.ts';
 import { closeInOrder } from './lib/close-in-order.ts';
 import { LAST_LOOK_BEFORE_JOIN_MS } from './domain/sync-health.ts';
 
@@ -68,6 +69,7 @@ export interface Rollcall {
   autoSchedule: AutoSchedule;
   /** Chain mode of recurring series: books each next occurrence (its loop runs with the dispatcher). */
   chains: RecurringChains;
+  silentBots: SilentBots;
   /** Early handover to a bot provider that takes a future join time; null for other runtimes. */
   handover: BotHandover | null;
   /** Seals secrets at rest; null when CREDENTIALS_ENCRYPTION_KEY is not set. */
@@ -142,6 +144,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
+  const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });
   const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database, outbound);
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
@@ -222,7 +225,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
 
   let started = false;
   return {
-    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains, handover,
+    config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains, handover, silentBots,
     async startBackground() {
       if (started || !runsDispatcher) return;
       started = true;
@@ -235,6 +238,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       webhooks.start();
       calendarSync.start();
       chains.start();
+      silentBots.start();
     },
     close: () => closeInOrder([
       { name: 'HTTP server', stop: () => app.close() },
@@ -244,6 +248,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       { name: 'webhook delivery', stop: () => webhooks.stop() },
       { name: 'calendar sync', stop: () => calendarSync.stop() },
       { name: 'recurring chains', stop: () => chains.stop() },
+      { name: 'silent bots', stop: () => silentBots.stop() },
       { name: 'bot runtime client', stop: async () => {
         if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
         else await chosenRuntime.close?.();
