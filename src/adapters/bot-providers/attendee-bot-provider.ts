@@ -17,8 +17,6 @@ import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provide
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
-/** Attendee asks for join_at at least two minutes ahead (scheduled bots guide); sooner joins at once. */
-export const ATTENDEE_MIN_JOIN_AT_LEAD_MS = 120_000;
 
 /** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
 const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
@@ -76,7 +74,6 @@ export class AttendeeBotProvider implements BotRuntime {
         createsPerMinute: options.createsPerMinute,
         // A repeat while the first creation runs meets the unique_bot_deduplication_key constraint (bots_api_utils.py, create_bot).
         unansweredCreationRunsMs: 0,
-        minJoinAtLeadMs: ATTENDEE_MIN_JOIN_AT_LEAD_MS,
       },
       settingsOf: attendeeSettings,
       update: (id, change) => this.#update(id, change),
@@ -93,7 +90,11 @@ export class AttendeeBotProvider implements BotRuntime {
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
     const body: Record<string, unknown> = { ...attendeeSettings(request.bot_config, request.bot_id), meeting_url: request.meeting_url, deduplication_key: request.idempotency_key };
-    const joinAt = futureJoinAt(request.join_at, now, ATTENDEE_MIN_JOIN_AT_LEAD_MS);
+    // Any future join time is sent: Attendee's scheduled bots guide asks only that join_at be in
+    // the future, "ideally" two minutes ahead to spin the bot up. A closer one still makes a
+    // scheduled bot that joins then (a little late at worst); sent without it, the bot would join
+    // at once, early.
+    const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 400 && /deduplication key already in use/i.test(result.answer.text)) {

@@ -84,7 +84,6 @@ export class MeetStreamBotProvider implements BotRuntime {
         updatableSettings: [],
         createsPerMinute: options.createsPerMinute,
         unansweredCreationRunsMs: MEETSTREAM_CREATION_RUNS_MS,
-        minJoinAtLeadMs: 0,
       },
       settingsOf: meetstreamSettings,
       update: (id, change) => this.#update(id, change),

@@ -92,7 +92,6 @@ export class RecallBotProvider implements BotRuntime {
       createsPerMinute: options.createsPerMinute,
       // A repeat while the first runs is refused with 409 (https://docs.recall.ai/reference/idempotency).
       unansweredCreationRunsMs: 0,
-      minJoinAtLeadMs: 0,
     };
     this.scheduling = {
       rules, settingsOf: recallSettings, update: (id, change, key) => this.#update(id, change, key), delete: (id) => this.#delete(id),

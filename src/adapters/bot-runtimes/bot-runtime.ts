@@ -107,12 +107,6 @@ export interface SchedulingRules {
   /** Bot creations the provider allows per minute (its documented limit, or a conservative one). */
   createsPerMinute: number;
   /**
-   * The least time ahead a creation's join time may be; a creation closer to it goes without one
-   * and joins at once. A handover that cannot be made this far ahead is made at the join time
-   * instead, so the bot joins then rather than early. 0: any future join time is taken.
-   */
-  minJoinAtLeadMs: number;
-  /**
    * How long a creation that got no answer may still be running at the provider, where a repeat
    * under its key arriving meanwhile makes a second bot (MeetStream): the repeat waits that long.
    * 0 where the provider refuses a repeat while the first runs (Recall's 409).

@@ -19,9 +19,6 @@ import type { Database } from '../../db/database.ts';
 import type { BotRow, ScheduleRow, Schema } from '../../db/schema.ts';
 import { madeNothing, type BotRuntime, type LaunchRequest, type RuntimeOutcome, type SchedulingRules } from '../../adapters/bot-runtimes/bot-runtime.ts';
 import { nextCreationAtMs, planHandovers, planningHorizon, type HandoverSlot } from '../../domain/handover-plan.ts';
-
-/** A slot of the plan, moved to the join time when the plan's was too close to it (earliestHandoverAtMs: the plan's). */
-type PlacedSlot = HandoverSlot & { earliestHandoverAtMs?: number };
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { launchRetryDelayMs } from '../../scheduler/backoff.ts';
@@ -107,12 +104,6 @@ export class BotHandover {
   verdict(bot: BotRow, nowMs: number): 'handover' | 'wait' | 'launch' {
     this.#notBeforeMs = 0;
     if (bot.status !== 'Scheduled' || bot.join_at_ms <= nowMs) return 'launch';
-    // Too close to the join time for one the provider takes: made at the join time instead (the
-    // plan places such a bot there; this catches a handover that waited into that window).
-    if (bot.join_at_ms - nowMs < this.#rules.minJoinAtLeadMs) {
-      this.#notBeforeMs = bot.join_at_ms;
-      return 'wait';
-    }
     if (nowMs < this.#pausedUntilMs) return 'wait';
     // Timers that came due together (a stall, a backlog) go out a spacing apart, not at once.
     const at = this.#nextCreationAtMs(this.#recentAttemptsMs, nowMs);
@@ -226,7 +217,7 @@ export class BotHandover {
     const earliestMs = Math.max(now, this.#pausedUntilMs, lastAttemptMs === null ? -Infinity : lastAttemptMs + spacingMs, this.#nextCreationAtMs(recent, now));
     const plan = planHandovers(placeable.map((w) => ({ id: w.botId, joinAtMs: w.joinAtMs })), earliestMs, leadMs, createsPerMinute, horizon.nextLatestMs);
     const byId = new Map(placeable.map((w) => [w.botId, w]));
-    const changes = plan.slots.map((slot) => this.#atJoinTimeIfTooClose(slot)).flatMap((slot) => {
+    const changes = plan.slots.flatMap((slot) => {
       const bot = byId.get(slot.id)!;
       // At risk: late by the plan although its lead had not run out when first seen late, i.e.
       // the pace (or a pause the provider asked for) makes it late, not a late booking. Once
@@ -258,26 +249,14 @@ export class BotHandover {
     this.#o.logger.debug({ provider: this.provider, planned: plan.slots.length, late: plan.late.length, changed: changes.length }, 'handover plan');
   }
 
-  /**
-   * A handover the plan places closer to the join time than the provider takes a join time (it
-   * would join at once, early) is made at the join time instead: the bot joins then, on time.
-   */
-  #atJoinTimeIfTooClose(slot: HandoverSlot): PlacedSlot {
-    const gapMs = slot.joinAtMs - slot.handoverAtMs;
-    if (gapMs <= 0 || gapMs >= this.#rules.minJoinAtLeadMs) return slot;
-    return { ...slot, handoverAtMs: slot.joinAtMs, earliestHandoverAtMs: slot.handoverAtMs };
-  }
-
-  async #announce(trx: Transaction<Schema>, bot: handovers.WaitingBot, slot: PlacedSlot, isAtRisk: boolean, wasAtRisk: boolean, now: number): Promise<void> {
+  async #announce(trx: Transaction<Schema>, bot: handovers.WaitingBot, slot: HandoverSlot, isAtRisk: boolean, wasAtRisk: boolean, now: number): Promise<void> {
     const provider = this.provider;
     const { handoverLeadMs: leadMs, createsPerMinute } = this.#rules;
     const at = formatInstant(slot.handoverAtMs);
     const joins = formatInstant(slot.joinAtMs);
     const details = { provider, handover_at: at, deadline: formatInstant(slot.deadlineMs), join_at: joins, lead_seconds: leadMs / 1000, creates_per_minute: createsPerMinute };
     let reason: string;
-    if (slot.earliestHandoverAtMs !== undefined) {
-      reason = `Will be handed over to ${provider} at its join time, ${joins}, and join at once then: ${provider} takes a join time only ${minutes(this.#rules.minJoinAtLeadMs)} or more ahead, and the earliest handover possible (${formatInstant(slot.earliestHandoverAtMs)}) is closer to it than that`;
-    } else if (slot.isInTime && slot.handoverAtMs === slot.deadlineMs) {
+    if (slot.isInTime && slot.handoverAtMs === slot.deadlineMs) {
       reason = `Will be handed over to ${provider} at ${at}, ${minutes(leadMs)} before it joins at ${joins} (the handover lead)`;
     } else if (slot.isInTime) {
       reason = `Will be handed over to ${provider} at ${at}, ${minutes(slot.deadlineMs - slot.handoverAtMs)} earlier than its lead needs: the bots joining around ${joins} need ${provider}'s ${creations(createsPerMinute)} a minute, earliest join first`;
