@@ -3403,6 +3403,10 @@ describe('ICS feed specifics', () => {
     assert.ok(last.ifNoneMatch);
     const webcal = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: 'webcal://127.0.0.1:1/x.ics' } });
     assert.equal(webcal.status, 503, 'webcal:// is read as https:// (nothing listens there)');
+    // Read as https:// on a server that speaks plain http: a wrong address, not a passing outage.
+    const plain = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url.replace(/^http:/, 'webcal:') } });
+    assert.equal(`${plain.status} ${plain.body.code}`, '400 calendar_feed_invalid', JSON.stringify(plain.body));
+    assert.match(plain.body.error, /does not speak https .*give the feed's http:\/\/ address/);
   });
 
   test('a feed cut short on its way (no END:VCALENDAR) is not read as the whole calendar: the events after the cut keep their bots, and the next whole fetch changes nothing', async () => {

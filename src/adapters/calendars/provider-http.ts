@@ -44,9 +44,20 @@ export function failureFromOutbound(error: OutboundError): ProviderFailure {
     case 'too_many_redirects':
       return { kind: 'permanent', message: error.message };
     case 'timeout':
+      return { kind: 'transient', message: error.message };
     case 'unreachable':
+      // An https:// (or webcal://, read as https://) address whose server answers in plain http:
+      // the address is wrong, and no wait mends it.
+      if (hasCode(error, 'ERR_SSL_WRONG_VERSION_NUMBER')) return { kind: 'permanent', message: 'the server at this address does not speak https (it answered in plain http): give the feed\'s http:// address' };
       return { kind: 'transient', message: error.message };
   }
+}
+
+function hasCode(error: Error, code: string): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === code) return true;
+  }
+  return false;
 }
 
 /** An HttpSend over the outbound client. */
