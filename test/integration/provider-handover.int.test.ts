@@ -1225,7 +1225,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       clock.set(joinAtMs - provider.leadMs - MIN);
       await rc.dispatcher.runDue();
       clock.set(joinAtMs - provider.leadMs);
-      // Recall documents 402 for a self-serve account out of credit (https://docs.recall.ai/docs/errors).
+      // Recall documents 402 for a self-serve account out of credit (https://docs.recall.ai/reference/errors).
       fake.failNext(/^POST /, { status: 402, body: { detail: 'Insufficient credit balance' } });
       await rc.dispatcher.runDue();
       assert.equal((await botRow(botId)).status, 'Scheduled', 'the bot waits for the account');
@@ -1241,6 +1241,13 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       await rc.dispatcher.runDue();
       assert.ok((await botRow(botId)).provider_bot_id, 'handed over once the account takes bots');
       assert.equal((await rc.request('GET', '/readyz')).body.checks.runtime, true);
+      if (fake instanceof FakeRecall) {
+        // Recall answers a key it has seen within the hour with its first answer (its idempotency
+        // page): the retry goes under the next key, or it would get the 402 again after the top-up.
+        const launchKey = (await scheduleRow(botId)).idempotency_key;
+        const keys = createRequests(fake).filter((r) => r.body?.metadata?.rollcall_bot_id === botId).map((r) => r.headers['idempotency-key']);
+        assert.deepEqual(keys, [launchKey, `${launchKey}~1`]);
+      }
     });
 
     test('the provider refusing the key: the bot fails with the reason, and /readyz says why', async () => {

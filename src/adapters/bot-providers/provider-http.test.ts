@@ -19,11 +19,10 @@ test('402 (the account\'s credit ran out) is an account problem: the bot waits a
   assert.equal(!later.ok && later.retryAfterMs, 600_000, 'a longer Retry-After is kept');
 });
 
-test('Recall\'s 403 is its firewall, not the key: the bot fails with that reason and the instance stays ready; 401 is the key', () => {
+test('Recall\'s 403 is its firewall, not the key: handled as a refusal of the deployment, named for what it is; 401 is the key', () => {
   const blocked = outcomeOfAnswer('recall', 'bot creation', answer(403, { detail: 'Request blocked' }), NOW);
-  assert.ok(!blocked.ok && blocked.failure === 'permanent');
-  assert.equal(!blocked.ok && blocked.failure === 'permanent' && blocked.isAuthFailure, undefined);
-  assert.match(!blocked.ok ? blocked.message : '', /recall blocked the bot creation \(HTTP 403: its firewall refused the request/);
+  assert.ok(!blocked.ok && blocked.failure === 'permanent' && blocked.isAuthFailure === true);
+  assert.match(!blocked.ok ? blocked.message : '', /^provider_request_blocked: recall's firewall refused the bot creation \(HTTP 403: for the request's content or this server's address/);
   for (const [provider, status] of [['recall', 401], ['attendee', 403], ['meetstream', 403], ['attendee', 401]] as const) {
     const refused = outcomeOfAnswer(provider, 'bot creation', answer(status), NOW);
     assert.ok(!refused.ok && refused.failure === 'permanent' && refused.isAuthFailure === true, `${provider} ${status}`);

@@ -76,7 +76,7 @@ export async function sendProviderRequest(http: OutboundHttp, req: ProviderReque
 /**
  * Providers whose 403 is not about the API key: Recall answers a bad key with 401 and 403 when its
  * web application firewall blocks a request, "usually due to an issue with your payload or your
- * server's IP reputation" (https://docs.recall.ai/docs/errors). Read as a refused key, it would
+ * server's IP reputation" (https://docs.recall.ai/reference/errors). Named a refused key, it would
  * send the operator to check a key that works.
  */
 const FORBIDDEN_IS_FIREWALL: ReadonlySet<string> = new Set(['recall']);
@@ -90,7 +90,9 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
   if (status >= 200 && status < 300) return { ok: true, alreadyDone: false };
   const detail = describeError(result.answer);
   if (status === 403 && FORBIDDEN_IS_FIREWALL.has(provider)) {
-    return { ok: false, failure: 'permanent', retryAfterMs: null, message: `${provider} blocked the ${what} (HTTP 403: its firewall refused the request, for its content or this server's address; the API key is answered with 401)${detail}` };
+    // Handled as a refused key (the instance not ready, a scheduled bot kept rather than replaced
+    // by a creation the firewall would refuse too), under its own name and reason.
+    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_request_blocked: ${provider}'s firewall refused the ${what} (HTTP 403: for the request's content or this server's address; a bad API key is answered with 401)${detail}` };
   }
   if (status === 401 || status === 403) {
     return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };

@@ -133,6 +133,11 @@ export class RecallBotProvider implements BotRuntime {
       return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: retryAfterMs(result.answer.headers, now) ?? RECALL_POOL_RETRY_MS, message: `recall is out of ad-hoc bots (HTTP 507 to the idempotency key ${key}); retrying under ${request.idempotency_key}~${generation + 1}${describeError(result.answer)}` };
     }
     const outcome = outcomeOfAnswer('recall', 'bot creation', result, now);
+    if (result.ok && result.answer.status === 402) {
+      // Out of credit: nothing was made, and Recall would answer the key with this 402 for an hour
+      // after the balance is topped up. The retry goes under the next key, as after a 507.
+      await this.#o.keyGenerations.moveOn(request.idempotency_key, generation + 1).catch(() => undefined);
+    }
     if (!outcome.ok || !result.ok) return outcome;
     const id = (result.answer.json as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return { ok: false, failure: 'transient', retryAfterMs: null, message: 'recall accepted the bot but its answer had no bot id' };

@@ -8,28 +8,36 @@ import type { BotRuntime, RuntimeOutcome } from './bot-runtime.ts';
 export class RuntimeAuthHealth {
   #problem: string | null = null;
   #since: number | null = null;
+  #isAccountProblem = false;
 
   /** Why the instance is not ready (the provider's latest refusal of the key), or null. */
   get problem(): string | null {
     return this.#problem === null ? null : `${this.#problem} (since ${new Date(this.#since!).toISOString()})`;
   }
 
-  observe(outcome: RuntimeOutcome, nowMs: number): void {
+  /**
+   * `isCreation`: the answer was to a bot creation. An account out of credit still takes deletes,
+   * updates and look-ups: only a creation accepted says it takes bots again.
+   */
+  observe(outcome: RuntimeOutcome, nowMs: number, isCreation = false): void {
     if (outcome.ok) {
+      if (this.#isAccountProblem && !isCreation) return;
       this.#problem = null;
       this.#since = null;
+      this.#isAccountProblem = false;
     } else if ((outcome.failure === 'permanent' && outcome.isAuthFailure) || (outcome.failure !== 'permanent' && outcome.isAccountProblem)) {
       if (this.#problem === null) this.#since = nowMs;
       this.#problem = outcome.message;
+      this.#isAccountProblem = outcome.failure !== 'permanent';
     }
   }
 }
 
 /** The runtime, with every answer it gives reported to `health`. */
 export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth, now: () => number): BotRuntime {
-  const seen = async <T extends RuntimeOutcome>(call: Promise<T>): Promise<T> => {
+  const seen = async <T extends RuntimeOutcome>(call: Promise<T>, isCreation = false): Promise<T> => {
     const outcome = await call;
-    health.observe(outcome, now());
+    health.observe(outcome, now(), isCreation);
     return outcome;
   };
   const scheduling = runtime.scheduling;
@@ -50,7 +58,7 @@ export function watchRuntimeAuth(runtime: BotRuntime, health: RuntimeAuthHealth,
       } } : {}),
     },
     live: live && { leave: (id) => seen(live.leave(id)) },
-    launch: (request) => seen(runtime.launch(request)),
+    launch: (request) => seen(runtime.launch(request), true),
     send: (command) => seen(runtime.send(command)),
     close: async () => runtime.close?.(),
   };
