@@ -14,7 +14,9 @@ export interface InstanceSeries {
   providerSeriesId: string;
 }
 
-const PREFIX = 'instances:';
+/** What an instance series' id starts with. */
+export const INSTANCE_SERIES_PREFIX = 'instances:';
+const PREFIX = INSTANCE_SERIES_PREFIX;
 
 /** The instance series an event belongs to, or null (not a provider instance, or a series of Rollcall's own). */
 export function instanceSeriesOf(event: { calendar_id: string | null; provider_series_id: string | null; recurrence: string | null }): InstanceSeries | null {

@@ -3,6 +3,8 @@
 import type { Engine } from '../db/database.ts';
 import type { RecurringChainRow } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
+import { sql } from 'kysely';
+import { INSTANCE_SERIES_PREFIX } from '../domain/instance-series.ts';
 
 export async function findChain(db: Db, seriesId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<RecurringChainRow | undefined> {
   let query = db.selectFrom('recurring_chains').selectAll().where('series_event_id', '=', seriesId);
@@ -51,7 +53,12 @@ export async function listDueChains(db: Db, nowMs: number, limit: number): Promi
       eb('recurring_chains.next_check_at_ms', 'is', null),
       eb('recurring_chains.next_check_at_ms', '<=', nowMs),
       eb.exists(eb.selectFrom('events').select('events.id')
-        .where((e) => e.or([e('events.id', '=', e.ref('recurring_chains.series_event_id')), e('events.recurring_event_id', '=', e.ref('recurring_chains.series_event_id'))]))
+        .where((e) => e.or([
+          e('events.id', '=', e.ref('recurring_chains.series_event_id')),
+          e('events.recurring_event_id', '=', e.ref('recurring_chains.series_event_id')),
+          // An Outlook series has no row: its instances carry its id's parts (instance-series.ts).
+          e(sql<string>`cast(${INSTANCE_SERIES_PREFIX} as text) || events.calendar_id || ':' || events.provider_series_id`, '=', e.ref('recurring_chains.series_event_id')),
+        ]))
         .whereRef('events.updated_at', '>', 'recurring_chains.updated_at')),
     ]))
     .where((eb) => eb.or([

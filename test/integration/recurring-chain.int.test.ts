@@ -202,9 +202,28 @@ describe('chain mode', () => {
     assert.equal((await rc.chains.advance()).booked, 0, 'nothing booked again');
     assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]), [['20261123T100000Z', 'Joining'], ['20261207T100000Z', 'Scheduled']]);
     assert.notEqual(first.bot_id, again.bot_id);
+    // Its bot cancelled and the request sent again before the chain loop's pass: it books what the
+    // loop would have, the occurrence after, not the cancelled one nor the one under way.
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${third.id}`, { auth: user.auth })).status, 200);
+    const raced = await post(`${SCHEDULE}/${series.id}`, request);
+    assert.equal(raced.occurrence_date, '2026-12-14T10:00:00.000Z');
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]), [['20261123T100000Z', 'Joining'], ['20261214T100000Z', 'Scheduled']]);
     // An occurrence named explicitly still starts the chain there.
-    const named = await post(`${SCHEDULE}/${series.id}`, { ...request, occurrence_date: '2026-12-14T10:00:00Z' });
-    assert.equal(named.occurrence_date, '2026-12-14T10:00:00.000Z');
+    const named = await post(`${SCHEDULE}/${series.id}`, { ...request, occurrence_date: '2026-12-21T10:00:00Z' });
+    assert.equal(named.occurrence_date, '2026-12-21T10:00:00.000Z');
+    // Done with it: the chain ends with its series, leaving the tests after this one alone.
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
+  test('a chain started with a join_at pins that first bot alone: the next occurrences are booked at their own join times', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(3);
+    const first = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'pinned-first', bot_config: { join_at: '2026-11-23T09:50:00Z' }, recurring_event: true });
+    assert.equal(first.scheduled_time, '2026-11-23T09:50:00.000Z');
+    assert.equal(await runAt(Date.parse('2026-11-23T09:50:00Z')), 1);
+    assert.equal(iso((await botOf(series.id, '20261130T100000Z')).join_at_ms), '2026-11-30T09:57:00.000Z');
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
   });
 
   test('a chain with nothing left to book picks up an edit that gives it more (the rule extended, a cancelled occurrence brought back) at its next pass, not an hour later', async () => {

@@ -281,8 +281,11 @@ export class BotScheduling implements EventChangeListener {
   /** Records (or replaces) the chain of a series, with the bot just booked as its current one. */
   async #startChain(trx: Transaction<Schema>, userId: string, seriesId: string, key: string | null, config: AppliedBotConfig, booked: ScheduledOne, occurrenceKey: string, now: number): Promise<void> {
     const existing = await findChain(trx, seriesId);
+    // The chain books every later occurrence with this configuration: a join_at given for this
+    // booking pins this bot alone (later ones would be refused as joining in the past).
+    const { join_at: _pinned, ...chainConfig } = config;
     await saveChain(trx, {
-      series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
+      series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(chainConfig),
       current_bot_id: booked.botId, current_occurrence_key: occurrenceKey, next_check_at_ms: null, last_error: null,
       created_at: existing?.created_at ?? now, updated_at: now,
     });
@@ -339,9 +342,18 @@ export class BotScheduling implements EventChangeListener {
     if (!chain || chain.is_enabled !== 1 || chain.current_bot_id === null || chain.current_occurrence_key === null) return null;
     const booked = await bots.findBotById(trx, chain.current_bot_id);
     const originalStartMs = parseOccurrenceKey(chain.current_occurrence_key);
-    if (!booked || booked.status !== 'Scheduled' || originalStartMs === null) return null;
-    const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, series, originalStartMs);
-    return occurrence && occurrence.status !== 'cancelled' && occurrence.endMs > now ? occurrence : null;
+    if (originalStartMs === null) return null;
+    if (booked && booked.status === 'Scheduled') {
+      const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, series, originalStartMs);
+      if (occurrence && occurrence.status !== 'cancelled' && occurrence.endMs > now) return occurrence;
+    }
+    // Its bot launched, cancelled or gone, and the chain loop not past it yet (it runs within
+    // seconds): the request books what the loop would, the first occurrence after the chain's
+    // position, never the one under way or one the client cancelled the bot of.
+    const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, 100, { refuseUncountable: true });
+    const next = upcoming.find((o) => o.status !== 'cancelled' && o.originalStartMs > originalStartMs);
+    if (!next) throw new ApiError('event_ended', `Series ${series.id} has no upcoming occurrence after the one its chain booked last`);
+    return next;
   }
 
   async #nextOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, now: number): Promise<EffectiveOccurrence> {

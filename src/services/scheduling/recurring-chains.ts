@@ -134,7 +134,9 @@ export class RecurringChains {
         // chain's own problem: it is set aside for a while so that it cannot hold up the others.
         if (this.#database.health.observe(error)) throw error;
         this.#logger.error({ err: error, seriesId }, 'chain mode could not move a chain on; trying it again later');
-        await updateChain(this.#database.db, seriesId, { next_check_at_ms: this.#clock.now() + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000) }).catch(() => {});
+        const now = this.#clock.now();
+        // updated_at too: a chain is due again early only for a change of its series after it looked.
+        await updateChain(this.#database.db, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000), updated_at: now }).catch(() => {});
         continue;
       }
       if (step.outcome === 'booked') {
@@ -330,6 +332,8 @@ export class RecurringChains {
     let config = applyBotConfigDefaults({});
     if (latest) {
       config = applyBotConfigDefaults(JSON.parse(latest.bot_config) as BotConfigInput);
+      // A join time pinned for that one bot (join_at, or a PATCH) is no time for the next occurrences.
+      delete config.join_at;
       // A series occurrence's bot is keyed "<key>@<occurrence key>", an Outlook instance's "<key>@<event id>".
       const suffix = `@${latest.occurrence_key === '' ? latest.event_id : latest.occurrence_key}`;
       key = latest.deduplication_key.endsWith(suffix) ? latest.deduplication_key.slice(0, -suffix.length) : latest.deduplication_key;

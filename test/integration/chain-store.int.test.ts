@@ -1,0 +1,56 @@
+// Which chains the chain loop looks at (src/store/chain-store.ts, listDueChains): a chain told to
+// wait is due again early when its series changed after it looked, an Outlook series (no row of
+// its own) through its instances.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listDueChains } from '../../src/store/chain-store.ts';
+import { instanceSeriesId } from '../../src/domain/instance-series.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+
+const NOW = Date.parse('2026-11-20T09:00:00Z');
+
+describe('chains due for a look', () => {
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+
+  before(async () => {
+    rc = await startTestRollcall({});
+    user = await rc.newUser('chains');
+  });
+  after(async () => rc.close());
+
+  async function waitingChain(seriesId: string, lookedAtMs: number): Promise<void> {
+    await rc.database.db.insertInto('recurring_chains').values({
+      series_event_id: seriesId, user_id: user.userId, is_enabled: 1, deduplication_key: 'k', bot_config: '{}',
+      // Its last bot is gone (launched and over): only the wait holds it back.
+      current_bot_id: 'bot_long_gone', current_occurrence_key: '20261101T090000Z', next_check_at_ms: NOW + 3_600_000, last_error: 'no upcoming occurrence to book',
+      created_at: lookedAtMs, updated_at: lookedAtMs,
+    }).execute();
+  }
+
+  async function instance(seriesOf: { calendarId: string; providerSeriesId: string } | null, updatedAtMs: number): Promise<string> {
+    const created = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Weekly', start_time: '2026-11-27T09:00:00Z', end_time: '2026-11-27T10:00:00Z' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await rc.database.db.updateTable('events').set({ updated_at: updatedAtMs, ...(seriesOf ? { calendar_id: seriesOf.calendarId, provider_series_id: seriesOf.providerSeriesId } : {}) }).where('id', '=', created.body.id).execute();
+    return created.body.id;
+  }
+
+  test('a waiting chain is due when its series, an override of it, or (Outlook) one of its instances changed after it looked; not for older changes', async () => {
+    const looked = NOW - 60_000;
+    // A series with a row, changed after the chain looked.
+    const series = await instance(null, NOW - 10_000);
+    await waitingChain(series, looked);
+    // An Outlook series: its chain is named after the instances' connection and series.
+    const outlook = { calendarId: 'cal_outlook', providerSeriesId: 'AAMkSeriesMaster==' };
+    await waitingChain(instanceSeriesId(outlook), looked);
+    const olderOutlook = { calendarId: 'cal_outlook', providerSeriesId: 'AAMkOtherMaster==' };
+    await waitingChain(instanceSeriesId(olderOutlook), looked);
+    await instance(outlook, NOW - 5_000);
+    await instance(olderOutlook, looked - 5_000);
+    const due = await listDueChains(rc.database.db, NOW, 100);
+    assert.deepEqual(due.filter((id) => [series, instanceSeriesId(outlook), instanceSeriesId(olderOutlook)].includes(id)).sort(), [series, instanceSeriesId(outlook)].sort());
+    // Looked at again after the change: waiting once more.
+    await rc.database.db.updateTable('recurring_chains').set({ updated_at: NOW }).execute();
+    assert.deepEqual((await listDueChains(rc.database.db, NOW, 100)).filter((id) => id === series || id.startsWith('instances:')), []);
+  });
+});
