@@ -3431,7 +3431,14 @@ describe('ICS feed specifics', () => {
     assert.match((await connection(env, user.auth, id)).last_error, /cut short/);
     assert.deepEqual((await eventsOf(env, user.auth, id, start - HOUR, start + 4 * HOUR)).map((e) => e.title).sort(), ['First', 'Second']);
     assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
-    env.ics.replaceWithRaw(url, null);
+    // Two calendar blocks, cut inside the second: an END:VCALENDAR near the end, but not the last line.
+    const firstBlockEnd = whole.indexOf('BEGIN:VEVENT', whole.indexOf('BEGIN:VEVENT') + 1);
+    env.ics.replaceWithRaw(url, `${whole.slice(0, firstBlockEnd)}END:VCALENDAR\r\nBEGIN:VCALENDAR\r\n${whole.slice(firstBlockEnd, cutAt)}`);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    assert.match((await connection(env, user.auth, id)).last_error, /cut short/);
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    // Whole again, with white space after its end as some servers send: read as usual.
+    env.ics.replaceWithRaw(url, `${whole}\r\n\r\n  \r\n`);
     const again = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');

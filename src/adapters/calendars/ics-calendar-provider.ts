@@ -135,7 +135,7 @@ export class IcsCalendarProvider implements CalendarProvider {
     // calendar, it would delete every event after the cut and cancel their bots: a passing failure
     // instead, as the next fetch is likely whole. (The parser itself forgives missing END lines
     // inside a feed; this is only about its end.)
-    if (!/END:VCALENDAR/i.test(text.slice(Math.max(0, text.length - 4096)))) {
+    if (!endsWithCalendarEnd(text.slice(Math.max(0, text.length - 4096)))) {
       throw new CalendarProviderError({ kind: 'transient', message: 'the feed ends without END:VCALENDAR: it was cut short on the way, so the events of the last whole fetch stay' });
     }
     try {
@@ -145,6 +145,16 @@ export class IcsCalendarProvider implements CalendarProvider {
       throw error;
     }
   }
+}
+
+/**
+ * Whether the text's last line (white space after it aside) closes a calendar: a feed of several
+ * VCALENDAR blocks cut inside a later one has an END:VCALENDAR near its end too, not as its last line.
+ */
+function endsWithCalendarEnd(tail: string): boolean {
+  const trimmed = tail.trimEnd();
+  const lastBreak = Math.max(trimmed.lastIndexOf('\n'), trimmed.lastIndexOf('\r'));
+  return /^END:VCALENDAR$/i.test(trimmed.slice(lastBreak + 1).trim());
 }
 
 function fullSync(feed: ParsedFeed, cursor: IcsCursor): FetchResult {
