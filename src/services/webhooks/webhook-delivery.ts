@@ -80,6 +80,8 @@ export class WebhookDelivery {
   readonly #inFlight = new Set<Promise<void>>();
   /** How many of them are each user's. */
   readonly #inFlightPerUser = new Map<string, number>();
+  /** Their ids: one whose lease ran out while it is still under way is not claimed again here. */
+  readonly #inFlightIds = new Set<Delivery['id']>();
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
@@ -136,14 +138,14 @@ export class WebhookDelivery {
    * Claims the oldest due delivery of each bot, as many as there is room for, and starts sending
    * them without waiting for their answers: a receiver that takes its whole timeout to answer holds
    * one slot, never the other receivers' messages. Room is batchSize deliveries in flight, a user's
-   * at most a quarter of them, so that one user's slow receivers cannot take every slot either.
+   * at most a tenth of them, so that it takes ten users' hung receivers at once to fill them.
    * Returns how many were started.
    */
   async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
     const room = this.#o.batchSize - this.#inFlight.size;
     if (room <= 0) return 0;
-    const perUserCap = Math.max(1, Math.floor(this.#o.batchSize / 4));
+    const perUserCap = Math.max(1, Math.floor(this.#o.batchSize / 10));
     const fullUsers = [...this.#inFlightPerUser].filter(([, n]) => n >= perUserCap).map(([userId]) => userId);
     const now = clock.now();
     const leaseMs = this.#o.timeoutMs + 30_000;
@@ -160,6 +162,7 @@ export class WebhookDelivery {
         )))
         .orderBy('d.id').limit(room);
       if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
+      if (this.#inFlightIds.size > 0) candidates = candidates.where('d.id', 'not in', [...this.#inFlightIds]);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
       const taken = new Map<string, number>();
       const ids = (await candidates.execute()).filter((row) => {
@@ -177,24 +180,30 @@ export class WebhookDelivery {
     const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
     const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
     const secretsOf = new Map(users.map((u) => [u.id, [u.webhook_secret, ...(retired.get(u.id) ?? [])]]));
-    for (const delivery of claimed) this.#track(delivery.user_id, this.#deliver(delivery, secretsOf.get(delivery.user_id)!));
+    for (const delivery of claimed) this.#track(delivery, this.#deliver(delivery, secretsOf.get(delivery.user_id)!));
     return claimed.length;
   }
 
   /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
-  #track(userId: string, attempt: Promise<void>): void {
+  #track(delivery: Delivery, attempt: Promise<void>): void {
+    const userId = delivery.user_id;
     this.#inFlightPerUser.set(userId, (this.#inFlightPerUser.get(userId) ?? 0) + 1);
+    this.#inFlightIds.add(delivery.id);
+    let isRecorded = true;
     const settled: Promise<void> = attempt.catch((error: unknown) => {
       // The attempt could not be recorded (the database went away): its lease runs out and it is
       // sent again, under the same webhook-id.
+      isRecorded = false;
       if (!this.#o.database.health.observe(error)) this.#o.logger.error({ err: error }, 'could not record a webhook delivery attempt; it is tried again when its lease ends');
     }).finally(() => {
       this.#inFlight.delete(settled);
+      this.#inFlightIds.delete(delivery.id);
       const left = (this.#inFlightPerUser.get(userId) ?? 1) - 1;
       if (left > 0) this.#inFlightPerUser.set(userId, left);
       else this.#inFlightPerUser.delete(userId);
-      // The bot's next message may be due now, and there is room again.
-      this.#loop.wake();
+      // The bot's next message may be due now, and there is room again. Not after a failure to
+      // record: the loop's own pause (and the database's return) paces the next pass then.
+      if (isRecorded) this.#loop.wake();
     });
     this.#inFlight.add(settled);
   }
