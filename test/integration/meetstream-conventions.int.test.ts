@@ -272,6 +272,9 @@ describe('MeetStream conventions', () => {
         assert.deepEqual(answer.body, { bot_id: botId, status: 'Error', previous_status: 'Error', changed: false, already_ended: true });
       }
       assert.equal(await sent(), before);
+      // Nothing changes, but the bot's log keeps each one.
+      const noted = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.decisions.filter((d: { kind: string }) => d.kind === 'later_ending').map((d: { reason: string }) => d.reason);
+      assert.deepEqual(noted, ['Done', 'Stopped', 'NotAllowed'].map((s) => `The runtime reported ${s} after the bot had ended as Error: the first ending stands`));
       assert.equal((await report(botId, 'InMeeting')).body.code, 'invalid_status_transition', 'a live status after an ending stays refused');
     });
 

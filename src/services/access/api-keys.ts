@@ -82,14 +82,18 @@ export async function listApiKeys(db: Kysely<Schema>, userName: string): Promise
   return rows.map((r) => ({ id: r.id, prefix: r.key_prefix, created_at: iso(r.created_at)!, revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at) }));
 }
 
-/** Revokes a key; answers false when there is no such key. Revoking twice is harmless. */
 /** Revokes a key (again is a no-op); null when there is no such key. */
 export async function revokeApiKey(db: Kysely<Schema>, keyId: string, clock: Clock): Promise<{ revokedAtMs: number; wasRevokedBefore: boolean } | null> {
   const key = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', keyId).executeTakeFirst();
   if (!key) return null;
   if (key.revoked_at !== null) return { revokedAtMs: Number(key.revoked_at), wasRevokedBefore: true };
   const now = clock.now();
-  await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).execute();
+  // Only while not revoked: of two revocations at once, one revokes and the other says it was done.
+  const result = await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) {
+    const revoked = await db.selectFrom('api_keys').select('revoked_at').where('id', '=', keyId).executeTakeFirstOrThrow();
+    return { revokedAtMs: Number(revoked.revoked_at), wasRevokedBefore: true };
+  }
   return { revokedAtMs: now, wasRevokedBefore: false };
 }
 

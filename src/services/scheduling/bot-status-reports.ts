@@ -68,7 +68,10 @@ export class BotStatusReports {
       }
       const from = bot.status as BotStatus;
       if (from === status) return { bot_id: bot.id, status, previous_status: from, changed: false };
-      if (isLaterEnding(from, status)) return { bot_id: bot.id, status: from, previous_status: from, changed: false, already_ended: true };
+      if (isLaterEnding(from, status)) {
+        await noteLaterEnding(trx, bot.id, from, `the runtime reported ${status}`, this.#clock.now());
+        return { bot_id: bot.id, status: from, previous_status: from, changed: false, already_ended: true };
+      }
       if (!canTransition(from, status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${status}`, { details: { field: 'status', from, to: status } });
       }
@@ -176,7 +179,10 @@ export class ProviderStatusReports {
         await transitionBot(trx, { ...bot, status: 'Joining' }, report.status, reason, now, { kicked: report.kicked === true });
         return { ...base, status: report.status, changed: true };
       }
-      if (isLaterEnding(from, report.status)) return { ...base, status: from, changed: false, already_ended: true };
+      if (isLaterEnding(from, report.status)) {
+        await noteLaterEnding(trx, bot.id, from, `${report.provider} reported ${report.providerStatus} (${report.status})`, this.#clock.now());
+        return { ...base, status: from, changed: false, already_ended: true };
+      }
       if (!canTransition(from, report.status)) {
         throw new ApiError('invalid_status_transition', `status: a bot cannot go from ${from} to ${report.status} (${report.provider} reported ${report.providerStatus})`, { details: { field: 'status', from, to: report.status, provider_status: report.providerStatus } });
       }
@@ -220,6 +226,11 @@ export class ProviderStatusReports {
 async function isStrayProviderBot(trx: Db, named: BotRow): Promise<boolean> {
   if (named.provider_bot_id === null && LIVE_STATUSES.includes(named.status as BotStatus)) return false;
   return !(await hasUnansweredCreation(trx, named.id));
+}
+
+/** A second ending changes nothing, but the bot's log keeps it: it can tell something (a bot that ran although cancelled). */
+async function noteLaterEnding(trx: Db, botId: string, from: BotStatus, what: string, nowMs: number): Promise<void> {
+  await bots.appendDecision(trx, botId, nowMs, 'later_ending', `${what[0]!.toUpperCase()}${what.slice(1)} after the bot had ended as ${from}: the first ending stands`, { status: from });
 }
 
 function sameToken(expected: string, given: string): boolean {
