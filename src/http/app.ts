@@ -66,7 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       // The parser refuses a `__proto__` or `constructor.prototype` key (prototype poisoning) with
       // the same words as a syntax error. Valid JSON refused for such a key is told so.
       if (error && hasPrototypeKey(body as string)) {
-        return done(new ApiError('validation_error', 'body: a "__proto__" key, or "prototype" inside "constructor", is not accepted anywhere in a body', { details: { field: '__proto__' } }), undefined);
+        const field = (body as string).includes('"__proto__"') ? '__proto__' : 'constructor';
+        return done(new ApiError('validation_error', 'body: a "__proto__" key, or "prototype" inside "constructor", is not accepted anywhere in a body', { details: { field } }), undefined);
       }
       done(error ?? null, value);
     });

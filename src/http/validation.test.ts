@@ -48,4 +48,5 @@ test('a query parameter given twice (it arrives as a list) is named once, not wi
   assert.equal(queryMessageFor(Type.Object({ n: Type.Union([Type.Literal('a'), Type.Integer(), Type.Integer({ minimum: 5 })]) }), { n: 'x' }), 'n (query): must be a, or of type integer', 'each type named once');
   // A parameter that takes a list is not one given twice.
   assert.equal(queryMessageFor(Type.Object({ ids: Type.Array(Type.Integer()) }), { ids: ['x'] }), 'ids.0 (query): must be an integer');
+  assert.equal(queryMessageFor(Type.Object({ ids: Type.Union([Type.Literal('all'), Type.Array(Type.Integer({ minimum: 1 }))]) }), { ids: ['1', '0'] }), 'ids.1 (query): must be >= 1');
 });

@@ -101,8 +101,15 @@ function repeatedParameter(errors: readonly ErrorObject[]): string | null {
   const first = errors[0]!;
   const segments = first.instancePath.split('/').filter(Boolean);
   if (segments.length !== 1 || !Array.isArray(first.data)) return null;
-  const acceptsList = errors.some((e) => e.instancePath === first.instancePath && e.keyword === 'type' && [(e.params as { type: unknown }).type].flat().includes('array'));
-  return acceptsList ? null : unescapePointer(segments[0]!);
+  // The parameter's own schema: the union's, when it has branches, else the one that failed.
+  const union = errors.find((e) => e.instancePath === first.instancePath && e.keyword === 'anyOf');
+  return acceptsList((union ?? first).parentSchema) ? null : unescapePointer(segments[0]!);
+}
+
+function acceptsList(schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  const { type, anyOf } = schema as { type?: unknown; anyOf?: unknown[] };
+  return [type].flat().includes('array') || (Array.isArray(anyOf) && anyOf.some(acceptsList));
 }
 
 function isWithin(path: string, parent: string): boolean {
