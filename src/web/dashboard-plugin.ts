@@ -113,10 +113,13 @@ export function registerDashboard(app: App, deps: AppDeps): void {
     return { user: { name: opened.userName }, expires_at: new Date(opened.expiresAtMs).toISOString(), csrf_token: opened.csrfToken };
   });
 
+  // Who is signed in. Nobody is an answer, not a failure: every first visit asks, and a 401 here
+  // would be logged by the browser as an error on a page that did nothing wrong. /api/v1 still
+  // answers 401 without a session.
   app.get('/session', { schema: hide }, async (request) => {
     const token = sessionTokenOf(request, isSecureRequest(deps, request));
     const session = token === undefined ? null : await deps.sessions.describe(token);
-    if (!session) throw new ApiError('unauthorized', 'Not signed in, or the session has ended');
+    if (!session) return { user: null };
     return { user: { name: session.userName }, expires_at: new Date(session.expiresAtMs).toISOString(), csrf_token: session.csrfToken };
   });
 

@@ -127,7 +127,11 @@ describe('dashboard API', () => {
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 200);
       clock.advance(1000);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 401);
-      assert.equal((await rc.request('GET', '/dashboard/session', { headers: { cookie: expiring.cookie } })).status, 401);
+      // Who is signed in: nobody, which is an answer (a 401 would be logged as an error by the browser on every first visit).
+      const nobody = await rc.request('GET', '/dashboard/session', { headers: { cookie: expiring.cookie } });
+      assert.deepEqual([nobody.status, nobody.body], [200, { user: null }]);
+      const noCookie = await rc.request('GET', '/dashboard/session');
+      assert.deepEqual([noCookie.status, noCookie.body, noCookie.headers['cache-control']], [200, { user: null }, 'no-store']);
       // Expired rows are cleared at the next sign-in.
       const expiredHash = createHash('sha256').update(expiring.cookie.split('=')[1]!).digest('hex');
       assert.equal((await rc.database.db.selectFrom('dashboard_sessions').select('token_hash').where('token_hash', '=', expiredHash).execute()).length, 1);
@@ -149,6 +153,7 @@ describe('dashboard API', () => {
       assert.equal(out.status, 200);
       assert.match(String(out.headers['set-cookie']), /^rollcall_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: leaving.cookie } })).status, 401);
+      assert.deepEqual((await rc.request('GET', '/dashboard/session', { headers: { cookie: leaving.cookie } })).body, { user: null });
     });
 
     test('over https the cookie is Secure with the __Host- prefix; the lifetime is a setting', async () => {
@@ -162,9 +167,8 @@ describe('dashboard API', () => {
         // The same session under the name without the prefix, as a sibling subdomain or a plain-http
         // answer could plant it (the prefix is what the browser guards): not a session over https.
         const planted = cookie.replace(/^__Host-/, '');
-        for (const path of ['/api/v1/bots/upcoming', '/dashboard/session']) {
-          assert.equal((await secure.request('GET', path, { headers: { cookie: planted } })).status, 401, path);
-        }
+        assert.equal((await secure.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: planted } })).status, 401);
+        assert.deepEqual((await secure.request('GET', '/dashboard/session', { headers: { cookie: planted } })).body, { user: null });
       } finally {
         await secure.close();
       }
@@ -247,6 +251,46 @@ describe('dashboard API', () => {
       } finally {
         clock.set(NOW);
       }
+    });
+
+    test('a waiting bot whose only calendar lost its access is at risk, in the list and in its detail, until access returns', async () => {
+      const user = await rc.newUser('hana');
+      const feedUrl = feeds.createFeed('Hana');
+      const start = NOW + 2 * 86_400_000;
+      feeds.edit(feedUrl, (events) => {
+        events.push({ uid: 'risk@hana', summary: 'Feed meeting', startMs: start, endMs: start + 1_800_000, location: 'https://zoom.us/j/83333333333' });
+      });
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const calendarId = connected.body.calendar_id as string;
+      const events = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(NOW).toISOString()}&time_max=${new Date(NOW + 5 * 86_400_000).toISOString()}`, { auth: user.auth })).body.results as { id: string }[];
+      const feedBot = await schedule(user.auth, events[0]!.id, 'feed-bot');
+      const apiBot = await schedule(user.auth, await createEvent(user.auth, start + 3_600_000), 'api-bot');
+      const atRisk = async () => {
+        const listed = (await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth })).body.bots as { bot_id: string; at_risk: unknown }[];
+        const detail = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.at_risk;
+        return {
+          listed: Object.fromEntries(listed.map((b) => [b.bot_id, b.at_risk])),
+          detail: { [feedBot]: await detail(feedBot), [apiBot]: await detail(apiBot) },
+        };
+      };
+      const none = { [feedBot]: null, [apiBot]: null };
+      assert.deepEqual(await atRisk(), { listed: none, detail: none });
+
+      feeds.revoke(feedUrl);
+      const sync = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(sync.body.status, 'auth_revoked', JSON.stringify(sync.body));
+      // The reason is the one the bot would be cancelled with at its join time (spec section 12).
+      const revoked = { [feedBot]: { reason: 'calendar_access_revoked' }, [apiBot]: null };
+      assert.deepEqual(await atRisk(), { listed: revoked, detail: revoked });
+      const filtered = await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}&status=Scheduled`, { auth: user.auth });
+      assert.deepEqual(filtered.body.bots.map((b: { bot_id: string; at_risk: unknown }) => [b.bot_id, b.at_risk]), [[feedBot, { reason: 'calendar_access_revoked' }]]);
+
+      // Access returns (the feed answers again and is connected again): nothing is at risk.
+      feeds.restore(feedUrl);
+      const again = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(await atRisk(), { listed: none, detail: none });
     });
 
     test('launches per bucket from the start of the current one, every bucket listed, the user\'s own only', async () => {

@@ -53,6 +53,11 @@ async function focusMovesTo(page: Page, name: string): Promise<void> {
   assert.fail(`focus is on ${JSON.stringify(last?.slice(0, 80))}, not on ${JSON.stringify(name)}`);
 }
 
+/** An instant in iCalendar's UTC form (20261204T213800Z). */
+function utcBasic(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
 const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium, which .ci/run does) or set ROLLCALL_TEST_CHROMIUM`;
 
 describe('dashboard in Chromium', { skip }, () => {
@@ -70,6 +75,9 @@ describe('dashboard in Chromium', { skip }, () => {
   let bob: { userId: string; auth: string; key: string };
   let context: BrowserContext;
   let page: Page;
+  /** The bot of the revoked feed's meeting (at risk), and that feed's name on the Calendars page. */
+  let atRiskBot: string;
+  let revokedName: string;
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -108,8 +116,9 @@ describe('dashboard in Chromium', { skip }, () => {
     page.on('console', (message) => {
       // A CSP violation, a failed script or style shows here; 401s and 404s the pages expect do too, as resource errors.
       // After the key is revoked, the live stream's reconnect is refused with a JSON 401, which Chromium reports as a wrong MIME type.
-      // The refusal test answers the stream 429 itself, and a sign-out after another tab signed in meets one 403 (then reads the session).
-      if (message.type() === 'error' && !/status of (401|403|404|429)|EventSource's response has a MIME type/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
+      // The refusal test answers the stream 429 itself, the error-text test answers a read 500, Events schedules a meeting whose link is refused (400),
+      // and a write after another tab's session replaced this one meets one 403 (then reads the session).
+      if (message.type() === 'error' && !/status of (400|401|403|404|429|500)|EventSource's response has a MIME type/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
     });
   });
 
@@ -162,8 +171,16 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   test('sign in with the keyboard; a wrong key is refused with a message', async () => {
+    // A first visit asks who is signed in; nobody is an answer, not an error the browser logs.
+    const consoleErrors: string[] = [];
+    const noteError = (message: { type(): string; text(): string }) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    };
+    page.on('console', noteError);
     await page.goto(`${base}/dashboard`);
     await page.getByRole('heading', { name: 'Sign in to Rollcall' }).waitFor();
+    page.off('console', noteError);
+    assert.deepEqual(consoleErrors, [], 'the first visit logged no error');
     assert.equal(await page.getByRole('status').count(), 0, 'a first visit is told nothing about an earlier session');
     await screenshot('sign-in');
     // The key field has focus; typing and Enter is all it takes.
@@ -221,6 +238,32 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByText('No bots match these filters.').waitFor();
     await page.getByLabel('Status').selectOption('');
     await row.waitFor();
+
+    // The summary says "hour" for one, and names the day of a busiest minute that is not today
+    // (answered here, so that the peak is tomorrow whatever the time of the run).
+    const tomorrow = new Date();
+    tomorrow.setDate(tomorrow.getDate() + 1);
+    tomorrow.setHours(0, 30, 0, 0);
+    await page.route('**/api/v1/bots/launch-histogram*', (route) => {
+      const hours = Number(new URL(route.request().url()).searchParams.get('hours'));
+      const fromMs = Math.floor(Date.now() / 60_000) * 60_000;
+      const peak = hours === 1 ? null : { start: tomorrow.toISOString(), launches: 3 };
+      const buckets = Array.from({ length: hours * 60 }, (_, i) => {
+        const start = new Date(fromMs + i * 60_000).toISOString();
+        return { start, launches: start === peak?.start ? 3 : 0 };
+      });
+      return route.fulfill({ json: { from: new Date(fromMs).toISOString(), to: new Date(fromMs + hours * 3_600_000).toISOString(), bucket_minutes: 1, buckets, total: peak ? 3 : 0, peak, launch_limit_per_minute: null } });
+    });
+    try {
+      await page.getByRole('button', { name: '1 h', exact: true }).click();
+      await page.locator('#launch-chart-summary').filter({ hasText: /^No launches in the next hour\.$/ }).waitFor();
+      await page.getByRole('button', { name: '24 h', exact: true }).click();
+      await page.locator('#launch-chart-summary').filter({ hasText: /^3 launches in the next 24 hours; busiest minute tomorrow \S.* with 3\.$/ }).waitFor();
+    } finally {
+      await page.unroute('**/api/v1/bots/launch-histogram*');
+    }
+    await page.getByRole('button', { name: '6 h', exact: true }).click();
+    await page.locator('#launch-chart-summary').filter({ hasText: /^10 launches in the next 6 hours/ }).waitFor();
   });
 
   test('a bot turns Joining on screen by itself when it fires, and its page explains why', async () => {
@@ -237,9 +280,14 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await statusOf(botId), 'Joining');
     await screenshot('upcoming');
 
-    // Its page: the decision log in words, the launch, the webhooks.
-    await page.locator(`tr[data-bot-id="${botId}"] a`).first().click();
+    // Its page, by keyboard: focus lands on the bot's own heading (not the placeholder shown while
+    // it loads), and the document is named after it.
+    await page.locator(`tr[data-bot-id="${botId}"] a`).first().focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Standup notes', level: 1 }).waitFor();
+    await focusMovesTo(page, 'Standup notes');
+    assert.equal(await page.title(), 'Standup notes · Rollcall');
+    // The decision log, the launch, the webhooks.
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
     await log.locator('li[data-kind="scheduled"]').filter({ hasText: `Scheduled for event ${eventId}` }).waitFor();
     await log.locator('li[data-kind="launched"]').filter({ hasText: 'Launched: handed to the bot runtime' }).waitFor();
@@ -302,7 +350,34 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.match(await failing.innerText(), /bot\.scheduled[\s\S]*Retrying[\s\S]*1[\s\S]*HTTP 500/);
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.locator('[data-testid="webhook-secret"]').filter({ hasText: /^whsec_/ }).waitFor();
+
+    // A message queued behind a retrying one of the same bot waits for it: its own due time, gone
+    // by, is not a "next retry" minutes ago.
+    const heldBot = await schedule(alice.auth, await createEvent(alice.auth, 'Quarterly review', Date.now() + 6 * 3_600_000), 'quarterly', { bot_name: 'Minutes', callback_url: `${hooksUrl}/hooks/failing` });
+    const firstAttemptFailed = async () => (await rc.request('GET', `/api/v1/bots/${heldBot}/deliveries`, { auth: alice.auth })).body.deliveries.some((d: { status: string }) => d.status === 'retrying');
+    for (const deadline = Date.now() + LIVE_TIMEOUT_MS; !(await firstAttemptFailed());) {
+      assert.ok(Date.now() < deadline, 'the first delivery of the held bot failed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${heldBot}`, { auth: alice.auth })).status, 200);
+    await page.getByRole('button', { name: 'All' }).click();
+    const held = page.locator('tr[data-delivery-status="pending"]').filter({ hasText: heldBot });
+    await held.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.match(await held.locator('td[data-label="Next retry"]').innerText(), /^After the bot's earlier message\s+bot\.scheduled: next try in \d+ minutes$/);
     await screenshot('webhooks');
+
+    // A server failure is said in words (the API's message for it carries no detail), not as its code.
+    await page.route('**/api/v1/webhooks/deliveries*', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'Internal error', message: 'Internal error', code: 'internal_error', status_code: 500 }) }));
+    try {
+      await page.getByRole('button', { name: 'Failing' }).click();
+      const failure = page.locator('.state-error');
+      await failure.waitFor();
+      assert.equal(await failure.locator('p').innerText(), 'Something went wrong. The server failed to answer this request (an internal error; the server\'s log has the details). Try again.');
+    } finally {
+      await page.unroute('**/api/v1/webhooks/deliveries*');
+    }
+    // The page reads the list again by itself (every 2 s while deliveries are on their way).
+    await page.locator('tr[data-delivery-status="retrying"]').filter({ hasText: botId }).waitFor({ timeout: LIVE_TIMEOUT_MS });
 
     hooks.respond = () => ({ status: 200 });
     await page.getByRole('button', { name: 'All' }).click();
@@ -323,12 +398,25 @@ describe('dashboard in Chromium', { skip }, () => {
       events.push({ uid: 'review@team', summary: 'Design review', startMs: start + 14_400_000, endMs: start + 18_000_000, location: 'https://zoom.us/j/81234567891' });
     });
     const revoked = feeds.createFeed('Old');
+    // A meeting with a bot on the feed that loses its access: the bot is at risk.
+    feeds.edit(revoked, (events) => {
+      events.push({ uid: 'standup@old', summary: 'Old standup', startMs: start + 86_400_000, endMs: start + 86_400_000 + 1_800_000, location: 'https://zoom.us/j/81234567892' });
+    });
     const flaky = feeds.createFeed('Flaky');
-    const [healthyId, revokedId, flakyId] = await Promise.all([healthy, revoked, flaky].map(async (url) => {
+    // Two feeds without a name of their own (no X-WR-CALNAME) on the same host; one has a booked meeting.
+    const unnamedStart = utcBasic(start + 2 * 86_400_000);
+    const unnamed = [
+      feeds.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall tests//Unnamed//EN', 'BEGIN:VEVENT', 'UID:unnamed@feed', `DTSTAMP:${unnamedStart}`, `DTSTART:${unnamedStart}`, `DTEND:${utcBasic(start + 2 * 86_400_000 + 1_800_000)}`, 'SUMMARY:Unnamed feed meeting', 'LOCATION:https://zoom.us/j/81234567893', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n')),
+      feeds.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall tests//Unnamed//EN', 'END:VCALENDAR', ''].join('\r\n')),
+    ];
+    const [healthyId, revokedId, flakyId, unnamedId, otherUnnamedId] = await Promise.all([healthy, revoked, flaky, ...unnamed].map(async (url) => {
       const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: url } });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       return res.body.calendar_id as string;
     }));
+    const eventOf = async (calendarId: string) => (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start).toISOString()}&time_max=${new Date(start + 5 * 86_400_000).toISOString()}`, { auth: alice.auth })).body.results[0].id as string;
+    atRiskBot = await schedule(alice.auth, await eventOf(revokedId!), 'old-standup', { bot_name: 'Old notes' });
+    await schedule(alice.auth, await eventOf(unnamedId!), 'unnamed-feed', { bot_name: 'Unnamed notes' });
     feeds.revoke(revoked);
     const sync = await rc.request('POST', `/api/v1/calendar/connections/${revokedId}/sync`, { auth: alice.auth });
     assert.equal(sync.body.status, 'auth_revoked', JSON.stringify(sync.body));
@@ -355,6 +443,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await card.getByText('Access revoked').waitFor();
     assert.match(await card.innerText(), /HTTP 404/);
     assert.equal(await card.getByRole('button', { name: /Sync .* now/ }).isDisabled(), true);
+    // It says what becomes of its bots (spec section 12), and how many are at risk now.
+    assert.match(await card.getByRole('note').innerText(), /will be cancelled at their join time unless access returns before then/);
+    assert.equal(await card.getByTestId('at-risk-count').innerText(), '1 upcoming bot is at risk now.');
     const flakyCard = page.locator(`li[data-calendar-id="${flakyId}"]`);
     await flakyCard.getByText('Sync failing', { exact: true }).waitFor();
     assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
@@ -369,24 +460,105 @@ describe('dashboard in Chromium', { skip }, () => {
     await healthyCard.getByText('Active', { exact: true }).waitFor();
     // Feeds on one host are told apart by their own names (the address is shortened to its host).
     assert.deepEqual(await Promise.all([healthyId, revokedId, flakyId].map((id) => page.locator(`#conn-${id}`).innerText())).then((names) => names.map((n) => n.split(' (')[0])), ['Team', 'Old', 'Flaky']);
+    revokedName = await page.locator(`#conn-${revokedId}`).innerText();
+    // Feeds without a name are told apart by the end of their connection ids.
+    const unnamedNames = await Promise.all([unnamedId, otherUnnamedId].map((id) => page.locator(`#conn-${id}`).innerText()));
+    assert.deepEqual(unnamedNames, [unnamedId, otherUnnamedId].map((id) => `${unnamedNames[0]!.split(' · ')[0]} · id …${id!.slice(-6)}`));
+    // Each card's Disconnect says which calendar it disconnects (screen readers hear buttons out of their cards).
+    for (const id of [healthyId, revokedId, flakyId, outlookId, unnamedId, otherUnnamedId]) {
+      const name = await page.locator(`#conn-${id}`).innerText();
+      assert.equal(await page.locator(`li[data-calendar-id="${id}"]`).getByRole('button', { name: `Disconnect ${name}`, exact: true }).count(), 1, name);
+    }
     await healthyCard.getByRole('button', { name: /Sync .* now/ }).click();
     await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor();
     await page.getByRole('switch').waitFor();
     await screenshot('calendars');
+
+    // Disconnecting by keyboard: the card goes, and focus goes to the notice that says what was removed.
+    await page.getByRole('button', { name: `Disconnect ${unnamedNames[0]}`, exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await focusMovesTo(page, 'Yes, disconnect');
+    await page.keyboard.press('Enter');
+    const disconnected = `${unnamedNames[0]} disconnected: 1 event removed, 1 bot cancelled.`;
+    await page.getByRole('status').filter({ hasText: disconnected }).waitFor();
+    await focusMovesTo(page, disconnected);
+    assert.equal(await page.locator(`li[data-calendar-id="${unnamedId}"]`).count(), 0);
+  });
+
+  test('a bot whose calendar lost its access shows as at risk on Upcoming and on its page', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    // The calendar filter names connections as the Calendars page does, each told apart.
+    const calendarFilter = page.getByLabel('Calendar');
+    await calendarFilter.locator('option', { hasText: revokedName }).waitFor({ state: 'attached' });
+    const options = await calendarFilter.locator('option').allInnerTexts();
+    assert.equal(new Set(options).size, options.length, JSON.stringify(options));
+    await calendarFilter.selectOption({ label: revokedName });
+    // Only the bots of that calendar, once the filtered list replaced the whole one.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(selector: string): { length: number } } })
+      .document.querySelectorAll('table[aria-labelledby="list-title"] tbody tr').length === 1);
+    const row = page.locator(`tr[data-bot-id="${atRiskBot}"]`);
+    await row.waitFor();
+    assert.match(await row.locator('td[data-label="Status"]').innerText(), /^Scheduled\s+At risk: calendar access lost$/);
+    await screenshot('upcoming-at-risk');
+
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: 'Old notes', level: 1 }).waitFor();
+    assert.match(await page.getByTestId('at-risk-note').innerText(), /Unless access returns before its join time \(in 3 days\), it is cancelled then instead of joining\./);
+    assert.match(await page.locator('section[aria-labelledby="launch-title"]').innerText(), /Not launched yet, and it will not be unless its calendar's access returns before its join time \(in 3 days\): it is cancelled then\./);
+    // The decision log's reasons name their instants in local time, like the rest of the page.
+    const atRisk = await page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]').innerText();
+    assert.match(atRisk, /Unless access returns before \S/);
+    assert.doesNotMatch(atRisk, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    await screenshot('bot-at-risk');
   });
 
   test('events list each event\'s bot; schedule and unschedule from the page', async () => {
+    // A meeting that ended an hour ago, and one whose link Rollcall will not open (a private address).
+    await createEvent(alice.auth, 'Earlier sync', Date.now() - 2 * 3_600_000, 60);
+    await createEvent(alice.auth, 'Intranet call', Date.now() + 5 * 3_600_000, 30, 'https://10.1.2.3/j/123456');
     await page.goto(`${base}/dashboard/events`);
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    const dayValue = (date: Date) => `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
     // To: the day of "Team lunch" (two days and two hours from now): the To day is included.
     const to = new Date(Date.now() + 2 * 86_400_000 + 7_200_000);
-    await page.getByLabel('To', { exact: true }).fill(`${to.getFullYear()}-${String(to.getMonth() + 1).padStart(2, '0')}-${String(to.getDate()).padStart(2, '0')}`);
+    await page.getByLabel('To', { exact: true }).fill(dayValue(to));
+    // The calendar filter names connections as the Calendars page does.
+    const calendarOptions = await page.getByLabel('Calendar').locator('option').allInnerTexts();
+    assert.ok(calendarOptions.includes(revokedName), JSON.stringify(calendarOptions));
+    assert.equal(new Set(calendarOptions).size, calendarOptions.length, JSON.stringify(calendarOptions));
     const retro = page.locator('tr').filter({ hasText: 'Sprint retro' });
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
-    await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).click();
+    // Scheduled by keyboard: focus goes to the row's new button (Unschedule), not to the page.
+    await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).focus();
+    await page.keyboard.press('Enter');
     await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
-    assert.equal(await page.locator('tr').filter({ hasText: 'Team lunch' }).getByRole('button', { name: /Schedule a bot/ }).isDisabled(), true, 'no meeting link, nothing to join');
+    await focusMovesTo(page, 'Unschedule Sprint retro');
+    // A greyed Schedule bot says why.
+    const whyNot = async (title: string) => {
+      const row = page.locator('tr').filter({ hasText: title });
+      const button = row.getByRole('button', { name: `Schedule a bot for ${title}` });
+      assert.equal(await button.isDisabled(), true, title);
+      const reason = row.getByTestId('why-not-schedulable');
+      assert.equal(await button.getAttribute('aria-describedby'), await reason.getAttribute('id'));
+      return reason.innerText();
+    };
+    assert.equal(await whyNot('Team lunch'), 'No meeting link to join');
+    assert.equal(await whyNot('Earlier sync'), 'Already ended');
+    // A link the API refuses is explained for this page, which cannot pass another one.
+    await page.locator('tr').filter({ hasText: 'Intranet call' }).getByRole('button', { name: 'Schedule a bot for Intranet call' }).click();
+    const refusal = await page.getByRole('alert').filter({ hasText: 'non-public address' }).innerText();
+    assert.match(refusal, /The dashboard schedules bots on the event's own link; to join with another link, schedule the bot through the API with bot_config\.meeting_url\.$/);
+    assert.doesNotMatch(refusal, /pass bot_config/);
     await screenshot('events');
+    // A cleared From day is said in words (it was "Invalid time value"); the list comes back with a day.
+    const fromDay = await page.getByLabel('From', { exact: true }).inputValue();
+    await page.getByLabel('From', { exact: true }).fill('');
+    await page.getByRole('alert').filter({ hasText: 'Choose a From day to list events.' }).waitFor();
+    assert.doesNotMatch(await page.locator('main').innerText(), /Invalid time value|Something went wrong/);
+    assert.equal(await page.getByLabel('From', { exact: true }).getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('From', { exact: true }).fill(fromDay);
+    await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
     // Unscheduling asks first; keeping the bot changes nothing.
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.getByRole('button', { name: 'Keep' }).click();
@@ -402,6 +574,8 @@ describe('dashboard in Chromium', { skip }, () => {
     await retro.getByRole('button', { name: 'Cancel bot' }).click();
     // An event lists only bots that are not cancelled (MeetStream's convention): it has none again.
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // Focus is on the row's new button, not lost with the question's.
+    await focusMovesTo(page, 'Schedule a bot for Sprint retro');
 
     // Auto-schedule is switched on from Calendars, with its default bot config.
     await page.getByRole('link', { name: 'Calendars' }).click();
@@ -502,6 +676,45 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.ok(sessionReads <= 6, `${sessionReads} session reads`);
     // Once the stream is let through, it is live again.
     await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS + 60_000 });
+  });
+
+  test('a sign-in in another tab is seen by this one at once: it says whose session it shows, and shows only theirs', async () => {
+    const signedInAs = (name: string) => page.locator('.user-name strong').filter({ hasText: new RegExp(`^${name}$`) });
+    await page.goto(`${base}/dashboard`);
+    await signedInAs('alice').waitFor();
+    const botRows = page.locator('table[aria-labelledby="list-title"] tbody tr');
+    await botRows.first().waitFor();
+    const other = await context.newPage();
+    try {
+      await other.goto(`${base}/dashboard`);
+      await other.getByRole('button', { name: 'Sign out' }).click();
+      await other.getByLabel('API key').fill(bob.key);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    } finally {
+      await other.close();
+    }
+    // Left alone, this tab now says bob, and what it reads is bob's alone.
+    await signedInAs('bob').waitFor({ timeout: 5000 });
+    await page.getByRole('link', { name: 'Upcoming' }).click();
+    const bobsRow = botRows.filter({ hasText: 'Bob private meeting' });
+    await bobsRow.waitFor();
+    assert.equal(await botRows.count(), 1, 'none of alice\'s bots');
+
+    // A session put in place without a word to this tab (here: the cookie set directly) is noticed
+    // at its next write, refused for want of that session's CSRF token: the page reads the
+    // session, says whose it is now, and reads its page again under it.
+    const signIn = await fetch(`${base}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_key: alice.key }) });
+    const token = /rollcall_session=([^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')?.[1];
+    assert.ok(token, 'a session for alice');
+    await bobsRow.getByRole('link').click();
+    await page.getByRole('heading', { name: 'Bob bot', level: 1 }).waitFor();
+    await context.addCookies([{ name: 'rollcall_session', value: token, url: base }]);
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByTestId('session-notice').filter({ hasText: 'This browser signed in again in another tab, as alice: the page now shows that session\'s data.' }).waitFor();
+    await signedInAs('alice').waitFor();
+    await page.getByRole('heading', { name: 'Bot not found', level: 1 }).waitFor();
+    await screenshot('session-switched');
   });
 
   test('sign out ends the session; a revoked API key ends its sessions at once', async () => {

@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { Nullable } from './common.ts';
+import { BotAtRisk } from './bot-schemas.ts';
 
 export const UpcomingBotsQuery = Type.Object({
   status: Type.Optional(Type.Union(LIVE_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
@@ -27,6 +28,7 @@ export const UpcomingBotsResponse = Type.Object({
       calendar_id: Nullable(Type.String()),
       start_time: Type.String({ format: 'date-time' }),
     })),
+    at_risk: BotAtRisk,
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
   has_more: Type.Boolean(),

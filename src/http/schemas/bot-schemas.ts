@@ -8,6 +8,13 @@ const StringMap = Type.Record(Type.String(), Type.String());
 
 export const BotStatusResponse = Type.Object({ bot_id: Type.String(), status: Type.String(), custom_attributes: StringMap });
 
+/** GET /bots/{bot_id} and GET /bots/upcoming: why a waiting bot will not join unless something changes first. */
+export const BotAtRisk = Nullable(Type.Object({
+  reason: Type.Literal('calendar_access_revoked', {
+    description: 'Every event the bot is linked to is on a calendar Rollcall can no longer read (its connection lost its access, or the calendar refuses its reader): unless access returns before the join time, the bot is cancelled then with this reason. More reasons may be added',
+  }),
+}, { description: 'Set while the bot waits (Scheduled) and would be cancelled at its join time; null otherwise' }));
+
 export const BotDetailResponse = Type.Object({
   bot_id: Type.String(),
   status: Type.String(),
@@ -34,6 +41,7 @@ export const BotDetailResponse = Type.Object({
   decisions: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), reason: Type.String(), details: Type.Object({}, { additionalProperties: true }) })),
   created_at: Type.String(),
   updated_at: Type.String(),
+  at_risk: BotAtRisk,
 });
 
 export const StatusReportBody = Type.Object({

@@ -10,6 +10,8 @@ import { BOT_STATUSES, statusNamedInFilter, type BotStatus } from '../../domain/
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
+import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
+import { atRiskOf, type AtRisk } from './upcoming-bots.ts';
 
 export interface BotDetail {
   bot_id: string;
@@ -30,6 +32,8 @@ export interface BotDetail {
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;
   updated_at: string;
+  /** Why it will be cancelled at its join time unless something changes first; null when it will not. */
+  at_risk: AtRisk | null;
 }
 
 export interface ScheduledBotItem {
@@ -130,12 +134,13 @@ export class BotQueries {
 
   async detail(userId: string, botId: string): Promise<BotDetail> {
     const bot = await this.#ownBot(userId, botId);
-    const [schedule, links, timeline, decisions] = await Promise.all([
+    const [schedule, links, timeline, decisions, withoutAccess] = await Promise.all([
       bots.findScheduleOfBot(this.#db, bot.id),
       // A bot whose data was deleted keeps its links only so that no sync books its event again.
       bot.data_deleted_at === null ? bots.listLinksOfBot(this.#db, bot.id) : [],
       this.#db.selectFrom('bot_status_changes').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
       this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
+      bot.status === 'Scheduled' ? findBotsWithoutCalendarAccess(this.#db, [bot.id]) : new Set<string>(),
     ]);
     return {
       bot_id: bot.id,
@@ -166,6 +171,7 @@ export class BotQueries {
       decisions: decisions.map((d) => ({ at: formatInstant(d.at_ms), kind: d.kind, reason: d.reason, details: JSON.parse(d.details) as Record<string, unknown> })),
       created_at: formatInstant(bot.created_at),
       updated_at: formatInstant(bot.updated_at),
+      at_risk: atRiskOf(bot, withoutAccess),
     };
   }
 

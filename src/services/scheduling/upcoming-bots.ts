@@ -8,6 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { isAutoScheduledBot } from '../../domain/bot-config.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
+import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
 export type BotSource = 'api' | 'calendar' | 'auto_schedule';
@@ -21,6 +22,8 @@ export interface UpcomingBot {
   scheduled_join_time: string;
   source: BotSource;
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+  /** Why the bot will be cancelled at its join time unless something changes first; null when it will not. */
+  at_risk: AtRisk | null;
 }
 
 export interface UpcomingQuery {
@@ -40,6 +43,16 @@ export interface LaunchHistogram {
   peak: { start: string; launches: number } | null;
   /** The runtime's declared launch limit per minute, where it declares one. */
   launch_limit_per_minute: number | null;
+}
+
+/**
+ * Why a waiting bot will not join unless something changes first. One risk is known: every event
+ * the bot is linked to is on a calendar Rollcall can no longer read (a revoked connection, or a
+ * calendar refusing its reader), and the bot is cancelled at its join time with this reason code
+ * unless access returns before then (spec section 12).
+ */
+export interface AtRisk {
+  reason: 'calendar_access_revoked';
 }
 
 /** Upcoming bots are paged by join time, then id (cursors as the management listing's). */
@@ -83,6 +96,8 @@ export class UpcomingBots {
       .where('be.bot_id', 'in', page.map((b) => b.id)).where(isLiveFlag('be.is_live'))
       .orderBy('be.id').execute();
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    // One query for the page, as the dispatcher asks it at the join time (spec section 12).
+    const withoutAccess = await findBotsWithoutCalendarAccess(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
     const last = page.at(-1);
     return {
       bots: page.map((bot) => {
@@ -97,6 +112,7 @@ export class UpcomingBots {
           scheduled_join_time: formatInstant(bot.join_at_ms),
           source: sourceOf(bot, events),
           events,
+          at_risk: atRiskOf(bot, withoutAccess),
         };
       }),
       next: rows.length > limit && last ? upcomingCursor.encode(last.join_at_ms, last.id) : null,
@@ -146,4 +162,13 @@ export class UpcomingBots {
 export function sourceOf(bot: { deduplication_key: string; custom_attributes: string }, events: { calendar_id: string | null }[]): BotSource {
   if (isAutoScheduledBot(bot)) return 'auto_schedule';
   return events.some((e) => e.calendar_id !== null) ? 'calendar' : 'api';
+}
+
+/**
+ * A bot's risk, from the bots findBotsWithoutCalendarAccess names (the question the dispatcher asks
+ * at the join time). Only a bot still waiting is at risk: a launched one is not stopped when its
+ * calendar's access goes.
+ */
+export function atRiskOf(bot: { id: string; status: string }, withoutCalendarAccess: ReadonlySet<string>): AtRisk | null {
+  return bot.status === 'Scheduled' && withoutCalendarAccess.has(bot.id) ? { reason: 'calendar_access_revoked' } : null;
 }

@@ -1,6 +1,7 @@
 // The page's one way to the server: /api/v1 with the session cookie (sent by the browser) and,
 // on every state-changing request, the session's CSRF token in a header. Errors arrive in the
 // API's own shape and are thrown as ApiFailure with its code.
+import { announceSessionChange } from './session-channel.ts';
 
 export const BASE = '/dashboard';
 
@@ -58,15 +59,34 @@ async function send<T>(method: string, url: string, body?: unknown): Promise<T> 
     // not JSON: described below
   }
   if (!response.ok) {
-    const error = parsed as { error?: string; code?: string } | null;
+    const error = parsed as ErrorBody | null;
     if (response.status === 401 && url.startsWith('/api/')) onSignedOut();
     if (error?.code === 'invalid_csrf_token' && url.startsWith('/api/')) {
       onSessionChanged();
       throw new ApiFailure(SESSION_CHANGED, response.status, error.code);
     }
-    throw new ApiFailure(error?.error ?? `The server answered ${response.status}`, response.status, error?.code ?? 'http_error');
+    throw new ApiFailure(failureText(response.status, error), response.status, error?.code ?? 'http_error');
   }
   return parsed as T;
+}
+
+/** The API's error shape (errorBody in src/errors.ts): `error` and `message` carry the same text. */
+interface ErrorBody {
+  error?: string;
+  message?: string;
+  code?: string;
+}
+
+/**
+ * What a refusal says to a person: the API's message. An internal error's message says nothing
+ * (the detail is in the server's log, never in the answer), so it is said in words; an answer that
+ * is not the API's (a proxy's page) is described by its status.
+ */
+function failureText(status: number, error: ErrorBody | null): string {
+  if (error?.code === 'internal_error') return 'The server failed to answer this request (an internal error; the server\'s log has the details). Try again.';
+  const text = error?.message ?? error?.error;
+  if (text) return text;
+  return status >= 500 ? `The server answered ${status}: it may be restarting or overloaded. Try again shortly.` : `The server answered ${status}.`;
 }
 
 export const api = {
@@ -76,20 +96,21 @@ export const api = {
   delete: <T>(path: string, body?: unknown) => send<T>('DELETE', `/api/v1${path}`, body),
 };
 
+/** The browser's session, or null when nobody is signed in (the server answers `{ user: null }`). */
 export async function loadSession(): Promise<Session | null> {
-  try {
-    const session = await send<Session>('GET', `${BASE}/session`);
-    csrfToken = session.csrf_token;
-    return session;
-  } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401) return null;
-    throw error;
+  const session = await send<Session | { user: null }>('GET', `${BASE}/session`);
+  if (session.user === null) {
+    csrfToken = null;
+    return null;
   }
+  csrfToken = session.csrf_token;
+  return session;
 }
 
 export async function signIn(apiKey: string): Promise<Session> {
   const session = await send<Session>('POST', `${BASE}/session`, { api_key: apiKey });
   csrfToken = session.csrf_token;
+  announceSessionChange();
   return session;
 }
 
@@ -106,6 +127,7 @@ export async function signOut(): Promise<void> {
     if ((await loadSession()) !== null) await send('DELETE', `${BASE}/session`);
   }
   csrfToken = null;
+  announceSessionChange();
 }
 
 /** Query string from the set values. */

@@ -14,6 +14,48 @@ export function formatClock(iso: string): string {
   return timeOnly.format(new Date(iso));
 }
 
+const dayAndTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** Calendar days from `nowMs`'s day to `iso`'s, in the browser's zone. */
+function daysAway(iso: string, nowMs: number): number {
+  const midnight = (ms: number) => {
+    const date = new Date(ms);
+    return Date.UTC(date.getFullYear(), date.getMonth(), date.getDate());
+  };
+  return Math.round((midnight(Date.parse(iso)) - midnight(nowMs)) / 86_400_000);
+}
+
+/**
+ * A time of day, with its day when that is not today: "04:35 PM", "tomorrow 04:35 PM",
+ * "Dec 6, 04:35 PM". Charts reach up to two days ahead; a bare clock time there is ambiguous.
+ */
+export function formatClockWithDay(iso: string, nowMs = Date.now()): string {
+  const days = daysAway(iso, nowMs);
+  if (days === 0) return formatClock(iso);
+  if (days === 1 || days === -1) return `${relative.format(days, 'day')} ${formatClock(iso)}`;
+  return dayAndTime.format(new Date(iso));
+}
+
+/** "1 bot", "3 bots". */
+export function countOf(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** An ISO 8601 instant as the API writes them (with seconds, milliseconds and an offset or Z optional). */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * A text from the server (a decision's reason, a status change's) with the instants it names in
+ * the browser's zone and format, like every other time on the page: the server writes them in UTC
+ * ("Unless access returns before 2026-12-04T21:38:00.000Z").
+ */
+export function withLocalTimes(text: string): string {
+  return text.replace(ISO_INSTANT, (iso) => {
+    const ms = Date.parse(iso);
+    return Number.isFinite(ms) ? formatDateTime(iso) : iso;
+  });
+}
+
 /** "in 5 minutes", "2 hours ago". */
 export function formatRelative(iso: string | null | undefined, nowMs = Date.now()): string {
   if (!iso) return '';

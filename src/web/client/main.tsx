@@ -6,6 +6,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router } from 'preact-iso/router';
 import { BASE, loadSession, signOut, whenSessionChanged, whenSignedOut, type Session } from './api.ts';
 import { startLive, stopLive } from './live.ts';
+import { focusHeading } from './page-focus.ts';
+import { whenOtherTabChangesSession } from './session-channel.ts';
 import { Layout } from './components/layout.tsx';
 import { Loading, ErrorState } from './components/states.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
@@ -16,18 +18,6 @@ import { EventsPage } from './pages/events.tsx';
 import { WebhooksPage } from './pages/webhooks.tsx';
 import { NotFoundPage } from './pages/not-found.tsx';
 
-/** After a page change, focus its heading so screen readers announce where the user is. */
-function focusHeading(): void {
-  setTimeout(() => {
-    const heading = document.querySelector<HTMLElement>('main h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus({ preventScroll: true });
-      document.title = `${heading.textContent ?? 'Dashboard'} · Rollcall`;
-    }
-  }, 0);
-}
-
 /** Why the sign-in page shows again, when a session this page held is gone. */
 const SESSION_ENDED = 'Your session ended: it expired, was signed out in another tab, or its API key was revoked. Sign in again to go on.';
 const SIGNED_OUT = 'You are signed out.';
@@ -36,36 +26,64 @@ function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [failure, setFailure] = useState<Error | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  /** Said over the pages after the browser signed in again in another tab, until the next page. */
+  const [switchNotice, setSwitchNotice] = useState<string | null>(null);
+  /** The session this page holds now, to tell a new one (another tab signed in) from the same one read again. */
+  const held = useRef<Session | null>(null);
+  /** The session the live stream was opened under. */
+  const liveFor = useRef<string | null>(null);
   /** Whether this page held a live session (so that losing it is told, where a first visit is not). */
   const hadSession = useRef(false);
+  /** Whether the sign-in page is showing (a session another tab opened then replaces it). */
+  const isSigningIn = useRef(false);
+  isSigningIn.current = session === null;
   const endSession = (why: string) => {
     stopLive();
     if (hadSession.current) setNotice(why);
     hadSession.current = false;
+    held.current = null;
     setSession(null);
   };
   const load = () => loadSession().then((s) => {
     setFailure(null);
-    if (s === null) endSession(SESSION_ENDED);
-    else setSession(s);
+    if (s === null) {
+      endSession(SESSION_ENDED);
+      return;
+    }
+    const previous = held.current;
+    held.current = s;
+    const isSwitch = previous !== null && previous.csrf_token !== s.csrf_token;
+    if (isSwitch) {
+      setSwitchNotice(`This browser signed in again in another tab${s.user.name === previous.user.name ? '' : `, as ${s.user.name}`}: the page now shows that session's data.`);
+    }
+    // The page under focus was replaced (the sign-in form, or a page read again): focus its heading.
+    if (isSwitch || isSigningIn.current) focusHeading();
+    setSession(s);
   }, (error: Error) => setFailure(error));
   useEffect(() => {
     void load();
     whenSignedOut(() => endSession(SESSION_ENDED));
     whenSessionChanged(() => void load());
+    whenOtherTabChangesSession(() => void load());
   }, []);
   useEffect(() => {
     if (session) {
       hadSession.current = true;
+      // A stream opened under the session another tab replaced is read again under the new one.
+      if (liveFor.current !== null && liveFor.current !== session.csrf_token) stopLive();
+      liveFor.current = session.csrf_token;
       startLive(() => void load());
-    } else stopLive();
+    } else {
+      liveFor.current = null;
+      stopLive();
+    }
   }, [session]);
 
   if (failure) return <main id="main" class="centered"><h1>Rollcall</h1><ErrorState error={failure} onRetry={() => void load()} /></main>;
   if (session === undefined) return <main id="main" class="centered"><Loading what="the dashboard" /></main>;
-  if (session === null) return <SignInPage notice={notice} onSignedIn={(s) => { setNotice(null); setSession(s); focusHeading(); }} />;
+  if (session === null) return <SignInPage notice={notice} onSignedIn={(s) => { held.current = s; setNotice(null); setSwitchNotice(null); setSession(s); focusHeading(); }} />;
   return (
-    <Layout session={session} onSignOut={async () => {
+    <Layout session={session} notice={switchNotice} onSignOut={async () => {
       try {
         await signOut();
       } catch (error) {
@@ -77,7 +95,8 @@ function App() {
       // Said even when a request refused meanwhile (401) ended the session first.
       setNotice(SIGNED_OUT);
     }}>
-      <Router onRouteChange={focusHeading}>
+      {/* Keyed by the session: pages another tab's sign-in replaced read their data again. */}
+      <Router key={session.csrf_token} onRouteChange={() => { setSwitchNotice(null); focusHeading(); }}>
         <Route path={BASE} component={UpcomingPage} />
         <Route path={`${BASE}/bots/:id`} component={BotPage} />
         <Route path={`${BASE}/events`} component={EventsPage} />

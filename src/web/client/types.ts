@@ -9,6 +9,12 @@ export interface UpcomingBot {
   scheduled_join_time: string;
   source: 'api' | 'calendar' | 'auto_schedule';
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
+  at_risk: AtRisk | null;
+}
+
+/** Why a waiting bot will be cancelled at its join time unless its calendar's access returns first (spec section 12). */
+export interface AtRisk {
+  reason: string;
 }
 
 export interface Page<T> {
@@ -51,6 +57,7 @@ export interface BotDetail {
   status_timeline: { status: string; at: string; reason: string }[];
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;
+  at_risk: AtRisk | null;
 }
 
 export interface Delivery {

@@ -8,6 +8,32 @@ import { Notice } from './states.tsx';
 
 const DELIVERY_WORDS: Record<Delivery['status'], string> = { pending: 'Pending', retrying: 'Retrying', delivered: 'Delivered', failed: 'Failed' };
 
+function isUndelivered(delivery: Delivery): boolean {
+  return delivery.status === 'pending' || delivery.status === 'retrying';
+}
+
+/**
+ * When a delivery goes out next. A bot's messages to one address go out in order, so a message due
+ * since a while may be waiting for an earlier one that is retrying later: its own due time, past,
+ * would read "2 minutes ago". It is said to wait for the earlier message when that one is on the
+ * page (the list is newest first: earlier ones come after it), and due now otherwise.
+ */
+function NextAttempt({ delivery, deliveries, nowMs }: { delivery: Delivery; deliveries: Delivery[]; nowMs: number }) {
+  if (!delivery.next_attempt_at) return <>—</>;
+  if (Date.parse(delivery.next_attempt_at) > nowMs) {
+    return <><time dateTime={delivery.next_attempt_at}>{formatDateTime(delivery.next_attempt_at)}</time><div class="muted small">{formatRelative(delivery.next_attempt_at, nowMs)}</div></>;
+  }
+  const position = deliveries.indexOf(delivery);
+  const earlier = deliveries.slice(position + 1).findLast((d) => d.bot_id === delivery.bot_id && d.url === delivery.url && isUndelivered(d));
+  if (!earlier) return <>Due now</>;
+  return (
+    <>
+      After the bot's earlier message
+      {earlier.next_attempt_at && Date.parse(earlier.next_attempt_at) > nowMs && <div class="muted small">{earlier.event}: next try {formatRelative(earlier.next_attempt_at, nowMs)}</div>}
+    </>
+  );
+}
+
 export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { deliveries: Delivery[]; showBot: boolean; onChanged: () => void; label: string }) {
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -23,6 +49,7 @@ export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { del
       setBusy(null);
     }
   };
+  const nowMs = Date.now();
   return (
     <>
       <Notice notice={notice} />
@@ -47,7 +74,7 @@ export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { del
               <td data-label="Event"><span class="mono">{d.event}</span><div class="muted small break">{d.url}</div></td>
               <td data-label="Status"><StatusBadge status={d.status} label={DELIVERY_WORDS[d.status]} /></td>
               <td data-label="Attempts">{d.attempts}</td>
-              <td data-label="Next retry">{d.next_attempt_at ? <><time dateTime={d.next_attempt_at}>{formatDateTime(d.next_attempt_at)}</time><div class="muted small">{formatRelative(d.next_attempt_at)}</div></> : '—'}</td>
+              <td data-label="Next retry"><NextAttempt delivery={d} deliveries={deliveries} nowMs={nowMs} /></td>
               <td data-label="Last error" class="break">{d.last_error ?? '—'}</td>
               <td data-label="Actions">
                 <button type="button" class="button" disabled={busy === d.delivery_id} aria-label={`Redeliver ${d.event} of ${d.bot_id}`} onClick={() => void redeliver(d)}>

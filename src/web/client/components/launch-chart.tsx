@@ -3,7 +3,7 @@
 // screenful of code, stays readable by screen readers (a summary and a table of the busy minutes),
 // and needs no inline style (the page's CSP forbids it). See docs/dashboard.md.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatClock } from '../format.ts';
+import { formatClock, formatClockWithDay } from '../format.ts';
 import type { LaunchHistogram } from '../types.ts';
 
 const HEIGHT = 220;
@@ -17,14 +17,15 @@ export function niceCeiling(value: number): number {
   return 10 * magnitude;
 }
 
-export function summarize(histogram: LaunchHistogram, hours: number): string {
+export function summarize(histogram: LaunchHistogram, hours: number, nowMs = Date.now()): string {
   const unit = histogram.bucket_minutes === 1 ? 'minute' : `${histogram.bucket_minutes} minutes`;
-  if (histogram.total === 0) return `No launches in the next ${hours} hours.`;
+  const ahead = hours === 1 ? 'the next hour' : `the next ${hours} hours`;
+  if (histogram.total === 0) return `No launches in ${ahead}.`;
   const peak = histogram.peak!;
   const over = histogram.launch_limit_per_minute !== null
     ? histogram.buckets.filter((b) => b.launches / histogram.bucket_minutes > histogram.launch_limit_per_minute!).length
     : 0;
-  return `${histogram.total} ${histogram.total === 1 ? 'launch' : 'launches'} in the next ${hours} hours; busiest ${unit} ${formatClock(peak.start)} with ${peak.launches}.`
+  return `${histogram.total} ${histogram.total === 1 ? 'launch' : 'launches'} in ${ahead}; busiest ${unit} ${formatClockWithDay(peak.start, nowMs)} with ${peak.launches}.`
     + (histogram.launch_limit_per_minute !== null ? ` Runtime limit ${histogram.launch_limit_per_minute} per minute${over > 0 ? `, exceeded in ${over} ${over === 1 ? 'bucket' : 'buckets'}` : ''}.` : '');
 }
 
@@ -42,6 +43,14 @@ export function barsToLabel(launches: readonly number[], stepPx: number, spacing
     if (chosen.every((other) => Math.abs(other - index) * stepPx >= spacingPx)) chosen.push(index);
   }
   return new Set(chosen);
+}
+
+const dayOnly = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** An axis label: the time, or at local midnight the new day's date (a long window crosses midnight). */
+function tickLabel(ms: number): string {
+  const date = new Date(ms);
+  return date.getHours() === 0 && date.getMinutes() === 0 ? dayOnly.format(date) : formatClock(date.toISOString());
 }
 
 export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; hours: number }) {
@@ -98,7 +107,7 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
             return (
               <g key={t} class="chart-tick">
                 <line x1={x} x2={x} y1={MARGIN.top + plotHeight} y2={MARGIN.top + plotHeight + 5} />
-                <text x={x} y={HEIGHT - 8} text-anchor="middle">{formatClock(new Date(t).toISOString())}</text>
+                <text x={x} y={HEIGHT - 8} text-anchor="middle">{tickLabel(t)}</text>
               </g>
             );
           })}
@@ -113,7 +122,7 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
               data-start={bucket.start}
               data-launches={bucket.launches}
             >
-              <title>{`${formatClock(bucket.start)}: ${bucket.launches} ${bucket.launches === 1 ? 'launch' : 'launches'}`}</title>
+              <title>{`${formatClockWithDay(bucket.start)}: ${bucket.launches} ${bucket.launches === 1 ? 'launch' : 'launches'}`}</title>
             </rect>
           ))}
           {buckets.map((bucket, i) => !labelled.has(i) ? null : (
@@ -135,7 +144,7 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
           <table>
             <thead><tr><th scope="col">Starting</th><th scope="col">Launches</th></tr></thead>
             <tbody>
-              {busy.map((b) => <tr key={b.start}><td>{formatClock(b.start)}</td><td>{b.launches}</td></tr>)}
+              {busy.map((b) => <tr key={b.start}><td>{formatClockWithDay(b.start)}</td><td>{b.launches}</td></tr>)}
             </tbody>
           </table>
         </details>

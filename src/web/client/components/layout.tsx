@@ -15,7 +15,7 @@ const NAV = [
 
 const LIVE_WORDS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', off: 'Not live' } as const;
 
-export function Layout({ session, onSignOut, children }: { session: Session; onSignOut: () => void; children: ComponentChildren }) {
+export function Layout({ session, notice, onSignOut, children }: { session: Session; notice?: string | null; onSignOut: () => void; children: ComponentChildren }) {
   const { path } = useLocation();
   const live = useLiveState();
 
@@ -43,7 +43,10 @@ export function Layout({ session, onSignOut, children }: { session: Session; onS
           </ul>
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>{children}</main>
+      <main id="main" tabIndex={-1}>
+        <p class={`notice ${notice ? 'notice-info' : 'notice-none'}`} role="status" data-testid="session-notice">{notice ?? ''}</p>
+        {children}
+      </main>
       <footer class="site-footer">Times are shown in {timeZone}. <a href="/docs">API reference</a></footer>
     </div>
   );

@@ -1,5 +1,5 @@
 // Loading, failure and empty states, the same on every page.
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, Ref } from 'preact';
 
 export function Loading({ what }: { what: string }) {
   return <p class="state state-loading" role="status">Loading {what}…</p>;
@@ -23,10 +23,13 @@ export function Empty({ title, children }: { title: string; children?: Component
   );
 }
 
-/** A short-lived message after an action, read out by screen readers. */
-export function Notice({ notice }: { notice: { kind: 'ok' | 'error'; text: string } | null }) {
+/**
+ * A short-lived message after an action, read out by screen readers. `focusRef` lets a page put
+ * focus on it when the action took away what had focus (a disconnected calendar's card).
+ */
+export function Notice({ notice, focusRef }: { notice: { kind: 'ok' | 'error'; text: string } | null; focusRef?: Ref<HTMLParagraphElement> }) {
   return (
-    <p class={`notice ${notice ? `notice-${notice.kind}` : 'notice-none'}`} role={notice?.kind === 'error' ? 'alert' : 'status'}>
+    <p ref={focusRef} tabIndex={focusRef ? -1 : undefined} class={`notice ${notice ? `notice-${notice.kind}` : 'notice-none'}`} role={notice?.kind === 'error' ? 'alert' : 'status'}>
       {notice?.text ?? ''}
     </p>
   );

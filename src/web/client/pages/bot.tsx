@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isLaunchDecision, platformWords, statusWords, toLocalInputValue } from '../format.ts';
+import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isLaunchDecision, platformWords, statusWords, toLocalInputValue, withLocalTimes } from '../format.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -56,10 +56,12 @@ export function BotPage({ id }: { id: string }) {
     );
   }
   if (detail.error) return <section class="page"><h1>Bot</h1><ErrorState error={detail.error} onRetry={() => void detail.reload()} /></section>;
-  if (detail.data === null) return <section class="page"><h1>Bot</h1><Loading what="the bot" /></section>;
+  // A placeholder heading: the bot's name replaces it (focus follows, see page-focus.ts).
+  if (detail.data === null) return <section class="page"><h1 data-loading>Bot</h1><Loading what="the bot" /></section>;
 
   const { bot, events } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
+  const isAtRisk = isWaiting && bot.at_risk !== null;
   const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
   const title = bot.bot_config.bot_name || 'Bot';
   /** Runs an action and says how it went; true when it was done. */
@@ -82,8 +84,14 @@ export function BotPage({ id }: { id: string }) {
       <div class="page-title">
         <h1>{title}</h1>
         <StatusBadge status={bot.status} />
+        {isAtRisk && <span class="badge badge-bad">At risk</span>}
       </div>
       <Notice notice={notice} />
+      {isAtRisk && (
+        <p class="warning" role="note" data-testid="at-risk-note">
+          At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining.
+        </p>
+      )}
 
       <section class="card" aria-labelledby="summary-title">
         <h2 id="summary-title" class="visually-hidden">Summary</h2>
@@ -115,7 +123,7 @@ export function BotPage({ id }: { id: string }) {
                 <li key={i} data-kind={d.kind}>
                   <time dateTime={d.at}>{formatDateTime(d.at)}</time>
                   <strong>{decisionWords(d.kind)}</strong>
-                  <span>{d.reason}</span>
+                  <span>{withLocalTimes(d.reason)}</span>
                 </li>
               ))}
             </ol>
@@ -129,7 +137,7 @@ export function BotPage({ id }: { id: string }) {
               <li key={i} data-status={t.status}>
                 <time dateTime={t.at}>{formatDateTime(t.at)}</time>
                 <StatusBadge status={t.status} />
-                <span>{t.reason}</span>
+                <span>{withLocalTimes(t.reason)}</span>
               </li>
             ))}
           </ol>
@@ -139,14 +147,16 @@ export function BotPage({ id }: { id: string }) {
       <section class="card" aria-labelledby="launch-title">
         <h2 id="launch-title">Launch attempts</h2>
         {launches.length === 0 ? (
-          <p class="muted">{isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
+          <p class="muted">{isAtRisk
+            ? `Not launched yet, and it will not be unless its calendar's access returns before its join time (${formatRelative(bot.scheduled_join_time)}): it is cancelled then.`
+            : isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
         ) : (
           <ol class="log">
             {launches.map((d, i) => (
               <li key={i} data-kind={d.kind}>
                 <time dateTime={d.at}>{formatDateTime(d.at)}</time>
                 <strong>{decisionWords(d.kind)}</strong>
-                <span>{d.reason}</span>
+                <span>{withLocalTimes(d.reason)}</span>
               </li>
             ))}
           </ol>

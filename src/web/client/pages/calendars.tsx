@@ -1,9 +1,10 @@
 // Calendar connections and their health; sync now, disconnect; auto-schedule and its bot config.
-import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
-import { formatDateTime, formatRelative } from '../format.ts';
-import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection } from '../types.ts';
+import { countOf, formatDateTime, formatRelative } from '../format.ts';
+import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection, UpcomingBot } from '../types.ts';
+import { connectionNames } from '../connection-names.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
@@ -11,27 +12,30 @@ import { useClock } from '../clock.ts';
 
 const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
 
-/** What a connection is called: the account's address, or a feed's own name beside its (shortened) address. */
-function accountOf(connection: Connection): string {
-  if (connection.user_email) return connection.user_email;
-  const feedName = connection.provider === 'ics' ? connection.calendars[0]?.summary : null;
-  const address = connection.ics_url ?? connection.calendar_id;
-  return feedName ? `${feedName} (${address})` : address;
-}
-
 export function CalendarsPage() {
   useClock();
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [syncing, setSyncing] = useState<string | null>(null);
+  const names = connectionNames(connections.data?.connections ?? []);
+  const nameOf = (connection: Connection) => names.get(connection.calendar_id) ?? connection.calendar_id;
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  /** Set when a disconnected calendar's card (and the button that had focus) is gone: focus goes to the notice that says so. */
+  const [isNoticeToFocus, setIsNoticeToFocus] = useState(false);
+  useLayoutEffect(() => {
+    if (!isNoticeToFocus) return;
+    setIsNoticeToFocus(false);
+    if (isFocusLost()) noticeRef.current?.focus();
+  }, [isNoticeToFocus, connections.data]);
 
   const sync = async (connection: Connection) => {
+    if (syncing !== null) return;
     setSyncing(connection.calendar_id);
     try {
       const answer = await api.post<{ message: string; synced: boolean }>(`/calendar/connections/${encodeURIComponent(connection.calendar_id)}/sync`);
-      setNotice({ kind: answer.synced ? 'ok' : 'error', text: `${accountOf(connection)}: ${answer.message}` });
+      setNotice({ kind: answer.synced ? 'ok' : 'error', text: `${nameOf(connection)}: ${answer.message}` });
     } catch (error) {
-      setNotice({ kind: 'error', text: `${accountOf(connection)}: ${(error as Error).message}` });
+      setNotice({ kind: 'error', text: `${nameOf(connection)}: ${(error as Error).message}` });
     } finally {
       setSyncing(null);
       void connections.reload();
@@ -40,17 +44,20 @@ export function CalendarsPage() {
   const disconnect = async (connection: Connection) => {
     try {
       const answer = await api.delete<{ message: string; bots_cancelled: number; events_deleted: number }>(`/calendar/connections/${encodeURIComponent(connection.calendar_id)}`);
-      setNotice({ kind: 'ok', text: `${accountOf(connection)} disconnected: ${answer.events_deleted} events removed, ${answer.bots_cancelled} bots cancelled.` });
+      setNotice({ kind: 'ok', text: `${nameOf(connection)} disconnected: ${countOf(answer.events_deleted, 'event')} removed, ${countOf(answer.bots_cancelled, 'bot')} cancelled.` });
     } catch (error) {
       setNotice({ kind: 'error', text: (error as Error).message });
+      void connections.reload();
+      return;
     }
-    void connections.reload();
+    await connections.reload();
+    setIsNoticeToFocus(true);
   };
 
   return (
     <section class="page">
       <h1>Calendars</h1>
-      <Notice notice={notice} />
+      <Notice notice={notice} focusRef={noticeRef} />
       {connections.error ? <ErrorState error={connections.error} onRetry={() => void connections.reload()} />
         : connections.data === null ? <Loading what="calendar connections" />
           : connections.data.connections.length === 0 ? (
@@ -65,13 +72,14 @@ export function CalendarsPage() {
                 return (
                   <li key={c.calendar_id} class={`card connection${isRevoked || isFailing ? ' connection-alert' : ''}`} data-calendar-id={c.calendar_id} aria-labelledby={`conn-${c.calendar_id}`}>
                     <div class="card-header">
-                      <h2 id={`conn-${c.calendar_id}`} class="break">{accountOf(c)}</h2>
+                      <h2 id={`conn-${c.calendar_id}`} class="break">{nameOf(c)}</h2>
                       <StatusBadge status={isFailing ? 'failing' : c.status} label={isRevoked ? 'Access revoked' : isFailing ? 'Sync failing' : c.status === 'active' ? 'Active' : c.status} />
                     </div>
-                    {isRevoked && <p class="warning" role="note">The provider withdrew Rollcall's access. Nothing syncs and no bots were cancelled; connect the account again to resume.</p>}
+                    {isRevoked && <RevokedNote connection={c} />}
                     {isFailing && <FailingNote connection={c} />}
                     <dl class="facts">
                       <div><dt>Provider</dt><dd>{PROVIDER_WORDS[c.provider] ?? c.provider}</dd></div>
+                      <div><dt>Connection id</dt><dd class="mono break">{c.calendar_id}</dd></div>
                       <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
                       <div><dt>Next sync</dt><dd>{isRevoked ? <>an access check {formatRelative(c.next_sync_at)}; syncing resumes when it passes or the account is connected again</> : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
                       <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{c.last_error} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
@@ -92,10 +100,11 @@ export function CalendarsPage() {
                       </details>
                     )}
                     <div class="actions">
-                      <button type="button" class="button" disabled={isRevoked || syncing === c.calendar_id} onClick={() => void sync(c)} aria-label={`Sync ${accountOf(c)} now`}>
+                      {/* Busy, it says so without being disabled: a disabled button would drop the keyboard focus it has. */}
+                      <button type="button" class="button" disabled={isRevoked} aria-disabled={syncing === c.calendar_id ? 'true' : undefined} onClick={() => void sync(c)} aria-label={`Sync ${nameOf(c)} now`}>
                         {syncing === c.calendar_id ? 'Syncing…' : 'Sync now'}
                       </button>
-                      <ConfirmButton label="Disconnect" tone="danger" question="Disconnect this calendar? Its events are removed and their waiting bots cancelled." confirmLabel="Yes, disconnect" onConfirm={() => disconnect(c)} />
+                      <ConfirmButton label="Disconnect" tone="danger" ariaLabel={`Disconnect ${nameOf(c)}`} question="Disconnect this calendar? Its events are removed and their waiting bots cancelled." confirmLabel="Yes, disconnect" onConfirm={() => disconnect(c)} />
                     </div>
                   </li>
                 );
@@ -104,6 +113,32 @@ export function CalendarsPage() {
           )}
       <AutoSchedule />
     </section>
+  );
+}
+
+/** How many waiting bots the revoked-access note counts, at most (one page of the upcoming list). */
+const AT_RISK_COUNT_LIMIT = 100;
+
+/**
+ * A revoked connection: nothing syncs, and its bots that depend on it alone are cancelled at their
+ * join time unless access returns first (spec section 12). How many those are is read from the
+ * upcoming list filtered to this calendar (each bot says whether it is at risk); the note stands
+ * without the number while it loads or if the list cannot be read.
+ */
+function RevokedNote({ connection }: { connection: Connection }) {
+  const waiting = useApi(
+    () => api.get<{ bots: UpcomingBot[]; has_more: boolean }>(`/bots/upcoming${query({ calendar_id: connection.calendar_id, status: 'Scheduled', limit: AT_RISK_COUNT_LIMIT })}`),
+    connection.calendar_id,
+  );
+  const atRisk = waiting.data?.bots.filter((b) => b.at_risk !== null).length;
+  const count = atRisk === undefined ? null
+    : atRisk === 0 ? 'No upcoming bot depends on this calendar alone.'
+      : `${waiting.data?.has_more ? 'At least ' : ''}${countOf(atRisk, 'upcoming bot')} ${atRisk === 1 ? 'is' : 'are'} at risk now.`;
+  return (
+    <p class="warning" role="note">
+      The provider withdrew Rollcall's access, so nothing syncs. Bots whose meetings are only on this calendar will be cancelled at their join time unless access returns before then.
+      {count && <> <strong data-testid="at-risk-count">{count}</strong></>} Connect the account again to resume.
+    </p>
   );
 }
 

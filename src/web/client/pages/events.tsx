@@ -1,15 +1,15 @@
 // Events in a window with each one's bot; schedule or unschedule from here.
-import { useState } from 'preact/hooks';
-import { api, query } from '../api.ts';
-import { BASE } from '../api.ts';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, platformWords } from '../format.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
-import { ConfirmButton } from '../components/confirm-button.tsx';
+import { connectionNames } from '../connection-names.ts';
+import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
-import { Pager, usePager } from '../components/pager.tsx';
+import { Pager, usePager, type PagerState } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
 
 const LIVE = new Set(['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting']);
@@ -20,27 +20,109 @@ function dateInput(offsetDays: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** Midnight of a date input's day in the browser's zone, as ISO 8601; `days` later for an end. */
-function startOfDay(value: string, days = 0): string {
+/** Midnight of a date input's day in the browser's zone (`days` later for an end), in ms; NaN when the field holds no day. */
+function startOfDay(value: string, days = 0): number {
   const date = new Date(`${value}T00:00:00`);
   date.setDate(date.getDate() + days);
-  return date.toISOString();
+  return date.getTime();
+}
+
+interface EventWindow {
+  timeMin: string;
+  timeMax: string;
+}
+
+/**
+ * The window the From and To days ask for, both days included, or why there is none. A cleared
+ * field (or a day the browser cannot read) is said in words rather than sent: the API would fall
+ * back to its own default window, which is not what the page shows.
+ */
+function windowOf(from: string, to: string): EventWindow | { problem: string; field: 'from' | 'to' } {
+  const fromMs = startOfDay(from);
+  const toMs = startOfDay(to, 1);
+  if (!Number.isFinite(fromMs)) return { problem: 'Choose a From day to list events.', field: 'from' };
+  if (!Number.isFinite(toMs)) return { problem: 'Choose a To day to list events.', field: 'to' };
+  if (toMs <= fromMs) return { problem: 'The To day is before the From day: choose a To day on or after it.', field: 'to' };
+  return { timeMin: new Date(fromMs).toISOString(), timeMax: new Date(toMs).toISOString() };
 }
 
 export function EventsPage() {
-  useClock();
   const [from, setFrom] = useState(dateInput(-1));
   const [to, setTo] = useState(dateInput(7));
   const [calendarId, setCalendarId] = useState('');
   const pager = usePager();
-  const events = useApi(
-    () => api.get<{ results: CalendarEvent[]; next: string | null }>(`/calendar/events${query({ time_min: startOfDay(from), time_max: startOfDay(to, 1), calendar_id: calendarId, limit: 25, cursor: pager.cursor })}`),
-    `${from}|${to}|${calendarId}|${pager.cursor ?? ''}`,
-  );
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
+  const range = windowOf(from, to);
+  const invalid = 'problem' in range ? range : null;
+  /** The day field at fault is marked invalid and described by the message. */
+  const fieldState = (field: 'from' | 'to') => (invalid?.field === field ? { 'aria-invalid': true, 'aria-describedby': 'window-problem' } : {});
+
+  return (
+    <section class="page">
+      <h1>Events</h1>
+      <form class="filters card" onSubmit={(e) => e.preventDefault()}>
+        <label><span>From</span><input type="date" value={from} required {...fieldState('from')} onChange={(e) => { setFrom(e.currentTarget.value); pager.reset(); }} /></label>
+        <label><span>To</span><input type="date" value={to} required {...fieldState('to')} onChange={(e) => { setTo(e.currentTarget.value); pager.reset(); }} /></label>
+        <label>
+          <span>Calendar</span>
+          <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
+            <option value="">Any</option>
+            {[...connectionNames(connections.data?.connections ?? [])].map(([id, name]) => <option key={id} value={id}>{name}</option>)}
+          </select>
+        </label>
+      </form>
+      {'problem' in range
+        ? <p id="window-problem" class="field-error" role="alert">{range.problem}</p>
+        : <EventList range={range} calendarId={calendarId} pager={pager} />}
+    </section>
+  );
+}
+
+/** Why an event cannot get a bot from here, said beside its greyed Schedule bot button; null when it can. */
+function whyNotSchedulable(event: CalendarEvent, nowMs: number): string | null {
+  if (event.status === 'cancelled') return 'The event is cancelled';
+  if (Date.parse(event.end_time) <= nowMs) return 'Already ended';
+  if (!event.meeting_url) return 'No meeting link to join';
+  return null;
+}
+
+/**
+ * A refusal to schedule, for this page. A meeting link the API refuses is reported with the API's
+ * way round it (a link of the client's own in bot_config.meeting_url), which this page cannot
+ * send: say that it takes the API.
+ */
+function scheduleFailureText(error: unknown): string {
+  const message = (error as Error).message;
+  if (error instanceof ApiFailure && (error.code === 'invalid_meeting_url' || error.code === 'no_meeting_url')) {
+    return `${message.replace(/;\s*pass bot_config\.meeting_url\.?$/, '')}. The dashboard schedules bots on the event's own link; to join with another link, schedule the bot through the API with bot_config.meeting_url.`;
+  }
+  return message;
+}
+
+function EventList({ range, calendarId, pager }: { range: EventWindow; calendarId: string; pager: PagerState }) {
+  const now = useClock();
+  const events = useApi(
+    () => api.get<{ results: CalendarEvent[]; next: string | null }>(`/calendar/events${query({ time_min: range.timeMin, time_max: range.timeMax, calendar_id: calendarId, limit: 25, cursor: pager.cursor })}`),
+    `${range.timeMin}|${range.timeMax}|${calendarId}|${pager.cursor ?? ''}`,
+  );
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   useStatusChanges(() => void events.reload());
+
+  // After Schedule bot or Unschedule the row's button is replaced by the other one (and was
+  // disabled while the request ran, which drops focus): focus goes to the row's new button, or to
+  // the notice when the row has none to offer.
+  const tableRef = useRef<HTMLTableElement>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  const [rowToFocus, setRowToFocus] = useState<string | null>(null);
+  useLayoutEffect(() => {
+    if (rowToFocus === null) return;
+    setRowToFocus(null);
+    if (!isFocusLost()) return;
+    const button = tableRef.current?.querySelector<HTMLButtonElement>(`tr[data-event-id="${CSS.escape(rowToFocus)}"] td[data-label="Actions"] button`);
+    if (button && !button.disabled) button.focus();
+    else noticeRef.current?.focus();
+  }, [rowToFocus, events.data]);
 
   const act = async (event: CalendarEvent, what: 'schedule' | 'unschedule') => {
     setBusy(event.id);
@@ -54,28 +136,17 @@ export function EventsPage() {
         setNotice({ kind: 'ok', text: `${event.title ?? 'The event'} is unscheduled.` });
       }
     } catch (error) {
-      setNotice({ kind: 'error', text: (error as Error).message });
+      setNotice({ kind: 'error', text: what === 'schedule' ? scheduleFailureText(error) : (error as Error).message });
     } finally {
       setBusy(null);
-      void events.reload();
     }
+    await events.reload();
+    setRowToFocus(event.id);
   };
 
   return (
-    <section class="page">
-      <h1>Events</h1>
-      <form class="filters card" onSubmit={(e) => e.preventDefault()}>
-        <label><span>From</span><input type="date" value={from} required onChange={(e) => { setFrom(e.currentTarget.value); pager.reset(); }} /></label>
-        <label><span>To</span><input type="date" value={to} required onChange={(e) => { setTo(e.currentTarget.value); pager.reset(); }} /></label>
-        <label>
-          <span>Calendar</span>
-          <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
-            <option value="">Any</option>
-            {(connections.data?.connections ?? []).map((c) => <option key={c.calendar_id} value={c.calendar_id}>{c.user_email ?? c.ics_url ?? c.calendar_id}</option>)}
-          </select>
-        </label>
-      </form>
-      <Notice notice={notice} />
+    <>
+      <Notice notice={notice} focusRef={noticeRef} />
       {events.error ? <ErrorState error={events.error} onRetry={() => void events.reload()} />
         : events.data === null ? <Loading what="events" />
           : events.data.results.length === 0 ? (
@@ -84,7 +155,7 @@ export function EventsPage() {
             </Empty>
           ) : (
             <section class="card">
-              <table class="table responsive" aria-label="Events">
+              <table ref={tableRef} class="table responsive" aria-label="Events">
                 <thead>
                   <tr><th scope="col">Event</th><th scope="col">When</th><th scope="col">Platform</th><th scope="col">Bot</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
                 </thead>
@@ -92,7 +163,8 @@ export function EventsPage() {
                   {events.data.results.map((event) => {
                     const bot = event.bots.find((b) => LIVE.has(b.status)) ?? event.bots.at(-1);
                     const hasLiveBot = bot !== undefined && LIVE.has(bot.status);
-                    const isPast = Date.parse(event.end_time) <= Date.now();
+                    const whyNot = whyNotSchedulable(event, now);
+                    const whyNotId = `why-not-${event.id}`;
                     return (
                       <tr key={event.id} data-event-id={event.id}>
                         <td data-label="Event">
@@ -107,7 +179,10 @@ export function EventsPage() {
                           {hasLiveBot ? (
                             <ConfirmButton label="Unschedule" question={`Cancel the bot of ${event.title ?? 'this event'}?`} confirmLabel="Cancel bot" tone="danger" ariaLabel={`Unschedule ${event.title ?? 'event'}`} disabled={busy === event.id || bot.status !== 'Scheduled'} onConfirm={() => act(event, 'unschedule')} />
                           ) : (
-                            <button type="button" class="button" disabled={busy === event.id || !event.meeting_url || isPast || event.status === 'cancelled'} onClick={() => void act(event, 'schedule')} aria-label={`Schedule a bot for ${event.title ?? 'event'}`}>Schedule bot</button>
+                            <>
+                              <button type="button" class="button" disabled={busy === event.id || whyNot !== null} aria-describedby={whyNot ? whyNotId : undefined} onClick={() => void act(event, 'schedule')} aria-label={`Schedule a bot for ${event.title ?? 'event'}`}>Schedule bot</button>
+                              {whyNot && <div id={whyNotId} class="muted small" data-testid="why-not-schedulable">{whyNot}</div>}
+                            </>
                           )}
                         </td>
                       </tr>
@@ -118,6 +193,6 @@ export function EventsPage() {
               <Pager pager={pager} nextCursor={events.data.next} label="Events" />
             </section>
           )}
-    </section>
+    </>
   );
 }

@@ -10,6 +10,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
+import { connectionNames } from '../connection-names.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
 const STATUSES = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
@@ -83,7 +84,7 @@ export function UpcomingPage() {
               <span>Calendar</span>
               <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
                 <option value="">Any</option>
-                {(connections.data?.connections ?? []).map((c) => <option key={c.calendar_id} value={c.calendar_id}>{c.user_email ?? c.ics_url ?? c.calendar_id}</option>)}
+                {[...connectionNames(connections.data?.connections ?? [])].map(([id, name]) => <option key={id} value={id}>{name}</option>)}
               </select>
             </label>
           </form>
@@ -111,7 +112,10 @@ export function UpcomingPage() {
                         <td data-label="Joins"><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time><div class="muted small">{formatRelative(bot.scheduled_join_time)}</div></td>
                         <td data-label="Platform">{platformWords(bot.platform)}</td>
                         <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}</td>
-                        <td data-label="Status"><StatusBadge status={bot.status} /></td>
+                        <td data-label="Status">
+                          <StatusBadge status={bot.status} />
+                          {bot.at_risk && <div><span class="badge badge-bad" data-testid="at-risk">At risk: calendar access lost</span></div>}
+                        </td>
                       </tr>
                     ))}
                   </tbody>
