@@ -362,8 +362,10 @@ describe('dashboard API', () => {
       assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id']);
       assert.equal(sent[1]!.headers['webhook-id'], delivery.delivery_id);
 
-      // A delivered one can be sent once more; an unknown id is a 404.
-      await rc.request('POST', `/api/v1/webhooks/deliveries/${delivery.delivery_id}/redeliver`, { auth: user.auth });
+      // A delivered one can be sent once more: queued (pending, nothing failed), its earlier
+      // delivery time kept; an unknown id is a 404.
+      const again = await rc.request('POST', `/api/v1/webhooks/deliveries/${delivery.delivery_id}/redeliver`, { auth: user.auth });
+      assert.deepEqual([again.body.status, again.body.last_error, again.body.delivered_at !== null], ['pending', null, true]);
       assert.equal(await rc.webhooks.runDue(), 1);
       assert.equal(hooks.received.filter((r) => r.url === '/gina').length, 3);
       assert.equal((await rc.request('POST', '/api/v1/webhooks/deliveries/msg_zzzzzzzzzzzzzzzzzzzzzz/redeliver', { auth: user.auth })).status, 404);

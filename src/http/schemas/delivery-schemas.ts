@@ -7,7 +7,7 @@ export const DeliveryIdParams = Type.Object({ delivery_id: Type.String({ minLeng
 
 export const DeliveriesQuery = Type.Object({
   status: Type.Optional(Type.Union(DELIVERY_FILTERS.map((s) => Type.Literal(s)), {
-    description: 'pending (not tried yet), retrying (failed, will be tried again), delivered, failed (given up), or failing (retrying or failed)',
+    description: 'pending (waiting, nothing failed: not tried yet, or sent again on request after it was delivered), retrying (failed, will be tried again), delivered, failed (given up), or failing (retrying or failed)',
   })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor' })),

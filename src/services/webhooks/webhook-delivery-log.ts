@@ -90,11 +90,13 @@ export class WebhookDeliveryLog {
     if (botId !== null) q = q.where('bot_id', '=', botId);
     if (before !== null) q = q.where('id', '<', before);
     switch (query.status) {
-      case 'pending': q = q.where('state', '=', 'pending').where('attempts', '=', 0); break;
-      case 'retrying': q = q.where('state', '=', 'pending').where('attempts', '>', 0); break;
+      // Retrying: tried and failed (last_error kept). A delivered message sent again on request
+      // is tried again without having failed (its last_error was cleared when it was delivered).
+      case 'pending': q = q.where('state', '=', 'pending').where('last_error', 'is', null); break;
+      case 'retrying': q = q.where('state', '=', 'pending').where('last_error', 'is not', null); break;
       case 'delivered': q = q.where('state', '=', 'delivered'); break;
       case 'failed': q = q.where('state', '=', 'failed'); break;
-      case 'failing': q = q.where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb('attempts', '>', 0)])])); break;
+      case 'failing': q = q.where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb('last_error', 'is not', null)])])); break;
       case undefined: break;
     }
     const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
@@ -111,7 +113,7 @@ export class WebhookDeliveryLog {
 function statusOf(row: DeliveryRow): DeliveryStatus {
   if (row.state === 'delivered') return 'delivered';
   if (row.state === 'failed') return 'failed';
-  return row.attempts > 0 ? 'retrying' : 'pending';
+  return row.last_error !== null ? 'retrying' : 'pending';
 }
 
 function toView(row: DeliveryRow): DeliveryView {
