@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
+import { appendDecision } from '../../src/store/bot-store.ts';
 
 const RUNTIME_SECRET = 'runtime-shared-secret';
 
@@ -241,6 +242,19 @@ describe('firing: bots launch at their scheduled time', () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('a bot\'s decision log reads in the order things happened, whatever order they were written in (a launch is written with its result, after a relaunch decided meanwhile)', async () => {
+    const now = Date.now();
+    const eventId = await createEvent(rc, user.auth, now + 3_600_000, now + 5_400_000, 'https://meet.google.com/ord-erof-log');
+    const booked = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: 'log-order', bot_config: {} } });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    // Written last, stamped first: as a launch's record stamped when it went out.
+    await appendDecision(rc.database.db, booked.body.bot_id, now - 60_000, 'launched', 'stamped before the rest', {});
+    const decisions = (await rc.request('GET', `/api/v1/bots/${booked.body.bot_id}`, { auth: user.auth })).body.decisions as { at: string; kind: string }[];
+    assert.equal(decisions[0]!.kind, 'launched');
+    const times = decisions.map((d) => Date.parse(d.at));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
   });
 
   test('runtime failures are retried with the same idempotency key', async () => {

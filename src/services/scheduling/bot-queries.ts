@@ -139,7 +139,9 @@ export class BotQueries {
       // A bot whose data was deleted keeps its links only so that no sync books its event again.
       bot.data_deleted_at === null ? bots.listLinksOfBot(this.#db, bot.id) : [],
       this.#db.selectFrom('bot_status_changes').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
-      this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('id').execute(),
+      // In the order things happened: a launch is stamped when it went out, but written with its
+      // result, after decisions made meanwhile (a relaunch after a crash).
+      this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('at_ms').orderBy('id').execute(),
       bot.status === 'Scheduled' ? findBotsWithoutCalendarAccess(this.#db, [bot.id]) : new Set<string>(),
     ]);
     return {
