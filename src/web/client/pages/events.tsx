@@ -2,10 +2,10 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
+import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, platformWords } from '../format.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
-import { connectionNames } from '../connection-names.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
@@ -63,13 +63,7 @@ export function EventsPage() {
       <form class="filters card" onSubmit={(e) => e.preventDefault()}>
         <label><span>From</span><input type="date" value={from} required {...fieldState('from')} onChange={(e) => { setFrom(e.currentTarget.value); pager.reset(); }} /></label>
         <label><span>To</span><input type="date" value={to} required {...fieldState('to')} onChange={(e) => { setTo(e.currentTarget.value); pager.reset(); }} /></label>
-        <label>
-          <span>Calendar</span>
-          <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
-            <option value="">Any</option>
-            {[...connectionNames(connections.data?.connections ?? [])].map(([id, name]) => <option key={id} value={id}>{name}</option>)}
-          </select>
-        </label>
+        <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => { setCalendarId(id); pager.reset(); }} />
       </form>
       {'problem' in range
         ? <p id="window-problem" class="field-error" role="alert">{range.problem}</p>

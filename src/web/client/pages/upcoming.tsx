@@ -2,6 +2,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
+import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWords } from '../format.ts';
 import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
@@ -10,7 +11,6 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
-import { connectionNames } from '../connection-names.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
 const STATUSES = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
@@ -80,13 +80,7 @@ export function UpcomingPage() {
                 {STATUSES.map((s) => <option key={s} value={s}>{statusWords(s)}</option>)}
               </select>
             </label>
-            <label>
-              <span>Calendar</span>
-              <select value={calendarId} onChange={(e) => { setCalendarId(e.currentTarget.value); pager.reset(); }}>
-                <option value="">Any</option>
-                {[...connectionNames(connections.data?.connections ?? [])].map(([id, name]) => <option key={id} value={id}>{name}</option>)}
-              </select>
-            </label>
+            <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => { setCalendarId(id); pager.reset(); }} />
           </form>
         </div>
         {list.error ? <ErrorState error={list.error} onRetry={() => void list.reload()} />
