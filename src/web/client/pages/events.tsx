@@ -108,18 +108,27 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
   // the notice when the row has none to offer.
   const tableRef = useRef<HTMLTableElement>(null);
   const noticeRef = useRef<HTMLParagraphElement>(null);
-  const [rowToFocus, setRowToFocus] = useState<string | null>(null);
+  // The row and what it offers once the action shows (Unschedule after a booking, Schedule after an
+  // unscheduling). A list loaded before the action can still arrive after it (a reload the live
+  // stream started meanwhile wins over the action's own): focus waits for the list that shows it.
+  const [rowToFocus, setRowToFocus] = useState<{ eventId: string; offers: 'Unschedule' | 'Schedule' | null } | null>(null);
   useLayoutEffect(() => {
     if (rowToFocus === null) return;
+    if (!isFocusLost()) {
+      setRowToFocus(null);
+      return;
+    }
+    const button = tableRef.current?.querySelector<HTMLButtonElement>(`tr[data-event-id="${CSS.escape(rowToFocus.eventId)}"] td[data-label="Actions"] button`);
+    const isBefore = rowToFocus.offers !== null && button?.getAttribute('aria-label')?.startsWith(rowToFocus.offers === 'Schedule' ? 'Unschedule' : 'Schedule') === true;
+    if (isBefore && !button!.disabled) return;
     setRowToFocus(null);
-    if (!isFocusLost()) return;
-    const button = tableRef.current?.querySelector<HTMLButtonElement>(`tr[data-event-id="${CSS.escape(rowToFocus)}"] td[data-label="Actions"] button`);
     if (button && !button.disabled) button.focus();
     else noticeRef.current?.focus();
   }, [rowToFocus, events.data]);
 
   const act = async (event: CalendarEvent, what: 'schedule' | 'unschedule') => {
     setBusy(event.id);
+    let isDone = false;
     try {
       if (what === 'schedule') {
         // One bot per event from here: the event id is the deduplication key.
@@ -129,13 +138,15 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
         await api.delete(`/calendar/schedule/${encodeURIComponent(event.id)}`, {});
         setNotice({ kind: 'ok', text: `${event.title ?? 'The event'} is unscheduled.` });
       }
+      isDone = true;
     } catch (error) {
       setNotice({ kind: 'error', text: what === 'schedule' ? scheduleFailureText(error) : (error as Error).message });
     } finally {
       setBusy(null);
     }
     await events.reload();
-    setRowToFocus(event.id);
+    // Refused, the row offers what it did: focus takes what is there (or the notice saying why).
+    setRowToFocus({ eventId: event.id, offers: isDone ? (what === 'schedule' ? 'Unschedule' : 'Schedule') : null });
   };
 
   return (
