@@ -53,6 +53,50 @@ async function focusMovesTo(page: Page, name: string): Promise<void> {
   assert.fail(`focus is on ${JSON.stringify(last?.slice(0, 80))}, not on ${JSON.stringify(name)}`);
 }
 
+/**
+ * Makes the list the page shows lag behind an action, as it can by chance: the action's own list
+ * reload is superseded by a newer one (the live stream's, for the status change the action made)
+ * that answers later. From the action's request (`method` on `actionUrl`) on, list requests
+ * (`listUrl`) are held; once a list request made after the action's answer has been followed by a
+ * newer one, the older ones are answered at once (the page drops them as superseded) and the
+ * newest 700 ms later. Meanwhile the page still shows the list from before the action. Returns a
+ * function that removes the routes.
+ */
+async function lagListBehind(page: Page, method: string, actionUrl: string, listUrl: string): Promise<() => Promise<void>> {
+  type Held = { route: Parameters<Parameters<Page['route']>[1]>[0]; isAfterAnswer: boolean };
+  const held: Held[] = [];
+  let phase: 'waiting' | 'holding' | 'done' = 'waiting';
+  let isAnswered = false;
+  let giveUp: ReturnType<typeof setTimeout> | undefined;
+  const releaseAll = (lastAfterMs: number) => {
+    phase = 'done';
+    clearTimeout(giveUp);
+    const newest = held.pop();
+    for (const { route } of held) void route.continue().catch(() => {});
+    if (newest) setTimeout(() => void newest.route.continue().catch(() => {}), lastAfterMs);
+  };
+  const onAction: Parameters<Page['route']>[1] = async (route) => {
+    if (route.request().method() !== method || phase !== 'waiting') return route.fallback();
+    phase = 'holding';
+    const response = await route.fetch();
+    isAnswered = true;
+    // No second list request within 5 s (the live stream is down): let everything through.
+    giveUp = setTimeout(() => releaseAll(0), 5000);
+    await route.fulfill({ response });
+  };
+  const onList: Parameters<Page['route']>[1] = async (route) => {
+    if (phase !== 'holding') return route.fallback();
+    held.push({ route, isAfterAnswer: isAnswered });
+    if (held.filter((h) => h.isAfterAnswer).length >= 2) releaseAll(700);
+  };
+  await page.route(actionUrl, onAction);
+  await page.route(listUrl, onList);
+  return async () => {
+    await page.unroute(actionUrl, onAction);
+    await page.unroute(listUrl, onList);
+  };
+}
+
 /** An instant in iCalendar's UTC form (20261204T213800Z). */
 function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -530,10 +574,13 @@ describe('dashboard in Chromium', { skip }, () => {
     const retro = page.locator('tr').filter({ hasText: 'Sprint retro' });
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
     // Scheduled by keyboard: focus goes to the row's new button (Unschedule), not to the page.
+    // (With the list on screen lagging behind the booking, as below for the unscheduling.)
+    const stopLaggingBooking = await lagListBehind(page, 'POST', '**/api/v1/calendar/schedule/**', '**/api/v1/calendar/events?*');
     await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).focus();
     await page.keyboard.press('Enter');
     await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
     await focusMovesTo(page, 'Unschedule Sprint retro');
+    await stopLaggingBooking();
     // A greyed Schedule bot says why.
     const whyNot = async (title: string) => {
       const row = page.locator('tr').filter({ hasText: title });
@@ -570,12 +617,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.keyboard.press('Escape');
     await focusMovesTo(page, 'Unschedule Sprint retro');
     assert.equal(await retro.locator('.badge[data-status="Scheduled"]').count(), 1);
+    // The list on screen lags behind the unscheduling (the live stream's reload supersedes the
+    // action's own and answers later): focus still reaches the row's new button.
+    const stopLagging = await lagListBehind(page, 'DELETE', '**/api/v1/calendar/schedule/**', '**/api/v1/calendar/events?*');
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.getByRole('button', { name: 'Cancel bot' }).click();
     // An event lists only bots that are not cancelled (MeetStream's convention): it has none again.
     await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
     // Focus is on the row's new button, not lost with the question's.
     await focusMovesTo(page, 'Schedule a bot for Sprint retro');
+    await stopLagging();
 
     // Auto-schedule is switched on from Calendars, with its default bot config.
     await page.getByRole('link', { name: 'Calendars' }).click();

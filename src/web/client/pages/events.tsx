@@ -93,6 +93,13 @@ function scheduleFailureText(error: unknown): string {
   return message;
 }
 
+/** Whether an event's Actions cell still shows the state before an action whose row now `offers` the other button. */
+function showsBefore(cell: HTMLElement, offers: 'Unschedule' | 'Schedule'): boolean {
+  if (cell.querySelector('[role="group"]') !== null) return true;
+  const label = cell.querySelector('button')?.getAttribute('aria-label') ?? '';
+  return !label.startsWith(offers === 'Schedule' ? 'Schedule' : 'Unschedule');
+}
+
 function EventList({ range, calendarId, pager }: { range: EventWindow; calendarId: string; pager: PagerState }) {
   const now = useClock();
   const events = useApi(
@@ -109,19 +116,21 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
   const tableRef = useRef<HTMLTableElement>(null);
   const noticeRef = useRef<HTMLParagraphElement>(null);
   // The row and what it offers once the action shows (Unschedule after a booking, Schedule after an
-  // unscheduling). A list loaded before the action can still arrive after it (a reload the live
-  // stream started meanwhile wins over the action's own): focus waits for the list that shows it.
+  // unscheduling). The list on screen can still be one from before the action: a reload the live
+  // stream started meanwhile supersedes the action's own, and until it answers the row shows its
+  // old button (or the question that asked). Focus waits for the list that shows the action; it
+  // still counts as lost while it rests in that row's old controls, which the new list removes.
   const [rowToFocus, setRowToFocus] = useState<{ eventId: string; offers: 'Unschedule' | 'Schedule' | null } | null>(null);
   useLayoutEffect(() => {
     if (rowToFocus === null) return;
-    if (!isFocusLost()) {
+    const cell = tableRef.current?.querySelector<HTMLElement>(`tr[data-event-id="${CSS.escape(rowToFocus.eventId)}"] td[data-label="Actions"]`) ?? null;
+    if (!isFocusLost() && !(cell?.contains(document.activeElement) ?? false)) {
       setRowToFocus(null);
       return;
     }
-    const button = tableRef.current?.querySelector<HTMLButtonElement>(`tr[data-event-id="${CSS.escape(rowToFocus.eventId)}"] td[data-label="Actions"] button`);
-    const isBefore = rowToFocus.offers !== null && button?.getAttribute('aria-label')?.startsWith(rowToFocus.offers === 'Schedule' ? 'Unschedule' : 'Schedule') === true;
-    if (isBefore && !button!.disabled) return;
+    if (cell !== null && rowToFocus.offers !== null && showsBefore(cell, rowToFocus.offers)) return;
     setRowToFocus(null);
+    const button = cell?.querySelector<HTMLButtonElement>('button');
     if (button && !button.disabled) button.focus();
     else noticeRef.current?.focus();
   }, [rowToFocus, events.data]);
