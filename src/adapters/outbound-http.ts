@@ -33,9 +33,10 @@ export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - invalid_url: the URL (or a redirect's Location) cannot be parsed;
  * - too_many_redirects: more redirects than the request allowed;
  * - timeout: no complete answer within the request's deadline;
+ * - aborted: the caller ended the exchange first (its `signal`, such as a stop of the process);
  * - unreachable: any other network failure (refused, reset, DNS, TLS).
  */
-export type OutboundFailureKind = 'blocked' | 'invalid_url' | 'too_many_redirects' | 'timeout' | 'unreachable';
+export type OutboundFailureKind = 'blocked' | 'invalid_url' | 'too_many_redirects' | 'timeout' | 'aborted' | 'unreachable';
 
 export class OutboundError extends Error {
   readonly kind: OutboundFailureKind;
@@ -65,6 +66,8 @@ export interface OutboundRequest {
   guarded: boolean;
   /** Makes the filter the body's bytes pass through before they are decoded (one per request). */
   byteFilter?: () => ByteFilter;
+  /** Ends the exchange early when aborted (an OutboundError of kind `aborted`). */
+  signal?: AbortSignal;
 }
 
 /** Rewrites a body's bytes before they are decoded as UTF-8, chunk by chunk. */
@@ -167,10 +170,11 @@ function isBlocked(error: unknown): boolean {
 }
 
 /** Any failure on the way to an answer, as one of the closed set. */
-function toOutboundError(error: unknown, signal: AbortSignal, timeoutMs: number): OutboundError {
+function toOutboundError(error: unknown, deadline: AbortSignal, timeoutMs: number, callerSignal: AbortSignal | undefined): OutboundError {
   if (error instanceof OutboundError) return error;
   if (isBlocked(error)) return new OutboundError('blocked', 'the address is not allowed (not public)', { cause: error });
-  if (signal.aborted) return new OutboundError('timeout', `no answer within ${timeoutMs} ms`, { cause: error });
+  if (deadline.aborted) return new OutboundError('timeout', `no answer within ${timeoutMs} ms`, { cause: error });
+  if (callerSignal?.aborted) return new OutboundError('aborted', 'the request was ended before its answer by its caller', { cause: error });
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return new OutboundError('unreachable', `request failed: ${code ?? (error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
 }
@@ -237,7 +241,8 @@ export class OutboundHttp {
   }
 
   async request(request: OutboundRequest): Promise<OutboundResponse> {
-    const signal = AbortSignal.timeout(request.timeoutMs);
+    const deadline = AbortSignal.timeout(request.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
     const dispatcher = request.guarded ? this.#guarded : this.#direct;
     const maxRedirects = request.redirects ?? 0;
     let url = parseTarget(request.url, request.guarded);
@@ -271,7 +276,7 @@ export class OutboundHttp {
         url = next;
       }
     } catch (error) {
-      throw toOutboundError(error, signal, request.timeoutMs);
+      throw toOutboundError(error, deadline, request.timeoutMs, request.signal);
     }
   }
 

@@ -1,6 +1,8 @@
 // Shutting down when a part refuses to stop: every later part is still stopped, the database last,
 // and the failure names the part. Before, close() stopped at the first part that threw and left
 // the database open (SQLite's file and PostgreSQL's connections held until the process died).
+// And when a part's work would outlast the time a process gets to stop (a webhook receiver that
+// does not answer): it is ended after a grace and handed back for the next instance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
@@ -8,7 +10,8 @@ import { createRollcall } from '../../src/container.ts';
 import { noRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { CloseError } from '../../src/lib/close-in-order.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { createTestDatabase, TEST_ENGINE, testConfig } from '../support/harness.ts';
+import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
+import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 
 test(`a runtime client that fails to close does not keep the database open (${TEST_ENGINE})`, async () => {
   const testDatabase = await createTestDatabase();
@@ -32,5 +35,45 @@ test(`a runtime client that fails to close does not keep the database open (${TE
     assert.equal(rollcall.dispatcher.isRunning, false);
   } finally {
     await testDatabase.drop();
+  }
+});
+
+test(`a stop ends webhook deliveries whose receiver does not answer after a grace, and hands them back without counting the attempt (${TEST_ENGINE})`, async () => {
+  const hooks = new FakeHttpReceiver();
+  const hooksUrl = `${await hooks.start()}/hooks`;
+  // WEBHOOK_TIMEOUT_MS is 15 s by default: longer than a process gets to stop (src/main.ts).
+  const rc = await startTestRollcall({ settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+  try {
+    const user = await rc.newUser();
+    const start = Date.now() + 86_400_000;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'stop', start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    let release!: () => void;
+    const never = new Promise<void>((resolve) => { release = resolve; });
+    hooks.respond = () => ({ status: 200, release: never });
+    rc.webhooks.start();
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'stop', bot_config: { callback_url: hooksUrl } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    await hooks.waitFor(() => hooks.received.length === 1);
+
+    const began = performance.now();
+    await rc.webhooks.stop();
+    const tookMs = performance.now() - began;
+    release();
+    assert.ok(tookMs >= 2900 && tookMs < 6000, `the stop took ${Math.round(tookMs)} ms (grace 3000 ms, receiver timeout 15000 ms)`);
+    const row = await rc.database.db.selectFrom('webhook_deliveries').selectAll().where('bot_id', '=', scheduled.body.bot_id).executeTakeFirstOrThrow();
+    assert.deepEqual([row.state, row.attempts, row.lease_until_ms, row.last_error], ['pending', 0, null, null], 'handed back as it was, not counted as a failed attempt');
+    assert.ok(Number(row.next_attempt_at_ms) <= Date.now(), 'due at once, without a backoff');
+
+    // The next to look (here the same instance, started again) sends it under the same webhook-id.
+    hooks.respond = () => ({ status: 200 });
+    await rc.webhooks.runDue();
+    assert.equal(hooks.received.length, 2);
+    assert.equal(hooks.received[1]!.headers['webhook-id'], hooks.received[0]!.headers['webhook-id']);
+    const delivered = await rc.database.db.selectFrom('webhook_deliveries').select(['state', 'attempts']).where('id', '=', row.id).executeTakeFirstOrThrow();
+    assert.deepEqual([delivered.state, delivered.attempts], ['delivered', 1]);
+  } finally {
+    await rc.close();
+    await hooks.stop();
   }
 });

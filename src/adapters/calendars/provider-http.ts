@@ -44,6 +44,7 @@ export function failureFromOutbound(error: OutboundError): ProviderFailure {
     case 'too_many_redirects':
       return { kind: 'permanent', message: error.message };
     case 'timeout':
+    case 'aborted':
       return { kind: 'transient', message: error.message };
     case 'unreachable':
       // An https:// (or webcal://, read as https://) address whose server answers in plain http:

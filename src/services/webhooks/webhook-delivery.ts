@@ -69,6 +69,11 @@ export interface WebhookDeliveryOptions {
   batchSize?: number;
   /** Opens webhook secrets sealed at rest (CREDENTIALS_ENCRYPTION_KEY); null when none is set. */
   secretBox?: SecretBox | null;
+  /**
+   * How long a stop waits for the answers of deliveries under way before it ends them; those are
+   * sent again (same webhook-id) by the next instance to look, at once. (Default: 3000)
+   */
+  stopGraceMs?: number;
 }
 
 type Delivery = Selectable<WebhookDeliveriesTable>;
@@ -82,9 +87,11 @@ export class WebhookDelivery {
   readonly #inFlightPerUser = new Map<string, number>();
   /** Their ids: one whose lease ran out while it is still under way is not claimed again here. */
   readonly #inFlightIds = new Set<Delivery['id']>();
+  /** Ends the requests under way when a stop has waited long enough for them. */
+  #stopping = new AbortController();
 
   constructor(options: WebhookDeliveryOptions) {
-    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, ...options };
+    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
     this.#loop = new BackgroundLoop({
       name: 'webhooks',
       health: options.database.health,
@@ -104,10 +111,23 @@ export class WebhookDelivery {
     this.#loop.start();
   }
 
-  /** Stops claiming, and waits for the deliveries under way to be recorded. */
+  /**
+   * Stops claiming, and waits for the deliveries under way to be recorded: up to stopGraceMs for
+   * their answers (a receiver may take WEBHOOK_TIMEOUT_MS, longer than a process gets to stop),
+   * then ends those still waiting and hands them back, their attempt not counted.
+   */
   async stop(): Promise<void> {
     await this.#loop.stop();
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(resolve, this.#o.stopGraceMs);
+    });
+    await Promise.race([this.#settled(), graceOver]);
+    clearTimeout(graceTimer);
+    this.#stopping.abort();
     await this.#settled();
+    // Ready to start again (tests stop and start one instance).
+    this.#stopping = new AbortController();
   }
 
   wake(): void {
@@ -230,6 +250,14 @@ export class WebhookDelivery {
     const timestamp = new Date(sentAt);
     const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');
     const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)', isPermanent: false } : await this.#send(delivery, sentAt, signature);
+    if (result.isInterrupted) {
+      // Ended by a stop before its answer: whether the receiver took it is unknown, so it goes
+      // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
+      // attempt counted against it and no backoff.
+      logger.info({ botId: delivery.bot_id, messageId: delivery.message_id }, 'webhook delivery ended by the stop before its answer; it is sent again');
+      await database.db.updateTable('webhook_deliveries').set({ lease_until_ms: null }).where('id', '=', delivery.id).execute();
+      return;
+    }
     const now = clock.now();
     const delivered = result.status !== null && result.status >= 200 && result.status < 300;
     const attempts = delivery.attempts + 1;
@@ -265,7 +293,7 @@ export class WebhookDelivery {
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
-  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; retryAfterMs?: number | null; location?: string | null }> {
+  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; isInterrupted?: boolean; retryAfterMs?: number | null; location?: string | null }> {
     try {
       const response = await this.#o.http.request({
         method: 'POST',
@@ -282,6 +310,7 @@ export class WebhookDelivery {
         // Only the status matters: the body is not waited for.
         maxBytes: 0,
         guarded: true,
+        signal: this.#stopping.signal,
       });
       const asksForPause = response.status === 429 || response.status === 503;
       const location = response.headers.location;
@@ -290,6 +319,7 @@ export class WebhookDelivery {
       if (!(error instanceof OutboundError)) throw error;
       if (error.kind === 'blocked') return { status: null, error: 'refused: the callback URL does not lead to a public address', isPermanent: true };
       if (error.kind === 'invalid_url') return { status: null, error: 'refused: the callback URL is not valid', isPermanent: true };
+      if (error.kind === 'aborted') return { status: null, error: null, isPermanent: false, isInterrupted: true };
       return { status: null, error: error.message, isPermanent: false };
     }
   }
