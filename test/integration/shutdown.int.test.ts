@@ -2,7 +2,8 @@
 // and the failure names the part. Before, close() stopped at the first part that threw and left
 // the database open (SQLite's file and PostgreSQL's connections held until the process died).
 // And when a part's work would outlast the time a process gets to stop (a webhook receiver that
-// does not answer): it is ended after a grace and handed back for the next instance.
+// does not answer): it is ended after a grace and handed back for the next instance, and a
+// calendar sync pass claims no further connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
@@ -12,6 +13,7 @@ import { CloseError } from '../../src/lib/close-in-order.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
 
 test(`a runtime client that fails to close does not keep the database open (${TEST_ENGINE})`, async () => {
   const testDatabase = await createTestDatabase();
@@ -75,5 +77,43 @@ test(`a stop ends webhook deliveries whose receiver does not answer after a grac
   } finally {
     await rc.close();
     await hooks.stop();
+  }
+});
+
+test(`a stop during a calendar sync pass ends it with the sync under way: the connections still due are left for the next instance (${TEST_ENGINE})`, async () => {
+  const ics = new FakeIcsServer();
+  await ics.start();
+  const rc = await startTestRollcall({ settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CALENDAR_PUSH: 'off' } });
+  try {
+    const user = await rc.newUser();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: ics.createFeed(`Feed ${i}`) } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      ids.push(connected.body.calendar_id);
+    }
+    const fetchedBefore = ics.requests.length;
+    // All three due now (as after an outage), and the feed server slow to answer.
+    await rc.database.db.updateTable('calendar_connections').set({ next_sync_at: Date.now() - 1000 }).where('id', 'in', ids).execute();
+    let answer!: () => void;
+    ics.holdAnswers = new Promise<void>((resolve) => { answer = resolve; });
+    rc.calendarSync.start();
+    const heldIds = async () => (await rc.database.db.selectFrom('calendar_connections').select('id').where('id', 'in', ids).where('lease_owner', 'is not', null).execute()).map((c) => c.id);
+    const deadline = Date.now() + 10_000;
+    while ((await heldIds()).length === 0) {
+      assert.ok(Date.now() < deadline, 'no sync started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const stopped = rc.calendarSync.stop();
+    answer();
+    await stopped;
+    ics.holdAnswers = null;
+    assert.equal(ics.requests.length - fetchedBefore, 1, 'one feed read: the one under way when the stop came');
+    assert.deepEqual(await heldIds(), [], 'no connection left held');
+    const due = await rc.database.db.selectFrom('calendar_connections').select('id').where('id', 'in', ids).where('next_sync_at', '<=', Date.now()).execute();
+    assert.equal(due.length, 2, 'the other two are still due, for the next instance');
+  } finally {
+    await rc.close();
+    await ics.stop();
   }
 });

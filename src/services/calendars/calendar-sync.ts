@@ -260,6 +260,8 @@ export class CalendarSync {
   /** Syncs asked for directly (syncNow), until they end. */
   readonly #direct = new Set<Promise<void>>();
   readonly #leases: SyncLeases;
+  /** Set by stop: a pass ends with the sync under way, leaving the rest due for the next instance. */
+  #isStopping = false;
 
   constructor(options: CalendarSyncOptions) {
     this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], ...options };
@@ -293,11 +295,17 @@ export class CalendarSync {
   // ----- the background loop -----------------------------------------------------------------
 
   start(): void {
+    this.#isStopping = false;
     this.#loop.start();
   }
 
-  /** Stops the loop and waits for the syncs asked for directly (syncNow) that are still running. */
+  /**
+   * Stops the loop after the sync under way (a pass claims no further connection: after an outage
+   * hundreds may be due, and a process has seconds to stop), and waits for the syncs asked for
+   * directly (syncNow) that are still running.
+   */
   async stop(): Promise<void> {
+    this.#isStopping = true;
     await this.#loop.stop();
     await Promise.allSettled([...this.#direct]);
     this.#leases.stop();
@@ -312,6 +320,7 @@ export class CalendarSync {
     await this.#reviewLastLooks();
     let total = 0;
     for (;;) {
+      if (this.#isStopping) return total;
       const claimed = await this.#leases.claimNext();
       if (!claimed) return total;
       const { connection, hold } = claimed;
