@@ -652,6 +652,26 @@ describe('POST|DELETE /calendar/disconnect', () => {
     assert.deepEqual(rows, [], 'nothing points at the removed connection');
   });
 
+  test('purge_events=false in the query string alone keeps the events, with no body, {} or an empty JSON body', async () => {
+    // Before: the body's default (true) was filled into the empty body and won over the query.
+    const user = await env.rc.newUser();
+    const start = NOW + DAY;
+    const sends: Record<string, () => Promise<{ statusCode: number; json(): any }>> = {
+      'no body': () => env.rc.app.inject({ method: 'DELETE', url: '/api/v1/calendar/disconnect?purge_events=false', headers: { authorization: user.auth } }),
+      '{}': () => env.rc.app.inject({ method: 'DELETE', url: '/api/v1/calendar/disconnect?purge_events=false', headers: { authorization: user.auth, 'content-type': 'application/json' }, payload: '{}' }),
+      'an empty JSON body': () => env.rc.app.inject({ method: 'POST', url: '/api/v1/calendar/disconnect?purge_events=false', headers: { authorization: user.auth, 'content-type': 'application/json' }, payload: '' }),
+    };
+    for (const [shape, send] of Object.entries(sends)) {
+      const feed = env.ics.createFeed();
+      env.ics.edit(feed, (events) => events.push({ uid: `kept-${shape}@feed`, summary: `Kept (${shape})`, startMs: start, endMs: start + HOUR, location: zoomUrl() }));
+      await connectIcs(user.auth, feed);
+      const res = await send();
+      assert.equal(res.statusCode, 200, `${shape}: ${JSON.stringify(res.json())}`);
+      assert.deepEqual([res.json().events_deleted, res.json().events_kept], [0, 1], shape);
+    }
+    assert.deepEqual((await listEvents(user.auth)).map((e) => e.title).sort(), Object.keys(sends).map((shape) => `Kept (${shape})`).sort());
+  });
+
   test('a kept series in chain mode books nothing more: the chain ends with its calendar', async () => {
     const user = await env.rc.newUser();
     const first = NOW + DAY;

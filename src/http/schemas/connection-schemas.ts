@@ -138,7 +138,9 @@ export const DisconnectResponse = Type.Object({
   message: Type.String(),
 });
 
-const PurgeEvents = Type.Boolean({ default: true, description: 'false keeps the connection\'s events (no longer synced, calendar_id null); their scheduled bots are cancelled either way' });
+// No schema default: the disconnect merges the query with the body, and a default filled into
+// an absent body field would win over the query's purge_events=false (the service defaults it).
+const PurgeEvents = Type.Boolean({ description: 'false keeps the connection\'s events (no longer synced, calendar_id null); their scheduled bots are cancelled either way. Default: true' });
 
 export const DisconnectQuery = Type.Object({
   purge_events: Type.Optional(PurgeEvents),
