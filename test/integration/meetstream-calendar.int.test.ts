@@ -393,6 +393,27 @@ describe('events: platform, platform_id, ical_uid, raw', () => {
   });
 });
 
+describe('calendar bots\' custom_attributes', () => {
+  test('a bot of a connected calendar\'s event carries its calendar_id (the connection\'s id, as on the event); one of an API-written event none', async () => {
+    const user = await env.rc.newUser();
+    const start = NOW + DAY;
+    const feed = env.ics.createFeed();
+    env.ics.edit(feed, (events) => events.push({ uid: 'attrs@feed', summary: 'Synced', startMs: start, endMs: start + HOUR, location: zoomUrl() }));
+    const { connectionId } = await connectIcs(user.auth, feed);
+    const [synced] = await listEvents(user.auth);
+    assert.equal(synced.calendar_id, connectionId);
+    const written = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Written', start_time: new Date(start + 2 * HOUR).toISOString(), end_time: new Date(start + 3 * HOUR).toISOString(), meeting_url: zoomUrl() } });
+    assert.equal(written.status, 201, JSON.stringify(written.body));
+    const attributesOf = async (eventId: string) => {
+      const botId = await schedule(user.auth, eventId, `attrs-${eventId}`);
+      return (await env.rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: user.auth })).body.custom_attributes;
+    };
+    const syncedAttributes = await attributesOf(synced.id);
+    assert.deepEqual([syncedAttributes.calendar_id, syncedAttributes.event_id], [connectionId, synced.id]);
+    assert.equal('calendar_id' in (await attributesOf(written.body.id)), false);
+  });
+});
+
 describe('events: calendar_id takes the provider\'s calendar id; provider and account_id filters', () => {
   test('filters by provider calendar id, connection id, primary, provider and account', async () => {
     const user = await env.rc.newUser();

@@ -757,6 +757,37 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(await botsOf(alice.auth, moved.body.id), [[res.bot_id, 'Scheduled', '2026-11-25T15:57:00.000Z']]);
     });
 
+    test('custom_attributes.event_id is the id the event list shows for the occurrence, however it was booked', async () => {
+      // Before: a booking through the series' id (with occurrence_date or without) carried the
+      // series' id, one through schedule_all_occurrences the occurrence's.
+      const series = await weeklySeries(alice.auth);
+      const moved = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-02T16:00:00Z', end_time: '2026-12-02T17:00:00Z' } });
+      assert.equal(moved.status, 201);
+      const listed = await rc.request('GET', `${EVENTS}?time_min=2026-11-20T00:00:00Z&time_max=2026-12-20T00:00:00Z&limit=100`, { auth: alice.auth });
+      const idOn = (start: string) => listed.body.results.find((e: any) => e.recurring_event_id === series.id && e.start_time === start)?.id as string;
+      const booked = {
+        next: await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {} }),
+        byDate: await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-08' }),
+        byOwnId: await scheduleOk(alice.auth, idOn('2026-12-15T10:00:00.000Z'), { deduplication_key: newKey(), bot_config: {} }),
+        moved: await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' }),
+      };
+      const eventIdOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth: alice.auth })).body.custom_attributes.event_id;
+      assert.deepEqual({
+        next: await eventIdOf(booked.next.bot_id),
+        byDate: await eventIdOf(booked.byDate.bot_id),
+        byOwnId: await eventIdOf(booked.byOwnId.bot_id),
+        moved: await eventIdOf(booked.moved.bot_id),
+      }, {
+        next: idOn('2026-11-24T10:00:00.000Z'),
+        byDate: idOn('2026-12-08T10:00:00.000Z'),
+        byOwnId: idOn('2026-12-15T10:00:00.000Z'),
+        moved: moved.body.id,
+      });
+      assert.equal(idOn('2026-12-02T16:00:00.000Z'), moved.body.id, 'the moved occurrence is listed through its override');
+      // The answer still names the event asked for.
+      assert.equal(booked.byDate.event_id, series.id);
+    });
+
     test('a date occurrence_date names the occurrence happening that day: one moved there included, the day\'s own first', async () => {
       const series = await weeklySeries(alice.auth);
       // Tuesday 1 December moved to Thursday 3 December: the client sees it on the 3rd.

@@ -76,6 +76,8 @@ export interface ScheduleResponse {
 
 /** One event, or one occurrence of a series, as the thing a bot is scheduled for. */
 interface ScheduleTarget {
+  /** The id the event list shows for what the bot joins: the event, an occurrence, or the override that moved one. */
+  listedEventId: string;
   linkEventId: string;
   occurrenceKey: string;
   originalStartMs: number | null;
@@ -488,7 +490,7 @@ export class BotScheduling implements EventChangeListener {
     if (existingLink && existingLink.deduplication_key !== key) {
       throw new ApiError('event_already_scheduled', `Event ${eventId} already has a bot under another deduplication_key`, { extra: { bot_id: existingLink.bot_id } });
     }
-    const attributes = customAttributesFor(config, eventId, key, target);
+    const attributes = customAttributesFor(config, key, target);
     const existing = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key);
     if (!existing) {
       return this.#createBot(trx, userId, eventId, target, key, config, meeting, attributes, join.joinAtMs, requestedJoinAtMs !== null, now);
@@ -857,6 +859,7 @@ function linkRow(bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, no
 
 function singleTarget(event: EventRow): ScheduleTarget {
   return {
+    listedEventId: event.id,
     linkEventId: event.id,
     occurrenceKey: '',
     originalStartMs: null,
@@ -871,6 +874,8 @@ function singleTarget(event: EventRow): ScheduleTarget {
 
 function occurrenceTarget(occurrence: EffectiveOccurrence, series: Pick<EventRow, 'calendar_id'>): ScheduleTarget {
   return {
+    // Listed through its override row when one moved it (calendar-events.ts).
+    listedEventId: occurrence.override?.id ?? occurrenceIdOf(occurrence.seriesId, occurrence.originalStartMs),
     linkEventId: occurrence.seriesId,
     occurrenceKey: occurrence.key,
     originalStartMs: occurrence.originalStartMs,
@@ -888,11 +893,19 @@ function meetingOf(url: string | null, platform: string | null, identity: string
   return { url, platform: platform as MeetingPlatform | null, identity };
 }
 
-function customAttributesFor(config: AppliedBotConfig, eventId: string, key: string, target: ScheduleTarget): Record<string, string> {
+/**
+ * What a calendar bot carries for its client beside the client's own attributes. `event_id` is
+ * the id the event list shows for what the bot joins: an occurrence's whichever way it was booked
+ * (through its own id, the series' with occurrence_date or without, schedule_all_occurrences, a
+ * chain), so that webhooks map back to one listed event; `calendar_id` is the connection's id, as
+ * on the event.
+ */
+function customAttributesFor(config: AppliedBotConfig, key: string, target: ScheduleTarget): Record<string, string> {
   return {
     ...config.custom_attributes,
     source: CALENDAR_BOT_SOURCE,
-    event_id: eventId,
+    event_id: target.listedEventId,
+    ...(target.calendarId !== null ? { calendar_id: target.calendarId } : {}),
     deduplication_key: key,
     ...(target.originalStartMs !== null ? { occurrence_start_time: formatInstant(target.originalStartMs), is_recurring: 'true' } : {}),
     ...(target.title ? { event_summary: target.title } : {}),
