@@ -15,6 +15,15 @@ export function parseInstant(value: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/**
+ * parseInstant for a value read from a query string. A client that builds its URL by pasting
+ * `2026-12-01T09:00:00+00:00` in, unencoded, sends a `+`, which form decoding turns into a space:
+ * a space where the offset's sign belongs is read as the `+` it was (nothing else puts one there).
+ */
+export function parseQueryInstant(value: string): number | null {
+  return parseInstant(value.replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?) (\d{2}:\d{2})$/i, '$1+$2'));
+}
+
 /** True for a real calendar date written YYYY-MM-DD. */
 export function isIsoDate(value: string): boolean {
   const match = DATE_ONLY.exec(value);

@@ -212,6 +212,9 @@ describe('calendar events API', () => {
 
     const wide = await list(auth, `time_min=${encodeURIComponent('2026-11-01T00:00:00+01:00')}&time_max=${encodeURIComponent('2027-01-01T00:00:00Z')}`);
     assert.deepEqual(wide.results.map((r: any) => r.id), [tooOld.id, overlapsStart.id, soon.id, late.id, tooLate.id]);
+    // The same window with its + offset pasted into the URL unencoded (it arrives as a space).
+    const pasted = await list(auth, 'time_min=2026-11-01T00:00:00+01:00&time_max=2027-01-01T00:00:00+00:00');
+    assert.deepEqual(pasted.results.map((r: any) => r.id), wide.results.map((r: any) => r.id));
 
     const inverted = await rc.request('GET', `${EVENTS}?time_min=2026-12-01T00:00:00Z&time_max=2026-11-01T00:00:00Z`, { auth });
     assert.equal(inverted.status, 400);

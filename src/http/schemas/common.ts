@@ -11,6 +11,14 @@ export const ErrorResponse = Type.Object({
 }, { additionalProperties: true, $id: 'Error' });
 
 /** ISO 8601 date-time that must carry an offset. */
+/**
+ * A date-time with offset in a query string. Checked by the service (parseQueryInstant), not by
+ * format: an offset's `+` pasted into a URL unencoded arrives as a space, and is read as the `+`.
+ */
+export function QueryDateTimeWithOffset(options: { description: string }) {
+  return Type.String({ maxLength: 64, description: `${options.description}; ISO 8601 with an offset`, [ERROR_CODE_KEYWORD]: 'invalid_time' });
+}
+
 export function DateTimeWithOffset(options: { description?: string; errorCode?: string } = {}) {
   return Type.String({
     format: 'date-time',

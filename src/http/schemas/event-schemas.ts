@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DateTimeWithOffset, Nullable } from './common.ts';
+import { DateTimeWithOffset, Nullable, QueryDateTimeWithOffset } from './common.ts';
 import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
 
 /** MeetStream's provider filter: google, outlook or ics. */
@@ -61,8 +61,8 @@ export const EventResponse = Type.Object({
 });
 
 export const EventListQuery = Type.Object({
-  time_min: Type.Optional(DateTimeWithOffset({ description: 'Window start (default now - 1 day)' })),
-  time_max: Type.Optional(DateTimeWithOffset({ description: 'Window end (default now + 28 days)' })),
+  time_min: Type.Optional(QueryDateTimeWithOffset({ description: 'Window start (default now - 1 day)' })),
+  time_max: Type.Optional(QueryDateTimeWithOffset({ description: 'Window end (default now + 28 days)' })),
   calendar_id: Type.Optional(Type.String({ maxLength: 1024, description: 'A connection id (cal_...), a provider calendar id (as GET /calendar lists it), or primary' })),
   provider: Type.Optional(ProviderQuery),
   account_id: Type.Optional(AccountIdQuery),

@@ -10,7 +10,7 @@ import type { Engine } from '../../db/database.ts';
 import { serverIdentifier } from '../../db/event-feed-server.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import { formatInstant, formatOptionalInstant, parseInstant } from '../../lib/time.ts';
+import { formatInstant, formatOptionalInstant, parseInstant, parseQueryInstant } from '../../lib/time.ts';
 import { resolveMeetingLink, isHttpUrl } from '../../domain/meeting-url.ts';
 import {
   compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
@@ -266,9 +266,9 @@ export class CalendarEvents {
 
   async list(userId: string, query: ListQuery): Promise<EventPage> {
     const now = this.#clock.now();
-    const fromMs = query.time_min !== undefined ? requireInstant(query.time_min, 'time_min') : now - DAY_MS;
+    const fromMs = query.time_min !== undefined ? requireInstant(query.time_min, 'time_min', parseQueryInstant) : now - DAY_MS;
     // Without time_max the window ends 28 days out, or 28 days after a later time_min.
-    const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max') : Math.max(now, fromMs) + 28 * DAY_MS;
+    const toMs = query.time_max !== undefined ? requireInstant(query.time_max, 'time_max', parseQueryInstant) : Math.max(now, fromMs) + 28 * DAY_MS;
     if (toMs <= fromMs) throw new ApiError('invalid_time', 'time_max must be after time_min', { details: { field: 'time_max' } });
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? eventCursor.decode(query.cursor) : null;
@@ -881,8 +881,9 @@ function isAfter(row: EventRow, after: Position): boolean {
   return row.start_ms > after.ms || (row.start_ms === after.ms && row.id > after.id);
 }
 
-export function requireInstant(value: string, field: string): number {
-  const ms = parseInstant(value);
+/** `parse`: parseQueryInstant for a value from a query string. */
+export function requireInstant(value: string, field: string, parse: (value: string) => number | null = parseInstant): number {
+  const ms = parse(value);
   if (ms === null) {
     throw new ApiError('invalid_time', `${field} must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z`, { details: { field } });
   }

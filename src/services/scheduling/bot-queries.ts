@@ -5,7 +5,7 @@ import type { BotRow, Schema } from '../../db/schema.ts';
 import type { Engine } from '../../db/database.ts';
 import { ApiError } from '../../errors.ts';
 import { positionCursor } from '../paging-cursor.ts';
-import { formatInstant, formatOptionalInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
+import { formatInstant, formatOptionalInstant, isIsoDate, parseQueryInstant } from '../../lib/time.ts';
 import { BOT_STATUSES, statusNamedInFilter, type BotStatus } from '../../domain/bot-status.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
@@ -322,7 +322,7 @@ const botCursor = positionCursor('j');
 /** A from/to filter: a date (a whole UTC day) or a date-time with offset. */
 function boundOf(value: string, field: 'from' | 'to'): number {
   if (isIsoDate(value)) return Date.parse(`${value}T00:00:00Z`) + (field === 'to' ? DAY_MS : 0);
-  const ms = parseInstant(value);
+  const ms = parseQueryInstant(value);
   if (ms === null) throw new ApiError('invalid_time', `${field} must be YYYY-MM-DD or an ISO 8601 date-time with an offset`, { details: { field } });
   return field === 'to' ? ms + 1 : ms;
 }
