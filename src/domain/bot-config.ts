@@ -36,11 +36,21 @@ export function applyBotConfigDefaults(input: BotConfigInput): AppliedBotConfig 
   const { deduplication_key: _key, ...rest } = input;
   return {
     ...rest,
+    ...legacyFieldsInCurrentShape(input),
     bot_name: input.bot_name ?? DEFAULT_BOT_NAME,
     audio_required: input.audio_required ?? true,
     video_required: input.video_required ?? false,
     custom_attributes: { ...(input.custom_attributes ?? {}) },
   };
+}
+
+/**
+ * MeetStream's older create_bot shape gave `socket_connection_url` as the address itself; the
+ * current one, and the runtimes Rollcall sends to, take `{ websocket_url }`.
+ */
+function legacyFieldsInCurrentShape(input: BotConfigInput): { socket_connection_url?: { websocket_url: string } } {
+  const socket = (input as Record<string, unknown>).socket_connection_url;
+  return typeof socket === 'string' ? { socket_connection_url: { websocket_url: socket } } : {};
 }
 
 interface Range {

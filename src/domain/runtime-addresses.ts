@@ -13,6 +13,8 @@ const ADDRESSES: { path: readonly string[]; schemes: readonly string[] }[] = [
   { path: ['zoom', 'zak_url'], schemes: WEB },
   { path: ['zoom', 'obf_url'], schemes: WEB },
   { path: ['socket_connection_url', 'websocket_url'], schemes: SOCKET },
+  // MeetStream's older create_bot shape: the address itself (normalizeLegacyBotFields).
+  { path: ['socket_connection_url'], schemes: SOCKET },
   { path: ['live_audio_required', 'websocket_url'], schemes: SOCKET },
   { path: ['live_transcription_required', 'webhook_url'], schemes: WEB },
   { path: ['live_transcription_required', 'websocket_url'], schemes: SOCKET },

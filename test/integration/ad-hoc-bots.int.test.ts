@@ -91,6 +91,10 @@ describe('ad-hoc bots', () => {
       });
       assert.ok(!('meeting_link' in launch.bot_config) && !('deduplication_key' in launch.bot_config));
       assert.equal(await statusOf(alice.auth, created.bot_id), 'Joining');
+      // MeetStream's older shape gives socket_connection_url as the address: sent on in the current one.
+      const legacy = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Legacy', socket_connection_url: 'wss://control.example.com/s' });
+      await rc.dispatcher.runDue();
+      assert.deepEqual(launchesOf(legacy.bot_id)[0]!.json.bot_config.socket_connection_url, { websocket_url: 'wss://control.example.com/s' });
       // The runtime reports through the same status route, with the launch's token.
       const reported = await rc.request('POST', `/api/v1/bots/${created.bot_id}/status`, { headers: { authorization: `Bearer ${launch.status_token}` }, body: { status: 'InMeeting' } });
       assert.equal(reported.status, 200, JSON.stringify(reported.body));
@@ -226,6 +230,8 @@ describe('ad-hoc bots', () => {
         // Other addresses the runtime opens: public hosts only, like the meeting link.
         [{ meeting_link: link, bot_name: 'x', bot_image_url: 'http://169.254.169.254/latest/meta-data/' }, {}, 'invalid_bot_config', 'bot_image_url'],
         [{ meeting_link: link, bot_name: 'x', live_audio_required: { websocket_url: 'ws://10.0.0.7:9000/audio' } }, {}, 'invalid_bot_config', 'live_audio_required.websocket_url'],
+        [{ meeting_link: link, bot_name: 'x', socket_connection_url: 'ws://10.0.0.7:9000/s' }, {}, 'invalid_bot_config', 'socket_connection_url'],
+        [{ meeting_link: link, bot_name: 'x', socket_connection_url: 7 }, {}, 'invalid_bot_config', 'socket_connection_url'],
         [{ meeting_link: link, bot_name: 'x', recording_config: { realtime_endpoints: [{ type: 'websocket', url: 'ws://localhost:8080/rt' }] } }, {}, 'invalid_bot_config', 'recording_config.realtime_endpoints[0].url'],
         [{ meeting_link: link, bot_name: 'x', deduplication_key: ' ' }, {}, 'invalid_deduplication_key', 'deduplication_key'],
         // Auto-schedule's keys are its own (they make a bot one it may take back).

@@ -314,6 +314,8 @@ describe('POST /calendar/schedule/{event_id}', () => {
         // Addresses the runtime opens: public hosts only, like the meeting link.
         [{ bot_image_url: 'http://localhost/bot.png' }, 'bot_config.bot_image_url'],
         [{ live_transcription_required: { webhook_url: 'http://192.168.1.5/t' } }, 'bot_config.live_transcription_required.webhook_url'],
+        // (in MeetStream's older shape too: the address itself)
+        [{ socket_connection_url: 'ws://10.0.0.7:9000/s' }, 'bot_config.socket_connection_url'],
         // Provider settings: any URL in them, of any scheme, names a public host; the fields Rollcall
         // sends itself cannot be given there.
         [{ provider_settings: { recall: { recording_config: { realtime_endpoints: [{ type: 'webhook', url: 'https://hooks.example.com/a' }, { type: 'websocket', url: 'ws://10.0.0.7/rt' }] } } } }, 'bot_config.provider_settings.recall.recording_config.realtime_endpoints[1].url'],

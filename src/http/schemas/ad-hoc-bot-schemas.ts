@@ -26,7 +26,10 @@ export const CreateBotBody = Type.Object({
   }, { additionalProperties: true, 'x-error-code': 'validation_error', description: 'Authenticated Zoom joins: zak_url or obf_url (https), not both' })),
   automatic_leave: Type.Optional(AutomaticLeave),
   recording_config: Type.Optional(FreeObject('Passed to the bot runtime; transcript.provider must name one known provider')),
-  socket_connection_url: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
+  socket_connection_url: Type.Optional(Type.Union([
+    WebsocketTarget('Passed to the bot runtime'),
+    Type.String({ maxLength: 2048, description: 'The older create_bot shape: the address itself, sent on as { websocket_url }' }),
+  ], { 'x-error-code': 'invalid_bot_config' })),
   live_audio_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
   live_video_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
   live_transcription_required: Type.Optional(FreeObject('Passed to the bot runtime')),
