@@ -101,7 +101,8 @@ describe('POST /calendar/schedule/{event_id}', () => {
   describe('a single event', () => {
     test('happy path: the answer has exactly the seed fields, and the event lists the bot', async () => {
       const event = await zoomEvent(alice.auth, 7 * 24 * 60);
-      const res = await schedule(alice.auth, event.id, { deduplication_key: newKey(), bot_config: {} });
+      const key = newKey();
+      const res = await schedule(alice.auth, event.id, { deduplication_key: key, bot_config: {} });
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body).sort(), SINGLE_RESPONSE_FIELDS);
       assert.equal(res.body.scheduled, true);
@@ -110,7 +111,8 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(res.body.event_id, event.id);
       assert.equal(res.body.scheduled_time, iso(Date.parse(event.start_time) - 180_000));
       assert.match(res.body.bot_id, /^bot_[0-9A-Za-z]+$/);
-      assert.deepEqual(res.body.bot_config, DEFAULT_CONFIG);
+      // The effective config, with the bot's key (MeetStream's answer has it there too).
+      assert.deepEqual(res.body.bot_config, { ...DEFAULT_CONFIG, deduplication_key: key });
       assert.equal(typeof res.body.message, 'string');
       assert.ok(res.body.message.length > 0);
       assert.equal(res.body.updated_existing, false);
@@ -130,8 +132,9 @@ describe('POST /calendar/schedule/{event_id}', () => {
         recording_config: { video_layout: 'grid_view' }, automatic_leave: { waiting_room_timeout: 1200, everyone_left_timeout: 60 },
         custom_attributes: { team: 'core' },
       };
-      const res = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: config });
-      assert.deepEqual(res.bot_config, { ...config, audio_required: true });
+      const key = newKey();
+      const res = await scheduleOk(alice.auth, event.id, { deduplication_key: key, bot_config: config });
+      assert.deepEqual(res.bot_config, { ...config, audio_required: true, deduplication_key: key });
     });
 
     test('schedule_group follows the platform of the meeting URL', async () => {
@@ -264,7 +267,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       const insideKey = newKey();
       const first = await scheduleOk(alice.auth, inside.id, { bot_config: { deduplication_key: insideKey } });
       assert.equal(first.updated_existing, false);
-      assert.equal(first.bot_config.deduplication_key, undefined);
+      assert.equal(first.bot_config.deduplication_key, insideKey);
       const again = await scheduleOk(alice.auth, inside.id, { deduplication_key: insideKey, bot_config: {} });
       assert.equal(again.bot_id, first.bot_id);
       assert.equal(again.updated_existing, true);
@@ -276,6 +279,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       const replay = await scheduleOk(alice.auth, both.id, { deduplication_key: topKey, bot_config: {} });
       assert.equal(replay.bot_id, created.bot_id);
       assert.equal(replay.updated_existing, true);
+      assert.equal(created.bot_config.deduplication_key, topKey, 'the answer names the key used');
     });
 
     test('bot_config is required and must be an object', async () => {
@@ -412,7 +416,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(second.schedule_id, first.schedule_id);
       assert.equal(second.updated_existing, true);
       assert.equal(second.scheduled_time, first.scheduled_time);
-      assert.deepEqual(second.bot_config, { ...DEFAULT_CONFIG, bot_name: 'Second', video_required: true });
+      assert.deepEqual(second.bot_config, { ...DEFAULT_CONFIG, bot_name: 'Second', video_required: true, deduplication_key: key });
       assert.deepEqual(await botsOf(alice.auth, event.id), [[first.bot_id, 'Scheduled', first.scheduled_time]]);
 
       // A new join_at moves the same bot.

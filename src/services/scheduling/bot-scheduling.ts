@@ -98,6 +98,8 @@ export interface ScheduledOne {
   updatedExisting: boolean;
   message: string;
   config: AppliedBotConfig;
+  /** The bot's deduplication key (given, derived, or the batch's or chain's per occurrence). */
+  deduplicationKey: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -503,7 +505,7 @@ export class BotScheduling implements EventChangeListener {
     if (existing.status !== 'Scheduled') {
       // Already launched: the runtime has it. Record the extra event, change nothing else.
       if (!existingLink) await this.#insertLink(trx, existing, target, now);
-      return { botId: existing.id, scheduleId: schedule.id, scheduleGroup: group, joinAtMs: existing.join_at_ms, updatedExisting: true, message: 'The bot has already been launched; its configuration was not changed', config: JSON.parse(existing.bot_config) as AppliedBotConfig };
+      return { botId: existing.id, scheduleId: schedule.id, scheduleGroup: group, joinAtMs: existing.join_at_ms, updatedExisting: true, message: 'The bot has already been launched; its configuration was not changed', config: JSON.parse(existing.bot_config) as AppliedBotConfig, deduplicationKey: key };
     }
 
     if (existingLink) {
@@ -548,6 +550,7 @@ export class BotScheduling implements EventChangeListener {
       updatedExisting: true,
       message: existingLink ? 'Existing bot updated' : 'Event linked to the existing bot for this meeting',
       config,
+      deduplicationKey: key,
     };
   }
 
@@ -588,7 +591,7 @@ export class BotScheduling implements EventChangeListener {
       webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
     }, now, linkRow(bot, target, now));
     if (target.calendarId !== null) await noteCalendarHealthAtBooking(trx, botId, now, true);
-    return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config };
+    return { botId, scheduleId, scheduleGroup: group, joinAtMs, updatedExisting: false, message: `Bot scheduled to join ${when}`, config, deduplicationKey: key };
   }
 
   async #insertLink(trx: Transaction<Schema>, bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number): Promise<void> {
@@ -944,6 +947,11 @@ async function refuseDerivedKeyOfMovedBot(trx: Transaction<Schema>, engine: Engi
   throw new ApiError('deduplication_conflict', `The key derived for event ${instance.id} (${key}) is held by bot ${holder.id}, booked for another occurrence of the series at this time and moved since`, { details: { bot_id: holder.id } });
 }
 
+/** The bot config an answer shows: the bot's, with its deduplication key (MeetStream's answer has it there). */
+function answeredConfig(one: ScheduledOne): AppliedBotConfig & { deduplication_key: string } {
+  return { ...one.config, deduplication_key: one.deduplicationKey };
+}
+
 /** The answer to schedule_all_occurrences: the first booked occurrence at the top, then each one. */
 function batchResponse(seriesId: string, total: number, first: ScheduledOne | null, config: AppliedBotConfig, created: ScheduledOccurrence[], failed: FailedOccurrence[], allUpdated: boolean): ScheduleResponse {
   return {
@@ -953,7 +961,7 @@ function batchResponse(seriesId: string, total: number, first: ScheduledOne | nu
     event_id: seriesId,
     scheduled_time: first ? formatInstant(first.joinAtMs) : null,
     bot_id: first?.botId ?? null,
-    bot_config: first?.config ?? config,
+    bot_config: first ? answeredConfig(first) : config,
     message: `Scheduled ${created.length} of ${total} upcoming occurrences${failed.length > 0 ? `; ${failed.length} failed` : ''}`,
     updated_existing: created.length > 0 && allUpdated,
     master_event_id: seriesId,
@@ -973,7 +981,7 @@ function singleResponse(eventId: string, one: ScheduledOne): ScheduleResponse {
     event_id: eventId,
     scheduled_time: formatInstant(one.joinAtMs),
     bot_id: one.botId,
-    bot_config: one.config,
+    bot_config: answeredConfig(one),
     message: one.message,
     updated_existing: one.updatedExisting,
   };
