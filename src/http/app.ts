@@ -32,7 +32,7 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   // Ids in paths are opaque; a trailing slash should not turn a route into a 404.
-  const routerOptions = { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH };
+  const routerOptions = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM_LENGTH };
   const routeMethods = new RouteMethods(routerOptions);
   const app = Fastify({
     loggerInstance: deps.logger,

@@ -10,7 +10,7 @@ export class RouteMethods {
   readonly #methods = new Set<string>();
   readonly #added = new Set<string>();
 
-  constructor(options: { ignoreTrailingSlash: boolean; maxParamLength: number }) {
+  constructor(options: { ignoreTrailingSlash: boolean; ignoreDuplicateSlashes: boolean; maxParamLength: number }) {
     this.#router = FindMyWay(options);
   }
 

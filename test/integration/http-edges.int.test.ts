@@ -69,6 +69,20 @@ describe('HTTP edges', () => {
     t.diagnostic(`5 slow raw uploads and 30 fetch uploads of 2 MiB: every one answered 413 and read`);
   });
 
+  test('a base URL ending in a slash (a doubled slash in the path) or a trailing slash reaches the route; the key is still checked', async () => {
+    for (const path of ['/api/v1//calendar/events', '/api/v1/calendar//events', '/api/v1/calendar/events/', '//api/v1/calendar/events']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: auth } });
+      assert.equal(res.status, 200, `${path}: ${await res.text()}`);
+      await res.text().catch(() => '');
+      const without = await fetch(`http://127.0.0.1:${port}${path}`);
+      assert.equal(without.status, 401, path);
+      await without.text();
+    }
+    const wrongMethod = await fetch(`http://127.0.0.1:${port}/api/v1//calendar/events`, { method: 'PUT', headers: { authorization: auth } });
+    assert.equal(wrongMethod.status, 405);
+    await wrongMethod.text();
+  });
+
   test('the runtime status route checks credentials before the body: no or wrong credentials are 401 whatever the body', async () => {
     for (const body of [{ status: 'Bogus' }, 'not json', {}]) {
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
