@@ -1,7 +1,7 @@
 // Command line: serve, migrate, API key management and resealing secrets. `npx rollcall <command>`.
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, redactUrl } from './config.ts';
+import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
 import { migrate, SchemaTooNewError } from './db/migrator.ts';
@@ -33,7 +33,14 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 1 : 0;
   }
   const config = loadConfig();
+  try {
+    return await runCommand(config, command, sub, arg, values.user, positionals);
+  } catch (error) {
+    throw asStartupError(error, config);
+  }
+}
 
+async function runCommand(config: Config, command: string, sub: string | undefined, arg: string | undefined, user: string | undefined, positionals: string[]): Promise<number> {
   if (command === 'serve') return serve(config);
 
   const database = await openDatabase(config.databaseUrl);
@@ -47,17 +54,17 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'keys') {
       await migrate(database.db, database.engine);
       if (sub === 'create') {
-        if (!values.user) return usageError('keys create needs --user <name>');
+        if (!user) return usageError('keys create needs --user <name>');
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
         const secretBox = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
-        const { key } = await createApiKey(database.db, values.user, systemClock, { secretBox });
+        const { key } = await createApiKey(database.db, user, systemClock, { secretBox });
         process.stdout.write(`${key}\n`);
         return 0;
       }
       if (sub === 'list') {
-        if (!values.user) return usageError('keys list needs --user <name>');
-        const keys = await listApiKeys(database.db, values.user);
-        if (keys === null) return failure(`No user named "${values.user}"`);
+        if (!user) return usageError('keys list needs --user <name>');
+        const keys = await listApiKeys(database.db, user);
+        if (keys === null) return failure(`No user named "${user}"`);
         for (const k of keys) process.stdout.write(`${k.id}\t${k.prefix}...\tcreated ${k.created_at}\t${k.revoked_at ? `revoked ${k.revoked_at}` : 'active'}\n`);
         return 0;
       }
@@ -87,7 +94,26 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
+/** A start that cannot go on, said in one line (no stack): the process exits 1 at once. */
+class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * The database's refusals that no retry mends: no such database (3D000), or the role or its
+ * password refused (class 28). Like an unreachable server, they are the operator's to fix.
+ */
+function isDatabaseRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(28...|3D000)$/.test(code);
+}
+
+function asStartupError(error: unknown, config: Config): unknown {
+  if (isDatabaseOutage(error) || isDatabaseRefusal(error)) return new StartupError(`Cannot use the database (${redactUrl(config.databaseUrl)}): ${(error as Error).message}`);
+  return error;
+}
+
+async function serve(config: Config): Promise<number> {
   const rollcall = await createRollcall(config);
   const { app, logger } = rollcall;
   let closing = false;
@@ -112,7 +138,15 @@ async function serve(config: ReturnType<typeof loadConfig>): Promise<number> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // Not the database's doing (a host that does not resolve fails like a lost server would).
+    await rollcall.close().catch(() => {});
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'HOST does not resolve to an address of this machine' : code === 'EADDRNOTAVAIL' ? 'HOST is not an address of this machine' : code === 'EACCES' ? 'not allowed to listen there (a port below 1024 needs privileges)' : (error as Error).message;
+    throw new StartupError(`Cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`);
+  }
   // Before the dispatcher starts: the first launches after a start should not pay for the HTTP
   // client's first use.
   if (config.runMode !== 'api') {
@@ -143,13 +177,12 @@ try {
   const code = await main(process.argv.slice(2));
   if (code >= 0) process.exitCode = code;
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof SchemaTooNewError || error instanceof DatabaseOpenError) {
+  if (error instanceof ConfigError || error instanceof SchemaTooNewError || error instanceof DatabaseOpenError || error instanceof StartupError) {
+    // At start-up there is nothing to keep serving: say what is wrong and let the supervisor
+    // retry. Exit now: a part opened before the failure (a pool, a timer) must not keep a process
+    // that serves nothing alive.
     process.stderr.write(`${error.message}\n`);
-    process.exitCode = 1;
-  } else if (isDatabaseOutage(error)) {
-    // At start-up there is nothing to keep serving: say what is wrong and let the supervisor retry.
-    process.stderr.write(`Cannot use the database (${redactUrl(process.env.DATABASE_URL ?? 'sqlite:./data/rollcall.db')}): ${(error as Error).message}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   } else {
     throw error;
   }

@@ -1,10 +1,12 @@
 // The command line an operator uses for API keys (README, "API keys"): each command says what it
-// did, on both engines, against a database of its own.
+// did, on both engines, against a database of its own. And `serve` when it cannot start: one line
+// saying why, and the process gone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from '../support/harness.ts';
+import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
@@ -35,5 +37,45 @@ describe('rollcall keys', () => {
     const unknown = await cli('keys', 'revoke', 'key_nope');
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.out, /No key key_nope/);
+  });
+});
+
+describe('rollcall serve: a start that cannot go on', () => {
+  let own: TestDatabase;
+  before(async () => {
+    own = await createTestDatabase();
+  });
+  after(async () => own.drop());
+
+  /** Runs `serve` and waits for it to end (a process still running after 30 s is killed: code null). */
+  const serve = (env: Record<string, string>) => promisify(execFile)(process.execPath, [MAIN, 'serve'], { timeout: 30_000, env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', ...env } })
+    .then(({ stdout, stderr }) => ({ code: 0 as number | null, out: `${stdout}${stderr}` }), (error: { code: number | null; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
+
+  /** One line saying what is wrong, exit code 1, no stack trace. */
+  function assertOneLine(result: { code: number | null; out: string }, expected: RegExp): void {
+    assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);
+    const lines = result.out.trim().split('\n');
+    assert.equal(lines.length, 1, result.out);
+    assert.match(lines[0]!, expected);
+  }
+
+  test('a port already in use, or a HOST that is no address of this machine, says so and exits (it left a process serving nothing, blaming the database)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      assertOneLine(await serve({ PORT: String(port) }), new RegExp(`^Cannot listen on 127\\.0\\.0\\.1:${port} \\(HOST, PORT\\): the port is already in use$`));
+    } finally {
+      taken.close();
+    }
+    assertOneLine(await serve({ HOST: 'no-such-host.invalid' }), /^Cannot listen on no-such-host\.invalid:0 \(HOST, PORT\): HOST does not resolve to an address of this machine$/);
+  });
+
+  test('a PostgreSQL database that does not exist, or a role it refuses, is one line naming the database (it was a stack trace)', { skip: TEST_ENGINE === 'postgres' ? false : 'needs the PostgreSQL server' }, async () => {
+    const server = new URL(own.processUrl);
+    const missing = `postgres://${server.username}@${server.host}/rollcall_no_such_database_${Date.now()}`;
+    assertOneLine(await serve({ DATABASE_URL: missing }), new RegExp(`^Cannot use the database \\(${missing.replace(/[.?]/g, '\\$&')}\\): database "rollcall_no_such_database_\\d+" does not exist$`));
+    const role = `postgres://rollcall_no_such_role@${server.host}/postgres`;
+    assertOneLine(await serve({ DATABASE_URL: role }), /^Cannot use the database \(postgres:\/\/rollcall_no_such_role@.*\): role "rollcall_no_such_role" does not exist$/);
   });
 });
