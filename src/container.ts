@@ -130,7 +130,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   database.health.setLogger(logger);
-  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db) });
+  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db), isDatabaseAvailable: () => database.health.isAvailable });
   await migrate(database.db, database.engine);
   const secretBox = await prepareSecretsAtRest(config, database, logger);
   // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).

@@ -1,5 +1,5 @@
 // Prometheus metrics. One registry per process (per app in tests), created by the container.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type GaugeConfiguration } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -12,20 +12,45 @@ export interface Metrics {
   loopRestarts: Counter<'loop'>;
 }
 
+/**
+ * A gauge read from the database when /metrics is scraped. While the database cannot answer it has
+ * no value (NaN, or no series for a labelled one; never a stale or a zero figure), and the rest of
+ * the scrape still answers: the process figures and counters are what an operator reads during an
+ * outage.
+ */
+export function databaseGauge<T extends string>(configuration: Omit<GaugeConfiguration<T>, 'collect'>, isDatabaseAvailable: () => boolean, read: (gauge: Gauge<T>) => Promise<void>): Gauge<T> {
+  const isLabelled = (configuration.labelNames ?? []).length > 0;
+  return new Gauge<T>({
+    ...configuration,
+    async collect() {
+      const unknown = () => (isLabelled ? this.reset() : this.set(Number.NaN));
+      // During a known outage the scrape does not wait for a connection that will not come.
+      if (!isDatabaseAvailable()) return unknown();
+      try {
+        await read(this);
+      } catch {
+        unknown();
+      }
+    },
+  });
+}
+
 /** `countPendingSchedules` is asked only when /metrics is scraped, never on a hot path. */
-export function createMetrics(options: { collectDefaults?: boolean; countPendingSchedules?: () => Promise<number> } = {}): Metrics {
+export function createMetrics(options: { collectDefaults?: boolean; countPendingSchedules?: () => Promise<number>; isDatabaseAvailable?: () => boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.collectDefaults !== false) collectDefaultMetrics({ register: registry, prefix: 'rollcall_' });
+  const isDatabaseAvailable = options.isDatabaseAvailable ?? (() => true);
+  new Gauge({
+    name: 'rollcall_database_up', help: 'Whether the database answers and takes writes (0 from a failed statement until the probe sees it back)', registers: [registry],
+    collect() {
+      this.set(isDatabaseAvailable() ? 1 : 0);
+    },
+  });
   return {
     registry,
     httpRequests: new Counter({ name: 'rollcall_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'method', 'status'], registers: [registry] }),
-    schedulesPending: new Gauge({
-      name: 'rollcall_schedules_pending',
-      help: 'Schedules waiting to fire',
-      registers: [registry],
-      async collect() {
-        if (options.countPendingSchedules) this.set(await options.countPendingSchedules());
-      },
+    schedulesPending: databaseGauge({ name: 'rollcall_schedules_pending', help: 'Schedules waiting to fire', registers: [registry] }, isDatabaseAvailable, async (gauge) => {
+      if (options.countPendingSchedules) gauge.set(await options.countPendingSchedules());
     }),
     fireLatenessSeconds: new Histogram({
       name: 'rollcall_fire_lateness_seconds',

@@ -190,6 +190,15 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       assert.equal(during.status, 503);
       assert.equal(body.code, 'database_unavailable');
       assert.equal((await fetch(`${base}/readyz`)).status, 503);
+      // /metrics still answers (it was a 503 like the API): the database is down, the figures read
+      // from it have no value, the process's own are there.
+      const scrape = await fetch(`${base}/metrics`);
+      const figures = await scrape.text();
+      assert.equal(scrape.status, 200, figures.slice(0, 300));
+      assert.match(figures, /^rollcall_database_up 0$/m);
+      // (prom-client writes NaN as "Nan"; Prometheus reads it either way.)
+      assert.match(figures, /^rollcall_schedules_pending nan$/im, 'no figure rather than a stale or zero one');
+      assert.match(figures, /^rollcall_launches_total|^# TYPE rollcall_launches_total counter$/m);
       // Counted once the outage is seen: on a loaded machine the stop can take effect after the
       // first bots were due (a second after downAt), and those then launch before it.
       const launchedOf = (ids: readonly string[]) => ids.filter((id) => launchesOf(runtime).has(id)).length;
@@ -214,6 +223,9 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       const lastLaunchAfterReturn = Math.max(...all.map((id) => launches.get(id)!.firstAt)) - upAt;
       const repeats = assertEachLaunchedOnce(runtime, all);
       assert.ok(readyAt > 0, '/readyz never became 200 again');
+      const back = await (await fetch(`${base}/metrics`)).text();
+      assert.match(back, /^rollcall_database_up 1$/m);
+      assert.match(back, /^rollcall_schedules_pending \d+$/m);
       assert.ok(lastLaunchAfterReturn <= 2000, `the last bot launched ${lastLaunchAfterReturn} ms after the database returned`);
       const outageLines = logs.slice(logsBefore).filter((l) => l.level >= 40);
       assert.ok(outageLines.length <= 30, `${outageLines.length} warn/error lines during the outage: ${JSON.stringify(outageLines.slice(0, 5))}`);
@@ -255,6 +267,9 @@ describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the
     assert.ok(logs.some((l) => JSON.stringify(l).includes('database or disk is full')), 'the log names the real cause');
     assert.ok(!logs.some((l) => JSON.stringify(l).includes('no transaction is active')), 'the cause is not masked by a failed rollback');
     assert.equal((await rc.request('GET', '/readyz')).status, 503);
+    const scrape = await rc.request('GET', '/metrics');
+    assert.equal(scrape.status, 200, 'metrics answer during the outage');
+    assert.match(String(scrape.body), /^rollcall_database_up 0$/m);
 
     sqlite.exec('pragma max_page_count = 1073741823');
     let ready = false;

@@ -23,12 +23,12 @@
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Transaction } from 'kysely';
 import type { Database, Engine } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-import type { Metrics } from '../../lib/metrics.ts';
+import { databaseGauge, type Metrics } from '../../lib/metrics.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -399,25 +399,17 @@ export class CalendarSync {
   #registerHealthGauges(registry: Registry): void {
     const { database, clock } = this.#o;
     const secondsSince = (atMs: number | null) => (atMs === null ? 0 : Math.max(0, clock.now() - atMs) / 1000);
-    new Gauge({
-      name: 'rollcall_calendar_connections', help: 'Calendar connections by provider and state (active, failing: active but its last sync failed, auth_revoked, ...)', labelNames: ['provider', 'state'], registers: [registry],
-      async collect() {
-        const counts = await connections.countConnectionsByState(database.db);
-        this.reset();
-        for (const c of counts) this.set({ provider: c.provider, state: c.state }, c.count);
-      },
+    const isAvailable = () => database.health.isAvailable;
+    databaseGauge({ name: 'rollcall_calendar_connections', help: 'Calendar connections by provider and state (active, failing: active but its last sync failed, auth_revoked, ...)', labelNames: ['provider', 'state'], registers: [registry] }, isAvailable, async (gauge) => {
+      const counts = await connections.countConnectionsByState(database.db);
+      gauge.reset();
+      for (const c of counts) gauge.set({ provider: c.provider, state: c.state }, c.count);
     });
-    new Gauge({
-      name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due and not done (0: none)', registers: [registry],
-      async collect() {
-        this.set(secondsSince(await connections.findOldestDueSyncAt(database.db, clock.now())));
-      },
+    databaseGauge({ name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due and not done (0: none)', registers: [registry] }, isAvailable, async (gauge) => {
+      gauge.set(secondsSince(await connections.findOldestDueSyncAt(database.db, clock.now())));
     });
-    new Gauge({
-      name: 'rollcall_calendar_oldest_sync_age_seconds', help: 'Time since the least recently synced active calendar connection last synced successfully (0: none)', registers: [registry],
-      async collect() {
-        this.set(secondsSince(await connections.findOldestSuccessfulSyncAt(database.db)));
-      },
+    databaseGauge({ name: 'rollcall_calendar_oldest_sync_age_seconds', help: 'Time since the least recently synced active calendar connection last synced successfully (0: none)', registers: [registry] }, isAvailable, async (gauge) => {
+      gauge.set(secondsSince(await connections.findOldestSuccessfulSyncAt(database.db)));
     });
   }
 
