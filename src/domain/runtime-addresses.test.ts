@@ -16,6 +16,7 @@ test('addresses the runtime opens must be on a public host and of their kind; th
     [{ socket_connection_url: 'ws://10.0.0.7:9000/s' }, 'socket_connection_url'],
     [{ socket_connection_url: 'https://control.acme.io/s' }, 'socket_connection_url'],
     [{ live_audio_required: { websocket_url: 'https://audio.acme.io/in' } }, 'live_audio_required.websocket_url'],
+    [{ live_video_required: { websocket_url: 'ws://10.0.0.7:9000/v' } }, 'live_video_required.websocket_url'],
     [{ live_transcription_required: { websocket_url: 'wss://intranet/t' } }, 'live_transcription_required.websocket_url'],
     [{ recording_config: { realtime_endpoints: [{ url: 'wss://rt.acme.io/x' }, { url: 'ws://[::1]:8080/y' }] } }, 'recording_config.realtime_endpoints[1].url'],
     [{ bot_image_url: 'https://user:pw@cdn.acme.io/bot.png' }, 'bot_image_url'],

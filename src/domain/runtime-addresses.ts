@@ -13,9 +13,10 @@ const ADDRESSES: { path: readonly string[]; schemes: readonly string[] }[] = [
   { path: ['zoom', 'zak_url'], schemes: WEB },
   { path: ['zoom', 'obf_url'], schemes: WEB },
   { path: ['socket_connection_url', 'websocket_url'], schemes: SOCKET },
-  // MeetStream's older create_bot shape: the address itself (normalizeLegacyBotFields).
+  // MeetStream's older create_bot shape: the address itself (sent on as { websocket_url }: bot-config.ts).
   { path: ['socket_connection_url'], schemes: SOCKET },
   { path: ['live_audio_required', 'websocket_url'], schemes: SOCKET },
+  { path: ['live_video_required', 'websocket_url'], schemes: SOCKET },
   { path: ['live_transcription_required', 'webhook_url'], schemes: WEB },
   { path: ['live_transcription_required', 'websocket_url'], schemes: SOCKET },
 ];

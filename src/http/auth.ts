@@ -27,7 +27,8 @@ const TOKEN_HEADER = /^Token\s+(\S+)\s*$/i;
 export const API_PREFIX = '/api/v1';
 
 export function isApiPath(url: string): boolean {
-  const path = url.split('?')[0]!;
+  // Read as the router reads it: repeated slashes count as one (ignoreDuplicateSlashes).
+  const path = url.split('?')[0]!.replace(/\/{2,}/g, '/');
   return path === API_PREFIX || path.startsWith(`${API_PREFIX}/`);
 }
 

@@ -78,6 +78,12 @@ describe('HTTP edges', () => {
       assert.equal(without.status, 401, path);
       await without.text();
     }
+    // An unknown route under the API in any spelling: the key first, so no route names leak.
+    for (const path of ['/api/v1/no-such-route', '//api/v1/no-such-route', '/api//v1/no-such-route']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      assert.equal(res.status, 401, path);
+      await res.text();
+    }
     const wrongMethod = await fetch(`http://127.0.0.1:${port}/api/v1//calendar/events`, { method: 'PUT', headers: { authorization: auth } });
     assert.equal(wrongMethod.status, 405);
     await wrongMethod.text();

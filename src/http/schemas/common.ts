@@ -10,7 +10,6 @@ export const ErrorResponse = Type.Object({
   bot_id: Type.Optional(Type.String()),
 }, { additionalProperties: true, $id: 'Error' });
 
-/** ISO 8601 date-time that must carry an offset. */
 /**
  * A date-time with offset in a query string. Checked by the service (parseQueryInstant), not by
  * format: an offset's `+` pasted into a URL unencoded arrives as a space, and is read as the `+`.
@@ -19,6 +18,7 @@ export function QueryDateTimeWithOffset(options: { description: string }) {
   return Type.String({ maxLength: 64, description: `${options.description}; ISO 8601 with an offset`, [ERROR_CODE_KEYWORD]: 'invalid_time' });
 }
 
+/** ISO 8601 date-time that must carry an offset. */
 export function DateTimeWithOffset(options: { description?: string; errorCode?: string } = {}) {
   return Type.String({
     format: 'date-time',
