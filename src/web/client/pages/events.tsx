@@ -118,8 +118,11 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
   // The row and what it offers once the action shows (Unschedule after a booking, Schedule after an
   // unscheduling). The list on screen can still be one from before the action: a reload the live
   // stream started meanwhile supersedes the action's own, and until it answers the row shows its
-  // old button (or the question that asked). Focus waits for the list that shows the action; it
-  // still counts as lost while it rests in that row's old controls, which the new list removes.
+  // old button (or the question that asked). While such a reload is under way and the row shows
+  // its old state, focus waits for it; it still counts as lost while it rests in that row's old
+  // controls, which the new list removes. With no reload under way the list shown is the answer:
+  // the row's button takes focus, or the notice when it has none to offer (the bot went to its
+  // meeting meanwhile, and Unschedule is greyed).
   const [rowToFocus, setRowToFocus] = useState<{ eventId: string; offers: 'Unschedule' | 'Schedule' | null } | null>(null);
   useLayoutEffect(() => {
     if (rowToFocus === null) return;
@@ -128,12 +131,12 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
       setRowToFocus(null);
       return;
     }
-    if (cell !== null && rowToFocus.offers !== null && showsBefore(cell, rowToFocus.offers)) return;
+    if (events.isLoading && cell !== null && rowToFocus.offers !== null && showsBefore(cell, rowToFocus.offers)) return;
     setRowToFocus(null);
     const button = cell?.querySelector<HTMLButtonElement>('button');
     if (button && !button.disabled) button.focus();
     else noticeRef.current?.focus();
-  }, [rowToFocus, events.data]);
+  }, [rowToFocus, events.data, events.isLoading]);
 
   const act = async (event: CalendarEvent, what: 'schedule' | 'unschedule') => {
     setBusy(event.id);
