@@ -39,6 +39,7 @@ import { ProviderCommandSender } from './scheduler/provider-command-sender.ts';
 import { ScheduleSignal } from './scheduler/schedule-signal.ts';
 import { countPendingSchedules } from './store/bot-store.ts';
 import { createProviderFactory } from './adapters/calendars/provider-factory.ts';
+import { RequestInterrupter } from './lib/request-interrupter.ts';
 import { CalendarSync } from './services/calendars/calendar-sync.ts';
 import { CalendarConnections } from './services/calendars/calendar-connections.ts';
 import { AutoSchedule } from './services/calendars/auto-schedule.ts';
@@ -170,14 +171,17 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
 
+  // A stop ends the calendar requests still under way after its grace (CalendarSync.stop).
+  const calendarRequests = new RequestInterrupter();
   const calendarProviders = createProviderFactory({
     ...config.calendar,
     timeoutMs: config.calendar.httpTimeoutMs,
     now: () => clock.now(),
     http: outbound,
+    signal: () => calendarRequests.signal,
   });
   const calendarSync = new CalendarSync({
-    database, clock, logger, metrics, events, providers: calendarProviders, box: secretBox, publicUrl: config.publicUrl,
+    database, clock, logger, metrics, events, providers: calendarProviders, box: secretBox, publicUrl: config.publicUrl, requests: calendarRequests,
     pollIntervalMs: config.calendar.pollIntervalSeconds * 1000,
     pushPollIntervalMs: config.calendar.pushPollIntervalSeconds * 1000,
     horizonMs: config.calendar.syncHorizonDays * 86_400_000,
@@ -244,11 +248,15 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       { name: 'HTTP server', stop: () => app.close() },
       { name: 'status change feed', stop: () => statusFeed.stop() },
       { name: 'change signal', stop: () => signal.stop() },
-      { name: 'dispatcher', stop: () => dispatcher.stop() },
-      { name: 'webhook delivery', stop: () => webhooks.stop() },
-      { name: 'calendar sync', stop: () => calendarSync.stop() },
-      { name: 'recurring chains', stop: () => chains.stop() },
-      { name: 'silent bots', stop: () => silentBots.stop() },
+      // Together: each finishes or hands back its work (a launch drains, a webhook or a calendar
+      // request gets a grace), and a process has seconds to stop.
+      [
+        { name: 'dispatcher', stop: () => dispatcher.stop() },
+        { name: 'webhook delivery', stop: () => webhooks.stop() },
+        { name: 'calendar sync', stop: () => calendarSync.stop() },
+        { name: 'recurring chains', stop: () => chains.stop() },
+        { name: 'silent bots', stop: () => silentBots.stop() },
+      ],
       { name: 'bot runtime client', stop: async () => {
         if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
         else await chosenRuntime.close?.();

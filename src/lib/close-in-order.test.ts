@@ -26,3 +26,22 @@ test('a step that fails does not keep the later ones from running, and every fai
   assert.equal((error.errors[0] as Error).message, 'socket hang up');
   assert.match(error.message, /http client \(socket hang up\), checkpoints \(worker gone\)/);
 });
+
+test('a group of steps is stopped all at once: their waits do not add up, and the next step waits for all of them', async () => {
+  const seen: string[] = [];
+  const began = performance.now();
+  const error = await closeInOrder([
+    { name: 'server', stop: () => { seen.push('server'); } },
+    [
+      { name: 'dispatcher', stop: async () => { await new Promise((r) => setTimeout(r, 200)); seen.push('dispatcher'); } },
+      { name: 'webhooks', stop: async () => { await new Promise((r) => setTimeout(r, 200)); throw new Error('receiver hung'); } },
+      { name: 'sync', stop: async () => { await new Promise((r) => setTimeout(r, 100)); seen.push('sync'); } },
+    ],
+    { name: 'database', stop: () => { seen.push('database'); } },
+  ]).then(() => null, (e: unknown) => e);
+  const tookMs = performance.now() - began;
+  assert.deepEqual(seen, ['server', 'sync', 'dispatcher', 'database']);
+  assert.ok(tookMs < 390, `took ${Math.round(tookMs)} ms: the group's waits added up`);
+  assert.ok(error instanceof CloseError);
+  assert.deepEqual(error.failedSteps, ['webhooks']);
+});

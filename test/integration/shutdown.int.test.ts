@@ -117,3 +117,43 @@ test(`a stop during a calendar sync pass ends it with the sync under way: the co
     await ics.stop();
   }
 });
+
+test(`a stop ends a calendar sync whose provider does not answer after a grace: nothing recorded, the connection handed back (${TEST_ENGINE})`, async () => {
+  const ics = new FakeIcsServer();
+  await ics.start();
+  // CALENDAR_HTTP_TIMEOUT_MS is 15 s by default: longer than a process gets to stop.
+  const rc = await startTestRollcall({ settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CALENDAR_PUSH: 'off' } });
+  let answer!: () => void;
+  try {
+    const user = await rc.newUser();
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: ics.createFeed('Slow') } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const before = await rc.database.db.selectFrom('calendar_connections').select(['last_sync_at', 'consecutive_failures', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+    await rc.database.db.updateTable('calendar_connections').set({ next_sync_at: Date.now() - 1000 }).where('id', '=', id).execute();
+    ics.holdAnswers = new Promise<void>((resolve) => { answer = resolve; });
+    const requestsBefore = ics.requests.length;
+    rc.calendarSync.start();
+    const isHeld = async () => (await rc.database.db.selectFrom('calendar_connections').select('lease_owner').where('id', '=', id).executeTakeFirstOrThrow()).lease_owner !== null;
+    const deadline = Date.now() + 10_000;
+    while (!(await isHeld())) {
+      assert.ok(Date.now() < deadline, 'the sync did not start');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The feed request is on its way to the server, which holds its answer.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const began = performance.now();
+    await rc.calendarSync.stop();
+    const tookMs = performance.now() - began;
+    assert.ok(tookMs >= 2900 && tookMs < 6000, `the stop took ${Math.round(tookMs)} ms (grace 3000 ms, provider timeout 15000 ms)`);
+    assert.equal(ics.requests.length, requestsBefore, 'no answer was read');
+    const after = await rc.database.db.selectFrom('calendar_connections').select(['last_sync_at', 'consecutive_failures', 'last_error', 'lease_owner', 'next_sync_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.deepEqual([after.last_sync_at, after.consecutive_failures, after.last_error, after.lease_owner], [before.last_sync_at, before.consecutive_failures, before.last_error, null], 'nothing recorded; handed back');
+    assert.ok(Number(after.next_sync_at) <= Date.now(), 'still due, for the next instance');
+  } finally {
+    answer?.();
+    ics.holdAnswers = null;
+    await rc.close();
+    await ics.stop();
+  }
+});

@@ -22,6 +22,8 @@ export interface ProviderFactoryOptions {
   http: OutboundHttp;
   /** Replaces the client (tests of the adapters' mapping). */
   send?: HttpSend;
+  /** Ends provider requests under way when aborted (the sync stopping), read as each starts. */
+  signal?: () => AbortSignal;
 }
 
 export interface ProviderHooks {
@@ -40,7 +42,7 @@ function fingerprint(credentials: { clientId: string; clientSecret: string; refr
 }
 
 export function createProviderFactory(options: ProviderFactoryOptions): (credentials: ProviderCredentials, hooks: ProviderHooks) => CalendarProvider {
-  const send = options.send ?? createHttpSend(options.http);
+  const send = options.send ?? createHttpSend(options.http, options.signal);
   const google = new OAuthTokenClient({ tokenUrl: options.googleOAuthTokenUrl, send, timeoutMs: options.timeoutMs, now: options.now });
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();

@@ -61,8 +61,8 @@ function hasCode(error: Error, code: string): boolean {
   return false;
 }
 
-/** An HttpSend over the outbound client. */
-export function createHttpSend(http: OutboundHttp): HttpSend {
+/** An HttpSend over the outbound client; `signal`, read as each request starts, can end it early. */
+export function createHttpSend(http: OutboundHttp, signal?: () => AbortSignal): HttpSend {
   return async (request) => {
     const max = request.maxBytes ?? DEFAULT_MAX_BYTES;
     let response;
@@ -77,6 +77,7 @@ export function createHttpSend(http: OutboundHttp): HttpSend {
         redirects: request.redirects ?? 0,
         guarded: request.guarded === true,
         ...(request.byteFilter ? { byteFilter: request.byteFilter } : {}),
+        ...(signal ? { signal: signal() } : {}),
       });
     } catch (error) {
       if (error instanceof OutboundError) throw new CalendarProviderError(failureFromOutbound(error));

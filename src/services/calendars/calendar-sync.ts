@@ -29,6 +29,7 @@ import type { Database, Engine } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { databaseGauge, type Metrics } from '../../lib/metrics.ts';
+import { RequestInterrupter, settledWithinGrace } from '../../lib/request-interrupter.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -125,6 +126,10 @@ export interface CalendarSyncOptions {
    * its handover lead + 2 min, since a bot at risk is handed over only once access is back.)
    */
   lastLookLeadsMs?: readonly number[];
+  /** Ends the provider requests under way when a stop has waited stopGraceMs for them. */
+  requests?: RequestInterrupter;
+  /** How long a stop waits for the syncs under way before it ends their requests. (Default: 3000) */
+  stopGraceMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,6 +209,11 @@ class SyncSuperseded extends Error {
   override name = 'SyncSuperseded';
 }
 
+/** A stop ended the sync's provider requests: it ends without recording anything. */
+class SyncInterrupted extends Error {
+  override name = 'SyncInterrupted';
+}
+
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
 type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read' } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
@@ -264,7 +274,7 @@ export class CalendarSync {
   #isStopping = false;
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], ...options };
+    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], requests: new RequestInterrupter(), stopGraceMs: 3000, ...options };
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
@@ -296,19 +306,31 @@ export class CalendarSync {
 
   start(): void {
     this.#isStopping = false;
+    this.#o.requests.renew();
     this.#loop.start();
   }
 
   /**
    * Stops the loop after the sync under way (a pass claims no further connection: after an outage
-   * hundreds may be due, and a process has seconds to stop), and waits for the syncs asked for
-   * directly (syncNow) that are still running.
+   * hundreds may be due, and a process has seconds to stop; syncNow starts none either), and waits
+   * for the syncs under way, the loop's and those asked for directly: up to stopGraceMs, then their
+   * provider requests are ended and the syncs end without recording anything, their connections
+   * handed back for the next instance (a provider may take CALENDAR_HTTP_TIMEOUT_MS to answer).
    */
   async stop(): Promise<void> {
     this.#isStopping = true;
-    await this.#loop.stop();
-    await Promise.allSettled([...this.#direct]);
+    const stopped = Promise.all([this.#loop.stop(), this.#directSettled()]);
+    await settledWithinGrace(stopped, this.#o.stopGraceMs);
+    this.#o.requests.interrupt();
+    await stopped;
     this.#leases.stop();
+    // Connecting a calendar (the API) reads through the same providers.
+    this.#o.requests.renew();
+  }
+
+  /** Until no sync asked for directly is running (one may start another as it ends: a listing's lane). */
+  async #directSettled(): Promise<void> {
+    while (this.#direct.size > 0) await Promise.allSettled([...this.#direct]);
   }
 
   wake(): void {
@@ -343,6 +365,7 @@ export class CalendarSync {
    * perhaps after fixing one).
    */
   syncNow(connectionId: string, provider?: CalendarProvider, options: { readHeld?: boolean } = {}): Promise<SyncReport> {
+    if (this.#isStopping) return Promise.reject(new CalendarProviderError({ kind: 'transient', message: 'this instance is stopping; another one syncs the connection' }));
     const sync = (async () => {
       const hold = await this.#hold(connectionId);
       try {
@@ -439,6 +462,8 @@ export class CalendarSync {
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       const reads = await this.#readCalendars(connection, hold, provider, calendars, readHeld, totals);
+      // A stop ended requests of this sync: what failed did not fail on its own, and is not recorded.
+      if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       await this.#recordCalendarReads(connection, hold, reads);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
@@ -452,6 +477,11 @@ export class CalendarSync {
       if (wasRevoked && isPartial && failure?.kind !== 'auth_revoked') failure = null;
     } catch (error) {
       if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
+      if (error instanceof SyncInterrupted || this.#o.requests.isInterrupted) {
+        await this.#leases.release(hold);
+        this.#o.logger.info({ calendarId: connection.id }, 'calendar sync ended by the stop; the connection is synced again by the next instance');
+        return this.#report(connection.id, totals, { kind: 'transient', message: 'ended by a stop of this instance' });
+      }
       failure = toProviderFailure(error);
       if (!(error instanceof CalendarProviderError)) this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed');
     }

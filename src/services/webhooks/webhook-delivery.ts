@@ -17,6 +17,7 @@ import { openWebhookSecret } from '../access/api-keys.ts';
 import { signingRetiredSecrets } from './webhook-secrets.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
+import { RequestInterrupter, settledWithinGrace } from '../../lib/request-interrupter.ts';
 
 /** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
 const MAX_RECEIVER_PAUSE_MS = 3_600_000;
@@ -88,7 +89,7 @@ export class WebhookDelivery {
   /** Their ids: one whose lease ran out while it is still under way is not claimed again here. */
   readonly #inFlightIds = new Set<Delivery['id']>();
   /** Ends the requests under way when a stop has waited long enough for them. */
-  #stopping = new AbortController();
+  readonly #requests = new RequestInterrupter();
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
@@ -108,6 +109,7 @@ export class WebhookDelivery {
   }
 
   start(): void {
+    this.#requests.renew();
     this.#loop.start();
   }
 
@@ -118,16 +120,11 @@ export class WebhookDelivery {
    */
   async stop(): Promise<void> {
     await this.#loop.stop();
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      graceTimer = setTimeout(resolve, this.#o.stopGraceMs);
-    });
-    await Promise.race([this.#settled(), graceOver]);
-    clearTimeout(graceTimer);
-    this.#stopping.abort();
+    await settledWithinGrace(this.#settled(), this.#o.stopGraceMs);
+    this.#requests.interrupt();
     await this.#settled();
-    // Ready to start again (tests stop and start one instance).
-    this.#stopping = new AbortController();
+    // Ready to deliver again (tests stop one instance and drive it with runDue).
+    this.#requests.renew();
   }
 
   wake(): void {
@@ -310,7 +307,7 @@ export class WebhookDelivery {
         // Only the status matters: the body is not waited for.
         maxBytes: 0,
         guarded: true,
-        signal: this.#stopping.signal,
+        signal: this.#requests.signal,
       });
       const asksForPause = response.status === 429 || response.status === 503;
       const location = response.headers.location;

@@ -1,0 +1,33 @@
+// Ends a part's outbound requests when a stop has waited for them long enough: a calendar
+// provider may take CALENDAR_HTTP_TIMEOUT_MS (15 s by default) to answer, longer than a process
+// gets to stop. Requests read `signal` when they start; `interrupt` aborts those under way;
+// `renew` (on start) gives later requests a signal that is not aborted.
+export class RequestInterrupter {
+  #controller = new AbortController();
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get isInterrupted(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  interrupt(): void {
+    this.#controller.abort();
+  }
+
+  renew(): void {
+    if (this.#controller.signal.aborted) this.#controller = new AbortController();
+  }
+}
+
+/** Resolves with `work`, or after `ms` if it has not settled by then (`work` goes on). */
+export async function settledWithinGrace(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([work.then(() => {}, () => {}), grace]);
+  clearTimeout(timer);
+}
