@@ -34,6 +34,7 @@ import { confirmLaunches } from '../store/firing-store.ts';
 import { heartbeatIntervalMs } from './lease-renewal.ts';
 import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
+import { FailureLog } from '../lib/failure-log.ts';
 
 export { buildLaunchRequest } from './launch-preparation.ts';
 
@@ -143,6 +144,8 @@ interface LaunchResult {
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
   readonly #o: Required<Omit<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>> & Pick<DispatcherOptions, 'onLaunchAttempt' | 'handover' | 'providerCommands'>;
+  /** Failed launch attempts, logged (a runtime down for a burst logs a few and a count). */
+  readonly #launchFailures: FailureLog;
   /** The rows this process works on, from claim to written result (src/scheduler/working-set.ts). */
   readonly #rows = new WorkingSet();
   #running = false;
@@ -194,6 +197,7 @@ export class Dispatcher {
       ...options,
     };
     this.#liveness = createDispatcherLiveness(options.database, this.owner, options.logger);
+    this.#launchFailures = new FailureLog(options.logger, 'bot launch failed');
   }
 
   get isRunning(): boolean {
@@ -766,6 +770,7 @@ export class Dispatcher {
       outcome = { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime error: ${(error as Error).message}` };
     }
     metrics.launches.inc({ outcome: outcome.ok ? (outcome.alreadyDone ? 'already_launched' : 'accepted') : outcome.failure });
+    if (!outcome.ok) this.#launchFailures.note({ botId: launch.botId, attempt: launch.attempt, failure: outcome.failure, reason: outcome.message });
     this.#o.onLaunchAttempt?.({ botId: launch.botId, scheduleId: launch.scheduleId, dueAtMs: launch.dueAtMs, firedAtMs, attempt: launch.attempt, outcome });
     if (this.#results.length === 0) this.#oldestResultAt = Date.now();
     this.#results.push({ launch, outcome });

@@ -139,6 +139,13 @@ describe('log hygiene: credentials and meeting passwords stay out of logs and er
 
     // Webhooks: two failures, then delivered (scheduled, joining, inmeeting).
     await hooks.waitFor(() => hooks.received.filter((r) => r.json?.bot_id === botId).length >= 5, 15_000);
+    // Failed attempts are logged, with the bot and the cause (an operator whose runtime or
+    // receiver is down saw no line at all); the lines are checked for secrets below.
+    const warnings = log.lines.map((l) => JSON.parse(l) as { level: number; msg: string; botId?: string; reason?: string }).filter((l) => l.level === 40);
+    const launchFailure = warnings.find((l) => l.msg === 'bot launch failed' && l.botId === botId);
+    assert.match(launchFailure?.reason ?? '', /503/, JSON.stringify(launchFailure));
+    const deliveryFailure = warnings.find((l) => l.msg.startsWith('webhook delivery attempt failed') && l.botId === botId);
+    assert.match(deliveryFailure?.reason ?? '', /HTTP 500/, JSON.stringify(deliveryFailure));
 
     // Requests that carry secrets where they do not belong.
     await call('a key with one character more', 'GET', '/api/v1/calendar/events', { kind: 'none' }, `${auth}x`);

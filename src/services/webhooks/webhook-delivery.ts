@@ -18,6 +18,7 @@ import { signingRetiredSecrets } from './webhook-secrets.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter, settledWithinGrace } from '../../lib/request-interrupter.ts';
+import { FailureLog } from '../../lib/failure-log.ts';
 
 /** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
 const MAX_RECEIVER_PAUSE_MS = 3_600_000;
@@ -90,9 +91,12 @@ export class WebhookDelivery {
   readonly #inFlightIds = new Set<Delivery['id']>();
   /** Ends the requests under way when a stop has waited long enough for them. */
   readonly #requests = new RequestInterrupter();
+  /** Failed attempts, logged (a receiver down for every webhook logs a few and a count). */
+  readonly #failures: FailureLog;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
+    this.#failures = new FailureLog(options.logger, 'webhook delivery attempt failed; it is retried');
     this.#loop = new BackgroundLoop({
       name: 'webhooks',
       health: options.database.health,
@@ -277,6 +281,7 @@ export class WebhookDelivery {
       return;
     }
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
+    if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     await database.db.updateTable('webhook_deliveries').set({
