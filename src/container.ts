@@ -147,6 +147,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
   const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });
   const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database, outbound);
+  if (config.botRuntime === 'http' && !config.botProvider && config.botRuntimeSecret === null && overrides.runtime === undefined) {
+    logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it (openssl rand -hex 32) and check the signature in the runtime (README, "Bot runtimes").');
+  }
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
   const isProvider = chosenRuntime.scheduling !== null || chosenRuntime.statusWebhooks !== null;

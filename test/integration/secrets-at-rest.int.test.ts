@@ -146,6 +146,18 @@ describe('secrets at rest across key changes', () => {
     return { status: res.statusCode, body: res.json() };
   }
 
+  test('an http runtime without BOT_RUNTIME_SECRET gets unsigned launches: a warning at start-up says so', async () => {
+    const unsigned = await start({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9/launch' });
+    const signed = await start({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9/launch', BOT_RUNTIME_SECRET: 's'.repeat(32) });
+    try {
+      assert.ok(unsigned.log.lines.some((l) => /"level":40/.test(l) && /BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed/.test(l)), 'a warning says so');
+      assert.ok(!signed.log.lines.some((l) => /BOT_RUNTIME_SECRET is not set/.test(l)));
+    } finally {
+      await unsigned.rollcall.close();
+      await signed.rollcall.close();
+    }
+  });
+
   test('without a key: plaintext, and a warning at start-up; setting the key later seals what is there, and the secret stays the same', async () => {
     const plain = await start({});
     const { key, userId } = await createApiKey(plain.rollcall.database.db, 'before-the-key', plain.rollcall.clock, { secretBox: plain.rollcall.secretBox });
