@@ -17,6 +17,8 @@ test('a bad value or a misspelt setting stops the start with its name', () => {
   assert.throws(() => parseConfig({ JOIN_LEAD_SECOND: '60' }), (e: unknown) => e instanceof ConfigError && /JOIN_LEAD_SECOND/.test(e.message));
   assert.throws(() => parseConfig({ BOT_RUNTIME: 'http' }), /BOT_RUNTIME_URL/);
   assert.throws(() => parseConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+  // A credential in a refused URL is not repeated in the message.
+  assert.throws(() => parseConfig({ PUBLIC_URL: 'ftp://admin:hunter2@example.com' }), (e: unknown) => e instanceof ConfigError && /PUBLIC_URL/.test(e.message) && !e.message.includes('hunter2'));
 });
 
 test('every setting is in .env.example and in the README', () => {

@@ -199,7 +199,7 @@ export function parseConfig(env: Env): Config {
     problems.push('BOT_RUNTIME=command needs BOT_RUNTIME_COMMAND');
   }
   const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
 
   const config: Config = {
     port,
