@@ -1,7 +1,7 @@
 // The composition root: the one place that chooses adapters and wires services together.
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
-import type { Config } from './config.ts';
+import { redactUrl, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startBackgroundCheckpoints } from './db/sqlite-checkpoints.ts';
 import { settledWithin } from './lib/deadline.ts';
@@ -132,7 +132,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   database.health.setLogger(logger);
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db), isDatabaseAvailable: () => database.health.isAvailable });
-  await migrate(database.db, database.engine);
+  const migrated = await migrate(database.db, database.engine);
+  // A typo in DATABASE_URL starts on an empty database as readily as on the right one: say so.
+  if (migrated.applied.some((m) => m.version === 1)) logger.warn({ database: redactUrl(config.databaseUrl) }, 'this database was empty: its schema was created now (a first start; otherwise check DATABASE_URL, as no existing bot or event is in it)');
   const secretBox = await prepareSecretsAtRest(config, database, logger);
   // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
   const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;

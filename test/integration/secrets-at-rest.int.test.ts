@@ -146,12 +146,16 @@ describe('secrets at rest across key changes', () => {
     return { status: res.statusCode, body: res.json() };
   }
 
-  test('an http runtime without BOT_RUNTIME_SECRET gets unsigned launches: a warning at start-up says so', async () => {
+  test('start-up warnings: an http runtime without BOT_RUNTIME_SECRET gets unsigned launches; an empty database had its schema created (a first start, or a wrong DATABASE_URL)', async () => {
     const unsigned = await start({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9/launch' });
     const signed = await start({ BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9/launch', BOT_RUNTIME_SECRET: 's'.repeat(32) });
     try {
       assert.ok(unsigned.log.lines.some((l) => /"level":40/.test(l) && /BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed/.test(l)), 'a warning says so');
       assert.ok(!signed.log.lines.some((l) => /BOT_RUNTIME_SECRET is not set/.test(l)));
+      // The first start on this database created its schema; the second found it.
+      const isEmptyWarning = (l: string) => /"level":40/.test(l) && /this database was empty: its schema was created now/.test(l);
+      assert.ok(unsigned.log.lines.some(isEmptyWarning), 'the first start says the database was empty');
+      assert.ok(!signed.log.lines.some(isEmptyWarning));
     } finally {
       await unsigned.rollcall.close();
       await signed.rollcall.close();
