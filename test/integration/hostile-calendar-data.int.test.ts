@@ -22,6 +22,7 @@ const LEAD_MS = 60_000;
 const KEY = Buffer.alloc(32, 9).toString('base64');
 /** The promise: no request or sync holds the event loop longer than this. */
 const STALL_BOUND_MS = 100;
+const STALL_WITH_GC_BOUND_MS = 250;
 
 interface Env {
   rc: TestRollcall;
@@ -78,7 +79,11 @@ function report(label: string, figures: { stall: Stall; elapsedMs: number }): vo
 
 function assertNoStall(label: string, figures: { stall: Stall; elapsedMs: number }): void {
   report(label, figures);
-  assert.ok(figures.stall.busyMs < STALL_BOUND_MS, `${label}: the event loop was held for ${figures.stall.busyMs} ms of work besides ${figures.stall.gcMs} ms of garbage collection (wall ${figures.stall.wallMs} ms)`);
+  const held = `${label}: the event loop was held for ${figures.stall.busyMs} ms of work besides ${figures.stall.gcMs} ms of garbage collection (wall ${figures.stall.wallMs} ms)`;
+  assert.ok(figures.stall.busyMs < STALL_BOUND_MS, held);
+  // Collection is paid for the whole process's heap, but work that allocates without measure
+  // makes long pauses of its own: a looser bound on both together catches that.
+  assert.ok(figures.stall.busyMs + figures.stall.gcMs < STALL_WITH_GC_BOUND_MS, held);
 }
 
 async function connectIcs(auth: string, url: string) {
