@@ -324,6 +324,9 @@ describe('ad-hoc bots', () => {
       assert.deepEqual(ids(await list('?platform=GMeet')), [meetRed]);
       assert.deepEqual(ids(await list('?platform=google_meet')), [meetRed]);
       assert.deepEqual(ids(await list('?platform=Teams')), [teamsBlue]);
+      // In any case, as status is.
+      assert.deepEqual(ids(await list('?platform=teams')), [teamsBlue]);
+      assert.deepEqual(ids(await list('?platform=GOOGLE_MEET')), [meetRed]);
       assert.deepEqual(ids(await list('?platform=Zoom')), [calendarBot, zoomRed]);
       assert.deepEqual(ids(await list('?custom_attr[team]=red')), [calendarBot, meetRed, zoomRed]);
       assert.deepEqual(ids(await list('?custom_attr%5Bteam%5D=red&custom_attr[kind]=sync')), [zoomRed]);
@@ -356,7 +359,7 @@ describe('ad-hoc bots', () => {
     test('bad filters are a 400 naming the parameter', async () => {
       const cases: [string, string, string][] = [
         ['?platform=Skype', 'validation_error', 'platform'],
-        ['?platform=gmeet', 'validation_error', 'platform'],
+        ['?platform=g_meet', 'validation_error', 'platform'],
         ['?status=Lost', 'validation_error', 'status'],
         ['?from=yesterday', 'invalid_time', 'from'],
         ['?to=2026-02-30', 'invalid_time', 'to'],

@@ -1,6 +1,7 @@
 // MeetStream's bot routes (spec section 10): create_bot, the bot list, detail, remove and delete.
 import { Type } from 'typebox';
 import { BOT_STATUSES } from '../../domain/bot-status.ts';
+import { PLATFORM_FILTERS } from '../../domain/platform-names.ts';
 import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, ProviderSettings } from './common.ts';
 import { AutomaticLeave } from './schedule-schemas.ts';
 
@@ -51,13 +52,12 @@ export const BotResponse = Type.Object({
   status: Type.String(),
 });
 
-export const PLATFORM_FILTERS = ['GMeet', 'Zoom', 'Teams', 'google_meet', 'zoom', 'microsoft_teams', 'webex', 'gotomeeting', 'bluejeans', 'whereby'] as const;
 
 export const BotListQuery = Type.Object({
   status: Type.Optional(Type.String({ maxLength: 32, description: `Only bots in this status: ${BOT_STATUSES.join(', ')}, in any case; Failed means Error` })),
   from: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or after: YYYY-MM-DD (a UTC day) or a date-time with offset' })),
   to: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'Created on or before: YYYY-MM-DD (a UTC day, included) or a date-time with offset' })),
-  platform: Type.Optional(Type.Union(PLATFORM_FILTERS.map((p) => Type.Literal(p)), { description: 'MeetStream\'s GMeet, Zoom, Teams, or Rollcall\'s platform names' })),
+  platform: Type.Optional(Type.String({ maxLength: 32, description: `In any case: ${PLATFORM_FILTERS.join(', ')} (MeetStream's GMeet, Zoom, Teams, or Rollcall's platform names)` })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor', description: 'nextCursor of the previous page' })),
 }, { additionalProperties: true, description: 'Also custom_attr[<name>]=<value> (at most 20, combined with AND)' });

@@ -7,6 +7,7 @@ import { ApiError } from '../../errors.ts';
 import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant, isIsoDate, parseQueryInstant } from '../../lib/time.ts';
 import { BOT_STATUSES, statusNamedInFilter, type BotStatus } from '../../domain/bot-status.ts';
+import { meetStreamPlatformOf, PLATFORM_FILTERS, platformOfFilter } from '../../domain/platform-names.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -100,8 +101,6 @@ export interface MeetStreamBotDetail {
   };
 }
 
-/** MeetStream's platform names (GET /bots filter and answers); other platforms keep Rollcall's name. */
-const MEETSTREAM_PLATFORM: Record<string, string> = { google_meet: 'GMeet', zoom: 'Zoom', microsoft_teams: 'Teams' };
 
 /** StatusTimeline keys: MeetStream's names where they differ from Rollcall's statuses. */
 const TIMELINE_KEY: Record<BotStatus, string> = {
@@ -194,7 +193,11 @@ export class BotQueries {
       if (status === null) throw new ApiError('validation_error', `status (query): must be one of ${BOT_STATUSES.join(', ')} (any case; Failed means Error)`, { details: { field: 'status', location: 'query' } });
       q = q.where('status', '=', status);
     }
-    if (query.platform !== undefined) q = q.where('meeting_platform', '=', platformOfFilter(query.platform));
+    if (query.platform !== undefined) {
+      const platform = platformOfFilter(query.platform);
+      if (platform === null) throw new ApiError('validation_error', `platform (query): must be one of ${PLATFORM_FILTERS.join(', ')} (any case)`, { details: { field: 'platform', location: 'query' } });
+      q = q.where('meeting_platform', '=', platform);
+    }
     if (fromMs !== null) q = q.where('created_at', '>=', fromMs);
     if (toMs !== null) q = q.where('created_at', '<', toMs);
     for (const [name, value] of Object.entries(query.customAttributes)) q = q.where(this.#customAttributeIs(name, value));
@@ -306,15 +309,7 @@ export class BotQueries {
   }
 }
 
-/** MeetStream's label for a Rollcall platform (GMeet, Zoom, Teams), else Rollcall's own name. */
-export function meetStreamPlatformOf(platform: string | null): string | null {
-  return platform === null ? null : MEETSTREAM_PLATFORM[platform] ?? platform;
-}
 
-/** The Rollcall platform a GET /bots `platform` filter names (MeetStream's label or Rollcall's name). */
-export function platformOfFilter(value: string): string {
-  return Object.entries(MEETSTREAM_PLATFORM).find(([, label]) => label === value)?.[0] ?? value;
-}
 
 /** Bots are paged by an instant (join or creation time), then id. */
 const botCursor = positionCursor('j');
