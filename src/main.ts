@@ -157,7 +157,8 @@ async function serve(config: Config): Promise<number> {
   // A stop asked for meanwhile has closed everything: nothing to start.
   if (closing) return -1;
   await rollcall.startBackground();
-  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner }, 'Rollcall is ready');
+  const { address, port } = app.server.address() as AddressInfo;
+  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner, address, port }, 'Rollcall is ready');
   return -1;
 }
 

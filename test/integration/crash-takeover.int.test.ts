@@ -7,7 +7,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { createRollcall } from '../../src/container.ts';
@@ -18,14 +17,6 @@ import { createApiKey } from '../../src/services/access/api-keys.ts';
 const BOTS = 300;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function seedBots(testDb: TestDatabase): Promise<string[]> {
   const database = await testDb.open();
@@ -58,41 +49,60 @@ async function countHeld(testDb: TestDatabase): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-interface Instance { child: ChildProcess; port: number; dispatcher: Promise<string> }
+interface Instance { child: ChildProcess; ready: Promise<{ port: number; dispatcher: string }>; output: string[] }
 
-async function startInstance(testDb: TestDatabase, runtimeUrl: string): Promise<Instance> {
-  const url = testDb.processUrl;
-  const port = await freePort();
+/**
+ * Starts `rollcall serve` on a port of its own choosing (PORT=0: a port picked here and handed over
+ * could be taken meanwhile by another test process). Its ready line names its port and its
+ * dispatcher, which is how its rows are told apart.
+ */
+function startInstance(testDb: TestDatabase, runtimeUrl: string): Instance {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     // The lease is left at its default (30 s): a takeover that waited for it would be obvious.
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, DATABASE_URL: testDb.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // The ready line names the instance's dispatcher, which is how its rows are told apart.
-  const dispatcher = new Promise<string>((resolve) => {
+  // The last lines it wrote, for a failure to show why it never became ready.
+  const output: string[] = [];
+  const keep = (line: string) => {
+    output.push(line.slice(0, 500));
+    if (output.length > 20) output.shift();
+  };
+  child.stderr!.on('data', (chunk: Buffer) => keep(chunk.toString('utf8')));
+  const ready = new Promise<{ port: number; dispatcher: string }>((resolve) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
         const line = buffered.slice(0, end);
         buffered = buffered.slice(end + 1);
-        if (line.includes('Rollcall is ready')) resolve((JSON.parse(line) as { dispatcher: string }).dispatcher);
+        keep(line);
+        if (line.includes('Rollcall is ready')) {
+          const { port, dispatcher } = JSON.parse(line) as { port: number; dispatcher: string };
+          resolve({ port, dispatcher });
+        }
       }
     });
   });
-  return { child, port, dispatcher };
+  return { child, ready, output };
 }
 
+/** When the instance answers /readyz 200; fails with its exit code and last output otherwise. */
 async function waitReady(instance: Instance, timeoutMs = 30_000): Promise<number> {
-  for (const until = Date.now() + timeoutMs; Date.now() < until;) {
+  const until = Date.now() + timeoutMs;
+  const exited = new Promise<string>((resolve) => instance.child.once('exit', (code, signal) => resolve(`exited (${code ?? signal})`)));
+  const timedOut = new Promise<string>((resolve) => setTimeout(() => resolve('no ready line'), timeoutMs).unref());
+  const started = await Promise.race([instance.ready, exited, timedOut]);
+  if (typeof started === 'string') throw new Error(`instance never became ready: ${started}; last output: ${instance.output.join(' | ')}`);
+  while (Date.now() < until) {
     try {
-      if ((await fetch(`http://127.0.0.1:${instance.port}/readyz`)).status === 200) return Date.now();
+      if ((await fetch(`http://127.0.0.1:${started.port}/readyz`)).status === 200) return Date.now();
     } catch {
-      // not listening yet
+      // not answering yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('instance never became ready');
+  throw new Error(`instance never answered /readyz 200; last output: ${instance.output.join(' | ')}`);
 }
 
 async function holders(testDb: TestDatabase): Promise<Map<string, number>> {
@@ -136,12 +146,12 @@ describe(`crash takeover (${TEST_ENGINE})`, () => {
     const instances: Instance[] = [];
     try {
       const botIds = await seedBots(testDb);
-      const victim = await startInstance(testDb, runtimeUrl);
+      const victim = startInstance(testDb, runtimeUrl);
       instances.push(victim);
       await waitReady(victim);
       if (TEST_ENGINE === 'postgres') {
         // Two instances up well before the burst; whichever claims it is killed as it fires.
-        const other = await startInstance(testDb, runtimeUrl);
+        const other = startInstance(testDb, runtimeUrl);
         instances.push(other);
         await waitReady(other);
         const dueAt = Date.now() + 3000;
@@ -152,7 +162,7 @@ describe(`crash takeover (${TEST_ENGINE})`, () => {
           if ([...held.values()].reduce((a, b) => a + b, 0) >= BOTS) break;
           await new Promise((r) => setTimeout(r, 25));
         }
-        const owners = new Map([[await victim.dispatcher, victim], [await other.dispatcher, other]]);
+        const owners = new Map([[(await victim.ready).dispatcher, victim], [(await other.ready).dispatcher, other]]);
         const [busiest, rows] = [...held.entries()].sort((a, b) => b[1] - a[1])[0]!;
         const killed = owners.get(busiest)!;
         await runtime.waitFor(() => runtime.received.length >= 1, Math.max(5000, dueAt + 5000 - Date.now()));
@@ -188,7 +198,7 @@ describe(`crash takeover (${TEST_ENGINE})`, () => {
         await once(victim.child, 'exit');
         const sentBeforeKill = runtime.received.length;
         const held = await countHeld(testDb);
-        const restarted = await startInstance(testDb, runtimeUrl);
+        const restarted = startInstance(testDb, runtimeUrl);
         instances.push(restarted);
         const readyAt = await waitReady(restarted);
         await runtime.waitFor(() => firstLaunches(runtime).size >= BOTS, 25_000);
