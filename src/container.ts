@@ -131,7 +131,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase(config.databaseUrl));
   database.health.setLogger(logger);
-  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db), isDatabaseAvailable: () => database.health.isAvailable });
+  const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db), database: database.health });
   const migrated = await migrate(database.db, database.engine);
   // A typo in DATABASE_URL starts on an empty database as readily as on the right one: say so.
   if (migrated.applied.some((m) => m.version === 1)) logger.warn({ database: redactUrl(config.databaseUrl) }, 'this database was empty: its schema was created now (a first start; otherwise check DATABASE_URL, as no existing bot or event is in it)');
@@ -149,7 +149,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
   const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });
   const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database, outbound);
-  if (config.botRuntime === 'http' && !config.botProvider && config.botRuntimeSecret === null && overrides.runtime === undefined) {
+  if (config.botRuntime === 'http' && config.runMode !== 'api' && config.botRuntimeSecret === null && overrides.runtime === undefined) {
     logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it (openssl rand -hex 32) and check the signature in the runtime (README, "Bot runtimes").');
   }
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
@@ -233,43 +233,49 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   });
 
   let started = false;
+  /** Set as close begins: a start still under way (waiting to listen for changes) starts nothing. */
+  let isClosing = false;
   return {
     config, database, app, clock, logger, metrics, events, scheduling, dispatcher, webhooks, secretBox, calendarSync, calendarConnections, autoSchedule, chains, handover, silentBots,
     async startBackground() {
-      if (started || !runsDispatcher) return;
+      if (started || !runsDispatcher || isClosing) return;
       started = true;
       await signal.listen(() => {
         dispatcher.wake();
         webhooks.wake();
         chains.wake();
       });
+      if (isClosing) return;
       dispatcher.start();
       webhooks.start();
       calendarSync.start();
       chains.start();
       silentBots.start();
     },
-    close: () => closeInOrder([
-      { name: 'HTTP server', stop: () => app.close() },
-      { name: 'status change feed', stop: () => statusFeed.stop() },
-      { name: 'change signal', stop: () => signal.stop() },
-      // Together: each finishes or hands back its work (a launch drains, a webhook or a calendar
-      // request gets a grace), and a process has seconds to stop.
-      [
-        { name: 'dispatcher', stop: () => dispatcher.stop() },
-        { name: 'webhook delivery', stop: () => webhooks.stop() },
-        { name: 'calendar sync', stop: () => calendarSync.stop() },
-        { name: 'recurring chains', stop: () => chains.stop() },
-        { name: 'silent bots', stop: () => silentBots.stop() },
-      ],
-      { name: 'bot runtime client', stop: async () => {
-        if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
-        else await chosenRuntime.close?.();
-      } },
-      { name: 'outbound HTTP client', stop: () => outbound.close() },
-      { name: 'SQLite checkpoints', stop: async () => { await checkpoints?.stop(); } },
-      { name: 'database', stop: () => database.close() },
-    ]),
+    close: () => {
+      isClosing = true;
+      return closeInOrder([
+        { name: 'HTTP server', stop: () => app.close() },
+        { name: 'status change feed', stop: () => statusFeed.stop() },
+        { name: 'change signal', stop: () => signal.stop() },
+        // Together: each finishes or hands back its work (a launch drains, a webhook or a calendar
+        // request gets a grace), and a process has seconds to stop.
+        [
+          { name: 'dispatcher', stop: () => dispatcher.stop() },
+          { name: 'webhook delivery', stop: () => webhooks.stop() },
+          { name: 'calendar sync', stop: () => calendarSync.stop() },
+          { name: 'recurring chains', stop: () => chains.stop() },
+          { name: 'silent bots', stop: () => silentBots.stop() },
+        ],
+        { name: 'bot runtime client', stop: async () => {
+          if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();
+          else await chosenRuntime.close?.();
+        } },
+        { name: 'outbound HTTP client', stop: () => outbound.close() },
+        { name: 'SQLite checkpoints', stop: async () => { await checkpoints?.stop(); } },
+        { name: 'database', stop: () => database.close() },
+      ]);
+    },
   };
 }
 

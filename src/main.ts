@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
-import { migrate, SchemaTooNewError } from './db/migrator.ts';
+import { migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
@@ -52,7 +52,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
       return 0;
     }
     if (command === 'keys') {
-      await migrate(database.db, database.engine);
+      warnIfCreated(await migrate(database.db, database.engine), config);
       if (sub === 'create') {
         if (!user) return usageError('keys create needs --user <name>');
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
@@ -79,7 +79,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
       }
     }
     if (command === 'secrets' && sub === 'reseal') {
-      await migrate(database.db, database.engine);
+      warnIfCreated(await migrate(database.db, database.engine), config);
       const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
       if (!box) return failure('secrets reseal needs CREDENTIALS_ENCRYPTION_KEY (and the old keys in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)');
       const report = await sealSecrets(database.db, box, 'all');
@@ -94,18 +94,23 @@ async function runCommand(config: Config, command: string, sub: string | undefin
   }
 }
 
+/** As `serve` does at start-up: a database that was empty had its schema created just now. */
+function warnIfCreated(result: MigrationResult, config: Config): void {
+  if (result.applied.some((m) => m.version === 1)) process.stderr.write(`${redactUrl(config.databaseUrl)} was empty: its schema was created now (check DATABASE_URL if you meant an existing database)\n`);
+}
+
 /** A start that cannot go on, said in one line (no stack): the process exits 1 at once. */
 class StartupError extends Error {
   override name = 'StartupError';
 }
 
 /**
- * The database's refusals that no retry mends: no such database (3D000), or the role or its
- * password refused (class 28). Like an unreachable server, they are the operator's to fix.
+ * The database's refusals that no retry mends: no such database (3D000), the role or its
+ * password refused (class 28), or a role without the rights the schema needs (42501). Like an unreachable server, they are the operator's to fix.
  */
 function isDatabaseRefusal(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(28...|3D000)$/.test(code);
+  return typeof code === 'string' && /^(28...|3D000|42501)$/.test(code);
 }
 
 function asStartupError(error: unknown, config: Config): unknown {
@@ -147,18 +152,20 @@ async function serve(config: Config): Promise<number> {
     const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'HOST does not resolve to an address of this machine' : code === 'EADDRNOTAVAIL' ? 'HOST is not an address of this machine' : code === 'EACCES' ? 'not allowed to listen there (a port below 1024 needs privileges)' : (error as Error).message;
     throw new StartupError(`Cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`);
   }
+  // Read now: a stop asked for from here on closes the server, which then has no address.
+  const listening = app.server.address() as AddressInfo;
   // Before the dispatcher starts: the first launches after a start should not pay for the HTTP
   // client's first use.
   if (config.runMode !== 'api') {
     const startedAt = performance.now();
-    const isWarm = await warmUpHttpClient(app.server.address() as AddressInfo, '/healthz');
+    const isWarm = await warmUpHttpClient(listening, '/healthz');
     logger.debug({ isWarm, ms: Math.round(performance.now() - startedAt) }, 'HTTP client warmed up against this process');
   }
-  // A stop asked for meanwhile has closed everything: nothing to start.
+  // A stop asked for meanwhile closes everything, and nothing is started after it (startBackground).
   if (closing) return -1;
   await rollcall.startBackground();
-  const { address, port } = app.server.address() as AddressInfo;
-  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner, address, port }, 'Rollcall is ready');
+  if (closing) return -1;
+  logger.info({ database: redactUrl(config.databaseUrl), runMode: config.runMode, dispatcher: rollcall.dispatcher.owner, address: listening.address, port: listening.port }, 'Rollcall is ready');
   return -1;
 }
 

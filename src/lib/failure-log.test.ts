@@ -25,3 +25,15 @@ test('the first failures of a window are logged in full, the rest counted in one
   await new Promise((resolve) => setTimeout(resolve, 150));
   assert.equal(lines.length, 5, 'no summary for a window with nothing held back');
 });
+
+test('a flush (a stop) says at once what the window held back', () => {
+  const { lines, logger } = capture();
+  const log = new FailureLog(logger, 'webhook delivery attempt failed', { perWindow: 1, windowMs: 60_000 });
+  log.note({ botId: 'a' });
+  log.note({ botId: 'b' });
+  log.note({ botId: 'c' });
+  log.flush();
+  assert.deepEqual(lines.map((l) => [l.botId ?? null, l.more ?? null]), [['a', null], [null, 2]]);
+  log.flush();
+  assert.equal(lines.length, 2, 'nothing more to say');
+});

@@ -45,6 +45,12 @@ export class FailureLog {
     this.#last = fields;
   }
 
+  /** Says now what the window held back (a stop: the process may end before the window does). */
+  flush(): void {
+    if (this.#window !== null) clearTimeout(this.#window);
+    this.#endWindow();
+  }
+
   #endWindow(): void {
     this.#window = null;
     if (this.#suppressed > 0) {

@@ -21,13 +21,3 @@ export class RequestInterrupter {
     if (this.#controller.signal.aborted) this.#controller = new AbortController();
   }
 }
-
-/** Resolves with `work`, or after `ms` if it has not settled by then (`work` goes on). */
-export async function settledWithinGrace(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([work.then(() => {}, () => {}), grace]);
-  clearTimeout(timer);
-}

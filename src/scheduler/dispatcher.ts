@@ -246,6 +246,7 @@ export class Dispatcher {
     // A pass may ask for another as it ends; #fire starts none once stopped.
     while (this.#firing) await this.#firing;
     await this.#drainLaunches();
+    this.#launchFailures.flush();
     this.#rows.dropHeld();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
     await this.#liveness.release();

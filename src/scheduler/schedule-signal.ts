@@ -21,7 +21,8 @@ export class ScheduleSignal implements ScheduleChangeSignal {
   #pending = false;
   #notifyTimer: NodeJS.Timeout | null = null;
   #stopListening: (() => void) | null = null;
-  #connecting = false;
+  /** The connection being made, which a stop waits for (its client is released, not kept). */
+  #connecting: Promise<void> | null = null;
 
   constructor(database: Database, logger: Logger) {
     this.#database = database;
@@ -65,12 +66,18 @@ export class ScheduleSignal implements ScheduleChangeSignal {
     await this.#connect();
   }
 
-  async #connect(): Promise<void> {
-    if (this.#stopped || !this.#database.pool || this.#client || this.#connecting) return;
-    this.#connecting = true;
+  #connect(): Promise<void> {
+    if (this.#stopped || !this.#database.pool || this.#client || this.#connecting) return this.#connecting ?? Promise.resolve();
+    this.#connecting = this.#connectOnce(this.#database.pool).finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #connectOnce(pool: pg.Pool): Promise<void> {
     let client: pg.PoolClient | null = null;
     try {
-      client = await this.#database.pool.connect();
+      client = await pool.connect();
       const listener = client;
       // Another instance's change: wake here, and announce nothing (that would echo forever).
       client.on('notification', () => this.#wakeLocally());
@@ -82,6 +89,12 @@ export class ScheduleSignal implements ScheduleChangeSignal {
         this.#retry();
       });
       await client.query(`LISTEN ${CHANNEL}`);
+      // Stopped meanwhile (a stop during start-up): a client kept now would never be released,
+      // and closing the pool would wait for it for ever.
+      if (this.#stopped) {
+        client.release(true);
+        return;
+      }
       this.#client = client;
       this.#failures = 0;
       // Anything that changed while we were not listening is picked up by looking now.
@@ -90,8 +103,6 @@ export class ScheduleSignal implements ScheduleChangeSignal {
       if (client && this.#client !== client) client.release(true);
       if (!this.#database.health.observe(error)) this.#logger.warn({ err: error }, 'cannot listen for schedule changes; polling until it works');
       this.#retry();
-    } finally {
-      this.#connecting = false;
     }
   }
 
@@ -107,6 +118,7 @@ export class ScheduleSignal implements ScheduleChangeSignal {
     this.#notifyTimer = null;
     this.#stopListening?.();
     this.#stopListening = null;
+    await this.#connecting;
     const client = this.#client;
     this.#client = null;
     if (client) {

@@ -23,7 +23,11 @@ describe('rollcall keys', () => {
   test('create prints the key; list shows it; revoke says it revoked it, and says so again without failing; an unknown id fails', async () => {
     const created = await cli('keys', 'create', '--user', 'operator');
     assert.equal(created.code, 0, created.out);
-    assert.match(created.out.trim(), /^rck_\S+$/);
+    // The database was empty: said on stderr (a mistyped DATABASE_URL would otherwise go unseen).
+    assert.match(created.out, /was empty: its schema was created now \(check DATABASE_URL/);
+    assert.match(created.out.trim().split('\n')[0]!, /^rck_\S+$/, 'the key alone on stdout');
+    const second = await cli('keys', 'create', '--user', 'second');
+    assert.match(second.out.trim(), /^rck_\S+$/, 'not said again');
     const listed = await cli('keys', 'list', '--user', 'operator');
     const [id] = listed.out.trim().split('\t');
     assert.match(listed.out, /\tactive\n$/);

@@ -157,3 +157,18 @@ test(`a stop ends a calendar sync whose provider does not answer after a grace: 
     await ics.stop();
   }
 });
+
+test(`a stop asked for while the background work is starting starts nothing after it (${TEST_ENGINE})`, async () => {
+  const testDatabase = await createTestDatabase();
+  try {
+    const database = await testDatabase.open();
+    const rollcall = await createRollcall(testConfig({ DATABASE_URL: testDatabase.url }), { database, logger: createLogger('silent'), collectDefaultMetrics: false, runtime: noRuntime });
+    // As SIGTERM during start-up: the start waits to listen for changes while the close runs.
+    const starting = rollcall.startBackground();
+    await rollcall.close();
+    await starting;
+    assert.deepEqual([rollcall.dispatcher.isRunning, rollcall.calendarSync.isRunning], [false, false], 'nothing runs against the closed database');
+  } finally {
+    await testDatabase.drop();
+  }
+});

@@ -29,7 +29,8 @@ import type { Database, Engine } from '../../db/database.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { databaseGauge, type Metrics } from '../../lib/metrics.ts';
-import { RequestInterrupter, settledWithinGrace } from '../../lib/request-interrupter.ts';
+import { RequestInterrupter } from '../../lib/request-interrupter.ts';
+import { settledWithin } from '../../lib/deadline.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -320,7 +321,7 @@ export class CalendarSync {
   async stop(): Promise<void> {
     this.#isStopping = true;
     const stopped = Promise.all([this.#loop.stop(), this.#directSettled()]);
-    await settledWithinGrace(stopped, this.#o.stopGraceMs);
+    await settledWithin(stopped.then(() => {}, () => {}), this.#o.stopGraceMs, undefined);
     this.#o.requests.interrupt();
     await stopped;
     this.#leases.stop();
@@ -422,16 +423,15 @@ export class CalendarSync {
   #registerHealthGauges(registry: Registry): void {
     const { database, clock } = this.#o;
     const secondsSince = (atMs: number | null) => (atMs === null ? 0 : Math.max(0, clock.now() - atMs) / 1000);
-    const isAvailable = () => database.health.isAvailable;
-    databaseGauge({ name: 'rollcall_calendar_connections', help: 'Calendar connections by provider and state (active, failing: active but its last sync failed, auth_revoked, ...)', labelNames: ['provider', 'state'], registers: [registry] }, isAvailable, async (gauge) => {
+    databaseGauge({ name: 'rollcall_calendar_connections', help: 'Calendar connections by provider and state (active, failing: active but its last sync failed, auth_revoked, ...)', labelNames: ['provider', 'state'], registers: [registry] }, database.health, async (gauge) => {
       const counts = await connections.countConnectionsByState(database.db);
       gauge.reset();
       for (const c of counts) gauge.set({ provider: c.provider, state: c.state }, c.count);
     });
-    databaseGauge({ name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due and not done (0: none)', registers: [registry] }, isAvailable, async (gauge) => {
+    databaseGauge({ name: 'rollcall_calendar_sync_overdue_seconds', help: 'How long the most overdue calendar sync has been due and not done (0: none)', registers: [registry] }, database.health, async (gauge) => {
       gauge.set(secondsSince(await connections.findOldestDueSyncAt(database.db, clock.now())));
     });
-    databaseGauge({ name: 'rollcall_calendar_oldest_sync_age_seconds', help: 'Time since the least recently synced active calendar connection last synced successfully (0: none)', registers: [registry] }, isAvailable, async (gauge) => {
+    databaseGauge({ name: 'rollcall_calendar_oldest_sync_age_seconds', help: 'Time since the least recently synced active calendar connection last synced successfully (0: none)', registers: [registry] }, database.health, async (gauge) => {
       gauge.set(secondsSince(await connections.findOldestSuccessfulSyncAt(database.db)));
     });
   }
@@ -477,7 +477,7 @@ export class CalendarSync {
       if (wasRevoked && isPartial && failure?.kind !== 'auth_revoked') failure = null;
     } catch (error) {
       if (error instanceof SyncSuperseded) return this.#superseded(connection, hold, totals);
-      if (error instanceof SyncInterrupted || this.#o.requests.isInterrupted) {
+      if (error instanceof SyncInterrupted || (this.#o.requests.isInterrupted && error instanceof CalendarProviderError && error.failure.kind === 'transient')) {
         await this.#leases.release(hold);
         this.#o.logger.info({ calendarId: connection.id }, 'calendar sync ended by the stop; the connection is synced again by the next instance');
         return this.#report(connection.id, totals, { kind: 'transient', message: 'ended by a stop of this instance' });
@@ -1003,6 +1003,8 @@ export class CalendarSync {
     const calendars = await connections.listCalendars(this.#o.database.db, connection.id);
     for (const calendar of calendars) {
       if (failedCalendarIds.has(calendar.id)) continue;
+      // A stop ended this sync's requests: no channel is opened now (the next instance does it).
+      if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       const now = this.#o.clock.now();
       const isFresh = calendar.push_channel_id !== null && calendar.push_expires_at !== null && calendar.push_expires_at - now > this.#o.pushRenewBeforeMs;
       if (isFresh) continue;
@@ -1045,6 +1047,9 @@ export class CalendarSync {
         }
       } catch (error) {
         if (error instanceof SyncSuperseded) throw error;
+        // Ended by a stop, not refused: nothing to record (a channel the provider made meanwhile
+        // expires unused; its notifications name an id nobody keeps and are refused).
+        if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
         const failure = toProviderFailure(error);
         // Push is an optimisation: without it the connection is polled more often. A refusal here
         // is the calendar's (Graph takes no subscription to a calendar shared with the user): the

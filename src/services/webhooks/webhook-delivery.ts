@@ -17,7 +17,8 @@ import { openWebhookSecret } from '../access/api-keys.ts';
 import { signingRetiredSecrets } from './webhook-secrets.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
-import { RequestInterrupter, settledWithinGrace } from '../../lib/request-interrupter.ts';
+import { RequestInterrupter } from '../../lib/request-interrupter.ts';
+import { settledWithin } from '../../lib/deadline.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
 
 /** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
@@ -124,9 +125,10 @@ export class WebhookDelivery {
    */
   async stop(): Promise<void> {
     await this.#loop.stop();
-    await settledWithinGrace(this.#settled(), this.#o.stopGraceMs);
+    await settledWithin(this.#settled(), this.#o.stopGraceMs, undefined);
     this.#requests.interrupt();
     await this.#settled();
+    this.#failures.flush();
     // Ready to deliver again (tests stop one instance and drive it with runDue).
     this.#requests.renew();
   }
