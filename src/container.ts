@@ -5,7 +5,7 @@ import { redactUrl, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { startBackgroundCheckpoints } from './db/sqlite-checkpoints.ts';
 import { settledWithin } from './lib/deadline.ts';
-import { currentSchemaVersion, latestVersion, migrate } from './db/migrator.ts';
+import { createdSchema, currentSchemaVersion, latestVersion, migrate } from './db/migrator.ts';
 import { buildApp, type App } from './http/app.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createLogger } from './lib/logger.ts';
@@ -134,7 +134,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const metrics = createMetrics({ collectDefaults: overrides.collectDefaultMetrics ?? true, countPendingSchedules: () => countPendingSchedules(database.db), database: database.health });
   const migrated = await migrate(database.db, database.engine);
   // A typo in DATABASE_URL starts on an empty database as readily as on the right one: say so.
-  if (migrated.applied.some((m) => m.version === 1)) logger.warn({ database: redactUrl(config.databaseUrl) }, 'this database was empty: its schema was created now (a first start; otherwise check DATABASE_URL, as no existing bot or event is in it)');
+  if (createdSchema(migrated)) logger.warn({ database: redactUrl(config.databaseUrl) }, 'this database was empty: its schema was created now (a first start; otherwise check DATABASE_URL, as no existing bot or event is in it)');
   const secretBox = await prepareSecretsAtRest(config, database, logger);
   // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
   const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
-import { migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
+import { createdSchema, migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
@@ -96,8 +96,17 @@ async function runCommand(config: Config, command: string, sub: string | undefin
 
 /** As `serve` does at start-up: a database that was empty had its schema created just now. */
 function warnIfCreated(result: MigrationResult, config: Config): void {
-  if (result.applied.some((m) => m.version === 1)) process.stderr.write(`${redactUrl(config.databaseUrl)} was empty: its schema was created now (check DATABASE_URL if you meant an existing database)\n`);
+  if (createdSchema(result)) process.stderr.write(`${redactUrl(config.databaseUrl)} was empty: its schema was created now (check DATABASE_URL if you meant an existing database)\n`);
 }
+
+/** Why `listen` failed, in the operator's terms, by the error's code. */
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use',
+  ENOTFOUND: 'HOST does not resolve to an address of this machine',
+  EAI_AGAIN: 'HOST does not resolve to an address of this machine',
+  EADDRNOTAVAIL: 'HOST is not an address of this machine',
+  EACCES: 'not allowed to listen there (a port below 1024 needs privileges)',
+};
 
 /** A start that cannot go on, said in one line (no stack): the process exits 1 at once. */
 class StartupError extends Error {
@@ -148,8 +157,7 @@ async function serve(config: Config): Promise<number> {
   } catch (error) {
     // Not the database's doing (a host that does not resolve fails like a lost server would).
     await rollcall.close().catch(() => {});
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'HOST does not resolve to an address of this machine' : code === 'EADDRNOTAVAIL' ? 'HOST is not an address of this machine' : code === 'EACCES' ? 'not allowed to listen there (a port below 1024 needs privileges)' : (error as Error).message;
+    const why = LISTEN_FAILURES[(error as NodeJS.ErrnoException).code ?? ''] ?? (error as Error).message;
     throw new StartupError(`Cannot listen on ${config.host}:${config.port} (HOST, PORT): ${why}`);
   }
   // Read now: a stop asked for from here on closes the server, which then has no address.

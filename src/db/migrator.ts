@@ -27,6 +27,11 @@ export interface MigrationResult {
   currentVersion: number;
 }
 
+/** Whether the database was empty: this migration created its schema (the first migration ran). */
+export function createdSchema(result: MigrationResult): boolean {
+  return result.applied.some((m) => m.version === 1);
+}
+
 export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);
 }

@@ -742,6 +742,11 @@ function effectiveFromOverride(series: EventRow, override: EventRow): EffectiveO
   };
 }
 
+/** The id the event list shows for an occurrence: its override's when one moved or changed it, else its own. */
+export function listedIdOf(occurrence: EffectiveOccurrence): string {
+  return occurrence.override?.id ?? occurrenceIdOf(occurrence.seriesId, occurrence.originalStartMs);
+}
+
 /** A virtual row for one rule-generated occurrence, listed like an event. */
 function occurrenceRow(series: EventRow, occurrence: EffectiveOccurrence): EventRow {
   return {

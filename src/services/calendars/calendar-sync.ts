@@ -30,7 +30,6 @@ import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } fr
 import type { Clock } from '../../lib/clock.ts';
 import { databaseGauge, type Metrics } from '../../lib/metrics.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
-import { settledWithin } from '../../lib/deadline.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -320,13 +319,9 @@ export class CalendarSync {
    */
   async stop(): Promise<void> {
     this.#isStopping = true;
-    const stopped = Promise.all([this.#loop.stop(), this.#directSettled()]);
-    await settledWithin(stopped.then(() => {}, () => {}), this.#o.stopGraceMs, undefined);
-    this.#o.requests.interrupt();
-    await stopped;
+    // (Renewed at the end: connecting a calendar, through the API, reads through the same providers.)
+    await this.#o.requests.endWithin(Promise.all([this.#loop.stop(), this.#directSettled()]).then(() => {}), this.#o.stopGraceMs);
     this.#leases.stop();
-    // Connecting a calendar (the API) reads through the same providers.
-    this.#o.requests.renew();
   }
 
   /** Until no sync asked for directly is running (one may start another as it ends: a listing's lane). */

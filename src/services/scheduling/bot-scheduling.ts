@@ -13,7 +13,7 @@ import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatfo
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
-import type { CalendarEvents, EffectiveOccurrence, EventChangeListener, SeriesOccurrences } from '../calendars/calendar-events.ts';
+import { listedIdOf, type CalendarEvents, type EffectiveOccurrence, type EventChangeListener, type SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
@@ -877,8 +877,7 @@ function singleTarget(event: EventRow): ScheduleTarget {
 
 function occurrenceTarget(occurrence: EffectiveOccurrence, series: Pick<EventRow, 'calendar_id'>): ScheduleTarget {
   return {
-    // Listed through its override row when one moved it (calendar-events.ts).
-    listedEventId: occurrence.override?.id ?? occurrenceIdOf(occurrence.seriesId, occurrence.originalStartMs),
+    listedEventId: listedIdOf(occurrence),
     linkEventId: occurrence.seriesId,
     occurrenceKey: occurrence.key,
     originalStartMs: occurrence.originalStartMs,

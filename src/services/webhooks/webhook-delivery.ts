@@ -18,7 +18,6 @@ import { signingRetiredSecrets } from './webhook-secrets.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
-import { settledWithin } from '../../lib/deadline.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
 
 /** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
@@ -125,12 +124,9 @@ export class WebhookDelivery {
    */
   async stop(): Promise<void> {
     await this.#loop.stop();
-    await settledWithin(this.#settled(), this.#o.stopGraceMs, undefined);
-    this.#requests.interrupt();
-    await this.#settled();
+    // (Renewed at the end: tests stop one instance and drive it with runDue.)
+    await this.#requests.endWithin(this.#settled(), this.#o.stopGraceMs);
     this.#failures.flush();
-    // Ready to deliver again (tests stop one instance and drive it with runDue).
-    this.#requests.renew();
   }
 
   wake(): void {
