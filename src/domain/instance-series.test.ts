@@ -29,15 +29,31 @@ test('a chain position keeps the instance and the start it was booked at, whatev
 });
 
 test('occurrence_date names the instance starting at an instant, or the first starting on a local date in the zone', () => {
-  const instances = [{ id: 'a', start_ms: Date.parse('2026-12-07T23:30:00Z'), status: 'confirmed' }, { id: 'b', start_ms: Date.parse('2026-12-08T09:00:00Z'), status: 'confirmed' }];
-  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:00Z') }, 'UTC')?.id, 'b');
-  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:01Z') }, 'UTC'), undefined);
+  const at = (iso: string) => ({ start_ms: Date.parse(iso), end_ms: Date.parse(iso) + 30 * 60_000 });
+  const now = Date.parse('2026-12-01T00:00:00Z');
+  const instances = [{ id: 'a', ...at('2026-12-07T23:30:00Z'), status: 'confirmed' }, { id: 'b', ...at('2026-12-08T09:00:00Z'), status: 'confirmed' }];
+  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:00Z') }, 'UTC', now)?.id, 'b');
+  assert.equal(findInstanceOn(instances, { instantMs: Date.parse('2026-12-08T09:00:01Z') }, 'UTC', now), undefined);
   // 23:30 UTC on the 7th is the 8th in Berlin: the first of that day there.
-  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'Europe/Berlin')?.id, 'a');
-  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
-  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-09' }, 'UTC'), undefined);
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'Europe/Berlin', now)?.id, 'a');
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-08' }, 'UTC', now)?.id, 'b');
+  assert.equal(findInstanceOn(instances, { isoDate: '2026-12-09' }, 'UTC', now), undefined);
   // A cancelled one is named only when its day has no other.
-  const withCancelled = [{ ...instances[0]!, start_ms: Date.parse('2026-12-08T07:00:00Z'), status: 'cancelled' }, instances[1]!];
-  assert.equal(findInstanceOn(withCancelled, { isoDate: '2026-12-08' }, 'UTC')?.id, 'b');
-  assert.equal(findInstanceOn([withCancelled[0]!], { isoDate: '2026-12-08' }, 'UTC')?.status, 'cancelled');
+  const withCancelled = [{ ...instances[0]!, ...at('2026-12-08T07:00:00Z'), status: 'cancelled' }, instances[1]!];
+  assert.equal(findInstanceOn(withCancelled, { isoDate: '2026-12-08' }, 'UTC', now)?.id, 'b');
+  assert.equal(findInstanceOn([withCancelled[0]!], { isoDate: '2026-12-08' }, 'UTC', now)?.status, 'cancelled');
+});
+
+test('occurrence_date: of a day with several instances, the first still to come; the first of all once every one has ended', () => {
+  const at = (id: string, iso: string) => ({ id, start_ms: Date.parse(iso), end_ms: Date.parse(iso) + 30 * 60_000, status: 'confirmed' });
+  const day = [at('morning', '2026-12-08T09:00:00Z'), at('noon', '2026-12-08T12:00:00Z'), at('evening', '2026-12-08T17:00:00Z')];
+  const on = { isoDate: '2026-12-08' };
+  assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T08:00:00Z'))?.id, 'morning');
+  // The morning one under way has not ended: still today's.
+  assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T09:20:00Z'))?.id, 'morning');
+  assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T09:30:00Z'))?.id, 'noon');
+  assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T13:00:00Z'))?.id, 'evening');
+  assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T20:00:00Z'))?.id, 'morning', 'all ended: the first (the request is then refused as ended)');
+  // A cancelled one still to come does not win over one going ahead that has ended.
+  assert.equal(findInstanceOn([day[0]!, { ...day[1]!, status: 'cancelled' }], on, 'UTC', Date.parse('2026-12-08T10:00:00Z'))?.id, 'morning');
 });

@@ -62,13 +62,15 @@ export function parseInstanceSeriesId(id: string): InstanceSeries | null {
 
 /**
  * The instance an occurrence_date names among a series' instances (in start order): the one that
- * starts at that instant, or the first that starts on that local date in `zone`, a cancelled one
- * (kept on attendees' calendars) only when the day has no other. Graph gives no original start
- * (microsoft-graph-docs issue 4353), so an instance is named where it is now.
+ * starts at that instant, or the first that starts on that local date in `zone` and has not ended
+ * at `nowMs` (then the first that has), a cancelled one (kept on attendees' calendars) only when
+ * the day has no other. Graph gives no original start (microsoft-graph-docs issue 4353), so an
+ * instance is named where it is now.
  */
-export function findInstanceOn<T extends { start_ms: number; status: string }>(instances: readonly T[], on: { instantMs: number } | { isoDate: string }, zone: string): T | undefined {
+export function findInstanceOn<T extends { start_ms: number; end_ms: number; status: string }>(instances: readonly T[], on: { instantMs: number } | { isoDate: string }, zone: string, nowMs: number): T | undefined {
   const named = instances.filter('instantMs' in on
     ? (i) => i.start_ms === on.instantMs
     : (i) => Temporal.Instant.fromEpochMilliseconds(i.start_ms).toZonedDateTimeISO(zone).toPlainDate().toString() === on.isoDate);
-  return named.find((i) => i.status !== 'cancelled') ?? named[0];
+  const going = named.filter((i) => i.status !== 'cancelled');
+  return going.find((i) => i.end_ms > nowMs) ?? going[0] ?? named[0];
 }

@@ -822,6 +822,21 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(movedIn.scheduled_time, '2026-12-03T15:57:00.000Z');
     });
 
+    test('a date of a series that meets several times that day names the first occurrence still to come', async () => {
+      // Hourly from 09:00 UTC, half an hour each; it is 12:00: 09:00-11:00 have ended, 12:00 is under way.
+      const hourly = await createEvent(alice.auth, {
+        start_time: '2026-11-20T09:00:00Z', end_time: '2026-11-20T09:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=HOURLY;COUNT=6'],
+        location: `https://zoom.us/j/${zoomNumber()}`,
+      });
+      const today = await scheduleOk(alice.auth, hourly.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-20' });
+      assert.equal(today.occurrence_date, '2026-11-20T12:00:00.000Z');
+      // Started 12:00, joins at once (it is under way).
+      assert.equal(today.scheduled_time, iso(NOW));
+      // The next one of the day, once that one is booked: asked by its instant.
+      const next = await scheduleOk(alice.auth, hourly.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-20T13:00:00Z' });
+      assert.equal(next.scheduled_time, '2026-11-20T12:57:00.000Z');
+    });
+
     test('a cancelled or deleted series is 400 event_cancelled', async () => {
       const cancelled = await weeklySeries(alice.auth, { status: 'cancelled' });
       await expectError(await schedule(alice.auth, cancelled.id, { deduplication_key: newKey(), bot_config: {} }), 400, 'event_cancelled');

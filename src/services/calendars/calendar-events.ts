@@ -622,10 +622,12 @@ export class SeriesOccurrences {
    * The occurrence a local date (series zone) names, as it will happen: one that happens on that
    * date (its own occurrence before one moved there from another day, one going ahead before a
    * cancelled one); else one whose original start is on the date and that was moved to another
-   * day (still the one the date named). Null when the date has neither. Walk a COUNT rule past
-   * the date and the overrides first (walkUntil).
+   * day (still the one the date named). Null when the date has neither. Of a day with several
+   * (a rule that repeats within a day), one that has not ended at `nowMs` comes before those
+   * that have: "today's" is the one still to come. Walk a COUNT rule past the date and the
+   * overrides first (walkUntil).
    */
-  onLocalDate(isoDate: string): EffectiveOccurrence | null {
+  onLocalDate(isoDate: string, nowMs: number): EffectiveOccurrence | null {
     const candidates: { occurrence: EffectiveOccurrence; rank: number }[] = [];
     for (let i = 0, start = this.originalStartOnLocalDate(isoDate, i); start !== undefined; start = this.originalStartOnLocalDate(isoDate, ++i)) {
       const occurrence = this.find(start);
@@ -639,7 +641,9 @@ export class SeriesOccurrences {
       const occurrence = effectiveFromOverride(this.series, override);
       candidates.push({ occurrence, rank: occurrence.status === 'cancelled' ? 3 : 1 });
     }
-    candidates.sort((a, b) => a.rank - b.rank || a.occurrence.startMs - b.occurrence.startMs);
+    // Those going ahead on the date (ranks 0 and 1) first, the ones still to come before them.
+    const order = ({ occurrence, rank }: { occurrence: EffectiveOccurrence; rank: number }) => (rank <= 1 ? (occurrence.endMs <= nowMs ? 1 : 0) : rank);
+    candidates.sort((a, b) => order(a) - order(b) || a.rank - b.rank || a.occurrence.startMs - b.occurrence.startMs);
     return candidates[0]?.occurrence ?? null;
   }
 

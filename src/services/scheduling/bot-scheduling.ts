@@ -222,7 +222,7 @@ export class BotScheduling implements EventChangeListener {
         return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
       }
       const occurrence = occurrenceDate !== undefined
-        ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate)
+        ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, now)
         : (isChain ? await this.#chainPosition(trx, userId, series, now) : null) ?? await this.#nextOccurrence(trx, userId, series, now);
       const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
@@ -317,7 +317,7 @@ export class BotScheduling implements EventChangeListener {
     return locked;
   }
 
-  async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string): Promise<EffectiveOccurrence> {
+  async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string, now: number): Promise<EffectiveOccurrence> {
     const instant = parseInstant(occurrenceDate);
     let found: EffectiveOccurrence | null = null;
     if (instant !== null) {
@@ -327,7 +327,7 @@ export class BotScheduling implements EventChangeListener {
       // Past the date's end in any time zone, and past every override that could be moved onto it.
       const pastTheDateMs = Date.parse(`${occurrenceDate}T00:00:00Z`) + 2 * DAY_MS;
       await view.walkUntil(Math.max(pastTheDateMs, view.lastOverriddenStartMs + 1), new EventLoopPacer());
-      found = view.onLocalDate(occurrenceDate);
+      found = view.onLocalDate(occurrenceDate, now);
     }
     if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
     return found;
@@ -416,7 +416,7 @@ export class BotScheduling implements EventChangeListener {
     let instance = named;
     if (options.occurrenceDate !== undefined) {
       const instant = parseInstant(options.occurrenceDate);
-      const found = findInstanceOn(await listSeriesInstances(trx, userId, series), instant !== null ? { instantMs: instant } : { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC');
+      const found = findInstanceOn(await listSeriesInstances(trx, userId, series), instant !== null ? { instantMs: instant } : { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC', now);
       if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: the series of event ${eventId} has no occurrence at ${options.occurrenceDate}`, { details: { field: 'occurrence_date' } });
       instance = (await lockEvent(trx, this.#database.engine, userId, found.id))!;
     }
