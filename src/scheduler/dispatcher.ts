@@ -247,6 +247,7 @@ export class Dispatcher {
     while (this.#firing) await this.#firing;
     await this.#drainLaunches();
     this.#launchFailures.flush();
+    this.#o.providerCommands?.flushFailureLog();
     this.#rows.dropHeld();
     await schedules.releaseClaims(this.#o.database.db, this.owner, this.#o.clock.now()).catch(() => {});
     await this.#liveness.release();

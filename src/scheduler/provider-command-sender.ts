@@ -28,6 +28,7 @@ import * as handovers from '../store/provider-handover-store.ts';
 import { cancelBotInTransaction, transitionBot } from '../services/scheduling/bot-lifecycle.ts';
 import * as schedules from '../store/schedule-store.ts';
 import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
+import { FailureLog } from '../lib/failure-log.ts';
 import { PROVIDER_RETIRE, PROVIDER_SYNC, requestChaseIfUnanswered, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
@@ -90,11 +91,19 @@ export interface ProviderCommandSenderOptions {
 export class ProviderCommandSender {
   readonly #o: ProviderCommandSenderOptions;
   readonly #rules: SchedulingRules;
+  /** Updates, replacements and removals the provider refused or did not answer, logged (a provider down logs a few and a count). */
+  readonly #failures: FailureLog;
 
   constructor(options: ProviderCommandSenderOptions) {
     if (!options.runtime.scheduling) throw new Error(`the ${options.runtime.name} runtime holds no scheduled bots to keep in step`);
     this.#o = options;
     this.#rules = options.runtime.scheduling.rules;
+    this.#failures = new FailureLog(options.logger, `${options.runtime.name} command failed`);
+  }
+
+  /** Says now what the failure log held back (the process is stopping). */
+  flushFailureLog(): void {
+    this.#failures.flush();
   }
 
   get #provider(): string {
@@ -126,6 +135,9 @@ export class ProviderCommandSender {
       // Anything else is retried with backoff rather than at every pass.
       logger.error({ err: error, botId: row.bot_id, action: row.action }, 'provider command failed');
       settle = { kind: 'retry', atMs: clock.now() + launchRetryDelayMs(row.attempts), error: `internal error: ${(error as Error).message}` };
+    }
+    if (settle.kind === 'failed' || (settle.kind === 'retry' && settle.isTimer !== true)) {
+      this.#failures.note({ botId: row.bot_id, action: row.action, attempt: row.attempts, outcome: settle.kind === 'failed' ? 'given up' : 'retried', reason: settle.error });
     }
     const now = clock.now();
     try {

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { createRuntime } from '../../src/container.ts';
@@ -17,6 +16,7 @@ import type { BotRuntime, LaunchRequest } from '../../src/adapters/bot-runtimes/
 import { toLifecycleStatus } from '../../src/adapters/bot-providers/provider-status.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { CapturedLog } from '../support/captured-log.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
@@ -30,14 +30,6 @@ const API_KEY = 'prov-api-key-5Hq9Zt2Lw';
 const RECALL_SECRET = `whsec_${Buffer.from('recall-signing-secret-32-bytes!!').toString('base64')}`;
 const MEETSTREAM_SECRET = 'meetstream-endpoint-secret-7Kp3';
 const ATTENDEE_SECRET = Buffer.from('attendee-project-webhook-secret!').toString('base64');
-
-class CapturedLog extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    this.lines.push(chunk.toString('utf8'));
-    callback();
-  }
-}
 
 type ProviderFake = FakeRecall | FakeMeetStream | FakeAttendee;
 

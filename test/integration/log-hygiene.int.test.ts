@@ -5,8 +5,8 @@
 // reaches a log line or an error body.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createLogger } from '../../src/lib/logger.ts';
+import { CapturedLog } from '../support/captured-log.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
@@ -26,14 +26,6 @@ const MICROSOFT_REFRESH_TOKEN = 'M.R3_BAY.refresh-token-6Pp1';
 const ACCESS_TOKEN = 'ya29.access-token-3Ww7Zz';
 const CHANNEL_TOKEN = 'channel-token-8Cc5';
 const VALIDATION_TOKEN = 'validation-token-2Vv6';
-
-class CapturedLog extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    this.lines.push(chunk.toString('utf8'));
-    callback();
-  }
-}
 
 describe('log hygiene: credentials and meeting passwords stay out of logs and error bodies', () => {
   const log = new CapturedLog();

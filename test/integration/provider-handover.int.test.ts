@@ -14,6 +14,7 @@ import { FakeRecall } from '../support/fake-recall.ts';
 import { FakeMeetStream } from '../support/fake-meetstream.ts';
 import { FakeAttendee } from '../support/fake-attendee.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
+import { CapturedLog } from '../support/captured-log.ts';
 
 const API_KEY = 'handover-api-key-8Rt2Wq';
 const MIN = 60_000;
@@ -97,6 +98,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     let rc: TestRollcall;
     let user: { auth: string; userId: string };
     let hooksUrl: string;
+    const log = new CapturedLog();
 
     before(async () => {
       const url = await fake.start();
@@ -109,6 +111,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
           BOT_RUNTIME: kind, BOT_PROVIDER_API_KEY: API_KEY, BOT_PROVIDER_BASE_URL: url, BOT_PROVIDER_WEBHOOK_SECRET: provider.secret,
           BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
         },
+        overrides: { logger: createLogger('warn', log) },
       });
       user = await rc.newUser();
     });
@@ -471,6 +474,11 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(nameOf(current), 'Renamed Notetaker');
       assert.ok(!isGone(botsOf(fake).find((b) => b.id === current)!), 'the provider bot was let go of');
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_sync_failed' && /keeps its settings|stays, with its old settings/.test(d.reason)));
+      // The operator's log says so too, with the bot and the provider's answer.
+      const refused = log.entries<{ msg: string; botId?: string; outcome?: string; reason?: string }>().filter((l) => l.msg === `${kind} command failed` && l.botId === botId);
+      assert.equal(refused.length, 1, JSON.stringify(log.entries().slice(-5)));
+      assert.equal(refused[0]!.outcome, 'given up');
+      assert.match(refused[0]!.reason ?? '', /400/);
     });
 
     test('provider_settings reach the provider\'s create-bot request in its own names; changed after the handover, the provider\'s bot gets them (Recall updates in place, the others replace it)', async () => {
