@@ -1496,6 +1496,75 @@ describe('Microsoft Graph specifics', () => {
     for (const { series_rule: rule } of rules) assert.match(rule ?? '', /^RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=\w\w;WKST=SU$/);
   });
 
+  test('delta rounds that loop (Graph serving one page again and again): the window is read from calendarView, bots follow moves and cancellations, and delta is tried again after six hours', async (t) => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const start = env.clock.now() + 2 * DAY;
+    const teams = (name: string) => `https://teams.microsoft.com/l/meetup-join/19%3ameeting_loop${name}%40thread.v2/0`;
+    const single = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: teams(subject) });
+    single('Alpha', 0);
+    const beta = single('Beta', 2 * HOUR);
+    const gamma = single('Gamma', 4 * HOUR);
+    const weekly = env.microsoft.createEvent(account.email, { subject: 'Weekly', startMs: start + 6 * HOUR, endMs: start + 7 * HOUR, joinUrl: teams('weekly'), weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    // Pages of two items; from the second page on, the same page comes back at every nextLink.
+    env.microsoft.pageSizeCap = 2;
+    env.microsoft.loopDeltaFromPage = 2;
+    t.after(() => {
+      env.microsoft.pageSizeCap = Infinity;
+      env.microsoft.loopDeltaFromPage = null;
+    });
+    const deltasBefore = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta')).length;
+    const deltaRequests = () => env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta')).length - deltasBefore;
+    const listingsAtStart = env.microsoft.viewListings;
+
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.sync.error ?? null, null, JSON.stringify(res.body.sync));
+    const connectionId = res.body.calendar_id as string;
+    assert.equal(deltaRequests(), 4, 'the first page, then the looping one three times: given up there');
+    assert.equal(env.microsoft.viewListings, listingsAtStart + 1, 'the window was read from calendarView');
+    const listed = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 20 * DAY);
+    assert.deepEqual(listed.map((e) => e.title).sort(), ['Alpha', 'Beta', 'Gamma', 'Weekly', 'Weekly', 'Weekly']);
+    const rules = await env.rc.database.db.selectFrom('events').select('series_rule').where('provider_series_id', '=', weekly).where('is_deleted', '=', 0).execute();
+    assert.equal(rules.length, 3);
+    for (const { series_rule: rule } of rules) assert.match(rule ?? '', /^RRULE:FREQ=WEEKLY;COUNT=3/, 'occurrences carry their series\' rule');
+
+    const betaBot = await schedule(env, user.auth, listed.find((e) => e.title === 'Beta')!.id, 'loop-beta');
+    const gammaBot = await schedule(env, user.auth, listed.find((e) => e.title === 'Gamma')!.id, 'loop-gamma');
+    const occurrences = listed.filter((e) => e.title === 'Weekly');
+    const secondBot = await schedule(env, user.auth, occurrences[1]!.id, 'loop-weekly-2');
+    const thirdBot = await schedule(env, user.auth, occurrences[2]!.id, 'loop-weekly-3');
+
+    // Changes within the six hours: read from calendarView again, delta not asked.
+    env.clock.advance(MIN);
+    env.microsoft.updateEvent(account.email, beta, { startMs: start + 3 * HOUR, endMs: start + 4 * HOUR });
+    env.microsoft.deleteEvent(account.email, gamma);
+    env.microsoft.cancelOccurrence(account.email, weekly, Date.parse(occurrences[1]!.start_time));
+    const deltaBefore = deltaRequests();
+    const listingsBefore = env.microsoft.viewListings;
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    assert.equal(deltaRequests(), deltaBefore, 'delta is not tried again within six hours');
+    assert.equal(env.microsoft.viewListings, listingsBefore + 1);
+    assert.equal((await bot(env, user.auth, betaBot)).scheduled_join_time, new Date(start + 3 * HOUR - 3 * MIN).toISOString(), 'the moved meeting\'s bot follows');
+    assert.equal((await bot(env, user.auth, gammaBot)).status, 'Cancelled', 'the deleted meeting\'s bot is cancelled');
+    assert.equal((await bot(env, user.auth, secondBot)).status, 'Cancelled', 'the cancelled occurrence\'s bot is cancelled');
+    assert.equal((await bot(env, user.auth, thirdBot)).status, 'Scheduled');
+
+    // Six hours on, with Graph's paging mended: a delta round again, and incremental ones after it.
+    env.microsoft.loopDeltaFromPage = null;
+    env.clock.advance(6 * HOUR);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const listingsAfter = env.microsoft.viewListings;
+    assert.ok(deltaRequests() > deltaBefore, 'delta was tried again');
+    env.clock.advance(MIN);
+    env.microsoft.updateEvent(account.email, beta, { startMs: start + 5 * HOUR, endMs: start + 6 * HOUR });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.equal(env.microsoft.viewListings, listingsAfter, 'delta works again: no more listings');
+    assert.ok(env.microsoft.requests.some((r) => r.path.endsWith('/calendarView/delta') && r.query.has('$deltatoken')), 'an incremental round');
+    assert.equal((await bot(env, user.auth, betaBot)).scheduled_join_time, new Date(start + 5 * HOUR - 3 * MIN).toISOString());
+  });
+
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
@@ -1597,7 +1666,7 @@ describe('Microsoft Graph specifics', () => {
     const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.equal(sync.status, 200, JSON.stringify(sync.body));
     const deltas = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'));
-    assert.equal(deltas.at(-2)!.status, 400);
+    assert.equal(deltas.at(-2)!.status, 410);
     assert.ok(deltas.at(-1)!.query.has('startDateTime'), 'a new round with a window');
     assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['One, renamed']);
     const [subscription] = env.microsoft.liveSubscriptions(account.email);

@@ -2,9 +2,9 @@
 // Every behaviour it simulates cites its source beside the code that simulates it. In short:
 // /me, /me/calendars (several calendars per account), calendarView delta per calendar (windowed,
 // paged, ending in a deltaLink; series masters with bare occurrences; no @removed for a deleted
-// occurrence; syncStateNotFound for an evicted token), GET of one event (the way to complete an
-// occurrence from its master; 404 once the series is gone), the instances of a series in a range,
-// subscriptions with the validation
+// occurrence; 410 SyncStateNotFound for an evicted token; on demand, a round that loops), the
+// plain calendarView of a window, GET of one event (the way to complete an occurrence from its
+// master; 404 once the series is gone), the instances of a series in a range, subscriptions with the validation
 // handshake, PATCH and DELETE, and change and lifecycle notifications with clientState.
 // Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -84,6 +84,15 @@ interface Subscription {
   isDeleted: boolean;
 }
 
+/** What is left of a delta round: its groups of items, and how many pages it has served. */
+interface DeltaPages {
+  groups: unknown[][];
+  state: DeltaState;
+  pageSize: number;
+  path: string;
+  served?: number;
+}
+
 interface DeltaState {
   email: string;
   calendarId: string;
@@ -124,10 +133,20 @@ export class FakeMicrosoftGraph {
   defaultPageSize = 10;
   /** Graph may send smaller pages than asked; a small cap makes every round page. */
   pageSizeCap = Infinity;
+  /**
+   * From this page of a delta round on (1 = the first), Graph serves that same page again at
+   * every nextLink, each time with a new link and never a deltaLink: the loop reported on
+   * mailboxes with many series (msgraph-sdk-dotnet issue 3082: "the full page payload repeats
+   * unchanged except for the @odata.nextLink value"; issue 3070, labelled a service issue).
+   * Null: rounds end as documented.
+   */
+  loopDeltaFromPage: number | null = null;
+  /** Non-delta calendarView listings begun (GET .../calendarView, first pages). */
+  viewListings = 0;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #deltaTokens = new Map<string, DeltaState>();
-  readonly #pages = new Map<string, { groups: unknown[][]; state: DeltaState; pageSize: number; path: string }>();
+  readonly #pages = new Map<string, DeltaPages>();
   readonly #now: () => number;
   readonly #deliver: Deliver;
   #epoch = 0;
@@ -479,6 +498,32 @@ export class FakeMicrosoftGraph {
       if (!account.calendars.has(calendarId)) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
       return this.#delta(account, calendarId, path, url.searchParams, req.headers.prefer as string | undefined, send);
     }
+    // calendarView (learn.microsoft.com/graph/api/calendar-list-calendarview): the occurrences,
+    // exceptions and single events of a time range, each with every property, series masters left
+    // out; startDateTime and endDateTime required; paged with @odata.nextLink, Prefer:
+    // odata.maxpagesize honoured (learn.microsoft.com/graph/paging).
+    const calendarView = /^\/me\/calendars\/([^/]+)\/calendarView$/.exec(path);
+    if (req.method === 'GET' && calendarView) {
+      const calendarId = decodeURIComponent(calendarView[1]!);
+      if (!account.calendars.has(calendarId)) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
+      const fromMs = Date.parse(url.searchParams.get('startDateTime') ?? '');
+      const toMs = Date.parse(url.searchParams.get('endDateTime') ?? '');
+      if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
+      const all = [...this.#view(account, calendarId, fromMs, toMs, true).values()]
+        .filter((item) => item.type !== 'seriesMaster')
+        .map((item) => (item.type === 'occurrence' ? this.#findEvent(account, calendarId, item.id as string)! : item));
+      const pageSize = Math.min(Number(/odata\.maxpagesize=(\d+)/.exec((req.headers.prefer as string | undefined) ?? '')?.[1] ?? this.defaultPageSize), this.pageSizeCap);
+      const skip = Number(url.searchParams.get('$skip') ?? 0);
+      if (skip === 0) this.viewListings++;
+      const page = all.slice(skip, skip + pageSize);
+      const next = new URLSearchParams(url.searchParams);
+      next.set('$skip', String(skip + page.length));
+      return send(200, {
+        '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/calendars('${calendarId}')/calendarView`,
+        ...(skip + page.length < all.length ? { '@odata.nextLink': `${this.#baseUrl}/v1.0${path}?${next}` } : {}),
+        value: page,
+      });
+    }
     // One event, by the mailbox-wide or the calendar-scoped path (learn.microsoft.com/graph/api/event-get);
     // a deleted one is a 404 ErrorItemNotFound (keeper.sh PR 409 and OpenWhispr PR 1835 rely on that).
     const oneEvent = /^\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)$/.exec(path);
@@ -575,9 +620,11 @@ export class FakeMicrosoftGraph {
     const deltaToken = query.get('$deltatoken');
     if (deltaToken !== null) {
       const previous = this.#deltaTokens.get(deltaToken);
-      // An evicted token answers a 400 with syncStateNotFound (learn.microsoft.com/graph/delta-query-overview).
+      // An evicted token: 410 Gone with the code SyncStateNotFound, as a calendarView delta client
+      // logged it (microsoft-graph-docs issue 2350); delta-query-overview says only "a 40X-series
+      // error" with codes such as syncStateNotFound (the 400 form is in provider-error-answers.test.ts).
       if (!previous || previous.epoch !== this.#epoch || previous.email !== account.email || previous.calendarId !== calendarId) {
-        return send(400, graphError('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.'));
+        return send(410, graphError('SyncStateNotFound', 'The sync state generation is not found.'));
       }
       // The round after a token is the same whenever the token is read again (a client that failed
       // to apply it reads it again): ids named @removed outside the window stay with it.
@@ -649,7 +696,7 @@ export class FakeMicrosoftGraph {
   }
 
   /** Pages never cut a series in two (microsoft-graph-docs PR 4501), so a page may run over the size. */
-  #page(pending: { groups: unknown[][]; state: DeltaState; pageSize: number; path: string }, send: (status: number, payload?: unknown) => void): void {
+  #page(pending: DeltaPages, send: (status: number, payload?: unknown) => void): void {
     const page: unknown[] = [];
     let used = 0;
     while (used < pending.groups.length && (page.length === 0 || page.length + pending.groups[used]!.length <= pending.pageSize)) {
@@ -659,8 +706,11 @@ export class FakeMicrosoftGraph {
     const rest = pending.groups.slice(used);
     const context = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Collection(event)' };
     const token = randomBytes(16).toString('base64url');
+    const served = (pending.served ?? 0) + 1;
+    // Looping (loopDeltaFromPage): the next link leads to this same page again.
+    const isLooping = this.loopDeltaFromPage !== null && served >= this.loopDeltaFromPage && rest.length > 0;
     if (rest.length > 0) {
-      this.#pages.set(token, { ...pending, groups: rest });
+      this.#pages.set(token, isLooping ? { ...pending, served } : { ...pending, groups: rest, served });
       return send(200, { ...context, '@odata.nextLink': `${this.#baseUrl}/v1.0${pending.path}?$skiptoken=${token}`, value: page });
     }
     this.#deltaTokens.set(token, pending.state);

@@ -21,8 +21,14 @@
 //   occurrences in the round are the series' complete set in the window (`completeSeries`).
 // - An expired delta token (410 Gone, or a 400/404 with syncStateNotFound, syncStateInvalid or
 //   resyncRequired) starts a full sync at once.
+// - A round that loops (Graph serving one page over and over, each time with a new nextLink and
+//   never a deltaLink: msgraph-sdk-dotnet issues 3082 and 3070, on mailboxes with many series) is
+//   given up after its third identical page, and the window is read whole from calendarView
+//   instead (no delta link: a full sync each time), for DELTA_RETRY_AFTER_MS before delta is
+//   tried again. Without this the calendar would never finish a sync again.
 // - Push: a subscription per calendar to me/calendars/{id}/events with clientState and a
 //   lifecycleNotificationUrl, extended with PATCH before it expires.
+import { createHash } from 'node:crypto';
 import {
   CalendarProviderError, checkSyncSize, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
@@ -51,10 +57,18 @@ const MAX_PAGES = 500;
 /** Lookups a round makes to settle events and series Graph listed more than once (see #settledItems). */
 const MAX_SETTLING_LOOKUPS = 50;
 
+/** The same page this many times in one round: Graph's paging has looped (see the header). */
+const LOOPED_PAGE_REPEATS = 3;
+/** After a round looped, the window is read from calendarView for this long before delta is tried again. */
+const DELTA_RETRY_AFTER_MS = 6 * 3_600_000;
+
 interface DeltaCursor {
-  deltaLink: string;
+  /** Null after a window read from calendarView (no delta round to go on from). */
+  deltaLink: string | null;
   fromMs: number;
   toMs: number;
+  /** When a delta round last looped; delta is not tried again before DELTA_RETRY_AFTER_MS. */
+  deltaLoopedAtMs?: number;
 }
 
 interface GraphDate {
@@ -162,17 +176,52 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   async fetchChanges(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
-    // A delta round keeps its window; when the horizon has moved on, a new round takes the new one.
-    if (previous && wantedEnd - previous.toMs < DAY_MS) {
-      try {
-        return await this.#round(calendarId, previous.deltaLink, previous, false);
-      } catch (error) {
-        if (!(error instanceof DeltaExpired)) throw error;
-      }
-    }
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
+    const loopedAtMs = previous?.deltaLoopedAtMs;
+    if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs);
+    try {
+      // A delta round keeps its window; when the horizon has moved on, a new round takes the new one.
+      if (previous?.deltaLink && wantedEnd - previous.toMs < DAY_MS) {
+        try {
+          return await this.#round(calendarId, previous.deltaLink, previous, false);
+        } catch (error) {
+          if (!(error instanceof DeltaExpired)) throw error;
+        }
+      }
+      const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
+      return await this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true);
+    } catch (error) {
+      if (!(error instanceof DeltaLooped)) throw error;
+      return this.#listWindow(calendarId, window, context.nowMs);
+    }
+  }
+
+  /**
+   * The window read whole from calendarView (learn.microsoft.com/graph/api/calendar-list-calendarview:
+   * its occurrences, exceptions and single events, each with every property; no series masters),
+   * as a full sync: for a calendar whose delta rounds loop. Series rules come from the masters,
+   * looked up as for a delta round.
+   */
+  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number): Promise<FetchResult> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
-    return this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true);
+    const items: GraphEvent[] = [];
+    let url: string | undefined = `${this.#calendarPath(calendarId)}/calendarView?${query}`;
+    for (let pages = 0; url; pages++) {
+      checkSyncSize(items.length, pages);
+      const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` });
+      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView');
+      items.push(...(page.value ?? []));
+      url = page['@odata.nextLink'];
+    }
+    const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
+    return {
+      isFullSync: true,
+      window,
+      completeSeries,
+      isUnchanged: false,
+      changes,
+      cursor: JSON.stringify({ deltaLink: null, fromMs: window.fromMs, toMs: window.toMs, deltaLoopedAtMs } satisfies DeltaCursor),
+    };
   }
 
   /**
@@ -216,11 +265,20 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
     const items: GraphEvent[] = [];
+    const pageRepeats = new Map<string, number>();
     let url: string | undefined = firstUrl;
     for (let pages = 0; url; pages++) {
       checkSyncSize(items.length, pages);
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` }, isFull ? 'full' : 'incremental');
       const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
+      // Empty pages with a nextLink are usual (microsoft-graph-docs-contrib issue 1316); the same
+      // page with entities in it again and again is a loop (see the header).
+      if ((page.value ?? []).length > 0) {
+        const digest = createHash('sha256').update(JSON.stringify(page.value)).digest('base64');
+        const seen = (pageRepeats.get(digest) ?? 0) + 1;
+        if (seen >= LOOPED_PAGE_REPEATS) throw new DeltaLooped();
+        pageRepeats.set(digest, seen);
+      }
       items.push(...(page.value ?? []));
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
@@ -446,6 +504,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 /** Graph no longer knows the delta token: a new round (full sync) is needed. */
 class DeltaExpired extends Error {
   override name = 'DeltaExpired';
+}
+
+/** Graph served the same page of a round again and again: the round would never end. */
+class DeltaLooped extends Error {
+  override name = 'DeltaLooped';
 }
 
 /** Graph dateTimes come without an offset, in the zone named beside them (UTC, as we ask). */
