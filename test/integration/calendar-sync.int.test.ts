@@ -1496,6 +1496,30 @@ describe('Microsoft Graph specifics', () => {
     for (const { series_rule: rule } of rules) assert.match(rule ?? '', /^RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=\w\w;WKST=SU$/);
   });
 
+  test('an event named @removed alone although Graph still has it: looked up, its bot stays; one deleted for real still loses its bot', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId: connectionId } = await connectMicrosoft(env, user.auth);
+    const calendar = env.microsoft.defaultCalendarId(account.email);
+    const start = env.clock.now() + DAY;
+    const meeting = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_stray${subject}%40thread.v2/0` });
+    const live = meeting('Live', 0);
+    const gone = meeting('Gone', 2 * HOUR);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const events = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 4 * HOUR);
+    const liveBot = await schedule(env, user.auth, events.find((e) => e.title === 'Live')!.id, 'stray-live');
+    const goneBot = await schedule(env, user.auth, events.find((e) => e.title === 'Gone')!.id, 'stray-gone');
+
+    env.clock.advance(MIN);
+    env.microsoft.listAgainInNextRound(calendar, live, 'removed', 'last');
+    env.microsoft.deleteEvent(account.email, gone);
+    const lookups = env.microsoft.eventLookups.length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.equal((await bot(env, user.auth, liveBot)).status, 'Scheduled', 'the live meeting keeps its bot');
+    assert.deepEqual(env.microsoft.eventLookups.slice(lookups), [live], 'the stray @removed was looked up');
+    assert.deepEqual((await eventsOf(env, user.auth, connectionId, start - HOUR, start + 4 * HOUR)).map((e) => e.title), ['Live']);
+    assert.equal((await bot(env, user.auth, goneBot)).status, 'Cancelled');
+  });
+
   test('delta rounds that loop (Graph serving one page again and again): the window is read from calendarView, bots follow moves and cancellations, and delta is tried again after six hours', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -239,7 +239,9 @@ export class FakeMicrosoftGraph {
    * lastModifiedDateTime; for a series master, the series as it was: master and occurrences). Graph may list an entity more than once in a round and in any order
    * (learn.microsoft.com/graph/delta-query-overview: "A single entity can be contained multiple
    * times in the response", "Don't assume a specific sequence of the responses"; reported as
-   * microsoft-graph-docs issues 6785 and 3121).
+   * microsoft-graph-docs issues 6785 and 3121). An unchanged event named `removed` is an @removed
+   * entry alone for an event Graph still has, as clients reported for events only updated
+   * (microsoft-graph-docs issues 10243 and 4659, closed without a fix).
    */
   listAgainInNextRound(calendarId: string, id: string, as: 'removed' | 'earlier', where: 'first' | 'last'): void {
     this.#listedAgain.set(calendarId, [...(this.#listedAgain.get(calendarId) ?? []), { id, as, where }]);

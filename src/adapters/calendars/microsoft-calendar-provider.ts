@@ -344,6 +344,13 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         continue;
       }
       if (now === null && !namedRemoved.has(entry.id)) throw notFoundYet(entry.id);
+      // A series master named removed although Graph still has it (its series changed outside the
+      // window, as event-delta documents): left as named, for the series' instances to settle
+      // (series-completeness.ts); read as live, the master would make the round its whole series.
+      if (entry['@removed'] && now?.type === 'seriesMaster') {
+        settled.push(entry);
+        continue;
+      }
       looked.set(entry.id, now);
       settled.push(now && isWithin(now, window) ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
     }
@@ -549,8 +556,8 @@ export function completeFromMaster(item: GraphEvent, master: GraphEvent): GraphE
  * "Don't assume a specific sequence of the responses"), so the position of an entry says nothing
  * of which is newer. Versions that are the same: one. Versions that differ, each with its
  * lastModifiedDateTime: the one modified last. Otherwise (one without a time, as occurrences come
- * bare, or an id named both removed and not): `unsure`, to be looked up, so that a stale copy
- * neither brings back a deleted meeting nor a stray @removed cancels a live one. `repeatedSeries`:
+ * bare, an id named both removed and not, or named removed only): `unsure`, to be looked up, so
+ * that a stale copy neither brings back a deleted meeting nor a stray @removed cancels a live one. `repeatedSeries`:
  * the series with an id listed more than once (its master or an instance): a stale copy of the
  * series may carry an occurrence deleted since, which no entry names removed, so the series'
  * instances are to be read from Graph. Entries keep the place of the event's first one.
@@ -572,7 +579,10 @@ export function oneEntryPerEvent(items: readonly GraphEvent[]): { entries: Graph
       if (series) repeatedSeries.add(series);
     }
     if (live.length === 0) {
+      // Named only removed: Graph has been seen to name live, merely changed events so
+      // (microsoft-graph-docs issues 10243 and 4659), so it is looked up before its bot is cancelled.
       entries.push(versions.at(-1)!);
+      unsure.add(id);
       continue;
     }
     const distinct = new Set(live.map((v) => JSON.stringify(v)));
