@@ -244,11 +244,26 @@ describe('dashboard API', () => {
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming?status=Done', { auth: user.auth })).status, 400);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming?cursor=bm9wZQ', { auth: user.auth })).body.code, 'invalid_cursor');
       clock.advance(86_400_000 - 180_000 + 1000);
+      // The runtime refuses the bot's first launch (503): it is Joining with its launch failing.
+      let launches = 0;
+      const usual = runtime.respond;
+      runtime.respond = (r) => (r.json?.action === 'launch' && r.json?.bot_id === apiBots[0] && launches++ === 0 ? { status: 503, body: { error: 'busy' } } : { status: 202, body: { ok: true } });
       try {
         await rc.dispatcher.runDue();
         const joining = await rc.request('GET', '/api/v1/bots/upcoming?status=Joining', { auth: user.auth });
         assert.deepEqual(joining.body.bots.map((b: { bot_id: string; status: string }) => `${b.bot_id} ${b.status}`), [`${apiBots[0]} Joining`]);
+        const failing = joining.body.bots[0].launch_failing;
+        assert.equal(failing?.attempts, 1, JSON.stringify(joining.body.bots[0]));
+        assert.match(failing.last_error, /503/);
+        assert.ok(Date.parse(failing.next_attempt_at) > clock.now(), 'the next attempt is still to come');
+        // The retry is accepted: nothing fails any more.
+        clock.set(Date.parse(failing.next_attempt_at) + 1);
+        await rc.dispatcher.runDue();
+        const accepted = await rc.request('GET', '/api/v1/bots/upcoming?status=Joining', { auth: user.auth });
+        assert.deepEqual(accepted.body.bots.map((b: { bot_id: string; launch_failing: unknown }) => [b.bot_id, b.launch_failing]), [[apiBots[0], null]]);
+        assert.ok(all.body.bots.every((b: { launch_failing: unknown }) => b.launch_failing === null), 'waiting bots have no failing launch');
       } finally {
+        runtime.respond = usual;
         clock.set(NOW);
       }
     });

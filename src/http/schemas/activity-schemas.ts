@@ -29,6 +29,11 @@ export const UpcomingBotsResponse = Type.Object({
       start_time: Type.String({ format: 'date-time' }),
     })),
     at_risk: BotAtRisk,
+    launch_failing: Nullable(Type.Object({
+      attempts: Type.Integer({ description: 'Launch attempts so far' }),
+      last_error: Type.String({ description: 'Why the last attempt failed (the runtime\'s answer, or no answer)' }),
+      next_attempt_at: Type.String({ format: 'date-time' }),
+    }, { description: 'A launch the runtime refused or did not answer, being retried (same idempotency key); null otherwise' })),
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
   has_more: Type.Boolean(),

@@ -24,6 +24,15 @@ export interface UpcomingBot {
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
   /** Why the bot will be cancelled at its join time unless something changes first; null when it will not. */
   at_risk: AtRisk | null;
+  /** Launch attempts the runtime refused or did not answer, while they are being retried; null otherwise. */
+  launch_failing: LaunchFailing | null;
+}
+
+/** A launch being retried: how many attempts failed, the last one's cause, and when the next is due. */
+export interface LaunchFailing {
+  attempts: number;
+  last_error: string;
+  next_attempt_at: string;
 }
 
 export interface UpcomingQuery {
@@ -98,6 +107,7 @@ export class UpcomingBots {
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // One query for the page, as the dispatcher asks it at the join time (spec section 12).
     const withoutAccess = await findBotsWithoutCalendarAccess(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
+    const failing = await this.#failingLaunches(page.filter((b) => b.status === 'Joining').map((b) => b.id));
     const last = page.at(-1);
     return {
       bots: page.map((bot) => {
@@ -113,11 +123,20 @@ export class UpcomingBots {
           source: sourceOf(bot, events),
           events,
           at_risk: atRiskOf(bot, withoutAccess),
+          launch_failing: failing.get(bot.id) ?? null,
         };
       }),
       next: rows.length > limit && last ? upcomingCursor.encode(last.join_at_ms, last.id) : null,
       has_more: rows.length > limit,
     };
+  }
+
+  /** Of these launched bots, those whose launch failed and waits for its next attempt. */
+  async #failingLaunches(botIds: string[]): Promise<Map<string, LaunchFailing>> {
+    if (botIds.length === 0) return new Map();
+    const rows = await this.#db.selectFrom('schedules').select(['bot_id', 'attempts', 'last_error', 'due_at_ms'])
+      .where('bot_id', 'in', botIds).where('state', '=', 'pending').where('last_error', 'is not', null).execute();
+    return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms) }]));
   }
 
   /**
