@@ -8,7 +8,7 @@
 // inject failures and take the API down.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { GoogleEvent } from '../../src/adapters/calendars/google-calendar-provider.ts';
 
 /** How the fake reaches Rollcall's notification route (tests pass app.inject). */
@@ -458,7 +458,7 @@ export class FakeGoogleCalendar {
     if (this.channels.some((c) => c.id === request.id)) return send(400, googleError(400, 'channelIdNotUnique', `Channel id ${request.id} not unique`));
     const ttlSeconds = Number(request.params?.ttl ?? 604800);
     const channel: Channel = {
-      id: request.id, resourceId: `res-${createResourceId(calendarId)}`, token: request.token, address: request.address, expiration: this.#now() + ttlSeconds * 1000,
+      id: request.id, resourceId: resourceIdOf(account.email, calendarId), token: request.token, address: request.address, expiration: this.#now() + ttlSeconds * 1000,
       email: account.email, calendarId, isStopped: false, messageNumber: 0, notifiedSeq: Math.max(0, ...[...account.calendars.get(calendarId)!.events.values()].map((e) => e.seq)),
     };
     this.channels.push(channel);
@@ -512,6 +512,11 @@ function basicUtc(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-function createResourceId(calendarId: string): string {
-  return Buffer.from(`${calendarId}:${randomUUID()}`).toString('base64url').slice(0, 27);
+/**
+ * The watched resource's id: opaque, and the same for every channel on one calendar (the watch
+ * reference: "an opaque ID that identifies the resource being watched on this channel";
+ * google-api-nodejs-client issue 1402 shows three channels on one calendar sharing it).
+ */
+function resourceIdOf(email: string, calendarId: string): string {
+  return createHash('sha256').update(`${email}\n${calendarId}`).digest('base64url').slice(0, 27);
 }
