@@ -30,3 +30,28 @@ export function computeJoinTime(input: JoinTimeInput): JoinTimeResult {
   if (leadJoinAt <= nowMs) return { ok: true, joinAtMs: nowMs, isJoiningNow: true };
   return { ok: true, joinAtMs: leadJoinAt, isJoiningNow: false };
 }
+
+export interface PinnedMoveInput {
+  /** The join time the client pinned (bot_config.join_at, or a PATCH). */
+  pinnedMs: number;
+  /** The meeting's start before and after the calendar moved it. */
+  oldStartMs: number;
+  newStartMs: number;
+  /** The meeting's end after the move. */
+  endMs: number;
+  nowMs: number;
+  joinLeadMs: number;
+}
+
+/**
+ * A pinned join time after the calendar moved its meeting: it keeps its place relative to the
+ * start (pinned five minutes before a meeting moved two hours later, it joins five minutes before
+ * the new start). Left where it was, it would have the bot join hours early, or after a meeting
+ * moved earlier had ended (never, then). Shifted past the new end (a meeting moved and cut
+ * short), the bot joins as an unpinned one would. Never before now.
+ */
+export function pinnedJoinTimeAfterMove(input: PinnedMoveInput): number {
+  const { pinnedMs, oldStartMs, newStartMs, endMs, nowMs, joinLeadMs } = input;
+  const shifted = pinnedMs + (newStartMs - oldStartMs);
+  return Math.max(nowMs, shifted < endMs ? shifted : newStartMs - joinLeadMs);
+}

@@ -393,11 +393,16 @@ describe('scheduled-bot management', () => {
       const same = await patch(alice.auth, `/api/v1/calendar/scheduled_bots/${scheduled.bot_id}`, { scheduled_join_time: '2026-11-20T12:30:00Z' });
       assert.deepEqual(same.body, { success: true, message: 'Nothing changed', bot_id: scheduled.bot_id, updated_fields: [], schedule_updated: false, scheduled_join_time: '2026-11-20T12:30:00.000Z' });
 
-      // A calendar move no longer overrides the pinned time.
+      // A calendar move does not put the bot back on the usual lead: the pinned time moves with
+      // the meeting, keeping its half hour before the start.
       const moved = await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { start_time: iso(NOW + 90 * 60_000), end_time: iso(NOW + 150 * 60_000) } });
       assert.equal(moved.status, 200);
       bot = await api.bot(alice.auth, scheduled.bot_id);
-      assert.equal(bot.scheduled_time, '2026-11-20T12:30:00.000Z');
+      assert.equal(bot.scheduled_time, '2026-11-20T13:00:00.000Z');
+      assert.equal(bot.bot_config.join_at, '2026-11-20T13:00:00.000Z');
+      // Only its end moving leaves it where it is.
+      assert.equal((await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { end_time: iso(NOW + 180 * 60_000) } })).status, 200);
+      assert.equal((await api.bot(alice.auth, scheduled.bot_id)).scheduled_time, '2026-11-20T13:00:00.000Z');
     });
 
     test('name, custom attributes (merged) and feature flags are stored; updated_fields lists only real changes', async () => {

@@ -901,6 +901,22 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(await botsOf(alice.auth, event.id), [[res.bot_id, 'Scheduled', joinAt]]);
     });
 
+    test('a pinned join_at moves with its meeting when the calendar moves the start, so the bot neither joins hours early nor misses a meeting moved earlier', async () => {
+      const event = await zoomEvent(alice.auth, 2 * 24 * 60);
+      const start = Date.parse(event.start_time);
+      const joinAt = iso(start - 10 * 60_000);
+      const res = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: { join_at: joinAt } });
+      // Moved a day earlier (the old pin would be after the new end: the bot would be Missed).
+      await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { start_time: iso(start - 86_400_000), end_time: iso(start - 86_400_000 + 3_600_000) } });
+      assert.deepEqual(await botsOf(alice.auth, event.id), [[res.bot_id, 'Scheduled', iso(start - 86_400_000 - 10 * 60_000)]]);
+      // Moved two hours later than first planned: ten minutes before that start.
+      await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { start_time: iso(start + 2 * 3_600_000), end_time: iso(start + 3 * 3_600_000) } });
+      assert.deepEqual(await botsOf(alice.auth, event.id), [[res.bot_id, 'Scheduled', iso(start + 2 * 3_600_000 - 10 * 60_000)]]);
+      const bot = (await rc.request('GET', `/api/v1/bots/${res.bot_id}`, { auth: alice.auth })).body;
+      assert.equal(bot.bot_config.join_at, iso(start + 2 * 3_600_000 - 10 * 60_000), 'the configuration shows the pin where it is');
+      assert.ok(bot.decisions.some((d: { kind: string; reason: string }) => d.kind === 'rescheduled' && /pinned join time moves with the meeting/.test(d.reason)));
+    });
+
     test('cancelling the event cancels the bot', async () => {
       const event = await zoomEvent(alice.auth, 600);
       const key = newKey();

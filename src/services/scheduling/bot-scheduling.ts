@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
-import { computeJoinTime } from '../../domain/join-time.ts';
+import { computeJoinTime, pinnedJoinTimeAfterMove } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
@@ -638,6 +638,8 @@ export class BotScheduling implements EventChangeListener {
     const hadBots = series ? new Set((await trx.selectFrom('bot_events').select('occurrence_key').where('event_id', '=', eventId).where('is_live', '=', 0)
       .where('occurrence_key', '!=', '').where('start_ms', '>', now - DAY_MS).execute()).map((l) => l.occurrence_key)) : new Set<string>();
     const touchedBots = new Set<string>();
+    /** The starts links had before this change moved them, by bot and link (a pinned join time moves as far). */
+    const movedFrom = new Map<string, Map<number, number>>();
     // The owner's answer, read once per event (raw can be 64 KB): an occurrence's own answer wins.
     const eventAnswer = event ? ownerAnswerOf(event.raw) : null;
     const isDeclinedTarget = (target: ScheduleTarget): boolean =>
@@ -675,6 +677,8 @@ export class BotScheduling implements EventChangeListener {
         continue;
       }
       if (link.start_ms !== target.startMs || link.end_ms !== target.endMs || link.occurrence_key !== target.occurrenceKey) {
+        if (!movedFrom.has(bot.id)) movedFrom.set(bot.id, new Map());
+        if (!movedFrom.get(bot.id)!.has(link.id)) movedFrom.get(bot.id)!.set(link.id, link.start_ms);
         await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, occurrence_key: target.occurrenceKey, updated_at: now }).where('id', '=', link.id).execute();
         if (link.occurrence_key !== target.occurrenceKey) {
           holders.delete(link.occurrence_key);
@@ -686,7 +690,7 @@ export class BotScheduling implements EventChangeListener {
     }
     for (const botId of touchedBots) {
       await pacer.pace();
-      await this.#recomputeBot(trx, botId, now);
+      await this.#recomputeBot(trx, botId, now, movedFrom.get(botId));
     }
     if (series) await this.#followEndedLinks(trx, userId, eventId, series, now);
   }
@@ -765,7 +769,8 @@ export class BotScheduling implements EventChangeListener {
     }
   }
 
-  async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number): Promise<void> {
+  /** `movedFrom`: the starts of the bot's links that this change moved, before it did (by link id). */
+  async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number, movedFrom?: ReadonlyMap<number, number>): Promise<void> {
     const bot = (await bots.findBotById(trx, botId))!;
     if (isActive(bot.status as BotStatus)) {
       await requestRuntimeCommand(trx, bot, 'update', 'The meeting changed after launch', now);
@@ -778,7 +783,19 @@ export class BotScheduling implements EventChangeListener {
     if (links.length === 0) return;
     const meetingEndMs = Math.max(...links.map((l) => l.end_ms));
     if (meetingEndMs !== bot.meeting_end_ms) await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: now }).where('id', '=', botId).execute();
-    if (bot.is_join_time_pinned) return;
+    if (bot.is_join_time_pinned) {
+      const newStartMs = Math.min(...links.map((l) => l.start_ms));
+      const oldStartMs = Math.min(...links.map((l) => movedFrom?.get(l.id) ?? l.start_ms));
+      // Unmoved and still inside the meeting: the pin holds as the client set it.
+      if (newStartMs === oldStartMs && bot.join_at_ms < meetingEndMs) return;
+      const joinAtMs = pinnedJoinTimeAfterMove({ pinnedMs: bot.join_at_ms, oldStartMs, newStartMs, endMs: meetingEndMs, nowMs: now, joinLeadMs: this.#joinLeadMs });
+      if (joinAtMs === bot.join_at_ms) return;
+      // The configuration says where the pin is now, as a PATCH of the join time would.
+      const config = { ...(JSON.parse(bot.bot_config) as AppliedBotConfig), join_at: formatInstant(joinAtMs) };
+      await trx.updateTable('bots').set({ bot_config: JSON.stringify(config), updated_at: now }).where('id', '=', botId).execute();
+      await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinAtMs, now, 'The pinned join time moves with the meeting, keeping its place before the start');
+      return;
+    }
     await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinTimeFromLinks(links, now, this.#joinLeadMs), now, 'Join time follows the moved event');
   }
 
