@@ -3,9 +3,9 @@
 // events.list (pageToken paging, nextSyncToken on the last page only, showDeleted, 410
 // fullSyncRequired for a stale syncToken, 400 for parameters Google refuses beside a syncToken),
 // cancelled instances that keep only their identity, "this and following events" splitting a
-// series into `<id>_R<time>`, events.watch, channels.stop, and push notifications with the
-// X-Goog-* headers. Tests drive it to create, move, cancel and recur events, revoke tokens,
-// inject failures and take the API down.
+// series into `<id>_R<time>` (or, with opaqueInstanceIds, ids of no known shape), events.watch,
+// channels.stop, and push notifications with the X-Goog-* headers. Tests drive it to create,
+// move, cancel and recur events, revoke tokens, inject failures and take the API down.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
@@ -95,6 +95,18 @@ export class FakeGoogleCalendar {
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
   pageSizeCap = Infinity;
+  /**
+   * Ids of no known shape for what is made from now on: exceptions (moved or cancelled
+   * occurrences) and the series a "this and following" edit starts. Google's notice of October
+   * 2025 (quoted in phw198/OutlookGoogleCalendarSync issue 2205): from Q3 2026 "there will be an
+   * update to the format in which Calendar generates and accepts new event IDs", it "will only
+   * affect event IDs of instances in recurring events", and "Event IDs must be treated as opaque
+   * identifiers". Exceptions made before keep their ids, as the notice says existing ones do.
+   * Off: the historical shapes, `<series>_<original start, UTC basic>` and `<series>_R<time>`.
+   * The new series' iCalUID is then its own (`<id>@google.com`): nothing says that it keeps
+   * the old series' stem, so the fake assumes the least.
+   */
+  opaqueInstanceIds = false;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #pages = new Map<string, { items: StoredEvent['event'][]; nextSyncToken: string; pageSize: number }>();
@@ -181,11 +193,12 @@ export class FakeGoogleCalendar {
   /**
    * Moves (or otherwise changes) one occurrence: an exception instance with recurringEventId and
    * the immutable originalStartTime (events resource), whose id is <series>_<original start in
-   * UTC basic format> as Google names instances (events.instances answers).
+   * UTC basic format> as Google names instances (events.instances answers), or with
+   * opaqueInstanceIds one of no known shape. An exception changed again keeps its id.
    */
   patchInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent>): string {
     const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
-    const id = `${seriesId}_${basicUtc(originalStartMs)}`;
+    const id = this.#instanceId(email, calendarId, seriesId, originalStartMs);
     const existing = this.#calendar(email, calendarId).events.get(id)?.event;
     const duration = Date.parse(series.end!.dateTime!) - Date.parse(series.start!.dateTime!);
     this.#store(email, calendarId, {
@@ -202,10 +215,11 @@ export class FakeGoogleCalendar {
    * A cancelled occurrence of a live series: only id, recurringEventId and originalStartTime are
    * guaranteed, and the record lives as long as its series (events resource, status).
    */
-  cancelInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number): void {
+  cancelInstance(email: string, calendarId: string, seriesId: string, originalStartMs: number): string {
     const series = this.#calendar(email, calendarId).events.get(seriesId)!.event;
-    const id = `${seriesId}_${basicUtc(originalStartMs)}`;
+    const id = this.#instanceId(email, calendarId, seriesId, originalStartMs);
     this.#store(email, calendarId, { kind: 'calendar#event', id, status: 'cancelled', recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone } });
+    return id;
   }
 
   /**
@@ -214,7 +228,8 @@ export class FakeGoogleCalendar {
    * id `<old id>_R<original start, UTC basic>` carries the rest, with the patch applied (odoo/odoo
    * PR 287171 handles these `_R` ids; googleapis/google-api-php-client issue 2009 observed the new
    * recurringEventId of the later instances). Both changes reach the next incremental sync.
-   * Supports the COUNT rules the tests make. Returns the new master's id.
+   * With opaqueInstanceIds the new master's id and iCalUID are of no known shape. Supports the
+   * COUNT rules the tests make. Returns the new master's id.
    */
   splitSeries(email: string, calendarId: string, seriesId: string, originalStartMs: number, patch: Partial<GoogleEvent> = {}): string {
     const calendar = this.#calendar(email, calendarId);
@@ -227,7 +242,7 @@ export class FakeGoogleCalendar {
     const until = basicUtc(originalStartMs - 1000) ;
     const oldRule = rule.replace(/;?COUNT=\d+/, '') + `;UNTIL=${until}`;
     this.#store(email, calendarId, { ...series, recurrence: [oldRule, ...(series.recurrence ?? []).filter((l) => l !== rule)], sequence: Number(series.sequence ?? 0) + 1 });
-    const id = `${seriesId}_R${basic.replace(/Z$/, '')}`;
+    const id = this.opaqueInstanceIds ? eventId() : `${seriesId}_R${basic.replace(/Z$/, '')}`;
     const duration = Date.parse(series.end!.dateTime!) - firstMs;
     this.#store(email, calendarId, {
       ...series, id, iCalUID: `${id}@google.com`, sequence: 0,
@@ -482,6 +497,19 @@ export class FakeGoogleCalendar {
     this.#seq++;
     const updated = { ...event, etag: `"${3_000_000_000_000 + this.#seq}"`, updated: new Date(this.#now()).toISOString() };
     this.#calendar(email, calendarId).events.set(event.id, { event: updated, seq: this.#seq });
+  }
+
+  /**
+   * The id of the exception for one occurrence: the one it has already (an exception's identity
+   * is its series and original start: events resource, originalStartTime), else a new one.
+   */
+  #instanceId(email: string, calendarId: string, seriesId: string, originalStartMs: number): string {
+    if (!this.opaqueInstanceIds) return `${seriesId}_${basicUtc(originalStartMs)}`;
+    for (const { event } of this.#calendar(email, calendarId).events.values()) {
+      const original = event.originalStartTime?.dateTime;
+      if (event.recurringEventId === seriesId && original !== undefined && Date.parse(original) === originalStartMs) return event.id;
+    }
+    return eventId();
   }
 
   #account(email: string): Account {
