@@ -66,3 +66,20 @@ test('a series new in a round has the stored series it may continue looked up: t
   // The new series itself is never looked up.
   assert.deepEqual(seriesToRecheck(appeared, [stored('new', [DAY])]), []);
 });
+
+test('a Google series cut with its UNTIL: the continuation is a series that appeared with the same meeting, or whose UID continues the old one\'s, near the cut', () => {
+  const DAY = 86_400_000;
+  const WEEK = 7 * DAY;
+  // A split that changed both the link and the title: only a UID that continues the old one ties the halves.
+  const lost = { seriesId: 'old', startsMs: [14 * DAY, 21 * DAY], keptStartsMs: [0, 7 * DAY], meetingIdentity: 'meet:abc', title: 'Sync', organizer: 'a@x', icalUid: 'q3v8k2@google.com' };
+  const other = { seriesId: 'new', startsMs: [14 * DAY + 3_600_000], meetingIdentity: 'meet:xyz', title: 'Sync (new)', organizer: 'a@x' };
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, icalUid: 'q3v8k2_R20261221T090000@google.com' }], WEEK), 'new');
+  // Another UID (Google's opaque one, or another domain's) is no sign; nor is the old UID itself.
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, icalUid: 'h7t0m1@google.com' }], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, icalUid: 'q3v8k2_R20261221T090000@example.com' }], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, icalUid: 'q3v8k2_R@google.com' }], WEEK), null);
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, icalUid: undefined }], WEEK), null);
+  // The same meeting link with an opaque UID: the meeting decides, still within half a week of the cut.
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, meetingIdentity: 'meet:abc', icalUid: 'h7t0m1@google.com' }], WEEK), 'new');
+  assert.equal(pickInstanceContinuation(lost, [{ ...other, startsMs: [18 * DAY], meetingIdentity: 'meet:abc', icalUid: 'h7t0m1@google.com' }], WEEK), null);
+});

@@ -1,9 +1,14 @@
-// Google's "this and following events" ends a series and starts a new one whose id is the old
-// one's with `_R<original start of the first moved occurrence>` appended (odoo/odoo PR 287171,
+// Google's "this and following events" ends a series and starts a new one whose id has been the
+// old one's with `_R<original start of the first moved occurrence>` appended (odoo/odoo PR 287171,
 // google-api-php-client issue 2009). The API gives that id bare (`<id>_R20261203T090000`); a
 // feed Google publishes gives it as the event's UID, with the domain after it
-// (`<id>_R20191106T234500@google.com`, derekantrican/GAS-ICS-Sync issue 81), the old series' UID
-// being `<id>@google.com`.
+// (`<id>_R20191106T234500@google.com`, derekantrican/GAS-ICS-Sync issue 81; pimutils/khal issue
+// 945 shows the same UIDs in Google's invitations), the old series' UID being `<id>@google.com`.
+// Since Q3 2026 Google makes the ids of instances in recurring events in a new format and asks
+// that they be treated as opaque (its notice, quoted in phw198/OutlookGoogleCalendarSync issue
+// 2205): the `_R` id is a fast path for the series split before, and for feeds that still show
+// it, not something to count on. The rule that needs no id shape is pickInstanceContinuation
+// below, fed for a series row by its cut (series-cut.ts).
 
 import { usualSpacingMs } from './series-move.ts';
 
@@ -49,6 +54,8 @@ export interface InstanceSeriesTraits {
   meetingIdentity: string | null;
   title: string | null;
   organizer: string | null;
+  /** The iCalendar UID the provider gives the series, where it gives one that can name another (Google, a feed). */
+  icalUid?: string | null;
 }
 
 /**
@@ -56,8 +63,10 @@ export interface InstanceSeriesTraits {
  * continues it. Only a series that lost its tail (it keeps no instance from the first lost one
  * on) was split; one that lost an occurrence in its middle only lost that occurrence. The
  * continuation is the same meeting (the same meeting identity), or, where the link changed, the
- * same title and organizer, and its first instance lies within half the old series' spacing of
- * the first lost one; the nearest such. Null when none qualifies.
+ * same title and organizer, or its UID is one of the old UID's continuations (a split that changed
+ * both the link and the title); and its first instance lies within half the old series' spacing
+ * of the first lost one; the nearest such. Null when none qualifies. Outlook's instances and
+ * Google's (or a feed's) series rows, whose lost occurrences come from series-cut.ts, alike.
  */
 export function pickInstanceContinuation(lost: InstanceSeriesTraits, appeared: readonly InstanceSeriesTraits[], spacingMs: number | null): string | null {
   if (spacingMs === null || lost.startsMs.length === 0) return null;
@@ -74,10 +83,20 @@ export function pickInstanceContinuation(lost: InstanceSeriesTraits, appeared: r
   return best?.seriesId ?? null;
 }
 
-/** The same meeting: the same meeting identity, or (where the link changed) the same title and organizer. */
+/**
+ * `b` may continue `a`: the same meeting identity, or (where the link changed) the same title and
+ * organizer, or a UID of `b` that continuationIdAffixes names as one of `a`'s.
+ */
 function isSameMeeting(a: InstanceSeriesTraits, b: InstanceSeriesTraits): boolean {
   return (a.meetingIdentity !== null && b.meetingIdentity === a.meetingIdentity)
-    || (a.title !== null && a.organizer !== null && b.title === a.title && b.organizer === a.organizer);
+    || (a.title !== null && a.organizer !== null && b.title === a.title && b.organizer === a.organizer)
+    || isContinuationUid(a.icalUid ?? null, b.icalUid ?? null);
+}
+
+function isContinuationUid(uid: string | null, other: string | null): boolean {
+  if (uid === null || other === null) return false;
+  const { prefix, suffix } = continuationIdAffixes(uid);
+  return other.length > prefix.length + suffix.length && other.startsWith(prefix) && other.endsWith(suffix);
 }
 
 /**

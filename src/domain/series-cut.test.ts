@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seriesCut } from './series-cut.ts';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const FIRST = Date.UTC(2026, 11, 7, 9, 0, 0);
+const NOW = FIRST - DAY;
+const basic = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+const weekly = (rule: string, startMs = FIRST, extra: string[] = []) => ({ startMs, endMs: startMs + HOUR, timeZone: 'Europe/Berlin', recurrence: [`RRULE:FREQ=WEEKLY;${rule}`, ...extra] });
+
+test('a rule given an UNTIL before the third of four weeks lost the third and the fourth, and kept the first two', () => {
+  const cut = seriesCut(weekly('COUNT=4'), weekly(`UNTIL=${basic(FIRST + 2 * WEEK - 1000)}`), NOW);
+  assert.deepEqual(cut, { lostStartsMs: [FIRST + 2 * WEEK, FIRST + 3 * WEEK], keptStartsMs: [FIRST, FIRST + WEEK], spacingMs: WEEK });
+});
+
+test('an open-ended rule cut: the first lost occurrences are named (eight), from the cut on', () => {
+  const cut = seriesCut(weekly('BYDAY=MO'), weekly(`BYDAY=MO;UNTIL=${basic(FIRST + WEEK)}`), NOW);
+  assert.deepEqual(cut?.keptStartsMs, [FIRST, FIRST + WEEK]);
+  assert.deepEqual(cut?.lostStartsMs, Array.from({ length: 8 }, (_, i) => FIRST + (i + 2) * WEEK));
+  // A COUNT cut alike.
+  assert.deepEqual(seriesCut(weekly('BYDAY=MO'), weekly('BYDAY=MO;COUNT=1'), NOW)?.lostStartsMs[0], FIRST + WEEK);
+});
+
+test('a cut from the next occurrence keeps nothing still to come; the spacing comes from the weeks before it', () => {
+  const began = FIRST - 2 * WEEK;
+  const cut = seriesCut(weekly('COUNT=5', began), weekly(`UNTIL=${basic(FIRST - 1000)}`, began), NOW);
+  assert.deepEqual(cut, { lostStartsMs: [FIRST, FIRST + WEEK, FIRST + 2 * WEEK], keptStartsMs: [], spacingMs: WEEK });
+});
+
+test('a cut from the occurrence under way: that occurrence is lost, not ended yet', () => {
+  const began = FIRST - WEEK;
+  const cut = seriesCut(weekly('COUNT=3', began), weekly(`UNTIL=${basic(FIRST - 1000)}`, began), FIRST + 30 * 60_000);
+  assert.deepEqual(cut?.lostStartsMs, [FIRST, FIRST + WEEK]);
+  // Once it has ended, it is not counted.
+  assert.deepEqual(seriesCut(weekly('COUNT=3', began), weekly(`UNTIL=${basic(FIRST - 1000)}`, began), FIRST + 2 * HOUR)?.lostStartsMs, [FIRST + WEEK]);
+});
+
+test('no cut: a series re-timed, an occurrence dropped in the middle, a series made longer, a rule with no end, a cut that is all over', () => {
+  assert.equal(seriesCut(weekly('COUNT=4'), weekly('COUNT=4', FIRST + HOUR), NOW), null);
+  // Moved two days earlier: its last occurrence now comes before the old last one, which is not a cut.
+  assert.equal(seriesCut(weekly('COUNT=4'), weekly('COUNT=4', FIRST - 2 * DAY), NOW), null);
+  assert.equal(seriesCut(weekly('COUNT=4'), weekly('COUNT=4', FIRST, [`EXDATE;TZID=Europe/Berlin:${basic(FIRST + WEEK + HOUR).replace(/Z$/, '')}`]), NOW), null);
+  assert.equal(seriesCut(weekly('COUNT=4'), weekly('COUNT=6'), NOW), null);
+  assert.equal(seriesCut(weekly('COUNT=4'), weekly('BYDAY=MO'), NOW), null);
+  assert.equal(seriesCut(weekly('COUNT=4', FIRST - 10 * WEEK), weekly('COUNT=2', FIRST - 10 * WEEK), NOW), null);
+});
+
+test('a cut further out than a thousand occurrences still to come is not looked for', () => {
+  const daily = (rule: string) => ({ startMs: FIRST, endMs: FIRST + HOUR, timeZone: 'UTC', recurrence: [`RRULE:FREQ=DAILY${rule}`] });
+  assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 1200 * DAY)}`), NOW), null);
+  assert.equal(seriesCut(daily(''), daily(`;UNTIL=${basic(FIRST + 900 * DAY)}`), NOW)?.lostStartsMs[0], FIRST + 901 * DAY);
+});
