@@ -3502,6 +3502,33 @@ describe('ICS feed specifics', () => {
     assert.match(plain.body.error, /does not speak https .*give the feed's http:\/\/ address/);
   });
 
+  test('a feed whose "this and following" gives the rest a UID of no known shape: the bots of the later occurrences follow it', async () => {
+    const user = await env.rc.newUser();
+    const url = env.ics.createFeed();
+    const first = env.clock.now() + DAY;
+    const link = meetingUrl();
+    env.ics.edit(url, (events) => events.push({ uid: 'weekly@x', summary: 'Weekly', startMs: first, endMs: first + HOUR, location: link, timeZone: 'Europe/Berlin', rrule: 'FREQ=WEEKLY;COUNT=4' }));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const [occurrence] = await eventsOf(env, user.auth, id, first - HOUR, first + 30 * DAY);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'feed-split', schedule_all_occurrences: true, bot_config: {} } });
+    const bots = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    // From the third week on, an hour later, in a new series the feed names as it likes.
+    const third = first + 14 * DAY;
+    env.ics.edit(url, (events) => {
+      events[0]!.rrule = `FREQ=WEEKLY;UNTIL=${new Date(third - 1000).toISOString().replace(/[-:]|\.\d{3}/g, '')}`;
+      events.push({ uid: `${randomUUID()}@x`, summary: 'Weekly', startMs: third + HOUR, endMs: third + 2 * HOUR, location: link, timeZone: 'Europe/Berlin', rrule: 'FREQ=WEEKLY;COUNT=2' });
+    });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    const after = await eventsOf(env, user.auth, id, first - HOUR, first + 30 * DAY);
+    assert.deepEqual(after.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY), iso(third + HOUR), iso(first + 21 * DAY + HOUR)]);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), bots.map((b) => [b]));
+    const moved = await bot(env, user.auth, bots[2]!);
+    assert.equal(moved.status, 'Scheduled');
+    assert.ok(moved.decisions.some((d) => d.kind === 'followed_series_split'), JSON.stringify(moved.decisions));
+  });
+
   test('a feed cut short on its way (no END:VCALENDAR) is not read as the whole calendar: the events after the cut keep their bots, and the next whole fetch changes nothing', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();

@@ -50,6 +50,7 @@ import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
+import { findCutContinuations } from './cut-series-continuations.ts';
 import { noteCalendarAccessChanges, reportAccessRevoked, reportFailingCalendarsChanged, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
@@ -1226,6 +1227,10 @@ class SyncedEventWriter {
   readonly #seen = new Set<string>();
   /** Series rows this batch wrote (keys), checked for "this and following" splits afterwards. */
   readonly #upsertedSeries = new Set<string>();
+  /** Of those, the ones this batch inserted: a split's continuation is one. */
+  readonly #insertedSeries = new Set<string>();
+  /** Stored series whose rule this batch changed (key), as they were before it: a split's old series is one. */
+  readonly #ruleChanges = new Map<string, EventRow>();
   /** Instance rows this batch inserted or brought back: those that replace deleted ones take their bots (instance-moves.ts). */
   readonly #arrived: EventRow[] = [];
   #isFull = false;
@@ -1306,7 +1311,10 @@ class SyncedEventWriter {
       await this.#trx.insertInto('events').values(row).execute();
       this.#rows.set(key, row);
       if (row.provider_series_id !== null) this.#arrived.push(row);
-      if (row.recurrence !== null) this.#upsertedSeries.add(key);
+      if (row.recurrence !== null) {
+        this.#upsertedSeries.add(key);
+        this.#insertedSeries.add(key);
+      }
       if (values.status !== 'cancelled') this.#counts.created++;
       else this.#counts.cancelled++;
       if (row.recurring_event_id) this.changed.set(row.recurring_event_id, 'updated');
@@ -1323,6 +1331,7 @@ class SyncedEventWriter {
     // A series moved back to a day it had before brings back the instance ids of that day.
     if (existing.is_deleted === 1 && updated.provider_series_id !== null) this.#arrived.push(updated);
     if (updated.recurrence !== null) this.#upsertedSeries.add(key);
+    if (existing.is_deleted === 0 && existing.recurrence !== null && updated.recurrence !== existing.recurrence && !this.#ruleChanges.has(key)) this.#ruleChanges.set(key, existing);
     if (!isMeaningful) return;
     if (existing.is_deleted === 1) this.#counts.created++;
     else if (values.status === 'cancelled' && existing.status !== 'cancelled') this.#counts.cancelled++;
@@ -1387,15 +1396,27 @@ class SyncedEventWriter {
 
   /**
    * Google's "this and following events" splits a series: the old master gets an UNTIL and a new
-   * master `<old id>_R<original start of the first moved occurrence>` carries the rest (odoo PR
-   * 287171, google-api-php-client issue 2009; in a feed Google publishes, the UIDs `<id>@google.com`
-   * and `<id>_R…@google.com`: series-split.ts). Links of bots to occurrences the old series no
-   * longer has move to the continuation, under the same key and configuration, so that the
-   * client's intent (a bot for that occurrence, or for every occurrence) follows the series; the
-   * continuation's own reconciliation then moves them to its times. Runs whichever of the two
-   * masters arrives first.
+   * master carries the rest. Links of bots to occurrences the old series no longer has move to
+   * the continuation, under the same key and configuration, so that the client's intent (a bot
+   * for that occurrence, or for every occurrence) follows the series; the continuation's own
+   * reconciliation then moves them to its times.
+   *
+   * The continuation is found by its id where it has the historical shape `<old id>_R<original
+   * start of the first moved occurrence>` (odoo PR 287171, google-api-php-client issue 2009; in
+   * a feed Google publishes, the UIDs `<id>@google.com` and `<id>_R…@google.com`:
+   * series-split.ts), whichever of the two masters arrives first. Google's ids are to be treated
+   * as opaque since its change of format (its notice, phw198/OutlookGoogleCalendarSync issue
+   * 2205), so a series cut in this batch is also tied to a series inserted in it that carries on
+   * the same meeting from the cut (cut-series-continuations.ts); that needs both halves in one
+   * batch, which is how Google's own split arrives (one edit, both masters in the next listing).
    */
   async followSeriesSplits(): Promise<void> {
+    // Series tied by id to a series new in this batch: the rule without ids leaves them be.
+    const tied = new Set<string>();
+    const tie = async (base: EventRow, continuation: EventRow, splitMs: number) => {
+      await this.#relinkSplit(base, continuation, splitMs);
+      if (this.#insertedSeries.has(continuation.provider_event_id ?? '')) tied.add(base.id).add(continuation.id);
+    };
     for (const key of this.#upsertedSeries) {
       const row = this.#rows.get(key);
       if (!row || row.is_deleted || row.recurrence === null) continue;
@@ -1405,7 +1426,7 @@ class SyncedEventWriter {
       if (split) {
         const base = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
           .where('provider_event_id', '=', storedEventId(this.#calendar, split.baseId)).executeTakeFirst();
-        if (base) await this.#relinkSplit(base, row, split.splitMs);
+        if (base) await tie(base, row, split.splitMs);
       }
       const affixes = continuationIdAffixes(providerId);
       const pattern = `${escapeLike(idPrefix + affixes.prefix)}%${escapeLike(affixes.suffix)}`;
@@ -1413,9 +1434,13 @@ class SyncedEventWriter {
         .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
       for (const continuation of continuations) {
         const of = parseSplitId((continuation.provider_event_id ?? '').slice(idPrefix.length));
-        if (of?.baseId === providerId) await this.#relinkSplit(row, continuation, of.splitMs);
+        if (of?.baseId === providerId) await tie(row, continuation, of.splitMs);
       }
     }
+    if (this.#ruleChanges.size === 0 || this.#insertedSeries.size === 0) return;
+    const changed = [...this.#ruleChanges].map(([key, before]) => ({ before, after: this.#rows.get(key)! })).filter(({ after }) => !tied.has(after.id));
+    const inserted = [...this.#insertedSeries].map((key) => this.#rows.get(key)!).filter((row) => !tied.has(row.id));
+    for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now)) await this.#relinkSplit(base, continuation, splitMs);
   }
 
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {

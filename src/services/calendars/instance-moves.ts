@@ -87,11 +87,14 @@ function traitsOf(seriesId: string, rows: readonly EventRow[]): InstanceSeriesTr
   return { seriesId, startsMs: rows.map((row) => row.start_ms), meetingIdentity: first?.meeting_identity ?? null, title: first?.title ?? null, organizer: first ? organizerOf(first.raw) : null };
 }
 
-/** The organizer's address of a Graph event (organizer.emailAddress.address), lower-cased; `raw` as stored (JSON) or as fetched. */
+/**
+ * The organizer's address of a Graph event (organizer.emailAddress.address) or a Google one
+ * (organizer.email), lower-cased; `raw` as stored (JSON) or as fetched.
+ */
 export function organizerOf(raw: unknown): string | null {
   try {
-    const event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { organizer?: { emailAddress?: { address?: unknown } } } | null;
-    const address = event?.organizer?.emailAddress?.address;
+    const event = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { organizer?: { email?: unknown; emailAddress?: { address?: unknown } } } | null;
+    const address = event?.organizer?.emailAddress?.address ?? event?.organizer?.email;
     return typeof address === 'string' ? address.toLowerCase() : null;
   } catch {
     return null;
