@@ -3296,6 +3296,45 @@ describe('ICS feed specifics', () => {
   });
   after(async () => env.close());
 
+  test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Blinks');
+    const start = env.clock.now() + 6 * HOUR;
+    // Five meetings: a feed that held fewer is believed at once when it empties (as in the shared
+    // scenarios, where the only event of a feed is deleted).
+    const meetings = [0, 1, 2, 3, 4].map((i) => ({ uid: `${randomUUID()}@fake`, summary: `Standing ${i}`, startMs: start + i * 20 * MIN, endMs: start + i * 20 * MIN + 15 * MIN, location: meetingUrl() }));
+    env.ics.edit(feed, (events) => events.push(...meetings));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const listed = () => eventsOf(env, user.auth, calendarId, start - HOUR, start + 3 * HOUR);
+    const bots = await Promise.all((await listed()).map((e, i) => schedule(env, user.auth, e.id, `blink-${i}`)));
+    const sync = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+
+    // Empty for 40 minutes, then whole again: nothing was lost.
+    const whole = [...env.ics.events(feed)];
+    env.ics.edit(feed, (events) => events.splice(0));
+    for (let i = 0; i < 4; i++) {
+      env.clock.advance(10 * MIN);
+      assert.equal((await sync()).status, 200);
+    }
+    assert.equal((await listed()).length, 5, 'the events stay while the feed is empty');
+    for (const id of bots) assert.equal((await bot(env, user.auth, id)).status, 'Scheduled');
+    env.ics.edit(feed, (events) => events.push(...whole));
+    env.clock.advance(10 * MIN);
+    await sync();
+    assert.deepEqual((await listed()).map((e) => e.bots.map((b) => b.id)), bots.map((id) => [id]), 'the same bots, on the same events');
+
+    // Empty for longer than an hour: the calendar is believed empty, and its bots go.
+    env.ics.edit(feed, (events) => events.splice(0));
+    for (let i = 0; i < 7; i++) {
+      env.clock.advance(10 * MIN);
+      await sync();
+    }
+    assert.equal((await listed()).length, 0);
+    for (const id of bots) assert.equal((await bot(env, user.auth, id)).status, 'Cancelled');
+  });
+
   test('a bot on three failing feeds hears that syncing works again only when all do; connecting a failing feed again ends its report', async () => {
     const user = await env.rc.newUser();
     const start = env.clock.now() + 8 * HOUR;

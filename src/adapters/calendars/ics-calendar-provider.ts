@@ -26,7 +26,26 @@ const MAX_FEED_BYTES = 20 * 1024 * 1024;
 interface IcsCursor {
   etag: string | null;
   lastModified: string | null;
+  /** How many events the last feed taken in held (absent in cursors written before it was kept). */
+  events?: number;
+  /** Since when the feed has come back empty after holding events, while that is not yet believed. */
+  emptySinceMs?: number;
 }
+
+/**
+ * How long a feed that held several events must come back empty before its emptiness is taken in. A
+ * publishing service in trouble can serve a valid calendar with nothing in it for a while (sync
+ * tools have deleted whole calendars so: OutlookGoogleCalendarSync issues 2137 and 2215,
+ * GAS-ICS-Sync issue 118); read as the calendar, it would cancel every bot, and those bots would
+ * not come back with the events (an occurrence that had a bot is not booked again by a batch or
+ * auto-schedule).
+ */
+const EMPTY_FEED_GRACE_MS = 60 * 60_000;
+/**
+ * A feed held at least this many events for its emptying to be doubted: a small calendar whose
+ * last events the owner deleted is usual, and its bots should go at once.
+ */
+const DOUBTED_EMPTYING_FROM_EVENTS = 5;
 
 /** webcal:// is how calendar apps spell an https feed. */
 export function normalizeFeedUrl(url: string): string {
@@ -91,7 +110,17 @@ export class IcsCalendarProvider implements CalendarProvider {
     if (response.status === 304 && previous) {
       return { isFullSync: false, window: null, isUnchanged: true, changes: [], cursor };
     }
-    return fullSync(await this.#parse(response), cursorOf(response));
+    const feed = await this.#parse(response);
+    if (feed.events.length === 0 && previous && (previous.events ?? 0) >= DOUBTED_EMPTYING_FROM_EVENTS) {
+      const now = this.#now();
+      const emptySinceMs = previous.emptySinceMs ?? now;
+      // Not believed yet: the events stay as they are. The previous validators stay too, so
+      // that the next poll reads the feed again rather than being told the empty one is current.
+      if (now - emptySinceMs < EMPTY_FEED_GRACE_MS) {
+        return { isFullSync: false, window: null, isUnchanged: true, changes: [], cursor: JSON.stringify({ ...previous, emptySinceMs } satisfies IcsCursor) };
+      }
+    }
+    return fullSync(feed, cursorOf(response));
   }
 
   async #get(previous: IcsCursor | null): Promise<{ response: HttpResponse }> {
@@ -163,7 +192,7 @@ function fullSync(feed: ParsedFeed, cursor: IcsCursor): FetchResult {
     window: null,
     isUnchanged: false,
     changes: feed.events.map((event) => ({ type: 'upsert' as const, event })),
-    cursor: JSON.stringify(cursor),
+    cursor: JSON.stringify({ ...cursor, events: feed.events.length } satisfies IcsCursor),
   };
 }
 
