@@ -19,6 +19,7 @@ import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
 import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { CapturedLog } from '../support/captured-log.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 
 const MIN = 60_000;
@@ -965,7 +966,7 @@ interface FullEnv extends Env {
 }
 
 /** `withRuntime`: bots are launched on the fake runtime (else there is none, and a launch fails with no_runtime). */
-async function startFullEnv(settings: Record<string, string> = {}, options: { withRuntime?: boolean } = {}): Promise<FullEnv> {
+async function startFullEnv(settings: Record<string, string> = {}, options: { withRuntime?: boolean; log?: CapturedLog } = {}): Promise<FullEnv> {
   const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
   let env: FullEnv;
   const deliver = injectDeliver(() => env);
@@ -991,6 +992,7 @@ async function startFullEnv(settings: Record<string, string> = {}, options: { wi
       MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
       ...settings,
     },
+    ...(options.log ? { overrides: { logger: createLogger('warn', options.log) } } : {}),
   });
   env = {
     rc, clock, runtime, hooks, hooksUrl, ics, google, microsoft,
@@ -3295,6 +3297,30 @@ describe('ICS feed specifics', () => {
     env = await startFullEnv();
   });
   after(async () => env.close());
+
+  test('a time zone the feed names but nobody knows is read as UTC and said in the log, once per read of the feed', async () => {
+    const log = new CapturedLog();
+    const own = await startFullEnv({}, { log });
+    try {
+      const user = await own.rc.newUser();
+      const feed = own.ics.createFeed('Mars office');
+      own.ics.replaceWithRaw(feed, ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'BEGIN:VEVENT', 'UID:olympus@example.com', 'DTSTAMP:20261101T000000Z',
+        'DTSTART;TZID=Mars/Olympus_Mons:20261125T090000', 'DTEND;TZID=Mars/Olympus_Mons:20261125T100000', 'SUMMARY:Base meeting', 'LOCATION:https://zoom.us/j/84444444444', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+      const res = await own.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [event] = await eventsOf(own, user.auth, res.body.calendar_id, Date.parse('2026-11-25T00:00:00Z'), Date.parse('2026-11-26T00:00:00Z'));
+      assert.equal(event?.start_time, '2026-11-25T09:00:00.000Z', 'read as UTC');
+      const warned = () => log.entries<{ msg: string; calendarId?: string; warnings?: string[] }>().filter((l) => l.msg === 'calendar read with warnings');
+      assert.equal(warned().length, 1, JSON.stringify(log.entries().slice(-3)));
+      assert.equal(warned()[0]!.calendarId, res.body.calendar_id);
+      assert.match(warned()[0]!.warnings?.[0] ?? '', /Mars\/Olympus_Mons.*read as UTC/);
+      // Unchanged (a 304): not read again, not said again.
+      await own.rc.request('POST', `/api/v1/calendar/connections/${res.body.calendar_id}/sync`, { auth: user.auth });
+      assert.equal(warned().length, 1);
+    } finally {
+      await own.close();
+    }
+  });
 
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();

@@ -148,6 +148,8 @@ export interface FetchResult {
   changes: ProviderChange[];
   /** Store and pass back next time; opaque outside the adapter. */
   cursor: string | null;
+  /** What the adapter read in a way the owner may not expect (an ICS time zone it does not know, read as UTC); logged. */
+  warnings?: string[];
 }
 
 export interface PushChannel {

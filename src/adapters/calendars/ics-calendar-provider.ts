@@ -193,6 +193,7 @@ function fullSync(feed: ParsedFeed, cursor: IcsCursor): FetchResult {
     isUnchanged: false,
     changes: feed.events.map((event) => ({ type: 'upsert' as const, event })),
     cursor: JSON.stringify({ ...cursor, events: feed.events.length } satisfies IcsCursor),
+    ...(feed.warnings.length > 0 ? { warnings: feed.warnings } : {}),
   };
 }
 
