@@ -738,7 +738,9 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.deepEqual(await botsOf(alice.auth, `${series.id}_20261208T100000Z`), [[res.schedules_created[1].bot_id, 'Scheduled', '2026-12-08T09:57:00.000Z']]);
 
       // Scheduling just the cancelled occurrence is refused.
-      await expectError(await schedule(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' }), 400, 'event_cancelled');
+      const cancelledOccurrence = await schedule(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' });
+      await expectError(cancelledOccurrence, 400, 'event_cancelled');
+      assert.equal(cancelledOccurrence.body.details?.field, 'event_id');
     });
 
     test('messages about one occurrence name the occurrence, not the series: its cancellation, and an occurrence that has ended', async () => {
@@ -839,7 +841,9 @@ describe('POST /calendar/schedule/{event_id}', () => {
 
     test('a cancelled or deleted series is 400 event_cancelled', async () => {
       const cancelled = await weeklySeries(alice.auth, { status: 'cancelled' });
-      await expectError(await schedule(alice.auth, cancelled.id, { deduplication_key: newKey(), bot_config: {} }), 400, 'event_cancelled');
+      const refused = await schedule(alice.auth, cancelled.id, { deduplication_key: newKey(), bot_config: {} });
+      await expectError(refused, 400, 'event_cancelled');
+      assert.deepEqual(refused.body.details, { field: 'event_id' }, 'the field is named, as for event_ended');
       await expectError(await schedule(alice.auth, cancelled.id, { deduplication_key: newKey(), bot_config: {}, schedule_all_occurrences: true }), 400, 'event_cancelled');
       await expectError(await schedule(alice.auth, `${cancelled.id}_20261124T100000Z`, { deduplication_key: newKey(), bot_config: {} }), 400, 'event_cancelled');
       const deleted = await weeklySeries(alice.auth);

@@ -217,7 +217,7 @@ export class BotScheduling implements EventChangeListener {
         return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
       const series = resolved.series;
-      if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`);
+      if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`, { details: { field: 'event_id' } });
       if (request.schedule_all_occurrences === true) {
         return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
       }
@@ -464,7 +464,7 @@ export class BotScheduling implements EventChangeListener {
    * for a single event), exactly as if the client had sent it.
    */
   async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, givenKey: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
-    if (target.isCancelled) throw new ApiError('event_cancelled', `Event ${eventId} is cancelled or deleted`);
+    if (target.isCancelled) throw new ApiError('event_cancelled', `Event ${eventId} is cancelled or deleted`, { details: { field: 'event_id' } });
     let meeting = target.meeting;
     if (config.meeting_url !== undefined) {
       meeting = parseMeetingLink(config.meeting_url);
