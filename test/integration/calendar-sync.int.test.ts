@@ -9,7 +9,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
-import { FakeIcsServer } from '../support/fake-ics.ts';
+import { FakeIcsServer, type IcsEvent } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
@@ -3297,6 +3297,45 @@ describe('ICS feed specifics', () => {
     env = await startFullEnv();
   });
   after(async () => env.close());
+
+  test('an occurrence the calendar cancels and then restores gets its batch bot back; one the client unscheduled does not', async () => {
+    const user = await env.rc.newUser();
+    const feed = env.ics.createFeed('Restores');
+    const first = env.clock.now() + DAY;
+    const uid = `${randomUUID()}@fake`;
+    const weekly: IcsEvent = { uid, summary: 'Weekly sync', startMs: first, endMs: first + HOUR, location: meetingUrl(), rrule: 'FREQ=WEEKLY;COUNT=4' };
+    env.ics.edit(feed, (events) => events.push(weekly));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const occurrences = async () => (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 4 * 7 * DAY)).map((e) => ({ start: e.start_time, status: e.status, bots: e.bots.map((b) => b.id) }));
+    const seriesId = (await eventsOf(env, user.auth, calendarId, first - HOUR, first + HOUR))[0]!.recurring_event_id!;
+    const batch = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: 'restores', bot_config: { bot_name: 'Scribe' }, schedule_all_occurrences: true, occurrence_limit: 4 } });
+    assert.equal(batch.status, 200, JSON.stringify(batch.body));
+    const before = await occurrences();
+    assert.ok(before.every((o) => o.bots.length === 1), JSON.stringify(before));
+    const sync = () => env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+
+    // The organizer cancels the second occurrence, and the client unschedules the third.
+    env.clock.advance(MIN);
+    env.ics.edit(feed, (events) => events.push({ ...weekly, rrule: undefined, recurrenceIdMs: first + 7 * DAY, startMs: first + 7 * DAY, endMs: first + 7 * DAY + HOUR, status: 'CANCELLED', sequence: 1 }));
+    await sync();
+    assert.equal((await bot(env, user.auth, before[1]!.bots[0]!)).status, 'Cancelled');
+    const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled/${before[2]!.bots[0]}`, { auth: user.auth });
+    assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
+
+    // The organizer restores it: the batch books it again, under the key it had; the third stays without a bot.
+    env.clock.advance(MIN);
+    env.ics.edit(feed, (events) => events.splice(1));
+    await sync();
+    const after = await occurrences();
+    assert.equal(after[1]!.bots.length, 1, JSON.stringify(after));
+    assert.notEqual(after[1]!.bots[0], before[1]!.bots[0], 'a new bot (the cancelled one stays cancelled)');
+    const restored = (await env.rc.request('GET', `/api/v1/bots/${after[1]!.bots[0]}`, { auth: user.auth })).body;
+    assert.match(restored.deduplication_key, /^restores@/);
+    assert.deepEqual(after[2]!.bots, [], 'what the client unscheduled stays unscheduled');
+    assert.deepEqual([after[0]!.bots, after[3]!.bots], [before[0]!.bots, before[3]!.bots]);
+  });
 
   test('a time zone the feed names but nobody knows is read as UTC and said in the log, once per read of the feed', async () => {
     const log = new CapturedLog();

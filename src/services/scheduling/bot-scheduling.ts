@@ -653,7 +653,10 @@ export class BotScheduling implements EventChangeListener {
       // declines later (a bot booked by the client stays: it asked for that meeting).
       const isDeclined = target !== null && isDeclinedTarget(target) && await isTakeBackable(trx, bot);
       if (!target || target.isCancelled || target.endMs <= now || reason !== 'updated' || isDeclined) {
-        await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : null);
+        // Gone from the calendar (cancelled, deleted, an occurrence no longer in the series): if it
+        // comes back, a series' batch or auto-schedule books it again (the client ended nothing).
+        const isGoneFromCalendar = reason === 'deleted' || !target || target.isCancelled;
+        await bots.endLink(trx, link.id, now, isDeclined ? 'declined' : isGoneFromCalendar ? 'calendar_cancelled' : null);
         holders.delete(link.occurrence_key);
         const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? (link.occurrence_key === '' ? `Event ${eventId} was cancelled` : `The occurrence ${link.occurrence_key} of series ${eventId} was cancelled`) : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
         // A disconnect says nothing about the meeting itself: a bot already in it stays.
