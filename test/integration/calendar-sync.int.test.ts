@@ -3214,6 +3214,13 @@ describe('schedule_all_occurrences top-ups, with keys derived from the meeting',
     const split = await booked.sync();
     const continuationEventId = split[2]!.recurring_event_id!;
     assert.notEqual(continuationEventId, booked.seriesEventId);
+    // The batch sent again on the continuation updates the bots carried there (they keep the keys
+    // of the occurrences they were booked for), rather than being refused as under another key.
+    const carried = split.slice(2).map((o) => o.bots.map((b) => b.id));
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${continuationEventId}`, { auth: booked.user.auth, body: { deduplication_key: 'carried', bot_config: { bot_name: 'Scribe' }, schedule_all_occurrences: true, occurrence_limit: 2 } });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual(again.body.failed_occurrences ?? [], [], JSON.stringify(again.body));
+    assert.deepEqual((await booked.sync()).slice(2).map((o) => o.bots.map((b) => b.id)), carried, 'the same bots');
     // An occurrence added to the continuation, between its two.
     const extra = booked.first + 17 * DAY + HOUR;
     env.google.patchEvent(booked.account, booked.account, continuationId, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2', `RDATE:${basicUtc(extra)}`] });

@@ -375,7 +375,7 @@ export class BotScheduling implements EventChangeListener {
     // Each occurrence gets its own bot: the key is made unique per occurrence.
     return this.#bookBatch(trx, userId, { seriesId: series.id, eventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
       startMs: occurrence.originalStartMs,
-      book: () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), chainKey(key, occurrence.key), config, now),
+      book: async () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), await batchKeyOf(trx, series.id, occurrence.key, key), config, now),
     })), now);
   }
 
@@ -937,6 +937,19 @@ function customAttributesFor(config: AppliedBotConfig, key: string, target: Sche
 /** The key of one occurrence's bot in a batch or a chain: the series key plus the occurrence; null stays null (derived per occurrence). */
 function chainKey(seriesKey: string | null, occurrenceKey: string): string | null {
   return seriesKey === null ? null : occurrenceDeduplicationKey(seriesKey, occurrenceKey);
+}
+
+/**
+ * The key a batch books an occurrence under: `<key>@<occurrence>`, or the key of this batch's bot
+ * that holds the occurrence already under another occurrence's name (a bot carried into a split's
+ * continuation keeps the key of the occurrence it was booked for): the batch sent again updates
+ * that bot rather than being refused for a bot "under another key" that is its own.
+ */
+async function batchKeyOf(trx: Transaction<Schema>, seriesId: string, occurrenceKey: string, seriesKey: string | null): Promise<string | null> {
+  const own = chainKey(seriesKey, occurrenceKey);
+  if (seriesKey === null) return own;
+  const held = await bots.findLiveLink(trx, seriesId, occurrenceKey);
+  return held && held.deduplication_key !== own && held.deduplication_key.startsWith(occurrenceDeduplicationKey(seriesKey, '')) ? held.deduplication_key : own;
 }
 
 /**
