@@ -3701,6 +3701,11 @@ describe('without an encryption key, and with the outbound guard on', () => {
         assert.equal(res.status, 400, url);
         assert.equal(res.body.code, 'calendar_url_not_allowed', url);
       }
+      // Missing, empty or not a string: a validation error naming the field, as for any field.
+      for (const body of [{}, { ics_url: '' }, { ics_url: 42 }]) {
+        const res = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body });
+        assert.deepEqual([res.status, res.body.code, res.body.details?.field], [400, 'validation_error', 'ics_url'], JSON.stringify(res.body));
+      }
       const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
       assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: null, rules: { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include' } });
     } finally {

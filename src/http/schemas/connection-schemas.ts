@@ -18,7 +18,7 @@ const CalendarIds = Type.Optional(Type.Union([
 }));
 
 export const IcsConnectBody = Type.Object({
-  ics_url: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'calendar_url_not_allowed', description: 'https:// or webcal:// iCalendar feed URL (stored encrypted when a key is configured, shown redacted)' }),
+  ics_url: Type.String({ minLength: 1, maxLength: 4096, description: 'https:// or webcal:// iCalendar feed URL (stored encrypted when a key is configured, shown redacted)' }),
   callback_url: CallbackUrl,
 }, { additionalProperties: true });
 
