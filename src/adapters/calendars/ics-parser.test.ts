@@ -309,3 +309,19 @@ test('time zones: a VTIMEZONE whose rules are not time-zone rules is not compare
   const many = parseIcs(feed(...body), { nowMs: NOW });
   assert.deepEqual(many.events.map((e) => e.timeZone), [...new Array<string>(16).fill('America/New_York'), 'UTC', 'UTC']);
 });
+
+test('time zones: a customized definition whose transitions fall at another hour of the same nights is the zone whose days agree', () => {
+  // Outlook's "Customized Time Zone": UK offsets, but the autumn change written at 03:00 local
+  // (Europe/London changes at 02:00). Its summer meetings are BST, not UTC.
+  const customized = [
+    'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+    'BEGIN:STANDARD', 'DTSTART:16010101T030000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0000', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T010000', 'TZOFFSETFROM:+0000', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3', 'END:DAYLIGHT',
+    'END:VTIMEZONE',
+  ];
+  const summer = ['BEGIN:VEVENT', 'UID:summer', 'DTSTART;TZID=Customized Time Zone:20270615T090000', 'DTEND;TZID=Customized Time Zone:20270615T100000', 'END:VEVENT'];
+  const { events, warnings } = parseIcs(feed(...customized, ...summer), { nowMs: NOW });
+  assert.deepEqual(warnings, []);
+  assert.equal(events[0]!.timeZone, 'Europe/London');
+  assert.equal(new Date(events[0]!.startMs!).toISOString(), '2027-06-15T08:00:00.000Z');
+});

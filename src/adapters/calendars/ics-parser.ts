@@ -768,14 +768,23 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   }
   if (!observances || observances.length === 0) return null;
   const defined = new DefinedOffsets(observances, now - 800 * 86_400_000, now + 740 * 86_400_000);
-  const samples: number[] = [];
-  for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
-  // Around each transition too, so that zones which switch on different weekends are told apart.
-  for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - 3_600_000, onset + 3_600_000);
-  const expected = samples.map((s) => defined.at(s));
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
   const familiar = new Set([...(preferred === null ? [] : [preferred]), ...familiarZones()]);
   const candidates = [...familiar, ...Intl.supportedValuesOf('timeZone').filter((z) => !familiar.has(z))];
+  // Sampled an hour either side of each transition, so that zones which switch on different
+  // weekends, or at different hours, are told apart. Failing that, a day and a half either side:
+  // Outlook's "Customized Time Zone" definitions can put a transition at another hour of the same
+  // night than the place's zone does (03:00 for 02:00); the zone whose days agree is the one
+  // meant, and only times inside that night can differ.
+  return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
+}
+
+/** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
+function zoneMatching(defined: DefinedOffsets, now: number, candidates: readonly string[], marginMs: number): string | null {
+  const samples: number[] = [];
+  for (let month = -12; month <= 24; month++) samples.push(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + month, 15, 12));
+  for (const onset of defined.onsetsWithin(now - 366 * 86_400_000, now + 2 * 366 * 86_400_000)) samples.push(onset - marginMs, onset + marginMs);
+  const expected = samples.map((s) => defined.at(s));
   const first = samples[0]!;
   for (const zone of candidates) {
     try {
