@@ -70,8 +70,12 @@ interface ReplaceOptions {
 
 type Settle =
   | { kind: 'done' }
-  /** isTimer: waiting for a time chosen here, not a backoff; a new change for the bot brings it forward. */
-  | { kind: 'retry'; atMs: number; error: string; isTimer?: boolean }
+  /**
+   * isTimer: waiting for a time chosen here, not a backoff; a new change for the bot brings it
+   * forward. isWaiting: asked again later because the moment has not come (a bot not in its call
+   * yet), not because something failed.
+   */
+  | { kind: 'retry'; atMs: number; error: string; isTimer?: boolean; isWaiting?: boolean }
   | { kind: 'failed'; error: string };
 
 const DONE: Settle = { kind: 'done' };
@@ -125,6 +129,8 @@ export class ProviderCommandSender {
   async #send(row: commands.RuntimeCommandRow): Promise<void> {
     const { database, clock, logger } = this.#o;
     let settle: Settle;
+    /** Logged in full already (an internal error): not noted again as a failure. */
+    let isLogged = false;
     try {
       settle = row.action === PROVIDER_SYNC
         ? await this.#sync(row, JSON.parse(row.payload) as ProviderSyncPayload)
@@ -134,9 +140,10 @@ export class ProviderCommandSender {
       if (database.health.observe(error)) return;
       // Anything else is retried with backoff rather than at every pass.
       logger.error({ err: error, botId: row.bot_id, action: row.action }, 'provider command failed');
+      isLogged = true;
       settle = { kind: 'retry', atMs: clock.now() + launchRetryDelayMs(row.attempts), error: `internal error: ${(error as Error).message}` };
     }
-    if (settle.kind === 'failed' || (settle.kind === 'retry' && settle.isTimer !== true)) {
+    if (!isLogged && (settle.kind === 'failed' || (settle.kind === 'retry' && settle.isTimer !== true && settle.isWaiting !== true))) {
       this.#failures.note({ botId: row.bot_id, action: row.action, attempt: row.attempts, outcome: settle.kind === 'failed' ? 'given up' : 'retried', reason: settle.error });
     }
     const now = clock.now();
@@ -535,7 +542,7 @@ export class ProviderCommandSender {
     // Not in a call yet (it is on its way, or waits for its join time): ask again once it may be.
     const now = clock.now();
     if (now >= payload.join_at_ms + RETIRE_WINDOW_MS) return this.#giveUpRemoval(payload, `it was never found in a call: ${left.message}`);
-    return { kind: 'retry', atMs: Math.max(now + LEAVE_RETRY_MS, Math.min(payload.join_at_ms, now + RETIRE_WINDOW_MS)), error: left.message };
+    return { kind: 'retry', atMs: Math.max(now + LEAVE_RETRY_MS, Math.min(payload.join_at_ms, now + RETIRE_WINDOW_MS)), error: left.message, isWaiting: true };
   }
 
   async #giveUpRemoval(payload: ProviderRetirePayload, message: string): Promise<Settle> {

@@ -583,6 +583,16 @@ describe('POST /calendar/schedule/{event_id}', () => {
       });
     }
 
+    test('a batch does not take over a bot the client booked on an occurrence under "<key>@something"', async () => {
+      const series = await weeklySeries(alice.auth);
+      const key = newKey();
+      const vip = await scheduleOk(alice.auth, `${series.id}_20261124T100000Z`, { deduplication_key: `${key}@vip`, bot_config: { bot_name: 'VIP recorder' } });
+      const batch = await scheduleOk(alice.auth, series.id, { deduplication_key: key, bot_config: { bot_name: 'Batch' }, schedule_all_occurrences: true, occurrence_limit: 3 });
+      assert.deepEqual(batch.failed_occurrences.map((f: { code: string }) => f.code), ['event_already_scheduled'], JSON.stringify(batch));
+      const kept = (await rc.request('GET', `/api/v1/bots/${vip.bot_id}`, { auth: alice.auth })).body;
+      assert.equal(kept.bot_config.bot_name, 'VIP recorder');
+    });
+
     test('without options the next occurrence that has not ended is scheduled', async () => {
       const series = await weeklySeries(alice.auth);
       const res = await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {} });
@@ -827,7 +837,7 @@ describe('POST /calendar/schedule/{event_id}', () => {
     test('a date of a series that meets several times that day names the first occurrence still to come', async () => {
       // Hourly from 09:00 UTC, half an hour each; it is 12:00: 09:00-11:00 have ended, 12:00 is under way.
       const hourly = await createEvent(alice.auth, {
-        start_time: '2026-11-20T09:00:00Z', end_time: '2026-11-20T09:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=HOURLY;COUNT=6'],
+        start_time: '2026-11-20T09:00:00Z', end_time: '2026-11-20T09:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=HOURLY;BYHOUR=9,10,11,12,13,14;COUNT=12'],
         location: `https://zoom.us/j/${zoomNumber()}`,
       });
       const today = await scheduleOk(alice.auth, hourly.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-20' });
@@ -837,6 +847,22 @@ describe('POST /calendar/schedule/{event_id}', () => {
       // The next one of the day, once that one is booked: asked by its instant.
       const next = await scheduleOk(alice.auth, hourly.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-20T13:00:00Z' });
       assert.equal(next.scheduled_time, '2026-11-20T12:57:00.000Z');
+      // The same request sent again under its key after "its" occurrence ended keeps to that
+      // occurrence (refused as ended), rather than moving its bot to the day's next one.
+      const key = newKey();
+      const booked = await scheduleOk(alice.auth, hourly.id, { deduplication_key: key, bot_config: {}, occurrence_date: '2026-11-21' });
+      assert.equal(booked.occurrence_date, '2026-11-21T09:00:00.000Z');
+      clock.set(Date.parse('2026-11-21T09:40:00Z'));
+      try {
+        await expectError(await schedule(alice.auth, hourly.id, { deduplication_key: key, bot_config: {}, occurrence_date: '2026-11-21' }), 400, 'event_ended');
+        const bot = (await rc.request('GET', `/api/v1/bots/${booked.bot_id}`, { auth: alice.auth })).body;
+        assert.deepEqual(bot.events.filter((e: { is_linked: boolean }) => e.is_linked).map((e: { start_time: string }) => e.start_time), ['2026-11-21T09:00:00.000Z'], 'still only its own occurrence');
+        // Another key is told of the day's next occurrence still to come.
+        const other = await scheduleOk(alice.auth, hourly.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-11-21' });
+        assert.equal(other.occurrence_date, '2026-11-21T10:00:00.000Z');
+      } finally {
+        clock.set(NOW);
+      }
     });
 
     test('a cancelled or deleted series is 400 event_cancelled', async () => {
@@ -919,6 +945,12 @@ describe('POST /calendar/schedule/{event_id}', () => {
       const bot = (await rc.request('GET', `/api/v1/bots/${res.bot_id}`, { auth: alice.auth })).body;
       assert.equal(bot.bot_config.join_at, iso(start + 2 * 3_600_000 - 10 * 60_000), 'the configuration shows the pin where it is');
       assert.ok(bot.decisions.some((d: { kind: string; reason: string }) => d.kind === 'rescheduled' && /pinned join time moves with the meeting/.test(d.reason)));
+      // Moved and given another link in one change: the pin follows the start all the same.
+      const otherLink = `https://zoom.us/j/${zoomNumber()}`;
+      await rc.request('PATCH', `${EVENTS}/${event.id}`, { auth: alice.auth, body: { start_time: iso(start + 26 * 3_600_000), end_time: iso(start + 27 * 3_600_000), location: otherLink } });
+      const relinked = (await rc.request('GET', `/api/v1/bots/${res.bot_id}`, { auth: alice.auth })).body;
+      assert.equal(relinked.meeting_url, otherLink);
+      assert.equal(relinked.scheduled_join_time ?? relinked.scheduled_time, iso(start + 26 * 3_600_000 - 10 * 60_000));
     });
 
     test('cancelling the event cancels the bot', async () => {

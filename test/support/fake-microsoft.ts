@@ -143,6 +143,8 @@ export class FakeMicrosoftGraph {
   loopDeltaFromPage: number | null = null;
   /** Non-delta calendarView listings begun (GET .../calendarView, first pages). */
   viewListings = 0;
+  /** Called before each calendarView page is made, with its $skip: a test changes the calendar between two page reads. */
+  beforeViewPage: ((skip: number) => void) | null = null;
   readonly #accounts = new Map<string, Account>();
   readonly #accessTokens = new Map<string, { email: string; expiresAt: number }>();
   readonly #deltaTokens = new Map<string, DeltaState>();
@@ -511,6 +513,7 @@ export class FakeMicrosoftGraph {
       const fromMs = Date.parse(url.searchParams.get('startDateTime') ?? '');
       const toMs = Date.parse(url.searchParams.get('endDateTime') ?? '');
       if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
+      this.beforeViewPage?.(Number(url.searchParams.get('$skip') ?? 0));
       const all = [...this.#view(account, calendarId, fromMs, toMs, true).values()]
         .filter((item) => item.type !== 'seriesMaster')
         .map((item) => (item.type === 'occurrence' ? this.#findEvent(account, calendarId, item.id as string)! : item));

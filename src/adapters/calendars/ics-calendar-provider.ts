@@ -106,7 +106,9 @@ export class IcsCalendarProvider implements CalendarProvider {
     this.#justRead = null;
     if (justRead && cursor === null) return fullSync(justRead.feed, justRead.cursor);
     const previous = cursor ? (JSON.parse(cursor) as IcsCursor) : null;
-    const { response } = await this.#get(previous);
+    // A cursor from before event counts were kept is read without its validators once, so that
+    // the count is known before the feed can come back empty (see EMPTY_FEED_GRACE_MS).
+    const { response } = await this.#get(previous?.events === undefined ? null : previous);
     if (response.status === 304 && previous) {
       return { isFullSync: false, window: null, isUnchanged: true, changes: [], cursor };
     }

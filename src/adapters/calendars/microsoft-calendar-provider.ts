@@ -203,25 +203,40 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * looked up as for a delta round.
    */
   async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number): Promise<FetchResult> {
+    // Pages follow one another by position ($skip): an event deleted or added while they are read
+    // shifts the later ones, and one can be missed. Missed from a full sync, its bot would be
+    // cancelled. So a listing of several pages is read twice, and counts as the whole calendar only
+    // when both reads list the same events; otherwise its events are taken in, but nothing is
+    // removed until a read agrees with itself (the next sync's, most likely).
+    const first = await this.#readView(calendarId, window);
+    const second = first.pages > 1 ? await this.#readView(calendarId, window) : first;
+    const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
+    const isWhole = first === second || ids(first) === ids(second);
+    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window);
+    return {
+      isFullSync: isWhole,
+      window,
+      completeSeries: isWhole ? completeSeries : [],
+      isUnchanged: false,
+      changes: isWhole ? changes : changes.filter((c) => c.type === 'upsert'),
+      cursor: JSON.stringify({ deltaLink: null, fromMs: window.fromMs, toMs: window.toMs, deltaLoopedAtMs } satisfies DeltaCursor),
+    };
+  }
+
+  /** One read of a window's calendarView, every page. */
+  async #readView(calendarId: string, window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; pages: number }> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
     const items: GraphEvent[] = [];
     let url: string | undefined = `${this.#calendarPath(calendarId)}/calendarView?${query}`;
-    for (let pages = 0; url; pages++) {
+    let pages = 0;
+    for (; url; pages++) {
       checkSyncSize(items.length, pages);
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` });
       const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView');
       items.push(...(page.value ?? []));
       url = page['@odata.nextLink'];
     }
-    const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
-    return {
-      isFullSync: true,
-      window,
-      completeSeries,
-      isUnchanged: false,
-      changes,
-      cursor: JSON.stringify({ deltaLink: null, fromMs: window.fromMs, toMs: window.toMs, deltaLoopedAtMs } satisfies DeltaCursor),
-    };
+    return { items, pages };
   }
 
   /**

@@ -222,7 +222,7 @@ export class BotScheduling implements EventChangeListener {
         return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
       }
       const occurrence = occurrenceDate !== undefined
-        ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, now)
+        ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, isChain ? null : key, now)
         : (isChain ? await this.#chainPosition(trx, userId, series, now) : null) ?? await this.#nextOccurrence(trx, userId, series, now);
       const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
@@ -317,7 +317,13 @@ export class BotScheduling implements EventChangeListener {
     return locked;
   }
 
-  async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string, now: number): Promise<EffectiveOccurrence> {
+  /**
+   * The occurrence occurrence_date names. A date picks by the clock (the day's first occurrence
+   * still to come), so the same request sent again under the same key keeps to the occurrence
+   * that key's live bot was booked for on that day: a retry after that one has begun would
+   * otherwise name the next one, and move the bot in the meeting there.
+   */
+  async #occurrenceOnDate(trx: Transaction<Schema>, userId: string, series: EventRow, occurrenceDate: string, key: string | null, now: number): Promise<EffectiveOccurrence> {
     const instant = parseInstant(occurrenceDate);
     let found: EffectiveOccurrence | null = null;
     if (instant !== null) {
@@ -327,7 +333,11 @@ export class BotScheduling implements EventChangeListener {
       // Past the date's end in any time zone, and past every override that could be moved onto it.
       const pastTheDateMs = Date.parse(`${occurrenceDate}T00:00:00Z`) + 2 * DAY_MS;
       await view.walkUntil(Math.max(pastTheDateMs, view.lastOverriddenStartMs + 1), new EventLoopPacer());
-      found = view.onLocalDate(occurrenceDate, now);
+      const booked = key === null ? undefined : await bots.findLiveBotByKey(trx, this.#database.engine, userId, key);
+      const bookedOnDate = booked === undefined ? [] : (await bots.listLiveLinksOfBot(trx, booked.id))
+        .filter((l) => l.event_id === series.id).map((l) => parseOccurrenceKey(l.occurrence_key)).filter((ms): ms is number => ms !== null)
+        .map((ms) => view.find(ms)).filter((o): o is EffectiveOccurrence => o !== null && o !== undefined && view.localDateOf(o.startMs) === occurrenceDate);
+      found = bookedOnDate[0] ?? view.onLocalDate(occurrenceDate, now);
     }
     if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: series ${series.id} has no occurrence at ${occurrenceDate}`, { details: { field: 'occurrence_date' } });
     return found;
@@ -416,7 +426,16 @@ export class BotScheduling implements EventChangeListener {
     let instance = named;
     if (options.occurrenceDate !== undefined) {
       const instant = parseInstant(options.occurrenceDate);
-      const found = findInstanceOn(await listSeriesInstances(trx, userId, series), instant !== null ? { instantMs: instant } : { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC', now);
+      let instances = await listSeriesInstances(trx, userId, series);
+      // Sent again under its key: the day's instance that key's live bot was booked for, as for a
+      // series row's occurrence (#occurrenceOnDate), not the next one once that one has begun.
+      const booked = instant === null && key !== null && options.chainSeriesId === null ? await bots.findLiveBotByKey(trx, this.#database.engine, userId, key) : undefined;
+      if (booked) {
+        const linked = new Set((await bots.listLiveLinksOfBot(trx, booked.id)).map((l) => l.event_id));
+        const own = instances.filter((i) => linked.has(i.id));
+        if (findInstanceOn(own, { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC', now)) instances = own;
+      }
+      const found = findInstanceOn(instances, instant !== null ? { instantMs: instant } : { isoDate: options.occurrenceDate }, named.timezone ?? 'UTC', now);
       if (!found) throw new ApiError('occurrence_not_found', `occurrence_date: the series of event ${eventId} has no occurrence at ${options.occurrenceDate}`, { details: { field: 'occurrence_date' } });
       instance = (await lockEvent(trx, this.#database.engine, userId, found.id))!;
     }
@@ -640,6 +659,10 @@ export class BotScheduling implements EventChangeListener {
     const touchedBots = new Set<string>();
     /** The starts links had before this change moved them, by bot and link (a pinned join time moves as far). */
     const movedFrom = new Map<string, Map<number, number>>();
+    const noteMove = (botId: string, link: BotEventRow) => {
+      if (!movedFrom.has(botId)) movedFrom.set(botId, new Map());
+      if (!movedFrom.get(botId)!.has(link.id)) movedFrom.get(botId)!.set(link.id, link.start_ms);
+    };
     // The owner's answer, read once per event (raw can be 64 KB): an occurrence's own answer wins.
     const eventAnswer = event ? ownerAnswerOf(event.raw) : null;
     const isDeclinedTarget = (target: ScheduleTarget): boolean =>
@@ -675,13 +698,14 @@ export class BotScheduling implements EventChangeListener {
         continue;
       }
       if (config.meeting_url === undefined && target.meeting && target.meeting.identity !== bot.meeting_identity) {
+        // The start may move with the link (a pinned join time follows it: #recomputeBot).
+        if (link.start_ms !== target.startMs) noteMove(bot.id, link);
         if (await this.#followMeetingChange(trx, bot, link, target, now)) holders.delete(link.occurrence_key);
         touchedBots.add(bot.id);
         continue;
       }
       if (link.start_ms !== target.startMs || link.end_ms !== target.endMs || link.occurrence_key !== target.occurrenceKey) {
-        if (!movedFrom.has(bot.id)) movedFrom.set(bot.id, new Map());
-        if (!movedFrom.get(bot.id)!.has(link.id)) movedFrom.get(bot.id)!.set(link.id, link.start_ms);
+        noteMove(bot.id, link);
         await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, occurrence_key: target.occurrenceKey, updated_at: now }).where('id', '=', link.id).execute();
         if (link.occurrence_key !== target.occurrenceKey) {
           holders.delete(link.occurrence_key);
@@ -949,7 +973,11 @@ async function batchKeyOf(trx: Transaction<Schema>, seriesId: string, occurrence
   const own = chainKey(seriesKey, occurrenceKey);
   if (seriesKey === null) return own;
   const held = await bots.findLiveLink(trx, seriesId, occurrenceKey);
-  return held && held.deduplication_key !== own && held.deduplication_key.startsWith(occurrenceDeduplicationKey(seriesKey, '')) ? held.deduplication_key : own;
+  const prefix = occurrenceDeduplicationKey(seriesKey, '');
+  // Only a key this batch would have given (its key, then an occurrence's original start): not a
+  // bot the client booked under "<key>@anything", nor another batch's ("<key>@x@<occurrence>").
+  const isBatchKey = held !== undefined && held.deduplication_key.startsWith(prefix) && parseOccurrenceKey(held.deduplication_key.slice(prefix.length)) !== null;
+  return isBatchKey && held.deduplication_key !== own ? held.deduplication_key : own;
 }
 
 /**

@@ -135,7 +135,8 @@ export class UpcomingBots {
   async #failingLaunches(botIds: string[]): Promise<Map<string, LaunchFailing>> {
     if (botIds.length === 0) return new Map();
     const rows = await this.#db.selectFrom('schedules').select(['bot_id', 'attempts', 'last_error', 'due_at_ms'])
-      .where('bot_id', 'in', botIds).where('state', '=', 'pending').where('last_error', 'is not', null).execute();
+            // While its next attempt is claimed or under way too: the last one still failed.
+      .where('bot_id', 'in', botIds).where('state', 'in', ['pending', 'claimed', 'launching']).where('last_error', 'is not', null).execute();
     return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms) }]));
   }
 
