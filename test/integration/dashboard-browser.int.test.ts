@@ -703,6 +703,49 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();
   });
 
+  /** A bot of alice's that the fake runtime took, once it is Joining (it joins in about three seconds). */
+  async function launchedBot(title: string, key: string, botName: string): Promise<string> {
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, title, Date.now() + 10 * 60_000, 15), key, { bot_name: botName, join_at: new Date(Date.now() + 3000).toISOString() });
+    for (const deadline = Date.now() + LIVE_TIMEOUT_MS; await statusOf(botId) !== 'Joining';) {
+      assert.ok(Date.now() < deadline, `${title}: its bot was launched`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return botId;
+  }
+
+  /** Reports a status for a launched bot, as its runtime does. */
+  async function report(botId: string, status: string): Promise<void> {
+    const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    const answer = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status } });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  }
+
+  test('a bot that is recording is live everywhere: Events offers no second bot, and Upcoming filters by Recording and Leaving', async () => {
+    const botId = await launchedBot('Recorded demo', 'recorded-demo', 'Recorder');
+    await report(botId, 'Recording');
+    await page.goto(`${base}/dashboard/events`);
+    const row = page.locator('tr').filter({ hasText: 'Recorded demo' });
+    await row.locator('.badge[data-status="Recording"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await row.getByRole('button', { name: 'Schedule a bot for Recorded demo' }).count(), 0, 'no Schedule bot beside a bot that is recording');
+    assert.equal(await row.getByRole('button', { name: 'Unschedule Recorded demo' }).isDisabled(), true, 'a bot in its meeting is not unscheduled from here');
+
+    await page.goto(`${base}/dashboard`);
+    const statusFilter = page.getByLabel('Status');
+    await statusFilter.waitFor();
+    assert.deepEqual(await statusFilter.locator('option').allInnerTexts(), ['Any', 'Scheduled', 'Joining', 'In waiting room', 'In meeting', 'Recording', 'Leaving']);
+    await statusFilter.selectOption('Recording');
+    // Only that bot, once the filtered list replaced the whole one.
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(selector: string): { length: number } } })
+      .document.querySelectorAll('table[aria-labelledby="list-title"] tbody tr').length === 1);
+    await page.locator(`tr[data-bot-id="${botId}"]`).waitFor();
+    // Nothing is leaving yet; once the bot leaves, the Leaving list shows it by itself.
+    await statusFilter.selectOption('Leaving');
+    await page.getByText('No bots match these filters.').waitFor();
+    await report(botId, 'Leaving');
+    await page.locator(`tr[data-bot-id="${botId}"] .badge[data-status="Leaving"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await report(botId, 'Done');
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

@@ -11,8 +11,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { Pager, usePager, type PagerState } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
-
-const LIVE = new Set(['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting']);
+import { isLiveStatus } from '../live-statuses.ts';
 
 function dateInput(offsetDays: number): string {
   const date = new Date(Date.now() + offsetDays * 86_400_000);
@@ -178,8 +177,8 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                 </thead>
                 <tbody>
                   {events.data.results.map((event) => {
-                    const bot = event.bots.find((b) => LIVE.has(b.status)) ?? event.bots.at(-1);
-                    const hasLiveBot = bot !== undefined && LIVE.has(bot.status);
+                    const bot = event.bots.find((b) => isLiveStatus(b.status)) ?? event.bots.at(-1);
+                    const hasLiveBot = bot !== undefined && isLiveStatus(bot.status);
                     const whyNot = whyNotSchedulable(event, now);
                     const whyNotId = `why-not-${event.id}`;
                     return (

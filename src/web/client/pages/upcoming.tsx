@@ -11,9 +11,9 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
+import { LIVE_STATUSES } from '../live-statuses.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
-const STATUSES = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting'];
 const PAGE_SIZE = 25;
 
 export function meetingTitle(bot: Pick<UpcomingBot, 'events' | 'meeting_url'>): string {
@@ -77,7 +77,7 @@ export function UpcomingPage() {
               <span>Status</span>
               <select value={status} onChange={(e) => { setStatus(e.currentTarget.value); pager.reset(); }}>
                 <option value="">Any</option>
-                {STATUSES.map((s) => <option key={s} value={s}>{statusWords(s)}</option>)}
+                {LIVE_STATUSES.map((s) => <option key={s} value={s}>{statusWords(s)}</option>)}
               </select>
             </label>
             <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => { setCalendarId(id); pager.reset(); }} />
