@@ -56,7 +56,11 @@ export function withLocalTimes(text: string): string {
   });
 }
 
-/** "in 5 minutes", "2 hours ago". */
+/**
+ * "in 5 minutes", "2 hours ago", "tomorrow", "in 3 days". A day or more away is counted in
+ * calendar days of the browser's zone: 30 hours from 10 PM is the day after tomorrow, which a
+ * count of 24-hour periods would call "tomorrow".
+ */
 export function formatRelative(iso: string | null | undefined, nowMs = Date.now()): string {
   if (!iso) return '';
   const seconds = Math.round((Date.parse(iso) - nowMs) / 1000);
@@ -64,7 +68,7 @@ export function formatRelative(iso: string | null | undefined, nowMs = Date.now(
   if (abs < 60) return relative.format(seconds, 'second');
   if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
   if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
-  return relative.format(Math.round(seconds / 86_400), 'day');
+  return relative.format(daysAway(iso, nowMs), 'day');
 }
 
 const STATUS_WORDS: Record<string, string> = {

@@ -1,0 +1,41 @@
+// Times in words: the unit tests run under two process time zones (UTC and Los Angeles), the
+// browser's zone here being the process's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatRelative } from './format.ts';
+
+const HOUR_MS = 3_600_000;
+const words = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+/** A local time in December 2026 (no change of clocks in either zone). */
+const at = (day: number, hour: number, minute = 0) => new Date(2026, 11, day, hour, minute).getTime();
+const iso = (ms: number) => new Date(ms).toISOString();
+
+test('a day or more away is counted in calendar days of the local zone, not in 24-hour periods', () => {
+  // 30 hours after 22:00 is 04:00 two days later: the day after tomorrow, not "tomorrow".
+  assert.equal(formatRelative(iso(at(4, 22) + 30 * HOUR_MS), at(4, 22)), words.format(2, 'day'));
+  // 25 hours after 23:00 is midnight two days later.
+  assert.equal(formatRelative(iso(at(4, 23) + 25 * HOUR_MS), at(4, 23)), words.format(2, 'day'));
+  // 40 hours after 01:00 is 17:00 the next day: tomorrow, not "in 2 days".
+  assert.equal(formatRelative(iso(at(4, 1) + 40 * HOUR_MS), at(4, 1)), words.format(1, 'day'));
+  // Back in time the same: 30 hours before 02:00 is 20:00 two days earlier.
+  assert.equal(formatRelative(iso(at(4, 2) - 30 * HOUR_MS), at(4, 2)), words.format(-2, 'day'));
+  assert.equal(formatRelative(iso(at(4, 23) - 40 * HOUR_MS), at(4, 23)), words.format(-1, 'day'));
+  assert.equal(formatRelative(iso(at(4, 12) + 7 * 24 * HOUR_MS), at(4, 12)), words.format(7, 'day'));
+});
+
+test('across a change of clocks the calendar day still counts', () => {
+  // Los Angeles turns its clocks back at 02:00 on 1 November 2026 (a 25-hour day); UTC does not.
+  const from = new Date(2026, 9, 31, 0, 30).getTime();
+  const to = new Date(2026, 10, 1, 23, 45).getTime();
+  assert.equal(formatRelative(iso(to), from), words.format(1, 'day'));
+});
+
+test('less than a day away is said in seconds, minutes or hours', () => {
+  const now = at(4, 22);
+  assert.equal(formatRelative(iso(now + 20_000), now), words.format(20, 'second'));
+  assert.equal(formatRelative(iso(now + 5 * 60_000), now), words.format(5, 'minute'));
+  // 20 hours on is tomorrow by the calendar, but hours say it better.
+  assert.equal(formatRelative(iso(now + 20 * HOUR_MS), now), words.format(20, 'hour'));
+  assert.equal(formatRelative(iso(now - 3 * HOUR_MS), now), words.format(-3, 'hour'));
+  assert.equal(formatRelative(null, now), '');
+});
