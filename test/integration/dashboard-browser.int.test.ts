@@ -107,6 +107,12 @@ async function lagListBehind(page: Page, method: string, actionUrl: string, list
   };
 }
 
+/** A datetime-local field's value for an instant, to the minute, in the test process's zone (the browser's too). */
+function localInput(ms: number): string {
+  const date = new Date(ms);
+  return new Date(ms - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
 /** An instant in iCalendar's UTC form (20261204T213800Z). */
 function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -378,11 +384,16 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, joinBefore);
     // The field takes the browser's local time; the test's Chromium runs in the test process's zone.
     const newJoin = new Date(Math.floor((Date.now() + 2 * 3_600_000) / 60_000) * 60_000);
-    const local = new Date(newJoin.getTime() - newJoin.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-    await page.getByLabel('New join time').fill(local);
+    await page.getByLabel('New join time').fill(localInput(newJoin.getTime()));
     await reschedule();
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, newJoin.toISOString());
     await page.locator('section[aria-labelledby="why-title"] li[data-kind="updated"]').waitFor();
+    // A refusal names its instants in local time, like the rest of the page (the API writes UTC).
+    await page.getByLabel('New join time').fill(localInput(Date.now() + 5 * 3_600_000));
+    await page.getByRole('button', { name: 'Reschedule' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'scheduled_join_time is after the meeting ends' });
+    await refusal.waitFor();
+    assert.doesNotMatch(await refusal.innerText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     await page.getByRole('button', { name: 'Cancel bot' }).click();
     await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByRole('status').filter({ hasText: 'The bot was cancelled.' }).waitFor();

@@ -1,5 +1,8 @@
-// Loading, failure and empty states, the same on every page.
+// Loading, failure and empty states, the same on every page. Texts from the server name their
+// instants in UTC ("after the meeting ends (2026-12-05T07:30:00.000Z)"): they are said in the
+// browser's zone, like every other time on the page.
 import type { ComponentChildren, Ref } from 'preact';
+import { withLocalTimes } from '../format.ts';
 
 export function Loading({ what }: { what: string }) {
   return <p class="state state-loading" role="status">Loading {what}…</p>;
@@ -8,7 +11,7 @@ export function Loading({ what }: { what: string }) {
 export function ErrorState({ error, onRetry }: { error: Error; onRetry?: () => void }) {
   return (
     <div class="state state-error" role="alert">
-      <p><strong>Something went wrong.</strong> {error.message}</p>
+      <p><strong>Something went wrong.</strong> {withLocalTimes(error.message)}</p>
       {onRetry && <button type="button" class="button" onClick={onRetry}>Try again</button>}
     </div>
   );
@@ -30,7 +33,7 @@ export function Empty({ title, children }: { title: string; children?: Component
 export function Notice({ notice, focusRef }: { notice: { kind: 'ok' | 'error'; text: string } | null; focusRef?: Ref<HTMLParagraphElement> }) {
   return (
     <p ref={focusRef} tabIndex={focusRef ? -1 : undefined} class={`notice ${notice ? `notice-${notice.kind}` : 'notice-none'}`} role={notice?.kind === 'error' ? 'alert' : 'status'}>
-      {notice?.text ?? ''}
+      {notice ? withLocalTimes(notice.text) : ''}
     </p>
   );
 }
