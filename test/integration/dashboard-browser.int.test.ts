@@ -113,6 +113,18 @@ function localInput(ms: number): string {
   return new Date(ms - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
+/** Waits (up to 5 s) until the document is named `title`: pages name it after their first render. */
+async function titleBecomes(page: Page, title: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await page.title();
+    if (last === title) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`the document is named ${JSON.stringify(last)}, not ${JSON.stringify(title)}`);
+}
+
 /** An instant in iCalendar's UTC form (20261204T213800Z). */
 function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -261,6 +273,8 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await activeElementText(page), 'Upcoming');
     await page.reload();
     await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    // A direct load (here a reload) names the document too, not only a move within the dashboard.
+    await titleBecomes(page, 'Upcoming · Rollcall');
     await page.locator('body').focus();
     await page.keyboard.press('Tab');
     assert.equal(await activeElementText(page), 'Skip to content');
@@ -367,6 +381,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Planner', level: 1 }).waitFor();
+    await titleBecomes(page, 'Planner · Rollcall');
     await screenshot('bot-waiting');
     // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
     // milliseconds it cannot show are kept).

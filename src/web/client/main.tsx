@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router } from 'preact-iso/router';
 import { BASE, loadSession, signOut, whenSessionChanged, whenSignedOut, type Session } from './api.ts';
 import { startLive, stopLive } from './live.ts';
-import { focusHeading } from './page-focus.ts';
+import { focusHeading, nameDocument } from './page-focus.ts';
 import { whenOtherTabChangesSession } from './session-channel.ts';
 import { Layout } from './components/layout.tsx';
 import { Loading, ErrorState } from './components/states.tsx';
@@ -37,6 +37,8 @@ function App() {
   /** Whether the sign-in page is showing (a session another tab opened then replaces it). */
   const isSigningIn = useRef(false);
   isSigningIn.current = session === null;
+  /** Until the first answer about the session: the page it shows is the address's first load. */
+  const isFirstLoad = useRef(true);
   const endSession = (why: string) => {
     stopLive();
     if (hadSession.current) setNotice(why);
@@ -46,8 +48,12 @@ function App() {
   };
   const load = () => loadSession().then((s) => {
     setFailure(null);
+    // A direct load or a reload names the document too (later pages are named as they are reached).
+    const isFirst = isFirstLoad.current;
+    isFirstLoad.current = false;
     if (s === null) {
       endSession(SESSION_ENDED);
+      if (isFirst) nameDocument();
       return;
     }
     const previous = held.current;
@@ -58,6 +64,7 @@ function App() {
     }
     // The page under focus was replaced (the sign-in form, or a page read again): focus its heading.
     if (isSwitch || isSigningIn.current) focusHeading();
+    else if (isFirst) nameDocument();
     setSession(s);
   }, (error: Error) => setFailure(error));
   useEffect(() => {
