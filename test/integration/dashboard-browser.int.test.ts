@@ -355,19 +355,21 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('upcoming');
 
     // Its page, by keyboard: focus lands on the bot's own heading (not the placeholder shown while
-    // it loads), and the document is named after it.
+    // it loads), which names its meeting (every bot may carry the same name), and the document is
+    // named after it; the bot's name is beneath.
     await page.locator(`tr[data-bot-id="${botId}"] a`).first().focus();
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Standup notes', level: 1 }).waitFor();
-    await focusMovesTo(page, 'Standup notes');
-    assert.equal(await page.title(), 'Standup notes · Rollcall');
+    await page.getByRole('heading', { name: 'Standup', level: 1 }).waitFor();
+    await focusMovesTo(page, 'Standup');
+    assert.equal(await page.title(), 'Standup · Rollcall');
+    assert.equal(await page.getByTestId('bot-name').innerText(), 'Bot: Standup notes');
     // The decision log, the launch, the webhooks.
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
     await log.locator('li[data-kind="scheduled"]').filter({ hasText: `Scheduled for event ${eventId}` }).waitFor();
     await log.locator('li[data-kind="launched"]').filter({ hasText: 'Launched: handed to the bot runtime' }).waitFor();
     await page.locator('section[aria-labelledby="launch-title"] li[data-kind="launched"]').waitFor();
     await page.locator('section[aria-labelledby="timeline-title"] li[data-status="Joining"]').waitFor();
-    await page.getByText('Standup', { exact: true }).waitFor();
+    await page.locator('section[aria-labelledby="events-title"]').getByText('Standup', { exact: true }).waitFor();
     await page.locator('section[aria-labelledby="deliveries-title"] tr[data-delivery-status="delivered"]').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
     // A runtime report moves it on, live, on this page too.
     const scheduleRow = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
@@ -380,8 +382,8 @@ describe('dashboard in Chromium', { skip }, () => {
   test('reschedule, then cancel, a waiting bot from its page', async () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Planning', Date.now() + 3 * 3_600_000), 'planning', { bot_name: 'Planner' });
     await page.goto(`${base}/dashboard/bots/${botId}`);
-    await page.getByRole('heading', { name: 'Planner', level: 1 }).waitFor();
-    await titleBecomes(page, 'Planner · Rollcall');
+    await page.getByRole('heading', { name: 'Planning', level: 1 }).waitFor();
+    await titleBecomes(page, 'Planning · Rollcall');
     await screenshot('bot-waiting');
     // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
     // milliseconds it cannot show are kept).
@@ -583,7 +585,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('upcoming-at-risk');
 
     await row.getByRole('link').click();
-    await page.getByRole('heading', { name: 'Old notes', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Old standup', level: 1 }).waitFor();
     assert.match(await page.getByTestId('at-risk-note').innerText(), /Unless access returns before its join time \(in 3 days\), it is cancelled then instead of joining\./);
     assert.match(await page.locator('section[aria-labelledby="launch-title"]').innerText(), /Not launched yet, and it will not be unless its calendar's access returns before its join time \(in 3 days\): it is cancelled then\./);
     // The decision log's reasons name their instants in local time, like the rest of the page.
@@ -782,12 +784,12 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   test('times said from now ("in 3 hours") follow the clock without a reload', async () => {
-    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Clocked', Date.now() + 3 * 3_600_000 + 600_000), 'clocked', { bot_name: 'Clocked' });
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Clocked meeting', Date.now() + 3 * 3_600_000 + 600_000), 'clocked', { bot_name: 'Clocked' });
     const clocked = await context.newPage();
     try {
       await clocked.clock.install();
       await clocked.goto(`${base}/dashboard/bots/${botId}`);
-      await clocked.getByRole('heading', { name: 'Clocked', level: 1 }).waitFor();
+      await clocked.getByRole('heading', { name: 'Clocked meeting', level: 1 }).waitFor();
       await clocked.getByText('in 3 hours').first().waitFor();
       await clocked.clock.fastForward('02:00:00');
       await clocked.getByText('in 1 hour').first().waitFor({ timeout: 5000 });
@@ -852,7 +854,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const token = /rollcall_session=([^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')?.[1];
     assert.ok(token, 'a session for alice');
     await bobsRow.getByRole('link').click();
-    await page.getByRole('heading', { name: 'Bob bot', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Bob private meeting', level: 1 }).waitFor();
     await context.addCookies([{ name: 'rollcall_session', value: token, url: base }]);
     await page.getByRole('button', { name: 'Reschedule' }).click();
     await page.getByTestId('session-notice').filter({ hasText: 'This browser signed in again in another tab, as alice: the page now shows that session\'s data.' }).waitFor();

@@ -5,6 +5,7 @@ import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isLaunchDecision, platformWords, statusWords, toLocalInputValue, withLocalTimes } from '../format.ts';
+import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -32,6 +33,12 @@ async function loadBot(id: string): Promise<BotPageData> {
   return { bot, events };
 }
 
+/** What the page is called: the meeting (its first linked event's title, else its host), not the bot's name, which many bots share. */
+function titleOf({ bot, events }: BotPageData): string {
+  const linked = bot.events.filter((link) => link.is_linked).map((link) => events.get(link.occurrence_id ?? link.event_id)?.title);
+  return meetingTitle(linked, bot.meeting_url);
+}
+
 export function BotPage({ id }: { id: string }) {
   useClock();
   const detail = useApi(() => loadBot(id), id);
@@ -56,14 +63,13 @@ export function BotPage({ id }: { id: string }) {
     );
   }
   if (detail.error) return <section class="page"><h1>Bot</h1><ErrorState error={detail.error} onRetry={() => void detail.reload()} /></section>;
-  // A placeholder heading: the bot's name replaces it (focus follows, see page-focus.ts).
+  // A placeholder heading: the meeting's title replaces it (focus follows, see page-focus.ts).
   if (detail.data === null) return <section class="page"><h1 data-loading>Bot</h1><Loading what="the bot" /></section>;
 
   const { bot, events } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
   const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
-  const title = bot.bot_config.bot_name || 'Bot';
   /** Runs an action and says how it went; true when it was done. */
   const act = async (what: () => Promise<unknown>, done: string): Promise<boolean> => {
     try {
@@ -82,10 +88,11 @@ export function BotPage({ id }: { id: string }) {
     <section class="page">
       <p class="breadcrumb"><a href={BASE}>Upcoming</a> / <span class="mono">{bot.bot_id}</span></p>
       <div class="page-title">
-        <h1>{title}</h1>
+        <h1>{titleOf(detail.data)}</h1>
         <StatusBadge status={bot.status} />
         {isAtRisk && <span class="badge badge-bad">At risk</span>}
       </div>
+      {bot.bot_config.bot_name && <p class="page-subtitle" data-testid="bot-name">Bot: {bot.bot_config.bot_name}</p>}
       <Notice notice={notice} />
       {isAtRisk && (
         <p class="warning" role="note" data-testid="at-risk-note">

@@ -12,19 +12,10 @@ import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
 import { LIVE_STATUSES } from '../live-statuses.ts';
+import { meetingTitle } from '../meeting-title.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
 const PAGE_SIZE = 25;
-
-export function meetingTitle(bot: Pick<UpcomingBot, 'events' | 'meeting_url'>): string {
-  const title = bot.events.find((e) => e.title)?.title;
-  if (title) return title;
-  try {
-    return new URL(bot.meeting_url).host;
-  } catch {
-    return bot.meeting_url;
-  }
-}
 
 export function UpcomingPage() {
   useClock();
@@ -99,7 +90,7 @@ export function UpcomingPage() {
                     {list.data.bots.map((bot) => (
                       <tr key={bot.bot_id} data-bot-id={bot.bot_id}>
                         <td data-label="Meeting">
-                          <a href={`${BASE}/bots/${bot.bot_id}`}>{meetingTitle(bot)}</a>
+                          <a href={`${BASE}/bots/${bot.bot_id}`}>{meetingTitle(bot.events.map((e) => e.title), bot.meeting_url)}</a>
                           {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
                           {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
                         </td>
