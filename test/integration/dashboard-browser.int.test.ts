@@ -411,9 +411,13 @@ describe('dashboard in Chromium', { skip }, () => {
     const refusal = page.getByRole('alert').filter({ hasText: 'scheduled_join_time is after the meeting ends' });
     await refusal.waitFor();
     assert.doesNotMatch(await refusal.innerText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
-    await page.getByRole('button', { name: 'Cancel bot' }).click();
-    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    // Cancel by keyboard: the buttons go with the waiting bot, and focus goes to the notice that says what happened.
+    await page.getByRole('button', { name: 'Cancel bot' }).focus();
+    await page.keyboard.press('Enter');
+    await focusMovesTo(page, 'Yes, cancel it');
+    await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'The bot was cancelled.' }).waitFor();
+    await focusMovesTo(page, 'The bot was cancelled.');
     await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Cancelled' }).waitFor();
     assert.equal(await statusOf(botId), 'Cancelled');
     await page.locator('section[aria-labelledby="why-title"] li[data-kind="cancelled"]').waitFor();

@@ -1,6 +1,6 @@
 // One bot: where it stands, why (the decision log), its launch attempts, its events and its
 // webhook deliveries; cancel or move it while it is still waiting.
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
@@ -8,7 +8,7 @@ import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isL
 import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { ConfirmButton } from '../components/confirm-button.tsx';
+import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { useClock } from '../clock.ts';
@@ -44,6 +44,14 @@ export function BotPage({ id }: { id: string }) {
   const detail = useApi(() => loadBot(id), id);
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  /** Set when Cancel took away the buttons (and the one that had focus): focus goes to the notice that says so. */
+  const [isNoticeToFocus, setIsNoticeToFocus] = useState(false);
+  useLayoutEffect(() => {
+    if (!isNoticeToFocus) return;
+    setIsNoticeToFocus(false);
+    if (isFocusLost()) noticeRef.current?.focus();
+  }, [isNoticeToFocus, detail.data]);
 
   useStatusChanges((change) => {
     if (change.bot_id !== id) return;
@@ -93,7 +101,7 @@ export function BotPage({ id }: { id: string }) {
         {isAtRisk && <span class="badge badge-bad">At risk</span>}
       </div>
       {bot.bot_config.bot_name && <p class="page-subtitle" data-testid="bot-name">Bot: {bot.bot_config.bot_name}</p>}
-      <Notice notice={notice} />
+      <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && (
         <p class="warning" role="note" data-testid="at-risk-note">
           At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining.
@@ -116,7 +124,9 @@ export function BotPage({ id }: { id: string }) {
           <div class="actions">
             <RescheduleForm bot={bot} onSubmit={(iso) => act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.')} />
             <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
-              onConfirm={async () => { await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.'); }} />
+              onConfirm={async () => {
+                if (await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')) setIsNoticeToFocus(true);
+              }} />
           </div>
         )}
       </section>
