@@ -778,6 +778,51 @@ describe('dashboard in Chromium', { skip }, () => {
     await report(botId, 'Done');
   });
 
+  test('a launch the runtime refuses shows as failing on Upcoming and on its page; a bot that gave up says why among its launch attempts', async () => {
+    // The meeting ends in 30 s; the runtime refuses the launch and asks for 35 s, so its retry
+    // comes after the end and the bot gives up then.
+    const eventId = await createEvent(alice.auth, 'Refused launch', Date.now() - 60_000, 1.5);
+    const botId = await schedule(alice.auth, eventId, 'refused-launch', { bot_name: 'Refused notes', join_at: new Date(Date.now() + 4000).toISOString() });
+    const usual = launches.respond;
+    launches.respond = (request) => (request.json?.bot_id === botId ? { status: 503, body: { error: 'busy' }, headers: { 'retry-after': '35' } } : usual(request));
+    try {
+      const failingNow = async () => (await rc.request('GET', '/api/v1/bots/upcoming?status=Joining', { auth: alice.auth })).body.bots.find((b: { bot_id: string }) => b.bot_id === botId)?.launch_failing;
+      for (const deadline = Date.now() + LIVE_TIMEOUT_MS; !(await failingNow());) {
+        assert.ok(Date.now() < deadline, 'the launch was refused');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await page.goto(`${base}/dashboard`);
+      const row = page.locator(`tr[data-bot-id="${botId}"]`);
+      const failing = row.getByTestId('launch-failing');
+      await failing.waitFor();
+      // In words, as text (not a tooltip): the badge, how many attempts failed, when the next is, and why.
+      assert.match(await failing.innerText(), /^Launch failing\s+1 attempt failed; next attempt in \d+ seconds\s+Last error: runtime answered 503$/);
+      assert.match(await row.locator('td[data-label="Status"]').innerText(), /^Joining\s+Launch failing/);
+      await screenshot('upcoming-launch-failing');
+
+      await row.getByRole('link').click();
+      await page.getByRole('heading', { name: 'Refused launch', level: 1 }).waitFor();
+      // launched_at is when the launch was sent, which says nothing of whether it was taken.
+      const summary = page.locator('section[aria-labelledby="summary-title"]');
+      assert.equal(await summary.locator('dt').filter({ hasText: /^Launched$/ }).count(), 0);
+      await summary.locator('dt').filter({ hasText: /^Launch sent$/ }).waitFor();
+      const note = page.getByTestId('launch-failing-note');
+      await note.waitFor();
+      const noteText = await note.innerText();
+      assert.match(noteText, /runtime answered 503/);
+      assert.match(noteText, /next attempt/i);
+      assert.doesNotMatch(noteText, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'the next attempt in local time');
+      await screenshot('bot-launch-failing');
+      // At its retry the meeting has ended: the bot gives up, and its launch attempts say why.
+      await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Error' }).waitFor({ timeout: 60_000 });
+      const attempts = page.locator('section[aria-labelledby="launch-title"]');
+      await attempts.locator('li[data-kind="failed"]').filter({ hasText: 'did not accept the launch before the meeting ended' }).waitFor();
+      assert.equal(await page.getByTestId('launch-failing-note').count(), 0, 'no note once it gave up');
+    } finally {
+      launches.respond = usual;
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

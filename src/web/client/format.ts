@@ -156,9 +156,9 @@ export function decisionWords(kind: string): string {
   return DECISION_WORDS[kind] ?? kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-/** Decisions that are launch attempts and their outcomes. */
+/** Decisions that are launch attempts and their outcomes, and a bot's final failure (a launch given up, say). */
 export function isLaunchDecision(kind: string): boolean {
-  return kind.startsWith('launch');
+  return kind.startsWith('launch') || kind === 'failed';
 }
 
 export const SOURCE_WORDS: Record<string, string> = { api: 'API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };

@@ -10,6 +10,14 @@ export interface UpcomingBot {
   source: 'api' | 'calendar' | 'auto_schedule';
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
   at_risk: AtRisk | null;
+  launch_failing: LaunchFailing | null;
+}
+
+/** A launch the runtime refused or did not answer, while it is tried again (the same launch, same idempotency key). */
+export interface LaunchFailing {
+  attempts: number;
+  last_error: string;
+  next_attempt_at: string;
 }
 
 /** Why a waiting bot will be cancelled at its join time unless its calendar's access returns first (spec section 12). */

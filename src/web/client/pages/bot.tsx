@@ -4,13 +4,15 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, isLaunchDecision, platformWords, statusWords, toLocalInputValue, withLocalTimes } from '../format.ts';
+import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, platformWords, statusWords, toLocalInputValue, withLocalTimes } from '../format.ts';
 import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { LaunchAttempts } from '../components/launch-attempts.tsx';
+import { LaunchFailingNote } from '../components/launch-failing.tsx';
 import { useClock } from '../clock.ts';
 
 interface BotPageData {
@@ -40,7 +42,7 @@ function titleOf({ bot, events }: BotPageData): string {
 }
 
 export function BotPage({ id }: { id: string }) {
-  useClock();
+  const now = useClock();
   const detail = useApi(() => loadBot(id), id);
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
@@ -77,7 +79,6 @@ export function BotPage({ id }: { id: string }) {
   const { bot, events } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
-  const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
   /** Runs an action and says how it went; true when it was done. */
   const act = async (what: () => Promise<unknown>, done: string): Promise<boolean> => {
     try {
@@ -107,6 +108,7 @@ export function BotPage({ id }: { id: string }) {
           At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining.
         </p>
       )}
+      <LaunchFailingNote bot={bot} nowMs={now} />
 
       <section class="card" aria-labelledby="summary-title">
         <h2 id="summary-title" class="visually-hidden">Summary</h2>
@@ -115,7 +117,8 @@ export function BotPage({ id }: { id: string }) {
           <div><dt>Joins</dt><dd><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
           <div><dt>Meeting</dt><dd class="break">{/^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
           <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
-          <div><dt>Launched</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
+          {/* launched_at is when the launch went out, not that the runtime took it: see Launch attempts. */}
+          <div><dt>Launch sent</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
           <div><dt>Schedule</dt><dd>{bot.schedule_state ?? '—'}</dd></div>
           <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>
           <div><dt>Webhooks to</dt><dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd></div>
@@ -161,24 +164,7 @@ export function BotPage({ id }: { id: string }) {
         </section>
       </div>
 
-      <section class="card" aria-labelledby="launch-title">
-        <h2 id="launch-title">Launch attempts</h2>
-        {launches.length === 0 ? (
-          <p class="muted">{isAtRisk
-            ? `Not launched yet, and it will not be unless its calendar's access returns before its join time (${formatRelative(bot.scheduled_join_time)}): it is cancelled then.`
-            : isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
-        ) : (
-          <ol class="log">
-            {launches.map((d, i) => (
-              <li key={i} data-kind={d.kind}>
-                <time dateTime={d.at}>{formatDateTime(d.at)}</time>
-                <strong>{decisionWords(d.kind)}</strong>
-                <span>{withLocalTimes(d.reason)}</span>
-              </li>
-            ))}
-          </ol>
-        )}
-      </section>
+      <LaunchAttempts bot={bot} />
 
       <section class="card" aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>

@@ -8,6 +8,7 @@ import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWord
 import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { LaunchFailingBadge } from '../components/launch-failing.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 import { useClock } from '../clock.ts';
@@ -18,7 +19,7 @@ const HOURS = [1, 3, 6, 12, 24];
 const PAGE_SIZE = 25;
 
 export function UpcomingPage() {
-  useClock();
+  const now = useClock();
   const [hours, setHours] = useState(6);
   const [status, setStatus] = useState('');
   const [calendarId, setCalendarId] = useState('');
@@ -100,6 +101,7 @@ export function UpcomingPage() {
                         <td data-label="Status">
                           <StatusBadge status={bot.status} />
                           {bot.at_risk && <div><span class="badge badge-bad" data-testid="at-risk">At risk: calendar access lost</span></div>}
+                          {bot.launch_failing && <LaunchFailingBadge failing={bot.launch_failing} nowMs={now} />}
                         </td>
                       </tr>
                     ))}
