@@ -823,6 +823,48 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('a reschedule from a page left open reads the bot first: when its join time moved meanwhile, nothing is sent and the page says so', async () => {
+    const eventId = await createEvent(alice.auth, 'Roadmap review', Date.now() + 26 * 3_600_000, 60);
+    const botId = await schedule(alice.auth, eventId, 'roadmap', { bot_name: 'Roadmap notes' });
+    const joinOf = async () => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time as string;
+    const joinBefore = Date.parse(await joinOf());
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Roadmap review', level: 1 }).waitFor();
+    // The user starts an edit from the time shown: an hour earlier.
+    const wanted = Math.floor((joinBefore - 3_600_000) / 60_000) * 60_000;
+    await page.getByLabel('New join time').fill(localInput(wanted));
+    // Meanwhile the meeting moves a day later through the API, and its bot with it.
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: alice.auth, body: { start_time: new Date(Date.now() + 50 * 3_600_000).toISOString(), end_time: new Date(Date.now() + 51 * 3_600_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const joinMoved = await joinOf();
+    assert.notEqual(Date.parse(joinMoved), joinBefore);
+    const patches: string[] = [];
+    const notePatch = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'PATCH') patches.push(request.url());
+    };
+    page.on('request', notePatch);
+    try {
+      await page.getByRole('button', { name: 'Reschedule' }).click();
+      const notice = page.getByRole('alert').filter({ hasText: 'changed meanwhile' });
+      await notice.waitFor();
+      const text = await notice.innerText();
+      assert.match(text, /try again/);
+      assert.doesNotMatch(text, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'the new time in local time');
+      assert.deepEqual(patches, [], 'nothing was sent');
+      assert.equal(await joinOf(), joinMoved, 'the bot keeps the join time it moved to');
+      // The page shows the new time, and the edit is kept for the user to check.
+      assert.equal(Date.parse(await page.locator('section[aria-labelledby="summary-title"] time').first().getAttribute('datetime') ?? ''), Date.parse(joinMoved));
+      assert.equal(new Date(await page.getByLabel('New join time').inputValue()).getTime(), wanted);
+      // Checked, and sent again: now it goes.
+      await page.getByRole('button', { name: 'Reschedule' }).click();
+      await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+      assert.equal(patches.length, 1);
+      assert.equal(Date.parse(await joinOf()), wanted);
+    } finally {
+      page.off('request', notePatch);
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);
@@ -905,7 +947,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await bobsRow.getByRole('link').click();
     await page.getByRole('heading', { name: 'Bob private meeting', level: 1 }).waitFor();
     await context.addCookies([{ name: 'rollcall_session', value: token, url: base }]);
-    await page.getByRole('button', { name: 'Reschedule' }).click();
+    // (Cancel writes at once; Reschedule reads the bot first, which alice's session cannot see.)
+    await page.getByRole('button', { name: 'Cancel bot' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await page.getByTestId('session-notice').filter({ hasText: 'This browser signed in again in another tab, as alice: the page now shows that session\'s data.' }).waitFor();
     await signedInAs('alice').waitFor();
     await page.getByRole('heading', { name: 'Bot not found', level: 1 }).waitFor();

@@ -1,10 +1,10 @@
 // One bot: where it stands, why (the decision log), its launch attempts, its events and its
 // webhook deliveries; cancel or move it while it is still waiting.
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { decisionWords, formatDateTime, formatRelative, fromLocalInputValue, platformWords, statusWords, toLocalInputValue, withLocalTimes } from '../format.ts';
+import { decisionWords, formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -13,6 +13,7 @@ import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { LaunchAttempts } from '../components/launch-attempts.tsx';
 import { LaunchFailingNote } from '../components/launch-failing.tsx';
+import { RescheduleForm, type RescheduleDraft } from '../components/reschedule-form.tsx';
 import { useClock } from '../clock.ts';
 
 interface BotPageData {
@@ -46,6 +47,8 @@ export function BotPage({ id }: { id: string }) {
   const detail = useApi(() => loadBot(id), id);
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [draft, setDraft] = useState<RescheduleDraft | null>(null);
+  useEffect(() => setDraft(null), [id]);
   const noticeRef = useRef<HTMLParagraphElement>(null);
   /** Set when Cancel took away the buttons (and the one that had focus): focus goes to the notice that says so. */
   const [isNoticeToFocus, setIsNoticeToFocus] = useState(false);
@@ -93,6 +96,31 @@ export function BotPage({ id }: { id: string }) {
     }
   };
 
+  /**
+   * Moves the bot to `iso`, once the bot read again still joins at `from`, the time the edit
+   * started from. A page left open can show a join time moved since (a calendar change, another
+   * client): the edit, sent, would move the bot from a time the user never saw (a day early, when
+   * the meeting moved a day). Then nothing is sent, the page shows the new time, and the next
+   * Reschedule starts from it.
+   */
+  const reschedule = async (iso: string, from: string): Promise<boolean> => {
+    let current: BotDetail;
+    try {
+      current = await api.get<BotDetail>(`/bots/${encodeURIComponent(bot.bot_id)}`);
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+      return false;
+    }
+    if (Date.parse(current.scheduled_join_time) !== Date.parse(from)) {
+      detail.setData((data) => data && { ...data, bot: current });
+      setDraft((d) => d && { ...d, from: current.scheduled_join_time });
+      setNotice({ kind: 'error', text: `The join time changed meanwhile: the bot now joins ${formatDateTime(current.scheduled_join_time)}. Nothing was sent. Check the new time and try again.` });
+      void detail.reload();
+      return false;
+    }
+    return act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.');
+  };
+
   return (
     <section class="page">
       <p class="breadcrumb"><a href={BASE}>Upcoming</a> / <span class="mono">{bot.bot_id}</span></p>
@@ -125,7 +153,7 @@ export function BotPage({ id }: { id: string }) {
         </dl>
         {isWaiting && (
           <div class="actions">
-            <RescheduleForm bot={bot} onSubmit={(iso) => act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.')} />
+            <RescheduleForm bot={bot} draft={draft} onDraft={setDraft} onReschedule={reschedule} />
             <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
               onConfirm={async () => {
                 if (await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')) setIsNoticeToFocus(true);
@@ -192,32 +220,5 @@ export function BotPage({ id }: { id: string }) {
               : <DeliveriesTable deliveries={deliveries.data.deliveries} showBot={false} onChanged={() => void deliveries.reload()} label="Webhook deliveries of this bot" />}
       </section>
     </section>
-  );
-}
-
-function RescheduleForm({ bot, onSubmit }: { bot: BotDetail; onSubmit: (iso: string) => Promise<boolean> }) {
-  // Untouched, the field shows the bot's join time as it is now (a live update may move it).
-  const [edited, setEdited] = useState<string | null>(null);
-  const value = edited ?? toLocalInputValue(bot.scheduled_join_time);
-  const [isBusy, setIsBusy] = useState(false);
-  return (
-    <form class="inline-form" onSubmit={async (event) => {
-      event.preventDefault();
-      // Untouched: the join time as it is, to the millisecond (the field shows whole seconds).
-      const iso = edited === null ? bot.scheduled_join_time : fromLocalInputValue(edited);
-      if (iso === null) return;
-      setIsBusy(true);
-      try {
-        // Done: the field follows the bot's join time again, unless it was edited meanwhile.
-        const sent = edited;
-        if (await onSubmit(iso)) setEdited((current) => (current === sent ? null : current));
-      } finally {
-        setIsBusy(false);
-      }
-    }}>
-      <label for="join-time">New join time</label>
-      <input id="join-time" type="datetime-local" step={1} required value={value} onInput={(e) => setEdited(e.currentTarget.value)} />
-      <button type="submit" class="button" disabled={isBusy}>Reschedule</button>
-    </form>
   );
 }
