@@ -13,6 +13,7 @@ type Listener = (change: StatusChange) => void;
 
 const listeners = new Set<Listener>();
 const stateListeners = new Set<(state: LiveState) => void>();
+const reconnectListeners = new Set<() => void>();
 let source: EventSource | null = null;
 let state: LiveState = 'off';
 let refusalsInARow = 0;
@@ -35,8 +36,10 @@ export function startLive(onClosed: () => void): void {
   setState(refusalsInARow === 0 ? 'connecting' : 'reconnecting');
   source = new EventSource('/api/v1/bots/status-changes');
   source.addEventListener('open', () => {
+    const wasDown = state === 'reconnecting';
     refusalsInARow = 0;
     setState('live');
+    if (wasDown) for (const listener of reconnectListeners) listener();
   });
   source.addEventListener('status', (event) => {
     const change = JSON.parse((event as MessageEvent<string>).data) as StatusChange;
@@ -79,6 +82,18 @@ export function useStatusChanges(handler: Listener): void {
       listeners.delete(listener);
     };
   }, []);
+}
+
+/**
+ * Calls `handler` whenever the stream is open again after it was down (a dropped connection, a
+ * server restart, refusals). The stream replays the status changes missed meanwhile, but nothing
+ * else: pages read their data again. Answers a function that stops the calls.
+ */
+export function whenReconnected(handler: () => void): () => void {
+  reconnectListeners.add(handler);
+  return () => {
+    reconnectListeners.delete(handler);
+  };
 }
 
 export function useLiveState(): LiveState {

@@ -1,0 +1,64 @@
+// What a page shows is read again by itself, quietly (no "Loading" over it): when the tab becomes
+// visible again, when the live stream is back after it was down, and every 30 s while the tab is
+// visible. The live stream carries status changes only; a join time moved, a title changed or a
+// launch refused elsewhere would otherwise stay unseen on a page left open, and an error shown
+// while the server was away would stay after it came back.
+import { useEffect, useRef } from 'preact/hooks';
+import { whenReconnected } from './live.ts';
+
+/** How often a visible page reads its data again. */
+export const REFRESH_MS = 30_000;
+
+const readers = new Set<() => void>();
+let timer: ReturnType<typeof setInterval> | null = null;
+let stopReconnects: (() => void) | null = null;
+
+function readAll(): void {
+  for (const read of readers) read();
+}
+
+function isVisible(): boolean {
+  return document.visibilityState === 'visible';
+}
+
+/** Every 30 s from now while the tab is visible; none while it is hidden. */
+function restartTimer(): void {
+  if (timer !== null) clearInterval(timer);
+  timer = isVisible() ? setInterval(() => {
+    if (isVisible()) readAll();
+  }, REFRESH_MS) : null;
+}
+
+function onVisibilityChange(): void {
+  if (isVisible()) readAll();
+  restartTimer();
+}
+
+function start(): void {
+  document.addEventListener('visibilitychange', onVisibilityChange);
+  stopReconnects = whenReconnected(readAll);
+  restartTimer();
+}
+
+function stop(): void {
+  document.removeEventListener('visibilitychange', onVisibilityChange);
+  stopReconnects?.();
+  stopReconnects = null;
+  if (timer !== null) clearInterval(timer);
+  timer = null;
+}
+
+/** Calls `read` at each of those moments while the calling component is mounted. */
+export function useFreshness(read: () => void): void {
+  const current = useRef(read);
+  current.current = read;
+  useEffect(() => {
+    const reader = () => current.current();
+    readers.add(reader);
+    if (readers.size === 1) start();
+    return () => {
+      readers.delete(reader);
+      if (readers.size === 0) stop();
+    };
+  }, []);
+}
