@@ -944,6 +944,67 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.locator('section[aria-labelledby="list-title"] .state-error').count(), 0, 'the error is gone');
   });
 
+  test('filters, the time window and the page are kept in the address: a reload and Back keep them', async () => {
+    // Upcoming: status, hours and calendar, each change replacing the address (not a history entry each).
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    const historyLength = () => page.evaluate(() => (globalThis as unknown as { history: { length: number } }).history.length);
+    const entries = await historyLength();
+    const calendarFilter = page.getByLabel('Calendar');
+    await calendarFilter.locator('option', { hasText: revokedName }).waitFor({ state: 'attached' });
+    await page.getByLabel('Status').selectOption('Scheduled');
+    await page.getByRole('button', { name: '12 h', exact: true }).click();
+    await calendarFilter.selectOption({ label: revokedName });
+    const calendarId = await calendarFilter.inputValue();
+    await page.waitForURL((url) => url.searchParams.get('calendar') === calendarId);
+    const upcomingUrl = new URL(page.url());
+    assert.deepEqual([upcomingUrl.pathname, upcomingUrl.searchParams.get('status'), upcomingUrl.searchParams.get('hours')], ['/dashboard', 'Scheduled', '12']);
+    assert.equal(await historyLength(), entries, 'the filters replace the address');
+    const upcomingKept = async () => {
+      await page.locator(`tr[data-bot-id="${atRiskBot}"]`).waitFor();
+      assert.equal(await page.getByLabel('Status').inputValue(), 'Scheduled');
+      assert.equal(await page.getByRole('button', { name: '12 h', exact: true }).getAttribute('aria-pressed'), 'true');
+      assert.equal(await page.getByLabel('Calendar').inputValue(), calendarId);
+      assert.equal(await page.locator('table[aria-labelledby="list-title"] tbody tr').count(), 1);
+    };
+    await page.reload();
+    await upcomingKept();
+    await page.locator(`tr[data-bot-id="${atRiskBot}"] a`).click();
+    await page.getByRole('heading', { name: 'Old standup', level: 1 }).waitFor();
+    await page.goBack();
+    await upcomingKept();
+
+    // Events: From, To and the calendar; a cleared day too.
+    await page.goto(`${base}/dashboard/events`);
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await titleBecomes(page, 'Events · Rollcall');
+    const day = (offsetDays: number) => {
+      const date = new Date(Date.now() + offsetDays * 86_400_000);
+      return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+    };
+    await page.getByLabel('From', { exact: true }).fill(day(2));
+    await page.getByLabel('To', { exact: true }).fill(day(4));
+    await page.getByLabel('Calendar').selectOption({ label: revokedName });
+    await page.waitForURL((url) => url.searchParams.get('calendar') === calendarId);
+    const eventsKept = async () => {
+      await page.locator('tr').filter({ hasText: 'Old standup' }).waitFor();
+      assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), day(2));
+      assert.equal(await page.getByLabel('To', { exact: true }).inputValue(), day(4));
+      assert.equal(await page.getByLabel('Calendar').inputValue(), calendarId);
+    };
+    await page.reload();
+    await eventsKept();
+    await page.getByRole('link', { name: 'Calendars' }).click();
+    await page.getByRole('heading', { name: 'Calendars', level: 1 }).waitFor();
+    await page.goBack();
+    await eventsKept();
+    await page.getByLabel('From', { exact: true }).fill('');
+    await page.getByRole('alert').filter({ hasText: 'Choose a From day to list events.' }).waitFor();
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Choose a From day to list events.' }).waitFor();
+    assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), '');
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

@@ -1,5 +1,6 @@
 // Cursor paging: the API hands out the cursor of the next page; going back means remembering the
-// cursors that led here.
+// cursors that led here (kept in the address by the pages that list bots and events, see
+// url-state.ts).
 import { useState } from 'preact/hooks';
 
 export interface PagerState {
@@ -10,15 +11,21 @@ export interface PagerState {
   reset: () => void;
 }
 
-export function usePager(): PagerState {
-  const [stack, setStack] = useState<(string | undefined)[]>([undefined]);
+/** Paging from the cursors that led to the page shown (none on page 1). */
+export function pagerOf(cursors: readonly string[], setCursors: (cursors: string[]) => void): PagerState {
   return {
-    cursor: stack.at(-1),
-    pageNumber: stack.length,
-    next: (cursor) => setStack((s) => [...s, cursor]),
-    previous: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
-    reset: () => setStack([undefined]),
+    cursor: cursors.at(-1),
+    pageNumber: cursors.length + 1,
+    next: (cursor) => setCursors([...cursors, cursor]),
+    previous: () => setCursors(cursors.slice(0, -1)),
+    reset: () => setCursors([]),
   };
+}
+
+/** Paging kept by the component alone. */
+export function usePager(): PagerState {
+  const [cursors, setCursors] = useState<string[]>([]);
+  return pagerOf(cursors, setCursors);
 }
 
 export function Pager({ pager, nextCursor, label }: { pager: PagerState; nextCursor: string | null; label: string }) {

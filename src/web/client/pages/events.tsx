@@ -9,7 +9,8 @@ import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
-import { Pager, usePager, type PagerState } from '../components/pager.tsx';
+import { Pager, pagerOf, type PagerState } from '../components/pager.tsx';
+import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { isLiveStatus } from '../live-statuses.ts';
 
@@ -46,10 +47,13 @@ function windowOf(from: string, to: string): EventWindow | { problem: string; fi
 }
 
 export function EventsPage() {
-  const [from, setFrom] = useState(dateInput(-1));
-  const [to, setTo] = useState(dateInput(7));
-  const [calendarId, setCalendarId] = useState('');
-  const pager = usePager();
+  // The window, the calendar and the page live in the address (url-state.ts). A day cleared stays
+  // cleared there (`from=`), to be said in words after a reload too; a day not named is the default.
+  const { params, update } = useQueryState();
+  const from = params.get('from') ?? dateInput(-1);
+  const to = params.get('to') ?? dateInput(7);
+  const calendarId = params.get('calendar') ?? '';
+  const pager = pagerOf(params.getAll('cursor'), (cursors) => update({ cursor: cursors }));
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
   const range = windowOf(from, to);
   const invalid = 'problem' in range ? range : null;
@@ -60,9 +64,9 @@ export function EventsPage() {
     <section class="page">
       <h1>Events</h1>
       <form class="filters card" onSubmit={(e) => e.preventDefault()}>
-        <label><span>From</span><input type="date" value={from} required {...fieldState('from')} onChange={(e) => { setFrom(e.currentTarget.value); pager.reset(); }} /></label>
-        <label><span>To</span><input type="date" value={to} required {...fieldState('to')} onChange={(e) => { setTo(e.currentTarget.value); pager.reset(); }} /></label>
-        <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => { setCalendarId(id); pager.reset(); }} />
+        <label><span>From</span><input type="date" value={from} required {...fieldState('from')} onChange={(e) => update({ from: e.currentTarget.value, cursor: null })} /></label>
+        <label><span>To</span><input type="date" value={to} required {...fieldState('to')} onChange={(e) => update({ to: e.currentTarget.value, cursor: null })} /></label>
+        <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => update({ calendar: id || null, cursor: null })} />
       </form>
       {'problem' in range
         ? <p id="window-problem" class="field-error" role="alert">{range.problem}</p>

@@ -1,5 +1,5 @@
 // What joins next: launches per minute over the next hours, and the bots themselves, live.
-import { useRef, useState } from 'preact/hooks';
+import { useRef } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
@@ -10,20 +10,24 @@ import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { LaunchFailingBadge } from '../components/launch-failing.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
-import { Pager, usePager } from '../components/pager.tsx';
+import { Pager, pagerOf } from '../components/pager.tsx';
+import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { LIVE_STATUSES } from '../live-statuses.ts';
 import { meetingTitle } from '../meeting-title.ts';
 
 const HOURS = [1, 3, 6, 12, 24];
+const DEFAULT_HOURS = 6;
 const PAGE_SIZE = 25;
 
 export function UpcomingPage() {
   const now = useClock();
-  const [hours, setHours] = useState(6);
-  const [status, setStatus] = useState('');
-  const [calendarId, setCalendarId] = useState('');
-  const pager = usePager();
+  // The filters and the page live in the address (url-state.ts); a value it cannot name is the default.
+  const { params, update } = useQueryState();
+  const hours = HOURS.find((h) => String(h) === params.get('hours')) ?? DEFAULT_HOURS;
+  const status = LIVE_STATUSES.find((s) => s === params.get('status')) ?? '';
+  const calendarId = params.get('calendar') ?? '';
+  const pager = pagerOf(params.getAll('cursor'), (cursors) => update({ cursor: cursors }));
   const histogram = useApi(() => api.get<LaunchHistogram>(`/bots/launch-histogram${query({ hours })}`), String(hours));
   const list = useApi(
     () => api.get<{ bots: UpcomingBot[]; next: string | null }>(`/bots/upcoming${query({ status, calendar_id: calendarId, limit: PAGE_SIZE, cursor: pager.cursor })}`),
@@ -52,7 +56,7 @@ export function UpcomingPage() {
           <h2 id="chart-title">Launches per minute</h2>
           <div class="segmented" role="group" aria-label="How far ahead">
             {HOURS.map((h) => (
-              <button key={h} type="button" class="button" aria-pressed={h === hours} onClick={() => setHours(h)}>{h} h</button>
+              <button key={h} type="button" class="button" aria-pressed={h === hours} onClick={() => update({ hours: h === DEFAULT_HOURS ? null : String(h) })}>{h} h</button>
             ))}
           </div>
         </div>
@@ -67,12 +71,12 @@ export function UpcomingPage() {
           <form class="filters" onSubmit={(e) => e.preventDefault()}>
             <label>
               <span>Status</span>
-              <select value={status} onChange={(e) => { setStatus(e.currentTarget.value); pager.reset(); }}>
+              <select value={status} onChange={(e) => update({ status: e.currentTarget.value || null, cursor: null })}>
                 <option value="">Any</option>
                 {LIVE_STATUSES.map((s) => <option key={s} value={s}>{statusWords(s)}</option>)}
               </select>
             </label>
-            <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => { setCalendarId(id); pager.reset(); }} />
+            <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => update({ calendar: id || null, cursor: null })} />
           </form>
         </div>
         {list.error ? <ErrorState error={list.error} onRetry={() => void list.reload()} />
