@@ -1005,6 +1005,37 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), '');
   });
 
+  test('Next page moves to the top of the list, and the page is kept in the address', async () => {
+    // More than a page of bots (25), days away.
+    const live = (await rc.request('GET', '/api/v1/bots/upcoming?limit=100', { auth: alice.auth })).body.bots.length as number;
+    for (let i = live; i < 30; i++) await schedule(alice.auth, await createEvent(alice.auth, `Office hours ${i}`, Date.now() + 4 * 86_400_000 + i * 3_600_000), `office-hours-${i}`);
+    await page.setViewportSize({ width: 1280, height: 600 });
+    try {
+      await page.goto(`${base}/dashboard`);
+      const next = page.getByRole('button', { name: 'Next page' });
+      await next.scrollIntoViewIfNeeded();
+      await next.focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.pager-position').filter({ hasText: 'Page 2' }).waitFor();
+      // Focus and view at the top of the list, not at the bottom where the button was.
+      await focusMovesTo(page, 'list-title');
+      const top = await page.locator('#list-title').evaluate((heading) => (heading as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top);
+      assert.ok(top >= 0 && top < 200, `the list's heading is at ${top} px`);
+      // The page is in the address: a reload shows it again, and Previous page goes back to the first.
+      assert.equal(new URL(page.url()).searchParams.getAll('cursor').length, 1);
+      const secondPageFirst = await page.locator('table[aria-labelledby="list-title"] tbody tr').first().getAttribute('data-bot-id');
+      await page.reload();
+      await page.locator('.pager-position').filter({ hasText: 'Page 2' }).waitFor();
+      assert.equal(await page.locator('table[aria-labelledby="list-title"] tbody tr').first().getAttribute('data-bot-id'), secondPageFirst);
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.locator('.pager-position').filter({ hasText: 'Page 1' }).waitFor();
+      await focusMovesTo(page, 'list-title');
+      assert.equal(new URL(page.url()).searchParams.getAll('cursor').length, 0);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

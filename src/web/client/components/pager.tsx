@@ -1,6 +1,8 @@
 // Cursor paging: the API hands out the cursor of the next page; going back means remembering the
 // cursors that led here (kept in the address by the pages that list bots and events, see
-// url-state.ts).
+// url-state.ts). Moving to another page takes the user to the top of the list: its heading (or
+// the table) is scrolled into view and takes focus, where the button pressed was at the bottom.
+import type { RefObject } from 'preact';
 import { useState } from 'preact/hooks';
 
 export interface PagerState {
@@ -28,13 +30,22 @@ export function usePager(): PagerState {
   return pagerOf(cursors, setCursors);
 }
 
-export function Pager({ pager, nextCursor, label }: { pager: PagerState; nextCursor: string | null; label: string }) {
+/** To the top of the list: in view, and focused for screen readers (the list that follows is the new page). */
+function moveTo(top: RefObject<HTMLElement | null> | undefined): void {
+  const element = top?.current;
+  if (!element) return;
+  element.tabIndex = -1;
+  element.scrollIntoView({ block: 'start' });
+  element.focus({ preventScroll: true });
+}
+
+export function Pager({ pager, nextCursor, label, top }: { pager: PagerState; nextCursor: string | null; label: string; top?: RefObject<HTMLElement | null> }) {
   if (pager.pageNumber === 1 && nextCursor === null) return null;
   return (
     <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" class="button" disabled={pager.pageNumber === 1} onClick={pager.previous}>Previous page</button>
+      <button type="button" class="button" disabled={pager.pageNumber === 1} onClick={() => { pager.previous(); moveTo(top); }}>Previous page</button>
       <span class="pager-position">Page {pager.pageNumber}</span>
-      <button type="button" class="button" disabled={nextCursor === null} onClick={() => nextCursor !== null && pager.next(nextCursor)}>Next page</button>
+      <button type="button" class="button" disabled={nextCursor === null} onClick={() => { if (nextCursor === null) return; pager.next(nextCursor); moveTo(top); }}>Next page</button>
     </nav>
   );
 }

@@ -210,7 +210,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                   })}
                 </tbody>
               </table>
-              <Pager pager={pager} nextCursor={events.data.next} label="Events" />
+              <Pager pager={pager} nextCursor={events.data.next} label="Events" top={tableRef} />
             </section>
           )}
     </>

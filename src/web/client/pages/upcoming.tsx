@@ -28,6 +28,7 @@ export function UpcomingPage() {
   const status = LIVE_STATUSES.find((s) => s === params.get('status')) ?? '';
   const calendarId = params.get('calendar') ?? '';
   const pager = pagerOf(params.getAll('cursor'), (cursors) => update({ cursor: cursors }));
+  const listTitle = useRef<HTMLHeadingElement>(null);
   const histogram = useApi(() => api.get<LaunchHistogram>(`/bots/launch-histogram${query({ hours })}`), String(hours));
   const list = useApi(
     () => api.get<{ bots: UpcomingBot[]; next: string | null }>(`/bots/upcoming${query({ status, calendar_id: calendarId, limit: PAGE_SIZE, cursor: pager.cursor })}`),
@@ -67,7 +68,7 @@ export function UpcomingPage() {
 
       <section class="card" aria-labelledby="list-title">
         <div class="card-header">
-          <h2 id="list-title">Bots</h2>
+          <h2 id="list-title" ref={listTitle}>Bots</h2>
           <form class="filters" onSubmit={(e) => e.preventDefault()}>
             <label>
               <span>Status</span>
@@ -111,7 +112,7 @@ export function UpcomingPage() {
                     ))}
                   </tbody>
                 </table>
-                <Pager pager={pager} nextCursor={list.data.next} label="Bots" />
+                <Pager pager={pager} nextCursor={list.data.next} label="Bots" top={listTitle} />
               </>
             )}
       </section>

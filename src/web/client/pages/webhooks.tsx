@@ -1,5 +1,5 @@
 // Status webhooks: recent deliveries and failures with redelivery; the signing secret.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
@@ -25,6 +25,7 @@ const REFRESH_MS = 2000;
 export function WebhooksPage() {
   const [filter, setFilter] = useState('');
   const pager = usePager();
+  const listTitle = useRef<HTMLHeadingElement>(null);
   const deliveries = useApi(
     () => api.get<{ deliveries: Delivery[]; next: string | null }>(`/webhooks/deliveries${query({ status: filter, limit: 25, cursor: pager.cursor })}`),
     `${filter}|${pager.cursor ?? ''}`,
@@ -43,7 +44,7 @@ export function WebhooksPage() {
       <SigningSecret />
       <section class="card" aria-labelledby="deliveries-title">
         <div class="card-header">
-          <h2 id="deliveries-title">Deliveries</h2>
+          <h2 id="deliveries-title" ref={listTitle}>Deliveries</h2>
           <div class="segmented" role="group" aria-label="Show deliveries">
             {FILTERS.map((f) => (
               <button key={f.value} type="button" class="button" aria-pressed={filter === f.value} onClick={() => { setFilter(f.value); pager.reset(); }}>{f.label}</button>
@@ -59,7 +60,7 @@ export function WebhooksPage() {
             ) : (
               <>
                 <DeliveriesTable deliveries={deliveries.data.deliveries} showBot onChanged={() => void deliveries.reload()} label="Webhook deliveries" />
-                <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" />
+                <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" top={listTitle} />
               </>
             )}
       </section>
