@@ -1036,6 +1036,35 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('at 375 px Upcoming and Events fit the screen, a long calendar name and all', async () => {
+    const feed = feeds.createFeed('Engineering all-hands, quarterly planning and offsite calendar of the whole team');
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    await page.setViewportSize({ width: 375, height: 812 });
+    try {
+      for (const [path, name, list] of [['/dashboard', 'upcoming', 'table[aria-labelledby="list-title"]'], ['/dashboard/events', 'events', 'table[aria-label="Events"]']] as const) {
+        await page.goto(`${base}${path}`);
+        await page.getByLabel('Calendar').locator('option', { hasText: 'Engineering all-hands' }).waitFor({ state: 'attached' });
+        await page.locator(list).waitFor();
+        const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+        assert.ok(width <= 375, `${path} is ${width} px wide at 375 px`);
+        // The filters, at the top: the part of the page a long option used to widen.
+        await page.getByLabel('Calendar').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}-375.png`) });
+        // Chosen, the long name is cut to the field's width.
+        const longOption = await page.getByLabel('Calendar').locator('option', { hasText: 'Engineering all-hands' }).getAttribute('value');
+        await page.getByLabel('Calendar').selectOption(longOption!);
+        await page.locator('main .state-empty').waitFor();
+        const chosenWidth = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+        assert.ok(chosenWidth <= 375, `${path} is ${chosenWidth} px wide at 375 px with the long name chosen`);
+        await page.getByLabel('Calendar').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}-375-long-name.png`) });
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);
