@@ -1025,6 +1025,16 @@ async function connectMicrosoft(env: FullEnv, auth: string) {
   return { account, calendarId: res.body.calendar_id as string, body: res.body };
 }
 
+/** A new user's Outlook account, connected, and a way to add an hour-long Teams meeting `offset` after a day from now. */
+async function outlookWithMeetings(env: FullEnv, tag: string) {
+  const user = await env.rc.newUser();
+  const { account, calendarId: connectionId } = await connectMicrosoft(env, user.auth);
+  const calendar = env.microsoft.defaultCalendarId(account.email);
+  const start = env.clock.now() + DAY;
+  const meeting = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${tag}${subject}%40thread.v2/0` });
+  return { user, account, connectionId, calendar, start, meeting };
+}
+
 /** A weekly Teams series of `count` on a new user's Outlook calendar, synced: its occurrences in the sync window. */
 async function outlookSeries(env: FullEnv, title: string, count: number) {
   const user = await env.rc.newUser();
@@ -1431,11 +1441,7 @@ describe('Microsoft Graph specifics', () => {
   after(async () => env.close());
 
   test('a round that lists an event twice, in any order: a stale copy neither brings back a deleted meeting nor undoes a move, and a stray @removed does not cancel a live one', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId: connectionId } = await connectMicrosoft(env, user.auth);
-    const calendar = env.microsoft.defaultCalendarId(account.email);
-    const start = env.clock.now() + DAY;
-    const meeting = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${subject}%40thread.v2/0` });
+    const { user, account, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, '');
     const deleted = meeting('Deleted', 0);
     const moved = meeting('Moved', 2 * HOUR);
     const kept = meeting('Kept', 4 * HOUR);
@@ -1534,11 +1540,7 @@ describe('Microsoft Graph specifics', () => {
   });
 
   test('an event named @removed alone although Graph still has it: looked up, its bot stays; one deleted for real still loses its bot', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId: connectionId } = await connectMicrosoft(env, user.auth);
-    const calendar = env.microsoft.defaultCalendarId(account.email);
-    const start = env.clock.now() + DAY;
-    const meeting = (subject: string, offset: number) => env.microsoft.createEvent(account.email, { subject, startMs: start + offset, endMs: start + offset + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_stray${subject}%40thread.v2/0` });
+    const { user, account, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'stray');
     const live = meeting('Live', 0);
     const gone = meeting('Gone', 2 * HOUR);
     await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });

@@ -1,7 +1,8 @@
 // The bot page's "Launch attempts": from its decision log, each attempt and its outcome, and the
 // final failure of a bot that gave up (why it never joined belongs here too).
-import { decisionWords, formatDateTime, formatRelative, isLaunchDecision, withLocalTimes } from '../format.ts';
+import { formatRelative, isLaunchDecision } from '../format.ts';
 import type { BotDetail } from '../types.ts';
+import { DecisionLog } from './decision-log.tsx';
 
 export function LaunchAttempts({ bot }: { bot: BotDetail }) {
   const launches = bot.decisions.filter((d) => isLaunchDecision(d.kind));
@@ -15,15 +16,7 @@ export function LaunchAttempts({ bot }: { bot: BotDetail }) {
           ? `Not launched yet, and it will not be unless its calendar's access returns before its join time (${formatRelative(bot.scheduled_join_time)}): it is cancelled then.`
           : isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
       ) : (
-        <ol class="log">
-          {launches.map((d, i) => (
-            <li key={i} data-kind={d.kind}>
-              <time dateTime={d.at}>{formatDateTime(d.at)}</time>
-              <strong>{decisionWords(d.kind)}</strong>
-              <span>{withLocalTimes(d.reason)}</span>
-            </li>
-          ))}
-        </ol>
+        <DecisionLog decisions={launches} />
       )}
     </section>
   );

@@ -1,20 +1,22 @@
 // One bot: where it stands, why (the decision log), its launch attempts, its events and its
 // webhook deliveries; cancel or move it while it is still waiting.
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { decisionWords, formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
+import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
+import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { LaunchAttempts } from '../components/launch-attempts.tsx';
+import { DecisionLog } from '../components/decision-log.tsx';
 import { LaunchFailingNote } from '../components/launch-failing.tsx';
 import { RescheduleForm, type RescheduleDraft } from '../components/reschedule-form.tsx';
 import { useClock } from '../clock.ts';
+import { useNoticeFocus } from '../notice-focus.ts';
 
 interface BotPageData {
   bot: BotDetail;
@@ -49,14 +51,7 @@ export function BotPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
   useEffect(() => setDraft(null), [id]);
-  const noticeRef = useRef<HTMLParagraphElement>(null);
-  /** Set when Cancel took away the buttons (and the one that had focus): focus goes to the notice that says so. */
-  const [isNoticeToFocus, setIsNoticeToFocus] = useState(false);
-  useLayoutEffect(() => {
-    if (!isNoticeToFocus) return;
-    setIsNoticeToFocus(false);
-    if (isFocusLost()) noticeRef.current?.focus();
-  }, [isNoticeToFocus, detail.data]);
+  const { noticeRef, focusNoticeSoon } = useNoticeFocus(detail.data);
 
   useStatusChanges((change) => {
     if (change.bot_id !== id) return;
@@ -156,7 +151,7 @@ export function BotPage({ id }: { id: string }) {
             <RescheduleForm bot={bot} draft={draft} onDraft={setDraft} onReschedule={reschedule} />
             <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
               onConfirm={async () => {
-                if (await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')) setIsNoticeToFocus(true);
+                if (await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')) focusNoticeSoon();
               }} />
           </div>
         )}
@@ -165,17 +160,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : (
-            <ol class="log">
-              {bot.decisions.map((d, i) => (
-                <li key={i} data-kind={d.kind}>
-                  <time dateTime={d.at}>{formatDateTime(d.at)}</time>
-                  <strong>{decisionWords(d.kind)}</strong>
-                  <span>{withLocalTimes(d.reason)}</span>
-                </li>
-              ))}
-            </ol>
-          )}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">

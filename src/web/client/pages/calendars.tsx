@@ -1,5 +1,5 @@
 // Calendar connections and their health; sync now, disconnect; auto-schedule and its bot config.
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { countOf, formatDateTime, formatRelative } from '../format.ts';
@@ -9,6 +9,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { useClock } from '../clock.ts';
+import { useNoticeFocus } from '../notice-focus.ts';
 
 const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
 
@@ -19,14 +20,7 @@ export function CalendarsPage() {
   const [syncing, setSyncing] = useState<string | null>(null);
   const names = connectionNames(connections.data?.connections ?? []);
   const nameOf = (connection: Connection) => names.get(connection.calendar_id) ?? connection.calendar_id;
-  const noticeRef = useRef<HTMLParagraphElement>(null);
-  /** Set when a disconnected calendar's card (and the button that had focus) is gone: focus goes to the notice that says so. */
-  const [isNoticeToFocus, setIsNoticeToFocus] = useState(false);
-  useLayoutEffect(() => {
-    if (!isNoticeToFocus) return;
-    setIsNoticeToFocus(false);
-    if (isFocusLost()) noticeRef.current?.focus();
-  }, [isNoticeToFocus, connections.data]);
+  const { noticeRef, focusNoticeSoon } = useNoticeFocus(connections.data);
 
   const sync = async (connection: Connection) => {
     if (syncing !== null) return;
@@ -51,7 +45,7 @@ export function CalendarsPage() {
       return;
     }
     await connections.reload();
-    setIsNoticeToFocus(true);
+    focusNoticeSoon();
   };
 
   return (

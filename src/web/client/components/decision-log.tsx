@@ -1,0 +1,17 @@
+// A bot's decisions as a list: when, what (in words) and why (its instants in local time).
+import { decisionWords, formatDateTime, withLocalTimes } from '../format.ts';
+import type { BotDetail } from '../types.ts';
+
+export function DecisionLog({ decisions }: { decisions: BotDetail['decisions'] }) {
+  return (
+    <ol class="log">
+      {decisions.map((d, i) => (
+        <li key={i} data-kind={d.kind}>
+          <time dateTime={d.at}>{formatDateTime(d.at)}</time>
+          <strong>{decisionWords(d.kind)}</strong>
+          <span>{withLocalTimes(d.reason)}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
