@@ -65,8 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return parseJson(request, body as string, (error, value) => {
       // The parser refuses a `__proto__` or `constructor.prototype` key (prototype poisoning) with
       // the same words as a syntax error. Valid JSON refused for such a key is told so.
-      if (error && hasPrototypeKey(body as string)) {
-        const field = (body as string).includes('"__proto__"') ? '__proto__' : 'constructor';
+      const field = error ? prototypeKeyOf(body as string) : null;
+      if (field !== null) {
         return done(new ApiError('validation_error', 'body: a "__proto__" key, or "prototype" inside "constructor", is not accepted anywhere in a body', { details: { field } }), undefined);
       }
       done(error ?? null, value);
@@ -295,13 +295,29 @@ function errorCodeAt(schema: unknown, segments: string[]): ErrorCode {
   return code ?? 'validation_error';
 }
 
-/** Whether a body the JSON parser refused is valid JSON with a key that could poison a prototype. */
-function hasPrototypeKey(body: string): boolean {
-  if (!/"(__proto__|constructor)"/.test(body)) return false;
+/**
+ * The key that could poison a prototype in a body the JSON parser refused, when the body is valid
+ * JSON with one: `__proto__` anywhere, or `constructor` holding `prototype`, however written (JSON
+ * reads "\u005f_proto__" as "__proto__"); null for a body refused as bad JSON. (The parser says
+ * only that the body is not valid JSON.)
+ */
+function prototypeKeyOf(body: string): '__proto__' | 'constructor' | null {
+  let parsed: unknown;
   try {
-    JSON.parse(body);
-    return true;
+    // JSON.parse makes "__proto__" an own key; it does not set the prototype.
+    parsed = JSON.parse(body);
   } catch {
-    return false;
+    return null;
   }
+  const stack: unknown[] = [parsed];
+  let found: 'constructor' | null = null;
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Object.hasOwn(value, '__proto__')) return '__proto__';
+    const ctor = (value as Record<string, unknown>).constructor;
+    if (Object.hasOwn(value, 'constructor') && ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) found = 'constructor';
+    stack.push(...Object.values(value));
+  }
+  return found;
 }

@@ -550,7 +550,8 @@ describe('calendar events API', () => {
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.code, 'invalid_json');
     // Valid JSON with a key that could poison a prototype is refused as such, not as bad JSON.
-    for (const [poisoned, field] of [['{"title":"x","bot_config":{"__proto__":{"admin":true}}}', '__proto__'], ['{"title":"x","constructor":{"prototype":{}}}', 'constructor']] as const) {
+    // Escaped too: JSON reads "\\u005f_proto__" as "__proto__".
+    for (const [poisoned, field] of [['{"title":"x","bot_config":{"__proto__":{"admin":true}}}', '__proto__'], ['{"title":"x","bot_config":{"\\u005f_proto__":{"admin":true}}}', '__proto__'], ['{"title":"x","constructor":{"prototype":{}}}', 'constructor'], ['{"title":"x","constructor":{"\\u0070rototype":{}}}', 'constructor']] as const) {
       const refused = await rc.request('POST', EVENTS, { auth: alice.auth, body: poisoned });
       assert.equal(`${refused.status} ${refused.body.code} ${refused.body.details?.field}`, `400 validation_error ${field}`, JSON.stringify(refused.body));
       assert.match(refused.body.error, /"__proto__" key, or "prototype" inside "constructor", is not accepted/);
