@@ -831,6 +831,19 @@ function platformIdOf(row: EventRow, raw: Record<string, unknown>): string | nul
   return typeof raw.id === 'string' ? raw.id : row.provider_event_id;
 }
 
+/** A stored event's iCalendar UID (icalUidOf), read from its stored payload; null when that cannot be read. */
+export function storedIcalUid(row: EventRow): string | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(row.raw);
+  } catch {
+    return null;
+  }
+  if (raw === null || typeof raw !== 'object') return null;
+  const payload = raw as Record<string, unknown>;
+  return icalUidOf(row, payload, platformIdOf(row, payload));
+}
+
 /** The provider's iCalendar UID: Google's iCalUID, Graph's iCalUId, an ICS feed's UID. */
 function icalUidOf(row: EventRow, raw: Record<string, unknown>, platformId: string | null): string | null {
   const text = (value: unknown) => (typeof value === 'string' ? value : null);

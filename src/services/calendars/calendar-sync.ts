@@ -617,7 +617,7 @@ export class CalendarSync {
       try {
         const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
         if (fetched.warnings) {
-          // Once per feed read (an unchanged feed is not read again), the first ones in full.
+          // Once per read of the feed (an unchanged feed that sends ETag or Last-Modified is not read again), the first ones in full.
           this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, warnings: fetched.warnings.slice(0, 10), count: fetched.warnings.length }, 'calendar read with warnings');
         }
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);

@@ -10,7 +10,7 @@ import type { EventRow } from '../../db/schema.ts';
 import { nextOccurrences } from '../../domain/recurrence.ts';
 import { seriesCut } from '../../domain/series-cut.ts';
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
-import { seriesDefinition } from './calendar-events.ts';
+import { seriesDefinition, storedIcalUid } from './calendar-events.ts';
 import { organizerOf } from './instance-moves.ts';
 
 /** A stored series as it was before the sync, and as it is now. */
@@ -55,16 +55,5 @@ function isLiveSeries(row: EventRow): boolean {
 }
 
 function traitsOf(row: EventRow, startsMs: number[]): InstanceSeriesTraits {
-  return { seriesId: row.id, startsMs, meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw), icalUid: icalUidOf(row.raw) };
-}
-
-/** Google's iCalUID, or a feed's UID, from the stored payload. */
-function icalUidOf(raw: string): string | null {
-  try {
-    const event = JSON.parse(raw) as { iCalUID?: unknown; uid?: unknown } | null;
-    const uid = event?.iCalUID ?? event?.uid;
-    return typeof uid === 'string' ? uid : null;
-  } catch {
-    return null;
-  }
+  return { seriesId: row.id, startsMs, meetingIdentity: row.meeting_identity, title: row.title, organizer: organizerOf(row.raw), icalUid: storedIcalUid(row) };
 }
