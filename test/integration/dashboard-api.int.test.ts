@@ -256,11 +256,14 @@ describe('dashboard API', () => {
         assert.equal(failing?.attempts, 1, JSON.stringify(joining.body.bots[0]));
         assert.match(failing.last_error, /503/);
         assert.ok(Date.parse(failing.next_attempt_at) > clock.now(), 'the next attempt is still to come');
+        // The bot's own page reads the same.
+        assert.deepEqual((await rc.request('GET', `/api/v1/bots/${apiBots[0]}`, { auth: user.auth })).body.launch_failing, failing);
         // The retry is accepted: nothing fails any more.
         clock.set(Date.parse(failing.next_attempt_at) + 1);
         await rc.dispatcher.runDue();
         const accepted = await rc.request('GET', '/api/v1/bots/upcoming?status=Joining', { auth: user.auth });
         assert.deepEqual(accepted.body.bots.map((b: { bot_id: string; launch_failing: unknown }) => [b.bot_id, b.launch_failing]), [[apiBots[0], null]]);
+        assert.equal((await rc.request('GET', `/api/v1/bots/${apiBots[0]}`, { auth: user.auth })).body.launch_failing, null);
         const waiting = await rc.request('GET', '/api/v1/bots/upcoming?status=Scheduled', { auth: user.auth });
         assert.ok(waiting.body.bots.length > 0);
         assert.ok(waiting.body.bots.every((b: { launch_failing: unknown }) => b.launch_failing === null), 'waiting bots have no failing launch');

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { Nullable } from './common.ts';
-import { BotAtRisk } from './bot-schemas.ts';
+import { BotAtRisk, BotLaunchFailing } from './bot-schemas.ts';
 
 export const UpcomingBotsQuery = Type.Object({
   status: Type.Optional(Type.Union(LIVE_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
@@ -29,11 +29,7 @@ export const UpcomingBotsResponse = Type.Object({
       start_time: Type.String({ format: 'date-time' }),
     })),
     at_risk: BotAtRisk,
-    launch_failing: Nullable(Type.Object({
-      attempts: Type.Integer({ description: 'Launch attempts so far' }),
-      last_error: Type.String({ description: 'Why the last attempt failed (the runtime\'s answer, or no answer)' }),
-      next_attempt_at: Type.String({ format: 'date-time' }),
-    }, { description: 'A launch the runtime refused or did not answer, being retried (same idempotency key); null otherwise' })),
+    launch_failing: BotLaunchFailing,
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
   has_more: Type.Boolean(),

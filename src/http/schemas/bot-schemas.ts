@@ -15,6 +15,13 @@ export const BotAtRisk = Nullable(Type.Object({
   }),
 }, { description: 'Set while the bot waits (Scheduled) and would be cancelled at its join time; null otherwise' }));
 
+/** GET /bots/{bot_id} and GET /bots/upcoming: a launch being retried after the runtime refused it or did not answer. */
+export const BotLaunchFailing = Nullable(Type.Object({
+  attempts: Type.Integer({ description: 'Launch attempts so far' }),
+  last_error: Type.String({ description: 'Why the last attempt failed (the runtime\'s answer, or no answer)' }),
+  next_attempt_at: Type.String({ format: 'date-time' }),
+}, { description: 'A launch the runtime refused or did not answer, being retried (same idempotency key); null otherwise' }));
+
 export const BotDetailResponse = Type.Object({
   bot_id: Type.String(),
   status: Type.String(),
@@ -42,6 +49,7 @@ export const BotDetailResponse = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
   at_risk: BotAtRisk,
+  launch_failing: BotLaunchFailing,
 });
 
 export const StatusReportBody = Type.Object({

@@ -12,7 +12,7 @@ import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
-import { atRiskOf, type AtRisk } from './upcoming-bots.ts';
+import { atRiskOf, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
 export interface BotDetail {
   bot_id: string;
@@ -35,6 +35,8 @@ export interface BotDetail {
   updated_at: string;
   /** Why it will be cancelled at its join time unless something changes first; null when it will not. */
   at_risk: AtRisk | null;
+  /** A launch the runtime refused or did not answer, while it is retried (as in GET /bots/upcoming); null otherwise. */
+  launch_failing: LaunchFailing | null;
 }
 
 export interface ScheduledBotItem {
@@ -133,7 +135,7 @@ export class BotQueries {
 
   async detail(userId: string, botId: string): Promise<BotDetail> {
     const bot = await this.#ownBot(userId, botId);
-    const [schedule, links, timeline, decisions, withoutAccess] = await Promise.all([
+    const [schedule, links, timeline, decisions, withoutAccess, failing] = await Promise.all([
       bots.findScheduleOfBot(this.#db, bot.id),
       // A bot whose data was deleted keeps its links only so that no sync books its event again.
       bot.data_deleted_at === null ? bots.listLinksOfBot(this.#db, bot.id) : [],
@@ -142,6 +144,7 @@ export class BotQueries {
       // result, after decisions made meanwhile (a relaunch after a crash).
       this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('at_ms').orderBy('id').execute(),
       bot.status === 'Scheduled' ? findBotsWithoutCalendarAccess(this.#db, [bot.id]) : new Set<string>(),
+      bot.status === 'Joining' ? findFailingLaunches(this.#db, [bot.id]) : new Map<string, LaunchFailing>(),
     ]);
     return {
       bot_id: bot.id,
@@ -173,6 +176,7 @@ export class BotQueries {
       created_at: formatInstant(bot.created_at),
       updated_at: formatInstant(bot.updated_at),
       at_risk: atRiskOf(bot, withoutAccess),
+      launch_failing: failing.get(bot.id) ?? null,
     };
   }
 

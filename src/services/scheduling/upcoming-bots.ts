@@ -107,7 +107,7 @@ export class UpcomingBots {
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // One query for the page, as the dispatcher asks it at the join time (spec section 12).
     const withoutAccess = await findBotsWithoutCalendarAccess(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
-    const failing = await this.#failingLaunches(page.filter((b) => b.status === 'Joining').map((b) => b.id));
+    const failing = await findFailingLaunches(this.#db, page.filter((b) => b.status === 'Joining').map((b) => b.id));
     const last = page.at(-1);
     return {
       bots: page.map((bot) => {
@@ -131,14 +131,6 @@ export class UpcomingBots {
     };
   }
 
-  /** Of these launched bots, those whose launch failed and waits for its next attempt. */
-  async #failingLaunches(botIds: string[]): Promise<Map<string, LaunchFailing>> {
-    if (botIds.length === 0) return new Map();
-    const rows = await this.#db.selectFrom('schedules').select(['bot_id', 'attempts', 'last_error', 'due_at_ms'])
-            // While its next attempt is claimed or under way too: the last one still failed.
-      .where('bot_id', 'in', botIds).where('state', 'in', ['pending', 'claimed', 'launching']).where('last_error', 'is not', null).execute();
-    return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms) }]));
-  }
 
   /**
    * Live bots per bucket of join time, from the start of the current bucket for `hours`. Every
@@ -191,4 +183,13 @@ export function sourceOf(bot: { deduplication_key: string; custom_attributes: st
  */
 export function atRiskOf(bot: { id: string; status: string }, withoutCalendarAccess: ReadonlySet<string>): AtRisk | null {
   return bot.status === 'Scheduled' && withoutCalendarAccess.has(bot.id) ? { reason: 'calendar_access_revoked' } : null;
+}
+
+/** Of these launched bots, those whose launch failed and waits for its next attempt (LaunchFailing). */
+export async function findFailingLaunches(db: Kysely<Schema>, botIds: string[]): Promise<Map<string, LaunchFailing>> {
+  if (botIds.length === 0) return new Map();
+  const rows = await db.selectFrom('schedules').select(['bot_id', 'attempts', 'last_error', 'due_at_ms'])
+    // While its next attempt is claimed or under way too: the last one still failed.
+    .where('bot_id', 'in', botIds).where('state', 'in', ['pending', 'claimed', 'launching']).where('last_error', 'is not', null).execute();
+  return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms) }]));
 }

@@ -66,6 +66,7 @@ export interface BotDetail {
   decisions: { at: string; kind: string; reason: string; details: Record<string, unknown> }[];
   created_at: string;
   at_risk: AtRisk | null;
+  launch_failing: LaunchFailing | null;
 }
 
 export interface Delivery {

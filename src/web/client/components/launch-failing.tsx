@@ -20,23 +20,17 @@ export function LaunchFailingBadge({ failing, nowMs }: { failing: LaunchFailing;
   );
 }
 
-/** The dispatcher writes a refused launch as "<why>; next attempt at <ISO instant>". */
-const NEXT_ATTEMPT = /^(.*); next attempt at (\S+)$/s;
-
 /**
- * The bot page's note while its latest launch decision is a refused launch (and it is Joining:
- * launched, not yet confirmed in its meeting). Null otherwise.
+ * The bot page's note while its launch is failing (the API's launch_failing: it is Joining and
+ * its launch waits to be tried again). Null otherwise.
  */
 export function LaunchFailingNote({ bot, nowMs }: { bot: BotDetail; nowMs: number }) {
-  if (bot.status !== 'Joining') return null;
-  const latest = bot.decisions.findLast((d) => d.kind.startsWith('launch'));
-  if (latest?.kind !== 'launch_failed') return null;
-  const parts = NEXT_ATTEMPT.exec(latest.reason);
-  const attempt = typeof latest.details.attempt === 'number' ? ` (attempt ${latest.details.attempt})` : '';
+  const failing = bot.launch_failing;
+  if (failing === null) return null;
   return (
     <p class="warning" role="note" data-testid="launch-failing-note">
-      Launch failing: the bot runtime refused the launch or did not answer{attempt}: {withLocalTimes(parts?.[1] ?? latest.reason)}.
-      {parts?.[2] && <> The same launch is tried again: {nextAttemptWords(parts[2], nowMs)}, at {formatDateTime(parts[2])}.</>}
+      Launch failing: the bot runtime refused the launch or did not answer ({countOf(failing.attempts, 'attempt')}): {withLocalTimes(failing.last_error)}.
+      {' '}The same launch is tried again: {nextAttemptWords(failing.next_attempt_at, nowMs)}, at {formatDateTime(failing.next_attempt_at)}.
       {' '}A bot whose launch is still refused when its meeting ends gives up then.
     </p>
   );
