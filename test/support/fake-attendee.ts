@@ -70,8 +70,10 @@ export class FakeAttendee extends FakeProviderServer {
     let joinAt: number | null = null;
     if (body.join_at !== undefined) {
       joinAt = Date.parse(body.join_at);
-      // join_at must be in the future (scheduled bots guide).
-      if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };
+      // Refused when past on arrival, as a serializer field error (bots/serializers.py,
+      // validate_join_at; the scheduled bots guide: "Cannot be in the past").
+      if (Number.isNaN(joinAt)) return { status: 400, body: { join_at: ['Datetime has wrong format.'] } };
+      if (joinAt < this.now()) return { status: 400, body: { join_at: ['join_at cannot be in the past'] } };
     }
     const key = typeof body.deduplication_key === 'string' ? body.deduplication_key : null;
     // Unique among bots that have not finished; the message create_bot returns on the constraint.

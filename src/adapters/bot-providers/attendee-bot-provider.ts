@@ -12,11 +12,36 @@ import type {
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
-import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody } from './provider-http.ts';
+import { accountBlocked, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody, type ProviderAnswer } from './provider-http.ts';
 import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
 
+
+/** How long a creation refused at the project's limit of bots in meetings waits before it is tried again. */
+const CONCURRENCY_RETRY_MS = 60_000;
+
+/**
+ * Attendee answers every refusal of a creation with 400 (bots_api_views.py, BotListCreateView.post),
+ * those about the project as well as those about the request (bots_api_utils.py, create_bot). The
+ * ones about the project are no fault of the bot's and pass: it waits for them, where a refusal of
+ * the request fails it. Each made nothing: create_bot checks the first two before it writes and
+ * writes in one transaction that the third rolled back.
+ */
+function projectRefusal(answer: ProviderAnswer): LaunchOutcome | null {
+  const error = (answer.json as { error?: unknown } | null)?.error;
+  if (typeof error !== 'string') return null;
+  const detail = `: ${error.slice(0, 300)}`;
+  // "Organization has run out of credits. Please add more credits in the Account -> Billing page."
+  if (/run out of credits/i.test(error)) return accountBlocked('attendee', 'bot creation', 'HTTP 400: its organization ran out of credits', null, detail);
+  // "You have exceeded the maximum number of concurrent bots (N) for your account. ..."
+  if (/maximum number of concurrent bots/i.test(error)) {
+    return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: CONCURRENCY_RETRY_MS, message: `attendee refused the bot creation: the project has as many bots in meetings as it may; tried again once one may have left${detail}` };
+  }
+  // "An error occurred while creating the bot. Error ID: ...": its own failure, logged under that id.
+  if (/error occurred while creating the bot/i.test(error)) return { ok: false, failure: 'transient', createdNothing: true, retryAfterMs: null, message: `attendee failed to create the bot${detail}` };
+  return null;
+}
 
 /** States after which a bot has finished and no longer holds its deduplication key (bots_api_utils.py, create_bot). */
 const ATTENDEE_FINISHED_STATES = new Set(['ended', 'fatal_error', 'data_deleted']);
@@ -90,15 +115,19 @@ export class AttendeeBotProvider implements BotRuntime {
   async launch(request: LaunchRequest): Promise<LaunchOutcome> {
     const now = this.#o.now();
     const body: Record<string, unknown> = { ...attendeeSettings(request.bot_config, request.bot_id), meeting_url: request.meeting_url, deduplication_key: request.idempotency_key };
-    // Any future join time is sent: Attendee's scheduled bots guide asks only that join_at be in
-    // the future, "ideally" two minutes ahead to spin the bot up. A closer one still makes a
-    // scheduled bot that joins then (a little late at worst); sent without it, the bot would join
-    // at once, early.
-    const joinAt = futureJoinAt(request.join_at, now, 1);
+    // A join time still ahead when the request arrives is sent: Attendee's scheduled bots guide
+    // asks only that join_at be in the future, "ideally" two minutes ahead to spin the bot up. A
+    // closer one still makes a scheduled bot that joins then (a little late at worst); one that
+    // may be past on arrival is left out (futureJoinAt), and the bot joins at once.
+    const joinAt = futureJoinAt(request.join_at, now);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 400 && /deduplication key already in use/i.test(result.answer.text)) {
       return this.#findByKey(request.idempotency_key);
+    }
+    if (result.ok && result.answer.status === 400) {
+      const refusal = projectRefusal(result.answer);
+      if (refusal) return refusal;
     }
     const outcome = outcomeOfAnswer('attendee', 'bot creation', result, now);
     if (!outcome.ok || !result.ok) return outcome;

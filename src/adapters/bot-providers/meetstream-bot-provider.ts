@@ -110,7 +110,7 @@ export class MeetStreamBotProvider implements BotRuntime {
   async #create(request: LaunchRequest): Promise<LaunchOutcome & { mayStillRun?: boolean }> {
     const now = this.#o.now();
     const body: Record<string, unknown> = { ...meetstreamSettings(request.bot_config, request.bot_id), meeting_link: request.meeting_url };
-    const joinAt = futureJoinAt(request.join_at, now, 1);
+    const joinAt = futureJoinAt(request.join_at, now);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: this.#url('/bots/create_bot'), headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': request.idempotency_key }, body, timeoutMs: this.#o.timeoutMs,

@@ -12,7 +12,7 @@ test('402 (the account\'s credit ran out) is an account problem: the bot waits a
   // Recall's errors page: 402, "(Self-serve customers) Insufficient credit balance -- Top up balance in the dashboard".
   const outcome = outcomeOfAnswer('recall', 'bot creation', answer(402, { detail: 'Insufficient credit balance' }), NOW);
   assert.deepEqual(outcome, {
-    ok: false, failure: 'transient', createdNothing: true, isAccountProblem: true, retryAfterMs: 60_000,
+    ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: 60_000,
     message: 'provider_account_blocked: recall refused the bot creation for the account (HTTP 402: its credit ran out); top up the balance in recall\'s dashboard: Insufficient credit balance',
   });
   const later = outcomeOfAnswer('meetstream', 'bot creation', answer(402, null, { 'retry-after': '600' }), NOW);

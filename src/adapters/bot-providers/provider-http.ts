@@ -98,17 +98,33 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
     return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
   }
   // 402: the account's credit ran out (Recall: "Insufficient credit balance -- Top up balance in
-  // the dashboard", https://docs.recall.ai/docs/errors). Every bot is refused until someone tops
-  // it up, then every bot is taken again: not a reason to fail this bot for good. It waits and is
-  // tried again (a minute apart at least), made nothing, and the instance says why it is not ready.
-  if (status === 402) {
-    return { ok: false, failure: 'transient', createdNothing: true, isAccountProblem: true, retryAfterMs: Math.max(retryAfterMs(headers, nowMs) ?? 0, ACCOUNT_RETRY_MS), message: `provider_account_blocked: ${provider} refused the ${what} for the account (HTTP 402: its credit ran out); top up the balance in ${provider}'s dashboard${detail}` };
+  // the dashboard", https://docs.recall.ai/docs/errors).
+  if (status === 402) return accountBlocked(provider, what, 'HTTP 402: its credit ran out', retryAfterMs(headers, nowMs), detail);
+  // A redirect: the base URL is not the API's (http:// where the provider wants https://, a proxy
+  // that moved it). Provider calls follow no redirect (a POST would not be repeated the same way,
+  // nor the key sent to wherever the Location points), so every bot would get the same answer:
+  // an operator's setting to fix, not a reason to fail bots. They wait, and /readyz says why.
+  if (status >= 300 && status < 400) {
+    const location = headerValue(headers, 'location');
+    return {
+      ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: ACCOUNT_RETRY_MS,
+      message: `provider_redirected: ${provider} answered the ${what} with HTTP ${status}${location ? ` to ${location.slice(0, 200)}` : ''}; provider calls follow no redirects: set BOT_PROVIDER_BASE_URL to the address the provider answers at`,
+    };
   }
   if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} rate limited the ${what} (HTTP 429)` };
   if (status === 408 || status === 409 || status === 425 || status >= 500) {
     return { ok: false, failure: 'transient', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} answered ${status} to the ${what}${detail}` };
   }
   return { ok: false, failure: 'permanent', retryAfterMs: null, message: `${provider} refused the ${what} (HTTP ${status})${detail}` };
+}
+
+/**
+ * The provider refused a creation for the account (its credit ran out): every bot is refused until
+ * someone tops it up, then every bot is taken again, so none is failed for it. The bot waits and
+ * is tried again (a minute apart at least), made nothing, and the instance says why it is not ready.
+ */
+export function accountBlocked(provider: string, what: string, why: string, retryAfter: number | null, detail: string): RuntimeOutcome {
+  return { ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: Math.max(retryAfter ?? 0, ACCOUNT_RETRY_MS), message: `provider_account_blocked: ${provider} refused the ${what} for the account (${why}); top up the balance in ${provider}'s dashboard${detail}` };
 }
 
 /** A short, single-line rendering of a provider's error body for decisions and logs. */
@@ -136,11 +152,21 @@ export function headerValue(headers: Record<string, string | string[] | undefine
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The join time to hand over: only when it is far enough ahead to be worth scheduling. */
-export function futureJoinAt(joinAt: string | undefined, nowMs: number, minimumAheadMs: number): string | undefined {
+/**
+ * How far ahead a join time must be to be sent with a creation; closer, the bot is created to join
+ * at once (at most this much early). The request takes time to arrive and the provider's clock is
+ * not ours, and Attendee refuses a join_at that is past when the request arrives (400, "join_at
+ * cannot be in the past": bots/serializers.py, validate_join_at, in attendee-labs/attendee), a
+ * refusal that would fail the bot. MeetStream's reschedule asks for a future time too; Recall
+ * takes a past one as "join now" anyway.
+ */
+export const MIN_JOIN_AT_LEAD_MS = 30_000;
+
+/** The join time to hand over: only when it is far enough ahead to arrive in the future. */
+export function futureJoinAt(joinAt: string | undefined, nowMs: number): string | undefined {
   if (joinAt === undefined) return undefined;
   const at = Date.parse(joinAt);
-  return Number.isFinite(at) && at - nowMs >= minimumAheadMs ? new Date(at).toISOString() : undefined;
+  return Number.isFinite(at) && at - nowMs >= MIN_JOIN_AT_LEAD_MS ? new Date(at).toISOString() : undefined;
 }
 
 /** The earliest start of the linked events, the natural join time of an update without one. */

@@ -58,10 +58,11 @@ export type RuntimeOutcome =
   | { ok: true; alreadyDone: boolean; providerBotId?: string; sentKey?: string }
   /** createdNothing: the provider made nothing of this request for sure (a retry is a first request again). */
   /**
-   * isAccountProblem: the provider's account cannot take bots now (HTTP 402: its credit ran out).
-   * Every bot waits for it, retried; the instance reports it as not ready until an answer is accepted.
+   * blocksEveryBot: the provider takes no bot from this deployment now: its account ran out of
+   * credit, or its base URL answers with a redirect. Every bot waits for it, retried; the instance
+   * reports it as not ready until an answer is accepted.
    */
-  | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string; createdNothing?: boolean; isAccountProblem?: boolean }
+  | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string; createdNothing?: boolean; blocksEveryBot?: boolean }
   /** isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready. */
   | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string; isAuthFailure?: boolean };
 

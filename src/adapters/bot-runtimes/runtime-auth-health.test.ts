@@ -11,7 +11,7 @@ test('a refused key is cleared by any accepted answer; an account out of credit 
   health.observe({ ok: true, alreadyDone: false }, T + 1);
   assert.equal(health.problem, null);
 
-  health.observe({ ok: false, failure: 'transient', retryAfterMs: 60_000, createdNothing: true, isAccountProblem: true, message: 'provider_account_blocked: y' }, T + 2);
+  health.observe({ ok: false, failure: 'transient', retryAfterMs: 60_000, createdNothing: true, blocksEveryBot: true, message: 'provider_account_blocked: y' }, T + 2);
   // A delete or a look-up still goes through while creations are refused: still not ready.
   health.observe({ ok: true, alreadyDone: true }, T + 3);
   assert.match(health.problem ?? '', /^provider_account_blocked: y/);

@@ -1,6 +1,6 @@
 // Whether the bot provider accepts this deployment's API key and account, as seen in its answers.
-// A provider that refuses the key (401/403) or the account (402: no credit left) refuses every
-// bot, so the instance says it is not ready, with the reason, until an answer from the provider
+// A provider that refuses the key (401/403) or the account (no credit left), or whose base URL
+// redirects, refuses every bot, so the instance says it is not ready, with the reason, until an answer from the provider
 // is accepted again. Every call to the runtime goes
 // through the watch, so launches, handovers, late edits and commands all count.
 import type { BotRuntime, RuntimeOutcome } from './bot-runtime.ts';
@@ -8,7 +8,7 @@ import type { BotRuntime, RuntimeOutcome } from './bot-runtime.ts';
 export class RuntimeAuthHealth {
   #problem: string | null = null;
   #since: number | null = null;
-  #isAccountProblem = false;
+  #isBlockingEveryBot = false;
 
   /** Why the instance is not ready (the provider's latest refusal of the key), or null. */
   get problem(): string | null {
@@ -21,14 +21,14 @@ export class RuntimeAuthHealth {
    */
   observe(outcome: RuntimeOutcome, nowMs: number, isCreation = false): void {
     if (outcome.ok) {
-      if (this.#isAccountProblem && !isCreation) return;
+      if (this.#isBlockingEveryBot && !isCreation) return;
       this.#problem = null;
       this.#since = null;
-      this.#isAccountProblem = false;
-    } else if ((outcome.failure === 'permanent' && outcome.isAuthFailure) || (outcome.failure !== 'permanent' && outcome.isAccountProblem)) {
+      this.#isBlockingEveryBot = false;
+    } else if ((outcome.failure === 'permanent' && outcome.isAuthFailure) || (outcome.failure !== 'permanent' && outcome.blocksEveryBot)) {
       if (this.#problem === null) this.#since = nowMs;
       this.#problem = outcome.message;
-      this.#isAccountProblem = outcome.failure !== 'permanent';
+      this.#isBlockingEveryBot = outcome.failure !== 'permanent';
     }
   }
 }
