@@ -4,8 +4,8 @@ import { decideLateEdit, diffSettings, type LateEditRules } from './late-edit.ts
 
 const MIN = 60_000;
 // Recall.ai's rules: updates and deletes need ten minutes.
-const recall: LateEditRules = { updateCutoffMs: 10 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true };
-const meetstream: LateEditRules = { updateCutoffMs: 2 * MIN, deleteCutoffMs: 1 * MIN, canUpdateMeetingUrl: false };
+const recall: LateEditRules = { updateCutoffMs: 10 * MIN, editCutoffMs: 1 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true };
+const meetstream: LateEditRules = { updateCutoffMs: 2 * MIN, editCutoffMs: 2 * MIN, deleteCutoffMs: 1 * MIN, canUpdateMeetingUrl: false };
 const now = Date.UTC(2026, 5, 1, 8, 0);
 
 test('a move well outside the cutoff is an update', () => {
@@ -41,6 +41,9 @@ test('cancelled: deleted while it can be, made to leave after', () => {
 
 test('a changed link is an update where the provider can change links, else a new bot', () => {
   assert.equal(decideLateEdit(recall, now, now + 60 * MIN, { kind: 'link-changed', newJoinAtMs: now + 60 * MIN }).kind, 'update');
+  // At the same join time inside Recall's ten minutes too; with a move there, a new bot.
+  assert.equal(decideLateEdit(recall, now, now + 3 * MIN, { kind: 'link-changed', newJoinAtMs: now + 3 * MIN }).kind, 'update');
+  assert.equal(decideLateEdit(recall, now, now + 3 * MIN, { kind: 'link-changed', newJoinAtMs: now + 4 * MIN }).kind, 'replace');
   const ms = decideLateEdit(meetstream, now, now + 60 * MIN, { kind: 'link-changed', newJoinAtMs: now + 60 * MIN });
   assert.equal(ms.kind, 'replace');
   assert.equal(ms.kind === 'replace' && ms.by, 'delete');
@@ -72,8 +75,14 @@ test('changed settings: an update where the provider can change them all and the
   const fixed = decideLateEdit(meetstream, now, now + 60 * MIN, { kind: 'moved', newJoinAtMs: now + 60 * MIN, settings: { fields: ['bot_message', 'bot_name'], updatable: false } });
   assert.deepEqual([fixed.kind, fixed.kind === 'replace' && fixed.by], ['replace', 'delete']);
   assert.match(fixed.reason, /cannot change bot_message, bot_name/);
-  const late = decideLateEdit(recall, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 5 * MIN, settings: name });
+  // Inside the ten minutes Recall still takes changes that keep the join time, until the bot is on
+  // its way (editCutoffMs); MeetStream's cutoff is one for both.
+  assert.equal(decideLateEdit(recall, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 5 * MIN, settings: name }).kind, 'update');
+  const late = decideLateEdit(recall, now, now + MIN / 2, { kind: 'moved', newJoinAtMs: now + MIN / 2, settings: name });
   assert.deepEqual([late.kind, late.kind === 'replace' && late.by], ['replace', 'leave']);
+  const lateMove = decideLateEdit(recall, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 6 * MIN, settings: name });
+  assert.deepEqual([lateMove.kind, lateMove.kind === 'replace' && lateMove.by], ['replace', 'leave']);
+  assert.equal(decideLateEdit(meetstream, now, now + MIN, { kind: 'moved', newJoinAtMs: now + MIN, settings: { fields: [], updatable: true } }).kind, 'replace');
   assert.equal(decideLateEdit(recall, now, now - MIN, { kind: 'moved', newJoinAtMs: now - MIN, settings: name }).kind, 'nothing');
 });
 

@@ -1,12 +1,15 @@
 // What to do with a bot already handed to a provider when its meeting or its settings change. Providers take
-// edits only so close to the join time: an update must leave the bot at least `updateCutoffMs`
-// before its new join time (Recall.ai: ten minutes), and a scheduled bot can be deleted only while
-// its join time is at least `deleteCutoffMs` away (after that it is on its way and only "leave"
-// reaches it). Pure: the caller supplies the rules, the clock reading and the change.
+// edits only so close to the join time: an update that moves the join time must leave the bot at
+// least `updateCutoffMs` before its old and new join times (Recall.ai: ten minutes), one that keeps
+// it (a new link, new settings) must come `editCutoffMs` before it (Recall.ai: until the bot starts
+// joining), and a scheduled bot can be deleted only while its join time is at least
+// `deleteCutoffMs` away (after that it is on its way and only "leave" reaches it). Pure: the
+// caller supplies the rules, the clock reading and the change.
 import { isDeepStrictEqual } from 'node:util';
 
 export interface LateEditRules {
   updateCutoffMs: number;
+  editCutoffMs: number;
   deleteCutoffMs: number;
   /** Whether an update may carry a new meeting link (else a new link means a new bot). */
   canUpdateMeetingUrl: boolean;
@@ -64,9 +67,11 @@ export function decideLateEdit(rules: LateEditRules, nowMs: number, handedOverJo
   if (change.settings && !change.settings.updatable) {
     return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what}, and the provider cannot change ${change.settings.fields.join(', ')} on a scheduled bot: ${replaced}` };
   }
-  const updateFits = change.newJoinAtMs - nowMs >= rules.updateCutoffMs && handedOverJoinAtMs - nowMs >= rules.updateCutoffMs;
+  const movesJoinTime = change.newJoinAtMs !== handedOverJoinAtMs;
+  const cutoffMs = movesJoinTime ? rules.updateCutoffMs : rules.editCutoffMs;
+  const updateFits = change.newJoinAtMs - nowMs >= cutoffMs && handedOverJoinAtMs - nowMs >= cutoffMs;
   if (updateFits) return { kind: 'update', reason: `${what}, outside the provider's edit cutoff: the bot is updated` };
-  return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what} inside the provider's ${minutes(rules.updateCutoffMs)} edit cutoff, where an update fails: ${replaced}` };
+  return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what} inside the provider's ${minutes(cutoffMs)} edit cutoff, where an update fails: ${replaced}` };
 }
 
 /** "The meeting moved", "The meeting link changed and its settings (bot_name) changed", ... */

@@ -315,7 +315,9 @@ export class ProviderCommandSender {
     const replaceOptions = { isSettingsOnly, whenRefused: isSettingsOnly ? undefined : followKeepingSettings, keepingSettings };
     if (action.kind === 'replace') return this.#replace(row, sent, heldBot, action.by, action.reason, replaceOptions);
     const outcome = await scheduling.update(heldBot.id, {
-      ...(change.kind === 'link-changed' || bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
+      // The join time only when it moves: Recall refuses any join_at inside its ten minutes, even
+      // the one the bot has, where it still takes a new link.
+      ...(bot.join_at_ms !== heldBot.joinAtMs ? { join_at: formatInstant(bot.join_at_ms) } : {}),
       ...(change.kind === 'link-changed' ? { meeting_url: bot.meeting_url } : {}),
       ...(settings ? { settings: Object.fromEntries(settings.fields.map((f) => [f, current[f]])) } : {}),
       // Not the refused request's key: the provider may replay its refusal under it.

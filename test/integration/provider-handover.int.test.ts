@@ -420,6 +420,35 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
     });
 
+    test('a changed link five minutes before the join time: Recall updates its bot in place (until the bot starts joining, only a new join time needs ten minutes); the others replace it', async () => {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/lat-elin-kaa', `late-link-${kind}`);
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      const first = (await botRow(botId)).provider_bot_id!;
+      assert.ok(first);
+      clock.set(joinAtMs - 5 * MIN);
+      const newLink = 'https://meet.google.com/lat-elin-kbb';
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: newLink } })).status, 200);
+      await rc.dispatcher.runDue();
+      const kinds = (await decisions(botId)).map((d) => d.kind);
+      const onNewLink = botsOf(fake).filter((b) => b.meetingUrl === newLink && !isGone(b));
+      assert.equal(onNewLink.length, 1, JSON.stringify(botsOf(fake)));
+      if (kind === 'recall') {
+        // "The bot's original join_at is less than 10 minutes from the current time - You can update
+        // all properties" (https://docs.recall.ai/docs/scheduling-bots-best-practices).
+        assert.ok(kinds.includes('provider_updated') && !kinds.includes('provider_replaced'), kinds.join(', '));
+        assert.equal(onNewLink[0]!.id, first, 'the same provider bot, no ad-hoc one');
+        assert.equal(onNewLink[0]!.joinAt, iso(joinAtMs));
+      } else {
+        // Attendee's bot is staged by now; MeetStream's update takes no link.
+        assert.ok(kinds.includes('provider_replaced'), kinds.join(', '));
+        assert.notEqual(onNewLink[0]!.id, first);
+      }
+      assert.equal((await botRow(botId)).provider_bot_id, onNewLink[0]!.id);
+    });
+
     test('changed settings after the handover: the provider\'s bot gets them (updated where it can be, else replaced); a setting only Rollcall uses changes nothing there', async () => {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

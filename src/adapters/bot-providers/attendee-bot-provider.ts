@@ -91,6 +91,7 @@ export class AttendeeBotProvider implements BotRuntime {
         // Update and delete work only in the scheduled state. The scheduler stages bots (allocates
         // their pod) up to five minutes ahead, ten with its start jitter on: ten minutes it is.
         updateCutoffMs: 10 * 60_000,
+        editCutoffMs: 10 * 60_000,
         deleteCutoffMs: 10 * 60_000,
         canUpdateMeetingUrl: true,
         // PATCH /api/v1/bots/{id} takes bot_name (scheduled state only) and metadata

@@ -75,6 +75,7 @@ export class MeetStreamBotProvider implements BotRuntime {
         // MeetStream documents only "the new time must be in the future" and "not joined yet".
         // Unpublished margins get a conservative two minutes for an update, one for a delete.
         updateCutoffMs: 120_000,
+        editCutoffMs: 120_000,
         deleteCutoffMs: 60_000,
         // The scheduled-bot update takes a join time only: a new link is delete and create.
         canUpdateMeetingUrl: false,

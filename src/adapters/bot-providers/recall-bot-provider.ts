@@ -26,6 +26,9 @@ import { providerSettingsOf } from '../../domain/provider-settings.ts';
 /** A scheduled bot's join_at is more than ten minutes after the request (scheduling best practices). */
 export const RECALL_SCHEDULED_BOT_MIN_LEAD_MS = 10 * 60_000;
 
+/** How long before its join_at a scheduled bot last takes an update that keeps the join_at. */
+const RECALL_EDIT_MARGIN_MS = 60_000;
+
 /** Recall asks for a retry after 30 s when the ad-hoc pool is empty and no Retry-After came (errors page). */
 const RECALL_POOL_RETRY_MS = 30_000;
 
@@ -83,6 +86,10 @@ export class RecallBotProvider implements BotRuntime {
       handoverLeadMs: options.handoverLeadMs,
       // An update to a join_at less than ten minutes out fails with update_bot_failed.
       updateCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
+      // Every other property can still be updated inside those ten minutes, until the bot starts
+      // joining the call at its join_at (https://docs.recall.ai/docs/scheduling-bots-best-practices,
+      // "Updating scheduled bots"): a minute's margin for the request's way and the clocks.
+      editCutoffMs: RECALL_EDIT_MARGIN_MS,
       // Closer than ten minutes the instance is dispatched: DELETE answers 405, leave_call remains.
       deleteCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
       canUpdateMeetingUrl: true,

@@ -94,8 +94,14 @@ export interface ScheduledBotChange {
 export interface SchedulingRules {
   /** How long before the join time the bot is handed over (setting; default per provider). */
   handoverLeadMs: number;
-  /** An update must leave the bot at least this long before its new join time. */
+  /** An update that moves the join time must leave the bot at least this long before the old and the new one. */
   updateCutoffMs: number;
+  /**
+   * An update that keeps the join time (a new link, new settings) must come at least this long
+   * before it; at most updateCutoffMs (a provider that takes such changes until the bot is on its
+   * way has it shorter).
+   */
+  editCutoffMs: number;
   /** A scheduled bot can be deleted only while its join time is at least this far away. */
   deleteCutoffMs: number;
   /** Whether an update may change the meeting link (else a changed link is delete and create). */
