@@ -242,9 +242,10 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
     event: {
       providerBotId: botId, providerStatus: subCode ? `${code}/${subCode}` : code, status: toLifecycleStatus(target), message: `Recall reported ${code}${subCode ? ` (${subCode})` : ''}`,
       ...(code === 'call_ended' && subCode === KICKED_SUB_CODE ? { kicked: true } : {}),
-      // data.data.updated_at: when the status changed; data.bot.metadata: the bot's metadata, on every
-      // status webhook (https://docs.recall.ai/docs/bot-status-change-events).
-      ...deliveryFacts(status.updated_at, data.bot?.metadata),
+      // When the status changed: data.data.updated_at, or the older shape's data.status.created_at
+      // (https://docs.recall.ai/v1.10/docs/bot-status-change-events); data.bot.metadata: the bot's
+      // metadata, on every current status webhook (https://docs.recall.ai/docs/bot-status-change-events).
+      ...deliveryFacts(status.updated_at ?? status.created_at, data.bot?.metadata),
     },
   };
 }
