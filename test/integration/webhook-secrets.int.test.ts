@@ -3,6 +3,7 @@
 // the day, such as a retried rotate request, does not cut off receivers still on the first secret.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { Kysely } from 'kysely';
@@ -116,6 +117,25 @@ describe('webhook secret rotation', () => {
     assert.ok(made.includes(current));
     const request = await deliverOne();
     for (const secret of [before, ...made]) assert.ok(verifies(secret, request), 'every secret a client was shown signs');
+  });
+
+  test('every delivery also carries MeetStream\'s signature, which a client verifying MeetStream\'s way accepts: the current secret\'s, after a rotation too', async () => {
+    // MeetStream's SDK check (meetstream-ai/meetstream-node, src/webhooks.ts): hex HMAC-SHA256 of
+    // the raw body keyed with the secret string, "sha256=" optional.
+    const sdkVerifies = (secret: string, request: Awaited<ReturnType<typeof deliverOne>>) => {
+      const header = String(request.headers['x-meetstream-signature'] ?? '');
+      const candidate = header.startsWith('sha256=') ? header.slice(7) : header;
+      return candidate === createHmac('sha256', secret).update(request.body, 'utf8').digest('hex');
+    };
+    const before = (await secretView()).secret;
+    const first = await deliverOne();
+    assert.equal(sdkVerifies(before, first), true, JSON.stringify(first.headers));
+    assert.ok(!Number.isNaN(Date.parse(String(first.headers['x-meetstream-timestamp']))));
+    assert.equal(sdkVerifies('another-secret', first), false);
+    const rotated = await rotate();
+    const second = await deliverOne();
+    assert.deepEqual([sdkVerifies(rotated, second), sdkVerifies(before, second)], [true, false], 'one signature: the current secret\'s');
+    assert.equal(verifies(before, second), true, 'the Standard Webhooks signature still carries the rotated-out one');
   });
 });
 

@@ -15,6 +15,7 @@ import { OutboundError, parseRetryAfterMs, type OutboundHttp } from '../../adapt
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { openWebhookSecret } from '../access/api-keys.ts';
 import { signingRetiredSecrets } from './webhook-secrets.ts';
+import { meetstreamSignature } from './meetstream-signature.ts';
 import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
@@ -247,8 +248,12 @@ export class WebhookDelivery {
       }
     }
     const timestamp = new Date(sentAt);
-    const signature = secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' ');
-    const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)', isPermanent: false } : await this.#send(delivery, sentAt, signature);
+    const signatures = {
+      standard: secrets.map((s) => new Webhook(s).sign(delivery.message_id, timestamp, delivery.payload)).join(' '),
+      // One secret only (the header has room for one): the current one.
+      meetstream: secrets.length === 0 ? '' : meetstreamSignature(secrets[0]!, delivery.payload),
+    };
+    const result = secrets.length === 0 ? { status: null, error: 'webhook secret cannot be opened (CREDENTIALS_ENCRYPTION_KEY missing or changed)', isPermanent: false } : await this.#send(delivery, sentAt, signatures);
     if (result.isInterrupted) {
       // Ended by a stop before its answer: whether the receiver took it is unknown, so it goes
       // again (same webhook-id, which receivers deduplicate on) as soon as anyone looks, with no
@@ -293,7 +298,7 @@ export class WebhookDelivery {
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
-  async #send(delivery: Delivery, sentAt: number, signature: string): Promise<{ status: number | null; error: string | null; isPermanent: boolean; isInterrupted?: boolean; retryAfterMs?: number | null; location?: string | null }> {
+  async #send(delivery: Delivery, sentAt: number, signatures: { standard: string; meetstream: string }): Promise<{ status: number | null; error: string | null; isPermanent: boolean; isInterrupted?: boolean; retryAfterMs?: number | null; location?: string | null }> {
     try {
       const response = await this.#o.http.request({
         method: 'POST',
@@ -302,7 +307,9 @@ export class WebhookDelivery {
           'content-type': 'application/json',
           'webhook-id': delivery.message_id,
           'webhook-timestamp': Math.floor(sentAt / 1000).toString(),
-          'webhook-signature': signature,
+          'webhook-signature': signatures.standard,
+          'x-meetstream-signature': signatures.meetstream,
+          'x-meetstream-timestamp': new Date(sentAt).toISOString(),
           'user-agent': 'Rollcall-Webhooks/1',
         },
         body: delivery.payload,
