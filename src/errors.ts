@@ -43,6 +43,7 @@ export const ERROR_CATALOG = {
   unsupported_media_type: { status: 415, meaning: 'The body is not application/json.' },
   rate_limited: { status: 429, meaning: 'Too many requests for this API key; Retry-After says when to try again.' },
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
+  route_not_served: { status: 501, meaning: 'A MeetStream route Rollcall does not serve (recordings, transcripts, live control of a bot, agents, the runtime\'s account integrations); the message says where that lives instead.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
   database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk); nothing was changed. Retry with backoff; /readyz says when it is back.' },

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
 import { API_PREFIX, authenticateApiKeyUser, isApiPath, registerAuth } from './auth.ts';
+import { unservedRouteReason } from './unserved-routes.ts';
 import { ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
@@ -127,6 +128,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const path = request.url.split('?')[0]!;
     const { methods, routes } = routeMethods.allowed(path);
     if (servesApi && (isApiPath(request.url) || routes.some(isApiPath))) await authenticateApiKeyUser(deps, request.headers.authorization);
+    const unserved = servesApi && isApiPath(path) ? unservedRouteReason(path.slice(API_PREFIX.length)) : null;
+    if (unserved !== null) {
+      const error = new ApiError('route_not_served', `${request.method} ${path} is a MeetStream route Rollcall does not serve: ${unserved}`);
+      return reply.status(501).send(errorBody(error));
+    }
     if (methods.length > 0) {
       const error = new ApiError('method_not_allowed', `${request.method} is not a method of ${path}; it takes ${methods.join(', ')}`);
       return reply.status(405).header('allow', methods.join(', ')).send(errorBody(error));

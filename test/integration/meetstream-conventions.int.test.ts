@@ -146,9 +146,11 @@ describe('MeetStream conventions', () => {
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const window = `time_min=${encodeURIComponent(iso(NOW))}&time_max=${encodeURIComponent(iso(NOW + 86_400_000))}`;
     const listed = await rc.request('GET', `${EVENTS}?${window}`, { auth: bob.auth });
-    const aliased = await rc.request('GET', `${EVENTS}/list?${window}`, { auth: bob.auth });
-    assert.equal(aliased.status, 200, JSON.stringify(aliased.body));
-    assert.deepEqual(aliased.body, listed.body);
+    for (const alias of [`${EVENTS}/list`, '/api/v1/calendar/get_events']) {
+      const aliased = await rc.request('GET', `${alias}?${window}`, { auth: bob.auth });
+      assert.equal(aliased.status, 200, JSON.stringify(aliased.body));
+      assert.deepEqual(aliased.body, listed.body);
+    }
     assert.deepEqual(Object.keys(listed.body).sort(), ['has_more', 'next', 'previous', 'results']);
     assert.equal(listed.body.previous, null);
     assert.deepEqual(listed.body.results.map((e: { id: string }) => e.id), [event.id]);
@@ -161,6 +163,36 @@ describe('MeetStream conventions', () => {
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
     assert.equal(moved.body.success, true);
     assert.equal(moved.body.schedule_updated, true);
+  });
+
+  test('MeetStream routes Rollcall does not serve are 501 route_not_served saying where that lives, not a 404 that MeetStream\'s SDKs read as "no such bot"; only with a valid key', async () => {
+    const carol = await rc.newUser('carol-unserved');
+    const event = await zoomEvent(carol.auth, 240);
+    const scheduled = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: carol.auth, body: { deduplication_key: 'unserved', bot_config: {} } });
+    const botId = scheduled.body.bot_id as string;
+    // The calls of MeetStream's Node SDK (meetstream-ai/meetstream-node, src/resources/*.ts).
+    const calls: [string, string, RegExp][] = [
+      ['GET', `/api/v1/bots/${botId}/get_audio`, /kept by the bot runtime/],
+      ['GET', `/api/v1/bots/${botId}/transcriptions`, /kept by the bot runtime/],
+      ['GET', '/api/v1/transcript/tr_1/get_transcript', /kept by the bot runtime/],
+      ['POST', `/api/v1/bots/${botId}/send_message`, /live control/],
+      ['POST', `/api/v1/bots/${botId}/pause_recording`, /live control/],
+      ['POST', '/api/v1/mia', /agent configurations/],
+      ['GET', '/api/v1/zoom/oauth/connections', /settings of the bot runtime/],
+      ['POST', '/api/v1/calendar/auto-reschedule', /toggle-recurrence/],
+    ];
+    for (const [method, path, reason] of calls) {
+      const answer = await rc.request(method as 'GET' | 'POST', path, { auth: carol.auth, ...(method === 'POST' ? { body: {} } : {}) });
+      assert.equal(answer.status, 501, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'route_not_served');
+      assert.match(answer.body.message, reason);
+    }
+    // The key first, as on every route; an unknown path stays a 404.
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/get_audio`)).status, 401);
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/get_audio`, { auth: 'Token wrong-key' })).status, 403);
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/no_such_thing`, { auth: carol.auth })).status, 404);
+    // The bot is still there for the routes Rollcall serves.
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/detail`, { auth: carol.auth })).status, 200);
   });
 
   test('a request with no body under Content-Type: application/json (one header set for every request) is answered as one without a body', async () => {

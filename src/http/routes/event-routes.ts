@@ -11,8 +11,10 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     schema: { tags, summary: 'Create an event', body: EventCreateBody, response: { 201: EventResponse, ...errorResponses(404, 413) } },
   }, async (request, reply) => reply.status(201).send(await deps.events.create(request.userId, request.body)));
 
-  // /calendar/events/list is the same list under the name older MeetStream documentation gives it.
-  for (const path of ['/calendar/events', '/calendar/events/list']) {
+  // /calendar/events/list is the same list under the name older MeetStream documentation gives it;
+  // /calendar/get_events is MeetStream's "cached events" (its store, no provider call), which this
+  // list always is unless asked to sync.
+  for (const path of ['/calendar/events', '/calendar/events/list', '/calendar/get_events']) {
     app.get(path, {
       schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
     }, async (request) => {
