@@ -44,12 +44,12 @@ test('every status has its own webhook event name', () => {
   assert.equal(webhookEventFor('Leaving'), 'bot.leaving');
 });
 
-test('every end of a bot\'s time in the meeting is event bot.stopped; progress keeps its own name', () => {
+test('every end of a bot is event bot.stopped, a cancelled or missed one too; progress keeps its own name', () => {
   const generic = Object.fromEntries(BOT_STATUSES.map((s) => [s, webhookGenericEventFor(s)]));
   assert.deepEqual(generic, {
     Scheduled: 'bot.scheduled', Joining: 'bot.joining', InWaitingRoom: 'bot.in_waiting_room', InMeeting: 'bot.inmeeting',
     Recording: 'bot.recording', Leaving: 'bot.leaving', Stopped: 'bot.stopped', Done: 'bot.done',
-    NotAllowed: 'bot.stopped', Denied: 'bot.stopped', Error: 'bot.stopped', Cancelled: 'bot.cancelled', Missed: 'bot.missed',
+    NotAllowed: 'bot.stopped', Denied: 'bot.stopped', Error: 'bot.stopped', Cancelled: 'bot.stopped', Missed: 'bot.stopped',
   });
   assert.deepEqual(BOT_STATUSES.filter((s) => webhookStatusCodeFor(s) === 500), ['NotAllowed', 'Denied', 'Error', 'Missed']);
 });

@@ -119,10 +119,13 @@ const WEBHOOK_EVENT: Record<BotStatus, string> = {
 };
 
 /**
- * The ways a launched bot's time in the meeting ends. MeetStream sends them all with `event`
- * `bot.stopped` and the specific name in `bot_event`, and its clients branch on `event`.
+ * The ways a bot ends. MeetStream sends the ends of a bot's time in the meeting with `event`
+ * `bot.stopped` and the specific name in `bot_event`, and its clients take `event` bot.stopped as
+ * the one end of a bot's life (its Node SDK's isTerminal: meetstream-ai/meetstream-node,
+ * src/webhooks.ts). A bot cancelled or missed before it got in ends there too, so it says so the
+ * same way: a client waiting for bot.stopped is not left waiting.
  */
-const MEETING_ENDINGS: readonly BotStatus[] = ['Stopped', 'NotAllowed', 'Denied', 'Error'];
+const ENDINGS: readonly BotStatus[] = ['Stopped', 'NotAllowed', 'Denied', 'Error', 'Cancelled', 'Missed'];
 
 /**
  * The webhook's `bot_event`: the specific name. A bot the host removed from the meeting is
@@ -132,13 +135,9 @@ export function webhookEventFor(status: BotStatus, kicked = false): string {
   return status === 'Stopped' && kicked ? 'bot.kicked' : WEBHOOK_EVENT[status];
 }
 
-/**
- * The webhook's `event`: `bot.stopped` for every way a bot's time in the meeting ends, else the
- * same as `bot_event`. Cancelled and Missed bots never got into a meeting, so they keep their own
- * name in both fields.
- */
+/** The webhook's `event`: `bot.stopped` for every way a bot ends, else the same as `bot_event`. */
 export function webhookGenericEventFor(status: BotStatus): string {
-  return MEETING_ENDINGS.includes(status) ? WEBHOOK_EVENT.Stopped : WEBHOOK_EVENT[status];
+  return ENDINGS.includes(status) ? WEBHOOK_EVENT.Stopped : WEBHOOK_EVENT[status];
 }
 
 /** MeetStream's convention: 200 for progress, 500 for an outcome where the bot did not do its job. */

@@ -266,7 +266,7 @@ describe('ad-hoc bots', () => {
       await rc.dispatcher.runDue();
       assert.equal(await statusOf(alice.auth, short.bot_id), 'Missed');
       assert.equal(await statusOf(alice.auth, long.bot_id), 'Joining', 'the default length is four hours');
-      assert.deepEqual((await webhooksOf(short.bot_id)).map((w) => [w.event, w.status_code]), [['bot.scheduled', 200], ['bot.missed', 500]]);
+      assert.deepEqual((await webhooksOf(short.bot_id)).map((w) => [w.event, w.bot_event, w.status_code]), [['bot.scheduled', 'bot.scheduled', 200], ['bot.stopped', 'bot.missed', 500]]);
     });
 
     test('PATCH /calendar/scheduled_bots/{id} moves a join_at bot, and its meeting length moves with it', async () => {
@@ -413,7 +413,7 @@ describe('ad-hoc bots', () => {
       const removed = await rc.request('GET', `/api/v1/bots/${waiting.bot_id}/remove_bot`, { auth: alice.auth });
       assert.deepEqual([removed.status, removed.body.status, removed.body.bot_id], [200, 'Cancelled', waiting.bot_id]);
       assert.equal(typeof removed.body.message, 'string');
-      assert.deepEqual((await webhooksOf(waiting.bot_id)).map((w) => w.event), ['bot.scheduled', 'bot.cancelled']);
+      assert.deepEqual((await webhooksOf(waiting.bot_id)).map((w) => w.bot_event), ['bot.scheduled', 'bot.cancelled']);
       assert.equal((await rc.request('GET', `/api/v1/bots/${waiting.bot_id}/remove_bot`, { auth: alice.auth })).status, 200, 'again: nothing left to do');
       clock.advance(3_700_000);
       await rc.dispatcher.runDue();
@@ -484,7 +484,7 @@ describe('ad-hoc bots', () => {
       const res = await rc.request('DELETE', `/api/v1/bots/${created.bot_id}/delete`, { auth: alice.auth });
       assert.equal(res.status, 200);
       assert.equal(await statusOf(alice.auth, created.bot_id), 'Cancelled');
-      assert.deepEqual((await webhooksOf(created.bot_id)).map((w) => w.event), ['bot.scheduled', 'bot.cancelled', 'data_deletion']);
+      assert.deepEqual((await webhooksOf(created.bot_id)).map((w) => w.bot_event ?? w.event), ['bot.scheduled', 'bot.cancelled', 'data_deletion']);
       clock.advance(120_000);
       await rc.dispatcher.runDue();
       assert.equal(launchesOf(created.bot_id).length, 0);

@@ -612,7 +612,7 @@ for (const provider of PROVIDERS) {
       assert.equal(cancelled.status, 'Cancelled');
       assert.ok(cancelled.decisions.some((d: { kind: string; reason: string }) => d.kind === 'cancelled' && /calendar_access_revoked/.test(d.reason)), JSON.stringify(cancelled.decisions));
       await env.rc.webhooks.runDue();
-      assert.deepEqual(env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.event), ['bot.scheduled', 'bot.at_risk', 'bot.cancelled']);
+      assert.deepEqual(env.hooks.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json.bot_event), ['bot.scheduled', 'bot.at_risk', 'bot.cancelled']);
     });
 
     test('access restored before the join time: syncing resumes and the bot launches', async () => {

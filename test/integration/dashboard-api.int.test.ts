@@ -407,7 +407,7 @@ describe('dashboard API', () => {
       assert.deepEqual(sentTo(), Array(4).fill('bot.scheduled bot.scheduled'), 'the line holds while the refusal is asked again');
       await rc.webhooks.runDue();
       await rc.webhooks.runDue();
-      assert.deepEqual(sentTo().slice(4), ['bot.scheduled bot.scheduled', 'bot.cancelled bot.cancelled']);
+      assert.deepEqual(sentTo().slice(4), ['bot.scheduled bot.scheduled', 'bot.stopped bot.cancelled']);
       assert.deepEqual((await states()).sort(), [['bot.cancelled', 'delivered', 1], ['bot.scheduled', 'failed', 5]]);
 
       // An outage: 503s, a 429 and 401s (a receiver not yet on the new secret) later, the first

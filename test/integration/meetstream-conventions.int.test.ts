@@ -379,12 +379,12 @@ describe('MeetStream conventions', () => {
       }
     });
 
-    test('a cancelled bot never got in: its webhook keeps bot.cancelled in both fields', async () => {
+    test('a cancelled bot\'s webhook is event bot.stopped (the one end of a bot\'s life MeetStream\'s clients wait for), bot_event bot.cancelled', async () => {
       const event = await zoomEvent(alice.auth, 120);
       const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: `k-${randomToken(8)}`, bot_config: { callback_url: 'http://127.0.0.1:9/hooks' } } });
       await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${res.body.bot_id}`, { auth: alice.auth });
       const last = (await queuedWebhooks(res.body.bot_id)).at(-1)!;
-      assert.deepEqual([last.event, last.bot_event, last.bot_status], ['bot.cancelled', 'bot.cancelled', 'Cancelled']);
+      assert.deepEqual([last.event, last.bot_event, last.bot_status], ['bot.stopped', 'bot.cancelled', 'Cancelled']);
     });
   });
 });
