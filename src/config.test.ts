@@ -59,6 +59,13 @@ test('DEDUPLICATION_KEY_REQUIRED is true unless set to false, and refuses anythi
   assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRE: 'false' }), /DEDUPLICATION_KEY_REQUIRE\b/);
 });
 
+test('BOT_DEFAULT_NAME names bots booked without bot_name; 1 to 200 characters, no control characters', () => {
+  assert.equal(parseConfig({}).botDefaultName, 'Rollcall Notetaker');
+  assert.equal(parseConfig({ BOT_DEFAULT_NAME: ' Acme Notes ' }).botDefaultName, 'Acme Notes');
+  assert.throws(() => parseConfig({ BOT_DEFAULT_NAME: 'x'.repeat(201) }), /BOT_DEFAULT_NAME must be 1 to 200 characters/);
+  assert.throws(() => parseConfig({ BOT_DEFAULT_NAME: 'Acme\tNotes' }), /BOT_DEFAULT_NAME/);
+});
+
 test('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: each key checked by position, and only beside a current key', () => {
   const key = (byte: string) => byte.repeat(32);
   const config = parseConfig({ CREDENTIALS_ENCRYPTION_KEY: key('0a'), CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: ` ${key('0b')}, ${Buffer.alloc(32, 0x0c).toString('base64')} ` });

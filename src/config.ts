@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { SecretBox } from './lib/secret-box.ts';
+import { DEFAULT_BOT_NAME } from './domain/bot-config.ts';
 
 export type RunMode = 'all' | 'api' | 'dispatcher';
 export type BotRuntimeKind = 'none' | 'http' | 'command' | BotProviderName;
@@ -49,6 +50,8 @@ export interface Config {
    * request without one gets a key derived from the meeting and the occurrence. (Default: true)
    */
   isDeduplicationKeyRequired: boolean;
+  /** The display name of a bot booked without bot_name, 1-200 characters. (Default: Rollcall Notetaker) */
+  botDefaultName: string;
 }
 
 /** docs/providers/: one page per provider with its settings. */
@@ -128,7 +131,7 @@ export const KNOWN_KEYS = new Set([
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
   'DASHBOARD_SESSION_HOURS',
-  'DEDUPLICATION_KEY_REQUIRED',
+  'DEDUPLICATION_KEY_REQUIRED', 'BOT_DEFAULT_NAME',
 ]);
 
 /** Settings that look like ours but are not: a typo such as JOIN_LEAD_SECOND should fail loudly. */
@@ -198,6 +201,9 @@ export function parseConfig(env: Env): Config {
   if (botRuntime === 'command' && botRuntimeCommand === null) {
     problems.push('BOT_RUNTIME=command needs BOT_RUNTIME_COMMAND');
   }
+  // The bot_name limit of the schedule request's bot_config (200 characters).
+  const botDefaultName = text('BOT_DEFAULT_NAME')?.trim() || DEFAULT_BOT_NAME;
+  if (botDefaultName.length > 200 || /[\u0000-\u001f\u007f]/.test(botDefaultName)) problems.push(`BOT_DEFAULT_NAME must be 1 to 200 characters without control characters, got ${botDefaultName.length} characters`);
   const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
 
@@ -242,6 +248,7 @@ export function parseConfig(env: Env): Config {
     }),
     dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
     isDeduplicationKeyRequired: flag('DEDUPLICATION_KEY_REQUIRED', true),
+    botDefaultName,
   };
   const rawKey = text('CREDENTIALS_ENCRYPTION_KEY');
   if (rawKey !== null) {

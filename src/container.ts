@@ -144,7 +144,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
   const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal });
-  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired });
+  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired, defaultBotName: config.botDefaultName });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
   const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });

@@ -30,14 +30,16 @@ export interface AppliedBotConfig extends BotConfigInput {
   custom_attributes: Record<string, string>;
 }
 
+/** The display name of a bot booked without bot_name, unless the deployment sets BOT_DEFAULT_NAME. */
 export const DEFAULT_BOT_NAME = 'Rollcall Notetaker';
 
-export function applyBotConfigDefaults(input: BotConfigInput): AppliedBotConfig {
+/** `defaultBotName`: the deployment's (BOT_DEFAULT_NAME); a stored config has its name already. */
+export function applyBotConfigDefaults(input: BotConfigInput, defaultBotName = DEFAULT_BOT_NAME): AppliedBotConfig {
   const { deduplication_key: _key, ...rest } = input;
   return {
     ...rest,
     ...legacyFieldsInCurrentShape(input),
-    bot_name: input.bot_name ?? DEFAULT_BOT_NAME,
+    bot_name: input.bot_name ?? defaultBotName,
     audio_required: input.audio_required ?? true,
     video_required: input.video_required ?? false,
     custom_attributes: { ...(input.custom_attributes ?? {}) },

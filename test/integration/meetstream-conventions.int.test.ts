@@ -389,6 +389,31 @@ describe('MeetStream conventions', () => {
   });
 });
 
+describe('BOT_DEFAULT_NAME', () => {
+  test('names the bots booked without bot_name, a series\' chain bots too; a bot_name given wins', async () => {
+    const clock = new ManualClock(NOW);
+    const rc = await startTestRollcall({ clock, settings: { BOT_DEFAULT_NAME: 'Acme Notes' } });
+    try {
+      const user = await rc.newUser();
+      const event = async (url: string) => (await rc.request('POST', EVENTS, { auth: user.auth, body: { start_time: iso(NOW + 3_600_000), end_time: iso(NOW + 7_200_000), meeting_url: url } })).body.id as string;
+      const unnamed = await rc.request('POST', `${SCHEDULE}/${await event('https://zoom.us/j/81234567891')}`, { auth: user.auth, body: { deduplication_key: 'unnamed', bot_config: {} } });
+      assert.equal(unnamed.body.bot_config.bot_name, 'Acme Notes');
+      const named = await rc.request('POST', `${SCHEDULE}/${await event('https://zoom.us/j/81234567892')}`, { auth: user.auth, body: { deduplication_key: 'named', bot_config: { bot_name: 'Scribe' } } });
+      assert.equal(named.body.bot_config.bot_name, 'Scribe');
+      const series = await rc.request('POST', EVENTS, { auth: user.auth, body: { start_time: iso(NOW + 3_600_000), end_time: iso(NOW + 7_200_000), meeting_url: 'https://zoom.us/j/81234567893', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'], timezone: 'UTC' } });
+      assert.equal(series.status, 201, JSON.stringify(series.body));
+      const chained = await rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: user.auth, body: { event_id: series.body.id, recurring_enabled: true } });
+      assert.equal(chained.status, 200, JSON.stringify(chained.body));
+      const bots = await rc.database.db.selectFrom('bots').select(['bot_config', 'deduplication_key']).execute();
+      const names = bots.map((b) => (JSON.parse(b.bot_config) as { bot_name: string }).bot_name).sort();
+      assert.ok(names.length >= 3, JSON.stringify(bots));
+      assert.deepEqual(names.filter((n) => n !== 'Scribe'), names.filter((n) => n !== 'Scribe').map(() => 'Acme Notes'));
+    } finally {
+      await rc.close();
+    }
+  });
+});
+
 describe('DEDUPLICATION_KEY_REQUIRED', () => {
   const clock = new ManualClock(NOW);
 

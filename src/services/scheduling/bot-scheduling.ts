@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DEFAULT_BOT_NAME, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime, pinnedJoinTimeAfterMove } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -125,7 +125,7 @@ export class BotScheduling implements EventChangeListener {
   readonly #signal: ScheduleChangeSignal;
   readonly #isKeyRequired: boolean;
 
-  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal; isDeduplicationKeyRequired?: boolean }) {
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal; isDeduplicationKeyRequired?: boolean; defaultBotName?: string }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#events = deps.events;
@@ -133,7 +133,11 @@ export class BotScheduling implements EventChangeListener {
     this.#guard = deps.guard;
     this.#signal = deps.signal;
     this.#isKeyRequired = deps.isDeduplicationKeyRequired ?? true;
+    this.defaultBotName = deps.defaultBotName ?? DEFAULT_BOT_NAME;
   }
+
+  /** The name of a bot booked without bot_name (BOT_DEFAULT_NAME). */
+  readonly defaultBotName: string;
 
   get joinLeadMs(): number {
     return this.#joinLeadMs;
@@ -160,7 +164,7 @@ export class BotScheduling implements EventChangeListener {
     }
     // Auto-schedule's keys say a bot is auto-schedule's (one it may take back): a client's request cannot name one.
     if (key !== null && key.startsWith(AUTO_SCHEDULE_KEY_PREFIX) && !options.asRead) throw autoScheduleKeyRefused();
-    const config = applyBotConfigDefaults(request.bot_config);
+    const config = applyBotConfigDefaults(request.bot_config, this.defaultBotName);
     if (config.callback_url !== undefined) {
       const check = await this.#guard.checkUrl(config.callback_url);
       if (!check.ok) throw new ApiError('callback_url_not_allowed', `bot_config.callback_url ${check.reason}`, { details: { field: 'bot_config.callback_url' } });

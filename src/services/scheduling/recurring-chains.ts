@@ -329,7 +329,7 @@ export class RecurringChains {
       .where('bot_events.event_id', 'in', linkedEventIds).where('bots.user_id', '=', userId).where('bots.data_deleted_at', 'is', null)
       .orderBy('bot_events.id', 'desc').limit(1).executeTakeFirst();
     let key: string | null = null;
-    let config = applyBotConfigDefaults({});
+    let config = applyBotConfigDefaults({}, this.#scheduling.defaultBotName);
     if (latest) {
       config = applyBotConfigDefaults(JSON.parse(latest.bot_config) as BotConfigInput);
       // A join time pinned for that one bot (join_at, or a PATCH) is no time for the next occurrences.
