@@ -59,6 +59,17 @@ test('DEDUPLICATION_KEY_REQUIRED is true unless set to false, and refuses anythi
   assert.throws(() => parseConfig({ DEDUPLICATION_KEY_REQUIRE: 'false' }), /DEDUPLICATION_KEY_REQUIRE\b/);
 });
 
+test('the variables Kubernetes sets for a Service named rollcall or bot-runtime are not taken for misspelt settings; a misspelt setting still is', () => {
+  const serviceLinks = {
+    ROLLCALL_SERVICE_HOST: '10.0.0.7', ROLLCALL_SERVICE_PORT: '8080', ROLLCALL_SERVICE_PORT_HTTP: '8080', ROLLCALL_PORT: 'tcp://10.0.0.7:8080',
+    ROLLCALL_PORT_8080_TCP: 'tcp://10.0.0.7:8080', ROLLCALL_PORT_8080_TCP_PROTO: 'tcp', ROLLCALL_PORT_8080_TCP_PORT: '8080', ROLLCALL_PORT_8080_TCP_ADDR: '10.0.0.7',
+    BOT_RUNTIME_SERVICE_HOST: '10.0.0.8', BOT_RUNTIME_PORT: 'tcp://10.0.0.8:9000',
+  };
+  assert.doesNotThrow(() => parseConfig(serviceLinks));
+  assert.throws(() => parseConfig({ ...serviceLinks, ROLLCALL_PORT: '8080' }), /unknown setting\(s\) ROLLCALL_PORT\b/);
+  assert.throws(() => parseConfig({ BOT_RUNTIME_TIMEOUT: '5000' }), /BOT_RUNTIME_TIMEOUT\b/);
+});
+
 test('BOT_DEFAULT_NAME names bots booked without bot_name; 1 to 200 characters, no control characters', () => {
   assert.equal(parseConfig({}).botDefaultName, 'Rollcall Notetaker');
   assert.equal(parseConfig({ BOT_DEFAULT_NAME: ' Acme Notes ' }).botDefaultName, 'Acme Notes');

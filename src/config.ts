@@ -138,8 +138,21 @@ export const KNOWN_KEYS = new Set([
 function findUnknownRollcallKeys(env: Env): string[] {
   const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_', 'DASHBOARD_', 'DEDUPLICATION_'];
   return Object.keys(env).filter(
-    (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST'),
+    (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST') && !isServiceLinkVariable(key, env[key] ?? ''),
   );
+}
+
+/**
+ * The variables Kubernetes gives every container for each Service in its namespace
+ * (kubernetes.io, "Service" concept page, "Environment variables"): `<NAME>_SERVICE_HOST`,
+ * `<NAME>_SERVICE_PORT[_<port name>]`, and the Docker-links style `<NAME>_PORT=tcp://...` and
+ * `<NAME>_PORT_<n>_<TCP|UDP|SCTP>[_PROTO|_PORT|_ADDR]`. A Service named rollcall or bot-runtime
+ * would otherwise stop every pod with "unknown setting(s) ROLLCALL_PORT, ...".
+ */
+function isServiceLinkVariable(key: string, value: string): boolean {
+  if (/_SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?$/.test(key)) return true;
+  if (/_PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(key)) return true;
+  return /_PORT$/.test(key) && /^(tcp|udp|sctp):\/\//.test(value);
 }
 
 export function parseConfig(env: Env): Config {

@@ -225,7 +225,14 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       // Reachable and able to write: a known outage (lost connection, full disk) is not ready
       // until the health probe has committed a write again.
       database: async () => database.health.isAvailable && (await settledWithin(checkDatabase(database), READINESS_TIMEOUT_MS, false)),
-      migrations: async () => (await currentSchemaVersion(database.db)) === latestVersion(),
+      // Current, or newer: a newer release migrated the database while this one still runs
+      // (a rolling upgrade). It keeps working (docs/operations.md, "Upgrades"), so it stays in
+      // service; an older schema (migrations not run) is not ready. Unknown while the database
+      // is unreachable, which the database check reports.
+      migrations: async () => {
+        if (!database.health.isAvailable) return { ready: false, reason: 'not known while the database is unreachable' };
+        return (await currentSchemaVersion(database.db)) >= latestVersion();
+      },
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
       // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
       ...(isProvider ? { runtime: async () => (runtimeAuth.problem === null ? true : { ready: false, reason: runtimeAuth.problem }) } : {}),
