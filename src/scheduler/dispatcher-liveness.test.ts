@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { Database } from '../db/database.ts';
 import { createLogger } from '../lib/logger.ts';
-import { createDispatcherLiveness } from './dispatcher-liveness.ts';
+import { createDispatcherLiveness, MissingHolders, ORPHAN_GRACE_MS, OUTAGE_GRACE_MS } from './dispatcher-liveness.ts';
 
 class PoolClientDouble extends EventEmitter {
   releases: boolean[] = [];
@@ -22,9 +22,9 @@ class PoolClientDouble extends EventEmitter {
   }
 }
 
-function livenessOn(client: PoolClientDouble) {
+function livenessOn(client: PoolClientDouble, onLost: () => void = () => {}) {
   const pool = { connect: async () => client } as unknown as pg.Pool;
-  return createDispatcherLiveness({ engine: 'postgres', pool } as unknown as Database, 'dsp_test', createLogger('silent'));
+  return createDispatcherLiveness({ engine: 'postgres', pool } as unknown as Database, 'dsp_test', createLogger('silent'), onLost);
 }
 
 test('a stop gives the connection back once, after unlocking', async () => {
@@ -57,4 +57,36 @@ test('the connection lost while idle: given back once, not held, and a later sto
   assert.equal(liveness.isHeld, false);
   await liveness.release();
   assert.deepEqual(client.releases, [true]);
+});
+
+test('the connection lost while running: the dispatcher is told at once, to take its lock again', async () => {
+  const client = new PoolClientDouble();
+  let lost = 0;
+  const liveness = livenessOn(client, () => lost++);
+  await liveness.acquire();
+  client.emit('error', new Error('terminating connection due to idle-session timeout'));
+  client.emit('error', new Error('a second error event changes nothing'));
+  assert.deepEqual([lost, liveness.isHeld], [1, false]);
+  await liveness.release();
+  assert.equal(lost, 1, 'a stop is no loss');
+});
+
+test('a holder without its lock is dead only once it stayed without it for the grace; one that took it back meanwhile is not', () => {
+  const missing = new MissingHolders();
+  assert.deepEqual(missing.confirm(['a', 'b'], 10_000), []);
+  assert.deepEqual(missing.confirm(['a', 'b'], 10_000 + ORPHAN_GRACE_MS - 1), []);
+  // b took its lock back; a did not.
+  assert.deepEqual(missing.confirm(['a'], 10_000 + ORPHAN_GRACE_MS), ['a']);
+  // b lost it again later: its grace starts again.
+  assert.deepEqual(missing.confirm(['a', 'b'], 10_000 + ORPHAN_GRACE_MS + 100), ['a']);
+  assert.deepEqual(missing.confirm(['a', 'b'], 10_000 + 2 * ORPHAN_GRACE_MS + 100), ['a', 'b']);
+});
+
+test('after an outage every lock went with its connection: nobody is dead until the outage grace has passed', () => {
+  const missing = new MissingHolders();
+  missing.confirm(['a'], 0);
+  missing.databaseReturned(50_000);
+  assert.deepEqual(missing.confirm(['a'], 50_000 + ORPHAN_GRACE_MS), []);
+  assert.deepEqual(missing.confirm(['a'], 50_000 + OUTAGE_GRACE_MS - 1), []);
+  assert.deepEqual(missing.confirm(['a'], 50_000 + OUTAGE_GRACE_MS), ['a']);
 });

@@ -6,7 +6,7 @@
 //      path (decided again from fresh data); the rest become 'launching', their bots 'Joining';
 //   3. the launch requests go out at once, and the results are written in batches after the burst.
 // A process that dies between 2 and 3 leaves rows 'launching'. Another instance takes them over
-// when the dead one's liveness marker is gone (dispatcher-liveness.ts), or when its lease runs out,
+// when the dead one's liveness marker has been gone for a second (dispatcher-liveness.ts), or when its lease runs out,
 // and launches them again with the same idempotency key. A decision that fails in a live process
 // (its answer lost, say) is taken up again by the next pass, the same way.
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,7 @@ import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
 import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
 import { runApart } from '../lib/run-apart.ts';
-import { createDispatcherLiveness, type DispatcherLiveness } from './dispatcher-liveness.ts';
+import { createDispatcherLiveness, MissingHolders, type DispatcherLiveness } from './dispatcher-liveness.ts';
 import { buildLaunchRequest, prepareClaimed, PREPARED_LAUNCH_MAX_AGE_MS, unprepared, type Claimed } from './launch-preparation.ts';
 import { confirmLaunches } from '../store/firing-store.ts';
 import { heartbeatIntervalMs } from './lease-renewal.ts';
@@ -183,6 +183,8 @@ export class Dispatcher {
   #renewing = false;
   /** Other dispatchers that held rows and were alive at the last sweep (PostgreSQL). */
   #liveHolders: string[] = [];
+  /** Holders seen without their lock, and since when: dead only after a grace (dispatcher-liveness.ts). */
+  readonly #missingHolders = new MissingHolders();
   #hasSweptOnce = false;
   #stopListening: (() => void) | null = null;
 
@@ -196,7 +198,8 @@ export class Dispatcher {
       batchSize: 500,
       ...options,
     };
-    this.#liveness = createDispatcherLiveness(options.database, this.owner, options.logger);
+    // A lock lost while running (its connection ended) is taken again at once: the next cycle does.
+    this.#liveness = createDispatcherLiveness(options.database, this.owner, options.logger, () => this.wake());
     this.#launchFailures = new FailureLog(options.logger, 'bot launch failed');
   }
 
@@ -213,6 +216,7 @@ export class Dispatcher {
     // Loops that failed on an outage wait for the database to come back instead of retrying on
     // their own timers: the moment it answers, everything runs again.
     this.#stopListening = this.#o.database.health.onRecovered(() => {
+      this.#missingHolders.databaseReturned(performance.now());
       this.#fireBackoffUntil = 0;
       this.#flushFailures = 0;
       this.#flushBackoffUntil = 0;
@@ -332,7 +336,9 @@ export class Dispatcher {
     try {
       const { database, clock, logger } = this.#o;
       const holders = await schedules.findOtherHolders(database.db, this.owner);
-      const dead = await this.#liveness.findDeadOwners(holders);
+      const withoutLock = await this.#liveness.findDeadOwners(holders);
+      // Real time, not the service clock: a lock's absence is a fact about connections.
+      const dead = this.#liveness.isSoleProcess ? withoutLock : this.#missingHolders.confirm(withoutLock, performance.now());
       if (!this.#liveness.isSoleProcess) this.#liveHolders = holders.filter((h) => !dead.includes(h));
       const released = await schedules.expireLeasesOf(database.db, dead, clock.now());
       this.#hasSweptOnce = true;

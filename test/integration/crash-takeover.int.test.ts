@@ -13,6 +13,7 @@ import { createRollcall } from '../../src/container.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
+import { lockKeyOf } from '../../src/scheduler/dispatcher-liveness.ts';
 
 const BOTS = 300;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
@@ -56,10 +57,10 @@ interface Instance { child: ChildProcess; ready: Promise<{ port: number; dispatc
  * could be taken meanwhile by another test process). Its ready line names its port and its
  * dispatcher, which is how its rows are told apart.
  */
-function startInstance(testDb: TestDatabase, runtimeUrl: string): Instance {
+function startInstance(testDb: TestDatabase, runtimeUrl: string, databaseUrl = testDb.processUrl): Instance {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     // The lease is left at its default (30 s): a takeover that waited for it would be obvious.
-    env: { ...process.env, DATABASE_URL: testDb.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', BOT_RUNTIME: 'http', BOT_RUNTIME_URL: runtimeUrl, BOT_RUNTIME_TIMEOUT_MS: '5000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The last lines it wrote, for a failure to show why it never became ready.
@@ -214,6 +215,60 @@ describe(`crash takeover (${TEST_ENGINE})`, () => {
         t.diagnostic(`${BOTS} bots; killed after ${sentBeforeKill} launch requests with ${held} rows held; after the restart the last launched ${lastAfterReady} ms after ready; ${repeats} repeats (same key)`);
       }
     } finally {
+      await stopAll(instances);
+      await runtime.stop();
+      await testDb.drop();
+    }
+  });
+  test('a live instance whose lock connection is cut (a proxy, an idle-session limit, pg_terminate_backend) while its launches are on the wire keeps its rows: it takes the lock again and nobody sends them twice; an idle-session limit never cuts it', { skip: TEST_ENGINE !== 'postgres' ? 'the liveness lock is PostgreSQL\'s' : false }, async (t) => {
+    const testDb = await createTestDatabase();
+    const runtime = new FakeHttpReceiver();
+    // Answers slow enough that every launch is on the wire when the lock goes.
+    runtime.respond = () => ({ status: 202, delayMs: 3000 });
+    const runtimeUrl = await runtime.start();
+    // Sessions of these instances end after 7 s idle (PostgreSQL's idle_session_timeout, which
+    // managed services and poolers set): the lock's connection must not be one of them.
+    const url = new URL(testDb.processUrl);
+    url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c idle_session_timeout=7s`.trim());
+    const instances: Instance[] = [];
+    const admin = await testDb.open();
+    const lockPid = async (owner: string) => {
+      const row = await admin.pool!.query<{ pid: number }>(`select pid from pg_locks where locktype = 'advisory' and granted and classid = 727274002 and objid = $1 and objsubid = 2`, [lockKeyOf(owner)]);
+      return row.rows[0]?.pid ?? null;
+    };
+    try {
+      const botIds = await seedBots(testDb);
+      const first = startInstance(testDb, runtimeUrl, url.toString());
+      const second = startInstance(testDb, runtimeUrl, url.toString());
+      instances.push(first, second);
+      await waitReady(first);
+      await waitReady(second);
+      const owners = new Map([[(await first.ready).dispatcher, first], [(await second.ready).dispatcher, second]]);
+      const pidsAtStart = new Map(await Promise.all([...owners.keys()].map(async (o) => [o, await lockPid(o)] as const)));
+      const dueAt = Date.now() + 3000;
+      await setDue(testDb, dueAt);
+      await runtime.waitFor(() => runtime.received.length >= 1, 15_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const held = await holders(testDb);
+      const [busiest, rows] = [...held.entries()].sort((a, b) => b[1] - a[1])[0]!;
+      const cutPid = await lockPid(busiest);
+      assert.ok(cutPid, 'the busiest instance holds its lock');
+      await admin.pool!.query('select pg_terminate_backend($1)', [cutPid]);
+      const cutAt = Date.now();
+      await runtime.waitFor(() => firstLaunches(runtime).size >= BOTS, 30_000);
+      // Past the grace, and past the lease renewals and answers.
+      await new Promise((r) => setTimeout(r, 5000));
+      const launches = firstLaunches(runtime);
+      const repeats = botIds.reduce((sum, id) => sum + launches.get(id)!.count - 1, 0);
+      const retaken = await lockPid(busiest);
+      assert.ok(retaken !== null && retaken !== cutPid, 'the instance took its lock again');
+      assert.equal(repeats, 0, `launches sent again after a live instance's lock connection was cut: ${repeats}`);
+      assert.equal(await countHeld(testDb), 0);
+      const other = [...owners.keys()].find((o) => o !== busiest)!;
+      assert.equal(await lockPid(other), pidsAtStart.get(other), 'the other instance\'s lock connection lived through the idle-session limit (its keepalive)');
+      t.diagnostic(`${BOTS} bots; the lock of the instance holding ${rows} of them was cut ${cutAt - dueAt} ms after they were due; ${repeats} repeats; lock taken again on a new connection`);
+    } finally {
+      await admin.close();
       await stopAll(instances);
       await runtime.stop();
       await testDb.drop();
