@@ -261,6 +261,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     },
     close: () => {
       isClosing = true;
+      // At once, not after the HTTP server and the change feed have stopped: a launch sent while
+      // they stop could outlast the stop and be sent again by whoever takes its row over.
+      dispatcher.beginStop();
       return closeInOrder([
         { name: 'HTTP server', stop: () => app.close() },
         { name: 'status change feed', stop: () => statusFeed.stop() },

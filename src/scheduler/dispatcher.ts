@@ -235,6 +235,14 @@ export class Dispatcher {
     this.wake();
   }
 
+  /**
+   * The stop has begun (before the parts stopped ahead of this one): nothing more is claimed, fired
+   * or sent from here on. stop() does the rest.
+   */
+  beginStop(): void {
+    this.#running = false;
+  }
+
   /** Stops timers, waits for launches in flight, and hands unfired claims back. */
   async stop(): Promise<void> {
     this.#running = false;
@@ -748,7 +756,10 @@ export class Dispatcher {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#o.maxConcurrentLaunches && this.#launchHead < this.#launchQueue.length) {
+    // Stopping: a launch not sent yet stays unsent; its row, 'launching' under this dispatcher,
+    // is taken over once the process is gone and sent then, once. Sending it now would race that
+    // takeover if the stop ends before its answer is written.
+    while (this.#running && this.#inFlight < this.#o.maxConcurrentLaunches && this.#launchHead < this.#launchQueue.length) {
       const launch = this.#launchQueue[this.#launchHead++]!;
       if (this.#launchHead === this.#launchQueue.length) {
         this.#launchQueue.length = 0;
@@ -802,7 +813,8 @@ export class Dispatcher {
     const delay = Math.max(RESULT_FLUSH_MS, this.#flushBackoffUntil - Date.now());
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
-      if (this.#isBursting() && Date.now() - this.#oldestResultAt < RESULT_FLUSH_MAX_DEFER_MS) {
+      // Stopping, results are written as they come: a stop may end before the last answer does.
+      if (this.#running && this.#isBursting() && Date.now() - this.#oldestResultAt < RESULT_FLUSH_MAX_DEFER_MS) {
         this.#flushSoon();
         return;
       }

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { createRollcall } from '../../src/container.ts';
-import { noRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
+import { noRuntime, type BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
+import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { CloseError } from '../../src/lib/close-in-order.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
@@ -168,6 +169,63 @@ test(`a stop asked for while the background work is starting starts nothing afte
     await rollcall.close();
     await starting;
     assert.deepEqual([rollcall.dispatcher.isRunning, rollcall.calendarSync.isRunning], [false, false], 'nothing runs against the closed database');
+  } finally {
+    await testDatabase.drop();
+  }
+});
+
+test(`a stop during a burst sends no launch it had not sent yet, and writes the answers it gets as they come: the next instance sends the rest, nothing twice (${TEST_ENGINE})`, async () => {
+  const testDatabase = await createTestDatabase();
+  const sent: string[] = [];
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => { answer = resolve; });
+  // A runtime that holds its answers until told: four launches on the wire when the stop comes.
+  const slowRuntime: BotRuntime = {
+    ...noRuntime, name: 'slow', canLaunch: true,
+    launch: async (request) => {
+      sent.push(request.bot_id);
+      await answered;
+      return { ok: true, alreadyDone: false };
+    },
+  };
+  try {
+    const open = async (runtime: BotRuntime) => createRollcall(testConfig({ DATABASE_URL: testDatabase.url }), {
+      database: await testDatabase.open(), logger: createLogger('silent'), collectDefaultMetrics: false, runtime, dispatcher: { maxConcurrentLaunches: 4 },
+    });
+    const first = await open(slowRuntime);
+    const { userId } = await createApiKey(first.database.db, 'stop-burst', first.clock);
+    const start = Date.now() + 180_000 + 1_500;
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const event = await first.events.create(userId, { title: `b${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: `https://zoom.us/j/${7_100_000_000 + i}` });
+      ids.push((await first.scheduling.schedule(userId, event.id, { deduplication_key: `stop-${i}`, bot_config: {} })).bot_id!);
+    }
+    await first.startBackground();
+    for (const until = Date.now() + 15_000; sent.length < 4 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sent.length, 4, 'four launches on the wire');
+    const closing = first.close();
+    await new Promise((r) => setTimeout(r, 200));
+    answer();
+    await closing;
+    assert.equal(sent.length, 4, 'nothing sent after the stop began');
+    const db = await testDatabase.open();
+    try {
+      const done = await db.db.selectFrom('schedules').select(['bot_id']).where('state', '=', 'done').execute();
+      assert.deepEqual(done.map((r) => r.bot_id).sort(), [...sent].sort(), 'the answers that came are written');
+    } finally {
+      await db.close();
+    }
+    // The next instance sends the other six, once each.
+    const fastRuntime: BotRuntime = { ...noRuntime, name: 'fast', canLaunch: true, launch: async (request) => { sent.push(request.bot_id); return { ok: true, alreadyDone: false }; } };
+    const next = await open(fastRuntime);
+    try {
+      await next.startBackground();
+      for (const until = Date.now() + 15_000; sent.length < 10 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await next.close();
+    }
+    assert.deepEqual([...sent].sort(), [...ids].sort(), 'each bot sent once');
   } finally {
     await testDatabase.drop();
   }
