@@ -51,6 +51,8 @@ import { AdHocBots } from './services/scheduling/ad-hoc-bots.ts';
 import { RecurringChains } from './services/scheduling/recurring-chains.ts';
 import { SilentBots } from './services/scheduling/silent-bots.ts';
 import { closeInOrder } from './lib/close-in-order.ts';
+import { Gauge } from 'prom-client';
+import { ClockSkewMonitor } from './db/clock-skew.ts';
 import { LAST_LOOK_BEFORE_JOIN_MS } from './domain/sync-health.ts';
 
 export interface Rollcall {
@@ -175,6 +177,16 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   handover?.setWake(() => dispatcher.wake());
   const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
   const runsDispatcher = config.runMode !== 'api';
+  // Instances that fire on one PostgreSQL compare their clocks with its server's (clock-skew.ts).
+  const clockSkew = runsDispatcher && database.engine === 'postgres' ? new ClockSkewMonitor({ database, clock, logger }) : null;
+  if (clockSkew) {
+    new Gauge({
+      name: 'rollcall_clock_skew_seconds', help: 'This machine\'s clock minus the database server\'s, as last measured (NaN before the first)', registers: [metrics.registry],
+      collect() {
+        this.set(clockSkew.skewMs === null ? Number.NaN : clockSkew.skewMs / 1000);
+      },
+    });
+  }
 
   // A stop ends the calendar requests still under way after its grace (CalendarSync.stop).
   const calendarRequests = new RequestInterrupter();
@@ -234,6 +246,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
         return (await currentSchemaVersion(database.db)) >= latestVersion();
       },
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
+      // A clock far from the database server's launches this instance's bots early or late.
+      ...(clockSkew ? { clock: async () => (clockSkew.problem === null ? true : { ready: false, reason: clockSkew.problem }) } : {}),
       // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
       ...(isProvider ? { runtime: async () => (runtimeAuth.problem === null ? true : { ready: false, reason: runtimeAuth.problem }) } : {}),
     },
@@ -258,6 +272,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
       calendarSync.start();
       chains.start();
       silentBots.start();
+      clockSkew?.start();
     },
     close: () => {
       isClosing = true;
@@ -276,6 +291,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
           { name: 'calendar sync', stop: () => calendarSync.stop() },
           { name: 'recurring chains', stop: () => chains.stop() },
           { name: 'silent bots', stop: () => silentBots.stop() },
+          { name: 'clock check', stop: async () => clockSkew?.stop() },
         ],
         { name: 'bot runtime client', stop: async () => {
           if (chosenRuntime instanceof HttpBotRuntime) await chosenRuntime.close();

@@ -15,6 +15,7 @@ import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 import { startTestRollcall, TEST_ENGINE } from '../support/harness.ts';
 import { latestVersion } from '../../src/db/migrator.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 
 /** How long the server stays down in the restart test (the promise covers outages up to a minute). */
 const OUTAGE_MS = Number(process.env.ROLLCALL_FAULT_OUTAGE_SECONDS ?? 12) * 1000;
@@ -354,6 +355,33 @@ describe('readiness during a rolling upgrade', () => {
       assert.equal(behind.body.checks.migrations, false, JSON.stringify(behind.body));
     } finally {
       await rc.close();
+    }
+  });
+});
+
+describe('clocks on PostgreSQL', { skip: TEST_ENGINE !== 'postgres' ? 'one SQLite process has nothing to compare its clock with' : false }, () => {
+  test('an instance whose clock is 30 s ahead of the database server\'s says so (/readyz, the gauge, a warning) instead of launching early unnoticed; one in step is ready', async () => {
+    const logs: string[] = [];
+    const fast = await startTestRollcall({ clock: new ManualClock(Date.now() + 30_000), background: true, overrides: { logger: createLogger('warn', { write: (line: string) => void logs.push(line) }) } });
+    const inStep = await startTestRollcall({ background: true });
+    try {
+      const readiness = async (rc: typeof fast) => {
+        for (let i = 0; i < 100; i++) {
+          const answer = await rc.request('GET', '/readyz');
+          if (answer.body.checks.clock !== undefined && (answer.body.checks.clock === true || answer.body.reasons?.clock)) return answer.body;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('no clock check');
+      };
+      const skewed = await readiness(fast);
+      assert.equal(skewed.checks.clock, false);
+      assert.match(skewed.reasons.clock, /clock is (29|30)\.\d s ahead of the database server's: its bots launch (29|30)\.\d s early/);
+      assert.match(String((await fast.request('GET', '/metrics')).body), /^rollcall_clock_skew_seconds (29\.|30\.)\d+/m);
+      assert.ok(logs.some((l) => l.includes('ahead of the database server')), 'a warning in the log');
+      assert.equal((await readiness(inStep)).checks.clock, true);
+    } finally {
+      await fast.close();
+      await inStep.close();
     }
   });
 });
