@@ -83,6 +83,9 @@ const RESULT_FLUSH_MS = 10;
  */
 const RESULT_FLUSH_MAX_DEFER_MS = 5000;
 
+/** Retries waiting for their backoff that one accepted launch brings forward, at most (a burst's worth). */
+const MAX_BROUGHT_FORWARD = 5_000;
+
 /** Writes of one result that fail on their own (not an outage) before it is given up. */
 const RESULT_WRITE_TRIES = 3;
 
@@ -183,6 +186,14 @@ export class Dispatcher {
   #renewing = false;
   /** Other dispatchers that held rows and were alive at the last sweep (PostgreSQL). */
   #liveHolders: string[] = [];
+  /**
+   * Launches this dispatcher put back to wait for their backoff (no Retry-After asked for), by
+   * schedule id, with their attempt: when the runtime accepts a launch again, they are tried at
+   * once instead of each waiting out up to a minute (#bringRetriesForward).
+   */
+  readonly #backingOff = new Map<string, { attempt: number; retriedAtMs: number }>();
+  /** Rows brought forward once already: the next failure of one waits its backoff, so that a launch the runtime keeps refusing is not tried at every success of the others. */
+  readonly #broughtForward = new Set<string>();
   /** Holders seen without their lock, and since when: dead only after a grace (dispatcher-liveness.ts). */
   readonly #missingHolders = new MissingHolders();
   #hasSweptOnce = false;
@@ -868,8 +879,10 @@ export class Dispatcher {
     const results = handovers.length === 0 ? all : all.filter((r) => !r.launch.handover);
     const now = clock.now();
     let retries = false;
+    let backingOff: [string, { attempt: number; retriedAtMs: number }][] = [];
     await inTransactionWithoutWaitingForDisk(database, async (trx) => {
       retries = false;
+      backingOff = [];
       // Bots before schedules, as everywhere: the bots this flush changes are locked first, and
       // so are those whose launch record it writes (a status report or a runtime command may be
       // writing it at the same moment; under the lock one of the two finds it written).
@@ -899,10 +912,39 @@ export class Dispatcher {
         retries = true;
         const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
         await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
+        if (outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now }]);
         await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
       }
     });
+    for (const [id, retry] of backingOff) this.#backingOff.set(id, retry);
+    if (results.some((r) => r.outcome.ok && !r.outcome.alreadyDone)) {
+      // After the results are in: failing here leaves those retries to their backoff, nothing worse.
+      await this.#bringRetriesForward().catch((error: unknown) => {
+        if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not bring the launches waiting to be retried forward');
+      });
+    }
     return retries;
+  }
+
+  /**
+   * The runtime took a launch: launches waiting for their backoff after it failed (an outage of
+   * the runtime, say) are due now, not up to a minute after it came back. Once per row: a launch
+   * the runtime keeps refusing while it takes others goes back to its backoff. Only rows still
+   * waiting as this dispatcher left them (nothing wrote the row since) are moved; Retry-After
+   * waits are kept.
+   */
+  async #bringRetriesForward(): Promise<void> {
+    if (this.#backingOff.size === 0) return;
+    const { database, clock } = this.#o;
+    const waiting = [...this.#backingOff].slice(0, MAX_BROUGHT_FORWARD);
+    this.#backingOff.clear();
+    if (this.#broughtForward.size > 10 * MAX_BROUGHT_FORWARD) this.#broughtForward.clear();
+    for (const [id] of waiting) this.#broughtForward.add(id);
+    const moved = await schedules.bringRetriesForward(database.db, waiting.map(([id, retry]) => ({ id, ...retry })), clock.now());
+    if (moved > 0) {
+      this.#o.logger.info({ launches: moved }, 'the runtime took a launch again: launches waiting to be retried go now');
+      this.wake();
+    }
   }
 
   /** Waits until every launch in flight has finished and its result is written. */

@@ -125,6 +125,30 @@ export async function retrySchedule(db: Db, owner: string, id: string, attempt: 
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Makes launches waiting for their backoff due now, each only while it is as the retry left it
+ * (its attempt count and its updated_at: nobody launched, moved or cancelled it since); answers
+ * how many moved.
+ */
+export async function bringRetriesForward(db: Db, rows: readonly { id: string; attempt: number; retriedAtMs: number }[], nowMs: number): Promise<number> {
+  let moved = 0;
+  const groups = new Map<string, string[]>();
+  for (const row of rows) {
+    const key = `${row.attempt}:${row.retriedAtMs}`;
+    groups.set(key, [...(groups.get(key) ?? []), row.id]);
+  }
+  for (const [key, ids] of groups) {
+    const [attempt, retriedAtMs] = key.split(':').map(Number) as [number, number];
+    for (let i = 0; i < ids.length; i += 500) {
+      const result = await db.updateTable('schedules').set({ due_at_ms: nowMs, updated_at: nowMs })
+        .where('id', 'in', ids.slice(i, i + 500)).where('state', '=', 'pending').where('attempts', '=', attempt).where('updated_at', '=', retriedAtMs).where('due_at_ms', '>', nowMs)
+        .executeTakeFirst();
+      moved += Number(result.numUpdatedRows);
+    }
+  }
+  return moved;
+}
+
 /** Releases claimed rows this owner will not fire (shutting down). */
 export async function releaseClaims(db: Db, owner: string, nowMs: number): Promise<void> {
   await db.updateTable('schedules')

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
 
 async function scheduleBot(rc: TestRollcall, auth: string, key: string, joinAtMs: number, meetingId: number): Promise<string> {
   const start = joinAtMs + 600_000;
@@ -209,5 +210,52 @@ describe('faults in the fire path', () => {
       assert.equal(kinds.filter((k: string) => k === 'launched').length, 1, JSON.stringify(kinds));
     }
     t.diagnostic(`confirmation answer lost at the join time; launched ${lateness.join(', ')} ms after it`);
+  });
+});
+
+describe('the runtime back after an outage', () => {
+  const runtime = new FakeHttpReceiver();
+  const clock = new ManualClock(Date.parse('2026-12-07T09:00:00Z'));
+  let rc: TestRollcall;
+  let auth: string;
+
+  before(async () => {
+    const runtimeUrl = await runtime.start();
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000' } });
+    auth = (await rc.newUser()).auth;
+  });
+  after(async () => {
+    await rc.close();
+    await runtime.stop();
+  });
+
+  const scheduleRow = (botId: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirstOrThrow();
+  const launchesOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId);
+
+  test('launches waiting out their backoff go as soon as the runtime takes one again, not up to a minute later; a Retry-After wait is kept', async () => {
+    const t0 = clock.now();
+    const early = await scheduleBot(rc, auth, 'backoff-early', t0 + 60_000, 81_000_000_001);
+    const polite = await scheduleBot(rc, auth, 'backoff-retry-after', t0 + 60_000, 81_000_000_002);
+    // The runtime is down (503), asking one launch to wait 300 s (Retry-After).
+    runtime.respond = (r) => (r.json?.bot_id === polite ? { status: 503, headers: { 'retry-after': '300' }, body: {} } : { status: 503, body: {} });
+    clock.set(t0 + 60_000);
+    await rc.dispatcher.runDue();
+    // The early bot fails again and again: its backoff grows to half a minute.
+    for (let i = 0; i < 5; i++) {
+      clock.set(Number((await scheduleRow(early)).due_at_ms));
+      await rc.dispatcher.runDue();
+    }
+    const waitingUntil = Number((await scheduleRow(early)).due_at_ms);
+    assert.ok(waitingUntil - clock.now() >= 20_000, `the early bot waits ${waitingUntil - clock.now()} ms`);
+    // The runtime comes back; a bot due now has its first launch taken.
+    runtime.respond = () => ({ status: 202, body: {} });
+    const late = await scheduleBot(rc, auth, 'backoff-late', clock.now() + 1_000, 81_000_000_003);
+    clock.advance(1_000);
+    await rc.dispatcher.runDue();
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(late)).state, 'done');
+    assert.equal((await scheduleRow(early)).state, 'done', `the early bot was launched at once (its retry was due ${waitingUntil - clock.now()} ms later)`);
+    assert.equal(launchesOf(early).length, 7, 'six refused attempts, then the one taken');
+    assert.ok(Number((await scheduleRow(polite)).due_at_ms) > clock.now() + 100_000, 'the launch asked to wait by Retry-After still waits');
   });
 });
