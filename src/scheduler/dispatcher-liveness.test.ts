@@ -90,3 +90,30 @@ test('after an outage every lock went with its connection: nobody is dead until 
   assert.deepEqual(missing.confirm(['a'], 50_000 + OUTAGE_GRACE_MS - 1), []);
   assert.deepEqual(missing.confirm(['a'], 50_000 + OUTAGE_GRACE_MS), ['a']);
 });
+
+test('a lost lock is taken again on a new connection by the liveness itself (not behind a busy cycle), retried while the database refuses; a stop ends that', async () => {
+  const clients: PoolClientDouble[] = [];
+  let refusals = 2;
+  const pool = {
+    connect: async () => {
+      if (clients.length > 0 && refusals > 0) {
+        refusals--;
+        throw new Error('the database system is starting up');
+      }
+      const client = new PoolClientDouble();
+      clients.push(client);
+      return client;
+    },
+  } as unknown as pg.Pool;
+  const liveness = createDispatcherLiveness({ engine: 'postgres', pool } as unknown as Database, 'dsp_retake', createLogger('silent'));
+  await liveness.acquire();
+  clients[0]!.emit('error', new Error('terminating connection due to administrator command'));
+  assert.equal(liveness.isHeld, false);
+  for (let i = 0; i < 100 && !liveness.isHeld; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(liveness.isHeld, true, 'held again after two refused connections');
+  assert.equal(clients.length, 2);
+  await liveness.release();
+  clients[1]!.emit('error', new Error('lost after the stop'));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual([liveness.isHeld, clients.length], [false, 2], 'nothing taken after the stop');
+});

@@ -91,7 +91,11 @@ class PostgresLiveness implements DispatcherLiveness {
   readonly #logger: Logger;
   readonly #onLost: () => void;
   /** The lock's connection, and how to give it back: once, whichever of stop or a lost connection comes first. */
-  #held: { client: pg.PoolClient; giveBack: (destroy: boolean) => void } | null = null;
+  #held: { client: pg.PoolClient; giveBack: (destroy: boolean) => void; stopKeepalive: () => void } | null = null;
+  /** Set by release(): a lock lost after it is not taken again. */
+  #isReleased = false;
+  #retaking: Promise<void> | null = null;
+  #taking: Promise<void> | null = null;
 
   constructor(pool: pg.Pool, owner: string, logger: Logger, onLost: () => void) {
     this.#pool = pool;
@@ -105,16 +109,37 @@ class PostgresLiveness implements DispatcherLiveness {
   }
 
   async acquire(): Promise<void> {
-    if (this.#held) return;
+    this.#isReleased = false;
+    await this.#take();
+  }
+
+  /**
+   * One taking at a time (the cycle's and the retake's): a second session asking for the same
+   * advisory lock would wait on the first for ever.
+   */
+  #take(): Promise<void> {
+    if (this.#held) return Promise.resolve();
+    this.#taking ??= this.#takeOnce().finally(() => {
+      this.#taking = null;
+    });
+    return this.#taking;
+  }
+
+  async #takeOnce(): Promise<void> {
     const client = await this.#pool.connect();
     // The pool throws on a second release, and a connection lost while release() is unlocking
     // reaches both the error handler and release()'s own catch.
     let isGivenBack = false;
     let keepalive: NodeJS.Timeout | null = null;
+    const stopKeepalive = () => {
+      if (keepalive) clearInterval(keepalive);
+      keepalive = null;
+    };
     const held = {
       client,
+      stopKeepalive,
       giveBack: (destroy: boolean) => {
-        if (keepalive) clearInterval(keepalive);
+        stopKeepalive();
         if (isGivenBack) return;
         isGivenBack = true;
         client.release(destroy);
@@ -129,6 +154,7 @@ class PostgresLiveness implements DispatcherLiveness {
       this.#logger.warn({ err: error }, 'dispatcher liveness connection lost; taking the lock again');
       if (this.#held === held) this.#held = null;
       held.giveBack(true);
+      this.#retake();
       this.#onLost();
     };
     client.on('error', lose);
@@ -138,6 +164,8 @@ class PostgresLiveness implements DispatcherLiveness {
       held.giveBack(true);
       throw error;
     }
+    // Lost while the lock was being taken (and answered all the same): not held.
+    if (isGivenBack) throw new Error('the liveness connection was lost while taking the lock');
     this.#held = held;
     keepalive = setInterval(() => {
       client.query('select 1').catch((error: unknown) => lose(error));
@@ -157,10 +185,34 @@ class PostgresLiveness implements DispatcherLiveness {
     return owners.filter((owner) => !alive.has(lockKeyOf(owner)));
   }
 
+  /**
+   * Takes the lock again on a new connection, on its own: not behind the dispatcher's cycle, which
+   * may be waiting seconds on a runtime while the others' grace runs out. Tried every quarter of a
+   * second (the database may be restarting) until it is held or released.
+   */
+  #retake(): void {
+    if (this.#retaking || this.#isReleased) return;
+    this.#retaking = (async () => {
+      for (let delay = 100; !this.#isReleased && !this.#held; delay = Math.min(delay * 2, 1_000)) {
+        try {
+          await this.#take();
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        }
+      }
+    })().finally(() => {
+      this.#retaking = null;
+      // Released while it was being taken: give it back.
+      if (this.#isReleased && this.#held) void this.release();
+    });
+  }
+
   async release(): Promise<void> {
+    this.#isReleased = true;
     const held = this.#held;
     this.#held = null;
     if (!held) return;
+    held.stopKeepalive();
     try {
       await held.client.query('select pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, this.#key]);
       held.giveBack(false);

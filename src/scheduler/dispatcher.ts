@@ -187,11 +187,12 @@ export class Dispatcher {
   /** Other dispatchers that held rows and were alive at the last sweep (PostgreSQL). */
   #liveHolders: string[] = [];
   /**
-   * Launches this dispatcher put back to wait for their backoff (no Retry-After asked for), by
-   * schedule id, with their attempt: when the runtime accepts a launch again, they are tried at
-   * once instead of each waiting out up to a minute (#bringRetriesForward).
+   * Launches this dispatcher put back to wait for their backoff (no Retry-After asked for) while
+   * the runtime took none (an outage of it), by schedule id, as the retry left them: when the
+   * runtime accepts a launch again, they are tried at once instead of each waiting out up to a
+   * minute (#bringRetriesForward).
    */
-  readonly #backingOff = new Map<string, { attempt: number; retriedAtMs: number }>();
+  readonly #backingOff = new Map<string, { attempt: number; retriedAtMs: number; retryAtMs: number }>();
   /** Rows brought forward once already: the next failure of one waits its backoff, so that a launch the runtime keeps refusing is not tried at every success of the others. */
   readonly #broughtForward = new Set<string>();
   /** Holders seen without their lock, and since when: dead only after a grace (dispatcher-liveness.ts). */
@@ -252,11 +253,13 @@ export class Dispatcher {
    */
   beginStop(): void {
     this.#running = false;
+    // A pass waiting for room to send would wait for ever: nothing more is sent.
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   /** Stops timers, waits for launches in flight, and hands unfired claims back. */
   async stop(): Promise<void> {
-    this.#running = false;
+    this.beginStop();
     this.#stopListening?.();
     this.#stopListening = null;
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
@@ -299,6 +302,7 @@ export class Dispatcher {
     this.#running = true;
     this.#isDrivenByHand = true;
     try {
+      if (!this.#liveness.isHeld) await this.#liveness.acquire();
       await this.#o.handover?.plan();
       await this.#claim();
       await this.#fireDue();
@@ -399,6 +403,8 @@ export class Dispatcher {
   async #claim(): Promise<void> {
     const { database, clock, batchSize, lookaheadMs, leaseMs, runtime, publicUrl } = this.#o;
     for (;;) {
+      // Nothing is claimed while this dispatcher is not visibly alive (its lock lost meanwhile).
+      if (!this.#liveness.isHeld) return;
       const now = clock.now();
       // Claiming a little beyond the lookahead lets the next claim wait CLAIM_STEP_MS, instead of
       // running for every few rows that cross the horizon while a burst streams in.
@@ -424,6 +430,8 @@ export class Dispatcher {
 
   async #fireDue(): Promise<void> {
     for (let pass = 0; ; pass++) {
+      // Stopping: rows not taken yet stay claimed, and the stop hands them back.
+      if (!this.#running) return;
       const limit = pass === 0 ? FIRST_BATCH_SIZE : this.#o.batchSize;
       const batch = this.#rows.takeDue(this.#o.clock.now(), limit);
       if (batch.length === 0) return;
@@ -760,9 +768,9 @@ export class Dispatcher {
     this.#pump();
   }
 
-  /** Resolves when at most half a batch of decided launches is still waiting to be sent. */
+  /** Resolves when at most half a batch of decided launches is still waiting to be sent (at once when stopping: nothing more is sent). */
   #roomToSend(): Promise<void> {
-    if (this.#launchQueue.length - this.#launchHead <= this.#o.batchSize / 2) return new Promise((resolve) => setImmediate(resolve));
+    if (!this.#running || this.#launchQueue.length - this.#launchHead <= this.#o.batchSize / 2) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
@@ -879,7 +887,9 @@ export class Dispatcher {
     const results = handovers.length === 0 ? all : all.filter((r) => !r.launch.handover);
     const now = clock.now();
     let retries = false;
-    let backingOff: [string, { attempt: number; retriedAtMs: number }][] = [];
+    let backingOff: [string, { attempt: number; retriedAtMs: number; retryAtMs: number }][] = [];
+    // A failure beside an accepted launch is this launch's, not the runtime's: it keeps its backoff.
+    const isAccepting = results.some((r) => r.outcome.ok && !r.outcome.alreadyDone);
     await inTransactionWithoutWaitingForDisk(database, async (trx) => {
       retries = false;
       backingOff = [];
@@ -911,13 +921,15 @@ export class Dispatcher {
         }
         retries = true;
         const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
-        await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
-        if (outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now }]);
+        const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
+        if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) {
+          backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now, retryAtMs: retryAt }]);
+        }
         await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
       }
     });
     for (const [id, retry] of backingOff) this.#backingOff.set(id, retry);
-    if (results.some((r) => r.outcome.ok && !r.outcome.alreadyDone)) {
+    if (isAccepting) {
       // After the results are in: failing here leaves those retries to their backoff, nothing worse.
       await this.#bringRetriesForward().catch((error: unknown) => {
         if (!database.health.observe(error)) this.#o.logger.warn({ err: error }, 'could not bring the launches waiting to be retried forward');

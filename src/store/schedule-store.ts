@@ -127,25 +127,21 @@ export async function retrySchedule(db: Db, owner: string, id: string, attempt: 
 
 /**
  * Makes launches waiting for their backoff due now, each only while it is as the retry left it
- * (its attempt count and its updated_at: nobody launched, moved or cancelled it since); answers
- * how many moved.
+ * (its attempt count, its due time and its last write: nobody launched, moved or cancelled it
+ * since); answers how many moved.
  */
-export async function bringRetriesForward(db: Db, rows: readonly { id: string; attempt: number; retriedAtMs: number }[], nowMs: number): Promise<number> {
+export async function bringRetriesForward(db: Db, rows: readonly { id: string; attempt: number; retriedAtMs: number; retryAtMs: number }[], nowMs: number): Promise<number> {
   let moved = 0;
-  const groups = new Map<string, string[]>();
-  for (const row of rows) {
-    const key = `${row.attempt}:${row.retriedAtMs}`;
-    groups.set(key, [...(groups.get(key) ?? []), row.id]);
-  }
-  for (const [key, ids] of groups) {
-    const [attempt, retriedAtMs] = key.split(':').map(Number) as [number, number];
-    for (let i = 0; i < ids.length; i += 500) {
-      const result = await db.updateTable('schedules').set({ due_at_ms: nowMs, updated_at: nowMs })
-        .where('id', 'in', ids.slice(i, i + 500)).where('state', '=', 'pending').where('attempts', '=', attempt).where('updated_at', '=', retriedAtMs).where('due_at_ms', '>', nowMs)
-        .executeTakeFirst();
+  // One transaction: after an outage of the runtime there can be thousands.
+  await db.transaction().execute(async (trx) => {
+    for (const row of rows) {
+      const result = await trx.updateTable('schedules').set({ due_at_ms: nowMs, updated_at: nowMs })
+      .where('id', '=', row.id).where('state', '=', 'pending').where('attempts', '=', row.attempt)
+      .where('due_at_ms', '=', row.retryAtMs).where('updated_at', '=', row.retriedAtMs).where('due_at_ms', '>', nowMs)
+      .executeTakeFirst();
       moved += Number(result.numUpdatedRows);
     }
-  }
+  });
   return moved;
 }
 
