@@ -246,8 +246,6 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
         return (await currentSchemaVersion(database.db)) >= latestVersion();
       },
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
-      // A clock far from the database server's launches this instance's bots early or late.
-      ...(clockSkew ? { clock: async () => (clockSkew.problem === null ? true : { ready: false, reason: clockSkew.problem }) } : {}),
       // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
       ...(isProvider ? { runtime: async () => (runtimeAuth.problem === null ? true : { ready: false, reason: runtimeAuth.problem }) } : {}),
     },

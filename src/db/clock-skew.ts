@@ -3,14 +3,15 @@
 // claims 30 s early (and a slow one late), and nothing else would tell: its own lateness figures
 // are read on the same clock. With several instances on one PostgreSQL, the server's clock is the
 // one they share, so each instance that fires compares its clock with it, at start and every
-// minute: a gauge, a warning, and /readyz not ready past the tolerance. SQLite has one process,
-// on the machine whose clock it keeps: there is nothing to compare.
+// minute: a gauge and a warning past the tolerance. Not a readiness check: the server's own clock
+// may be the one that drifted, and taking every instance out of service would not help that.
+// SQLite has one process, on the machine whose clock it keeps: there is nothing to compare.
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from './database.ts';
 import type { Clock } from '../lib/clock.ts';
 
-/** Beyond this, launches are visibly early or late: not ready, and a warning. */
+/** Beyond this, launches are visibly early or late: a warning. */
 export const SKEW_TOLERANCE_MS = 2_000;
 /** A sample whose round trip took longer says too little about the difference. */
 const MAX_ROUND_TRIP_MS = 500;
