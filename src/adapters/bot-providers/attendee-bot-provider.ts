@@ -12,7 +12,7 @@ import type {
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
-import { accountBlocked, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody, type ProviderAnswer } from './provider-http.ts';
+import { MIN_JOIN_AT_LEAD_MS, accountBlocked, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader, updateBody, type ProviderAnswer } from './provider-http.ts';
 import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
@@ -120,7 +120,7 @@ export class AttendeeBotProvider implements BotRuntime {
     // asks only that join_at be in the future, "ideally" two minutes ahead to spin the bot up. A
     // closer one still makes a scheduled bot that joins then (a little late at worst); one that
     // may be past on arrival is left out (futureJoinAt), and the bot joins at once.
-    const joinAt = futureJoinAt(request.join_at, now);
+    const joinAt = futureJoinAt(request.join_at, now, MIN_JOIN_AT_LEAD_MS);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, { method: 'POST', url: this.#url('/bots'), headers: tokenHeader(this.#o.apiKey), body, timeoutMs: this.#o.timeoutMs });
     if (result.ok && result.answer.status === 400 && /deduplication key already in use/i.test(result.answer.text)) {

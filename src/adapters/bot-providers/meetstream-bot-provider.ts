@@ -10,7 +10,7 @@ import type {
   ScheduledBotOperations, StatusWebhookVerifier, WebhookParseResult,
 } from '../bot-runtimes/bot-runtime.ts';
 import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
-import { futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
+import { MIN_JOIN_AT_LEAD_MS, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
 import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
 import { providerSettingsOf } from '../../domain/provider-settings.ts';
@@ -111,7 +111,7 @@ export class MeetStreamBotProvider implements BotRuntime {
   async #create(request: LaunchRequest): Promise<LaunchOutcome & { mayStillRun?: boolean }> {
     const now = this.#o.now();
     const body: Record<string, unknown> = { ...meetstreamSettings(request.bot_config, request.bot_id), meeting_link: request.meeting_url };
-    const joinAt = futureJoinAt(request.join_at, now);
+    const joinAt = futureJoinAt(request.join_at, now, MIN_JOIN_AT_LEAD_MS);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: this.#url('/bots/create_bot'), headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': request.idempotency_key }, body, timeoutMs: this.#o.timeoutMs,

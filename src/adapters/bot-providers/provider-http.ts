@@ -153,20 +153,21 @@ export function headerValue(headers: Record<string, string | string[] | undefine
 }
 
 /**
- * How far ahead a join time must be to be sent with a creation; closer, the bot is created to join
- * at once (at most this much early). The request takes time to arrive and the provider's clock is
- * not ours, and Attendee refuses a join_at that is past when the request arrives (400, "join_at
- * cannot be in the past": bots/serializers.py, validate_join_at, in attendee-labs/attendee), a
- * refusal that would fail the bot. MeetStream's reschedule asks for a future time too; Recall
- * takes a past one as "join now" anyway.
+ * For providers that refuse a join_at past when the request arrives, how far ahead one must be to
+ * be sent with a creation; closer, the bot is created to join at once (at most this much early).
+ * The request takes time to arrive and the provider's clock is not ours. Attendee refuses a past
+ * one (400, "join_at cannot be in the past": bots/serializers.py, validate_join_at, in
+ * attendee-labs/attendee), a refusal that would fail the bot; MeetStream's reschedule asks for a
+ * future time too, and its create_bot's rule is not published. Recall takes a past join_at as
+ * "join now", so it gets any future one (a minimum of 1 ms).
  */
 export const MIN_JOIN_AT_LEAD_MS = 30_000;
 
-/** The join time to hand over: only when it is far enough ahead to arrive in the future. */
-export function futureJoinAt(joinAt: string | undefined, nowMs: number): string | undefined {
+/** The join time to hand over: only when it is at least `minimumAheadMs` ahead. */
+export function futureJoinAt(joinAt: string | undefined, nowMs: number, minimumAheadMs: number): string | undefined {
   if (joinAt === undefined) return undefined;
   const at = Date.parse(joinAt);
-  return Number.isFinite(at) && at - nowMs >= MIN_JOIN_AT_LEAD_MS ? new Date(at).toISOString() : undefined;
+  return Number.isFinite(at) && at - nowMs >= minimumAheadMs ? new Date(at).toISOString() : undefined;
 }
 
 /** The earliest start of the linked events, the natural join time of an update without one. */

@@ -128,7 +128,7 @@ export class RecallBotProvider implements BotRuntime {
     const key = generation === 0 ? request.idempotency_key : `${request.idempotency_key}~${generation}`;
     const settings = recallSettings(request.bot_config, request.bot_id);
     const body: Record<string, unknown> = { ...settings, meeting_url: request.meeting_url, metadata: { ...settings.metadata as Record<string, string>, [RECALL_LAUNCH_KEY_METADATA]: request.idempotency_key } };
-    const joinAt = futureJoinAt(request.join_at, now);
+    const joinAt = futureJoinAt(request.join_at, now, 1);
     if (joinAt) body.join_at = joinAt;
     const result = await sendProviderRequest(this.#o.http, {
       method: 'POST', url: `${this.#o.baseUrl}/api/v1/bot/`, headers: { ...tokenHeader(this.#o.apiKey), 'idempotency-key': key }, body, timeoutMs: this.#o.timeoutMs,
