@@ -74,6 +74,7 @@ test('BOT_DEFAULT_NAME names bots booked without bot_name; 1 to 200 characters, 
   assert.equal(parseConfig({}).botDefaultName, 'Rollcall Notetaker');
   assert.equal(parseConfig({ BOT_DEFAULT_NAME: ' Acme Notes ' }).botDefaultName, 'Acme Notes');
   assert.throws(() => parseConfig({ BOT_DEFAULT_NAME: 'x'.repeat(201) }), /BOT_DEFAULT_NAME must be 1 to 200 characters/);
+  assert.throws(() => parseConfig({ BOT_DEFAULT_NAME: '   ' }), /BOT_DEFAULT_NAME must be 1 to 200 characters/);
   assert.throws(() => parseConfig({ BOT_DEFAULT_NAME: 'Acme\tNotes' }), /BOT_DEFAULT_NAME/);
 });
 

@@ -215,8 +215,8 @@ export function parseConfig(env: Env): Config {
     problems.push('BOT_RUNTIME=command needs BOT_RUNTIME_COMMAND');
   }
   // The bot_name limit of the schedule request's bot_config (200 characters).
-  const botDefaultName = text('BOT_DEFAULT_NAME')?.trim() || DEFAULT_BOT_NAME;
-  if (botDefaultName.length > 200 || /[\u0000-\u001f\u007f]/.test(botDefaultName)) problems.push(`BOT_DEFAULT_NAME must be 1 to 200 characters without control characters, got ${botDefaultName.length} characters`);
+  const botDefaultName = text('BOT_DEFAULT_NAME')?.trim() ?? DEFAULT_BOT_NAME;
+  if (botDefaultName.length === 0 || botDefaultName.length > 200 || /[\u0000-\u001f\u007f]/.test(botDefaultName)) problems.push(`BOT_DEFAULT_NAME must be 1 to 200 characters without control characters, got ${botDefaultName.length} characters`);
   const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
 

@@ -93,7 +93,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const apiError = isOutage ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.') : toApiError(error);
     if (isOutage) request.log.warn({ cause: (error as Error).message }, 'request failed: database unavailable');
     else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
-    if (apiError.code === 'rate_limited' && apiError.details?.retry_after_seconds !== undefined) {
+    // The wait is a header too (RFC 9110 section 10.2.3), for clients that read only that.
+    if ((apiError.code === 'rate_limited' || apiError.code === 'calendar_provider_unavailable') && apiError.details?.retry_after_seconds !== undefined) {
       void reply.header('retry-after', String(apiError.details.retry_after_seconds));
     }
     // Refused before its body was read (too large, wrong type): Fastify closes the
@@ -128,7 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const path = request.url.split('?')[0]!;
     const { methods, routes } = routeMethods.allowed(path);
     if (servesApi && (isApiPath(request.url) || routes.some(isApiPath))) await authenticateApiKeyUser(deps, request.headers.authorization);
-    const unserved = servesApi && isApiPath(path) ? unservedRouteReason(path.slice(API_PREFIX.length)) : null;
+    // Read as the router reads paths: repeated slashes count as one.
+    const unserved = servesApi && isApiPath(path) ? unservedRouteReason(path.replace(/\/{2,}/g, '/').slice(API_PREFIX.length)) : null;
     if (unserved !== null) {
       const error = new ApiError('route_not_served', `${request.method} ${path} is a MeetStream route Rollcall does not serve: ${unserved}`);
       return reply.status(501).send(errorBody(error));

@@ -3644,6 +3644,8 @@ describe('ICS feed specifics', () => {
     assert.ok(last.ifNoneMatch);
     const webcal = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: 'webcal://127.0.0.1:1/x.ics' } });
     assert.equal(webcal.status, 503, 'webcal:// is read as https:// (nothing listens there)');
+    // The wait is in the body and in a Retry-After header, which clients (MeetStream's SDKs among them) read.
+    assert.equal(webcal.headers['retry-after'], String(webcal.body.details.retry_after_seconds));
     // Read as https:// on a server that speaks plain http: a wrong address, not a passing outage.
     const plain = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url.replace(/^http:/, 'webcal:') } });
     assert.equal(`${plain.status} ${plain.body.code}`, '400 calendar_feed_invalid', JSON.stringify(plain.body));

@@ -187,6 +187,8 @@ describe('MeetStream conventions', () => {
       assert.equal(answer.body.code, 'route_not_served');
       assert.match(answer.body.message, reason);
     }
+    // As the router reads it, repeated slashes and all.
+    assert.equal((await rc.request('GET', `/api/v1//bots/${botId}/get_audio`, { auth: carol.auth })).status, 501);
     // The key first, as on every route; an unknown path stays a 404.
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/get_audio`)).status, 401);
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/get_audio`, { auth: 'Token wrong-key' })).status, 403);

@@ -132,11 +132,11 @@ describe('chain mode', () => {
       ['20261221T110000Z', '2026-12-21T10:57:00.000Z', 'Scheduled'],
     ]);
 
-    // 4. Toggled off: the bot already booked stays and is launched; nothing further is booked.
+    // 4. Toggled off: the bot already booked stays (the answer names it) and is launched; nothing further is booked.
     const off = await post(TOGGLE, { event_id: series.id, recurring_enabled: false });
     assert.deepEqual(off, {
       event_id: series.id, recurring_enabled: false, recurrence_rule: 'RRULE:FREQ=WEEKLY;COUNT=6', message: off.message, summary: 'Standup',
-      start_time: '2026-11-23T11:00:00.000Z', end_time: '2026-11-23T11:30:00.000Z', bot_id: null,
+      start_time: '2026-11-23T11:00:00.000Z', end_time: '2026-11-23T11:30:00.000Z', bot_id: (await botOf(series.id, '20261221T110000Z')).id,
     });
     assert.equal(await runAt(Date.parse('2026-12-21T10:57:00Z')), 0);
     assert.equal((await botOf(series.id, '20261221T110000Z')).status, 'Joining');

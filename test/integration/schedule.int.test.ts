@@ -302,6 +302,21 @@ describe('POST /calendar/schedule/{event_id}', () => {
       }
     });
 
+    test('an occurrence a series booking covers, scheduled again under that booking\'s key: 409 naming the series booking, not "another deduplication_key"', async () => {
+      const series = (await createEvent(alice.auth, {
+        start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+        location: `https://zoom.us/j/${zoomNumber()}`,
+      })).id;
+      const key = newKey();
+      const all = await schedule(alice.auth, series, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true });
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      const one = await schedule(alice.auth, series, { deduplication_key: key, bot_config: {}, occurrence_date: '2026-12-08' });
+      await expectError(one, 409, 'event_already_scheduled', /series booking under this deduplication_key \(schedule_all_occurrences\)/);
+      assert.ok(one.body.bot_id);
+      // Another key still reads as another client's.
+      await expectError(await schedule(alice.auth, series, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-08' }), 409, 'event_already_scheduled', /under another deduplication_key/);
+    });
+
     test('occurrence_date with schedule_all_occurrences is a 400 naming the field, and books nothing', async () => {
       const res = await schedule(alice.auth, seriesId, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01', schedule_all_occurrences: true });
       await expectError(res, 400, 'validation_error', /occurrence_date.*schedule_all_occurrences/);

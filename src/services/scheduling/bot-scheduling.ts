@@ -513,7 +513,13 @@ export class BotScheduling implements EventChangeListener {
 
     const existingLink = await bots.findLiveLink(trx, target.linkEventId, target.occurrenceKey);
     if (existingLink && existingLink.deduplication_key !== key) {
-      throw new ApiError('event_already_scheduled', `Event ${eventId} already has a bot under another deduplication_key`, { extra: { bot_id: existingLink.bot_id } });
+      // A series booked whole keys each occurrence's bot "<key>@<occurrence>": the same key sent
+      // for one occurrence names the booking that covers it, not another client's.
+      const coveringKey = existingLink.deduplication_key.startsWith(`${key}@`);
+      const message = coveringKey
+        ? `The occurrence of event ${eventId} already has a bot from the series booking under this deduplication_key (schedule_all_occurrences); change it with PATCH /calendar/scheduled_bots/{bot_id}`
+        : `Event ${eventId} already has a bot under another deduplication_key`;
+      throw new ApiError('event_already_scheduled', message, { extra: { bot_id: existingLink.bot_id } });
     }
     const attributes = customAttributesFor(config, key, target);
     const existing = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key);

@@ -170,14 +170,14 @@ export class RecurringChains {
       } else if (chain && isEnabled) {
         await updateChain(trx, chainId, { next_check_at_ms: null, updated_at: now });
       }
-      let botId: string | null = null;
+      // On: the bot booked for the next occurrence; off: the one that stays booked.
+      let botId: string | null = chain?.current_bot_id ?? null;
       if (isEnabled) {
         const step = await this.#step(trx, chainId, now);
-        if (step.outcome === 'booked' || step.outcome === 'adopted') botId = step.botId;
-        else botId = (await findChain(trx, chainId))?.current_bot_id ?? null;
-        const current = botId ? await bots.findBotById(trx, botId) : undefined;
-        if (current?.status !== 'Scheduled') botId = null;
+        botId = step.outcome === 'booked' || step.outcome === 'adopted' ? step.botId : (await findChain(trx, chainId))?.current_bot_id ?? null;
       }
+      const current = botId ? await bots.findBotById(trx, botId) : undefined;
+      if (current?.status !== 'Scheduled') botId = null;
       return {
         event_id: eventId,
         recurring_enabled: isEnabled,

@@ -9,7 +9,7 @@ import type { Db } from '../../store/event-store.ts';
 export interface StatusWebhook {
   /** The specific name (`bot_event`): a status change (bot.scheduled, bot.joining, ...), bot.rescheduled, data_deletion. */
   event: string;
-  /** The generic name (`event`), where it differs: bot.stopped for every end of a bot's time in the meeting. */
+  /** The generic name (`event`), where it differs: bot.stopped for every end of a bot (a cancelled or missed one too). */
   genericEvent?: string;
   status: BotStatus;
   message: string;
