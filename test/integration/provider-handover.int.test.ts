@@ -130,6 +130,16 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
       return { eventId: event.body.id, botId: scheduled.body.bot_id };
     }
+    /** A meeting two hours out, booked, planned, and the clock at its handover time. */
+    async function bookedToHandOver(meetingUrl: string, key: string): Promise<{ botId: string; joinAtMs: number }> {
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { botId } = await scheduleMeeting(startMs, meetingUrl, key);
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      return { botId, joinAtMs };
+    }
     const botRow = (id: string) => rc.database.db.selectFrom('bots').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const handoverRow = (id: string) => rc.database.db.selectFrom('provider_handovers').selectAll().where('bot_id', '=', id).executeTakeFirst();
     const scheduleRow = (id: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', id).executeTakeFirstOrThrow();
@@ -225,12 +235,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a second meeting runs through joining, in call and done from the provider\'s webhooks, each reaching the callback', async () => {
-      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/sec-ondm-eet', `second-${kind}`);
-      clock.set(joinAtMs - provider.leadMs - MIN);
-      await rc.dispatcher.runDue();
-      clock.set(joinAtMs - provider.leadMs);
+      const { botId, joinAtMs } = await bookedToHandOver('https://meet.google.com/sec-ondm-eet', `second-${kind}`);
       await rc.dispatcher.runDue();
       const providerBotId = (await botRow(botId)).provider_bot_id!;
       assert.ok(providerBotId);
@@ -1261,12 +1266,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('the provider refusing the account (402, its credit ran out): the bot is not failed but tried again, /readyz says why, and the handover goes once the account takes bots', async () => {
-      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/cre-ditl-eft', `credit-${kind}`);
-      clock.set(joinAtMs - provider.leadMs - MIN);
-      await rc.dispatcher.runDue();
-      clock.set(joinAtMs - provider.leadMs);
+      const { botId } = await bookedToHandOver('https://meet.google.com/cre-ditl-eft', `credit-${kind}`);
       // Recall documents 402 for a self-serve account out of credit (https://docs.recall.ai/reference/errors).
       fake.failNext(/^POST /, { status: 402, body: { detail: 'Insufficient credit balance' } });
       await rc.dispatcher.runDue();
@@ -1316,12 +1316,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
 
     test('attendee: the project\'s refusals (out of credits, at its limit of bots in meetings, its own failure), all 400s, make the bot wait, not fail', async (t) => {
       if (!(fake instanceof FakeAttendee)) return t.skip('Attendee answers these with 400; the others with their own codes');
-      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/pro-ject-ref', `project-refusals-${kind}`);
-      clock.set(joinAtMs - provider.leadMs - MIN);
-      await rc.dispatcher.runDue();
-      clock.set(joinAtMs - provider.leadMs);
+      const { botId } = await bookedToHandOver('https://meet.google.com/pro-ject-ref', `project-refusals-${kind}`);
       // create_bot's own messages (bots_api_utils.py in attendee-labs/attendee), each answered 400
       // by BotListCreateView.post (bots_api_views.py).
       fake.failNext(/^POST /, { status: 400, body: { error: 'Organization has run out of credits. Please add more credits in the Account -> Billing page.' } });
@@ -1347,12 +1342,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a base URL that redirects (http:// for https://, a moved proxy): no bot fails; they wait, /readyz names the redirect, and go once it is fixed', async () => {
-      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
-      const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/red-irec-ted', `redirected-${kind}`);
-      clock.set(joinAtMs - provider.leadMs - MIN);
-      await rc.dispatcher.runDue();
-      clock.set(joinAtMs - provider.leadMs);
+      const { botId } = await bookedToHandOver('https://meet.google.com/red-irec-ted', `redirected-${kind}`);
       // Injected: a front end answering for the provider (none of the three documents redirects).
       fake.failNext(/^POST /, { status: 301, headers: { location: 'https://api.provider.example/api/v1/' }, body: {} });
       await rc.dispatcher.runDue();
