@@ -1319,22 +1319,31 @@ describe('Google Calendar specifics', () => {
     assert.equal((await bot(env, user.auth, keptBot)).status, 'Scheduled');
   });
 
-  test('rate limited (Google 403 rateLimitExceeded, Retry-After 600): nothing is asked again before the wait is over', async () => {
+  test('rate limited (Google 403 rateLimitExceeded, which names no wait): nothing is asked again for 60 s, and the waits grow while the limit lasts', async () => {
+    // Google's errors guide answers a usage limit with 403 (or 429) rateLimitExceeded and asks for
+    // exponential backoff; it documents no Retry-After, so the fake sends none.
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const start = env.clock.now() + DAY;
     env.google.insertEvent(account.email, account.email, { summary: 'Later', start: { dateTime: new Date(start).toISOString() }, end: { dateTime: new Date(start + HOUR).toISOString() }, location: meetingUrl() });
-    env.google.failNext.push({ status: 403, reason: 'rateLimitExceeded', retryAfterSeconds: 600 });
+    for (let i = 0; i < 4; i++) env.google.failNext.push({ status: 403, reason: 'rateLimitExceeded' });
     await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const limited = await connection(env, user.auth, calendarId);
-    assert.match(limited.last_error, /rate_limited/);
-    assert.ok(Date.parse(limited.next_sync_at) >= env.clock.now() + 600_000);
-    const before = env.google.requests.length;
-    env.clock.advance(5 * MIN);
-    await env.rc.calendarSync.runDue();
-    assert.equal(env.google.requests.length, before, 'no request inside the Retry-After window');
-    env.clock.advance(6 * MIN);
+    const waits: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const askedAt = env.clock.now();
+      await env.rc.calendarSync.runDue();
+      const limited = await connection(env, user.auth, calendarId);
+      assert.match(limited.last_error, /rate_limited/, `attempt ${attempt + 1}`);
+      const wait = Date.parse(limited.next_sync_at) - askedAt;
+      waits.push(wait);
+      const before = env.google.requests.length;
+      env.clock.advance(wait - 1000);
+      await env.rc.calendarSync.runDue();
+      assert.equal(env.google.requests.length, before, `no request inside the wait of attempt ${attempt + 1} (${wait} ms)`);
+      env.clock.advance(1000);
+    }
+    assert.ok(waits.every((w) => w >= 60_000), `every wait at least 60 s: ${waits.join(', ')}`);
+    assert.ok(waits[3]! >= 3 * 60_000, `the wait grows while the limit lasts: ${waits.join(', ')}`);
     await env.rc.calendarSync.runDue();
     assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
   });

@@ -89,7 +89,11 @@ export class FakeGoogleCalendar {
    * issue 75).
    */
   readonly failingCalendars = new Map<string, number>();
-  /** Failures for the next API requests, first one first. */
+  /**
+   * Failures for the next API requests, first one first. Google documents no Retry-After on its
+   * usage limits (errors guide: 403/429 rateLimitExceeded, back off exponentially); a test sets
+   * retryAfterSeconds only to check that a header, were one sent, is honoured.
+   */
   readonly failNext: { status: number; reason: string; retryAfterSeconds?: number }[] = [];
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;

@@ -840,7 +840,9 @@ export class FakeMicrosoftGraph {
       categories: [],
       originalStartTimeZone: windowsZoneOf(item.timeZone),
       originalEndTimeZone: windowsZoneOf(item.timeZone),
-      iCalUId: `040000008200E00074C5B7101A82E008${item.id.length}`,
+      // Unique across calendars, and (event resource, iCalUId) "different for each occurrence in a
+      // recurring series": the item's own, an occurrence's with its original start in it.
+      iCalUId: `040000008200E00074C5B7101A82E008${Buffer.from(originalStartMs === null ? item.id : `${item.id}@${originalStartMs}`).toString('hex').toUpperCase()}`,
       reminderMinutesBeforeStart: 15,
       isReminderOn: true,
       hasAttachments: false,

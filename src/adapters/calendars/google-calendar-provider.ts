@@ -252,6 +252,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const isUsageLimit = reasons.some((r) => USAGE_LIMIT_REASONS.has(r));
     const what = `Google ${path}`;
     if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
+    // 410 Gone is about sync state (the errors guide: a syncToken or updatedMin too old), never
+    // the calendar: in a listing without a token (a page token gone stale) the next attempt starts
+    // the listing over. Read as a 404 it would mark the calendar refused and its bots at risk.
+    if (response.status === 410) return new CalendarProviderError({ kind: 'transient', message: `${what}: HTTP 410 ${reasons.join(',')}`.trimEnd() });
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {
       return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
     }

@@ -519,6 +519,13 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     if (response.status === 403 && /ErrorAccessDenied|Authorization_RequestDenied|AccessDenied/i.test(code)) {
       return new CalendarProviderError({ kind: 'auth_revoked', message });
     }
+    // A mailbox without an Exchange Online licence (taken away, or never given), inactive,
+    // soft-deleted or on-premises: Graph answers 404 MailboxNotEnabledForRESTAPI ("REST API is not
+    // yet supported for this mailbox": O365/python-o365 issue 588; "The mailbox is either inactive,
+    // soft-deleted, or is hosted on-premise": msgraph-sdk-javascript issue 1756). The token still
+    // works, but Rollcall can no longer see the meetings: lost access, handled as a revocation and
+    // probed until the licence is back.
+    if (/^MailboxNotEnabledForRESTAPI$/i.test(code)) return new CalendarProviderError({ kind: 'auth_revoked', message });
     return new CalendarProviderError({ ...failureFromStatus(response, this.#now(), 'Graph'), message });
   }
 }

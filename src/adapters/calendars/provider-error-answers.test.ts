@@ -100,6 +100,20 @@ test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs i
   assert.doesNotMatch(requests[1]!.url, /syncToken/);
 });
 
+test('Google: a 410 in a listing without a sync token (a page token gone stale) is a hiccup that starts over, never a calendar gone', async () => {
+  // Google documents 410 only for sync state (errors guide: "410: Gone", a syncToken or updatedMin
+  // too old); whether a stale pageToken answers 410 or 400 it does not say. Either way the next
+  // attempt lists from the start; a 404's reading would mark the calendar refused.
+  const page1: Answer = { status: 200, body: { items: [], nextPageToken: 'p1', timeZone: 'UTC' } };
+  const gone: Answer = { status: 410, body: googleError(410, 'global', 'deleted', 'Resource has been deleted') };
+  const { provider, requests } = google([page1, gone]);
+  const failure = await providerFailureOf(provider.fetchChanges('primary', null, CONTEXT));
+  assert.equal(failure.kind, 'transient');
+  assert.match(failure.message, /HTTP 410/);
+  assert.equal(requests.length, 2);
+  assert.match(requests[1]!.url, /pageToken=p1/);
+});
+
 /** Graph's error body: {error: {code, message}} (learn.microsoft.com/graph/errors). */
 function graphError(code: string, message: string): unknown {
   return { error: { code, message } };
@@ -148,6 +162,21 @@ test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this gran
   // ErrorAccessDenied ("Access is denied. Check credentials and try again.").
   const { provider } = microsoft([{ status: 403, body: graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.') }]);
   assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
+});
+
+test('Graph: a mailbox without REST access (404 MailboxNotEnabledForRESTAPI: no licence, inactive, soft-deleted) is lost access', async () => {
+  // The answers public issues show: O365/python-o365 588 (404, "REST API is not yet supported for
+  // this mailbox."), msgraph-sdk-javascript 1756 ("The mailbox is either inactive, soft-deleted, or
+  // is hosted on-premise."). Read as a 404 calendar, the connection would fail for good while its
+  // bots launched on what was last seen.
+  for (const message of ['REST API is not yet supported for this mailbox.', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.']) {
+    const { provider } = microsoft([{ status: 404, body: graphError('MailboxNotEnabledForRESTAPI', message) }]);
+    assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked', message);
+    assert.equal((await providerFailureOf(provider.describeAccount())).kind, 'auth_revoked', `${message} (the calendar list)`);
+  }
+  // A calendar that is simply gone stays a 404 of its own.
+  const { provider } = microsoft([{ status: 404, body: graphError('ErrorItemNotFound', 'The specified object was not found in the store.') }]);
+  assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'not_found');
 });
 
 test('Google and Graph: a 401 to an access token just issued is a hiccup to retry, not lost access; a 401 then a good answer syncs', async () => {

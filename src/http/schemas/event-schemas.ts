@@ -57,7 +57,7 @@ export const EventResponse = Type.Object({
   bots: Type.Array(EventBot),
   platform: Nullable(Type.String({ description: 'google_calendar | outlook_calendar | ics; null for an event written through the API' })),
   platform_id: Nullable(Type.String({ description: 'The event\'s id at the provider (an occurrence Rollcall expands carries its series\' id); null for an event written through the API' })),
-  ical_uid: Nullable(Type.String({ description: 'The iCalendar UID the provider gives (shared by the occurrences of a series)' })),
+  ical_uid: Nullable(Type.String({ description: 'The iCalendar UID the provider gives (Google and ICS feeds: shared by the occurrences of a series; Outlook: each occurrence its own)' })),
 });
 
 export const EventListQuery = Type.Object({
