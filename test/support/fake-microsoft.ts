@@ -796,8 +796,9 @@ export class FakeMicrosoftGraph {
    * changeType, notificationUrl and expirationDateTime required; clientState at most 128
    * characters; each URL must echo the validationToken as text/plain before the subscription
    * exists (learn.microsoft.com/graph/change-notifications-delivery-webhooks). Outlook event
-   * resources are the mailbox's events or one calendar's events
-   * (learn.microsoft.com/graph/outlook-change-notifications-overview).
+   * resources: the mailbox's events (learn.microsoft.com/graph/outlook-change-notifications-overview
+   * lists /me/events and /users/{id}/events) or one calendar's events, which that page does not
+   * list but Graph accepts (microsoft-graph-docs issue 21978: "viable despite being undocumented").
    */
   async #subscribe(account: Account, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
     const request = JSON.parse(body) as { changeType?: string; notificationUrl?: string; lifecycleNotificationUrl?: string; resource?: string; expirationDateTime?: string; clientState?: string };
