@@ -151,6 +151,31 @@ describe('hostile feeds', () => {
     assert.ok(JSON.stringify(read.result.body).length < 200_000);
   });
 
+  test('a feed of 3,000 recurring series (every one its own UID): connecting and syncing it again keep the event loop turning', async () => {
+    // Each series written used to look for its "this and following" continuations with a query
+    // over the calendar's events: series x events, on SQLite with the event loop held throughout
+    // (8,000 series held it for 24 s, and again at each poll of a feed that sends no ETag).
+    const user = await env.rc.newUser();
+    const first = new Date(env.clock.now() + DAY);
+    const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const feed = (dtstamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN',
+      ...Array.from({ length: 3000 }, (_, i) => {
+        const start = new Date(first.getTime() + (i % 48) * 30 * MIN);
+        return ['BEGIN:VEVENT', `UID:series-${i}@feed.example`, `DTSTAMP:${dtstamp}`, `DTSTART:${stamp(start)}`, `DTEND:${stamp(new Date(start.getTime() + 30 * MIN))}`,
+          'RRULE:FREQ=DAILY', `SUMMARY:Daily ${i}`, `LOCATION:${meetingUrl()}`, 'END:VEVENT'].join('\r\n');
+      }), 'END:VCALENDAR', ''].join('\r\n');
+    const url = env.ics.publishRaw(feed('20261201T000000Z'));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    assert.equal(connected.result.body.sync.created, 3000);
+    assertNoStall('connect a feed of 3,000 series', connected);
+    // The same feed with only its DTSTAMPs changed: read and compared again in full.
+    env.ics.replaceWithRaw(url, feed('20261202T000000Z'));
+    const again = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${connected.result.body.calendar_id}/sync`, { auth: user.auth }));
+    assert.equal(again.result.status, 200, JSON.stringify(again.result.body).slice(0, 500));
+    assertNoStall('sync the 3,000 series again', again);
+  });
+
   test('a feed folded in the middle of its characters (a writer that folds at 75 bytes) keeps them whole', async () => {
     const user = await env.rc.newUser();
     const start = env.clock.now() + DAY;

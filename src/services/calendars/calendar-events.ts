@@ -190,7 +190,12 @@ export class CalendarEvents {
   async applyExternalChanges<T>(userId: string, work: (trx: Transaction<Schema>) => Promise<{ result: T; changed: ReadonlyMap<string, EventChangeReason> }>): Promise<T> {
     return this.#change(async (trx) => {
       const { result, changed } = await work(trx);
-      for (const [eventId, reason] of changed) await this.#listener?.eventChanged(trx, userId, eventId, reason);
+      // A turn for the event loop between events: a feed read again in full names every event.
+      const pacer = new EventLoopPacer();
+      for (const [eventId, reason] of changed) {
+        await pacer.pace();
+        await this.#listener?.eventChanged(trx, userId, eventId, reason);
+      }
       return result;
     });
   }

@@ -61,6 +61,7 @@ import {
 } from '../../domain/sync-health.ts';
 import { readingOrder } from '../../domain/calendar-read-order.ts';
 import { sql } from 'kysely';
+import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
 
@@ -966,11 +967,18 @@ export class CalendarSync {
       // In the provider's order (a later entry for the same event wins), except that instances
       // overriding a series wait until every series of the batch is written, so they find it.
       const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
+      // A turn for the event loop every slice: on SQLite each write runs synchronously, and a feed
+      // of thousands of events would hold it for the whole batch.
+      const pacer = new EventLoopPacer();
       for (const change of result.changes.filter((c) => !isOverride(c))) {
+        await pacer.pace();
         if (change.type === 'upsert') await writer.upsert(change.event);
         else await writer.remove(change.providerEventId);
       }
-      for (const change of result.changes.filter(isOverride)) if (change.type === 'upsert') await writer.upsert(change.event);
+      for (const change of result.changes.filter(isOverride)) {
+        await pacer.pace();
+        if (change.type === 'upsert') await writer.upsert(change.event);
+      }
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
@@ -1421,30 +1429,57 @@ class SyncedEventWriter {
       await this.#relinkSplit(base, continuation, splitMs);
       if (this.#insertedSeries.has(continuation.provider_event_id ?? '')) tied.add(base.id).add(continuation.id);
     };
+    const idPrefix = storedEventId(this.#calendar, '');
+    // A full read holds every stored event of the calendar (load): continuations are looked up in
+    // it, indexed once. A query per series would read the calendar's events once per series, on
+    // SQLite with the event loop held (a feed of 8,000 series held it for 24 s).
+    const continuationsInRows = this.#isFull && this.#upsertedSeries.size > 0 ? this.#continuationsByBase(idPrefix) : null;
     for (const key of this.#upsertedSeries) {
       const row = this.#rows.get(key);
       if (!row || row.is_deleted || row.recurrence === null) continue;
-      const idPrefix = storedEventId(this.#calendar, '');
       const providerId = key.slice(idPrefix.length);
       const split = parseSplitId(providerId);
       if (split) {
-        const base = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
-          .where('provider_event_id', '=', storedEventId(this.#calendar, split.baseId)).executeTakeFirst();
+        const baseKey = storedEventId(this.#calendar, split.baseId);
+        const base = this.#isFull ? this.#rows.get(baseKey) : await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
+          .where('provider_event_id', '=', baseKey).executeTakeFirst();
         if (base) await tie(base, row, split.splitMs);
       }
-      const affixes = continuationIdAffixes(providerId);
-      const pattern = `${escapeLike(idPrefix + affixes.prefix)}%${escapeLike(affixes.suffix)}`;
-      const continuations = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
-        .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
-      for (const continuation of continuations) {
-        const of = parseSplitId((continuation.provider_event_id ?? '').slice(idPrefix.length));
-        if (of?.baseId === providerId) await tie(row, continuation, of.splitMs);
+      const continuations = continuationsInRows ? continuationsInRows.get(providerId) ?? [] : await this.#storedContinuations(idPrefix, providerId);
+      for (const { continuation, splitMs } of continuations) {
+        await tie(row, continuation, splitMs);
       }
     }
     if (this.#ruleChanges.size === 0 || this.#insertedSeries.size === 0) return;
     const changed = [...this.#ruleChanges].map(([key, before]) => ({ before, after: this.#rows.get(key)! })).filter(({ after }) => !tied.has(after.id));
     const inserted = [...this.#insertedSeries].map((key) => this.#rows.get(key)!).filter((row) => !tied.has(row.id));
     for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now)) await this.#relinkSplit(base, continuation, splitMs);
+  }
+
+  /** The calendar's live series continuations among the loaded rows, by the provider id of the series each continues. */
+  #continuationsByBase(idPrefix: string): Map<string, { continuation: EventRow; splitMs: number }[]> {
+    const byBase = new Map<string, { continuation: EventRow; splitMs: number }[]>();
+    for (const [key, continuation] of this.#rows) {
+      if (continuation.is_deleted || !key.startsWith(idPrefix)) continue;
+      const of = parseSplitId(key.slice(idPrefix.length));
+      if (!of) continue;
+      const list = byBase.get(of.baseId) ?? [];
+      list.push({ continuation, splitMs: of.splitMs });
+      byBase.set(of.baseId, list);
+    }
+    return byBase;
+  }
+
+  /** The stored live continuations of one series (`<id>_R…`), for a batch that loaded only what it changes. */
+  async #storedContinuations(idPrefix: string, providerId: string): Promise<{ continuation: EventRow; splitMs: number }[]> {
+    const affixes = continuationIdAffixes(providerId);
+    const pattern = `${escapeLike(idPrefix + affixes.prefix)}%${escapeLike(affixes.suffix)}`;
+    const rows = await this.#trx.selectFrom('events').selectAll().where('calendar_id', '=', this.#connection.id)
+      .where(sql<boolean>`provider_event_id like ${pattern} escape '\\'`).where('is_deleted', '=', 0).execute();
+    return rows.flatMap((continuation) => {
+      const of = parseSplitId((continuation.provider_event_id ?? '').slice(idPrefix.length));
+      return of?.baseId === providerId ? [{ continuation, splitMs: of.splitMs }] : [];
+    });
   }
 
   async #relinkSplit(base: EventRow, continuation: EventRow, splitMs: number): Promise<void> {
