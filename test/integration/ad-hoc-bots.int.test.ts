@@ -331,6 +331,8 @@ describe('ad-hoc bots', () => {
       assert.deepEqual(ids(await list('?custom_attr[team]=red')), [calendarBot, meetRed, zoomRed]);
       assert.deepEqual(ids(await list('?custom_attr%5Bteam%5D=red&custom_attr[kind]=sync')), [zoomRed]);
       assert.deepEqual(ids(await list('?custom_attr[team]=red&status=Scheduled&platform=Zoom')), [calendarBot, zoomRed]);
+      // Names an object's prototype carries are filters like any other (no bot has them).
+      for (const name of ['__proto__', 'constructor', 'toString']) assert.deepEqual(ids(await list(`?custom_attr[${name}]=x`)), [], name);
       assert.deepEqual(ids(await list(`?from=${iso(made[1]!.created)}&to=${iso(made[2]!.created)}`)), [teamsBlue, meetRed]);
       assert.deepEqual(ids(await list(`?from=${iso(base).slice(0, 10)}&to=${iso(base).slice(0, 10)}`)).length, 4);
       assert.deepEqual(ids(await list(`?to=${iso(base - 86_400_000).slice(0, 10)}`)), []);

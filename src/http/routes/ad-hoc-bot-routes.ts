@@ -88,7 +88,8 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
 
 /** custom_attr[<name>]=<value> query parameters, checked like any other field. */
 function customAttributeFilters(query: Record<string, unknown>): Record<string, string> {
-  const filters: Record<string, string> = {};
+  // Without a prototype: custom_attr[__proto__] is a filter like any other, not dropped.
+  const filters: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [parameter, value] of Object.entries(query)) {
     const name = CUSTOM_ATTR.exec(parameter)?.[1];
     if (name === undefined) continue;
