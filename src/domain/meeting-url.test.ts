@@ -536,7 +536,7 @@ describe('checkMeetingUrl: where a bot may be sent', () => {
     const refused = [
       'http://localhost/', 'http://LOCALHOST.:3000/', 'http://app.localhost/', 'http://intranet/', 'http://printer.local/', 'https://vc.corp.internal/room',
       'https://router.home.arpa/', 'http://meet.lan/', 'https://conf.intranet/', 'https://x.corp/', 'https://x.private/', 'https://x.home/',
-      'https://box.localdomain/', 'https://zoom.test/j/1', 'https://meet.example/', 'https://a.invalid/', 'https://xyz.onion/', 'https://x.alt/',
+      'https://box.localdomain/', 'https://svc.default.svc/', 'https://kubernetes.default/', 'https://api.prod.svc/j/1', 'https://zoom.test/j/1', 'https://meet.example/', 'https://a.invalid/', 'https://xyz.onion/', 'https://x.alt/',
       'https://1.0.0.127.in-addr.arpa/',
     ];
     for (const url of refused) {

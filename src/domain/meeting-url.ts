@@ -106,10 +106,12 @@ export function isHttpUrl(value: string): boolean {
  * Top-level names that never lead to a public host: RFC 6761 (localhost, test, invalid, example),
  * RFC 6762 (local, and the private-use names of its appendix G: intranet, internal, private,
  * corp, home, lan), RFC 7686 (onion), RFC 9476 (alt), RFC 8375 (home.arpa; all of .arpa is
- * infrastructure), ICANN's reservation of .internal, and the common `localdomain`.
+ * infrastructure), ICANN's reservation of .internal, the common `localdomain`, and the names a
+ * Kubernetes cluster's DNS answers through its search path (kubernetes.io, "DNS for Services and
+ * Pods": `<service>.<namespace>.svc`, and `<service>.default` in the default namespace).
  */
 const INTERNAL_TOP_LEVEL_NAMES = new Set([
-  'localhost', 'local', 'internal', 'intranet', 'private', 'corp', 'home', 'lan', 'localdomain', 'test', 'invalid', 'example', 'onion', 'alt', 'arpa',
+  'localhost', 'local', 'internal', 'intranet', 'private', 'corp', 'home', 'lan', 'localdomain', 'test', 'invalid', 'example', 'onion', 'alt', 'arpa', 'svc', 'default',
 ]);
 
 export type MeetingUrlCheck = { ok: true } | { ok: false; reason: string };
