@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DERIVED_KEY_PREFIX, TRANSCRIPTION_PROVIDERS, autoScheduleKey, checkTranscriptionProvider, derivedDeduplicationKey, findBookingRefusal, isAutoScheduledBot, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
+import { DERIVED_KEY_PREFIX, MAX_BOT_CUSTOM_ATTRIBUTES, mergeCustomAttributes, TRANSCRIPTION_PROVIDERS, autoScheduleKey, checkTranscriptionProvider, derivedDeduplicationKey, findBookingRefusal, isAutoScheduledBot, isValidDeduplicationKey, occurrenceDeduplicationKey } from './bot-config.ts';
 
 test('a derived key is the meeting identity and the original start, in the occurrence-key shape', () => {
   const start = Date.parse('2026-12-01T14:00:00Z');
@@ -48,4 +48,19 @@ test('a booking is refused for a link a bot may not be sent to, then for leave s
   const internal = findBookingRefusal('http://10.0.0.5/j/1', null, { waiting_room_timeout: 900 });
   assert.equal(internal?.kind, 'meeting_url');
   assert.equal(findBookingRefusal('http://127.0.0.1:8080/meet', null, undefined)?.kind, 'meeting_url');
+});
+
+test('custom attributes merge within a bound, and names a bot owns are refused or passed over', () => {
+  const owned = new Set(['source']);
+  assert.deepEqual(mergeCustomAttributes({ source: 'calendar_schedule_api', a: '1' }, { a: '2', b: '3' }, owned, true), { ok: true, attributes: { source: 'calendar_schedule_api', a: '2', b: '3' } });
+  const refused = mergeCustomAttributes({ source: 'calendar_schedule_api' }, { source: 'x' }, owned, true);
+  assert.equal(refused.ok === false && refused.name, 'source');
+  assert.deepEqual(mergeCustomAttributes({ source: 'calendar_schedule_api' }, { source: 'x', c: '1' }, owned, false), { ok: true, attributes: { source: 'calendar_schedule_api', c: '1' } });
+  const many = Object.fromEntries(Array.from({ length: MAX_BOT_CUSTOM_ATTRIBUTES }, (_, i) => [`k${i}`, 'v']));
+  assert.equal(mergeCustomAttributes({}, many, owned, true).ok, true);
+  const over = mergeCustomAttributes(many, { one: 'more' }, owned, true);
+  assert.equal(over.ok, false);
+  assert.match(over.ok === false ? over.reason : '', /at most 64 .* would make 65/);
+  // Changing values already there adds none.
+  assert.equal(mergeCustomAttributes(many, { k0: 'changed' }, owned, true).ok, true);
 });

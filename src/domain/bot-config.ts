@@ -155,6 +155,40 @@ export function deduplicationKeyHash(key: string): string {
 export const CALENDAR_BOT_SOURCE = 'calendar_schedule_api';
 export const AD_HOC_BOT_SOURCE = 'create_bot_api';
 
+/**
+ * The custom attributes Rollcall sets on a calendar bot itself (they map its webhooks back to the
+ * event): a client's attribute of one of these names is not taken.
+ */
+export const CALENDAR_BOT_OWN_ATTRIBUTES: ReadonlySet<string> = new Set(['source', 'event_id', 'calendar_id', 'deduplication_key', 'occurrence_start_time', 'is_recurring', 'event_summary']);
+
+/**
+ * How many custom attributes a bot carries at most, Rollcall's own included. A request gives 50;
+ * later ones merge over earlier ones, and without a bound a bot would grow with every request
+ * (every webhook, listing and launch carries them all).
+ */
+export const MAX_BOT_CUSTOM_ATTRIBUTES = 64;
+
+export type AttributeMerge = { ok: true; attributes: Record<string, string> } | { ok: false; reason: string; name?: string };
+
+/**
+ * A bot's attributes with a request's merged over them. `owned`: names the bot's own source set
+ * (a calendar bot's, above); a request naming one is refused with `isOwnedRefused`, else the name
+ * is passed over (a booking: Rollcall's value wins, as when the bot was made).
+ */
+export function mergeCustomAttributes(stored: Record<string, string>, incoming: Record<string, string>, owned: ReadonlySet<string>, isOwnedRefused: boolean): AttributeMerge {
+  const merged = { ...stored };
+  for (const [name, value] of Object.entries(incoming)) {
+    if (owned.has(name)) {
+      if (isOwnedRefused) return { ok: false, name, reason: `${name} is set by Rollcall (it maps the bot's webhooks to its event) and cannot be changed` };
+      continue;
+    }
+    merged[name] = value;
+  }
+  const count = Object.keys(merged).length;
+  if (count > MAX_BOT_CUSTOM_ATTRIBUTES) return { ok: false, reason: `a bot carries at most ${MAX_BOT_CUSTOM_ATTRIBUTES} attributes in all (Rollcall's own included); merged, these would make ${count}` };
+  return { ok: true, attributes: merged };
+}
+
 /** Keys Rollcall derives itself start with this (derivedDeduplicationKey). */
 export const DERIVED_KEY_PREFIX = 'meeting:';
 

@@ -456,6 +456,33 @@ describe('scheduled-bot management', () => {
       assert.equal(bot.decisions.length, 1);
     });
 
+    test('custom attributes do not grow without bound, and the ones Rollcall sets are not the client\'s to change', async () => {
+      const event = await api.event(alice.auth, 60);
+      const scheduled = await api.schedule(alice.auth, event.id, { bot_config: { custom_attributes: { team: 'sales' } } });
+      const path = `/api/v1/calendar/scheduled/${scheduled.bot_id}`;
+      const fifty = (prefix: string) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, 'x'.repeat(1000)]));
+      // Fifty at once is fine; fifty more would make over 64 in all.
+      assert.equal((await patch(alice.auth, path, { custom_attributes: fifty('a') })).status, 200);
+      expectError(await patch(alice.auth, path, { custom_attributes: fifty('b') }), 400, 'validation_error', /custom_attributes: a bot carries at most 64 attributes in all .* would make 1\d\d/);
+      // The attributes that map webhooks back to the event.
+      for (const name of ['source', 'event_id', 'deduplication_key']) {
+        const refused = await patch(alice.auth, path, { custom_attributes: { [name]: 'hijack' } });
+        expectError(refused, 400, 'validation_error', new RegExp(`custom_attributes\\.${name}: ${name} is set by Rollcall`));
+        assert.equal(refused.body.details.field, `custom_attributes.${name}`);
+      }
+      const bot = await api.bot(alice.auth, scheduled.bot_id);
+      assert.equal(bot.custom_attributes.source, 'calendar_schedule_api');
+      assert.equal(bot.custom_attributes.event_id, event.id);
+      assert.equal(Object.keys(bot.custom_attributes).filter((k: string) => k.startsWith('b')).length, 0, 'nothing of the refused PATCH stored');
+      // The schedule request sent again merges as well, within the same bound, and Rollcall's own stay.
+      const again = await rc.request('POST', `/api/v1/calendar/schedule/${event.id}`, { auth: alice.auth, body: { deduplication_key: bot.custom_attributes.deduplication_key, bot_config: { custom_attributes: { ...Object.fromEntries(Object.entries(fifty('c')).slice(0, 49)), source: 'hijack' } } } });
+      expectError(again, 400, 'invalid_bot_config', /bot_config\.custom_attributes: a bot carries at most 64/);
+      const small = await rc.request('POST', `/api/v1/calendar/schedule/${event.id}`, { auth: alice.auth, body: { deduplication_key: bot.custom_attributes.deduplication_key, bot_config: { custom_attributes: { tier: 'gold', source: 'hijack' } } } });
+      assert.equal(small.status, 200, JSON.stringify(small.body));
+      const after = await api.bot(alice.auth, scheduled.bot_id);
+      assert.deepEqual([after.custom_attributes.source, after.custom_attributes.tier, after.custom_attributes.team], ['calendar_schedule_api', 'gold', 'sales']);
+    });
+
     test('unknown and other users\' bots are 404 bot_not_found; a bot past Scheduled is bot_already_joined', async () => {
       const event = await api.event(alice.auth, 60);
       const scheduled = await api.schedule(alice.auth, event.id);

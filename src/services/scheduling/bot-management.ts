@@ -7,7 +7,7 @@ import { Temporal } from 'temporal-polyfill';
 import type { Database } from '../../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
-import { AD_HOC_BOT_SOURCE, deduplicationKeyHash } from '../../domain/bot-config.ts';
+import { AD_HOC_BOT_SOURCE, CALENDAR_BOT_OWN_ATTRIBUTES, CALENDAR_BOT_SOURCE, deduplicationKeyHash, mergeCustomAttributes } from '../../domain/bot-config.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { ApiError } from '../../errors.ts';
@@ -294,7 +294,13 @@ export class BotManagement {
       updatedFields.push('bot_username');
     }
     if (patch.custom_attributes !== undefined && Object.entries(patch.custom_attributes).some(([k, v]) => attributes[k] !== v)) {
-      Object.assign(attributes, patch.custom_attributes);
+      const owned = bot.source === CALENDAR_BOT_SOURCE ? CALENDAR_BOT_OWN_ATTRIBUTES : new Set<string>();
+      const merge = mergeCustomAttributes(attributes, patch.custom_attributes, owned, true);
+      if (!merge.ok) {
+        const field = merge.name === undefined ? 'custom_attributes' : `custom_attributes.${merge.name}`;
+        throw new ApiError('validation_error', `${field}: ${merge.reason}`, { details: { field } });
+      }
+      Object.assign(attributes, merge.attributes);
       // The runtime receives bot_config; keep its copy of the attributes in step.
       config.custom_attributes = { ...config.custom_attributes, ...patch.custom_attributes };
       updatedFields.push('custom_attributes');

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
-import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_SOURCE, DEFAULT_BOT_NAME, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
+import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_OWN_ATTRIBUTES, CALENDAR_BOT_SOURCE, mergeCustomAttributes, DEFAULT_BOT_NAME, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime, pinnedJoinTimeAfterMove } from '../../domain/join-time.ts';
 import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
@@ -546,10 +546,12 @@ export class BotScheduling implements EventChangeListener {
     const links = await bots.listLiveLinksOfBot(trx, existing.id);
     const isPinned = requestedJoinAtMs !== null;
     const joinAtMs = isPinned ? requestedJoinAtMs! : joinTimeFromLinks(links, now, this.#joinLeadMs);
+    const merge = mergeCustomAttributes(JSON.parse(existing.custom_attributes) as Record<string, string>, config.custom_attributes ?? {}, CALENDAR_BOT_OWN_ATTRIBUTES, false);
+    if (!merge.ok) throw new ApiError('invalid_bot_config', `bot_config.custom_attributes: ${merge.reason}`, { details: { field: 'bot_config.custom_attributes' } });
     const updated: BotRow = {
       ...existing,
       bot_config: JSON.stringify(config),
-      custom_attributes: JSON.stringify({ ...JSON.parse(existing.custom_attributes), ...config.custom_attributes }),
+      custom_attributes: JSON.stringify(merge.attributes),
       meeting_url: meeting.url,
       is_join_time_pinned: isPinned ? 1 : 0,
       meeting_end_ms: Math.max(...links.map((l) => l.end_ms)),
