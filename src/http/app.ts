@@ -24,6 +24,7 @@ import { registerWebhookDeliveryRoutes } from './routes/webhook-delivery-routes.
 import { registerDashboard } from '../web/dashboard-plugin.ts';
 import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
 import { RouteMethods } from './route-methods.ts';
+import { REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS, answerClientError } from './client-errors.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -40,6 +41,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions,
     return503OnClosing: true,
+    // Given to Node's server as it is made too: Fastify sets it on the server afterwards, which
+    // Node no longer reads (its checks are set up at construction).
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS },
+    clientErrorHandler: answerClientError,
     // Fastify answers a malformed percent-escape or an over-long path parameter before routing,
     // outside the error handler and in its own shape (the latter as a 414); answer in ours.
     frameworkErrors: (error, _request, reply) => {
@@ -169,6 +175,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     const isKeyed = isApiPath(route.url) && (route.config as { auth?: string } | undefined)?.auth !== 'custom';
     if (schema?.response && isKeyed) schema.response[429] ??= ErrorResponse;
+  });
+  // An answer sent before the body has arrived (a 401 from the key check) ends the connection: kept
+  // open, a client trickling its body would hold it as long as it liked, and the request time
+  // limit no longer applies once the answer has gone. (A 413 or 415 reads the upload to its end
+  // first, in the error handler, so that the client sees the answer rather than a reset.)
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.raw.complete) void reply.header('connection', 'close');
   });
   registerOperationsRoutes(app, deps);
   // A dispatcher-only instance answers health and metrics, not the API.

@@ -69,6 +69,52 @@ describe('HTTP edges', () => {
     t.diagnostic(`5 slow raw uploads and 30 fetch uploads of 2 MiB: every one answered 413 and read`);
   });
 
+  test('HTTP the parser refuses is answered in the API\'s error shape and the connection closed: a control character in a header, Content-Length beside Transfer-Encoding, headers over 16 KiB', async () => {
+    const raw = (request: string) => new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let response = '';
+      socket.on('data', (chunk) => { response += chunk.toString('utf8'); });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(response));
+      socket.on('connect', () => socket.write(request));
+    });
+    const cases: [string, number, string][] = [
+      [`GET /api/v1/calendar/events HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n`, 400, 'malformed_request'],
+      [`POST /api/v1/calendar/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`, 400, 'malformed_request'],
+      [`POST /api/v1/calendar/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n`, 400, 'malformed_request'],
+      [`GET /api/v1/calendar/events HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`, 431, 'headers_too_large'],
+    ];
+    for (const [request, status, code] of cases) {
+      const response = await raw(request);
+      assert.match(response, new RegExp(`^HTTP/1.1 ${status} `), response.slice(0, 200));
+      assert.match(response, /connection: close/i);
+      const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
+      assert.deepEqual([body.code, body.status_code, typeof body.error, typeof body.message], [code, status, 'string', 'string'], JSON.stringify(body));
+    }
+  });
+
+  test('a request whose body trickles in is ended at the request time limit (30 s), with or without a key, and answered 408', async () => {
+    // Node reads the limit when the server is made, so the test waits the service's own 30 s.
+    const trickle = (headers: string) => new Promise<{ response: string; closedAfterMs: number }>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const startedAt = Date.now();
+      let response = '';
+      socket.on('data', (chunk) => { response += chunk.toString('utf8'); });
+      socket.on('error', () => {});
+      const timer = setInterval(() => { if (!socket.destroyed) socket.write(' '); }, 500);
+      socket.on('close', () => { clearInterval(timer); resolve({ response, closedAfterMs: Date.now() - startedAt }); });
+      socket.on('connect', () => socket.write(`POST /api/v1/calendar/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n${headers}\r\n{`));
+    });
+    const [keyless, keyed] = await Promise.all([trickle(''), trickle(`Authorization: ${auth}\r\n`)]);
+    // Without a key the 401 goes at once, and the connection with it.
+    assert.match(keyless.response, /^HTTP\/1.1 401 /);
+    assert.ok(keyless.closedAfterMs < 5_000, `without a key: closed after ${keyless.closedAfterMs} ms`);
+    // With one, at the limit and one check of Node's (REQUEST_TIMEOUT_CHECK_MS, 5 s), with room for a busy machine.
+    assert.match(keyed.response, /^HTTP\/1.1 408 /);
+    assert.equal(JSON.parse(keyed.response.slice(keyed.response.indexOf('\r\n\r\n') + 4)).code, 'request_timeout');
+    assert.ok(keyed.closedAfterMs >= 29_000 && keyed.closedAfterMs < 45_000, `with a key: closed after ${keyed.closedAfterMs} ms`);
+  });
+
   test('a base URL ending in a slash (a doubled slash in the path) or a trailing slash reaches the route; the key is still checked', async () => {
     for (const path of ['/api/v1//calendar/events', '/api/v1/calendar//events', '/api/v1/calendar/events/', '//api/v1/calendar/events']) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: auth } });
