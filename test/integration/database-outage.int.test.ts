@@ -376,7 +376,9 @@ describe('clocks on PostgreSQL', { skip: TEST_ENGINE !== 'postgres' ? 'one SQLit
       };
       const skew = await skewOf(fast);
       assert.ok(skew > 28 && skew < 31, `skew ${skew} s`);
-      assert.ok(logs.some((l) => /clock is (29|30)\.\d s ahead of the database server's: its bots launch (29|30)\.\d s early/.test(l)), 'a warning in the log');
+      // The test's clock stands still while the server's runs on: measured a second or two after
+      // the start on a busy machine, the lead is 28-something seconds.
+      assert.ok(logs.some((l) => /clock is (2[89]|30)\.\d s ahead of the database server's: its bots launch (2[89]|30)\.\d s early/.test(l)), `a warning in the log (skew ${skew} s): ${logs.slice(-3).join(' | ')}`);
       assert.ok(Math.abs(await skewOf(inStep)) < 1);
     } finally {
       await fast.close();
