@@ -944,6 +944,41 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.locator('section[aria-labelledby="list-title"] .state-error').count(), 0, 'the error is gone');
   });
 
+  test('a burst of status changes reads a page\'s list a few times, not once per change: the key\'s rate limit is its integration\'s too', async () => {
+    // 20 meetings a month out, each booked and cancelled: 40 status changes in a few seconds.
+    const burst = async (label: string) => {
+      for (let i = 0; i < 20; i++) {
+        const eventId = await createEvent(alice.auth, `${label} ${i}`, Date.now() + 30 * 86_400_000, 30);
+        await schedule(alice.auth, eventId, `${label}-${i}`);
+        await rc.request('DELETE', `/api/v1/calendar/schedule/${eventId}`, { auth: alice.auth, body: {} });
+      }
+    };
+    for (const [path, heading, list] of [['events', 'Events', /\/api\/v1\/calendar\/events\?/], ['webhooks', 'Webhooks', /\/api\/v1\/webhooks\/deliveries\?/]] as const) {
+      await page.goto(`${base}/dashboard/${path}`);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await new Promise((r) => setTimeout(r, 1000));
+      const reads: number[] = [];
+      const note = (request: { url(): string }) => { if (list.test(request.url())) reads.push(Date.now()); };
+      page.on('request', note);
+      // What the page reads anyway in 5 s (Webhooks follows a delivery due within seconds every 2 s).
+      await new Promise((r) => setTimeout(r, 5000));
+      const quiet = reads.length;
+      const startedAt = Date.now();
+      await burst(`Burst on ${path}`);
+      const lastChangeAt = Date.now();
+      await new Promise((r) => setTimeout(r, Math.max(3500, 5000 - (lastChangeAt - startedAt))));
+      page.off('request', note);
+      const burstMs = lastChangeAt - startedAt;
+      const duringBurst = reads.length - quiet;
+      const anyway = Math.ceil(quiet * (Date.now() - startedAt) / 5000);
+      // One read per 3 s of the burst and one after its last change, beyond what the page reads
+      // anyway (with room for a slow machine).
+      assert.ok(duringBurst <= anyway + Math.ceil(burstMs / 3000) + 2, `${path}: ${duringBurst} reads for 40 changes in ${burstMs} ms (${quiet} in 5 quiet seconds)`);
+      assert.ok(reads.some((at) => at > lastChangeAt - 300), `${path}: the list was read after the last change`);
+    }
+  });
+
   test('filters, the time window and the page are kept in the address: a reload and Back keep them', async () => {
     // Upcoming: status, hours and calendar, each change replacing the address (not a history entry each).
     await page.goto(`${base}/dashboard`);

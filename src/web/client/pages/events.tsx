@@ -3,7 +3,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
-import { useStatusChanges } from '../live.ts';
+import { useReloadOnStatusChanges } from '../live.ts';
 import { formatDateTime, platformWords } from '../format.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
@@ -111,7 +111,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
   );
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  useStatusChanges(() => void events.reload());
+  useReloadOnStatusChanges(() => void events.reload());
 
   // After Schedule bot or Unschedule the row's button is replaced by the other one (and was
   // disabled while the request ran, which drops focus): focus goes to the row's new button, or to

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
-import { useStatusChanges } from '../live.ts';
+import { useReloadOnStatusChanges } from '../live.ts';
 import { formatDateTime } from '../format.ts';
 import type { Delivery, WebhookSecret } from '../types.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -21,6 +21,8 @@ const FILTERS = [
 
 /** While anything is still on its way, the list is read again this often. */
 const REFRESH_MS = 2000;
+/** A retry due within this long is followed as closely; a later one is read when it is near. */
+const DUE_SOON_MS = 10_000;
 
 export function WebhooksPage() {
   const [filter, setFilter] = useState('');
@@ -30,13 +32,20 @@ export function WebhooksPage() {
     () => api.get<{ deliveries: Delivery[]; next: string | null }>(`/webhooks/deliveries${query({ status: filter, limit: 25, cursor: pager.cursor })}`),
     `${filter}|${pager.cursor ?? ''}`,
   );
-  useStatusChanges(() => void deliveries.reload());
-  const isMoving = deliveries.data?.deliveries.some((d) => d.status === 'pending' || d.status === 'retrying') ?? false;
+  useReloadOnStatusChanges(() => void deliveries.reload());
+  // Only what is about to change is followed this closely: a delivery pending, or retrying with its
+  // next attempt due within a few seconds (a receiver failing for days has its retries an hour
+  // apart, and the list says when); not while the tab is hidden (it is read again on return).
+  const list = deliveries.data?.deliveries;
+  const isMoving = list?.some((d) => d.status === 'pending' || d.status === 'retrying') ?? false;
   useEffect(() => {
-    if (!isMoving) return;
-    const timer = setInterval(() => void deliveries.reload(), REFRESH_MS);
+    if (!isMoving || !list) return;
+    const timer = setInterval(() => {
+      const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
+      if (isDueSoon && !document.hidden) void deliveries.reload();
+    }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [isMoving]);
+  }, [isMoving, list]);
 
   return (
     <section class="page">
