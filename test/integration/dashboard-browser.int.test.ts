@@ -389,14 +389,17 @@ describe('dashboard in Chromium', { skip }, () => {
     // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
     // milliseconds it cannot show are kept).
     const joinBefore = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time;
-    // Each click waits for its own answer (the notice reads the same after both).
+    // Each press waits for its own answer (the notice reads the same after both). By keyboard: the
+    // button keeps the focus through the request (a button disabled while busy would drop it).
     const reschedule = async () => {
+      await page.getByRole('button', { name: 'Reschedule' }).focus();
       const [answer] = await Promise.all([
         page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes(`/calendar/scheduled/${botId}`)),
-        page.getByRole('button', { name: 'Reschedule' }).click(),
+        page.keyboard.press('Enter'),
       ]);
       assert.equal(answer.status(), 200);
       await page.getByRole('status').filter({ hasText: 'The join time was moved.' }).waitFor();
+      await focusMovesTo(page, 'Reschedule');
     };
     await reschedule();
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, joinBefore);
@@ -469,7 +472,13 @@ describe('dashboard in Chromium', { skip }, () => {
     hooks.respond = () => ({ status: 200 });
     await page.getByRole('button', { name: 'All' }).click();
     const row = page.locator('tr').filter({ hasText: botId }).filter({ hasText: 'bot.scheduled' });
-    await row.getByRole('button', { name: /Redeliver/ }).click();
+    // By keyboard: the button keeps the focus through its request.
+    const redeliver = row.getByRole('button', { name: /Redeliver/ });
+    const redeliverName = await redeliver.getAttribute('aria-label');
+    await redeliver.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'is being sent again.' }).waitFor();
+    await focusMovesTo(page, redeliverName!);
     await page.locator(`tr[data-delivery-status="delivered"]`).filter({ hasText: botId }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     const sent = hooks.received.filter((r) => r.json?.bot_id === botId);
     assert.equal(sent.length, 2, 'sent twice: the failed attempt and the redelivery');
@@ -732,8 +741,12 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('status').filter({ hasText: '1 meeting no longer passing the rules lost its bot.' }).waitFor();
     assert.equal((await reviewBot()).length, 0, 'taken back once confirmed');
     await screenshot('auto-schedule-rules');
-    await page.getByRole('switch', { name: 'Auto-schedule' }).uncheck();
+    // Off by keyboard: the switch keeps the focus through its request.
+    await page.getByRole('switch', { name: 'Auto-schedule' }).focus();
+    await page.keyboard.press('Space');
     await page.getByRole('status').filter({ hasText: 'disabled' }).waitFor();
+    await focusMovesTo(page, 'Auto-schedule');
+    assert.equal(await page.getByRole('switch', { name: 'Auto-schedule' }).isChecked(), false);
   });
 
   /** A bot of alice's that the fake runtime took, once it is Joining (it joins in about three seconds). */

@@ -37,7 +37,9 @@ function NextAttempt({ delivery, deliveries, nowMs }: { delivery: Delivery; deli
 export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { deliveries: Delivery[]; showBot: boolean; onChanged: () => void; label: string }) {
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  // Busy, the button says so without being disabled: a disabled button would drop the keyboard focus it has.
   const redeliver = async (delivery: Delivery) => {
+    if (busy === delivery.delivery_id) return;
     setBusy(delivery.delivery_id);
     try {
       await api.post(`/webhooks/deliveries/${encodeURIComponent(delivery.delivery_id)}/redeliver`);
@@ -77,7 +79,7 @@ export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { del
               <td data-label="Next retry"><NextAttempt delivery={d} deliveries={deliveries} nowMs={nowMs} /></td>
               <td data-label="Last error" class="break">{d.last_error ?? '—'}</td>
               <td data-label="Actions">
-                <button type="button" class="button" disabled={busy === d.delivery_id} aria-label={`Redeliver ${d.event} of ${d.bot_id}`} onClick={() => void redeliver(d)}>
+                <button type="button" class="button" aria-disabled={busy === d.delivery_id ? 'true' : undefined} aria-label={`Redeliver ${d.event} of ${d.bot_id}`} onClick={() => void redeliver(d)}>
                   {busy === d.delivery_id ? 'Sending…' : 'Redeliver'}
                 </button>
               </td>

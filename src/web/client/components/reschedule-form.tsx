@@ -27,6 +27,7 @@ export function RescheduleForm({ bot, draft, onDraft, onReschedule }: {
   return (
     <form class="inline-form" onSubmit={async (event) => {
       event.preventDefault();
+      if (isBusy) return;
       // Untouched: the join time as it is, to the millisecond (the field shows whole seconds).
       const iso = draft === null ? bot.scheduled_join_time : fromLocalInputValue(draft.value);
       if (iso === null) return;
@@ -45,7 +46,8 @@ export function RescheduleForm({ bot, draft, onDraft, onReschedule }: {
           const typed = e.currentTarget.value;
           onDraft((current) => ({ value: typed, from: current?.from ?? bot.scheduled_join_time }));
         }} />
-      <button type="submit" class="button" disabled={isBusy}>Reschedule</button>
+      {/* Busy, it says so without being disabled: a disabled button would drop the keyboard focus it has. */}
+      <button type="submit" class="button" aria-disabled={isBusy ? 'true' : undefined}>Reschedule</button>
     </form>
   );
 }

@@ -251,7 +251,12 @@ function AutoSchedule() {
       <div class="card-header">
         <h2 id="auto-title">Auto-schedule</h2>
         <label class="switch">
-          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={isBusy || asking !== null} onChange={() => {
+          {/* Busy, it says so without being disabled: a disabled switch would drop the keyboard focus it has. */}
+          <input type="checkbox" role="switch" aria-label="Auto-schedule" aria-describedby="auto-state" checked={desired ?? isOn} disabled={asking !== null} aria-disabled={isBusy ? 'true' : undefined} onChange={(e) => {
+            if (isBusy) {
+              e.currentTarget.checked = desired ?? isOn;
+              return;
+            }
             setDesired(!isOn);
             void (isOn ? disable() : save());
           }} />
