@@ -426,6 +426,9 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await statusOf(botId), 'Cancelled');
     await page.locator('section[aria-labelledby="why-title"] li[data-kind="cancelled"]').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Cancel bot' }).count(), 0, 'no cancel button on a cancelled bot');
+    // Ended, its event is no longer linked: the page is still named after the meeting, not its host.
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Planning');
+    assert.equal(await page.title(), 'Planning · Rollcall');
   });
 
   test('a failing webhook shows with its error, and Redeliver sends it again', async () => {

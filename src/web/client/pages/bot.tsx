@@ -38,10 +38,15 @@ async function loadBot(id: string): Promise<BotPageData> {
   return { bot, events };
 }
 
-/** What the page is called: the meeting (its first linked event's title, else its host), not the bot's name, which many bots share. */
+/**
+ * What the page is called: the meeting (its first linked event's title, else its host), not the
+ * bot's name, which many bots share. A bot that has ended (missed, cancelled, failed) keeps its
+ * events unlinked: the meeting it was for still names it, which is what its page is read for.
+ */
 function titleOf({ bot, events }: BotPageData): string {
-  const linked = bot.events.filter((link) => link.is_linked).map((link) => events.get(link.occurrence_id ?? link.event_id)?.title);
-  return meetingTitle(linked, bot.meeting_url);
+  const titleOfLink = (link: BotDetail['events'][number]) => events.get(link.occurrence_id ?? link.event_id)?.title;
+  const linked = bot.events.filter((link) => link.is_linked).map(titleOfLink);
+  return meetingTitle(linked.some((title) => title) ? linked : bot.events.map(titleOfLink), bot.meeting_url);
 }
 
 export function BotPage({ id }: { id: string }) {
