@@ -4358,67 +4358,6 @@ describe('auto-schedule', () => {
     return { user, account, calendarId, first, seriesId, before };
   }
 
-  test('a meeting moved onto the time of another event of the same meeting: one bot goes, the other hands it its event and is cancelled, saying which bot joins', async () => {
-    const user = await env.rc.newUser();
-    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    const link = meetingUrl();
-    env.google.insertEvent(account.email, account.email, { summary: 'Prep', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: link });
-    const later = env.google.insertEvent(account.email, account.email, { summary: 'Prep, second half', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: link });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const before = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
-    const [stays, goes] = before.map((e) => e.bots[0]!.id);
-    assert.ok(stays && goes && stays !== goes, 'two times, two bots');
-    env.google.patchEvent(account.email, account.email, later, { start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) } });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const after = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
-    assert.deepEqual(after.map((e) => e.bots.map((b) => b.id)), [[stays], [stays]], 'both events share the bot that was there');
-    const cancelled = await bot(env, user.auth, goes!);
-    assert.equal(cancelled.status, 'Cancelled');
-    assert.match(cancelled.decisions.at(-1)!.reason, new RegExp(`same meeting .* at the same time as bot ${stays}`));
-    const live = await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).where('status', '=', 'Scheduled').execute();
-    assert.deepEqual(live.map((b) => b.id), [stays]);
-  });
-
-  test('an event moved onto the time of a bot the client booked for the same meeting: the auto-scheduled bot gives way to the client\'s', async () => {
-    const user = await env.rc.newUser();
-    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    const link = meetingUrl();
-    const moving = env.google.insertEvent(account.email, account.email, { summary: 'Review', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: link });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const [auto] = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots[0]!.id);
-    // The client's own bot, for the same meeting an hour earlier, booked through the API.
-    const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review (booked by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
-    assert.equal(own.status, 201, JSON.stringify(own.body));
-    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-by-hand', bot_config: { bot_name: 'Mine' } } });
-    assert.equal(booked.status, 200, JSON.stringify(booked.body));
-    env.google.patchEvent(account.email, account.email, moving, { start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) } });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[booked.body.bot_id]]);
-    assert.equal((await bot(env, user.auth, auto!)).status, 'Cancelled');
-    assert.equal((await bot(env, user.auth, booked.body.bot_id)).status, 'Scheduled');
-  });
-
-  test('an occurrence moved onto the slot of another occurrence of its series: one bot for that time', async () => {
-    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly, one moved onto the next', 3);
-    const botIds = before.map((o) => o.bots[0]!.id);
-    env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { start: { dateTime: iso(first + 14 * DAY), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 14 * DAY + HOUR), timeZone: 'Europe/Berlin' } });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const live = await env.rc.database.db.selectFrom('bots').select(['id', 'join_at_ms']).where('user_id', '=', user.userId).where('status', '=', 'Scheduled').orderBy('join_at_ms').execute();
-    assert.deepEqual(live.map((b) => b.id), [botIds[0], botIds[2]], 'one bot per time, the one that was there');
-    assert.equal((await bot(env, user.auth, botIds[1]!)).status, 'Cancelled');
-    const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
-    assert.ok(after.filter((o) => o.start_time === iso(first + 14 * DAY)).every((o) => o.bots.length === 1 && o.bots[0]!.id === botIds[2]));
-  });
-
   test('an auto-scheduled occurrence whose bot the client cancelled gets none when the series is split before it', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Split weekly', 4);
     assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1, 1]);

@@ -780,23 +780,6 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(ended.body.error, `The occurrence of ${series.id} at 2026-11-17T10:00:00.000Z has already ended`);
     });
 
-    test('a batch\'s occurrence moved onto the slot of the next: one bot goes at that time, the moved one hands its occurrence over and is cancelled', async () => {
-      const series = await weeklySeries(alice.auth);
-      const res = await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
-      const [, moving, there] = res.schedules_created.map((s: any) => s.bot_id as string);
-      const moved = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-08T10:00:00Z', end_time: '2026-12-08T11:00:00Z' } });
-      assert.equal(moved.status, 201, JSON.stringify(moved.body));
-      assert.deepEqual(await botsOf(alice.auth, moved.body.id), [[there, 'Scheduled', '2026-12-08T09:57:00.000Z']]);
-      assert.deepEqual(await botsOf(alice.auth, `${series.id}_20261208T100000Z`), [[there, 'Scheduled', '2026-12-08T09:57:00.000Z']]);
-      assert.equal((await rc.request('GET', `/api/v1/bots/${moving}`, { auth: alice.auth })).body.status, 'Cancelled');
-      // Two bookings under unrelated keys of the client's own stay two, as asked.
-      const other = await weeklySeries(alice.auth);
-      const a = await scheduleOk(alice.auth, other.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-01' });
-      const b = await scheduleOk(alice.auth, other.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-08' });
-      await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: other.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-08T10:00:00Z', end_time: '2026-12-08T11:00:00Z' } });
-      for (const id of [a.bot_id, b.bot_id]) assert.equal((await rc.request('GET', `/api/v1/bots/${id}`, { auth: alice.auth })).body.status, 'Scheduled');
-    });
-
     test('a moved occurrence is scheduled at its new time', async () => {
       const series = await weeklySeries(alice.auth);
       const moved = await rc.request('POST', EVENTS, { auth: alice.auth, body: { recurring_event_id: series.id, original_start_time: '2026-11-24T10:00:00Z', start_time: '2026-11-25T16:00:00Z', end_time: '2026-11-25T17:00:00Z' } });

@@ -19,7 +19,6 @@ import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSe
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { botThatGivesWay } from '../../domain/same-meeting-bots.ts';
 import { autoScheduleKeyRefused, cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
@@ -732,46 +731,7 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       await this.#recomputeBot(trx, botId, now, movedFrom.get(botId));
     }
-    for (const botId of touchedBots) {
-      await pacer.pace();
-      await this.#foldIntoSameMeetingBot(trx, botId, now);
-    }
     if (series) await this.#followEndedLinks(trx, userId, eventId, series, now);
-  }
-
-  /**
-   * A bot a calendar change just moved (in time, or to another link) where another bot of the user
-   * already goes: the same meeting, an event of it starting at the same moment, neither launched.
-   * Where booking would have made them one bot (botThatGivesWay), the one that gives way hands its
-   * events to the other and is cancelled, saying which bot joins instead.
-   */
-  async #foldIntoSameMeetingBot(trx: Transaction<Schema>, botId: string, now: number): Promise<void> {
-    const bot = (await bots.findBotById(trx, botId))!;
-    if (bot.status !== 'Scheduled' || bot.launched_at !== null) return;
-    const starts = [...new Set((await bots.listLiveLinksOfBot(trx, botId)).filter((l) => l.end_ms > now).map((l) => l.start_ms))];
-    if (starts.length === 0) return;
-    const others = await trx.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').select('bots.id')
-      .where('bots.user_id', '=', bot.user_id).where('bots.meeting_identity', '=', bot.meeting_identity).where('bots.id', '!=', bot.id)
-      .where('bots.status', '=', 'Scheduled').where('bots.launched_at', 'is', null)
-      .where('bot_events.is_live', '=', 1).where('bot_events.start_ms', 'in', starts)
-      .orderBy('bots.created_at').orderBy('bots.id').limit(1).executeTakeFirst();
-    if (!others) return;
-    await bots.lockBots(trx, this.#database.engine, [others.id]);
-    const other = (await bots.findBotById(trx, others.id, { engine: this.#database.engine, forUpdate: true }))!;
-    if (other.status !== 'Scheduled' || other.launched_at !== null) return;
-    const verdict = botThatGivesWay(
-      { deduplicationKey: bot.deduplication_key, isAutoScheduled: isAutoScheduledBot(bot) },
-      { deduplicationKey: other.deduplication_key, isAutoScheduled: isAutoScheduledBot(other) },
-    );
-    if (verdict === null) return;
-    const [loser, winner] = verdict === 'moved' ? [bot, other] : [other, bot];
-    const moving = await bots.listLiveLinksOfBot(trx, loser.id);
-    await trx.updateTable('bot_events').set({ bot_id: winner.id, updated_at: now }).where('bot_id', '=', loser.id).where('is_live', '=', 1).execute();
-    const eventIds = [...new Set(moving.map((l) => l.event_id))];
-    const details = { meeting_identity: winner.meeting_identity, event_ids: eventIds };
-    await bots.appendDecision(trx, winner.id, now, 'shared_with_event', `Bot ${loser.id} was going to the same meeting (${winner.meeting_identity}) at the same time after a calendar change; its event(s) ${eventIds.join(', ')} share this bot instead`, { ...details, from_bot_id: loser.id });
-    await cancelBotInTransaction(trx, { ...loser, status: 'Scheduled' }, `A calendar change put this bot in the same meeting (${winner.meeting_identity}) at the same time as bot ${winner.id}, which joins instead; its events now share that bot`, now);
-    await this.#recomputeBot(trx, winner.id, now);
   }
 
   /**
