@@ -55,12 +55,17 @@ test('custom attributes merge within a bound, and names a bot owns are refused o
   assert.deepEqual(mergeCustomAttributes({ source: 'calendar_schedule_api', a: '1' }, { a: '2', b: '3' }, owned, true), { ok: true, attributes: { source: 'calendar_schedule_api', a: '2', b: '3' } });
   const refused = mergeCustomAttributes({ source: 'calendar_schedule_api' }, { source: 'x' }, owned, true);
   assert.equal(refused.ok === false && refused.name, 'source');
+  // The whole map sent back as read, one value changed: fine.
+  assert.deepEqual(mergeCustomAttributes({ source: 'calendar_schedule_api', a: '1' }, { source: 'calendar_schedule_api', a: '2' }, owned, true), { ok: true, attributes: { source: 'calendar_schedule_api', a: '2' } });
   assert.deepEqual(mergeCustomAttributes({ source: 'calendar_schedule_api' }, { source: 'x', c: '1' }, owned, false), { ok: true, attributes: { source: 'calendar_schedule_api', c: '1' } });
   const many = Object.fromEntries(Array.from({ length: MAX_BOT_CUSTOM_ATTRIBUTES }, (_, i) => [`k${i}`, 'v']));
   assert.equal(mergeCustomAttributes({}, many, owned, true).ok, true);
   const over = mergeCustomAttributes(many, { one: 'more' }, owned, true);
   assert.equal(over.ok, false);
   assert.match(over.ok === false ? over.reason : '', /at most 64 .* would make 65/);
-  // Changing values already there adds none.
+  // Changing values already there adds none, even on a bot over the bound from before it.
   assert.equal(mergeCustomAttributes(many, { k0: 'changed' }, owned, true).ok, true);
+  const overBefore = { ...many, extra: 'v' };
+  assert.equal(mergeCustomAttributes(overBefore, { extra: 'changed' }, owned, true).ok, true);
+  assert.equal(mergeCustomAttributes(overBefore, { another: 'v' }, owned, true).ok, false);
 });

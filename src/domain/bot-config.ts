@@ -179,13 +179,16 @@ export function mergeCustomAttributes(stored: Record<string, string>, incoming: 
   const merged = { ...stored };
   for (const [name, value] of Object.entries(incoming)) {
     if (owned.has(name)) {
-      if (isOwnedRefused) return { ok: false, name, reason: `${name} is set by Rollcall (it maps the bot's webhooks to its event) and cannot be changed` };
+      // Sent back as read (a client's read, modify, write of the whole map) it changes nothing.
+      if (isOwnedRefused && stored[name] !== value) return { ok: false, name, reason: `${name} is set by Rollcall (it maps the bot's webhooks to its event) and cannot be changed` };
       continue;
     }
     merged[name] = value;
   }
   const count = Object.keys(merged).length;
-  if (count > MAX_BOT_CUSTOM_ATTRIBUTES) return { ok: false, reason: `a bot carries at most ${MAX_BOT_CUSTOM_ATTRIBUTES} attributes in all (Rollcall's own included); merged, these would make ${count}` };
+  // Only a request that adds names is held to the bound: a bot over it (from before there was one)
+  // can still have its values changed.
+  if (count > MAX_BOT_CUSTOM_ATTRIBUTES && count > Object.keys(stored).length) return { ok: false, reason: `a bot carries at most ${MAX_BOT_CUSTOM_ATTRIBUTES} attributes in all (Rollcall's own included); merged, these would make ${count}` };
   return { ok: true, attributes: merged };
 }
 

@@ -176,10 +176,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const isKeyed = isApiPath(route.url) && (route.config as { auth?: string } | undefined)?.auth !== 'custom';
     if (schema?.response && isKeyed) schema.response[429] ??= ErrorResponse;
   });
-  // An answer sent before the body has arrived (a 401 from the key check) ends the connection: kept
-  // open, a client trickling its body would hold it as long as it liked, and the request time
-  // limit no longer applies once the answer has gone. (A 413 or 415 reads the upload to its end
-  // first, in the error handler, so that the client sees the answer rather than a reset.)
+  // An answer sent before the body has arrived (a 401 from the key check) ends the connection: the
+  // rest of that body is of no use, and a kept-alive socket would take the request time limit's
+  // 408 after the answer already sent. (A 413 or 415 reads the upload to its end first, in the
+  // error handler, so that the client sees the answer rather than a reset.)
   app.addHook('onSend', async (request, reply) => {
     if (!request.raw.complete) void reply.header('connection', 'close');
   });

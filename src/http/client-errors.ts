@@ -26,7 +26,10 @@ export function clientErrorAnswer(code: string | undefined): ApiError {
 
 /** Fastify's clientErrorHandler: the API's error shape on the socket, then the connection closes. */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // A response of the connection's under way (its headers gone): an answer written now would land
+  // inside its body. The connection is ended instead, as Node's own handler does.
+  const underWay = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || !socket.writable || underWay) {
     socket.destroy();
     return;
   }

@@ -470,7 +470,12 @@ describe('scheduled-bot management', () => {
         expectError(refused, 400, 'validation_error', new RegExp(`custom_attributes\\.${name}: ${name} is set by Rollcall`));
         assert.equal(refused.body.details.field, `custom_attributes.${name}`);
       }
+      // A read, modify, write of the whole map (Rollcall's own sent back as read) is fine.
+      const read = (await rc.request('GET', `/api/v1/bots/${scheduled.bot_id}/status`, { auth: alice.auth })).body.custom_attributes;
+      const rewritten = await patch(alice.auth, path, { custom_attributes: { source: read.source, event_id: read.event_id, deduplication_key: read.deduplication_key, team: 'marketing' } });
+      assert.equal(rewritten.status, 200, JSON.stringify(rewritten.body));
       const bot = await api.bot(alice.auth, scheduled.bot_id);
+      assert.equal(bot.custom_attributes.team, 'marketing');
       assert.equal(bot.custom_attributes.source, 'calendar_schedule_api');
       assert.equal(bot.custom_attributes.event_id, event.id);
       assert.equal(Object.keys(bot.custom_attributes).filter((k: string) => k.startsWith('b')).length, 0, 'nothing of the refused PATCH stored');
@@ -480,7 +485,7 @@ describe('scheduled-bot management', () => {
       const small = await rc.request('POST', `/api/v1/calendar/schedule/${event.id}`, { auth: alice.auth, body: { deduplication_key: bot.custom_attributes.deduplication_key, bot_config: { custom_attributes: { tier: 'gold', source: 'hijack' } } } });
       assert.equal(small.status, 200, JSON.stringify(small.body));
       const after = await api.bot(alice.auth, scheduled.bot_id);
-      assert.deepEqual([after.custom_attributes.source, after.custom_attributes.tier, after.custom_attributes.team], ['calendar_schedule_api', 'gold', 'sales']);
+      assert.deepEqual([after.custom_attributes.source, after.custom_attributes.tier, after.custom_attributes.team], ['calendar_schedule_api', 'gold', 'marketing']);
     });
 
     test('unknown and other users\' bots are 404 bot_not_found; a bot past Scheduled is bot_already_joined', async () => {
