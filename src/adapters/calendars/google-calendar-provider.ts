@@ -157,8 +157,15 @@ export class GoogleCalendarProvider implements CalendarProvider {
     try {
       return await this.#list(calendarId, syncToken);
     } catch (error) {
-      if (syncToken !== null && error instanceof FullSyncRequired) return this.#list(calendarId, null);
-      throw error;
+      if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
+      // The token gone (a full sync is needed), or a page of a full listing gone stale: listed
+      // again from the start, once; a second 410 waits for the next attempt.
+      try {
+        return await this.#list(calendarId, null);
+      } catch (again) {
+        if (again instanceof ListingGone) throw new CalendarProviderError({ kind: 'transient', message: again.message });
+        throw again;
+      }
     }
   }
 
@@ -253,9 +260,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const what = `Google ${path}`;
     if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
     // 410 Gone is about sync state (the errors guide: a syncToken or updatedMin too old), never
-    // the calendar: in a listing without a token (a page token gone stale) the next attempt starts
-    // the listing over. Read as a 404 it would mark the calendar refused and its bots at risk.
-    if (response.status === 410) return new CalendarProviderError({ kind: 'transient', message: `${what}: HTTP 410 ${reasons.join(',')}`.trimEnd() });
+    // the calendar: in a listing without a token (a page token gone stale) the listing starts over
+    // (fetchChanges). Read as a 404 it would mark the calendar refused and its bots at risk.
+    if (response.status === 410) return new ListingGone(`${what}: HTTP 410 ${reasons.join(',')}`.trimEnd());
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {
       return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
     }
@@ -281,6 +288,11 @@ function isAnotherPersonsCalendar(calendarId: string): boolean {
 /** Google answered 410 to a syncToken: the token is gone and a full sync is needed. */
 class FullSyncRequired extends Error {
   override name = 'FullSyncRequired';
+}
+
+/** Google answered 410 inside a listing without a syncToken (a page token gone stale): listed again from the start. */
+class ListingGone extends Error {
+  override name = 'ListingGone';
 }
 
 /** Epoch ms of a Google start/end: a dateTime with offset, or an all-day date in the given zone. */

@@ -100,18 +100,23 @@ test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs i
   assert.doesNotMatch(requests[1]!.url, /syncToken/);
 });
 
-test('Google: a 410 in a listing without a sync token (a page token gone stale) is a hiccup that starts over, never a calendar gone', async () => {
+test('Google: a 410 in a listing without a sync token (a page token gone stale) lists again from the start, once; never a calendar gone', async () => {
   // Google documents 410 only for sync state (errors guide: "410: Gone", a syncToken or updatedMin
-  // too old); whether a stale pageToken answers 410 or 400 it does not say. Either way the next
-  // attempt lists from the start; a 404's reading would mark the calendar refused.
+  // too old); whether a stale pageToken answers 410 or 400 it does not say. Read as a 404, the
+  // calendar would be marked refused and its bots put at risk.
   const page1: Answer = { status: 200, body: { items: [], nextPageToken: 'p1', timeZone: 'UTC' } };
   const gone: Answer = { status: 410, body: googleError(410, 'global', 'deleted', 'Resource has been deleted') };
-  const { provider, requests } = google([page1, gone]);
-  const failure = await providerFailureOf(provider.fetchChanges('primary', null, CONTEXT));
+  const once = google([page1, gone, EMPTY_GOOGLE_PAGE]);
+  const result = await once.provider.fetchChanges('primary', null, CONTEXT);
+  assert.equal(result.isFullSync, true);
+  assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  assert.deepEqual(once.requests.map((r) => /pageToken=p1/.test(r.url)), [false, true, false], 'the second listing starts from its first page');
+  // Gone again: a hiccup for the next attempt.
+  const twice = google([page1, gone, page1, gone]);
+  const failure = await providerFailureOf(twice.provider.fetchChanges('primary', null, CONTEXT));
   assert.equal(failure.kind, 'transient');
   assert.match(failure.message, /HTTP 410/);
-  assert.equal(requests.length, 2);
-  assert.match(requests[1]!.url, /pageToken=p1/);
+  assert.equal(twice.requests.length, 4);
 });
 
 /** Graph's error body: {error: {code, message}} (learn.microsoft.com/graph/errors). */
