@@ -256,6 +256,16 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(consoleErrors, [], 'the first visit logged no error');
     assert.equal(await page.getByRole('status').count(), 0, 'a first visit is told nothing about an earlier session');
     await screenshot('sign-in');
+    // A field's border is what shows where to type: 3:1 at least against what is around it (WCAG 1.4.11).
+    const borderContrast = await page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+      const field = doc.querySelector('input') as object;
+      const style = (globalThis as unknown as { getComputedStyle(e: object): { borderTopColor: string } }).getComputedStyle(field);
+      const channel = (v: number) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      const luminance = (rgb: string) => { const [r, g, b] = rgb.match(/\d+/g)!.map(Number); return 0.2126 * channel(r!) + 0.7152 * channel(g!) + 0.0722 * channel(b!); };
+      return (1 + 0.05) / (luminance(style.borderTopColor) + 0.05);
+    });
+    assert.ok(borderContrast >= 3, `input border contrast ${borderContrast.toFixed(2)}:1 against white`);
     // The key field has focus; typing and Enter is all it takes.
     await page.keyboard.type('rck_0000000000000000000000000000000000000000');
     await page.keyboard.press('Enter');
