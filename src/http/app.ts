@@ -182,6 +182,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // error handler, so that the client sees the answer rather than a reset.)
   app.addHook('onSend', async (request, reply) => {
     if (!request.raw.complete) void reply.header('connection', 'close');
+    // Every answer is read as the type it names, never sniffed: the API shares its origin with the
+    // dashboard, and a few answers echo what the caller sent (Graph's validationToken, as text).
+    void reply.header('x-content-type-options', 'nosniff');
   });
   registerOperationsRoutes(app, deps);
   // A dispatcher-only instance answers health and metrics, not the API.
