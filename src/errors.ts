@@ -45,6 +45,7 @@ export const ERROR_CATALOG = {
   unsupported_media_type: { status: 415, meaning: 'The body is not application/json.' },
   headers_too_large: { status: 431, meaning: 'The request line and headers are over 16 KiB (Node\'s limit); the connection is closed.' },
   rate_limited: { status: 429, meaning: 'Too many requests for this API key; Retry-After says when to try again.' },
+  too_many_streams: { status: 429, meaning: 'The user already has 20 live status streams (text/event-stream) open on this instance; close one first.' },
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
   route_not_served: { status: 501, meaning: 'A MeetStream route Rollcall does not serve (recordings, transcripts, live control of a bot, agents, the runtime\'s account integrations); the message says where that lives instead.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },

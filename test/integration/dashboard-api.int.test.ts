@@ -686,3 +686,46 @@ function openStream(url: string, headers: Record<string, string>) {
     }, 'event'),
   };
 }
+
+describe('live status streams per user', () => {
+  let rc: TestRollcall;
+  before(async () => {
+    rc = await startTestRollcall();
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(() => rc.close());
+
+  test('20 at once per user; the 21st is 429 too_many_streams, and one closed makes room; another user is not held back', async () => {
+    const address = rc.app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${address.port}/api/v1/bots/status-changes`;
+    const user = await rc.newUser('streamer');
+    const other = await rc.newUser('neighbour');
+    const streams = Array.from({ length: 20 }, () => openStream(url, { authorization: user.auth }));
+    try {
+      for (const stream of streams) await stream.waitForText('retry: 3000');
+      const refused = await fetch(url, { headers: { accept: 'text/event-stream', authorization: user.auth } });
+      assert.equal(refused.status, 429);
+      const body = await refused.json() as { code: string; error: string };
+      assert.equal(body.code, 'too_many_streams');
+      assert.match(body.error, /At most 20 live status streams/);
+      const neighbour = openStream(url, { authorization: other.auth });
+      await neighbour.waitForText('retry: 3000');
+      neighbour.close();
+      // A page of changes (not a stream) is not held back either.
+      assert.equal((await rc.request('GET', '/api/v1/bots/status-changes', { auth: user.auth })).status, 200);
+      streams.pop()!.close();
+      let again: ReturnType<typeof openStream> | null = null;
+      for (const deadline = Date.now() + 5000; ;) {
+        const attempt = openStream(url, { authorization: user.auth });
+        if ((await attempt.response).status === 200) { again = attempt; break; }
+        attempt.close();
+        assert.ok(Date.now() < deadline, 'a closed stream makes room');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await again.waitForText('retry: 3000');
+      again.close();
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+});

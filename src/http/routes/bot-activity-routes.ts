@@ -1,6 +1,7 @@
 // What is about to join and what just changed: the upcoming bots with their source, launches per
 // minute over the next hours, and the user's bot status changes, as a page or a live stream.
 import { Type } from 'typebox';
+import { ApiError } from '../../errors.ts';
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { authenticateApiKeyUser } from '../auth.ts';
@@ -22,10 +23,17 @@ const HEARTBEAT_MS = 10_000;
 const RECONNECT_MS = 3000;
 /** Events waiting for a slow client beyond this end its stream. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
+/**
+ * Live streams one user may hold open on one instance. Each holds a connection and a subscription
+ * for as long as it likes; without a bound one key opened over a thousand. A dashboard in a few
+ * tabs and an integration or two use a handful.
+ */
+export const MAX_STREAMS_PER_USER = 20;
 
 export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
   const tags = ['Bot activity'];
   const openStreams = new Set<ServerResponse>();
+  const streamsOfUser = new Map<string, number>();
   // Open streams would hold a graceful shutdown until its deadline; end them first. Browsers
   // reconnect (to another instance, or to this one once it is back) with Last-Event-ID.
   app.addHook('preClose', async () => {
@@ -72,6 +80,11 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
   }, async (request, reply) => {
     if (!acceptsEventStream(request.headers.accept)) return deps.statusFeed.list(request.userId, request.query);
     const resumeFrom = lastEventIdOf(request.headers['last-event-id']) ?? request.query.after;
+    const held = streamsOfUser.get(request.userId) ?? 0;
+    if (held >= MAX_STREAMS_PER_USER) {
+      throw new ApiError('too_many_streams', `At most ${MAX_STREAMS_PER_USER} live status streams per user are open at once on this instance; close one first`, { details: { limit: MAX_STREAMS_PER_USER } });
+    }
+    streamsOfUser.set(request.userId, held + 1);
     const stream = reply.raw;
     reply.hijack();
     stream.writeHead(200, {
@@ -98,9 +111,13 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
       });
     }, HEARTBEAT_MS);
     const close = () => {
+      if (isClosed) return;
       isClosed = true;
       clearInterval(heartbeat);
       openStreams.delete(stream);
+      const left = (streamsOfUser.get(request.userId) ?? 1) - 1;
+      if (left > 0) streamsOfUser.set(request.userId, left);
+      else streamsOfUser.delete(request.userId);
       unsubscribe?.();
     };
     stream.on('close', close);
