@@ -1,7 +1,7 @@
 // Runs the test suites: unit tests under two process time zones (results must not depend on
 // TZ), then the integration suite once per database engine.
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { positionals, values } = parseArgs({
@@ -36,8 +36,18 @@ if (suite === 'unit') {
   for (const tz of ['UTC', 'America/Los_Angeles']) ok = run(`unit tests, TZ=${tz}`, files, { TZ: tz }, 2) && ok;
 } else if (suite === 'integration') {
   const files = extraFiles.length > 0 ? extraFiles : globSync('test/integration/**/*.int.test.ts').sort();
+  // Files that measure how long the event loop is held (test/support/stall-probe.ts) run on their
+  // own, after the rest: a second file beside them (Chromium drawing the dashboard, say) slowed
+  // the measured work on a two-core machine enough to cross the 100 ms bound now and then.
+  const measuresStalls = (file: string) => readFileSync(file, 'utf8').includes('support/stall-probe.ts');
+  const shared = files.filter((file) => !measuresStalls(file));
+  const alone = files.filter(measuresStalls);
   const engines = values.engine ? [values.engine] : ['sqlite', 'postgres'];
-  for (const engine of engines) ok = run(`integration tests on ${engine}`, files, { ROLLCALL_TEST_ENGINE: engine }, 2) && ok;
+  for (const engine of engines) {
+    const env = { ROLLCALL_TEST_ENGINE: engine };
+    if (shared.length > 0) ok = run(`integration tests on ${engine}`, shared, env, 2) && ok;
+    if (alone.length > 0) ok = run(`integration tests on ${engine}, event-loop measurements alone`, alone, env, 1) && ok;
+  }
 } else {
   process.stderr.write(`unknown suite ${suite}; use unit or integration\n`);
   ok = false;
