@@ -5,8 +5,8 @@
 // - busyMs: the CPU time the main thread spent inside the longest-busy gap
 //   (process.threadCpuUsage), less the garbage collector's pauses inside that gap. A gap of work
 //   that never yields is as busy as it is long; a gap of waiting for a CPU is not busy. Tests
-//   assert on this one, which noise from other processes on a shared machine cannot inflate, and
-//   report all three.
+//   assert on this one, which waiting for a CPU does not inflate (a busy neighbour still slows the
+//   work itself: files using this probe run alone, scripts/run-tests.ts), and report all three.
 // - gcMs: the collector's pauses inside that gap. A pause is paid for the whole heap of the
 //   process (the test and the service share one, and earlier tests leave garbage behind), so it
 //   says little about the work measured and is reported apart.
