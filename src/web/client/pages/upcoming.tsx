@@ -3,7 +3,7 @@ import { useRef } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
-import { useStatusChanges } from '../live.ts';
+import { useReloadOnStatusChanges, useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWords } from '../format.ts';
 import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
@@ -35,17 +35,15 @@ export function UpcomingPage() {
     `${status}|${calendarId}|${pager.cursor ?? ''}`,
   );
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
-  const refresh = useRef<ReturnType<typeof setTimeout> | null>(null);
 
+  // The row changes at once; the list and chart are read again, paced, since a change can add a
+  // bot (Scheduled), end one, or move its launch to another minute.
   useStatusChanges((change) => {
-    // The row changes at once; the list and chart are read again shortly after, since a change
-    // can add a bot (Scheduled), end one, or move its launch to another minute.
     list.setData((data) => data && { ...data, bots: data.bots.map((b) => (b.bot_id === change.bot_id ? { ...b, status: change.status } : b)) });
-    if (refresh.current !== null) clearTimeout(refresh.current);
-    refresh.current = setTimeout(() => {
-      void list.reload();
-      void histogram.reload();
-    }, 800);
+  });
+  useReloadOnStatusChanges(() => {
+    void list.reload();
+    void histogram.reload();
   });
 
   return (

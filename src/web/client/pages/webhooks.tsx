@@ -37,15 +37,14 @@ export function WebhooksPage() {
   // next attempt due within a few seconds (a receiver failing for days has its retries an hour
   // apart, and the list says when); not while the tab is hidden (it is read again on return).
   const list = deliveries.data?.deliveries;
-  const isMoving = list?.some((d) => d.status === 'pending' || d.status === 'retrying') ?? false;
   useEffect(() => {
-    if (!isMoving || !list) return;
+    if (!list?.some((d) => d.status === 'pending' || d.status === 'retrying')) return;
     const timer = setInterval(() => {
       const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
       if (isDueSoon && !document.hidden) void deliveries.reload();
     }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [isMoving, list]);
+  }, [list]);
 
   return (
     <section class="page">
