@@ -35,6 +35,7 @@ import { heartbeatIntervalMs } from './lease-renewal.ts';
 import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 import { FailureLog } from '../lib/failure-log.ts';
+import { findKeepers, giveWay } from '../services/scheduling/meeting-keepers.ts';
 
 export { buildLaunchRequest } from './launch-preparation.ts';
 
@@ -198,6 +199,8 @@ export class Dispatcher {
   /** Holders seen without their lock, and since when: dead only after a grace (dispatcher-liveness.ts). */
   readonly #missingHolders = new MissingHolders();
   #hasSweptOnce = false;
+  /** A decision of the batch put a launch off (a bot waiting for the one that keeps its meeting): claim again after it. */
+  #mustWakeAfterBatch = false;
   #stopListening: (() => void) | null = null;
 
   constructor(options: DispatcherOptions) {
@@ -597,6 +600,10 @@ export class Dispatcher {
       this.#rows.holdAfterFailure([item], clock.now() + restartDelayMs((item.failures ?? 0) + 1));
     }
     if (apart.failed.length > 0) this.#armFire();
+    if (this.#mustWakeAfterBatch) {
+      this.#mustWakeAfterBatch = false;
+      this.wake();
+    }
   }
 
   /**
@@ -688,6 +695,8 @@ export class Dispatcher {
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // A bot whose calendars all lost their access is not launched: nobody can tell whether its meeting still exists.
     const blocked = await findBotsWithoutCalendarAccess(trx, botRows.filter((b) => b.status === 'Scheduled').map((b) => b.id));
+    // An auto-scheduled bot a calendar change brought to where another bot of the user goes gives way to it.
+    const keepers = await findKeepers(trx, botRows.filter((b) => !blocked.has(b.id) && b.meeting_end_ms > now), linksByBot);
     const launches: PendingLaunch[] = [];
     const firstLaunches: { bot: BotRow; reason: string }[] = [];
     const handovers: { schedule: ScheduleRow; bot: BotRow }[] = [];
@@ -699,6 +708,14 @@ export class Dispatcher {
         // A handover waits for access to come back, until the join time (the rule is the join time's).
         if (this.#o.handover && bot.status === 'Scheduled' && bot.join_at_ms > now) await this.#o.handover.holdForAccess(trx, this.owner, schedule, bot, now);
         else await cancelBotInTransaction(trx, bot, CALENDAR_ACCESS_LOST_REASON, now);
+        dropped.push(schedule.id);
+        continue;
+      }
+      const keeper = keepers.get(bot.id);
+      if (keeper) {
+        await giveWay(trx, this.#o.database.engine, this.owner, schedule.id, bot, keeper, now);
+        // A launch put off is claimed again by the next cycle, once this commits.
+        this.#mustWakeAfterBatch = true;
         dropped.push(schedule.id);
         continue;
       }

@@ -13,6 +13,7 @@ import { linkedEventsOf } from '../services/scheduling/runtime-commands.ts';
 import { readBotVersions } from '../store/firing-store.ts';
 import type { Db } from '../store/event-store.ts';
 import { findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
+import { findKeepers } from '../services/scheduling/meeting-keepers.ts';
 
 /** A claimed row held on the dispatcher's timer. */
 export interface Claimed {
@@ -70,6 +71,9 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
   const botsById = new Map(botRows.map((b) => [b.id, b]));
   const versionsById = versions;
   const linksByBot = Map.groupBy(links as BotEventRow[], (l) => l.bot_id);
+  // An auto-scheduled bot that another bot of the user keeps the meeting from is decided at the
+  // due instant, from fresh data (src/services/scheduling/meeting-keepers.ts).
+  const keepers = await findKeepers(db, botRows as BotRow[], linksByBot);
   return rows.map((row) => {
     const claimed = unprepared(row, nowMs);
     const isTakeover = claimed.isTakeover;
@@ -78,7 +82,7 @@ export async function prepareClaimed(db: Db, engine: Engine, runtime: BotRuntime
     // A bot provider that takes a future join time gets its bots handed over ahead (bot-handover.ts),
     // paced under its creation limit: never a burst, so always the path that decides from fresh data.
     if (runtime.scheduling) return claimed;
-    if (isTakeover || !bot || version === undefined || bot.status !== 'Scheduled' || bot.meeting_end_ms <= row.due_at_ms || blocked.has(bot.id)) return claimed;
+    if (isTakeover || !bot || version === undefined || bot.status !== 'Scheduled' || bot.meeting_end_ms <= row.due_at_ms || blocked.has(bot.id) || keepers.has(bot.id)) return claimed;
     const request = buildLaunchRequest(row, bot, linksByBot.get(bot.id) ?? [], publicUrl);
     claimed.ready = { bot, version, request, prepared: runtime.prepareLaunch?.(request) ?? null, preparedAtMs: nowMs };
     return claimed;

@@ -288,11 +288,3 @@ export async function moveHandoverTimer(db: Db, scheduleId: string, botId: strin
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
-
-/** Undoes a fire decision: the timer is pending again at `dueAtMs`, and the attempt is not counted. */
-export async function deferHandoverTimer(db: Db, owner: string, scheduleId: string, dueAtMs: number, nowMs: number): Promise<void> {
-  await db.updateTable('schedules')
-    .set({ state: 'pending', due_at_ms: dueAtMs, attempts: sql<number>`attempts - 1`, lease_owner: null, lease_until_ms: null, updated_at: nowMs })
-    .where('id', '=', scheduleId).where('lease_owner', '=', owner).where('state', '=', 'launching')
-    .execute();
-}

@@ -170,6 +170,17 @@ export async function reopenSchedule(db: Db, id: string, dueAtMs: number, key: s
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * A launch this dispatcher was deciding is put off: its row, 'launching' under `owner`, goes back to
+ * pending at `dueAtMs`, the attempt it had just been counted taken back.
+ */
+export async function deferLaunch(db: Db, owner: string, id: string, dueAtMs: number, nowMs: number): Promise<void> {
+  await db.updateTable('schedules')
+    .set({ state: 'pending', due_at_ms: dueAtMs, attempts: sql<number>`attempts - 1`, lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'launching')
+    .execute();
+}
+
 export async function finishSchedule(db: Db, id: string, state: 'done' | 'cancelled', nowMs: number, error: string | null = null): Promise<void> {
   await db.updateTable('schedules')
     .set({ state, lease_owner: null, lease_until_ms: null, last_error: error, updated_at: nowMs })

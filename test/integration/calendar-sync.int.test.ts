@@ -4358,6 +4358,112 @@ describe('auto-schedule', () => {
     return { user, account, calendarId, first, seriesId, before };
   }
 
+  /** Two events of one meeting, two hours apart, booked by auto-schedule: a bot each. */
+  async function oneMeetingTwice(title: string) {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const link = meetingUrl();
+    const first = env.google.insertEvent(account.email, account.email, { summary: title, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: link });
+    const later = env.google.insertEvent(account.email, account.email, { summary: `${title}, second half`, start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: link });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const before = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+    const ids = before.map((e) => e.bots[0]!.id);
+    assert.equal(new Set(ids).size, 2, 'two times, two bots');
+    const moveLater = async (toMs: number) => {
+      env.google.patchEvent(account.email, account.email, later, { start: { dateTime: iso(toMs) }, end: { dateTime: iso(toMs + HOUR) } });
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+    };
+    return { user, account, calendarId, start, link, first, ids: ids as [string, string], moveLater };
+  }
+
+  const launchesOf = (botId: string) => env.runtime.received.filter((r) => r.json?.bot_id === botId).length;
+
+  test('an event moved onto the time of another event of the same meeting: both bots stay until the launch, then one joins and the other hands it its event', async () => {
+    const { user, calendarId, start, ids, moveLater } = await oneMeetingTwice('Prep');
+    await moveLater(start);
+    // Nothing is merged by the move itself: it may yet be taken back.
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)).sort(), ids.map((id) => [id]).sort());
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    const [keeper, other] = [...ids].sort();
+    assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'one launch into the meeting (same age: the lower id keeps it)');
+    const gaveWay = await bot(env, user.auth, other!);
+    assert.equal(gaveWay.status, 'Cancelled');
+    assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
+    assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');
+    assert.equal((await bot(env, user.auth, keeper!)).decisions.filter((d) => d.kind === 'shared_with_event').length, 1);
+    await env.rc.dispatcher.runDue();
+    assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'and no second launch later');
+  });
+
+  test('an event moved onto the time of another of the same meeting and back before the meeting: each keeps its bot, and both launch', async () => {
+    const { user, start, ids, moveLater } = await oneMeetingTwice('Standup');
+    await moveLater(start);
+    await moveLater(start + 2 * HOUR);
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    env.clock.set(start + 2 * HOUR - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.deepEqual(ids.map(launchesOf), [1, 1]);
+    for (const id of ids) assert.ok(!(await bot(env, user.auth, id)).decisions.some((d) => d.kind === 'gave_way' || d.kind === 'waiting_for_keeper'));
+  });
+
+  test('an auto-scheduled bot gives way to the client\'s own bot in its meeting, waiting for it when the client\'s joins later, and launches if the client\'s is gone by then', async () => {
+    const { user, calendarId, start, link, ids } = await oneMeetingTwice('Review');
+    // The client's own bot, for the same meeting and time, booked through the API, joining a minute before the start.
+    const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review (booked by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    const mineJoinMs = start - MIN;
+    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(mineJoinMs) } } });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    const mine = booked.body.bot_id as string;
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.deepEqual(ids.map(launchesOf), [0, 0], 'both auto-scheduled bots wait for the client\'s, which joins later');
+    assert.match((await bot(env, user.auth, ids[0])).decisions.at(-1)!.reason, new RegExp(`Bot ${mine} goes to this meeting .* has not launched yet`));
+    env.clock.set(mineJoinMs);
+    await env.rc.dispatcher.runDue();
+    assert.equal(launchesOf(mine), 1);
+    env.clock.set(mineJoinMs + 2000);
+    await env.rc.dispatcher.runDue();
+    assert.deepEqual(ids.map(launchesOf), [0, 0]);
+    assert.equal((await bot(env, user.auth, ids[0])).status, 'Cancelled');
+    const [first] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+    assert.deepEqual(first!.bots.map((b) => b.id), [mine]);
+    // The other meeting, two hours on: the client's bot there is cancelled while the auto-scheduled one waits for it.
+    const second = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review, part two (by hand)', start_time: iso(start + 2 * HOUR), end_time: iso(start + 3 * HOUR), meeting_url: link } });
+    const booked2 = await env.rc.request('POST', `/api/v1/calendar/schedule/${second.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-2-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start + 2 * HOUR - MIN) } } });
+    assert.equal(booked2.status, 200, JSON.stringify(booked2.body));
+    env.clock.set(start + 2 * HOUR - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(launchesOf(ids[1]), 0, 'waiting');
+    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked2.body.bot_id}`, { auth: user.auth });
+    assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
+    env.clock.set(start + 2 * HOUR - MIN + 2000);
+    await env.rc.dispatcher.runDue();
+    assert.equal(launchesOf(ids[1]), 1, 'the client\'s bot gone, the auto-scheduled one launches');
+  });
+
+  test('an occurrence moved onto the slot of the next occurrence of its series: one bot launches at that time', async () => {
+    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly, one moved onto the next', 3);
+    const botIds = before.map((o) => o.bots[0]!.id);
+    env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { start: { dateTime: iso(first + 14 * DAY), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 14 * DAY + HOUR), timeZone: 'Europe/Berlin' } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    env.clock.set(first + 14 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    const launched = botIds.slice(1).filter((id) => launchesOf(id) === 1);
+    assert.equal(launched.length, 1, 'one bot in the third week\'s slot');
+    const after = await eventsOf(env, user.auth, calendarId, first + 13 * DAY, first + 15 * DAY);
+    assert.equal(after.length, 2);
+    assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
+  });
+
   test('an auto-scheduled occurrence whose bot the client cancelled gets none when the series is split before it', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Split weekly', 4);
     assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1, 1]);

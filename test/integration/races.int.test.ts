@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config.ts';
+import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
@@ -215,5 +216,56 @@ describe(`races on ${INSTANCES} instance(s) (${TEST_ENGINE})`, () => {
     const leases = new Map((await db.selectFrom('schedules').select(['id', 'lease_until_ms']).where('bot_id', 'in', botIds).execute()).map((r) => [r.id, Number(r.lease_until_ms)]));
     assert.equal(leases.get(free!.id), leaseUntil + 1000, 'the free row was renewed');
     assert.equal(leases.get(held!.id), leaseUntil, 'the held row was passed over (its holder writes its lease)');
+  });
+  test('two auto-scheduled bots a calendar change brought into one meeting, fired by every instance at once: one launches, the other gives way', async (t) => {
+    for (const rc of instances) await rc.startBackground();
+    const db = instances[0]!.database.db;
+    // Booked two hours ahead (nothing is claimed yet), then brought due in a few seconds.
+    const start = Date.now() + 7_200_000;
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < 30; i++) {
+      const ids: string[] = [];
+      for (const half of ['a', 'b']) {
+        const event = await call(at(i), 'POST', '/api/v1/calendar/events', auth, { title: `one meeting ${i}${half}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${7_400_000_000 + i}` });
+        assert.equal(event.status, 201, JSON.stringify(event.body));
+        const res = await call(at(i), 'POST', `/api/v1/calendar/schedule/${event.body.id}`, auth, { deduplication_key: `pair-${i}-${half}`, bot_config: {} });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        ids.push(res.body.bot_id);
+      }
+      pairs.push(ids as [string, string]);
+    }
+    const dueAt = Date.now() + 3000;
+    // As auto-schedule leaves them after one of the two events moved onto the other's time: keyed
+    // by the meeting and the start each was booked for, and marked as its own. (The API refuses
+    // auto-schedule's keys, so they are written here.)
+    await db.transaction().execute(async (trx) => {
+      for (const [i, pair] of pairs.entries()) {
+        for (const [j, id] of pair.entries()) {
+          const key = `auto:zoom:${7_400_000_000 + i}:${new Date(start + j * 7_200_000).toISOString()}`;
+          await trx.updateTable('bots').set({ deduplication_key: key, deduplication_key_hash: deduplicationKeyHash(key), custom_attributes: JSON.stringify({ auto_scheduled: 'true' }), join_at_ms: dueAt }).where('id', '=', id).execute();
+        }
+      }
+      await trx.updateTable('schedules').set({ due_at_ms: dueAt }).where('bot_id', 'in', pairs.flat()).execute();
+    });
+    for (const rc of instances) rc.dispatcher.wake();
+    const statusOf = async () => new Map((await db.selectFrom('bots').select(['id', 'status']).where('id', 'in', pairs.flat()).execute()).map((b) => [b.id, b.status]));
+    const launches = (id: string) => runtime.received.filter((r) => r.json?.bot_id === id).length;
+    let statuses = await statusOf();
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && pairs.some((pair) => !pair.some((id) => statuses.get(id) === 'Cancelled'))) {
+      await new Promise((r) => setTimeout(r, 200));
+      statuses = await statusOf();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const [i, pair] of pairs.entries()) {
+      assert.deepEqual(pair.map(launches).sort(), [0, 1], `meeting ${i}: exactly one launch (${pair.map((id) => `${id} ${statuses.get(id)}`).join(', ')})`);
+      const gaveWay = pair.find((id) => launches(id) === 0)!;
+      const kept = pair.find((id) => launches(id) === 1)!;
+      assert.equal(statuses.get(gaveWay), 'Cancelled');
+      const links = await db.selectFrom('bot_events').select('bot_id').where('bot_id', 'in', pair).where('is_live', '=', 1).execute();
+      assert.deepEqual(links.map((l) => l.bot_id), [kept, kept], `meeting ${i}: both events linked to the bot that launched`);
+    }
+    const waited = await db.selectFrom('bot_decisions').select('bot_id').distinct().where('bot_id', 'in', pairs.flat()).where('kind', '=', 'waiting_for_keeper').execute();
+    t.diagnostic(`30 meetings, two bots each, on ${INSTANCES} instance(s): 30 launches; ${waited.length} of the bots that gave way first waited for their keeper's launch`);
   });
 });

@@ -128,7 +128,7 @@ export class BotHandover {
    * uncounted; never past the bot's join time, where it is launched without waiting.
    */
   async defer(trx: Db, owner: string, schedule: ScheduleRow, bot: Pick<BotRow, 'join_at_ms'>, nowMs: number): Promise<void> {
-    await handovers.deferHandoverTimer(trx, owner, schedule.id, Math.min(bot.join_at_ms, Math.max(this.#pausedUntilMs, this.#notBeforeMs, nowMs)), nowMs);
+    await schedules.deferLaunch(trx, owner, schedule.id, Math.min(bot.join_at_ms, Math.max(this.#pausedUntilMs, this.#notBeforeMs, nowMs)), nowMs);
     this.#mustPlan = true;
   }
 
@@ -148,7 +148,7 @@ export class BotHandover {
    * meanwhile and places it again as soon as access is back.
    */
   async holdForAccess(trx: Db, owner: string, schedule: ScheduleRow, bot: BotRow, nowMs: number): Promise<void> {
-    await handovers.deferHandoverTimer(trx, owner, schedule.id, bot.join_at_ms, nowMs);
+    await schedules.deferLaunch(trx, owner, schedule.id, bot.join_at_ms, nowMs);
     await bots.appendDecision(trx, bot.id, nowMs, 'handover_held',
       `calendar_access_revoked: not handed over to ${this.provider} while the calendars of its events have no access; handed over as soon as access returns, cancelled if it has not by the join time (${formatInstant(bot.join_at_ms)})`,
       { provider: this.provider, join_at: formatInstant(bot.join_at_ms) });

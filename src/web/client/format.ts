@@ -106,6 +106,8 @@ const DECISION_WORDS: Record<string, string> = {
   scheduled: 'Scheduled',
   updated: 'Settings changed',
   shared_with_event: 'Shared with another event of the same meeting',
+  waiting_for_keeper: 'Waiting: another bot goes to this meeting at the same time',
+  gave_way: 'Cancelled: another bot joins this meeting instead',
   moved_by_calendar: 'Followed a calendar change',
   unlinked_event: 'An event stopped using this bot',
   rescheduled: 'Join time moved',
