@@ -575,6 +575,133 @@ describe('calendar events API', () => {
     assert.equal(patchMalformed.body.code, 'invalid_json');
   });
 
+  describe('a series re-timed through PATCH takes its overrides along', () => {
+    const ZOOM = 'https://zoom.us/j/8123456789';
+
+    /** Books a bot for every occurrence of a series; answers the bots by original start. */
+    async function botsForAll(auth: string, seriesId: string): Promise<Map<string, string>> {
+      const res = await rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth, body: { deduplication_key: `all-${seriesId}`, bot_config: {}, schedule_all_occurrences: true } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return new Map(res.body.schedules_created.map((s: any) => [s.occurrence_start, s.bot_id]));
+    }
+
+    async function statusOf(auth: string, botId: string): Promise<string> {
+      const res = await rc.request('GET', `/api/v1/bots/${botId}/status`, { auth });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.status;
+    }
+
+    /** The series' listed occurrences: id, start, title, original start and bots (id, status, join time). */
+    async function occurrencesOf(auth: string, seriesId: string): Promise<unknown[]> {
+      const listed = await list(auth, 'time_min=2026-11-20T00:00:00Z&time_max=2027-01-31T00:00:00Z&limit=100');
+      return listed.results.filter((r: any) => r.recurring_event_id === seriesId)
+        .map((r: any) => [r.id, r.start_time, r.title, r.original_start_time, r.bots.map((b: any) => [b.bot_id, b.status, b.scheduled_time])]);
+    }
+
+    async function patch(auth: string, id: string, body: Record<string, unknown>): Promise<any> {
+      const res = await rc.request('PATCH', `${EVENTS}/${id}`, { auth, body });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    }
+
+    async function getOk(auth: string, id: string): Promise<any> {
+      const res = await rc.request('GET', `${EVENTS}/${id}`, { auth });
+      assert.equal(res.status, 200, `${id}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    }
+
+    test('moved an hour later, then to another weekday: a cancelled occurrence stays cancelled, a moved one is listed once, and each bot stays with its occurrence', async () => {
+      const auth = await freshUser();
+      const series = await create(auth, {
+        title: 'Weekly', start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC',
+        recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'], location: ZOOM,
+      });
+      const bots = await botsForAll(auth, series.id);
+      const bot = (start: string) => bots.get(start)!;
+      const cancelled = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', status: 'cancelled' });
+      const moved = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-08T10:00:00Z', start_time: '2026-12-10T15:00:00Z', end_time: '2026-12-10T16:00:00Z', title: 'Moved' });
+      const retitled = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-15T10:00:00Z', title: 'Retitled' });
+      assert.equal(await statusOf(auth, bot('2026-12-01T10:00:00.000Z')), 'Cancelled');
+
+      await patch(auth, series.id, { start_time: '2026-11-24T11:00:00Z', end_time: '2026-11-24T12:00:00Z' });
+      assert.deepEqual(await occurrencesOf(auth, series.id), [
+        [`${series.id}_20261124T110000Z`, '2026-11-24T11:00:00.000Z', 'Weekly', '2026-11-24T11:00:00.000Z', [[bot('2026-11-24T10:00:00.000Z'), 'Scheduled', '2026-11-24T10:57:00.000Z']]],
+        // The moved occurrence stays where it was moved to, now standing for the 11:00 occurrence.
+        [moved.id, '2026-12-10T15:00:00.000Z', 'Moved', '2026-12-08T11:00:00.000Z', [[bot('2026-12-08T10:00:00.000Z'), 'Scheduled', '2026-12-10T14:57:00.000Z']]],
+        // An override that kept its occurrence's time moves with it.
+        [retitled.id, '2026-12-15T11:00:00.000Z', 'Retitled', '2026-12-15T11:00:00.000Z', [[bot('2026-12-15T10:00:00.000Z'), 'Scheduled', '2026-12-15T10:57:00.000Z']]],
+      ]);
+      // The overrides answer by their own ids and by the new occurrences' ids; the old ones are gone.
+      const cancelledNow = await getOk(auth, cancelled.id);
+      assert.deepEqual([cancelledNow.status, cancelledNow.is_deleted, cancelledNow.original_start_time, cancelledNow.start_time, cancelledNow.bots], ['cancelled', false, '2026-12-01T11:00:00.000Z', '2026-12-01T11:00:00.000Z', []]);
+      assert.equal((await getOk(auth, `${series.id}_20261201T110000Z`)).id, cancelled.id);
+      assert.equal((await getOk(auth, `${series.id}_20261208T110000Z`)).id, moved.id);
+      assert.equal((await getOk(auth, moved.id)).original_start_time, '2026-12-08T11:00:00.000Z');
+      for (const old of ['20261201T100000Z', '20261208T100000Z']) assert.equal((await rc.request('GET', `${EVENTS}/${series.id}_${old}`, { auth })).status, 404, old);
+      // The cancelled occurrence cannot be booked again at its new time.
+      const again = await rc.request('POST', `/api/v1/calendar/schedule/${series.id}_20261201T110000Z`, { auth, body: { deduplication_key: 'again', bot_config: {} } });
+      assert.equal(`${again.status} ${again.body.code}`, '400 event_cancelled');
+
+      // Tuesday to Thursday: each override stays in its own week.
+      await patch(auth, series.id, { start_time: '2026-11-26T11:00:00Z', end_time: '2026-11-26T12:00:00Z' });
+      assert.deepEqual(await occurrencesOf(auth, series.id), [
+        [`${series.id}_20261126T110000Z`, '2026-11-26T11:00:00.000Z', 'Weekly', '2026-11-26T11:00:00.000Z', [[bot('2026-11-24T10:00:00.000Z'), 'Scheduled', '2026-11-26T10:57:00.000Z']]],
+        [moved.id, '2026-12-10T15:00:00.000Z', 'Moved', '2026-12-10T11:00:00.000Z', [[bot('2026-12-08T10:00:00.000Z'), 'Scheduled', '2026-12-10T14:57:00.000Z']]],
+        [retitled.id, '2026-12-17T11:00:00.000Z', 'Retitled', '2026-12-17T11:00:00.000Z', [[bot('2026-12-15T10:00:00.000Z'), 'Scheduled', '2026-12-17T10:57:00.000Z']]],
+      ]);
+      assert.equal((await getOk(auth, `${series.id}_20261203T110000Z`)).id, cancelled.id);
+      assert.equal(await statusOf(auth, bot('2026-12-01T10:00:00.000Z')), 'Cancelled');
+
+      // The change feed holds each override once, as it is now.
+      const feed = await rc.request('GET', `${EVENTS}/changes?limit=100`, { auth });
+      assert.equal(feed.status, 200);
+      const overrides = feed.body.results.filter((r: any) => r.recurring_event_id === series.id);
+      assert.deepEqual(overrides.map((r: any) => [r.id, r.original_start_time, r.start_time, r.status, r.is_deleted]).sort(), [
+        [cancelled.id, '2026-12-03T11:00:00.000Z', '2026-12-03T11:00:00.000Z', 'cancelled', false],
+        [moved.id, '2026-12-10T11:00:00.000Z', '2026-12-10T15:00:00.000Z', 'confirmed', false],
+        [retitled.id, '2026-12-17T11:00:00.000Z', '2026-12-17T11:00:00.000Z', 'confirmed', false],
+      ].sort());
+    });
+
+    test('an override whose occurrence the change drops (an EXDATE, a shorter series, a move that cannot be told) is deleted, and its bot cancelled', async () => {
+      const auth = await freshUser();
+      const series = await create(auth, {
+        title: 'Weekly', start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC',
+        recurrence: ['RRULE:FREQ=WEEKLY;COUNT=5'], location: ZOOM,
+      });
+      const bots = await botsForAll(auth, series.id);
+      const bot = (start: string) => bots.get(start)!;
+      const excluded = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-01T10:00:00Z', start_time: '2026-12-02T15:00:00Z', end_time: '2026-12-02T16:00:00Z' });
+      const cut = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-22T10:00:00Z', status: 'cancelled' });
+      const later = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-15T10:00:00Z', start_time: '2026-12-16T15:00:00Z', end_time: '2026-12-16T16:00:00Z' });
+
+      await patch(auth, series.id, { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4', 'EXDATE:20261201T100000Z'] });
+      for (const gone of [excluded, cut]) {
+        const row = await getOk(auth, gone.id);
+        assert.equal(row.is_deleted, true, gone.id);
+        assert.deepEqual(row.bots, []);
+      }
+      assert.equal(await statusOf(auth, bot('2026-12-01T10:00:00.000Z')), 'Cancelled');
+      assert.deepEqual(await occurrencesOf(auth, series.id), [
+        [`${series.id}_20261124T100000Z`, '2026-11-24T10:00:00.000Z', 'Weekly', '2026-11-24T10:00:00.000Z', [[bot('2026-11-24T10:00:00.000Z'), 'Scheduled', '2026-11-24T09:57:00.000Z']]],
+        [`${series.id}_20261208T100000Z`, '2026-12-08T10:00:00.000Z', 'Weekly', '2026-12-08T10:00:00.000Z', [[bot('2026-12-08T10:00:00.000Z'), 'Scheduled', '2026-12-08T09:57:00.000Z']]],
+        [later.id, '2026-12-16T15:00:00.000Z', 'Weekly', '2026-12-15T10:00:00.000Z', [[bot('2026-12-15T10:00:00.000Z'), 'Scheduled', '2026-12-16T14:57:00.000Z']]],
+      ]);
+
+      // Moved by half a week (Tuesday 10:00 to Friday 22:00): which new occurrence the moved one stands for cannot be told.
+      await patch(auth, series.id, { start_time: '2026-11-27T22:00:00Z', end_time: '2026-11-27T23:00:00Z' });
+      assert.equal((await getOk(auth, later.id)).is_deleted, true);
+      assert.equal(await statusOf(auth, bot('2026-12-15T10:00:00.000Z')), 'Cancelled');
+      const listed = await occurrencesOf(auth, series.id) as any[];
+      // (The EXDATE names 10:00 on a Tuesday, which no longer excludes anything.)
+      assert.deepEqual(listed.map((o) => o[0]), ['20261127T220000Z', '20261204T220000Z', '20261211T220000Z', '20261218T220000Z'].map((k) => `${series.id}_${k}`));
+      // No occurrence holds two bots, and no bot two occurrences.
+      const held = listed.flatMap((o) => o[4].map((b: any) => b[0]));
+      assert.equal(new Set(held).size, held.length);
+      assert.ok(listed.every((o) => o[4].length <= 1));
+    });
+  });
+
   test("another user's event is a 404", async () => {
     const created = await rc.request('POST', EVENTS, {
       auth: alice.auth, body: { title: 'Private', start_time: '2026-12-02T10:00:00Z', end_time: '2026-12-02T11:00:00Z' },

@@ -22,7 +22,7 @@ import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { LIMITS_RAW_KEY } from '../../domain/event-field-limits.ts';
-import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
+import { nearestReplacement, overrideTimesAfterChange, reanchorOverrides, usualSpacingMs } from '../../domain/series-move.ts';
 import * as connections from '../../store/connection-store.ts';
 import { matchesScope, parseCalendarScope, platformOf, type CalendarScopeInput } from './calendar-scope.ts';
 import { isUniqueViolation, retryingLostRaces } from '../../db/race-retry.ts';
@@ -140,7 +140,11 @@ export interface EffectiveOccurrence {
 export type EventChangeReason = 'updated' | 'deleted' | 'disconnected';
 
 export interface EventChangeListener {
-  eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: EventChangeReason): Promise<void>;
+  /**
+   * `movedOccurrences`: for a series whose time or rule changed, the occurrences its overrides
+   * were moved to (old original start -> new), which the bots of those occurrences follow.
+   */
+  eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: EventChangeReason, movedOccurrences?: ReadonlyMap<number, number>): Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -243,7 +247,12 @@ export class CalendarEvents {
         if (isUniqueViolation(error)) throw overrideTakenError();
         throw error;
       }
-      await this.#listener?.eventChanged(trx, userId, id, 'updated');
+      // A series written through the API whose occurrences may have moved takes its overrides
+      // along. A synced series' overrides are the calendar's: its next sync sends them again.
+      const isRetimed = existing.recurrence !== null && existing.calendar_id === null
+        && (row.start_ms !== existing.start_ms || row.end_ms !== existing.end_ms || row.timezone !== existing.timezone || row.recurrence !== existing.recurrence);
+      const moved = isRetimed ? await this.#reanchorOverrides(trx, userId, existing, { ...existing, ...row }) : undefined;
+      await this.#listener?.eventChanged(trx, userId, id, 'updated', moved);
       // The bots of an overridden occurrence are linked to the series' occurrence, not to the override.
       if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
     });
@@ -430,6 +439,46 @@ export class CalendarEvents {
   /** A series with its overrides, read once, for the many questions one change or request asks. */
   async seriesOccurrences(db: store.Db, userId: string, series: EventRow): Promise<SeriesOccurrences> {
     return new SeriesOccurrences(series, await store.findOverrides(db, userId, series.id));
+  }
+
+  /**
+   * The overrides of a series whose time or rule changed (`before` -> `after`) follow their
+   * occurrences (reanchorOverrides in series-move.ts): each moves to the occurrence that replaced
+   * its own, keeping a time of its own and otherwise taking the new occurrence's
+   * (overrideTimesAfterChange); one whose occurrence is gone (dropped by the change, or its
+   * replacement cannot be told) is deleted. Answers the occurrences overrides moved from and to.
+   */
+  async #reanchorOverrides(trx: Transaction<Schema>, userId: string, before: EventRow, after: EventRow): Promise<Map<number, number>> {
+    const moved = new Map<number, number>();
+    const overrides = (await store.findOverrides(trx, userId, before.id)).filter((o) => o.original_start_ms !== null);
+    if (overrides.length === 0) return moved;
+    const old = new SeriesOccurrences(before, []);
+    const changed = after.recurrence !== null ? new SeriesOccurrences(after, []) : null;
+    // A COUNT rule is counted once, in steps, past the last override's day (its replacement may be later).
+    const pacer = new EventLoopPacer();
+    const lastMs = Math.max(...overrides.map((o) => o.original_start_ms!));
+    await old.walkUntil(lastMs + 1, pacer);
+    await changed?.walkUntil(lastMs + 2 * DAY_MS, pacer);
+    const anchors = reanchorOverrides(overrides.map((o) => ({ id: o.id, originalStartMs: o.original_start_ms! })), {
+      has: (ms) => changed?.find(ms) != null,
+      hadBefore: (ms) => old.find(ms) !== null,
+      replacementFor: (ms, isFree) => changed?.replacementFor(ms, isFree),
+    });
+    const now = this.#clock.now();
+    // Those that go first, so that no override is moved onto an original start another still names.
+    const gone = overrides.filter((o) => anchors.get(o.id) === null);
+    if (gone.length > 0) await trx.updateTable('events').set({ is_deleted: 1, updated_at: now }).where('user_id', '=', userId).where('id', 'in', gone.map((o) => o.id)).execute();
+    for (const override of overrides) {
+      const anchor = anchors.get(override.id);
+      if (anchor === null || anchor === undefined || !changed) continue;
+      const occurrence = changed.find(anchor)!;
+      const previous = old.find(override.original_start_ms!);
+      const times = overrideTimesAfterChange({ startMs: override.start_ms, endMs: override.end_ms }, previous, occurrence);
+      if (anchor === override.original_start_ms && times.startMs === override.start_ms && times.endMs === override.end_ms) continue;
+      await store.updateEvent(trx, userId, override.id, { original_start_ms: anchor, start_ms: times.startMs, end_ms: times.endMs, updated_at: now });
+      if (anchor !== override.original_start_ms) moved.set(override.original_start_ms!, anchor);
+    }
+    return moved;
   }
 
   async #views(rows: EventRow[]): Promise<EventView[]> {
