@@ -663,6 +663,27 @@ describe('calendar events API', () => {
       ].sort());
     });
 
+    test('the bot of a moved occurrence goes where its override went, even when another vanished occurrence\'s bot would take that occurrence first', async () => {
+      const auth = await freshUser();
+      // Twice a day, 09:00 and 14:00; the 14:00 of the 25th moved to 16:00.
+      const series = await create(auth, {
+        title: 'Twice daily', start_time: '2026-11-24T09:00:00Z', end_time: '2026-11-24T10:00:00Z', timezone: 'UTC',
+        recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9,14;COUNT=6'], location: ZOOM,
+      });
+      const bots = await botsForAll(auth, series.id);
+      const bot = (start: string) => bots.get(start)!;
+      const moved = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-11-25T14:00:00Z', start_time: '2026-11-25T16:00:00Z', end_time: '2026-11-25T17:00:00Z' });
+
+      // Once a day at 10:00: both of the 25th's occurrences vanish towards its one new occurrence, which the override takes.
+      await patch(auth, series.id, { start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', recurrence: ['RRULE:FREQ=DAILY;COUNT=3'] });
+      assert.deepEqual(await occurrencesOf(auth, series.id), [
+        [`${series.id}_20261124T100000Z`, '2026-11-24T10:00:00.000Z', 'Twice daily', '2026-11-24T10:00:00.000Z', [[bot('2026-11-24T09:00:00.000Z'), 'Scheduled', '2026-11-24T09:57:00.000Z']]],
+        [moved.id, '2026-11-25T16:00:00.000Z', 'Twice daily', '2026-11-25T10:00:00.000Z', [[bot('2026-11-25T14:00:00.000Z'), 'Scheduled', '2026-11-25T15:57:00.000Z']]],
+        [`${series.id}_20261126T100000Z`, '2026-11-26T10:00:00.000Z', 'Twice daily', '2026-11-26T10:00:00.000Z', [[bot('2026-11-26T09:00:00.000Z'), 'Scheduled', '2026-11-26T09:57:00.000Z']]],
+      ]);
+      for (const start of ['2026-11-24T14:00:00.000Z', '2026-11-25T09:00:00.000Z', '2026-11-26T14:00:00.000Z']) assert.equal(await statusOf(auth, bot(start)), 'Cancelled', start);
+    });
+
     test('an override whose occurrence the change drops (an EXDATE, a shorter series, a move that cannot be told) is deleted, and its bot cancelled', async () => {
       const auth = await freshUser();
       const series = await create(auth, {

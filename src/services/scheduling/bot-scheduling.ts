@@ -640,14 +640,14 @@ export class BotScheduling implements EventChangeListener {
    * database per candidate. The loop gives the event loop a turn every slice (EventLoopPacer),
    * since on SQLite every query of it runs synchronously.
    */
-  async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted' | 'disconnected'): Promise<void> {
+  async eventChanged(trx: Transaction<Schema>, userId: string, eventId: string, reason: 'updated' | 'deleted' | 'disconnected', movedOccurrences?: ReadonlyMap<number, number>): Promise<void> {
     // The event's lock comes before reading its links: a schedule request for it that is under
     // way commits first and its link is seen here, or it waits and sees this change.
     await lockEvent(trx, this.#database.engine, userId, eventId);
     const now = this.#clock.now();
     const links = await bots.listLiveLinksOfEvent(trx, eventId);
     if (links.length === 0) {
-      await this.#followEndedLinks(trx, userId, eventId, null, now);
+      await this.#followEndedLinks(trx, userId, eventId, null, now, movedOccurrences);
       return;
     }
     const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
@@ -682,7 +682,7 @@ export class BotScheduling implements EventChangeListener {
     for (const link of links) {
       await pacer.pace();
       const bot = (await bots.findBotById(trx, link.bot_id, { engine: this.#database.engine, forUpdate: true }))!;
-      const target = event ? this.#currentTarget(event, series, link, holders, hadBots, bot.launched_at !== null) : null;
+      const target = event ? this.#currentTarget(event, series, link, holders, hadBots, bot.launched_at !== null, movedOccurrences) : null;
       const config = JSON.parse(bot.bot_config) as AppliedBotConfig;
       // Auto-schedule books no declined invitation, and takes back what it booked for one the owner
       // declines later (a bot booked by the client stays: it asked for that meeting).
@@ -731,7 +731,7 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       await this.#recomputeBot(trx, botId, now, movedFrom.get(botId));
     }
-    if (series) await this.#followEndedLinks(trx, userId, eventId, series, now);
+    if (series) await this.#followEndedLinks(trx, userId, eventId, series, now, movedOccurrences);
   }
 
   /**
@@ -776,9 +776,10 @@ export class BotScheduling implements EventChangeListener {
    * The ended links of a series' occurrences to come whose bot never launched (unscheduled,
    * cancelled, or its data deleted) follow a re-timed or moved series to their occurrence's
    * replacement, as live links do, bots untouched: the link is the fact that the occurrence had a bot, which keeps
-   * auto-schedule and the series top-ups from booking it again under its new original start.
+   * auto-schedule and the series top-ups from booking it again under its new original start. An
+   * occurrence whose override the change moved (`moved`) goes where its override went.
    */
-  async #followEndedLinks(trx: Transaction<Schema>, userId: string, eventId: string, known: SeriesOccurrences | null, now: number): Promise<void> {
+  async #followEndedLinks(trx: Transaction<Schema>, userId: string, eventId: string, known: SeriesOccurrences | null, now: number, moved?: ReadonlyMap<number, number>): Promise<void> {
     // Only bots that never launched: a bot that went to its meeting keeps the occurrence it attended.
     const ended = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
       .select(['bot_events.id', 'bot_events.occurrence_key']).where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 0)
@@ -799,12 +800,15 @@ export class BotScheduling implements EventChangeListener {
       await pacer.pace();
       const originalStartMs = parseOccurrenceKey(link.occurrence_key);
       if (originalStartMs === null || series.find(originalStartMs)) continue;
-      const candidate = series.replacementFor(originalStartMs, (start) => !taken.has(occurrenceKey(start)));
-      const moved = candidate === undefined ? null : series.find(candidate);
-      if (!moved) continue;
+      const overrideWent = moved?.get(originalStartMs);
+      const candidate = overrideWent !== undefined && !taken.has(occurrenceKey(overrideWent))
+        ? overrideWent
+        : series.replacementFor(originalStartMs, (start) => !taken.has(occurrenceKey(start)) && !isOverridesNewPlace(moved, start));
+      const replacement = candidate === undefined ? null : series.find(candidate);
+      if (!replacement) continue;
       // updated_at stays: it is part of a bot's version (firing-store.ts), and the bot itself is untouched.
-      await trx.updateTable('bot_events').set({ occurrence_key: moved.key, start_ms: moved.startMs, end_ms: moved.endMs }).where('id', '=', link.id).execute();
-      taken.add(moved.key);
+      await trx.updateTable('bot_events').set({ occurrence_key: replacement.key, start_ms: replacement.startMs, end_ms: replacement.endMs }).where('id', '=', link.id).execute();
+      taken.add(replacement.key);
     }
   }
 
@@ -889,24 +893,43 @@ export class BotScheduling implements EventChangeListener {
    * was re-timed or moved) hands its bot to its replacement that no other bot's live link holds
    * (`holders`) and that never had a bot (`hadBots`): the first on the same local day, else, for
    * a bot not launched yet, the nearest within half the series' spacing
-   * (SeriesOccurrences.replacementFor). A bot in its meeting is not sent to another day's.
+   * (SeriesOccurrences.replacementFor). A bot in its meeting is not sent to another day's. An
+   * occurrence whose override the change moved (`moved`: the series was re-timed) hands its bot to
+   * where the override went, and no other bot takes that occurrence.
    */
-  #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>, hadBots: ReadonlySet<string>, isLaunched: boolean): ScheduleTarget | null {
+  #currentTarget(event: EventRow, series: SeriesOccurrences | null, link: BotEventRow, holders: ReadonlyMap<string, string>, hadBots: ReadonlySet<string>, isLaunched: boolean, moved?: ReadonlyMap<number, number>): ScheduleTarget | null {
     if (link.occurrence_key === '') return singleTarget(event);
     if (event.recurrence === null || series === null) return null;
     const originalStartMs = parseOccurrenceKey(link.occurrence_key);
     if (originalStartMs === null) return null;
     const occurrence = series.find(originalStartMs);
     if (occurrence) return { ...occurrenceTarget(occurrence, event), isCancelled: occurrence.status === 'cancelled' || event.is_deleted === 1 || event.status === 'cancelled' };
+    const overrideWent = moved?.get(originalStartMs);
+    const overridden = overrideWent === undefined ? null : series.find(overrideWent);
+    if (overridden) {
+      const holder = holders.get(overridden.key);
+      // A bot in its meeting follows only a meeting that stays on its day, or at its time.
+      const isSameMeeting = !isLaunched || overridden.startMs === link.start_ms || series.localDateOf(overrideWent!) === series.localDateOf(originalStartMs);
+      if ((holder === undefined || holder === link.bot_id) && isSameMeeting) {
+        return { ...occurrenceTarget(overridden, event), isCancelled: overridden.status === 'cancelled' || event.status === 'cancelled' };
+      }
+    }
     const candidate = series.replacementFor(originalStartMs, (start) => {
       const key = occurrenceKey(start);
       const holder = holders.get(key);
-      return holder === link.bot_id || (holder === undefined && !hadBots.has(key));
+      return (holder === link.bot_id || (holder === undefined && !hadBots.has(key))) && !isOverridesNewPlace(moved, start);
     }, { isSameDayOnly: isLaunched });
-    const moved = candidate === undefined ? null : series.find(candidate);
-    if (!moved) return null;
-    return { ...occurrenceTarget(moved, event), isCancelled: moved.status === 'cancelled' || event.status === 'cancelled' };
+    const replacement = candidate === undefined ? null : series.find(candidate);
+    if (!replacement) return null;
+    return { ...occurrenceTarget(replacement, event), isCancelled: replacement.status === 'cancelled' || event.status === 'cancelled' };
   }
+}
+
+/** Whether an override moved to this occurrence in this change (its own occurrence's bot goes there, no other). */
+function isOverridesNewPlace(moved: ReadonlyMap<number, number> | undefined, originalStartMs: number): boolean {
+  if (!moved) return false;
+  for (const to of moved.values()) if (to === originalStartMs) return true;
+  return false;
 }
 
 function linkRow(bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number) {
