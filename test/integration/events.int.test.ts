@@ -661,6 +661,11 @@ describe('calendar events API', () => {
         [moved.id, '2026-12-10T11:00:00.000Z', '2026-12-10T15:00:00.000Z', 'confirmed', false],
         [retitled.id, '2026-12-17T11:00:00.000Z', '2026-12-17T11:00:00.000Z', 'confirmed', false],
       ].sort());
+
+      // Only the end changes: the retitled occurrence ends with the series, the moved one keeps its own end.
+      await patch(auth, series.id, { end_time: '2026-11-26T12:30:00Z' });
+      assert.deepEqual([(await getOk(auth, retitled.id)).end_time, (await getOk(auth, moved.id)).end_time], ['2026-12-17T12:30:00.000Z', '2026-12-10T16:00:00.000Z']);
+      assert.equal((await getOk(auth, `${series.id}_20261217T110000Z`)).id, retitled.id);
     });
 
     test('the bot of a moved occurrence goes where its override went, even when another vanished occurrence\'s bot would take that occurrence first', async () => {
@@ -720,6 +725,12 @@ describe('calendar events API', () => {
       const held = listed.flatMap((o) => o[4].map((b: any) => b[0]));
       assert.equal(new Set(held).size, held.length);
       assert.ok(listed.every((o) => o[4].length <= 1));
+
+      // A series that no longer repeats takes its overrides with it.
+      const lastCancelled = await create(auth, { recurring_event_id: series.id, original_start_time: '2026-12-11T22:00:00Z', status: 'cancelled' });
+      await patch(auth, series.id, { recurrence: null });
+      assert.equal((await getOk(auth, lastCancelled.id)).is_deleted, true);
+      assert.deepEqual(await occurrencesOf(auth, series.id), []);
     });
   });
 
