@@ -56,6 +56,19 @@ export async function findOverrides(db: Db, userId: string, seriesId: string): P
     .execute();
 }
 
+/**
+ * The live override instances of a series, locked until the transaction ends (PostgreSQL), in id
+ * order: taken before the series itself is changed, as a change to one override takes it and then
+ * its series.
+ */
+export async function lockOverrides(db: Db, engine: Engine, userId: string, seriesId: string): Promise<EventRow[]> {
+  let query = db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId).where('is_deleted', '=', 0)
+    .orderBy('id');
+  if (engine === 'postgres') query = query.forUpdate();
+  return query.execute();
+}
+
 /** Soft-deletes the live override instances of a series (when the series itself is deleted). */
 export async function deleteOverrides(db: Db, userId: string, seriesId: string, nowMs: number): Promise<void> {
   await db.updateTable('events').set({ is_deleted: 1, updated_at: nowMs })

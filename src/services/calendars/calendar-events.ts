@@ -241,17 +241,19 @@ export class CalendarEvents {
       const existing = await store.findEvent(trx, userId, id);
       if (!existing || existing.is_deleted) throw notFound(id);
       const row = await this.#buildRow(trx, userId, patch, existing);
+      // A series written through the API whose occurrences may have moved takes its overrides
+      // along (locked first: an override before its series). A synced series' overrides are the
+      // calendar's: its next sync sends them again.
+      const isRetimed = existing.recurrence !== null && existing.calendar_id === null
+        && (row.start_ms !== existing.start_ms || row.end_ms !== existing.end_ms || row.timezone !== existing.timezone || row.recurrence !== existing.recurrence);
+      const overrides = isRetimed ? await store.lockOverrides(trx, this.#engine, userId, id) : [];
       try {
         await store.updateEvent(trx, userId, id, { ...row, updated_at: this.#clock.now() });
       } catch (error) {
         if (isUniqueViolation(error)) throw overrideTakenError();
         throw error;
       }
-      // A series written through the API whose occurrences may have moved takes its overrides
-      // along. A synced series' overrides are the calendar's: its next sync sends them again.
-      const isRetimed = existing.recurrence !== null && existing.calendar_id === null
-        && (row.start_ms !== existing.start_ms || row.end_ms !== existing.end_ms || row.timezone !== existing.timezone || row.recurrence !== existing.recurrence);
-      const moved = isRetimed ? await this.#reanchorOverrides(trx, userId, existing, { ...existing, ...row }) : undefined;
+      const moved = isRetimed ? await this.#reanchorOverrides(trx, userId, existing, { ...existing, ...row }, overrides) : undefined;
       await this.#listener?.eventChanged(trx, userId, id, 'updated', moved);
       // The bots of an overridden occurrence are linked to the series' occurrence, not to the override.
       if (existing.recurring_event_id) await this.#listener?.eventChanged(trx, userId, existing.recurring_event_id, 'updated');
@@ -448,9 +450,9 @@ export class CalendarEvents {
    * (overrideTimesAfterChange); one whose occurrence is gone (dropped by the change, or its
    * replacement cannot be told) is deleted. Answers the occurrences overrides moved from and to.
    */
-  async #reanchorOverrides(trx: Transaction<Schema>, userId: string, before: EventRow, after: EventRow): Promise<Map<number, number>> {
+  async #reanchorOverrides(trx: Transaction<Schema>, userId: string, before: EventRow, after: EventRow, live: readonly EventRow[]): Promise<Map<number, number>> {
     const moved = new Map<number, number>();
-    const overrides = (await store.findOverrides(trx, userId, before.id)).filter((o) => o.original_start_ms !== null);
+    const overrides = live.filter((o) => o.original_start_ms !== null);
     if (overrides.length === 0) return moved;
     const old = new SeriesOccurrences(before, []);
     const changed = after.recurrence !== null ? new SeriesOccurrences(after, []) : null;
