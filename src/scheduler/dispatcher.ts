@@ -713,7 +713,8 @@ export class Dispatcher {
       }
       const keeper = keepers.get(bot.id);
       if (keeper) {
-        await giveWay(trx, this.#o.database.engine, this.owner, schedule.id, bot, keeper, now);
+        const handover = this.#o.handover;
+        await giveWay(trx, this.#o.database.engine, this.owner, schedule.id, bot, keeper, now, handover && ((untilMs) => handover.holdUntil(trx, bot.id, untilMs, now)));
         // A launch put off is claimed again by the next cycle, once this commits.
         this.#mustWakeAfterBatch = true;
         dropped.push(schedule.id);

@@ -4390,15 +4390,42 @@ describe('auto-schedule', () => {
     env.clock.set(start - LEAD_MS);
     await env.rc.dispatcher.runDue();
     const [keeper, other] = [...ids].sort();
+    // Decided in one batch with the keeper, the other waits for the runtime's answer to the keeper's launch.
+    assert.equal((await bot(env, user.auth, other!)).decisions.at(-1)!.kind, 'waiting_for_keeper');
+    env.clock.advance(2000);
+    await env.rc.dispatcher.runDue();
     assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'one launch into the meeting (same age: the lower id keeps it)');
     const gaveWay = await bot(env, user.auth, other!);
     assert.equal(gaveWay.status, 'Cancelled');
     assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
     assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
     assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');
-    assert.equal((await bot(env, user.auth, keeper!)).decisions.filter((d) => d.kind === 'shared_with_event').length, 1);
+    const keeperLog = (await bot(env, user.auth, keeper!)).decisions.map((d) => d.kind);
+    assert.equal(keeperLog.filter((k) => k === 'shared_with_event').length, 1);
+    assert.ok(keeperLog.indexOf('launched') < keeperLog.indexOf('shared_with_event'), `its launch comes first in its log: ${keeperLog.join(', ')}`);
     await env.rc.dispatcher.runDue();
     assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'and no second launch later');
+  });
+
+  test('a bot waiting for the one that keeps its meeting launches itself when the keeper\'s launch fails: a second bot is better than none', async () => {
+    const { user, start, ids, moveLater } = await oneMeetingTwice('Planning');
+    await moveLater(start);
+    const [keeper, other] = [...ids].sort();
+    const answer = env.runtime.respond;
+    env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' } } : answer(request));
+    try {
+      env.clock.set(start - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'the keeper\'s launch went out; the other waits for its answer');
+      env.clock.advance(2000);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(other!), 1, 'the keeper\'s launch failed: the other launches');
+      const log = (await bot(env, user.auth, other!)).decisions.map((d) => d.kind);
+      assert.ok(log.includes('waiting_for_keeper') && !log.includes('gave_way'), log.join(', '));
+      assert.equal((await bot(env, user.auth, other!)).status, 'Joining');
+    } finally {
+      env.runtime.respond = answer;
+    }
   });
 
   test('an event moved onto the time of another of the same meeting and back before the meeting: each keeps its bot, and both launch', async () => {
@@ -4425,7 +4452,7 @@ describe('auto-schedule', () => {
     env.clock.set(start - LEAD_MS);
     await env.rc.dispatcher.runDue();
     assert.deepEqual(ids.map(launchesOf), [0, 0], 'both auto-scheduled bots wait for the client\'s, which joins later');
-    assert.match((await bot(env, user.auth, ids[0])).decisions.at(-1)!.reason, new RegExp(`Bot ${mine} goes to this meeting .* has not launched yet`));
+    assert.match((await bot(env, user.auth, ids[0])).decisions.at(-1)!.reason, new RegExp(`Bot ${mine} goes to this meeting .* has not taken its launch yet`));
     env.clock.set(mineJoinMs);
     await env.rc.dispatcher.runDue();
     assert.equal(launchesOf(mine), 1);
@@ -4444,7 +4471,8 @@ describe('auto-schedule', () => {
     assert.equal(launchesOf(ids[1]), 0, 'waiting');
     const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked2.body.bot_id}`, { auth: user.auth });
     assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
-    env.clock.set(start + 2 * HOUR - MIN + 2000);
+    // Looked at again within 30 s, not only at the cancelled bot's join time.
+    env.clock.set(start + 2 * HOUR - LEAD_MS + 30_000);
     await env.rc.dispatcher.runDue();
     assert.equal(launchesOf(ids[1]), 1, 'the client\'s bot gone, the auto-scheduled one launches');
   });
@@ -4456,6 +4484,8 @@ describe('auto-schedule', () => {
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     env.clock.set(first + 14 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    env.clock.advance(2000);
     await env.rc.dispatcher.runDue();
     const launched = botIds.slice(1).filter((id) => launchesOf(id) === 1);
     assert.equal(launched.length, 1, 'one bot in the third week\'s slot');

@@ -147,6 +147,15 @@ export class BotHandover {
    * the join time, where the bot is cancelled if access is still missing; the plan leaves it out
    * meanwhile and places it again as soon as access is back.
    */
+  /**
+   * In the fire transaction: a bot waiting for another bot that keeps its meeting
+   * (src/services/scheduling/meeting-keepers.ts) is not placed again by the plan before `untilMs`,
+   * when its timer comes due and it is decided again.
+   */
+  async holdUntil(trx: Db, botId: string, untilMs: number, nowMs: number): Promise<void> {
+    await handovers.setBackoff(trx, botId, this.provider, untilMs, nowMs);
+  }
+
   async holdForAccess(trx: Db, owner: string, schedule: ScheduleRow, bot: BotRow, nowMs: number): Promise<void> {
     await schedules.deferLaunch(trx, owner, schedule.id, bot.join_at_ms, nowMs);
     await bots.appendDecision(trx, bot.id, nowMs, 'handover_held',

@@ -11,20 +11,31 @@ import { formatInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
 import type { Db } from '../../store/event-store.ts';
 import { deferLaunch } from '../../store/schedule-store.ts';
-import { transitionBot } from './bot-lifecycle.ts';
+import { recordLaunchIfPending, transitionBot } from './bot-lifecycle.ts';
+import { requestProviderSync } from '../providers/provider-sync.ts';
+
+/**
+ * Where the bot another gives way to stands: `scheduled` (not launched yet), `sending` (its launch
+ * is out, not yet accepted by the runtime), `accepted` (the runtime or provider took it, or it
+ * reported a status since), or `failing` (a launch attempt of it failed and it is trying again).
+ */
+export type KeeperState = 'scheduled' | 'sending' | 'accepted' | 'failing';
 
 /** The bot another gives way to, as it was read. */
 export interface Keeper {
   id: string;
-  isLaunched: boolean;
+  state: KeeperState;
   joinAtMs: number;
 }
 
-/**
- * A bot waiting for its keeper to launch looks again this long after the keeper's join time: by
- * then the keeper is on its way (the bot hands it its events) or gone (the bot launches).
- */
-export const KEEPER_RECHECK_MS = 2000;
+/** A bot waiting for a keeper on its way (its launch out, not yet answered) looks again this soon. */
+export const KEEPER_ANSWER_RECHECK_MS = 2000;
+/** A bot waiting for a keeper to launch looks again this long after the keeper's join time... */
+export const KEEPER_JOIN_RECHECK_MS = 2000;
+/** ...and at least this often meanwhile, so that a keeper cancelled or moved away is noticed. */
+export const KEEPER_LONGEST_WAIT_MS = 30_000;
+/** A keeper whose join time has passed without its launch (it waits itself): looked at this often. */
+export const KEEPER_OVERDUE_RECHECK_MS = 5000;
 
 /**
  * Rivals are looked for among bots whose join time lies within a day of the shared start: a join
@@ -43,37 +54,40 @@ export async function findKeepers(db: Db, candidates: readonly BotRow[], linksBy
   const keepers = new Map<string, Keeper>();
   if (yielding.length === 0) return keepers;
   const starts = [...new Set(yielding.flatMap((b) => linksByBot.get(b.id)!.map((l) => Number(l.start_ms))))];
-  const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id')
-    .select(['bots.id', 'bots.user_id', 'bots.meeting_identity', 'bots.deduplication_key', 'bots.custom_attributes', 'bots.created_at', 'bots.status', 'bots.launched_at', 'bots.provider_bot_id', 'bots.join_at_ms', 'bot_events.start_ms'])
+  const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').leftJoin('schedules', 'schedules.bot_id', 'bots.id')
+    .select(['bots.id', 'bots.user_id', 'bots.meeting_identity', 'bots.deduplication_key', 'bots.custom_attributes', 'bots.created_at', 'bots.status', 'bots.launched_at', 'bots.provider_bot_id', 'bots.join_at_ms', 'bot_events.start_ms', 'schedules.state as schedule_state', 'schedules.last_error'])
     .where('bots.user_id', 'in', [...new Set(yielding.map((b) => b.user_id))])
     .where('bots.meeting_identity', 'in', [...new Set(yielding.map((b) => b.meeting_identity))])
     .where('bots.join_at_ms', '>=', Math.min(...starts) - JOIN_WINDOW_MS).where('bots.join_at_ms', '<=', Math.max(...starts) + JOIN_WINDOW_MS)
     .where('bots.is_live', '=', 1).where('bot_events.is_live', '=', 1)
     .where('bot_events.start_ms', 'in', starts)
     .execute();
-  const inMeeting = new Map<string, Map<string, BotInMeeting & { joinAtMs: number }>>();
+  const inMeeting = new Map<string, Map<string, BotInMeeting & { joinAtMs: number; state: KeeperState }>>();
   for (const row of rows) {
     const place = meetingPlace(row.user_id, row.meeting_identity, Number(row.start_ms));
     const there = inMeeting.get(place) ?? new Map();
-    there.set(row.id, {
-      id: row.id,
-      isAutoScheduled: isAutoScheduledBot(row),
-      isLaunched: row.status !== 'Scheduled' || row.launched_at !== null || row.provider_bot_id !== null,
-      createdAtMs: Number(row.created_at),
-      joinAtMs: Number(row.join_at_ms),
-    });
+    const state = keeperStateOf(row);
+    there.set(row.id, { id: row.id, isAutoScheduled: isAutoScheduledBot(row), isLaunched: state !== 'scheduled', createdAtMs: Number(row.created_at), joinAtMs: Number(row.join_at_ms), state });
     inMeeting.set(place, there);
   }
   for (const bot of yielding) {
-    const others = new Map<string, BotInMeeting & { joinAtMs: number }>();
+    const others = new Map<string, BotInMeeting & { joinAtMs: number; state: KeeperState }>();
     for (const link of linksByBot.get(bot.id)!) {
       for (const other of inMeeting.get(meetingPlace(bot.user_id, bot.meeting_identity, Number(link.start_ms)))?.values() ?? []) others.set(other.id, other);
     }
     const self: BotInMeeting = { id: bot.id, isAutoScheduled: true, isLaunched: false, createdAtMs: Number(bot.created_at) };
     const keeper = givesWayTo(self, [...others.values()]);
-    if (keeper) keepers.set(bot.id, { id: keeper.id, isLaunched: keeper.isLaunched, joinAtMs: others.get(keeper.id)!.joinAtMs });
+    // A keeper whose launch is failing is not waited for: a second bot is better than none.
+    if (keeper && others.get(keeper.id)!.state !== 'failing') keepers.set(bot.id, { id: keeper.id, state: others.get(keeper.id)!.state, joinAtMs: others.get(keeper.id)!.joinAtMs });
   }
   return keepers;
+}
+
+function keeperStateOf(row: { status: string; launched_at: number | null; provider_bot_id: string | null; schedule_state: string | null; last_error: string | null }): KeeperState {
+  if (row.provider_bot_id !== null) return 'accepted';
+  if (row.status === 'Scheduled') return 'scheduled';
+  if (row.status !== 'Joining' || row.schedule_state === 'done') return 'accepted';
+  return row.last_error === null ? 'sending' : 'failing';
 }
 
 function meetingPlace(userId: string, meetingIdentity: string, startMs: number): string {
@@ -81,33 +95,44 @@ function meetingPlace(userId: string, meetingIdentity: string, startMs: number):
 }
 
 /**
- * In the fire transaction, with `bot` locked: the bot gives way to `keeper`. A keeper on its way
- * takes the bot's events (their links move to it) and the bot is cancelled, saying which bot joins
- * instead. A keeper not launched yet is waited for: the bot's launch is put off until just after
- * the keeper's join time, and decided again then. Answers whether the bot was cancelled.
+ * In the fire transaction, with `bot` locked: the bot gives way to `keeper`. A keeper the runtime
+ * (or bot provider) has taken takes the bot's events (their links move to it) and the bot is
+ * cancelled, saying which bot joins instead. Otherwise the bot waits: its launch is put off and
+ * decided again, just after the keeper's join time (at least every 30 s meanwhile, so that a
+ * keeper cancelled or moved away is noticed), or 2 s on when the keeper's launch is out but not yet
+ * answered. `holdHandover` keeps a bot provider's handover plan from placing the launch again
+ * before then. Answers whether the bot was cancelled.
  *
  * The keeper is locked only if nobody holds it (never waiting, so the lock order of the fire path,
  * one bot after another in id order, cannot deadlock); one that is held right now is tried again
  * a moment later, as is one that is no longer live (the next look finds another keeper or none).
  */
-export async function giveWay(trx: Db, engine: Engine, owner: string, scheduleId: string, bot: BotRow, keeper: Keeper, nowMs: number): Promise<'cancelled' | 'waiting'> {
-  if (!keeper.isLaunched) {
-    const until = Math.max(nowMs, keeper.joinAtMs) + KEEPER_RECHECK_MS;
-    await deferLaunch(trx, owner, scheduleId, until, nowMs);
-    // Said once per keeper: a bot provider's handover plan may place the launch again before then.
-    const last = await trx.selectFrom('bot_decisions').select(['kind', 'details']).where('bot_id', '=', bot.id).orderBy('id', 'desc').limit(1).executeTakeFirst();
-    if (last?.kind === 'waiting_for_keeper' && (JSON.parse(last.details) as { keeper_bot_id?: string }).keeper_bot_id === keeper.id) return 'waiting';
+export async function giveWay(trx: Db, engine: Engine, owner: string, scheduleId: string, bot: BotRow, keeper: Keeper, nowMs: number, holdHandover?: (untilMs: number) => Promise<void>): Promise<'cancelled' | 'waiting'> {
+  const wait = async (untilMs: number) => {
+    await deferLaunch(trx, owner, scheduleId, untilMs, nowMs);
+    await holdHandover?.(untilMs);
+  };
+  if (keeper.state !== 'accepted') {
+    const until = keeper.state === 'sending' ? nowMs + KEEPER_ANSWER_RECHECK_MS
+      : keeper.joinAtMs > nowMs ? Math.min(keeper.joinAtMs + KEEPER_JOIN_RECHECK_MS, nowMs + KEEPER_LONGEST_WAIT_MS)
+      : nowMs + KEEPER_OVERDUE_RECHECK_MS;
+    await wait(until);
+    // Said once per keeper, however many looks the wait takes.
+    const said = await trx.selectFrom('bot_decisions').select('details').where('bot_id', '=', bot.id).where('kind', '=', 'waiting_for_keeper').execute();
+    if (said.some((d) => (JSON.parse(d.details) as { keeper_bot_id?: string }).keeper_bot_id === keeper.id)) return 'waiting';
     await bots.appendDecision(trx, bot.id, nowMs, 'waiting_for_keeper',
-      `Bot ${keeper.id} goes to this meeting (${bot.meeting_identity}) at the same time and has not launched yet: this bot waits until ${formatInstant(until)}, then hands it its events if it has launched, or launches if it no longer goes there`,
-      { keeper_bot_id: keeper.id, until: formatInstant(until) });
+      `Bot ${keeper.id} goes to this meeting (${bot.meeting_identity}) at the same time and the runtime has not taken its launch yet: this bot waits, then hands it its events once it has, or launches if it no longer goes there or its launch fails`,
+      { keeper_bot_id: keeper.id });
     return 'waiting';
   }
   const locked = await bots.lockBotsSkippingBusy(trx, engine, [keeper.id]);
   const current = locked.has(keeper.id) ? await bots.findBotById(trx, keeper.id) : undefined;
   if (!current || current.is_live !== 1) {
-    await deferLaunch(trx, owner, scheduleId, nowMs + KEEPER_RECHECK_MS, nowMs);
+    await wait(nowMs + KEEPER_ANSWER_RECHECK_MS);
     return 'waiting';
   }
+  // The keeper's own launch record comes first in its log (a launch's record may still be pending).
+  await recordLaunchIfPending(trx, current, nowMs);
   const links = await bots.listLiveLinksOfBot(trx, bot.id);
   await bots.endLinksOfBot(trx, bot.id, nowMs);
   if (links.length > 0) {
@@ -126,5 +151,7 @@ export async function giveWay(trx: Db, engine: Engine, owner: string, scheduleId
   }
   const reason = `Bot ${current.id} is already on its way to this meeting (${bot.meeting_identity}) at the same time: this bot's events are now linked to it, so that one bot joins`;
   await transitionBot(trx, bot, 'Cancelled', reason, nowMs, { decisionKind: 'gave_way', webhookMessage: `Another bot (${current.id}) joins this meeting instead` });
+  // A handover of this bot whose answer never came may have made a bot at the provider: it is looked for and removed.
+  await requestProviderSync(trx, bot, reason, nowMs);
   return 'cancelled';
 }
