@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createRollcall } from '../../src/container.ts';
 import { MIN_JOIN_AT_LEAD_MS } from '../../src/adapters/bot-providers/provider-http.ts';
+import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeRecall } from '../support/fake-recall.ts';
@@ -1384,6 +1385,29 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const again = await rc.request('GET', '/readyz');
       assert.equal(again.body.checks.runtime, true);
       assert.equal(again.body.reasons, undefined);
+    });
+
+    test('an auto-scheduled bot waiting for the client\'s bot in its meeting is left alone by the handover plan, says so once, and hands over its event once the client\'s is held', async () => {
+      const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
+      const url = `https://meet.google.com/kee-perx-${kind.slice(0, 3)}`;
+      const { botId: auto } = await scheduleMeeting(startMs, url, `auto-${kind}`);
+      // As auto-schedule leaves a bot after a calendar change brought it into this meeting (the API refuses its keys, so it is written here).
+      const key = `auto:gmeet:kee-perx:${iso(startMs - 24 * HOUR)}`;
+      await rc.database.db.updateTable('bots').set({ deduplication_key: key, deduplication_key_hash: deduplicationKeyHash(key), custom_attributes: JSON.stringify({ auto_scheduled: 'true' }) }).where('id', '=', auto).execute();
+      // The client's own bot for the same meeting, joining 20 minutes in.
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'mine', start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: url } });
+      const mine = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `mine-${kind}`, bot_config: { bot_name: 'mine', join_at: iso(startMs + 20 * MIN) } } });
+      assert.equal(mine.status, 200, JSON.stringify(mine.body));
+      for (let at = startMs - JOIN_LEAD_MS - provider.leadMs - 2 * MIN; at <= startMs + 20 * MIN; at += 5000) {
+        clock.set(at);
+        await rc.dispatcher.runDue();
+      }
+      const kinds = (await decisions(auto)).map((d) => d.kind);
+      assert.equal(kinds.filter((k) => k === 'waiting_for_keeper').length, 1, kinds.join(', '));
+      assert.ok(kinds.filter((k) => k === 'handover_planned').length <= 2, `the plan does not move it back again and again: ${kinds.join(', ')}`);
+      const row = await botRow(auto);
+      assert.deepEqual([row.status, row.provider_bot_id], ['Cancelled', null], 'nothing handed over for it');
+      assert.equal(kinds.at(-1), 'gave_way');
     });
   });
 }

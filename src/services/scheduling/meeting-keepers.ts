@@ -108,15 +108,16 @@ function meetingPlace(userId: string, meetingIdentity: string, startMs: number):
  * a moment later, as is one that is no longer live (the next look finds another keeper or none).
  */
 export async function giveWay(trx: Db, engine: Engine, owner: string, scheduleId: string, bot: BotRow, keeper: Keeper, nowMs: number, holdHandover?: (untilMs: number) => Promise<void>): Promise<'cancelled' | 'waiting'> {
-  const wait = async (untilMs: number) => {
-    await deferLaunch(trx, owner, scheduleId, untilMs, nowMs);
-    await holdHandover?.(untilMs);
+  // The plan is held for the whole wait (placed again meanwhile, the bot would be looked at each
+  // time); the timer comes back sooner to look.
+  const wait = async (recheckAtMs: number, planHeldUntilMs = recheckAtMs) => {
+    await deferLaunch(trx, owner, scheduleId, recheckAtMs, nowMs);
+    await holdHandover?.(planHeldUntilMs);
   };
   if (keeper.state !== 'accepted') {
-    const until = keeper.state === 'sending' ? nowMs + KEEPER_ANSWER_RECHECK_MS
-      : keeper.joinAtMs > nowMs ? Math.min(keeper.joinAtMs + KEEPER_JOIN_RECHECK_MS, nowMs + KEEPER_LONGEST_WAIT_MS)
-      : nowMs + KEEPER_OVERDUE_RECHECK_MS;
-    await wait(until);
+    if (keeper.state === 'sending') await wait(nowMs + KEEPER_ANSWER_RECHECK_MS);
+    else if (keeper.joinAtMs > nowMs) await wait(Math.min(keeper.joinAtMs + KEEPER_JOIN_RECHECK_MS, nowMs + KEEPER_LONGEST_WAIT_MS), keeper.joinAtMs + KEEPER_JOIN_RECHECK_MS);
+    else await wait(nowMs + KEEPER_OVERDUE_RECHECK_MS);
     // Said once per keeper, however many looks the wait takes.
     const said = await trx.selectFrom('bot_decisions').select('details').where('bot_id', '=', bot.id).where('kind', '=', 'waiting_for_keeper').execute();
     if (said.some((d) => (JSON.parse(d.details) as { keeper_bot_id?: string }).keeper_bot_id === keeper.id)) return 'waiting';
