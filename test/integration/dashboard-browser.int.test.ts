@@ -107,6 +107,25 @@ async function lagListBehind(page: Page, method: string, actionUrl: string, list
   };
 }
 
+/**
+ * The field with id `id` is marked invalid, is described by the text that says why (which
+ * contains `reason`), and has focus, where a screen reader reads that text with it.
+ */
+async function isInvalidField(page: Page, id: string, reason: string): Promise<void> {
+  await focusMovesTo(page, id);
+  const field = page.locator(`#${id}`);
+  assert.equal(await field.getAttribute('aria-invalid'), 'true', `#${id} is marked invalid`);
+  const describedBy = await field.getAttribute('aria-describedby');
+  assert.ok(describedBy, `#${id} is described by its error`);
+  const description = await page.locator(describedBy.split(' ').map((ref) => `#${ref}`).join(', ')).allInnerTexts();
+  assert.ok(description.some((text) => text.includes(reason)), `#${id} is described by ${JSON.stringify(description)}, which says ${JSON.stringify(reason)}`);
+}
+
+/** The field with id `id` is no longer marked invalid. */
+async function isValidField(page: Page, id: string): Promise<void> {
+  assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), null, `#${id} is not marked invalid`);
+}
+
 /** A datetime-local field's value for an instant, to the minute, in the test process's zone (the browser's too). */
 function localInput(ms: number): string {
   const date = new Date(ms);
@@ -423,11 +442,15 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.scheduled_join_time, newJoin.toISOString());
     await page.locator('section[aria-labelledby="why-title"] li[data-kind="updated"]').waitFor();
     // A refusal names its instants in local time, like the rest of the page (the API writes UTC).
+    // It is about the join time: said beneath the field, which is marked invalid and takes focus
+    // (here from the Reschedule button, pressed by keyboard).
     await page.getByLabel('New join time').fill(localInput(Date.now() + 5 * 3_600_000));
-    await page.getByRole('button', { name: 'Reschedule' }).click();
+    await page.getByRole('button', { name: 'Reschedule' }).focus();
+    await page.keyboard.press('Enter');
     const refusal = page.getByRole('alert').filter({ hasText: 'scheduled_join_time is after the meeting ends' });
     await refusal.waitFor();
     assert.doesNotMatch(await refusal.innerText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    await isInvalidField(page, 'join-time', 'scheduled_join_time is after the meeting ends');
     // Cancel by keyboard: the buttons go with the waiting bot, and focus goes to the notice that says what happened.
     await page.getByRole('button', { name: 'Cancel bot' }).focus();
     await page.keyboard.press('Enter');
@@ -713,10 +736,13 @@ describe('dashboard in Chromium', { skip }, () => {
     // Auto-schedule is switched on from Calendars, with its default bot config.
     await page.getByRole('link', { name: 'Calendars' }).click();
     // A config that is not JSON: the switch says so and stays off.
+    // By keyboard: the refusal is said beneath the config, which is marked invalid and takes focus.
     const autoSwitch = page.getByRole('switch', { name: 'Auto-schedule' });
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": ');
-    await autoSwitch.click();
+    await autoSwitch.focus();
+    await page.keyboard.press('Space');
     await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).waitFor();
+    await isInvalidField(page, 'default-config', 'not valid JSON');
     assert.equal(await autoSwitch.isChecked(), false);
     assert.equal(await page.locator('#auto-state').innerText(), 'Off');
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
@@ -728,6 +754,14 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual([settings.body.auto_schedule_enabled, settings.body.default_bot_config.bot_name], [true, 'Auto notes']);
     assert.deepEqual(settings.body.rules, { organizer: 'me', response: 'any', participants: 'any', recurring: 'exclude' });
     await page.getByText('On: synced meetings that pass the rules below get a bot').waitFor();
+    await isValidField(page, 'default-config');
+    // The API refuses a field of the config (a join time belongs to one meeting): said beneath it too.
+    await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes", "join_at": "2030-01-01T00:00:00Z"}');
+    await page.getByRole('button', { name: 'Save rules and config' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'default_bot_config.join_at: belongs to one meeting' }).waitFor();
+    await isInvalidField(page, 'default-config', 'default_bot_config.join_at: belongs to one meeting');
+    await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
     // A feed names no organizer: under "Only me" its meetings get no bot; under "Anyone" the design
     // review gets one (the retro had one already, which the client unscheduled), and "Only me"
     // again takes it back.

@@ -1,7 +1,10 @@
 // The page's one way to the server: /api/v1 with the session cookie (sent by the browser) and,
 // on every state-changing request, the session's CSRF token in a header. Errors arrive in the
 // API's own shape and are thrown as ApiFailure with its code.
+import { ApiFailure } from './api-failure.ts';
 import { announceSessionChange } from './session-channel.ts';
+
+export { ApiFailure };
 
 export const BASE = '/dashboard';
 
@@ -11,15 +14,6 @@ export interface Session {
   csrf_token: string;
 }
 
-export class ApiFailure extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(message: string, status: number, code: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
 
 let csrfToken: string | null = null;
 let onSignedOut: () => void = () => {};
@@ -65,7 +59,7 @@ async function send<T>(method: string, url: string, body?: unknown): Promise<T> 
       onSessionChanged();
       throw new ApiFailure(SESSION_CHANGED, response.status, error.code);
     }
-    throw new ApiFailure(failureText(response.status, error), response.status, error?.code ?? 'http_error');
+    throw new ApiFailure(failureText(response.status, error), response.status, error?.code ?? 'http_error', error?.details ?? null);
   }
   return parsed as T;
 }
@@ -75,6 +69,7 @@ interface ErrorBody {
   error?: string;
   message?: string;
   code?: string;
+  details?: Record<string, unknown>;
 }
 
 /**

@@ -17,6 +17,7 @@ import { LaunchFailingNote } from '../components/launch-failing.tsx';
 import { RescheduleForm, type RescheduleDraft } from '../components/reschedule-form.tsx';
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
+import { failedField, isFieldIn } from '../field-errors.ts';
 
 interface BotPageData {
   bot: BotDetail;
@@ -55,7 +56,11 @@ export function BotPage({ id }: { id: string }) {
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
-  useEffect(() => setDraft(null), [id]);
+  const [joinTimeError, setJoinTimeError] = useState<string | null>(null);
+  useEffect(() => {
+    setDraft(null);
+    setJoinTimeError(null);
+  }, [id]);
   const { noticeRef, focusNoticeSoon } = useNoticeFocus(detail.data);
 
   useStatusChanges((change) => {
@@ -82,8 +87,11 @@ export function BotPage({ id }: { id: string }) {
   const { bot, events } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
-  /** Runs an action and says how it went; true when it was done. */
-  const act = async (what: () => Promise<unknown>, done: string): Promise<boolean> => {
+  /**
+   * Runs an action and says how it went; true when it was done. A refusal `isFieldError` claims is
+   * said beside its field instead of in the notice.
+   */
+  const act = async (what: () => Promise<unknown>, done: string, isFieldError: (error: unknown) => boolean = () => false): Promise<boolean> => {
     try {
       await what();
       setNotice({ kind: 'ok', text: done });
@@ -91,7 +99,7 @@ export function BotPage({ id }: { id: string }) {
       void deliveries.reload();
       return true;
     } catch (error) {
-      setNotice({ kind: 'error', text: (error as Error).message });
+      setNotice(isFieldError(error) ? null : { kind: 'error', text: (error as Error).message });
       return false;
     }
   };
@@ -104,6 +112,7 @@ export function BotPage({ id }: { id: string }) {
    * Reschedule starts from it.
    */
   const reschedule = async (iso: string, from: string): Promise<boolean> => {
+    setJoinTimeError(null);
     let current: BotDetail;
     try {
       current = await api.get<BotDetail>(`/bots/${encodeURIComponent(bot.bot_id)}`);
@@ -118,7 +127,11 @@ export function BotPage({ id }: { id: string }) {
       void detail.reload();
       return false;
     }
-    return act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.');
+    return act(() => api.patch(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`, { scheduled_join_time: iso }), 'The join time was moved.', (error) => {
+      if (!isFieldIn(failedField(error), 'scheduled_join_time')) return false;
+      setJoinTimeError((error as Error).message);
+      return true;
+    });
   };
 
   return (
@@ -153,7 +166,7 @@ export function BotPage({ id }: { id: string }) {
         </dl>
         {isWaiting && (
           <div class="actions">
-            <RescheduleForm bot={bot} draft={draft} onDraft={setDraft} onReschedule={reschedule} />
+            <RescheduleForm bot={bot} draft={draft} onDraft={setDraft} onReschedule={reschedule} error={joinTimeError} />
             <ConfirmButton label="Cancel bot" question="Cancel this bot? It will not join." confirmLabel="Yes, cancel it" tone="danger"
               onConfirm={async () => {
                 if (await act(() => api.delete(`/calendar/scheduled/${encodeURIComponent(bot.bot_id)}`), 'The bot was cancelled.')) focusNoticeSoon();

@@ -1,5 +1,5 @@
 // Calendar connections and their health; sync now, disconnect; auto-schedule and its bot config.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { countOf, formatDateTime, formatRelative } from '../format.ts';
@@ -10,6 +10,7 @@ import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confi
 import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
+import { failedField, invalidFieldProps, isFieldIn } from '../field-errors.ts';
 
 const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
 
@@ -165,11 +166,39 @@ function pushSummary(connection: Connection): string {
   return `${active.length} of ${connection.calendars.length} live${soonest ? `; first expires ${formatDateTime(soonest)}` : ''}`;
 }
 
+const RULE_KEYS = ['organizer', 'response', 'participants', 'recurring'] as const;
+type RuleKey = typeof RULE_KEYS[number];
+
+/** A refusal about one of auto-schedule's fields: the default bot config's text, or one rule. */
+interface AutoScheduleFieldError {
+  field: 'config' | RuleKey;
+  text: string;
+}
+
+/** The id of the input that holds a field, and of the text that says what is wrong with it. */
+const FIELD_INPUT_IDS: Record<AutoScheduleFieldError['field'], string> = { config: 'default-config', organizer: 'rule-organizer', response: 'rule-response', participants: 'rule-participants', recurring: 'rule-recurring' };
+const CONFIG_ERROR_ID = 'default-config-error';
+const RULES_ERROR_ID = 'rules-error';
+
+/** The field of the form a refusal is about, or null when it names none of them. */
+function autoScheduleFieldError(error: unknown): AutoScheduleFieldError | null {
+  const field = failedField(error);
+  const text = (error as Error).message;
+  if (isFieldIn(field, 'default_bot_config')) return { field: 'config', text };
+  const rule = RULE_KEYS.find((key) => isFieldIn(field, `rules.${key}`));
+  return rule ? { field: rule, text } : null;
+}
+
 function AutoSchedule() {
   const settings = useApi(() => api.get<AutoScheduleSettings>('/calendar/auto-schedule/settings'), 'auto');
   const [configText, setConfigText] = useState<string | null>(null);
   const [rulesDraft, setRulesDraft] = useState<AutoScheduleRules | null>(null);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [fieldError, setFieldError] = useState<AutoScheduleFieldError | null>(null);
+  // The field a refusal is about takes focus, where its message is read with it.
+  useEffect(() => {
+    if (fieldError !== null) document.getElementById(FIELD_INPUT_IDS[fieldError.field])?.focus();
+  }, [fieldError]);
   const [isBusy, setIsBusy] = useState(false);
   /** The switch shows the state asked for while the request runs, then the server's. */
   const [desired, setDesired] = useState<boolean | null>(null);
@@ -182,12 +211,20 @@ function AutoSchedule() {
   const rules = rulesDraft ?? settings.data.rules;
   const setRule = <K extends keyof AutoScheduleRules>(key: K, value: AutoScheduleRules[K]) => setRulesDraft({ ...rules, [key]: value });
   /** Saves (turning it on if off); when that would take bots back, asks first, naming the meetings. */
+  /** Says why saving failed: beside the field it is about, else in the notice. */
+  const showFailure = (error: unknown) => {
+    const onField = autoScheduleFieldError(error);
+    setFieldError(onField);
+    setNotice(onField ? null : { kind: 'error', text: (error as Error).message });
+  };
   const save = async () => {
     let config: unknown;
+    setFieldError(null);
     try {
       config = JSON.parse(text);
     } catch {
-      setNotice({ kind: 'error', text: 'The default bot config is not valid JSON.' });
+      setNotice(null);
+      setFieldError({ field: 'config', text: 'The default bot config is not valid JSON.' });
       setDesired(null);
       return;
     }
@@ -203,7 +240,7 @@ function AutoSchedule() {
         return;
       }
     } catch (error) {
-      setNotice({ kind: 'error', text: (error as Error).message });
+      showFailure(error);
       setDesired(null);
       return;
     } finally {
@@ -223,11 +260,12 @@ function AutoSchedule() {
     try {
       const answer = await api.post<AutoScheduleSettings>('/calendar/auto-schedule/enable', { default_bot_config: config, rules: savedRules });
       setNotice({ kind: 'ok', text: enabledNotice(answer) });
+      setFieldError(null);
       setConfigText(null);
       setRulesDraft(null);
       await settings.reload();
     } catch (error) {
-      setNotice({ kind: 'error', text: (error as Error).message });
+      showFailure(error);
     } finally {
       setIsBusy(false);
       setDesired(null);
@@ -267,33 +305,35 @@ function AutoSchedule() {
       <fieldset class="filters rules" disabled={asking !== null}>
         <legend>Which synced meetings get a bot</legend>
         <label><span>Organizer</span>
-          <select value={rules.organizer} onChange={(e) => setRule('organizer', e.currentTarget.value as AutoScheduleRules['organizer'])}>
+          <select id="rule-organizer" value={rules.organizer} {...invalidFieldProps(RULES_ERROR_ID, fieldError?.field === 'organizer')} onChange={(e) => setRule('organizer', e.currentTarget.value as AutoScheduleRules['organizer'])}>
             <option value="anyone">Anyone</option>
             <option value="me">Only me</option>
           </select>
         </label>
         <label><span>My answer</span>
-          <select value={rules.response} onChange={(e) => setRule('response', e.currentTarget.value as AutoScheduleRules['response'])}>
+          <select id="rule-response" value={rules.response} {...invalidFieldProps(RULES_ERROR_ID, fieldError?.field === 'response')} onChange={(e) => setRule('response', e.currentTarget.value as AutoScheduleRules['response'])}>
             <option value="any">Any but declined</option>
             <option value="accepted">Accepted only</option>
           </select>
         </label>
         <label><span>Participants</span>
-          <select value={rules.participants} onChange={(e) => setRule('participants', e.currentTarget.value as AutoScheduleRules['participants'])}>
+          <select id="rule-participants" value={rules.participants} {...invalidFieldProps(RULES_ERROR_ID, fieldError?.field === 'participants')} onChange={(e) => setRule('participants', e.currentTarget.value as AutoScheduleRules['participants'])}>
             <option value="any">Anyone</option>
             <option value="external">Someone from outside</option>
             <option value="internal">My domain only</option>
           </select>
         </label>
         <label><span>Recurring meetings</span>
-          <select value={rules.recurring} onChange={(e) => setRule('recurring', e.currentTarget.value as AutoScheduleRules['recurring'])}>
+          <select id="rule-recurring" value={rules.recurring} {...invalidFieldProps(RULES_ERROR_ID, fieldError?.field === 'recurring')} onChange={(e) => setRule('recurring', e.currentTarget.value as AutoScheduleRules['recurring'])}>
             <option value="include">Included</option>
             <option value="exclude">Left out</option>
           </select>
         </label>
       </fieldset>
+      {fieldError !== null && fieldError.field !== 'config' && <p id={RULES_ERROR_ID} class="field-error" role="alert">{fieldError.text}</p>}
       <label for="default-config">Default bot config (JSON) for auto-scheduled bots</label>
-      <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} disabled={asking !== null} onInput={(e) => setConfigText(e.currentTarget.value)} />
+      <textarea id="default-config" rows={6} spellcheck={false} class="mono" value={text} disabled={asking !== null} {...invalidFieldProps(CONFIG_ERROR_ID, fieldError?.field === 'config')} onInput={(e) => setConfigText(e.currentTarget.value)} />
+      {fieldError?.field === 'config' && <p id={CONFIG_ERROR_ID} class="field-error" role="alert">{fieldError.text}</p>}
       <p class="hint">The same fields as <code>bot_config</code> when scheduling, e.g. <code>bot_name</code> and <code>callback_url</code>. Bots already scheduled keep theirs.</p>
       <p class="hint">Calendar feeds (ICS) name no owner: with a rule about the organizer, your answer or the participants, their meetings get no bot.</p>
       <p class="hint">A meeting that stops passing the rules (new rules saved, a guest removed) loses the bot auto-schedule booked for it, unless that bot is already in the meeting; bots you booked yourself stay.</p>
