@@ -288,6 +288,12 @@ export async function listConnectionsWithoutFullAccess(db: Db): Promise<Calendar
   return [...revoked, ...refusing];
 }
 
+/** Active connections of these kinds of provider. */
+export async function listActiveConnectionsOf(db: Db, providers: readonly string[]): Promise<CalendarConnectionRow[]> {
+  if (providers.length === 0) return [];
+  return db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active').where('provider', 'in', providers).execute();
+}
+
 /**
  * Moves a connection's next sync from `plannedMs` to `atMs`, unless it changed meanwhile (a sync
  * that ended planned its own) or the provider's Retry-After ends later.
@@ -316,6 +322,23 @@ export async function firstJoinOnConnection(db: Db, connection: { id: string; us
   if (providerCalendarIds) query = query.where('events.provider_calendar_id', 'in', providerCalendarIds);
   const row = await query.executeTakeFirst();
   return row?.first === null || row?.first === undefined ? null : Number(row.first);
+}
+
+/**
+ * The events of one calendar of this connection whose bots (Scheduled, with a live link) join
+ * within [fromMs, toMs]: their provider ids as stored and their times, the soonest join first.
+ */
+export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<{ provider_event_id: string; start_ms: number; end_ms: number }[]> {
+  // From the owner's bots in the span (bots_user_join), not from every event of the connection.
+  const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+    .select(['events.provider_event_id', 'events.start_ms', 'events.end_ms']).select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first_join'))
+    .where('bots.user_id', '=', connection.user_id).where('bots.join_at_ms', '>=', fromMs).where('bots.join_at_ms', '<=', toMs).where('bots.status', '=', 'Scheduled')
+    .where('events.calendar_id', '=', connection.id).where('events.provider_calendar_id', '=', providerCalendarId).where('events.is_deleted', '=', 0)
+    .where('bot_events.is_live', '=', 1).where('events.provider_event_id', 'is not', null)
+    .groupBy(['events.provider_event_id', 'events.start_ms', 'events.end_ms'])
+    .orderBy('first_join').limit(limit)
+    .execute();
+  return rows.map((r) => ({ provider_event_id: r.provider_event_id!, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms) }));
 }
 
 /**

@@ -3023,6 +3023,46 @@ describe('a calendar Rollcall cannot see is looked at once more just before a bo
   });
 });
 
+describe('Microsoft Graph: a deleted meeting that no delta round names', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv({}, { withRuntime: true });
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  test('the meetings whose bots join soon are looked up before their join times: one deleted without an @removed loses its bot, which never launches; one still there keeps it', async () => {
+    const { user, account, connectionId, start, meeting } = await outlookWithMeetings(env, 'unannounced');
+    const gone = meeting('Gone', 0);
+    meeting('Stays', MIN);
+    const sync = () => env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    await sync();
+    const botOf: Record<string, string> = {};
+    for (const e of await eventsOf(env, user.auth, connectionId, start - HOUR, start + 2 * HOUR)) botOf[e.title] = await schedule(env, user.auth, e.id, `unannounced-${e.title}`);
+    assert.deepEqual(Object.keys(botOf).sort(), ['Gone', 'Stays']);
+    env.clock.advance(MIN);
+    env.microsoft.deleteEventUnannounced(account.email, gone);
+    await sync();
+    assert.equal((await bot(env, user.auth, botOf.Gone!)).status, 'Scheduled', 'an ordinary round does not show the deletion');
+    const lookupsBefore = env.microsoft.eventLookups.length;
+    // The syncs planned until just before the first join time: one comes two minutes before it,
+    // and looks up both meetings (their bots join within its span).
+    await syncsDueFor(env, user.auth, connectionId, start - LEAD_MS - 1000 - env.clock.now());
+    const gaveUp = await bot(env, user.auth, botOf.Gone!);
+    assert.equal(gaveUp.status, 'Cancelled', JSON.stringify(gaveUp.decisions.slice(-2)));
+    assert.equal((await bot(env, user.auth, botOf.Stays!)).status, 'Scheduled');
+    assert.ok(env.microsoft.eventLookups.slice(lookupsBefore).length >= 1, 'the meeting still there was looked up, found, and kept');
+    assert.deepEqual(await eventsOf(env, user.auth, connectionId, start - HOUR, start + HOUR).then((es) => es.map((e) => e.title)), ['Stays'], 'the deleted meeting is gone from the list');
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botOf.Gone).length, 0, 'no bot into the deleted meeting');
+    env.clock.set(start + MIN - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(env.runtime.received.filter((r) => r.json?.bot_id === botOf.Stays).length, 1);
+  });
+});
+
 describe('Google: calendars added later, and concurrent auto-schedule runs', () => {
   let env: FullEnv;
   before(async () => {

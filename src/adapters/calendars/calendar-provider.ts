@@ -45,6 +45,11 @@ export interface ProviderCapabilities {
   readonly recurrence: 'series_with_exceptions' | 'expanded_instances';
   /** Whether the change feed only covers a time window around now (then syncs pass one). */
   readonly isWindowed: boolean;
+  /**
+   * Whether an incremental read can miss a deletion: then the meetings whose bots join soon are
+   * looked up one by one at the sync before their join time (FetchContext.confirm).
+   */
+  readonly canMissDeletions: boolean;
 }
 
 export interface ProviderCalendar {
@@ -126,6 +131,19 @@ export interface FetchContext {
   nowMs: number;
   /** Windowed providers sync [now - 1 day, now + horizon]. */
   horizonMs: number;
+  /**
+   * Meetings whose bots join soon, for a provider that can miss a deletion (canMissDeletions):
+   * each one the read does not mention is looked up, and reported removed if the provider no
+   * longer has it.
+   */
+  confirm?: readonly MeetingToConfirm[];
+}
+
+/** A stored event of the calendar a bot joins soon: the provider's id and its stored times. */
+export interface MeetingToConfirm {
+  providerEventId: string;
+  startMs: number;
+  endMs: number;
 }
 
 export interface FetchResult {

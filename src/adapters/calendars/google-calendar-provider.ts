@@ -28,6 +28,7 @@ export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   push: 'watch_channel',
   recurrence: 'series_with_exceptions',
   isWindowed: false,
+  canMissDeletions: false,
 });
 
 /** Read-only access is enough; the OAuth client must have asked for it when the token was made. */

@@ -15,6 +15,7 @@ export const ICS_CAPABILITIES: ProviderCapabilities = Object.freeze({
   push: null,
   recurrence: 'series_with_exceptions',
   isWindowed: false,
+  canMissDeletions: false,
 });
 
 /** The one calendar of a feed. */

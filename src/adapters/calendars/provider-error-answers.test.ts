@@ -184,6 +184,33 @@ test('Graph: a mailbox without REST access (404 MailboxNotEnabledForRESTAPI: no 
   assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'not_found');
 });
 
+test('Graph: a meeting whose bot joins soon that the round does not mention is looked up; only a 404 that its calendarView agrees with removes it', async () => {
+  // A deletion no round names: microsoft-graph-docs issues 11728 and 5301. A 404 for an event
+  // Graph has: msgraph-sdk-java issue 1225. So the meeting's own stretch of calendarView decides.
+  const meeting = { providerEventId: 'evt-1', startMs: NOW + 600_000, endMs: NOW + 4_200_000 };
+  const notFound: Answer = { status: 404, body: graphError('ErrorItemNotFound', 'The specified object was not found in the store.') };
+  const listing = (ids: string[]): Answer => ({ status: 200, body: { value: ids.map((id) => ({ id, subject: 'Sync', start: { dateTime: '2026-01-01T00:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-01-01T01:00:00', timeZone: 'UTC' } })) } });
+  const context = { ...CONTEXT, confirm: [meeting] };
+
+  const gone = microsoft([EMPTY_DELTA_PAGE, notFound, listing([])]);
+  const result = await gone.provider.fetchChanges('c', DELTA_CURSOR, context);
+  assert.deepEqual(result.changes, [{ type: 'removed', providerEventId: 'evt-1' }]);
+  assert.equal(result.isUnchanged, false);
+  assert.match(gone.requests[1]!.url, /\/me\/calendars\/c\/events\/evt-1$/);
+  assert.match(gone.requests[2]!.url, /\/calendarView\?startDateTime=/);
+
+  const stillListed = microsoft([EMPTY_DELTA_PAGE, notFound, listing(['other', 'evt-1'])]);
+  assert.deepEqual((await stillListed.provider.fetchChanges('c', DELTA_CURSOR, context)).changes, [], 'a 404 its calendarView does not agree with removes nothing');
+
+  const there = microsoft([EMPTY_DELTA_PAGE, { status: 200, body: { id: 'evt-1', subject: 'Sync' } }]);
+  const kept = await there.provider.fetchChanges('c', DELTA_CURSOR, context);
+  assert.deepEqual([kept.changes, kept.isUnchanged, there.requests.length], [[], true, 2]);
+
+  // An outage on the lookup has the read tried again (the round is not taken without it).
+  const down = microsoft([EMPTY_DELTA_PAGE, { status: 503, body: graphError('ServiceUnavailable', 'Service unavailable') }]);
+  assert.equal((await providerFailureOf(down.provider.fetchChanges('c', DELTA_CURSOR, context))).kind, 'transient');
+});
+
 test('Google and Graph: a 401 to an access token just issued is a hiccup to retry, not lost access; a 401 then a good answer syncs', async () => {
   // Google's errors guide: on a 401, refresh the token, and send the user through consent only if
   // the refresh fails. Public reports show 401s that pass on a retry right after a good refresh

@@ -3,10 +3,10 @@
 // Access tokens are cached per refresh token across syncs, so a connection polled every few
 // minutes does not refresh every time.
 import { createHash } from 'node:crypto';
-import type { CalendarProvider, ProviderCredentials } from './calendar-provider.ts';
-import { IcsCalendarProvider } from './ics-calendar-provider.ts';
-import { GoogleCalendarProvider } from './google-calendar-provider.ts';
-import { MicrosoftCalendarProvider, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
+import type { CalendarProvider, ProviderCapabilities, ProviderCredentials, ProviderKind } from './calendar-provider.ts';
+import { IcsCalendarProvider, ICS_CAPABILITIES } from './ics-calendar-provider.ts';
+import { GoogleCalendarProvider, GOOGLE_CAPABILITIES } from './google-calendar-provider.ts';
+import { MicrosoftCalendarProvider, MICROSOFT_CAPABILITIES, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient, RefreshingAccessToken } from './oauth-token-client.ts';
 import { createHttpSend, type HttpSend } from './provider-http.ts';
 import type { OutboundHttp } from '../outbound-http.ts';
@@ -34,6 +34,13 @@ export interface ProviderHooks {
    */
   cacheKey?: string;
 }
+
+/** What each kind of provider can do, without building one (no credentials needed). */
+export const CAPABILITIES_BY_KIND: Readonly<Record<ProviderKind, ProviderCapabilities>> = Object.freeze({
+  ics: ICS_CAPABILITIES,
+  google: GOOGLE_CAPABILITIES,
+  microsoft: MICROSOFT_CAPABILITIES,
+});
 
 const MAX_CACHED_TOKENS = 10_000;
 

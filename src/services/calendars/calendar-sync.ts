@@ -37,7 +37,7 @@ import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
-  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -60,6 +60,7 @@ import {
   type SyncHealth,
 } from '../../domain/sync-health.ts';
 import { readingOrder } from '../../domain/calendar-read-order.ts';
+import { CAPABILITIES_BY_KIND } from '../../adapters/calendars/provider-factory.ts';
 import { sql } from 'kysely';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
@@ -68,6 +69,15 @@ import type { Db } from '../../store/event-store.ts';
 const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
 const LOOK_REVIEW_INTERVAL_MS = 60_000;
+
+/** Meetings looked up one by one in one calendar read, at most (#meetingsToConfirm). */
+const MEETINGS_CONFIRMED_PER_READ = 20;
+
+const PROVIDERS_THAT_CAN_MISS_DELETIONS = (Object.keys(CAPABILITIES_BY_KIND) as (keyof typeof CAPABILITIES_BY_KIND)[]).filter((kind) => CAPABILITIES_BY_KIND[kind].canMissDeletions);
+
+function canMissDeletions(connection: Pick<CalendarConnectionRow, 'provider'>): boolean {
+  return PROVIDERS_THAT_CAN_MISS_DELETIONS.includes(connection.provider as keyof typeof CAPABILITIES_BY_KIND);
+}
 /** The account's calendar list is read again (to find calendars added since) at most this often. */
 const CALENDAR_LIST_REFRESH_MS = 3_600_000;
 /** A calendar answering 404 has the list read again within this long. */
@@ -488,7 +498,7 @@ export class CalendarSync {
       const calendars = await connections.listCalendars(database.db, connection.id);
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: await this.#nextSyncAt(connection, calendars, now + this.#usualIntervalMs(calendars, now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -616,7 +626,8 @@ export class CalendarSync {
       }
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
-        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs });
+        const confirm = provider.capabilities.canMissDeletions ? await this.#meetingsToConfirm(connection, calendar, now) : [];
+        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}) });
         if (fetched.warnings) {
           // Once per read of the feed (an unchanged feed that sends ETag or Last-Modified is not read again), the first ones in full.
           this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, warnings: fetched.warnings.slice(0, 10), count: fetched.warnings.length }, 'calendar read with warnings');
@@ -736,6 +747,25 @@ export class CalendarSync {
   }
 
   /**
+   * A provider whose incremental reads can miss a deletion (canMissDeletions: Graph) is read again
+   * shortly before the join times of the bots on its meetings (#lookAt), where those meetings are
+   * looked up one by one (#meetingsToConfirm): a deleted meeting the delta never named loses its
+   * bot then rather than at the next full round, up to a day later.
+   */
+  #confirmingLookAt(connection: CalendarConnectionRow, plannedMs: number, nowMs: number): Promise<number> {
+    if (!canMissDeletions(connection)) return Promise.resolve(plannedMs);
+    return this.#lookAt(this.#o.database.db, connection, plannedMs, nowMs);
+  }
+
+  /** The meetings of this calendar whose bots join before the next look (the longest lead, and a review's minute on). */
+  async #meetingsToConfirm(connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, nowMs: number): Promise<MeetingToConfirm[]> {
+    const aheadMs = Math.max(...this.#o.lastLookLeadsMs) + LOOK_REVIEW_INTERVAL_MS;
+    const prefix = calendar.provider_calendar_id === '' ? '' : `${calendar.provider_calendar_id}/`;
+    const rows = await connections.eventsJoinedWithin(this.#o.database.db, connection, calendar.provider_calendar_id, nowMs, nowMs + aheadMs, MEETINGS_CONFIRMED_PER_READ);
+    return rows.filter((r) => r.provider_event_id.startsWith(prefix)).map((r) => ({ providerEventId: r.provider_event_id.slice(prefix.length), startMs: r.start_ms, endMs: r.end_ms }));
+  }
+
+  /**
    * When to read a calendar that refuses its reader again: after its backoff (`plannedMs`), or
    * shortly before the join times of the bots on its meetings (#lookAt), so that access given back
    * in the meantime reaches them before they would be cancelled.
@@ -758,8 +788,9 @@ export class CalendarSync {
    * look was planned (a booking on a revoked connection, a join time moved earlier) brings that
    * look forward, as a sync would have planned it, though never before a provider's Retry-After
    * (retry_not_before). Only connections that are revoked or have a refused calendar are looked
-   * at; a connection whose next sync changed meanwhile (a sync ended) is left as that sync planned
-   * it. A failure is logged.
+   * at, and active ones of a provider that can miss deletions (#confirmingLookAt); a connection
+   * whose next sync changed meanwhile (a sync ended) is left as that sync planned it. A failure is
+   * logged.
    */
   async #reviewLastLooks(): Promise<void> {
     const { database, clock } = this.#o;
@@ -767,11 +798,14 @@ export class CalendarSync {
     if (now < this.#nextLookReview) return;
     this.#nextLookReview = now + LOOK_REVIEW_INTERVAL_MS;
     try {
-      for (const connection of await connections.listConnectionsWithoutFullAccess(database.db)) {
+      const withoutFullAccess = await connections.listConnectionsWithoutFullAccess(database.db);
+      const missingDeletions = await connections.listActiveConnectionsOf(database.db, PROVIDERS_THAT_CAN_MISS_DELETIONS);
+      const reviewed = new Map([...missingDeletions, ...withoutFullAccess].map((c) => [c.id, c]));
+      for (const connection of reviewed.values()) {
         const plannedSync = connection.next_sync_at;
         if (plannedSync === null || plannedSync <= now) continue;
         // Only the looks before join times move a sync; a read already due waits for the next one.
-        let syncAt = Infinity;
+        let syncAt = connection.status === 'active' && canMissDeletions(connection) ? await this.#lookAt(database.db, connection, Infinity, now) : Infinity;
         if (connection.status === 'auth_revoked') syncAt = await this.#lookAt(database.db, connection, Infinity, now);
         else {
           for (const calendar of await connections.listCalendars(database.db, connection.id)) {
