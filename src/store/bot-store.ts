@@ -145,12 +145,13 @@ function linksThatCount(db: Db, eventId: string) {
 /**
  * Why a link ended where that decides what may come after it: auto-schedule took it back (the
  * owner declined, or the meeting stopped passing the rules), the event lost its meeting link, or
- * the calendar cancelled or deleted the event or occurrence. Such a link does not count as "this
+ * the calendar cancelled or deleted the event or occurrence, or the bot went to its meeting and the
+ * event moved on past it. Such a link does not count as "this
  * event has had a bot" (linksThatCount), so auto-schedule and a series' batch book the event
  * again once it passes, has a link, or is back in the calendar (a cancellation undone, an
  * occurrence restored). Links the client ended (unscheduled, cancelled) keep counting.
  */
-export type LinkEndCause = 'declined' | 'rules' | 'link_removed' | 'calendar_cancelled';
+export type LinkEndCause = 'declined' | 'rules' | 'link_removed' | 'calendar_cancelled' | 'held_before_move';
 
 /** Ends one link; `cause` is recorded where it decides what may follow (migration 020). */
 export async function endLink(db: Db, linkId: number, nowMs: number, cause: LinkEndCause | null = null): Promise<void> {

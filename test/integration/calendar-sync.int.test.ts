@@ -4534,6 +4534,42 @@ describe('auto-schedule', () => {
     assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
   });
 
+  test('a meeting its bot went to, moved afterwards to another day, is booked again there; one whose bot the client cancelled is not', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const held = env.google.insertEvent(account.email, account.email, { summary: 'Nobody came', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const skipped = env.google.insertEvent(account.email, account.email, { summary: 'Not wanted', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [first, second] = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots[0]!.id);
+    const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${second}`, { auth: user.auth });
+    assert.ok(unscheduled.status === 200 || unscheduled.status === 204, JSON.stringify(unscheduled.body));
+    env.clock.set(start - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal(launchesOf(first!), 1);
+    for (const status of ['InMeeting', 'Done']) {
+      const reported = await env.rc.request('POST', `/api/v1/bots/${first}/status`, { auth: user.auth, body: { status } });
+      assert.equal(reported.status, 200, JSON.stringify(reported.body));
+    }
+    // After the meeting, both events move to the same time two days on.
+    env.clock.set(start + 4 * HOUR);
+    for (const [id, at] of [[held, start + 2 * DAY], [skipped, start + 2 * DAY + 2 * HOUR]] as const) {
+      env.google.patchEvent(account.email, account.email, id, { start: { dateTime: iso(at) }, end: { dateTime: iso(at + HOUR) } });
+    }
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const after = await eventsOf(env, user.auth, calendarId, start + 2 * DAY - HOUR, start + 2 * DAY + 4 * HOUR);
+    const byTitle = new Map(after.map((e) => [e.title, e.bots.map((b) => b.id)]));
+    // The event lists the bot that went (its history) and a new one for its new time.
+    const [went, booked, ...more] = byTitle.get('Nobody came')!;
+    assert.deepEqual([went, more], [first, []]);
+    const fresh = await bot(env, user.auth, booked!);
+    assert.deepEqual([fresh.status, fresh.scheduled_join_time], ['Scheduled', iso(start + 2 * DAY - LEAD_MS)], 'booked again at its new time');
+    assert.deepEqual(byTitle.get('Not wanted'), [], 'the client unscheduled it: moving it changes nothing');
+  });
+
   test('an auto-scheduled occurrence whose bot the client cancelled gets none when the series is split before it', async () => {
     const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Split weekly', 4);
     assert.deepEqual(before.map((o) => o.bots.length), [1, 1, 1, 1]);

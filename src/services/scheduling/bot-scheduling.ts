@@ -645,6 +645,7 @@ export class BotScheduling implements EventChangeListener {
     // way commits first and its link is seen here, or it waits and sees this change.
     await lockEvent(trx, this.#database.engine, userId, eventId);
     const now = this.#clock.now();
+    if (reason === 'updated') await this.#releaseMeetingsHeldBeforeAMove(trx, userId, eventId, now);
     const links = await bots.listLiveLinksOfEvent(trx, eventId);
     if (links.length === 0) {
       await this.#followEndedLinks(trx, userId, eventId, null, now, movedOccurrences);
@@ -812,6 +813,36 @@ export class BotScheduling implements EventChangeListener {
     }
   }
 
+  /**
+   * An event (or occurrence) whose bot went to its meeting and which now starts at or after the end
+   * of that meeting (a meeting nobody came to, moved to Thursday; an event reused for the next
+   * sitting) is a meeting still to come: the attended one no longer counts as "this event has had a
+   * bot" (end cause `held_before_move`), so auto-schedule and a series' top-ups book it again.
+   * Moved back onto the attended time, it counts again (the cause is only a reading of the times).
+   * Only links ended in the last 30 days are looked at.
+   */
+  async #releaseMeetingsHeldBeforeAMove(trx: Transaction<Schema>, userId: string, eventId: string, now: number): Promise<void> {
+    const attended = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
+      .select(['bot_events.id', 'bot_events.occurrence_key', 'bot_events.end_ms', 'bot_events.end_cause'])
+      .where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 0).where('bots.launched_at', 'is not', null)
+      .where('bot_events.end_ms', '>', now - 30 * DAY_MS)
+      .where((eb) => eb.or([eb('bot_events.end_cause', 'is', null), eb('bot_events.end_cause', '=', HELD_BEFORE_A_MOVE)]))
+      .execute();
+    if (attended.length === 0) return;
+    const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
+    if (!event || event.is_deleted === 1) return;
+    const series = event.recurrence !== null ? await this.#events.seriesOccurrences(trx, userId, event) : null;
+    if (series) await series.walkUntil(Math.max(...attended.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity)) + 2 * DAY_MS, new EventLoopPacer());
+    for (const link of attended) {
+      const originalStartMs = parseOccurrenceKey(link.occurrence_key);
+      const startMs = link.occurrence_key === '' ? event.start_ms : originalStartMs === null ? undefined : series?.find(originalStartMs)?.startMs;
+      if (startMs === undefined) continue;
+      const isMovedOn = Number(startMs) >= Number(link.end_ms);
+      const cause = isMovedOn ? HELD_BEFORE_A_MOVE : null;
+      if (cause !== link.end_cause) await trx.updateTable('bot_events').set({ end_cause: cause }).where('id', '=', link.id).execute();
+    }
+  }
+
   /** `movedFrom`: the starts of the bot's links that this change moved, before it did (by link id). */
   async #recomputeBot(trx: Transaction<Schema>, botId: string, now: number, movedFrom?: ReadonlyMap<number, number>): Promise<void> {
     const bot = (await bots.findBotById(trx, botId))!;
@@ -931,6 +962,9 @@ function isOverridesNewPlace(moved: ReadonlyMap<number, number> | undefined, ori
   for (const to of moved.values()) if (to === originalStartMs) return true;
   return false;
 }
+
+/** The end cause of a link whose bot went to its meeting before the event moved past it (#releaseMeetingsHeldBeforeAMove). */
+const HELD_BEFORE_A_MOVE: bots.LinkEndCause = 'held_before_move';
 
 function linkRow(bot: Pick<BotRow, 'id' | 'user_id'>, target: ScheduleTarget, now: number) {
   return {
