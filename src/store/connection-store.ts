@@ -288,10 +288,18 @@ export async function listConnectionsWithoutFullAccess(db: Db): Promise<Calendar
   return [...revoked, ...refusing];
 }
 
-/** Active connections of these kinds of provider. */
-export async function listActiveConnectionsOf(db: Db, providers: readonly string[]): Promise<CalendarConnectionRow[]> {
+/**
+ * Active connections of these kinds of provider with a bot on their meetings whose timer (its
+ * launch, or its handover to a bot provider) comes due within [fromMs, toMs]: found from the
+ * timers (schedules_due), so the cost follows the launches coming up, not the connections.
+ */
+export async function listActiveConnectionsWithLaunchesDue(db: Db, providers: readonly string[], fromMs: number, toMs: number): Promise<CalendarConnectionRow[]> {
   if (providers.length === 0) return [];
-  return db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active').where('provider', 'in', providers).execute();
+  const ids = db.selectFrom('schedules').innerJoin('bot_events', 'bot_events.bot_id', 'schedules.bot_id').innerJoin('events', 'events.id', 'bot_events.event_id')
+    .select('events.calendar_id')
+    .where('schedules.state', 'in', ['pending', 'claimed']).where('schedules.due_at_ms', '>=', fromMs).where('schedules.due_at_ms', '<=', toMs)
+    .where('bot_events.is_live', '=', 1).where('events.calendar_id', 'is not', null);
+  return db.selectFrom('calendar_connections').selectAll().where('status', '=', 'active').where('provider', 'in', providers).where('id', 'in', ids).execute();
 }
 
 /**

@@ -325,7 +325,8 @@ export class FakeMicrosoftGraph {
   /**
    * A deletion no delta round ever names: the event is gone (GET answers 404, calendarView no
    * longer lists it), but no round carries an @removed entry for it. Clients have reported this
-   * for events deleted in Outlook (microsoft-graph-docs issues 11728 and 5301, closed unanswered);
+   * for events deleted in Outlook (microsoft-graph-docs issue 11728 and microsoft-graph-docs-contrib
+   * issue 5902, both closed without an answer);
    * Graph's delta documentation says deleted items come as @removed, so this is the exception the
    * service must survive, not the rule.
    */

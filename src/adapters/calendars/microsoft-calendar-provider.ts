@@ -186,23 +186,32 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   /**
    * A delta round can leave out a deleted event altogether: no @removed entry, ever (reported in
-   * microsoft-graph-docs issues 11728 and 5301, closed without an answer; the next full round,
-   * up to a day later, no longer lists it). So the meetings whose bots join soon that the round
-   * does not mention are looked up one by one (GET .../events/{id}). A 404 alone is not taken as
-   * gone (Graph answers ErrorItemNotFound for an event it has at times: msgraph-sdk-java issue
-   * 1225): the meeting's own stretch of calendarView must not list it either. At most
-   * MAX_CONFIRM_LOOKUPS a read; an outage or a limit on a lookup has the read tried again.
+   * microsoft-graph-docs issue 11728 and microsoft-graph-docs-contrib issue 5902, both closed
+   * without an answer; the next full round, up to a day later, no longer lists it). So the
+   * meetings whose bots join soon that the round does not mention are looked up one by one
+   * (GET .../events/{id}). A 404 alone is not taken as gone (Graph answers ErrorItemNotFound for
+   * an event it has at times: msgraph-sdk-java issue 1225): the meeting's own stretch of
+   * calendarView must not list it either. At most MAX_CONFIRM_LOOKUPS a read. An outage or a limit
+   * on a lookup has the read tried again; any other refusal (a 403 on one item, a malformed id)
+   * leaves that meeting as it is: a lookup never costs a meeting its bot, nor the read its changes.
    */
   async #withGoneMeetings(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[]): Promise<FetchResult> {
     const mentioned = new Set(result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)));
     const gone: ProviderChange[] = [];
     for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
-      if ((await this.#fetchEvent(calendarId, meeting.providerEventId)) !== null) continue;
-      const view = await this.#readView(calendarId, { fromMs: meeting.startMs - 60_000, toMs: meeting.endMs + 60_000 });
-      if (view.items.some((i) => i.id === meeting.providerEventId)) continue;
-      gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
+      const isGone = await this.#isGone(calendarId, meeting).catch((error: unknown) => {
+        if (error instanceof CalendarProviderError && error.failure.kind !== 'transient' && error.failure.kind !== 'rate_limited') return false;
+        throw error;
+      });
+      if (isGone) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
     }
     return gone.length === 0 ? result : { ...result, isUnchanged: false, changes: [...result.changes, ...gone] };
+  }
+
+  async #isGone(calendarId: string, meeting: MeetingToConfirm): Promise<boolean> {
+    if ((await this.#fetchEvent(calendarId, meeting.providerEventId)) !== null) return false;
+    const view = await this.#readView(calendarId, { fromMs: meeting.startMs - 60_000, toMs: meeting.endMs + 60_000 });
+    return !view.items.some((i) => i.id === meeting.providerEventId);
   }
 
   async #fetchWindow(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {

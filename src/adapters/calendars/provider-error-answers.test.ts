@@ -185,7 +185,7 @@ test('Graph: a mailbox without REST access (404 MailboxNotEnabledForRESTAPI: no 
 });
 
 test('Graph: a meeting whose bot joins soon that the round does not mention is looked up; only a 404 that its calendarView agrees with removes it', async () => {
-  // A deletion no round names: microsoft-graph-docs issues 11728 and 5301. A 404 for an event
+  // A deletion no round names: microsoft-graph-docs issue 11728, docs-contrib issue 5902. A 404 for an event
   // Graph has: msgraph-sdk-java issue 1225. So the meeting's own stretch of calendarView decides.
   const meeting = { providerEventId: 'evt-1', startMs: NOW + 600_000, endMs: NOW + 4_200_000 };
   const notFound: Answer = { status: 404, body: graphError('ErrorItemNotFound', 'The specified object was not found in the store.') };
@@ -209,6 +209,16 @@ test('Graph: a meeting whose bot joins soon that the round does not mention is l
   // An outage on the lookup has the read tried again (the round is not taken without it).
   const down = microsoft([EMPTY_DELTA_PAGE, { status: 503, body: graphError('ServiceUnavailable', 'Service unavailable') }]);
   assert.equal((await providerFailureOf(down.provider.fetchChanges('c', DELTA_CURSOR, context))).kind, 'transient');
+  // Any other refusal leaves the meeting as it is, and the read stands: never a lost bot, never a
+  // calendar marked refused or an account revoked by one lookup.
+  for (const [status, code] of [[403, 'ErrorAccessDenied'], [404, 'MailboxNotEnabledForRESTAPI'], [400, 'ErrorInvalidIdMalformed']] as const) {
+    const refused = microsoft([EMPTY_DELTA_PAGE, { status, body: graphError(code, 'Refused.') }]);
+    const read = await refused.provider.fetchChanges('c', DELTA_CURSOR, context);
+    assert.deepEqual([read.changes, read.isUnchanged], [[], true], code);
+  }
+  // Refused on the calendarView after a 404: the meeting stays too.
+  const viewRefused = microsoft([EMPTY_DELTA_PAGE, notFound, { status: 403, body: graphError('ErrorAccessDenied', 'Access is denied.') }]);
+  assert.deepEqual((await viewRefused.provider.fetchChanges('c', DELTA_CURSOR, context)).changes, []);
 });
 
 test('Google and Graph: a 401 to an access token just issued is a hiccup to retry, not lost access; a 401 then a good answer syncs', async () => {

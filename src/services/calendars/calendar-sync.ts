@@ -799,7 +799,8 @@ export class CalendarSync {
     this.#nextLookReview = now + LOOK_REVIEW_INTERVAL_MS;
     try {
       const withoutFullAccess = await connections.listConnectionsWithoutFullAccess(database.db);
-      const missingDeletions = await connections.listActiveConnectionsOf(database.db, PROVIDERS_THAT_CAN_MISS_DELETIONS);
+      // Those whose bots' looks come within the next two reviews (a look is at most the longest lead before a timer).
+      const missingDeletions = await connections.listActiveConnectionsWithLaunchesDue(database.db, PROVIDERS_THAT_CAN_MISS_DELETIONS, now, now + Math.max(...this.#o.lastLookLeadsMs) + 2 * LOOK_REVIEW_INTERVAL_MS);
       const reviewed = new Map([...missingDeletions, ...withoutFullAccess].map((c) => [c.id, c]));
       for (const connection of reviewed.values()) {
         const plannedSync = connection.next_sync_at;
