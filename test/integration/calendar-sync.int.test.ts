@@ -4468,6 +4468,35 @@ describe('auto-schedule', () => {
     }
   });
 
+  test('a keeper whose launch fails keeps nobody\'s meeting, but the next in rank does: the waiting bot gives way to the client\'s bot joining later', async () => {
+    const { user, start, link, ids, moveLater } = await oneMeetingTwice('Retro');
+    await moveLater(start);
+    const [failing, waiting] = [...ids].sort();
+    const answer = env.runtime.respond;
+    env.runtime.respond = (request) => (request.json?.bot_id === failing ? { status: 503, body: { error: 'down for this one' } } : answer(request));
+    try {
+      env.clock.set(start - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual([launchesOf(failing!), launchesOf(waiting!)], [1, 0]);
+      // Meanwhile the client books its own bot for the meeting, joining a minute before the start.
+      const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Retro (by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
+      const mine = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'retro-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start - MIN) } } });
+      assert.equal(mine.status, 200, JSON.stringify(mine.body));
+      env.clock.advance(2000);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(waiting!), 0, 'the failing keeper passed over, it waits for the client\'s bot');
+      env.clock.set(start - MIN);
+      await env.rc.dispatcher.runDue();
+      env.clock.advance(2000);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(mine.body.bot_id), 1);
+      assert.equal(launchesOf(waiting!), 0, 'it gave way to the client\'s bot');
+      assert.equal((await bot(env, user.auth, waiting!)).status, 'Cancelled');
+    } finally {
+      env.runtime.respond = answer;
+    }
+  });
+
   test('an event moved onto the time of another of the same meeting and back before the meeting: each keeps its bot, and both launch', async () => {
     const { user, start, ids, moveLater } = await oneMeetingTwice('Standup');
     await moveLater(start);

@@ -76,16 +76,18 @@ export async function findKeepers(db: Db, candidates: readonly BotRow[], linksBy
       for (const other of inMeeting.get(meetingPlace(bot.user_id, bot.meeting_identity, Number(link.start_ms)))?.values() ?? []) others.set(other.id, other);
     }
     const self: BotInMeeting = { id: bot.id, isAutoScheduled: true, isLaunched: false, createdAtMs: Number(bot.created_at) };
-    const keeper = givesWayTo(self, [...others.values()]);
-    // A keeper whose launch is failing is not waited for: a second bot is better than none.
-    if (keeper && others.get(keeper.id)!.state !== 'failing') keepers.set(bot.id, { id: keeper.id, state: others.get(keeper.id)!.state, joinAtMs: others.get(keeper.id)!.joinAtMs });
+    // A bot whose launch (or handover) is failing keeps nobody's meeting: a second bot is better
+    // than none. The next in rank may, then.
+    const keeper = givesWayTo(self, [...others.values()].filter((o) => o.state !== 'failing'));
+    if (keeper) keepers.set(bot.id, { id: keeper.id, state: others.get(keeper.id)!.state, joinAtMs: others.get(keeper.id)!.joinAtMs });
   }
   return keepers;
 }
 
 function keeperStateOf(row: { status: string; launched_at: number | null; provider_bot_id: string | null; schedule_state: string | null; last_error: string | null }): KeeperState {
   if (row.provider_bot_id !== null) return 'accepted';
-  if (row.status === 'Scheduled') return 'scheduled';
+  // A handover to a bot provider that failed leaves its bot Scheduled, its timer waiting to retry.
+  if (row.status === 'Scheduled') return row.last_error === null || row.schedule_state === 'done' ? 'scheduled' : 'failing';
   if (row.status !== 'Joining' || row.schedule_state === 'done') return 'accepted';
   return row.last_error === null ? 'sending' : 'failing';
 }
