@@ -1,12 +1,18 @@
 // Loading data for a page: the answer, the failure, and a way to load again. Every load is also
-// read again quietly to keep it fresh (freshness.ts): the data shown stays while it is read, a
-// failure shows as the error (the server may be away), and the next answer clears it.
+// read again quietly to keep it fresh (freshness.ts): the data shown stays while it is read. A read
+// that fails while the page shows data of its own (the same filters and page) keeps that data and
+// says since when it is shown (`staleSince`): one failed refresh (the server restarting, a proxy's
+// 503) does not take away the rows a person is reading. Only a read with nothing of its own to
+// show fails as the error state. The next answer clears both.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useFreshness } from './freshness.ts';
 
 export interface Loaded<T> {
   data: T | null;
+  /** Why the data of the current key could not be read, when there is none of it to show. */
   error: Error | null;
+  /** When the data shown was read, while reading it again failed; null while it is up to date. */
+  staleSince: number | null;
   isLoading: boolean;
   reload: () => Promise<void>;
   setData: (update: (data: T | null) => T | null) => void;
@@ -15,23 +21,30 @@ export interface Loaded<T> {
 /** Runs `load` now and whenever `key` changes; a newer load's answer always wins. */
 export function useApi<T>(load: () => Promise<T>, key: string): Loaded<T> {
   const [data, setDataState] = useState<T | null>(null);
-  const [error, setError] = useState<Error | null>(null);
+  /** The key the data shown was read for, and when. */
+  const [readFor, setReadFor] = useState<{ key: string; at: number } | null>(null);
+  /** The last read's failure, and the key it was for. */
+  const [failure, setFailure] = useState<{ error: Error; key: string } | null>(null);
   const [isLoading, setIsLoading] = useState(true);
   const generation = useRef(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const keyRef = useRef(key);
+  keyRef.current = key;
   /** Loads; a quiet load does not say it is loading (the page keeps showing what it has). */
   const run = useCallback(async (isQuiet: boolean) => {
     const mine = ++generation.current;
+    const forKey = keyRef.current;
     if (!isQuiet) setIsLoading(true);
     try {
       const value = await loadRef.current();
       if (mine !== generation.current) return;
       setDataState(value);
-      setError(null);
-    } catch (failure) {
+      setReadFor({ key: forKey, at: Date.now() });
+      setFailure(null);
+    } catch (error) {
       if (mine !== generation.current) return;
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
+      setFailure({ error: error instanceof Error ? error : new Error(String(error)), key: forKey });
     } finally {
       if (mine === generation.current) setIsLoading(false);
     }
@@ -42,5 +55,20 @@ export function useApi<T>(load: () => Promise<T>, key: string): Loaded<T> {
   }, [key]);
   useFreshness(() => void run(true));
   const setData = useCallback((update: (value: T | null) => T | null) => setDataState((value) => update(value)), []);
-  return { data, error, isLoading, reload, setData };
+  const isCurrent = data !== null && readFor?.key === key;
+  const failed = failure?.key === key ? failure.error : null;
+  return {
+    data,
+    error: failed !== null && !isCurrent ? failed : null,
+    staleSince: failed !== null && isCurrent ? readFor.at : null,
+    isLoading,
+    reload,
+    setData,
+  };
+}
+
+/** The earliest time any of `loads` was shown stale since, or null when they are all up to date. */
+export function staleSince(...loads: readonly Pick<Loaded<unknown>, 'staleSince'>[]): number | null {
+  const times = loads.map((load) => load.staleSince).filter((at): at is number => at !== null);
+  return times.length === 0 ? null : Math.min(...times);
 }

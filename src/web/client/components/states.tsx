@@ -2,7 +2,7 @@
 // instants in UTC ("after the meeting ends (2026-12-05T07:30:00.000Z)"): they are said in the
 // browser's zone, like every other time on the page.
 import type { ComponentChildren, Ref } from 'preact';
-import { withLocalTimes } from '../format.ts';
+import { formatClock, withLocalTimes } from '../format.ts';
 
 export function Loading({ what }: { what: string }) {
   return <p class="state state-loading" role="status">Loading {what}…</p>;
@@ -34,6 +34,20 @@ export function Notice({ notice, focusRef }: { notice: { kind: 'ok' | 'error'; t
   return (
     <p ref={focusRef} tabIndex={focusRef ? -1 : undefined} class={`notice ${notice ? `notice-${notice.kind}` : 'notice-none'}`} role={notice?.kind === 'error' ? 'alert' : 'status'}>
       {notice ? withLocalTimes(notice.text) : ''}
+    </p>
+  );
+}
+
+/**
+ * Says that the page shows data read earlier because reading it again failed (the server away for
+ * a moment); nothing while it is up to date. The page's rows stay: they are still the best it has,
+ * and the next read that succeeds takes this away. Always in the page, so that screen readers
+ * announce it when it fills.
+ */
+export function StaleNotice({ since }: { since: number | null }) {
+  return (
+    <p class={`notice ${since === null ? 'notice-none' : 'notice-info'}`} role="status" data-testid="stale-notice">
+      {since === null ? '' : `Could not refresh; showing data from ${formatClock(new Date(since).toISOString())}.`}
     </p>
   );
 }

@@ -2,7 +2,7 @@
 // webhook deliveries; cancel or move it while it is still waiting.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
-import { useApi } from '../use-api.ts';
+import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { meetingTitle } from '../meeting-title.ts';
@@ -10,7 +10,7 @@ import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
-import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
 import { LaunchAttempts } from '../components/launch-attempts.tsx';
 import { DecisionLog } from '../components/decision-log.tsx';
 import { LaunchFailingNote } from '../components/launch-failing.tsx';
@@ -143,6 +143,7 @@ export function BotPage({ id }: { id: string }) {
         {isAtRisk && <span class="badge badge-bad">At risk</span>}
       </div>
       {bot.bot_config.bot_name && <p class="page-subtitle" data-testid="bot-name">Bot: {bot.bot_config.bot_name}</p>}
+      <StaleNotice since={staleSince(detail, deliveries)} />
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && (
         <p class="warning" role="note" data-testid="at-risk-note">

@@ -7,7 +7,7 @@ import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Conn
 import { connectionNames } from '../connection-names.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
-import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import { failedField, invalidFieldProps, isFieldIn } from '../field-errors.ts';
@@ -52,6 +52,7 @@ export function CalendarsPage() {
   return (
     <section class="page">
       <h1>Calendars</h1>
+      <StaleNotice since={connections.staleSince} />
       <Notice notice={notice} focusRef={noticeRef} />
       {connections.error ? <ErrorState error={connections.error} onRetry={() => void connections.reload()} />
         : connections.data === null ? <Loading what="calendar connections" />
@@ -301,6 +302,7 @@ function AutoSchedule() {
           <span id="auto-state">{(desired ?? isOn) ? `On: ${rulesSummary(settings.data.rules)}` : 'Off'}</span>
         </label>
       </div>
+      <StaleNotice since={settings.staleSince} />
       <Notice notice={notice} />
       <fieldset class="filters rules" disabled={asking !== null}>
         <legend>Which synced meetings get a bot</legend>

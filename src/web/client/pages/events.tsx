@@ -8,7 +8,7 @@ import { formatDateTime, platformWords } from '../format.ts';
 import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
 import { Pager, pagerOf, type PagerState } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
@@ -166,6 +166,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
 
   return (
     <>
+      <StaleNotice since={events.staleSince} />
       <Notice notice={notice} focusRef={noticeRef} />
       {events.error ? <ErrorState error={events.error} onRetry={() => void events.reload()} />
         : events.data === null ? <Loading what="events" />

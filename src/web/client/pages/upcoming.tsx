@@ -1,7 +1,7 @@
 // What joins next: launches per minute over the next hours, and the bots themselves, live.
 import { useRef } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
-import { useApi } from '../use-api.ts';
+import { staleSince, useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges, useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWords } from '../format.ts';
@@ -9,7 +9,7 @@ import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { LaunchFailingBadge } from '../components/launch-failing.tsx';
-import { Empty, ErrorState, Loading } from '../components/states.tsx';
+import { Empty, ErrorState, Loading, StaleNotice } from '../components/states.tsx';
 import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
@@ -49,6 +49,7 @@ export function UpcomingPage() {
   return (
     <section class="page">
       <h1>Upcoming</h1>
+      <StaleNotice since={staleSince(histogram, list, connections)} />
 
       <section class="card" aria-labelledby="chart-title">
         <div class="card-header">

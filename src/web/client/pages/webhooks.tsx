@@ -7,7 +7,7 @@ import { formatDateTime } from '../format.ts';
 import type { Delivery, WebhookSecret } from '../types.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
-import { Empty, ErrorState, Loading, Notice } from '../components/states.tsx';
+import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 
 const FILTERS = [
@@ -49,6 +49,7 @@ export function WebhooksPage() {
   return (
     <section class="page">
       <h1>Webhooks</h1>
+      <StaleNotice since={deliveries.staleSince} />
       <SigningSecret />
       <section class="card" aria-labelledby="deliveries-title">
         <div class="card-header">
