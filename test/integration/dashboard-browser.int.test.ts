@@ -1142,6 +1142,55 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  /** Answers each read of the upcoming list 3 s late, as a slow network does, while `during` runs. */
+  async function withSlowUpcomingList(during: () => Promise<void>): Promise<void> {
+    const list = /\/api\/v1\/bots\/upcoming\?/;
+    const late: Parameters<Page['route']>[1] = async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await route.continue().catch(() => {});
+    };
+    await page.route(list, late);
+    try {
+      await during();
+    } finally {
+      await page.unroute(list, late);
+    }
+  }
+
+  test('while a list is read after a filter change, the rows of the filter before show as busy, dimmed', async () => {
+    await page.goto(`${base}/dashboard`);
+    const table = page.locator('table[aria-labelledby="list-title"]');
+    await table.waitFor();
+    assert.equal(await table.getAttribute('aria-busy'), null, 'a list read for its filters is not busy');
+    await withSlowUpcomingList(async () => {
+      await page.getByLabel('Status').selectOption('Scheduled');
+      await page.locator('table[aria-labelledby="list-title"][aria-busy="true"]').waitFor();
+      const opacity = await table.evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(element).opacity);
+      assert.ok(Number(opacity) < 1, `the busy table is dimmed (opacity ${opacity})`);
+      await page.screenshot({ path: join(SCREENSHOTS, 'upcoming-busy-desktop.png') });
+      await page.locator('table[aria-labelledby="list-title"]:not([aria-busy])').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    });
+    await page.getByLabel('Status').selectOption('');
+    await page.locator('table[aria-labelledby="list-title"]:not([aria-busy])').waitFor({ timeout: LIVE_TIMEOUT_MS });
+  });
+
+  test('Next page pressed twice on a slow network goes one page on, not two', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.locator('table[aria-labelledby="list-title"]').waitFor();
+    const next = page.getByRole('button', { name: 'Next page' });
+    await withSlowUpcomingList(async () => {
+      await next.click();
+      await page.locator('.pager-position').filter({ hasText: 'Page 2' }).waitFor();
+      // The list shown is still page 1's: the pager waits, and says so.
+      assert.equal(await next.getAttribute('aria-disabled'), 'true');
+      await next.click({ force: true });
+      await page.locator('table[aria-labelledby="list-title"]:not([aria-busy])').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    });
+    assert.equal(await page.locator('.pager-position').innerText(), 'Page 2');
+    assert.equal(new URL(page.url()).searchParams.getAll('cursor').length, 1, 'one page on in the address');
+    assert.equal(await next.getAttribute('aria-disabled'), null, 'the pager works again once the page is shown');
+  });
+
   test('at 375 px Upcoming and Events fit the screen, a long calendar name and all', async () => {
     const feed = feeds.createFeed('Engineering all-hands, quarterly planning and offsite calendar of the whole team');
     const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });

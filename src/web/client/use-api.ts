@@ -13,6 +13,8 @@ export interface Loaded<T> {
   error: Error | null;
   /** When the data shown was read, while reading it again failed; null while it is up to date. */
   staleSince: number | null;
+  /** The data shown was read for another key (other filters or another page): this key's read is under way. */
+  isOutdated: boolean;
   isLoading: boolean;
   reload: () => Promise<void>;
   setData: (update: (data: T | null) => T | null) => void;
@@ -61,6 +63,7 @@ export function useApi<T>(load: () => Promise<T>, key: string): Loaded<T> {
     data,
     error: failed !== null && !isCurrent ? failed : null,
     staleSince: failed !== null && isCurrent ? readFor.at : null,
+    isOutdated: data !== null && !isCurrent && failed === null,
     isLoading,
     reload,
     setData,

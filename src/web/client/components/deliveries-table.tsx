@@ -34,7 +34,8 @@ function NextAttempt({ delivery, deliveries, nowMs }: { delivery: Delivery; deli
   );
 }
 
-export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { deliveries: Delivery[]; showBot: boolean; onChanged: () => void; label: string }) {
+/** `isOutdated`: the rows are another filter's or page's, while this one's are read (the table says it is busy). */
+export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onChanged, label }: { deliveries: Delivery[]; isOutdated?: boolean; showBot: boolean; onChanged: () => void; label: string }) {
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   // Busy, the button says so without being disabled: a disabled button would drop the keyboard focus it has.
@@ -55,7 +56,7 @@ export function DeliveriesTable({ deliveries, showBot, onChanged, label }: { del
   return (
     <>
       <Notice notice={notice} />
-      <table class="table responsive" aria-label={label}>
+      <table class="table responsive" aria-label={label} aria-busy={isOutdated ? 'true' : undefined}>
         <thead>
           <tr>
             <th scope="col">Queued</th>

@@ -2,6 +2,8 @@
 // cursors that led here (kept in the address by the pages that list bots and events, see
 // url-state.ts). Moving to another page takes the user to the top of the list: its heading (or
 // the table) is scrolled into view and takes focus, where the button pressed was at the bottom.
+// While a page is read, the pager waits: the list shown is still the page before, and a second
+// Next page pressed on it would ask for that same next page again under a new number.
 import type { RefObject } from 'preact';
 import { useState } from 'preact/hooks';
 
@@ -39,13 +41,24 @@ function moveTo(top: RefObject<HTMLElement | null> | undefined): void {
   element.focus({ preventScroll: true });
 }
 
-export function Pager({ pager, nextCursor, label, top }: { pager: PagerState; nextCursor: string | null; label: string; top?: RefObject<HTMLElement | null> }) {
+/** `isBusy`: the list shown is not yet the page asked for (it is being read); the buttons say so and do nothing. */
+export function Pager({ pager, nextCursor, label, top, isBusy = false }: { pager: PagerState; nextCursor: string | null; label: string; top?: RefObject<HTMLElement | null>; isBusy?: boolean }) {
   if (pager.pageNumber === 1 && nextCursor === null) return null;
+  // Busy, the buttons say so without being disabled: a disabled button would drop the focus it has.
+  const busy = isBusy ? 'true' : undefined;
   return (
     <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" class="button" disabled={pager.pageNumber === 1} onClick={() => { pager.previous(); moveTo(top); }}>Previous page</button>
+      <button type="button" class="button" disabled={pager.pageNumber === 1} aria-disabled={busy} onClick={() => {
+        if (isBusy) return;
+        pager.previous();
+        moveTo(top);
+      }}>Previous page</button>
       <span class="pager-position">Page {pager.pageNumber}</span>
-      <button type="button" class="button" disabled={nextCursor === null} onClick={() => { if (nextCursor === null) return; pager.next(nextCursor); moveTo(top); }}>Next page</button>
+      <button type="button" class="button" disabled={nextCursor === null} aria-disabled={busy} onClick={() => {
+        if (isBusy || nextCursor === null) return;
+        pager.next(nextCursor);
+        moveTo(top);
+      }}>Next page</button>
     </nav>
   );
 }

@@ -176,7 +176,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
             </Empty>
           ) : (
             <section class="card">
-              <table ref={tableRef} class="table responsive" aria-label="Events">
+              <table ref={tableRef} class="table responsive" aria-label="Events" aria-busy={events.isOutdated ? 'true' : undefined}>
                 <thead>
                   <tr><th scope="col">Event</th><th scope="col">When</th><th scope="col">Platform</th><th scope="col">Bot</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
                 </thead>
@@ -211,7 +211,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                   })}
                 </tbody>
               </table>
-              <Pager pager={pager} nextCursor={events.data.next} label="Events" top={tableRef} />
+              <Pager pager={pager} nextCursor={events.data.next} label="Events" top={tableRef} isBusy={events.isOutdated} />
             </section>
           )}
     </>

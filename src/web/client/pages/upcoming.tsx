@@ -87,7 +87,7 @@ export function UpcomingPage() {
               </Empty>
             ) : (
               <>
-                <table class="table responsive" aria-labelledby="list-title">
+                <table class="table responsive" aria-labelledby="list-title" aria-busy={list.isOutdated ? 'true' : undefined}>
                   <thead>
                     <tr><th scope="col">Meeting</th><th scope="col">Joins</th><th scope="col">Platform</th><th scope="col">Source</th><th scope="col">Status</th></tr>
                   </thead>
@@ -111,7 +111,7 @@ export function UpcomingPage() {
                     ))}
                   </tbody>
                 </table>
-                <Pager pager={pager} nextCursor={list.data.next} label="Bots" top={listTitle} />
+                <Pager pager={pager} nextCursor={list.data.next} label="Bots" top={listTitle} isBusy={list.isOutdated} />
               </>
             )}
       </section>

@@ -68,8 +68,8 @@ export function WebhooksPage() {
               </Empty>
             ) : (
               <>
-                <DeliveriesTable deliveries={deliveries.data.deliveries} showBot onChanged={() => void deliveries.reload()} label="Webhook deliveries" />
-                <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" top={listTitle} />
+                <DeliveriesTable deliveries={deliveries.data.deliveries} isOutdated={deliveries.isOutdated} showBot onChanged={() => void deliveries.reload()} label="Webhook deliveries" />
+                <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" top={listTitle} isBusy={deliveries.isOutdated} />
               </>
             )}
       </section>
