@@ -2,10 +2,11 @@
 // browser's zone here being the process's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { formatRelative } from './format.ts';
 
 const HOUR_MS = 3_600_000;
-const words = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const words = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 /** A local time in December 2026 (no change of clocks in either zone). */
 const at = (day: number, hour: number, minute = 0) => new Date(2026, 11, day, hour, minute).getTime();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,4 +39,27 @@ test('less than a day away is said in seconds, minutes or hours', () => {
   assert.equal(formatRelative(iso(now + 20 * HOUR_MS), now), words.format(20, 'hour'));
   assert.equal(formatRelative(iso(now - 3 * HOUR_MS), now), words.format(-3, 'hour'));
   assert.equal(formatRelative(null, now), '');
+});
+
+test('dates and times are written in the page\'s language, whatever the browser\'s, in its time zone', () => {
+  // A process whose locale is German stands for a browser set to German.
+  const instant = '2026-12-05T14:05:00.000Z';
+  const script = `
+    const { formatDateTime, formatClockWithDay, formatRelative } = await import(${JSON.stringify(new URL('./format.ts', import.meta.url).href)});
+    const now = Date.parse(${JSON.stringify(instant)});
+    console.log(JSON.stringify({
+      locale: Intl.DateTimeFormat().resolvedOptions().locale,
+      dateTime: formatDateTime(${JSON.stringify(instant)}),
+      withDay: formatClockWithDay(new Date(now + 3 * 86_400_000).toISOString(), now),
+      relative: formatRelative(new Date(now + 86_400_000).toISOString(), now),
+    }));
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' }, encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  const written = JSON.parse(child.stdout) as { locale: string; dateTime: string; withDay: string; relative: string };
+  assert.match(written.locale, /^de/, 'the child process stands for a German browser');
+  const at = new Date(instant);
+  assert.equal(written.dateTime, new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'medium' }).format(at));
+  assert.equal(written.withDay, new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(at.getTime() + 3 * 86_400_000)));
+  assert.equal(written.relative, 'tomorrow');
 });

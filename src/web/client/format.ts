@@ -1,8 +1,14 @@
 // Times, statuses and decisions in words people read.
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+/**
+ * The language of the page's words. Dates and times are written in it too, in the viewer's time
+ * zone: a browser set to German would otherwise put "Sa., 5. Dez." in an English sentence.
+ */
+export const UI_LOCALE = 'en';
+
+const dateTime = new Intl.DateTimeFormat(UI_LOCALE, { dateStyle: 'medium', timeStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(UI_LOCALE, { hour: '2-digit', minute: '2-digit' });
+const relative = new Intl.RelativeTimeFormat(UI_LOCALE, { numeric: 'auto' });
 
 export const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -14,7 +20,7 @@ export function formatClock(iso: string): string {
   return timeOnly.format(new Date(iso));
 }
 
-const dayAndTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dayAndTime = new Intl.DateTimeFormat(UI_LOCALE, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 /** Calendar days from `nowMs`'s day to `iso`'s, in the browser's zone. */
 function daysAway(iso: string, nowMs: number): number {

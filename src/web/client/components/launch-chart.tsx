@@ -3,7 +3,7 @@
 // screenful of code, stays readable by screen readers (a summary and a table of the busy minutes),
 // and needs no inline style (the page's CSP forbids it). See docs/dashboard.md.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatClock, formatClockWithDay } from '../format.ts';
+import { formatClock, formatClockWithDay, UI_LOCALE } from '../format.ts';
 import type { LaunchHistogram } from '../types.ts';
 
 const HEIGHT = 220;
@@ -45,7 +45,7 @@ export function barsToLabel(launches: readonly number[], stepPx: number, spacing
   return new Set(chosen);
 }
 
-const dayOnly = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const dayOnly = new Intl.DateTimeFormat(UI_LOCALE, { month: 'short', day: 'numeric' });
 
 /** An axis label: the time, or at local midnight the new day's date (a long window crosses midnight). */
 function tickLabel(ms: number): string {
