@@ -1220,6 +1220,29 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('times say their zone where they are read, the chart\'s hours are the viewer\'s, and dates are in English in a German browser', async () => {
+    // India is half an hour off UTC: UTC's hours would be labelled ":30" there.
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Zone check', Date.now() + 2 * 3_600_000), 'zone-check');
+    const abroad = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata', locale: 'de-DE' });
+    try {
+      await abroad.addCookies(await context.cookies());
+      const there = await abroad.newPage();
+      await there.goto(`${base}/dashboard`);
+      const joins = there.locator(`tr[data-bot-id="${botId}"] td[data-label="Joins"] time`);
+      await joins.waitFor();
+      assert.equal(await there.locator('table[aria-labelledby="list-title"] th').filter({ hasText: /^Joins/ }).innerText(), 'Joins (GMT+5:30)');
+      assert.match(await joins.getAttribute('title') ?? '', /^[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} at \d{2}:\d{2}:\d{2}\s?[AP]M GMT\+05:30 \(Asia\/(Kolkata|Calcutta)\)$/, 'Chromium names the zone by its older name');
+      assert.match(await joins.innerText(), /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}\s?[AP]M$/, 'written in English');
+      const ticks = await there.locator('.chart-tick text').allTextContents();
+      assert.ok(ticks.length >= 3, `axis labels: ${JSON.stringify(ticks)}`);
+      for (const tick of ticks) assert.match(tick, /^(\d{2}:00\s?[AP]M|[A-Z][a-z]{2} \d{1,2})$/, `axis labels on local hours: ${JSON.stringify(ticks)}`);
+      await there.screenshot({ path: join(SCREENSHOTS, 'upcoming-kolkata-de-desktop.png'), fullPage: true });
+    } finally {
+      await abroad.close();
+      await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth });
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

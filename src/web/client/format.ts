@@ -16,6 +16,18 @@ export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
+const fullInstant = new Intl.DateTimeFormat(UI_LOCALE, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
+
+/** An instant in full, with its offset from UTC and the zone's name: "Saturday, December 5, 2026 at 02:05:00 PM GMT+01:00 (Europe/Berlin)". */
+export function formatInstant(iso: string): string {
+  return `${fullInstant.format(new Date(iso))} (${timeZone})`;
+}
+
+/** The viewer's zone as a short name ("UTC", "PST", "GMT+5:30"), for a column of times to say which zone they are in. */
+export function zoneAbbreviation(at = new Date()): string {
+  return new Intl.DateTimeFormat(UI_LOCALE, { timeZoneName: 'short' }).formatToParts(at).find((part) => part.type === 'timeZoneName')?.value ?? timeZone;
+}
+
 export function formatClock(iso: string): string {
   return timeOnly.format(new Date(iso));
 }

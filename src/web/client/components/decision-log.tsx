@@ -1,5 +1,6 @@
 // A bot's decisions as a list: when, what (in words) and why (its instants in local time).
-import { decisionWords, formatDateTime, withLocalTimes } from '../format.ts';
+import { decisionWords, withLocalTimes } from '../format.ts';
+import { LocalTime } from './local-time.tsx';
 import type { BotDetail } from '../types.ts';
 
 export function DecisionLog({ decisions }: { decisions: BotDetail['decisions'] }) {
@@ -7,7 +8,7 @@ export function DecisionLog({ decisions }: { decisions: BotDetail['decisions'] }
     <ol class="log">
       {decisions.map((d, i) => (
         <li key={i} data-kind={d.kind}>
-          <time dateTime={d.at}>{formatDateTime(d.at)}</time>
+          <LocalTime iso={d.at} />
           <strong>{decisionWords(d.kind)}</strong>
           <span>{withLocalTimes(d.reason)}</span>
         </li>

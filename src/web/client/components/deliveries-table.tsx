@@ -1,7 +1,8 @@
 // Webhook deliveries with their attempts, next retry and last error, and a Redeliver button each.
 import { useState } from 'preact/hooks';
 import { api, BASE } from '../api.ts';
-import { formatDateTime, formatRelative } from '../format.ts';
+import { formatRelative, zoneAbbreviation } from '../format.ts';
+import { LocalTime } from './local-time.tsx';
 import type { Delivery } from '../types.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { Notice } from './states.tsx';
@@ -21,7 +22,7 @@ function isUndelivered(delivery: Delivery): boolean {
 function NextAttempt({ delivery, deliveries, nowMs }: { delivery: Delivery; deliveries: Delivery[]; nowMs: number }) {
   if (!delivery.next_attempt_at) return <>—</>;
   if (Date.parse(delivery.next_attempt_at) > nowMs) {
-    return <><time dateTime={delivery.next_attempt_at}>{formatDateTime(delivery.next_attempt_at)}</time><div class="muted small">{formatRelative(delivery.next_attempt_at, nowMs)}</div></>;
+    return <><LocalTime iso={delivery.next_attempt_at} /><div class="muted small">{formatRelative(delivery.next_attempt_at, nowMs)}</div></>;
   }
   const position = deliveries.indexOf(delivery);
   const earlier = deliveries.slice(position + 1).findLast((d) => d.bot_id === delivery.bot_id && d.url === delivery.url && isUndelivered(d));
@@ -59,7 +60,7 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
       <table class="table responsive" aria-label={label} aria-busy={isOutdated ? 'true' : undefined}>
         <thead>
           <tr>
-            <th scope="col">Queued</th>
+            <th scope="col">Queued ({zoneAbbreviation()})</th>
             {showBot && <th scope="col">Bot</th>}
             <th scope="col">Event</th>
             <th scope="col">Status</th>
@@ -72,7 +73,7 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
         <tbody>
           {deliveries.map((d) => (
             <tr key={d.delivery_id} data-delivery-id={d.delivery_id} data-delivery-status={d.status}>
-              <td data-label="Queued"><time dateTime={d.created_at}>{formatDateTime(d.created_at)}</time></td>
+              <td data-label="Queued"><LocalTime iso={d.created_at} /></td>
               {showBot && <td data-label="Bot"><a href={`${BASE}/bots/${d.bot_id}`} class="mono">{d.bot_id}</a></td>}
               <td data-label="Event"><span class="mono">{d.event}</span><div class="muted small break">{d.url}</div></td>
               <td data-label="Status"><StatusBadge status={d.status} label={DELIVERY_WORDS[d.status]} /></td>

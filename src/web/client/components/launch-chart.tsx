@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatClock, formatClockWithDay, UI_LOCALE } from '../format.ts';
 import type { LaunchHistogram } from '../types.ts';
+import { localTicks } from '../chart-ticks.ts';
 
 const HEIGHT = 220;
 const MARGIN = { top: 16, right: 16, bottom: 30, left: 40 };
@@ -81,10 +82,9 @@ export function LaunchChart({ histogram, hours }: { histogram: LaunchHistogram; 
   const y = (value: number) => MARGIN.top + plotHeight - (value / yMax) * plotHeight;
   const fromMs = Date.parse(histogram.from);
   const bucketMs = histogram.bucket_minutes * 60_000;
-  // A label per hour, or per quarter hour in short windows; fewer when the chart is narrow.
-  const tickEveryMs = (hours <= 2 ? 15 : 60) * 60_000 * Math.max(1, Math.ceil((hours * 60 / (hours <= 2 ? 15 : 60)) / Math.max(2, Math.floor(plotWidth / 64))));
-  const ticks: number[] = [];
-  for (let t = Math.ceil(fromMs / tickEveryMs) * tickEveryMs; t < fromMs + buckets.length * bucketMs; t += tickEveryMs) ticks.push(t);
+  // A label per hour, or per quarter hour in short windows, on the viewer's clock; fewer when the chart is narrow.
+  const tickEveryMinutes = (hours <= 2 ? 15 : 60) * Math.max(1, Math.ceil((hours * 60 / (hours <= 2 ? 15 : 60)) / Math.max(2, Math.floor(plotWidth / 64))));
+  const ticks = localTicks(fromMs, fromMs + buckets.length * bucketMs, tickEveryMinutes);
   const yTicks: number[] = [];
   for (let v = 0; v <= yMax; v += yStep) yTicks.push(v);
   const summary = summarize(histogram, hours);

@@ -5,6 +5,7 @@ import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
+import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitle } from '../meeting-title.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -156,7 +157,7 @@ export function BotPage({ id }: { id: string }) {
         <h2 id="summary-title" class="visually-hidden">Summary</h2>
         <dl class="facts">
           <div><dt>Status</dt><dd data-testid="bot-status">{statusWords(bot.status)}</dd></div>
-          <div><dt>Joins</dt><dd><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
+          <div><dt>Joins</dt><dd><LocalTime iso={bot.scheduled_join_time} /> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
           <div><dt>Meeting</dt><dd class="break">{/^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
           <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
           {/* launched_at is when the launch went out, not that the runtime took it: see Launch attempts. */}
@@ -187,7 +188,7 @@ export function BotPage({ id }: { id: string }) {
           <ol class="log">
             {bot.status_timeline.map((t, i) => (
               <li key={i} data-status={t.status}>
-                <time dateTime={t.at}>{formatDateTime(t.at)}</time>
+                <LocalTime iso={t.at} />
                 <StatusBadge status={t.status} />
                 <span>{withLocalTimes(t.reason)}</span>
               </li>

@@ -4,7 +4,8 @@ import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { formatDateTime, platformWords } from '../format.ts';
+import { platformWords, zoneAbbreviation } from '../format.ts';
+import { LocalTime } from '../components/local-time.tsx';
 import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -178,7 +179,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
             <section class="card">
               <table ref={tableRef} class="table responsive" aria-label="Events" aria-busy={events.isOutdated ? 'true' : undefined}>
                 <thead>
-                  <tr><th scope="col">Event</th><th scope="col">When</th><th scope="col">Platform</th><th scope="col">Bot</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+                  <tr><th scope="col">Event</th><th scope="col">When ({zoneAbbreviation()})</th><th scope="col">Platform</th><th scope="col">Bot</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
                 </thead>
                 <tbody>
                   {events.data.results.map((event) => {
@@ -193,7 +194,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                           {event.status === 'cancelled' && <span class="badge badge-neutral">cancelled</span>}
                           <div class="muted small">{event.calendar_id ? 'from a connected calendar' : 'written through the API'}{event.recurring_event_id ? ', part of a series' : ''}</div>
                         </td>
-                        <td data-label="When"><time dateTime={event.start_time}>{formatDateTime(event.start_time)}</time></td>
+                        <td data-label="When"><LocalTime iso={event.start_time} /></td>
                         <td data-label="Platform">{event.meeting_url ? platformWords(event.meeting_platform) : <span class="muted">no meeting link</span>}</td>
                         <td data-label="Bot">{bot ? <a href={`${BASE}/bots/${bot.bot_id}`}><StatusBadge status={bot.status} /></a> : <span class="muted">No bot</span>}</td>
                         <td data-label="Actions">

@@ -4,7 +4,8 @@ import { api, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges, useStatusChanges } from '../live.ts';
-import { formatDateTime, formatRelative, platformWords, SOURCE_WORDS, statusWords } from '../format.ts';
+import { formatRelative, platformWords, zoneAbbreviation, SOURCE_WORDS, statusWords } from '../format.ts';
+import { LocalTime } from '../components/local-time.tsx';
 import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -89,7 +90,7 @@ export function UpcomingPage() {
               <>
                 <table class="table responsive" aria-labelledby="list-title" aria-busy={list.isOutdated ? 'true' : undefined}>
                   <thead>
-                    <tr><th scope="col">Meeting</th><th scope="col">Joins</th><th scope="col">Platform</th><th scope="col">Source</th><th scope="col">Status</th></tr>
+                    <tr><th scope="col">Meeting</th><th scope="col">Joins ({zoneAbbreviation()})</th><th scope="col">Platform</th><th scope="col">Source</th><th scope="col">Status</th></tr>
                   </thead>
                   <tbody>
                     {list.data.bots.map((bot) => (
@@ -99,7 +100,7 @@ export function UpcomingPage() {
                           {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
                           {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
                         </td>
-                        <td data-label="Joins"><time dateTime={bot.scheduled_join_time}>{formatDateTime(bot.scheduled_join_time)}</time><div class="muted small">{formatRelative(bot.scheduled_join_time)}</div></td>
+                        <td data-label="Joins"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{formatRelative(bot.scheduled_join_time)}</div></td>
                         <td data-label="Platform">{platformWords(bot.platform)}</td>
                         <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}</td>
                         <td data-label="Status">
