@@ -708,6 +708,8 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.getByLabel('From', { exact: true }).getAttribute('aria-invalid'), 'true');
     await page.getByLabel('From', { exact: true }).fill(fromDay);
     await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    // The link to the bot is named after where it goes, not only by its status badge.
+    assert.equal(await retro.getByRole('link', { name: 'Bot for Sprint retro: Scheduled', exact: true }).count(), 1);
     // Unscheduling asks first; keeping the bot changes nothing.
     await retro.getByRole('button', { name: 'Unschedule Sprint retro' }).click();
     await retro.getByRole('button', { name: 'Keep' }).click();

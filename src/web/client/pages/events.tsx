@@ -4,7 +4,7 @@ import { api, ApiFailure, BASE, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { platformWords, zoneAbbreviation } from '../format.ts';
+import { platformWords, statusWords, zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { CalendarEvent, Connection } from '../types.ts';
 import { ConfirmButton, isFocusLost } from '../components/confirm-button.tsx';
@@ -196,7 +196,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                         </td>
                         <td data-label="When"><LocalTime iso={event.start_time} /></td>
                         <td data-label="Platform">{event.meeting_url ? platformWords(event.meeting_platform) : <span class="muted">no meeting link</span>}</td>
-                        <td data-label="Bot">{bot ? <a href={`${BASE}/bots/${bot.bot_id}`}><StatusBadge status={bot.status} /></a> : <span class="muted">No bot</span>}</td>
+                        <td data-label="Bot">{bot ? <a href={`${BASE}/bots/${bot.bot_id}`} aria-label={`Bot for ${event.title ?? 'Untitled event'}: ${statusWords(bot.status)}`}><StatusBadge status={bot.status} /></a> : <span class="muted">No bot</span>}</td>
                         <td data-label="Actions">
                           {hasLiveBot ? (
                             <ConfirmButton label="Unschedule" question={`Cancel the bot of ${event.title ?? 'this event'}?`} confirmLabel="Cancel bot" tone="danger" ariaLabel={`Unschedule ${event.title ?? 'event'}`} disabled={busy === event.id || bot.status !== 'Scheduled'} onConfirm={() => act(event, 'unschedule')} />
