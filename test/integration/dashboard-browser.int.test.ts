@@ -1245,6 +1245,44 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('at 320 px no page is wider than the screen', async () => {
+    /** The page's width against the screen's, and the innermost elements that reach past it (outside any scrolling or clipping box). */
+    const measure = () => page.evaluate(`(() => {
+      const root = document.documentElement;
+      const isClipped = (element) => {
+        for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) if (getComputedStyle(up).overflowX !== 'visible') return true;
+        return false;
+      };
+      const beyond = [...document.body.querySelectorAll('*')].filter((element) => element.getBoundingClientRect().right > root.clientWidth + 0.5 && !isClipped(element));
+      const innermost = beyond.filter((element) => !beyond.some((other) => other !== element && element.contains(other)));
+      return {
+        scrollWidth: root.scrollWidth,
+        clientWidth: root.clientWidth,
+        beyond: innermost.slice(0, 5).map((element) => element.tagName.toLowerCase() + (element.className ? '.' + String(element.className).replace(/ /g, '.') : '') + ' ' + Math.round(element.getBoundingClientRect().right) + ' px: ' + (element.textContent ?? '').trim().slice(0, 40)),
+      };
+    })()`) as Promise<{ scrollWidth: number; clientWidth: number; beyond: string[] }>;
+    await page.setViewportSize({ width: 320, height: 800 });
+    const tooWide: string[] = [];
+    try {
+      for (const [path, name] of [['/dashboard', 'upcoming'], ['/dashboard/events', 'events'], ['/dashboard/calendars', 'calendars'], ['/dashboard/webhooks', 'webhooks'], [`/dashboard/bots/${atRiskBot}`, 'bot']] as const) {
+        await page.goto(`${base}${path}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForFunction(() => {
+          const doc = (globalThis as unknown as { document: { querySelector(selector: string): unknown } }).document;
+          return doc.querySelector('.state-loading') === null && doc.querySelector('h1[data-loading]') === null;
+        });
+        // The chart measures its width after its first drawing.
+        await page.waitForTimeout(150);
+        const { scrollWidth, clientWidth, beyond } = await measure();
+        await page.screenshot({ path: join(SCREENSHOTS, `${name}-320.png`) });
+        if (scrollWidth > clientWidth) tooWide.push(`${path} is ${scrollWidth} px wide at ${clientWidth} px: ${beyond.join('; ')}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    assert.deepEqual(tooWide, []);
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);

@@ -74,7 +74,7 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
           {deliveries.map((d) => (
             <tr key={d.delivery_id} data-delivery-id={d.delivery_id} data-delivery-status={d.status}>
               <td data-label="Queued"><LocalTime iso={d.created_at} /></td>
-              {showBot && <td data-label="Bot"><a href={`${BASE}/bots/${d.bot_id}`} class="mono">{d.bot_id}</a></td>}
+              {showBot && <td data-label="Bot"><a href={`${BASE}/bots/${d.bot_id}`} class="mono break">{d.bot_id}</a></td>}
               <td data-label="Event"><span class="mono">{d.event}</span><div class="muted small break">{d.url}</div></td>
               <td data-label="Status"><StatusBadge status={d.status} label={DELIVERY_WORDS[d.status]} /></td>
               <td data-label="Attempts">{d.attempts}</td>
