@@ -451,6 +451,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await refusal.waitFor();
     assert.doesNotMatch(await refusal.innerText(), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     await isInvalidField(page, 'join-time', 'scheduled_join_time is after the meeting ends');
+    await screenshot('bot-join-time-refused');
     // Cancel by keyboard: the buttons go with the waiting bot, and focus goes to the notice that says what happened.
     await page.getByRole('button', { name: 'Cancel bot' }).focus();
     await page.keyboard.press('Enter');
@@ -763,6 +764,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('alert').filter({ hasText: 'default_bot_config.join_at: belongs to one meeting' }).waitFor();
     await isInvalidField(page, 'default-config', 'default_bot_config.join_at: belongs to one meeting');
+    await screenshot('auto-schedule-config-refused');
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": "Auto notes"}');
     // A feed names no organizer: under "Only me" its meetings get no bot; under "Anyone" the design
     // review gets one (the retro had one already, which the client unscheduled), and "Only me"
