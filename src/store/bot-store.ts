@@ -124,8 +124,9 @@ export async function findScheduleOfBot(db: Db, botId: string): Promise<Schedule
 
 /**
  * Whether an event (or one occurrence of a series: `occurrenceKey`) has had a bot: a link live or
- * ended, except links auto-schedule took back because the owner declined the invitation or the
- * meeting stopped passing the rules (it may book such an event again once accepted, or passing).
+ * ended, except links ended for a cause that leaves it free to be booked again (LinkEndCause:
+ * auto-schedule took it back, the link or the meeting went, or the bot's meeting was held before
+ * the event moved on past it).
  */
 export async function hasHadBot(db: Db, eventId: string, occurrenceKey: string): Promise<boolean> {
   const row = await linksThatCount(db, eventId).select('id').where('occurrence_key', '=', occurrenceKey).limit(1).executeTakeFirst();
@@ -172,6 +173,17 @@ export async function appendDecision(db: Db, botId: string, atMs: number, kind: 
 
 export async function appendStatusChange(db: Db, botId: string, atMs: number, status: BotStatus, reason: string): Promise<void> {
   await db.insertInto('bot_status_changes').values({ bot_id: botId, at_ms: atMs, status, reason }).execute();
+}
+
+/**
+ * The ended links of a bot that has just left its meeting whose event or occurrence starts at or
+ * after `leftAtMs` (a link that followed a move while the bot was in the meeting): they stop
+ * counting as the event having had a bot (end cause held_before_move).
+ */
+export async function releaseLinksMovedOnPast(db: Db, botId: string, leftAtMs: number): Promise<void> {
+  await db.updateTable('bot_events').set({ end_cause: 'held_before_move' satisfies LinkEndCause })
+    .where('bot_id', '=', botId).where('is_live', '=', 0).where('end_cause', 'is', null).where('start_ms', '>=', leftAtMs)
+    .execute();
 }
 
 /** Ends every live link of a bot (used when the bot reaches a terminal status). */

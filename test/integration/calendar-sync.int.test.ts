@@ -4563,40 +4563,54 @@ describe('auto-schedule', () => {
     assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
   });
 
-  test('a meeting its bot went to, moved afterwards to another day, is booked again there; one whose bot the client cancelled is not', async () => {
+  test('a meeting its bot went to, moved afterwards to another day, is booked again there; not one whose bot the client unscheduled or removed, and not while its bot is still in it', async () => {
     const user = await env.rc.newUser();
     await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const start = env.clock.now() + DAY;
-    const held = env.google.insertEvent(account.email, account.email, { summary: 'Nobody came', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
-    const skipped = env.google.insertEvent(account.email, account.email, { summary: 'Not wanted', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: meetingUrl() });
+    const titles = ['Nobody came', 'Not wanted', 'Removed', 'Moved meanwhile'];
+    const ids = titles.map((summary) => env.google.insertEvent(account.email, account.email, { summary, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() }));
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
-    const [first, second] = (await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots[0]!.id);
-    const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${second}`, { auth: user.auth });
+    const botOf = new Map((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => [e.title, e.bots[0]!.id]));
+    const report = async (title: string, ...statuses: string[]) => {
+      for (const status of statuses) {
+        const reported = await env.rc.request('POST', `/api/v1/bots/${botOf.get(title)}/status`, { auth: user.auth, body: { status } });
+        assert.equal(reported.status, 200, `${title} ${status}: ${JSON.stringify(reported.body)}`);
+      }
+    };
+    const unscheduled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botOf.get('Not wanted')}`, { auth: user.auth });
     assert.ok(unscheduled.status === 200 || unscheduled.status === 204, JSON.stringify(unscheduled.body));
     env.clock.set(start - LEAD_MS);
     await env.rc.dispatcher.runDue();
-    assert.equal(launchesOf(first!), 1);
-    for (const status of ['InMeeting', 'Done']) {
-      const reported = await env.rc.request('POST', `/api/v1/bots/${first}/status`, { auth: user.auth, body: { status } });
-      assert.equal(reported.status, 200, JSON.stringify(reported.body));
-    }
-    // After the meeting, both events move to the same time two days on.
+    for (const title of ['Nobody came', 'Removed', 'Moved meanwhile']) await report(title, 'InMeeting');
+    const moveTo = async (title: string, at: number) => {
+      env.google.patchEvent(account.email, account.email, ids[titles.indexOf(title)]!, { start: { dateTime: iso(at) }, end: { dateTime: iso(at + HOUR) } });
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+    };
+    const botsAt = async (title: string, at: number) => (await eventsOf(env, user.auth, calendarId, at - HOUR, at + 2 * HOUR)).find((e) => e.title === title)!.bots.map((b) => b.id);
+    const later = start + 2 * DAY;
+    // Moved while its bot is still in the meeting: no second bot while the first is there.
+    env.clock.set(start + 10 * MIN);
+    await moveTo('Moved meanwhile', later);
+    assert.deepEqual(await botsAt('Moved meanwhile', later), [botOf.get('Moved meanwhile')]);
+    // The meeting ends; the bots leave (one removed by the client first).
+    env.clock.set(start + HOUR);
+    await report('Nobody came', 'Done');
+    await report('Removed', 'Stopped', 'Done');
+    await report('Moved meanwhile', 'Done');
     env.clock.set(start + 4 * HOUR);
-    for (const [id, at] of [[held, start + 2 * DAY], [skipped, start + 2 * DAY + 2 * HOUR]] as const) {
-      env.google.patchEvent(account.email, account.email, id, { start: { dateTime: iso(at) }, end: { dateTime: iso(at + HOUR) } });
+    for (const title of ['Nobody came', 'Not wanted', 'Removed']) await moveTo(title, later);
+    for (const title of ['Nobody came', 'Moved meanwhile']) {
+      // The event lists the bot that went (its history) and a new one for its new time.
+      const [went, booked, ...more] = await botsAt(title, later);
+      assert.deepEqual([went, more], [botOf.get(title), []], title);
+      const fresh = await bot(env, user.auth, booked!);
+      assert.deepEqual([fresh.status, fresh.scheduled_join_time], ['Scheduled', iso(later - LEAD_MS)], `${title}: booked again at its new time`);
     }
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const after = await eventsOf(env, user.auth, calendarId, start + 2 * DAY - HOUR, start + 2 * DAY + 4 * HOUR);
-    const byTitle = new Map(after.map((e) => [e.title, e.bots.map((b) => b.id)]));
-    // The event lists the bot that went (its history) and a new one for its new time.
-    const [went, booked, ...more] = byTitle.get('Nobody came')!;
-    assert.deepEqual([went, more], [first, []]);
-    const fresh = await bot(env, user.auth, booked!);
-    assert.deepEqual([fresh.status, fresh.scheduled_join_time], ['Scheduled', iso(start + 2 * DAY - LEAD_MS)], 'booked again at its new time');
-    assert.deepEqual(byTitle.get('Not wanted'), [], 'the client unscheduled it: moving it changes nothing');
+    assert.deepEqual(await botsAt('Not wanted', later), [], 'the client unscheduled it: moving it changes nothing');
+    assert.deepEqual(await botsAt('Removed', later), [botOf.get('Removed')], 'the client removed it from the meeting: moving it changes nothing');
   });
 
   test('an auto-scheduled occurrence whose bot the client cancelled gets none when the series is split before it', async () => {

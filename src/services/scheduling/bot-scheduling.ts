@@ -814,30 +814,41 @@ export class BotScheduling implements EventChangeListener {
   }
 
   /**
-   * An event (or occurrence) whose bot went to its meeting and which now starts at or after the end
-   * of that meeting (a meeting nobody came to, moved to Thursday; an event reused for the next
-   * sitting) is a meeting still to come: the attended one no longer counts as "this event has had a
-   * bot" (end cause `held_before_move`), so auto-schedule and a series' top-ups book it again.
-   * Moved back onto the attended time, it counts again (the cause is only a reading of the times).
-   * Only links ended in the last 30 days are looked at.
+   * An event (or occurrence) whose bot went to its meeting, finished there (Done, or Error: it
+   * could not stay), and which now starts at or after the moment that bot left (a meeting nobody
+   * came to, moved to Thursday; an event reused for the next sitting) is a meeting still to come:
+   * the attended one no longer counts as "this event has had a bot" (end cause
+   * `held_before_move`), so auto-schedule and a series' top-ups book it again. A bot still live
+   * keeps counting (it may still be in that very meeting), as does one the client or the host
+   * removed (its timeline holds Stopped) or the host refused (NotAllowed, Denied): nobody wanted it
+   * there. The reading is made again at every change of the event (moved back before the bot
+   * left, it counts again). Only links ended in the last 30 days are looked at.
    */
   async #releaseMeetingsHeldBeforeAMove(trx: Transaction<Schema>, userId: string, eventId: string, now: number): Promise<void> {
     const attended = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.id', 'bot_events.occurrence_key', 'bot_events.end_ms', 'bot_events.end_cause'])
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.occurrence_key', 'bot_events.end_cause'])
       .where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 0).where('bots.launched_at', 'is not', null)
-      .where('bot_events.end_ms', '>', now - 30 * DAY_MS)
+      .where('bots.status', 'in', ['Done', 'Error']).where('bot_events.end_ms', '>', now - 30 * DAY_MS)
       .where((eb) => eb.or([eb('bot_events.end_cause', 'is', null), eb('bot_events.end_cause', '=', HELD_BEFORE_A_MOVE)]))
       .execute();
     if (attended.length === 0) return;
+    const timelines = await trx.selectFrom('bot_status_changes').select(['bot_id', 'status', 'at_ms']).where('bot_id', 'in', [...new Set(attended.map((l) => l.bot_id))]).execute();
+    const leftAt = new Map<string, number>();
+    const removed = new Set<string>();
+    for (const change of timelines) {
+      leftAt.set(change.bot_id, Math.max(leftAt.get(change.bot_id) ?? -Infinity, Number(change.at_ms)));
+      if (change.status === 'Stopped') removed.add(change.bot_id);
+    }
     const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).where('user_id', '=', userId).executeTakeFirst();
     if (!event || event.is_deleted === 1) return;
     const series = event.recurrence !== null ? await this.#events.seriesOccurrences(trx, userId, event) : null;
-    if (series) await series.walkUntil(Math.max(...attended.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity)) + 2 * DAY_MS, new EventLoopPacer());
+    const lastMs = Math.max(...attended.map((l) => parseOccurrenceKey(l.occurrence_key) ?? -Infinity));
+    if (series && Number.isFinite(lastMs)) await series.walkUntil(lastMs + 2 * DAY_MS, new EventLoopPacer());
     for (const link of attended) {
       const originalStartMs = parseOccurrenceKey(link.occurrence_key);
       const startMs = link.occurrence_key === '' ? event.start_ms : originalStartMs === null ? undefined : series?.find(originalStartMs)?.startMs;
       if (startMs === undefined) continue;
-      const isMovedOn = Number(startMs) >= Number(link.end_ms);
+      const isMovedOn = !removed.has(link.bot_id) && Number(startMs) >= (leftAt.get(link.bot_id) ?? Infinity);
       const cause = isMovedOn ? HELD_BEFORE_A_MOVE : null;
       if (cause !== link.end_cause) await trx.updateTable('bot_events').set({ end_cause: cause }).where('id', '=', link.id).execute();
     }
