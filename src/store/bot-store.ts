@@ -177,10 +177,13 @@ export async function appendStatusChange(db: Db, botId: string, atMs: number, st
 
 /**
  * The ended links of a bot that has just left its meeting whose event or occurrence starts at or
- * after `leftAtMs` (a link that followed a move while the bot was in the meeting): they stop
- * counting as the event having had a bot (end cause held_before_move).
+ * after `leftAtMs` and that followed a calendar move after the launch (`moved_by_calendar` since
+ * `launchedAtMs`): they stop counting as the event having had a bot (end cause held_before_move).
+ * A bot that failed before its unmoved meeting began frees nothing.
  */
-export async function releaseLinksMovedOnPast(db: Db, botId: string, leftAtMs: number): Promise<void> {
+export async function releaseLinksMovedOnPast(db: Db, botId: string, launchedAtMs: number, leftAtMs: number): Promise<void> {
+  const moved = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', botId).where('kind', '=', 'moved_by_calendar').where('at_ms', '>=', launchedAtMs).limit(1).executeTakeFirst();
+  if (!moved) return;
   await db.updateTable('bot_events').set({ end_cause: 'held_before_move' satisfies LinkEndCause })
     .where('bot_id', '=', botId).where('is_live', '=', 0).where('end_cause', 'is', null).where('start_ms', '>=', leftAtMs)
     .execute();

@@ -4568,7 +4568,7 @@ describe('auto-schedule', () => {
     await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     const { account, calendarId } = await connectGoogle(env, user.auth);
     const start = env.clock.now() + DAY;
-    const titles = ['Nobody came', 'Not wanted', 'Removed', 'Moved meanwhile'];
+    const titles = ['Nobody came', 'Not wanted', 'Removed', 'Moved meanwhile', 'Failed early'];
     const ids = titles.map((summary) => env.google.insertEvent(account.email, account.email, { summary, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() }));
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
@@ -4584,6 +4584,12 @@ describe('auto-schedule', () => {
     env.clock.set(start - LEAD_MS);
     await env.rc.dispatcher.runDue();
     for (const title of ['Nobody came', 'Removed', 'Moved meanwhile']) await report(title, 'InMeeting');
+    // One fails before its meeting begins, and its event then changes without moving: nothing new.
+    await report('Failed early', 'Error');
+    env.google.patchEvent(account.email, account.email, ids[titles.indexOf('Failed early')]!, { summary: 'Failed early', description: 'agenda added' });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR).then((es) => es.find((e) => e.title === 'Failed early')!.bots.map((b) => b.id)), [botOf.get('Failed early')], 'no second bot for a meeting whose bot failed before it began');
     const moveTo = async (title: string, at: number) => {
       env.google.patchEvent(account.email, account.email, ids[titles.indexOf(title)]!, { start: { dateTime: iso(at) }, end: { dateTime: iso(at + HOUR) } });
       await env.google.notifyChanges(account.email);

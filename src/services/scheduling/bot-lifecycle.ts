@@ -58,10 +58,10 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
   if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });
   if (!isLive(to)) {
     await bots.endLinksOfBot(trx, bot.id, nowMs);
-    // A bot that went to its meeting and finished there leaves the events that have moved on past
-    // it (their link followed a move while it was in the meeting) free to be booked again; not one
+    // A bot that went to its meeting and finished there leaves the events that moved on past it
+    // while it was in the meeting (their link followed the move) free to be booked again; not one
     // the client or the host removed (Stopped first). See #releaseMeetingsHeldBeforeAMove.
-    if ((to === 'Done' || to === 'Error') && from !== 'Stopped' && bot.launched_at !== null) await bots.releaseLinksMovedOnPast(trx, bot.id, nowMs);
+    if ((to === 'Done' || to === 'Error') && from !== 'Stopped' && bot.launched_at !== null) await bots.releaseLinksMovedOnPast(trx, bot.id, bot.launched_at, nowMs);
     await trx.updateTable('schedules').set({ state: to === 'Cancelled' ? 'cancelled' : 'done', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
       .where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).execute();
   }

@@ -821,12 +821,13 @@ export class BotScheduling implements EventChangeListener {
    * `held_before_move`), so auto-schedule and a series' top-ups book it again. A bot still live
    * keeps counting (it may still be in that very meeting), as does one the client or the host
    * removed (its timeline holds Stopped) or the host refused (NotAllowed, Denied): nobody wanted it
-   * there. The reading is made again at every change of the event (moved back before the bot
-   * left, it counts again). Only links ended in the last 30 days are looked at.
+   * there, and one that failed before its meeting began (its event has not moved: another bot
+   * would fail the same way). The reading is made again at every change of the event (moved back
+   * before the bot left, it counts again). Only links ended in the last 30 days are looked at.
    */
   async #releaseMeetingsHeldBeforeAMove(trx: Transaction<Schema>, userId: string, eventId: string, now: number): Promise<void> {
     const attended = await trx.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.occurrence_key', 'bot_events.end_cause'])
+      .select(['bot_events.id', 'bot_events.bot_id', 'bot_events.occurrence_key', 'bot_events.start_ms', 'bot_events.end_cause'])
       .where('bot_events.event_id', '=', eventId).where('bot_events.is_live', '=', 0).where('bots.launched_at', 'is not', null)
       .where('bots.status', 'in', ['Done', 'Error']).where('bot_events.end_ms', '>', now - 30 * DAY_MS)
       .where((eb) => eb.or([eb('bot_events.end_cause', 'is', null), eb('bot_events.end_cause', '=', HELD_BEFORE_A_MOVE)]))
@@ -848,7 +849,10 @@ export class BotScheduling implements EventChangeListener {
       const originalStartMs = parseOccurrenceKey(link.occurrence_key);
       const startMs = link.occurrence_key === '' ? event.start_ms : originalStartMs === null ? undefined : series?.find(originalStartMs)?.startMs;
       if (startMs === undefined) continue;
-      const isMovedOn = !removed.has(link.bot_id) && Number(startMs) >= (leftAt.get(link.bot_id) ?? Infinity);
+      // Moved since the bot left (its ended link keeps the start it had then), or freed already:
+      // a bot that failed before its meeting began does not free it by the event merely changing.
+      const hasMoved = Number(startMs) !== Number(link.start_ms) || link.end_cause === HELD_BEFORE_A_MOVE;
+      const isMovedOn = hasMoved && !removed.has(link.bot_id) && Number(startMs) >= (leftAt.get(link.bot_id) ?? Infinity);
       const cause = isMovedOn ? HELD_BEFORE_A_MOVE : null;
       if (cause !== link.end_cause) await trx.updateTable('bot_events').set({ end_cause: cause }).where('id', '=', link.id).execute();
     }
