@@ -1074,6 +1074,8 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.locator(`tr[data-bot-id="${atRiskBot}"]`).waitFor();
       assert.equal(await page.getByLabel('Status').inputValue(), 'Scheduled');
       assert.equal(await page.getByRole('button', { name: '12 h', exact: true }).getAttribute('aria-pressed'), 'true');
+      // The calendar's option comes with the list of connections, a read of its own that may end after the rows'.
+      await page.getByLabel('Calendar').locator(`option[value="${calendarId}"]`).waitFor({ state: 'attached' });
       assert.equal(await page.getByLabel('Calendar').inputValue(), calendarId);
       assert.equal(await page.locator('table[aria-labelledby="list-title"] tbody tr').count(), 1);
     };
@@ -1100,6 +1102,7 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.locator('tr').filter({ hasText: 'Old standup' }).waitFor();
       assert.equal(await page.getByLabel('From', { exact: true }).inputValue(), day(2));
       assert.equal(await page.getByLabel('To', { exact: true }).inputValue(), day(4));
+      await page.getByLabel('Calendar').locator(`option[value="${calendarId}"]`).waitFor({ state: 'attached' });
       assert.equal(await page.getByLabel('Calendar').inputValue(), calendarId);
     };
     await page.reload();
