@@ -5,6 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import type { KyselyPlugin } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { revokeApiKey } from '../../src/services/access/api-keys.ts';
@@ -724,6 +727,60 @@ describe('live status streams per user', () => {
       }
       await again.waitForText('retry: 3000');
       again.close();
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+});
+
+describe('live status streams whose client goes away while the key is checked', () => {
+  let rc: TestRollcall;
+  // Every query answers 300 ms late while `isSlow`: the client is gone before its key is checked.
+  let isSlow = false;
+  let slowed = 0;
+  const slowAnswers: KyselyPlugin = {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      if (isSlow) {
+        slowed++;
+        await new Promise((r) => setTimeout(r, 300));
+        slowed--;
+      }
+      return args.result;
+    },
+  };
+  before(async () => {
+    rc = await startTestRollcall({ plugins: [slowAnswers] });
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(() => rc.close());
+
+  test('a stream whose client went away while it was being authorised holds no place and no timer', async () => {
+    const { port } = rc.app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/api/v1/bots/status-changes`;
+    const user = await rc.newUser('hasty');
+    isSlow = true;
+    try {
+      // 25 ask for a stream and are gone before their key is checked.
+      await Promise.all(Array.from({ length: 25 }, async () => {
+        const socket = connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write(`GET /api/v1/bots/status-changes HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: ${user.auth}\r\n\r\n`);
+        await new Promise((r) => setTimeout(r, 50));
+        socket.destroy();
+      }));
+      // Until every key check has been answered and its request handled.
+      for (const deadline = Date.now() + 20_000; slowed > 0 || Date.now() < deadline - 19_000; await new Promise((r) => setTimeout(r, 50))) {
+        assert.ok(Date.now() < deadline, 'the key checks were answered');
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      isSlow = false;
+    }
+    // Left open, each would hold one of the user's 20 places (and a keep-alive timer) for ever.
+    const streams = Array.from({ length: 20 }, () => openStream(url, { authorization: user.auth }));
+    try {
+      for (const stream of streams) assert.equal((await stream.response).status, 200, 'the 20 places are all free');
     } finally {
       for (const stream of streams) stream.close();
     }

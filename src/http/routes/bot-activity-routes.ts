@@ -105,6 +105,10 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     let isClosed = false;
     const isStillAuthorized = stillAuthorizedCheck(deps, request);
     const heartbeat = setInterval(() => {
+      if (stream.destroyed) {
+        close();
+        return;
+      }
       void isStillAuthorized().then((isAuthorized) => {
         if (isAuthorized) stream.write(': keep-alive\n\n');
         else stream.end();
@@ -121,6 +125,9 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
       unsubscribe?.();
     };
     stream.on('close', close);
+    // A client gone while its key was being checked closed the connection before this listener
+    // was there: the stream ends now, or it would hold its user's place and its timer for ever.
+    if (stream.destroyed || request.raw.destroyed) close();
     try {
       const end = await deps.statusFeed.subscribe(request.userId, send, resumeFrom === undefined ? {} : { afterId: resumeFrom });
       if (isClosed) end();
