@@ -185,6 +185,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Every answer is read as the type it names, never sniffed: the API shares its origin with the
     // dashboard, and a few answers echo what the caller sent (Graph's validationToken, as text).
     void reply.header('x-content-type-options', 'nosniff');
+    // An answer that is not the dashboard's is data, never a document: a browser that opens one
+    // (a link to the echo above, an error page) runs nothing in it and no other site frames it
+    // (OWASP REST Security Cheat Sheet, security headers). The dashboard sets its own policy.
+    if (!reply.hasHeader('content-security-policy')) {
+      void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      void reply.header('x-frame-options', 'DENY');
+    }
   });
   registerOperationsRoutes(app, deps);
   // A dispatcher-only instance answers health and metrics, not the API.

@@ -115,13 +115,18 @@ describe('HTTP edges', () => {
     assert.ok(keyed.closedAfterMs >= 29_000 && keyed.closedAfterMs < 45_000, `with a key: closed after ${keyed.closedAfterMs} ms`);
   });
 
-  test('every answer says nosniff: an error, a 404, and the keyless validationToken echo (text that the caller chose)', async () => {
+  test('every answer says nosniff and, outside the dashboard, runs nothing and is framed by no one: an error, a 404, and the keyless validationToken echo (text that the caller chose)', async () => {
     const echo = await fetch(`http://127.0.0.1:${port}/api/v1/calendar/notifications/microsoft?validationToken=${encodeURIComponent('<script>alert(1)</script>')}`, { method: 'POST' });
     assert.equal(echo.status, 200);
     assert.match(echo.headers.get('content-type') ?? '', /^text\/plain/);
     for (const response of [echo, await fetch(`http://127.0.0.1:${port}/api/v1/calendar/events`), await fetch(`http://127.0.0.1:${port}/nowhere`)]) {
       assert.equal(response.headers.get('x-content-type-options'), 'nosniff', response.url);
+      assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", response.url);
+      assert.equal(response.headers.get('x-frame-options'), 'DENY', response.url);
     }
+    // The dashboard keeps its own policy, which lets its script and stylesheet load.
+    const page = await fetch(`http://127.0.0.1:${port}/dashboard`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   });
 
   test('a base URL ending in a slash (a doubled slash in the path) or a trailing slash reaches the route; the key is still checked', async () => {
