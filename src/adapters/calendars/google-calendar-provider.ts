@@ -1,9 +1,12 @@
 // Google Calendar API v3 as a CalendarProvider.
 //
 // - Sync: events.list with singleEvents=false and showDeleted=true, paged with pageToken, the
-//   nextSyncToken of the last page kept as the cursor. A full sync cannot be bounded by
-//   timeMin/timeMax (Google refuses them together with a syncToken), so it is unbounded; old
-//   single events are dropped by the sync service, not here.
+//   nextSyncToken of the last page kept as the cursor. The full sync is not bounded by timeMin,
+//   by choice: Google takes timeMin on a full sync (only a request that carries a syncToken
+//   refuses it), but it does not document whether a series whose first occurrence ended before
+//   timeMin comes back, nor which time it filters moved and cancelled occurrences on; a series
+//   left out would lose its bots and be swept as unseen. Old single events are dropped by the
+//   sync service, not here.
 // - Recurrence: series masters come with RFC 5545 recurrence lines and are expanded by Rollcall;
 //   moved or cancelled occurrences come as instances with recurringEventId and originalStartTime.
 //   showDeleted=true: a sync token's listing must show deletions (Google refuses showDeleted=false
