@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
+import type { KyselyPlugin } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
@@ -779,5 +780,82 @@ describe('calendar events API', () => {
     }
     const unknown = await rc.request('GET', EVENTS, { auth: 'Token rck_nope' });
     assert.equal(`${unknown.status} ${unknown.body.code}`, '403 forbidden');
+  });
+});
+
+describe('changes of one series at the same time', () => {
+  let rc: TestRollcall;
+  const clock = new ManualClock(NOW);
+  // While `slowWrites` names a kind of statement, the answer of each such write to the events
+  // table comes 300 ms late: its transaction stays open while the test sends another change.
+  let slowWrites: 'InsertQueryNode' | 'UpdateQueryNode' | null = null;
+  let slowed = 0;
+  const held = new Set<unknown>();
+  const lateAnswers: KyselyPlugin = {
+    transformQuery: (args) => {
+      const node = args.node as { kind: string; into?: { table: { identifier: { name: string } } }; table?: { table: { identifier: { name: string } } } };
+      const table = node.kind === 'InsertQueryNode' ? node.into?.table.identifier.name : node.kind === 'UpdateQueryNode' ? node.table?.table?.identifier.name : undefined;
+      if (slowWrites !== null && node.kind === slowWrites && table === 'events') held.add(args.queryId);
+      return args.node;
+    },
+    transformResult: async (args) => {
+      if (held.delete(args.queryId)) {
+        slowed++;
+        await new Promise((r) => setTimeout(r, 300));
+        slowed--;
+      }
+      return args.result;
+    },
+  };
+
+  before(async () => {
+    rc = await startTestRollcall({ clock, plugins: [lateAnswers] });
+  });
+  after(() => rc.close());
+
+  async function ok(method: 'POST' | 'PATCH' | 'GET', path: string, auth: string, body?: Record<string, unknown>): Promise<any> {
+    const res = await rc.request(method, path, { auth, ...(body ? { body } : {}) });
+    assert.ok(res.status === 200 || res.status === 201, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Starts `first` with its write held open, and sends `second` while it is. */
+  async function overlapping(kind: 'InsertQueryNode' | 'UpdateQueryNode', first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+    slowWrites = kind;
+    const firstDone = first();
+    try {
+      while (slowed === 0) await new Promise((r) => setTimeout(r, 5));
+      slowWrites = null;
+      await Promise.all([firstDone, second()]);
+    } finally {
+      slowWrites = null;
+    }
+  }
+
+  test('an override created while its series is re-timed moves with the series, never left on an occurrence that is gone', async () => {
+    const { auth } = await rc.newUser();
+    const series = await ok('POST', EVENTS, auth, {
+      title: 'Weekly', start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
+    let override: any;
+    await overlapping('InsertQueryNode',
+      async () => { override = await ok('POST', EVENTS, auth, { recurring_event_id: series.id, original_start_time: '2026-12-08T10:00:00Z', title: 'Renamed' }); },
+      () => ok('PATCH', `${EVENTS}/${series.id}`, auth, { start_time: '2026-11-24T11:00:00Z', end_time: '2026-11-24T12:00:00Z' }));
+    const now = await ok('GET', `${EVENTS}/${override.id}`, auth);
+    assert.deepEqual([now.original_start_time, now.start_time, now.title], ['2026-12-08T11:00:00.000Z', '2026-12-08T11:00:00.000Z', 'Renamed']);
+    const listed = await ok('GET', `${EVENTS}?time_min=2026-11-20T00:00:00Z&time_max=2027-01-31T00:00:00Z&limit=100`, auth);
+    assert.deepEqual(listed.results.map((r: any) => [r.start_time, r.title]), [
+      ['2026-11-24T11:00:00.000Z', 'Weekly'], ['2026-12-01T11:00:00.000Z', 'Weekly'], ['2026-12-08T11:00:00.000Z', 'Renamed'], ['2026-12-15T11:00:00.000Z', 'Weekly'],
+    ]);
+  });
+
+  test('two changes of one event at once both stand: the second is merged over the first, not over what both read', async () => {
+    const { auth } = await rc.newUser();
+    const event = await ok('POST', EVENTS, auth, { title: 'Planning', start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z' });
+    await overlapping('UpdateQueryNode',
+      () => ok('PATCH', `${EVENTS}/${event.id}`, auth, { title: 'Planning (moved room)' }),
+      () => ok('PATCH', `${EVENTS}/${event.id}`, auth, { location: 'https://zoom.us/j/8123456789' }));
+    const now = await ok('GET', `${EVENTS}/${event.id}`, auth);
+    assert.deepEqual([now.title, now.location], ['Planning (moved room)', 'https://zoom.us/j/8123456789']);
   });
 });

@@ -208,6 +208,10 @@ export class CalendarEvents {
     const now = this.#clock.now();
     const id = newId('evt');
     await this.#change(async (trx) => {
+      // A new override is checked against its series under the series' lock: a re-time of the
+      // series under way commits first and is seen here, or waits and then takes the override
+      // along with the others (update below).
+      if (typeof input.recurring_event_id === 'string') await store.lockEvent(trx, this.#engine, userId, input.recurring_event_id);
       const row = await this.#buildRow(trx, userId, input, null);
       try {
         await store.insertEvent(trx, { ...row, id, user_id: userId, calendar_id: null, provider_event_id: null, is_deleted: 0, created_at: now, updated_at: now });
@@ -238,12 +242,14 @@ export class CalendarEvents {
       throw new ApiError('validation_error', 'event_id: an occurrence cannot be changed directly; create an override instance with recurring_event_id and original_start_time', { details: { field: 'event_id' } });
     }
     await this.#change(async (trx) => {
-      const existing = await store.findEvent(trx, userId, id);
+      // Locked before it is read: two changes of one event run one after the other, the second
+      // merged over the first's result rather than over what both read.
+      const existing = await store.lockEvent(trx, this.#engine, userId, id);
       if (!existing || existing.is_deleted) throw notFound(id);
       const row = await this.#buildRow(trx, userId, patch, existing);
       // A series written through the API whose occurrences may have moved takes its overrides
-      // along (locked first: an override before its series). A synced series' overrides are the
-      // calendar's: its next sync sends them again.
+      // along, all of them: none can be added while the series is locked (create above). A synced
+      // series' overrides are the calendar's: its next sync sends them again.
       const isRetimed = existing.recurrence !== null && existing.calendar_id === null
         && (row.start_ms !== existing.start_ms || row.end_ms !== existing.end_ms || row.timezone !== existing.timezone || row.recurrence !== existing.recurrence);
       const overrides = isRetimed ? await store.lockOverrides(trx, this.#engine, userId, id) : [];
