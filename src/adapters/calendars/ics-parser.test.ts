@@ -63,6 +63,29 @@ test('a VTIMEZONE with a Windows or made-up name becomes the IANA zone with the 
   assert.equal(new Date(events[1]!.startMs).toISOString(), '2026-07-06T13:00:00.000Z');
 });
 
+test('an all-day series whose EXDATE and RECURRENCE-ID are midnights in a zone (as Exchange publishes them) names days: the day is removed, the override lands on its day', () => {
+  const westEurope = [
+    'BEGIN:VTIMEZONE', 'TZID:W. Europe Standard Time',
+    'BEGIN:STANDARD', 'DTSTART:16010101T030000', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3', 'END:DAYLIGHT',
+    'END:VTIMEZONE',
+  ];
+  for (const feedZone of [[], ['X-WR-TIMEZONE:America/New_York']]) {
+    const { events } = parseIcs(feed(...feedZone, ...westEurope,
+      'BEGIN:VEVENT', 'UID:offsite', 'DTSTART;VALUE=DATE:20261207', 'DTEND;VALUE=DATE:20261208', 'RRULE:FREQ=DAILY;COUNT=5',
+      'EXDATE;TZID=W. Europe Standard Time:20261208T000000', 'EXDATE:20261209T000000Z', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:offsite', 'RECURRENCE-ID;TZID=W. Europe Standard Time:20261210T000000', 'DTSTART;VALUE=DATE:20261214', 'DTEND;VALUE=DATE:20261215', 'SUMMARY:Moved', 'END:VEVENT',
+    ), { nowMs: NOW });
+    const series = events.find((e) => e.recurrence)!;
+    const override = events.find((e) => e.originalStartMs !== null)!;
+    const days = expandSeries({ startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! }, { fromMs: NOW, toMs: Date.parse('2027-01-01') })
+      .map((o) => o.originalStartMs);
+    const day = (d: string) => series.startMs + (Date.parse(d) - Date.parse('2026-12-07'));
+    assert.deepEqual(days, [day('2026-12-07'), day('2026-12-10'), day('2026-12-11')], String(feedZone));
+    assert.equal(override.originalStartMs, day('2026-12-10'), String(feedZone));
+  }
+});
+
 test('a Windows TZID beside its VTIMEZONE: the definition decides when the name\'s mapping disagrees with it; without one, the name maps', () => {
   // Outlook writes the Windows zone's own rules. "Central Asia Standard Time" is UTC+6 all year;
   // an out-of-date mapping (Asia/Almaty, UTC+5 since 2024) would put the meeting an hour off.

@@ -473,8 +473,10 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   // A RECURRENCE-ID names an occurrence of the series: without a zone, it is in the series' zone
   // (an override moved to another zone keeps naming the series' time).
   const master = recurrenceIdProp && givenUid !== null ? masters.get(givenUid) : undefined;
-  const originalStartMs = recurrenceIdProp ? resolveTime(recurrenceIdProp, zones, master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone).ms : null;
-  const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, eventZone);
+  const seriesZone = master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone;
+  const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
+  const originalStartMs = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone).ms : null;
+  const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, eventZone, start.isAllDay);
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
   const status: EventStatus = statusText === 'CANCELLED' ? 'cancelled' : statusText === 'TENTATIVE' ? 'tentative' : 'confirmed';
@@ -517,6 +519,37 @@ function zoneOfValuesBeside(start: ResolvedTime, defaultZone: string): string {
   return start.isAllDay ? defaultZone : start.zone;
 }
 
+/** Whether `vevent`'s DTSTART is a date (an all-day event or series). */
+function isAllDayStart(vevent: Component): boolean {
+  const dtstart = prop(vevent, 'DTSTART');
+  return dtstart !== undefined && (dtstart.params.get('VALUE')?.toUpperCase() === 'DATE' || /^\d{8}$/.test(dtstart.value.trim()));
+}
+
+/**
+ * A RECURRENCE-ID of an all-day series written as a date-time: the day it names, as a DATE.
+ * RFC 5545 (3.8.4.4) asks for DTSTART's value type, but Exchange writes midnight in its own zone
+ * (`RECURRENCE-ID;TZID=W. Europe Standard Time:20260226T000000`, node-ical issue 459); read as
+ * an instant, it names no occurrence of a series placed at midnight in the feed's zone.
+ */
+function asDayOfAllDaySeries(property: Property): Property {
+  if (property.params.get('VALUE')?.toUpperCase() === 'DATE') return property;
+  const day = dayOf(property.value);
+  return day === null ? property : { name: property.name, params: new Map([['VALUE', 'DATE']]), value: day };
+}
+
+/**
+ * The day (YYYYMMDD) a date or date-time names for an all-day series: the date written, in the
+ * value's own zone (its TZID, UTC, or floating), as node-ical reads them since its issue 454;
+ * null when the value is neither.
+ */
+function dayOf(text: string): string | null {
+  try {
+    return parseDateValue(text, false).basic.slice(0, 8);
+  } catch {
+    return null;
+  }
+}
+
 /** zoneOfValuesBeside for `vevent`; null when it has no DTSTART that can be read. */
 function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string): string | null {
   const dtstart = prop(vevent, 'DTSTART');
@@ -529,7 +562,7 @@ function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string
 }
 
 /** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value without a zone is in `eventZone`. */
-function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: string): string[] | null {
+function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: string, isAllDay: boolean): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -543,6 +576,14 @@ function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: stri
       .map((v) => (valueType === 'PERIOD' ? v.split('/')[0]! : v));
     if (valueType === 'DATE') {
       lines.push(`${p.name};VALUE=DATE:${values.join(',')}`);
+      continue;
+    }
+    // An all-day series' EXDATE or RDATE written as date-times (Exchange writes midnight in its
+    // own zone: node-ical issue 454) names days: compared as instants with the series' days at
+    // midnight in the feed's zone, a deleted day would keep its bot.
+    if (isAllDay) {
+      const days = values.map((v) => dayOf(v)).filter((day) => day !== null);
+      if (days.length > 0) lines.push(`${p.name};VALUE=DATE:${days.join(',')}`);
       continue;
     }
     const utc = values.filter((v) => /Z$/i.test(v));
