@@ -1,7 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  carriesPasscode,
   checkMeetingUrl,
+  linkForSharedBot,
   findMeetingLink,
   isHttpUrl,
   parseMeetingLink,
@@ -555,5 +557,25 @@ describe('checkMeetingUrl: where a bot may be sent', () => {
     for (const url of ['zoommtg://zoom.us/join?confno=1', 'ftp://zoom.us/', 'javascript:alert(1)', 'zoom.us/j/1', '', 'https://', 'http://exa mple.com/']) {
       assert.match((checkMeetingUrl(url) as { reason: string }).reason, /absolute http\(s\) URL/, url);
     }
+  });
+});
+
+describe('the link a shared bot keeps', () => {
+  test('a link with the passcode is kept over one of the same meeting without it, unless the client gave the new one', () => {
+    const withPwd = 'https://us02web.zoom.us/j/85557770001?pwd=SECRETPWD';
+    const bare = 'https://zoom.us/j/85557770001';
+    assert.equal(carriesPasscode(withPwd), true);
+    assert.equal(carriesPasscode(bare), false);
+    assert.equal(carriesPasscode('https://zoom.us/j/85557770001?pwd='), false);
+    assert.equal(linkForSharedBot(withPwd, bare, false), withPwd);
+    assert.equal(linkForSharedBot(withPwd, bare, true), bare);
+    // Both carry one: the newest (a passcode that changed).
+    assert.equal(linkForSharedBot(withPwd, 'https://zoom.us/j/85557770001?pwd=NEW', false), 'https://zoom.us/j/85557770001?pwd=NEW');
+    assert.equal(linkForSharedBot(bare, withPwd, false), withPwd);
+    const teamsShort = 'https://teams.microsoft.com/meet/2345678901234?p=AbCdEf';
+    assert.equal(carriesPasscode(teamsShort), true);
+    assert.equal(linkForSharedBot(teamsShort, 'https://teams.microsoft.com/meet/2345678901234', false), teamsShort);
+    // Meet has no passcode in its links: the newest.
+    assert.equal(linkForSharedBot('https://meet.google.com/abc-defg-hij?authuser=1', 'https://meet.google.com/abc-defg-hij', false), 'https://meet.google.com/abc-defg-hij');
   });
 });

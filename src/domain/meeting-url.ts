@@ -755,6 +755,31 @@ export function resolveMeetingLink(input: {
   return null;
 }
 
+/**
+ * Whether a link lets a guest in without typing the meeting's passcode: Zoom's `pwd` parameter
+ * (the passcode, encoded, that Zoom adds to invite links) or the `p` of a Teams `/meet/<id>`
+ * link. Two links of one meeting often differ only in this (an invite forwarded without it, a
+ * number pasted by hand).
+ */
+export function carriesPasscode(url: string): boolean {
+  const link = parseMeetingLink(url);
+  if (link === null) return false;
+  const parsed = new URL(link.url);
+  if (link.platform === 'zoom') return paramIgnoringCase(parsed, 'pwd') !== null;
+  if (link.platform === 'microsoft_teams') return link.identity.startsWith('microsoft_teams:meet:') && paramIgnoringCase(parsed, 'p') !== null;
+  return false;
+}
+
+/**
+ * The link a bot shared by several events of one meeting keeps when another event joins it: the
+ * newest, unless the client did not give it (it is the event's own) and it lacks the passcode
+ * the bot's link carries. A bot sent to a Zoom meeting without its passcode waits at the prompt.
+ */
+export function linkForSharedBot(current: string, incoming: string, isGivenByClient: boolean): string {
+  if (isGivenByClient) return incoming;
+  return carriesPasscode(current) && !carriesPasscode(incoming) ? current : incoming;
+}
+
 export function scheduleGroupOf(platform: MeetingPlatform | null): ScheduleGroup {
   switch (platform) {
     case 'zoom':

@@ -459,6 +459,9 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(shared.bot_config.bot_name, 'B');
       assert.deepEqual(await botsOf(alice.auth, later.id), [[first.bot_id, 'Scheduled', '2026-11-26T14:27:00.000Z']]);
       assert.deepEqual(await botsOf(alice.auth, earlier.id), [[first.bot_id, 'Scheduled', '2026-11-26T14:27:00.000Z']]);
+      // The bot keeps the link that carries the passcode: the second event's has none.
+      const linkOfBot = async () => (await rc.request('GET', `/api/v1/bots/${first.bot_id}`, { auth: alice.auth })).body.meeting_url;
+      assert.equal(await linkOfBot(), `https://us02web.zoom.us/j/${number}?pwd=Secret1`);
 
       // A third spelling, scheduled later in time, keeps the earliest join time.
       const third = await createEvent(alice.auth, { start_time: '2026-11-26T16:00:00Z', end_time: '2026-11-26T16:30:00Z', meeting_url: `https://acme.zoom.us/j/${number}?pwd=Other` });
@@ -466,6 +469,8 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(sharedAgain.bot_id, first.bot_id);
       assert.equal(sharedAgain.scheduled_time, '2026-11-26T14:27:00.000Z');
       assert.deepEqual(await botsOf(alice.auth, third.id), [[first.bot_id, 'Scheduled', '2026-11-26T14:27:00.000Z']]);
+      // It carries a passcode too (another one: the newest stands).
+      assert.equal(await linkOfBot(), `https://acme.zoom.us/j/${number}?pwd=Other`);
     });
 
     test('two spellings of one Google Meet code are one meeting', async () => {

@@ -9,7 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, CALENDAR_BOT_OWN_ATTRIBUTES, CALENDAR_BOT_SOURCE, mergeCustomAttributes, DEFAULT_BOT_NAME, DERIVED_KEY_PREFIX, applyBotConfigDefaults, isAutoScheduledBot, findBookingRefusal, deduplicationKeyHash, derivedDeduplicationKey, isValidDeduplicationKey, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { computeJoinTime, pinnedJoinTimeAfterMove } from '../../domain/join-time.ts';
-import { parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
+import { linkForSharedBot, parseMeetingLink, scheduleGroupOf, type MeetingLink, type MeetingPlatform, type ScheduleGroup } from '../../domain/meeting-url.ts';
 import { occurrenceKey, parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
@@ -551,7 +551,7 @@ export class BotScheduling implements EventChangeListener {
       ...existing,
       bot_config: JSON.stringify(config),
       custom_attributes: JSON.stringify(merge.attributes),
-      meeting_url: meeting.url,
+      meeting_url: linkForSharedBot(existing.meeting_url, meeting.url, config.meeting_url !== undefined),
       is_join_time_pinned: isPinned ? 1 : 0,
       meeting_end_ms: Math.max(...links.map((l) => l.end_ms)),
       updated_at: now,
@@ -567,7 +567,8 @@ export class BotScheduling implements EventChangeListener {
     if (existingLink) {
       await bots.appendDecision(trx, existing.id, now, 'updated', `Scheduled again with the same deduplication_key for event ${eventId}: configuration replaced`, { event_id: eventId });
     } else {
-      await bots.appendDecision(trx, existing.id, now, 'shared_with_event', `Event ${eventId} is the same meeting (${meeting.identity}) under the same deduplication_key, so it shares this bot`, { event_id: eventId, meeting_identity: meeting.identity });
+      const keptLink = updated.meeting_url === existing.meeting_url && meeting.url !== existing.meeting_url ? '; the bot keeps its link, which carries the meeting\'s passcode' : '';
+      await bots.appendDecision(trx, existing.id, now, 'shared_with_event', `Event ${eventId} is the same meeting (${meeting.identity}) under the same deduplication_key, so it shares this bot; its configuration is this request's${keptLink}`, { event_id: eventId, meeting_identity: meeting.identity });
     }
     await moveBotJoinTime(trx, updated, joinAtMs, now, existingLink ? 'Join time recomputed after the bot was updated' : `Join time is the earliest of the ${links.length} linked events`);
     if (updated.meeting_url !== existing.meeting_url) await requestProviderSync(trx, updated, 'Scheduled again with another meeting link', now);
