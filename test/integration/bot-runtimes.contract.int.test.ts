@@ -53,6 +53,8 @@ interface Subject {
   webhook?(providerBotId: string, what: 'in_meeting' | 'joining' | 'done' | 'recording', secret?: string, metadata?: Record<string, string> | null): { rawBody: string; headers: Record<string, string> };
   /** A signed status webhook saying the host removed the bot from the meeting; null where the provider does not say so. */
   kickedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
+  /** A signed webhook the provider sends to the same endpoint that is not the bot's status (a recording done); absent where none shares the status events' shape. */
+  unrelatedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> };
   /** A signed status webhook saying the host refused the bot at the waiting room (Denied); null where the provider sends no later ending after it. */
   refusedWebhook?(providerBotId: string): { rawBody: string; headers: Record<string, string> } | null;
 }
@@ -104,6 +106,7 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, name, options);
       return fake.statusWebhook(id, name, options);
     },
+    ...(fake instanceof FakeRecall ? { unrelatedWebhook: (id: string) => fake.mediaWebhook(id, 'recording.done') } : {}),
     kickedWebhook(id) {
       // Recall: call_ended with sub code bot_kicked_from_call (https://docs.recall.ai/docs/sub-codes).
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_call' });
@@ -489,6 +492,13 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
         assert.ok(kickedBotId);
         const inMeeting = subject.webhook!(kickedBotId, 'in_meeting');
         assert.equal((await post(inMeeting.rawBody, inMeeting.headers)).statusCode, 200);
+        // A recording finished while the bot is still in the meeting says nothing of the bot.
+        const unrelated = subject.unrelatedWebhook?.(kickedBotId);
+        if (unrelated) {
+          const acknowledged = await post(unrelated.rawBody, unrelated.headers);
+          assert.equal(acknowledged.statusCode, 200, acknowledged.body);
+          assert.equal((await rc.database.db.selectFrom('bots').select(['status']).where('id', '=', id).executeTakeFirstOrThrow()).status, 'InMeeting');
+        }
         const kicked = subject.kickedWebhook!(kickedBotId)!;
         const answer = await post(kicked.rawBody, kicked.headers);
         assert.equal(answer.statusCode, 200, answer.body);

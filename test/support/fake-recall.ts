@@ -219,6 +219,25 @@ export class FakeRecall extends FakeProviderServer {
       event: `bot.${code}`,
       data: { data: { code, sub_code: options.subCode ?? null, updated_at: new Date(this.now()).toISOString() }, bot: { id: botId, metadata: options.metadata !== undefined ? options.metadata : bot?.metadata ?? {} } },
     });
+    return this.#signedDelivery(rawBody, options);
+  }
+
+  /**
+   * A recording's or transcript's webhook (https://docs.recall.ai/docs/recording-webhooks): the
+   * bot events' shape (data.data.code, data.bot), sent to the same endpoint when it takes every
+   * event type (https://docs.svix.com/receiving/using-app-portal/adding-endpoints). Its "done" is
+   * the media's, not the bot's.
+   */
+  mediaWebhook(botId: string, event: 'recording.done' | 'transcript.done'): { rawBody: string; headers: Record<string, string> } {
+    const media = event.split('.')[0]!;
+    const rawBody = JSON.stringify({
+      event,
+      data: { data: { code: 'done', sub_code: null, updated_at: new Date(this.now()).toISOString() }, [media]: { id: fakeId(''), metadata: {} }, bot: { id: botId, metadata: this.bots.get(botId)?.metadata ?? {} } },
+    });
+    return this.#signedDelivery(rawBody, {});
+  }
+
+  #signedDelivery(rawBody: string, options: { secret?: string; legacyHeaders?: boolean }): { rawBody: string; headers: Record<string, string> } {
     const id = `msg_${fakeId('')}`;
     // Svix checks the timestamp against the real clock (five minutes either way), so sign with it.
     const at = new Date();

@@ -27,3 +27,21 @@ test('the time of the change is read from either shape', () => {
   const older = delivery({ event: 'bot.status_change', data: { bot_id: 'b1', status: { code: 'in_call_recording', created_at: '2026-12-05T09:00:02.500Z', sub_code: null, message: null } } });
   assert.deepEqual([older.status, older.occurredAtMs], ['Recording', Date.parse('2026-12-05T09:00:02.500Z')]);
 });
+
+// Recall's other events reach the same endpoint, some in the bot events' very shape
+// (https://docs.recall.ai/docs/recording-webhooks): a recording done is not the bot done.
+test('events that are not bot.* are acknowledged and change no status: recording.done, transcript.done, calendar.update', () => {
+  const bot = { id: 'b1', metadata: { rollcall_bot_id: 'bot_1' } };
+  for (const payload of [
+    { event: 'recording.done', data: { data: { code: 'done', sub_code: null, updated_at: '2026-12-05T10:00:00Z' }, recording: { id: 'rec_1', metadata: {} }, bot } },
+    { event: 'transcript.done', data: { data: { code: 'done', sub_code: null, updated_at: '2026-12-05T10:00:00Z' }, transcript: { id: 't1', metadata: {} }, bot } },
+    { event: 'calendar.update', data: { calendar_id: 'cal_1' } },
+  ]) {
+    const raw = JSON.stringify(payload);
+    const at = new Date();
+    const parsed = parseRecallWebhook(verifier, { 'webhook-id': 'msg_other', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': verifier.sign('msg_other', at, raw) }, raw);
+    assert.deepEqual(parsed, { ok: true, event: null }, payload.event);
+  }
+  // A bot event of the same shape is still read.
+  assert.equal(delivery({ event: 'bot.done', data: { data: { code: 'done', sub_code: null, updated_at: '2026-12-05T10:00:00Z' }, bot } }).status, 'Done');
+});

@@ -228,6 +228,12 @@ export function parseRecallWebhook(verifier: Webhook, headers: Record<string, st
   const body = readWebhookBody(rawBody);
   if ('problem' in body) return { ok: false, reason: 'malformed', message: body.problem };
   const payload = body.payload as { event?: unknown; data?: Record<string, any> };
+  // An endpoint gets every event type it did not narrow to some (https://docs.svix.com/receiving/using-app-portal/adding-endpoints),
+  // and Recall's other events share the bot events' shape: recording.done and transcript.done carry
+  // data.data.code "done" and data.bot (https://docs.recall.ai/docs/recording-webhooks), yet say
+  // nothing of where the bot is. Only bot.* events are statuses; the others are acknowledged and
+  // left alone (refused, each would be retried for a day: https://docs.svix.com/retries).
+  if (typeof payload.event === 'string' && !payload.event.startsWith('bot.')) return { ok: true, event: null };
   const data = payload.data !== null && typeof payload.data === 'object' ? payload.data : {};
   // Current shape: data.bot.id and data.data.{code, sub_code}; the older one: data.bot_id and data.status.
   const botId = data.bot?.id ?? data.bot_id;
