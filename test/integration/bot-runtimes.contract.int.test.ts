@@ -112,8 +112,8 @@ function providerSubject(kind: 'recall' | 'meetstream' | 'attendee'): Subject {
       if (fake instanceof FakeRecall) return fake.statusWebhook(id, 'call_ended', { subCode: 'bot_kicked_from_call' });
       // MeetStream: bot_event bot.kicked, event bot.stopped, status Stopped (labs' terminal mapping, ../shared/reference/meetstream.md).
       if (fake instanceof FakeMeetStream) return fake.statusWebhook(id, 'bot.kicked');
-      // Attendee's state changes (ended, with the leave's sub type) name no removal by the host in its docs.
-      return null;
+      // Attendee: meeting_ended with event_metadata.bot_removed_by (Teams; docs/webhooks.md of attendee-labs/attendee).
+      return fake.removedWebhook(id);
     },
     refusedWebhook(id) {
       // Recall: call_ended with sub code bot_kicked_from_waiting_room, and then done, as every bot

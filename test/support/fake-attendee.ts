@@ -140,7 +140,7 @@ export class FakeAttendee extends FakeProviderServer {
    * HMAC-SHA256, keyed with the base64-decoded secret, of the payload as JSON with sorted keys and
    * no spaces (attendee-labs/attendee docs/webhooks.md). Moves the bot's state.
    */
-  statusWebhook(botId: string, newState: string, options: { eventType?: string; eventSubType?: string; secret?: string; metadata?: Record<string, string> | null } = {}): { rawBody: string; headers: Record<string, string> } {
+  statusWebhook(botId: string, newState: string, options: { eventType?: string; eventSubType?: string; eventMetadata?: Record<string, unknown>; secret?: string; metadata?: Record<string, string> | null } = {}): { rawBody: string; headers: Record<string, string> } {
     const bot = this.bots.get(botId);
     const oldState = bot?.state ?? 'joining';
     if (bot) bot.state = newState;
@@ -148,17 +148,34 @@ export class FakeAttendee extends FakeProviderServer {
     // for the move to ended (docs/webhooks.md of attendee-labs/attendee) and could_not_join_meeting
     // for a refused join (sub types in bots/models.py); for the other moves the fake uses the state.
     const eventType = options.eventType ?? (newState === 'ended' ? 'post_processing_completed' : newState);
+    // Where credits are charged (hosted Attendee), the change that ends a bot's run carries what it
+    // cost as centicredits / 100, a Python float: 1.0 for a run of a whole credit (bots/models.py,
+    // additional_event_metadata["credits_consumed"]).
+    const eventMetadata = options.eventMetadata ?? (newState === 'ended' || newState === 'fatal_error' ? { credits_consumed: new PythonFloat(1) } : {});
     const payload = {
       idempotency_key: crypto.randomUUID(),
       bot_id: botId,
       bot_metadata: options.metadata !== undefined ? options.metadata : bot?.metadata ?? {},
       trigger: 'bot.state_change',
-      data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: eventType, event_sub_type: options.eventSubType ?? null },
+      data: { new_state: newState, old_state: oldState, created_at: new Date(this.now()).toISOString(), event_type: eventType, event_sub_type: options.eventSubType ?? null, event_metadata: eventMetadata },
     };
-    // Attendee's sender uses Python's json.dumps; the body on the wire need not be canonical.
-    const rawBody = JSON.stringify(payload, null, 1);
-    const signature = createHmac('sha256', Buffer.from(options.secret ?? this.webhookSecret, 'base64')).update(canonicalJson(payload), 'utf8').digest('base64');
+    // Attendee's sender posts json.dumps of the payload (Python's defaults: ", " and ": ", keys in
+    // insertion order, non-ASCII escaped); the signature covers the canonical form (docs/webhooks.md).
+    const rawBody = pythonJson(payload, { sortKeys: false, compact: false, asciiOnly: true });
+    const signed = pythonJson(payload, { sortKeys: true, compact: true, asciiOnly: false });
+    const signature = createHmac('sha256', Buffer.from(options.secret ?? this.webhookSecret, 'base64')).update(signed, 'utf8').digest('base64');
     return { rawBody, headers: { 'x-webhook-signature': signature } };
+  }
+
+  /**
+   * A participant removed the bot (Teams): meeting_ended, the bot to post_processing, and
+   * event_metadata.bot_removed_by naming who (docs/webhooks.md, "Knowing who removed the bot").
+   */
+  removedWebhook(botId: string): { rawBody: string; headers: Record<string, string> } {
+    return this.statusWebhook(botId, 'post_processing', {
+      eventType: 'meeting_ended',
+      eventMetadata: { bot_removed_by: { id: 'par_host0000000001', name: 'Host', uuid: '8:orgid:00000000-0000-0000-0000-000000000001', user_uuid: null, is_host: true } },
+    });
   }
 
   async sendStatusWebhook(url: string, botId: string, newState: string): Promise<{ status: number; body: any }> {
@@ -167,10 +184,23 @@ export class FakeAttendee extends FakeProviderServer {
   }
 }
 
-/** Python's json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":")), for the values used here. */
-function canonicalJson(value: unknown): string {
+/** A number Python holds as a float: json.dumps writes a whole one with its fraction (1.0). */
+class PythonFloat {
+  readonly value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+}
+
+/** Python's json.dumps for the values used here: `sortKeys`, `compact` separators, `asciiOnly` (ensure_ascii). */
+function pythonJson(value: unknown, style: { sortKeys: boolean; compact: boolean; asciiOnly: boolean }): string {
+  const [item, key] = style.compact ? [',', ':'] : [', ', ': '];
+  const text = (s: string) => (style.asciiOnly ? JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : JSON.stringify(s));
+  if (value instanceof PythonFloat) return Number.isInteger(value.value) ? `${value.value}.0` : String(value.value);
+  if (typeof value === 'string') return text(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
+  if (Array.isArray(value)) return `[${value.map((v) => pythonJson(v, style)).join(item)}]`;
+  const keys = Object.keys(value);
+  if (style.sortKeys) keys.sort();
+  return `{${keys.map((k) => `${text(k)}${key}${pythonJson((value as Record<string, unknown>)[k], style)}`).join(item)}}`;
 }

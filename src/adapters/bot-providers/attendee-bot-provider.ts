@@ -182,17 +182,34 @@ export class AttendeeBotProvider implements BotRuntime {
 
 /**
  * Attendee signs the payload, not the bytes: base64 HMAC-SHA256, keyed with the base64-decoded
- * project secret, over the JSON re-serialised with sorted keys and no spaces (its docs show the
- * Python and Node forms). Numbers that Python prints with a fraction (1.0) come back from
- * JSON.parse as integers; Attendee's bot webhooks carry no such values.
+ * project secret, over the payload as Python's json.dumps writes it with sorted keys, no spaces
+ * and no ASCII escaping (docs/webhooks.md of attendee-labs/attendee, "Verifying Webhooks"). The
+ * text is rebuilt from the body with each number as it was written: Python writes a whole float
+ * with its fraction (`credits_consumed` 1.0 in an ending's event_metadata where credits are
+ * charged: bots/models.py), which JSON.parse would make 1 and so break the signature. Null when
+ * the body is not JSON.
  */
-export function attendeeSignature(secret: string, payload: unknown): string {
-  return createHmac('sha256', Buffer.from(secret, 'base64')).update(JSON.stringify(sortKeys(payload)), 'utf8').digest('base64');
+export function attendeeSignedText(rawBody: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(rawBody, (_key, parsed: unknown, context?: { source?: string }) =>
+      typeof parsed === 'number' && context?.source !== undefined ? RAW_JSON.rawJSON(context.source) : parsed);
+  } catch {
+    return null;
+  }
+  return JSON.stringify(sortKeys(value));
 }
+
+export function attendeeSignature(secret: string, signedText: string): string {
+  return createHmac('sha256', Buffer.from(secret, 'base64')).update(signedText, 'utf8').digest('base64');
+}
+
+/** JSON.rawJSON (Node 21 and later): a number's own text, which JSON.stringify writes as it is. */
+const RAW_JSON = JSON as JSON & { rawJSON(text: string): object; isRawJSON(value: unknown): boolean };
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
+  if (value !== null && typeof value === 'object' && !RAW_JSON.isRawJSON(value)) {
     return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
   }
   return value;
@@ -213,7 +230,7 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
   if ('problem' in body) return { ok: false, reason: 'bad_signature', message: `${body.problem}, so its signature cannot be checked` };
   const payload = body.payload;
   const given = Buffer.from(headerValue(headers, 'x-webhook-signature') ?? '');
-  const expected = Buffer.from(attendeeSignature(secret, payload));
+  const expected = Buffer.from(attendeeSignature(secret, attendeeSignedText(rawBody)!));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature', message: 'X-Webhook-Signature is missing or does not match the payload' };
   if (payload.trigger !== 'bot.state_change') return { ok: true, event: null };
   const botId = payload.bot_id;
@@ -224,7 +241,12 @@ export function parseAttendeeWebhook(secret: string, headers: Record<string, str
   const target = data.event_type === 'could_not_join_meeting'
     ? (subType ? COULD_NOT_JOIN[subType] : undefined) ?? 'Error'
     : ATTENDEE_STATE_MAP[state] ?? null;
+  // A participant removed the bot: its meeting_ended carries event_metadata.bot_removed_by (Teams
+  // only; docs/webhooks.md of attendee-labs/attendee, "Knowing who removed the bot"). Its absence
+  // proves nothing: the other platforms do not say who.
+  const removedBy = (data.event_metadata as { bot_removed_by?: unknown } | null | undefined)?.bot_removed_by;
+  const isRemoved = data.event_type === 'meeting_ended' && removedBy !== null && typeof removedBy === 'object';
   // data.created_at: when the state changed (docs/webhooks.md of attendee-labs/attendee, "Payload for
   // bot.state_change trigger"); bot_metadata is null for a bot made without any (Bot.metadata is nullable).
-  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}`, ...deliveryFacts(data.created_at, payload.bot_metadata, { nullIsNone: true }) } };
+  return { ok: true, event: { providerBotId: botId, providerStatus: subType ? `${state}/${subType}` : state, status: toLifecycleStatus(target), message: `Attendee reported ${state}${subType ? ` (${subType})` : ''}${isRemoved ? ' (a participant removed the bot)' : ''}`, ...(isRemoved ? { kicked: true } : {}), ...deliveryFacts(data.created_at, payload.bot_metadata, { nullIsNone: true }) } };
 }
