@@ -122,8 +122,9 @@ export class FakeAttendee extends FakeProviderServer {
   }
 
   #leave(bot: FakeAttendeeBot): FakeAnswer {
-    // 400 when the bot is not in a state it can leave from (openapi.yml, Leave Meeting).
-    if (!['joining', 'waiting_room', 'joined_not_recording', 'joined_recording', 'joined_recording_paused'].includes(bot.state)) {
+    // 400 when the bot is not in a state it can leave from (openapi.yml, Leave Meeting): the states
+    // LEAVE_REQUESTED moves from (BotEventManager.VALID_TRANSITIONS in bots/models.py).
+    if (!['joining', 'waiting_room', 'joined_not_recording', 'joined_recording', 'joined_recording_paused', 'joined_recording_permission_denied', 'joining_breakout_room', 'leaving_breakout_room'].includes(bot.state)) {
       return { status: 400, body: { error: `Bot is in state ${bot.state} and cannot leave` } };
     }
     bot.state = 'leaving';
