@@ -126,7 +126,10 @@ export class FakeRecall extends FakeProviderServer {
       bot_name: typeof body.bot_name === 'string' ? body.bot_name : 'Meeting Notetaker',
       join_at: joinAt === null ? null : new Date(joinAt).toISOString(),
       metadata: body.metadata ?? {},
-      status: isScheduled ? 'ready' : 'joining_call',
+      // An ad-hoc bot with a join_at still ahead waits for it and can be updated until it starts
+      // joining (best practices: "original join_at is less than 10 minutes from the current time -
+      // you can update all properties"); one without, or with one past, joins at once.
+      status: joinAt !== null && joinAt > now ? 'ready' : 'joining_call',
       deleted: false,
     };
     this.bots.set(bot.id, bot);
