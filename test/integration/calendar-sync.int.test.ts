@@ -4452,11 +4452,19 @@ describe('auto-schedule', () => {
     await moveLater(start);
     const [keeper, other] = [...ids].sort();
     const answer = env.runtime.respond;
-    env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' } } : answer(request));
+    // The refusal is held until the other bot has decided: answered at once, it could be recorded
+    // before that decision (a busy machine), and the other would then launch at once, rightly.
+    let refuse!: () => void;
+    const refused = new Promise<void>((resolve) => { refuse = resolve; });
+    env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' }, release: refused } : answer(request));
     try {
       env.clock.set(start - LEAD_MS);
-      await env.rc.dispatcher.runDue();
+      const firstRound = env.rc.dispatcher.runDue();
+      for (const deadline = Date.now() + 10_000; launchesOf(keeper!) === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'the keeper\'s launch went out; the other waits for its answer');
+      refuse();
+      await firstRound;
+      assert.equal(launchesOf(other!), 0, 'the other decided while the keeper\'s launch was unanswered: it waits');
       env.clock.advance(2000);
       await env.rc.dispatcher.runDue();
       assert.equal(launchesOf(other!), 1, 'the keeper\'s launch failed: the other launches');
