@@ -44,6 +44,7 @@ import { CalendarSync } from './services/calendars/calendar-sync.ts';
 import { CalendarConnections } from './services/calendars/calendar-connections.ts';
 import { AutoSchedule } from './services/calendars/auto-schedule.ts';
 import { DashboardSessions } from './services/access/dashboard-sessions.ts';
+import { EndedBots } from './services/scheduling/ended-bots.ts';
 import { UpcomingBots } from './services/scheduling/upcoming-bots.ts';
 import { WebhookDeliveryLog } from './services/webhooks/webhook-delivery-log.ts';
 import { StatusChangeFeed } from './services/scheduling/status-change-feed.ts';
@@ -228,6 +229,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     authenticator,
     sessions: new DashboardSessions({ db: database.db, clock, authenticator, lifetimeMs: config.dashboardSessionHours * 3_600_000 }),
     upcomingBots: new UpcomingBots({ db: database.db, clock, launchLimitPerMinute: runtime.launchLimitPerMinute ?? runtime.scheduling?.rules.createsPerMinute ?? null }),
+    endedBots: new EndedBots({ db: database.db }),
     deliveryLog: new WebhookDeliveryLog({ db: database.db, clock, onRedeliver: () => webhooks.wake() }),
     statusFeed,
     calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_STATUSES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLaterEnding, isLive, isStepBack, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
+import { BOT_STATUSES, ENDED_OUTCOMES, LIVE_STATUSES, RUNTIME_REPORTABLE_STATUSES, canTransition, isActive, isLaterEnding, isLive, isStepBack, outcomeOf, statusesOfOutcome, statusNamedInFilter, webhookEventFor, webhookGenericEventFor, webhookStatusCodeFor } from './bot-status.ts';
 
 test('the usual path is allowed, with or without recording and leaving', () => {
   for (const path of [
@@ -86,4 +86,12 @@ test('a second ending after an ending is a later ending (acknowledged, the first
   const later = BOT_STATUSES.flatMap((from) => BOT_STATUSES.filter((to) => to !== from && isLaterEnding(from, to)).map((to) => `${from}->${to}`));
   assert.equal(later.length, endings.length * (endings.length - 1) - 1, 'every ordered pair of two different endings but Stopped->Done');
   assert.ok(!later.includes('Stopped->Done'));
+});
+
+test('every ended status has exactly one outcome, and a live one has none', () => {
+  const ended = BOT_STATUSES.filter((s) => !isLive(s));
+  assert.deepEqual(ENDED_OUTCOMES.flatMap((o) => statusesOfOutcome(o)).sort(), [...ended].sort());
+  for (const status of ended) assert.ok(statusesOfOutcome(outcomeOf(status)!).includes(status), status);
+  for (const status of LIVE_STATUSES) assert.equal(outcomeOf(status), null, status);
+  assert.deepEqual(['Done', 'Stopped', 'Error', 'Missed', 'Denied', 'Cancelled'].map((s) => outcomeOf(s as never)), ['done', 'done', 'failed', 'failed', 'failed', 'cancelled']);
 });

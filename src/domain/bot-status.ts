@@ -49,6 +49,31 @@ export function statusNamedInFilter(name: string): BotStatus | null {
  */
 export const LIVE_STATUSES: readonly BotStatus[] = ['Scheduled', 'Joining', 'InWaitingRoom', 'InMeeting', 'Recording', 'Leaving'];
 
+/**
+ * How an ended bot's run came out, in three words a list of past bots filters by: `done` (Done or
+ * Stopped: it ended the usual way, having left, been removed by the host, or finished), `failed`
+ * (Error, NotAllowed, Denied, Missed: it did not do its job; the webhooks answer these with 500),
+ * `cancelled` (Cancelled: it was not to join).
+ */
+export const ENDED_OUTCOMES = ['done', 'failed', 'cancelled'] as const;
+export type EndedOutcome = (typeof ENDED_OUTCOMES)[number];
+
+const OUTCOME_STATUSES: Record<EndedOutcome, readonly BotStatus[]> = {
+  done: ['Done', 'Stopped'],
+  failed: ['Error', 'NotAllowed', 'Denied', 'Missed'],
+  cancelled: ['Cancelled'],
+};
+
+/** The ended statuses of an outcome. */
+export function statusesOfOutcome(outcome: EndedOutcome): readonly BotStatus[] {
+  return OUTCOME_STATUSES[outcome];
+}
+
+/** The outcome of an ended status; null for a live one. */
+export function outcomeOf(status: BotStatus): EndedOutcome | null {
+  return ENDED_OUTCOMES.find((outcome) => OUTCOME_STATUSES[outcome].includes(status)) ?? null;
+}
+
 const NEXT: Record<BotStatus, readonly BotStatus[]> = {
   Scheduled: ['Joining', 'Cancelled', 'Missed', 'Error'],
   Joining: ['InWaitingRoom', 'InMeeting', 'Recording', 'Leaving', 'Stopped', 'NotAllowed', 'Denied', 'Error', 'Done'],

@@ -16,6 +16,7 @@ import type { AutoSchedule } from '../services/calendars/auto-schedule.ts';
 import type { ProviderWebhooks } from '../services/providers/provider-webhooks.ts';
 import type { DashboardSessions } from '../services/access/dashboard-sessions.ts';
 import type { UpcomingBots } from '../services/scheduling/upcoming-bots.ts';
+import type { EndedBots } from '../services/scheduling/ended-bots.ts';
 import type { WebhookDeliveryLog } from '../services/webhooks/webhook-delivery-log.ts';
 import type { StatusChangeFeed } from '../services/scheduling/status-change-feed.ts';
 import type { AdHocBots } from '../services/scheduling/ad-hoc-bots.ts';
@@ -49,6 +50,7 @@ export interface AppDeps {
   /** Dashboard sign-ins; their cookie also authenticates /api/v1 (src/http/session-auth.ts). */
   sessions: DashboardSessions;
   upcomingBots: UpcomingBots;
+  endedBots: EndedBots;
   deliveryLog: WebhookDeliveryLog;
   statusFeed: StatusChangeFeed;
 }

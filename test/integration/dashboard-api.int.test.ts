@@ -1,7 +1,7 @@
 // The server side of the dashboard, through HTTP: sessions (sign-in, cookie flags, CSRF, expiry,
-// revocation, sign-out), the routes its pages read (upcoming bots with their source, launches per
-// minute, webhook deliveries and redelivery, status changes as a page and as a live stream), and
-// the status change feed's handling of ids that commit out of order.
+// revocation, sign-out), the routes its pages read (upcoming bots with their source, ended bots
+// with why, launches per minute, webhook deliveries and redelivery, status changes as a page and
+// as a live stream), and the status change feed's handling of ids that commit out of order.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -197,7 +197,7 @@ describe('dashboard API', () => {
     });
   });
 
-  describe('upcoming bots and launches per minute', () => {
+  describe('upcoming and ended bots, launches per minute', () => {
     test('live bots soonest first, with their source, filtered by status and calendar, paged without repeats', async () => {
       const user = await rc.newUser('erin');
       const feedUrl = feeds.createFeed('Erin');
@@ -314,6 +314,86 @@ describe('dashboard API', () => {
       const again = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
       assert.equal(again.status, 200, JSON.stringify(again.body));
       assert.deepEqual(await atRisk(), { listed: none, detail: none });
+    });
+
+    test('ended bots latest join time first, with their meeting and why each ended, filtered by outcome, paged without repeats', async () => {
+      const user = await rc.newUser('kim');
+      const start = clock.now();
+      // Two meetings whose bots join a minute from now (the join lead is 180 s), one next week
+      // cancelled, one still to come; and bob's own cancelled bot.
+      const retro = await schedule(user.auth, await createEvent(user.auth, start + 240_000, { title: 'Retro' }), 'ended-retro');
+      const demo = await schedule(user.auth, await createEvent(user.auth, start + 241_000, { title: 'Demo' }), 'ended-demo');
+      const planning = await schedule(user.auth, await createEvent(user.auth, start + 7 * 86_400_000, { title: 'Planning' }), 'ended-planning');
+      const later = await schedule(user.auth, await createEvent(user.auth, start + 8 * 86_400_000, { title: 'Later' }), 'ended-later');
+      const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, start + 7 * 86_400_000), 'bobs-ended');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${planning}`, { auth: user.auth })).status, 200);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${bobsBot}`, { auth: bob.auth })).status, 200);
+      const report = async (botId: string, status: string, message?: string) => {
+        const { status_token: token } = await rc.database.db.selectFrom('schedules').select('status_token').where('bot_id', '=', botId).executeTakeFirstOrThrow();
+        const res = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${token}` }, body: { status, ...(message ? { message } : {}) } });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      };
+      try {
+        clock.set(start + 62_000);
+        await rc.dispatcher.runDue();
+        await report(retro, 'InMeeting');
+        await report(retro, 'Done', 'The meeting ended');
+        await report(demo, 'Error', 'The camera was refused');
+
+        type Ended = { bot_id: string; status: string; outcome: string; end_reason: string; ended_at: string | null; scheduled_join_time: string; events: { title: string; is_linked: boolean }[] };
+        const list = async (search = '') => {
+          const res = await rc.request('GET', `/api/v1/bots/ended${search}`, { auth: user.auth });
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          return res.body as { bots: Ended[]; next: string | null; has_more: boolean };
+        };
+        const all = await list();
+        assert.deepEqual(all.bots.map((b) => [b.bot_id, b.status, b.outcome, b.events.map((e) => e.title).join()]), [
+          [planning, 'Cancelled', 'cancelled', 'Planning'],
+          [demo, 'Error', 'failed', 'Demo'],
+          [retro, 'Done', 'done', 'Retro'],
+        ], 'the live bot and bob\'s are not listed; the latest join time first');
+        const [cancelled, failed, done] = all.bots as [Ended, Ended, Ended];
+        assert.match(failed.end_reason, /The camera was refused/);
+        assert.match(done.end_reason, /The meeting ended/);
+        assert.notEqual(cancelled.end_reason, '', 'a cancellation says why');
+        assert.equal(failed.ended_at, new Date(start + 62_000).toISOString());
+        assert.equal(done.scheduled_join_time, new Date(start + 60_000).toISOString());
+        assert.ok(all.bots.every((b) => b.events.every((e) => !e.is_linked)), 'an ended bot has let go of its events');
+        assert.deepEqual([all.next, all.has_more], [null, false]);
+        assert.ok(!all.bots.some((b) => b.bot_id === later));
+
+        for (const [outcome, expected] of [['done', [retro]], ['failed', [demo]], ['cancelled', [planning]]] as const) {
+          assert.deepEqual((await list(`?outcome=${outcome}`)).bots.map((b) => b.bot_id), expected, outcome);
+        }
+        assert.deepEqual((await rc.request('GET', '/api/v1/bots/ended?outcome=cancelled', { auth: bob.auth })).body.bots.map((b: Ended) => b.bot_id), [bobsBot]);
+
+        // One a page walks every bot once, also with a bot ending between pages (it takes its
+        // place by its join time: a later one is not met again, an earlier one comes in turn).
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < 10; page++) {
+          const res: { bots: Ended[]; next: string | null } = await list(`?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+          seen.push(...res.bots.map((b) => b.bot_id));
+          if (page === 0) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${later}`, { auth: user.auth })).status, 200);
+          cursor = res.next;
+          if (cursor === null) break;
+        }
+        assert.deepEqual(seen, [planning, demo, retro]);
+
+        for (const [search, field] of [['outcome=Done', 'outcome'], ['outcome=live', 'outcome'], ['outcome=failed&outcome=done', 'outcome'], ['limit=0', 'limit'], ['limit=101', 'limit']] as const) {
+          const refused = await rc.request('GET', `/api/v1/bots/ended?${search}`, { auth: user.auth });
+          assert.deepEqual([refused.status, refused.body.code, refused.body.details?.field], [400, 'validation_error', field], search);
+        }
+        assert.match((await rc.request('GET', '/api/v1/bots/ended?outcome=Done', { auth: user.auth })).body.message, /^outcome \(query\): must be one of done, failed, cancelled/);
+        // Not one this listing issued: nonsense, and an upcoming list's cursor (keyed on its own name).
+        const upcomingCursor = Buffer.from(JSON.stringify({ j: start, i: retro })).toString('base64url');
+        for (const foreign of ['bm9wZQ', upcomingCursor]) {
+          const refused = await rc.request('GET', `/api/v1/bots/ended?cursor=${foreign}`, { auth: user.auth });
+          assert.deepEqual([refused.status, refused.body.code], [400, 'invalid_cursor'], String(foreign));
+        }
+      } finally {
+        clock.set(start);
+      }
     });
 
     test('launches per bucket from the start of the current one, every bucket listed, the user\'s own only', async () => {

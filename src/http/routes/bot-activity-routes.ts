@@ -1,5 +1,6 @@
-// What is about to join and what just changed: the upcoming bots with their source, launches per
-// minute over the next hours, and the user's bot status changes, as a page or a live stream.
+// What is about to join, what has ended and what just changed: the upcoming bots with their
+// source, the ended ones with why, launches per minute over the next hours, and the user's bot
+// status changes, as a page or a live stream.
 import { Type } from 'typebox';
 import { ApiError } from '../../errors.ts';
 import type { ServerResponse } from 'node:http';
@@ -10,7 +11,7 @@ import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
-  LaunchHistogramQuery, LaunchHistogramResponse, StatusChangesQuery, StatusChangesResponse, UpcomingBotsQuery, UpcomingBotsResponse,
+  EndedBotsQuery, EndedBotsResponse, LaunchHistogramQuery, LaunchHistogramResponse, StatusChangesQuery, StatusChangesResponse, UpcomingBotsQuery, UpcomingBotsResponse,
 } from '../schemas/activity-schemas.ts';
 import type { StatusChange } from '../../services/scheduling/status-change-feed.ts';
 
@@ -49,6 +50,16 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
       response: { 200: UpcomingBotsResponse, ...errorResponses() },
     },
   }, async (request) => deps.upcomingBots.list(request.userId, request.query));
+
+  app.get('/bots/ended', {
+    schema: {
+      tags,
+      summary: 'The caller\'s ended bots, latest join time first, with why each ended',
+      description: 'Bots that are done, failed or cancelled, with their events and the reason given when they reached their status; filter by outcome. Pages are keyed on (join time, bot id).',
+      querystring: EndedBotsQuery,
+      response: { 200: EndedBotsResponse, ...errorResponses() },
+    },
+  }, async (request) => deps.endedBots.list(request.userId, request.query));
 
   app.get('/bots/launch-histogram', {
     schema: {

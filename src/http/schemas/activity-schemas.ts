@@ -1,6 +1,6 @@
 // Schemas of the routes that show what is about to join and what just changed.
 import { Type } from 'typebox';
-import { LIVE_STATUSES } from '../../domain/bot-status.ts';
+import { ENDED_OUTCOMES, LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { Nullable } from './common.ts';
 import { BotAtRisk, BotLaunchFailing } from './bot-schemas.ts';
 
@@ -32,6 +32,37 @@ export const UpcomingBotsResponse = Type.Object({
     launch_failing: BotLaunchFailing,
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
+  has_more: Type.Boolean(),
+});
+
+export const EndedBotsQuery = Type.Object({
+  outcome: Type.Optional(Type.Union(ENDED_OUTCOMES.map((o) => Type.Literal(o)), {
+    description: 'Only bots that ended this way: done (Done or Stopped), failed (Error, NotAllowed, Denied, Missed), cancelled (Cancelled)',
+  })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor', description: 'next of the previous page' })),
+}, { additionalProperties: true });
+
+export const EndedBotsResponse = Type.Object({
+  bots: Type.Array(Type.Object({
+    bot_id: Type.String(),
+    status: Type.String(),
+    outcome: Type.Union([Type.Literal('done'), Type.Literal('failed'), Type.Literal('cancelled')], { description: 'done, failed or cancelled, as the outcome filter names them' }),
+    platform: Nullable(Type.String()),
+    meeting_url: Type.String(),
+    bot_name: Type.String(),
+    scheduled_join_time: Type.String({ format: 'date-time' }),
+    ended_at: Nullable(Type.String({ format: 'date-time', description: 'When it reached its status' })),
+    end_reason: Type.String({ description: 'The reason given with that change (the runtime\'s error, the cause of a cancellation); empty when none was' }),
+    events: Type.Array(Type.Object({
+      event_id: Type.String(),
+      title: Nullable(Type.String()),
+      calendar_id: Nullable(Type.String()),
+      start_time: Type.String({ format: 'date-time' }),
+      is_linked: Type.Boolean({ description: 'An ended bot lets go of its events: mostly false' }),
+    })),
+  })),
+  next: Nullable(Type.String({ description: 'Pass as cursor for the next (earlier) page; null on the last page' })),
   has_more: Type.Boolean(),
 });
 

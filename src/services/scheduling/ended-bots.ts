@@ -1,0 +1,97 @@
+// What happened: the user's bots that have ended (done, failed, cancelled), latest join time first,
+// with the meeting they were for and why each ended, filtered by outcome and paged.
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../db/schema.ts';
+import { positionCursor } from '../paging-cursor.ts';
+import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
+import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
+import { isLiveBot } from '../../store/bot-store.ts';
+
+export interface EndedBot {
+  bot_id: string;
+  status: string;
+  outcome: EndedOutcome;
+  platform: string | null;
+  meeting_url: string;
+  bot_name: string;
+  scheduled_join_time: string;
+  /** When it reached its status; null for a bot whose change was never recorded (rows from before the log). */
+  ended_at: string | null;
+  /** The reason given with that change (the runtime's error, the cancellation's cause); '' when none was. */
+  end_reason: string;
+  /** The events it was for. An ended bot lets go of its events, so most are no longer linked; the meeting still names it. */
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+}
+
+export interface EndedQuery {
+  /** One of ENDED_OUTCOMES (the route's schema checks it). */
+  outcome?: EndedOutcome;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Ended bots are paged by join time, latest first, then id; the key is their own, so another listing's cursor is refused. */
+const endedCursor = positionCursor('e');
+
+export class EndedBots {
+  readonly #db: Kysely<Schema>;
+
+  constructor(deps: { db: Kysely<Schema> }) {
+    this.#db = deps.db;
+  }
+
+  /**
+   * Ended bots, latest join time first (a bot cancelled ahead of a later meeting is listed at its
+   * join time). Pages are keyed on (join time, bot id): a bot that ends while the list is paged
+   * takes its place by its join time, and none repeats or goes missing.
+   */
+  async list(userId: string, query: EndedQuery): Promise<{ bots: EndedBot[]; next: string | null; has_more: boolean }> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor !== undefined ? endedCursor.decode(query.cursor) : null;
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at'])
+      .where('user_id', '=', userId);
+    q = query.outcome !== undefined ? q.where('status', 'in', [...statusesOfOutcome(query.outcome)]) : q.where((eb) => eb.not(isLiveBot()));
+    if (after) {
+      q = q.where((eb) => eb.or([eb('join_at_ms', '<', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '<', after.id)])]));
+    }
+    const rows = await q.orderBy('join_at_ms', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const ids = page.map((b) => b.id);
+    // A bot whose data was deleted keeps its links only so that no sync books its event again (as its detail).
+    const withData = page.filter((b) => b.data_deleted_at === null).map((b) => b.id);
+    const [links, changes] = await Promise.all([
+      withData.length === 0 ? [] : this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
+        .select(['be.bot_id', 'be.event_id', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
+        .where('be.bot_id', 'in', withData).orderBy('be.id').execute(),
+      ids.length === 0 ? [] : this.#db.selectFrom('bot_status_changes').select(['bot_id', 'status', 'reason', 'at_ms'])
+        .where('bot_id', 'in', ids).orderBy('id').execute(),
+    ]);
+    const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    const changesByBot = Map.groupBy(changes, (c) => c.bot_id);
+    const last = page.at(-1);
+    return {
+      bots: page.map((bot) => {
+        const config = JSON.parse(bot.bot_config) as { bot_name?: string };
+        // The change that brought it to its status: a later ending reported after the first changes nothing.
+        const ending = changesByBot.get(bot.id)?.findLast((c) => c.status === bot.status);
+        return {
+          bot_id: bot.id,
+          status: bot.status,
+          // Stored statuses are the lifecycle's own, and none of these is live.
+          outcome: outcomeOf(bot.status as BotStatus)!,
+          platform: bot.meeting_platform,
+          meeting_url: bot.meeting_url,
+          bot_name: config.bot_name ?? '',
+          scheduled_join_time: formatInstant(bot.join_at_ms),
+          ended_at: formatOptionalInstant(ending?.at_ms ?? null),
+          end_reason: ending?.reason ?? '',
+          events: (linksByBot.get(bot.id) ?? []).map((l) => ({
+            event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
+          })),
+        };
+      }),
+      next: rows.length > limit && last ? endedCursor.encode(last.join_at_ms, last.id) : null,
+      has_more: rows.length > limit,
+    };
+  }
+}
