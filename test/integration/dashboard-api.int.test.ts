@@ -438,7 +438,7 @@ describe('dashboard API', () => {
       const delivery = failing.body.deliveries[0];
       assert.deepEqual({ ...delivery, delivery_id: undefined, created_at: undefined, next_attempt_at: undefined }, {
         delivery_id: undefined, bot_id: botId, event: 'bot.scheduled', bot_status: 'Scheduled', url: `${hooksUrl}/gina`, status: 'retrying', attempts: 1,
-        next_attempt_at: undefined, last_error: 'HTTP 503', created_at: undefined, delivered_at: null,
+        next_attempt_at: undefined, last_error: 'HTTP 503', created_at: undefined, delivered_at: null, queued_behind: null,
       });
       const retryInMs = Date.parse(delivery.next_attempt_at) - clock.now();
       assert.ok(retryInMs > 0 && retryInMs <= 10_000, `next retry in ${retryInMs} ms`);
@@ -570,6 +570,40 @@ describe('dashboard API', () => {
         await rc.webhooks.stop();
       }
       assert.deepEqual(await stateOf(slow.userId), ['delivered 1'], 'stopping waits for the attempt under way to be recorded');
+    });
+
+    test('a message queued behind an older one of its bot to the same URL names it, under any filter and page', async () => {
+      const user = await rc.newUser('mona');
+      hooks.respond = (r) => ({ status: r.url === '/mona' ? 503 : 200 });
+      try {
+        const botId = await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000), 'queued', { callback_url: `${hooksUrl}/mona` });
+        await rc.webhooks.runDue();
+        // bot.scheduled failed and is retried later; bot.cancelled queues behind it.
+        assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth })).status, 200);
+        type Listed = { delivery_id: string; event: string; status: string; next_attempt_at: string | null; queued_behind: unknown };
+        const list = async (path: string) => (await rc.request('GET', path, { auth: user.auth })).body.deliveries as Listed[];
+        const [queued, head] = await list('/api/v1/webhooks/deliveries') as [Listed, Listed];
+        assert.deepEqual([queued.event, queued.status, head.event, head.status], ['bot.cancelled', 'pending', 'bot.scheduled', 'retrying']);
+        assert.ok(Date.parse(head.next_attempt_at!) > clock.now(), 'the older one is retried later');
+        const behind = { delivery_id: head.delivery_id, event: 'bot.scheduled', next_attempt_at: head.next_attempt_at };
+        assert.deepEqual(queued.queued_behind, behind);
+        assert.equal(head.queued_behind, null, 'the oldest waits for nothing');
+        // The older one is not on these lists, and the queued one still names it.
+        for (const path of ['/api/v1/webhooks/deliveries?status=pending', '/api/v1/webhooks/deliveries?limit=1', `/api/v1/bots/${botId}/deliveries?status=pending`]) {
+          assert.deepEqual((await list(path)).map((d) => [d.delivery_id, d.queued_behind]), [[queued.delivery_id, behind]], path);
+        }
+        // Once the older one is delivered, the line moves on.
+        hooks.respond = () => ({ status: 200 });
+        const redelivered = await rc.request('POST', `/api/v1/webhooks/deliveries/${head.delivery_id}/redeliver`, { auth: user.auth });
+        assert.equal(redelivered.body.queued_behind, null);
+        const [stillQueued] = await list('/api/v1/webhooks/deliveries?status=pending') as [Listed];
+        assert.deepEqual(stillQueued.queued_behind, { ...behind, next_attempt_at: new Date(clock.now()).toISOString() }, 'the older one is due now');
+        await rc.webhooks.runDue();
+        await rc.webhooks.runDue();
+        assert.deepEqual((await list('/api/v1/webhooks/deliveries')).map((d) => [d.status, d.queued_behind]), [['delivered', null], ['delivered', null]]);
+      } finally {
+        hooks.respond = () => ({ status: 200 });
+      }
     });
 
     test('newest first, paged by cursor', async () => {

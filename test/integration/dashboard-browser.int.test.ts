@@ -495,6 +495,11 @@ describe('dashboard in Chromium', { skip }, () => {
     await held.waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.match(await held.locator('td[data-label="Next retry"]').innerText(), /^After the bot's earlier message\s+bot\.scheduled: next try in \d+ minutes$/);
     await screenshot('webhooks');
+    // Under Pending the message it waits for (retrying) is not listed: it still says it waits.
+    await page.getByRole('button', { name: 'Pending' }).click();
+    await page.locator('tr[data-delivery-status="retrying"]').first().waitFor({ state: 'detached' });
+    const heldPending = page.locator('table:not([aria-busy]) tr[data-delivery-status="pending"]').filter({ hasText: heldBot });
+    assert.match(await heldPending.locator('td[data-label="Next retry"]').innerText(), /^After the bot's earlier message\s+bot\.scheduled: next try in \d+ minutes$/);
 
     // A server failure is said in words (the API's message for it carries no detail), not as its code.
     await page.route('**/api/v1/webhooks/deliveries*', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'Internal error', message: 'Internal error', code: 'internal_error', status_code: 500 }) }));

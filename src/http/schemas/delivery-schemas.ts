@@ -25,6 +25,11 @@ export const Delivery = Type.Object({
   last_error: Nullable(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
   delivered_at: Nullable(Type.String({ format: 'date-time' })),
+  queued_behind: Nullable(Type.Object({
+    delivery_id: Type.String(),
+    event: Type.String(),
+    next_attempt_at: Type.String({ format: 'date-time' }),
+  }, { description: 'A bot\'s messages to one URL go out in order: while an older one of them is still to go out, this one waits for it (the oldest, and when it is tried next); null otherwise' })),
 });
 
 export const DeliveriesResponse = Type.Object({

@@ -32,6 +32,18 @@ export interface DeliveryView {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+  /**
+   * A message still to go out waits for the oldest one of its bot to its URL that is still to go
+   * out (they go out in order, webhook-delivery.ts): that one, and when it is tried next. Null when
+   * none is older, or once this one is delivered or given up.
+   */
+  queued_behind: QueuedBehind | null;
+}
+
+export interface QueuedBehind {
+  delivery_id: string;
+  event: string;
+  next_attempt_at: string;
 }
 
 export interface DeliveryQuery {
@@ -80,7 +92,22 @@ export class WebhookDeliveryLog {
       .returningAll().executeTakeFirst();
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
     this.#onRedeliver();
-    return toView(updated);
+    return toView(updated, await this.#linesOf([updated]));
+  }
+
+  /**
+   * The head of each line the undelivered rows wait in: the oldest message still to go out of a
+   * bot to a URL, keyed by bot and URL. Read for the rows themselves, whatever the list's filter or
+   * page: the one they wait for may be filtered out (a retrying one under Pending) or on another page.
+   */
+  async #linesOf(rows: readonly DeliveryRow[]): Promise<Map<string, DeliveryRow>> {
+    const botIds = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.bot_id))];
+    if (botIds.length === 0) return new Map();
+    const waiting = await this.#db.selectFrom('webhook_deliveries').selectAll()
+      .where('bot_id', 'in', botIds).where('state', '=', 'pending').orderBy('id').execute();
+    const heads = new Map<string, DeliveryRow>();
+    for (const row of waiting) if (!heads.has(lineOf(row))) heads.set(lineOf(row), row);
+    return heads;
   }
 
   async #list(userId: string, botId: string | null, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
@@ -102,8 +129,9 @@ export class WebhookDeliveryLog {
     const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
+    const heads = await this.#linesOf(page);
     return {
-      deliveries: page.map(toView),
+      deliveries: page.map((row) => toView(row, heads)),
       next: rows.length > limit && last ? encodeCursor({ d: last.id }) : null,
       has_more: rows.length > limit,
     };
@@ -116,13 +144,25 @@ function statusOf(row: DeliveryRow): DeliveryStatus {
   return row.last_error !== null ? 'retrying' : 'pending';
 }
 
-function toView(row: DeliveryRow): DeliveryView {
-  const payload = JSON.parse(row.payload) as { bot_event?: string; event?: string; bot_status?: string };
+/** A bot's messages to one URL: one line, sent in order. */
+function lineOf(row: DeliveryRow): string {
+  return JSON.stringify([row.bot_id, row.url]);
+}
+
+function eventOf(row: DeliveryRow): string {
+  const payload = JSON.parse(row.payload) as { bot_event?: string; event?: string };
+  return payload.bot_event ?? payload.event ?? '';
+}
+
+/** `heads`: the oldest undelivered message of each line (#linesOf). */
+function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>): DeliveryView {
+  const payload = JSON.parse(row.payload) as { bot_status?: string };
   const status = statusOf(row);
+  const head = row.state === 'pending' ? heads.get(lineOf(row)) : undefined;
   return {
     delivery_id: row.message_id,
     bot_id: row.bot_id,
-    event: payload.bot_event ?? payload.event ?? '',
+    event: eventOf(row),
     bot_status: payload.bot_status ?? null,
     url: row.url,
     status,
@@ -131,5 +171,8 @@ function toView(row: DeliveryRow): DeliveryView {
     last_error: row.last_error,
     created_at: formatInstant(row.created_at),
     delivered_at: formatOptionalInstant(row.delivered_at),
+    queued_behind: head !== undefined && head.id < row.id
+      ? { delivery_id: head.message_id, event: eventOf(head), next_attempt_at: formatInstant(head.next_attempt_at_ms) }
+      : null,
   };
 }

@@ -81,6 +81,8 @@ export interface Delivery {
   last_error: string | null;
   created_at: string;
   delivered_at: string | null;
+  /** The oldest message of its bot to its URL still to go out, which this one waits for; null when none is older. */
+  queued_behind: { delivery_id: string; event: string; next_attempt_at: string } | null;
 }
 
 export interface Connection {

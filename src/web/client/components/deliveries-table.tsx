@@ -9,30 +9,28 @@ import { Notice } from './states.tsx';
 
 const DELIVERY_WORDS: Record<Delivery['status'], string> = { pending: 'Pending', retrying: 'Retrying', delivered: 'Delivered', failed: 'Failed' };
 
-function isUndelivered(delivery: Delivery): boolean {
-  return delivery.status === 'pending' || delivery.status === 'retrying';
-}
-
 /**
  * When a delivery goes out next. A bot's messages to one address go out in order, so a message due
  * since a while may be waiting for an earlier one that is retrying later: its own due time, past,
- * would read "2 minutes ago". It is said to wait for the earlier message when that one is on the
- * page (the list is newest first: earlier ones come after it), and due now otherwise.
+ * would read "2 minutes ago". The API names the message it waits for (`queued_behind`), whether
+ * or not that one is on the page (another filter's, another page's): it is said to wait for it,
+ * with when that one is tried next.
  */
-function NextAttempt({ delivery, deliveries, nowMs }: { delivery: Delivery; deliveries: Delivery[]; nowMs: number }) {
+function NextAttempt({ delivery, nowMs }: { delivery: Delivery; nowMs: number }) {
   if (!delivery.next_attempt_at) return <>—</>;
+  const earlier = delivery.queued_behind;
+  if (earlier) {
+    return (
+      <>
+        After the bot's earlier message
+        <div class="muted small">{earlier.event}: {Date.parse(earlier.next_attempt_at) > nowMs ? `next try ${formatRelative(earlier.next_attempt_at, nowMs)}` : 'due now'}</div>
+      </>
+    );
+  }
   if (Date.parse(delivery.next_attempt_at) > nowMs) {
     return <><LocalTime iso={delivery.next_attempt_at} /><div class="muted small">{formatRelative(delivery.next_attempt_at, nowMs)}</div></>;
   }
-  const position = deliveries.indexOf(delivery);
-  const earlier = deliveries.slice(position + 1).findLast((d) => d.bot_id === delivery.bot_id && d.url === delivery.url && isUndelivered(d));
-  if (!earlier) return <>Due now</>;
-  return (
-    <>
-      After the bot's earlier message
-      {earlier.next_attempt_at && Date.parse(earlier.next_attempt_at) > nowMs && <div class="muted small">{earlier.event}: next try {formatRelative(earlier.next_attempt_at, nowMs)}</div>}
-    </>
-  );
+  return <>Due now</>;
 }
 
 /** `isOutdated`: the rows are another filter's or page's, while this one's are read (the table says it is busy). */
@@ -78,7 +76,7 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
               <td data-label="Event"><span class="mono">{d.event}</span><div class="muted small break">{d.url}</div></td>
               <td data-label="Status"><StatusBadge status={d.status} label={DELIVERY_WORDS[d.status]} /></td>
               <td data-label="Attempts">{d.attempts}</td>
-              <td data-label="Next retry"><NextAttempt delivery={d} deliveries={deliveries} nowMs={nowMs} /></td>
+              <td data-label="Next retry"><NextAttempt delivery={d} nowMs={nowMs} /></td>
               <td data-label="Last error" class="break">{d.last_error ?? '—'}</td>
               <td data-label="Actions">
                 <button type="button" class="button" aria-disabled={busy === d.delivery_id ? 'true' : undefined} aria-label={`Redeliver ${d.event} of ${d.bot_id}`} onClick={() => void redeliver(d)}>
