@@ -210,7 +210,8 @@ describe('dashboard in Chromium', { skip }, () => {
       // The refusal test answers the stream 429 itself, the error-text test answers a read 500, Events schedules a meeting whose link is refused (400),
       // and a write after another tab's session replaced this one meets one 403 (then reads the session).
       // The freshness test drops every connection, as a server restart does: the live stream is cut off mid-answer.
-      if (message.type() === 'error' && !/status of (400|401|403|404|429|500)|EventSource's response has a MIME type|net::ERR_INCOMPLETE_CHUNKED_ENCODING/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
+      // The failed sign-out test refuses the sign-out's connection, as an unreachable server does.
+      if (message.type() === 'error' && !/status of (400|401|403|404|429|500)|EventSource's response has a MIME type|net::ERR_INCOMPLETE_CHUNKED_ENCODING|net::ERR_CONNECTION_REFUSED/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
     });
   });
 
@@ -1385,6 +1386,33 @@ describe('dashboard in Chromium', { skip }, () => {
     await signedInAs('alice').waitFor();
     await page.getByRole('heading', { name: 'Bot not found', level: 1 }).waitFor();
     await screenshot('session-switched');
+  });
+
+  test('a sign-out the server does not answer says so, and the page stays, signed in', async () => {
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+    const unreachable: Parameters<Page['route']>[1] = (route) => (route.request().method() === 'DELETE' ? route.abort('connectionrefused') : route.fallback());
+    await page.route('**/dashboard/session', unreachable);
+    try {
+      const signOut = page.getByRole('button', { name: 'Sign out' });
+      await signOut.focus();
+      await page.keyboard.press('Enter');
+      const notice = page.getByTestId('session-notice').filter({ hasText: 'Sign-out failed' });
+      await notice.waitFor();
+      assert.equal(await notice.innerText(), 'Sign-out failed: The server cannot be reached. Check your connection and try again. You are still signed in.');
+      assert.equal(await page.getByRole('heading', { name: 'Sign in to Rollcall' }).count(), 0, 'not shown as signed out');
+      await page.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+      assert.match(await page.locator('.user-name').innerText(), /alice/);
+      await focusMovesTo(page, 'Sign out');
+      assert.equal(await page.evaluate(async () => (await fetch('/api/v1/bots/upcoming')).status), 200, 'the session is still live');
+      await screenshot('sign-out-failed');
+    } finally {
+      await page.unroute('**/dashboard/session', unreachable);
+    }
+    // The notice goes with the next page.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    assert.equal(await page.getByTestId('session-notice').innerText(), '');
   });
 
   test('sign out ends the session; a revoked API key ends its sessions at once', async () => {

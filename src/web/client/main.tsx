@@ -26,8 +26,11 @@ function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [failure, setFailure] = useState<Error | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  /** Said over the pages after the browser signed in again in another tab, until the next page. */
-  const [switchNotice, setSwitchNotice] = useState<string | null>(null);
+  /**
+   * Said over the pages about this browser's session, until the next page: it signed in again in
+   * another tab, or a sign-out failed.
+   */
+  const [sessionNotice, setSessionNotice] = useState<string | null>(null);
   /** The session this page holds now, to tell a new one (another tab signed in) from the same one read again. */
   const held = useRef<Session | null>(null);
   /** The session the live stream was opened under. */
@@ -60,7 +63,7 @@ function App() {
     held.current = s;
     const isSwitch = previous !== null && previous.csrf_token !== s.csrf_token;
     if (isSwitch) {
-      setSwitchNotice(`This browser signed in again in another tab${s.user.name === previous.user.name ? '' : `, as ${s.user.name}`}: the page now shows that session's data.`);
+      setSessionNotice(`This browser signed in again in another tab${s.user.name === previous.user.name ? '' : `, as ${s.user.name}`}: the page now shows that session's data.`);
     }
     // The page under focus was replaced (the sign-in form, or a page read again): focus its heading.
     if (isSwitch || isSigningIn.current) focusHeading();
@@ -88,14 +91,15 @@ function App() {
 
   if (failure) return <main id="main" class="centered"><h1>Rollcall</h1><ErrorState error={failure} onRetry={() => void load()} /></main>;
   if (session === undefined) return <main id="main" class="centered"><Loading what="the dashboard" /></main>;
-  if (session === null) return <SignInPage notice={notice} onSignedIn={(s) => { held.current = s; setNotice(null); setSwitchNotice(null); setSession(s); focusHeading(); }} />;
+  if (session === null) return <SignInPage notice={notice} onSignedIn={(s) => { held.current = s; setNotice(null); setSessionNotice(null); setSession(s); focusHeading(); }} />;
   return (
-    <Layout session={session} notice={switchNotice} onSignOut={async () => {
+    <Layout session={session} notice={sessionNotice} onSignOut={async () => {
       try {
         await signOut();
       } catch (error) {
-        // Still signed in: say so rather than show the sign-in page over a live session.
-        setFailure(new Error(`Sign-out failed: ${(error as Error).message}`));
+        // Still signed in: say so over the page, which stays (and Sign out with it, to try again),
+        // rather than show the sign-in page over a live session.
+        setSessionNotice(`Sign-out failed: ${(error as Error).message} You are still signed in.`);
         return;
       }
       endSession(SIGNED_OUT);
@@ -103,7 +107,7 @@ function App() {
       setNotice(SIGNED_OUT);
     }}>
       {/* Keyed by the session: pages another tab's sign-in replaced read their data again. */}
-      <Router key={session.csrf_token} onRouteChange={() => { setSwitchNotice(null); focusHeading(); }}>
+      <Router key={session.csrf_token} onRouteChange={() => { setSessionNotice(null); focusHeading(); }}>
         <Route path={BASE} component={UpcomingPage} />
         <Route path={`${BASE}/bots/:id`} component={BotPage} />
         <Route path={`${BASE}/events`} component={EventsPage} />
