@@ -897,6 +897,84 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('Ended lists the bots that ended, latest join time first, with why; filters by outcome; a bot that ends comes in by itself; pages', async () => {
+    // Among them: the bot that gave up its refused launch (the test before), and the demo that was recorded, then done.
+    await page.goto(`${base}/dashboard`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ended' }).click();
+    await page.getByRole('heading', { name: 'Ended', level: 1 }).waitFor();
+    await titleBecomes(page, 'Ended · Rollcall');
+    const table = page.locator('table[aria-labelledby="list-title"]:not([aria-busy])');
+    await table.waitFor();
+    assert.deepEqual((await table.locator('thead th').allInnerTexts()).map((t) => t.replace(/\(.+\)/, '(zone)')), ['Meeting', 'Join time (zone)', 'Status', 'Why it ended']);
+    const rowOf = (meeting: string) => table.locator('tbody tr').filter({ has: page.getByRole('link', { name: meeting, exact: true }) });
+    const refused = rowOf('Refused launch');
+    assert.equal(await refused.locator('td[data-label="Status"]').innerText(), 'Error');
+    const why = await refused.locator('td[data-label="Why it ended"]').innerText();
+    assert.match(why, /did not accept the launch before the meeting ended \(runtime answered 503\)\s+Ended /);
+    assert.doesNotMatch(why, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'its instants in local time');
+    assert.equal(await rowOf('Recorded demo').locator('td[data-label="Status"]').innerText(), 'Done');
+    assert.match(await rowOf('Recorded demo').locator('td[data-label="Meeting"]').innerText(), /^Recorded demo\s+Recorder$/);
+    const joins = await table.locator('td[data-label="Join time"] time').evaluateAll((times) => times.map((t) => (t as unknown as { getAttribute(name: string): string }).getAttribute('datetime')));
+    assert.ok(joins.length >= 2);
+    assert.deepEqual(joins, [...joins].sort().reverse(), 'latest join time first');
+
+    // By outcome, kept in the address.
+    await page.getByRole('button', { name: 'Failed' }).click();
+    // Once the failed ones replaced the list (busy, the table still shows the list before).
+    await page.locator('table[aria-labelledby="list-title"]').filter({ has: page.getByRole('link', { name: 'Recorded demo', exact: true }) }).waitFor({ state: 'detached' });
+    await refused.waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('outcome'), 'failed');
+    assert.equal(await page.getByRole('button', { name: 'Failed' }).getAttribute('aria-pressed'), 'true');
+    const failedStatuses = await table.locator('td[data-label="Status"]').allInnerTexts();
+    assert.ok(failedStatuses.includes('Error') && failedStatuses.every((s) => ['Error', 'Missed', 'Not allowed', 'Denied'].includes(s)), failedStatuses.join());
+
+    // A bot that ends while the list is open comes into it by itself, at its place.
+    await page.getByRole('button', { name: 'Done' }).click();
+    await rowOf('Recorded demo').waitFor();
+    const botId = await launchedBot('Design sync', 'design-sync', 'Sync notes');
+    await report(botId, 'InMeeting');
+    await report(botId, 'Done');
+    const synced = page.locator(`tr[data-bot-id="${botId}"]`);
+    await synced.waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), botId, 'its join time is the latest');
+    assert.equal(await synced.locator('td[data-label="Why it ended"]').innerText().then((t) => t.split('\n')[0]), 'Reported by the runtime: Done');
+
+    // Its page, named after its meeting, leads back to Ended; Back keeps the filter.
+    await synced.getByRole('link', { name: 'Design sync' }).click();
+    await page.getByRole('heading', { name: 'Design sync', level: 1 }).waitFor();
+    await page.locator('.breadcrumb').getByRole('link', { name: 'Ended' }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Ended', level: 1 }).waitFor();
+    await synced.waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Done' }).getAttribute('aria-pressed'), 'true', 'Back shows the same list');
+    await page.getByRole('button', { name: 'All' }).click();
+    await rowOf('Refused launch').waitFor();
+    await screenshot('ended');
+
+    // More than a page (25): bots cancelled ahead of meetings weeks away, listed first by their join time.
+    const cancelled: string[] = [];
+    for (let i = 0; i < 26; i++) {
+      const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: alice.auth, body: { meeting_link: `https://zoom.us/j/${87_000_000_000 + i}`, bot_name: 'Paged', join_at: new Date(Date.now() + 40 * 86_400_000 + i * 60_000).toISOString() } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await rc.request('GET', `/api/v1/bots/${created.body.bot_id}/remove_bot`, { auth: alice.auth })).status, 200);
+      cancelled.push(created.body.bot_id);
+    }
+    // Each change is live: the list is read again by itself.
+    await page.locator(`tr[data-bot-id="${cancelled[25]}"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const next = page.getByRole('button', { name: 'Next page' });
+    await next.scrollIntoViewIfNeeded();
+    await next.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('.pager-position').filter({ hasText: 'Page 2' }).waitFor();
+    await focusMovesTo(page, 'list-title');
+    await page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${cancelled[0]}"]`).waitFor();
+    assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), cancelled[0], 'the earliest of them begins page 2');
+    assert.equal(new URL(page.url()).searchParams.getAll('cursor').length, 1);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.locator('.pager-position').filter({ hasText: 'Page 1' }).waitFor();
+    await page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${cancelled[25]}"]`).waitFor();
+  });
+
   test('a reschedule from a page left open reads the bot first: when its join time moved meanwhile, nothing is sent and the page says so', async () => {
     const eventId = await createEvent(alice.auth, 'Roadmap review', Date.now() + 26 * 3_600_000, 60);
     const botId = await schedule(alice.auth, eventId, 'roadmap', { bot_name: 'Roadmap notes' });
@@ -1278,7 +1356,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.setViewportSize({ width: 320, height: 800 });
     const tooWide: string[] = [];
     try {
-      for (const [path, name] of [['/dashboard', 'upcoming'], ['/dashboard/events', 'events'], ['/dashboard/calendars', 'calendars'], ['/dashboard/webhooks', 'webhooks'], [`/dashboard/bots/${atRiskBot}`, 'bot']] as const) {
+      for (const [path, name] of [['/dashboard', 'upcoming'], ['/dashboard/ended', 'ended'], ['/dashboard/events', 'events'], ['/dashboard/calendars', 'calendars'], ['/dashboard/webhooks', 'webhooks'], [`/dashboard/bots/${atRiskBot}`, 'bot']] as const) {
         await page.goto(`${base}${path}`);
         await page.locator('main h1').first().waitFor();
         await page.waitForFunction(() => {

@@ -12,6 +12,7 @@ import { Layout } from './components/layout.tsx';
 import { Loading, ErrorState } from './components/states.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { UpcomingPage } from './pages/upcoming.tsx';
+import { EndedPage } from './pages/ended.tsx';
 import { BotPage } from './pages/bot.tsx';
 import { CalendarsPage } from './pages/calendars.tsx';
 import { EventsPage } from './pages/events.tsx';
@@ -109,6 +110,7 @@ function App() {
       {/* Keyed by the session: pages another tab's sign-in replaced read their data again. */}
       <Router key={session.csrf_token} onRouteChange={() => { setSessionNotice(null); focusHeading(); }}>
         <Route path={BASE} component={UpcomingPage} />
+        <Route path={`${BASE}/ended`} component={EndedPage} />
         <Route path={`${BASE}/bots/:id`} component={BotPage} />
         <Route path={`${BASE}/events`} component={EventsPage} />
         <Route path={`${BASE}/calendars`} component={CalendarsPage} />

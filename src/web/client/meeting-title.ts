@@ -10,3 +10,13 @@ export function meetingTitle(titles: readonly (string | null | undefined)[], mee
     return meetingUrl;
   }
 }
+
+/**
+ * The meeting of a bot from its events: its linked events' titles first; a bot that has ended
+ * (done, missed, cancelled, failed) has let go of its events, and the meeting it was for still
+ * names it, which is what it is looked up for.
+ */
+export function meetingTitleOfEvents(events: readonly { title: string | null | undefined; is_linked: boolean }[], meetingUrl: string): string {
+  const linked = events.filter((event) => event.is_linked).map((event) => event.title);
+  return meetingTitle(linked.some((title) => title) ? linked : events.map((event) => event.title), meetingUrl);
+}

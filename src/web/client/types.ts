@@ -13,6 +13,22 @@ export interface UpcomingBot {
   launch_failing: LaunchFailing | null;
 }
 
+/** How an ended bot's run came out (ENDED_OUTCOMES in src/domain/bot-status.ts). */
+export type EndedOutcome = 'done' | 'failed' | 'cancelled';
+
+export interface EndedBot {
+  bot_id: string;
+  status: string;
+  outcome: EndedOutcome;
+  platform: string | null;
+  meeting_url: string;
+  bot_name: string;
+  scheduled_join_time: string;
+  ended_at: string | null;
+  end_reason: string;
+  events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+}
+
 /** A launch the runtime refused or did not answer, while it is tried again (the same launch, same idempotency key). */
 export interface LaunchFailing {
   attempts: number;

@@ -8,6 +8,7 @@ import { timeZone } from '../format.ts';
 
 const NAV = [
   { href: `${BASE}`, label: 'Upcoming', match: (path: string) => path === BASE || path === `${BASE}/` || path.startsWith(`${BASE}/bots`) },
+  { href: `${BASE}/ended`, label: 'Ended', match: (path: string) => path.startsWith(`${BASE}/ended`) },
   { href: `${BASE}/events`, label: 'Events', match: (path: string) => path.startsWith(`${BASE}/events`) },
   { href: `${BASE}/calendars`, label: 'Calendars', match: (path: string) => path.startsWith(`${BASE}/calendars`) },
   { href: `${BASE}/webhooks`, label: 'Webhooks', match: (path: string) => path.startsWith(`${BASE}/webhooks`) },

@@ -6,7 +6,8 @@ import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
-import { meetingTitle } from '../meeting-title.ts';
+import { meetingTitleOfEvents } from '../meeting-title.ts';
+import { isLiveStatus } from '../live-statuses.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -41,14 +42,11 @@ async function loadBot(id: string): Promise<BotPageData> {
 }
 
 /**
- * What the page is called: the meeting (its first linked event's title, else its host), not the
- * bot's name, which many bots share. A bot that has ended (missed, cancelled, failed) keeps its
- * events unlinked: the meeting it was for still names it, which is what its page is read for.
+ * What the page is called: the meeting (its first linked event's title, else any event's, else its
+ * host), not the bot's name, which many bots share; as the Ended list names it.
  */
 function titleOf({ bot, events }: BotPageData): string {
-  const titleOfLink = (link: BotDetail['events'][number]) => events.get(link.occurrence_id ?? link.event_id)?.title;
-  const linked = bot.events.filter((link) => link.is_linked).map(titleOfLink);
-  return meetingTitle(linked.some((title) => title) ? linked : bot.events.map(titleOfLink), bot.meeting_url);
+  return meetingTitleOfEvents(bot.events.map((link) => ({ title: events.get(link.occurrence_id ?? link.event_id)?.title, is_linked: link.is_linked })), bot.meeting_url);
 }
 
 export function BotPage({ id }: { id: string }) {
@@ -137,7 +135,8 @@ export function BotPage({ id }: { id: string }) {
 
   return (
     <section class="page">
-      <p class="breadcrumb"><a href={BASE}>Upcoming</a> / <span class="mono">{bot.bot_id}</span></p>
+      {/* Back to the list the bot is on: a live bot's is Upcoming, an ended one's Ended. */}
+      <p class="breadcrumb">{isLiveStatus(bot.status) ? <a href={BASE}>Upcoming</a> : <a href={`${BASE}/ended`}>Ended</a>} / <span class="mono">{bot.bot_id}</span></p>
       <div class="page-title">
         <h1>{titleOf(detail.data)}</h1>
         <StatusBadge status={bot.status} />
