@@ -163,7 +163,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       security: [{ apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Its pages load their own script, style and images, and nothing from elsewhere; no inline
+  // script (its csp.json lists none), but Swagger UI sets a style inline as it draws. Every other
+  // answer outside the dashboard gets a policy that runs nothing (below).
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  });
 
   // Any route that takes a body can answer 413 (over 1 MiB) and 415 (not JSON), and every route
   // under the API key can answer 429 (the per-key rate limit, src/http/rate-limit.ts).
@@ -187,7 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     void reply.header('x-content-type-options', 'nosniff');
     // An answer that is not the dashboard's is data, never a document: a browser that opens one
     // (a link to the echo above, an error page) runs nothing in it and no other site frames it
-    // (OWASP REST Security Cheat Sheet, security headers). The dashboard sets its own policy.
+    // (OWASP REST Security Cheat Sheet, security headers). The dashboard and the API reference
+    // (/docs) set policies of their own, after this one.
     if (!reply.hasHeader('content-security-policy')) {
       void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
       void reply.header('x-frame-options', 'DENY');

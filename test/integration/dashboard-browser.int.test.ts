@@ -1525,6 +1525,16 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('sign-in-session-ended');
   });
 
+  test('the interactive API reference (/docs) draws its operations under a policy of its own: every other answer outside the dashboard runs nothing', async () => {
+    const response = await fetch(`${base}/docs/`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-security-policy') ?? '', /^default-src 'self';/);
+    await page.goto(`${base}/docs/`);
+    await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
+    assert.ok(await page.locator('.opblock').count() > 20, 'the operations are listed');
+    await page.screenshot({ path: join(SCREENSHOTS, 'api-reference-desktop.png') });
+  });
+
   test('no page raised a script error or a CSP violation', () => {
     assert.deepEqual(pageErrors, []);
   });
