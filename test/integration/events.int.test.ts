@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
-import type { KyselyPlugin } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
@@ -847,6 +847,44 @@ describe('changes of one series at the same time', () => {
     assert.deepEqual(listed.results.map((r: any) => [r.start_time, r.title]), [
       ['2026-11-24T11:00:00.000Z', 'Weekly'], ['2026-12-01T11:00:00.000Z', 'Weekly'], ['2026-12-08T11:00:00.000Z', 'Renamed'], ['2026-12-15T11:00:00.000Z', 'Weekly'],
     ]);
+  });
+
+  test('an override changed while its series is re-timed: both stand, one after the other, and the re-time holds no lock on the series while it waits for the override (overrides before their series, on every path: no deadlock)', async () => {
+    const { auth } = await rc.newUser();
+    const series = await ok('POST', EVENTS, auth, {
+      title: 'Weekly', start_time: '2026-11-24T10:00:00Z', end_time: '2026-11-24T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
+    const override = await ok('POST', EVENTS, auth, { recurring_event_id: series.id, original_start_time: '2026-12-08T10:00:00Z', title: 'Renamed' });
+    let seriesLockedWhileWaiting: boolean | null = null;
+    await overlapping('UpdateQueryNode',
+      () => ok('PATCH', `${EVENTS}/${override.id}`, auth, { title: 'Renamed again' }),
+      async () => {
+        const retime = ok('PATCH', `${EVENTS}/${series.id}`, auth, { start_time: '2026-11-24T11:00:00Z', end_time: '2026-11-24T12:00:00Z' });
+        if (rc.database.engine === 'postgres') {
+          // Once the re-time waits for the override the other change holds: is the series locked?
+          // If so, the override's change, which locks its series next, closes a cycle.
+          let settled = false;
+          void retime.finally(() => { settled = true; });
+          let waiting = 0;
+          while (waiting === 0 && !settled) {
+            waiting = Number((await sql<{ n: number }>`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(rc.database.db)).rows[0]!.n);
+          }
+          if (waiting > 0) seriesLockedWhileWaiting = await rc.database.db.transaction().execute(async (trx) => {
+            try {
+              await sql`select id from events where id = ${series.id} for update nowait`.execute(trx);
+              return false;
+            } catch (error) {
+              if ((error as { code?: string }).code === '55P03') return true;
+              throw error;
+            }
+          });
+        }
+        await retime;
+      });
+    // (On a machine slow enough for the override's change to end before the re-time reached it, nothing waited and nothing is asked.)
+    assert.notEqual(seriesLockedWhileWaiting, true, 'the re-time waited for the override without holding its series');
+    const now = await ok('GET', `${EVENTS}/${override.id}`, auth);
+    assert.deepEqual([now.original_start_time, now.start_time, now.title], ['2026-12-08T11:00:00.000Z', '2026-12-08T11:00:00.000Z', 'Renamed again']);
   });
 
   test('two changes of one event at once both stand: the second is merged over the first, not over what both read', async () => {

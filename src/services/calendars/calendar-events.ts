@@ -243,13 +243,18 @@ export class CalendarEvents {
     }
     await this.#change(async (trx) => {
       // Locked before it is read: two changes of one event run one after the other, the second
-      // merged over the first's result rather than over what both read.
+      // merged over the first's result rather than over what both read. A series' overrides are
+      // locked before the series, the order every path takes (a change of an override, or a bot
+      // booked for one, locks the override and then its series).
+      const peek = await store.findEvent(trx, userId, id);
+      if (peek && peek.recurrence !== null && peek.calendar_id === null) await store.lockOverrides(trx, this.#engine, userId, id);
       const existing = await store.lockEvent(trx, this.#engine, userId, id);
       if (!existing || existing.is_deleted) throw notFound(id);
       const row = await this.#buildRow(trx, userId, patch, existing);
       // A series written through the API whose occurrences may have moved takes its overrides
-      // along, all of them: none can be added while the series is locked (create above). A synced
-      // series' overrides are the calendar's: its next sync sends them again.
+      // along, all of them: read again now that the series is locked, which finds one created
+      // (committed) since the first read, and none can be added until this commits (create
+      // above). A synced series' overrides are the calendar's: its next sync sends them again.
       const isRetimed = existing.recurrence !== null && existing.calendar_id === null
         && (row.start_ms !== existing.start_ms || row.end_ms !== existing.end_ms || row.timezone !== existing.timezone || row.recurrence !== existing.recurrence);
       const overrides = isRetimed ? await store.lockOverrides(trx, this.#engine, userId, id) : [];
