@@ -20,3 +20,15 @@ test('a signature over a whole float (credits_consumed 1.0) holds: numbers are s
   const altered = parseAttendeeWebhook(SECRET, { 'x-webhook-signature': ENDED_SIGNATURE }, ENDED.replace('1.0}', '1}'));
   assert.deepEqual([altered.ok, !altered.ok && altered.reason], [false, 'bad_signature']);
 });
+
+// A bot's metadata holds the client's own attribute names: integer-like ones, and characters
+// either side of the surrogates. Python sorts them by code point ("10" before "2"; U+FF21 before
+// U+1F600). Signed by Python 3 with the sign_payload function of Attendee's docs/webhooks.md.
+const KEYS = '{"idempotency_key": "7b0c5b1e-2222-4c1e-9c1e-000000000002", "bot_id": "bot_abc", "bot_metadata": {"rollcall_bot_id": "bot_1", "2": "a", "10": "b", "\\uff21": "fullwidth", "\\ud83d\\ude00": "emoji", "\\u00e9": "e-acute"}, "trigger": "bot.state_change", "data": {"new_state": "joined_recording", "old_state": "joined_not_recording", "created_at": "2026-12-05T10:00:00.123456+00:00", "event_type": "bot_recording_permission_granted", "event_sub_type": null, "event_metadata": {}}}';
+const KEYS_SIGNATURE = 'uay6hOsyoVTNwqfPRjMOvT0RVOvcpuuke7057bmxqjg=';
+
+test('a signature over keys Python and JavaScript order differently holds: integer-like names and characters past U+FFFF', () => {
+  const parsed = parseAttendeeWebhook(SECRET, { 'x-webhook-signature': KEYS_SIGNATURE }, KEYS);
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  assert.equal(parsed.event?.status, 'Recording');
+});

@@ -183,11 +183,14 @@ export class AttendeeBotProvider implements BotRuntime {
 /**
  * Attendee signs the payload, not the bytes: base64 HMAC-SHA256, keyed with the base64-decoded
  * project secret, over the payload as Python's json.dumps writes it with sorted keys, no spaces
- * and no ASCII escaping (docs/webhooks.md of attendee-labs/attendee, "Verifying Webhooks"). The
- * text is rebuilt from the body with each number as it was written: Python writes a whole float
- * with its fraction (`credits_consumed` 1.0 in an ending's event_metadata where credits are
- * charged: bots/models.py), which JSON.parse would make 1 and so break the signature. Null when
- * the body is not JSON.
+ * and no ASCII escaping (docs/webhooks.md of attendee-labs/attendee, "Verifying Webhooks"). That
+ * text is rebuilt from the body, as Python would write it:
+ * - each number as it was written: Python writes a whole float with its fraction
+ *   (`credits_consumed` 1.0 in an ending's event_metadata where credits are charged:
+ *   bots/models.py), which JSON.parse would make 1;
+ * - keys in code-point order: JavaScript writes integer-like keys ("2", "10") first and in
+ *   numeric order, and sorts by UTF-16 unit; `bot_metadata` holds the client's own attribute names.
+ * Null when the body is not JSON.
  */
 export function attendeeSignedText(rawBody: string): string | null {
   let value: unknown;
@@ -197,22 +200,33 @@ export function attendeeSignedText(rawBody: string): string | null {
   } catch {
     return null;
   }
-  return JSON.stringify(sortKeys(value));
+  return pythonSortedJson(value);
 }
 
 export function attendeeSignature(secret: string, signedText: string): string {
   return createHmac('sha256', Buffer.from(secret, 'base64')).update(signedText, 'utf8').digest('base64');
 }
 
-/** JSON.rawJSON (Node 21 and later): a number's own text, which JSON.stringify writes as it is. */
-const RAW_JSON = JSON as JSON & { rawJSON(text: string): object; isRawJSON(value: unknown): boolean };
+/** JSON.rawJSON (Node 21 and later): a number kept as the text it was written as. */
+const RAW_JSON = JSON as JSON & { rawJSON(text: string): object; isRawJSON(value: unknown): value is { rawJSON: string } };
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object' && !RAW_JSON.isRawJSON(value)) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+/** json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for a parsed body. */
+function pythonSortedJson(value: unknown): string {
+  if (RAW_JSON.isRawJSON(value)) return value.rawJSON;
+  if (Array.isArray(value)) return `[${value.map(pythonSortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort(byCodePoint).map((k) => `${JSON.stringify(k)}:${pythonSortedJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
   }
-  return value;
+  return JSON.stringify(value);
+}
+
+/** Python's order of str: by code point (a character past U+FFFF sorts after U+FFFF, not among the surrogates). */
+function byCodePoint(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 /** The create-bot fields that come from the bot's settings (bot_name is required there). */
