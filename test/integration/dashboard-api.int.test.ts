@@ -396,6 +396,23 @@ describe('dashboard API', () => {
       }
     });
 
+    test('an ended bot of one occurrence is listed by that occurrence\'s own title, an override\'s where one gave it', async () => {
+      const user = await rc.newUser('lee');
+      const first = clock.now() + 10 * 86_400_000;
+      const series = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: {
+        title: 'Weekly sync', start_time: new Date(first).toISOString(), end_time: new Date(first + 1_800_000).toISOString(), timezone: 'UTC',
+        recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'], meeting_url: 'https://zoom.us/j/8123456700',
+      } });
+      assert.equal(series.status, 201, JSON.stringify(series.body));
+      const bots = await rc.request('POST', `/api/v1/calendar/schedule/${series.body.id}`, { auth: user.auth, body: { deduplication_key: 'weekly', bot_config: {}, schedule_all_occurrences: true } });
+      assert.equal(bots.status, 200, JSON.stringify(bots.body));
+      const override = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { recurring_event_id: series.body.id, original_start_time: new Date(first + 7 * 86_400_000).toISOString(), title: 'Weekly sync (board room)' } });
+      assert.equal(override.status, 201, JSON.stringify(override.body));
+      for (const s of bots.body.schedules_created) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${s.bot_id}`, { auth: user.auth })).status, 200);
+      const listed = await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth });
+      assert.deepEqual(listed.body.bots.map((b: { events: { title: string }[] }) => b.events.map((e) => e.title).join()), ['Weekly sync', 'Weekly sync (board room)', 'Weekly sync']);
+    });
+
     test('launches per bucket from the start of the current one, every bucket listed, the user\'s own only', async () => {
       const user = await rc.newUser('frank');
       const minute = Math.floor(NOW / 60_000) * 60_000;

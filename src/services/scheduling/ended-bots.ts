@@ -6,6 +6,7 @@ import { positionCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
 import { isLiveBot } from '../../store/bot-store.ts';
+import { occurrenceKey } from '../../domain/recurrence.ts';
 
 export interface EndedBot {
   bot_id: string;
@@ -61,11 +62,13 @@ export class EndedBots {
     const withData = page.filter((b) => b.data_deleted_at === null).map((b) => b.id);
     const [links, changes] = await Promise.all([
       withData.length === 0 ? [] : this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
-        .select(['be.bot_id', 'be.event_id', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
+        .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
         .where('be.bot_id', 'in', withData).orderBy('be.id').execute(),
       ids.length === 0 ? [] : this.#db.selectFrom('bot_status_changes').select(['bot_id', 'status', 'reason', 'at_ms'])
         .where('bot_id', 'in', ids).orderBy('id').execute(),
     ]);
+    const overrideTitles = await this.#overrideTitles(userId, links);
+    const titleOf = (l: (typeof links)[number]) => overrideTitles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title;
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     const changesByBot = Map.groupBy(changes, (c) => c.bot_id);
     const last = page.at(-1);
@@ -86,12 +89,32 @@ export class EndedBots {
           ended_at: formatOptionalInstant(ending?.at_ms ?? null),
           end_reason: ending?.reason ?? '',
           events: (linksByBot.get(bot.id) ?? []).map((l) => ({
-            event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
+            event_id: l.event_id, title: titleOf(l), calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
           })),
         };
       }),
       next: rows.length > limit && last ? endedCursor.encode(last.join_at_ms, last.id) : null,
       has_more: rows.length > limit,
     };
+  }
+
+  /**
+   * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
+   * key>"): an occurrence is listed by its own title, as the bot's page heads it.
+   */
+  async #overrideTitles(userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+    const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
+    if (occurrenceLinks.length === 0) return new Map();
+    const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
+    const overrides = await this.#db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
+      .where('user_id', '=', userId).where('is_deleted', '=', 0)
+      .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
+    const titles = new Map<string, string | null>();
+    for (const o of overrides) {
+      if (o.original_start_ms === null) continue;
+      const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
+      if (wanted.has(key)) titles.set(key, o.title);
+    }
+    return titles;
   }
 }
