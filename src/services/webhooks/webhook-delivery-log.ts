@@ -103,11 +103,13 @@ export class WebhookDeliveryLog {
   async #linesOf(rows: readonly DeliveryRow[]): Promise<Map<string, DeliveryRow>> {
     const botIds = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.bot_id))];
     if (botIds.length === 0) return new Map();
-    const waiting = await this.#db.selectFrom('webhook_deliveries').selectAll()
-      .where('bot_id', 'in', botIds).where('state', '=', 'pending').orderBy('id').execute();
-    const heads = new Map<string, DeliveryRow>();
-    for (const row of waiting) if (!heads.has(lineOf(row))) heads.set(lineOf(row), row);
-    return heads;
+    // The oldest of each line by id first, then those rows whole: a receiver down for days has
+    // many messages waiting, and only the heads' payloads are wanted.
+    const headIds = await this.#db.selectFrom('webhook_deliveries').select((eb) => eb.fn.min('id').as('id'))
+      .where('bot_id', 'in', botIds).where('state', '=', 'pending').groupBy(['bot_id', 'url']).execute();
+    if (headIds.length === 0) return new Map();
+    const waiting = await this.#db.selectFrom('webhook_deliveries').selectAll().where('id', 'in', headIds.map((h) => Number(h.id))).execute();
+    return new Map(waiting.map((row) => [lineOf(row), row]));
   }
 
   async #list(userId: string, botId: string | null, query: DeliveryQuery): Promise<{ deliveries: DeliveryView[]; next: string | null; has_more: boolean }> {
