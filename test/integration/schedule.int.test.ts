@@ -473,6 +473,18 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(await linkOfBot(), `https://acme.zoom.us/j/${number}?pwd=Other`);
     });
 
+    test('an event whose link changes for the same meeting (a new passcode) gives its waiting bot the new link, never one that drops the passcode', async () => {
+      const number = zoomNumber();
+      const event = await createEvent(alice.auth, { start_time: '2026-11-26T15:00:00Z', end_time: '2026-11-26T16:00:00Z', location: `https://zoom.us/j/${number}?pwd=Secret1` });
+      const booked = await scheduleOk(alice.auth, event.id, { deduplication_key: newKey(), bot_config: {} });
+      const linkOfBot = async () => (await rc.request('GET', `/api/v1/bots/${booked.bot_id}`, { auth: alice.auth })).body.meeting_url;
+      const relink = async (location: string) => assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${event.id}`, { auth: alice.auth, body: { location } })).status, 200);
+      await relink(`https://zoom.us/j/${number}?pwd=Rotated2`);
+      assert.equal(await linkOfBot(), `https://zoom.us/j/${number}?pwd=Rotated2`);
+      await relink(`Dial in: https://zoom.us/j/${number}`);
+      assert.equal(await linkOfBot(), `https://zoom.us/j/${number}?pwd=Rotated2`, 'the bare number keeps the passcode the bot has');
+    });
+
     test('two spellings of one Google Meet code are one meeting', async () => {
       const key = newKey();
       const a = await createEvent(alice.auth, { start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z', meeting_url: 'https://meet.google.com/mno-pqrs-tuv' });

@@ -718,6 +718,18 @@ export class BotScheduling implements EventChangeListener {
         touchedBots.add(bot.id);
         continue;
       }
+      // The same meeting under another link (its passcode regenerated, the link written out
+      // again): a bot still waiting takes it, unless it would drop the passcode the bot's link
+      // carries, the rule a bot shared by two events follows.
+      if (config.meeting_url === undefined && target.meeting && bot.status === 'Scheduled') {
+        const url = linkForSharedBot(bot.meeting_url, target.meeting.url, false);
+        if (url !== bot.meeting_url) {
+          await trx.updateTable('bots').set({ meeting_url: url }).where('id', '=', bot.id).execute();
+          await bots.bumpVersion(trx, bot.id, now);
+          await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `The meeting link of event ${eventId} changed, for the same meeting (${target.meeting.identity}); the bot takes it`, { event_id: eventId, meeting_identity: target.meeting.identity });
+          touchedBots.add(bot.id);
+        }
+      }
       if (link.start_ms !== target.startMs || link.end_ms !== target.endMs || link.occurrence_key !== target.occurrenceKey) {
         noteMove(bot.id, link);
         await trx.updateTable('bot_events').set({ start_ms: target.startMs, end_ms: target.endMs, occurrence_key: target.occurrenceKey, updated_at: now }).where('id', '=', link.id).execute();
