@@ -88,9 +88,9 @@ export async function findBotById(db: Db, botId: string, options: { engine?: Eng
 }
 
 /** The live link (and its bot) of one event or occurrence, if any. */
-export async function findLiveLink(db: Db, eventId: string, occurrenceKey: string): Promise<(BotEventRow & { deduplication_key: string }) | undefined> {
+export async function findLiveLink(db: Db, eventId: string, occurrenceKey: string): Promise<(BotEventRow & { deduplication_key: string; bot_status: string }) | undefined> {
   return db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
-    .selectAll('bot_events').select('bots.deduplication_key')
+    .selectAll('bot_events').select(['bots.deduplication_key', 'bots.status as bot_status'])
     .where('bot_events.event_id', '=', eventId).where('bot_events.occurrence_key', '=', occurrenceKey)
     .where(isLiveFlag('bot_events.is_live'))
     .executeTakeFirst();

@@ -38,35 +38,46 @@ export async function disableChain(db: Db, seriesId: string, nowMs: number): Pro
 /**
  * Enabled chains with something to do: nothing booked yet, or the booked bot is no longer waiting
  * to join (launched, finished, cancelled) or its meeting is over. Chains told to wait (nothing
- * left to book) are skipped until their next check, unless their series (or one of its
- * occurrences' overrides) changed since the chain last looked: a rule extended, an occurrence
- * added or brought back may have given it something to book within that wait. Read here rather
- * than written by the change: the chain loop locks a chain before its series, a change the other
- * way round.
+ * left to book) are skipped until their next check. Either way a chain is due at once when its
+ * series (or one of its occurrences' overrides, or of an Outlook series its instances) changed
+ * since the chain last looked: a rule extended or an occurrence brought back may have given a
+ * waiting chain something to book, and an occurrence moved ahead of the one whose bot the chain
+ * waits for needs its bot before that one launches (RecurringChains.#bookMovedAhead). Read here
+ * rather than written by the change: the chain loop locks a chain before its series, a change the
+ * other way round. Each of the three looks is an index lookup (primary key, events_series,
+ * events_provider_series), as every chain with a waiting bot asks them on every pass.
  */
-export async function listDueChains(db: Db, nowMs: number, limit: number): Promise<string[]> {
+export async function listDueChains(db: Db, engine: Engine, nowMs: number, limit: number): Promise<string[]> {
+  const chainId = sql.ref<string>('recurring_chains.series_event_id');
+  // An Outlook chain's id is "instances:<calendar id>:<provider series id>" (instance-series.ts);
+  // a calendar id has no colon.
+  const rest = sql<string>`substr(${chainId}, ${INSTANCE_SERIES_PREFIX.length + 1})`;
+  const colon = engine === 'postgres' ? sql<number>`strpos(${rest}, ':')` : sql<number>`instr(${rest}, ':')`;
   const rows = await db.selectFrom('recurring_chains')
     .leftJoin('bots', 'bots.id', 'recurring_chains.current_bot_id')
     .select('recurring_chains.series_event_id')
     .where('recurring_chains.is_enabled', '=', 1)
-    .where((eb) => eb.or([
-      eb('recurring_chains.next_check_at_ms', 'is', null),
-      eb('recurring_chains.next_check_at_ms', '<=', nowMs),
-      eb.exists(eb.selectFrom('events').select('events.id')
-        .where((e) => e.or([
-          e('events.id', '=', e.ref('recurring_chains.series_event_id')),
-          e('events.recurring_event_id', '=', e.ref('recurring_chains.series_event_id')),
-          // An Outlook series has no row: its instances carry its id's parts (instance-series.ts).
-          e(sql<string>`cast(${INSTANCE_SERIES_PREFIX} as text) || events.calendar_id || ':' || events.provider_series_id`, '=', e.ref('recurring_chains.series_event_id')),
-        ]))
-        .whereRef('events.updated_at', '>', 'recurring_chains.updated_at')),
-    ]))
-    .where((eb) => eb.or([
-      eb('recurring_chains.current_bot_id', 'is', null),
-      eb('bots.id', 'is', null),
-      eb('bots.status', '<>', 'Scheduled'),
-      eb('bots.meeting_end_ms', '<=', nowMs),
-    ]))
+    .where((eb) => {
+      const changedSince = eb.selectFrom('events').select('events.id').whereRef('events.updated_at', '>', 'recurring_chains.updated_at');
+      const seriesChanged = eb.or([
+        eb.exists(changedSince.whereRef('events.id', '=', 'recurring_chains.series_event_id')),
+        eb.exists(changedSince.whereRef('events.recurring_event_id', '=', 'recurring_chains.series_event_id')),
+        eb.and([
+          eb('recurring_chains.series_event_id', 'like', `${INSTANCE_SERIES_PREFIX}%`),
+          eb.exists(changedSince
+            .where('events.calendar_id', '=', sql<string>`substr(${rest}, 1, ${colon} - 1)`)
+            .where('events.provider_series_id', '=', sql<string>`substr(${rest}, ${colon} + 1)`)),
+        ]),
+      ]);
+      const checkDue = eb.or([eb('recurring_chains.next_check_at_ms', 'is', null), eb('recurring_chains.next_check_at_ms', '<=', nowMs)]);
+      const botNotWaiting = eb.or([
+        eb('recurring_chains.current_bot_id', 'is', null),
+        eb('bots.id', 'is', null),
+        eb('bots.status', '<>', 'Scheduled'),
+        eb('bots.meeting_end_ms', '<=', nowMs),
+      ]);
+      return eb.or([seriesChanged, eb.and([checkDue, botNotWaiting])]);
+    })
     .orderBy('recurring_chains.series_event_id')
     .limit(limit)
     .execute();

@@ -19,11 +19,12 @@ describe('chains due for a look', () => {
   });
   after(async () => rc.close());
 
-  async function waitingChain(seriesId: string, lookedAtMs: number): Promise<void> {
+  async function waitingChain(seriesId: string, lookedAtMs: number, options: { botId?: string } = {}): Promise<void> {
     await rc.database.db.insertInto('recurring_chains').values({
       series_event_id: seriesId, user_id: user.userId, is_enabled: 1, deduplication_key: 'k', bot_config: '{}',
-      // Its last bot is gone (launched and over): only the wait holds it back.
-      current_bot_id: 'bot_long_gone', current_occurrence_key: '20261101T090000Z', next_check_at_ms: NOW + 3_600_000, last_error: 'no upcoming occurrence to book',
+      // By default its last bot is gone (launched and over): only the wait holds it back.
+      current_bot_id: options.botId ?? 'bot_long_gone', current_occurrence_key: '20261101T090000Z',
+      next_check_at_ms: options.botId ? null : NOW + 3_600_000, last_error: options.botId ? null : 'no upcoming occurrence to book',
       created_at: lookedAtMs, updated_at: lookedAtMs,
     }).execute();
   }
@@ -47,10 +48,30 @@ describe('chains due for a look', () => {
     await waitingChain(instanceSeriesId(olderOutlook), looked);
     await instance(outlook, NOW - 5_000);
     await instance(olderOutlook, looked - 5_000);
-    const due = await listDueChains(rc.database.db, NOW, 100);
+    const due = await listDueChains(rc.database.db, rc.database.engine, NOW, 100);
     assert.deepEqual(due.filter((id) => [series, instanceSeriesId(outlook), instanceSeriesId(olderOutlook)].includes(id)).sort(), [series, instanceSeriesId(outlook)].sort());
     // Looked at again after the change: waiting once more.
     await rc.database.db.updateTable('recurring_chains').set({ updated_at: NOW }).execute();
-    assert.deepEqual((await listDueChains(rc.database.db, NOW, 100)).filter((id) => id === series || id.startsWith('instances:')), []);
+    assert.deepEqual((await listDueChains(rc.database.db, rc.database.engine, NOW, 100)).filter((id) => id === series || id.startsWith('instances:')), []);
+  });
+
+  test('a chain whose booked bot waits is due only when its series (or an Outlook series\' instance) changed after it looked', async () => {
+    const looked = NOW - 60_000;
+    const meeting = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { start_time: '2027-03-01T09:00:00Z', end_time: '2027-03-01T10:00:00Z', meeting_url: 'https://zoom.us/j/85550002222' } });
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${meeting.body.id}`, { auth: user.auth, body: { deduplication_key: 'waiting', bot_config: {} } });
+    assert.ok(scheduled.status < 300, JSON.stringify(scheduled.body));
+    const waiting = { botId: scheduled.body.bot_id as string };
+    const changed = await instance(null, NOW - 10_000);
+    const unchanged = await instance(null, looked - 10_000);
+    const outlook = { calendarId: 'cal_waiting', providerSeriesId: 'AAMk:With:Colons==' };
+    const olderOutlook = { calendarId: 'cal_waiting', providerSeriesId: 'AAMk:Older==' };
+    for (const id of [changed, unchanged, instanceSeriesId(outlook), instanceSeriesId(olderOutlook)]) await waitingChain(id, looked, waiting);
+    await instance(outlook, NOW - 5_000);
+    await instance(olderOutlook, looked - 5_000);
+    const ours = [changed, unchanged, instanceSeriesId(outlook), instanceSeriesId(olderOutlook)];
+    const due = await listDueChains(rc.database.db, rc.database.engine, NOW, 100);
+    assert.deepEqual(due.filter((id) => ours.includes(id)).sort(), [changed, instanceSeriesId(outlook)].sort());
+    await rc.database.db.updateTable('recurring_chains').set({ updated_at: NOW }).where('series_event_id', 'in', ours).execute();
+    assert.deepEqual((await listDueChains(rc.database.db, rc.database.engine, NOW, 100)).filter((id) => ours.includes(id)), []);
   });
 });

@@ -303,6 +303,51 @@ describe('chain mode', () => {
     assert.equal(`${notSeries.status} ${notSeries.body.code} ${notSeries.body.details?.field}`, '400 event_not_recurring recurring_event');
   });
 
+  test('an occurrence moved ahead of the one whose bot the chain waits for gets its bot before that one launches, and the chain still books the occurrences between', async () => {
+    clock.set(NOW);
+    // Daily at 10:00 UTC, 11-23 to 11-27.
+    const series = await post(EVENTS, {
+      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    const first = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'daily', bot_config: {}, recurring_event: true });
+    assert.equal(first.occurrence_date, '2026-11-23T10:00:00.000Z');
+    const summary = async () => (await chainBots(series.id)).map(([key, joinAt, status]) => `${key} ${joinAt.slice(5, 16)} ${status}`);
+
+    // 1. The booked meeting (11-23) is put off to 11-24 15:00, past the 11-24 10:00 one: the chain
+    // would book that one only when the booked bot launches, at 14:57, after its meeting. It is
+    // booked at the chain's next pass, under the chain's key; a pass after it finds nothing to do.
+    clock.advance(1_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-23T10:00:00Z', start_time: '2026-11-24T15:00:00Z', end_time: '2026-11-24T15:30:00Z' });
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual(await summary(), ['20261124T100000Z 11-24T09:57 Scheduled', '20261123T100000Z 11-24T14:57 Scheduled']);
+    const movedAhead = await botOf(series.id, '20261124T100000Z');
+    const decisions = (await rc.request('GET', `/api/v1/bots/${movedAhead.id}`, { auth: user.auth })).body.decisions;
+    assert.equal(decisions.at(-1).kind, 'chain_booked');
+    assert.match(decisions.at(-1).reason, /now starts before/);
+    assert.equal((await rc.request('GET', `/api/v1/bots/${movedAhead.id}`, { auth: user.auth })).body.deduplication_key, 'daily@20261124T100000Z');
+    // Its launch is not the chain's: nothing more is booked until the booked bot launches.
+    assert.equal(await runAt(Date.parse('2026-11-24T09:57:00Z')), 0);
+    assert.equal(await runAt(Date.parse('2026-11-24T14:57:00Z')), 1);
+    assert.deepEqual((await summary()).slice(2), ['20261125T100000Z 11-25T09:57 Scheduled']);
+
+    // 2. The last meeting (11-27) is brought forward to 11-25 09:30, half an hour before the booked
+    // one, and is still under way when that one's bot launches: its bot is booked at once, and the
+    // chain then books 11-26 rather than standing at 11-27 and booking nothing more.
+    clock.advance(1_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-27T10:00:00Z', start_time: '2026-11-25T09:30:00Z', end_time: '2026-11-25T10:30:00Z' });
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal(await runAt(Date.parse('2026-11-25T09:27:00Z')), 0);
+    assert.equal(await runAt(Date.parse('2026-11-25T09:57:00Z')), 1);
+    assert.deepEqual((await summary()).slice(2), [
+      '20261127T100000Z 11-25T09:27 Joining', '20261125T100000Z 11-25T09:57 Joining', '20261126T100000Z 11-26T09:57 Scheduled',
+    ]);
+    assert.equal(await runAt(Date.parse('2026-11-26T09:57:00Z')), 0, 'every occurrence has had its bot');
+    const launches = runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.events?.[0]?.event_id === series.id);
+    assert.equal(launches.length, 5, 'one launch per occurrence');
+  });
+
   test('chain mode from an occurrence id starts at that occurrence', async () => {
     clock.set(NOW);
     const series = await weeklySeries();

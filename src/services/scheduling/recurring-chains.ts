@@ -59,7 +59,8 @@ export interface ToggleRecurrenceResult {
   bot_id: string | null;
 }
 
-type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked' | 'adopted'; botId: string };
+/** What one look at a chain did; `booked` counts the bots it booked (more than one only for occurrences moved ahead). */
+type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked'; botId: string; booked: number } | { outcome: 'adopted'; botId: string };
 
 /**
  * An occurrence the chain could book next: where the chain stands once it is booked
@@ -69,7 +70,9 @@ type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked' | 'adopted'; b
 interface ChainCandidate {
   position: string;
   keyPart: string;
-  findLive(): Promise<{ bot_id: string } | undefined>;
+  /** When the occurrence starts now (moved or not). */
+  startMs: number;
+  findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   book(key: string | null, config: AppliedBotConfig): Promise<ScheduledOne>;
 }
 
@@ -123,7 +126,7 @@ export class RecurringChains {
    * whether the batch was full (more may be due). Tests with a manual clock call this directly.
    */
   async advance(): Promise<{ booked: number; full: boolean }> {
-    const due = await listDueChains(this.#database.db, this.#clock.now(), BATCH);
+    const due = await listDueChains(this.#database.db, this.#database.engine, this.#clock.now(), BATCH);
     let booked = 0;
     for (const seriesId of due) {
       let step: Step;
@@ -140,7 +143,7 @@ export class RecurringChains {
         continue;
       }
       if (step.outcome === 'booked') {
-        booked++;
+        booked += step.booked;
         this.#logger.debug({ seriesId, botId: step.botId }, 'chain mode booked the next occurrence');
       }
     }
@@ -207,8 +210,9 @@ export class RecurringChains {
     const chain = await findChain(trx, seriesId, { engine, forUpdate: true });
     if (!chain || chain.is_enabled !== 1) return { outcome: 'idle' };
     const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
-    // The booked occurrence is still ahead: nothing to do until its bot is launched (or it ends).
-    if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return { outcome: 'idle' };
+    // The booked occurrence is still ahead: the chain goes on once its bot is launched (or it
+    // ends); until then only an occurrence moved ahead of it is booked.
+    if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return this.#bookMovedAhead(trx, chain, instances, current, now);
     const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
     if (typeof next === 'string') {
       await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
@@ -218,8 +222,12 @@ export class RecurringChains {
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let lastError: string | null = null;
     for (const candidate of next) {
-      // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it.
+      // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it,
+      // unless that bot has left already (an occurrence moved ahead of the chain's last one, or a
+      // batch's bot launched while the chain was behind): following it would take the chain past
+      // the occurrences between, which nothing has booked.
       const live = await candidate.findLive();
+      if (live && live.bot_status !== 'Scheduled') continue;
       if (live) {
         await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
         return { outcome: 'adopted', botId: live.bot_id };
@@ -229,7 +237,7 @@ export class RecurringChains {
         const booked = await candidate.book(key, config);
         await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
         await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
-        return { outcome: 'booked', botId: booked.botId };
+        return { outcome: 'booked', botId: booked.botId, booked: 1 };
       } catch (error) {
         // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
         // the chain goes on with the one after it. Nothing was written for it.
@@ -239,6 +247,44 @@ export class RecurringChains {
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
     return { outcome: 'waiting' };
+  }
+
+  /**
+   * The chain's booked bot still waits, and its series changed: an occurrence after the chain's
+   * place that now starts before the booked one (the booked meeting moved past the next, or a
+   * later one brought forward) gets a bot now, as the chain would book it only once the booked
+   * bot launched, after that meeting. The chain stays where it stands, on its booked bot: the
+   * occurrences between are still its to book, one by one, and the moved one's bot is skipped
+   * when it comes to it (it has left by then). Marks the chain looked at, so that it is not due
+   * again until the next change.
+   */
+  async #bookMovedAhead(trx: Transaction<Schema>, chain: RecurringChainRow, instances: InstanceSeries | null, current: BotRow, now: number): Promise<Step> {
+    const seriesId = chain.series_event_id;
+    const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
+    // The series gone (the chain ended with it) or not bookable now: the booked bot's own
+    // calendar change deals with it.
+    if (next === null) return { outcome: 'idle' };
+    const links = await bots.listLiveLinksOfBot(trx, current.id);
+    const bookedStartMs = links.length === 0 ? current.join_at_ms : Math.min(...links.map((l) => l.start_ms));
+    const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
+    let first: string | null = null;
+    let count = 0;
+    for (const candidate of typeof next === 'string' ? [] : next) {
+      if (candidate.startMs >= bookedStartMs || await candidate.findLive()) continue;
+      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
+      try {
+        const booked = await candidate.book(key, config);
+        await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current.id} waits for`, { series_event_id: seriesId, previous_bot_id: current.id });
+        first ??= booked.botId;
+        count++;
+      } catch (error) {
+        // No bot for this one (no meeting link...): as when the chain comes to it in turn.
+        if (!(error instanceof ApiError)) throw error;
+        this.#logger.info({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence moved ahead of its booked one');
+      }
+    }
+    await updateChain(trx, seriesId, { updated_at: now });
+    return first === null ? { outcome: 'idle' } : { outcome: 'booked', botId: first, booked: count };
   }
 
   /**
@@ -263,6 +309,7 @@ export class RecurringChains {
       .map((occurrence) => ({
         position: occurrence.key,
         keyPart: occurrence.key,
+        startMs: occurrence.startMs,
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
       }));
@@ -290,6 +337,7 @@ export class RecurringChains {
     return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
+      startMs: instance.start_ms,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
     }));
