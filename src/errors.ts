@@ -1,6 +1,8 @@
 // Every error code the API can answer with, its HTTP status and what it means. docs/errors.md
 // documents each one; a test keeps the two in step.
 
+import { scrubSecrets } from './lib/logger.ts';
+
 export const ERROR_CATALOG = {
   validation_error: { status: 400, meaning: 'A field is missing, has the wrong type or is out of range; the message names it.' },
   invalid_json: { status: 400, meaning: 'The body is not valid JSON.' },
@@ -86,10 +88,13 @@ export class ApiError extends Error {
 }
 
 export function errorBody(error: ApiError): Record<string, unknown> {
+  // A message may quote what was sent, and what was sent may be a credential in the wrong place
+  // (a key where an id goes): answers, like logs, pass through proxies that keep them.
+  const message = scrubSecrets(error.message);
   return {
-    error: error.message,
+    error: message,
     // The same text again: MeetStream's clients print `message`, Rollcall's read `error`.
-    message: error.message,
+    message,
     code: error.code,
     status_code: error.status,
     ...(error.details ? { details: error.details } : {}),

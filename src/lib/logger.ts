@@ -21,7 +21,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       censor: CENSORED,
     },
     serializers: {
-      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactQuery(req.url), id: req.id }),
+      // A path can carry a secret too (a client that put its key where an id goes).
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: scrubSecrets(redactQuery(req.url)), id: req.id }),
       err: (error: Error) => censorFields(toPlain(stdSerializers.err(error))),
     },
     formatters: {
@@ -47,6 +48,7 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{6,}/g, `$1$2${CENSORED}`],
   [/\bwhsec_[A-Za-z0-9+/=]{6,}/g, `whsec_${CENSORED}`],
   [/\brck_[0-9A-Za-z]{6,}/g, `rck_${CENSORED}`],
+  [/\brcs_[0-9a-z]{6,}/g, `rcs_${CENSORED}`],
   // Google: access tokens, refresh tokens, client secrets, private iCal addresses.
   [/\bya29\.[\w.-]+/g, `ya29.${CENSORED}`],
   [/\b1\/\/[\w.-]{10,}/g, `1//${CENSORED}`],

@@ -147,6 +147,13 @@ describe('log hygiene: credentials and meeting passwords stay out of logs and er
     await call('a password in a wrongly typed field', 'POST', '/api/v1/calendar/events', { kind: 'json', value: { title: `https://zoom.us/j/1?pwd=${BODY_PASSWORD}`, start_time: `https://zoom.us/j/1?pwd=${BODY_PASSWORD}` } });
     await call('a password in a bad meeting URL', 'POST', `/api/v1/calendar/schedule/${event.body.id}`, { kind: 'json', value: { deduplication_key: 'other', bot_config: { meeting_url: `zoom.us/j/1?pwd=${BODY_PASSWORD}` } } });
     await call('bot detail', 'GET', `/api/v1/bots/${botId}`);
+    // A client that puts a credential where an id goes: the path is logged with every request.
+    await call('the API key in a path', 'GET', `/api/v1/bots/${auth.slice('Token '.length)}`);
+    const signedIn = await call('dashboard sign-in', 'POST', '/dashboard/session', { kind: 'json', value: { api_key: auth.slice('Token '.length) } }, undefined);
+    const session = /=(rcs_[0-9a-z]+)/.exec(String(signedIn.headers['set-cookie']))?.[1];
+    assert.ok(session, JSON.stringify(signedIn.headers));
+    secrets.set('dashboard session token', session);
+    await call('the session token in a path', 'GET', `/api/v1/bots/${session}`, { kind: 'none' }, undefined, { cookie: `rollcall_session=${session}` });
   });
 
   test('calendar connections with OAuth credentials, feeds and push notifications', async (t) => {
