@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
-import { API_PREFIX, authenticateApiKeyUser, isApiPath, registerAuth } from './auth.ts';
+import { API_PREFIX, authenticateRequest, isApiPath, registerAuth } from './auth.ts';
 import { unservedRouteReason } from './unserved-routes.ts';
 import { ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
@@ -134,7 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // answered like any other route (401 or 403), so a caller without a key learns no route names.
     const path = request.url.split('?')[0]!;
     const { methods, routes } = routeMethods.allowed(path);
-    if (servesApi && (isApiPath(request.url) || routes.some(isApiPath))) await authenticateApiKeyUser(deps, request.headers.authorization);
+    if (servesApi && (isApiPath(request.url) || routes.some(isApiPath))) await authenticateRequest(deps, request);
     // Read as the router reads paths: repeated slashes count as one.
     const unserved = servesApi && isApiPath(path) ? unservedRouteReason(path.replace(/\/{2,}/g, '/').slice(API_PREFIX.length)) : null;
     if (unserved !== null) {

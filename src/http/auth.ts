@@ -1,5 +1,6 @@
 // Authorization: Token <api_key> on every /api/v1 route, except routes that declare their own;
 // or, from the dashboard, its session cookie (src/http/session-auth.ts).
+import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
@@ -37,14 +38,22 @@ export function registerAuth(app: App, deps: AppDeps): void {
   app.decorateRequest('apiKeyId', '');
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === 'custom') return;
-    // Without an Authorization header, a dashboard session cookie may stand in for the key.
-    const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
-    const user = sessionToken !== undefined
-      ? await authenticateSession(deps, request, sessionToken)
-      : await authenticateApiKeyUser(deps, request.headers.authorization);
+    const user = await authenticateRequest(deps, request);
     request.userId = user.userId;
     request.apiKeyId = user.keyId;
   });
+}
+
+/**
+ * The user of an API request: its API key, or without an Authorization header the dashboard's
+ * session cookie (with CSRF proof for a change). Also asked of a path no route serves, so that a
+ * signed-in dashboard is told 404 or 405 there, as a key is, not that its session ended.
+ */
+export async function authenticateRequest(deps: AppDeps, request: FastifyRequest): Promise<AuthenticatedUser> {
+  const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
+  return sessionToken !== undefined
+    ? authenticateSession(deps, request, sessionToken)
+    : authenticateApiKeyUser(deps, request.headers.authorization);
 }
 
 /** The user the Authorization header's API key belongs to; throws 401 (no key) or 403 (unknown key) otherwise. */

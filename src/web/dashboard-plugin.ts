@@ -108,6 +108,10 @@ export function registerDashboard(app: App, deps: AppDeps): void {
     if (isCrossSite(request)) throw new ApiError('invalid_csrf_token', 'Sign-in is only accepted from the dashboard\'s own page');
     const opened = await deps.sessions.signIn((request.body as { api_key: string }).api_key.trim());
     if (!opened) throw new ApiError('unauthorized', 'API key is unknown or revoked');
+    // The session this browser had (another user's, or one the page took for ended) is ended, not
+    // left valid beside the new one for the rest of its lifetime.
+    const previous = sessionTokenOf(request, isSecureRequest(deps, request));
+    if (previous !== undefined) await deps.sessions.signOut(previous);
     request.log.info({ userId: opened.userId }, 'dashboard sign-in');
     void reply.header('set-cookie', sessionCookie(opened.token, { isSecure: isSecureRequest(deps, request), maxAgeSeconds }));
     return { user: { name: opened.userName }, expires_at: new Date(opened.expiresAtMs).toISOString(), csrf_token: opened.csrfToken };

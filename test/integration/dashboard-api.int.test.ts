@@ -124,6 +124,28 @@ describe('dashboard API', () => {
       assert.equal(`${junk.status} ${junk.body.code}`, '401 unauthorized');
     });
 
+    test('with a session, a path no route serves is a 404 or 405 as with a key (the page would read a 401 as its session ended); signing in again ends the session the browser had', async () => {
+      const session = await signIn(alice.auth);
+      const unknown = await rc.request('GET', '/api/v1/no-such-route', { headers: { cookie: session.cookie } });
+      assert.equal(`${unknown.status} ${unknown.body.code}`, '404 not_found');
+      const wrongMethod = await rc.request('PATCH', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+      assert.equal(`${wrongMethod.status} ${wrongMethod.body.code} ${wrongMethod.headers.allow}`, '405 method_not_allowed GET, HEAD');
+      // A change without the session's proof is refused there as on any route; no session is 401.
+      const unproven = await rc.request('PATCH', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } });
+      assert.equal(`${unproven.status} ${unproven.body.code}`, '403 invalid_csrf_token');
+      const none = await rc.request('GET', '/api/v1/no-such-route', { headers: { cookie: 'rollcall_session=rcs_nope' } });
+      assert.equal(`${none.status} ${none.body.code}`, '401 unauthorized');
+
+      // Another user signs in on the same browser: alice's session ends with it.
+      const next = await signIn(bob.auth, { cookie: session.cookie });
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } })).status, 401);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: next.cookie } })).status, 200);
+      // A refused sign-in ends nothing.
+      const refused = await rc.request('POST', '/dashboard/session', { body: { api_key: 'rck_nope' }, headers: { cookie: next.cookie } });
+      assert.equal(refused.status, 401);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: next.cookie } })).status, 200);
+    });
+
     test('a session expires after DASHBOARD_SESSION_HOURS; revoking its key ends it at once; sign-out ends it', async () => {
       const expiring = await signIn(alice.auth);
       clock.advance(12 * 3_600_000 - 1000);
