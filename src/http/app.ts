@@ -46,6 +46,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestTimeout: REQUEST_TIMEOUT_MS,
     http: { requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS },
     clientErrorHandler: answerClientError,
+    // Repeated slashes in the path are one, as the router reads them (ignoreDuplicateSlashes), and
+    // now for every handler too: a route that redirects relative to the path it was asked for
+    // (the API reference's /docs) would otherwise answer "//docs/", which a browser reads as
+    // another host.
+    rewriteUrl: (request) => collapseSlashes(request.url ?? '/'),
     // Fastify answers a malformed percent-escape or an over-long path parameter before routing,
     // outside the error handler and in its own shape (the latter as a 414); answer in ours.
     frameworkErrors: (error, _request, reply) => {
@@ -358,4 +363,12 @@ function prototypeKeyOf(body: string): '__proto__' | 'constructor' | null {
     stack.push(...Object.values(value));
   }
   return found;
+}
+
+/** `url` with each run of slashes in its path written as one; the query is left as it is. */
+export function collapseSlashes(url: string): string {
+  const queryAt = url.indexOf('?');
+  const path = queryAt < 0 ? url : url.slice(0, queryAt);
+  const collapsed = path.replace(/\/{2,}/g, '/');
+  return collapsed === path ? url : collapsed + (queryAt < 0 ? '' : url.slice(queryAt));
 }

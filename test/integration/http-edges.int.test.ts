@@ -149,6 +149,19 @@ describe('HTTP edges', () => {
     await wrongMethod.text();
   });
 
+  test('a doubled slash before a route that redirects does not send the browser to another host ("//docs/" is the host "docs")', async () => {
+    for (const path of ['//docs/static/index.html', '///docs/static/index.html?x=1', '//docs']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { redirect: 'manual' });
+      await res.text();
+      const location = res.headers.get('location');
+      if (location === null) continue;
+      assert.equal(new URL(location, `http://127.0.0.1:${port}${path}`).host, `127.0.0.1:${port}`, `${path} -> ${location}`);
+    }
+    const direct = await fetch(`http://127.0.0.1:${port}//docs/static/index.html`, { redirect: 'manual' });
+    await direct.text();
+    assert.ok([200, 301, 302].includes(direct.status), String(direct.status));
+  });
+
   test('the runtime status route checks credentials before the body: no or wrong credentials are 401 whatever the body', async () => {
     for (const body of [{ status: 'Bogus' }, 'not json', {}]) {
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
