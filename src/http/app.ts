@@ -108,6 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if ((apiError.code === 'rate_limited' || apiError.code === 'calendar_provider_unavailable') && apiError.details?.retry_after_seconds !== undefined) {
       void reply.header('retry-after', String(apiError.details.retry_after_seconds));
     }
+    // A 401 names the scheme it wants (RFC 9110 section 11.6.1). Routes with their own
+    // credentials (a runtime's status token, a provider's signature) are left to say their own.
+    if (apiError.status === 401 && request.routeOptions.config?.auth !== 'custom') void reply.header('www-authenticate', 'Token');
     // Refused before its body was read (too large, wrong type): Fastify closes the
     // connection after answering. Closing with upload bytes still arriving resets the connection,
     // and the client sees the reset instead of the answer. Reading (and dropping) the rest of the

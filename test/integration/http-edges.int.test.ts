@@ -136,12 +136,14 @@ describe('HTTP edges', () => {
       await res.text().catch(() => '');
       const without = await fetch(`http://127.0.0.1:${port}${path}`);
       assert.equal(without.status, 401, path);
+      assert.equal(without.headers.get('www-authenticate'), 'Token', path);
       await without.text();
     }
     // An unknown route under the API in any spelling: the key first, so no route names leak.
     for (const path of ['/api/v1/no-such-route', '//api/v1/no-such-route', '/api//v1/no-such-route']) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
       assert.equal(res.status, 401, path);
+      assert.equal(res.headers.get('www-authenticate'), 'Token', path);
       await res.text();
     }
     const wrongMethod = await fetch(`http://127.0.0.1:${port}/api/v1//calendar/events`, { method: 'PUT', headers: { authorization: auth } });
