@@ -93,3 +93,13 @@ test('OUTBOUND_ALLOWED_HOSTS takes host names and IP addresses alone; one writte
     assert.throws(() => parseConfig({ OUTBOUND_ALLOWED_HOSTS: `localhost,${entry}` }), (e: unknown) => e instanceof ConfigError && e.message.includes(`OUTBOUND_ALLOWED_HOSTS: "${entry}" is not a host name or IP address`), entry);
   }
 });
+
+test('TRUST_PROXY is off by default; true, or the proxies\' addresses and CIDR ranges; anything else stops the start, named', () => {
+  assert.equal(parseConfig({}).trustProxy, false);
+  assert.equal(parseConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.equal(parseConfig({ TRUST_PROXY: 'TRUE' }).trustProxy, true);
+  assert.equal(parseConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8' }).trustProxy, '10.0.0.0/8,127.0.0.1,::1,fd00::/8');
+  for (const bad of ['2', 'proxy.internal', '10.0.0.0/33', '10.0.0.1/8/1', 'fd00::/129', '10.0.0.1:8080']) {
+    assert.throws(() => parseConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('TRUST_PROXY'), bad);
+  }
+});

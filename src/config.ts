@@ -1,5 +1,6 @@
 // The one place that reads the environment. Everything else receives a frozen Config.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 import { SecretBox } from './lib/secret-box.ts';
 import { DEFAULT_BOT_NAME } from './domain/bot-config.ts';
@@ -45,6 +46,12 @@ export interface Config {
   calendar: CalendarConfig;
   /** How long a dashboard sign-in lasts before the API key must be entered again. (Default: 12) */
   dashboardSessionHours: number;
+  /**
+   * Which reverse proxies' X-Forwarded-Proto and X-Forwarded-For are believed (Fastify's
+   * trustProxy): false (none), true (any: only when nothing else can reach the port), or the
+   * proxies' addresses and CIDR ranges. (Default: false)
+   */
+  trustProxy: boolean | string;
   /**
    * Whether a schedule request must carry a deduplication_key (the seed's rule). When false, a
    * request without one gets a key derived from the meeting and the occurrence. (Default: true)
@@ -130,7 +137,7 @@ export const KNOWN_KEYS = new Set([
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS', 'CALENDAR_SYNC_FAILING_AFTER_SECONDS',
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
-  'DASHBOARD_SESSION_HOURS',
+  'DASHBOARD_SESSION_HOURS', 'TRUST_PROXY',
   'DEDUPLICATION_KEY_REQUIRED', 'BOT_DEFAULT_NAME',
 ]);
 
@@ -260,6 +267,7 @@ export function parseConfig(env: Env): Config {
       syncFailingAfterSeconds: int('CALENDAR_SYNC_FAILING_AFTER_SECONDS', 900, 0, 7 * 86_400),
     }),
     dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
+    trustProxy: trustedProxies(text('TRUST_PROXY'), problems),
     isDeduplicationKeyRequired: flag('DEDUPLICATION_KEY_REQUIRED', true),
     botDefaultName,
   };
@@ -332,6 +340,27 @@ export function redactUrl(url: string): string {
  * `http://feeds.internal`) would never match: it stops the start, naming the entry, rather than
  * leave every request to that host refused with a message that does not mention the setting.
  */
+/**
+ * TRUST_PROXY: "false" or unset, "true", or a comma-separated list of IP addresses and CIDR ranges
+ * (the proxies' own addresses, as this process sees them connect).
+ */
+function trustedProxies(value: string | null, problems: string[]): boolean | string {
+  const given = value?.trim().toLowerCase() ?? 'false';
+  if (given === 'false' || given === '') return false;
+  if (given === 'true') return true;
+  const entries = given.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const isPrefixValid = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !isPrefixValid || extra !== undefined) {
+      problems.push(`TRUST_PROXY: "${entry}" is not an IP address or CIDR range (write true, false, or addresses such as 10.0.0.0/8,127.0.0.1)`);
+    }
+  }
+  return entries.join(',');
+}
+
 function allowedHosts(value: string | null, problems: string[]): string[] {
   const hosts = (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   for (const host of hosts) {

@@ -41,6 +41,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions,
     return503OnClosing: true,
+    // Behind a TLS-terminating proxy: X-Forwarded-Proto from the proxies named here makes the
+    // request https (the dashboard's cookie then Secure and __Host-); none is believed by default.
+    trustProxy: deps.config.trustProxy,
     // Given to Node's server as it is made too: Fastify sets it on the server afterwards, which
     // Node no longer reads (its checks are set up at construction).
     requestTimeout: REQUEST_TIMEOUT_MS,

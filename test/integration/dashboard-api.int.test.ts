@@ -199,6 +199,26 @@ describe('dashboard API', () => {
       }
     });
 
+    test('behind a TLS-terminating proxy named in TRUST_PROXY, its X-Forwarded-Proto makes the cookie Secure and __Host-; from anyone else it is not believed', async () => {
+      const body = (auth: string) => ({ api_key: auth.slice('Token '.length) });
+      // Not trusted: the header changes nothing (anyone could send it).
+      const untrusted = await rc.request('POST', '/dashboard/session', { body: body(alice.auth), headers: { 'x-forwarded-proto': 'https' } });
+      assert.match(String(untrusted.headers['set-cookie']), /^rollcall_session=rcs_\w+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+      const proxied = await startTestRollcall({ settings: { TRUST_PROXY: '127.0.0.1' } });
+      try {
+        const user = await proxied.newUser('erin');
+        const viaTls = await proxied.request('POST', '/dashboard/session', { body: body(user.auth), headers: { 'x-forwarded-proto': 'https' } });
+        assert.match(String(viaTls.headers['set-cookie']), /^__Host-rollcall_session=rcs_\w+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+        const cookie = String(viaTls.headers['set-cookie']).split(';')[0]!;
+        assert.equal((await proxied.request('GET', '/api/v1/bots/upcoming', { headers: { cookie, 'x-forwarded-proto': 'https' } })).status, 200);
+        // The proxy's plain-http side (its redirect to https) gets the plain cookie, never the secure one's name.
+        const plain = await proxied.request('POST', '/dashboard/session', { body: body(user.auth), headers: { 'x-forwarded-proto': 'http' } });
+        assert.match(String(plain.headers['set-cookie']), /^rollcall_session=/);
+      } finally {
+        await proxied.close();
+      }
+    });
+
     test('dashboard pages carry the CSP and no-store; sign-in from another site is refused', async () => {
       const page = await rc.request('GET', '/dashboard/bots/bot_anything');
       assert.equal(page.status, 200);
