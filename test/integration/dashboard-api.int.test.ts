@@ -199,6 +199,22 @@ describe('dashboard API', () => {
       }
     });
 
+    test('one key holds at most 50 live sessions: a sign-in past that ends its oldest, not another key\'s', async () => {
+      const frank = await rc.newUser('frank');
+      const other = await signIn(bob.auth);
+      const sessions: SignedIn[] = [];
+      for (let i = 0; i < 52; i++) {
+        clock.advance(1);
+        sessions.push(await signIn(frank.auth));
+      }
+      const key = await rc.database.db.selectFrom('api_keys').select('id').where('user_id', '=', frank.userId).executeTakeFirstOrThrow();
+      const rows = await rc.database.db.selectFrom('dashboard_sessions').select('token_hash').where('api_key_id', '=', key.id).execute();
+      assert.equal(rows.length, 50);
+      const statuses = await Promise.all([sessions[0]!, sessions[1]!, sessions[2]!, sessions[51]!, other].map(async (s) => (await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: s.cookie } })).status));
+      assert.deepEqual(statuses, [401, 401, 200, 200, 200]);
+      clock.set(NOW);
+    });
+
     test('behind a TLS-terminating proxy named in TRUST_PROXY, its X-Forwarded-Proto makes the cookie Secure and __Host-; from anyone else it is not believed', async () => {
       const body = (auth: string) => ({ api_key: auth.slice('Token '.length) });
       // Not trusted: the header changes nothing (anyone could send it).

@@ -9,6 +9,12 @@ import { randomToken } from '../../lib/ids.ts';
 import type { ApiKeyAuthenticator, AuthenticatedUser } from './api-keys.ts';
 
 const TOKEN_PREFIX = 'rcs_';
+/**
+ * Live sessions one API key may hold; a sign-in past it ends the key's oldest. Every sign-in with
+ * a valid key writes a row that lives for the session's lifetime, and sign-in is outside the API's
+ * rate limit: without a bound, a script holding a key could grow the table without end.
+ */
+export const SESSIONS_PER_KEY = 50;
 /** 43 base36 characters: about 222 bits. */
 const TOKEN_SHAPE = /^rcs_[0-9a-z]{43}$/;
 
@@ -73,8 +79,15 @@ export class DashboardSessions {
     const expiresAtMs = now + this.#lifetimeMs;
     // Expired rows are useless; sign-ins are rare, so this is where they are cleared.
     await this.#db.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).execute();
+    const tokenHash = hashToken(token);
     await this.#db.insertInto('dashboard_sessions')
-      .values({ token_hash: hashToken(token), user_id: user.userId, api_key_id: user.keyId, created_at: now, expires_at: expiresAtMs })
+      .values({ token_hash: tokenHash, user_id: user.userId, api_key_id: user.keyId, created_at: now, expires_at: expiresAtMs })
+      .execute();
+    await this.#db.deleteFrom('dashboard_sessions')
+      .where('api_key_id', '=', user.keyId).where('token_hash', '<>', tokenHash)
+      .where('token_hash', 'not in', (eb) => eb.selectFrom('dashboard_sessions').select('token_hash')
+        .where('api_key_id', '=', user.keyId).where('token_hash', '<>', tokenHash)
+        .orderBy('created_at', 'desc').orderBy('token_hash').limit(SESSIONS_PER_KEY - 1))
       .execute();
     const row = await this.#db.selectFrom('users').select('name').where('id', '=', user.userId).executeTakeFirstOrThrow();
     return { token, csrfToken: csrfTokenFor(token), expiresAtMs, userId: user.userId, userName: row.name };
