@@ -139,6 +139,22 @@ export async function listOccurrencesThatHadBots(db: Db, seriesId: string): Prom
   return new Set(rows.map((r) => r.occurrence_key));
 }
 
+/**
+ * The occurrence keys of a series whose links all ended for the calendar's sake: the occurrence
+ * was cancelled or deleted, lost its meeting link, or moved past its bot's meeting (not for
+ * auto-schedule's rules or a decline, nor by the client). Such an occurrence, back in the calendar,
+ * is owed a bot by whoever booked it.
+ */
+export async function listOccurrencesFreedByCalendar(db: Db, seriesId: string): Promise<Set<string>> {
+  const freedBy = ['calendar_cancelled', 'link_removed', 'held_before_move'] satisfies LinkEndCause[];
+  const rows = await db.selectFrom('bot_events').select('occurrence_key')
+    .where('event_id', '=', seriesId).where('occurrence_key', '!=', '')
+    .groupBy('occurrence_key')
+    .having((eb) => eb.fn.sum<number>(eb.case().when(eb.and([eb('is_live', '=', 0), eb('end_cause', 'in', freedBy)])).then(0).else(1).end()), '=', 0)
+    .execute();
+  return new Set(rows.map((r) => r.occurrence_key));
+}
+
 function linksThatCount(db: Db, eventId: string) {
   return db.selectFrom('bot_events').where('event_id', '=', eventId).where((eb) => eb.or([eb('is_live', '=', 1), eb('end_cause', 'is', null)]));
 }

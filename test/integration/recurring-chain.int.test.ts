@@ -348,6 +348,60 @@ describe('chain mode', () => {
     assert.equal(launches.length, 5, 'one launch per occurrence');
   });
 
+  test('an occurrence behind the chain that comes back (restored after a cancellation, or moved on after its bot left an empty meeting) gets a bot again; one the client cancelled does not', async () => {
+    clock.set(NOW);
+    const series = await post(EVENTS, {
+      title: 'Weekly sync', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=6'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'back', bot_config: {}, recurring_event: true });
+    const live = async () => (await chainBots(series.id)).filter(([, , status]) => status === 'Scheduled' || status === 'Joining').map(([key, joinAt, status]) => `${key} ${joinAt.slice(5, 16)} ${status}`);
+
+    // 1. 11-23's meeting is cancelled: its bot goes, and the chain books 11-30. Brought back, 11-23
+    // gets a bot again at the chain's next pass, though the chain stands at 11-30.
+    clock.advance(1_000);
+    const cancelled = await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-23T10:00:00Z', status: 'cancelled' });
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.deepEqual(await live(), ['20261130T100000Z 11-30T09:57 Scheduled']);
+    clock.advance(1_000);
+    const restored = await rc.request('PATCH', `${EVENTS}/${cancelled.id}`, { auth: user.auth, body: { status: 'confirmed' } });
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual(await live(), ['20261123T100000Z 11-23T09:57 Scheduled', '20261130T100000Z 11-30T09:57 Scheduled']);
+    const back = await botOf(series.id, '20261123T100000Z');
+    const detail = (await rc.request('GET', `/api/v1/bots/${back.id}`, { auth: user.auth })).body;
+    assert.equal(detail.deduplication_key, 'back@20261123T100000Z');
+    assert.match(detail.decisions.at(-1).reason, /back in the calendar/);
+
+    // 2. 11-23's bot goes, finds nobody and leaves (Done); the meeting is then put off to 11-25:
+    // still to come, it gets a bot again.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 0, 'not the chain\'s turn: 11-30 is booked');
+    const launch = runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.bot_id === back.id).at(-1);
+    assert.ok(launch, 'launched');
+    clock.set(Date.parse('2026-11-23T10:20:00Z'));
+    const done = await rc.request('POST', `/api/v1/bots/${back.id}/status`, { headers: { authorization: `Bearer ${launch.json.status_token}` }, body: { status: 'Done' } });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    clock.advance(1_000);
+    const moved = await rc.request('PATCH', `${EVENTS}/${cancelled.id}`, { auth: user.auth, body: { start_time: '2026-11-25T15:00:00Z', end_time: '2026-11-25T15:30:00Z' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.deepEqual(await live(), ['20261123T100000Z 11-25T14:57 Scheduled', '20261130T100000Z 11-30T09:57 Scheduled']);
+
+    // 3. A bot the client cancels stays cancelled, whatever the calendar does after.
+    const again = await botOf(series.id, '20261123T100000Z');
+    assert.notEqual(again.id, back.id);
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${again.id}`, { auth: user.auth })).status, 200);
+    clock.advance(1_000);
+    assert.equal((await rc.request('PATCH', `${EVENTS}/${cancelled.id}`, { auth: user.auth, body: { title: 'Weekly sync, moved' } })).status, 200);
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual(await live(), ['20261130T100000Z 11-30T09:57 Scheduled']);
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('chain mode from an occurrence id starts at that occurrence', async () => {
     clock.set(NOW);
     const series = await weeklySeries();

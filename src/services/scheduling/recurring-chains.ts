@@ -59,8 +59,12 @@ export interface ToggleRecurrenceResult {
   bot_id: string | null;
 }
 
-/** What one look at a chain did; `booked` counts the bots it booked (more than one only for occurrences moved ahead). */
-type Step = { outcome: 'idle' | 'waiting' } | { outcome: 'booked'; botId: string; booked: number } | { outcome: 'adopted'; botId: string };
+/**
+ * What one look at a chain did: the bot it booked or adopted in turn (for `booked` out of turn
+ * only, the first of those), and how many bots it booked in all (out of turn too).
+ */
+type Step = { outcome: 'idle' | 'waiting' | 'booked' | 'adopted'; botId: string | null; booked: number };
+const IDLE: Step = { outcome: 'idle', botId: null, booked: 0 };
 
 /**
  * An occurrence the chain could book next: where the chain stands once it is booked
@@ -72,6 +76,11 @@ interface ChainCandidate {
   keyPart: string;
   /** When the occurrence starts now (moved or not). */
   startMs: number;
+  /**
+   * Behind the chain's place, but back in the calendar: every bot it had ended because it was
+   * cancelled, lost its link or moved past that bot's meeting (series rows only).
+   */
+  isReturned?: boolean;
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   book(key: string | null, config: AppliedBotConfig): Promise<ScheduledOne>;
 }
@@ -142,8 +151,8 @@ export class RecurringChains {
         await updateChain(this.#database.db, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000), updated_at: now }).catch(() => {});
         continue;
       }
+      booked += step.booked;
       if (step.outcome === 'booked') {
-        booked += step.booked;
         this.#logger.debug({ seriesId, botId: step.botId }, 'chain mode booked the next occurrence');
       }
     }
@@ -177,7 +186,7 @@ export class RecurringChains {
       let botId: string | null = chain?.current_bot_id ?? null;
       if (isEnabled) {
         const step = await this.#step(trx, chainId, now);
-        botId = step.outcome === 'booked' || step.outcome === 'adopted' ? step.botId : (await findChain(trx, chainId))?.current_bot_id ?? null;
+        botId = (step.outcome === 'booked' || step.outcome === 'adopted') && step.botId !== null ? step.botId : (await findChain(trx, chainId))?.current_bot_id ?? null;
       }
       const current = botId ? await bots.findBotById(trx, botId) : undefined;
       if (current?.status !== 'Scheduled') botId = null;
@@ -200,7 +209,8 @@ export class RecurringChains {
 
   /**
    * Moves one chain on, inside the caller's transaction: re-checks that it is due (under its lock),
-   * then books the first bookable occurrence after the one booked last.
+   * books what is out of turn (below), then, unless its booked bot still waits, books the first
+   * bookable occurrence after the one booked last.
    */
   async #step(trx: Transaction<Schema>, seriesId: string, now: number): Promise<Step> {
     const engine = this.#database.engine;
@@ -208,20 +218,35 @@ export class RecurringChains {
     // An Outlook series' own lock comes before its chain row, as on every path that takes both.
     if (instances) await lockInstanceSeries(trx, engine, instances);
     const chain = await findChain(trx, seriesId, { engine, forUpdate: true });
-    if (!chain || chain.is_enabled !== 1) return { outcome: 'idle' };
+    if (!chain || chain.is_enabled !== 1) return IDLE;
     const current = chain.current_bot_id ? await bots.findBotById(trx, chain.current_bot_id) : undefined;
-    // The booked occurrence is still ahead: the chain goes on once its bot is launched (or it
-    // ends); until then only an occurrence moved ahead of it is booked.
-    if (current && current.status === 'Scheduled' && current.meeting_end_ms > now) return this.#bookMovedAhead(trx, chain, instances, current, now);
+    const isWaiting = current !== undefined && current.status === 'Scheduled' && current.meeting_end_ms > now;
     const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
+    // The series gone (the chain ended with it): nothing to book. Not bookable now: a chain whose
+    // bot waits leaves it to that bot's own calendar change; one that has to book waits.
+    if (next === null) return IDLE;
     if (typeof next === 'string') {
-      await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
-      return { outcome: 'waiting' };
+      await updateChain(trx, seriesId, isWaiting ? { updated_at: now } : { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
+      return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
-    if (next === null) return { outcome: 'idle' };
+    const inTurn = next.filter((c) => !c.isReturned);
+    // Out of turn, before the chain's own step: occurrences behind the chain's place that came back
+    // (returned) and, while its booked bot waits, ones that now start before that bot's meeting.
+    let outOfTurn = next.filter((c) => c.isReturned);
+    if (isWaiting) {
+      const links = await bots.listLiveLinksOfBot(trx, current.id);
+      const bookedStartMs = links.length === 0 ? current.join_at_ms : Math.min(...links.map((l) => l.start_ms));
+      outOfTurn = [...outOfTurn, ...inTurn.filter((c) => c.startMs < bookedStartMs)];
+    }
+    const extra = await this.#bookOutOfTurn(trx, chain, outOfTurn, current, now);
+    if (isWaiting) {
+      // Looked at: not due again until the series' next change.
+      await updateChain(trx, seriesId, { updated_at: now });
+      return extra.booked === 0 ? IDLE : { outcome: 'booked', botId: extra.firstBotId, booked: extra.booked };
+    }
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let lastError: string | null = null;
-    for (const candidate of next) {
+    for (const candidate of inTurn) {
       // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it,
       // unless that bot has left already (an occurrence moved ahead of the chain's last one, or a
       // batch's bot launched while the chain was behind): following it would take the chain past
@@ -230,14 +255,14 @@ export class RecurringChains {
       if (live && live.bot_status !== 'Scheduled') continue;
       if (live) {
         await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
-        return { outcome: 'adopted', botId: live.bot_id };
+        return { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       }
       const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
       try {
         const booked = await candidate.book(key, config);
         await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
         await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
-        return { outcome: 'booked', botId: booked.botId, booked: 1 };
+        return { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
       } catch (error) {
         // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
         // the chain goes on with the one after it. Nothing was written for it.
@@ -246,45 +271,38 @@ export class RecurringChains {
       }
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
-    return { outcome: 'waiting' };
+    return { outcome: 'waiting', botId: extra.firstBotId, booked: extra.booked };
   }
 
   /**
-   * The chain's booked bot still waits, and its series changed: an occurrence after the chain's
-   * place that now starts before the booked one (the booked meeting moved past the next, or a
-   * later one brought forward) gets a bot now, as the chain would book it only once the booked
-   * bot launched, after that meeting. The chain stays where it stands, on its booked bot: the
-   * occurrences between are still its to book, one by one, and the moved one's bot is skipped
-   * when it comes to it (it has left by then). Marks the chain looked at, so that it is not due
-   * again until the next change.
+   * Books occurrences out of the chain's turn, each with the chain's configuration and key, while
+   * the chain stays where it stands (its place and booked bot): the occurrences between are still
+   * its to book one by one, and one booked here is passed over when the chain comes to it (its bot
+   * has left by then, or is adopted while it waits). An occurrence with a live bot already is left.
    */
-  async #bookMovedAhead(trx: Transaction<Schema>, chain: RecurringChainRow, instances: InstanceSeries | null, current: BotRow, now: number): Promise<Step> {
+  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null }> {
     const seriesId = chain.series_event_id;
-    const next = instances ? await this.#nextInstances(trx, chain, instances, current, now) : await this.#nextOccurrences(trx, chain, current, now);
-    // The series gone (the chain ended with it) or not bookable now: the booked bot's own
-    // calendar change deals with it.
-    if (next === null) return { outcome: 'idle' };
-    const links = await bots.listLiveLinksOfBot(trx, current.id);
-    const bookedStartMs = links.length === 0 ? current.join_at_ms : Math.min(...links.map((l) => l.start_ms));
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
-    let first: string | null = null;
-    let count = 0;
-    for (const candidate of typeof next === 'string' ? [] : next) {
-      if (candidate.startMs >= bookedStartMs || await candidate.findLive()) continue;
+    let booked = 0;
+    let firstBotId: string | null = null;
+    for (const candidate of candidates) {
+      if (await candidate.findLive()) continue;
       const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
       try {
-        const booked = await candidate.book(key, config);
-        await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current.id} waits for`, { series_event_id: seriesId, previous_bot_id: current.id });
-        first ??= booked.botId;
-        count++;
+        const bot = await candidate.book(key, config);
+        const why = candidate.isReturned
+          ? `Booked by chain mode of series ${seriesId}: this occurrence is back in the calendar (its earlier bot ended when it was cancelled, lost its link, or moved past that bot's meeting)`
+          : `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current?.id} waits for`;
+        await bots.appendDecision(trx, bot.botId, now, 'chain_booked', why, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
+        firstBotId ??= bot.botId;
+        booked++;
       } catch (error) {
         // No bot for this one (no meeting link...): as when the chain comes to it in turn.
         if (!(error instanceof ApiError)) throw error;
-        this.#logger.info({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence moved ahead of its booked one');
+        this.#logger.info({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence out of turn');
       }
     }
-    await updateChain(trx, seriesId, { updated_at: now });
-    return first === null ? { outcome: 'idle' } : { outcome: 'booked', botId: first, booked: count };
+    return { booked, firstBotId };
   }
 
   /**
@@ -304,12 +322,16 @@ export class RecurringChains {
     // the bot's link along), else the one it was booked for.
     const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
     const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
-    return (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD))
-      .filter((o) => (afterMs === null || o.originalStartMs > afterMs) && o.status !== 'cancelled')
+    const upcoming = (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD)).filter((o) => o.status !== 'cancelled');
+    const isBehind = (o: { originalStartMs: number }) => afterMs !== null && o.originalStartMs <= afterMs;
+    const returned = upcoming.some(isBehind) ? await bots.listOccurrencesFreedByCalendar(trx, seriesId) : new Set<string>();
+    return upcoming
+      .filter((o) => !isBehind(o) || returned.has(o.key))
       .map((occurrence) => ({
         position: occurrence.key,
         keyPart: occurrence.key,
         startMs: occurrence.startMs,
+        isReturned: isBehind(occurrence),
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
       }));
