@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a frozen Config.
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { findProviderInputProblem } from './domain/provider-input-limits.ts';
 import { parseEnv } from 'node:util';
 import { SecretBox } from './lib/secret-box.ts';
 import { DEFAULT_BOT_NAME } from './domain/bot-config.ts';
@@ -224,6 +225,11 @@ export function parseConfig(env: Env): Config {
   // The bot_name limit of the schedule request's bot_config (200 characters).
   const botDefaultName = text('BOT_DEFAULT_NAME')?.trim() ?? DEFAULT_BOT_NAME;
   if (botDefaultName.length === 0 || botDefaultName.length > 200 || /[\u0000-\u001f\u007f]/.test(botDefaultName)) problems.push(`BOT_DEFAULT_NAME must be 1 to 200 characters without control characters, got ${botDefaultName.length} characters`);
+  if (botRuntime === 'recall' || botRuntime === 'meetstream' || botRuntime === 'attendee') {
+    // A name the provider refuses would fail every bot booked without bot_name, at its handover.
+    const problem = findProviderInputProblem(botRuntime, { botName: botDefaultName, customAttributes: {} });
+    if (problem) problems.push(`BOT_DEFAULT_NAME: ${problem.problem}`);
+  }
   const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
 

@@ -147,7 +147,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
   const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal });
-  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired, defaultBotName: config.botDefaultName });
+  const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired, defaultBotName: config.botDefaultName, botProvider: config.botProvider?.name ?? null });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
   const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });
@@ -221,9 +221,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
     botQueries: new BotQueries({ db: database.db, engine: database.engine }),
-    adHocBots: new AdHocBots({ database, clock, guard, signal }),
+    adHocBots: new AdHocBots({ database, clock, guard, signal, botProvider: config.botProvider?.name ?? null }),
     chains,
-    management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal }),
+    management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal, botProvider: config.botProvider?.name ?? null }),
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator,

@@ -256,7 +256,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     test('the provider\'s joining report lost: its in-call report moves the bot through Joining, and the client hears both', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/los-tjoi-ning', `lost-joining-${kind}`);
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/los-tjoi-nin', `lost-joining-${kind}`);
       clock.set(joinAtMs - provider.leadMs);
       await rc.dispatcher.runDue();
       const providerBotId = (await botRow(botId)).provider_bot_id!;
@@ -278,7 +278,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     test('reports delivered late and out of order: one older than a report applied already changes nothing and is acknowledged', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/lat-eord-ered', `out-of-order-${kind}`);
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/lat-eord-ere', `out-of-order-${kind}`);
       clock.set(joinAtMs - provider.leadMs);
       await rc.dispatcher.runDue();
       const providerBotId = (await botRow(botId)).provider_bot_id!;
@@ -316,14 +316,52 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).status, 'InMeeting');
     });
 
+    test('what the provider refuses at creation is refused at booking, naming the field: nothing is stored, nothing reaches the provider', async () => {
+      const startMs = Math.ceil((clock.now() + 26 * HOUR) / MIN) * MIN;
+      const event = async (meetingUrl: string) => (await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Limits', start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: meetingUrl } })).body.id as string;
+      const zoom = await event('https://zoom.us/j/85550007777');
+      const blueJeans = await event('https://bluejeans.com/123456789');
+      const before = botsOf(fake).length;
+      const botsBefore = (await rc.database.db.selectFrom('bots').select('id').execute()).length;
+      const refused: [string, string, unknown, string][] = [
+        // [what, event, bot_config, expected "status code field"]
+        ['a meeting on a platform no provider here joins', blueJeans, {}, '400 invalid_meeting_url meeting_url'],
+        ...(kind === 'recall' ? [['a 101-character name (Recall: 1 to 100)', zoom, { bot_name: 'n'.repeat(101) }, '400 invalid_bot_config bot_config.bot_name']] as [string, string, unknown, string][] : []),
+        ...(kind === 'attendee' ? [
+          ['a name with an emoji (Attendee: none beyond U+FFFF)', zoom, { bot_name: 'Notes 📝' }, '400 invalid_bot_config bot_config.bot_name'],
+          ['attributes over Attendee\'s 1,000-character metadata', zoom, { custom_attributes: { notes: 'x'.repeat(990) } }, '400 invalid_bot_config bot_config.custom_attributes'],
+          ['a Webex link given for the bot (Attendee: Zoom, Meet, Teams)', zoom, { meeting_url: 'https://acme.webex.com/meet/jane' }, '400 invalid_meeting_url bot_config.meeting_url'],
+        ] as [string, string, unknown, string][] : []),
+      ];
+      for (const [what, eventId, botConfig, expected] of refused) {
+        const res = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: `limits-${kind}`, bot_config: botConfig } });
+        assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, expected, `${what}: ${JSON.stringify(res.body)}`);
+      }
+      const adHoc = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://bluejeans.com/123456789', bot_name: 'Now' } });
+      assert.equal(`${adHoc.status} ${adHoc.body.code} ${adHoc.body.details?.field}`, '400 invalid_meeting_url meeting_link');
+      assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, botsBefore, 'nothing stored');
+      // Auto-schedule's default config would fail every bot it books: refused when saved.
+      if (kind !== 'meetstream') {
+        const enable = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: kind === 'recall' ? 'n'.repeat(101) : 'Notes 📝' } } });
+        assert.equal(`${enable.status} ${enable.body.code} ${enable.body.details?.field}`, '400 invalid_bot_config default_bot_config.bot_name', JSON.stringify(enable.body));
+      }
+      // What the provider takes is booked; a rename it would refuse is refused too.
+      const ok = await rc.request('POST', `/api/v1/calendar/schedule/${zoom}`, { auth: user.auth, body: { deduplication_key: `limits-${kind}`, bot_config: { bot_name: 'n'.repeat(100) } } });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const rename = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth, body: { bot_username: kind === 'attendee' ? 'Notes 📝' : 'n'.repeat(101) } });
+      assert.equal(`${rename.status} ${rename.body.code} ${rename.body.details?.field}`, kind === 'meetstream' ? '200 undefined undefined' : '400 validation_error bot_username', JSON.stringify(rename.body));
+      assert.equal(botsOf(fake).length, before, 'nothing reached the provider (the booking is a day ahead)');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth })).status, 200);
+    });
+
     test('attendee: a repeated launch whose key an ended bot also had finds the bot that holds it, not the ended one', async (t) => {
       if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s deduplication key is the only one that outlives its bot');
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
-      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/end-edke-yone', `ended-key-${kind}`);
+      const { botId } = await scheduleMeeting(startMs, 'https://meet.google.com/end-edke-yon', `ended-key-${kind}`);
       // Made under the launch's key before (an earlier attempt's bot that failed, then another
       // attempt's, still waiting); List Bots gives them oldest first.
       const key = `launch-${botId}`;
-      const base = { meeting_url: 'https://meet.google.com/end-edke-yone', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
+      const base = { meeting_url: 'https://meet.google.com/end-edke-yon', bot_name: 'x', join_at: null, metadata: { rollcall_bot_id: botId }, deduplication_key: key, deleted: false };
       fake.bots.set('bot_ended_first', { ...base, id: 'bot_ended_first', state: 'fatal_error' });
       fake.bots.set('bot_holding_key', { ...base, id: 'bot_holding_key', state: 'scheduled' });
       clock.set(startMs - JOIN_LEAD_MS - provider.leadMs);
@@ -501,9 +539,11 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(fake.requests.length, settled);
 
       // A name the provider refuses (a 400 validation answer to the update, or to the replacement's
-      // creation where settings mean a new bot): the bot it has stays, with its old name.
-      fake.failNext(kind === 'meetstream' ? /^POST / : /^PATCH /, { status: 400, body: kind === 'recall' ? { bot_name: ['Ensure this field has no more than 100 characters.'] } : { error: 'bot_name is not valid' } });
-      assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'N'.repeat(150) } })).status, 200);
+      // creation where settings mean a new bot), for a reason Rollcall cannot check at the PATCH
+      // (the limits it knows are checked there: provider-input-limits.ts): the bot it has stays,
+      // with its old name.
+      fake.failNext(kind === 'meetstream' ? /^POST / : /^PATCH /, { status: 400, body: kind === 'recall' ? { bot_name: ['This name is not allowed.'] } : { error: 'bot_name is not valid' } });
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'N'.repeat(90) } })).status, 200);
       await rc.dispatcher.runDue();
       assert.equal((await botRow(botId)).provider_bot_id, current, 'the provider bot was not replaced');
       assert.equal((await botRow(botId)).status, 'Scheduled');
@@ -839,7 +879,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     });
 
     test('a handover that got no answer, still running at the provider when a retry would go: one bot', async () => {
-      const meetingUrl = 'https://meet.google.com/sti-llru-nnin';
+      const meetingUrl = 'https://meet.google.com/sti-llru-nni';
       const { botId, before, release } = await loseHandover(12, meetingUrl, `still-running-${kind}`);
       // The backoff's first retry would go now, while the provider is still making the bot.
       clock.advance(3_000);
@@ -887,7 +927,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
     // A later answer about the retry says nothing of a first request that got no answer: a 429 is
     // checked before anything runs, a refusal is of the retry's own values.
     const retryAnswers = [
-      { what: 'a 429 on its retry, then the meeting cancelled', hours: 13, meetingUrl: 'https://meet.google.com/tmo-then-429', answer: { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } }, cancels: true },
+      { what: 'a 429 on its retry, then the meeting cancelled', hours: 13, meetingUrl: 'https://meet.google.com/tmo-then-fou', answer: { status: 429, headers: { 'retry-after': '5' }, body: { detail: 'Request was throttled.' } }, cancels: true },
       { what: 'its retry refused for good (the bot fails)', hours: 17, meetingUrl: 'https://meet.google.com/ref-used-ret', answer: { status: 400, body: { detail: 'Invalid request.' } }, cancels: false },
     ];
     for (const retry of retryAnswers) {
@@ -1378,7 +1418,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.match(ready.body.reasons.runtime, /provider_auth_failed: .* refused the API key/);
       assert.ok(!JSON.stringify(ready.body).includes(API_KEY));
       // The next accepted answer clears it.
-      const { botId: next } = await scheduleMeeting(clock.now() + 2 * HOUR, 'https://meet.google.com/key-acce-pted', `accepted-${kind}`);
+      const { botId: next } = await scheduleMeeting(clock.now() + 2 * HOUR, 'https://meet.google.com/key-acce-pte', `accepted-${kind}`);
       clock.advance(2 * HOUR - JOIN_LEAD_MS - provider.leadMs);
       await rc.dispatcher.runDue();
       assert.ok((await botRow(next)).provider_bot_id);
@@ -1435,7 +1475,7 @@ describe('handover with the loops running on the real clock', () => {
     const startMs = Math.ceil((Date.now() + 8 * MIN) / 1000) * 1000;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `now ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://meet.google.com/now-live-aa${i}` } });
+      const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `now ${i}`, start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: `https://meet.google.com/now-live-aa${'bcd'[i]}` } });
       const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `now-${i}`, bot_config: { bot_name: 'Now' } } });
       assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
       ids.push(scheduled.body.bot_id);
@@ -1533,7 +1573,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
   });
 
   test('the handover retried after an outage of more than an hour holds the bot the lost request made, with no second one', async () => {
-    const meetingUrl = 'https://meet.google.com/los-tfor-hour';
+    const meetingUrl = 'https://meet.google.com/los-tfor-hou';
     const { botId, lost, creations } = await loseHandover(meetingUrl, 'lost-hour-handover', { answered: true });
     // Nothing runs for 70 minutes; then List Bots first answers 429 (its own limit).
     clock.advance(70 * MIN);
@@ -1552,7 +1592,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
   });
 
   test('the meeting cancelled more than an hour after a handover that got no answer: the bot that request made is found and deleted, and none is made', async () => {
-    const meetingUrl = 'https://meet.google.com/los-tcan-celd';
+    const meetingUrl = 'https://meet.google.com/los-tcan-cel';
     const { eventId, botId, lost, creations } = await loseHandover(meetingUrl, 'lost-hour-cancel', { answered: true });
     clock.advance(70 * MIN);
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
@@ -1565,7 +1605,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
   });
 
   test('a handover that got no answer, the meeting cancelled only after its join time: the bot the request made is looked up and made to leave', async () => {
-    const meetingUrl = 'https://meet.google.com/pas-tjoi-ntim';
+    const meetingUrl = 'https://meet.google.com/pas-tjoi-nti';
     const { eventId, botId, lost, creations } = await loseHandover(meetingUrl, 'lost-past-join', { answered: true });
     const joinAtMs = Date.parse(lost!.join_at!);
     // Nothing runs until after the join time; Recall's bot is in the call by then.
@@ -1580,7 +1620,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
   });
 
   test('List Bots refusing the lookup: the handover creates anyway (a bot rather than none); the chase gives up and says so', async () => {
-    const meetingUrl = 'https://meet.google.com/ref-used-look';
+    const meetingUrl = 'https://meet.google.com/ref-used-loo';
     const first = await loseHandover(meetingUrl, 'lost-lookup-refused', { answered: true });
     clock.advance(70 * MIN);
     fake.failNext(/^GET \/api\/v1\/bot\/$/, { status: 400, body: { detail: 'Unknown filter.' } });
@@ -1589,7 +1629,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
     assert.ok(bot.provider_bot_id && bot.provider_bot_id !== first.lost!.id, 'not handed over');
     assert.equal(first.creations().length, 2);
 
-    const other = await loseHandover('https://meet.google.com/ref-used-chas', 'lost-lookup-refused-chase', { answered: true });
+    const other = await loseHandover('https://meet.google.com/ref-used-cha', 'lost-lookup-refused-chase', { answered: true });
     clock.advance(70 * MIN);
     fake.failNext(/^GET \/api\/v1\/bot\/$/, { status: 400, body: { detail: 'Unknown filter.' } });
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${other.eventId}`, { auth: user.auth })).status, 200);
@@ -1600,7 +1640,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
   });
 
   test('a lost request Recall never processed: found nowhere, the bot is created under the same key', async () => {
-    const meetingUrl = 'https://meet.google.com/nev-erpr-ocsd';
+    const meetingUrl = 'https://meet.google.com/nev-erpr-ocs';
     const { botId, release, creations } = await loseHandover(meetingUrl, 'lost-hour-never', { answered: false });
     try {
       clock.advance(70 * MIN);
@@ -1627,7 +1667,7 @@ describe('Recall: a creation that got no answer, sent again after the hour Recal
 
   test('an attribute longer than Recall\'s 500-character metadata limit: the bot is made, with the first 500 there and the whole value kept; everyone_left_timeout in Recall\'s object form', async () => {
     const long = `${'x'.repeat(499)}\u{1F600}${'y'.repeat(100)}`;
-    const botId = await book('https://meet.google.com/lon-gatt-rbut', 'long-attribute', { custom_attributes: { note: long, team: 'core' }, automatic_leave: { everyone_left_timeout: 60, waiting_room_timeout: 300 } });
+    const botId = await book('https://meet.google.com/lon-gatt-rbu', 'long-attribute', { custom_attributes: { note: long, team: 'core' }, automatic_leave: { everyone_left_timeout: 60, waiting_room_timeout: 300 } });
     await rc.dispatcher.runDue();
     const row = await botRow(botId);
     assert.ok(row.provider_bot_id, 'handed over');

@@ -176,6 +176,12 @@ export class AutoSchedule implements AfterSyncHook {
     }
     const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
+    // A name or attributes the bot provider refuses would fail every bot booked with them, at its handover.
+    const providerProblem = this.#scheduling.findProviderInputProblem(applyBotConfigDefaults(defaultBotConfig, this.#scheduling.defaultBotName));
+    if (providerProblem) {
+      const field = `default_bot_config.${providerProblem.field}`;
+      throw new ApiError('invalid_bot_config', `${field}: ${providerProblem.problem}`, { details: { field } });
+    }
   }
 
   /** Stops new bookings; bots already scheduled stay. */

@@ -11,6 +11,8 @@
 // - deduplication_key in the body: the same key for the same meeting answers 200 with the bot it
 //   names (live or finished: the key stays bound to its bot); for another meeting 409.
 // The header is looked at first; a new header key does not override a body key already bound.
+import type { BotProviderName } from '../../config.ts';
+import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
 import type { Database } from '../../db/database.ts';
 import type { BotRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -66,7 +68,11 @@ export class AdHocBots {
   readonly #guard: OutboundGuard;
   readonly #signal: ScheduleChangeSignal;
 
-  constructor(deps: { database: Database; clock: Clock; guard: OutboundGuard; signal: ScheduleChangeSignal }) {
+  /** The bot provider bots are handed to (BOT_RUNTIME), whose creation limits a request is held to. */
+  readonly #botProvider: BotProviderName | null;
+
+  constructor(deps: { database: Database; clock: Clock; guard: OutboundGuard; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null }) {
+    this.#botProvider = deps.botProvider ?? null;
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#guard = deps.guard;
@@ -106,6 +112,12 @@ export class AdHocBots {
       throw new ApiError('invalid_bot_config', message, { details: { field: message.split(' ')[0] } });
     }
     checkZoom(request.zoom);
+    // What the bot provider would refuse when the bot is handed to it (at once, or at a join_at ahead).
+    const providerProblem = this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: request.bot_name, customAttributes: request.custom_attributes ?? {}, platform: meeting.platform });
+    if (providerProblem) {
+      const field = providerProblem.field === 'meeting_url' ? 'meeting_link' : providerProblem.field;
+      throw new ApiError(providerProblem.field === 'meeting_url' ? 'invalid_meeting_url' : 'invalid_bot_config', `${field}: ${providerProblem.problem}`, { details: { field } });
+    }
     // A transcript section must name its provider (MeetStream requires it).
     const runtimeProblem = findRuntimeSettingProblem(request);
     if (runtimeProblem) throw new ApiError('invalid_bot_config', runtimeProblem.problem, { details: { field: runtimeProblem.field } });

@@ -2,6 +2,8 @@
 // cancelling one bot, and MeetStream's older paths that take either an event id or a bot id.
 // Every change runs in one transaction that also moves or closes the bot's timer, and tells the
 // dispatchers through the schedule signal.
+import type { BotProviderName } from '../../config.ts';
+import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
 import type { Transaction } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import type { Database } from '../../db/database.ts';
@@ -103,7 +105,11 @@ export class BotManagement {
   readonly #joinLeadMs: number;
   readonly #signal: ScheduleChangeSignal;
 
-  constructor(deps: { database: Database; clock: Clock; joinLeadSeconds: number; signal: ScheduleChangeSignal }) {
+  /** The bot provider bots are handed to (BOT_RUNTIME), whose limits a change is held to. */
+  readonly #botProvider: BotProviderName | null;
+
+  constructor(deps: { database: Database; clock: Clock; joinLeadSeconds: number; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null }) {
+    this.#botProvider = deps.botProvider ?? null;
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#joinLeadMs = deps.joinLeadSeconds * 1000;
@@ -304,6 +310,15 @@ export class BotManagement {
       // The runtime receives bot_config; keep its copy of the attributes in step.
       config.custom_attributes = { ...config.custom_attributes, ...patch.custom_attributes };
       updatedFields.push('custom_attributes');
+    }
+    // A name or attributes the bot provider would refuse when the bot is handed over (or updated there).
+    const changedForProvider = updatedFields.filter((f) => f === 'bot_username' || f === 'custom_attributes');
+    if (this.#botProvider !== null && changedForProvider.length > 0) {
+      const problem = findProviderInputProblem(this.#botProvider, { botName: config.bot_name ?? '', customAttributes: config.custom_attributes ?? {} });
+      if (problem) {
+        const field = problem.field === 'bot_name' ? 'bot_username' : 'custom_attributes';
+        throw new ApiError('validation_error', `${field}: ${problem.problem}`, { details: { field } });
+      }
     }
     for (const field of FLAG_FIELDS) {
       const value = patch[field];

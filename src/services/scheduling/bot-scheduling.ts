@@ -1,6 +1,8 @@
 // POST /calendar/schedule/{event_id}: where deduplication and sharing are decided, and where
 // calendar changes move, re-link or cancel the bots of an event.
 import type { Transaction } from 'kysely';
+import type { BotProviderName } from '../../config.ts';
+import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
 import type { Database, Engine } from '../../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -125,7 +127,7 @@ export class BotScheduling implements EventChangeListener {
   readonly #signal: ScheduleChangeSignal;
   readonly #isKeyRequired: boolean;
 
-  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal; isDeduplicationKeyRequired?: boolean; defaultBotName?: string }) {
+  constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; joinLeadSeconds: number; guard: OutboundGuard; signal: ScheduleChangeSignal; isDeduplicationKeyRequired?: boolean; defaultBotName?: string; botProvider?: BotProviderName | null }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#events = deps.events;
@@ -134,7 +136,11 @@ export class BotScheduling implements EventChangeListener {
     this.#signal = deps.signal;
     this.#isKeyRequired = deps.isDeduplicationKeyRequired ?? true;
     this.defaultBotName = deps.defaultBotName ?? DEFAULT_BOT_NAME;
+    this.#botProvider = deps.botProvider ?? null;
   }
+
+  /** The bot provider bots are handed to (BOT_RUNTIME), whose creation limits a booking is held to. */
+  readonly #botProvider: BotProviderName | null;
 
   /** The name of a bot booked without bot_name (BOT_DEFAULT_NAME). */
   readonly defaultBotName: string;
@@ -501,6 +507,7 @@ export class BotScheduling implements EventChangeListener {
       throw new ApiError('invalid_meeting_url', isGiven ? `bot_config.meeting_url ${refusal.reason}` : `The meeting_url of event ${eventId} ${refusal.reason}; pass bot_config.meeting_url`, { details: { field: isGiven ? 'bot_config.meeting_url' : 'meeting_url' } });
     }
     if (refusal?.kind === 'automatic_leave') throw new ApiError('invalid_bot_config', refusal.message, { details: { field: refusal.message.split(' ')[0] } });
+    this.#checkProviderInput(eventId, config, meeting);
     let requestedJoinAtMs: number | null = null;
     if (config.join_at !== undefined) {
       requestedJoinAtMs = parseInstant(config.join_at);
@@ -584,6 +591,26 @@ export class BotScheduling implements EventChangeListener {
       config,
       deduplicationKey: key,
     };
+  }
+
+  /**
+   * Refuses now what the bot provider would refuse at handover, minutes before the meeting
+   * (provider-input-limits.ts): a name, attributes or meeting platform it does not take.
+   */
+  /** What the bot provider would refuse of a configuration's name and attributes (auto-schedule's default config). */
+  findProviderInputProblem(config: AppliedBotConfig): { field: string; problem: string } | null {
+    return this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes });
+  }
+
+  #checkProviderInput(eventId: string, config: AppliedBotConfig, meeting: MeetingLink): void {
+    if (this.#botProvider === null) return;
+    const problem = findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, platform: meeting.platform });
+    if (!problem) return;
+    if (problem.field === 'meeting_url') {
+      const isGiven = config.meeting_url !== undefined;
+      throw new ApiError('invalid_meeting_url', isGiven ? `bot_config.meeting_url: ${problem.problem}` : `The meeting of event ${eventId}: ${problem.problem}; pass bot_config.meeting_url`, { details: { field: isGiven ? 'bot_config.meeting_url' : 'meeting_url' } });
+    }
+    throw new ApiError('invalid_bot_config', `bot_config.${problem.field}: ${problem.problem}`, { details: { field: `bot_config.${problem.field}` } });
   }
 
   async #createBot(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, meeting: MeetingLink, attributes: Record<string, string>, joinAtMs: number, isPinned: boolean, now: number): Promise<ScheduledOne> {
