@@ -1,6 +1,7 @@
 // A fake Attendee at the HTTP boundary (docs/providers/attendee.md): bots and their states, the
 // deduplication key, scheduled bots that are staged before their join time (after which they can
 // no longer be updated or deleted), leave, and bot.state_change webhooks with Attendee's signature.
+import { pythonJsonLength } from '../../src/domain/provider-input-limits.ts';
 import { createHmac } from 'node:crypto';
 import { FakeProviderServer, fakeId, postWebhook, type FakeAnswer, type FakeRequest } from './fake-provider-kit.ts';
 
@@ -67,6 +68,15 @@ export class FakeAttendee extends FakeProviderServer {
 
   #create(body: Record<string, any>): FakeAnswer {
     if (typeof body.meeting_url !== 'string' || typeof body.bot_name !== 'string') return { status: 400, body: { error: 'meeting_url and bot_name are required' } };
+    // Field errors of CreateBotSerializer (bots/serializers.py): a blank name (DRF's CharField), one
+    // with a character beyond the Basic Multilingual Plane (BotValidationMixin.validate_bot_name);
+    // metadata whose json.dumps text is over MAX_METADATA_LENGTH, 1,000 by default
+    // (_validate_metadata_attribute); a link normalize_meeting_url does not know (Zoom, Google
+    // Meet and Teams hosts only: bots/meeting_url_utils.py).
+    if (body.bot_name.trim() === '') return { status: 400, body: { bot_name: ['This field may not be blank.'] } };
+    if ([...body.bot_name].some((c) => c.codePointAt(0)! > 0xffff)) return { status: 400, body: { bot_name: ['Bot name cannot contain emojis or rare script characters.'] } };
+    if (body.metadata !== undefined && pythonJsonLength(body.metadata) > 1000) return { status: 400, body: { metadata: ['Metadata must be less than 1000 characters'] } };
+    if (!/^https:\/\/([\w-]+\.)*(zoom\.us|zoom\.com|meet\.google\.com|teams\.microsoft\.com|teams\.live\.com)\//.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
     let joinAt: number | null = null;
     if (body.join_at !== undefined) {
       joinAt = Date.parse(body.join_at);
