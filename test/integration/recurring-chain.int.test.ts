@@ -348,6 +348,30 @@ describe('chain mode', () => {
     assert.equal(launches.length, 5, 'one launch per occurrence');
   });
 
+  test('the chain books in the series\' order: an occurrence moved ahead of the next one gets its bot out of turn, and the chain does not stand past the ones between', async () => {
+    clock.set(NOW);
+    const series = await post(EVENTS, {
+      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=6'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'order', bot_config: {}, recurring_event: true });
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    // 11-24's bot launches; before the chain's pass, 11-27 is brought forward to 11-24 15:00.
+    clock.set(Date.parse('2026-11-24T09:57:00Z'));
+    await rc.dispatcher.runDue();
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-27T10:00:00Z', start_time: '2026-11-24T15:00:00Z', end_time: '2026-11-24T15:30:00Z' });
+    assert.equal((await rc.chains.advance()).booked, 2);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    const summary = async () => (await chainBots(series.id)).map(([key, joinAt, status]) => `${key} ${joinAt.slice(5, 16)} ${status}`);
+    assert.deepEqual((await summary()).slice(2), ['20261127T100000Z 11-24T14:57 Scheduled', '20261125T100000Z 11-25T09:57 Scheduled']);
+    // Then each day in turn: 11-26, then 11-28 (11-27 was held on 11-24).
+    assert.equal(await runAt(Date.parse('2026-11-24T14:57:00Z')), 0);
+    assert.equal(await runAt(Date.parse('2026-11-25T09:57:00Z')), 1);
+    assert.equal(await runAt(Date.parse('2026-11-26T09:57:00Z')), 1);
+    assert.deepEqual((await summary()).slice(-2), ['20261126T100000Z 11-26T09:57 Joining', '20261128T100000Z 11-28T09:57 Scheduled']);
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('an occurrence behind the chain that comes back (restored after a cancellation, or moved on after its bot left an empty meeting) gets a bot again; one the client cancelled does not', async () => {
     clock.set(NOW);
     const series = await post(EVENTS, {

@@ -76,6 +76,8 @@ interface ChainCandidate {
   keyPart: string;
   /** When the occurrence starts now (moved or not). */
   startMs: number;
+  /** Its place in the chain's order: a series occurrence's original start; an Outlook instance's start. */
+  orderMs: number;
   /**
    * Behind the chain's place, but back in the calendar: every bot it had ended because it was
    * cancelled, lost its link or moved past that bot's meeting (series rows only).
@@ -246,29 +248,37 @@ export class RecurringChains {
     }
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let lastError: string | null = null;
-    for (const candidate of inTurn) {
+    // In the chain's order (original starts), so that it never stands past an occurrence it has
+    // not booked; one moved ahead of the occurrence it books gets its bot out of turn.
+    const ordered = [...inTurn].sort((a, b) => a.orderMs - b.orderMs);
+    for (const candidate of ordered) {
       // Already covered (a batch bot, or a bot the client booked by hand): the chain follows it,
       // unless that bot has left already (an occurrence moved ahead of the chain's last one, or a
       // batch's bot launched while the chain was behind): following it would take the chain past
       // the occurrences between, which nothing has booked.
       const live = await candidate.findLive();
       if (live && live.bot_status !== 'Scheduled') continue;
+      let step: Step;
       if (live) {
         await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
-        return { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
+        step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
+      } else {
+        const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
+        try {
+          const booked = await candidate.book(key, config);
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
+          await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
+          step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
+        } catch (error) {
+          // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
+          // the chain goes on with the one after it. Nothing was written for it.
+          if (!(error instanceof ApiError)) throw error;
+          lastError = `${candidate.keyPart}: ${error.code}: ${error.message}`;
+          continue;
+        }
       }
-      const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
-      try {
-        const booked = await candidate.book(key, config);
-        await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
-        await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
-        return { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
-      } catch (error) {
-        // This occurrence cannot have a bot (no meeting link, a key taken by another meeting...):
-        // the chain goes on with the one after it. Nothing was written for it.
-        if (!(error instanceof ApiError)) throw error;
-        lastError = `${candidate.keyPart}: ${error.code}: ${error.message}`;
-      }
+      const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
+      return { ...step, booked: step.booked + ahead.booked };
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
     return { outcome: 'waiting', botId: extra.firstBotId, booked: extra.booked };
@@ -331,6 +341,7 @@ export class RecurringChains {
         position: occurrence.key,
         keyPart: occurrence.key,
         startMs: occurrence.startMs,
+        orderMs: occurrence.originalStartMs,
         isReturned: isBehind(occurrence),
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
@@ -360,6 +371,7 @@ export class RecurringChains {
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       startMs: instance.start_ms,
+      orderMs: instance.start_ms,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
     }));
