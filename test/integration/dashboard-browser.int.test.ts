@@ -225,6 +225,13 @@ describe('dashboard in Chromium', { skip }, () => {
     await graph.stop();
   });
 
+  /** Waits until the main navigation marks `label` as the current page, and it alone. */
+  async function navMarks(label: string): Promise<void> {
+    const current = page.getByRole('navigation', { name: 'Main' }).locator('a[aria-current="page"]');
+    await current.filter({ hasText: label }).waitFor({ timeout: 5000 });
+    assert.deepEqual(await current.allInnerTexts(), [label]);
+  }
+
   async function screenshot(name: string): Promise<void> {
     for (const size of WIDTHS) {
       await page.setViewportSize({ width: size.width, height: size.height });
@@ -394,6 +401,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await focusMovesTo(page, 'Standup');
     assert.equal(await page.title(), 'Standup · Rollcall');
     assert.equal(await page.getByTestId('bot-name').innerText(), 'Bot: Standup notes');
+    // A live bot's page is under Upcoming, in the navigation as in its breadcrumb.
+    await page.locator('.breadcrumb').getByRole('link', { name: 'Upcoming' }).waitFor();
+    await navMarks('Upcoming');
     // The decision log, the launch, the webhooks.
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
     await log.locator('li[data-kind="scheduled"]').filter({ hasText: `Scheduled for event ${eventId}` }).waitFor();
@@ -943,6 +953,9 @@ describe('dashboard in Chromium', { skip }, () => {
     await synced.getByRole('link', { name: 'Design sync' }).click();
     await page.getByRole('heading', { name: 'Design sync', level: 1 }).waitFor();
     await page.locator('.breadcrumb').getByRole('link', { name: 'Ended' }).waitFor();
+    // The navigation marks Ended too, not Upcoming.
+    await navMarks('Ended');
+    await screenshot('bot-ended');
     await page.goBack();
     await page.getByRole('heading', { name: 'Ended', level: 1 }).waitFor();
     await synced.waitFor();

@@ -1,14 +1,19 @@
 // The frame of every signed-in page: a skip link, the site header with navigation, who is signed
 // in, whether live updates are flowing, and sign-out.
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
 import { BASE, type Session } from '../api.ts';
 import { useLiveState } from '../live.ts';
 import { timeZone } from '../format.ts';
+import { NavSectionContext, type NavSection } from '../nav-section.ts';
 
-const NAV = [
-  { href: `${BASE}`, label: 'Upcoming', match: (path: string) => path === BASE || path === `${BASE}/` || path.startsWith(`${BASE}/bots`) },
-  { href: `${BASE}/ended`, label: 'Ended', match: (path: string) => path.startsWith(`${BASE}/ended`) },
+/** A bot's page belongs to Upcoming or Ended by the bot's status, which the page reports (nav-section.ts). */
+const isBotPath = (path: string) => path.startsWith(`${BASE}/bots/`);
+
+const NAV: { href: string; label: string; match: (path: string, section: NavSection | null) => boolean }[] = [
+  { href: `${BASE}`, label: 'Upcoming', match: (path, section) => path === BASE || path === `${BASE}/` || (isBotPath(path) && section === 'upcoming') },
+  { href: `${BASE}/ended`, label: 'Ended', match: (path, section) => path.startsWith(`${BASE}/ended`) || (isBotPath(path) && section === 'ended') },
   { href: `${BASE}/events`, label: 'Events', match: (path: string) => path.startsWith(`${BASE}/events`) },
   { href: `${BASE}/calendars`, label: 'Calendars', match: (path: string) => path.startsWith(`${BASE}/calendars`) },
   { href: `${BASE}/webhooks`, label: 'Webhooks', match: (path: string) => path.startsWith(`${BASE}/webhooks`) },
@@ -19,6 +24,7 @@ const LIVE_WORDS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'R
 export function Layout({ session, notice, onSignOut, children }: { session: Session; notice?: string | null; onSignOut: () => void; children: ComponentChildren }) {
   const { path } = useLocation();
   const live = useLiveState();
+  const [section, setSection] = useState<NavSection | null>(null);
 
   return (
     <div class="shell">
@@ -38,7 +44,7 @@ export function Layout({ session, notice, onSignOut, children }: { session: Sess
           <ul>
             {NAV.map((item) => (
               <li key={item.href}>
-                <a href={item.href} aria-current={item.match(path) ? 'page' : undefined}>{item.label}</a>
+                <a href={item.href} aria-current={item.match(path, section) ? 'page' : undefined}>{item.label}</a>
               </li>
             ))}
           </ul>
@@ -46,7 +52,7 @@ export function Layout({ session, notice, onSignOut, children }: { session: Sess
       </header>
       <main id="main" tabIndex={-1}>
         <p class={`notice ${notice ? 'notice-info' : 'notice-none'}`} role="status" data-testid="session-notice">{notice ?? ''}</p>
-        {children}
+        <NavSectionContext.Provider value={setSection}>{children}</NavSectionContext.Provider>
       </main>
       <footer class="site-footer">Times are shown in {timeZone}. <a href="/docs">API reference</a></footer>
     </div>

@@ -20,6 +20,7 @@ import { RescheduleForm, type RescheduleDraft } from '../components/reschedule-f
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import { failedField, isFieldIn } from '../field-errors.ts';
+import { useNavSection } from '../nav-section.ts';
 
 interface BotPageData {
   bot: BotDetail;
@@ -61,6 +62,8 @@ export function BotPage({ id }: { id: string }) {
     setJoinTimeError(null);
   }, [id]);
   const { noticeRef, focusNoticeSoon } = useNoticeFocus(detail.data);
+  // The navigation marks the list the breadcrumb leads back to.
+  useNavSection(detail.data === null ? null : isLiveStatus(detail.data.bot.status) ? 'upcoming' : 'ended');
 
   useStatusChanges((change) => {
     if (change.bot_id !== id) return;
