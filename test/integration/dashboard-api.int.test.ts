@@ -454,6 +454,43 @@ describe('dashboard API', () => {
       }
     });
 
+    test('ended bots filtered by calendar connection: a bot for one of its events, though the bot let go of it; another user\'s calendar filters to nothing', async () => {
+      const user = await rc.newUser('mia');
+      const feedUrl = feeds.createFeed('Mia');
+      const start = NOW + 3 * 86_400_000;
+      feeds.edit(feedUrl, (events) => {
+        events.push({ uid: 'feed@mia', summary: 'Feed meeting', startMs: start, endMs: start + 1_800_000, location: 'https://zoom.us/j/84444444444' });
+      });
+      const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feedUrl } });
+      assert.equal(connected.status, 200, JSON.stringify(connected.body));
+      const calendarId = connected.body.calendar_id as string;
+      const events = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(NOW).toISOString()}&time_max=${new Date(NOW + 5 * 86_400_000).toISOString()}`, { auth: user.auth })).body.results as { id: string }[];
+      const feedBot = await schedule(user.auth, events[0]!.id, 'mia-feed');
+      const apiBot = await schedule(user.auth, await createEvent(user.auth, start + 3_600_000, { title: 'API meeting' }), 'mia-api');
+      const liveBot = await schedule(user.auth, await createEvent(user.auth, start + 7_200_000), 'mia-live');
+      for (const botId of [feedBot, apiBot]) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth })).status, 200);
+
+      const ended = async (auth: string, search: string) => {
+        const res = await rc.request('GET', `/api/v1/bots/ended${search}`, { auth });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body.bots as { bot_id: string; events: { calendar_id: string | null; is_linked: boolean }[] }[];
+      };
+      assert.deepEqual((await ended(user.auth, '')).map((b) => b.bot_id).sort(), [feedBot, apiBot].sort());
+      const fromCalendar = await ended(user.auth, `?calendar_id=${calendarId}`);
+      assert.deepEqual(fromCalendar.map((b) => b.bot_id), [feedBot], 'the API event\'s bot and the live bot are not listed');
+      assert.deepEqual(fromCalendar[0]!.events.map((e) => [e.calendar_id, e.is_linked]), [[calendarId, false]]);
+      assert.deepEqual(await ended(user.auth, `?calendar_id=${calendarId}&outcome=cancelled`).then((bots) => bots.map((b) => b.bot_id)), [feedBot]);
+      assert.deepEqual(await ended(user.auth, `?calendar_id=${calendarId}&outcome=done`), []);
+      assert.deepEqual(await ended(user.auth, '?calendar_id=cal_none'), []);
+      assert.deepEqual(await ended(bob.auth, `?calendar_id=${calendarId}`), [], 'another user\'s calendar filters to nothing');
+      assert.ok(!(await ended(user.auth, `?calendar_id=${calendarId}`)).some((b) => b.bot_id === liveBot));
+
+      for (const search of [`calendar_id=${calendarId}&calendar_id=${calendarId}`, `calendar_id=${'c'.repeat(201)}`]) {
+        const refused = await rc.request('GET', `/api/v1/bots/ended?${search}`, { auth: user.auth });
+        assert.deepEqual([refused.status, refused.body.code, refused.body.details?.field], [400, 'validation_error', 'calendar_id'], search.slice(0, 40));
+      }
+    });
+
     test('an ended bot of one occurrence is listed by that occurrence\'s own title, an override\'s where one gave it', async () => {
       const user = await rc.newUser('lee');
       const first = clock.now() + 10 * 86_400_000;

@@ -907,7 +907,7 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
-  test('Ended lists the bots that ended, latest join time first, with why; filters by outcome; a bot that ends comes in by itself; pages', async () => {
+  test('Ended lists the bots that ended, latest join time first, with why; filters by outcome and calendar; a bot that ends comes in by itself; pages', async () => {
     // Among them: the bot that gave up its refused launch (the test before), and the demo that was recorded, then done.
     await page.goto(`${base}/dashboard`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ended' }).click();
@@ -985,6 +985,31 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(new URL(page.url()).searchParams.getAll('cursor').length, 1);
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.locator('.pager-position').filter({ hasText: 'Page 1' }).waitFor();
+    await page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${cancelled[25]}"]`).waitFor();
+
+    // By calendar, as Upcoming and Events filter, kept in the address: the bot unscheduled from
+    // Events for the Team feed's retro, not the bots made through the API.
+    const calendarFilter = page.getByLabel('Calendar');
+    const teamOption = calendarFilter.locator('option', { hasText: 'Team (' });
+    await teamOption.waitFor({ state: 'attached' });
+    const teamId = (await teamOption.getAttribute('value'))!;
+    await calendarFilter.selectOption(teamId);
+    await page.waitForURL((url) => url.searchParams.get('calendar') === teamId);
+    await page.locator(`table[aria-labelledby="list-title"] tr[data-bot-id="${cancelled[25]}"]`).waitFor({ state: 'detached' });
+    const teamKept = async () => {
+      await table.locator('tbody tr').first().waitFor();
+      const meetings = await table.locator('td[data-label="Meeting"] a').allInnerTexts();
+      assert.ok(meetings.includes('Sprint retro') && meetings.every((m) => ['Sprint retro', 'Team lunch', 'Design review'].includes(m)), meetings.join());
+      await calendarFilter.locator(`option[value="${teamId}"]`).waitFor({ state: 'attached' });
+      assert.equal(await calendarFilter.inputValue(), teamId);
+    };
+    await teamKept();
+    assert.equal(await page.locator('.pager-position').count(), 0, 'one page');
+    await screenshot('ended-calendar');
+    await page.reload();
+    await teamKept();
+    await calendarFilter.selectOption('');
+    await page.waitForURL((url) => !url.searchParams.has('calendar'));
     await page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${cancelled[25]}"]`).waitFor();
   });
 

@@ -55,7 +55,7 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     schema: {
       tags,
       summary: 'The caller\'s ended bots, latest join time first, with why each ended',
-      description: 'Bots that are done, failed or cancelled, with their events and the reason given when they reached their status; filter by outcome. Pages are keyed on (join time, bot id).',
+      description: 'Bots that are done, failed or cancelled, with their events and the reason given when they reached their status; filter by outcome and by calendar connection. Pages are keyed on (join time, bot id).',
       querystring: EndedBotsQuery,
       response: { 200: EndedBotsResponse, ...errorResponses() },
     },

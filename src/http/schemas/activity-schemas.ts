@@ -39,6 +39,7 @@ export const EndedBotsQuery = Type.Object({
   outcome: Type.Optional(Type.Union(ENDED_OUTCOMES.map((o) => Type.Literal(o)), {
     description: 'Only bots that ended this way: done (Done or Stopped), failed (Error, NotAllowed, Denied, Missed), cancelled (Cancelled)',
   })),
+  calendar_id: Type.Optional(Type.String({ maxLength: 200, description: 'Only bots for an event from this calendar connection (an ended bot has let go of its events: linked or not)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 2000, 'x-error-code': 'invalid_cursor', description: 'next of the previous page' })),
 }, { additionalProperties: true });

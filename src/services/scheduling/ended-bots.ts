@@ -1,5 +1,5 @@
 // What happened: the user's bots that have ended (done, failed, cancelled), latest join time first,
-// with the meeting they were for and why each ended, filtered by outcome and paged.
+// with the meeting they were for and why each ended, filtered by outcome and calendar and paged.
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
 import { positionCursor } from '../paging-cursor.ts';
@@ -27,6 +27,8 @@ export interface EndedBot {
 export interface EndedQuery {
   /** One of ENDED_OUTCOMES (the route's schema checks it). */
   outcome?: EndedOutcome;
+  /** Only bots for an event of this calendar connection, linked still or not. */
+  calendar_id?: string;
   limit?: number;
   cursor?: string;
 }
@@ -52,6 +54,15 @@ export class EndedBots {
     let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at'])
       .where('user_id', '=', userId);
     q = query.outcome !== undefined ? q.where('status', 'in', [...statusesOfOutcome(query.outcome)]) : q.where((eb) => eb.not(isLiveBot()));
+    if (query.calendar_id !== undefined) {
+      // An ended bot has let go of its events: any link counts, as the list shows them. A bot
+      // whose data was deleted shows none, and matches no calendar.
+      const calendarId = query.calendar_id;
+      q = q.where('data_deleted_at', 'is', null).where(({ exists, selectFrom }) => exists(
+        selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id').select('be.id')
+          .whereRef('be.bot_id', '=', 'bots.id').where('e.calendar_id', '=', calendarId),
+      ));
+    }
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '<', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '<', after.id)])]));
     }

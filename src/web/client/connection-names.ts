@@ -1,5 +1,5 @@
 // What a calendar connection is called, the same on every page that names one (Calendars'
-// headings, the calendar filters of Upcoming and Events).
+// headings, the calendar filters of Upcoming, Ended and Events).
 import type { Connection } from './types.ts';
 
 /** The account's address, or a feed's own name (X-WR-CALNAME) beside its address (shortened to its host by the API). */

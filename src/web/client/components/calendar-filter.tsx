@@ -1,5 +1,5 @@
-// The "Calendar" filter of the Upcoming and Events pages: any, or one connection, named as the
-// Calendars page names it.
+// The "Calendar" filter of the Upcoming, Ended and Events pages: any, or one connection, named as
+// the Calendars page names it.
 import { connectionNames } from '../connection-names.ts';
 import type { Connection } from '../types.ts';
 

@@ -1,12 +1,13 @@
 // What happened to the bots that are no longer live: done, failed or cancelled, latest join time
-// first, with the meeting each was for and why it ended.
+// first, with the meeting each was for and why it ended; filtered by outcome and calendar.
 import { useRef } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
-import { useApi } from '../use-api.ts';
+import { staleSince, useApi } from '../use-api.ts';
+import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
 import { formatRelative, withLocalTimes, zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
-import type { EndedBot, EndedOutcome } from '../types.ts';
+import type { Connection, EndedBot, EndedOutcome } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, StaleNotice } from '../components/states.tsx';
 import { Pager, pagerOf } from '../components/pager.tsx';
@@ -32,35 +33,40 @@ const EMPTY_TITLES: Record<EndedOutcome | '', string> = {
 
 export function EndedPage() {
   const now = useClock();
-  // The filter and the page live in the address (url-state.ts); a value it cannot name is All.
+  // The filters and the page live in the address (url-state.ts); a value it cannot name is All.
   const { params, update } = useQueryState();
   const outcome = OUTCOMES.find((o) => o.value !== '' && o.value === params.get('outcome'))?.value ?? '';
+  const calendarId = params.get('calendar') ?? '';
   const pager = pagerOf(params.getAll('cursor'), (cursors) => update({ cursor: cursors }));
   const listTitle = useRef<HTMLHeadingElement>(null);
   const list = useApi(
-    () => api.get<{ bots: EndedBot[]; next: string | null }>(`/bots/ended${query({ outcome, limit: PAGE_SIZE, cursor: pager.cursor })}`),
-    `${outcome}|${pager.cursor ?? ''}`,
+    () => api.get<{ bots: EndedBot[]; next: string | null }>(`/bots/ended${query({ outcome, calendar_id: calendarId, limit: PAGE_SIZE, cursor: pager.cursor })}`),
+    `${outcome}|${calendarId}|${pager.cursor ?? ''}`,
   );
+  const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
   // A bot that ends comes into the list (and one that ended is in it already): read it again, paced.
   useReloadOnStatusChanges(() => void list.reload());
 
   return (
     <section class="page">
       <h1>Ended</h1>
-      <StaleNotice since={list.staleSince} />
+      <StaleNotice since={staleSince(list, connections)} />
       <section class="card" aria-labelledby="list-title">
         <div class="card-header">
           <h2 id="list-title" ref={listTitle}>Ended bots</h2>
-          <div class="segmented" role="group" aria-label="Show bots that ended">
-            {OUTCOMES.map((o) => (
-              <button key={o.value} type="button" class="button" aria-pressed={outcome === o.value} onClick={() => update({ outcome: o.value || null, cursor: null })}>{o.label}</button>
-            ))}
-          </div>
+          <form class="filters" onSubmit={(e) => e.preventDefault()}>
+            <div class="segmented" role="group" aria-label="Show bots that ended">
+              {OUTCOMES.map((o) => (
+                <button key={o.value} type="button" class="button" aria-pressed={outcome === o.value} onClick={() => update({ outcome: o.value || null, cursor: null })}>{o.label}</button>
+              ))}
+            </div>
+            <CalendarFilter value={calendarId} connections={connections.data?.connections ?? []} onChange={(id) => update({ calendar: id || null, cursor: null })} />
+          </form>
         </div>
         {list.error ? <ErrorState error={list.error} onRetry={() => void list.reload()} />
           : list.data === null ? <Loading what="ended bots" />
             : list.data.bots.length === 0 ? (
-              <Empty title={EMPTY_TITLES[outcome]}>
+              <Empty title={calendarId ? 'No bots match these filters.' : EMPTY_TITLES[outcome]}>
                 <p>A bot is listed here once it has left its meeting, failed, or been cancelled. Bots still to join are on <a href={BASE}>Upcoming</a>.</p>
               </Empty>
             ) : (
