@@ -111,6 +111,8 @@ export interface BotsTable {
   idempotency_key_hash: string | null;
   /** When DELETE /bots/{id}/delete scrubbed the bot's stored data; the row itself stays. */
   data_deleted_at: number | null;
+  /** When the bot reached the status it ended in (transitionBot); null while it is live (migration 034). */
+  ended_at_ms: number | null;
 }
 
 export interface BotEventsTable {

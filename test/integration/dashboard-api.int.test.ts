@@ -16,6 +16,8 @@ import { startTestRollcall, testConfig, type TestRollcall } from '../support/har
 import { createRollcall } from '../../src/container.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { migrate } from '../../src/db/migrator.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:30Z');
 
@@ -374,7 +376,7 @@ describe('dashboard API', () => {
       assert.deepEqual(await atRisk(), { listed: none, detail: none });
     });
 
-    test('ended bots latest join time first, with their meeting and why each ended, filtered by outcome, paged without repeats', async () => {
+    test('ended bots the latest to end first, with their meeting and why each ended, filtered by outcome, paged without repeats', async () => {
       const user = await rc.newUser('kim');
       const start = clock.now();
       // Two meetings whose bots join a minute from now (the join lead is 180 s), one next week
@@ -396,6 +398,7 @@ describe('dashboard API', () => {
         await rc.dispatcher.runDue();
         await report(retro, 'InMeeting');
         await report(retro, 'Done', 'The meeting ended');
+        clock.set(start + 63_000);
         await report(demo, 'Error', 'The camera was refused');
 
         type Ended = { bot_id: string; status: string; outcome: string; end_reason: string; ended_at: string | null; scheduled_join_time: string; events: { title: string; is_linked: boolean }[] };
@@ -406,15 +409,16 @@ describe('dashboard API', () => {
         };
         const all = await list();
         assert.deepEqual(all.bots.map((b) => [b.bot_id, b.status, b.outcome, b.events.map((e) => e.title).join()]), [
-          [planning, 'Cancelled', 'cancelled', 'Planning'],
           [demo, 'Error', 'failed', 'Demo'],
           [retro, 'Done', 'done', 'Retro'],
-        ], 'the live bot and bob\'s are not listed; the latest join time first');
-        const [cancelled, failed, done] = all.bots as [Ended, Ended, Ended];
+          [planning, 'Cancelled', 'cancelled', 'Planning'],
+        ], 'the live bot and bob\'s are not listed; the latest to end first (not the latest join time: Planning\'s, next week)');
+        const [failed, done, cancelled] = all.bots as [Ended, Ended, Ended];
         assert.match(failed.end_reason, /The camera was refused/);
         assert.match(done.end_reason, /The meeting ended/);
         assert.notEqual(cancelled.end_reason, '', 'a cancellation says why');
-        assert.equal(failed.ended_at, new Date(start + 62_000).toISOString());
+        assert.equal(failed.ended_at, new Date(start + 63_000).toISOString());
+        assert.deepEqual(all.bots.map((b) => b.ended_at), [start + 63_000, start + 62_000, start].map((ms) => new Date(ms).toISOString()));
         assert.equal(done.scheduled_join_time, new Date(start + 60_000).toISOString());
         assert.ok(all.bots.every((b) => b.events.every((e) => !e.is_linked)), 'an ended bot has let go of its events');
         assert.deepEqual([all.next, all.has_more], [null, false]);
@@ -425,8 +429,9 @@ describe('dashboard API', () => {
         }
         assert.deepEqual((await rc.request('GET', '/api/v1/bots/ended?outcome=cancelled', { auth: bob.auth })).body.bots.map((b: Ended) => b.bot_id), [bobsBot]);
 
-        // One a page walks every bot once, also with a bot ending between pages (it takes its
-        // place by its join time: a later one is not met again, an earlier one comes in turn).
+        // One a page walks every bot once, also with a bot ending between pages (it ends after
+        // every bot listed, so it comes before the pages already read, and none is met twice).
+        clock.set(start + 64_000);
         const seen: string[] = [];
         let cursor: string | null = null;
         for (let page = 0; page < 10; page++) {
@@ -436,16 +441,19 @@ describe('dashboard API', () => {
           cursor = res.next;
           if (cursor === null) break;
         }
-        assert.deepEqual(seen, [planning, demo, retro]);
+        assert.deepEqual(seen, [demo, retro, planning]);
+        assert.equal((await list()).bots[0]!.bot_id, later, 'the bot that ended last is first');
 
         for (const [search, field] of [['outcome=Done', 'outcome'], ['outcome=live', 'outcome'], ['outcome=failed&outcome=done', 'outcome'], ['limit=0', 'limit'], ['limit=101', 'limit']] as const) {
           const refused = await rc.request('GET', `/api/v1/bots/ended?${search}`, { auth: user.auth });
           assert.deepEqual([refused.status, refused.body.code, refused.body.details?.field], [400, 'validation_error', field], search);
         }
         assert.match((await rc.request('GET', '/api/v1/bots/ended?outcome=Done', { auth: user.auth })).body.message, /^outcome \(query\): must be one of done, failed, cancelled/);
-        // Not one this listing issued: nonsense, and an upcoming list's cursor (keyed on its own name).
+        // Not one this listing issued: nonsense, an upcoming list's cursor (keyed on its own name),
+        // and one from when this list was paged by join time.
         const upcomingCursor = Buffer.from(JSON.stringify({ j: start, i: retro })).toString('base64url');
-        for (const foreign of ['bm9wZQ', upcomingCursor]) {
+        const joinTimeCursor = Buffer.from(JSON.stringify({ e: start, i: retro })).toString('base64url');
+        for (const foreign of ['bm9wZQ', upcomingCursor, joinTimeCursor]) {
           const refused = await rc.request('GET', `/api/v1/bots/ended?cursor=${foreign}`, { auth: user.auth });
           assert.deepEqual([refused.status, refused.body.code], [400, 'invalid_cursor'], String(foreign));
         }
@@ -503,9 +511,47 @@ describe('dashboard API', () => {
       assert.equal(bots.status, 200, JSON.stringify(bots.body));
       const override = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { recurring_event_id: series.body.id, original_start_time: new Date(first + 7 * 86_400_000).toISOString(), title: 'Weekly sync (board room)' } });
       assert.equal(override.status, 201, JSON.stringify(override.body));
-      for (const s of bots.body.schedules_created) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${s.bot_id}`, { auth: user.auth })).status, 200);
+      // Cancelled a second apart: the list's order (the latest to end first) is theirs, reversed.
+      const before = clock.now();
+      try {
+        for (const s of bots.body.schedules_created) {
+          clock.advance(1000);
+          assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${s.bot_id}`, { auth: user.auth })).status, 200);
+        }
+      } finally {
+        clock.set(before);
+      }
       const listed = await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth });
       assert.deepEqual(listed.body.bots.map((b: { events: { title: string }[] }) => b.events.map((e) => e.title).join()), ['Weekly sync', 'Weekly sync (board room)', 'Weekly sync']);
+    });
+
+    test('migration 34: a bot that ended before gets the time of the change that brought it to its status, else its last update; a live one none', async () => {
+      await withSchemaBefore(34, 'usr_ended', async (database) => {
+        const { db } = database;
+        const bot = (id: string, status: string, updatedAt: number) => db.insertInto('bots').values({
+          id, user_id: 'usr_ended', deduplication_key: id, deduplication_key_hash: `hash-${id}`, is_live: ['Scheduled', 'Joining'].includes(status) ? 1 : 0,
+          meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1', status, bot_config: '{}', custom_attributes: '{}',
+          join_at_ms: NOW + 30 * 86_400_000, is_join_time_pinned: 0, meeting_end_ms: NOW + 30 * 86_400_000 + 3_600_000, launched_at: null, source: 'calendar_schedule_api',
+          created_at: NOW, updated_at: updatedAt, provider_name: null, provider_bot_id: null,
+        } as never).execute();
+        const change = (botId: string, status: string, atMs: number) => db.insertInto('bot_status_changes').values({ bot_id: botId, at_ms: atMs, status, reason: '' }).execute();
+        await bot('bot_live', 'Joining', NOW + 9000);
+        await change('bot_live', 'Scheduled', NOW);
+        await change('bot_live', 'Joining', NOW + 1000);
+        await bot('bot_done', 'Done', NOW + 9000);
+        await change('bot_done', 'Scheduled', NOW);
+        await change('bot_done', 'Stopped', NOW + 2000);
+        await change('bot_done', 'Done', NOW + 3000);
+        await bot('bot_cancelled', 'Cancelled', NOW + 9000);
+        await change('bot_cancelled', 'Scheduled', NOW);
+        await change('bot_cancelled', 'Cancelled', NOW + 4000);
+        await bot('bot_unlogged', 'Error', NOW + 5000);
+        await migrate(db, database.engine);
+        const rows = await db.selectFrom('bots').select(['id', 'ended_at_ms']).orderBy('id').execute();
+        assert.deepEqual(rows.map((r) => [r.id, r.ended_at_ms === null ? null : Number(r.ended_at_ms)]), [
+          ['bot_cancelled', NOW + 4000], ['bot_done', NOW + 3000], ['bot_live', null], ['bot_unlogged', NOW + 5000],
+        ]);
+      });
     });
 
     test('launches per bucket from the start of the current one, every bucket listed, the user\'s own only', async () => {

@@ -907,7 +907,7 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
-  test('Ended lists the bots that ended, latest join time first, with why; filters by outcome and calendar; a bot that ends comes in by itself; pages', async () => {
+  test('Ended lists the bots that ended, the latest to end first, with why; filters by outcome and calendar; a bot that ends comes in by itself; pages', async () => {
     // Among them: the bot that gave up its refused launch (the test before), and the demo that was recorded, then done.
     await page.goto(`${base}/dashboard`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Ended' }).click();
@@ -924,9 +924,12 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.doesNotMatch(why, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'its instants in local time');
     assert.equal(await rowOf('Recorded demo').locator('td[data-label="Status"]').innerText(), 'Done');
     assert.match(await rowOf('Recorded demo').locator('td[data-label="Meeting"]').innerText(), /^Recorded demo\s+Recorder$/);
-    const joins = await table.locator('td[data-label="Join time"] time').evaluateAll((times) => times.map((t) => (t as unknown as { getAttribute(name: string): string }).getAttribute('datetime')));
-    assert.ok(joins.length >= 2);
-    assert.deepEqual(joins, [...joins].sort().reverse(), 'latest join time first');
+    // The latest to end first: the bot that gave up its launch in the test before, above the bots
+    // cancelled earlier ahead of meetings weeks away (whose join times are the latest).
+    assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), await refused.getAttribute('data-bot-id'), 'the latest to end first');
+    const endings = await table.locator('td[data-label="Why it ended"] time').evaluateAll((times) => times.map((t) => (t as unknown as { getAttribute(name: string): string }).getAttribute('datetime')));
+    assert.ok(endings.length >= 2);
+    assert.deepEqual(endings, [...endings].sort().reverse(), 'latest end first');
 
     // By outcome, kept in the address.
     await page.getByRole('button', { name: 'Failed' }).click();
@@ -946,7 +949,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await report(botId, 'Done');
     const synced = page.locator(`tr[data-bot-id="${botId}"]`);
     await synced.waitFor({ timeout: LIVE_TIMEOUT_MS });
-    assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), botId, 'its join time is the latest');
+    assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), botId, 'it ended last');
     assert.equal(await synced.locator('td[data-label="Why it ended"]').innerText().then((t) => t.split('\n')[0]), 'Reported by the runtime: Done');
 
     // Its page, named after its meeting, leads back to Ended; Back keeps the filter.
@@ -964,7 +967,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await rowOf('Refused launch').waitFor();
     await screenshot('ended');
 
-    // More than a page (25): bots cancelled ahead of meetings weeks away, listed first by their join time.
+    // More than a page (25): bots cancelled ahead of meetings weeks away, listed first as they ended last.
     const cancelled: string[] = [];
     for (let i = 0; i < 26; i++) {
       const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: alice.auth, body: { meeting_link: `https://zoom.us/j/${87_000_000_000 + i}`, bot_name: 'Paged', join_at: new Date(Date.now() + 40 * 86_400_000 + i * 60_000).toISOString() } });

@@ -54,8 +54,8 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
   app.get('/bots/ended', {
     schema: {
       tags,
-      summary: 'The caller\'s ended bots, latest join time first, with why each ended',
-      description: 'Bots that are done, failed or cancelled, with their events and the reason given when they reached their status; filter by outcome and by calendar connection. Pages are keyed on (join time, bot id).',
+      summary: 'The caller\'s ended bots, the latest to end first, with why each ended',
+      description: 'Bots that are done, failed or cancelled, the latest to reach its status first, with their events and the reason given when they reached it; filter by outcome and by calendar connection. Pages are keyed on (the time each ended, bot id).',
       querystring: EndedBotsQuery,
       response: { 200: EndedBotsResponse, ...errorResponses() },
     },

@@ -177,6 +177,7 @@ export class AdHocBots {
         provider_reported_at_ms: null,
         idempotency_key_hash: idempotencyHash,
         data_deleted_at: null,
+        ended_at_ms: null,
       };
       const when = requestedJoinAtMs === null ? 'now' : `at ${formatInstant(joinAtMs)}`;
       await insertScheduledBot(trx, this.#database.engine, bot, { id: newId('sch'), group: scheduleGroupOf(meeting.platform) }, {

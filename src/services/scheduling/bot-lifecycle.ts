@@ -50,9 +50,10 @@ export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason:
   const from = bot.status as BotStatus;
   if (!canTransition(from, to)) return false;
   await recordLaunchIfPending(trx, bot, nowMs);
-  // Ending releases the deduplication key (the live-key index is partial on is_live, migration 012).
+  // Ending releases the deduplication key (the live-key index is partial on is_live, migration 012)
+  // and places the bot on the Ended list (by ended_at_ms, migration 034).
   await trx.updateTable('bots').set({
-    status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { is_live: 0 }),
+    status: to, updated_at: nowMs, ...(to === 'Joining' ? { launched_at: nowMs } : {}), ...(isLive(to) ? {} : { is_live: 0, ended_at_ms: nowMs }),
   }).where('id', '=', bot.id).execute();
   await bots.appendStatusChange(trx, bot.id, nowMs, to, reason);
   if (extra.decisionKind) await bots.appendDecision(trx, bot.id, nowMs, extra.decisionKind, reason, { from, to });

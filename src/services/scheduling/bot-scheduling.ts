@@ -641,6 +641,7 @@ export class BotScheduling implements EventChangeListener {
       provider_reported_at_ms: null,
       idempotency_key_hash: null,
       data_deleted_at: null,
+      ended_at_ms: null,
     };
     const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
     await insertScheduledBot(trx, this.#database.engine, bot, { id: scheduleId, group }, {

@@ -1,4 +1,4 @@
-// What happened: the user's bots that have ended (done, failed, cancelled), latest join time first,
+// What happened: the user's bots that have ended (done, failed, cancelled), the latest to end first,
 // with the meeting they were for and why each ended, filtered by outcome and calendar and paged.
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
@@ -33,8 +33,11 @@ export interface EndedQuery {
   cursor?: string;
 }
 
-/** Ended bots are paged by join time, latest first, then id; the key is their own, so another listing's cursor is refused. */
-const endedCursor = positionCursor('e');
+/**
+ * Ended bots are paged by the time they ended, latest first, then id; the key is their own, so
+ * another listing's cursor is refused, and so is one from when they were paged by join time ('e').
+ */
+const endedCursor = positionCursor('d');
 
 export class EndedBots {
   readonly #db: Kysely<Schema>;
@@ -44,15 +47,16 @@ export class EndedBots {
   }
 
   /**
-   * Ended bots, latest join time first (a bot cancelled ahead of a later meeting is listed at its
-   * join time). Pages are keyed on (join time, bot id): a bot that ends while the list is paged
-   * takes its place by its join time, and none repeats or goes missing.
+   * Ended bots, the latest to end first (a bot cancelled ahead of a later meeting is listed when it
+   * was cancelled). Pages are keyed on (end time, bot id), read on the index (user, ended_at_ms, id)
+   * from the cursor on: a bot that ends while the list is paged ends after every bot listed, so it
+   * comes before the page shown, and none repeats or goes missing.
    */
   async list(userId: string, query: EndedQuery): Promise<{ bots: EndedBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? endedCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at'])
-      .where('user_id', '=', userId);
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at', 'ended_at_ms'])
+      .where('user_id', '=', userId).where('ended_at_ms', 'is not', null);
     q = query.outcome !== undefined ? q.where('status', 'in', [...statusesOfOutcome(query.outcome)]) : q.where((eb) => eb.not(isLiveBot()));
     if (query.calendar_id !== undefined) {
       // An ended bot has let go of its events: any link counts, as the list shows them. A bot
@@ -64,9 +68,11 @@ export class EndedBots {
       ));
     }
     if (after) {
-      q = q.where((eb) => eb.or([eb('join_at_ms', '<', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '<', after.id)])]));
+      // The first condition alone bounds the index range; the second breaks ties.
+      q = q.where('ended_at_ms', '<=', after.ms)
+        .where((eb) => eb.or([eb('ended_at_ms', '<', after.ms), eb.and([eb('ended_at_ms', '=', after.ms), eb('id', '<', after.id)])]));
     }
-    const rows = await q.orderBy('join_at_ms', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q.orderBy('ended_at_ms', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const ids = page.map((b) => b.id);
     // A bot whose data was deleted keeps its links only so that no sync books its event again (as its detail).
@@ -104,7 +110,7 @@ export class EndedBots {
           })),
         };
       }),
-      next: rows.length > limit && last ? endedCursor.encode(last.join_at_ms, last.id) : null,
+      next: rows.length > limit && last ? endedCursor.encode(last.ended_at_ms!, last.id) : null,
       has_more: rows.length > limit,
     };
   }

@@ -1,4 +1,4 @@
-// What happened to the bots that are no longer live: done, failed or cancelled, latest join time
+// What happened to the bots that are no longer live: done, failed or cancelled, the latest to end
 // first, with the meeting each was for and why it ended; filtered by outcome and calendar.
 import { useRef } from 'preact/hooks';
 import { api, BASE, query } from '../api.ts';
