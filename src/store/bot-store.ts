@@ -75,6 +75,14 @@ export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, k
   return query.executeTakeFirst();
 }
 
+/** Whether a live bot of the user holds `key` (by its hash: bots_one_live_per_key), read without a lock. */
+export async function isKeyHeldByLiveBot(db: Db, userId: string, key: string): Promise<boolean> {
+  const row = await db.selectFrom('bots').select('id')
+    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveFlag())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function findBot(db: Db, userId: string, botId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<BotRow | undefined> {
   let query = db.selectFrom('bots').selectAll().where('id', '=', botId).where('user_id', '=', userId);
   if (options.forUpdate && options.engine === 'postgres') query = query.forUpdate();

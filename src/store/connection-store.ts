@@ -322,10 +322,10 @@ export async function bringReadForward(db: Db, calendarRowId: number, atMs: numb
  */
 export async function firstJoinOnConnection(db: Db, connection: { id: string; user_id: string }, afterMs: number, providerCalendarIds?: readonly string[]): Promise<number | null> {
   if (providerCalendarIds?.length === 0) return null;
-  // From the owner's bots ahead of afterMs (bots_user_join), not from every event of the connection.
+  // From the owner's live bots ahead of afterMs (bots_user_live_join), not from every event of the connection.
   let query = db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first'))
-    .where('bots.user_id', '=', connection.user_id).where('bots.join_at_ms', '>', afterMs).where('bots.status', '=', 'Scheduled')
+    .where('bots.user_id', '=', connection.user_id).where('bots.is_live', '=', 1).where('bots.join_at_ms', '>', afterMs).where('bots.status', '=', 'Scheduled')
     .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1);
   if (providerCalendarIds) query = query.where('events.provider_calendar_id', 'in', providerCalendarIds);
   const row = await query.executeTakeFirst();
@@ -337,10 +337,10 @@ export async function firstJoinOnConnection(db: Db, connection: { id: string; us
  * within [fromMs, toMs]: their provider ids as stored and their times, the soonest join first.
  */
 export async function eventsJoinedWithin(db: Db, connection: { id: string; user_id: string }, providerCalendarId: string, fromMs: number, toMs: number, limit: number): Promise<{ provider_event_id: string; start_ms: number; end_ms: number }[]> {
-  // From the owner's bots in the span (bots_user_join), not from every event of the connection.
+  // From the owner's live bots in the span (bots_user_live_join), not from every event of the connection.
   const rows = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
     .select(['events.provider_event_id', 'events.start_ms', 'events.end_ms']).select((eb) => eb.fn.min<number>('bots.join_at_ms').as('first_join'))
-    .where('bots.user_id', '=', connection.user_id).where('bots.join_at_ms', '>=', fromMs).where('bots.join_at_ms', '<=', toMs).where('bots.status', '=', 'Scheduled')
+    .where('bots.user_id', '=', connection.user_id).where('bots.is_live', '=', 1).where('bots.join_at_ms', '>=', fromMs).where('bots.join_at_ms', '<=', toMs).where('bots.status', '=', 'Scheduled')
     .where('events.calendar_id', '=', connection.id).where('events.provider_calendar_id', '=', providerCalendarId).where('events.is_deleted', '=', 0)
     .where('bot_events.is_live', '=', 1).where('events.provider_event_id', 'is not', null)
     .groupBy(['events.provider_event_id', 'events.start_ms', 'events.end_ms'])

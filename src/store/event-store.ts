@@ -51,8 +51,11 @@ export async function listSeriesInstances(db: Db, userId: string, series: Instan
 
 /** Live override instances of one series (moved or cancelled occurrences). */
 export async function findOverrides(db: Db, userId: string, seriesId: string): Promise<EventRow[]> {
+  // By the series (events_one_override_per_occurrence). Without statistics SQLite's planner takes
+  // the user's index instead, reading every event the user has (41 ms a series with 100,000 of
+  // them, against 0.04 ms): `user_id || ''` keeps it off that index; PostgreSQL plans alike either way.
   return db.selectFrom('events').selectAll()
-    .where('user_id', '=', userId).where('recurring_event_id', '=', seriesId).where('is_deleted', '=', 0)
+    .where(sql<string>`user_id || ''`, '=', userId).where('recurring_event_id', '=', seriesId).where('is_deleted', '=', 0)
     .execute();
 }
 

@@ -38,7 +38,7 @@ import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
 import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
 import { listSeriesInstances } from '../../store/event-store.ts';
-import { hasHadBot, listOccurrencesThatHadBots } from '../../store/bot-store.ts';
+import { hasHadBot, isKeyHeldByLiveBot, listOccurrencesThatHadBots } from '../../store/bot-store.ts';
 import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
 import { checkUrlPromptly } from './calendar-connections.ts';
@@ -346,7 +346,7 @@ export class AutoSchedule implements AfterSyncHook {
         if (await this.#hasLaunchedBotInMeeting(userId, occurrence.meetingIdentity, occurrence.startMs, now)) continue;
         const key = batch.base_key === '' ? derivedDeduplicationKey(occurrence.meetingIdentity, occurrence.originalStartMs) : occurrenceDeduplicationKey(batch.base_key, occurrence.key);
         // A live bot already holds this key for another occurrence (the series moved under it).
-        if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
+        if (await isKeyHeldByLiveBot(db, userId, key)) continue;
         try {
           await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
           booked++;
@@ -402,7 +402,7 @@ export class AutoSchedule implements AfterSyncHook {
       if (await this.#hasLaunchedBotInMeeting(userId, instance.meeting_identity, instance.start_ms, now)) continue;
       const key = batch.base_key === '' ? derivedDeduplicationKey(instance.meeting_identity, instance.start_ms) : occurrenceDeduplicationKey(batch.base_key, instance.id);
       // A live bot holds this key already (a moved instance's derived key): sharing it would send one bot to two times.
-      if (await db.selectFrom('bots').select('id').where('user_id', '=', userId).where('deduplication_key', '=', key).where('status', 'in', LIVE_STATUSES).executeTakeFirst()) continue;
+      if (await isKeyHeldByLiveBot(db, userId, key)) continue;
       try {
         await this.#scheduling.schedule(userId, instance.id, { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
         booked++;
@@ -538,7 +538,8 @@ export class AutoSchedule implements AfterSyncHook {
   async #liveBotInSameMeeting(userId: string, candidate: Candidate): Promise<{ botId: string; deduplication_key: string; config: AppliedBotConfig } | null> {
     const row = await this.#database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id')
       .select(['bots.id', 'bots.deduplication_key', 'bots.bot_config', 'bots.join_at_ms', 'bots.is_join_time_pinned'])
-      .where('bots.user_id', '=', userId).where('bots.meeting_identity', '=', candidate.meetingIdentity)
+      // Among the user's live bots (bots_user_live_join), not every bot they ever had.
+      .where('bots.user_id', '=', userId).where('bots.is_live', '=', 1).where('bots.meeting_identity', '=', candidate.meetingIdentity)
       .where('bots.status', 'in', LIVE_STATUSES).where('bot_events.is_live', '=', 1).where('bot_events.start_ms', '=', candidate.startMs)
       .limit(1).executeTakeFirst();
     if (!row) return null;

@@ -286,7 +286,8 @@ export class BotQueries {
   async listScheduled(userId: string, query: { limit?: number; cursor?: string }): Promise<{ scheduled_bots: ScheduledBotItem[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
     const after = query.cursor !== undefined ? botCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId).where(bots.isLiveBot());
+    // The flag beside the statuses: the live bots' own index (bots_user_live_join), not every bot the user ever had.
+    let q = this.#db.selectFrom('bots').selectAll().where('user_id', '=', userId).where(bots.isLiveFlag()).where(bots.isLiveBot());
     if (after) {
       q = q.where((eb) => eb.or([eb('join_at_ms', '>', after.ms), eb.and([eb('join_at_ms', '=', after.ms), eb('id', '>', after.id)])]));
     }

@@ -74,7 +74,8 @@ export class SilentBots {
     const now = this.#clock.now();
     const silentSince = now - SILENT_AFTER_MS;
     const silent = (query: typeof db) => query.selectFrom('bots').select('id')
-      .where('status', 'in', LIVE_STATUSES).where('meeting_end_ms', '<', silentSince)
+      // Live bots only, by their meeting's end (bots_live_meeting_end): not a walk through every bot.
+      .where('is_live', '=', 1).where('status', 'in', LIVE_STATUSES).where('meeting_end_ms', '<', silentSince)
       // A bot never handed over is the dispatcher's: it is Missed when its meeting ends unlaunched.
       .where((eb) => eb.or([eb('status', '<>', 'Scheduled'), eb('provider_bot_id', 'is not', null)]));
     const ids = (await silent(db).orderBy('id').limit(BATCH).execute()).map((r) => r.id);

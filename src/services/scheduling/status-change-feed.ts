@@ -7,7 +7,7 @@
 // commit first. The loop therefore remembers the ids it has not seen below the highest it has
 // (gaps) and looks for them again on every poll, until they show up or a grace period passes (a
 // rolled-back transaction leaves a gap for ever). On SQLite writers take turns, so there are none.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Schema } from '../../db/schema.ts';
 import { formatInstant } from '../../lib/time.ts';
@@ -79,14 +79,16 @@ export class StatusChangeFeed {
    */
   async list(userId: string, query: { after?: number; limit?: number }): Promise<{ changes: StatusChange[]; last_id: number | null; has_more: boolean }> {
     const limit = query.limit ?? 100;
-    let q = this.#o.db.selectFrom('bot_status_changes as c').innerJoin('bots as b', 'b.id', 'c.bot_id')
-      .select(['c.id', 'c.bot_id', 'c.status', 'c.reason', 'c.at_ms'])
-      .where('b.user_id', '=', userId);
+    const q = this.#o.db.selectFrom('bot_status_changes as c').innerJoin('bots as b', 'b.id', 'c.bot_id')
+      .select(['c.id', 'c.bot_id', 'c.status', 'c.reason', 'c.at_ms']);
     let rows;
     if (query.after !== undefined) {
-      rows = await q.where('c.id', '>', query.after).orderBy('c.id').limit(limit + 1).execute();
+      // From the change ids after `after` (few), each checked for the user, rather than from the
+      // user's bots (many): without statistics SQLite starts from the user's index on bots and
+      // sorts every change of theirs (17 ms for a user with 40,000 bots, against 0.1 ms).
+      rows = await q.where(sql<string>`b.user_id || ''`, '=', userId).where('c.id', '>', query.after).orderBy('c.id').limit(limit + 1).execute();
     } else {
-      rows = (await q.orderBy('c.id', 'desc').limit(limit).execute()).reverse();
+      rows = (await q.where('b.user_id', '=', userId).orderBy('c.id', 'desc').limit(limit).execute()).reverse();
     }
     const hasMore = query.after !== undefined && rows.length > limit;
     const changes = rows.slice(0, limit).map(toChange);

@@ -86,7 +86,8 @@ export class UpcomingBots {
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? upcomingCursor.decode(query.cursor) : null;
     let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key', 'custom_attributes'])
-      .where('user_id', '=', userId).where(isLiveBot());
+      // The flag beside the statuses: the live bots' own index (bots_user_live_join), not every bot the user ever had.
+      .where('user_id', '=', userId).where(isLiveFlag()).where(isLiveBot());
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.calendar_id !== undefined) {
       const calendarId = query.calendar_id;
@@ -147,7 +148,7 @@ export class UpcomingBots {
     const bucket = sql<number>`(${sql.ref('join_at_ms')} - ${sql.lit(fromMs)}) / ${sql.lit(bucketMs)}`;
     const rows = await this.#db.selectFrom('bots')
       .select([bucket.as('bucket'), (eb) => eb.fn.countAll<number>().as('launches')])
-      .where('user_id', '=', userId).where(isLiveBot())
+      .where('user_id', '=', userId).where(isLiveFlag()).where(isLiveBot())
       .where('join_at_ms', '>=', fromMs).where('join_at_ms', '<', toMs)
       .groupBy(sql`1`)
       .execute();
