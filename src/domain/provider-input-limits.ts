@@ -23,7 +23,7 @@ export interface ProviderInput {
   botName: string;
   /** The client's custom_attributes, as handed to the provider (string values only). */
   customAttributes: Readonly<Record<string, string>>;
-  /** The platform of the link the bot will be sent to; null for a host Rollcall does not know; left out, not checked (a change of other fields). */
+  /** The platform of the link the bot will be sent to; null for a host Rollcall does not know (not checked); left out, not checked (a change of other fields). */
   platform?: MeetingPlatform | null;
 }
 
@@ -53,9 +53,11 @@ const PROVIDER_NAMES: Record<BotProviderName, string> = { recall: 'Recall', atte
 /** The first value `provider` would refuse at creation, or null. */
 export function findProviderInputProblem(provider: BotProviderName, input: ProviderInput): ProviderInputProblem | null {
   const name = PROVIDER_NAMES[provider];
-  if (input.platform !== undefined && (input.platform === null || !PLATFORMS[provider].includes(input.platform))) {
-    const what = input.platform === null ? 'a meeting on a host it does not recognise' : `${PLATFORM_NAMES[input.platform]} meetings`;
-    return { field: 'meeting_url', problem: `The bot provider (${name}) does not join ${what}; it joins ${PLATFORMS[provider].map((p) => PLATFORM_NAMES[p]).join(', ')}` };
+  // A platform Rollcall knows and the provider does not join. A link of a host Rollcall does not
+  // recognise is left to the provider, which may know shapes Rollcall does not (Recall joins
+  // zoom-x.de links and Teams message links, for instance).
+  if (input.platform !== undefined && input.platform !== null && !PLATFORMS[provider].includes(input.platform)) {
+    return { field: 'meeting_url', problem: `The bot provider (${name}) does not join ${PLATFORM_NAMES[input.platform]} meetings; it joins ${PLATFORMS[provider].map((p) => PLATFORM_NAMES[p]).join(', ')}` };
   }
   const characters = [...input.botName].length;
   if (provider === 'recall' && (characters < 1 || characters > RECALL_BOT_NAME_MAX)) {
