@@ -35,6 +35,9 @@ export async function disableChain(db: Db, seriesId: string, nowMs: number): Pro
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** How far before a chain's last look a series change still makes it due (see listDueChains). */
+export const CHANGE_GRACE_MS = 2_000;
+
 /**
  * Enabled chains with something to do: nothing booked yet, or the booked bot is no longer waiting
  * to join (launched, finished, cancelled) or its meeting is over. Chains told to wait (nothing
@@ -42,7 +45,7 @@ export async function disableChain(db: Db, seriesId: string, nowMs: number): Pro
  * series (or one of its occurrences' overrides, or of an Outlook series its instances) changed
  * since the chain last looked: a rule extended or an occurrence brought back may have given a
  * waiting chain something to book, and an occurrence moved ahead of the one whose bot the chain
- * waits for needs its bot before that one launches (RecurringChains.#bookMovedAhead). Read here
+ * waits for needs its bot before that one launches (RecurringChains.#bookOutOfTurn). Read here
  * rather than written by the change: the chain loop locks a chain before its series, a change the
  * other way round. Each of the three looks is an index lookup (primary key, events_series,
  * events_provider_series), as every chain with a waiting bot asks them on every pass.
@@ -58,7 +61,10 @@ export async function listDueChains(db: Db, engine: Engine, nowMs: number, limit
     .select('recurring_chains.series_event_id')
     .where('recurring_chains.is_enabled', '=', 1)
     .where((eb) => {
-      const changedSince = eb.selectFrom('events').select('events.id').whereRef('events.updated_at', '>', 'recurring_chains.updated_at');
+      // A change stamped up to CHANGE_GRACE_MS before the chain's last look may have committed
+      // after it (a transaction's clock is read before its commit; instances' clocks differ a
+      // little): looked at once more rather than missed.
+      const changedSince = eb.selectFrom('events').select('events.id').where('events.updated_at', '>', sql<number>`recurring_chains.updated_at - ${sql.lit(CHANGE_GRACE_MS)}`);
       const seriesChanged = eb.or([
         eb.exists(changedSince.whereRef('events.id', '=', 'recurring_chains.series_event_id')),
         eb.exists(changedSince.whereRef('events.recurring_event_id', '=', 'recurring_chains.series_event_id')),

@@ -426,6 +426,52 @@ describe('chain mode', () => {
     assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
   });
 
+  test('a change stamped just before the chain\'s last look (a transaction whose clock was read before it committed) is still seen', async () => {
+    clock.set(NOW);
+    const series = await post(EVENTS, {
+      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'race', bot_config: {}, recurring_event: true });
+    clock.advance(1_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-25T10:00:00Z', title: 'renamed' });
+    clock.advance(1_000);
+    const passAt = clock.now();
+    await rc.chains.advance();
+    // Committed after that pass, stamped 300 ms before it: 11-26 brought forward to 11-23 08:00.
+    clock.set(passAt - 300);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-26T10:00:00Z', start_time: '2026-11-23T08:00:00Z', end_time: '2026-11-23T08:30:00Z' });
+    clock.set(passAt + 60_000);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal((await botOf(series.id, '20261126T100000Z')).join_at_ms, Date.parse('2026-11-23T07:57:00Z'));
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
+  test('a bot booked out of turn that the client cancels stays cancelled through the series\' later changes and the chain\'s steps', async () => {
+    clock.set(NOW);
+    const series = await post(EVENTS, {
+      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'cancelled-out-of-turn', bot_config: {}, recurring_event: true });
+    clock.advance(5_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-23T10:00:00Z', start_time: '2026-11-24T15:00:00Z', end_time: '2026-11-24T15:30:00Z' });
+    assert.equal((await rc.chains.advance()).booked, 1);
+    const outOfTurn = await botOf(series.id, '20261124T100000Z');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${outOfTurn.id}`, { auth: user.auth })).status, 200);
+    clock.advance(5_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-26T10:00:00Z', title: 'renamed' });
+    clock.advance(5_000);
+    assert.equal((await rc.chains.advance()).booked, 0, 'not booked again at a later change');
+    // 11-23's bot (put off to 11-24 15:00) is cancelled too: the chain steps on to 11-25, not back to 11-24.
+    const booked = await botOf(series.id, '20261123T100000Z');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked.id}`, { auth: user.auth })).status, 200);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    const live = (await chainBots(series.id)).filter(([, , status]) => status === 'Scheduled').map(([key]) => key);
+    assert.deepEqual(live, ['20261125T100000Z']);
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('chain mode from an occurrence id starts at that occurrence', async () => {
     clock.set(NOW);
     const series = await weeklySeries();

@@ -634,7 +634,9 @@ export class CalendarSync {
         }
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
-        const counts = await this.#apply(connection, hold, calendar, confirmed, now, recheck);
+        // Written at the clock of the write, not of the read before the fetch (which may have taken
+        // seconds): a row's updated_at is when it changed (the chain loop reads changes by it).
+        const counts = await this.#apply(connection, hold, calendar, confirmed, clock.now(), recheck);
         totals.created += counts.created;
         totals.updated += counts.updated;
         totals.cancelled += counts.cancelled;

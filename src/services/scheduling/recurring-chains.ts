@@ -84,6 +84,8 @@ interface ChainCandidate {
    */
   isReturned?: boolean;
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
+  /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
+  hadBot(): Promise<boolean>;
   book(key: string | null, config: AppliedBotConfig): Promise<ScheduledOne>;
 }
 
@@ -258,6 +260,8 @@ export class RecurringChains {
       // the occurrences between, which nothing has booked.
       const live = await candidate.findLive();
       if (live && live.bot_status !== 'Scheduled') continue;
+      // A bot the client cancelled (or one that went) is not booked again behind its back.
+      if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
         await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
@@ -296,7 +300,8 @@ export class RecurringChains {
     let booked = 0;
     let firstBotId: string | null = null;
     for (const candidate of candidates) {
-      if (await candidate.findLive()) continue;
+      // Covered, or had a bot that counts (the client cancelled it, or it went): not booked again.
+      if (await candidate.findLive() || await candidate.hadBot()) continue;
       const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
       try {
         const bot = await candidate.book(key, config);
@@ -344,6 +349,7 @@ export class RecurringChains {
         orderMs: occurrence.originalStartMs,
         isReturned: isBehind(occurrence),
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
+        hadBot: () => bots.hasHadBot(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
       }));
   }
@@ -373,6 +379,7 @@ export class RecurringChains {
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
+      hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
     }));
   }
