@@ -67,20 +67,21 @@ export async function listBotsForEvents(db: Db, keys: { eventId: string; occurre
 }
 
 export async function findLiveBotByKey(db: Db, engine: Engine, userId: string, key: string): Promise<BotRow | undefined> {
-  let query = db.selectFrom('bots').selectAll()
-    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveFlag());
+  let query = liveBotByKey(db, userId, key).selectAll();
   // On PostgreSQL the row lock serialises concurrent requests that share one bot, so that each
   // recomputes the join time from every committed link. SQLite runs one transaction at a time.
   if (engine === 'postgres') query = query.forUpdate();
   return query.executeTakeFirst();
 }
 
-/** Whether a live bot of the user holds `key` (by its hash: bots_one_live_per_key), read without a lock. */
+/** Whether a live bot of the user holds `key`, read without a lock (findLiveBotByKey locks it). */
 export async function isKeyHeldByLiveBot(db: Db, userId: string, key: string): Promise<boolean> {
-  const row = await db.selectFrom('bots').select('id')
-    .where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveFlag())
-    .executeTakeFirst();
-  return row !== undefined;
+  return (await liveBotByKey(db, userId, key).select('id').executeTakeFirst()) !== undefined;
+}
+
+/** The user's live bot under `key`, by its hash (bots_one_live_per_key). */
+function liveBotByKey(db: Db, userId: string, key: string) {
+  return db.selectFrom('bots').where('user_id', '=', userId).where('deduplication_key_hash', '=', deduplicationKeyHash(key)).where(isLiveFlag());
 }
 
 export async function findBot(db: Db, userId: string, botId: string, options: { engine?: Engine; forUpdate?: boolean } = {}): Promise<BotRow | undefined> {

@@ -58,6 +58,14 @@ describe('chain mode', () => {
     });
   }
 
+  /** A daily series at 10:00 UTC from 2026-11-23, with a Zoom link of its own. */
+  async function dailySeries(count: number): Promise<any> {
+    return post(EVENTS, {
+      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
+      recurrence: [`RRULE:FREQ=DAILY;COUNT=${count}`], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+  }
+
   /** The series' bots that are not cancelled, as [occurrence start, join time, status, key], by occurrence. */
   async function chainBots(seriesId: string): Promise<[string, string, string, string][]> {
     const rows = await rc.database.db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id')
@@ -306,10 +314,7 @@ describe('chain mode', () => {
   test('an occurrence moved ahead of the one whose bot the chain waits for gets its bot before that one launches, and the chain still books the occurrences between', async () => {
     clock.set(NOW);
     // Daily at 10:00 UTC, 11-23 to 11-27.
-    const series = await post(EVENTS, {
-      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
-      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
-    });
+    const series = await dailySeries(5);
     const first = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'daily', bot_config: {}, recurring_event: true });
     assert.equal(first.occurrence_date, '2026-11-23T10:00:00.000Z');
     const summary = async () => (await chainBots(series.id)).map(([key, joinAt, status]) => `${key} ${joinAt.slice(5, 16)} ${status}`);
@@ -350,10 +355,7 @@ describe('chain mode', () => {
 
   test('the chain books in the series\' order: an occurrence moved ahead of the next one gets its bot out of turn, and the chain does not stand past the ones between', async () => {
     clock.set(NOW);
-    const series = await post(EVENTS, {
-      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
-      recurrence: ['RRULE:FREQ=DAILY;COUNT=6'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
-    });
+    const series = await dailySeries(6);
     await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'order', bot_config: {}, recurring_event: true });
     assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
     // 11-24's bot launches; before the chain's pass, 11-27 is brought forward to 11-24 15:00.
@@ -428,10 +430,7 @@ describe('chain mode', () => {
 
   test('a change stamped just before the chain\'s last look (a transaction whose clock was read before it committed) is still seen', async () => {
     clock.set(NOW);
-    const series = await post(EVENTS, {
-      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
-      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
-    });
+    const series = await dailySeries(5);
     await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'race', bot_config: {}, recurring_event: true });
     clock.advance(1_000);
     await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-25T10:00:00Z', title: 'renamed' });
@@ -449,10 +448,7 @@ describe('chain mode', () => {
 
   test('a bot booked out of turn that the client cancels stays cancelled through the series\' later changes and the chain\'s steps', async () => {
     clock.set(NOW);
-    const series = await post(EVENTS, {
-      title: 'Daily', start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC',
-      recurrence: ['RRULE:FREQ=DAILY;COUNT=5'], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
-    });
+    const series = await dailySeries(5);
     await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'cancelled-out-of-turn', bot_config: {}, recurring_event: true });
     clock.advance(5_000);
     await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-23T10:00:00Z', start_time: '2026-11-24T15:00:00Z', end_time: '2026-11-24T15:30:00Z' });
