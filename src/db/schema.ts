@@ -69,6 +69,12 @@ export interface EventsTable {
   series_rule: string | null;
   /** 1: the client gave meeting_url; 0: it was found in the text; null: synced, or written before migration 033. */
   meeting_url_given: number | null;
+  /**
+   * A series: an instant after which none of the occurrences its rule makes (RRULE, RDATE, EXDATE;
+   * not its override instances) is going on; null when the rule has no end (migration 036).
+   * Null for every other event.
+   */
+  series_end_ms: number | null;
 }
 
 export interface BotsTable {

@@ -7,7 +7,7 @@ import { Temporal } from 'temporal-polyfill';
 import { RRuleTemporal } from 'rrule-temporal';
 import {
   compileSeries, expandSeries, findOccurrence, findOccurrencesOnLocalDate, isValidTimeZone, nextOccurrences,
-  occurrenceKey, parseOccurrenceKey, validateRecurrence,
+  occurrenceKey, parseOccurrenceKey, seriesEndMs, validateRecurrence,
   type Occurrence, type SeriesDefinition,
 } from './recurrence.ts';
 
@@ -765,5 +765,71 @@ describe('COUNT rules are counted once, in steps', () => {
     });
     assert.equal(isoOf(first[60]!.startMs), '2026-06-01T00:15:00.000Z');
     assert.ok(used < 500, `${used} ms of CPU`);
+  });
+});
+
+describe('seriesEndMs: when a series is over', () => {
+  const lastEnd = (s: SeriesDefinition): number => Math.max(...expandSeries(s, EVERYTHING).map((o) => o.endMs));
+
+  test('a COUNT rule ends with its last occurrence, in its zone across a clock change', () => {
+    const weekly = series('2026-10-05T07:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=6'], 45);
+    // Six Mondays at 09:00 Berlin: the last (Nov 9) is after the clocks went back, 08:00 UTC.
+    assert.equal(isoOf(seriesEndMs(weekly)!), '2026-11-09T08:45:00.000Z');
+    assert.equal(seriesEndMs(weekly), lastEnd(weekly));
+  });
+
+  test('an UNTIL rule is over an occurrence\'s length after its UNTIL, at the latest', () => {
+    const until = series('2026-01-05T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=WEEKLY;UNTIL=20260301T000000Z'], 60);
+    assert.equal(isoOf(seriesEndMs(until)!), '2026-03-01T01:00:00.000Z');
+    assert.ok(seriesEndMs(until)! >= lastEnd(until));
+    // A date-only UNTIL keeps its whole local day.
+    const byDate = series('2026-01-05T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;UNTIL=20260110'], 60);
+    assert.equal(isoOf(lastEnd(byDate)), '2026-01-10T09:00:00.000Z');
+    assert.ok(seriesEndMs(byDate)! >= lastEnd(byDate));
+  });
+
+  test('an RDATE after the rule\'s end, or a series of RDATEs alone, ends with its latest date', () => {
+    const later = series('2026-01-05T08:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=3', 'RDATE:20270101T120000Z'], 30);
+    assert.equal(isoOf(seriesEndMs(later)!), '2027-01-01T12:30:00.000Z');
+    const dates = series('2026-01-05T08:00:00Z', 'UTC', ['RDATE:20260301T090000Z,20260201T090000Z'], 30);
+    assert.equal(isoOf(seriesEndMs(dates)!), '2026-03-01T09:30:00.000Z');
+  });
+
+  test('a rule without COUNT or UNTIL has no end; a COUNT too long to walk is taken as none', () => {
+    assert.equal(seriesEndMs(series('2026-01-05T08:00:00Z', 'UTC', ['RRULE:FREQ=WEEKLY'])), null);
+    assert.equal(seriesEndMs(series('2026-01-05T08:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;COUNT=100000'])), null);
+    // Unreadable series are read as endless (the caller then reads them every time).
+    assert.equal(seriesEndMs({ startMs: 0, endMs: 60_000, timeZone: 'Not/AZone', recurrence: ['RRULE:FREQ=DAILY;COUNT=2'] }), null);
+  });
+
+  test('property: no occurrence of a series ends after seriesEndMs; without EXDATE it is the last one\'s end', () => {
+    const freqs = ['MINUTELY', 'HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...freqs),
+        fc.integer({ min: 1, max: 3 }),
+        fc.oneof(fc.record({ count: fc.integer({ min: 1, max: 60 }) }), fc.record({ untilDays: fc.integer({ min: 0, max: 400 }), dateOnly: fc.boolean() })),
+        fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'),
+        fc.integer({ min: 0, max: 365 * DAY }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 800 * DAY })),
+        (freq, interval, end, zone, offsetMs, dropSecond, rdateOffset) => {
+          const startMs = at('2026-01-01T00:00:00Z') + Math.floor(offsetMs / MIN) * MIN;
+          const compact = (ms: number) => isoOf(ms).replace(/[-:]|\.000/g, '');
+          const endPart = 'count' in end ? `COUNT=${end.count}` : `UNTIL=${end.dateOnly ? compact(startMs + end.untilDays * DAY).slice(0, 8) : compact(startMs + end.untilDays * DAY)}`;
+          const lines = [`RRULE:FREQ=${freq};INTERVAL=${interval};${endPart}`];
+          if (rdateOffset !== null) lines.push(`RDATE:${compact(startMs + Math.floor(rdateOffset / MIN) * MIN)}`);
+          const occurrences = expandSeries({ startMs, endMs: startMs + 30 * MIN, timeZone: zone, recurrence: lines }, EVERYTHING);
+          if (dropSecond && occurrences.length > 1) lines.push(`EXDATE:${compact(occurrences.at(-1)!.startMs)}`);
+          const s: SeriesDefinition = { startMs, endMs: startMs + 30 * MIN, timeZone: zone, recurrence: lines };
+          const endMs = seriesEndMs(s);
+          assert.notEqual(endMs, null);
+          const all = expandSeries(s, EVERYTHING);
+          for (const o of all) assert.ok(o.endMs <= endMs!, `${isoOf(o.endMs)} after ${isoOf(endMs!)} for ${lines.join(' ')} in ${zone}`);
+          if ('count' in end && !dropSecond) assert.equal(endMs, Math.max(...all.map((o) => o.endMs)));
+        },
+      ),
+      { numRuns: 100, seed: 20261205 },
+    );
   });
 });

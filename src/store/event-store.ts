@@ -150,11 +150,29 @@ export async function listPlainEventsInWindow(db: Db, q: WindowQuery): Promise<E
   return query.orderBy('start_ms').orderBy('id').limit(q.limit).execute();
 }
 
-/** Series masters that may have occurrences before `toMs`. */
-export async function listSeriesStartingBefore(db: Db, userId: string, toMs: number, source: EventSourceFilter | null): Promise<EventRow[]> {
-  let query = db.selectFrom('events').selectAll()
-    .where('user_id', '=', userId).where('is_deleted', '=', 0)
-    .where('recurrence', 'is not', null).where('start_ms', '<', toMs);
-  if (source !== null) query = query.where((eb) => sourceCondition(eb, source));
-  return query.execute();
+/**
+ * Series masters whose rule may make an occurrence that overlaps [fromMs, toMs): started before
+ * `toMs`, and not over by `fromMs` (series_end_ms; null, a rule without end). Their override
+ * instances are events of their own, read apart. Two lookups on events_user_series_end, one per
+ * kind of end: with the two as one OR, or with the start beside them, the planners walk every
+ * series (PostgreSQL) or every event (SQLite, on events_user_start) of the user.
+ */
+export async function listSeriesInWindow(db: Db, userId: string, window: { fromMs: number; toMs: number }, source: EventSourceFilter | null): Promise<EventRow[]> {
+  const series = (end: (eb: ExpressionBuilder<Schema, 'events'>) => Expression<SqlBool>) => {
+    let query = db.selectFrom('events').selectAll()
+      .where('user_id', '=', userId).where('recurrence', 'is not', null).where(end).where('is_deleted', '=', 0);
+    if (source !== null) query = query.where((eb) => sourceCondition(eb, source));
+    return query.execute();
+  };
+  const endless = await series((eb) => eb('series_end_ms', 'is', null));
+  const ending = await series((eb) => eb('series_end_ms', '>=', window.fromMs));
+  return [...endless, ...ending].filter((row) => row.start_ms < window.toMs);
+}
+
+/** Live series of the user among `ids` (read by their primary key). */
+export async function findLiveSeries(db: Db, userId: string, ids: readonly string[]): Promise<EventRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('events').selectAll()
+    .where('user_id', '=', userId).where('id', 'in', [...ids]).where('recurrence', 'is not', null).where('is_deleted', '=', 0)
+    .execute();
 }

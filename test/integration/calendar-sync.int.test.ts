@@ -3919,6 +3919,25 @@ describe('auto-schedule', () => {
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });
 
+  test('a series whose rule is over still gets a bot for an occurrence moved ahead of now, and its list shows it', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    // Three days in a row, the last of them three days ago: the rule is over.
+    const first = env.clock.now() - 5 * DAY;
+    const seriesId = env.google.insertEvent(account.email, account.email, {
+      summary: 'Retro', location: meetingUrl(), start: { dateTime: iso(first) }, end: { dateTime: iso(first + HOUR) }, recurrence: ['RRULE:FREQ=DAILY;COUNT=3'],
+    });
+    // Its last occurrence put off to tomorrow: an exception instance of the series, with the
+    // originalStartTime of the day it replaces (developers.google.com/workspace/calendar/api/v3/reference/events).
+    const movedTo = env.clock.now() + DAY;
+    env.google.patchInstance(account.email, account.email, seriesId, first + 2 * DAY, { start: { dateTime: iso(movedTo) }, end: { dateTime: iso(movedTo + HOUR) } });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 2 * DAY);
+    assert.deepEqual(listed.map((e) => [e.title, e.start_time, e.bots.length]), [['Retro', iso(movedTo), 1]]);
+  });
+
   test('an invitation not yet answered or answered tentatively is a confirmed meeting on Outlook as on Google (showAs is only free/busy)', async () => {
     const { user, calendars } = await bookedUnderRules(undefined);
     const statuses = async (calendarId: string) => Object.fromEntries(

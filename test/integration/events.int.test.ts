@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { sql, type KyselyPlugin } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 const EVENTS = '/api/v1/calendar/events';
@@ -895,5 +898,41 @@ describe('changes of one series at the same time', () => {
       () => ok('PATCH', `${EVENTS}/${event.id}`, auth, { location: 'https://zoom.us/j/8123456789' }));
     const now = await ok('GET', `${EVENTS}/${event.id}`, auth);
     assert.deepEqual([now.title, now.location], ['Planning (moved room)', 'https://zoom.us/j/8123456789']);
+  });
+});
+
+describe('migration 036', () => {
+  test('every stored series gets the end of its rule, and the change feed is not told', async () => {
+    const at = Date.parse('2025-03-03T09:00:00Z');
+    const hour = 3_600_000;
+    await withSchemaBefore(36, 'usr_ends', async (database) => {
+      const db = database.db;
+      const event = (id: string, recurrence: string[] | null) => ({
+        id, user_id: 'usr_ends', calendar_id: null, provider_event_id: null, title: id, description: null, location: null, start_ms: at, end_ms: at + hour,
+        timezone: 'Europe/Berlin', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: recurrence && JSON.stringify(recurrence),
+        recurring_event_id: null, original_start_ms: null, status: 'confirmed', is_deleted: 0, raw: '{}', created_at: at, updated_at: at,
+        provider_series_id: null, platform: null, provider_calendar_id: null, series_rule: null, meeting_url_given: 1,
+      });
+      await db.insertInto('events').values([
+        event('evt_count', ['RRULE:FREQ=WEEKLY;COUNT=3']),
+        event('evt_until', ['RRULE:FREQ=DAILY;UNTIL=20250310T000000Z']),
+        event('evt_endless', ['RRULE:FREQ=WEEKLY']),
+        event('evt_single', null),
+      ]).execute();
+      const positions = async () => (await sql<{ id: string; position: string }>`select id, ${sql.raw(database.engine === 'postgres' ? "change_xid::text || '/' || change_seq" : 'change_seq')} as position from events order by id`.execute(db)).rows;
+      const before = await positions();
+      await migrate(db, database.engine, MIGRATIONS);
+      const ends = await db.selectFrom('events').select(['id', 'series_end_ms']).orderBy('id').execute();
+      assert.deepEqual(ends.map((r) => [r.id, r.series_end_ms === null ? null : new Date(Number(r.series_end_ms)).toISOString()]), [
+        ['evt_count', '2025-03-17T10:00:00.000Z'],
+        ['evt_endless', null],
+        ['evt_single', null],
+        ['evt_until', '2025-03-10T01:00:00.000Z'],
+      ]);
+      assert.deepEqual(await positions(), before);
+      // The feed's trigger is back: a later write is a change.
+      await db.updateTable('events').set({ title: 'renamed' }).where('id', '=', 'evt_single').execute();
+      assert.notDeepEqual((await positions()).find((r) => r.id === 'evt_single'), before.find((r) => r.id === 'evt_single'));
+    });
   });
 });

@@ -37,7 +37,7 @@ import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import type { BotScheduling } from '../scheduling/bot-scheduling.ts';
 import * as connections from '../../store/connection-store.ts';
 import { deleteSeriesBooking, listOpenSeriesBookings, type SeriesBookingRow } from '../../store/series-booking-store.ts';
-import { listSeriesInstances } from '../../store/event-store.ts';
+import { findLiveSeries, listSeriesInstances, listSeriesInWindow } from '../../store/event-store.ts';
 import { hasHadBot, isKeyHeldByLiveBot, listOccurrencesThatHadBots } from '../../store/bot-store.ts';
 import { parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { AfterSyncHook } from './calendar-sync.ts';
@@ -470,21 +470,26 @@ export class AutoSchedule implements AfterSyncHook {
       .where('start_ms', '>', now - LATE_START_GRACE_MS).where('end_ms', '>', now).where('start_ms', '<', untilMs)
       .execute();
     const result: Candidate[] = [];
+    /** Series with an override instance ahead, which may be past the end of the series' rule. */
+    const withOverrideAhead = new Set<string>();
     for (const event of plain) {
-      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
       if (event.recurring_event_id !== null && event.original_start_ms !== null) {
         // An instance that overrides an occurrence is booked as that occurrence, below.
+        withOverrideAhead.add(event.recurring_event_id);
         continue;
       }
+      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
       if (!isWanted({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms }, subject)) continue;
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, meetingUrl: event.meeting_url, meetingPlatform: event.meeting_platform, subject });
     }
-    const seriesList: EventRow[] = await db.selectFrom('events').selectAll()
-      .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is not', null)
-      .where('status', '!=', 'cancelled').where('start_ms', '<', untilMs)
-      .execute();
+    // Series whose rule is not over (rather than every series the user ever had), and those an
+    // override instance ahead belongs to.
+    const notOver = await listSeriesInWindow(db, userId, { fromMs: now, toMs: untilMs }, null);
+    const read = new Set(notOver.map((s) => s.id));
+    const seriesList = [...notOver, ...await findLiveSeries(db, userId, [...withOverrideAhead].filter((id) => !read.has(id)))]
+      .filter((s) => s.calendar_id !== null && s.status !== 'cancelled');
     for (const series of seriesList) {
       if (isAllDayEvent(series.raw)) continue;
       const seriesAnswer = ownerAnswerOf(series.raw);

@@ -13,7 +13,7 @@ import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant, parseQueryInstant } from '../../lib/time.ts';
 import { resolveMeetingLink, isHttpUrl } from '../../domain/meeting-url.ts';
 import {
-  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
+  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey, seriesEndMs,
   type CompiledSeries, type Occurrence, type SeriesDefinition,
 } from '../../domain/recurrence.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
@@ -304,7 +304,7 @@ export class CalendarEvents {
     // One extra row tells whether another page exists.
     const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, source, after: after && { startMs: after.ms, id: after.id }, limit: limit + 1 });
     const occurrences: EventRow[] = [];
-    const seriesList = await store.listSeriesStartingBefore(this.#db, userId, toMs, source);
+    const seriesList = await store.listSeriesInWindow(this.#db, userId, { fromMs, toMs }, source);
     const pacer = new EventLoopPacer();
     for (const series of seriesList) {
       await pacer.pace();
@@ -573,6 +573,7 @@ export class CalendarEvents {
       start_ms: startMs,
       end_ms: endMs,
       recurrence: recurrence === null ? null : JSON.stringify(recurrence),
+      series_end_ms: recurrence === null ? null : seriesEndMs({ startMs, endMs, timeZone: timezone!, recurrence }),
       recurring_event_id: seriesId,
       original_start_ms: originalStartMs,
       meeting_url: meeting?.url ?? null,

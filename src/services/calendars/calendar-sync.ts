@@ -34,7 +34,7 @@ import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
+import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, seriesEndMs, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
@@ -1602,6 +1602,7 @@ class SyncedEventWriter {
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,
       recurrence: recurrence === null ? null : JSON.stringify(recurrence),
+      series_end_ms: recurrence === null ? null : seriesEndMs({ startMs: event.startMs, endMs: Math.max(event.endMs, event.startMs), timeZone: timezone!, recurrence }),
       recurring_event_id: series ? series.id : null,
       original_start_ms: series ? event.originalStartMs : null,
       status: event.status,
