@@ -4,6 +4,7 @@
 // And when a part's work would outlast the time a process gets to stop (a webhook receiver that
 // does not answer): it is ended after a grace and handed back for the next instance, and a
 // calendar sync pass claims no further connection.
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
@@ -230,6 +231,52 @@ test(`a stop during a burst sends no launch it had not sent yet, and writes the 
     }
     assert.deepEqual([...sent].sort(), [...ids].sort(), 'each bot sent once');
   } finally {
+    await testDatabase.drop();
+  }
+});
+
+test(`the README's npm start stops when its npm process is told to (a supervisor signals the process it started) (${TEST_ENGINE})`, async () => {
+  const testDatabase = await createTestDatabase();
+  const root = new URL('../..', import.meta.url).pathname;
+  const npm = spawn('npm', ['start', '--silent'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: testDatabase.processUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const lines: string[] = [];
+    const server = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ready line: ${lines.slice(-5).join(' | ')}`)), 30_000);
+      let buffered = '';
+      npm.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 1);
+          lines.push(line);
+          if (line.includes('Rollcall is ready')) {
+            clearTimeout(timer);
+            resolve((JSON.parse(line) as { pid: number }).pid);
+          }
+        }
+      });
+    });
+    npm.kill('SIGTERM');
+    const isRunning = () => {
+      try {
+        process.kill(server, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const until = Date.now() + 15_000; isRunning() && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    const stillRunning = isRunning();
+    if (stillRunning) process.kill(server, 'SIGKILL');
+    assert.equal(stillRunning, false, 'the server outlived npm');
+    assert.ok(lines.some((line) => line.includes('"msg":"stopped"')), `no orderly stop: ${lines.slice(-3).join(' | ')}`);
+  } finally {
+    npm.kill('SIGKILL');
     await testDatabase.drop();
   }
 });
