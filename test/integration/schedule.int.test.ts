@@ -625,6 +625,21 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(kept.bot_config.bot_name, 'VIP recorder');
     });
 
+    test('an occurrence id with schedule_all_occurrences or occurrence_date stands for its series, as the list\'s ids are occurrence ids', async () => {
+      const series = await weeklySeries(alice.auth);
+      // The id the event list gives the occurrence of 2026-12-08; an override instance's id too.
+      const occurrenceId = `${series.id}_20261208T100000Z`;
+      const key = newKey();
+      const all = await scheduleOk(alice.auth, occurrenceId, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
+      assert.deepEqual(all.schedules_created.map((c: { occurrence_start: string }) => c.occurrence_start), ['2026-11-24T10:00:00.000Z', '2026-12-01T10:00:00.000Z', '2026-12-08T10:00:00.000Z']);
+      // The same batch through the series id finds the bots it made.
+      const again = await scheduleOk(alice.auth, series.id, { deduplication_key: key, bot_config: {}, schedule_all_occurrences: true, occurrence_limit: 3 });
+      assert.deepEqual(again.schedules_created.map((c: { bot_id: string }) => c.bot_id), all.schedules_created.map((c: { bot_id: string }) => c.bot_id));
+      const moved = await createEvent(alice.auth, { recurring_event_id: series.id, original_start_time: '2026-12-15T10:00:00Z', start_time: '2026-12-15T12:00:00Z', end_time: '2026-12-15T13:00:00Z' });
+      const dated = await scheduleOk(alice.auth, moved.id, { deduplication_key: newKey(), bot_config: {}, occurrence_date: '2026-12-22' });
+      assert.deepEqual([dated.occurrence_date, dated.master_event_id], ['2026-12-22T10:00:00.000Z', series.id]);
+    });
+
     test('without options the next occurrence that has not ended is scheduled', async () => {
       const series = await weeklySeries(alice.auth);
       const res = await scheduleOk(alice.auth, series.id, { deduplication_key: newKey(), bot_config: {} });

@@ -164,7 +164,7 @@ export class BotScheduling implements EventChangeListener {
     }
     // null: no key given; with DEDUPLICATION_KEY_REQUIRED=false each target derives its own.
     const key = request.deduplication_key ?? request.bot_config.deduplication_key ?? null;
-    if (key === null && this.#isKeyRequired) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required', { details: { field: 'deduplication_key' } });
+    if (key === null && this.#isKeyRequired) throw new ApiError('invalid_deduplication_key', 'deduplication_key is required, in the body or in bot_config (this service is set to refuse a booking without one: DEDUPLICATION_KEY_REQUIRED)', { details: { field: 'deduplication_key' } });
     if (key !== null && !isValidDeduplicationKey(key)) {
       throw new ApiError('invalid_deduplication_key', 'deduplication_key must be 1-2000 printable characters', { details: { field: 'deduplication_key' } });
     }
@@ -213,20 +213,23 @@ export class BotScheduling implements EventChangeListener {
         if (request.schedule_all_occurrences === true) return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, request.occurrence_limit ?? 52, now);
         if (occurrenceDate !== undefined || isChain) return this.#scheduleInstance(trx, userId, eventId, resolved.event, instanceSeries, { occurrenceDate, chainSeriesId }, key, config, now);
       }
-      if (resolved.kind !== 'series' && wantsOccurrences) {
+      // An occurrence id with a series option widens to its series (as for an Outlook occurrence
+      // above, and as unscheduling does): the ids the event list gives are occurrence ids.
+      const target = resolved.kind === 'occurrence' && wantsOccurrences ? { kind: 'series' as const, series: resolved.series } : resolved;
+      if (target.kind !== 'series' && wantsOccurrences) {
         throw new ApiError('event_not_recurring', `${occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences'}: event ${eventId} is not a recurring series`, { details: { field: occurrenceDate !== undefined ? 'occurrence_date' : 'schedule_all_occurrences' } });
       }
-      if (resolved.kind === 'single') {
+      if (target.kind === 'single') {
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
-        const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(resolved.event), key, config, now);
+        const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(target.event), key, config, now);
         return singleResponse(eventId, one);
       }
-      if (resolved.kind === 'occurrence') {
-        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(resolved.occurrence, resolved.series), isChain ? chainKey(key, resolved.occurrence.key) : key, config, now);
-        if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? resolved.series.id, key, config, one, resolved.occurrence.key, now);
-        return { ...singleResponse(eventId, one), occurrence_date: formatInstant(resolved.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: resolved.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
+      if (target.kind === 'occurrence') {
+        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(target.occurrence, target.series), isChain ? chainKey(key, target.occurrence.key) : key, config, now);
+        if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? target.series.id, key, config, one, target.occurrence.key, now);
+        return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: target.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
-      const series = resolved.series;
+      const series = target.series;
       if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`, { details: { field: 'event_id' } });
       if (request.schedule_all_occurrences === true) {
         return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
