@@ -338,7 +338,7 @@ export class CalendarConnections {
       next_sync_at: formatOptionalInstant(row?.next_sync_at),
       failure,
       message: failure
-        ? `The provider failed (${failure.kind}); ${report.status === 'auth_revoked' ? 'the connection lost its access: connect the account again' : 'the background sync retries on its own'}`
+        ? `The provider failed (${failure.kind}); ${nextStepAfter(failure.kind, report.status)}`
         : `Synced: ${report.created} created, ${report.updated} updated, ${report.cancelled} cancelled`,
     };
   }
@@ -703,4 +703,12 @@ const URL_CHECK_TIMEOUT_MS = 5000;
 /** The outbound guard's check, with an answer in bounded time (a resolver can hang much longer). */
 export function checkUrlPromptly(guard: OutboundGuard, url: string): Promise<GuardResult> {
   return settledWithin(guard.checkUrl(url), URL_CHECK_TIMEOUT_MS, { ok: false, reason: `host did not resolve within ${URL_CHECK_TIMEOUT_MS / 1000} s` });
+}
+
+/** What happens after a sync-now that failed, as its answer says it. */
+function nextStepAfter(kind: string, status: string): string {
+  if (status === 'auth_revoked') return 'the connection lost its access: connect the account again';
+  // A permanent failure is read again too (after 30 s, doubling to an hour): the feed or calendar may be mended.
+  if (kind === 'permanent') return 'the same read fails until the feed or calendar changes; the background sync tries again, less often each time (at most hourly)';
+  return 'the background sync retries on its own';
 }
