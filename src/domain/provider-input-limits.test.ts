@@ -1,8 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseMeetingLink, type MeetingPlatform } from './meeting-url.ts';
 import { findProviderInputProblem, pythonJsonLength, type ProviderInput } from './provider-input-limits.ts';
 
-const plain: ProviderInput = { botName: 'Notetaker', customAttributes: {}, platform: 'zoom' };
+/** The link as the booking paths hand it to the check. */
+function link(url: string): NonNullable<ProviderInput['meeting']> {
+  return parseMeetingLink(url)!;
+}
+
+/** A link every provider that joins the platform takes. */
+const SAMPLE: Record<MeetingPlatform, string> = {
+  zoom: 'https://us02web.zoom.us/j/85412345678?pwd=abc',
+  google_meet: 'https://meet.google.com/abc-defg-hij',
+  microsoft_teams: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjEx%40thread.v2/0?context=%7b%22Tid%22%3a%22t-1%22%2c%22Oid%22%3a%22o-1%22%7d',
+  webex: 'https://acme.webex.com/meet/jane',
+  gotomeeting: 'https://meet.goto.com/123456789',
+  bluejeans: 'https://bluejeans.com/123456789',
+  whereby: 'https://whereby.com/team-room',
+};
+
+function on(platform: MeetingPlatform): NonNullable<ProviderInput['meeting']> {
+  const meeting = link(SAMPLE[platform]);
+  assert.equal(meeting.platform, platform);
+  return meeting;
+}
+
+const plain: ProviderInput = { botName: 'Notetaker', customAttributes: {}, meeting: on('zoom') };
 
 test('the length of Python\'s json.dumps text (vectors printed by Python 3\'s json.dumps with its defaults)', () => {
   assert.equal(pythonJsonLength({}), 2);
@@ -17,16 +40,16 @@ test('the length of Python\'s json.dumps text (vectors printed by Python 3\'s js
 
 test('every provider: a meeting on a platform it joins passes; one it does not is refused, naming meeting_url', () => {
   for (const provider of ['recall', 'attendee', 'meetstream'] as const) {
-    for (const platform of ['zoom', 'google_meet', 'microsoft_teams'] as const) assert.equal(findProviderInputProblem(provider, { ...plain, platform }), null, `${provider} ${platform}`);
-    for (const platform of ['bluejeans', 'whereby'] as const) assert.equal(findProviderInputProblem(provider, { ...plain, platform })?.field, 'meeting_url', `${provider} ${platform}`);
+    for (const platform of ['zoom', 'google_meet', 'microsoft_teams'] as const) assert.equal(findProviderInputProblem(provider, { ...plain, meeting: on(platform) }), null, `${provider} ${platform}`);
+    for (const platform of ['bluejeans', 'whereby'] as const) assert.equal(findProviderInputProblem(provider, { ...plain, meeting: on(platform) })?.field, 'meeting_url', `${provider} ${platform}`);
     // A host Rollcall does not recognise is the provider's to judge (Recall joins zoom-x.de links).
-    assert.equal(findProviderInputProblem(provider, { ...plain, platform: null }), null, `${provider} unknown host`);
+    assert.equal(findProviderInputProblem(provider, { ...plain, meeting: link('https://zoom-x.de/j/123') }), null, `${provider} unknown host`);
   }
   // Recall also joins Webex and GoTo Meeting (its meeting-URL guide); the others do not.
-  assert.equal(findProviderInputProblem('recall', { ...plain, platform: 'webex' }), null);
-  assert.equal(findProviderInputProblem('recall', { ...plain, platform: 'gotomeeting' }), null);
-  assert.match(findProviderInputProblem('attendee', { ...plain, platform: 'webex' })!.problem, /Attendee\) does not join Webex meetings; it joins Zoom, Google Meet, Microsoft Teams/);
-  assert.equal(findProviderInputProblem('meetstream', { ...plain, platform: 'gotomeeting' })?.field, 'meeting_url');
+  assert.equal(findProviderInputProblem('recall', { ...plain, meeting: on('webex') }), null);
+  assert.equal(findProviderInputProblem('recall', { ...plain, meeting: on('gotomeeting') }), null);
+  assert.match(findProviderInputProblem('attendee', { ...plain, meeting: on('webex') })!.problem, /Attendee\) does not join Webex meetings; it joins Zoom, Google Meet, Microsoft Teams/);
+  assert.equal(findProviderInputProblem('meetstream', { ...plain, meeting: on('gotomeeting') })?.field, 'meeting_url');
 });
 
 test('Recall: bot_name of 1 to 100 characters, counted as characters, not UTF-16 units', () => {
@@ -53,4 +76,78 @@ test('Attendee: no blank bot_name nor one beyond the Basic Multilingual Plane; c
   assert.equal(findProviderInputProblem('attendee', { ...plain, customAttributes: { k: 'é'.repeat(160) } })?.field, 'custom_attributes');
   // MeetStream documents no such limits.
   assert.equal(findProviderInputProblem('meetstream', { ...plain, botName: '📝'.repeat(150), customAttributes: over }), null);
+});
+
+/** The provider's problem with a link, or null. */
+function linkProblem(provider: 'recall' | 'attendee' | 'meetstream', url: string): string | null {
+  const problem = findProviderInputProblem(provider, { ...plain, meeting: link(url) });
+  if (problem !== null) assert.equal(problem.field, 'meeting_url');
+  return problem?.problem ?? null;
+}
+
+test('Recall: a Google Meet lookup link is refused (its meeting-URL guide takes a Meet code right after the host); the meeting\'s own link passes', () => {
+  assert.match(linkProblem('recall', 'https://meet.google.com/lookup/weekly-sync')!, /Recall\) does not take Google Meet lookup links/);
+  assert.match(linkProblem('recall', 'https://meet.google.com/_meet/lookup/weekly-sync?authuser=0')!, /lookup links/);
+  assert.equal(linkProblem('recall', 'https://meet.google.com/abc-defg-hij'), null);
+  assert.equal(linkProblem('recall', 'https://meet.google.com/abcdefghij?authuser=1'), null);
+  // Attendee's parser takes "lookup" for a code, so its creation takes the link; MeetStream says nothing.
+  assert.equal(linkProblem('attendee', 'https://meet.google.com/lookup/weekly-sync'), null);
+  assert.equal(linkProblem('meetstream', 'https://meet.google.com/lookup/weekly-sync'), null);
+});
+
+test('Attendee: a Zoom link needs a meeting number in its path and a zoom.us or zoom.com host', () => {
+  assert.match(linkProblem('attendee', 'https://zoom.us/my/jane.doe')!, /Attendee\) needs a Zoom link with the meeting's number in its path/);
+  assert.match(linkProblem('attendee', 'https://acme.zoom.us/my/jane')!, /personal link/);
+  assert.match(linkProblem('attendee', 'https://agency.zoomgov.com/j/1612345678?pwd=abc')!, /not ZoomGov \(zoomgov\.com\) links/);
+  assert.equal(linkProblem('attendee', 'https://zoom.us/j/85412345678'), null);
+  assert.equal(linkProblem('attendee', 'https://zoom.com/j/85412345678?pwd=abc'), null);
+  assert.equal(linkProblem('attendee', 'https://acme.zoom.us/wc/join/85412345678'), null);
+  // Read percent-decoded too, as Attendee reads it.
+  assert.equal(linkProblem('attendee', 'https://zoom.us/j/%38%35%34%31%32'), null);
+  // Any digit in the path will do for Attendee's creation, a personal link's included.
+  assert.equal(linkProblem('attendee', 'https://zoom.us/my/room42'), null);
+  // Recall's guide names personal links; neither it nor MeetStream is known to refuse ZoomGov.
+  for (const provider of ['recall', 'meetstream'] as const) {
+    assert.equal(linkProblem(provider, 'https://zoom.us/my/jane.doe'), null, provider);
+    assert.equal(linkProblem(provider, 'https://agency.zoomgov.com/j/1612345678'), null, provider);
+  }
+});
+
+test('Attendee: a Google Meet link needs the meeting code right after meet.google.com/', () => {
+  assert.match(linkProblem('attendee', 'https://meet.google.com/_meet/abc-defg-hij')!, /Attendee\) needs a Google Meet link with the meeting code right after the host/);
+  assert.match(linkProblem('attendee', 'https://www.meet.google.com/abc-defg-hij')!, /Google Meet link/);
+  assert.equal(linkProblem('attendee', 'https://meet.google.com/abc-defg-hij?authuser=1&hs=122'), null);
+  assert.equal(linkProblem('attendee', 'http://meet.google.com/abcdefghij'), null);
+  assert.equal(linkProblem('recall', 'https://meet.google.com/_meet/abc-defg-hij'), null);
+});
+
+test('Attendee: a Teams link must carry the tenant and organizer, or the /meet/ passcode, first in its query, on one of its four hosts', () => {
+  const thread = '19%3ameeting_NjExOTkx%40thread.v2';
+  const context = '%7b%22Tid%22%3a%22t-1%22%2c%22Oid%22%3a%22o-1%22%7d';
+  const refused = [
+    `https://teams.microsoft.com/l/meetup-join/${thread}/0`,
+    `https://teams.microsoft.com/l/meetup-join/${thread}/0?context=%7b%22Tid%22%3a%22t-1%22%7d`,
+    `https://teams.microsoft.com/l/meetup-join/${thread}/0?context=%7b%22Oid%22%3a%22o-1%22%2c%22Tid%22%3a%22t-1%22%7d`,
+    `https://teams.microsoft.com/l/meetup-join/${thread}/0?anon=true&context=${context}`,
+    'https://teams.microsoft.com/meet/2345678901234',
+    'https://teams.live.com/meet/2345678901234?anon=true&p=AbCd12',
+  ];
+  for (const url of refused) assert.match(linkProblem('attendee', url) ?? 'accepted', /Attendee\) needs a Microsoft Teams link that names the meeting's tenant and organizer/, url);
+  assert.match(linkProblem('attendee', 'https://teams.cloud.microsoft/meet/2345678901234?p=AbCd12')!, /does not take Microsoft Teams links of teams\.cloud\.microsoft/);
+  const accepted = [
+    `https://teams.microsoft.com/l/meetup-join/${thread}/0?context=${context}`,
+    `https://teams.microsoft.com/l/meetup-join/19:meeting_NjExOTkx@thread.v2/0?context={"Tid":"t-1","Oid":"o-1","IsBroadcastMeeting":true}`,
+    `https://gov.teams.microsoft.us/l/meetup-join/${thread}/0?context=${context}&anon=true`,
+    `https://teams.microsoft.com/_#/l/meetup-join/${thread}/0?context=${context}`,
+    // The launcher's target, encoded twice: read on the third reading.
+    'https://teams.microsoft.com/dl/launcher/launcher.html?url=%2F_%23%2Fl%2Fmeetup-join%2F19%3Ameeting_NjExOTkx%40thread.v2%2F0%3Fcontext%3D%257b%2522Tid%2522%253a%2522t-1%2522%252c%2522Oid%2522%253a%2522o-1%2522%257d%26anon%3Dtrue&type=meetup-join',
+    'https://teams.live.com/meet/2345678901234?p=AbCd12',
+    'https://teams.microsoft.com/meet/2345678901234?p=AbCd12&anon=true',
+  ];
+  for (const url of accepted) {
+    assert.equal(link(url).platform, 'microsoft_teams', url);
+    assert.equal(linkProblem('attendee', url), null, url);
+  }
+  // Recall and MeetStream are not known to refuse these shapes.
+  for (const provider of ['recall', 'meetstream'] as const) assert.equal(linkProblem(provider, refused[0]!), null, provider);
 });

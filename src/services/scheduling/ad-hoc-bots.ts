@@ -113,7 +113,7 @@ export class AdHocBots {
     }
     checkZoom(request.zoom);
     // What the bot provider would refuse when the bot is handed to it (at once, or at a join_at ahead).
-    const providerProblem = this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: request.bot_name, customAttributes: request.custom_attributes ?? {}, platform: meeting.platform });
+    const providerProblem = this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: request.bot_name, customAttributes: request.custom_attributes ?? {}, meeting });
     if (providerProblem) {
       const field = providerProblem.field === 'meeting_url' ? 'meeting_link' : providerProblem.field;
       throw new ApiError(providerProblem.field === 'meeting_url' ? 'invalid_meeting_url' : 'invalid_bot_config', `${field}: ${providerProblem.problem}`, { details: { field } });

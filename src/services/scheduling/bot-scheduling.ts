@@ -607,7 +607,7 @@ export class BotScheduling implements EventChangeListener {
 
   #checkProviderInput(eventId: string, config: AppliedBotConfig, meeting: MeetingLink): void {
     if (this.#botProvider === null) return;
-    const problem = findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, platform: meeting.platform });
+    const problem = findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, meeting });
     if (!problem) return;
     if (problem.field === 'meeting_url') {
       const isGiven = config.meeting_url !== undefined;
