@@ -321,16 +321,25 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const event = async (meetingUrl: string) => (await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Limits', start_time: iso(startMs), end_time: iso(startMs + HOUR), meeting_url: meetingUrl } })).body.id as string;
       const zoom = await event('https://zoom.us/j/85550007777');
       const blueJeans = await event('https://bluejeans.com/123456789');
+      // Link shapes a provider refuses on a platform it joins (provider-input-limits.ts).
+      const meetLookup = await event('https://meet.google.com/lookup/weekly-sync');
+      const teamsWithoutContext = await event('https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjExOTkx%40thread.v2/0');
       const before = botsOf(fake).length;
       const botsBefore = (await rc.database.db.selectFrom('bots').select('id').execute()).length;
       const refused: [string, string, unknown, string][] = [
         // [what, event, bot_config, expected "status code field"]
         ['a meeting on a platform no provider here joins', blueJeans, {}, '400 invalid_meeting_url meeting_url'],
-        ...(kind === 'recall' ? [['a 101-character name (Recall: 1 to 100)', zoom, { bot_name: 'n'.repeat(101) }, '400 invalid_bot_config bot_config.bot_name']] as [string, string, unknown, string][] : []),
+        ...(kind === 'recall' ? [
+          ['a 101-character name (Recall: 1 to 100)', zoom, { bot_name: 'n'.repeat(101) }, '400 invalid_bot_config bot_config.bot_name'],
+          ['a Google Meet lookup link on the event (Recall: a meeting code)', meetLookup, {}, '400 invalid_meeting_url meeting_url'],
+        ] as [string, string, unknown, string][] : []),
         ...(kind === 'attendee' ? [
           ['a name with an emoji (Attendee: none beyond U+FFFF)', zoom, { bot_name: 'Notes 📝' }, '400 invalid_bot_config bot_config.bot_name'],
           ['attributes over Attendee\'s 1,000-character metadata', zoom, { custom_attributes: { notes: 'x'.repeat(990) } }, '400 invalid_bot_config bot_config.custom_attributes'],
           ['a Webex link given for the bot (Attendee: Zoom, Meet, Teams)', zoom, { meeting_url: 'https://acme.webex.com/meet/jane' }, '400 invalid_meeting_url bot_config.meeting_url'],
+          ['a Zoom personal link given for the bot (Attendee: a meeting number)', zoom, { meeting_url: 'https://zoom.us/my/jane.doe' }, '400 invalid_meeting_url bot_config.meeting_url'],
+          ['a ZoomGov link given for the bot (Attendee: zoom.us, zoom.com)', zoom, { meeting_url: 'https://agency.zoomgov.com/j/1612345678' }, '400 invalid_meeting_url bot_config.meeting_url'],
+          ['a Teams link on the event without tenant and organizer (Attendee)', teamsWithoutContext, {}, '400 invalid_meeting_url meeting_url'],
         ] as [string, string, unknown, string][] : []),
       ];
       for (const [what, eventId, botConfig, expected] of refused) {
@@ -339,6 +348,13 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       }
       const adHoc = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://bluejeans.com/123456789', bot_name: 'Now' } });
       assert.equal(`${adHoc.status} ${adHoc.body.code} ${adHoc.body.details?.field}`, '400 invalid_meeting_url meeting_link');
+      // Why, in the message: the event's link, and what to give instead.
+      if (kind !== 'meetstream') {
+        const why = await rc.request('POST', `/api/v1/calendar/schedule/${kind === 'recall' ? meetLookup : teamsWithoutContext}`, { auth: user.auth, body: { deduplication_key: `limits-why-${kind}`, bot_config: {} } });
+        assert.match(why.body.error, kind === 'recall' ? /^The meeting of event .*: The bot provider \(Recall\) does not take Google Meet lookup links .*; pass bot_config.meeting_url$/ : /^The meeting of event .*: The bot provider \(Attendee\) needs a Microsoft Teams link that names the meeting's tenant and organizer/, JSON.stringify(why.body));
+        const refusedNow = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: kind === 'recall' ? 'https://meet.google.com/lookup/weekly-sync' : 'https://zoom.us/my/jane.doe', bot_name: 'Now' } });
+        assert.equal(`${refusedNow.status} ${refusedNow.body.code} ${refusedNow.body.details?.field}`, '400 invalid_meeting_url meeting_link', JSON.stringify(refusedNow.body));
+      }
       assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, botsBefore, 'nothing stored');
       // Auto-schedule's default config would fail every bot it books: refused when saved.
       if (kind !== 'meetstream') {
@@ -350,6 +366,14 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       const rename = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth, body: { bot_username: kind === 'attendee' ? 'Notes 📝' : 'n'.repeat(101) } });
       assert.equal(`${rename.status} ${rename.body.code} ${rename.body.details?.field}`, kind === 'meetstream' ? '200 undefined undefined' : '400 validation_error bot_username', JSON.stringify(rename.body));
+      if (kind === 'meetstream') {
+        // MeetStream documents no link shapes: both are booked.
+        for (const eventId of [meetLookup, teamsWithoutContext]) {
+          const booked = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: `limits-shape-${eventId}`, bot_config: {} } });
+          assert.equal(booked.status, 200, JSON.stringify(booked.body));
+          assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked.body.bot_id}`, { auth: user.auth })).status, 200);
+        }
+      }
       assert.equal(botsOf(fake).length, before, 'nothing reached the provider (the booking is a day ahead)');
       assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth })).status, 200);
     });

@@ -16,6 +16,42 @@ export interface FakeAttendeeBot {
   deleted: boolean;
 }
 
+/**
+ * Whether Attendee's parser reads the link (bots/meeting_url_utils.py, normalize_meeting_url and
+ * normalize_meeting_url_raw; a link it cannot read is refused by
+ * BotValidationMixin.validate_meeting_url in bots/serializers.py). It tries the link as given,
+ * then unquoted once and twice. Zoom: a registered domain of zoom.us or zoom.com and a digit in
+ * the path, cut at its first character outside letters, digits, "/", "_" and "-". Google Meet:
+ * the host meet.google.com, and a code character right after "meet.google.com/". Teams: one of
+ * four hosts, then a meetup-join link with ?context= (naming "Tid" and then "Oid") right after the
+ * message id, or a /meet/<id> link with ?p= right after the id. The light-meetings launch links it
+ * also reads are not modelled: Rollcall does not recognise them as Teams links, so never sends one
+ * here unless a client gives it.
+ */
+export function readsMeetingUrl(url: string): boolean {
+  let reading = url.trim();
+  for (let pass = 0; pass < 3; pass++) {
+    if (readsOnce(reading)) return true;
+    reading = reading.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => new TextDecoder().decode(new Uint8Array(run.split('%').slice(1).map((hex) => Number.parseInt(hex, 16)))));
+  }
+  return false;
+}
+
+function readsOnce(url: string): boolean {
+  const parts = /^https?:\/\/([^/?#:]+)[^/?#]*([^?#]*)/i.exec(url);
+  if (parts === null) return false;
+  const host = parts[1]!.toLowerCase();
+  if (/(^|\.)zoom\.(us|com)$/.test(host)) return /[0-9]/.test(/^[\w/-]*/.exec(parts[2]!)![0]);
+  if (host === 'meet.google.com') return /meet\.google\.com\/[a-zA-Z0-9-]/.test(url);
+  if (['teams.microsoft.com', 'teams.live.com', 'gov.teams.microsoft.us', 'dod.teams.microsoft.us'].includes(host)) {
+    const at = url.indexOf(`${host}/`);
+    if (at < 0) return false;
+    const afterHost = url.slice(at + host.length);
+    return /\/l\/meetup-join\/[^/]+\/[^?]+\?context=.*?"Tid":"[^"]+".*?"Oid":"[^"]+"/.test(afterHost) || /\/meet\/[^?]+\?p=[^&\s]+/.test(afterHost);
+  }
+  return false;
+}
+
 /** States after which a bot is finished and frees its deduplication key (bots_api_utils create_bot). */
 const TERMINAL = new Set(['ended', 'fatal_error', 'data_deleted']);
 
@@ -71,12 +107,11 @@ export class FakeAttendee extends FakeProviderServer {
     // Field errors of CreateBotSerializer (bots/serializers.py): a blank name (DRF's CharField), one
     // with a character beyond the Basic Multilingual Plane (BotValidationMixin.validate_bot_name);
     // metadata whose json.dumps text is over MAX_METADATA_LENGTH, 1,000 by default
-    // (_validate_metadata_attribute); a link normalize_meeting_url does not know (Zoom, Google
-    // Meet and Teams hosts only: bots/meeting_url_utils.py).
+    // (_validate_metadata_attribute); a link its parser cannot read (readsMeetingUrl).
     if (body.bot_name.trim() === '') return { status: 400, body: { bot_name: ['This field may not be blank.'] } };
     if ([...body.bot_name].some((c) => c.codePointAt(0)! > 0xffff)) return { status: 400, body: { bot_name: ['Bot name cannot contain emojis or rare script characters.'] } };
     if (body.metadata !== undefined && pythonJsonLength(body.metadata) > 1000) return { status: 400, body: { metadata: ['Metadata must be less than 1000 characters'] } };
-    if (!/^https:\/\/([\w-]+\.)*(zoom\.us|zoom\.com|meet\.google\.com|teams\.microsoft\.com|teams\.live\.com)\//.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
+    if (!readsMeetingUrl(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
     let joinAt: number | null = null;
     if (body.join_at !== undefined) {
       joinAt = Date.parse(body.join_at);
@@ -112,6 +147,8 @@ export class FakeAttendee extends FakeProviderServer {
     // https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
     const scheduledOnly = ['join_at', 'meeting_url', 'bot_name', 'bot_image', 'recording_settings'].filter((f) => body[f] !== undefined);
     if (bot.state !== 'scheduled' && scheduledOnly.length > 0) return { status: 400, body: { error: `Bot is in state ${bot.state} but ${scheduledOnly.join(', ')} can only be updated when in scheduled state` } };
+    // PatchBotSerializer validates meeting_url as creation does (BotValidationMixin.validate_meeting_url).
+    if (body.meeting_url !== undefined && (typeof body.meeting_url !== 'string' || !readsMeetingUrl(body.meeting_url))) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
     if (body.join_at !== undefined) {
       const joinAt = Date.parse(body.join_at);
       if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };

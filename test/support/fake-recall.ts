@@ -105,6 +105,10 @@ export class FakeRecall extends FakeProviderServer {
     }
     this.#creations.push(now);
     if (typeof body.meeting_url !== 'string') return { status: 400, body: { meeting_url: ['This field is required.'] } };
+    // A Google Meet link is a meeting code right after meet.google.com/ in Recall's meeting-URL
+    // guide (https://docs.recall.ai/docs/meeting-urls); a lookup link names none. Refused in the
+    // field-error form of the other 400s here (Recall's own wording is not documented).
+    if (/meet\.google\.com\/(_meet\/)?lookup\//i.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
     // Each metadata value is at most 500 characters (https://docs.recall.ai/docs/custom-metadata,
     // "Field Limitations"); refused in the field-error form of the other 400s here.
     const metadata = (body.metadata ?? {}) as Record<string, unknown>;
@@ -176,6 +180,8 @@ export class FakeRecall extends FakeProviderServer {
       if (Number.isNaN(joinAt) || joinAt - now <= TEN_MINUTES_MS) return { status: 400, body: { code: 'update_bot_failed', detail: 'Not enough time to launch new bot' } };
       bot.join_at = new Date(joinAt).toISOString();
     }
+    // The link is read as at creation (the lookup links above).
+    if (typeof body.meeting_url === 'string' && /meet\.google\.com\/(_meet\/)?lookup\//i.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
     if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
     // The other Create Bot settings change too, each optional (https://docs.recall.ai/reference/bot_partial_update).
     // Whether a nested object is merged or replaced is not documented; Rollcall sends whole ones.
