@@ -58,7 +58,7 @@ const PROVIDER_NAMES: Record<BotProviderName, string> = { recall: 'Recall', atte
 
 /** The first value `provider` would refuse at creation, or null. */
 export function findProviderInputProblem(provider: BotProviderName, input: ProviderInput): ProviderInputProblem | null {
-  const linkProblem = input.meeting === undefined ? null : findLinkProblem(provider, input.meeting);
+  const linkProblem = input.meeting === undefined ? null : findProviderLinkProblem(provider, input.meeting);
   if (linkProblem !== null) return { field: 'meeting_url', problem: linkProblem };
   const characters = [...input.botName].length;
   if (provider === 'recall' && (characters < 1 || characters > RECALL_BOT_NAME_MAX)) {
@@ -84,7 +84,7 @@ export function findProviderInputProblem(provider: BotProviderName, input: Provi
  * the provider, which may know shapes Rollcall does not (Recall joins zoom-x.de links and Teams
  * message links, for instance); so is every shape of a platform the provider is not known to refuse.
  */
-function findLinkProblem(provider: BotProviderName, meeting: Pick<MeetingLink, 'url' | 'platform' | 'identity'>): string | null {
+export function findProviderLinkProblem(provider: BotProviderName, meeting: Pick<MeetingLink, 'url' | 'platform' | 'identity'>): string | null {
   const platform = meeting.platform;
   if (platform === null) return null;
   const name = PROVIDER_NAMES[provider];

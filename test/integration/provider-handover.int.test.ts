@@ -488,6 +488,36 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal((await botRow(botId)).provider_bot_id, live[0]!.id);
     });
 
+    test('a calendar change to a link the provider refuses: the bot follows it with a warning in its log, and fails at the handover with the provider\'s answer', async (t) => {
+      if (kind === 'meetstream') return t.skip('MeetStream documents no link shapes it refuses');
+      const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
+      const joinAtMs = startMs - JOIN_LEAD_MS;
+      const { eventId, botId } = await scheduleMeeting(startMs, 'https://meet.google.com/ref-usel-ink', `refused-link-${kind}`);
+      const warnings = async () => (await decisions(botId)).filter((d) => d.kind === 'link_refused_by_provider');
+      // Another link the provider takes: followed, no warning.
+      const takes = kind === 'recall' ? 'https://meet.google.com/abc-defg-hij' : 'https://zoom.us/j/85550001111';
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: takes } })).status, 200);
+      assert.equal((await botRow(botId)).meeting_url, takes);
+      assert.deepEqual(await warnings(), []);
+      // One it refuses at creation (Recall: a Meet lookup link; Attendee: a Zoom personal link).
+      const refused = kind === 'recall' ? 'https://meet.google.com/lookup/weekly-sync' : 'https://zoom.us/my/jane.doe';
+      assert.equal((await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: refused } })).status, 200);
+      const bot = await botRow(botId);
+      assert.deepEqual([bot.status, bot.meeting_url], ['Scheduled', refused], 'the bot keeps its place and follows the calendar');
+      const warned = await warnings();
+      assert.equal(warned.length, 1, JSON.stringify(await decisions(botId)));
+      assert.match(warned[0]!.reason, kind === 'recall' ? /bot provider refuses: The bot provider \(Recall\) does not take Google Meet lookup links/ : /bot provider refuses: The bot provider \(Attendee\) needs a Zoom link with the meeting's number/);
+      assert.deepEqual(warned[0]!.details, { event_id: eventId, meeting_url: refused });
+      // At the handover the provider refuses the link (as its fake does, after its real parser): the bot fails.
+      clock.set(joinAtMs - provider.leadMs - MIN);
+      await rc.dispatcher.runDue();
+      clock.set(joinAtMs - provider.leadMs);
+      await rc.dispatcher.runDue();
+      assert.equal((await botRow(botId)).status, 'Error', JSON.stringify(await decisions(botId)));
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'failed' && /Invalid meeting URL/.test(d.reason)), JSON.stringify(await decisions(botId)));
+      assert.ok(botsOf(fake).every((b) => b.meetingUrl !== refused), 'no provider bot on the refused link');
+    });
+
     test('a changed link five minutes before the join time: Recall updates its bot in place (until the bot starts joining, only a new join time needs ten minutes); the others replace it', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

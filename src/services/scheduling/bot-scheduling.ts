@@ -2,7 +2,7 @@
 // calendar changes move, re-link or cancel the bots of an event.
 import type { Transaction } from 'kysely';
 import type { BotProviderName } from '../../config.ts';
-import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
+import { findProviderInputProblem, findProviderLinkProblem } from '../../domain/provider-input-limits.ts';
 import type { Database, Engine } from '../../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -758,6 +758,7 @@ export class BotScheduling implements EventChangeListener {
           await trx.updateTable('bots').set({ meeting_url: url }).where('id', '=', bot.id).execute();
           await bots.bumpVersion(trx, bot.id, now);
           await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `The meeting link of event ${eventId} changed, for the same meeting (${target.meeting.identity}); the bot takes it`, { event_id: eventId, meeting_identity: target.meeting.identity });
+          await this.#noteLinkTheProviderRefuses(trx, bot.id, url, eventId, now);
           touchedBots.add(bot.id);
         }
       }
@@ -952,12 +953,25 @@ export class BotScheduling implements EventChangeListener {
       await trx.updateTable('bots').set({ meeting_url: meeting.url, meeting_platform: meeting.platform, meeting_identity: meeting.identity, updated_at: now }).where('id', '=', bot.id).execute();
       await trx.updateTable('schedules').set({ schedule_group: scheduleGroupOf(meeting.platform), updated_at: now }).where('bot_id', '=', bot.id).execute();
       await bots.appendDecision(trx, bot.id, now, 'moved_by_calendar', `The event's meeting link changed to ${meeting.identity}; the bot follows it`, { event_id: link.event_id, meeting_identity: meeting.identity });
+      await this.#noteLinkTheProviderRefuses(trx, bot.id, meeting.url, link.event_id, now);
       return false;
     }
     // Shared with other events that still point at the old meeting: this event leaves the bot.
     await bots.endLink(trx, link.id, now);
     await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `Event ${link.event_id} now points at another meeting (${meeting.identity}); it no longer shares this bot`, { event_id: link.event_id, meeting_identity: meeting.identity });
     return true;
+  }
+
+  /**
+   * The bot followed its event to a link the bot provider refuses at creation (provider-input-limits.ts).
+   * The calendar is the client's to fix, so the bot keeps the link and its place; the warning in its
+   * decision log is there before the handover, which would fail with the provider's answer.
+   */
+  async #noteLinkTheProviderRefuses(trx: Transaction<Schema>, botId: string, url: string, eventId: string, now: number): Promise<void> {
+    const meeting = this.#botProvider === null ? null : parseMeetingLink(url);
+    const problem = meeting ? findProviderLinkProblem(this.#botProvider!, meeting) : null;
+    if (problem === null) return;
+    await bots.appendDecision(trx, botId, now, 'link_refused_by_provider', `The new meeting link of event ${eventId} is one the bot provider refuses: ${problem}. The bot keeps it, and fails at its handover unless the link changes before then`, { event_id: eventId, meeting_url: url });
   }
 
   async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number, options: { isStoppingLaunched?: boolean } = {}): Promise<void> {
