@@ -1115,6 +1115,31 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       return { feed, meetingUrl, calendarId, botId: scheduled.body.bot_id as string, revoke, reconnect };
     }
 
+    test('auto-schedule counts, in its preview, only meetings the bot provider takes, and says why it did not book one it refuses', async () => {
+      const owner = await rc.newUser();
+      const feed = ics.createFeed(`auto-links-${kind}`);
+      const startMs = Math.ceil((clock.now() + 5 * HOUR) / MIN) * MIN;
+      // ZoomGov: Attendee takes zoom.us and zoom.com links only (bots/meeting_url_utils.py); Recall
+      // and MeetStream are not known to refuse it, so it is left to them.
+      ics.edit(feed, (events) => events.push(
+        { uid: `auto-ok-${kind}@feed`, summary: 'Zoom', startMs, endMs: startMs + HOUR, location: 'https://zoom.us/j/81234567890' },
+        { uid: `auto-gov-${kind}@feed`, summary: 'ZoomGov', startMs: startMs + HOUR, endMs: startMs + 2 * HOUR, location: 'https://agency.zoomgov.com/j/1612345678' },
+      ));
+      assert.equal((await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: owner.auth, body: { ics_url: feed } })).status, 200);
+      const takesGov = kind !== 'attendee';
+      const preview = await rc.request('POST', '/api/v1/calendar/auto-schedule/preview', { auth: owner.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      assert.equal(preview.status, 200, JSON.stringify(preview.body));
+      assert.equal(preview.body.bots_scheduled, takesGov ? 2 : 1);
+      const warnings = log.entries<{ msg: string; eventId?: string; code?: string; reason?: string }>().length;
+      const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: owner.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+      assert.equal(enabled.body.bots_scheduled, preview.body.bots_scheduled);
+      const told = log.entries<{ msg: string; code?: string; reason?: string }>().slice(warnings).filter((e) => e.msg === 'auto-schedule could not book a meeting');
+      assert.deepEqual(told.map((e) => e.code), takesGov ? [] : ['invalid_meeting_url']);
+      if (!takesGov) assert.match(told[0]!.reason!, /Attendee\) takes Zoom links of zoom\.us and zoom\.com only/);
+      assert.equal((await rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: owner.auth })).status, 200);
+    });
+
     test('a revoked feed is probed before its bot\'s handover time and again before its join time: access back after the handover time still gets the bot handed over in time', async () => {
       const startMs = Math.ceil((clock.now() + 3 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

@@ -120,6 +120,9 @@ const OCCURRENCES_PER_SERIES = 100;
  */
 export const LATE_START_GRACE_MS = 10 * 60_000;
 
+/** A booking refused with these found the meeting changed or booked since it was read: no one needs to hear of it. */
+const MOVED_ON: ReadonlySet<string> = new Set(['event_already_scheduled', 'deduplication_conflict', 'event_ended', 'event_cancelled', 'event_not_found', 'occurrence_not_found']);
+
 /** Over, or started more than LATE_START_GRACE_MS ago: no bot is booked for it any more. */
 function hasStartedTooLongAgo(meeting: { startMs: number; endMs: number }, now: number): boolean {
   return meeting.startMs <= now - LATE_START_GRACE_MS || meeting.endMs <= now;
@@ -232,9 +235,12 @@ export class AutoSchedule implements AfterSyncHook {
         const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true, asRead });
         if (!response.updated_existing) booked++;
       } catch (error) {
-        // Another bot got there first, the event moved into the past meanwhile...: nothing to do.
         if (!(error instanceof ApiError)) throw error;
-        this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
+        // Another bot got there first, the event moved into the past meanwhile...: nothing to do.
+        if (MOVED_ON.has(error.code)) this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
+        // What the booking refuses (a link the bot provider does not take, to a private address...)
+        // stays refused at every run until the calendar changes: the operator is told why.
+        else this.#logger.warn({ userId, eventId: candidate.eventId, code: error.code, reason: error.message }, 'auto-schedule could not book a meeting');
       }
     }
     // After booking: a meeting on two calendars whose bot only the refused copy held keeps it for
@@ -256,6 +262,7 @@ export class AutoSchedule implements AfterSyncHook {
     // A config given is refused as enable would refuse it, before anything is counted with it.
     if (defaultBotConfig !== undefined) await this.#checkDefaultConfig(defaultBotConfig);
     const config = defaultBotConfig ?? (stored ? JSON.parse(stored.default_bot_config) as BotConfigInput : {});
+    const applied = applyBotConfigDefaults(config, this.#scheduling.defaultBotName);
     const now = this.#clock.now();
     const { candidates, refused } = await this.#candidates(userId, now, previewed);
     /** The meetings that would get a bot, by its key: copies of one meeting share it. */
@@ -268,8 +275,10 @@ export class AutoSchedule implements AfterSyncHook {
       const booking = await this.#bookingOf(userId, candidate, now);
       if (booking === null) continue;
       if (booking !== 'new') linkedTo.add(booking.botId);
-      // What the booking itself refuses (a link to a private address, settings the platform does not take), a run skips.
-      else if (candidate.meetingUrl !== null && findBookingRefusal(candidate.meetingUrl, candidate.meetingPlatform as MeetingPlatform | null, config.automatic_leave) === null) {
+      // What the booking itself refuses (a link to a private address, settings the platform does
+      // not take, a link the bot provider does not take), a run skips.
+      else if (candidate.meetingUrl !== null && findBookingRefusal(candidate.meetingUrl, candidate.meetingPlatform as MeetingPlatform | null, config.automatic_leave) === null
+        && this.#scheduling.findProviderInputProblem(applied, { url: candidate.meetingUrl, platform: candidate.meetingPlatform as MeetingPlatform | null, identity: candidate.meetingIdentity }) === null) {
         toBook.add(autoScheduleKey(candidate.meetingIdentity, candidate.startMs));
       }
     }

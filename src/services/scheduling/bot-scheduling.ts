@@ -597,14 +597,17 @@ export class BotScheduling implements EventChangeListener {
   }
 
   /**
-   * Refuses now what the bot provider would refuse at handover, minutes before the meeting
-   * (provider-input-limits.ts): a name, attributes or meeting platform it does not take.
+   * What the bot provider would refuse of a configuration's name and attributes, and of a meeting
+   * link when one is given (auto-schedule's default config, and its preview of each meeting).
    */
-  /** What the bot provider would refuse of a configuration's name and attributes (auto-schedule's default config). */
-  findProviderInputProblem(config: AppliedBotConfig): { field: string; problem: string } | null {
-    return this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes });
+  findProviderInputProblem(config: AppliedBotConfig, meeting?: Pick<MeetingLink, 'url' | 'platform' | 'identity'>): { field: string; problem: string } | null {
+    return this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, ...(meeting ? { meeting } : {}) });
   }
 
+  /**
+   * Refuses now what the bot provider would refuse at handover, minutes before the meeting
+   * (provider-input-limits.ts): a name, attributes or meeting link it does not take.
+   */
   #checkProviderInput(eventId: string, config: AppliedBotConfig, meeting: MeetingLink): void {
     if (this.#botProvider === null) return;
     const problem = findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, meeting });
