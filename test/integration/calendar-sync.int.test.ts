@@ -3936,6 +3936,9 @@ describe('auto-schedule', () => {
     await env.rc.calendarSync.runDue();
     const listed = await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 2 * DAY);
     assert.deepEqual(listed.map((e) => [e.title, e.start_time, e.bots.length]), [['Retro', iso(movedTo), 1]]);
+    // The sync stored when the rule is over: the end of its third day.
+    const stored = await env.rc.database.db.selectFrom('events').select('series_end_ms').where('user_id', '=', user.userId).where('recurrence', 'is not', null).execute();
+    assert.deepEqual(stored.map((r) => Number(r.series_end_ms)), [first + 2 * DAY + HOUR]);
   });
 
   test('an invitation not yet answered or answered tentatively is a confirmed meeting on Outlook as on Google (showAs is only free/busy)', async () => {

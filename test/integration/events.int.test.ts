@@ -901,6 +901,34 @@ describe('changes of one series at the same time', () => {
   });
 });
 
+describe('series ends (migration 036)', () => {
+  test('a series written through the API stores when its rule is over; a change of the rule by a writer that leaves the end as it was makes the database forget it, and the series is still listed', async () => {
+    const rc = await startTestRollcall({ clock: new ManualClock(NOW) });
+    try {
+      const { auth, userId } = await rc.newUser();
+      const created = await rc.request('POST', EVENTS, { auth, body: {
+        title: 'Weekly', start_time: '2026-11-02T10:00:00Z', end_time: '2026-11-02T11:00:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2'], meeting_url: 'https://zoom.us/j/123456789',
+      } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const endOf = async () => (await rc.database.db.selectFrom('events').select('series_end_ms').where('id', '=', created.body.id).executeTakeFirstOrThrow()).series_end_ms;
+      assert.equal(Number(await endOf()), Date.parse('2026-11-09T11:00:00Z'));
+      assert.equal((await rc.request('PATCH', `${EVENTS}/${created.body.id}`, { auth, body: { title: 'Weekly sync' } })).status, 200);
+      assert.equal(Number(await endOf()), Date.parse('2026-11-09T11:00:00Z'), 'a change of the title keeps it');
+      const listed = async () => (await rc.request('GET', `${EVENTS}?time_min=2026-11-20T00:00:00Z&time_max=2026-12-20T00:00:00Z`, { auth })).body.results.map((e: { start_time: string }) => e.start_time);
+      assert.deepEqual(await listed(), []);
+      // As an instance of a release before migration 036 writes it: the rule, and nothing of its end.
+      await rc.database.db.updateTable('events').set({ recurrence: JSON.stringify(['RRULE:FREQ=WEEKLY;COUNT=52']), updated_at: NOW }).where('user_id', '=', userId).where('id', '=', created.body.id).execute();
+      assert.equal(await endOf(), null);
+      assert.deepEqual(await listed(), ['2026-11-23T10:00:00.000Z', '2026-11-30T10:00:00.000Z', '2026-12-07T10:00:00.000Z', '2026-12-14T10:00:00.000Z']);
+      // Written again through the API, it has an end once more.
+      assert.equal((await rc.request('PATCH', `${EVENTS}/${created.body.id}`, { auth, body: { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'] } })).status, 200);
+      assert.equal(Number(await endOf()), Date.parse('2026-11-16T11:00:00Z'));
+    } finally {
+      await rc.close();
+    }
+  });
+});
+
 describe('migration 036', () => {
   test('every stored series gets the end of its rule, and the change feed is not told', async () => {
     const at = Date.parse('2025-03-03T09:00:00Z');

@@ -1137,6 +1137,10 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const told = log.entries<{ msg: string; code?: string; reason?: string }>().slice(warnings).filter((e) => e.msg === 'auto-schedule could not book a meeting');
       assert.deepEqual(told.map((e) => e.code), takesGov ? [] : ['invalid_meeting_url']);
       if (!takesGov) assert.match(told[0]!.reason!, /Attendee\) takes Zoom links of zoom\.us and zoom\.com only/);
+      // Told once: the run after the next sync refuses it again, quietly.
+      await rc.calendarSync.runDue();
+      await rc.autoSchedule.run(owner.userId);
+      assert.equal(log.entries<{ msg: string }>().slice(warnings).filter((e) => e.msg === 'auto-schedule could not book a meeting').length, told.length);
       assert.equal((await rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: owner.auth })).status, 200);
     });
 

@@ -21,14 +21,15 @@ export async function storedInvariantViolations(database: Database): Promise<str
     union all
     select bot_id, 'launched decisions', count(*) from bot_decisions where kind = 'launched' group by bot_id having count(*) > 1
   `.execute(database.db);
-  // A series' stored end is the one its rule gives (migration 036): every path that writes a
-  // series writes it, or the events list and auto-schedule would pass the series by.
+  // A series' stored end is the one its rule gives, or none (migration 036): an end too early
+  // would have the events list and auto-schedule pass the series by. None is read every time (the
+  // database forgets an end left as it was by a change of the rule).
   const series = await database.db.selectFrom('events').select(['id', 'start_ms', 'end_ms', 'timezone', 'recurrence', 'series_end_ms'])
     .where('recurrence', 'is not', null).execute();
   const ends = series.flatMap((r) => {
     const expected = seriesEndMs({ startMs: Number(r.start_ms), endMs: Number(r.end_ms), timeZone: r.timezone ?? 'UTC', recurrence: JSON.parse(r.recurrence!) as string[] });
     const stored = r.series_end_ms === null ? null : Number(r.series_end_ms);
-    return stored === expected ? [] : [`series ${r.id} has series_end_ms ${stored}, its rule ends at ${expected}`];
+    return stored === null || stored === expected ? [] : [`series ${r.id} has series_end_ms ${stored}, its rule ends at ${expected}`];
   });
   return [
     ...keys.rows.map((r) => `bot ${r.id} is ${r.status} with is_live ${r.is_live}`),

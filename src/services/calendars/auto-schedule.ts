@@ -121,7 +121,9 @@ const OCCURRENCES_PER_SERIES = 100;
 export const LATE_START_GRACE_MS = 10 * 60_000;
 
 /** A booking refused with these found the meeting changed or booked since it was read: no one needs to hear of it. */
-const MOVED_ON: ReadonlySet<string> = new Set(['event_already_scheduled', 'deduplication_conflict', 'event_ended', 'event_cancelled', 'event_not_found', 'occurrence_not_found']);
+const MOVED_ON: ReadonlySet<string> = new Set(['event_already_scheduled', 'deduplication_conflict', 'bot_active', 'bot_already_joined', 'event_ended', 'event_cancelled', 'event_not_found', 'occurrence_not_found']);
+/** Refusals told at warn, remembered so that each is told once per process (runs repeat them after every sync). */
+const TOLD_LIMIT = 10_000;
 
 /** Over, or started more than LATE_START_GRACE_MS ago: no bot is booked for it any more. */
 function hasStartedTooLongAgo(meeting: { startMs: number; endMs: number }, now: number): boolean {
@@ -136,6 +138,7 @@ export class AutoSchedule implements AfterSyncHook {
   readonly #guard: OutboundGuard;
   readonly #horizonMs: number;
   readonly #logger: Logger;
+  readonly #told = new Set<string>();
 
   constructor(deps: { database: Database; clock: Clock; events: CalendarEvents; scheduling: BotScheduling; guard: OutboundGuard; horizonMs: number; logger: Logger }) {
     this.#database = deps.database;
@@ -240,13 +243,23 @@ export class AutoSchedule implements AfterSyncHook {
         if (MOVED_ON.has(error.code)) this.#logger.debug({ eventId: candidate.eventId, code: error.code }, 'auto-schedule skipped an event');
         // What the booking refuses (a link the bot provider does not take, to a private address...)
         // stays refused at every run until the calendar changes: the operator is told why.
-        else this.#logger.warn({ userId, eventId: candidate.eventId, code: error.code, reason: error.message }, 'auto-schedule could not book a meeting');
+        else if (this.#isNewRefusal(`${userId} ${candidate.eventId} ${error.message}`)) {
+          this.#logger.warn({ userId, eventId: candidate.eventId, code: error.code, reason: error.message }, 'auto-schedule could not book a meeting');
+        }
       }
     }
     // After booking: a meeting on two calendars whose bot only the refused copy held keeps it for
     // the copy that passes (booked above under the same key) rather than losing it and getting another.
     const takenBack = await this.#takeBack(userId, refused, settingsUpdatedAt);
     return { booked, takenBack };
+  }
+
+  /** Whether this refusal (user, meeting, reason) has not been told yet; a change of reason is told again. */
+  #isNewRefusal(refusal: string): boolean {
+    if (this.#told.has(refusal)) return false;
+    if (this.#told.size >= TOLD_LIMIT) this.#told.clear();
+    this.#told.add(refusal);
+    return true;
   }
 
   /**

@@ -568,12 +568,13 @@ export class CalendarEvents {
     }
     const meeting = resolveMeetingLink({ meetingUrl: givenMeetingUrl, location, description });
 
+    const recurrenceText = recurrence === null ? null : JSON.stringify(recurrence);
     return {
       title, description, location, timezone, status,
       start_ms: startMs,
       end_ms: endMs,
-      recurrence: recurrence === null ? null : JSON.stringify(recurrence),
-      series_end_ms: recurrence === null ? null : seriesEndMs({ startMs, endMs, timeZone: timezone!, recurrence }),
+      recurrence: recurrenceText,
+      series_end_ms: seriesEndToStore({ start_ms: startMs, end_ms: endMs, timezone, recurrence: recurrenceText }, existing),
       recurring_event_id: seriesId,
       original_start_ms: originalStartMs,
       meeting_url: meeting?.url ?? null,
@@ -771,7 +772,21 @@ function explicitMeetingUrlOf(row: EventRow): string | null {
   return detected?.url === row.meeting_url ? null : row.meeting_url;
 }
 
-export function seriesDefinition(series: EventRow): SeriesDefinition {
+type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurrence'>;
+
+/**
+ * The series_end_ms to write with a row (migration 036): null for a single event; the end stored
+ * before when the rule, times and zone are as they were (a COUNT rule is walked only when it
+ * changes); else the end its rule gives.
+ */
+export function seriesEndToStore(row: SeriesFields, before: (SeriesFields & Pick<EventRow, 'series_end_ms'>) | null | undefined): number | null {
+  if (row.recurrence === null) return null;
+  if (before && before.series_end_ms !== null && before.recurrence === row.recurrence && before.start_ms === row.start_ms
+    && before.end_ms === row.end_ms && before.timezone === row.timezone) return Number(before.series_end_ms);
+  return seriesEndMs(seriesDefinition(row));
+}
+
+export function seriesDefinition(series: SeriesFields): SeriesDefinition {
   return {
     startMs: series.start_ms,
     endMs: series.end_ms,

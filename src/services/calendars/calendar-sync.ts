@@ -34,14 +34,14 @@ import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, seriesEndMs, validateRecurrence } from '../../domain/recurrence.ts';
+import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
   CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
-import { seriesDefinition, type CalendarEvents } from './calendar-events.ts';
+import { seriesDefinition, seriesEndToStore, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
@@ -1348,7 +1348,7 @@ class SyncedEventWriter {
     const isOld = Math.max(event.endMs, event.originalStartMs ?? 0) < this.#now - DAY_MS;
     if (!existing && isOld && event.recurrence === null) return;
 
-    const values = this.#columns(event, series);
+    const values = this.#columns(event, series, existing);
     if (values === null) return;
     // An occurrence read without its series master keeps the rule it had.
     if (event.seriesRule === undefined && existing) values.series_rule = existing.series_rule;
@@ -1572,7 +1572,7 @@ class SyncedEventWriter {
   }
 
   /** The stored columns for a provider event; null when it cannot be stored (logged by count). */
-  #columns(event: ProviderEvent, series: EventRow | undefined) {
+  #columns(event: ProviderEvent, series: EventRow | undefined, existing: EventRow | undefined) {
     // Cut to the API's own field limits, raw bounded, before anything reads the texts.
     const limited = limitEventFields(event);
     let recurrence = limited.recurrence;
@@ -1589,6 +1589,7 @@ class SyncedEventWriter {
     }
     const found = resolveMeetingLink({ meetingUrl: limited.conferenceUrl, location: limited.location, description: limited.description });
     const meeting = found && isMeetingUrlWithinLimit(found.url) ? found : null;
+    const recurrenceText = recurrence === null ? null : JSON.stringify(recurrence);
     const raw = limited.rawJson;
     const provider = this.#connection.provider;
     return {
@@ -1601,8 +1602,8 @@ class SyncedEventWriter {
       meeting_url: meeting?.url ?? null,
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,
-      recurrence: recurrence === null ? null : JSON.stringify(recurrence),
-      series_end_ms: recurrence === null ? null : seriesEndMs({ startMs: event.startMs, endMs: Math.max(event.endMs, event.startMs), timeZone: timezone!, recurrence }),
+      recurrence: recurrenceText,
+      series_end_ms: seriesEndToStore({ start_ms: event.startMs, end_ms: Math.max(event.endMs, event.startMs), timezone, recurrence: recurrenceText }, existing),
       recurring_event_id: series ? series.id : null,
       original_start_ms: series ? event.originalStartMs : null,
       status: event.status,
