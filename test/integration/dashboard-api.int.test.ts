@@ -450,10 +450,11 @@ describe('dashboard API', () => {
         }
         assert.match((await rc.request('GET', '/api/v1/bots/ended?outcome=Done', { auth: user.auth })).body.message, /^outcome \(query\): must be one of done, failed, cancelled/);
         // Not one this listing issued: nonsense, an upcoming list's cursor (keyed on its own name),
-        // and one from when this list was paged by join time.
+        // and ones from when this list was paged by join time, and by end time and id alone.
         const upcomingCursor = Buffer.from(JSON.stringify({ j: start, i: retro })).toString('base64url');
         const joinTimeCursor = Buffer.from(JSON.stringify({ e: start, i: retro })).toString('base64url');
-        for (const foreign of ['bm9wZQ', upcomingCursor, joinTimeCursor]) {
+        const endTimeCursor = Buffer.from(JSON.stringify({ d: start, i: retro })).toString('base64url');
+        for (const foreign of ['bm9wZQ', upcomingCursor, joinTimeCursor, endTimeCursor]) {
           const refused = await rc.request('GET', `/api/v1/bots/ended?cursor=${foreign}`, { auth: user.auth });
           assert.deepEqual([refused.status, refused.body.code], [400, 'invalid_cursor'], String(foreign));
         }
@@ -461,6 +462,52 @@ describe('dashboard API', () => {
         clock.set(start);
       }
     });
+
+    test('bots that ended at the same instant (a series cancelled at once) come the soonest meeting first; pages through them miss and repeat none', async () => {
+      const user = await rc.newUser('tess');
+      const start = clock.now();
+      const bot = async (joinInDays: number) => {
+        const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${86_000_000_000 + joinInDays * 1000}`, bot_name: 'Tied', join_at: new Date(start + joinInDays * 86_400_000).toISOString() } });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        return created.body.bot_id as string;
+      };
+      const cancel = async (botId: string) => assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth: user.auth })).status, 200);
+      try {
+        const first = await bot(30);
+        await cancel(first);
+        // Seven cancelled in one instant, made out of join order (their ids are random anyway).
+        clock.set(start + 1000);
+        const days = [5, 2, 7, 1, 4, 6, 3];
+        const tied = new Map<number, string>();
+        for (const day of days) tied.set(day, await bot(day));
+        for (const botId of tied.values()) await cancel(botId);
+        clock.set(start + 2000);
+        const last = await bot(20);
+        await cancel(last);
+
+        const expected = [last, ...[...tied.keys()].sort((a, b) => a - b).map((day) => tied.get(day)!), first];
+        const all = await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth });
+        assert.deepEqual(all.body.bots.map((b: { bot_id: string }) => b.bot_id), expected, 'the latest to end first; tied ones by join time');
+        const tiedJoins = all.body.bots.slice(1, -1).map((b: { scheduled_join_time: string }) => b.scheduled_join_time);
+        assert.deepEqual(tiedJoins, [...tiedJoins].sort());
+        // Pages that end inside the tied ones, at every offset.
+        for (const limit of [1, 2, 3, 4]) {
+          const seen: string[] = [];
+          let cursor: string | null = null;
+          for (let page = 0; page < 20; page++) {
+            const res: { body: { bots: { bot_id: string }[]; next: string | null } } = await rc.request('GET', `/api/v1/bots/ended?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { auth: user.auth });
+            assert.ok(res.body.bots, JSON.stringify(res.body));
+            seen.push(...res.body.bots.map((b) => b.bot_id));
+            cursor = res.body.next;
+            if (cursor === null) break;
+          }
+          assert.deepEqual(seen, expected, `${limit} a page`);
+        }
+      } finally {
+        clock.set(start);
+      }
+    });
+
 
     test('ended bots filtered by calendar connection: a bot for one of its events, though the bot let go of it; another user\'s calendar filters to nothing', async () => {
       const user = await rc.newUser('mia');

@@ -2,7 +2,7 @@
 // with the meeting they were for and why each ended, filtered by outcome and calendar and paged.
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
-import { positionCursor } from '../paging-cursor.ts';
+import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
 import { isLiveBot } from '../../store/bot-store.ts';
@@ -33,11 +33,24 @@ export interface EndedQuery {
   cursor?: string;
 }
 
+/** Where a page of ended bots ends: the last bot's end, join time and id. */
+interface EndedPosition {
+  endedMs: number;
+  joinMs: number;
+  id: string;
+}
+
 /**
- * Ended bots are paged by the time they ended, latest first, then id; the key is their own, so
- * another listing's cursor is refused, and so is one from when they were paged by join time ('e').
+ * Ended bots are paged by the time they ended, latest first, then by join time, soonest first, then
+ * id. The keys are their own ('f', 'j'), so another listing's cursor is refused, and so are the ones
+ * from when they were paged by join time alone ('e') or by end time and id ('d').
  */
-const endedCursor = positionCursor('d');
+const endedCursor = {
+  encode: (p: EndedPosition): string => encodeCursor({ f: p.endedMs, j: p.joinMs, i: p.id }),
+  decode: (cursor: string): EndedPosition => decodeCursor(cursor, (v) => (
+    Number.isSafeInteger(v.f) && Number.isSafeInteger(v.j) && typeof v.i === 'string' ? { endedMs: v.f as number, joinMs: v.j as number, id: v.i } : null
+  )),
+};
 
 export class EndedBots {
   readonly #db: Kysely<Schema>;
@@ -48,9 +61,11 @@ export class EndedBots {
 
   /**
    * Ended bots, the latest to end first (a bot cancelled ahead of a later meeting is listed when it
-   * was cancelled). Pages are keyed on (end time, bot id), read on the index (user, ended_at_ms, id)
-   * from the cursor on: a bot that ends while the list is paged ends after every bot listed, so it
-   * comes before the page shown, and none repeats or goes missing.
+   * was cancelled); bots that ended at the same instant (a series cancelled from a date) the soonest
+   * meeting first. Pages are keyed on (end time, join time, bot id), read on the index (user,
+   * ended_at_ms descending, join_at_ms, id) from the cursor on: a bot that ends while the list is
+   * paged ends after every bot listed, so it comes before the page shown, and none repeats or goes
+   * missing. An ended bot's join time no longer changes.
    */
   async list(userId: string, query: EndedQuery): Promise<{ bots: EndedBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
@@ -69,10 +84,15 @@ export class EndedBots {
     }
     if (after) {
       // The first condition alone bounds the index range; the second breaks ties.
-      q = q.where('ended_at_ms', '<=', after.ms)
-        .where((eb) => eb.or([eb('ended_at_ms', '<', after.ms), eb.and([eb('ended_at_ms', '=', after.ms), eb('id', '<', after.id)])]));
+      q = q.where('ended_at_ms', '<=', after.endedMs).where((eb) => eb.or([
+        eb('ended_at_ms', '<', after.endedMs),
+        eb.and([eb('ended_at_ms', '=', after.endedMs), eb.or([
+          eb('join_at_ms', '>', after.joinMs),
+          eb.and([eb('join_at_ms', '=', after.joinMs), eb('id', '>', after.id)]),
+        ])]),
+      ]));
     }
-    const rows = await q.orderBy('ended_at_ms', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q.orderBy('ended_at_ms', 'desc').orderBy('join_at_ms', 'asc').orderBy('id', 'asc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const ids = page.map((b) => b.id);
     // A bot whose data was deleted keeps its links only so that no sync books its event again (as its detail).
@@ -110,7 +130,7 @@ export class EndedBots {
           })),
         };
       }),
-      next: rows.length > limit && last ? endedCursor.encode(last.ended_at_ms!, last.id) : null,
+      next: rows.length > limit && last ? endedCursor.encode({ endedMs: last.ended_at_ms!, joinMs: last.join_at_ms, id: last.id }) : null,
       has_more: rows.length > limit,
     };
   }
