@@ -508,6 +508,20 @@ describe('dashboard API', () => {
       }
     });
 
+    test('a bot whose data was deleted says when, in its detail and on the ended list; other bots say null', async () => {
+      const user = await rc.newUser('dora');
+      const kept = await schedule(user.auth, await createEvent(user.auth, NOW + 4 * 86_400_000, { title: 'Kept' }), 'kept');
+      const deleted = await schedule(user.auth, await createEvent(user.auth, NOW + 5 * 86_400_000, { title: 'Gone' }), 'gone');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${kept}`, { auth: user.auth })).status, 200);
+      assert.equal((await rc.request('DELETE', `/api/v1/bots/${deleted}/delete`, { auth: user.auth })).status, 200);
+      const at = new Date(clock.now()).toISOString();
+      assert.equal((await rc.request('GET', `/api/v1/bots/${deleted}`, { auth: user.auth })).body.data_deleted_at, at);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${kept}`, { auth: user.auth })).body.data_deleted_at, null);
+      const listed = (await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth })).body.bots as { bot_id: string; data_deleted_at: string | null; meeting_url: string; events: unknown[] }[];
+      assert.deepEqual(listed.map((b) => [b.bot_id, b.data_deleted_at]).sort(), [[kept, null], [deleted, at]].sort());
+      const gone = listed.find((b) => b.bot_id === deleted)!;
+      assert.deepEqual([gone.meeting_url, gone.events], ['', []]);
+    });
 
     test('ended bots filtered by calendar connection: a bot for one of its events, though the bot let go of it; another user\'s calendar filters to nothing', async () => {
       const user = await rc.newUser('mia');
@@ -642,7 +656,7 @@ describe('dashboard API', () => {
       const failing = await rc.request('GET', '/api/v1/webhooks/deliveries?status=failing', { auth: user.auth });
       const delivery = failing.body.deliveries[0];
       assert.deepEqual({ ...delivery, delivery_id: undefined, created_at: undefined, next_attempt_at: undefined }, {
-        delivery_id: undefined, bot_id: botId, event: 'bot.scheduled', bot_status: 'Scheduled', url: `${hooksUrl}/gina`, status: 'retrying', attempts: 1,
+        delivery_id: undefined, bot_id: botId, meeting_title: 'Meeting', bot_name: 'Rollcall Notetaker', event: 'bot.scheduled', payload_event: 'bot.scheduled', bot_status: 'Scheduled', url: `${hooksUrl}/gina`, status: 'retrying', attempts: 1,
         next_attempt_at: undefined, last_error: 'HTTP 503', created_at: undefined, delivered_at: null, queued_behind: null,
       });
       const retryInMs = Date.parse(delivery.next_attempt_at) - clock.now();
@@ -677,6 +691,36 @@ describe('dashboard API', () => {
       assert.equal(await rc.webhooks.runDue(), 1);
       assert.equal(hooks.received.filter((r) => r.url === '/gina').length, 3);
       assert.equal((await rc.request('POST', '/api/v1/webhooks/deliveries/msg_zzzzzzzzzzzzzzzzzzzzzz/redeliver', { auth: user.auth })).status, 404);
+    });
+
+    test('a delivery names its bot by its meeting and name, and gives the payload\'s event beside its bot_event', async () => {
+      const user = await rc.newUser('olga');
+      hooks.respond = () => ({ status: 503 });
+      const calendarBot = await schedule(user.auth, await createEvent(user.auth, NOW + 3 * 86_400_000, { title: 'Ops review' }), 'ops', { bot_name: 'Scribe', callback_url: `${hooksUrl}/olga` });
+      const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://zoom.us/j/85555555555', bot_name: 'Instant', join_at: new Date(NOW + 3 * 86_400_000).toISOString(), callback_url: `${hooksUrl}/olga` } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${calendarBot}`, { auth: user.auth })).status, 200);
+      type Listed = { delivery_id: string; bot_id: string; meeting_title: string; bot_name: string; event: string; payload_event: string };
+      const listed = async () => (await rc.request('GET', '/api/v1/webhooks/deliveries', { auth: user.auth })).body.deliveries as Listed[];
+      const named = (d: Listed) => [d.bot_id, d.meeting_title, d.bot_name, d.event, d.payload_event];
+      assert.deepEqual((await listed()).map(named), [
+        [calendarBot, 'Ops review', 'Scribe', 'bot.cancelled', 'bot.stopped'],
+        [created.body.bot_id, 'zoom.us', 'Instant', 'bot.scheduled', 'bot.scheduled'],
+        [calendarBot, 'Ops review', 'Scribe', 'bot.scheduled', 'bot.scheduled'],
+      ], 'the cancelled meeting\'s title though the bot let go of its event; a bot without events by its link\'s host');
+      // What the receiver gets is what the list says.
+      hooks.respond = () => ({ status: 200 });
+      await rc.webhooks.runDue();
+      const sent = hooks.received.filter((r) => r.url === '/olga' && r.json?.bot_id === calendarBot).map((r) => [r.json?.bot_event, r.json?.event]);
+      assert.deepEqual(sent, [['bot.scheduled', 'bot.scheduled'], ['bot.cancelled', 'bot.stopped']]);
+      // A redelivery answers the delivery named as the list names it.
+      const adHoc = (await listed()).find((d) => d.bot_id === created.body.bot_id)!;
+      const again = await rc.request('POST', `/api/v1/webhooks/deliveries/${adHoc.delivery_id}/redeliver`, { auth: user.auth });
+      assert.deepEqual(named(again.body), named(adHoc));
+      // Once its data is deleted, nothing names it.
+      assert.equal((await rc.request('DELETE', `/api/v1/bots/${calendarBot}/delete`, { auth: user.auth })).status, 200);
+      const notice = (await listed()).find((d) => d.bot_id === calendarBot)!;
+      assert.deepEqual(named(notice), [calendarBot, '', '', 'data_deletion', 'data_deletion']);
     });
 
     test('a message the receiver refuses (422) is set aside after five attempts and the bot\'s later ones go on; an outage (503, 429, a 401 after a secret change) keeps the line', async () => {

@@ -54,7 +54,8 @@ export const EndedBotsResponse = Type.Object({
     bot_name: Type.String(),
     scheduled_join_time: Type.String({ format: 'date-time' }),
     ended_at: Nullable(Type.String({ format: 'date-time', description: 'When it reached its status' })),
-    end_reason: Type.String({ description: 'The reason given with that change (the runtime\'s error, the cause of a cancellation); empty when none was' }),
+    end_reason: Type.String({ description: 'The reason given with that change (the runtime\'s error, the cause of a cancellation); empty when none was, or once its data was deleted' }),
+    data_deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When the bot\'s stored data was deleted (DELETE /bots/{bot_id}/delete): its meeting link, name, events and reasons are gone; null while it has them' })),
     events: Type.Array(Type.Object({
       event_id: Type.String(),
       title: Nullable(Type.String()),

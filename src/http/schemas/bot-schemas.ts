@@ -50,6 +50,7 @@ export const BotDetailResponse = Type.Object({
   updated_at: Type.String(),
   at_risk: BotAtRisk,
   launch_failing: BotLaunchFailing,
+  data_deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When the bot\'s stored data was deleted (DELETE /bots/{bot_id}/delete): its meeting link, configuration, key, decision log and status reasons are gone; null while it has them' })),
 });
 
 export const StatusReportBody = Type.Object({

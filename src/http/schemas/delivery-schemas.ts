@@ -16,7 +16,10 @@ export const DeliveriesQuery = Type.Object({
 export const Delivery = Type.Object({
   delivery_id: Type.String({ description: 'The webhook-id header; the same on every attempt' }),
   bot_id: Type.String(),
-  event: Type.String({ description: 'bot.scheduled, bot.joining, ...' }),
+  meeting_title: Type.String({ description: 'The bot\'s meeting, as the dashboard names it: its first linked event\'s title (else an event it was for), else the host of its meeting link; empty once the bot\'s data was deleted' }),
+  bot_name: Type.String({ description: 'The bot\'s name; empty when it has none, or once its data was deleted' }),
+  event: Type.String({ description: 'The payload\'s bot_event, the specific name: bot.scheduled, bot.joining, bot.cancelled, ...' }),
+  payload_event: Type.String({ description: 'The payload\'s event, the generic name: the same as event, but bot.stopped for every end of a bot (bot.done, bot.cancelled, bot.missed, ...)' }),
   bot_status: Nullable(Type.String()),
   url: Type.String(),
   status: Type.Union([Type.Literal('pending'), Type.Literal('retrying'), Type.Literal('delivered'), Type.Literal('failed')]),

@@ -37,6 +37,8 @@ export interface BotDetail {
   at_risk: AtRisk | null;
   /** A launch the runtime refused or did not answer, while it is retried (as in GET /bots/upcoming); null otherwise. */
   launch_failing: LaunchFailing | null;
+  /** When its stored data was deleted (DELETE /bots/{bot_id}/delete); null while it has its data. */
+  data_deleted_at: string | null;
 }
 
 export interface ScheduledBotItem {
@@ -177,6 +179,7 @@ export class BotQueries {
       updated_at: formatInstant(bot.updated_at),
       at_risk: atRiskOf(bot, withoutAccess),
       launch_failing: failing.get(bot.id) ?? null,
+      data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
     };
   }
 

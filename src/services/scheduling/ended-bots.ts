@@ -20,6 +20,8 @@ export interface EndedBot {
   ended_at: string | null;
   /** The reason given with that change (the runtime's error, the cancellation's cause); '' when none was. */
   end_reason: string;
+  /** When its stored data was deleted: its meeting link, name, events and end reason are gone; null while it has them. */
+  data_deleted_at: string | null;
   /** The events it was for. An ended bot lets go of its events, so most are no longer linked; the meeting still names it. */
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
 }
@@ -104,7 +106,7 @@ export class EndedBots {
       ids.length === 0 ? [] : this.#db.selectFrom('bot_status_changes').select(['bot_id', 'status', 'reason', 'at_ms'])
         .where('bot_id', 'in', ids).orderBy('id').execute(),
     ]);
-    const overrideTitles = await this.#overrideTitles(userId, links);
+    const overrideTitles = await occurrenceTitles(this.#db, userId, links);
     const titleOf = (l: (typeof links)[number]) => overrideTitles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title;
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     const changesByBot = Map.groupBy(changes, (c) => c.bot_id);
@@ -125,6 +127,7 @@ export class EndedBots {
           scheduled_join_time: formatInstant(bot.join_at_ms),
           ended_at: formatOptionalInstant(ending?.at_ms ?? null),
           end_reason: ending?.reason ?? '',
+          data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
           events: (linksByBot.get(bot.id) ?? []).map((l) => ({
             event_id: l.event_id, title: titleOf(l), calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
           })),
@@ -134,24 +137,24 @@ export class EndedBots {
       has_more: rows.length > limit,
     };
   }
+}
 
-  /**
-   * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
-   * key>"): an occurrence is listed by its own title, as the bot's page heads it.
-   */
-  async #overrideTitles(userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
-    const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
-    if (occurrenceLinks.length === 0) return new Map();
-    const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
-    const overrides = await this.#db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
-      .where('user_id', '=', userId).where('is_deleted', '=', 0)
-      .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
-    const titles = new Map<string, string | null>();
-    for (const o of overrides) {
-      if (o.original_start_ms === null) continue;
-      const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
-      if (wanted.has(key)) titles.set(key, o.title);
-    }
-    return titles;
+/**
+ * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
+ * key>"): an occurrence is listed by its own title, as the bot's page heads it.
+ */
+export async function occurrenceTitles(db: Kysely<Schema>, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+  const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
+  if (occurrenceLinks.length === 0) return new Map();
+  const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
+  const overrides = await db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
+    .where('user_id', '=', userId).where('is_deleted', '=', 0)
+    .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
+  const titles = new Map<string, string | null>();
+  for (const o of overrides) {
+    if (o.original_start_ms === null) continue;
+    const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
+    if (wanted.has(key)) titles.set(key, o.title);
   }
+  return titles;
 }

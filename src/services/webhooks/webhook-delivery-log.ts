@@ -8,6 +8,8 @@ import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { findBot } from '../../store/bot-store.ts';
+import { meetingTitleOfEvents } from '../../domain/meeting-title.ts';
+import { occurrenceTitles } from '../scheduling/ended-bots.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
@@ -23,7 +25,14 @@ export interface DeliveryView {
   /** The webhook-id header the receiver sees; the same on every attempt. */
   delivery_id: string;
   bot_id: string;
+  /** The bot's meeting as the dashboard names it (its event's title, else its link's host); '' once its data was deleted. */
+  meeting_title: string;
+  /** The bot's name ('' when it has none, or once its data was deleted). */
+  bot_name: string;
+  /** The payload's `bot_event`: the specific name (bot.cancelled, bot.rescheduled, ...). */
   event: string;
+  /** The payload's `event`: the generic name, where it differs (bot.stopped for every end of a bot). */
+  payload_event: string;
   bot_status: string | null;
   url: string;
   status: DeliveryStatus;
@@ -92,7 +101,29 @@ export class WebhookDeliveryLog {
       .returningAll().executeTakeFirst();
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
     this.#onRedeliver();
-    return toView(updated, await this.#linesOf([updated]));
+    const [heads, bots] = await Promise.all([this.#linesOf([updated]), this.#botsOf(userId, [updated])]);
+    return toView(updated, heads, bots);
+  }
+
+  /** What names the bots of these rows: their meeting (as the dashboard names it) and their name. */
+  async #botsOf(userId: string, rows: readonly DeliveryRow[]): Promise<Map<string, BotNames>> {
+    const botIds = [...new Set(rows.map((r) => r.bot_id))];
+    if (botIds.length === 0) return new Map();
+    const found = await this.#db.selectFrom('bots').select(['id', 'meeting_url', 'bot_config', 'data_deleted_at'])
+      .where('user_id', '=', userId).where('id', 'in', botIds).execute();
+    // A bot whose data was deleted keeps its links only so that no sync books its event again.
+    const withData = found.filter((b) => b.data_deleted_at === null).map((b) => b.id);
+    const links = withData.length === 0 ? [] : await this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
+      .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.is_live', 'e.title'])
+      .where('be.bot_id', 'in', withData).orderBy('be.id').execute();
+    const overrides = await occurrenceTitles(this.#db, userId, links);
+    const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    return new Map(found.map((bot) => {
+      if (bot.data_deleted_at !== null) return [bot.id, { meeting_title: '', bot_name: '' }];
+      const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ title: overrides.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title, is_linked: l.is_live === 1 }));
+      const config = JSON.parse(bot.bot_config) as { bot_name?: string };
+      return [bot.id, { meeting_title: meetingTitleOfEvents(events, bot.meeting_url), bot_name: config.bot_name ?? '' }];
+    }));
   }
 
   /**
@@ -131,9 +162,9 @@ export class WebhookDeliveryLog {
     const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const heads = await this.#linesOf(page);
+    const [heads, bots] = await Promise.all([this.#linesOf(page), this.#botsOf(userId, page)]);
     return {
-      deliveries: page.map((row) => toView(row, heads)),
+      deliveries: page.map((row) => toView(row, heads, bots)),
       next: rows.length > limit && last ? encodeCursor({ d: last.id }) : null,
       has_more: rows.length > limit,
     };
@@ -156,15 +187,23 @@ function eventOf(row: DeliveryRow): string {
   return payload.bot_event ?? payload.event ?? '';
 }
 
-/** `heads`: the oldest undelivered message of each line (#linesOf). */
-function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>): DeliveryView {
-  const payload = JSON.parse(row.payload) as { bot_status?: string };
+interface BotNames {
+  meeting_title: string;
+  bot_name: string;
+}
+
+/** `heads`: the oldest undelivered message of each line (#linesOf); `bots`: what names each bot (#botsOf). */
+function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>, bots: ReadonlyMap<string, BotNames>): DeliveryView {
+  const payload = JSON.parse(row.payload) as { bot_status?: string; event?: string; bot_event?: string };
   const status = statusOf(row);
   const head = row.state === 'pending' ? heads.get(lineOf(row)) : undefined;
   return {
     delivery_id: row.message_id,
     bot_id: row.bot_id,
+    meeting_title: bots.get(row.bot_id)?.meeting_title ?? '',
+    bot_name: bots.get(row.bot_id)?.bot_name ?? '',
     event: eventOf(row),
+    payload_event: payload.event ?? payload.bot_event ?? '',
     bot_status: payload.bot_status ?? null,
     url: row.url,
     status,
