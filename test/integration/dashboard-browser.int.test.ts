@@ -1016,6 +1016,68 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${cancelled[25]}"]`).waitFor();
   });
 
+  test('a bot cancelled ahead of its meeting shows its join time as planned, not counted down, on Ended and on its page', async () => {
+    const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: alice.auth, body: { meeting_link: 'https://meet.google.com/far-ahea-dzz', bot_name: 'Far ahead', join_at: new Date(Date.now() + 3 * 86_400_000).toISOString() } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const botId = created.body.bot_id as string;
+    assert.equal((await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth: alice.auth })).status, 200);
+    await page.goto(`${base}/dashboard/ended`);
+    const row = page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
+    await row.waitFor();
+    const joinTime = await row.locator('td[data-label="Join time"]').innerText();
+    assert.match(joinTime, /\nplanned; ended before then$/);
+    assert.doesNotMatch(joinTime, /\bin \d+ days?\b|tomorrow/, 'no countdown to a join that will not happen');
+
+    await row.getByRole('link', { name: 'meet.google.com' }).click();
+    await page.getByRole('heading', { name: 'meet.google.com', level: 1 }).waitFor();
+    const facts = page.locator('dl.facts');
+    assert.deepEqual(await facts.locator('dt').filter({ hasText: /^Joins$/ }).count(), 0, 'an ended bot no longer "joins"');
+    const joinFact = await facts.locator('div').filter({ has: page.locator('dt', { hasText: /^Join time$/ }) }).locator('dd').innerText();
+    assert.match(joinFact, / planned; ended before then$/);
+    assert.doesNotMatch(joinFact, /\bin \d+ days?\b/);
+    await screenshot('bot-cancelled-ahead');
+  });
+
+  test('a bot whose stored data was deleted says so on Ended and on its page, rather than showing blanks', async () => {
+    const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Private offsite', Date.now() + 2 * 86_400_000), 'private-offsite', { bot_name: 'Discreet' });
+    assert.equal((await rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: alice.auth })).status, 200);
+    await page.goto(`${base}/dashboard/ended`);
+    const row = page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('td[data-label="Meeting"]').innerText(), 'Data deleted');
+    assert.match(await row.locator('td[data-label="Why it ended"]').innerText(), /^Not kept: its data was deleted\s+Ended /);
+    await screenshot('ended-data-deleted');
+
+    await row.getByRole('link', { name: 'Data deleted' }).click();
+    await page.getByRole('heading', { name: 'Data deleted', level: 1 }).waitFor();
+    await titleBecomes(page, 'Data deleted · Rollcall');
+    assert.match(await page.locator('[data-testid="data-deleted"]').innerText(), /^Its stored data was deleted .+: its meeting link, configuration, deduplication key, decision log and the reasons of its status changes are gone\.$/);
+    const fact = (name: string) => page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd').innerText();
+    assert.equal(await fact('Meeting'), 'Deleted with its data');
+    assert.equal(await fact('Deduplication key'), 'Deleted with its data');
+    assert.match(await fact('Join time'), / planned; ended before then$/);
+    await screenshot('bot-data-deleted');
+  });
+
+  test('a bot made without a deduplication key says none was given, not the key Rollcall made up for it', async () => {
+    const make = async (extra: Record<string, unknown>) => {
+      const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: alice.auth, body: { meeting_link: 'https://meet.google.com/key-less-bot', bot_name: 'Keyless', join_at: new Date(Date.now() + 5 * 3_600_000).toISOString(), ...extra } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return created.body.bot_id as string;
+    };
+    const keyFact = () => page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: /^Deduplication key$/ }) }).locator('dd');
+    const keyless = await make({});
+    await page.goto(`${base}/dashboard/bots/${keyless}`);
+    await page.getByRole('heading', { name: 'meet.google.com', level: 1 }).waitFor();
+    assert.equal(await keyFact().innerText(), 'None given');
+    await screenshot('bot-without-key');
+    const keyed = await make({ deduplication_key: 'standup-notes' });
+    await page.goto(`${base}/dashboard/bots/${keyed}`);
+    await page.locator('.breadcrumb').filter({ hasText: keyed }).waitFor();
+    assert.equal(await keyFact().innerText(), 'standup-notes', 'a key given is shown as it was given');
+    for (const botId of [keyless, keyed]) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
+  });
+
   test('a reschedule from a page left open reads the bot first: when its join time moved meanwhile, nothing is sent and the page says so', async () => {
     const eventId = await createEvent(alice.auth, 'Roadmap review', Date.now() + 26 * 3_600_000, 60);
     const botId = await schedule(alice.auth, eventId, 'roadmap', { bot_name: 'Roadmap notes' });

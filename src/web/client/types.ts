@@ -26,6 +26,8 @@ export interface EndedBot {
   scheduled_join_time: string;
   ended_at: string | null;
   end_reason: string;
+  /** When its stored data was deleted (its meeting link, name, events and reasons went); null while it has them. */
+  data_deleted_at: string | null;
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
 }
 
@@ -83,6 +85,8 @@ export interface BotDetail {
   created_at: string;
   at_risk: AtRisk | null;
   launch_failing: LaunchFailing | null;
+  /** When its stored data was deleted; null while it has it. */
+  data_deleted_at: string | null;
 }
 
 export interface Delivery {

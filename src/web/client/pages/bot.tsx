@@ -7,6 +7,7 @@ import { useStatusChanges } from '../live.ts';
 import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
+import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
 import { isLiveStatus } from '../live-statuses.ts';
 import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -44,9 +45,11 @@ async function loadBot(id: string): Promise<BotPageData> {
 
 /**
  * What the page is called: the meeting (its first linked event's title, else any event's, else its
- * host), not the bot's name, which many bots share; as the Ended list names it.
+ * host), not the bot's name, which many bots share; as the Ended list names it. A bot whose data
+ * was deleted has none of these left, and says so.
  */
 function titleOf({ bot, events }: BotPageData): string {
+  if (bot.data_deleted_at) return DATA_DELETED_TITLE;
   return meetingTitleOfEvents(bot.events.map((link) => ({ title: events.get(link.occurrence_id ?? link.event_id)?.title, is_linked: link.is_linked })), bot.meeting_url);
 }
 
@@ -146,6 +149,11 @@ export function BotPage({ id }: { id: string }) {
         {isAtRisk && <span class="badge badge-bad">At risk</span>}
       </div>
       {bot.bot_config.bot_name && <p class="page-subtitle" data-testid="bot-name">Bot: {bot.bot_config.bot_name}</p>}
+      {bot.data_deleted_at && (
+        <p class="page-subtitle" data-testid="data-deleted">
+          Its stored data was deleted <LocalTime iso={bot.data_deleted_at} />: its meeting link, configuration, deduplication key, decision log and the reasons of its status changes are gone.
+        </p>
+      )}
       <StaleNotice since={staleSince(detail, deliveries)} />
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && (
@@ -159,13 +167,20 @@ export function BotPage({ id }: { id: string }) {
         <h2 id="summary-title" class="visually-hidden">Summary</h2>
         <dl class="facts">
           <div><dt>Status</dt><dd data-testid="bot-status">{statusWords(bot.status)}</dd></div>
-          <div><dt>Joins</dt><dd><LocalTime iso={bot.scheduled_join_time} /> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
-          <div><dt>Meeting</dt><dd class="break">{/^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
+          {/* An ended bot's join time is what it was: one it ended before is no countdown. */}
+          {isLiveStatus(bot.status)
+            ? <div><dt>Joins</dt><dd><LocalTime iso={bot.scheduled_join_time} /> <span class="muted">{formatRelative(bot.scheduled_join_time)}</span></dd></div>
+            : <div><dt>Join time</dt><dd><LocalTime iso={bot.scheduled_join_time} /> <span class="muted">{endedJoinWords(bot.scheduled_join_time, bot.status_timeline.at(-1)?.at, now)}</span></dd></div>}
+          <div><dt>Meeting</dt><dd class="break">{bot.data_deleted_at ? <span class="muted">Deleted with its data</span>
+            : /^https?:\/\//i.test(bot.meeting_url) ? <a href={bot.meeting_url} rel="noreferrer noopener" target="_blank">{bot.meeting_url}</a> : bot.meeting_url}</dd></div>
           <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
           {/* launched_at is when the launch went out, not that the runtime took it: see Launch attempts. */}
           <div><dt>Launch sent</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
           <div><dt>Schedule</dt><dd>{bot.schedule_state ?? '—'}</dd></div>
-          <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>
+          {/* Rollcall's own stand-ins for a key are not the user's: none was given, or it went with the data. */}
+          <div><dt>Deduplication key</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd>
+            : isOwnIdKey(bot.deduplication_key, bot.bot_id) ? <dd class="muted" data-testid="no-key">None given</dd>
+              : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
           <div><dt>Webhooks to</dt><dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd></div>
         </dl>
         {isWaiting && (

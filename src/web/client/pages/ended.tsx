@@ -5,7 +5,7 @@ import { api, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { formatRelative, withLocalTimes, zoneAbbreviation } from '../format.ts';
+import { withLocalTimes, zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { Connection, EndedBot, EndedOutcome } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -14,6 +14,7 @@ import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
+import { DATA_DELETED_TITLE, endedJoinWords } from '../ended-bot.ts';
 
 /** The API's outcomes (`outcome`), in words. */
 const OUTCOMES: { value: EndedOutcome | ''; label: string }[] = [
@@ -79,14 +80,16 @@ export function EndedPage() {
                     {list.data.bots.map((bot) => (
                       <tr key={bot.bot_id} data-bot-id={bot.bot_id}>
                         <td data-label="Meeting">
-                          <a href={`${BASE}/bots/${bot.bot_id}`}>{meetingTitleOfEvents(bot.events, bot.meeting_url)}</a>
+                          {/* A bot whose data was deleted has no meeting, name or events left to name it by. */}
+                          <a href={`${BASE}/bots/${bot.bot_id}`}>{bot.data_deleted_at ? DATA_DELETED_TITLE : meetingTitleOfEvents(bot.events, bot.meeting_url)}</a>
                           {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
                           {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
                         </td>
-                        <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{formatRelative(bot.scheduled_join_time, now)}</div></td>
+                        <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
                         <td data-label="Why it ended" class="break">
-                          {bot.end_reason ? withLocalTimes(bot.end_reason) : <span class="muted">No reason given</span>}
+                          {bot.end_reason ? withLocalTimes(bot.end_reason)
+                            : <span class="muted">{bot.data_deleted_at ? 'Not kept: its data was deleted' : 'No reason given'}</span>}
                           {bot.ended_at && <div class="muted small">Ended <LocalTime iso={bot.ended_at} /></div>}
                         </td>
                       </tr>

@@ -1,0 +1,28 @@
+// How the pages speak of a bot that has ended: a join time it never reached, and a key it was
+// never given.
+import { formatRelative } from './format.ts';
+
+/** Beside a join time the bot ended before reaching (cancelled ahead of its meeting): what it was, not a countdown. */
+export const PLANNED_WORDS = 'planned; ended before then';
+
+/**
+ * What is said beside an ended bot's join time: from now ("3 minutes ago") when the bot was still
+ * live then, and that it was only planned when the bot ended first (at `endedIso`, else by now):
+ * a bot cancelled ahead of next week's meeting never joins "in 7 days".
+ */
+export function endedJoinWords(joinIso: string, endedIso: string | null | undefined, nowMs = Date.now()): string {
+  const endedMs = endedIso ? Date.parse(endedIso) : nowMs;
+  return Date.parse(joinIso) > endedMs ? PLANNED_WORDS : formatRelative(joinIso, nowMs);
+}
+
+/**
+ * Whether the bot's deduplication key is one Rollcall made up: create_bot without a
+ * deduplication_key keys the bot by its own id (`bot:<bot id>`, src/services/scheduling/ad-hoc-bots.ts),
+ * which no client can have sent, the id being made with the bot.
+ */
+export function isOwnIdKey(key: string, botId: string): boolean {
+  return key === `bot:${botId}`;
+}
+
+/** What a bot whose stored data was deleted is called where its meeting would be named. */
+export const DATA_DELETED_TITLE = 'Data deleted';
