@@ -486,7 +486,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/webhooks`);
     await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Failing' }).click();
-    const failing = page.locator('tr[data-delivery-status="retrying"]').filter({ hasText: botId });
+    const failing = page.locator(`tr[data-delivery-status="retrying"][data-bot-id="${botId}"]`);
     await failing.waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.match(await failing.innerText(), /bot\.scheduled[\s\S]*Retrying[\s\S]*1[\s\S]*HTTP 500/);
     await page.getByRole('button', { name: 'Reveal secret' }).click();
@@ -502,14 +502,20 @@ describe('dashboard in Chromium', { skip }, () => {
     }
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${heldBot}`, { auth: alice.auth })).status, 200);
     await page.getByRole('button', { name: 'All' }).click();
-    const held = page.locator('tr[data-delivery-status="pending"]').filter({ hasText: heldBot });
+    const held = page.locator(`tr[data-delivery-status="pending"][data-bot-id="${heldBot}"]`);
     await held.waitFor({ timeout: LIVE_TIMEOUT_MS });
     assert.match(await held.locator('td[data-label="Next retry"]').innerText(), /^After the bot's earlier message\s+bot\.scheduled: next try in \d+ minutes$/);
+    // The bot named by its meeting, as every other page names it; the event as the receiver reads
+    // it: the payload's event (bot.stopped for every end), and its bot_event beside it.
+    assert.equal(await held.locator('td[data-label="Bot"]').innerText(), 'Quarterly review\nMinutes');
+    assert.equal(await held.locator('td[data-label="Bot"] a').getAttribute('href'), `/dashboard/bots/${heldBot}`);
+    assert.equal(await held.locator('td[data-label="Event"]').innerText(), `bot.stopped\nbot_event bot.cancelled\n${hooksUrl}/hooks/failing`);
+    assert.equal(await failing.locator('td[data-label="Event"]').innerText(), `bot.scheduled\n${hooksUrl}/hooks/failing`, 'one name where both are the same');
     await screenshot('webhooks');
     // Under Pending the message it waits for (retrying) is not listed: it still says it waits.
     await page.getByRole('button', { name: 'Pending' }).click();
     await page.locator('tr[data-delivery-status="retrying"]').first().waitFor({ state: 'detached' });
-    const heldPending = page.locator('table:not([aria-busy]) tr[data-delivery-status="pending"]').filter({ hasText: heldBot });
+    const heldPending = page.locator(`table:not([aria-busy]) tr[data-delivery-status="pending"][data-bot-id="${heldBot}"]`);
     assert.match(await heldPending.locator('td[data-label="Next retry"]').innerText(), /^After the bot's earlier message\s+bot\.scheduled: next try in \d+ minutes$/);
 
     // A server failure is said in words (the API's message for it carries no detail), not as its code.
@@ -523,11 +529,11 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.unroute('**/api/v1/webhooks/deliveries*');
     }
     // The page reads the list again by itself (every 2 s while deliveries are on their way).
-    await page.locator('tr[data-delivery-status="retrying"]').filter({ hasText: botId }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.locator(`tr[data-delivery-status="retrying"][data-bot-id="${botId}"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
 
     hooks.respond = () => ({ status: 200 });
     await page.getByRole('button', { name: 'All' }).click();
-    const row = page.locator('tr').filter({ hasText: botId }).filter({ hasText: 'bot.scheduled' });
+    const row = page.locator(`tr[data-bot-id="${botId}"]`).filter({ hasText: 'bot.scheduled' });
     // By keyboard: the button keeps the focus through its request.
     const redeliver = row.getByRole('button', { name: /Redeliver/ });
     const redeliverName = await redeliver.getAttribute('aria-label');
@@ -535,7 +541,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'is being sent again.' }).waitFor();
     await focusMovesTo(page, redeliverName!);
-    await page.locator(`tr[data-delivery-status="delivered"]`).filter({ hasText: botId }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.locator(`tr[data-delivery-status="delivered"][data-bot-id="${botId}"]`).waitFor({ timeout: LIVE_TIMEOUT_MS });
     const sent = hooks.received.filter((r) => r.json?.bot_id === botId);
     assert.equal(sent.length, 2, 'sent twice: the failed attempt and the redelivery');
     assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id'], 'a redelivery keeps the webhook-id');

@@ -92,7 +92,12 @@ export interface BotDetail {
 export interface Delivery {
   delivery_id: string;
   bot_id: string;
+  /** The bot's meeting as the pages name it; '' once its data was deleted. */
+  meeting_title: string;
+  bot_name: string;
+  /** The payload's bot_event (bot.cancelled); `payload_event` is its event (bot.stopped for every end). */
   event: string;
+  payload_event: string;
   bot_status: string | null;
   url: string;
   status: 'pending' | 'retrying' | 'delivered' | 'failed';

@@ -6,6 +6,7 @@ import { LocalTime } from './local-time.tsx';
 import type { Delivery } from '../types.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { Notice } from './states.tsx';
+import { DATA_DELETED_TITLE } from '../ended-bot.ts';
 
 const DELIVERY_WORDS: Record<Delivery['status'], string> = { pending: 'Pending', retrying: 'Retrying', delivered: 'Delivered', failed: 'Failed' };
 
@@ -70,16 +71,27 @@ export function DeliveriesTable({ deliveries, isOutdated = false, showBot, onCha
         </thead>
         <tbody>
           {deliveries.map((d) => (
-            <tr key={d.delivery_id} data-delivery-id={d.delivery_id} data-delivery-status={d.status}>
+            <tr key={d.delivery_id} data-delivery-id={d.delivery_id} data-delivery-status={d.status} data-bot-id={d.bot_id}>
               <td data-label="Queued"><LocalTime iso={d.created_at} /></td>
-              {showBot && <td data-label="Bot"><a href={`${BASE}/bots/${d.bot_id}`} class="mono break">{d.bot_id}</a></td>}
-              <td data-label="Event"><span class="mono">{d.event}</span><div class="muted small break">{d.url}</div></td>
+              {/* Named by its meeting, as every other page names a bot. */}
+              {showBot && (
+                <td data-label="Bot" class="break">
+                  <a href={`${BASE}/bots/${d.bot_id}`}>{d.meeting_title || DATA_DELETED_TITLE}</a>
+                  {d.bot_name && <div class="muted small">{d.bot_name}</div>}
+                </td>
+              )}
+              {/* As the receiver reads it: the payload's event, and its bot_event where that says more (bot.stopped, bot.cancelled). */}
+              <td data-label="Event">
+                <span class="mono">{d.payload_event}</span>
+                {d.event !== d.payload_event && <div class="small"><span class="muted">bot_event</span> <span class="mono">{d.event}</span></div>}
+                <div class="muted small break">{d.url}</div>
+              </td>
               <td data-label="Status"><StatusBadge status={d.status} label={DELIVERY_WORDS[d.status]} /></td>
               <td data-label="Attempts">{d.attempts}</td>
               <td data-label="Next retry"><NextAttempt delivery={d} nowMs={nowMs} /></td>
               <td data-label="Last error" class="break">{d.last_error ?? '—'}</td>
               <td data-label="Actions">
-                <button type="button" class="button" aria-disabled={busy === d.delivery_id ? 'true' : undefined} aria-label={`Redeliver ${d.event} of ${d.bot_id}`} onClick={() => void redeliver(d)}>
+                <button type="button" class="button" aria-disabled={busy === d.delivery_id ? 'true' : undefined} aria-label={`Redeliver ${d.event} of ${d.meeting_title || d.bot_id}`} onClick={() => void redeliver(d)}>
                   {busy === d.delivery_id ? 'Sending…' : 'Redeliver'}
                 </button>
               </td>
