@@ -1061,6 +1061,9 @@ describe('dashboard in Chromium', { skip }, () => {
     const fact = (name: string) => page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd').innerText();
     assert.equal(await fact('Meeting'), 'Deleted with its data');
     assert.equal(await fact('Deduplication key'), 'Deleted with its data');
+    assert.equal(await fact('Webhooks to'), 'Deleted with its data', 'not "none": its callback_url went with its data');
+    assert.equal(await page.locator('section[aria-labelledby="deliveries-title"] p').innerText(), 'Its sent webhooks were deleted with its data.');
+    assert.equal(await page.locator('section[aria-labelledby="events-title"] p').innerText(), 'Not shown: its data was deleted.', 'its meeting had an event');
     assert.match(await fact('Join time'), / planned; ended before then$/);
     await screenshot('bot-data-deleted');
   });

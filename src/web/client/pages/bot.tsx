@@ -181,7 +181,7 @@ export function BotPage({ id }: { id: string }) {
           <div><dt>Deduplication key</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd>
             : isOwnIdKey(bot.deduplication_key, bot.bot_id) ? <dd class="muted" data-testid="no-key">None given</dd>
               : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
-          <div><dt>Webhooks to</dt><dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd></div>
+          <div><dt>Webhooks to</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd> : <dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd>}</div>
         </dl>
         {isWaiting && (
           <div class="actions">
@@ -218,7 +218,7 @@ export function BotPage({ id }: { id: string }) {
 
       <section class="card" aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
-        {bot.events.length === 0 ? <p class="muted">No events.</p> : (
+        {bot.events.length === 0 ? <p class="muted">{bot.data_deleted_at ? 'Not shown: its data was deleted.' : 'No events.'}</p> : (
           <ul class="plain-list">
             {bot.events.map((link) => {
               const eventId = link.occurrence_id ?? link.event_id;
@@ -238,7 +238,7 @@ export function BotPage({ id }: { id: string }) {
         <h2 id="deliveries-title">Webhook deliveries</h2>
         {deliveries.error ? <ErrorState error={deliveries.error} onRetry={() => void deliveries.reload()} />
           : deliveries.data === null ? <Loading what="deliveries" />
-            : deliveries.data.deliveries.length === 0 ? <p class="muted">{bot.bot_config.callback_url ? 'Nothing sent yet.' : 'This bot has no callback_url, so no webhooks are sent.'}</p>
+            : deliveries.data.deliveries.length === 0 ? <p class="muted">{bot.data_deleted_at ? 'Its sent webhooks were deleted with its data.' : bot.bot_config.callback_url ? 'Nothing sent yet.' : 'This bot has no callback_url, so no webhooks are sent.'}</p>
               : <DeliveriesTable deliveries={deliveries.data.deliveries} showBot={false} onChanged={() => void deliveries.reload()} label="Webhook deliveries of this bot" />}
       </section>
     </section>
