@@ -3,6 +3,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { EventRow, NewEventRow, EventUpdate, Schema } from '../db/schema.ts';
 import type { Engine } from '../db/database.ts';
 import { instanceSeriesId, type InstanceSeries } from '../domain/instance-series.ts';
+import { occurrenceKey } from '../domain/recurrence.ts';
 
 export type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -175,4 +176,24 @@ export async function findLiveSeries(db: Db, userId: string, ids: readonly strin
   return db.selectFrom('events').selectAll()
     .where('user_id', '=', userId).where('id', 'in', [...ids]).where('recurrence', 'is not', null).where('is_deleted', '=', 0)
     .execute();
+}
+
+/**
+ * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
+ * key>"): an occurrence is listed by its own title, as the bot's page heads it.
+ */
+export async function occurrenceTitles(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+  const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
+  if (occurrenceLinks.length === 0) return new Map();
+  const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
+  const overrides = await db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
+    .where('user_id', '=', userId).where('is_deleted', '=', 0)
+    .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
+  const titles = new Map<string, string | null>();
+  for (const o of overrides) {
+    if (o.original_start_ms === null) continue;
+    const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
+    if (wanted.has(key)) titles.set(key, o.title);
+  }
+  return titles;
 }

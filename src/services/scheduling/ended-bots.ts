@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
 import { isLiveBot } from '../../store/bot-store.ts';
-import { occurrenceKey } from '../../domain/recurrence.ts';
+import { occurrenceTitles } from '../../store/event-store.ts';
 
 export interface EndedBot {
   bot_id: string;
@@ -137,24 +137,4 @@ export class EndedBots {
       has_more: rows.length > limit,
     };
   }
-}
-
-/**
- * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
- * key>"): an occurrence is listed by its own title, as the bot's page heads it.
- */
-export async function occurrenceTitles(db: Kysely<Schema>, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
-  const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
-  if (occurrenceLinks.length === 0) return new Map();
-  const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));
-  const overrides = await db.selectFrom('events').select(['recurring_event_id', 'original_start_ms', 'title'])
-    .where('user_id', '=', userId).where('is_deleted', '=', 0)
-    .where('recurring_event_id', 'in', [...new Set(occurrenceLinks.map((l) => l.event_id))]).execute();
-  const titles = new Map<string, string | null>();
-  for (const o of overrides) {
-    if (o.original_start_ms === null) continue;
-    const key = `${o.recurring_event_id} ${occurrenceKey(o.original_start_ms)}`;
-    if (wanted.has(key)) titles.set(key, o.title);
-  }
-  return titles;
 }

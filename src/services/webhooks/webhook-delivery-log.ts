@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { findBot } from '../../store/bot-store.ts';
 import { meetingTitleOfEvents } from '../../domain/meeting-title.ts';
-import { occurrenceTitles } from '../scheduling/ended-bots.ts';
+import { occurrenceTitles } from '../../store/event-store.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
