@@ -179,10 +179,24 @@ export async function findLiveSeries(db: Db, userId: string, ids: readonly strin
 }
 
 /**
+ * Every event these bots were linked to, live or ended, in link order, titled as the pages name
+ * them: an occurrence by its override's title when one changed it. `is_live` 0: a link the bot let
+ * go of (an ended bot has let go of them all).
+ */
+export async function listTitledEventsOfBots(db: Db, userId: string, botIds: readonly string[]) {
+  if (botIds.length === 0) return [];
+  const links = await db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
+    .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
+    .where('be.bot_id', 'in', [...botIds]).orderBy('be.id').execute();
+  const titles = await occurrenceTitles(db, userId, links);
+  return links.map((l) => ({ ...l, title: titles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title }));
+}
+
+/**
  * The titles overrides give the occurrences these links are for (keyed "<series id> <occurrence
  * key>"): an occurrence is listed by its own title, as the bot's page heads it.
  */
-export async function occurrenceTitles(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
+async function occurrenceTitles(db: Db, userId: string, links: readonly { event_id: string; occurrence_key: string }[]): Promise<Map<string, string | null>> {
   const occurrenceLinks = links.filter((l) => l.occurrence_key !== '');
   if (occurrenceLinks.length === 0) return new Map();
   const wanted = new Set(occurrenceLinks.map((l) => `${l.event_id} ${l.occurrence_key}`));

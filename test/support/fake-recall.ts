@@ -16,6 +16,8 @@ export interface FakeRecallBot {
 }
 
 const TEN_MINUTES_MS = 10 * 60_000;
+/** A Google Meet lookup link: no meeting code right after meet.google.com/ (docs.recall.ai/docs/meeting-urls). */
+const MEET_LOOKUP_LINK = /meet\.google\.com\/(_meet\/)?lookup\//i;
 
 function idempotencyKeyOf(request: FakeRequest): string | null {
   const key = request.headers['idempotency-key'];
@@ -108,7 +110,7 @@ export class FakeRecall extends FakeProviderServer {
     // A Google Meet link is a meeting code right after meet.google.com/ in Recall's meeting-URL
     // guide (https://docs.recall.ai/docs/meeting-urls); a lookup link names none. Refused in the
     // field-error form of the other 400s here (Recall's own wording is not documented).
-    if (/meet\.google\.com\/(_meet\/)?lookup\//i.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
+    if (MEET_LOOKUP_LINK.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
     // Each metadata value is at most 500 characters (https://docs.recall.ai/docs/custom-metadata,
     // "Field Limitations"); refused in the field-error form of the other 400s here.
     const metadata = (body.metadata ?? {}) as Record<string, unknown>;
@@ -181,7 +183,7 @@ export class FakeRecall extends FakeProviderServer {
       bot.join_at = new Date(joinAt).toISOString();
     }
     // The link is read as at creation (the lookup links above).
-    if (typeof body.meeting_url === 'string' && /meet\.google\.com\/(_meet\/)?lookup\//i.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
+    if (typeof body.meeting_url === 'string' && MEET_LOOKUP_LINK.test(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL.'] } };
     if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
     // The other Create Bot settings change too, each optional (https://docs.recall.ai/reference/bot_partial_update).
     // Whether a nested object is merged or replaced is not documented; Rollcall sends whole ones.

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
 import { isLiveBot } from '../../store/bot-store.ts';
-import { occurrenceTitles } from '../../store/event-store.ts';
+import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 export interface EndedBot {
   bot_id: string;
@@ -100,14 +100,10 @@ export class EndedBots {
     // A bot whose data was deleted keeps its links only so that no sync books its event again (as its detail).
     const withData = page.filter((b) => b.data_deleted_at === null).map((b) => b.id);
     const [links, changes] = await Promise.all([
-      withData.length === 0 ? [] : this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
-        .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.start_ms', 'be.is_live', 'e.title', 'e.calendar_id'])
-        .where('be.bot_id', 'in', withData).orderBy('be.id').execute(),
+      listTitledEventsOfBots(this.#db, userId, withData),
       ids.length === 0 ? [] : this.#db.selectFrom('bot_status_changes').select(['bot_id', 'status', 'reason', 'at_ms'])
         .where('bot_id', 'in', ids).orderBy('id').execute(),
     ]);
-    const overrideTitles = await occurrenceTitles(this.#db, userId, links);
-    const titleOf = (l: (typeof links)[number]) => overrideTitles.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title;
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     const changesByBot = Map.groupBy(changes, (c) => c.bot_id);
     const last = page.at(-1);
@@ -129,7 +125,7 @@ export class EndedBots {
           end_reason: ending?.reason ?? '',
           data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
           events: (linksByBot.get(bot.id) ?? []).map((l) => ({
-            event_id: l.event_id, title: titleOf(l), calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
+            event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
           })),
         };
       }),

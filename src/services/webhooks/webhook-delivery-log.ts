@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { findBot } from '../../store/bot-store.ts';
 import { meetingTitleOfEvents } from '../../domain/meeting-title.ts';
-import { occurrenceTitles } from '../../store/event-store.ts';
+import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
@@ -113,14 +113,10 @@ export class WebhookDeliveryLog {
       .where('user_id', '=', userId).where('id', 'in', botIds).execute();
     // A bot whose data was deleted keeps its links only so that no sync books its event again.
     const withData = found.filter((b) => b.data_deleted_at === null).map((b) => b.id);
-    const links = withData.length === 0 ? [] : await this.#db.selectFrom('bot_events as be').innerJoin('events as e', 'e.id', 'be.event_id')
-      .select(['be.bot_id', 'be.event_id', 'be.occurrence_key', 'be.is_live', 'e.title'])
-      .where('be.bot_id', 'in', withData).orderBy('be.id').execute();
-    const overrides = await occurrenceTitles(this.#db, userId, links);
-    const linksByBot = Map.groupBy(links, (l) => l.bot_id);
+    const linksByBot = Map.groupBy(await listTitledEventsOfBots(this.#db, userId, withData), (l) => l.bot_id);
     return new Map(found.map((bot) => {
       if (bot.data_deleted_at !== null) return [bot.id, { meeting_title: '', bot_name: '' }];
-      const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ title: overrides.get(`${l.event_id} ${l.occurrence_key}`) ?? l.title, is_linked: l.is_live === 1 }));
+      const events = (linksByBot.get(bot.id) ?? []).map((l) => ({ title: l.title, is_linked: l.is_live === 1 }));
       const config = JSON.parse(bot.bot_config) as { bot_name?: string };
       return [bot.id, { meeting_title: meetingTitleOfEvents(events, bot.meeting_url), bot_name: config.bot_name ?? '' }];
     }));
