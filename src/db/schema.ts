@@ -331,6 +331,12 @@ export interface RecurringChainsTable {
   /** The bot booked last, and the occurrence it was booked for. */
   current_bot_id: string | null;
   current_occurrence_key: string | null;
+  /**
+   * JSON array: the occurrences (keys; an Outlook series' chain: instance ids) the chain passed
+   * because they could not be booked then (no link, their key taken), the latest 50; each is booked
+   * once it can be, while still to come. Null: none (migration 038).
+   */
+  passed_keys: string | null;
   /** Not looked at before this (a series with nothing left to book is looked at again later). */
   next_check_at_ms: number | null;
   /** Why the last attempt to book an occurrence did not book it. */

@@ -100,7 +100,7 @@ export async function carryChain(db: Db, fromSeriesId: string, toSeriesId: strin
   const chain = await findChain(db, fromSeriesId);
   if (!chain || chain.is_enabled !== 1) return;
   await db.insertInto('recurring_chains')
-    .values({ ...chain, series_event_id: toSeriesId, next_check_at_ms: null, last_error: null, created_at: nowMs, updated_at: nowMs })
+    .values({ ...chain, series_event_id: toSeriesId, passed_keys: null, next_check_at_ms: null, last_error: null, created_at: nowMs, updated_at: nowMs })
     .onConflict((oc) => oc.column('series_event_id').doNothing())
     .execute();
 }

@@ -428,6 +428,40 @@ describe('chain mode', () => {
     assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
   });
 
+  test('an occurrence the chain passed for want of a link gets its bot when the link comes, the chain staying where it stands; one before where the client started it does not', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries();
+    // 11-30 has no link of its own (the room booked, the call not set up yet).
+    const override = await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-30T10:00:00Z', title: 'Standup (room only)' });
+    clock.advance(1_000);
+    const unlinked = await rc.request('PATCH', `${EVENTS}/${override.id}`, { auth: user.auth, body: { meeting_url: null } });
+    assert.equal(unlinked.status, 200, JSON.stringify(unlinked.body));
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'passed', bot_config: {}, recurring_event: true });
+    const live = async () => (await chainBots(series.id)).filter(([, , status]) => status === 'Scheduled').map(([key]) => key);
+
+    // 11-23 launches: 11-30 cannot be booked, so the chain books 12-07.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    assert.deepEqual(await live(), ['20261207T100000Z']);
+    // The chain-mode request sent again (naming no occurrence) updates 12-07's bot and keeps 11-30 the chain's.
+    const again = await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'passed', bot_config: {}, recurring_event: true });
+    assert.equal(again.occurrence_date, '2026-12-07T10:00:00.000Z');
+
+    // 11-30 gets its link: booked at the chain's next pass, out of turn; the chain stays on 12-07.
+    clock.set(Date.parse('2026-11-25T09:00:00Z'));
+    const linked = await rc.request('PATCH', `${EVENTS}/${override.id}`, { auth: user.auth, body: { meeting_url: `https://zoom.us/j/${zoomNumber()}` } });
+    assert.equal(linked.status, 200, JSON.stringify(linked.body));
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 1);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual(await live(), ['20261130T100000Z', '20261207T100000Z']);
+    const passed = (await rc.request('GET', `/api/v1/bots/${(await botOf(series.id, '20261130T100000Z')).id}`, { auth: user.auth })).body;
+    assert.equal(passed.deduplication_key, 'passed@20261130T100000Z');
+    assert.match(passed.decisions.at(-1).reason, /passed this occurrence/);
+    const chain = await rc.database.db.selectFrom('recurring_chains').select(['current_occurrence_key']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.equal(chain.current_occurrence_key, '20261207T100000Z');
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('a change stamped just before the chain\'s last look (a transaction whose clock was read before it committed) is still seen', async () => {
     clock.set(NOW);
     const series = await dailySeries(5);
@@ -473,6 +507,13 @@ describe('chain mode', () => {
     const series = await weeklySeries();
     const res = await post(`${SCHEDULE}/${series.id}_20261207T100000Z`, { deduplication_key: 'from-third', bot_config: {}, recurring_event: true });
     assert.equal(res.occurrence_date, '2026-12-07T10:00:00.000Z');
+    // The two before it, still to come and never booked, are not the chain's: a change of the
+    // series has it look again, and it books neither.
+    clock.advance(1_000);
+    await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-11-30T10:00:00Z', title: 'renamed' });
+    clock.advance(1_000);
+    assert.equal((await rc.chains.advance()).booked, 0);
+    assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z']);
     await runAt(Date.parse('2026-12-07T09:57:00Z'));
     assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z', '20261214T100000Z']);
   });

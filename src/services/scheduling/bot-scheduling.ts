@@ -226,7 +226,7 @@ export class BotScheduling implements EventChangeListener {
       }
       if (target.kind === 'occurrence') {
         const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(target.occurrence, target.series), isChain ? chainKey(key, target.occurrence.key) : key, config, now);
-        if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? target.series.id, key, config, one, target.occurrence.key, now);
+        if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? target.series.id, key, config, one, target.occurrence.key, true, now);
         return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: target.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
       const series = target.series;
@@ -238,7 +238,7 @@ export class BotScheduling implements EventChangeListener {
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, isChain ? null : key, now)
         : (isChain ? await this.#chainPosition(trx, userId, series, now) : null) ?? await this.#nextOccurrence(trx, userId, series, now);
       const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
-      if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, now);
+      if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, occurrenceDate !== undefined, now);
       return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
     }));
     this.#signal.afterCommit();
@@ -295,16 +295,22 @@ export class BotScheduling implements EventChangeListener {
     return id;
   }
 
-  /** Records (or replaces) the chain of a series, with the bot just booked as its current one. */
-  async #startChain(trx: Transaction<Schema>, userId: string, seriesId: string, key: string | null, config: AppliedBotConfig, booked: ScheduledOne, occurrenceKey: string, now: number): Promise<void> {
+  /**
+   * Records (or replaces) the chain of a series, with the bot just booked as its current one. An
+   * occurrence named starts the chain there, with nothing passed behind it (those before it the
+   * client left out); the request sent again to a running chain, naming none, keeps the
+   * occurrences it passed for want of a link, still to be booked when they can be.
+   */
+  async #startChain(trx: Transaction<Schema>, userId: string, seriesId: string, key: string | null, config: AppliedBotConfig, booked: ScheduledOne, occurrenceKey: string, isNamed: boolean, now: number): Promise<void> {
     const existing = await findChain(trx, seriesId);
     // The chain books every later occurrence with this configuration: a join_at given for this
     // booking pins this bot alone (later ones would be refused as joining in the past).
     const { join_at: _pinned, ...chainConfig } = config;
     await saveChain(trx, {
       series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(chainConfig),
-      current_bot_id: booked.botId, current_occurrence_key: occurrenceKey, next_check_at_ms: null, last_error: null,
-      created_at: existing?.created_at ?? now, updated_at: now,
+      current_bot_id: booked.botId, current_occurrence_key: occurrenceKey,
+      passed_keys: existing?.is_enabled === 1 && !isNamed ? existing.passed_keys : null,
+      next_check_at_ms: null, last_error: null, created_at: existing?.created_at ?? now, updated_at: now,
     });
     if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {
       await bots.appendDecision(trx, booked.botId, now, 'chain_started', `Chain mode: each time this series' booked occurrence is launched (or ends), the next one is booked with the same configuration`, { series_event_id: seriesId });
@@ -454,7 +460,7 @@ export class BotScheduling implements EventChangeListener {
     }
     const isChain = options.chainSeriesId !== null;
     const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), isChain ? chainKey(key, instance.id) : key, config, now);
-    if (isChain) await this.#startChain(trx, userId, options.chainSeriesId!, key, config, one, instanceChainPosition(instance), now);
+    if (isChain) await this.#startChain(trx, userId, options.chainSeriesId!, key, config, one, instanceChainPosition(instance), true, now);
     return { ...singleResponse(eventId, one), occurrence_date: formatInstant(instance.start_ms), is_recurring_occurrence: true, master_event_id: eventId, ...(isChain ? { recurring_enabled: true } : {}) };
   }
 

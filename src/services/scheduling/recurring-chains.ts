@@ -79,10 +79,12 @@ interface ChainCandidate {
   /** Its place in the chain's order: a series occurrence's original start; an Outlook instance's start. */
   orderMs: number;
   /**
-   * Behind the chain's place, but back in the calendar: every bot it had ended because it was
-   * cancelled, lost its link or moved past that bot's meeting (series rows only).
+   * Behind the chain's place (series rows only), and owed a bot: `returned`, back in the calendar
+   * after every bot it had ended because it was cancelled, lost its link or moved past that bot's
+   * meeting; `passed`, passed by the chain when it could not be booked (no link, its key taken:
+   * recurring_chains.passed_keys). One that has a bot meanwhile is left (#bookOutOfTurn).
    */
-  isReturned?: boolean;
+  behind?: 'returned' | 'passed';
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
   hadBot(): Promise<boolean>;
@@ -233,10 +235,11 @@ export class RecurringChains {
       await updateChain(trx, seriesId, isWaiting ? { updated_at: now } : { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
       return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
-    const inTurn = next.filter((c) => !c.isReturned);
+    const inTurn = next.filter((c) => !c.behind);
     // Out of turn, before the chain's own step: occurrences behind the chain's place that came back
-    // (returned) and, while its booked bot waits, ones that now start before that bot's meeting.
-    let outOfTurn = next.filter((c) => c.isReturned);
+    // or that it passed and can be booked now, and, while its booked bot waits, ones that now start
+    // before that bot's meeting.
+    let outOfTurn = next.filter((c) => c.behind);
     if (isWaiting) {
       const links = await bots.listLiveLinksOfBot(trx, current.id);
       const bookedStartMs = links.length === 0 ? current.join_at_ms : Math.min(...links.map((l) => l.start_ms));
@@ -250,6 +253,9 @@ export class RecurringChains {
     }
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let lastError: string | null = null;
+    // Those that cannot be booked now: once the chain books one after them, they are behind it,
+    // and booked out of turn when they can be (no link yet, a key taken).
+    const passedNow: string[] = [];
     // In the chain's order (original starts), so that it never stands past an occurrence it has
     // not booked; one moved ahead of the occurrence it books gets its bot out of turn.
     const ordered = [...inTurn].sort((a, b) => a.orderMs - b.orderMs);
@@ -264,13 +270,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: null, last_error: null, updated_at: now });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, next_check_at_ms: null, last_error: null, updated_at: now });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: null, last_error: null, updated_at: now });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -278,6 +284,7 @@ export class RecurringChains {
           // the chain goes on with the one after it. Nothing was written for it.
           if (!(error instanceof ApiError)) throw error;
           lastError = `${candidate.keyPart}: ${error.code}: ${error.message}`;
+          passedNow.push(candidate.keyPart);
           continue;
         }
       }
@@ -305,16 +312,19 @@ export class RecurringChains {
       const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
       try {
         const bot = await candidate.book(key, config);
-        const why = candidate.isReturned
+        const why = candidate.behind === 'returned'
           ? `Booked by chain mode of series ${seriesId}: this occurrence is back in the calendar (its earlier bot ended when it was cancelled, lost its link, or moved past that bot's meeting)`
-          : `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current?.id} waits for`;
+          : candidate.behind === 'passed'
+            ? `Booked by chain mode of series ${seriesId}: the chain passed this occurrence when it could not be booked (no meeting link, or its key taken); it can be now`
+            : `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current?.id} waits for`;
         await bots.appendDecision(trx, bot.botId, now, 'chain_booked', why, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         firstBotId ??= bot.botId;
         booked++;
       } catch (error) {
-        // No bot for this one (no meeting link...): as when the chain comes to it in turn.
+        // No bot for this one (no meeting link...): as when the chain comes to it in turn. One it
+        // passed for that reason is expected to fail until its link comes: not worth an info line.
         if (!(error instanceof ApiError)) throw error;
-        this.#logger.info({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence out of turn');
+        this.#logger[candidate.behind === 'passed' ? 'debug' : 'info']({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence out of turn');
       }
     }
     return { booked, firstBotId };
@@ -340,14 +350,20 @@ export class RecurringChains {
     const upcoming = (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD)).filter((o) => o.status !== 'cancelled');
     const isBehind = (o: { originalStartMs: number }) => afterMs !== null && o.originalStartMs <= afterMs;
     const returned = upcoming.some(isBehind) ? await bots.listOccurrencesFreedByCalendar(trx, seriesId) : new Set<string>();
+    const passed = passedKeysOf(chain);
+    const behindOf = (o: { key: string; originalStartMs: number }): ChainCandidate['behind'] => {
+      if (!isBehind(o)) return undefined;
+      if (returned.has(o.key)) return 'returned';
+      return passed.has(o.key) ? 'passed' : undefined;
+    };
     return upcoming
-      .filter((o) => !isBehind(o) || returned.has(o.key))
+      .filter((o) => !isBehind(o) || behindOf(o) !== undefined)
       .map((occurrence) => ({
         position: occurrence.key,
         keyPart: occurrence.key,
         startMs: occurrence.startMs,
         orderMs: occurrence.originalStartMs,
-        isReturned: isBehind(occurrence),
+        behind: behindOf(occurrence),
         findLive: () => bots.findLiveLink(trx, series.id, occurrence.key),
         hadBot: () => bots.hasHadBot(trx, series.id, occurrence.key),
         book: (key, config) => this.#scheduling.bookOccurrence(trx, chain.user_id, series, occurrence, key, config, now),
@@ -437,7 +453,7 @@ export class RecurringChains {
     }
     return {
       series_event_id: chainId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
-      current_bot_id: null, current_occurrence_key: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
+      current_bot_id: null, current_occurrence_key: null, passed_keys: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
     };
   }
 
@@ -449,6 +465,21 @@ export class RecurringChains {
   #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
     return retryingLostRaces(() => this.#database.db.transaction().execute(work));
   }
+}
+
+/** How many passed occurrences a chain remembers: the latest ones (a chain rarely passes more than one or two). */
+const PASSED_KEPT = 50;
+
+/** The occurrences the chain passed for want of a link or a key (an Outlook series' chain records instance ids, and books none behind its place). */
+function passedKeysOf(chain: RecurringChainRow): Set<string> {
+  return new Set(chain.passed_keys === null ? [] : JSON.parse(chain.passed_keys) as string[]);
+}
+
+/** The chain's passed occurrences with those passed now added, the latest PASSED_KEPT; null for none. */
+function withPassed(chain: RecurringChainRow, passedNow: readonly string[]): string | null {
+  if (passedNow.length === 0) return chain.passed_keys;
+  const kept = [...passedKeysOf(chain)].filter((key) => !passedNow.includes(key));
+  return JSON.stringify([...kept, ...passedNow].slice(-PASSED_KEPT));
 }
 
 /** The occurrence the bot's most recent link to the series names. */
