@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readingOrder } from './calendar-read-order.ts';
+import { arrivalsFirst, readingOrder } from './calendar-read-order.ts';
 
 const calendar = (id: string, read_failures = 0) => ({ id, read_failures });
 const ids = (list: { id: string }[]) => list.map((c) => c.id);
@@ -30,4 +30,17 @@ test('whichever calendars keep failing and whichever failed before, the one that
       assert.ok(first.includes(working), `mask ${mask}, ${working} works: first were ${first.join(' ')}`);
     }
   }
+});
+
+test('a calendar a meeting arrives in is written before the calendar it leaves; the rest keep their order', () => {
+  const set = (...keys: string[]) => new Set(keys);
+  // The meeting at t1 leaves calendar 0 for calendar 2; calendar 1 has changes of its own.
+  assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set() }, { leaving: set('t9'), arriving: set('t8') }, { leaving: set(), arriving: set('t1') }]), [2, 0, 1]);
+  // A meeting deleted in one calendar and another added in a second: nothing arrives that leaves elsewhere.
+  assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set() }, { leaving: set(), arriving: set('t2') }]), [0, 1]);
+  // Leaving and arriving in the same calendar (a delete and a re-create) is no move between calendars.
+  assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set('t1') }, { leaving: set(), arriving: set() }]), [0, 1]);
+  // Moves both ways in one sync: each is a destination, the order read stays.
+  assert.deepEqual(arrivalsFirst([{ leaving: set('a'), arriving: set('b') }, { leaving: set('b'), arriving: set('a') }]), [0, 1]);
+  assert.deepEqual(arrivalsFirst([]), []);
 });

@@ -27,3 +27,17 @@ function rotated<C>(list: readonly C[], by: number): C[] {
   const start = by % list.length;
   return [...list.slice(start), ...list.slice(0, start)];
 }
+
+/**
+ * The order a sync writes what it read of an account's calendars in (calendar-moves.ts): a
+ * calendar a meeting arrives in goes before the calendar that meeting leaves, so that the bots of
+ * the event leaving find the event arriving and follow it rather than being cancelled. Each entry
+ * gives the meetings (any key that tells them apart: times, say) leaving and arriving in one
+ * calendar. Calendars others' meetings arrive in come first; the rest keep their order. A meeting
+ * moved both ways in one sync (a cycle) keeps the order read.
+ */
+export function arrivalsFirst(calendars: readonly { leaving: ReadonlySet<string>; arriving: ReadonlySet<string> }[]): number[] {
+  const isDestination = calendars.map((calendar, i) => [...calendar.arriving].some((meeting) => calendars.some((other, j) => j !== i && other.leaving.has(meeting))));
+  const order = calendars.map((_, i) => i);
+  return [...order.filter((i) => isDestination[i]), ...order.filter((i) => !isDestination[i])];
+}

@@ -1238,6 +1238,62 @@ describe('Google Calendar specifics', () => {
     }
   });
 
+  test('a meeting moved to another of the account\'s calendars (events.move) keeps its bot, whichever calendar the sync writes first; one deleted outright does not', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const projects = `projects-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: projects, summary: 'Projects', accessRole: 'owner' });
+    const start = env.clock.now() + DAY;
+    const id = env.google.insertEvent(account.email, projects, { summary: 'Board review', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'moved-between-calendars');
+    // To the main calendar (read after Projects' removal, unless written first), then back.
+    for (const [from, to] of [[projects, account.email], [account.email, projects]] as const) {
+      env.google.moveEvent(account.email, from, id, to);
+      env.clock.advance(61 * MIN);
+      await env.rc.calendarSync.runDue();
+      const listed = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      assert.deepEqual(listed.map((e) => [e.title, e.bots.map((b) => b.id)]), [['Board review', [botId]]], `moved to ${to}`);
+      const view = await bot(env, user.auth, botId);
+      assert.equal(view.status, 'Scheduled');
+      assert.equal(view.decisions.at(-1)!.kind, 'followed_moved_event');
+      assert.equal(view.scheduled_join_time, iso(start - LEAD_MS));
+    }
+    env.google.deleteEvent(account.email, projects, id);
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+  });
+
+  test('a sync that stops at a later calendar (its reads over the usage limit) still writes what the calendars before it read: a deleted meeting\'s bot is cancelled at once', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const limited = `limited-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: limited, summary: 'Limited', accessRole: 'owner' });
+    const start = env.clock.now() + DAY;
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'Deleted soon', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    // The main calendar is read first (the order calendars were stored in), then Limited.
+    const order = await env.rc.database.db.selectFrom('connected_calendars').select('provider_calendar_id').where('connection_id', '=', calendarId).orderBy('id').execute();
+    assert.deepEqual(order.map((c) => c.provider_calendar_id), [account.email, limited]);
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'deleted-before-a-stop');
+    env.google.deleteEvent(account.email, account.email, id);
+    env.google.failingCalendars.set(limited, 429);
+    try {
+      const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.match(JSON.stringify(sync.body), /rate_limited/);
+      assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled');
+    } finally {
+      env.google.failingCalendars.delete(limited);
+    }
+  });
+
   test('a calendar the user hides in Google\'s list (a display setting) stays synced, and its bots stay', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();
@@ -2287,6 +2343,31 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const chosen = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...creds, calendar_ids: [other] } });
     assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
     assert.deepEqual(chosen.body.calendars.map((c: { id: string }) => c.id), [other]);
+  });
+
+  test('a meeting dragged to another calendar of the mailbox (a new id there, the same iCalUId) keeps its bot, whichever calendar the sync writes first', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const main = env.microsoft.defaultCalendarId(account.email);
+    const projects = env.microsoft.addCalendar(account.email, { name: 'Projects' });
+    const start = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_dragged%40thread.v2/0?context=%7b%7d';
+    let id = env.microsoft.createEvent(account.email, { subject: 'Board review', startMs: start, endMs: start + HOUR, joinUrl, calendarId: projects });
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'dragged-between-calendars');
+    for (const to of [main, projects]) {
+      id = env.microsoft.moveEvent(account.email, id, to);
+      await env.microsoft.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      const listed = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      assert.deepEqual(listed.map((e) => [e.title, e.bots.map((b) => b.id)]), [['Board review', [botId]]], `moved to ${to === main ? 'the main calendar' : 'Projects'}`);
+      assert.notEqual(listed[0]!.id, event!.id);
+      const view = await bot(env, user.auth, botId);
+      assert.equal(view.status, 'Scheduled');
+      assert.equal(view.decisions.at(-1)!.kind, 'followed_moved_event');
+    }
   });
 
   test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async () => {

@@ -195,6 +195,21 @@ export class FakeGoogleCalendar {
   }
 
   /**
+   * events.move: "Moves an event to another calendar, i.e. changes an event's organizer"
+   * (developers.google.com/calendar/api/v3/reference/events/move; default events only). The
+   * source calendar no longer has it, so its incremental sync lists it as cancelled, which for a
+   * single event means deleted (events resource, status); the destination lists it as a change,
+   * with its iCalUID ("used to uniquely identify events across calendaring systems", events
+   * resource). The fake keeps its id too; Rollcall does not rely on that.
+   */
+  moveEvent(email: string, fromCalendarId: string, id: string, toCalendarId: string): void {
+    const stored = this.#calendar(email, fromCalendarId).events.get(id)!.event;
+    if (stored.recurrence || stored.recurringEventId) throw new Error('the fake moves single events only');
+    this.deleteEvent(email, fromCalendarId, id);
+    this.#store(email, toCalendarId, { ...stored, organizer: { email: toCalendarId, self: true }, sequence: Number(stored.sequence ?? 0) + 1 });
+  }
+
+  /**
    * Moves (or otherwise changes) one occurrence: an exception instance with recurringEventId and
    * the immutable originalStartTime (events resource), whose id is <series>_<original start in
    * UTC basic format> as Google names instances (events.instances answers), or with

@@ -37,6 +37,8 @@ interface Item {
   attendees: { address: string; type?: 'required' | 'optional' | 'resource' }[];
   /** An all-day event: its start and end are midnights (learn.microsoft.com/graph/api/resources/event, isAllDay). */
   isAllDay: boolean;
+  /** What its iCalUId is made from: its first id, kept when a move to another calendar gives it a new one. */
+  uidSeed?: string;
 }
 
 /** The owner's answer to someone else's meeting, in Graph's words (responseStatus.response). */
@@ -320,6 +322,23 @@ export class FakeMicrosoftGraph {
 
   deleteEvent(email: string, id: string): void {
     this.#item(email, id).isDeleted = true;
+  }
+
+  /**
+   * The user drags a single event to another of the mailbox's calendars. Its id changes with the
+   * container it is in ("By default, this value changes when the item is moved from one container
+   * (such as a folder or calendar) to another": the event resource's id, and
+   * learn.microsoft.com/graph/outlook-immutable-id), so the old calendar's delta names the old id
+   * as removed and the new calendar's lists a new id. Its iCalUId, "a unique identifier for an
+   * event across calendars" (event resource), stays. Answers the new id.
+   */
+  moveEvent(email: string, id: string, toCalendarId: string): string {
+    const item = this.#item(email, id);
+    if (item.weeklyCount > 0) throw new Error('the fake moves single events only');
+    const newId = `AAMkAD${randomBytes(24).toString('base64url')}AAA=`;
+    item.isDeleted = true;
+    this.#account(email).items.set(newId, { ...item, id: newId, calendarId: toCalendarId, isDeleted: false, exceptions: new Map(), uidSeed: item.uidSeed ?? item.id, version: item.version + 1, modifiedAtMs: this.#now() });
+    return newId;
   }
 
   /**
@@ -857,7 +876,7 @@ export class FakeMicrosoftGraph {
       originalEndTimeZone: windowsZoneOf(item.timeZone),
       // Unique across calendars, and (event resource, iCalUId) "different for each occurrence in a
       // recurring series": the item's own, an occurrence's with its original start in it.
-      iCalUId: `040000008200E00074C5B7101A82E008${Buffer.from(originalStartMs === null ? item.id : `${item.id}@${originalStartMs}`).toString('hex').toUpperCase()}`,
+      iCalUId: `040000008200E00074C5B7101A82E008${Buffer.from(originalStartMs === null ? item.uidSeed ?? item.id : `${item.id}@${originalStartMs}`).toString('hex').toUpperCase()}`,
       reminderMinutesBeforeStart: 15,
       isReminderOn: true,
       hasAttachments: false,

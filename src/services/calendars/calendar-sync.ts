@@ -46,6 +46,7 @@ import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
 import { carryChain } from '../../store/chain-store.ts';
+import { followMeetingToOtherCalendar, orderForMoves } from './calendar-moves.ts';
 import { followMovedInstances } from './instance-moves.ts';
 import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
@@ -611,10 +612,31 @@ export class CalendarSync {
      * aronwoost/google-calendar-hours issue 75).
      */
     let unexplained: { read: CalendarRead & { outcome: 'failed' }; error: unknown } | null = null;
-    const stop = async (error: unknown): Promise<never> => {
-      // The calendars read before the sync stopped were read: one refused before is no longer
-      // (its bots would be cancelled at their join time though it reads), and its backoff ends.
-      if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+    /**
+     * What was read and is not written yet. Written once every calendar is read, those a meeting
+     * moved to first (calendar-moves.ts), so that its bots follow it rather than go with the event
+     * that left; and when the sync stops early, so that a cancellation read does not wait.
+     */
+    const unwritten: { calendar: ConnectedCalendarRow; result: FetchResult; recheck: Recheck }[] = [];
+    const write = async () => {
+      const ordered = await orderForMoves(database.db, connection.id, unwritten.splice(0), storedEventId);
+      for (const { calendar, result, recheck } of ordered) {
+        // Written at the clock of the write, not of the read before the fetch (which may have taken
+        // seconds): a row's updated_at is when it changed (the chain loop reads changes by it).
+        const counts = await this.#apply(connection, hold, calendar, result, clock.now(), recheck);
+        totals.created += counts.created;
+        totals.updated += counts.updated;
+        totals.cancelled += counts.cancelled;
+      }
+    };
+    const stop = async (error: unknown, options: { write: boolean } = { write: true }): Promise<never> => {
+      try {
+        if (options.write) await write();
+      } finally {
+        // The calendars read before the sync stopped were read: one refused before is no longer
+        // (its bots would be cancelled at their join time though it reads), and its backoff ends.
+        if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+      }
       throw error;
     };
     for (const calendar of inOrder) {
@@ -634,12 +656,7 @@ export class CalendarSync {
         }
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
-        // Written at the clock of the write, not of the read before the fetch (which may have taken
-        // seconds): a row's updated_at is when it changed (the chain loop reads changes by it).
-        const counts = await this.#apply(connection, hold, calendar, confirmed, clock.now(), recheck);
-        totals.created += counts.created;
-        totals.updated += counts.updated;
-        totals.cancelled += counts.cancelled;
+        unwritten.push({ calendar, result: confirmed, recheck });
         reads.push({ calendar, outcome: 'read' });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
@@ -660,6 +677,11 @@ export class CalendarSync {
     // Met with no calendar read: the account's (every other one refusing included: a server error
     // says nothing of the account's access, and one 503 must not make it revoked).
     if (unexplained) await stop(unexplained.error);
+    try {
+      await write();
+    } catch (error) {
+      await stop(error, { write: false });
+    }
     return reads;
   }
 
@@ -1559,6 +1581,9 @@ class SyncedEventWriter {
   }
 
   async #delete(row: EventRow): Promise<void> {
+    // The meeting moved to another calendar of the account: its bots follow it there.
+    const followed = await followMeetingToOtherCalendar(this.#trx, this.#engine, this.#now, row);
+    if (followed !== null) this.changed.set(followed, 'updated');
     await this.#trx.updateTable('events').set({ is_deleted: 1, updated_at: this.#now }).where('id', '=', row.id).execute();
     this.#rows.set(row.provider_event_id!, { ...row, is_deleted: 1 });
     if (row.recurrence !== null) {

@@ -49,7 +49,7 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
   const appeared = [...arrivedBySeries.entries()]
     .filter(([seriesId]) => !goneSeries.has(seriesId) && (aliveBySeries.get(seriesId) ?? []).every((row) => arrivedIds.has(row.id)))
     .map(([seriesId, rows]) => traitsOf(seriesId, rows));
-  const pairs: Pair[] = [];
+  const pairs: LinkMove[] = [];
   for (const [seriesId, leaving] of leavingBySeries) {
     const left = aliveBySeries.get(seriesId) ?? [];
     let free = arrivedBySeries.get(seriesId);
@@ -69,16 +69,17 @@ export async function followMovedInstances(trx: Transaction<Schema>, engine: Eng
     for (const old of leaving.sort((a, b) => a.start_ms - b.start_ms)) {
       const start = nearestReplacement(old.start_ms, free.map((row) => row.start_ms), spacing);
       if (start === undefined) continue;
-      pairs.push({ old, replacement: free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!, isSplit });
+      pairs.push({ old, replacement: free.splice(free.findIndex((row) => row.start_ms === start), 1)[0]!, why: isSplit ? 'series_split' : 'moved_occurrence' });
     }
   }
   return moveLinks(trx, engine, now, pairs);
 }
 
-interface Pair {
+/** An event that goes and the event that takes its bots: why decides the decision the bots get. */
+export interface LinkMove {
   old: EventRow;
   replacement: EventRow;
-  isSplit: boolean;
+  why: 'series_split' | 'moved_occurrence' | 'moved_calendar';
 }
 
 /** What pickInstanceContinuation reads of a series' instances (the first one's meeting, title and organizer). */
@@ -108,7 +109,7 @@ export function organizerOf(raw: unknown): string | null {
  * a split from the occurrence under way). Every bot concerned is locked first, in id order.
  * Answers the replacements that received links.
  */
-async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, pairs: readonly Pair[]): Promise<string[]> {
+export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, pairs: readonly LinkMove[]): Promise<string[]> {
   if (pairs.length === 0) return [];
   const byOld = new Map(pairs.map((pair) => [pair.old.id, pair]));
   const oldIds = [...byOld.keys()];
@@ -130,7 +131,7 @@ async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, 
   await bots.lockBots(trx, engine, [...new Set(links.map((l) => l.bot_id))]);
   const received = new Set<string>();
   for (const link of links) {
-    const { old, replacement, isSplit } = byOld.get(link.event_id)!;
+    const { old, replacement, why } = byOld.get(link.event_id)!;
     received.add(replacement.id);
     if (link.is_live === 0) {
       // updated_at stays, as when an ended link follows a re-timed series: the bot is untouched.
@@ -138,15 +139,12 @@ async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: number, 
       continue;
     }
     await trx.updateTable('bot_events').set({ event_id: replacement.id, updated_at: now }).where('id', '=', link.id).execute();
-    if (isSplit) {
-      await bots.appendDecision(trx, link.bot_id, now, 'followed_series_split',
-        `The series of event ${old.id} was split at the provider ("this and following events"), which made the later occurrences a new series; the bot follows its occurrence there, event ${replacement.id}`,
-        { from_event_id: old.id, to_event_id: replacement.id });
-    } else {
-      await bots.appendDecision(trx, link.bot_id, now, 'followed_moved_occurrence',
-        `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`,
-        { from_event_id: old.id, to_event_id: replacement.id });
-    }
+    const [kind, reason]: [string, string] = ({
+      series_split: ['followed_series_split', `The series of event ${old.id} was split at the provider ("this and following events"), which made the later occurrences a new series; the bot follows its occurrence there, event ${replacement.id}`],
+      moved_occurrence: ['followed_moved_occurrence', `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`],
+      moved_calendar: ['followed_moved_event', `The meeting of event ${old.id} moved to another synced calendar of the account (${replacement.provider_calendar_id ?? 'unknown'}); the bot follows it there, event ${replacement.id}`],
+    } satisfies Record<LinkMove['why'], [string, string]>)[why];
+    await bots.appendDecision(trx, link.bot_id, now, kind, reason, { from_event_id: old.id, to_event_id: replacement.id });
   }
   return [...received];
 }

@@ -171,6 +171,7 @@ const DECISION_WORDS: Record<string, string> = {
   data_deleted: 'Stored data deleted',
   followed_series_split: 'Followed the series into its continuation',
   followed_moved_occurrence: 'Followed its occurrence to its new id (series moved to another day)',
+  followed_moved_event: 'Followed its meeting to another calendar of the account',
 };
 
 export function decisionWords(kind: string): string {
