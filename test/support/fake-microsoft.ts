@@ -905,7 +905,10 @@ export class FakeMicrosoftGraph {
       body: { contentType: 'html', content: `<html><body><p>${item.location ? `Join: <a href="${item.location}">${item.location}</a>` : ''}</p></body></html>` },
       start: graphTime(startMs),
       end: graphTime(endMs),
-      ...(originalStartMs !== null ? { originalStart: new Date(originalStartMs).toISOString() } : {}),
+      // The event resource documents originalStart for occurrences and exceptions, but clients
+      // find it null there (microsoft-graph-docs issue 4353, which Rollcall follows: it never
+      // reads the field); sent as they find it, so that no test leans on a value Graph withholds.
+      ...(originalStartMs !== null ? { originalStart: null } : {}),
       location: { displayName: item.location, locationType: 'default', uniqueIdType: 'unknown', address: {}, coordinates: {} },
       locations: [],
       // A master carries its patternedRecurrence (learn.microsoft.com/graph/api/resources/patternedrecurrence),
