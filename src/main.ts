@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
 import { DatabaseOpenError, openDatabase } from './db/database.ts';
+import { holdServeLock } from './db/sqlite-serve-lock.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
 import { createdSchema, migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
@@ -170,6 +171,10 @@ async function serve(config: Config): Promise<number> {
     logger.debug({ isWarm, ms: Math.round(performance.now() - startedAt) }, 'HTTP client warmed up against this process');
   }
   // A stop asked for meanwhile closes everything, and nothing is started after it (startBackground).
+  if (closing) return -1;
+  // One process per SQLite file: a second one waits here, answering the API, until the first
+  // stops (sqlite-serve-lock.ts). The lock goes with the process.
+  if (config.runMode !== 'api') await holdServeLock(config.databaseUrl, logger, () => closing);
   if (closing) return -1;
   await rollcall.startBackground();
   if (closing) return -1;

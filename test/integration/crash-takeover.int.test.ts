@@ -275,4 +275,41 @@ describe(`crash takeover (${TEST_ENGINE})`, () => {
       await testDb.drop();
     }
   });
+
+  test('a second process started on a SQLite file another one serves (a deploy that starts the new before stopping the old) sends nothing twice: it answers the API and waits, then takes over when the first stops', { skip: TEST_ENGINE !== 'sqlite' ? 'PostgreSQL runs any number of instances' : false }, async (t) => {
+    const testDb = await createTestDatabase();
+    const runtime = new FakeHttpReceiver();
+    // Slow answers: launches are in flight when the second process starts.
+    runtime.respond = () => ({ status: 202, delayMs: 2000 });
+    const runtimeUrl = await runtime.start();
+    const instances: Instance[] = [];
+    try {
+      const botIds = await seedBots(testDb);
+      const first = startInstance(testDb, runtimeUrl);
+      instances.push(first);
+      await waitReady(first);
+      await setDue(testDb, Date.now() + 2000);
+      await runtime.waitFor(() => runtime.received.length >= 20, 15_000);
+      const second = startInstance(testDb, runtimeUrl);
+      instances.push(second);
+      const waits = () => second.output.some((line) => line.includes('another Rollcall process serves this SQLite file'));
+      for (const until = Date.now() + 20_000; !waits() && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(waits(), `the second process did not say it waits; its output: ${second.output.join(' | ')}`);
+      await runtime.waitFor(() => firstLaunches(runtime).size >= BOTS, 30_000);
+      // Past the answers still on the wire.
+      await new Promise((r) => setTimeout(r, 3000));
+      const launches = firstLaunches(runtime);
+      const repeats = botIds.reduce((sum, id) => sum + launches.get(id)!.count - 1, 0);
+      assert.equal(repeats, 0, `launches sent twice while two processes ran on one SQLite file: ${repeats}`);
+      // The first stops: the second starts its dispatcher and becomes ready.
+      first.child.kill('SIGTERM');
+      await once(first.child, 'exit');
+      await waitReady(second);
+      t.diagnostic(`${BOTS} bots launched once each with a second process waiting beside the first; it became ready once the first stopped`);
+    } finally {
+      await stopAll(instances);
+      await runtime.stop();
+      await testDb.drop();
+    }
+  });
 });
