@@ -153,7 +153,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const silentBots = new SilentBots({ database, clock, logger, metrics, signal, runtimeName: config.botRuntime });
   const chosenRuntime = overrides.runtime ?? createRuntime(config, clock, database, outbound);
   if (config.botRuntime === 'http' && config.runMode !== 'api' && config.botRuntimeSecret === null && overrides.runtime === undefined) {
-    logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it (openssl rand -hex 32) and check the signature in the runtime (README, "Bot runtimes").');
+    logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it in the Standard Webhooks form (echo "whsec_$(openssl rand -base64 32)") and check the signature in the runtime with the same string (README, "Bot runtimes").');
   }
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
