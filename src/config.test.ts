@@ -21,6 +21,14 @@ test('a bad value or a misspelt setting stops the start with its name', () => {
   assert.throws(() => parseConfig({ PUBLIC_URL: 'ftp://admin:hunter2@example.com' }), (e: unknown) => e instanceof ConfigError && /PUBLIC_URL/.test(e.message) && !e.message.includes('hunter2'));
 });
 
+test('integer settings take decimal digits only: hex, exponents, fractions and padding stop the start, named', () => {
+  assert.equal(parseConfig({ PORT: '80' }).port, 80);
+  assert.equal(parseConfig({ RATE_LIMIT_PER_MINUTE: '1000' }).rateLimitPerMinute, 1000);
+  for (const [key, raw] of [['PORT', '0x50'], ['RATE_LIMIT_PER_MINUTE', '1e3'], ['PORT', '80.0'], ['PORT', ' 80'], ['JOIN_LEAD_SECONDS', '0b11'], ['PORT', '+80']] as [string, string][]) {
+    assert.throws(() => parseConfig({ [key]: raw }), (e: unknown) => e instanceof ConfigError && e.message.includes(`${key} must be an integer`) && e.message.includes(raw), `${key}=${raw}`);
+  }
+});
+
 test('every setting is in .env.example and in the README', () => {
   const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

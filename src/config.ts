@@ -171,9 +171,10 @@ export function parseConfig(env: Env): Config {
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = env[key];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key} must be an integer from ${min} to ${max}, got "${raw}"`);
+    // Decimal digits alone: Number() would also take 0x50, 1e3 or " 80 ", which no one means here.
+    const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max} in decimal digits, got "${raw}"`);
       return fallback;
     }
     return value;
