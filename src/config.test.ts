@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { ConfigError, KNOWN_KEYS, parseConfig } from './config.ts';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, KNOWN_KEYS, loadConfig, parseConfig } from './config.ts';
 
 test('defaults give a runnable service on the embedded database', () => {
   const config = parseConfig({});
@@ -27,6 +29,31 @@ test('integer settings take decimal digits only: hex, exponents, fractions and p
   for (const [key, raw] of [['PORT', '0x50'], ['RATE_LIMIT_PER_MINUTE', '1e3'], ['PORT', '80.0'], ['PORT', ' 80'], ['JOIN_LEAD_SECONDS', '0b11'], ['PORT', '+80']] as [string, string][]) {
     assert.throws(() => parseConfig({ [key]: raw }), (e: unknown) => e instanceof ConfigError && e.message.includes(`${key} must be an integer`) && e.message.includes(raw), `${key}=${raw}`);
   }
+});
+
+test('a name one or two letters from a setting, or the same letters without underscores, stops the start naming both; other programs\' variables do not', () => {
+  for (const [given, meant] of [['DATABSE_URL', 'DATABASE_URL'], ['TRUSTED_PROXY', 'TRUST_PROXY'], ['PUBLIC_ULR', 'PUBLIC_URL'], ['LOGLEVEL', 'LOG_LEVEL'], ['log_level', 'LOG_LEVEL'], ['JOIN_LEAD_SECOND', 'JOIN_LEAD_SECONDS']] as [string, string][]) {
+    assert.throws(() => parseConfig({ [given]: 'x' }), (e: unknown) => e instanceof ConfigError && e.message.includes(`${given} is not a setting; did you mean ${meant}?`), given);
+  }
+  const theirs = {
+    HOSTNAME: 'rollcall-7d9f', PATH: '/usr/bin', HOME: '/root', PWD: '/app', OLDPWD: '/', TERM: 'xterm', LANG: 'C.UTF-8', LOGNAME: 'app', TZ: 'UTC',
+    NODE_ENV: 'production', NODE_OPTIONS: '--max-old-space-size=512', npm_lifecycle_event: 'start', npm_config_loglevel: 'warn', INIT_CWD: '/app',
+    HTTP_PROXY: 'http://proxy:3128', NO_PROXY: 'localhost', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_PORT: 'tcp://10.0.0.1:443',
+    DATABASE_SERVICE_HOST: '10.0.0.9', DATABASE_PORT: 'tcp://10.0.0.9:5432', REDIS_URL: 'redis://r', PGHOST: 'db', ROLLCALL_TEST_ENGINE: 'sqlite',
+  };
+  assert.doesNotThrow(() => parseConfig(theirs));
+});
+
+test('every name in the .env file must be a setting: the file is Rollcall\'s own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-env-'));
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, 'PORT=9090\nREDIS_URL=redis://r\n');
+  assert.throws(() => loadConfig({}, envFile), (e: unknown) => e instanceof ConfigError && e.message.includes(`${envFile} names REDIS_URL, which is not a setting`));
+  // The same variable in the environment is someone else's.
+  writeFileSync(envFile, 'PORT=9090\n');
+  assert.equal(loadConfig({ REDIS_URL: 'redis://r' }, envFile).port, 9090);
+  writeFileSync(envFile, 'DATABSE_URL=sqlite:./x.db\n');
+  assert.throws(() => loadConfig({}, envFile), /DATABSE_URL is not a setting; did you mean DATABASE_URL\?/);
 });
 
 test('every setting is in .env.example and in the README', () => {

@@ -123,10 +123,13 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Reads settings from `env`, with a `.env` file (if present) filling only what env leaves unset. */
+/**
+ * Reads settings from `env`, with a `.env` file (if present) filling only what env leaves unset.
+ * The file is Rollcall's alone, so every name in it must be a setting.
+ */
 export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
   const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  return parseConfig({ ...fromFile, ...env });
+  return parseConfig({ ...fromFile, ...env }, { envFile: { path: envFile, keys: Object.keys(fromFile) } });
 }
 
 export const KNOWN_KEYS = new Set([
@@ -151,6 +154,57 @@ function findUnknownRollcallKeys(env: Env): string[] {
 }
 
 /**
+ * Variables that the shell, Node, npm, containers and CI set for their own use. However close a
+ * name of theirs comes to a setting's, it is never taken for a misspelling of it.
+ */
+const FOREIGN_NAMES = new Set([
+  'HOSTNAME', 'HOSTTYPE', 'PATH', 'HOME', 'PWD', 'OLDPWD', 'TERM', 'LANG', 'LANGUAGE', 'TZ', 'USER', 'LOGNAME', 'SHELL', 'SHLVL',
+  'EDITOR', 'PAGER', 'MAIL', 'INIT_CWD', 'COLORTERM', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
+]);
+const FOREIGN_PREFIXES = /^(npm_|NODE_|LC_|XDG_|SSH_|KUBERNETES_|DOCKER_|GIT_|TERM_|GITHUB_|RUNNER_|CI_)/i;
+
+/**
+ * The setting a variable's name misspells, if any: the same letters without underscores or in
+ * another case (LOGLEVEL, log_level), or, for a name of six characters or more, one or two
+ * letters added, dropped, changed or swapped (DATABSE_URL, PUBLIC_ULR, TRUSTED_PROXY). Without it
+ * a typo outside our prefixes starts the service on the setting's default (a fresh SQLite file
+ * for DATABASE_URL).
+ */
+export function misspeltSetting(name: string): string | null {
+  if (KNOWN_KEYS.has(name) || FOREIGN_NAMES.has(name.toUpperCase()) || FOREIGN_PREFIXES.test(name)) return null;
+  const squashed = (key: string) => key.toUpperCase().replace(/[_\-.]/g, '');
+  const upper = name.toUpperCase();
+  let best: { key: string; distance: number } | null = null;
+  for (const key of KNOWN_KEYS) {
+    if (squashed(key) === squashed(name)) return key;
+    if (name.length < 6 || key.length < 6) continue;
+    const distance = editDistance(upper, key, 2);
+    if (distance <= 2 && (best === null || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key ?? null;
+}
+
+/** Edits (insert, delete, change, swap of neighbours) from a to b; any count over `limit` is limit + 1. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]![j] = j;
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = value;
+    }
+  }
+  return Math.min(rows[a.length]![b.length]!, limit + 1);
+}
+
+/**
  * The variables Kubernetes gives every container for each Service in its namespace
  * (kubernetes.io, "Service" concept page, "Environment variables"): `<NAME>_SERVICE_HOST`,
  * `<NAME>_SERVICE_PORT[_<port name>]`, and the Docker-links style `<NAME>_PORT=tcp://...` and
@@ -163,10 +217,20 @@ function isServiceLinkVariable(key: string, value: string): boolean {
   return /_PORT$/.test(key) && /^(tcp|udp|sctp):\/\//.test(value);
 }
 
-export function parseConfig(env: Env): Config {
+export function parseConfig(env: Env, source: { envFile?: { path: string; keys: readonly string[] } } = {}): Config {
   const problems: string[] = [];
-  const unknown = findUnknownRollcallKeys(env);
+  const misspelt = new Map<string, string>();
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('ROLLCALL_TEST') || isServiceLinkVariable(key, env[key] ?? '')) continue;
+    const meant = misspeltSetting(key);
+    if (meant !== null) misspelt.set(key, meant);
+  }
+  for (const [key, meant] of misspelt) problems.push(`${key} is not a setting; did you mean ${meant}?`);
+  const unknown = findUnknownRollcallKeys(env).filter((key) => !misspelt.has(key));
   if (unknown.length > 0) problems.push(`unknown setting(s) ${unknown.join(', ')}; see .env.example`);
+  const { envFile } = source;
+  const strangers = (envFile?.keys ?? []).filter((key) => !KNOWN_KEYS.has(key) && !misspelt.has(key) && !unknown.includes(key));
+  if (envFile && strangers.length > 0) problems.push(`${envFile.path} names ${strangers.join(', ')}, which ${strangers.length === 1 ? 'is not a setting' : 'are not settings'}: it holds Rollcall's settings only (see .env.example)`);
 
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = env[key];
