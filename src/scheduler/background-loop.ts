@@ -1,13 +1,13 @@
 // The shape every background loop shares: one pass at a time, a wake-up that coalesces, a sleep
-// until the next pass, and a failure that is logged, counted and retried after a capped,
-// jittered pause. A loop never crashes the process and never stops silently.
+// until the next pass, and a failure that is logged, counted (unless the database was out) and
+// retried after a capped, jittered pause. A loop never crashes the process and never stops silently.
 import type { Logger } from 'pino';
 import type { Metrics } from '../lib/metrics.ts';
 import type { DatabaseHealth } from '../db/database-health.ts';
 import { restartDelayMs } from './backoff.ts';
 
 export interface BackgroundLoopOptions {
-  /** The `loop` label of rollcall_loop_restarts_total and the name in logs. */
+  /** The `loop` label of rollcall_loop_restarts_total (failures other than outages) and the name in logs. */
   name: string;
   logger: Logger;
   metrics: Metrics;
@@ -75,10 +75,14 @@ export class BackgroundLoop {
       this.#failures = 0;
     } catch (error) {
       this.#failures++;
-      this.#o.metrics.loopRestarts.inc({ loop: this.#o.name });
       delayMs = restartDelayMs(this.#failures);
+      // An outage is not the loop's failure: rollcall_database_up shows it, and counting it here
+      // would set off the alert on loop restarts at every database blip.
       if (this.#o.health?.observe(error)) this.#o.logger.debug({ loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed: database unavailable');
-      else this.#o.logger.error({ err: error, loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed');
+      else {
+        this.#o.metrics.loopRestarts.inc({ loop: this.#o.name });
+        this.#o.logger.error({ err: error, loop: this.#o.name, retryInMs: delayMs }, 'background loop pass failed');
+      }
     }
     this.#sleep(delayMs);
   }

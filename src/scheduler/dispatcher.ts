@@ -342,10 +342,13 @@ export class Dispatcher {
       // The loop never dies: log, count, and try again after a capped, jittered pause (or as
       // soon as the database is back, when it was an outage).
       this.#failures++;
-      this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher' });
       const delay = restartDelayMs(this.#failures);
+      // An outage is not counted as the loop's failure: rollcall_database_up shows it.
       if (this.#o.database.health.observe(error)) this.#o.logger.debug({ retryInMs: delay }, 'dispatcher cycle failed: database unavailable');
-      else this.#o.logger.error({ err: error, retryInMs: delay }, 'dispatcher cycle failed');
+      else {
+        this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher' });
+        this.#o.logger.error({ err: error, retryInMs: delay }, 'dispatcher cycle failed');
+      }
       this.#setPoll(delay);
     }
   }
@@ -463,11 +466,13 @@ export class Dispatcher {
         // Back off: the held rows are already due, and re-arming the timer at once would retry
         // hundreds of times a second against a database that is down.
         this.#fireFailures++;
-        this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher_fire' });
         const delay = restartDelayMs(this.#fireFailures);
         this.#fireBackoffUntil = this.#o.clock.now() + delay;
         if (this.#o.database.health.observe(error)) this.#o.logger.debug({ retryInMs: delay }, 'firing failed: database unavailable');
-        else this.#o.logger.error({ err: error, retryInMs: delay }, 'firing failed; retrying');
+        else {
+          this.#o.metrics.loopRestarts.inc({ loop: 'dispatcher_fire' });
+          this.#o.logger.error({ err: error, retryInMs: delay }, 'firing failed; retrying');
+        }
       })
       .finally(() => {
         this.#firing = null;

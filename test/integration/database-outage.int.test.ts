@@ -232,6 +232,10 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
       const back = await (await fetch(`${base}/metrics`)).text();
       assert.match(back, /^rollcall_database_up 1$/m);
       assert.match(back, /^rollcall_schedules_pending \d+$/m);
+      // The outage shows in rollcall_database_up; no loop counts it as a failure of its own (the
+      // restart counter is alerted on).
+      const restarts = back.split('\n').filter((line) => /^rollcall_loop_restarts_total\{/.test(line) && !/ 0$/.test(line));
+      assert.deepEqual(restarts, [], 'loop restarts counted for an outage');
       assert.ok(lastLaunchAfterReturn <= 2000, `the last bot launched ${lastLaunchAfterReturn} ms after the database returned`);
       const outageLines = logs.slice(logsBefore).filter((l) => l.level >= 40);
       assert.ok(outageLines.length <= 30, `${outageLines.length} warn/error lines during the outage: ${JSON.stringify(outageLines.slice(0, 5))}`);
