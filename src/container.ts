@@ -155,6 +155,12 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   if (config.botRuntime === 'http' && config.runMode !== 'api' && config.botRuntimeSecret === null && overrides.runtime === undefined) {
     logger.warn('BOT_RUNTIME_SECRET is not set: launches sent to BOT_RUNTIME_URL are not signed, so the runtime cannot tell them from anyone else\'s requests. Set it in the Standard Webhooks form (echo "whsec_$(openssl rand -base64 32)") and check the signature in the runtime with the same string (README, "Bot runtimes").');
   }
+  // HOST=0.0.0.0 (or ::) without PUBLIC_URL gives status URLs such as http://0.0.0.0:8080/...,
+  // which a runtime or provider on another machine cannot reach: every status report would be lost.
+  const calledBack = config.botRuntime === 'http' || config.botProvider !== null;
+  if (calledBack && config.runMode !== 'api' && ['0.0.0.0', '[::]'].includes(new URL(config.publicUrl).hostname)) {
+    logger.warn({ publicUrl: config.publicUrl }, `PUBLIC_URL is not set and HOST is a wildcard address: the status URL sent to bots (${config.publicUrl}/...) cannot be reached from another machine. Set PUBLIC_URL to the address the bot runtime or provider uses to reach this service.`);
+  }
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
   const isProvider = chosenRuntime.scheduling !== null || chosenRuntime.statusWebhooks !== null;

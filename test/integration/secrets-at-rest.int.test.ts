@@ -162,6 +162,27 @@ describe('secrets at rest across key changes', () => {
     }
   });
 
+  test('start-up warning: HOST=0.0.0.0 or :: without PUBLIC_URL, with a runtime or provider that reports back, names PUBLIC_URL', async () => {
+    const runtime = { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: 'http://127.0.0.1:9/launch', BOT_RUNTIME_SECRET: 's'.repeat(32) };
+    const provider = { BOT_RUNTIME: 'meetstream', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 'w' };
+    const cases: [Record<string, string>, boolean][] = [
+      [{ ...runtime, HOST: '0.0.0.0' }, true],
+      [{ ...provider, HOST: '::' }, true],
+      [{ ...runtime, HOST: '0.0.0.0', PUBLIC_URL: 'https://rollcall.example.com' }, false],
+      [{ ...runtime, HOST: '127.0.0.1' }, false],
+      [{ HOST: '0.0.0.0' }, false],
+    ];
+    for (const [settings, isWarned] of cases) {
+      const started = await start(settings);
+      try {
+        const warned = started.log.lines.some((l) => /"level":40/.test(l) && /PUBLIC_URL is not set and HOST is a wildcard address/.test(l));
+        assert.equal(warned, isWarned, JSON.stringify(settings));
+      } finally {
+        await started.rollcall.close();
+      }
+    }
+  });
+
   test('without a key: plaintext, and a warning at start-up; setting the key later seals what is there, and the secret stays the same', async () => {
     const plain = await start({});
     const { key, userId } = await createApiKey(plain.rollcall.database.db, 'before-the-key', plain.rollcall.clock, { secretBox: plain.rollcall.secretBox });
