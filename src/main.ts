@@ -2,10 +2,10 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
-import { DatabaseOpenError, openDatabase } from './db/database.ts';
+import { DatabaseOpenError, openDatabase, type Database } from './db/database.ts';
 import { holdServeLock } from './db/sqlite-serve-lock.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
-import { createdSchema, migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
+import { createdSchema, currentSchemaVersion, latestVersion, migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
@@ -53,7 +53,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
       return 0;
     }
     if (command === 'keys') {
-      warnIfCreated(await migrate(database.db, database.engine), config);
+      await requireSchema(database, config);
       if (sub === 'create') {
         if (!user) return usageError('keys create needs --user <name>');
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
@@ -80,7 +80,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
       }
     }
     if (command === 'secrets' && sub === 'reseal') {
-      warnIfCreated(await migrate(database.db, database.engine), config);
+      await requireSchema(database, config);
       const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
       if (!box) return failure('secrets reseal needs CREDENTIALS_ENCRYPTION_KEY (and the old keys in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)');
       const report = await sealSecrets(database.db, box, 'all');
@@ -93,6 +93,26 @@ async function runCommand(config: Config, command: string, sub: string | undefin
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The schema the key and secret commands need. Only `serve` and `migrate` apply migrations: a
+ * command that did would leave an older instance still running in an upgrade unable to start again.
+ * An empty database (a first setup that creates a key before the first start) gets its schema, as
+ * `serve` would give it; one behind this release is refused.
+ */
+async function requireSchema(database: Database, config: Config): Promise<void> {
+  const version = await currentSchemaVersion(database.db);
+  const latest = latestVersion();
+  if (version === 0) {
+    warnIfCreated(await migrate(database.db, database.engine), config);
+    return;
+  }
+  if (version < latest) {
+    throw new StartupError(`${redactUrl(config.databaseUrl)} is at schema version ${version}, behind this release's ${latest}: run \`npx rollcall migrate\` first (this command does not migrate)`);
+  }
+  // Newer than this release: migrate() refuses it with the usual message, changing nothing.
+  if (version > latest) await migrate(database.db, database.engine);
 }
 
 /** As `serve` does at start-up: a database that was empty had its schema created just now. */

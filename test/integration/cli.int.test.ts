@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { createTestDatabase, TEST_ENGINE, type TestDatabase } from '../support/harness.ts';
+import { currentSchemaVersion, latestVersion, migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
@@ -41,6 +43,37 @@ describe('rollcall keys', () => {
     const unknown = await cli('keys', 'revoke', 'key_nope');
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.out, /No key key_nope/);
+  });
+});
+
+describe('rollcall keys and secrets on a database behind this release', () => {
+  let own: TestDatabase;
+  before(async () => {
+    own = await createTestDatabase();
+  });
+  after(async () => own.drop());
+
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [MAIN, ...args], { env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: '0f'.repeat(32) } })
+    .then(({ stdout, stderr }) => ({ code: 0, out: `${stdout}${stderr}` }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: `${error.stdout}${error.stderr}` }));
+
+  test('refuse, naming migrate, and leave the schema as it was (only serve and migrate migrate: an older instance must still start); after migrate they work', async () => {
+    const database = await own.open();
+    try {
+      await migrate(database.db, database.engine, MIGRATIONS.slice(0, -1));
+      const behind = latestVersion() - 1;
+      for (const args of [['keys', 'create', '--user', 'operator'], ['keys', 'list', '--user', 'operator'], ['secrets', 'reseal']]) {
+        const refused = await cli(...args);
+        assert.equal(refused.code, 1, refused.out);
+        assert.match(refused.out.trim(), new RegExp(`is at schema version ${behind}, behind this release's ${latestVersion()}: run \`npx rollcall migrate\` first`), args.join(' '));
+        assert.equal(await currentSchemaVersion(database.db), behind, `${args.join(' ')} migrated the database`);
+      }
+      assert.equal((await cli('migrate')).code, 0);
+      const created = await cli('keys', 'create', '--user', 'operator');
+      assert.equal(created.code, 0, created.out);
+      assert.match(created.out.trim(), /^rck_\S+$/);
+    } finally {
+      await database.close();
+    }
   });
 });
 
