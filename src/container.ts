@@ -22,7 +22,7 @@ import { AttendeeBotProvider } from './adapters/bot-providers/attendee-bot-provi
 import { findProviderBotId } from './store/provider-bot-store.ts';
 import { storedKeyGenerations } from './store/provider-key-store.ts';
 import { ApiKeyAuthenticator } from './services/access/api-keys.ts';
-import { countSealedWebhookSecrets, sealSecrets } from './services/access/secrets-at-rest.ts';
+import { countSealedWebhookSecrets, countUnopenableSecrets, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendars/calendar-events.ts';
 import { BotScheduling } from './services/scheduling/bot-scheduling.ts';
@@ -336,6 +336,11 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     const { sealed } = await sealSecrets(database.db, box, 'plaintext');
     if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');
     if (box.hasPreviousKeys) logger.warn('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS is set: values sealed with those keys are still opened. Run `npx rollcall secrets reseal` to move them to the current key, then remove the setting.');
+    // A changed key without the old one among the previous keys: as loud as a removed key.
+    const unopenable = await countUnopenableSecrets(database.db, box);
+    if (unopenable.users > 0 || unopenable.calendarConnections > 0) {
+      logger.error(unopenable, 'some webhook secrets or calendar credentials are sealed with a key that is not configured (neither CREDENTIALS_ENCRYPTION_KEY nor one of CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS): those users\' webhooks cannot be signed and those calendars cannot sync. Put the key that sealed them in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS.');
+    }
     return box;
   }
   logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');

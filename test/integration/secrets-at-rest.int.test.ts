@@ -206,10 +206,27 @@ describe('secrets at rest across key changes', () => {
     const keyless = await start({});
     assert.ok(keyless.log.lines.some((l) => /"level":50/.test(l) && /sealed but CREDENTIALS_ENCRYPTION_KEY is not set/.test(l)));
     const refused = await secretOf(keyless.rollcall, auth);
-    assert.equal(refused.status, 500);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.code, 'secret_unavailable');
     assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'message', 'status_code'], 'no detail in the answer');
     assert.equal(refused.body.message, refused.body.error);
     await keyless.rollcall.close();
+
+    // Another key in its place, the old one not among the previous keys: the same, said as loudly.
+    const otherKey = await start({ CREDENTIALS_ENCRYPTION_KEY: 'ab'.repeat(32) });
+    const unopened = otherKey.log.lines.filter((l) => /"level":50/.test(l) && /sealed with a key that is not configured/.test(l));
+    assert.equal(unopened.length, 1, 'start-up says so');
+    assert.ok(JSON.parse(unopened[0]!).users >= 1, unopened[0]);
+    const wrong = await secretOf(otherKey.rollcall, auth);
+    assert.deepEqual([wrong.status, wrong.body.code], [503, 'secret_unavailable']);
+    assert.match(wrong.body.error, /CREDENTIALS_ENCRYPTION_KEY/);
+    const rotation = await otherKey.rollcall.app.inject({ method: 'POST', url: '/api/v1/webhooks/secret/rotate', headers: { authorization: auth } });
+    assert.deepEqual([rotation.statusCode, rotation.json().code], [503, 'secret_unavailable']);
+    await otherKey.rollcall.close();
+    // With the right key again, nothing of it is said.
+    const rightKey = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
+    assert.ok(!rightKey.log.lines.some((l) => /sealed with a key that is not configured/.test(l)));
+    await rightKey.rollcall.close();
   });
 
   test('changing the key: the old one, kept as a previous key, still opens everything; `secrets reseal` moves it all to the new key, which then works alone', async (t) => {
@@ -248,9 +265,11 @@ describe('secrets at rest across key changes', () => {
     assert.ok(withA.log.lines.some((l) => /sealed webhook secrets and calendar credentials/.test(l)));
     await withA.rollcall.close();
 
-    // Key B alone cannot open what A sealed.
+    // Key B alone cannot open what A sealed, and start-up counts what is lost without A.
     const bAlone = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyB });
-    assert.equal((await secretOf(bAlone.rollcall, auth)).status, 500);
+    assert.equal((await secretOf(bAlone.rollcall, auth)).status, 503);
+    const lost = bAlone.log.lines.find((l) => /"level":50/.test(l) && /sealed with a key that is not configured/.test(l));
+    assert.ok(lost && JSON.parse(lost).users >= 1 && JSON.parse(lost).calendarConnections >= 1, `start-up names the users and connections: ${lost}`);
     await bAlone.rollcall.close();
 
     // B with A as a previous key: everything works, and start-up says what to do next.

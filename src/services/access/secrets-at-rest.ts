@@ -105,3 +105,25 @@ export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<num
   const users = await db.selectFrom('users').select('webhook_secret').where('webhook_secret', 'like', 'v1:%').execute();
   return users.filter((u) => SecretBox.isSealed(u.webhook_secret)).length;
 }
+
+/**
+ * Sealed values that none of the configured keys opens: users whose current webhook secret is one
+ * (their webhooks cannot be signed) and calendar connections whose credentials are (they cannot
+ * sync). After a key change without the old key among the previous keys, both are everyone's.
+ */
+export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox): Promise<{ users: number; calendarConnections: number }> {
+  const opens = (value: string) => {
+    try {
+      box.decrypt(value);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const users = await db.selectFrom('users').select('webhook_secret').where('webhook_secret', 'like', 'v1:%').execute();
+  const connections = await db.selectFrom('calendar_connections').select('credentials').where('credentials', 'like', 'v1:%').execute();
+  return {
+    users: users.filter((u) => SecretBox.isSealed(u.webhook_secret) && !opens(u.webhook_secret)).length,
+    calendarConnections: connections.filter((c) => c.credentials !== null && SecretBox.isSealed(c.credentials) && !opens(c.credentials)).length,
+  };
+}

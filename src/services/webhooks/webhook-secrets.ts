@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../access/api-keys.ts';
+import { ApiError } from '../../errors.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -51,13 +52,25 @@ export class WebhookSecrets {
     this.#box = deps.secretBox ?? null;
   }
 
+  /**
+   * A secret no configured key opens is the deployment's fault, not the caller's and not a bug:
+   * a 503 with its own code (the log of the start-up says which key is missing).
+   */
+  #open(stored: string): string {
+    try {
+      return openWebhookSecret(stored, this.#box);
+    } catch {
+      throw new ApiError('secret_unavailable', 'The webhook secret is stored encrypted and cannot be opened with the keys this deployment is configured with; the operator must restore CREDENTIALS_ENCRYPTION_KEY (or the old key in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)');
+    }
+  }
+
   async get(userId: string): Promise<WebhookSecretView> {
     const now = this.#clock.now();
     const user = await this.#db.selectFrom('users').select(['webhook_secret', 'webhook_secret_rotated_at']).where('id', '=', userId).executeTakeFirstOrThrow();
     const last = await this.#db.selectFrom('retired_webhook_secrets').select('valid_until').where('user_id', '=', userId).where('valid_until', '>', now)
       .orderBy('valid_until', 'desc').limit(1).executeTakeFirst();
     return {
-      secret: openWebhookSecret(user.webhook_secret, this.#box),
+      secret: this.#open(user.webhook_secret),
       rotated_at: formatOptionalInstant(user.webhook_secret_rotated_at),
       previous_secret_valid_until: last ? formatInstant(Number(last.valid_until)) : null,
     };
@@ -72,7 +85,7 @@ export class WebhookSecrets {
       const now = this.#clock.now();
       const user = await trx.selectFrom('users').select(['webhook_secret']).where('id', '=', userId).executeTakeFirstOrThrow();
       // Opened and sealed again, so a plaintext secret from before the key was set leaves sealed.
-      const retired = sealWebhookSecret(openWebhookSecret(user.webhook_secret, this.#box), this.#box);
+      const retired = sealWebhookSecret(this.#open(user.webhook_secret), this.#box);
       await trx.insertInto('retired_webhook_secrets').values({ user_id: userId, secret: retired, retired_at: now, valid_until: now + SECRET_ROTATION_OVERLAP_MS }).execute();
       // Those past their day, and the oldest past the limit, go.
       const signing = await trx.selectFrom('retired_webhook_secrets').select('id').where('user_id', '=', userId).where('valid_until', '>', now)
