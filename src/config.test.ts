@@ -145,3 +145,8 @@ test('TRUST_PROXY is off by default; true, or the proxies\' addresses and CIDR r
     assert.throws(() => parseConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && e.message.includes('TRUST_PROXY'), bad);
   }
 });
+
+test('systemd\'s CREDENTIALS_DIRECTORY (a unit that loads credentials) is not taken for a misspelt setting', () => {
+  assert.doesNotThrow(() => parseConfig({ CREDENTIALS_DIRECTORY: '/run/credentials/rollcall.service' }));
+  assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_KEYS: 'x' }), /CREDENTIALS_ENCRYPTION_KEYS/);
+});

@@ -149,9 +149,16 @@ export const KNOWN_KEYS = new Set([
 function findUnknownRollcallKeys(env: Env): string[] {
   const ourPrefixes = ['CREDENTIALS_', 'JOIN_', 'BOT_RUNTIME', 'BOT_PROVIDER_', 'RUN_MODE', 'OUTBOUND_', 'WEBHOOK_', 'RATE_LIMIT', 'DISPATCH_', 'ROLLCALL_', 'CALENDAR_', 'DASHBOARD_', 'DEDUPLICATION_'];
   return Object.keys(env).filter(
-    (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST') && !isServiceLinkVariable(key, env[key] ?? ''),
+    (key) => ourPrefixes.some((p) => key.startsWith(p)) && !KNOWN_KEYS.has(key) && !key.startsWith('ROLLCALL_TEST') && !isServiceLinkVariable(key, env[key] ?? '') && !SYSTEM_NAMES.has(key),
   );
 }
+
+/**
+ * Names under one of our prefixes that others set: systemd gives a service whose unit loads
+ * credentials (LoadCredential=) the directory holding them in CREDENTIALS_DIRECTORY
+ * (systemd.exec(5), "Credentials").
+ */
+const SYSTEM_NAMES = new Set(['CREDENTIALS_DIRECTORY']);
 
 /**
  * Variables that the shell, Node, npm, containers and CI set for their own use. However close a
