@@ -107,6 +107,44 @@ describe('HttpBotRuntime', () => {
     for (const drip of drips) clearInterval(drip);
   });
 
+  test('answers whose body trickles for ever do not keep the rest of a burst from its runtime: each launch is sent and settled', { timeout: 15_000 }, async () => {
+    // A runtime answers 202 at once, then writes a byte every 50 ms and never ends: more launches
+    // than the pool has connections, each failed one tried again as the dispatcher would.
+    const CONNECTIONS = 4;
+    const LAUNCHES = 3 * CONNECTIONS + 1;
+    const received = new Map<string, number>();
+    const drips: NodeJS.Timeout[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const key = String(req.headers['idempotency-key']);
+        received.set(key, (received.get(key) ?? 0) + 1);
+        res.writeHead(202, { 'content-type': 'text/plain' });
+        const drip = setInterval(() => res.write(' '), 50);
+        drips.push(drip);
+        res.on('close', () => clearInterval(drip));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const runtime = new HttpBotRuntime({ url: `http://127.0.0.1:${port}/launch`, secret: null, timeoutMs: TIMEOUT_MS, now: () => Date.now(), connections: CONNECTIONS });
+    const keys = Array.from({ length: LAUNCHES }, (_, i) => `trickle-${i}`);
+    let pending = keys;
+    for (let round = 0; pending.length > 0; round++) {
+      assert.ok(round < 10, `launches still not accepted after ${round} rounds: ${pending.join(', ')}`);
+      const outcomes = await Promise.all(pending.map((key) => runtime.launch({ ...request, idempotency_key: key })));
+      for (const outcome of outcomes) if (!outcome.ok) assert.match(outcome.message, /^runtime unreachable: /);
+      pending = pending.filter((_, i) => !outcomes[i]!.ok);
+    }
+    // Every launch reached the runtime, and none twice: a launch queued past its deadline is not
+    // sent late.
+    assert.deepEqual([...received.keys()].sort(), [...keys].sort());
+    assert.ok([...received.values()].every((count) => count === 1), `sent more than once: ${JSON.stringify(Object.fromEntries(received))}`);
+    await runtime.close();
+    for (const drip of drips) clearInterval(drip);
+  });
+
   test('a 1xx is not the answer: the final status after it is, and a connection lost after it is unreachable', { timeout: 10_000 }, async () => {
     const runtime = await runtimeWith((req, res) => {
       res.writeEarlyHints({ link: '</status>; rel=preload' });

@@ -30,10 +30,10 @@ export class HttpBotRuntime implements BotRuntime {
   readonly #pool: Pool;
   readonly #path: string;
 
-  constructor(options: { url: string; secret: string | null; timeoutMs: number; now: () => number }) {
+  constructor(options: { url: string; secret: string | null; timeoutMs: number; now: () => number; connections?: number }) {
     const target = new URL(options.url);
     // Connecting is bounded by the same timeout (undici's own default is 10 s).
-    this.#pool = new Pool(target.origin, { connections: 128, keepAliveTimeout: 30_000, connectTimeout: Math.min(options.timeoutMs, 10_000) });
+    this.#pool = new Pool(target.origin, { connections: options.connections ?? POOL_CONNECTIONS, keepAliveTimeout: 30_000, connectTimeout: Math.min(options.timeoutMs, 10_000) });
     this.#path = `${target.pathname}${target.search}`;
     this.#signer = options.secret ? new Webhook(toSigningSecret(options.secret)) : null;
     this.#timeoutMs = options.timeoutMs;
@@ -83,18 +83,36 @@ export class HttpBotRuntime implements BotRuntime {
    * and dropped. dispatch() is undici's lowest-level API and may change between its major
    * versions: http-bot-runtime.test.ts covers each answer and both timeouts.
    *
-   * The timeouts are undici's own: connecting, then the answer's status once the request is
-   * written, each within the timeout (not the wait for a free connection: the dispatcher keeps at
-   * most twice the pool's connections in flight), to within about a second.
+   * The whole exchange is bounded by the timeout, from the moment the launch is handed to the
+   * pool: the wait for a free connection, connecting, the answer's status and the body after it.
+   * undici bounds each of the last three on its own (its bodyTimeout is a pause between two
+   * chunks, so a body that drips a byte a second never reaches it), and a request still queued
+   * for a connection has no timeout there at all; one timer per launch covers the rest. When it
+   * fires, a launch without a status is a transient failure (one still queued is then never sent),
+   * and a body still coming after its status is cut: its connection is closed rather than held,
+   * so that a runtime that never finishes its answers cannot take the pool's connections from the
+   * rest of a burst.
    */
   #post(body: string, headers: Record<string, string>): Promise<RuntimeOutcome> {
     const nowMs = this.#now();
-    // Settled by the final status line, or by an error before one (a promise settles once: an
-    // error after the status changes nothing).
+    // Settled by the final status line, or by an error or the deadline before one (a promise
+    // settles once: an error after the status changes nothing).
     return new Promise((resolve) => {
       let bodyBytes = 0;
+      let controller: Dispatcher.DispatchController | null = null;
+      let isPastDeadline = false;
+      const deadline = setTimeout(() => {
+        isPastDeadline = true;
+        const error = new Error(`no complete answer within ${this.#timeoutMs} ms`);
+        resolve(unreachable(error));
+        controller?.abort(error);
+      }, this.#timeoutMs);
       const handler: Dispatcher.DispatchHandler = {
-        onRequestStart: () => {},
+        // A launch that waited for a connection past its deadline has already failed: not sent.
+        onRequestStart: (start) => {
+          if (isPastDeadline) start.abort(new Error('waited for a connection past the deadline'));
+          else controller = start;
+        },
         // The final status is the answer, settled at once: a body that is slow, endless or
         // dripping never holds up the launch (a 1xx is only news that one is coming).
         onResponseStart: (_controller, statusCode, answerHeaders) => {
@@ -102,17 +120,21 @@ export class HttpBotRuntime implements BotRuntime {
         },
         // The body is read and dropped; one larger than anything a runtime should answer ends
         // the connection instead of being read on.
-        onResponseData: (controller, chunk) => {
+        onResponseData: (start, chunk) => {
           bodyBytes += chunk.length;
-          if (bodyBytes > MAX_ANSWER_BODY_BYTES) controller.abort(new Error('answer body too large'));
+          if (bodyBytes > MAX_ANSWER_BODY_BYTES) start.abort(new Error('answer body too large'));
         },
-        onResponseEnd: () => {},
+        onResponseEnd: () => clearTimeout(deadline),
         // Before the final status: unreachable, refused, reset, or no answer within the timeout.
-        onResponseError: (_controller, error) => resolve(unreachable(error)),
+        onResponseError: (_controller, error) => {
+          clearTimeout(deadline);
+          resolve(unreachable(error));
+        },
       };
       try {
         this.#pool.dispatch({ path: this.#path, method: 'POST', headers, body, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs }, handler);
       } catch (error) {
+        clearTimeout(deadline);
         resolve(unreachable(error as Error));
       }
     });
@@ -123,6 +145,9 @@ export class HttpBotRuntime implements BotRuntime {
     if (!(await settledWithin(this.#pool.close().then(() => true), CLOSE_DEADLINE_MS, false))) await this.#pool.destroy();
   }
 }
+
+/** Connections kept open to the runtime (tests use fewer). */
+const POOL_CONNECTIONS = 128;
 
 /** A runtime's answer is a status; its body, if any, is short. */
 const MAX_ANSWER_BODY_BYTES = 64 * 1024;
