@@ -501,6 +501,12 @@ describe('validateRecurrence', () => {
     assert.deepEqual(validateRecurrence([]), { ok: true });
   });
 
+  test('accepts days that exist in some month of the rule, however seldom', () => {
+    for (const rule of ['RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29', 'RRULE:FREQ=YEARLY;BYMONTH=2,3;BYMONTHDAY=30', 'RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=-29', 'RRULE:FREQ=MONTHLY;BYMONTHDAY=31', 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO']) {
+      assert.deepEqual(validateRecurrence([rule]), { ok: true }, rule);
+    }
+  });
+
   const rejects: Array<[string, string[], number, RegExp]> = [
     ['no FREQ', ['RRULE:COUNT=3'], 0, /FREQ/],
     ['UNTIL and COUNT', ['RRULE:FREQ=DAILY;COUNT=3;UNTIL=20261231T000000Z'], 0, /UNTIL and COUNT/],
@@ -526,6 +532,9 @@ describe('validateRecurrence', () => {
     ['PERIOD', ['RDATE;VALUE=PERIOD:20261224T090000Z/20261224T100000Z'], 0, /PERIOD/],
     ['empty list item', ['RDATE:20261103T090000Z,,20261104T090000Z'], 0, /empty/],
     ['empty line', [''], 0, /empty/],
+    ['a day no month of the rule has (30 February)', ['EXDATE:20261102T080000Z', 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30'], 1, /never produces an occurrence.*BYMONTH=2.*BYMONTHDAY=30/],
+    ['31 April and June, any frequency', ['RRULE:FREQ=DAILY;BYMONTH=4,6;BYMONTHDAY=31'], 0, /never produces an occurrence/],
+    ['the 30th from the end of February', ['RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=-30,-31'], 0, /never produces an occurrence/],
   ];
   for (const [name, lines, line, message] of rejects) {
     test(`rejects: ${name}`, () => {
@@ -571,6 +580,33 @@ describe('abusive rules stay bounded', () => {
       for (let i = 1; i < expanded.length; i++) assert.ok(expanded[i]!.startMs > expanded[i - 1]!.startMs);
     });
   }
+
+  test('a stored rule that can never match adds nothing and is not searched: DTSTART and RDATEs only', () => {
+    const s = series('2026-12-10T10:00:00Z', 'UTC', ['RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30', 'RDATE:20270105T100000Z'], 30);
+    const whole = { fromMs: at('2026-01-01T00:00:00Z'), toMs: at('9999-12-31T00:00:00Z') };
+    const compiled = compileSeries(s);
+    // Searched, the daily rule takes a thousand library calls to give up at year 9999.
+    const work = { calls: 0 };
+    for (const step of compiled.overlappingInSteps(whole)) if (step === null) work.calls++;
+    assert.equal(work.calls, 0);
+    assert.deepEqual(starts(compiled.expand(whole)), ['2026-12-10T10:00:00.000Z', '2027-01-05T10:00:00.000Z']);
+    assert.deepEqual(starts(nextOccurrences(s, at('2027-01-01T00:00:00Z'), 5)), ['2027-01-05T10:00:00.000Z']);
+    assert.equal(seriesEndMs(s), at('2027-01-05T10:30:00.000Z'));
+  });
+
+  test('a rule that seldom matches is searched in steps: a pause after each library call, the same occurrences between them', () => {
+    // 29 February on a Monday: 2044, 2072, 2112 (2100 is no leap year), ...
+    const s = series('2026-12-07T09:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO'], 30);
+    const window = { fromMs: at('2026-12-08T00:00:00Z'), toMs: at('2200-01-01T00:00:00Z') };
+    const compiled = compileSeries(s);
+    const stepped = [...compiled.overlappingInSteps(window)];
+    const occurrences = stepped.filter((step) => step !== null);
+    assert.deepEqual(starts(occurrences), ['2044-02-29T09:00:00.000Z', '2072-02-29T09:00:00.000Z', '2112-02-29T09:00:00.000Z', '2140-02-29T09:00:00.000Z', '2168-02-29T09:00:00.000Z', '2196-02-29T09:00:00.000Z']);
+    assert.deepEqual(starts([...compiled.overlapping(window)]), starts(occurrences));
+    // Daily steps of at most 2,000 days: at least one pause for every 2,000 days searched.
+    const pauses = stepped.length - occurrences.length;
+    assert.ok(pauses >= Math.floor((window.toMs - window.fromMs) / (2000 * DAY)), `${pauses} pauses`);
+  });
 
   test('the cap does not hide a sparse rule written at a fine frequency', () => {
     const s = series('2026-01-01T08:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=MINUTELY;BYHOUR=9;BYMINUTE=0'], 30);

@@ -126,6 +126,13 @@ interface ParsedRule {
   uncountedText: string;
   /** INTERVAL * step in ms for a SECONDLY/MINUTELY rule without BYxxx parts; null otherwise. */
   plainStepMs: number | null;
+  /**
+   * Why the rule can never produce an instance (BYMONTHDAY=30 in BYMONTH=2), or null. Such a rule
+   * is refused where a person wrote it (validateRecurrence); one already stored, or read from a
+   * feed by a caller that keeps it, adds no instance, rather than being searched for one to the
+   * end of year 9999.
+   */
+  neverMatches: string | null;
 }
 
 interface ParsedRecurrence {
@@ -189,12 +196,13 @@ export function validateRecurrence(lines: string[]): { ok: true } | { ok: false;
   if (rule) {
     // Second opinion from the library, so that anything it would refuse at expansion time is a
     // 400 now rather than a failure later. The zone and date are placeholders.
+    const index = () => Math.max(lines.findIndex((line) => /^RRULE[:;]/i.test(typeof line === 'string' ? line.trim() : '')), 0);
     try {
       buildLibraryRule(rule.libraryText, Temporal.ZonedDateTime.from('2000-01-03T09:00:00[UTC]'));
     } catch (error) {
-      const index = lines.findIndex((line) => /^RRULE[:;]/i.test(typeof line === 'string' ? line.trim() : ''));
-      return { ok: false, line: Math.max(index, 0), message: `RRULE is not supported: ${errorMessage(error)}` };
+      return { ok: false, line: index(), message: `RRULE is not supported: ${errorMessage(error)}` };
     }
+    if (rule.neverMatches !== null) return { ok: false, line: index(), message: rule.neverMatches };
   }
   return { ok: true };
 }
@@ -447,7 +455,23 @@ function parseRule(text: string): ParseResult<ParsedRule> {
   const uncountedText = PART_ORDER.filter((k) => normalized.has(k) && k !== 'COUNT').map((k) => `${k}=${normalized.get(k)}`).join(';');
   const isPlainStep = (freq === 'SECONDLY' || freq === 'MINUTELY') && lists.size === 0 && byDay === undefined;
   const plainStepMs = isPlainStep ? interval * PERIOD_MS[freq] : null;
-  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText, uncountedText, plainStepMs } };
+  return { ok: true, value: { freq, interval, count, until, perPeriod: instancesPerPeriod(freq, lists), libraryText, uncountedText, plainStepMs, neverMatches: neverMatches(lists) } };
+}
+
+/** Most days each month can have (February in a leap year). */
+const MONTH_MAX_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a rule's BYxxx parts can never all hold on one day, or null: the days of the month it names
+ * exist in none of its months (the 30th of February, the 31st of April). Other parts only narrow
+ * the instances further, so such a rule has none whatever its other parts and frequency.
+ */
+function neverMatches(lists: ReadonlyMap<string, number[]>): string | null {
+  const days = lists.get('BYMONTHDAY');
+  const months = lists.get('BYMONTH');
+  if (days === undefined || months === undefined) return null;
+  if (months.some((month) => days.some((day) => Math.abs(day) <= MONTH_MAX_DAYS[month - 1]!))) return null;
+  return `RRULE never produces an occurrence: no month in BYMONTH=${months.join(',')} has the day BYMONTHDAY=${days.join(',')}`;
 }
 
 /**
@@ -508,7 +532,9 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   if (!isValidTimeZone(timeZone)) throw new RangeError(`series timeZone "${timeZone}" is not an IANA time zone`);
   const parsed = parseRecurrence(series.recurrence);
   if (!parsed.ok) throw new RangeError(`invalid recurrence[${parsed.line}]: ${parsed.message}`);
-  const { rule, rdates, exdates } = parsed.value;
+  const { rdates, exdates } = parsed.value;
+  // A rule with no instance at all is left out: searching for one would run to the end of year 9999.
+  const rule = parsed.value.rule?.neverMatches === null ? parsed.value.rule : undefined;
 
   const dtstart = Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(timeZone);
   const startTime = dtstart.toPlainTime();
@@ -659,10 +685,18 @@ interface Budget {
   isTruncated: boolean;
   /** How many instances the consumer will take at most: windows are sized not to overshoot it much. */
   wanted?: number;
+  /** Yield PAUSE after each library call, for a consumer that gives the event loop a turn there. */
+  isPaced?: boolean;
 }
 
-function newBudget(wanted?: number): Budget {
-  return { generated: 0, isTruncated: false, ...(wanted === undefined ? {} : { wanted }) };
+/**
+ * Yielded among instance starts by a paced generation after each library call: a rule that
+ * seldom matches can take hundreds of calls to find its next instance, each some milliseconds.
+ */
+const PAUSE = Number.NaN;
+
+function newBudget(wanted?: number, isPaced = false): Budget {
+  return { generated: 0, isTruncated: false, ...(wanted === undefined ? {} : { wanted }), ...(isPaced ? { isPaced } : {}) };
 }
 
 /** RRULE instance starts in [loMs, hiMs), ascending, stopping at the work caps (and saying so in budget). */
@@ -725,6 +759,7 @@ function* ruleStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budget)
       budget.generated++;
       yield ms;
     }
+    if (budget.isPaced) yield PAUSE;
     cursor = chunkEnd;
     width = Math.min(width * 2, c.chunkMs);
     const found = budget.generated - generatedBefore;
@@ -844,6 +879,11 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
   let i = 0;
   let previous = NaN;
   for (;;) {
+    if (!next.done && Number.isNaN(next.value)) {
+      next = generated.next();
+      yield PAUSE;
+      continue;
+    }
     const fromRule = next.done ? undefined : next.value;
     const fromList = explicit[i];
     let candidate: number;
@@ -930,12 +970,29 @@ export class CompiledSeries {
 
   /** The occurrences expand() gives, one at a time: a caller that needs only some stops early and pays for those. */
   *overlapping(window: { fromMs: number; toMs: number }, options: { skipOriginalStartsMs?: ReadonlySet<number> } = {}): Generator<Occurrence> {
+    for (const occurrence of this.#overlapping(window, options, false)) yield occurrence!;
+  }
+
+  /**
+   * The occurrences overlapping() gives, with a null after each step of the search (one library
+   * call, some milliseconds at most): a caller on the event loop gives it a turn there, so that a
+   * rule that seldom matches, searched over centuries, never holds the loop for the whole search.
+   */
+  overlappingInSteps(window: { fromMs: number; toMs: number }, options: { skipOriginalStartsMs?: ReadonlySet<number> } = {}): Generator<Occurrence | null> {
+    return this.#overlapping(window, options, true);
+  }
+
+  *#overlapping(window: { fromMs: number; toMs: number }, options: { skipOriginalStartsMs?: ReadonlySet<number> }, isPaced: boolean): Generator<Occurrence | null> {
     const { fromMs, toMs } = window;
     if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new RangeError('window fromMs/toMs must be numbers');
     const c = this.#c;
     if (toMs <= fromMs) return;
     const duration = c.durationMs;
-    for (const start of seriesStarts(c, Math.max(fromMs - duration, MIN_INSTANT_MS), Math.min(toMs, MAX_INSTANT_MS + 1))) {
+    for (const start of seriesStarts(c, Math.max(fromMs - duration, MIN_INSTANT_MS), Math.min(toMs, MAX_INSTANT_MS + 1), newBudget(undefined, isPaced))) {
+      if (Number.isNaN(start)) {
+        yield null;
+        continue;
+      }
       const overlaps = duration === 0 ? start >= fromMs : start + duration > fromMs;
       if (!overlaps || options.skipOriginalStartsMs?.has(start)) continue;
       yield occurrenceAt(c, start);
