@@ -391,6 +391,69 @@ describe('series that began long ago', () => {
   });
 });
 
+describe('series that seldom or never match, listed to year 9999', () => {
+  const NEVER = 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30';
+  // 29 February on a Monday: 2044, then every 28 years or so.
+  const SELDOM = 'RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO';
+  const WIDE = 'time_min=2026-12-06T00:00:00Z&time_max=9999-12-31T00:00:00Z';
+
+  test('a rule no month of it has is refused naming recurrence; stored ones and seldom ones list to year 9999 without holding the event loop', async () => {
+    const user = await env.rc.newUser();
+    const start = Date.parse('2026-12-10T10:00:00Z');
+    const create = (recurrence: string[]) => env.rc.request('POST', '/api/v1/calendar/events', {
+      auth: user.auth,
+      body: { title: recurrence[0], start_time: new Date(start).toISOString(), end_time: new Date(start + 30 * MIN).toISOString(), timezone: 'UTC', recurrence, meeting_url: meetingUrl() },
+    });
+    const refused = await create([NEVER]);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'invalid_recurrence');
+    assert.equal(refused.body.details.field, 'recurrence.0');
+    assert.match(refused.body.message, /^recurrence\[0\]: RRULE never produces an occurrence/);
+    // Five seldom series, and five stored with the rule that never matches before it was refused.
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const created = await create([SELDOM]);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      ids.push(created.body.id);
+      if (i % 2 === 1) await env.rc.database.db.updateTable('events').set({ recurrence: JSON.stringify([NEVER]) }).where('id', '=', created.body.id).execute();
+    }
+    const listed = await measureStall(() => Promise.all(Array.from({ length: 10 }, () => env.rc.request('GET', `/api/v1/calendar/events?${WIDE}`, { auth: user.auth }))));
+    assertNoStall('list series that seldom or never match to year 9999, ten requests at once', listed);
+    for (const answer of listed.result) {
+      assert.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 500));
+      // Each series' first occurrence; the seldom ones' next (2044) is past the horizon.
+      assert.equal(answer.body.results.length, 10);
+      assert.ok(answer.body.results.every((event: { start_time: string }) => Date.parse(event.start_time) === start));
+      assert.equal(answer.body.has_more, false);
+    }
+    // Asked from a later time_min, the horizon moves with it.
+    const later = await env.rc.request('GET', '/api/v1/calendar/events?time_min=2044-01-01T00:00:00Z&time_max=9999-12-31T00:00:00Z', { auth: user.auth });
+    assert.equal(later.status, 200, JSON.stringify(later.body).slice(0, 500));
+    assert.deepEqual(later.body.results.map((event: { start_time: string }) => event.start_time), Array.from({ length: 5 }, () => '2044-02-29T10:00:00.000Z'));
+  });
+
+  test('a feed of series whose rule never matches: each event is kept without its rule, and connecting does not hold the event loop', async () => {
+    const user = await env.rc.newUser();
+    const first = env.clock.now() + DAY;
+    const url = env.ics.createFeed();
+    env.ics.edit(url, (events) => events.push(...Array.from({ length: 100 }, (_, i) => ({
+      uid: `never-${i}@feed`, summary: `Never ${i}`, startMs: first + i * MIN, endMs: first + i * MIN + HOUR, location: meetingUrl(), rrule: NEVER.slice('RRULE:'.length),
+    }))));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assertNoStall('connect a feed of 100 series that never match', connected);
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    const stored = await env.rc.database.db.selectFrom('events').select(['recurrence']).where('calendar_id', '=', connected.result.body.calendar_id).execute();
+    assert.equal(stored.length, 100);
+    assert.ok(stored.every((event) => event.recurrence === null));
+    const enabled = await measureStall(() => env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } }));
+    assertNoStall('enable auto-scheduling over them', enabled);
+    assert.equal(enabled.result.status, 200, JSON.stringify(enabled.result.body).slice(0, 500));
+    const listed = await measureStall(() => env.rc.request('GET', `/api/v1/calendar/events?time_min=${new Date(env.clock.now()).toISOString()}&time_max=9999-12-31T00:00:00Z&limit=100`, { auth: user.auth }));
+    assertNoStall('list them to year 9999', listed);
+    assert.equal(listed.result.body.results.length, 100);
+  });
+});
+
 describe('every provider obeys the field limits', () => {
   test('Google: an oversized summary, description and location are cut and marked', async () => {
     const user = await env.rc.newUser();

@@ -62,7 +62,7 @@ export const EventResponse = Type.Object({
 
 export const EventListQuery = Type.Object({
   time_min: Type.Optional(QueryDateTimeWithOffset({ description: 'Window start (default now - 1 day)' })),
-  time_max: Type.Optional(QueryDateTimeWithOffset({ description: 'Window end (default now + 28 days)' })),
+  time_max: Type.Optional(QueryDateTimeWithOffset({ description: 'Window end (default now + 28 days). Series are expanded only up to 1,830 days (five years) after time_min, or after now when time_min is earlier; ask from a later time_min for their later occurrences' })),
   calendar_id: Type.Optional(Type.String({ maxLength: 1024, description: 'A connection id (cal_...), a provider calendar id (as GET /calendar lists it), or primary' })),
   provider: Type.Optional(ProviderQuery),
   account_id: Type.Optional(AccountIdQuery),

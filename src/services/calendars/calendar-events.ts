@@ -149,6 +149,13 @@ export interface EventChangeListener {
 
 const DAY_MS = 86_400_000;
 const MAX_DURATION_MS = 31 * DAY_MS;
+/**
+ * How far a listing expands recurring series: 1,830 days (five years) after time_min, or after
+ * now when time_min is earlier. time_max has no bound of its own (a client asks for everything to
+ * year 9999), and a rule that seldom matches would be searched all that way, centuries of library
+ * calls for one request; no one books a meeting bot further ahead than this.
+ */
+export const SERIES_HORIZON_MS = 1830 * DAY_MS;
 /** Occurrences a series' usual spacing is measured over (SeriesOccurrences.#spacingAround). */
 const SPACING_SAMPLE = 6;
 
@@ -304,7 +311,10 @@ export class CalendarEvents {
     // One extra row tells whether another page exists.
     const plain = await store.listPlainEventsInWindow(this.#db, { userId, fromMs, toMs, source, after: after && { startMs: after.ms, id: after.id }, limit: limit + 1 });
     const occurrences: EventRow[] = [];
-    const seriesList = await store.listSeriesInWindow(this.#db, userId, { fromMs, toMs }, source);
+    // Series are expanded up to a horizon (see SERIES_HORIZON_MS); the stored events are listed
+    // to time_max whatever it is.
+    const seriesToMs = Math.min(toMs, Math.max(now, fromMs) + SERIES_HORIZON_MS);
+    const seriesList = seriesToMs > fromMs ? await store.listSeriesInWindow(this.#db, userId, { fromMs, toMs: seriesToMs }, source) : [];
     const pacer = new EventLoopPacer();
     for (const series of seriesList) {
       await pacer.pace();
@@ -314,10 +324,15 @@ export class CalendarEvents {
       // dense series is expanded that far, not to the 10,000 occurrences a window may hold.
       // Rows after the cursor start at or after its start, so the expansion can begin there.
       let taken = 0;
-      const window = { fromMs: after ? Math.max(fromMs, after.ms) : fromMs, toMs };
+      const window = { fromMs: after ? Math.max(fromMs, after.ms) : fromMs, toMs: seriesToMs };
       const compiled = compileSeries(seriesDefinition(series));
-      for (const _ of compiled.walkUntil(toMs)) await pacer.pace();
-      for (const occurrence of compiled.overlapping(window, { skipOriginalStartsMs: skip })) {
+      for (const _ of compiled.walkUntil(seriesToMs)) await pacer.pace();
+      // In steps: a rule that seldom matches can search years of the window for its next one.
+      for (const occurrence of compiled.overlappingInSteps(window, { skipOriginalStartsMs: skip })) {
+        if (occurrence === null) {
+          await pacer.pace();
+          continue;
+        }
         const row = occurrenceRow(series, effectiveFromRule(series, occurrence));
         if (after && !isAfter(row, after)) continue;
         occurrences.push(row);
