@@ -4,6 +4,8 @@
 // connection or a full disk would, but for one row and at a known moment.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
@@ -257,5 +259,67 @@ describe('the runtime back after an outage', () => {
     assert.equal((await scheduleRow(early)).state, 'done', `the early bot was launched at once (its retry was due ${waitingUntil - clock.now()} ms later)`);
     assert.equal(launchesOf(early).length, 7, 'six refused attempts, then the one taken');
     assert.ok(Number((await scheduleRow(polite)).due_at_ms) > clock.now() + 100_000, 'the launch asked to wait by Retry-After still waits');
+  });
+});
+
+describe('a runtime whose answers never end', () => {
+  // It answers 202 at once, then writes a space every 50 ms and never ends the body: each answer
+  // held its pooled connection, and the launches queued for one waited without a deadline.
+  const clock = new ManualClock(Date.parse('2026-12-07T09:00:00Z'));
+  const received = new Map<string, number>();
+  const drips = new Set<NodeJS.Timeout>();
+  const runtime = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const botId = (JSON.parse(body) as { bot_id: string }).bot_id;
+      received.set(botId, (received.get(botId) ?? 0) + 1);
+      res.writeHead(202, { 'content-type': 'text/plain' });
+      const drip = setInterval(() => res.write(' '), 50);
+      drips.add(drip);
+      res.on('close', () => {
+        clearInterval(drip);
+        drips.delete(drip);
+      });
+    });
+  });
+  let rc: TestRollcall;
+  let auth: string;
+
+  before(async () => {
+    await new Promise<void>((resolve) => runtime.listen(0, '127.0.0.1', resolve));
+    const { port } = runtime.address() as AddressInfo;
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `http://127.0.0.1:${port}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000' } });
+    auth = (await rc.newUser()).auth;
+  });
+  after(async () => {
+    await rc.close();
+    for (const drip of drips) clearInterval(drip);
+    runtime.closeAllConnections();
+    await new Promise((resolve) => runtime.close(resolve));
+  });
+
+  test('a burst larger than the connection pool: every launch is sent once and settled', { timeout: 60_000 }, async () => {
+    // The pool keeps 128 connections to the runtime.
+    const BOTS = 140;
+    const t0 = clock.now();
+    const botIds: string[] = [];
+    for (let i = 0; i < BOTS; i++) botIds.push(await scheduleBot(rc, auth, `trickle-${i}`, t0 + 60_000, 82_000_000_000 + i));
+    const rows = () => rc.database.db.selectFrom('schedules').select(['bot_id', 'state', 'due_at_ms']).where('bot_id', 'in', botIds).execute();
+    clock.set(t0 + 60_000);
+    await rc.dispatcher.runDue();
+    // Launches that waited for a connection past the timeout were not sent: they are tried again.
+    for (let round = 0; (await rows()).some((row) => row.state !== 'done'); round++) {
+      assert.ok(round < 10, `launches not settled: ${JSON.stringify((await rows()).filter((row) => row.state !== 'done'))}`);
+      clock.set(Math.max(clock.now(), ...(await rows()).filter((row) => row.state === 'pending').map((row) => Number(row.due_at_ms))));
+      await rc.dispatcher.runDue();
+    }
+    assert.deepEqual([...received.keys()].sort(), [...botIds].sort());
+    assert.ok([...received.values()].every((count) => count === 1), 'a launch was sent more than once');
+    for (const botId of botIds) {
+      const bot = await rc.request('GET', `/api/v1/bots/${botId}`, { auth });
+      assert.equal(bot.body.status, 'Joining');
+      assert.equal(bot.body.launch_failing, null);
+    }
   });
 });
