@@ -83,15 +83,16 @@ export class HttpBotRuntime implements BotRuntime {
    * and dropped. dispatch() is undici's lowest-level API and may change between its major
    * versions: http-bot-runtime.test.ts covers each answer and both timeouts.
    *
-   * The whole exchange is bounded by the timeout, from the moment the launch is handed to the
-   * pool: the wait for a free connection, connecting, the answer's status and the body after it.
-   * undici bounds each of the last three on its own (its bodyTimeout is a pause between two
-   * chunks, so a body that drips a byte a second never reaches it), and a request still queued
-   * for a connection has no timeout there at all; one timer per launch covers the rest. When it
-   * fires, a launch without a status is a transient failure (one still queued is then never sent),
-   * and a body still coming after its status is cut: its connection is closed rather than held,
-   * so that a runtime that never finishes its answers cannot take the pool's connections from the
-   * rest of a burst.
+   * Each exchange is bounded by the timeout from the moment its request goes out on a connection:
+   * the answer's status and the body after it. undici bounds the status on its own, but its
+   * bodyTimeout is a pause between two chunks, so a body that drips a byte a second never reaches
+   * it; one timer per launch covers that. When it fires, a launch without a status is a transient
+   * failure, and a body still coming after its status is cut: its connection is closed rather than
+   * held, so that a runtime that never finishes its answers cannot keep the pool's connections
+   * from the rest of a burst. The wait for a free connection is not counted: every connection is
+   * free again within the timeout, and the dispatcher keeps at most twice the pool's connections
+   * in flight, so a launch waits at most about one timeout for one. Counted, it made launches
+   * behind a slow runtime (answers in 3 s, a 5 s timeout) fail after they were sent, and go again.
    */
   #post(body: string, headers: Record<string, string>): Promise<RuntimeOutcome> {
     const nowMs = this.#now();
@@ -99,19 +100,15 @@ export class HttpBotRuntime implements BotRuntime {
     // settles once: an error after the status changes nothing).
     return new Promise((resolve) => {
       let bodyBytes = 0;
-      let controller: Dispatcher.DispatchController | null = null;
-      let isPastDeadline = false;
-      const deadline = setTimeout(() => {
-        isPastDeadline = true;
-        const error = new Error(`no complete answer within ${this.#timeoutMs} ms`);
-        resolve(unreachable(error));
-        controller?.abort(error);
-      }, this.#timeoutMs);
+      let deadline: NodeJS.Timeout | undefined;
       const handler: Dispatcher.DispatchHandler = {
-        // A launch that waited for a connection past its deadline has already failed: not sent.
-        onRequestStart: (start) => {
-          if (isPastDeadline) start.abort(new Error('waited for a connection past the deadline'));
-          else controller = start;
+        // On a connection now: from here the answer, its body included, has the timeout.
+        onRequestStart: (controller) => {
+          deadline = setTimeout(() => {
+            const error = new Error(`no complete answer within ${this.#timeoutMs} ms`);
+            resolve(unreachable(error));
+            controller.abort(error);
+          }, this.#timeoutMs);
         },
         // The final status is the answer, settled at once: a body that is slow, endless or
         // dripping never holds up the launch (a 1xx is only news that one is coming).
