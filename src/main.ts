@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, redactUrl, type Config } from './config.ts';
 import { DatabaseOpenError, openDatabase, type Database } from './db/database.ts';
-import { holdServeLock } from './db/sqlite-serve-lock.ts';
+import { holdServeLock, type SqliteServeLock } from './db/sqlite-serve-lock.ts';
 import { isDatabaseOutage } from './db/database-health.ts';
 import { createdSchema, currentSchemaVersion, latestVersion, migrate, SchemaTooNewError, type MigrationResult } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
@@ -152,6 +152,7 @@ async function serve(config: Config): Promise<number> {
   const rollcall = await createRollcall(config);
   const { app, logger } = rollcall;
   let closing = false;
+  let serveLock: SqliteServeLock | null = null;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -164,6 +165,8 @@ async function serve(config: Config): Promise<number> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     try {
       await rollcall.close();
+      // Once the dispatcher has stopped: a process waiting for the file may take over now.
+      serveLock?.release();
       logger.info('stopped');
       process.exitCode = 0;
     } catch (error) {
@@ -194,7 +197,9 @@ async function serve(config: Config): Promise<number> {
   if (closing) return -1;
   // One process per SQLite file: a second one waits here, answering the API, until the first
   // stops (sqlite-serve-lock.ts). The lock goes with the process.
-  if (config.runMode !== 'api') await holdServeLock(config.databaseUrl, logger, () => closing);
+  // Held in this scope until the stop below: a lock nothing refers to could be collected, and
+  // closed with it, while the server still runs.
+  serveLock = config.runMode !== 'api' ? await holdServeLock(config.databaseUrl, logger, () => closing) : null;
   if (closing) return -1;
   await rollcall.startBackground();
   if (closing) return -1;

@@ -22,6 +22,10 @@ const RETRY_MS = 1_000;
 /** How often it says again that it waits. */
 const REMIND_MS = 60_000;
 
+/**
+ * A held lock. Keep a reference to it for as long as it is to be held: its connection closes when
+ * it is garbage-collected, and the lock goes with it.
+ */
 export interface SqliteServeLock {
   readonly path: string;
   release(): void;
