@@ -35,7 +35,9 @@ test('whichever calendars keep failing and whichever failed before, the one that
 test('a calendar a meeting arrives in is written before the calendar it leaves; the rest keep their order', () => {
   const set = (...keys: string[]) => new Set(keys);
   // The meeting at t1 leaves calendar 0 for calendar 2; calendar 1 has changes of its own.
-  assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set() }, { leaving: set('t9'), arriving: set('t8') }, { leaving: set(), arriving: set('t1') }]), [2, 0, 1]);
+  assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set() }, { leaving: set('t9'), arriving: set('t8') }, { leaving: set(), arriving: set('t1') }]), [1, 2, 0]);
+  // One meeting moved from 0 to 1 and another from 1 to 2: 2, then 1, then 0.
+  assert.deepEqual(arrivalsFirst([{ leaving: set('x'), arriving: set() }, { leaving: set('y'), arriving: set('x') }, { leaving: set(), arriving: set('y') }]), [2, 1, 0]);
   // A meeting deleted in one calendar and another added in a second: nothing arrives that leaves elsewhere.
   assert.deepEqual(arrivalsFirst([{ leaving: set('t1'), arriving: set() }, { leaving: set(), arriving: set('t2') }]), [0, 1]);
   // Leaving and arriving in the same calendar (a delete and a re-create) is no move between calendars.

@@ -33,11 +33,17 @@ function rotated<C>(list: readonly C[], by: number): C[] {
  * calendar a meeting arrives in goes before the calendar that meeting leaves, so that the bots of
  * the event leaving find the event arriving and follow it rather than being cancelled. Each entry
  * gives the meetings (any key that tells them apart: times, say) leaving and arriving in one
- * calendar. Calendars others' meetings arrive in come first; the rest keep their order. A meeting
- * moved both ways in one sync (a cycle) keeps the order read.
+ * calendar. At each turn the first calendar, in the order read, none of whose leaving meetings
+ * arrives in a calendar still to write goes next (one meeting moved from A to B and another from B
+ * to C write C, B, A); moves that go round in a cycle keep the order read.
  */
 export function arrivalsFirst(calendars: readonly { leaving: ReadonlySet<string>; arriving: ReadonlySet<string> }[]): number[] {
-  const isDestination = calendars.map((calendar, i) => [...calendar.arriving].some((meeting) => calendars.some((other, j) => j !== i && other.leaving.has(meeting))));
-  const order = calendars.map((_, i) => i);
-  return [...order.filter((i) => isDestination[i]), ...order.filter((i) => !isDestination[i])];
+  const left = calendars.map((_, i) => i);
+  const order: number[] = [];
+  const waitsFor = (i: number) => left.some((j) => j !== i && [...calendars[i]!.leaving].some((meeting) => calendars[j]!.arriving.has(meeting)));
+  while (left.length > 0) {
+    const free = left.findIndex((i) => !waitsFor(i));
+    order.push(left.splice(free < 0 ? 0 : free, 1)[0]!);
+  }
+  return order;
 }

@@ -18,7 +18,7 @@
 import type { Transaction } from 'kysely';
 import type { Engine } from '../../db/database.ts';
 import type { ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
-import type { Db } from '../../store/event-store.ts';
+import { lockEvent, type Db } from '../../store/event-store.ts';
 import type { FetchResult } from '../../adapters/calendars/calendar-provider.ts';
 import { arrivalsFirst } from '../../domain/calendar-read-order.ts';
 import { storedIcalUid } from './calendar-events.ts';
@@ -72,6 +72,10 @@ export async function followMeetingToOtherCalendar(trx: Transaction<Schema>, eng
     .where('meeting_identity', '=', row.meeting_identity).orderBy('id').execute();
   const twin = twins.find((candidate) => isSingle(candidate) && candidate.status !== 'cancelled' && candidate.provider_calendar_id !== row.provider_calendar_id && storedIcalUid(candidate) === uid);
   if (!twin) return null;
+  // Locked before it is read for bots, as a booking locks it (event, then bots): a booking of the
+  // arriving event under way (auto-schedule, a client) commits first and is seen here, or waits.
+  const locked = await lockEvent(trx, engine, twin.user_id, twin.id);
+  if (!locked || locked.is_deleted === 1 || locked.status === 'cancelled') return null;
   const held = await trx.selectFrom('bot_events').select('id').where('event_id', '=', twin.id).where('is_live', '=', 1).limit(1).executeTakeFirst();
   if (held) return null;
   const received = await moveLinks(trx, engine, now, [{ old: row, replacement: twin, why: 'moved_calendar' }]);

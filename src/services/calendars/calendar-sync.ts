@@ -632,11 +632,15 @@ export class CalendarSync {
     const stop = async (error: unknown, options: { write: boolean } = { write: true }): Promise<never> => {
       try {
         if (options.write) await write();
-      } finally {
-        // The calendars read before the sync stopped were read: one refused before is no longer
-        // (its bots would be cancelled at their join time though it reads), and its backoff ends.
-        if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
+      } catch (writeError) {
+        // The reason the sync stops (a limit, a revoked token) is what the connection records;
+        // a write that failed on the way out is logged. A sync that lost its hold says so.
+        if (writeError instanceof SyncSuperseded || writeError instanceof ConnectionRemoved) throw writeError;
+        this.#o.logger.error({ err: writeError, calendarId: connection.id }, 'calendar sync could not write what it read before it stopped');
       }
+      // The calendars read before the sync stopped were read: one refused before is no longer
+      // (its bots would be cancelled at their join time though it reads), and its backoff ends.
+      if (reads.some((r) => r.outcome === 'read')) await this.#recordCalendarReads(connection, hold, reads);
       throw error;
     };
     for (const calendar of inOrder) {
