@@ -288,7 +288,8 @@ export class RecurringChains {
           continue;
         }
       }
-      const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
+      // (Not those it could not book a moment ago: they wait until they can be.)
+      const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs && !passedNow.includes(c.keyPart)), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
       return { ...step, booked: step.booked + ahead.booked };
     }
     await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
