@@ -9,8 +9,9 @@
 //
 // Each command runs in a process group of its own. One that has not exited by the timeout is
 // killed with everything it started (SIGKILL to the group; spawn's own timeout signals the shell
-// alone, and a command that ignores SIGTERM ran on): a launch that did not finish must not leave a
-// bot behind to join beside the one the retry starts. A command that has exited is never signalled.
+// alone, and a command that ignores SIGTERM ran on): a launch that did not finish should not leave
+// a bot behind to join beside the one the retry starts (one that left the group, a daemon, is the
+// command's own to settle by the idempotency key). A command that has exited is never signalled.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { BotCommand, BotRuntime, LaunchRequest, RuntimeOutcome } from './bot-runtime.ts';
 
