@@ -150,3 +150,8 @@ test('systemd\'s CREDENTIALS_DIRECTORY (a unit that loads credentials) is not ta
   assert.doesNotThrow(() => parseConfig({ CREDENTIALS_DIRECTORY: '/run/credentials/rollcall.service' }));
   assert.throws(() => parseConfig({ CREDENTIALS_ENCRYPTION_KEYS: 'x' }), /CREDENTIALS_ENCRYPTION_KEYS/);
 });
+
+test('a PUBLIC_URL that is no URL (a space in its host) stops the start, named, rather than failing later', () => {
+  assert.throws(() => parseConfig({ PUBLIC_URL: 'http://exa mple' }), (e: unknown) => e instanceof ConfigError && /PUBLIC_URL must be an http\(s\) URL/.test(e.message));
+  assert.equal(parseConfig({ PUBLIC_URL: 'https://rollcall.example.com/' }).publicUrl, 'https://rollcall.example.com');
+});

@@ -303,7 +303,7 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
     if (problem) problems.push(`BOT_DEFAULT_NAME: ${problem.problem}`);
   }
   const publicUrl = (text('PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
+  if (!/^https?:\/\/[^/]+/.test(publicUrl) || !URL.canParse(publicUrl)) problems.push(`PUBLIC_URL must be an http(s) URL, got "${redactUrl(publicUrl)}"`);
 
   const config: Config = {
     port,
