@@ -21,6 +21,13 @@ export const CHECKPOINT_EVERY_MS = 1000;
 /** The server's connection checkpoints itself past this many WAL pages (32 MB at 4 KB pages). */
 export const FALLBACK_PAGES = 8192;
 
+/**
+ * The -wal file is cut back to this size when it starts over. SQLite reuses a WAL from its start
+ * once everything in it has been checkpointed and never shrinks it by itself, so one burst (or a
+ * reader that held checkpoints back for a while) would keep its size on disk for good.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 export interface BackgroundCheckpoints {
   stop(): Promise<void>;
 }
@@ -28,6 +35,8 @@ export interface BackgroundCheckpoints {
 /** Starts checkpointing `file` (the database `connection` writes) on a worker thread. */
 export function startBackgroundCheckpoints(connection: DatabaseSync, file: string, logger: Logger): BackgroundCheckpoints {
   connection.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_PAGES}`);
+  // The connection that writes is the one that starts the log over, and cuts it then.
+  connection.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const worker = new Worker(new URL('./sqlite-checkpoint-worker.ts', import.meta.url), { workerData: { file, everyMs: CHECKPOINT_EVERY_MS } });
   // Never what keeps the process alive.
   worker.unref();

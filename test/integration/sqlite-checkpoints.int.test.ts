@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../src/db/database.ts';
-import { CHECKPOINT_EVERY_MS, FALLBACK_PAGES, startBackgroundCheckpoints } from '../../src/db/sqlite-checkpoints.ts';
+import { CHECKPOINT_EVERY_MS, FALLBACK_PAGES, WAL_SIZE_LIMIT_BYTES, startBackgroundCheckpoints } from '../../src/db/sqlite-checkpoints.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { TEST_ENGINE } from '../support/harness.ts';
 
@@ -84,6 +84,30 @@ describe('WAL checkpoints on a worker thread (SQLite)', { skip: TEST_ENGINE !== 
       scratch.write(FALLBACK_PAGES + 200);
       assert.ok(statSync(scratch.file).size > before + FALLBACK_PAGES * 4096 * 0.9, 'the commit past the fallback size checkpointed');
     } finally {
+      await scratch.database.close();
+    }
+  });
+
+  test('a WAL grown by a burst is cut back to the size limit once it starts over', async () => {
+    const scratch = await openScratch(dir);
+    const logger = createLogger('silent');
+    const checkpoints = startBackgroundCheckpoints(scratch.database.sqlite!, scratch.file, logger);
+    const walSize = () => statSync(`${scratch.file}-wal`).size;
+    try {
+      const burstPages = Math.ceil((WAL_SIZE_LIMIT_BYTES * 1.5) / 4096);
+      scratch.write(burstPages);
+      assert.ok(walSize() > WAL_SIZE_LIMIT_BYTES, `the burst grew the WAL past the limit (${walSize()} bytes)`);
+      // The worker copies the burst into the database file; the next commit starts the log over.
+      const started = performance.now();
+      let settled = false;
+      while (!settled && performance.now() - started < CHECKPOINT_EVERY_MS * 8) {
+        await sleep(CHECKPOINT_EVERY_MS / 2);
+        scratch.write(1);
+        settled = walSize() <= WAL_SIZE_LIMIT_BYTES;
+      }
+      assert.ok(settled, `the WAL was cut back to at most ${WAL_SIZE_LIMIT_BYTES} bytes (${walSize()} bytes)`);
+    } finally {
+      await checkpoints.stop();
       await scratch.database.close();
     }
   });
