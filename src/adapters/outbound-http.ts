@@ -20,9 +20,15 @@
 // URL must be http(s). Written by hand rather than with undici's redirect interceptor because the
 // interceptor reports a refused scheme as a generic InvalidArgumentError, which cannot be told
 // apart from a programming error, and the rules are few (RFC 9110 section 15.4).
+//
+// Answers come compressed when the server likes (gzip, deflate, br and zstd are asked for, and
+// some hosts of calendar feeds send gzip unasked): undici's decompress interceptor decodes them as
+// they stream in, so `maxBytes` bounds the decoded text and a small body that inflates to
+// gigabytes is cut like any long one. An encoding it cannot decode is refused (`undecodable`)
+// rather than read as text.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, interceptors, type Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/public-address.ts';
 import { BlockedAddressError, type OutboundGuard } from './outbound-guard.ts';
 
@@ -34,9 +40,11 @@ export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - too_many_redirects: more redirects than the request allowed;
  * - timeout: no complete answer within the request's deadline;
  * - aborted: the caller ended the exchange first (its `signal`, such as a stop of the process);
+ * - undecodable: the answer's Content-Encoding is one this client cannot decode, or its body is
+ *   not valid in the encoding it names;
  * - unreachable: any other network failure (refused, reset, DNS, TLS).
  */
-export type OutboundFailureKind = 'blocked' | 'invalid_url' | 'too_many_redirects' | 'timeout' | 'aborted' | 'unreachable';
+export type OutboundFailureKind = 'blocked' | 'invalid_url' | 'too_many_redirects' | 'timeout' | 'aborted' | 'undecodable' | 'unreachable';
 
 export class OutboundError extends Error {
   readonly kind: OutboundFailureKind;
@@ -119,6 +127,8 @@ export interface OutboundHttpOptions {
 }
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** Asked for on every request; zstd is decoded when sent but not asked for (Node marks it experimental). */
+const ACCEPTED_ENCODINGS = 'gzip, deflate, br';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Sent to the origin they were meant for only (RFC 9110 section 15.4, last paragraphs). */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
@@ -175,8 +185,15 @@ function toOutboundError(error: unknown, deadline: AbortSignal, timeoutMs: numbe
   if (isBlocked(error)) return new OutboundError('blocked', 'the address is not allowed (not public)', { cause: error });
   if (deadline.aborted) return new OutboundError('timeout', `no answer within ${timeoutMs} ms`, { cause: error });
   if (callerSignal?.aborted) return new OutboundError('aborted', 'the request was ended before its answer by its caller', { cause: error });
+  if (isDecodingFailure(error)) return new OutboundError('undecodable', `the answer's body is not valid in its Content-Encoding: ${(error as Error).message}`, { cause: error });
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return new OutboundError('unreachable', `request failed: ${code ?? (error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
+}
+
+/** zlib's errors (gzip, deflate: Z_DATA_ERROR and kin; brotli and zstd: ERR_BROTLI_*, ERR_ZSTD_*). */
+function isDecodingFailure(error: unknown): boolean {
+  const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? '');
+  return code.startsWith('Z_') || code.startsWith('ERR_BROTLI') || code.startsWith('ERR_ZSTD') || code.startsWith('ERR__ERROR');
 }
 
 /**
@@ -231,13 +248,15 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number,
 const PIECE_BYTES = 1024 * 1024;
 
 export class OutboundHttp {
-  readonly #guarded: Agent;
-  readonly #direct: Agent;
+  readonly #guarded: Dispatcher;
+  readonly #direct: Dispatcher;
 
   constructor(options: OutboundHttpOptions) {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) });
-    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } });
+    // Error answers are decoded too: their bodies name what went wrong.
+    const decoded = interceptors.decompress({ skipErrorResponses: false });
+    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) }).compose(decoded);
+    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } }).compose(decoded);
   }
 
   async request(request: OutboundRequest): Promise<OutboundResponse> {
@@ -249,11 +268,19 @@ export class OutboundHttp {
     let method: OutboundMethod = request.method;
     let body = request.body;
     let headers: Record<string, string> = { ...request.headers };
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) headers['accept-encoding'] = ACCEPTED_ENCODINGS;
     try {
       for (let hop = 0; ; hop++) {
         const response = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal });
         const location = response.headers.location;
         if (maxRedirects === 0 || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
+          // The decompress interceptor removes the header of an encoding it decoded: one left is
+          // one it does not know (`compress`, a typo), and its bytes are not the text.
+          const encoding = response.headers['content-encoding'];
+          if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity' && (request.maxBytes ?? DEFAULT_MAX_BYTES) > 0) {
+            await response.body.dump().catch(() => undefined);
+            throw new OutboundError('undecodable', `the answer is in an encoding this client cannot decode (Content-Encoding: ${String(encoding).slice(0, 40)})`);
+          }
           const read = await readBody(response.body, request.maxBytes ?? DEFAULT_MAX_BYTES, request.byteFilter?.());
           return new DecodedResponse(response.statusCode, response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
         }

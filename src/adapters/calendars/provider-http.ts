@@ -42,6 +42,7 @@ export function failureFromOutbound(error: OutboundError): ProviderFailure {
     case 'blocked':
     case 'invalid_url':
     case 'too_many_redirects':
+    case 'undecodable':
       return { kind: 'permanent', message: error.message };
     case 'timeout':
     case 'aborted':

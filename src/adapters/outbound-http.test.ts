@@ -1,0 +1,110 @@
+// Compressed answers through the one outbound client, from a local server: each encoding is
+// decoded to the text, error answers too, the size cap holds for the decoded text, and what cannot
+// be decoded is refused by name instead of being read as text.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
+import { OutboundGuard } from './outbound-guard.ts';
+import { OutboundError, OutboundHttp, type OutboundRequest } from './outbound-http.ts';
+
+const FEED = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:standup\r\nSUMMARY:Stand-up – café\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
+
+/** Path → [status, Content-Encoding, body bytes]. */
+const ROUTES: Record<string, [number, string | null, Buffer]> = {
+  '/gzip': [200, 'gzip', gzipSync(FEED)],
+  '/x-gzip': [200, 'x-gzip', gzipSync(FEED)],
+  '/deflate': [200, 'deflate', deflateSync(FEED)],
+  '/br': [200, 'br', brotliCompressSync(FEED)],
+  '/zstd': [200, 'zstd', zstdCompressSync(FEED)],
+  '/plain': [200, null, Buffer.from(FEED)],
+  '/identity': [200, 'identity', Buffer.from(FEED)],
+  '/error': [404, 'gzip', gzipSync('{"error":{"code":"itemNotFound"}}')],
+  '/compress': [200, 'compress', Buffer.from([0x1f, 0x9d, 0x90, 0x42])],
+  '/corrupt': [200, 'gzip', Buffer.concat([gzipSync(FEED).subarray(0, 10), Buffer.from('not deflate data at all')])],
+  // 64 MiB of one letter is about 64 KiB of gzip.
+  '/bomb': [200, 'gzip', gzipSync(Buffer.alloc(64 * 1024 * 1024, 'x'), { level: 1 })],
+};
+
+const received: IncomingHttpHeaders[] = [];
+const server: Server = createServer((request, response) => {
+  received.push(request.headers);
+  const route = ROUTES[request.url ?? ''];
+  if (!route) {
+    response.writeHead(404).end();
+    return;
+  }
+  const [status, encoding, body] = route;
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, ...(encoding ? { 'content-encoding': encoding } : {}) });
+  response.end(body);
+});
+let origin = '';
+const http = new OutboundHttp({ guard: new OutboundGuard([]) });
+const get = (path: string, options: Partial<OutboundRequest> = {}): OutboundRequest => ({ method: 'GET', url: `${origin}${path}`, timeoutMs: 5000, guarded: false, ...options });
+
+async function failureOf(request: OutboundRequest): Promise<OutboundError> {
+  try {
+    const response = await http.request(request);
+    assert.fail(`expected a refusal, got HTTP ${response.status} with ${JSON.stringify(response.body.slice(0, 40))}`);
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    return error;
+  }
+}
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  await http.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('compressed answers', () => {
+  test('gzip, deflate and br are asked for; each of them, and zstd sent unasked, is decoded to the text', async () => {
+    for (const path of ['/gzip', '/x-gzip', '/deflate', '/br', '/zstd', '/plain', '/identity']) {
+      received.length = 0;
+      const response = await http.request(get(path));
+      assert.equal(response.status, 200, path);
+      assert.equal(response.body, FEED, path);
+      assert.equal(response.isTruncated, false, path);
+      assert.equal(received[0]?.['accept-encoding'], 'gzip, deflate, br', path);
+    }
+  });
+
+  test('a caller that names its own Accept-Encoding keeps it', async () => {
+    received.length = 0;
+    const response = await http.request(get('/plain', { headers: { 'Accept-Encoding': 'identity' } }));
+    assert.equal(response.body, FEED);
+    assert.equal(received[0]?.['accept-encoding'], 'identity');
+  });
+
+  test('an error answer is decoded too: its body says what went wrong', async () => {
+    const response = await http.request(get('/error'));
+    assert.equal(response.status, 404);
+    assert.deepEqual(JSON.parse(response.body), { error: { code: 'itemNotFound' } });
+  });
+
+  test('the size cap holds for the decoded text: 64 KiB that inflate to 64 MiB are cut at the cap', async () => {
+    const response = await http.request(get('/bomb', { maxBytes: 1024 * 1024 }));
+    assert.equal(response.isTruncated, true);
+    assert.equal(response.body.length, 1024 * 1024);
+    assert.match(response.body, /^x+$/);
+  });
+
+  test('an encoding the client cannot decode, and a body not valid in its encoding, are refused as undecodable', async () => {
+    const unknown = await failureOf(get('/compress'));
+    assert.equal(unknown.kind, 'undecodable');
+    assert.match(unknown.message, /Content-Encoding: compress/);
+    const corrupt = await failureOf(get('/corrupt'));
+    assert.equal(corrupt.kind, 'undecodable', corrupt.message);
+    // The client still works after both (the connections were closed or reused cleanly).
+    assert.equal((await http.request(get('/gzip'))).body, FEED);
+  });
+
+  test('an answer whose body is not kept (maxBytes 0) answers at once, whatever its encoding', async () => {
+    for (const path of ['/compress', '/corrupt', '/gzip']) assert.equal((await http.request(get(path, { maxBytes: 0 }))).status, 200, path);
+  });
+});
