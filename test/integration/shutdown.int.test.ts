@@ -42,6 +42,50 @@ test(`a runtime client that fails to close does not keep the database open (${TE
   }
 });
 
+test(`a stop ends live status streams and their connections at once, a client that went away and came back among them (${TEST_ENGINE})`, async () => {
+  const rc = await startTestRollcall();
+  let isClosed = false;
+  try {
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = rc.app.server.address() as { port: number };
+    const user = await rc.newUser('watcher');
+    // A user's 20 streams (the most one user may hold on an instance). fetch keeps a connection
+    // for the next request once a response has ended, as browsers do.
+    const readers = Array.from({ length: 20 }, () => new AbortController());
+    const responses = await Promise.all(readers.map((reader) => fetch(`http://127.0.0.1:${port}/api/v1/bots/status-changes`, { headers: { accept: 'text/event-stream', authorization: user.auth }, signal: reader.signal })));
+    const bodies = responses.map(async (response) => {
+      assert.equal(response.status, 200);
+      let text = '';
+      try {
+        for await (const chunk of response.body!) text += Buffer.from(chunk).toString();
+      } catch {
+        // the client that went away
+      }
+      return text;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // One client goes away, and comes back for a stream of its own while the server has not yet
+    // seen it go (refused, 429, until it has).
+    readers.pop()!.abort();
+    for (let answered = 0; answered !== 200;) {
+      const again = new AbortController();
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/bots/status-changes`, { headers: { accept: 'text/event-stream', authorization: user.auth }, signal: again.signal });
+      answered = response.status;
+      again.abort();
+    }
+    const started = performance.now();
+    await rc.close();
+    isClosed = true;
+    const stoppedInMs = performance.now() - started;
+    for (const text of await Promise.all(bodies)) assert.match(text, /^retry: \d+/, 'each stream was open, and those still read were ended by the stop');
+    // Before, the server then waited for a connection of the stream that went away until its
+    // keep-alive timeout (72 s): longer than a supervisor's grace before it kills the process.
+    assert.ok(stoppedInMs < 10_000, `the stop took ${Math.round(stoppedInMs)} ms`);
+  } finally {
+    if (!isClosed) await rc.close();
+  }
+});
+
 test(`a stop ends webhook deliveries whose receiver does not answer after a grace, and hands them back without counting the attempt (${TEST_ENGINE})`, async () => {
   const hooks = new FakeHttpReceiver();
   const hooksUrl = `${await hooks.start()}/hooks`;

@@ -103,6 +103,10 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
       'cache-control': 'no-cache, no-transform',
       // Tells nginx-style proxies not to buffer the stream.
       'x-accel-buffering': 'no',
+      // The connection ends with the stream. Kept alive, a stream the stop ends (preClose) would
+      // leave an idle connection the server waits for until its keep-alive timeout (72 s), longer
+      // than a supervisor's grace, whenever the end was not yet flushed as the server began to close.
+      connection: 'close',
     });
     stream.write(`retry: ${RECONNECT_MS}\n\n`);
     openStreams.add(stream);
