@@ -21,14 +21,17 @@
 // interceptor reports a refused scheme as a generic InvalidArgumentError, which cannot be told
 // apart from a programming error, and the rules are few (RFC 9110 section 15.4).
 //
-// Answers come compressed when the server likes (gzip, deflate, br and zstd are asked for, and
-// some hosts of calendar feeds send gzip unasked): undici's decompress interceptor decodes them as
-// they stream in, so `maxBytes` bounds the decoded text and a small body that inflates to
-// gigabytes is cut like any long one. An encoding it cannot decode is refused (`undecodable`)
-// rather than read as text.
+// Answers come compressed when the server likes (gzip, deflate and br are asked for; zstd, and
+// gzip from feed hosts that compress whatever is asked, come unasked too): they are decoded with
+// node:zlib as they stream in, so `maxBytes` bounds the decoded text and a small body that inflates
+// to gigabytes is cut like any long one. An encoding it cannot decode is refused (`undecodable`)
+// rather than read as text. (undici's decompress interceptor does the same, but is marked
+// experimental and prints a warning on every start.)
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { Agent, buildConnector, interceptors, type Dispatcher } from 'undici';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
+import { Agent, buildConnector } from 'undici';
 import { isPublicAddress } from '../domain/public-address.ts';
 import { BlockedAddressError, type OutboundGuard } from './outbound-guard.ts';
 
@@ -190,6 +193,34 @@ function toOutboundError(error: unknown, deadline: AbortSignal, timeoutMs: numbe
   return new OutboundError('unreachable', `request failed: ${code ?? (error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
 }
 
+/** Decoders of the content codings undici's interceptor and fetch() also take (RFC 9110 section 8.4.1). */
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+  // An 8 MiB window at most, as RFC 9659 section 3 asks of HTTP recipients.
+  zstd: () => createZstdDecompress({ params: { [zlibConstants.ZSTD_d_windowLogMax]: 23 } }),
+};
+
+/** Codings applied on top of each other that are decoded; more is refused (a cheap way to burn CPU). */
+const MAX_CODINGS = 3;
+
+/** The decoders to apply, first to last, for a Content-Encoding header; null when one is not known. */
+function decodersFor(header: string | string[] | undefined): Transform[] | null {
+  if (header === undefined) return [];
+  const codings = String(header).split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length > MAX_CODINGS || codings.some((coding) => DECODERS[coding] === undefined)) return null;
+  // The header lists codings in the order they were applied: the last one comes off first.
+  return codings.reverse().map((coding) => DECODERS[coding]!());
+}
+
+/** The body through its decoders; an error anywhere in the chain ends the reading with it. */
+function decoded(body: Readable, decoders: Transform[]): AsyncIterable<Buffer> {
+  if (decoders.length === 0) return body;
+  return pipeline([body, ...decoders], () => undefined) as unknown as AsyncIterable<Buffer>;
+}
+
 /** zlib's errors (gzip, deflate: Z_DATA_ERROR and kin; brotli and zstd: ERR_BROTLI_*, ERR_ZSTD_*). */
 function isDecodingFailure(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? '');
@@ -201,12 +232,7 @@ function isDecodingFailure(error: unknown): boolean {
  * held over to the next), and kept in those pieces: joining a 19 MB calendar feed's buffers and
  * decoding them in one go held the event loop for 60-180 ms (hostile-calendar-data.int.test.ts).
  */
-async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number, filter?: ByteFilter): Promise<{ pieces: string[]; isTruncated: boolean }> {
-  if (maxBytes <= 0) {
-    // Not waited for: a body that trickles in must not hold the answer its status already gave.
-    body.dump().catch(() => undefined);
-    return { pieces: [], isTruncated: false };
-  }
+async function readBody(body: AsyncIterable<Buffer>, maxBytes: number, filter?: ByteFilter): Promise<{ pieces: string[]; isTruncated: boolean }> {
   const decoder = new TextDecoder('utf-8');
   const pieces: string[] = [];
   // Chunks are decoded a mebibyte at a time: pieces that size live in V8's large-object space,
@@ -226,7 +252,7 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number,
     heldBytes = 0;
   };
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  for await (const chunk of body) {
     const isLast = size + chunk.length > maxBytes;
     const part = isLast ? chunk.subarray(0, maxBytes - size) : chunk;
     size += part.length;
@@ -248,15 +274,13 @@ async function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number,
 const PIECE_BYTES = 1024 * 1024;
 
 export class OutboundHttp {
-  readonly #guarded: Dispatcher;
-  readonly #direct: Dispatcher;
+  readonly #guarded: Agent;
+  readonly #direct: Agent;
 
   constructor(options: OutboundHttpOptions) {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    // Error answers are decoded too: their bodies name what went wrong.
-    const decoded = interceptors.decompress({ skipErrorResponses: false });
-    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) }).compose(decoded);
-    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } }).compose(decoded);
+    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) });
+    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } });
   }
 
   async request(request: OutboundRequest): Promise<OutboundResponse> {
@@ -274,15 +298,20 @@ export class OutboundHttp {
         const response = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal });
         const location = response.headers.location;
         if (maxRedirects === 0 || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
-          // The decompress interceptor removes the header of an encoding it decoded: one left is
-          // one it does not know (`compress`, a typo), and its bytes are not the text.
-          const encoding = response.headers['content-encoding'];
-          if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity' && (request.maxBytes ?? DEFAULT_MAX_BYTES) > 0) {
-            await response.body.dump().catch(() => undefined);
-            throw new OutboundError('undecodable', `the answer is in an encoding this client cannot decode (Content-Encoding: ${String(encoding).slice(0, 40)})`);
+          const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
+          if (maxBytes <= 0) {
+            // Not waited for: a body that trickles in must not hold the answer its status already gave.
+            response.body.dump().catch(() => undefined);
+            return new DecodedResponse(response.statusCode, response.headers as IncomingHttpHeaders, [], false);
           }
-          const read = await readBody(response.body, request.maxBytes ?? DEFAULT_MAX_BYTES, request.byteFilter?.());
-          return new DecodedResponse(response.statusCode, response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
+          const decoders = decodersFor(response.headers['content-encoding']);
+          if (decoders === null) {
+            await response.body.dump().catch(() => undefined);
+            throw new OutboundError('undecodable', `the answer is in an encoding this client cannot decode (Content-Encoding: ${String(response.headers['content-encoding']).slice(0, 40)})`);
+          }
+          const read = await readBody(decoded(response.body, decoders), maxBytes, request.byteFilter?.());
+          const { 'content-encoding': _encoding, 'content-length': _length, ...headers } = response.headers as IncomingHttpHeaders;
+          return new DecodedResponse(response.statusCode, decoders.length > 0 ? headers : response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
         }
         await response.body.dump();
         if (hop >= maxRedirects) throw new OutboundError('too_many_redirects', `more than ${maxRedirects} redirects`);
