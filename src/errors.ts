@@ -53,7 +53,7 @@ export const ERROR_CATALOG = {
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
   secret_unavailable: { status: 503, meaning: 'The webhook signing secret is stored sealed and none of the configured keys opens it (CREDENTIALS_ENCRYPTION_KEY removed or changed without the old key in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS); the operator must restore the key.' },
-  database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk); nothing was changed. Retry with backoff; /readyz says when it is back.' },
+  database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk, a statement it cancelled at its statement_timeout or lock_timeout); nothing was changed. Retry with backoff; /readyz says when it is back.' },
   invalid_provider_webhook: { status: 400, meaning: 'A bot provider webhook with a valid signature is not a status webhook this service can read (no bot id or status).' },
   invalid_provider_signature: { status: 401, meaning: 'A bot provider webhook carries no signature, or one that does not verify with BOT_PROVIDER_WEBHOOK_SECRET.' },
   provider_not_configured: { status: 404, meaning: 'The provider named in the webhook path is not the BOT_RUNTIME of this deployment.' },

@@ -16,6 +16,11 @@ const POSTGRES_OUTAGE_STATES = new Set([
   '53100', // disk_full
   '53200', // out_of_memory
   '58030', // io_error
+  // The server gave up on the statement: statement_timeout, or a cancel request (query_canceled),
+  // and lock_timeout (lock_not_available). The transaction rolled back; it may well go through a
+  // moment later, so the caller is told to retry (503) rather than that the service failed (500).
+  '57014',
+  '55P03',
 ]);
 
 /** Socket-level failures while reaching the server. */

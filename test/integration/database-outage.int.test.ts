@@ -13,7 +13,8 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { ThrowawayPostgres } from '../support/throwaway-postgres.ts';
-import { startTestRollcall, TEST_ENGINE } from '../support/harness.ts';
+import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
+import pg from 'pg';
 import { latestVersion } from '../../src/db/migrator.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 
@@ -359,6 +360,38 @@ describe('readiness during a rolling upgrade', () => {
       assert.equal(behind.body.checks.migrations, false, JSON.stringify(behind.body));
     } finally {
       await rc.close();
+    }
+  });
+});
+
+describe('statements the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !== 'postgres' ? 'statement_timeout is PostgreSQL\'s' : false }, () => {
+  test('a write cancelled by statement_timeout (57014) is a 503 database_unavailable, not a 500; nothing of it is stored, and the same request goes through once the server can', async () => {
+    const testDatabase = await createTestDatabase();
+    // Every connection of the service's pool with a 300 ms statement_timeout, as an operator might
+    // set on its role (the setting rides on the connection's options after the search path).
+    const database = await openDatabase(testDatabase.url, { searchPath: `${testDatabase.searchPath!} -c statement_timeout=300` });
+    const rollcall = await createRollcall(testConfig({ DATABASE_URL: testDatabase.url }), { database, logger: createLogger('silent'), collectDefaultMetrics: false });
+    const blocker = new pg.Client({ connectionString: testDatabase.url });
+    await blocker.connect();
+    try {
+      const { key } = await createApiKey(database.db, 'patient', rollcall.clock);
+      const create = () => rollcall.app.inject({ method: 'POST', url: '/api/v1/bots/create_bot', headers: { authorization: `Token ${key}` }, payload: { meeting_link: 'https://meet.google.com/abc-defg-hij', bot_name: 'Notes' } });
+      // Another session holds the bots table: the insert waits for it until the server cancels it.
+      await blocker.query('begin');
+      await blocker.query(`lock table ${testDatabase.searchPath!}.bots in access exclusive mode`);
+      const refused = await create();
+      assert.equal(refused.statusCode, 503, refused.body);
+      assert.equal(refused.json().code, 'database_unavailable');
+      await blocker.query('rollback');
+      let created = await create();
+      for (const until = Date.now() + 10_000; created.statusCode === 503 && Date.now() < until; created = await create()) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(created.statusCode, 201, created.body);
+      const { rows } = await blocker.query(`select count(*)::int as n from ${testDatabase.searchPath!}.bots`);
+      assert.equal(rows[0].n, 1, 'the cancelled request left nothing behind');
+    } finally {
+      await blocker.end();
+      await rollcall.close();
+      await testDatabase.drop();
     }
   });
 });
