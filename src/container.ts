@@ -138,7 +138,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const migrated = await migrate(database.db, database.engine);
   // A typo in DATABASE_URL starts on an empty database as readily as on the right one: say so.
   if (createdSchema(migrated)) logger.warn({ database: redactUrl(config.databaseUrl) }, 'this database was empty: its schema was created now (a first start; otherwise check DATABASE_URL, as no existing bot or event is in it)');
-  const secretBox = await prepareSecretsAtRest(config, database, logger);
+  const { box: secretBox, problem: secretsProblem } = await prepareSecretsAtRest(config, database, logger);
   // The server's own SQLite file is checkpointed off the event loop (a database handed in is the caller's).
   const sqliteFile = overrides.database ? null : database.sqlite?.location() ?? null;
   const checkpoints = sqliteFile ? startBackgroundCheckpoints(database.sqlite!, sqliteFile, logger) : null;
@@ -254,6 +254,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
         return (await currentSchemaVersion(database.db)) >= latestVersion();
       },
       ...(runsDispatcher ? { dispatcher: async () => dispatcher.isRunning } : {}),
+      // Measured at the start: a key is changed by a restart.
+      ...(secretsProblem !== null ? { secrets: async () => ({ ready: false, reason: secretsProblem }) } : {}),
       // The provider refusing the API key refuses every bot: not ready, with its answer as the reason.
       ...(isProvider ? { runtime: async () => (runtimeAuth.problem === null ? true : { ready: false, reason: runtimeAuth.problem }) } : {}),
     },
@@ -330,7 +332,7 @@ async function checkDatabase(database: Database): Promise<boolean> {
  * sit in the database as they are, and that users whose secrets were sealed earlier get no signed
  * webhooks.
  */
-async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<SecretBox | null> {
+async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<{ box: SecretBox | null; problem: string | null }> {
   const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
   if (box) {
     const { sealed } = await sealSecrets(database.db, box, 'plaintext');
@@ -341,10 +343,14 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     if (unopenable.users > 0 || unopenable.calendarConnections > 0) {
       logger.error(unopenable, 'some webhook secrets or calendar credentials are sealed with a key that is not configured (neither CREDENTIALS_ENCRYPTION_KEY nor one of CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS): those users\' webhooks cannot be signed and those calendars cannot sync. Put the key that sealed them in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS.');
     }
-    return box;
+    // None of them opens: the key is wrong for this database (a typo, another deployment's key),
+    // and an instance started so would take traffic it cannot serve. A few that do not open (a key
+    // dropped too early) leave it in service, with the error above.
+    const isWrongKey = unopenable.sealed > 0 && unopenable.users + unopenable.calendarConnections === unopenable.sealed;
+    return { box, problem: isWrongKey ? `CREDENTIALS_ENCRYPTION_KEY opens none of the ${unopenable.sealed} sealed webhook secrets and calendar credentials: it is not the key that sealed them` : null };
   }
   logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');
   const unreadable = await countSealedWebhookSecrets(database.db);
   if (unreadable > 0) logger.error({ users: unreadable }, 'some webhook secrets are sealed but CREDENTIALS_ENCRYPTION_KEY is not set: their webhooks cannot be signed');
-  return null;
+  return { box: null, problem: unreadable > 0 ? `CREDENTIALS_ENCRYPTION_KEY is not set, and ${unreadable} webhook secrets are sealed with one` : null };
 }

@@ -46,6 +46,14 @@ async function storedSecrets(rc: { database: Rollcall['database'] }, userId: str
   return { webhook_secret: user.webhook_secret, retired: retired.map((r) => r.secret) };
 }
 
+/** /readyz's secrets check (the test's instances run no background work, so other checks may fail) and its reason. */
+async function readinessOf(rollcall: Rollcall): Promise<[boolean, string | undefined]> {
+  const answer = await rollcall.app.inject({ method: 'GET', url: '/readyz' });
+  const { checks, reasons } = answer.json() as { checks: Record<string, boolean>; reasons?: Record<string, string> };
+  if (checks.secrets === false) assert.equal(answer.statusCode, 503, 'a failing check is a not-ready answer');
+  return [checks.secrets ?? true, reasons?.secrets];
+}
+
 describe('secrets at rest with CREDENTIALS_ENCRYPTION_KEY set', () => {
   let rc: TestRollcall;
   const hooks = new FakeHttpReceiver();
@@ -210,6 +218,8 @@ describe('secrets at rest across key changes', () => {
     assert.equal(refused.body.code, 'secret_unavailable');
     assert.deepEqual(Object.keys(refused.body).sort(), ['code', 'error', 'message', 'status_code'], 'no detail in the answer');
     assert.equal(refused.body.message, refused.body.error);
+    // Not ready: a load balancer keeps its traffic on instances that can serve it.
+    assert.deepEqual(await readinessOf(keyless.rollcall), [false, 'CREDENTIALS_ENCRYPTION_KEY is not set, and 1 webhook secrets are sealed with one']);
     await keyless.rollcall.close();
 
     // Another key in its place, the old one not among the previous keys: the same, said as loudly.
@@ -222,10 +232,14 @@ describe('secrets at rest across key changes', () => {
     assert.match(wrong.body.error, /CREDENTIALS_ENCRYPTION_KEY/);
     const rotation = await otherKey.rollcall.app.inject({ method: 'POST', url: '/api/v1/webhooks/secret/rotate', headers: { authorization: auth } });
     assert.deepEqual([rotation.statusCode, rotation.json().code], [503, 'secret_unavailable']);
+    const [isReady, reason] = await readinessOf(otherKey.rollcall);
+    assert.equal(isReady, false);
+    assert.match(reason!, /^CREDENTIALS_ENCRYPTION_KEY opens none of the \d+ sealed webhook secrets and calendar credentials/);
     await otherKey.rollcall.close();
-    // With the right key again, nothing of it is said.
+    // With the right key again, nothing of it is said, and the instance is ready.
     const rightKey = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
     assert.ok(!rightKey.log.lines.some((l) => /sealed with a key that is not configured/.test(l)));
+    assert.deepEqual(await readinessOf(rightKey.rollcall), [true, undefined]);
     await rightKey.rollcall.close();
   });
 
@@ -268,6 +282,7 @@ describe('secrets at rest across key changes', () => {
     // Key B alone cannot open what A sealed, and start-up counts what is lost without A.
     const bAlone = await start({ ...outbound, CREDENTIALS_ENCRYPTION_KEY: keyB });
     assert.equal((await secretOf(bAlone.rollcall, auth)).status, 503);
+    assert.equal((await readinessOf(bAlone.rollcall))[0], false, 'B opens none of them: not ready');
     const lost = bAlone.log.lines.find((l) => /"level":50/.test(l) && /sealed with a key that is not configured/.test(l));
     assert.ok(lost && JSON.parse(lost).users >= 1 && JSON.parse(lost).calendarConnections >= 1, `start-up names the users and connections: ${lost}`);
     await bAlone.rollcall.close();
@@ -277,6 +292,7 @@ describe('secrets at rest across key changes', () => {
     assert.equal((await secretOf(rotating.rollcall, auth)).body.secret, secret);
     assert.equal((await syncOf(rotating.rollcall, auth, connectionId)).synced, true);
     assert.ok(rotating.log.lines.some((l) => /"level":40/.test(l) && /secrets reseal/.test(l)), 'a warning names the command');
+    assert.deepEqual(await readinessOf(rotating.rollcall), [true, undefined]);
     await rotating.rollcall.close();
 
     // The command with the wrong old key refuses to call it done; with the right one it moves both.

@@ -111,7 +111,7 @@ export async function countSealedWebhookSecrets(db: Kysely<Schema>): Promise<num
  * (their webhooks cannot be signed) and calendar connections whose credentials are (they cannot
  * sync). After a key change without the old key among the previous keys, both are everyone's.
  */
-export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox): Promise<{ users: number; calendarConnections: number }> {
+export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox): Promise<{ users: number; calendarConnections: number; sealed: number }> {
   const opens = (value: string) => {
     try {
       box.decrypt(value);
@@ -122,8 +122,11 @@ export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox)
   };
   const users = await db.selectFrom('users').select('webhook_secret').where('webhook_secret', 'like', 'v1:%').execute();
   const connections = await db.selectFrom('calendar_connections').select('credentials').where('credentials', 'like', 'v1:%').execute();
+  const sealedUsers = users.filter((u) => SecretBox.isSealed(u.webhook_secret));
+  const sealedConnections = connections.filter((c) => c.credentials !== null && SecretBox.isSealed(c.credentials));
   return {
-    users: users.filter((u) => SecretBox.isSealed(u.webhook_secret) && !opens(u.webhook_secret)).length,
-    calendarConnections: connections.filter((c) => c.credentials !== null && SecretBox.isSealed(c.credentials) && !opens(c.credentials)).length,
+    users: sealedUsers.filter((u) => !opens(u.webhook_secret)).length,
+    calendarConnections: sealedConnections.filter((c) => !opens(c.credentials!)).length,
+    sealed: sealedUsers.length + sealedConnections.length,
   };
 }
