@@ -1179,6 +1179,47 @@ describe('Google Calendar specifics', () => {
     assert.ok(paged.every((r) => r.query.get('showDeleted') === 'true' && r.query.get('singleEvents') === 'false'));
   });
 
+  test('a full listing answered 200 with no items after a 410 is not an empty calendar: the events stay and a booked bot stays Scheduled', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.google.insertEvent(account.email, account.email, { summary: 'Booked', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'malformed-listing');
+    env.google.expireSyncTokens();
+    env.google.malformedListings.push({}, { items: null, nextSyncToken: 'x' });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+      assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['Booked']);
+      assert.match(JSON.stringify(sync.body), /items list/, JSON.stringify(sync.body));
+    }
+    // Google answers properly again: the full listing reads, nothing lost.
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[botId]]);
+  });
+
+  test('an event listed with a start that is not a date (a number) is skipped and kept as stored, even by a full listing: its bot stays Scheduled', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'Booked', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'unreadable-start');
+    env.google.patchEvent(account.email, account.email, id, { summary: 'Garbled', start: { dateTime: 12 as unknown as string } });
+    env.google.insertEvent(account.email, account.email, { summary: 'New', start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) } });
+    env.google.expireSyncTokens();
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    // The rest of the listing applies; the garbled entry keeps what was stored (not 2001-12-01).
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => [e.title, e.start_time]), [['Booked', iso(start)], ['New', iso(start + 2 * HOUR)]]);
+  });
+
   test('calendars whose reads keep failing with a server error do not keep their account\'s other calendars from syncing; the report names them alone', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();

@@ -95,6 +95,13 @@ export class FakeGoogleCalendar {
    * retryAfterSeconds only to check that a header, were one sent, is honoured.
    */
   readonly failNext: { status: number; reason: string; retryAfterSeconds?: number }[] = [];
+  /**
+   * Bodies answered with 200, first one first, in place of the next events.list listings (after
+   * a stale syncToken has had its 410). Not a behaviour Google documents: its events.list answer always has items[], and
+   * nextSyncToken on the last page (developers.google.com/workspace/calendar/api/v3/reference/events/list);
+   * this stands in for a proxy or an outage that answers 200 with something else (a `{}`).
+   */
+  readonly malformedListings: unknown[] = [];
   /** Size of events.list pages when the client does not ask (Google: 250). */
   defaultPageSize = 250;
   /** Google may answer with fewer items than maxResults; a small cap makes every sync page. */
@@ -452,8 +459,10 @@ export class FakeGoogleCalendar {
         if (!match || Number(match[2]) !== this.#tokenEpoch) {
           return send(410, { error: { errors: [{ domain: 'calendar', reason: 'fullSyncRequired', message: 'Sync token is no longer valid, a full sync is required.', locationType: 'parameter', location: 'syncToken' }], code: 410, message: 'Sync token is no longer valid, a full sync is required.' } });
         }
+        if (this.malformedListings.length > 0) return send(200, this.malformedListings.shift());
         items = [...calendar.events.values()].filter((e) => e.seq > Number(match[1]));
       } else {
+        if (this.malformedListings.length > 0) return send(200, this.malformedListings.shift());
         // Cancelled events only with showDeleted=true, except cancelled instances of a recurring
         // event, which a listing with singleEvents and showDeleted both false still includes
         // (events.list reference, showDeleted).

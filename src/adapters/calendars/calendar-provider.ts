@@ -166,6 +166,11 @@ export interface FetchResult {
   changes: ProviderChange[];
   /** Store and pass back next time; opaque outside the adapter. */
   cursor: string | null;
+  /**
+   * Provider ids of entries the read listed in a shape it could not read (a start that is not a
+   * date, say): skipped, and left as stored, neither changed nor, in a full sync, taken as gone.
+   */
+  unreadable?: string[];
   /** What the adapter read in a way the owner may not expect (an ICS time zone it does not know, read as UTC); logged. */
   warnings?: string[];
 }

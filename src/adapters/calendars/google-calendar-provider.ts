@@ -125,7 +125,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // reference: hidden, "whether the calendar has been hidden from the list"), and a calendar
       // left out here would be dropped with its bots.
       const page = await this.#json<CalendarListPage>('GET', '/users/me/calendarList', { maxResults: '250', showHidden: 'true', ...(pageToken ? { pageToken } : {}) });
-      entries.push(...(page.items ?? []));
+      // calendarList.list answers `items[]` (developers.google.com/workspace/calendar/api/v3/reference/calendarList/list);
+      // an answer without it says nothing of the account's calendars.
+      if (!isAnObject(page) || !Array.isArray(page.items)) throw malformedListing('calendarList answered without an items list');
+      entries.push(...page.items.filter((e) => isRecord(e) && typeof e.id === 'string'));
       pageToken = page.nextPageToken;
     } while (pageToken);
     const primary = entries.find((e) => e.primary);
@@ -175,6 +178,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
 
   async #list(calendarId: string, syncToken: string | null): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
+    const warnings: string[] = [];
+    const unreadable: string[] = [];
     let pageToken: string | undefined;
     let nextSyncToken: string | undefined;
     for (let pages = 0; ; pages++) {
@@ -184,17 +189,38 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (syncToken) query.syncToken = syncToken;
       if (pageToken) query.pageToken = pageToken;
       const page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
-      for (const item of page.items ?? []) changes.push(toChange(item, page.timeZone ?? null));
+      // The events.list response (developers.google.com/workspace/calendar/api/v3/reference/events/list,
+      // "Response body"): `items[]`, the events; `nextPageToken`, "Omitted if no further results
+      // are available, in which case nextSyncToken is provided". An answer without the list, or a
+      // last page without its sync token, is not a listing: taken as one, an empty full listing
+      // would delete every event of the calendar and cancel their bots. The read fails instead,
+      // and is tried again.
+      if (!isAnObject(page) || !Array.isArray(page.items)) throw malformedListing('events.list answered without an items list');
+      const zone = typeof page.timeZone === 'string' ? page.timeZone : null;
+      for (const item of page.items as unknown[]) {
+        const problem = googleItemProblem(item);
+        if (problem === null) {
+          changes.push(toChange(item as GoogleEvent, zone));
+          continue;
+        }
+        // One entry that cannot be read costs that entry, not the rest of the page.
+        warnings.push(problem.message);
+        if (problem.id !== null) unreadable.push(problem.id);
+      }
+      if (page.nextPageToken !== undefined && (typeof page.nextPageToken !== 'string' || page.nextPageToken === '')) throw malformedListing('events.list answered a nextPageToken that is not a token');
       pageToken = page.nextPageToken;
       nextSyncToken = page.nextSyncToken;
       if (!pageToken) break;
     }
+    if (typeof nextSyncToken !== 'string' || nextSyncToken === '') throw malformedListing('the last page of events.list came without a nextSyncToken');
     return {
       isFullSync: syncToken === null,
       window: null,
       isUnchanged: syncToken !== null && changes.length === 0,
       changes,
-      cursor: nextSyncToken ? JSON.stringify({ syncToken: nextSyncToken }) : null,
+      cursor: JSON.stringify({ syncToken: nextSyncToken }),
+      ...(unreadable.length > 0 ? { unreadable } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   }
 
@@ -299,14 +325,45 @@ class ListingGone extends Error {
   override name = 'ListingGone';
 }
 
+function malformedListing(message: string): CalendarProviderError {
+  return new CalendarProviderError({ kind: 'transient', message: `Google ${message}; nothing of the read is applied` });
+}
+
+/** A JSON object (not null, not an array); no narrowing, for answers typed as the provider documents them. */
+function isAnObject(value: unknown): boolean {
+  return isRecord(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Why one entry of an events.list page cannot be read, or null when it can: not an object, an id
+ * that is not a string (every such entry would be stored under one key), or a start, end or
+ * originalStartTime whose dateTime or date is not a string (a number would be parsed as some
+ * date). `id`: the entry's id when it has one, so that the sync leaves the stored event as it is.
+ */
+export function googleItemProblem(item: unknown): { id: string | null; message: string } | null {
+  if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Google listed an event without an id; skipped' };
+  for (const field of ['start', 'end', 'originalStartTime'] as const) {
+    const value = item[field];
+    if (value === undefined || value === null) continue;
+    if (!isRecord(value) || (value.dateTime !== undefined && typeof value.dateTime !== 'string') || (value.date !== undefined && typeof value.date !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
+      return { id: item.id, message: `Google listed event ${item.id} with a ${field} that is not a date or time; skipped, kept as stored` };
+    }
+  }
+  return null;
+}
+
 /** Epoch ms of a Google start/end: a dateTime with offset, or an all-day date in the given zone. */
 function googleTimeMs(value: GoogleDate | undefined, fallbackZone: string | null): number | null {
   if (!value) return null;
-  if (value.dateTime) {
+  if (typeof value.dateTime === 'string' && value.dateTime !== '') {
     const ms = Date.parse(value.dateTime);
     return Number.isFinite(ms) ? ms : null;
   }
-  if (value.date) {
+  if (typeof value.date === 'string' && value.date !== '') {
     const zone = ianaZoneOf(value.timeZone) ?? ianaZoneOf(fallbackZone) ?? 'UTC';
     try {
       return Temporal.PlainDate.from(value.date).toZonedDateTime(zone).epochMilliseconds;

@@ -253,3 +253,31 @@ test('Google and Graph: pages with few or no items while more follow are read to
   const endless = google([empty(0)]);
   assert.equal((await providerFailureOf(endless.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT))).kind, 'permanent');
 });
+
+test('Google: a listing answered 200 without its items list, or ending without a nextSyncToken, fails the read as transient and changes nothing', async () => {
+  // events.list reference, response body: items[] is the list; nextPageToken is "Omitted if no
+  // further results are available, in which case nextSyncToken is provided".
+  const fullSyncRequired: Answer = { status: 410, body: googleError(410, 'calendar', 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.') };
+  const malformed: [string, Answer[], string | null][] = [
+    ['{} after a 410', [fullSyncRequired, { status: 200, body: {} }], SYNC_CURSOR],
+    ['{} to a full listing', [{ status: 200, body: {} }], null],
+    ['items: null', [{ status: 200, body: { items: null, nextSyncToken: 'sync-2' } }], null],
+    ['items as an object', [{ status: 200, body: { items: {}, nextSyncToken: 'sync-2' } }], null],
+    ['an array for the page', [{ status: 200, body: [] }], null],
+    ['null for the page', [{ status: 200, body: 'null' }], null],
+    ['a last page without nextSyncToken', [{ status: 200, body: { items: [], timeZone: 'UTC' } }], null],
+    ['a later page without nextSyncToken', [{ status: 200, body: { items: [], nextPageToken: 'p1' } }, { status: 200, body: { items: [] } }], null],
+    ['a nextSyncToken that is not a string', [{ status: 200, body: { items: [], nextSyncToken: 12 } }], null],
+    ['an incremental page without nextSyncToken', [{ status: 200, body: { items: [] } }], SYNC_CURSOR],
+  ];
+  for (const [what, answers, cursor] of malformed) {
+    const { provider } = google(answers);
+    const failure = await providerFailureOf(provider.fetchChanges('primary', cursor, CONTEXT));
+    assert.equal(failure.kind, 'transient', what);
+  }
+});
+
+test('Google: a calendarList answered without its items list fails as transient, not as an account without a primary calendar', async () => {
+  const { provider } = google([{ status: 200, body: {} }]);
+  assert.equal((await providerFailureOf(provider.describeAccount())).kind, 'transient');
+});

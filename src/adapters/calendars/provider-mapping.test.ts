@@ -184,3 +184,27 @@ test('Graph: a round that lists an event more than once keeps one entry, the one
   assert.deepEqual([...oneEntryPerEvent([occurrence, master, occurrence]).repeatedSeries], ['m']);
   assert.equal(oneEntryPerEvent([master, occurrence]).repeatedSeries.size, 0);
 });
+
+test('Google: entries without a string id, or with a start or end that is not a date, are skipped with a warning; the rest of the page applies', async () => {
+  const page = {
+    timeZone: 'UTC', nextSyncToken: 'sync-2',
+    items: [
+      null,
+      { summary: 'No id', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 42, summary: 'Numeric id', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'numeric-start', summary: 'Numeric start', start: { dateTime: 12 }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'numeric-date', summary: 'Numeric date', start: { date: 20261124 }, end: { date: '2026-11-25' } },
+      { id: 'string-end', summary: 'End as text', start: { dateTime: '2026-11-24T09:00:00Z' }, end: 'tomorrow' },
+      { id: 'good', summary: 'Good', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'gone', status: 'cancelled' },
+    ],
+  };
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
+  const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const result = await provider.fetchChanges('primary', null, { nowMs: 0, horizonMs: 0 });
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good', '-gone']);
+  assert.deepEqual(result.unreadable, ['numeric-start', 'numeric-date', 'string-end']);
+  assert.equal(result.warnings?.length, 6);
+  assert.ok(result.warnings!.every((w) => /skipped/.test(w)));
+  assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
+});

@@ -1042,6 +1042,8 @@ export class CalendarSync {
         await pacer.pace();
         if (change.type === 'upsert') await writer.upsert(change.event);
       }
+      // Listed, but in a shape the adapter could not read: left as stored, not taken as gone.
+      for (const id of result.unreadable ?? []) writer.keep(id);
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
@@ -1415,6 +1417,11 @@ class SyncedEventWriter {
     // Bots of an occurrence hang off the series (old and new series, should it have changed).
     if (existing.recurring_event_id) this.changed.set(existing.recurring_event_id, 'updated');
     if (updated.recurring_event_id) this.changed.set(updated.recurring_event_id, 'updated');
+  }
+
+  /** The event is listed but was not read: whatever is stored for it stays, and is not unseen. */
+  keep(providerEventId: string): void {
+    this.#seen.add(storedEventId(this.#calendar, providerEventId));
   }
 
   async remove(providerEventId: string): Promise<void> {
