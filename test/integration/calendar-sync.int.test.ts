@@ -1826,6 +1826,26 @@ describe('Microsoft Graph specifics', () => {
     assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
   });
 
+  test('a new round answered 200 with a deltaLink and no value after a 410 is not an empty window: the events stay and a booked bot stays Scheduled', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Booked', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+    await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'malformed-round');
+    env.microsoft.expireDeltaTokens();
+    env.microsoft.malformedDeltaPages.push({ '@odata.deltaLink': 'https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=x' });
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e) => e.title), ['Booked']);
+    assert.match(JSON.stringify(sync.body), /value list/, JSON.stringify(sync.body));
+    // Graph answers properly again: the new round reads, nothing lost.
+    const again = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal((await bot(env, user.auth, botId)).status, 'Scheduled');
+  });
+
   test('an expired delta token leads to a full resync; subscriptions are extended before they expire', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectMicrosoft(env, user.auth);

@@ -144,6 +144,14 @@ export class FakeMicrosoftGraph {
    * Null: rounds end as documented.
    */
   loopDeltaFromPage: number | null = null;
+  /**
+   * Bodies answered with 200, first one first, in place of the first page of the next delta
+   * rounds (after a stale token has had its 410). Not a behaviour Graph documents: every page of
+   * a round is a collection with `value` (learn.microsoft.com/graph/delta-query-overview); this
+   * stands in for a proxy or an outage that answers 200 with something else, such as a deltaLink
+   * alone.
+   */
+  readonly malformedDeltaPages: unknown[] = [];
   /** Non-delta calendarView listings begun (GET .../calendarView, first pages). */
   viewListings = 0;
   /** Called before each calendarView page is made, with its $skip: a test changes the calendar between two page reads. */
@@ -678,6 +686,7 @@ export class FakeMicrosoftGraph {
       if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return send(400, graphError('ErrorInvalidParameter', 'The following parameters are required: startDateTime, endDateTime.'));
       state = { email: account.email, calendarId, fromMs, toMs, seen: new Map(), epoch: this.#epoch };
     }
+    if (this.malformedDeltaPages.length > 0) return send(200, this.malformedDeltaPages.shift());
     const isFirst = deltaToken === null;
     const current = this.#view(account, calendarId, state.fromMs, state.toMs, isFirst);
     // Groups of items that travel together: a single event, or a series (master and instances).

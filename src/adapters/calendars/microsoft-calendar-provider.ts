@@ -149,8 +149,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const calendars: GraphCalendar[] = [];
     let next: string | undefined = `${this.#baseUrl}/me/calendars`;
     while (next) {
-      const page: GraphPage<GraphCalendar> = parseJson(await this.#request('GET', next), 'Graph /me/calendars');
-      calendars.push(...(page.value ?? []));
+      const page: GraphPage<GraphCalendar> & { value: unknown[] } = checkedPage<GraphCalendar>(parseJson(await this.#request('GET', next), 'Graph /me/calendars'), 'Graph /me/calendars');
+      calendars.push(...(page.value.filter((c) => isRecord(c) && typeof c.id === 'string') as GraphCalendar[]));
       next = page['@odata.nextLink'];
     }
     const email = me.mail ?? me.userPrincipalName ?? null;
@@ -196,7 +196,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * leaves that meeting as it is: a lookup never costs a meeting its bot, nor the read its changes.
    */
   async #withGoneMeetings(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[]): Promise<FetchResult> {
-    const mentioned = new Set(result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)));
+    const mentioned = new Set([...result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)), ...(result.unreadable ?? [])]);
     const gone: ProviderChange[] = [];
     for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
       const isGone = await this.#isGone(calendarId, meeting).catch((error: unknown) => {
@@ -211,7 +211,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   async #isGone(calendarId: string, meeting: MeetingToConfirm): Promise<boolean> {
     if ((await this.#fetchEvent(calendarId, meeting.providerEventId)) !== null) return false;
     const view = await this.#readView(calendarId, { fromMs: meeting.startMs - 60_000, toMs: meeting.endMs + 60_000 });
-    return !view.items.some((i) => i.id === meeting.providerEventId);
+    return !view.items.some((i) => i.id === meeting.providerEventId) && !view.skipped.unreadable.includes(meeting.providerEventId);
   }
 
   async #fetchWindow(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
@@ -261,23 +261,25 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       isUnchanged: false,
       changes: isWhole ? changes : changes.filter((c) => c.type === 'upsert'),
       cursor: JSON.stringify({ deltaLink: null, fromMs: window.fromMs, toMs: window.toMs, deltaLoopedAtMs } satisfies DeltaCursor),
+      ...skippedOf(second.skipped),
     };
   }
 
   /** One read of a window's calendarView, every page. */
-  async #readView(calendarId: string, window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; pages: number }> {
+  async #readView(calendarId: string, window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; pages: number; skipped: Skipped }> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
     const items: GraphEvent[] = [];
+    const skipped: Skipped = { warnings: [], unreadable: [] };
     let url: string | undefined = `${this.#calendarPath(calendarId)}/calendarView?${query}`;
     let pages = 0;
     for (; url; pages++) {
       checkSyncSize(items.length, pages);
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` });
-      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView');
-      items.push(...(page.value ?? []));
+      const page = checkedPage<GraphEvent>(parseJson(response, 'Graph calendarView'), 'Graph calendarView');
+      items.push(...readableItems(page.value, skipped));
       url = page['@odata.nextLink'];
     }
-    return { items, pages };
+    return { items, pages, skipped };
   }
 
   /**
@@ -299,8 +301,13 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return null;
         throw error;
       }
-      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph event instances');
-      for (let item of page.value ?? []) {
+      const page = checkedPage<GraphEvent>(parseJson(response, 'Graph event instances'), 'Graph event instances');
+      const skipped: Skipped = { warnings: [], unreadable: [] };
+      const readable = readableItems(page.value, skipped);
+      // The list stands for the series' every instance in the window: one it cannot read would be
+      // taken as gone, with its bot. The lookup fails instead, and the round is read again.
+      if (skipped.unreadable.length > 0) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
+      for (let item of readable) {
         // Listed instances carry every property; should one come bare, its master completes it.
         if (item.subject === undefined) {
           if (master === undefined) master = await this.#fetchEvent(calendarId, seriesId);
@@ -321,21 +328,27 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
     const items: GraphEvent[] = [];
+    const skipped: Skipped = { warnings: [], unreadable: [] };
     const pageRepeats = new Map<string, number>();
     let url: string | undefined = firstUrl;
     for (let pages = 0; url; pages++) {
       checkSyncSize(items.length, pages);
       const response = await this.#request('GET', url, undefined, { prefer: `odata.maxpagesize=${PAGE_SIZE}, outlook.timezone="UTC"` }, isFull ? 'full' : 'incremental');
-      const page = parseJson<GraphPage<GraphEvent>>(response, 'Graph calendarView/delta');
+      // Every page of a round is a collection: `value`, the entities, beside @odata.nextLink, or
+      // on the last page @odata.deltaLink (learn.microsoft.com/graph/delta-query-overview, "Use
+      // delta query to track changes in a resource collection"; learn.microsoft.com/graph/api/event-delta).
+      // A page without its `value` list is not part of a round: taken as an empty one, a full
+      // round would delete every event of the window and cancel their bots.
+      const page = checkedPage<GraphEvent>(parseJson(response, 'Graph calendarView/delta'), 'Graph calendarView/delta');
       // Empty pages with a nextLink are usual (microsoft-graph-docs-contrib issue 1316); the same
       // page with entities in it again and again is a loop (see the header).
-      if ((page.value ?? []).length > 0) {
+      if (page.value.length > 0) {
         const digest = createHash('sha256').update(JSON.stringify(page.value)).digest('base64');
         const seen = (pageRepeats.get(digest) ?? 0) + 1;
         if (seen >= LOOPED_PAGE_REPEATS) throw new DeltaLooped();
         pageRepeats.set(digest, seen);
       }
-      items.push(...(page.value ?? []));
+      items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
         return {
@@ -345,6 +358,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           isUnchanged: !isFull && changes.length === 0 && completeSeries.length === 0,
           changes,
           cursor: JSON.stringify({ deltaLink: page['@odata.deltaLink'], fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
+          ...skippedOf(skipped),
         };
       }
       url = page['@odata.nextLink'];
@@ -581,9 +595,69 @@ class DeltaLooped extends Error {
   override name = 'DeltaLooped';
 }
 
+/** Entries of a read left out, and why. */
+interface Skipped {
+  warnings: string[];
+  /** Ids of those that have one: left as stored (FetchResult.unreadable). */
+  unreadable: string[];
+}
+
+function skippedOf(skipped: Skipped): Pick<FetchResult, 'warnings' | 'unreadable'> {
+  return { ...(skipped.unreadable.length > 0 ? { unreadable: skipped.unreadable } : {}), ...(skipped.warnings.length > 0 ? { warnings: skipped.warnings } : {}) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A page of a Graph collection as documented: an object whose `value` is an array, with links
+ * that are strings when present. Anything else fails the read as transient, writing nothing.
+ */
+function checkedPage<T>(page: unknown, what: string): GraphPage<T> & { value: unknown[] } {
+  const malformed = (why: string) => new CalendarProviderError({ kind: 'transient', message: `${what} answered ${why}; nothing of the read is applied` });
+  if (!isRecord(page) || !Array.isArray(page.value)) throw malformed('without a value list');
+  for (const link of ['@odata.nextLink', '@odata.deltaLink'] as const) {
+    if (page[link] !== undefined && (typeof page[link] !== 'string' || page[link] === '')) throw malformed(`an ${link} that is not a link`);
+  }
+  return page as unknown as GraphPage<T> & { value: unknown[] };
+}
+
+/** The entries of a page Graph listed in a shape that can be read; the others skipped, each with a warning. */
+function readableItems(value: readonly unknown[], skipped: Skipped): GraphEvent[] {
+  const items: GraphEvent[] = [];
+  for (const item of value) {
+    const problem = graphItemProblem(item);
+    if (problem === null) {
+      items.push(item as GraphEvent);
+      continue;
+    }
+    skipped.warnings.push(problem.message);
+    if (problem.id !== null) skipped.unreadable.push(problem.id);
+  }
+  return items;
+}
+
+/**
+ * Why one entry of a Graph page cannot be read, or null when it can: not an object, an id that is
+ * not a string (id-less entries would all be one event), or a start or end whose dateTime or
+ * timeZone is not a string. `id`: the entry's id when it has one.
+ */
+export function graphItemProblem(item: unknown): { id: string | null; message: string } | null {
+  if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Graph listed an event without an id; skipped' };
+  for (const field of ['start', 'end'] as const) {
+    const value = item[field];
+    if (value === undefined || value === null) continue;
+    if (!isRecord(value) || (value.dateTime !== undefined && value.dateTime !== null && typeof value.dateTime !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
+      return { id: item.id, message: `Graph listed event ${item.id} with a ${field} that is not a date and time; skipped, kept as stored` };
+    }
+  }
+  return null;
+}
+
 /** Graph dateTimes come without an offset, in the zone named beside them (UTC, as we ask). */
 function graphTimeMs(value: GraphDate | undefined): number | null {
-  if (!value?.dateTime) return null;
+  if (typeof value?.dateTime !== 'string' || value.dateTime === '') return null;
   const text = value.dateTime.replace(/(\.\d{3})\d*$/, '$1');
   const zone = value.timeZone ?? 'UTC';
   if (/^(UTC|Etc\/UTC|GMT)$/i.test(zone) || /(Z|[+-]\d{2}:\d{2})$/.test(text)) {

@@ -281,3 +281,27 @@ test('Google: a calendarList answered without its items list fails as transient,
   const { provider } = google([{ status: 200, body: {} }]);
   assert.equal((await providerFailureOf(provider.describeAccount())).kind, 'transient');
 });
+
+test('Graph: a delta, calendarView or calendar-list page answered 200 without its value list fails the read as transient and changes nothing', async () => {
+  // A delta page is a collection: value beside @odata.nextLink, or @odata.deltaLink on the last
+  // (learn.microsoft.com/graph/delta-query-overview; learn.microsoft.com/graph/api/event-delta).
+  const deltaLink = 'https://graph.test/v1.0/me/calendars/c/calendarView/delta?$deltatoken=new';
+  const expired: Answer = { status: 410, body: graphError('SyncStateNotFound', 'The sync state generation is not found.') };
+  const malformed: [string, Answer[], string | null][] = [
+    ['a deltaLink alone, to a full round', [{ status: 200, body: { '@odata.deltaLink': deltaLink } }], null],
+    ['a deltaLink alone, after an expired token', [expired, { status: 200, body: { '@odata.deltaLink': deltaLink } }], DELTA_CURSOR],
+    ['a deltaLink alone, to a delta link', [{ status: 200, body: { '@odata.deltaLink': deltaLink } }], DELTA_CURSOR],
+    ['value: null', [{ status: 200, body: { value: null, '@odata.deltaLink': deltaLink } }], null],
+    ['value as an object', [{ status: 200, body: { value: {}, '@odata.deltaLink': deltaLink } }], null],
+    ['null for the page', [{ status: 200, body: 'null' }], null],
+    ['a deltaLink that is not a string', [{ status: 200, body: { value: [], '@odata.deltaLink': 7 } }], null],
+    ['a calendarView page without value (a round that looped)', [{ status: 200, body: {} }], JSON.stringify({ deltaLink: null, fromMs: NOW - 86_400_000, toMs: NOW + 30 * 86_400_000, deltaLoopedAtMs: NOW })],
+  ];
+  for (const [what, answers, cursor] of malformed) {
+    const { provider } = microsoft(answers);
+    const failure = await providerFailureOf(provider.fetchChanges('c', cursor, CONTEXT));
+    assert.equal(failure.kind, 'transient', what);
+  }
+  const calendars = microsoft([{ status: 200, body: { id: 'me', mail: 'me@example.com' } }, { status: 200, body: {} }]);
+  assert.equal((await providerFailureOf(calendars.provider.describeAccount())).kind, 'transient');
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleCalendarProvider, toChange as fromGoogle } from './google-calendar-provider.ts';
-import { completeFromMaster, oneEntryPerEvent, toChange as fromGraph } from './microsoft-calendar-provider.ts';
+import { completeFromMaster, MicrosoftCalendarProvider, oneEntryPerEvent, toChange as fromGraph } from './microsoft-calendar-provider.ts';
 import { OAuthTokenClient } from './oauth-token-client.ts';
 import { CalendarProviderError } from './calendar-provider.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
@@ -207,4 +207,26 @@ test('Google: entries without a string id, or with a start or end that is not a 
   assert.equal(result.warnings?.length, 6);
   assert.ok(result.warnings!.every((w) => /skipped/.test(w)));
   assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
+});
+
+test('Graph: entries without a string id, or with a start that is not a date and time, are skipped with a warning; the rest of the round applies', async () => {
+  const time = (iso: string) => ({ dateTime: iso, timeZone: 'UTC' });
+  const page = {
+    '@odata.deltaLink': 'https://graph.test/v1.0/me/calendars/c/calendarView/delta?$deltatoken=next',
+    value: [
+      null,
+      { subject: 'No id', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
+      { id: 7, subject: 'Numeric id', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
+      { id: 'numeric-start', subject: 'Numeric start', start: { dateTime: 12, timeZone: 'UTC' }, end: time('2026-11-24T10:00:00.0000000') },
+      { id: 'string-end', subject: 'End as text', start: time('2026-11-24T09:00:00.0000000'), end: 'later' },
+      { id: 'good', subject: 'Good', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
+    ],
+  };
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
+  const provider = new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const nowMs = Date.parse('2026-11-20T00:00:00Z');
+  const result = await provider.fetchChanges('c', null, { nowMs, horizonMs: 30 * 86_400_000 });
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good']);
+  assert.deepEqual(result.unreadable, ['numeric-start', 'string-end']);
+  assert.equal(result.warnings?.length, 5);
 });
