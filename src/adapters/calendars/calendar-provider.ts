@@ -9,6 +9,20 @@
 
 export type ProviderKind = 'ics' | 'google' | 'microsoft';
 
+/**
+ * Longest provider event (or series) id stored, in bytes. Google's ids are at most 1,024
+ * characters (the events resource, `id`), an instance's its series' id and `_` and its start; Graph's
+ * are about 150. The id is part of a key PostgreSQL indexes, which cannot hold one over about
+ * 2.7 KB: a longer id would fail the write of its whole calendar, sync after sync, so the entry
+ * that carries one is skipped instead (ICS UIDs, which have no limit, are hashed: ics-parser.ts).
+ */
+export const MAX_PROVIDER_EVENT_ID_BYTES = 2000;
+
+/** True when `id` is a string too long to be stored as an event's key (MAX_PROVIDER_EVENT_ID_BYTES). */
+export function isOverlongEventId(id: unknown): boolean {
+  return typeof id === 'string' && Buffer.byteLength(id) > MAX_PROVIDER_EVENT_ID_BYTES;
+}
+
 export type ProviderFailure =
   /** The credentials no longer work (revoked, expired, consent withdrawn): a person must reconnect. */
   | { kind: 'auth_revoked'; message: string }

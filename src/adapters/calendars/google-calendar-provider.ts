@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -346,6 +346,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function googleItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Google listed an event without an id; skipped' };
+  if (isOverlongEventId(item.id) || isOverlongEventId(item.recurringEventId)) return { id: null, message: `Google listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes (its API allows 1,024 characters); skipped` };
   for (const field of ['start', 'end', 'originalStartTime'] as const) {
     const value = item[field];
     if (value === undefined || value === null) continue;

@@ -32,7 +32,7 @@
 //   lifecycleNotificationUrl, extended with PATCH before it expires.
 import { createHash } from 'node:crypto';
 import {
-  CalendarProviderError, checkSyncSize, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -645,6 +645,7 @@ function readableItems(value: readonly unknown[], skipped: Skipped): GraphEvent[
  */
 export function graphItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Graph listed an event without an id; skipped' };
+  if (isOverlongEventId(item.id) || isOverlongEventId(item.seriesMasterId)) return { id: null, message: `Graph listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes; skipped` };
   for (const field of ['start', 'end'] as const) {
     const value = item[field];
     if (value === undefined || value === null) continue;

@@ -197,6 +197,9 @@ test('Google: entries without a string id, or with a start or end that is not a 
       { id: 'string-end', summary: 'End as text', start: { dateTime: '2026-11-24T09:00:00Z' }, end: 'tomorrow' },
       { id: 'good', summary: 'Good', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
       { id: 'gone', status: 'cancelled' },
+      // Over the 1,024 characters Google allows, too long for a key PostgreSQL can index.
+      { id: 'v'.repeat(2001), summary: 'Long id', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'moved_20261124T090000Z', recurringEventId: 'v'.repeat(4500), originalStartTime: { dateTime: '2026-11-24T09:00:00Z' }, start: { dateTime: '2026-11-24T11:00:00Z' }, end: { dateTime: '2026-11-24T12:00:00Z' } },
     ],
   };
   const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
@@ -204,8 +207,9 @@ test('Google: entries without a string id, or with a start or end that is not a 
   const result = await provider.fetchChanges('primary', null, { nowMs: 0, horizonMs: 0 });
   assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good', '-gone']);
   assert.deepEqual(result.unreadable, ['numeric-start', 'numeric-date', 'string-end']);
-  assert.equal(result.warnings?.length, 6);
+  assert.equal(result.warnings?.length, 8);
   assert.ok(result.warnings!.every((w) => /skipped/.test(w)));
+  assert.equal(result.warnings!.filter((w) => /id is over 2000 bytes/.test(w)).length, 2);
   assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
 });
 
@@ -220,6 +224,7 @@ test('Graph: entries without a string id, or with a start that is not a date and
       { id: 'numeric-start', subject: 'Numeric start', start: { dateTime: 12, timeZone: 'UTC' }, end: time('2026-11-24T10:00:00.0000000') },
       { id: 'string-end', subject: 'End as text', start: time('2026-11-24T09:00:00.0000000'), end: 'later' },
       { id: 'good', subject: 'Good', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
+      { id: 'A'.repeat(2001), subject: 'Long id', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
     ],
   };
   const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
@@ -228,5 +233,6 @@ test('Graph: entries without a string id, or with a start that is not a date and
   const result = await provider.fetchChanges('c', null, { nowMs, horizonMs: 30 * 86_400_000 });
   assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good']);
   assert.deepEqual(result.unreadable, ['numeric-start', 'string-end']);
-  assert.equal(result.warnings?.length, 5);
+  assert.equal(result.warnings?.length, 6);
+  assert.match(result.warnings!.at(-1)!, /id is over 2000 bytes/);
 });
