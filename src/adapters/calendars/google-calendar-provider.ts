@@ -346,7 +346,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function googleItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Google listed an event without an id; skipped' };
-  if (isOverlongEventId(item.id) || isOverlongEventId(item.recurringEventId)) return { id: null, message: `Google listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes (its API allows 1,024 characters); skipped` };
+  if (isOverlongEventId(item.id) || isOverlongEventId(item.recurringEventId)) return { id: item.id, message: `Google listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes (its API allows 1,024 characters); skipped` };
   for (const field of ['start', 'end', 'originalStartTime'] as const) {
     const value = item[field];
     if (value === undefined || value === null) continue;

@@ -645,7 +645,7 @@ function readableItems(value: readonly unknown[], skipped: Skipped): GraphEvent[
  */
 export function graphItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Graph listed an event without an id; skipped' };
-  if (isOverlongEventId(item.id) || isOverlongEventId(item.seriesMasterId)) return { id: null, message: `Graph listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes; skipped` };
+  if (isOverlongEventId(item.id) || isOverlongEventId(item.seriesMasterId)) return { id: item.id, message: `Graph listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes; skipped` };
   for (const field of ['start', 'end'] as const) {
     const value = item[field];
     if (value === undefined || value === null) continue;
