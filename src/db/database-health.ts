@@ -16,12 +16,20 @@ const POSTGRES_OUTAGE_STATES = new Set([
   '53100', // disk_full
   '53200', // out_of_memory
   '58030', // io_error
-  // The server gave up on the statement: statement_timeout, or a cancel request (query_canceled),
-  // and lock_timeout (lock_not_available). The transaction rolled back; it may well go through a
-  // moment later, so the caller is told to retry (503) rather than that the service failed (500).
-  '57014',
-  '55P03',
 ]);
+
+/**
+ * The server gave up on one statement: statement_timeout or a cancel request (57014,
+ * query_canceled), lock_timeout (55P03, lock_not_available). Its transaction rolled back and may
+ * well go through a moment later, but the database is not down: no outage, the caller retries.
+ */
+const POSTGRES_GAVE_UP_STATES = new Set(['57014', '55P03']);
+
+/** True for an error of a statement the PostgreSQL server cancelled at one of its time limits. */
+export function isStatementGivenUp(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && POSTGRES_GAVE_UP_STATES.has(code);
+}
 
 /** Socket-level failures while reaching the server. */
 const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -12,6 +12,7 @@ import { unservedRouteReason } from './unserved-routes.ts';
 import { ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
+import { isStatementGivenUp } from '../db/database-health.ts';
 import { registerEventRoutes } from './routes/event-routes.ts';
 import { registerOperationsRoutes } from './routes/operations-routes.ts';
 import { registerScheduleRoutes } from './routes/schedule-routes.ts';
@@ -104,8 +105,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // An outage (lost connection, restarting server, full disk) is not a bug: a 503 the client
     // can retry, logged in one line without a stack (the health monitor logs the outage itself).
     const isOutage = !(error instanceof ApiError) && deps.databaseHealth.observe(error);
-    const apiError = isOutage ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.') : toApiError(error);
-    if (isOutage) request.log.warn({ cause: (error as Error).message }, 'request failed: database unavailable');
+    // One statement the server gave up on (its statement_timeout, lock_timeout): a 503 to retry,
+    // but no outage: the instance stays ready.
+    const isGivenUp = !isOutage && isStatementGivenUp(error);
+    const apiError = isOutage
+      ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.')
+      : isGivenUp ? new ApiError('database_busy', 'The database gave up on this request at one of its time limits; nothing was changed. Try again shortly.') : toApiError(error);
+    if (isOutage || isGivenUp) request.log.warn({ cause: (error as Error).message }, isOutage ? 'request failed: database unavailable' : 'request failed: the database gave up on a statement');
     else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
     // The wait is a header too (RFC 9110 section 10.2.3), for clients that read only that.
     if ((apiError.code === 'rate_limited' || apiError.code === 'calendar_provider_unavailable') && apiError.details?.retry_after_seconds !== undefined) {
