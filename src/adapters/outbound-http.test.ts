@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { OutboundGuard } from './outbound-guard.ts';
 import { OutboundError, OutboundHttp, type OutboundRequest } from './outbound-http.ts';
 
@@ -21,7 +21,16 @@ const ROUTES: Record<string, [number, string | null, Buffer]> = {
   '/plain': [200, null, Buffer.from(FEED)],
   '/identity': [200, 'identity', Buffer.from(FEED)],
   '/error': [404, 'gzip', gzipSync('{"error":{"code":"itemNotFound"}}')],
+  // Raw deflate, without the zlib wrapping the coding names: some servers send it so.
+  '/raw-deflate': [200, 'deflate', deflateRawSync(FEED)],
+  '/gzip-then-br': [200, 'gzip, br', brotliCompressSync(gzipSync(FEED))],
+  // No body, or an empty one, with the header of a coding: nothing to decode.
+  '/not-modified': [304, 'gzip', Buffer.alloc(0)],
+  '/no-content': [204, 'gzip', Buffer.alloc(0)],
+  '/empty': [200, 'gzip', Buffer.alloc(0)],
   '/compress': [200, 'compress', Buffer.from([0x1f, 0x9d, 0x90, 0x42])],
+  '/corrupt-br': [200, 'br', Buffer.from('not brotli at all, not even close')],
+  '/corrupt-zstd': [200, 'zstd', Buffer.from('not zstd at all, not even close')],
   '/corrupt': [200, 'gzip', Buffer.concat([gzipSync(FEED).subarray(0, 10), Buffer.from('not deflate data at all')])],
   // 64 MiB of one letter is about 64 KiB of gzip.
   '/bomb': [200, 'gzip', gzipSync(Buffer.alloc(64 * 1024 * 1024, 'x'), { level: 1 })],
@@ -64,13 +73,20 @@ after(async () => {
 
 describe('compressed answers', () => {
   test('gzip, deflate and br are asked for; each of them, and zstd sent unasked, is decoded to the text', async () => {
-    for (const path of ['/gzip', '/x-gzip', '/deflate', '/br', '/zstd', '/plain', '/identity']) {
+    for (const path of ['/gzip', '/x-gzip', '/deflate', '/raw-deflate', '/br', '/zstd', '/gzip-then-br', '/plain', '/identity']) {
       received.length = 0;
       const response = await http.request(get(path));
       assert.equal(response.status, 200, path);
       assert.equal(response.body, FEED, path);
       assert.equal(response.isTruncated, false, path);
       assert.equal(received[0]?.['accept-encoding'], 'gzip, deflate, br', path);
+    }
+  });
+
+  test('an answer without a body (304, 204) or with an empty one is empty, whatever coding its header names', async () => {
+    for (const [path, status] of [['/not-modified', 304], ['/no-content', 204], ['/empty', 200]] as const) {
+      const response = await http.request(get(path));
+      assert.deepEqual([response.status, response.body], [status, ''], path);
     }
   });
 
@@ -98,8 +114,10 @@ describe('compressed answers', () => {
     const unknown = await failureOf(get('/compress'));
     assert.equal(unknown.kind, 'undecodable');
     assert.match(unknown.message, /Content-Encoding: compress/);
-    const corrupt = await failureOf(get('/corrupt'));
-    assert.equal(corrupt.kind, 'undecodable', corrupt.message);
+    for (const path of ['/corrupt', '/corrupt-br', '/corrupt-zstd']) {
+      const corrupt = await failureOf(get(path));
+      assert.equal(corrupt.kind, 'undecodable', `${path}: ${corrupt.message}`);
+    }
     // The client still works after both (the connections were closed or reused cleanly).
     assert.equal((await http.request(get('/gzip'))).body, FEED);
   });

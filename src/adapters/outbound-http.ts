@@ -29,8 +29,8 @@
 // experimental and prints a warning on every start.)
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { pipeline, type Readable, type Transform } from 'node:stream';
-import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw, createZstdDecompress } from 'node:zlib';
 import { Agent, buildConnector } from 'undici';
 import { isPublicAddress } from '../domain/public-address.ts';
 import { BlockedAddressError, type OutboundGuard } from './outbound-guard.ts';
@@ -193,12 +193,17 @@ function toOutboundError(error: unknown, deadline: AbortSignal, timeoutMs: numbe
   return new OutboundError('unreachable', `request failed: ${code ?? (error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
 }
 
-/** Decoders of the content codings undici's interceptor and fetch() also take (RFC 9110 section 8.4.1). */
-const DECODERS: Record<string, () => Transform> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
+/**
+ * Decoders of the content codings fetch() also takes (RFC 9110 section 8.4.1), given the first
+ * bytes of what they decode. `deflate` is meant to be zlib-wrapped (RFC 9110 section 8.4.1.2), but
+ * some servers send the raw stream: as fetch does, a first byte that is no zlib header (its low
+ * four bits name the method, 8) is read as raw deflate.
+ */
+const DECODERS: Record<string, (first: Buffer | null) => Transform> = {
+  gzip: () => createGunzip(),
+  'x-gzip': () => createGunzip(),
+  deflate: (first) => (first !== null && (first[0]! & 0x0f) !== 0x08 ? createInflateRaw() : createInflate()),
+  br: () => createBrotliDecompress(),
   // An 8 MiB window at most, as RFC 9659 section 3 asks of HTTP recipients.
   zstd: () => createZstdDecompress({ params: { [zlibConstants.ZSTD_d_windowLogMax]: 23 } }),
 };
@@ -206,25 +211,48 @@ const DECODERS: Record<string, () => Transform> = {
 /** Codings applied on top of each other that are decoded; more is refused (a cheap way to burn CPU). */
 const MAX_CODINGS = 3;
 
-/** The decoders to apply, first to last, for a Content-Encoding header; null when one is not known. */
-function decodersFor(header: string | string[] | undefined): Transform[] | null {
+/** Statuses whose answers have no body, whatever Content-Encoding they name (RFC 9110 section 6.4.1). */
+const isBodiless = (status: number) => status < 200 || status === 204 || status === 205 || status === 304;
+
+/** The codings to take off, in that order, for a Content-Encoding header; null when one is not known. */
+function codingsToDecode(header: string | string[] | undefined): string[] | null {
   if (header === undefined) return [];
   const codings = String(header).split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '' && coding !== 'identity');
   if (codings.length > MAX_CODINGS || codings.some((coding) => DECODERS[coding] === undefined)) return null;
   // The header lists codings in the order they were applied: the last one comes off first.
-  return codings.reverse().map((coding) => DECODERS[coding]!());
+  return codings.reverse();
 }
 
-/** The body through its decoders; an error anywhere in the chain ends the reading with it. */
-function decoded(body: Readable, decoders: Transform[]): AsyncIterable<Buffer> {
-  if (decoders.length === 0) return body;
-  return pipeline([body, ...decoders], () => undefined) as unknown as AsyncIterable<Buffer>;
+/**
+ * The body with its codings taken off; an error anywhere in the chain ends the reading with it.
+ * An empty body stays empty (a 200 with no bytes and `Content-Encoding: gzip` is no broken gzip).
+ */
+async function* decoded(body: Readable, codings: readonly string[]): AsyncGenerator<Buffer> {
+  if (codings.length === 0) {
+    yield* body as AsyncIterable<Buffer>;
+    return;
+  }
+  const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  if (first.done) return;
+  const replay = Readable.from((async function* () {
+    try {
+      yield first.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    } finally {
+      // Reading stopped early (the size cap, an error): the response body is let go of too.
+      await chunks.return?.();
+    }
+  })(), { objectMode: false });
+  // Only the outermost decoder sees the body's own first bytes.
+  const decoders = codings.map((coding, i) => DECODERS[coding]!(i === 0 ? first.value : null));
+  yield* pipeline([replay, ...decoders], () => undefined) as unknown as AsyncIterable<Buffer>;
 }
 
-/** zlib's errors (gzip, deflate: Z_DATA_ERROR and kin; brotli and zstd: ERR_BROTLI_*, ERR_ZSTD_*). */
+/** zlib's errors: Z_DATA_ERROR and kin (gzip, deflate), ERR__ERROR_* (brotli), ZSTD_error_* (zstd). */
 function isDecodingFailure(error: unknown): boolean {
   const code = String((error as NodeJS.ErrnoException | undefined)?.code ?? '');
-  return code.startsWith('Z_') || code.startsWith('ERR_BROTLI') || code.startsWith('ERR_ZSTD') || code.startsWith('ERR__ERROR');
+  return code.startsWith('Z_') || code.startsWith('ERR__ERROR') || code.startsWith('ERR_BROTLI') || code.startsWith('ZSTD_error') || code.startsWith('ERR_ZSTD');
 }
 
 /**
@@ -304,14 +332,14 @@ export class OutboundHttp {
             response.body.dump().catch(() => undefined);
             return new DecodedResponse(response.statusCode, response.headers as IncomingHttpHeaders, [], false);
           }
-          const decoders = decodersFor(response.headers['content-encoding']);
-          if (decoders === null) {
+          const codings = isBodiless(response.statusCode) ? [] : codingsToDecode(response.headers['content-encoding']);
+          if (codings === null) {
             await response.body.dump().catch(() => undefined);
             throw new OutboundError('undecodable', `the answer is in an encoding this client cannot decode (Content-Encoding: ${String(response.headers['content-encoding']).slice(0, 40)})`);
           }
-          const read = await readBody(decoded(response.body, decoders), maxBytes, request.byteFilter?.());
+          const read = await readBody(decoded(response.body, codings), maxBytes, request.byteFilter?.());
           const { 'content-encoding': _encoding, 'content-length': _length, ...headers } = response.headers as IncomingHttpHeaders;
-          return new DecodedResponse(response.statusCode, decoders.length > 0 ? headers : response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
+          return new DecodedResponse(response.statusCode, codings.length > 0 ? headers : response.headers as IncomingHttpHeaders, read.pieces, read.isTruncated);
         }
         await response.body.dump();
         if (hop >= maxRedirects) throw new OutboundError('too_many_redirects', `more than ${maxRedirects} redirects`);
