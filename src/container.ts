@@ -335,9 +335,6 @@ async function checkDatabase(database: Database): Promise<boolean> {
 async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<{ box: SecretBox | null; problem: string | null }> {
   const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
   if (box) {
-    const { sealed } = await sealSecrets(database.db, box, 'plaintext');
-    if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');
-    if (box.hasPreviousKeys) logger.warn('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS is set: values sealed with those keys are still opened. Run `npx rollcall secrets reseal` to move them to the current key, then remove the setting.');
     // A changed key without the old one among the previous keys: as loud as a removed key.
     const unopenable = await countUnopenableSecrets(database.db, box);
     if (unopenable.users > 0 || unopenable.calendarConnections > 0) {
@@ -347,7 +344,11 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     // and an instance started so would take traffic it cannot serve. A few that do not open (a key
     // dropped too early) leave it in service, with the error above.
     const isWrongKey = unopenable.sealed > 0 && unopenable.users + unopenable.calendarConnections === unopenable.sealed;
-    return { box, problem: isWrongKey ? `CREDENTIALS_ENCRYPTION_KEY opens none of the ${unopenable.sealed} sealed webhook secrets and calendar credentials: it is not the key that sealed them` : null };
+    // Nor does such a key seal what is still in plaintext: the right key could not open it after.
+    const { sealed } = isWrongKey ? { sealed: 0 } : await sealSecrets(database.db, box, 'plaintext');
+    if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');
+    if (box.hasPreviousKeys) logger.warn('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS is set: values sealed with those keys are still opened. Run `npx rollcall secrets reseal` to move them to the current key, then remove the setting.');
+    return { box, problem: isWrongKey ? `CREDENTIALS_ENCRYPTION_KEY opens none of the ${unopenable.sealed} sealed webhook secrets and calendar credentials: it is not the key that sealed them; values still in plaintext were left so` : null };
   }
   logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');
   const unreadable = await countSealedWebhookSecrets(database.db);

@@ -220,6 +220,10 @@ describe('secrets at rest across key changes', () => {
     assert.equal(refused.body.message, refused.body.error);
     // Not ready: a load balancer keeps its traffic on instances that can serve it.
     assert.deepEqual(await readinessOf(keyless.rollcall), [false, 'CREDENTIALS_ENCRYPTION_KEY is not set, and 1 webhook secrets are sealed with one']);
+    // A user made meanwhile has a plaintext secret.
+    const keylessUser = await createApiKey(keyless.rollcall.database.db, 'while-keyless', keyless.rollcall.clock, { secretBox: keyless.rollcall.secretBox });
+    const keylessSecret = (await storedSecrets(keyless.rollcall, keylessUser.userId)).webhook_secret;
+    assert.ok(!SecretBox.isSealed(keylessSecret));
     await keyless.rollcall.close();
 
     // Another key in its place, the old one not among the previous keys: the same, said as loudly.
@@ -235,11 +239,14 @@ describe('secrets at rest across key changes', () => {
     const [isReady, reason] = await readinessOf(otherKey.rollcall);
     assert.equal(isReady, false);
     assert.match(reason!, /^CREDENTIALS_ENCRYPTION_KEY opens none of the \d+ sealed webhook secrets and calendar credentials/);
+    // Sealed with that key, the plaintext secret could not be opened by the right one after.
+    assert.equal((await storedSecrets(otherKey.rollcall, keylessUser.userId)).webhook_secret, keylessSecret, 'a key that opens nothing seals nothing');
     await otherKey.rollcall.close();
     // With the right key again, nothing of it is said, and the instance is ready.
     const rightKey = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
     assert.ok(!rightKey.log.lines.some((l) => /sealed with a key that is not configured/.test(l)));
     assert.deepEqual(await readinessOf(rightKey.rollcall), [true, undefined]);
+    assert.equal((await secretOf(rightKey.rollcall, `Token ${keylessUser.key}`)).body.secret, keylessSecret, 'the right key sealed it, and opens it');
     await rightKey.rollcall.close();
   });
 
