@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { OutboundGuard } from './outbound-guard.ts';
-import { OutboundError, OutboundHttp, type OutboundRequest } from './outbound-http.ts';
+import { MAX_RETRY_AFTER_MS, OutboundError, OutboundHttp, parseRetryAfterMs, type OutboundRequest } from './outbound-http.ts';
 
 const FEED = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:standup\r\nSUMMARY:Stand-up – café\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
 
@@ -124,5 +124,34 @@ describe('compressed answers', () => {
 
   test('an answer whose body is not kept (maxBytes 0) answers at once, whatever its encoding', async () => {
     for (const path of ['/compress', '/corrupt', '/gzip']) assert.equal((await http.request(get(path, { maxBytes: 0 }))).status, 200, path);
+  });
+});
+
+describe('parseRetryAfterMs', () => {
+  const now = Date.parse('2026-06-01T09:00:00Z');
+  const read = (value: string | undefined) => parseRetryAfterMs({ 'retry-after': value }, now);
+
+  test('seconds and HTTP dates within the hour are read as they are', () => {
+    assert.equal(read('7'), 7000);
+    assert.equal(read(' 35 '), 35_000);
+    assert.equal(read('0'), 0);
+    assert.equal(read('3600'), MAX_RETRY_AFTER_MS);
+    assert.equal(read('Mon, 01 Jun 2026 09:00:30 GMT'), 30_000);
+    assert.equal(read('Mon, 01 Jun 2026 08:00:00 GMT'), 0);
+    assert.equal(read(undefined), null);
+    assert.equal(read('soon'), null);
+  });
+
+  test('a longer wait, however written, is read as the hour: a whole number of milliseconds the database can hold', () => {
+    for (const value of ['3601', '2592000', '99999999999', '100000000000000000000', '9'.repeat(400), 'Fri, 31 Dec 9999 23:59:59 GMT', 'Tue, 01 Jun 2027 09:00:00 GMT']) {
+      const ms = read(value);
+      assert.equal(ms, MAX_RETRY_AFTER_MS, value.slice(0, 30));
+      assert.ok(Number.isSafeInteger(ms));
+    }
+  });
+
+  test('a date a fraction of a second ahead is a whole number of milliseconds', () => {
+    const ms = parseRetryAfterMs({ 'retry-after': 'Mon, 01 Jun 2026 09:00:01 GMT' }, now + 0.5);
+    assert.ok(Number.isInteger(ms), String(ms));
   });
 });

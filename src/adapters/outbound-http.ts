@@ -374,12 +374,25 @@ function withoutHeaders(headers: Record<string, string>, names: string[]): Recor
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.has(name.toLowerCase())));
 }
 
-/** Retry-After in seconds or as an HTTP date (RFC 9110 section 10.2.3), as milliseconds from now; null if absent or unreadable. */
+/**
+ * The longest wait any outside answer's Retry-After gets: an hour. Whoever asked for more (a
+ * day, a date in the year 5000, a number too long to be a number) is tried again after an hour
+ * and told so again if it still means it; a runtime, provider, calendar or webhook receiver can
+ * never park a bot, a sync or a delivery beyond that, nor hand us a time the database cannot hold.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/**
+ * Retry-After in seconds or as an HTTP date (RFC 9110 section 10.2.3), as whole milliseconds from
+ * now, at most MAX_RETRY_AFTER_MS (a longer wait, however written, reads as the cap); null if
+ * absent or unreadable. The one reader of Retry-After: every caller gets a bounded integer.
+ */
 export function parseRetryAfterMs(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, nowMs: number): number | null {
   const value = headers['retry-after'];
   if (typeof value !== 'string') return null;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Digits only: a count of seconds, however long (Number reads 400 digits as Infinity).
+  if (/^\d+$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_MS, Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
-  return Number.isFinite(date) ? Math.max(0, date - nowMs) : null;
+  return Number.isFinite(date) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.ceil(date - nowMs))) : null;
 }

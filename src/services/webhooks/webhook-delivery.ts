@@ -21,9 +21,6 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
 
-/** The longest pause a receiver's Retry-After gets (a longer one is read as an hour). */
-const MAX_RECEIVER_PAUSE_MS = 3_600_000;
-
 /** Attempts a message gets before a refusal of it (isRefusal, twice in a row) stops it holding its bot's line. */
 const REFUSED_ATTEMPTS = 5;
 /**
@@ -290,8 +287,8 @@ export class WebhookDelivery {
     await database.db.updateTable('webhook_deliveries').set({
       state: isExpired || isSetAside ? 'failed' : 'pending',
       attempts,
-      // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour.
-      next_attempt_at_ms: now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), Math.min(result.retryAfterMs ?? 0, MAX_RECEIVER_PAUSE_MS)),
+      // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour (MAX_RETRY_AFTER_MS, applied where it is read).
+      next_attempt_at_ms: now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0),
       lease_until_ms: null,
       last_error: error.slice(0, 500),
     }).where('id', '=', delivery.id).execute();
