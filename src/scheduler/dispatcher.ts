@@ -925,6 +925,11 @@ export class Dispatcher {
       // First the record of each launch, so that it comes before anything that followed it.
       await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
       const accepted = results.filter((r) => r.outcome.ok);
+      // A retry is never later than its meeting's end, where the fire decision ends the bot
+      // (Error, "did not accept the launch before the meeting ended") without launching it.
+      const retried = results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId);
+      const meetingEnds = retried.length === 0 ? new Map<string, number>()
+        : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms']).where('id', 'in', [...new Set(retried)]).execute()).map((b) => [b.id, Number(b.meeting_end_ms)]));
       for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
         await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
       }
@@ -943,12 +948,16 @@ export class Dispatcher {
           continue;
         }
         retries = true;
-        const retryAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
+        const askedAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
+        const meetingEndMs = meetingEnds.get(launch.botId) ?? askedAt;
+        const retryAt = Math.max(now, Math.min(askedAt, meetingEndMs));
         const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
         if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) {
           backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now, retryAtMs: retryAt }]);
         }
-        await bots.appendDecision(trx, launch.botId, now, 'launch_failed', `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
+        await bots.appendDecision(trx, launch.botId, now, 'launch_failed', askedAt > retryAt
+          ? `${outcome.message}; the next attempt would be at ${formatInstant(askedAt)}, after the meeting ends at ${formatInstant(meetingEndMs)}: the bot fails then unless the meeting lasts longer`
+          : `${outcome.message}; next attempt at ${formatInstant(retryAt)}`, { attempt: launch.attempt });
       }
     });
     for (const [id, retry] of backingOff) this.#backingOff.set(id, retry);

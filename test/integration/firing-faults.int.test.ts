@@ -215,7 +215,7 @@ describe('faults in the fire path', () => {
   });
 });
 
-describe('the runtime back after an outage', () => {
+describe('a runtime refusing launches: back after an outage, or asking to wait', () => {
   const runtime = new FakeHttpReceiver();
   const clock = new ManualClock(Date.parse('2026-12-07T09:00:00Z'));
   let rc: TestRollcall;
@@ -223,7 +223,7 @@ describe('the runtime back after an outage', () => {
 
   before(async () => {
     const runtimeUrl = await runtime.start();
-    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000' } });
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
     auth = (await rc.newUser()).auth;
   });
   after(async () => {
@@ -259,6 +259,62 @@ describe('the runtime back after an outage', () => {
     assert.equal((await scheduleRow(early)).state, 'done', `the early bot was launched at once (its retry was due ${waitingUntil - clock.now()} ms later)`);
     assert.equal(launchesOf(early).length, 7, 'six refused attempts, then the one taken');
     assert.ok(Number((await scheduleRow(polite)).due_at_ms) > clock.now() + 100_000, 'the launch asked to wait by Retry-After still waits');
+  });
+
+  /** A bot joining at the start of a meeting of `minutes`, asked to be refused with `retryAfter`. */
+  async function refusedBot(key: string, startMs: number, minutes: number, meetingId: number, retryAfter: string): Promise<string> {
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: key, start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + minutes * 60_000).toISOString(), meeting_url: `https://zoom.us/j/${meetingId}` } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth, body: { deduplication_key: key, bot_config: { join_at: new Date(startMs).toISOString(), callback_url: 'http://127.0.0.1:9/hooks' } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    const usual = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 429, headers: { 'retry-after': retryAfter }, body: {} } : usual(r));
+    return botId;
+  }
+  const statusOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}`, { auth })).body;
+
+  test('a Retry-After reaching past the meeting\'s end: the bot waits no later than the end, and fails there (Error, bot.failed) without another launch', async () => {
+    const start = clock.now() + 60_000;
+    const end = start + 60_000;
+    const botId = await refusedBot('wait-past-end', start, 1, 82_000_000_001, '3600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const waiting = await scheduleRow(botId);
+    assert.equal(waiting.state, 'pending');
+    assert.equal(Number(waiting.due_at_ms), end, 'the retry waits for the meeting\'s end, not an hour');
+    assert.equal((await statusOf(botId)).status, 'Joining');
+    clock.set(end - 1);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 1, 'the runtime that asked to wait is not called again during the meeting');
+    clock.set(end);
+    await rc.dispatcher.runDue();
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Error');
+    assert.match(detail.status_timeline.at(-1).reason, /did not accept the launch before the meeting ended \(runtime answered 429\)/);
+    assert.equal(launchesOf(botId).length, 1);
+    const payloads = await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', '=', botId).execute();
+    assert.equal(JSON.parse(payloads.at(-1)!.payload).bot_event, 'bot.failed');
+    assert.equal((await scheduleRow(botId)).state, 'done');
+  });
+
+  test('a Retry-After of 20 digits is read as an hour: written (PostgreSQL\'s bigint included) and waited out, not relaunched at each lease', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('wait-absurd', start, 180, 82_000_000_002, '100000000000000000000');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const waiting = await scheduleRow(botId);
+    assert.equal(waiting.state, 'pending', waiting.last_error ?? '');
+    assert.equal(Number(waiting.due_at_ms), start + 3_600_000);
+    // Past several leases, nothing is sent again before the hour.
+    clock.set(start + 3_599_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 1);
+    runtime.respond = () => ({ status: 202, body: {} });
+    clock.set(start + 3_600_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 2);
+    assert.equal((await scheduleRow(botId)).state, 'done');
   });
 });
 
