@@ -444,6 +444,23 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(new Set(attemptsFor().map((r) => r.headers['idempotency-key'] ?? r.body.deduplication_key)).size, 1, 'every attempt under the launch\'s idempotency key');
     });
 
+    // The rule is the handover's own, the same for every provider: tried with one.
+    if (kind === 'recall') test('a Retry-After reaching past the join time delays the handover to the join time at most, where the bot is launched to join at once', async () => {
+      const { botId, joinAtMs } = await bookedToHandOver('https://meet.google.com/wai-tpas-tjo', `wait-past-join-${kind}`);
+      const attemptsFor = () => createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId);
+      fake.failNext(/^POST /, { status: 503, headers: { 'retry-after': '3600' }, body: { detail: 'Service unavailable' } });
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 1);
+      assert.equal(Number((await scheduleRow(botId)).due_at_ms), joinAtMs, 'the retry waits for the join time, not an hour');
+      clock.set(joinAtMs - 1);
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 1, 'nothing is sent before');
+      clock.set(joinAtMs);
+      await rc.dispatcher.runDue();
+      assert.equal(attemptsFor().length, 2);
+      assert.ok((await botRow(botId)).provider_bot_id, 'launched at its join time');
+    });
+
     test('a changed meeting link: updated where the provider can change it, else replaced; a 429 delays the edit and a restart does not lose it', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

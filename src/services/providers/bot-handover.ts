@@ -379,13 +379,18 @@ export class BotHandover {
         }
         continue;
       }
-      const retryAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
+      const askedAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
+      // Never past the join time, where the bot is launched to join at once (the provider asked
+      // to wait longer than the bot can: one request then, not a bot left out of its meeting),
+      // nor, once that has passed, past the meeting's end, where a bot nothing took is Missed.
+      const { join_at_ms: joinAtMs, meeting_end_ms: meetingEndMs } = current ?? bot;
+      const retryAtMs = Math.max(nowMs, Math.min(askedAtMs, joinAtMs > nowMs ? joinAtMs : meetingEndMs));
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
       retries = true;
       if (outcome.failure === 'rate_limited') {
         // The limit is the provider's, for every bot: the whole plan waits, and this bot is placed
         // again with the others, earliest join first.
-        this.#pausedUntilMs = Math.max(this.#pausedUntilMs, retryAtMs);
+        this.#pausedUntilMs = Math.max(this.#pausedUntilMs, askedAtMs);
         this.#mustPlan = true;
         await handovers.setBackoff(trx, bot.id, provider, null, nowMs);
       } else {
@@ -393,7 +398,7 @@ export class BotHandover {
       }
       await bots.appendDecision(trx, bot.id, nowMs, 'handover_failed',
         outcome.failure === 'rate_limited'
-          ? `${outcome.message}; no bot is handed over before ${formatInstant(retryAtMs)}, then earliest join first`
+          ? `${outcome.message}; no bot is handed over before ${formatInstant(askedAtMs)}, then earliest join first`
           : `${outcome.message}; next attempt at ${formatInstant(retryAtMs)}`,
         { attempt: schedule.attempts, failure: outcome.failure });
     }
