@@ -9,7 +9,9 @@
 //   an `at_risk` decision and a bot.at_risk webhook
 //   (the dispatcher cancels it at its join time if access has not come back). Syncing stops,
 //   except for a probe (hourly at first, daily after a week: revokedCheckDelayMs) that notices access coming back; connecting again also restores it.
-// - rate_limited: the next attempt waits at least retryAfterMs.
+// - rate_limited: the next attempt waits at least retryAfterMs (an hour at most: parseRetryAfterMs),
+//   which does not hold back the report of a failing run: the connection is looked at when it
+//   is due, without calling the provider (runDue).
 // - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
@@ -356,7 +358,10 @@ export class CalendarSync {
       if (!claimed) return total;
       const { connection, hold } = claimed;
       try {
-        await this.#syncClaimed(connection, hold);
+        // Due while the provider's Retry-After still runs (woken for the failing report, or by a
+        // push): the provider is not called; the wait counts as the run's next failed attempt.
+        const limitedUntil = connection.status === 'active' && connection.retry_not_before !== null && connection.retry_not_before > this.#o.clock.now() ? connection.retry_not_before : null;
+        await this.#syncClaimed(connection, hold, undefined, false, limitedUntil);
       } catch (error) {
         // One broken connection must not stop the others.
         this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
@@ -452,7 +457,7 @@ export class CalendarSync {
 
   // ----- one connection ------------------------------------------------------------------------
 
-  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider, readHeld = false): Promise<SyncReport> {
+  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider, readHeld = false, limitedUntil: number | null = null): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const wasRevoked = connection.status === 'auth_revoked';
@@ -465,7 +470,9 @@ export class CalendarSync {
     let isPartial = false;
     /** Their provider ids, when isPartial. */
     let failingCalendars: string[] | null = null;
-    try {
+    if (limitedUntil !== null) {
+      failure = { kind: 'rate_limited', retryAfterMs: limitedUntil - clock.now(), message: `not called before ${formatInstant(limitedUntil)}, as the provider asked (Retry-After)` };
+    } else try {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
@@ -549,7 +556,11 @@ export class CalendarSync {
       // A calendar that refuses its reader is read again before its bots' join times: the connection
       // syncs by then, though not before a provider's Retry-After.
       const retryNotBefore = retryAfterEnd(failure, now);
-      const waitMs = await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial }) - now;
+      const syncAt = await this.#nextSyncAt(connection, calendars, plannedMs, now, { notBeforeMs: retryNotBefore ?? now, readsWereTried: isPartial });
+      // A provider's Retry-After (up to an hour) does not hold back the report of the run: the
+      // connection is looked at when the report is due, without calling the provider (runDue).
+      const reportDueAt = runHealth.reportedAt === null && runHealth.failingSince !== null ? runHealth.failingSince + this.#o.syncFailingAfterMs : null;
+      const waitMs = (reportDueAt !== null && reportDueAt > now && reportDueAt < syncAt ? reportDueAt : syncAt) - now;
       const update = {
         last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures, retry_not_before: retryNotBefore,
         next_sync_at: now + waitMs, updated_at: now, ...storedHealth(runHealth), failing_since: runHealth.failingSince!,
