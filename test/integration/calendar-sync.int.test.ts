@@ -1448,10 +1448,10 @@ describe('Google Calendar specifics', () => {
     assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
   });
 
-  test('a Retry-After of years is waited out for an hour, and the run is reported failing on time meanwhile, without a request', async () => {
+  test('a Retry-After of 21 digits is waited out for an hour, and the run is reported failing on time meanwhile, without a request', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
-    env.google.failNext.push({ status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 99_999_999_999 });
+    env.google.failNext.push({ status: 429, reason: 'rateLimitExceeded', retryAfterSeconds: 100_000_000_000_000_000_000 });
     const failedAt = env.clock.now();
     const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
     assert.notEqual(sync.status, 500, JSON.stringify(sync.body));
