@@ -104,10 +104,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
     // An outage (lost connection, restarting server, full disk) is not a bug: a 503 the client
     // can retry, logged in one line without a stack (the health monitor logs the outage itself).
-    const isOutage = !(error instanceof ApiError) && deps.databaseHealth.observe(error);
     // One statement the server gave up on (its statement_timeout, lock_timeout): a 503 to retry,
     // but no outage: the instance stays ready.
-    const isGivenUp = !isOutage && isStatementGivenUp(error);
+    const isGivenUp = !(error instanceof ApiError) && isStatementGivenUp(error);
+    const isOutage = !isGivenUp && !(error instanceof ApiError) && deps.databaseHealth.observe(error);
     const apiError = isOutage
       ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.')
       : isGivenUp ? new ApiError('database_busy', 'The database gave up on this request at one of its time limits; nothing was changed. Try again shortly.') : toApiError(error);
