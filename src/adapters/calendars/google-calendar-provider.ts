@@ -213,8 +213,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
       if (!pageToken) break;
     }
     if (typeof nextSyncToken !== 'string' || nextSyncToken === '') throw malformedListing('the last page of events.list came without a nextSyncToken');
+    // An entry without an id could be any stored event: a full listing that holds one deletes
+    // nothing it does not list (it is applied as changes), lest it take that event as gone.
+    const hasIdless = warnings.length > unreadable.length;
     return {
-      isFullSync: syncToken === null,
+      isFullSync: syncToken === null && !hasIdless,
       window: null,
       isUnchanged: syncToken !== null && changes.length === 0,
       changes,

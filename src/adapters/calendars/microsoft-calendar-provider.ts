@@ -252,7 +252,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const first = await this.#readView(calendarId, window);
     const second = first.pages > 1 ? await this.#readView(calendarId, window) : first;
     const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
-    const isWhole = first === second || ids(first) === ids(second);
+    // An entry without an id could be any stored event: a read that holds one removes nothing.
+    const isWhole = (first === second || ids(first) === ids(second)) && !hasIdless(second.skipped);
     const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window);
     return {
       isFullSync: isWhole,
@@ -306,7 +307,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       const readable = readableItems(page.value, skipped);
       // The list stands for the series' every instance in the window: one it cannot read would be
       // taken as gone, with its bot. The lookup fails instead, and the round is read again.
-      if (skipped.unreadable.length > 0) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
+      if (skipped.warnings.length > 0) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
       for (let item of readable) {
         // Listed instances carry every property; should one come bare, its master completes it.
         if (item.subject === undefined) {
@@ -351,10 +352,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
+        // An entry without an id could be any stored event: nothing unlisted is taken as gone.
+        const isWhole = !hasIdless(skipped);
         return {
-          isFullSync: isFull,
+          isFullSync: isFull && isWhole,
           window,
-          completeSeries,
+          completeSeries: isWhole ? completeSeries : [],
           isUnchanged: !isFull && changes.length === 0 && completeSeries.length === 0,
           changes,
           cursor: JSON.stringify({ deltaLink: page['@odata.deltaLink'], fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
@@ -600,6 +603,11 @@ interface Skipped {
   warnings: string[];
   /** Ids of those that have one: left as stored (FetchResult.unreadable). */
   unreadable: string[];
+}
+
+/** Some entry was skipped without an id: it could have been any stored event. */
+function hasIdless(skipped: Skipped): boolean {
+  return skipped.warnings.length > skipped.unreadable.length;
 }
 
 function skippedOf(skipped: Skipped): Pick<FetchResult, 'warnings' | 'unreadable'> {

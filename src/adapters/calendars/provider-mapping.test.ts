@@ -212,6 +212,8 @@ test('Google: entries without a string id, or with a start or end that is not a 
   assert.ok(result.warnings!.every((w) => /skipped/.test(w)));
   assert.equal(result.warnings!.filter((w) => /id is over 2000 bytes/.test(w)).length, 2);
   assert.equal(result.cursor, JSON.stringify({ syncToken: 'sync-2' }));
+  // Entries without an id could be any stored event: the full listing deletes nothing it does not list.
+  assert.equal(result.isFullSync, false);
 });
 
 test('Graph: entries without a string id, or with a start that is not a date and time, are skipped with a warning; the rest of the round applies', async () => {
@@ -236,4 +238,5 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.deepEqual(result.unreadable, ['numeric-start', 'string-end', 'A'.repeat(2001)]);
   assert.equal(result.warnings?.length, 6);
   assert.match(result.warnings!.at(-1)!, /id is over 2000 bytes/);
+  assert.deepEqual([result.isFullSync, result.completeSeries], [false, []], 'entries without an id: nothing unlisted is taken as gone');
 });

@@ -38,7 +38,9 @@ export async function confirmCompleteSeries(
   const complete = (result.completeSeries ?? []).filter((seriesId) => !lookedUp.includes(seriesId));
   const window = result.window;
   if (!provider.fetchSeriesInstances || result.isFullSync || window === null || complete.length === 0) return result;
-  const mentioned = new Set(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)));
+  // Listed but unreadable ones are mentioned too: they are kept as stored, and looking the series
+  // up for them would meet the same entry and fail the whole read, sync after sync.
+  const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
   const prefix = storedId('');
   // The stored instances removeMissingInstances would delete, and which of them hold a live bot.
   const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id'])
