@@ -348,7 +348,11 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     const { sealed } = isWrongKey ? { sealed: 0 } : await sealSecrets(database.db, box, 'plaintext');
     if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');
     if (box.hasPreviousKeys) logger.warn('CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS is set: values sealed with those keys are still opened. Run `npx rollcall secrets reseal` to move them to the current key, then remove the setting.');
-    return { box, problem: isWrongKey ? `CREDENTIALS_ENCRYPTION_KEY opens none of the ${unopenable.sealed} sealed webhook secrets and calendar credentials: it is not the key that sealed them; values still in plaintext were left so` : null };
+    if (!isWrongKey) return { box, problem: null };
+    // Nor is it used while this process runs: what it sealed (a new user's secret, a rotation, a
+    // connected calendar) the right key could not open after. Without it, sealed values are
+    // refused as with no key at all, and new ones are written as without one.
+    return { box: null, problem: `CREDENTIALS_ENCRYPTION_KEY opens none of the ${unopenable.sealed} sealed webhook secrets and calendar credentials: it is not the key that sealed them, and this process uses none` };
   }
   logger.warn('CREDENTIALS_ENCRYPTION_KEY is not set: webhook signing secrets and calendar feed URLs are stored in the database in plaintext, and Google and Microsoft calendars cannot be connected. Set it (openssl rand -base64 32) to encrypt them at rest.');
   const unreadable = await countSealedWebhookSecrets(database.db);

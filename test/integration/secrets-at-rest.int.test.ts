@@ -241,12 +241,16 @@ describe('secrets at rest across key changes', () => {
     assert.match(reason!, /^CREDENTIALS_ENCRYPTION_KEY opens none of the \d+ sealed webhook secrets and calendar credentials/);
     // Sealed with that key, the plaintext secret could not be opened by the right one after.
     assert.equal((await storedSecrets(otherKey.rollcall, keylessUser.userId)).webhook_secret, keylessSecret, 'a key that opens nothing seals nothing');
+    // Nor does it while the process runs: a user made now gets a secret the right key can read.
+    const wrongKeyUser = await createApiKey(otherKey.rollcall.database.db, 'while-wrong-key', otherKey.rollcall.clock, { secretBox: otherKey.rollcall.secretBox });
+    const wrongKeySecret = (await storedSecrets(otherKey.rollcall, wrongKeyUser.userId)).webhook_secret;
     await otherKey.rollcall.close();
     // With the right key again, nothing of it is said, and the instance is ready.
     const rightKey = await start({ CREDENTIALS_ENCRYPTION_KEY: KEY_HEX });
     assert.ok(!rightKey.log.lines.some((l) => /sealed with a key that is not configured/.test(l)));
     assert.deepEqual(await readinessOf(rightKey.rollcall), [true, undefined]);
     assert.equal((await secretOf(rightKey.rollcall, `Token ${keylessUser.key}`)).body.secret, keylessSecret, 'the right key sealed it, and opens it');
+    assert.equal((await secretOf(rightKey.rollcall, `Token ${wrongKeyUser.key}`)).body.secret, wrongKeySecret, 'nor is a secret made under the wrong key lost');
     await rightKey.rollcall.close();
   });
 
