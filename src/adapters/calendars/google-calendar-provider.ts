@@ -180,6 +180,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
     const changes: ProviderChange[] = [];
     const warnings: string[] = [];
     const unreadable: string[] = [];
+    let idless = 0;
     let pageToken: string | undefined;
     let nextSyncToken: string | undefined;
     for (let pages = 0; ; pages++) {
@@ -206,22 +207,27 @@ export class GoogleCalendarProvider implements CalendarProvider {
         // One entry that cannot be read costs that entry, not the rest of the page.
         warnings.push(problem.message);
         if (problem.id !== null) unreadable.push(problem.id);
+        else idless++;
       }
       if (page.nextPageToken !== undefined && (typeof page.nextPageToken !== 'string' || page.nextPageToken === '')) throw malformedListing('events.list answered a nextPageToken that is not a token');
       pageToken = page.nextPageToken;
-      nextSyncToken = page.nextSyncToken;
+      nextSyncToken = page.nextSyncToken ?? undefined;
       if (!pageToken) break;
     }
-    if (typeof nextSyncToken !== 'string' || nextSyncToken === '') throw malformedListing('the last page of events.list came without a nextSyncToken');
+    if (nextSyncToken !== undefined && (typeof nextSyncToken !== 'string' || nextSyncToken === '')) throw malformedListing('events.list answered a nextSyncToken that is not a token');
+    // A last page without its sync token is no complete listing to delete by (nor a point to go
+    // on from): its entries are applied as changes (a deleted event still comes, cancelled, with
+    // showDeleted), nothing unlisted is taken as gone, and the next sync reads the calendar whole
+    // again. Failing instead would stop for good a calendar for which Google never gives one.
+    if (nextSyncToken === undefined) warnings.push('events.list ended without a nextSyncToken: applied as changes only, read whole again at the next sync');
     // An entry without an id could be any stored event: a full listing that holds one deletes
     // nothing it does not list (it is applied as changes), lest it take that event as gone.
-    const hasIdless = warnings.length > unreadable.length;
     return {
-      isFullSync: syncToken === null && !hasIdless,
+      isFullSync: syncToken === null && idless === 0 && nextSyncToken !== undefined,
       window: null,
-      isUnchanged: syncToken !== null && changes.length === 0,
+      isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
       changes,
-      cursor: JSON.stringify({ syncToken: nextSyncToken }),
+      cursor: nextSyncToken === undefined ? null : JSON.stringify({ syncToken: nextSyncToken }),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };

@@ -254,7 +254,7 @@ test('Google and Graph: pages with few or no items while more follow are read to
   assert.equal((await providerFailureOf(endless.provider.fetchChanges('primary', SYNC_CURSOR, CONTEXT))).kind, 'permanent');
 });
 
-test('Google: a listing answered 200 without its items list, or ending without a nextSyncToken, fails the read as transient and changes nothing', async () => {
+test('Google: a listing answered 200 without its items list fails the read as transient and changes nothing', async () => {
   // events.list reference, response body: items[] is the list; nextPageToken is "Omitted if no
   // further results are available, in which case nextSyncToken is provided".
   const fullSyncRequired: Answer = { status: 410, body: googleError(410, 'calendar', 'fullSyncRequired', 'Sync token is no longer valid, a full sync is required.') };
@@ -265,15 +265,28 @@ test('Google: a listing answered 200 without its items list, or ending without a
     ['items as an object', [{ status: 200, body: { items: {}, nextSyncToken: 'sync-2' } }], null],
     ['an array for the page', [{ status: 200, body: [] }], null],
     ['null for the page', [{ status: 200, body: 'null' }], null],
-    ['a last page without nextSyncToken', [{ status: 200, body: { items: [], timeZone: 'UTC' } }], null],
-    ['a later page without nextSyncToken', [{ status: 200, body: { items: [], nextPageToken: 'p1' } }, { status: 200, body: { items: [] } }], null],
     ['a nextSyncToken that is not a string', [{ status: 200, body: { items: [], nextSyncToken: 12 } }], null],
-    ['an incremental page without nextSyncToken', [{ status: 200, body: { items: [] } }], SYNC_CURSOR],
   ];
   for (const [what, answers, cursor] of malformed) {
     const { provider } = google(answers);
     const failure = await providerFailureOf(provider.fetchChanges('primary', cursor, CONTEXT));
     assert.equal(failure.kind, 'transient', what);
+  }
+});
+
+test('Google: a listing that ends without a nextSyncToken is applied as changes only (nothing unlisted is taken as gone) and read whole at the next sync', async () => {
+  const event = { id: 'kept', summary: 'Kept', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } };
+  const cases: [string, Answer[], string | null][] = [
+    ['a full listing', [{ status: 200, body: { items: [event], timeZone: 'UTC' } }], null],
+    ['a full listing of two pages', [{ status: 200, body: { items: [], nextPageToken: 'p1' } }, { status: 200, body: { items: [event], nextSyncToken: null } }], null],
+    ['an incremental listing', [{ status: 200, body: { items: [event] } }], SYNC_CURSOR],
+  ];
+  for (const [what, answers, cursor] of cases) {
+    const { provider } = google(answers);
+    const result = await provider.fetchChanges('primary', cursor, CONTEXT);
+    assert.deepEqual([result.isFullSync, result.isUnchanged, result.cursor], [false, false, null], what);
+    assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : null)), ['kept'], what);
+    assert.match(result.warnings!.join(), /without a nextSyncToken/, what);
   }
 });
 
