@@ -108,15 +108,11 @@ export class DatabaseHealth {
 
   /**
    * Looks at an error a caller got. An outage error marks the database unavailable (logged once)
-   * and starts the probe. Returns whether the error is the database's: an outage, or a statement
-   * the server gave up on.
+   * and starts the probe; returns whether it was one. A statement the server gave up on (its
+   * statement_timeout, lock_timeout) is none: the database answers, and a loop that splits a
+   * failing batch (run-apart.ts) isolates the one row a lock holds rather than hold them all.
    */
   observe(error: unknown): boolean {
-    // The server gave up on one statement (its statement_timeout, lock_timeout): the database's
-    // doing, not the caller's, so callers keep their work and retry on their timers as in an
-    // outage (a batch is not split statement by statement, each waiting out the limit), but the
-    // database answers: no outage is recorded, and readiness is unchanged.
-    if (isStatementGivenUp(error)) return true;
     const kind = outageKindOf(error);
     if (kind === null) return false;
     if (this.#outage === null && !this.#isClosed) {

@@ -31,6 +31,7 @@ import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanc
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
+import { isStatementGivenUp } from '../../db/database-health.ts';
 import type { ScheduleChangeSignal } from './bot-lifecycle.ts';
 
 /** How often the loop looks for chains to move on when nothing woke it. */
@@ -42,6 +43,8 @@ const CHAIN_POLL_MS = 5000;
 const WAKE_GATHER_MS = 100;
 /** A chain with nothing left to book (series over, no bookable occurrence ahead) is looked at again after this. */
 const EXHAUSTED_RECHECK_MS = 3_600_000;
+/** When a chain whose step the database gave up on (a lock or time limit) is looked at again. */
+const GIVEN_UP_RECHECK_MS = 30_000;
 /** Chains moved on per statement batch. */
 const BATCH = 100;
 /** Occurrences looked at per step: the next bookable one is almost always the first. */
@@ -151,10 +154,13 @@ export class RecurringChains {
         // An outage stops the pass (the loop waits for the database); anything else is this
         // chain's own problem: it is set aside for a while so that it cannot hold up the others.
         if (this.#database.health.observe(error)) throw error;
-        this.#logger.error({ err: error, seriesId }, 'chain mode could not move a chain on; trying it again later');
+        // A statement the database gave up on (its lock_timeout, statement_timeout) is tried again
+        // soon: parked an hour, an hourly series would lose its next bot.
+        const isGivenUp = isStatementGivenUp(error);
+        this.#logger[isGivenUp ? 'warn' : 'error']({ err: error, seriesId }, 'chain mode could not move a chain on; trying it again later');
         const now = this.#clock.now();
         // updated_at too: a chain is due again early only for a change of its series after it looked.
-        await updateChain(this.#database.db, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: `internal error: ${(error as Error).message}`.slice(0, 1000), updated_at: now }).catch(() => {});
+        await updateChain(this.#database.db, seriesId, { next_check_at_ms: now + (isGivenUp ? GIVEN_UP_RECHECK_MS : EXHAUSTED_RECHECK_MS), last_error: `${isGivenUp ? 'database' : 'internal'} error: ${(error as Error).message}`.slice(0, 1000), updated_at: now }).catch(() => {});
         continue;
       }
       booked += step.booked;
