@@ -9,7 +9,7 @@ import { createdSchema, currentSchemaVersion, latestVersion, migrate, SchemaTooN
 import { systemClock } from './lib/clock.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './services/access/api-keys.ts';
-import { sealSecrets } from './services/access/secrets-at-rest.ts';
+import { opensNoneOfTheSealed, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { createRollcall } from './container.ts';
 import { warmUpHttpClient } from './adapters/http-client-warm-up.ts';
 
@@ -58,6 +58,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
         if (!user) return usageError('keys create needs --user <name>');
         // With CREDENTIALS_ENCRYPTION_KEY set, a new user's webhook secret is sealed from the start.
         const secretBox = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
+        if (secretBox && await opensNoneOfTheSealed(database.db, secretBox)) return failure(WRONG_KEY);
         const { key } = await createApiKey(database.db, user, systemClock, { secretBox });
         process.stdout.write(`${key}\n`);
         return 0;
@@ -83,6 +84,7 @@ async function runCommand(config: Config, command: string, sub: string | undefin
       await requireSchema(database, config);
       const box = SecretBox.fromKeys(config.credentialsEncryptionKey, config.credentialsPreviousKeys);
       if (!box) return failure('secrets reseal needs CREDENTIALS_ENCRYPTION_KEY (and the old keys in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS)');
+      if (await opensNoneOfTheSealed(database.db, box)) return failure(`${WRONG_KEY} Or add the key that sealed them to CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS.`);
       const report = await sealSecrets(database.db, box, 'all');
       process.stdout.write(`sealed ${report.sealed} plaintext values, moved ${report.resealed} to the current key, ${report.unreadable} opened by no configured key\n`);
       // Values no key opens would be lost for good if the previous keys were now removed: say so.
@@ -208,6 +210,9 @@ async function serve(config: Config): Promise<number> {
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** What a command that would seal with a key that opens none of the sealed values says, and does nothing. */
+const WRONG_KEY = 'CREDENTIALS_ENCRYPTION_KEY opens none of the sealed webhook secrets and calendar credentials: it is not the key that sealed them, and what it sealed now the right key could not open. Nothing was changed; set the right key.';
 
 function usageError(message: string): number {
   process.stderr.write(`${message}\n\n${USAGE}\n`);

@@ -307,9 +307,14 @@ describe('secrets at rest across key changes', () => {
     await rotating.rollcall.close();
 
     // The command with the wrong old key refuses to call it done; with the right one it moves both.
+    // Keys that open none of them: nothing is touched, not even a plaintext value sealed.
     const wrong = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyC });
     assert.equal(wrong.code, 1, wrong.stdout);
-    assert.match(wrong.stdout, /moved 0 to the current key, 3 opened by no configured key/);
+    assert.match(wrong.stdout, /opens none of the sealed webhook secrets and calendar credentials.*Nothing was changed/);
+    // Nor does `keys create` seal a new user's secret with such a key.
+    const created = await promisify(execFile)(process.execPath, [MAIN, 'keys', 'create', '--user', 'made-with-a-wrong-key'], { env: { ...process.env, DATABASE_URL: own.processUrl, LOG_LEVEL: 'silent', CREDENTIALS_ENCRYPTION_KEY: keyC } })
+      .then(() => 0, (error: { code: number; stderr: string }) => { assert.match(error.stderr, /opens none of the sealed/); return error.code; });
+    assert.equal(created, 1, 'keys create refuses');
     const moved = await reseal({ CREDENTIALS_ENCRYPTION_KEY: keyB, CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS: keyA });
     assert.equal(moved.code, 0, moved.stdout);
     assert.match(moved.stdout, /sealed 0 plaintext values, moved 3 to the current key, 0 opened by no configured key/);

@@ -130,3 +130,13 @@ export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox)
     sealed: sealedUsers.length + sealedConnections.length,
   };
 }
+
+/**
+ * True when `box` opens none of the sealed values while some exist: the key is not the one that
+ * sealed them (a typo, another deployment's key), and anything sealed with it would be lost to the
+ * right one.
+ */
+export async function opensNoneOfTheSealed(db: Kysely<Schema>, box: SecretBox): Promise<boolean> {
+  const unopenable = await countUnopenableSecrets(db, box);
+  return unopenable.sealed > 0 && unopenable.users + unopenable.calendarConnections === unopenable.sealed;
+}
