@@ -192,10 +192,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
       const page = await this.#json<EventsPage>('GET', `/calendars/${encodeURIComponent(calendarId)}/events`, query, undefined, syncToken !== null);
       // The events.list response (developers.google.com/workspace/calendar/api/v3/reference/events/list,
       // "Response body"): `items[]`, the events; `nextPageToken`, "Omitted if no further results
-      // are available, in which case nextSyncToken is provided". An answer without the list, or a
-      // last page without its sync token, is not a listing: taken as one, an empty full listing
-      // would delete every event of the calendar and cancel their bots. The read fails instead,
-      // and is tried again.
+      // are available, in which case nextSyncToken is provided". An answer without the list is
+      // not a listing: taken as one, an empty full listing would delete every event of the
+      // calendar and cancel their bots. The read fails instead, and is tried again. (A last page
+      // without its sync token is read as changes only: below.)
       if (!isAnObject(page) || !Array.isArray(page.items)) throw malformedListing('events.list answered without an items list');
       const zone = typeof page.timeZone === 'string' ? page.timeZone : null;
       for (const item of page.items as unknown[]) {
@@ -227,7 +227,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
       window: null,
       isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
       changes,
-      cursor: nextSyncToken === undefined ? null : JSON.stringify({ syncToken: nextSyncToken }),
+      // Nor does a full listing that could not delete by absence go on from its token: the next
+      // sync reads the calendar whole again, and deletes then what it no longer lists.
+      cursor: nextSyncToken === undefined || (syncToken === null && idless > 0) ? null : JSON.stringify({ syncToken: nextSyncToken }),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
