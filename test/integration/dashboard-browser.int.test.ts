@@ -1371,7 +1371,10 @@ describe('dashboard in Chromium', { skip }, () => {
     await withSlowUpcomingList(async () => {
       await page.getByLabel('Status').selectOption('Scheduled');
       await page.locator('table[aria-labelledby="list-title"][aria-busy="true"]').waitFor();
-      const opacity = await table.evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(element).opacity);
+      // The dimming fades in (a 0.15 s transition): read at once, the opacity may still be 1.
+      const opacityOf = () => table.evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(element).opacity);
+      let opacity = await opacityOf();
+      for (const until = Date.now() + 2000; Number(opacity) >= 1 && Date.now() < until; opacity = await opacityOf()) await new Promise((r) => setTimeout(r, 50));
       assert.ok(Number(opacity) < 1, `the busy table is dimmed (opacity ${opacity})`);
       await page.screenshot({ path: join(SCREENSHOTS, 'upcoming-busy-desktop.png') });
       await page.locator('table[aria-labelledby="list-title"]:not([aria-busy])').waitFor({ timeout: LIVE_TIMEOUT_MS });
