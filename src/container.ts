@@ -22,7 +22,7 @@ import { AttendeeBotProvider } from './adapters/bot-providers/attendee-bot-provi
 import { findProviderBotId } from './store/provider-bot-store.ts';
 import { storedKeyGenerations } from './store/provider-key-store.ts';
 import { ApiKeyAuthenticator } from './services/access/api-keys.ts';
-import { countSealedWebhookSecrets, countUnopenableSecrets, sealSecrets } from './services/access/secrets-at-rest.ts';
+import { countSealedWebhookSecrets, countUnopenableSecrets, opensNone, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { CalendarEvents } from './services/calendars/calendar-events.ts';
 import { BotScheduling } from './services/scheduling/bot-scheduling.ts';
@@ -218,7 +218,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
   calendarSync.setAfterSyncHook(autoSchedule);
   const calendarConnections = new CalendarConnections({
-    database, clock, providers: calendarProviders, box: secretBox, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
+    database, clock, providers: calendarProviders, box: secretBox, keyProblem: secretBox === null && config.credentialsEncryptionKey !== null ? secretsProblem : null, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
   });
 
   const authenticator = new ApiKeyAuthenticator(database.db, clock);
@@ -343,7 +343,7 @@ async function prepareSecretsAtRest(config: Config, database: Database, logger: 
     // None of them opens: the key is wrong for this database (a typo, another deployment's key),
     // and an instance started so would take traffic it cannot serve. A few that do not open (a key
     // dropped too early) leave it in service, with the error above.
-    const isWrongKey = unopenable.sealed > 0 && unopenable.users + unopenable.calendarConnections === unopenable.sealed;
+    const isWrongKey = opensNone(unopenable);
     // Nor does such a key seal what is still in plaintext: the right key could not open it after.
     const { sealed } = isWrongKey ? { sealed: 0 } : await sealSecrets(database.db, box, 'plaintext');
     if (sealed > 0) logger.info({ values: sealed }, 'sealed webhook secrets and calendar credentials that were stored in plaintext');

@@ -23,7 +23,7 @@ export const ERROR_CATALOG = {
   bot_active: { status: 400, meaning: 'The bot is in a meeting (or on its way in or out): it cannot be cancelled and its data cannot be deleted; remove it first (remove_bot).' },
   callback_url_not_allowed: { status: 400, meaning: 'callback_url is not http(s) or resolves to a loopback, private, link-local or metadata address.' },
   not_supported: { status: 400, meaning: 'The request asks for a feature this deployment does not offer.' },
-  encryption_key_not_configured: { status: 400, meaning: 'Connecting Google or Microsoft needs CREDENTIALS_ENCRYPTION_KEY, so that their credentials are encrypted at rest; the deployment has none.' },
+  encryption_key_not_configured: { status: 400, meaning: 'Connecting Google or Microsoft needs CREDENTIALS_ENCRYPTION_KEY, so that their credentials are encrypted at rest; the deployment has none, or one that opens none of the values already sealed (the message says which).' },
   calendar_url_not_allowed: { status: 400, meaning: 'ics_url is not an http(s) or webcal URL, or resolves to a loopback, private, link-local or metadata address.' },
   calendar_feed_invalid: { status: 400, meaning: 'ics_url could not be read as an iCalendar feed: no BEGIN:VCALENDAR in its first 4 KiB (whatever its Content-Type), access refused (401/403/404/410), over a parser limit, or redirected to a non-public address.' },
   calendar_auth_failed: { status: 400, meaning: 'The provider refused the client id, client secret or refresh token (for example invalid_grant or invalid_client).' },

@@ -239,6 +239,11 @@ describe('secrets at rest across key changes', () => {
     const [isReady, reason] = await readinessOf(otherKey.rollcall);
     assert.equal(isReady, false);
     assert.match(reason!, /^CREDENTIALS_ENCRYPTION_KEY opens none of the \d+ sealed webhook secrets and calendar credentials/);
+    // Connecting Google is refused as without a key, with the reason: the key is set, but not usable.
+    const google = await otherKey.rollcall.app.inject({ method: 'POST', url: '/api/v1/calendar/create_calendar', headers: { authorization: auth }, payload: { google_client_id: 'a', google_client_secret: 'b', google_refresh_token: 'c' } });
+    assert.deepEqual([google.statusCode, google.json().code], [400, 'encryption_key_not_configured']);
+    assert.match(google.json().message, /needs a CREDENTIALS_ENCRYPTION_KEY this server can use.*opens none of the \d+ sealed/);
+    assert.doesNotMatch(google.json().message, /to be set/);
     // Sealed with that key, the plaintext secret could not be opened by the right one after.
     assert.equal((await storedSecrets(otherKey.rollcall, keylessUser.userId)).webhook_secret, keylessSecret, 'a key that opens nothing seals nothing');
     // Nor does it while the process runs: a user made now gets a secret the right key can read.

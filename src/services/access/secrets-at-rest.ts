@@ -137,6 +137,10 @@ export async function countUnopenableSecrets(db: Kysely<Schema>, box: SecretBox)
  * right one.
  */
 export async function opensNoneOfTheSealed(db: Kysely<Schema>, box: SecretBox): Promise<boolean> {
-  const unopenable = await countUnopenableSecrets(db, box);
+  return opensNone(await countUnopenableSecrets(db, box));
+}
+
+/** The rule of opensNoneOfTheSealed, on counts already taken. */
+export function opensNone(unopenable: { users: number; calendarConnections: number; sealed: number }): boolean {
   return unopenable.sealed > 0 && unopenable.users + unopenable.calendarConnections === unopenable.sealed;
 }
