@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   carriesPasscode,
   checkMeetingUrl,
+  conferenceLinkToFollow,
   linkForSharedBot,
   findMeetingLink,
   isHttpUrl,
@@ -477,6 +478,51 @@ describe('resolveMeetingLink priority', () => {
   });
   test('nothing at all gives null', () => {
     assert.equal(resolveMeetingLink({}), null);
+  });
+});
+
+describe('conferenceLinkToFollow: the calendar\'s own conference link against the links people wrote', () => {
+  const meet = 'https://meet.google.com/abc-defg-hij';
+  const zoom = 'https://us02web.zoom.us/j/85412345678?pwd=abc';
+  const teamsLong = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_AbCd%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d';
+  const teamsShort = 'https://teams.microsoft.com/meet/2345678901234?p=AbCdEfGhIj';
+
+  test('a Meet link Google added yields to a Zoom link in the location', () => {
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: `Zoom: ${zoom}`, description: null }), zoom);
+  });
+  test('... and to a pasted Zoom invitation in the description (HTML, as Google stores it)', () => {
+    const description = `<p>Hi all,</p><p>Join Zoom Meeting<br><a href="${zoom.replace('&', '&amp;')}">${zoom.replace('&', '&amp;')}</a></p><p>Meeting ID: 854 1234 5678</p>`;
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'HQ, room 4', description }), zoom);
+  });
+  test('the location is read before the description', () => {
+    const webex = 'https://acme.webex.com/meet/jdoe';
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: webex, description: zoom }), webex);
+  });
+  test('a Teams meeting Outlook added yields to a Zoom or Meet link in the body; the Teams block of the body does not count', () => {
+    const body = `<div>Let us use Zoom this time: <a href="${zoom}">join</a></div><div>________________</div><div>Microsoft Teams meeting <a href="${teamsLong}">Join the meeting now</a></div>`;
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: teamsLong, calendarPlatform: 'microsoft_teams', location: 'Microsoft Teams Meeting', description: body }), zoom);
+    const teamsFirst = `<div>Microsoft Teams meeting <a href="${teamsLong}">Join the meeting now</a></div><div>or on Meet: ${meet}</div>`;
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: teamsLong, calendarPlatform: 'microsoft_teams', location: null, description: teamsFirst }), meet);
+  });
+  test('a conference of another platform than the calendar\'s own (the Zoom add-on in Google) stays', () => {
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: zoom, calendarPlatform: 'google_meet', location: meet, description: 'https://acme.webex.com/meet/jdoe' }), zoom);
+  });
+  test('links of the calendar\'s own platform only: the conference link stays (two spellings of one Teams meeting stay one link)', () => {
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: teamsLong, calendarPlatform: 'microsoft_teams', location: teamsShort, description: `Join: ${teamsShort}` }), teamsLong);
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'https://meet.google.com/xyz-abcd-efg', description: null }), meet);
+  });
+  test('no known link in the text, an unknown link, or no conference link: nothing changes', () => {
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'https://example.com/room', description: 'See https://example.com/doc' }), meet);
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: null, description: null }), meet);
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: 'https://jitsi.example.org/Daily', calendarPlatform: 'google_meet', location: zoom, description: null }), 'https://jitsi.example.org/Daily');
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: null, calendarPlatform: 'google_meet', location: zoom, description: null }), null);
+  });
+  test('a mention of the platform that is no meeting link (an e-mail address, a bare host) does not count', () => {
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'jane@zoom.us', description: 'We used to meet on zoom.us, not any more' }), meet);
+  });
+  test('the link it gives resolves as the event\'s meeting, so the identity follows the chosen meeting', () => {
+    const chosen = conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: zoom, description: null });
+    assertLink(resolveMeetingLink({ meetingUrl: chosen, location: zoom, description: null }), { url: zoom, platform: 'zoom', identity: 'zoom:85412345678' });
   });
 });
 

@@ -713,9 +713,10 @@ function extendOverBraces(text: string, start: number, end: number): number {
  * First link of a known platform in free text or HTML. Input is always run
  * through stripHtml, so entity-encoded links (`&amp;`) and anchors whose text
  * hides the href are handled the same in a location as in a description.
- * Unknown-platform links are skipped: prose links are not meetings.
+ * Unknown-platform links are skipped: prose links are not meetings, and so
+ * are links `accept` turns down.
  */
-export function findMeetingLink(text: string): MeetingLink | null {
+export function findMeetingLink(text: string, accept: (link: MeetingLink) => boolean = () => true): MeetingLink | null {
   const plain = stripHtml(text);
   const pattern = new RegExp(CANDIDATE_PATTERN.source, CANDIDATE_PATTERN.flags);
   for (let match = pattern.exec(plain); match !== null; match = pattern.exec(plain)) {
@@ -724,7 +725,7 @@ export function findMeetingLink(text: string): MeetingLink | null {
     const candidate = trimProseTrailers(plain.slice(match.index, end));
     const absolute = /^https?:\/\//i.test(candidate) ? candidate : `https://${candidate}`;
     const link = parseMeetingLink(absolute);
-    if (link !== null && link.platform !== null) return link;
+    if (link !== null && link.platform !== null && accept(link)) return link;
   }
   return null;
 }
@@ -753,6 +754,44 @@ export function resolveMeetingLink(input: {
     return findMeetingLink(input.description);
   }
   return null;
+}
+
+/**
+ * The conference link a calendar event hands on, once the calendar's own conferencing has been
+ * weighed against the links its organiser wrote.
+ *
+ * Google Calendar adds a Meet link by itself to the events a Workspace user creates with a guest
+ * when Meet is the default provider (admin setting "Automatically add video conferencing to events
+ * users create": support.google.com/a/answer/9898950; Meet the default since 16 November 2020:
+ * support.zoom.com KB0060226), and Outlook makes every meeting a Teams meeting when "Add online
+ * meeting to all meetings" is on (Exchange Online's OnlineMeetingsByDefaultEnabled, true for a
+ * tenant unless turned off: office365itpros.com on online meetings by default). Neither API says
+ * whether the link was added that way or chosen (Google's event resource has hangoutLink and
+ * conferenceData; Graph's event has isOnlineMeeting, onlineMeetingProvider, onlineMeeting). A link of another platform in the location or the description
+ * can only have been put there by a person, and is where a meeting held elsewhere is written
+ * (Google: a third-party conference without an add-on is made outside Calendar and pasted into
+ * the event, developers.google.com/workspace/add-ons/calendar/conferencing/overview). So a
+ * conference link of the calendar's own platform (`calendarPlatform`: Meet on Google, Teams on
+ * Outlook) yields to the first known link of another platform in the location, else in the
+ * description. Anything else keeps the conference link: one of another platform (a Zoom meeting
+ * added by the Zoom add-on sits in conferenceData as an add-on conference), or text links of the
+ * same platform only (another spelling of the meeting, or a second room of the same service, is
+ * no sign that the organiser moved the meeting elsewhere).
+ */
+export function conferenceLinkToFollow(input: {
+  conferenceUrl: string | null;
+  calendarPlatform: MeetingPlatform;
+  location: string | null;
+  description: string | null;
+}): string | null {
+  const given = input.conferenceUrl;
+  if (given === null || given.trim() === '') return given;
+  const conference = parseMeetingLink(given) ?? findMeetingLink(given);
+  if (conference === null || conference.platform !== input.calendarPlatform) return given;
+  const elsewhere = (link: MeetingLink): boolean => link.platform !== input.calendarPlatform;
+  const written = (input.location ? findMeetingLink(input.location, elsewhere) : null)
+    ?? (input.description ? findMeetingLink(input.description, elsewhere) : null);
+  return written?.url ?? given;
 }
 
 /**

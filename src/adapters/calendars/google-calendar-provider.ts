@@ -25,6 +25,7 @@ import {
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
+import { conferenceLinkToFollow } from '../../domain/meeting-url.ts';
 
 export const GOOGLE_CAPABILITIES: ProviderCapabilities = Object.freeze({
   incrementalSync: 'sync_token',
@@ -408,7 +409,8 @@ export function toChange(item: GoogleEvent, calendarZone: string | null): Provid
     endMs,
     timeZone: zone,
     isAllDay: item.start?.date !== undefined && item.start.dateTime === undefined,
-    conferenceUrl: item.hangoutLink ?? video ?? null,
+    // A Meet link Google may have added by itself yields to a Zoom, Teams... link the organiser wrote (conferenceLinkToFollow).
+    conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.hangoutLink ?? video ?? null, calendarPlatform: 'google_meet', location: item.location ?? null, description: item.description ?? null }),
     recurrence: !isInstance && Array.isArray(item.recurrence) && item.recurrence.length > 0 ? item.recurrence : null,
     seriesProviderEventId: isInstance ? item.recurringEventId! : null,
     originalStartMs,

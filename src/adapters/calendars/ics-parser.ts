@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { expandSeries, isValidTimeZone, occurrenceKey } from '../../domain/recurrence.ts';
-import { findMeetingLink } from '../../domain/meeting-url.ts';
+import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
@@ -484,9 +484,15 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   const description = propValue(vevent, 'DESCRIPTION');
   const location = propValue(vevent, 'LOCATION');
   const urlProperty = propValue(vevent, 'URL');
-  const conferenceUrl = propValue(vevent, 'X-GOOGLE-CONFERENCE')
-    ?? propValue(vevent, 'X-MICROSOFT-SKYPETEAMSMEETINGURL')
-    ?? (urlProperty && findMeetingLink(urlProperty) ? urlProperty : null);
+  // A Meet (X-GOOGLE-CONFERENCE) or Teams (X-MICROSOFT-SKYPETEAMSMEETINGURL) link the calendar may
+  // have added by itself yields to a link of another platform the organiser wrote (conferenceLinkToFollow).
+  const googleConference = propValue(vevent, 'X-GOOGLE-CONFERENCE');
+  const teamsConference = googleConference === null ? propValue(vevent, 'X-MICROSOFT-SKYPETEAMSMEETINGURL') : null;
+  const conferenceUrl = googleConference !== null
+    ? conferenceLinkToFollow({ conferenceUrl: googleConference, calendarPlatform: 'google_meet', location, description })
+    : teamsConference !== null
+      ? conferenceLinkToFollow({ conferenceUrl: teamsConference, calendarPlatform: 'microsoft_teams', location, description })
+      : (urlProperty && findMeetingLink(urlProperty) ? urlProperty : null);
 
   return {
     providerEventId: originalStartMs === null ? uid : `${uid}|${occurrenceKey(originalStartMs)}`,

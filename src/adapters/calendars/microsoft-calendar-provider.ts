@@ -37,7 +37,7 @@ import {
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
-import { findMeetingLink } from '../../domain/meeting-url.ts';
+import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
 
@@ -793,7 +793,8 @@ export function toChange(item: GraphEvent, seriesId: string | null = null, serie
       endMs,
       timeZone: ianaZoneOf(item.originalStartTimeZone),
       isAllDay: item.isAllDay === true,
-      conferenceUrl: item.onlineMeeting?.joinUrl ?? item.onlineMeetingUrl ?? bodyLink,
+      // A Teams meeting Outlook may have added by itself yields to a Zoom, Meet... link the organiser wrote (conferenceLinkToFollow).
+      conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.onlineMeeting?.joinUrl ?? item.onlineMeetingUrl ?? null, calendarPlatform: 'microsoft_teams', location: item.location?.displayName ?? null, description: item.body?.content ?? null }) ?? bodyLink,
       recurrence: null,
       seriesProviderEventId: null,
       originalStartMs: null,
