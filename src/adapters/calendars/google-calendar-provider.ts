@@ -355,11 +355,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * that is not a string (every such entry would be stored under one key), or a start, end or
  * originalStartTime whose dateTime or date is not a string (a number would be parsed as some
  * date). `id`: the entry's id when it has one, so that the sync leaves the stored event as it is.
+ *
+ * A cancelled entry is read by what its removal needs, as Google's events resource (`status`)
+ * promises no more: a deleted event is only sure to carry its id, a cancelled occurrence of a
+ * series its id, recurringEventId and originalStartTime. Its start and end, whatever they hold,
+ * are not looked at; a cancelled occurrence whose original start cannot be read stays unreadable
+ * (which occurrence it cancels is not known).
  */
 export function googleItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Google listed an event without an id; skipped' };
   if (isOverlongEventId(item.id) || isOverlongEventId(item.recurringEventId)) return { id: item.id, message: `Google listed an event whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes (its API allows 1,024 characters); skipped` };
-  for (const field of ['start', 'end', 'originalStartTime'] as const) {
+  const isCancelled = item.status === 'cancelled';
+  const checked = !isCancelled ? (['start', 'end', 'originalStartTime'] as const) : typeof item.recurringEventId === 'string' ? (['originalStartTime'] as const) : ([] as const);
+  for (const field of checked) {
     const value = item[field];
     if (value === undefined || value === null) continue;
     if (!isRecord(value) || (value.dateTime !== undefined && typeof value.dateTime !== 'string') || (value.date !== undefined && typeof value.date !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
@@ -395,8 +403,10 @@ export function toChange(item: GoogleEvent, calendarZone: string | null): Provid
     return { type: 'removed', providerEventId: item.id };
   }
   const zone = ianaZoneOf(item.start?.timeZone) ?? ianaZoneOf(calendarZone);
-  // A cancelled instance carries only its id and original start: it starts and ends there.
-  const startMs = googleTimeMs(item.start, calendarZone) ?? originalStartMs;
+  // A cancelled instance carries only its id and original start: it starts and ends there (its
+  // start and end, not checked, are read only when they are dates).
+  const readStartMs = googleTimeMs(item.start, calendarZone);
+  const startMs = readStartMs ?? originalStartMs;
   if (startMs === null) return { type: 'removed', providerEventId: item.id };
   const endMs = googleTimeMs(item.end, calendarZone) ?? startMs;
   const video = item.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video' && e.uri)?.uri;
@@ -408,7 +418,7 @@ export function toChange(item: GoogleEvent, calendarZone: string | null): Provid
     startMs,
     endMs,
     timeZone: zone,
-    isAllDay: item.start?.date !== undefined && item.start.dateTime === undefined,
+    isAllDay: readStartMs !== null && item.start?.date !== undefined && item.start.dateTime === undefined,
     // A Meet link Google may have added by itself yields to a Zoom, Teams... link the organiser wrote (conferenceLinkToFollow).
     conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.hangoutLink ?? video ?? null, calendarPlatform: 'google_meet', location: item.location ?? null, description: item.description ?? null }),
     recurrence: !isInstance && Array.isArray(item.recurrence) && item.recurrence.length > 0 ? item.recurrence : null,

@@ -216,6 +216,29 @@ test('Google: entries without a string id, or with a start or end that is not a 
   assert.deepEqual([result.isFullSync, result.cursor], [false, null]);
 });
 
+test('Google: a cancelled entry is read by the fields its removal needs: a garbled start or end does not keep it, a garbled originalStartTime of a cancelled instance does', async () => {
+  // The events resource (developers.google.com/calendar/api/v3/reference/events, `status`): a deleted
+  // event is only sure to carry its id, a cancelled exception its id, recurringEventId and
+  // originalStartTime; the other fields may be anything.
+  const page = {
+    timeZone: 'UTC', nextSyncToken: 'sync-3',
+    items: [
+      { id: 'deleted-numeric-start', status: 'cancelled', start: { dateTime: 12 }, end: 'later' },
+      { id: 'deleted-text-start', status: 'cancelled', start: 'yesterday', originalStartTime: 7 },
+      { id: 'weekly_20261124T090000Z', status: 'cancelled', recurringEventId: 'weekly', originalStartTime: { dateTime: '2026-11-24T09:00:00Z' }, start: { date: 20261124 }, end: { dateTime: false } },
+      { id: 'weekly_20261201T090000Z', status: 'cancelled', recurringEventId: 'weekly', originalStartTime: { dateTime: 20261201 } },
+      { id: 'live-numeric-start', summary: 'Live', start: { dateTime: 12 }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+    ],
+  };
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
+  const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const result = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-2' }), { nowMs: 0, horizonMs: 0 });
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? `${c.event.providerEventId} ${c.event.status} ${new Date(c.event.startMs).toISOString()}${c.event.isAllDay ? ' all day' : ''}` : `-${c.providerEventId}`)),
+    ['-deleted-numeric-start', '-deleted-text-start', 'weekly_20261124T090000Z cancelled 2026-11-24T09:00:00.000Z']);
+  // Without a readable original start the cancelled occurrence cannot be told apart: it stays as stored; so does a live event with a garbled start.
+  assert.deepEqual(result.unreadable, ['weekly_20261201T090000Z', 'live-numeric-start']);
+});
+
 test('Graph: entries without a string id, or with a start that is not a date and time, are skipped with a warning; the rest of the round applies', async () => {
   const time = (iso: string) => ({ dateTime: iso, timeZone: 'UTC' });
   const page = {
