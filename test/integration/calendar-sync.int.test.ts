@@ -1898,6 +1898,56 @@ describe('Microsoft Graph specifics', () => {
   });
 });
 
+describe('a provider\'s Retry-After: a push waits it out', () => {
+  // Graph answers throttled requests 429 with a Retry-After in seconds (learn.microsoft.com/graph/throttling).
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv();
+  });
+  after(async () => env.close());
+
+  const row = (id: string) => env.rc.database.db.selectFrom('calendar_connections').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  /**
+   * An Outlook connection whose last attempt Graph throttled (Retry-After 120 s) after six failed
+   * ones before it, so that its backoff (cut to the report, 15 min into the run) runs well past the
+   * wait; a meeting added meanwhile is not synced yet.
+   */
+  async function throttled(tag: string) {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    env.clock.advance(MIN);
+    await env.rc.database.db.updateTable('calendar_connections').set({ consecutive_failures: 6 }).where('id', '=', calendarId).execute();
+    env.microsoft.failNext.push({ status: 429, code: 'TooManyRequests', retryAfterSeconds: 120 });
+    const failedAt = env.clock.now();
+    const first = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(first.body.failure?.kind, 'rate_limited', JSON.stringify(first.body));
+    const limited = await row(calendarId);
+    assert.equal(Number(limited.retry_not_before), failedAt + 120_000);
+    assert.ok(Number(limited.next_sync_at) > failedAt + 10 * MIN, 'the backoff runs past the wait');
+    env.microsoft.createEvent(account.email, { subject: `Added ${tag}`, startMs: start, endMs: start + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_wait${tag}%40thread.v2/0` });
+    env.clock.advance(MIN);
+    return { user, account, calendarId, start, limited, waitEnd: failedAt + 120_000 };
+  }
+
+  test('a push during the wait calls nothing and is no failed attempt; the change it announced is read when the wait ends', async () => {
+    const { user, account, calendarId, start, limited, waitEnd } = await throttled('push');
+    const requests = env.microsoft.requests.length;
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    assert.equal(env.microsoft.requests.length, requests, 'Graph is not called inside its Retry-After');
+    const during = await row(calendarId);
+    assert.deepEqual([during.consecutive_failures, during.last_error, during.last_error_at, during.retry_not_before], [limited.consecutive_failures, limited.last_error, limited.last_error_at, limited.retry_not_before],
+      'the attempt count (which grows the backoff), last_error and the wait are as the throttled attempt left them');
+    assert.equal(Number(during.next_sync_at), waitEnd, 'the push is kept: the connection syncs when the wait ends, not at its backoff');
+    env.clock.set(waitEnd);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e: { title: string }) => e.title), ['Added push']);
+    assert.equal((await row(calendarId)).last_error, null);
+  });
+});
+
 describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   let env: FullEnv;
   before(async () => {

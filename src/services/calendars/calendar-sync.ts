@@ -11,7 +11,9 @@
 //   except for a probe (hourly at first, daily after a week: revokedCheckDelayMs) that notices access coming back; connecting again also restores it.
 // - rate_limited: the next attempt waits at least retryAfterMs (an hour at most: parseRetryAfterMs),
 //   which does not hold back the report of a failing run: the connection is looked at when it
-//   is due, without calling the provider (runDue).
+//   is due, without calling the provider (runDue). Nothing calls the provider during the wait,
+//   and nothing during it counts as a failed attempt: a push is kept for the wait's end
+//   (#lookDuringWait).
 // - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
@@ -193,6 +195,11 @@ function retryAfterEnd(failure: ProviderFailure, nowMs: number): number | null {
   return failure.kind === 'rate_limited' ? nowMs + failure.retryAfterMs : null;
 }
 
+/** The end of the wait a provider asked for (Retry-After) of an active connection, while it runs; else null. */
+function providerWaitEnd(connection: Pick<CalendarConnectionRow, 'status' | 'retry_not_before'>, nowMs: number): number | null {
+  return connection.status === 'active' && connection.retry_not_before !== null && connection.retry_not_before > nowMs ? connection.retry_not_before : null;
+}
+
 function healthOf(connection: CalendarConnectionRow): SyncHealth {
   return { failingSince: connection.failing_since, reportedAt: connection.failing_reported_at };
 }
@@ -359,9 +366,10 @@ export class CalendarSync {
       const { connection, hold } = claimed;
       try {
         // Due while the provider's Retry-After still runs (woken for the failing report, or by a
-        // push): the provider is not called; the wait counts as the run's next failed attempt.
-        const limitedUntil = connection.status === 'active' && connection.retry_not_before !== null && connection.retry_not_before > this.#o.clock.now() ? connection.retry_not_before : null;
-        await this.#syncClaimed(connection, hold, undefined, false, limitedUntil);
+        // push): the provider is not called, and the wait is no failed attempt (#lookDuringWait).
+        const waitEnd = providerWaitEnd(connection, this.#o.clock.now());
+        if (waitEnd !== null) await this.#lookDuringWait(connection, hold, waitEnd);
+        else await this.#syncClaimed(connection, hold);
       } catch (error) {
         // One broken connection must not stop the others.
         this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed unexpectedly');
@@ -457,7 +465,32 @@ export class CalendarSync {
 
   // ----- one connection ------------------------------------------------------------------------
 
-  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider, readHeld = false, limitedUntil: number | null = null): Promise<SyncReport> {
+  /**
+   * A connection due while the wait a provider asked for (its Retry-After, kept in
+   * retry_not_before) still runs: a push came, or the report of its failing run is due. The
+   * provider is not called, and nothing of the failure is changed: not the attempt count (the
+   * backoff grows by attempts), not last_error, not the wait. The run is reported if its report is
+   * due (a wait up to an hour must not delay it); the connection syncs when the wait ends, so a
+   * change a push announced meanwhile is read then (or at the report, if it comes first).
+   */
+  async #lookDuringWait(connection: CalendarConnectionRow, hold: SyncHold, waitEnd: number): Promise<void> {
+    const { database, clock, logger } = this.#o;
+    const now = clock.now();
+    const { health, isReportDue } = afterFailedSync(healthOf(connection), now, this.#o.syncFailingAfterMs);
+    const reportDueAt = health.reportedAt === null && health.failingSince !== null ? health.failingSince + this.#o.syncFailingAfterMs : null;
+    const update = { next_sync_at: reportDueAt !== null && reportDueAt > now && reportDueAt < waitEnd ? reportDueAt : waitEnd, updated_at: now, ...storedHealth(health), failing_since: health.failingSince! };
+    if (!isReportDue) {
+      await this.#leases.end(hold, update);
+      return;
+    }
+    // The report names the failure the wait stands for (last_error, as the attempt left it).
+    const lastError = connection.last_error ?? `rate_limited: not called before ${formatInstant(waitEnd)}, as the provider asked (Retry-After)`;
+    const scheduled = await this.#leases.endWith(hold, (owner) => reportSyncFailing(database, connection, owner, { ...update, last_error: lastError }, null, now));
+    if (scheduled === null) return;
+    logger.warn({ calendarId: connection.id, provider: connection.provider, failingSinceMs: health.failingSince, scheduledBots: scheduled, waitEndMs: waitEnd }, 'calendar sync keeps failing (the provider asked to wait); reported to the client');
+  }
+
+  async #syncClaimed(connection: CalendarConnectionRow, hold: SyncHold, given?: CalendarProvider, readHeld = false): Promise<SyncReport> {
     const { database, clock } = this.#o;
     const totals: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const wasRevoked = connection.status === 'auth_revoked';
@@ -470,9 +503,7 @@ export class CalendarSync {
     let isPartial = false;
     /** Their provider ids, when isPartial. */
     let failingCalendars: string[] | null = null;
-    if (limitedUntil !== null) {
-      failure = { kind: 'rate_limited', retryAfterMs: limitedUntil - clock.now(), message: `not called before ${formatInstant(limitedUntil)}, as the provider asked (Retry-After)` };
-    } else try {
+    try {
       const provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
