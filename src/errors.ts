@@ -51,6 +51,7 @@ export const ERROR_CATALOG = {
   internal_error: { status: 500, meaning: 'A bug. The response carries no detail; the log has it.' },
   route_not_served: { status: 501, meaning: 'A MeetStream route Rollcall does not serve (recordings, transcripts, live control of a bot, agents, the runtime\'s account integrations); the message says where that lives instead.' },
   calendar_provider_unavailable: { status: 503, meaning: 'The calendar provider or feed is rate limiting or not answering while a connection is checked; nothing was stored; details.retry_after_seconds says when to try again.' },
+  calendar_sync_deferred: { status: 503, meaning: 'POST .../sync while the calendar provider\'s Retry-After for this connection still runs: the provider was not called; the connection syncs by itself when the wait ends (details.next_sync_at), which Retry-After and details.retry_after_seconds name.' },
   not_ready: { status: 503, meaning: 'The service is starting or its database is unreachable.' },
   secret_unavailable: { status: 503, meaning: 'The webhook signing secret is stored sealed and none of the configured keys opens it (CREDENTIALS_ENCRYPTION_KEY removed or changed without the old key in CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS); the operator must restore the key.' },
   database_unavailable: { status: 503, meaning: 'The database cannot be reached or cannot write right now (a restart, a failover, a full disk); nothing was changed. Retry with backoff; /readyz says when it is back.' },

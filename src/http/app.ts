@@ -112,9 +112,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ? new ApiError('database_unavailable', 'The database is unavailable right now; nothing was changed. Try again shortly.')
       : isGivenUp ? new ApiError('database_busy', 'The database gave up on this request at one of its time limits; nothing was changed. Try again shortly.') : toApiError(error);
     if (isOutage || isGivenUp) request.log.warn({ cause: (error as Error).message }, isOutage ? 'request failed: database unavailable' : 'request failed: the database gave up on a statement');
-    else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A sync put off to the end of a provider's Retry-After is no fault of this service's.
+    else if (apiError.status >= 500 && apiError.code !== 'calendar_sync_deferred') request.log.error({ err: error }, 'request failed');
     // The wait is a header too (RFC 9110 section 10.2.3), for clients that read only that.
-    if ((apiError.code === 'rate_limited' || apiError.code === 'calendar_provider_unavailable') && apiError.details?.retry_after_seconds !== undefined) {
+    if ((apiError.code === 'rate_limited' || apiError.code === 'calendar_provider_unavailable' || apiError.code === 'calendar_sync_deferred') && apiError.details?.retry_after_seconds !== undefined) {
       void reply.header('retry-after', String(apiError.details.retry_after_seconds));
     }
     // A 401 names the scheme it wants (RFC 9110 section 11.6.1). Routes with their own

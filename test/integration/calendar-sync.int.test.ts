@@ -1898,7 +1898,7 @@ describe('Microsoft Graph specifics', () => {
   });
 });
 
-describe('a provider\'s Retry-After: a push waits it out', () => {
+describe('a provider\'s Retry-After: a push, POST .../sync and sync=true wait it out', () => {
   // Graph answers throttled requests 429 with a Retry-After in seconds (learn.microsoft.com/graph/throttling).
   let env: FullEnv;
   before(async () => {
@@ -1945,6 +1945,38 @@ describe('a provider\'s Retry-After: a push waits it out', () => {
     await env.rc.calendarSync.runDue();
     assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).map((e: { title: string }) => e.title), ['Added push']);
     assert.equal((await row(calendarId)).last_error, null);
+  });
+
+  test('POST .../sync during the wait: 503 calendar_sync_deferred with a Retry-After to the wait\'s end, no call, and the sync runs then', async () => {
+    const { user, calendarId, start, limited, waitEnd } = await throttled('manual');
+    const requests = env.microsoft.requests.length;
+    const res = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(`${res.status} ${res.body.code}`, '503 calendar_sync_deferred', JSON.stringify(res.body));
+    assert.equal(res.body.calendar_id, calendarId);
+    assert.equal(res.headers['retry-after'], String((waitEnd - env.clock.now()) / 1000));
+    assert.equal(res.body.details.next_sync_at, new Date(waitEnd).toISOString());
+    assert.equal(env.microsoft.requests.length, requests, 'Graph is not called inside its Retry-After');
+    const during = await row(calendarId);
+    assert.deepEqual([during.consecutive_failures, during.last_error, during.retry_not_before], [limited.consecutive_failures, limited.last_error, limited.retry_not_before]);
+    assert.equal(Number(during.next_sync_at), waitEnd, 'the sync asked for runs when the wait ends');
+    env.clock.set(waitEnd);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+  });
+
+  test('GET /calendar/events?sync=true during the wait (a push made the connection due): answered from what is stored, naming the connection in sync_deferred, with no call', async () => {
+    const { user, calendarId, start, waitEnd } = await throttled('listing');
+    // The push came before the loop's pass, so that the connection is due though the wait runs.
+    await env.rc.calendarSync.requestSync(calendarId);
+    assert.ok(Number((await row(calendarId)).next_sync_at) <= env.clock.now());
+    const requests = env.microsoft.requests.length;
+    const res = await env.rc.request('GET', `/api/v1/calendar/events?sync=true&calendar_id=${calendarId}&time_min=${new Date(start - HOUR).toISOString()}&time_max=${new Date(start + 2 * HOUR).toISOString()}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(env.microsoft.requests.length, requests, 'Graph is not called inside its Retry-After');
+    assert.deepEqual(res.body.results, [], 'what is stored: the meeting added during the wait is not read yet');
+    assert.deepEqual(res.body.sync_deferred, [{ calendar_id: calendarId, retry_at: new Date(waitEnd).toISOString(), next_sync_at: new Date(waitEnd).toISOString() }]);
+    const plain = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth: user.auth });
+    assert.equal(plain.body.sync_deferred, undefined, 'only a listing that asks for a sync says so');
   });
 });
 

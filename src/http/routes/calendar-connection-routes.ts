@@ -75,7 +75,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   });
 
   app.post('/calendar/connections/:calendar_id/sync', {
-    schema: { tags, summary: 'Sync now; answers what changed', description: '200 whenever the sync ran; a provider failure is reported in `failure` (and `synced: false`) and retried in the background. 409 when the connection has already lost its access.', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409) } },
+    schema: { tags, summary: 'Sync now; answers what changed', description: '200 whenever the sync ran; a provider failure is reported in `failure` (and `synced: false`) and retried in the background. 409 when the connection has already lost its access. 503 calendar_sync_deferred while the wait the provider asked for (Retry-After) runs: the provider is not called, and the connection syncs by itself when the wait ends (Retry-After, details.next_sync_at).', params: CalendarIdParams, response: { 200: SyncResponse, ...errorResponses(404, 409, 503) } },
   }, async (request) => calendar.connections.sync(request.userId, request.params.calendar_id));
 
   // Provider notifications authenticate with the channel token / clientState, not an API key.

@@ -18,8 +18,9 @@ export function registerEventRoutes(app: App, deps: AppDeps): void {
     app.get(path, {
       schema: { tags, summary: 'List events in a time window (series as occurrences)', querystring: EventListQuery, response: { 200: EventListResponse, ...errorResponses() } },
     }, async (request) => {
-      if (/^(true|1)$/i.test(request.query.sync ?? '')) await deps.calendar?.connections.syncBeforeListing(request.userId, request.query);
-      return deps.events.list(request.userId, request.query);
+      const deferred = /^(true|1)$/i.test(request.query.sync ?? '') ? await deps.calendar?.connections.syncBeforeListing(request.userId, request.query) : undefined;
+      const listed = await deps.events.list(request.userId, request.query);
+      return deferred && deferred.length > 0 ? { ...listed, sync_deferred: deferred } : listed;
     });
   }
 

@@ -79,6 +79,11 @@ export const EventListResponse = Type.Object({
   next: Nullable(Type.String()),
   previous: Type.Null({ description: 'Always null: pages go forward only (MeetStream\'s list has the field)' }),
   has_more: Type.Boolean(),
+  sync_deferred: Type.Optional(Type.Array(Type.Object({
+    calendar_id: Type.String({ description: 'The connection not synced' }),
+    retry_at: Type.String({ format: 'date-time', description: 'When the wait its provider asked for (Retry-After) ends' }),
+    next_sync_at: Type.String({ format: 'date-time', description: 'When the connection syncs by itself next' }),
+  }), { description: 'With sync=true only, when some connection in scope was not synced because its calendar provider asked Rollcall to wait (Retry-After): the listing answers from what is stored for it' })),
 });
 
 export const EventChangesQuery = Type.Object({

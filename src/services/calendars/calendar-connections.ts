@@ -18,7 +18,7 @@ import {
 } from '../../adapters/calendars/calendar-provider.ts';
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
-import { parseCalendarList, sealCredentials, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
+import { parseCalendarList, providerWaitEnd, sealCredentials, SyncDeferred, type CalendarSync, type ListedCalendar, type ProviderFactory, type SyncReport } from './calendar-sync.ts';
 import { noteConnectionRecovered } from './connection-health.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import { matchesScope, parseCalendarScope, providerNameOf, type CalendarScopeInput, type ProviderName } from './calendar-scope.ts';
@@ -118,6 +118,15 @@ export interface ConnectResponse extends ConnectionView {
     watch_results: { calendar_id: string; calendar_summary: string | null; channel_id: string; expiration: string }[];
   };
   sync: { synced: boolean; created: number; updated: number; cancelled: number; error: string | null };
+}
+
+/** A connection a listing with sync=true did not sync: its provider's Retry-After runs until retry_at. */
+export interface SyncDeferral {
+  calendar_id: string;
+  /** When the provider's wait ends. */
+  retry_at: string;
+  /** When the connection syncs next (the wait's end, or a backoff beyond it). */
+  next_sync_at: string;
 }
 
 export interface SyncAnswer {
@@ -291,20 +300,31 @@ export class CalendarConnections {
    * lost their access, and those waiting out a failure (a provider's Retry-After, the backoff).
    * A sync that fails, or is still running after SYNC_BEFORE_LISTING_MS, does not fail the
    * listing: it answers from what is stored, the failure shows on the connection, and a sync
-   * still running goes on (a shutdown waits for it).
+   * still running goes on (a shutdown waits for it). Answers the connections not synced because
+   * their provider's Retry-After still runs (the listing names them in `sync_deferred`).
    */
-  async syncBeforeListing(userId: string, query: CalendarScopeInput & { calendar_id?: string }): Promise<void> {
+  async syncBeforeListing(userId: string, query: CalendarScopeInput & { calendar_id?: string }): Promise<SyncDeferral[]> {
     const scope = parseCalendarScope(query);
     const now = this.#clock.now();
     const named = query.calendar_id?.startsWith('cal_') ? query.calendar_id : null;
-    const queue = (await connections.listConnections(this.#database.db, userId)).filter((row) =>
-      matchesScope(row, scope) && (named === null || row.id === named) && row.status !== 'auth_revoked'
-      && !(row.consecutive_failures > 0 && (row.next_sync_at ?? 0) > now));
+    const inScope = (await connections.listConnections(this.#database.db, userId)).filter((row) =>
+      matchesScope(row, scope) && (named === null || row.id === named) && row.status !== 'auth_revoked');
+    const deferred = new Map<string, SyncDeferral>();
+    const defer = (row: CalendarConnectionRow, waitEnd: number) => deferred.set(row.id, { calendar_id: row.id, retry_at: formatInstant(waitEnd), next_sync_at: formatInstant(Math.max(waitEnd, row.next_sync_at ?? waitEnd)) });
+    for (const row of inScope) {
+      const waitEnd = providerWaitEnd(row, now);
+      if (waitEnd !== null) defer(row, waitEnd);
+    }
+    const queue = inScope.filter((row) => !deferred.has(row.id) && !(row.consecutive_failures > 0 && (row.next_sync_at ?? 0) > now));
     const lane = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) await this.#sync.syncNow(row.id).catch(() => {});
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        // A limit met since the rows were read (syncNow checks again while it holds the connection).
+        await this.#sync.syncNow(row.id).catch((error: unknown) => (error instanceof SyncDeferred ? defer(row, error.untilMs) : undefined));
+      }
     };
     const lanes = Promise.all(Array.from({ length: Math.min(SYNC_BEFORE_LISTING_CONCURRENCY, queue.length) }, lane));
     await settledWithin(lanes.then(() => undefined), SYNC_BEFORE_LISTING_MS, undefined);
+    return [...deferred.values()];
   }
 
   /**
@@ -322,6 +342,14 @@ export class CalendarConnections {
       // Asked for by a person (perhaps after fixing a calendar): calendars backing off are read too.
       report = await this.#sync.syncNow(connection.id, undefined, { readHeld: true });
     } catch (error) {
+      if (error instanceof SyncDeferred) {
+        // Not a failure (the sync did not run): 503 with the wait's end, as a Retry-After. The
+        // sync asked for runs then by itself; asking again then is not needed.
+        const retryAfterSeconds = Math.max(1, Math.ceil((error.untilMs - this.#clock.now()) / 1000));
+        throw new ApiError('calendar_sync_deferred', `Calendar connection ${calendarId} was not synced: ${error.message}. It syncs by itself then`, {
+          details: { retry_after_seconds: retryAfterSeconds, next_sync_at: formatInstant(error.untilMs) }, extra: { calendar_id: calendarId },
+        });
+      }
       if (!(error instanceof CalendarProviderError)) throw error;
       // Another sync of this connection is still running: it will bring the changes.
       report = { calendar_id: connection.id, synced: false, created: 0, updated: 0, cancelled: 0, status: connection.status, failure: error.failure, synced_at: formatOptionalInstant(connection.last_sync_at) };

@@ -13,7 +13,7 @@
 //   which does not hold back the report of a failing run: the connection is looked at when it
 //   is due, without calling the provider (runDue). Nothing calls the provider during the wait,
 //   and nothing during it counts as a failed attempt: a push is kept for the wait's end
-//   (#lookDuringWait).
+//   (#lookDuringWait), a sync asked for is put off to it (SyncDeferred).
 // - transient, not_found, permanent: retried with capped backoff; last_error says why. A run
 //   of failures that lasts syncFailingAfterMs is reported once (calendar.sync_failing, a
 //   `sync_failing` decision per scheduled bot) and its end too (calendar.sync_restored); the
@@ -196,8 +196,23 @@ function retryAfterEnd(failure: ProviderFailure, nowMs: number): number | null {
 }
 
 /** The end of the wait a provider asked for (Retry-After) of an active connection, while it runs; else null. */
-function providerWaitEnd(connection: Pick<CalendarConnectionRow, 'status' | 'retry_not_before'>, nowMs: number): number | null {
+export function providerWaitEnd(connection: Pick<CalendarConnectionRow, 'status' | 'retry_not_before'>, nowMs: number): number | null {
   return connection.status === 'active' && connection.retry_not_before !== null && connection.retry_not_before > nowMs ? connection.retry_not_before : null;
+}
+
+/**
+ * A sync asked for (POST .../sync, a listing with sync=true) while the provider's Retry-After
+ * still runs: the provider was not called; the connection syncs at `untilMs`.
+ */
+export class SyncDeferred extends Error {
+  override name = 'SyncDeferred';
+  readonly connectionId: string;
+  readonly untilMs: number;
+  constructor(connectionId: string, untilMs: number) {
+    super(`the calendar provider asked not to be called before ${formatInstant(untilMs)} (Retry-After)`);
+    this.connectionId = connectionId;
+    this.untilMs = untilMs;
+  }
 }
 
 function healthOf(connection: CalendarConnectionRow): SyncHealth {
@@ -393,6 +408,14 @@ export class CalendarSync {
       try {
         const connection = await connections.findConnectionById(this.#o.database.db, connectionId);
         if (!connection) throw new CalendarProviderError({ kind: 'permanent', message: 'the connection was removed' });
+        // Whoever asks, the provider is not called before the end of the wait it asked for: the
+        // sync asked for runs then (the connection's next sync is brought to the wait's end).
+        const waitEnd = providerWaitEnd(connection, this.#o.clock.now());
+        if (waitEnd !== null) {
+          const nextSyncAt = Math.min(connection.next_sync_at ?? waitEnd, waitEnd);
+          if (!(await this.#leases.end(hold, { next_sync_at: nextSyncAt }))) throw new CalendarProviderError({ kind: 'transient', message: 'another sync of this connection took it over' });
+          throw new SyncDeferred(connection.id, waitEnd);
+        }
         return await this.#syncClaimed(connection, hold, provider, options.readHeld === true);
       } finally {
         // Ended by the sync as a rule; a sync that threw (the database gone mid-way) lets it go here.
