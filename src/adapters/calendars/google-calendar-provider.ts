@@ -395,7 +395,9 @@ function googleTimeMs(value: GoogleDate | undefined, fallbackZone: string | null
   return null;
 }
 
-export function toChange(item: GoogleEvent, calendarZone: string | null): ProviderChange {
+export function toChange(listed: GoogleEvent, calendarZone: string | null): ProviderChange {
+  // A cancelled entry's start and end are not checked (googleItemProblem): a start that is no date is read as none.
+  const item: GoogleEvent = listed.status === 'cancelled' && googleTimeMs(listed.start, calendarZone) === null ? { ...listed, start: undefined, end: undefined } : listed;
   const isInstance = typeof item.recurringEventId === 'string' && item.originalStartTime !== undefined;
   const originalStartMs = isInstance ? googleTimeMs(item.originalStartTime, calendarZone) : null;
   if (item.status === 'cancelled' && !(isInstance && originalStartMs !== null)) {
@@ -403,10 +405,8 @@ export function toChange(item: GoogleEvent, calendarZone: string | null): Provid
     return { type: 'removed', providerEventId: item.id };
   }
   const zone = ianaZoneOf(item.start?.timeZone) ?? ianaZoneOf(calendarZone);
-  // A cancelled instance carries only its id and original start: it starts and ends there (its
-  // start and end, not checked, are read only when they are dates).
-  const readStartMs = googleTimeMs(item.start, calendarZone);
-  const startMs = readStartMs ?? originalStartMs;
+  // A cancelled instance carries only its id and original start: it starts and ends there.
+  const startMs = googleTimeMs(item.start, calendarZone) ?? originalStartMs;
   if (startMs === null) return { type: 'removed', providerEventId: item.id };
   const endMs = googleTimeMs(item.end, calendarZone) ?? startMs;
   const video = item.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video' && e.uri)?.uri;
@@ -418,7 +418,7 @@ export function toChange(item: GoogleEvent, calendarZone: string | null): Provid
     startMs,
     endMs,
     timeZone: zone,
-    isAllDay: readStartMs !== null && item.start?.date !== undefined && item.start.dateTime === undefined,
+    isAllDay: item.start?.date !== undefined && item.start.dateTime === undefined,
     // A Meet link Google may have added by itself yields to a Zoom, Teams... link the organiser wrote (conferenceLinkToFollow).
     conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.hangoutLink ?? video ?? null, calendarPlatform: 'google_meet', location: item.location ?? null, description: item.description ?? null }),
     recurrence: !isInstance && Array.isArray(item.recurrence) && item.recurrence.length > 0 ? item.recurrence : null,
