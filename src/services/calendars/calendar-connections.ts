@@ -310,16 +310,17 @@ export class CalendarConnections {
     const inScope = (await connections.listConnections(this.#database.db, userId)).filter((row) =>
       matchesScope(row, scope) && (named === null || row.id === named) && row.status !== 'auth_revoked');
     const deferred = new Map<string, SyncDeferral>();
-    const defer = (row: CalendarConnectionRow, waitEnd: number) => deferred.set(row.id, { calendar_id: row.id, retry_at: formatInstant(waitEnd), next_sync_at: formatInstant(Math.max(waitEnd, row.next_sync_at ?? waitEnd)) });
+    const defer = (row: CalendarConnectionRow, waitEnd: number, nextSyncAt: number) => deferred.set(row.id, { calendar_id: row.id, retry_at: formatInstant(waitEnd), next_sync_at: formatInstant(nextSyncAt) });
     for (const row of inScope) {
       const waitEnd = providerWaitEnd(row, now);
-      if (waitEnd !== null) defer(row, waitEnd);
+      if (waitEnd !== null) defer(row, waitEnd, Math.max(waitEnd, row.next_sync_at ?? waitEnd));
     }
     const queue = inScope.filter((row) => !deferred.has(row.id) && !(row.consecutive_failures > 0 && (row.next_sync_at ?? 0) > now));
     const lane = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
-        // A limit met since the rows were read (syncNow checks again while it holds the connection).
-        await this.#sync.syncNow(row.id).catch((error: unknown) => (error instanceof SyncDeferred ? defer(row, error.untilMs) : undefined));
+        // A limit met since the rows were read (syncNow checks again while it holds the
+        // connection, and brings its next sync to the wait's end).
+        await this.#sync.syncNow(row.id).catch((error: unknown) => (error instanceof SyncDeferred ? defer(row, error.untilMs, error.untilMs) : undefined));
       }
     };
     const lanes = Promise.all(Array.from({ length: Math.min(SYNC_BEFORE_LISTING_CONCURRENCY, queue.length) }, lane));
