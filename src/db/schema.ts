@@ -240,6 +240,8 @@ export interface CalendarConnectionsTable {
   lease_until: number | null;
   /** While a sync runs: the token of that sync, which its writes check (migration 025). */
   lease_owner: string | null;
+  /** The lease_owner of the sync a push notification arrived during: when it ends, the connection is due at once (migration 039). */
+  pushed_during: string | null;
   created_at: number;
   updated_at: number;
   /** Calendars chosen at connect time: null for every calendar of the account, else a JSON array of provider calendar ids (migration 005). */

@@ -191,12 +191,28 @@ export async function findOldestSuccessfulSyncAt(db: Db): Promise<number | null>
   return row?.t == null ? null : Number(row.t);
 }
 
-/** Asks the sync loop to look at a connection now (a push notification arrived). */
+/**
+ * Asks the sync loop to look at a connection now (a push notification arrived). A sync holding it
+ * meanwhile may have read the calendar before the change: its token is noted, and when it ends the
+ * connection is due again at once (`syncAgainIfPushedDuring`).
+ */
 export async function requestSync(db: Db, id: string, nowMs: number): Promise<void> {
   await db.updateTable('calendar_connections').set({ next_sync_at: nowMs })
     .where('id', '=', id).where('status', '=', 'active')
     .where((eb) => eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '>', nowMs)]))
     .execute();
+  await db.updateTable('calendar_connections').set((eb) => ({ pushed_during: eb.ref('lease_owner') }))
+    .where('id', '=', id).where('status', '=', 'active').where('lease_owner', 'is not', null)
+    .execute();
+}
+
+/** After the sync `owner` ended: due at once if a push arrived while it held the connection. */
+export async function syncAgainIfPushedDuring(db: Db, id: string, owner: string, nowMs: number): Promise<boolean> {
+  const result = await db.updateTable('calendar_connections')
+    .set({ pushed_during: null, next_sync_at: sql<number>`case when next_sync_at is null or next_sync_at > ${nowMs} then ${nowMs} else next_sync_at end` })
+    .where('id', '=', id).where('pushed_during', '=', owner).where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** The earliest time any active connection is due, for the loop's timer. */

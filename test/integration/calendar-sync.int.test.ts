@@ -1499,6 +1499,36 @@ describe('Google Calendar specifics', () => {
     assert.ok(view.calendars[0].push.last_notification_at);
   });
 
+  test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY;
+    const at = (ms: number) => ({ start: { dateTime: iso(ms) }, end: { dateTime: iso(ms + HOUR) } });
+    const id = env.google.insertEvent(account.email, account.email, { summary: 'Moved twice', ...at(start), location: meetingUrl() });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(env, user.auth, event!.id, 'moved-twice');
+    // The meeting moves, Google says so, and the sync that sets off gets a slow answer: the calendar as it was when asked.
+    let answer!: () => void;
+    env.google.delayListing = new Promise((resolve) => { answer = resolve; });
+    const delayedBefore = env.google.listingsDelayed;
+    env.google.patchEvent(account.email, account.email, id, at(start + HOUR));
+    await env.google.notifyChanges(account.email);
+    const running = env.rc.calendarSync.runDue();
+    for (let i = 0; i < 500 && env.google.listingsDelayed === delayedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(env.google.listingsDelayed > delayedBefore, 'the sync asked for the changes');
+    // Meanwhile it moves again, and Google says so while that sync is still reading.
+    env.google.patchEvent(account.email, account.email, id, at(start + 3 * HOUR));
+    await env.google.notifyChanges(account.email);
+    env.google.delayListing = null;
+    answer();
+    await running;
+    // That sync read the first move only; the connection was due again as it ended, not at the next
+    // routine look (30 minutes on with push on), and the loop read the second move at once.
+    assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(start + 3 * HOUR - LEAD_MS));
+  });
+
   test('watch channels are renewed before they expire, and the old channel is stopped', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

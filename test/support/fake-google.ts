@@ -80,6 +80,13 @@ export class FakeGoogleCalendar {
   delayWatch: Promise<void> | null = null;
   /** events.watch requests that waited for delayWatch. */
   watchesDelayed = 0;
+  /**
+   * While set, events.list reads the calendar on arrival and answers that only once it settles: a
+   * slow page, whose answer misses changes made while it was under way.
+   */
+  delayListing: Promise<void> | null = null;
+  /** events.list requests that waited for delayListing. */
+  listingsDelayed = 0;
   readonly notifications: { channelId: string; state: string; status: number }[] = [];
   /** While set, every API and token request gets this answer. */
   outage: { status: number; retryAfterSeconds?: number } | null = null;
@@ -386,6 +393,11 @@ export class FakeGoogleCalendar {
     const list = /^\/calendars\/([^/]+)\/events$/.exec(path);
     const failingStatus = list ? this.failingCalendars.get(decodeURIComponent(list[1]!)) : undefined;
     if (req.method === 'GET' && failingStatus !== undefined) return send(failingStatus, googleError(failingStatus, 'backendError', 'Backend Error'));
+    if (req.method === 'GET' && list && this.delayListing) {
+      const gate = this.delayListing;
+      this.listingsDelayed += 1;
+      return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, (...answer) => void gate.then(() => send(...answer)));
+    }
     if (req.method === 'GET' && list) return this.#listEvents(account, decodeURIComponent(list[1]!), url.searchParams, send);
     if (req.method === 'POST' && path === '/channels/stop') return this.#stopChannel(body, send);
     send(404, googleError(404, 'notFound', 'Not Found'));

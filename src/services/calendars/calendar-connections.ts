@@ -564,7 +564,7 @@ export class CalendarConnections {
         await connections.updateConnection(trx, id, fields);
       } else {
         await connections.insertConnection(trx, {
-          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, created_at: now, calendars_listed_at: null, calendar_list: null,
+          id, user_id: userId, provider: credentials.kind, account_id: accountId, ...fields, last_sync_at: null, lease_until: null, lease_owner: null, pushed_during: null, created_at: now, calendars_listed_at: null, calendar_list: null,
         });
       }
       // Connected again while it had lost its access, or while its failing syncs were reported: the

@@ -96,7 +96,23 @@ export class SyncLeases {
   async endWith<T>(hold: SyncHold, write: (owner: string) => Promise<T | null>): Promise<T | null> {
     const written = await write(hold.owner);
     this.#forget(hold);
+    if (written !== null) await this.#followPushDuring(hold);
     return written;
+  }
+
+  /**
+   * A push that arrived while the hold stood may announce a change the sync read too early to see:
+   * the connection is due again now, as a push makes it when no sync holds it. Best effort: if this
+   * write fails, the change is read at the connection's next routine sync.
+   */
+  async #followPushDuring(hold: SyncHold): Promise<void> {
+    try {
+      if (await connections.syncAgainIfPushedDuring(this.#database.db, hold.connectionId, hold.owner, this.#clock.now())) {
+        this.#logger.info({ calendarId: hold.connectionId }, 'a push notification arrived during the sync: syncing again');
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error, calendarId: hold.connectionId }, 'could not plan a sync for a push notification that arrived during the last one; the next routine sync reads it');
+    }
   }
 
   /**
