@@ -19,3 +19,11 @@ export function launchRetryDelayMs(attempt: number): number {
 export function webhookRetryDelayMs(attempt: number, baseMs = 5000): number {
   return jitter(Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1)));
 }
+
+/**
+ * When a failed launch is tried again: at the time asked (its backoff, or the runtime's
+ * Retry-After), but never after its meeting's end, where the bot fails instead; never before now.
+ */
+export function launchRetryAtMs(askedAtMs: number, meetingEndMs: number, nowMs: number): number {
+  return Math.max(nowMs, Math.min(askedAtMs, meetingEndMs));
+}

@@ -25,7 +25,7 @@ import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
 import { cancelBotInTransaction, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
-import { launchRetryDelayMs, restartDelayMs } from './backoff.ts';
+import { launchRetryAtMs, launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
 import { runApart } from '../lib/run-apart.ts';
 import { createDispatcherLiveness, MissingHolders, type DispatcherLiveness } from './dispatcher-liveness.ts';
@@ -926,7 +926,9 @@ export class Dispatcher {
       await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
       const accepted = results.filter((r) => r.outcome.ok);
       // A retry is never later than its meeting's end, where the fire decision ends the bot
-      // (Error, "did not accept the launch before the meeting ended") without launching it.
+      // (Error, "did not accept the launch before the meeting ended") without launching it. The
+      // time asked is kept with the row: a move of the meeting while the retry waits derives the
+      // due time again from it and the new end (followMeetingEnd in bot-lifecycle.ts).
       const retried = results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId);
       const meetingEnds = retried.length === 0 ? new Map<string, number>()
         : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms']).where('id', 'in', [...new Set(retried)]).execute()).map((b) => [b.id, Number(b.meeting_end_ms)]));
@@ -950,8 +952,8 @@ export class Dispatcher {
         retries = true;
         const askedAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
         const meetingEndMs = meetingEnds.get(launch.botId) ?? askedAt;
-        const retryAt = Math.max(now, Math.min(askedAt, meetingEndMs));
-        const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now);
+        const retryAt = launchRetryAtMs(askedAt, meetingEndMs, now);
+        const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now, askedAt);
         if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) {
           backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now, retryAtMs: retryAt }]);
         }

@@ -116,10 +116,14 @@ export async function renewLeases(db: Db, engine: Engine, owner: string, ids: re
   return renewed.map((r) => r.id);
 }
 
-/** Puts a failed launch (attempt `attempt`, as completeSchedules) back to pending for another try at `retryAtMs`. */
-export async function retrySchedule(db: Db, owner: string, id: string, attempt: number, retryAtMs: number, error: string, nowMs: number): Promise<boolean> {
+/**
+ * Puts a failed launch (attempt `attempt`, as completeSchedules) back to pending for another try at
+ * `retryAtMs`; `askedAtMs`: the time the retry asked for before it was held to the meeting's end
+ * (a move of the meeting derives the due time again from it: followMeetingEnd).
+ */
+export async function retrySchedule(db: Db, owner: string, id: string, attempt: number, retryAtMs: number, error: string, nowMs: number, askedAtMs: number = retryAtMs): Promise<boolean> {
   const result = await db.updateTable('schedules')
-    .set({ state: 'pending', due_at_ms: retryAtMs, lease_owner: null, lease_until_ms: null, last_error: error.slice(0, 1000), updated_at: nowMs })
+    .set({ state: 'pending', due_at_ms: retryAtMs, retry_asked_at_ms: askedAtMs, lease_owner: null, lease_until_ms: null, last_error: error.slice(0, 1000), updated_at: nowMs })
     .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'launching').where('attempts', '=', attempt)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

@@ -232,7 +232,8 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   });
 
   const scheduleRow = (botId: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirstOrThrow();
-  const launchesOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId);
+  // Launches only: a command (an update after a move) goes to the same URL, another `action`.
+  const launchesOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId && r.json?.action === 'launch');
 
   test('launches waiting out their backoff go as soon as the runtime takes one again, not up to a minute later; a Retry-After wait is kept', async () => {
     const t0 = clock.now();
@@ -261,6 +262,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.ok(Number((await scheduleRow(polite)).due_at_ms) > clock.now() + 100_000, 'the launch asked to wait by Retry-After still waits');
   });
 
+  const eventOf = new Map<string, string>();
   /** A bot joining at the start of a meeting of `minutes`, asked to be refused with `retryAfter`. */
   async function refusedBot(key: string, startMs: number, minutes: number, meetingId: number, retryAfter: string): Promise<string> {
     const event = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: key, start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + minutes * 60_000).toISOString(), meeting_url: `https://zoom.us/j/${meetingId}` } });
@@ -268,6 +270,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth, body: { deduplication_key: key, bot_config: { join_at: new Date(startMs).toISOString(), callback_url: 'http://127.0.0.1:9/hooks' } } });
     assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
     const botId = scheduled.body.bot_id as string;
+    eventOf.set(botId, event.body.id);
     const usual = runtime.respond;
     runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 429, headers: { 'retry-after': retryAfter }, body: {} } : usual(r));
     return botId;
@@ -314,6 +317,70 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     clock.set(start + 3_600_000);
     await rc.dispatcher.runDue();
     assert.equal(launchesOf(botId).length, 2);
+    assert.equal((await scheduleRow(botId)).state, 'done');
+  });
+
+  /** Moves the bot's event (PATCH, as a calendar change would) to end at `endMs`. */
+  async function moveEnd(botId: string, endMs: number): Promise<void> {
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { end_time: new Date(endMs).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  }
+
+  test('a meeting moved later while its launch waits past the end it had: the bot is not failed at the old end, and is tried when the runtime asked', async () => {
+    const start = clock.now() + 60_000;
+    const end = start + 60_000;
+    const botId = await refusedBot('moved-later', start, 1, 82_000_000_003, '1800');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), end, 'held to the meeting\'s end');
+    // The meeting now lasts two hours: the retry is due when the runtime asked (30 min), not at the end it had.
+    await moveEnd(botId, start + 2 * 3_600_000);
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_800_000);
+    clock.set(end);
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Joining', 'not failed at the end the meeting had');
+    assert.equal(launchesOf(botId).length, 1, 'nor tried before the time the runtime asked for');
+    runtime.respond = () => ({ status: 202, body: {} });
+    clock.set(start + 1_800_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 2);
+    assert.equal((await scheduleRow(botId)).state, 'done');
+    assert.equal((await statusOf(botId)).status, 'Joining');
+  });
+
+  test('a meeting moved later, then still refused: the bot fails at the new end (Error, bot.failed), not at the old one', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-later-refused', start, 1, 82_000_000_004, '3600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const newEnd = start + 10 * 60_000;
+    await moveEnd(botId, newEnd);
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), newEnd);
+    clock.set(start + 60_000);
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Joining');
+    clock.set(newEnd);
+    await rc.dispatcher.runDue();
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Error');
+    assert.equal(launchesOf(botId).length, 1);
+    const payloads = await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', '=', botId).execute();
+    assert.equal(JSON.parse(payloads.at(-1)!.payload).bot_event, 'bot.failed');
+  });
+
+  test('a meeting moved earlier while its launch waits: the retry is held to the new end, where the bot fails', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-earlier', start, 180, 82_000_000_005, '3600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 3_600_000);
+    const newEnd = start + 5 * 60_000;
+    await moveEnd(botId, newEnd);
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), newEnd, 'not left waiting past the new end');
+    clock.set(newEnd);
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Error');
+    assert.equal(launchesOf(botId).length, 1);
     assert.equal((await scheduleRow(botId)).state, 'done');
   });
 });

@@ -11,6 +11,7 @@ import { ApiError } from '../../errors.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX } from '../../domain/bot-config.ts';
 import type { Db } from '../../store/event-store.ts';
 import { MOVABLE_STATES } from '../../store/schedule-store.ts';
+import { launchRetryAtMs } from '../../scheduler/backoff.ts';
 import { enqueueStatusWebhook, enqueueStatusWebhooks, statusWebhook, statusWebhookRows } from '../webhooks/status-webhooks.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 
@@ -40,6 +41,32 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
   // A bot already handed to a provider moves there too (its timer is finished).
   await requestProviderSync(trx, bot, reason, nowMs);
   return true;
+}
+
+/**
+ * A launched bot's meeting now ends at `meetingEndMs` (a calendar change or an edit moved it). While
+ * its launch waits to be retried (Joining: the runtime has not taken it yet), the bot follows the
+ * move: its meeting end, and the retry's time derived again from the time the retry asked for and
+ * the new end. A meeting moved later is then not failed at the end it had (nor tried sooner than
+ * the runtime asked), and one moved earlier does not wait past its new end, where the bot fails.
+ * A bot the runtime took (its timer done) is the runtime's to follow (an update command).
+ */
+export async function followMeetingEnd(trx: Db, bot: BotRow, meetingEndMs: number, nowMs: number): Promise<void> {
+  if (bot.status !== 'Joining') return;
+  const retry = await trx.selectFrom('schedules').select(['id', 'due_at_ms', 'retry_asked_at_ms'])
+    .where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).executeTakeFirst();
+  if (!retry || meetingEndMs === Number(bot.meeting_end_ms)) return;
+  await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
+  const dueAtMs = Number(retry.due_at_ms);
+  const retryAtMs = launchRetryAtMs(Number(retry.retry_asked_at_ms ?? dueAtMs), meetingEndMs, nowMs);
+  if (retryAtMs !== dueAtMs) {
+    // A claimed row goes back to pending, as in moveBotJoinTime: its dispatcher's copy is stale.
+    await trx.updateTable('schedules').set({ due_at_ms: retryAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+      .where('id', '=', retry.id).where('state', 'in', MOVABLE_STATES).execute();
+  }
+  await bots.appendDecision(trx, bot.id, nowMs, 'launch_retry_moved',
+    `The meeting now ends at ${formatInstant(meetingEndMs)} (it ended at ${formatInstant(Number(bot.meeting_end_ms))}): the launch waiting to be retried is tried at ${formatInstant(retryAtMs)}${retryAtMs === meetingEndMs ? ', its end, where the bot fails unless the meeting lasts longer' : ''}`,
+    { meeting_end: formatInstant(meetingEndMs), retry_at: formatInstant(retryAtMs) });
 }
 
 /**

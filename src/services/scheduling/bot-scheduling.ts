@@ -21,7 +21,7 @@ import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSe
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { autoScheduleKeyRefused, cancelBotInTransaction, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
@@ -917,6 +917,9 @@ export class BotScheduling implements EventChangeListener {
     const bot = (await bots.findBotById(trx, botId))!;
     if (isActive(bot.status as BotStatus)) {
       await requestRuntimeCommand(trx, bot, 'update', 'The meeting changed after launch', now);
+      // A launch still waiting to be retried follows the meeting's new end.
+      const links = await bots.listLiveLinksOfBot(trx, botId);
+      if (links.length > 0) await followMeetingEnd(trx, bot, Math.max(...links.map((l) => l.end_ms)), now);
       return;
     }
     if (bot.status !== 'Scheduled') return;
