@@ -758,7 +758,12 @@ export class Dispatcher {
       return 'skip';
     }
     if (bot.meeting_end_ms <= now) {
-      if (status === 'Scheduled') {
+      // A bot still waiting whose last attempt was refused (a handover the provider kept refusing,
+      // its retry held to the meeting's end) could not be launched by the end: it failed, as a
+      // launch the runtime refused until then does. Missed is for a bot nobody tried in time.
+      if (status === 'Scheduled' && schedule.last_error !== null) {
+        await transitionBot(trx, bot, FAILURE_STATUS, `${this.#o.runtime.name} did not accept the bot before the meeting ended (${schedule.last_error})`, now, { decisionKind: 'failed' });
+      } else if (status === 'Scheduled') {
         await transitionBot(trx, bot, 'Missed', `The meeting ended at ${formatInstant(bot.meeting_end_ms)} before the bot could be launched (the schedule was due at ${formatInstant(schedule.due_at_ms)})`, now, { decisionKind: 'missed', webhookMessage: 'The meeting ended before the bot could join' });
       } else {
         await transitionBot(trx, bot, FAILURE_STATUS, `The runtime did not accept the launch before the meeting ended (${schedule.last_error ?? 'no answer'})`, now, { decisionKind: 'failed' });

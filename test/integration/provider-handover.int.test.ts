@@ -461,6 +461,36 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.ok((await botRow(botId)).provider_bot_id, 'launched at its join time');
     });
 
+    // The rule is the fire decision's, the same for every provider: tried with one.
+    if (kind === 'recall') test('a handover still refused when the meeting ends (its answer came after the join time, asking to wait past the end) fails the bot (Error, bot.failed), not Missed', async () => {
+      const { botId, joinAtMs } = await bookedToHandOver('https://meet.google.com/ref-used-end', `refused-to-end-${kind}`);
+      const attemptsFor = () => createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId);
+      // The creation reaches the provider before the join time and is answered after it: a 503
+      // asking to wait an hour (Recall's errors page: 503 with Retry-After when overloaded).
+      const release = fake.holdNext(/^POST /);
+      fake.failNext(/^POST /, { status: 503, headers: { 'retry-after': '3600' }, body: { detail: 'Service unavailable' } });
+      const firing = rc.dispatcher.runDue();
+      for (const deadline = Date.now() + 5000; attemptsFor().length === 0;) {
+        assert.ok(Date.now() < deadline, 'the handover never reached the provider');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Answered once the meeting has begun: its hour reaches past the meeting's end.
+      clock.set(joinAtMs + JOIN_LEAD_MS + 5 * MIN);
+      release();
+      await firing;
+      const endMs = joinAtMs + JOIN_LEAD_MS + HOUR;
+      assert.equal(Number((await scheduleRow(botId)).due_at_ms), endMs, 'the retry waits no later than the meeting\'s end');
+      assert.equal((await botRow(botId)).status, 'Scheduled');
+      clock.set(endMs);
+      await rc.dispatcher.runDue();
+      const bot = await botRow(botId);
+      assert.equal(bot.status, 'Error', 'the provider refused it until the end: a failure, not a meeting Rollcall let pass');
+      assert.equal(attemptsFor().length, 1, 'nothing more is sent at the end');
+      const failed = (await decisions(botId)).find((d) => d.kind === 'failed');
+      assert.match(failed?.reason ?? '', /did not accept the bot before the meeting ended \(.*503/, JSON.stringify(await decisions(botId)));
+      assert.equal((await callbacks(botId)).at(-1), 'bot.failed');
+    });
+
     test('a changed meeting link: updated where the provider can change it, else replaced; a 429 delays the edit and a restart does not lose it', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;
