@@ -319,6 +319,7 @@ describe('dashboard API', () => {
         assert.equal(failing?.attempts, 1, JSON.stringify(joining.body.bots[0]));
         assert.match(failing.last_error, /503/);
         assert.ok(Date.parse(failing.next_attempt_at) > clock.now(), 'the next attempt is still to come');
+        assert.equal(failing.fails_at_meeting_end, false, 'a retry within the meeting is an attempt');
         // The bot's own page reads the same.
         assert.deepEqual((await rc.request('GET', `/api/v1/bots/${apiBots[0]}`, { auth: user.auth })).body.launch_failing, failing);
         // The retry is accepted: nothing fails any more.

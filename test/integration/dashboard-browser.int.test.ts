@@ -885,8 +885,10 @@ describe('dashboard in Chromium', { skip }, () => {
       const row = page.locator(`tr[data-bot-id="${botId}"]`);
       const failing = row.getByTestId('launch-failing');
       await failing.waitFor();
-      // In words, as text (not a tooltip): the badge, how many attempts failed, when the next is, and why.
-      assert.match(await failing.innerText(), /^Launch failing\s+1 attempt failed; next attempt in \d+ seconds\s+Last error: runtime answered 503$/);
+      // In words, as text (not a tooltip): the badge, how many attempts failed, what comes next, and
+      // why. The retry asked for comes after the meeting's end: what comes is the failure there.
+      assert.match(await failing.innerText(), /^Launch failing\s+1 attempt failed; fails at the meeting's end in \d+ seconds\s+Last error: runtime answered 503$/);
+      assert.equal((await failingNow()).fails_at_meeting_end, true);
       assert.match(await row.locator('td[data-label="Status"]').innerText(), /^Joining\s+Launch failing/);
       await screenshot('upcoming-launch-failing');
 
@@ -900,8 +902,9 @@ describe('dashboard in Chromium', { skip }, () => {
       await note.waitFor();
       const noteText = await note.innerText();
       assert.match(noteText, /runtime answered 503/);
-      assert.match(noteText, /next attempt/i);
-      assert.doesNotMatch(noteText, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'the next attempt in local time');
+      assert.match(noteText, /not tried again: the bot fails at the meeting's end in \d+ seconds, at /);
+      assert.doesNotMatch(noteText, /next attempt/i);
+      assert.doesNotMatch(noteText, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'the meeting\'s end in local time');
       await screenshot('bot-launch-failing');
       // At its retry the meeting has ended: the bot gives up, and its launch attempts say why.
       await page.locator('[data-testid="bot-status"]').filter({ hasText: 'Error' }).waitFor({ timeout: 60_000 });

@@ -20,6 +20,7 @@ export const BotLaunchFailing = Nullable(Type.Object({
   attempts: Type.Integer({ description: 'Launch attempts so far' }),
   last_error: Type.String({ description: 'Why the last attempt failed (the runtime\'s answer, or no answer)' }),
   next_attempt_at: Type.String({ format: 'date-time' }),
+  fails_at_meeting_end: Type.Boolean({ description: 'The runtime asked to wait past the meeting\'s end: next_attempt_at is that end, where the bot fails (Error) without another attempt, unless the meeting moves later first' }),
 }, { description: 'A launch the runtime refused or did not answer, being retried (same idempotency key); null otherwise' }));
 
 export const BotDetailResponse = Type.Object({

@@ -33,6 +33,11 @@ export interface LaunchFailing {
   attempts: number;
   last_error: string;
   next_attempt_at: string;
+  /**
+   * The runtime asked to wait past the meeting's end: next_attempt_at is that end, where the bot
+   * fails (Error) without another attempt, unless the meeting moves later first.
+   */
+  fails_at_meeting_end: boolean;
 }
 
 export interface UpcomingQuery {
@@ -189,8 +194,10 @@ export function atRiskOf(bot: { id: string; status: string }, withoutCalendarAcc
 /** Of these launched bots, those whose launch failed and waits for its next attempt (LaunchFailing). */
 export async function findFailingLaunches(db: Kysely<Schema>, botIds: string[]): Promise<Map<string, LaunchFailing>> {
   if (botIds.length === 0) return new Map();
-  const rows = await db.selectFrom('schedules').select(['bot_id', 'attempts', 'last_error', 'due_at_ms'])
+  const rows = await db.selectFrom('schedules').innerJoin('bots', 'bots.id', 'schedules.bot_id')
+    .select(['schedules.bot_id', 'schedules.attempts', 'schedules.last_error', 'schedules.due_at_ms', 'bots.meeting_end_ms'])
     // While its next attempt is claimed or under way too: the last one still failed.
-    .where('bot_id', 'in', botIds).where('state', 'in', ['pending', 'claimed', 'launching']).where('last_error', 'is not', null).execute();
-  return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms) }]));
+    .where('schedules.bot_id', 'in', botIds).where('schedules.state', 'in', ['pending', 'claimed', 'launching']).where('schedules.last_error', 'is not', null).execute();
+  // A retry held to the meeting's end (the dispatcher never waits past it) is no attempt: the bot fails there.
+  return new Map(rows.map((r) => [r.bot_id, { attempts: r.attempts, last_error: r.last_error!, next_attempt_at: formatInstant(r.due_at_ms), fails_at_meeting_end: Number(r.due_at_ms) >= Number(r.meeting_end_ms) }]));
 }

@@ -36,6 +36,8 @@ export interface LaunchFailing {
   attempts: number;
   last_error: string;
   next_attempt_at: string;
+  /** next_attempt_at is the meeting's end, where the bot fails without another attempt. */
+  fails_at_meeting_end: boolean;
 }
 
 /** Why a waiting bot will be cancelled at its join time unless its calendar's access returns first (spec section 12). */

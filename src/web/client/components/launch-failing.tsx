@@ -4,8 +4,13 @@
 import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
 import type { BotDetail, LaunchFailing } from '../types.ts';
 
-/** "next attempt in 20 seconds", or "next attempt due now" once its time has come. */
-function nextAttemptWords(iso: string, nowMs: number): string {
+/**
+ * "next attempt in 20 seconds", or "next attempt due now" once its time has come; "fails at the
+ * meeting's end in 20 seconds" when the runtime asked to wait past the end (no attempt comes then).
+ */
+function nextAttemptWords(failing: LaunchFailing, nowMs: number): string {
+  const iso = failing.next_attempt_at;
+  if (failing.fails_at_meeting_end) return Date.parse(iso) > nowMs ? `fails at the meeting's end ${formatRelative(iso, nowMs)}` : 'fails at the meeting\'s end, due now';
   return Date.parse(iso) > nowMs ? `next attempt ${formatRelative(iso, nowMs)}` : 'next attempt due now';
 }
 
@@ -14,7 +19,7 @@ export function LaunchFailingBadge({ failing, nowMs }: { failing: LaunchFailing;
   return (
     <div class="launch-failing" data-testid="launch-failing">
       <span class="badge badge-bad">Launch failing</span>
-      <div class="small">{countOf(failing.attempts, 'attempt')} failed; {nextAttemptWords(failing.next_attempt_at, nowMs)}</div>
+      <div class="small">{countOf(failing.attempts, 'attempt')} failed; {nextAttemptWords(failing, nowMs)}</div>
       <div class="small break">Last error: {withLocalTimes(failing.last_error)}</div>
     </div>
   );
@@ -30,8 +35,10 @@ export function LaunchFailingNote({ bot, nowMs }: { bot: BotDetail; nowMs: numbe
   return (
     <p class="warning" role="note" data-testid="launch-failing-note">
       Launch failing: the bot runtime refused the launch or did not answer ({countOf(failing.attempts, 'attempt')}): {withLocalTimes(failing.last_error)}.
-      {' '}The same launch is tried again: {nextAttemptWords(failing.next_attempt_at, nowMs)}, at {formatDateTime(failing.next_attempt_at)}.
-      {' '}A bot whose launch is still refused when its meeting ends gives up then.
+      {failing.fails_at_meeting_end
+        ? <>{' '}The runtime asked to wait past the meeting's end, so it is not tried again: the bot {nextAttemptWords(failing, nowMs)}, at {formatDateTime(failing.next_attempt_at)}, unless the meeting moves later.</>
+        : <>{' '}The same launch is tried again: {nextAttemptWords(failing, nowMs)}, at {formatDateTime(failing.next_attempt_at)}.
+          {' '}A bot whose launch is still refused when its meeting ends gives up then.</>}
     </p>
   );
 }
