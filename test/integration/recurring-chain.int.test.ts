@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config.ts';
 import { createRollcall, type Rollcall } from '../../src/container.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import pg from 'pg';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
@@ -599,6 +601,51 @@ describe('chain mode in real time', () => {
     } finally {
       await rc.close();
       await runtime.stop();
+    }
+  });
+});
+
+describe('a chain step the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !== 'postgres' ? 'lock_timeout is PostgreSQL\'s' : false }, () => {
+  test('a step whose statement meets lock_timeout (55P03) is tried again 30 s later, not parked for an hour, and books then', async () => {
+    const clock = new ManualClock(NOW);
+    const testDb = await createTestDatabase();
+    // Every connection of the service's pool with a 300 ms lock_timeout, as an operator might set
+    // on its role (the setting rides on the connection's options after the search path).
+    const database = await openDatabase(testDb.url, { searchPath: `${testDb.searchPath!} -c lock_timeout=300` });
+    const rc = await createRollcall(parseConfig({ DATABASE_URL: testDb.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' }), { database, logger: createLogger('silent'), collectDefaultMetrics: false, clock });
+    const blocker = new pg.Client({ connectionString: testDb.url });
+    await blocker.connect();
+    try {
+      const { key } = await createApiKey(rc.database.db, 'chains', clock);
+      const call = async (method: string, url: string, payload: unknown) => {
+        const res = await rc.app.inject({ method: method as 'POST', url, headers: { authorization: `Token ${key}` }, payload: payload as object });
+        assert.ok(res.statusCode < 300, `${url}: ${res.statusCode} ${res.body}`);
+        return res.json();
+      };
+      const series = await call('POST', EVENTS, { start_time: '2026-11-23T10:00:00Z', end_time: '2026-11-23T10:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'], meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+      await call('POST', `${SCHEDULE}/${series.id}`, { deduplication_key: 'held', bot_config: {}, recurring_event: true });
+      // The first occurrence is over (no runtime launched its bot): the chain is due to book the next.
+      clock.set(Date.parse('2026-11-23T10:31:00Z'));
+      // Another session holds the bots table against writes: the step's waits for it until the
+      // server gives up on the statement (reads, such as finding the due chains, go on).
+      await blocker.query('begin');
+      await blocker.query(`lock table ${testDb.searchPath!}.bots in exclusive mode`);
+      assert.equal((await rc.chains.advance()).booked, 0);
+      await blocker.query('rollback');
+      const chain = await rc.database.db.selectFrom('recurring_chains').selectAll().where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+      assert.match(chain.last_error ?? '', /^database error: /);
+      assert.equal(Number(chain.next_check_at_ms) - clock.now(), 30_000, 'tried again in 30 s, not an hour');
+      // Not before then; then it books the next occurrence.
+      clock.advance(29_000);
+      assert.equal((await rc.chains.advance()).booked, 0);
+      clock.advance(1_000);
+      assert.equal((await rc.chains.advance()).booked, 1);
+      const booked = await rc.database.db.selectFrom('bots').select('deduplication_key').orderBy('join_at_ms').execute();
+      assert.deepEqual(booked.map((b) => b.deduplication_key), ['held@20261123T100000Z', 'held@20261130T100000Z']);
+    } finally {
+      await blocker.end();
+      await rc.close();
+      await testDb.drop();
     }
   });
 });
