@@ -383,6 +383,37 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(launchesOf(botId).length, 1);
     assert.equal((await scheduleRow(botId)).state, 'done');
   });
+
+  test('a meeting deleted while its launch waits to be retried: the launch is not tried again (the bot is Stopped), and the runtime is asked to stop it', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('deleted-while-waiting', start, 180, 82_000_000_006, '600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(botId)).state, 'pending');
+    const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth });
+    assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Stopped');
+    assert.equal((await scheduleRow(botId)).state, 'done');
+    clock.set(start + 600_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 1, 'no launch into a meeting that is gone');
+    assert.ok(runtime.received.some((r) => r.json?.bot_id === botId && r.json?.action === 'stop'), 'a stop, should an unanswered attempt have started it');
+  });
+
+  test('a meeting moved into the past while its launch waits to be retried: the bot fails at once (Error), not launched into a meeting that is over', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-into-the-past', start, 180, 82_000_000_007, '600');
+    clock.set(start + 120_000);
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(botId)).state, 'pending');
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start - 3_600_000).toISOString(), end_time: new Date(start - 1_800_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal((await statusOf(botId)).status, 'Error');
+    clock.set(start + 720_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 1);
+  });
 });
 
 describe('a runtime whose answers never end', () => {

@@ -43,6 +43,13 @@ export async function moveBotJoinTime(trx: Db, bot: BotRow, joinAtMs: number, no
   return true;
 }
 
+/** Whether the bot's launch waits to be retried (Joining, its timer back to pending or claimed: the runtime has not taken it). */
+export async function isLaunchWaitingForRetry(trx: Db, bot: Pick<BotRow, 'id' | 'status'>): Promise<boolean> {
+  if (bot.status !== 'Joining') return false;
+  const retry = await trx.selectFrom('schedules').select('id').where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).executeTakeFirst();
+  return retry !== undefined;
+}
+
 /**
  * A launched bot's meeting now ends at `meetingEndMs` (a calendar change or an edit moved it). While
  * its launch waits to be retried (Joining: the runtime has not taken it yet), the bot follows the

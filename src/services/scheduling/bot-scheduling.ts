@@ -21,13 +21,13 @@ import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSe
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, insertScheduledBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { noteCalendarHealthAtBooking } from '../calendars/connection-health.ts';
-import { isActive, type BotStatus } from '../../domain/bot-status.ts';
+import { FAILURE_STATUS, isActive, type BotStatus } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
 import { checkMeetingUrl } from '../../domain/meeting-url.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -737,7 +737,7 @@ export class BotScheduling implements EventChangeListener {
         holders.delete(link.occurrence_key);
         const why = reason === 'disconnected' ? `The calendar of event ${eventId} was disconnected` : reason === 'deleted' ? `Event ${eventId} was deleted` : !target ? `The occurrence ${link.occurrence_key} of ${eventId} no longer exists` : target.isCancelled ? (link.occurrence_key === '' ? `Event ${eventId} was cancelled` : `The occurrence ${link.occurrence_key} of series ${eventId} was cancelled`) : isDeclined ? `The invitation to event ${eventId} was declined (auto-schedule had booked this bot)` : `Event ${eventId} moved into the past`;
         // A disconnect says nothing about the meeting itself: a bot already in it stays.
-        await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected' });
+        await this.#afterUnlink(trx, bot, why, now, { isStoppingLaunched: reason !== 'disconnected', hasMeetingEnded: !isGoneFromCalendar && !isDeclined && target.endMs <= now });
         continue;
       }
       if (config.meeting_url === undefined && !target.meeting) {
@@ -986,7 +986,8 @@ export class BotScheduling implements EventChangeListener {
     await bots.appendDecision(trx, botId, now, 'link_refused_by_provider', `The new meeting link of event ${eventId} is one the bot provider refuses: ${problem}. The bot keeps it, and fails at its handover unless the link changes before then`, { event_id: eventId, meeting_url: url });
   }
 
-  async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number, options: { isStoppingLaunched?: boolean } = {}): Promise<void> {
+  /** `hasMeetingEnded`: the link ended because its meeting moved to a time already over. */
+  async #afterUnlink(trx: Transaction<Schema>, bot: BotRow, why: string, now: number, options: { isStoppingLaunched?: boolean; hasMeetingEnded?: boolean } = {}): Promise<void> {
     const remaining = await bots.listLiveLinksOfBot(trx, bot.id);
     if (remaining.length > 0) {
       await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot stays for its ${remaining.length} other event(s)`, {});
@@ -999,6 +1000,13 @@ export class BotScheduling implements EventChangeListener {
         return;
       }
       await requestRuntimeCommand(trx, bot, 'stop', why, now);
+      // A launch waiting to be retried (the runtime has not taken it) is not tried again: the stop
+      // could reach the runtime before it, and the bot would go to a meeting that is gone. (The
+      // stop stays, should an attempt that got no answer have started the bot.)
+      if (await isLaunchWaitingForRetry(trx, bot)) {
+        if (options.hasMeetingEnded) await transitionBot(trx, bot, FAILURE_STATUS, `${why}: the meeting is over, and the runtime did not accept the launch before then`, now, { decisionKind: 'failed' });
+        else await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
+      }
       return;
     }
     await cancelBotInTransaction(trx, bot, why, now);
