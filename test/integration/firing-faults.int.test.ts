@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 
 async function scheduleBot(rc: TestRollcall, auth: string, key: string, joinAtMs: number, meetingId: number): Promise<string> {
@@ -217,18 +218,21 @@ describe('faults in the fire path', () => {
 
 describe('a runtime refusing launches: back after an outage, or asking to wait', () => {
   const runtime = new FakeHttpReceiver();
+  const ics = new FakeIcsServer();
   const clock = new ManualClock(Date.parse('2026-12-07T09:00:00Z'));
   let rc: TestRollcall;
   let auth: string;
 
   before(async () => {
     const runtimeUrl = await runtime.start();
+    await ics.start();
     rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
     auth = (await rc.newUser()).auth;
   });
   after(async () => {
     await rc.close();
     await runtime.stop();
+    await ics.stop();
   });
 
   const scheduleRow = (botId: string) => rc.database.db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirstOrThrow();
@@ -382,6 +386,34 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal((await statusOf(botId)).status, 'Error');
     assert.equal(launchesOf(botId).length, 1);
     assert.equal((await scheduleRow(botId)).state, 'done');
+  });
+
+  test('a calendar sync that moves the meeting later while its launch waits: the retry follows the new end, and the bot is not failed at the old one', async () => {
+    const start = clock.now() + 60_000;
+    const end = start + 60_000;
+    const feed = ics.createFeed();
+    ics.edit(feed, (events) => events.push({ uid: 'moved-by-sync@fake', summary: 'Moved by sync', startMs: start, endMs: end, location: 'https://zoom.us/j/82000000008' }));
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const eventId = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth })).body.results[0].id as string;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: 'moved-by-sync', bot_config: { join_at: new Date(start).toISOString() } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    const usual = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 429, headers: { 'retry-after': '1200' }, body: {} } : usual(r));
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), end, 'held to the meeting\'s end');
+    // The organiser makes the meeting an hour long; the next sync reads it.
+    ics.edit(feed, (events) => { events[0]!.endMs = start + 3_600_000; });
+    const sync = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_200_000, 'the time the runtime asked for, within the new end');
+    clock.set(end);
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Joining');
+    assert.equal(launchesOf(botId).length, 1);
   });
 
   test('a meeting deleted while its launch waits to be retried: the launch is not tried again (the bot is Stopped), and the runtime is asked to stop it', async () => {
