@@ -388,6 +388,22 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal((await scheduleRow(botId)).state, 'done');
   });
 
+  test('a meeting moved later while its launch is on the wire: a refusal that comes back is held to the new end, not the old', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-in-flight', start, 1, 82_000_000_009, '1800');
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => { release = resolve; });
+    const refusing = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { ...refusing(r), release: answered } : refusing(r));
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    await moveEnd(botId, start + 2 * 3_600_000);
+    release();
+    await firing;
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_800_000, 'the time the runtime asked for, within the new end');
+  });
+
   test('a calendar sync that moves the meeting later while its launch waits: the retry follows the new end, and the bot is not failed at the old one', async () => {
     const start = clock.now() + 60_000;
     const end = start + 60_000;

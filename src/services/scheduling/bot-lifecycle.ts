@@ -60,10 +60,12 @@ export async function isLaunchWaitingForRetry(trx: Db, bot: Pick<BotRow, 'id' | 
  */
 export async function followMeetingEnd(trx: Db, bot: BotRow, meetingEndMs: number, nowMs: number): Promise<void> {
   if (bot.status !== 'Joining') return;
-  const retry = await trx.selectFrom('schedules').select(['id', 'due_at_ms', 'retry_asked_at_ms'])
-    .where('bot_id', '=', bot.id).where('state', 'in', MOVABLE_STATES).executeTakeFirst();
+  // A launch in flight too: its result, if a failure, is held to the end the bot has then.
+  const retry = await trx.selectFrom('schedules').select(['id', 'state', 'due_at_ms', 'retry_asked_at_ms'])
+    .where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).executeTakeFirst();
   if (!retry || meetingEndMs === Number(bot.meeting_end_ms)) return;
   await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
+  if (retry.state === 'launching') return;
   const dueAtMs = Number(retry.due_at_ms);
   const retryAtMs = launchRetryAtMs(Number(retry.retry_asked_at_ms ?? dueAtMs), meetingEndMs, nowMs);
   if (retryAtMs !== dueAtMs) {
