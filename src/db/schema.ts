@@ -156,7 +156,7 @@ export interface SchedulesTable {
   /** Capability token a runtime presents to report this bot's status. */
   status_token: string;
   last_error: string | null;
-  /** A launch retry's time as asked (backoff or Retry-After), before it was held to the meeting's end; null when no retry wrote it (migration 039). */
+  /** A launch retry's time as asked (backoff or Retry-After), before it was held to the meeting's end; null when no retry wrote it (migration 040). */
   retry_asked_at_ms: number | null;
   created_at: number;
   updated_at: number;

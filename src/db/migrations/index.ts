@@ -26,7 +26,7 @@ import { seriesEnd } from './036-series-end.ts';
 import { endedJoinOrder } from './037-ended-join-order.ts';
 import { chainPassedOccurrences } from './038-chain-passed-occurrences.ts';
 import { pushDuringSync } from './039-push-during-sync.ts';
-import { retryAskedAt } from './039-retry-asked-at.ts';
+import { retryAskedAt } from './040-retry-asked-at.ts';
 import { eventChangeFeed } from './021-event-change-feed.ts';
 import { autoScheduleRules } from './022-auto-schedule-rules.ts';
 import { recentSeries } from './023-recent-series.ts';

@@ -10,7 +10,7 @@ import type { Migration } from '../migrator.ts';
  * Null for a row no retry wrote: its due time is then taken as what was asked.
  */
 export const retryAskedAt: Migration = {
-  version: 39,
+  version: 40,
   name: 'retry-asked-at',
   async up(db: Kysely<any>) {
     await db.schema.alterTable('schedules').addColumn('retry_asked_at_ms', 'bigint').execute();
