@@ -382,7 +382,7 @@ export class BotHandover {
       const askedAtMs = nowMs + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(schedule.attempts));
       // Never past the join time, where the bot is launched to join at once (the provider asked
       // to wait longer than the bot can: one request then, not a bot left out of its meeting),
-      // nor, once that has passed, past the meeting's end, where a bot nothing took is Missed.
+      // nor, once that has passed, past the meeting's end, where a bot the provider kept refusing fails (Error, `bot.failed`).
       const { join_at_ms: joinAtMs, meeting_end_ms: meetingEndMs } = current ?? bot;
       const retryAtMs = Math.max(nowMs, Math.min(askedAtMs, joinAtMs > nowMs ? joinAtMs : meetingEndMs));
       if (!(await schedules.retrySchedule(trx, owner, schedule.id, schedule.attempts, retryAtMs, outcome.message, nowMs))) continue;
