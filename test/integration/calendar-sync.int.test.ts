@@ -1726,6 +1726,42 @@ describe('Microsoft Graph specifics', () => {
     assert.equal((await bot(env, user.auth, goneBot)).status, 'Cancelled');
   });
 
+  test('a delta round holding entries without an id (a deletion, a move) deletes nothing, and the next sync reads the window whole: the deleted meeting loses its bot, the moved one is at its new time', async () => {
+    const { user, account, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'idless');
+    const gone = meeting('Gone', 0);
+    const moved = meeting('Moved', 2 * HOUR);
+    const kept = meeting('Kept', 4 * HOUR);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const events = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 8 * HOUR);
+    const bots = Object.fromEntries(await Promise.all(events.map(async (e) => [e.title, await schedule(env, user.auth, e.id, `idless-${e.title}`)] as const)));
+
+    env.clock.advance(MIN);
+    env.microsoft.deleteEvent(account.email, gone);
+    env.microsoft.updateEvent(account.email, moved, { startMs: start + 6 * HOUR, endMs: start + 7 * HOUR });
+    env.microsoft.listWithoutIdInNextRound(calendar, gone);
+    env.microsoft.listWithoutIdInNextRound(calendar, moved);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const titles = async () => (await eventsOf(env, user.auth, connectionId, start - HOUR, start + 8 * HOUR)).map((e) => [e.title, Date.parse(e.start_time) - start]);
+    assert.deepEqual(await titles(), [['Gone', 0], ['Moved', 2 * HOUR], ['Kept', 4 * HOUR]], 'a round with entries it cannot name deletes nothing');
+    assert.equal((await bot(env, user.auth, bots.Gone!)).status, 'Scheduled');
+
+    env.clock.advance(MIN);
+    const deltas = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta')).length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.deepEqual(await titles(), [['Kept', 4 * HOUR], ['Moved', 6 * HOUR]]);
+    assert.equal((await bot(env, user.auth, bots.Gone!)).status, 'Cancelled');
+    const next = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'))[deltas]!;
+    assert.ok(next.query.has('startDateTime') && !next.query.has('$deltatoken'), 'a new round, not the link past the entries');
+    assert.equal((await bot(env, user.auth, bots.Moved!)).scheduled_join_time, iso(start + 6 * HOUR - LEAD_MS));
+    assert.equal((await bot(env, user.auth, bots.Kept!)).status, 'Scheduled');
+
+    // Rounds go on from a delta link again once one reads whole.
+    env.clock.advance(MIN);
+    const after = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta')).length;
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.ok(env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'))[after]!.query.has('$deltatoken'));
+  });
+
   test('delta rounds that loop (Graph serving one page again and again): the window is read from calendarView, bots follow moves and cancellations, and delta is tried again after six hours', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

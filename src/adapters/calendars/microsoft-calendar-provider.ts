@@ -69,7 +69,10 @@ const LOOPED_PAGE_REPEATS = 3;
 const DELTA_RETRY_AFTER_MS = 6 * 3_600_000;
 
 interface DeltaCursor {
-  /** Null after a window read from calendarView (no delta round to go on from). */
+  /**
+   * Null after a window read from calendarView, or a round that listed an entry without an id (no
+   * delta round to go on from: the next read is a new round, a full sync of the window).
+   */
   deltaLink: string | null;
   fromMs: number;
   toMs: number;
@@ -353,6 +356,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
+        // And whatever change it stood for (a deletion, a move) no later round of this link
+        // brings again: the round keeps no delta link, so the next sync reads the window whole
+        // in a new round, which deletes then what Graph no longer lists.
         const isWhole = !hasIdless(skipped);
         return {
           isFullSync: isFull && isWhole,
@@ -360,7 +366,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           completeSeries: isWhole ? completeSeries : [],
           isUnchanged: !isFull && changes.length === 0 && completeSeries.length === 0,
           changes,
-          cursor: JSON.stringify({ deltaLink: page['@odata.deltaLink'], fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
+          cursor: JSON.stringify({ deltaLink: isWhole ? page['@odata.deltaLink'] : null, fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
           ...skippedOf(skipped),
         };
       }

@@ -262,4 +262,5 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.equal(result.warnings?.length, 6);
   assert.match(result.warnings!.at(-1)!, /id is over 2000 bytes/);
   assert.deepEqual([result.isFullSync, result.completeSeries], [false, []], 'entries without an id: nothing unlisted is taken as gone');
+  assert.equal(JSON.parse(result.cursor!).deltaLink, null, 'nor is the delta link past them kept: the next read is a new round');
 });
