@@ -212,7 +212,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   async #isGone(calendarId: string, meeting: MeetingToConfirm): Promise<boolean> {
-    if ((await this.#fetchEvent(calendarId, meeting.providerEventId)) !== null) return false;
+    // An answer that cannot be read is still a 200: Graph has something under that id.
+    const found = await this.#fetchEvent(calendarId, meeting.providerEventId).catch((error: unknown) => {
+      if (error instanceof UnreadableEvent) return error;
+      throw error;
+    });
+    if (found !== null) return false;
     const view = await this.#readView(calendarId, { fromMs: meeting.startMs - 60_000, toMs: meeting.endMs + 60_000 });
     return !view.items.some((i) => i.id === meeting.providerEventId) && !view.skipped.unreadable.includes(meeting.providerEventId);
   }
@@ -257,7 +262,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
     // An entry without an id could be any stored event: a read that holds one removes nothing.
     const isWhole = (first === second || ids(first) === ids(second)) && !hasIdless(second.skipped);
-    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window);
+    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window, second.skipped);
     return {
       isFullSync: isWhole,
       window,
@@ -273,7 +278,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   async #readView(calendarId: string, window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; pages: number; skipped: Skipped }> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
     const items: GraphEvent[] = [];
-    const skipped: Skipped = { warnings: [], unreadable: [] };
+    const skipped = noneSkipped();
     let url: string | undefined = `${this.#calendarPath(calendarId)}/calendarView?${query}`;
     let pages = 0;
     for (; url; pages++) {
@@ -306,7 +311,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         throw error;
       }
       const page = checkedPage<GraphEvent>(parseJson(response, 'Graph event instances'), 'Graph event instances');
-      const skipped: Skipped = { warnings: [], unreadable: [] };
+      const skipped = noneSkipped();
       const readable = readableItems(page.value, skipped);
       // The list stands for the series' every instance in the window: one it cannot read would be
       // taken as gone, with its bot. The lookup fails instead, and the round is read again.
@@ -332,7 +337,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
 
   async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
     const items: GraphEvent[] = [];
-    const skipped: Skipped = { warnings: [], unreadable: [] };
+    const skipped = noneSkipped();
     const pageRepeats = new Map<string, number>();
     let url: string | undefined = firstUrl;
     for (let pages = 0; url; pages++) {
@@ -354,7 +359,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
-        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window);
+        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window, skipped);
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
         // And whatever change it stood for (a deletion, a move) no later round of this link
         // brings again: the round keeps no delta link, so the next sync reads the window whole
@@ -384,7 +389,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
    */
-  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
+  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
     const { entries, unsure, repeatedSeries } = oneEntryPerEvent(items);
     const looked = new Map<string, GraphEvent | null>();
     const seriesInstances = new Map<string, ProviderChange[] | null>();
@@ -417,7 +422,20 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         settled.push(entry);
         continue;
       }
-      const now = await lookUp(() => this.#fetchEvent(calendarId, entry.id));
+      const now = await lookUp(() => this.#fetchEvent(calendarId, entry.id).catch((error: unknown) => {
+        if (error instanceof UnreadableEvent) return error;
+        throw error;
+      }));
+      if (now instanceof UnreadableEvent) {
+        // Neither the event nor a sign that it is gone. Named removed by the round, which is what
+        // the lookup was to check, it is kept as stored (FetchResult.unreadable): Graph answers
+        // 200 for it. Otherwise the version the round lists stands, as past the lookup cap.
+        const isKept = namedRemoved.has(entry.id);
+        skipped.warnings.push(`${now.message}; ${isKept ? 'kept as stored' : 'the version the round lists stands'}`);
+        if (isKept) skipped.unreadable.push(entry.id);
+        else settled.push(entry);
+        continue;
+      }
       if (now === undefined) {
         settled.push(entry);
         continue;
@@ -437,8 +455,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
-    const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window);
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped);
     // Masters looked up already are not looked up again.
     const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
     const complete = new Set<string>();
@@ -482,6 +500,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         if (change) changes.push(change);
         continue;
       }
+      // A master Graph answers in a shape that cannot be read (UnreadableEvent) fails the round,
+      // which is read again: completed from it, the occurrences would lose their title and link.
       if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchEvent(calendarId, seriesId));
       const master = masters.get(seriesId)!;
       if (master === null) {
@@ -503,15 +523,23 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return { changes, completeSeries: [...complete] };
   }
 
-  /** The event (a series master, an occurrence, a single event) as Graph has it now, or null when it no longer has it (404). */
+  /**
+   * The event (a series master, an occurrence, a single event) as Graph has it now, or null when it
+   * no longer has it (404). An answer in a shape that cannot be read (graphEventProblem) throws
+   * UnreadableEvent: each caller decides what that means, never taken as the event nor as gone.
+   */
   async #fetchEvent(calendarId: string, eventId: string): Promise<GraphEvent | null> {
+    let response: HttpResponse;
     try {
-      const response = await this.#request('GET', `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(eventId)}`, undefined, { prefer: 'outlook.timezone="UTC"' });
-      return parseJson<GraphEvent>(response, 'Graph event');
+      response = await this.#request('GET', `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(eventId)}`, undefined, { prefer: 'outlook.timezone="UTC"' });
     } catch (error) {
       if (error instanceof CalendarProviderError && error.failure.kind === 'not_found') return null;
       throw error;
     }
+    const event = parseJson<unknown>(response, 'Graph event');
+    const problem = graphEventProblem(event);
+    if (problem !== null) throw new UnreadableEvent(eventId, problem);
+    return event as GraphEvent;
   }
 
   async #subscribe(request: PushRequest): Promise<PushChannel> {
@@ -599,6 +627,19 @@ class DeltaExpired extends Error {
   override name = 'DeltaExpired';
 }
 
+/**
+ * Graph answered a GET of one event (200) with something that is not an event: not an object, no
+ * string id, or no start or end with a dateTime string (every event has all three: the event
+ * resource, learn.microsoft.com/graph/api/resources/event). Transient where it fails a read.
+ */
+class UnreadableEvent extends CalendarProviderError {
+  override name = 'UnreadableEvent';
+
+  constructor(eventId: string, problem: string) {
+    super({ kind: 'transient', message: `Graph answered the lookup of event ${eventId} with ${problem}` });
+  }
+}
+
 /** Graph served the same page of a round again and again: the round would never end. */
 class DeltaLooped extends Error {
   override name = 'DeltaLooped';
@@ -609,11 +650,17 @@ interface Skipped {
   warnings: string[];
   /** Ids of those that have one: left as stored (FetchResult.unreadable). */
   unreadable: string[];
+  /** How many had no id. */
+  idless: number;
+}
+
+function noneSkipped(): Skipped {
+  return { warnings: [], unreadable: [], idless: 0 };
 }
 
 /** Some entry was skipped without an id: it could have been any stored event. */
 function hasIdless(skipped: Skipped): boolean {
-  return skipped.warnings.length > skipped.unreadable.length;
+  return skipped.idless > 0;
 }
 
 function skippedOf(skipped: Skipped): Pick<FetchResult, 'warnings' | 'unreadable'> {
@@ -648,6 +695,7 @@ function readableItems(value: readonly unknown[], skipped: Skipped): GraphEvent[
     }
     skipped.warnings.push(problem.message);
     if (problem.id !== null) skipped.unreadable.push(problem.id);
+    else skipped.idless += 1;
   }
   return items;
 }
@@ -665,6 +713,23 @@ export function graphItemProblem(item: unknown): { id: string | null; message: s
     if (value === undefined || value === null) continue;
     if (!isRecord(value) || (value.dateTime !== undefined && value.dateTime !== null && typeof value.dateTime !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
       return { id: item.id, message: `Graph listed event ${item.id} with a ${field} that is not a date and time; skipped, kept as stored` };
+    }
+  }
+  return null;
+}
+
+/**
+ * Why an event Graph answered to a GET cannot be read, or null when it can: what graphItemProblem
+ * checks of a listed entry, and besides a start and an end, each with a dateTime string, which a
+ * listed @removed entry lacks but an event never does.
+ */
+export function graphEventProblem(event: unknown): string | null {
+  if (!isRecord(event) || typeof event.id !== 'string' || event.id === '') return 'something that is not an event with an id';
+  if (isOverlongEventId(event.id) || isOverlongEventId(event.seriesMasterId)) return `an id over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes`;
+  for (const field of ['start', 'end'] as const) {
+    const value = event[field];
+    if (!isRecord(value) || typeof value.dateTime !== 'string' || value.dateTime === '' || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
+      return `a ${field} that is not a date and time`;
     }
   }
   return null;

@@ -1,0 +1,113 @@
+// Graph's answers to a GET of one event (learn.microsoft.com/graph/api/event-get), which the
+// adapter makes to settle an entry a round lists removed, to complete occurrences from their
+// master, and to check a meeting whose bot joins soon. An event always has an id, a start and an
+// end (learn.microsoft.com/graph/api/resources/event); an answer without them (a proxy's, a
+// fault's) is neither taken as the event nor as a sign that it is gone. Only the HTTP boundary is
+// faked: the adapter runs as in service.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
+import type { HttpResponse, HttpSend } from './provider-http.ts';
+import { CalendarProviderError, type FetchResult, type ProviderChange } from './calendar-provider.ts';
+
+const NOW = Date.parse('2026-12-02T08:00:00Z');
+const DAY = 86_400_000;
+const CONTEXT = { nowMs: NOW, horizonMs: 30 * DAY };
+const BASE = 'https://graph.test/v1.0';
+const CURSOR = JSON.stringify({ deltaLink: `${BASE}/me/calendars/c/calendarView/delta?$deltatoken=old`, fromMs: NOW - DAY, toMs: NOW + 30 * DAY });
+const time = (ms: number) => ({ dateTime: new Date(ms).toISOString().replace('Z', '0000'), timeZone: 'UTC' });
+const START = NOW + 2 * DAY;
+const event = (id: string, fields: Record<string, unknown> = {}) => ({ id, type: 'singleInstance', subject: `Meeting ${id}`, start: time(START), end: time(START + 3_600_000), ...fields });
+
+/** Wrong shapes for a GET of one event: a JSON null, not an object, no id, no start, a start that is no date. */
+const WRONG_SHAPES: [string, unknown][] = [
+  ['null', null],
+  ['a list', []],
+  ['{}', {}],
+  ['no id', { subject: 'Meeting A', start: time(START), end: time(START + 3_600_000) }],
+  ['no start or end', { id: 'A', subject: 'Meeting A' }],
+  ['a numeric dateTime', { id: 'A', subject: 'Meeting A', start: { dateTime: 12, timeZone: 'UTC' }, end: time(START + 3_600_000) }],
+];
+
+/** A Graph whose answers are chosen by path: the delta round, GETs of events, instance lists, calendarView. */
+function graph(routes: Record<string, unknown>): { provider: MicrosoftCalendarProvider; paths: string[] } {
+  const paths: string[] = [];
+  const send: HttpSend = async (request): Promise<HttpResponse> => {
+    const path = new URL(request.url).pathname.slice('/v1.0'.length);
+    paths.push(path);
+    if (!(path in routes)) return { status: 404, headers: {}, body: JSON.stringify({ error: { code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' } }) };
+    return { status: 200, headers: {}, body: JSON.stringify(routes[path]) };
+  };
+  return { provider: new MicrosoftCalendarProvider({ baseUrl: BASE, tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => NOW }), paths };
+}
+
+function round(value: unknown[]): unknown {
+  return { value, '@odata.deltaLink': `${BASE}/me/calendars/c/calendarView/delta?$deltatoken=new` };
+}
+
+function summary(result: FetchResult): string[] {
+  return result.changes.map((c: ProviderChange) => (c.type === 'upsert' ? `${c.event.providerEventId}:${c.event.title}` : `-${c.providerEventId}`));
+}
+
+test('Graph: an event a round names only @removed, whose lookup answers 200 in a shape that is not an event, is kept as stored: neither removed nor stored as that answer', async () => {
+  for (const [name, answer] of WRONG_SHAPES) {
+    const { provider, paths } = graph({ '/me/calendars/c/calendarView/delta': round([{ id: 'A', '@removed': { reason: 'deleted' } }]), '/me/calendars/c/events/A': answer });
+    const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+    assert.ok(paths.includes('/me/calendars/c/events/A'), name);
+    assert.deepEqual(summary(result), [], name);
+    assert.deepEqual(result.unreadable, ['A'], name);
+    assert.match(result.warnings?.join('\n') ?? '', /lookup of event A.*kept as stored/, name);
+    assert.equal(JSON.parse(result.cursor!).deltaLink, `${BASE}/me/calendars/c/calendarView/delta?$deltatoken=new`, `${name}: an entry with an id keeps the round's delta link`);
+  }
+  // An answer that is an event: what Graph has now.
+  const { provider } = graph({ '/me/calendars/c/calendarView/delta': round([{ id: 'A', '@removed': { reason: 'deleted' } }]), '/me/calendars/c/events/A': event('A') });
+  assert.deepEqual(summary(await provider.fetchChanges('c', CURSOR, CONTEXT)), ['A:Meeting A']);
+});
+
+test('Graph: an event listed twice in versions that cannot be ordered, whose lookup answers in a wrong shape: the version the round lists stands', async () => {
+  for (const [name, answer] of WRONG_SHAPES) {
+    const { provider } = graph({
+      '/me/calendars/c/calendarView/delta': round([event('A', { subject: 'First' }), event('A', { subject: 'Second' })]),
+      '/me/calendars/c/events/A': answer,
+    });
+    const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+    assert.deepEqual(summary(result), ['A:Second'], name);
+    assert.equal(result.unreadable, undefined, name);
+    assert.match(result.warnings?.join('\n') ?? '', /the version the round lists stands/, name);
+  }
+});
+
+test('Graph: an occurrence whose master answers in a wrong shape fails the round as transient, rather than storing the occurrence without its master\'s title and link', async () => {
+  const occurrence = { id: 'O1', type: 'occurrence', seriesMasterId: 'M', start: time(START), end: time(START + 3_600_000) };
+  for (const [name, answer] of [...WRONG_SHAPES, ['a master without start', { id: 'M', type: 'seriesMaster', subject: 'Weekly' }]] as [string, unknown][]) {
+    const { provider } = graph({ '/me/calendars/c/calendarView/delta': round([occurrence]), '/me/calendars/c/events/M': answer });
+    const failure = await provider.fetchChanges('c', CURSOR, CONTEXT).then(() => null, (error: unknown) => error);
+    assert.ok(failure instanceof CalendarProviderError, `${name}: ${String(failure)}`);
+    assert.equal(failure.failure.kind, 'transient', name);
+  }
+  const { provider } = graph({ '/me/calendars/c/calendarView/delta': round([occurrence]), '/me/calendars/c/events/M': event('M', { type: 'seriesMaster', subject: 'Weekly' }) });
+  assert.deepEqual(summary(await provider.fetchChanges('c', CURSOR, CONTEXT)), ['O1:Weekly']);
+});
+
+test('Graph: a series\' instance listed bare whose master answers in a wrong shape: the lookup fails as transient, the series is not taken as gone', async () => {
+  const window = { fromMs: NOW - DAY, toMs: NOW + 30 * DAY };
+  const bare = { id: 'O1', type: 'occurrence', seriesMasterId: 'M', start: time(START), end: time(START + 3_600_000) };
+  for (const [name, answer] of WRONG_SHAPES) {
+    const { provider } = graph({ '/me/calendars/c/events/M/instances': { value: [bare] }, '/me/calendars/c/events/M': answer });
+    const outcome = await provider.fetchSeriesInstances('c', 'M', window).then((instances) => ({ instances }), (error: unknown) => ({ error }));
+    assert.ok('error' in outcome && outcome.error instanceof CalendarProviderError && outcome.error.failure.kind === 'transient', `${name}: ${JSON.stringify(outcome)}`);
+  }
+});
+
+test('Graph: a meeting whose bot joins soon, looked up and answered in a wrong shape, is not taken as gone', async () => {
+  for (const [name, answer] of WRONG_SHAPES) {
+    const { provider, paths } = graph({
+      '/me/calendars/c/calendarView/delta': round([]),
+      '/me/calendars/c/events/A': answer,
+      '/me/calendars/c/calendarView': { value: [] },
+    });
+    const result = await provider.fetchChanges('c', CURSOR, { ...CONTEXT, confirm: [{ providerEventId: 'A', startMs: START, endMs: START + 3_600_000 }] });
+    assert.ok(paths.includes('/me/calendars/c/events/A'), name);
+    assert.deepEqual(summary(result), [], name);
+  }
+});
