@@ -2172,6 +2172,25 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal((await bot(env, user.auth, booked[1]!)).status, 'Cancelled');
   });
 
+  test('an Outlook series whose list of instances holds one with an id too long to store: the rest of the series is read, a deleted occurrence loses its bot, and the calendar syncs', async () => {
+    const { user, account, calendarId, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Overlong instance');
+    const before = await sync();
+    assert.equal(before.length, 3);
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `overlong-${index}`));
+    env.microsoft.overlongInstanceIn.add(seriesId);
+    env.microsoft.cancelOccurrence(account.email, seriesId, next + 7 * DAY);
+    env.clock.advance(MIN);
+    const lookups = env.microsoft.instanceLookups.length;
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookups), [seriesId], 'the series was looked up before its occurrence went');
+    const after = (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === 'Overlong instance');
+    assert.deepEqual(after.map((o) => o.start_time), [iso(next), iso(next + 14 * DAY)]);
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Cancelled', 'Scheduled']);
+  });
+
   test('an Outlook series moved to another day whose instance lookup fails once: the round is read again and the bots follow to the new days, none left at the old times', async () => {
     const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved lookup');
     const before = await sync();

@@ -126,6 +126,13 @@ export class FakeMicrosoftGraph {
   readonly instanceLookups: string[] = [];
   /** The next this many instance listings answer 503 (Graph's transient failure), the rest as usual. */
   failInstanceLookups = 0;
+  /**
+   * Series whose list of instances also lists one more occurrence whose id is over 2,000 bytes.
+   * Not seen from Graph, whose event ids run to about 150 characters (those of
+   * learn.microsoft.com/graph/api/event-list-instances, "Response"); it stands for an id past
+   * the length Rollcall can store, to check that one such instance does not fail its series.
+   */
+  readonly overlongInstanceIn = new Set<string>();
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   readonly #removedOutsideWindow = new Map<string, string[]>();
@@ -615,6 +622,7 @@ export class FakeMicrosoftGraph {
       this.instanceLookups.push(item.id);
       const all = this.#instances(account, item).filter((i) => i.startMs < toMs && i.endMs > fromMs)
         .map((i) => (i.payload.type === 'exception' ? i.payload : this.#event(account, item, i.id, 'occurrence', i.startMs, i.endMs, i.startMs)));
+      if (this.overlongInstanceIn.has(item.id) && all.length > 0) all.push({ ...all.at(-1)!, id: `AAMkAD${'x'.repeat(2_100)}AAA=` });
       const skip = Number(url.searchParams.get('$skip') ?? 0);
       const page = all.slice(skip, skip + this.defaultPageSize);
       const next = new URLSearchParams(url.searchParams);

@@ -234,9 +234,10 @@ export interface CalendarProvider {
   /**
    * Providers whose series arrive as expanded instances (Graph): the instances a series has now
    * inside `window`, as upserts; null when the series is gone. For a series a round did not
-   * bring although it may have changed (truncated-series.ts).
+   * bring although it may have changed (truncated-series.ts). An instance it leaves out (one whose
+   * id is too long to be stored) is named in `warnings`, when given, to be logged.
    */
-  fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }): Promise<ProviderChange[] | null>;
+  fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<ProviderChange[] | null>;
 }
 
 /** Credentials as the service keeps them (sealed at rest); a provider receives them decrypted. */

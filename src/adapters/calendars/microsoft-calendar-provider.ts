@@ -296,7 +296,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * the occurrences and exceptions of the series in the window, with every property; occurrences
    * cancelled from the series are not listed. Null when the series is gone (404).
    */
-  async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }): Promise<ProviderChange[] | null> {
+  async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<ProviderChange[] | null> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
     let url: string | undefined = `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(seriesId)}/instances?${query}`;
     const changes: ProviderChange[] = [];
@@ -311,8 +311,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         throw error;
       }
       const page = checkedPage<GraphEvent>(parseJson(response, 'Graph event instances'), 'Graph event instances');
+      // An instance whose id is too long to be stored (MAX_PROVIDER_EVENT_ID_BYTES) has nothing
+      // stored under it, as every listing skips it too: skipped here with a warning, the rest of
+      // the series is read. Failing the lookup for it would fail the calendar at every sync.
+      const storable = page.value.filter((item) => {
+        if (!isRecord(item) || !(isOverlongEventId(item.id) || isOverlongEventId(item.seriesMasterId))) return true;
+        warnings?.push(`Graph listed an instance of series ${seriesId} whose id is over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes; skipped`);
+        return false;
+      });
       const skipped = noneSkipped();
-      const readable = readableItems(page.value, skipped);
+      const readable = readableItems(storable, skipped);
       // The list stands for the series' every instance in the window: one it cannot read would be
       // taken as gone, with its bot. The lookup fails instead, and the round is read again.
       if (skipped.warnings.length > 0) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
@@ -411,7 +419,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
     const notFoundYet = (id: string) => new CalendarProviderError({ kind: 'transient', message: `Graph did not find ${id}, which the round lists; the round is read again` });
     for (const seriesId of repeatedSeries) {
-      const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window));
+      const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window, skipped.warnings));
       if (instances === null && !namedRemoved.has(seriesId)) throw notFoundYet(seriesId);
       if (instances !== undefined) seriesInstances.set(seriesId, instances);
     }

@@ -264,3 +264,22 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.deepEqual([result.isFullSync, result.completeSeries], [false, []], 'entries without an id: nothing unlisted is taken as gone');
   assert.equal(JSON.parse(result.cursor!).deltaLink, null, 'nor is the delta link past them kept: the next read is a new round');
 });
+
+test('Graph: a series\' list of instances holding one whose id is over 2,000 bytes: that one is skipped with a warning, the rest read; one it cannot read otherwise still fails the lookup', async () => {
+  const time = (iso: string) => ({ dateTime: iso, timeZone: 'UTC' });
+  const instance = (id: unknown, start = time('2026-11-24T09:00:00.0000000')) => ({ id, type: 'occurrence', seriesMasterId: 'M', subject: 'Weekly', start, end: time('2026-11-24T10:00:00.0000000') });
+  const lookUp = async (value: unknown[], warnings: string[]) => {
+    const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify({ value }) });
+    const provider = new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+    return provider.fetchSeriesInstances('c', 'M', { fromMs: Date.parse('2026-11-20T00:00:00Z'), toMs: Date.parse('2026-12-20T00:00:00Z') }, warnings);
+  };
+  const warnings: string[] = [];
+  const instances = await lookUp([instance('O1'), instance('O'.repeat(2001)), instance('O2')], warnings);
+  assert.deepEqual(instances?.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ['O1', 'O2']);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /instance of series M whose id is over 2000 bytes; skipped/);
+  // Stored instances could be these: taken as missing from the list, they would be deleted.
+  for (const unreadable of [instance(undefined), instance('O3', { dateTime: 12 } as never)]) {
+    await assert.rejects(lookUp([instance('O1'), unreadable], []), (error: unknown) => error instanceof CalendarProviderError && error.failure.kind === 'transient');
+  }
+});

@@ -149,7 +149,10 @@ export async function lookUpSeriesInstances(
   window: { fromMs: number; toMs: number }, logger: Logger, why: string,
 ): Promise<{ instances: ProviderChange[] | null } | { failed: ProviderFailure }> {
   try {
-    return { instances: await provider.fetchSeriesInstances!(calendar.provider_calendar_id, seriesId, window) };
+    const warnings: string[] = [];
+    const instances = await provider.fetchSeriesInstances!(calendar.provider_calendar_id, seriesId, window, warnings);
+    if (warnings.length > 0) logger.warn({ calendarId: connection.id, seriesId, warnings: warnings.slice(0, 10), count: warnings.length }, 'series instances read with warnings');
+    return { instances };
   } catch (error) {
     if (!(error instanceof CalendarProviderError)) throw error;
     logger.warn({ calendarId: connection.id, seriesId, failure: error.failure.kind }, why);
