@@ -2191,6 +2191,26 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Cancelled', 'Scheduled']);
   });
 
+  test('an Outlook occurrence listed with a start that is not a date and time, in the round and in its series\' list of instances: kept as stored with its bot, the series not looked up, and the rest of the round applies', async () => {
+    const { user, account, calendarId, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Unreadable occurrence');
+    const before = await sync();
+    assert.equal(before.length, 3);
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `unreadable-occurrence-${index}`));
+    // The series changes (one occurrence moved an hour), so the round brings its master and every
+    // occurrence, one of them unreadable.
+    env.microsoft.numericStartOf.add(env.microsoft.occurrenceId(account.email, seriesId, next + 7 * DAY));
+    env.microsoft.updateOccurrence(account.email, seriesId, next + 14 * DAY, { startMs: next + 14 * DAY + HOUR, endMs: next + 14 * DAY + 2 * HOUR });
+    env.clock.advance(MIN);
+    const lookups = env.microsoft.instanceLookups.length;
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookups), [], 'no lookup of the series, which would meet the same entry');
+    const after = (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === 'Unreadable occurrence');
+    assert.deepEqual(after.map((o) => o.start_time), [iso(next), iso(next + 7 * DAY), iso(next + 14 * DAY + HOUR)]);
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+  });
+
   test('an Outlook series moved to another day whose instance lookup fails once: the round is read again and the bots follow to the new days, none left at the old times', async () => {
     const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved lookup');
     const before = await sync();

@@ -133,6 +133,13 @@ export class FakeMicrosoftGraph {
    * the length Rollcall can store, to check that one such instance does not fail its series.
    */
   readonly overlongInstanceIn = new Set<string>();
+  /**
+   * Events (occurrences among them) listed with a start whose dateTime is a number, in delta
+   * rounds and in their series' list of instances alike. Not a behaviour Graph documents: a
+   * start is a dateTimeTimeZone whose dateTime is a string (learn.microsoft.com/graph/api/
+   * resources/datetimetimezone); it stands for an entry a proxy or a fault mangled.
+   */
+  readonly numericStartOf = new Set<string>();
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   readonly #removedOutsideWindow = new Map<string, string[]>();
@@ -381,6 +388,13 @@ export class FakeMicrosoftGraph {
     this.#unannouncedDeletions.add(id);
   }
 
+  /** The Graph id of a series' occurrence, by its start under the rule. */
+  occurrenceId(email: string, seriesId: string, originalStartMs: number): string {
+    const found = this.#instances(this.#account(email), this.#item(email, seriesId)).find((i) => i.originalMs === originalStartMs);
+    if (!found) throw new Error('no such occurrence');
+    return found.id;
+  }
+
   updateOccurrence(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): void {
     const item = this.#item(email, seriesId);
     item.exceptions.set(this.#indexOf(item, originalStartMs), times);
@@ -623,6 +637,7 @@ export class FakeMicrosoftGraph {
       const all = this.#instances(account, item).filter((i) => i.startMs < toMs && i.endMs > fromMs)
         .map((i) => (i.payload.type === 'exception' ? i.payload : this.#event(account, item, i.id, 'occurrence', i.startMs, i.endMs, i.startMs)));
       if (this.overlongInstanceIn.has(item.id) && all.length > 0) all.push({ ...all.at(-1)!, id: `AAMkAD${'x'.repeat(2_100)}AAA=` });
+      for (const [index, instance] of all.entries()) all[index] = this.#mangled(instance);
       const skip = Number(url.searchParams.get('$skip') ?? 0);
       const page = all.slice(skip, skip + this.defaultPageSize);
       const next = new URLSearchParams(url.searchParams);
@@ -756,15 +771,13 @@ export class FakeMicrosoftGraph {
       if (again.where === 'first') groups.unshift(earlier);
       else groups.push(earlier);
     }
-    // Entries that lose their id in this round (see listWithoutIdInNextRound).
+    // Entries that lose their id in this round (see listWithoutIdInNextRound), or whose start is mangled (numericStartOf).
     const withoutId = new Set(deltaToken !== null ? this.#listedWithoutId.get(calendarId) ?? [] : []);
-    if (withoutId.size > 0) {
-      this.#listedWithoutId.delete(calendarId);
-      for (const group of groups) {
-        for (const [index, item] of group.entries()) {
-          const { id, ...rest } = item as Record<string, unknown>;
-          if (withoutId.has(id as string)) group[index] = rest;
-        }
+    this.#listedWithoutId.delete(calendarId);
+    for (const group of groups) {
+      for (const [index, item] of group.entries()) {
+        const { id, ...rest } = item as Record<string, unknown>;
+        group[index] = withoutId.has(id as string) ? rest : this.#mangled(item as Record<string, unknown>);
       }
     }
     state.seen = new Map([...current].map(([id, item]) => [id, JSON.stringify(item)]));
@@ -837,6 +850,11 @@ export class FakeMicrosoftGraph {
       list.push({ id, startMs, endMs, originalMs: original, isException: exception !== undefined, payload });
     }
     return list;
+  }
+
+  /** An entry as listed: with a numeric start dateTime when numericStartOf names it. */
+  #mangled(item: Record<string, unknown>): Record<string, unknown> {
+    return this.numericStartOf.has(item.id as string) ? { ...item, start: { dateTime: 12, timeZone: 'UTC' } } : item;
   }
 
   #masterPayload(account: Account, seriesId: string): Record<string, unknown> | null {
