@@ -1762,6 +1762,25 @@ describe('Microsoft Graph specifics', () => {
     assert.ok(env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'))[after]!.query.has('$deltatoken'));
   });
 
+  test('an event named @removed alone whose lookup answers 200 with no event (a JSON null, {}): its bot stays and nothing is stored in its place', async () => {
+    const { user, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'oddlookup');
+    const live = meeting('Live', 0);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 4 * HOUR);
+    const liveBot = await schedule(env, user.auth, event!.id, 'odd-lookup');
+    for (const body of [null, {}, { subject: 'Live', start: { dateTime: '2026-11-21T09:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-11-21T10:00:00.0000000', timeZone: 'UTC' } }]) {
+      env.clock.advance(MIN);
+      env.microsoft.listAgainInNextRound(calendar, live, 'removed', 'last');
+      env.microsoft.answerEventLookupWith(live, body);
+      const lookups = env.microsoft.eventLookups.length;
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+      assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+      assert.deepEqual(env.microsoft.eventLookups.slice(lookups), [live], 'the stray @removed was looked up');
+      assert.equal((await bot(env, user.auth, liveBot)).status, 'Scheduled', JSON.stringify(body));
+      assert.deepEqual((await eventsOf(env, user.auth, connectionId, start - 2 * DAY, start + 4 * DAY)).map((e) => [e.id, e.title]), [[event!.id, 'Live']], JSON.stringify(body));
+    }
+  });
+
   test('delta rounds that loop (Graph serving one page again and again): the window is read from calendarView, bots follow moves and cancellations, and delta is tried again after six hours', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -146,6 +146,7 @@ export class FakeMicrosoftGraph {
   readonly #unannouncedDeletions = new Set<string>();
   readonly #missedLookups = new Map<string, number>();
   readonly #listedWithoutId = new Map<string, string[]>();
+  readonly #oddLookups = new Map<string, unknown>();
   readonly #listedAgain = new Map<string, { id: string; as: 'removed' | 'earlier'; where: 'first' | 'last' }[]>();
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
   defaultPageSize = 10;
@@ -294,6 +295,16 @@ export class FakeMicrosoftGraph {
    */
   missEventLookups(id: string, times = 1): void {
     this.#missedLookups.set(id, times);
+  }
+
+  /**
+   * The next GET of this event answers 200 with `body` instead of the event. Not a behaviour Graph
+   * documents: event-get answers the event, with its id, start and end (learn.microsoft.com/graph/
+   * api/event-get, learn.microsoft.com/graph/api/resources/event). It stands for a proxy or a
+   * fault that answers 200 with something else (a JSON null, `{}`).
+   */
+  answerEventLookupWith(id: string, body: unknown): void {
+    this.#oddLookups.set(id, body);
   }
 
   /**
@@ -612,6 +623,11 @@ export class FakeMicrosoftGraph {
       if (missed > 0) this.#missedLookups.set(decodeURIComponent(oneEvent[2]!), missed - 1);
       if (!item || missed > 0) return send(404, graphError('ErrorItemNotFound', 'The specified object was not found in the store.'));
       this.eventLookups.push(decodeURIComponent(oneEvent[2]!));
+      if (this.#oddLookups.has(decodeURIComponent(oneEvent[2]!))) {
+        const body = this.#oddLookups.get(decodeURIComponent(oneEvent[2]!));
+        this.#oddLookups.delete(decodeURIComponent(oneEvent[2]!));
+        return send(200, body);
+      }
       return send(200, { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/events/$entity', ...item });
     }
     // The instances of a series in a time range (learn.microsoft.com/graph/api/event-list-instances):
