@@ -710,8 +710,9 @@ function readableItems(value: readonly unknown[], skipped: Skipped): GraphEvent[
 
 /**
  * Why one entry of a Graph page cannot be read, or null when it can: not an object, an id that is
- * not a string (id-less entries would all be one event), or a start or end whose dateTime or
- * timeZone is not a string. `id`: the entry's id when it has one.
+ * not a string (id-less entries would all be one event), a start or end whose dateTime or
+ * timeZone is not a string, or (an entry not @removed) no start that reads as a time. `id`: the
+ * entry's id when it has one.
  */
 export function graphItemProblem(item: unknown): { id: string | null; message: string } | null {
   if (!isRecord(item) || typeof item.id !== 'string' || item.id === '') return { id: null, message: 'Graph listed an event without an id; skipped' };
@@ -723,12 +724,17 @@ export function graphItemProblem(item: unknown): { id: string | null; message: s
       return { id: item.id, message: `Graph listed event ${item.id} with a ${field} that is not a date and time; skipped, kept as stored` };
     }
   }
+  // A live entry (not @removed) whose start cannot be read as a time (none, or text that is no
+  // date): read, it would make no change, and a full read would take the event as gone.
+  if (!item['@removed'] && graphTimeMs(item.start as GraphDate | undefined) === null) {
+    return { id: item.id, message: `Graph listed event ${item.id} without a start it can read; skipped, kept as stored` };
+  }
   return null;
 }
 
 /**
  * Why an event Graph answered to a GET cannot be read, or null when it can: what graphItemProblem
- * checks of a listed entry, and besides a start and an end, each with a dateTime string, which a
+ * checks of a listed entry, and besides a start and an end that each read as a time, which a
  * listed @removed entry lacks but an event never does.
  */
 export function graphEventProblem(event: unknown): string | null {
@@ -736,7 +742,7 @@ export function graphEventProblem(event: unknown): string | null {
   if (isOverlongEventId(event.id) || isOverlongEventId(event.seriesMasterId)) return `an id over ${MAX_PROVIDER_EVENT_ID_BYTES} bytes`;
   for (const field of ['start', 'end'] as const) {
     const value = event[field];
-    if (!isRecord(value) || typeof value.dateTime !== 'string' || value.dateTime === '' || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
+    if (!isRecord(value) || typeof value.dateTime !== 'string' || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string') || graphTimeMs(value as GraphDate) === null) {
       return `a ${field} that is not a date and time`;
     }
   }

@@ -19,7 +19,7 @@ const time = (ms: number) => ({ dateTime: new Date(ms).toISOString().replace('Z'
 const START = NOW + 2 * DAY;
 const event = (id: string, fields: Record<string, unknown> = {}) => ({ id, type: 'singleInstance', subject: `Meeting ${id}`, start: time(START), end: time(START + 3_600_000), ...fields });
 
-/** Wrong shapes for a GET of one event: a JSON null, not an object, no id, no start, a start that is no date. */
+/** Wrong shapes for a GET of one event: a JSON null, not an object, no id, no start, a start that is no date and time. */
 const WRONG_SHAPES: [string, unknown][] = [
   ['null', null],
   ['a list', []],
@@ -27,6 +27,7 @@ const WRONG_SHAPES: [string, unknown][] = [
   ['no id', { subject: 'Meeting A', start: time(START), end: time(START + 3_600_000) }],
   ['no start or end', { id: 'A', subject: 'Meeting A' }],
   ['a numeric dateTime', { id: 'A', subject: 'Meeting A', start: { dateTime: 12, timeZone: 'UTC' }, end: time(START + 3_600_000) }],
+  ['a dateTime in words', { id: 'A', subject: 'Meeting A', start: { dateTime: 'next Tuesday', timeZone: 'UTC' }, end: time(START + 3_600_000) }],
 ];
 
 /** A Graph whose answers are chosen by path: the delta round, GETs of events, instance lists, calendarView. */

@@ -253,6 +253,11 @@ test('Graph: entries without a string id, or with a start that is not a date and
       { id: 'A'.repeat(2001), subject: 'Long id', start: time('2026-11-24T09:00:00.0000000'), end: time('2026-11-24T10:00:00.0000000') },
     ],
   };
+  // Read, these would make no change, and a full round would take the events as gone with their bots.
+  const startless = [
+    { id: 'no-start', subject: 'No start', end: time('2026-11-24T10:00:00.0000000') },
+    { id: 'text-start', subject: 'Start as words', start: time('next Tuesday'), end: time('2026-11-24T10:00:00.0000000') },
+  ];
   const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
   const provider = new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
   const nowMs = Date.parse('2026-11-20T00:00:00Z');
@@ -263,6 +268,14 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.match(result.warnings!.at(-1)!, /id is over 2000 bytes/);
   assert.deepEqual([result.isFullSync, result.completeSeries], [false, []], 'entries without an id: nothing unlisted is taken as gone');
   assert.equal(JSON.parse(result.cursor!).deltaLink, null, 'nor is the delta link past them kept: the next read is a new round');
+
+  // A full round whose entries all have ids: whole, but the events it cannot place in time are kept as stored.
+  const full: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify({ ...page, value: [...startless, page.value[5]] }) });
+  const whole = await new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens: { get: async () => 't', renew: async () => 't' }, send: full, timeoutMs: 1000, now: () => 0 }).fetchChanges('c', null, { nowMs, horizonMs: 30 * 86_400_000 });
+  assert.equal(whole.isFullSync, true);
+  assert.deepEqual(whole.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good']);
+  assert.deepEqual(whole.unreadable, ['no-start', 'text-start']);
+  assert.match(whole.warnings!.join('\n'), /no-start without a start it can read; skipped, kept as stored/);
 });
 
 test('Graph: a series\' list of instances holding one whose id is over 2,000 bytes: that one is skipped with a warning, the rest read; one it cannot read otherwise still fails the lookup', async () => {
