@@ -6,7 +6,9 @@
 // plain calendarView of a window, GET of one event (the way to complete an occurrence from its
 // master; 404 once the series is gone), the instances of a series in a range, subscriptions with the validation
 // handshake, PATCH and DELETE, and change and lifecycle notifications with clientState.
-// Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests.
+// Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests, and,
+// beyond what Graph documents, to answer in shapes a proxy or a fault could (an entry without its
+// id, a numeric start, an id too long to store, a lookup answered 200 with no event), each marked so.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
