@@ -370,9 +370,17 @@ export function googleItemProblem(item: unknown): { id: string | null; message: 
   for (const field of checked) {
     const value = item[field];
     if (value === undefined || value === null) continue;
-    if (!isRecord(value) || (value.dateTime !== undefined && typeof value.dateTime !== 'string') || (value.date !== undefined && typeof value.date !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')) {
+    if (!isRecord(value) || (value.dateTime !== undefined && typeof value.dateTime !== 'string') || (value.date !== undefined && typeof value.date !== 'string') || (value.timeZone !== undefined && value.timeZone !== null && typeof value.timeZone !== 'string')
+      // Its zone only places a date; whether it reads at all does not depend on it.
+      || googleTimeMs(value as GoogleDate, null) === null) {
       return { id: item.id, message: `Google listed event ${item.id} with a ${field} that is not a date or time; skipped, kept as stored` };
     }
+  }
+  // A live event always has a start (events resource: start and end are required); one listed
+  // without would otherwise read as removed, and its bot be cancelled. An instance may fall back
+  // on its original start.
+  if (!isCancelled && (item.start === undefined || item.start === null) && (typeof item.recurringEventId !== 'string' || item.originalStartTime === undefined || item.originalStartTime === null)) {
+    return { id: item.id, message: `Google listed event ${item.id} without a start; skipped, kept as stored` };
   }
   return null;
 }

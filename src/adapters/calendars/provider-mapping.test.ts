@@ -239,6 +239,27 @@ test('Google: a cancelled entry is read by the fields its removal needs: a garbl
   assert.deepEqual(result.unreadable, ['weekly_20261201T090000Z', 'live-numeric-start']);
 });
 
+test('Google: a live entry without a start, or with one that reads as no date, is kept as stored, not taken as removed (which would cancel its bot)', async () => {
+  // The events resource (developers.google.com/calendar/api/v3/reference/events): start and end are
+  // required of an event; Google documents no entry without them but a cancelled one.
+  const page = {
+    timeZone: 'UTC', nextSyncToken: 'sync-4',
+    items: [
+      { id: 'no-start', summary: 'No start', end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'text-start', summary: 'Text start', start: { dateTime: 'soon' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+      { id: 'bad-date', summary: 'Bad date', start: { date: '2026-13-45' }, end: { date: '2026-11-25' } },
+      { id: 'empty-end', summary: 'End without time', start: { dateTime: '2026-11-24T09:00:00Z' }, end: {} },
+      { id: 'instance_20261124T090000Z', recurringEventId: 'instance', originalStartTime: { dateTime: '2026-11-24T09:00:00Z' }, summary: 'Instance on its original start' },
+      { id: 'good', summary: 'Good', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
+    ],
+  };
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
+  const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const result = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-3' }), { nowMs: 0, horizonMs: 0 });
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['instance_20261124T090000Z', 'good']);
+  assert.deepEqual(result.unreadable, ['no-start', 'text-start', 'bad-date', 'empty-end']);
+});
+
 test('Graph: entries without a string id, or with a start that is not a date and time, are skipped with a warning; the rest of the round applies', async () => {
   const time = (iso: string) => ({ dateTime: iso, timeZone: 'UTC' });
   const page = {
