@@ -197,19 +197,23 @@ export async function findOldestSuccessfulSyncAt(db: Db): Promise<number | null>
  * connection is due again at once (`syncAgainIfPushedDuring`).
  */
 export async function requestSync(db: Db, id: string, nowMs: number): Promise<void> {
-  await db.updateTable('calendar_connections').set({ next_sync_at: nowMs })
+  // One statement: a sync ending between two would leave its token unnoted and its due time set
+  // after the push.
+  await db.updateTable('calendar_connections')
+    .set((eb) => ({ next_sync_at: dueNow(nowMs), pushed_during: eb.ref('lease_owner') }))
     .where('id', '=', id).where('status', '=', 'active')
-    .where((eb) => eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '>', nowMs)]))
     .execute();
-  await db.updateTable('calendar_connections').set((eb) => ({ pushed_during: eb.ref('lease_owner') }))
-    .where('id', '=', id).where('status', '=', 'active').where('lease_owner', 'is not', null)
-    .execute();
+}
+
+/** next_sync_at brought forward to `nowMs`, if it was later or unset. */
+function dueNow(nowMs: number) {
+  return sql<number>`case when next_sync_at is null or next_sync_at > ${nowMs} then ${nowMs} else next_sync_at end`;
 }
 
 /** After the sync `owner` ended: due at once if a push arrived while it held the connection. */
 export async function syncAgainIfPushedDuring(db: Db, id: string, owner: string, nowMs: number): Promise<boolean> {
   const result = await db.updateTable('calendar_connections')
-    .set({ pushed_during: null, next_sync_at: sql<number>`case when next_sync_at is null or next_sync_at > ${nowMs} then ${nowMs} else next_sync_at end` })
+    .set({ pushed_during: null, next_sync_at: dueNow(nowMs) })
     .where('id', '=', id).where('pushed_during', '=', owner).where('status', '=', 'active')
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
