@@ -18,6 +18,15 @@ export type ProviderKind = 'ics' | 'google' | 'microsoft';
  */
 export const MAX_PROVIDER_EVENT_ID_BYTES = 2000;
 
+/**
+ * A text field of a provider's entry, or null when it is not text. The providers document these as
+ * strings; anything else (a number, an object) is read as absent rather than let through to code
+ * that would throw on it and fail the whole read.
+ */
+export function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
 /** True when `id` is a string too long to be stored as an event's key (MAX_PROVIDER_EVENT_ID_BYTES). */
 export function isOverlongEventId(id: unknown): boolean {
   return typeof id === 'string' && Buffer.byteLength(id) > MAX_PROVIDER_EVENT_ID_BYTES;

@@ -88,3 +88,15 @@ test('a feed: X-GOOGLE-CONFERENCE (Meet) yields to a Zoom link in LOCATION; a Zo
   ), { nowMs: Date.parse('2026-11-20T00:00:00Z') });
   assert.deepEqual(events.map((e) => [e.providerEventId, e.conferenceUrl]), [['a', ZOOM], ['b', ZOOM], ['c', TEAMS_LONG], ['d', ZOOM]]);
 });
+
+test('text fields that are not text (a number, an object) are read as absent: the entry maps, where they threw and failed the whole read', () => {
+  // Google and Graph document these fields as strings; this is an answer neither documents.
+  const google = googleEvent({ hangoutLink: MEET, location: 7, description: { html: 1 }, summary: 5 });
+  assert.deepEqual([google.conferenceUrl, google.location, google.description, google.title], [MEET, null, null, null]);
+  assert.equal(googleEvent({ hangoutLink: 5, conferenceData: { entryPoints: 'video' } }).conferenceUrl, null);
+  const cancelled = fromGoogle({ id: 'w_20261124T090000Z', status: 'cancelled', recurringEventId: 'w', originalStartTime: TIMES.start, hangoutLink: 5 } as never, 'UTC');
+  assert.equal(cancelled.type, 'upsert');
+  const outlook = graphEvent({ onlineMeeting: { joinUrl: TEAMS_LONG }, location: { displayName: 7 }, body: { contentType: 'html', content: 5 }, subject: ['x'] });
+  assert.deepEqual([outlook.conferenceUrl, outlook.location, outlook.title], [TEAMS_LONG, null, null]);
+  assert.equal(graphEvent({ onlineMeeting: { joinUrl: 5 }, onlineMeetingUrl: {} }).conferenceUrl, null);
+});

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -417,18 +417,21 @@ export function toChange(listed: GoogleEvent, calendarZone: string | null): Prov
   const startMs = googleTimeMs(item.start, calendarZone) ?? originalStartMs;
   if (startMs === null) return { type: 'removed', providerEventId: item.id };
   const endMs = googleTimeMs(item.end, calendarZone) ?? startMs;
-  const video = item.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video' && e.uri)?.uri;
+  const entryPoints = Array.isArray(item.conferenceData?.entryPoints) ? item.conferenceData.entryPoints : [];
+  const video = textOrNull(entryPoints.find((e) => isRecord(e) && e.entryPointType === 'video' && typeof e.uri === 'string')?.uri);
+  const location = textOrNull(item.location);
+  const description = textOrNull(item.description);
   const event: ProviderEvent = {
     providerEventId: item.id,
-    title: item.summary ?? null,
-    description: item.description ?? null,
-    location: item.location ?? null,
+    title: textOrNull(item.summary),
+    description,
+    location,
     startMs,
     endMs,
     timeZone: zone,
     isAllDay: item.start?.date !== undefined && item.start.dateTime === undefined,
     // A Meet link Google may have added by itself yields to a Zoom, Teams... link the organiser wrote (conferenceLinkToFollow).
-    conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.hangoutLink ?? video ?? null, calendarPlatform: 'google_meet', location: item.location ?? null, description: item.description ?? null }),
+    conferenceUrl: conferenceLinkToFollow({ conferenceUrl: textOrNull(item.hangoutLink) ?? video, calendarPlatform: 'google_meet', location, description }),
     recurrence: !isInstance && Array.isArray(item.recurrence) && item.recurrence.length > 0 ? item.recurrence : null,
     seriesProviderEventId: isInstance ? item.recurringEventId! : null,
     originalStartMs,

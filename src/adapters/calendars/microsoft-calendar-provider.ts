@@ -32,7 +32,7 @@
 //   lifecycleNotificationUrl, extended with PATCH before it expires.
 import { createHash } from 'node:crypto';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -866,20 +866,22 @@ export function toChange(item: GraphEvent, seriesId: string | null = null, serie
   const startMs = graphTimeMs(item.start);
   if (startMs === null) return null;
   const endMs = graphTimeMs(item.end) ?? startMs;
-  const bodyLink = item.body?.content ? findMeetingLink(item.body.content)?.url ?? null : null;
+  const body = textOrNull(item.body?.content);
+  const location = textOrNull(item.location?.displayName);
+  const bodyLink = body ? findMeetingLink(body)?.url ?? null : null;
   return {
     type: 'upsert',
     event: {
       providerEventId: item.id,
-      title: item.subject ?? null,
-      description: item.bodyPreview ?? null,
-      location: item.location?.displayName ?? null,
+      title: textOrNull(item.subject),
+      description: textOrNull(item.bodyPreview),
+      location,
       startMs,
       endMs,
       timeZone: ianaZoneOf(item.originalStartTimeZone),
       isAllDay: item.isAllDay === true,
       // A Teams meeting Outlook may have added by itself yields to a Zoom, Meet... link the organiser wrote (conferenceLinkToFollow).
-      conferenceUrl: conferenceLinkToFollow({ conferenceUrl: item.onlineMeeting?.joinUrl ?? item.onlineMeetingUrl ?? null, calendarPlatform: 'microsoft_teams', location: item.location?.displayName ?? null, description: item.body?.content ?? null }) ?? bodyLink,
+      conferenceUrl: conferenceLinkToFollow({ conferenceUrl: textOrNull(item.onlineMeeting?.joinUrl) ?? textOrNull(item.onlineMeetingUrl), calendarPlatform: 'microsoft_teams', location, description: body }) ?? bodyLink,
       recurrence: null,
       seriesProviderEventId: null,
       originalStartMs: null,
