@@ -517,6 +517,14 @@ describe('conferenceLinkToFollow: the calendar\'s own conference link against th
     assert.equal(conferenceLinkToFollow({ conferenceUrl: 'https://jitsi.example.org/Daily', calendarPlatform: 'google_meet', location: zoom, description: null }), 'https://jitsi.example.org/Daily');
     assert.equal(conferenceLinkToFollow({ conferenceUrl: null, calendarPlatform: 'google_meet', location: zoom, description: null }), null);
   });
+  test('a personal room in the description (a signature, a forwarded thread) does not count; in the location it does', () => {
+    const signature = `<div>Microsoft Teams meeting <a href="${teamsLong}">Join the meeting now</a></div><div>--<br>Alice Smith | my Zoom room: https://us02web.zoom.us/my/alice.smith</div>`;
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: teamsLong, calendarPlatform: 'microsoft_teams', location: 'Microsoft Teams Meeting', description: signature }), teamsLong);
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: null, description: 'Or my Webex room: https://acme.webex.com/meet/jdoe' }), meet);
+    // A meeting's own link past a personal room in the description still counts.
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: null, description: `Alice's room https://zoom.us/my/alice, but today: ${zoom}` }), zoom);
+    assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'https://zoom.us/my/alice', description: null }), 'https://zoom.us/my/alice');
+  });
   test('a mention of the platform that is no meeting link (an e-mail address, a bare host) does not count', () => {
     assert.equal(conferenceLinkToFollow({ conferenceUrl: meet, calendarPlatform: 'google_meet', location: 'jane@zoom.us', description: 'We used to meet on zoom.us, not any more' }), meet);
   });

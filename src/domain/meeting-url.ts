@@ -789,9 +789,17 @@ export function conferenceLinkToFollow(input: {
   const conference = parseMeetingLink(given) ?? findMeetingLink(given);
   if (conference === null || conference.platform !== input.calendarPlatform) return given;
   const elsewhere = (link: MeetingLink): boolean => link.platform !== input.calendarPlatform;
+  // A personal room in the description is as likely a signature ("my Zoom: zoom.us/my/alice") or a
+  // forwarded thread as the meeting's place; in the location it was put there for this meeting.
+  const elsewhereNotPersonal = (link: MeetingLink): boolean => elsewhere(link) && !isPersonalRoom(link);
   const written = (input.location ? findMeetingLink(input.location, elsewhere) : null)
-    ?? (input.description ? findMeetingLink(input.description, elsewhere) : null);
+    ?? (input.description ? findMeetingLink(input.description, elsewhereNotPersonal) : null);
   return written?.url ?? given;
+}
+
+/** A person's standing room rather than one meeting's link: Zoom's `/my/<name>`, Webex's `/meet/<name>` and `/join/<name>`. */
+function isPersonalRoom(link: MeetingLink): boolean {
+  return link.identity.startsWith('zoom:my:') || /^webex:[^:]+:(?:meet|join):/.test(link.identity);
 }
 
 /**
