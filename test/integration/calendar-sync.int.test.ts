@@ -1762,6 +1762,33 @@ describe('Microsoft Graph specifics', () => {
     assert.ok(env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'))[after]!.query.has('$deltatoken'));
   });
 
+  test('an entry Graph lists without an id in every round, a new round too: rounds go on from the new round\'s delta link, so a later deletion still arrives and cancels its bot', async () => {
+    const { user, account, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'idlessalways');
+    const ghost = meeting('Ghost', 0);
+    const gone = meeting('Gone', 2 * HOUR);
+    const sync = () => env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    await sync();
+    const events = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 4 * HOUR);
+    const goneBot = await schedule(env, user.auth, events.find((e) => e.title === 'Gone')!.id, 'idless-always');
+
+    // From now on the Ghost comes without its id: the round that lists it keeps no delta link...
+    env.clock.advance(MIN);
+    env.microsoft.listWithoutIdInEveryRound(calendar, ghost);
+    env.microsoft.updateEvent(account.email, ghost, { subject: 'Ghost, renamed' });
+    await sync();
+    // ...and the new round the next sync makes lists it so too. Moving on from that round's link
+    // loses nothing (a new round names no deletions), where reading the window whole at every
+    // sync would never delete by absence while such an entry is listed.
+    env.clock.advance(MIN);
+    await sync();
+    env.clock.advance(MIN);
+    env.microsoft.deleteEvent(account.email, gone);
+    const deltas = env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta')).length;
+    await sync();
+    assert.ok(env.microsoft.requests.filter((r) => r.path.endsWith('/calendarView/delta'))[deltas]!.query.has('$deltatoken'), 'a round from a delta link');
+    assert.equal((await bot(env, user.auth, goneBot)).status, 'Cancelled');
+  });
+
   test('an event named @removed alone whose lookup answers 200 with no event (a JSON null, {}): its bot stays and nothing is stored in its place', async () => {
     const { user, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'oddlookup');
     const live = meeting('Live', 0);

@@ -148,6 +148,7 @@ export class FakeMicrosoftGraph {
   readonly #unannouncedDeletions = new Set<string>();
   readonly #missedLookups = new Map<string, number>();
   readonly #listedWithoutId = new Map<string, string[]>();
+  readonly #alwaysWithoutId = new Map<string, Set<string>>();
   readonly #oddLookups = new Map<string, unknown>();
   readonly #listedAgain = new Map<string, { id: string; as: 'removed' | 'earlier'; where: 'first' | 'last' }[]>();
   /** Page size when the client sends no Prefer: odata.maxpagesize. */
@@ -287,6 +288,11 @@ export class FakeMicrosoftGraph {
    */
   listWithoutIdInNextRound(calendarId: string, id: string): void {
     this.#listedWithoutId.set(calendarId, [...(this.#listedWithoutId.get(calendarId) ?? []), id]);
+  }
+
+  /** As listWithoutIdInNextRound, in every round from now on, a new round over the window too (equally undocumented). */
+  listWithoutIdInEveryRound(calendarId: string, id: string): void {
+    this.#alwaysWithoutId.set(calendarId, new Set([...(this.#alwaysWithoutId.get(calendarId) ?? []), id]));
   }
 
   /**
@@ -790,7 +796,7 @@ export class FakeMicrosoftGraph {
       else groups.push(earlier);
     }
     // Entries that lose their id in this round (see listWithoutIdInNextRound), or whose start is mangled (numericStartOf).
-    const withoutId = new Set(deltaToken !== null ? this.#listedWithoutId.get(calendarId) ?? [] : []);
+    const withoutId = new Set([...(deltaToken !== null ? this.#listedWithoutId.get(calendarId) ?? [] : []), ...(this.#alwaysWithoutId.get(calendarId) ?? [])]);
     this.#listedWithoutId.delete(calendarId);
     for (const group of groups) {
       for (const [index, item] of group.entries()) {

@@ -369,17 +369,21 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (page['@odata.deltaLink']) {
         const { changes, completeSeries } = await this.#changesOf(calendarId, items, window, skipped);
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
-        // And whatever change it stood for (a deletion, a move) no later round of this link
-        // brings again: the round keeps no delta link, so the next sync reads the window whole
-        // in a new round, which deletes then what Graph no longer lists.
+        // In a round from a delta link, whatever change it stood for (a deletion, a move) no later
+        // round of that link brings again: such a round keeps no delta link, so the next sync
+        // reads the window whole in a new round, which deletes then what Graph no longer lists.
+        // A new round that holds one keeps its link: it names no deletions to lose, and reading
+        // the window whole again would delete nothing either while Graph lists such an entry
+        // (what it no longer lists is looked up before its bot joins, as after any partial read).
         const isWhole = !hasIdless(skipped);
+        const keepsLink = isWhole || isFull;
         return {
           isFullSync: isFull && isWhole,
           window,
           completeSeries: isWhole ? completeSeries : [],
           isUnchanged: !isFull && changes.length === 0 && completeSeries.length === 0,
           changes,
-          cursor: JSON.stringify({ deltaLink: isWhole ? page['@odata.deltaLink'] : null, fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
+          cursor: JSON.stringify({ deltaLink: keepsLink ? page['@odata.deltaLink'] : null, fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
           ...skippedOf(skipped),
         };
       }

@@ -288,7 +288,12 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.equal(result.warnings?.length, 6);
   assert.match(result.warnings!.at(-1)!, /id is over 2000 bytes/);
   assert.deepEqual([result.isFullSync, result.completeSeries], [false, []], 'entries without an id: nothing unlisted is taken as gone');
-  assert.equal(JSON.parse(result.cursor!).deltaLink, null, 'nor is the delta link past them kept: the next read is a new round');
+  // A new round names no deletions that moving on could lose: its link is kept.
+  assert.equal(JSON.parse(result.cursor!).deltaLink, page['@odata.deltaLink']);
+  // A round from that link, which could have named one, keeps none: the next read is a new round.
+  const next = await provider.fetchChanges('c', result.cursor, { nowMs, horizonMs: 30 * 86_400_000 });
+  assert.equal(next.isFullSync, false);
+  assert.equal(JSON.parse(next.cursor!).deltaLink, null, 'nor is the delta link past them kept: the next read is a new round');
 
   // A full round whose entries all have ids: whole, but the events it cannot place in time are kept as stored.
   const full: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify({ ...page, value: [...startless, page.value[5]] }) });
