@@ -228,9 +228,12 @@ export class GoogleCalendarProvider implements CalendarProvider {
       window: null,
       isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
       changes,
-      // Nor does a full listing that could not delete by absence go on from its token: the next
-      // sync reads the calendar whole again, and deletes then what it no longer lists.
-      cursor: nextSyncToken === undefined || (syncToken === null && idless > 0) ? null : JSON.stringify({ syncToken: nextSyncToken }),
+      // Nor does a listing holding one go on from its token: a full one could not delete by
+      // absence, and the change an incremental one's entry stood for (a deletion, a move) no later
+      // listing from that token brings again. The next sync reads the calendar whole, and deletes
+      // then what it no longer lists. (Google has no per-meeting look before a bot joins, as the
+      // Outlook adapter has, to fall back on.)
+      cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken }),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
@@ -377,9 +380,9 @@ export function googleItemProblem(item: unknown): { id: string | null; message: 
     }
   }
   // A live event always has a start (events resource: start and end are required); one listed
-  // without would otherwise read as removed, and its bot be cancelled. An instance may fall back
-  // on its original start.
-  if (!isCancelled && (item.start === undefined || item.start === null) && (typeof item.recurringEventId !== 'string' || item.originalStartTime === undefined || item.originalStartTime === null)) {
+  // without would otherwise read as removed, and its bot be cancelled (an occurrence, placed at its
+  // original start, would lose its title and link, and so its bot).
+  if (!isCancelled && (item.start === undefined || item.start === null)) {
     return { id: item.id, message: `Google listed event ${item.id} without a start; skipped, kept as stored` };
   }
   return null;

@@ -249,15 +249,23 @@ test('Google: a live entry without a start, or with one that reads as no date, i
       { id: 'text-start', summary: 'Text start', start: { dateTime: 'soon' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
       { id: 'bad-date', summary: 'Bad date', start: { date: '2026-13-45' }, end: { date: '2026-11-25' } },
       { id: 'empty-end', summary: 'End without time', start: { dateTime: '2026-11-24T09:00:00Z' }, end: {} },
-      { id: 'instance_20261124T090000Z', recurringEventId: 'instance', originalStartTime: { dateTime: '2026-11-24T09:00:00Z' }, summary: 'Instance on its original start' },
+      { id: 'instance_20261124T090000Z', recurringEventId: 'instance', originalStartTime: { dateTime: '2026-11-24T09:00:00Z' }, summary: 'Occurrence without a start' },
       { id: 'good', summary: 'Good', start: { dateTime: '2026-11-24T09:00:00Z' }, end: { dateTime: '2026-11-24T10:00:00Z' } },
     ],
   };
   const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
   const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
   const result = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-3' }), { nowMs: 0, horizonMs: 0 });
-  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['instance_20261124T090000Z', 'good']);
-  assert.deepEqual(result.unreadable, ['no-start', 'text-start', 'bad-date', 'empty-end']);
+  assert.deepEqual(result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : `-${c.providerEventId}`)), ['good']);
+  assert.deepEqual(result.unreadable, ['no-start', 'text-start', 'bad-date', 'empty-end', 'instance_20261124T090000Z']);
+});
+
+test('Google: an incremental listing holding an entry without an id keeps no sync token, so the change it stood for is read by the whole listing that follows', async () => {
+  const page = { timeZone: 'UTC', nextSyncToken: 'sync-6', items: [{ summary: 'Moved, id lost', start: { dateTime: '2026-11-24T11:00:00Z' }, end: { dateTime: '2026-11-24T12:00:00Z' } }] };
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify(page) });
+  const provider = new GoogleCalendarProvider({ baseUrl: 'https://google.test/calendar/v3', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const result = await provider.fetchChanges('primary', JSON.stringify({ syncToken: 'sync-5' }), { nowMs: 0, horizonMs: 0 });
+  assert.deepEqual([result.isFullSync, result.cursor, result.changes.length, result.warnings?.length], [false, null, 0, 1]);
 });
 
 test('Graph: entries without a string id, or with a start that is not a date and time, are skipped with a warning; the rest of the round applies', async () => {
