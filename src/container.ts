@@ -218,7 +218,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const autoSchedule = new AutoSchedule({ database, clock, events, scheduling, guard, horizonMs: config.calendar.syncHorizonDays * 86_400_000, logger });
   calendarSync.setAfterSyncHook(autoSchedule);
   const calendarConnections = new CalendarConnections({
-    database, clock, providers: calendarProviders, box: secretBox, keyProblem: secretBox === null && config.credentialsEncryptionKey !== null ? secretsProblem : null, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
+    database, clock, providers: calendarProviders, box: secretBox, isKeyUnusable: secretBox === null && config.credentialsEncryptionKey !== null, guard, sync: calendarSync, events, isPushEnabled: config.calendar.isPushEnabled, logger,
   });
 
   const authenticator = new ApiKeyAuthenticator(database.db, clock);

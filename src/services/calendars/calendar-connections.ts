@@ -210,20 +210,20 @@ export class CalendarConnections {
   readonly #clock: Clock;
   readonly #providers: ProviderFactory;
   readonly #box: SecretBox | null;
-  /** Why there is no box though a key is set (one that opens none of the sealed values), else null. */
-  readonly #keyProblem: string | null;
+  /** A key is set, but this process uses none: it opens none of the values sealed before. */
+  readonly #isKeyUnusable: boolean;
   readonly #guard: OutboundGuard;
   readonly #sync: CalendarSync;
   readonly #events: CalendarEvents;
   readonly #isPushEnabled: boolean;
   readonly #logger: Logger;
 
-  constructor(deps: { database: Database; clock: Clock; providers: ProviderFactory; box: SecretBox | null; keyProblem?: string | null; guard: OutboundGuard; sync: CalendarSync; events: CalendarEvents; isPushEnabled: boolean; logger: Logger }) {
+  constructor(deps: { database: Database; clock: Clock; providers: ProviderFactory; box: SecretBox | null; isKeyUnusable?: boolean; guard: OutboundGuard; sync: CalendarSync; events: CalendarEvents; isPushEnabled: boolean; logger: Logger }) {
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#providers = deps.providers;
     this.#box = deps.box;
-    this.#keyProblem = deps.keyProblem ?? null;
+    this.#isKeyUnusable = deps.isKeyUnusable ?? false;
     this.#guard = deps.guard;
     this.#sync = deps.sync;
     this.#events = deps.events;
@@ -504,10 +504,10 @@ export class CalendarConnections {
 
   #requireKey(provider: string): void {
     if (this.#box !== null) return;
-    if (this.#keyProblem !== null) {
-      // A key is set but this process uses none: saying it is not set would send the operator
-      // looking in the wrong place.
-      throw new ApiError('encryption_key_not_configured', `Connecting ${provider} needs a CREDENTIALS_ENCRYPTION_KEY this server can use, so that the credentials are encrypted at rest: ${this.#keyProblem}. Set the key that sealed them, or add it to CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS`);
+    if (this.#isKeyUnusable) {
+      // Saying the key is not set would send the operator looking in the wrong place. The counts
+      // are the deployment's, not this user's business: /readyz and the start-up log give them.
+      throw new ApiError('encryption_key_not_configured', `Connecting ${provider} needs a CREDENTIALS_ENCRYPTION_KEY this server can use, so that the credentials are encrypted at rest: the key set opens none of the values sealed before (see /readyz). Set the key that sealed them, or add it to CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS`);
     }
     throw new ApiError('encryption_key_not_configured', `Connecting ${provider} needs CREDENTIALS_ENCRYPTION_KEY to be set on the server, so that the credentials are encrypted at rest (generate one with: openssl rand -base64 32)`);
   }
