@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { fakeCalendarUrls, startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
 import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer, type IcsEvent } from '../support/fake-ics.ts';
@@ -988,8 +988,7 @@ async function startFullEnv(settings: Record<string, string> = {}, options: { wi
     settings: {
       ...(options.withRuntime ? { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch` } : {}),
       OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
-      GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
-      MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
+      ...fakeCalendarUrls(googleBase, microsoftBase),
       ...settings,
     },
     ...(options.log ? { overrides: { logger: createLogger('warn', options.log) } } : {}),

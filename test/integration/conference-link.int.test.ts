@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { fakeCalendarUrls, startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 
@@ -31,6 +31,15 @@ async function schedule(env: Env, auth: string, eventId: string, key: string): P
   return res.body.bot_id as string;
 }
 
+/** After the provider's push and the sync it makes due: the one event around `start`, and its meeting link. */
+async function syncedEvent(env: Env, announce: () => Promise<void>, auth: string, calendarId: string, start: number) {
+  await announce();
+  await env.rc.calendarSync.runDue();
+  const events = await eventsOf(env, auth, calendarId, start - HOUR, start + 2 * HOUR);
+  assert.equal(events.length, 1);
+  return events[0]!;
+}
+
 async function botOf(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -54,8 +63,7 @@ describe('a conference link the calendar added against a link the organiser wrot
       clock,
       settings: {
         OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on',
-        GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
-        MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
+        ...fakeCalendarUrls(googleBase, microsoftBase),
       },
     });
     env = { rc, clock, google, microsoft };
@@ -78,16 +86,13 @@ describe('a conference link the calendar added against a link the organiser wrot
     const id = env.google.insertEvent(account.email, account.email, {
       summary: 'Pipeline review', location: 'HQ, room 4', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, hangoutLink: MEET, conferenceData,
     });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
-    assert.equal(event!.meeting_url, MEET);
-    const botId = await schedule(env, user.auth, event!.id, 'pipeline');
+    const announce = () => env.google.notifyChanges(account.email);
+    const event = await syncedEvent(env, announce, user.auth, calendarId, start);
+    assert.equal(event.meeting_url, MEET);
+    const botId = await schedule(env, user.auth, event.id, 'pipeline');
 
     env.google.patchEvent(account.email, account.email, id, { location: `Zoom: ${ZOOM}` });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR))[0]!.meeting_url, ZOOM);
+    assert.equal((await syncedEvent(env, announce, user.auth, calendarId, start)).meeting_url, ZOOM);
     const moved = await botOf(env, user.auth, botId);
     assert.equal(moved.status, 'Scheduled');
     assert.equal(moved.meeting_url, ZOOM);
@@ -103,16 +108,14 @@ describe('a conference link the calendar added against a link the organiser wrot
     const calendarId = connected.body.calendar_id as string;
     const start = env.clock.now() + DAY;
     const id = env.microsoft.createEvent(account.email, { subject: 'Vendor call', startMs: start, endMs: start + HOUR, location: ZOOM, joinUrl: TEAMS });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
-    assert.equal(event!.meeting_url, ZOOM);
-    const botId = await schedule(env, user.auth, event!.id, 'vendor');
+    const announce = () => env.microsoft.notifyChanges(account.email);
+    const event = await syncedEvent(env, announce, user.auth, calendarId, start);
+    assert.equal(event.meeting_url, ZOOM);
+    const botId = await schedule(env, user.auth, event.id, 'vendor');
     assert.equal((await botOf(env, user.auth, botId)).platform, 'zoom');
 
     env.microsoft.updateEvent(account.email, id, { location: 'Microsoft Teams Meeting' });
-    await env.microsoft.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
+    assert.equal((await syncedEvent(env, announce, user.auth, calendarId, start)).meeting_url, TEAMS);
     const moved = await botOf(env, user.auth, botId);
     assert.equal(moved.status, 'Scheduled');
     assert.equal(moved.meeting_url, TEAMS);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { migrate } from '../../src/db/migrator.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { fakeCalendarUrls, startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
@@ -62,8 +62,7 @@ before(async () => {
     clock,
     settings: {
       OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on',
-      GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
-      MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
+      ...fakeCalendarUrls(googleBase, microsoftBase),
     },
   });
   env = { rc, hooks, hooksUrl, clock, ics, google, microsoft };

@@ -66,6 +66,14 @@ export interface TestRollcall extends Rollcall {
   request(method: string, url: string, options?: { auth?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
 
+/** The settings that point Rollcall at the fake Google (`googleBase`) and fake Graph (`microsoftBase`). */
+export function fakeCalendarUrls(googleBase: string, microsoftBase: string): Record<string, string> {
+  return {
+    GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`, GOOGLE_CALENDAR_API_URL: `${googleBase}/calendar/v3`,
+    MICROSOFT_LOGIN_URL: `${microsoftBase}/common`, MICROSOFT_GRAPH_URL: `${microsoftBase}/v1.0`,
+  };
+}
+
 export function testConfig(settings: Record<string, string> = {}): Config {
   // The per-key rate limit is off unless a test asks for it (rate-limit.int.test.ts does): tests
   // drive thousands of requests through one key on a clock that barely moves.
