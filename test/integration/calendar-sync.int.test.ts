@@ -1515,7 +1515,7 @@ describe('Google Calendar specifics', () => {
     env.google.patchEvent(account.email, account.email, id, at(start + HOUR));
     await env.google.notifyChanges(account.email);
     const running = env.rc.calendarSync.runDue();
-    for (let i = 0; i < 500 && env.google.listingsDelayed === delayedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 3000 && env.google.listingsDelayed === delayedBefore; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(env.google.listingsDelayed > delayedBefore, 'the sync asked for the changes');
     // Meanwhile it moves again, and Google says so while that sync is still reading.
     env.google.patchEvent(account.email, account.email, id, at(start + 3 * HOUR));
