@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
-import { countOf, formatDateTime, formatRelative } from '../format.ts';
+import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
 import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection, UpcomingBot } from '../types.ts';
 import { connectionNames } from '../connection-names.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -30,7 +30,8 @@ export function CalendarsPage() {
       const answer = await api.post<{ message: string; synced: boolean }>(`/calendar/connections/${encodeURIComponent(connection.calendar_id)}/sync`);
       setNotice({ kind: answer.synced ? 'ok' : 'error', text: `${nameOf(connection)}: ${answer.message}` });
     } catch (error) {
-      setNotice({ kind: 'error', text: `${nameOf(connection)}: ${(error as Error).message}` });
+      // A sync the provider asked to put off (calendar_sync_deferred) names the wait's end: in the viewer's time.
+      setNotice({ kind: 'error', text: `${nameOf(connection)}: ${withLocalTimes((error as Error).message)}` });
     } finally {
       setSyncing(null);
       void connections.reload();
