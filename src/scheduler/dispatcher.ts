@@ -757,6 +757,15 @@ export class Dispatcher {
       await schedules.finishSchedule(trx, schedule.id, 'done', now);
       return 'skip';
     }
+    // A launch to be tried again for a bot that was asked to stop since (#findStoppedBots): it
+    // ends here instead of reaching the runtime after the stop.
+    if (status === 'Joining') {
+      const stopped = (await this.#findStoppedBots(trx, [bot.id])).get(bot.id);
+      if (stopped !== undefined) {
+        await this.#endStoppedLaunch(trx, bot, stopped, now);
+        return 'skip';
+      }
+    }
     if (bot.meeting_end_ms <= now) {
       // A bot still waiting whose last attempt was refused (a handover the provider kept refusing,
       // its retry held to the meeting's end) could not be launched by the end: it failed, as a
@@ -785,6 +794,34 @@ export class Dispatcher {
     if (status === 'Scheduled') return 'first-launch';
     await bots.appendDecision(trx, bot.id, now, 'launch_retried', `Launch attempt ${schedule.attempts} (same idempotency key ${schedule.idempotency_key})${schedule.last_error ? ` after: ${schedule.last_error}` : ''}`, { attempt: schedule.attempts, late_ms: lateMs });
     return 'relaunch';
+  }
+
+  /**
+   * Of these launched bots, those that must not be launched again, with why: a stop was queued for
+   * the bot since its launch (its meeting deleted or cancelled while a refused attempt was on the
+   * wire, a remove_bot), or the calendar bot has no event left (its link taken out of the event
+   * meanwhile). Launched again, such a bot would reach the runtime after its stop, or go to a
+   * meeting none of its events holds. A bot is stopped only once it is launched, so any stop counts.
+   */
+  async #findStoppedBots(trx: Parameters<typeof transitionBot>[0], botIds: readonly string[]): Promise<Map<string, string>> {
+    const stopped = new Map<string, string>();
+    for (let i = 0; i < botIds.length; i += 500) {
+      const chunk = botIds.slice(i, i + 500);
+      const stops = await trx.selectFrom('runtime_commands').select(['bot_id', 'payload']).where('bot_id', 'in', chunk).where('action', '=', 'stop').orderBy('id').execute();
+      for (const stop of stops) {
+        if (!stopped.has(stop.bot_id)) stopped.set(stop.bot_id, (JSON.parse(stop.payload) as { reason?: string }).reason ?? 'The bot was asked to stop');
+      }
+      const links = await trx.selectFrom('bot_events').select(['bot_id', 'is_live']).where('bot_id', 'in', chunk).execute();
+      for (const [botId, ofBot] of Map.groupBy(links, (l) => l.bot_id)) {
+        if (!stopped.has(botId) && !ofBot.some((l) => Number(l.is_live) === 1)) stopped.set(botId, 'None of the bot\'s events holds its meeting any more');
+      }
+    }
+    return stopped;
+  }
+
+  /** Ends a launched bot whose launch the runtime has not taken and that must not be launched again (#findStoppedBots). */
+  async #endStoppedLaunch(trx: Parameters<typeof transitionBot>[0], bot: BotRow, why: string, now: number): Promise<void> {
+    await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
   }
 
   /**
@@ -925,7 +962,12 @@ export class Dispatcher {
       // so are those whose launch record it writes (a status report or a runtime command may be
       // writing it at the same moment; under the lock one of the two finds it written).
       const lockedBotIds = results.filter((r) => r.launch.start || (!r.outcome.ok && r.outcome.failure === 'permanent')).map((r) => r.launch.botId);
-      await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...handovers.map((r) => r.bot.id)])]);
+      // A refused launch of a bot asked to stop while it was on the wire ends instead of waiting
+      // to be retried (the fire decision would end it then; its status would say Joining until).
+      // A stop queued after this read is found by that decision.
+      const refused = [...new Set(results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId))];
+      const stopped = refused.length === 0 ? new Map<string, string>() : await this.#findStoppedBots(trx, refused);
+      await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...stopped.keys(), ...handovers.map((r) => r.bot.id)])]);
       if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
       // First the record of each launch, so that it comes before anything that followed it.
       await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
@@ -953,6 +995,15 @@ export class Dispatcher {
           const current = (await bots.findBotById(trx, launch.botId))!;
           await transitionBot(trx, current, FAILURE_STATUS, outcome.message, now, { decisionKind: 'failed' });
           continue;
+        }
+        const why = stopped.get(launch.botId);
+        if (why !== undefined) {
+          const current = (await bots.findBotById(trx, launch.botId))!;
+          if (current.status === 'Joining') {
+            await bots.appendDecision(trx, launch.botId, now, 'launch_failed', outcome.message, { attempt: launch.attempt });
+            await this.#endStoppedLaunch(trx, current, why, now);
+            continue;
+          }
         }
         retries = true;
         const askedAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));

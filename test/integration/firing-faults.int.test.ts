@@ -11,6 +11,7 @@ import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { requestRuntimeCommand } from '../../src/services/scheduling/runtime-commands.ts';
 
 async function scheduleBot(rc: TestRollcall, auth: string, key: string, joinAtMs: number, meetingId: number): Promise<string> {
   const start = joinAtMs + 600_000;
@@ -463,6 +464,129 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await rc.dispatcher.runDue();
     assert.equal(launchesOf(botId).length, 1);
   });
+
+  /** The runtime takes the bot's commands (update, stop) while it keeps refusing its launches. */
+  function takeCommands(botId: string): void {
+    const refusing = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action !== 'launch' ? { status: 202, body: {} } : refusing(r));
+  }
+  /** The bot's next launch is answered (as before: refused) only once the returned function is called. */
+  function holdLaunch(botId: string): () => void {
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => { release = resolve; });
+    const refusing = runtime.respond;
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { ...refusing(r), release: answered } : refusing(r));
+    return release;
+  }
+  const actionsOf = (botId: string) => runtime.received.filter((r) => r.json?.bot_id === botId).map((r) => r.json?.action as string);
+  /** The bot ended in `status` once: one status change to it, one webhook of it, and one bot.joining before. */
+  async function assertEndedOnce(botId: string, status: string, botEvent: string): Promise<void> {
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, status);
+    assert.equal(detail.status_timeline.filter((c: { status: string }) => c.status === status).length, 1, JSON.stringify(detail.status_timeline));
+    const events = (await rc.database.db.selectFrom('webhook_deliveries').select('payload').where('bot_id', '=', botId).execute()).map((w) => JSON.parse(w.payload).bot_event as string);
+    assert.equal(events.filter((e) => e === botEvent).length, 1, events.join(','));
+    assert.equal(events.filter((e) => e === 'bot.joining').length, 1, events.join(','));
+    assert.equal((await scheduleRow(botId)).state, 'done');
+  }
+  /** Lets the bot's retry come due with a runtime that now takes everything; nothing may go out but what `expected` says. */
+  async function passRetry(botId: string, atMs: number, expected: string[]): Promise<void> {
+    runtime.respond = () => ({ status: 202, body: {} });
+    clock.set(atMs);
+    await rc.dispatcher.runDue();
+    await rc.dispatcher.runDue();
+    assert.deepEqual(actionsOf(botId), expected);
+  }
+
+  test('a meeting deleted while its launch is on the wire: the refusal that comes back ends the bot (Stopped, once), and the launch is not tried again after the stop', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('deleted-in-flight', start, 180, 82_000_000_011, '600');
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth });
+    assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
+    assert.equal((await statusOf(botId)).status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
+    release();
+    await firing;
+    await rc.dispatcher.runDue();
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+  });
+
+  test('a stop queued after the refusal was written (a deletion committing between the two) ends the bot when its retry comes due, without launching it', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('stopped-after-refusal', start, 180, 82_000_000_012, '600');
+    takeCommands(botId);
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(botId)).state, 'pending');
+    // What the deletion writes for a bot whose launch is on the wire: a stop, the bot left Joining.
+    await rc.database.db.transaction().execute(async (trx) => {
+      const bot = await trx.selectFrom('bots').selectAll().where('id', '=', botId).executeTakeFirstOrThrow();
+      await requestRuntimeCommand(trx, bot, 'stop', `Event ${eventOf.get(botId)} was deleted`, clock.now());
+    });
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    assert.match((await statusOf(botId)).status_timeline.at(-1).reason, /was deleted; the runtime had not taken the bot's launch/);
+  });
+
+  test('remove_bot while the launch waits to be retried: the bot is Stopped at once (once), the retry is not launched, and the runtime is asked to stop it', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('removed-while-waiting', start, 180, 82_000_000_013, '600');
+    takeCommands(botId);
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(botId)).state, 'pending');
+    const removed = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    assert.equal(removed.body.status, 'Stopped');
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    const again = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.code, 'bot_not_in_meeting');
+  });
+
+  test('remove_bot while the launch is on the wire: the refusal that comes back ends the bot (Stopped, once) instead of a retry after the stop', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('removed-in-flight', start, 180, 82_000_000_014, '600');
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const removed = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    assert.equal(removed.body.status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
+    release();
+    await firing;
+    await rc.dispatcher.runDue();
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+  });
+
+  test('the meeting link taken out of the event while the launch is on the wire: the refusal that comes back ends the bot, not a retry to the removed link', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('link-removed-in-flight', start, 180, 82_000_000_016, '600');
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    release();
+    await firing;
+    await rc.dispatcher.runDue();
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    await passRetry(botId, start + 600_000, ['launch']);
+  });
+
 });
 
 describe('a runtime whose answers never end', () => {

@@ -18,7 +18,7 @@ import { formatInstant, isIsoDate, parseInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findEvent, listSeriesInstances, lockInstanceSeries } from '../../store/event-store.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
-import { cancelBotInTransaction, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { cancelBotInTransaction, isLaunchWaitingForRetry, joinTimeFromLinks, moveBotJoinTime, transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
@@ -399,6 +399,12 @@ export class BotManagement {
       const pendingStop = await trx.selectFrom('runtime_commands').select('id')
         .where('bot_id', '=', bot.id).where('action', '=', 'stop').where('state', '=', 'pending').executeTakeFirst();
       if (!pendingStop) await requestRuntimeCommand(trx, bot, 'stop', 'Removed through the API (remove_bot)', now);
+      // A launch waiting to be retried (the runtime has not taken it) is not tried again: it would
+      // reach the runtime after the stop. The stop stays, should an unanswered attempt have started it.
+      if (await isLaunchWaitingForRetry(trx, bot)) {
+        await transitionBot(trx, bot, 'Stopped', 'Removed through the API (remove_bot); the runtime had not taken the bot\'s launch, which is not tried again', now, { decisionKind: 'stopped' });
+        return { message: 'Bot removed: its launch was waiting to be retried and is not tried again', bot_id: bot.id, status: 'Stopped' };
+      }
       return { message: 'Bot is leaving the meeting: its runtime was asked to stop it', bot_id: bot.id, status };
     });
   }
