@@ -570,6 +570,22 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });
 
+  test('the meeting link taken out of the event while the launch waits to be retried: the bot does not go (Stopped, once), and the event may be booked again', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('link-removed-while-waiting', start, 180, 82_000_000_015, '600');
+    takeCommands(botId);
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    const link = await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(Number(link.is_live), 0);
+    assert.equal(link.end_cause, 'link_removed', 'the bot never reached the meeting: the event did not have one');
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+    assert.ok(!(await statusOf(botId)).decisions.some((d: { kind: string }) => d.kind === 'launch_retried'));
+  });
+
   test('the meeting link taken out of the event while the launch is on the wire: the refusal that comes back ends the bot, not a retry to the removed link', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('link-removed-in-flight', start, 180, 82_000_000_016, '600');
@@ -585,6 +601,27 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await rc.dispatcher.runDue();
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     await passRetry(botId, start + 600_000, ['launch']);
+  });
+
+  test('the calendar disconnected while the launch waits to be retried: the bot has not gone, so it is Stopped (once) as a waiting bot is cancelled, not launched afterwards', async () => {
+    const start = Math.ceil((clock.now() + 60_000) / 60_000) * 60_000;
+    const feed = ics.createFeed();
+    ics.edit(feed, (events) => events.push({ uid: 'disconnected-while-waiting@fake', summary: 'Disconnected', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/82000000022' }));
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const eventId = (await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth })).body.results[0].id as string;
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth, body: { deduplication_key: 'disconnected-while-waiting', bot_config: { join_at: new Date(start).toISOString(), callback_url: 'http://127.0.0.1:9/hooks' } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const botId = scheduled.body.bot_id as string;
+    runtime.respond = (r) => (r.json?.bot_id === botId && r.json?.action === 'launch' ? { status: 429, headers: { 'retry-after': '600' }, body: {} } : { status: 202, body: {} });
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(botId)).state, 'pending');
+    const disconnected = await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth });
+    assert.equal(disconnected.status, 200, JSON.stringify(disconnected.body));
+    await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });
 
 });

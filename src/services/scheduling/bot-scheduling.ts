@@ -746,7 +746,9 @@ export class BotScheduling implements EventChangeListener {
         // no longer holds (a personal room is someone else's meeting by then). A bot already in
         // its meeting stays, and the event counts as having had it; one that did not go leaves the
         // event free for auto-schedule and series top-ups to book again if a link comes back.
-        await bots.endLink(trx, link.id, now, bot.launched_at === null ? 'link_removed' : null);
+        // A launch waiting to be retried counts as not launched: the runtime has not taken it.
+        const isLaunched = bot.launched_at !== null && !(await isLaunchWaitingForRetry(trx, bot));
+        await bots.endLink(trx, link.id, now, isLaunched ? null : 'link_removed');
         holders.delete(link.occurrence_key);
         await this.#afterUnlink(trx, bot, `The meeting link of event ${eventId} was removed`, now, { isStoppingLaunched: false });
         continue;
@@ -995,7 +997,8 @@ export class BotScheduling implements EventChangeListener {
       return;
     }
     if (isActive(bot.status as BotStatus)) {
-      if (options.isStoppingLaunched === false) {
+      // A launch waiting to be retried is not in the meeting: it is stopped below, not kept.
+      if (options.isStoppingLaunched === false && !(await isLaunchWaitingForRetry(trx, bot))) {
         await bots.appendDecision(trx, bot.id, now, 'unlinked_event', `${why}; the bot is already in the meeting and stays until it ends`, {});
         return;
       }
