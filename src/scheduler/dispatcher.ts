@@ -977,8 +977,11 @@ export class Dispatcher {
       // time asked is kept with the row: a move of the meeting while the retry waits derives the
       // due time again from it and the new end (followMeetingEnd in bot-lifecycle.ts).
       const retried = results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId);
-      const meetingEnds = retried.length === 0 ? new Map<string, number>()
-        : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms']).where('id', 'in', [...new Set(retried)]).execute()).map((b) => [b.id, Number(b.meeting_end_ms)]));
+      // Nor before the bot's join time: a meeting moved later while the attempt was on the wire
+      // (followMeetingEnd moved the bot's join time) is not joined before it begins.
+      const meetings = retried.length === 0 ? new Map<string, { endMs: number; joinAtMs: number }>()
+        : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms', 'join_at_ms']).where('id', 'in', [...new Set(retried)]).execute())
+          .map((b) => [b.id, { endMs: Number(b.meeting_end_ms), joinAtMs: Number(b.join_at_ms) }]));
       for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
         await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
       }
@@ -1006,11 +1009,14 @@ export class Dispatcher {
           }
         }
         retries = true;
-        const askedAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
-        const meetingEndMs = meetingEnds.get(launch.botId) ?? askedAt;
+        const meeting = meetings.get(launch.botId);
+        const backoffAt = now + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(launch.attempt));
+        const askedAt = Math.max(backoffAt, meeting?.joinAtMs ?? 0);
+        const meetingEndMs = meeting?.endMs ?? askedAt;
         const retryAt = launchRetryAtMs(askedAt, meetingEndMs, now);
         const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now, askedAt);
-        if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && !this.#broughtForward.has(launch.scheduleId)) {
+        // Only a wait for the backoff: one for the join time of a meeting moved later is kept.
+        if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && askedAt === backoffAt && !this.#broughtForward.has(launch.scheduleId)) {
           backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now, retryAtMs: retryAt }]);
         }
         await bots.appendDecision(trx, launch.botId, now, 'launch_failed', askedAt > retryAt

@@ -624,6 +624,70 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });
 
+  test('a meeting moved a day later while its launch waits to be retried: the retry waits for the new join time and carries it, instead of going a day early', async () => {
+    const start = clock.now() + 60_000;
+    const day = 86_400_000;
+    const botId = await refusedBot('moved-next-day', start, 60, 82_000_000_017, '600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day, 'the pinned join time moved with the start');
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Joining', 'the one launch the runtime refused is still to be tried');
+    assert.equal(detail.decisions.at(-1).kind, 'launch_retry_moved');
+    runtime.respond = () => ({ status: 202, body: {} });
+    clock.set(start + 600_000);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 1, 'not into the empty room at the old time');
+    clock.set(start + day);
+    await rc.dispatcher.runDue();
+    assert.equal(launchesOf(botId).length, 2);
+    assert.equal(launchesOf(botId)[1]!.json?.scheduled_time, new Date(start + day).toISOString());
+    assert.equal(launchesOf(botId)[1]!.json?.idempotency_key, launchesOf(botId)[0]!.json?.idempotency_key, 'the same launch, tried again');
+    assert.equal((await scheduleRow(botId)).state, 'done');
+  });
+
+  test('a meeting moved a day later while its launch is on the wire: the refusal that comes back waits for the new join time, not only for Retry-After', async () => {
+    const start = clock.now() + 60_000;
+    const day = 86_400_000;
+    const botId = await refusedBot('moved-next-day-in-flight', start, 60, 82_000_000_018, '600');
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    release();
+    await firing;
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
+  });
+
+  test('a meeting moved a day later while a launch refused without Retry-After is on the wire: the runtime taking another launch does not bring it forward to now', async () => {
+    const start = clock.now() + 60_000;
+    const day = 86_400_000;
+    const botId = await refusedBot('moved-next-day-backoff', start, 60, 82_000_000_020, '600');
+    // Refused as in an outage: 503, no Retry-After (a retry that waits for its backoff only).
+    runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 503, body: {} } : { status: 202, body: {} });
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    release();
+    await firing;
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
+    // The runtime takes another bot's launch: retries waiting for their backoff go now, not this one.
+    const other = await scheduleBot(rc, auth, 'taken-after-next-day-move', clock.now() + 1_000, 82_000_000_021);
+    clock.advance(1_000);
+    await rc.dispatcher.runDue();
+    await rc.dispatcher.runDue();
+    assert.equal((await scheduleRow(other)).state, 'done');
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day, 'it waits for the moved meeting');
+    assert.equal(launchesOf(botId).length, 1);
+  });
+
 });
 
 describe('a runtime whose answers never end', () => {

@@ -51,31 +51,47 @@ export async function isLaunchWaitingForRetry(trx: Db, bot: Pick<BotRow, 'id' | 
 }
 
 /**
- * A launched bot's meeting now ends at `meetingEndMs` (a calendar change or an edit moved it). While
- * its launch waits to be retried (Joining: the runtime has not taken it yet), the bot follows the
- * move: its meeting end, and the retry's time derived again from the time the retry asked for and
- * the new end. A meeting moved later is then not failed at the end it had (nor tried sooner than
- * the runtime asked), and one moved earlier does not wait past its new end, where the bot fails.
- * A bot the runtime took (its timer done) is the runtime's to follow (an update command).
+ * A launched bot's meeting moved (a calendar change or an edit): it now ends at `meeting.endMs`,
+ * and its join time, derived from its events as for a bot still waiting, is `meeting.joinAtMs`.
+ * While its launch waits to be retried (Joining: the runtime has not taken it yet), the bot follows
+ * the move: its meeting end, its join time when that is still to come (a meeting moved later: the
+ * launch then carries the new scheduled time), and the retry's time, derived again as the later of
+ * the time the retry asked for and the join time, held to the new end. A meeting moved later is
+ * then not failed at the end it had, nor joined before it begins, nor tried sooner than the
+ * runtime asked; one moved earlier does not wait past its new end, where the bot fails. The bot
+ * stays Joining throughout (its launch, with its idempotency key, is the one the runtime refused):
+ * one launch is tried again, never a second one started. A bot the runtime took (its timer done)
+ * is the runtime's to follow (an update command).
  */
-export async function followMeetingEnd(trx: Db, bot: BotRow, meetingEndMs: number, nowMs: number): Promise<void> {
+export async function followMeetingEnd(trx: Db, bot: BotRow, meeting: { endMs: number; joinAtMs: number }, nowMs: number): Promise<void> {
   if (bot.status !== 'Joining') return;
-  // A launch in flight too: its result, if a failure, is held to the end the bot has then.
+  // A launch in flight too: its result, if a failure, is held to the end the bot has then and
+  // waits for the join time it has then.
   const retry = await trx.selectFrom('schedules').select(['id', 'state', 'due_at_ms', 'retry_asked_at_ms'])
     .where('bot_id', '=', bot.id).where('state', 'in', [...MOVABLE_STATES, 'launching']).executeTakeFirst();
-  if (!retry || meetingEndMs === Number(bot.meeting_end_ms)) return;
-  await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
+  if (!retry) return;
+  const oldEndMs = Number(bot.meeting_end_ms);
+  // A join time already passed is the meeting having begun: the bot's own stays as it was.
+  const joinAtMs = meeting.joinAtMs > nowMs ? meeting.joinAtMs : Number(bot.join_at_ms);
+  if (meeting.endMs === oldEndMs && joinAtMs === Number(bot.join_at_ms)) return;
+  await trx.updateTable('bots').set({ meeting_end_ms: meeting.endMs, join_at_ms: joinAtMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
   if (retry.state === 'launching') return;
   const dueAtMs = Number(retry.due_at_ms);
-  const retryAtMs = launchRetryAtMs(Number(retry.retry_asked_at_ms ?? dueAtMs), meetingEndMs, nowMs);
-  if (retryAtMs !== dueAtMs) {
+  const askedAtMs = Number(retry.retry_asked_at_ms ?? dueAtMs);
+  const waitAtMs = Math.max(askedAtMs, joinAtMs);
+  const retryAtMs = launchRetryAtMs(waitAtMs, meeting.endMs, nowMs);
+  if (retryAtMs !== dueAtMs || waitAtMs !== Number(retry.retry_asked_at_ms ?? NaN)) {
     // A claimed row goes back to pending, as in moveBotJoinTime: its dispatcher's copy is stale.
-    await trx.updateTable('schedules').set({ due_at_ms: retryAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    await trx.updateTable('schedules').set({ due_at_ms: retryAtMs, retry_asked_at_ms: waitAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
       .where('id', '=', retry.id).where('state', 'in', MOVABLE_STATES).execute();
   }
+  const what = [
+    ...(joinAtMs !== Number(bot.join_at_ms) ? [`the bot now joins at ${formatInstant(joinAtMs)} (it was to join at ${formatInstant(Number(bot.join_at_ms))})`] : []),
+    ...(meeting.endMs !== oldEndMs ? [`it now ends at ${formatInstant(meeting.endMs)} (it ended at ${formatInstant(oldEndMs)})`] : []),
+  ].join(', and ');
   await bots.appendDecision(trx, bot.id, nowMs, 'launch_retry_moved',
-    `The meeting now ends at ${formatInstant(meetingEndMs)} (it ended at ${formatInstant(Number(bot.meeting_end_ms))}): the launch waiting to be retried is tried at ${formatInstant(retryAtMs)}${retryAtMs === meetingEndMs ? ', its end, where the bot fails unless the meeting lasts longer' : ''}`,
-    { meeting_end: formatInstant(meetingEndMs), retry_at: formatInstant(retryAtMs) });
+    `The meeting moved: ${what}; the launch waiting to be retried is tried at ${formatInstant(retryAtMs)}${retryAtMs === meeting.endMs ? ', its end, where the bot fails unless the meeting lasts longer' : ''}`,
+    { meeting_end: formatInstant(meeting.endMs), join_at: formatInstant(joinAtMs), retry_at: formatInstant(retryAtMs) });
 }
 
 /**

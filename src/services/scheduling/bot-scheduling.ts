@@ -919,9 +919,12 @@ export class BotScheduling implements EventChangeListener {
     const bot = (await bots.findBotById(trx, botId))!;
     if (isActive(bot.status as BotStatus)) {
       await requestRuntimeCommand(trx, bot, 'update', 'The meeting changed after launch', now);
-      // A launch still waiting to be retried follows the meeting's new end.
+      // A launch still waiting to be retried follows the moved meeting (its end, its join time).
       const links = await bots.listLiveLinksOfBot(trx, botId);
-      if (links.length > 0) await followMeetingEnd(trx, bot, Math.max(...links.map((l) => l.end_ms)), now);
+      if (links.length > 0) {
+        const endMs = Math.max(...links.map((l) => l.end_ms));
+        await followMeetingEnd(trx, bot, { endMs, joinAtMs: this.#joinTimeAfterMove(bot, links, endMs, now, movedFrom) }, now);
+      }
       return;
     }
     if (bot.status !== 'Scheduled') return;
@@ -932,11 +935,7 @@ export class BotScheduling implements EventChangeListener {
     const meetingEndMs = Math.max(...links.map((l) => l.end_ms));
     if (meetingEndMs !== bot.meeting_end_ms) await trx.updateTable('bots').set({ meeting_end_ms: meetingEndMs, updated_at: now }).where('id', '=', botId).execute();
     if (bot.is_join_time_pinned) {
-      const newStartMs = Math.min(...links.map((l) => l.start_ms));
-      const oldStartMs = Math.min(...links.map((l) => movedFrom?.get(l.id) ?? l.start_ms));
-      // Unmoved and still inside the meeting: the pin holds as the client set it.
-      if (newStartMs === oldStartMs && bot.join_at_ms < meetingEndMs) return;
-      const joinAtMs = pinnedJoinTimeAfterMove({ pinnedMs: bot.join_at_ms, oldStartMs, newStartMs, endMs: meetingEndMs, nowMs: now, joinLeadMs: this.#joinLeadMs });
+      const joinAtMs = this.#joinTimeAfterMove(bot, links, meetingEndMs, now, movedFrom);
       if (joinAtMs === bot.join_at_ms) return;
       // The configuration says where the pin is now, as a PATCH of the join time would.
       const config = { ...(JSON.parse(bot.bot_config) as AppliedBotConfig), join_at: formatInstant(joinAtMs) };
@@ -945,6 +944,18 @@ export class BotScheduling implements EventChangeListener {
       return;
     }
     await moveBotJoinTime(trx, { ...bot, meeting_end_ms: meetingEndMs }, joinTimeFromLinks(links, now, this.#joinLeadMs), now, 'Join time follows the moved event');
+  }
+
+  /**
+   * A bot's join time after its events moved: derived from them, or, pinned, moved as far as its
+   * meeting's start (unmoved and still inside the meeting, the pin holds as the client set it).
+   */
+  #joinTimeAfterMove(bot: BotRow, links: readonly BotEventRow[], meetingEndMs: number, now: number, movedFrom?: ReadonlyMap<number, number>): number {
+    if (!bot.is_join_time_pinned) return joinTimeFromLinks(links, now, this.#joinLeadMs);
+    const newStartMs = Math.min(...links.map((l) => l.start_ms));
+    const oldStartMs = Math.min(...links.map((l) => movedFrom?.get(l.id) ?? l.start_ms));
+    if (newStartMs === oldStartMs && bot.join_at_ms < meetingEndMs) return bot.join_at_ms;
+    return pinnedJoinTimeAfterMove({ pinnedMs: bot.join_at_ms, oldStartMs, newStartMs, endMs: meetingEndMs, nowMs: now, joinLeadMs: this.#joinLeadMs });
   }
 
   /**
