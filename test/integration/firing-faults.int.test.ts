@@ -688,6 +688,19 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(launchesOf(botId).length, 1);
   });
 
+  test('a retry written by a version that kept no asked time (a stale one left in the row): a move of the meeting keeps the retry\'s own due time, not sooner than the runtime asked', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('stale-asked-time', start, 180, 82_000_000_019, '600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).retry_asked_at_ms), start + 600_000);
+    // The second attempt, refused with Retry-After: 1200 by an instance of a version before
+    // migration 040's column was written: the due time moves, the asked time stays the first one.
+    clock.set(start + 600_000);
+    await rc.database.db.updateTable('schedules').set({ due_at_ms: start + 1_800_000, attempts: 2 }).where('bot_id', '=', botId).execute();
+    await moveEnd(botId, start + 4 * 3_600_000);
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_800_000, 'the runtime asked for 20 minutes');
+  });
 });
 
 describe('a runtime whose answers never end', () => {

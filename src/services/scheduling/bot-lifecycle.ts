@@ -77,7 +77,11 @@ export async function followMeetingEnd(trx: Db, bot: BotRow, meeting: { endMs: n
   await trx.updateTable('bots').set({ meeting_end_ms: meeting.endMs, join_at_ms: joinAtMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
   if (retry.state === 'launching') return;
   const dueAtMs = Number(retry.due_at_ms);
-  const askedAtMs = Number(retry.retry_asked_at_ms ?? dueAtMs);
+  // The time the retry asked for. A due time before the old end was not held to it, and is the
+  // time asked (a row written by a version that kept no asked time, a retry brought forward when
+  // the runtime came back): a kept asked time may be older than it. One held to the end asked for
+  // the end or later.
+  const askedAtMs = dueAtMs < oldEndMs ? dueAtMs : Math.max(dueAtMs, Number(retry.retry_asked_at_ms ?? dueAtMs));
   const waitAtMs = Math.max(askedAtMs, joinAtMs);
   const retryAtMs = launchRetryAtMs(waitAtMs, meeting.endMs, nowMs);
   if (retryAtMs !== dueAtMs || waitAtMs !== Number(retry.retry_asked_at_ms ?? NaN)) {
