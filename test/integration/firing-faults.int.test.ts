@@ -620,6 +620,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal((await scheduleRow(botId)).state, 'pending');
     const disconnected = await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth });
     assert.equal(disconnected.status, 200, JSON.stringify(disconnected.body));
+    assert.equal(disconnected.body.bots_cancelled, 1, 'counted among the bots the disconnect ended');
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });

@@ -7,7 +7,9 @@ import type { Migration } from '../migrator.ts';
  * is the held one; a meeting that moves while the retry waits has the due time derived again from
  * this and its new end (src/services/scheduling/bot-lifecycle.ts, followMeetingEnd), so that a
  * meeting moved later is not failed at the end it had, nor tried sooner than the runtime asked.
- * Null for a row no retry wrote: its due time is then taken as what was asked.
+ * Null for a row no retry wrote: its due time is then taken as what was asked. A value may be
+ * stale (an older instance's retry leaves it as it was): a due time before the old end was not
+ * held, and is taken as what was asked over it.
  */
 export const retryAskedAt: Migration = {
   version: 40,

@@ -452,7 +452,7 @@ export class CalendarConnections {
     const db = this.#database.db;
     const liveBots = await db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
       .select('bots.id').distinct()
-      .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', '=', 'Scheduled')
+      .where('events.calendar_id', '=', connection.id).where('bot_events.is_live', '=', 1).where('bots.status', 'in', ['Scheduled', 'Joining'])
       .execute();
     const now = this.#clock.now();
     const affected = await this.#events.applyExternalChanges(userId, async (trx) => {
@@ -485,7 +485,8 @@ export class CalendarConnections {
     });
     const deleted = purgeEvents ? affected : 0;
     const ids = liveBots.map((b) => b.id);
-    const cancelled = ids.length === 0 ? [] : await db.selectFrom('bots').select('id').where('id', 'in', ids).where('status', '=', 'Cancelled').execute();
+    // A bot whose launch was waiting to be retried ends Stopped (it may have reached the runtime): as good as cancelled here.
+    const cancelled = ids.length === 0 ? [] : await db.selectFrom('bots').select('id').where('id', 'in', ids).where('status', 'in', ['Cancelled', 'Stopped']).execute();
     this.#logger.info({ calendarId, provider: connection.provider, eventsDeleted: deleted, eventsKept: affected - deleted, botsCancelled: cancelled.length }, 'calendar disconnected');
     return {
       calendar_id: calendarId,
