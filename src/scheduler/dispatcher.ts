@@ -25,6 +25,8 @@ import { recordProviderBot } from '../store/provider-bot-store.ts';
 import { CALENDAR_ACCESS_LOST_REASON, findBotsWithoutCalendarAccess } from '../store/connection-store.ts';
 import { cancelBotInTransaction, markBotsJoining, recordLaunchStarts, transitionBot, type LaunchStart } from '../services/scheduling/bot-lifecycle.ts';
 import { FAILURE_STATUS, type BotStatus } from '../domain/bot-status.ts';
+import { requestRuntimeCommand } from '../services/scheduling/runtime-commands.ts';
+import { madeNothing } from '../adapters/bot-runtimes/bot-runtime.ts';
 import { launchRetryAtMs, launchRetryDelayMs, restartDelayMs } from './backoff.ts';
 import { WorkingSet } from './working-set.ts';
 import { runApart } from '../lib/run-apart.ts';
@@ -144,6 +146,9 @@ interface LaunchResult {
   /** How many writes of this result failed on their own (not an outage). */
   writeFailures?: number;
 }
+
+/** Why a refused launch ends when no event holds the bot's meeting any more (#findStoppedBots). */
+const NO_LIVE_EVENT = 'None of the bot\'s events holds its meeting any more';
 
 export class Dispatcher {
   readonly owner = `dsp_${randomUUID()}`;
@@ -813,14 +818,25 @@ export class Dispatcher {
       }
       const links = await trx.selectFrom('bot_events').select(['bot_id', 'is_live']).where('bot_id', 'in', chunk).execute();
       for (const [botId, ofBot] of Map.groupBy(links, (l) => l.bot_id)) {
-        if (!stopped.has(botId) && !ofBot.some((l) => Number(l.is_live) === 1)) stopped.set(botId, 'None of the bot\'s events holds its meeting any more');
+        if (!stopped.has(botId) && !ofBot.some((l) => Number(l.is_live) === 1)) stopped.set(botId, NO_LIVE_EVENT);
       }
     }
     return stopped;
   }
 
   /** Ends a launched bot whose launch the runtime has not taken and that must not be launched again (#findStoppedBots). */
-  async #endStoppedLaunch(trx: Parameters<typeof transitionBot>[0], bot: BotRow, why: string, now: number): Promise<void> {
+  async #endStoppedLaunch(trx: Parameters<typeof transitionBot>[0], bot: BotRow, why: string, now: number, mayHaveStarted = true): Promise<void> {
+    // An attempt that got no answer may have started the bot: the runtime is asked to stop it, as
+    // for a stop queued by whoever ended it.
+    if (mayHaveStarted) {
+      const stop = await trx.selectFrom('runtime_commands').select('id').where('bot_id', '=', bot.id).where('action', '=', 'stop').executeTakeFirst();
+      if (!stop) await requestRuntimeCommand(trx, bot, 'stop', why, now);
+    } else if (why === NO_LIVE_EVENT) {
+      // Its events let go of it (a link taken out while the launch was on the wire) and it never
+      // went: as for a bot that had not launched, they may be booked again if a link comes back.
+      await trx.updateTable('bot_events').set({ end_cause: 'link_removed', updated_at: now })
+        .where('bot_id', '=', bot.id).where('is_live', '=', 0).where('end_cause', 'is', null).execute();
+    }
     await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
   }
 
@@ -965,9 +981,10 @@ export class Dispatcher {
       // A refused launch of a bot asked to stop while it was on the wire ends instead of waiting
       // to be retried (the fire decision would end it then; its status would say Joining until).
       // A stop queued after this read is found by that decision.
+      // Read under the bots' locks: a stop (or a move of the meeting) committed meanwhile is seen.
       const refused = [...new Set(results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId))];
+      await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...refused, ...handovers.map((r) => r.bot.id)])]);
       const stopped = refused.length === 0 ? new Map<string, string>() : await this.#findStoppedBots(trx, refused);
-      await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...stopped.keys(), ...handovers.map((r) => r.bot.id)])]);
       if (handovers.length > 0 && await this.#o.handover!.recordResults(trx, this.owner, handovers, now)) retries = true;
       // First the record of each launch, so that it comes before anything that followed it.
       await recordLaunchStarts(trx, results.flatMap((r) => (r.launch.start ? [r.launch.start] : [])));
@@ -1004,7 +1021,7 @@ export class Dispatcher {
           const current = (await bots.findBotById(trx, launch.botId))!;
           if (current.status === 'Joining') {
             await bots.appendDecision(trx, launch.botId, now, 'launch_failed', outcome.message, { attempt: launch.attempt });
-            await this.#endStoppedLaunch(trx, current, why, now);
+            await this.#endStoppedLaunch(trx, current, why, now, !madeNothing(outcome));
             continue;
           }
         }
@@ -1014,7 +1031,7 @@ export class Dispatcher {
         const askedAt = Math.max(backoffAt, meeting?.joinAtMs ?? 0);
         const meetingEndMs = meeting?.endMs ?? askedAt;
         const retryAt = launchRetryAtMs(askedAt, meetingEndMs, now);
-        const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now, askedAt);
+        const isRetried = await schedules.retrySchedule(trx, this.owner, launch.scheduleId, launch.attempt, retryAt, outcome.message, now, backoffAt);
         // Only a wait for the backoff: one for the join time of a meeting moved later is kept.
         if (isRetried && !isAccepting && outcome.retryAfterMs === null && outcome.failure === 'transient' && askedAt === backoffAt && !this.#broughtForward.has(launch.scheduleId)) {
           backingOff.push([launch.scheduleId, { attempt: launch.attempt, retriedAtMs: now, retryAtMs: retryAt }]);

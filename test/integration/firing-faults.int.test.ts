@@ -227,7 +227,9 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   before(async () => {
     const runtimeUrl = await runtime.start();
     await ics.start();
-    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
+    // A held launch stays on the wire up to this long: long enough for a test's API call to land
+    // meanwhile on a loaded machine, short enough for the one test that waits it out.
+    rc = await startTestRollcall({ clock, settings: { BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '6000', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1' } });
     auth = (await rc.newUser()).auth;
   });
   after(async () => {
@@ -687,6 +689,83 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal((await scheduleRow(other)).state, 'done');
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day, 'it waits for the moved meeting');
     assert.equal(launchesOf(botId).length, 1);
+  });
+
+  test('a meeting moved a day later and back again while its launch waits (an edit undone): the retry goes when the runtime asked, not at the meeting\'s end', async () => {
+    const start = clock.now() + 60_000;
+    const day = 86_400_000;
+    const botId = await refusedBot('moved-next-day-and-back', start, 60, 82_000_000_031, '600');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 600_000);
+    const later = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
+    assert.equal(later.status, 200, JSON.stringify(later.body));
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
+    // A mistaken edit undone a minute later: the meeting is back where it was, and running.
+    clock.set(start + 60_000);
+    const back = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString() } });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    const row = await scheduleRow(botId);
+    const detail = await statusOf(botId);
+    runtime.respond = () => ({ status: 202, body: {} });
+    clock.set(start + 600_000);
+    await rc.dispatcher.runDue();
+    clock.set(start + 3_600_000);
+    await rc.dispatcher.runDue();
+    const end = await statusOf(botId);
+    assert.deepEqual([end.status, launchesOf(botId).length], ['Joining', 2], `${end.status} ${launchesOf(botId).length} ${JSON.stringify(end.decisions.at(-1))}`);
+    assert.equal(Number(row.due_at_ms), start + 600_000, `due ${new Date(Number(row.due_at_ms)).toISOString()}, join_at ${detail.join_at}; ${JSON.stringify(detail.decisions.at(-1))}`);
+  });
+
+  test('a meeting moved 30 minutes later and back again while its launch waits: the retry goes when the runtime asked, not 28 minutes late', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('moved-later-and-back', start, 60, 82_000_000_032, '120');
+    clock.set(start);
+    await rc.dispatcher.runDue();
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 120_000);
+    const later = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + 1_800_000).toISOString(), end_time: new Date(start + 5_400_000).toISOString() } });
+    assert.equal(later.status, 200, JSON.stringify(later.body));
+    assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_800_000);
+    clock.set(start + 60_000);
+    const back = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString() } });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    const row = await scheduleRow(botId);
+    assert.equal(Number(row.due_at_ms), start + 120_000, `due ${new Date(Number(row.due_at_ms)).toISOString()}`);
+  });
+
+  test('the meeting link taken out while a launch that gets no answer is on the wire: the bot ends Stopped, and the runtime (which may hold it) is asked to stop it', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('link-removed-no-answer', start, 180, 82_000_000_033, '600');
+    takeCommands(botId);
+    holdLaunch(botId); // never answered: the runtime's client gives up after BOT_RUNTIME_TIMEOUT_MS
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await firing;
+    await rc.dispatcher.runDue();
+    const detail = await statusOf(botId);
+    assert.equal(detail.status, 'Stopped', JSON.stringify(detail.decisions.slice(-3)));
+    await passRetry(botId, start + 600_000, ['launch', 'stop']);
+  });
+
+  test('the meeting link taken out while the launch is on the wire, then refused: the bot never went, so its event may be booked again (link_removed)', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('link-removed-in-flight-cause', start, 180, 82_000_000_034, '600');
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    release();
+    await firing;
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Stopped');
+    const link = await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(link.end_cause, 'link_removed');
   });
 
   test('a retry written by a version that kept no asked time (a stale one left in the row): a move of the meeting keeps the retry\'s own due time, not sooner than the runtime asked', async () => {

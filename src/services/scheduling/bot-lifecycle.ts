@@ -72,7 +72,8 @@ export async function followMeetingEnd(trx: Db, bot: BotRow, meeting: { endMs: n
   if (!retry) return;
   const oldEndMs = Number(bot.meeting_end_ms);
   // A join time already passed is the meeting having begun: the bot's own stays as it was.
-  const joinAtMs = meeting.joinAtMs > nowMs ? meeting.joinAtMs : Number(bot.join_at_ms);
+  const oldJoinAtMs = Number(bot.join_at_ms);
+  const joinAtMs = meeting.joinAtMs > nowMs || oldJoinAtMs > nowMs ? meeting.joinAtMs : oldJoinAtMs;
   if (meeting.endMs === oldEndMs && joinAtMs === Number(bot.join_at_ms)) return;
   await trx.updateTable('bots').set({ meeting_end_ms: meeting.endMs, join_at_ms: joinAtMs, updated_at: nowMs }).where('id', '=', bot.id).execute();
   if (retry.state === 'launching') return;
@@ -81,12 +82,13 @@ export async function followMeetingEnd(trx: Db, bot: BotRow, meeting: { endMs: n
   // time asked (a row written by a version that kept no asked time, a retry brought forward when
   // the runtime came back): a kept asked time may be older than it. One held to the end asked for
   // the end or later.
-  const askedAtMs = dueAtMs < oldEndMs ? dueAtMs : Math.max(dueAtMs, Number(retry.retry_asked_at_ms ?? dueAtMs));
+  const isJoinWait = dueAtMs === oldJoinAtMs && retry.retry_asked_at_ms !== null && Number(retry.retry_asked_at_ms) <= dueAtMs;
+  const askedAtMs = isJoinWait ? Number(retry.retry_asked_at_ms) : dueAtMs < oldEndMs ? dueAtMs : Math.max(dueAtMs, Number(retry.retry_asked_at_ms ?? dueAtMs));
   const waitAtMs = Math.max(askedAtMs, joinAtMs);
   const retryAtMs = launchRetryAtMs(waitAtMs, meeting.endMs, nowMs);
-  if (retryAtMs !== dueAtMs || waitAtMs !== Number(retry.retry_asked_at_ms ?? NaN)) {
+  if (retryAtMs !== dueAtMs || askedAtMs !== Number(retry.retry_asked_at_ms ?? NaN)) {
     // A claimed row goes back to pending, as in moveBotJoinTime: its dispatcher's copy is stale.
-    await trx.updateTable('schedules').set({ due_at_ms: retryAtMs, retry_asked_at_ms: waitAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
+    await trx.updateTable('schedules').set({ due_at_ms: retryAtMs, retry_asked_at_ms: askedAtMs, state: 'pending', lease_owner: null, lease_until_ms: null, updated_at: nowMs })
       .where('id', '=', retry.id).where('state', 'in', MOVABLE_STATES).execute();
   }
   const what = [
