@@ -832,10 +832,16 @@ export class Dispatcher {
       const stop = await trx.selectFrom('runtime_commands').select('id').where('bot_id', '=', bot.id).where('action', '=', 'stop').executeTakeFirst();
       if (!stop) await requestRuntimeCommand(trx, bot, 'stop', why, now);
     } else if (why === NO_LIVE_EVENT) {
-      // Its events let go of it (a link taken out while the launch was on the wire) and it never
-      // went: as for a bot that had not launched, they may be booked again if a link comes back.
+      // An event that let go of it while the launch was on the wire because its link was taken out:
+      // the bot never went, so as for a bot that had not launched, the event may be booked again
+      // if a link comes back. Only such a one: a link the user ended before the launch (an
+      // unschedule, which a launched bot refuses) or one whose event moved to another meeting
+      // keeps counting as booked.
       await trx.updateTable('bot_events').set({ end_cause: 'link_removed', updated_at: now })
-        .where('bot_id', '=', bot.id).where('is_live', '=', 0).where('end_cause', 'is', null).execute();
+        .where('bot_id', '=', bot.id).where('is_live', '=', 0).where('end_cause', 'is', null)
+        .where('updated_at', '>=', Number(bot.launched_at ?? now))
+        .where('event_id', 'in', (eb) => eb.selectFrom('events').select('events.id').where('events.meeting_identity', 'is', null))
+        .execute();
     }
     await transitionBot(trx, bot, 'Stopped', `${why}; the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
   }

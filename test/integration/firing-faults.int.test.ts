@@ -768,6 +768,31 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(link.end_cause, 'link_removed');
   });
 
+  test('a bot shared by two events, one unscheduled by the user, the other\'s link taken out while a refused launch is on the wire: only that one may be booked again', async () => {
+    const start = clock.now() + 60_000;
+    const botId = await refusedBot('shared-unscheduled', start, 180, 82_000_000_091, '600');
+    const other = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'shared-unscheduled-a', start_time: new Date(start).toISOString(), end_time: new Date(start + 180 * 60_000).toISOString(), meeting_url: 'https://zoom.us/j/82000000091' } });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    const shared = await rc.request('POST', `/api/v1/calendar/schedule/${other.body.id}`, { auth, body: { deduplication_key: 'shared-unscheduled', bot_config: { join_at: new Date(start).toISOString(), callback_url: 'http://127.0.0.1:9/hooks' } } });
+    assert.equal(shared.body.bot_id, botId);
+    const unscheduled = await rc.request('DELETE', `/api/v1/calendar/schedule/${other.body.id}`, { auth });
+    assert.ok(unscheduled.status < 300, JSON.stringify(unscheduled.body));
+    const linkOf = async (eventId: string) => ({ ...(await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('event_id', '=', eventId).executeTakeFirstOrThrow()) });
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    release();
+    await firing;
+    await rc.dispatcher.runDue();
+    assert.equal((await statusOf(botId)).status, 'Stopped');
+    assert.deepEqual(await linkOf(eventOf.get(botId)!), { is_live: 0, end_cause: 'link_removed' });
+    assert.deepEqual(await linkOf(other.body.id), { is_live: 0, end_cause: null }, 'the event the user unscheduled keeps counting as booked');
+  });
+
   test('a retry written by a version that kept no asked time (a stale one left in the row): a move of the meeting keeps the retry\'s own due time, not sooner than the runtime asked', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('stale-asked-time', start, 180, 82_000_000_019, '600');
