@@ -459,8 +459,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     clock.set(start + 120_000);
     await rc.dispatcher.runDue();
     assert.equal((await scheduleRow(botId)).state, 'pending');
-    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start - 3_600_000).toISOString(), end_time: new Date(start - 1_800_000).toISOString() } });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await moveMeeting(botId, start - 3_600_000, start - 1_800_000);
     assert.equal((await statusOf(botId)).status, 'Error');
     clock.set(start + 720_000);
     await rc.dispatcher.runDue();
@@ -491,6 +490,32 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     assert.equal(events.filter((e) => e === 'bot.joining').length, 1, events.join(','));
     assert.equal((await scheduleRow(botId)).state, 'done');
   }
+  /**
+   * Fires the bot at `start` and runs `meanwhile` while its launch is held on the wire; then the
+   * runtime's refusal comes back (with `isAnswered: false` none does: the client gives up at its
+   * timeout), and the dispatcher looks once more.
+   */
+  async function whileLaunchOnWire(botId: string, start: number, meanwhile: () => Promise<void>, { isAnswered = true } = {}): Promise<void> {
+    takeCommands(botId);
+    const release = holdLaunch(botId);
+    clock.set(start);
+    const firing = rc.dispatcher.runDue();
+    await runtime.waitFor(() => launchesOf(botId).length === 1);
+    await meanwhile();
+    if (isAnswered) release();
+    await firing;
+    await rc.dispatcher.runDue();
+  }
+  /** Moves the bot's event to [startMs, endMs) through the API. */
+  async function moveMeeting(botId: string, startMs: number, endMs: number): Promise<void> {
+    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(startMs).toISOString(), end_time: new Date(endMs).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  }
+  /** Takes the meeting link out of the bot's event (moved to a room). */
+  async function takeLinkOut(botId: string): Promise<void> {
+    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  }
   /** Lets the bot's retry come due with a runtime that now takes everything; nothing may go out but what `expected` says. */
   async function passRetry(botId: string, atMs: number, expected: string[]): Promise<void> {
     runtime.respond = () => ({ status: 202, body: {} });
@@ -503,17 +528,11 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   test('a meeting deleted while its launch is on the wire: the refusal that comes back ends the bot (Stopped, once), and the launch is not tried again after the stop', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('deleted-in-flight', start, 180, 82_000_000_011, '600');
-    takeCommands(botId);
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth });
-    assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
-    assert.equal((await statusOf(botId)).status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
-    release();
-    await firing;
-    await rc.dispatcher.runDue();
+    await whileLaunchOnWire(botId, start, async () => {
+      const deleted = await rc.request('DELETE', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth });
+      assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
+      assert.equal((await statusOf(botId)).status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
+    });
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
@@ -557,17 +576,11 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   test('remove_bot while the launch is on the wire: the refusal that comes back ends the bot (Stopped, once) instead of a retry after the stop', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('removed-in-flight', start, 180, 82_000_000_014, '600');
-    takeCommands(botId);
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const removed = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth });
-    assert.equal(removed.status, 200, JSON.stringify(removed.body));
-    assert.equal(removed.body.status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
-    release();
-    await firing;
-    await rc.dispatcher.runDue();
+    await whileLaunchOnWire(botId, start, async () => {
+      const removed = await rc.request('GET', `/api/v1/bots/${botId}/remove_bot`, { auth });
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      assert.equal(removed.body.status, 'Joining', 'on the wire, the launch may yet be taken: a stop is queued');
+    });
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
   });
@@ -578,8 +591,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     takeCommands(botId);
     clock.set(start);
     await rc.dispatcher.runDue();
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await takeLinkOut(botId);
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     const link = await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
     assert.equal(Number(link.is_live), 0);
@@ -591,16 +603,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   test('the meeting link taken out of the event while the launch is on the wire: the refusal that comes back ends the bot, not a retry to the removed link', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('link-removed-in-flight', start, 180, 82_000_000_016, '600');
-    takeCommands(botId);
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    release();
-    await firing;
-    await rc.dispatcher.runDue();
+    await whileLaunchOnWire(botId, start, () => takeLinkOut(botId));
     await assertEndedOnce(botId, 'Stopped', 'bot.stopped');
     await passRetry(botId, start + 600_000, ['launch']);
   });
@@ -633,8 +636,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     const botId = await refusedBot('moved-next-day', start, 60, 82_000_000_017, '600');
     clock.set(start);
     await rc.dispatcher.runDue();
-    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await moveMeeting(botId, start + day, start + day + 3_600_000);
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day, 'the pinned join time moved with the start');
     const detail = await statusOf(botId);
     assert.equal(detail.status, 'Joining', 'the one launch the runtime refused is still to be tried');
@@ -655,14 +657,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     const start = clock.now() + 60_000;
     const day = 86_400_000;
     const botId = await refusedBot('moved-next-day-in-flight', start, 60, 82_000_000_018, '600');
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    release();
-    await firing;
+    await whileLaunchOnWire(botId, start, () => moveMeeting(botId, start + day, start + day + 3_600_000));
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
   });
 
@@ -672,14 +667,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     const botId = await refusedBot('moved-next-day-backoff', start, 60, 82_000_000_020, '600');
     // Refused as in an outage: 503, no Retry-After (a retry that waits for its backoff only).
     runtime.respond = (r) => (r.json?.bot_id === botId ? { status: 503, body: {} } : { status: 202, body: {} });
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    release();
-    await firing;
+    await whileLaunchOnWire(botId, start, () => moveMeeting(botId, start + day, start + day + 3_600_000));
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
     // The runtime takes another bot's launch: retries waiting for their backoff go now, not this one.
     const other = await scheduleBot(rc, auth, 'taken-after-next-day-move', clock.now() + 1_000, 82_000_000_021);
@@ -698,13 +686,11 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     clock.set(start);
     await rc.dispatcher.runDue();
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 600_000);
-    const later = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + day).toISOString(), end_time: new Date(start + day + 3_600_000).toISOString() } });
-    assert.equal(later.status, 200, JSON.stringify(later.body));
+    await moveMeeting(botId, start + day, start + day + 3_600_000);
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + day);
     // A mistaken edit undone a minute later: the meeting is back where it was, and running.
     clock.set(start + 60_000);
-    const back = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString() } });
-    assert.equal(back.status, 200, JSON.stringify(back.body));
+    await moveMeeting(botId, start, start + 3_600_000);
     const row = await scheduleRow(botId);
     const detail = await statusOf(botId);
     runtime.respond = () => ({ status: 202, body: {} });
@@ -723,12 +709,10 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     clock.set(start);
     await rc.dispatcher.runDue();
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 120_000);
-    const later = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start + 1_800_000).toISOString(), end_time: new Date(start + 5_400_000).toISOString() } });
-    assert.equal(later.status, 200, JSON.stringify(later.body));
+    await moveMeeting(botId, start + 1_800_000, start + 5_400_000);
     assert.equal(Number((await scheduleRow(botId)).due_at_ms), start + 1_800_000);
     clock.set(start + 60_000);
-    const back = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString() } });
-    assert.equal(back.status, 200, JSON.stringify(back.body));
+    await moveMeeting(botId, start, start + 3_600_000);
     const row = await scheduleRow(botId);
     assert.equal(Number(row.due_at_ms), start + 120_000, `due ${new Date(Number(row.due_at_ms)).toISOString()}`);
   });
@@ -736,15 +720,8 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   test('the meeting link taken out while a launch that gets no answer is on the wire: the bot ends Stopped, and the runtime (which may hold it) is asked to stop it', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('link-removed-no-answer', start, 180, 82_000_000_033, '600');
-    takeCommands(botId);
-    holdLaunch(botId); // never answered: the runtime's client gives up after BOT_RUNTIME_TIMEOUT_MS
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    await firing;
-    await rc.dispatcher.runDue();
+    // Never answered: the runtime's client gives up after BOT_RUNTIME_TIMEOUT_MS.
+    await whileLaunchOnWire(botId, start, () => takeLinkOut(botId), { isAnswered: false });
     const detail = await statusOf(botId);
     assert.equal(detail.status, 'Stopped', JSON.stringify(detail.decisions.slice(-3)));
     await passRetry(botId, start + 600_000, ['launch', 'stop']);
@@ -753,16 +730,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
   test('the meeting link taken out while the launch is on the wire, then refused: the bot never went, so its event may be booked again (link_removed)', async () => {
     const start = clock.now() + 60_000;
     const botId = await refusedBot('link-removed-in-flight-cause', start, 180, 82_000_000_034, '600');
-    takeCommands(botId);
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    release();
-    await firing;
-    await rc.dispatcher.runDue();
+    await whileLaunchOnWire(botId, start, () => takeLinkOut(botId));
     assert.equal((await statusOf(botId)).status, 'Stopped');
     const link = await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
     assert.equal(link.end_cause, 'link_removed');
@@ -778,16 +746,7 @@ describe('a runtime refusing launches: back after an outage, or asking to wait',
     const unscheduled = await rc.request('DELETE', `/api/v1/calendar/schedule/${other.body.id}`, { auth });
     assert.ok(unscheduled.status < 300, JSON.stringify(unscheduled.body));
     const linkOf = async (eventId: string) => ({ ...(await rc.database.db.selectFrom('bot_events').select(['is_live', 'end_cause']).where('event_id', '=', eventId).executeTakeFirstOrThrow()) });
-    takeCommands(botId);
-    const release = holdLaunch(botId);
-    clock.set(start);
-    const firing = rc.dispatcher.runDue();
-    await runtime.waitFor(() => launchesOf(botId).length === 1);
-    const patched = await rc.request('PATCH', `/api/v1/calendar/events/${eventOf.get(botId)}`, { auth, body: { meeting_url: null, location: 'Room 4' } });
-    assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    release();
-    await firing;
-    await rc.dispatcher.runDue();
+    await whileLaunchOnWire(botId, start, () => takeLinkOut(botId));
     assert.equal((await statusOf(botId)).status, 'Stopped');
     assert.deepEqual(await linkOf(eventOf.get(botId)!), { is_live: 0, end_cause: 'link_removed' });
     assert.deepEqual(await linkOf(other.body.id), { is_live: 0, end_cause: null }, 'the event the user unscheduled keeps counting as booked');
