@@ -826,11 +826,10 @@ export class Dispatcher {
 
   /** Ends a launched bot whose launch the runtime has not taken and that must not be launched again (#findStoppedBots). */
   async #endStoppedLaunch(trx: Parameters<typeof transitionBot>[0], bot: BotRow, why: string, now: number, mayHaveStarted = true): Promise<void> {
-    // An attempt that got no answer may have started the bot: the runtime is asked to stop it, as
-    // for a stop queued by whoever ended it.
+    // An attempt that got no answer may have started the bot: the runtime is asked to stop it. A
+    // bot ended for a stop queued meanwhile has that one (#findStoppedBots names it for no other).
     if (mayHaveStarted) {
-      const stop = await trx.selectFrom('runtime_commands').select('id').where('bot_id', '=', bot.id).where('action', '=', 'stop').executeTakeFirst();
-      if (!stop) await requestRuntimeCommand(trx, bot, 'stop', why, now);
+      if (why === NO_LIVE_EVENT) await requestRuntimeCommand(trx, bot, 'stop', why, now);
     } else if (why === NO_LIVE_EVENT) {
       // An event that let go of it while the launch was on the wire because its link was taken out:
       // the bot never went, so as for a bot that had not launched, the event may be booked again
@@ -986,8 +985,8 @@ export class Dispatcher {
       const lockedBotIds = results.filter((r) => r.launch.start || (!r.outcome.ok && r.outcome.failure === 'permanent')).map((r) => r.launch.botId);
       // A refused launch of a bot asked to stop while it was on the wire ends instead of waiting
       // to be retried (the fire decision would end it then; its status would say Joining until).
-      // A stop queued after this read is found by that decision.
-      // Read under the bots' locks: a stop (or a move of the meeting) committed meanwhile is seen.
+      // Read under the bots' locks, so that a stop (or a move of the meeting) committed meanwhile
+      // is seen; one queued after this is found by that decision.
       const refused = [...new Set(results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId))];
       await bots.lockBots(trx, database.engine, [...new Set([...lockedBotIds, ...refused, ...handovers.map((r) => r.bot.id)])]);
       const stopped = refused.length === 0 ? new Map<string, string>() : await this.#findStoppedBots(trx, refused);
@@ -999,11 +998,10 @@ export class Dispatcher {
       // (Error, "did not accept the launch before the meeting ended") without launching it. The
       // time asked is kept with the row: a move of the meeting while the retry waits derives the
       // due time again from it and the new end (followMeetingEnd in bot-lifecycle.ts).
-      const retried = results.filter((r) => !r.outcome.ok && r.outcome.failure !== 'permanent').map((r) => r.launch.botId);
       // Nor before the bot's join time: a meeting moved later while the attempt was on the wire
       // (followMeetingEnd moved the bot's join time) is not joined before it begins.
-      const meetings = retried.length === 0 ? new Map<string, { endMs: number; joinAtMs: number }>()
-        : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms', 'join_at_ms']).where('id', 'in', [...new Set(retried)]).execute())
+      const meetings = refused.length === 0 ? new Map<string, { endMs: number; joinAtMs: number }>()
+        : new Map((await trx.selectFrom('bots').select(['id', 'meeting_end_ms', 'join_at_ms']).where('id', 'in', refused).execute())
           .map((b) => [b.id, { endMs: Number(b.meeting_end_ms), joinAtMs: Number(b.join_at_ms) }]));
       for (let i = 0; i < accepted.length; i += this.#o.batchSize) {
         await schedules.completeSchedules(trx, this.owner, accepted.slice(i, i + this.#o.batchSize).map((r) => ({ id: r.launch.scheduleId, attempt: r.launch.attempt })), now);
