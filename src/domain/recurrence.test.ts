@@ -113,6 +113,20 @@ describe('DST: spring-forward gap', () => {
     assert.deepEqual(all(s), ['2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z', '2026-03-09T06:30:00.000Z']);
   });
 
+  test('a DTSTART written in the gap: the instant alone reads back 03:30, so the rule states the 02:30 written, and DTSTART still counts once', () => {
+    // DTSTART;TZID=America/New_York:20270314T023000 is 03:30 EDT (07:30Z). A series stored by its
+    // instant has 03:30 as its time of day, which is right for a series started at 03:30 ...
+    const byInstant = series('2027-03-14T07:30:00Z', 'America/New_York', ['RRULE:FREQ=DAILY;COUNT=3']);
+    assert.deepEqual(all(byInstant), ['2027-03-14T07:30:00.000Z', '2027-03-15T07:30:00.000Z', '2027-03-16T07:30:00.000Z']);
+    // ... so a feed's 02:30 is kept in the rule (the ICS parser adds the parts DTSTART would give).
+    for (const rule of ['RRULE:FREQ=DAILY;COUNT=3;BYHOUR=2;BYMINUTE=30;BYSECOND=0', 'RRULE:FREQ=WEEKLY;BYDAY=SU,MO,TU;COUNT=3;BYHOUR=2;BYMINUTE=30;BYSECOND=0']) {
+      const written = series('2027-03-14T07:30:00Z', 'America/New_York', [rule]);
+      assert.deepEqual(all(written), ['2027-03-14T07:30:00.000Z', '2027-03-15T06:30:00.000Z', '2027-03-16T06:30:00.000Z'], rule);
+      assert.deepEqual(starts(nextOccurrences(written, at('2027-03-14T12:00:00Z'), 1)), ['2027-03-15T06:30:00.000Z'], rule);
+      assert.equal(findOccurrence(written, at('2027-03-14T07:30:00Z'))?.startMs, at('2027-03-14T07:30:00Z'), rule);
+    }
+  });
+
   test('a half-hour gap (Lord Howe, 02:00 to 02:30) moves 02:10 by thirty minutes', () => {
     // Australia/Lord_Howe goes from +10:30 to +11:00 at 02:00 local on 2026-10-04.
     const s = series('2026-10-02T15:40:00Z', 'Australia/Lord_Howe', ['RRULE:FREQ=DAILY;COUNT=3']);

@@ -4106,6 +4106,33 @@ describe('ICS feed specifics', () => {
     assert.match(plain.body.error, /does not speak https .*give the feed's http:\/\/ address/);
   });
 
+  test('a daily series whose DTSTART falls in the spring-forward gap: its bots join at 03:30 the first day (RFC 5545 3.3.5), then at the 02:30 the feed wrote', async () => {
+    const user = await env.rc.newUser();
+    const link = meetingUrl();
+    // New York skips 02:00-03:00 on 14 March 2027; the feed writes the series at 02:30 that night.
+    const url = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN',
+      'BEGIN:VEVENT', `UID:gap-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', 'DTSTART;TZID=America/New_York:20270314T023000', 'DURATION:PT1H',
+      'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Night shift handover', `LOCATION:${link}`, 'END:VEVENT',
+      'BEGIN:VEVENT', `UID:gap-${user.userId}@feed`, 'DTSTAMP:20261101T000000Z', 'RECURRENCE-ID;TZID=America/New_York:20270316T023000',
+      'DTSTART;TZID=America/New_York:20270316T013000', 'DURATION:PT1H', 'SUMMARY:Night shift handover (early)', `LOCATION:${link}`, 'END:VEVENT',
+      'END:VCALENDAR', ''].join('\r\n'));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const from = Date.parse('2027-03-13T00:00:00Z');
+    const listed = await eventsOf(env, user.auth, id, from, from + 5 * DAY);
+    // 03:30 EDT, then 02:30 EDT; the override on the 16th replaces the 02:30 occurrence it names.
+    assert.deepEqual(listed.map((e) => [e.title, e.start_time, e.end_time]), [
+      ['Night shift handover', '2027-03-14T07:30:00.000Z', '2027-03-14T08:30:00.000Z'],
+      ['Night shift handover', '2027-03-15T06:30:00.000Z', '2027-03-15T07:30:00.000Z'],
+      ['Night shift handover (early)', '2027-03-16T05:30:00.000Z', '2027-03-16T06:30:00.000Z'],
+    ]);
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${listed[0]!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'handover', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const joins = await Promise.all((all.body.schedules_created as { bot_id: string }[]).map(async (c) => (await bot(env, user.auth, c.bot_id)).scheduled_join_time));
+    assert.deepEqual(joins.sort(), [Date.parse('2027-03-14T07:30:00Z'), Date.parse('2027-03-15T06:30:00Z'), Date.parse('2027-03-16T05:30:00Z')].map((ms) => iso(ms - LEAD_MS)));
+  });
+
   test('a feed whose "this and following" gives the rest a UID of no known shape: the bots of the later occurrences follow it', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();

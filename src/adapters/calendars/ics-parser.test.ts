@@ -127,6 +127,35 @@ test('RRULE, EXDATE and RDATE become recurrence lines in the series zone; they e
   assert.deepEqual(starts, ['2026-10-19T07:00:00.000Z', '2026-10-26T08:00:00.000Z', '2026-10-30T08:00:00.000Z', '2026-11-09T08:00:00.000Z']);
 });
 
+test('a series whose DTSTART falls in a spring-forward gap: the first occurrence an hour on (RFC 5545 3.3.5), every later one at the time written', () => {
+  // New York skips 02:00-03:00 on 14 March 2027. RFC 5545 3.3.5 reads 02:30 that night as 03:30
+  // EDT; the rule's time of day is still 02:30 (3.3.10: absent BYHOUR/BYMINUTE/BYSECOND come from
+  // DTSTART as written), so the next days are at 02:30 EDT, where the feed's own EXDATE and
+  // RECURRENCE-ID name them.
+  const { events } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:daily', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T040000',
+    'RRULE:FREQ=DAILY;COUNT=4', 'EXDATE;TZID=America/New_York:20270316T023000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:daily', 'RECURRENCE-ID;TZID=America/New_York:20270315T023000', 'DTSTART;TZID=America/New_York:20270315T050000',
+    'DTEND;TZID=America/New_York:20270315T053000', 'SUMMARY:Moved', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T040000',
+    'RRULE:FREQ=WEEKLY;BYDAY=SU,MO;UNTIL=20270322T000000Z', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:hourly', 'DTSTART;TZID=America/New_York:20270314T013000', 'RRULE:FREQ=HOURLY;COUNT=2', 'END:VEVENT',
+  ), { nowMs: NOW });
+  const starts = (uid: string) => {
+    const series = events.find((e) => e.providerEventId === uid)!;
+    return expandSeries({ startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! }, { fromMs: 0, toMs: Date.parse('2027-04-01T00:00:00Z') })
+      .map((o) => new Date(o.startMs).toISOString());
+  };
+  assert.deepEqual(starts('daily'), ['2027-03-14T07:30:00.000Z', '2027-03-15T06:30:00.000Z', '2027-03-17T06:30:00.000Z']);
+  assert.deepEqual(starts('weekly'), ['2027-03-14T07:30:00.000Z', '2027-03-15T06:30:00.000Z', '2027-03-21T06:30:00.000Z']);
+  // The override names the occurrence the rule makes on the 15th.
+  assert.equal(events.find((e) => e.title === 'Moved')!.originalStartMs, Date.parse('2027-03-15T06:30:00.000Z'));
+  // The time written is stated in the rule; a rule that steps by the hour is left as it was.
+  assert.deepEqual(events.find((e) => e.providerEventId === 'daily')!.recurrence, ['RRULE:FREQ=DAILY;COUNT=4;BYHOUR=2;BYMINUTE=30;BYSECOND=0', 'EXDATE;TZID=America/New_York:20270316T023000']);
+  assert.deepEqual(events.find((e) => e.providerEventId === 'hourly')!.recurrence, ['RRULE:FREQ=HOURLY;COUNT=2']);
+  assert.deepEqual(starts('hourly'), ['2027-03-14T06:30:00.000Z', '2027-03-14T07:30:00.000Z']);
+});
+
 test('RECURRENCE-ID overrides and STATUS:CANCELLED', () => {
   const { events } = parseIcs(feed(
     'BEGIN:VEVENT', 'UID:s', 'DTSTART:20261124T090000Z', 'DTEND:20261124T100000Z', 'RRULE:FREQ=DAILY;COUNT=5', 'END:VEVENT',

@@ -476,7 +476,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver,
   const seriesZone = master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone;
   const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
   const originalStartMs = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone).ms : null;
-  const recurrence = recurrenceIdProp ? null : recurrenceLines(vevent, zones, eventZone, start.isAllDay);
+  const recurrence = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay), dtstart, start);
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
   const status: EventStatus = statusText === 'CANCELLED' ? 'cancelled' : statusText === 'TENTATIVE' ? 'tentative' : 'confirmed';
@@ -603,6 +603,43 @@ function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: stri
     if (dates.length > 0) lines.push(`${p.name};VALUE=DATE:${dates.join(',')}`);
   }
   return lines.some((l) => l.startsWith('RRULE:') || l.startsWith('RDATE')) ? lines : null;
+}
+
+/** Frequencies whose instances repeat DTSTART's time of day (RFC 5545 3.3.10: absent BYHOUR, BYMINUTE, BYSECOND come from DTSTART). */
+const TIME_OF_DAY_FREQS = /(?:^|;)FREQ=(?:DAILY|WEEKLY|MONTHLY|YEARLY)(?:;|$)/i;
+
+/**
+ * A series whose DTSTART names a local time its zone skips (02:30 on a spring-forward night):
+ * that first occurrence is at the instant RFC 5545 3.3.5 gives it (03:30 in New York), but the
+ * rule goes on naming the time written (02:30 every later day). The series is stored as an
+ * instant, from which only 03:30 can be read back, so the time written is put into the rule as the
+ * BYHOUR, BYMINUTE and BYSECOND parts it leaves out: the same rule, stated in full.
+ */
+function withWrittenTimeOfDay(lines: string[] | null, dtstart: Property, start: ResolvedTime): string[] | null {
+  if (lines === null || start.isAllDay) return lines;
+  const written = writtenLocalTime(dtstart);
+  if (written === null) return lines;
+  const placed = Temporal.Instant.fromEpochMilliseconds(start.ms).toZonedDateTimeISO(start.zone);
+  if (placed.hour === written.hour && placed.minute === written.minute && placed.second === written.second) return lines;
+  return lines.map((line) => {
+    if (!line.startsWith('RRULE:') || !TIME_OF_DAY_FREQS.test(line.slice(6))) return line;
+    const parts = line.slice(6).split(';').filter((part) => part.trim() !== '');
+    const has = (name: string) => parts.some((part) => part.trim().toUpperCase().startsWith(`${name}=`));
+    if (!has('BYHOUR')) parts.push(`BYHOUR=${written.hour}`);
+    if (!has('BYMINUTE')) parts.push(`BYMINUTE=${written.minute}`);
+    if (!has('BYSECOND')) parts.push(`BYSECOND=${written.second}`);
+    return `RRULE:${parts.join(';')}`;
+  });
+}
+
+/** The local time of day a DTSTART with a zone (or floating) writes; null for UTC and dates. */
+function writtenLocalTime(dtstart: Property): LocalDateTime | null {
+  try {
+    const value = parseDateValue(dtstart.value, dtstart.params.get('VALUE')?.toUpperCase() === 'DATE');
+    return value.kind === 'local' ? value.local : null;
+  } catch {
+    return null;
+  }
 }
 
 function sha256(text: string): string {
