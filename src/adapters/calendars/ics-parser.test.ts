@@ -171,6 +171,23 @@ test('RECURRENCE-ID overrides and STATUS:CANCELLED', () => {
   assert.equal(events.find((e) => e.providerEventId === 'gone')!.status, 'cancelled');
 });
 
+test('RECURRENCE-ID;RANGE=THISANDFUTURE overrides its one occurrence, keeps the later ones, and says so in the warnings', () => {
+  // RFC 5545 3.8.4.4 and 3.2.13 (RANGE=THISANDFUTURE); the shape of libical issue 185's example,
+  // a RANGE beside a TZID.
+  const { events, warnings } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:s', 'DTSTART;TZID=Europe/Berlin:20261201T090000', 'DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=4', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:s', 'RECURRENCE-ID;TZID=Europe/Berlin;RANGE=THISANDFUTURE:20261202T090000', 'DTSTART;TZID=Europe/Berlin:20261202T110000', 'DURATION:PT1H', 'END:VEVENT',
+  ), { nowMs: NOW });
+  const series = events.find((e) => e.recurrence)!;
+  const starts = expandSeries({ startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! }, { fromMs: 0, toMs: Date.parse('2027-01-01T00:00:00Z') })
+    .map((o) => new Date(o.startMs).toISOString());
+  assert.deepEqual(starts, ['2026-12-01T08:00:00.000Z', '2026-12-02T08:00:00.000Z', '2026-12-03T08:00:00.000Z', '2026-12-04T08:00:00.000Z']);
+  const override = events.find((e) => e.originalStartMs !== null)!;
+  assert.deepEqual([override.providerEventId, new Date(override.startMs).toISOString()], ['s|20261202T080000Z', '2026-12-02T10:00:00.000Z']);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /s\|20261202T080000Z: RECURRENCE-ID;RANGE=THISANDFUTURE is read as a change to that one occurrence/);
+});
+
 test('a DTEND, EXDATE, RDATE or RECURRENCE-ID without a zone is read in its DTSTART\'s zone, not the feed\'s', () => {
   // Written by a tool that drops the TZID of these (sabre/vobject issue 722); the feed has no
   // X-WR-TIMEZONE, so the feed's own zone would be UTC, an hour off Berlin's 09:00.

@@ -177,6 +177,11 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     try {
       const event = toProviderEvent(text, vevent, zones, zone, limits, masters);
       if (!event) continue;
+      // RFC 5545 3.8.4.4 moves every later occurrence with this one; read as one occurrence, the
+      // later ones stay where the rule puts them, which the log says rather than leave unsaid.
+      if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
+        warnings.add(`VEVENT ${cut(event.providerEventId)}: RECURRENCE-ID;RANGE=THISANDFUTURE is read as a change to that one occurrence; the later ones keep the series' times`);
+      }
       events.delete(event.providerEventId);
       events.set(event.providerEventId, event);
     } catch (error) {
