@@ -231,11 +231,12 @@ for (const contract of CONTRACTS) {
       const seriesId = d.createWeeklySeries('Listed', start, start + HOUR, 12);
       const window = { fromMs: clock.now(), toMs: start + 12 * 7 * DAY };
       const listed = await d.provider.fetchSeriesInstances(d.calendarId, seriesId, window);
-      const events = (listed ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event] : []));
+      const events = (listed?.changes ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event] : []));
+      assert.deepEqual(listed?.unreadable, []);
       assert.deepEqual(events.map((e) => e.startMs), Array.from({ length: 12 }, (_, i) => start + i * 7 * DAY));
       assert.ok(events.every((e) => e.providerSeriesId === seriesId && e.title === 'Listed'), JSON.stringify(events[0]));
       const part = await d.provider.fetchSeriesInstances(d.calendarId, seriesId, { fromMs: start + 7 * DAY, toMs: start + 21 * DAY });
-      assert.equal(part?.length, 2);
+      assert.equal(part?.changes.length, 2);
       d.deleteEvent(seriesId);
       assert.equal(await d.provider.fetchSeriesInstances(d.calendarId, seriesId, window), null);
     });

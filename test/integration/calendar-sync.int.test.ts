@@ -2256,6 +2256,33 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
   });
 
+  test('an Outlook series whose list of instances holds one with a start in a zone that cannot be read: that one is kept as stored with its bot, the rest of the series and the calendar sync at every round', async () => {
+    const { user, account, calendarId, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Custom zone');
+    const before = await sync();
+    assert.equal(before.length, 3);
+    const booked = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `custom-zone-${index}`));
+    env.microsoft.customZoneStartOf.add(env.microsoft.occurrenceId(account.email, seriesId, next + 7 * DAY));
+    // The master named @removed although only changed (as Graph documents): the series is looked up, and its list holds the unreadable one.
+    env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
+    const syncNow = async () => {
+      env.clock.advance(MIN);
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+      return (await eventsOf(env, user.auth, calendarId, next - HOUR, next + 30 * DAY)).filter((o) => o.title === 'Custom zone');
+    };
+    const lookups = env.microsoft.instanceLookups.length;
+    const kept = await syncNow();
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookups), [seriesId]);
+    assert.deepEqual(kept.map((o) => o.start_time), [0, 1, 2].map((w) => iso(next + w * 7 * DAY)));
+    assert.deepEqual(kept.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+    // The next round (the occurrence still listed so) syncs too, and a real deletion in the series still takes its bot.
+    env.microsoft.cancelOccurrence(account.email, seriesId, next + 14 * DAY);
+    const fewer = await syncNow();
+    assert.deepEqual(fewer.map((o) => o.start_time), [iso(next), iso(next + 7 * DAY)]);
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Cancelled']);
+  });
+
   test('an Outlook series moved to another day whose instance lookup fails once: the round is read again and the bots follow to the new days, none left at the old times', async () => {
     const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved lookup');
     const before = await sync();

@@ -142,6 +142,18 @@ export class FakeMicrosoftGraph {
    * resources/datetimetimezone); it stands for an entry a proxy or a fault mangled.
    */
   readonly numericStartOf = new Set<string>();
+  /**
+   * Events (occurrences among them) listed with a start in the zone "tzone://Microsoft/Custom", in
+   * delta rounds and in their series' list of instances alike. The adapter asks for every time in
+   * UTC (Prefer: outlook.timezone, learn.microsoft.com/graph/api/event-get, "Support various time
+   * zones"), and Graph is documented to honour it; that it does not always is reported
+   * (microsoft-graph-docs-contrib issues 5987 and 5029), without this field named. The zone name
+   * itself is Graph's for a custom zone set in Outlook desktop (the event resource's
+   * originalStartTimeZone, added in microsoft-graph-docs PR 812), which clients meet in Graph's
+   * answers (phw198/OutlookGoogleCalendarSync issue 2148). So this is a test control: a start the
+   * adapter cannot place in time.
+   */
+  readonly customZoneStartOf = new Set<string>();
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   readonly failNext: { status: number; code: string; retryAfterSeconds?: number }[] = [];
   readonly #removedOutsideWindow = new Map<string, string[]>();
@@ -876,9 +888,11 @@ export class FakeMicrosoftGraph {
     return list;
   }
 
-  /** An entry as listed: with a numeric start dateTime when numericStartOf names it. */
+  /** An entry as listed: with a numeric start dateTime when numericStartOf names it, a start in a custom zone when customZoneStartOf does. */
   #mangled(item: Record<string, unknown>): Record<string, unknown> {
-    return this.numericStartOf.has(item.id as string) ? { ...item, start: { dateTime: 12, timeZone: 'UTC' } } : item;
+    if (this.numericStartOf.has(item.id as string)) return { ...item, start: { dateTime: 12, timeZone: 'UTC' } };
+    if (this.customZoneStartOf.has(item.id as string)) return { ...item, start: { ...(item.start as Record<string, unknown>), timeZone: 'tzone://Microsoft/Custom' } };
+    return item;
   }
 
   #masterPayload(account: Account, seriesId: string): Record<string, unknown> | null {

@@ -244,9 +244,19 @@ export interface CalendarProvider {
    * Providers whose series arrive as expanded instances (Graph): the instances a series has now
    * inside `window`, as upserts; null when the series is gone. For a series a round did not
    * bring although it may have changed (truncated-series.ts). An instance it leaves out (one whose
-   * id is too long to be stored) is named in `warnings`, when given, to be logged.
+   * id is too long to be stored, or one it cannot read) is named in `warnings`, when given, to be logged.
    */
-  fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<ProviderChange[] | null>;
+  fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<SeriesInstances | null>;
+}
+
+/** A series' instances as the provider lists them now. */
+export interface SeriesInstances {
+  changes: ProviderChange[];
+  /**
+   * Provider ids of instances listed in a shape that cannot be read: still the series', to be kept
+   * as stored (FetchResult.unreadable), neither changed nor taken as gone.
+   */
+  unreadable: string[];
 }
 
 /** Credentials as the service keeps them (sealed at rest); a provider receives them decrypted. */

@@ -33,7 +33,7 @@
 import { createHash } from 'node:crypto';
 import {
   CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
-  type ProviderChange, type PushChannel, type PushChannels, type PushRequest,
+  type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
@@ -296,10 +296,11 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * the occurrences and exceptions of the series in the window, with every property; occurrences
    * cancelled from the series are not listed. Null when the series is gone (404).
    */
-  async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<ProviderChange[] | null> {
+  async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<SeriesInstances | null> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
     let url: string | undefined = `${this.#calendarPath(calendarId)}/events/${encodeURIComponent(seriesId)}/instances?${query}`;
     const changes: ProviderChange[] = [];
+    const unreadable: string[] = [];
     let master: GraphEvent | null | undefined;
     for (let pages = 0; url; pages++) {
       if (pages >= MAX_PAGES) throw new CalendarProviderError({ kind: 'permanent', message: `the series has more than ${MAX_PAGES * PAGE_SIZE} instances in the sync window` });
@@ -321,9 +322,14 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       });
       const skipped = noneSkipped();
       const readable = readableItems(storable, skipped);
-      // The list stands for the series' every instance in the window: one it cannot read would be
-      // taken as gone, with its bot. The lookup fails instead, and the round is read again.
-      if (skipped.warnings.length > 0) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
+      // The list stands for the series' every instance in the window. One it cannot read (a start
+      // in a zone it cannot place, say) is named back as unreadable, to be kept as stored rather
+      // than taken as gone with its bot; failing the lookup instead would fail the calendar's
+      // round at every sync while Graph lists it so. An entry without an id could be any stored
+      // instance: the lookup fails for it, and the round is read again.
+      if (hasIdless(skipped)) throw new CalendarProviderError({ kind: 'transient', message: `Graph event instances of ${seriesId}: ${skipped.warnings.join('; ')}` });
+      unreadable.push(...skipped.unreadable);
+      warnings?.push(...skipped.warnings.map((warning) => `series ${seriesId}: ${warning}`));
       for (let item of readable) {
         // Listed instances carry every property; should one come bare, its master completes it.
         if (item.subject === undefined) {
@@ -336,7 +342,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       url = page['@odata.nextLink'];
     }
-    return changes;
+    return { changes, unreadable };
   }
 
   #calendarPath(calendarId: string): string {
@@ -425,7 +431,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     for (const seriesId of repeatedSeries) {
       const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window, skipped.warnings));
       if (instances === null && !namedRemoved.has(seriesId)) throw notFoundYet(seriesId);
-      if (instances !== undefined) seriesInstances.set(seriesId, instances);
+      if (instances === undefined) continue;
+      // Instances the list holds in a shape that cannot be read: kept as stored.
+      skipped.unreadable.push(...(instances?.unreadable ?? []));
+      seriesInstances.set(seriesId, instances?.changes ?? null);
     }
     const settled: GraphEvent[] = [];
     for (const entry of entries) {

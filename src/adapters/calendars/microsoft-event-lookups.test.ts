@@ -112,3 +112,20 @@ test('Graph: a meeting whose bot joins soon, looked up and answered in a wrong s
     assert.deepEqual(summary(result), [], name);
   }
 });
+
+test('Graph: a series listed twice in a round, whose list of instances holds one with a start in a zone it cannot place: that one is kept as stored, the rest of the series and the round apply', async () => {
+  const master = event('M', { type: 'seriesMaster', subject: 'Weekly' });
+  const occurrence = (id: string, ms: number) => ({ id, type: 'occurrence', seriesMasterId: 'M', start: time(ms), end: time(ms + 3_600_000) });
+  const listed = (id: string, ms: number, fields: Record<string, unknown> = {}) => ({ ...occurrence(id, ms), subject: 'Weekly', ...fields });
+  const { provider, paths } = graph({
+    '/me/calendars/c/calendarView/delta': round([master, occurrence('O1', START), occurrence('O2', START + 7 * DAY), master, event('B')]),
+    '/me/calendars/c/events/M': master,
+    '/me/calendars/c/events/M/instances': { value: [listed('O1', START), listed('O2', START + 7 * DAY, { start: { ...time(START + 7 * DAY), timeZone: 'tzone://Microsoft/Custom' } })] },
+  });
+  const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+  assert.ok(paths.includes('/me/calendars/c/events/M/instances'));
+  assert.deepEqual(summary(result).sort(), ['B:Meeting B', 'O1:Weekly']);
+  assert.deepEqual(result.unreadable, ['O2']);
+  assert.deepEqual(result.completeSeries, ['M']);
+  assert.match(result.warnings?.join('\n') ?? '', /series M: .*O2 without a start it can read/);
+});

@@ -312,7 +312,7 @@ test('Graph: entries without a string id, or with a start that is not a date and
   assert.match(whole.warnings!.join('\n'), /no-start without a start it can read; skipped, kept as stored/);
 });
 
-test('Graph: a series\' list of instances holding one whose id is over 2,000 bytes: that one is skipped with a warning, the rest read; one it cannot read otherwise still fails the lookup', async () => {
+test('Graph: a series\' list of instances holding one whose id is over 2,000 bytes: that one is skipped with a warning, the rest read; one without an id still fails the lookup', async () => {
   const time = (iso: string) => ({ dateTime: iso, timeZone: 'UTC' });
   const instance = (id: unknown, start = time('2026-11-24T09:00:00.0000000')) => ({ id, type: 'occurrence', seriesMasterId: 'M', subject: 'Weekly', start, end: time('2026-11-24T10:00:00.0000000') });
   const lookUp = async (value: unknown[], warnings: string[]) => {
@@ -322,11 +322,25 @@ test('Graph: a series\' list of instances holding one whose id is over 2,000 byt
   };
   const warnings: string[] = [];
   const instances = await lookUp([instance('O1'), instance('O'.repeat(2001)), instance('O2')], warnings);
-  assert.deepEqual(instances?.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ['O1', 'O2']);
+  assert.deepEqual(instances?.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ['O1', 'O2']);
+  assert.deepEqual(instances?.unreadable, []);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /instance of series M whose id is over 2000 bytes; skipped/);
-  // Stored instances could be these: taken as missing from the list, they would be deleted.
-  for (const unreadable of [instance(undefined), instance('O3', { dateTime: 12 } as never)]) {
-    await assert.rejects(lookUp([instance('O1'), unreadable], []), (error: unknown) => error instanceof CalendarProviderError && error.failure.kind === 'transient');
-  }
+  // Any stored instance could be one without an id: taken as missing from the list, it would be deleted.
+  await assert.rejects(lookUp([instance('O1'), instance(undefined)], []), (error: unknown) => error instanceof CalendarProviderError && error.failure.kind === 'transient');
+});
+
+test('Graph: a series\' list of instances holding one whose start cannot be read (a zone it does not know, a number): the rest are read and that one is named back to be kept as stored, rather than the lookup failing', async () => {
+  const time = (iso: string, timeZone = 'UTC') => ({ dateTime: iso, timeZone });
+  const instance = (id: string, start = time('2026-11-24T09:00:00.0000000')) => ({ id, type: 'occurrence', seriesMasterId: 'M', subject: 'Weekly', start, end: time('2026-11-24T10:00:00.0000000') });
+  const send: HttpSend = async () => ({ status: 200, headers: {}, body: JSON.stringify({
+    value: [instance('O1'), instance('O2', time('2026-12-01T09:00:00.0000000', 'tzone://Microsoft/Custom')), instance('O3', { dateTime: 12 } as never), instance('O4')],
+  }) });
+  const provider = new MicrosoftCalendarProvider({ baseUrl: 'https://graph.test/v1.0', tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => 0 });
+  const warnings: string[] = [];
+  const instances = await provider.fetchSeriesInstances('c', 'M', { fromMs: Date.parse('2026-11-20T00:00:00Z'), toMs: Date.parse('2026-12-20T00:00:00Z') }, warnings);
+  assert.deepEqual(instances?.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ['O1', 'O4']);
+  assert.deepEqual(instances?.unreadable, ['O2', 'O3']);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings.join('\n'), /series M: .*O2 without a start it can read/);
 });

@@ -17,7 +17,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
-import { lookUpSeriesInstances } from './truncated-series.ts';
+import { lookUpSeriesInstances, withUnreadable } from './truncated-series.ts';
 
 /**
  * Lookups at most per round (each one request, or a few pages, to Graph). Past them, the round's
@@ -60,13 +60,16 @@ export async function confirmCompleteSeries(
   }
 
   const added: ProviderChange[] = [];
+  const unreadable: string[] = [];
   for (const seriesId of toConfirm.slice(0, MAX_LOOKUPS)) {
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
     if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
     // Null: the series is gone; its instances go with it.
-    for (const change of found.instances ?? []) {
+    for (const change of found.instances?.changes ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
     }
+    // Listed in a shape that cannot be read: the series still has them, so they stay as stored.
+    unreadable.push(...(found.instances?.unreadable ?? []));
   }
-  return added.length === 0 ? result : { ...result, changes: [...result.changes, ...added] };
+  return added.length === 0 && unreadable.length === 0 ? result : { ...result, changes: [...result.changes, ...added], ...withUnreadable(result, unreadable) };
 }

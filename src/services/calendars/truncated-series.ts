@@ -16,7 +16,7 @@
 // so that the bots follow just the same.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure } from '../../adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange, type ProviderFailure, type SeriesInstances } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, EventRow, Schema } from '../../db/schema.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { seriesToRecheck, type InstanceSeriesTraits } from '../../domain/series-split.ts';
@@ -113,6 +113,7 @@ export async function recheckTruncatedSeries(
   const wanted = [...partners.keys()].slice(0, MAX_LOOKUPS);
   const changes: ProviderChange[] = [...result.changes];
   const complete: string[] = [];
+  const unreadable: string[] = [];
   const shortened: string[] = [];
   for (const seriesId of wanted) {
     // The lookup only adds to the round: one the provider fails (a 403 on a shared calendar, an
@@ -125,19 +126,26 @@ export async function recheckTruncatedSeries(
     }
     const { instances } = found;
     // Null: the series is gone; marked complete with no instance, its stored ones go.
-    if (instances) changes.push(...instances);
+    if (instances) changes.push(...instances.changes);
+    // Listed in a shape that cannot be read: still the series', kept as stored.
+    if (instances) unreadable.push(...instances.unreadable);
     complete.push(seriesId);
-    const present = new Set((instances ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
+    const present = new Set([...(instances?.changes ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])), ...(instances?.unreadable ?? [])]);
     if (stored.get(seriesId)!.providerIds.some((id) => !present.has(id))) shortened.push(seriesId);
   }
   return {
-    result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete] },
+    result: complete.length === 0 ? result : { ...result, changes, completeSeries: [...(result.completeSeries ?? []), ...complete], ...withUnreadable(result, unreadable) },
     // A remembered new series whose older partner turns out shortened: its instances count as
     // arriving now, which lets the split rule tie the two (it still decides whether they are).
     asNew: [...new Set(shortened.flatMap((old) => partners.get(old)!.filter((seriesId) => earlier.has(seriesId))))],
     recentSeries: isRecentChanged ? recentSeries : undefined,
     lookedUp: complete,
   };
+}
+
+/** `result`'s unreadable ids with `more` added (nothing when there are none to add). */
+export function withUnreadable(result: FetchResult, more: readonly string[]): Pick<FetchResult, 'unreadable'> {
+  return more.length === 0 ? {} : { unreadable: [...new Set([...(result.unreadable ?? []), ...more])] };
 }
 
 /**
@@ -147,7 +155,7 @@ export async function recheckTruncatedSeries(
 export async function lookUpSeriesInstances(
   provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, seriesId: string,
   window: { fromMs: number; toMs: number }, logger: Logger, why: string,
-): Promise<{ instances: ProviderChange[] | null } | { failed: ProviderFailure }> {
+): Promise<{ instances: SeriesInstances | null } | { failed: ProviderFailure }> {
   try {
     const warnings: string[] = [];
     const instances = await provider.fetchSeriesInstances!(calendar.provider_calendar_id, seriesId, window, warnings);
