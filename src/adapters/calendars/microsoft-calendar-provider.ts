@@ -448,10 +448,15 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         throw error;
       }));
       if (now instanceof UnreadableEvent) {
-        // Neither the event nor a sign that it is gone. Named removed by the round, which is what
-        // the lookup was to check, it is kept as stored (FetchResult.unreadable): Graph answers
-        // 200 for it. Otherwise the version the round lists stands, as past the lookup cap.
-        const isKept = namedRemoved.has(entry.id);
+        // Neither the event nor a sign that it is gone. Named only removed by the round, which is
+        // what the lookup was to check, it is kept as stored (FetchResult.unreadable): Graph
+        // answers 200 for it. Listed live too (named removed as well or not), the newest live
+        // version stands, as past the lookup cap: the round's entries come in no order
+        // (delta-query-overview), and event-delta documents an @removed for a merely changed event,
+        // so the live one is as likely the news. Kept as stored instead, a moved or new meeting
+        // would wait for the next new round, up to a day, its bot at the old time or missing; a
+        // live version that was in fact deleted is looked up before its bot joins (#withGoneMeetings).
+        const isKept = entry['@removed'] !== undefined;
         skipped.warnings.push(`${now.message}; ${isKept ? 'kept as stored' : 'the version the round lists stands'}`);
         if (isKept) skipped.unreadable.push(entry.id);
         else settled.push(entry);

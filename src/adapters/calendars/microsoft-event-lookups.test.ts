@@ -129,3 +129,22 @@ test('Graph: a series listed twice in a round, whose list of instances holds one
   assert.deepEqual(result.completeSeries, ['M']);
   assert.match(result.warnings?.join('\n') ?? '', /series M: .*O2 without a start it can read/);
 });
+
+test('Graph: an event a round lists both live and @removed, whose lookup answers in a wrong shape: the live version the round lists stands, not the stored one', async () => {
+  for (const [name, answer] of WRONG_SHAPES) {
+    for (const order of ['removed last', 'removed first']) {
+      const entries = [event('A', { subject: 'Moved', start: time(START + 3_600_000), end: time(START + 7_200_000) }), { id: 'A', '@removed': { reason: 'deleted' } }];
+      const { provider, paths } = graph({
+        '/me/calendars/c/calendarView/delta': round(order === 'removed last' ? entries : entries.reverse()),
+        '/me/calendars/c/events/A': answer,
+      });
+      const result = await provider.fetchChanges('c', CURSOR, CONTEXT);
+      assert.ok(paths.includes('/me/calendars/c/events/A'), `${name}, ${order}`);
+      assert.deepEqual(summary(result), ['A:Moved'], `${name}, ${order}`);
+      const [change] = result.changes;
+      assert.equal(change?.type === 'upsert' ? change.event.startMs : null, START + 3_600_000, `${name}, ${order}`);
+      assert.equal(result.unreadable, undefined, `${name}, ${order}`);
+      assert.match(result.warnings?.join('\n') ?? '', /lookup of event A.*the version the round lists stands/, `${name}, ${order}`);
+    }
+  }
+});
