@@ -1807,6 +1807,25 @@ describe('Microsoft Graph specifics', () => {
     }
   });
 
+  test('a moved event a round lists both live and @removed, whose lookup answers 200 with no event: the live version stands and its bot moves with it in that round', async () => {
+    const { user, account, connectionId, calendar, start, meeting } = await outlookWithMeetings(env, 'liveandremoved');
+    const moved = meeting('Moved', 0);
+    await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(env, user.auth, connectionId, start - HOUR, start + 4 * HOUR);
+    const movedBot = await schedule(env, user.auth, event!.id, 'live-and-removed');
+    env.clock.advance(MIN);
+    env.microsoft.updateEvent(account.email, moved, { startMs: start + 2 * HOUR, endMs: start + 3 * HOUR });
+    env.microsoft.listAgainInNextRound(calendar, moved, 'removed', 'last');
+    env.microsoft.answerEventLookupWith(moved, {});
+    const lookups = env.microsoft.eventLookups.length;
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
+    assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+    assert.deepEqual(env.microsoft.eventLookups.slice(lookups), [moved], 'the event was looked up');
+    assert.deepEqual((await eventsOf(env, user.auth, connectionId, start - 2 * DAY, start + 4 * DAY)).map((e) => [e.id, e.start_time]), [[event!.id, iso(start + 2 * HOUR)]]);
+    const state = await bot(env, user.auth, movedBot);
+    assert.deepEqual([state.status, state.scheduled_join_time], ['Scheduled', iso(start + 2 * HOUR - LEAD_MS)]);
+  });
+
   test('delta rounds that loop (Graph serving one page again and again): the window is read from calendarView, bots follow moves and cancellations, and delta is tried again after six hours', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
