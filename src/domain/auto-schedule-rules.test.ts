@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, isAllDayEvent, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
+import { DEFAULT_RULES, isAllDayEvent, isNotAMeetingEntry, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
 
 const me = 'ana@acme.example';
 const rules = (partial: Partial<AutoScheduleRules>): AutoScheduleRules => ({ ...DEFAULT_RULES, ...partial });
@@ -86,4 +86,19 @@ test('all-day events as Google, Graph and a feed give them; timed ones are not',
   assert.equal(isAllDayEvent(vevent('DTSTART;TZID=Europe/Berlin:20261204T090000')), false);
   assert.equal(isAllDayEvent(vevent('DTSTART:20261204T090000Z')), false);
   assert.equal(isAllDayEvent('not json'), false);
+});
+
+test('Google\'s status, birthday and Gmail entries are no meeting; default events, untyped ones and other providers\' are', () => {
+  const link = 'https://zoom.us/j/123456789';
+  for (const eventType of ['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail']) {
+    assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType, description: link, start: { dateTime: '2026-12-04T10:00:00Z' } })), true, eventType);
+  }
+  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 'default', description: link })), false);
+  // A type Google has not documented yet is read as a meeting: a bot too many rather than one lost.
+  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 'somethingNew' })), false);
+  assert.equal(isNotAMeetingEntry(JSON.stringify({ summary: 'no type' })), false);
+  assert.equal(isNotAMeetingEntry(JSON.stringify({ type: 'occurrence', isAllDay: false })), false);
+  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 42 })), false);
+  assert.equal(isNotAMeetingEntry('null'), false);
+  assert.equal(isNotAMeetingEntry('not json'), false);
 });

@@ -151,6 +151,33 @@ export function isAllDayEvent(raw: string): boolean {
   return typeof event.vevent === 'string' && /^DTSTART(?:;[^:\r\n]*)?:\d{8}\s*$/m.test(event.vevent);
 }
 
+/**
+ * Google's entry types that are no meeting (events resource, `eventType`; the Calendar API's
+ * "Event types" and "Manage focus time, out of office, and working location events" guides): a
+ * status the owner sets on their primary calendar (`focusTime`, `outOfOffice`,
+ * `workingLocation`), a contact's yearly `birthday`, and what Gmail made of an email the owner
+ * received (`fromGmail`: a flight, a hotel or restaurant booking, a ticket; Workspace updates,
+ * May 2024). An invitation to a meeting is a `default` event whoever sent it.
+ */
+const NOT_A_MEETING_TYPES: ReadonlySet<string> = new Set(['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail']);
+
+/**
+ * An entry that is no meeting, whatever link its notes hold (a personal meeting room written in
+ * an out-of-office block, a focus-time block, a booking email's text): never booked by
+ * auto-schedule, whatever the rules; the client can still book one itself. Google marks it by
+ * `eventType` (NOT_A_MEETING_TYPES), which cannot change once the event is made; an entry
+ * without one, or of a type not named there, is read as a meeting.
+ */
+export function isNotAMeetingEntry(raw: string): boolean {
+  let event: { eventType?: unknown } | null;
+  try {
+    event = JSON.parse(raw) as typeof event;
+  } catch {
+    return false;
+  }
+  return event !== null && typeof event === 'object' && typeof event.eventType === 'string' && NOT_A_MEETING_TYPES.has(event.eventType);
+}
+
 /** Stored rules (JSON, or null before any were set) with the defaults filled in. */
 export function parseStoredRules(stored: string | null): AutoScheduleRules {
   if (stored === null) return { ...DEFAULT_RULES };

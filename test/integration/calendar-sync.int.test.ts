@@ -4394,6 +4394,33 @@ describe('auto-schedule', () => {
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${offsite!.id}`, { auth: user.auth, body: { deduplication_key: 'offsite', bot_config: {} } })).status, 200, 'the client may book it');
   });
 
+  test('Google entries that are no meeting (focus time, out of office, working location, from Gmail) get no bot from auto-schedule, links or not; the client can still book one', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY + 2 * HOUR;
+    const at = (offsetHours: number) => ({ start: { dateTime: iso(start + offsetHours * HOUR) }, end: { dateTime: iso(start + (offsetHours + 1) * HOUR) } });
+    // Status entries of the primary calendar, a booking Gmail put in the calendar, each with a
+    // meeting link in its text (Calendar API "Event types" guide; eventType on every event).
+    env.google.insertEvent(account.email, account.email, { summary: 'Focus time', eventType: 'focusTime', description: `Reach me at ${meetingUrl()}`, ...at(0) });
+    env.google.insertEvent(account.email, account.email, { summary: 'Out of office', eventType: 'outOfOffice', location: meetingUrl(), ...at(1) });
+    const wfh = env.google.insertEvent(account.email, account.email, { summary: 'Home', eventType: 'workingLocation', description: meetingUrl(), ...at(2), recurrence: ['RRULE:FREQ=DAILY;COUNT=2'] });
+    env.google.insertEvent(account.email, account.email, { summary: 'Online ticket', eventType: 'fromGmail', location: meetingUrl(), ...at(3) });
+    env.google.insertEvent(account.email, account.email, { summary: 'Standup', eventType: 'default', location: meetingUrl(), ...at(4) });
+    // One occurrence of the working-location series changed: an exception of the same type.
+    env.google.patchInstance(account.email, account.email, wfh, start + DAY + 2 * HOUR, { description: `Moved: ${meetingUrl()}` });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = async () => (await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 4 * DAY)).map((e) => `${e.title}: ${e.bots.length}`).sort();
+    assert.deepEqual(await listed(), ['Focus time: 0', 'Home: 0', 'Home: 0', 'Online ticket: 0', 'Out of office: 0', 'Standup: 1']);
+    // A later sync books none of them either.
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await listed(), ['Focus time: 0', 'Home: 0', 'Home: 0', 'Online ticket: 0', 'Out of office: 0', 'Standup: 1']);
+    const focus = (await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 4 * DAY)).find((e) => e.title === 'Focus time');
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${focus!.id}`, { auth: user.auth, body: { deduplication_key: 'focus', bot_config: {} } })).status, 200, 'the client may book it');
+  });
+
   test('a series whose rule is over still gets a bot for an occurrence moved ahead of now, and its list shows it', async () => {
     const user = await env.rc.newUser();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);

@@ -178,6 +178,12 @@ export class FakeGoogleCalendar {
     Object.assign(this.#account(email).calendars.get(calendarId)!, fields);
   }
 
+  /**
+   * Every event comes with an `eventType`, `default` unless made as another (Calendar API "Event
+   * types" guide: focusTime, outOfOffice and workingLocation on primary calendars, birthday,
+   * fromGmail); a test passes the type in `fields`. events.list without `eventTypes` lists every
+   * type, which is how Rollcall lists.
+   */
   insertEvent(email: string, calendarId: string, fields: Partial<GoogleEvent>): string {
     const id = eventId();
     const now = new Date(this.#now()).toISOString();
@@ -236,6 +242,8 @@ export class FakeGoogleCalendar {
     const duration = Date.parse(series.end!.dateTime!) - Date.parse(series.start!.dateTime!);
     this.#store(email, calendarId, {
       kind: 'calendar#event', id, status: 'confirmed', summary: series.summary, location: series.location, description: series.description,
+      // An occurrence is of its series' type: the type cannot change once an event is made (events resource, eventType).
+      eventType: series.eventType,
       start: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone }, end: { dateTime: new Date(originalStartMs + duration).toISOString(), timeZone: series.end?.timeZone },
       ...existing,
       recurringEventId: seriesId, originalStartTime: { dateTime: new Date(originalStartMs).toISOString(), timeZone: series.start?.timeZone },

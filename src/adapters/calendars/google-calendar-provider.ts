@@ -64,6 +64,8 @@ export interface GoogleEvent {
   recurringEventId?: string;
   originalStartTime?: GoogleDate;
   hangoutLink?: string;
+  /** default, or a kind of entry that is no meeting (focusTime, outOfOffice...): read from the stored payload by src/domain/auto-schedule-rules.ts. */
+  eventType?: string;
   conferenceData?: { entryPoints?: { entryPointType?: string; uri?: string }[] };
   /** Read from the stored payload by src/domain/auto-schedule-rules.ts, not here. */
   organizer?: { email?: string; self?: boolean; displayName?: string };

@@ -14,7 +14,8 @@
 // - Only upcoming events within the sync horizon, and meetings that started at most
 //   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
 //   after the start: the bot joins now); declined, cancelled, deleted and all-day events are
-//   skipped.
+//   skipped, and so are entries that are no meeting (Google's focus time, out of office, working
+//   location, birthdays, what Gmail made of an email: isNotAMeetingEntry).
 // - Only meetings the user's rules let through (src/domain/auto-schedule-rules.ts: organizer,
 //   the owner's answer, participants, recurring); by default every one. A meeting that stops
 //   passing them (the rules changed, or the meeting did) loses the bot this booked for it, until
@@ -30,7 +31,7 @@ import type { MeetingPlatform } from '../../domain/meeting-url.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
-import { DEFAULT_RULES, isAllDayEvent, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
+import { DEFAULT_RULES, isAllDayEvent, isNotAMeetingEntry, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -500,7 +501,7 @@ export class AutoSchedule implements AfterSyncHook {
         withOverrideAhead.add(event.recurring_event_id);
         continue;
       }
-      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
+      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw) || isNotAMeetingEntry(event.raw)) continue;
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
       if (!isWanted({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms }, subject)) continue;
@@ -513,7 +514,7 @@ export class AutoSchedule implements AfterSyncHook {
     const seriesList = [...notOver, ...await findLiveSeries(db, userId, [...withOverrideAhead].filter((id) => !read.has(id)))]
       .filter((s) => s.calendar_id !== null && s.status !== 'cancelled');
     for (const series of seriesList) {
-      if (isAllDayEvent(series.raw)) continue;
+      if (isAllDayEvent(series.raw) || isNotAMeetingEntry(series.raw)) continue;
       const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
