@@ -1498,6 +1498,37 @@ describe('Google Calendar specifics', () => {
     assert.ok(view.calendars[0].push.last_notification_at);
   });
 
+  test('a calendar whose channel failed to open is polled every 5 minutes, though another calendar of the account has a live channel', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    env.google.failingWatches.set(team, 503);
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const pushOf = async () => Object.fromEntries((await connection(env, user.auth, calendarId)).calendars.map((c: { id: string; push: { active: boolean } }) => [c.id, c.push.active]));
+    assert.deepEqual(await pushOf(), { [account.email]: true, [team]: false });
+    // The meeting on the calendar without a channel is cancelled; no notification can say so.
+    const start = env.clock.now() + 20 * MIN;
+    const id = env.google.insertEvent(account.email, team, { summary: 'Soon', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    assert.ok(event, 'read within the poll interval without push');
+    const botId = await schedule(env, user.auth, event.id, 'team-soon');
+    env.google.deleteEvent(account.email, team, id);
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await bot(env, user.auth, botId)).status, 'Cancelled', 'cancelled before its join time, not 30 minutes on');
+    // The channel opens once Google takes it: then the account is polled at the push interval again.
+    env.google.failingWatches.delete(team);
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await pushOf(), { [account.email]: true, [team]: true });
+    assert.ok(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now() > 20 * MIN);
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

@@ -97,6 +97,15 @@ export class FakeGoogleCalendar {
    */
   readonly failingCalendars = new Map<string, number>();
   /**
+   * Calendars whose events.watch answers this status until removed, their reads going on: a test
+   * control for a channel that fails to open on one calendar of an account. Google answers
+   * 500/503 backendError to any request now and then (errors guide, "500: Backend error"), and
+   * refuses a watch on calendars it generates, such as a country's holidays, while reading them
+   * (qiita.com/koshilife/items/0f861513d8965d321904; the reason is
+   * pushNotSupportedForRequestedResource).
+   */
+  readonly failingWatches = new Map<string, number>();
+  /**
    * Failures for the next API requests, first one first. Google documents no Retry-After on its
    * usage limits (errors guide: 403/429 rateLimitExceeded, back off exponentially); a test sets
    * retryAfterSeconds only to check that a header, were one sent, is honoured.
@@ -388,6 +397,8 @@ export class FakeGoogleCalendar {
     const account = this.#account(owner.email);
     if (req.method === 'GET' && path === '/users/me/calendarList') return this.#calendarList(account, url.searchParams, send);
     const watch = /^\/calendars\/([^/]+)\/events\/watch$/.exec(path);
+    const watchFailure = watch ? this.failingWatches.get(decodeURIComponent(watch[1]!)) : undefined;
+    if (req.method === 'POST' && watchFailure !== undefined) return send(watchFailure, googleError(watchFailure, watchFailure === 400 ? 'pushNotSupportedForRequestedResource' : 'backendError', watchFailure === 400 ? 'Push notifications are not supported by this resource.' : 'Backend Error'));
     if (req.method === 'POST' && watch && this.delayWatch) {
       // A slow answer: the channel is made when the answer goes.
       this.watchesDelayed += 1;

@@ -945,9 +945,15 @@ export class CalendarSync {
     }
   }
 
-  /** The wait to the next sync of a connection that syncs well (its calendars as the sync left them): longer while push channels are live. */
+  /**
+   * The wait to the next sync of a connection that syncs well (its calendars as the sync left
+   * them): longer only while every calendar that reads has a live push channel. One whose channel
+   * failed to open hears of no change but through a poll, whatever its account's other calendars
+   * hear; a calendar whose reads fail goes by its own backoff (next_read_at).
+   */
   #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number): number {
-    const hasLivePush = calendars.some((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
+    const reading = calendars.filter((c) => c.read_error === null);
+    const hasLivePush = reading.length > 0 && reading.every((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
     return hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs;
   }
 
