@@ -98,6 +98,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (body === '') return done(null, undefined);
     return done(new ApiError('unsupported_media_type', 'Body must be application/json'), undefined);
   });
+  // Any other type (and a body sent without one): an empty body is no body here too. curl's -d ''
+  // (form-encoded, length 0) is the usual way to POST to a route that takes none (MeetStream's
+  // disconnect, auto-schedule/disable). Anything more is a 415 before it is read; the error
+  // handler reads and drops the upload so that the client sees the answer.
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    if (request.headers['content-length'] === '0') return done(null, undefined);
+    return done(new ApiError('unsupported_media_type', 'Body must be application/json'), undefined);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => validationErrorToApiError(errors as never, dataVar));

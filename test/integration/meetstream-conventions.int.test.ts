@@ -227,6 +227,35 @@ describe('MeetStream conventions', () => {
     assert.match(refused.body.message, /body/);
   });
 
+  test('an empty body under curl\'s form type (`curl -X POST -d \'\'`) is answered as no body; a form with fields is still refused', async () => {
+    // curl's -d (--data) labels what it sends application/x-www-form-urlencoded, an empty string
+    // too: the usual way to POST to a route that takes no body, such as MeetStream's disconnect
+    // ("Request Body: None required") or auto-schedule/disable.
+    const curlEmpty = async (method: 'DELETE' | 'POST', url: string) => {
+      const res = await rc.app.inject({ method, url, headers: { authorization: alice.auth, 'content-type': 'application/x-www-form-urlencoded', 'content-length': '0' }, payload: '' });
+      return { status: res.statusCode, body: res.json() };
+    };
+    const disabled = await curlEmpty('POST', '/api/v1/calendar/auto-schedule/disable');
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    assert.equal(disabled.body.auto_schedule_enabled, false);
+    const disconnect = await curlEmpty('POST', '/api/v1/calendar/disconnect');
+    assert.equal(`${disconnect.status} ${disconnect.body.code}`, '400 calendar_not_connected', JSON.stringify(disconnect.body));
+    const event = await zoomEvent(alice.auth, 120);
+    const scheduled = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: alice.auth, body: { deduplication_key: 'curl-empty', bot_config: {} } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const cancelled = await curlEmpty('DELETE', `/api/v1/calendar/scheduled_bots/${scheduled.body.bot_id}`);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    // A route that needs a body names it, as for an empty JSON body.
+    const refused = await curlEmpty('POST', `${SCHEDULE}/${event.id}`);
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /body/);
+    // Fields sent as a form are not read as JSON: 415, whatever the route.
+    for (const [method, url, payload] of [['POST', '/api/v1/calendar/disconnect', 'provider=google'], ['POST', '/api/v1/calendar/toggle-recurrence', `event_id=${event.id}&recurring_enabled=true`]] as const) {
+      const res = await rc.app.inject({ method, url, headers: { authorization: alice.auth, 'content-type': 'application/x-www-form-urlencoded' }, payload });
+      assert.equal(`${res.statusCode} ${res.json().code}`, '415 unsupported_media_type', url);
+    }
+  });
+
   describe('event.bots[]', () => {
     test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
       const event = await zoomEvent(alice.auth, 90);
