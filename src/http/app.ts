@@ -26,6 +26,7 @@ import { registerDashboard } from '../web/dashboard-plugin.ts';
 import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
 import { RouteMethods } from './route-methods.ts';
 import { REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS, answerClientError } from './client-errors.ts';
+import { fieldAtByte, firstInvalidUtf8Byte } from './body-encoding.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -75,13 +76,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // error; the default parser (Fastify's, with its prototype-poisoning checks) reads the rest.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes, done) => {
+    // Read as bytes first: text in another encoding is refused, not stored with U+FFFD in it.
+    const badByte = firstInvalidUtf8Byte(bytes as Buffer);
+    if (badByte >= 0) {
+      const field = fieldAtByte(bytes as Buffer, badByte) ?? 'body';
+      return done(new ApiError('invalid_json', `${field}: is not valid UTF-8 (byte ${badByte} of the body); JSON is sent as UTF-8`, { details: { field, location: 'body', byte: badByte } }), undefined);
+    }
+    const body = (bytes as Buffer).toString('utf8');
     // trim() copies the body: only a body that starts with white space can be all of it.
-    if (typeof body === 'string' && (body.length === 0 || (body.charCodeAt(0) <= 32 && body.trim() === ''))) return done(null, undefined);
-    return parseJson(request, body as string, (error, value) => {
+    if (body.length === 0 || (body.charCodeAt(0) <= 32 && body.trim() === '')) return done(null, undefined);
+    return parseJson(request, body, (error, value) => {
       // The parser refuses a `__proto__` or `constructor.prototype` key (prototype poisoning) with
       // the same words as a syntax error. Valid JSON refused for such a key is told so.
-      const field = error ? prototypeKeyOf(body as string) : null;
+      const field = error ? prototypeKeyOf(body) : null;
       if (field !== null) {
         return done(new ApiError('validation_error', 'body: a "__proto__" key, or "prototype" inside "constructor", is not accepted anywhere in a body', { details: { field } }), undefined);
       }

@@ -194,4 +194,22 @@ describe('HTTP edges', () => {
     assert.equal(tooLong.body.code, 'invalid_deduplication_key');
     assert.match(tooLong.body.error, /deduplication_key/);
   });
+
+  test('a body that is not UTF-8 (a title typed in Latin-1) is 400 invalid_json naming the field, not stored with replacement characters', async () => {
+    // RFC 8259 section 8.1: JSON exchanged between systems is UTF-8. "Café" written in Latin-1 ends
+    // in the byte 0xE9, which UTF-8 reads as the start of a character that never comes.
+    const start = Date.now() + 7_200_000;
+    const text = `{"title":"Caf\u00e9 sync","start_time":"${new Date(start).toISOString()}","end_time":"${new Date(start + 1_800_000).toISOString()}"}`;
+    const latin1 = await rc.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth, 'content-type': 'application/json' }, payload: Buffer.from(text, 'latin1') });
+    assert.equal(latin1.statusCode, 400, latin1.body);
+    assert.equal(latin1.json().code, 'invalid_json');
+    assert.equal(latin1.json().details.field, 'title');
+    assert.match(latin1.json().message, /^title: is not valid UTF-8/);
+    // The same text as UTF-8 is taken, and a body that is malformed in both ways names the body.
+    const utf8 = await rc.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth, 'content-type': 'application/json' }, payload: Buffer.from(text, 'utf8') });
+    assert.equal(utf8.statusCode, 201, utf8.body);
+    assert.equal(utf8.json().title, 'Caf\u00e9 sync');
+    const broken = await rc.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth, 'content-type': 'application/json' }, payload: Buffer.from([0x7b, 0xff, 0x7d]) });
+    assert.equal(`${broken.statusCode} ${broken.json().code} ${broken.json().details?.field}`, '400 invalid_json body', broken.body);
+  });
 });
