@@ -41,8 +41,33 @@ const textAjv = makeAjv(true);
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-  return ajv.compile(schema as object) as ValidateFunction;
+  const validate = ajv.compile(schema as object) as ValidateFunction;
+  const flags = httpPart === 'querystring' ? booleanProperties(schema) : [];
+  if (flags.length === 0) return validate;
+  // Ajv reads "true" and "false" in a query string as booleans, and only those spellings. Python's
+  // requests writes a boolean parameter as str() does: params={"purge_events": False} arrives as
+  // purge_events=False. A flag is read in any case, as the events list's sync already is.
+  const validateQuery = (data: unknown) => {
+    if (data !== null && typeof data === 'object') {
+      const query = data as Record<string, unknown>;
+      for (const name of flags) {
+        const value = query[name];
+        if (typeof value === 'string' && /^(true|false)$/i.test(value)) query[name] = value.toLowerCase();
+      }
+    }
+    const valid = validate(data);
+    validateQuery.errors = validate.errors;
+    return valid;
+  };
+  validateQuery.errors = null as ValidateFunction['errors'];
+  return validateQuery;
 };
+
+/** The names of an object schema's boolean properties (a query's flags). */
+function booleanProperties(schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties ?? {};
+  return Object.entries(properties).filter(([, property]) => property?.type === 'boolean').map(([name]) => name);
+}
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 

@@ -692,6 +692,24 @@ describe('POST|DELETE /calendar/disconnect', () => {
     assert.deepEqual((await listEvents(user.auth)).map((e) => e.title).sort(), Object.keys(sends).map((shape) => `Kept (${shape})`).sort());
   });
 
+  test('a query flag written as Python writes a boolean (requests sends params={"purge_events": False} as purge_events=False) is read as the flag', async () => {
+    const user = await env.rc.newUser();
+    const start = NOW + DAY;
+    for (const [written, kept] of [['False', 1], ['TRUE', 0]] as const) {
+      const feed = env.ics.createFeed();
+      env.ics.edit(feed, (events) => events.push({ uid: `python-${written}@feed`, summary: `Python ${written}`, startMs: start, endMs: start + HOUR, location: zoomUrl() }));
+      await connectIcs(user.auth, feed);
+      const res = await env.rc.app.inject({ method: 'DELETE', url: `/api/v1/calendar/disconnect?provider=ics&purge_events=${written}`, headers: { authorization: user.auth } });
+      assert.equal(res.statusCode, 200, `${written}: ${res.body}`);
+      assert.equal(res.json().events_kept, kept, written);
+    }
+    // Anything else is still refused, naming the parameter.
+    const feed = env.ics.createFeed();
+    await connectIcs(user.auth, feed);
+    const refused = await env.rc.app.inject({ method: 'DELETE', url: '/api/v1/calendar/disconnect?purge_events=nope', headers: { authorization: user.auth } });
+    assert.equal(`${refused.statusCode} ${refused.json().details?.field}`, '400 purge_events', refused.body);
+  });
+
   test('a kept series in chain mode books nothing more: the chain ends with its calendar', async () => {
     const user = await env.rc.newUser();
     const first = NOW + DAY;
