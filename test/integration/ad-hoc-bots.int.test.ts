@@ -407,6 +407,17 @@ describe('ad-hoc bots', () => {
       // Calendar bots answer too; another user's bot is a 404.
       assert.equal((await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: bob.auth })).status, 404);
     });
+
+    test('the older reference\'s path, /bots/{id}/details, answers the same, so a client written against it does not read "no such bot"', async () => {
+      // MeetStream's older API reference (docs.meetstream.ai/api-reference/endpoint/get-bot-detail)
+      // documents GET /bots/{bot_id}/details; the current one /bots/{bot_id}/detail.
+      const created = await createOk(alice.auth, { meeting_link: 'https://meet.google.com/abc-dexy-zzz', bot_name: 'Older client' });
+      const current = await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: alice.auth });
+      const older = await rc.request('GET', `/api/v1/bots/${created.bot_id}/details`, { auth: alice.auth });
+      assert.equal(older.status, 200, JSON.stringify(older.body));
+      assert.deepEqual(older.body, current.body);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${created.bot_id}/details`, { auth: bob.auth })).status, 404);
+    });
   });
 
   describe('GET /bots/{id}/remove_bot', () => {

@@ -60,9 +60,12 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
     });
   });
 
-  app.get('/bots/:bot_id/detail', {
-    schema: { tags, summary: 'A bot in MeetStream\'s detail shape (bot_details with StatusTimeline and RequestPayload)', params: BotIdParams, response: { 200: MeetStreamBotDetailResponse, ...errorResponses(404) } },
-  }, async (request) => deps.botQueries.meetStreamDetail(request.userId, request.params.bot_id));
+  // /details is the older API reference's name for the same answer.
+  for (const path of ['/bots/:bot_id/detail', '/bots/:bot_id/details']) {
+    app.get(path, {
+      schema: { tags, summary: 'A bot in MeetStream\'s detail shape (bot_details with StatusTimeline and RequestPayload)', params: BotIdParams, response: { 200: MeetStreamBotDetailResponse, ...errorResponses(404) } },
+    }, async (request) => deps.botQueries.meetStreamDetail(request.userId, request.params.bot_id));
+  }
 
   app.get('/bots/:bot_id/remove_bot', {
     config: { changesState: true },
