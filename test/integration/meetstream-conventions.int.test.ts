@@ -256,6 +256,32 @@ describe('MeetStream conventions', () => {
     }
   });
 
+  test('auto-schedule/enable without default_bot_config (MeetStream\'s SDKs send {} by default) turns it on; a config left out is the stored one', async () => {
+    // SetupCronRequest in MeetStream's OpenAPI document lists default_bot_config as optional, and
+    // the official SDKs' enable_auto_schedule() / enableAutoSchedule() send {} when given nothing.
+    const user = await rc.newUser('auto-sdk');
+    const bare = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: {} });
+    assert.equal(bare.status, 200, JSON.stringify(bare.body));
+    assert.equal(bare.body.auto_schedule_enabled, true);
+    assert.deepEqual(bare.body.default_bot_config, {});
+    const configured = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Notes', bot_message: 'hello' } } });
+    assert.equal(configured.status, 200, JSON.stringify(configured.body));
+    assert.equal((await rc.request('POST', '/api/v1/calendar/auto-schedule/disable', { auth: user.auth })).status, 200);
+    // On again with nothing (an empty JSON body, or none): the stored configuration comes back.
+    for (const send of [() => rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: {} }), () => rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth })]) {
+      const again = await send();
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.auto_schedule_enabled, true);
+      assert.equal(again.body.default_bot_config.bot_name, 'Notes');
+      assert.equal(again.body.default_bot_config.bot_message, 'hello');
+    }
+    const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
+    assert.equal(settings.body.auto_schedule_enabled, true);
+    // A config given but of the wrong type is still refused, naming it.
+    const wrong = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: 'Notes' } });
+    assert.equal(`${wrong.status} ${wrong.body.details?.field}`, '400 default_bot_config', JSON.stringify(wrong.body));
+  });
+
   describe('event.bots[]', () => {
     test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
       const event = await zoomEvent(alice.auth, 90);

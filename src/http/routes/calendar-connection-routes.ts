@@ -138,7 +138,15 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
   const autoTags = ['Auto-schedule'];
   app.post('/calendar/auto-schedule/enable', {
     schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) } },
-  }, async (request) => calendar.autoSchedule.enable(request.userId, request.body.default_bot_config, request.body.rules));
+    // Everything in the body is optional, so none at all is an empty one.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
+  }, async (request) => {
+    // Left out, the configuration is the one stored (a disable keeps it), as preview reads it.
+    const defaultBotConfig = request.body.default_bot_config ?? (await calendar.autoSchedule.settings(request.userId)).default_bot_config ?? {};
+    return calendar.autoSchedule.enable(request.userId, defaultBotConfig, request.body.rules);
+  });
 
   app.post('/calendar/auto-schedule/preview', {
     schema: {

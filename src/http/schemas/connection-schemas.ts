@@ -213,9 +213,9 @@ const AutoScheduleRules = Type.Object({
 }, { additionalProperties: false, description: 'Which meetings get a bot (Rollcall\'s own). Given, they replace the stored rules (each one left out is its default); left out, the stored rules stay. Rules about the owner\'s part never hold for an ICS feed\'s events (a feed names nobody)' });
 
 export const AutoScheduleEnableBody = Type.Object({
-  default_bot_config: BotConfig,
+  default_bot_config: Type.Optional(BotConfig),
   rules: Type.Optional(AutoScheduleRules),
-}, { additionalProperties: true });
+}, { additionalProperties: true, description: 'Both optional (MeetStream\'s SetupCronRequest, which its SDKs send as {} by default): default_bot_config left out is the stored one ({} the first time), rules left out the stored rules' });
 
 export const AutoSchedulePreviewBody = Type.Object({
   default_bot_config: Type.Optional(BotConfig),
