@@ -492,6 +492,22 @@ describe('ad-hoc bots', () => {
       assert.equal((await webhooksOf(created.bot_id)).length, 1, 'no second data_deletion');
     });
 
+    test('the older reference\'s GET /bots/{id}/delete_data deletes the same, answering its success: true; it is not a 404 that reads as "already gone"', async () => {
+      // MeetStream's older API reference (docs.meetstream.ai/api-reference/endpoint/delete-bot-data):
+      // GET /bots/{bot_id}/delete_data answers { success, message }.
+      const created = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Older delete', join_at: iso(clock.now() + 60_000), custom_attributes: { customer: 'Initech' }, callback_url: 'http://127.0.0.1:9/h' });
+      assert.equal((await rc.request('GET', `/api/v1/bots/${created.bot_id}/delete_data`, { auth: bob.auth })).status, 404, 'another user\'s bot is unknown');
+      const res = await rc.request('GET', `/api/v1/bots/${created.bot_id}/delete_data`, { auth: alice.auth });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.success, true);
+      assert.equal(typeof res.body.message, 'string');
+      assert.equal(res.body.bot_id, created.bot_id);
+      assert.equal(await statusOf(alice.auth, created.bot_id), 'Cancelled');
+      assert.deepEqual((await webhooksOf(created.bot_id)).map((w) => w.bot_event ?? w.event), ['bot.scheduled', 'bot.cancelled', 'data_deletion']);
+      const stored = JSON.stringify(await rc.database.db.selectFrom('bots').selectAll().where('id', '=', created.bot_id).execute());
+      assert.ok(!stored.includes('Initech'), 'the attributes are gone');
+    });
+
     test('a waiting bot is cancelled, then its data deleted; it is never launched', async () => {
       const created = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Soon', join_at: iso(clock.now() + 60_000), callback_url: 'http://127.0.0.1:9/h' });
       const res = await rc.request('DELETE', `/api/v1/bots/${created.bot_id}/delete`, { auth: alice.auth });

@@ -116,6 +116,13 @@ describe('dashboard API', () => {
       assert.equal(`${unproven.status} ${unproven.body.code}`, '403 invalid_csrf_token');
       assert.equal((await rc.request('GET', `/api/v1/bots/${leaving}`, { auth: alice.auth })).body.status, 'Scheduled');
       assert.equal((await removeBot({ 'x-csrf-token': session.csrf })).status, 200);
+      // So is the older reference's delete_data, a GET that deletes.
+      const doomed = await schedule(alice.auth, await createEvent(alice.auth, NOW + 86_400_000), 'csrf-delete-data');
+      const deleteData = (headers: Record<string, string>) => rc.request('GET', `/api/v1/bots/${doomed}/delete_data`, { headers: { cookie: session.cookie, ...headers } });
+      const unprovenDelete = await deleteData({ 'sec-fetch-site': 'same-site' });
+      assert.equal(`${unprovenDelete.status} ${unprovenDelete.body.code}`, '403 invalid_csrf_token');
+      assert.equal((await rc.request('GET', `/api/v1/bots/${doomed}`, { auth: alice.auth })).body.status, 'Scheduled');
+      assert.equal((await deleteData({ 'x-csrf-token': session.csrf })).status, 200);
       // Answers under a session or a key are not kept by any cache (the signing secret among them).
       for (const headers of [{ cookie: session.cookie }, { authorization: alice.auth }] as Record<string, string>[]) {
         const secret = await rc.request('GET', '/api/v1/webhooks/secret', { headers });

@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps.ts';
 import { BotIdParams } from '../schemas/bot-schemas.ts';
 import { errorResponses } from '../schemas/common.ts';
 import {
-  BotListQuery, BotListResponse, BotResponse, CreateBotBody, CreateBotHeaders, DeleteBotDataResponse, MAX_CUSTOM_ATTRIBUTE_FILTERS,
+  BotListQuery, BotListResponse, BotResponse, CreateBotBody, CreateBotHeaders, DeleteBotDataResponse, LegacyDeleteBotDataResponse, MAX_CUSTOM_ATTRIBUTE_FILTERS,
   MeetStreamBotDetailResponse, RemoveBotResponse,
 } from '../schemas/ad-hoc-bot-schemas.ts';
 
@@ -87,6 +87,19 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
       response: { 200: DeleteBotDataResponse, ...errorResponses(404) },
     },
   }, async (request) => deps.management.deleteBotData(request.userId, request.params.bot_id));
+
+  // The older reference's name for the same deletion, a GET answering { success, message }. A 404
+  // here would tell a client of that reference the bot is gone while its data stays.
+  app.get('/bots/:bot_id/delete_data', {
+    config: { changesState: true },
+    schema: {
+      tags,
+      summary: 'Delete a bot\'s stored data (MeetStream\'s older delete_data; a GET that changes state)',
+      description: 'The same as DELETE /bots/{bot_id}/delete, with success: true in the answer.',
+      params: BotIdParams,
+      response: { 200: LegacyDeleteBotDataResponse, ...errorResponses(404) },
+    },
+  }, async (request) => ({ success: true as const, ...await deps.management.deleteBotData(request.userId, request.params.bot_id) }));
 }
 
 /** custom_attr[<name>]=<value> query parameters, checked like any other field. */

@@ -106,5 +106,8 @@ export const RemoveBotResponse = Type.Object({ message: Type.String(), bot_id: T
 
 export const DeleteBotDataResponse = Type.Object({ message: Type.String(), bot_id: Type.String(), deleted_objects: Type.Integer() });
 
+/** The older reference's delete_data answer: the same, with its success flag. */
+export const LegacyDeleteBotDataResponse = Type.Object({ success: Type.Literal(true), message: Type.String(), bot_id: Type.String(), deleted_objects: Type.Integer() });
+
 /** How many custom_attr[...] filters one listing takes. */
 export const MAX_CUSTOM_ATTRIBUTE_FILTERS = 20;
