@@ -42,18 +42,23 @@ const textAjv = makeAjv(true);
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? bodyAjv : textAjv;
   const validate = ajv.compile(schema as object) as ValidateFunction;
-  const flags = httpPart === 'querystring' ? booleanProperties(schema) : [];
-  if (flags.length === 0) return validate;
-  // Ajv reads "true" and "false" in a query string as booleans, and only those spellings. Python's
-  // requests writes a boolean parameter as str() does: params={"purge_events": False} arrives as
-  // purge_events=False. A flag is read in any case, as the events list's sync already is.
+  if (httpPart !== 'querystring') return validate;
+  const flags = booleanProperties(schema);
+  const hasCursor = cursorProperty(schema);
+  if (flags.length === 0 && !hasCursor) return validate;
   const validateQuery = (data: unknown) => {
     if (data !== null && typeof data === 'object') {
       const query = data as Record<string, unknown>;
+      // Ajv reads "true" and "false" in a query string as booleans, and only those spellings.
+      // Python's requests writes a boolean parameter as str() does: params={"purge_events": False}
+      // arrives as purge_events=False. A flag is read in any case, as the events list's sync is.
       for (const name of flags) {
         const value = query[name];
         if (typeof value === 'string' && /^(true|false)$/i.test(value)) query[name] = value.toLowerCase();
       }
+      // A client that pages with `cursor=${next ?? ''}` asks for the first page with an empty
+      // cursor: that is no cursor, not one this API did not issue.
+      if (hasCursor && query.cursor === '') delete query.cursor;
     }
     const valid = validate(data);
     validateQuery.errors = validate.errors;
@@ -63,10 +68,18 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return validateQuery;
 };
 
+function propertiesOf(schema: unknown): Record<string, { type?: unknown }> {
+  return (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties ?? {};
+}
+
 /** The names of an object schema's boolean properties (a query's flags). */
 function booleanProperties(schema: unknown): string[] {
-  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties ?? {};
-  return Object.entries(properties).filter(([, property]) => property?.type === 'boolean').map(([name]) => name);
+  return Object.entries(propertiesOf(schema)).filter(([, property]) => property?.type === 'boolean').map(([name]) => name);
+}
+
+/** Whether a query schema takes a paging `cursor`. */
+function cursorProperty(schema: unknown): boolean {
+  return propertiesOf(schema).cursor?.type === 'string';
 }
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };

@@ -282,6 +282,23 @@ describe('MeetStream conventions', () => {
     assert.equal(`${wrong.status} ${wrong.body.details?.field}`, '400 default_bot_config', JSON.stringify(wrong.body));
   });
 
+  test('an empty cursor (a client paging with cursor=${next ?? ""}) asks for the first page on every listing that pages; a cursor not issued is still refused', async () => {
+    const user = await rc.newUser('empty-cursor');
+    const event = await zoomEvent(user.auth, 90);
+    const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {} } });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    for (const path of [`${EVENTS}?time_min=${iso(NOW)}&limit=5`, '/api/v1/calendar/scheduled?limit=5', '/api/v1/bots?limit=5', '/api/v1/calendar/events/changes?limit=5', '/api/v1/bots/ended?limit=5', '/api/v1/bots/upcoming?limit=5', '/api/v1/webhooks/deliveries?limit=5']) {
+      const first = await rc.request('GET', path, { auth: user.auth });
+      const empty = await rc.request('GET', `${path}&cursor=`, { auth: user.auth });
+      assert.equal(empty.status, first.status, `${path}: ${JSON.stringify(empty.body)}`);
+      assert.equal(first.status, 200, `${path}: ${JSON.stringify(first.body)}`);
+      const refused = await rc.request('GET', `${path}&cursor=nope`, { auth: user.auth });
+      assert.equal(`${refused.status} ${refused.body.code}`, '400 invalid_cursor', path);
+    }
+    const bots = await rc.request('GET', '/api/v1/calendar/scheduled?limit=5&cursor=', { auth: user.auth });
+    assert.ok(JSON.stringify(bots.body).includes(booked.body.bot_id), JSON.stringify(bots.body));
+  });
+
   describe('event.bots[]', () => {
     test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
       const event = await zoomEvent(alice.auth, 90);
