@@ -2135,9 +2135,28 @@ describe('a provider\'s Retry-After: a push, POST .../sync and sync=true wait it
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(env.microsoft.requests.length, requests, 'Graph is not called inside its Retry-After');
     assert.deepEqual(res.body.results, [], 'what is stored: the meeting added during the wait is not read yet');
-    assert.deepEqual(res.body.sync_deferred, [{ calendar_id: calendarId, retry_at: new Date(waitEnd).toISOString(), next_sync_at: new Date(waitEnd).toISOString() }]);
+    assert.deepEqual(res.body.sync_deferred, [{ calendar_id: calendarId, reason: 'retry_after', retry_at: new Date(waitEnd).toISOString(), next_sync_at: new Date(waitEnd).toISOString() }]);
     const plain = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}`, { auth: user.auth });
     assert.equal(plain.body.sync_deferred, undefined, 'only a listing that asks for a sync says so');
+  });
+
+  test('GET /calendar/events?sync=true while the connection waits out the backoff after failed syncs: not synced, and sync_deferred says so with the backoff\'s end', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const start = env.clock.now() + DAY;
+    // Graph answering 503 without a Retry-After is a failure the backoff waits out (learn.microsoft.com/graph/errors).
+    env.microsoft.failNext.push({ status: 503, code: 'ServiceNotAvailable' });
+    const failed = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(failed.body.synced, false, JSON.stringify(failed.body));
+    const backoffEnd = Number((await row(calendarId)).next_sync_at);
+    assert.equal((await row(calendarId)).retry_not_before, null, 'no Retry-After: the backoff alone');
+    env.microsoft.createEvent(account.email, { subject: 'Added in backoff', startMs: start, endMs: start + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_backoff%40thread.v2/0' });
+    const requests = env.microsoft.requests.length;
+    const res = await env.rc.request('GET', `/api/v1/calendar/events?sync=true&calendar_id=${calendarId}&time_min=${new Date(start - HOUR).toISOString()}&time_max=${new Date(start + 2 * HOUR).toISOString()}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(env.microsoft.requests.length, requests, 'a listing does not cut a failing connection\'s backoff short');
+    assert.deepEqual(res.body.results, []);
+    assert.deepEqual(res.body.sync_deferred, [{ calendar_id: calendarId, reason: 'backoff', retry_at: new Date(backoffEnd).toISOString(), next_sync_at: new Date(backoffEnd).toISOString() }]);
   });
 });
 

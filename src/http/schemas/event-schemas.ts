@@ -81,9 +81,10 @@ export const EventListResponse = Type.Object({
   has_more: Type.Boolean(),
   sync_deferred: Type.Optional(Type.Array(Type.Object({
     calendar_id: Type.String({ description: 'The connection not synced' }),
-    retry_at: Type.String({ format: 'date-time', description: 'When the wait its provider asked for (Retry-After) ends' }),
+    reason: Type.Union([Type.Literal('retry_after'), Type.Literal('backoff')], { description: 'retry_after: its calendar provider asked Rollcall to wait (Retry-After); backoff: its last syncs failed, and it waits before trying again (the failure is on GET /calendar/connections)' }),
+    retry_at: Type.String({ format: 'date-time', description: 'When the wait ends' }),
     next_sync_at: Type.String({ format: 'date-time', description: 'When the connection syncs by itself next' }),
-  }), { description: 'With sync=true only, when some connection in scope was not synced because its calendar provider asked Rollcall to wait (Retry-After): the listing answers from what is stored for it' })),
+  }), { description: 'With sync=true only, when some connection in scope was not synced because its calendar provider asked Rollcall to wait (Retry-After) or it waits out the backoff after failed syncs: the listing answers from what is stored for it' })),
 });
 
 export const EventChangesQuery = Type.Object({

@@ -120,10 +120,14 @@ export interface ConnectResponse extends ConnectionView {
   sync: { synced: boolean; created: number; updated: number; cancelled: number; error: string | null };
 }
 
-/** A connection a listing with sync=true did not sync: its provider's Retry-After runs until retry_at. */
+/**
+ * A connection a listing with sync=true did not sync: its provider's Retry-After runs until
+ * retry_at (`retry_after`), or it is waiting out the backoff after failed syncs (`backoff`).
+ */
 export interface SyncDeferral {
   calendar_id: string;
-  /** When the provider's wait ends. */
+  reason: 'retry_after' | 'backoff';
+  /** When the wait ends. */
   retry_at: string;
   /** When the connection syncs next (the wait's end, or a backoff beyond it). */
   next_sync_at: string;
@@ -301,7 +305,8 @@ export class CalendarConnections {
    * A sync that fails, or is still running after SYNC_BEFORE_LISTING_MS, does not fail the
    * listing: it answers from what is stored, the failure shows on the connection, and a sync
    * still running goes on (a shutdown waits for it). Answers the connections not synced because
-   * their provider's Retry-After still runs (the listing names them in `sync_deferred`).
+   * their provider's Retry-After still runs, or that wait out their backoff (the listing names
+   * them in `sync_deferred`, with the reason).
    */
   async syncBeforeListing(userId: string, query: CalendarScopeInput & { calendar_id?: string }): Promise<SyncDeferral[]> {
     const scope = parseCalendarScope(query);
@@ -310,17 +315,19 @@ export class CalendarConnections {
     const inScope = (await connections.listConnections(this.#database.db, userId)).filter((row) =>
       matchesScope(row, scope) && (named === null || row.id === named) && row.status !== 'auth_revoked');
     const deferred = new Map<string, SyncDeferral>();
-    const defer = (row: CalendarConnectionRow, waitEnd: number, nextSyncAt: number) => deferred.set(row.id, { calendar_id: row.id, retry_at: formatInstant(waitEnd), next_sync_at: formatInstant(nextSyncAt) });
+    const defer = (row: CalendarConnectionRow, reason: SyncDeferral['reason'], waitEnd: number, nextSyncAt: number) =>
+      deferred.set(row.id, { calendar_id: row.id, reason, retry_at: formatInstant(waitEnd), next_sync_at: formatInstant(nextSyncAt) });
     for (const row of inScope) {
       const waitEnd = providerWaitEnd(row, now);
-      if (waitEnd !== null) defer(row, waitEnd, Math.max(waitEnd, row.next_sync_at ?? waitEnd));
+      if (waitEnd !== null) defer(row, 'retry_after', waitEnd, Math.max(waitEnd, row.next_sync_at ?? waitEnd));
+      else if (row.consecutive_failures > 0 && row.next_sync_at !== null && Number(row.next_sync_at) > now) defer(row, 'backoff', Number(row.next_sync_at), Number(row.next_sync_at));
     }
-    const queue = inScope.filter((row) => !deferred.has(row.id) && !(row.consecutive_failures > 0 && (row.next_sync_at ?? 0) > now));
+    const queue = inScope.filter((row) => !deferred.has(row.id));
     const lane = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
         // A limit met since the rows were read (syncNow checks again while it holds the
         // connection, and brings its next sync to the wait's end).
-        await this.#sync.syncNow(row.id).catch((error: unknown) => (error instanceof SyncDeferred ? defer(row, error.untilMs, error.untilMs) : undefined));
+        await this.#sync.syncNow(row.id).catch((error: unknown) => (error instanceof SyncDeferred ? defer(row, 'retry_after', error.untilMs, error.untilMs) : undefined));
       }
     };
     const lanes = Promise.all(Array.from({ length: Math.min(SYNC_BEFORE_LISTING_CONCURRENCY, queue.length) }, lane));
