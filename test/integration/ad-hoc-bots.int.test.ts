@@ -421,6 +421,18 @@ describe('ad-hoc bots', () => {
   });
 
   describe('GET /bots/{id}/remove_bot', () => {
+    test('the GETs that change state answer no HEAD (a link checker\'s curl -I with a key): the bot and its data stay', async () => {
+      const created = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Headed', join_at: iso(clock.now() + 3_600_000), custom_attributes: { team: 'red' } });
+      for (const path of ['remove_bot', 'delete_data']) {
+        const head = await rc.app.inject({ method: 'HEAD', url: `/api/v1/bots/${created.bot_id}/${path}`, headers: { authorization: alice.auth } });
+        assert.equal(head.statusCode, 405, path);
+        assert.equal(head.headers.allow, 'GET', path);
+      }
+      const detail = await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: alice.auth });
+      assert.equal((await rc.request('GET', `/api/v1/bots/${created.bot_id}/status`, { auth: alice.auth })).body.status, 'Scheduled');
+      assert.match(JSON.stringify(detail.body), /red/, 'its attributes are kept');
+    });
+
     test('a waiting bot is cancelled; a bot in a meeting gets one stop command; a finished one is 409', async () => {
       const waiting = await createOk(alice.auth, { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'W', join_at: iso(clock.now() + 3_600_000), callback_url: 'http://127.0.0.1:9/h' });
       const removed = await rc.request('GET', `/api/v1/bots/${waiting.bot_id}/remove_bot`, { auth: alice.auth });

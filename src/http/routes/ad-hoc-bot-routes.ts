@@ -67,7 +67,10 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
     }, async (request) => deps.botQueries.meetStreamDetail(request.userId, request.params.bot_id));
   }
 
+  // A GET that changes state answers no HEAD: Fastify would run this handler for one, so a link
+  // checker or monitor asking `curl -I` with a key would remove the bot.
   app.get('/bots/:bot_id/remove_bot', {
+    exposeHeadRoute: false,
     config: { changesState: true },
     schema: {
       tags,
@@ -91,6 +94,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
   // The older reference's name for the same deletion, a GET answering { success, message }. A 404
   // here would tell a client of that reference the bot is gone while its data stays.
   app.get('/bots/:bot_id/delete_data', {
+    exposeHeadRoute: false,
     config: { changesState: true },
     schema: {
       tags,
