@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RULES, isAllDayEvent, isNotAMeetingEntry, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
+import { DEFAULT_RULES, isAllDayEvent, notAMeetingEntryType, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from './auto-schedule-rules.ts';
 
 const me = 'ana@acme.example';
 const rules = (partial: Partial<AutoScheduleRules>): AutoScheduleRules => ({ ...DEFAULT_RULES, ...partial });
@@ -91,14 +91,14 @@ test('all-day events as Google, Graph and a feed give them; timed ones are not',
 test('Google\'s status, birthday and Gmail entries are no meeting; default events, untyped ones and other providers\' are', () => {
   const link = 'https://zoom.us/j/123456789';
   for (const eventType of ['focusTime', 'outOfOffice', 'workingLocation', 'birthday', 'fromGmail']) {
-    assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType, description: link, start: { dateTime: '2026-12-04T10:00:00Z' } })), true, eventType);
+    assert.equal(notAMeetingEntryType(JSON.stringify({ eventType, description: link, start: { dateTime: '2026-12-04T10:00:00Z' } })), eventType);
   }
-  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 'default', description: link })), false);
+  assert.equal(notAMeetingEntryType(JSON.stringify({ eventType: 'default', description: link })), null);
   // A type Google has not documented yet is read as a meeting: a bot too many rather than one lost.
-  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 'somethingNew' })), false);
-  assert.equal(isNotAMeetingEntry(JSON.stringify({ summary: 'no type' })), false);
-  assert.equal(isNotAMeetingEntry(JSON.stringify({ type: 'occurrence', isAllDay: false })), false);
-  assert.equal(isNotAMeetingEntry(JSON.stringify({ eventType: 42 })), false);
-  assert.equal(isNotAMeetingEntry('null'), false);
-  assert.equal(isNotAMeetingEntry('not json'), false);
+  assert.equal(notAMeetingEntryType(JSON.stringify({ eventType: 'somethingNew' })), null);
+  assert.equal(notAMeetingEntryType(JSON.stringify({ summary: 'no type' })), null);
+  assert.equal(notAMeetingEntryType(JSON.stringify({ type: 'occurrence', isAllDay: false })), null);
+  assert.equal(notAMeetingEntryType(JSON.stringify({ eventType: 42 })), null);
+  assert.equal(notAMeetingEntryType('null'), null);
+  assert.equal(notAMeetingEntryType('not json'), null);
 });

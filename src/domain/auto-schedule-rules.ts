@@ -166,16 +166,18 @@ const NOT_A_MEETING_TYPES: ReadonlySet<string> = new Set(['focusTime', 'outOfOff
  * an out-of-office block, a focus-time block, a booking email's text): never booked by
  * auto-schedule, whatever the rules; the client can still book one itself. Google marks it by
  * `eventType` (NOT_A_MEETING_TYPES), which cannot change once the event is made; an entry
- * without one, or of a type not named there, is read as a meeting.
+ * without one, or of a type not named there, is read as a meeting. Answers the entry's type, or
+ * null for a meeting.
  */
-export function isNotAMeetingEntry(raw: string): boolean {
+export function notAMeetingEntryType(raw: string): string | null {
   let event: { eventType?: unknown } | null;
   try {
     event = JSON.parse(raw) as typeof event;
   } catch {
-    return false;
+    return null;
   }
-  return event !== null && typeof event === 'object' && typeof event.eventType === 'string' && NOT_A_MEETING_TYPES.has(event.eventType);
+  const type = event !== null && typeof event === 'object' ? event.eventType : undefined;
+  return typeof type === 'string' && NOT_A_MEETING_TYPES.has(type) ? type : null;
 }
 
 /** Stored rules (JSON, or null before any were set) with the defaults filled in. */

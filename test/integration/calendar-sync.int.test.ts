@@ -4471,6 +4471,29 @@ describe('auto-schedule', () => {
     assert.equal((await env.rc.request('POST', `/api/v1/calendar/schedule/${focus!.id}`, { auth: user.auth, body: { deduplication_key: 'focus', bot_config: {} } })).status, 200, 'the client may book it');
   });
 
+  test('bots auto-scheduled on entries that are no meeting before such entries were told apart are taken back at the next sync, single entries and series alike', async () => {
+    const user = await env.rc.newUser();
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const start = env.clock.now() + DAY + 2 * HOUR;
+    const at = (offsetHours: number) => ({ start: { dateTime: iso(start + offsetHours * HOUR) }, end: { dateTime: iso(start + (offsetHours + 1) * HOUR) } });
+    const block = env.google.insertEvent(account.email, account.email, { summary: 'Block', eventType: 'default', description: `Reach me at ${meetingUrl()}`, ...at(0) });
+    const office = env.google.insertEvent(account.email, account.email, { summary: 'Office', eventType: 'default', description: meetingUrl(), ...at(2), recurrence: ['RRULE:FREQ=DAILY;COUNT=2'] });
+    env.google.insertEvent(account.email, account.email, { summary: 'Standup', eventType: 'default', location: meetingUrl(), ...at(4) });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const listed = async () => (await eventsOf(env, user.auth, calendarId, env.clock.now(), env.clock.now() + 4 * DAY)).map((e) => `${e.title}: ${e.bots.length}`).sort();
+    assert.deepEqual(await listed(), ['Block: 1', 'Office: 1', 'Office: 1', 'Standup: 1']);
+    // Google never changes an event's type (the "Event types" guide); the change here stands for
+    // what an older Rollcall left, which booked such an entry: a stored focus-time block or
+    // working-location series holding a bot auto-schedule booked.
+    env.google.patchEvent(account.email, account.email, block, { eventType: 'focusTime' });
+    env.google.patchEvent(account.email, account.email, office, { eventType: 'workingLocation' });
+    await env.google.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await listed(), ['Block: 0', 'Office: 0', 'Office: 0', 'Standup: 1']);
+  });
+
   test('a series whose rule is over still gets a bot for an occurrence moved ahead of now, and its list shows it', async () => {
     const user = await env.rc.newUser();
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);

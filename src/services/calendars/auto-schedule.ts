@@ -15,7 +15,7 @@
 //   LATE_START_GRACE_MS ago (a meeting created at its start, a link added late, a feed polled
 //   after the start: the bot joins now); declined, cancelled, deleted and all-day events are
 //   skipped, and so are entries that are no meeting (Google's focus time, out of office, working
-//   location, birthdays, what Gmail made of an email: isNotAMeetingEntry).
+//   location, birthdays, what Gmail made of an email: notAMeetingEntryType).
 // - Only meetings the user's rules let through (src/domain/auto-schedule-rules.ts: organizer,
 //   the owner's answer, participants, recurring); by default every one. A meeting that stops
 //   passing them (the rules changed, or the meeting did) loses the bot this booked for it, until
@@ -31,7 +31,7 @@ import type { MeetingPlatform } from '../../domain/meeting-url.ts';
 import { occurrenceKey } from '../../domain/recurrence.ts';
 import { LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { isDeclinedInvitation, isDeclinedOccurrence, ownerAnswerOf } from '../../domain/invitation.ts';
-import { DEFAULT_RULES, isAllDayEvent, isNotAMeetingEntry, meetingFactsOf, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
+import { DEFAULT_RULES, isAllDayEvent, meetingFactsOf, notAMeetingEntryType, parseStoredRules, ruleRefusal, type AutoScheduleRules } from '../../domain/auto-schedule-rules.ts';
 import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import type { CalendarEvents } from './calendar-events.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -487,6 +487,15 @@ export class AutoSchedule implements AfterSyncHook {
       if (refusal !== null) refused.push({ ...meeting, subject, refusal });
       return refusal === null;
     };
+    /**
+     * Whether the entry is no meeting (a focus-time block...), whatever the rules: noted as refused
+     * all the same, so that a bot booked on it before such entries were told apart is taken back.
+     */
+    const isNotAMeeting = (meeting: Omit<Refused, 'subject' | 'refusal'>, subject: RuleSubject): boolean => {
+      const type = notAMeetingEntryType(subject.raw);
+      if (type !== null) refused.push({ ...meeting, subject, refusal: `not a meeting (a Google "${type}" entry)` });
+      return type !== null;
+    };
     const plain: EventRow[] = await db.selectFrom('events').selectAll()
       .where('user_id', '=', userId).where('calendar_id', 'is not', null).where('is_deleted', '=', 0).where('recurrence', 'is', null)
       .where('status', '!=', 'cancelled').where('meeting_identity', 'is not', null)
@@ -501,10 +510,11 @@ export class AutoSchedule implements AfterSyncHook {
         withOverrideAhead.add(event.recurring_event_id);
         continue;
       }
-      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw) || isNotAMeetingEntry(event.raw)) continue;
+      if (isDeclinedInvitation(event.raw) || isAllDayEvent(event.raw)) continue;
       // An Outlook occurrence is an event of its own, of a series all the same.
       const subject = { eventId: event.id, raw: event.raw, calendarId: event.calendar_id, isRecurring: event.provider_series_id !== null };
-      if (!isWanted({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms }, subject)) continue;
+      const meeting = { eventId: event.id, linkEventId: event.id, occurrenceKey: '', title: event.title, startMs: event.start_ms };
+      if (isNotAMeeting(meeting, subject) || !isWanted(meeting, subject)) continue;
       result.push({ eventId: event.id, linkEventId: event.id, occurrenceKey: '', startMs: event.start_ms, meetingIdentity: event.meeting_identity!, meetingUrl: event.meeting_url, meetingPlatform: event.meeting_platform, subject });
     }
     // Series whose rule is not over (rather than every series the user ever had), and those an
@@ -514,7 +524,7 @@ export class AutoSchedule implements AfterSyncHook {
     const seriesList = [...notOver, ...await findLiveSeries(db, userId, [...withOverrideAhead].filter((id) => !read.has(id)))]
       .filter((s) => s.calendar_id !== null && s.status !== 'cancelled');
     for (const series of seriesList) {
-      if (isAllDayEvent(series.raw) || isNotAMeetingEntry(series.raw)) continue;
+      if (isAllDayEvent(series.raw)) continue;
       const seriesAnswer = ownerAnswerOf(series.raw);
       for (const occurrence of await this.#events.upcomingOccurrences(db, userId, series, now - LATE_START_GRACE_MS, OCCURRENCES_PER_SERIES)) {
         if (occurrence.startMs >= untilMs) break;
@@ -526,7 +536,9 @@ export class AutoSchedule implements AfterSyncHook {
         const copy = occurrence.override ?? series;
         const subject = { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true };
         const eventId = occurrenceIdOf(series.id, occurrence.originalStartMs);
-        if (!isWanted({ eventId, linkEventId: series.id, occurrenceKey: key, title: occurrence.title, startMs: occurrence.startMs }, subject)) continue;
+        const meeting = { eventId, linkEventId: series.id, occurrenceKey: key, title: occurrence.title, startMs: occurrence.startMs };
+        // The series' type is its occurrences' (Google copies it to every instance).
+        if (isNotAMeeting(meeting, { ...subject, raw: series.raw }) || !isWanted(meeting, subject)) continue;
         result.push({
           eventId, linkEventId: series.id, occurrenceKey: key,
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, meetingUrl: occurrence.meetingUrl, meetingPlatform: occurrence.meetingPlatform, subject,
