@@ -26,7 +26,7 @@ import { registerDashboard } from '../web/dashboard-plugin.ts';
 import { registerAdHocBotRoutes } from './routes/ad-hoc-bot-routes.ts';
 import { RouteMethods } from './route-methods.ts';
 import { REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS, answerClientError } from './client-errors.ts';
-import { fieldAtByte, firstInvalidUtf8Byte } from './body-encoding.ts';
+import { boundFieldName, fieldAtByte, firstInvalidUtf8Byte } from './body-encoding.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Longest path parameter the router accepts; every id the API issues is far shorter. */
@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Read as bytes first: text in another encoding is refused, not stored with U+FFFD in it.
     const badByte = firstInvalidUtf8Byte(bytes as Buffer);
     if (badByte >= 0) {
-      const field = fieldAtByte(bytes as Buffer, badByte) ?? 'body';
+      const field = boundFieldName(fieldAtByte(bytes as Buffer, badByte) ?? 'body');
       return done(new ApiError('invalid_json', `${field}: is not valid UTF-8 (byte ${badByte} of the body); JSON is sent as UTF-8`, { details: { field, location: 'body', byte: badByte } }), undefined);
     }
     const body = (bytes as Buffer).toString('utf8');
