@@ -212,4 +212,13 @@ describe('HTTP edges', () => {
     const broken = await rc.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth, 'content-type': 'application/json' }, payload: Buffer.from([0x7b, 0xff, 0x7d]) });
     assert.equal(`${broken.statusCode} ${broken.json().code} ${broken.json().details?.field}`, '400 invalid_json body', broken.body);
   });
+
+  test('a bad byte in a half-megabyte key is answered with the key cut short, not repeated three times over', async () => {
+    const key = 'k'.repeat(500_000);
+    const payload = Buffer.concat([Buffer.from(`{"custom_attributes":{"${key}`), Buffer.from([0xe9]), Buffer.from('":"x"}}')]);
+    const res = await rc.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: auth, 'content-type': 'application/json' }, payload });
+    assert.equal(`${res.statusCode} ${res.json().code}`, '400 invalid_json', res.body.slice(0, 300));
+    assert.equal(res.json().details.field, `custom_attributes.${'k'.repeat(82)}…`);
+    assert.ok(res.body.length < 2_000, `an answer of ${res.body.length} characters`);
+  });
 });
