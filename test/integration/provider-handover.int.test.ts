@@ -75,8 +75,12 @@ function isGone(bot: AnyFakeBot): boolean {
   return bot.deleted || ['call_ended', 'done', 'Leaving', 'Stopped', 'Done', 'leaving', 'post_processing', 'ended'].includes(bot.state);
 }
 
-/** The provider starts the bot on its way into the call at its join time (its own scheduler's job). */
+/**
+ * The provider starts the bot on its way into the call at its join time (its own scheduler's job);
+ * a bot removed before then (Recall takes leave_call for a dispatched bot) does not start.
+ */
 function startJoining(fake: Fake, id: string): void {
+  if (botsOf(fake).some((b) => b.id === id && isGone(b))) return;
   if (fake instanceof FakeRecall) fake.bots.get(id)!.status = 'joining_call';
   else if (fake instanceof FakeMeetStream) fake.bots.get(id)!.status = 'Joining';
   else fake.bots.get(id)!.state = 'joining';
@@ -219,6 +223,10 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       bot = await botRow(botId);
       assert.equal(bot.status, 'Cancelled');
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_removal_requested'));
+      // Recall removes a dispatched scheduled bot (inside its ten minutes, not joining yet) with
+      // leave_call (https://docs.recall.ai/docs/scheduling-bots-best-practices): gone at once, it
+      // never joins the cancelled meeting.
+      if (kind === 'recall') assert.ok(isGone(botsOf(fake).find((b) => b.id === replacement.id)!), `the replacement was not removed before its join time: ${JSON.stringify((await decisions(botId)).map((d) => [d.kind, d.reason]))}`);
       if (!isGone(botsOf(fake).find((b) => b.id === replacement.id)!)) {
         // Inside the provider's delete window the bot can only be made to leave, once it is in.
         clock.set(insideMs + 1000);

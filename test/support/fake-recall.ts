@@ -176,7 +176,9 @@ export class FakeRecall extends FakeProviderServer {
     // Once the bot starts joining it cannot be updated; a new join_at must be more than ten
     // minutes out, else update_bot_failed "Not enough time to launch new bot"
     // (https://docs.recall.ai/docs/scheduling-bots-best-practices; Recall KB "Scheduling Bots Close to the Present").
-    if (bot.status !== 'ready') return { status: 400, body: { code: 'update_bot_failed', detail: 'Bot has already started joining the call.' } };
+    // The first refusal's wording is the errors page's ("Only non-dispatched bots can be updated",
+    // for a bot already sent to its call: https://docs.recall.ai/reference/errors).
+    if (bot.status !== 'ready') return { status: 400, body: { code: 'update_bot_failed', detail: 'Only non-dispatched bots can be updated' } };
     if (typeof body.join_at === 'string') {
       const joinAt = Date.parse(body.join_at);
       if (Number.isNaN(joinAt) || joinAt - now <= TEN_MINUTES_MS) return { status: 400, body: { code: 'update_bot_failed', detail: 'Not enough time to launch new bot' } };
@@ -204,9 +206,15 @@ export class FakeRecall extends FakeProviderServer {
 
   #leave(bot: FakeRecallBot): FakeAnswer {
     // Removes the bot from the call; irreversible (https://docs.recall.ai/reference/bot_leave_call_create).
-    // What it answers for a bot not in a call is not documented: a 400 here, which the adapter
-    // reads as "not in a state to leave" (tried again once the bot is in, or given up at the end).
-    if (!['joining_call', 'in_waiting_room', 'in_call_not_recording', 'in_call_recording'].includes(bot.status)) {
+    // It is also how a scheduled bot is removed once it is dispatched, less than ten minutes before
+    // its join_at, before it starts joining (https://docs.recall.ai/docs/scheduling-bots-best-practices,
+    // "Deleting scheduled bots": Remove Bot From Call from then on); such a bot never joins. Which
+    // status it then reports is not documented: call_ended here, as for a bot in the call.
+    // What leave answers for a bot not dispatched yet (more than ten minutes out, where Delete
+    // Scheduled Bot is the call) or one that finished is not documented: a 400 here, which the
+    // adapter reads as "not in a state to leave" (tried again later, or given up at the end).
+    const isDispatched = bot.status === 'ready' && bot.join_at !== null && Date.parse(bot.join_at) - this.now() <= TEN_MINUTES_MS;
+    if (!isDispatched && !['joining_call', 'in_waiting_room', 'in_call_not_recording', 'in_call_recording'].includes(bot.status)) {
       return { status: 400, body: { detail: `Bot is not in a call (status ${bot.status}).` } };
     }
     bot.status = 'call_ended';
