@@ -53,7 +53,7 @@ export function decideLateEdit(rules: LateEditRules, nowMs: number, handedOverJo
   if (change.kind === 'cancelled') {
     return canDelete
       ? { kind: 'remove', by: 'delete', reason: `The meeting was cancelled; the bot joins in ${minutes(handedOverJoinAtMs - nowMs)}, so it is still deleted` }
-      : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave once it is in` };
+      : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave (at once where the provider takes that before the bot joins, else once it is in)` };
   }
   if (hasJoined) return { kind: 'nothing', reason: 'The bot has already joined; a meeting that moves or changes link, or settings that change, after that are not chased' };
   const isMove = change.kind === 'moved' && change.newJoinAtMs !== handedOverJoinAtMs;

@@ -402,7 +402,7 @@ export class ProviderCommandSender {
       await handovers.replaceProviderBot(trx, bot.id, this.#provider, newId, now);
       await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, ...created, generation, handedOverAtMs: now }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
-        `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave once it is in the call'}`,
+        `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave (at once where the provider takes that before it joins, else once it is in the call)'}`,
         { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
       // Its settings kept on purpose (the provider refused the new ones), a bot whose settings differ is not a change made meanwhile.
       if (current && (current.status !== 'Scheduled' || current.join_at_ms !== created.joinAtMs || current.meeting_url !== created.meetingUrl || (!keepingSettings && current.bot_config !== created.botConfig))) {
