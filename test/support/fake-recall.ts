@@ -208,8 +208,10 @@ export class FakeRecall extends FakeProviderServer {
     // Removes the bot from the call; irreversible (https://docs.recall.ai/reference/bot_leave_call_create).
     // It is also how a scheduled bot is removed once it is dispatched, less than ten minutes before
     // its join_at, before it starts joining (https://docs.recall.ai/docs/scheduling-bots-best-practices,
-    // "Deleting scheduled bots": Remove Bot From Call from then on); such a bot never joins. Which
-    // status it then reports is not documented: call_ended here, as for a bot in the call.
+    // "Deleting scheduled bots": Remove Bot From Call from then on); such a bot never joins. An
+    // ad-hoc bot still waiting for a near join_at is taken alike here: the guide's ad-hoc section
+    // is not publicly quoted in full, and an ad-hoc bot cannot be deleted either. Which status
+    // either then reports is not documented: call_ended here, as for a bot in the call.
     // What leave answers for a bot not dispatched yet (more than ten minutes out, where Delete
     // Scheduled Bot is the call) or one that finished is not documented: a 400 here, which the
     // adapter reads as "not in a state to leave" (tried again later, or given up at the end).
