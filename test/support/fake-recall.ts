@@ -212,9 +212,11 @@ export class FakeRecall extends FakeProviderServer {
     // ad-hoc bot still waiting for a near join_at is taken alike here: the guide's ad-hoc section
     // is not publicly quoted in full, and an ad-hoc bot cannot be deleted either. Which status
     // either then reports is not documented: call_ended here, as for a bot in the call.
-    // What leave answers for a bot not dispatched yet (more than ten minutes out, where Delete
-    // Scheduled Bot is the call) or one that finished is not documented: a 400 here, which the
-    // adapter reads as "not in a state to leave" (tried again later, or given up at the end).
+    // The Remove Bot From Call reference lists a 400 among its answers
+    // (https://docs.recall.ai/reference/bot_leave_call_create) without saying when; the fake gives
+    // it for a bot not dispatched yet (more than ten minutes out, where Delete Scheduled Bot is the
+    // call) or one that finished, which the adapter reads as "not in a state to leave" (tried again
+    // later, or given up at the end). Its body is not documented.
     const isDispatched = bot.status === 'ready' && bot.join_at !== null && Date.parse(bot.join_at) - this.now() <= TEN_MINUTES_MS;
     if (!isDispatched && !['joining_call', 'in_waiting_room', 'in_call_not_recording', 'in_call_recording'].includes(bot.status)) {
       return { status: 400, body: { detail: `Bot is not in a call (status ${bot.status}).` } };
