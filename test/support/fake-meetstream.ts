@@ -84,7 +84,8 @@ export class FakeMeetStream extends FakeProviderServer {
   #create(request: FakeRequest): FakeAnswer {
     const body = (request.body ?? {}) as Record<string, any>;
     // The first call with an Idempotency-Key answers 201; any repeat with the same key answers 507
-    // with the original bot (status as it is now), creating nothing (idempotency keys guide).
+    // with the original bot (status as it is now), creating nothing
+    // (https://docs.meetstream.ai/guides/get-started/idempotency-keys).
     const key = request.headers['idempotency-key'];
     const known = typeof key === 'string' && !this.#firstCreates.has(request) ? this.#keys.get(key) : undefined;
     if (known) {
