@@ -4,7 +4,8 @@
 //   bot now, and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
 //   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
 // - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
-//   allows, else make it leave once it is in the call.
+//   allows, else make it leave (at once where the provider takes that before the bot joins, as
+//   Recall does inside its last ten minutes, else once it is in the call).
 // A sync also settles a creation that got no answer (it may have made a bot nobody was told of)
 // once that bot is not wanted: the bot was cancelled, or the old bot's join time came first. The
 // request is sent again under its key (or the bot looked up, where the provider no longer replays
