@@ -13,7 +13,7 @@ import { hasUnansweredCreation } from '../../store/provider-handover-store.ts';
 
 /** Keep the provider's bot in step with the Rollcall bot (update, replace or remove it). */
 export const PROVIDER_SYNC = 'provider_sync';
-/** Remove a provider bot Rollcall has let go of (delete it, or make it leave once it is in). */
+/** Remove a provider bot Rollcall has let go of (delete it, or make it leave). */
 export const PROVIDER_RETIRE = 'provider_retire';
 
 export interface ProviderSyncPayload {
