@@ -1529,6 +1529,23 @@ describe('Google Calendar specifics', () => {
     assert.ok(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) - env.clock.now() > 20 * MIN);
   });
 
+  test('a channel whose renewals fail is not outlived by the push interval: the connection is read again by the time it expires', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [calendar] = (await connection(env, user.auth, calendarId)).calendars;
+    assert.equal(calendar.push.active, true);
+    const expiresAt = Date.parse(calendar.push.expires_at);
+    // Google refuses the new channel a renewal asks for (events.watch answering 503: the Calendar
+    // API's errors guide, backendError), until the old one has ten minutes left.
+    env.google.failingWatches.set(account.email, 503);
+    env.clock.set(expiresAt - 10 * MIN);
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    const after = await connection(env, user.auth, calendarId);
+    assert.equal(after.calendars[0].push.active, true, 'the old channel still runs');
+    assert.ok(Date.parse(after.next_sync_at) <= expiresAt, `next sync ${after.next_sync_at}, the channel ends ${new Date(expiresAt).toISOString()}`);
+    env.google.failingWatches.delete(account.email);
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

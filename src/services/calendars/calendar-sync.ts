@@ -954,7 +954,11 @@ export class CalendarSync {
   #usualIntervalMs(calendars: readonly ConnectedCalendarRow[], now: number): number {
     const reading = calendars.filter((c) => c.read_error === null);
     const hasLivePush = reading.length > 0 && reading.every((c) => c.push_channel_id !== null && (c.push_expires_at ?? 0) > now);
-    return hasLivePush ? this.#o.pushPollIntervalMs : this.#o.pollIntervalMs;
+    if (!hasLivePush) return this.#o.pollIntervalMs;
+    // A channel whose renewals failed still expires: push ends then, and polling takes over from
+    // there rather than up to the push interval later.
+    const firstExpiryMs = Math.min(...reading.map((c) => Number(c.push_expires_at)));
+    return Math.max(this.#o.pollIntervalMs, Math.min(this.#o.pushPollIntervalMs, firstExpiryMs - now));
   }
 
   /**
