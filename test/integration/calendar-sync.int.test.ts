@@ -2369,6 +2369,21 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Cancelled']);
   });
 
+  test('an Outlook series moved to another day whose list of instances holds one new instance it cannot read: no bot is cancelled for it', async () => {
+    const { user, account, calendarId, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved custom');
+    const booked = [];
+    for (const [index, occurrence] of (await sync()).entries()) booked.push(await schedule(env, user.auth, occurrence.id, `moved-custom-${index}`));
+    env.microsoft.shiftSeries(account.email, seriesId, DAY);
+    env.microsoft.customZoneStartOf.add(env.microsoft.occurrenceId(account.email, seriesId, next + 8 * DAY));
+    const after = await sync();
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+    // The weeks it can read move with their bots; the other keeps its stored instance, and its bot, at the old time.
+    assert.deepEqual(after.map((o) => o.start_time), [iso(next + DAY), iso(next + 7 * DAY), iso(next + 15 * DAY)]);
+    assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+    const connection = await env.rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.deepEqual([connection.body.status, connection.body.last_error], ['active', null], JSON.stringify(connection.body));
+  });
+
   test('an Outlook series moved to another day whose instance lookup fails once: the round is read again and the bots follow to the new days, none left at the old times', async () => {
     const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Moved lookup');
     const before = await sync();

@@ -184,6 +184,13 @@ export interface FetchResult {
    * series master with every instance it still has and never says which one was deleted.
    */
   completeSeries?: string[];
+  /**
+   * Of completeSeries, those whose list of instances holds one it could not read that is not
+   * stored: a stored instance may have moved there (an Outlook series moved to another day gives
+   * its instances new ids). A stored instance of theirs that the list lacks, and whose bot follows
+   * no new instance, stays as stored with that bot rather than going.
+   */
+  unreadableNewIn?: string[];
   /** Nothing changed since the cursor (an ICS 304, or an empty delta). */
   isUnchanged: boolean;
   changes: ProviderChange[];

@@ -1538,17 +1538,24 @@ class SyncedEventWriter {
       if (row.end_ms < this.#now - DAY_MS) continue;
       gone.push(row);
     }
-    await this.#deleteInstancesAndSeries(gone);
+    await this.#deleteInstancesAndSeries(gone, new Set(result.unreadableNewIn ?? []));
   }
 
-  /** Deletes what the provider no longer has, once the bots of instances it gave new ids have followed them. */
-  async #deleteInstancesAndSeries(gone: readonly EventRow[]): Promise<void> {
+  /**
+   * Deletes what the provider no longer has, once the bots of instances it gave new ids have
+   * followed them. In `unreadableNewIn` (series listing an instance that cannot be read and is not
+   * stored), an instance whose live bot followed nothing may have moved to that one: it stays.
+   */
+  async #deleteInstancesAndSeries(gone: readonly EventRow[], unreadableNewIn: ReadonlySet<string> = new Set()): Promise<void> {
     if (gone.length > 0 && this.#arrived.length > 0) {
       const goneIds = new Set(gone.map((row) => row.id));
       const alive = [...this.#rows.values()].filter((row) => !row.is_deleted && !goneIds.has(row.id));
       for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
-    for (const row of gone) await this.#delete(row);
+    const unsure = gone.filter((row) => row.provider_series_id !== null && unreadableNewIn.has(row.provider_series_id));
+    const withBots = unsure.length === 0 ? new Set<string>() : new Set((await this.#trx.selectFrom('bot_events').select('event_id').distinct()
+      .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
+    for (const row of gone) if (!withBots.has(row.id)) await this.#delete(row);
   }
 
   /**

@@ -61,6 +61,7 @@ export async function confirmCompleteSeries(
 
   const added: ProviderChange[] = [];
   const unreadable: string[] = [];
+  const unreadableNewIn: string[] = [];
   for (const seriesId of toConfirm.slice(0, MAX_LOOKUPS)) {
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
     if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
@@ -70,6 +71,24 @@ export async function confirmCompleteSeries(
     }
     // Listed in a shape that cannot be read: the series still has them, so they stay as stored.
     unreadable.push(...(found.instances?.unreadable ?? []));
+    // One of them not stored may be a stored instance moved (new ids come with a new day): the
+    // stored ones the list lacks whose bots follow no new instance stay as stored, bots and all.
+    if (found.instances && await holdsUnreadableNew(db, connection, storedId, seriesId, found.instances.unreadable)) {
+      unreadableNewIn.push(seriesId);
+      logger.warn({ calendarId: connection.id, seriesId }, 'a series lists an instance that cannot be read and is not stored; its stored instances whose bots follow no new one are kept as stored');
+    }
   }
-  return added.length === 0 && unreadable.length === 0 ? result : { ...result, changes: [...result.changes, ...added], ...withUnreadable(result, unreadable) };
+  return added.length === 0 && unreadable.length === 0 ? result : { ...result, changes: [...result.changes, ...added], ...withUnreadable(result, unreadable), ...(unreadableNewIn.length === 0 ? {} : { unreadableNewIn }) };
+}
+
+/**
+ * Whether a series' list names, among the instances it could not read, one that is not a stored
+ * instance of that series: one whose times Rollcall does not know, perhaps a stored one moved.
+ */
+async function holdsUnreadableNew(db: Kysely<Schema>, connection: CalendarConnectionRow, storedId: (providerEventId: string) => string, seriesId: string, unreadable: readonly string[]): Promise<boolean> {
+  if (unreadable.length === 0) return false;
+  const stored = await db.selectFrom('events').select('provider_event_id')
+    .where('calendar_id', '=', connection.id).where('provider_series_id', '=', seriesId).where('is_deleted', '=', 0)
+    .where('provider_event_id', 'in', unreadable.map(storedId)).execute();
+  return stored.length < new Set(unreadable).size;
 }
