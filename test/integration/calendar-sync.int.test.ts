@@ -2454,6 +2454,26 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(states.map((b) => [b.status, b.scheduled_join_time]), [0, 1, 2].map((w) => ['Scheduled', iso(next + w * 7 * DAY + HOUR - LEAD_MS)]));
   });
 
+  test('an Outlook series looked up for a split whose list holds a stored instance it cannot read: that instance keeps its bot, and the series does not count as shortened while it lasts', async () => {
+    const { user, account, next, seriesId, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Custom planning');
+    const before = await sync();
+    const booked: string[] = [];
+    for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `custom-planning-${index}`));
+    env.microsoft.customZoneStartOf.add(env.microsoft.occurrenceId(account.email, seriesId, next + 7 * DAY));
+    // A series that may continue this one (Outlook's first write of a split): the old one is looked up in this round and the next.
+    env.microsoft.createEvent(account.email, { subject: 'Custom planning', startMs: next + HOUR, endMs: next + 2 * HOUR, joinUrl, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+    const lookups = env.microsoft.instanceLookups.length;
+    for (const round of ['the new series arrives', 'a round later in the hour']) {
+      env.clock.advance(10 * MIN);
+      const now = await sync();
+      assert.equal(now.length, 6, `${round}: both series stand`);
+      const old = now.filter((o) => booked.some((id) => o.bots.some((b) => b.id === id)));
+      assert.deepEqual(old.map((o) => o.id), before.map((o) => o.id), `${round}: every bot on its old instance`);
+    }
+    assert.deepEqual(env.microsoft.instanceLookups.slice(lookups), [seriesId, seriesId]);
+    assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+  });
+
   test('an Outlook split in two rounds under auto-schedule (the new occurrences booked in the first): the sync stays healthy, one bot per occurrence, none left at the old times', async () => {
     const { user, account, calendarId, next, seriesId, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Auto planning');
     assert.equal((await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } })).status, 200);

@@ -130,7 +130,9 @@ export async function recheckTruncatedSeries(
     // Listed in a shape that cannot be read: still the series', kept as stored.
     if (instances) unreadable.push(...instances.unreadable);
     complete.push(seriesId);
-    const present = new Set([...(instances?.changes ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])), ...(instances?.unreadable ?? [])]);
+    // One it could not read counts as missing here, which changes nothing: being shortened only
+    // lets bots follow from instances that go, and that one stays.
+    const present = new Set((instances?.changes ?? []).flatMap((c) => (c.type === 'upsert' ? [c.event.providerEventId] : [])));
     if (stored.get(seriesId)!.providerIds.some((id) => !present.has(id))) shortened.push(seriesId);
   }
   return {
