@@ -146,12 +146,13 @@ export class FakeMicrosoftGraph {
    * Events (occurrences among them) listed with a start in the zone "tzone://Microsoft/Custom", in
    * delta rounds and in their series' list of instances alike. The adapter asks for every time in
    * UTC (Prefer: outlook.timezone, learn.microsoft.com/graph/api/event-get, "Support various time
-   * zones"), and Graph is documented to honour it; that it does not always is reported
-   * (microsoft-graph-docs-contrib issues 5987 and 5029), without this field named. The zone name
-   * itself is Graph's for a custom zone set in Outlook desktop (the event resource's
-   * originalStartTimeZone, added in microsoft-graph-docs PR 812), which clients meet in Graph's
-   * answers (phw198/OutlookGoogleCalendarSync issue 2148). So this is a test control: a start the
-   * adapter cannot place in time.
+   * zones"); Graph documents that a GET or a list honours it, and no source found shows a start
+   * listed in another zone under it. The zone name itself is Graph's for a custom zone set in
+   * Outlook desktop (the event resource's originalStartTimeZone, added in microsoft-graph-docs PR
+   * 812), and clients reading calendars through Graph meet it (phw198/OutlookGoogleCalendarSync
+   * issue 2148; issue 2339 sees it on events accepted from invitations), neither saying in which
+   * field nor under which Prefer header. So this is a test control, not documented behaviour: a
+   * start the adapter cannot place in time.
    */
   readonly customZoneStartOf = new Set<string>();
   outage: { status: number; retryAfterSeconds?: number } | null = null;
