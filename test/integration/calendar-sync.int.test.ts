@@ -4531,6 +4531,8 @@ describe('auto-schedule', () => {
     const at = (offsetHours: number) => ({ start: { dateTime: iso(start + offsetHours * HOUR) }, end: { dateTime: iso(start + (offsetHours + 1) * HOUR) } });
     const block = env.google.insertEvent(account.email, account.email, { summary: 'Block', eventType: 'default', description: `Reach me at ${meetingUrl()}`, ...at(0) });
     const office = env.google.insertEvent(account.email, account.email, { summary: 'Office', eventType: 'default', description: meetingUrl(), ...at(2), recurrence: ['RRULE:FREQ=DAILY;COUNT=2'] });
+    // The second day has a copy of its own (an exception): its bot is taken back too.
+    env.google.patchInstance(account.email, account.email, office, start + DAY + 2 * HOUR, { location: 'Room 2' });
     env.google.insertEvent(account.email, account.email, { summary: 'Standup', eventType: 'default', location: meetingUrl(), ...at(4) });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
@@ -4541,6 +4543,7 @@ describe('auto-schedule', () => {
     // working-location series holding a bot auto-schedule booked.
     env.google.patchEvent(account.email, account.email, block, { eventType: 'focusTime' });
     env.google.patchEvent(account.email, account.email, office, { eventType: 'workingLocation' });
+    env.google.patchInstance(account.email, account.email, office, start + DAY + 2 * HOUR, { eventType: 'workingLocation' });
     await env.google.notifyChanges(account.email);
     await env.rc.calendarSync.runDue();
     assert.deepEqual(await listed(), ['Block: 0', 'Office: 0', 'Office: 0', 'Standup: 1']);

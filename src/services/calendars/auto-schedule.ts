@@ -491,8 +491,8 @@ export class AutoSchedule implements AfterSyncHook {
      * Whether the entry is no meeting (a focus-time block...), whatever the rules: noted as refused
      * all the same, so that a bot booked on it before such entries were told apart is taken back.
      */
-    const isNotAMeeting = (meeting: Omit<Refused, 'subject' | 'refusal'>, subject: RuleSubject): boolean => {
-      const type = notAMeetingEntryType(subject.raw);
+    const isNotAMeeting = (meeting: Omit<Refused, 'subject' | 'refusal'>, subject: RuleSubject, typedRaw = subject.raw): boolean => {
+      const type = notAMeetingEntryType(typedRaw);
       if (type !== null) refused.push({ ...meeting, subject, refusal: `not a meeting (a Google "${type}" entry)` });
       return type !== null;
     };
@@ -537,8 +537,9 @@ export class AutoSchedule implements AfterSyncHook {
         const subject = { eventId: copy.id, raw: copy.raw, calendarId: series.calendar_id, isRecurring: true };
         const eventId = occurrenceIdOf(series.id, occurrence.originalStartMs);
         const meeting = { eventId, linkEventId: series.id, occurrenceKey: key, title: occurrence.title, startMs: occurrence.startMs };
-        // The series' type is its occurrences' (Google copies it to every instance).
-        if (isNotAMeeting(meeting, { ...subject, raw: series.raw }) || !isWanted(meeting, subject)) continue;
+        // The series' type is its occurrences' (Google copies it to every instance); the refusal
+        // names the copy read, as a take-back checks that copy is unchanged.
+        if (isNotAMeeting(meeting, subject, series.raw) || !isWanted(meeting, subject)) continue;
         result.push({
           eventId, linkEventId: series.id, occurrenceKey: key,
           startMs: occurrence.startMs, meetingIdentity: occurrence.meetingIdentity, meetingUrl: occurrence.meetingUrl, meetingPlatform: occurrence.meetingPlatform, subject,
