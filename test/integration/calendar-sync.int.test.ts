@@ -2839,6 +2839,27 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     }
   });
 
+  test('GET /calendar/events?sync=true syncs a connection whose only failure is a colleague\'s calendar refusing its reader: its own calendar is read, the refused one left to its backoff', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const start = env.clock.now() + DAY;
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    env.microsoft.refuseReads(account.email, shared);
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [env.microsoft.defaultCalendarId(account.email), shared] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    env.clock.advance(61 * MIN);
+    await env.rc.calendarSync.runDue();
+    const failing = await env.rc.database.db.selectFrom('calendar_connections').selectAll().where('id', '=', calendarId).executeTakeFirstOrThrow();
+    assert.ok(failing.consecutive_failures > 0, 'every sync fails in part');
+    assert.ok(Number(failing.next_sync_at) > env.clock.now(), 'the connection is not due');
+    env.microsoft.createEvent(account.email, { subject: 'Added now', startMs: start, endMs: start + HOUR, joinUrl: TEAMS });
+    const listed = await env.rc.request('GET', `/api/v1/calendar/events?sync=true&calendar_id=${calendarId}&time_min=${new Date(start - HOUR).toISOString()}&time_max=${new Date(start + 2 * HOUR).toISOString()}`, { auth: user.auth });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.deepEqual(listed.body.results.map((e: { title: string }) => e.title), ['Added now']);
+    assert.equal(listed.body.sync_deferred, undefined);
+  });
+
   test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -301,7 +301,8 @@ export class CalendarConnections {
    * GET /calendar/events?sync=true (MeetStream's "force a sync"): syncs the connections the listing
    * reads from, SYNC_BEFORE_LISTING_CONCURRENCY at a time: the one a connection id in calendar_id
    * names, else every connection in the provider / account_id scope. Left out: connections that
-   * lost their access, and those waiting out a failure (a provider's Retry-After, the backoff).
+   * lost their access, and those waiting out a failure (a provider's Retry-After, the backoff; not
+   * one whose failures are some calendars' own, #failsInPart).
    * A sync that fails, or is still running after SYNC_BEFORE_LISTING_MS, does not fail the
    * listing: it answers from what is stored, the failure shows on the connection, and a sync
    * still running goes on (a shutdown waits for it). Answers the connections not synced because
@@ -320,7 +321,9 @@ export class CalendarConnections {
     for (const row of inScope) {
       const waitEnd = providerWaitEnd(row, now);
       if (waitEnd !== null) defer(row, 'retry_after', waitEnd, Math.max(waitEnd, row.next_sync_at ?? waitEnd));
-      else if (row.consecutive_failures > 0 && row.next_sync_at !== null && Number(row.next_sync_at) > now) defer(row, 'backoff', Number(row.next_sync_at), Number(row.next_sync_at));
+      else if (row.consecutive_failures > 0 && row.next_sync_at !== null && Number(row.next_sync_at) > now && !(await this.#failsInPart(row.id))) {
+        defer(row, 'backoff', Number(row.next_sync_at), Number(row.next_sync_at));
+      }
     }
     const queue = inScope.filter((row) => !deferred.has(row.id));
     const lane = async () => {
@@ -333,6 +336,16 @@ export class CalendarConnections {
     const lanes = Promise.all(Array.from({ length: Math.min(SYNC_BEFORE_LISTING_CONCURRENCY, queue.length) }, lane));
     await settledWithin(lanes.then(() => undefined), SYNC_BEFORE_LISTING_MS, undefined);
     return [...deferred.values()];
+  }
+
+  /**
+   * Whether a connection's failures are some calendars' own (a colleague's calendar refused, one
+   * deleted) while others read: a sync then reads those others and leaves the failing ones to
+   * their own backoff, so a listing that asks for a sync has it.
+   */
+  async #failsInPart(connectionId: string): Promise<boolean> {
+    const calendars = await connections.listCalendars(this.#database.db, connectionId);
+    return calendars.some((c) => c.read_error !== null) && calendars.some((c) => c.read_error === null);
   }
 
   /**
