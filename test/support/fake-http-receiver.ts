@@ -10,7 +10,17 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   json: any;
+  /** Which request this is on its connection: 1 for the first, 2 for the first reuse of a kept-alive one, ... */
+  onConnection: number;
 }
+
+/**
+ * How a receiver can fail to answer, beyond a status (each seen of real receivers; see the
+ * comments where they are acted out):
+ * - `reset`: reads the whole request, then resets the connection without a word;
+ * - `endless`: answers the status and headers, then a body that never ends.
+ */
+export type Misbehaviour = 'reset' | 'endless';
 
 export class FakeHttpReceiver {
   readonly received: ReceivedRequest[] = [];
@@ -18,9 +28,13 @@ export class FakeHttpReceiver {
    * Decides the answer; defaults to 200. `release`: the answer waits until it settles.
    * `holdBody`: the status and headers go at once, the body's end waits until it settles.
    */
-  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown>; holdBody?: Promise<unknown> } = () => ({ status: 200, body: { ok: true } });
+  respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown>; holdBody?: Promise<unknown>; misbehave?: Misbehaviour } = () => ({ status: 200, body: { ok: true } });
   #server: Server | null = null;
   #waiters: { predicate: () => boolean; resolve: () => void }[] = [];
+  /** Requests seen per connection (for `onConnection`). */
+  readonly #perSocket = new WeakMap<object, number>();
+  /** Bytes of endless bodies written, all told (a sender that reads them whole keeps this growing). */
+  endlessBytesWritten = 0;
 
   async start(port = 0): Promise<string> {
     this.#server = createServer((req, res) => {
@@ -34,10 +48,40 @@ export class FakeHttpReceiver {
         } catch {
           // not JSON
         }
-        const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
+        const onConnection = (this.#perSocket.get(req.socket) ?? 0) + 1;
+        this.#perSocket.set(req.socket, onConnection);
+        const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, onConnection };
         this.received.push(request);
         const answer = this.respond(request);
         const send = () => {
+          if (answer.misbehave === 'reset') {
+            // A connection reset after the request was read: a receiver that crashed or was
+            // redeployed while handling it, a proxy or load balancer cutting an idle or overloaded
+            // connection. Standard Webhooks counts it a failed delivery to retry ("Delivery success
+            // and failure": "connection resets"), and a server closing a kept-alive connection just
+            // as the next request goes out looks the same to the client (RFC 9112 section 9.3.1;
+            // Node's fetch does not retry a POST then: cashubtc/cashu-ts#799, oven-sh/bun#28708).
+            req.socket.resetAndDestroy();
+            return;
+          }
+          if (answer.misbehave === 'endless') {
+            // A test control for a hostile or broken receiver (an endpoint that streams, a URL that
+            // is no webhook receiver at all): HTTP/1.1 lets a chunked body run without a known end
+            // (RFC 9112 section 7.1), so only the sender can bound what it reads.
+            res.writeHead(answer.status, { 'content-type': 'text/plain' });
+            const chunk = Buffer.alloc(64 * 1024, 'x');
+            const pump = () => {
+              while (!res.destroyed) {
+                this.endlessBytesWritten += chunk.length;
+                if (!res.write(chunk)) {
+                  res.once('drain', pump);
+                  return;
+                }
+              }
+            };
+            pump();
+            return;
+          }
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
           const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
           if (!answer.holdBody) {

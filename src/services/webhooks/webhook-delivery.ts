@@ -26,9 +26,9 @@ const REFUSED_ATTEMPTS = 5;
 /**
  * Answers that refuse the message itself: malformed to the receiver (400), in conflict with its
  * state (409), too large (413), of a type it does not take (415), or not processable (422), such
- * as an event it does not know. Any other 4xx (401 or 403 after a secret rotation, 404 or 410
- * while a receiver is being deployed, 408, 425, 429) says the receiver is not ready: an outage.
- * (Redirects are counted with the refusals: isRefusal.)
+ * as an event it does not know. Any other 4xx (401 or 403 after a secret rotation, 404 while a
+ * receiver is being deployed, 408, 425, 429) says the receiver is not ready: an outage.
+ * (Redirects are counted with the refusals: isRefusal; 410 is neither: GONE.)
  */
 const REFUSALS = new Set([400, 409, 413, 415, 422]);
 
@@ -37,6 +37,13 @@ const REFUSALS = new Set([400, 409, 413, 415, 422]);
  * network among them), so a callback URL that answers 3xx will answer it again, whatever the wait,
  * until its owner gives the final address.
  */
+/**
+ * 410 Gone: the receiver wants no more webhooks (Standard Webhooks, "Delivery success and
+ * failure": the sender should stop sending to it). The message fails at once, not retried; each of
+ * the bot's later ones is tried once all the same, as a URL's owner may take it back.
+ */
+const GONE = 410;
+
 function isRefusal(status: number | null): boolean {
   return status !== null && (REFUSALS.has(status) || (status >= 300 && status < 400));
 }
@@ -49,6 +56,7 @@ function lastStatusOf(lastError: string | null): number | null {
 
 /** last_error for an answer: its status, and for a redirect where it pointed (the address to give instead). */
 function answerText(status: number, location: string | null): string {
+  if (status === GONE) return `HTTP ${status} (the receiver says it is gone; not retried)`;
   if (status < 300 || status >= 400) return `HTTP ${status}`;
   return `HTTP ${status} (webhooks do not follow redirects${location ? `; it points to ${location}` : ''})`;
 }
@@ -265,8 +273,9 @@ export class WebhookDelivery {
     // A receiver that answers and refuses this message twice in a row (after a few attempts in
     // all) has it set aside (failed, redeliverable), so that one message it will not take does not
     // hold the bot's later ones back for days. An outage keeps the line.
-    const isSetAside = isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS;
-    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
+    const isGone = result.status === GONE;
+    const isSetAside = isGone || (isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS);
+    metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
       await database.db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
         .where('id', '=', delivery.id).execute();
@@ -283,6 +292,7 @@ export class WebhookDelivery {
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
     if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
+    else if (isGone) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook receiver answered 410 Gone; the webhook is not retried');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     await database.db.updateTable('webhook_deliveries').set({
       state: isExpired || isSetAside ? 'failed' : 'pending',
