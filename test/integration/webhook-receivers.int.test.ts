@@ -185,4 +185,18 @@ describe('status webhooks and real receivers', () => {
     assert.equal(sent.length, 3);
     assert.deepEqual([...new Set(sent)].sort(), delivered.map((d) => d.message_id).sort(), 'the reset one sent again under its own id');
   });
+
+  for (const status of [302, 307, 308]) {
+    test(`a receiver answering ${status} is not followed, even to its own host (allowed here): the address given is the only one posted to`, async () => {
+      // Standard Webhooks, "Delivery success and failure": a 3xx is a failure, and the sender
+      // should not follow it (the owner is to give the new URL instead).
+      const path = `/moved-${status}`;
+      hooks.respond = (r) => (r.url === path ? { status, headers: { location: `${base}${path}/new` } } : { status: 200 });
+      const botId = await book(path);
+      await rc.webhooks.runDue();
+      const [attempt] = await deliveriesOf(botId);
+      assert.deepEqual([attempt!.status, attempt!.attempts, attempt!.last_error], ['retrying', 1, `HTTP ${status} (webhooks do not follow redirects; it points to ${base}${path}/new)`]);
+      assert.deepEqual(hooks.received.filter((r) => r.url.startsWith(path)).map((r) => `${r.method} ${r.url}`), [`POST ${path}`]);
+    });
+  }
 });

@@ -60,7 +60,8 @@ export class FakeHttpReceiver {
             // connection. Standard Webhooks counts it a failed delivery to retry ("Delivery success
             // and failure": "connection resets"), and a server closing a kept-alive connection just
             // as the next request goes out looks the same to the client (RFC 9112 section 9.3.1;
-            // Node's fetch does not retry a POST then: cashubtc/cashu-ts#799, oven-sh/bun#28708).
+            // the race in undici: nodejs/undici#3141, #5450; undici resends no POST then, as
+            // RFC 9110 section 9.2.2 leaves non-idempotent requests alone: cashubtc/cashu-ts#799).
             req.socket.resetAndDestroy();
             return;
           }
