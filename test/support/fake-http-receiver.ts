@@ -25,8 +25,12 @@ export type Misbehaviour = 'reset' | 'endless';
 export class FakeHttpReceiver {
   readonly received: ReceivedRequest[] = [];
   /**
-   * Decides the answer; defaults to 200. `release`: the answer waits until it settles.
-   * `holdBody`: the status and headers go at once, the body's end waits until it settles.
+   * Decides the answer; defaults to 200. `release` (or `delayMs`): the answer waits until it
+   * settles, as a receiver that works before it answers (Standard Webhooks, "Request timeouts",
+   * expects senders to wait 15 to 30 s for those; one that never settles stands for a receiver
+   * that took the body and hung). `holdBody`: the status and headers go at once, the body's end
+   * waits until it settles (a test control for a slow body after the status). `misbehave`: see
+   * Misbehaviour.
    */
   respond: (request: ReceivedRequest) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number; release?: Promise<unknown>; holdBody?: Promise<unknown>; misbehave?: Misbehaviour } = () => ({ status: 200, body: { ok: true } });
   #server: Server | null = null;
