@@ -2454,7 +2454,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(states.map((b) => [b.status, b.scheduled_join_time]), [0, 1, 2].map((w) => ['Scheduled', iso(next + w * 7 * DAY + HOUR - LEAD_MS)]));
   });
 
-  test('an Outlook series looked up for a split whose list holds a stored instance it cannot read: that instance keeps its bot, and the series does not count as shortened while it lasts', async () => {
+  test('an Outlook series looked up for a split whose list holds a stored instance it cannot read: that instance and the series stay, with every bot on its old instance', async () => {
     const { user, account, next, seriesId, joinUrl, sync } = await outlookSeriesDueTomorrow(env, 'Custom planning');
     const before = await sync();
     const booked: string[] = [];
