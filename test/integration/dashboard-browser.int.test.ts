@@ -609,11 +609,19 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
     // Its calendar says why it does not sync.
     await flakyCard.locator('summary').click();
-    await flakyCard.getByText(/Not syncing: permanent: /).waitFor();
+    await flakyCard.getByText(/Not syncing: Refused: the URL did not answer with an iCalendar feed/).waitFor();
+    // Its last error says how it failed in words, not the API's kind of failure ("permanent: ").
+    const lastErrorOf = (card: typeof flakyCard) => card.locator('.facts div').filter({ hasText: 'Last error' }).locator('dd').innerText();
+    assert.match(await lastErrorOf(flakyCard), /^Refused: the URL did not answer with an iCalendar feed/);
+    assert.match(await lastErrorOf(card), /^Access withdrawn: .*HTTP 404/);
     // A card whose report names some calendars says which.
     const outlookCard = page.locator(`li[data-calendar-id="${outlookId}"]`);
     await outlookCard.getByText('Sync failing', { exact: true }).waitFor();
     assert.match(await outlookCard.getByRole('note').innerText(), /^1 of 2 calendars does not sync \(failing since .*\): Colleague\. Their events are as last synced and bots launch on them\./);
+    // Its last error names that calendar as the card does, not by the provider's id for it.
+    const outlookError = await lastErrorOf(outlookCard);
+    assert.match(outlookError, /^Refused: calendar Colleague: /);
+    assert.ok(!outlookError.includes(colleague), outlookError);
     const healthyCard = page.locator(`li[data-calendar-id="${healthyId}"]`);
     await healthyCard.getByText('Active', { exact: true }).waitFor();
     // Feeds on one host are told apart by their own names (the address is shortened to its host).

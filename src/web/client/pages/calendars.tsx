@@ -5,6 +5,7 @@ import { useApi } from '../use-api.ts';
 import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
 import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection, UpcomingBot } from '../types.ts';
 import { connectionNames } from '../connection-names.ts';
+import { describeSyncError } from '../sync-error.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
 import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
@@ -79,7 +80,7 @@ export function CalendarsPage() {
                       <div><dt>Connection id</dt><dd class="mono break">{c.calendar_id}</dd></div>
                       <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
                       <div><dt>Next sync</dt><dd>{isRevoked ? <>an access check {formatRelative(c.next_sync_at)}; syncing resumes when it passes or the account is connected again</> : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
-                      <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{c.last_error} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
+                      <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{describeSyncError(c.last_error, c.calendars)} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
                       <div><dt>Push</dt><dd>{!c.push_enabled ? (c.provider === 'ics' ? 'not offered for ICS feeds; polled' : 'off; polled') : pushSummary(c)}</dd></div>
                     </dl>
                     {c.calendars.length > 0 && (
@@ -88,8 +89,8 @@ export function CalendarsPage() {
                         <ul class="plain-list">
                           {c.calendars.map((cal) => (
                             <li key={cal.id}>
-                              <strong>{cal.summary ?? cal.id}</strong>{cal.isPrimary ? ' (primary)' : ''}: push {cal.push.active ? `channel ${cal.push.channel_id}, expires ${formatDateTime(cal.push.expires_at)}` : cal.push.error ? `failed: ${cal.push.error}` : 'none'}
-                              {cal.read_error && <div class="break">Not syncing: {cal.read_error}{cal.next_read_at ? <span class="muted"> (tried again {formatRelative(cal.next_read_at)}, or now with Sync now)</span> : null}</div>}
+                              <strong>{cal.summary ?? cal.id}</strong>{cal.isPrimary ? ' (primary)' : ''}: push {cal.push.active ? `channel ${cal.push.channel_id}, expires ${formatDateTime(cal.push.expires_at)}` : cal.push.error ? `failed: ${describeSyncError(cal.push.error, c.calendars)}` : 'none'}
+                              {cal.read_error && <div class="break">Not syncing: {describeSyncError(cal.read_error, c.calendars)}{cal.next_read_at ? <span class="muted"> (tried again {formatRelative(cal.next_read_at)}, or now with Sync now)</span> : null}</div>}
                               {cal.access_refused_since && <div class="break">Access refused: a bot whose meetings are only on calendars Rollcall cannot read is not launched unless this one reads again before it joins</div>}
                             </li>
                           ))}
