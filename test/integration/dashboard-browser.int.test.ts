@@ -13,6 +13,7 @@ import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/ha
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+import { FakeRecall } from '../support/fake-recall.ts';
 import { HttpBotRuntime } from '../../src/adapters/bot-runtimes/http-bot-runtime.ts';
 import type { BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { revokeApiKey } from '../../src/services/access/api-keys.ts';
@@ -417,6 +418,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const report = await rc.request('POST', `/api/v1/bots/${botId}/status`, { headers: { authorization: `Bearer ${scheduleRow.status_token}` }, body: { status: 'InMeeting' } });
     assert.equal(report.status, 200);
     await page.locator('[data-testid="bot-status"]').filter({ hasText: 'In meeting' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.getByTestId('launch-timer').filter({ hasText: 'Done: nothing left to launch' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
     await screenshot('bot');
   });
 
@@ -425,6 +427,12 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Planning', level: 1 }).waitFor();
     await titleBecomes(page, 'Planning · Rollcall');
+    // Its launch timer in words, not the API's schedule_state; a field for a time names the zone
+    // it is typed in; no webhook address given is said as the deduplication key's is.
+    assert.equal(await page.getByTestId('launch-timer').innerText(), 'Waiting to launch');
+    assert.equal(await page.locator('label[for="join-time"]').innerText(), 'New join time (UTC)');
+    assert.equal(await page.locator('.facts div').filter({ hasText: 'Webhooks to' }).locator('dd').innerText(), 'None given');
+    assert.match(await page.locator('section[aria-labelledby="deliveries-title"]').innerText(), /No webhook address was given for this bot/);
     await screenshot('bot-waiting');
     // Sent back unchanged, the join time stays as it was (the field shows its seconds, and the
     // milliseconds it cannot show are kept).
@@ -1659,6 +1667,56 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
     assert.ok(await page.locator('.opblock').count() > 20, 'the operations are listed');
     await page.screenshot({ path: join(SCREENSHOTS, 'api-reference-desktop.png') });
+  });
+
+  test('a bot handed over to its bot provider says so among its launch attempts, not that it waits for a launch', async () => {
+    // Rollcall with Recall.ai as its runtime (the fake follows Recall's API): a bot is handed to the
+    // provider ahead of its join time (a lead of two hours here, so at once), and the provider
+    // joins it itself; Rollcall launches nothing at the join time.
+    const apiKey = 'dashboard-recall-key-4Hq';
+    const secret = `whsec_${Buffer.from('dashboard-recall-secret-32bytes!').toString('base64')}`;
+    const recall = new FakeRecall(apiKey, secret);
+    const recallUrl = await recall.start();
+    const withProvider = await startTestRollcall({
+      settings: {
+        BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: apiKey, BOT_PROVIDER_BASE_URL: recallUrl, BOT_PROVIDER_WEBHOOK_SECRET: secret,
+        BOT_PROVIDER_HANDOVER_LEAD_SECONDS: '7200', OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', BOT_RUNTIME_TIMEOUT_MS: '2000',
+      },
+    });
+    const there = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      await withProvider.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = withProvider.app.server.address();
+      assert.ok(address && typeof address === 'object');
+      const user = await withProvider.newUser('carol');
+      const startMs = Date.now() + 3_600_000;
+      const event = await withProvider.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Vendor call', start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + 1_800_000).toISOString(), meeting_url: 'https://meet.google.com/vend-orca-llx' } });
+      assert.equal(event.status, 201, JSON.stringify(event.body));
+      const scheduled = await withProvider.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: 'vendor-call', bot_config: { bot_name: 'Vendor notes' } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      const botId = scheduled.body.bot_id as string;
+      const kinds = async () => ((await withProvider.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.decisions as { kind: string }[]).map((d) => d.kind);
+      for (let round = 0; round < 10 && !(await kinds()).includes('handed_over'); round++) await withProvider.dispatcher.runDue();
+      assert.ok((await kinds()).includes('handed_over'), JSON.stringify(await kinds()));
+      assert.equal(recall.bots.size, 1, 'the provider holds the bot');
+
+      const other = await there.newPage();
+      await other.goto(`http://127.0.0.1:${address.port}/dashboard`);
+      await other.getByLabel('API key').fill(user.auth.slice('Token '.length));
+      await other.keyboard.press('Enter');
+      await other.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+      await other.goto(`http://127.0.0.1:${address.port}/dashboard/bots/${botId}`);
+      await other.getByRole('heading', { name: 'Vendor call', level: 1 }).waitFor();
+      const attempts = await other.locator('section[aria-labelledby="launch-title"]').innerText();
+      assert.doesNotMatch(attempts, /Not launched yet/);
+      assert.match(attempts, /Handed over to the bot provider/);
+      assert.equal(await other.getByTestId('launch-timer').innerText(), 'Done: handed over to the bot provider');
+      await other.screenshot({ path: join(SCREENSHOTS, 'bot-handed-over-desktop.png'), fullPage: true });
+    } finally {
+      await there.close();
+      await withProvider.close();
+      await recall.stop();
+    }
   });
 
   test('no page raised a script error or a CSP violation', () => {

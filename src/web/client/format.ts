@@ -178,9 +178,27 @@ export function decisionWords(kind: string): string {
   return DECISION_WORDS[kind] ?? kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-/** Decisions that are launch attempts and their outcomes, and a bot's final failure (a launch given up, say). */
+/**
+ * Decisions that are launch attempts and their outcomes, and a bot's final failure (a launch given
+ * up, say). With a bot provider as the runtime, the bot reaches its meeting through its handover:
+ * the provider is given the bot ahead of its join time and joins it itself.
+ */
 export function isLaunchDecision(kind: string): boolean {
-  return kind.startsWith('launch') || kind === 'failed';
+  return kind.startsWith('launch') || kind === 'failed' || kind.startsWith('handover') || kind === 'handed_over';
+}
+
+/**
+ * Where a bot's launch timer stands (the API's schedule_state: pending, then claimed and launching
+ * while it fires, done, or cancelled), in words.
+ */
+export function launchTimerWords(state: string | null, bot: { launched_at: string | null; decisions: readonly { kind: string }[] }): string {
+  switch (state) {
+    case 'pending': return bot.launched_at === null ? 'Waiting to launch' : 'Waiting to try the launch again';
+    case 'claimed': case 'launching': return 'Launching now';
+    case 'done': return bot.decisions.some((d) => d.kind === 'handed_over') ? 'Done: handed over to the bot provider' : 'Done: nothing left to launch';
+    case 'cancelled': return 'Cancelled: it will not be launched';
+    default: return state ?? '—';
+  }
 }
 
 export const SOURCE_WORDS: Record<string, string> = { api: 'API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };

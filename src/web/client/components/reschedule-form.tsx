@@ -2,7 +2,7 @@
 // the edit started from) is kept by the page: it outlives a refresh of the bot, and an error card
 // shown meanwhile, and lets the page refuse to send an edit made from a join time moved since.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fromLocalInputValue, toLocalInputValue, withLocalTimes } from '../format.ts';
+import { fromLocalInputValue, toLocalInputValue, withLocalTimes, zoneAbbreviation } from '../format.ts';
 import { invalidFieldProps } from '../field-errors.ts';
 import type { BotDetail } from '../types.ts';
 
@@ -47,7 +47,7 @@ export function RescheduleForm({ bot, draft, onDraft, onReschedule, error }: {
         setIsBusy(false);
       }
     }}>
-      <label for="join-time">New join time</label>
+      <label for="join-time">New join time ({zoneAbbreviation()})</label>
       <input id="join-time" ref={input} type="datetime-local" step={1} required value={value} {...invalidFieldProps('join-time-error', error !== null)}
         onInput={(e) => {
           const typed = e.currentTarget.value;

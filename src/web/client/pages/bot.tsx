@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { formatDateTime, formatRelative, platformWords, statusWords, withLocalTimes } from '../format.ts';
+import { formatDateTime, formatRelative, launchTimerWords, platformWords, statusWords, withLocalTimes } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
 import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
@@ -176,12 +176,12 @@ export function BotPage({ id }: { id: string }) {
           <div><dt>Platform</dt><dd>{platformWords(bot.platform)}</dd></div>
           {/* launched_at is when the launch went out, not that the runtime took it: see Launch attempts. */}
           <div><dt>Launch sent</dt><dd>{formatDateTime(bot.launched_at)}</dd></div>
-          <div><dt>Schedule</dt><dd>{bot.schedule_state ?? '—'}</dd></div>
+          <div><dt>Launch timer</dt><dd data-testid="launch-timer">{launchTimerWords(bot.schedule_state, bot)}</dd></div>
           {/* Rollcall's own stand-ins for a key are not the user's: none was given, or it went with the data. */}
           <div><dt>Deduplication key</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd>
             : isOwnIdKey(bot.deduplication_key, bot.bot_id) ? <dd class="muted" data-testid="no-key">None given</dd>
               : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
-          <div><dt>Webhooks to</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd> : <dd class="break">{bot.bot_config.callback_url ?? 'none'}</dd>}</div>
+          <div><dt>Webhooks to</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd> : bot.bot_config.callback_url ? <dd class="break">{bot.bot_config.callback_url}</dd> : <dd class="muted">None given</dd>}</div>
         </dl>
         {isWaiting && (
           <div class="actions">
@@ -238,7 +238,7 @@ export function BotPage({ id }: { id: string }) {
         <h2 id="deliveries-title">Webhook deliveries</h2>
         {deliveries.error ? <ErrorState error={deliveries.error} onRetry={() => void deliveries.reload()} />
           : deliveries.data === null ? <Loading what="deliveries" />
-            : deliveries.data.deliveries.length === 0 ? <p class="muted">{bot.data_deleted_at ? 'Its sent webhooks were deleted with its data.' : bot.bot_config.callback_url ? 'Nothing sent yet.' : 'This bot has no callback_url, so no webhooks are sent.'}</p>
+            : deliveries.data.deliveries.length === 0 ? <p class="muted">{bot.data_deleted_at ? 'Its sent webhooks were deleted with its data.' : bot.bot_config.callback_url ? 'Nothing sent yet.' : 'No webhook address was given for this bot (callback_url in its bot_config), so none are sent.'}</p>
               : <DeliveriesTable deliveries={deliveries.data.deliveries} showBot={false} onChanged={() => void deliveries.reload()} label="Webhook deliveries of this bot" />}
       </section>
     </section>
