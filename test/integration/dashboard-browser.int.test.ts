@@ -679,6 +679,10 @@ describe('dashboard in Chromium', { skip }, () => {
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: 'Old standup', level: 1 }).waitFor();
     assert.match(await page.getByTestId('at-risk-note').innerText(), /Unless access returns before its join time \(in 3 days\), it is cancelled then instead of joining\./);
+    // It says what to do, and where: the calendar is connected again from Calendars.
+    const toCalendars = page.getByTestId('at-risk-note').getByRole('link', { name: 'Calendars', exact: true });
+    assert.equal(await toCalendars.getAttribute('href'), '/dashboard/calendars');
+    assert.match(await page.getByTestId('at-risk-note').innerText(), /To keep it, connect the calendar's account again: see Calendars/);
     assert.match(await page.locator('section[aria-labelledby="launch-title"]').innerText(), /Not launched yet, and it will not be unless its calendar's access returns before its join time \(in 3 days\): it is cancelled then\./);
     // The decision log's reasons name their instants in local time, like the rest of the page.
     const atRisk = await page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]').innerText();

@@ -158,7 +158,7 @@ export function BotPage({ id }: { id: string }) {
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && (
         <p class="warning" role="note" data-testid="at-risk-note">
-          At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining.
+          At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. To keep it, connect the calendar's account again: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
         </p>
       )}
       <LaunchFailingNote bot={bot} nowMs={now} />
