@@ -2858,6 +2858,22 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(listed.status, 200, JSON.stringify(listed.body));
     assert.deepEqual(listed.body.results.map((e: { title: string }) => e.title), ['Added now']);
     assert.equal(listed.body.sync_deferred, undefined);
+    // Graph down as the calendar list is read again (hourly): the failure is the connection's, not
+    // one calendar's, and listings that ask for a sync keep to its backoff, whatever the calendars'
+    // last reads were.
+    env.clock.advance(61 * MIN);
+    env.microsoft.outage = { status: 503 };
+    try {
+      await env.rc.calendarSync.runDue();
+      const requests = env.microsoft.requests.length;
+      for (let i = 0; i < 3; i++) {
+        const during = await env.rc.request('GET', `/api/v1/calendar/events?sync=true&calendar_id=${calendarId}`, { auth: user.auth });
+        assert.equal(during.body.sync_deferred?.[0]?.reason, 'backoff', JSON.stringify(during.body.sync_deferred));
+      }
+      assert.deepEqual(env.microsoft.requests.slice(requests).map((r) => `${r.method} ${r.path} ${r.status}`), [], 'no call during the backoff');
+    } finally {
+      env.microsoft.outage = null;
+    }
   });
 
   test('a colleague\'s calendar named in calendar_ids but refused to the token (403 ErrorAccessDenied): the account keeps its access, its other calendars sync and get their subscriptions', async () => {

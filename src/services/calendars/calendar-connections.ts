@@ -321,7 +321,7 @@ export class CalendarConnections {
     for (const row of inScope) {
       const waitEnd = providerWaitEnd(row, now);
       if (waitEnd !== null) defer(row, 'retry_after', waitEnd, Math.max(waitEnd, row.next_sync_at ?? waitEnd));
-      else if (row.consecutive_failures > 0 && row.next_sync_at !== null && Number(row.next_sync_at) > now && !(await this.#failsInPart(row.id))) {
+      else if (row.consecutive_failures > 0 && row.next_sync_at !== null && Number(row.next_sync_at) > now && !(await this.#failsInPart(row))) {
         defer(row, 'backoff', Number(row.next_sync_at), Number(row.next_sync_at));
       }
     }
@@ -339,12 +339,15 @@ export class CalendarConnections {
   }
 
   /**
-   * Whether a connection's failures are some calendars' own (a colleague's calendar refused, one
-   * deleted) while others read: a sync then reads those others and leaves the failing ones to
-   * their own backoff, so a listing that asks for a sync has it.
+   * Whether a connection's last failure was some calendars' own (a colleague's calendar refused,
+   * one deleted) while others read: a sync then reads those others and leaves the failing ones to
+   * their own backoff, so a listing that asks for a sync has it. The last failure names a calendar
+   * then (failureOfCalendars); one that does not (the token endpoint or the calendar list failing,
+   * a provider outage) holds the whole connection to its backoff.
    */
-  async #failsInPart(connectionId: string): Promise<boolean> {
-    const calendars = await connections.listCalendars(this.#database.db, connectionId);
+  async #failsInPart(row: CalendarConnectionRow): Promise<boolean> {
+    if (!/^[a-z_]+: calendar /.test(row.last_error ?? '')) return false;
+    const calendars = await connections.listCalendars(this.#database.db, row.id);
     return calendars.some((c) => c.read_error !== null) && calendars.some((c) => c.read_error === null);
   }
 
