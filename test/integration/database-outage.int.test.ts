@@ -1,9 +1,10 @@
 // Database outages, for real: a PostgreSQL server of the test's own (never the shared one) has its
 // connections terminated and is stopped and started again while Rollcall fires bots and answers
-// requests; on SQLite the disk fills up. No database error may end the process; requests answer
-// 503 database_unavailable; /readyz follows the outage; bots that came due during it launch within
-// 2 s of the database's return, each once (a repeat only with the same idempotency key); and the
-// outage costs a few log lines, not thousands.
+// requests; the disk fills up, on SQLite and on PostgreSQL (a throwaway server again, its tables on
+// a small filesystem of the test's own). No database error may end the process; requests answer 503
+// database_unavailable; /readyz follows the outage; bots that came due during it launch within 2 s
+// of the database's return, each once (a repeat only with the same idempotency key); and the outage
+// costs a few log lines, not thousands.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config.ts';
@@ -13,6 +14,8 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { createApiKey } from '../../src/services/access/api-keys.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { ThrowawayPostgres } from '../support/throwaway-postgres.ts';
+import { SmallDisk } from '../support/small-disk.ts';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -254,7 +257,7 @@ describe('database outages on PostgreSQL (a throwaway server of this test\'s own
   });
 });
 
-describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the SQLite pass (a full disk on PostgreSQL is the server\'s, outside this test\'s reach)' : false }, () => {
+describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the SQLite pass (PostgreSQL has its own full disk below, on a throwaway server)' : false }, () => {
   let rc: Awaited<ReturnType<typeof startTestRollcall>>;
   const logs: LogLine[] = [];
 
@@ -344,6 +347,142 @@ describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the
     const answeredOk = answers.filter((a) => a.status === 200).map((a) => a.botId!);
     const orphans = stored.filter((bot) => !answeredOk.includes(bot.id));
     assert.deepEqual(orphans, [], 'no bot was stored for a request answered 503');
+  });
+});
+
+describe('a full disk (PostgreSQL: a throwaway server whose tables live on a small filesystem of the test\'s own)', { skip: TEST_ENGINE !== 'postgres' ? 'runs in the PostgreSQL pass' : !ThrowawayPostgres.isAvailable() ? 'no PostgreSQL server binaries here' : !SmallDisk.isAvailable() ? 'mounting a small filesystem needs root here' : false }, () => {
+  // The database's tablespace is a 32 MB tmpfs; filling it with a file of the test's own makes the
+  // server's next write that needs new space fail with ENOSPC (SQLSTATE 53100, "could not extend
+  // file ... No space left on device"), and deleting the file gives the space back while the
+  // server runs on. The WAL stays in the data directory, as on a server whose data volume filled.
+  let server: ThrowawayPostgres;
+  let disk: SmallDisk;
+  let rollcall: Rollcall;
+  let auth: string;
+  const runtime = new FakeHttpReceiver();
+  const logs: LogLine[] = [];
+
+  before(async () => {
+    server = await ThrowawayPostgres.start();
+    disk = SmallDisk.mount(32 * 1024 * 1024, ThrowawayPostgres.serverOwner());
+    const url = await server.createDatabaseIn(disk.dir, 'rollcall_full');
+    rollcall = await startRollcall(url, await runtime.start(), logs);
+    auth = `Token ${(await createApiKey(rollcall.database.db, 'full', rollcall.clock)).key}`;
+  });
+  after(async () => {
+    try {
+      await rollcall?.close();
+      await runtime.stop();
+    } finally {
+      await server?.destroy();
+      disk?.unmount();
+    }
+  });
+
+  const newEvent = (title: string, extra: Record<string, unknown> = {}, as = auth) => rollcall.app.inject({ method: 'POST', url: '/api/v1/calendar/events', headers: { authorization: as }, payload: { title, start_time: new Date(Date.now() + 3_600_000).toISOString(), end_time: new Date(Date.now() + 7_200_000).toISOString(), ...extra } });
+
+  test('writes fail: 503 database_unavailable naming nothing internal, the real cause in the log, /readyz 503; space returns: ready again, writes work, the bots that came due meanwhile launch, each once', async (t) => {
+    const botIds = await scheduleBots(rollcall, auth, 20, Date.now() + 600_000);
+    const dueAtMs = Date.now() + 1500;
+    await pullDueTimes(rollcall, dueAtMs);
+    disk.fill();
+    t.after(() => disk.free());
+    // Incompressible, so that it needs new pages of the events table's TOAST.
+    const big = randomBytes(30_000).toString('base64');
+    let res = await newEvent('full', { description: big });
+    for (let i = 0; res.statusCode !== 503 && i < 20; i++) res = await newEvent('full', { description: big });
+    assert.equal(res.statusCode, 503, res.body);
+    assert.equal(res.json().code, 'database_unavailable');
+    assert.doesNotMatch(res.body, /No space|could not extend|base\/\d+/);
+    assert.ok(logs.some((l) => /database cannot write \(storage full/.test(l.msg) && String(l.cause).includes('No space left on device')), `the log names the real cause: ${JSON.stringify(logs.filter((l) => l.level >= 50).slice(0, 2))}`);
+    const notReady = await rollcall.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(notReady.statusCode, 503);
+    assert.deepEqual([notReady.json().checks.database, notReady.json().reasons?.migrations], [false, 'not known while the database is unreachable']);
+    const scrape = await rollcall.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(scrape.statusCode, 200, 'metrics answer during the outage');
+    assert.match(scrape.body, /^rollcall_database_up 0$/m);
+    // The bots come due while the disk is full, and the probe keeps failing past their due time.
+    await new Promise((r) => setTimeout(r, dueAtMs + 1500 - Date.now()));
+    assert.equal((await rollcall.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'the probe\'s write failed too');
+
+    // A probe that only proved the server answers would call it back here, and the next write
+    // that needs space would end it again: one outage, not a flapping one.
+    assert.deepEqual(logs.filter((l) => /database available again/.test(l.msg)), [], 'available again before the space returned');
+    const launchedWhileFull = botIds.filter((id) => launchesOf(runtime).has(id)).length;
+    disk.free();
+    const freedAt = Date.now();
+    let ready = false;
+    for (const until = Date.now() + 5000; !ready && Date.now() < until;) {
+      ready = (await rollcall.app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200;
+      if (!ready) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(ready, '/readyz did not recover once writes worked again');
+    assert.equal((await newEvent('ok', { description: big })).statusCode, 201);
+    await runtime.waitFor(() => allLaunched(runtime, botIds), 10_000).catch(() => {});
+    const repeats = assertEachLaunchedOnce(runtime, botIds);
+    const lastAfterFree = Math.max(...botIds.map((id) => launchesOf(runtime).get(id)!.firstAt)) - freedAt;
+    t.diagnostic(`${launchedWhileFull} of ${botIds.length} bots launched while the disk was full (their writes fitted in pages the tables had)${lastAfterFree > 0 ? `, the rest within ${lastAfterFree} ms of the space's return` : ''}; ${repeats} repeated launch requests (same key); ${logs.filter((l) => l.level >= 40).length} warn/error log lines`);
+  });
+
+  test('schedule requests at once when the disk fills: each is 200 and stored whole, or 503 and not stored at all', async (t) => {
+    const { key, userId } = await createApiKey(rollcall.database.db, 'full-schedules', rollcall.clock);
+    const own = `Token ${key}`;
+    const eventIds: string[] = [];
+    for (let i = 0; i < 240; i++) {
+      const created = await newEvent(`fill ${i}`, { meeting_url: `https://zoom.us/j/6${String(i).padStart(9, '0')}` }, own);
+      assert.equal(created.statusCode, 201, created.body);
+      eventIds.push(created.json().id);
+    }
+    const waitUntilAvailable = async () => {
+      for (const until = Date.now() + 5000; !rollcall.database.health.isAvailable && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(rollcall.database.health.isAvailable, 'the database did not come back once the space returned');
+    };
+    // Room for a few new pages: some rounds of 12 requests at once fit, then the disk is full.
+    // Three times over, each from a different point of the tables' pages, so that the request that
+    // meets the full disk meets it in different ones of its writes (its bot, timer, link, decision).
+    const answers: Array<{ eventId: string; status: number; botId?: string }> = [];
+    let next = 0;
+    let fillsMet = 0;
+    for (let fill = 0; fill < 3; fill++) {
+      disk.fill(48 * 1024);
+      try {
+        for (let failed = false; !failed && next < eventIds.length;) {
+          const batch = eventIds.slice(next, next + 12);
+          next += batch.length;
+          const results = await Promise.all(batch.map((eventId) => rollcall.app.inject({ method: 'POST', url: `/api/v1/calendar/schedule/${eventId}`, headers: { authorization: own }, payload: { deduplication_key: `full-${eventId}`, bot_config: {} } })));
+          for (const [index, result] of results.entries()) {
+            assert.ok(result.statusCode === 200 || result.statusCode === 503, `${result.statusCode} ${result.body}`);
+            if (result.statusCode === 503) assert.equal(result.json().code, 'database_unavailable');
+            failed ||= result.statusCode === 503;
+            answers.push({ eventId: batch[index]!, status: result.statusCode, botId: result.json().bot_id });
+          }
+        }
+      } finally {
+        disk.free();
+      }
+      if (answers.at(-1)?.status === 503 || answers.slice(-12).some((a) => a.status === 503)) fillsMet++;
+      await waitUntilAvailable();
+    }
+    assert.equal(fillsMet, 3, 'the disk filled up during the rounds, each time');
+    assert.ok(answers.some((a) => a.status === 200), 'some requests fitted before it did');
+    const db = rollcall.database.db;
+    for (const answer of answers) {
+      const links = await db.selectFrom('bot_events').select(['bot_id']).where('event_id', '=', answer.eventId).execute();
+      if (answer.status === 503) {
+        assert.deepEqual(links, [], `event ${answer.eventId} was answered 503 and has no bot`);
+        continue;
+      }
+      assert.deepEqual(links.map((link) => link.bot_id), [answer.botId], `event ${answer.eventId} was answered 200 and has its bot`);
+      const schedule = await db.selectFrom('schedules').select('id').where('bot_id', '=', answer.botId!).executeTakeFirst();
+      assert.ok(schedule, `bot ${answer.botId} has its schedule`);
+      const decisions = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', answer.botId!).execute();
+      assert.ok(decisions.length >= 1, `bot ${answer.botId} has its decision`);
+    }
+    const stored = await db.selectFrom('bots').select('id').where('user_id', '=', userId).execute();
+    const answeredOk = new Set(answers.filter((a) => a.status === 200).map((a) => a.botId!));
+    const orphans = stored.filter((bot) => !answeredOk.has(bot.id));
+    assert.deepEqual(orphans, [], 'no bot was stored for a request answered 503');
+    t.diagnostic(`${answers.filter((a) => a.status === 200).length} requests answered 200, ${answers.filter((a) => a.status === 503).length} answered 503`);
   });
 });
 

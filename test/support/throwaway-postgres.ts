@@ -58,9 +58,8 @@ export class ThrowawayPostgres {
     const bin = binDir();
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-pg-'));
     if (process.getuid?.() === 0) {
-      const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
-      const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
-      chownSync(dir, Number(ids), Number(gid));
+      const { uid, gid } = ThrowawayPostgres.serverOwner();
+      chownSync(dir, uid, gid);
     }
     const init = asServerUser(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
     const result = spawnSync(init.command, init.args, { encoding: 'utf8' });
@@ -107,6 +106,28 @@ export class ThrowawayPostgres {
     } finally {
       await client.end();
     }
+  }
+
+  /** The user the server runs as (postgres when this process is root), to own directories it writes to. */
+  static serverOwner(): { uid: number; gid: number } {
+    if (process.getuid?.() !== 0) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
+  }
+
+  /**
+   * Creates database `name` whose tables all live in `directory` (a tablespace there: an empty
+   * directory the server's user owns), e.g. on a volume of its own; returns its URL.
+   */
+  async createDatabaseIn(directory: string, name: string): Promise<string> {
+    const client = new pg.Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      await client.query(`create tablespace ${name} location '${directory}'`);
+      await client.query(`create database ${name} tablespace ${name}`);
+    } finally {
+      await client.end();
+    }
+    return `postgres://postgres@127.0.0.1:${this.port}/${name}`;
   }
 
   async destroy(): Promise<void> {
