@@ -1,7 +1,7 @@
 // A filesystem of a few megabytes of a test's own (tmpfs, mounted for the test and unmounted after)
 // that it fills up and empties again: writes to it fail with a real ENOSPC, as on a full volume,
 // and deleting the filler gives the space back without restarting whatever uses it. Mounting needs
-// root (or CAP_SYS_ADMIN); isAvailable() says whether it works here.
+// root; isAvailable() says whether it works here.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
