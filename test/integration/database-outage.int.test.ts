@@ -421,7 +421,7 @@ describe('a full disk (PostgreSQL: a throwaway server whose tables live on a sma
     await runtime.waitFor(() => allLaunched(runtime, botIds), 10_000).catch(() => {});
     const repeats = assertEachLaunchedOnce(runtime, botIds);
     const lastAfterFree = Math.max(...botIds.map((id) => launchesOf(runtime).get(id)!.firstAt)) - freedAt;
-    t.diagnostic(`${launchedWhileFull} of ${botIds.length} bots launched while the disk was full (their writes fitted in pages the tables had)${lastAfterFree > 0 ? `, the rest within ${lastAfterFree} ms of the space's return` : ''}; ${repeats} repeated launch requests (same key); ${logs.filter((l) => l.level >= 40).length} warn/error log lines`);
+    t.diagnostic(`${launchedWhileFull} of ${botIds.length} bots launched while the disk was full${launchedWhileFull > 0 ? ' (their writes fitted in pages the tables had)' : ''}${lastAfterFree > 0 ? `, the rest within ${lastAfterFree} ms of the space's return` : ''}; ${repeats} repeated launch requests (same key); ${logs.filter((l) => l.level >= 40).length} warn/error log lines`);
   });
 
   test('schedule requests at once when the disk fills: each is 200 and stored whole, or 503 and not stored at all', async (t) => {
