@@ -20,3 +20,14 @@ test('a text that does not start with a known kind stays as it is', () => {
   assert.equal(describeSyncError('the first sync failed; the background sync will retry', calendars), 'the first sync failed; the background sync will retry');
   assert.equal(describeSyncError('HTTP 404: gone', []), 'HTTP 404: gone');
 });
+
+test('a text starting with a name every object has (constructor, toString) is no kind', () => {
+  assert.equal(describeSyncError('constructor: x', []), 'constructor: x');
+  assert.equal(describeSyncError('toString: y', []), 'toString: y');
+});
+
+test('an instant the error names is in the viewer\'s time, as on the rest of the page', () => {
+  const text = describeSyncError('rate_limited: Graph asked to wait; not called before 2026-12-04T21:38:00.000Z', []);
+  assert.doesNotMatch(text, /2026-12-04T21:38/);
+  assert.match(text, /^Slowed down by the provider: Graph asked to wait; not called before \S/);
+});

@@ -3,6 +3,7 @@
 // and a message about one calendar of an account names it by the provider's id ("calendar
 // AAMkAD...=: Graph: HTTP 403"), which says nothing to whoever reads the card: the card lists
 // that calendar by its name.
+import { withLocalTimes } from './format.ts';
 
 const KIND_WORDS: Record<string, string> = {
   auth_revoked: 'Access withdrawn',
@@ -15,10 +16,12 @@ const KIND_WORDS: Record<string, string> = {
 /** The error with its kind in words and each calendar it names by its provider id named as the card lists it. */
 export function describeSyncError(error: string, calendars: readonly { id: string; summary: string | null }[]): string {
   const separator = error.indexOf(': ');
-  const kind = separator === -1 ? undefined : KIND_WORDS[error.slice(0, separator)];
+  const name = separator === -1 ? '' : error.slice(0, separator);
+  const kind = Object.hasOwn(KIND_WORDS, name) ? KIND_WORDS[name] : undefined;
   let text = kind === undefined ? error : `${kind}: ${error.slice(separator + 2)}`;
   for (const calendar of calendars) {
     if (calendar.summary) text = text.split(`calendar ${calendar.id}:`).join(`calendar ${calendar.summary}:`);
   }
-  return text;
+  // Instants it names ("not called before ...Z", "read again at ...") in the viewer's time, as on the rest of the page.
+  return withLocalTimes(text);
 }

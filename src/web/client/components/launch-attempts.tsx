@@ -11,13 +11,13 @@ export function LaunchAttempts({ bot }: { bot: BotDetail }) {
   return (
     <section class="card" aria-labelledby="launch-title">
       <h2 id="launch-title">Launch attempts</h2>
-      {launches.length === 0 ? (
-        <p class="muted">{isAtRisk
-          ? `Not launched yet, and it will not be unless its calendar's access returns before its join time (${formatRelative(bot.scheduled_join_time)}): it is cancelled then.`
-          : isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
-      ) : (
-        <DecisionLog decisions={launches} />
-      )}
+      {/* At risk is said whatever came before: a bot for a provider has its handover planned already. */}
+      {isAtRisk ? (
+        <p class="muted">{`Not launched yet, and it will not be unless its calendar's access returns before its join time (${formatRelative(bot.scheduled_join_time)}): it is cancelled then.`}</p>
+      ) : launches.length === 0 ? (
+        <p class="muted">{isWaiting ? `Not launched yet: it is handed to the bot runtime ${formatRelative(bot.scheduled_join_time)}.` : 'This bot was never handed to the bot runtime.'}</p>
+      ) : null}
+      {launches.length > 0 && <DecisionLog decisions={launches} />}
     </section>
   );
 }
