@@ -1366,6 +1366,9 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
 // ---------------------------------------------------------------------------------------------
 
 /** Writes one calendar's changes inside the sync transaction and remembers what changed. */
+/** The decision a bot kept at its time for an unreadable occurrence of its series gets. */
+const MEETING_UNREADABLE = 'meeting_unreadable';
+
 class SyncedEventWriter {
   readonly changed = new Map<string, 'updated' | 'deleted'>();
   readonly #trx: Transaction<Schema>;
@@ -1553,9 +1556,26 @@ class SyncedEventWriter {
       for (const id of await followMovedInstances(this.#trx, this.#engine, this.#now, gone, this.#arrived, alive)) this.changed.set(id, 'updated');
     }
     const unsure = gone.filter((row) => row.provider_series_id !== null && unreadableNewIn.has(row.provider_series_id));
-    const withBots = unsure.length === 0 ? new Set<string>() : new Set((await this.#trx.selectFrom('bot_events').select('event_id').distinct()
-      .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
+    const kept = unsure.length === 0 ? [] : await this.#trx.selectFrom('bot_events').select(['event_id', 'bot_id']).distinct()
+      .where('event_id', 'in', unsure.map((row) => row.id)).where('is_live', '=', 1).execute();
+    const withBots = new Set(kept.map((link) => link.event_id));
     for (const row of gone) if (!withBots.has(row.id)) await this.#delete(row);
+    await this.#noteKeptForUnreadable(kept.map((link) => link.bot_id));
+  }
+
+  /**
+   * Tells each bot kept on an instance its series may have moved to one that cannot be read why it
+   * stays at its old time (once: the same listing comes at every round).
+   */
+  async #noteKeptForUnreadable(botIds: readonly string[]): Promise<void> {
+    if (botIds.length === 0) return;
+    const told = new Set((await this.#trx.selectFrom('bot_decisions').select('bot_id')
+      .where('bot_id', 'in', [...botIds]).where('kind', '=', MEETING_UNREADABLE).execute()).map((row) => row.bot_id));
+    for (const botId of new Set(botIds)) {
+      if (told.has(botId)) continue;
+      await bots.appendDecision(this.#trx, botId, this.#now, MEETING_UNREADABLE,
+        'The calendar lists this meeting\'s series with an occurrence whose start Rollcall cannot read (a time zone it does not know), and this occurrence no longer; it may have moved there, so the bot is kept at its time until the calendar is read whole again or the meeting is looked up before the bot joins');
+    }
   }
 
   /**
