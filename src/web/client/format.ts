@@ -127,6 +127,7 @@ const DECISION_WORDS: Record<string, string> = {
   waiting_for_keeper: 'Waiting: another bot goes to this meeting at the same time',
   gave_way: 'Cancelled: another bot joins this meeting instead',
   moved_by_calendar: 'Followed a calendar change',
+  meeting_unreadable: 'Kept at its time: the calendar lists its series with an occurrence it cannot read',
   link_refused_by_provider: 'Warning: the bot provider refuses its new link',
   unlinked_event: 'An event stopped using this bot',
   rescheduled: 'Join time moved',
