@@ -102,6 +102,24 @@ function assertEachLaunchedOnce(runtime: FakeHttpReceiver, botIds: string[]): nu
   return repeats;
 }
 
+type ScheduleAnswer = { eventId: string; status: number; botId?: string };
+
+/** Each schedule request answered 200 stored whole (its link, timer and decision), each answered 503 nothing. */
+async function assertStoredWholeOrNotAtAll(db: Rollcall['database']['db'], answers: readonly ScheduleAnswer[]): Promise<void> {
+  for (const answer of answers) {
+    const links = await db.selectFrom('bot_events').select(['bot_id']).where('event_id', '=', answer.eventId).execute();
+    if (answer.status === 503) {
+      assert.deepEqual(links, [], `event ${answer.eventId} was answered 503 and has no bot`);
+      continue;
+    }
+    assert.deepEqual(links.map((link) => link.bot_id), [answer.botId], `event ${answer.eventId} was answered 200 and has its bot`);
+    const schedule = await db.selectFrom('schedules').select('id').where('bot_id', '=', answer.botId!).executeTakeFirst();
+    assert.ok(schedule, `bot ${answer.botId} has its schedule`);
+    const decisions = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', answer.botId!).execute();
+    assert.ok(decisions.length >= 1, `bot ${answer.botId} has its decision`);
+  }
+}
+
 describe('database outages on PostgreSQL (a throwaway server of this test\'s own)', { skip: TEST_ENGINE !== 'postgres' ? 'runs in the PostgreSQL pass' : !ThrowawayPostgres.isAvailable() ? 'no PostgreSQL server binaries here' : false }, () => {
   let server: ThrowawayPostgres;
   const runtime = new FakeHttpReceiver();
@@ -314,7 +332,7 @@ describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the
     // rounds fit, then the file is full. Rounds of 12 requests at once, so that they share
     // commits (src/db/shared-commit.ts).
     sqlite.exec(`pragma max_page_count = ${pages + 3}`);
-    const answers: Array<{ eventId: string; status: number; botId?: string }> = [];
+    const answers: ScheduleAnswer[] = [];
     try {
       for (let round = 0; round * 12 < eventIds.length && !answers.some((a) => a.status === 503); round++) {
         const batch = eventIds.slice(round * 12, round * 12 + 12);
@@ -330,18 +348,7 @@ describe(`a full disk (SQLite)`, { skip: TEST_ENGINE !== 'sqlite' ? 'runs in the
     }
     assert.ok(answers.some((a) => a.status === 503), 'the disk filled up during the rounds');
     const db = rc.database.db;
-    for (const answer of answers) {
-      const links = await db.selectFrom('bot_events').select(['bot_id']).where('event_id', '=', answer.eventId).execute();
-      if (answer.status === 503) {
-        assert.deepEqual(links, [], `event ${answer.eventId} was answered 503 and has no bot`);
-        continue;
-      }
-      assert.deepEqual(links.map((link) => link.bot_id), [answer.botId], `event ${answer.eventId} was answered 200 and has its bot`);
-      const schedule = await db.selectFrom('schedules').select('id').where('bot_id', '=', answer.botId!).executeTakeFirst();
-      assert.ok(schedule, `bot ${answer.botId} has its schedule`);
-      const decisions = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', answer.botId!).execute();
-      assert.ok(decisions.length >= 1, `bot ${answer.botId} has its decision`);
-    }
+    await assertStoredWholeOrNotAtAll(db, answers);
     const { user_id: userId } = await db.selectFrom('events').select('user_id').where('id', '=', eventIds[0]!).executeTakeFirstOrThrow();
     const stored = await db.selectFrom('bots').select('id').where('user_id', '=', userId).execute();
     const answeredOk = answers.filter((a) => a.status === 200).map((a) => a.botId!);
@@ -440,7 +447,7 @@ describe('a full disk (PostgreSQL: a throwaway server whose tables live on a sma
     // Room for a few new pages: some rounds of 12 requests at once fit, then the disk is full.
     // Three times over, each from a different point of the tables' pages, so that the request that
     // meets the full disk meets it in different ones of its writes (its bot, timer, link, decision).
-    const answers: Array<{ eventId: string; status: number; botId?: string }> = [];
+    const answers: ScheduleAnswer[] = [];
     let next = 0;
     let fillsMet = 0;
     for (let fill = 0; fill < 3; fill++) {
@@ -466,18 +473,7 @@ describe('a full disk (PostgreSQL: a throwaway server whose tables live on a sma
     assert.equal(fillsMet, 3, 'the disk filled up during the rounds, each time');
     assert.ok(answers.some((a) => a.status === 200), 'some requests fitted before it did');
     const db = rollcall.database.db;
-    for (const answer of answers) {
-      const links = await db.selectFrom('bot_events').select(['bot_id']).where('event_id', '=', answer.eventId).execute();
-      if (answer.status === 503) {
-        assert.deepEqual(links, [], `event ${answer.eventId} was answered 503 and has no bot`);
-        continue;
-      }
-      assert.deepEqual(links.map((link) => link.bot_id), [answer.botId], `event ${answer.eventId} was answered 200 and has its bot`);
-      const schedule = await db.selectFrom('schedules').select('id').where('bot_id', '=', answer.botId!).executeTakeFirst();
-      assert.ok(schedule, `bot ${answer.botId} has its schedule`);
-      const decisions = await db.selectFrom('bot_decisions').select('id').where('bot_id', '=', answer.botId!).execute();
-      assert.ok(decisions.length >= 1, `bot ${answer.botId} has its decision`);
-    }
+    await assertStoredWholeOrNotAtAll(db, answers);
     const stored = await db.selectFrom('bots').select('id').where('user_id', '=', userId).execute();
     const answeredOk = new Set(answers.filter((a) => a.status === 200).map((a) => a.botId!));
     const orphans = stored.filter((bot) => !answeredOk.has(bot.id));
