@@ -126,9 +126,11 @@ export async function recheckTruncatedSeries(
     }
     const { instances } = found;
     // Null: the series is gone; marked complete with no instance, its stored ones go.
-    if (instances) changes.push(...instances.changes);
     // Listed in a shape that cannot be read: still the series', kept as stored.
-    if (instances) unreadable.push(...instances.unreadable);
+    if (instances) {
+      changes.push(...instances.changes);
+      unreadable.push(...instances.unreadable);
+    }
     complete.push(seriesId);
     // One it could not read counts as missing here, which changes nothing: being shortened only
     // lets bots follow from instances that go, and that one stays.

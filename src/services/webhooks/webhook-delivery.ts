@@ -33,17 +33,17 @@ const REFUSED_ATTEMPTS = 5;
 const REFUSALS = new Set([400, 409, 413, 415, 422]);
 
 /**
- * A refusal, or a redirect: webhooks follow none (a redirect could lead anywhere, the private
- * network among them), so a callback URL that answers 3xx will answer it again, whatever the wait,
- * until its owner gives the final address.
- */
-/**
  * 410 Gone: the receiver wants no more webhooks (Standard Webhooks, "Delivery success and
  * failure": the sender should stop sending to it). The message fails at once, not retried; each of
  * the bot's later ones is tried once all the same, as a URL's owner may take it back.
  */
 const GONE = 410;
 
+/**
+ * A refusal, or a redirect: webhooks follow none (a redirect could lead anywhere, the private
+ * network among them), so a callback URL that answers 3xx will answer it again, whatever the wait,
+ * until its owner gives the final address.
+ */
 function isRefusal(status: number | null): boolean {
   return status !== null && (REFUSALS.has(status) || (status >= 300 && status < 400));
 }
