@@ -50,3 +50,28 @@ test('a query parameter given twice (it arrives as a list) is named once, not wi
   assert.equal(queryMessageFor(Type.Object({ ids: Type.Array(Type.Integer()) }), { ids: ['x'] }), 'ids.0 (query): must be an integer');
   assert.equal(queryMessageFor(Type.Object({ ids: Type.Union([Type.Literal('all'), Type.Array(Type.Integer({ minimum: 1 }))]) }), { ids: ['1', '0'] }), 'ids.1 (query): must be >= 1');
 });
+
+test('OptionalField: null is the field left out, at any depth, defaults applied; a required or unmarked field keeps its null', async () => {
+  const { OptionalField } = await import('./schemas/common.ts');
+  const Inner = Type.Object({ seconds: OptionalField(Type.Integer({ 'x-error-code': 'invalid_bot_config' })), kept: Type.Optional(Type.Union([Type.String(), Type.Null()])) });
+  const schema = Type.Object({
+    name: Type.String(),
+    audio: OptionalField(Type.Boolean({ default: true })),
+    inner: OptionalField(Inner),
+    list: OptionalField(Type.Array(Inner)),
+  });
+  const validate = validatorCompiler({ schema, httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  const body: Record<string, unknown> = { name: 'n', audio: null, inner: { seconds: null, kept: null }, list: [{ seconds: null }] };
+  assert.equal(validate(body), true, JSON.stringify(validate.errors));
+  // The default of a field given null is filled in; an unmarked nullable field keeps its null (it
+  // may mean "clear"); items of a list are not walked (a list's items are values, not fields).
+  assert.deepEqual(body, { name: 'n', audio: true, inner: { kept: null }, list: [{ seconds: null }] });
+  const nothing: Record<string, unknown> = { name: 'n', inner: null };
+  assert.equal(validate(nothing), true);
+  assert.deepEqual(nothing, { name: 'n', audio: true });
+  // Required: null is refused, naming the field.
+  assert.deepEqual(messageFor(schema, { name: null }), { message: 'name: must be of type string', field: 'name', code: 'validation_error' });
+  // A wrong type in an optional field says that null is also taken, and keeps the field's code.
+  assert.deepEqual(messageFor(schema, { name: 'n', inner: { seconds: 'x' } }), { message: 'inner.seconds: must be of type integer, or null', field: 'inner.seconds', code: 'invalid_bot_config' });
+  assert.equal(messageFor(schema, { name: 'n', audio: 'yes' }).message, 'audio: must be of type boolean, or null');
+});

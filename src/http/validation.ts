@@ -11,6 +11,13 @@ export const ERROR_CODE_KEYWORD = 'x-error-code';
 /** Schema keyword: a number or boolean here is stored as its text (custom attributes). */
 export const AS_TEXT_KEYWORD = 'x-as-text';
 
+/**
+ * Schema keyword of an optional property (set by OptionalField, schemas/common.ts): null in it is
+ * the property left out. The property is removed before validation, so defaults apply and the
+ * handler never sees the null.
+ */
+export const NULL_AS_ABSENT_KEYWORD = 'x-null-as-absent';
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(coerceTypes: boolean): Ajv {
@@ -24,6 +31,7 @@ function makeAjv(coerceTypes: boolean): Ajv {
   });
   addFormats(ajv);
   ajv.addKeyword({ keyword: ERROR_CODE_KEYWORD, schemaType: 'string' });
+  ajv.addKeyword({ keyword: NULL_AS_ABSENT_KEYWORD, schemaType: 'boolean' });
   ajv.addKeyword({
     keyword: AS_TEXT_KEYWORD,
     schemaType: 'boolean',
@@ -42,6 +50,18 @@ const textAjv = makeAjv(true);
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? bodyAjv : textAjv;
   const validate = ajv.compile(schema as object) as ValidateFunction;
+  if (httpPart === 'body') {
+    const dropNulls = nullsAsAbsent(schema);
+    if (dropNulls === null) return validate;
+    const validateBody = (data: unknown) => {
+      dropNulls(data);
+      const valid = validate(data);
+      validateBody.errors = validate.errors;
+      return valid;
+    };
+    validateBody.errors = null as ValidateFunction['errors'];
+    return validateBody;
+  }
   if (httpPart !== 'querystring') return validate;
   const flags = booleanProperties(schema);
   const hasCursor = cursorProperty(schema);
@@ -67,6 +87,40 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   validateQuery.errors = null as ValidateFunction['errors'];
   return validateQuery;
 };
+
+type NullDropper = (data: unknown) => void;
+
+/**
+ * What removes, from a body, the nulls of the properties marked NULL_AS_ABSENT_KEYWORD, at any
+ * depth the schema describes (bot_config.automatic_leave.waiting_room_timeout); null when the
+ * schema marks none. A property the schema does not mark keeps its null, to be refused or read as
+ * the schema says.
+ */
+function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
+  if (schema === null || typeof schema !== 'object' || depth > 16) return null;
+  const { properties, anyOf } = schema as { properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[] };
+  const fields: { name: string; absent: boolean; inner: NullDropper | null }[] = [];
+  for (const [name, property] of Object.entries(properties ?? {})) {
+    const absent = property?.[NULL_AS_ABSENT_KEYWORD] === true;
+    const inner = nullsAsAbsent(property, depth + 1);
+    if (absent || inner !== null) fields.push({ name, absent, inner });
+  }
+  const branches = (Array.isArray(anyOf) ? anyOf : []).map((branch) => nullsAsAbsent(branch, depth + 1)).filter((b): b is NullDropper => b !== null);
+  if (fields.length === 0 && branches.length === 0) return null;
+  return (data) => {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return;
+    const object = data as Record<string, unknown>;
+    for (const { name, absent, inner } of fields) {
+      if (!Object.hasOwn(object, name)) continue;
+      if (object[name] === null) {
+        if (absent) delete object[name];
+      } else if (inner !== null) {
+        inner(object[name]);
+      }
+    }
+    for (const branch of branches) branch(data);
+  };
+}
 
 function propertiesOf(schema: unknown): Record<string, { type?: unknown }> {
   return (schema as { properties?: Record<string, { type?: unknown }> } | null)?.properties ?? {};

@@ -299,6 +299,107 @@ describe('MeetStream conventions', () => {
     assert.ok(JSON.stringify(bots.body).includes(booked.body.bot_id), JSON.stringify(bots.body));
   });
 
+  describe('null for an optional field is the field left out', () => {
+    // JavaScript clients write `field: null` for "not set" (a form's empty input, a generated
+    // client's optional property); MeetStream's Python client drops None before sending. Either
+    // way the request means the same, so null in an optional field reads as the field left out,
+    // defaults included. A required field given null is still a 400 naming it.
+    test('POST /calendar/schedule/{event_id}: every optional field, top level and in bot_config, as null', async () => {
+      const user = await rc.newUser('nulls-schedule');
+      const event = await zoomEvent(user.auth, 60);
+      const res = await rc.request('POST', `${SCHEDULE}/${event.id}`, {
+        auth: user.auth,
+        body: {
+          deduplication_key: `k-${randomToken(6)}`,
+          occurrence_date: null, schedule_all_occurrences: null, occurrence_limit: null, recurring_event: null,
+          bot_config: {
+            bot_name: null, bot_message: null, audio_required: null, video_required: null, meeting_url: null, join_at: null,
+            transcription: null, callback_url: null, recording_config: null, custom_attributes: null, provider_settings: null,
+            deduplication_key: null, automatic_leave: { waiting_room_timeout: null, everyone_left_timeout: 120, bot_detection: null },
+          },
+        },
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.scheduled_time, iso(Date.parse(event.start_time) - 3 * 60_000));
+      assert.equal(res.body.bot_config.audio_required, true);
+      assert.equal(res.body.bot_config.video_required, false);
+      assert.equal(res.body.bot_config.meeting_url ?? event.meeting_url, event.meeting_url);
+      assert.deepEqual(res.body.bot_config.automatic_leave, { everyone_left_timeout: 120 });
+      for (const key of ['bot_message', 'join_at', 'callback_url', 'transcription', 'recording_config']) assert.equal(key in res.body.bot_config, false, key);
+      const bot = await rc.request('GET', `/api/v1/bots/${res.body.bot_id}`, { auth: user.auth });
+      assert.equal(bot.body.meeting_url, event.meeting_url);
+    });
+
+    test('POST /calendar/schedule/{event_id}: a required field given null is 400 naming it', async () => {
+      const user = await rc.newUser('nulls-required');
+      const event = await zoomEvent(user.auth, 60);
+      const noConfig = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: 'k', bot_config: null } });
+      assert.equal(`${noConfig.status} ${noConfig.body.code} ${noConfig.body.details?.field}`, '400 invalid_bot_config bot_config', JSON.stringify(noConfig.body));
+      const noKey = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: null, bot_config: { deduplication_key: null } } });
+      assert.equal(`${noKey.status} ${noKey.body.code}`, '400 invalid_deduplication_key', JSON.stringify(noKey.body));
+      assert.match(noKey.body.message, /deduplication_key/);
+      const wrongType = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: 'k', bot_config: { audio_required: 'yes' } } });
+      assert.equal(`${wrongType.status} ${wrongType.body.code} ${wrongType.body.details?.field}`, '400 invalid_bot_config bot_config.audio_required', JSON.stringify(wrongType.body));
+    });
+
+    test('POST /bots/create_bot: optional fields as null are left out (zoom.obf_url: null beside zak_url is not "both"); meeting_link or bot_name null is 400', async () => {
+      const user = await rc.newUser('nulls-create-bot');
+      const res = await rc.request('POST', '/api/v1/bots/create_bot', {
+        auth: user.auth,
+        body: {
+          meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes',
+          join_at: null, deduplication_key: null, callback_url: null, custom_attributes: null, video_required: null, bot_message: null,
+          bot_image_url: null, audio_separate_streams: null, video_separate_streams: null, automatic_leave: null, recording_config: null,
+          socket_connection_url: null, live_audio_required: null, live_video_required: null, live_transcription_required: null,
+          provider_settings: null, workflow_config_ids: null, zoom: { zak_url: 'https://zak.example.com/mint', obf_url: null },
+        },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const detail = await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/detail`, { auth: user.auth });
+      assert.equal(detail.status, 200, JSON.stringify(detail.body));
+      assert.deepEqual(detail.body.bot_details.RequestPayload.zoom, { zak_url: 'https://zak.example.com/mint' });
+      assert.equal(detail.body.bot_details.RequestPayload.video_required, true);
+      for (const [field, code] of [['meeting_link', 'invalid_meeting_url'], ['bot_name', 'invalid_bot_config']] as const) {
+        const refused = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', [field]: null } });
+        assert.equal(`${refused.status} ${refused.body.code} ${refused.body.details?.field}`, `400 ${code} ${field}`, JSON.stringify(refused.body));
+      }
+    });
+
+    test('scheduled-bot PATCH, unschedule, auto-schedule and disconnect: null fields change nothing', async () => {
+      const user = await rc.newUser('nulls-manage');
+      const event = await zoomEvent(user.auth, 120);
+      const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: { bot_name: 'Kept', custom_attributes: { team: 'a' } } } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const moved = iso(Date.parse(event.start_time) - 10 * 60_000);
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${booked.body.bot_id}`, {
+        auth: user.auth, body: { scheduled_join_time: moved, bot_username: null, custom_attributes: null, transcription_enabled: null, recording_enabled: null, screenshot_enabled: null },
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual(patched.body.updated_fields, ['scheduled_join_time']);
+      const status = await rc.request('GET', `/api/v1/bots/${booked.body.bot_id}/status`, { auth: user.auth });
+      assert.equal(status.body.custom_attributes.team, 'a');
+      const listed = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: user.auth });
+      assert.equal(listed.body.scheduled_bots[0].bot_username, 'Kept');
+
+      const unscheduled = await rc.request('DELETE', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { cancel_all_occurrences: null, from_date: null } });
+      assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
+      assert.equal(unscheduled.body.schedules_cancelled, 1);
+      assert.equal(unscheduled.body.from_date, null);
+
+      const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', bot_message: null, automatic_leave: null }, rules: null } });
+      assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+      assert.deepEqual(enabled.body.default_bot_config, { bot_name: 'Auto' });
+      const again = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: null, rules: { organizer: null, recurring: 'exclude' } } });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.default_bot_config.bot_name, 'Auto', 'null keeps the stored configuration, as leaving it out does');
+      assert.equal(`${again.body.rules.organizer} ${again.body.rules.recurring}`, 'anyone exclude');
+
+      // No connection: the scope with nulls is the empty scope, refused for what it is, not for its types.
+      const disconnect = await rc.request('POST', '/api/v1/calendar/disconnect', { auth: user.auth, body: { provider: null, account_id: null, purge_events: null } });
+      assert.equal(`${disconnect.status} ${disconnect.body.code}`, '400 calendar_not_connected', JSON.stringify(disconnect.body));
+    });
+  });
+
   describe('event.bots[]', () => {
     test('lists the bots that are not Cancelled; a cancelled bot stays readable by id', async () => {
       const event = await zoomEvent(alice.auth, 90);

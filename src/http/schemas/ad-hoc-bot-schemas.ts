@@ -2,40 +2,40 @@
 import { Type } from 'typebox';
 import { BOT_STATUSES } from '../../domain/bot-status.ts';
 import { PLATFORM_FILTERS } from '../../domain/platform-names.ts';
-import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, ProviderSettings } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, OptionalField, ProviderSettings } from './common.ts';
 import { AutomaticLeave } from './schedule-schemas.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
-const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(Type.String({ maxLength: 2048 })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+const WebsocketTarget = (description: string) => Type.Object({ websocket_url: OptionalField(Type.String({ maxLength: 2048 })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
 
 /** MeetStream's CreateBotRequest; fields Rollcall does not act on are passed to the bot runtime as they are. */
 export const CreateBotBody = Type.Object({
   meeting_link: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'invalid_meeting_url', description: 'The meeting to join (Zoom, Google Meet, Teams, ...)' }),
   bot_name: Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'invalid_bot_config' }),
-  join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
-  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
-  callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
-  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Echoed in every webhook and listing (numbers and booleans as their text)' })),
-  video_required: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config', description: 'Default true (MeetStream\'s create_bot default)' })),
-  bot_message: Type.Optional(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
-  bot_image_url: Type.Optional(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_bot_config' })),
-  audio_separate_streams: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
-  video_separate_streams: Type.Optional(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
-  zoom: Type.Optional(Type.Object({
-    zak_url: Type.Optional(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
-    obf_url: Type.Optional(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
+  join_at: OptionalField(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
+  deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
+  callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Echoed in every webhook and listing (numbers and booleans as their text)' })),
+  video_required: OptionalField(Type.Boolean({ 'x-error-code': 'invalid_bot_config', description: 'Default true (MeetStream\'s create_bot default)' })),
+  bot_message: OptionalField(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
+  bot_image_url: OptionalField(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_bot_config' })),
+  audio_separate_streams: OptionalField(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
+  video_separate_streams: OptionalField(Type.Boolean({ 'x-error-code': 'invalid_bot_config' })),
+  zoom: OptionalField(Type.Object({
+    zak_url: OptionalField(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
+    obf_url: OptionalField(Type.String({ maxLength: 4096, pattern: '^[Hh][Tt][Tt][Pp][Ss]://' })),
   }, { additionalProperties: true, 'x-error-code': 'validation_error', description: 'Authenticated Zoom joins: zak_url or obf_url (https), not both' })),
-  automatic_leave: Type.Optional(AutomaticLeave),
-  recording_config: Type.Optional(FreeObject('Passed to the bot runtime; transcript.provider must name one known provider')),
-  socket_connection_url: Type.Optional(Type.Union([
+  automatic_leave: OptionalField(AutomaticLeave),
+  recording_config: OptionalField(FreeObject('Passed to the bot runtime; transcript.provider must name one known provider')),
+  socket_connection_url: OptionalField(Type.Union([
     WebsocketTarget('Passed to the bot runtime'),
     Type.String({ maxLength: 2048, description: 'The older create_bot shape: the address itself, sent on as { websocket_url }' }),
   ], { 'x-error-code': 'invalid_bot_config' })),
-  live_audio_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
-  live_video_required: Type.Optional(WebsocketTarget('Passed to the bot runtime')),
-  live_transcription_required: Type.Optional(FreeObject('Passed to the bot runtime')),
-  provider_settings: Type.Optional(ProviderSettings),
-  workflow_config_ids: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, 'x-error-code': 'invalid_bot_config' })),
+  live_audio_required: OptionalField(WebsocketTarget('Passed to the bot runtime')),
+  live_video_required: OptionalField(WebsocketTarget('Passed to the bot runtime')),
+  live_transcription_required: OptionalField(FreeObject('Passed to the bot runtime')),
+  provider_settings: OptionalField(ProviderSettings),
+  workflow_config_ids: OptionalField(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, 'x-error-code': 'invalid_bot_config' })),
 }, { additionalProperties: true });
 
 export const CreateBotHeaders = Type.Object({

@@ -1,5 +1,5 @@
-import { Type, type TSchema } from 'typebox';
-import { AS_TEXT_KEYWORD, ERROR_CODE_KEYWORD } from '../validation.ts';
+import { Type, type Static, type TSchema } from 'typebox';
+import { AS_TEXT_KEYWORD, ERROR_CODE_KEYWORD, NULL_AS_ABSENT_KEYWORD } from '../validation.ts';
 
 export const ErrorResponse = Type.Object({
   error: Type.String(),
@@ -52,6 +52,25 @@ export const ProviderSettings = FreeObject('Create-bot fields in a bot provider\
 
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);
+}
+
+/**
+ * An optional request field that also takes null, read as the field left out (its default
+ * applies): JavaScript clients write `field: null` for "not set" where MeetStream's Python client
+ * leaves the field out. The validator removes the null before anything else reads the body
+ * (NULL_AS_ABSENT_KEYWORD), so the handler's type stays the field's own. For a field where null
+ * means something else (clearing a value), use Optional(Nullable(...)) and read the null.
+ */
+export function OptionalField<T extends TSchema>(schema: T) {
+  const { default: fallback, description, [ERROR_CODE_KEYWORD]: code } = schema as Record<string, unknown>;
+  return Type.Optional(Type.Unsafe<Static<T>>({
+    anyOf: [schema, { type: 'null' }],
+    [NULL_AS_ABSENT_KEYWORD]: true,
+    // Ajv fills defaults only from a property's own schema, never from inside a union.
+    ...(fallback !== undefined ? { default: fallback } : {}),
+    ...(typeof description === 'string' ? { description: `${description}. null: as if left out` } : { description: 'null: as if left out' }),
+    ...(code !== undefined ? { [ERROR_CODE_KEYWORD]: code } : {}),
+  }));
 }
 
 /** The 4xx answers every authenticated route may give, for the OpenAPI document (403: unknown or revoked key). */

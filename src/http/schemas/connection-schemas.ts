@@ -1,16 +1,16 @@
 import { Type } from 'typebox';
-import { Nullable } from './common.ts';
+import { Nullable, OptionalField } from './common.ts';
 import { BotConfig } from './schedule-schemas.ts';
 import { AccountIdQuery, ProviderQuery } from './event-schemas.ts';
 import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
 
 const Secret = (name: string) => Type.String({ minLength: 1, maxLength: 4096, description: `${name} (stored encrypted, never returned)` });
-const CallbackUrl = Type.Optional(Type.String({
+const CallbackUrl = OptionalField(Type.String({
   maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed',
   description: 'Where connection webhooks (calendar.auth_revoked, calendar.sync_failing, calendar.sync_restored) are sent; defaults to the auto-schedule callback_url',
 }));
 
-const CalendarIds = Type.Optional(Type.Union([
+const CalendarIds = OptionalField(Type.Union([
   Type.Literal('all'),
   Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 500 }),
 ], {
@@ -34,7 +34,7 @@ export const MicrosoftConnectBody = Type.Object({
   microsoft_client_id: Secret('Application (client) id'),
   microsoft_client_secret: Secret('Client secret value'),
   microsoft_refresh_token: Secret('Refresh token with Calendars.Read, User.Read and offline_access'),
-  replace: Type.Optional(Type.Boolean({ default: false, description: 'Replace the connection if this account is already connected (otherwise 409)' })),
+  replace: OptionalField(Type.Boolean({ default: false, description: 'Replace the connection if this account is already connected (otherwise 409)' })),
   callback_url: CallbackUrl,
   calendar_ids: CalendarIds,
 }, { additionalProperties: true });
@@ -146,15 +146,20 @@ export const DisconnectQuery = Type.Object({
   purge_events: Type.Optional(PurgeEvents),
 }, { additionalProperties: true });
 
-const DisconnectScope = {
-  provider: Type.Optional(Type.Enum([...PROVIDER_NAMES], { description: 'Remove this provider\'s connections: google, outlook or ics' })),
-  account_id: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: 'With provider: remove only this account\'s connection (its email)' })),
-  purge_events: Type.Optional(PurgeEvents),
-};
+const DisconnectProvider = Type.Enum([...PROVIDER_NAMES], { description: 'Remove this provider\'s connections: google, outlook or ics' });
+const DisconnectAccount = Type.String({ minLength: 1, maxLength: 320, description: 'With provider: remove only this account\'s connection (its email)' });
 
-/** MeetStream's scoped disconnect; every field optional, unknown fields (e.g. Google credentials) ignored. */
-export const ScopedDisconnectBody = Type.Object(DisconnectScope, { additionalProperties: true });
-export const ScopedDisconnectQuery = Type.Object(DisconnectScope, { additionalProperties: true });
+/** MeetStream's scoped disconnect; every field optional (null as if left out), unknown fields (e.g. Google credentials) ignored. */
+export const ScopedDisconnectBody = Type.Object({
+  provider: OptionalField(DisconnectProvider),
+  account_id: OptionalField(DisconnectAccount),
+  purge_events: OptionalField(PurgeEvents),
+}, { additionalProperties: true });
+export const ScopedDisconnectQuery = Type.Object({
+  provider: Type.Optional(DisconnectProvider),
+  account_id: Type.Optional(DisconnectAccount),
+  purge_events: Type.Optional(PurgeEvents),
+}, { additionalProperties: true });
 
 export const ScopedDisconnectResponse = Type.Object({
   disconnected: Type.Boolean(),
@@ -206,20 +211,20 @@ export const CalendarListResponse = Type.Object({
 });
 
 const AutoScheduleRules = Type.Object({
-  organizer: Type.Optional(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
-  response: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
-  participants: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
-  recurring: Type.Optional(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
+  organizer: OptionalField(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
+  response: OptionalField(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
+  participants: OptionalField(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
+  recurring: OptionalField(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
 }, { additionalProperties: false, description: 'Which meetings get a bot (Rollcall\'s own). Given, they replace the stored rules (each one left out is its default); left out, the stored rules stay. Rules about the owner\'s part never hold for an ICS feed\'s events (a feed names nobody)' });
 
 export const AutoScheduleEnableBody = Type.Object({
-  default_bot_config: Type.Optional(BotConfig),
-  rules: Type.Optional(AutoScheduleRules),
+  default_bot_config: OptionalField(BotConfig),
+  rules: OptionalField(AutoScheduleRules),
 }, { additionalProperties: true, description: 'Both optional (MeetStream\'s SetupCronRequest, which its SDKs send as {} by default): default_bot_config left out is the stored one ({} the first time), rules left out the stored rules' });
 
 export const AutoSchedulePreviewBody = Type.Object({
-  default_bot_config: Type.Optional(BotConfig),
-  rules: Type.Optional(AutoScheduleRules),
+  default_bot_config: OptionalField(BotConfig),
+  rules: OptionalField(AutoScheduleRules),
 }, { additionalProperties: true, description: 'An enable body to preview. rules as enable takes them (each one left out is its default); left out, the stored rules. default_bot_config (left out: the stored one) decides which meetings a booking would refuse' });
 
 export const AutoSchedulePreviewResponse = Type.Object({

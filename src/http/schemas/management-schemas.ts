@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { CustomAttributesInput, DateTimeWithOffset, Nullable } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, Nullable, OptionalField } from './common.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
 
@@ -8,8 +8,8 @@ export const ScheduleTargetParams = Type.Object({
 });
 
 export const UnscheduleBody = Type.Object({
-  cancel_all_occurrences: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error', description: 'For a series or one of its occurrences: unschedule every occurrence of the series' })),
-  from_date: Type.Optional(Nullable(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'YYYY-MM-DD (in the series time zone) or ISO 8601 date-time with offset: unschedule the occurrences starting at or after it; earlier ones keep their bots' }))),
+  cancel_all_occurrences: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error', description: 'For a series or one of its occurrences: unschedule every occurrence of the series' })),
+  from_date: OptionalField(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'YYYY-MM-DD (in the series time zone) or ISO 8601 date-time with offset: unschedule the occurrences starting at or after it; earlier ones keep their bots' })),
 }, { additionalProperties: true });
 
 export const UnscheduleEventResponse = Type.Object({
@@ -38,12 +38,12 @@ export const DeleteBotResponse = Type.Object({
 export const DeleteScheduleResponse = Type.Union([UnscheduleEventResponse, DeleteBotResponse]);
 
 export const BotPatchBody = Type.Object({
-  scheduled_join_time: Type.Optional(DateTimeWithOffset({ description: 'New join time: in the future, with an offset. Pins the join time: later calendar moves leave it alone', errorCode: 'invalid_join_at' })),
-  bot_username: Type.Optional(Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'validation_error', description: 'The bot\'s display name (bot_config.bot_name)' })),
-  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'validation_error', description: 'Merged into the existing attributes (numbers and booleans as their text)' })),
-  transcription_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
-  recording_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
-  screenshot_enabled: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
+  scheduled_join_time: OptionalField(DateTimeWithOffset({ description: 'New join time: in the future, with an offset. Pins the join time: later calendar moves leave it alone', errorCode: 'invalid_join_at' })),
+  bot_username: OptionalField(Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'validation_error', description: 'The bot\'s display name (bot_config.bot_name)' })),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'validation_error', description: 'Merged into the existing attributes (numbers and booleans as their text)' })),
+  transcription_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
+  recording_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
+  screenshot_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
 }, { additionalProperties: true });
 
 export const BotUpdateResponse = Type.Object({

@@ -1,48 +1,48 @@
 import { Type } from 'typebox';
-import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, ProviderSettings } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, OptionalField, ProviderSettings } from './common.ts';
 
 const Seconds = Type.Integer({ description: 'Seconds', 'x-error-code': 'invalid_bot_config' });
 
 export const AutomaticLeave = Type.Object({
-  waiting_room_timeout: Type.Optional(Seconds),
-  no_one_joined_timeout: Type.Optional(Seconds),
-  everyone_left_timeout: Type.Optional(Seconds),
-  voice_inactivity_timeout: Type.Optional(Seconds),
-  in_call_recording_timeout: Type.Optional(Seconds),
-  recording_permission_denied_timeout: Type.Optional(Seconds),
-  bot_detection: Type.Optional(Type.Object({
-    using_participant_names: Type.Optional(Type.Object({
-      matches: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100, 'x-error-code': 'invalid_bot_config' })),
-      activate_after: Type.Optional(Seconds),
-      timeout: Type.Optional(Seconds),
+  waiting_room_timeout: OptionalField(Seconds),
+  no_one_joined_timeout: OptionalField(Seconds),
+  everyone_left_timeout: OptionalField(Seconds),
+  voice_inactivity_timeout: OptionalField(Seconds),
+  in_call_recording_timeout: OptionalField(Seconds),
+  recording_permission_denied_timeout: OptionalField(Seconds),
+  bot_detection: OptionalField(Type.Object({
+    using_participant_names: OptionalField(Type.Object({
+      matches: OptionalField(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100, 'x-error-code': 'invalid_bot_config' })),
+      activate_after: OptionalField(Seconds),
+      timeout: OptionalField(Seconds),
     }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' })),
   }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config', description: 'Integer seconds within MeetStream\'s ranges' });
 
 
 export const BotConfig = Type.Object({
-  bot_name: Type.Optional(Type.String({ maxLength: 200, 'x-error-code': 'invalid_bot_config' })),
-  bot_message: Type.Optional(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
-  audio_required: Type.Optional(Type.Boolean({ default: true, 'x-error-code': 'invalid_bot_config' })),
-  video_required: Type.Optional(Type.Boolean({ default: false, 'x-error-code': 'invalid_bot_config' })),
-  meeting_url: Type.Optional(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_meeting_url' })),
-  join_at: Type.Optional(DateTimeWithOffset({ description: 'Override the join time', errorCode: 'invalid_join_at' })),
-  transcription: Type.Optional(FreeObject('Passed to the bot runtime')),
-  callback_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
-  automatic_leave: Type.Optional(AutomaticLeave),
-  recording_config: Type.Optional(FreeObject('Passed to the bot runtime')),
-  custom_attributes: Type.Optional(CustomAttributesInput({ errorCode: 'invalid_bot_config' })),
-  provider_settings: Type.Optional(ProviderSettings),
-  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
+  bot_name: OptionalField(Type.String({ maxLength: 200, 'x-error-code': 'invalid_bot_config' })),
+  bot_message: OptionalField(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
+  audio_required: OptionalField(Type.Boolean({ default: true, 'x-error-code': 'invalid_bot_config' })),
+  video_required: OptionalField(Type.Boolean({ default: false, 'x-error-code': 'invalid_bot_config' })),
+  meeting_url: OptionalField(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_meeting_url' })),
+  join_at: OptionalField(DateTimeWithOffset({ description: 'Override the join time', errorCode: 'invalid_join_at' })),
+  transcription: OptionalField(FreeObject('Passed to the bot runtime')),
+  callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
+  automatic_leave: OptionalField(AutomaticLeave),
+  recording_config: OptionalField(FreeObject('Passed to the bot runtime')),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config' })),
+  provider_settings: OptionalField(ProviderSettings),
+  deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
 
 export const ScheduleBody = Type.Object({
-  deduplication_key: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config (the top-level one wins), unless the deployment sets DEDUPLICATION_KEY_REQUIRED=false: then a missing key is derived from the meeting and the occurrence\'s original start' })),
+  deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config (the top-level one wins), unless the deployment sets DEDUPLICATION_KEY_REQUIRED=false: then a missing key is derived from the meeting and the occurrence\'s original start' })),
   bot_config: BotConfig,
-  occurrence_date: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_occurrence_date', description: 'YYYY-MM-DD or ISO 8601 date-time with offset' })),
-  schedule_all_occurrences: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error' })),
-  occurrence_limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 52, 'x-error-code': 'invalid_occurrence_limit' })),
-  recurring_event: Type.Optional(Type.Boolean({ 'x-error-code': 'validation_error', description: 'Chain mode: book the series\' next occurrence only; each time an occurrence\'s bot is launched (or the occurrence ends) the next one is booked with the same configuration, under the key "<deduplication_key>@<occurrence>". Turn off with POST /calendar/toggle-recurrence' })),
+  occurrence_date: OptionalField(Type.String({ maxLength: 64, 'x-error-code': 'invalid_occurrence_date', description: 'YYYY-MM-DD or ISO 8601 date-time with offset' })),
+  schedule_all_occurrences: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
+  occurrence_limit: OptionalField(Type.Integer({ minimum: 1, maximum: 500, default: 52, 'x-error-code': 'invalid_occurrence_limit' })),
+  recurring_event: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error', description: 'Chain mode: book the series\' next occurrence only; each time an occurrence\'s bot is launched (or the occurrence ends) the next one is booked with the same configuration, under the key "<deduplication_key>@<occurrence>". Turn off with POST /calendar/toggle-recurrence' })),
 }, { additionalProperties: true });
 
 export const AppliedBotConfig = Type.Object({
