@@ -43,7 +43,7 @@ export interface BotDetail {
 
 export interface ScheduledBotItem {
   bot_id: string;
-  platform: string | null;
+  platform?: string;
   status: string;
   scheduled_join_time: string;
   bot_username: string;
@@ -88,14 +88,14 @@ export interface MeetStreamBotDetail {
     BotID: string;
     UserID: string;
     Status: string;
-    Platform: string | null;
+    Platform?: string;
     MeetingLink: string;
-    BotUsername: string | null;
-    BotMessage: string | null;
+    BotUsername?: string;
+    BotMessage?: string;
     BotImageURL: string | null;
     CreatedAt: string;
-    StartTime: string | null;
-    EndTime: string | null;
+    StartTime?: string;
+    EndTime?: string;
     Duration: number;
     LastUpdatedAt: number;
     StatusTimeline: Record<string, TimelineEntry>;
@@ -261,14 +261,16 @@ export class BotQueries {
         BotID: bot.id,
         UserID: bot.user_id,
         Status: bot.status,
-        Platform: meetStreamPlatformOf(bot.meeting_platform),
+        // MeetStream's document types these five as plain strings (BotImageURL as string|null) and
+        // requires none: one Rollcall has no value for is left out, never null.
+        ...present('Platform', meetStreamPlatformOf(bot.meeting_platform)),
         MeetingLink: bot.meeting_url,
-        BotUsername: typeof config.bot_name === 'string' ? config.bot_name : null,
-        BotMessage: typeof config.bot_message === 'string' ? config.bot_message : null,
+        ...present('BotUsername', typeof config.bot_name === 'string' ? config.bot_name : null),
+        ...present('BotMessage', typeof config.bot_message === 'string' ? config.bot_message : null),
         BotImageURL: typeof config.bot_image_url === 'string' ? config.bot_image_url : null,
         CreatedAt: formatInstant(bot.created_at),
-        StartTime: formatOptionalInstant(startMs),
-        EndTime: formatOptionalInstant(endMs),
+        ...present('StartTime', formatOptionalInstant(startMs)),
+        ...present('EndTime', formatOptionalInstant(endMs)),
         Duration: startMs !== null && endMs !== null ? Math.max(0, Math.round((endMs - startMs) / 1000)) : 0,
         LastUpdatedAt: Math.floor(bot.updated_at / 1000),
         StatusTimeline: statusTimeline,
@@ -302,7 +304,7 @@ export class BotQueries {
         const config = JSON.parse(bot.bot_config) as { bot_name?: string };
         return {
           bot_id: bot.id,
-          platform: bot.meeting_platform,
+          ...present('platform', bot.meeting_platform),
           status: bot.status,
           scheduled_join_time: formatInstant(bot.join_at_ms),
           bot_username: config.bot_name ?? '',
@@ -318,6 +320,11 @@ export class BotQueries {
 }
 
 
+
+/** { [name]: value }, or nothing when there is no value: for a field a client's types hold to a string. */
+function present<K extends string>(name: K, value: string | null): { [P in K]?: string } {
+  return (value === null ? {} : { [name]: value }) as { [P in K]?: string };
+}
 
 /** Bots are paged by an instant (join or creation time), then id. */
 const botCursor = positionCursor('j');
