@@ -75,3 +75,14 @@ test('OptionalField: null is the field left out, at any depth, defaults applied;
   assert.deepEqual(messageFor(schema, { name: 'n', inner: { seconds: 'x' } }), { message: 'inner.seconds: must be of type integer, or null', field: 'inner.seconds', code: 'invalid_bot_config' });
   assert.equal(messageFor(schema, { name: 'n', audio: 'yes' }).message, 'audio: must be of type boolean, or null');
 });
+
+test('CustomAttributesInput with nullIsUnset: an attribute given null is one not set; without it null is refused, naming the attribute', async () => {
+  const { CustomAttributesInput } = await import('./schemas/common.ts');
+  const unset = Type.Object({ attrs: CustomAttributesInput({ errorCode: 'invalid_bot_config', nullIsUnset: true }) });
+  const validate = validatorCompiler({ schema: unset, httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  const body = { attrs: { a: null, b: 5, c: 'x' } };
+  assert.equal(validate(body), true, JSON.stringify(validate.errors));
+  assert.deepEqual(body, { attrs: { b: '5', c: 'x' } });
+  const merged = Type.Object({ attrs: CustomAttributesInput({ errorCode: 'validation_error' }) });
+  assert.deepEqual(messageFor(merged, { attrs: { a: null } }), { message: 'attrs.a: must be of type string,number,boolean', field: 'attrs.a', code: 'validation_error' });
+});

@@ -92,13 +92,18 @@ type NullDropper = (data: unknown) => void;
 
 /**
  * What removes, from a body, the nulls of the properties marked NULL_AS_ABSENT_KEYWORD, at any
- * depth the schema describes (bot_config.automatic_leave.waiting_room_timeout); null when the
- * schema marks none. A property the schema does not mark keeps its null, to be refused or read as
+ * depth the schema describes (bot_config.automatic_leave.waiting_room_timeout), and the null
+ * entries of a map whose values are marked (custom_attributes); null when the schema marks none. A property the schema does not mark keeps its null, to be refused or read as
  * the schema says.
  */
 function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
   if (schema === null || typeof schema !== 'object' || depth > 16) return null;
-  const { properties, anyOf } = schema as { properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[] };
+  const { properties, anyOf, patternProperties, additionalProperties } = schema as {
+    properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[]; patternProperties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown;
+  };
+  // A map (custom_attributes) whose values are marked: an entry given null is an entry not set.
+  const entries = [...Object.values(patternProperties ?? {}), additionalProperties];
+  const mapEntriesAbsent = entries.some((entry) => entry !== null && typeof entry === 'object' && (entry as Record<string, unknown>)[NULL_AS_ABSENT_KEYWORD] === true);
   const fields: { name: string; absent: boolean; inner: NullDropper | null }[] = [];
   for (const [name, property] of Object.entries(properties ?? {})) {
     const absent = property?.[NULL_AS_ABSENT_KEYWORD] === true;
@@ -106,10 +111,13 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
     if (absent || inner !== null) fields.push({ name, absent, inner });
   }
   const branches = (Array.isArray(anyOf) ? anyOf : []).map((branch) => nullsAsAbsent(branch, depth + 1)).filter((b): b is NullDropper => b !== null);
-  if (fields.length === 0 && branches.length === 0) return null;
+  if (fields.length === 0 && branches.length === 0 && !mapEntriesAbsent) return null;
   return (data) => {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return;
     const object = data as Record<string, unknown>;
+    if (mapEntriesAbsent) {
+      for (const [name, value] of Object.entries(object)) if (value === null && !Object.hasOwn(properties ?? {}, name)) delete object[name];
+    }
     for (const { name, absent, inner } of fields) {
       if (!Object.hasOwn(object, name)) continue;
       if (object[name] === null) {

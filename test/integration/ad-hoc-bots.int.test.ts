@@ -239,7 +239,7 @@ describe('ad-hoc bots', () => {
         // One code for the field, whether the whole or one of its values is wrong.
         [{ meeting_link: link, bot_name: 'x', custom_attributes: 'x' }, {}, 'invalid_bot_config', 'custom_attributes'],
         [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: { deep: 1 } } }, {}, 'invalid_bot_config', 'custom_attributes.n'],
-        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: null } }, {}, 'invalid_bot_config', 'custom_attributes.n'],
+        [{ meeting_link: link, bot_name: 'x', custom_attributes: { n: ['a'] } }, {}, 'invalid_bot_config', 'custom_attributes.n'], // (an attribute given null is one not set: meetstream-conventions)
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': '' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'has space' }, 'invalid_idempotency_key', 'idempotency-key'],
         [{ meeting_link: link, bot_name: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) }, 'invalid_idempotency_key', 'idempotency-key'],

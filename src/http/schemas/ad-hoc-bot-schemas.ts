@@ -15,7 +15,7 @@ export const CreateBotBody = Type.Object({
   join_at: OptionalField(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
   callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
-  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Echoed in every webhook and listing (numbers and booleans as their text)' })),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', nullIsUnset: true, description: 'Echoed in every webhook and listing (numbers and booleans as their text; an attribute given null is not set)' })),
   video_required: OptionalField(Type.Boolean({ 'x-error-code': 'invalid_bot_config', description: 'Default true (MeetStream\'s create_bot default)' })),
   bot_message: OptionalField(Type.String({ maxLength: 4000, 'x-error-code': 'invalid_bot_config' })),
   bot_image_url: OptionalField(Type.String({ maxLength: 4096, 'x-error-code': 'invalid_bot_config' })),

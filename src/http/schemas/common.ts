@@ -33,10 +33,16 @@ export function DateTimeWithOffset(options: { description?: string; errorCode?: 
  * up to 1,000 characters, or a number or boolean, which is kept as its text (MeetStream's
  * create_bot takes "arbitrary metadata" and recommends string values: a client that sends
  * `{ "tenant_id": 42 }` is not refused; filters, webhooks and listings then carry "42").
+ * With nullIsUnset, an attribute given null is one not set (`{ "customer_id": user?.id ?? null }`);
+ * without it (a PATCH, which merges, where null would read as "remove"), null is refused.
  */
-export function CustomAttributesInput(options: { errorCode: string; description?: string }) {
+export function CustomAttributesInput(options: { errorCode: string; description?: string; nullIsUnset?: boolean }) {
   // The code goes on the values and names too: a bad value is the same field's error as a bad whole.
-  const value = Type.Unsafe<string>({ type: ['string', 'number', 'boolean'], maxLength: 1000, [AS_TEXT_KEYWORD]: true, [ERROR_CODE_KEYWORD]: options.errorCode });
+  const value = Type.Unsafe<string>({
+    type: options.nullIsUnset === true ? ['string', 'number', 'boolean', 'null'] : ['string', 'number', 'boolean'],
+    maxLength: 1000, [AS_TEXT_KEYWORD]: true, [ERROR_CODE_KEYWORD]: options.errorCode,
+    ...(options.nullIsUnset === true ? { [NULL_AS_ABSENT_KEYWORD]: true } : {}),
+  });
   return Type.Record(Type.String({ maxLength: 100, [ERROR_CODE_KEYWORD]: options.errorCode }), value, {
     maxProperties: 50, [ERROR_CODE_KEYWORD]: options.errorCode, ...(options.description ? { description: options.description } : {}),
   });

@@ -40,7 +40,7 @@ export const DeleteScheduleResponse = Type.Union([UnscheduleEventResponse, Delet
 export const BotPatchBody = Type.Object({
   scheduled_join_time: OptionalField(DateTimeWithOffset({ description: 'New join time: in the future, with an offset. Pins the join time: later calendar moves leave it alone', errorCode: 'invalid_join_at' })),
   bot_username: OptionalField(Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'validation_error', description: 'The bot\'s display name (bot_config.bot_name)' })),
-  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'validation_error', description: 'Merged into the existing attributes (numbers and booleans as their text)' })),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'validation_error', description: 'Merged into the existing attributes (numbers and booleans as their text; null, which would remove one, is refused)' })),
   transcription_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
   recording_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
   screenshot_enabled: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),

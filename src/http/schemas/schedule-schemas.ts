@@ -31,7 +31,7 @@ export const BotConfig = Type.Object({
   callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
   automatic_leave: OptionalField(AutomaticLeave),
   recording_config: OptionalField(FreeObject('Passed to the bot runtime')),
-  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config' })),
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', nullIsUnset: true })),
   provider_settings: OptionalField(ProviderSettings),
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
