@@ -20,7 +20,7 @@ export class SchemaTooNewError extends Error {
 const EVENT_FEED_SERVER_VERSION = 24;
 
 // Any fixed number works; it only has to be the same for every Rollcall process.
-const POSTGRES_LOCK_ID = 727_274_001;
+export const POSTGRES_MIGRATION_LOCK_ID = 727_274_001;
 
 export interface MigrationResult {
   applied: { version: number; name: string }[];
@@ -43,7 +43,13 @@ export async function migrate(db: Kysely<Schema>, engine: Engine, migrations: re
     // (busy_timeout) instead of reading a version list that is about to change.
     await sql.raw(engine === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
-      if (engine === 'postgres') await sql`select pg_advisory_xact_lock(${POSTGRES_LOCK_ID})`.execute(conn);
+      if (engine === 'postgres') {
+        // A statement_timeout set on the role or the connection is meant for the service's
+        // queries. Under it, an instance waiting for another's migrations, or a migration that
+        // builds an index on a large table, would be cancelled and the instance fail to start.
+        await sql`set local statement_timeout = 0`.execute(conn);
+        await sql`select pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK_ID})`.execute(conn);
+      }
       await conn.schema.createTable('schema_migrations').ifNotExists()
         .addColumn('version', 'integer', (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull())

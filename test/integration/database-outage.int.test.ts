@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '../support/harness.ts';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { latestVersion } from '../../src/db/migrator.ts';
+import { latestVersion, migrate, POSTGRES_MIGRATION_LOCK_ID } from '../../src/db/migrator.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 
 /** How long the server stays down in the restart test (the promise covers outages up to a minute). */
@@ -534,6 +534,31 @@ describe('statements the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !
     } finally {
       await blocker.end();
       await rollcall.close();
+      await testDatabase.drop();
+    }
+  });
+
+  test('a statement_timeout on the role does not stop an instance from starting: it waits out another instance\'s migrations and runs its own', async () => {
+    const testDatabase = await createTestDatabase();
+    const database = await openDatabase(testDatabase.url, { searchPath: `${testDatabase.searchPath!} -c statement_timeout=300` });
+    const otherInstance = new pg.Client({ connectionString: testDatabase.url });
+    await otherInstance.connect();
+    try {
+      // Another instance is migrating: it holds the migration lock for well over the timeout.
+      await otherInstance.query('begin');
+      await otherInstance.query('select pg_advisory_xact_lock($1)', [POSTGRES_MIGRATION_LOCK_ID]);
+      const migrating = migrate(database.db, 'postgres');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await otherInstance.query('commit');
+      const result = await migrating;
+      assert.equal(result.currentVersion, latestVersion());
+      assert.equal(result.applied.length, latestVersion(), 'every migration ran');
+      // The service's own statements keep the timeout the role gives them.
+      const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.db);
+      assert.equal(rows[0]!.statement_timeout, '300ms');
+    } finally {
+      await otherInstance.end();
+      await database.close();
       await testDatabase.drop();
     }
   });
