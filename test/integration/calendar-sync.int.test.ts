@@ -4323,6 +4323,41 @@ describe('ICS feed specifics', () => {
     assert.deepEqual(joins.sort(), [Date.parse('2027-03-14T07:30:00Z'), Date.parse('2027-03-15T06:30:00Z'), Date.parse('2027-03-16T05:30:00Z')].map((ms) => iso(ms - LEAD_MS)));
   });
 
+  test('meetings a feed writes under one UID without RECURRENCE-ID each get their bot (auto-schedule); a copy written twice gets one; a copy moved takes its bot along, none doubled', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    // An exporter that gives every meeting of a day one UID (SERG-Delft/serg-delft.github.io issue 90).
+    const day = env.clock.now() + DAY;
+    const uid = `day-${user.userId}@feed`;
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const links = [meetingUrl(), meetingUrl()];
+    const copy = (startMs: number, title: string, link: string) => ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(startMs)}`, `DTEND:${stamp(startMs + HOUR)}`, `SUMMARY:${title}`, `LOCATION:${link}`, 'END:VEVENT'];
+    const calendar = (...events: string[][]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', ...events.flat(), 'END:VCALENDAR', ''].join('\r\n');
+    const url = env.ics.publishRaw(calendar(copy(day, 'Standup', links[0]!), copy(day + 4 * HOUR, 'Review', links[1]!), copy(day, 'Standup', links[0]!)));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    await env.rc.autoSchedule.run(user.userId);
+    const listed = async () => (await eventsOf(env, user.auth, id, day - HOUR, day + DAY)).map((e) => ({ title: e.title, start: e.start_time, bots: e.bots.map((b) => b.id) }));
+    const live = async () => (await env.rc.database.db.selectFrom('bots').select(['id', 'status']).where('user_id', '=', user.userId).execute()).filter((b) => b.status !== 'Cancelled');
+    const before = await listed();
+    assert.deepEqual(before.map((e) => [e.title, e.start, e.bots.length]), [['Standup', iso(day), 1], ['Review', iso(day + 4 * HOUR), 1]]);
+    assert.equal((await live()).length, 2, 'one bot per meeting, none for the copy written twice');
+
+    // The review moves two hours later; the standup stays as it was, though now written after it.
+    env.clock.advance(MIN);
+    env.ics.replaceWithRaw(url, calendar(copy(day + 6 * HOUR, 'Review', links[1]!), copy(day, 'Standup', links[0]!)));
+    const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+    assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    await env.rc.autoSchedule.run(user.userId);
+    const after = await listed();
+    assert.deepEqual(after.map((e) => [e.title, e.start, e.bots.length]), [['Standup', iso(day), 1], ['Review', iso(day + 6 * HOUR), 1]]);
+    assert.equal(after[0]!.bots[0], before[0]!.bots[0], 'the standup keeps its bot');
+    assert.equal((await bot(env, user.auth, before[1]!.bots[0]!)).status, 'Cancelled', 'the review at its old time loses its bot');
+    assert.equal((await bot(env, user.auth, after[1]!.bots[0]!)).scheduled_join_time, iso(day + 6 * HOUR - LEAD_MS));
+    assert.equal((await live()).length, 2, 'no bot doubled');
+  });
+
   test('a feed whose "this and following" gives the rest a UID of no known shape: the bots of the later occurrences follow it', async () => {
     const user = await env.rc.newUser();
     const url = env.ics.createFeed();

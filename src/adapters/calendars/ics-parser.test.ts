@@ -343,18 +343,81 @@ test('a UID too long to index stands in by its hash; raw keeps the UID as given'
   assert.equal(parseIcs(feed(...vevent('short@example.com')), { nowMs: NOW }).events[0]!.providerEventId, 'short@example.com');
 });
 
-test('warnings are capped; repeated UIDs keep the last copy, in linear time', () => {
+test('warnings are capped; a UID repeated 10,000 times is read in linear time', () => {
   const broken = Array.from({ length: 150 }, (_, i) => ['BEGIN:VEVENT', `UID:bad${i}`, 'DTSTART:nope', 'END:VEVENT']).flat();
   const { warnings } = parseIcs(feed(...broken), { nowMs: NOW });
   assert.equal(warnings.length, 101);
   assert.equal(warnings.at(-1), '50 more warnings not listed');
+  // Every other event is a copy of UID "same" at the same start: one event, the last copy.
   const repeats = Array.from({ length: 20_000 }, (_, i) => vevent(i % 2 === 0 ? `same` : `other${i}`, `SUMMARY:copy ${i}`)).flat();
   const began = performance.now();
   const { events } = parseIcs(feed(...repeats), { nowMs: NOW });
   assert.ok(performance.now() - began < 5_000);
   assert.equal(events.length, 10_001);
-  assert.equal(events.at(-2)!.title, 'copy 19998', 'the last copy wins, where the last copy was');
-  assert.equal(events.at(-1)!.title, 'copy 19999');
+  assert.equal(events.find((e) => e.providerEventId === 'same')!.title, 'copy 19998');
+  // 10,000 copies of one UID at 10,000 starts: 10,000 events.
+  const starts = Array.from({ length: 10_000 }, (_, i) => ['BEGIN:VEVENT', 'UID:weekly', `DTSTART:${new Date(NOW + i * 3_600_000).toISOString().replace(/[-:]|\.\d{3}/g, '')}`, 'END:VEVENT']).flat();
+  const began2 = performance.now();
+  assert.equal(new Set(parseIcs(feed(...starts), { nowMs: NOW }).events.map((e) => e.providerEventId)).size, 10_000);
+  assert.ok(performance.now() - began2 < 5_000);
+});
+
+// Several VEVENTs with one UID and no RECURRENCE-ID: meetings an exporter gave one UID (every slot
+// of a programme item: emfcamp/Website issue 2097; a UID per day: SERG-Delft/serg-delft.github.io
+// issue 90), or one event written more than once (nextcloud/calendar issue 4580).
+test('a UID written by several VEVENTs without RECURRENCE-ID: each start is its own event, keyed by the UID and that start', () => {
+  const copy = (start: string, ...extra: string[]) => ['BEGIN:VEVENT', 'UID:day-2026-11-24@example.com', `DTSTART:${start}`, 'DURATION:PT1H', ...extra, 'END:VEVENT'];
+  const { events, warnings } = parseIcs(feed(
+    ...copy('20261124T090000Z', 'SUMMARY:Standup', 'URL:https://zoom.us/j/111'),
+    ...copy('20261124T140000Z', 'SUMMARY:Review', 'URL:https://zoom.us/j/222'),
+    ...vevent('alone@example.com'),
+  ), { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.title, e.conferenceUrl]), [
+    ['day-2026-11-24@example.com#20261124T090000Z', 'Standup', 'https://zoom.us/j/111'],
+    ['day-2026-11-24@example.com#20261124T140000Z', 'Review', 'https://zoom.us/j/222'],
+    ['alone@example.com', null, null],
+  ]);
+  assert.deepEqual(events.map((e) => (e.raw as { uid: string }).uid), ['day-2026-11-24@example.com', 'day-2026-11-24@example.com', 'alone@example.com']);
+  assert.match(warnings.join('\n'), /UID day-2026-11-24@example\.com is written by 2 events without RECURRENCE-ID/);
+
+  // The keys depend on each copy alone: the same feed with a third copy, the copies reordered and
+  // one retitled keeps the two keys; a copy moved is a new key (and its old one is gone).
+  const again = parseIcs(feed(
+    ...copy('20261124T160000Z', 'SUMMARY:Retro'),
+    ...copy('20261124T140000Z', 'SUMMARY:Review (renamed)', 'URL:https://zoom.us/j/222'),
+    ...copy('20261124T100000Z', 'SUMMARY:Standup', 'URL:https://zoom.us/j/111'),
+  ), { nowMs: NOW });
+  assert.deepEqual(again.events.map((e) => e.providerEventId), [
+    'day-2026-11-24@example.com#20261124T160000Z',
+    'day-2026-11-24@example.com#20261124T140000Z',
+    'day-2026-11-24@example.com#20261124T100000Z',
+  ]);
+});
+
+test('copies of a UID at the same start are one event: identical ones, and versions of one event (the highest SEQUENCE, else the last)', () => {
+  const copy = (...extra: string[]) => ['BEGIN:VEVENT', 'UID:u1', 'DTSTART:20261124T090000Z', 'DTEND:20261124T100000Z', ...extra, 'END:VEVENT'];
+  const identical = parseIcs(feed(...copy('SUMMARY:Same'), ...copy('SUMMARY:Same')), { nowMs: NOW });
+  assert.deepEqual(identical.events.map((e) => [e.providerEventId, e.title]), [['u1', 'Same']]);
+  const versions = parseIcs(feed(...copy('SEQUENCE:2', 'SUMMARY:Newer'), ...copy('SEQUENCE:1', 'SUMMARY:Older')), { nowMs: NOW });
+  assert.deepEqual(versions.events.map((e) => [e.providerEventId, e.title]), [['u1', 'Newer']]);
+  const unsequenced = parseIcs(feed(...copy('SUMMARY:First'), ...copy('SUMMARY:Second')), { nowMs: NOW });
+  assert.deepEqual(unsequenced.events.map((e) => [e.providerEventId, e.title]), [['u1', 'Second']]);
+  // Two starts, one of them written twice: two events, each keyed by its start.
+  const mixed = parseIcs(feed(...copy('SUMMARY:A'), ...copy('SUMMARY:A'), 'BEGIN:VEVENT', 'UID:u1', 'DTSTART:20261125T090000Z', 'END:VEVENT'), { nowMs: NOW });
+  assert.deepEqual(mixed.events.map((e) => e.providerEventId), ['u1#20261124T090000Z', 'u1#20261125T090000Z']);
+});
+
+test('a series and single events sharing its UID: the series keeps the UID (its overrides name it), the others are keyed by their start', () => {
+  const { events } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:s1', 'DTSTART:20261123T090000Z', 'DURATION:PT30M', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Weekly', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:s1', 'RECURRENCE-ID:20261130T090000Z', 'DTSTART:20261130T100000Z', 'DURATION:PT30M', 'SUMMARY:Weekly (moved)', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:s1', 'DTSTART:20261125T150000Z', 'DURATION:PT30M', 'SUMMARY:Extra', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.seriesProviderEventId, e.title]), [
+    ['s1', null, 'Weekly'],
+    ['s1|20261130T090000Z', 's1', 'Weekly (moved)'],
+    ['s1#20261125T150000Z', null, 'Extra'],
+  ]);
 });
 
 test('line breaks CR, LF and CRLF, a byte-order mark, tab folding, stray and missing END lines', () => {

@@ -156,15 +156,17 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     return c.children.filter((child) => child.type === 'VEVENT').map((vevent) => ({ vevent, zone }));
   });
   if (vevents.length > limits.maxEvents) throw new IcsParseError(`the feed has ${vevents.length} events; at most ${limits.maxEvents} are read`);
-  /** The series (a VEVENT without RECURRENCE-ID) of each UID, for the zone of its overrides' RECURRENCE-ID. */
+  /**
+   * The series (a VEVENT without RECURRENCE-ID) of each UID, for the zone of its overrides'
+   * RECURRENCE-ID: of several VEVENTs with the UID, the last with RRULE or RDATE (see keyedByCopy).
+   */
   const masters = new Map<string, Component>();
   for (const { vevent } of vevents) {
     const uid = propValue(vevent, 'UID');
-    if (uid !== null && !prop(vevent, 'RECURRENCE-ID')) masters.set(uid, vevent);
+    if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
+    if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
-  // A feed that repeats a UID (without RECURRENCE-ID) is malformed; the last copy wins, and
-  // stands where the last copy stood.
-  const events = new Map<string, ProviderEvent>();
+  const built: Array<{ event: ProviderEvent; sequence: number }> = [];
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
@@ -182,13 +184,74 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
       if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
         warnings.add(`VEVENT ${cut(event.providerEventId)}: RECURRENCE-ID;RANGE=THISANDFUTURE is read as a change to that one occurrence; the later ones keep the series' times`);
       }
-      events.delete(event.providerEventId);
-      events.set(event.providerEventId, event);
+      built.push({ event, sequence: sequenceOf(vevent) });
     } catch (error) {
       warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
   }
+  const events = new Map<string, ProviderEvent>();
+  for (const event of keyedByCopy(built, warnings)) {
+    // The same key twice (an override written twice): the last one, where the last one stood.
+    events.delete(event.providerEventId);
+    events.set(event.providerEventId, event);
+  }
   return { name: propValue(calendar, 'X-WR-CALNAME'), description: propValue(calendar, 'X-WR-CALDESC'), timeZone: defaultZone, events: [...events.values()], warnings: warnings.list() };
+}
+
+/** SEQUENCE (RFC 5545 3.8.7.4), 0 when absent or not a number. */
+function sequenceOf(vevent: Component): number {
+  const value = Number.parseInt(propValue(vevent, 'SEQUENCE') ?? '', 10);
+  return Number.isFinite(value) ? value : 0;
+}
+
+/**
+ * Events in feed order, each with its key. A UID is the key of its one event, and an override's
+ * key is the UID with the occurrence it replaces. Several VEVENTs with one UID and no
+ * RECURRENCE-ID break RFC 5545's rule that a UID names one event, but feeds have them: exporters
+ * that give one UID to every time slot of a programme item or to every meeting of a day
+ * (emfcamp/Website issue 2097, where Google Calendar showed only the last slot;
+ * SERG-Delft/serg-delft.github.io issue 90), and exports that hold one event twice
+ * (nextcloud/calendar issue 4580). Taken as one, every copy but one would lose its bot. So:
+ * - copies at the same start are one event, versions of it: the highest SEQUENCE, else the last
+ *   written (identical copies are simply one);
+ * - copies at different starts are different meetings. One that is a series, when it is the only
+ *   series among them, keeps the UID (its overrides name it); every other copy is keyed
+ *   `UID#<its start in UTC>`. The key depends on that copy alone, so it stays as long as the copy
+ *   keeps its start, whatever happens to the others; a copy moved to another start is a new event,
+ *   and its old one is deleted (its bot cancelled, a bot booked for the new one).
+ */
+function keyedByCopy(built: ReadonlyArray<{ event: ProviderEvent; sequence: number }>, warnings: Warnings): ProviderEvent[] {
+  /** Per UID, its copies without RECURRENCE-ID by start; the same start kept once. */
+  const copies = new Map<string, Map<number, { event: ProviderEvent; sequence: number }>>();
+  for (const entry of built) {
+    if (entry.event.originalStartMs !== null) continue;
+    const uid = entry.event.providerEventId;
+    let byStart = copies.get(uid);
+    if (!byStart) copies.set(uid, (byStart = new Map()));
+    const kept = byStart.get(entry.event.startMs);
+    if (!kept || entry.sequence >= kept.sequence) byStart.set(entry.event.startMs, entry);
+  }
+  const keyOf = new Map<ProviderEvent, string>();
+  for (const [uid, byStart] of copies) {
+    const kept = [...byStart.values()];
+    if (kept.length === 1) {
+      keyOf.set(kept[0]!.event, uid);
+      continue;
+    }
+    const series = kept.filter((entry) => entry.event.recurrence !== null);
+    for (const { event } of kept) keyOf.set(event, series.length === 1 && series[0]!.event === event ? uid : `${uid}#${occurrenceKey(event.startMs)}`);
+    warnings.add(`UID ${cut(uid)} is written by ${kept.length} events without RECURRENCE-ID, at different starts: each is kept as its own event, keyed by the UID and its start`);
+  }
+  const result: ProviderEvent[] = [];
+  for (const { event } of built) {
+    if (event.originalStartMs !== null) {
+      result.push(event);
+      continue;
+    }
+    const key = keyOf.get(event);
+    if (key !== undefined) result.push(key === event.providerEventId ? event : { ...event, providerEventId: key });
+  }
+  return result;
 }
 
 class Warnings {
