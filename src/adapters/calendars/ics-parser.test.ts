@@ -252,6 +252,34 @@ test('conference links: X-GOOGLE-CONFERENCE wins; an unknown TZID is read as UTC
   assert.match(warnings[0]!, /Mars\/Olympus/);
 });
 
+test('a TZID nothing resolves, in a feed that states X-WR-TIMEZONE: read in that zone (the calendar\'s own), with a warning; each calendar of a stream in its own', () => {
+  // Google's feeds state the calendar's zone so (mangstadt/biweekly issue 90); a made-up TZID
+  // with no VTIMEZONE is far likelier to mean the calendar's zone than UTC.
+  const { events, warnings } = parseIcs(feed(
+    'X-WR-TIMEZONE:Europe/Berlin',
+    'BEGIN:VEVENT', 'UID:one', 'DTSTART;TZID=Office local time:20261124T090000', 'DTEND;TZID=Office local time:20261124T100000', 'END:VEVENT',
+    // A series across the end of summer time keeps 09:00 Berlin time; its EXDATE names the second day.
+    'BEGIN:VEVENT', 'UID:series', 'DTSTART;TZID=Office local time:20261024T090000', 'DTEND;TZID=Office local time:20261024T093000',
+    'RRULE:FREQ=DAILY;COUNT=3', 'EXDATE;TZID=Office local time:20261025T090000', 'END:VEVENT',
+    'END:VCALENDAR', 'BEGIN:VCALENDAR', 'X-WR-TIMEZONE:America/New_York',
+    'BEGIN:VEVENT', 'UID:two', 'DTSTART;TZID=Office local time:20261124T090000', 'DURATION:PT1H', 'END:VEVENT',
+  ), { nowMs: NOW });
+  const byId = new Map(events.map((e) => [e.providerEventId, e]));
+  assert.equal(new Date(byId.get('one')!.startMs).toISOString(), '2026-11-24T08:00:00.000Z');
+  assert.equal(new Date(byId.get('one')!.endMs).toISOString(), '2026-11-24T09:00:00.000Z');
+  assert.equal(byId.get('one')!.timeZone, 'Europe/Berlin');
+  const series = byId.get('series')!;
+  assert.equal(series.timeZone, 'Europe/Berlin');
+  const occurrences = expandSeries({ startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone, recurrence: series.recurrence! }, { fromMs: Date.parse('2026-10-01T00:00:00Z'), toMs: Date.parse('2026-11-01T00:00:00Z') });
+  assert.deepEqual(occurrences.map((o) => new Date(o.startMs).toISOString()), ['2026-10-24T07:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+  assert.equal(new Date(byId.get('two')!.startMs).toISOString(), '2026-11-24T14:00:00.000Z');
+  assert.equal(byId.get('two')!.timeZone, 'America/New_York');
+  assert.deepEqual(warnings, [
+    'time zone "Office local time" is not known; its times are read in Europe/Berlin, the calendar\'s X-WR-TIMEZONE',
+    'time zone "Office local time" is not known; its times are read in America/New_York, the calendar\'s X-WR-TIMEZONE',
+  ]);
+});
+
 test('a broken VEVENT is skipped, the rest of the feed is kept; a non-calendar is refused', () => {
   const { events, warnings } = parseIcs(feed(
     'BEGIN:VEVENT', 'UID:bad', 'DTSTART:not-a-date', 'END:VEVENT',

@@ -7,7 +7,8 @@
 // become an IANA name. In order: the TZID itself; an IANA name at its end
 // ("/citadel.org/20190903_1/Europe/Berlin"); the VTIMEZONE's X-LIC-LOCATION; a Windows zone name
 // (Outlook exports); and last the IANA zone whose UTC offsets match the VTIMEZONE's own rules
-// over three years. A TZID none of these resolve is read as UTC, with a warning.
+// over three years. A TZID none of these resolve is read in the calendar's X-WR-TIMEZONE when it
+// states an IANA zone, else as UTC, with a warning either way.
 //
 // A feed is outside input, so the parser is built to stay cheap whatever it is sent
 // (docs/ics-parsing.md has the measurements behind these choices):
@@ -177,7 +178,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     }
     const { vevent, zone } = vevents[i]!;
     try {
-      const event = toProviderEvent(text, vevent, zones, zone, limits, masters);
+      const event = toProviderEvent(text, vevent, zones.withFallback(zone), zone, limits, masters);
       if (!event) continue;
       // RFC 5545 3.8.4.4 moves every later occurrence with this one; read as one occurrence, the
       // later ones stay where the rule puts them, which the log says rather than leave unsaid.
@@ -492,7 +493,7 @@ interface ResolvedTime {
   zone: string;
 }
 
-function resolveTime(property: Property, zones: ZoneResolver, defaultZone: string): ResolvedTime {
+function resolveTime(property: Property, zones: TzidReader, defaultZone: string): ResolvedTime {
   const isDate = property.params.get('VALUE')?.toUpperCase() === 'DATE';
   const value = parseDateValue(property.value, isDate);
   if (value.kind === 'utc') return { ms: value.ms, isAllDay: false, zone: 'UTC' };
@@ -505,7 +506,7 @@ function resolveTime(property: Property, zones: ZoneResolver, defaultZone: strin
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function toProviderEvent(text: FeedText, vevent: Component, zones: ZoneResolver, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): ProviderEvent | null {
+function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): ProviderEvent | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
   // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
@@ -625,7 +626,7 @@ function dayOf(text: string): string | null {
 }
 
 /** zoneOfValuesBeside for `vevent`; null when it has no DTSTART that can be read. */
-function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string): string | null {
+function startZoneOf(vevent: Component, zones: TzidReader, defaultZone: string): string | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) return null;
   try {
@@ -636,7 +637,7 @@ function startZoneOf(vevent: Component, zones: ZoneResolver, defaultZone: string
 }
 
 /** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value without a zone is in `eventZone`. */
-function recurrenceLines(vevent: Component, zones: ZoneResolver, eventZone: string, isAllDay: boolean): string[] | null {
+function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -744,10 +745,18 @@ interface Observance {
 const matchCache = new Map<string, string | null>();
 const MATCH_CACHE_SIZE = 256;
 
+/** TZIDs as IANA zones, for the events of one calendar object. */
+interface TzidReader {
+  resolve(tzid: string): string;
+}
+
 class ZoneResolver {
   readonly #text: FeedText;
   readonly #definitions = new Map<string, Component>();
-  readonly #resolved = new Map<string, string>();
+  /** The IANA zone of each TZID, null for one nothing resolves. */
+  readonly #resolved = new Map<string, string | null>();
+  /** `${fallback}|${tzid}` of the unresolved TZIDs already warned about. */
+  readonly #warned = new Set<string>();
   readonly #warnings: Warnings;
   readonly #nowMs: number;
   readonly #limits: IcsLimits;
@@ -769,13 +778,25 @@ class ZoneResolver {
     this.#warnings = warnings;
   }
 
-  resolve(tzid: string): string {
-    const cached = this.#resolved.get(tzid);
-    if (cached) return cached;
-    const zone = this.#find(tzid);
-    if (!zone) this.#warnings.add(`time zone "${cut(tzid, 80)}" is not known; its times are read as UTC`);
-    this.#resolved.set(tzid, zone ?? 'UTC');
-    return zone ?? 'UTC';
+  /**
+   * The TZIDs of a calendar object whose own zone is `fallback` (its X-WR-TIMEZONE, else 'UTC').
+   * A TZID nothing resolves is read in that zone: a feed that states its calendar's zone (Google's
+   * do: mangstadt/biweekly issue 90) names a better guess for a made-up zone name than UTC, as
+   * other readers of feeds also take it (grafana/oncall pull request 2091).
+   */
+  withFallback(fallback: string): TzidReader {
+    return { resolve: (tzid) => this.resolve(tzid, fallback) };
+  }
+
+  resolve(tzid: string, fallback: string): string {
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
+    const zone = this.#resolved.get(tzid);
+    if (zone) return zone;
+    if (!this.#warned.has(`${fallback}|${tzid}`)) {
+      this.#warned.add(`${fallback}|${tzid}`);
+      this.#warnings.add(`time zone "${cut(tzid, 80)}" is not known; its times are read ${fallback === 'UTC' ? 'as UTC' : `in ${fallback}, the calendar's X-WR-TIMEZONE`}`);
+    }
+    return fallback;
   }
 
   #find(tzid: string): string | null {
