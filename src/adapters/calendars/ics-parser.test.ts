@@ -223,6 +223,31 @@ test('a TZID with a prefix before its zone name is read in that zone, also witho
   ]);
 });
 
+test('an event starting in a spring-forward gap keeps the length written: both ends in the gap move an hour on, and an end just past the gap does not cut it to nothing', () => {
+  // New York skips 02:00-03:00 on 14 March 2027. RFC 5545 3.3.5 reads a time in the gap by the
+  // gap's length later: 02:30 is 03:30 EDT. An end written at 03:00 is a real time, before that.
+  const { events } = parseIcs(feed(
+    'X-WR-TIMEZONE:America/New_York',
+    'BEGIN:VEVENT', 'UID:both-in-gap', 'DTSTART;TZID=America/New_York:20270314T021500', 'DTEND;TZID=America/New_York:20270314T024500', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:ends-at-gap-end', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T030000', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:ends-after-gap', 'DTSTART:20270314T023000', 'DTEND:20270314T031500', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:series', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T030000', 'RRULE:FREQ=DAILY;COUNT=2', 'END:VEVENT',
+    // Past the gap's end, the end written stands even though shorter than the length written.
+    'BEGIN:VEVENT', 'UID:long', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T040000', 'END:VEVENT',
+    // An end written before the start stays a meeting of no length.
+    'BEGIN:VEVENT', 'UID:backwards', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=America/New_York:20270314T020000', 'END:VEVENT',
+  ), { nowMs: NOW });
+  const spans = new Map(events.map((e) => [e.providerEventId, [new Date(e.startMs).toISOString(), (e.endMs - e.startMs) / 60_000]]));
+  assert.deepEqual(Object.fromEntries(spans), {
+    'both-in-gap': ['2027-03-14T07:15:00.000Z', 30],
+    'ends-at-gap-end': ['2027-03-14T07:30:00.000Z', 30],
+    'ends-after-gap': ['2027-03-14T07:30:00.000Z', 45],
+    series: ['2027-03-14T07:30:00.000Z', 30],
+    long: ['2027-03-14T07:30:00.000Z', 30],
+    backwards: ['2027-03-14T07:30:00.000Z', 0],
+  });
+});
+
 test('a stream of several calendar objects: the events of each are read, floating times in its own X-WR-TIMEZONE', () => {
   const text = [
     feed('X-WR-CALNAME:Joined', 'X-WR-TIMEZONE:America/New_York', 'BEGIN:VEVENT', 'UID:ny', 'DTSTART:20261124T090000', 'DURATION:PT1H', 'END:VEVENT'),

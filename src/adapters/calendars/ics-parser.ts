@@ -529,7 +529,8 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   const dtend = prop(vevent, 'DTEND');
   const duration = propValue(vevent, 'DURATION');
   if (dtend) {
-    endMs = resolveTime(dtend, zones, eventZone).ms;
+    const end = resolveTime(dtend, zones, eventZone);
+    endMs = end.ms <= start.ms ? lengthKeptAcrossGap(dtstart, dtend, start, end) : end.ms;
   } else if (duration) {
     endMs = addDuration(start.ms, duration, start.zone);
   } else {
@@ -587,6 +588,24 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
       vevent: veventText,
     },
   };
+}
+
+/**
+ * The end of an event whose DTSTART falls in a spring-forward gap and whose DTEND, written after
+ * it, is read no later than it: 02:30-03:00 in New York on the night the clocks skip 02:00-03:00.
+ * RFC 5545 3.3.5 reads 02:30 as 03:30, the gap's length later, while 03:00 is a real time, so
+ * the meeting would last no time (or end before it begins) and its bot leave as it joins. Both
+ * ends moved by the gap, as an end inside the gap is already (02:15-02:45 is 03:15-03:45), the
+ * event keeps the length written. Anything else (an end written before the start, ends in
+ * different zones) keeps the end as read, which the caller does not let fall before the start.
+ */
+function lengthKeptAcrossGap(dtstart: Property, dtend: Property, start: ResolvedTime, end: ResolvedTime): number {
+  if (start.isAllDay || end.isAllDay || start.zone !== end.zone) return end.ms;
+  const from = writtenLocalTime(dtstart);
+  const to = writtenLocalTime(dtend);
+  if (from === null || to === null) return end.ms;
+  const writtenMs = Date.UTC(to.year, to.month - 1, to.day, to.hour, to.minute, to.second) - Date.UTC(from.year, from.month - 1, from.day, from.hour, from.minute, from.second);
+  return writtenMs > 0 ? start.ms + writtenMs : end.ms;
 }
 
 /** The zone an event's times written without one are read in: its DTSTART's (the feed's for an all-day event). */
