@@ -4025,7 +4025,7 @@ describe('ICS feed specifics', () => {
     assert.deepEqual([after[0]!.bots, after[3]!.bots], [before[0]!.bots, before[3]!.bots]);
   });
 
-  test('a time zone the feed names but nobody knows is read as UTC and said in the log, once per read of the feed', async () => {
+  test('a time zone the feed names but nobody knows is read as UTC (in the feed\'s X-WR-TIMEZONE when it states one) and said in the log, once per read of the feed', async () => {
     const log = new CapturedLog();
     const own = await startFullEnv({}, { log });
     try {
@@ -4044,6 +4044,16 @@ describe('ICS feed specifics', () => {
       // Unchanged (a 304): not read again, not said again.
       await own.rc.request('POST', `/api/v1/calendar/connections/${res.body.calendar_id}/sync`, { auth: user.auth });
       assert.equal(warned().length, 1);
+
+      // The same event in a feed that states its calendar's zone (as Google's feeds do): read in it.
+      const berlin = own.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', 'X-WR-TIMEZONE:Europe/Berlin', 'BEGIN:VEVENT', 'UID:olympus@example.com', 'DTSTAMP:20261101T000000Z',
+        'DTSTART;TZID=Mars/Olympus_Mons:20261125T090000', 'DTEND;TZID=Mars/Olympus_Mons:20261125T100000', 'SUMMARY:Base meeting', 'LOCATION:https://zoom.us/j/84444444444', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+      const second = await own.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: berlin } });
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      const [inBerlin] = await eventsOf(own, user.auth, second.body.calendar_id, Date.parse('2026-11-25T00:00:00Z'), Date.parse('2026-11-26T00:00:00Z'));
+      assert.equal(inBerlin?.start_time, '2026-11-25T08:00:00.000Z', '09:00 in Berlin');
+      assert.equal(warned().length, 2);
+      assert.match(warned()[1]!.warnings?.[0] ?? '', /Mars\/Olympus_Mons.*read in Europe\/Berlin, the calendar's X-WR-TIMEZONE/);
     } finally {
       await own.close();
     }
