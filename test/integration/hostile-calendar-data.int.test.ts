@@ -1,5 +1,5 @@
 // Hostile and oversized calendar data, end to end on a real Rollcall: a feed nested 40,000 deep,
-// a 19 MB feed, a feed that turns bad after a good first sync, a series with 500 bots on a
+// a 19 MB feed, a feed writing one UID 6,000 times, a feed that turns bad after a good first sync, a series with 500 bots on a
 // FREQ=SECONDLY rule moved through the API and through a sync, a SECONDLY series that began in
 // year 0, and oversized Google fields. Every step that could hold the event loop is run beside a
 // stall probe (test/support/stall-probe.ts) and its longest busy stretch is asserted under
@@ -174,6 +174,25 @@ describe('hostile feeds', () => {
     const again = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${connected.result.body.calendar_id}/sync`, { auth: user.auth }));
     assert.equal(again.result.status, 200, JSON.stringify(again.result.body).slice(0, 500));
     assertNoStall('sync the 3,000 series again', again);
+  });
+
+  test('a feed writing one UID 6,000 times (3,000 starts, each twice) is 3,000 events, and the same copies in another order change none of them', async () => {
+    const user = await env.rc.newUser();
+    const first = env.clock.now() + DAY;
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const copies = Array.from({ length: 3000 }, (_, i) => ['BEGIN:VEVENT', 'UID:one-for-all@feed.example', 'DTSTAMP:20261201T000000Z',
+      `DTSTART:${stamp(first + i * 10 * MIN)}`, `DTEND:${stamp(first + i * 10 * MIN + 5 * MIN)}`, `SUMMARY:Slot ${i}`, 'END:VEVENT'].join('\r\n'));
+    const feed = (order: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN', ...order, 'END:VCALENDAR', ''].join('\r\n');
+    const url = env.ics.publishRaw(feed([...copies, ...copies]));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    assert.equal(connected.result.body.sync.created, 3000);
+    assertNoStall('connect a feed writing one UID 6,000 times', connected);
+    env.ics.replaceWithRaw(url, feed([...copies].reverse()));
+    const again = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${connected.result.body.calendar_id}/sync`, { auth: user.auth }));
+    assert.equal(again.result.status, 200, JSON.stringify(again.result.body).slice(0, 500));
+    assert.deepEqual([again.result.body.created, again.result.body.cancelled], [0, 0]);
+    assertNoStall('sync the 3,000 copies again, in reverse order', again);
   });
 
   test('a feed folded in the middle of its characters (a writer that folds at 75 bytes) keeps them whole', async () => {
