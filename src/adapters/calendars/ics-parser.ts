@@ -801,7 +801,7 @@ class ZoneResolver {
    * The TZIDs of a calendar object whose own zone is `fallback` (its X-WR-TIMEZONE, else 'UTC').
    * A TZID nothing resolves is read in that zone: a feed that states its calendar's zone (Google's
    * do: mangstadt/biweekly issue 90) names a better guess for a made-up zone name than UTC, as
-   * other readers of feeds also take it (grafana/oncall pull request 2091).
+   * other readers of feeds also take it (grafana-cold-storage/oncall pull request 2091).
    */
   withFallback(fallback: string): TzidReader {
     return { resolve: (tzid) => this.resolve(tzid, fallback) };
