@@ -31,6 +31,15 @@ test('integer settings take decimal digits only: hex, exponents, fractions and p
   }
 });
 
+test('DASHBOARD_SESSION_IDLE_MINUTES: 30 unless set, from 5 (last use is written once a minute) to 30 days; anything else stops the start, named', () => {
+  assert.equal(parseConfig({}).dashboardSessionIdleMinutes, 30);
+  assert.equal(parseConfig({ DASHBOARD_SESSION_IDLE_MINUTES: '5' }).dashboardSessionIdleMinutes, 5);
+  assert.equal(parseConfig({ DASHBOARD_SESSION_IDLE_MINUTES: '43200' }).dashboardSessionIdleMinutes, 43_200);
+  for (const raw of ['4', '0', '43201', '30m', '1.5']) {
+    assert.throws(() => parseConfig({ DASHBOARD_SESSION_IDLE_MINUTES: raw }), (e: unknown) => e instanceof ConfigError && e.message.includes('DASHBOARD_SESSION_IDLE_MINUTES must be an integer from 5 to 43200'), raw);
+  }
+});
+
 test('a name one or two letters from a setting, or the same letters without underscores, stops the start naming both; other programs\' variables do not', () => {
   for (const [given, meant] of [['DATABSE_URL', 'DATABASE_URL'], ['TRUSTED_PROXY', 'TRUST_PROXY'], ['PUBLIC_ULR', 'PUBLIC_URL'], ['LOGLEVEL', 'LOG_LEVEL'], ['log_level', 'LOG_LEVEL'], ['JOIN_LEAD_SECOND', 'JOIN_LEAD_SECONDS']] as [string, string][]) {
     assert.throws(() => parseConfig({ [given]: 'x' }), (e: unknown) => e instanceof ConfigError && e.message.includes(`${given} is not a setting; did you mean ${meant}?`), given);

@@ -47,6 +47,8 @@ export interface Config {
   calendar: CalendarConfig;
   /** How long a dashboard sign-in lasts before the API key must be entered again. (Default: 12) */
   dashboardSessionHours: number;
+  /** How long a dashboard sign-in lasts unused; its absolute lifetime still ends it. (Default: 30) */
+  dashboardSessionIdleMinutes: number;
   /**
    * Which reverse proxies' X-Forwarded-Proto and X-Forwarded-For are believed (Fastify's
    * trustProxy): false (none), true (any: only when nothing else can reach the port), or the
@@ -141,7 +143,7 @@ export const KNOWN_KEYS = new Set([
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS', 'CALENDAR_SYNC_FAILING_AFTER_SECONDS',
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
-  'DASHBOARD_SESSION_HOURS', 'TRUST_PROXY',
+  'DASHBOARD_SESSION_HOURS', 'DASHBOARD_SESSION_IDLE_MINUTES', 'TRUST_PROXY',
   'DEDUPLICATION_KEY_REQUIRED', 'BOT_DEFAULT_NAME',
 ]);
 
@@ -345,6 +347,8 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
       syncFailingAfterSeconds: int('CALENDAR_SYNC_FAILING_AFTER_SECONDS', 900, 0, 7 * 86_400),
     }),
     dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
+    // From 5: last use is written at most once a minute (src/services/access/dashboard-sessions.ts).
+    dashboardSessionIdleMinutes: int('DASHBOARD_SESSION_IDLE_MINUTES', 30, 5, 43_200),
     trustProxy: trustedProxies(text('TRUST_PROXY'), problems),
     isDeduplicationKeyRequired: flag('DEDUPLICATION_KEY_REQUIRED', true),
     botDefaultName,

@@ -364,7 +364,10 @@ export interface DashboardSessionsTable {
   /** The key the session was opened with: revoking the key ends the session. */
   api_key_id: string;
   created_at: number;
+  /** The absolute end: use does not move it. */
   expires_at: number;
+  /** Last use, written at most once a minute; null until the first write, read as created_at (migration 041). */
+  last_seen_at: number | null;
 }
 
 /** A bot handed (or to be handed) to a bot provider ahead of its join time (migration 009). */

@@ -1,4 +1,4 @@
-// The server side of the dashboard, through HTTP: sessions (sign-in, cookie flags, CSRF, expiry,
+// The server side of the dashboard, through HTTP: sessions (sign-in, cookie flags, CSRF, expiry, idle timeout,
 // revocation, sign-out), the routes its pages read (upcoming bots with their source, ended bots
 // with why, launches per minute, webhook deliveries and redelivery, status changes as a page and
 // as a live stream), and the status change feed's handling of ids that commit out of order.
@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import type { KyselyPlugin } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
-import { revokeApiKey } from '../../src/services/access/api-keys.ts';
+import { ApiKeyAuthenticator, createApiKey, revokeApiKey } from '../../src/services/access/api-keys.ts';
+import { DashboardSessions } from '../../src/services/access/dashboard-sessions.ts';
 import { StatusChangeFeed, type StatusChange } from '../../src/services/scheduling/status-change-feed.ts';
 import { startTestRollcall, testConfig, type TestRollcall } from '../support/harness.ts';
 import { createRollcall } from '../../src/container.ts';
@@ -155,9 +156,15 @@ describe('dashboard API', () => {
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: next.cookie } })).status, 200);
     });
 
-    test('a session expires after DASHBOARD_SESSION_HOURS; revoking its key ends it at once; sign-out ends it', async () => {
+    test('a session expires after DASHBOARD_SESSION_HOURS however much it is used; revoking its key ends it at once; sign-out ends it', async () => {
+      clock.set(NOW);
       const expiring = await signIn(alice.auth);
-      clock.advance(12 * 3_600_000 - 1000);
+      // Used every 25 minutes (inside the idle timeout): use does not move the absolute end.
+      for (let at = 25 * 60_000; at < 12 * 3_600_000 - 1000; at += 25 * 60_000) {
+        clock.set(NOW + at);
+        assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 200, `after ${at / 60_000} min`);
+      }
+      clock.set(NOW + 12 * 3_600_000 - 1000);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 200);
       clock.advance(1000);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: expiring.cookie } })).status, 401);
@@ -188,6 +195,81 @@ describe('dashboard API', () => {
       assert.match(String(out.headers['set-cookie']), /^rollcall_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: leaving.cookie } })).status, 401);
       assert.deepEqual((await rc.request('GET', '/dashboard/session', { headers: { cookie: leaving.cookie } })).body, { user: null });
+    });
+
+    test('a session unused for DASHBOARD_SESSION_IDLE_MINUTES (default 30) ends, answered as an expired one; each use moves that end; last use is written at most once a minute', async () => {
+      clock.set(NOW);
+      const session = await signIn(alice.auth);
+      const hash = createHash('sha256').update(session.cookie.split('=')[1]!).digest('hex');
+      const lastSeen = async () => (await rc.database.db.selectFrom('dashboard_sessions').select('last_seen_at').where('token_hash', '=', hash).executeTakeFirstOrThrow()).last_seen_at;
+      const read = (cookie: string) => rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } });
+      // Unused since sign-in: idle from then.
+      clock.advance(30 * 60_000 - 1);
+      assert.equal((await read(session.cookie)).status, 200);
+      assert.equal(await lastSeen(), clock.now(), 'a use a minute or more after the last one stored is written');
+      const writtenAt = clock.now();
+      // Uses within a minute of the stored one are not written: reads stay reads.
+      clock.advance(59_999);
+      assert.equal((await read(session.cookie)).status, 200);
+      assert.equal((await rc.request('GET', '/dashboard/session', { headers: { cookie: session.cookie } })).body.user?.name, 'alice');
+      assert.equal(await lastSeen(), writtenAt);
+      clock.advance(1);
+      assert.equal((await read(session.cookie)).status, 200);
+      assert.equal(await lastSeen(), writtenAt + 60_000);
+      // The idle timeout counts from the stored use: a whole timeout after it, the session has ended.
+      clock.set(writtenAt + 60_000 + 30 * 60_000 - 1);
+      assert.equal((await read(session.cookie)).status, 200);
+      const idleStart = clock.now();
+      clock.advance(30 * 60_000);
+
+      // The answers of a session the server no longer knows, as after its absolute end: 401 on
+      // /api/v1 (the page then shows its sign-in, saying the session ended), nobody signed in.
+      const unknown = await read('rollcall_session=rcs_0000000000000000000000000000000000000000000');
+      const idle = await read(session.cookie);
+      assert.deepEqual([idle.status, idle.body], [unknown.status, unknown.body]);
+      assert.equal(`${idle.status} ${idle.body.code}`, '401 unauthorized');
+      const write = await rc.request('POST', '/api/v1/calendar/events', { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf }, body: {} });
+      assert.equal(`${write.status} ${write.body.code}`, '401 unauthorized');
+      assert.deepEqual((await rc.request('GET', '/dashboard/session', { headers: { cookie: session.cookie } })).body, { user: null });
+      assert.equal(await lastSeen(), idleStart, 'a refused use is not written');
+      // Idle rows are cleared at the next sign-in, as expired ones are.
+      await signIn(alice.auth);
+      assert.equal((await rc.database.db.selectFrom('dashboard_sessions').select('token_hash').where('token_hash', '=', hash).execute()).length, 0);
+      clock.set(NOW);
+    });
+
+    test('a check the server makes on its own (an open live stream\'s re-check) is not use: the session still idles out', async () => {
+      clock.set(NOW);
+      const session = await signIn(alice.auth);
+      const token = session.cookie.split('=')[1]!;
+      const sessions = new DashboardSessions({ db: rc.database.db, clock, authenticator: new ApiKeyAuthenticator(rc.database.db, clock), lifetimeMs: 12 * 3_600_000, idleMs: 30 * 60_000 });
+      for (let minute = 5; minute < 30; minute += 5) {
+        clock.set(NOW + minute * 60_000);
+        assert.ok(await sessions.authenticate(token, { isUse: false }), `live after ${minute} min`);
+      }
+      clock.set(NOW + 30 * 60_000);
+      assert.equal(await sessions.authenticate(token, { isUse: false }), null);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } })).status, 401);
+      clock.set(NOW);
+    });
+
+    test('migration 41: a session opened before it idles from its sign-in', async () => {
+      await withSchemaBefore(41, 'usr_sessions', async (database) => {
+        const { db } = database;
+        const at = new ManualClock(NOW);
+        const { keyId, userId } = await createApiKey(db, 'sessions-owner', at);
+        const session = (token: string, createdAt: number) => db.insertInto('dashboard_sessions')
+          .values({ token_hash: createHash('sha256').update(token).digest('hex'), user_id: userId, api_key_id: keyId, created_at: createdAt, expires_at: createdAt + 12 * 3_600_000 } as never)
+          .execute();
+        const recent = `rcs_${'a'.repeat(43)}`;
+        const unused = `rcs_${'b'.repeat(43)}`;
+        await session(recent, NOW - 30 * 60_000 + 1);
+        await session(unused, NOW - 30 * 60_000);
+        await migrate(db, database.engine);
+        const sessions = new DashboardSessions({ db, clock: at, authenticator: new ApiKeyAuthenticator(db, at), lifetimeMs: 12 * 3_600_000, idleMs: 30 * 60_000 });
+        assert.equal((await sessions.authenticate(recent))?.userId, userId);
+        assert.equal(await sessions.authenticate(unused), null);
+      });
     });
 
     test('over https the cookie is Secure with the __Host- prefix; the lifetime is a setting', async () => {

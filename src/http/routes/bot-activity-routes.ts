@@ -158,7 +158,8 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
 function stillAuthorizedCheck(deps: AppDeps, request: FastifyRequest): () => Promise<boolean> {
   const header = request.headers.authorization;
   const sessionToken = header === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
-  if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken).catch(() => null)) !== null;
+  // The re-check is the server's, not the user's: it does not keep the session from idling out.
+  if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken, { isUse: false }).catch(() => null)) !== null;
   return () => authenticateApiKeyUser(deps, header).then(() => true, () => false);
 }
 

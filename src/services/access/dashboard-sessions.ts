@@ -1,6 +1,8 @@
 // Dashboard sessions: an API key is exchanged for a random session token that the browser keeps
 // in an HttpOnly cookie. Only the token's sha256 is stored. A session is bound to the key it was
-// opened with: every request checks that key, so revoking it ends its sessions at once.
+// opened with: every request checks that key, so revoking it ends its sessions at once. A session
+// ends at the first of two timeouts: its lifetime from sign-in (absolute, DASHBOARD_SESSION_HOURS)
+// and a stretch without use (idle, DASHBOARD_SESSION_IDLE_MINUTES).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
@@ -15,6 +17,14 @@ const TOKEN_PREFIX = 'rcs_';
  * rate limit: without a bound, a script holding a key could grow the table without end.
  */
 export const SESSIONS_PER_KEY = 50;
+/**
+ * How stale the stored last use may get before a request writes it again. Writing it on every
+ * request would turn each read of the dashboard (a page reads several routes, and reads them again
+ * every 30 s) into a write, on SQLite a write lock taken for nothing; once a minute is enough for a
+ * timeout counted in minutes. The cost: a session may end up to this much sooner than its idle
+ * timeout after its last use, never later (the setting's minimum, 5 minutes, keeps that small).
+ */
+export const LAST_SEEN_WRITE_AFTER_MS = 60_000;
 /** 43 base36 characters: about 222 bits. */
 const TOKEN_SHAPE = /^rcs_[0-9a-z]{43}$/;
 
@@ -58,12 +68,14 @@ export class DashboardSessions {
   readonly #clock: Clock;
   readonly #authenticator: ApiKeyAuthenticator;
   readonly #lifetimeMs: number;
+  readonly #idleMs: number;
 
-  constructor(deps: { db: Kysely<Schema>; clock: Clock; authenticator: ApiKeyAuthenticator; lifetimeMs: number }) {
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; authenticator: ApiKeyAuthenticator; lifetimeMs: number; idleMs: number }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#authenticator = deps.authenticator;
     this.#lifetimeMs = deps.lifetimeMs;
+    this.#idleMs = deps.idleMs;
   }
 
   get lifetimeMs(): number {
@@ -77,8 +89,10 @@ export class DashboardSessions {
     const now = this.#clock.now();
     const token = TOKEN_PREFIX + randomToken(43);
     const expiresAtMs = now + this.#lifetimeMs;
-    // Expired rows are useless; sign-ins are rare, so this is where they are cleared.
-    await this.#db.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).execute();
+    // Expired and idle rows are useless; sign-ins are rare, so this is where they are cleared.
+    await this.#db.deleteFrom('dashboard_sessions')
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb(eb.fn.coalesce('last_seen_at', 'created_at'), '<=', now - this.#idleMs)]))
+      .execute();
     const tokenHash = hashToken(token);
     await this.#db.insertInto('dashboard_sessions')
       .values({ token_hash: tokenHash, user_id: user.userId, api_key_id: user.keyId, created_at: now, expires_at: expiresAtMs })
@@ -93,17 +107,31 @@ export class DashboardSessions {
     return { token, csrfToken: csrfTokenFor(token), expiresAtMs, userId: user.userId, userName: row.name };
   }
 
-  /** The user of a live session: not expired, and its API key not revoked. */
-  async authenticate(token: string): Promise<SessionUser | null> {
+  /**
+   * The user of a live session: neither expired nor idle past its timeout, and its API key not
+   * revoked. A request is use and keeps the session from idling out; a check the server makes on
+   * its own (`isUse: false`: an open live stream's re-check) is not, or a tab left open would keep
+   * its session alive until its absolute end.
+   */
+  async authenticate(token: string, options: { isUse?: boolean } = {}): Promise<SessionUser | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
     const hash = hashToken(token);
+    const now = this.#clock.now();
     const row = await this.#db.selectFrom('dashboard_sessions as s')
       .innerJoin('api_keys as k', 'k.id', 's.api_key_id')
-      .select(['s.token_hash', 's.user_id', 's.api_key_id', 's.expires_at'])
-      .where('s.token_hash', '=', hash).where('k.revoked_at', 'is', null).where('s.expires_at', '>', this.#clock.now())
+      .select((eb) => ['s.token_hash', 's.user_id', 's.api_key_id', 's.expires_at', eb.fn.coalesce('s.last_seen_at', 's.created_at').as('seen_at')])
+      .where('s.token_hash', '=', hash).where('k.revoked_at', 'is', null).where('s.expires_at', '>', now)
+      .where((eb) => eb(eb.fn.coalesce('s.last_seen_at', 's.created_at'), '>', now - this.#idleMs))
       .executeTakeFirst();
     if (!row) return null;
     if (!timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    if (options.isUse !== false && now - Number(row.seen_at) >= LAST_SEEN_WRITE_AFTER_MS) {
+      // Only forward: a request of another instance, or one that read the row before, may have written a later time.
+      await this.#db.updateTable('dashboard_sessions').set({ last_seen_at: now })
+        .where('token_hash', '=', hash)
+        .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'created_at'), '<', now))
+        .execute();
+    }
     return { userId: row.user_id, keyId: row.api_key_id, expiresAtMs: row.expires_at };
   }
 
