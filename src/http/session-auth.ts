@@ -33,8 +33,14 @@ export function isSecureRequest(deps: Pick<AppDeps, 'config'>, request: FastifyR
   return deps.config.publicUrl.startsWith('https://') || request.protocol === 'https';
 }
 
-/** The Set-Cookie value that stores a session token, or (token null) clears it. */
-export function sessionCookie(token: string | null, options: { isSecure: boolean; maxAgeSeconds: number }): string {
+/**
+ * The Set-Cookie value that stores a session token, or (token null) clears it. A stored token has
+ * no Max-Age or Expires: it is a session cookie, which the browser drops when it closes, rather
+ * than a persistent one kept on disk for the session's lifetime (OWASP Session Management Cheat
+ * Sheet, "Expire and Max-Age Attributes"). The server's absolute and idle timeouts end the session
+ * whatever the browser keeps.
+ */
+export function sessionCookie(token: string | null, options: { isSecure: boolean }): string {
   return stringifySetCookie({
     name: options.isSecure ? SECURE_SESSION_COOKIE : SESSION_COOKIE,
     value: token ?? '',
@@ -42,7 +48,7 @@ export function sessionCookie(token: string | null, options: { isSecure: boolean
     httpOnly: true,
     secure: options.isSecure,
     sameSite: 'strict',
-    maxAge: token === null ? 0 : options.maxAgeSeconds,
+    ...(token === null ? { maxAge: 0 } : {}),
   });
 }
 

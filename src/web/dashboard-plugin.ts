@@ -73,7 +73,6 @@ export function registerDashboard(app: App, deps: AppDeps): void {
   const assets = loadBuiltAssets();
   if (assets === null) deps.logger.warn('The dashboard is not built (dist/dashboard is missing): /dashboard answers 503. Run npm run build');
   const hide = { hide: true } as const;
-  const maxAgeSeconds = Math.floor(deps.sessions.lifetimeMs / 1000);
 
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
@@ -113,7 +112,7 @@ export function registerDashboard(app: App, deps: AppDeps): void {
     const previous = sessionTokenOf(request, isSecureRequest(deps, request));
     if (previous !== undefined) await deps.sessions.signOut(previous);
     request.log.info({ userId: opened.userId }, 'dashboard sign-in');
-    void reply.header('set-cookie', sessionCookie(opened.token, { isSecure: isSecureRequest(deps, request), maxAgeSeconds }));
+    void reply.header('set-cookie', sessionCookie(opened.token, { isSecure: isSecureRequest(deps, request) }));
     return { user: { name: opened.userName }, expires_at: new Date(opened.expiresAtMs).toISOString(), csrf_token: opened.csrfToken };
   });
 
@@ -137,7 +136,7 @@ export function registerDashboard(app: App, deps: AppDeps): void {
       }
       await deps.sessions.signOut(token);
     }
-    void reply.header('set-cookie', sessionCookie(null, { isSecure: isSecureRequest(deps, request), maxAgeSeconds }));
+    void reply.header('set-cookie', sessionCookie(null, { isSecure: isSecureRequest(deps, request) }));
     return { signed_out: true };
   });
 }

@@ -73,12 +73,15 @@ describe('dashboard API', () => {
   }
 
   describe('sessions', () => {
-    test('an API key is exchanged for an HttpOnly, SameSite=Strict cookie; only the token\'s hash is stored', async () => {
+    test('an API key is exchanged for an HttpOnly, SameSite=Strict cookie the browser does not keep past its close; only the token\'s hash is stored', async () => {
       const refused = await rc.request('POST', '/dashboard/session', { body: { api_key: 'rck_0000000000000000000000000000000000000000' } });
       assert.equal(`${refused.status} ${refused.body.code}`, '401 unauthorized');
       assert.equal(refused.headers['set-cookie'], undefined);
       const session = await signIn(alice.auth);
-      assert.match(session.setCookie, /^rollcall_session=rcs_[0-9a-z]{43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Strict$/);
+      // No Max-Age or Expires: a session cookie, dropped when the browser closes, not a persistent one
+      // left on disk for the session's lifetime (OWASP Session Management Cheat Sheet, "Expire and
+      // Max-Age Attributes"). The server's timeouts are what end a session.
+      assert.match(session.setCookie, /^rollcall_session=rcs_[0-9a-z]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
       const token = session.cookie.split('=')[1]!;
       const rows = await rc.database.db.selectFrom('dashboard_sessions').selectAll().where('user_id', '=', alice.userId).execute();
       assert.ok(rows.some((r) => r.token_hash === createHash('sha256').update(token).digest('hex')));
@@ -277,7 +280,7 @@ describe('dashboard API', () => {
       try {
         const user = await secure.newUser('dana');
         const res = await secure.request('POST', '/dashboard/session', { body: { api_key: user.auth.slice('Token '.length) } });
-        assert.match(String(res.headers['set-cookie']), /^__Host-rollcall_session=rcs_[0-9a-z]{43}; Max-Age=7200; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+        assert.match(String(res.headers['set-cookie']), /^__Host-rollcall_session=rcs_[0-9a-z]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
         const cookie = String(res.headers['set-cookie']).split(';')[0]!;
         assert.equal((await secure.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } })).status, 200);
         // The same session under the name without the prefix, as a sibling subdomain or a plain-http
@@ -285,6 +288,9 @@ describe('dashboard API', () => {
         const planted = cookie.replace(/^__Host-/, '');
         assert.equal((await secure.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: planted } })).status, 401);
         assert.deepEqual((await secure.request('GET', '/dashboard/session', { headers: { cookie: planted } })).body, { user: null });
+        // Sign-out clears the cookie under the same name and attributes, which a __Host- cookie needs to be replaced.
+        const out = await secure.request('DELETE', '/dashboard/session', { headers: { cookie, 'x-csrf-token': res.body.csrf_token } });
+        assert.match(String(out.headers['set-cookie']), /^__Host-rollcall_session=; Max-Age=0; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
       } finally {
         await secure.close();
       }
@@ -310,12 +316,12 @@ describe('dashboard API', () => {
       const body = (auth: string) => ({ api_key: auth.slice('Token '.length) });
       // Not trusted: the header changes nothing (anyone could send it).
       const untrusted = await rc.request('POST', '/dashboard/session', { body: body(alice.auth), headers: { 'x-forwarded-proto': 'https' } });
-      assert.match(String(untrusted.headers['set-cookie']), /^rollcall_session=rcs_\w+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+      assert.match(String(untrusted.headers['set-cookie']), /^rollcall_session=rcs_\w+; Path=\/; HttpOnly; SameSite=Strict$/);
       const proxied = await startTestRollcall({ settings: { TRUST_PROXY: '127.0.0.1' } });
       try {
         const user = await proxied.newUser('erin');
         const viaTls = await proxied.request('POST', '/dashboard/session', { body: body(user.auth), headers: { 'x-forwarded-proto': 'https' } });
-        assert.match(String(viaTls.headers['set-cookie']), /^__Host-rollcall_session=rcs_\w+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+        assert.match(String(viaTls.headers['set-cookie']), /^__Host-rollcall_session=rcs_\w+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
         const cookie = String(viaTls.headers['set-cookie']).split(';')[0]!;
         assert.equal((await proxied.request('GET', '/api/v1/bots/upcoming', { headers: { cookie, 'x-forwarded-proto': 'https' } })).status, 200);
         // The proxy's plain-http side (its redirect to https) gets the plain cookie, never the secure one's name.

@@ -78,10 +78,6 @@ export class DashboardSessions {
     this.#idleMs = deps.idleMs;
   }
 
-  get lifetimeMs(): number {
-    return this.#lifetimeMs;
-  }
-
   /** Opens a session for a valid API key; null for an unknown or revoked one. */
   async signIn(apiKey: string): Promise<OpenedSession | null> {
     const user = await this.#authenticator.authenticate(apiKey);
