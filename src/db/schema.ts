@@ -290,6 +290,12 @@ export interface ConnectedCalendarsTable {
    * revoked connections are at risk and not launched (migration 029).
    */
   access_refused_at: number | null;
+  /**
+   * When the provider last said that this calendar takes no push channel at all (Google's
+   * pushNotSupportedForRequestedResource); none is asked for again for a day. Null otherwise
+   * (migration 042).
+   */
+  push_refused_at: number | null;
 }
 
 export interface AutoScheduleSettingsTable {

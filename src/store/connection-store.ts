@@ -244,6 +244,15 @@ export async function clearCalendarReadBackoff(db: Db, connectionId: string, now
     .where('connection_id', '=', connectionId).where((eb) => eb.or([eb('read_failures', '>', 0), eb('read_error', 'is not', null)])).execute();
 }
 
+/**
+ * Forgets that the provider refused push on the connection's calendars (a reconnect): a channel is
+ * asked for on each at the next sync.
+ */
+export async function clearPushRefusals(db: Db, connectionId: string, nowMs: number): Promise<void> {
+  await db.updateTable('connected_calendars').set({ push_refused_at: null, updated_at: nowMs })
+    .where('connection_id', '=', connectionId).where('push_refused_at', 'is not', null).execute();
+}
+
 export async function deleteCalendar(db: Db, id: number): Promise<void> {
   await db.deleteFrom('connected_calendars').where('id', '=', id).execute();
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { OutboundGuard } from '../../src/adapters/outbound-guard.ts';
 import { OutboundHttp } from '../../src/adapters/outbound-http.ts';
-import type { CalendarProvider, FetchResult, ProviderEvent } from '../../src/adapters/calendars/calendar-provider.ts';
+import { CalendarProviderError, PushNotSupported, type CalendarProvider, type FetchResult, type ProviderEvent } from '../../src/adapters/calendars/calendar-provider.ts';
 import { createProviderFactory } from '../../src/adapters/calendars/provider-factory.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar, type Deliver } from '../support/fake-google.ts';
@@ -32,6 +32,11 @@ interface ContractDriver {
   expireCursor: (() => void) | null;
   revoke(): void;
   failNextWith(status: number, retryAfterSeconds?: number): void;
+  /**
+   * Makes the provider refuse push channels on the calendar for good (Google's generated
+   * calendars); null for a provider without such a refusal, or without push.
+   */
+  refusePush: (() => void) | null;
 }
 
 interface Contract {
@@ -87,6 +92,7 @@ const CONTRACTS: Contract[] = [
             expireCursor: null,
             revoke: () => server.revoke(url),
             failNextWith: (status, retryAfterSeconds) => server.failNext.push({ status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+            refusePush: null,
           };
         },
         stop: () => server.stop(),
@@ -114,6 +120,7 @@ const CONTRACTS: Contract[] = [
             expireCursor: () => fake.expireSyncTokens(),
             revoke: () => fake.revoke(cal),
             failNextWith: (status, retryAfterSeconds) => fake.failNext.push({ status, reason: status === 429 ? 'rateLimitExceeded' : 'backendError', ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+            refusePush: () => fake.failingWatches.set(cal, 400),
           };
         },
         stop: () => fake.stop(),
@@ -140,6 +147,8 @@ const CONTRACTS: Contract[] = [
             expireCursor: () => fake.expireDeltaTokens(),
             revoke: () => fake.revoke(account.email),
             failNextWith: (status, retryAfterSeconds) => fake.failNext.push({ status, code: status === 429 ? 'TooManyRequests' : 'serviceNotAvailable', ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
+            // The Graph adapter reads no refusal for good out of a subscription's failure (yet).
+            refusePush: null,
           };
         },
         stop: () => fake.stop(),
@@ -289,6 +298,21 @@ for (const contract of CONTRACTS) {
       await push.close(renewed);
       // Closing one that is already gone is not an error.
       await push.close(renewed);
+    });
+
+    test('a calendar that takes no push channel fails open as PushNotSupported; a 5xx stays transient', async (t) => {
+      const d = await env.newDriver();
+      const push = d.provider.push;
+      if (!push || !d.refusePush) return t.skip('no refusal of push for this provider');
+      const request = { calendarId: d.calendarId, address: 'http://127.0.0.1:1/hook', lifecycleAddress: 'http://127.0.0.1:1/lifecycle', secret: 's3cret', nowMs: clock.now() };
+      d.failNextWith(503);
+      const down = await push.open(request).then(() => null, (error: unknown) => error);
+      assert.ok(down instanceof CalendarProviderError && !(down instanceof PushNotSupported), String(down));
+      assert.equal(down.failure.kind, 'transient');
+      d.refusePush();
+      const refused = await push.open(request).then(() => null, (error: unknown) => error);
+      assert.ok(refused instanceof PushNotSupported, String(refused));
+      assert.equal(refused.failure.kind, 'permanent');
     });
   });
 }

@@ -1546,6 +1546,60 @@ describe('Google Calendar specifics', () => {
     env.google.failingWatches.delete(account.email);
   });
 
+  test('a calendar Google takes no channel on is not asked again for a day, one that failed with a 503 is asked at the next sync, and both keep the connection on the 5-minute poll', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const holidays = `en.usa#holiday-${randomUUID()}@group.v.calendar.google.com`;
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: holidays, summary: 'Holidays in United States', accessRole: 'reader' });
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    // Google refuses a channel on the calendars it generates, for good (the fake's 400
+    // pushNotSupportedForRequestedResource); the team calendar's watch fails for a while (503).
+    env.google.failingWatches.set(holidays, 400);
+    env.google.failingWatches.set(team, 503);
+    const credentials = { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: [account.email, holidays, team] };
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: credentials });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const watchesOf = (id: string) => env.google.requests.filter((r) => r.method === 'POST' && r.path === `/calendar/v3/calendars/${encodeURIComponent(id)}/events/watch`).length;
+    assert.deepEqual([watchesOf(holidays), watchesOf(team)], [1, 1]);
+    const sync = async () => {
+      env.clock.advance(6 * MIN);
+      await env.rc.calendarSync.runDue();
+      const view = await connection(env, user.auth, calendarId);
+      assert.equal(view.last_error, null, 'a refused channel fails no sync');
+      assert.ok(Date.parse(view.next_sync_at) - env.clock.now() <= 5 * MIN, `polled every 5 minutes, next sync ${view.next_sync_at}`);
+      return view;
+    };
+    for (let i = 0; i < 3; i++) await sync();
+    assert.equal(watchesOf(holidays), 1, 'the refusal is remembered: no channel asked for at each sync');
+    assert.equal(watchesOf(team), 4, 'a 503 is asked again at each sync');
+    const refused = (await sync()).calendars.find((c: { id: string }) => c.id === holidays);
+    assert.equal(refused.push.active, false);
+    assert.match(refused.push.error, /pushNotSupportedForRequestedResource/);
+    // The team calendar's channel opens; the holidays calendar still has none, so the poll stays at 5 minutes.
+    env.google.failingWatches.delete(team);
+    await sync();
+    assert.equal(env.google.liveChannels(account.email).filter((c) => c.calendarId === team).length, 1);
+    // A day on, Google is asked again (once), and still refuses.
+    env.clock.set(Date.parse((await connection(env, user.auth, calendarId)).next_sync_at) + DAY - 20 * MIN);
+    await sync();
+    assert.equal(watchesOf(holidays), 2, 'asked again once the day is over');
+    await sync();
+    assert.equal(watchesOf(holidays), 2);
+    // Connected again: everything is tried afresh, the refused calendar's channel included.
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: credentials })).status, 200);
+    assert.equal(watchesOf(holidays), 3, 'a reconnect forgets the refusal');
+    // Google comes to take a channel on it: it opens at the next try, and the account goes to the push interval.
+    env.google.failingWatches.delete(holidays);
+    env.clock.advance(DAY);
+    await env.rc.calendarSync.runDue();
+    assert.equal(watchesOf(holidays), 4);
+    const view = await connection(env, user.auth, calendarId);
+    assert.deepEqual(view.calendars.map((c: { push: { active: boolean } }) => c.push.active), [true, true, true]);
+    assert.ok(Date.parse(view.next_sync_at) - env.clock.now() > 20 * MIN);
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

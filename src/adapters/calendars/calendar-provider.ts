@@ -56,6 +56,20 @@ export class CalendarProviderError extends Error {
   }
 }
 
+/**
+ * The provider takes no push channel on this calendar at all, however often it is asked (Google
+ * answers events.watch on the calendars it generates, a country's holidays say, with 400
+ * pushNotSupportedForRequestedResource). A `permanent` failure the sync service remembers per
+ * calendar, rather than asking again at every sync; the calendar is polled.
+ */
+export class PushNotSupported extends CalendarProviderError {
+  override name = 'PushNotSupported';
+
+  constructor(message: string) {
+    super({ kind: 'permanent', message });
+  }
+}
+
 export interface ProviderCapabilities {
   /** How changes after the first sync are found. */
   readonly incrementalSync: 'sync_token' | 'delta_link' | 'conditional_get';
@@ -226,6 +240,7 @@ export interface PushRequest {
 
 /** Push channels of a provider that has them (`capabilities.push` is not null). */
 export interface PushChannels {
+  /** Opens a channel; throws PushNotSupported when the provider takes none on this calendar. */
   open(request: PushRequest): Promise<PushChannel>;
   /**
    * Extends a channel before it expires. Google channels cannot be extended, so its adapter opens

@@ -15,11 +15,12 @@
 //   cancelled single events would not.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
-//   channel and stops the old one once the new one is live.
+//   channel and stops the old one once the new one is live. A calendar that
+//   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported.
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, PushNotSupported, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -310,6 +311,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // the calendar: in a listing without a token (a page token gone stale) the listing starts over
     // (fetchChanges). Read as a 404 it would mark the calendar refused and its bots at risk.
     if (response.status === 410) return new ListingGone(`${what}: HTTP 410 ${reasons.join(',')}`.trimEnd());
+    // events.watch on a calendar Google generates (holidays, say): it will not take a channel however
+    // often asked, where a 5xx or a limit is worth asking again at the next sync.
+    if (response.status === 400 && reasons.includes('pushNotSupportedForRequestedResource')) return new PushNotSupported(`${what}: HTTP 400 pushNotSupportedForRequestedResource`);
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {
       return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
     }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { GoogleCalendarProvider } from './google-calendar-provider.ts';
 import { MicrosoftCalendarProvider } from './microsoft-calendar-provider.ts';
 import type { HttpRequest, HttpResponse, HttpSend } from './provider-http.ts';
+import { CalendarProviderError, PushNotSupported } from './calendar-provider.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00Z');
@@ -84,6 +85,19 @@ test('Google: other 403s (forbiddenForNonOrganizer) are permanent, a 404 calenda
   assert.equal((await providerFailureOf(missing.provider.fetchChanges('gone@group.calendar.google.com', null, CONTEXT))).kind, 'not_found');
   const backend = google([{ status: 500, body: googleError(500, 'global', 'backendError', 'Backend Error') }]);
   assert.equal((await providerFailureOf(backend.provider.fetchChanges('primary', null, CONTEXT))).kind, 'transient');
+});
+
+test('Google: events.watch refused on a calendar Google generates (400 pushNotSupportedForRequestedResource) is PushNotSupported; a 400 for another reason is not', async () => {
+  // The reason as a public report shows it for a holidays calendar (qiita.com/koshilife/items/0f861513d8965d321904);
+  // Google's errors guide does not list it.
+  const request = { calendarId: 'en.usa#holiday@group.v.calendar.google.com', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', nowMs: NOW };
+  const refused = google([{ status: 400, body: googleError(400, 'global', 'pushNotSupportedForRequestedResource', 'Push notifications are not supported by this resource.') }]);
+  const error = await refused.provider.push.open(request).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof PushNotSupported, String(error));
+  assert.equal(error.failure.kind, 'permanent');
+  const other = google([{ status: 400, body: googleError(400, 'global', 'invalid', 'Invalid channel id') }]);
+  const otherError = await other.provider.push.open(request).then(() => null, (e: unknown) => e);
+  assert.ok(otherError instanceof CalendarProviderError && !(otherError instanceof PushNotSupported), String(otherError));
 });
 
 test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs in full at once', async () => {

@@ -602,6 +602,9 @@ export class CalendarConnections {
     // (held like the list, so that a sync under way cannot set its backoff again after this).
     await this.#sync.whileHolding(id, async () => {
       await connections.clearCalendarReadBackoff(db, id, now);
+      // And a channel is asked for again on a calendar that refused one: the account may have
+      // changed (a reauthorisation is also how a person asks for everything to be tried again).
+      await connections.clearPushRefusals(db, id, now);
       await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider, undefined, { keepSynced: options.calendarIds === undefined });
     });
     let report: SyncReport | null = null;

@@ -41,7 +41,7 @@ import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
-  CalendarProviderError, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, PushNotSupported, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -235,6 +235,15 @@ export function storedEventId(calendar: Pick<ConnectedCalendarRow, 'provider_cal
   return calendar.provider_calendar_id === '' ? providerEventId : `${calendar.provider_calendar_id}/${providerEventId}`;
 }
 
+/**
+ * How long a calendar the provider refused push on for good (PushNotSupported: Google's generated
+ * calendars) goes without a channel being asked for: a day. Google documents no change of mind
+ * for such calendars; asking daily costs one call a day, where asking at each sync cost one every
+ * 5 minutes, and still notices a calendar that comes to take channels. A reconnect forgets it
+ * (connections.clearPushRefusals), and a calendar dropped and synced again starts without it.
+ */
+export const PUSH_REFUSAL_MEMORY_MS = 24 * 60 * 60 * 1000;
+
 export const NOTIFICATION_PATHS = {
   google: '/api/v1/calendar/notifications/google',
   microsoft: '/api/v1/calendar/notifications/microsoft',
@@ -303,6 +312,7 @@ export class CalendarSync {
   #afterSync: AfterSyncHook | null = null;
   readonly #syncs: Counter<'provider' | 'outcome'>;
   readonly #notifications: Counter<'provider' | 'outcome'>;
+  readonly #pushRefusals: Counter<'provider'>;
   readonly #loop: BackgroundLoop;
   /** Syncs asked for directly (syncNow), until they end. */
   readonly #direct = new Set<Promise<void>>();
@@ -315,6 +325,8 @@ export class CalendarSync {
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
+    this.#pushRefusals = new Counter({ name: 'rollcall_calendar_push_refusals_total', help: 'Push channels a provider refused for good on a calendar (not asked again for a day)', labelNames: ['provider'], registers: [options.metrics.registry] });
+
     this.#registerHealthGauges(options.metrics.registry);
     this.#loop = new BackgroundLoop({
       name: 'calendar_sync',
@@ -1022,7 +1034,7 @@ export class CalendarSync {
         else {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
-            push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: now,
+            push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, push_refused_at: null, created_at: now,
             recent_series: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null,
           });
         }
@@ -1156,6 +1168,9 @@ export class CalendarSync {
       const now = this.#o.clock.now();
       const isFresh = calendar.push_channel_id !== null && calendar.push_expires_at !== null && calendar.push_expires_at - now > this.#o.pushRenewBeforeMs;
       if (isFresh) continue;
+      // The provider said lately that this calendar takes no channel at all: not asked again before
+      // PUSH_REFUSAL_MEMORY_MS is over (the calendar is polled meanwhile, as without push).
+      if (calendar.push_refused_at !== null && now - calendar.push_refused_at < PUSH_REFUSAL_MEMORY_MS) continue;
       const secret = randomToken(40);
       const request = {
         calendarId: calendar.provider_calendar_id,
@@ -1185,7 +1200,7 @@ export class CalendarSync {
         try {
           await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
             push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
-            push_expires_at: channel.expiresAtMs, push_error: null, updated_at: now,
+            push_expires_at: channel.expiresAtMs, push_error: null, push_refused_at: null, updated_at: now,
           }));
         } catch (error) {
           // Another sync holds the connection now (this one stalled past its lease) and keeps its
@@ -1203,8 +1218,14 @@ export class CalendarSync {
         // is the calendar's (Graph takes no subscription to a calendar shared with the user): the
         // same token has just read the calendars, and a token that stops working fails the next
         // sync's reads.
-        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), updated_at: now }));
-        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not open a push channel; polling instead');
+        // One the provider will never take a channel on is remembered, so that it is not asked at
+        // every sync; any other failure (a 5xx, a limit, the network) is asked again at the next.
+        const isRefused = error instanceof PushNotSupported;
+        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
+          push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), ...(isRefused ? { push_refused_at: now } : {}), updated_at: now,
+        }));
+        if (isRefused) this.#pushRefusals.inc({ provider: provider.kind });
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isRefused }, isRefused ? 'the calendar takes no push channel; polling it, and not asking again for a day' : 'could not open a push channel; polling instead');
       }
     }
   }
