@@ -298,6 +298,26 @@ export interface ConnectedCalendarsTable {
   push_refused_at: number | null;
 }
 
+/**
+ * A push channel replaced by a renewal, or of a calendar no longer synced, whose stop the provider
+ * has not yet confirmed: each sync of the connection asks again, until it is stopped, gone or
+ * expired (migration 043).
+ */
+export interface RetiredPushChannelsTable {
+  id: Generated<number>;
+  connection_id: string;
+  provider_calendar_id: string;
+  channel_id: string;
+  resource_id: string | null;
+  /** sha256 of the channel's token, as push_secret_hash was: its notifications are told from forged ones by it. */
+  secret_hash: string | null;
+  expires_at: number;
+  stop_attempts: Generated<number>;
+  /** The last failure of a stop, "kind: message". */
+  last_error: string | null;
+  retired_at: number;
+}
+
 export interface AutoScheduleSettingsTable {
   user_id: string;
   is_enabled: number;
@@ -475,6 +495,7 @@ export interface Schema {
   provider_key_generations: ProviderKeyGenerationsTable;
   series_bookings: SeriesBookingsTable;
   retired_webhook_secrets: RetiredWebhookSecretsTable;
+  retired_push_channels: RetiredPushChannelsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -485,4 +506,5 @@ export type ScheduleRow = Selectable<SchedulesTable>;
 export type BotEventRow = Selectable<BotEventsTable>;
 export type CalendarConnectionRow = Selectable<CalendarConnectionsTable>;
 export type ConnectedCalendarRow = Selectable<ConnectedCalendarsTable>;
+export type RetiredPushChannelRow = Selectable<RetiredPushChannelsTable>;
 export type RecurringChainRow = Selectable<RecurringChainsTable>;

@@ -1,9 +1,9 @@
 // Data access for calendar connections, the provider calendars they sync, and auto-schedule
 // settings. Queries that take a user id are scoped to it; the sync loop works by connection id.
-import { sql, type Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Engine } from '../db/database.ts';
 import type {
-  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable,
+  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable,
 } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 
@@ -255,6 +255,27 @@ export async function clearPushRefusals(db: Db, connectionId: string, nowMs: num
 
 export async function deleteCalendar(db: Db, id: number): Promise<void> {
   await db.deleteFrom('connected_calendars').where('id', '=', id).execute();
+}
+
+export async function insertRetiredPushChannel(db: Db, row: Omit<Insertable<RetiredPushChannelsTable>, 'id'>): Promise<void> {
+  await db.insertInto('retired_push_channels').values(row).execute();
+}
+
+export async function listRetiredPushChannels(db: Db, connectionId: string): Promise<RetiredPushChannelRow[]> {
+  return db.selectFrom('retired_push_channels').selectAll().where('connection_id', '=', connectionId).orderBy('id').execute();
+}
+
+export async function deleteRetiredPushChannel(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('retired_push_channels').where('id', '=', id).execute();
+}
+
+export async function noteRetiredPushChannelStopFailed(db: Db, id: number, error: string): Promise<void> {
+  await db.updateTable('retired_push_channels').set((eb) => ({ stop_attempts: eb('stop_attempts', '+', 1), last_error: error })).where('id', '=', id).execute();
+}
+
+/** A retired channel not yet stopped, by its id (its notifications are acknowledged, not refused). */
+export async function findRetiredPushChannel(db: Db, channelId: string): Promise<RetiredPushChannelRow | undefined> {
+  return db.selectFrom('retired_push_channels').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
 }
 
 /** The calendar (and its connection) a push channel or subscription belongs to. */

@@ -1600,6 +1600,97 @@ describe('Google Calendar specifics', () => {
     assert.ok(Date.parse(view.next_sync_at) - env.clock.now() > 20 * MIN);
   });
 
+  test('a replaced channel whose stop fails is acknowledged, not refused, and stopped at a later sync; no sync fails for it', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    const stops = () => first.stopRequests;
+    // Renewed a day before it expires; Google fails the stop of the old channel (503 backendError).
+    env.google.failingStops = 503;
+    env.clock.set(first.expiration - DAY + MIN);
+    await env.rc.calendarSync.runDue();
+    const live = env.google.liveChannels(account.email);
+    assert.equal(live.length, 2, 'the old channel runs on beside the new one');
+    const renewed = live.find((c) => c.id !== first.id)!;
+    let view = await connection(env, user.auth, calendarId);
+    assert.equal(view.last_error, null);
+    assert.equal(view.calendars[0].push.channel_id, renewed.id);
+    // Google still sends on the old channel: Rollcall knows it, so answers 200 (anything else is a
+    // failed message to Google) and asks for no sync, the new channel telling of the same change.
+    const due = view.next_sync_at;
+    assert.equal(await env.google.notify(first, 'exists'), 200);
+    assert.equal((await connection(env, user.auth, calendarId)).next_sync_at, due);
+    assert.equal(await env.google.notify(first, 'exists', { 'x-goog-channel-token': 'forged' }), 401, 'a forged token is still refused');
+    // Asked again at each sync while Google fails it, never failing the sync.
+    const before = stops();
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(stops(), before + 1);
+    view = await connection(env, user.auth, calendarId);
+    assert.equal(view.last_error, null);
+    assert.equal(view.calendars[0].push.channel_id, renewed.id);
+    // Google takes the stop: the old channel is stopped, and from then on not acknowledged.
+    env.google.failingStops = null;
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(first.isStopped, true);
+    assert.deepEqual(env.google.liveChannels(account.email).map((c) => c.id), [renewed.id]);
+    assert.equal(await env.google.notify(first, 'exists'), 401);
+    const after = stops();
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(stops(), after, 'a stopped channel is not stopped again');
+    assert.equal(await env.google.notify(renewed, 'exists'), 200);
+  });
+
+  test('the channel of a calendar no longer synced whose stop fails is stopped at a later sync', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    const connect = (calendarIds: string[]) => env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: calendarIds } });
+    assert.equal((await connect([account.email, team])).status, 200);
+    const channel = env.google.liveChannels(account.email).find((c) => c.calendarId === team);
+    assert.ok(channel);
+    env.google.failingStops = 503;
+    try {
+      // The team calendar is no longer chosen: dropped, its channel's stop failing.
+      assert.equal((await connect([account.email])).status, 200);
+      assert.equal(channel.isStopped, false);
+      assert.equal(await env.google.notify(channel, 'exists'), 200, 'still ours: acknowledged');
+    } finally {
+      env.google.failingStops = null;
+    }
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(channel.isStopped, true);
+    assert.deepEqual(env.google.liveChannels(account.email).map((c) => c.calendarId), [account.email]);
+  });
+
+  test('a replaced channel whose stop keeps failing is given up once it expires', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    const stops = () => first.stopRequests;
+    env.google.failingStops = 503;
+    try {
+      env.clock.set(first.expiration - DAY + MIN);
+      await env.rc.calendarSync.runDue();
+      const retired = () => env.rc.database.db.selectFrom('retired_push_channels').select(['channel_id', 'stop_attempts']).where('connection_id', '=', calendarId).execute();
+      assert.deepEqual((await retired()).map((r) => [r.channel_id, Number(r.stop_attempts)]), [[first.id, 1]]);
+      env.clock.set(first.expiration + MIN);
+      const before = stops();
+      await env.rc.calendarSync.runDue();
+      assert.equal(stops(), before, 'an expired channel is not asked to stop');
+      assert.deepEqual(await retired(), []);
+      assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+    } finally {
+      env.google.failingStops = null;
+    }
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

@@ -63,6 +63,8 @@ interface Channel {
   isStopped: boolean;
   messageNumber: number;
   notifiedSeq: number;
+  /** channels.stop requests that named this channel, answered or failed. */
+  stopRequests: number;
 }
 
 export interface RecordedRequest {
@@ -105,6 +107,13 @@ export class FakeGoogleCalendar {
    * pushNotSupportedForRequestedResource).
    */
   readonly failingWatches = new Map<string, number>();
+  /**
+   * While set, channels.stop answers this status (backendError) and the channel runs on: Google
+   * answers 500/503 backendError to any request now and then (errors guide, "500: Backend error",
+   * developers.google.com/workspace/calendar/api/guides/errors), and a channel not stopped notifies
+   * until it expires (push guide, "Stop notifications": the expiration stops it otherwise).
+   */
+  failingStops: number | null = null;
   /**
    * Failures for the next API requests, first one first. Google documents no Retry-After on its
    * usage limits (errors guide: 403/429 rateLimitExceeded, back off exponentially); a test sets
@@ -344,6 +353,10 @@ export class FakeGoogleCalendar {
   /**
    * One notification as Google sends it: headers only, empty body; message number 1 for "sync",
    * then rising but not consecutive (developers.google.com/workspace/calendar/api/guides/push).
+   * The receiver's status is recorded and returned; the guide ("Respond to notifications") takes
+   * 200, 201, 202, 204 and 102 as success, retries 500, 502, 503 and 504 with exponential backoff,
+   * and counts any other status as a failed message, not sent again. The fake sends each once and
+   * leaves retries to the test.
    */
   async notify(channel: Channel, state: 'sync' | 'exists' | 'not_exists', overrides: Record<string, string> = {}): Promise<number> {
     channel.messageNumber = state === 'sync' ? 1 : channel.messageNumber + 1 + Math.floor(Math.random() * 3);
@@ -533,7 +546,7 @@ export class FakeGoogleCalendar {
     const ttlSeconds = Number(request.params?.ttl ?? 604800);
     const channel: Channel = {
       id: request.id, resourceId: resourceIdOf(account.email, calendarId), token: request.token, address: request.address, expiration: this.#now() + ttlSeconds * 1000,
-      email: account.email, calendarId, isStopped: false, messageNumber: 0, notifiedSeq: Math.max(0, ...[...account.calendars.get(calendarId)!.events.values()].map((e) => e.seq)),
+      email: account.email, calendarId, isStopped: false, messageNumber: 0, stopRequests: 0, notifiedSeq: Math.max(0, ...[...account.calendars.get(calendarId)!.events.values()].map((e) => e.seq)),
     };
     this.channels.push(channel);
     // A new channel's first message is "sync" (push guide, "Sync message": sent after a channel is
@@ -546,6 +559,9 @@ export class FakeGoogleCalendar {
   /** channels.stop takes id and resourceId; an unknown channel is a 404 (channels reference). */
   #stopChannel(body: string, send: (status: number, payload?: unknown) => void): void {
     const request = JSON.parse(body) as { id?: string; resourceId?: string };
+    const named = this.channels.find((c) => c.id === request.id);
+    if (named) named.stopRequests += 1;
+    if (this.failingStops !== null) return send(this.failingStops, googleError(this.failingStops, 'backendError', 'Backend Error'));
     const channel = this.channels.find((c) => c.id === request.id && c.resourceId === request.resourceId && !c.isStopped);
     if (!channel) return send(404, googleError(404, 'notFound', `Channel '${request.id}' not found for project '123456789'`));
     channel.isStopped = true;

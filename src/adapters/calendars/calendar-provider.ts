@@ -244,7 +244,9 @@ export interface PushChannels {
   open(request: PushRequest): Promise<PushChannel>;
   /**
    * Extends a channel before it expires. Google channels cannot be extended, so its adapter opens
-   * a new one (a new id) and stops the old; Graph extends the same subscription.
+   * a new one (a new id) and leaves the old one running: the caller records the new one, then
+   * stops the old one with `close` (and asks again later if that fails, the old one notifying
+   * until it is stopped or expires). Graph extends the same subscription (the same id).
    */
   renew(channel: PushChannel, request: PushRequest): Promise<PushChannel>;
   close(channel: PushChannel): Promise<void>;

@@ -15,7 +15,7 @@
 //   cancelled single events would not.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
-//   channel and stops the old one once the new one is live. A calendar that
+//   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported.
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
@@ -111,12 +111,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     this.#now = options.now;
     this.push = {
       open: (request) => this.#openChannel(request),
-      renew: async (channel, request) => {
-        const next = await this.#openChannel(request);
-        // The old channel keeps notifying until stopped; a failure to stop it costs only noise.
-        await this.#stopChannel(channel).catch(() => {});
-        return next;
-      },
+      // A new channel beside the old one, which the caller stops once the new one is recorded
+      // (the push guide: a channel cannot be renewed, a new one is made, and both run meanwhile).
+      renew: (_channel, request) => this.#openChannel(request),
       close: (channel) => this.#stopChannel(channel),
     };
   }

@@ -313,6 +313,7 @@ export class CalendarSync {
   readonly #syncs: Counter<'provider' | 'outcome'>;
   readonly #notifications: Counter<'provider' | 'outcome'>;
   readonly #pushRefusals: Counter<'provider'>;
+  readonly #retiredStops: Counter<'provider' | 'outcome'>;
   readonly #loop: BackgroundLoop;
   /** Syncs asked for directly (syncNow), until they end. */
   readonly #direct = new Set<Promise<void>>();
@@ -326,6 +327,7 @@ export class CalendarSync {
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#pushRefusals = new Counter({ name: 'rollcall_calendar_push_refusals_total', help: 'Push channels a provider refused for good on a calendar (not asked again for a day)', labelNames: ['provider'], registers: [options.metrics.registry] });
+    this.#retiredStops = new Counter({ name: 'rollcall_calendar_retired_channel_stops_total', help: 'Attempts to stop replaced push channels, by outcome (stopped, failed, expired)', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
 
     this.#registerHealthGauges(options.metrics.registry);
     this.#loop = new BackgroundLoop({
@@ -548,6 +550,7 @@ export class CalendarSync {
       await this.#recordCalendarReads(connection, hold, reads);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
+      await this.#stopRetiredChannels(connection, provider);
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(reads);
       isPartial = failures.length > 0 && failures.length < reads.length;
@@ -1064,9 +1067,17 @@ export class CalendarSync {
     });
     const channel = currentChannel(calendar);
     if (channel && provider?.push) {
-      await provider.push.close(channel).catch((error: unknown) => {
-        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop the push channel of a dropped calendar');
-      });
+      try {
+        await provider.push.close(channel);
+      } catch (error) {
+        // Kept to be stopped at a later sync, as a replaced channel is (#stopRetiredChannels).
+        const failure = toProviderFailure(error);
+        await connections.insertRetiredPushChannel(this.#o.database.db, {
+          connection_id: connection.id, provider_calendar_id: calendar.provider_calendar_id, channel_id: channel.channelId, resource_id: channel.resourceId,
+          secret_hash: calendar.push_secret_hash, expires_at: channel.expiresAtMs, stop_attempts: 1, last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), retired_at: now,
+        });
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not stop the push channel of a dropped calendar; asking again at the next sync');
+      }
     }
     this.#o.logger.info({ calendarId: connection.id, eventsDeleted: deleted }, 'a calendar is no longer synced (gone from the account or not selected)');
   }
@@ -1197,11 +1208,22 @@ export class CalendarSync {
         } else {
           channel = await provider.push.open(request);
         }
+        // A renewal that made a new channel (Google's) leaves the old one running: it is kept as
+        // retired in the same write, and stopped just after (and at later syncs if that fails).
+        const replaced = current !== null && channel.channelId !== current.channelId ? current : null;
         try {
-          await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
-            push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
-            push_expires_at: channel.expiresAtMs, push_error: null, push_refused_at: null, updated_at: now,
-          }));
+          await this.#writeIfStillHeld(hold, async (trx) => {
+            await connections.updateCalendar(trx, calendar.id, {
+              push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
+              push_expires_at: channel.expiresAtMs, push_error: null, push_refused_at: null, updated_at: now,
+            });
+            if (replaced) {
+              await connections.insertRetiredPushChannel(trx, {
+                connection_id: connection.id, provider_calendar_id: calendar.provider_calendar_id, channel_id: replaced.channelId, resource_id: replaced.resourceId,
+                secret_hash: calendar.push_secret_hash, expires_at: replaced.expiresAtMs, last_error: null, retired_at: now,
+              });
+            }
+          });
         } catch (error) {
           // Another sync holds the connection now (this one stalled past its lease) and keeps its
           // channels: a channel opened here would notify with an id nobody knows until it expired.
@@ -1226,6 +1248,36 @@ export class CalendarSync {
         }));
         if (isRefused) this.#pushRefusals.inc({ provider: provider.kind });
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isRefused }, isRefused ? 'the calendar takes no push channel; polling it, and not asking again for a day' : 'could not open a push channel; polling instead');
+      }
+    }
+  }
+
+  /**
+   * Stops the connection's retired channels (replaced by a renewal, or of a calendar no longer
+   * synced, whose stop failed so far): one left running notifies until it expires, up to 7 days
+   * on. Each goes once stopped, gone at the provider (the adapter takes that as stopped) or
+   * expired; a failure is noted and asked again at the next sync. Never fails the sync.
+   */
+  async #stopRetiredChannels(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
+    if (!provider.push) return;
+    const db = this.#o.database.db;
+    for (const retired of await connections.listRetiredPushChannels(db, connection.id)) {
+      if (this.#o.requests.isInterrupted) return;
+      if (Number(retired.expires_at) <= this.#o.clock.now()) {
+        await connections.deleteRetiredPushChannel(db, retired.id);
+        this.#retiredStops.inc({ provider: provider.kind, outcome: 'expired' });
+        continue;
+      }
+      try {
+        await provider.push.close({ channelId: retired.channel_id, resourceId: retired.resource_id, expiresAtMs: Number(retired.expires_at) });
+        await connections.deleteRetiredPushChannel(db, retired.id);
+        this.#retiredStops.inc({ provider: provider.kind, outcome: 'stopped' });
+      } catch (error) {
+        if (this.#o.requests.isInterrupted) return;
+        const failure = toProviderFailure(error);
+        await connections.noteRetiredPushChannelStopFailed(db, retired.id, `${failure.kind}: ${failure.message}`.slice(0, 500));
+        this.#retiredStops.inc({ provider: provider.kind, outcome: 'failed' });
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, attempts: Number(retired.stop_attempts) + 1 }, 'could not stop a replaced push channel; asking again at the next sync');
       }
     }
   }
@@ -1262,6 +1314,15 @@ export class CalendarSync {
    */
   async acceptGoogleNotification(headers: { channelId?: string; token?: string; resourceId?: string; state?: string }): Promise<boolean> {
     const calendar = headers.channelId ? await connections.findCalendarByChannel(this.#o.database.db, headers.channelId) : undefined;
+    const retired = !calendar && headers.channelId ? await connections.findRetiredPushChannel(this.#o.database.db, headers.channelId) : undefined;
+    if (retired && secretMatches(headers.token, retired.secret_hash) && (retired.resource_id === null || headers.resourceId === retired.resource_id)) {
+      // A retired channel not yet stopped: ours, so acknowledged (anything but 2xx or 102 is a
+      // failed message to Google, push guide "Respond to notifications"). It asks for nothing: the
+      // channel that replaced it watches the same calendar and tells of the same change, and the
+      // calendar of a dropped one is no longer read.
+      this.#notifications.inc({ provider: 'google', outcome: 'retired' });
+      return true;
+    }
     if (!calendar && headers.state === 'sync') {
       // Google sends "sync" as it opens a channel, which can be before events.watch has answered
       // and the channel is stored here. It asks for nothing, so it is acknowledged unmatched
