@@ -1668,6 +1668,26 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(env.google.liveChannels(account.email).map((c) => c.calendarId), [account.email]);
   });
 
+  test('disconnecting stops a replaced channel whose stop failed at the renewal, beside the live one', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    env.google.failingStops = 503;
+    try {
+      env.clock.set(first.expiration - DAY + MIN);
+      await env.rc.calendarSync.runDue();
+    } finally {
+      env.google.failingStops = null;
+    }
+    assert.equal(env.google.liveChannels(account.email).length, 2);
+    const res = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.watch_channels_stopped, 2);
+    assert.equal(first.isStopped, true);
+    assert.deepEqual(env.google.liveChannels(account.email), []);
+  });
+
   test('a replaced channel whose stop keeps failing is given up once it expires', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

@@ -1282,7 +1282,10 @@ export class CalendarSync {
     }
   }
 
-  /** Stops a connection's push channels (on disconnect); failures are only logged. */
+  /**
+   * Stops a connection's push channels (on disconnect), its retired ones not yet stopped included
+   * (the connection's rows go with it, and nothing would ask again); failures are only logged.
+   */
   async closePush(connection: CalendarConnectionRow): Promise<number> {
     if (connection.credentials === null) return 0;
     let provider: CalendarProvider;
@@ -1301,6 +1304,15 @@ export class CalendarSync {
         closed++;
       } catch (error) {
         this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop a push channel');
+      }
+    }
+    for (const retired of await connections.listRetiredPushChannels(this.#o.database.db, connection.id)) {
+      if (Number(retired.expires_at) <= this.#o.clock.now()) continue;
+      try {
+        await provider.push.close({ channelId: retired.channel_id, resourceId: retired.resource_id, expiresAtMs: Number(retired.expires_at) });
+        closed++;
+      } catch (error) {
+        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop a replaced push channel');
       }
     }
     return closed;
