@@ -88,7 +88,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
     push.post('/calendar/notifications/google', {
       config: { auth: 'custom' },
       schema: {
-        tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync.',
+        tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync. A channel replaced by a renewal and not yet stopped is acknowledged (200) without a sync.',
         security: [],
         response: { 200: Type.Null({ description: 'Accepted; a sync follows (empty body)' }), ...errorResponses() },
       },
