@@ -1,7 +1,8 @@
 // Table shapes as the database stores them. Times are epoch milliseconds (bigint on PostgreSQL,
 // INTEGER on SQLite) so that comparisons and ordering mean the same on both engines; booleans
 // are 0/1 integers for the same reason; JSON documents are stored as text.
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DecisionKind } from '../domain/decision-kinds.ts';
 
 export interface UsersTable {
   id: string;
@@ -166,7 +167,8 @@ export interface BotDecisionsTable {
   id: Generated<number>;
   bot_id: string;
   at_ms: number;
-  kind: string;
+  /** Read as a string (a row may predate today's kinds); written only as one of DECISION_KINDS. */
+  kind: ColumnType<string, DecisionKind, DecisionKind>;
   reason: string;
   /** JSON object with the facts behind the decision. */
   details: string;

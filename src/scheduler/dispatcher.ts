@@ -38,6 +38,7 @@ import type { BotHandover } from '../services/providers/bot-handover.ts';
 import type { ProviderCommandSender } from './provider-command-sender.ts';
 import { FailureLog } from '../lib/failure-log.ts';
 import { findKeepers, giveWay } from '../services/scheduling/meeting-keepers.ts';
+import { reasonPrefix } from '../domain/reason-codes.ts';
 
 export { buildLaunchRequest } from './launch-preparation.ts';
 
@@ -542,15 +543,17 @@ export class Dispatcher {
           outcome = { ok: false, failure: 'transient', retryAfterMs: null, message: `runtime error: ${(error as Error).message}` };
         }
         const at = clock.now();
+        // Claimed with RUNTIME_COMMAND_ACTIONS only: its decisions are update_* or stop_*.
+        const action = row.action as (typeof commands.RUNTIME_COMMAND_ACTIONS)[number];
         const givesUp = !outcome.ok && (outcome.failure === 'permanent' || at - row.created_at > COMMAND_RETRY_WINDOW_MS);
         try {
           await database.db.transaction().execute(async (trx) => {
             if (outcome.ok) {
               await commands.settleRuntimeCommand(trx, row.id, { state: 'done' }, null, at);
-              await bots.appendDecision(trx, row.bot_id, at, `${row.action}_delivered`, `The runtime accepted the ${row.action} command`, { idempotency_key: row.idempotency_key });
+              await bots.appendDecision(trx, row.bot_id, at, `${action}_delivered`, `The runtime accepted the ${row.action} command`, { idempotency_key: row.idempotency_key });
             } else if (givesUp) {
               await commands.settleRuntimeCommand(trx, row.id, { state: 'failed' }, outcome.message, at);
-              await bots.appendDecision(trx, row.bot_id, at, `${row.action}_failed`, `The runtime did not accept the ${row.action} command: ${outcome.message}`, { idempotency_key: row.idempotency_key });
+              await bots.appendDecision(trx, row.bot_id, at, `${action}_failed`, `The runtime did not accept the ${row.action} command: ${outcome.message}`, { idempotency_key: row.idempotency_key });
             } else {
               const retryAt = at + Math.max(outcome.retryAfterMs ?? 0, launchRetryDelayMs(row.attempts));
               await commands.settleRuntimeCommand(trx, row.id, { state: 'pending', retryAtMs: retryAt }, outcome.message, at);
@@ -785,7 +788,7 @@ export class Dispatcher {
       return 'skip';
     }
     if (!this.#o.runtime.canLaunch) {
-      await transitionBot(trx, bot, FAILURE_STATUS, 'no_runtime: no bot runtime is configured', now, { decisionKind: 'failed', webhookMessage: 'no_runtime: no bot runtime is configured' });
+      await transitionBot(trx, bot, FAILURE_STATUS, `${reasonPrefix('no_runtime')}no bot runtime is configured`, now, { decisionKind: 'failed', webhookMessage: `${reasonPrefix('no_runtime')}no bot runtime is configured` });
       return 'skip';
     }
     // A provider that takes a future join time gets the bot ahead of it (src/services/providers/bot-handover.ts).

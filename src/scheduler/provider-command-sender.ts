@@ -16,6 +16,7 @@
 // safe to repeat (the state it wrote says the provider is in step, a deleted bot answers 404, the
 // replacement is created under the same idempotency key).
 import { FAILURE_STATUS } from '../domain/bot-status.ts';
+import type { DecisionKind } from '../domain/decision-kinds.ts';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { BotRow, ScheduleRow } from '../db/schema.ts';
@@ -33,6 +34,7 @@ import { FailureLog } from '../lib/failure-log.ts';
 import { PROVIDER_RETIRE, PROVIDER_SYNC, requestChaseIfUnanswered, requestProviderRetire, requestProviderSync, type ProviderRetirePayload, type ProviderSyncPayload } from '../services/providers/provider-sync.ts';
 import { launchRetryDelayMs } from './backoff.ts';
 import { buildLaunchRequest } from './dispatcher.ts';
+import { reasonPrefix } from '../domain/reason-codes.ts';
 
 /**
  * The dispatcher launched the bot at its join time under the very key of the lost creation (it
@@ -179,7 +181,7 @@ export class ProviderCommandSender {
   }
 
   /** Records a decision in its own transaction. */
-  async #decide(botId: string, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
+  async #decide(botId: string, kind: DecisionKind, reason: string, details: Record<string, unknown> = {}): Promise<void> {
     await bots.appendDecision(this.#o.database.db, botId, this.#o.clock.now(), kind, reason, details);
   }
 
@@ -257,7 +259,7 @@ export class ProviderCommandSender {
     const generation = held.generation + 1;
     const key = handovers.withdrawalKey(schedule.idempotency_key, generation);
     const now = clock.now();
-    const reason = `calendar_access_revoked: the calendars of this bot's events lost their access, so ${this.#provider}'s bot ${heldBot.id} is deleted while it still can be. If access returns before ${formatInstant(bot.join_at_ms)} the bot is handed over again (idempotency key ${key}), else it is cancelled then`;
+    const reason = `${reasonPrefix('calendar_access_revoked')}the calendars of this bot's events lost their access, so ${this.#provider}'s bot ${heldBot.id} is deleted while it still can be. If access returns before ${formatInstant(bot.join_at_ms)} the bot is handed over again (idempotency key ${key}), else it is cancelled then`;
     await database.db.transaction().execute(async (trx) => {
       await bots.lockBots(trx, database.engine, [bot.id]);
       const current = await bots.findBotById(trx, bot.id);

@@ -2,6 +2,7 @@
 import { sql, type Insertable, type SqlBool } from 'kysely';
 import type { BotDecisionsTable, BotEventRow, BotEventsTable, BotRow, BotStatusChangesTable, BotsTable, ScheduleRow, SchedulesTable, WebhookDeliveriesTable } from '../db/schema.ts';
 import { LIVE_STATUSES, type BotStatus } from '../domain/bot-status.ts';
+import type { DecisionKind } from '../domain/decision-kinds.ts';
 import { deduplicationKeyHash } from '../domain/bot-config.ts';
 import type { Db } from './event-store.ts';
 import type { Engine } from '../db/database.ts';
@@ -192,7 +193,7 @@ export async function bumpVersion(db: Db, botId: string, nowMs: number): Promise
   await db.updateTable('bots').set({ updated_at: sql<number>`case when updated_at >= ${nowMs} then updated_at + 1 else ${nowMs} end` }).where('id', '=', botId).execute();
 }
 
-export async function appendDecision(db: Db, botId: string, atMs: number, kind: string, reason: string, details: Record<string, unknown> = {}): Promise<void> {
+export async function appendDecision(db: Db, botId: string, atMs: number, kind: DecisionKind, reason: string, details: Record<string, unknown> = {}): Promise<void> {
   await db.insertInto('bot_decisions').values({ bot_id: botId, at_ms: atMs, kind, reason, details: JSON.stringify(details) }).execute();
 }
 

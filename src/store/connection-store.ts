@@ -6,6 +6,7 @@ import type {
   AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable,
 } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
+import { reasonPrefix } from '../domain/reason-codes.ts';
 
 export type ConnectionUpdate = Updateable<CalendarConnectionsTable>;
 export type CalendarUpdate = Updateable<ConnectedCalendarsTable>;
@@ -302,7 +303,7 @@ export async function saveAutoSchedule(db: Db, row: Omit<AutoScheduleSettingsTab
 }
 
 /** Why a bot findBotsWithoutCalendarAccess names is cancelled at its join time (spec section 12). */
-export const CALENDAR_ACCESS_LOST_REASON = 'calendar_access_revoked: the calendars of this bot\'s events lost their access (a connection revoked, or a calendar that refuses its reader or is gone) and it did not come back before the join time';
+export const CALENDAR_ACCESS_LOST_REASON = `${reasonPrefix('calendar_access_revoked')}the calendars of this bot's events lost their access (a connection revoked, or a calendar that refuses its reader or is gone) and it did not come back before the join time`;
 
 /**
  * Of the given bots, those whose every live link is to an event Rollcall can no longer see: of a

@@ -688,6 +688,9 @@ describe('dashboard in Chromium', { skip }, () => {
     const atRisk = await page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]').innerText();
     assert.match(atRisk, /Unless access returns before \S/);
     assert.doesNotMatch(atRisk, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    // Its code for clients is said in words, not as the code.
+    assert.match(atRisk, /At risk: its calendar lost its access\s+Calendar access lost: calendar connection /);
+    assert.doesNotMatch(atRisk, /calendar_access_revoked/);
     await screenshot('bot-at-risk');
   });
 

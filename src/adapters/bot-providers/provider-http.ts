@@ -4,6 +4,7 @@
 // operator's setting (a self-hosted Attendee may well live on a private network), not a user's.
 import { OutboundError, parseRetryAfterMs as retryAfterMs, type OutboundHttp } from '../outbound-http.ts';
 import type { RuntimeOutcome, ScheduledBotChange } from '../bot-runtimes/bot-runtime.ts';
+import { reasonPrefix } from '../../domain/reason-codes.ts';
 
 export interface ProviderRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -92,10 +93,10 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
   if (status === 403 && FORBIDDEN_IS_FIREWALL.has(provider)) {
     // Handled as a refused key (the instance not ready, a scheduled bot kept rather than replaced
     // by a creation the firewall would refuse too), under its own name and reason.
-    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_request_blocked: ${provider}'s firewall refused the ${what} (HTTP 403: for the request's content or this server's address; a bad API key is answered with 401)${detail}` };
+    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `${reasonPrefix('provider_request_blocked')}${provider}'s firewall refused the ${what} (HTTP 403: for the request's content or this server's address; a bad API key is answered with 401)${detail}` };
   }
   if (status === 401 || status === 403) {
-    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `provider_auth_failed: ${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
+    return { ok: false, failure: 'permanent', retryAfterMs: null, isAuthFailure: true, message: `${reasonPrefix('provider_auth_failed')}${provider} refused the API key during ${what} (HTTP ${status}); check BOT_PROVIDER_API_KEY${detail}` };
   }
   // 402: the account's credit ran out (Recall: "Insufficient credit balance -- Top up balance in
   // the dashboard", https://docs.recall.ai/docs/errors).
@@ -108,7 +109,7 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
     const location = headerValue(headers, 'location');
     return {
       ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: ACCOUNT_RETRY_MS,
-      message: `provider_redirected: ${provider} answered the ${what} with HTTP ${status}${location ? ` to ${location.slice(0, 200)}` : ''}; provider calls follow no redirects: set BOT_PROVIDER_BASE_URL to the address the provider answers at`,
+      message: `${reasonPrefix('provider_redirected')}${provider} answered the ${what} with HTTP ${status}${location ? ` to ${location.slice(0, 200)}` : ''}; provider calls follow no redirects: set BOT_PROVIDER_BASE_URL to the address the provider answers at`,
     };
   }
   if (status === 429) return { ok: false, failure: 'rate_limited', retryAfterMs: retryAfterMs(headers, nowMs), message: `${provider} rate limited the ${what} (HTTP 429)` };
@@ -124,7 +125,7 @@ export function outcomeOfAnswer(provider: string, what: string, result: Provider
  * is tried again (a minute apart at least), made nothing, and the instance says why it is not ready.
  */
 export function accountBlocked(provider: string, what: string, why: string, retryAfter: number | null, detail: string): RuntimeOutcome {
-  return { ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: Math.max(retryAfter ?? 0, ACCOUNT_RETRY_MS), message: `provider_account_blocked: ${provider} refused the ${what} for the account (${why}); top up the balance in ${provider}'s dashboard${detail}` };
+  return { ok: false, failure: 'transient', createdNothing: true, blocksEveryBot: true, retryAfterMs: Math.max(retryAfter ?? 0, ACCOUNT_RETRY_MS), message: `${reasonPrefix('provider_account_blocked')}${provider} refused the ${what} for the account (${why}); top up the balance in ${provider}'s dashboard${detail}` };
 }
 
 /** A short, single-line rendering of a provider's error body for decisions and logs. */

@@ -6,6 +6,8 @@
 // webhooks. An operation a runtime cannot do is absent (null), never a method that throws
 // "not supported" at run time.
 
+import { reasonPrefix } from '../../domain/reason-codes.ts';
+
 export interface LinkedEventInfo {
   event_id: string;
   occurrence_start: string | null;
@@ -241,7 +243,7 @@ export interface BotRuntime {
   close?(): Promise<void>;
 }
 
-const NO_RUNTIME: RuntimeOutcome = { ok: false, failure: 'permanent', retryAfterMs: null, message: 'no_runtime: no bot runtime is configured (set BOT_RUNTIME)' };
+const NO_RUNTIME: RuntimeOutcome = { ok: false, failure: 'permanent', retryAfterMs: null, message: `${reasonPrefix('no_runtime')}no bot runtime is configured (set BOT_RUNTIME)` };
 
 /** Used when BOT_RUNTIME is not set: every launch fails visibly instead of silently. */
 export const noRuntime: BotRuntime = {

@@ -37,6 +37,7 @@ import { RequestInterrupter } from '../../lib/request-interrupter.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
+import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
@@ -1461,7 +1462,7 @@ export function parseCalendarSelection(stored: string | null): string[] | null {
 
 /** Writes one calendar's changes inside the sync transaction and remembers what changed. */
 /** The decision a bot kept at its time for an unreadable occurrence of its series gets. */
-const MEETING_UNREADABLE = 'meeting_unreadable';
+const MEETING_UNREADABLE = 'meeting_unreadable' satisfies DecisionKind;
 
 class SyncedEventWriter {
   readonly changed = new Map<string, 'updated' | 'deleted'>();

@@ -6,6 +6,7 @@
 // reported are in src/domain/sync-health.ts.
 import type { Database, Engine } from '../../db/database.ts';
 import type { BotRow, CalendarConnectionRow, ConnectedCalendarRow } from '../../db/schema.ts';
+import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import * as connections from '../../store/connection-store.ts';
@@ -14,6 +15,7 @@ import type { Db } from '../../store/event-store.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
+import { reasonPrefix } from '../../domain/reason-codes.ts';
 
 type ConnectionUpdate = Parameters<typeof connections.updateConnection>[2];
 
@@ -87,7 +89,7 @@ export async function reportAccessRevoked(database: Database, connection: Calend
     // Locked before the other connections are read (lockedBotsOfConnection), and like any change
     // that may queue a provider sync (see ProviderCommandSender's timers).
     const blocked = await connections.findBotsWithoutCalendarAccess(trx, await lockedBotsOfConnection(trx, database.engine, connection.id));
-    await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
+    await putAtRisk(trx, blocked, nowMs, (bot) => `${reasonPrefix('calendar_access_revoked')}calendar connection ${connection.id} (${connection.provider}) lost its access, so Rollcall can no longer see whether this meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
       { calendar_id: connection.id, provider: connection.provider });
     return blocked.size;
   }));
@@ -107,7 +109,7 @@ export async function noteCalendarAccessChanges(trx: Db, engine: Engine, connect
   if (candidates.length === 0) return;
   const blocked = await connections.findBotsWithoutCalendarAccess(trx, candidates);
   await putAtRisk(trx, blocked, nowMs,
-    (bot) => `calendar_access_revoked: the calendar of this meeting in connection ${connection.id} (${connection.provider}) refuses its reader or is gone while the account's other calendars read, so Rollcall can no longer see whether the meeting still exists. Unless a read of it works before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
+    (bot) => `${reasonPrefix('calendar_access_revoked')}the calendar of this meeting in connection ${connection.id} (${connection.provider}) refuses its reader or is gone while the account's other calendars read, so Rollcall can no longer see whether the meeting still exists. Unless a read of it works before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`,
     { calendar_id: connection.id, provider: connection.provider });
   await appendFollowUps(trx, candidates.filter((id) => !blocked.has(id)), ['at_risk', 'access_restored'], nowMs,
     `Calendar connection ${connection.id} reads its calendars again; the bot launches as planned`, { calendar_id: connection.id });
@@ -128,7 +130,7 @@ export async function noteCalendarHealthAtBooking(trx: Db, botId: string, nowMs:
     await noteBookedOnFailingCalendar(trx, botId, nowMs, isNewBot);
     return;
   }
-  await putAtRisk(trx, blocked, nowMs, (bot) => `calendar_access_revoked: the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
+  await putAtRisk(trx, blocked, nowMs, (bot) => `${reasonPrefix('calendar_access_revoked')}the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
 }
 
 /**
@@ -257,7 +259,7 @@ async function tellSyncFailing(trx: Db, connection: CalendarConnectionRow, failu
   if (botIds.length === 0) return;
   const calendars = failure.failingCalendars;
   const named = calendars === null ? '' : `, calendar${calendars.length === 1 ? '' : 's'} ${calendars.join(', ')},`;
-  const reason = `calendar_sync_failing: calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(failure.failing_since)} (${failure.last_error}). The bot keeps the meeting as last synced (${lastSyncedOf(connection)}) and launches at its join time unless a sync brings a change first`;
+  const reason = `${reasonPrefix('calendar_sync_failing')}calendar connection ${connection.id} (${connection.provider})${named} has failed to sync since ${formatInstant(failure.failing_since)} (${failure.last_error}). The bot keeps the meeting as last synced (${lastSyncedOf(connection)}) and launches at its join time unless a sync brings a change first`;
   for (const botId of botIds) {
     await bots.appendDecision(trx, botId, nowMs, 'sync_failing', reason, { calendar_id: connection.id, provider: connection.provider, failing_since: formatInstant(failure.failing_since) });
   }
@@ -332,7 +334,7 @@ async function lockedBotsOfConnection(db: Db, engine: Engine, connectionId: stri
 }
 
 /** Appends the decision `to` to each bot whose latest decision of the pair is `from`; answers how many. */
-async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [string, string], nowMs: number, reason: string, details: Record<string, unknown>): Promise<number> {
+async function appendFollowUps(db: Db, botIds: readonly string[], [from, to]: [DecisionKind, DecisionKind], nowMs: number, reason: string, details: Record<string, unknown>): Promise<number> {
   const due = await botsWhoseLatestIs(db, botIds, [from, to], from);
   for (const botId of due) await bots.appendDecision(db, botId, nowMs, to, reason, details);
   return due.size;

@@ -17,6 +17,7 @@
 import type { Transaction } from 'kysely';
 import type { Engine } from '../../db/database.ts';
 import type { EventRow, Schema } from '../../db/schema.ts';
+import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { instanceSeriesId, instanceSeriesOf } from '../../domain/instance-series.ts';
 import { nearestReplacement, usualSpacingMs } from '../../domain/series-move.ts';
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
@@ -139,11 +140,11 @@ export async function moveLinks(trx: Transaction<Schema>, engine: Engine, now: n
       continue;
     }
     await trx.updateTable('bot_events').set({ event_id: replacement.id, updated_at: now }).where('id', '=', link.id).execute();
-    const [kind, reason]: [string, string] = ({
+    const [kind, reason]: [DecisionKind, string] = ({
       series_split: ['followed_series_split', `The series of event ${old.id} was split at the provider ("this and following events"), which made the later occurrences a new series; the bot follows its occurrence there, event ${replacement.id}`],
       moved_occurrence: ['followed_moved_occurrence', `The series of event ${old.id} moved to another day at the provider, which gave its occurrence a new id; the bot follows event ${replacement.id}`],
       moved_calendar: ['followed_moved_event', `The meeting of event ${old.id} moved to another synced calendar of the account (${replacement.provider_calendar_id ?? 'unknown'}); the bot follows it there, event ${replacement.id}`],
-    } satisfies Record<LinkMove['why'], [string, string]>)[why];
+    } satisfies Record<LinkMove['why'], [DecisionKind, string]>)[why];
     await bots.appendDecision(trx, link.bot_id, now, kind, reason, { from_event_id: old.id, to_event_id: replacement.id });
   }
   return [...received];

@@ -31,6 +31,7 @@ import type { Db } from '../../store/event-store.ts';
 import { transitionBot } from '../scheduling/bot-lifecycle.ts';
 import { requestChaseIfUnanswered, requestProviderSync } from './provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
+import { reasonPrefix } from '../../domain/reason-codes.ts';
 
 /** Bots whose handover may come within this are planned (given timers and a decision) now. */
 const PLAN_AHEAD_MS = 3_600_000;
@@ -159,7 +160,7 @@ export class BotHandover {
   async holdForAccess(trx: Db, owner: string, schedule: ScheduleRow, bot: BotRow, nowMs: number): Promise<void> {
     await schedules.deferLaunch(trx, owner, schedule.id, bot.join_at_ms, nowMs);
     await bots.appendDecision(trx, bot.id, nowMs, 'handover_held',
-      `calendar_access_revoked: not handed over to ${this.provider} while the calendars of its events have no access; handed over as soon as access returns, cancelled if it has not by the join time (${formatInstant(bot.join_at_ms)})`,
+      `${reasonPrefix('calendar_access_revoked')}not handed over to ${this.provider} while the calendars of its events have no access; handed over as soon as access returns, cancelled if it has not by the join time (${formatInstant(bot.join_at_ms)})`,
       { provider: this.provider, join_at: formatInstant(bot.join_at_ms) });
   }
 

@@ -4,6 +4,7 @@ import type { Insertable } from 'kysely';
 import type { BotEventRow, BotEventsTable, BotRow } from '../../db/schema.ts';
 import type { Engine } from '../../db/database.ts';
 import { canTransition, isLive, type BotStatus } from '../../domain/bot-status.ts';
+import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { randomToken } from '../../lib/ids.ts';
 import * as bots from '../../store/bot-store.ts';
@@ -104,7 +105,7 @@ export async function followMeetingEnd(trx: Db, bot: BotRow, meeting: { endMs: n
  * Moves a bot to a new status if the lifecycle allows it. A bot that stops being live releases
  * its deduplication key and its events, and its timer is closed.
  */
-export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: string; webhookMessage?: string; kicked?: boolean } = {}): Promise<boolean> {
+export async function transitionBot(trx: Db, bot: BotRow, to: BotStatus, reason: string, nowMs: number, extra: { decisionKind?: DecisionKind; webhookMessage?: string; kicked?: boolean } = {}): Promise<boolean> {
   const from = bot.status as BotStatus;
   if (!canTransition(from, to)) return false;
   await recordLaunchIfPending(trx, bot, nowMs);

@@ -14,6 +14,7 @@ import { formatInstant } from '../../lib/time.ts';
 import * as bots from '../../store/bot-store.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { transitionBot, type ScheduleChangeSignal } from './bot-lifecycle.ts';
+import { reasonPrefix } from '../../domain/reason-codes.ts';
 
 /**
  * How long after its meeting's planned end a bot may go without a report before it is taken as
@@ -89,7 +90,7 @@ export class SilentBots {
         if (!bot || !LIVE_STATUSES.includes(bot.status as BotStatus) || bot.meeting_end_ms >= silentSince) continue;
         if (bot.status === 'Scheduled' && bot.provider_bot_id === null) continue;
         const reporter = bot.provider_name ?? this.#runtimeName;
-        const reason = `no_status_report: ${reporter} reported nothing that ended this bot (still ${bot.status}) by ${formatInstant(now)}, six hours after its meeting was to end (${formatInstant(bot.meeting_end_ms)}); it is taken as finished and its deduplication_key is free again. ${bot.provider_name ? `Check that ${bot.provider_name}'s status webhooks reach Rollcall (docs/providers/${bot.provider_name}.md)` : 'Check that the runtime reports each bot\'s end (README, "Bot runtimes")'}`;
+        const reason = `${reasonPrefix('no_status_report')}${reporter} reported nothing that ended this bot (still ${bot.status}) by ${formatInstant(now)}, six hours after its meeting was to end (${formatInstant(bot.meeting_end_ms)}); it is taken as finished and its deduplication_key is free again. ${bot.provider_name ? `Check that ${bot.provider_name}'s status webhooks reach Rollcall (docs/providers/${bot.provider_name}.md)` : 'Check that the runtime reports each bot\'s end (README, "Bot runtimes")'}`;
         if (await transitionBot(trx, bot, FAILURE_STATUS, reason, now, { decisionKind: 'failed' })) finished++;
       }
       return finished;

@@ -1,4 +1,6 @@
 // Times, statuses and decisions in words people read.
+import type { DecisionKind } from '../../domain/decision-kinds.ts';
+import type { ReasonCode } from '../../domain/reason-codes.ts';
 
 /**
  * The language of the page's words. Dates and times are written in it too, in the viewer's time
@@ -74,6 +76,33 @@ export function withLocalTimes(text: string): string {
   });
 }
 
+/** Words for every code a reason can start with (REASON_CODES): the type fails to compile when one is missing. */
+const REASON_CODE_WORDS: Record<ReasonCode, string> = {
+  calendar_access_revoked: 'Calendar access lost',
+  calendar_sync_failing: 'Calendar not syncing',
+  no_runtime: 'No bot runtime is set up',
+  no_status_report: 'Its end was never reported',
+  provider_request_blocked: 'Blocked by the bot provider\'s firewall',
+  provider_auth_failed: 'The bot provider refused the API key',
+  provider_redirected: 'The bot provider\'s address redirects',
+  provider_account_blocked: 'The bot provider\'s account is blocked',
+};
+
+const KNOWN_REASON_CODE = new RegExp(`\\b(${Object.keys(REASON_CODE_WORDS).join('|')}): `, 'g');
+/** A code that starts a reason ("some_new_code: ..."), known here or not. */
+const LEADING_CODE = /^([a-z][a-z0-9]*(?:_[a-z0-9]+)+): /;
+
+/**
+ * A reason from the server (a status change's, an end's, a decision's, a failed launch's error) as
+ * people read it: the codes it carries for clients ("calendar_access_revoked: ...") in words, one
+ * this page does not know yet by its id made readable, and its instants in local time.
+ */
+export function reasonWords(text: string): string {
+  const worded = text.replace(KNOWN_REASON_CODE, (_, code: ReasonCode) => `${REASON_CODE_WORDS[code]}: `)
+    .replace(LEADING_CODE, (_, code: string) => `${codeFallbackWords(code)}: `);
+  return withLocalTimes(worded);
+}
+
 /**
  * "in 5 minutes", "2 hours ago", "tomorrow", "in 3 days". A day or more away is counted in
  * calendar days of the browser's zone: 30 hours from 10 PM is the day after tomorrow, which a
@@ -120,7 +149,8 @@ export function statusTone(status: string): 'waiting' | 'active' | 'good' | 'bad
   }
 }
 
-const DECISION_WORDS: Record<string, string> = {
+/** Words for every kind of decision the server writes (DECISION_KINDS): the type fails to compile when one is missing. */
+const DECISION_WORDS: Record<DecisionKind, string> = {
   scheduled: 'Scheduled',
   updated: 'Settings changed',
   shared_with_event: 'Shared with another event of the same meeting',
@@ -141,7 +171,10 @@ const DECISION_WORDS: Record<string, string> = {
   stop_delivered: 'Runtime accepted the stop',
   update_failed: 'Runtime refused the update',
   stop_failed: 'Runtime refused the stop',
+  launch_retry_moved: 'Launch retry moved: the meeting moved',
   cancelled: 'Cancelled',
+  stopped: 'Stopped before its launch was taken',
+  later_ending: 'A second ending reported: the first ending stands',
   missed: 'Missed: the meeting ended before it could join',
   failed: 'Failed',
   at_risk: 'At risk: its calendar lost its access',
@@ -169,14 +202,26 @@ const DECISION_WORDS: Record<string, string> = {
   provider_duplicate_finished: 'A second bot at the bot provider had finished already',
   chain_started: 'Series chained: each next occurrence is booked in turn',
   chain_booked: 'Next occurrence of the series booked',
+  chain_stopped: 'Series chain stopped: no further occurrence is booked',
   data_deleted: 'Stored data deleted',
   followed_series_split: 'Followed the series into its continuation',
   followed_moved_occurrence: 'Followed its occurrence to its new id (series moved to another day)',
   followed_moved_event: 'Followed its meeting to another calendar of the account',
 };
 
+/** "Some new kind (some_new_kind)": a code without words of its own, readable and still searchable by its id. */
+export function codeFallbackWords(code: string): string {
+  const words = code.replace(/_/g, ' ').trim().replace(/^./, (c) => c.toUpperCase());
+  return words === '' ? code : `${words} (${code})`;
+}
+
+export function isKnownDecision(kind: string): kind is DecisionKind {
+  return Object.hasOwn(DECISION_WORDS, kind);
+}
+
+/** A decision's kind in words; a kind this page does not know yet (a newer server) by its id, made readable. */
 export function decisionWords(kind: string): string {
-  return DECISION_WORDS[kind] ?? kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  return isKnownDecision(kind) ? DECISION_WORDS[kind] : codeFallbackWords(kind);
 }
 
 /**
@@ -198,7 +243,7 @@ export function launchTimerWords(state: string | null, bot: { launched_at: strin
     case 'claimed': case 'launching': return 'Launching now';
     case 'done': return bot.decisions.some((d) => d.kind === 'handed_over') ? 'Done: handed over to the bot provider' : 'Done: nothing left to launch';
     case 'cancelled': return 'Cancelled: it will not be launched';
-    default: return state ?? '—';
+    default: return state === null ? '—' : codeFallbackWords(state);
   }
 }
 

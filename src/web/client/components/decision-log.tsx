@@ -1,5 +1,5 @@
 // A bot's decisions as a list: when, what (in words) and why (its instants in local time).
-import { decisionWords, withLocalTimes } from '../format.ts';
+import { decisionWords, reasonWords } from '../format.ts';
 import { LocalTime } from './local-time.tsx';
 import type { BotDetail } from '../types.ts';
 
@@ -10,7 +10,7 @@ export function DecisionLog({ decisions }: { decisions: BotDetail['decisions'] }
         <li key={i} data-kind={d.kind}>
           <LocalTime iso={d.at} />
           <strong>{decisionWords(d.kind)}</strong>
-          <span>{withLocalTimes(d.reason)}</span>
+          <span>{reasonWords(d.reason)}</span>
         </li>
       ))}
     </ol>

@@ -1,7 +1,7 @@
 // A launch the bot runtime refused (or did not answer), while it is tried again: said in words
 // beside the bot's status on Upcoming, and as a note on the bot's page. Its status alone (Joining)
 // would look healthy.
-import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
+import { countOf, formatDateTime, formatRelative, reasonWords } from '../format.ts';
 import type { BotDetail, LaunchFailing } from '../types.ts';
 
 /**
@@ -20,7 +20,7 @@ export function LaunchFailingBadge({ failing, nowMs }: { failing: LaunchFailing;
     <div class="launch-failing" data-testid="launch-failing">
       <span class="badge badge-bad">Launch failing</span>
       <div class="small">{countOf(failing.attempts, 'attempt')} failed; {nextAttemptWords(failing, nowMs)}</div>
-      <div class="small break">Last error: {withLocalTimes(failing.last_error)}</div>
+      <div class="small break">Last error: {reasonWords(failing.last_error)}</div>
     </div>
   );
 }
@@ -34,7 +34,7 @@ export function LaunchFailingNote({ bot, nowMs }: { bot: BotDetail; nowMs: numbe
   if (failing === null) return null;
   return (
     <p class="warning" role="note" data-testid="launch-failing-note">
-      Launch failing: the bot runtime refused the launch or did not answer ({countOf(failing.attempts, 'attempt')}): {withLocalTimes(failing.last_error)}.
+      Launch failing: the bot runtime refused the launch or did not answer ({countOf(failing.attempts, 'attempt')}): {reasonWords(failing.last_error)}.
       {failing.fails_at_meeting_end
         ? <>{' '}The runtime asked to wait past the meeting's end, so it is not tried again: the bot {nextAttemptWords(failing, nowMs)}, at {formatDateTime(failing.next_attempt_at)}, unless the meeting moves later.</>
         : <>{' '}The same launch is tried again: {nextAttemptWords(failing, nowMs)}, at {formatDateTime(failing.next_attempt_at)}.

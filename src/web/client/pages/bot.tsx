@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { formatDateTime, formatRelative, launchTimerWords, platformWords, statusWords, withLocalTimes } from '../format.ts';
+import { formatDateTime, formatRelative, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
 import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
@@ -207,7 +207,7 @@ export function BotPage({ id }: { id: string }) {
               <li key={i} data-status={t.status}>
                 <LocalTime iso={t.at} />
                 <StatusBadge status={t.status} />
-                <span>{withLocalTimes(t.reason)}</span>
+                <span>{reasonWords(t.reason)}</span>
               </li>
             ))}
           </ol>

@@ -5,7 +5,7 @@ import { api, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { withLocalTimes, zoneAbbreviation } from '../format.ts';
+import { reasonWords, zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { Connection, EndedBot, EndedOutcome } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -88,7 +88,7 @@ export function EndedPage() {
                         <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
                         <td data-label="Why it ended" class="break">
-                          {bot.end_reason ? withLocalTimes(bot.end_reason)
+                          {bot.end_reason ? reasonWords(bot.end_reason)
                             : <span class="muted">{bot.data_deleted_at ? 'Not kept: its data was deleted' : 'No reason given'}</span>}
                           {bot.ended_at && <div class="muted small">Ended <LocalTime iso={bot.ended_at} /></div>}
                         </td>
