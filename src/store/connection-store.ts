@@ -330,6 +330,53 @@ export async function findBotsWithoutCalendarAccess(db: Db, botIds: readonly str
   return blocked;
 }
 
+/** A calendar a bot's meeting is on that Rollcall cannot read, and its connection. */
+export interface UnreadableCalendarRow {
+  bot_id: string;
+  connection_id: string;
+  provider: string;
+  user_email: string | null;
+  display_url: string | null;
+  /** The connection lost its access (auth_revoked); otherwise the calendar alone refuses its reader or is gone. */
+  is_connection_revoked: boolean;
+  provider_calendar_id: string | null;
+  calendar_name: string | null;
+}
+
+/**
+ * The calendars of these bots' live links that Rollcall cannot read, the ones that make
+ * findBotsWithoutCalendarAccess name a bot: so that whoever reads why a bot is at risk learns which
+ * calendar to connect again. One row per bot and calendar, in the order of the bots' links.
+ */
+export async function listUnreadableCalendarsOfBots(db: Db, botIds: readonly string[]): Promise<Map<string, UnreadableCalendarRow[]>> {
+  const byBot = new Map<string, UnreadableCalendarRow[]>();
+  for (let i = 0; i < botIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_events')
+      .innerJoin('events', 'events.id', 'bot_events.event_id')
+      .innerJoin('calendar_connections', 'calendar_connections.id', 'events.calendar_id')
+      // A feed's events have no calendar id; its one calendar's is '' (ICS_CALENDAR_ID).
+      .leftJoin('connected_calendars', (join) => join.onRef('connected_calendars.connection_id', '=', 'events.calendar_id')
+        .on((eb) => eb('connected_calendars.provider_calendar_id', '=', eb.fn.coalesce('events.provider_calendar_id', sql.lit('')))))
+      .select(['bot_events.bot_id', 'bot_events.id as link_id', 'calendar_connections.id as connection_id', 'calendar_connections.provider', 'calendar_connections.user_email',
+        'calendar_connections.display_url', 'calendar_connections.status', 'events.provider_calendar_id', 'connected_calendars.name as calendar_name'])
+      .where('bot_events.bot_id', 'in', botIds.slice(i, i + 500)).where('bot_events.is_live', '=', 1)
+      .where((eb) => eb.or([eb('calendar_connections.status', '=', 'auth_revoked'), eb('connected_calendars.access_refused_at', 'is not', null)]))
+      .orderBy('bot_events.bot_id').orderBy('bot_events.id')
+      .execute();
+    for (const row of rows) {
+      const calendars = byBot.get(row.bot_id) ?? [];
+      // A bot linked to several events of one calendar names it once.
+      if (calendars.some((c) => c.connection_id === row.connection_id && c.provider_calendar_id === row.provider_calendar_id)) continue;
+      calendars.push({
+        bot_id: row.bot_id, connection_id: row.connection_id, provider: row.provider, user_email: row.user_email, display_url: row.display_url,
+        is_connection_revoked: row.status === 'auth_revoked', provider_calendar_id: row.provider_calendar_id, calendar_name: row.calendar_name,
+      });
+      byBot.set(row.bot_id, calendars);
+    }
+  }
+  return byBot;
+}
+
 /** Connections Rollcall cannot fully see: revoked, or with a calendar that refuses its reader. */
 export async function listConnectionsWithoutFullAccess(db: Db): Promise<CalendarConnectionRow[]> {
   // Each through its partial index (migration 031), whose condition the query repeats literally.

@@ -459,11 +459,18 @@ describe('dashboard API', () => {
       feeds.revoke(feedUrl);
       const sync = await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
       assert.equal(sync.body.status, 'auth_revoked', JSON.stringify(sync.body));
-      // The reason is the one the bot would be cancelled with at its join time (spec section 12).
-      const revoked = { [feedBot]: { reason: 'calendar_access_revoked' }, [apiBot]: null };
+      // The reason is the one the bot would be cancelled with at its join time (spec section 12),
+      // with the calendar it cannot be read from, named as the connection lists it.
+      const connection = (await rc.request('GET', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth })).body;
+      assert.ok(connection.ics_url && connection.calendars[0].summary, JSON.stringify(connection));
+      const feedRisk = {
+        reason: 'calendar_access_revoked',
+        calendars: [{ calendar_id: calendarId, provider: 'ics', account: connection.ics_url, provider_calendar_id: null, name: connection.calendars[0].summary, cause: 'connection_revoked' }],
+      };
+      const revoked = { [feedBot]: feedRisk, [apiBot]: null };
       assert.deepEqual(await atRisk(), { listed: revoked, detail: revoked });
       const filtered = await rc.request('GET', `/api/v1/bots/upcoming?calendar_id=${calendarId}&status=Scheduled`, { auth: user.auth });
-      assert.deepEqual(filtered.body.bots.map((b: { bot_id: string; at_risk: unknown }) => [b.bot_id, b.at_risk]), [[feedBot, { reason: 'calendar_access_revoked' }]]);
+      assert.deepEqual(filtered.body.bots.map((b: { bot_id: string; at_risk: unknown }) => [b.bot_id, b.at_risk]), [[feedBot, feedRisk]]);
 
       // Access returns (the feed answers again and is connected again): nothing is at risk.
       feeds.restore(feedUrl);

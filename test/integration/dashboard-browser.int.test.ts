@@ -145,6 +145,11 @@ async function titleBecomes(page: Page, title: string): Promise<void> {
   assert.fail(`the document is named ${JSON.stringify(last)}, not ${JSON.stringify(title)}`);
 }
 
+/** A text matched literally inside a regular expression. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** An instant in iCalendar's UTC form (20261204T213800Z). */
 function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -170,6 +175,9 @@ describe('dashboard in Chromium', { skip }, () => {
   /** The bot of the revoked feed's meeting (at risk), and that feed's name on the Calendars page. */
   let atRiskBot: string;
   let revokedName: string;
+  /** A bot whose meeting is on an Outlook calendar that refuses its reader, and that account's name on Calendars. */
+  let refusedBot: string;
+  let outlookName: string;
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -593,12 +601,15 @@ describe('dashboard in Chromium', { skip }, () => {
     // report (due at once here) is about that calendar alone.
     const account = graph.createAccount();
     const colleague = graph.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    // A meeting with a bot on that calendar: the bot is at risk once the calendar refuses.
+    graph.createEvent(account.email, { subject: 'Colleague sync', startMs: start + 86_400_000 + 3_600_000, endMs: start + 86_400_000 + 5_400_000, location: 'https://zoom.us/j/81234567894', calendarId: colleague });
     const outlook = await rc.request('POST', '/api/v1/calendar/create_outlook_calendar', {
       auth: alice.auth,
       body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [graph.defaultCalendarId(account.email), colleague] },
     });
     assert.equal(outlook.status, 200, JSON.stringify(outlook.body));
     const outlookId = outlook.body.calendar_id as string;
+    refusedBot = await schedule(alice.auth, await eventOf(outlookId), 'colleague-sync', { bot_name: 'Colleague notes' });
     graph.refuseReads(account.email, colleague);
     await rc.request('POST', `/api/v1/calendar/connections/${outlookId}/sync`, { auth: alice.auth });
     const outlookView = (await rc.request('GET', `/api/v1/calendar/connections/${outlookId}`, { auth: alice.auth })).body;
@@ -635,6 +646,7 @@ describe('dashboard in Chromium', { skip }, () => {
     // Feeds on one host are told apart by their own names (the address is shortened to its host).
     assert.deepEqual(await Promise.all([healthyId, revokedId, flakyId].map((id) => page.locator(`#conn-${id}`).innerText())).then((names) => names.map((n) => n.split(' (')[0])), ['Team', 'Old', 'Flaky']);
     revokedName = await page.locator(`#conn-${revokedId}`).innerText();
+    outlookName = await page.locator(`#conn-${outlookId}`).innerText();
     // Feeds without a name are told apart by the end of their connection ids.
     const unnamedNames = await Promise.all([unnamedId, otherUnnamedId].map((id) => page.locator(`#conn-${id}`).innerText()));
     assert.deepEqual(unnamedNames, [unnamedId, otherUnnamedId].map((id) => `${unnamedNames[0]!.split(' · ')[0]} · id …${id!.slice(-6)}`));
@@ -691,7 +703,20 @@ describe('dashboard in Chromium', { skip }, () => {
     // Its code for clients is said in words, not as the code.
     assert.match(atRisk, /At risk: its calendar lost its access\s+Calendar access lost: calendar connection /);
     assert.doesNotMatch(atRisk, /calendar_access_revoked/);
+    // The note names the calendar it cannot be read from, as Calendars names it, and what went wrong.
+    assert.match(await page.getByTestId('at-risk-note').innerText(), new RegExp(`^At risk: its meeting is only on the feed ${escapeRegExp(revokedName)}, whose access was revoked, so Rollcall cannot see whether the meeting still exists\\.`));
     await screenshot('bot-at-risk');
+
+    // A calendar of an account that refuses its reader while the account's others read: named by
+    // its own name and its account's.
+    await page.goto(`${base}/dashboard/bots/${refusedBot}`);
+    await page.getByRole('heading', { name: 'Colleague sync', level: 1 }).waitFor();
+    const refusedNote = page.getByTestId('at-risk-note');
+    assert.match(await refusedNote.innerText(), new RegExp(`^At risk: its meeting is only on calendar Colleague of ${escapeRegExp(outlookName)}, which refuses Rollcall or is gone, so Rollcall`));
+    // Its connection works: what to fix is the account's access to that calendar.
+    assert.match(await refusedNote.innerText(), /To keep it, give the account read access to the calendar again: see Calendars/);
+    assert.equal(await refusedNote.getByRole('link', { name: 'Calendars', exact: true }).getAttribute('href'), '/dashboard/calendars');
+    await screenshot('bot-at-risk-refused-calendar');
   });
 
   test('events list each event\'s bot; schedule and unschedule from the page', async () => {

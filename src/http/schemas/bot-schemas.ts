@@ -13,6 +13,16 @@ export const BotAtRisk = Nullable(Type.Object({
   reason: Type.Literal('calendar_access_revoked', {
     description: 'Every event the bot is linked to is on a calendar Rollcall can no longer read (its connection lost its access, or the calendar refuses its reader): unless access returns before the join time, the bot is cancelled then with this reason. More reasons may be added',
   }),
+  calendars: Type.Array(Type.Object({
+    calendar_id: Type.String({ description: 'The calendar connection (as GET /calendar/connections lists it)' }),
+    provider: Type.Union([Type.Literal('ics'), Type.Literal('google'), Type.Literal('outlook')]),
+    account: Nullable(Type.String({ description: 'The account\'s address (Google, Outlook), or the feed\'s address shortened to its host (ICS)' })),
+    provider_calendar_id: Nullable(Type.String({ description: 'The provider\'s id for the calendar within the account; null for a feed' })),
+    name: Nullable(Type.String({ description: 'The calendar\'s own name, as the provider gives it; null when it has none' })),
+    cause: Type.Union([Type.Literal('connection_revoked'), Type.Literal('calendar_refused')], {
+      description: 'connection_revoked: the connection lost its access (auth_revoked); calendar_refused: this calendar refuses its reader or is gone while the account\'s others read',
+    }),
+  }), { description: 'The calendars the bot\'s meetings are on that Rollcall cannot read: connect the account again (or give it access to the calendar) to keep the bot' }),
 }, { description: 'Set while the bot waits (Scheduled) and would be cancelled at its join time; null otherwise' }));
 
 /** GET /bots/{bot_id} and GET /bots/upcoming: a launch being retried after the runtime refused it or did not answer. */

@@ -11,8 +11,7 @@ import { meetStreamPlatformOf, PLATFORM_FILTERS, platformOfFilter } from '../../
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
-import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
-import { atRiskOf, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
+import { atRiskOf, findAtRisk, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
 export interface BotDetail {
   bot_id: string;
@@ -137,7 +136,7 @@ export class BotQueries {
 
   async detail(userId: string, botId: string): Promise<BotDetail> {
     const bot = await this.#ownBot(userId, botId);
-    const [schedule, links, timeline, decisions, withoutAccess, failing] = await Promise.all([
+    const [schedule, links, timeline, decisions, atRisk, failing] = await Promise.all([
       bots.findScheduleOfBot(this.#db, bot.id),
       // A bot whose data was deleted keeps its links only so that no sync books its event again.
       bot.data_deleted_at === null ? bots.listLinksOfBot(this.#db, bot.id) : [],
@@ -145,7 +144,7 @@ export class BotQueries {
       // In the order things happened: a launch is stamped when it went out, but written with its
       // result, after decisions made meanwhile (a relaunch after a crash).
       this.#db.selectFrom('bot_decisions').selectAll().where('bot_id', '=', bot.id).orderBy('at_ms').orderBy('id').execute(),
-      bot.status === 'Scheduled' ? findBotsWithoutCalendarAccess(this.#db, [bot.id]) : new Set<string>(),
+      bot.status === 'Scheduled' ? findAtRisk(this.#db, [bot.id]) : new Map<string, AtRisk>(),
       bot.status === 'Joining' ? findFailingLaunches(this.#db, [bot.id]) : new Map<string, LaunchFailing>(),
     ]);
     return {
@@ -177,7 +176,7 @@ export class BotQueries {
       decisions: decisions.map((d) => ({ at: formatInstant(d.at_ms), kind: d.kind, reason: d.reason, details: JSON.parse(d.details) as Record<string, unknown> })),
       created_at: formatInstant(bot.created_at),
       updated_at: formatInstant(bot.updated_at),
-      at_risk: atRiskOf(bot, withoutAccess),
+      at_risk: atRiskOf(bot, atRisk),
       launch_failing: failing.get(bot.id) ?? null,
       data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
     };

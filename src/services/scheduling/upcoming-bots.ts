@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { isAutoScheduledBot } from '../../domain/bot-config.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
-import { findBotsWithoutCalendarAccess } from '../../store/connection-store.ts';
+import { findBotsWithoutCalendarAccess, listUnreadableCalendarsOfBots } from '../../store/connection-store.ts';
 
 /** Where a bot came from, as the dashboard shows it. */
 export type BotSource = 'api' | 'calendar' | 'auto_schedule';
@@ -67,6 +67,23 @@ export interface LaunchHistogram {
  */
 export interface AtRisk {
   reason: 'calendar_access_revoked';
+  /** The calendars it cannot be read from, and why each (so that it says which one to connect again). */
+  calendars: AtRiskCalendar[];
+}
+
+/** A calendar an at-risk bot's meeting is on, which Rollcall cannot read. */
+export interface AtRiskCalendar {
+  /** The connection (cal_...), as GET /calendar/connections lists it. */
+  calendar_id: string;
+  provider: 'ics' | 'google' | 'outlook';
+  /** The account's address (Google, Outlook) or the feed's address shortened to its host (ICS). */
+  account: string | null;
+  /** The provider's id for the calendar within the account; null for a feed. */
+  provider_calendar_id: string | null;
+  /** The calendar's own name, as the provider gives it; null when it has none. */
+  name: string | null;
+  /** connection_revoked: the whole connection lost its access; calendar_refused: this calendar refuses its reader or is gone. */
+  cause: 'connection_revoked' | 'calendar_refused';
 }
 
 /** Upcoming bots are paged by join time, then id (cursors as the management listing's). */
@@ -112,7 +129,7 @@ export class UpcomingBots {
       .orderBy('be.id').execute();
     const linksByBot = Map.groupBy(links, (l) => l.bot_id);
     // One query for the page, as the dispatcher asks it at the join time (spec section 12).
-    const withoutAccess = await findBotsWithoutCalendarAccess(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
+    const atRisk = await findAtRisk(this.#db, page.filter((b) => b.status === 'Scheduled').map((b) => b.id));
     const failing = await findFailingLaunches(this.#db, page.filter((b) => b.status === 'Joining').map((b) => b.id));
     const last = page.at(-1);
     return {
@@ -128,7 +145,7 @@ export class UpcomingBots {
           scheduled_join_time: formatInstant(bot.join_at_ms),
           source: sourceOf(bot, events),
           events,
-          at_risk: atRiskOf(bot, withoutAccess),
+          at_risk: atRiskOf(bot, atRisk),
           launch_failing: failing.get(bot.id) ?? null,
         };
       }),
@@ -183,12 +200,28 @@ export function sourceOf(bot: { deduplication_key: string; custom_attributes: st
 }
 
 /**
- * A bot's risk, from the bots findBotsWithoutCalendarAccess names (the question the dispatcher asks
- * at the join time). Only a bot still waiting is at risk: a launched one is not stopped when its
- * calendar's access goes.
+ * The risks of these waiting bots: those findBotsWithoutCalendarAccess names (the question the
+ * dispatcher asks at the join time), each with the calendars it cannot be read from.
  */
-export function atRiskOf(bot: { id: string; status: string }, withoutCalendarAccess: ReadonlySet<string>): AtRisk | null {
-  return bot.status === 'Scheduled' && withoutCalendarAccess.has(bot.id) ? { reason: 'calendar_access_revoked' } : null;
+export async function findAtRisk(db: Kysely<Schema>, waitingBotIds: readonly string[]): Promise<Map<string, AtRisk>> {
+  const blocked = [...await findBotsWithoutCalendarAccess(db, waitingBotIds)];
+  const calendars = await listUnreadableCalendarsOfBots(db, blocked);
+  return new Map(blocked.map((botId) => [botId, {
+    reason: 'calendar_access_revoked',
+    calendars: (calendars.get(botId) ?? []).map((c) => ({
+      calendar_id: c.connection_id,
+      provider: c.provider === 'microsoft' ? 'outlook' : c.provider as AtRiskCalendar['provider'],
+      account: c.user_email ?? c.display_url,
+      provider_calendar_id: c.provider === 'ics' ? null : c.provider_calendar_id,
+      name: c.calendar_name,
+      cause: c.is_connection_revoked ? 'connection_revoked' : 'calendar_refused',
+    })),
+  }]));
+}
+
+/** A bot's risk, from findAtRisk. Only a bot still waiting is at risk: a launched one is not stopped when its calendar's access goes. */
+export function atRiskOf(bot: { id: string; status: string }, atRisk: ReadonlyMap<string, AtRisk>): AtRisk | null {
+  return bot.status === 'Scheduled' ? atRisk.get(bot.id) ?? null : null;
 }
 
 /** Of these launched bots, those whose launch failed and waits for its next attempt (LaunchFailing). */

@@ -43,6 +43,18 @@ export interface LaunchFailing {
 /** Why a waiting bot will be cancelled at its join time unless its calendar's access returns first (spec section 12). */
 export interface AtRisk {
   reason: string;
+  /** The calendars its meetings are on that Rollcall cannot read (AtRiskCalendar in src/services/scheduling/upcoming-bots.ts). */
+  calendars: AtRiskCalendar[];
+}
+
+export interface AtRiskCalendar {
+  /** The connection's id, as Connection's calendar_id. */
+  calendar_id: string;
+  provider: 'ics' | 'google' | 'outlook';
+  account: string | null;
+  provider_calendar_id: string | null;
+  name: string | null;
+  cause: 'connection_revoked' | 'calendar_refused' | (string & {});
 }
 
 export interface Page<T> {

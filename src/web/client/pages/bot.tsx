@@ -9,7 +9,9 @@ import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
 import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
 import { isLiveStatus } from '../live-statuses.ts';
-import type { BotDetail, CalendarEvent, Delivery } from '../types.ts';
+import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts';
+import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
+import { connectionNames } from '../connection-names.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -56,6 +58,8 @@ function titleOf({ bot, events }: BotPageData): string {
 export function BotPage({ id }: { id: string }) {
   const now = useClock();
   const detail = useApi(() => loadBot(id), id);
+  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of.
+  const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
@@ -156,9 +160,9 @@ export function BotPage({ id }: { id: string }) {
       )}
       <StaleNotice since={staleSince(detail, deliveries)} />
       <Notice notice={notice} focusRef={noticeRef} />
-      {isAtRisk && (
+      {isAtRisk && bot.at_risk && (
         <p class="warning" role="note" data-testid="at-risk-note">
-          At risk: its meeting is only on a calendar whose access was lost (revoked, or the calendar refuses Rollcall), so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. To keep it, connect the calendar's account again: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
+          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNames(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
         </p>
       )}
       <LaunchFailingNote bot={bot} nowMs={now} />
