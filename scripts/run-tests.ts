@@ -43,9 +43,14 @@ if (suite === 'unit') {
   const shared = files.filter((file) => !measuresStalls(file));
   const alone = files.filter(measuresStalls);
   const engines = values.engine ? [values.engine] : ['sqlite', 'postgres'];
+  // Files side by side, per engine. On SQLite much of a test's time is spent waiting (timers,
+  // child processes, Chromium), so a third file fills the gaps: measured on the two-core machine,
+  // 327 s against 372 s at two, no failure. On PostgreSQL the server's own work fills both cores
+  // already: 574 s at three against 568 s at two.
+  const filesAtOnce: Record<string, number> = { sqlite: 3, postgres: 2 };
   for (const engine of engines) {
     const env = { ROLLCALL_TEST_ENGINE: engine };
-    if (shared.length > 0) ok = run(`integration tests on ${engine}`, shared, env, 2) && ok;
+    if (shared.length > 0) ok = run(`integration tests on ${engine}`, shared, env, filesAtOnce[engine] ?? 2) && ok;
     if (alone.length > 0) ok = run(`integration tests on ${engine}, event-loop measurements alone`, alone, env, 1) && ok;
   }
 } else {
