@@ -77,8 +77,10 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
         if (typeof value === 'string' && /^(true|false)$/i.test(value)) query[name] = value.toLowerCase();
       }
       // A client that pages with `cursor=${next ?? ''}` asks for the first page with an empty
-      // cursor: that is no cursor, not one this API did not issue.
-      if (hasCursor && query.cursor === '') delete query.cursor;
+      // cursor, and one that writes `cursor=${next}` or URLSearchParams({ cursor: next }) with
+      // `cursor=null` or `cursor=undefined` (JavaScript's spellings of a missing value): that is
+      // no cursor, not one this API did not issue. No cursor this API issues reads so.
+      if (hasCursor && typeof query.cursor === 'string' && NO_CURSOR.has(query.cursor)) delete query.cursor;
     }
     const valid = validate(data);
     validateQuery.errors = validate.errors;
@@ -87,6 +89,9 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   validateQuery.errors = null as ValidateFunction['errors'];
   return validateQuery;
 };
+
+/** How a query string spells a cursor that was never given. */
+const NO_CURSOR: ReadonlySet<string> = new Set(['', 'null', 'undefined']);
 
 type NullDropper = (data: unknown) => void;
 

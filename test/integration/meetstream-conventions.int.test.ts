@@ -282,16 +282,22 @@ describe('MeetStream conventions', () => {
     assert.equal(`${wrong.status} ${wrong.body.details?.field}`, '400 default_bot_config', JSON.stringify(wrong.body));
   });
 
-  test('an empty cursor (a client paging with cursor=${next ?? ""}) asks for the first page on every listing that pages; a cursor not issued is still refused', async () => {
+  test('an empty cursor (a client paging with cursor=${next ?? ""}), or one that reads null or undefined (cursor=${next}, URLSearchParams of a missing cursor), asks for the first page on every listing that pages; a cursor not issued is still refused', async () => {
     const user = await rc.newUser('empty-cursor');
     const event = await zoomEvent(user.auth, 90);
     const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {} } });
     assert.equal(booked.status, 200, JSON.stringify(booked.body));
     for (const path of [`${EVENTS}?time_min=${iso(NOW)}&limit=5`, '/api/v1/calendar/scheduled?limit=5', '/api/v1/bots?limit=5', '/api/v1/calendar/events/changes?limit=5', '/api/v1/bots/ended?limit=5', '/api/v1/bots/upcoming?limit=5', '/api/v1/webhooks/deliveries?limit=5']) {
       const first = await rc.request('GET', path, { auth: user.auth });
-      const empty = await rc.request('GET', `${path}&cursor=`, { auth: user.auth });
-      assert.equal(empty.status, first.status, `${path}: ${JSON.stringify(empty.body)}`);
       assert.equal(first.status, 200, `${path}: ${JSON.stringify(first.body)}`);
+      for (const unset of ['', 'null', 'undefined']) {
+        const asked = await rc.request('GET', `${path}&cursor=${unset}`, { auth: user.auth });
+        assert.equal(asked.status, 200, `${path} cursor=${unset}: ${JSON.stringify(asked.body)}`);
+      }
+      for (const cased of ['NULL', 'None']) {
+        const refused = await rc.request('GET', `${path}&cursor=${cased}`, { auth: user.auth });
+        assert.equal(`${refused.status} ${refused.body.code}`, '400 invalid_cursor', `${path} cursor=${cased}`);
+      }
       const refused = await rc.request('GET', `${path}&cursor=nope`, { auth: user.auth });
       assert.equal(`${refused.status} ${refused.body.code}`, '400 invalid_cursor', path);
     }
