@@ -16,7 +16,7 @@ export const BotAtRisk = Nullable(Type.Object({
   calendars: Type.Array(Type.Object({
     calendar_id: Type.String({ description: 'The calendar connection (as GET /calendar/connections lists it)' }),
     provider: Type.Union([Type.Literal('ics'), Type.Literal('google'), Type.Literal('outlook')]),
-    account: Nullable(Type.String({ description: 'The account\'s address (Google, Outlook), or the feed\'s address shortened to its host (ICS)' })),
+    account: Nullable(Type.String({ description: 'The account\'s address (Google, Outlook), or the feed\'s address without its path and query (ICS; as the connection\'s ics_url shows it)' })),
     provider_calendar_id: Nullable(Type.String({ description: 'The provider\'s id for the calendar within the account; null for a feed' })),
     name: Nullable(Type.String({ description: 'The calendar\'s own name, as the provider gives it; null when it has none' })),
     cause: Type.Union([Type.Literal('connection_revoked'), Type.Literal('calendar_refused')], {

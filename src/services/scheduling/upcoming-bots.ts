@@ -76,7 +76,7 @@ export interface AtRiskCalendar {
   /** The connection (cal_...), as GET /calendar/connections lists it. */
   calendar_id: string;
   provider: 'ics' | 'google' | 'outlook';
-  /** The account's address (Google, Outlook) or the feed's address shortened to its host (ICS). */
+  /** The account's address (Google, Outlook), or the feed's address without its path and query, which usually hold its secret (ICS; as the connection's `ics_url` shows it). */
   account: string | null;
   /** The provider's id for the calendar within the account; null for a feed. */
   provider_calendar_id: string | null;

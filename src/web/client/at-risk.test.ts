@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { atRiskCalendarWords, isOnlyRefused } from './at-risk.ts';
 import type { AtRiskCalendar } from './types.ts';
 
-const feed: AtRiskCalendar = { calendar_id: 'cal_feed', provider: 'ics', account: 'feeds.example', provider_calendar_id: null, name: 'Old', cause: 'connection_revoked' };
+const feed: AtRiskCalendar = { calendar_id: 'cal_feed', provider: 'ics', account: 'https://feeds.example/…', provider_calendar_id: null, name: 'Old', cause: 'connection_revoked' };
 const colleague: AtRiskCalendar = { calendar_id: 'cal_work', provider: 'outlook', account: 'ana@contoso.example', provider_calendar_id: 'AAMk=', name: 'Colleague', cause: 'calendar_refused' };
 
 test('each calendar is named by its connection as Calendars names it, with what went wrong', () => {
@@ -17,7 +17,10 @@ test('each calendar is named by its connection as Calendars names it, with what 
 
 test('before the connections are read, a calendar goes by its account; one without a name by its id; a new cause by its code', () => {
   assert.equal(atRiskCalendarWords([{ ...colleague, name: null }], new Map()), 'calendar AAMk= of ana@contoso.example, which refuses Rollcall or is gone');
-  assert.equal(atRiskCalendarWords([{ ...feed, account: null }], new Map()), 'the feed cal_feed, whose access was revoked');
+  // A feed by its own name, which the API gives beside its address; without one, by its address.
+  assert.equal(atRiskCalendarWords([feed], new Map()), 'the feed Old, whose access was revoked');
+  assert.equal(atRiskCalendarWords([{ ...feed, name: null }], new Map()), 'the feed https://feeds.example/…, whose access was revoked');
+  assert.equal(atRiskCalendarWords([{ ...feed, name: null, account: null }], new Map()), 'the feed cal_feed, whose access was revoked');
   assert.equal(atRiskCalendarWords([{ ...colleague, cause: 'calendar_deleted' }], new Map()), 'calendar Colleague of ana@contoso.example, which cannot be read (calendar_deleted)');
   assert.equal(atRiskCalendarWords([], new Map()), 'a calendar whose access was lost');
 });

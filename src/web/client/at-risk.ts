@@ -11,7 +11,9 @@ import type { AtRiskCalendar } from './types.ts';
 export function atRiskCalendarWords(calendars: readonly AtRiskCalendar[], connectionNames: ReadonlyMap<string, string>): string {
   if (calendars.length === 0) return 'a calendar whose access was lost';
   const named = calendars.map((calendar) => {
-    const connection = connectionNames.get(calendar.calendar_id) ?? calendar.account ?? calendar.calendar_id;
+    // A feed's connection is named by its calendar's name while the Calendars list is not at hand.
+    const fallback = calendar.provider === 'ics' && calendar.name ? calendar.name : calendar.account ?? calendar.calendar_id;
+    const connection = connectionNames.get(calendar.calendar_id) ?? fallback;
     const why = calendar.cause === 'calendar_refused' ? 'which refuses Rollcall or is gone'
       : calendar.cause === 'connection_revoked' ? (calendar.provider === 'ics' ? 'whose access was revoked' : 'whose connection lost its access')
         : `which cannot be read (${calendar.cause})`;

@@ -58,8 +58,10 @@ function titleOf({ bot, events }: BotPageData): string {
 export function BotPage({ id }: { id: string }) {
   const now = useClock();
   const detail = useApi(() => loadBot(id), id);
-  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of.
-  const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
+  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of;
+  // only for a bot at risk (the list costs a query per connection, and its key's rate limit).
+  const needsConnectionNames = detail.data?.bot.at_risk != null;
+  const connections = useApi(() => needsConnectionNames ? api.get<{ connections: Connection[] }>('/calendar/connections') : Promise.resolve({ connections: [] }), needsConnectionNames ? 'connections' : 'not-at-risk');
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
@@ -162,7 +164,7 @@ export function BotPage({ id }: { id: string }) {
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && bot.at_risk && (
         <p class="warning" role="note" data-testid="at-risk-note">
-          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNames(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
+          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNames(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again (if the calendar was deleted, its meetings went with it)' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
         </p>
       )}
       <LaunchFailingNote bot={bot} nowMs={now} />

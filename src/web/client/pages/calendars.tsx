@@ -152,12 +152,21 @@ function FailingNote({ connection: c }: { connection: Connection }) {
     return <p class="warning" role="note">Syncing has failed since {since}. Events are as last synced and bots launch on them; changes made in the calendar since are not seen. Rollcall keeps retrying.</p>;
   }
   // A calendar the report names may have left the connection since: shown by its id.
-  const names = failing.map((id) => c.calendars.find((cal) => cal.id === id)?.summary ?? id);
+  const named = failing.map((id) => c.calendars.find((cal) => cal.id === id));
+  const names = failing.map((id, i) => named[i]?.summary ?? id);
   const total = Math.max(c.calendars.length, failing.length);
+  // A calendar that refuses its reader (or is gone) is not one whose events merely went stale:
+  // a bot whose meetings are only there is not launched (docs/calendar-sync.md).
+  const refused = named.filter((cal) => cal?.access_refused_since);
+  const consequence = refused.length === 0
+    ? 'Their events are as last synced and bots launch on them.'
+    : refused.length === failing.length
+      ? `${failing.length === 1 ? 'It refuses' : 'They refuse'} Rollcall or ${failing.length === 1 ? 'is' : 'are'} gone: a bot whose meetings are only there is not launched unless access returns before it joins.`
+      : `Those that refuse Rollcall or are gone (${refused.map((cal) => cal!.summary ?? cal!.id).join(', ')}) launch no bot whose meetings are only there, unless access returns before it joins; the others' events are as last synced and bots launch on them.`;
   return (
     <p class="warning" role="note">
       {failing.length} of {total} {total === 1 ? 'calendar' : 'calendars'} {failing.length === 1 ? 'does' : 'do'} not sync (failing since {since}): <strong class="break">{names.join(', ')}</strong>.
-      {' '}Their events are as last synced and bots launch on them. Rollcall keeps retrying.
+      {' '}{consequence} Rollcall keeps retrying.
     </p>
   );
 }
