@@ -248,6 +248,27 @@ test('an event starting in a spring-forward gap keeps the length written: both e
   });
 });
 
+test('a TZID whose VTIMEZONE matches no IANA zone is read as UTC, not in the calendar\'s X-WR-TIMEZONE, which its offsets may be far from', () => {
+  // Summer time from the first Sunday of April to the first of September, offsets +0000/+0100:
+  // no IANA zone keeps it, and in November it says +0000.
+  const odd = ['BEGIN:VTIMEZONE', 'TZID:Custom Office Time',
+    'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0000', 'RRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=1SU', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T010000', 'TZOFFSETFROM:+0000', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU', 'END:DAYLIGHT',
+    'END:VTIMEZONE'];
+  const { events, warnings } = parseIcs(feed('X-WR-TIMEZONE:America/Los_Angeles', ...odd,
+    'BEGIN:VEVENT', 'UID:a', 'DTSTART;TZID=Custom Office Time:20261124T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW });
+  assert.equal(new Date(events[0]!.startMs).toISOString(), '2026-11-24T10:00:00.000Z');
+  assert.match(warnings.join('\n'), /"Custom Office Time" is not known; its times are read as UTC \(its VTIMEZONE matches no IANA zone\)/);
+  // Past the limit of definitions compared, one that would match London is not compared, and is
+  // read as UTC too: right in winter, an hour off in summer, where Los Angeles would be 8 hours.
+  const london = ['BEGIN:VTIMEZONE', 'TZID:My London',
+    'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T010000', 'TZOFFSETFROM:+0000', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT', 'END:VTIMEZONE'];
+  const unmatched = parseIcs(feed('X-WR-TIMEZONE:America/Los_Angeles', ...london,
+    'BEGIN:VEVENT', 'UID:b', 'DTSTART;TZID=My London:20261124T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
+  assert.equal(new Date(unmatched.events[0]!.startMs).toISOString(), '2026-11-24T10:00:00.000Z');
+});
+
 test('a stream of several calendar objects: the events of each are read, floating times in its own X-WR-TIMEZONE', () => {
   const text = [
     feed('X-WR-CALNAME:Joined', 'X-WR-TIMEZONE:America/New_York', 'BEGIN:VEVENT', 'UID:ny', 'DTSTART:20261124T090000', 'DURATION:PT1H', 'END:VEVENT'),

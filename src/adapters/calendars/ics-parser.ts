@@ -8,7 +8,7 @@
 // ("/citadel.org/20190903_1/Europe/Berlin"); the VTIMEZONE's X-LIC-LOCATION; a Windows zone name
 // (Outlook exports); and last the IANA zone whose UTC offsets match the VTIMEZONE's own rules
 // over three years. A TZID none of these resolve is read in the calendar's X-WR-TIMEZONE when it
-// states an IANA zone, else as UTC, with a warning either way.
+// states an IANA zone and the feed has no VTIMEZONE for it, else as UTC, with a warning either way.
 //
 // A feed is outside input, so the parser is built to stay cheap whatever it is sent
 // (docs/ics-parsing.md has the measurements behind these choices):
@@ -799,12 +799,16 @@ class ZoneResolver {
 
   /**
    * The TZIDs of a calendar object whose own zone is `fallback` (its X-WR-TIMEZONE, else 'UTC').
-   * A TZID nothing resolves is read in that zone: a feed that states its calendar's zone (Google's
-   * do: mangstadt/biweekly issue 90) names a better guess for a made-up zone name than UTC, as
-   * other readers of feeds also take it (grafana-cold-storage/oncall pull request 2091).
+   * A TZID nothing resolves and no VTIMEZONE of the feed defines is read in that zone: a feed
+   * that states its calendar's zone (Google's do: mangstadt/biweekly issue 90) names a better
+   * guess for a made-up zone name than UTC. This is a guess of Rollcall's own; readers differ
+   * (sabre/vobject issue 393 argues for UTC rather than a guessed zone). A TZID the feed does
+   * define, but that matches no IANA zone, is read as UTC: its definition states the offsets,
+   * which may be nothing like the calendar's zone (a +0000/+0100 definition in a Los Angeles
+   * calendar would be read 8 hours late), and UTC is at most the definition's own offset off.
    */
   withFallback(fallback: string): TzidReader {
-    return { resolve: (tzid) => this.resolve(tzid, fallback) };
+    return { resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback) };
   }
 
   resolve(tzid: string, fallback: string): string {
@@ -813,7 +817,8 @@ class ZoneResolver {
     if (zone) return zone;
     if (!this.#warned.has(`${fallback}|${tzid}`)) {
       this.#warned.add(`${fallback}|${tzid}`);
-      this.#warnings.add(`time zone "${cut(tzid, 80)}" is not known; its times are read ${fallback === 'UTC' ? 'as UTC' : `in ${fallback}, the calendar's X-WR-TIMEZONE`}`);
+      const how = fallback !== 'UTC' ? `in ${fallback}, the calendar's X-WR-TIMEZONE` : this.#definitions.has(tzid) ? 'as UTC (its VTIMEZONE matches no IANA zone)' : 'as UTC';
+      this.#warnings.add(`time zone "${cut(tzid, 80)}" is not known; its times are read ${how}`);
     }
     return fallback;
   }
