@@ -246,6 +246,11 @@ test('an event starting in a spring-forward gap keeps the length written: both e
     long: ['2027-03-14T07:30:00.000Z', 30],
     backwards: ['2027-03-14T07:30:00.000Z', 0],
   });
+  // An end under another TZID (here another name of the same zone) is taken as the instant written.
+  const other = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:other-name', 'DTSTART;TZID=America/New_York:20270314T023000', 'DTEND;TZID=/example.org/tz/America/New_York:20270314T030000', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.equal(other.events[0]!.endMs - other.events[0]!.startMs, 0);
 });
 
 test('a TZID whose VTIMEZONE matches no IANA zone is read as UTC, not in the calendar\'s X-WR-TIMEZONE, which its offsets may be far from', () => {

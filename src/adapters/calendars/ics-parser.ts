@@ -596,11 +596,13 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
  * RFC 5545 3.3.5 reads 02:30 as 03:30, the gap's length later, while 03:00 is a real time, so
  * the meeting would last no time (or end before it begins) and its bot leave as it joins. Both
  * ends moved by the gap, as an end inside the gap is already (02:15-02:45 is 03:15-03:45), the
- * event keeps the length written. Anything else (an end written before the start, ends in
- * different zones) keeps the end as read, which the caller does not let fall before the start.
+ * event keeps the length written. Anything else (an end written before the start, ends under
+ * different TZIDs or in UTC) keeps the end as read, which the caller does not let fall before the start.
  */
 function lengthKeptAcrossGap(dtstart: Property, dtend: Property, start: ResolvedTime, end: ResolvedTime): number {
-  if (start.isAllDay || end.isAllDay || start.zone !== end.zone) return end.ms;
+  // Only ends written under the very TZID of the start: an end in UTC, or under another name of
+  // the zone, is an instant its writer chose as it is, and the gap says nothing about it.
+  if (start.isAllDay || end.isAllDay || start.zone !== end.zone || dtstart.params.get('TZID') !== dtend.params.get('TZID')) return end.ms;
   const from = writtenLocalTime(dtstart);
   const to = writtenLocalTime(dtend);
   if (from === null || to === null) return end.ms;
