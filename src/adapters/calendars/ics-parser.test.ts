@@ -459,8 +459,9 @@ test('a UID written by several VEVENTs without RECURRENCE-ID: each start is its 
   assert.deepEqual(events.map((e) => (e.raw as { uid: string }).uid), ['day-2026-11-24@example.com', 'day-2026-11-24@example.com', 'alone@example.com']);
   assert.match(warnings.join('\n'), /UID day-2026-11-24@example\.com is written by 2 events without RECURRENCE-ID/);
 
-  // The keys depend on each copy alone: the same feed with a third copy, the copies reordered and
-  // one retitled keeps the two keys; a copy moved is a new key (and its old one is gone).
+  // While the UID has several copies, a copy keyed by its start keeps its key when a third copy
+  // appears, the copies are reordered or one is retitled; a copy moved is a new key (and its old
+  // one is gone). A lone copy is keyed by the plain UID, which the sync follows (calendar-sync.ts).
   const again = parseIcs(feed(
     ...copy('20261124T160000Z', 'SUMMARY:Retro'),
     ...copy('20261124T140000Z', 'SUMMARY:Review (renamed)', 'URL:https://zoom.us/j/222'),
@@ -497,6 +498,48 @@ test('a series and single events sharing its UID: the series keeps the UID (its 
     ['s1|20261130T090000Z', 's1', 'Weekly (moved)'],
     ['s1#20261125T150000Z', null, 'Extra'],
   ]);
+});
+
+test('a UID written by two series: each override belongs to the series that has an occurrence at its RECURRENCE-ID', () => {
+  const { events } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:w', 'DTSTART:20261123T090000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Mon', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:w', 'DTSTART:20261125T090000Z', 'DURATION:PT1H', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Wed', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:w', 'RECURRENCE-ID:20261202T090000Z', 'DTSTART:20261202T150000Z', 'DURATION:PT1H', 'SUMMARY:Wed moved', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:w', 'RECURRENCE-ID:20261130T090000Z', 'DTSTART:20261130T090000Z', 'DURATION:PT1H', 'STATUS:CANCELLED', 'END:VEVENT',
+    // No series has an occurrence there: it names the UID, as an override of nothing does.
+    'BEGIN:VEVENT', 'UID:w', 'RECURRENCE-ID:20261201T090000Z', 'DTSTART:20261201T090000Z', 'DURATION:PT1H', 'SUMMARY:Stray', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.seriesProviderEventId, e.title]), [
+    ['w#20261123T090000Z', null, 'Mon'],
+    ['w#20261125T090000Z', null, 'Wed'],
+    ['w|20261202T090000Z', 'w#20261125T090000Z', 'Wed moved'],
+    ['w|20261130T090000Z', 'w#20261123T090000Z', null],
+    ['w|20261201T090000Z', 'w', 'Stray'],
+  ]);
+});
+
+test('copies of a UID with different SEQUENCEs at different starts are versions of one event (RFC 5545 3.8.7.4): the highest SEQUENCE stays, under the UID', () => {
+  const copy = (sequence: number, start: string, title: string) => ['BEGIN:VEVENT', 'UID:m', `SEQUENCE:${sequence}`, `DTSTART:${start}`, 'DURATION:PT1H', `SUMMARY:${title}`, 'END:VEVENT'];
+  const moved = parseIcs(feed(...copy(0, '20261124T090000Z', 'Planning'), ...copy(1, '20261124T140000Z', 'Planning (moved)')), { nowMs: NOW });
+  assert.deepEqual(moved.events.map((e) => [e.providerEventId, new Date(e.startMs).toISOString(), e.title]), [['m', '2026-11-24T14:00:00.000Z', 'Planning (moved)']]);
+  assert.match(moved.warnings.join('\n'), /UID m is written by events of different SEQUENCEs at different starts/);
+  // The newest version written at two starts is two meetings; the older one at a third is gone.
+  const mixed = parseIcs(feed(...copy(2, '20261124T090000Z', 'A'), ...copy(1, '20261125T090000Z', 'Old'), ...copy(2, '20261126T090000Z', 'B')), { nowMs: NOW });
+  assert.deepEqual(mixed.events.map((e) => e.providerEventId), ['m#20261124T090000Z', 'm#20261126T090000Z']);
+});
+
+test('copies of a UID at one start with one SEQUENCE: the one LAST-MODIFIED (else DTSTAMP) latest is the event, whatever the order written', () => {
+  const copy = (title: string, ...extra: string[]) => ['BEGIN:VEVENT', 'UID:v', 'DTSTART:20261124T090000Z', 'DURATION:PT1H', `SUMMARY:${title}`, ...extra, 'END:VEVENT'];
+  const byLastModified = parseIcs(feed(
+    ...copy('Newer', 'LAST-MODIFIED:20261110T120000Z', 'DTSTAMP:20261101T000000Z'),
+    ...copy('Older', 'LAST-MODIFIED:20261105T120000Z', 'DTSTAMP:20261119T000000Z'),
+  ), { nowMs: NOW });
+  assert.deepEqual(byLastModified.events.map((e) => e.title), ['Newer']);
+  const byStamp = parseIcs(feed(...copy('Newer', 'DTSTAMP:20261110T120000Z'), ...copy('Older', 'DTSTAMP:20261105T120000Z')), { nowMs: NOW });
+  assert.deepEqual(byStamp.events.map((e) => e.title), ['Newer']);
+  // The same stamp (an export writes its own time into every DTSTAMP): the last written.
+  const sameStamp = parseIcs(feed(...copy('First', 'DTSTAMP:20261110T120000Z'), ...copy('Second', 'DTSTAMP:20261110T120000Z')), { nowMs: NOW });
+  assert.deepEqual(sameStamp.events.map((e) => e.title), ['Second']);
 });
 
 test('line breaks CR, LF and CRLF, a byte-order mark, tab folding, stray and missing END lines', () => {

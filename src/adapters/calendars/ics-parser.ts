@@ -167,7 +167,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (uid === null || prop(vevent, 'RECURRENCE-ID')) continue;
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
-  const built: Array<{ event: ProviderEvent; sequence: number }> = [];
+  const built: BuiltEvent[] = [];
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
@@ -185,7 +185,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
       if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
         warnings.add(`VEVENT ${cut(event.providerEventId)}: RECURRENCE-ID;RANGE=THISANDFUTURE is read as a change to that one occurrence; the later ones keep the series' times`);
       }
-      built.push({ event, sequence: sequenceOf(vevent) });
+      built.push({ event, sequence: sequenceOf(vevent), stampMs: stampOf(vevent) });
     } catch (error) {
       warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
@@ -213,27 +213,48 @@ function sequenceOf(vevent: Component): number {
  * (emfcamp/Website issue 2097, where Google Calendar showed only the last slot;
  * SERG-Delft/serg-delft.github.io issue 90), and exports that hold one event twice
  * (nextcloud/calendar issue 4580). Taken as one, every copy but one would lose its bot. So:
- * - copies at the same start are one event, versions of it: the highest SEQUENCE, else the last
- *   written (identical copies are simply one);
+ * - copies written with different SEQUENCEs are versions of one event, whatever their starts
+ *   (RFC 5545 3.8.7.4 raises SEQUENCE when DTSTART moves): only those with the highest stay.
+ *   Copies that share a SEQUENCE (a programme's slots all have 0) are all read;
+ * - of those, copies at the same start are one event, versions of it: the one LAST-MODIFIED (else
+ *   DTSTAMP) latest when they state different ones, else the last written (identical copies are
+ *   simply one);
  * - copies at different starts are different meetings. One that is a series, when it is the only
  *   series among them, keeps the UID (its overrides name it); every other copy is keyed
- *   `UID#<its start in UTC>`. The key depends on that copy alone, so it stays as long as the copy
- *   keeps its start, whatever happens to the others; a copy moved to another start is a new event,
- *   and its old one is deleted (its bot cancelled, a bot booked for the new one).
+ *   `UID#<its start in UTC>`, and a lone copy keeps the plain UID. A copy's key therefore changes
+ *   between `UID` and `UID#<start>` when another copy of its UID appears or goes; the sync follows
+ *   such a change by renaming the stored event (calendar-sync.ts, followRekeyedCopies), so that it
+ *   keeps its id and its bots. A copy moved to another start is a new event, and its old one is
+ *   deleted (its bot cancelled, a bot booked for the new one);
+ * - an override of a UID written by several series belongs to the series that has an occurrence
+ *   at its RECURRENCE-ID, and names that series' key.
  */
-function keyedByCopy(built: ReadonlyArray<{ event: ProviderEvent; sequence: number }>, warnings: Warnings): ProviderEvent[] {
-  /** Per UID, its copies without RECURRENCE-ID by start; the same start kept once. */
-  const copies = new Map<string, Map<number, { event: ProviderEvent; sequence: number }>>();
+function keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): ProviderEvent[] {
+  /** Per UID, its copies without RECURRENCE-ID. */
+  const written = new Map<string, BuiltEvent[]>();
   for (const entry of built) {
     if (entry.event.originalStartMs !== null) continue;
     const uid = entry.event.providerEventId;
-    let byStart = copies.get(uid);
-    if (!byStart) copies.set(uid, (byStart = new Map()));
-    const kept = byStart.get(entry.event.startMs);
-    if (!kept || entry.sequence >= kept.sequence) byStart.set(entry.event.startMs, entry);
+    let list = written.get(uid);
+    if (!list) written.set(uid, (list = []));
+    list.push(entry);
   }
   const keyOf = new Map<ProviderEvent, string>();
-  for (const [uid, byStart] of copies) {
+  /** Per UID written by several series: each series with its key, for that UID's overrides. */
+  const seriesOf = new Map<string, Array<{ event: ProviderEvent; key: string }>>();
+  for (const [uid, list] of written) {
+    const highest = Math.max(...list.map((entry) => entry.sequence));
+    const current = list.filter((entry) => entry.sequence === highest);
+    const starts = new Set(list.map((entry) => entry.event.startMs));
+    if (current.length < list.length && starts.size > 1) {
+      warnings.add(`UID ${cut(uid)} is written by events of different SEQUENCEs at different starts: read as versions of one event, SEQUENCE ${highest} kept`);
+    }
+    /** The copies kept, by start; the same start kept once. */
+    const byStart = new Map<number, BuiltEvent>();
+    for (const entry of current) {
+      const kept = byStart.get(entry.event.startMs);
+      if (!kept || isNotOlder(entry, kept)) byStart.set(entry.event.startMs, entry);
+    }
     const kept = [...byStart.values()];
     if (kept.length === 1) {
       keyOf.set(kept[0]!.event, uid);
@@ -241,18 +262,68 @@ function keyedByCopy(built: ReadonlyArray<{ event: ProviderEvent; sequence: numb
     }
     const series = kept.filter((entry) => entry.event.recurrence !== null);
     for (const { event } of kept) keyOf.set(event, series.length === 1 && series[0]!.event === event ? uid : `${uid}#${occurrenceKey(event.startMs)}`);
+    if (series.length > 1) seriesOf.set(uid, series.map(({ event }) => ({ event, key: keyOf.get(event)! })));
     warnings.add(`UID ${cut(uid)} is written by ${kept.length} events without RECURRENCE-ID, at different starts: each is kept as its own event, keyed by the UID and its start`);
   }
   const result: ProviderEvent[] = [];
   for (const { event } of built) {
     if (event.originalStartMs !== null) {
-      result.push(event);
+      const candidates = event.seriesProviderEventId === null ? undefined : seriesOf.get(event.seriesProviderEventId);
+      const owner = candidates === undefined ? undefined : seriesWithOccurrenceAt(candidates, event.originalStartMs);
+      result.push(owner === undefined ? event : { ...event, seriesProviderEventId: owner });
       continue;
     }
     const key = keyOf.get(event);
     if (key !== undefined) result.push(key === event.providerEventId ? event : { ...event, providerEventId: key });
   }
   return result;
+}
+
+interface BuiltEvent {
+  event: ProviderEvent;
+  /** SEQUENCE, 0 when absent. */
+  sequence: number;
+  /** LAST-MODIFIED, else DTSTAMP (in UTC), else null: orders versions written with one SEQUENCE. */
+  stampMs: number | null;
+}
+
+/** Whether `later` (written after `kept`, with the same start) replaces it as the event's version. */
+function isNotOlder(later: BuiltEvent, kept: BuiltEvent): boolean {
+  if (later.sequence !== kept.sequence) return later.sequence > kept.sequence;
+  if (later.stampMs !== null && kept.stampMs !== null && later.stampMs !== kept.stampMs) return later.stampMs > kept.stampMs;
+  return true;
+}
+
+/** The key of the series, among several sharing a UID, that has an occurrence at `originalStartMs`. */
+function seriesWithOccurrenceAt(series: ReadonlyArray<{ event: ProviderEvent; key: string }>, originalStartMs: number): string | undefined {
+  for (const { event, key } of series) {
+    try {
+      const occurrences = expandSeries(
+        { startMs: event.startMs, endMs: event.endMs, timeZone: event.timeZone ?? 'UTC', recurrence: event.recurrence! },
+        { fromMs: originalStartMs, toMs: originalStartMs + 1 },
+        { limit: 10 },
+      );
+      if (occurrences.some((o) => o.originalStartMs === originalStartMs)) return key;
+    } catch {
+      // a rule that cannot be expanded names no occurrence
+    }
+  }
+  return undefined;
+}
+
+/** LAST-MODIFIED, else DTSTAMP, when written in UTC (RFC 5545 3.8.7.2, 3.8.7.3 ask for UTC). */
+function stampOf(vevent: Component): number | null {
+  for (const name of ['LAST-MODIFIED', 'DTSTAMP']) {
+    const value = propValue(vevent, name);
+    if (value === null) continue;
+    try {
+      const parsed = parseDateValue(value, false);
+      if (parsed.kind === 'utc') return parsed.ms;
+    } catch {
+      // unreadable: the next one, or document order
+    }
+  }
+  return null;
 }
 
 class Warnings {
