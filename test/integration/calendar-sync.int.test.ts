@@ -4605,6 +4605,117 @@ describe('ICS feed specifics', () => {
   });
 });
 
+describe('ICS copies of one UID', () => {
+  let env: FullEnv;
+  before(async () => {
+    env = await startFullEnv({}, { withRuntime: true });
+  });
+  after(async () => env.close());
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const calendar = (...events: string[][]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', ...events.flat(), 'END:VCALENDAR', ''].join('\r\n');
+
+  test('a meeting under way keeps its launched bot and its event id when a second copy of its UID appears and goes again; a bot booked through the API stays too', async () => {
+    const user = await env.rc.newUser();
+    // A programme export that gives every slot of an item one UID (emfcamp/Website issue 2097).
+    const uid = `item-${user.userId}@feed`;
+    const talk = `talk-${user.userId}@feed`;
+    const start = env.clock.now() + 20 * MIN;
+    const later = start + 2 * DAY;
+    const copy = (id: string, s: number, title: string) => ['BEGIN:VEVENT', `UID:${id}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(s)}`, `DTEND:${stamp(s + HOUR)}`, `SUMMARY:${title}`, `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const karaoke = copy(uid, start, 'Karaoke');
+    const lecture = copy(talk, later, 'Lecture');
+    const url = env.ics.publishRaw(calendar(karaoke, lecture));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const [booked] = await eventsOf(env, user.auth, id, later - HOUR, later + HOUR);
+    const clientBot = await schedule(env, user.auth, booked!.id, 'lecture');
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    await env.rc.autoSchedule.run(user.userId);
+    env.clock.set(start + 15 * MIN);
+    await env.rc.dispatcher.runDue();
+    const [under] = await eventsOf(env, user.auth, id, start - HOUR, start + HOUR);
+    const inMeeting = under!.bots[0]!.id;
+    assert.ok(env.runtime.received.some((r) => r.json?.bot_id === inMeeting), 'launched');
+    const sync = async (...events: string[][]) => {
+      env.ics.replaceWithRaw(url, calendar(...events));
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      await env.rc.autoSchedule.run(user.userId);
+      await env.rc.dispatcher.runDue();
+    };
+    const state = async () => {
+      const [now] = await eventsOf(env, user.auth, id, start - HOUR, start + HOUR);
+      const [lectureNow] = await eventsOf(env, user.auth, id, later - HOUR, later + HOUR);
+      const stops = (await bot(env, user.auth, inMeeting)).decisions.filter((d) => d.kind === 'stop_requested').map((d) => d.reason);
+      return { stops, event: now?.id, bots: now?.bots.map((b) => b.id), lecture: lectureNow?.id, clientBot: (await bot(env, user.auth, clientBot)).status };
+    };
+    const expected = { stops: [], event: under!.id, bots: [inMeeting], lecture: booked!.id, clientBot: 'Scheduled' };
+    // The programme adds a second slot of each item on another day: both UIDs are written twice.
+    await sync(karaoke, copy(uid, start + DAY, 'Karaoke'), lecture, copy(talk, later + DAY, 'Lecture'));
+    assert.deepEqual(await state(), expected);
+    // And takes them away again.
+    await sync(karaoke, lecture);
+    assert.deepEqual(await state(), expected);
+  });
+
+  test('a copy taking the key of an event deleted earlier keeps its own id and bot; the deleted one stays deleted', async () => {
+    const user = await env.rc.newUser();
+    const uid = `slot-${user.userId}@feed`;
+    const start = env.clock.now() + DAY;
+    const copy = (s: number) => ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(s)}`, `DTEND:${stamp(s + HOUR)}`, 'SUMMARY:Workshop', `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const other = ['BEGIN:VEVENT', `UID:other-${user.userId}@feed`, `DTSTART:${stamp(start)}`, `DTEND:${stamp(start + HOUR)}`, 'SUMMARY:Other', 'END:VEVENT'];
+    // Two slots (keyed by their starts), then none, then the first back alone (keyed by the UID).
+    const url = env.ics.publishRaw(calendar(copy(start), copy(start + DAY)));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const sync = async (...events: string[][]) => {
+      env.ics.replaceWithRaw(url, calendar(...events));
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    };
+    const [first] = await eventsOf(env, user.auth, id, start - HOUR, start + HOUR);
+    await sync(other);
+    await sync(other, copy(start));
+    const [alone] = await eventsOf(env, user.auth, id, start - HOUR, start + HOUR).then((events) => events.filter((e) => e.title === 'Workshop'));
+    assert.notEqual(alone!.id, first!.id);
+    const booked = await schedule(env, user.auth, alone!.id, 'workshop');
+    // The second slot is back: the first is keyed by its start again, the key its deleted event has.
+    await sync(other, copy(start), copy(start + DAY));
+    const now = (await eventsOf(env, user.auth, id, start - HOUR, start + 2 * DAY)).filter((e) => e.title === 'Workshop');
+    assert.deepEqual(now.map((e) => [e.id === alone!.id, e.bots.map((b) => b.id)]), [[true, [booked]], [false, []]]);
+    assert.equal((await bot(env, user.auth, booked)).status, 'Scheduled');
+    const deleted = await env.rc.database.db.selectFrom('events').select(['is_deleted']).where('id', '=', first!.id).executeTakeFirstOrThrow();
+    assert.equal(deleted.is_deleted, 1);
+  });
+
+  test('two weekly series sharing a UID: an override moving an occurrence of one leaves it one bot, at its new time; one cancelling an occurrence of the other takes it away', async () => {
+    const user = await env.rc.newUser();
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    // A timetable export writing each course as one UID with a series per weekday.
+    const uid = `course-${user.userId}@feed`;
+    const link = meetingUrl();
+    const ev = (...lines: string[]) => ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `LOCATION:${link}`, ...lines, 'END:VEVENT'];
+    const url = env.ics.publishRaw(calendar(
+      ev('DTSTART:20261123T090000Z', 'DTEND:20261123T100000Z', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Lecture Mon'),
+      ev('DTSTART:20261125T090000Z', 'DTEND:20261125T100000Z', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Lecture Wed'),
+      ev('RECURRENCE-ID:20261202T090000Z', 'DTSTART:20261202T150000Z', 'DTEND:20261202T160000Z', 'SUMMARY:Lecture Wed (moved)'),
+      ev('RECURRENCE-ID:20261207T090000Z', 'DTSTART:20261207T090000Z', 'DTEND:20261207T100000Z', 'STATUS:CANCELLED', 'SUMMARY:Lecture Mon'),
+    ));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    await env.rc.autoSchedule.run(user.userId);
+    // The cancelled Monday is not listed; the moved Wednesday is listed once, at 15:00.
+    const week = (await eventsOf(env, user.auth, connected.body.calendar_id, Date.parse('2026-12-02T00:00:00Z'), Date.parse('2026-12-10T00:00:00Z')))
+      .map((e) => [e.start_time, e.title, e.bots.length]);
+    assert.deepEqual(week, [['2026-12-02T15:00:00.000Z', 'Lecture Wed (moved)', 1], ['2026-12-09T09:00:00.000Z', 'Lecture Wed', 1]]);
+    const live = (await env.rc.database.db.selectFrom('bots').select(['status', 'join_at_ms']).where('user_id', '=', user.userId).execute())
+      .filter((b) => b.status !== 'Cancelled' && b.join_at_ms >= Date.parse('2026-12-02T00:00:00Z') && b.join_at_ms < Date.parse('2026-12-10T00:00:00Z'));
+    assert.equal(live.length, 2, 'no bot for the cancelled Monday, none left at the moved Wednesday\'s old time');
+  });
+});
+
 describe('without an encryption key, and with the outbound guard on', () => {
   test('Google and Microsoft are refused with a clear error; feeds on private addresses are refused', async () => {
     const rc = await startTestRollcall({});

@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { expandSeries, isValidTimeZone, occurrenceKey } from '../../domain/recurrence.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
+import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { RAW_LIMIT_BYTES } from '../../domain/event-field-limits.ts';
 import { FeedText } from './feed-text.ts';
@@ -261,7 +262,7 @@ function keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): Prov
       continue;
     }
     const series = kept.filter((entry) => entry.event.recurrence !== null);
-    for (const { event } of kept) keyOf.set(event, series.length === 1 && series[0]!.event === event ? uid : `${uid}#${occurrenceKey(event.startMs)}`);
+    for (const { event } of kept) keyOf.set(event, series.length === 1 && series[0]!.event === event ? uid : copyKey(uid, event.startMs));
     if (series.length > 1) seriesOf.set(uid, series.map(({ event }) => ({ event, key: keyOf.get(event)! })));
     warnings.add(`UID ${cut(uid)} is written by ${kept.length} events without RECURRENCE-ID, at different starts: each is kept as its own event, keyed by the UID and its start`);
   }

@@ -69,6 +69,7 @@ import { readingOrder } from '../../domain/calendar-read-order.ts';
 import { CAPABILITIES_BY_KIND } from '../../adapters/calendars/provider-factory.ts';
 import { sql } from 'kysely';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
+import { otherFormOfCopyKey } from '../../domain/ics-copy-keys.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import type { Db } from '../../store/event-store.ts';
 
@@ -1126,6 +1127,7 @@ export class CalendarSync {
       await this.#checkHold(trx, hold);
       const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
       await writer.load(result, recheck.asNew);
+      await writer.followRekeyedCopies(result.changes);
       // In the provider's order (a later entry for the same event wins), except that instances
       // overriding a series wait until every series of the batch is written, so they find it.
       const isOverride = (c: FetchResult['changes'][number]) => c.type === 'upsert' && c.event.seriesProviderEventId !== null;
@@ -1534,6 +1536,45 @@ class SyncedEventWriter {
     }
   }
 
+  /**
+   * A feed's copy of a UID changes key between `UID` and `UID#<start>` when another copy of its
+   * UID appears or goes (domain/ics-copy-keys.ts), though it is the same meeting. Before the
+   * changes are written, a stored event under one form that the feed no longer lists, whose other
+   * form arrives with the same start and the same UID as written, is renamed to it: updated in
+   * place, it keeps its id and its bots, where a delete and an insert would cancel the bots (a
+   * bot in the call stopped, one booked through the API not replaced). Only for a full read of a
+   * feed, which lists every event, so that "no longer listed" is known.
+   */
+  async followRekeyedCopies(changes: FetchResult['changes']): Promise<void> {
+    if (!this.#isFull || this.#connection.provider !== 'ics') return;
+    const stored = (id: string) => storedEventId(this.#calendar, id);
+    const listed = new Set(changes.map((c) => stored(c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)));
+    for (const change of changes) {
+      if (change.type !== 'upsert' || change.event.originalStartMs !== null) continue;
+      const event = change.event;
+      const key = stored(event.providerEventId);
+      const current = this.#rows.get(key);
+      if (current && !current.is_deleted) continue;
+      const formerId = otherFormOfCopyKey(event.providerEventId, event.startMs);
+      if (formerId === null) continue;
+      const formerKey = stored(formerId);
+      const former = this.#rows.get(formerKey);
+      const uid = writtenUidOf(event.raw);
+      if (!former || former.is_deleted || listed.has(formerKey) || former.start_ms !== event.startMs || uid === null || writtenUidOf(former.raw) !== uid) continue;
+      // The unique (calendar, key) index: a deleted event under the new key takes the old one,
+      // by way of a key of its own id (no feed key holds one).
+      if (current) await this.#trx.updateTable('events').set({ provider_event_id: `${current.id}:renaming` }).where('id', '=', current.id).execute();
+      await this.#trx.updateTable('events').set({ provider_event_id: key, updated_at: this.#now }).where('id', '=', former.id).execute();
+      this.#rows.delete(formerKey);
+      this.#rows.set(key, { ...former, provider_event_id: key, updated_at: this.#now });
+      if (current) {
+        await this.#trx.updateTable('events').set({ provider_event_id: formerKey }).where('id', '=', current.id).execute();
+        this.#rows.set(formerKey, { ...current, provider_event_id: formerKey });
+      }
+      listed.add(formerKey);
+    }
+  }
+
   async upsert(event: ProviderEvent): Promise<void> {
     const key = storedEventId(this.#calendar, event.providerEventId);
     this.#seen.add(key);
@@ -1855,3 +1896,13 @@ const MEANINGFUL_COLUMNS = [
   'title', 'description', 'location', 'start_ms', 'end_ms', 'timezone', 'meeting_url', 'meeting_platform', 'meeting_identity',
   'recurrence', 'recurring_event_id', 'original_start_ms', 'status',
 ] as const;
+
+/** The UID an ICS event was written with (its raw `uid`); null for other events. */
+function writtenUidOf(raw: unknown): string | null {
+  try {
+    const value = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { uid?: unknown } | null;
+    return typeof value?.uid === 'string' ? value.uid : null;
+  } catch {
+    return null;
+  }
+}
