@@ -4690,6 +4690,37 @@ describe('ICS copies of one UID', () => {
     assert.equal(deleted.is_deleted, 1);
   });
 
+  test('a weekly series keeps its event id and the bots of its occurrences when a second series is written under its UID, and when it goes again', async () => {
+    const user = await env.rc.newUser();
+    const uid = `course-${user.userId}@feed`;
+    const first = env.clock.now() + DAY;
+    const series = (s: number, title: string) => ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(s)}`, `DTEND:${stamp(s + HOUR)}`, 'RRULE:FREQ=WEEKLY;COUNT=3', `SUMMARY:${title}`, `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const monday = series(first, 'Lecture');
+    const url = env.ics.publishRaw(calendar(monday));
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    const lectures = async () => (await eventsOf(env, user.auth, id, first - HOUR, first + 21 * DAY)).filter((e) => e.title === 'Lecture');
+    const [occurrence] = await lectures();
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${occurrence!.recurring_event_id}`, { auth: user.auth, body: { deduplication_key: 'lecture', schedule_all_occurrences: true, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const booked = (all.body.schedules_created as { bot_id: string }[]).map((c) => c.bot_id);
+    const expected = { series: occurrence!.recurring_event_id, bots: booked.map((b) => [b]), statuses: booked.map(() => 'Scheduled') };
+    const state = async () => {
+      const now = await lectures();
+      return { series: now[0]?.recurring_event_id, bots: now.map((e) => e.bots.map((b) => b.id)), statuses: await Promise.all(booked.map(async (b) => (await bot(env, user.auth, b)).status)) };
+    };
+    const sync = async (...events: string[][]) => {
+      env.ics.replaceWithRaw(url, calendar(...events));
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+    };
+    await sync(monday, series(first + 2 * DAY, 'Tutorial'));
+    assert.deepEqual(await state(), expected);
+    await sync(monday);
+    assert.deepEqual(await state(), expected);
+  });
+
   test('two weekly series sharing a UID: an override moving an occurrence of one leaves it one bot, at its new time; one cancelling an occurrence of the other takes it away', async () => {
     const user = await env.rc.newUser();
     await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
