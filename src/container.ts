@@ -233,7 +233,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator,
-    sessions: new DashboardSessions({ db: database.db, clock, authenticator, lifetimeMs: config.dashboardSessionHours * 3_600_000, idleMs: config.dashboardSessionIdleMinutes * 60_000 }),
+    sessions: new DashboardSessions({ db: database.db, clock, authenticator, lifetimeMs: config.dashboardSessionHours * 3_600_000, idleMs: config.dashboardSessionIdleMinutes * 60_000, logger }),
     upcomingBots: new UpcomingBots({ db: database.db, clock, launchLimitPerMinute: runtime.launchLimitPerMinute ?? runtime.scheduling?.rules.createsPerMinute ?? null }),
     endedBots: new EndedBots({ db: database.db }),
     deliveryLog: new WebhookDeliveryLog({ db: database.db, clock, onRedeliver: () => webhooks.wake() }),

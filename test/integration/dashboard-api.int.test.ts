@@ -1252,3 +1252,57 @@ describe('live status streams whose client goes away while the key is checked', 
     }
   });
 });
+
+describe('dashboard sessions whose last use cannot be written', () => {
+  let rc: TestRollcall;
+  const clock = new ManualClock(NOW);
+  const lines: { level: number; msg: string }[] = [];
+  // While `isFull`, every update of dashboard_sessions is refused before it reaches the database,
+  // with the message SQLite gives when its disk is full.
+  let isFull = false;
+  let refused = 0;
+  const fullDisk: KyselyPlugin = {
+    transformQuery: (args) => {
+      const node = args.node as { kind: string; table?: { table?: { identifier?: { name?: string } } } };
+      if (isFull && node.kind === 'UpdateQueryNode' && node.table?.table?.identifier?.name === 'dashboard_sessions') {
+        refused++;
+        throw new Error('database or disk is full');
+      }
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  before(async () => {
+    const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    rc = await startTestRollcall({ clock, plugins: [fullDisk], overrides: { logger } });
+  });
+  after(() => rc.close());
+
+  test('a read is answered all the same, the failure is warned of once (then at debug) and said when it is over; the session idles from its last recorded use', async () => {
+    const user = await rc.newUser('kate');
+    const signedIn = await rc.request('POST', '/dashboard/session', { body: { api_key: user.auth.slice('Token '.length) } });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+    const hash = createHash('sha256').update(cookie.split('=')[1]!).digest('hex');
+    const lastSeen = async () => (await rc.database.db.selectFrom('dashboard_sessions').select('last_seen_at').where('token_hash', '=', hash).executeTakeFirstOrThrow()).last_seen_at;
+    const about = () => lines.filter((line) => line.msg.includes('last use'));
+    isFull = true;
+    for (const minute of [5, 10, 15]) {
+      clock.set(NOW + minute * 60_000);
+      const read = await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } });
+      assert.equal(read.status, 200, JSON.stringify(read.body));
+    }
+    assert.equal(refused, 3, 'each read tried to record its use');
+    assert.equal(await lastSeen(), null);
+    assert.deepEqual(about().map((line) => line.level), [40, 20, 20], 'one warning, then debug');
+    isFull = false;
+    clock.set(NOW + 20 * 60_000);
+    assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } })).status, 200);
+    assert.equal(await lastSeen(), NOW + 20 * 60_000);
+    assert.deepEqual(about().map((line) => line.level), [40, 20, 20, 30], 'said once it is recorded again');
+    // The uses not recorded do not count: idle from the last one recorded.
+    clock.set(NOW + 50 * 60_000);
+    assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie } })).status, 401);
+    clock.set(NOW);
+  });
+});

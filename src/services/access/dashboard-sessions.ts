@@ -5,6 +5,7 @@
 // and a stretch without use (idle, DASHBOARD_SESSION_IDLE_MINUTES).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Schema } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { randomToken } from '../../lib/ids.ts';
@@ -69,13 +70,17 @@ export class DashboardSessions {
   readonly #authenticator: ApiKeyAuthenticator;
   readonly #lifetimeMs: number;
   readonly #idleMs: number;
+  readonly #logger: Logger | null;
+  /** Whether the last write of a last use failed: the first failure of a run is a warning, the rest debug. */
+  #isLastUseWriteFailing = false;
 
-  constructor(deps: { db: Kysely<Schema>; clock: Clock; authenticator: ApiKeyAuthenticator; lifetimeMs: number; idleMs: number }) {
+  constructor(deps: { db: Kysely<Schema>; clock: Clock; authenticator: ApiKeyAuthenticator; lifetimeMs: number; idleMs: number; logger?: Logger }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#authenticator = deps.authenticator;
     this.#lifetimeMs = deps.lifetimeMs;
     this.#idleMs = deps.idleMs;
+    this.#logger = deps.logger ?? null;
   }
 
   /** Opens a session for a valid API key; null for an unknown or revoked one. */
@@ -108,6 +113,10 @@ export class DashboardSessions {
    * revoked. A request is use and keeps the session from idling out; a check the server makes on
    * its own (`isUse: false`: an open live stream's re-check) is not, or a tab left open would keep
    * its session alive until its absolute end.
+   *
+   * Recording the use is best-effort: a failed write (a full disk, a busy SQLite file) is logged
+   * and the request goes on. The read it serves has no need of it, and the cost of the lost write
+   * is at most a session that ends sooner, as if that use had not been made.
    */
   async authenticate(token: string, options: { isUse?: boolean } = {}): Promise<SessionUser | null> {
     if (!TOKEN_SHAPE.test(token)) return null;
@@ -122,13 +131,26 @@ export class DashboardSessions {
     if (!row) return null;
     if (!timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
     if (options.isUse !== false && now - Number(row.seen_at) >= LAST_SEEN_WRITE_AFTER_MS) {
+      await this.#recordUse(hash, now);
+    }
+    return { userId: row.user_id, keyId: row.api_key_id, expiresAtMs: row.expires_at };
+  }
+
+  async #recordUse(hash: string, now: number): Promise<void> {
+    try {
       // Only forward: a request of another instance, or one that read the row before, may have written a later time.
       await this.#db.updateTable('dashboard_sessions').set({ last_seen_at: now })
         .where('token_hash', '=', hash)
         .where((eb) => eb(eb.fn.coalesce('last_seen_at', 'created_at'), '<', now))
         .execute();
+      if (this.#isLastUseWriteFailing) this.#logger?.info('dashboard session last use is recorded again');
+      this.#isLastUseWriteFailing = false;
+    } catch (error) {
+      const line = 'dashboard session last use could not be recorded; the request goes on (the session may idle out sooner)';
+      if (this.#isLastUseWriteFailing) this.#logger?.debug({ err: error }, line);
+      else this.#logger?.warn({ err: error }, line);
+      this.#isLastUseWriteFailing = true;
     }
-    return { userId: row.user_id, keyId: row.api_key_id, expiresAtMs: row.expires_at };
   }
 
   /** Who is signed in, for the page's header. */
