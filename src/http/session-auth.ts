@@ -61,15 +61,19 @@ export function isCrossSite(request: FastifyRequest): boolean {
   return request.headers['sec-fetch-site'] === 'cross-site';
 }
 
-/** The user of the request's session cookie; throws 401 without a live session, 403 without CSRF proof. */
+/**
+ * The user of the request's session cookie; throws 401 without a live session, 403 without CSRF
+ * proof. The CSRF proof is checked before the session is read (it needs only the token) so that a
+ * refused write is not counted as use; a session that ended is still told as 401 first.
+ */
 export async function authenticateSession(deps: AppDeps, request: FastifyRequest, token: string): Promise<AuthenticatedUser> {
-  const session = deps.sessions ? await deps.sessions.authenticate(token) : null;
+  const needsCsrfProof = !SAFE_METHODS.has(request.method) || request.routeOptions.config?.changesState === true;
+  const presented = request.headers[CSRF_HEADER];
+  const hasCsrfProof = !needsCsrfProof || (!isCrossSite(request) && isCsrfTokenValid(token, typeof presented === 'string' ? presented : undefined));
+  const session = deps.sessions ? await deps.sessions.authenticate(token, { isUse: hasCsrfProof }) : null;
   if (!session) throw new ApiError('unauthorized', 'The dashboard session has expired, was signed out, or its API key was revoked; sign in again');
-  if (!SAFE_METHODS.has(request.method) || request.routeOptions.config?.changesState === true) {
-    const presented = request.headers[CSRF_HEADER];
-    if (isCrossSite(request) || !isCsrfTokenValid(token, typeof presented === 'string' ? presented : undefined)) {
-      throw new ApiError('invalid_csrf_token', `A ${request.method} with a session cookie must carry the session's ${CSRF_HEADER} header and come from the dashboard's own pages`);
-    }
+  if (!hasCsrfProof) {
+    throw new ApiError('invalid_csrf_token', `A ${request.method} with a session cookie must carry the session's ${CSRF_HEADER} header and come from the dashboard's own pages`);
   }
   return { userId: session.userId, keyId: session.keyId };
 }

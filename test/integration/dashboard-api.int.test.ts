@@ -256,6 +256,24 @@ describe('dashboard API', () => {
       clock.set(NOW);
     });
 
+    test('a write refused for want of CSRF proof is not use: the session still idles out', async () => {
+      clock.set(NOW);
+      const session = await signIn(alice.auth);
+      for (let minute = 5; minute < 30; minute += 5) {
+        clock.set(NOW + minute * 60_000);
+        const missing = await rc.request('POST', '/api/v1/calendar/events', { headers: { cookie: session.cookie }, body: {} });
+        assert.equal(`${missing.status} ${missing.body.code}`, '403 invalid_csrf_token');
+        const wrong = await rc.request('DELETE', '/api/v1/calendar/scheduled/bot_nothing', { headers: { cookie: session.cookie, 'x-csrf-token': 'x'.repeat(43) } });
+        assert.equal(`${wrong.status} ${wrong.body.code}`, '403 invalid_csrf_token');
+        const crossSite = await rc.request('POST', '/api/v1/calendar/events', { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'sec-fetch-site': 'cross-site' }, body: {} });
+        assert.equal(`${crossSite.status} ${crossSite.body.code}`, '403 invalid_csrf_token');
+      }
+      clock.set(NOW + 30 * 60_000);
+      const ended = await rc.request('POST', '/api/v1/calendar/events', { headers: { cookie: session.cookie }, body: {} });
+      assert.equal(`${ended.status} ${ended.body.code}`, '401 unauthorized', 'a session that ended is told so first');
+      clock.set(NOW);
+    });
+
     test('migration 41: a session opened before it idles from its sign-in', async () => {
       await withSchemaBefore(41, 'usr_sessions', async (database) => {
         const { db } = database;
