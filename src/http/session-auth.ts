@@ -13,6 +13,13 @@ import { isCsrfTokenValid } from '../services/access/dashboard-sessions.ts';
 export const SECURE_SESSION_COOKIE = '__Host-rollcall_session';
 export const SESSION_COOKIE = 'rollcall_session';
 export const CSRF_HEADER = 'x-csrf-token';
+/**
+ * Sent ("1") by the dashboard's page on the reads it makes by itself (every 30 s, after status
+ * changes, after the live stream reconnects): those are not a person's use and do not keep the
+ * session from idling out. Honoured on GET and HEAD only; it can only keep a request from
+ * extending a session, never make one live longer, so it needs no proof of origin.
+ */
+export const BACKGROUND_HEADER = 'x-rollcall-background';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -62,6 +69,21 @@ export function isCrossSite(request: FastifyRequest): boolean {
 }
 
 /**
+ * Whether a request is a person's use of the session, which keeps it from idling out. Not use: a
+ * live stream (opened, and opened again by the browser on its own, for as long as the tab is
+ * open), and a read the page marks as its own with BACKGROUND_HEADER.
+ */
+export function isPersonsUse(request: FastifyRequest): boolean {
+  if (acceptsEventStream(request.headers.accept)) return false;
+  return !((request.method === 'GET' || request.method === 'HEAD') && request.headers[BACKGROUND_HEADER] === '1');
+}
+
+/** True when the client asks for an event stream (EventSource always does). */
+export function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
+
+/**
  * The user of the request's session cookie; throws 401 without a live session, 403 without CSRF
  * proof. The CSRF proof is checked before the session is read (it needs only the token) so that a
  * refused write is not counted as use; a session that ended is still told as 401 first.
@@ -70,7 +92,7 @@ export async function authenticateSession(deps: AppDeps, request: FastifyRequest
   const needsCsrfProof = !SAFE_METHODS.has(request.method) || request.routeOptions.config?.changesState === true;
   const presented = request.headers[CSRF_HEADER];
   const hasCsrfProof = !needsCsrfProof || (!isCrossSite(request) && isCsrfTokenValid(token, typeof presented === 'string' ? presented : undefined));
-  const session = deps.sessions ? await deps.sessions.authenticate(token, { isUse: hasCsrfProof }) : null;
+  const session = deps.sessions ? await deps.sessions.authenticate(token, { isUse: hasCsrfProof && isPersonsUse(request) }) : null;
   if (!session) throw new ApiError('unauthorized', 'The dashboard session has expired, was signed out, or its API key was revoked; sign in again');
   if (!hasCsrfProof) {
     throw new ApiError('invalid_csrf_token', `A ${request.method} with a session cookie must carry the session's ${CSRF_HEADER} header and come from the dashboard's own pages`);

@@ -60,6 +60,12 @@ describe('dashboard API', () => {
     return { cookie: setCookie.split(';')[0]!, csrf: res.body.csrf_token, setCookie };
   }
 
+  /** The app's address over a real connection (a live stream cannot be injected); listens on first use. */
+  async function baseUrl(): Promise<string> {
+    if (!rc.app.server.listening) await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    return `http://127.0.0.1:${(rc.app.server.address() as { port: number }).port}`;
+  }
+
   async function createEvent(auth: string, startMs: number, extra: Record<string, unknown> = {}): Promise<string> {
     const res = await rc.request('POST', '/api/v1/calendar/events', { auth, body: { title: 'Meeting', start_time: new Date(startMs).toISOString(), end_time: new Date(startMs + 1_800_000).toISOString(), meeting_url: `https://zoom.us/j/${8_000_000_000 + (startMs % 999_999_937)}`, ...extra } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -253,6 +259,46 @@ describe('dashboard API', () => {
       clock.set(NOW + 30 * 60_000);
       assert.equal(await sessions.authenticate(token, { isUse: false }), null);
       assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: session.cookie } })).status, 401);
+      clock.set(NOW);
+    });
+
+    test('what the page does by itself is not use: reads marked X-Rollcall-Background (GET and HEAD), live streams and GET /dashboard/session leave the session to idle out', async () => {
+      clock.set(NOW);
+      const session = await signIn(alice.auth);
+      const hash = createHash('sha256').update(session.cookie.split('=')[1]!).digest('hex');
+      const lastSeen = async () => (await rc.database.db.selectFrom('dashboard_sessions').select('last_seen_at').where('token_hash', '=', hash).executeTakeFirstOrThrow()).last_seen_at;
+      const background = { cookie: session.cookie, 'x-rollcall-background': '1' };
+      const url = `${await baseUrl()}/api/v1/bots/status-changes`;
+      for (let minute = 5; minute < 30; minute += 5) {
+        clock.set(NOW + minute * 60_000);
+        assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: background })).status, 200, `background read after ${minute} min`);
+        assert.equal(await lastSeen(), null, `a background GET after ${minute} min is not use`);
+        assert.equal((await rc.request('HEAD', '/api/v1/bots/ended', { headers: background })).status, 200);
+        assert.equal(await lastSeen(), null, 'a background HEAD is not use');
+        assert.equal((await rc.request('GET', '/dashboard/session', { headers: { cookie: session.cookie } })).body.user?.name, 'alice');
+        assert.equal(await lastSeen(), null, 'GET /dashboard/session is not use');
+        // The browser opens the stream, and opens it again by itself, for as long as the tab is open.
+        const stream = openStream(url, { cookie: session.cookie });
+        assert.equal((await stream.response).status, 200);
+        await stream.waitForText('retry: 3000');
+        stream.close();
+        await stream.ended;
+        assert.equal(await lastSeen(), null, 'opening the live stream is not use');
+      }
+      clock.set(NOW + 30 * 60_000);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: background })).status, 401);
+
+      // The header is honoured on reads only: a write carrying it is still use, and so is a read without it.
+      const other = await signIn(alice.auth);
+      const otherHash = createHash('sha256').update(other.cookie.split('=')[1]!).digest('hex');
+      const otherSeen = async () => (await rc.database.db.selectFrom('dashboard_sessions').select('last_seen_at').where('token_hash', '=', otherHash).executeTakeFirstOrThrow()).last_seen_at;
+      clock.advance(5 * 60_000);
+      const write = await rc.request('POST', '/api/v1/calendar/events', { headers: { cookie: other.cookie, 'x-csrf-token': other.csrf, 'x-rollcall-background': '1' }, body: {} });
+      assert.equal(write.status, 400, JSON.stringify(write.body));
+      assert.equal(await otherSeen(), clock.now(), 'a write marked background is use');
+      clock.advance(5 * 60_000);
+      assert.equal((await rc.request('GET', '/api/v1/bots/upcoming', { headers: { cookie: other.cookie, 'x-rollcall-background': '0' } })).status, 200);
+      assert.equal(await otherSeen(), clock.now(), 'a read not marked background is use');
       clock.set(NOW);
     });
 
@@ -1004,9 +1050,7 @@ describe('dashboard API', () => {
     });
 
     test('as a live stream: changes arrive as they happen; a reconnect with Last-Event-ID gets what it missed', async () => {
-      await rc.app.listen({ port: 0, host: '127.0.0.1' });
-      const address = rc.app.server.address() as { port: number };
-      const url = `http://127.0.0.1:${address.port}/api/v1/bots/status-changes`;
+      const url = `${await baseUrl()}/api/v1/bots/status-changes`;
       const user = await rc.newUser('judy');
       const first = openStream(url, { authorization: user.auth });
       assert.equal((await first.response).headers.get('content-type'), 'text/event-stream; charset=utf-8');

@@ -1268,6 +1268,92 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await staleNotice.innerText(), '', 'the notice is gone');
   });
 
+  test('the reads a page makes by itself are marked as its own (not a person\'s use of the session): every 30 s, on return to the tab, after status changes, after a reconnect; a person\'s reads are not', async () => {
+    const eventId = await createEvent(alice.auth, 'Marked reads', Date.now() + 31 * 3_600_000, 30);
+    const botId = await schedule(alice.auth, eventId, 'marked-reads', { bot_name: 'Marked' });
+    const reads: { path: string; isMarked: boolean }[] = [];
+    const note = (request: { method(): string; url(): string; headers(): Record<string, string> }) => {
+      const path = new URL(request.url()).pathname;
+      // The live stream is told apart by the server itself (EventSource sends no header of ours).
+      if (request.method() === 'GET' && path.startsWith('/api/v1/') && path !== '/api/v1/bots/status-changes') {
+        reads.push({ path, isMarked: request.headers()['x-rollcall-background'] === '1' });
+      }
+    };
+    /** Waits for reads of `pattern` to come, then answers everything read since the last call. */
+    const readsUntil = async (pattern: RegExp, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!reads.some((read) => pattern.test(read.path))) {
+        assert.ok(Date.now() < deadline, `${what}: a read of ${pattern}; saw ${JSON.stringify(reads)}`);
+        await page.waitForTimeout(100);
+      }
+      // Let the rest of that load (a bot's events after the bot) go out too.
+      await page.waitForTimeout(1000);
+      return reads.splice(0);
+    };
+    const allMarked = (seen: { path: string; isMarked: boolean }[], what: string) => assert.deepEqual(seen.filter((read) => !read.isMarked), [], `${what}: every read marked`);
+    const noneMarked = (seen: { path: string; isMarked: boolean }[], what: string) => assert.deepEqual(seen.filter((read) => read.isMarked), [], `${what}: no read marked`);
+    page.on('request', note);
+    try {
+      // Opening a page is a person's doing.
+      await page.goto(`${base}/dashboard`);
+      await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      noneMarked(await readsUntil(/^\/api\/v1\/bots\/upcoming$/, 'opening Upcoming'), 'opening Upcoming');
+      // A status change: the list and chart are read again, by the page.
+      const other = await schedule(alice.auth, await createEvent(alice.auth, 'Marked change', Date.now() + 32 * 3_600_000, 30), 'marked-change');
+      allMarked(await readsUntil(/^\/api\/v1\/bots\/(upcoming|launch-histogram)$/, 'after a status change'), 'after a status change');
+      // Back to the tab (the visibility a headless browser cannot switch is stated instead).
+      await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { dispatchEvent(event: unknown): void } }).document;
+        for (const state of ['hidden', 'visible']) {
+          Object.defineProperty(doc, 'visibilityState', { value: state, configurable: true });
+          doc.dispatchEvent(new (globalThis as unknown as { Event: new (type: string) => unknown }).Event('visibilitychange'));
+        }
+      });
+      allMarked(await readsUntil(/^\/api\/v1\/bots\/upcoming$/, 'on return to the tab'), 'on return to the tab');
+      // After the live stream was down and is back.
+      rc.app.server.closeAllConnections();
+      await page.getByText('Reconnecting…', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      allMarked(await readsUntil(/^\/api\/v1\/bots\/upcoming$/, 'after a reconnect'), 'after a reconnect');
+      // Following a link is a person's doing; a bot's page reads the bot, then its events.
+      await page.locator(`tr[data-bot-id="${botId}"]`).getByRole('link').first().click();
+      await page.getByRole('heading', { name: 'Marked reads', level: 1 }).waitFor();
+      noneMarked(await readsUntil(/^\/api\/v1\/calendar\/events\/[^/]+$/, 'opening a bot'), 'opening a bot');
+      // Its status changes: the page reads the bot again and, after that answer, its events: all marked.
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
+      const afterChange = await readsUntil(/^\/api\/v1\/calendar\/events\/[^/]+$/, 'after the bot\'s status change');
+      assert.ok(afterChange.some((read) => read.path === `/api/v1/bots/${botId}`), JSON.stringify(afterChange));
+      allMarked(afterChange, 'after the bot\'s status change');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${other}`, { auth: alice.auth })).status, 200);
+    } finally {
+      page.off('request', note);
+    }
+    // Every 30 s while the tab is visible.
+    const clocked = await context.newPage();
+    const clockedReads: { path: string; isMarked: boolean }[] = [];
+    clocked.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() === 'GET' && path === '/api/v1/bots/upcoming') clockedReads.push({ path, isMarked: request.headers()['x-rollcall-background'] === '1' });
+    });
+    try {
+      await clocked.clock.install();
+      await clocked.goto(`${base}/dashboard`);
+      await clocked.getByRole('heading', { name: 'Upcoming', level: 1 }).waitFor();
+      while (clockedReads.length === 0) await clocked.waitForTimeout(100);
+      await clocked.waitForTimeout(500);
+      noneMarked(clockedReads.splice(0), 'opening the page');
+      await clocked.clock.fastForward('00:31');
+      const deadline = Date.now() + 5000;
+      while (clockedReads.length === 0) {
+        assert.ok(Date.now() < deadline, 'a read 30 s on');
+        await clocked.waitForTimeout(100);
+      }
+      allMarked(clockedReads, 'every 30 s');
+    } finally {
+      await clocked.close();
+    }
+  });
+
   test('a burst of status changes reads a page\'s list a few times, not once per change: the key\'s rate limit is its integration\'s too', async () => {
     // 20 meetings a month out, each booked and cancelled: 40 status changes in a few seconds.
     const burst = async (label: string) => {

@@ -6,7 +6,7 @@ import { ApiError } from '../../errors.ts';
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { authenticateApiKeyUser } from '../auth.ts';
-import { isSecureRequest, sessionTokenOf } from '../session-auth.ts';
+import { acceptsEventStream, isSecureRequest, sessionTokenOf } from '../session-auth.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -161,11 +161,6 @@ function stillAuthorizedCheck(deps: AppDeps, request: FastifyRequest): () => Pro
   // The re-check is the server's, not the user's: it does not keep the session from idling out.
   if (sessionToken !== undefined) return async () => (await deps.sessions.authenticate(sessionToken, { isUse: false }).catch(() => null)) !== null;
   return () => authenticateApiKeyUser(deps, header).then(() => true, () => false);
-}
-
-/** True when the client asks for an event stream (EventSource always does). */
-function acceptsEventStream(accept: string | undefined): boolean {
-  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
 }
 
 function lastEventIdOf(header: string | string[] | undefined): number | undefined {

@@ -110,9 +110,10 @@ export class DashboardSessions {
 
   /**
    * The user of a live session: neither expired nor idle past its timeout, and its API key not
-   * revoked. A request is use and keeps the session from idling out; a check the server makes on
-   * its own (`isUse: false`: an open live stream's re-check) is not, or a tab left open would keep
-   * its session alive until its absolute end.
+   * revoked. With `isUse` (the default) the request is a person's use and keeps the session from
+   * idling out; the caller says `isUse: false` for whatever a page or the server does on its own
+   * (an open live stream and its re-checks, the page's background reads, a refused write), or a
+   * tab left open would keep its session alive until its absolute end.
    *
    * Recording the use is best-effort: a failed write (a full disk, a busy SQLite file) is logged
    * and the request goes on. The read it serves has no need of it, and the cost of the lost write
@@ -153,9 +154,12 @@ export class DashboardSessions {
     }
   }
 
-  /** Who is signed in, for the page's header. */
+  /**
+   * Who is signed in, for the page's header. Not use: the page asks it on its own (at load, when
+   * another tab signs in or out, before opening a refused live stream again).
+   */
   async describe(token: string): Promise<{ userName: string; expiresAtMs: number; csrfToken: string } | null> {
-    const session = await this.authenticate(token);
+    const session = await this.authenticate(token, { isUse: false });
     if (!session) return null;
     const row = await this.#db.selectFrom('users').select('name').where('id', '=', session.userId).executeTakeFirstOrThrow();
     return { userName: row.name, expiresAtMs: session.expiresAtMs, csrfToken: csrfTokenFor(token) };

@@ -35,10 +35,67 @@ export function whenSessionChanged(handler: () => void): void {
 
 const SESSION_CHANGED = 'The session changed (signed in again, perhaps in another tab): check the page and try again.';
 
+/**
+ * Marks the reads the page makes by itself (every 30 s, after status changes, after the live
+ * stream reconnects): the server does not count them as use, so a tab left open still idles out
+ * (docs/security.md). Reads a person caused (a page opened, Retry pressed, a list read after a
+ * change made) go without it.
+ */
+const BACKGROUND_HEADER = 'x-rollcall-background';
+/** Inside inBackground's call: what it starts is the page's own doing. */
+let backgroundCalls = 0;
+/** Loads started in the background and not yet settled, with when each started (see readInBackground). */
+const backgroundLoads = new Set<{ startedAt: number }>();
+/**
+ * How long a load started in the background marks the reads made while it is under way. A load
+ * that hangs (a connection a proxy holds open) would otherwise mark every read after it, and a
+ * person's use would go uncounted for as long as it hangs.
+ */
+const BACKGROUND_LOAD_MARKS_MS = 10_000;
+
+/** Runs `act` (which starts reads, as a timer or a status change does) as the page's own doing, not a person's. */
+export function inBackground(act: () => void): void {
+  backgroundCalls++;
+  try {
+    act();
+  } finally {
+    backgroundCalls--;
+  }
+}
+
+/** Whether the caller runs inside inBackground. */
+export function isInBackground(): boolean {
+  return backgroundCalls > 0;
+}
+
+/**
+ * Runs a load started in the background with every read it makes marked, those it makes after an
+ * await too (a bot's page reads the bot, then its events). A read a person starts while such a
+ * load is under way is marked as well: at worst that use goes uncounted, and the session ends
+ * sooner, never later.
+ */
+export async function readInBackground<T>(load: () => Promise<T>): Promise<T> {
+  const entry = { startedAt: Date.now() };
+  backgroundLoads.add(entry);
+  try {
+    return await load();
+  } finally {
+    backgroundLoads.delete(entry);
+  }
+}
+
+function isBackgroundRead(): boolean {
+  if (backgroundCalls > 0) return true;
+  const now = Date.now();
+  for (const load of backgroundLoads) if (now - load.startedAt < BACKGROUND_LOAD_MARKS_MS) return true;
+  return false;
+}
+
 async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  if (method === 'GET' && isBackgroundRead()) headers[BACKGROUND_HEADER] = '1';
   let response: Response;
   try {
     response = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

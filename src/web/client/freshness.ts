@@ -5,6 +5,7 @@
 // while the server was away would stay after it came back.
 import { useEffect, useRef } from 'preact/hooks';
 import { whenReconnected } from './live.ts';
+import { inBackground } from './api.ts';
 
 /** How often a visible page reads its data again. */
 export const REFRESH_MS = 30_000;
@@ -13,8 +14,11 @@ const readers = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | null = null;
 let stopReconnects: (() => void) | null = null;
 
+/** None of these reads is a person's use of the session: a tab left open, or shown again, still idles out. */
 function readAll(): void {
-  for (const read of readers) read();
+  inBackground(() => {
+    for (const read of readers) read();
+  });
 }
 
 function isVisible(): boolean {

@@ -6,6 +6,7 @@
 // spend the key's allowance, which the user's own integration needs.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { StatusChange } from './types.ts';
+import { inBackground } from './api.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'off';
 
@@ -43,7 +44,10 @@ export function startLive(onClosed: () => void): void {
   });
   source.addEventListener('status', (event) => {
     const change = JSON.parse((event as MessageEvent<string>).data) as StatusChange;
-    for (const listener of listeners) listener(change);
+    // What a page reads because of a change is its own doing, not a person's use of the session.
+    inBackground(() => {
+      for (const listener of listeners) listener(change);
+    });
   });
   source.addEventListener('error', () => {
     // CONNECTING: the browser retries on its own. CLOSED: the server refused (signed out).
@@ -107,7 +111,7 @@ export function useReloadOnStatusChanges(reload: () => void): void {
     timer.current = setTimeout(() => {
       timer.current = null;
       lastAt.current = Date.now();
-      current.current();
+      inBackground(() => current.current());
     }, waitMs);
   });
   useEffect(() => () => {

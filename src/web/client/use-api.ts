@@ -6,6 +6,7 @@
 // show fails as the error state. The next answer clears both.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useFreshness } from './freshness.ts';
+import { isInBackground, readInBackground } from './api.ts';
 
 export interface Loaded<T> {
   data: T | null;
@@ -33,13 +34,17 @@ export function useApi<T>(load: () => Promise<T>, key: string): Loaded<T> {
   loadRef.current = load;
   const keyRef = useRef(key);
   keyRef.current = key;
-  /** Loads; a quiet load does not say it is loading (the page keeps showing what it has). */
+  /**
+   * Loads; a quiet load does not say it is loading (the page keeps showing what it has). A load
+   * started inside inBackground (a timer, a status change) marks its reads as the page's own.
+   */
   const run = useCallback(async (isQuiet: boolean) => {
+    const isBackground = isInBackground();
     const mine = ++generation.current;
     const forKey = keyRef.current;
     if (!isQuiet) setIsLoading(true);
     try {
-      const value = await loadRef.current();
+      const value = await (isBackground ? readInBackground(loadRef.current) : loadRef.current());
       if (mine !== generation.current) return;
       setDataState(value);
       setReadFor({ key: forKey, at: Date.now() });

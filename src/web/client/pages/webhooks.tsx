@@ -1,6 +1,6 @@
 // Status webhooks: recent deliveries and failures with redelivery; the signing secret.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, query } from '../api.ts';
+import { api, inBackground, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { useReloadOnStatusChanges } from '../live.ts';
 import { formatDateTime } from '../format.ts';
@@ -41,7 +41,7 @@ export function WebhooksPage() {
     if (!list?.some((d) => d.status === 'pending' || d.status === 'retrying')) return;
     const timer = setInterval(() => {
       const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
-      if (isDueSoon && !document.hidden) void deliveries.reload();
+      if (isDueSoon && !document.hidden) inBackground(() => void deliveries.reload());
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [list]);
