@@ -161,6 +161,11 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   if (calledBack && config.runMode !== 'api' && ['0.0.0.0', '[::]'].includes(new URL(config.publicUrl).hostname)) {
     logger.warn({ publicUrl: config.publicUrl }, `PUBLIC_URL is not set and HOST is a wildcard address: the status URL sent to bots (${config.publicUrl}/...) cannot be reached from another machine. Set PUBLIC_URL to the address the bot runtime or provider uses to reach this service.`);
   }
+  // Warned, not refused: an idle timeout as long as the lifetime is a way to have none, but one
+  // set so by mistake would leave every unused session open until its absolute end unsaid.
+  if (config.dashboardSessionIdleMinutes >= config.dashboardSessionHours * 60) {
+    logger.warn({ dashboardSessionIdleMinutes: config.dashboardSessionIdleMinutes, dashboardSessionHours: config.dashboardSessionHours }, `DASHBOARD_SESSION_IDLE_MINUTES (${config.dashboardSessionIdleMinutes}) is not shorter than DASHBOARD_SESSION_HOURS (${config.dashboardSessionHours} h): a dashboard session reaches its absolute end before it can idle out, so the idle timeout has no effect. Set it below ${config.dashboardSessionHours * 60} minutes to end unused sessions sooner.`);
+  }
   // A bot provider's answers tell whether it accepts the API key (/readyz); its bots are handed
   // over ahead of their join time and kept in step with later edits.
   const isProvider = chosenRuntime.scheduling !== null || chosenRuntime.statusWebhooks !== null;

@@ -320,6 +320,20 @@ describe('dashboard API', () => {
       clock.set(NOW);
     });
 
+    test('an idle timeout not shorter than the lifetime is warned of at start-up, as having no effect', async () => {
+      const warnings = async (settings: Record<string, string>) => {
+        const lines: { level: number; msg: string }[] = [];
+        const logger = createLogger('warn', { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+        const started = await startTestRollcall({ settings, overrides: { logger } });
+        await started.close();
+        return lines.filter((line) => line.msg.includes('DASHBOARD_SESSION_IDLE_MINUTES')).map((line) => line.msg);
+      };
+      const [warning, ...more] = await warnings({ DASHBOARD_SESSION_HOURS: '2', DASHBOARD_SESSION_IDLE_MINUTES: '120' });
+      assert.match(warning ?? '', /DASHBOARD_SESSION_IDLE_MINUTES \(120\) is not shorter than DASHBOARD_SESSION_HOURS \(2 h\).*no effect/);
+      assert.equal(more.length, 0);
+      assert.deepEqual(await warnings({ DASHBOARD_SESSION_HOURS: '2', DASHBOARD_SESSION_IDLE_MINUTES: '119' }), []);
+    });
+
     test('migration 41: a session opened before it idles from its sign-in', async () => {
       await withSchemaBefore(41, 'usr_sessions', async (database) => {
         const { db } = database;
