@@ -642,6 +642,23 @@ describe('POST|DELETE /calendar/disconnect', () => {
     expectError(await env.rc.request('POST', '/api/v1/calendar/disconnect', { auth: user.auth }), 400, 'calendar_not_connected');
   });
 
+  test('a null scope field is refused, naming it, and removes nothing: account_id: null is not "every connection of the provider", provider: null does not let the query\'s provider win', async () => {
+    // Left out, account_id means every connection of the provider and provider the query's (or
+    // the only connection), and purge_events true: a null there, often a lookup that found
+    // nothing, would widen an irreversible removal, so it is not read as left out.
+    const user = await env.rc.newUser();
+    const first = await connectIcs(user.auth, env.ics.createFeed('First'));
+    const second = await connectIcs(user.auth, env.ics.createFeed('Second'));
+    const before = await connectionIds(user.auth);
+    assert.deepEqual([...before].sort(), [first.connectionId, second.connectionId].sort());
+    for (const method of ['POST', 'DELETE']) {
+      expectError(await env.rc.request(method, '/api/v1/calendar/disconnect', { auth: user.auth, body: { provider: 'ics', account_id: null } }), 400, 'validation_error', 'account_id');
+      expectError(await env.rc.request(method, '/api/v1/calendar/disconnect?provider=ics', { auth: user.auth, body: { provider: null } }), 400, 'validation_error', 'provider');
+      expectError(await env.rc.request(method, '/api/v1/calendar/disconnect?purge_events=false', { auth: user.auth, body: { provider: 'ics', purge_events: null } }), 400, 'validation_error', 'purge_events');
+    }
+    assert.deepEqual(await connectionIds(user.auth), before, 'nothing was removed');
+  });
+
   test('purge_events: false keeps the events (detached, never auto-scheduled); their scheduled bots are cancelled anyway', async () => {
     const user = await env.rc.newUser();
     const start = NOW + DAY;

@@ -408,7 +408,7 @@ describe('MeetStream conventions', () => {
       const listed = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: user.auth });
       assert.equal(listed.body.scheduled_bots[0].bot_username, 'Kept');
 
-      const unscheduled = await rc.request('DELETE', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { cancel_all_occurrences: null, from_date: null } });
+      const unscheduled = await rc.request('DELETE', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { cancel_all_occurrences: null } });
       assert.equal(unscheduled.status, 200, JSON.stringify(unscheduled.body));
       assert.equal(unscheduled.body.schedules_cancelled, 1);
       assert.equal(unscheduled.body.from_date, null);
@@ -416,14 +416,43 @@ describe('MeetStream conventions', () => {
       const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', bot_message: null, automatic_leave: null }, rules: null } });
       assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
       assert.deepEqual(enabled.body.default_bot_config, { bot_name: 'Auto' });
-      const again = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: null, rules: { organizer: null, recurring: 'exclude' } } });
+      const again = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: null, rules: { recurring: 'exclude' } } });
       assert.equal(again.status, 200, JSON.stringify(again.body));
       assert.equal(again.body.default_bot_config.bot_name, 'Auto', 'null keeps the stored configuration, as leaving it out does');
       assert.equal(`${again.body.rules.organizer} ${again.body.rules.recurring}`, 'anyone exclude');
+      const kept = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { rules: null } });
+      assert.equal(`${kept.status} ${kept.body.rules?.recurring}`, '200 exclude', 'rules: null keeps the stored rules, as leaving them out does');
+    });
 
-      // No connection: the scope with nulls is the empty scope, refused for what it is, not for its types.
-      const disconnect = await rc.request('POST', '/api/v1/calendar/disconnect', { auth: user.auth, body: { provider: null, account_id: null, purge_events: null } });
-      assert.equal(`${disconnect.status} ${disconnect.body.code}`, '400 calendar_not_connected', JSON.stringify(disconnect.body));
+    test('a null that would widen what a request reaches is refused, naming the field: unschedule\'s from_date, disconnect\'s scope, auto-schedule rules, connect\'s calendar_ids', async () => {
+      // Each of these, left out, reaches further than any value does (every occurrence of the
+      // series, every connection, every meeting, every calendar); a null, often a value the
+      // client failed to compute, is not read as left out.
+      const user = await rc.newUser('nulls-widen');
+      const start = clock.now() + 3 * 3_600_000;
+      const series = await createEvent(user.auth, { start_time: iso(start), end_time: iso(start + 1_800_000), meeting_url: `https://zoom.us/j/${zoomNumber()}`, timezone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] });
+      const booked = await rc.request('POST', `${SCHEDULE}/${series.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {}, schedule_all_occurrences: true } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const cases: [string, string, unknown, string, string][] = [
+        ['DELETE', `${SCHEDULE}/${series.id}`, { from_date: null }, 'invalid_time', 'from_date'],
+        ['POST', '/api/v1/calendar/disconnect', { provider: null }, 'validation_error', 'provider'],
+        ['POST', '/api/v1/calendar/disconnect', { provider: 'ics', account_id: null }, 'validation_error', 'account_id'],
+        ['POST', '/api/v1/calendar/disconnect', { purge_events: null }, 'validation_error', 'purge_events'],
+        ['POST', '/api/v1/calendar/auto-schedule/enable', { rules: { organizer: null } }, 'validation_error', 'rules.organizer'],
+        ['POST', '/api/v1/calendar/auto-schedule/enable', { rules: { response: null } }, 'validation_error', 'rules.response'],
+        ['POST', '/api/v1/calendar/auto-schedule/enable', { rules: { participants: null } }, 'validation_error', 'rules.participants'],
+        ['POST', '/api/v1/calendar/auto-schedule/preview', { rules: { recurring: null } }, 'validation_error', 'rules.recurring'],
+        ['POST', '/api/v1/calendar/create_calendar', { google_client_id: 'a', google_client_secret: 'b', google_refresh_token: 'c', calendar_ids: null }, 'validation_error', 'calendar_ids'],
+        ['POST', '/api/v1/calendar/create_outlook_calendar', { microsoft_client_id: 'a', microsoft_client_secret: 'b', microsoft_refresh_token: 'c', calendar_ids: null }, 'validation_error', 'calendar_ids'],
+      ];
+      for (const [method, url, body, code, field] of cases) {
+        const res = await rc.request(method, url, { auth: user.auth, body });
+        assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, `400 ${code} ${field}`, `${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.message, new RegExp(`^${field.replace('.', '\\.')}\\b`));
+      }
+      // Nothing was unscheduled.
+      const bots = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: user.auth });
+      assert.equal(bots.body.scheduled_bots.length, booked.body.occurrences_scheduled, JSON.stringify(booked.body));
     });
   });
 

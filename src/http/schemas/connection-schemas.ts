@@ -10,7 +10,9 @@ const CallbackUrl = OptionalField(Type.String({
   description: 'Where connection webhooks (calendar.auth_revoked, calendar.sync_failing, calendar.sync_restored) are sent; defaults to the auto-schedule callback_url',
 }));
 
-const CalendarIds = OptionalField(Type.Union([
+// No null: left out, a first connect syncs every calendar of the account (a null, often a
+// selection that found nothing, would widen what is synced and booked), so null is refused.
+const CalendarIds = Type.Optional(Type.Union([
   Type.Literal('all'),
   Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 500 }),
 ], {
@@ -149,11 +151,17 @@ export const DisconnectQuery = Type.Object({
 const DisconnectProvider = Type.Enum([...PROVIDER_NAMES], { description: 'Remove this provider\'s connections: google, outlook or ics' });
 const DisconnectAccount = Type.String({ minLength: 1, maxLength: 320, description: 'With provider: remove only this account\'s connection (its email)' });
 
-/** MeetStream's scoped disconnect; every field optional (null as if left out), unknown fields (e.g. Google credentials) ignored. */
+/**
+ * MeetStream's scoped disconnect; every field optional, unknown fields (e.g. Google credentials)
+ * ignored. None takes null: each one left out widens what is removed (no account_id: every
+ * connection of the provider; no provider: the query's, or the only connection; no purge_events:
+ * the events are deleted), so a null, often a lookup that found nothing, is refused rather than
+ * read as left out.
+ */
 export const ScopedDisconnectBody = Type.Object({
-  provider: OptionalField(DisconnectProvider),
-  account_id: OptionalField(DisconnectAccount),
-  purge_events: OptionalField(PurgeEvents),
+  provider: Type.Optional(DisconnectProvider),
+  account_id: Type.Optional(DisconnectAccount),
+  purge_events: Type.Optional(PurgeEvents),
 }, { additionalProperties: true });
 export const ScopedDisconnectQuery = Type.Object({
   provider: Type.Optional(DisconnectProvider),
@@ -210,11 +218,13 @@ export const CalendarListResponse = Type.Object({
   ics: Type.Array(ConnectionSummary),
 });
 
+// The rules take no null: a rule left out is its widest value (every meeting gets a bot), and a
+// null, often a setting that was never loaded, is refused rather than read so.
 const AutoScheduleRules = Type.Object({
-  organizer: OptionalField(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
-  response: OptionalField(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
-  participants: OptionalField(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
-  recurring: OptionalField(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
+  organizer: Type.Optional(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
+  response: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
+  participants: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
+  recurring: Type.Optional(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
 }, { additionalProperties: false, description: 'Which meetings get a bot (Rollcall\'s own). Given, they replace the stored rules (each one left out is its default); left out, the stored rules stay. Rules about the owner\'s part never hold for an ICS feed\'s events (a feed names nobody)' });
 
 export const AutoScheduleEnableBody = Type.Object({

@@ -9,7 +9,9 @@ export const ScheduleTargetParams = Type.Object({
 
 export const UnscheduleBody = Type.Object({
   cancel_all_occurrences: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error', description: 'For a series or one of its occurrences: unschedule every occurrence of the series' })),
-  from_date: OptionalField(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'YYYY-MM-DD (in the series time zone) or ISO 8601 date-time with offset: unschedule the occurrences starting at or after it; earlier ones keep their bots' })),
+  // No null: without from_date a series id unschedules every occurrence, so a null (a date the
+  // client failed to compute) would widen the cancellation; it is refused, naming the field.
+  from_date: Type.Optional(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time', description: 'YYYY-MM-DD (in the series time zone) or ISO 8601 date-time with offset: unschedule the occurrences starting at or after it; earlier ones keep their bots' })),
 }, { additionalProperties: true });
 
 export const UnscheduleEventResponse = Type.Object({
