@@ -84,5 +84,30 @@ test('CustomAttributesInput with nullIsUnset: an attribute given null is one not
   assert.equal(validate(body), true, JSON.stringify(validate.errors));
   assert.deepEqual(body, { attrs: { b: '5', c: 'x' } });
   const merged = Type.Object({ attrs: CustomAttributesInput({ errorCode: 'validation_error' }) });
-  assert.deepEqual(messageFor(merged, { attrs: { a: null } }), { message: 'attrs.a: must be of type string,number,boolean', field: 'attrs.a', code: 'validation_error' });
+  assert.deepEqual(messageFor(merged, { attrs: { a: null } }), { message: 'attrs.a: must be of type string, number or boolean', field: 'attrs.a', code: 'validation_error' });
+});
+
+test('OptionalField of an object: the defaults of its properties are filled in, given or given null, and its document shows them', async () => {
+  const { OptionalField } = await import('./schemas/common.ts');
+  // default_bot_config: Ajv fills no default under a union (anyOf), at any depth.
+  const Config = Type.Object({ name: OptionalField(Type.String()), audio: OptionalField(Type.Boolean({ default: true })), video: OptionalField(Type.Boolean({ default: false })) }, { 'x-error-code': 'invalid_bot_config' });
+  const schema = Type.Object({ config: OptionalField(Config) });
+  const validate = validatorCompiler({ schema, httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  for (const [given, filled] of [
+    [{ name: 'Auto' }, { name: 'Auto', audio: true, video: false }],
+    [{ name: 'Auto', audio: null }, { name: 'Auto', audio: true, video: false }],
+    [{ video: true }, { audio: true, video: true }],
+  ]) {
+    const body = { config: given };
+    assert.equal(validate(body), true, JSON.stringify(validate.errors));
+    assert.deepEqual(body.config, filled, JSON.stringify(given));
+  }
+  const absent: Record<string, unknown> = { config: null };
+  assert.equal(validate(absent), true);
+  assert.deepEqual(absent, {});
+  // The schema as served: the object's own properties, defaults included, beside its null.
+  const property = (schema as unknown as { properties: { config: { type: unknown; properties: { audio: { default: unknown } } } } }).properties.config;
+  assert.deepEqual(property.type, ['object', 'null']);
+  assert.equal(property.properties.audio.default, true);
+  assert.deepEqual(messageFor(schema, { config: 'x' }), { message: 'config: must be of type object, or null', field: 'config', code: 'invalid_bot_config' });
 });

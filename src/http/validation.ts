@@ -229,7 +229,14 @@ function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required': return 'is required';
-    case 'type': return `must be ${params.type === 'integer' ? 'an integer' : `of type ${String(params.type)}`}`;
+    case 'type': {
+      // Several types are named together ("of type string, number or boolean"); an object that also
+      // takes null (OptionalField) says so as a union does: "must be of type object, or null".
+      const types = [params.type].flat().map(String);
+      const named = types.filter((t) => t !== 'null');
+      const shape = named.length === 1 && named[0] === 'integer' ? 'an integer' : `of type ${named.length > 1 ? `${named.slice(0, -1).join(', ')} or ${named.at(-1)!}` : named[0] ?? 'null'}`;
+      return `must be ${shape}${types.includes('null') && named.length > 0 ? ', or null' : ''}`;
+    }
     case 'format':
       return params.format === 'date-time'
         ? 'must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z'

@@ -415,13 +415,46 @@ describe('MeetStream conventions', () => {
 
       const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', bot_message: null, automatic_leave: null }, rules: null } });
       assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
-      assert.deepEqual(enabled.body.default_bot_config, { bot_name: 'Auto' });
+      assert.deepEqual(enabled.body.default_bot_config, { bot_name: 'Auto', audio_required: true, video_required: false });
       const again = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: null, rules: { recurring: 'exclude' } } });
       assert.equal(again.status, 200, JSON.stringify(again.body));
       assert.equal(again.body.default_bot_config.bot_name, 'Auto', 'null keeps the stored configuration, as leaving it out does');
       assert.equal(`${again.body.rules.organizer} ${again.body.rules.recurring}`, 'anyone exclude');
       const kept = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { rules: null } });
       assert.equal(`${kept.status} ${kept.body.rules?.recurring}`, '200 exclude', 'rules: null keeps the stored rules, as leaving them out does');
+    });
+
+    test('auto-schedule default_bot_config keeps bot_config\'s defaults (audio_required true, video_required false), also for a field given null; no default in the served document sits where it is not applied', async () => {
+      const user = await rc.newUser('nulls-defaults');
+      const expected = { bot_name: 'Auto', audio_required: true, video_required: false };
+      const enabled = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      assert.equal(enabled.status, 200, JSON.stringify(enabled.body));
+      assert.deepEqual(enabled.body.default_bot_config, expected);
+      assert.deepEqual((await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth })).body.default_bot_config, expected);
+      const nulls = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', audio_required: null, video_required: null } } });
+      assert.deepEqual(nulls.body.default_bot_config, expected, 'null is the default, as the document says');
+      const preview = await rc.request('POST', '/api/v1/calendar/auto-schedule/preview', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', audio_required: null } } });
+      assert.equal(preview.status, 200, JSON.stringify(preview.body));
+      // Ajv fills no default inside a union (anyOf / oneOf), at any depth: a default the served
+      // document shows there is one the validator never applies, unless the schema holding the
+      // union repeats it (OptionalField lifts a field's own default so).
+      const doc = (await rc.request('GET', '/openapi.json')).body;
+      const lost: string[] = [];
+      const walk = (node: unknown, path: string, inUnion: boolean, liftedDefault: unknown): void => {
+        if (node === null || typeof node !== 'object') return;
+        if (Array.isArray(node)) { node.forEach((item, i) => walk(item, `${path}/${i}`, inUnion, liftedDefault)); return; }
+        const schema = node as Record<string, unknown>;
+        if (inUnion && 'default' in schema && !(liftedDefault !== undefined && schema.default === liftedDefault)) lost.push(path);
+        for (const [key, value] of Object.entries(schema)) {
+          if (key === 'anyOf' || key === 'oneOf') {
+            (value as unknown[]).forEach((branch, i) => walk(branch, `${path}/${key}/${i}`, true, inUnion ? undefined : schema.default));
+          } else {
+            walk(value, `${path}/${key}`, inUnion, undefined);
+          }
+        }
+      };
+      walk(doc.paths, '', false, undefined);
+      assert.deepEqual(lost, []);
     });
 
     test('a null that would widen what a request reaches is refused, naming the field: unschedule\'s from_date, disconnect\'s scope, auto-schedule rules, connect\'s calendar_ids', async () => {

@@ -68,13 +68,20 @@ export function Nullable<T extends TSchema>(schema: T) {
  * means something else (clearing a value), use Optional(Nullable(...)) and read the null.
  */
 export function OptionalField<T extends TSchema>(schema: T) {
-  const { default: fallback, description, [ERROR_CODE_KEYWORD]: code } = schema as Record<string, unknown>;
+  const { default: fallback, description, [ERROR_CODE_KEYWORD]: code, type } = schema as Record<string, unknown>;
+  const nullNote = typeof description === 'string' ? `${description}. null: as if left out` : 'null: as if left out';
+  if (type === 'object') {
+    // An object takes null beside its own type, not through a union: Ajv fills no default inside
+    // a union at any depth (default_bot_config's audio_required would lose its true), and the
+    // OpenAPI document shows the defaults where they apply.
+    return Type.Optional(Type.Unsafe<Static<T>>({ ...(schema as object), type: ['object', 'null'], [NULL_AS_ABSENT_KEYWORD]: true, description: nullNote }));
+  }
   return Type.Optional(Type.Unsafe<Static<T>>({
     anyOf: [schema, { type: 'null' }],
     [NULL_AS_ABSENT_KEYWORD]: true,
     // Ajv fills defaults only from a property's own schema, never from inside a union.
     ...(fallback !== undefined ? { default: fallback } : {}),
-    ...(typeof description === 'string' ? { description: `${description}. null: as if left out` } : { description: 'null: as if left out' }),
+    description: nullNote,
     ...(code !== undefined ? { [ERROR_CODE_KEYWORD]: code } : {}),
   }));
 }
