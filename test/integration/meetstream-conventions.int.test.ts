@@ -371,7 +371,7 @@ describe('MeetStream conventions', () => {
       }
     });
 
-    test('custom_attributes: an attribute given null is not set (create_bot, schedule, auto-schedule); a PATCH, which merges, still refuses it', async () => {
+    test('custom_attributes: an attribute given null is not set on create_bot; where a request may merge into an existing bot (schedule, auto-schedule, PATCH) it is refused, naming the attribute', async () => {
       // MeetStream's CreateBotRequest types custom_attributes as an object of any values, and a
       // JavaScript client writes { customer_id: user?.id ?? null }. Stored attributes are text.
       const user = await rc.newUser('nulls-attributes');
@@ -379,15 +379,18 @@ describe('MeetStream conventions', () => {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.deepEqual((await rc.request('GET', `/api/v1/bots/${created.body.bot_id}/status`, { auth: user.auth })).body.custom_attributes, { team: 'a' });
       const event = await zoomEvent(user.auth, 60);
-      const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: { custom_attributes: { customer_id: null, team: 'b' } } } });
+      const key = `k-${randomToken(6)}`;
+      const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { custom_attributes: { team: 'b' } } } });
       assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      // Scheduled again under the same key, the attributes are merged into the bot's: null would
+      // read as "remove team" and keep "b" unsaid. Refused, and the bot is left as it was.
+      const again = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: key, bot_config: { custom_attributes: { team: null, other: 'c' } } } });
+      assert.equal(`${again.status} ${again.body.code} ${again.body.details?.field}`, '400 invalid_bot_config bot_config.custom_attributes.team', JSON.stringify(again.body));
       const attributes = (await rc.request('GET', `/api/v1/bots/${booked.body.bot_id}/status`, { auth: user.auth })).body.custom_attributes;
       assert.equal(attributes.team, 'b');
-      assert.equal('customer_id' in attributes, false);
+      assert.equal('other' in attributes, false);
       const auto = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { custom_attributes: { customer_id: null } } } });
-      assert.equal(auto.status, 200, JSON.stringify(auto.body));
-      assert.deepEqual(auto.body.default_bot_config.custom_attributes, {});
-      // In a PATCH, null for an attribute would read as "remove it" (a merge), which Rollcall does not do: refused, naming it.
+      assert.equal(`${auto.status} ${auto.body.code} ${auto.body.details?.field}`, '400 invalid_bot_config default_bot_config.custom_attributes.customer_id', JSON.stringify(auto.body));
       const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled/${booked.body.bot_id}`, { auth: user.auth, body: { custom_attributes: { team: null } } });
       assert.equal(`${patched.status} ${patched.body.code} ${patched.body.details?.field}`, '400 validation_error custom_attributes.team', JSON.stringify(patched.body));
     });

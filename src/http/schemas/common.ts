@@ -34,7 +34,8 @@ export function DateTimeWithOffset(options: { description?: string; errorCode?: 
  * create_bot takes "arbitrary metadata" and recommends string values: a client that sends
  * `{ "tenant_id": 42 }` is not refused; filters, webhooks and listings then carry "42").
  * With nullIsUnset, an attribute given null is one not set (`{ "customer_id": user?.id ?? null }`);
- * without it (a PATCH, which merges, where null would read as "remove"), null is refused.
+ * without it (a request that may merge into an existing bot: a schedule under a key already
+ * used, auto-schedule, a PATCH, where null would read as "remove"), null is refused.
  */
 export function CustomAttributesInput(options: { errorCode: string; description?: string; nullIsUnset?: boolean }) {
   // The code goes on the values and names too: a bad value is the same field's error as a bad whole.

@@ -31,7 +31,10 @@ export const BotConfig = Type.Object({
   callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
   automatic_leave: OptionalField(AutomaticLeave),
   recording_config: OptionalField(FreeObject('Passed to the bot runtime')),
-  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', nullIsUnset: true })),
+  // No null attribute: scheduling again under the same deduplication_key, or auto-scheduling a
+  // meeting that already has a bot, merges these into the bot's, where null would read as
+  // "remove" and silently keep the old value instead; refused, naming the attribute, as in a PATCH.
+  custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Merged into the bot\'s attributes when the request reaches an existing bot (numbers and booleans as their text; null, which would read as removing one, is refused)' })),
   provider_settings: OptionalField(ProviderSettings),
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
