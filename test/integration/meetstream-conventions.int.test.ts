@@ -371,6 +371,23 @@ describe('MeetStream conventions', () => {
       }
     });
 
+    test('POST /bots/create_bot: a stream\'s websocket_url given null is refused, naming it, not stored as an empty object that turns the stream on with no address', async () => {
+      // At MeetStream live_audio_required, live_video_required and socket_connection_url are
+      // { websocket_url } objects whose presence turns the stream on (CreateBotRequest,
+      // docs.meetstream.ai/api-reference/endpoint/post-create-bot).
+      const user = await rc.newUser('nulls-streams');
+      for (const field of ['live_audio_required', 'live_video_required', 'socket_connection_url']) {
+        const res = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', [field]: { websocket_url: null } } });
+        assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, `400 invalid_bot_config ${field}.websocket_url`, JSON.stringify(res.body));
+      }
+      assert.deepEqual((await rc.request('GET', '/api/v1/bots', { auth: user.auth })).body.bots, [], 'no bot was created');
+      // The stream itself given null is the field left out, as before.
+      const left = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', live_audio_required: null } });
+      assert.equal(left.status, 201, JSON.stringify(left.body));
+      const detail = await rc.request('GET', `/api/v1/bots/${left.body.bot_id}/detail`, { auth: user.auth });
+      assert.equal('live_audio_required' in detail.body.bot_details.RequestPayload, false, JSON.stringify(detail.body.bot_details.RequestPayload));
+    });
+
     test('custom_attributes: an attribute given null is not set on create_bot; where a request may merge into an existing bot (schedule, auto-schedule, PATCH) it is refused, naming the attribute', async () => {
       // MeetStream's CreateBotRequest types custom_attributes as an object of any values, and a
       // JavaScript client writes { customer_id: user?.id ?? null }. Stored attributes are text.

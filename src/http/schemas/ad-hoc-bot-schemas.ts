@@ -6,7 +6,11 @@ import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, Option
 import { AutomaticLeave } from './schedule-schemas.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
-const WebsocketTarget = (description: string) => Type.Object({ websocket_url: OptionalField(Type.String({ maxLength: 2048 })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
+// The object's presence turns the stream on at MeetStream (CreateBotRequest: live_audio_required
+// { websocket_url }, docs.meetstream.ai/api-reference/endpoint/post-create-bot); websocket_url is
+// its one setting. Its null is refused rather than dropped: dropped, { "websocket_url": null }
+// would become {}, a stream turned on with no address.
+const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(Type.String({ maxLength: 2048, 'x-error-code': 'invalid_bot_config', description: 'The address the stream is sent to (null is refused: the object turns the stream on)' })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
 
 /** MeetStream's CreateBotRequest; fields Rollcall does not act on are passed to the bot runtime as they are. */
 export const CreateBotBody = Type.Object({
