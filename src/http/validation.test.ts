@@ -64,8 +64,8 @@ test('OptionalField: null is the field left out, at any depth, defaults applied;
   const body: Record<string, unknown> = { name: 'n', audio: null, inner: { seconds: null, kept: null }, list: [{ seconds: null }] };
   assert.equal(validate(body), true, JSON.stringify(validate.errors));
   // The default of a field given null is filled in; an unmarked nullable field keeps its null (it
-  // may mean "clear"); items of a list are not walked (a list's items are values, not fields).
-  assert.deepEqual(body, { name: 'n', audio: true, inner: { kept: null }, list: [{ seconds: null }] });
+  // may mean "clear"); the objects of a list lose theirs too.
+  assert.deepEqual(body, { name: 'n', audio: true, inner: { kept: null }, list: [{}] });
   const nothing: Record<string, unknown> = { name: 'n', inner: null };
   assert.equal(validate(nothing), true);
   assert.deepEqual(nothing, { name: 'n', audio: true });
@@ -110,4 +110,30 @@ test('OptionalField of an object: the defaults of its properties are filled in, 
   assert.deepEqual(property.type, ['object', 'null']);
   assert.equal(property.properties.audio.default, true);
   assert.deepEqual(messageFor(schema, { config: 'x' }), { message: 'config: must be of type object, or null', field: 'config', code: 'invalid_bot_config' });
+});
+
+test('a field that takes null as left out is one whose null is removed: in the objects of a list too; one nested too deep, or a list item itself, is refused when the route is built', async () => {
+  const { OptionalField } = await import('./schemas/common.ts');
+  const compile = (schema: object) => validatorCompiler({ schema, httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  // A handler typed { seconds?: number } never meets a null, whether the object is a field or a
+  // list's item, in a list of lists, or in a union's branch.
+  const Item = Type.Object({ seconds: OptionalField(Type.Integer()), note: OptionalField(Type.String()) });
+  const validate = compile(Type.Object({
+    list: Type.Array(Item),
+    nested: Type.Optional(Type.Array(Type.Array(Item))),
+    either: Type.Optional(Type.Union([Type.Literal('none'), Type.Array(Item)])),
+  }));
+  const body = { list: [{ seconds: null, note: 'a' }, { seconds: 5, note: null }], nested: [[{ seconds: null }]], either: [{ note: null }] };
+  assert.equal(validate(body), true, JSON.stringify(validate.errors));
+  assert.deepEqual(body, { list: [{ note: 'a' }, { seconds: 5 }], nested: [[{}]], either: [{}] });
+  // A null item of a list is not a field left out: refused, as the item's type says.
+  assert.equal(compile(Type.Object({ list: Type.Array(Item) }))({ list: [null] }), false);
+  assert.throws(() => compile(Type.Object({ list: Type.Array(OptionalField(Type.String())) })), /list item/);
+  // Nested deeper than the remover walks: the schema is refused rather than null let through.
+  let deep: ReturnType<typeof Type.Object> = Type.Object({ leaf: OptionalField(Type.String()) });
+  for (let i = 0; i < 20; i++) deep = Type.Object({ next: deep });
+  assert.throws(() => compile(deep), /deeper than 16/);
+  let shallow: ReturnType<typeof Type.Object> = Type.Object({ leaf: OptionalField(Type.String()) });
+  for (let i = 0; i < 10; i++) shallow = Type.Object({ next: shallow });
+  assert.doesNotThrow(() => compile(shallow));
 });

@@ -95,16 +95,29 @@ const NO_CURSOR: ReadonlySet<string> = new Set(['', 'null', 'undefined']);
 
 type NullDropper = (data: unknown) => void;
 
+/** How deep a body schema may mark fields NULL_AS_ABSENT_KEYWORD (bot_config.automatic_leave... is 6). */
+const MAX_NULL_AS_ABSENT_DEPTH = 16;
+
 /**
  * What removes, from a body, the nulls of the properties marked NULL_AS_ABSENT_KEYWORD, at any
- * depth the schema describes (bot_config.automatic_leave.waiting_room_timeout), and the null
- * entries of a map whose values are marked (custom_attributes); null when the schema marks none. A property the schema does not mark keeps its null, to be refused or read as
- * the schema says.
+ * depth the schema describes (bot_config.automatic_leave.waiting_room_timeout), in the objects of
+ * a list too, and the null entries of a map whose values are marked (custom_attributes); null
+ * when the schema marks none. A property the schema does not mark keeps its null, to be refused
+ * or read as the schema says.
+ *
+ * A marked schema takes null, and the handler's type does not: so every marked schema must be one
+ * this removes the null of. One it could not reach (deeper than MAX_NULL_AS_ABSENT_DEPTH), or a
+ * list's item itself marked (an item cannot be left out of a list without moving the others), is
+ * refused when the route is built, not met as a null at run time.
  */
 function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
-  if (schema === null || typeof schema !== 'object' || depth > 16) return null;
-  const { properties, anyOf, patternProperties, additionalProperties } = schema as {
-    properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[]; patternProperties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown;
+  if (schema === null || typeof schema !== 'object') return null;
+  if (depth > MAX_NULL_AS_ABSENT_DEPTH) {
+    if (marksNullAsAbsent(schema)) throw new Error(`a field taking null as left out is nested deeper than ${MAX_NULL_AS_ABSENT_DEPTH} levels, where it would not be removed`);
+    return null;
+  }
+  const { properties, anyOf, patternProperties, additionalProperties, items } = schema as {
+    properties?: Record<string, Record<string, unknown>>; anyOf?: unknown[]; patternProperties?: Record<string, Record<string, unknown>>; additionalProperties?: unknown; items?: unknown;
   };
   // A map (custom_attributes) whose values are marked: an entry given null is an entry not set.
   const entries = [...Object.values(patternProperties ?? {}), additionalProperties];
@@ -115,10 +128,19 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
     const inner = nullsAsAbsent(property, depth + 1);
     if (absent || inner !== null) fields.push({ name, absent, inner });
   }
+  if (items !== null && typeof items === 'object' && (items as Record<string, unknown>)[NULL_AS_ABSENT_KEYWORD] === true) {
+    throw new Error('a list item cannot take null as left out');
+  }
+  const eachItem = Array.isArray(items) ? null : nullsAsAbsent(items, depth + 1);
   const branches = (Array.isArray(anyOf) ? anyOf : []).map((branch) => nullsAsAbsent(branch, depth + 1)).filter((b): b is NullDropper => b !== null);
-  if (fields.length === 0 && branches.length === 0 && !mapEntriesAbsent) return null;
+  if (fields.length === 0 && branches.length === 0 && !mapEntriesAbsent && eachItem === null) return null;
   return (data) => {
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) return;
+    if (data === null || typeof data !== 'object') return;
+    if (Array.isArray(data)) {
+      if (eachItem !== null) for (const item of data) eachItem(item);
+      for (const branch of branches) branch(data);
+      return;
+    }
     const object = data as Record<string, unknown>;
     if (mapEntriesAbsent) {
       for (const [name, value] of Object.entries(object)) if (value === null && !Object.hasOwn(properties ?? {}, name)) delete object[name];
@@ -133,6 +155,13 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
     }
     for (const branch of branches) branch(data);
   };
+}
+
+/** Whether a schema marks anything, at any depth, NULL_AS_ABSENT_KEYWORD. */
+function marksNullAsAbsent(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (!Array.isArray(node) && (node as Record<string, unknown>)[NULL_AS_ABSENT_KEYWORD] === true) return true;
+  return Object.values(node).some(marksNullAsAbsent);
 }
 
 function propertiesOf(schema: unknown): Record<string, { type?: unknown }> {
