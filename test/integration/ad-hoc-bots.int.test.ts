@@ -408,32 +408,37 @@ describe('ad-hoc bots', () => {
       assert.equal((await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: bob.auth })).status, 404);
     });
 
-    test('fields MeetStream\'s OpenAPI document types as plain strings are never null: left out while Rollcall has none; BotImageURL and transcript_id, typed string|null there, stay null', async () => {
-      // BotDetailsResponseBotDetails (docs.meetstream.ai/api-reference/ap-is/bot-endpoints/get-bot-details.md)
-      // types Platform, BotUsername, BotMessage, StartTime and EndTime as string and BotImageURL as
-      // string|null, and lists no property as required: a client generated from it takes a string
-      // or nothing, and a null breaks the strict ones (a zod schema's .optional() refuses null).
-      const PLAIN = ['Platform', 'BotUsername', 'BotMessage', 'StartTime', 'EndTime'];
+    test('bot detail always carries Platform, BotUsername, BotMessage, StartTime and EndTime, null while Rollcall has no value; the scheduled list always carries platform', async () => {
+      // MeetStream's BotDetailsResponseBotDetails (docs.meetstream.ai/api-reference/ap-is/bot-endpoints/get-bot-details.md)
+      // types these as plain strings, but every example of its answer (the older get-bot-detail
+      // page, its first-party examples) has all of them, and its primary client is Python, which
+      // reads d["StartTime"]: a missing key is a KeyError, a null is None.
+      const KEYS = ['Platform', 'BotUsername', 'BotMessage', 'StartTime', 'EndTime'];
       const created = await createOk(alice.auth, { meeting_link: 'https://meet.example.com/room-7', bot_name: 'Plain', join_at: iso(clock.now() + 3_600_000) });
       const waiting = (await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: alice.auth })).body.bot_details;
-      for (const key of PLAIN) assert.notEqual(waiting[key], null, `${key} is null`);
-      assert.deepEqual(PLAIN.filter((key) => key in waiting), ['BotUsername'], 'no platform, message, start or end yet');
-      assert.equal(waiting.BotUsername, 'Plain');
+      assert.deepEqual(KEYS.filter((key) => !(key in waiting)), [], 'every key is there');
+      assert.deepEqual(KEYS.map((key) => waiting[key]), [null, 'Plain', null, null, null], 'no platform, message, start or end yet');
       assert.deepEqual([waiting.BotImageURL, waiting.transcript_id], [null, null]);
-      // After its data is deleted the bot has no name either.
+      // The scheduled list: the bot on a platform Rollcall does not know is listed with platform null.
+      const listed = (await rc.request('GET', '/api/v1/calendar/scheduled_bots?limit=100', { auth: alice.auth })).body.scheduled_bots;
+      const item = listed.find((b: any) => b.bot_id === created.bot_id);
+      assert.ok(item, JSON.stringify(listed));
+      assert.equal('platform' in item, true, JSON.stringify(item));
+      assert.equal(item.platform, null);
+      // After its data is deleted the bot has no name either: still every key, each null.
       assert.equal((await rc.request('DELETE', `/api/v1/bots/${created.bot_id}/delete`, { auth: alice.auth })).status, 200);
       const deleted = (await rc.request('GET', `/api/v1/bots/${created.bot_id}/detail`, { auth: alice.auth })).body.bot_details;
-      for (const key of PLAIN) assert.equal(key in deleted, false, `${key} after the data was deleted`);
-      // The served document says the same: those five are strings, not nullable, and optional.
+      assert.deepEqual(KEYS.map((key) => [key, key in deleted ? deleted[key] : 'missing']), KEYS.map((key) => [key, null]));
+      // The served document says so: each is required, a string or null.
       const doc = (await rc.request('GET', '/openapi.json')).body;
       const schema = doc.paths['/api/v1/bots/{bot_id}/detail'].get.responses['200'].content['application/json'].schema.properties.bot_details;
-      for (const key of PLAIN) {
-        assert.equal(schema.properties[key].type, 'string', key);
-        assert.equal(schema.required.includes(key), false, key);
+      for (const key of KEYS) {
+        assert.equal(schema.required.includes(key), true, key);
+        assert.deepEqual(schema.properties[key].anyOf.map((branch: { type: string }) => branch.type), ['string', 'null'], key);
       }
-      // The scheduled list's platform likewise (its OpenAPI item types platform as string).
-      const listed = (await rc.request('GET', '/api/v1/calendar/scheduled_bots', { auth: alice.auth })).body.scheduled_bots;
-      for (const item of listed) assert.notEqual(item.platform, null, JSON.stringify(item));
+      const list = doc.paths['/api/v1/calendar/scheduled_bots'].get.responses['200'].content['application/json'].schema.properties.scheduled_bots.items;
+      assert.equal(list.required.includes('platform'), true);
+      assert.deepEqual(list.properties.platform.anyOf.map((branch: { type: string }) => branch.type), ['string', 'null']);
     });
 
     test('the older reference\'s path, /bots/{id}/details, answers the same, so a client written against it does not read "no such bot"', async () => {

@@ -89,15 +89,16 @@ export const MeetStreamBotDetailResponse = Type.Object({
     BotID: Type.String(),
     UserID: Type.String(),
     Status: Type.String(),
-    // MeetStream's BotDetailsResponseBotDetails: plain strings, none required; left out when Rollcall has no value.
-    Platform: Type.Optional(Type.String({ description: 'GMeet, Zoom, Teams (or Rollcall\'s name of another platform); left out when the link\'s platform is unknown' })),
+    // MeetStream's BotDetailsResponseBotDetails types these as plain strings, yet every example of
+    // its answer carries all of them: always present here, null when Rollcall has no value.
+    Platform: Nullable(Type.String({ description: 'GMeet, Zoom, Teams (or Rollcall\'s name of another platform); null when the link\'s platform is unknown' })),
     MeetingLink: Type.String(),
-    BotUsername: Type.Optional(Type.String({ description: 'Left out when the bot has no name (none given and no BOT_DEFAULT_NAME, or its data deleted)' })),
-    BotMessage: Type.Optional(Type.String({ description: 'Left out when none was given' })),
+    BotUsername: Nullable(Type.String({ description: 'null when the bot has no name (none given and no BOT_DEFAULT_NAME, or its data deleted)' })),
+    BotMessage: Nullable(Type.String({ description: 'null when none was given' })),
     BotImageURL: Nullable(Type.String()),
     CreatedAt: Type.String(),
-    StartTime: Type.Optional(Type.String({ description: 'When the bot was launched; left out before' })),
-    EndTime: Type.Optional(Type.String({ description: 'When the bot ended, once launched and ended; left out before' })),
+    StartTime: Nullable(Type.String({ description: 'When the bot was launched; null before' })),
+    EndTime: Nullable(Type.String({ description: 'When the bot ended, once launched and ended; null before' })),
     Duration: Type.Integer(),
     LastUpdatedAt: Type.Integer(),
     StatusTimeline: Type.Record(Type.String(), TimelineEntry),

@@ -65,7 +65,7 @@ export const ScheduledBotsQuery = Type.Object({
 export const ScheduledBotsResponse = Type.Object({
   scheduled_bots: Type.Array(Type.Object({
     bot_id: Type.String(),
-    platform: Type.Optional(Type.String({ description: 'The meeting\'s platform (zoom, google_meet, microsoft_teams, ...); left out when unknown (MeetStream types it as a plain string)' })),
+    platform: Nullable(Type.String({ description: 'The meeting\'s platform (zoom, google_meet, microsoft_teams, ...); null when unknown (MeetStream types it as a plain string, and shows it on every item)' })),
     status: Type.String(),
     scheduled_join_time: Type.String({ format: 'date-time' }),
     bot_username: Type.String(),

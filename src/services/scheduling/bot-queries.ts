@@ -42,7 +42,7 @@ export interface BotDetail {
 
 export interface ScheduledBotItem {
   bot_id: string;
-  platform?: string;
+  platform: string | null;
   status: string;
   scheduled_join_time: string;
   bot_username: string;
@@ -87,14 +87,14 @@ export interface MeetStreamBotDetail {
     BotID: string;
     UserID: string;
     Status: string;
-    Platform?: string;
+    Platform: string | null;
     MeetingLink: string;
-    BotUsername?: string;
-    BotMessage?: string;
+    BotUsername: string | null;
+    BotMessage: string | null;
     BotImageURL: string | null;
     CreatedAt: string;
-    StartTime?: string;
-    EndTime?: string;
+    StartTime: string | null;
+    EndTime: string | null;
     Duration: number;
     LastUpdatedAt: number;
     StatusTimeline: Record<string, TimelineEntry>;
@@ -260,16 +260,17 @@ export class BotQueries {
         BotID: bot.id,
         UserID: bot.user_id,
         Status: bot.status,
-        // MeetStream's document types these five as plain strings (BotImageURL as string|null) and
-        // requires none: one Rollcall has no value for is left out, never null.
-        ...present('Platform', meetStreamPlatformOf(bot.meeting_platform)),
+        // MeetStream's document types Platform, BotUsername, BotMessage, StartTime and EndTime as
+        // plain strings, but every example of its answer has all five keys, and Python clients
+        // index them (d["StartTime"]): a value Rollcall does not have is null, never a missing key.
+        Platform: meetStreamPlatformOf(bot.meeting_platform),
         MeetingLink: bot.meeting_url,
-        ...present('BotUsername', typeof config.bot_name === 'string' ? config.bot_name : null),
-        ...present('BotMessage', typeof config.bot_message === 'string' ? config.bot_message : null),
+        BotUsername: typeof config.bot_name === 'string' ? config.bot_name : null,
+        BotMessage: typeof config.bot_message === 'string' ? config.bot_message : null,
         BotImageURL: typeof config.bot_image_url === 'string' ? config.bot_image_url : null,
         CreatedAt: formatInstant(bot.created_at),
-        ...present('StartTime', formatOptionalInstant(startMs)),
-        ...present('EndTime', formatOptionalInstant(endMs)),
+        StartTime: formatOptionalInstant(startMs),
+        EndTime: formatOptionalInstant(endMs),
         Duration: startMs !== null && endMs !== null ? Math.max(0, Math.round((endMs - startMs) / 1000)) : 0,
         LastUpdatedAt: Math.floor(bot.updated_at / 1000),
         StatusTimeline: statusTimeline,
@@ -303,7 +304,8 @@ export class BotQueries {
         const config = JSON.parse(bot.bot_config) as { bot_name?: string };
         return {
           bot_id: bot.id,
-          ...present('platform', bot.meeting_platform),
+          // Always there, null for a platform Rollcall does not know: MeetStream's list shows it on every item.
+          platform: bot.meeting_platform,
           status: bot.status,
           scheduled_join_time: formatInstant(bot.join_at_ms),
           bot_username: config.bot_name ?? '',
@@ -319,11 +321,6 @@ export class BotQueries {
 }
 
 
-
-/** { [name]: value }, or nothing when there is no value: for a field a client's types hold to a string. */
-function present<K extends string>(name: K, value: string | null): { [P in K]?: string } {
-  return (value === null ? {} : { [name]: value }) as { [P in K]?: string };
-}
 
 /** Bots are paged by an instant (join or creation time), then id. */
 const botCursor = positionCursor('j');
