@@ -302,8 +302,8 @@ export interface ConnectedCalendarsTable {
 
 /**
  * A push channel replaced by a renewal, or of a calendar no longer synced, whose stop the provider
- * has not yet confirmed: each sync of the connection asks again, until it is stopped, gone or
- * expired (migration 043).
+ * has not yet confirmed: a later sync of the connection asks again once next_stop_at has come,
+ * until it is stopped, gone or expired (migration 043).
  */
 export interface RetiredPushChannelsTable {
   id: Generated<number>;
@@ -317,6 +317,8 @@ export interface RetiredPushChannelsTable {
   stop_attempts: Generated<number>;
   /** The last failure of a stop, "kind: message". */
   last_error: string | null;
+  /** Not asked to stop before this (a backoff from stop_attempts, or a limit's wait); null: at the next sync. */
+  next_stop_at: number | null;
   retired_at: number;
 }
 

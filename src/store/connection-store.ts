@@ -266,12 +266,42 @@ export async function listRetiredPushChannels(db: Db, connectionId: string): Pro
   return db.selectFrom('retired_push_channels').selectAll().where('connection_id', '=', connectionId).orderBy('id').execute();
 }
 
+/** Up to `limit` retired channels of a connection whose next stop is due, those never asked first. */
+export async function listDueRetiredPushChannels(db: Db, connectionId: string, nowMs: number, limit: number): Promise<RetiredPushChannelRow[]> {
+  return db.selectFrom('retired_push_channels').selectAll().where('connection_id', '=', connectionId)
+    .where((eb) => eb.or([eb('next_stop_at', 'is', null), eb('next_stop_at', '<=', nowMs)]))
+    .orderBy('stop_attempts').orderBy('id').limit(limit).execute();
+}
+
+/** Drops the connection's retired channels that have expired (they notify no more); how many. */
+export async function deleteExpiredRetiredPushChannels(db: Db, connectionId: string, nowMs: number): Promise<number> {
+  const result = await db.deleteFrom('retired_push_channels').where('connection_id', '=', connectionId).where('expires_at', '<=', nowMs).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function deleteRetiredPushChannel(db: Db, id: number): Promise<void> {
   await db.deleteFrom('retired_push_channels').where('id', '=', id).execute();
 }
 
-export async function noteRetiredPushChannelStopFailed(db: Db, id: number, error: string): Promise<void> {
-  await db.updateTable('retired_push_channels').set((eb) => ({ stop_attempts: eb('stop_attempts', '+', 1), last_error: error })).where('id', '=', id).execute();
+/**
+ * Counts a stop about to be asked and sets when the next may be, before the call: another sync of
+ * the connection meanwhile leaves the channel alone, and one that dies mid-call does not have it
+ * asked again at once. False: another sync took it first (`attemptsSeen` changed).
+ */
+export async function claimRetiredPushChannelStop(db: Db, id: number, attemptsSeen: number, nextStopAt: number): Promise<boolean> {
+  const result = await db.updateTable('retired_push_channels').set({ stop_attempts: attemptsSeen + 1, next_stop_at: nextStopAt })
+    .where('id', '=', id).where('stop_attempts', '=', attemptsSeen).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function noteRetiredPushChannelStopFailed(db: Db, id: number, error: string, nextStopAt: number): Promise<void> {
+  await db.updateTable('retired_push_channels').set({ last_error: error, next_stop_at: nextStopAt }).where('id', '=', id).execute();
+}
+
+/** Holds back every stop of the connection's retired channels until `untilMs` (the provider asked to wait). */
+export async function deferRetiredPushChannelStops(db: Db, connectionId: string, untilMs: number): Promise<void> {
+  await db.updateTable('retired_push_channels').set({ next_stop_at: untilMs }).where('connection_id', '=', connectionId)
+    .where((eb) => eb.or([eb('next_stop_at', 'is', null), eb('next_stop_at', '<', untilMs)])).execute();
 }
 
 /** A retired channel not yet stopped, by its id (its notifications are acknowledged, not refused). */

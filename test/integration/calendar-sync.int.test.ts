@@ -1711,6 +1711,41 @@ describe('Google Calendar specifics', () => {
     }
   });
 
+  test('a stop of a replaced channel Google limits holds back every stop of the connection until the wait, and they are asked after it', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: [account.email, team] } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const firsts = env.google.liveChannels(account.email);
+    assert.equal(firsts.length, 2);
+    const stops = () => firsts.reduce((n, c) => n + c.stopRequests, 0);
+    const sync = async () => {
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(synced.body.synced, true, JSON.stringify(synced.body));
+    };
+    // Both renewed; the first stop meets Google's limit (403 rateLimitExceeded): the other is not asked.
+    env.google.failingStops = 403;
+    try {
+      env.clock.set(Math.min(...firsts.map((c) => c.expiration)) - DAY + MIN);
+      await sync();
+      assert.equal(stops(), 1, 'no stop after the limit');
+      assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+    } finally {
+      env.google.failingStops = null;
+    }
+    // Within the wait (the first's backoff, 5 minutes, being longer than the limit's 60 s): not asked.
+    env.clock.advance(2 * MIN);
+    await sync();
+    assert.equal(stops(), 1, 'the limit is waited out, for the channel never asked too');
+    env.clock.advance(4 * MIN);
+    await sync();
+    assert.deepEqual(firsts.map((c) => c.isStopped), [true, true]);
+    assert.deepEqual(await env.rc.database.db.selectFrom('retired_push_channels').select('id').where('connection_id', '=', calendarId).execute(), []);
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -6011,5 +6046,70 @@ describe('sync leases', () => {
     await other.release(taken);
     stuck.stop();
     other.stop();
+  });
+});
+
+describe('Google: replaced channels whose stop Google leaves unanswered', () => {
+  let env: FullEnv;
+  before(async () => {
+    // Requests to Google time out after 400 ms here (15 s by default).
+    env = await startFullEnv({ CALENDAR_HTTP_TIMEOUT_MS: '400' });
+  });
+  after(async () => env.close());
+
+  test('cost one timeout per sync, after its outcome is written, each asked again after a growing wait; all stopped once Google answers, a few per sync', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const ids = [account.email];
+    for (let i = 0; i < 5; i++) {
+      const id = `team${i}-${randomUUID()}@group.calendar.google.com`;
+      env.google.addCalendar(account.email, { id, summary: `Team ${i}`, accessRole: 'owner' });
+      ids.push(id);
+    }
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: ids } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const firsts = env.google.liveChannels(account.email);
+    assert.equal(firsts.length, 6);
+    const stops = () => firsts.reduce((n, c) => n + c.stopRequests, 0);
+    const retired = () => env.rc.database.db.selectFrom('retired_push_channels').select(['channel_id', 'stop_attempts', 'next_stop_at']).where('connection_id', '=', calendarId).orderBy('id').execute();
+    // channels.stop answers after 1.5 s (a 503 then): past the client's timeout.
+    env.google.delayStopsMs = 1500;
+    env.google.failingStops = 503;
+    try {
+      env.clock.set(Math.min(...firsts.map((c) => c.expiration)) - DAY + MIN);
+      const renewalAt = env.clock.now();
+      const renewal = env.rc.calendarSync.runDue();
+      while (stops() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // The sync's outcome is written, and the connection let go, before any stop is asked.
+      const row = await env.rc.database.db.selectFrom('calendar_connections').select(['last_sync_at', 'lease_owner']).where('id', '=', calendarId).executeTakeFirstOrThrow();
+      assert.deepEqual({ lastSyncAt: Number(row.last_sync_at), owner: row.lease_owner }, { lastSyncAt: renewalAt, owner: null });
+      await renewal;
+      assert.equal(stops(), 1, 'the first timeout ends the round: the others are not waited for too');
+      assert.equal(env.google.liveChannels(account.email).length, 12);
+      const rows = await retired();
+      assert.equal(rows.length, 6);
+      assert.deepEqual(rows.filter((r) => Number(r.stop_attempts) > 0).map((r) => Number(r.next_stop_at) - renewalAt), [5 * MIN]);
+      for (let i = 0; i < 3; i++) {
+        env.clock.advance(31 * MIN);
+        await env.rc.calendarSync.runDue();
+        assert.equal(stops(), 2 + i, 'one stop a sync while Google hangs');
+        assert.equal((await connection(env, user.auth, calendarId)).last_error, null);
+      }
+      // Those never asked go first.
+      assert.deepEqual((await retired()).map((r) => Number(r.stop_attempts)), [1, 1, 1, 1, 0, 0]);
+    } finally {
+      env.google.delayStopsMs = null;
+      env.google.failingStops = null;
+    }
+    // Google answers again: at most three stops a sync, until all are stopped.
+    env.clock.advance(HOUR);
+    await env.rc.calendarSync.runDue();
+    assert.equal(firsts.filter((c) => c.isStopped).length, 3);
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(firsts.map((c) => c.isStopped), [true, true, true, true, true, true]);
+    assert.deepEqual(await retired(), []);
+    assert.equal(env.google.liveChannels(account.email).length, 6);
   });
 });

@@ -108,12 +108,22 @@ export class FakeGoogleCalendar {
    */
   readonly failingWatches = new Map<string, number>();
   /**
-   * While set, channels.stop answers this status (backendError) and the channel runs on: Google
-   * answers 500/503 backendError to any request now and then (errors guide, "500: Backend error",
-   * developers.google.com/workspace/calendar/api/guides/errors), and a channel not stopped notifies
-   * until it expires (push guide, "Stop notifications": the expiration stops it otherwise).
+   * While set, channels.stop answers this status (backendError; 403 and 429 rateLimitExceeded)
+   * and the channel runs on: Google answers 500/503 backendError to any request now and then, and
+   * 403/429 rateLimitExceeded past a usage limit, naming no wait (errors guide, "500: Backend
+   * error", "403: Rate limit exceeded", developers.google.com/workspace/calendar/api/guides/errors),
+   * and a channel not stopped notifies until it expires (push guide, "Stop notifications": the
+   * expiration stops it otherwise).
    */
   failingStops: number | null = null;
+  /**
+   * While set, channels.stop answers only after this many real milliseconds (then as it would
+   * have): a request Google takes in and leaves without an answer for longer than the client
+   * waits. Google documents no time for an answer; a public report shows Calendar API requests
+   * whose answer never came (github.com/openclaw/openclaw/pull/102157), and a client bounds each
+   * request by its own timeout (CALENDAR_HTTP_TIMEOUT_MS here).
+   */
+  delayStopsMs: number | null = null;
   /**
    * Failures for the next API requests, first one first. Google documents no Retry-After on its
    * usage limits (errors guide: 403/429 rateLimitExceeded, back off exponentially); a test sets
@@ -561,6 +571,22 @@ export class FakeGoogleCalendar {
     const request = JSON.parse(body) as { id?: string; resourceId?: string };
     const named = this.channels.find((c) => c.id === request.id);
     if (named) named.stopRequests += 1;
+    if (this.delayStopsMs !== null) {
+      const delayed = (status: number, payload?: unknown) => setTimeout(() => {
+        try {
+          send(status, payload);
+        } catch {
+          // The client gave up and closed the request.
+        }
+      }, this.delayStopsMs!);
+      return this.#answerStop(request, delayed);
+    }
+    this.#answerStop(request, send);
+  }
+
+  #answerStop(request: { id?: string; resourceId?: string }, send: (status: number, payload?: unknown) => void): void {
+    // A usage limit is 403 (or 429) rateLimitExceeded, without a Retry-After (errors guide).
+    if (this.failingStops === 403 || this.failingStops === 429) return send(this.failingStops, googleError(this.failingStops, 'rateLimitExceeded', 'Rate Limit Exceeded'));
     if (this.failingStops !== null) return send(this.failingStops, googleError(this.failingStops, 'backendError', 'Backend Error'));
     const channel = this.channels.find((c) => c.id === request.id && c.resourceId === request.resourceId && !c.isStopped);
     if (!channel) return send(404, googleError(404, 'notFound', `Channel '${request.id}' not found for project '123456789'`));

@@ -246,6 +246,22 @@ export function storedEventId(calendar: Pick<ConnectedCalendarRow, 'provider_cal
  */
 export const PUSH_REFUSAL_MEMORY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How many retired channels one sync asks to stop at most: the stops run after the sync's outcome
+ * is written, but a connection's syncs run one after another in the loop, and a stop the provider
+ * leaves hanging costs CALENDAR_HTTP_TIMEOUT_MS each. The rest wait for later syncs.
+ */
+export const RETIRED_STOPS_PER_SYNC = 3;
+
+/**
+ * When a retired channel whose stop has failed `attempts` times is asked again: 5 minutes,
+ * doubling to 6 hours (a Google channel lives 7 days at most, so some 30 asks in all, where
+ * asking at every sync was up to 2,000). A limit's wait, when longer, is waited instead.
+ */
+export function retiredStopRetryDelayMs(attempts: number): number {
+  return Math.min(6 * 3_600_000, 5 * 60_000 * 2 ** Math.max(0, attempts - 1));
+}
+
 export const NOTIFICATION_PATHS = {
   google: '/api/v1/calendar/notifications/google',
   microsoft: '/api/v1/calendar/notifications/microsoft',
@@ -542,8 +558,10 @@ export class CalendarSync {
     let isPartial = false;
     /** Their provider ids, when isPartial. */
     let failingCalendars: string[] | null = null;
+    /** Its adapter, once made: it stops the retired channels after the outcome is written. */
+    let provider: CalendarProvider | null = null;
     try {
-      const provider = given ?? this.#providerFor(connection);
+      provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       const reads = await this.#readCalendars(connection, hold, provider, calendars, readHeld, totals);
@@ -552,7 +570,6 @@ export class CalendarSync {
       await this.#recordCalendarReads(connection, hold, reads);
       const failures = reads.filter((r) => r.outcome !== 'read');
       await this.#keepPushOpen(connection, hold, provider, new Set(failures.map((f) => f.calendar.id)));
-      await this.#stopRetiredChannels(connection, provider);
       if (failures.some((f) => f.failure.kind === 'not_found')) await this.#readListSoon(connection.id);
       failure = failureOfCalendars(reads);
       isPartial = failures.length > 0 && failures.length < reads.length;
@@ -648,6 +665,9 @@ export class CalendarSync {
       // The calendars that synced get what follows a sync (auto-schedule, series top-ups) as usual.
       if (isPartial) await this.#runAfterSync(connection);
     }
+    // Once the outcome is written and the connection let go (a disconnect waits for no stop): not
+    // while the provider asks to wait, nor with access lost (the stops would fail as the reads did).
+    if (provider && !wasRevoked && failure?.kind !== 'rate_limited' && failure?.kind !== 'auth_revoked') await this.#stopRetiredChannels(connection, provider);
     return this.#report(connection.id, totals, failure);
   }
 
@@ -1259,29 +1279,43 @@ export class CalendarSync {
    * Stops the connection's retired channels (replaced by a renewal, or of a calendar no longer
    * synced, whose stop failed so far): one left running notifies until it expires, up to 7 days
    * on. Each goes once stopped, gone at the provider (the adapter takes that as stopped) or
-   * expired; a failure is noted and asked again at the next sync. Never fails the sync.
+   * expired. Only those due are asked, RETIRED_STOPS_PER_SYNC at most; a failure is noted and
+   * asked again after a growing wait (retiredStopRetryDelayMs), and a failure of the provider
+   * rather than of the channel (an outage, a timeout, a limit) ends the round: the others wait for
+   * a later sync. Runs after the sync's outcome is written, and never fails it.
    */
   async #stopRetiredChannels(connection: CalendarConnectionRow, provider: CalendarProvider): Promise<void> {
     if (!provider.push) return;
     const db = this.#o.database.db;
-    for (const retired of await connections.listRetiredPushChannels(db, connection.id)) {
-      if (this.#o.requests.isInterrupted) return;
-      if (Number(retired.expires_at) <= this.#o.clock.now()) {
-        await connections.deleteRetiredPushChannel(db, retired.id);
-        this.#retiredStops.inc({ provider: provider.kind, outcome: 'expired' });
-        continue;
-      }
-      try {
-        await provider.push.close({ channelId: retired.channel_id, resourceId: retired.resource_id, expiresAtMs: Number(retired.expires_at) });
-        await connections.deleteRetiredPushChannel(db, retired.id);
-        this.#retiredStops.inc({ provider: provider.kind, outcome: 'stopped' });
-      } catch (error) {
+    try {
+      const now = this.#o.clock.now();
+      const expired = await connections.deleteExpiredRetiredPushChannels(db, connection.id, now);
+      if (expired > 0) this.#retiredStops.inc({ provider: provider.kind, outcome: 'expired' }, expired);
+      for (const retired of await connections.listDueRetiredPushChannels(db, connection.id, now, RETIRED_STOPS_PER_SYNC)) {
         if (this.#o.requests.isInterrupted) return;
-        const failure = toProviderFailure(error);
-        await connections.noteRetiredPushChannelStopFailed(db, retired.id, `${failure.kind}: ${failure.message}`.slice(0, 500));
-        this.#retiredStops.inc({ provider: provider.kind, outcome: 'failed' });
-        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, attempts: Number(retired.stop_attempts) + 1 }, 'could not stop a replaced push channel; asking again at the next sync');
+        const attempts = Number(retired.stop_attempts) + 1;
+        const nextStopAt = now + retiredStopRetryDelayMs(attempts);
+        // Counted before the call: another sync of the connection (this one has let it go) takes another.
+        if (!(await connections.claimRetiredPushChannelStop(db, retired.id, Number(retired.stop_attempts), nextStopAt))) continue;
+        try {
+          await provider.push.close({ channelId: retired.channel_id, resourceId: retired.resource_id, expiresAtMs: Number(retired.expires_at) });
+          await connections.deleteRetiredPushChannel(db, retired.id);
+          this.#retiredStops.inc({ provider: provider.kind, outcome: 'stopped' });
+        } catch (error) {
+          if (this.#o.requests.isInterrupted) return;
+          const failure = toProviderFailure(error);
+          const waitEnd = failure.kind === 'rate_limited' ? Math.max(nextStopAt, this.#o.clock.now() + failure.retryAfterMs) : nextStopAt;
+          await connections.noteRetiredPushChannelStopFailed(db, retired.id, `${failure.kind}: ${failure.message}`.slice(0, 500), waitEnd);
+          this.#retiredStops.inc({ provider: provider.kind, outcome: 'failed' });
+          this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, attempts, nextStopAtMs: waitEnd }, 'could not stop a replaced push channel; asking again later');
+          // A limit holds back every stop of the connection until its wait ends.
+          if (failure.kind === 'rate_limited') await connections.deferRetiredPushChannelStops(db, connection.id, waitEnd);
+          // The provider failing or slow, not this channel: the others would cost as much.
+          if (failure.kind === 'transient' || failure.kind === 'rate_limited') return;
+        }
       }
+    } catch (error) {
+      this.#o.logger.error({ err: error, calendarId: connection.id }, 'could not stop retired push channels; asking again at a later sync');
     }
   }
 
