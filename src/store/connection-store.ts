@@ -1,9 +1,9 @@
 // Data access for calendar connections, the provider calendars they sync, and auto-schedule
 // settings. Queries that take a user id are scoped to it; the sync loop works by connection id.
-import { sql, type Insertable, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Engine } from '../db/database.ts';
 import type {
-  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable,
+  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable, Schema,
 } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 import { reasonPrefix } from '../domain/reason-codes.ts';
@@ -260,6 +260,21 @@ export async function deleteCalendar(db: Db, id: number): Promise<void> {
 
 export async function insertRetiredPushChannel(db: Db, row: Omit<Insertable<RetiredPushChannelsTable>, 'id'>): Promise<void> {
   await db.insertInto('retired_push_channels').values(row).execute();
+}
+
+/**
+ * Keeps a channel to be stopped later, unless its connection is gone (a disconnect stopped or gave
+ * up what it had): the connection row is locked first, so that a disconnect either removed it
+ * already (false, nothing written) or waits for this. For writes outside a sync's hold.
+ */
+export async function retirePushChannelIfConnected(db: Kysely<Schema>, engine: Engine, row: Omit<Insertable<RetiredPushChannelsTable>, 'id'>): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx.selectFrom('calendar_connections').select('id').where('id', '=', row.connection_id);
+    if (engine === 'postgres') query = query.forUpdate();
+    if ((await query.executeTakeFirst()) === undefined) return false;
+    await trx.insertInto('retired_push_channels').values(row).execute();
+    return true;
+  });
 }
 
 export async function listRetiredPushChannels(db: Db, connectionId: string): Promise<RetiredPushChannelRow[]> {

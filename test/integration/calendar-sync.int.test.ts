@@ -1746,6 +1746,63 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(await env.rc.database.db.selectFrom('retired_push_channels').select('id').where('connection_id', '=', calendarId).execute(), []);
   });
 
+  test('a calendar no longer chosen whose channel\'s stop fails while the connection is disconnected fails nothing: the reconnect answers 404, not 500', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    const connect = (calendarIds: string[]) => env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: calendarIds } });
+    const first = await connect([account.email, team]);
+    assert.equal(first.status, 200);
+    const calendarId = first.body.calendar_id as string;
+    const channel = env.google.liveChannels(account.email).find((c) => c.calendarId === team);
+    assert.ok(channel);
+    // The team calendar is no longer chosen; Google answers the stop of its channel with a 503 only
+    // after 6 s, by when a disconnect has stopped waiting for the connection and removed it.
+    env.google.delayStopsMs = 6000;
+    env.google.failingStops = 503;
+    try {
+      const reconnecting = connect([account.email]);
+      while (channel.stopRequests === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // Only that stop is slow: the disconnect's are answered at once.
+      env.google.delayStopsMs = null;
+      env.google.failingStops = null;
+      const removed = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      // The reconnect says the connection is gone; dropping the calendar failed nothing.
+      const reconnected = await reconnecting;
+      assert.equal(reconnected.status, 404, JSON.stringify(reconnected.body));
+      assert.equal(reconnected.body.code, 'calendar_not_found');
+    } finally {
+      env.google.delayStopsMs = null;
+      env.google.failingStops = null;
+    }
+    assert.deepEqual(await env.rc.database.db.selectFrom('retired_push_channels').select('id').where('connection_id', '=', calendarId).execute(), []);
+  });
+
+  test('a channel a renewal opens while the connection is disconnected is stopped, not left running', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    env.clock.set(first.expiration - DAY + MIN);
+    let answer!: () => void;
+    env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
+    const delayed = env.google.watchesDelayed;
+    const syncing = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
+    while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
+    env.google.delayWatch = null;
+    // The disconnect waits a few seconds for the sync, then removes the connection without it; the
+    // new channel Google makes after that cannot be recorded.
+    const res = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(first.isStopped, true);
+    answer();
+    await syncing;
+    assert.equal(env.google.channels.filter((c) => c.email === account.email).length, 2, 'the renewal got its channel');
+    assert.deepEqual(env.google.liveChannels(account.email), [], 'and stopped it');
+  });
+
   test('a change pushed while a sync of the calendar is reading is not lost: the connection syncs again as that sync ends', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -6001,6 +6058,41 @@ describe('sync leases', () => {
     const recorded = (await connection(env, user.auth, calendarId)).calendars.map((c: { push: { channel_id: string | null } }) => c.push.channel_id);
     const live = env.google.liveChannels(account.email).map((c) => c.id);
     assert.deepEqual(live, recorded, 'the channel the stalled sync got is stopped; the recorded one lives');
+  });
+
+  test('a sync that outlives its lease and fails to stop the channel its renewal got keeps it, to be stopped at a later sync', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    env.clock.set(first.expiration - DAY + MIN);
+    let answer!: () => void;
+    env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
+    const delayed = env.google.watchesDelayed;
+    const stalled = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
+    while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
+    env.google.delayWatch = null;
+    // Another sync takes the connection once the stalled one's lease runs out, and renews the channel.
+    env.clock.advance(11 * MIN);
+    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(second.body.synced, true, JSON.stringify(second.body));
+    const recorded = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
+    // Google answers the stalled watch, then fails the stop of the channel it made (503).
+    env.google.failingStops = 503;
+    try {
+      answer();
+      await stalled;
+    } finally {
+      env.google.failingStops = null;
+    }
+    const orphan = env.google.channels.find((c) => c.email === account.email && c.id !== first.id && c.id !== recorded);
+    assert.ok(orphan, 'the stalled sync got a channel');
+    assert.equal(orphan.isStopped, false);
+    assert.equal(await env.google.notify(orphan, 'exists'), 200, 'known: acknowledged');
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(orphan.isStopped, true);
+    assert.deepEqual(env.google.liveChannels(account.email).map((c) => c.id), [recorded]);
   });
 
   test('a sync longer than a lease keeps its connection: the heartbeat renews the lease, another sync cannot take it, and its writes still count', async () => {

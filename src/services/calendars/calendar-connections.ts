@@ -605,7 +605,9 @@ export class CalendarConnections {
       // And a channel is asked for again on a calendar that refused one: the account may have
       // changed (a reauthorisation is also how a person asks for everything to be tried again).
       await connections.clearPushRefusals(db, id, now);
-      await this.#sync.applyCalendarList((await connections.findConnectionById(db, id))!, account, provider, undefined, { keepSynced: options.calendarIds === undefined });
+      const connection = await connections.findConnectionById(db, id);
+      if (!connection) throw removedWhileConnecting(id);
+      await this.#sync.applyCalendarList(connection, account, provider, undefined, { keepSynced: options.calendarIds === undefined });
     });
     let report: SyncReport | null = null;
     let syncError: string | null = null;
@@ -619,7 +621,8 @@ export class CalendarConnections {
       syncError = error instanceof CalendarProviderError ? `${error.failure.kind}: ${error.message}` : 'the first sync failed; the background sync will retry';
       if (!(error instanceof CalendarProviderError)) this.#logger.error({ err: error, calendarId: id }, 'first sync after connecting failed');
     }
-    const row = (await connections.findConnectionById(db, id))!;
+    const row = await connections.findConnectionById(db, id);
+    if (!row) throw removedWhileConnecting(id);
     const view = await this.#view(row);
     return {
       ...view,
@@ -774,4 +777,9 @@ function nextStepAfter(kind: string, status: string): string {
   // A permanent failure is read again too (after 30 s, doubling to an hour): the feed or calendar may be mended.
   if (kind === 'permanent') return 'the same read fails until the feed or calendar changes; the background sync tries again, less often each time (at most hourly)';
   return 'the background sync retries on its own';
+}
+
+/** A disconnect of the same connection removed it while it was being connected again. */
+function removedWhileConnecting(id: string): ApiError {
+  return new ApiError('calendar_not_found', `No calendar connection ${id}: it was disconnected while it was being connected again; connect the account again`);
 }

@@ -1088,18 +1088,8 @@ export class CalendarSync {
       return { result: rows.length, changed: new Map(rows.map((r) => [r.id, 'deleted' as const])) };
     });
     const channel = currentChannel(calendar);
-    if (channel && provider?.push) {
-      try {
-        await provider.push.close(channel);
-      } catch (error) {
-        // Kept to be stopped at a later sync, as a replaced channel is (#stopRetiredChannels).
-        const failure = toProviderFailure(error);
-        await connections.insertRetiredPushChannel(this.#o.database.db, {
-          connection_id: connection.id, provider_calendar_id: calendar.provider_calendar_id, channel_id: channel.channelId, resource_id: channel.resourceId,
-          secret_hash: calendar.push_secret_hash, expires_at: channel.expiresAtMs, stop_attempts: 1, last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), retired_at: now,
-        });
-        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not stop the push channel of a dropped calendar; asking again at the next sync');
-      }
+    if (channel && provider) {
+      await this.#stopOrRetire(connection, provider, { provider_calendar_id: calendar.provider_calendar_id, channel, secretHash: calendar.push_secret_hash }, 'the push channel of a dropped calendar');
     }
     this.#o.logger.info({ calendarId: connection.id, eventsDeleted: deleted }, 'a calendar is no longer synced (gone from the account or not selected)');
   }
@@ -1248,9 +1238,12 @@ export class CalendarSync {
             }
           });
         } catch (error) {
-          // Another sync holds the connection now (this one stalled past its lease) and keeps its
-          // channels: a channel opened here would notify with an id nobody knows until it expired.
-          if (error instanceof SyncSuperseded && channel.channelId !== current?.channelId) await provider.push.close(channel).catch(() => {});
+          // Not recorded: another sync holds the connection now (this one stalled past its lease)
+          // and keeps its channels, the connection was disconnected meanwhile, or the write failed.
+          // A channel opened here would notify with an id nobody knows until it expired.
+          if (channel.channelId !== current?.channelId) {
+            await this.#stopOrRetire(connection, provider, { provider_calendar_id: calendar.provider_calendar_id, channel, secretHash }, 'a push channel opened by a sync that could not record it');
+          }
           throw error;
         }
       } catch (error) {
@@ -1271,6 +1264,34 @@ export class CalendarSync {
         }));
         if (isRefused) this.#pushRefusals.inc({ provider: provider.kind });
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isRefused }, isRefused ? 'the calendar takes no push channel; polling it, and not asking again for a day' : 'could not open a push channel; polling instead');
+      }
+    }
+  }
+
+  /**
+   * Stops a channel no calendar row names (now) or, when that fails, keeps it in
+   * retired_push_channels to be stopped at a later sync (#stopRetiredChannels), unless the
+   * connection is gone (a disconnect has removed what it had). The row is written in a transaction
+   * of its own that finds the connection first: this runs outside the sync's hold (a sync that
+   * lost it, or let the calendar go), and a disconnect in between must not fail the sync.
+   */
+  async #stopOrRetire(connection: CalendarConnectionRow, provider: CalendarProvider, orphan: { provider_calendar_id: string; channel: PushChannel; secretHash: string | null }, what: string): Promise<void> {
+    if (!provider.push) return;
+    const { channel } = orphan;
+    try {
+      await provider.push.close(channel);
+    } catch (error) {
+      const failure = toProviderFailure(error);
+      const now = this.#o.clock.now();
+      try {
+        const isKept = await connections.retirePushChannelIfConnected(this.#o.database.db, this.#o.database.engine, {
+          connection_id: connection.id, provider_calendar_id: orphan.provider_calendar_id, channel_id: channel.channelId, resource_id: channel.resourceId,
+          secret_hash: orphan.secretHash, expires_at: channel.expiresAtMs, stop_attempts: 1, last_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
+          next_stop_at: now + retiredStopRetryDelayMs(1), retired_at: now,
+        });
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isKept }, isKept ? `could not stop ${what}; asking again later` : `could not stop ${what}, and its connection is gone; it runs until it expires`);
+      } catch (writeError) {
+        this.#o.logger.error({ err: writeError, calendarId: connection.id, failure: failure.kind }, `could not stop ${what}, nor keep it to stop later; it runs until it expires`);
       }
     }
   }
