@@ -90,7 +90,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
       schema: {
         tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync. A channel replaced by a renewal and not yet stopped is acknowledged (200) without a sync.',
         security: [],
-        response: { 200: Type.Null({ description: 'Accepted; a sync follows (empty body)' }), ...errorResponses() },
+        response: { 200: Type.Null({ description: 'Accepted (empty body). A sync follows, except for a channel Rollcall has replaced or no longer uses and not yet stopped, and for a `sync` message, which ask for none' }), ...errorResponses() },
       },
     }, async (request, reply) => {
       const header = (name: string) => {
