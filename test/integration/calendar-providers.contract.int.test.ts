@@ -137,9 +137,10 @@ const CONTRACTS: Contract[] = [
         async newDriver() {
           const account = fake.createAccount();
           const provider = make({ kind: 'microsoft', clientId: account.clientId, clientSecret: account.clientSecret, refreshToken: account.refreshToken }, noHooks);
+          const calendarId = (await provider.describeAccount()).calendars.find((c) => c.isPrimary)!.id;
           return {
             provider,
-            calendarId: (await provider.describeAccount()).calendars.find((c) => c.isPrimary)!.id,
+            calendarId,
             createEvent: (title, startMs, endMs) => fake.createEvent(account.email, { subject: title, startMs, endMs, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0' }),
             moveEvent: (id, startMs, endMs) => fake.updateEvent(account.email, id, { startMs, endMs }),
             deleteEvent: (id) => fake.deleteEvent(account.email, id),
@@ -147,8 +148,8 @@ const CONTRACTS: Contract[] = [
             expireCursor: () => fake.expireDeltaTokens(),
             revoke: () => fake.revoke(account.email),
             failNextWith: (status, retryAfterSeconds) => fake.failNext.push({ status, code: status === 429 ? 'TooManyRequests' : 'serviceNotAvailable', ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) }),
-            // The Graph adapter reads no refusal for good out of a subscription's failure (yet).
-            refusePush: null,
+            // Graph's answer to a subscription on a calendar of another mailbox (403 ExtensionError, Reason: Forbidden).
+            refusePush: () => fake.refuseSubscriptions(account.email, calendarId),
           };
         },
         stop: () => fake.stop(),

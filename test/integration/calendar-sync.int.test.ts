@@ -2331,6 +2331,52 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(renewed!.id, subscription!.id);
     assert.ok(renewed!.expiration > env.clock.now() + 2 * DAY);
   });
+
+  test('a colleague\'s calendar Graph takes no subscription on is not asked again for a day, and the connection stays on the 5-minute poll', async () => {
+    const user = await env.rc.newUser();
+    const account = env.microsoft.createAccount();
+    const own = env.microsoft.defaultCalendarId(account.email);
+    // A colleague's calendar shared with the user: readable, but Graph creates no subscription on
+    // it with delegated permissions (the fake's 403 ExtensionError, Reason: Forbidden).
+    const shared = env.microsoft.addCalendar(account.email, { name: 'Colleague', ownerAddress: 'colleague@contoso.example' });
+    const refusals = () => env.microsoft.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/subscriptions' && r.status === 403).length;
+    const refusalsBefore = refusals();
+    const metric = async () => Number(/rollcall_calendar_push_refusals_total\{provider="microsoft"\} (\d+)/.exec((await env.rc.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0);
+    const metricBefore = await metric();
+    const body = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: [own, shared] };
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    assert.equal(refusals() - refusalsBefore, 1);
+    assert.equal(await metric() - metricBefore, 1);
+    const sync = async () => {
+      env.clock.advance(6 * MIN);
+      await env.rc.calendarSync.runDue();
+      const view = await connection(env, user.auth, calendarId);
+      assert.equal(view.last_error, null, 'a refused subscription fails no sync');
+      assert.ok(Date.parse(view.next_sync_at) - env.clock.now() <= 5 * MIN, `polled every 5 minutes, next sync ${view.next_sync_at}`);
+      return view;
+    };
+    for (let i = 0; i < 3; i++) await sync();
+    assert.equal(refusals() - refusalsBefore, 1, 'the refusal is remembered: no subscription asked for at each sync');
+    const view = await sync();
+    const push = (id: string) => view.calendars.find((c: { id: string }) => c.id === id).push;
+    assert.equal(push(own).active, true, 'the own calendar has its subscription');
+    assert.equal(push(shared).active, false);
+    assert.match(push(shared).error, /ExtensionError/);
+    assert.equal(env.microsoft.liveSubscriptions(account.email).length, 1);
+    // A day on, Graph is asked again (once), and still refuses.
+    env.clock.set(Date.parse(view.next_sync_at) + DAY - 20 * MIN);
+    await sync();
+    assert.equal(refusals() - refusalsBefore, 2, 'asked again once the day is over');
+    await sync();
+    assert.equal(refusals() - refusalsBefore, 2);
+    // Connected again: the refused calendar is asked at once.
+    assert.equal((await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...body, replace: true } })).status, 200);
+    assert.equal(refusals() - refusalsBefore, 3, 'a reconnect forgets the refusal');
+    await sync();
+    assert.equal(refusals() - refusalsBefore, 3);
+  });
 });
 
 describe('a provider\'s Retry-After: a push, POST .../sync and sync=true wait it out', () => {

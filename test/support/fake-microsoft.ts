@@ -5,7 +5,8 @@
 // occurrence; 410 SyncStateNotFound for an evicted token; on demand, a round that loops), the
 // plain calendarView of a window, GET of one event (the way to complete an occurrence from its
 // master; 404 once the series is gone), the instances of a series in a range, subscriptions with the validation
-// handshake, PATCH and DELETE, and change and lifecycle notifications with clientState.
+// handshake (refused on a calendar of another mailbox), PATCH and DELETE, and change and lifecycle
+// notifications with clientState.
 // Tests drive it to create, move, cancel and recur events, revoke tokens and fail requests, and,
 // beyond what Graph documents, to answer in shapes a proxy or a fault could (an entry without its
 // id, a numeric start, an id too long to store, a lookup answered 200 with no event), each marked so.
@@ -74,6 +75,8 @@ interface FakeCalendar {
   refusesReads?: boolean;
   /** Its next this many event reads answer 503 (failReadsOf). */
   failingReads?: number;
+  /** Takes no subscription, as a calendar of another mailbox (refuseSubscriptions). */
+  refusesSubscriptions?: boolean;
 }
 
 interface Subscription {
@@ -265,6 +268,15 @@ export class FakeMicrosoftGraph {
    */
   refuseReads(email: string, calendarId: string): void {
     this.#account(email).calendars.get(calendarId)!.refusesReads = true;
+  }
+
+  /**
+   * Subscriptions to this calendar are refused as Graph refuses them on a calendar of another
+   * mailbox (which a calendar added with another ownerAddress is already): 403 ExtensionError
+   * (see #subscribe). For a calendar that stands for one whose owner the test does not model.
+   */
+  refuseSubscriptions(email: string, calendarId: string): void {
+    this.#account(email).calendars.get(calendarId)!.refusesSubscriptions = true;
   }
 
   /**
@@ -933,7 +945,18 @@ export class FakeMicrosoftGraph {
   async #subscribe(account: Account, body: string, send: (status: number, payload?: unknown) => void): Promise<void> {
     const request = JSON.parse(body) as { changeType?: string; notificationUrl?: string; lifecycleNotificationUrl?: string; resource?: string; expirationDateTime?: string; clientState?: string };
     const calendarResource = /^me\/calendars\/([^/]+)\/events$/.exec(request.resource ?? '');
-    if (calendarResource && account.calendars.get(calendarResource[1]!)?.refusesReads) return send(403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
+    const calendar = calendarResource ? account.calendars.get(calendarResource[1]!) : undefined;
+    if (calendar?.refusesReads) return send(403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'));
+    // Delegated permissions subscribe only to folders of the signed-in user's own mailbox: a calendar
+    // shared from another mailbox takes subscriptions with application permissions alone
+    // (learn.microsoft.com/graph/outlook-change-notifications-overview, "Request permissions";
+    // learn.microsoft.com/graph/outlook-get-shared-events-calendars). The refusal as a delegated
+    // subscription to another mailbox's calendar drew it (microsoft-graph-docs issue 3436; issue 3510
+    // has Microsoft's answer that only application permissions can). The mailbox's limit of 1,000
+    // subscriptions (the overview page) is not simulated.
+    if (calendar && (calendar.refusesSubscriptions || calendar.ownerAddress !== account.email)) {
+      return send(403, graphError('ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]'));
+    }
     if (request.resource !== undefined && request.resource !== 'me/events' && !(calendarResource && account.calendars.has(calendarResource[1]!))) {
       return send(400, graphError('InvalidRequest', `Resource '${request.resource}' is not supported.`));
     }

@@ -29,10 +29,13 @@
 // - A deleted event a delta round never names (no @removed at all: see #withGoneMeetings): the
 //   meetings whose bots join soon are looked up one by one at the sync before their join time.
 // - Push: a subscription per calendar to me/calendars/{id}/events with clientState and a
-//   lifecycleNotificationUrl, extended with PATCH before it expires.
+//   lifecycleNotificationUrl, extended with PATCH before it expires. A calendar of another mailbox
+//   (a colleague's, shared with the user) takes none with delegated permissions: its creation
+//   answers 403 ExtensionError "[Status Code: Forbidden; Reason: Forbidden]", which fails as
+//   PushNotSupported (see #failure).
 import { createHash } from 'node:crypto';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -615,18 +618,36 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         continue;
       }
       if (response.status === 401) throw refusedFreshToken('Graph');
-      throw this.#failure(response, round);
+      throw this.#failure(response, round, method === 'POST' && url === `${this.#baseUrl}/subscriptions`);
     }
   }
 
-  #failure(response: HttpResponse, round: 'incremental' | 'full' | null): Error {
+  #failure(response: HttpResponse, round: 'incremental' | 'full' | null, isNewSubscription = false): Error {
     let code = '';
+    let detail = '';
     try {
-      code = (JSON.parse(response.body) as { error?: { code?: string } }).error?.code ?? '';
+      const error = (JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } }).error;
+      code = typeof error?.code === 'string' ? error.code : '';
+      detail = typeof error?.message === 'string' ? error.message : '';
     } catch {
       // judged by status alone
     }
     const message = `Graph: HTTP ${response.status}${code ? ` ${code}` : ''}`;
+    // A subscription Graph never creates on this calendar. Delegated permissions subscribe only to
+    // folders of the signed-in user's own mailbox; a calendar shared by (or delegated from) another
+    // mailbox takes subscriptions with application permissions alone, which Rollcall does not use
+    // (learn.microsoft.com/graph/outlook-change-notifications-overview, "Request permissions";
+    // learn.microsoft.com/graph/outlook-get-shared-events-calendars). Graph refuses such a creation
+    // with 403 ExtensionError "Operation: Create; Exception: [Status Code: Forbidden; Reason:
+    // Forbidden]" (microsoft-graph-docs issue 3436; issue 3510, where Microsoft answers that a
+    // shared calendar takes subscriptions with application permissions only). Only that reason:
+    // the same code and status with "Reason: Maximum number of subscriptions has been reached"
+    // (microsoft-graph-docs issue 21403) is the mailbox's limit of 1,000 subscriptions, which frees
+    // up as subscriptions expire, and stays asked again at the next sync like every other failure
+    // (a ValidationError is Rollcall's own endpoint not answering the check; a 5xx, a 429).
+    if (isNewSubscription && response.status === 403 && code === 'ExtensionError' && /\[Status Code:\s*Forbidden;\s*Reason:\s*Forbidden\s*\]/i.test(detail)) {
+      return new PushNotSupported(`${message}: Graph takes no subscription on this calendar with delegated permissions (a calendar of another mailbox)`);
+    }
     const isSyncStateLost = round !== null && (response.status === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(code));
     if (isSyncStateLost && round === 'incremental') return new DeltaExpired();
     // Lost in the middle of a full round (a page link expired): the next attempt starts over.

@@ -183,6 +183,35 @@ test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this gran
   assert.equal((await providerFailureOf(provider.fetchChanges('c', DELTA_CURSOR, CONTEXT))).kind, 'auth_revoked');
 });
 
+test('Graph: a subscription refused on a calendar of another mailbox (403 ExtensionError, Reason: Forbidden) is PushNotSupported; the mailbox limit, a failed validation and other refusals are not', async () => {
+  const request = { calendarId: 'AAMkADshared=', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', nowMs: NOW };
+  const openWith = async (answer: Answer) => microsoft([answer]).provider.push.open(request).then(() => null, (e: unknown) => e);
+  // A delegated subscription to a calendar of another mailbox, as microsoft-graph-docs issue 3436
+  // shows the answer (Microsoft's reply in issue 3510: only application permissions can).
+  const refused = await openWith({ status: 403, body: graphError('ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]') });
+  assert.ok(refused instanceof PushNotSupported, String(refused));
+  assert.equal(refused.failure.kind, 'permanent');
+  for (const [status, code, message] of [
+    // The limit of subscriptions per mailbox (1,000 for all applications, outlook-change-notifications-overview),
+    // in the form microsoft-graph-docs issue 21403 shows for another resource: it frees up as subscriptions expire.
+    [403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Maximum number of subscriptions has been reached]'],
+    // The app's grant lacks what the resource needs (microsoftgraph/nodejs-webhooks-sample issue 28).
+    [403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Unauthorized; Reason: ]'],
+    // Rollcall's own endpoint failed Graph's check (change-notifications-delivery-webhooks; mattermost-plugin-mscalendar issue 444).
+    [400, 'ValidationError', 'Subscription validation request failed. Response must exactly match validationToken query parameter.'],
+    [400, 'ValidationError', 'Subscription validation request timed out.'],
+    [403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'],
+    [503, 'serviceNotAvailable', 'Service Unavailable'],
+  ] as const) {
+    const error = await openWith({ status, body: graphError(code, message) });
+    assert.ok(error instanceof CalendarProviderError && !(error instanceof PushNotSupported), `${status} ${message}: ${String(error)}`);
+  }
+  // The same answer to an extension (PATCH) of a subscription already made is not read as this refusal.
+  const extend = microsoft([{ status: 403, body: graphError('ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]') }]);
+  const renewed = await extend.provider.push.renew({ channelId: 'sub-1', resourceId: null, expiresAtMs: NOW + 60_000 }, request).then(() => null, (e: unknown) => e);
+  assert.ok(renewed instanceof CalendarProviderError && !(renewed instanceof PushNotSupported), String(renewed));
+});
+
 test('Graph: a mailbox without REST access (404 MailboxNotEnabledForRESTAPI: no licence, inactive, soft-deleted) is lost access', async () => {
   // The answers public issues show: O365/python-o365 588 (404, "REST API is not yet supported for
   // this mailbox."), msgraph-sdk-javascript 1756 ("The mailbox is either inactive, soft-deleted, or
