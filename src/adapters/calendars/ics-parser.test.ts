@@ -518,6 +518,27 @@ test('a UID written by two series: each override belongs to the series that has 
   ]);
 });
 
+test('150 daily series under one UID and 150 overrides none of them has: the search for their series never holds the event loop, and is bounded', async () => {
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const body: string[] = [];
+  const base = Date.parse('2016-01-04T09:00:00Z');
+  for (let i = 0; i < 150; i++) {
+    const start = base + i * 60_000;
+    body.push('BEGIN:VEVENT', 'UID:course@x', `DTSTART:${stamp(start)}`, `DTEND:${stamp(start + 1_800_000)}`, 'RRULE:FREQ=DAILY', 'SUMMARY:s', 'END:VEVENT');
+  }
+  // At a second no series has, so that every series is asked about every override.
+  for (let i = 0; i < 150; i++) {
+    const at = Date.parse('2026-12-01T09:00:07Z') + i * 86_400_000;
+    body.push('BEGIN:VEVENT', 'UID:course@x', `RECURRENCE-ID:${stamp(at)}`, `DTSTART:${stamp(at)}`, `DTEND:${stamp(at + 1_800_000)}`, 'SUMMARY:o', 'END:VEVENT');
+  }
+  const text = feed(...body);
+  const { result, stall } = await measureStall(() => parseIcsYielding(text, { nowMs: NOW }));
+  assert.equal(result.events.length, 300);
+  assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms (a feed of ${text.length} characters)`);
+  assert.ok(result.events.slice(150).every((e) => e.seriesProviderEventId === 'course@x'), 'each override stands alone, naming the UID');
+  assert.match(result.warnings.join('\n'), /RECURRENCE-ID overrides of UID course@x were not compared with all of its series/);
+});
+
 test('copies of a UID with different SEQUENCEs at different starts are versions of one event (RFC 5545 3.8.7.4): the highest SEQUENCE stays, under the UID', () => {
   const copy = (sequence: number, start: string, title: string) => ['BEGIN:VEVENT', 'UID:m', `SEQUENCE:${sequence}`, `DTSTART:${start}`, 'DURATION:PT1H', `SUMMARY:${title}`, 'END:VEVENT'];
   const moved = parseIcs(feed(...copy(0, '20261124T090000Z', 'Planning'), ...copy(1, '20261124T140000Z', 'Planning (moved)')), { nowMs: NOW });

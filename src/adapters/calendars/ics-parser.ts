@@ -24,7 +24,7 @@
 //   feed never stalls the process; parseIcs runs them in one go.
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
-import { expandSeries, isValidTimeZone, occurrenceKey } from '../../domain/recurrence.ts';
+import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -192,7 +192,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     }
   }
   const events = new Map<string, ProviderEvent>();
-  for (const event of keyedByCopy(built, warnings)) {
+  for (const event of yield* keyedByCopy(built, warnings)) {
     // The same key twice (an override written twice): the last one, where the last one stood.
     events.delete(event.providerEventId);
     events.set(event.providerEventId, event);
@@ -228,9 +228,11 @@ function sequenceOf(vevent: Component): number {
  *   keeps its id and its bots. A copy moved to another start is a new event, and its old one is
  *   deleted (its bot cancelled, a bot booked for the new one);
  * - an override of a UID written by several series belongs to the series that has an occurrence
- *   at its RECURRENCE-ID, and names that series' key.
+ *   at its RECURRENCE-ID, and names that series' key (see SeriesOfOverrides for the bound on
+ *   that search).
+ * A generator, as parseSteps is: it yields (nothing) between the steps of that search.
  */
-function keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): ProviderEvent[] {
+function* keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): Generator<void, ProviderEvent[]> {
   /** Per UID, its copies without RECURRENCE-ID. */
   const written = new Map<string, BuiltEvent[]>();
   for (const entry of built) {
@@ -267,15 +269,20 @@ function keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): Prov
     warnings.add(`UID ${cut(uid)} is written by ${kept.length} events without RECURRENCE-ID, at different starts: each is kept as its own event, keyed by the UID and its start`);
   }
   const result: ProviderEvent[] = [];
+  const owners = new SeriesOfOverrides();
   for (const { event } of built) {
     if (event.originalStartMs !== null) {
-      const candidates = event.seriesProviderEventId === null ? undefined : seriesOf.get(event.seriesProviderEventId);
-      const owner = candidates === undefined ? undefined : seriesWithOccurrenceAt(candidates, event.originalStartMs);
+      const uid = event.seriesProviderEventId;
+      const candidates = uid === null ? undefined : seriesOf.get(uid);
+      const owner = candidates === undefined ? undefined : yield* owners.find(uid!, candidates, event.originalStartMs);
       result.push(owner === undefined ? event : { ...event, seriesProviderEventId: owner });
       continue;
     }
     const key = keyOf.get(event);
     if (key !== undefined) result.push(key === event.providerEventId ? event : { ...event, providerEventId: key });
+  }
+  for (const [uid, count] of owners.unsearched) {
+    warnings.add(`${count} RECURRENCE-ID overrides of UID ${cut(uid)} were not compared with all of its series (at most ${MAX_SERIES_CHECKS} comparisons are made in a feed): each names the UID and stands alone, as an override of a series not in the feed does`);
   }
   return result;
 }
@@ -295,21 +302,78 @@ function isNotOlder(later: BuiltEvent, kept: BuiltEvent): boolean {
   return true;
 }
 
-/** The key of the series, among several sharing a UID, that has an occurrence at `originalStartMs`. */
-function seriesWithOccurrenceAt(series: ReadonlyArray<{ event: ProviderEvent; key: string }>, originalStartMs: number): string | undefined {
-  for (const { event, key } of series) {
-    try {
-      const occurrences = expandSeries(
-        { startMs: event.startMs, endMs: event.endMs, timeZone: event.timeZone ?? 'UTC', recurrence: event.recurrence! },
-        { fromMs: originalStartMs, toMs: originalStartMs + 1 },
-        { limit: 10 },
-      );
-      if (occurrences.some((o) => o.originalStartMs === originalStartMs)) return key;
-    } catch {
-      // a rule that cannot be expanded names no occurrence
+/**
+ * Series × override comparisons made in one feed to find which of several series under one UID an
+ * override belongs to. A comparison costs a fraction of a millisecond (more for a COUNT rule's first
+ * walk, once per series), so a feed with hundreds of series and overrides under one UID would
+ * otherwise cost minutes; real ones (a course as one series per weekday) make a few dozen.
+ */
+export const MAX_SERIES_CHECKS = 1_000;
+
+/**
+ * Finds, for an override of a UID written by several series, the series that has an occurrence
+ * at its RECURRENCE-ID. Each series is compiled once and asked about one instant at a time, the
+ * search yielding (nothing) after each step of it; an answer is kept for the other overrides of the
+ * same UID and instant. Once MAX_SERIES_CHECKS comparisons are made, an override not yet placed is
+ * left naming the plain UID (which no event has then), and so stands alone, as an override of a
+ * series not in the feed does: it keeps its own bot rather than taking one from a series it
+ * might not belong to. `unsearched` counts those per UID, for a warning.
+ */
+class SeriesOfOverrides {
+  readonly unsearched = new Map<string, number>();
+  #checksLeft = MAX_SERIES_CHECKS;
+  readonly #compiled = new Map<ProviderEvent, CompiledSeries | null>();
+  readonly #answers = new Map<string, string | undefined>();
+
+  /** The key of the series, among `series` (all written under `uid`), with an occurrence at `originalStartMs`. */
+  *find(uid: string, series: ReadonlyArray<{ event: ProviderEvent; key: string }>, originalStartMs: number): Generator<void, string | undefined> {
+    const asked = `${originalStartMs} ${uid}`;
+    if (this.#answers.has(asked)) return this.#answers.get(asked);
+    for (const { event, key } of series) {
+      if (this.#checksLeft === 0) {
+        this.unsearched.set(uid, (this.unsearched.get(uid) ?? 0) + 1);
+        return undefined;
+      }
+      this.#checksLeft--;
+      const compiled = this.#compile(event);
+      const found = compiled !== null && (yield* hasOccurrenceAt(compiled, originalStartMs));
+      yield;
+      if (found) {
+        this.#answers.set(asked, key);
+        return key;
+      }
     }
+    this.#answers.set(asked, undefined);
+    return undefined;
   }
-  return undefined;
+
+  #compile(event: ProviderEvent): CompiledSeries | null {
+    let compiled = this.#compiled.get(event);
+    if (compiled === undefined) {
+      try {
+        compiled = compileSeries({ startMs: event.startMs, endMs: event.endMs, timeZone: event.timeZone ?? 'UTC', recurrence: event.recurrence! });
+      } catch {
+        compiled = null; // a rule that cannot be read names no occurrence
+      }
+      this.#compiled.set(event, compiled);
+    }
+    return compiled;
+  }
+}
+
+/** Whether `series` has an occurrence whose original start is `originalStartMs`, yielding between the steps of the search. */
+function* hasOccurrenceAt(series: CompiledSeries, originalStartMs: number): Generator<void, boolean> {
+  try {
+    // A COUNT rule is counted from its start once (remembered by the compiled series), in steps.
+    for (const _ of series.walkUntil(originalStartMs + 1)) yield;
+    for (const occurrence of series.overlappingInSteps({ fromMs: originalStartMs, toMs: originalStartMs + 1 })) {
+      if (occurrence === null) yield;
+      else if (occurrence.originalStartMs === originalStartMs) return true;
+    }
+  } catch {
+    // a rule that cannot be expanded there names no occurrence
+  }
+  return false;
 }
 
 /** LAST-MODIFIED, else DTSTAMP, when written in UTC (RFC 5545 3.8.7.2, 3.8.7.3 ask for UTC). */
