@@ -4752,6 +4752,39 @@ describe('ICS copies of one UID', () => {
   const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
   const calendar = (...events: string[][]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Example//EN', ...events.flat(), 'END:VCALENDAR', ''].join('\r\n');
 
+  /**
+   * Connects a feed, turns auto-schedule on and launches the bot of the meeting starting at
+   * `start`; `sync` then serves another feed and syncs, and `state` tells whether that meeting
+   * still has its event and launched bot (`expected` when it does).
+   */
+  async function underWay(user: { userId: string; auth: string }, start: number, first: string) {
+    const url = env.ics.publishRaw(first);
+    const connected = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: url } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const id = connected.body.calendar_id as string;
+    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+    await env.rc.autoSchedule.run(user.userId);
+    env.clock.set(start + 15 * MIN);
+    await env.rc.dispatcher.runDue();
+    const at = async () => (await eventsOf(env, user.auth, id, start - HOUR, start + HOUR)).filter((e) => e.start_time === new Date(start).toISOString());
+    const [under] = await at();
+    const inMeeting = under!.bots[0]!.id;
+    assert.ok(env.runtime.received.some((r) => r.json?.bot_id === inMeeting), 'launched');
+    const sync = async (text: string) => {
+      env.ics.replaceWithRaw(url, text);
+      const synced = await env.rc.request('POST', `/api/v1/calendar/connections/${id}/sync`, { auth: user.auth });
+      assert.equal(synced.status, 200, JSON.stringify(synced.body));
+      await env.rc.autoSchedule.run(user.userId);
+      await env.rc.dispatcher.runDue();
+    };
+    const state = async () => {
+      const [now] = await at();
+      const stops = (await bot(env, user.auth, inMeeting)).decisions.filter((d) => d.kind === 'stop_requested').map((d) => d.reason);
+      return { stops, event: now?.id, bots: now?.bots.map((b) => b.id) };
+    };
+    return { sync, state, expected: { stops: [], event: under!.id, bots: [inMeeting] } };
+  }
+
   test('a meeting under way keeps its launched bot and its event id when a second copy of its UID appears and goes again; a bot booked through the API stays too', async () => {
     const user = await env.rc.newUser();
     // A programme export that gives every slot of an item one UID (emfcamp/Website issue 2097).
@@ -4856,6 +4889,18 @@ describe('ICS copies of one UID', () => {
     await sync(monday, series(first + 2 * DAY, 'Tutorial'));
     assert.deepEqual(await state(), expected);
     await sync(monday);
+    assert.deepEqual(await state(), expected);
+  });
+
+  test('a programme slot under way keeps its launched bot when another slot of its item is edited with a higher SEQUENCE', async () => {
+    const user = await env.rc.newUser();
+    const uid = `workshop-${user.userId}@feed`;
+    const start = env.clock.now() + 20 * MIN;
+    const link = meetingUrl();
+    const slot = (s: number, sequence: number, room: string) => ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `SEQUENCE:${sequence}`, `DTSTART:${stamp(s)}`, `DTEND:${stamp(s + HOUR)}`, 'SUMMARY:Workshop', `LOCATION:${link} ${room}`, 'END:VEVENT'];
+    const { sync, state, expected } = await underWay(user, start, calendar(slot(start, 0, 'A'), slot(start + DAY, 0, 'A')));
+    // The second day's slot changes room, and the exporter raises its SEQUENCE (RFC 5545 3.8.7.4).
+    await sync(calendar(slot(start, 0, 'A'), slot(start + DAY, 1, 'B')));
     assert.deepEqual(await state(), expected);
   });
 

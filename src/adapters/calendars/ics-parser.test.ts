@@ -539,14 +539,26 @@ test('150 daily series under one UID and 150 overrides none of them has: the sea
   assert.match(result.warnings.join('\n'), /RECURRENCE-ID overrides of UID course@x were not compared with all of its series/);
 });
 
-test('copies of a UID with different SEQUENCEs at different starts are versions of one event (RFC 5545 3.8.7.4): the highest SEQUENCE stays, under the UID', () => {
+test('copies of a UID at different starts are different meetings whatever their SEQUENCEs: a programme slot edited with a raised SEQUENCE leaves the other slots', () => {
   const copy = (sequence: number, start: string, title: string) => ['BEGIN:VEVENT', 'UID:m', `SEQUENCE:${sequence}`, `DTSTART:${start}`, 'DURATION:PT1H', `SUMMARY:${title}`, 'END:VEVENT'];
-  const moved = parseIcs(feed(...copy(0, '20261124T090000Z', 'Planning'), ...copy(1, '20261124T140000Z', 'Planning (moved)')), { nowMs: NOW });
-  assert.deepEqual(moved.events.map((e) => [e.providerEventId, new Date(e.startMs).toISOString(), e.title]), [['m', '2026-11-24T14:00:00.000Z', 'Planning (moved)']]);
-  assert.match(moved.warnings.join('\n'), /UID m is written by events of different SEQUENCEs at different starts/);
-  // The newest version written at two starts is two meetings; the older one at a third is gone.
-  const mixed = parseIcs(feed(...copy(2, '20261124T090000Z', 'A'), ...copy(1, '20261125T090000Z', 'Old'), ...copy(2, '20261126T090000Z', 'B')), { nowMs: NOW });
-  assert.deepEqual(mixed.events.map((e) => e.providerEventId), ['m#20261124T090000Z', 'm#20261126T090000Z']);
+  const slots = parseIcs(feed(...copy(0, '20261124T090000Z', 'Workshop'), ...copy(1, '20261125T090000Z', 'Workshop (room B)'), ...copy(0, '20261126T090000Z', 'Workshop')), { nowMs: NOW });
+  assert.deepEqual(slots.events.map((e) => [e.providerEventId, e.title]), [
+    ['m#20261124T090000Z', 'Workshop'],
+    ['m#20261125T090000Z', 'Workshop (room B)'],
+    ['m#20261126T090000Z', 'Workshop'],
+  ]);
+  assert.doesNotMatch(slots.warnings.join('\n'), /SEQUENCE/);
+});
+
+test('a weekly series and one of its occurrences re-written without RECURRENCE-ID with a raised SEQUENCE: the series stays, the copy beside it', () => {
+  const { events } = parseIcs(feed(
+    'BEGIN:VEVENT', 'UID:weekly@x', 'SEQUENCE:0', 'DTSTART:20261123T090000Z', 'DTEND:20261123T100000Z', 'RRULE:FREQ=WEEKLY;COUNT=10', 'SUMMARY:Standup', 'LOCATION:https://zoom.us/j/1234567890', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly@x', 'SEQUENCE:1', 'DTSTART:20261130T090000Z', 'DTEND:20261130T100000Z', 'SUMMARY:Standup (agenda)', 'LOCATION:https://zoom.us/j/1234567890', 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [e.providerEventId, e.title, e.recurrence !== null]), [
+    ['weekly@x', 'Standup', true],
+    ['weekly@x#20261130T090000Z', 'Standup (agenda)', false],
+  ]);
 });
 
 test('copies of a UID at one start with one SEQUENCE: the one LAST-MODIFIED (else DTSTAMP) latest is the event, whatever the order written', () => {

@@ -214,14 +214,15 @@ function sequenceOf(vevent: Component): number {
  * (emfcamp/Website issue 2097, where Google Calendar showed only the last slot;
  * SERG-Delft/serg-delft.github.io issue 90), and exports that hold one event twice
  * (nextcloud/calendar issue 4580). Taken as one, every copy but one would lose its bot. So:
- * - copies written with different SEQUENCEs are versions of one event, whatever their starts
- *   (RFC 5545 3.8.7.4 raises SEQUENCE when DTSTART moves): only those with the highest stay.
- *   Copies that share a SEQUENCE (a programme's slots all have 0) are all read;
- * - of those, copies at the same start are one event, versions of it: the one LAST-MODIFIED (else
- *   DTSTAMP) latest when they state different ones, else the last written (identical copies are
- *   simply one);
- * - copies at different starts are different meetings. One that is a series, when it is the only
- *   series among them, keeps the UID (its overrides name it); every other copy is keyed
+ * - copies at the same start are one event, versions of it: the highest SEQUENCE; with the same
+ *   SEQUENCE, the one LAST-MODIFIED (else DTSTAMP) latest when they state different ones; else the
+ *   last written (identical copies are simply one);
+ * - copies at different starts are different meetings, whatever their SEQUENCEs. A higher
+ *   SEQUENCE does not make the others older versions of it: a programme item whose one slot was
+ *   edited, or a series beside one occurrence re-written on its own, raises it on that copy
+ *   alone, and reading the others as superseded would drop meetings under way. (A feed that
+ *   still holds an old copy of a moved event beside the new one therefore has two events.)
+ *   One that is a series, when it is the only series among them, keeps the UID (its overrides name it); every other copy is keyed
  *   `UID#<its start in UTC>`, and a lone copy keeps the plain UID. A copy's key therefore changes
  *   between `UID` and `UID#<start>` when another copy of its UID appears or goes; the sync follows
  *   such a change by renaming the stored event (calendar-sync.ts, followRekeyedCopies), so that it
@@ -246,15 +247,9 @@ function* keyedByCopy(built: ReadonlyArray<BuiltEvent>, warnings: Warnings): Gen
   /** Per UID written by several series: each series with its key, for that UID's overrides. */
   const seriesOf = new Map<string, Array<{ event: ProviderEvent; key: string }>>();
   for (const [uid, list] of written) {
-    const highest = Math.max(...list.map((entry) => entry.sequence));
-    const current = list.filter((entry) => entry.sequence === highest);
-    const starts = new Set(list.map((entry) => entry.event.startMs));
-    if (current.length < list.length && starts.size > 1) {
-      warnings.add(`UID ${cut(uid)} is written by events of different SEQUENCEs at different starts: read as versions of one event, SEQUENCE ${highest} kept`);
-    }
     /** The copies kept, by start; the same start kept once. */
     const byStart = new Map<number, BuiltEvent>();
-    for (const entry of current) {
+    for (const entry of list) {
       const kept = byStart.get(entry.event.startMs);
       if (!kept || isNotOlder(entry, kept)) byStart.set(entry.event.startMs, entry);
     }
