@@ -195,6 +195,29 @@ describe('hostile feeds', () => {
     assertNoStall('sync the 3,000 copies again, in reverse order', again);
   });
 
+  test('5,000 UIDs each gaining a second copy: the 5,000 events renamed to their keyed form keep their ids, and the event loop keeps turning', async () => {
+    const user = await env.rc.newUser();
+    const first = env.clock.now() + DAY;
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const copy = (i: number, s: number) => ['BEGIN:VEVENT', `UID:item-${i}@feed.example`, 'DTSTAMP:20261201T000000Z',
+      `DTSTART:${stamp(s)}`, `DTEND:${stamp(s + 5 * MIN)}`, `SUMMARY:Item ${i}`, 'END:VEVENT'].join('\r\n');
+    const feed = (order: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN', ...order, 'END:VCALENDAR', ''].join('\r\n');
+    const n = 5000;
+    const url = env.ics.publishRaw(feed(Array.from({ length: n }, (_, i) => copy(i, first + i * MIN))));
+    const connected = await connectIcs(user.auth, url);
+    assert.equal(connected.status, 200, JSON.stringify(connected.body).slice(0, 500));
+    const ids = async () => (await env.rc.database.db.selectFrom('events').select(['id']).where('calendar_id', '=', connected.body.calendar_id).where('is_deleted', '=', 0).execute()).map((r) => r.id);
+    const before = await ids();
+    // Every item gains a second slot: each first slot's key goes from UID to UID#<start>.
+    env.ics.replaceWithRaw(url, feed(Array.from({ length: n }, (_, i) => [copy(i, first + i * MIN), copy(i, first + 10 * DAY + i * MIN)]).flat()));
+    const again = await measureStall(() => env.rc.request('POST', `/api/v1/calendar/connections/${connected.body.calendar_id}/sync`, { auth: user.auth }));
+    assert.equal(again.result.status, 200, JSON.stringify(again.result.body).slice(0, 500));
+    assert.deepEqual([again.result.body.created, again.result.body.cancelled], [n, 0]);
+    const after = new Set(await ids());
+    assert.ok(before.every((id) => after.has(id)), 'every event kept its id');
+    assertNoStall('5,000 events renamed in one sync', again);
+  });
+
   test('a feed folded in the middle of its characters (a writer that folds at 75 bytes) keeps them whole', async () => {
     const user = await env.rc.newUser();
     const start = env.clock.now() + DAY;

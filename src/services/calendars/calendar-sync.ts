@@ -1604,7 +1604,11 @@ class SyncedEventWriter {
     if (!this.#isFull || this.#connection.provider !== 'ics') return;
     const stored = (id: string) => storedEventId(this.#calendar, id);
     const listed = new Set(changes.map((c) => stored(c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)));
+    // A turn for the event loop every slice, as for the writes that follow: on SQLite each rename
+    // runs synchronously, and a feed whose thousands of UIDs each gain a copy renames thousands.
+    const pacer = new EventLoopPacer();
     for (const change of changes) {
+      await pacer.pace();
       if (change.type !== 'upsert' || change.event.originalStartMs !== null) continue;
       const event = change.event;
       const key = stored(event.providerEventId);
