@@ -4892,6 +4892,31 @@ describe('ICS copies of one UID', () => {
     assert.deepEqual(await state(), expected);
   });
 
+  test('a single copy under way keeps its event and launched bot when the series beside it under its UID goes (the copy takes the plain UID the series had)', async () => {
+    const user = await env.rc.newUser();
+    const uid = `talk-${user.userId}@feed`;
+    const start = env.clock.now() + 20 * MIN;
+    const single = ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(start)}`, `DTEND:${stamp(start + HOUR)}`, 'SUMMARY:Talk', `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const series = ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(start + 3 * DAY)}`, `DTEND:${stamp(start + 3 * DAY + HOUR)}`, 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:Course', `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const { sync, state, expected } = await underWay(user, start, calendar(single, series));
+    await sync(calendar(single));
+    assert.deepEqual(await state(), expected);
+  });
+
+  test('a lone copy under way keeps its event and launched bot when a series is written beside it under its UID (the series takes the plain UID the copy had)', async () => {
+    const user = await env.rc.newUser();
+    const uid = `talk-${user.userId}@feed`;
+    const start = env.clock.now() + 20 * MIN;
+    const single = ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(start)}`, `DTEND:${stamp(start + HOUR)}`, 'SUMMARY:Talk', `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const series = ['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART:${stamp(start + 3 * DAY)}`, `DTEND:${stamp(start + 3 * DAY + HOUR)}`, 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:Course', `LOCATION:${meetingUrl()}`, 'END:VEVENT'];
+    const { sync, state, expected } = await underWay(user, start, calendar(single));
+    await sync(calendar(single, series));
+    assert.deepEqual(await state(), expected);
+    // The series is an event of its own, not the copy's row taken over.
+    const course = (await eventsOf(env, user.auth, (await env.rc.database.db.selectFrom('events').select('calendar_id').where('id', '=', expected.event).executeTakeFirstOrThrow()).calendar_id!, start + 3 * DAY - HOUR, start + 3 * DAY + HOUR));
+    assert.deepEqual(course.map((e) => [e.title, e.recurring_event_id !== null && e.recurring_event_id !== expected.event]), [['Course', true]]);
+  });
+
   test('a programme slot under way keeps its launched bot when another slot of its item is edited with a higher SEQUENCE', async () => {
     const user = await env.rc.newUser();
     const uid = `workshop-${user.userId}@feed`;

@@ -1594,16 +1594,24 @@ class SyncedEventWriter {
   /**
    * A feed's copy of a UID changes key between `UID` and `UID#<start>` when another copy of its
    * UID appears or goes (domain/ics-copy-keys.ts), though it is the same meeting. Before the
-   * changes are written, a stored event under one form that the feed no longer lists, whose other
-   * form arrives with the same start and the same UID as written, is renamed to it: updated in
-   * place, it keeps its id and its bots, where a delete and an insert would cancel the bots (a
-   * bot in the call stopped, one booked through the API not replaced). Only for a full read of a
-   * feed, which lists every event, so that "no longer listed" is known.
+   * changes are written, a stored event under one form, whose other form arrives as a copy of it
+   * (the same UID as written, the same start, and a series if and only if it is one), is renamed
+   * to it: updated in place, it keeps its id and its bots, where a delete and an insert would
+   * cancel the bots (a bot in the call stopped, one booked through the API not replaced). That
+   * holds while its old key is listed again for another copy (a series that took the plain UID
+   * beside it), and while its new key holds a stored event the copy is not (the series that had
+   * the plain UID and went), which then takes the old key, where the copy listed there, if any,
+   * updates it, or the end of the sync deletes it. Only for a full read of a feed, which lists
+   * every event, so that "no longer listed" is known.
    */
   async followRekeyedCopies(changes: FetchResult['changes']): Promise<void> {
     if (!this.#isFull || this.#connection.provider !== 'ics') return;
     const stored = (id: string) => storedEventId(this.#calendar, id);
-    const listed = new Set(changes.map((c) => stored(c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)));
+    /** The events listed, by stored key; null for one listed as removed. */
+    const listed = new Map<string, ProviderEvent | null>();
+    for (const c of changes) listed.set(stored(c.type === 'upsert' ? c.event.providerEventId : c.providerEventId), c.type === 'upsert' ? c.event : null);
+    /** Keys a copy was renamed from: not used again. */
+    const vacated = new Set<string>();
     // A turn for the event loop every slice, as for the writes that follow: on SQLite each rename
     // runs synchronously, and a feed whose thousands of UIDs each gain a copy renames thousands.
     const pacer = new EventLoopPacer();
@@ -1611,17 +1619,21 @@ class SyncedEventWriter {
       await pacer.pace();
       if (change.type !== 'upsert' || change.event.originalStartMs !== null) continue;
       const event = change.event;
+      const uid = writtenUidOf(event.raw);
+      if (uid === null) continue;
       const key = stored(event.providerEventId);
       const current = this.#rows.get(key);
-      if (current && !current.is_deleted) continue;
+      if (current && !current.is_deleted && isStoredCopyOf(current, event, uid)) continue;
       const formerId = otherFormOfCopyKey(event.providerEventId, event.startMs);
       if (formerId === null) continue;
       const formerKey = stored(formerId);
       const former = this.#rows.get(formerKey);
-      const uid = writtenUidOf(event.raw);
-      if (!former || former.is_deleted || listed.has(formerKey) || former.start_ms !== event.startMs || uid === null || writtenUidOf(former.raw) !== uid) continue;
-      // The unique (calendar, key) index: a deleted event under the new key takes the old one,
-      // by way of a key of its own id (no feed key holds one).
+      if (!former || former.is_deleted || vacated.has(formerKey) || !isStoredCopyOf(former, event, uid)) continue;
+      // The copy listed under the old key, if it is this stored event's, keeps it.
+      const listedThere = listed.get(formerKey);
+      if (listedThere === null || (listedThere !== undefined && isStoredCopyOf(former, listedThere, uid))) continue;
+      // The unique (calendar, key) index: the event under the new key takes the old one, by way of
+      // a key of its own id (no feed key holds one).
       if (current) await this.#trx.updateTable('events').set({ provider_event_id: `${current.id}:renaming` }).where('id', '=', current.id).execute();
       await this.#trx.updateTable('events').set({ provider_event_id: key, updated_at: this.#now }).where('id', '=', former.id).execute();
       this.#rows.delete(formerKey);
@@ -1630,7 +1642,7 @@ class SyncedEventWriter {
         await this.#trx.updateTable('events').set({ provider_event_id: formerKey }).where('id', '=', current.id).execute();
         this.#rows.set(formerKey, { ...current, provider_event_id: formerKey });
       }
-      listed.add(formerKey);
+      vacated.add(formerKey);
     }
   }
 
@@ -1955,6 +1967,11 @@ const MEANINGFUL_COLUMNS = [
   'title', 'description', 'location', 'start_ms', 'end_ms', 'timezone', 'meeting_url', 'meeting_platform', 'meeting_identity',
   'recurrence', 'recurring_event_id', 'original_start_ms', 'status',
 ] as const;
+
+/** Whether a stored ICS event is a copy of `event`: the same UID as written, the same start, and a series if and only if `event` is one. */
+function isStoredCopyOf(row: EventRow, event: ProviderEvent, uid: string): boolean {
+  return row.start_ms === event.startMs && (row.recurrence !== null) === (event.recurrence !== null) && writtenUidOf(row.raw) === uid;
+}
 
 /** The UID an ICS event was written with (its raw `uid`); null for other events. */
 function writtenUidOf(raw: unknown): string | null {
