@@ -1011,6 +1011,25 @@ async function connectGoogle(env: FullEnv, auth: string, extra: Record<string, u
 }
 
 /** Connects `account` (of the Graph fake) with the calendars `calendarIds` chosen; the connection's id. */
+/**
+ * A Google connection whose channel is a day from expiry, and a sync of it that renews the channel,
+ * held at Google's answer to the new watch until `answer` is called.
+ */
+async function renewalHeldAtWatch(env: FullEnv) {
+  const user = await env.rc.newUser();
+  const { account, calendarId } = await connectGoogle(env, user.auth);
+  const [first] = env.google.liveChannels(account.email);
+  assert.ok(first);
+  env.clock.set(first.expiration - DAY + MIN);
+  let answer!: () => void;
+  env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
+  const delayed = env.google.watchesDelayed;
+  const syncing = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
+  while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
+  env.google.delayWatch = null;
+  return { user, account, calendarId, first, answer, syncing };
+}
+
 async function connectOutlookCalendars(env: FullEnv, auth: string, account: { clientId: string; clientSecret: string; refreshToken: string }, calendarIds: string[]): Promise<string> {
   const res = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken, calendar_ids: calendarIds } });
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -1781,17 +1800,7 @@ describe('Google Calendar specifics', () => {
   });
 
   test('a channel a renewal opens while the connection is disconnected is stopped, not left running', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const [first] = env.google.liveChannels(account.email);
-    assert.ok(first);
-    env.clock.set(first.expiration - DAY + MIN);
-    let answer!: () => void;
-    env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
-    const delayed = env.google.watchesDelayed;
-    const syncing = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
-    while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
-    env.google.delayWatch = null;
+    const { user, account, calendarId, first, answer, syncing } = await renewalHeldAtWatch(env);
     // The disconnect waits a few seconds for the sync, then removes the connection without it; the
     // new channel Google makes after that cannot be recorded.
     const res = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
@@ -6177,17 +6186,7 @@ describe('sync leases', () => {
   });
 
   test('a sync that outlives its lease and fails to stop the channel its renewal got keeps it, to be stopped at a later sync', async () => {
-    const user = await env.rc.newUser();
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const [first] = env.google.liveChannels(account.email);
-    assert.ok(first);
-    env.clock.set(first.expiration - DAY + MIN);
-    let answer!: () => void;
-    env.google.delayWatch = new Promise<void>((resolve) => { answer = resolve; });
-    const delayed = env.google.watchesDelayed;
-    const stalled = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
-    while (env.google.watchesDelayed === delayed) await new Promise((resolve) => setTimeout(resolve, 5));
-    env.google.delayWatch = null;
+    const { user, account, calendarId, first, answer, syncing: stalled } = await renewalHeldAtWatch(env);
     // Another sync takes the connection once the stalled one's lease runs out, and renews the channel.
     env.clock.advance(11 * MIN);
     const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
