@@ -2,7 +2,7 @@
 // local fake at the HTTP boundary, driven by the test to create, move, cancel and recur events.
 // Everything else is real: the API, the sync loop, the database, the dispatcher and the outbox.
 // Each scenario ends by asserting the bots' final state through the API.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
@@ -372,37 +372,63 @@ const PROVIDERS: { name: string; setup(env: () => Env): Promise<{ driver: Calend
   },
 ];
 
+interface ScenarioEnv {
+  env: Env;
+  driver: CalendarDriver;
+  close(): Promise<void>;
+}
+
+/** A Rollcall with its fake runtime, webhook receiver and provider, and a driver of that provider. */
+async function startScenarioEnv(provider: (typeof PROVIDERS)[number]): Promise<ScenarioEnv> {
+  let env: Env | undefined;
+  const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
+  const runtime = new FakeHttpReceiver();
+  const hooks = new FakeHttpReceiver();
+  const runtimeUrl = await runtime.start();
+  const hooksUrl = `${await hooks.start()}/hooks`;
+  const setup = await provider.setup(() => env!);
+  const rc = await startTestRollcall({
+    clock,
+    settings: {
+      BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
+      OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
+      ...setup.settings,
+    },
+  });
+  env = { rc, clock, runtime, hooks, hooksUrl };
+  return {
+    env,
+    driver: setup.driver,
+    async close() {
+      await rc.close();
+      await runtime.stop();
+      await hooks.stop();
+      await setup.stop();
+    },
+  };
+}
+
 for (const provider of PROVIDERS) {
   describe(`calendar sync scenarios: ${provider.name}`, () => {
     let env: Env;
     let driver: CalendarDriver;
-    let stopFake: () => Promise<void>;
+    let scenario: ScenarioEnv;
 
     before(async () => {
-      const clock = new ManualClock(Date.parse('2026-11-20T09:00:00Z'));
-      const runtime = new FakeHttpReceiver();
-      const hooks = new FakeHttpReceiver();
-      const runtimeUrl = await runtime.start();
-      const hooksUrl = `${await hooks.start()}/hooks`;
-      const setup = await provider.setup(() => env);
-      driver = setup.driver;
-      stopFake = setup.stop;
-      const rc = await startTestRollcall({
-        clock,
-        settings: {
-          BOT_RUNTIME: 'http', BOT_RUNTIME_URL: `${runtimeUrl}/launch`, BOT_RUNTIME_TIMEOUT_MS: '2000', DISPATCH_LEASE_SECONDS: '5',
-          OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: KEY, CALENDAR_PUSH: 'on', JOIN_LEAD_SECONDS: String(LEAD_MS / 1000),
-          ...setup.settings,
-        },
-      });
-      env = { rc, clock, runtime, hooks, hooksUrl };
+      scenario = await startScenarioEnv(provider);
+      ({ env, driver } = scenario);
     });
-    after(async () => {
-      await env.rc.close();
-      await env.runtime.stop();
-      await env.hooks.stop();
-      await stopFake();
-    });
+    after(async () => scenario.close());
+
+    /**
+     * For a test that steps the clock through hours or days: a Rollcall of its own, where each step
+     * syncs only the test's connection, not every one the earlier tests left behind.
+     */
+    async function ownScenarioEnv(t: TestContext): Promise<ScenarioEnv> {
+      const own = await startScenarioEnv(provider);
+      t.after(() => own.close());
+      return own;
+    }
 
     test('an event created at the provider appears, with its meeting URL', async () => {
       const user = await env.rc.newUser();
@@ -795,7 +821,8 @@ for (const provider of PROVIDERS) {
       void newId;
     });
 
-    test('a revoked connection whose hourly access check meets an outage stays revoked: no calendar.sync_failing, and the checks stay hourly', async () => {
+    test('a revoked connection whose hourly access check meets an outage stays revoked: no calendar.sync_failing, and the checks stay hourly', async (t) => {
+      const { env, driver } = await ownScenarioEnv(t);
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
       const start = env.clock.now() + 6 * HOUR;
@@ -817,7 +844,8 @@ for (const provider of PROVIDERS) {
       driver.setDown(false);
     });
 
-    test('a connection that stays revoked is checked hourly on its first day, every six hours in its first week, then daily', async () => {
+    test('a connection that stays revoked is checked hourly on its first day, every six hours in its first week, then daily', async (t) => {
+      const { env, driver } = await ownScenarioEnv(t);
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth);
       driver.revoke();
@@ -863,7 +891,8 @@ for (const provider of PROVIDERS) {
       assert.equal((await env.rc.database.db.selectFrom('bots').select('id').where('user_id', '=', user.userId).execute()).length, 1);
     });
 
-    test('syncs failing for fifteen minutes are reported once; the bots launch on the meeting as last synced; a working sync is reported too', async () => {
+    test('syncs failing for fifteen minutes are reported once; the bots launch on the meeting as last synced; a working sync is reported too', async (t) => {
+      const { env, driver } = await ownScenarioEnv(t);
       const user = await env.rc.newUser();
       const calendarId = await driver.connect(user.auth, { callbackUrl: env.hooksUrl });
       const soon = env.clock.now() + HOUR;
