@@ -1032,6 +1032,17 @@ async function startFullEnv(settings: Record<string, string> = {}, options: { wi
   return env;
 }
 
+/**
+ * A FullEnv of the test's own, closed after it: for a test that moves the clock on by hours or days,
+ * where every runDue of a describe's shared one would also sync each connection (and launch each
+ * bot) its earlier tests left behind.
+ */
+async function ownFullEnv(t: TestContext, settings: Record<string, string> = {}, options: { withRuntime?: boolean; log?: CapturedLog } = {}): Promise<FullEnv> {
+  const env = await startFullEnv(settings, options);
+  t.after(() => env.close());
+  return env;
+}
+
 async function connectGoogle(env: FullEnv, auth: string, extra: Record<string, unknown> = {}) {
   const account = env.google.createAccount();
   const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, ...extra } });
@@ -3268,7 +3279,8 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.equal(addedEvent?.bots.length, 1, 'auto-schedule booked the meeting added to a calendar that syncs');
   });
 
-  test('a calendar that keeps failing while the others sync backs off on its own: not read at every sync, read again when due, at once after a reconnect, and cleared when it reads', async () => {
+  test('a calendar that keeps failing while the others sync backs off on its own: not read at every sync, read again when due, at once after a reconnect, and cleared when it reads', async (t) => {
+    const env = await ownFullEnv(t);
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
     const start = env.clock.now() + DAY;
@@ -5863,7 +5875,8 @@ describe('auto-schedule', () => {
     assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
   });
 
-  test('a meeting its bot went to, moved afterwards to another day, is booked again there; not one whose bot the client unscheduled or removed, and not while its bot is still in it', async () => {
+  test('a meeting its bot went to, moved afterwards to another day, is booked again there; not one whose bot the client unscheduled or removed, and not while its bot is still in it', async (t) => {
+    const env = await ownFullEnv(t, {}, { withRuntime: true });
     const user = await env.rc.newUser();
     await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     const { account, calendarId } = await connectGoogle(env, user.auth);
