@@ -5685,8 +5685,11 @@ describe('auto-schedule', () => {
     await assert.rejects(env.rc.scheduling.schedule(user.userId, freshEvent.id, { deduplication_key: 'late-decision', bot_config: {} }, { ifNeverScheduled: true }), (error: { code?: string; message?: string }) => error.code === 'event_already_scheduled' && /declined/.test(error.message ?? ''));
   });
 
-  /** A user with auto-schedule on and a weekly Google series of `count`, synced (so booked): its occurrences. */
-  async function autoScheduledWeekly(title: string, count = 3) {
+  /** The describe's Rollcall, for a helper that may be given another. */
+  const sharedEnv = (): FullEnv => env;
+
+  /** A user with auto-schedule on and a weekly Google series of `count`, synced (so booked) on `env`: its occurrences. */
+  async function autoScheduledWeekly(title: string, count = 3, env: FullEnv = sharedEnv()) {
     const user = await env.rc.newUser();
     const enabled = await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
     assert.equal(enabled.status, 200);
@@ -5702,177 +5705,188 @@ describe('auto-schedule', () => {
     return { user, account, calendarId, first, seriesId, before };
   }
 
-  /** Two events of one meeting, two hours apart, booked by auto-schedule: a bot each. */
-  async function oneMeetingTwice(title: string) {
-    const user = await env.rc.newUser();
-    await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
-    const { account, calendarId } = await connectGoogle(env, user.auth);
-    const start = env.clock.now() + DAY;
-    const link = meetingUrl();
-    const first = env.google.insertEvent(account.email, account.email, { summary: title, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: link });
-    const later = env.google.insertEvent(account.email, account.email, { summary: `${title}, second half`, start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: link });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    const before = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
-    const ids = before.map((e) => e.bots[0]!.id);
-    assert.equal(new Set(ids).size, 2, 'two times, two bots');
-    const moveLater = async (toMs: number) => {
-      env.google.patchEvent(account.email, account.email, later, { start: { dateTime: iso(toMs) }, end: { dateTime: iso(toMs + HOUR) } });
+  // Each of these moves the clock a day or more ahead and launches what is due: in the shared
+  // Rollcall every runDue would also sync each connection, and launch each bot, that the tests
+  // above left. They share a Rollcall of their own (the same settings), begun empty.
+  describe('one meeting, two events: which bot keeps it', () => {
+    let env: FullEnv;
+    before(async () => {
+      env = await startFullEnv({}, { withRuntime: true });
+    });
+    after(async () => env.close());
+
+    /** Two events of one meeting, two hours apart, booked by auto-schedule: a bot each. */
+    async function oneMeetingTwice(title: string) {
+      const user = await env.rc.newUser();
+      await env.rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto' } } });
+      const { account, calendarId } = await connectGoogle(env, user.auth);
+      const start = env.clock.now() + DAY;
+      const link = meetingUrl();
+      const first = env.google.insertEvent(account.email, account.email, { summary: title, start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: link });
+      const later = env.google.insertEvent(account.email, account.email, { summary: `${title}, second half`, start: { dateTime: iso(start + 2 * HOUR) }, end: { dateTime: iso(start + 3 * HOUR) }, location: link });
       await env.google.notifyChanges(account.email);
       await env.rc.calendarSync.runDue();
-    };
-    return { user, account, calendarId, start, link, first, ids: ids as [string, string], moveLater };
-  }
-
-  const launchesOf = (botId: string) => env.runtime.received.filter((r) => r.json?.bot_id === botId).length;
-
-  test('an event moved onto the time of another event of the same meeting: both bots stay until the launch, then one joins and the other hands it its event', async () => {
-    const { user, calendarId, start, ids, moveLater } = await oneMeetingTwice('Prep');
-    await moveLater(start);
-    // Nothing is merged by the move itself: it may yet be taken back.
-    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)).sort(), ids.map((id) => [id]).sort());
-    env.clock.set(start - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    const [keeper, other] = [...ids].sort();
-    // Decided in one batch with the keeper, the other waits for the runtime's answer to the keeper's launch.
-    assert.equal((await bot(env, user.auth, other!)).decisions.at(-1)!.kind, 'waiting_for_keeper');
-    env.clock.advance(2000);
-    await env.rc.dispatcher.runDue();
-    assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'one launch into the meeting (same age: the lower id keeps it)');
-    const gaveWay = await bot(env, user.auth, other!);
-    assert.equal(gaveWay.status, 'Cancelled');
-    assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
-    assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
-    assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');
-    const keeperLog = (await bot(env, user.auth, keeper!)).decisions.map((d) => d.kind);
-    assert.equal(keeperLog.filter((k) => k === 'shared_with_event').length, 1);
-    assert.ok(keeperLog.indexOf('launched') < keeperLog.indexOf('shared_with_event'), `its launch comes first in its log: ${keeperLog.join(', ')}`);
-    await env.rc.dispatcher.runDue();
-    assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'and no second launch later');
-  });
-
-  test('a bot waiting for the one that keeps its meeting launches itself when the keeper\'s launch fails: a second bot is better than none', async () => {
-    const { user, start, ids, moveLater } = await oneMeetingTwice('Planning');
-    await moveLater(start);
-    const [keeper, other] = [...ids].sort();
-    const answer = env.runtime.respond;
-    // The refusal is held until the other bot has decided: answered at once, it could be recorded
-    // before that decision (a busy machine), and the other would then launch at once, rightly.
-    let refuse!: () => void;
-    const refused = new Promise<void>((resolve) => { refuse = resolve; });
-    env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' }, release: refused } : answer(request));
-    try {
-      env.clock.set(start - LEAD_MS);
-      const firstRound = env.rc.dispatcher.runDue();
-      for (const deadline = Date.now() + 10_000; launchesOf(keeper!) === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'the keeper\'s launch went out; the other waits for its answer');
-      refuse();
-      await firstRound;
-      assert.equal(launchesOf(other!), 0, 'the other decided while the keeper\'s launch was unanswered: it waits');
-      env.clock.advance(2000);
-      await env.rc.dispatcher.runDue();
-      assert.equal(launchesOf(other!), 1, 'the keeper\'s launch failed: the other launches');
-      const log = (await bot(env, user.auth, other!)).decisions.map((d) => d.kind);
-      assert.ok(log.includes('waiting_for_keeper') && !log.includes('gave_way'), log.join(', '));
-      assert.equal((await bot(env, user.auth, other!)).status, 'Joining');
-    } finally {
-      env.runtime.respond = answer;
+      const before = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+      const ids = before.map((e) => e.bots[0]!.id);
+      assert.equal(new Set(ids).size, 2, 'two times, two bots');
+      const moveLater = async (toMs: number) => {
+        env.google.patchEvent(account.email, account.email, later, { start: { dateTime: iso(toMs) }, end: { dateTime: iso(toMs + HOUR) } });
+        await env.google.notifyChanges(account.email);
+        await env.rc.calendarSync.runDue();
+      };
+      return { user, account, calendarId, start, link, first, ids: ids as [string, string], moveLater };
     }
-  });
 
-  test('a keeper whose launch fails keeps nobody\'s meeting, but the next in rank does: the waiting bot gives way to the client\'s bot joining later', async () => {
-    const { user, start, link, ids, moveLater } = await oneMeetingTwice('Retro');
-    await moveLater(start);
-    const [failing, waiting] = [...ids].sort();
-    const answer = env.runtime.respond;
-    env.runtime.respond = (request) => (request.json?.bot_id === failing ? { status: 503, body: { error: 'down for this one' } } : answer(request));
-    try {
+    const launchesOf = (botId: string) => env.runtime.received.filter((r) => r.json?.bot_id === botId).length;
+
+    test('an event moved onto the time of another event of the same meeting: both bots stay until the launch, then one joins and the other hands it its event', async () => {
+      const { user, calendarId, start, ids, moveLater } = await oneMeetingTwice('Prep');
+      await moveLater(start);
+      // Nothing is merged by the move itself: it may yet be taken back.
+      assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)).sort(), ids.map((id) => [id]).sort());
       env.clock.set(start - LEAD_MS);
       await env.rc.dispatcher.runDue();
-      assert.deepEqual([launchesOf(failing!), launchesOf(waiting!)], [1, 0]);
-      // Meanwhile the client books its own bot for the meeting, joining a minute before the start.
-      const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Retro (by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
-      const mine = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'retro-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start - MIN) } } });
-      assert.equal(mine.status, 200, JSON.stringify(mine.body));
+      const [keeper, other] = [...ids].sort();
+      // Decided in one batch with the keeper, the other waits for the runtime's answer to the keeper's launch.
+      assert.equal((await bot(env, user.auth, other!)).decisions.at(-1)!.kind, 'waiting_for_keeper');
       env.clock.advance(2000);
       await env.rc.dispatcher.runDue();
-      assert.equal(launchesOf(waiting!), 0, 'the failing keeper passed over, it waits for the client\'s bot');
-      env.clock.set(start - MIN);
+      assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'one launch into the meeting (same age: the lower id keeps it)');
+      const gaveWay = await bot(env, user.auth, other!);
+      assert.equal(gaveWay.status, 'Cancelled');
+      assert.equal(gaveWay.decisions.at(-1)!.kind, 'gave_way');
+      assert.match(gaveWay.decisions.at(-1)!.reason, new RegExp(`Bot ${keeper} is already on its way to this meeting`));
+      assert.deepEqual((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR)).map((e) => e.bots.map((b) => b.id)), [[keeper], [keeper]], 'both events list the bot that joins');
+      const keeperLog = (await bot(env, user.auth, keeper!)).decisions.map((d) => d.kind);
+      assert.equal(keeperLog.filter((k) => k === 'shared_with_event').length, 1);
+      assert.ok(keeperLog.indexOf('launched') < keeperLog.indexOf('shared_with_event'), `its launch comes first in its log: ${keeperLog.join(', ')}`);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'and no second launch later');
+    });
+
+    test('a bot waiting for the one that keeps its meeting launches itself when the keeper\'s launch fails: a second bot is better than none', async () => {
+      const { user, start, ids, moveLater } = await oneMeetingTwice('Planning');
+      await moveLater(start);
+      const [keeper, other] = [...ids].sort();
+      const answer = env.runtime.respond;
+      // The refusal is held until the other bot has decided: answered at once, it could be recorded
+      // before that decision (a busy machine), and the other would then launch at once, rightly.
+      let refuse!: () => void;
+      const refused = new Promise<void>((resolve) => { refuse = resolve; });
+      env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' }, release: refused } : answer(request));
+      try {
+        env.clock.set(start - LEAD_MS);
+        const firstRound = env.rc.dispatcher.runDue();
+        for (const deadline = Date.now() + 10_000; launchesOf(keeper!) === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'the keeper\'s launch went out; the other waits for its answer');
+        refuse();
+        await firstRound;
+        assert.equal(launchesOf(other!), 0, 'the other decided while the keeper\'s launch was unanswered: it waits');
+        env.clock.advance(2000);
+        await env.rc.dispatcher.runDue();
+        assert.equal(launchesOf(other!), 1, 'the keeper\'s launch failed: the other launches');
+        const log = (await bot(env, user.auth, other!)).decisions.map((d) => d.kind);
+        assert.ok(log.includes('waiting_for_keeper') && !log.includes('gave_way'), log.join(', '));
+        assert.equal((await bot(env, user.auth, other!)).status, 'Joining');
+      } finally {
+        env.runtime.respond = answer;
+      }
+    });
+
+    test('a keeper whose launch fails keeps nobody\'s meeting, but the next in rank does: the waiting bot gives way to the client\'s bot joining later', async () => {
+      const { user, start, link, ids, moveLater } = await oneMeetingTwice('Retro');
+      await moveLater(start);
+      const [failing, waiting] = [...ids].sort();
+      const answer = env.runtime.respond;
+      env.runtime.respond = (request) => (request.json?.bot_id === failing ? { status: 503, body: { error: 'down for this one' } } : answer(request));
+      try {
+        env.clock.set(start - LEAD_MS);
+        await env.rc.dispatcher.runDue();
+        assert.deepEqual([launchesOf(failing!), launchesOf(waiting!)], [1, 0]);
+        // Meanwhile the client books its own bot for the meeting, joining a minute before the start.
+        const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Retro (by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
+        const mine = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'retro-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start - MIN) } } });
+        assert.equal(mine.status, 200, JSON.stringify(mine.body));
+        env.clock.advance(2000);
+        await env.rc.dispatcher.runDue();
+        assert.equal(launchesOf(waiting!), 0, 'the failing keeper passed over, it waits for the client\'s bot');
+        env.clock.set(start - MIN);
+        await env.rc.dispatcher.runDue();
+        env.clock.advance(2000);
+        await env.rc.dispatcher.runDue();
+        assert.equal(launchesOf(mine.body.bot_id), 1);
+        assert.equal(launchesOf(waiting!), 0, 'it gave way to the client\'s bot');
+        assert.equal((await bot(env, user.auth, waiting!)).status, 'Cancelled');
+      } finally {
+        env.runtime.respond = answer;
+      }
+    });
+
+    test('an event moved onto the time of another of the same meeting and back before the meeting: each keeps its bot, and both launch', async () => {
+      const { user, start, ids, moveLater } = await oneMeetingTwice('Standup');
+      await moveLater(start);
+      await moveLater(start + 2 * HOUR);
+      env.clock.set(start - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      env.clock.set(start + 2 * HOUR - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual(ids.map(launchesOf), [1, 1]);
+      for (const id of ids) assert.ok(!(await bot(env, user.auth, id)).decisions.some((d) => d.kind === 'gave_way' || d.kind === 'waiting_for_keeper'));
+    });
+
+    test('an auto-scheduled bot gives way to the client\'s own bot in its meeting, waiting for it when the client\'s joins later, and launches if the client\'s is gone by then', async () => {
+      const { user, calendarId, start, link, ids } = await oneMeetingTwice('Review');
+      // The client's own bot, for the same meeting and time, booked through the API, joining a minute before the start.
+      const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review (booked by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
+      assert.equal(own.status, 201, JSON.stringify(own.body));
+      const mineJoinMs = start - MIN;
+      const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(mineJoinMs) } } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const mine = booked.body.bot_id as string;
+      env.clock.set(start - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual(ids.map(launchesOf), [0, 0], 'both auto-scheduled bots wait for the client\'s, which joins later');
+      assert.match((await bot(env, user.auth, ids[0])).decisions.at(-1)!.reason, new RegExp(`Bot ${mine} goes to this meeting .* has not taken its launch yet`));
+      env.clock.set(mineJoinMs);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(mine), 1);
+      env.clock.set(mineJoinMs + 2000);
+      await env.rc.dispatcher.runDue();
+      assert.deepEqual(ids.map(launchesOf), [0, 0]);
+      assert.equal((await bot(env, user.auth, ids[0])).status, 'Cancelled');
+      const [first] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+      assert.deepEqual(first!.bots.map((b) => b.id), [mine]);
+      // The other meeting, two hours on: the client's bot there is cancelled while the auto-scheduled one waits for it.
+      const second = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review, part two (by hand)', start_time: iso(start + 2 * HOUR), end_time: iso(start + 3 * HOUR), meeting_url: link } });
+      const booked2 = await env.rc.request('POST', `/api/v1/calendar/schedule/${second.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-2-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start + 2 * HOUR - MIN) } } });
+      assert.equal(booked2.status, 200, JSON.stringify(booked2.body));
+      env.clock.set(start + 2 * HOUR - LEAD_MS);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(ids[1]), 0, 'waiting');
+      const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked2.body.bot_id}`, { auth: user.auth });
+      assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
+      // Looked at again within 30 s, not only at the cancelled bot's join time.
+      env.clock.set(start + 2 * HOUR - LEAD_MS + 30_000);
+      await env.rc.dispatcher.runDue();
+      assert.equal(launchesOf(ids[1]), 1, 'the client\'s bot gone, the auto-scheduled one launches');
+    });
+
+    test('an occurrence moved onto the slot of the next occurrence of its series: one bot launches at that time', async () => {
+      const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly, one moved onto the next', 3, env);
+      const botIds = before.map((o) => o.bots[0]!.id);
+      env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { start: { dateTime: iso(first + 14 * DAY), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 14 * DAY + HOUR), timeZone: 'Europe/Berlin' } });
+      await env.google.notifyChanges(account.email);
+      await env.rc.calendarSync.runDue();
+      env.clock.set(first + 14 * DAY - LEAD_MS);
       await env.rc.dispatcher.runDue();
       env.clock.advance(2000);
       await env.rc.dispatcher.runDue();
-      assert.equal(launchesOf(mine.body.bot_id), 1);
-      assert.equal(launchesOf(waiting!), 0, 'it gave way to the client\'s bot');
-      assert.equal((await bot(env, user.auth, waiting!)).status, 'Cancelled');
-    } finally {
-      env.runtime.respond = answer;
-    }
-  });
-
-  test('an event moved onto the time of another of the same meeting and back before the meeting: each keeps its bot, and both launch', async () => {
-    const { user, start, ids, moveLater } = await oneMeetingTwice('Standup');
-    await moveLater(start);
-    await moveLater(start + 2 * HOUR);
-    env.clock.set(start - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    env.clock.set(start + 2 * HOUR - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    assert.deepEqual(ids.map(launchesOf), [1, 1]);
-    for (const id of ids) assert.ok(!(await bot(env, user.auth, id)).decisions.some((d) => d.kind === 'gave_way' || d.kind === 'waiting_for_keeper'));
-  });
-
-  test('an auto-scheduled bot gives way to the client\'s own bot in its meeting, waiting for it when the client\'s joins later, and launches if the client\'s is gone by then', async () => {
-    const { user, calendarId, start, link, ids } = await oneMeetingTwice('Review');
-    // The client's own bot, for the same meeting and time, booked through the API, joining a minute before the start.
-    const own = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review (booked by hand)', start_time: iso(start), end_time: iso(start + HOUR), meeting_url: link } });
-    assert.equal(own.status, 201, JSON.stringify(own.body));
-    const mineJoinMs = start - MIN;
-    const booked = await env.rc.request('POST', `/api/v1/calendar/schedule/${own.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(mineJoinMs) } } });
-    assert.equal(booked.status, 200, JSON.stringify(booked.body));
-    const mine = booked.body.bot_id as string;
-    env.clock.set(start - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    assert.deepEqual(ids.map(launchesOf), [0, 0], 'both auto-scheduled bots wait for the client\'s, which joins later');
-    assert.match((await bot(env, user.auth, ids[0])).decisions.at(-1)!.reason, new RegExp(`Bot ${mine} goes to this meeting .* has not taken its launch yet`));
-    env.clock.set(mineJoinMs);
-    await env.rc.dispatcher.runDue();
-    assert.equal(launchesOf(mine), 1);
-    env.clock.set(mineJoinMs + 2000);
-    await env.rc.dispatcher.runDue();
-    assert.deepEqual(ids.map(launchesOf), [0, 0]);
-    assert.equal((await bot(env, user.auth, ids[0])).status, 'Cancelled');
-    const [first] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
-    assert.deepEqual(first!.bots.map((b) => b.id), [mine]);
-    // The other meeting, two hours on: the client's bot there is cancelled while the auto-scheduled one waits for it.
-    const second = await env.rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'Review, part two (by hand)', start_time: iso(start + 2 * HOUR), end_time: iso(start + 3 * HOUR), meeting_url: link } });
-    const booked2 = await env.rc.request('POST', `/api/v1/calendar/schedule/${second.body.id}`, { auth: user.auth, body: { deduplication_key: 'review-2-by-hand', bot_config: { bot_name: 'Mine', join_at: iso(start + 2 * HOUR - MIN) } } });
-    assert.equal(booked2.status, 200, JSON.stringify(booked2.body));
-    env.clock.set(start + 2 * HOUR - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    assert.equal(launchesOf(ids[1]), 0, 'waiting');
-    const cancelled = await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked2.body.bot_id}`, { auth: user.auth });
-    assert.ok(cancelled.status === 200 || cancelled.status === 204, JSON.stringify(cancelled.body));
-    // Looked at again within 30 s, not only at the cancelled bot's join time.
-    env.clock.set(start + 2 * HOUR - LEAD_MS + 30_000);
-    await env.rc.dispatcher.runDue();
-    assert.equal(launchesOf(ids[1]), 1, 'the client\'s bot gone, the auto-scheduled one launches');
-  });
-
-  test('an occurrence moved onto the slot of the next occurrence of its series: one bot launches at that time', async () => {
-    const { user, account, calendarId, first, seriesId, before } = await autoScheduledWeekly('Weekly, one moved onto the next', 3);
-    const botIds = before.map((o) => o.bots[0]!.id);
-    env.google.patchInstance(account.email, account.email, seriesId, first + 7 * DAY, { start: { dateTime: iso(first + 14 * DAY), timeZone: 'Europe/Berlin' }, end: { dateTime: iso(first + 14 * DAY + HOUR), timeZone: 'Europe/Berlin' } });
-    await env.google.notifyChanges(account.email);
-    await env.rc.calendarSync.runDue();
-    env.clock.set(first + 14 * DAY - LEAD_MS);
-    await env.rc.dispatcher.runDue();
-    env.clock.advance(2000);
-    await env.rc.dispatcher.runDue();
-    const launched = botIds.slice(1).filter((id) => launchesOf(id) === 1);
-    assert.equal(launched.length, 1, 'one bot in the third week\'s slot');
-    const after = await eventsOf(env, user.auth, calendarId, first + 13 * DAY, first + 15 * DAY);
-    assert.equal(after.length, 2);
-    assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
+      const launched = botIds.slice(1).filter((id) => launchesOf(id) === 1);
+      assert.equal(launched.length, 1, 'one bot in the third week\'s slot');
+      const after = await eventsOf(env, user.auth, calendarId, first + 13 * DAY, first + 15 * DAY);
+      assert.equal(after.length, 2);
+      assert.ok(after.every((o) => o.bots.length === 1 && o.bots[0]!.id === launched[0]), JSON.stringify(after.map((o) => o.bots)));
+    });
   });
 
   test('a meeting its bot went to, moved afterwards to another day, is booked again there; not one whose bot the client unscheduled or removed, and not while its bot is still in it', async (t) => {
