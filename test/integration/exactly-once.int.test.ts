@@ -29,11 +29,16 @@ async function seedBots(testDb: TestDatabase): Promise<string[]> {
   const { userId } = await createApiKey(database.db, 'crash-test', rollcall.clock);
   const start = Date.now() + 3_600_000;
   const ids: string[] = [];
-  for (let i = 0; i < BOTS; i++) {
-    const event = await rollcall.events.create(userId, { title: `m${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: `https://zoom.us/j/${9_000_000_000 + i}` });
-    const scheduled = await rollcall.scheduling.schedule(userId, event.id, { deduplication_key: `k${i}`, bot_config: {} });
-    ids.push(scheduled.bot_id!);
-  }
+  // Eight bookings at a time, as clients calling the API at once would: one after another, each
+  // waited on the database's round trips (on PostgreSQL, 500 took 3.4 s that way, 2.2 s like this).
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = next++; i < BOTS; i = next++) {
+      const event = await rollcall.events.create(userId, { title: `m${i}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString(), meeting_url: `https://zoom.us/j/${9_000_000_000 + i}` });
+      const scheduled = await rollcall.scheduling.schedule(userId, event.id, { deduplication_key: `k${i}`, bot_config: {} });
+      ids.push(scheduled.bot_id!);
+    }
+  }));
   // Due times spread over 4 s, starting 2 s after the processes come up.
   const base = Date.now() + 4000;
   const rows = await database.db.selectFrom('schedules').select(['id']).orderBy('id').execute();
