@@ -1291,7 +1291,12 @@ describe('dashboard in Chromium', { skip }, () => {
       return reads.splice(0);
     };
     const allMarked = (seen: { path: string; isMarked: boolean }[], what: string) => assert.deepEqual(seen.filter((read) => !read.isMarked), [], `${what}: every read marked`);
-    const noneMarked = (seen: { path: string; isMarked: boolean }[], what: string) => assert.deepEqual(seen.filter((read) => read.isMarked), [], `${what}: no read marked`);
+    // A page's opening is the first read of each path it makes: a status change the steps before
+    // left (a live stream hears it a moment later on PostgreSQL) may read the list again, marked.
+    const noneMarked = (seen: { path: string; isMarked: boolean }[], what: string) => {
+      const opening = seen.filter((read, i) => seen.findIndex((other) => other.path === read.path) === i);
+      assert.deepEqual(opening.filter((read) => read.isMarked), [], `${what}: no read marked`);
+    };
     page.on('request', note);
     try {
       // Opening a page is a person's doing.
