@@ -566,7 +566,12 @@ export class FakeGoogleCalendar {
     send(200, { kind: 'api#channel', id: channel.id, resourceId: channel.resourceId, resourceUri: `https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(calendarId)}/events?alt=json`, ...(channel.token !== undefined ? { token: channel.token } : {}), expiration: String(channel.expiration) });
   }
 
-  /** channels.stop takes id and resourceId; an unknown channel is a 404 (channels reference). */
+  /**
+   * channels.stop takes id and resourceId (channels reference); an unknown channel is a 404 "Channel
+   * '<id>' not found for project '<n>'" (google-api-nodejs-client issue 627; the reference lists no
+   * error answers). delayStopsMs holds the answer back: a request Google never answers, which a
+   * client only ends by its own timeout (openclaw/openclaw pull request 102157).
+   */
   #stopChannel(body: string, send: (status: number, payload?: unknown) => void): void {
     const request = JSON.parse(body) as { id?: string; resourceId?: string };
     const named = this.channels.find((c) => c.id === request.id);
@@ -587,6 +592,7 @@ export class FakeGoogleCalendar {
   #answerStop(request: { id?: string; resourceId?: string }, send: (status: number, payload?: unknown) => void): void {
     // A usage limit is 403 (or 429) rateLimitExceeded, without a Retry-After (errors guide).
     if (this.failingStops === 403 || this.failingStops === 429) return send(this.failingStops, googleError(this.failingStops, 'rateLimitExceeded', 'Rate Limit Exceeded'));
+    // Any request may fail with a 5xx backendError (errors guide, "backendError").
     if (this.failingStops !== null) return send(this.failingStops, googleError(this.failingStops, 'backendError', 'Backend Error'));
     const channel = this.channels.find((c) => c.id === request.id && c.resourceId === request.resourceId && !c.isStopped);
     if (!channel) return send(404, googleError(404, 'notFound', `Channel '${request.id}' not found for project '123456789'`));
