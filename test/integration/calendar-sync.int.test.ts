@@ -5768,8 +5768,8 @@ describe('auto-schedule', () => {
       await moveLater(start);
       const [keeper, other] = [...ids].sort();
       const answer = env.runtime.respond;
-      // The refusal is held until the other bot has decided: answered at once, it could be recorded
-      // before that decision (a busy machine), and the other would then launch at once, rightly.
+      // The refusal is held until the other bot has decided (below): answered at once, it could be
+      // recorded before that decision, and the other would then launch at once, rightly.
       let refuse!: () => void;
       const refused = new Promise<void>((resolve) => { refuse = resolve; });
       env.runtime.respond = (request) => (request.json?.bot_id === keeper ? { status: 503, body: { error: 'down for this one' }, release: refused } : answer(request));
@@ -5778,6 +5778,10 @@ describe('auto-schedule', () => {
         const firstRound = env.rc.dispatcher.runDue();
         for (const deadline = Date.now() + 10_000; launchesOf(keeper!) === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
         assert.deepEqual([launchesOf(keeper!), launchesOf(other!)], [1, 0], 'the keeper\'s launch went out; the other waits for its answer');
+        // Released only once the other has decided to wait: on a busy machine the keeper's launch
+        // can go out before the other's decision is written.
+        const decided = async () => (await bot(env, user.auth, other!)).decisions.some((d) => d.kind === 'waiting_for_keeper');
+        for (const deadline = Date.now() + 10_000; !(await decided()) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 10));
         refuse();
         await firstRound;
         assert.equal(launchesOf(other!), 0, 'the other decided while the keeper\'s launch was unanswered: it waits');
