@@ -322,6 +322,29 @@ export interface RetiredPushChannelsTable {
   retired_at: number;
 }
 
+/**
+ * A push channel being opened whose answer has not been stored: written before the call, deleted
+ * in the write that stores its answer. One left over may be a live channel Rollcall never heard
+ * of; a notification naming it fills in channel_id (Graph) or resource_id (Google), and the next
+ * sync retires it to be stopped (migration 044).
+ */
+export interface PendingPushChannelsTable {
+  id: Generated<number>;
+  connection_id: string;
+  provider_calendar_id: string;
+  /** Google: the channel id Rollcall chose before the call. Graph: null until a notification names the subscription. */
+  channel_id: string | null;
+  /** Google's resource id, once a notification has carried it; null for Graph. */
+  resource_id: string | null;
+  /** sha256 of the secret sent with the call (Google's token, Graph's clientState). */
+  secret_hash: string;
+  /** The expiry the call asked for: the channel, if made, is gone by then. */
+  expires_at: number;
+  opened_at: number;
+  /** When a notification first named it; null: none yet. */
+  heard_at: number | null;
+}
+
 export interface AutoScheduleSettingsTable {
   user_id: string;
   is_enabled: number;
@@ -500,6 +523,7 @@ export interface Schema {
   series_bookings: SeriesBookingsTable;
   retired_webhook_secrets: RetiredWebhookSecretsTable;
   retired_push_channels: RetiredPushChannelsTable;
+  pending_push_channels: PendingPushChannelsTable;
 }
 
 export type EventRow = Selectable<EventsTable>;
@@ -511,4 +535,5 @@ export type BotEventRow = Selectable<BotEventsTable>;
 export type CalendarConnectionRow = Selectable<CalendarConnectionsTable>;
 export type ConnectedCalendarRow = Selectable<ConnectedCalendarsTable>;
 export type RetiredPushChannelRow = Selectable<RetiredPushChannelsTable>;
+export type PendingPushChannelRow = Selectable<PendingPushChannelsTable>;
 export type RecurringChainRow = Selectable<RecurringChainsTable>;

@@ -3,7 +3,7 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Engine } from '../db/database.ts';
 import type {
-  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable, Schema,
+  AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable, PendingPushChannelRow, PendingPushChannelsTable, Schema,
 } from '../db/schema.ts';
 import type { Db } from './event-store.ts';
 import { reasonPrefix } from '../domain/reason-codes.ts';
@@ -322,6 +322,77 @@ export async function deferRetiredPushChannelStops(db: Db, connectionId: string,
 /** A retired channel not yet stopped, by its id (its notifications are acknowledged, not refused). */
 export async function findRetiredPushChannel(db: Db, channelId: string): Promise<RetiredPushChannelRow | undefined> {
   return db.selectFrom('retired_push_channels').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
+}
+
+/** Records a channel about to be opened (before the call); its id. */
+export async function insertPendingPushChannel(db: Db, row: Omit<Insertable<PendingPushChannelsTable>, 'id'>): Promise<number> {
+  const inserted = await db.insertInto('pending_push_channels').values(row).returning('id').executeTakeFirstOrThrow();
+  return Number(inserted.id);
+}
+
+export async function deletePendingPushChannel(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('pending_push_channels').where('id', '=', id).execute();
+}
+
+/**
+ * Keeps the `keep` newest pending channels of a calendar that no notification has named, and
+ * drops the older ones: a watch that times out at every sync leaves one each time, and the
+ * newest are the ones whose channels may still be heard of.
+ */
+export async function prunePendingPushChannels(db: Db, connectionId: string, providerCalendarId: string, keep: number): Promise<void> {
+  const kept = await db.selectFrom('pending_push_channels').select('id').where('connection_id', '=', connectionId)
+    .where('provider_calendar_id', '=', providerCalendarId).where('heard_at', 'is', null).orderBy('id', 'desc').limit(keep).execute();
+  if (kept.length < keep) return;
+  await db.deleteFrom('pending_push_channels').where('connection_id', '=', connectionId).where('provider_calendar_id', '=', providerCalendarId)
+    .where('heard_at', 'is', null).where('id', 'not in', kept.map((k) => k.id)).execute();
+}
+
+/** A pending Google channel, by the id Rollcall chose for it. */
+export async function findPendingPushChannelById(db: Db, channelId: string): Promise<PendingPushChannelRow | undefined> {
+  return db.selectFrom('pending_push_channels').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
+}
+
+/** A pending channel, by the hash of its secret (Graph's clientState). */
+export async function findPendingPushChannelBySecret(db: Db, secretHash: string): Promise<PendingPushChannelRow | undefined> {
+  return db.selectFrom('pending_push_channels').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+}
+
+/** Notes what a notification told of a pending channel: Google's resource id, Graph's subscription id. */
+export async function notePendingPushChannelHeard(db: Db, id: number, heard: { channel_id: string; resource_id: string | null; heard_at: number }): Promise<void> {
+  await db.updateTable('pending_push_channels').set({ channel_id: heard.channel_id, resource_id: heard.resource_id }).where('id', '=', id).execute();
+  await db.updateTable('pending_push_channels').set({ heard_at: heard.heard_at }).where('id', '=', id).where('heard_at', 'is', null).execute();
+}
+
+/** Drops the connection's pending channels whose asked-for expiry has passed; how many. */
+export async function deleteExpiredPendingPushChannels(db: Db, connectionId: string, nowMs: number): Promise<number> {
+  const result = await db.deleteFrom('pending_push_channels').where('connection_id', '=', connectionId).where('expires_at', '<=', nowMs).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * Moves the connection's pending channels a notification has named to retired_push_channels, due
+ * to be stopped now; how many. For a sync of the connection, whose own calls are over by then.
+ * One transaction: a channel is either pending or retired.
+ */
+export async function retireHeardPendingPushChannels(db: Kysely<Schema>, connectionId: string, nowMs: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const heard = await trx.selectFrom('pending_push_channels').selectAll().where('connection_id', '=', connectionId)
+      .where('heard_at', 'is not', null).where('channel_id', 'is not', null).execute();
+    for (const row of heard) {
+      await trx.insertInto('retired_push_channels').values({
+        connection_id: row.connection_id, provider_calendar_id: row.provider_calendar_id, channel_id: row.channel_id!, resource_id: row.resource_id,
+        secret_hash: row.secret_hash, expires_at: Number(row.expires_at), last_error: null, next_stop_at: null, retired_at: nowMs,
+      }).execute();
+      await trx.deleteFrom('pending_push_channels').where('id', '=', row.id).execute();
+    }
+    return heard.length;
+  });
+}
+
+/** The connection's pending channels a notification has named (a disconnect stops them with the rest). */
+export async function listHeardPendingPushChannels(db: Db, connectionId: string): Promise<PendingPushChannelRow[]> {
+  return db.selectFrom('pending_push_channels').selectAll().where('connection_id', '=', connectionId)
+    .where('heard_at', 'is not', null).where('channel_id', 'is not', null).orderBy('id').execute();
 }
 
 /** The calendar (and its connection) a push channel or subscription belongs to. */
