@@ -289,12 +289,13 @@ for (const contract of CONTRACTS) {
       const d = await env.newDriver();
       const push = d.provider.push;
       if (!push) return t.skip('no push for this provider');
-      const request = { calendarId: d.calendarId, address: 'http://127.0.0.1:1/hook', lifecycleAddress: 'http://127.0.0.1:1/lifecycle', secret: 's3cret', nowMs: clock.now() };
+      const request = { calendarId: d.calendarId, address: 'http://127.0.0.1:1/hook', lifecycleAddress: 'http://127.0.0.1:1/lifecycle', secret: 's3cret', channelId: randomUUID(), nowMs: clock.now() };
       const channel = await push.open(request);
       assert.ok(channel.channelId);
       assert.ok(channel.expiresAtMs > clock.now());
       clock.advance(HOUR);
-      const renewed = await push.renew(channel, { ...request, nowMs: clock.now() });
+      // A renewal is a new call: a new channel id (Google takes the caller's, which must be unique).
+      const renewed = await push.renew(channel, { ...request, channelId: randomUUID(), nowMs: clock.now() });
       assert.ok(renewed.expiresAtMs > channel.expiresAtMs);
       // A renewal that made a new channel leaves the old one to the caller to stop: it still runs.
       if (renewed.channelId !== channel.channelId) await push.close(channel);
@@ -307,7 +308,7 @@ for (const contract of CONTRACTS) {
       const d = await env.newDriver();
       const push = d.provider.push;
       if (!push || !d.refusePush) return t.skip('no refusal of push for this provider');
-      const request = { calendarId: d.calendarId, address: 'http://127.0.0.1:1/hook', lifecycleAddress: 'http://127.0.0.1:1/lifecycle', secret: 's3cret', nowMs: clock.now() };
+      const request = { calendarId: d.calendarId, address: 'http://127.0.0.1:1/hook', lifecycleAddress: 'http://127.0.0.1:1/lifecycle', secret: 's3cret', channelId: randomUUID(), nowMs: clock.now() };
       d.failNextWith(503);
       const down = await push.open(request).then(() => null, (error: unknown) => error);
       assert.ok(down instanceof CalendarProviderError && !(down instanceof PushNotSupported), String(down));

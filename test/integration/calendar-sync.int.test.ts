@@ -1753,6 +1753,46 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(env.google.liveChannels(account.email), []);
   });
 
+  test('a channel whose events.watch answer was lost is known by its notifications, acknowledged without a sync, and stopped with the resource id they carry', async () => {
+    const user = await env.rc.newUser();
+    // Google makes the channel and sends its "sync", but the answer to events.watch never comes
+    // back (the connection resets); the first stop of the channel Google fails (503).
+    env.google.loseWatchAnswers = 1;
+    env.google.failingStops = 503;
+    let connected: Awaited<ReturnType<typeof connectGoogle>>;
+    try {
+      connected = await connectGoogle(env, user.auth);
+    } finally {
+      env.google.loseWatchAnswers = 0;
+      env.google.failingStops = null;
+    }
+    const { account, calendarId } = connected;
+    const [lost] = env.google.liveChannels(account.email);
+    assert.ok(lost);
+    let view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.active, false, 'Rollcall never heard the answer');
+    assert.deepEqual(env.google.notifications.filter((n) => n.channelId === lost.id).map((n) => [n.state, n.status]), [['sync', 200]]);
+    assert.equal(lost.stopRequests, 1, 'asked to stop as soon as the sync that lost the answer ended');
+    // Google goes on sending on it: acknowledged (ours), asking for no sync; a forged token is still refused.
+    const due = view.next_sync_at;
+    assert.equal(await env.google.notify(lost, 'exists'), 200);
+    assert.equal((await connection(env, user.auth, calendarId)).next_sync_at, due);
+    assert.equal(await env.google.notify(lost, 'exists', { 'x-goog-channel-token': 'forged' }), 401);
+    // The next sync opens a channel it records, and stops the lost one once its backoff is over.
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(lost.isStopped, true);
+    assert.equal(lost.stopRequests, 2);
+    const live = env.google.liveChannels(account.email);
+    assert.equal(live.length, 1);
+    view = await connection(env, user.auth, calendarId);
+    assert.equal(view.last_error, null);
+    assert.equal(view.calendars[0].push.channel_id, live[0]!.id);
+    assert.equal(await env.google.notify(lost, 'exists'), 401, 'stopped: no longer ours');
+    assert.equal(await env.google.notify(live[0]!, 'exists'), 200);
+    assert.deepEqual(await env.rc.database.db.selectFrom('pending_push_channels').select('id').where('connection_id', '=', calendarId).execute(), [], 'a stored answer leaves no record of its call');
+  });
+
   test('a replaced channel whose stop keeps failing is given up once it expires', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);
@@ -2385,6 +2425,66 @@ describe('Microsoft Graph specifics', () => {
     const [renewed] = env.microsoft.liveSubscriptions(account.email);
     assert.equal(renewed!.id, subscription!.id);
     assert.ok(renewed!.expiration > env.clock.now() + 2 * DAY);
+  });
+
+  test('a subscription whose POST /subscriptions answer was lost is known by its clientState when Graph notifies on it, and deleted at the next sync', async () => {
+    const user = await env.rc.newUser();
+    // Graph makes the subscription, but its 201 never comes back (the connection resets).
+    env.microsoft.loseSubscriptionAnswers = 1;
+    let connected: Awaited<ReturnType<typeof connectMicrosoft>>;
+    try {
+      connected = await connectMicrosoft(env, user.auth);
+    } finally {
+      env.microsoft.loseSubscriptionAnswers = 0;
+    }
+    const { account, calendarId } = connected;
+    const [lost] = env.microsoft.liveSubscriptions(account.email);
+    assert.ok(lost);
+    let view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.active, false);
+    // A change: Graph notifies on the lost subscription, with its id and the clientState sent.
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Heard on a lost subscription', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+    const due = view.next_sync_at;
+    await env.microsoft.notifyChanges(account.email);
+    assert.equal(env.microsoft.notifications.at(-1)!.status, 202);
+    assert.equal((await connection(env, user.auth, calendarId)).next_sync_at, due, 'it asks for no sync');
+    // The next sync (the 5-minute poll: no subscription of its own yet) records a new one and deletes the lost one.
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(lost.isDeleted, true);
+    assert.ok(env.microsoft.requests.some((r) => r.method === 'DELETE' && r.path === `/v1.0/subscriptions/${lost.id}` && r.status === 204));
+    const live = env.microsoft.liveSubscriptions(account.email);
+    assert.equal(live.length, 1);
+    view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.channel_id, live[0]!.id);
+    assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 1);
+  });
+
+  test('the record of a subscription whose answer was lost and that Graph never notifies on is dropped at the expiry it asked for', async () => {
+    const user = await env.rc.newUser();
+    env.microsoft.loseSubscriptionAnswers = 1;
+    let connected: Awaited<ReturnType<typeof connectMicrosoft>>;
+    try {
+      connected = await connectMicrosoft(env, user.auth);
+    } finally {
+      env.microsoft.loseSubscriptionAnswers = 0;
+    }
+    const { account, calendarId } = connected;
+    const [lost] = env.microsoft.liveSubscriptions(account.email);
+    assert.ok(lost);
+    const pending = () => env.rc.database.db.selectFrom('pending_push_channels').select(['channel_id', 'expires_at']).where('connection_id', '=', calendarId).execute();
+    const [record] = await pending();
+    assert.ok(record, 'the call is remembered until its subscription would have expired');
+    assert.equal(record.channel_id, null, 'Graph chooses the id: unknown until a notification names it');
+    assert.equal(Number(record.expires_at), lost.expiration, 'the expiry asked for');
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal((await pending()).length, 1, 'kept while it may still be heard of');
+    env.clock.set(lost.expiration + MIN);
+    await env.rc.calendarSync.runDue();
+    assert.deepEqual(await pending(), []);
+    assert.equal(lost.isDeleted, false, 'never heard of: nothing asked of Graph for it');
   });
 
   test('a colleague\'s calendar Graph takes no subscription on is not asked again for a day, and the connection stays on the 5-minute poll', async () => {

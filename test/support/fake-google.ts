@@ -83,6 +83,17 @@ export class FakeGoogleCalendar {
   /** events.watch requests that waited for delayWatch. */
   watchesDelayed = 0;
   /**
+   * How many of the next events.watch requests make their channel (and send its "sync" message)
+   * and then reset the connection instead of answering: a call carried out whose answer never
+   * reaches the caller. Google documents no such failure; public reports show Calendar API
+   * requests whose answer never came (github.com/openclaw/openclaw/pull/102157), and a connection
+   * can break after the server has acted on the request. The channel runs on: only channels.stop,
+   * which needs its id and resourceId (channels reference,
+   * developers.google.com/workspace/calendar/api/v3/reference/channels/stop), or its expiry ends it
+   * (push guide, "Stop notifications").
+   */
+  loseWatchAnswers = 0;
+  /**
    * While set, events.list reads the calendar on arrival and answers that only once it settles: a
    * slow page, whose answer misses changes made while it was under way.
    */
@@ -426,6 +437,14 @@ export class FakeGoogleCalendar {
       // A slow answer: the channel is made when the answer goes.
       this.watchesDelayed += 1;
       void this.delayWatch.then(() => this.#watch(account, decodeURIComponent(watch[1]!), body, send));
+      return;
+    }
+    if (req.method === 'POST' && watch && this.loseWatchAnswers > 0) {
+      this.loseWatchAnswers -= 1;
+      void this.#watch(account, decodeURIComponent(watch[1]!), body, (status) => {
+        this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status, authorization: req.headers.authorization });
+        res.destroy();
+      });
       return;
     }
     if (req.method === 'POST' && watch) {

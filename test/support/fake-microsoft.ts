@@ -123,6 +123,15 @@ export class FakeMicrosoftGraph {
   readonly requests: { method: string; path: string; query: URLSearchParams; status: number; prefer: string | undefined }[] = [];
   readonly subscriptions: Subscription[] = [];
   readonly notifications: { subscriptionId: string; kind: string; status: number }[] = [];
+  /**
+   * How many of the next POST /subscriptions make their subscription and then reset the
+   * connection instead of answering 201: a call carried out whose answer never reaches the caller
+   * (Graph documents none; any HTTP call can lose its answer after the server acted). The
+   * subscription lives on until DELETE /subscriptions/{id}
+   * (learn.microsoft.com/graph/api/subscription-delete) or its expirationDateTime, and its
+   * notifications carry subscriptionId and clientState (learn.microsoft.com/graph/api/resources/changenotification).
+   */
+  loseSubscriptionAnswers = 0;
   /** Refresh tokens the token endpoint was called with, in order. */
   readonly usedRefreshTokens: string[] = [];
   /** Ids fetched with GET .../events/{id} (how the adapter completes occurrences from their master). */
@@ -695,6 +704,13 @@ export class FakeMicrosoftGraph {
         '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${account.userId}')/events('${item.id}')/instances`,
         ...(skip + page.length < all.length ? { '@odata.nextLink': `${this.#baseUrl}/v1.0${url.pathname.slice('/v1.0'.length)}?${next}` } : {}),
         value: page,
+      });
+    }
+    if (req.method === 'POST' && path === '/subscriptions' && this.loseSubscriptionAnswers > 0) {
+      this.loseSubscriptionAnswers -= 1;
+      return this.#subscribe(account, body, (status) => {
+        this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status, prefer: req.headers.prefer as string | undefined });
+        res.destroy();
       });
     }
     if (req.method === 'POST' && path === '/subscriptions') return this.#subscribe(account, body, send);

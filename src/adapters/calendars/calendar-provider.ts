@@ -235,6 +235,12 @@ export interface PushRequest {
   lifecycleAddress: string;
   /** Sent with the channel (Google token, Graph clientState); notifications must carry it back. */
   secret: string;
+  /**
+   * The id a new Google channel gets (Google takes the caller's; push guide, "Create notification
+   * channels"), chosen before the call so that a channel whose answer is lost can still be known
+   * by its notifications. Graph chooses its subscription ids itself and ignores it.
+   */
+  channelId: string;
   nowMs: number;
 }
 
@@ -250,6 +256,8 @@ export interface PushChannels {
    */
   renew(channel: PushChannel, request: PushRequest): Promise<PushChannel>;
   close(channel: PushChannel): Promise<void>;
+  /** The expiry a new channel is asked for: one made by a call whose answer was lost is gone by then. */
+  requestedExpiryMs(request: PushRequest): number;
 }
 
 export interface CalendarProvider {

@@ -17,7 +17,6 @@
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported.
-import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
   CalendarProviderError, checkSyncSize, PushNotSupported, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
@@ -115,6 +114,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // (the push guide: a channel cannot be renewed, a new one is made, and both run meanwhile).
       renew: (_channel, request) => this.#openChannel(request),
       close: (channel) => this.#stopChannel(channel),
+      requestedExpiryMs: (request) => request.nowMs + CHANNEL_TTL_SECONDS * 1000,
     };
   }
 
@@ -241,7 +241,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
 
   async #openChannel(request: PushRequest): Promise<PushChannel> {
     const answer = await this.#json<{ id?: string; resourceId?: string; expiration?: string }>('POST', `/calendars/${encodeURIComponent(request.calendarId)}/events/watch`, {}, {
-      id: randomUUID(),
+      id: request.channelId,
       type: 'web_hook',
       address: request.address,
       token: request.secret,

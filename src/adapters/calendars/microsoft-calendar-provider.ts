@@ -147,6 +147,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       open: (request) => this.#subscribe(request),
       renew: (channel, request) => this.#extend(channel, request),
       close: (channel) => this.#unsubscribe(channel),
+      requestedExpiryMs: (request) => request.nowMs + SUBSCRIPTION_MINUTES * 60_000,
     };
   }
 

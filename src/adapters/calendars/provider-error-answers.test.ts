@@ -90,7 +90,7 @@ test('Google: other 403s (forbiddenForNonOrganizer) are permanent, a 404 calenda
 test('Google: events.watch refused on a calendar Google generates (400 pushNotSupportedForRequestedResource) is PushNotSupported; a 400 for another reason is not', async () => {
   // The reason as a public report shows it for a holidays calendar (qiita.com/koshilife/items/0f861513d8965d321904);
   // Google's errors guide does not list it.
-  const request = { calendarId: 'en.usa#holiday@group.v.calendar.google.com', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', nowMs: NOW };
+  const request = { calendarId: 'en.usa#holiday@group.v.calendar.google.com', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', channelId: 'c0ffee00-0000-4000-8000-000000000001', nowMs: NOW };
   const refused = google([{ status: 400, body: googleError(400, 'global', 'pushNotSupportedForRequestedResource', 'Push notifications are not supported by this resource.') }]);
   const error = await refused.provider.push.open(request).then(() => null, (e: unknown) => e);
   assert.ok(error instanceof PushNotSupported, String(error));
@@ -184,7 +184,7 @@ test('Graph: 403 ErrorAccessDenied (the mailbox or calendar refused to this gran
 });
 
 test('Graph: a subscription refused on a calendar of another mailbox (403 ExtensionError, Reason: Forbidden) is PushNotSupported; the mailbox limit, a failed validation and other refusals are not', async () => {
-  const request = { calendarId: 'AAMkADshared=', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', nowMs: NOW };
+  const request = { calendarId: 'AAMkADshared=', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', channelId: 'c0ffee00-0000-4000-8000-000000000001', nowMs: NOW };
   const openWith = async (answer: Answer) => microsoft([answer]).provider.push.open(request).then(() => null, (e: unknown) => e);
   // A delegated subscription to a calendar of another mailbox, as microsoft-graph-docs issue 3436
   // shows the answer (Microsoft's reply in issue 3510: only application permissions can).

@@ -25,7 +25,7 @@
 //   with no backoff: it is read again, last, at the next sync (readingOrder). A calendar refused or gone (not
 //   permanent) is marked until a read works, and the bots that depend only on such calendars or
 //   revoked connections are at risk as for a revoked connection (#recordCalendarReads).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Transaction } from 'kysely';
@@ -252,6 +252,12 @@ export const PUSH_REFUSAL_MEMORY_MS = 24 * 60 * 60 * 1000;
  * leaves hanging costs CALENDAR_HTTP_TIMEOUT_MS each. The rest wait for later syncs.
  */
 export const RETIRED_STOPS_PER_SYNC = 3;
+
+/**
+ * How many records of channels being opened that no notification has named a calendar keeps: a
+ * watch that times out at every sync leaves one each time; the newest are kept.
+ */
+export const PENDING_CHANNELS_KEPT = 5;
 
 /**
  * When a retired channel whose stop has failed `attempts` times is asked again: 5 minutes,
@@ -1201,14 +1207,30 @@ export class CalendarSync {
         address: `${this.#o.publicUrl}${provider.kind === 'google' ? NOTIFICATION_PATHS.google : NOTIFICATION_PATHS.microsoft}`,
         lifecycleAddress: `${this.#o.publicUrl}${NOTIFICATION_PATHS.microsoftLifecycle}`,
         secret,
+        channelId: randomUUID(),
         nowMs: now,
       };
+      const isGoogle = provider.capabilities.push === 'watch_channel';
+      // The call about to be made, recorded first: one whose answer never comes (a timeout, a reset
+      // connection, a crash before the write) may have made a channel, which is then found by its
+      // notifications (acceptGoogleNotification, acceptGraphNotifications) and stopped.
+      const pendingRow = {
+        connection_id: connection.id, provider_calendar_id: calendar.provider_calendar_id, channel_id: isGoogle ? request.channelId : null, resource_id: null,
+        secret_hash: hashSecret(secret), expires_at: provider.push.requestedExpiryMs(request), opened_at: now, heard_at: null,
+      };
+      let pendingId: number | null = null;
+      const recordPending = () => this.#writeIfStillHeld(hold, async (trx) => {
+        await connections.prunePendingPushChannels(trx, connection.id, calendar.provider_calendar_id, PENDING_CHANNELS_KEPT - 1);
+        pendingId = await connections.insertPendingPushChannel(trx, pendingRow);
+      });
       try {
-        // Not when another sync holds the connection now: a renewal would stop the channel it keeps.
-        await this.#writeIfStillHeld(hold, async () => {});
         let channel: PushChannel;
         let secretHash = hashSecret(secret);
         const current = currentChannel(calendar);
+        // A Google renewal makes a new channel; extending a Graph subscription makes none. Not when
+        // another sync holds the connection now: a renewal would stop the channel it keeps.
+        if (current && !isGoogle) await this.#writeIfStillHeld(hold, async () => {});
+        else await recordPending();
         if (current) {
           try {
             channel = await provider.push.renew(current, request);
@@ -1216,6 +1238,7 @@ export class CalendarSync {
             if (channel.channelId === current.channelId) secretHash = calendar.push_secret_hash ?? secretHash;
           } catch (error) {
             if (!(error instanceof CalendarProviderError) || error.failure.kind !== 'not_found') throw error;
+            if (pendingId === null) await recordPending();
             channel = await provider.push.open(request);
           }
         } else {
@@ -1230,6 +1253,7 @@ export class CalendarSync {
               push_channel_id: channel.channelId, push_resource_id: channel.resourceId, push_secret_hash: secretHash,
               push_expires_at: channel.expiresAtMs, push_error: null, push_refused_at: null, updated_at: now,
             });
+            if (pendingId !== null) await connections.deletePendingPushChannel(trx, pendingId);
             if (replaced) {
               await connections.insertRetiredPushChannel(trx, {
                 connection_id: connection.id, provider_calendar_id: calendar.provider_calendar_id, channel_id: replaced.channelId, resource_id: replaced.resourceId,
@@ -1259,9 +1283,16 @@ export class CalendarSync {
         // One the provider will never take a channel on is remembered, so that it is not asked at
         // every sync; any other failure (a 5xx, a limit, the network) is asked again at the next.
         const isRefused = error instanceof PushNotSupported;
-        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, {
-          push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), ...(isRefused ? { push_refused_at: now } : {}), updated_at: now,
-        }));
+        // A provider's answer refusing the call made no channel: the record of it goes. A timeout,
+        // a reset or a 5xx may have come after the channel was made: kept, to know it by its
+        // notifications until its asked-for expiry.
+        const isUnanswered = failure.kind === 'transient';
+        await this.#writeIfStillHeld(hold, async (trx) => {
+          await connections.updateCalendar(trx, calendar.id, {
+            push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), ...(isRefused ? { push_refused_at: now } : {}), updated_at: now,
+          });
+          if (pendingId !== null && !isUnanswered) await connections.deletePendingPushChannel(trx, pendingId);
+        });
         if (isRefused) this.#pushRefusals.inc({ provider: provider.kind });
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isRefused }, isRefused ? 'the calendar takes no push channel; polling it, and not asking again for a day' : 'could not open a push channel; polling instead');
       }
@@ -1312,6 +1343,12 @@ export class CalendarSync {
       const now = this.#o.clock.now();
       const expired = await connections.deleteExpiredRetiredPushChannels(db, connection.id, now);
       if (expired > 0) this.#retiredStops.inc({ provider: provider.kind, outcome: 'expired' }, expired);
+      // Channels opened by a call whose answer never came: those a notification has named since are
+      // live and Rollcall's, and join the retired ones to be stopped (no call of this connection is
+      // under way now: its syncs run one at a time); those that heard nothing by their expiry go.
+      const unheard = await connections.deleteExpiredPendingPushChannels(db, connection.id, now);
+      const found = await connections.retireHeardPendingPushChannels(db, connection.id, now);
+      if (found > 0 || unheard > 0) this.#o.logger.info({ calendarId: connection.id, found, unheard }, 'push channels opened without an answer: stopping those found, dropping those expired unheard');
       for (const retired of await connections.listDueRetiredPushChannels(db, connection.id, now, RETIRED_STOPS_PER_SYNC)) {
         if (this.#o.requests.isInterrupted) return;
         const attempts = Number(retired.stop_attempts) + 1;
@@ -1393,6 +1430,17 @@ export class CalendarSync {
       this.#notifications.inc({ provider: 'google', outcome: 'retired' });
       return true;
     }
+    const pending = !calendar && !retired && headers.channelId ? await connections.findPendingPushChannelById(this.#o.database.db, headers.channelId) : undefined;
+    if (pending && secretMatches(headers.token, pending.secret_hash) && headers.resourceId) {
+      // A channel Rollcall asked for whose answer has not been stored: the call may be under way
+      // (Google's "sync" can come before the answer), or its answer was lost. Ours, so acknowledged
+      // and asking for nothing; the resource id it carries is what stopping it takes (channels.stop
+      // needs id and resourceId), and the connection's next sync stops it unless the answer is
+      // stored first.
+      await connections.notePendingPushChannelHeard(this.#o.database.db, pending.id, { channel_id: headers.channelId!, resource_id: headers.resourceId, heard_at: this.#o.clock.now() });
+      this.#notifications.inc({ provider: 'google', outcome: 'pending' });
+      return true;
+    }
     if (!calendar && headers.state === 'sync') {
       // Google sends "sync" as it opens a channel, which can be before events.watch has answered
       // and the channel is stored here. It asks for nothing, so it is acknowledged unmatched
@@ -1424,6 +1472,18 @@ export class CalendarSync {
       // which PostgreSQL text cannot even compare) is not ours and is not looked up.
       const isPlausibleId = typeof item.subscriptionId === 'string' && /^[0-9A-Za-z-]{1,128}$/.test(item.subscriptionId);
       const calendar = isPlausibleId ? await connections.findCalendarByChannel(this.#o.database.db, item.subscriptionId!) : undefined;
+      const pending = !calendar && isPlausibleId && typeof item.clientState === 'string' && item.clientState.length > 0
+        ? await connections.findPendingPushChannelBySecret(this.#o.database.db, hashSecret(item.clientState)) : undefined;
+      if (pending && (pending.channel_id === null || pending.channel_id === item.subscriptionId)) {
+        // A subscription Rollcall asked for whose answer was never stored: its clientState, a
+        // secret only that call carried, names it, and the notification its id (change and
+        // lifecycle notifications both carry subscriptionId and clientState:
+        // learn.microsoft.com/graph/api/resources/changenotification). Asks for nothing; the
+        // connection's next sync deletes the subscription.
+        await connections.notePendingPushChannelHeard(this.#o.database.db, pending.id, { channel_id: item.subscriptionId!, resource_id: null, heard_at: now });
+        this.#notifications.inc({ provider: 'microsoft', outcome: 'pending' });
+        continue;
+      }
       if (!calendar || !secretMatches(item.clientState, calendar.push_secret_hash)) {
         this.#notifications.inc({ provider: 'microsoft', outcome: 'rejected' });
         continue;
