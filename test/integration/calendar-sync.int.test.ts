@@ -1793,6 +1793,33 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(await env.rc.database.db.selectFrom('pending_push_channels').select('id').where('connection_id', '=', calendarId).execute(), [], 'a stored answer leaves no record of its call');
   });
 
+  test('disconnecting stops the live channels and no more than 3 retired ones; the rest run out on their own', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const teams = Array.from({ length: 5 }, (_, i) => `team-${i}-${randomUUID()}@group.calendar.google.com`);
+    for (const [i, team] of teams.entries()) env.google.addCalendar(account.email, { id: team, summary: `Team ${i}`, accessRole: 'owner' });
+    const connect = (calendarIds: string[]) => env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: calendarIds } });
+    const connected = await connect([account.email, ...teams]);
+    assert.equal(connected.status, 200);
+    const calendarId = connected.body.calendar_id as string;
+    assert.equal(env.google.liveChannels(account.email).length, 6);
+    // The team calendars are no longer chosen, and Google fails the stops of their channels (503):
+    // five retired channels run on beside the live one.
+    env.google.failingStops = 503;
+    try {
+      assert.equal((await connect([account.email])).status, 200);
+    } finally {
+      env.google.failingStops = null;
+    }
+    assert.equal(env.google.liveChannels(account.email).length, 6);
+    const res = await env.rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.watch_channels_stopped, 4, 'the live channel and 3 retired ones');
+    const left = env.google.liveChannels(account.email);
+    assert.equal(left.length, 2, 'two left to expire on their own');
+    assert.ok(left.every((c) => teams.includes(c.calendarId)));
+  });
+
   test('a replaced channel whose stop keeps failing is given up once it expires', async () => {
     const user = await env.rc.newUser();
     const { account, calendarId } = await connectGoogle(env, user.auth);

@@ -1378,8 +1378,13 @@ export class CalendarSync {
   }
 
   /**
-   * Stops a connection's push channels (on disconnect), its retired ones not yet stopped included
-   * (the connection's rows go with it, and nothing would ask again); failures are only logged.
+   * Stops a connection's push channels on disconnect, as the connection's rows go with it and
+   * nothing would ask again: every calendar's live channel, then at most RETIRED_STOPS_PER_SYNC of
+   * its retired ones not yet stopped (and of channels whose opening answer was lost, once a
+   * notification named them), those with the longest to run first. A disconnect answers while the
+   * user waits, and each stop Google leaves hanging costs CALENDAR_HTTP_TIMEOUT_MS: the others,
+   * and all of them once the provider fails or limits one, run until they expire (7 days at most
+   * for Google, about 3 for Graph), their notifications refused. Failures are only logged.
    */
   async closePush(connection: CalendarConnectionRow): Promise<number> {
     if (connection.credentials === null) return 0;
@@ -1390,8 +1395,9 @@ export class CalendarSync {
       return 0;
     }
     if (!provider.push) return 0;
+    const db = this.#o.database.db;
     let closed = 0;
-    for (const calendar of await connections.listCalendars(this.#o.database.db, connection.id)) {
+    for (const calendar of await connections.listCalendars(db, connection.id)) {
       const channel = currentChannel(calendar);
       if (!channel) continue;
       try {
@@ -1401,15 +1407,26 @@ export class CalendarSync {
         this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop a push channel');
       }
     }
-    for (const retired of await connections.listRetiredPushChannels(this.#o.database.db, connection.id)) {
-      if (Number(retired.expires_at) <= this.#o.clock.now()) continue;
+    const now = this.#o.clock.now();
+    const leftOver: PushChannel[] = [
+      ...(await connections.listRetiredPushChannels(db, connection.id)).map((r) => ({ channelId: r.channel_id, resourceId: r.resource_id, expiresAtMs: Number(r.expires_at) })),
+      ...(await connections.listHeardPendingPushChannels(db, connection.id)).map((r) => ({ channelId: r.channel_id!, resourceId: r.resource_id, expiresAtMs: Number(r.expires_at) })),
+    ].filter((c) => c.expiresAtMs > now).sort((a, b) => b.expiresAtMs - a.expiresAtMs);
+    let asked = 0;
+    for (const channel of leftOver.slice(0, RETIRED_STOPS_PER_SYNC)) {
+      asked++;
       try {
-        await provider.push.close({ channelId: retired.channel_id, resourceId: retired.resource_id, expiresAtMs: Number(retired.expires_at) });
+        await provider.push.close(channel);
         closed++;
       } catch (error) {
-        this.#o.logger.warn({ calendarId: connection.id, failure: toProviderFailure(error).kind }, 'could not stop a replaced push channel');
+        const failure = toProviderFailure(error);
+        this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind }, 'could not stop a replaced push channel');
+        // The provider failing or slow, not this channel: the others would cost as much.
+        if (failure.kind === 'transient' || failure.kind === 'rate_limited') break;
       }
     }
+    const notAsked = leftOver.length - asked;
+    if (notAsked > 0) this.#o.logger.info({ calendarId: connection.id, notAsked }, 'disconnected with replaced push channels not asked to stop; they run until they expire, their notifications refused');
     return closed;
   }
 
