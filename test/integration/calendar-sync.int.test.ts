@@ -1793,6 +1793,30 @@ describe('Google Calendar specifics', () => {
     assert.deepEqual(await env.rc.database.db.selectFrom('pending_push_channels').select('id').where('connection_id', '=', calendarId).execute(), [], 'a stored answer leaves no record of its call');
   });
 
+  test('a watch Google refuses leaves no record of its call; one failing with a 503 at every sync leaves the newest 5', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    const team = `team-${randomUUID()}@group.calendar.google.com`;
+    env.google.addCalendar(account.email, { id: team, summary: 'Team', accessRole: 'owner' });
+    // The primary calendar's watch is refused for good (400 pushNotSupportedForRequestedResource:
+    // no channel made); the team calendar's fails with 503 backendError, which may come after
+    // Google made the channel, at every sync.
+    env.google.failingWatches.set(account.email, 400);
+    env.google.failingWatches.set(team, 503);
+    try {
+      const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: [account.email, team] } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const calendarId = res.body.calendar_id as string;
+      const pending = async () => (await env.rc.database.db.selectFrom('pending_push_channels').select('provider_calendar_id').where('connection_id', '=', calendarId).execute()).map((r) => r.provider_calendar_id);
+      assert.deepEqual(await pending(), [team]);
+      for (let i = 0; i < 7; i++) await syncOnShortPoll(env, user.auth, calendarId, 'a failing watch fails no sync');
+      assert.deepEqual(await pending(), Array(5).fill(team), 'the newest 5 of 8 unanswered watches');
+    } finally {
+      env.google.failingWatches.delete(account.email);
+      env.google.failingWatches.delete(team);
+    }
+  });
+
   test('disconnecting stops the live channels and no more than 3 retired ones; the rest run out on their own', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();
