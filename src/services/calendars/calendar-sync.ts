@@ -1272,8 +1272,8 @@ export class CalendarSync {
         }
       } catch (error) {
         if (error instanceof SyncSuperseded) throw error;
-        // Ended by a stop, not refused: nothing to record (a channel the provider made meanwhile
-        // expires unused; its notifications name an id nobody keeps and are refused).
+        // Ended by a stop, not refused: nothing to record. The record of the call stays: a channel
+        // the provider made meanwhile is known by its notifications and stopped by a later sync.
         if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
         const failure = toProviderFailure(error);
         // Push is an optimisation: without it the connection is polled more often. A refusal here
