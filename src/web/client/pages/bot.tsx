@@ -12,6 +12,7 @@ import { isLiveStatus } from '../live-statuses.ts';
 import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts';
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNames } from '../connection-names.ts';
+import { reasonNamesConnection } from '../reason-calendars.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -58,10 +59,13 @@ function titleOf({ bot, events }: BotPageData): string {
 export function BotPage({ id }: { id: string }) {
   const now = useClock();
   const detail = useApi(() => loadBot(id), id);
-  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of;
-  // only for a bot at risk (the list costs a query per connection, and its key's rate limit).
-  const needsConnectionNames = detail.data?.bot.at_risk != null;
-  const connections = useApi(() => needsConnectionNames ? api.get<{ connections: Connection[] }>('/calendar/connections') : Promise.resolve({ connections: [] }), needsConnectionNames ? 'connections' : 'not-at-risk');
+  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of,
+  // and those its decisions name; only for such a bot (the list costs a query per connection, and
+  // its key's rate limit).
+  const needsConnectionNames = detail.data !== null && (detail.data.bot.at_risk !== null || detail.data.bot.decisions.some((d) => reasonNamesConnection(d.reason)));
+  const connections = useApi(() => needsConnectionNames ? api.get<{ connections: Connection[] }>('/calendar/connections') : Promise.resolve({ connections: [] }), needsConnectionNames ? 'connections' : 'no-connection-named');
+  // The connections as they are now, or null while they are not known (being read, or the read failed).
+  const knownConnections = connections.error || connections.isOutdated ? null : connections.data?.connections ?? null;
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
@@ -203,7 +207,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} />}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={knownConnections} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">

@@ -4,7 +4,7 @@ import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
 import type { AutoSchedulePreview, AutoScheduleRules, AutoScheduleSettings, Connection, UpcomingBot } from '../types.ts';
-import { connectionNames } from '../connection-names.ts';
+import { connectionNames, PROVIDER_WORDS } from '../connection-names.ts';
 import { describeSyncError } from '../sync-error.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton, ConfirmQuestion, isFocusLost } from '../components/confirm-button.tsx';
@@ -12,8 +12,6 @@ import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/s
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import { failedField, invalidFieldProps, isFieldIn } from '../field-errors.ts';
-
-const PROVIDER_WORDS: Record<Connection['provider'], string> = { ics: 'ICS feed', google: 'Google Calendar', outlook: 'Microsoft Outlook' };
 
 export function CalendarsPage() {
   useClock();
