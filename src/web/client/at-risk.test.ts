@@ -1,7 +1,7 @@
 // The bot page's at-risk note names the calendars it cannot be read from, as Calendars names them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { atRiskCalendarWords, isOnlyRefused } from './at-risk.ts';
+import { atRiskCalendarLabels, atRiskCalendarWords, isOnlyRefused } from './at-risk.ts';
 import type { AtRiskCalendar } from './types.ts';
 
 const feed: AtRiskCalendar = { calendar_id: 'cal_feed', provider: 'ics', account: 'https://feeds.example/…', provider_calendar_id: null, name: 'Old', cause: 'connection_revoked' };
@@ -29,4 +29,11 @@ test('only calendars that refuse their reader: access to them is what to fix', (
   assert.equal(isOnlyRefused([colleague]), true);
   assert.equal(isOnlyRefused([colleague, feed]), false);
   assert.equal(isOnlyRefused([]), false);
+});
+
+test('a list\'s row names the calendars in short, the provider in words', () => {
+  const names = new Map([['cal_feed', 'Old (feeds.example)'], ['cal_work', 'ana@contoso.example']]);
+  assert.deepEqual(atRiskCalendarLabels([feed, colleague], names), ['ICS feed Old (feeds.example)', 'Microsoft Outlook calendar Colleague of ana@contoso.example']);
+  // Before the connections are read: by the account, or the feed's own name.
+  assert.deepEqual(atRiskCalendarLabels([feed, { ...colleague, name: null }], new Map()), ['ICS feed Old', 'Microsoft Outlook calendar AAMk= of ana@contoso.example']);
 });

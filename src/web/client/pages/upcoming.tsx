@@ -6,7 +6,9 @@ import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges, useStatusChanges } from '../live.ts';
 import { formatRelative, platformWords, zoneAbbreviation, SOURCE_WORDS, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
-import type { Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
+import type { AtRisk, Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
+import { atRiskCalendarLabels, atRiskCalendarWords } from '../at-risk.ts';
+import { connectionNames } from '../connection-names.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { LaunchFailingBadge } from '../components/launch-failing.tsx';
@@ -36,6 +38,7 @@ export function UpcomingPage() {
     `${status}|${calendarId}|${pager.cursor ?? ''}`,
   );
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
+  const names = connectionNames(connections.data?.connections ?? []);
 
   // The row changes at once; the list and chart are read again, paced, since a change can add a
   // bot (Scheduled), end one, or move its launch to another minute.
@@ -105,7 +108,7 @@ export function UpcomingPage() {
                         <td data-label="Source">{SOURCE_WORDS[bot.source] ?? bot.source}</td>
                         <td data-label="Status">
                           <StatusBadge status={bot.status} />
-                          {bot.at_risk && <div><span class="badge badge-bad" data-testid="at-risk">At risk: calendar access lost</span></div>}
+                          {bot.at_risk && <AtRiskBadge atRisk={bot.at_risk} connectionNames={names} />}
                           {bot.launch_failing && <LaunchFailingBadge failing={bot.launch_failing} nowMs={now} />}
                         </td>
                       </tr>
@@ -117,5 +120,25 @@ export function UpcomingPage() {
             )}
       </section>
     </section>
+  );
+}
+
+/**
+ * A waiting bot at risk: the badge, and beneath it the calendars Rollcall cannot read, as Calendars
+ * names them (whoever reads the list learns which account to connect again without opening the
+ * bot). A long name is cut to the cell's width; the whole sentence is its title, and the whole names
+ * stay in the text screen readers hear.
+ */
+function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNames: ReadonlyMap<string, string> }) {
+  const labels = atRiskCalendarLabels(atRisk.calendars, connectionNames);
+  return (
+    <div class="at-risk">
+      <span class="badge badge-bad" data-testid="at-risk">At risk: calendar access lost</span>
+      {labels.length > 0 && (
+        <div class="small clip" data-testid="at-risk-calendars" title={`Its meeting is only on ${atRiskCalendarWords(atRisk.calendars, connectionNames)}: it is cancelled at its join time unless access returns before then.`}>
+          {labels.length === 1 ? 'Calendar' : 'Calendars'}: {labels.join('; ')}
+        </div>
+      )}
+    </div>
   );
 }
