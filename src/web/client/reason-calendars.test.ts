@@ -51,6 +51,7 @@ test('an account without an address goes by its owner\'s name, else says it has 
 test('a connection disconnected since is said to be, by its id; before the connections are read, the provider is said in words', () => {
   assert.equal(nameCalendarsInReason(REVOKED, [feed]),
     'Calendar access lost: a Microsoft Outlook connection since disconnected (cal_work1, its name is no longer known) lost its access, so Rollcall can no longer see whether this meeting still exists.');
+  assert.equal(nameCalendarsInReason('calendar connection cal_feed1 (ics) lost its access', []), 'an ICS feed connection since disconnected (cal_feed1, its name is no longer known) lost its access');
   assert.equal(nameCalendarsInReason('Calendar connection cal_work1 syncs again', []), 'A calendar connection since disconnected (cal_work1, its name is no longer known) syncs again');
   assert.equal(nameCalendarsInReason(REVOKED, null),
     'Calendar access lost: calendar connection cal_work1 (Microsoft Outlook) lost its access, so Rollcall can no longer see whether this meeting still exists.');

@@ -16,6 +16,11 @@ const REASON_PROVIDER_WORDS: Record<string, string> = { ...PROVIDER_WORDS, micro
  */
 const CONNECTION_IN_REASON = /\b(calendar connection|Calendar connection|connection) (cal_[a-z0-9]+)(?: \(([a-z]+)\))?(?:, (calendars?) (.+?),(?= has failed))?/g;
 
+/** "a Google Calendar", "an ICS feed" (said "eye-see-ess"). */
+function withArticle(words: string): string {
+  return `${/^[AEIOU]/.test(words) ? 'an' : 'a'} ${words}`;
+}
+
 /**
  * The reason with each connection it names as the person knows it: the account's address with the
  * provider in words, or the feed's name. `connections` null: not read (yet, or the read failed),
@@ -29,7 +34,7 @@ export function nameCalendarsInReason(text: string, connections: readonly Connec
     const providerWords = provider === undefined ? undefined : REASON_PROVIDER_WORDS[provider];
     let phrase: string;
     if (connections === null) phrase = `${lead} ${id}${providerWords ? ` (${providerWords})` : provider ? ` (${provider})` : ''}`;
-    else if (connection === undefined) phrase = `a ${providerWords ?? 'calendar'} connection since disconnected (${id}, its name is no longer known)`;
+    else if (connection === undefined) phrase = `${withArticle(providerWords ?? 'calendar')} connection since disconnected (${id}, its name is no longer known)`;
     else if (connection.provider === 'ics') phrase = `the ICS feed ${names.get(id)}`;
     else if (connection.user_email || connection.user_name) phrase = `the ${PROVIDER_WORDS[connection.provider] ?? connection.provider} account ${names.get(id)}`;
     // "Google Calendar account without an email address", and its id's end when two read alike.
