@@ -685,7 +685,11 @@ describe('dashboard in Chromium', { skip }, () => {
       .document.querySelectorAll('table[aria-labelledby="list-title"] tbody tr').length === 1);
     const row = page.locator(`tr[data-bot-id="${atRiskBot}"]`);
     await row.waitFor();
-    assert.match(await row.locator('td[data-label="Status"]').innerText(), /^Scheduled\s+At risk: calendar access lost$/);
+    // The badge names the calendar it cannot be read from, as Calendars names it, the provider in words.
+    await row.getByTestId('at-risk-calendars').filter({ hasText: `Calendar: ICS feed ${revokedName}` }).waitFor();
+    assert.match(await row.locator('td[data-label="Status"]').innerText(), new RegExp(`^Scheduled\\s+At risk: calendar access lost\\s+Calendar: ICS feed ${escapeRegExp(revokedName)}$`));
+    assert.equal(await row.getByTestId('at-risk-calendars').getAttribute('title'),
+      `Its meeting is only on the feed ${revokedName}, whose access was revoked: it is cancelled at its join time unless access returns before then.`);
     await screenshot('upcoming-at-risk');
 
     await row.getByRole('link').click();
@@ -701,8 +705,13 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.match(atRisk, /Unless access returns before \S/);
     assert.doesNotMatch(atRisk, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     // Its code for clients is said in words, not as the code.
-    assert.match(atRisk, /At risk: its calendar lost its access\s+Calendar access lost: calendar connection /);
+    assert.match(atRisk, /At risk: its calendar lost its access\s+Calendar access lost: /);
     assert.doesNotMatch(atRisk, /calendar_access_revoked/);
+    // The connection it names by its id and the API's word for its provider, as Calendars names it
+    // (once the page has read the connections).
+    const why = page.locator('section[aria-labelledby="why-title"]');
+    await why.locator('li[data-kind="at_risk"]').filter({ hasText: `Calendar access lost: the ICS feed ${revokedName} lost its access, so Rollcall` }).waitFor();
+    assert.doesNotMatch(await why.innerText(), /cal_[a-z0-9]+|\(ics\)/);
     // The note names the calendar it cannot be read from, as Calendars names it, and what went wrong.
     // (Named first by the feed's own name, then as Calendars names it once the page has read the
     // connections, which it reads for a bot at risk only.)
@@ -715,10 +724,60 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Colleague sync', level: 1 }).waitFor();
     const refusedNote = page.getByTestId('at-risk-note');
     await refusedNote.filter({ hasText: new RegExp(`^At risk: its meeting is only on calendar Colleague of ${escapeRegExp(outlookName)}, which refuses Rollcall or is gone, so Rollcall`) }).waitFor();
+    // Its decision names the account, the provider in words, not the connection's id.
+    await page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]')
+      .filter({ hasText: `Calendar access lost: the calendar of this meeting in the Microsoft Outlook account ${outlookName} refuses its reader` }).waitFor();
+    assert.doesNotMatch(await page.locator('section[aria-labelledby="why-title"]').innerText(), /cal_[a-z0-9]+|\(microsoft\)/);
     // Its connection works: what to fix is the account's access to that calendar.
     assert.match(await refusedNote.innerText(), /To keep it, give the account read access to the calendar again \(if the calendar was deleted, its meetings went with it\): see Calendars/);
     assert.equal(await refusedNote.getByRole('link', { name: 'Calendars', exact: true }).getAttribute('href'), '/dashboard/calendars');
     await screenshot('bot-at-risk-refused-calendar');
+  });
+
+  test('a long calendar name is cut on Upcoming\'s at-risk badge, whole in its title; a calendar disconnected since is said to be, in the decision log', async () => {
+    const longName = 'Quarterly planning, hiring committee and offsite logistics of the platform engineering group';
+    const feed = feeds.createFeed(longName);
+    // Weeks away: outside the windows the Events test reads.
+    const start = Date.now() + 25 * 86_400_000;
+    feeds.edit(feed, (events) => {
+      events.push({ uid: 'offsite@planning', summary: 'Offsite planning', startMs: start, endMs: start + 3_600_000, location: 'https://zoom.us/j/81234567895' });
+    });
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const events = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start - 3_600_000).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: alice.auth });
+    const botId = await schedule(alice.auth, events.body.results[0].id as string, 'offsite-planning', { bot_name: 'Offsite notes' });
+    feeds.revoke(feed);
+    assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth })).body.status, 'auth_revoked');
+
+    await page.goto(`${base}/dashboard?calendar=${calendarId}`);
+    const calendars = page.locator(`tr[data-bot-id="${botId}"]`).getByTestId('at-risk-calendars');
+    await calendars.filter({ hasText: longName }).waitFor();
+    const text = await calendars.textContent();
+    // The feed's address is shortened to its host by the API.
+    assert.match(text!, new RegExp(`^Calendar: ICS feed ${escapeRegExp(longName)} \\(http://127\\.0\\.0\\.1:\\d+/…\\)$`));
+    // Cut after two lines (its text is whole for screen readers), and whole in its title.
+    const isCut = () => calendars.evaluate((element) => (element as unknown as { scrollHeight: number; clientHeight: number }).scrollHeight > (element as unknown as { clientHeight: number }).clientHeight);
+    assert.equal(await isCut(), true);
+    assert.match((await calendars.getAttribute('title'))!, new RegExp(`^Its meeting is only on the feed ${escapeRegExp(longName)} \\(http://127\\.0\\.0\\.1:\\d+/…\\), whose access was revoked: `));
+    await screenshot('upcoming-at-risk-long-name');
+    await page.setViewportSize({ width: 320, height: 800 });
+    try {
+      assert.equal(await isCut(), true);
+      const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+      assert.ok(width <= 320, `Upcoming is ${width} px wide at 320 px`);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+
+    // Disconnected, the connection's name is gone with it: the decision log says so rather than showing a bare id as if it were a name.
+    const disconnected = await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: alice.auth });
+    assert.equal(disconnected.status, 200, JSON.stringify(disconnected.body));
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Offsite planning', level: 1 }).waitFor();
+    const atRisk = page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]');
+    await atRisk.filter({ hasText: `Calendar access lost: an ICS feed connection since disconnected (${calendarId}, its name is no longer known) lost its access` }).waitFor();
+    await screenshot('bot-calendar-disconnected-since');
   });
 
   test('events list each event\'s bot; schedule and unschedule from the page', async () => {
