@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideLateEdit, diffSettings, type LateEditRules } from './late-edit.ts';
+import { decideLateEdit, diffSettings, removalWording, type LateEditRules } from './late-edit.ts';
 
 const MIN = 60_000;
 // Recall.ai's rules: updates and deletes need ten minutes.
@@ -98,4 +98,17 @@ test('settings are compared field by field, nested values by value; a field take
   // A provider whose update takes every creation field: any field, added or changed, but still not taken away.
   assert.deepEqual(diffSettings(held, { ...held, recording_config: { transcript: { provider: { meeting_captions: {} } } } }, 'every'), { fields: ['recording_config'], updatable: true });
   assert.deepEqual(diffSettings({ ...held, recording_config: {} }, held, 'every'), { fields: ['recording_config'], updatable: false });
+});
+
+test('a provider that deletes a bot until it starts it: inside the cutoff the removal is still "leave", worded as a delete tried first', () => {
+  const attendee: LateEditRules = { updateCutoffMs: 10 * MIN, editCutoffMs: 10 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true, deletesUntilStarted: true };
+  const late = decideLateEdit(attendee, now, now + 7 * MIN, { kind: 'cancelled' });
+  assert.deepEqual([late.kind, late.kind === 'remove' && late.by], ['remove', 'leave']);
+  assert.match(late.reason, /deleted if the provider has not started it yet, else made to leave/);
+  assert.doesNotMatch(decideLateEdit(recall, now, now + 7 * MIN, { kind: 'cancelled' }).reason, /deleted if/);
+  const moved = decideLateEdit(attendee, now, now + 7 * MIN, { kind: 'moved', newJoinAtMs: now + 37 * MIN });
+  assert.deepEqual([moved.kind, moved.kind === 'replace' && moved.by], ['replace', 'leave']);
+  assert.match(moved.reason, /the bot is deleted if the provider has not started it yet, else made to leave and another created/);
+  assert.equal(removalWording(attendee, 'delete'), 'deleted');
+  assert.equal(removalWording(recall, 'leave'), 'made to leave');
 });

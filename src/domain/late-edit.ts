@@ -13,6 +13,11 @@ export interface LateEditRules {
   deleteCutoffMs: number;
   /** Whether an update may carry a new meeting link (else a new link means a new bot). */
   canUpdateMeetingUrl: boolean;
+  /**
+   * Whether a bot made to leave inside `deleteCutoffMs` is asked to be deleted first, while its
+   * join time is ahead (the provider deletes a bot it has not started yet). Only the wording here.
+   */
+  deletesUntilStarted?: boolean;
 }
 
 /** Settings of the bot (its display name, say) that differ from those the provider's bot has. */
@@ -31,6 +36,12 @@ export type MeetingChange =
 
 /** How the provider's bot is removed: deleted while it is still scheduled, else made to leave. */
 export type RemovalKind = 'delete' | 'leave';
+
+/** What becomes of a bot removed `by`: "deleted", "made to leave", or, inside the cutoff of a provider that deletes until it starts the bot, both in turn. */
+export function removalWording(rules: Pick<LateEditRules, 'deletesUntilStarted'>, by: RemovalKind): string {
+  if (by === 'delete') return 'deleted';
+  return rules.deletesUntilStarted === true ? 'deleted if the provider has not started it yet, else made to leave' : 'made to leave';
+}
 
 export type LateEditAction =
   | { kind: 'nothing'; reason: string }
@@ -53,14 +64,16 @@ export function decideLateEdit(rules: LateEditRules, nowMs: number, handedOverJo
   if (change.kind === 'cancelled') {
     return canDelete
       ? { kind: 'remove', by: 'delete', reason: `The meeting was cancelled; the bot joins in ${minutes(handedOverJoinAtMs - nowMs)}, so it is still deleted` }
-      : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave (at once where the provider takes that before the bot joins, else once it is in)` };
+      : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : rules.deletesUntilStarted === true
+        ? `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: it is deleted if the provider has not started it yet, else made to leave once it is joining`
+        : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave (at once where the provider takes that before the bot joins, else once it is in)` };
   }
   if (hasJoined) return { kind: 'nothing', reason: 'The bot has already joined; a meeting that moves or changes link, or settings that change, after that are not chased' };
   const isMove = change.kind === 'moved' && change.newJoinAtMs !== handedOverJoinAtMs;
   if (change.kind === 'moved' && !isMove && !change.settings) return { kind: 'nothing', reason: 'The join time did not change' };
 
   const what = describeChange(change.kind === 'link-changed' ? 'link' : isMove ? 'move' : null, change.settings);
-  const replaced = `the bot is ${removal === 'delete' ? 'deleted' : 'made to leave'} and another created with a new idempotency key`;
+  const replaced = `the bot is ${removalWording(rules, removal)} and another created with a new idempotency key`;
   if (change.kind === 'link-changed' && !rules.canUpdateMeetingUrl) {
     return { kind: 'replace', by: removal, needsNewIdempotencyKey: true, reason: `${what}, and the provider cannot change the link of a scheduled bot: ${replaced}` };
   }

@@ -4,8 +4,9 @@
 //   bot now, and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
 //   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
 // - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
-//   allows, else make it leave (at once where the provider takes that before the bot joins, as
-//   Recall does inside its last ten minutes, else once it is in the call).
+//   allows (inside its delete cutoff too, until the join time, where it deletes any bot it has not
+//   started: Attendee), else make it leave (at once where the provider takes that before the bot
+//   joins, as Recall does inside its last ten minutes, else once it is in the call).
 // A sync also settles a creation that got no answer (it may have made a bot nobody was told of)
 // once that bot is not wanted: the bot was cancelled, or the old bot's join time came first. The
 // request is sent again under its key (or the bot looked up, where the provider no longer replays
@@ -21,7 +22,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { BotRow, ScheduleRow } from '../db/schema.ts';
 import { madeNothing, type BotRuntime, type RuntimeOutcome, type SchedulingRules } from '../adapters/bot-runtimes/bot-runtime.ts';
-import { decideLateEdit, diffSettings, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
+import { decideLateEdit, diffSettings, removalWording, type MeetingChange, type RemovalKind } from '../domain/late-edit.ts';
 import type { Clock } from '../lib/clock.ts';
 import { formatInstant } from '../lib/time.ts';
 import * as bots from '../store/bot-store.ts';
@@ -405,7 +406,7 @@ export class ProviderCommandSender {
       await handovers.replaceProviderBot(trx, bot.id, this.#provider, newId, now);
       await handovers.recordHeld(trx, bot.id, this.#provider, { providerBotId: newId, ...created, generation, handedOverAtMs: now }, now);
       await bots.appendDecision(trx, bot.id, now, 'provider_replaced',
-        `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' ? 'deleted' : 'made to leave (at once where the provider takes that before it joins, else once it is in the call)'}`,
+        `${reason}. New ${this.#provider} bot ${newId} (idempotency key ${request.idempotency_key}) joins at ${formatInstant(bot.join_at_ms)}; the old one, ${held.id}, is ${by === 'delete' || this.#rules.deletesUntilStarted ? removalWording(this.#rules, by) : 'made to leave (at once where the provider takes that before it joins, else once it is in the call)'}`,
         { provider: this.#provider, provider_bot_id: newId, previous_provider_bot_id: held.id, idempotency_key: request.idempotency_key, join_at: formatInstant(bot.join_at_ms) });
       // Its settings kept on purpose (the provider refused the new ones), a bot whose settings differ is not a change made meanwhile.
       if (current && (current.status !== 'Scheduled' || current.join_at_ms !== created.joinAtMs || current.meeting_url !== created.meetingUrl || (!keepingSettings && current.bot_config !== created.botConfig))) {
@@ -525,15 +526,19 @@ export class ProviderCommandSender {
     const { runtime, clock } = this.#o;
     const id = payload.provider_bot_id;
     const details = { provider: this.#provider, provider_bot_id: id };
-    if (payload.by === 'delete') {
+    // Made to leave, inside the delete cutoff: a provider that still deletes a bot it has not
+    // started is asked to first, while the join time is ahead (leave reaches the bot only once it
+    // is joining, which is the very thing a removal is for).
+    const isLateDelete = payload.by === 'leave' && this.#rules.deletesUntilStarted && clock.now() < payload.join_at_ms;
+    if (payload.by === 'delete' || isLateDelete) {
       const deleted = await runtime.scheduling!.delete(id);
       if (deleted.ok) {
-        await this.#decide(payload.bot_id, 'provider_bot_removed', `${this.#provider}'s bot ${id} was deleted${deleted.alreadyDone ? ' (it was already gone)' : ''}`, details);
+        await this.#decide(payload.bot_id, 'provider_bot_removed', `${this.#provider}'s bot ${id} was deleted${deleted.alreadyDone ? ' (it was already gone)' : isLateDelete ? ' (it had not been started yet)' : ''}`, details);
         return DONE;
       }
       if (deleted.failure !== 'permanent') return { kind: 'retry', atMs: this.#retryAt(row, deleted), error: deleted.message };
       if (deleted.isAuthFailure) return this.#giveUpRemoval(payload, deleted.message);
-      // Dispatched meanwhile: only leaving reaches it now.
+      // Started (dispatched, staged) meanwhile: only leaving reaches it now.
     }
     const live = runtime.live;
     if (!live) return this.#giveUpRemoval(payload, `${this.#provider} cannot make a bot leave`);

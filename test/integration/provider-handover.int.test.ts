@@ -243,6 +243,56 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.deepEqual(await callbacks(botId), ['bot.scheduled', 'bot.rescheduled', 'bot.rescheduled', 'bot.cancelled']);
     });
 
+    const requestsFor = (providerBotId: string) => fake.requests.filter((r) => r.path.includes(providerBotId)).map((r) => `${r.method} ${r.path} -> ${r.status}`);
+
+    test('cancelled seven minutes before its join time: the bot never joins; Attendee, which has not staged it yet, deletes it; Recall, past its ten minutes, is never sent a delete it would refuse', async () => {
+      const { eventId, botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/can-cela-sev', `cancel-7-${kind}`);
+      clock.set(joinAtMs - 7 * MIN);
+      // Inside Attendee's ten-minute cutoff, outside its five-minute staging (run_scheduler.py).
+      if (fake instanceof FakeAttendee) assert.equal(fake.bots.get(providerBotId)!.state, 'scheduled');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      await rc.dispatcher.runDue();
+      const old = botsOf(fake).find((b) => b.id === providerBotId)!;
+      assert.ok(isGone(old), `removed before its join time: ${JSON.stringify(old)}; ${JSON.stringify(requestsFor(providerBotId))}`);
+      if (kind !== 'recall') assert.equal(old.deleted, true, `deleted, not left to start joining: ${JSON.stringify(requestsFor(providerBotId))}`);
+      if (kind === 'recall') assert.deepEqual(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(providerBotId)), [], 'no delete inside Recall\'s ten minutes');
+      const removed = (await decisions(botId)).find((d) => d.kind === 'provider_bot_removed');
+      assert.ok(removed);
+      assert.match(removed.reason, kind === 'recall' ? /made to leave/ : /was deleted/);
+    });
+
+    test('attendee: cancelled seven minutes out, the bot staged early (the scheduler\'s start jitter): the refused delete falls through to leave, sent once the bot is joining', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { eventId, botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/sta-gede-arl', `cancel-staged-${kind}`);
+      fake.stagingWindowMs = 10 * MIN;
+      t.after(() => { fake.stagingWindowMs = 5 * MIN; });
+      clock.set(joinAtMs - 7 * MIN);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.state, 'staged');
+      assert.deepEqual(requestsFor(providerBotId), [`DELETE /api/v1/bots/${providerBotId} -> 400`, `POST /api/v1/bots/${providerBotId}/leave -> 400`]);
+      clock.set(joinAtMs);
+      startJoining(fake, providerBotId);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.state, 'leaving');
+      assert.deepEqual(requestsFor(providerBotId).slice(2), [`POST /api/v1/bots/${providerBotId}/leave -> 200`], 'no delete once the join time has come');
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_bot_removed' && /made to leave/.test(d.reason)));
+    });
+
+    test('moved half an hour later, seven minutes before its join time: the old bot does not start joining beside the one that joins at the new time', async () => {
+      const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/mov-edse-ven', `move-7-${kind}`);
+      clock.set(joinAtMs - 7 * MIN);
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(joinAtMs + 30 * MIN) } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      await rc.dispatcher.runDue();
+      const current = (await botRow(botId)).provider_bot_id!;
+      const mine = botsOf(fake).filter((b) => b.id === providerBotId || b.id === current);
+      const live = mine.filter((b) => !isGone(b));
+      assert.deepEqual(live.map((b) => [b.id, b.joinAt]), [[current, iso(joinAtMs + 30 * MIN)]], `one bot, at the new time: ${JSON.stringify(mine)}; ${JSON.stringify(requestsFor(providerBotId))}`);
+      // MeetStream updates its bot in place (two-minute cutoff); Attendee's and Recall's are replaced.
+      if (kind === 'attendee') assert.equal(botsOf(fake).find((b) => b.id === providerBotId)!.deleted, true, 'Attendee had not staged it: deleted');
+    });
+
     test('a second meeting runs through joining, in call and done from the provider\'s webhooks, each reaching the callback', async () => {
       const { botId, joinAtMs } = await bookedToHandOver('https://meet.google.com/sec-ondm-eet', `second-${kind}`);
       await rc.dispatcher.runDue();

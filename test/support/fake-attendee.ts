@@ -59,7 +59,11 @@ export class FakeAttendee extends FakeProviderServer {
   readonly bots = new Map<string, FakeAttendeeBot>();
   /**
    * How far ahead of join_at the scheduler stages a scheduled bot: run_scheduler picks bots whose
-   * join_at is within five minutes (bots/management/commands/run_scheduler.py).
+   * join_at is within five minutes ("Give the bots 5 minutes to spin up",
+   * bots/management/commands/run_scheduler.py), and launch_scheduled_bot moves them to staged
+   * (bots/tasks/launch_scheduled_bot_task.py). With SCHEDULED_BOT_JITTER_START_SECONDS and
+   * _END_SECONDS set (300 and 600 by default) it picks them ten minutes ahead and stages each at a
+   * random moment before the five: a test sets this to model that.
    */
   stagingWindowMs = 5 * 60_000;
 
@@ -162,7 +166,8 @@ export class FakeAttendee extends FakeProviderServer {
   }
 
   #delete(bot: FakeAttendeeBot): FakeAnswer {
-    // Only a scheduled bot (bots_api_utils delete_bot).
+    // Only a scheduled bot, whatever its join time (bots_api_utils.py, delete_bot, looks at the
+    // state alone): inside the scheduler's window a bot not staged yet is still deleted.
     if (bot.state !== 'scheduled') return { status: 400, body: { error: `Bot is in state ${bot.state} but can only be deleted when in scheduled state` } };
     bot.deleted = true;
     return { status: 200 };

@@ -88,11 +88,17 @@ export class AttendeeBotProvider implements BotRuntime {
     this.scheduling = {
       rules: {
         handoverLeadMs: options.handoverLeadMs,
-        // Update and delete work only in the scheduled state. The scheduler stages bots (allocates
-        // their pod) up to five minutes ahead, ten with its start jitter on: ten minutes it is.
+        // Update and delete work only in the scheduled state (bots_api_utils.py, patch_bot and
+        // delete_bot). The scheduler stages bots (allocates their pod) five minutes ahead, or
+        // anywhere from ten to five with its start jitter on (run_scheduler.py): ten minutes it is.
         updateCutoffMs: 10 * 60_000,
         editCutoffMs: 10 * 60_000,
         deleteCutoffMs: 10 * 60_000,
+        // Inside those ten minutes a bot not staged yet is still deleted (delete_bot looks at its
+        // state only), and a staged one answers 400, after which leave is what remains. Leave is
+        // refused before the bot is joining (LEAVE_REQUESTED's from-states, bots/models.py): a
+        // removal that went straight to it would wait for the bot to start joining the meeting.
+        deletesUntilStarted: true,
         canUpdateMeetingUrl: true,
         // PATCH /api/v1/bots/{id} takes bot_name (scheduled state only) and metadata
         // (https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).

@@ -77,6 +77,8 @@ export class MeetStreamBotProvider implements BotRuntime {
         updateCutoffMs: 120_000,
         editCutoffMs: 120_000,
         deleteCutoffMs: 60_000,
+        // What a delete inside that minute does is not documented: not tried.
+        deletesUntilStarted: false,
         // The scheduled-bot update takes a join time only: a new link is delete and create.
         canUpdateMeetingUrl: false,
         // The same endpoint takes no settings either; its "Update Scheduled Bot" (bot_username,

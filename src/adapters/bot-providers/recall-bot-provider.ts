@@ -92,6 +92,8 @@ export class RecallBotProvider implements BotRuntime {
       editCutoffMs: RECALL_EDIT_MARGIN_MS,
       // Closer than ten minutes the instance is dispatched: DELETE answers 405, leave_call remains.
       deleteCutoffMs: RECALL_SCHEDULED_BOT_MIN_LEAD_MS,
+      // Dispatched is dispatched: a delete inside those ten minutes only ever answers 405.
+      deletesUntilStarted: false,
       canUpdateMeetingUrl: true,
       // Update Scheduled Bot takes every setting Create Bot does (https://docs.recall.ai/reference/bot_partial_update):
       // a provider setting changed after the handover (a transcript provider, say) is updated in place.
