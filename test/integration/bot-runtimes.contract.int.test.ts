@@ -384,6 +384,22 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
       assert.equal(left.ok, true, JSON.stringify(left));
     });
 
+    test('attendee: past `scheduled`, an update that repeats the bot\'s link, name or join time is taken; one that changes any is refused', async (t) => {
+      const scheduling = runtime.scheduling;
+      if (subject.kind !== 'attendee' || !scheduling || !subject.fake) return t.skip('Attendee\'s patch_bot compares each value with the bot\'s');
+      const joinAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 2 * 3_600_000).toISOString();
+      const launched = await runtime.launch(launchRequest(newKey(), undefined, joinAt));
+      assert.ok(launched.ok && launched.providerBotId);
+      const id = launched.providerBotId;
+      subject.putInCall!(id);
+      const same = await scheduling.update(id, { join_at: joinAt, meeting_url: 'https://meet.google.com/abc-defg-hij', settings: { bot_name: 'Contract', metadata: { team: 'b' } } }, newKey());
+      assert.equal(same.ok, true, JSON.stringify(same));
+      for (const change of [{ meeting_url: 'https://meet.google.com/xyz-abcd-efg' }, { settings: { bot_name: 'Other' } }, { join_at: new Date(Date.parse(joinAt) + 60_000).toISOString() }]) {
+        const refused = await scheduling.update(id, change, newKey());
+        assert.equal(!refused.ok && refused.failure, 'permanent', JSON.stringify({ change, refused }));
+      }
+    });
+
     describe('status webhooks', () => {
       let botId: string;
       let providerBotId: string;

@@ -311,6 +311,31 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(createRequests(fake).filter((r) => (r.body?.metadata ?? r.body?.custom_attributes)?.rollcall_bot_id === botId).length, 1);
     });
 
+    test('attendee: the meeting runs longer while the bot is in it: the update Rollcall sends repeats the link, which Attendee takes (it refuses only a change); a new link is refused', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s PATCH of a bot past `scheduled`');
+      const meetingUrl = 'https://meet.google.com/run-slon-ger';
+      const { eventId, botId, joinAtMs, first: providerBotId } = await handedOver(2, meetingUrl, `runs-longer-${kind}`);
+      clock.set(joinAtMs);
+      for (const name of [provider.statusNames.joining, provider.statusNames.inCall]) assert.equal((await providerWebhook(providerBotId, name)).statusCode, 200);
+      assert.equal((await botRow(botId)).status, 'Recording');
+      const startMs = joinAtMs + JOIN_LEAD_MS;
+      const longer = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { end_time: iso(startMs + 2 * HOUR) } });
+      assert.equal(longer.status, 200, JSON.stringify(longer.body));
+      await rc.dispatcher.runDue();
+      const patches = () => fake.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/v1/bots/${providerBotId}`);
+      assert.deepEqual(patches().map((r) => [r.body.meeting_url, r.status]), [[meetingUrl, 200]], 'the link it has, taken');
+      const kinds = () => decisions(botId).then((ds) => ds.map((d) => d.kind));
+      assert.ok((await kinds()).includes('update_delivered'), (await kinds()).join(', '));
+      assert.ok(!(await kinds()).includes('update_failed'));
+      // patch_bot refuses a change of link outside `scheduled`: the bot stays where it is.
+      const moved = await rc.request('PATCH', `/api/v1/calendar/events/${eventId}`, { auth: user.auth, body: { meeting_url: 'https://meet.google.com/new-link-now' } });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      await rc.dispatcher.runDue();
+      assert.deepEqual(patches().slice(1).map((r) => [r.body.meeting_url, r.status]), [['https://meet.google.com/new-link-now', 400]]);
+      assert.equal(fake.bots.get(providerBotId)!.meeting_url, meetingUrl);
+      assert.ok((await kinds()).includes('update_failed'));
+    });
+
     test('the provider\'s joining report lost: its in-call report moves the bot through Joining, and the client hears both', async () => {
       const startMs = Math.ceil((clock.now() + 2 * HOUR) / MIN) * MIN;
       const joinAtMs = startMs - JOIN_LEAD_MS;

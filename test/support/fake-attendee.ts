@@ -145,19 +145,28 @@ export class FakeAttendee extends FakeProviderServer {
   }
 
   #patch(bot: FakeAttendeeBot, body: Record<string, any>): FakeAnswer {
-    // join_at, meeting_url, bot_name (and bot_image, recording_settings) change only in the
-    // scheduled state; metadata at any time; omitted fields keep their value (bots_api_utils
-    // patch_bot, serializers PatchBotSerializer;
-    // https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
-    const scheduledOnly = ['join_at', 'meeting_url', 'bot_name', 'bot_image', 'recording_settings'].filter((f) => body[f] !== undefined);
-    if (bot.state !== 'scheduled' && scheduledOnly.length > 0) return { status: 400, body: { error: `Bot is in state ${bot.state} but ${scheduledOnly.join(', ')} can only be updated when in scheduled state` } };
-    // PatchBotSerializer validates meeting_url as creation does (BotValidationMixin.validate_meeting_url).
+    // patch_bot (bots/bots_api_utils.py) validates the request first: PatchBotSerializer reads
+    // meeting_url as creation does (BotValidationMixin.validate_meeting_url in bots/serializers.py).
     if (body.meeting_url !== undefined && (typeof body.meeting_url !== 'string' || !readsMeetingUrl(body.meeting_url))) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
+    let joinAt: string | undefined;
     if (body.join_at !== undefined) {
-      const joinAt = Date.parse(body.join_at);
-      if (Number.isNaN(joinAt) || joinAt <= this.now()) return { status: 400, body: { join_at: ['join_at must be in the future'] } };
-      bot.join_at = new Date(joinAt).toISOString();
+      const ms = Date.parse(body.join_at);
+      // PatchBotSerializer.validate_join_at (bots/serializers.py), as at creation.
+      if (Number.isNaN(ms)) return { status: 400, body: { join_at: ['Datetime has wrong format.'] } };
+      if (ms < this.now()) return { status: 400, body: { join_at: ['join_at cannot be in the past'] } };
+      joinAt = new Date(ms).toISOString();
     }
+    // Then it sets each given field on the bot and compares with the value it had: outside the
+    // scheduled state it refuses a join_at, meeting_url or bot_name that CHANGES (the same value
+    // again passes), and any bot_image or recording_settings given; metadata goes through in any
+    // state; omitted fields keep their value (patch_bot, "update_only_legal_for_scheduled_bots";
+    // https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
+    const changes = joinAt !== undefined && joinAt !== bot.join_at
+      || typeof body.meeting_url === 'string' && body.meeting_url !== bot.meeting_url
+      || typeof body.bot_name === 'string' && body.bot_name !== bot.bot_name
+      || Boolean(body.bot_image) || Boolean(body.recording_settings);
+    if (bot.state !== 'scheduled' && changes) return { status: 400, body: { error: `Bot is in state ${bot.state} but join_at, meeting_url, bot_name, bot_image and recording_settings can only be updated when in the scheduled state` } };
+    if (joinAt !== undefined) bot.join_at = joinAt;
     if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
     if (typeof body.bot_name === 'string') bot.bot_name = body.bot_name;
     if (body.metadata !== null && typeof body.metadata === 'object') bot.metadata = body.metadata;
