@@ -52,7 +52,7 @@ function providerCase(kind: Kind): ProviderCase {
     return { kind, fake: new FakeMeetStream(API_KEY, secret), secret, statusNames: { joining: 'bot.joining', inCall: 'bot.inmeeting', done: 'bot.done', recording: 'bot.recording', notRecording: 'bot.inmeeting' }, inCallAs: 'InMeeting', leadMs: 300_000, updateCutoffMs: 120_000, creationRunsMs: 30_000 };
   }
   const secret = Buffer.from('handover-attendee-project-secret').toString('base64');
-  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended', recording: 'joined_recording', notRecording: 'joined_not_recording' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 600_000, creationRunsMs: 0 };
+  return { kind, fake: new FakeAttendee(API_KEY, secret), secret, statusNames: { joining: 'joining', inCall: 'joined_recording', done: 'ended', recording: 'joined_recording', notRecording: 'joined_not_recording' }, inCallAs: 'Recording', leadMs: 900_000, updateCutoffMs: 360_000, creationRunsMs: 0 };
 }
 
 interface AnyFakeBot {
@@ -289,8 +289,45 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const mine = botsOf(fake).filter((b) => b.id === providerBotId || b.id === current);
       const live = mine.filter((b) => !isGone(b));
       assert.deepEqual(live.map((b) => [b.id, b.joinAt]), [[current, iso(joinAtMs + 30 * MIN)]], `one bot, at the new time: ${JSON.stringify(mine)}; ${JSON.stringify(requestsFor(providerBotId))}`);
-      // MeetStream updates its bot in place (two-minute cutoff); Attendee's and Recall's are replaced.
-      if (kind === 'attendee') assert.equal(botsOf(fake).find((b) => b.id === providerBotId)!.deleted, true, 'Attendee had not staged it: deleted');
+      // MeetStream (two-minute cutoff) and Attendee (six: it has not staged the bot) update it in
+      // place; Recall's is replaced.
+      if (kind !== 'recall') assert.equal(current, providerBotId, 'updated in place');
+    });
+
+    test('attendee: moved seven minutes out, the bot staged early (the scheduler\'s start jitter): the refused update is a replacement, and the old bot is made to leave once it is joining', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/sta-gedm-ove', `move-staged-${kind}`);
+      fake.stagingWindowMs = 10 * MIN;
+      t.after(() => { fake.stagingWindowMs = 5 * MIN; });
+      clock.set(joinAtMs - 7 * MIN);
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(joinAtMs + 30 * MIN) } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      await rc.dispatcher.runDue();
+      assert.deepEqual(requestsFor(providerBotId), [`PATCH /api/v1/bots/${providerBotId} -> 400`, `DELETE /api/v1/bots/${providerBotId} -> 400`, `POST /api/v1/bots/${providerBotId}/leave -> 400`]);
+      const current = (await botRow(botId)).provider_bot_id!;
+      assert.notEqual(current, providerBotId);
+      assert.equal(fake.bots.get(current)!.join_at, iso(joinAtMs + 30 * MIN));
+      assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_replaced' && /refused the update/.test(d.reason)));
+      clock.set(joinAtMs);
+      startJoining(fake, providerBotId);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.state, 'leaving');
+      assert.equal(fake.bots.get(current)!.state, 'scheduled', 'the replacement waits for its own time');
+    });
+
+    test('attendee: moved half an hour later, five and a half minutes before its join time (inside the update cutoff, before staging): replaced, and the old bot deleted, not left to start joining', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/mov-edfi-ven', `move-5-${kind}`);
+      clock.set(joinAtMs - 5.5 * MIN);
+      assert.equal(fake.bots.get(providerBotId)!.state, 'scheduled');
+      const patched = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { scheduled_join_time: iso(joinAtMs + 30 * MIN) } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      await rc.dispatcher.runDue();
+      const current = (await botRow(botId)).provider_bot_id!;
+      assert.notEqual(current, providerBotId, 'replaced');
+      assert.equal(fake.bots.get(current)!.join_at, iso(joinAtMs + 30 * MIN));
+      assert.equal(fake.bots.get(providerBotId)!.deleted, true, `deleted: ${JSON.stringify(requestsFor(providerBotId))}`);
+      assert.match((await decisions(botId)).find((d) => d.kind === 'provider_replaced')!.reason, /deleted if the provider has not started it yet, else made to leave/);
     });
 
     test('a second meeting runs through joining, in call and done from the provider\'s webhooks, each reaching the callback', async () => {

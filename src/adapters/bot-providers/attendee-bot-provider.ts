@@ -90,9 +90,15 @@ export class AttendeeBotProvider implements BotRuntime {
         handoverLeadMs: options.handoverLeadMs,
         // Update and delete work only in the scheduled state (bots_api_utils.py, patch_bot and
         // delete_bot). The scheduler stages bots (allocates their pod) five minutes ahead, or
-        // anywhere from ten to five with its start jitter on (run_scheduler.py): ten minutes it is.
-        updateCutoffMs: 10 * 60_000,
-        editCutoffMs: 10 * 60_000,
+        // anywhere from ten to five with its start jitter on (run_scheduler.py).
+        // An update is tried until six minutes out (the five, and a minute for the request's way
+        // and the two clocks): a bot staged early answers 400 and is replaced, as inside the
+        // cutoff, and one still scheduled takes it for good: launch_scheduled_bot stages a bot
+        // only at the join_at it was picked up with (after_new_state_is_staged in bots/models.py
+        // refuses another), so a launch already queued does not start a bot moved meanwhile.
+        updateCutoffMs: 6 * 60_000,
+        editCutoffMs: 6 * 60_000,
+        // A delete is sure to work only while no jitter can have staged the bot: ten minutes.
         deleteCutoffMs: 10 * 60_000,
         // Inside those ten minutes a bot not staged yet is still deleted (delete_bot looks at its
         // state only), and a staged one answers 400, after which leave is what remains. Leave is
