@@ -69,3 +69,23 @@ test('custom attributes merge within a bound, and names a bot owns are refused o
   assert.equal(mergeCustomAttributes(overBefore, { extra: 'changed' }, owned, true).ok, true);
   assert.equal(mergeCustomAttributes(overBefore, { another: 'v' }, owned, true).ok, false);
 });
+
+test('live_transcription_required, given, must say where the live transcript goes: webhook_url or websocket_url', async () => {
+  const { findRuntimeSettingProblem } = await import('./bot-config.ts');
+  assert.deepEqual(findRuntimeSettingProblem({ live_transcription_required: { language: 'en' } }, 'bot_config.'), {
+    field: 'bot_config.live_transcription_required',
+    problem: 'bot_config.live_transcription_required must give webhook_url (or websocket_url), where the live transcript is sent; leave the field out for no live transcript',
+  });
+  assert.equal(findRuntimeSettingProblem({ live_transcription_required: { webhook_url: 'https://captions.example.com/live' } }), null);
+  assert.equal(findRuntimeSettingProblem({ live_transcription_required: { websocket_url: 'wss://captions.example.com/live' } }), null);
+  // Empty is the field left out (the request schema removes it before this runs).
+  assert.equal(findRuntimeSettingProblem({ live_transcription_required: {} }), null);
+  assert.equal(findRuntimeSettingProblem({}), null);
+});
+
+test('the transcription providers include every one of MeetStream\'s SDK types, its streaming ones too', () => {
+  // TranscriptionProvider in meetstream-ai/meetstream-node src/types.ts.
+  for (const name of ['deepgram', 'assemblyai', 'sarvam', 'jigsawstack', 'meetstream', 'deepgram_streaming', 'assemblyai_streaming', 'jigsawstack_streaming', 'meetstream_streaming', 'meeting_captions']) {
+    assert.equal(checkTranscriptionProvider({ [name]: {} }, 'transcription'), null, name);
+  }
+});

@@ -244,11 +244,12 @@ export function derivedDeduplicationKey(meetingIdentity: string, originalStartMs
 
 /**
  * Transcription providers MeetStream's create_bot accepts under recording_config.transcript.provider
- * (exactly one of them). A bot handed to MeetStream with another name is refused there, so it is
- * refused here, when the client can still fix it.
+ * (exactly one of them; the Node SDK's TranscriptionProvider, meetstream-ai/meetstream-node
+ * src/types.ts, adds jigsawstack_streaming and meetstream_streaming). A bot handed to MeetStream
+ * with another name is refused there, so it is refused here, when the client can still fix it.
  */
 export const TRANSCRIPTION_PROVIDERS = [
-  'deepgram', 'assemblyai', 'jigsawstack', 'sarvam', 'meetstream', 'meeting_captions', 'deepgram_streaming', 'assemblyai_streaming',
+  'deepgram', 'assemblyai', 'jigsawstack', 'sarvam', 'meetstream', 'meeting_captions', 'deepgram_streaming', 'assemblyai_streaming', 'jigsawstack_streaming', 'meetstream_streaming',
 ] as const;
 
 /** A problem with a `{ <provider>: {...} }` object (message naming `field`), or null when it names one known provider. */
@@ -286,7 +287,20 @@ export function checkTranscriptionChoice(config: { transcription?: unknown; reco
  * its field (under `prefix`), or null. Asked of a request's config, never of a stored one.
  */
 export function findRuntimeSettingProblem(config: Record<string, unknown>, prefix = ''): { field: string; problem: string } | null {
-  return checkTranscriptionChoice(config, prefix) ?? findPrivateRuntimeAddress(config, prefix) ?? checkProviderSettings(config, prefix);
+  return checkTranscriptionChoice(config, prefix) ?? checkLiveTranscriptTarget(config, prefix) ?? findPrivateRuntimeAddress(config, prefix) ?? checkProviderSettings(config, prefix);
+}
+
+/**
+ * live_transcription_required turns the live transcript on: given (not empty, which the schema
+ * reads as left out), it must say where the transcript goes, webhook_url or websocket_url.
+ */
+function checkLiveTranscriptTarget(config: Record<string, unknown>, prefix: string): { field: string; problem: string } | null {
+  const live = config.live_transcription_required;
+  if (live === undefined || live === null || typeof live !== 'object' || Array.isArray(live)) return null;
+  const target = live as Record<string, unknown>;
+  if (Object.keys(target).length === 0 || target.webhook_url !== undefined || target.websocket_url !== undefined) return null;
+  const field = `${prefix}live_transcription_required`;
+  return { field, problem: `${field} must give webhook_url (or websocket_url), where the live transcript is sent; leave the field out for no live transcript` };
 }
 
 /**

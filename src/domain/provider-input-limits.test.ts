@@ -151,3 +151,37 @@ test('Attendee: a Teams link must carry the tenant and organizer, or the /meet/ 
   // Recall and MeetStream are not known to refuse these shapes.
   for (const provider of ['recall', 'meetstream'] as const) assert.equal(linkProblem(provider, refused[0]!), null, provider);
 });
+
+test('MeetStream: live_transcription_required with a post-call transcription provider is refused, naming it; a streaming provider, none, or meeting_captions passes; other providers are not held to it', () => {
+  // The Node SDK's CreateBotParams ("Requires a *_streaming transcription provider, otherwise the
+  // API returns 400") and PostCallTranscriptionProvider (meetstream-ai/meetstream-node src/types.ts).
+  const live = { webhook_url: 'https://captions.example.com/live' };
+  const input = (config: Record<string, unknown>): ProviderInput => ({ botName: 'Notes', customAttributes: {}, meeting: link(SAMPLE.zoom), config });
+  for (const name of ['deepgram', 'assemblyai', 'sarvam', 'jigsawstack', 'meetstream']) {
+    for (const config of [
+      { live_transcription_required: live, recording_config: { transcript: { provider: { [name]: {} } } } },
+      { live_transcription_required: live, transcription: { [name]: { model: 'x' } } },
+      { live_transcription_required: live, provider_settings: { meetstream: { recording_config: { transcript: { provider: { [name]: {} } } } } } },
+    ]) {
+      const problem = findProviderInputProblem('meetstream', input(config));
+      assert.equal(problem?.field, 'live_transcription_required', JSON.stringify(config));
+      assert.match(problem!.problem, new RegExp(`"${name}" transcribes only after the meeting`));
+      assert.equal(findProviderInputProblem('recall', input(config)), null);
+      assert.equal(findProviderInputProblem('attendee', input(config)), null);
+    }
+  }
+  for (const config of [
+    { live_transcription_required: live, recording_config: { transcript: { provider: { deepgram_streaming: {} } } } },
+    { live_transcription_required: live, transcription: { assemblyai_streaming: {} } },
+    { live_transcription_required: live, transcription: { meeting_captions: {} } },
+    { live_transcription_required: live },
+    // The transcript create_bot carries wins over the calendar's transcription (meetstream-bot-provider.ts).
+    { live_transcription_required: live, transcription: { deepgram: {} }, recording_config: { transcript: { provider: { deepgram_streaming: {} } } } },
+    { live_transcription_required: {}, transcription: { deepgram: {} } },
+    { transcription: { deepgram: {} } },
+  ]) {
+    assert.equal(findProviderInputProblem('meetstream', input(config)), null, JSON.stringify(config));
+  }
+  // Without the config (a stored one, a rename), nothing of it is checked.
+  assert.equal(findProviderInputProblem('meetstream', { botName: 'Notes', customAttributes: {} }), null);
+});

@@ -16,7 +16,11 @@
 //   shapes its parser knows (bots/serializers.py, BotValidationMixin.validate_meeting_url, which
 //   refuses what bots/meeting_url_utils.py, normalize_meeting_url, cannot read; see attendeeLinkProblem).
 // - MeetStream: meeting links of Google Meet, Zoom and Teams (its create-bot reference names
-//   these three).
+//   these three); live_transcription_required only with a streaming transcription provider (a
+//   *_streaming one, or meeting_captions): with a post-call one (deepgram, assemblyai, sarvam,
+//   jigsawstack, meetstream) create_bot answers 400 (the Node SDK's CreateBotParams and its
+//   PostCallTranscriptionProvider, meetstream-ai/meetstream-node src/types.ts; the labs'
+//   live-captions-overlay, index.js and src/providers.js).
 // Where a provider is silent (MeetStream's names and attributes, Recall's metadata keys), nothing
 // is checked.
 import type { BotProviderName } from '../config.ts';
@@ -31,12 +35,20 @@ export interface ProviderInput {
    * host Rollcall does not know) is not checked; left out, not checked (a change of other fields).
    */
   meeting?: Pick<MeetingLink, 'url' | 'platform' | 'identity'>;
+  /**
+   * The bot config (create_bot's request, or a calendar bot_config), for the fields a provider
+   * refuses in combination (MeetStream's live transcript with a post-call provider); left out, not checked.
+   */
+  config?: Readonly<Record<string, unknown>>;
 }
 
 export interface ProviderInputProblem {
-  field: 'bot_name' | 'custom_attributes' | 'meeting_url';
+  field: 'bot_name' | 'custom_attributes' | 'meeting_url' | 'live_transcription_required';
   problem: string;
 }
+
+/** MeetStream's transcription providers that transcribe the finished recording, and so send nothing live. */
+const MEETSTREAM_POST_CALL_PROVIDERS: readonly string[] = ['deepgram', 'assemblyai', 'sarvam', 'jigsawstack', 'meetstream'];
 
 const RECALL_BOT_NAME_MAX = 100;
 /** Attendee's MAX_METADATA_LENGTH default. */
@@ -60,6 +72,12 @@ const PROVIDER_NAMES: Record<BotProviderName, string> = { recall: 'Recall', atte
 export function findProviderInputProblem(provider: BotProviderName, input: ProviderInput): ProviderInputProblem | null {
   const linkProblem = input.meeting === undefined ? null : findProviderLinkProblem(provider, input.meeting);
   if (linkProblem !== null) return { field: 'meeting_url', problem: linkProblem };
+  if (provider === 'meetstream' && input.config !== undefined) {
+    const postCall = meetstreamPostCallProviderWithLiveTranscript(input.config);
+    if (postCall !== null) {
+      return { field: 'live_transcription_required', problem: `live_transcription_required needs a streaming transcription provider at the bot provider (MeetStream): ${MEETSTREAM_POST_CALL_PROVIDERS.map((p) => `${p}_streaming`).filter((p) => p !== 'sarvam_streaming').join(', ')} or meeting_captions; "${postCall}" transcribes only after the meeting` };
+    }
+  }
   const characters = [...input.botName].length;
   if (provider === 'recall' && (characters < 1 || characters > RECALL_BOT_NAME_MAX)) {
     return { field: 'bot_name', problem: `bot_name must be 1 to ${RECALL_BOT_NAME_MAX} characters for the bot provider (Recall), got ${characters}` };
@@ -77,6 +95,24 @@ export function findProviderInputProblem(provider: BotProviderName, input: Provi
     }
   }
   return null;
+}
+
+/**
+ * The post-call provider a config asks MeetStream for beside a live transcript, or null. The
+ * provider is where MeetStream's create_bot reads it (recording_config.transcript.provider), or
+ * the calendar bot_config's `transcription`, which Rollcall sends there when no transcript is
+ * given; provider_settings.meetstream, sent over the rest, wins.
+ */
+function meetstreamPostCallProviderWithLiveTranscript(config: Readonly<Record<string, unknown>>): string | null {
+  const own = (config.provider_settings as Record<string, unknown> | undefined)?.meetstream;
+  const effective: Record<string, unknown> = { ...config, ...(own !== null && typeof own === 'object' && !Array.isArray(own) ? own : {}) };
+  const live = effective.live_transcription_required;
+  if (live === undefined || live === null || typeof live !== 'object' || Object.keys(live).length === 0) return null;
+  const transcript = (effective.recording_config as { transcript?: { provider?: unknown } } | undefined)?.transcript;
+  const chosen = transcript !== undefined ? transcript?.provider : effective.transcription;
+  if (chosen === null || typeof chosen !== 'object') return null;
+  const name = Object.keys(chosen)[0];
+  return name !== undefined && MEETSTREAM_POST_CALL_PROVIDERS.includes(name) ? name : null;
 }
 
 /**
