@@ -69,8 +69,8 @@ test('OptionalField: null is the field left out, at any depth, defaults applied;
   const nothing: Record<string, unknown> = { name: 'n', inner: null };
   assert.equal(validate(nothing), true);
   assert.deepEqual(nothing, { name: 'n', audio: true });
-  // Required: null is refused, naming the field.
-  assert.deepEqual(messageFor(schema, { name: null }), { message: 'name: must be of type string', field: 'name', code: 'validation_error' });
+  // Required: null is refused, naming the field, as a null (not as the types it could have been).
+  assert.deepEqual(messageFor(schema, { name: null }), { message: 'name: may not be null', field: 'name', code: 'validation_error' });
   // A wrong type in an optional field says that null is also taken, and keeps the field's code.
   assert.deepEqual(messageFor(schema, { name: 'n', inner: { seconds: 'x' } }), { message: 'inner.seconds: must be of type integer, or null', field: 'inner.seconds', code: 'invalid_bot_config' });
   assert.equal(messageFor(schema, { name: 'n', audio: 'yes' }).message, 'audio: must be of type boolean, or null');
@@ -84,7 +84,7 @@ test('CustomAttributesInput with nullIsUnset: an attribute given null is one not
   assert.equal(validate(body), true, JSON.stringify(validate.errors));
   assert.deepEqual(body, { attrs: { b: '5', c: 'x' } });
   const merged = Type.Object({ attrs: CustomAttributesInput({ errorCode: 'validation_error' }) });
-  assert.deepEqual(messageFor(merged, { attrs: { a: null } }), { message: 'attrs.a: must be of type string, number or boolean', field: 'attrs.a', code: 'validation_error' });
+  assert.deepEqual(messageFor(merged, { attrs: { a: null } }), { message: 'attrs.a: may not be null; leave it out', field: 'attrs.a', code: 'validation_error' });
 });
 
 test('OptionalField of an object: the defaults of its properties are filled in, given or given null, and its document shows them', async () => {
@@ -136,4 +136,36 @@ test('a field that takes null as left out is one whose null is removed: in the o
   let shallow: ReturnType<typeof Type.Object> = Type.Object({ leaf: OptionalField(Type.String()) });
   for (let i = 0; i < 10; i++) shallow = Type.Object({ next: shallow });
   assert.doesNotThrow(() => compile(shallow));
+});
+
+test('a refused null says the field may not be null: with its own hint, "leave it out" when its object does not require it, nothing more when it does', async () => {
+  const { DateTimeWithOffset, WebsocketTarget, OptionalField } = await import('./schemas/common.ts');
+  const schema = Type.Object({
+    link: Type.String({ 'x-error-code': 'invalid_meeting_url' }),
+    join_at: Type.Optional(DateTimeWithOffset({ errorCode: 'invalid_join_at', nullHint: 'leave it out to join now' })),
+    stream: OptionalField(WebsocketTarget('x')),
+    either: Type.Union([Type.String(), Type.Integer()]),
+  });
+  assert.deepEqual(messageFor(schema, { link: null, either: 'a' }), { message: 'link: may not be null', field: 'link', code: 'invalid_meeting_url' });
+  assert.deepEqual(messageFor(schema, { link: 'l', either: 'a', join_at: null }), { message: 'join_at: may not be null; leave it out to join now', field: 'join_at', code: 'invalid_join_at' });
+  assert.deepEqual(messageFor(schema, { link: 'l', either: 'a', stream: { websocket_url: null } }), { message: 'stream.websocket_url: may not be null; leave it out', field: 'stream.websocket_url', code: 'invalid_bot_config' });
+  // A required union given null: said as a null too, not as each branch's type or value.
+  assert.equal(messageFor(schema, { link: 'l', either: null }).message, 'either: may not be null');
+  assert.equal(messageFor(Type.Object({ status: Status }), { status: null }).message, 'status: may not be null');
+  assert.equal(messageFor(Type.Object({ status: Type.Optional(Status) }), { status: null }).message, 'status: may not be null; leave it out');
+  // Another wrong type keeps the message it had.
+  assert.equal(messageFor(schema, { link: 5, either: 'a' }).message, 'link: must be of type string');
+});
+
+test('a live stream object given empty ({}) is the field left out; one with its address, or another setting, is kept', async () => {
+  const { LiveStreamFields } = await import('./schemas/common.ts');
+  const validate = validatorCompiler({ schema: Type.Object({ ...LiveStreamFields }), httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };
+  const body: Record<string, unknown> = { live_audio_required: {}, live_video_required: {}, socket_connection_url: {}, live_transcription_required: {} };
+  assert.equal(validate(body), true, JSON.stringify(validate.errors));
+  assert.deepEqual(body, {});
+  const kept = { live_audio_required: { websocket_url: 'wss://a.example.com' }, live_transcription_required: { webhook_url: 'https://b.example.com' }, socket_connection_url: 'wss://c.example.com' };
+  assert.equal(validate(kept), true);
+  assert.deepEqual(Object.keys(kept).sort(), ['live_audio_required', 'live_transcription_required', 'socket_connection_url']);
+  assert.deepEqual(messageFor(Type.Object({ ...LiveStreamFields }), { live_transcription_required: { webhook_url: null } }), { message: 'live_transcription_required.webhook_url: may not be null; leave it out', field: 'live_transcription_required.webhook_url', code: 'invalid_bot_config' });
+  assert.deepEqual(messageFor(Type.Object({ ...LiveStreamFields }), { live_transcription_required: { websocket_url: 5 } }), { message: 'live_transcription_required.websocket_url: must be of type string', field: 'live_transcription_required.websocket_url', code: 'invalid_bot_config' });
 });

@@ -18,6 +18,23 @@ export const AS_TEXT_KEYWORD = 'x-as-text';
  */
 export const NULL_AS_ABSENT_KEYWORD = 'x-null-as-absent';
 
+/**
+ * Schema keyword of an optional object property: given empty (`{}`), it is the property left out,
+ * removed before validation like a null above. MeetStream's live stream objects are turned on by
+ * their presence: `{}` (what a sample generated from a schema sends) names no address to stream to.
+ */
+export const EMPTY_AS_ABSENT_KEYWORD = 'x-empty-as-absent';
+
+/**
+ * Schema keyword: what the message of a refused null adds, after "may not be null; " (e.g. "leave
+ * it out to join now"). Without it, an optional field's says "leave it out" and a required one's
+ * nothing more.
+ */
+export const NULL_HINT_KEYWORD = 'x-null-hint';
+
+/** Where a refused null's error carries its hint (set by the body validator, read by the formatter). */
+const NULL_HINT_PARAM = 'nullHint';
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function makeAjv(coerceTypes: boolean): Ajv {
@@ -32,6 +49,8 @@ function makeAjv(coerceTypes: boolean): Ajv {
   addFormats(ajv);
   ajv.addKeyword({ keyword: ERROR_CODE_KEYWORD, schemaType: 'string' });
   ajv.addKeyword({ keyword: NULL_AS_ABSENT_KEYWORD, schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: EMPTY_AS_ABSENT_KEYWORD, schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: NULL_HINT_KEYWORD, schemaType: 'string' });
   ajv.addKeyword({
     keyword: AS_TEXT_KEYWORD,
     schemaType: 'boolean',
@@ -52,11 +71,10 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const validate = ajv.compile(schema as object) as ValidateFunction;
   if (httpPart === 'body') {
     const dropNulls = nullsAsAbsent(schema);
-    if (dropNulls === null) return validate;
     const validateBody = (data: unknown) => {
-      dropNulls(data);
+      dropNulls?.(data);
       const valid = validate(data);
-      validateBody.errors = validate.errors;
+      validateBody.errors = valid ? validate.errors : withNullHints(schema, validate.errors ?? []);
       return valid;
     };
     validateBody.errors = null as ValidateFunction['errors'];
@@ -122,11 +140,12 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
   // A map (custom_attributes) whose values are marked: an entry given null is an entry not set.
   const entries = [...Object.values(patternProperties ?? {}), additionalProperties];
   const mapEntriesAbsent = entries.some((entry) => entry !== null && typeof entry === 'object' && (entry as Record<string, unknown>)[NULL_AS_ABSENT_KEYWORD] === true);
-  const fields: { name: string; absent: boolean; inner: NullDropper | null }[] = [];
+  const fields: { name: string; absent: boolean; emptyAbsent: boolean; inner: NullDropper | null }[] = [];
   for (const [name, property] of Object.entries(properties ?? {})) {
     const absent = property?.[NULL_AS_ABSENT_KEYWORD] === true;
+    const emptyAbsent = property?.[EMPTY_AS_ABSENT_KEYWORD] === true;
     const inner = nullsAsAbsent(property, depth + 1);
-    if (absent || inner !== null) fields.push({ name, absent, inner });
+    if (absent || emptyAbsent || inner !== null) fields.push({ name, absent, emptyAbsent, inner });
   }
   if (items !== null && typeof items === 'object' && (items as Record<string, unknown>)[NULL_AS_ABSENT_KEYWORD] === true) {
     throw new Error('a list item cannot take null as left out');
@@ -145,16 +164,63 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
     if (mapEntriesAbsent) {
       for (const [name, value] of Object.entries(object)) if (value === null && !Object.hasOwn(properties ?? {}, name)) delete object[name];
     }
-    for (const { name, absent, inner } of fields) {
+    for (const { name, absent, emptyAbsent, inner } of fields) {
       if (!Object.hasOwn(object, name)) continue;
-      if (object[name] === null) {
+      const value = object[name];
+      if (value === null) {
         if (absent) delete object[name];
+      } else if (emptyAbsent && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) {
+        delete object[name];
       } else if (inner !== null) {
         inner(object[name]);
       }
     }
     for (const branch of branches) branch(data);
   };
+}
+
+/**
+ * Ajv's errors, those about a null given where the schema takes none carrying what their message
+ * adds (NULL_HINT_PARAM): the field's own hint, "leave it out" when its object does not require
+ * it (or it is a map's entry), else nothing.
+ */
+function withNullHints(schema: unknown, errors: ErrorObject[]): ErrorObject[] {
+  for (const error of errors) {
+    if (error.data !== null || !['type', 'const', 'enum'].includes(error.keyword)) continue;
+    const place = propertyAt(schema, error.schemaPath);
+    const hint = place === null ? '' : typeof place.property?.[NULL_HINT_KEYWORD] === 'string' ? place.property[NULL_HINT_KEYWORD] as string : place.isOptional ? 'leave it out' : '';
+    error.params = { ...error.params, [NULL_HINT_PARAM]: hint };
+  }
+  return errors;
+}
+
+/**
+ * The innermost property a schema path goes through (`#/properties/a/properties/b/anyOf/0/type`:
+ * b), with whether its object leaves it optional; null when the path names none.
+ */
+function propertyAt(schema: unknown, schemaPath: string): { property: Record<string, unknown> | undefined; isOptional: boolean } | null {
+  const segments = schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean).map(unescapePointer);
+  let node: unknown = schema;
+  let found: { property: Record<string, unknown> | undefined; isOptional: boolean } | null = null;
+  for (let i = 0; i < segments.length && node !== null && typeof node === 'object'; i++) {
+    const segment = segments[i]!;
+    const object = node as Record<string, unknown>;
+    if (segment === 'properties' && i + 1 < segments.length) {
+      const name = segments[++i]!;
+      node = (object.properties as Record<string, unknown> | undefined)?.[name];
+      const required = Array.isArray(object.required) ? object.required as unknown[] : [];
+      found = { property: node as Record<string, unknown> | undefined, isOptional: !required.includes(name) };
+    } else if (segment === 'patternProperties' && i + 1 < segments.length) {
+      node = (object.patternProperties as Record<string, unknown> | undefined)?.[segments[++i]!];
+      found = { property: node as Record<string, unknown> | undefined, isOptional: true };
+    } else if (segment === 'additionalProperties') {
+      node = object.additionalProperties;
+      found = { property: node as Record<string, unknown> | undefined, isOptional: true };
+    } else {
+      node = object[segment];
+    }
+  }
+  return found;
 }
 
 /** Whether a schema marks anything, at any depth, NULL_AS_ABSENT_KEYWORD. */
@@ -199,7 +265,10 @@ export function validationErrorToApiError(errors: ErrorObject[], part: string): 
   const field = segments.length > 0 ? segments.join('.') : PART_NAMES[part] ?? part;
   const where = part === 'body' ? '' : ` (${PART_NAMES[part] ?? part})`;
   const code = (propertySchema?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? 'validation_error';
-  return new ApiError(code, `${field}${where}: ${choices ?? describe(first)}`, { details: { field, location: PART_NAMES[part] ?? part } });
+  // A null where none is taken: said so, not as the types it could have been.
+  const nullHint = first.data === null ? (first.params as Record<string, unknown>)[NULL_HINT_PARAM] : undefined;
+  const text = typeof nullHint === 'string' ? `may not be null${nullHint === '' ? '' : `; ${nullHint}`}` : choices ?? describe(first);
+  return new ApiError(code, `${field}${where}: ${text}`, { details: { field, location: PART_NAMES[part] ?? part } });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { AS_TEXT_KEYWORD, ERROR_CODE_KEYWORD, NULL_AS_ABSENT_KEYWORD } from '../validation.ts';
+import { AS_TEXT_KEYWORD, EMPTY_AS_ABSENT_KEYWORD, ERROR_CODE_KEYWORD, NULL_AS_ABSENT_KEYWORD, NULL_HINT_KEYWORD } from '../validation.ts';
 
 export const ErrorResponse = Type.Object({
   error: Type.String(),
@@ -18,12 +18,13 @@ export function QueryDateTimeWithOffset(options: { description: string }) {
   return Type.String({ maxLength: 64, description: `${options.description}; ISO 8601 with an offset`, [ERROR_CODE_KEYWORD]: 'invalid_time' });
 }
 
-/** ISO 8601 date-time that must carry an offset. */
-export function DateTimeWithOffset(options: { description?: string; errorCode?: string } = {}) {
+/** ISO 8601 date-time that must carry an offset. `nullHint`: what a refused null's message adds. */
+export function DateTimeWithOffset(options: { description?: string; errorCode?: string; nullHint?: string } = {}) {
   return Type.String({
     format: 'date-time',
     maxLength: 64,
     ...(options.description ? { description: options.description } : {}),
+    ...(options.nullHint ? { [NULL_HINT_KEYWORD]: options.nullHint } : {}),
     ...(options.errorCode ? { [ERROR_CODE_KEYWORD]: options.errorCode } : { [ERROR_CODE_KEYWORD]: 'invalid_time' }),
   });
 }
@@ -57,8 +58,8 @@ export function FreeObject(description: string) {
 /** bot_config.provider_settings (src/domain/provider-settings.ts). */
 export const ProviderSettings = FreeObject('Create-bot fields in a bot provider\'s own names, one object per provider: { "recall": { "recording_config": ... } }, { "attendee": { "transcription_settings": ... } }, { "meetstream": { ... } }. Only the section of the provider the deployment drives is sent, over the fields Rollcall derives; the fields Rollcall sets itself (meeting_url, join_at, bot_name, metadata, webhooks, ...) are refused');
 
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
+export function Nullable<T extends TSchema>(schema: T, options: Record<string, unknown> = {}) {
+  return Type.Union([schema, Type.Null()], options);
 }
 
 /**
@@ -86,6 +87,44 @@ export function OptionalField<T extends TSchema>(schema: T) {
     ...(code !== undefined ? { [ERROR_CODE_KEYWORD]: code } : {}),
   }));
 }
+
+/**
+ * An optional object field (OptionalField) that, given empty (`{}`), is also left out: a live
+ * stream object, whose presence turns the stream on, says nothing without its address.
+ */
+export function EmptyAsAbsent<T extends TSchema>(schema: T): T {
+  // A copy with its hidden modifiers (TypeBox's optional mark is not enumerable).
+  return Object.defineProperty(Object.create(Object.getPrototypeOf(schema) as object, Object.getOwnPropertyDescriptors(schema)) as T, EMPTY_AS_ABSENT_KEYWORD, { value: true, enumerable: true });
+}
+
+// MeetStream's live streams, turned on by the object's presence (create_bot's CreateBotRequest,
+// docs.meetstream.ai/api-reference/endpoint/post-create-bot; the Node SDK's CreateBotParams,
+// meetstream-ai/meetstream-node src/types.ts): live_audio_required, live_video_required and
+// socket_connection_url take { websocket_url }, live_transcription_required { webhook_url } (the
+// older create_bot reference also { websocket_url }). An address given null is refused rather than
+// dropped: dropped, { "websocket_url": null } would become {}, a stream turned on with no address.
+// The object given empty ({}, what a sample generated from the schema sends) is the stream left out.
+const StreamAddress = (scheme: string) => Type.String({ maxLength: 2048, [ERROR_CODE_KEYWORD]: 'invalid_bot_config', description: `The ${scheme} address the stream is sent to (null is refused: the object turns the stream on)` });
+
+/** { websocket_url }: live_audio_required, live_video_required, socket_connection_url. */
+export const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(StreamAddress('ws(s)')) }, { additionalProperties: true, description, [ERROR_CODE_KEYWORD]: 'invalid_bot_config' });
+
+/** live_transcription_required: where live transcript chunks go; one of its addresses is required (bot-config.ts). */
+export const LiveTranscriptionTarget = Type.Object({
+  webhook_url: Type.Optional(StreamAddress('http(s)')),
+  websocket_url: Type.Optional(StreamAddress('ws(s)')),
+}, { additionalProperties: true, [ERROR_CODE_KEYWORD]: 'invalid_bot_config', description: 'Live transcript chunks, POSTed to webhook_url (or sent to websocket_url); passed to the bot runtime. MeetStream takes it only with a *_streaming transcription provider (or meeting_captions); {} is the field left out' });
+
+/** The stream fields of a bot config (create_bot and the calendar bot_config alike); `{}` or null in any is that stream left out. */
+export const LiveStreamFields = {
+  socket_connection_url: EmptyAsAbsent(OptionalField(Type.Union([
+    WebsocketTarget('Passed to the bot runtime'),
+    Type.String({ maxLength: 2048, description: 'The older create_bot shape: the address itself, sent on as { websocket_url }' }),
+  ], { [ERROR_CODE_KEYWORD]: 'invalid_bot_config' }))),
+  live_audio_required: EmptyAsAbsent(OptionalField(WebsocketTarget('Passed to the bot runtime; {} is the field left out'))),
+  live_video_required: EmptyAsAbsent(OptionalField(WebsocketTarget('Passed to the bot runtime; {} is the field left out'))),
+  live_transcription_required: EmptyAsAbsent(OptionalField(LiveTranscriptionTarget)),
+};
 
 /** The 4xx answers every authenticated route may give, for the OpenAPI document (403: unknown or revoked key). */
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponse> {
