@@ -232,7 +232,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const app = await buildApp({
     config, clock, logger, metrics, events, scheduling,
     botQueries: new BotQueries({ db: database.db, engine: database.engine }),
-    adHocBots: new AdHocBots({ database, clock, guard, signal, botProvider: config.botProvider?.name ?? null }),
+    adHocBots: new AdHocBots({ database, clock, guard, signal, botProvider: config.botProvider?.name ?? null, defaultBotName: config.botDefaultName }),
     chains,
     management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal, botProvider: config.botProvider?.name ?? null }),
     statusReports: new BotStatusReports({ database, clock, signal }),

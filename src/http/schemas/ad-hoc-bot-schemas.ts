@@ -2,21 +2,17 @@
 import { Type } from 'typebox';
 import { BOT_STATUSES } from '../../domain/bot-status.ts';
 import { PLATFORM_FILTERS } from '../../domain/platform-names.ts';
-import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, OptionalField, ProviderSettings } from './common.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, LiveStreamFields, Nullable, OptionalField, ProviderSettings } from './common.ts';
 import { AutomaticLeave } from './schedule-schemas.ts';
 
 const StringMap = Type.Record(Type.String(), Type.String());
-// The object's presence turns the stream on at MeetStream (CreateBotRequest: live_audio_required
-// { websocket_url }, docs.meetstream.ai/api-reference/endpoint/post-create-bot); websocket_url is
-// its one setting. Its null is refused rather than dropped: dropped, { "websocket_url": null }
-// would become {}, a stream turned on with no address.
-const WebsocketTarget = (description: string) => Type.Object({ websocket_url: Type.Optional(Type.String({ maxLength: 2048, 'x-error-code': 'invalid_bot_config', description: 'The address the stream is sent to (null is refused: the object turns the stream on)' })) }, { additionalProperties: true, description, 'x-error-code': 'invalid_bot_config' });
-
 /** MeetStream's CreateBotRequest; fields Rollcall does not act on are passed to the bot runtime as they are. */
 export const CreateBotBody = Type.Object({
   meeting_link: Type.String({ minLength: 1, maxLength: 4096, 'x-error-code': 'invalid_meeting_url', description: 'The meeting to join (Zoom, Google Meet, Teams, ...)' }),
-  bot_name: Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'invalid_bot_config' }),
-  join_at: OptionalField(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now', errorCode: 'invalid_join_at' })),
+  bot_name: OptionalField(Type.String({ minLength: 1, maxLength: 200, 'x-error-code': 'invalid_bot_config', description: 'Left out: the deployment\'s default name (BOT_DEFAULT_NAME), as for a calendar bot' })),
+  // No null: MeetStream's create_bot reads join_at as "join then"; a null (a time the client failed
+  // to compute) read as "now" would send the bot into a meeting hours early. Left out, it is now.
+  join_at: Type.Optional(DateTimeWithOffset({ description: 'When to join (ISO 8601 with offset); absent, or at most ten minutes in the past: now. null is refused', errorCode: 'invalid_join_at', nullHint: 'leave it out to join now' })),
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'The same key for the same meeting answers 200 with the bot it names; for another meeting 409' })),
   callback_url: OptionalField(Type.String({ maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-error-code': 'callback_url_not_allowed', description: 'http(s) URL for status webhooks' })),
   custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', nullIsUnset: true, description: 'Echoed in every webhook and listing (numbers and booleans as their text; an attribute given null is not set)' })),
@@ -31,13 +27,7 @@ export const CreateBotBody = Type.Object({
   }, { additionalProperties: true, 'x-error-code': 'validation_error', description: 'Authenticated Zoom joins: zak_url or obf_url (https), not both' })),
   automatic_leave: OptionalField(AutomaticLeave),
   recording_config: OptionalField(FreeObject('Passed to the bot runtime; transcript.provider must name one known provider')),
-  socket_connection_url: OptionalField(Type.Union([
-    WebsocketTarget('Passed to the bot runtime'),
-    Type.String({ maxLength: 2048, description: 'The older create_bot shape: the address itself, sent on as { websocket_url }' }),
-  ], { 'x-error-code': 'invalid_bot_config' })),
-  live_audio_required: OptionalField(WebsocketTarget('Passed to the bot runtime')),
-  live_video_required: OptionalField(WebsocketTarget('Passed to the bot runtime')),
-  live_transcription_required: OptionalField(FreeObject('Passed to the bot runtime')),
+  ...LiveStreamFields,
   provider_settings: OptionalField(ProviderSettings),
   workflow_config_ids: OptionalField(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 50, 'x-error-code': 'invalid_bot_config' })),
 }, { additionalProperties: true });

@@ -20,7 +20,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import { formatInstant, parseInstant } from '../../lib/time.ts';
 import {
-  AD_HOC_BOT_SOURCE, AUTO_SCHEDULE_KEY_PREFIX, DEFAULT_AD_HOC_MEETING_SECONDS, applyBotConfigDefaults, checkAutomaticLeave, findRuntimeSettingProblem,
+  AD_HOC_BOT_SOURCE, AUTO_SCHEDULE_KEY_PREFIX, DEFAULT_AD_HOC_MEETING_SECONDS, DEFAULT_BOT_NAME, applyBotConfigDefaults, checkAutomaticLeave, findRuntimeSettingProblem,
   deduplicationKeyHash, isValidDeduplicationKey, type BotConfigInput,
 } from '../../domain/bot-config.ts';
 import { checkMeetingUrl, parseMeetingLink, scheduleGroupOf } from '../../domain/meeting-url.ts';
@@ -35,7 +35,8 @@ const PAST_JOIN_AT_GRACE_MS = 10 * 60_000;
 
 export interface CreateBotRequest {
   meeting_link: string;
-  bot_name: string;
+  /** Left out: the deployment's default name (BOT_DEFAULT_NAME), as a calendar bot gets. */
+  bot_name?: string;
   join_at?: string;
   deduplication_key?: string;
   callback_url?: string;
@@ -71,8 +72,12 @@ export class AdHocBots {
   /** The bot provider bots are handed to (BOT_RUNTIME), whose creation limits a request is held to. */
   readonly #botProvider: BotProviderName | null;
 
-  constructor(deps: { database: Database; clock: Clock; guard: OutboundGuard; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null }) {
+  /** The name of a bot created without bot_name (BOT_DEFAULT_NAME). */
+  readonly #defaultBotName: string;
+
+  constructor(deps: { database: Database; clock: Clock; guard: OutboundGuard; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null; defaultBotName?: string }) {
     this.#botProvider = deps.botProvider ?? null;
+    this.#defaultBotName = deps.defaultBotName ?? DEFAULT_BOT_NAME;
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#guard = deps.guard;
@@ -113,7 +118,8 @@ export class AdHocBots {
     }
     checkZoom(request.zoom);
     // What the bot provider would refuse when the bot is handed to it (at once, or at a join_at ahead).
-    const providerProblem = this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: request.bot_name, customAttributes: request.custom_attributes ?? {}, meeting });
+    const botName = request.bot_name ?? this.#defaultBotName;
+    const providerProblem = this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName, customAttributes: request.custom_attributes ?? {}, meeting, config: request });
     if (providerProblem) {
       const field = providerProblem.field === 'meeting_url' ? 'meeting_link' : providerProblem.field;
       throw new ApiError(providerProblem.field === 'meeting_url' ? 'invalid_meeting_url' : 'invalid_bot_config', `${field}: ${providerProblem.problem}`, { details: { field } });
@@ -150,7 +156,7 @@ export class AdHocBots {
       const joinAtMs = requestedJoinAtMs ?? now;
       const leave = request.automatic_leave as { in_call_recording_timeout?: number } | undefined;
       const meetingSeconds = leave?.in_call_recording_timeout ?? DEFAULT_AD_HOC_MEETING_SECONDS;
-      const config = applyBotConfigDefaults({ video_required: true, ...withoutRequestFields(request) } as BotConfigInput);
+      const config = applyBotConfigDefaults({ video_required: true, ...withoutRequestFields(request) } as BotConfigInput, this.#defaultBotName);
       const botId = newId('bot');
       const bot: BotRow = {
         id: botId,
