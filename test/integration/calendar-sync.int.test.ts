@@ -5177,7 +5177,7 @@ describe('without an encryption key, and with the outbound guard on', () => {
         assert.deepEqual([res.status, res.body.code, res.body.details?.field], [400, 'validation_error', 'ics_url'], JSON.stringify(res.body));
       }
       const settings = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
-      assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: null, rules: { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include' } });
+      assert.deepEqual(settings.body, { auto_schedule_enabled: false, default_bot_config: {}, rules: { organizer: 'anyone', response: 'any', participants: 'any', recurring: 'include' } });
     } finally {
       await rc.close();
     }

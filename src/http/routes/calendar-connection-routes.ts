@@ -144,7 +144,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
     },
   }, async (request) => {
     // Left out, the configuration is the one stored (a disable keeps it), as preview reads it.
-    const defaultBotConfig = request.body.default_bot_config ?? (await calendar.autoSchedule.settings(request.userId)).default_bot_config ?? {};
+    const defaultBotConfig = request.body.default_bot_config ?? (await calendar.autoSchedule.settings(request.userId)).default_bot_config;
     return calendar.autoSchedule.enable(request.userId, defaultBotConfig, request.body.rules);
   });
 

@@ -1,5 +1,5 @@
 // Scheduling bots for events (spec sections 2 and 3).
-import { findRuntimeSettingProblem } from '../../domain/bot-config.ts';
+import { applyBotConfigDefaults, findRuntimeSettingProblem } from '../../domain/bot-config.ts';
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
@@ -22,9 +22,14 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
   }, async (request) => {
     // Checked on the request, not inside schedule(): auto-schedule also books through it, with
     // default configs stored before these checks existed, and must not stop booking over them.
-    const problem = findRuntimeSettingProblem(request.body.bot_config, 'bot_config.');
+    // A request without bot_config (what MeetStream's SDKs send for a plain schedule call: {}) gets the defaults.
+    const body = { ...request.body, bot_config: request.body.bot_config ?? {} };
+    const problem = findRuntimeSettingProblem(body.bot_config, 'bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
-    return deps.scheduling.schedule(request.userId, request.params.event_id, request.body);
+    // Settings the bot provider refuses together (a live transcript with a post-call provider).
+    const providerProblem = deps.scheduling.findProviderInputProblem(applyBotConfigDefaults(body.bot_config, deps.scheduling.defaultBotName), undefined, { isRequest: true });
+    if (providerProblem) throw new ApiError('invalid_bot_config', `bot_config.${providerProblem.field}: ${providerProblem.problem}`, { details: { field: `bot_config.${providerProblem.field}` } });
+    return deps.scheduling.schedule(request.userId, request.params.event_id, body);
   });
 
   const chains = deps.chains;

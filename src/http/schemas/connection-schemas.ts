@@ -255,7 +255,7 @@ export const AutoSchedulePreviewResponse = Type.Object({
 
 export const AutoScheduleResponse = Type.Object({
   auto_schedule_enabled: Type.Boolean(),
-  default_bot_config: Nullable(Type.Object({}, { additionalProperties: true })),
+  default_bot_config: Type.Object({}, { additionalProperties: true, description: '{} when auto-schedule was never enabled' }),
   rules: Type.Object({
     organizer: Type.String(), response: Type.String(), participants: Type.String(), recurring: Type.String(),
   }, { description: 'The rules in force, defaults filled in' }),

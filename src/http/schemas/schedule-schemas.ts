@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import { CustomAttributesInput, DateTimeWithOffset, FreeObject, Nullable, OptionalField, ProviderSettings } from './common.ts';
+import { NULL_HINT_KEYWORD } from '../validation.ts';
+import { CustomAttributesInput, DateTimeWithOffset, FreeObject, LiveStreamFields, Nullable, OptionalField, ProviderSettings } from './common.ts';
 
 const Seconds = Type.Integer({ description: 'Seconds', 'x-error-code': 'invalid_bot_config' });
 
@@ -37,11 +38,18 @@ export const BotConfig = Type.Object({
   custom_attributes: OptionalField(CustomAttributesInput({ errorCode: 'invalid_bot_config', description: 'Merged into the bot\'s attributes when the request reaches an existing bot (numbers and booleans as their text; null, which would read as removing one, is refused)' })),
   provider_settings: OptionalField(ProviderSettings),
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key' })),
+  // MeetStream's calendar bot_config names live_audio_required and live_transcription_required
+  // (its ScheduleEventResponse's bot_config); the create_bot streams are taken the same way here.
+  ...LiveStreamFields,
 }, { additionalProperties: true, 'x-error-code': 'invalid_bot_config' });
 
 export const ScheduleBody = Type.Object({
   deduplication_key: OptionalField(Type.String({ minLength: 1, maxLength: 2000, 'x-error-code': 'invalid_deduplication_key', description: 'Required here or inside bot_config (the top-level one wins), unless the deployment sets DEDUPLICATION_KEY_REQUIRED=false: then a missing key is derived from the meeting and the occurrence\'s original start' })),
-  bot_config: BotConfig,
+  // Left out: {} (the default name and settings). MeetStream's spec lists bot_config as required,
+  // yet both its SDKs send {} for a schedule call given no body (meetstream-ai/meetstream-node
+  // src/resources/calendar.ts scheduleEvent, meetstream-ai/meetstream-python
+  // resources/calendar.py schedule_event); null stays refused.
+  bot_config: Type.Optional({ ...BotConfig, [NULL_HINT_KEYWORD]: 'leave it out for the default configuration', description: 'Left out: {} (BOT_DEFAULT_NAME and the defaults below)' }),
   occurrence_date: OptionalField(Type.String({ maxLength: 64, 'x-error-code': 'invalid_occurrence_date', description: 'YYYY-MM-DD or ISO 8601 date-time with offset' })),
   schedule_all_occurrences: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error' })),
   occurrence_limit: OptionalField(Type.Integer({ minimum: 1, maximum: 500, default: 52, 'x-error-code': 'invalid_occurrence_limit' })),

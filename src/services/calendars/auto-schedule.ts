@@ -46,7 +46,8 @@ import { checkUrlPromptly } from './calendar-connections.ts';
 
 export interface AutoScheduleSettings {
   auto_schedule_enabled: boolean;
-  default_bot_config: BotConfigInput | null;
+  /** {} for a user who never enabled it (as disable stores for one). */
+  default_bot_config: BotConfigInput;
   /** Which meetings it books (defaults filled in). */
   rules: AutoScheduleRules;
 }
@@ -155,7 +156,7 @@ export class AutoSchedule implements AfterSyncHook {
     const row = await connections.findAutoSchedule(this.#database.db, userId);
     return {
       auto_schedule_enabled: row?.is_enabled === 1,
-      default_bot_config: row ? (JSON.parse(row.default_bot_config) as BotConfigInput) : null,
+      default_bot_config: row ? (JSON.parse(row.default_bot_config) as BotConfigInput) : {},
       rules: parseStoredRules(row?.rules ?? null),
     };
   }
@@ -183,8 +184,8 @@ export class AutoSchedule implements AfterSyncHook {
     }
     const problem = findRuntimeSettingProblem(defaultBotConfig, 'default_bot_config.');
     if (problem) throw new ApiError('invalid_bot_config', problem.problem, { details: { field: problem.field } });
-    // A name or attributes the bot provider refuses would fail every bot booked with them, at its handover.
-    const providerProblem = this.#scheduling.findProviderInputProblem(applyBotConfigDefaults(defaultBotConfig, this.#scheduling.defaultBotName));
+    // A name, attributes or settings the bot provider refuses would fail every bot booked with them, at its handover.
+    const providerProblem = this.#scheduling.findProviderInputProblem(applyBotConfigDefaults(defaultBotConfig, this.#scheduling.defaultBotName), undefined, { isRequest: true });
     if (providerProblem) {
       const field = `default_bot_config.${providerProblem.field}`;
       throw new ApiError('invalid_bot_config', `${field}: ${providerProblem.problem}`, { details: { field } });

@@ -605,9 +605,11 @@ export class BotScheduling implements EventChangeListener {
   /**
    * What the bot provider would refuse of a configuration's name and attributes, and of a meeting
    * link when one is given (auto-schedule's default config, and its preview of each meeting).
+   * `isRequest`: the config is a request's, not a stored one: the fields the provider refuses in
+   * combination are checked too (a stored config, booked by auto-schedule, keeps being booked).
    */
-  findProviderInputProblem(config: AppliedBotConfig, meeting?: Pick<MeetingLink, 'url' | 'platform' | 'identity'>): { field: string; problem: string } | null {
-    return this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, ...(meeting ? { meeting } : {}) });
+  findProviderInputProblem(config: AppliedBotConfig, meeting?: Pick<MeetingLink, 'url' | 'platform' | 'identity'>, options: { isRequest?: boolean } = {}): { field: string; problem: string } | null {
+    return this.#botProvider === null ? null : findProviderInputProblem(this.#botProvider, { botName: config.bot_name, customAttributes: config.custom_attributes, ...(meeting ? { meeting } : {}), ...(options.isRequest === true ? { config } : {}) });
   }
 
   /**
