@@ -136,6 +136,12 @@ export class BotManagement {
     const wantsWholeSeries = options.cancel_all_occurrences === true || fromDate !== null;
     return this.#change(async (trx, now) => {
       const scope = await this.#resolveScope(trx, userId, eventId);
+      // from_date: null widens nothing only on a one-off event asked for alone (MeetStream's own
+      // answer for one carries { cancel_all_occurrences: false, from_date: null }). Anywhere else,
+      // left out it means every occurrence: a null (a date not computed) is not read so.
+      if (options.from_date === null && (scope.kind !== 'single' || instanceSeriesOf(scope.event) !== null || options.cancel_all_occurrences === true)) {
+        throw new ApiError('invalid_time', 'from_date: may not be null on a recurring event or with cancel_all_occurrences; leave it out to unschedule every occurrence, or give the first date to unschedule', { details: { field: 'from_date' } });
+      }
       // An Outlook instance with a series option stands for its series: the master's other instances.
       const instances = scope.kind === 'single' && wantsWholeSeries ? instanceSeriesOf(scope.event) : null;
       if (scope.kind === 'single' && fromDate !== null && instances === null) {
