@@ -260,6 +260,10 @@ describe('MeetStream conventions', () => {
     // SetupCronRequest in MeetStream's OpenAPI document lists default_bot_config as optional, and
     // the official SDKs' enable_auto_schedule() / enableAutoSchedule() send {} when given nothing.
     const user = await rc.newUser('auto-sdk');
+    // Never enabled: the settings read {} as their config, as disable's answer for the same user does.
+    const never = await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth });
+    assert.equal(never.status, 200, JSON.stringify(never.body));
+    assert.deepEqual([never.body.auto_schedule_enabled, never.body.default_bot_config], [false, {}]);
     const bare = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: {} });
     assert.equal(bare.status, 200, JSON.stringify(bare.body));
     assert.equal(bare.body.auto_schedule_enabled, true);
@@ -307,9 +311,11 @@ describe('MeetStream conventions', () => {
 
   describe('null for an optional field is the field left out', () => {
     // JavaScript clients write `field: null` for "not set" (a form's empty input, a generated
-    // client's optional property); MeetStream's Python client drops None before sending. Either
-    // way the request means the same, so null in an optional field reads as the field left out,
-    // defaults included. A required field given null is still a 400 naming it.
+    // client's optional property), and so does a Python caller's None: MeetStream's Python client
+    // drops None from query parameters only and sends a JSON body as given (meetstream-ai/
+    // meetstream-python src/meetstream/_client.py, request()). Null in an optional field reads as
+    // the field left out, defaults included. A required field given null is still a 400 naming it,
+    // and so is a null where leaving the field out would mean more than a null says.
     test('POST /calendar/schedule/{event_id}: every optional field, top level and in bot_config, as null', async () => {
       const user = await rc.newUser('nulls-schedule');
       const event = await zoomEvent(user.auth, 60);
@@ -348,13 +354,13 @@ describe('MeetStream conventions', () => {
       assert.equal(`${wrongType.status} ${wrongType.body.code} ${wrongType.body.details?.field}`, '400 invalid_bot_config bot_config.audio_required', JSON.stringify(wrongType.body));
     });
 
-    test('POST /bots/create_bot: optional fields as null are left out (zoom.obf_url: null beside zak_url is not "both"); meeting_link or bot_name null is 400', async () => {
+    test('POST /bots/create_bot: optional fields as null are left out (zoom.obf_url: null beside zak_url is not "both"; bot_name: null is the default name); meeting_link null is 400, and so is join_at null, which would read as "now"', async () => {
       const user = await rc.newUser('nulls-create-bot');
       const res = await rc.request('POST', '/api/v1/bots/create_bot', {
         auth: user.auth,
         body: {
-          meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes',
-          join_at: null, deduplication_key: null, callback_url: null, custom_attributes: null, video_required: null, bot_message: null,
+          meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: null,
+          deduplication_key: null, callback_url: null, custom_attributes: null, video_required: null, bot_message: null,
           bot_image_url: null, audio_separate_streams: null, video_separate_streams: null, automatic_leave: null, recording_config: null,
           socket_connection_url: null, live_audio_required: null, live_video_required: null, live_transcription_required: null,
           provider_settings: null, workflow_config_ids: null, zoom: { zak_url: 'https://zak.example.com/mint', obf_url: null },
@@ -365,10 +371,32 @@ describe('MeetStream conventions', () => {
       assert.equal(detail.status, 200, JSON.stringify(detail.body));
       assert.deepEqual(detail.body.bot_details.RequestPayload.zoom, { zak_url: 'https://zak.example.com/mint' });
       assert.equal(detail.body.bot_details.RequestPayload.video_required, true);
-      for (const [field, code] of [['meeting_link', 'invalid_meeting_url'], ['bot_name', 'invalid_bot_config']] as const) {
+      assert.equal(detail.body.bot_details.BotUsername, 'Rollcall Notetaker');
+      // A refused null says so, and what to do instead (not "must be of type string").
+      for (const [field, code, message] of [
+        ['meeting_link', 'invalid_meeting_url', 'meeting_link: may not be null'],
+        // A join time the client failed to compute, read as "now", would send the bot hours early.
+        ['join_at', 'invalid_join_at', 'join_at: may not be null; leave it out to join now'],
+      ] as const) {
         const refused = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', [field]: null } });
         assert.equal(`${refused.status} ${refused.body.code} ${refused.body.details?.field}`, `400 ${code} ${field}`, JSON.stringify(refused.body));
+        assert.equal(refused.body.message, message);
+        assert.deepEqual(checkErrorBody(refused.status, refused.body), [], JSON.stringify(refused.body));
       }
+      assert.equal((await rc.request('GET', '/api/v1/bots', { auth: user.auth })).body.bots.length, 1, 'only the first request made a bot');
+    });
+
+    test('POST /bots/create_bot without bot_name (MeetStream\'s SDKs type it optional) names the bot as a calendar bot without one is named', async () => {
+      // CreateBotParams.bot_name is optional in meetstream-ai/meetstream-node src/types.ts, and
+      // Pipedream's MeetStream "Create Bot" action leaves it optional (pipedream.com/apps/meetstream-ai/actions/create-bot).
+      const user = await rc.newUser('no-bot-name');
+      const res = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}` } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      const detail = await rc.request('GET', `/api/v1/bots/${res.body.bot_id}/detail`, { auth: user.auth });
+      assert.equal(detail.body.bot_details.BotUsername, 'Rollcall Notetaker');
+      assert.equal(detail.body.bot_details.RequestPayload.bot_name, 'Rollcall Notetaker');
+      const listed = (await rc.request('GET', '/api/v1/bots', { auth: user.auth })).body.bots;
+      assert.equal(listed[0].bot_name, 'Rollcall Notetaker');
     });
 
     test('POST /bots/create_bot: a stream\'s websocket_url given null is refused, naming it, not stored as an empty object that turns the stream on with no address', async () => {
@@ -386,6 +414,62 @@ describe('MeetStream conventions', () => {
       assert.equal(left.status, 201, JSON.stringify(left.body));
       const detail = await rc.request('GET', `/api/v1/bots/${left.body.bot_id}/detail`, { auth: user.auth });
       assert.equal('live_audio_required' in detail.body.bot_details.RequestPayload, false, JSON.stringify(detail.body.bot_details.RequestPayload));
+    });
+
+    test('a live stream object given empty ({}, as a sample generated from the schema sends it) is the stream left out: on create_bot, in a calendar bot_config and in auto-schedule\'s default; not stored, not sent to the runtime', async () => {
+      // Its presence turns the stream on at MeetStream (CreateBotParams in meetstream-ai/
+      // meetstream-node src/types.ts: { websocket_url } or, for the live transcript, { webhook_url });
+      // {} names no address to stream to.
+      const user = await rc.newUser('empty-streams');
+      const empty = { live_audio_required: {}, live_video_required: {}, socket_connection_url: {}, live_transcription_required: {} };
+      const created = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', ...empty } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const event = await zoomEvent(user.auth, 1);
+      const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: { ...empty } } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      for (const botId of [created.body.bot_id, booked.body.bot_id]) {
+        const payload = (await rc.request('GET', `/api/v1/bots/${botId}/detail`, { auth: user.auth })).body.bot_details.RequestPayload;
+        for (const field of Object.keys(empty)) assert.equal(field in payload, false, `${botId} ${field}: ${JSON.stringify(payload)}`);
+      }
+      for (const field of Object.keys(empty)) assert.equal(field in booked.body.bot_config, false, field);
+      // Both are due now: what the runtime receives has no stream either.
+      const seen = runtime.received.length;
+      await rc.dispatcher.runDue();
+      const launches = runtime.received.slice(seen).map((r) => r.json).filter((j) => j.action === 'launch' && [created.body.bot_id, booked.body.bot_id].includes(j.bot_id));
+      assert.equal(launches.length, 2, JSON.stringify(runtime.received.slice(seen).map((r) => r.json)));
+      for (const launch of launches) for (const field of Object.keys(empty)) assert.equal(field in launch.bot_config, false, `${field}: ${JSON.stringify(launch.bot_config)}`);
+      const auto = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { bot_name: 'Auto', ...empty } } });
+      assert.equal(auto.status, 200, JSON.stringify(auto.body));
+      assert.deepEqual(auto.body.default_bot_config, { bot_name: 'Auto', audio_required: true, video_required: false });
+      // With its address, the stream is kept as given.
+      const kept = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, bot_name: 'Notes', live_audio_required: { websocket_url: 'wss://audio.example.com/in' } } });
+      const keptPayload = (await rc.request('GET', `/api/v1/bots/${kept.body.bot_id}/detail`, { auth: user.auth })).body.bot_details.RequestPayload;
+      assert.deepEqual(keptPayload.live_audio_required, { websocket_url: 'wss://audio.example.com/in' });
+    });
+
+    test('live_transcription_required is { webhook_url } (or the older { websocket_url }): an address given null, or an object naming neither, is 400 naming the field, on create_bot and in a calendar bot_config', async () => {
+      // CreateBotParams.live_transcription_required is { webhook_url: string } in meetstream-ai/
+      // meetstream-node src/types.ts; the older create_bot reference also took websocket_url.
+      const user = await rc.newUser('live-transcript');
+      const event = await zoomEvent(user.auth, 60);
+      const cases: [unknown, string, RegExp][] = [
+        [{ webhook_url: null }, 'live_transcription_required.webhook_url', /^live_transcription_required\.webhook_url: may not be null; leave it out$/],
+        [{ websocket_url: null }, 'live_transcription_required.websocket_url', /^live_transcription_required\.websocket_url: may not be null/],
+        [{ webhook_url: 42 }, 'live_transcription_required.webhook_url', /must be of type string/],
+        [{ language: 'en' }, 'live_transcription_required', /^live_transcription_required must give webhook_url \(or websocket_url\)/],
+      ];
+      for (const [value, field, message] of cases) {
+        const adHoc = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, live_transcription_required: value } });
+        assert.equal(`${adHoc.status} ${adHoc.body.code} ${adHoc.body.details?.field}`, `400 invalid_bot_config ${field}`, `${JSON.stringify(value)}: ${JSON.stringify(adHoc.body)}`);
+        assert.match(adHoc.body.message, message);
+        const calendar = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: 'k', bot_config: { live_transcription_required: value } } });
+        assert.equal(`${calendar.status} ${calendar.body.code} ${calendar.body.details?.field}`, `400 invalid_bot_config bot_config.${field}`, `${JSON.stringify(value)}: ${JSON.stringify(calendar.body)}`);
+      }
+      assert.deepEqual((await rc.request('GET', '/api/v1/bots', { auth: user.auth })).body.bots, [], 'no bot was created');
+      const given = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/${zoomNumber()}`, live_transcription_required: { webhook_url: 'https://captions.example.com/live', mode: 'sentence' } } });
+      assert.equal(given.status, 201, JSON.stringify(given.body));
+      const payload = (await rc.request('GET', `/api/v1/bots/${given.body.bot_id}/detail`, { auth: user.auth })).body.bot_details.RequestPayload;
+      assert.deepEqual(payload.live_transcription_required, { webhook_url: 'https://captions.example.com/live', mode: 'sentence' });
     });
 
     test('custom_attributes: an attribute given null is not set on create_bot; where a request may merge into an existing bot (schedule, auto-schedule, PATCH) it is refused, naming the attribute', async () => {
@@ -477,6 +561,22 @@ describe('MeetStream conventions', () => {
       assert.deepEqual(lost, []);
     });
 
+    test('unschedule of a one-off event with { cancel_all_occurrences: false, from_date: null } (the values MeetStream\'s own answer shows for one) unschedules it; with cancel_all_occurrences: true the null is refused', async () => {
+      // MeetStream's unschedule answer for a single event echoes cancel_all_occurrences: false and
+      // from_date: null (reference meetstream.md, section 1.6); a client sends them back as given.
+      const user = await rc.newUser('nulls-one-off');
+      const event = await zoomEvent(user.auth, 120);
+      const booked = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { deduplication_key: `k-${randomToken(6)}`, bot_config: {} } });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const widened = await rc.request('DELETE', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { cancel_all_occurrences: true, from_date: null } });
+      assert.equal(`${widened.status} ${widened.body.code} ${widened.body.details?.field}`, '400 invalid_time from_date', JSON.stringify(widened.body));
+      assert.match(widened.body.message, /^from_date: may not be null/);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${booked.body.bot_id}/status`, { auth: user.auth })).body.status, 'Scheduled');
+      const res = await rc.request('DELETE', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { cancel_all_occurrences: false, from_date: null } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([res.body.schedules_cancelled, res.body.cancelled_bots, res.body.from_date, res.body.is_recurring_series], [1, [booked.body.bot_id], null, false]);
+    });
+
     test('a null that would widen what a request reaches is refused, naming the field: unschedule\'s from_date, disconnect\'s scope, auto-schedule rules, connect\'s calendar_ids', async () => {
       // Each of these, left out, reaches further than any value does (every occurrence of the
       // series, every connection, every meeting, every calendar); a null, often a value the
@@ -501,7 +601,14 @@ describe('MeetStream conventions', () => {
       for (const [method, url, body, code, field] of cases) {
         const res = await rc.request(method, url, { auth: user.auth, body });
         assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, `400 ${code} ${field}`, `${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
-        assert.match(res.body.message, new RegExp(`^${field.replace('.', '\\.')}\\b`));
+        // Said as a null, not as the types the field could have been.
+        assert.match(res.body.message, new RegExp(`^${field.replace('.', '\\.')}: may not be null`), res.body.message);
+      }
+      // An occurrence of the series, or cancel_all_occurrences beside it: refused too.
+      for (const body of [{ from_date: null, cancel_all_occurrences: false }, { from_date: null, cancel_all_occurrences: true }]) {
+        const occurrenceId = `${series.id}_${iso(start).replace(/[-:]|\.\d{3}/g, '')}`;
+        const res = await rc.request('DELETE', `${SCHEDULE}/${occurrenceId}`, { auth: user.auth, body });
+        assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, '400 invalid_time from_date', `${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
       }
       // Nothing was unscheduled.
       const bots = await rc.request('GET', '/api/v1/calendar/scheduled', { auth: user.auth });
@@ -706,8 +813,11 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
     try {
       const user = await rc.newUser();
       const event = await rc.request('POST', EVENTS, { auth: user.auth, body: { start_time: iso(NOW + 3_600_000), end_time: iso(NOW + 7_200_000), meeting_url: 'https://zoom.us/j/81234567890' } });
-      const res = await rc.request('POST', `${SCHEDULE}/${event.body.id}`, { auth: user.auth, body: { bot_config: {} } });
-      assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, '400 invalid_deduplication_key deduplication_key');
+      // Without bot_config too ({}, what MeetStream's SDKs send for a plain schedule call): the key is what is missing.
+      for (const body of [{ bot_config: {} }, {}]) {
+        const res = await rc.request('POST', `${SCHEDULE}/${event.body.id}`, { auth: user.auth, body });
+        assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, '400 invalid_deduplication_key deduplication_key', JSON.stringify(res.body));
+      }
       assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, 0);
     } finally {
       await rc.close();
@@ -738,6 +848,23 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
     async function keyOf(botId: string): Promise<string> {
       return (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.deduplication_key;
     }
+
+    test('a schedule request of {} (what both MeetStream SDKs send for scheduleEvent(id) / schedule_event(id)) books the bot with the default bot_config', async () => {
+      // meetstream-ai/meetstream-node src/resources/calendar.ts: scheduleEvent(eventId, body = {});
+      // meetstream-ai/meetstream-python src/meetstream/resources/calendar.py: schedule_event sends body or {}.
+      const start = NOW + 5 * 3_600_000;
+      const event = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+      const booked = await scheduleOk(event.id, {});
+      assert.equal(booked.scheduled_time, iso(start - 3 * 60_000));
+      assert.deepEqual([booked.bot_config.bot_name, booked.bot_config.audio_required, booked.bot_config.video_required], ['Rollcall Notetaker', true, false]);
+      assert.match(await keyOf(booked.bot_id), /^meeting:/);
+      // Again: the same derived key, the same bot.
+      assert.equal((await scheduleOk(event.id, {})).bot_id, booked.bot_id);
+      // bot_config: null stays refused, saying what to do.
+      const nulled = await rc.request('POST', `${SCHEDULE}/${event.id}`, { auth: user.auth, body: { bot_config: null } });
+      assert.equal(`${nulled.status} ${nulled.body.code} ${nulled.body.details?.field}`, '400 invalid_bot_config bot_config', JSON.stringify(nulled.body));
+      assert.equal(nulled.body.message, 'bot_config: may not be null; leave it out for the default configuration');
+    });
 
     test('one bot per meeting occurrence: again for the same event updates it, another event for the same meeting at the same time shares it', async () => {
       const number = zoomNumber();

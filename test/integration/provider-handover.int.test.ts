@@ -5,6 +5,7 @@
 // retried without a second bot; a provider refusing the key fails the bot and /readyz.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createRollcall } from '../../src/container.ts';
@@ -461,6 +462,14 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
           ['a ZoomGov link given for the bot (Attendee: zoom.us, zoom.com)', zoom, { meeting_url: 'https://agency.zoomgov.com/j/1612345678' }, '400 invalid_meeting_url bot_config.meeting_url'],
           ['a Teams link on the event without tenant and organizer (Attendee)', teamsWithoutContext, {}, '400 invalid_meeting_url meeting_url'],
         ] as [string, string, unknown, string][] : []),
+        ...(kind === 'meetstream' ? [
+          // MeetStream answers 400 to live_transcription_required with a post-call provider (the
+          // Node SDK's CreateBotParams, meetstream-ai/meetstream-node src/types.ts; the labs'
+          // live-captions-overlay/index.js): given as the calendar's transcription, or as create_bot's.
+          ['a live transcript with a post-call provider (transcription)', zoom, { transcription: { deepgram: { model: 'nova-3' } }, live_transcription_required: { webhook_url: 'https://captions.example.com/live' } }, '400 invalid_bot_config bot_config.live_transcription_required'],
+          ['a live transcript with a post-call provider (recording_config)', zoom, { recording_config: { transcript: { provider: { assemblyai: {} } } }, live_transcription_required: { webhook_url: 'https://captions.example.com/live' } }, '400 invalid_bot_config bot_config.live_transcription_required'],
+          ['a live transcript with a post-call provider (provider_settings.meetstream)', zoom, { provider_settings: { meetstream: { recording_config: { transcript: { provider: { sarvam: {} } } } } }, live_transcription_required: { webhook_url: 'https://captions.example.com/live' } }, '400 invalid_bot_config bot_config.live_transcription_required'],
+        ] as [string, string, unknown, string][] : []),
       ];
       for (const [what, eventId, botConfig, expected] of refused) {
         const res = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: `limits-${kind}`, bot_config: botConfig } });
@@ -468,6 +477,14 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       }
       const adHoc = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://bluejeans.com/123456789', bot_name: 'Now' } });
       assert.equal(`${adHoc.status} ${adHoc.body.code} ${adHoc.body.details?.field}`, '400 invalid_meeting_url meeting_link');
+      if (kind === 'meetstream') {
+        const live = { live_transcription_required: { webhook_url: 'https://captions.example.com/live' }, recording_config: { transcript: { provider: { deepgram: {} } } } };
+        const liveNow = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://zoom.us/j/85550007777', bot_name: 'Now', join_at: iso(startMs), ...live } });
+        assert.equal(`${liveNow.status} ${liveNow.body.code} ${liveNow.body.details?.field}`, '400 invalid_bot_config live_transcription_required', JSON.stringify(liveNow.body));
+        assert.match(liveNow.body.message, /^live_transcription_required: .*deepgram_streaming.*"deepgram"/);
+        const liveAuto = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { transcription: { meetstream: {} }, live_transcription_required: live.live_transcription_required } } });
+        assert.equal(`${liveAuto.status} ${liveAuto.body.code} ${liveAuto.body.details?.field}`, '400 invalid_bot_config default_bot_config.live_transcription_required', JSON.stringify(liveAuto.body));
+      }
       // Why, in the message: the event's link, and what to give instead.
       if (kind !== 'meetstream') {
         const why = await rc.request('POST', `/api/v1/calendar/schedule/${kind === 'recall' ? meetLookup : teamsWithoutContext}`, { auth: user.auth, body: { deduplication_key: `limits-why-${kind}`, bot_config: {} } });
@@ -487,6 +504,17 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       const rename = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth, body: { bot_username: kind === 'attendee' ? 'Notes 📝' : 'n'.repeat(101) } });
       assert.equal(`${rename.status} ${rename.body.code} ${rename.body.details?.field}`, kind === 'meetstream' ? '200 undefined undefined' : '400 validation_error bot_username', JSON.stringify(rename.body));
       if (kind === 'meetstream') {
+        // A live transcript with a streaming provider is booked (and {} is no live transcript).
+        const liveEvent = await event('https://zoom.us/j/85550008888');
+        for (const botConfig of [
+          { transcription: { deepgram_streaming: {} }, live_transcription_required: { webhook_url: 'https://captions.example.com/live' } },
+          { recording_config: { transcript: { provider: { meetstream_streaming: {} } } }, live_transcription_required: { webhook_url: 'https://captions.example.com/live' } },
+          { transcription: { deepgram: {} }, live_transcription_required: {} },
+        ]) {
+          const booked = await rc.request('POST', `/api/v1/calendar/schedule/${liveEvent}`, { auth: user.auth, body: { deduplication_key: `limits-live-${randomUUID()}`, bot_config: botConfig } });
+          assert.equal(booked.status, 200, `${JSON.stringify(botConfig)}: ${JSON.stringify(booked.body)}`);
+          assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${booked.body.bot_id}`, { auth: user.auth })).status, 200);
+        }
         // MeetStream documents no link shapes: both are booked.
         for (const eventId of [meetLookup, teamsWithoutContext]) {
           const booked = await rc.request('POST', `/api/v1/calendar/schedule/${eventId}`, { auth: user.auth, body: { deduplication_key: `limits-shape-${eventId}`, bot_config: {} } });
