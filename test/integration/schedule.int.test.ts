@@ -282,9 +282,14 @@ describe('POST /calendar/schedule/{event_id}', () => {
       assert.equal(created.bot_config.deduplication_key, topKey, 'the answer names the key used');
     });
 
-    test('bot_config is required and must be an object', async () => {
-      await expectError(await schedule(alice.auth, eventId, { deduplication_key: newKey() }), 400, 'invalid_bot_config', /bot_config/);
+    test('bot_config must be an object; left out it is {} (MeetStream\'s SDKs send no bot_config for a plain schedule call), null is refused', async () => {
       await expectError(await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: 'x' }), 400, 'invalid_bot_config', /bot_config/);
+      await expectError(await schedule(alice.auth, eventId, { deduplication_key: newKey(), bot_config: null }), 400, 'invalid_bot_config', /^bot_config: may not be null; leave it out/);
+      assert.deepEqual(await botsOf(alice.auth, eventId), []);
+      const bare = await schedule(alice.auth, eventId, { deduplication_key: newKey() });
+      assert.equal(bare.status, 200, JSON.stringify(bare.body));
+      assert.deepEqual([bare.body.bot_config.bot_name, bare.body.bot_config.audio_required, bare.body.bot_config.video_required], ['Rollcall Notetaker', true, false]);
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${eventId}`, { auth: alice.auth })).status, 200);
     });
 
     test('occurrence_limit must be an integer from 1 to 500', async () => {
