@@ -211,8 +211,10 @@ export interface FetchResult {
   /** Store and pass back next time; opaque outside the adapter. */
   cursor: string | null;
   /**
-   * Provider ids of entries the read listed in a shape it could not read (a start that is not a
-   * date, say): skipped, and left as stored, neither changed nor, in a full sync, taken as gone.
+   * Provider ids left as stored, neither changed nor, in a full sync, taken as gone: entries the
+   * read listed in a shape it could not read (a start that is not a date, say), and (Graph) stored
+   * instances a series' list lacks whose own lookup could not settle them in this read
+   * (series-completeness.ts).
    */
   unreadable?: string[];
   /** What the adapter read in a way the owner may not expect (an ICS time zone it does not know, read as UTC); logged. */
@@ -279,7 +281,20 @@ export interface CalendarProvider {
    * id is too long to be stored, or one it cannot read) is named in `warnings`, when given, to be logged.
    */
   fetchSeriesInstances?(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<SeriesInstances | null>;
+  /**
+   * Providers whose list of a series' instances may leave some out (Graph's can omit exceptions):
+   * one instance looked up by its id, before a stored instance the list lacks is taken as gone.
+   * Failures other than "gone" are thrown (CalendarProviderError).
+   */
+  lookUpInstance?(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }): Promise<InstanceLookup>;
 }
+
+/**
+ * One instance looked up by its id: `gone` (the provider no longer has it); `found`, with the
+ * change that brings it up to date (an upsert, or a removal when it now lies outside the window);
+ * `unreadable`, an answer that is not an event the adapter can read (kept as stored).
+ */
+export type InstanceLookup = { kind: 'gone' } | { kind: 'found'; change: ProviderChange } | { kind: 'unreadable'; warning: string };
 
 /** A series' instances as the provider lists them now. */
 export interface SeriesInstances {

@@ -19,6 +19,9 @@
 // - A deleted occurrence has no @removed entry: the master comes again with the occurrences it
 //   still has, all on one page (microsoft-graph-docs PR #4501). So when a master arrives, its
 //   occurrences in the round are the series' complete set in the window (`completeSeries`).
+//   A series' list of instances (event-list-instances), read to confirm such a set, may leave out
+//   its exceptions (microsoft-graph-docs issue 15611): a stored instance missing from it is looked
+//   up by its id (lookUpInstance) before it goes.
 // - An expired delta token (410 Gone, or a 400/404 with syncStateNotFound, syncStateInvalid or
 //   resyncRequired) starts a full sync at once.
 // - A round that loops (Graph serving one page over and over, each time with a new nextLink and
@@ -36,7 +39,7 @@
 import { createHash } from 'node:crypto';
 import {
   CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
-  type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
+  type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
@@ -298,7 +301,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   /**
    * GET /me/calendars/{calendar}/events/{series}/instances (learn.microsoft.com/graph/api/event-list-instances):
    * the occurrences and exceptions of the series in the window, with every property; occurrences
-   * cancelled from the series are not listed. Null when the series is gone (404).
+   * cancelled from the series are not listed. Null when the series is gone (404). The exceptions
+   * may be missing from it (see lookUpInstance): a stored instance it lacks is looked up by its id
+   * before it is taken as gone (series-completeness.ts).
    */
   async fetchSeriesInstances(calendarId: string, seriesId: string, window: { fromMs: number; toMs: number }, warnings?: string[]): Promise<SeriesInstances | null> {
     const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
@@ -347,6 +352,38 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       url = page['@odata.nextLink'];
     }
     return { changes, unreadable };
+  }
+
+  /**
+   * One instance of a series by its id (GET .../events/{id}, learn.microsoft.com/graph/api/event-get),
+   * for a stored instance the series' list of instances lacks. That list is documented to hold the
+   * series' occurrences and exceptions, but has been reported to leave the exceptions out
+   * (microsoft-graph-docs issue 15611, open, and its copy microsoft-graph-docs-contrib issue 540;
+   * issue 4294, where a Microsoft writer saw exceptions listed): an occurrence moved or edited is
+   * then missing from it although it is still there. A 404 (ErrorItemNotFound) means gone; found,
+   * the instance as Graph has it now (an exception carries its current times), or removed when it
+   * now lies outside the window. An answer that is not an event is `unreadable`: Graph has
+   * something under that id. Other failures are thrown.
+   */
+  async lookUpInstance(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }): Promise<InstanceLookup> {
+    let event: GraphEvent | null;
+    try {
+      event = await this.#fetchEvent(calendarId, instanceId);
+    } catch (error) {
+      if (error instanceof UnreadableEvent) return { kind: 'unreadable', warning: error.message };
+      throw error;
+    }
+    if (event === null) return { kind: 'gone' };
+    if (!isWithin(event, window)) return { kind: 'found', change: { type: 'removed', providerEventId: instanceId } };
+    // An instance answered bare (not seen from a GET, which gives every property) is completed from its master.
+    if (event.subject === undefined) {
+      const master = await this.#fetchEvent(calendarId, seriesId);
+      if (master === null) return { kind: 'gone' };
+      event = completeFromMaster(event, master);
+    }
+    // The series' rule is left as stored (undefined): the master is not read for it.
+    const change = toChange(event, seriesId);
+    return change === null ? { kind: 'unreadable', warning: `Graph answered the lookup of instance ${instanceId} with a series master` } : { kind: 'found', change };
   }
 
   #calendarPath(calendarId: string): string {

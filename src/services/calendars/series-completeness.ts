@@ -10,9 +10,17 @@
 // So the series is looked up with Graph's documented list of its instances (event-list-instances)
 // before a missing instance goes when the round names its master @removed (the documented false
 // alarm: any instance), or when the instance holds a live bot (the loss that matters): what the
-// list has stays, and comes into the round as it is now; what it lacks goes. A lookup that fails
-// fails the calendar's round, which is read again from the same delta link: the round is not
-// applied without it, since a round applied moves the cursor past news that would not come again.
+// list has stays, and comes into the round as it is now. A lookup that fails fails the calendar's
+// round, which is read again from the same delta link: the round is not applied without it, since
+// a round applied moves the cursor past news that would not come again.
+//
+// The list itself is not the last word either: documented to hold the series' occurrences and
+// exceptions, it has been reported to leave the exceptions out (microsoft-graph-docs issue 15611,
+// open; issue 4294, where a Microsoft writer saw them listed: both behaviours exist). So a stored
+// instance of a complete series that is still missing (from the round, from any list read) is
+// looked up by its own id before it goes when it holds a live bot or is stored as an exception
+// (confirmMissingInstances): gone (404), it goes; found, it stays, brought up to date from the
+// answer (an exception carries its current times).
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
@@ -24,15 +32,31 @@ import { lookUpSeriesInstances, withUnreadable } from './truncated-series.ts';
  * reading stands unconfirmed rather than the calendar waiting on lookups it cannot finish.
  */
 const MAX_LOOKUPS = 50;
+/**
+ * Missing instances looked up one by one at most per calendar read (each one GET). Past them, the
+ * rest stay as stored in this read (see confirmMissingInstances).
+ */
+const MAX_INSTANCE_LOOKUPS = 50;
 const DAY_MS = 86_400_000;
 
 /**
  * `result` with the complete series confirmed: the instances the provider still lists added to
- * the round. Throws the lookup's failure when one could not be made.
+ * the round, then each stored instance still missing that holds a live bot or is an exception
+ * looked up by its id. Throws the lookup's failure when one could not be made.
  */
 export async function confirmCompleteSeries(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
   result: FetchResult, lookedUp: readonly string[], storedId: (providerEventId: string) => string, now: number, logger: Logger,
+): Promise<FetchResult> {
+  const gone = new Set<string>();
+  const listed = await confirmFromLists(db, provider, connection, calendar, result, lookedUp, storedId, now, logger, gone);
+  return confirmMissingInstances(db, provider, connection, calendar, listed, gone, storedId, now, logger);
+}
+
+/** The list lookups of confirmCompleteSeries; series whose list says they are gone are added to `gone`. */
+async function confirmFromLists(
+  db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
+  result: FetchResult, lookedUp: readonly string[], storedId: (providerEventId: string) => string, now: number, logger: Logger, gone: Set<string>,
 ): Promise<FetchResult> {
   // A series looked up already in this round (truncated-series.ts) is complete by the provider's own list.
   const complete = (result.completeSeries ?? []).filter((seriesId) => !lookedUp.includes(seriesId));
@@ -66,6 +90,7 @@ export async function confirmCompleteSeries(
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
     if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
     // Null: the series is gone; its instances go with it.
+    if (found.instances === null) gone.add(seriesId);
     for (const change of found.instances?.changes ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
     }
@@ -91,4 +116,81 @@ async function holdsUnreadableNew(db: Kysely<Schema>, connection: CalendarConnec
     .where('calendar_id', '=', connection.id).where('provider_series_id', '=', seriesId).where('is_deleted', '=', 0)
     .where('provider_event_id', 'in', unreadable.map(storedId)).execute();
   return stored.length < new Set(unreadable).size;
+}
+
+/**
+ * Looks up by its id each stored instance of a series complete in `result` that `result` does not
+ * mention and that holds a live bot or is stored as an exception (Graph's type `exception`): the
+ * series' list of instances may have left it out (see the header). Gone: it goes, as the round
+ * says. Found: the change that brings it up to date joins the round. Answered with something
+ * that is not an event, or refused for that one item (not an outage, not a limit): kept as stored.
+ * Those with bots are looked up first, soonest first, at most MAX_INSTANCE_LOOKUPS a read; past
+ * that, the rest are kept as stored in this read: the next read in which their series comes
+ * complete looks them up again, one whose bot joins soon is looked up before its join time (the
+ * check of meetings whose bots join soon), and the next full read of the window settles the rest.
+ * An outage or a limit on a lookup fails the read, which is tried again from the same cursor, as
+ * for a failed list. Series `gone` (their list answered 404) lose their instances unlooked.
+ */
+export async function confirmMissingInstances(
+  db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
+  result: FetchResult, gone: ReadonlySet<string>, storedId: (providerEventId: string) => string, now: number, logger: Logger,
+): Promise<FetchResult> {
+  const window = result.window;
+  const complete = (result.completeSeries ?? []).filter((seriesId) => !gone.has(seriesId));
+  if (!provider.lookUpInstance || result.isFullSync || window === null || complete.length === 0) return result;
+  const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
+  const prefix = storedId('');
+  // The stored instances removeMissingInstances (calendar-sync.ts) would delete.
+  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'raw'])
+    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
+    .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
+    .execute())
+    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)));
+  if (missing.length === 0) return result;
+  const withBots = new Set((await db.selectFrom('bot_events').select('event_id').distinct()
+    .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
+  const wanted = missing.filter((row) => withBots.has(row.id) || isStoredException(row.raw))
+    .sort((a, b) => Number(withBots.has(b.id)) - Number(withBots.has(a.id)) || a.start_ms - b.start_ms);
+  if (wanted.length === 0) return result;
+  const added: ProviderChange[] = [];
+  const kept: string[] = [];
+  const warnings: string[] = [];
+  for (const [index, row] of wanted.entries()) {
+    const instanceId = row.provider_event_id!.slice(prefix.length);
+    if (index >= MAX_INSTANCE_LOOKUPS) {
+      kept.push(instanceId);
+      continue;
+    }
+    try {
+      const found = await provider.lookUpInstance(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window);
+      if (found.kind === 'found') added.push(found.change);
+      else if (found.kind === 'unreadable') {
+        kept.push(instanceId);
+        warnings.push(found.warning);
+      }
+    } catch (error) {
+      if (!(error instanceof CalendarProviderError)) throw error;
+      if (error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') {
+        logger.warn({ calendarId: connection.id, seriesId: row.provider_series_id, failure: error.failure.kind }, 'an instance missing from its series could not be looked up; the round is read again later');
+        throw new CalendarProviderError({ ...error.failure, message: `looking up instance ${instanceId} of series ${row.provider_series_id}: ${error.failure.message}` });
+      }
+      kept.push(instanceId);
+      warnings.push(`instance ${instanceId}: ${error.failure.kind}: ${error.failure.message}`);
+    }
+  }
+  if (wanted.length > MAX_INSTANCE_LOOKUPS) {
+    logger.warn({ calendarId: connection.id, missing: wanted.length, lookedUp: MAX_INSTANCE_LOOKUPS }, 'more instances missing from their series than are looked up in one read; the rest are kept as stored for now');
+  }
+  if (warnings.length > 0) logger.warn({ calendarId: connection.id, warnings: warnings.slice(0, 10), count: warnings.length }, 'instances missing from their series kept as stored');
+  return added.length === 0 && kept.length === 0 ? result : { ...result, isUnchanged: false, changes: [...result.changes, ...added], ...withUnreadable(result, kept) };
+}
+
+/** Whether a stored instance's payload is Graph's exception (an occurrence moved or edited). */
+function isStoredException(raw: string): boolean {
+  try {
+    const payload = JSON.parse(raw) as { type?: unknown };
+    return payload?.type === 'exception';
+  } catch {
+    return false;
+  }
 }
