@@ -37,6 +37,7 @@
 //   answers 403 ExtensionError "[Status Code: Forbidden; Reason: Forbidden]", which fails as
 //   PushNotSupported (see #failure).
 import { createHash } from 'node:crypto';
+import { Temporal } from 'temporal-polyfill';
 import {
   CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
@@ -826,8 +827,15 @@ export function graphEventProblem(event: unknown): string | null {
   return null;
 }
 
-/** Graph dateTimes come without an offset, in the zone named beside them (UTC, as we ask). */
-function graphTimeMs(value: GraphDate | undefined): number | null {
+/**
+ * Graph dateTimes come without an offset, in the zone named beside them: UTC, as every request
+ * asks (Prefer: outlook.timezone="UTC"), though Graph does not always honour that header
+ * (microsoft-graph-docs-contrib issues 5029 and 8645), and then names the event's own zone, often
+ * a Windows one ("W. Europe Standard Time"). Such a wall time is placed in its zone with the zone's
+ * rules at that date (Temporal): a time the clocks skip when summer time starts reads as the same
+ * length of time later, and a time that comes twice when it ends as the first of the two.
+ */
+export function graphTimeMs(value: GraphDate | undefined): number | null {
   if (typeof value?.dateTime !== 'string' || value.dateTime === '') return null;
   const text = value.dateTime.replace(/(\.\d{3})\d*$/, '$1');
   const zone = value.timeZone ?? 'UTC';
@@ -837,14 +845,12 @@ function graphTimeMs(value: GraphDate | undefined): number | null {
   }
   const iana = ianaZoneOf(zone);
   if (!iana) return null;
-  const offsetProbe = new Date(`${text}Z`).getTime();
-  if (!Number.isFinite(offsetProbe)) return null;
-  // Wall-clock time in the zone: correct the naive UTC reading by the zone's offset there.
-  const format = new Intl.DateTimeFormat('en-US', { timeZone: iana, timeZoneName: 'longOffset' });
-  const name = format.formatToParts(offsetProbe).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  const offset = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000 : 0;
-  return offsetProbe - offset;
+  try {
+    return Temporal.PlainDateTime.from(text).toZonedDateTime(iana, { disambiguation: 'compatible' }).epochMilliseconds;
+  } catch {
+    // Not a date and time (or a zone Temporal does not know).
+    return null;
+  }
 }
 
 /**
