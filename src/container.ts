@@ -208,6 +208,8 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     now: () => clock.now(),
     http: outbound,
     signal: () => calendarRequests.signal,
+    // Not the user's doing and not mended by the user: the operator must act, so it is an error.
+    onClientRefused: ({ provider, connectionId, message }) => logger.error({ provider, calendarId: connectionId }, `calendar OAuth client refused by the token endpoint: ${message}`),
   });
   const calendarSync = new CalendarSync({
     database, clock, logger, metrics, events, providers: calendarProviders, box: secretBox, publicUrl: config.publicUrl, requests: calendarRequests,

@@ -2346,6 +2346,38 @@ describe('Microsoft Graph specifics', () => {
     assert.equal((await bot(env, user.auth, betaBot)).scheduled_join_time, new Date(start + 5 * HOUR - 3 * MIN).toISOString());
   });
 
+  test('an expired client secret (invalid_client) is not lost access: the sync fails and says so, the operator log has an error, and the bot launches on its meeting as last synced', async (t) => {
+    const log = new CapturedLog();
+    const own = await ownFullEnv(t, {}, { withRuntime: true, log });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    const start = own.clock.now() + 3 * HOUR;
+    own.microsoft.createEvent(account.email, { subject: 'Secret expires', startMs: start, endMs: start + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_secretexpires%40thread.v2/0' });
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(own, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(own, user.auth, event!.id, 'secret-expires');
+    own.microsoft.expireClientSecret(account.email);
+    own.clock.advance(MIN);
+    const synced = await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.notEqual(synced.body.code, 'calendar_auth_revoked', JSON.stringify(synced.body));
+    const after = await connection(own, user.auth, calendarId);
+    assert.equal(after.status, 'active', JSON.stringify(after));
+    assert.match(after.last_error, /^permanent: .*invalid_client \(AADSTS7000222\)/);
+    assert.doesNotMatch(after.last_error, /are expired\. Visit/, 'the endpoint\'s description is not kept');
+    const errors = log.entries<{ level: number; msg: string; calendarId?: string }>().filter((e) => e.level >= 50 && /OAuth client refused/.test(e.msg));
+    assert.ok(errors.length > 0 && errors.every((e) => e.calendarId === calendarId), JSON.stringify(errors));
+    const kept = await bot(own, user.auth, botId);
+    assert.equal(kept.status, 'Scheduled');
+    assert.equal(kept.decisions.filter((d) => d.kind === 'at_risk').length, 0, 'not at risk: the user\'s access is not in question');
+    // The join time comes while the secret is still expired: the bot launches on the meeting as last synced.
+    own.clock.set(start - LEAD_MS);
+    await own.rc.calendarSync.runDue();
+    await own.rc.dispatcher.runDue();
+    assert.equal(own.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+    assert.equal((await connection(own, user.auth, calendarId)).status, 'active');
+  });
+
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

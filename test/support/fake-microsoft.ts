@@ -58,6 +58,8 @@ interface Account {
   refreshTokens: Set<string>;
   latestRefreshToken: string;
   isRevoked: boolean;
+  /** The app's client secret has expired (expireClientSecret). */
+  isSecretExpired?: boolean;
   /** The default calendar's id. */
   calendarId: string;
   calendars: Map<string, FakeCalendar>;
@@ -541,6 +543,17 @@ export class FakeMicrosoftGraph {
     return token;
   }
 
+  /**
+   * The client secret of the app the account was connected with expires (Entra ID secrets have a
+   * lifetime): the token endpoint answers 401 invalid_client with AADSTS7000222, "The provided
+   * client secret keys ... are expired" (its body as quoted in Azure-Samples/ms-identity-python-webapp
+   * issue 67 and liprec/vsts-release-aas issue 119). The user's grant is untouched.
+   */
+  expireClientSecret(email: string): void {
+    this.#account(email).isSecretExpired = true;
+    for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
+  }
+
   revoke(email: string): void {
     this.#account(email).isRevoked = true;
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
@@ -758,6 +771,9 @@ export class FakeMicrosoftGraph {
     const trace = { timestamp: new Date(this.#now()).toISOString().replace('T', ' ').slice(0, 19) + 'Z', trace_id: randomUUID(), correlation_id: randomUUID() };
     if (!account || account.clientSecret !== form.get('client_secret')) {
       return send(401, { error: 'invalid_client', error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.", error_codes: [7000215], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=7000215' });
+    }
+    if (account.isSecretExpired) {
+      return send(401, { error: 'invalid_client', error_description: `AADSTS7000222: The provided client secret keys for app '${account.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`, error_codes: [7000222], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=7000222' });
     }
     const refreshToken = form.get('refresh_token') ?? '';
     this.usedRefreshTokens.push(refreshToken);

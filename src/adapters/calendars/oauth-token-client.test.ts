@@ -1,7 +1,7 @@
 // How the refresh-token grant reads the token endpoint's answers. Only the HTTP boundary is faked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OAuthTokenClient } from './oauth-token-client.ts';
+import { ClientCredentialsRefused, OAuthTokenClient } from './oauth-token-client.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
@@ -17,10 +17,25 @@ test('a grant the user revoked or let expire (invalid_grant, consent_required...
   // RFC 6749 section 5.2: invalid_grant for a refresh token that is invalid, expired or revoked
   // (Google, and Microsoft's AADSTS50173 / 700082 / 70008, come as invalid_grant).
   // Google answers a deleted OAuth client with 401 deleted_client.
-  for (const [status, error] of [[400, 'invalid_grant'], [401, 'invalid_client'], [401, 'deleted_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
+  for (const [status, error] of [[400, 'invalid_grant'], [401, 'deleted_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
     const failure = await providerFailureOf(answering(status, { error, error_description: 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.' }).refresh(CREDENTIALS));
     assert.equal(failure.kind, 'auth_revoked', error);
     assert.doesNotMatch(failure.message, /AADSTS/, 'the description is not kept');
+  }
+});
+
+test('a refused OAuth client (invalid_client: an expired or wrong client secret, an unknown client id) is no lost access but a failing sync, naming Microsoft\'s numeric code', async () => {
+  // Microsoft: AADSTS7000222 (secret expired) and 7000215 (not the app's secret), both invalid_client
+  // with error_codes; Google: 401 invalid_client "The OAuth client was not found."
+  const expired = await answering(401, { error: 'invalid_client', error_description: 'AADSTS7000222: The provided client secret keys for app \'x\' are expired.', error_codes: [7000222] }).refresh(CREDENTIALS).catch((error: unknown) => error);
+  assert.ok(expired instanceof ClientCredentialsRefused);
+  assert.equal(expired.failure.kind, 'permanent');
+  assert.match(expired.failure.message, /invalid_client \(AADSTS7000222\)/);
+  assert.doesNotMatch(expired.failure.message, /are expired/, 'the description is not kept');
+  for (const body of [{ error: 'invalid_client', error_codes: [7000215] }, { error: 'invalid_client', error_description: 'The OAuth client was not found.' }, { error: 'invalid_client', error_codes: ['x'] }]) {
+    const failure = await providerFailureOf(answering(401, body).refresh(CREDENTIALS));
+    assert.equal(failure.kind, 'permanent', JSON.stringify(body));
+    assert.doesNotMatch(failure.message, /not found|AADSTSx/, JSON.stringify(body));
   }
 });
 

@@ -22,7 +22,24 @@ export interface RefreshedToken {
 const RETRY_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
 /** Errors of the token endpoint that mean "these credentials will not work again". */
-const REVOKED_ERRORS = new Set(['invalid_grant', 'invalid_client', 'deleted_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
+const REVOKED_ERRORS = new Set(['invalid_grant', 'deleted_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
+
+/**
+ * The token endpoint refused the OAuth client itself (`invalid_client`: "client authentication
+ * failed", RFC 6749 section 5.2), not the user's grant. From Microsoft it comes for a client
+ * secret that expired (AADSTS7000222: "The provided client secret keys are expired", as reported
+ * in Azure-Samples/ms-identity-python-webapp issue 67 and MicrosoftDocs/azure-docs issue 48669) or
+ * that is not the app's (AADSTS7000215: MicrosoftDocs/azure-docs issue 33356); from Google for a
+ * client id it does not know or a wrong secret ("The OAuth client was not found.":
+ * simonrob/email-oauth2-proxy issue 362, parro-it/electron-google-oauth issue 16). A user who
+ * withdraws consent or whose refresh token lapses gets invalid_grant instead. So the user's
+ * access is not in question, and the user reconnecting cannot mend it: whoever holds the app
+ * registration must give the connection working client credentials. A `permanent` failure: the
+ * sync fails (and is reported as failing), bots launch on their meetings as last synced.
+ */
+export class ClientCredentialsRefused extends CalendarProviderError {
+  override name = 'ClientCredentialsRefused';
+}
 
 export class OAuthTokenClient {
   readonly #tokenUrl: string;
@@ -55,7 +72,7 @@ export class OAuthTokenClient {
       timeoutMs: this.#timeoutMs,
     });
     const now = this.#now();
-    let body: { access_token?: unknown; expires_in?: unknown; refresh_token?: unknown; error?: unknown; error_description?: unknown } = {};
+    let body: { access_token?: unknown; expires_in?: unknown; refresh_token?: unknown; error?: unknown; error_description?: unknown; error_codes?: unknown } = {};
     try {
       body = JSON.parse(response.body) as typeof body;
     } catch {
@@ -73,6 +90,15 @@ export class OAuthTokenClient {
     const code = typeof body.error === 'string' ? body.error : null;
     const message = `token refresh refused: HTTP ${response.status}${code ? ` ${code}` : ''}`;
     if (code !== null && REVOKED_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    if (code === 'invalid_client') {
+      // Microsoft's numeric codes (error_codes) say which: 7000222 an expired secret, 7000215 a wrong one.
+      const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3) : [];
+      const which = codes.length > 0 ? ` (${codes.map((c) => `AADSTS${c}`).join(', ')})` : '';
+      throw new ClientCredentialsRefused({
+        kind: 'permanent',
+        message: `${message}${which}: the OAuth client id or secret this connection was given is refused (an expired or replaced client secret, a deleted app); not the user's access: connect the account again with the app's current client secret`,
+      });
+    }
     if (response.status === 429) {
       throw new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
     }

@@ -7,7 +7,7 @@ import type { CalendarProvider, ProviderCapabilities, ProviderCredentials, Provi
 import { IcsCalendarProvider, ICS_CAPABILITIES } from './ics-calendar-provider.ts';
 import { GoogleCalendarProvider, GOOGLE_CAPABILITIES } from './google-calendar-provider.ts';
 import { MicrosoftCalendarProvider, MICROSOFT_CAPABILITIES, MICROSOFT_SCOPE } from './microsoft-calendar-provider.ts';
-import { OAuthTokenClient, RefreshingAccessToken } from './oauth-token-client.ts';
+import { ClientCredentialsRefused, OAuthTokenClient, RefreshingAccessToken, type AccessTokenSource } from './oauth-token-client.ts';
 import { createHttpSend, type HttpSend } from './provider-http.ts';
 import type { OutboundHttp } from '../outbound-http.ts';
 
@@ -24,6 +24,12 @@ export interface ProviderFactoryOptions {
   send?: HttpSend;
   /** Ends provider requests under way when aborted (the sync stopping), read as each starts. */
   signal?: () => AbortSignal;
+  /**
+   * Told each time a token endpoint refuses a connection's OAuth client itself (invalid_client:
+   * an expired or wrong client secret), for the operator's log: the connection's sync fails until
+   * it is given working client credentials, and the user can do nothing about it.
+   */
+  onClientRefused?: (refusal: { provider: 'google' | 'microsoft'; connectionId: string | null; message: string }) => void;
 }
 
 export interface ProviderHooks {
@@ -53,6 +59,15 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   const google = new OAuthTokenClient({ tokenUrl: options.googleOAuthTokenUrl, send, timeoutMs: options.timeoutMs, now: options.now });
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
+
+  /** `source`, telling onClientRefused of a refusal of the OAuth client (the error is thrown on as it was). */
+  const reporting = (provider: 'google' | 'microsoft', source: AccessTokenSource, hooks: ProviderHooks): AccessTokenSource => {
+    const report = (error: unknown): never => {
+      if (error instanceof ClientCredentialsRefused) options.onClientRefused?.({ provider, connectionId: hooks.cacheKey ?? null, message: error.message });
+      throw error;
+    };
+    return { get: () => source.get().catch(report), renew: () => source.renew().catch(report) };
+  };
 
   const tokenSource = (client: OAuthTokenClient, credentials: { clientId: string; clientSecret: string; refreshToken: string }, hooks: ProviderHooks) => {
     const key = hooks.cacheKey;
@@ -86,9 +101,9 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
       case 'ics':
         return new IcsCalendarProvider({ url: credentials.url, send, timeoutMs: options.timeoutMs, now: options.now });
       case 'google':
-        return new GoogleCalendarProvider({ baseUrl: options.googleCalendarApiUrl, tokens: tokenSource(google, credentials, hooks), send, timeoutMs: options.timeoutMs, now: options.now });
+        return new GoogleCalendarProvider({ baseUrl: options.googleCalendarApiUrl, tokens: reporting('google', tokenSource(google, credentials, hooks), hooks), send, timeoutMs: options.timeoutMs, now: options.now });
       case 'microsoft':
-        return new MicrosoftCalendarProvider({ baseUrl: options.microsoftGraphUrl, tokens: tokenSource(microsoft, credentials, hooks), send, timeoutMs: options.timeoutMs, now: options.now });
+        return new MicrosoftCalendarProvider({ baseUrl: options.microsoftGraphUrl, tokens: reporting('microsoft', tokenSource(microsoft, credentials, hooks), hooks), send, timeoutMs: options.timeoutMs, now: options.now });
     }
   };
 }

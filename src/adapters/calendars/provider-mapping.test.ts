@@ -125,9 +125,9 @@ async function refreshFailure(send: HttpSend) {
   assert.fail('expected a failure');
 }
 
-test('token refresh: invalid_grant and invalid_client are auth_revoked, 429 waits, 5xx is transient; a rotated token is reported', async () => {
+test('token refresh: invalid_grant is auth_revoked, invalid_client (the app\'s credentials) permanent, 429 waits, 5xx is transient; a rotated token is reported', async () => {
   assert.equal((await refreshFailure(answering(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }))).kind, 'auth_revoked');
-  assert.equal((await refreshFailure(answering(401, { error: 'invalid_client' }))).kind, 'auth_revoked');
+  assert.equal((await refreshFailure(answering(401, { error: 'invalid_client' }))).kind, 'permanent');
   const limited = await refreshFailure(answering(429, {}, { 'retry-after': '7' }));
   assert.deepEqual([limited.kind, limited.kind === 'rate_limited' ? limited.retryAfterMs : 0], ['rate_limited', 7000]);
   assert.equal((await refreshFailure(answering(503, '<html>'))).kind, 'transient');
