@@ -148,3 +148,25 @@ test('Graph: an event a round lists both live and @removed, whose lookup answers
     }
   }
 });
+
+test('Graph: an instance a series\' list lacks, looked up by its id: a 404 is gone, an exception found carries its current start, one moved out of the window is removed, a wrong shape is kept', async () => {
+  const window = { fromMs: NOW - DAY, toMs: NOW + 30 * DAY };
+  const exception = event('X', { type: 'exception', seriesMasterId: 'M', subject: 'Moved weekly', start: time(START + 2 * 3_600_000), end: time(START + 3 * 3_600_000) });
+  const { provider, paths } = graph({ '/me/calendars/c/events/X': exception, '/me/calendars/c/events/Far': { ...exception, id: 'Far', start: time(NOW + 40 * DAY), end: time(NOW + 40 * DAY + 3_600_000) } });
+  assert.deepEqual(await provider.lookUpInstance('c', 'M', 'Gone', window), { kind: 'gone' });
+  const found = await provider.lookUpInstance('c', 'M', 'X', window);
+  assert.equal(found.kind, 'found');
+  const change = found.kind === 'found' ? found.change : null;
+  assert.deepEqual(change?.type === 'upsert' ? [change.event.providerEventId, change.event.title, change.event.startMs, change.event.providerSeriesId, change.event.seriesRule] : change, ['X', 'Moved weekly', START + 2 * 3_600_000, 'M', undefined]);
+  assert.deepEqual(await provider.lookUpInstance('c', 'M', 'Far', window), { kind: 'found', change: { type: 'removed', providerEventId: 'Far' } });
+  assert.ok(paths.includes('/me/calendars/c/events/X'));
+  for (const [name, answer] of WRONG_SHAPES) {
+    const odd = graph({ '/me/calendars/c/events/X': answer });
+    assert.equal((await odd.provider.lookUpInstance('c', 'M', 'X', window)).kind, 'unreadable', name);
+  }
+  // An outage is thrown, for the read to be tried again.
+  const send: HttpSend = async () => ({ status: 503, headers: {}, body: JSON.stringify({ error: { code: 'serviceNotAvailable', message: 'Service Unavailable' } }) });
+  const down = new MicrosoftCalendarProvider({ baseUrl: BASE, tokens: { get: async () => 't', renew: async () => 't' }, send, timeoutMs: 1000, now: () => NOW });
+  const failure = await down.lookUpInstance('c', 'M', 'X', window).then(() => null, (error: unknown) => error);
+  assert.ok(failure instanceof CalendarProviderError && failure.failure.kind === 'transient', String(failure));
+});
