@@ -3129,6 +3129,22 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.deepEqual(after.map((o) => o.id), before.map((o) => o.id), 'the same events');
       });
 
+      test('a series new in a round that lists it twice, one of its occurrences moved already: read from its list of instances, the moved one is stored at its new time', async () => {
+        const user = await env.rc.newUser();
+        const { account, calendarId } = await connectMicrosoft(env, user.auth);
+        const first = env.clock.now() + 2 * DAY;
+        const title = `New and moved ${omit}`;
+        const seriesId = env.microsoft.createEvent(account.email, { subject: title, startMs: first, endMs: first + HOUR, joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_newmoved${omit}%40thread.v2/0`, weeklyCount: 3, timeZone: 'Europe/Berlin' });
+        env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 7 * DAY + 2 * HOUR, endMs: first + 7 * DAY + 3 * HOUR });
+        env.microsoft.listAgainInNextRound(env.microsoft.defaultCalendarId(account.email), seriesId, 'removed', 'first');
+        const lookups = env.microsoft.instanceLookups.length;
+        env.clock.advance(MIN);
+        await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+        assert.ok(env.microsoft.instanceLookups.slice(lookups).includes(seriesId), 'the series was read from its list of instances');
+        const stored = (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY)).filter((o) => o.title === title);
+        assert.deepEqual(stored.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY + 2 * HOUR), iso(first + 14 * DAY)]);
+      });
+
       test('a moved occurrence (an exception) keeps its bot when a round lists its series twice and the series is read from its list of instances', async () => {
         const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, `Twice ${omit}`);
         env.microsoft.updateOccurrence(account.email, seriesId, next + 7 * DAY, { startMs: next + 7 * DAY + 2 * HOUR, endMs: next + 7 * DAY + 3 * HOUR });

@@ -445,7 +445,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * and not, or in versions it cannot order, is looked up: gone (404, when the round names it
    * removed; else the round is read again), or outside the round's window, it is removed; else it
    * is what Graph has now. A series listed more than once has its
-   * instances read from Graph (fetchSeriesInstances) instead of taken from the round. At most
+   * instances read from Graph (fetchSeriesInstances) instead of taken from the round, and those of
+   * its instances the round lists but the list lacks looked up one by one (lookUpInstance). At most
    * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
    */
@@ -476,7 +477,20 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (instances === undefined) continue;
       // Instances the list holds in a shape that cannot be read: kept as stored.
       skipped.unreadable.push(...(instances?.unreadable ?? []));
-      seriesInstances.set(seriesId, instances?.changes ?? null);
+      const changes = instances?.changes ?? null;
+      // The round's instances of the series the list lacks are looked up one by one: the list may
+      // leave exceptions out (lookUpInstance), and one new in this round is stored nowhere yet.
+      if (changes !== null) {
+        const listed = new Set([...changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...instances!.unreadable]);
+        const lacking = new Set(entries.filter((e) => !e['@removed'] && e.seriesMasterId === seriesId && !listed.has(e.id)).map((e) => e.id));
+        for (const id of lacking) {
+          const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window));
+          // Past the cap, or refused for good: left as stored.
+          if (found === undefined || found.kind === 'unreadable') skipped.unreadable.push(id);
+          else if (found.kind === 'found') changes.push(found.change);
+        }
+      }
+      seriesInstances.set(seriesId, changes);
     }
     const settled: GraphEvent[] = [];
     for (const entry of entries) {
