@@ -872,6 +872,8 @@ describe('dashboard in Chromium', { skip }, () => {
     // A config that is not JSON: the switch says so and stays off.
     // By keyboard: the refusal is said beneath the config, which is marked invalid and takes focus.
     const autoSwitch = page.getByRole('switch', { name: 'Auto-schedule' });
+    // Never set up: the settings' config is {} and a named bot is suggested in its place.
+    assert.match(await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').inputValue(), /"bot_name": "Rollcall notes"/);
     await page.getByLabel('Default bot config (JSON) for auto-scheduled bots').fill('{"bot_name": ');
     await autoSwitch.focus();
     await page.keyboard.press('Space');

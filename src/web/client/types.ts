@@ -153,7 +153,7 @@ export interface AutoScheduleRules {
 
 export interface AutoScheduleSettings {
   auto_schedule_enabled: boolean;
-  default_bot_config: Record<string, unknown> | null;
+  default_bot_config: Record<string, unknown>;
   rules: AutoScheduleRules;
   message?: string;
   bots_scheduled?: number;

@@ -217,7 +217,9 @@ function AutoSchedule() {
   if (settings.error) return <section class="card"><h2>Auto-schedule</h2><ErrorState error={settings.error} onRetry={() => void settings.reload()} /></section>;
   if (settings.data === null) return <section class="card"><h2>Auto-schedule</h2><Loading what="auto-schedule settings" /></section>;
   const isOn = settings.data.auto_schedule_enabled;
-  const text = configText ?? JSON.stringify(settings.data.default_bot_config ?? { bot_name: 'Rollcall notes' }, null, 2);
+  // Before auto-schedule was ever set up the stored config is empty: a named bot is suggested.
+  const stored = settings.data.default_bot_config;
+  const text = configText ?? JSON.stringify(Object.keys(stored).length === 0 && !isOn ? { bot_name: 'Rollcall notes' } : stored, null, 2);
   const rules = rulesDraft ?? settings.data.rules;
   const setRule = <K extends keyof AutoScheduleRules>(key: K, value: AutoScheduleRules[K]) => setRulesDraft({ ...rules, [key]: value });
   /** Saves (turning it on if off); when that would take bots back, asks first, naming the meetings. */
