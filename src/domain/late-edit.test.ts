@@ -101,14 +101,23 @@ test('settings are compared field by field, nested values by value; a field take
 });
 
 test('a provider that deletes a bot until it starts it: inside the cutoff the removal is still "leave", worded as a delete tried first', () => {
-  const attendee: LateEditRules = { updateCutoffMs: 10 * MIN, editCutoffMs: 10 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true, deletesUntilStarted: true };
+  // Attendee's rules (attendee-bot-provider.ts): updates until six minutes out, delete sure until ten.
+  const attendee: LateEditRules = { updateCutoffMs: 6 * MIN, editCutoffMs: 6 * MIN, deleteCutoffMs: 10 * MIN, canUpdateMeetingUrl: true, deletesUntilStarted: true };
   const late = decideLateEdit(attendee, now, now + 7 * MIN, { kind: 'cancelled' });
   assert.deepEqual([late.kind, late.kind === 'remove' && late.by], ['remove', 'leave']);
   assert.match(late.reason, /deleted if the provider has not started it yet, else made to leave/);
   assert.doesNotMatch(decideLateEdit(recall, now, now + 7 * MIN, { kind: 'cancelled' }).reason, /deleted if/);
-  const moved = decideLateEdit(attendee, now, now + 7 * MIN, { kind: 'moved', newJoinAtMs: now + 37 * MIN });
+  // Seven minutes out a move is still an update; five minutes out it is a replacement.
+  assert.equal(decideLateEdit(attendee, now, now + 7 * MIN, { kind: 'moved', newJoinAtMs: now + 37 * MIN }).kind, 'update');
+  const moved = decideLateEdit(attendee, now, now + 5 * MIN, { kind: 'moved', newJoinAtMs: now + 35 * MIN });
   assert.deepEqual([moved.kind, moved.kind === 'replace' && moved.by], ['replace', 'leave']);
   assert.match(moved.reason, /the bot is deleted if the provider has not started it yet, else made to leave and another created/);
   assert.equal(removalWording(attendee, 'delete'), 'deleted');
+  // Cancelled after the join time: the provider may not have started the bot yet (its scheduler behind).
+  const afterJoin = decideLateEdit(attendee, now, now - 10_000, { kind: 'cancelled' });
+  assert.deepEqual([afterJoin.kind, afterJoin.kind === 'remove' && afterJoin.by], ['remove', 'leave']);
+  assert.match(afterJoin.reason, /cancelled after the bot's join time: it is deleted if the provider has not started it yet, else made to leave/);
+  assert.doesNotMatch(afterJoin.reason, /while the bot was in it/);
+  assert.doesNotMatch(decideLateEdit(recall, now, now - 10_000, { kind: 'cancelled' }).reason, /deleted if|while the bot was in it/);
   assert.equal(removalWording(recall, 'leave'), 'made to leave');
 });

@@ -14,8 +14,9 @@ export interface LateEditRules {
   /** Whether an update may carry a new meeting link (else a new link means a new bot). */
   canUpdateMeetingUrl: boolean;
   /**
-   * Whether a bot made to leave inside `deleteCutoffMs` is asked to be deleted first, while its
-   * join time is ahead (the provider deletes a bot it has not started yet). Only the wording here.
+   * Whether a bot made to leave inside `deleteCutoffMs` is asked to be deleted first, before each
+   * leave and past its join time too (the provider deletes any bot it has not started yet, and may
+   * start one late). Only the wording here.
    */
   deletesUntilStarted?: boolean;
 }
@@ -64,7 +65,9 @@ export function decideLateEdit(rules: LateEditRules, nowMs: number, handedOverJo
   if (change.kind === 'cancelled') {
     return canDelete
       ? { kind: 'remove', by: 'delete', reason: `The meeting was cancelled; the bot joins in ${minutes(handedOverJoinAtMs - nowMs)}, so it is still deleted` }
-      : { kind: 'remove', by: 'leave', reason: hasJoined ? 'The meeting was cancelled while the bot was in it: it is made to leave' : rules.deletesUntilStarted === true
+      : { kind: 'remove', by: 'leave', reason: hasJoined ? rules.deletesUntilStarted === true
+        ? 'The meeting was cancelled after the bot\'s join time: it is deleted if the provider has not started it yet, else made to leave'
+        : 'The meeting was cancelled once the bot was due in it: it is made to leave' : rules.deletesUntilStarted === true
         ? `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: it is deleted if the provider has not started it yet, else made to leave once it is joining`
         : `The meeting was cancelled less than ${minutes(rules.deleteCutoffMs)} before the bot joins: the provider no longer deletes it, so it is made to leave (at once where the provider takes that before the bot joins, else once it is in)` };
   }

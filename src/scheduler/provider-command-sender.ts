@@ -4,8 +4,8 @@
 //   bot now, and apply src/domain/late-edit.ts: update the provider's bot, or replace it (create another
 //   under a new idempotency key, then let the old one go), or let it go (the bot was cancelled);
 // - provider_retire: remove a provider bot Rollcall let go of: delete it while the provider still
-//   allows (inside its delete cutoff too, until the join time, where it deletes any bot it has not
-//   started: Attendee), else make it leave (at once where the provider takes that before the bot
+//   allows (inside its delete cutoff too, and past the join time, where it deletes any bot it has
+//   not started: Attendee), else make it leave (at once where the provider takes that before the bot
 //   joins, as Recall does inside its last ten minutes, else once it is in the call).
 // A sync also settles a creation that got no answer (it may have made a bot nobody was told of)
 // once that bot is not wanted: the bot was cancelled, or the old bot's join time came first. The
@@ -527,9 +527,11 @@ export class ProviderCommandSender {
     const id = payload.provider_bot_id;
     const details = { provider: this.#provider, provider_bot_id: id };
     // Made to leave, inside the delete cutoff: a provider that still deletes a bot it has not
-    // started is asked to first, while the join time is ahead (leave reaches the bot only once it
-    // is joining, which is the very thing a removal is for).
-    const isLateDelete = payload.by === 'leave' && this.#rules.deletesUntilStarted && clock.now() < payload.join_at_ms;
+    // started is asked to first, before each leave (leave reaches the bot only once it is joining,
+    // which is the very thing a removal is for). Past the join time too: a provider running behind
+    // starts a bot late (Attendee launches one up to five minutes after its join time), and until
+    // then the bot is still deleted; one started answers the delete with a refusal, and leave follows.
+    const isLateDelete = payload.by === 'leave' && this.#rules.deletesUntilStarted;
     if (payload.by === 'delete' || isLateDelete) {
       const deleted = await runtime.scheduling!.delete(id);
       if (deleted.ok) {

@@ -276,8 +276,26 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       startJoining(fake, providerBotId);
       await rc.dispatcher.runDue();
       assert.equal(fake.bots.get(providerBotId)!.state, 'leaving');
-      assert.deepEqual(requestsFor(providerBotId).slice(2), [`POST /api/v1/bots/${providerBotId}/leave -> 200`], 'no delete once the join time has come');
+      assert.deepEqual(requestsFor(providerBotId).slice(2), [`DELETE /api/v1/bots/${providerBotId} -> 400`, `POST /api/v1/bots/${providerBotId}/leave -> 200`], 'a delete before each leave, refused once the bot is joining');
       assert.ok((await decisions(botId)).some((d) => d.kind === 'provider_bot_removed' && /made to leave/.test(d.reason)));
+    });
+
+    test('attendee: cancelled just after its join time, the bot not started yet (the scheduler behind): deleted, it never starts joining the cancelled meeting', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { eventId, botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/lat-ecan-cel', `cancel-late-${kind}`);
+      // The scheduler stages the bot two minutes after its join time (it launches bots missed by
+      // up to five minutes: run_scheduler.py, join_at_lower_threshold).
+      fake.stagingWindowMs = -2 * MIN;
+      t.after(() => { fake.stagingWindowMs = 5 * MIN; });
+      clock.set(joinAtMs + 10_000);
+      assert.equal(fake.bots.get(providerBotId)!.state, 'scheduled');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${eventId}`, { auth: user.auth })).status, 200);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.deleted, true, `deleted, not left to start joining: ${JSON.stringify(requestsFor(providerBotId))}`);
+      assert.deepEqual(requestsFor(providerBotId), [`DELETE /api/v1/bots/${providerBotId} -> 200`]);
+      const ds = await decisions(botId);
+      assert.match(ds.find((d) => d.kind === 'provider_removal_requested')!.reason, /cancelled after the bot's join time: it is deleted if the provider has not started it yet, else made to leave/);
+      assert.match(ds.find((d) => d.kind === 'provider_bot_removed')!.reason, /was deleted \(it had not been started yet\)/);
     });
 
     test('moved half an hour later, seven minutes before its join time: the old bot does not start joining beside the one that joins at the new time', async () => {

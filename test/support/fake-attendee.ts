@@ -61,9 +61,12 @@ export class FakeAttendee extends FakeProviderServer {
    * How far ahead of join_at the scheduler stages a scheduled bot: run_scheduler picks bots whose
    * join_at is within five minutes ("Give the bots 5 minutes to spin up",
    * bots/management/commands/run_scheduler.py), and launch_scheduled_bot moves them to staged
-   * (bots/tasks/launch_scheduled_bot_task.py). With SCHEDULED_BOT_JITTER_START_SECONDS and
-   * _END_SECONDS set (300 and 600 by default) it picks them ten minutes ahead and stages each at a
-   * random moment before the five: a test sets this to model that.
+   * (bots/tasks/launch_scheduled_bot_task.py). Its start jitter runs only when both
+   * SCHEDULED_BOT_JITTER_START_SECONDS and SCHEDULED_BOT_JITTER_END_SECONDS are set
+   * (_run_scheduled_bots); it then picks bots as far ahead as the end (a value of 300 and 600 is
+   * ten minutes) and stages each at a random moment before the start: a test sets this to model
+   * that. A negative value models a scheduler running behind: it still launches a bot whose
+   * join_at passed less than five minutes ago (join_at_lower_threshold).
    */
   stagingWindowMs = 5 * 60_000;
 

@@ -107,10 +107,10 @@ export interface SchedulingRules {
   /** A scheduled bot can be deleted for certain while its join time is at least this far away. */
   deleteCutoffMs: number;
   /**
-   * Whether a delete may still work inside deleteCutoffMs, until the bot's join time, and is
-   * refused cleanly where it no longer does: the cutoff then only says when a delete is sure to
-   * work, and a removal made to leave tries a delete first while the join time is ahead
-   * (Attendee deletes any bot it has not started yet). False where a delete inside the cutoff is
+   * Whether a delete may still work inside deleteCutoffMs, until the provider starts the bot, and
+   * is refused cleanly where it no longer does: the cutoff then only says when a delete is sure to
+   * work, and a removal made to leave tries a delete before each leave, past the join time too
+   * (Attendee deletes any bot it has not started yet, and may start one after its join time). False where a delete inside the cutoff is
    * known to fail (Recall) or its outcome is not documented (MeetStream).
    */
   deletesUntilStarted: boolean;
