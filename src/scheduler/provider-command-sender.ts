@@ -333,14 +333,17 @@ export class ProviderCommandSender {
       return DONE;
     }
     if (outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The update');
-    if (outcome.isAuthFailure || isSettingsOnly) {
+    // New settings refused for what they are stay refused: the bot keeps the ones it has. Refused
+    // for the bot's state (started early), they go to a new bot as a move would.
+    if (outcome.isAuthFailure || (isSettingsOnly && outcome.isPastScheduled !== true)) {
       await this.#decide(bot.id, 'provider_sync_failed', `The update was refused: ${outcome.message}${isSettingsOnly ? `; ${this.#provider}'s bot ${heldBot.id} keeps its settings` : ''}`, details);
       return { kind: 'failed', error: outcome.message };
     }
     // The provider's own rules were stricter than the declared cutoff (its clock, a staged bot):
-    // the bot is replaced, as inside the cutoff.
+    // the bot is replaced, as inside the cutoff. Only settings changed: a refused replacement
+    // leaves the bot it has.
     const by: RemovalKind = heldBot.joinAtMs - clock.now() >= this.#rules.deleteCutoffMs ? 'delete' : 'leave';
-    return this.#replace(row, sent, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`, { whenRefused: followKeepingSettings, keepingSettings });
+    return this.#replace(row, sent, heldBot, by, `${this.#provider} refused the update (${outcome.message}): the bot is replaced instead, under a new idempotency key`, isSettingsOnly ? { isSettingsOnly, keepingSettings } : { whenRefused: followKeepingSettings, keepingSettings });
   }
 
   /**

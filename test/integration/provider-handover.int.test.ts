@@ -334,6 +334,30 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(fake.bots.get(current)!.state, 'scheduled', 'the replacement waits for its own time');
     });
 
+    test('attendee: renamed seven minutes out, the bot staged early (the scheduler\'s start jitter): the update refused for the bot\'s state, a replacement carries the new name and the old bot leaves once joining', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/sta-gedr-nme', `rename-staged-${kind}`);
+      fake.stagingWindowMs = 10 * MIN;
+      t.after(() => { fake.stagingWindowMs = 5 * MIN; });
+      clock.set(joinAtMs - 7 * MIN);
+      const renamed = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'Renamed Notetaker' } });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      await rc.dispatcher.runDue();
+      assert.deepEqual(requestsFor(providerBotId), [`PATCH /api/v1/bots/${providerBotId} -> 400`, `DELETE /api/v1/bots/${providerBotId} -> 400`, `POST /api/v1/bots/${providerBotId}/leave -> 400`]);
+      const current = (await botRow(botId)).provider_bot_id!;
+      const ds = await decisions(botId);
+      assert.notEqual(current, providerBotId, `replaced: ${JSON.stringify(ds.slice(-2).map((d) => [d.kind, d.reason]))}`);
+      assert.equal(fake.bots.get(current)!.bot_name, 'Renamed Notetaker');
+      assert.equal(fake.bots.get(current)!.join_at, iso(joinAtMs), 'the replacement joins at the same time');
+      assert.ok(ds.some((d) => d.kind === 'provider_replaced' && /refused the update/.test(d.reason)));
+      assert.ok(!ds.some((d) => d.kind === 'provider_sync_failed'));
+      clock.set(joinAtMs);
+      startJoining(fake, providerBotId);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.state, 'leaving');
+      assert.equal((await botRow(botId)).provider_bot_id, current);
+    });
+
     test('attendee: moved half an hour later, five and a half minutes before its join time (inside the update cutoff, before staging): replaced, and the old bot deleted, not left to start joining', async (t) => {
       if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
       const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/mov-edfi-ven', `move-5-${kind}`);

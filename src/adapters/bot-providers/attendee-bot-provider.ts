@@ -89,19 +89,24 @@ export class AttendeeBotProvider implements BotRuntime {
       rules: {
         handoverLeadMs: options.handoverLeadMs,
         // Update and delete work only in the scheduled state (bots_api_utils.py, patch_bot and
-        // delete_bot). The scheduler stages bots (allocates their pod) five minutes ahead, or
-        // anywhere from ten to five with its start jitter on (run_scheduler.py).
+        // delete_bot). The scheduler stages bots (allocates their pod) five minutes ahead; its
+        // start jitter, on only when both SCHEDULED_BOT_JITTER_START_SECONDS and _END_SECONDS are
+        // set, stages each at a random moment between the end and the start (run_scheduler.py).
         // An update is tried until six minutes out (the five, and a minute for the request's way
         // and the two clocks): a bot staged early answers 400 and is replaced, as inside the
-        // cutoff, and one still scheduled takes it for good: launch_scheduled_bot stages a bot
+        // cutoff (new settings alone too: its state refused them, see #update), and one still
+        // scheduled takes it for good: launch_scheduled_bot stages a bot
         // only at the join_at it was picked up with (after_new_state_is_staged in bots/models.py
         // refuses another), so a launch already queued does not start a bot moved meanwhile.
         updateCutoffMs: 6 * 60_000,
         editCutoffMs: 6 * 60_000,
-        // A delete is sure to work only while no jitter can have staged the bot: ten minutes.
+        // A delete is sure to work only while no jitter can have staged the bot: ten minutes,
+        // which assumes a jitter end of at most 600 s. A larger end fails safely: the delete is
+        // refused, and leave follows.
         deleteCutoffMs: 10 * 60_000,
-        // Inside those ten minutes a bot not staged yet is still deleted (delete_bot looks at its
-        // state only), and a staged one answers 400, after which leave is what remains. Leave is
+        // Inside those ten minutes, and past the join time (the scheduler still launches a bot
+        // missed by up to five minutes), a bot not staged yet is still deleted (delete_bot looks
+        // at its state only), and a staged one answers 400, after which leave is what remains. Leave is
         // refused before the bot is joining (LEAVE_REQUESTED's from-states, bots/models.py): a
         // removal that went straight to it would wait for the bot to start joining the meeting.
         deletesUntilStarted: true,
@@ -177,7 +182,13 @@ export class AttendeeBotProvider implements BotRuntime {
 
   async #update(providerBotId: string, change: ScheduledBotChange): Promise<RuntimeOutcome> {
     const result = await sendProviderRequest(this.#o.http, { method: 'PATCH', url: this.#url(`/bots/${encodeURIComponent(providerBotId)}`), headers: tokenHeader(this.#o.apiKey), body: updateBody(change), timeoutMs: this.#o.timeoutMs });
-    return outcomeOfAnswer('attendee', 'scheduled bot update', result, this.#o.now());
+    const outcome = outcomeOfAnswer('attendee', 'scheduled bot update', result, this.#o.now());
+    // "Bot is in state staged but join_at, meeting_url, bot_name, ... can only be updated when in
+    // the scheduled state" (bots_api_utils.py, patch_bot): the bot's state refused it, not the change.
+    if (!outcome.ok && outcome.failure === 'permanent' && result.ok && result.answer.status === 400 && /can only be updated when in the scheduled state/i.test(result.answer.text)) {
+      return { ...outcome, isPastScheduled: true };
+    }
+    return outcome;
   }
 
   async #delete(providerBotId: string): Promise<RuntimeOutcome> {

@@ -65,8 +65,12 @@ export type RuntimeOutcome =
    * reports it as not ready until an answer is accepted.
    */
   | { ok: false; failure: 'transient' | 'rate_limited'; retryAfterMs: number | null; message: string; createdNothing?: boolean; blocksEveryBot?: boolean }
-  /** isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready. */
-  | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string; isAuthFailure?: boolean };
+  /**
+   * isAuthFailure: the provider refused the API key (401/403); the instance reports it as not ready.
+   * isPastScheduled: an update refused because the provider has started the bot (Attendee: staged
+   * or further), not for what it carried; a new bot would take it.
+   */
+  | { ok: false; failure: 'permanent'; retryAfterMs: null; message: string; isAuthFailure?: boolean; isPastScheduled?: boolean };
 
 /**
  * The request made nothing for sure: a refusal, a 429 (a limit is checked before anything runs),
