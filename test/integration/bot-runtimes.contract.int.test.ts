@@ -394,6 +394,19 @@ for (const subject of [httpSubject(), commandSubject(), providerSubject('recall'
       subject.putInCall!(id);
       const same = await scheduling.update(id, { join_at: joinAt, meeting_url: 'https://meet.google.com/abc-defg-hij', settings: { bot_name: 'Contract', metadata: { team: 'b' } } }, newKey());
       assert.equal(same.ok, true, JSON.stringify(same));
+      // The link is compared as Attendee normalises it (a Meet link cut to its code): one that
+      // differs only in its query is the same link, and taken.
+      const sameNormalised = await scheduling.update(id, { meeting_url: 'https://meet.google.com/abc-defg-hij?authuser=1' }, newKey());
+      assert.equal(sameNormalised.ok, true, JSON.stringify(sameNormalised));
+      // A Zoom link keeps only pwd and tk, on zoom.us: stored so, and compared so.
+      const zoom = await runtime.launch({ ...launchRequest(newKey(), undefined, joinAt), meeting_url: 'https://us02web.zoom.com/j/81234567890?pwd=Secret1.1&uname=Guest&tk=reg-token' });
+      assert.ok(zoom.ok && zoom.providerBotId, JSON.stringify(zoom));
+      const zoomId = zoom.providerBotId;
+      assert.equal((subject.fake as FakeAttendee).bots.get(zoomId)!.meeting_url, 'https://us02web.zoom.us/j/81234567890?pwd=Secret1.1&tk=reg-token');
+      subject.putInCall!(zoomId);
+      assert.equal((await scheduling.update(zoomId, { meeting_url: 'https://us02web.zoom.us/j/81234567890?tk=reg-token&pwd=Secret1.1&from=addon' }, newKey())).ok, true);
+      const otherPwd = await scheduling.update(zoomId, { meeting_url: 'https://us02web.zoom.us/j/81234567890?pwd=Other2&tk=reg-token' }, newKey());
+      assert.equal(!otherPwd.ok && otherPwd.failure, 'permanent', JSON.stringify(otherPwd));
       for (const change of [{ meeting_url: 'https://meet.google.com/xyz-abcd-efg' }, { settings: { bot_name: 'Other' } }, { join_at: new Date(Date.parse(joinAt) + 60_000).toISOString() }]) {
         const refused = await scheduling.update(id, change, newKey());
         assert.equal(!refused.ok && refused.failure, 'permanent', JSON.stringify({ change, refused }));

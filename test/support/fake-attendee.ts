@@ -17,39 +17,73 @@ export interface FakeAttendeeBot {
 }
 
 /**
- * Whether Attendee's parser reads the link (bots/meeting_url_utils.py, normalize_meeting_url and
- * normalize_meeting_url_raw; a link it cannot read is refused by
- * BotValidationMixin.validate_meeting_url in bots/serializers.py). It tries the link as given,
- * then unquoted once and twice. Zoom: a registered domain of zoom.us or zoom.com and a digit in
- * the path, cut at its first character outside letters, digits, "/", "_" and "-". Google Meet:
- * the host meet.google.com, and a code character right after "meet.google.com/". Teams: one of
- * four hosts, then a meetup-join link with ?context= (naming "Tid" and then "Oid") right after the
- * message id, or a /meet/<id> link with ?p= right after the id. The light-meetings launch links it
- * also reads are not modelled: Rollcall does not recognise them as Teams links, so never sends one
- * here unless a client gives it.
+ * The link as Attendee keeps it, or null where its parser cannot read it (bots/meeting_url_utils.py,
+ * normalize_meeting_url and normalize_meeting_url_raw). PatchBotSerializer and CreateBotSerializer
+ * refuse a link it cannot read, and otherwise return the normalised one
+ * (BotValidationMixin.validate_meeting_url in bots/serializers.py: `return normalized_url`), which
+ * is what the bot stores and what patch_bot compares. It strips the link (and trailing ">"), and
+ * tries it as given, then unquoted once and twice:
+ * - Zoom (a registered domain of zoom.us or zoom.com): zoom.com made zoom.us, the path cut at its
+ *   first character outside letters, digits, "/", "_" and "-" and its slashes collapsed, a digit
+ *   required in it, and of the query only `pwd` (its leading letters and digits, with an optional
+ *   ".digits") and `tk` kept;
+ * - Google Meet (the host meet.google.com): https://meet.google.com/ and the code after it;
+ * - Teams (four hosts): a meetup-join link with ?context= naming "Tid" and then "Oid", rebuilt from
+ *   those parts (teams.live.com made teams.microsoft.com), or a /meet/<id> link with ?p=, kept as
+ *   host, id and passcode.
+ * Not modelled: its check for a second link inside the first (contains_multiple_urls), and the
+ * light-meetings launch links (Rollcall does not recognise them as Teams links, so never sends one
+ * here unless a client gives it).
  */
-export function readsMeetingUrl(url: string): boolean {
-  let reading = url.trim();
+export function normalizeMeetingUrl(url: string): string | null {
+  let reading = url.trim().replace(/>+$/, '');
   for (let pass = 0; pass < 3; pass++) {
-    if (readsOnce(reading)) return true;
+    const normalised = normaliseOnce(reading);
+    if (normalised !== null) return normalised;
     reading = reading.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => new TextDecoder().decode(new Uint8Array(run.split('%').slice(1).map((hex) => Number.parseInt(hex, 16)))));
   }
-  return false;
+  return null;
 }
 
-function readsOnce(url: string): boolean {
-  const parts = /^https?:\/\/([^/?#:]+)[^/?#]*([^?#]*)/i.exec(url);
-  if (parts === null) return false;
-  const host = parts[1]!.toLowerCase();
-  if (/(^|\.)zoom\.(us|com)$/.test(host)) return /[0-9]/.test(/^[\w/-]*/.exec(parts[2]!)![0]);
-  if (host === 'meet.google.com') return /meet\.google\.com\/[a-zA-Z0-9-]/.test(url);
-  if (['teams.microsoft.com', 'teams.live.com', 'gov.teams.microsoft.us', 'dod.teams.microsoft.us'].includes(host)) {
-    const at = url.indexOf(`${host}/`);
-    if (at < 0) return false;
-    const afterHost = url.slice(at + host.length);
-    return /\/l\/meetup-join\/[^/]+\/[^?]+\?context=.*?"Tid":"[^"]+".*?"Oid":"[^"]+"/.test(afterHost) || /\/meet\/[^?]+\?p=[^&\s]+/.test(afterHost);
+/** Whether Attendee's parser reads the link (normalizeMeetingUrl). */
+export function readsMeetingUrl(url: string): boolean {
+  return normalizeMeetingUrl(url) !== null;
+}
+
+const TEAMS_HOSTS = ['teams.microsoft.com', 'teams.live.com', 'gov.teams.microsoft.us', 'dod.teams.microsoft.us'];
+/** Longest first, as TEAMS_HOSTS_PATTERN orders them. */
+const TEAMS_HOSTS_PATTERN = [...TEAMS_HOSTS].sort((a, b) => b.length - a.length).map((h) => h.replace(/\./g, '\\.')).join('|');
+const TEAMS_MEETUP_JOIN = new RegExp(`(?:${TEAMS_HOSTS_PATTERN})(?:/[^/]*)*?/l/meetup-join/([^/]+)/([^?]+)\\?context=.*?"Tid":"([^"]+)".*?"Oid":"([^"]+)"`);
+const TEAMS_MEET = new RegExp(`(${TEAMS_HOSTS_PATTERN})(?:/[^/]*)*?/meet/([^?]+)\\?p=([^&\\s]+)`);
+
+function normaliseOnce(url: string): string | null {
+  const parts = /^https?:\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?/i.exec(url);
+  if (parts === null) return null;
+  const netloc = parts[1]!.toLowerCase();
+  const host = netloc.replace(/:.*$/, '');
+  if (/(^|\.)zoom\.(us|com)$/.test(host)) {
+    const path = `/${/^[a-zA-Z0-9/_-]*/.exec(parts[2]!)![0]}`.replace(/\/+/g, '/');
+    if (!/[0-9]/.test(path)) return null;
+    const query = new URLSearchParams(parts[3] ?? '');
+    const kept: string[] = [];
+    const pwd = /^[a-zA-Z0-9]+(?:\.\d+)?/.exec(query.get('pwd') ?? '');
+    if (pwd) kept.push(`pwd=${pwd[0]}`);
+    const tk = (query.get('tk') ?? '').trim();
+    if (tk !== '') kept.push(`tk=${tk}`);
+    const zoomNetloc = netloc === 'zoom.com' ? 'zoom.us' : netloc.endsWith('.zoom.com') ? `${netloc.slice(0, -'.zoom.com'.length)}.zoom.us` : netloc;
+    return `https://${zoomNetloc}${path}${kept.length > 0 ? `?${kept.join('&')}` : ''}`;
   }
-  return false;
+  if (host === 'meet.google.com') {
+    const code = /meet\.google\.com\/([a-zA-Z0-9-]+)/.exec(url);
+    return code ? `https://meet.google.com/${code[1]}` : null;
+  }
+  if (TEAMS_HOSTS.includes(host)) {
+    const join = TEAMS_MEETUP_JOIN.exec(url);
+    if (join) return `https://${host === 'teams.live.com' ? 'teams.microsoft.com' : host}/l/meetup-join/${join[1]}/${join[2]}?context={"Tid":"${join[3]}","Oid":"${join[4]}"}`;
+    const meet = TEAMS_MEET.exec(url);
+    if (meet) return `https://${meet[1]}/meet/${meet[2]}?p=${meet[3]}`;
+  }
+  return null;
 }
 
 /** States after which a bot is finished and frees its deduplication key (bots_api_utils create_bot). */
@@ -118,7 +152,8 @@ export class FakeAttendee extends FakeProviderServer {
     if (body.bot_name.trim() === '') return { status: 400, body: { bot_name: ['This field may not be blank.'] } };
     if ([...body.bot_name].some((c) => c.codePointAt(0)! > 0xffff)) return { status: 400, body: { bot_name: ['Bot name cannot contain emojis or rare script characters.'] } };
     if (body.metadata !== undefined && pythonJsonLength(body.metadata) > 1000) return { status: 400, body: { metadata: ['Metadata must be less than 1000 characters'] } };
-    if (!readsMeetingUrl(body.meeting_url)) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
+    const meetingUrl = normalizeMeetingUrl(body.meeting_url);
+    if (meetingUrl === null) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
     let joinAt: number | null = null;
     if (body.join_at !== undefined) {
       joinAt = Date.parse(body.join_at);
@@ -134,7 +169,8 @@ export class FakeAttendee extends FakeProviderServer {
     }
     const bot: FakeAttendeeBot = {
       id: fakeId('bot_'),
-      meeting_url: body.meeting_url,
+      // Stored as validate_meeting_url returns it: normalised.
+      meeting_url: meetingUrl,
       bot_name: body.bot_name,
       join_at: joinAt === null ? null : new Date(joinAt).toISOString(),
       metadata: body.metadata ?? {},
@@ -149,8 +185,14 @@ export class FakeAttendee extends FakeProviderServer {
 
   #patch(bot: FakeAttendeeBot, body: Record<string, any>): FakeAnswer {
     // patch_bot (bots/bots_api_utils.py) validates the request first: PatchBotSerializer reads
-    // meeting_url as creation does (BotValidationMixin.validate_meeting_url in bots/serializers.py).
-    if (body.meeting_url !== undefined && (typeof body.meeting_url !== 'string' || !readsMeetingUrl(body.meeting_url))) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
+    // meeting_url as creation does and hands on the normalised link
+    // (BotValidationMixin.validate_meeting_url in bots/serializers.py).
+    let meetingUrl: string | undefined;
+    if (body.meeting_url !== undefined) {
+      const normalised = typeof body.meeting_url === 'string' ? normalizeMeetingUrl(body.meeting_url) : null;
+      if (normalised === null) return { status: 400, body: { meeting_url: ['Invalid meeting URL'] } };
+      meetingUrl = normalised;
+    }
     let joinAt: string | undefined;
     if (body.join_at !== undefined) {
       const ms = Date.parse(body.join_at);
@@ -161,16 +203,18 @@ export class FakeAttendee extends FakeProviderServer {
     }
     // Then it sets each given field on the bot and compares with the value it had: outside the
     // scheduled state it refuses a join_at, meeting_url or bot_name that CHANGES (the same value
-    // again passes), and any bot_image or recording_settings given; metadata goes through in any
-    // state; omitted fields keep their value (patch_bot, "update_only_legal_for_scheduled_bots";
+    // again passes; a link is compared normalised, so one that differs only in what normalisation
+    // drops, a Meet link's ?authuser=1 say, is no change), and any bot_image or recording_settings
+    // given; metadata goes through in any state; omitted fields keep their value (patch_bot,
+    // "update_only_legal_for_scheduled_bots";
     // https://docs.attendee.dev/api-reference/tag/bots/patch/api/v1/bots/object_id).
     const changes = joinAt !== undefined && joinAt !== bot.join_at
-      || typeof body.meeting_url === 'string' && body.meeting_url !== bot.meeting_url
+      || meetingUrl !== undefined && meetingUrl !== bot.meeting_url
       || typeof body.bot_name === 'string' && body.bot_name !== bot.bot_name
       || Boolean(body.bot_image) || Boolean(body.recording_settings);
     if (bot.state !== 'scheduled' && changes) return { status: 400, body: { error: `Bot is in state ${bot.state} but join_at, meeting_url, bot_name, bot_image and recording_settings can only be updated when in the scheduled state` } };
     if (joinAt !== undefined) bot.join_at = joinAt;
-    if (typeof body.meeting_url === 'string') bot.meeting_url = body.meeting_url;
+    if (meetingUrl !== undefined) bot.meeting_url = meetingUrl;
     if (typeof body.bot_name === 'string') bot.bot_name = body.bot_name;
     if (body.metadata !== null && typeof body.metadata === 'object') bot.metadata = body.metadata;
     this.#stageDueBots();
