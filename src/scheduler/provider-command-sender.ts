@@ -334,8 +334,9 @@ export class ProviderCommandSender {
     }
     if (outcome.failure !== 'permanent') return this.#retryOrGiveUp(row, bot, outcome, 'The update');
     // New settings refused for what they are stay refused: the bot keeps the ones it has. Refused
-    // for the bot's state (started early), they go to a new bot as a move would.
-    if (outcome.isAuthFailure || (isSettingsOnly && outcome.isPastScheduled !== true)) {
+    // for the bot's state (started early), they go to a new bot as a move would, while the join
+    // time is ahead (after it, a new bot would join late beside one already joining).
+    if (outcome.isAuthFailure || (isSettingsOnly && (outcome.isPastScheduled !== true || heldBot.joinAtMs <= clock.now()))) {
       await this.#decide(bot.id, 'provider_sync_failed', `The update was refused: ${outcome.message}${isSettingsOnly ? `; ${this.#provider}'s bot ${heldBot.id} keeps its settings` : ''}`, details);
       return { kind: 'failed', error: outcome.message };
     }
