@@ -157,6 +157,14 @@ test('a refused null says the field may not be null: with its own hint, "leave i
   assert.equal(messageFor(schema, { link: 5, either: 'a' }).message, 'link: must be of type string');
 });
 
+test('a request without a body (validated as null) is told a body is required, not that it "may not be null"', () => {
+  const schema = Type.Object({ link: Type.String({ 'x-error-code': 'invalid_meeting_url' }) });
+  assert.deepEqual(messageFor(schema, null), { message: 'body: is required (a JSON object)', field: 'body', code: 'validation_error' });
+  assert.equal(messageFor(Type.Object({ link: Type.Optional(Type.String()) }), null).message, 'body: is required (a JSON object)');
+  // Another value in place of the object keeps its message.
+  assert.equal(messageFor(schema, [1]).message, 'body: must be of type object');
+});
+
 test('a live stream object given empty ({}) is the field left out; one with its address, or another setting, is kept', async () => {
   const { LiveStreamFields } = await import('./schemas/common.ts');
   const validate = validatorCompiler({ schema: Type.Object({ ...LiveStreamFields }), httpPart: 'body', method: 'POST', url: '/x' }) as unknown as ((data: unknown) => boolean) & { errors: never[] };

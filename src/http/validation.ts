@@ -186,7 +186,9 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
  */
 function withNullHints(schema: unknown, errors: ErrorObject[]): ErrorObject[] {
   for (const error of errors) {
-    if (error.data !== null || !['type', 'const', 'enum'].includes(error.keyword)) continue;
+    // The body itself: a request sent without one (Fastify validates a missing body as null) is
+    // told that it needs one (validationErrorToApiError), not that it "may not be null".
+    if (error.data !== null || error.instancePath === '' || !['type', 'const', 'enum'].includes(error.keyword)) continue;
     const place = propertyAt(schema, error.schemaPath);
     const hint = place === null ? '' : typeof place.property?.[NULL_HINT_KEYWORD] === 'string' ? place.property[NULL_HINT_KEYWORD] as string : place.isOptional ? 'leave it out' : '';
     error.params = { ...error.params, [NULL_HINT_PARAM]: hint };
@@ -265,6 +267,10 @@ export function validationErrorToApiError(errors: ErrorObject[], part: string): 
   const field = segments.length > 0 ? segments.join('.') : PART_NAMES[part] ?? part;
   const where = part === 'body' ? '' : ` (${PART_NAMES[part] ?? part})`;
   const code = (propertySchema?.[ERROR_CODE_KEYWORD] as ErrorCode | undefined) ?? 'validation_error';
+  // No body at all (or a JSON null): the route takes an object.
+  if (part === 'body' && segments.length === 0 && first.data === null) {
+    return new ApiError(code, 'body: is required (a JSON object)', { details: { field, location: 'body' } });
+  }
   // A null where none is taken: said so, not as the types it could have been.
   const nullHint = first.data === null ? (first.params as Record<string, unknown>)[NULL_HINT_PARAM] : undefined;
   const text = typeof nullHint === 'string' ? `may not be null${nullHint === '' ? '' : `; ${nullHint}`}` : choices ?? describe(first);
