@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable, OptionalField } from './common.ts';
+import { NULL_HINT_KEYWORD } from '../validation.ts';
 import { BotConfig } from './schedule-schemas.ts';
 import { AccountIdQuery, ProviderQuery } from './event-schemas.ts';
 import { PROVIDER_NAMES } from '../../services/calendars/calendar-scope.ts';
@@ -16,6 +17,7 @@ const CalendarIds = Type.Optional(Type.Union([
   Type.Literal('all'),
   Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 500 }),
 ], {
+  [NULL_HINT_KEYWORD]: 'give "all" or a list of calendar ids; leave it out only to sync every calendar (on a first connect) or keep the earlier choice (on a reconnect)',
   description: 'Which calendars of the account to sync: "all" (the default: the primary calendar and every other calendar the account owns) or a list of calendar ids from available_calendars. Calendars added to the account later are picked up when "all" is chosen. On a reconnect without this field the earlier choice stays.',
 }));
 
@@ -142,14 +144,14 @@ export const DisconnectResponse = Type.Object({
 
 // No schema default: the disconnect merges the query with the body, and a default filled into
 // an absent body field would win over the query's purge_events=false (the service defaults it).
-const PurgeEvents = Type.Boolean({ description: 'false keeps the connection\'s events (no longer synced, calendar_id null); their scheduled bots are cancelled either way. Default: true' });
+const PurgeEvents = Type.Boolean({ [NULL_HINT_KEYWORD]: 'give true or false; leave it out only to delete the connection\'s events (true)', description: 'false keeps the connection\'s events (no longer synced, calendar_id null); their scheduled bots are cancelled either way. Default: true' });
 
 export const DisconnectQuery = Type.Object({
   purge_events: Type.Optional(PurgeEvents),
 }, { additionalProperties: true });
 
-const DisconnectProvider = Type.Enum([...PROVIDER_NAMES], { description: 'Remove this provider\'s connections: google, outlook or ics' });
-const DisconnectAccount = Type.String({ minLength: 1, maxLength: 320, description: 'With provider: remove only this account\'s connection (its email)' });
+const DisconnectProvider = Type.Enum([...PROVIDER_NAMES], { [NULL_HINT_KEYWORD]: 'name the provider; leave it out only to take the query\'s provider, or the only connection', description: 'Remove this provider\'s connections: google, outlook or ics' });
+const DisconnectAccount = Type.String({ minLength: 1, maxLength: 320, [NULL_HINT_KEYWORD]: 'name the account; leave it out only to disconnect every account of the provider', description: 'With provider: remove only this account\'s connection (its email)' });
 
 /**
  * MeetStream's scoped disconnect; every field optional, unknown fields (e.g. Google credentials)
@@ -221,10 +223,10 @@ export const CalendarListResponse = Type.Object({
 // The rules take no null: a rule left out is its widest value (every meeting gets a bot), and a
 // null, often a setting that was never loaded, is refused rather than read so.
 const AutoScheduleRules = Type.Object({
-  organizer: Type.Optional(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
-  response: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
-  participants: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
-  recurring: Type.Optional(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { description: 'exclude: no occurrence of a recurring series (default include)' })),
+  organizer: Type.Optional(Type.Union([Type.Literal('anyone'), Type.Literal('me')], { [NULL_HINT_KEYWORD]: 'give anyone or me; leave it out only for anyone (meetings of every organizer)', description: 'me: only meetings the calendar\'s owner organizes (default anyone)' })),
+  response: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('accepted')], { [NULL_HINT_KEYWORD]: 'give any or accepted; leave it out only for any (invitations not accepted too)', description: 'accepted: only meetings the owner accepted or organizes; tentative and unanswered invitations are left (default any; declined ones never get a bot)' })),
+  participants: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('external'), Type.Literal('internal')], { [NULL_HINT_KEYWORD]: 'give any, external or internal; leave it out only for any (meetings with or without outside guests)', description: 'external: only meetings with someone from another email domain than the calendar account\'s; internal: only meetings without (rooms do not count; default any)' })),
+  recurring: Type.Optional(Type.Union([Type.Literal('include'), Type.Literal('exclude')], { [NULL_HINT_KEYWORD]: 'give include or exclude; leave it out only for include (every occurrence of a series)', description: 'exclude: no occurrence of a recurring series (default include)' })),
 }, { additionalProperties: false, description: 'Which meetings get a bot (Rollcall\'s own). Given, they replace the stored rules (each one left out is its default); left out, the stored rules stay. Rules about the owner\'s part never hold for an ICS feed\'s events (a feed names nobody)' });
 
 export const AutoScheduleEnableBody = Type.Object({
