@@ -140,7 +140,7 @@ export class BotManagement {
       // answer for one carries { cancel_all_occurrences: false, from_date: null }). Anywhere else,
       // left out it means every occurrence: a null (a date not computed) is not read so.
       if (options.from_date === null && (scope.kind !== 'single' || instanceSeriesOf(scope.event) !== null || options.cancel_all_occurrences === true)) {
-        throw new ApiError('invalid_time', 'from_date: may not be null on a recurring event or with cancel_all_occurrences; leave it out to unschedule every occurrence, or give the first date to unschedule', { details: { field: 'from_date' } });
+        throw new ApiError('invalid_time', `from_date: may not be null ${nullFromDateAdvice(scope.kind === 'series', scope.kind === 'occurrence' || (scope.kind === 'single' && instanceSeriesOf(scope.event) !== null), options.cancel_all_occurrences === true)}`, { details: { field: 'from_date' } });
       }
       // An Outlook instance with a series option stands for its series: the master's other instances.
       const instances = scope.kind === 'single' && wantsWholeSeries ? instanceSeriesOf(scope.event) : null;
@@ -507,6 +507,21 @@ function checkPatch(patch: BotPatch): number | null {
     throw new ApiError('invalid_join_at', 'scheduled_join_time must be an ISO 8601 date-time with an offset, e.g. 2026-11-24T15:00:00Z', { details: { field: 'scheduled_join_time' } });
   }
   return ms;
+}
+
+/**
+ * What a refused `from_date: null` says, by what leaving it out would do there: on a series, or
+ * beside cancel_all_occurrences, every occurrence is unscheduled; on an occurrence asked for alone,
+ * that occurrence only.
+ */
+function nullFromDateAdvice(isSeries: boolean, isOccurrence: boolean, cancelsAll: boolean): string {
+  if (cancelsAll) {
+    return isSeries || isOccurrence
+      ? 'with cancel_all_occurrences; leave it out to unschedule every occurrence, or give the first date to unschedule'
+      : 'with cancel_all_occurrences; leave it out to unschedule this event';
+  }
+  if (isSeries) return 'on a recurring series; leave it out to unschedule every occurrence, or give the first date to unschedule';
+  return 'on an occurrence of a series; leave it out to unschedule this occurrence alone, or give a date to unschedule the series from then on';
 }
 
 function parseFromDate(value: string | null | undefined): FromDate | null {
