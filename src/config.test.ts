@@ -123,7 +123,7 @@ test('BOT_DEFAULT_NAME names bots booked without bot_name; 1 to 200 characters, 
   // Held to the bot provider's own limits: it would refuse every bot booked without bot_name.
   const recall = { BOT_RUNTIME: 'recall', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 's', BOT_PROVIDER_REGION: 'eu-central-1' };
   assert.equal(parseConfig({ ...recall, BOT_DEFAULT_NAME: 'x'.repeat(100) }).botDefaultName.length, 100);
-  assert.throws(() => parseConfig({ ...recall, BOT_DEFAULT_NAME: 'x'.repeat(101) }), /BOT_DEFAULT_NAME: bot_name must be 1 to 100 characters for the bot provider \(Recall\)/);
+  assert.throws(() => parseConfig({ ...recall, BOT_DEFAULT_NAME: 'x'.repeat(101) }), /BOT_DEFAULT_NAME: must be 1 to 100 characters for the bot provider \(Recall\)/);
   const attendee = { BOT_RUNTIME: 'attendee', BOT_PROVIDER_API_KEY: 'k', BOT_PROVIDER_WEBHOOK_SECRET: 'c2VjcmV0', BOT_PROVIDER_BASE_URL: 'https://attendee.example.com' };
   assert.throws(() => parseConfig({ ...attendee, BOT_DEFAULT_NAME: 'Notes 📝' }), /BOT_DEFAULT_NAME: .*beyond U\+FFFF/);
   assert.equal(parseConfig({ BOT_DEFAULT_NAME: 'Notes 📝' }).botDefaultName, 'Notes 📝');

@@ -71,7 +71,7 @@ test('Attendee: no blank bot_name nor one beyond the Basic Multilingual Plane; c
   assert.equal(pythonJsonLength(fits), 951);
   assert.equal(findProviderInputProblem('attendee', { ...plain, customAttributes: fits }), null);
   const over = { k: 'x'.repeat(951 - 8) };
-  assert.match(findProviderInputProblem('attendee', { ...plain, customAttributes: over })!.problem, /custom_attributes are 952 characters .* at most 951/);
+  assert.match(findProviderInputProblem('attendee', { ...plain, customAttributes: over })!.problem, /^952 characters .* at most 951$/);
   // Counted as Attendee counts: an é is six characters there.
   assert.equal(findProviderInputProblem('attendee', { ...plain, customAttributes: { k: 'é'.repeat(160) } })?.field, 'custom_attributes');
   // MeetStream documents no such limits.
@@ -162,10 +162,16 @@ test('MeetStream: live_transcription_required with a post-call transcription pro
       { live_transcription_required: live, recording_config: { transcript: { provider: { [name]: {} } } } },
       { live_transcription_required: live, transcription: { [name]: { model: 'x' } } },
       { live_transcription_required: live, provider_settings: { meetstream: { recording_config: { transcript: { provider: { [name]: {} } } } } } },
+      // Read where the launch sends it: provider_settings.meetstream.transcription is sent as a
+      // field of its own, while the provider MeetStream reads comes from the top-level one...
+      { live_transcription_required: live, transcription: { [name]: {} }, provider_settings: { meetstream: { transcription: { deepgram_streaming: {} } } } },
+      // ...and a live transcript provider_settings sends, {} included, replaces the top-level one.
+      { live_transcription_required: live, transcription: { [name]: {} }, provider_settings: { meetstream: { live_transcription_required: {} } } },
+      { transcription: { [name]: {} }, provider_settings: { meetstream: { live_transcription_required: live } } },
     ]) {
       const problem = findProviderInputProblem('meetstream', input(config));
       assert.equal(problem?.field, 'live_transcription_required', JSON.stringify(config));
-      assert.match(problem!.problem, new RegExp(`"${name}" transcribes only after the meeting`));
+      assert.match(problem!.problem, new RegExp(`^needs a streaming transcription provider .*"${name}" transcribes only after the meeting$`));
       assert.equal(findProviderInputProblem('recall', input(config)), null);
       assert.equal(findProviderInputProblem('attendee', input(config)), null);
     }
@@ -178,6 +184,9 @@ test('MeetStream: live_transcription_required with a post-call transcription pro
     // The transcript create_bot carries wins over the calendar's transcription (meetstream-bot-provider.ts).
     { live_transcription_required: live, transcription: { deepgram: {} }, recording_config: { transcript: { provider: { deepgram_streaming: {} } } } },
     { live_transcription_required: {}, transcription: { deepgram: {} } },
+    // provider_settings.meetstream sends the streaming provider where MeetStream reads it, or no live transcript.
+    { live_transcription_required: live, transcription: { deepgram: {} }, provider_settings: { meetstream: { recording_config: { transcript: { provider: { deepgram_streaming: {} } } } } } },
+    { live_transcription_required: live, transcription: { deepgram: {} }, provider_settings: { meetstream: { live_transcription_required: null } } },
     { transcription: { deepgram: {} } },
   ]) {
     assert.equal(findProviderInputProblem('meetstream', input(config)), null, JSON.stringify(config));

@@ -25,6 +25,7 @@
 // is checked.
 import type { BotProviderName } from '../config.ts';
 import type { MeetingLink, MeetingPlatform } from './meeting-url.ts';
+import { meetstreamCreateFields } from './meetstream-create-fields.ts';
 
 export interface ProviderInput {
   botName: string;
@@ -75,41 +76,41 @@ export function findProviderInputProblem(provider: BotProviderName, input: Provi
   if (provider === 'meetstream' && input.config !== undefined) {
     const postCall = meetstreamPostCallProviderWithLiveTranscript(input.config);
     if (postCall !== null) {
-      return { field: 'live_transcription_required', problem: `live_transcription_required needs a streaming transcription provider at the bot provider (MeetStream): ${MEETSTREAM_POST_CALL_PROVIDERS.map((p) => `${p}_streaming`).filter((p) => p !== 'sarvam_streaming').join(', ')} or meeting_captions; "${postCall}" transcribes only after the meeting` };
+      return { field: 'live_transcription_required', problem: `needs a streaming transcription provider at the bot provider (MeetStream): ${MEETSTREAM_POST_CALL_PROVIDERS.map((p) => `${p}_streaming`).filter((p) => p !== 'sarvam_streaming').join(', ')} or meeting_captions; "${postCall}" transcribes only after the meeting` };
     }
   }
   const characters = [...input.botName].length;
   if (provider === 'recall' && (characters < 1 || characters > RECALL_BOT_NAME_MAX)) {
-    return { field: 'bot_name', problem: `bot_name must be 1 to ${RECALL_BOT_NAME_MAX} characters for the bot provider (Recall), got ${characters}` };
+    return { field: 'bot_name', problem: `must be 1 to ${RECALL_BOT_NAME_MAX} characters for the bot provider (Recall), got ${characters}` };
   }
   if (provider === 'attendee') {
-    if (input.botName.trim() === '') return { field: 'bot_name', problem: 'bot_name must not be blank for the bot provider (Attendee)' };
+    if (input.botName.trim() === '') return { field: 'bot_name', problem: 'must not be blank for the bot provider (Attendee)' };
     if ([...input.botName].some((c) => c.codePointAt(0)! > 0xffff)) {
-      return { field: 'bot_name', problem: 'bot_name must not contain emoji or other characters beyond U+FFFF for the bot provider (Attendee)' };
+      return { field: 'bot_name', problem: 'must not contain emoji or other characters beyond U+FFFF for the bot provider (Attendee)' };
     }
     // Sent beside Rollcall's own entry: the text of both is the two texts' lengths added.
     const budget = ATTENDEE_METADATA_MAX - pythonJsonLength(ATTENDEE_ADDED_METADATA);
     const length = pythonJsonLength(input.customAttributes);
     if (Object.keys(input.customAttributes).length > 0 && length > budget) {
-      return { field: 'custom_attributes', problem: `custom_attributes are ${length} characters as the bot provider (Attendee) measures them (JSON, characters beyond ASCII escaped); it takes at most ${budget}` };
+      return { field: 'custom_attributes', problem: `${length} characters as the bot provider (Attendee) measures them (JSON, characters beyond ASCII escaped); it takes at most ${budget}` };
     }
   }
   return null;
 }
 
 /**
- * The post-call provider a config asks MeetStream for beside a live transcript, or null. The
- * provider is where MeetStream's create_bot reads it (recording_config.transcript.provider), or
- * the calendar bot_config's `transcription`, which Rollcall sends there when no transcript is
- * given; provider_settings.meetstream, sent over the rest, wins.
+ * The post-call provider a config asks MeetStream for beside a live transcript, or null: both read
+ * from the create_bot fields the launch sends (meetstreamCreateFields), the provider where
+ * MeetStream reads it (recording_config.transcript.provider). A live transcript is any object
+ * sent (MeetStream turns the stream on by the field's presence), {} from provider_settings too.
  */
 function meetstreamPostCallProviderWithLiveTranscript(config: Readonly<Record<string, unknown>>): string | null {
-  const own = (config.provider_settings as Record<string, unknown> | undefined)?.meetstream;
-  const effective: Record<string, unknown> = { ...config, ...(own !== null && typeof own === 'object' && !Array.isArray(own) ? own : {}) };
-  const live = effective.live_transcription_required;
-  if (live === undefined || live === null || typeof live !== 'object' || Object.keys(live).length === 0) return null;
-  const transcript = (effective.recording_config as { transcript?: { provider?: unknown } } | undefined)?.transcript;
-  const chosen = transcript !== undefined ? transcript?.provider : effective.transcription;
+  const sent = meetstreamCreateFields(config);
+  const live = sent.live_transcription_required;
+  if (live === undefined || live === null || typeof live !== 'object' || Array.isArray(live)) return null;
+  const recording = sent.recording_config;
+  const transcript = recording !== null && typeof recording === 'object' ? (recording as { transcript?: unknown }).transcript : undefined;
+  const chosen = transcript !== null && typeof transcript === 'object' ? (transcript as { provider?: unknown }).provider : undefined;
   if (chosen === null || typeof chosen !== 'object') return null;
   const name = Object.keys(chosen)[0];
   return name !== undefined && MEETSTREAM_POST_CALL_PROVIDERS.includes(name) ? name : null;

@@ -523,7 +523,7 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
         const live = { live_transcription_required: { webhook_url: 'https://captions.example.com/live' }, recording_config: { transcript: { provider: { deepgram: {} } } } };
         const liveNow = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://zoom.us/j/85550007777', bot_name: 'Now', join_at: iso(startMs), ...live } });
         assert.equal(`${liveNow.status} ${liveNow.body.code} ${liveNow.body.details?.field}`, '400 invalid_bot_config live_transcription_required', JSON.stringify(liveNow.body));
-        assert.match(liveNow.body.message, /^live_transcription_required: .*deepgram_streaming.*"deepgram"/);
+        assert.match(liveNow.body.message, /^live_transcription_required: needs a streaming transcription provider .*deepgram_streaming.*"deepgram"/);
         const liveAuto = await rc.request('POST', '/api/v1/calendar/auto-schedule/enable', { auth: user.auth, body: { default_bot_config: { transcription: { meetstream: {} }, live_transcription_required: live.live_transcription_required } } });
         assert.equal(`${liveAuto.status} ${liveAuto.body.code} ${liveAuto.body.details?.field}`, '400 invalid_bot_config default_bot_config.live_transcription_required', JSON.stringify(liveAuto.body));
       }
@@ -566,6 +566,46 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       }
       assert.equal(botsOf(fake).length, before, 'nothing reached the provider (the booking is a day ahead)');
       assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${ok.body.bot_id}`, { auth: user.auth })).status, 200);
+    });
+
+    test('meetstream: a live transcript is checked beside the transcription provider create_bot sends, provider_settings.meetstream laid over the rest as the launch lays it', async (t) => {
+      if (kind !== 'meetstream') return t.skip('MeetStream\'s rule: a live transcript only with a streaming transcription provider');
+      // MeetStream answers 400 to live_transcription_required beside a post-call provider
+      // (meetstream-ai/meetstream-node src/types.ts, CreateBotParams). What Rollcall takes must
+      // never reach it so, whichever part of the config names the two.
+      const live = { webhook_url: 'https://captions.example.com/live' };
+      const bodies: Record<string, unknown>[] = [
+        // provider_settings.meetstream.transcription is sent as a field of its own; the provider
+        // MeetStream reads (recording_config.transcript.provider) still comes from `transcription`.
+        { live_transcription_required: live, transcription: { deepgram: {} }, provider_settings: { meetstream: { transcription: { deepgram_streaming: {} } } } },
+        // provider_settings.meetstream's live transcript, {} too, is sent over the top-level one.
+        { live_transcription_required: live, transcription: { deepgram: {} }, provider_settings: { meetstream: { live_transcription_required: {} } } },
+        { transcription: { assemblyai: {} }, provider_settings: { meetstream: { live_transcription_required: live } } },
+        // Accepted: the streaming provider is what is sent.
+        { live_transcription_required: live, transcription: { deepgram: {} }, provider_settings: { meetstream: { recording_config: { transcript: { provider: { deepgram_streaming: {} } } } } } },
+      ];
+      const before = createRequests(fake).length;
+      const accepted: string[] = [];
+      for (const [i, body] of bodies.entries()) {
+        const res = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: `https://zoom.us/j/8555000${String(i).padStart(4, '0')}`, bot_name: 'Live', ...body } });
+        if (res.status === 201) accepted.push(res.body.bot_id);
+        else assert.equal(`${res.status} ${res.body.code} ${res.body.details?.field}`, '400 invalid_bot_config live_transcription_required', JSON.stringify(res.body));
+        // A calendar bot_config is held to the same reading.
+        const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: `live-${i}`, start_time: iso(clock.now() + 24 * HOUR), end_time: iso(clock.now() + 25 * HOUR), meeting_url: `https://zoom.us/j/8555100${String(i).padStart(4, '0')}` } });
+        const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `live-${i}`, bot_config: body } });
+        assert.equal(`${scheduled.status} ${scheduled.body.details?.field ?? ''}`, res.status === 201 ? '200 ' : '400 bot_config.live_transcription_required', JSON.stringify(scheduled.body));
+        if (scheduled.status === 200) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${scheduled.body.bot_id}`, { auth: user.auth })).status, 200);
+      }
+      assert.equal(accepted.length, 1, 'only the streaming provider is accepted');
+      await rc.dispatcher.runDue();
+      const sent = createRequests(fake).slice(before).map((r) => r.body as Record<string, any>);
+      assert.equal(sent.length, 1);
+      const postCall = ['deepgram', 'assemblyai', 'sarvam', 'jigsawstack', 'meetstream'];
+      for (const body of sent) {
+        const named = Object.keys(body.recording_config?.transcript?.provider ?? {})[0];
+        assert.ok(!(body.live_transcription_required !== undefined && named !== undefined && postCall.includes(named)), JSON.stringify(body));
+        assert.equal(named, 'deepgram_streaming');
+      }
     });
 
     test('attendee: a repeated launch whose key an ended bot also had finds the bot that holds it, not the ended one', async (t) => {

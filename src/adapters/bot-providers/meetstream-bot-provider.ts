@@ -13,7 +13,7 @@ import { deliveryFacts } from '../bot-runtimes/bot-runtime.ts';
 import { MIN_JOIN_AT_LEAD_MS, futureJoinAt, headerValue, outcomeOfAnswer, sendProviderRequest, stringValues, tokenHeader } from './provider-http.ts';
 import { readWebhookBody, toLifecycleStatus, type TargetStatus } from './provider-status.ts';
 import type { ProviderRuntimeOptions } from './provider-options.ts';
-import { providerSettingsOf } from '../../domain/provider-settings.ts';
+import { meetstreamCreateFields } from '../../domain/meetstream-create-fields.ts';
 
 export const MEETSTREAM_DEFAULT_BASE_URL = 'https://api.meetstream.ai';
 
@@ -170,38 +170,13 @@ export class MeetStreamBotProvider implements BotRuntime {
   }
 }
 
-/**
- * create_bot fields passed on as given: MeetStream's CreateBotRequest but for what Rollcall sets
- * itself (meeting_link, bot_name, custom_attributes, callback_url, join_at). `audio_required` is a
- * calendar bot_config field only (audio is always captured).
- */
-const MEETSTREAM_CREATE_FIELDS = [
-  'bot_message', 'bot_image_url', 'video_required', 'audio_separate_streams', 'video_separate_streams', 'zoom', 'automatic_leave', 'recording_config',
-  'socket_connection_url', 'live_audio_required', 'live_video_required', 'live_transcription_required', 'workflow_config_ids', 'agent_config_id',
-] as const;
-
-/** The create_bot fields that come from the bot's settings. */
+/** The create_bot fields that come from the bot's settings (meetstreamCreateFields: the same the booking checks). */
 function meetstreamSettings(config: Record<string, unknown>, botId: string): Record<string, unknown> {
-  const settings: Record<string, unknown> = {
+  return {
     bot_name: typeof config.bot_name === 'string' ? config.bot_name : 'Rollcall Notetaker',
     custom_attributes: { ...stringValues(config.custom_attributes), rollcall_bot_id: botId },
+    ...meetstreamCreateFields(config),
   };
-  // The create_bot fields a bot config carries as the client gave them (an ad-hoc bot's are
-  // MeetStream's create_bot request itself: its socket and live streams, Zoom tokens, workflows).
-  for (const field of MEETSTREAM_CREATE_FIELDS) {
-    if (config[field] !== undefined) settings[field] = config[field];
-  }
-  // The calendar bot_config names its transcription provider at the top level
-  // (`transcription: { deepgram: {...} }`); create_bot takes the same choice under
-  // recording_config.transcript.provider, e.g. { transcript: { provider: { deepgram: { model,
-  // language } } } } (the create_bot example of MeetStream's Python SDK quickstart).
-  // A transcript the config already gives there wins.
-  const transcription = config.transcription;
-  const recording = (config.recording_config ?? {}) as Record<string, unknown>;
-  if (transcription !== null && typeof transcription === 'object' && Object.keys(transcription).length > 0 && recording.transcript === undefined) {
-    settings.recording_config = { ...recording, transcript: { provider: transcription } };
-  }
-  return { ...settings, ...providerSettingsOf(config, 'meetstream') };
 }
 
 /** Verifies X-MeetStream-Signature (sha256=<hex HMAC-SHA256 of the raw body>) and reads the delivery. */
