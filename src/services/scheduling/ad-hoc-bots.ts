@@ -213,7 +213,10 @@ function withoutRequestFields(request: CreateBotRequest): Record<string, unknown
 
 /**
  * MeetStream's zoom object: zak_url or obf_url (one of them; both is a 400), and the retired
- * use_zoom_obf and zoom_oauth_connection_user_id are refused rather than silently ignored.
+ * use_zoom_obf and zoom_oauth_connection_user_id are refused rather than silently ignored: the
+ * API refuses them too (meetstream-ai/claude-plugin CHANGELOG, "Removed use_zoom_obf ... which
+ * the API now rejects"; the zoom templates of meetstream-ai/labs), though the Node SDK's
+ * CreateBotParams still types use_zoom_obf. Ignored, the bot would join as a guest.
  */
 function checkZoom(zoom: Record<string, unknown> | undefined): void {
   if (!zoom) return;
