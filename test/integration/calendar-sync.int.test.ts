@@ -2574,6 +2574,35 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(lost.isDeleted, false, 'never heard of: nothing asked of Graph for it');
   });
 
+  test('a POST /subscriptions answered 504 with a Retry-After after Graph made the subscription keeps its record: the subscription is found by its notifications and deleted', async () => {
+    const user = await env.rc.newUser();
+    // A gateway gives up on the call after Graph made the subscription, naming a wait: no refusal.
+    env.microsoft.failSubscriptionAfterMaking = { status: 504, retryAfterSeconds: 30 };
+    let connected: Awaited<ReturnType<typeof connectMicrosoft>>;
+    try {
+      connected = await connectMicrosoft(env, user.auth);
+    } finally {
+      env.microsoft.failSubscriptionAfterMaking = null;
+    }
+    const { account, calendarId } = connected;
+    const [made] = env.microsoft.liveSubscriptions(account.email);
+    assert.ok(made, 'Graph made the subscription before the 504');
+    const view = await connection(env, user.auth, calendarId);
+    assert.equal(view.calendars[0].push.active, false);
+    assert.match(view.calendars[0].push.error ?? '', /504/);
+    const pending = () => env.rc.database.db.selectFrom('pending_push_channels').select(['channel_id', 'heard_at']).where('connection_id', '=', calendarId).execute();
+    assert.equal((await pending()).length, 1, 'a 5xx may come after the subscription was made, whatever wait it names: the record stays');
+    const start = env.clock.now() + DAY;
+    env.microsoft.createEvent(account.email, { subject: 'Heard after a 504', startMs: start, endMs: start + HOUR, location: meetingUrl() });
+    await env.microsoft.notifyChanges(account.email);
+    assert.equal(env.microsoft.notifications.at(-1)!.status, 202);
+    assert.equal((await pending())[0]?.channel_id, made.id, 'known by the clientState it carries');
+    env.clock.advance(6 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(made.isDeleted, true);
+    assert.deepEqual(await pending(), []);
+  });
+
   test('a colleague\'s calendar Graph takes no subscription on is not asked again for a day, and the connection stays on the 5-minute poll', async () => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();
@@ -6665,3 +6694,4 @@ describe('Google: replaced channels whose stop Google leaves unanswered', () => 
     assert.equal(env.google.liveChannels(account.email).length, 6);
   });
 });
+

@@ -134,6 +134,20 @@ export class FakeMicrosoftGraph {
    * notifications carry subscriptionId and clientState (learn.microsoft.com/graph/api/resources/changenotification).
    */
   loseSubscriptionAnswers = 0;
+  /**
+   * The next POST /subscriptions makes its subscription, then answers this 5xx (with a Retry-After
+   * when given) instead of 201: a gateway that stopped waiting for the service behind it, which did
+   * the work. Graph lists 504 Gateway Timeout (a proxy not answered in time by the server behind
+   * it) and 503 with a Retry-After among its answers (learn.microsoft.com/graph/errors, "HTTP
+   * status codes"), and says nothing of whether the work was done: a caller cannot tell.
+   */
+  failSubscriptionAfterMaking: { status: number; retryAfterSeconds?: number } | null = null;
+  /**
+   * While set, DELETE /subscriptions/{id} answers this status and the subscription lives on until
+   * its expirationDateTime: Graph answers 500/503 to any request now and then
+   * (learn.microsoft.com/graph/errors, "HTTP status codes").
+   */
+  failingDeletes: number | null = null;
   /** Refresh tokens the token endpoint was called with, in order. */
   readonly usedRefreshTokens: string[] = [];
   /** Ids fetched with GET .../events/{id} (how the adapter completes occurrences from their master). */
@@ -738,6 +752,12 @@ export class FakeMicrosoftGraph {
         value: page,
       });
     }
+    if (req.method === 'POST' && path === '/subscriptions' && this.failSubscriptionAfterMaking) {
+      const after = this.failSubscriptionAfterMaking;
+      this.failSubscriptionAfterMaking = null;
+      const error = after.status === 504 ? graphError('UnknownError', 'Gateway Timeout') : graphError('serviceNotAvailable', 'Service Unavailable');
+      return this.#subscribe(account, body, () => send(after.status, error, after.retryAfterSeconds !== undefined ? { 'retry-after': String(after.retryAfterSeconds) } : {}));
+    }
     if (req.method === 'POST' && path === '/subscriptions' && this.loseSubscriptionAnswers > 0) {
       this.loseSubscriptionAnswers -= 1;
       return this.#subscribe(account, body, (status) => {
@@ -750,6 +770,7 @@ export class FakeMicrosoftGraph {
     if (one) {
       const subscription = this.subscriptions.find((s) => s.id === decodeURIComponent(one[1]!) && !s.isDeleted && s.email === account.email);
       if (!subscription) return send(404, graphError('ResourceNotFound', 'The object was not found.'));
+      if (req.method === 'DELETE' && this.failingDeletes !== null) return send(this.failingDeletes, graphError(this.failingDeletes === 503 ? 'serviceNotAvailable' : 'generalException', 'The service failed.'));
       if (req.method === 'DELETE') {
         subscription.isDeleted = true;
         return send(204);

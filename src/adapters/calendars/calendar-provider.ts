@@ -3,7 +3,8 @@
 // - What a provider can do is declared up front in `capabilities`; a provider without push has
 //   `push === null` instead of methods that fail at run time.
 // - Every failure leaves an adapter as a CalendarProviderError carrying one of five kinds. The
-//   sync service decides on the kind alone and never sees an HTTP status.
+//   sync service decides on the kind (and, for the record of a push channel asked for, on whether
+//   the provider refused the call: `isRefusal`) and never sees an HTTP status.
 // - Providers know nothing of storage: credentials, cursors and channels come in as arguments
 //   and go out as return values.
 
@@ -49,10 +50,18 @@ export type ProviderFailureKind = ProviderFailure['kind'];
 export class CalendarProviderError extends Error {
   override name = 'CalendarProviderError';
   readonly failure: ProviderFailure;
+  /**
+   * The provider answered the call with a refusal (a 4xx status): it did nothing. False whenever
+   * it may have acted before the call failed: a timeout, a reset connection, a 5xx (whatever its
+   * Retry-After), a success whose body could not be read. What keeps the record of a push channel
+   * asked for (a refused call made none; any other may have made one).
+   */
+  readonly isRefusal: boolean;
 
-  constructor(failure: ProviderFailure) {
+  constructor(failure: ProviderFailure, options: { isRefusal?: boolean } = {}) {
     super(failure.message);
     this.failure = failure;
+    this.isRefusal = options.isRefusal === true;
   }
 }
 
@@ -66,7 +75,7 @@ export class PushNotSupported extends CalendarProviderError {
   override name = 'PushNotSupported';
 
   constructor(message: string) {
-    super({ kind: 'permanent', message });
+    super({ kind: 'permanent', message }, { isRefusal: true });
   }
 }
 

@@ -23,7 +23,7 @@ import {
   type ProviderChange, type ProviderEvent, type PushChannel, type PushChannels, type PushRequest,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isRefusalStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
 import { conferenceLinkToFollow } from '../../domain/meeting-url.ts';
 
@@ -303,6 +303,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // (accessNotConfigured: the Calendar API is off in the project; ipRefererBlocked).
     const isUsageLimit = reasons.some((r) => USAGE_LIMIT_REASONS.has(r));
     const what = `Google ${path}`;
+    // A 4xx refuses the call (nothing done); a 5xx may come after Google acted, Retry-After or not.
+    const answered = { isRefusal: isRefusalStatus(response.status) };
     if (response.status === 410 && hasSyncToken) return new FullSyncRequired();
     // 410 Gone is about sync state (the errors guide: a syncToken or updatedMin too old), never
     // the calendar: in a listing without a token (a page token gone stale) the listing starts over
@@ -312,13 +314,13 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // often asked, where a 5xx or a limit is worth asking again at the next sync.
     if (response.status === 400 && reasons.includes('pushNotSupportedForRequestedResource')) return new PushNotSupported(`${what}: HTTP 400 pushNotSupportedForRequestedResource`);
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {
-      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` });
+      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` }, answered);
     }
     if (response.status === 403 && reasons.some((r) => /insufficientPermissions|authError/i.test(r))) {
-      return new CalendarProviderError({ kind: 'auth_revoked', message: `${what}: HTTP 403 ${reasons.join(',')}` });
+      return new CalendarProviderError({ kind: 'auth_revoked', message: `${what}: HTTP 403 ${reasons.join(',')}` }, answered);
     }
     const failure = failureFromStatus(response, this.#now(), what);
-    return new CalendarProviderError(reasons.length > 0 ? { ...failure, message: `${failure.message} ${reasons.join(',')}` } : failure);
+    return new CalendarProviderError(reasons.length > 0 ? { ...failure, message: `${failure.message} ${reasons.join(',')}` } : failure, answered);
   }
 }
 

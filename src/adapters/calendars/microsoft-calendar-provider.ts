@@ -43,7 +43,7 @@ import {
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
-import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, failureFromStatus, isRefusalStatus, isSuccess, parseJson, parseRetryAfterMs, refusedFreshToken, type HttpResponse, type HttpSend } from './provider-http.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { ianaZoneOf } from './time-zone-names.ts';
 import { rruleOfGraphRecurrence } from '../../domain/graph-recurrence.ts';
@@ -686,6 +686,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       // judged by status alone
     }
     const message = `Graph: HTTP ${response.status}${code ? ` ${code}` : ''}`;
+    // A 4xx refuses the call (nothing done); a 5xx may come after Graph acted, Retry-After or not
+    // (a 503/504 naming a wait is still no refusal).
+    const answered = { isRefusal: isRefusalStatus(response.status) };
     // A subscription Graph never creates on this calendar. Delegated permissions subscribe only to
     // folders of the signed-in user's own mailbox; a calendar shared by (or delegated from) another
     // mailbox takes subscriptions with application permissions alone, which Rollcall does not use
@@ -704,12 +707,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const isSyncStateLost = round !== null && (response.status === 410 || /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i.test(code));
     if (isSyncStateLost && round === 'incremental') return new DeltaExpired();
     // Lost in the middle of a full round (a page link expired): the next attempt starts over.
-    if (isSyncStateLost) return new CalendarProviderError({ kind: 'transient', message });
+    if (isSyncStateLost) return new CalendarProviderError({ kind: 'transient', message }, answered);
     if (response.status === 429 || ((response.status === 503 || response.status === 504) && response.headers['retry-after'])) {
-      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
+      return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message }, answered);
     }
     if (response.status === 403 && /ErrorAccessDenied|Authorization_RequestDenied|AccessDenied/i.test(code)) {
-      return new CalendarProviderError({ kind: 'auth_revoked', message });
+      return new CalendarProviderError({ kind: 'auth_revoked', message }, answered);
     }
     // A mailbox without an Exchange Online licence (taken away, or never given), inactive,
     // soft-deleted or on-premises: Graph answers 404 MailboxNotEnabledForRESTAPI ("REST API is not
@@ -717,8 +720,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     // soft-deleted, or is hosted on-premise": msgraph-sdk-javascript issue 1756). The token still
     // works, but Rollcall can no longer see the meetings: lost access, handled as a revocation and
     // probed until the licence is back.
-    if (/^MailboxNotEnabledForRESTAPI$/i.test(code)) return new CalendarProviderError({ kind: 'auth_revoked', message });
-    return new CalendarProviderError({ ...failureFromStatus(response, this.#now(), 'Graph'), message });
+    if (/^MailboxNotEnabledForRESTAPI$/i.test(code)) return new CalendarProviderError({ kind: 'auth_revoked', message }, answered);
+    return new CalendarProviderError({ ...failureFromStatus(response, this.#now(), 'Graph'), message }, answered);
   }
 }
 

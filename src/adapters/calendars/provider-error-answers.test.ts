@@ -212,6 +212,28 @@ test('Graph: a subscription refused on a calendar of another mailbox (403 Extens
   assert.ok(renewed instanceof CalendarProviderError && !(renewed instanceof PushNotSupported), String(renewed));
 });
 
+test('a push channel asked for and refused with a 4xx made none; one failed with a 5xx may have been made, whatever wait the 5xx names', async () => {
+  const request = { calendarId: 'primary', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', channelId: 'c0ffee00-0000-4000-8000-000000000001', nowMs: NOW };
+  const refusalOf = async (open: Promise<unknown>) => {
+    const error = await open.then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof CalendarProviderError, String(error));
+    return [error.failure.kind, error.isRefusal];
+  };
+  // Google: 400 pushNotSupportedForRequestedResource and the usage limits (errors guide) refuse;
+  // 500/503 backendError (errors guide, "500: Backend error") may come after Google acted, a
+  // Retry-After on it or not.
+  assert.deepEqual(await refusalOf(google([{ status: 400, body: googleError(400, 'global', 'pushNotSupportedForRequestedResource', 'Push notifications are not supported by this resource.') }]).provider.push.open(request)), ['permanent', true]);
+  assert.deepEqual(await refusalOf(google([{ status: 403, body: googleError(403, 'usageLimits', 'rateLimitExceeded', 'Rate Limit Exceeded') }]).provider.push.open(request)), ['rate_limited', true]);
+  assert.deepEqual(await refusalOf(google([{ status: 503, body: googleError(503, 'global', 'backendError', 'Backend Error'), headers: { 'retry-after': '30' } }]).provider.push.open(request)), ['rate_limited', false]);
+  assert.deepEqual(await refusalOf(google([{ status: 500, body: googleError(500, 'global', 'backendError', 'Backend Error') }]).provider.push.open(request)), ['transient', false]);
+  // Graph: a 429 refuses; 503 and 504 (learn.microsoft.com/graph/errors), with a Retry-After
+  // (learn.microsoft.com/graph/throttling) or without, may come after Graph made the subscription.
+  assert.deepEqual(await refusalOf(microsoft([{ status: 429, body: graphError('TooManyRequests', 'Please retry again later.'), headers: { 'retry-after': '12' } }]).provider.push.open(request)), ['rate_limited', true]);
+  assert.deepEqual(await refusalOf(microsoft([{ status: 504, body: graphError('UnknownError', 'Gateway Timeout'), headers: { 'retry-after': '30' } }]).provider.push.open(request)), ['rate_limited', false]);
+  assert.deepEqual(await refusalOf(microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service Unavailable'), headers: { 'retry-after': '5' } }]).provider.push.open(request)), ['rate_limited', false]);
+  assert.deepEqual(await refusalOf(microsoft([{ status: 503, body: graphError('serviceNotAvailable', 'Service Unavailable') }]).provider.push.open(request)), ['transient', false]);
+});
+
 test('Graph: a mailbox without REST access (404 MailboxNotEnabledForRESTAPI: no licence, inactive, soft-deleted) is lost access', async () => {
   // The answers public issues show: O365/python-o365 588 (404, "REST API is not yet supported for
   // this mailbox."), msgraph-sdk-javascript 1756 ("The mailbox is either inactive, soft-deleted, or

@@ -119,7 +119,15 @@ export function failureFromStatus(response: HttpResponse, nowMs: number, what: s
  * google-api-ruby-client issue 379).
  */
 export function refusedFreshToken(provider: string): CalendarProviderError {
-  return new CalendarProviderError({ kind: 'transient', message: `${provider}: HTTP 401 to an access token just issued` });
+  return new CalendarProviderError({ kind: 'transient', message: `${provider}: HTTP 401 to an access token just issued` }, { isRefusal: true });
+}
+
+/**
+ * Whether an HTTP answer refuses the call: a 4xx, after which the provider did nothing. A 5xx is
+ * no refusal, whatever its Retry-After: a gateway or a server can fail after the work was done.
+ */
+export function isRefusalStatus(status: number): boolean {
+  return status >= 400 && status < 500;
 }
 
 /** Parses a JSON answer, or fails as `transient` (a proxy's HTML error page, a cut-off body). */

@@ -1283,10 +1283,11 @@ export class CalendarSync {
         // One the provider will never take a channel on is remembered, so that it is not asked at
         // every sync; any other failure (a 5xx, a limit, the network) is asked again at the next.
         const isRefused = error instanceof PushNotSupported;
-        // A provider's answer refusing the call made no channel: the record of it goes. A timeout,
-        // a reset or a 5xx may have come after the channel was made: kept, to know it by its
-        // notifications until its asked-for expiry.
-        const isUnanswered = failure.kind === 'transient';
+        // A provider's answer refusing the call (a 4xx) made no channel: the record of it goes. A
+        // timeout, a reset or a 5xx may have come after the channel was made, a 5xx naming a wait
+        // (Retry-After) as much as any: kept, to know it by its notifications until its asked-for
+        // expiry.
+        const isUnanswered = !(error instanceof CalendarProviderError && error.isRefusal);
         await this.#writeIfStillHeld(hold, async (trx) => {
           await connections.updateCalendar(trx, calendar.id, {
             push_error: `${failure.kind}: ${failure.message}`.slice(0, 500), ...(isRefused ? { push_refused_at: now } : {}), updated_at: now,
