@@ -1817,6 +1817,37 @@ describe('Google Calendar specifics', () => {
     }
   });
 
+  test('a watch Google refuses for its address (401 push.webhookUrlUnauthorized) refreshes no token, keeps no record, says why and is not asked again for a day; the calendar is polled', async () => {
+    const user = await env.rc.newUser();
+    const account = env.google.createAccount();
+    env.google.failingWatches.set(account.email, 401);
+    try {
+      const requestsBefore = env.google.requests.length;
+      const res = await env.rc.request('POST', '/api/v1/calendar/create_calendar', { auth: user.auth, body: { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const calendarId = res.body.calendar_id as string;
+      for (let i = 0; i < 2; i++) await syncOnShortPoll(env, user.auth, calendarId, 'a refused address fails no sync');
+      const requests = env.google.requests.slice(requestsBefore);
+      const isWatch = (r: { method: string; path: string }) => r.method === 'POST' && r.path === `/calendar/v3/calendars/${encodeURIComponent(account.email)}/events/watch`;
+      const watches = requests.map((r, i) => [r, i] as const).filter(([r]) => isWatch(r));
+      assert.deepEqual(watches.map(([r]) => r.status), [401], 'asked once: not sent again with a fresh token, nor at the polls that follow');
+      const [watch, at] = watches[0]!;
+      const ofAccount = requests.slice(at).filter((r) => r.path.includes(encodeURIComponent(account.email)));
+      assert.ok(ofAccount.length > 1);
+      assert.ok(ofAccount.every((r) => r.authorization === watch.authorization), 'the token is not refreshed for it: the reads after go on with the same one');
+      const view = await connection(env, user.auth, calendarId);
+      assert.equal(view.calendars[0].push.active, false);
+      assert.match(view.calendars[0].push.error ?? '', /^permanent: .*push\.webhookUrlUnauthorized.*domain is not verified/);
+      assert.deepEqual(await env.rc.database.db.selectFrom('pending_push_channels').select('id').where('connection_id', '=', calendarId).execute(), [], 'the refusal made no channel: no record kept');
+      // A day on, asked once more.
+      env.clock.advance(DAY);
+      await env.rc.calendarSync.runDue();
+      assert.equal(env.google.requests.slice(requestsBefore).filter(isWatch).length, 2);
+    } finally {
+      env.google.failingWatches.delete(account.email);
+    }
+  });
+
   test('disconnecting stops the live channels and no more than 3 retired ones; the rest run out on their own', async () => {
     const user = await env.rc.newUser();
     const account = env.google.createAccount();

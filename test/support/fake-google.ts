@@ -115,7 +115,11 @@ export class FakeGoogleCalendar {
    * 500/503 backendError to any request now and then (errors guide, "500: Backend error"), and
    * refuses a watch on calendars it generates, such as a country's holidays, while reading them
    * (qiita.com/koshilife/items/0f861513d8965d321904; the reason is
-   * pushNotSupportedForRequestedResource).
+   * pushNotSupportedForRequestedResource). A 401 is the refusal of the notification address
+   * (reason push.webhookUrlUnauthorized, message "Unauthorized WebHook callback channel: <address>",
+   * given when the address's domain is not verified), which Google's errors guide does not list:
+   * the status as stackoverflow.com/questions/40156523 reports it, the body's reason and message as
+   * third-party code handling it shows them (others report it as 400 or 403).
    */
   readonly failingWatches = new Map<string, number>();
   /**
@@ -432,6 +436,10 @@ export class FakeGoogleCalendar {
     if (req.method === 'GET' && path === '/users/me/calendarList') return this.#calendarList(account, url.searchParams, send);
     const watch = /^\/calendars\/([^/]+)\/events\/watch$/.exec(path);
     const watchFailure = watch ? this.failingWatches.get(decodeURIComponent(watch[1]!)) : undefined;
+    if (req.method === 'POST' && watchFailure === 401) {
+      const address = (JSON.parse(body) as { address?: string }).address ?? '';
+      return send(401, { error: { errors: [{ domain: 'global', reason: 'push.webhookUrlUnauthorized', message: `Unauthorized WebHook callback channel: ${address}` }], code: 401, message: `Unauthorized WebHook callback channel: ${address}` } });
+    }
     if (req.method === 'POST' && watchFailure !== undefined) return send(watchFailure, googleError(watchFailure, watchFailure === 400 ? 'pushNotSupportedForRequestedResource' : 'backendError', watchFailure === 400 ? 'Push notifications are not supported by this resource.' : 'Backend Error'));
     if (req.method === 'POST' && watch && this.delayWatch) {
       // A slow answer: the channel is made when the answer goes.

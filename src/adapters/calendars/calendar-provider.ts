@@ -68,8 +68,10 @@ export class CalendarProviderError extends Error {
 /**
  * The provider takes no push channel on this calendar at all, however often it is asked (Google
  * answers events.watch on the calendars it generates, a country's holidays say, with 400
- * pushNotSupportedForRequestedResource). A `permanent` failure the sync service remembers per
- * calendar, rather than asking again at every sync; the calendar is polled.
+ * pushNotSupportedForRequestedResource), or none to Rollcall's notification address until an
+ * operator acts (Google's push.webhookUrlUnauthorized: the address's domain is not verified). A
+ * `permanent` failure the sync service remembers per calendar for a day, rather than asking again
+ * at every sync; the calendar is polled.
  */
 export class PushNotSupported extends CalendarProviderError {
   override name = 'PushNotSupported';

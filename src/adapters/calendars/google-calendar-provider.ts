@@ -16,7 +16,9 @@
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
-//   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported.
+//   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported, and so
+//   does a watch whose notification address Google will not send to (push.webhookUrlUnauthorized,
+//   see isWebhookAddressRefusal): that refusal is read before a 401 is taken for a stale token.
 import { Temporal } from 'temporal-polyfill';
 import {
   CalendarProviderError, checkSyncSize, PushNotSupported, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type ProviderAccount, type ProviderCapabilities,
@@ -279,6 +281,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
         timeoutMs: this.#timeoutMs,
       });
       if (isSuccess(response)) return response;
+      // Google refusing the address a channel would notify, not the token: a fresh token changes
+      // nothing (and the watch is not sent twice).
+      if (isWebhookAddressRefusal(response)) throw this.#failure(response, path, hasSyncToken);
       // An access token can be refused before its stated expiry; one fresh token is worth a try.
       if (response.status === 401 && attempt === 1) {
         token = await this.#tokens.renew();
@@ -313,6 +318,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     // events.watch on a calendar Google generates (holidays, say): it will not take a channel however
     // often asked, where a 5xx or a limit is worth asking again at the next sync.
     if (response.status === 400 && reasons.includes('pushNotSupportedForRequestedResource')) return new PushNotSupported(`${what}: HTTP 400 pushNotSupportedForRequestedResource`);
+    if (isWebhookAddressRefusal(response)) {
+      return new PushNotSupported(`${what}: HTTP ${response.status} push.webhookUrlUnauthorized: Google sends no notifications to this address (its domain is not verified for the Google Cloud project of the OAuth client; see PUBLIC_URL); polled meanwhile`);
+    }
     if ((response.status === 403 || response.status === 429) && isUsageLimit) {
       return new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, this.#now()) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message: `${what}: HTTP ${response.status} ${reasons.join(',')}` }, answered);
     }
@@ -333,6 +341,29 @@ export class GoogleCalendarProvider implements CalendarProvider {
  */
 function isAnotherPersonsCalendar(calendarId: string): boolean {
   return calendarId.includes('@') && !/\.calendar\.google\.com$/i.test(calendarId);
+}
+
+/**
+ * Google's refusal of the address a watch names, as others report it: reason
+ * `push.webhookUrlUnauthorized`, message "Unauthorized WebHook callback channel: <address>", when
+ * the address's domain is not verified for the project of the OAuth client. Google's errors guide
+ * lists neither; the status differs between reports: 401 (stackoverflow.com/questions/40156523,
+ * "Google Calendar API push notification: 401 Unauthorized WebHook callback channel"), 400 and 403
+ * in third-party code and setup notes. So any 4xx carrying the reason or the message is read as
+ * it, before a 401 is taken for a stale token.
+ */
+function isWebhookAddressRefusal(response: HttpResponse): boolean {
+  if (response.status < 400 || response.status >= 500) return false;
+  let body: GoogleError = {};
+  try {
+    body = JSON.parse(response.body) as GoogleError;
+  } catch {
+    return false;
+  }
+  const reasons = (body.error?.errors ?? []).map((e) => e.reason ?? '');
+  if (reasons.includes('push.webhookUrlUnauthorized')) return true;
+  const message = typeof body.error?.message === 'string' ? body.error.message : '';
+  return /unauthorized webhook callback channel/i.test(message);
 }
 
 /** Google answered 410 to a syncToken: the token is gone and a full sync is needed. */

@@ -100,6 +100,27 @@ test('Google: events.watch refused on a calendar Google generates (400 pushNotSu
   assert.ok(otherError instanceof CalendarProviderError && !(otherError instanceof PushNotSupported), String(otherError));
 });
 
+test('Google: events.watch refused for its notification address (push.webhookUrlUnauthorized) is PushNotSupported at once, as a 401 too: no fresh token, no second watch', async () => {
+  // Not in Google's errors guide: the 401 as stackoverflow.com/questions/40156523 reports it
+  // ("401 Unauthorized WebHook callback channel"); third-party code shows the reason
+  // push.webhookUrlUnauthorized, and reports 400 and 403 as well.
+  const request = { calendarId: 'primary', address: 'https://rollcall.test/hook', lifecycleAddress: 'https://rollcall.test/l', secret: 's', channelId: 'c0ffee00-0000-4000-8000-000000000001', nowMs: NOW };
+  for (const status of [401, 400, 403]) {
+    const refused = google([{ status, body: googleError(status, 'global', 'push.webhookUrlUnauthorized', 'Unauthorized WebHook callback channel: https://rollcall.test/hook') }, { status: 500, body: googleError(500, 'global', 'backendError', 'Backend Error') }]);
+    const error = await refused.provider.push.open(request).then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof PushNotSupported, `${status}: ${String(error)}`);
+    assert.equal(error.isRefusal, true);
+    assert.match(error.message, /not verified/);
+    assert.equal(refused.requests.length, 1, `${status}: asked once`);
+  }
+  // The message alone (a body without the reason) is read the same way; a 401 for the token is not.
+  const byMessage = google([{ status: 401, body: { error: { code: 401, message: 'Unauthorized WebHook callback channel: https://rollcall.test/hook' } } }]);
+  assert.ok(await byMessage.provider.push.open(request).then(() => null, (e: unknown) => e) instanceof PushNotSupported);
+  const staleToken = google([{ status: 401, body: googleError(401, 'global', 'authError', 'Invalid Credentials') }, { status: 200, body: { kind: 'api#channel', id: request.channelId, resourceId: 'r-1', expiration: String(NOW + 86_400_000) } }]);
+  assert.equal((await staleToken.provider.push.open(request)).resourceId, 'r-1');
+  assert.equal(staleToken.requests.length, 2, 'a stale token is renewed and the watch sent again');
+});
+
 test('Google: 410 to a sync token (fullSyncRequired) drops the token and syncs in full at once', async () => {
   // The guide's 410: "Sync token is no longer valid, a full sync is required."
   const { provider, requests } = google([
