@@ -1442,21 +1442,26 @@ export class CalendarSync {
     const retired = !calendar && headers.channelId ? await connections.findRetiredPushChannel(this.#o.database.db, headers.channelId) : undefined;
     if (retired && secretMatches(headers.token, retired.secret_hash) && (retired.resource_id === null || headers.resourceId === retired.resource_id)) {
       // A retired channel not yet stopped: ours, so acknowledged (anything but 2xx or 102 is a
-      // failed message to Google, push guide "Respond to notifications"). It asks for nothing: the
-      // channel that replaced it watches the same calendar and tells of the same change, and the
-      // calendar of a dropped one is no longer read.
+      // failed message to Google, push guide "Respond to notifications"). As a rule it asks for
+      // nothing: the channel that replaced it watches the same calendar and tells of the same
+      // change, and the calendar of a dropped one is no longer read. One whose opening answer was
+      // lost has no such successor while the calendar's next opening has not succeeded: a change
+      // it tells of then asks for a sync (#askSyncForUnwatched).
       this.#notifications.inc({ provider: 'google', outcome: 'retired' });
+      if (headers.state !== 'sync') await this.#askSyncForUnwatched(retired.connection_id, retired.provider_calendar_id);
       return true;
     }
     const pending = !calendar && !retired && headers.channelId ? await connections.findPendingPushChannelById(this.#o.database.db, headers.channelId) : undefined;
     if (pending && secretMatches(headers.token, pending.secret_hash) && headers.resourceId) {
       // A channel Rollcall asked for whose answer has not been stored: the call may be under way
-      // (Google's "sync" can come before the answer), or its answer was lost. Ours, so acknowledged
-      // and asking for nothing; the resource id it carries is what stopping it takes (channels.stop
-      // needs id and resourceId), and the connection's next sync stops it unless the answer is
-      // stored first.
+      // (Google's "sync" can come before the answer), or its answer was lost. Ours, so acknowledged;
+      // the resource id it carries is what stopping it takes (channels.stop needs id and
+      // resourceId), and the connection's next sync stops it unless the answer is stored first.
+      // A change it tells of ("exists", "not_exists") asks for that sync: when the calendar's
+      // first channel is the one whose answer was lost, no other channel tells of it.
       await connections.notePendingPushChannelHeard(this.#o.database.db, pending.id, { channel_id: headers.channelId!, resource_id: headers.resourceId, heard_at: this.#o.clock.now() });
       this.#notifications.inc({ provider: 'google', outcome: 'pending' });
+      if (headers.state !== 'sync') await this.requestSync(pending.connection_id);
       return true;
     }
     if (!calendar && headers.state === 'sync') {
@@ -1479,6 +1484,16 @@ export class CalendarSync {
   }
 
   /**
+   * A change told by a retired channel of a calendar still read that has no live channel (the
+   * channel whose opening answer was lost, the opening since failed or not yet asked again): no
+   * other channel tells of it, so the connection is synced.
+   */
+  async #askSyncForUnwatched(connectionId: string, providerCalendarId: string): Promise<void> {
+    const calendar = (await connections.listCalendars(this.#o.database.db, connectionId)).find((c) => c.provider_calendar_id === providerCalendarId);
+    if (calendar && calendar.push_channel_id === null) await this.requestSync(connectionId);
+  }
+
+  /**
    * Graph change and lifecycle notifications. Items whose subscription or clientState is not
    * ours are dropped; the answer is 202 either way (Graph retries anything else).
    */
@@ -1490,16 +1505,30 @@ export class CalendarSync {
       // which PostgreSQL text cannot even compare) is not ours and is not looked up.
       const isPlausibleId = typeof item.subscriptionId === 'string' && /^[0-9A-Za-z-]{1,128}$/.test(item.subscriptionId);
       const calendar = isPlausibleId ? await connections.findCalendarByChannel(this.#o.database.db, item.subscriptionId!) : undefined;
-      const pending = !calendar && isPlausibleId && typeof item.clientState === 'string' && item.clientState.length > 0
+      const retired = !calendar && isPlausibleId ? await connections.findRetiredPushChannel(this.#o.database.db, item.subscriptionId!) : undefined;
+      if (retired && secretMatches(item.clientState, retired.secret_hash)) {
+        // A subscription retired and not yet deleted (of a calendar no longer synced, or one whose
+        // POST /subscriptions answer was lost, waiting for its DELETE): ours, so not counted as
+        // rejected. As a rule it asks for nothing: the calendar's live subscription tells of the
+        // same change, and a dropped calendar is no longer read; a calendar still read with no
+        // live subscription (its opening failed since) is synced (#askSyncForUnwatched).
+        this.#notifications.inc({ provider: 'microsoft', outcome: 'retired' });
+        if (item.lifecycleEvent === undefined || item.lifecycleEvent === 'missed') await this.#askSyncForUnwatched(retired.connection_id, retired.provider_calendar_id);
+        continue;
+      }
+      const pending = !calendar && !retired && isPlausibleId && typeof item.clientState === 'string' && item.clientState.length > 0
         ? await connections.findPendingPushChannelBySecret(this.#o.database.db, hashSecret(item.clientState)) : undefined;
       if (pending && (pending.channel_id === null || pending.channel_id === item.subscriptionId)) {
         // A subscription Rollcall asked for whose answer was never stored: its clientState, a
         // secret only that call carried, names it, and the notification its id (change and
         // lifecycle notifications both carry subscriptionId and clientState:
-        // learn.microsoft.com/graph/api/resources/changenotification). Asks for nothing; the
-        // connection's next sync deletes the subscription.
+        // learn.microsoft.com/graph/api/resources/changenotification). The connection's next sync
+        // deletes the subscription; a change it tells of (or changes it missed) asks for that sync
+        // now: when the calendar's first subscription is the one whose answer was lost, none other
+        // tells of it.
         await connections.notePendingPushChannelHeard(this.#o.database.db, pending.id, { channel_id: item.subscriptionId!, resource_id: null, heard_at: now });
         this.#notifications.inc({ provider: 'microsoft', outcome: 'pending' });
+        if (item.lifecycleEvent === undefined || item.lifecycleEvent === 'missed') await this.requestSync(pending.connection_id);
         continue;
       }
       if (!calendar || !secretMatches(item.clientState, calendar.push_secret_hash)) {
