@@ -1,6 +1,6 @@
 // Data access for calendar connections, the provider calendars they sync, and auto-schedule
 // settings. Queries that take a user id are scoped to it; the sync loop works by connection id.
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { Engine } from '../db/database.ts';
 import type {
   AutoScheduleSettingsTable, CalendarConnectionRow, CalendarConnectionsTable, ConnectedCalendarRow, ConnectedCalendarsTable, RetiredPushChannelRow, RetiredPushChannelsTable, PendingPushChannelRow, PendingPushChannelsTable, Schema,
@@ -266,13 +266,16 @@ export async function insertRetiredPushChannel(db: Db, row: Omit<Insertable<Reti
  * Keeps a channel to be stopped later, unless its connection is gone (a disconnect stopped or gave
  * up what it had): the connection row is locked first, so that a disconnect either removed it
  * already (false, nothing written) or waits for this. For writes outside a sync's hold.
+ * `pendingId`: the record of the call that opened the channel, dropped in the same write (a
+ * channel is either pending or retired).
  */
-export async function retirePushChannelIfConnected(db: Kysely<Schema>, engine: Engine, row: Omit<Insertable<RetiredPushChannelsTable>, 'id'>): Promise<boolean> {
+export async function retirePushChannelIfConnected(db: Kysely<Schema>, engine: Engine, row: Omit<Insertable<RetiredPushChannelsTable>, 'id'>, pendingId: number | null = null): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     let query = trx.selectFrom('calendar_connections').select('id').where('id', '=', row.connection_id);
     if (engine === 'postgres') query = query.forUpdate();
     if ((await query.executeTakeFirst()) === undefined) return false;
     await trx.insertInto('retired_push_channels').values(row).execute();
+    if (pendingId !== null) await trx.deleteFrom('pending_push_channels').where('id', '=', pendingId).execute();
     return true;
   });
 }
@@ -371,22 +374,21 @@ export async function deleteExpiredPendingPushChannels(db: Db, connectionId: str
 
 /**
  * Moves the connection's pending channels a notification has named to retired_push_channels, due
- * to be stopped now; how many. For a sync of the connection, whose own calls are over by then.
- * One transaction: a channel is either pending or retired.
+ * to be stopped now; how many. For a sync of the connection that still holds it, in the
+ * transaction that checks the hold (no other sync's call is under way then): a channel is either
+ * pending or retired.
  */
-export async function retireHeardPendingPushChannels(db: Kysely<Schema>, connectionId: string, nowMs: number): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const heard = await trx.selectFrom('pending_push_channels').selectAll().where('connection_id', '=', connectionId)
-      .where('heard_at', 'is not', null).where('channel_id', 'is not', null).execute();
-    for (const row of heard) {
-      await trx.insertInto('retired_push_channels').values({
-        connection_id: row.connection_id, provider_calendar_id: row.provider_calendar_id, channel_id: row.channel_id!, resource_id: row.resource_id,
-        secret_hash: row.secret_hash, expires_at: Number(row.expires_at), last_error: null, next_stop_at: null, retired_at: nowMs,
-      }).execute();
-      await trx.deleteFrom('pending_push_channels').where('id', '=', row.id).execute();
-    }
-    return heard.length;
-  });
+export async function retireHeardPendingPushChannels(trx: Transaction<Schema>, connectionId: string, nowMs: number): Promise<number> {
+  const heard = await trx.selectFrom('pending_push_channels').selectAll().where('connection_id', '=', connectionId)
+    .where('heard_at', 'is not', null).where('channel_id', 'is not', null).execute();
+  for (const row of heard) {
+    await trx.insertInto('retired_push_channels').values({
+      connection_id: row.connection_id, provider_calendar_id: row.provider_calendar_id, channel_id: row.channel_id!, resource_id: row.resource_id,
+      secret_hash: row.secret_hash, expires_at: Number(row.expires_at), last_error: null, next_stop_at: null, retired_at: nowMs,
+    }).execute();
+    await trx.deleteFrom('pending_push_channels').where('id', '=', row.id).execute();
+  }
+  return heard.length;
 }
 
 /** The connection's pending channels a notification has named (a disconnect stops them with the rest). */

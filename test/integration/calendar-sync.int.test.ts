@@ -6652,6 +6652,74 @@ describe('sync leases', () => {
     assert.deepEqual(env.google.liveChannels(account.email).map((c) => c.id), [recorded]);
   });
 
+  test('a channel a stalled sync got, heard before its answer, whose stop fails is retired once: the record of its call goes in the same write', async () => {
+    const { user, account, calendarId, first, answer, syncing: stalled } = await renewalHeldAtWatch(env);
+    env.clock.advance(11 * MIN);
+    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(second.body.synced, true, JSON.stringify(second.body));
+    const recorded = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
+    // Google makes the stalled sync's channel, sends its "sync" (its record heard), answers; the
+    // stalled sync cannot record it and fails to stop it (503).
+    env.google.failingStops = 503;
+    try {
+      answer();
+      await stalled;
+    } finally {
+      env.google.failingStops = null;
+    }
+    const orphan = env.google.channels.find((c) => c.email === account.email && c.id !== first.id && c.id !== recorded);
+    assert.ok(orphan);
+    const rowsOf = async (table: 'retired_push_channels' | 'pending_push_channels') => (await env.rc.database.db.selectFrom(table).select('channel_id').where('connection_id', '=', calendarId).execute()).filter((r) => r.channel_id === orphan.id).length;
+    assert.equal(await rowsOf('retired_push_channels'), 1);
+    assert.equal(await rowsOf('pending_push_channels'), 0, 'the record of its call went with the retiring write');
+    env.clock.advance(31 * MIN);
+    await env.rc.calendarSync.runDue();
+    assert.equal(orphan.isStopped, true);
+    assert.equal(await rowsOf('retired_push_channels'), 0);
+    assert.equal(orphan.stopRequests, 2, 'the failed stop and the one that worked: not asked again as a second retired row');
+  });
+
+  test('a sync that has let its connection go retires no record of the next sync\'s watch, heard before its answer: the channel that sync stores stays live', async () => {
+    const user = await env.rc.newUser();
+    const { account, calendarId } = await connectGoogle(env, user.auth);
+    const [first] = env.google.liveChannels(account.email);
+    assert.ok(first);
+    // Sync A writes its outcome, lets the connection go, and waits in what follows (the auto-schedule).
+    let resumeA!: () => void;
+    const gateA = new Promise<void>((resolve) => { resumeA = resolve; });
+    let isAWaiting = false;
+    env.rc.calendarSync.setAfterSyncHook({ afterSync: async () => { isAWaiting = true; await gateA; } });
+    let answerB!: () => void;
+    try {
+      const syncA = env.rc.calendarSync.syncNow(calendarId);
+      while (!isAWaiting) await new Promise((resolve) => setTimeout(resolve, 5));
+      env.rc.calendarSync.setAfterSyncHook(env.rc.autoSchedule);
+      // Sync B takes the connection and renews the channel: Google makes the new one and sends its
+      // "sync" (the record is heard), its answer still on the way.
+      env.clock.set(first.expiration - DAY + MIN);
+      env.google.holdWatchAnswers = new Promise<void>((resolve) => { answerB = resolve; });
+      const held = env.google.watchAnswersHeld;
+      const syncB = env.rc.calendarSync.syncNow(calendarId).catch((error: unknown) => error);
+      while (env.google.watchAnswersHeld === held) await new Promise((resolve) => setTimeout(resolve, 5));
+      env.google.holdWatchAnswers = null;
+      const [record] = await env.rc.database.db.selectFrom('pending_push_channels').select(['channel_id', 'heard_at']).where('connection_id', '=', calendarId).execute();
+      assert.ok(record?.heard_at !== null && record?.heard_at !== undefined, 'heard before the answer');
+      // A goes on, then B gets its answer.
+      resumeA();
+      await syncA;
+      answerB();
+      await syncB;
+    } finally {
+      env.rc.calendarSync.setAfterSyncHook(env.rc.autoSchedule);
+    }
+    const stored = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
+    const channel = env.google.channels.find((c) => c.id === stored);
+    assert.ok(channel && channel.id !== first.id, 'B stored its new channel');
+    assert.equal(channel.isStopped, false, 'the channel stored as live was not stopped');
+    assert.deepEqual(await env.rc.database.db.selectFrom('retired_push_channels').select('channel_id').where('channel_id', '=', stored).execute(), []);
+    assert.equal(await env.google.notify(channel, 'exists'), 200);
+  });
+
   test('a sync longer than a lease keeps its connection: the heartbeat renews the lease, another sync cannot take it, and its writes still count', async () => {
     const user = await env.rc.newUser();
     const { calendarId } = await connectFeed(user.auth, env.clock.now() + DAY);

@@ -83,6 +83,14 @@ export class FakeGoogleCalendar {
   /** events.watch requests that waited for delayWatch. */
   watchesDelayed = 0;
   /**
+   * While set, events.watch makes its channel and sends its "sync" message at once, and answers
+   * only once it settles: the push guide ("Sync message") does not order that message against the
+   * watch answer, so a receiver can hear of a channel well before its caller has the answer.
+   */
+  holdWatchAnswers: Promise<void> | null = null;
+  /** events.watch answers held by holdWatchAnswers, their channels made and "sync" sent. */
+  watchAnswersHeld = 0;
+  /**
    * How many of the next events.watch requests make their channel (and send its "sync" message)
    * and then reset the connection instead of answering: a call carried out whose answer never
    * reaches the caller. Google documents no such failure; public reports show Calendar API
@@ -445,6 +453,14 @@ export class FakeGoogleCalendar {
       // A slow answer: the channel is made when the answer goes.
       this.watchesDelayed += 1;
       void this.delayWatch.then(() => this.#watch(account, decodeURIComponent(watch[1]!), body, send));
+      return;
+    }
+    if (req.method === 'POST' && watch && this.holdWatchAnswers) {
+      const gate = this.holdWatchAnswers;
+      void this.#watch(account, decodeURIComponent(watch[1]!), body, (...answer) => {
+        this.watchAnswersHeld += 1;
+        void gate.then(() => send(...answer));
+      });
       return;
     }
     if (req.method === 'POST' && watch && this.loseWatchAnswers > 0) {

@@ -594,6 +594,7 @@ export class CalendarSync {
       failure = toProviderFailure(error);
       if (!(error instanceof CalendarProviderError)) this.#o.logger.error({ err: error, calendarId: connection.id }, 'calendar sync failed');
     }
+    if (provider?.push) await this.#retireHeardPendingChannels(connection, hold);
     const now = clock.now();
     if (failure === null) {
       const { health, isRecoveryReported } = afterGoodSync(healthOf(connection));
@@ -1266,7 +1267,7 @@ export class CalendarSync {
           // and keeps its channels, the connection was disconnected meanwhile, or the write failed.
           // A channel opened here would notify with an id nobody knows until it expired.
           if (channel.channelId !== current?.channelId) {
-            await this.#stopOrRetire(connection, provider, { provider_calendar_id: calendar.provider_calendar_id, channel, secretHash }, 'a push channel opened by a sync that could not record it');
+            await this.#stopOrRetire(connection, provider, { provider_calendar_id: calendar.provider_calendar_id, channel, secretHash, pendingId }, 'a push channel opened by a sync that could not record it');
           }
           throw error;
         }
@@ -1306,12 +1307,22 @@ export class CalendarSync {
    * connection is gone (a disconnect has removed what it had). The row is written in a transaction
    * of its own that finds the connection first: this runs outside the sync's hold (a sync that
    * lost it, or let the calendar go), and a disconnect in between must not fail the sync.
+   * `pendingId`: the record of the call that opened the channel (pending_push_channels), which goes
+   * once the channel is stopped or retired, in the retiring write: left, a notification may have
+   * named it (Google sends "sync" before the answer), and a later sync would retire the channel a
+   * second time.
    */
-  async #stopOrRetire(connection: CalendarConnectionRow, provider: CalendarProvider, orphan: { provider_calendar_id: string; channel: PushChannel; secretHash: string | null }, what: string): Promise<void> {
+  async #stopOrRetire(connection: CalendarConnectionRow, provider: CalendarProvider, orphan: { provider_calendar_id: string; channel: PushChannel; secretHash: string | null; pendingId?: number | null }, what: string): Promise<void> {
     if (!provider.push) return;
     const { channel } = orphan;
+    const pendingId = orphan.pendingId ?? null;
     try {
       await provider.push.close(channel);
+      if (pendingId !== null) {
+        await connections.deletePendingPushChannel(this.#o.database.db, pendingId).catch((error: unknown) => {
+          this.#o.logger.warn({ err: error, calendarId: connection.id }, `stopped ${what}, but could not drop the record of its call; a later sync asks Google to stop it again`);
+        });
+      }
     } catch (error) {
       const failure = toProviderFailure(error);
       const now = this.#o.clock.now();
@@ -1320,11 +1331,36 @@ export class CalendarSync {
           connection_id: connection.id, provider_calendar_id: orphan.provider_calendar_id, channel_id: channel.channelId, resource_id: channel.resourceId,
           secret_hash: orphan.secretHash, expires_at: channel.expiresAtMs, stop_attempts: 1, last_error: `${failure.kind}: ${failure.message}`.slice(0, 500),
           next_stop_at: now + retiredStopRetryDelayMs(1), retired_at: now,
-        });
+        }, pendingId);
         this.#o.logger.warn({ calendarId: connection.id, failure: failure.kind, isKept }, isKept ? `could not stop ${what}; asking again later` : `could not stop ${what}, and its connection is gone; it runs until it expires`);
       } catch (writeError) {
         this.#o.logger.error({ err: writeError, calendarId: connection.id, failure: failure.kind }, `could not stop ${what}, nor keep it to stop later; it runs until it expires`);
       }
+    }
+  }
+
+  /**
+   * Channels opened by a call whose answer never came: those a notification has named since are
+   * live and Rollcall's, and join the retired ones to be stopped; those that heard nothing by
+   * their expiry go. Done while the sync still holds the connection, before its outcome is
+   * written: then no other sync of it has a call under way (a record is heard as soon as Google
+   * sends "sync", which can be before the call's answer; moved once the lease is let go, the record
+   * of the next sync's watch could be, and the channel that sync stores stopped). A sync that
+   * lost the connection moves nothing; a failure here is logged and fails no sync.
+   */
+  async #retireHeardPendingChannels(connection: CalendarConnectionRow, hold: SyncHold): Promise<void> {
+    try {
+      let found = 0;
+      let unheard = 0;
+      await this.#writeIfStillHeld(hold, async (trx) => {
+        const now = this.#o.clock.now();
+        unheard = await connections.deleteExpiredPendingPushChannels(trx, connection.id, now);
+        found = await connections.retireHeardPendingPushChannels(trx, connection.id, now);
+      });
+      if (found > 0 || unheard > 0) this.#o.logger.info({ calendarId: connection.id, found, unheard }, 'push channels opened without an answer: stopping those found, dropping those expired unheard');
+    } catch (error) {
+      if (error instanceof SyncSuperseded || error instanceof ConnectionRemoved) return;
+      this.#o.logger.error({ err: error, calendarId: connection.id }, 'could not retire the push channels opened without an answer; trying again at a later sync');
     }
   }
 
@@ -1344,12 +1380,6 @@ export class CalendarSync {
       const now = this.#o.clock.now();
       const expired = await connections.deleteExpiredRetiredPushChannels(db, connection.id, now);
       if (expired > 0) this.#retiredStops.inc({ provider: provider.kind, outcome: 'expired' }, expired);
-      // Channels opened by a call whose answer never came: those a notification has named since are
-      // live and Rollcall's, and join the retired ones to be stopped (no call of this connection is
-      // under way now: its syncs run one at a time); those that heard nothing by their expiry go.
-      const unheard = await connections.deleteExpiredPendingPushChannels(db, connection.id, now);
-      const found = await connections.retireHeardPendingPushChannels(db, connection.id, now);
-      if (found > 0 || unheard > 0) this.#o.logger.info({ calendarId: connection.id, found, unheard }, 'push channels opened without an answer: stopping those found, dropping those expired unheard');
       for (const retired of await connections.listDueRetiredPushChannels(db, connection.id, now, RETIRED_STOPS_PER_SYNC)) {
         if (this.#o.requests.isInterrupted) return;
         const attempts = Number(retired.stop_attempts) + 1;
