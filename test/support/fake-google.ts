@@ -93,9 +93,9 @@ export class FakeGoogleCalendar {
   /**
    * How many of the next events.watch requests make their channel (and send its "sync" message)
    * and then reset the connection instead of answering: a call carried out whose answer never
-   * reaches the caller. Google documents no such failure; public reports show Calendar API
-   * requests whose answer never came (github.com/openclaw/openclaw/pull/102157), and a connection
-   * can break after the server has acted on the request. The channel runs on: only channels.stop,
+   * reaches the caller. Google documents no such failure, and no public report of one on
+   * events.watch is cited here: the fake simulates a network fault, which any HTTP exchange can
+   * meet after the server has acted on the request. The channel runs on: only channels.stop,
    * which needs its id and resourceId (channels reference,
    * developers.google.com/workspace/calendar/api/v3/reference/channels/stop), or its expiry ends it
    * (push guide, "Stop notifications").
@@ -142,9 +142,10 @@ export class FakeGoogleCalendar {
   /**
    * While set, channels.stop answers only after this many real milliseconds (then as it would
    * have): a request Google takes in and leaves without an answer for longer than the client
-   * waits. Google documents no time for an answer; a public report shows Calendar API requests
-   * whose answer never came (github.com/openclaw/openclaw/pull/102157), and a client bounds each
-   * request by its own timeout (CALENDAR_HTTP_TIMEOUT_MS here).
+   * waits. Google documents no time for an answer; a public report shows a Calendar API request
+   * (events.list, not channels.stop) whose connection Google accepted and never answered
+   * (github.com/openclaw/openclaw/pull/102157), and a client bounds each request by its own
+   * timeout (CALENDAR_HTTP_TIMEOUT_MS here).
    */
   delayStopsMs: number | null = null;
   /**
@@ -613,7 +614,8 @@ export class FakeGoogleCalendar {
    * channels.stop takes id and resourceId (channels reference); an unknown channel is a 404 "Channel
    * '<id>' not found for project '<n>'" (google-api-nodejs-client issue 627; the reference lists no
    * error answers). delayStopsMs holds the answer back: a request Google never answers, which a
-   * client only ends by its own timeout (openclaw/openclaw pull request 102157).
+   * client only ends by its own timeout (openclaw/openclaw pull request 102157 reports it of
+   * events.list).
    */
   #stopChannel(body: string, send: (status: number, payload?: unknown) => void): void {
     const request = JSON.parse(body) as { id?: string; resourceId?: string };

@@ -88,7 +88,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
     push.post('/calendar/notifications/google', {
       config: { auth: 'custom' },
       schema: {
-        tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync. A channel replaced by a renewal and not yet stopped is acknowledged (200) without a sync.',
+        tags: pushTags, summary: 'Google Calendar watch-channel notifications', description: 'Checks X-Goog-Channel-ID, X-Goog-Channel-Token and X-Goog-Resource-ID against the channel Rollcall opened, then asks for a sync. A retired channel not yet stopped (replaced by a renewal, of a calendar no longer synced, or opened by a watch whose answer was lost) is acknowledged (200) without a sync, unless it tells of a change on a calendar with no live channel. A channel whose events.watch answer Rollcall has not stored (the call under way, or its answer lost) is recognised by its channel id and token: acknowledged (200, outcome pending), its resource id noted so that the connection\'s next sync stops it, and a change it tells of (exists, not_exists) asks for that sync.',
         security: [],
         response: { 200: Type.Null({ description: 'Accepted (empty body). A sync follows, except for a channel Rollcall has replaced or no longer uses and not yet stopped, and for a `sync` message, which ask for none' }), ...errorResponses() },
       },
@@ -109,7 +109,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
       schema: {
         tags: pushTags,
         summary,
-        description: 'With ?validationToken=... (subscription handshake) answers 200 text/plain with the decoded token. Otherwise accepts { value: [...] }, drops items whose clientState does not match, and answers 202.',
+        description: 'With ?validationToken=... (subscription handshake) answers 200 text/plain with the decoded token. Otherwise accepts { value: [...] }, drops items whose clientState does not match, and answers 202. Items of a retired subscription not yet deleted (outcome retired) and of one whose POST /subscriptions answer Rollcall has not stored, known by its clientState (outcome pending: the connection\'s next sync deletes it, and a change asks for that sync), are acknowledged too.',
         querystring: Type.Object({ validationToken: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: true }),
         security: [],
         response: {
