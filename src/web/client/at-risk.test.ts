@@ -2,13 +2,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { atRiskCalendarLabels, atRiskCalendarWords, isOnlyRefused } from './at-risk.ts';
-import type { AtRiskCalendar } from './types.ts';
+import { connectionNamesWithKinds, type ConnectionName } from './connection-names.ts';
+import type { AtRiskCalendar, Connection } from './types.ts';
 
 const feed: AtRiskCalendar = { calendar_id: 'cal_feed', provider: 'ics', account: 'https://feeds.example/…', provider_calendar_id: null, name: 'Old', cause: 'connection_revoked' };
 const colleague: AtRiskCalendar = { calendar_id: 'cal_work', provider: 'outlook', account: 'ana@contoso.example', provider_calendar_id: 'AAMk=', name: 'Colleague', cause: 'calendar_refused' };
+const team: AtRiskCalendar = { calendar_id: 'cal_goog', provider: 'google', account: 'bo@example.com', provider_calendar_id: 'team@group.calendar.google.com', name: 'Team', cause: 'calendar_refused' };
+const NAMES: ReadonlyMap<string, ConnectionName> = new Map([['cal_feed', { text: 'Old (feeds.example)', kind: 'feed' }], ['cal_work', { text: 'ana@contoso.example', kind: 'account' }], ['cal_goog', { text: 'bo@example.com', kind: 'account' }]]);
+
+function connection(fields: Partial<Connection> & Pick<Connection, 'calendar_id' | 'provider'>): Connection {
+  return {
+    user_email: null, user_name: null, ics_url: null, status: 'active', last_sync_at: null, last_error: null, last_error_at: null, sync_failing_since: null,
+    sync_failing_reported_at: null, failing_calendars: null, next_sync_at: null, push_enabled: false, calendars: [], ...fields,
+  };
+}
 
 test('each calendar is named by its connection as Calendars names it, with what went wrong', () => {
-  const names = new Map([['cal_feed', 'Old (feeds.example)'], ['cal_work', 'ana@contoso.example']]);
+  const names = NAMES;
   assert.equal(atRiskCalendarWords([feed], names), 'the feed Old (feeds.example), whose access was revoked');
   assert.equal(atRiskCalendarWords([feed, colleague], names),
     'the feed Old (feeds.example), whose access was revoked; and calendar Colleague of ana@contoso.example, which refuses Rollcall or is gone');
@@ -31,9 +41,18 @@ test('only calendars that refuse their reader: access to them is what to fix', (
   assert.equal(isOnlyRefused([]), false);
 });
 
-test('a list\'s row names the calendars in short, the provider in words', () => {
-  const names = new Map([['cal_feed', 'Old (feeds.example)'], ['cal_work', 'ana@contoso.example']]);
-  assert.deepEqual(atRiskCalendarLabels([feed, colleague], names), ['ICS feed Old (feeds.example)', 'Microsoft Outlook calendar Colleague of ana@contoso.example']);
+test('a list\'s row names the calendars in short, what each is in words', () => {
+  assert.deepEqual(atRiskCalendarLabels([feed, colleague, team], NAMES),
+    ['ICS feed Old (feeds.example)', 'Outlook calendar Colleague of ana@contoso.example', 'Google calendar Team of bo@example.com']);
   // Before the connections are read: by the account, or the feed's own name.
-  assert.deepEqual(atRiskCalendarLabels([feed, { ...colleague, name: null }], new Map()), ['ICS feed Old', 'Microsoft Outlook calendar AAMk= of ana@contoso.example']);
+  assert.deepEqual(atRiskCalendarLabels([feed, { ...colleague, name: null }], new Map()), ['ICS feed Old', 'Outlook calendar AAMk= of ana@contoso.example']);
+});
+
+test('an account without an email address is "the" account the words describe, in the note and in a list\'s row', () => {
+  const names = connectionNamesWithKinds([connection({ calendar_id: 'cal_goog', provider: 'google' }), connection({ calendar_id: 'cal_work', provider: 'outlook', user_name: 'Ana Lima' })]);
+  const work: AtRiskCalendar = { ...team, account: null, name: 'Work', cause: 'connection_revoked' };
+  assert.equal(atRiskCalendarWords([work], names), 'calendar Work of the Google Calendar account without an email address, whose connection lost its access');
+  assert.deepEqual(atRiskCalendarLabels([work], names), ['Google calendar Work of the Google Calendar account without an email address']);
+  // An owner's name is a name: no article.
+  assert.deepEqual(atRiskCalendarLabels([{ ...colleague, account: null }], names), ['Outlook calendar Colleague of Ana Lima']);
 });

@@ -11,7 +11,7 @@ import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts'
 import { isLiveStatus } from '../live-statuses.ts';
 import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts';
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
-import { connectionNames } from '../connection-names.ts';
+import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
@@ -168,7 +168,7 @@ export function BotPage({ id }: { id: string }) {
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && bot.at_risk && (
         <p class="warning" role="note" data-testid="at-risk-note">
-          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNames(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again (if the calendar was deleted, its meetings went with it)' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
+          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNamesWithKinds(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again (if the calendar was deleted, its meetings went with it)' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
         </p>
       )}
       <LaunchFailingNote bot={bot} nowMs={now} />

@@ -8,7 +8,7 @@ import { formatRelative, platformWords, zoneAbbreviation, SOURCE_WORDS, statusWo
 import { LocalTime } from '../components/local-time.tsx';
 import type { AtRisk, Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
 import { atRiskCalendarLabels, atRiskCalendarWords } from '../at-risk.ts';
-import { connectionNames } from '../connection-names.ts';
+import { connectionNamesWithKinds, type ConnectionName } from '../connection-names.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { LaunchFailingBadge } from '../components/launch-failing.tsx';
@@ -38,7 +38,7 @@ export function UpcomingPage() {
     `${status}|${calendarId}|${pager.cursor ?? ''}`,
   );
   const connections = useApi(() => api.get<{ connections: Connection[] }>('/calendar/connections'), 'connections');
-  const names = connectionNames(connections.data?.connections ?? []);
+  const names = connectionNamesWithKinds(connections.data?.connections ?? []);
 
   // The row changes at once; the list and chart are read again, paced, since a change can add a
   // bot (Scheduled), end one, or move its launch to another minute.
@@ -129,7 +129,7 @@ export function UpcomingPage() {
  * bot). A long name is cut to the cell's width; the whole sentence is its title, and the whole names
  * stay in the text screen readers hear.
  */
-function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNames: ReadonlyMap<string, string> }) {
+function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNames: ReadonlyMap<string, ConnectionName> }) {
   const labels = atRiskCalendarLabels(atRisk.calendars, connectionNames);
   return (
     <div class="at-risk">
