@@ -32,10 +32,28 @@ test('a connection is named by its account and the provider in words, a feed by 
 });
 
 test('the calendars of a failing sync are named as the account names them', () => {
-  assert.equal(nameCalendarsInReason('calendar connection cal_work1 (microsoft), calendars AAMk2=, AAMk9=, has failed to sync since then (permanent: calendar AAMk2=: HTTP 403).', [outlook]),
-    'the Microsoft Outlook account ana@contoso.example, calendars Colleague, AAMk9=, has failed to sync since then (permanent: calendar AAMk2=: HTTP 403).');
+  assert.equal(nameCalendarsInReason('calendar connection cal_work1 (microsoft), calendars AAMk2=, AAMk9=, has failed to sync', [outlook]),
+    'the Microsoft Outlook account ana@contoso.example, calendars Colleague, AAMk9=, has failed to sync');
   assert.equal(nameCalendarsInReason('calendar connection cal_work1 (microsoft), calendar AAMk2=, has failed to sync', [outlook]),
     'the Microsoft Outlook account ana@contoso.example, calendar Colleague, has failed to sync');
+});
+
+const FAILING = 'Calendar not syncing: calendar connection cal_work1 (microsoft), calendar AAMk2=, has failed to sync since Dec 6, 10:00 AM (permanent: calendar AAMk2=: HTTP 403). The bot keeps the meeting as last synced (it was connected) and launches at its join time unless a sync brings a change first';
+
+test('a failing sync\'s quoted error says its kind in words and names its calendar as the sentence and Calendars do', () => {
+  assert.equal(nameCalendarsInReason(FAILING, [outlook], { calendar_id: 'cal_work1' }),
+    'Calendar not syncing: the Microsoft Outlook account ana@contoso.example, calendar Colleague, has failed to sync since Dec 6, 10:00 AM (Refused: calendar Colleague: HTTP 403). The bot keeps the meeting as last synced (it was connected) and launches at its join time unless a sync brings a change first');
+  // Without details (the connection taken from the text), and before the connections are read (the kind in words, the calendar by its id).
+  assert.match(nameCalendarsInReason(FAILING, [outlook]), /\(Refused: calendar Colleague: HTTP 403\)\. The bot keeps/);
+  assert.match(nameCalendarsInReason(FAILING, null, { calendar_id: 'cal_work1' }), /^Calendar not syncing: calendar connection cal_work1 \(Microsoft Outlook\), calendar AAMk2=, has failed to sync since Dec 6, 10:00 AM \(Refused: calendar AAMk2=: HTTP 403\)\. The bot keeps/);
+});
+
+test('the connection a decision\'s details name is the one whose calendars its quoted error is about', () => {
+  // A reason whose connection is not where the text is matched: the details still say which it is.
+  const other = connection({ calendar_id: 'cal_work2', provider: 'outlook', user_email: 'ana@contoso.example', calendars: [calendar('AAMk2=', 'Board')] });
+  const text = 'Its calendar has failed to sync since Dec 6, 10:00 AM (transient: calendar AAMk2=: HTTP 500). The bot keeps the meeting as last synced (it was connected)';
+  assert.equal(nameCalendarsInReason(text, [outlook, other], { calendar_id: 'cal_work2' }),
+    'Its calendar has failed to sync since Dec 6, 10:00 AM (Temporary failure: calendar Board: HTTP 500). The bot keeps the meeting as last synced (it was connected)');
 });
 
 test('an account without an address goes by its owner\'s name, else says it has none', () => {

@@ -13,7 +13,7 @@ export function DecisionLog({ decisions, connections = null }: { decisions: BotD
         <li key={i} data-kind={d.kind}>
           <LocalTime iso={d.at} />
           <strong>{decisionWords(d.kind)}</strong>
-          <span>{nameCalendarsInReason(reasonWords(d.reason), connections)}</span>
+          <span>{nameCalendarsInReason(reasonWords(d.reason), connections, d.details)}</span>
         </li>
       ))}
     </ol>
