@@ -1420,6 +1420,61 @@ describe('dashboard in Chromium', { skip }, () => {
     }
   });
 
+  test('a bot page refreshed by itself that comes to name a connection reads the connection list as its own, not as a person\'s use', async () => {
+    const feed = feeds.createFeed('Marked feed');
+    const start = Date.now() + 20 * 86_400_000;
+    feeds.edit(feed, (events) => {
+      events.push({ uid: 'marked@feed', summary: 'Marked feed meeting', startMs: start, endMs: start + 1_800_000, location: 'https://zoom.us/j/81234567801' });
+    });
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const events = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start - 3_600_000).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: alice.auth });
+    const botId = await schedule(alice.auth, events.body.results[0].id as string, 'marked-feed', { bot_name: 'Marked feed notes' });
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Marked feed meeting', level: 1 }).waitFor();
+    // Nothing names a connection yet: the list is not read.
+    await page.waitForTimeout(1000);
+
+    const reads: { path: string; isMarked: boolean }[] = [];
+    const note = (request: { method(): string; url(): string; headers(): Record<string, string> }) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() === 'GET' && path.startsWith('/api/v1/') && path !== '/api/v1/bots/status-changes') reads.push({ path, isMarked: request.headers()['x-rollcall-background'] === '1' });
+    };
+    // The bot answers last of the page's reads (its deliveries come first), as on a slow network:
+    // what the page reads because of that answer is read after every other read has settled.
+    const botRead = new RegExp(`/api/v1/bots/${botId}$`);
+    await page.route(botRead, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    page.on('request', note);
+    try {
+      // The feed's syncs fail (reported at once here): the bot's log gains a decision naming its connection.
+      feeds.replaceWithRaw(feed, '<html><body>Sign in</body></html>');
+      await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth });
+      const bot = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body;
+      assert.ok(bot.decisions.some((d: { kind: string }) => d.kind === 'sync_failing'), JSON.stringify(bot.decisions));
+      // The page reads again by itself (back to the tab; the visibility a headless browser cannot switch is stated instead).
+      await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { dispatchEvent(event: unknown): void } }).document;
+        for (const state of ['hidden', 'visible']) {
+          Object.defineProperty(doc, 'visibilityState', { value: state, configurable: true });
+          doc.dispatchEvent(new (globalThis as unknown as { Event: new (type: string) => unknown }).Event('visibilitychange'));
+        }
+      });
+      await page.locator('section[aria-labelledby="why-title"] li[data-kind="sync_failing"]').filter({ hasText: 'the ICS feed Marked feed' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await page.waitForTimeout(1000);
+      assert.ok(reads.some((read) => read.path === '/api/v1/calendar/connections'), JSON.stringify(reads));
+      assert.deepEqual(reads.filter((read) => !read.isMarked), [], `every read of the page's own refresh is marked: ${JSON.stringify(reads)}`);
+    } finally {
+      page.off('request', note);
+      await page.unroute(botRead);
+      // Out of the lists the later tests count.
+      await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: alice.auth });
+    }
+  });
+
   test('a burst of status changes reads a page\'s list a few times, not once per change: the key\'s rate limit is its integration\'s too', async () => {
     // 20 meetings a month out, each booked and cancelled: 40 status changes in a few seconds.
     const burst = async (label: string) => {

@@ -29,21 +29,47 @@ import { useNavSection } from '../nav-section.ts';
 interface BotPageData {
   bot: BotDetail;
   events: Map<string, CalendarEvent>;
+  /**
+   * The user's connections as they are now, for the names Calendars gives them: those an at-risk
+   * bot's calendars are of, and those its decisions name. Null when not needed or not known (the
+   * read failed): the page then names them by their ids.
+   */
+  connections: Connection[] | null;
 }
 
+/** Whether the bot's risk or decisions name a connection (by the decision's calendar_id, else in its text). */
+function namesConnection(bot: BotDetail): boolean {
+  return bot.at_risk !== null || bot.decisions.some((d) => typeof d.details.calendar_id === 'string' || reasonNamesConnection(d.reason));
+}
+
+/**
+ * The bot, its events' titles and, when it names one, the connections, in one load: a read the page
+ * makes by itself (a refresh that brings a decision naming a connection) marks all three as its
+ * own (see readInBackground), never as a person's use. The connections are read only for such a
+ * bot (the list costs a query per connection, and its key's rate limit); failing, they are left
+ * out rather than failing the page.
+ */
 async function loadBot(id: string): Promise<BotPageData> {
   const bot = await api.get<BotDetail>(`/bots/${encodeURIComponent(id)}`);
   const events = new Map<string, CalendarEvent>();
+  let connections: Connection[] | null = null;
+  const readConnections = async () => {
+    try {
+      connections = (await api.get<{ connections: Connection[] }>('/calendar/connections')).connections;
+    } catch {
+      // named by their ids
+    }
+  };
   // Titles of the linked events; one that is gone since is simply left out.
-  await Promise.all(bot.events.slice(0, 10).map(async (link) => {
+  await Promise.all([...(namesConnection(bot) ? [readConnections()] : []), ...bot.events.slice(0, 10).map(async (link) => {
     const eventId = link.occurrence_id ?? link.event_id;
     try {
       events.set(eventId, await api.get<CalendarEvent>(`/calendar/events/${encodeURIComponent(eventId)}`));
     } catch {
       // deleted or not readable: shown by id
     }
-  }));
-  return { bot, events };
+  })]);
+  return { bot, events, connections };
 }
 
 /**
@@ -59,13 +85,6 @@ function titleOf({ bot, events }: BotPageData): string {
 export function BotPage({ id }: { id: string }) {
   const now = useClock();
   const detail = useApi(() => loadBot(id), id);
-  // Read for the names the Calendars page gives the connections an at-risk bot's calendars are of,
-  // and those its decisions name; only for such a bot (the list costs a query per connection, and
-  // its key's rate limit).
-  const needsConnectionNames = detail.data !== null && (detail.data.bot.at_risk !== null || detail.data.bot.decisions.some((d) => reasonNamesConnection(d.reason)));
-  const connections = useApi(() => needsConnectionNames ? api.get<{ connections: Connection[] }>('/calendar/connections') : Promise.resolve({ connections: [] }), needsConnectionNames ? 'connections' : 'no-connection-named');
-  // The connections as they are now, or null while they are not known (being read, or the read failed).
-  const knownConnections = connections.error || connections.isOutdated ? null : connections.data?.connections ?? null;
   const deliveries = useApi(() => api.get<{ deliveries: Delivery[] }>(`/bots/${encodeURIComponent(id)}/deliveries${query({ limit: 50 })}`), id);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [draft, setDraft] = useState<RescheduleDraft | null>(null);
@@ -99,7 +118,7 @@ export function BotPage({ id }: { id: string }) {
   // A placeholder heading: the meeting's title replaces it (focus follows, see page-focus.ts).
   if (detail.data === null) return <section class="page"><h1 data-loading>Bot</h1><Loading what="the bot" /></section>;
 
-  const { bot, events } = detail.data;
+  const { bot, events, connections } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
   /**
@@ -168,7 +187,7 @@ export function BotPage({ id }: { id: string }) {
       <Notice notice={notice} focusRef={noticeRef} />
       {isAtRisk && bot.at_risk && (
         <p class="warning" role="note" data-testid="at-risk-note">
-          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNamesWithKinds(connections.data?.connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again (if the calendar was deleted, its meetings went with it)' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
+          At risk: its meeting is only on {atRiskCalendarWords(bot.at_risk.calendars, connectionNamesWithKinds(connections ?? []))}, so Rollcall cannot see whether the meeting still exists. Unless access returns before its join time ({formatRelative(bot.scheduled_join_time)}), it is cancelled then instead of joining. {isOnlyRefused(bot.at_risk.calendars) ? 'To keep it, give the account read access to the calendar again (if the calendar was deleted, its meetings went with it)' : 'To keep it, connect the calendar\'s account again'}: see <a href={`${BASE}/calendars`}>Calendars</a>, where the calendar shows as revoked or failing.
         </p>
       )}
       <LaunchFailingNote bot={bot} nowMs={now} />
@@ -207,7 +226,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={knownConnections} />}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">
