@@ -1,7 +1,7 @@
 // The bot page's at-risk note names the calendars it cannot be read from, as Calendars names them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { atRiskCalendarLabels, atRiskCalendarWords, isOnlyRefused } from './at-risk.ts';
+import { atRiskCalendarLabels, atRiskCalendarWords, atRiskSummary, isOnlyRefused } from './at-risk.ts';
 import { connectionNamesWithKinds, type ConnectionName } from './connection-names.ts';
 import type { AtRiskCalendar, Connection } from './types.ts';
 
@@ -55,4 +55,11 @@ test('an account without an email address is "the" account the words describe, i
   assert.deepEqual(atRiskCalendarLabels([work], names), ['Google calendar Work of the Google Calendar account without an email address']);
   // An owner's name is a name: no article.
   assert.deepEqual(atRiskCalendarLabels([{ ...colleague, account: null }], names), ['Outlook calendar Colleague of Ana Lima']);
+});
+
+test('a list\'s row says what went wrong and what follows, in short', () => {
+  assert.equal(atRiskSummary([feed]), 'Feed access revoked: cancelled at its join time unless access returns.');
+  assert.equal(atRiskSummary([{ ...team, cause: 'connection_revoked' }]), 'Account lost its access: cancelled at its join time unless access returns.');
+  assert.equal(atRiskSummary([colleague, team, feed]), 'Calendar refuses Rollcall or is gone and feed access revoked: cancelled at its join time unless access returns.');
+  assert.equal(atRiskSummary([]), 'Calendar access lost: cancelled at its join time unless access returns.');
 });

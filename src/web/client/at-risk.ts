@@ -54,6 +54,18 @@ export function atRiskCalendarLabels(calendars: readonly AtRiskCalendar[], conne
   });
 }
 
+/**
+ * What went wrong and what follows, in short, for a list's row (a touch screen has no title to
+ * hover): "Feed access revoked: cancelled at its join time unless access returns."
+ */
+export function atRiskSummary(calendars: readonly AtRiskCalendar[]): string {
+  const causes = [...new Set(calendars.map((calendar) => calendar.cause === 'calendar_refused' ? 'calendar refuses Rollcall or is gone'
+    : calendar.cause === 'connection_revoked' ? (calendar.provider === 'ics' ? 'feed access revoked' : 'account lost its access')
+      : `calendar cannot be read (${calendar.cause})`))];
+  const cause = causes.length === 0 ? 'calendar access lost' : causes.join(' and ');
+  return `${cause.charAt(0).toUpperCase()}${cause.slice(1)}: cancelled at its join time unless access returns.`;
+}
+
 /** Whether every calendar is one the account itself can no longer read (its connection still works): access to the calendar is what to fix, not the connection. */
 export function isOnlyRefused(calendars: readonly AtRiskCalendar[]): boolean {
   return calendars.length > 0 && calendars.every((calendar) => calendar.cause === 'calendar_refused');

@@ -7,7 +7,7 @@ import { useReloadOnStatusChanges, useStatusChanges } from '../live.ts';
 import { formatRelative, platformWords, zoneAbbreviation, SOURCE_WORDS, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { AtRisk, Connection, LaunchHistogram, UpcomingBot } from '../types.ts';
-import { atRiskCalendarLabels, atRiskCalendarWords } from '../at-risk.ts';
+import { atRiskCalendarLabels, atRiskCalendarWords, atRiskSummary } from '../at-risk.ts';
 import { connectionNamesWithKinds, type ConnectionName } from '../connection-names.ts';
 import { LaunchChart } from '../components/launch-chart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -124,10 +124,11 @@ export function UpcomingPage() {
 }
 
 /**
- * A waiting bot at risk: the badge, and beneath it the calendars Rollcall cannot read, as Calendars
+ * A waiting bot at risk: the badge, beneath it the calendars Rollcall cannot read, as Calendars
  * names them (whoever reads the list learns which account to connect again without opening the
- * bot). A long name is cut to the cell's width; the whole sentence is its title, and the whole names
- * stay in the text screen readers hear.
+ * bot), and what went wrong and what follows in short, said to whoever reads the row (a touch
+ * screen has no title to hover). On a wide screen a long name is cut after two lines, whole in the
+ * text screen readers hear and in its title, the whole sentence; on a phone it wraps.
  */
 function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNames: ReadonlyMap<string, ConnectionName> }) {
   const labels = atRiskCalendarLabels(atRisk.calendars, connectionNames);
@@ -139,6 +140,7 @@ function AtRiskBadge({ atRisk, connectionNames }: { atRisk: AtRisk; connectionNa
           {labels.length === 1 ? 'Calendar' : 'Calendars'}: {labels.join('; ')}
         </div>
       )}
+      <div class="small" data-testid="at-risk-summary">{atRiskSummary(atRisk.calendars)}</div>
     </div>
   );
 }
