@@ -1754,6 +1754,63 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(tooWide, []);
   });
 
+  test('at 320 px a long unbroken feed name wraps in the decision log and the at-risk note, and Upcoming\'s at-risk names wrap whole', async () => {
+    // An address as a feed's own name: nothing to wrap at (an account's email address reads the same).
+    const longName = 'christopher.montgomery@engineering.example.com';
+    const feed = feeds.createFeed(longName);
+    const start = Date.now() + 21 * 86_400_000;
+    feeds.edit(feed, (events) => {
+      events.push({ uid: 'wide@feed', summary: 'Wide review', startMs: start, endMs: start + 1_800_000, location: 'https://zoom.us/j/81234567802' });
+    });
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const events = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start - 3_600_000).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: alice.auth });
+    const botId = await schedule(alice.auth, events.body.results[0].id as string, 'wide-review', { bot_name: 'Wide notes' });
+    const width = () => page.evaluate(`(() => {
+      const root = document.documentElement;
+      const beyond = [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5);
+      const innermost = beyond.filter((e) => !beyond.some((o) => o !== e && e.contains(o)));
+      return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, beyond: innermost.slice(0, 5).map((e) => e.tagName.toLowerCase() + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' px: ' + (e.textContent ?? '').trim().slice(0, 60)) };
+    })()`) as Promise<{ scrollWidth: number; clientWidth: number; beyond: string[] }>;
+    const fits = async (what: string) => {
+      const measured = await width();
+      assert.ok(measured.scrollWidth <= measured.clientWidth, `${what}: ${measured.scrollWidth} px wide at ${measured.clientWidth} px: ${measured.beyond.join('; ')}`);
+    };
+    await page.setViewportSize({ width: 320, height: 800 });
+    try {
+      // Its syncs fail (reported at once here): the log names the feed; the bot is not at risk yet.
+      feeds.replaceWithRaw(feed, '<html><body>Sign in</body></html>');
+      await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth });
+      await page.goto(`${base}/dashboard/bots/${botId}`);
+      await page.getByRole('heading', { name: 'Wide review', level: 1 }).waitFor();
+      await page.locator('section[aria-labelledby="why-title"] li[data-kind="sync_failing"]').filter({ hasText: longName }).waitFor();
+      assert.equal(await page.getByTestId('at-risk-note').count(), 0);
+      await fits('a failing feed in the log');
+      await page.screenshot({ path: join(SCREENSHOTS, 'bot-long-feed-name-320.png'), fullPage: true });
+
+      // Revoked: the note at the top names it too.
+      feeds.revoke(feed);
+      await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth });
+      await page.reload();
+      await page.getByTestId('at-risk-note').filter({ hasText: longName }).waitFor();
+      await fits('a revoked feed in the note');
+      await page.screenshot({ path: join(SCREENSHOTS, 'bot-long-feed-name-at-risk-320.png'), fullPage: true });
+
+      // Upcoming says, beneath the badge, what went wrong and what follows, not only in a title a
+      // touch screen cannot hover; the name wraps whole rather than being cut.
+      await page.goto(`${base}/dashboard?calendar=${calendarId}`);
+      const cell = page.locator(`tr[data-bot-id="${botId}"] td[data-label="Status"]`);
+      await cell.getByTestId('at-risk-calendars').filter({ hasText: longName }).waitFor();
+      assert.equal(await cell.getByTestId('at-risk-summary').innerText(), 'Feed access revoked: cancelled at its join time unless access returns.');
+      await fits('Upcoming');
+      await page.screenshot({ path: join(SCREENSHOTS, 'upcoming-long-feed-name-320.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: alice.auth });
+    }
+  });
+
   test('another user\'s bot id in the address shows "not found"', async () => {
     const bobsBot = await schedule(bob.auth, await createEvent(bob.auth, 'Bob private meeting', Date.now() + 3_600_000), 'bob-private', { bot_name: 'Bob bot' });
     await page.goto(`${base}/dashboard/bots/${bobsBot}`);
