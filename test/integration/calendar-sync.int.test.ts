@@ -71,7 +71,7 @@ function meetingUrl(): string {
 async function bot(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string; reason: string }[]; events: { event_id: string; is_linked: boolean }[] };
+  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[] };
 }
 
 async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
@@ -625,7 +625,12 @@ for (const provider of PROVIDERS) {
       assert.equal((await eventsOf(env, user.auth, calendarId, start - HOUR, start + 2 * HOUR)).length, 2);
       // A bot booked on the revoked connection's meeting afterwards is at risk from the start.
       const afterBot = await scheduleWithHooks(env, user.auth, listed.find((e) => e.title === 'Booked after')!.id, 'booked-after');
-      assert.equal((await bot(env, user.auth, afterBot)).decisions.filter((d) => d.kind === 'at_risk').length, 1, 'booked on a revoked connection: at risk at once');
+      const bookedAtRisk = (await bot(env, user.auth, afterBot)).decisions.filter((d) => d.kind === 'at_risk');
+      assert.equal(bookedAtRisk.length, 1, 'booked on a revoked connection: at risk at once');
+      // Its reason names no connection; its details name the calendars, by ids, as the bot's at_risk lists them.
+      const atRiskCalendars = (await bot(env, user.auth, afterBot) as unknown as { at_risk: { calendars: { calendar_id: string; provider: string; provider_calendar_id: string | null; cause: string }[] } }).at_risk.calendars;
+      assert.deepEqual(bookedAtRisk[0]!.details.calendars, atRiskCalendars.map(({ calendar_id, provider, provider_calendar_id, cause }) => ({ calendar_id, provider, provider_calendar_id, cause })));
+      assert.deepEqual(atRiskCalendars.map((c) => [c.calendar_id, c.cause]), [[calendarId, 'connection_revoked']]);
       const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
       assert.equal(sync.status, 409);
       assert.equal(sync.body.code, 'calendar_auth_revoked');
@@ -3853,6 +3858,8 @@ describe('Microsoft Graph: a calendar that refuses its reader while the account\
     // A bot booked on the refused calendar's meeting since hears it at once.
     const bookedLaterBot = await scheduleWithHooks(env, user.auth, idsOf('Booked later')[0]!, 'booked-later');
     assert.equal((await kindsOf(bookedLaterBot)).filter((k) => k === 'at_risk').length, 1, 'booked on a refused calendar: at risk at once');
+    assert.deepEqual((await bot(env, user.auth, bookedLaterBot)).decisions.find((d) => d.kind === 'at_risk')!.details,
+      { calendars: [{ calendar_id: calendarId, provider: 'outlook', provider_calendar_id: shared, cause: 'calendar_refused' }], join_at: (await bot(env, user.auth, bookedLaterBot)).scheduled_join_time });
     // A bot whose meeting on the calendar that reads is deleted depends on the refused one alone
     // from then on: it hears it at the sync that reads the deletion.
     env.microsoft.deleteEvent(account.email, ownPair);

@@ -16,6 +16,7 @@ import { requestProviderSync } from '../providers/provider-sync.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { reasonPrefix } from '../../domain/reason-codes.ts';
+import { findAtRisk } from '../scheduling/upcoming-bots.ts';
 
 type ConnectionUpdate = Parameters<typeof connections.updateConnection>[2];
 
@@ -130,7 +131,11 @@ export async function noteCalendarHealthAtBooking(trx: Db, botId: string, nowMs:
     await noteBookedOnFailingCalendar(trx, botId, nowMs, isNewBot);
     return;
   }
-  await putAtRisk(trx, blocked, nowMs, (bot) => `${reasonPrefix('calendar_access_revoked')}the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, {});
+  // The reason says it in general terms; its details say which calendars, as the bot's at_risk lists
+  // them (by ids: their names are the connections' to give, as they are when read).
+  const risk = (await findAtRisk(trx, [botId])).get(botId);
+  const calendars = (risk?.calendars ?? []).map(({ calendar_id, provider, provider_calendar_id, cause }) => ({ calendar_id, provider, provider_calendar_id, cause }));
+  await putAtRisk(trx, blocked, nowMs, (bot) => `${reasonPrefix('calendar_access_revoked')}the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before ${formatInstant(bot.join_at_ms)}, the bot will not be launched`, { calendars });
 }
 
 /**
