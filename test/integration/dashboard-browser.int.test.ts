@@ -784,6 +784,32 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('bot-calendar-disconnected-since');
   });
 
+  test('a bot booked on a revoked feed\'s meeting names the feed in its decision log, which the reason says only in general terms', async () => {
+    const feed = feeds.createFeed('Booked late');
+    const start = Date.now() + 24 * 86_400_000;
+    feeds.edit(feed, (events) => {
+      events.push({ uid: 'late@feed', summary: 'Late booking', startMs: start, endMs: start + 1_800_000, location: 'https://zoom.us/j/81234567806' });
+    });
+    const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: alice.auth, body: { ics_url: feed } });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    const calendarId = connected.body.calendar_id as string;
+    const events = await rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=${new Date(start - 3_600_000).toISOString()}&time_max=${new Date(start + 3_600_000).toISOString()}`, { auth: alice.auth });
+    feeds.revoke(feed);
+    assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: alice.auth })).body.status, 'auth_revoked');
+    const botId = await schedule(alice.auth, events.body.results[0].id as string, 'late-booking', { bot_name: 'Late notes' });
+    try {
+      const stored = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: alice.auth })).body.decisions.find((d: { kind: string }) => d.kind === 'at_risk');
+      assert.match(stored.reason, /the calendars of this bot's meetings cannot be read/);
+      await page.goto(`${base}/dashboard/bots/${botId}`);
+      await page.getByRole('heading', { name: 'Late booking', level: 1 }).waitFor();
+      const atRisk = page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]');
+      await atRisk.filter({ hasText: /Calendar access lost: its meeting is only on the feed Booked late \(http:\/\/127\.0\.0\.1:\d+\/…\), whose access was revoked, so Rollcall can no longer see/ }).waitFor();
+      await screenshot('bot-booked-at-risk');
+    } finally {
+      await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: alice.auth });
+    }
+  });
+
   test('events list each event\'s bot; schedule and unschedule from the page', async () => {
     // A status change the live stream reports, on a meeting a month out (outside every window
     // below), its bot booked and cancelled again.

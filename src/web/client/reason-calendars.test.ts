@@ -56,6 +56,19 @@ test('the connection a decision\'s details name is the one whose calendars its q
     'Its calendar has failed to sync since Dec 6, 10:00 AM (Temporary failure: calendar Board: HTTP 500). The bot keeps the meeting as last synced (it was connected)');
 });
 
+const BOOKED = 'Calendar access lost: the calendars of this bot\'s meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone), so Rollcall can no longer see whether the meeting still exists. Unless access returns before Dec 9, 10:00 AM, the bot will not be launched';
+
+test('a bot booked at risk: the calendars its decision\'s details name, named as Calendars names them, in place of the general words', () => {
+  const details = { calendars: [{ calendar_id: 'cal_work1', provider: 'outlook', provider_calendar_id: 'AAMk2=', cause: 'calendar_refused' }, { calendar_id: 'cal_feed1', provider: 'ics', provider_calendar_id: null, cause: 'connection_revoked' }], join_at: '2026-12-09T10:00:00.000Z' };
+  assert.equal(nameCalendarsInReason(BOOKED, [outlook, feed], details),
+    'Calendar access lost: its meeting is only on calendar Colleague of ana@contoso.example, which refuses Rollcall or is gone; and the feed Team (feeds.example), whose access was revoked, so Rollcall can no longer see whether the meeting still exists. Unless access returns before Dec 9, 10:00 AM, the bot will not be launched');
+  // A connection not listed (disconnected since), the list not read, or details without calendars: the general words stand.
+  assert.equal(nameCalendarsInReason(BOOKED, [outlook], details), BOOKED);
+  assert.equal(nameCalendarsInReason(BOOKED, null, details), BOOKED);
+  assert.equal(nameCalendarsInReason(BOOKED, [outlook, feed], { join_at: '2026-12-09T10:00:00.000Z' }), BOOKED);
+  assert.equal(nameCalendarsInReason(BOOKED, [outlook, feed], { calendars: [{ calendar_id: 7 }] }), BOOKED);
+});
+
 test('an account without an address goes by its owner\'s name, else says it has none', () => {
   const named = connection({ calendar_id: 'cal_goog2', provider: 'google', user_name: 'Bo Li' });
   const bare = connection({ calendar_id: 'cal_goog3', provider: 'google' });

@@ -5,7 +5,8 @@
 // connections as they are now: "the Microsoft Outlook account ana@contoso.example lost its access".
 import { connectionNamesWithKinds, PROVIDER_WORDS } from './connection-names.ts';
 import { describeSyncError } from './sync-error.ts';
-import type { Connection } from './types.ts';
+import { atRiskCalendarWords } from './at-risk.ts';
+import type { AtRiskCalendar, Connection } from './types.ts';
 
 /** The API's word for a provider as the server writes it in reasons (the stored one: `microsoft`). */
 const REASON_PROVIDER_WORDS: Record<string, string> = { ...PROVIDER_WORDS, microsoft: PROVIDER_WORDS.outlook };
@@ -60,7 +61,34 @@ export function nameCalendarsInReason(text: string, connections: readonly Connec
     return `${phrase}, ${calendarWord} ${calendarNames.join(', ')},`;
   });
   const about = connections?.find((c) => c.calendar_id === (aboutId ?? CONNECTION_IN_REASON_ONCE.exec(text)?.[2]));
-  return named.replace(QUOTED_SYNC_ERROR, (_, before: string, error: string, after: string) => `${before}${describeSyncError(error, about?.calendars ?? [])}${after}`);
+  const unreadable = unreadableCalendarsOf(details, connections);
+  return named.replace(QUOTED_SYNC_ERROR, (_, before: string, error: string, after: string) => `${before}${describeSyncError(error, about?.calendars ?? [])}${after}`)
+    .replace(UNREADABLE_CALENDARS, (words) => unreadable === null ? words : `its meeting is only on ${atRiskCalendarWords(unreadable, names)}`);
+}
+
+/** How a bot booked at risk is told so: in general terms, its decision's details naming the calendars. */
+const UNREADABLE_CALENDARS = "the calendars of this bot's meetings cannot be read (a connection that lost its access, or a calendar that refuses its reader or is gone)";
+
+/**
+ * The calendars a decision's details name (`calendars`: each by its connection's id, its provider
+ * id and what went wrong), with their names from the connections as they are now; null when it
+ * names none, or one of a connection not listed (not read, or disconnected since): the general
+ * words then stand.
+ */
+function unreadableCalendarsOf(details: Readonly<Record<string, unknown>>, connections: readonly Connection[] | null): AtRiskCalendar[] | null {
+  if (connections === null || !Array.isArray(details.calendars) || details.calendars.length === 0) return null;
+  const calendars: AtRiskCalendar[] = [];
+  for (const entry of details.calendars as unknown[]) {
+    const calendar = entry as Partial<Record<keyof AtRiskCalendar, unknown>> | null;
+    if (calendar === null || typeof calendar !== 'object' || typeof calendar.calendar_id !== 'string' || typeof calendar.cause !== 'string') return null;
+    const connection = connections.find((c) => c.calendar_id === calendar.calendar_id);
+    if (connection === undefined) return null;
+    const providerCalendarId = typeof calendar.provider_calendar_id === 'string' ? calendar.provider_calendar_id : null;
+    // A feed is one calendar; an account's is found by its provider id.
+    const listed = connection.provider === 'ics' ? connection.calendars[0] : connection.calendars.find((c) => c.id === providerCalendarId);
+    calendars.push({ calendar_id: calendar.calendar_id, provider: connection.provider, account: null, provider_calendar_id: providerCalendarId, name: listed?.summary ?? null, cause: calendar.cause });
+  }
+  return calendars;
 }
 
 /** Whether the reason names a connection (the page reads the connections to name it). */

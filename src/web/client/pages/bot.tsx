@@ -37,9 +37,9 @@ interface BotPageData {
   connections: Connection[] | null;
 }
 
-/** Whether the bot's risk or decisions name a connection (by the decision's calendar_id, else in its text). */
+/** Whether the bot's risk or decisions name a connection (by the decision's calendar_id or calendars, else in its text). */
 function namesConnection(bot: BotDetail): boolean {
-  return bot.at_risk !== null || bot.decisions.some((d) => typeof d.details.calendar_id === 'string' || reasonNamesConnection(d.reason));
+  return bot.at_risk !== null || bot.decisions.some((d) => typeof d.details.calendar_id === 'string' || Array.isArray(d.details.calendars) || reasonNamesConnection(d.reason));
 }
 
 /**
