@@ -230,6 +230,11 @@ export interface FetchResult {
   unreadable?: string[];
   /** What the adapter read in a way the owner may not expect (an ICS time zone it does not know, read as UTC); logged. */
   warnings?: string[];
+  /**
+   * Of FetchContext.confirm, the meetings the read looked up and found still there: settled for
+   * this read, they are not looked up again in it (series-completeness.ts keeps them as stored).
+   */
+  confirmedPresent?: string[];
 }
 
 export interface PushChannel {
@@ -295,17 +300,21 @@ export interface CalendarProvider {
   /**
    * Providers whose list of a series' instances may leave some out (Graph's can omit exceptions):
    * one instance looked up by its id, before a stored instance the list lacks is taken as gone.
+   * `stored`, the instance's stored times: a "not found" is then checked against the provider's
+   * listing of those times, and is `gone` only when that listing lacks the instance too.
    * Failures other than "gone" are thrown (CalendarProviderError).
    */
-  lookUpInstance?(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }): Promise<InstanceLookup>;
+  lookUpInstance?(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }, stored?: { startMs: number; endMs: number }): Promise<InstanceLookup>;
 }
 
 /**
  * One instance looked up by its id: `gone` (the provider no longer has it); `found`, with the
  * change that brings it up to date (an upsert, or a removal when it now lies outside the window);
- * `unreadable`, an answer that is not an event the adapter can read (kept as stored).
+ * `unreadable`, an answer that is not an event the adapter can read (kept as stored); `listed`,
+ * a "not found" that the provider's listing of the given times contradicts (it has the instance,
+ * in a state this lookup could not read: kept as stored).
  */
-export type InstanceLookup = { kind: 'gone' } | { kind: 'found'; change: ProviderChange } | { kind: 'unreadable'; warning: string };
+export type InstanceLookup = { kind: 'gone' } | { kind: 'found'; change: ProviderChange } | { kind: 'unreadable' | 'listed'; warning: string };
 
 /** A series' instances as the provider lists them now. */
 export interface SeriesInstances {

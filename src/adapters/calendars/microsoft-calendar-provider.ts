@@ -205,29 +205,40 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * calendarView must not list it either. At most MAX_CONFIRM_LOOKUPS a read. An outage or a limit
    * on a lookup has the read tried again; any other refusal (a 403 on one item, a malformed id)
    * leaves that meeting as it is: a lookup never costs a meeting its bot, nor the read its changes.
+   * Those found still there are named in `confirmedPresent`: no later lookup in the same read
+   * (series-completeness.ts) asks again, where a 404 would undo this check.
    */
   async #withGoneMeetings(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[]): Promise<FetchResult> {
     const mentioned = new Set([...result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)), ...(result.unreadable ?? [])]);
     const gone: ProviderChange[] = [];
+    const present: string[] = [];
     for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
-      const isGone = await this.#isGone(calendarId, meeting).catch((error: unknown) => {
-        if (error instanceof CalendarProviderError && error.failure.kind !== 'transient' && error.failure.kind !== 'rate_limited') return false;
+      const isGone = await this.#isGone(calendarId, meeting.providerEventId, meeting).catch((error: unknown) => {
+        if (error instanceof CalendarProviderError && error.failure.kind !== 'transient' && error.failure.kind !== 'rate_limited') return undefined;
         throw error;
       });
-      if (isGone) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
+      if (isGone === true) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
+      else if (isGone === false) present.push(meeting.providerEventId);
     }
-    return gone.length === 0 ? result : { ...result, isUnchanged: false, changes: [...result.changes, ...gone] };
+    if (gone.length === 0 && present.length === 0) return result;
+    return { ...result, ...(gone.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...gone] }), ...(present.length === 0 ? {} : { confirmedPresent: present }) };
   }
 
-  async #isGone(calendarId: string, meeting: MeetingToConfirm): Promise<boolean> {
+  /** Whether Graph no longer has the event: a 404 on its GET, and no listing of it in calendarView over `times` (see #withGoneMeetings). */
+  async #isGone(calendarId: string, eventId: string, times: { startMs: number; endMs: number }): Promise<boolean> {
     // An answer that cannot be read is still a 200: Graph has something under that id.
-    const found = await this.#fetchEvent(calendarId, meeting.providerEventId).catch((error: unknown) => {
+    const found = await this.#fetchEvent(calendarId, eventId).catch((error: unknown) => {
       if (error instanceof UnreadableEvent) return error;
       throw error;
     });
     if (found !== null) return false;
-    const view = await this.#readView(calendarId, { fromMs: meeting.startMs - 60_000, toMs: meeting.endMs + 60_000 });
-    return !view.items.some((i) => i.id === meeting.providerEventId) && !view.skipped.unreadable.includes(meeting.providerEventId);
+    return this.#isUnlisted(calendarId, eventId, times);
+  }
+
+  /** Whether calendarView over `times`, a minute either side, lists no event under `eventId`. */
+  async #isUnlisted(calendarId: string, eventId: string, times: { startMs: number; endMs: number }): Promise<boolean> {
+    const view = await this.#readView(calendarId, { fromMs: times.startMs - 60_000, toMs: times.endMs + 60_000 });
+    return !view.items.some((i) => i.id === eventId) && !view.skipped.unreadable.includes(eventId);
   }
 
   async #fetchWindow(calendarId: string, cursor: string | null, context: FetchContext): Promise<FetchResult> {
@@ -361,12 +372,19 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * series' occurrences and exceptions, but has been reported to leave the exceptions out
    * (microsoft-graph-docs issue 15611, open, and its copy microsoft-graph-docs-contrib issue 540;
    * issue 4294, where a Microsoft writer saw exceptions listed): an occurrence moved or edited is
-   * then missing from it although it is still there. A 404 (ErrorItemNotFound) means gone; found,
-   * the instance as Graph has it now (an exception carries its current times), or removed when it
-   * now lies outside the window. An answer that is not an event is `unreadable`: Graph has
+   * then missing from it although it is still there. Found, the instance as Graph has it now (an
+   * exception carries its current times), or removed when it now lies outside the window. A 404
+   * (ErrorItemNotFound) alone does not make it gone, since Graph answers it at times for an event
+   * it has (msgraph-sdk-java issue 1225): given the stored times, calendarView over them must not
+   * list it either, else it is `listed` (kept as stored), as the check before a bot joins
+   * does (#withGoneMeetings). An answer that is not an event is `unreadable` too: Graph has
    * something under that id. Other failures are thrown.
    */
-  async lookUpInstance(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }): Promise<InstanceLookup> {
+  async lookUpInstance(calendarId: string, seriesId: string, instanceId: string, window: { fromMs: number; toMs: number }, stored?: { startMs: number; endMs: number }): Promise<InstanceLookup> {
+    const goneUnlessListed = async (what: string): Promise<InstanceLookup> => {
+      if (stored === undefined || await this.#isUnlisted(calendarId, instanceId, stored)) return { kind: 'gone' };
+      return { kind: 'listed', warning: `Graph answered 404 for ${what}, yet calendarView lists instance ${instanceId}` };
+    };
     let event: GraphEvent | null;
     try {
       event = await this.#fetchEvent(calendarId, instanceId);
@@ -374,12 +392,12 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (error instanceof UnreadableEvent) return { kind: 'unreadable', warning: error.message };
       throw error;
     }
-    if (event === null) return { kind: 'gone' };
+    if (event === null) return goneUnlessListed(`instance ${instanceId}`);
     if (!isWithin(event, window)) return { kind: 'found', change: { type: 'removed', providerEventId: instanceId } };
     // An instance answered bare (not seen from a GET, which gives every property) is completed from its master.
     if (event.subject === undefined) {
       const master = await this.#fetchEvent(calendarId, seriesId);
-      if (master === null) return { kind: 'gone' };
+      if (master === null) return goneUnlessListed(`its series ${seriesId}`);
       event = completeFromMaster(event, master);
     }
     // The series' rule is left as stored (undefined): the master is not read for it.
@@ -483,8 +501,18 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       if (changes !== null) {
         const listed = new Set([...changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...instances!.unreadable]);
         const lacking = new Set(entries.filter((e) => !e['@removed'] && e.seriesMasterId === seriesId && !listed.has(e.id)).map((e) => e.id));
+        const listedTimes = new Map(entries.flatMap((e) => {
+          const startMs = graphTimeMs(e.start as GraphDate | undefined);
+          return lacking.has(e.id) && startMs !== null ? [[e.id, { startMs, endMs: graphTimeMs(e.end as GraphDate | undefined) ?? startMs }] as const] : [];
+        }));
         for (const id of lacking) {
-          const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window));
+          // A 404 is checked against calendarView over the times the round lists it at. Listed
+          // there, Graph has it: not found yet, as for any id the round lists live, and the round
+          // is read again. Missing there too, it is gone: a copy of the series from before one of
+          // its occurrences was deleted lists that occurrence live, and Graph names no @removed for
+          // it (see the header); read again, such a round would fail the same way.
+          const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window, listedTimes.get(id)));
+          if (found?.kind === 'listed') throw notFoundYet(id);
           // Past the cap, or refused for good: left as stored.
           if (found === undefined || found.kind === 'unreadable') skipped.unreadable.push(id);
           else if (found.kind === 'found') changes.push(found.change);

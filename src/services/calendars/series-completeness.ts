@@ -19,8 +19,9 @@
 // open; issue 4294, where a Microsoft writer saw them listed: both behaviours exist). So a stored
 // instance of a complete series that is still missing (from the round, from any list read) is
 // looked up by its own id before it goes when it holds a live bot or is stored as an exception
-// (confirmMissingInstances): gone (404), it goes; found, it stays, brought up to date from the
-// answer (an exception carries its current times).
+// (confirmMissingInstances): gone, it goes; found, it stays, brought up to date from the answer
+// (an exception carries its current times). Gone takes more than a 404, which Graph answers at
+// times for an event it has: the provider's listing of the instance's stored times must lack it too.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
@@ -121,8 +122,9 @@ async function holdsUnreadableNew(db: Kysely<Schema>, connection: CalendarConnec
 /**
  * Looks up by its id each stored instance of a series complete in `result` that `result` does not
  * mention and that holds a live bot or is stored as an exception (Graph's type `exception`): the
- * series' list of instances may have left it out (see the header). Gone: it goes, as the round
- * says. Found: the change that brings it up to date joins the round. Answered with something
+ * series' list of instances may have left it out (see the header). Gone (a 404 the provider's
+ * listing of its stored times agrees with): it goes, as the round says. One the check before a
+ * bot joins found still there in this read (FetchResult.confirmedPresent) is kept, not asked again. Found: the change that brings it up to date joins the round. Answered with something
  * that is not an event, or refused for that one item (not an outage, not a limit): kept as stored.
  * Those with bots are looked up first, soonest first, at most MAX_INSTANCE_LOOKUPS a read; past
  * that, the rest are kept as stored in this read: the next read in which their series comes
@@ -141,7 +143,7 @@ export async function confirmMissingInstances(
   const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
   const prefix = storedId('');
   // The stored instances removeMissingInstances (calendar-sync.ts) would delete.
-  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'raw'])
+  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'raw'])
     .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
     .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
     .execute())
@@ -155,16 +157,23 @@ export async function confirmMissingInstances(
   const added: ProviderChange[] = [];
   const kept: string[] = [];
   const warnings: string[] = [];
-  for (const [index, row] of wanted.entries()) {
+  // Found still there by the check before a bot joins in this same read: not asked again.
+  const present = new Set(result.confirmedPresent ?? []);
+  const toLookUp = wanted.filter((row) => {
+    const instanceId = row.provider_event_id!.slice(prefix.length);
+    if (present.has(instanceId)) kept.push(instanceId);
+    return !present.has(instanceId);
+  });
+  for (const [index, row] of toLookUp.entries()) {
     const instanceId = row.provider_event_id!.slice(prefix.length);
     if (index >= MAX_INSTANCE_LOOKUPS) {
       kept.push(instanceId);
       continue;
     }
     try {
-      const found = await provider.lookUpInstance(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window);
+      const found = await provider.lookUpInstance(calendar.provider_calendar_id, row.provider_series_id!, instanceId, window, { startMs: row.start_ms, endMs: row.end_ms });
       if (found.kind === 'found') added.push(found.change);
-      else if (found.kind === 'unreadable') {
+      else if (found.kind === 'unreadable' || found.kind === 'listed') {
         kept.push(instanceId);
         warnings.push(found.warning);
       }
@@ -178,8 +187,8 @@ export async function confirmMissingInstances(
       warnings.push(`instance ${instanceId}: ${error.failure.kind}: ${error.failure.message}`);
     }
   }
-  if (wanted.length > MAX_INSTANCE_LOOKUPS) {
-    logger.warn({ calendarId: connection.id, missing: wanted.length, lookedUp: MAX_INSTANCE_LOOKUPS }, 'more instances missing from their series than are looked up in one read; the rest are kept as stored for now');
+  if (toLookUp.length > MAX_INSTANCE_LOOKUPS) {
+    logger.warn({ calendarId: connection.id, missing: toLookUp.length, lookedUp: MAX_INSTANCE_LOOKUPS }, 'more instances missing from their series than are looked up in one read; the rest are kept as stored for now');
   }
   if (warnings.length > 0) logger.warn({ calendarId: connection.id, warnings: warnings.slice(0, 10), count: warnings.length }, 'instances missing from their series kept as stored');
   return added.length === 0 && kept.length === 0 ? result : { ...result, isUnchanged: false, changes: [...result.changes, ...added], ...withUnreadable(result, kept) };
