@@ -2415,6 +2415,18 @@ describe('Microsoft Graph specifics', () => {
     assert.equal((await connection(own, user.auth, calendarId)).status, 'active');
   });
 
+  test('a wrong client secret given at connect time is the caller\'s: 400 calendar_auth_failed, and no error-level log line for the operator', async (t) => {
+    const log = new CapturedLog();
+    const own = await ownFullEnv(t, {}, { log });
+    const user = await own.rc.newUser();
+    const account = own.microsoft.createAccount();
+    const res = await own.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: `${account.clientSecret}x`, microsoft_refresh_token: account.refreshToken } });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'calendar_auth_failed');
+    const errors = log.entries<{ level: number; msg: string }>().filter((e) => e.level >= 50);
+    assert.deepEqual(errors.map((e) => e.msg), []);
+  });
+
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -25,11 +25,13 @@ export interface ProviderFactoryOptions {
   /** Ends provider requests under way when aborted (the sync stopping), read as each starts. */
   signal?: () => AbortSignal;
   /**
-   * Told each time a token endpoint refuses a connection's OAuth client itself (invalid_client:
-   * an expired or wrong client secret), for the operator's log: the connection's sync fails until
-   * it is given working client credentials, and the user can do nothing about it.
+   * Told each time a token endpoint refuses a stored connection's OAuth client itself
+   * (invalid_client: an expired or wrong client secret), for the operator's log: the connection's
+   * sync fails until it is given working client credentials, and the user can do nothing about
+   * it. Not told of credentials being connected (no cacheKey): a wrong secret there is the
+   * caller's own, answered to the caller.
    */
-  onClientRefused?: (refusal: { provider: 'google' | 'microsoft'; connectionId: string | null; message: string }) => void;
+  onClientRefused?: (refusal: { provider: 'google' | 'microsoft'; connectionId: string; message: string }) => void;
 }
 
 export interface ProviderHooks {
@@ -60,10 +62,10 @@ export function createProviderFactory(options: ProviderFactoryOptions): (credent
   const microsoft = new OAuthTokenClient({ tokenUrl: `${options.microsoftLoginUrl}/oauth2/v2.0/token`, scope: MICROSOFT_SCOPE, send, timeoutMs: options.timeoutMs, now: options.now });
   const tokens = new Map<string, { fingerprint: string; source: RefreshingAccessToken; hooks: ProviderHooks }>();
 
-  /** `source`, telling onClientRefused of a refusal of the OAuth client (the error is thrown on as it was). */
+  /** `source`, telling onClientRefused of a refusal of a stored connection's OAuth client (the error is thrown on as it was). */
   const reporting = (provider: 'google' | 'microsoft', source: AccessTokenSource, hooks: ProviderHooks): AccessTokenSource => {
     const report = (error: unknown): never => {
-      if (error instanceof ClientCredentialsRefused) options.onClientRefused?.({ provider, connectionId: hooks.cacheKey ?? null, message: error.message });
+      if (error instanceof ClientCredentialsRefused && hooks.cacheKey !== undefined) options.onClientRefused?.({ provider, connectionId: hooks.cacheKey, message: error.message });
       throw error;
     };
     return { get: () => source.get().catch(report), renew: () => source.renew().catch(report) };
