@@ -2415,6 +2415,53 @@ describe('Microsoft Graph specifics', () => {
     assert.equal((await connection(own, user.auth, calendarId)).status, 'active');
   });
 
+  test('a connection an earlier release revoked for invalid_client: a probe refused for the client makes it active and failing, and its bot launches as last synced', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    const start = own.clock.now() + 3 * HOUR;
+    own.microsoft.createEvent(account.email, { subject: 'Revoked before', startMs: start, endMs: start + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_revokedbefore%40thread.v2/0' });
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const [event] = await eventsOf(own, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+    const botId = await schedule(own, user.auth, event!.id, 'revoked-before');
+    // The state release 0.1 left: auth_revoked with its bot at risk (reached here through a
+    // revocation), then the grant given back and the client secret expired, and last_error as
+    // 0.1 wrote it for invalid_client.
+    own.microsoft.revoke(account.email);
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(own, user.auth, calendarId)).status, 'auth_revoked');
+    assert.equal((await bot(own, user.auth, botId)).decisions.at(-1)?.kind, 'at_risk');
+    own.microsoft.restore(account.email);
+    own.microsoft.expireClientSecret(account.email);
+    await own.rc.database.db.updateTable('calendar_connections').set({ last_error: 'auth_revoked: token refresh refused: HTTP 401 invalid_client' }).where('id', '=', calendarId).execute();
+    own.clock.set(start - LEAD_MS);
+    await own.rc.calendarSync.runDue();
+    const after = await connection(own, user.auth, calendarId);
+    assert.equal(after.status, 'active', JSON.stringify(after));
+    assert.match(after.last_error, /^permanent: .*invalid_client/);
+    assert.deepEqual((await bot(own, user.auth, botId)).decisions.slice(-2).map((d) => d.kind), ['access_restored', 'sync_failing']);
+    await own.rc.dispatcher.runDue();
+    assert.equal(own.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
+  });
+
+  test('a connection revoked for lost access (invalid_grant) whose client secret then expires stays revoked: the refused client says nothing of the grant', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const { account, calendarId } = await connectMicrosoft(own, user.auth);
+    own.microsoft.revoke(account.email);
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    const revoked = await connection(own, user.auth, calendarId);
+    assert.equal(revoked.status, 'auth_revoked');
+    assert.doesNotMatch(revoked.last_error, /invalid_client/);
+    own.microsoft.expireClientSecret(account.email);
+    own.clock.advance(DAY);
+    await own.rc.calendarSync.runDue();
+    assert.equal((await connection(own, user.auth, calendarId)).status, 'auth_revoked');
+  });
+
   test('a wrong client secret given at connect time is the caller\'s: 400 calendar_auth_failed, and no error-level log line for the operator', async (t) => {
     const log = new CapturedLog();
     const own = await ownFullEnv(t, {}, { log });

@@ -2,7 +2,7 @@
 // platform, and a small cache of the access token it yields. Kept apart from storage: a rotated
 // refresh token (Microsoft may send a new one with every refresh) is handed to a callback, and the
 // caller decides where it is kept.
-import { CalendarProviderError } from './calendar-provider.ts';
+import { CalendarProviderError, type ProviderFailure } from './calendar-provider.ts';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, isSuccess, parseRetryAfterMs, type HttpSend } from './provider-http.ts';
 
 export interface OAuthClientCredentials {
@@ -39,6 +39,14 @@ const REVOKED_ERRORS = new Set(['invalid_grant', 'deleted_client', 'unauthorized
  */
 export class ClientCredentialsRefused extends CalendarProviderError {
   override name = 'ClientCredentialsRefused';
+}
+
+/** Said in the message of every ClientCredentialsRefused, so that a failure kept as text still tells it apart. */
+const CLIENT_REFUSED = 'the OAuth client id or secret this connection was given is refused';
+
+/** Whether a failure (as a sync records it, perhaps prefixed with the calendar it came from) is a ClientCredentialsRefused. */
+export function isClientRefusal(failure: ProviderFailure): boolean {
+  return failure.kind === 'permanent' && failure.message.includes(CLIENT_REFUSED);
 }
 
 export class OAuthTokenClient {
@@ -96,7 +104,7 @@ export class OAuthTokenClient {
       const which = codes.length > 0 ? ` (${codes.map((c) => `AADSTS${c}`).join(', ')})` : '';
       throw new ClientCredentialsRefused({
         kind: 'permanent',
-        message: `${message}${which}: the OAuth client id or secret this connection was given is refused (an expired or replaced client secret, a deleted app); not the user's access: connect the account again with the app's current client secret`,
+        message: `${message}${which}: ${CLIENT_REFUSED} (an expired or replaced client secret, a deleted app); not the user's access: connect the account again with the app's current client secret`,
       });
     }
     if (response.status === 429) {

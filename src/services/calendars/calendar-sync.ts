@@ -57,7 +57,7 @@ import { escapeLike } from '../../lib/like-pattern.ts';
 import { isDeclinedInvitation } from '../../domain/invitation.ts';
 import { continuationIdAffixes, parseSplitId } from '../../domain/series-split.ts';
 import { findCutContinuations } from './cut-series-continuations.ts';
-import { noteCalendarAccessChanges, reportAccessRevoked, reportFailingCalendarsChanged, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
+import { noteCalendarAccessChanges, reportAccessRevoked, reportFailingCalendarsChanged, reportRevokedForClientRefusal, reportSyncFailing, reportSyncRestored } from './connection-health.ts';
 import { recheckTruncatedSeries, type Recheck } from './truncated-series.ts';
 import { confirmCompleteSeries } from './series-completeness.ts';
 import { SyncLeases, type SyncHold } from './sync-leases.ts';
@@ -67,6 +67,7 @@ import {
 } from '../../domain/sync-health.ts';
 import { readingOrder } from '../../domain/calendar-read-order.ts';
 import { CAPABILITIES_BY_KIND } from '../../adapters/calendars/provider-factory.ts';
+import { isClientRefusal } from '../../adapters/calendars/oauth-token-client.ts';
 import { sql } from 'kysely';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { otherFormOfCopyKey } from '../../domain/ics-copy-keys.ts';
@@ -610,7 +611,22 @@ export class CalendarSync {
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       await this.#runAfterSync(connection);
     } else if (failure.kind === 'auth_revoked' || wasRevoked) {
-      if (wasRevoked) {
+      if (wasRevoked && isClientRefusal(failure) && /\binvalid_client\b/.test(connection.last_error ?? '')) {
+        // Revoked for invalid_client (as release 0.1 did), and refused for that still: the app's
+        // credentials, not the user's access. Active with its sync failing since it was revoked,
+        // reported at once, its bots given back (access_restored) to launch as last synced. One
+        // revoked for another reason (invalid_grant) whose client is refused now stays revoked:
+        // the refusal of the client says nothing of the user's grant.
+        const failures = connection.consecutive_failures + 1;
+        const health: SyncHealth = { failingSince: connection.last_error_at ?? now, reportedAt: now };
+        const update = {
+          last_error: `${failure.kind}: ${failure.message}`.slice(0, 500), last_error_at: now, consecutive_failures: failures, retry_not_before: null,
+          next_sync_at: now + syncRetryDelayMs(failures), updated_at: now, ...storedHealth(health), failing_since: health.failingSince!,
+        };
+        const told = await this.#leases.endWith(hold, (owner) => reportRevokedForClientRefusal(database, connection, owner, update, now));
+        if (told === null) return this.#superseded(connection, hold, totals);
+        this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, scheduledBots: told }, 'calendar connection revoked for a refused OAuth client is active again with its sync failing; its bots launch as last synced');
+      } else if (wasRevoked) {
         // Still revoked, or a probe that could not tell (the provider down): everything was said
         // when access was lost, and a revoked connection is no failing sync; look again later.
         // A probe the provider answered with a limit waits its Retry-After, and so does every look.

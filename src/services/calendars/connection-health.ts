@@ -174,6 +174,27 @@ async function putAtRisk(trx: Db, botIds: ReadonlySet<string>, nowMs: number, re
 }
 
 /**
+ * A connection marked auth_revoked because its token endpoint refused the OAuth client
+ * (invalid_client, which release 0.1 took as lost access), found by a probe to be refused for
+ * that still: it is not lost access (ClientCredentialsRefused), so the connection becomes
+ * `active` with its failing sync reported at once (with `update`, which ends the lease of the
+ * sync `heldBy` names): each bot it had put at risk hears `access_restored`, the client a
+ * calendar.sync_failing, and each scheduled bot not at risk otherwise `sync_failing`: they
+ * launch on their meetings as last synced. Answers how many bots were told it fails; null: that
+ * sync no longer holds the connection, and nothing was written.
+ */
+export async function reportRevokedForClientRefusal(database: Database, connection: CalendarConnectionRow, heldBy: string, update: FailingUpdate, nowMs: number): Promise<number | null> {
+  return retryingConflicts(() => database.db.transaction().execute(async (trx) => {
+    if (!(await connections.endHeldSync(trx, connection.id, heldBy, { ...update, status: 'active', failing_calendars: null, failing_pending: null }))) return null;
+    await noteConnectionRecovered(trx, database.engine, connection.id, { hadLostAccess: true, wasReportedFailing: false }, nowMs);
+    const scheduled = await launchingBotsOf(trx, await connections.listScheduledBotsOfConnection(trx, connection.id));
+    await enqueueFailingWebhook(trx, connection, update, null, scheduled.length, 'first', nowMs);
+    await tellSyncFailing(trx, connection, { ...update, failingCalendars: null }, scheduled, nowMs);
+    return scheduled.length;
+  }));
+}
+
+/**
  * Reports a connection whose syncs have failed for a while (with `update`, which records the
  * report and ends the lease of the sync `heldBy` names): a calendar.sync_failing webhook, and a
  * `sync_failing` decision for each scheduled bot with a live link to its events, or only to the
