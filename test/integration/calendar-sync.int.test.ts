@@ -2446,6 +2446,40 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(own.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, 'launched');
   });
 
+  test('a Google OAuth client deleted (deleted_client) is not lost access: the sync fails and says so, and the bot launches as last synced; a connection revoked for it before is active again at its probe', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const user = await own.rc.newUser();
+    const fresh = await connectGoogle(own, user.auth);
+    const before = await connectGoogle(own, user.auth);
+    const start = own.clock.now() + 3 * HOUR;
+    const botIds: string[] = [];
+    for (const { account, calendarId } of [fresh, before]) {
+      own.google.insertEvent(account.email, account.email, { summary: 'Client deleted', start: { dateTime: iso(start) }, end: { dateTime: iso(start + HOUR) }, location: meetingUrl() });
+      own.clock.advance(MIN);
+      await own.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      const [event] = await eventsOf(own, user.auth, calendarId, start - HOUR, start + 2 * HOUR);
+      botIds.push(await schedule(own, user.auth, event!.id, `client-deleted-${calendarId}`));
+    }
+    // The state release 0.1 left for the second: auth_revoked for deleted_client, its bot at risk.
+    own.google.revoke(before.account.email);
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${before.calendarId}/sync`, { auth: user.auth });
+    assert.equal((await connection(own, user.auth, before.calendarId)).status, 'auth_revoked');
+    await own.rc.database.db.updateTable('calendar_connections').set({ last_error: 'auth_revoked: token refresh refused: HTTP 401 deleted_client' }).where('id', '=', before.calendarId).execute();
+    own.google.deleteClient(fresh.account.email);
+    own.google.deleteClient(before.account.email);
+    own.clock.advance(MIN);
+    await own.rc.request('POST', `/api/v1/calendar/connections/${fresh.calendarId}/sync`, { auth: user.auth });
+    const failing = await connection(own, user.auth, fresh.calendarId);
+    assert.equal(failing.status, 'active', JSON.stringify(failing));
+    assert.match(failing.last_error, /^permanent: .*deleted_client/);
+    own.clock.set(start - LEAD_MS);
+    await own.rc.calendarSync.runDue();
+    assert.equal((await connection(own, user.auth, before.calendarId)).status, 'active');
+    await own.rc.dispatcher.runDue();
+    for (const botId of botIds) assert.equal(own.runtime.received.filter((r) => r.json?.bot_id === botId).length, 1, `launched ${botId}`);
+  });
+
   test('a connection revoked for lost access (invalid_grant) whose client secret then expires stays revoked: the refused client says nothing of the grant', async (t) => {
     const own = await ownFullEnv(t, {}, { withRuntime: true });
     const user = await own.rc.newUser();

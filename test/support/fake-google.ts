@@ -49,6 +49,8 @@ interface Account {
   clientSecret: string;
   refreshToken: string;
   isRevoked: boolean;
+  /** The app's OAuth client was deleted (deleteClient). */
+  isClientDeleted?: boolean;
   calendars: Map<string, Calendar>;
 }
 
@@ -356,6 +358,17 @@ export class FakeGoogleCalendar {
     for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
   }
 
+  /**
+   * The app's OAuth client was deleted in its Google Cloud project: the token endpoint answers
+   * 401 deleted_client, "The OAuth client was deleted." (google-api-nodejs-client issue 1256, on a
+   * refresh; r-lib/httr PR 687, which found Google answering it outside the codes RFC 6749 lists),
+   * and its access tokens stop working.
+   */
+  deleteClient(email: string): void {
+    this.#account(email).isClientDeleted = true;
+    for (const [token, owner] of this.#accessTokens) if (owner.email === email) this.#accessTokens.delete(token);
+  }
+
   /** The user granted access again: a new refresh token works (an OAuth consent gives a new one). */
   restore(email: string): string {
     const account = this.#account(email);
@@ -491,13 +504,14 @@ export class FakeGoogleCalendar {
 
   /**
    * The refresh-token grant (developers.google.com/identity/protocols/oauth2/web-server#offline):
-   * an unknown client is invalid_client, a revoked refresh token invalid_grant; access tokens
+   * an unknown client is invalid_client, a deleted one deleted_client (see deleteClient), a revoked refresh token invalid_grant; access tokens
    * last 3599 s.
    */
   #token(body: string, send: (status: number, payload?: unknown) => void): void {
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'refresh_token') return send(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' + form.get('grant_type') });
     const account = [...this.#accounts.values()].find((a) => a.clientId === form.get('client_id'));
+    if (account?.isClientDeleted) return send(401, { error: 'deleted_client', error_description: 'The OAuth client was deleted.' });
     if (!account || account.clientSecret !== form.get('client_secret')) return send(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
     if (account.isRevoked || account.refreshToken !== form.get('refresh_token')) return send(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
     const accessToken = `ya29.${randomBytes(24).toString('base64url')}`;

@@ -1,7 +1,7 @@
 // How the refresh-token grant reads the token endpoint's answers. Only the HTTP boundary is faked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientCredentialsRefused, OAuthTokenClient } from './oauth-token-client.ts';
+import { ClientCredentialsRefused, isClientRefusal, OAuthTokenClient } from './oauth-token-client.ts';
 import type { HttpResponse, HttpSend } from './provider-http.ts';
 import { providerFailureOf } from '../../../test/support/provider-failures.ts';
 
@@ -16,8 +16,7 @@ function answering(status: number, body: unknown): OAuthTokenClient {
 test('a grant the user revoked or let expire (invalid_grant, consent_required...) is lost access', async () => {
   // RFC 6749 section 5.2: invalid_grant for a refresh token that is invalid, expired or revoked
   // (Google, and Microsoft's AADSTS50173 / 700082 / 70008, come as invalid_grant).
-  // Google answers a deleted OAuth client with 401 deleted_client.
-  for (const [status, error] of [[400, 'invalid_grant'], [401, 'deleted_client'], [400, 'interaction_required'], [400, 'consent_required']] as const) {
+  for (const [status, error] of [[400, 'invalid_grant'], [400, 'interaction_required'], [400, 'consent_required'], [400, 'unauthorized_client']] as const) {
     const failure = await providerFailureOf(answering(status, { error, error_description: 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.' }).refresh(CREDENTIALS));
     assert.equal(failure.kind, 'auth_revoked', error);
     assert.doesNotMatch(failure.message, /AADSTS/, 'the description is not kept');
@@ -37,6 +36,15 @@ test('a refused OAuth client (invalid_client: an expired or wrong client secret,
     assert.equal(failure.kind, 'permanent', JSON.stringify(body));
     assert.doesNotMatch(failure.message, /not found|AADSTSx/, JSON.stringify(body));
   }
+});
+
+test('a deleted OAuth client (Google\'s deleted_client) is the app\'s credentials as invalid_client is: a failing sync, not lost access', async () => {
+  // Google: 401 deleted_client, "The OAuth client was deleted." (google-api-nodejs-client issue 1256).
+  const deleted = await answering(401, { error: 'deleted_client', error_description: 'The OAuth client was deleted.' }).refresh(CREDENTIALS).catch((error: unknown) => error);
+  assert.ok(deleted instanceof ClientCredentialsRefused, String(deleted));
+  assert.equal(deleted.failure.kind, 'permanent');
+  assert.match(deleted.failure.message, /deleted_client/);
+  assert.ok(isClientRefusal(deleted.failure));
 });
 
 test('the endpoint\'s "try again" answers, a 5xx and a refusal without an OAuth code pass; another code is a setting to fix', async () => {

@@ -21,8 +21,15 @@ export interface RefreshedToken {
 /** Errors of the token endpoint that say "try again" (RFC 6749 section 4.1.2.1; Microsoft's identity platform error table). */
 const RETRY_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
-/** Errors of the token endpoint that mean "these credentials will not work again". */
-const REVOKED_ERRORS = new Set(['invalid_grant', 'deleted_client', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
+/**
+ * Errors of the token endpoint that mean "these credentials will not work again". Microsoft's
+ * unauthorized_client is among them: its error reference gives as causes an app not registered,
+ * or not added to the user's tenant (AADSTS700016, "not found in the directory": an app not
+ * installed by the tenant's administrator nor consented to there), and an administrator removing
+ * the app from the tenant is the user's organisation withdrawing access; the answer does not say
+ * which, and Microsoft asks clients not to depend on its AADSTS numbers.
+ */
+const REVOKED_ERRORS = new Set(['invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'interaction_required', 'consent_required']);
 
 /**
  * The token endpoint refused the OAuth client itself (`invalid_client`: "client authentication
@@ -31,7 +38,9 @@ const REVOKED_ERRORS = new Set(['invalid_grant', 'deleted_client', 'unauthorized
  * in Azure-Samples/ms-identity-python-webapp issue 67 and MicrosoftDocs/azure-docs issue 48669) or
  * that is not the app's (AADSTS7000215: MicrosoftDocs/azure-docs issue 33356); from Google for a
  * client id it does not know or a wrong secret ("The OAuth client was not found.":
- * simonrob/email-oauth2-proxy issue 362, parro-it/electron-google-oauth issue 16). A user who
+ * simonrob/email-oauth2-proxy issue 362, parro-it/electron-google-oauth issue 16). Google's
+ * `deleted_client` ("The OAuth client was deleted.", 401: google-api-nodejs-client issue 1256,
+ * r-lib/httr PR 687) is the app's client too, deleted in its Google Cloud project. A user who
  * withdraws consent or whose refresh token lapses gets invalid_grant instead. So the user's
  * access is not in question, and the user reconnecting cannot mend it: whoever holds the app
  * registration must give the connection working client credentials. A `permanent` failure: the
@@ -98,6 +107,12 @@ export class OAuthTokenClient {
     const code = typeof body.error === 'string' ? body.error : null;
     const message = `token refresh refused: HTTP ${response.status}${code ? ` ${code}` : ''}`;
     if (code !== null && REVOKED_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    if (code === 'deleted_client') {
+      throw new ClientCredentialsRefused({
+        kind: 'permanent',
+        message: `${message}: ${CLIENT_REFUSED} (the OAuth client was deleted); not the user's access: connect the account again with a working OAuth client`,
+      });
+    }
     if (code === 'invalid_client') {
       // Microsoft's numeric codes (error_codes) say which: 7000222 an expired secret, 7000215 a wrong one.
       const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3) : [];

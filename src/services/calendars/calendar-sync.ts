@@ -611,8 +611,8 @@ export class CalendarSync {
       this.#syncs.inc({ provider: connection.provider, outcome: 'ok' });
       await this.#runAfterSync(connection);
     } else if (failure.kind === 'auth_revoked' || wasRevoked) {
-      if (wasRevoked && isClientRefusal(failure) && /\binvalid_client\b/.test(connection.last_error ?? '')) {
-        // Revoked for invalid_client (as release 0.1 did), and refused for that still: the app's
+      if (wasRevoked && isClientRefusal(failure) && /\b(invalid_client|deleted_client)\b/.test(connection.last_error ?? '')) {
+        // Revoked for invalid_client or deleted_client (as release 0.1 did), and the client refused still: the app's
         // credentials, not the user's access. Active with its sync failing since it was revoked,
         // reported at once, its bots given back (access_restored) to launch as last synced. One
         // revoked for another reason (invalid_grant) whose client is refused now stays revoked:
