@@ -874,9 +874,12 @@ export function graphEventProblem(event: unknown): string | null {
 
 /**
  * Graph dateTimes come without an offset, in the zone named beside them: UTC, as every request
- * asks (Prefer: outlook.timezone="UTC"), though Graph does not always honour that header
- * (microsoft-graph-docs-contrib issues 5029 and 8645), and then names the event's own zone, often
- * a Windows one ("W. Europe Standard Time"). Such a wall time is placed in its zone with the zone's
+ * asks (Prefer: outlook.timezone="UTC"). Graph applies that header to reads (GET and lists, as
+ * Microsoft's writers answered in microsoft-graph-docs issues 116 and 8755); the reports of it
+ * ignored (microsoft-graph-docs-contrib issues 5029 and 8645) are of the answers to an update
+ * and a create, which Rollcall does not make. So a dateTime in another zone, named beside it
+ * (often a Windows one, "W. Europe Standard Time"), is not expected: it is read rightly all the
+ * same, a safeguard against a proxy or a Graph change that drops the header. Such a wall time is placed in its zone with the zone's
  * rules at that date (Temporal): a time the clocks skip when summer time starts reads as the same
  * length of time later, and a time that comes twice when it ends as the first of the two.
  */

@@ -1,5 +1,5 @@
-// Graph times given in a named zone rather than UTC (Graph does not always honour
-// Prefer: outlook.timezone="UTC": microsoft-graph-docs-contrib issues 5029 and 8645), read around
+// Graph times given in a named zone rather than UTC (not expected of a read that asks for UTC with
+// Prefer: outlook.timezone="UTC", which Graph applies to GET and lists; a safeguard), read around
 // the changes of summer time, when a zone's offset at the wall time differs from its offset at the
 // same digits read as UTC.
 import { test } from 'node:test';
