@@ -2137,12 +2137,16 @@ describe('Microsoft Graph specifics', () => {
     const secondBot = await schedule(env, user.auth, occurrences[1]!.id, 'twice-weekly-2');
     const thirdBot = await schedule(env, user.auth, occurrences[2]!.id, 'twice-weekly-3');
     env.clock.advance(MIN);
+    const deletedOccurrence = env.microsoft.occurrenceId(account.email, weekly, Date.parse(occurrences[1]!.start_time));
     env.microsoft.cancelOccurrence(account.email, weekly, Date.parse(occurrences[1]!.start_time));
     env.microsoft.listAgainInNextRound(calendar, weekly, 'earlier', 'last');
     const instanceLookups = env.microsoft.instanceLookups.length;
+    const requestsBefore = env.microsoft.requests.length;
     await env.rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth });
     assert.ok(env.microsoft.instanceLookups.slice(instanceLookups).includes(weekly), 'the series was read from Graph');
     assert.equal((await bot(env, user.auth, secondBot)).status, 'Cancelled', 'the stale copy did not keep the deleted occurrence');
+    const occurrenceGets = env.microsoft.requests.slice(requestsBefore).filter((r) => r.method === 'GET' && decodeURIComponent(r.path).endsWith(`/events/${deletedOccurrence}`));
+    assert.equal(occurrenceGets.length, 1, 'the deleted occurrence was looked up once in the read');
     assert.equal((await bot(env, user.auth, thirdBot)).status, 'Scheduled');
 
     // A series new in a round that lists it twice: read from Graph, its occurrences still carry

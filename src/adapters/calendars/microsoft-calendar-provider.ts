@@ -511,10 +511,13 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           // is read again. Missing there too, it is gone: a copy of the series from before one of
           // its occurrences was deleted lists that occurrence live, and Graph names no @removed for
           // it (see the header); read again, such a round would fail the same way.
+          // Gone, it is named removed: settled here, it is not looked up again after the round
+          // (series-completeness.ts looks up only what the round does not mention).
           const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window, listedTimes.get(id)));
-          if (found?.kind === 'listed') throw notFoundYet(id);
+          if (found?.kind === 'listed' || (found?.kind === 'gone' && !listedTimes.has(id))) throw notFoundYet(id);
           // Past the cap, or refused for good: left as stored.
           if (found === undefined || found.kind === 'unreadable') skipped.unreadable.push(id);
+          else if (found.kind === 'gone') changes.push({ type: 'removed', providerEventId: id });
           else if (found.kind === 'found') changes.push(found.change);
         }
       }
