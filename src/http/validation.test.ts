@@ -177,3 +177,18 @@ test('a live stream object given empty ({}) is the field left out; one with its 
   assert.deepEqual(messageFor(Type.Object({ ...LiveStreamFields }), { live_transcription_required: { webhook_url: null } }), { message: 'live_transcription_required.webhook_url: may not be null; leave it out', field: 'live_transcription_required.webhook_url', code: 'invalid_bot_config' });
   assert.deepEqual(messageFor(Type.Object({ ...LiveStreamFields }), { live_transcription_required: { websocket_url: 5 } }), { message: 'live_transcription_required.websocket_url: must be of type string', field: 'live_transcription_required.websocket_url', code: 'invalid_bot_config' });
 });
+
+test('a refused null inside a list is answered for the item, not with the hint of the whole field', async () => {
+  const { GoogleConnectBody } = await import('./schemas/connection-schemas.ts');
+  const connect = { google_client_id: 'a', google_client_secret: 'b', google_refresh_token: 'c' };
+  // The field's own hint speaks of calendar_ids left out, which an item cannot be.
+  assert.match(messageFor(GoogleConnectBody, { ...connect, calendar_ids: null }).message, /^calendar_ids: may not be null; give "all" or a list of calendar ids; leave it out only to sync every calendar/);
+  assert.equal(messageFor(GoogleConnectBody, { ...connect, calendar_ids: ['primary', null] }).message, 'calendar_ids.1: may not be null; leave it out');
+  const schema = Type.Object({
+    names: Type.Optional(Type.Array(Type.String(), { 'x-null-hint': 'leave it out for none' })),
+    pair: Type.Optional(Type.Tuple([Type.String(), Type.Integer()], { 'x-null-hint': 'leave it out for none' })),
+  });
+  assert.equal(messageFor(schema, { names: ['a', null] }).message, 'names.1: may not be null; leave it out');
+  // A tuple's place cannot be left empty: only that a null is refused.
+  assert.equal(messageFor(schema, { pair: ['a', null] }).message, 'pair.1: may not be null');
+});

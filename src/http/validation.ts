@@ -182,7 +182,7 @@ function nullsAsAbsent(schema: unknown, depth = 0): NullDropper | null {
 /**
  * Ajv's errors, those about a null given where the schema takes none carrying what their message
  * adds (NULL_HINT_PARAM): the field's own hint, "leave it out" when its object does not require
- * it (or it is a map's entry), else nothing.
+ * it (or it is a map's entry or a list's item), else nothing.
  */
 function withNullHints(schema: unknown, errors: ErrorObject[]): ErrorObject[] {
   for (const error of errors) {
@@ -197,8 +197,9 @@ function withNullHints(schema: unknown, errors: ErrorObject[]): ErrorObject[] {
 }
 
 /**
- * The innermost property a schema path goes through (`#/properties/a/properties/b/anyOf/0/type`:
- * b), with whether its object leaves it optional; null when the path names none.
+ * The innermost property or list item a schema path goes through
+ * (`#/properties/a/properties/b/anyOf/0/type`: b; `#/properties/a/items/type`: a's item), with
+ * whether it may be left out (a list's item may, a tuple's may not); null when the path names none.
  */
 function propertyAt(schema: unknown, schemaPath: string): { property: Record<string, unknown> | undefined; isOptional: boolean } | null {
   const segments = schemaPath.replace(/^#\/?/, '').split('/').filter(Boolean).map(unescapePointer);
@@ -218,6 +219,15 @@ function propertyAt(schema: unknown, schemaPath: string): { property: Record<str
     } else if (segment === 'additionalProperties') {
       node = object.additionalProperties;
       found = { property: node as Record<string, unknown> | undefined, isOptional: true };
+    } else if (segment === 'items' && !Array.isArray(object.items)) {
+      // A list's item: its own hint, else "leave it out" (of the list); never the list's hint,
+      // which speaks of the whole field left out.
+      node = object.items;
+      found = { property: node as Record<string, unknown> | undefined, isOptional: true };
+    } else if ((segment === 'prefixItems' || segment === 'items') && i + 1 < segments.length) {
+      // A tuple's item: its place cannot be left empty, so only its own hint.
+      node = (object[segment] as unknown[] | undefined)?.[Number(segments[++i])];
+      found = { property: node as Record<string, unknown> | undefined, isOptional: false };
     } else {
       node = object[segment];
     }
