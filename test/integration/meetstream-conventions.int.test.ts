@@ -885,6 +885,20 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
       assert.equal(nulled.body.message, 'bot_config: may not be null; leave it out for the default configuration');
     });
 
+    test('a schedule request whose JSON body is null is refused as create_bot refuses it, booking nothing: only no body (or an empty one) is {}', async () => {
+      const start = NOW + 5 * 3_600_000;
+      const event = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+      const botsBefore = (await rc.database.db.selectFrom('bots').select('id').execute()).length;
+      const nullBody = (url: string) => rc.app.inject({ method: 'POST', url, headers: { authorization: user.auth, 'content-type': 'application/json' }, payload: 'null' });
+      const createBot = await nullBody('/api/v1/bots/create_bot');
+      const scheduled = await nullBody(`${SCHEDULE}/${event.id}`);
+      for (const res of [createBot, scheduled]) {
+        assert.equal(`${res.statusCode} ${res.json().code} ${res.json().details?.field}`, '400 validation_error body', res.body);
+        assert.equal(res.json().message, 'body: is required (a JSON object)');
+      }
+      assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, botsBefore, 'no bot booked');
+    });
+
     test('one bot per meeting occurrence: again for the same event updates it, another event for the same meeting at the same time shares it', async () => {
       const number = zoomNumber();
       const start = NOW + 5 * 3_600_000;

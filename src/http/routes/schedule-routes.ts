@@ -19,9 +19,10 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
       body: ScheduleBody,
       response: { 200: ScheduleResponse, ...errorResponses(404, 409, 413) },
     },
-    // Every field of the body is optional, so none at all (or an empty one) is {}.
+    // Every field of the body is optional, so none at all (or an empty one) is {}. A JSON null is
+    // a body, and no object: refused as create_bot refuses it.
     preValidation: async (request) => {
-      if (request.body === undefined || request.body === null) request.body = {};
+      if (request.body === undefined) request.body = {};
     },
   }, async (request) => {
     // Checked on the request, not inside schedule(): auto-schedule also books through it, with
