@@ -9,7 +9,7 @@ import { ApiError, errorBody, type ErrorCode } from '../errors.ts';
 import { ERROR_CODE_KEYWORD, validationErrorToApiError, validatorCompiler } from './validation.ts';
 import { API_PREFIX, authenticateRequest, isApiPath, registerAuth } from './auth.ts';
 import { unservedRouteReason } from './unserved-routes.ts';
-import { ErrorResponse } from './schemas/common.ts';
+import { BODY_OPTIONAL_KEYWORD, ErrorResponse } from './schemas/common.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import type { AppDeps } from './deps.ts';
 import { isStatementGivenUp } from '../db/database-health.ts';
@@ -195,6 +195,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <api_key>' } },
       },
       security: [{ apiKey: [] }],
+    },
+    transformObject: ({ ...documents }) => {
+      const document = 'openapiObject' in documents ? documents.openapiObject : documents.swaggerObject;
+      for (const pathItem of Object.values(document.paths ?? {})) {
+        for (const operation of Object.values(pathItem ?? {}) as Record<string, unknown>[]) {
+          if (operation === null || typeof operation !== 'object' || operation[BODY_OPTIONAL_KEYWORD] !== true) continue;
+          delete operation[BODY_OPTIONAL_KEYWORD];
+          const requestBody = operation.requestBody as { required?: boolean } | undefined;
+          if (requestBody !== undefined) requestBody.required = false;
+        }
+      }
+      return document;
     },
   });
   // Its pages load their own script, style and images, and nothing from elsewhere; no inline

@@ -899,6 +899,16 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
       assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, botsBefore, 'no bot booked');
     });
 
+    test('the OpenAPI document does not mark the schedule body required, as no body is {}', async () => {
+      const doc = (await rc.request('GET', '/openapi.json')).body;
+      const operation = doc.paths['/api/v1/calendar/schedule/{event_id}'].post;
+      assert.equal(operation.requestBody.required, false);
+      assert.ok(operation.requestBody.content['application/json'].schema, 'the body is still described');
+      assert.equal(operation['x-body-optional'], undefined, 'the marker is not shown');
+      // A body that is needed stays required.
+      assert.equal(doc.paths['/api/v1/bots/create_bot'].post.requestBody.required, true);
+    });
+
     test('one bot per meeting occurrence: again for the same event updates it, another event for the same meeting at the same time shares it', async () => {
       const number = zoomNumber();
       const start = NOW + 5 * 3_600_000;

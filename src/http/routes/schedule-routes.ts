@@ -3,7 +3,7 @@ import { applyBotConfigDefaults, findRuntimeSettingProblem } from '../../domain/
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { BODY_OPTIONAL_KEYWORD, errorResponses } from '../schemas/common.ts';
 import { EventIdParams } from '../schemas/event-schemas.ts';
 import { ScheduleBody, ScheduleResponse, ToggleRecurrenceBody, ToggleRecurrenceResponse } from '../schemas/schedule-schemas.ts';
 
@@ -18,6 +18,7 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
       params: EventIdParams,
       body: ScheduleBody,
       response: { 200: ScheduleResponse, ...errorResponses(404, 409, 413) },
+      [BODY_OPTIONAL_KEYWORD]: true,
     },
     // Every field of the body is optional, so none at all (or an empty one) is {}. A JSON null is
     // a body, and no object: refused as create_bot refuses it.

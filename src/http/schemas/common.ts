@@ -1,6 +1,18 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { AS_TEXT_KEYWORD, EMPTY_AS_ABSENT_KEYWORD, ERROR_CODE_KEYWORD, NULL_AS_ABSENT_KEYWORD, NULL_HINT_KEYWORD } from '../validation.ts';
 
+/**
+ * Marks a route whose body may be left out (read as {}): its OpenAPI requestBody is not required.
+ * @fastify/swagger marks every body required, so the document is corrected once it is built.
+ */
+export const BODY_OPTIONAL_KEYWORD = 'x-body-optional';
+
+declare module 'fastify' {
+  interface FastifySchema {
+    [BODY_OPTIONAL_KEYWORD]?: true;
+  }
+}
+
 export const ErrorResponse = Type.Object({
   error: Type.String(),
   message: Type.String({ description: 'The same text as error (MeetStream clients read message)' }),
