@@ -54,8 +54,15 @@ const WITHDRAW_MARGIN_MS = 120_000;
  * provider reports its bot joining at the join time, and a bot no longer Scheduled is not cancelled.
  */
 const CANCEL_AHEAD_MS = 30_000;
-/** A bot that is not in the call yet is asked to leave again this much later. */
+/** A bot that is not in the call yet, its join time past, is asked to leave again this much later. */
 const LEAVE_RETRY_MS = 30_000;
+/**
+ * Before its join time it is asked again at that time, and no sooner than this: a staged Attendee
+ * bot starts joining a few seconds before its join time (attendee-labs/attendee
+ * bots/bot_controller/bot_controller.py join_if_staged_and_time_to_join, ahead by the adapter's
+ * get_staged_bot_join_delay_seconds), so by then leave reaches it.
+ */
+const LEAVE_RETRY_BEFORE_JOIN_MIN_MS = 5_000;
 /** A removal is given up this long after the old bot's join time (it never turned up in a call). */
 const RETIRE_WINDOW_MS = 3_600_000;
 const BATCH = 50;
@@ -555,10 +562,14 @@ export class ProviderCommandSender {
     }
     if (left.failure !== 'permanent') return { kind: 'retry', atMs: this.#retryAt(row, left), error: left.message };
     if (left.isAuthFailure) return this.#giveUpRemoval(payload, left.message);
-    // Not in a call yet (it is on its way, or waits for its join time): ask again once it may be.
+    // Not in a call yet (it is on its way, or waits for its join time): ask again once it may be,
+    // at its join time while that is ahead (the old bot must not join next to its replacement).
     const now = clock.now();
     if (now >= payload.join_at_ms + RETIRE_WINDOW_MS) return this.#giveUpRemoval(payload, `it was never found in a call: ${left.message}`);
-    return { kind: 'retry', atMs: Math.max(now + LEAVE_RETRY_MS, Math.min(payload.join_at_ms, now + RETIRE_WINDOW_MS)), error: left.message, isWaiting: true };
+    const atMs = now < payload.join_at_ms
+      ? Math.max(now + LEAVE_RETRY_BEFORE_JOIN_MIN_MS, Math.min(payload.join_at_ms, now + RETIRE_WINDOW_MS))
+      : now + LEAVE_RETRY_MS;
+    return { kind: 'retry', atMs, error: left.message, isWaiting: true };
   }
 
   async #giveUpRemoval(payload: ProviderRetirePayload, message: string): Promise<Settle> {

@@ -334,6 +334,25 @@ for (const kind of ['recall', 'meetstream', 'attendee'] as const) {
       assert.equal(fake.bots.get(current)!.state, 'scheduled', 'the replacement waits for its own time');
     });
 
+    test('attendee: renamed 20 s before its join time, the old bot staged: refused delete and leave are tried again at the join time, not 30 s later, so the old bot does not join next to its replacement', async (t) => {
+      if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
+      const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/ren-amel-ate', `rename-20s-${kind}`);
+      clock.set(joinAtMs - 20_000);
+      const renamed = await rc.request('PATCH', `/api/v1/calendar/scheduled/${botId}`, { auth: user.auth, body: { bot_username: 'Renamed Late' } });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+      await rc.dispatcher.runDue();
+      const current = (await botRow(botId)).provider_bot_id!;
+      assert.notEqual(current, providerBotId, 'replaced');
+      assert.deepEqual(requestsFor(providerBotId).slice(-2), [`DELETE /api/v1/bots/${providerBotId} -> 400`, `POST /api/v1/bots/${providerBotId}/leave -> 400`]);
+      // A staged Attendee bot starts joining a few seconds before its join time
+      // (bots/bot_controller/bot_controller.py join_if_staged_and_time_to_join): by the join time it is.
+      clock.set(joinAtMs);
+      startJoining(fake, providerBotId);
+      await rc.dispatcher.runDue();
+      assert.equal(fake.bots.get(providerBotId)!.state, 'leaving', JSON.stringify(requestsFor(providerBotId)));
+      assert.equal((await botRow(botId)).provider_bot_id, current);
+    });
+
     test('attendee: renamed seven minutes out, the bot staged early (the scheduler\'s start jitter): the update refused for the bot\'s state, a replacement carries the new name and the old bot leaves once joining', async (t) => {
       if (!(fake instanceof FakeAttendee)) return t.skip('Attendee\'s staging');
       const { botId, joinAtMs, first: providerBotId } = await handedOver(2, 'https://meet.google.com/sta-gedr-nme', `rename-staged-${kind}`);
