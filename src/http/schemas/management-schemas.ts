@@ -10,9 +10,10 @@ export const ScheduleTargetParams = Type.Object({
 export const UnscheduleBody = Type.Object({
   cancel_all_occurrences: OptionalField(Type.Boolean({ 'x-error-code': 'validation_error', description: 'For a series or one of its occurrences: unschedule every occurrence of the series' })),
   // null only where it widens nothing: without from_date a series id unschedules every occurrence,
-  // so on a series (or with cancel_all_occurrences) a null, a date the client failed to compute,
-  // is refused naming the field (bot-management.ts). On a one-off event it is MeetStream's own
-  // answer's value for "none" ({ "cancel_all_occurrences": false, "from_date": null }).
+  // so on a series or an occurrence a null, a date the client failed to compute, is refused
+  // naming the field (bot-management.ts). On a one-off event it is MeetStream's own answer's value
+  // for "none" ({ "cancel_all_occurrences": false, "from_date": null }), taken with
+  // cancel_all_occurrences too, which widens nothing there.
   from_date: Type.Optional(Nullable(Type.String({ maxLength: 64, 'x-error-code': 'invalid_time' }), { 'x-error-code': 'invalid_time', description: 'YYYY-MM-DD (in the series time zone) or ISO 8601 date-time with offset: unschedule the occurrences starting at or after it; earlier ones keep their bots. null: taken for a one-off event only' })),
 }, { additionalProperties: true });
 

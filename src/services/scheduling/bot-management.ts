@@ -136,11 +136,13 @@ export class BotManagement {
     const wantsWholeSeries = options.cancel_all_occurrences === true || fromDate !== null;
     return this.#change(async (trx, now) => {
       const scope = await this.#resolveScope(trx, userId, eventId);
-      // from_date: null widens nothing only on a one-off event asked for alone (MeetStream's own
-      // answer for one carries { cancel_all_occurrences: false, from_date: null }). Anywhere else,
-      // left out it means every occurrence: a null (a date not computed) is not read so.
-      if (options.from_date === null && (scope.kind !== 'single' || instanceSeriesOf(scope.event) !== null || options.cancel_all_occurrences === true)) {
-        throw new ApiError('invalid_time', `from_date: may not be null ${nullFromDateAdvice(scope.kind === 'series', scope.kind === 'occurrence' || (scope.kind === 'single' && instanceSeriesOf(scope.event) !== null), options.cancel_all_occurrences === true)}`, { details: { field: 'from_date' } });
+      // from_date: null widens nothing on a one-off event (MeetStream's own answer for one carries
+      // { cancel_all_occurrences: false, from_date: null }), cancel_all_occurrences or not: it has
+      // no other occurrence. Anywhere else, left out it means every occurrence (or, on an
+      // occurrence asked for alone, a narrower scope than a date): a null (a date not computed) is
+      // not read so.
+      if (options.from_date === null && (scope.kind !== 'single' || instanceSeriesOf(scope.event) !== null)) {
+        throw new ApiError('invalid_time', `from_date: may not be null ${nullFromDateAdvice(scope.kind === 'series', options.cancel_all_occurrences === true)}`, { details: { field: 'from_date' } });
       }
       // An Outlook instance with a series option stands for its series: the master's other instances.
       const instances = scope.kind === 'single' && wantsWholeSeries ? instanceSeriesOf(scope.event) : null;
@@ -510,16 +512,12 @@ function checkPatch(patch: BotPatch): number | null {
 }
 
 /**
- * What a refused `from_date: null` says, by what leaving it out would do there: on a series, or
- * beside cancel_all_occurrences, every occurrence is unscheduled; on an occurrence asked for alone,
- * that occurrence only.
+ * What a refused `from_date: null` (on a series or an occurrence: a one-off event takes it) says,
+ * by what leaving it out would do there: on a series, or beside cancel_all_occurrences, every
+ * occurrence is unscheduled; on an occurrence asked for alone, that occurrence only.
  */
-function nullFromDateAdvice(isSeries: boolean, isOccurrence: boolean, cancelsAll: boolean): string {
-  if (cancelsAll) {
-    return isSeries || isOccurrence
-      ? 'with cancel_all_occurrences; leave it out to unschedule every occurrence, or give the first date to unschedule'
-      : 'with cancel_all_occurrences; leave it out to unschedule this event';
-  }
+function nullFromDateAdvice(isSeries: boolean, cancelsAll: boolean): string {
+  if (cancelsAll) return 'with cancel_all_occurrences; leave it out to unschedule every occurrence, or give the first date to unschedule';
   if (isSeries) return 'on a recurring series; leave it out to unschedule every occurrence, or give the first date to unschedule';
   return 'on an occurrence of a series; leave it out to unschedule this occurrence alone, or give a date to unschedule the series from then on';
 }
