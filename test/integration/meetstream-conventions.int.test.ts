@@ -884,7 +884,7 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
       assert.equal(nulled.body.message, 'bot_config: may not be null; leave it out for the default configuration');
     });
 
-    test('a schedule request whose JSON body is null is refused as create_bot refuses it, booking nothing: only no body (or an empty one) is {}', async () => {
+    test('a JSON body of null is refused as create_bot refuses it, on schedule, unschedule, auto-schedule enable and disconnect, changing nothing: only no body (or an empty one) is {}', async () => {
       const start = NOW + 5 * 3_600_000;
       const event = await createEvent({ start_time: iso(start), end_time: iso(start + 3_600_000), meeting_url: `https://zoom.us/j/${zoomNumber()}` });
       const botsBefore = (await rc.database.db.selectFrom('bots').select('id').execute()).length;
@@ -896,14 +896,31 @@ describe('DEDUPLICATION_KEY_REQUIRED', () => {
         assert.equal(res.json().message, 'body: is required (a JSON object)');
       }
       assert.equal((await rc.database.db.selectFrom('bots').select('id').execute()).length, botsBefore, 'no bot booked');
+      // So are the other routes whose body may be left out: a null is no object, never "no options".
+      const bot = await scheduleOk(event.id, { bot_config: {} });
+      const others = [
+        await nullBody('/api/v1/calendar/auto-schedule/enable'),
+        await rc.app.inject({ method: 'DELETE', url: `${SCHEDULE}/${event.id}`, headers: { authorization: user.auth, 'content-type': 'application/json' }, payload: 'null' }),
+        await nullBody('/api/v1/calendar/disconnect'),
+      ];
+      for (const res of others) {
+        assert.equal(`${res.statusCode} ${res.json().code} ${res.json().details?.field}`, '400 validation_error body', res.body);
+        assert.equal(res.json().message, 'body: is required (a JSON object)');
+      }
+      assert.equal((await rc.request('GET', '/api/v1/calendar/auto-schedule/settings', { auth: user.auth })).body.auto_schedule_enabled, false, 'auto-schedule not turned on');
+      assert.equal((await rc.database.db.selectFrom('bots').select('status').where('id', '=', bot.bot_id).executeTakeFirstOrThrow()).status, 'Scheduled', 'the bot not unscheduled');
     });
 
-    test('the OpenAPI document does not mark the schedule body required, as no body is {}', async () => {
+    test('the OpenAPI document does not mark a body required where none is {} (schedule, unschedule, auto-schedule enable, disconnect)', async () => {
       const doc = (await rc.request('GET', '/openapi.json')).body;
       const operation = doc.paths['/api/v1/calendar/schedule/{event_id}'].post;
       assert.equal(operation.requestBody.required, false);
       assert.ok(operation.requestBody.content['application/json'].schema, 'the body is still described');
       assert.equal(operation['x-body-optional'], undefined, 'the marker is not shown');
+      // Nor the other routes whose body may be left out.
+      for (const [path, method] of [['/api/v1/calendar/auto-schedule/enable', 'post'], ['/api/v1/calendar/schedule/{event_id}', 'delete'], ['/api/v1/calendar/disconnect', 'post']] as const) {
+        assert.equal(doc.paths[path][method].requestBody.required, false, `${method} ${path}`);
+      }
       // A body that is needed stays required.
       assert.equal(doc.paths['/api/v1/bots/create_bot'].post.requestBody.required, true);
     });

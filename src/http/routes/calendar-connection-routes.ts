@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '../../errors.ts';
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { BODY_OPTIONAL_KEYWORD, errorResponses } from '../schemas/common.ts';
 import {
   AutoScheduleEnableBody, AutoSchedulePreviewBody, AutoSchedulePreviewResponse, AutoScheduleResponse, CalendarIdParams, CalendarListQuery, CalendarListResponse, ConnectionListResponse, ConnectionResponse, ConnectResponse,
   DisconnectQuery, DisconnectResponse, GoogleConnectBody, IcsConnectBody, MicrosoftConnectBody, ScopedDisconnectBody, ScopedDisconnectQuery,
@@ -65,6 +65,7 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
         tags, summary: 'Disconnect by provider and account (MeetStream\'s /calendar/disconnect)',
         description: '{} removes the only connection (400 multiple_calendar_connections when there are several); {provider} removes that provider\'s connections; {provider, account_id} exactly one. purge_events=false keeps their events. Scheduled bots of removed connections are cancelled. The fields may also come in the query string; the body wins.',
         querystring: ScopedDisconnectQuery, body: ScopedDisconnectBody, response: { 200: ScopedDisconnectResponse, ...errorResponses(413, 415) },
+        [BODY_OPTIONAL_KEYWORD]: true,
       },
     } as const;
     const typed = scoped.withTypeProvider<TypeBoxTypeProvider>();
@@ -137,10 +138,11 @@ export function registerCalendarConnectionRoutes(app: App, deps: AppDeps): void 
 
   const autoTags = ['Auto-schedule'];
   app.post('/calendar/auto-schedule/enable', {
-    schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) } },
-    // Everything in the body is optional, so none at all is an empty one.
+    schema: { tags: autoTags, summary: 'Turn auto-schedule on: every upcoming synced event with a meeting URL gets a bot', body: AutoScheduleEnableBody, response: { 200: AutoScheduleResponse, ...errorResponses(413, 415) }, [BODY_OPTIONAL_KEYWORD]: true },
+    // Everything in the body is optional, so none at all is an empty one. A JSON null is a body,
+    // and no object: refused.
     preValidation: async (request) => {
-      if (request.body === undefined || request.body === null) request.body = {};
+      if (request.body === undefined) request.body = {};
     },
   }, async (request) => {
     // Left out, the configuration is the one stored (a disable keeps it), as preview reads it.

@@ -4,7 +4,7 @@
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { BotIdParams } from '../schemas/bot-schemas.ts';
-import { errorResponses } from '../schemas/common.ts';
+import { BODY_OPTIONAL_KEYWORD, errorResponses } from '../schemas/common.ts';
 import {
   BotPatchBody, BotUpdateResponse, DeleteBotResponse, DeleteScheduleResponse, ScheduledBotsQuery, ScheduledBotsResponse,
   ScheduleTargetParams, UnscheduleBody,
@@ -21,10 +21,12 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
       params: ScheduleTargetParams,
       body: UnscheduleBody,
       response: { 200: DeleteScheduleResponse, ...errorResponses(404) },
+      [BODY_OPTIONAL_KEYWORD]: true,
     },
-    // The body is optional on a DELETE: none at all means no options.
+    // The body is optional on a DELETE: none at all means no options. A JSON null is no object,
+    // and never "no options" (which on a series is every occurrence): refused.
     preValidation: async (request) => {
-      if (request.body === undefined || request.body === null) request.body = {};
+      if (request.body === undefined) request.body = {};
     },
   }, async (request) => deps.management.deleteScheduleTarget(request.userId, request.params.event_id, request.body));
 
