@@ -5,6 +5,7 @@ import { ApiError } from '../errors.ts';
 import type { App } from './app.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuthenticatedUser } from '../services/access/api-keys.ts';
+import type { RequestOrigin } from '../domain/action-origin.ts';
 import { authenticateSession, isSecureRequest, sessionTokenOf } from './session-auth.ts';
 
 declare module 'fastify' {
@@ -12,6 +13,8 @@ declare module 'fastify' {
     userId: string;
     /** Id of the API key the request authenticated with; '' on routes with their own auth. */
     apiKeyId: string;
+    /** 'dashboard' when the request came with the dashboard's session cookie, 'api' with an API key. */
+    origin: RequestOrigin;
   }
   interface FastifyContextConfig {
     /** 'custom': the route authenticates the request itself (the bot runtime status route). */
@@ -36,11 +39,13 @@ export function isApiPath(url: string): boolean {
 export function registerAuth(app: App, deps: AppDeps): void {
   app.decorateRequest('userId', '');
   app.decorateRequest('apiKeyId', '');
+  app.decorateRequest('origin', 'api');
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.auth === 'custom') return;
     const user = await authenticateRequest(deps, request);
     request.userId = user.userId;
     request.apiKeyId = user.keyId;
+    request.origin = user.origin;
   });
 }
 
@@ -49,11 +54,11 @@ export function registerAuth(app: App, deps: AppDeps): void {
  * session cookie (with CSRF proof for a change). Also asked of a path no route serves, so that a
  * signed-in dashboard is told 404 or 405 there, as a key is, not that its session ended.
  */
-export async function authenticateRequest(deps: AppDeps, request: FastifyRequest): Promise<AuthenticatedUser> {
+export async function authenticateRequest(deps: AppDeps, request: FastifyRequest): Promise<AuthenticatedUser & { origin: RequestOrigin }> {
   const sessionToken = request.headers.authorization === undefined ? sessionTokenOf(request, isSecureRequest(deps, request)) : undefined;
   return sessionToken !== undefined
-    ? authenticateSession(deps, request, sessionToken)
-    : authenticateApiKeyUser(deps, request.headers.authorization);
+    ? { ...await authenticateSession(deps, request, sessionToken), origin: 'dashboard' }
+    : { ...await authenticateApiKeyUser(deps, request.headers.authorization), origin: 'api' };
 }
 
 /** The user the Authorization header's API key belongs to; throws 401 (no key) or 403 (unknown key) otherwise. */

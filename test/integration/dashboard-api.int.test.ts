@@ -143,6 +143,44 @@ describe('dashboard API', () => {
       assert.equal(`${junk.status} ${junk.body.code}`, '401 unauthorized');
     });
 
+    test('a bot\'s history says what was done from the dashboard (a session) and what through the API (a key)', async () => {
+      const user = await rc.newUser('uma');
+      const session = await signIn(user.auth);
+      const fromDashboard = (method: 'POST' | 'PATCH' | 'DELETE' | 'GET', url: string, body?: Record<string, unknown>) =>
+        rc.request(method, url, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf }, ...(body ? { body } : {}) });
+      const history = async (botId: string) => {
+        const bot = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
+        return { timeline: bot.status_timeline.map((s: { status: string; reason: string }) => `${s.status}: ${s.reason}`), decisions: bot.decisions.map((d: { reason: string }) => d.reason) };
+      };
+
+      // Events' "Schedule bot", then the bot page's changes and its "Cancel bot".
+      const booked = await fromDashboard('POST', `/api/v1/calendar/schedule/${await createEvent(user.auth, NOW + 9 * 86_400_000)}`, { deduplication_key: 'uma-dashboard' });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const dashboardBot = booked.body.bot_id as string;
+      assert.equal((await fromDashboard('PATCH', `/api/v1/calendar/scheduled/${dashboardBot}`, { bot_username: 'Uma\'s notes', scheduled_join_time: new Date(NOW + 9 * 86_400_000 - 60_000).toISOString() })).status, 200);
+      assert.equal((await fromDashboard('DELETE', `/api/v1/calendar/scheduled/${dashboardBot}`)).status, 200);
+      const fromTheDashboard = await history(dashboardBot);
+      assert.deepEqual(fromTheDashboard.timeline, ['Scheduled: Scheduled from the dashboard', 'Cancelled: Cancelled from the dashboard']);
+      assert.ok(fromTheDashboard.decisions.includes('Updated from the dashboard: scheduled_join_time, bot_username'), JSON.stringify(fromTheDashboard.decisions));
+      assert.ok(fromTheDashboard.decisions.some((r: string) => r.startsWith('Join time set from the dashboard')), JSON.stringify(fromTheDashboard.decisions));
+      assert.ok(!JSON.stringify(fromTheDashboard).includes('through the API'), JSON.stringify(fromTheDashboard));
+
+      // Unscheduling an event, remove_bot and create_bot from the dashboard say so too.
+      const eventId = await createEvent(user.auth, NOW + 10 * 86_400_000);
+      const unscheduled = (await fromDashboard('POST', `/api/v1/calendar/schedule/${eventId}`, { deduplication_key: 'uma-unscheduled' })).body.bot_id as string;
+      assert.equal((await fromDashboard('DELETE', `/api/v1/calendar/schedule/${eventId}`, {})).status, 200);
+      assert.deepEqual((await history(unscheduled)).timeline, ['Scheduled: Scheduled from the dashboard', `Cancelled: Unscheduled from the dashboard (event ${eventId})`]);
+      const created = await fromDashboard('POST', '/api/v1/bots/create_bot', { meeting_link: 'https://zoom.us/j/86123456789', bot_name: 'Uma', join_at: new Date(NOW + 11 * 86_400_000).toISOString() });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await fromDashboard('GET', `/api/v1/bots/${created.body.bot_id}/remove_bot`)).status, 200);
+      assert.deepEqual((await history(created.body.bot_id)).timeline, ['Scheduled: Created from the dashboard', 'Cancelled: Removed from the dashboard (remove_bot) before it joined']);
+
+      // The same calls with the API key keep saying so.
+      const byKey = await schedule(user.auth, await createEvent(user.auth, NOW + 12 * 86_400_000), 'uma-key');
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${byKey}`, { auth: user.auth })).status, 200);
+      assert.deepEqual((await history(byKey)).timeline, ['Scheduled: Scheduled through the API', 'Cancelled: Deleted through the API']);
+    });
+
     test('with a session, a path no route serves is a 404 or 405 as with a key (the page would read a 401 as its session ended); signing in again ends the session the browser had', async () => {
       const session = await signIn(alice.auth);
       const unknown = await rc.request('GET', '/api/v1/no-such-route', { headers: { cookie: session.cookie } });

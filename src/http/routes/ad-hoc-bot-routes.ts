@@ -39,7 +39,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
     },
   }, async (request, reply) => {
     const header = request.headers['idempotency-key'];
-    const outcome = await adHocBots.create(request.userId, request.body, typeof header === 'string' ? header : undefined);
+    const outcome = await adHocBots.create(request.userId, request.body, typeof header === 'string' ? header : undefined, request.origin);
     return reply.status(STATUS_OF[outcome.kind]).send(outcome.bot);
   });
 
@@ -79,7 +79,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
       params: BotIdParams,
       response: { 200: RemoveBotResponse, ...errorResponses(404, 409) },
     },
-  }, async (request) => deps.management.removeBot(request.userId, request.params.bot_id));
+  }, async (request) => deps.management.removeBot(request.userId, request.params.bot_id, request.origin));
 
   app.delete('/bots/:bot_id/delete', {
     schema: {
@@ -89,7 +89,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
       params: BotIdParams,
       response: { 200: DeleteBotDataResponse, ...errorResponses(404) },
     },
-  }, async (request) => deps.management.deleteBotData(request.userId, request.params.bot_id));
+  }, async (request) => deps.management.deleteBotData(request.userId, request.params.bot_id, request.origin));
 
   // The older reference's name for the same deletion, a GET answering { success, message }. A 404
   // here would tell a client of that reference the bot is gone while its data stays.
@@ -103,7 +103,7 @@ export function registerAdHocBotRoutes(app: App, deps: AppDeps): void {
       params: BotIdParams,
       response: { 200: LegacyDeleteBotDataResponse, ...errorResponses(404) },
     },
-  }, async (request) => ({ success: true as const, ...await deps.management.deleteBotData(request.userId, request.params.bot_id) }));
+  }, async (request) => ({ success: true as const, ...await deps.management.deleteBotData(request.userId, request.params.bot_id, request.origin) }));
 }
 
 /** custom_attr[<name>]=<value> query parameters, checked like any other field. */

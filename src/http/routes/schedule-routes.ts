@@ -35,7 +35,7 @@ export function registerScheduleRoutes(app: App, deps: AppDeps): void {
     // Settings the bot provider refuses together (a live transcript with a post-call provider).
     const providerProblem = deps.scheduling.findProviderInputProblem(applyBotConfigDefaults(body.bot_config, deps.scheduling.defaultBotName), undefined, { isRequest: true });
     if (providerProblem) throw new ApiError('invalid_bot_config', `bot_config.${providerProblem.field}: ${providerProblem.problem}`, { details: { field: `bot_config.${providerProblem.field}` } });
-    return deps.scheduling.schedule(request.userId, request.params.event_id, body);
+    return deps.scheduling.schedule(request.userId, request.params.event_id, body, { origin: request.origin });
   });
 
   const chains = deps.chains;

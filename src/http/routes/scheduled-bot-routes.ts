@@ -28,7 +28,7 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
     preValidation: async (request) => {
       if (request.body === undefined) request.body = {};
     },
-  }, async (request) => deps.management.deleteScheduleTarget(request.userId, request.params.event_id, request.body));
+  }, async (request) => deps.management.deleteScheduleTarget(request.userId, request.params.event_id, request.body, request.origin));
 
   app.patch('/calendar/schedule/:event_id', {
     schema: {
@@ -39,7 +39,7 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
       body: BotPatchBody,
       response: { 200: BotUpdateResponse, ...errorResponses(404) },
     },
-  }, async (request) => deps.management.updateScheduleTarget(request.userId, request.params.event_id, request.body));
+  }, async (request) => deps.management.updateScheduleTarget(request.userId, request.params.event_id, request.body, request.origin));
 
   // /calendar/schedule is the list's older name in MeetStream's documentation (GET only: under it,
   // PATCH and DELETE name an event, above).
@@ -65,7 +65,7 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
         body: BotPatchBody,
         response: { 200: BotUpdateResponse, ...errorResponses(404) },
       },
-    }, async (request) => deps.management.updateBot(request.userId, request.params.bot_id, request.body));
+    }, async (request) => deps.management.updateBot(request.userId, request.params.bot_id, request.body, request.origin));
 
     app.delete(`${base}/:bot_id`, {
       schema: {
@@ -75,6 +75,6 @@ export function registerScheduledBotRoutes(app: App, deps: AppDeps): void {
         params: BotIdParams,
         response: { 200: DeleteBotResponse, ...errorResponses(404) },
       },
-    }, async (request) => deps.management.cancelBot(request.userId, request.params.bot_id));
+    }, async (request) => deps.management.cancelBot(request.userId, request.params.bot_id, request.origin));
   }
 }

@@ -237,7 +237,7 @@ export class AutoSchedule implements AfterSyncHook {
         // both book the event, nor re-book it and log a spurious "updated".
         // And it books only while the meeting and the settings are as read here.
         const asRead = { copyId: candidate.subject.eventId, raw: candidate.subject.raw, settingsUpdatedAt };
-        const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true, asRead });
+        const response = await this.#scheduling.schedule(userId, candidate.eventId, request, { ifNeverScheduled: true, asRead, origin: 'auto_schedule' });
         if (!response.updated_existing) booked++;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
@@ -372,7 +372,7 @@ export class AutoSchedule implements AfterSyncHook {
         // A live bot already holds this key for another occurrence (the series moved under it).
         if (await isKeyHeldByLiveBot(db, userId, key)) continue;
         try {
-          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
+          await this.#scheduling.schedule(userId, occurrenceIdOf(series.id, occurrence.originalStartMs), { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version, origin: 'batch_top_up' });
           booked++;
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
@@ -428,7 +428,7 @@ export class AutoSchedule implements AfterSyncHook {
       // A live bot holds this key already (a moved instance's derived key): sharing it would send one bot to two times.
       if (await isKeyHeldByLiveBot(db, userId, key)) continue;
       try {
-        await this.#scheduling.schedule(userId, instance.id, { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version });
+        await this.#scheduling.schedule(userId, instance.id, { deduplication_key: key, bot_config: config }, { ifNeverScheduled: true, ifBatchUnchanged: version, origin: 'batch_top_up' });
         booked++;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;

@@ -13,6 +13,7 @@
 // The header is looked at first; a new header key does not override a body key already bound.
 import type { BotProviderName } from '../../config.ts';
 import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
+import { requestOriginWords, type RequestOrigin } from '../../domain/action-origin.ts';
 import type { Database } from '../../db/database.ts';
 import type { BotRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -90,7 +91,8 @@ export class AdHocBots {
     return earlier ? answerOf(earlier) : null;
   }
 
-  async create(userId: string, request: CreateBotRequest, idempotencyKey: string | undefined): Promise<CreateBotOutcome> {
+  /** `origin`: where the request came from, which the new bot's status reason says. */
+  async create(userId: string, request: CreateBotRequest, idempotencyKey: string | undefined, origin: RequestOrigin = 'api'): Promise<CreateBotOutcome> {
     // A repeat of an Idempotency-Key answers with the bot the first request made, whatever its
     // body says now (MeetStream ignores a repeat's body): before any check of that body.
     const idempotencyHash = idempotencyKey === undefined ? null : deduplicationKeyHash(idempotencyKey);
@@ -189,7 +191,7 @@ export class AdHocBots {
       await insertScheduledBot(trx, this.#database.engine, bot, { id: newId('sch'), group: scheduleGroupOf(meeting.platform) }, {
         reason: `Created through POST /bots/create_bot (${meeting.identity}); joins ${when}; its meeting is taken to last ${meetingSeconds} s`,
         details: { join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity, meeting_seconds: meetingSeconds, idempotency_key: idempotencyKey !== undefined },
-        statusReason: 'Created through the API',
+        statusReason: `Created ${requestOriginWords(origin)}`,
         // MeetStream sends bot.scheduled only for a bot with a future join_at; one that joins now
         // goes straight to bot.joining.
         webhookMessage: requestedJoinAtMs === null ? null : `Bot scheduled to join at ${formatInstant(joinAtMs)}`,

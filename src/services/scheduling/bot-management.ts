@@ -4,6 +4,7 @@
 // dispatchers through the schedule signal.
 import type { BotProviderName } from '../../config.ts';
 import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
+import { requestOriginWords, type RequestOrigin } from '../../domain/action-origin.ts';
 import type { Transaction } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
 import type { Database } from '../../db/database.ts';
@@ -117,21 +118,22 @@ export class BotManagement {
   }
 
   /** PATCH /calendar/schedule/{id}: the prefix tells a bot id from an event id. */
-  async updateScheduleTarget(userId: string, id: string, patch: BotPatch): Promise<BotUpdateResult> {
-    return isBotId(id) ? this.updateBot(userId, id, patch) : this.rescheduleEvent(userId, id, patch);
+  async updateScheduleTarget(userId: string, id: string, patch: BotPatch, origin: RequestOrigin = 'api'): Promise<BotUpdateResult> {
+    return isBotId(id) ? this.updateBot(userId, id, patch, origin) : this.rescheduleEvent(userId, id, patch, origin);
   }
 
   /** DELETE /calendar/schedule/{id}: the prefix tells a bot id from an event id. */
-  async deleteScheduleTarget(userId: string, id: string, options: UnscheduleOptions): Promise<UnscheduleResult | BotDeleteResult> {
-    return isBotId(id) ? this.cancelBot(userId, id) : this.unscheduleEvent(userId, id, options);
+  async deleteScheduleTarget(userId: string, id: string, options: UnscheduleOptions, origin: RequestOrigin = 'api'): Promise<UnscheduleResult | BotDeleteResult> {
+    return isBotId(id) ? this.cancelBot(userId, id, origin) : this.unscheduleEvent(userId, id, options, origin);
   }
 
   /**
    * Unschedules an event, one occurrence, or (part of) a series. A bot that another live event
    * still uses is only unlinked from this one; a bot already launched is left alone. Calling it
-   * again finds nothing left to do and answers with zero counts.
+   * again finds nothing left to do and answers with zero counts. `origin`: where the request came
+   * from, which the bots' reasons say (as for every change below).
    */
-  async unscheduleEvent(userId: string, eventId: string, options: UnscheduleOptions): Promise<UnscheduleResult> {
+  async unscheduleEvent(userId: string, eventId: string, options: UnscheduleOptions, origin: RequestOrigin = 'api'): Promise<UnscheduleResult> {
     const fromDate = parseFromDate(options.from_date);
     const wantsWholeSeries = options.cancel_all_occurrences === true || fromDate !== null;
     return this.#change(async (trx, now) => {
@@ -179,7 +181,7 @@ export class BotManagement {
       const what = isWholeSeries
         ? `series ${series?.id ?? `of event ${eventId}`}${fromDate !== null ? ` from ${options.from_date}` : ''}`
         : scope.kind === 'occurrence' ? `occurrence ${scope.series.id}_${scope.key}` : `event ${eventId}`;
-      const outcome = await this.#unlink(trx, links, `Unscheduled through the API (${what})`, now);
+      const outcome = await this.#unlink(trx, links, `Unscheduled ${requestOriginWords(origin)} (${what})`, now);
 
       const count = outcome.cancelledSchedules.length;
       const result: UnscheduleResult = {
@@ -251,12 +253,12 @@ export class BotManagement {
   }
 
   /** PATCH /calendar/scheduled/{bot_id}. */
-  async updateBot(userId: string, botId: string, patch: BotPatch): Promise<BotUpdateResult> {
+  async updateBot(userId: string, botId: string, patch: BotPatch, origin: RequestOrigin = 'api'): Promise<BotUpdateResult> {
     const joinAtMs = checkPatch(patch);
     return this.#change(async (trx, now) => {
       const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
       if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
-      return this.#applyPatch(trx, bot, patch, joinAtMs, now);
+      return this.#applyPatch(trx, bot, patch, joinAtMs, origin, now);
     });
   }
 
@@ -264,7 +266,7 @@ export class BotManagement {
    * PATCH /calendar/schedule/{event_id} ("Reschedule Event"): the patch applies to the event's
    * live bot. For a series that is the bot of its soonest occurrence still waiting to join.
    */
-  async rescheduleEvent(userId: string, eventId: string, patch: BotPatch): Promise<BotUpdateResult> {
+  async rescheduleEvent(userId: string, eventId: string, patch: BotPatch, origin: RequestOrigin = 'api'): Promise<BotUpdateResult> {
     const joinAtMs = checkPatch(patch);
     return this.#change(async (trx, now) => {
       const scope = await this.#resolveScope(trx, userId, eventId);
@@ -282,11 +284,11 @@ export class BotManagement {
       if (!chosenId) throw new ApiError('bot_not_found', `Event ${eventId} has no scheduled bot`, { details: { field: 'event_id' } });
       // Only the chosen bot is locked; its status is checked again on the locked row.
       const bot = (await bots.findBotById(trx, chosenId, { engine: this.#database.engine, forUpdate: true }))!;
-      return this.#applyPatch(trx, bot, patch, joinAtMs, now);
+      return this.#applyPatch(trx, bot, patch, joinAtMs, origin, now);
     });
   }
 
-  async #applyPatch(trx: Transaction<Schema>, bot: BotRow, patch: BotPatch, joinAtMs: number | null, now: number): Promise<BotUpdateResult> {
+  async #applyPatch(trx: Transaction<Schema>, bot: BotRow, patch: BotPatch, joinAtMs: number | null, origin: RequestOrigin, now: number): Promise<BotUpdateResult> {
     if (bot.status !== 'Scheduled') {
       throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${bot.status}; only a Scheduled bot can be changed`, { details: { status: bot.status } });
     }
@@ -348,12 +350,12 @@ export class BotManagement {
         .where('id', '=', bot.id).execute();
     }
     if (updatedFields.length > 0) {
-      await bots.appendDecision(trx, bot.id, now, 'updated', `Updated through the API: ${updatedFields.join(', ')}`, { updated_fields: updatedFields, ...(joinAtMs !== null ? { join_time_pinned: true } : {}) });
+      await bots.appendDecision(trx, bot.id, now, 'updated', `Updated ${requestOriginWords(origin)}: ${updatedFields.join(', ')}`, { updated_fields: updatedFields, ...(joinAtMs !== null ? { join_time_pinned: true } : {}) });
     }
-    const scheduleUpdated = joinAtMs !== null && await moveBotJoinTime(trx, updated, joinAtMs, now, 'Join time set through the API');
+    const scheduleUpdated = joinAtMs !== null && await moveBotJoinTime(trx, updated, joinAtMs, now, `Join time set ${requestOriginWords(origin)}`);
     // A bot a provider already holds gets its new settings there too (one sync covers a move as well).
     const changedSettings = updatedFields.filter((f) => f !== 'scheduled_join_time');
-    if (changedSettings.length > 0) await requestProviderSync(trx, updated, `Settings changed through the API: ${changedSettings.join(', ')}`, now);
+    if (changedSettings.length > 0) await requestProviderSync(trx, updated, `Settings changed ${requestOriginWords(origin)}: ${changedSettings.join(', ')}`, now);
     return {
       success: true,
       message: updatedFields.length > 0 ? 'Scheduled bot updated successfully' : 'Nothing changed',
@@ -368,7 +370,7 @@ export class BotManagement {
    * DELETE /calendar/scheduled/{bot_id}: cancels the bot and its timer, for all of its events.
    * Cancelling a cancelled bot succeeds again; a launched or finished bot cannot be cancelled.
    */
-  async cancelBot(userId: string, botId: string): Promise<BotDeleteResult> {
+  async cancelBot(userId: string, botId: string, origin: RequestOrigin = 'api'): Promise<BotDeleteResult> {
     return this.#change(async (trx, now) => {
       const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
       if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
@@ -380,7 +382,8 @@ export class BotManagement {
       if (status !== 'Scheduled') {
         throw new ApiError('bot_already_joined', `Bot ${bot.id} is ${status}: it has finished, so there is no schedule left to cancel`, { details: { status } });
       }
-      await cancelBotInTransaction(trx, bot, 'Deleted through the API', now);
+      // The API's word is its verb's (DELETE); the dashboard's button says Cancel bot.
+      await cancelBotInTransaction(trx, bot, origin === 'dashboard' ? 'Cancelled from the dashboard' : 'Deleted through the API', now);
       return { message: 'Scheduled bot deleted successfully', bot_id: bot.id };
     });
   }
@@ -391,13 +394,13 @@ export class BotManagement {
    * its runtime (sent by the dispatcher, like a stop after a calendar cancellation), once; a
    * cancelled bot answers again; a finished one is 409 bot_not_in_meeting.
    */
-  async removeBot(userId: string, botId: string): Promise<RemoveBotResult> {
+  async removeBot(userId: string, botId: string, origin: RequestOrigin = 'api'): Promise<RemoveBotResult> {
     return this.#change(async (trx, now) => {
       const bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
       if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
       const status = bot.status as BotStatus;
       if (status === 'Scheduled') {
-        await cancelBotInTransaction(trx, bot, 'Removed through the API (remove_bot) before it joined', now);
+        await cancelBotInTransaction(trx, bot, `Removed ${requestOriginWords(origin)} (remove_bot) before it joined`, now);
         return { message: 'Bot removed: it had not joined yet, so its schedule was cancelled', bot_id: bot.id, status: 'Cancelled' };
       }
       if (status === 'Cancelled') return { message: 'Bot was already removed', bot_id: bot.id, status };
@@ -406,11 +409,11 @@ export class BotManagement {
       }
       const pendingStop = await trx.selectFrom('runtime_commands').select('id')
         .where('bot_id', '=', bot.id).where('action', '=', 'stop').where('state', '=', 'pending').executeTakeFirst();
-      if (!pendingStop) await requestRuntimeCommand(trx, bot, 'stop', 'Removed through the API (remove_bot)', now);
+      if (!pendingStop) await requestRuntimeCommand(trx, bot, 'stop', `Removed ${requestOriginWords(origin)} (remove_bot)`, now);
       // A launch waiting to be retried (the runtime has not taken it) is not tried again: it would
       // reach the runtime after the stop. The stop stays, should an unanswered attempt have started it.
       if (await isLaunchWaitingForRetry(trx, bot)) {
-        await transitionBot(trx, bot, 'Stopped', 'Removed through the API (remove_bot); the runtime had not taken the bot\'s launch, which is not tried again', now, { decisionKind: 'stopped' });
+        await transitionBot(trx, bot, 'Stopped', `Removed ${requestOriginWords(origin)} (remove_bot); the runtime had not taken the bot's launch, which is not tried again`, now, { decisionKind: 'stopped' });
         return { message: 'Bot removed: its launch was waiting to be retried and is not tried again', bot_id: bot.id, status: 'Stopped' };
       }
       return { message: 'Bot is leaving the meeting: its runtime was asked to stop it', bot_id: bot.id, status };
@@ -425,7 +428,7 @@ export class BotManagement {
    * dispatcher and the schedule rows rely on bot rows never disappearing. A bot still waiting is
    * cancelled first; a bot in a meeting must be removed first (400 bot_active). Idempotent.
    */
-  async deleteBotData(userId: string, botId: string): Promise<DeleteBotDataResult> {
+  async deleteBotData(userId: string, botId: string, origin: RequestOrigin = 'api'): Promise<DeleteBotDataResult> {
     return this.#change(async (trx, now) => {
       let bot = await bots.findBot(trx, userId, botId, { engine: this.#database.engine, forUpdate: true });
       if (!bot) throw new ApiError('bot_not_found', `No bot ${botId}`);
@@ -436,7 +439,7 @@ export class BotManagement {
       }
       if (status === 'Scheduled') {
         // A provider's bot for it goes too (the sync needs only the provider's ids, kept below).
-        await cancelBotInTransaction(trx, bot, 'Cancelled because its data was deleted through the API', now);
+        await cancelBotInTransaction(trx, bot, `Cancelled because its data was deleted ${requestOriginWords(origin)}`, now);
         bot = (await bots.findBotById(trx, bot.id))!;
       }
       // Told before the scrub, which removes the callback_url; the notice itself carries no data.
@@ -458,7 +461,7 @@ export class BotManagement {
         deduplication_key: scrubbedKey, deduplication_key_hash: deduplicationKeyHash(scrubbedKey), data_deleted_at: now, updated_at: now,
       }).where('id', '=', bot.id).execute();
       deleted += 1;
-      await bots.appendDecision(trx, bot.id, now, 'data_deleted', 'Stored data deleted through the API', { deleted_objects: deleted });
+      await bots.appendDecision(trx, bot.id, now, 'data_deleted', `Stored data deleted ${requestOriginWords(origin)}`, { deleted_objects: deleted });
       return { message: 'The bot\'s stored data was deleted', bot_id: bot.id, deleted_objects: deleted };
     });
   }

@@ -21,6 +21,7 @@ import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSe
 import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
+import { scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
 import { autoScheduleKeyRefused, cancelBotInTransaction, followMeetingEnd, insertScheduledBot, isLaunchWaitingForRetry, transitionBot, moveBotJoinTime, joinTimeFromLinks, type ScheduleChangeSignal } from './bot-lifecycle.ts';
 import { findChain, saveChain } from '../../store/chain-store.ts';
 import { findSeriesBooking, saveSeriesBooking, type SeriesBookingVersion } from '../../store/series-booking-store.ts';
@@ -153,8 +154,10 @@ export class BotScheduling implements EventChangeListener {
    * `options.ifNeverScheduled` (auto-schedule): refuse with event_already_scheduled, inside the
    * scheduling transaction, when the event or occurrence has ever had a bot, so that concurrent
    * runs cannot both book (or re-book) it, or when its invitation was declined meanwhile.
+   * `options.origin`: where the request came from, which a new bot's status reason says (api by default).
    */
-  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion; asRead?: AutoScheduleRead } = {}): Promise<ScheduleResponse> {
+  async schedule(userId: string, eventId: string, request: ScheduleRequest, options: { ifNeverScheduled?: boolean; ifBatchUnchanged?: SeriesBookingVersion; asRead?: AutoScheduleRead; origin?: ActionOrigin } = {}): Promise<ScheduleResponse> {
+    const origin = options.origin ?? 'api';
     const isChain = request.recurring_event === true;
     if (isChain && request.schedule_all_occurrences === true) {
       throw new ApiError('validation_error', 'recurring_event: cannot be combined with schedule_all_occurrences (one books each occurrence as the previous one is launched, the other books them all now)', { details: { field: 'recurring_event' } });
@@ -210,8 +213,8 @@ export class BotScheduling implements EventChangeListener {
       // An Outlook occurrence stands for its series (it has no row of its own) with any series option.
       const instanceSeries = resolved.kind === 'single' ? instanceSeriesOf(resolved.event) : null;
       if (resolved.kind === 'single' && instanceSeries) {
-        if (request.schedule_all_occurrences === true) return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, request.occurrence_limit ?? 52, now);
-        if (occurrenceDate !== undefined || isChain) return this.#scheduleInstance(trx, userId, eventId, resolved.event, instanceSeries, { occurrenceDate, chainSeriesId }, key, config, now);
+        if (request.schedule_all_occurrences === true) return this.#scheduleAllInstances(trx, userId, eventId, instanceSeries, key, config, origin, request.occurrence_limit ?? 52, now);
+        if (occurrenceDate !== undefined || isChain) return this.#scheduleInstance(trx, userId, eventId, resolved.event, instanceSeries, { occurrenceDate, chainSeriesId }, key, config, origin, now);
       }
       // An occurrence id with a series option widens to its series (as for an Outlook occurrence
       // above, and as unscheduling does): the ids the event list gives are occurrence ids.
@@ -221,23 +224,23 @@ export class BotScheduling implements EventChangeListener {
       }
       if (target.kind === 'single') {
         if (isChain) throw new ApiError('event_not_recurring', `recurring_event: event ${eventId} is not a recurring series`, { details: { field: 'recurring_event' } });
-        const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(target.event), key, config, now);
+        const one = await this.#scheduleOne(trx, userId, eventId, singleTarget(target.event), key, config, origin, now);
         return singleResponse(eventId, one);
       }
       if (target.kind === 'occurrence') {
-        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(target.occurrence, target.series), isChain ? chainKey(key, target.occurrence.key) : key, config, now);
+        const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(target.occurrence, target.series), isChain ? chainKey(key, target.occurrence.key) : key, config, origin, now);
         if (isChain) await this.#startChain(trx, userId, chainSeriesId ?? target.series.id, key, config, one, target.occurrence.key, true, now);
         return { ...singleResponse(eventId, one), occurrence_date: formatInstant(target.occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: target.series.id, ...(isChain ? { recurring_enabled: true } : {}) };
       }
       const series = target.series;
       if (series.is_deleted || series.status === 'cancelled') throw new ApiError('event_cancelled', `Event ${eventId} is cancelled`, { details: { field: 'event_id' } });
       if (request.schedule_all_occurrences === true) {
-        return this.#scheduleAll(trx, userId, series, key, config, request.occurrence_limit ?? 52, now);
+        return this.#scheduleAll(trx, userId, series, key, config, origin, request.occurrence_limit ?? 52, now);
       }
       const occurrence = occurrenceDate !== undefined
         ? await this.#occurrenceOnDate(trx, userId, series, occurrenceDate, isChain ? null : key, now)
         : (isChain ? await this.#chainPosition(trx, userId, series, now) : null) ?? await this.#nextOccurrence(trx, userId, series, now);
-      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, now);
+      const one = await this.#scheduleOne(trx, userId, eventId, occurrenceTarget(occurrence, series), isChain ? chainKey(key, occurrence.key) : key, config, origin, now);
       if (isChain) await this.#startChain(trx, userId, series.id, key, config, one, occurrence.key, occurrenceDate !== undefined, now);
       return { ...singleResponse(eventId, one), occurrence_date: formatInstant(occurrence.originalStartMs), is_recurring_occurrence: true, master_event_id: series.id, ...(isChain ? { recurring_enabled: true } : {}) };
     }));
@@ -252,7 +255,7 @@ export class BotScheduling implements EventChangeListener {
    */
   async bookOccurrence(trx: Transaction<Schema>, userId: string, series: EventRow, occurrence: EffectiveOccurrence, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
     await lockEvent(trx, this.#database.engine, userId, series.id);
-    return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), key, config, now);
+    return this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), key, config, 'chain', now);
   }
 
   /**
@@ -277,7 +280,7 @@ export class BotScheduling implements EventChangeListener {
   async bookInstance(trx: Transaction<Schema>, userId: string, instanceId: string, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
     const instance = await lockEvent(trx, this.#database.engine, userId, instanceId);
     if (!instance) throw new ApiError('event_not_found', `No event ${instanceId}`);
-    return this.#scheduleOne(trx, userId, instanceId, singleTarget(instance), key, config, now);
+    return this.#scheduleOne(trx, userId, instanceId, singleTarget(instance), key, config, 'chain', now);
   }
 
   /** The series an id names (itself, or the series of an occurrence or override), with its chain row locked. */
@@ -396,7 +399,7 @@ export class BotScheduling implements EventChangeListener {
     return next;
   }
 
-  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+  async #scheduleAll(trx: Transaction<Schema>, userId: string, series: EventRow, key: string | null, config: AppliedBotConfig, origin: ActionOrigin, limit: number, now: number): Promise<ScheduleResponse> {
     // The batch row before any bot, the order an unscheduling and a top-up take them in.
     await findSeriesBooking(trx, series.id, key ?? '', { engine: this.#database.engine, forUpdate: true });
     const upcoming = await this.#events.upcomingOccurrences(trx, userId, series, now, limit, { refuseUncountable: true });
@@ -404,7 +407,7 @@ export class BotScheduling implements EventChangeListener {
     // Each occurrence gets its own bot: the key is made unique per occurrence.
     return this.#bookBatch(trx, userId, { seriesId: series.id, eventId: series.id, key, config, limit }, upcoming.map((occurrence) => ({
       startMs: occurrence.originalStartMs,
-      book: async () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), await batchKeyOf(trx, series.id, occurrence.key, key), config, now),
+      book: async () => this.#scheduleOne(trx, userId, occurrenceIdOf(series.id, occurrence.originalStartMs), occurrenceTarget(occurrence, series), await batchKeyOf(trx, series.id, occurrence.key, key), config, origin, now),
     })), now);
   }
 
@@ -415,7 +418,7 @@ export class BotScheduling implements EventChangeListener {
    * recorded like a series row's, so instances that enter the sync window later are topped up.
    * Only the instances inside the sync window exist: the response counts those.
    */
-  async #scheduleAllInstances(trx: Transaction<Schema>, userId: string, eventId: string, series: InstanceSeries, key: string | null, config: AppliedBotConfig, limit: number, now: number): Promise<ScheduleResponse> {
+  async #scheduleAllInstances(trx: Transaction<Schema>, userId: string, eventId: string, series: InstanceSeries, key: string | null, config: AppliedBotConfig, origin: ActionOrigin, limit: number, now: number): Promise<ScheduleResponse> {
     const batchId = instanceSeriesId(series);
     // After the series' own lock (#lockInstanceSeriesFirst) and the instance named: the batch row, then the other instances.
     await findSeriesBooking(trx, batchId, key ?? '', { engine: this.#database.engine, forUpdate: true });
@@ -430,7 +433,7 @@ export class BotScheduling implements EventChangeListener {
       book: async () => {
         const instanceKey = key !== null ? occurrenceDeduplicationKey(key, instance.id) : await derivedKeyOfLiveBot(trx, instance.id);
         if (instanceKey === null) await refuseDerivedKeyOfMovedBot(trx, this.#database.engine, userId, instance, config);
-        return this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, now);
+        return this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), instanceKey, config, origin, now);
       },
     })), now);
   }
@@ -441,7 +444,7 @@ export class BotScheduling implements EventChangeListener {
    * under the key as given, or in chain mode under the key plus its event id, the series' later
    * instances following.
    */
-  async #scheduleInstance(trx: Transaction<Schema>, userId: string, eventId: string, named: EventRow, series: InstanceSeries, options: { occurrenceDate: string | undefined; chainSeriesId: string | null }, key: string | null, config: AppliedBotConfig, now: number): Promise<ScheduleResponse> {
+  async #scheduleInstance(trx: Transaction<Schema>, userId: string, eventId: string, named: EventRow, series: InstanceSeries, options: { occurrenceDate: string | undefined; chainSeriesId: string | null }, key: string | null, config: AppliedBotConfig, origin: ActionOrigin, now: number): Promise<ScheduleResponse> {
     let instance = named;
     if (options.occurrenceDate !== undefined) {
       const instant = parseInstant(options.occurrenceDate);
@@ -459,7 +462,7 @@ export class BotScheduling implements EventChangeListener {
       instance = (await lockEvent(trx, this.#database.engine, userId, found.id))!;
     }
     const isChain = options.chainSeriesId !== null;
-    const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), isChain ? chainKey(key, instance.id) : key, config, now);
+    const one = await this.#scheduleOne(trx, userId, instance.id, singleTarget(instance), isChain ? chainKey(key, instance.id) : key, config, origin, now);
     if (isChain) await this.#startChain(trx, userId, options.chainSeriesId!, key, config, one, instanceChainPosition(instance), true, now);
     return { ...singleResponse(eventId, one), occurrence_date: formatInstant(instance.start_ms), is_recurring_occurrence: true, master_event_id: eventId, ...(isChain ? { recurring_enabled: true } : {}) };
   }
@@ -501,7 +504,7 @@ export class BotScheduling implements EventChangeListener {
    * A null key is derived from the meeting and the occurrence's original start (the event's start
    * for a single event), exactly as if the client had sent it.
    */
-  async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, givenKey: string | null, config: AppliedBotConfig, now: number): Promise<ScheduledOne> {
+  async #scheduleOne(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, givenKey: string | null, config: AppliedBotConfig, origin: ActionOrigin, now: number): Promise<ScheduledOne> {
     if (target.isCancelled) throw new ApiError('event_cancelled', `Event ${eventId} is cancelled or deleted`, { details: { field: 'event_id' } });
     let meeting = target.meeting;
     if (config.meeting_url !== undefined) {
@@ -540,7 +543,7 @@ export class BotScheduling implements EventChangeListener {
     const attributes = customAttributesFor(config, key, target);
     const existing = await bots.findLiveBotByKey(trx, this.#database.engine, userId, key);
     if (!existing) {
-      return this.#createBot(trx, userId, eventId, target, key, config, meeting, attributes, join.joinAtMs, requestedJoinAtMs !== null, now);
+      return this.#createBot(trx, userId, eventId, target, key, config, meeting, attributes, join.joinAtMs, requestedJoinAtMs !== null, origin, now);
     }
     if (existing.meeting_identity !== meeting.identity) {
       throw new ApiError('deduplication_conflict', 'deduplication_key is already used by a bot for a different meeting', { extra: { bot_id: existing.id } });
@@ -627,7 +630,7 @@ export class BotScheduling implements EventChangeListener {
     throw new ApiError('invalid_bot_config', `bot_config.${problem.field}: ${problem.problem}`, { details: { field: `bot_config.${problem.field}` } });
   }
 
-  async #createBot(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, meeting: MeetingLink, attributes: Record<string, string>, joinAtMs: number, isPinned: boolean, now: number): Promise<ScheduledOne> {
+  async #createBot(trx: Transaction<Schema>, userId: string, eventId: string, target: ScheduleTarget, key: string, config: AppliedBotConfig, meeting: MeetingLink, attributes: Record<string, string>, joinAtMs: number, isPinned: boolean, origin: ActionOrigin, now: number): Promise<ScheduledOne> {
     const botId = newId('bot');
     const scheduleId = newId('sch');
     const group = scheduleGroupOf(meeting.platform);
@@ -661,7 +664,7 @@ export class BotScheduling implements EventChangeListener {
     await insertScheduledBot(trx, this.#database.engine, bot, { id: scheduleId, group }, {
       reason: `Scheduled for event ${eventId} (${meeting.identity}); joins ${when}`,
       details: { event_id: eventId, join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity },
-      statusReason: 'Scheduled through the API',
+      statusReason: scheduledReason(origin),
       webhookMessage: `Bot scheduled to join at ${formatInstant(joinAtMs)}`,
     }, now, linkRow(bot, target, now));
     if (target.calendarId !== null) await noteCalendarHealthAtBooking(trx, botId, now, true);
