@@ -71,7 +71,7 @@ function meetingUrl(): string {
 async function bot(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as { status: string; scheduled_join_time: string; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[] };
+  return res.body as { status: string; scheduled_join_time: string; status_timeline: { status: string; reason: string }[]; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[] };
 }
 
 async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
@@ -5987,6 +5987,8 @@ describe('auto-schedule', () => {
   test('occurrences a client\'s batch covers, which auto-schedule had booked first, are the batch\'s once the rules take their bots back', async () => {
     const { user, calendarId, first, before } = await autoScheduledWeekly('Batched weekly', 3);
     const seriesId = before[0]!.recurring_event_id!;
+    // A bot's history says who booked it, as Upcoming's Source column does.
+    assert.equal((await bot(env, user.auth, before[0]!.bots[0]!.id)).status_timeline[0]!.reason, 'Booked by auto-schedule');
     // The client cancels the third occurrence's bot and books every occurrence under its own key:
     // the third is booked, the first two fail (auto-schedule's bots hold them).
     assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[2]!.bots[0]!.id}`, { auth: user.auth })).status, 200);
@@ -5996,11 +5998,17 @@ describe('auto-schedule', () => {
     assert.equal(excluded.body.bots_taken_back, 2, JSON.stringify(excluded.body));
     const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
     const keys = [];
+    const bookedBy = [];
     for (const occurrence of after) {
       assert.equal(occurrence.bots.length, 1, occurrence.start_time);
-      keys.push((await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body.deduplication_key);
+      const detail = (await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body;
+      keys.push(detail.deduplication_key);
+      bookedBy.push(detail.status_timeline[0].reason);
     }
     assert.ok(keys.every((k) => k.startsWith('all-of-them@')), JSON.stringify(keys));
+    // The first two were booked by the batch's top-up once auto-schedule let them go; the third by the client's request.
+    const topUp = 'Booked by its series\' schedule_all_occurrences batch, for an occurrence that had no bot';
+    assert.deepEqual(bookedBy, [topUp, topUp, 'Scheduled through the API']);
   });
 
   test('a meeting on two calendars of one user, its bot shared: the copy the rules now refuse leaves the bot, which stays for the copy that passes', async () => {

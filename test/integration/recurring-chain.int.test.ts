@@ -117,8 +117,11 @@ describe('chain mode', () => {
     ]);
     const secondConfig = JSON.parse(second.bot_config);
     assert.deepEqual([secondConfig.bot_name, secondConfig.callback_url, secondConfig.custom_attributes, secondConfig.automatic_leave], [config.bot_name, config.callback_url, config.custom_attributes, config.automatic_leave]);
-    const decisions = (await rc.request('GET', `/api/v1/bots/${second.id}`, { auth: user.auth })).body.decisions.map((d: any) => d.kind);
-    assert.deepEqual(decisions, ['scheduled', 'chain_booked']);
+    const secondDetail = (await rc.request('GET', `/api/v1/bots/${second.id}`, { auth: user.auth })).body;
+    assert.deepEqual(secondDetail.decisions.map((d: any) => d.kind), ['scheduled', 'chain_booked']);
+    assert.equal(secondDetail.status_timeline[0].reason, 'Booked by chain mode');
+    const firstDetail = (await rc.request('GET', `/api/v1/bots/${first.bot_id}`, { auth: user.auth })).body;
+    assert.equal(firstDetail.status_timeline[0].reason, 'Scheduled through the API', 'the first bot, the request\'s own');
 
     // 2. An edit of the whole series (an hour later) moves the booked bot with it...
     const moved = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { start_time: '2026-11-23T11:00:00Z', end_time: '2026-11-23T11:30:00Z' } });
