@@ -85,6 +85,11 @@ interface DeltaCursor {
   toMs: number;
   /** When a delta round last looped; delta is not tried again before DELTA_RETRY_AFTER_MS. */
   deltaLoopedAtMs?: number;
+  /**
+   * Ids a round listed live that Graph then did not find (see #settledItems), each of which has had
+   * the round read again once already: found missing again, the round's copy stands.
+   */
+  notFoundYet?: string[];
 }
 
 interface GraphDate {
@@ -245,22 +250,41 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
+    const settling: Settling = { notFoundBefore: new Set(previous?.notFoundYet ?? []) };
+    try {
+      return await this.#readWindow(calendarId, previous, window, context, settling);
+    } catch (error) {
+      if (!(error instanceof NotFoundYet)) throw error;
+      // Read again at the next sync, from the same cursor; the id is remembered there, so that a
+      // second miss lets the round through rather than fail every sync for as long as Graph errs.
+      const kept = previous ?? { deltaLink: null, fromMs: window.fromMs, toMs: window.toMs };
+      const notFoundYet = [...settling.notFoundBefore, error.eventId];
+      return {
+        isFullSync: false, window, isUnchanged: true, changes: [],
+        cursor: JSON.stringify({ ...kept, notFoundYet } satisfies DeltaCursor),
+        warnings: [error.failure.message],
+      };
+    }
+  }
+
+  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Settling): Promise<FetchResult> {
+    const wantedEnd = window.toMs;
     const loopedAtMs = previous?.deltaLoopedAtMs;
-    if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs);
+    if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs, settling);
     try {
       // A delta round keeps its window; when the horizon has moved on, a new round takes the new one.
       if (previous?.deltaLink && wantedEnd - previous.toMs < DAY_MS) {
         try {
-          return await this.#round(calendarId, previous.deltaLink, previous, false);
+          return await this.#round(calendarId, previous.deltaLink, previous, false, settling);
         } catch (error) {
           if (!(error instanceof DeltaExpired)) throw error;
         }
       }
       const query = new URLSearchParams({ startDateTime: new Date(window.fromMs).toISOString(), endDateTime: new Date(window.toMs).toISOString() });
-      return await this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true);
+      return await this.#round(calendarId, `${this.#calendarPath(calendarId)}/calendarView/delta?${query}`, window, true, settling);
     } catch (error) {
       if (!(error instanceof DeltaLooped)) throw error;
-      return this.#listWindow(calendarId, window, context.nowMs);
+      return this.#listWindow(calendarId, window, context.nowMs, settling);
     }
   }
 
@@ -270,7 +294,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * as a full sync: for a calendar whose delta rounds loop. Series rules come from the masters,
    * looked up as for a delta round.
    */
-  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number): Promise<FetchResult> {
+  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Settling): Promise<FetchResult> {
     // Pages follow one another by position ($skip): an event deleted or added while they are read
     // shifts the later ones, and one can be missed. Missed from a full sync, its bot would be
     // cancelled. So a listing of several pages is read twice, and counts as the whole calendar only
@@ -281,7 +305,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
     // An entry without an id could be any stored event: a read that holds one removes nothing.
     const isWhole = (first === second || ids(first) === ids(second)) && !hasIdless(second.skipped);
-    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window, second.skipped);
+    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window, second.skipped, settling);
     return {
       isFullSync: isWhole,
       window,
@@ -409,7 +433,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
   }
 
-  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean): Promise<FetchResult> {
+  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Settling): Promise<FetchResult> {
     const items: GraphEvent[] = [];
     const skipped = noneSkipped();
     const pageRepeats = new Map<string, number>();
@@ -433,7 +457,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
-        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window, skipped);
+        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window, skipped, settling);
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
         // In a round from a delta link, whatever change it stood for (a deletion, a move) no later
         // round of that link brings again: such a round keeps no delta link, so the next sync
@@ -468,7 +492,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
    */
-  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
+  async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Settling): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
     const { entries, unsure, repeatedSeries } = oneEntryPerEvent(items);
     const looked = new Map<string, GraphEvent | null>();
     const seriesInstances = new Map<string, ProviderChange[] | null>();
@@ -486,12 +510,20 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     };
     // Ids the round itself names removed: a 404 on their lookup agrees. A 404 for an id the round
     // lists only live is Graph not having it yet (msgraph-sdk-java issue 1225): the round is read
-    // again, as for a series master (see #changesOf).
+    // again at the next sync. Once only for each id: Graph has also been reported answering 404 to
+    // the GET of an event it has for weeks (msgraph-sdk-dotnet issue 2398), and a round read again
+    // for as long would leave every other change of the calendar unread. Missed a second time, the
+    // id's copy the round lists stands (`stillNotFound` says whether it is that time).
     const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
-    const notFoundYet = (id: string) => new CalendarProviderError({ kind: 'transient', message: `Graph did not find ${id}, which the round lists; the round is read again` });
+    const stillNotFound = (id: string, kept: string): boolean => {
+      if (!settling.notFoundBefore.has(id)) throw new NotFoundYet(id);
+      skipped.warnings.push(`Graph again did not find ${id}, which the round lists; ${kept}`);
+      return true;
+    };
     for (const seriesId of repeatedSeries) {
-      const instances = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window, skipped.warnings));
-      if (instances === null && !namedRemoved.has(seriesId)) throw notFoundYet(seriesId);
+      const read = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window, skipped.warnings));
+      // Not found again: the series' entries in the round stand, as past the lookup cap.
+      const instances = read === null && !namedRemoved.has(seriesId) && stillNotFound(seriesId, 'its series is taken as the round lists it') ? undefined : read;
       if (instances === undefined) continue;
       // Instances the list holds in a shape that cannot be read: kept as stored.
       skipped.unreadable.push(...(instances?.unreadable ?? []));
@@ -514,9 +546,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           // Gone, it is named removed: settled here, it is not looked up again after the round
           // (series-completeness.ts looks up only what the round does not mention).
           const found = await lookUp(() => this.lookUpInstance(calendarId, seriesId, id, window, listedTimes.get(id)));
-          if (found?.kind === 'listed' || (found?.kind === 'gone' && !listedTimes.has(id))) throw notFoundYet(id);
-          // Past the cap, or refused for good: left as stored.
-          if (found === undefined || found.kind === 'unreadable') skipped.unreadable.push(id);
+          const isNotFound = found?.kind === 'listed' || (found?.kind === 'gone' && !listedTimes.has(id));
+          // Past the cap, refused for good, or not found again: left as stored.
+          if (found === undefined || found.kind === 'unreadable' || (isNotFound && stillNotFound(id, 'kept as stored'))) skipped.unreadable.push(id);
           else if (found.kind === 'gone') changes.push({ type: 'removed', providerEventId: id });
           else if (found.kind === 'found') changes.push(found.change);
         }
@@ -553,7 +585,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         settled.push(entry);
         continue;
       }
-      if (now === null && !namedRemoved.has(entry.id)) throw notFoundYet(entry.id);
+      if (now === null && !namedRemoved.has(entry.id) && stillNotFound(entry.id, 'the version the round lists stands')) {
+        settled.push(entry);
+        continue;
+      }
       // A series master named removed although Graph still has it (its series changed outside the
       // window, as event-delta documents): left as named, for the series' instances to settle
       // (series-completeness.ts); read as live, the master would make the round its whole series.
@@ -568,8 +603,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
-    const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped);
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Settling): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
     const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
     const complete = new Set<string>();
@@ -772,6 +807,23 @@ class UnreadableEvent extends CalendarProviderError {
   constructor(eventId: string, problem: string) {
     super({ kind: 'transient', message: `Graph answered the lookup of event ${eventId} with ${problem}` });
   }
+}
+
+/** Graph did not find an event a round lists live, for the first time: the round is read again at the next sync (see #settledItems). */
+class NotFoundYet extends CalendarProviderError {
+  override name = 'NotFoundYet';
+
+  readonly eventId: string;
+
+  constructor(eventId: string) {
+    super({ kind: 'transient', message: `Graph did not find ${eventId}, which the round lists; the round is read again at the next sync` });
+    this.eventId = eventId;
+  }
+}
+
+/** What a read carries over from the one before it (DeltaCursor.notFoundYet). */
+interface Settling {
+  notFoundBefore: ReadonlySet<string>;
 }
 
 /** Graph served the same page of a round again and again: the round would never end. */
