@@ -3423,6 +3423,24 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         const stored = (await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY)).filter((o) => o.title === title);
         assert.deepEqual(stored.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY + 2 * HOUR), iso(first + 14 * DAY)]);
       });
+      if (omit) test('an exception kept at a stale time whose bot joins soon: the check before it joins applies the times its lookup found, and the bot follows', async (t) => {
+        const own = await ownFullEnv(t);
+        own.microsoft.instancesOmitExceptions = true;
+        const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(own, 'Stale exception');
+        own.microsoft.updateOccurrence(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
+        const before = await sync();
+        const botId = await schedule(own, user.auth, before[0]!.id, 'stale-exception');
+        own.clock.set(next + HOUR - LEAD_MS - 2 * MIN);
+        await sync();
+        own.clock.advance(10_000);
+        const moved = own.microsoft.occurrenceId(account.email, seriesId, next);
+        // The stored copy is stale (as one past MAX_INSTANCE_LOOKUPS in an earlier read stays): 5 min later than Graph has it.
+        await own.rc.database.db.updateTable('events').set({ start_ms: next + HOUR + 5 * MIN, end_ms: next + 2 * HOUR + 5 * MIN }).where('provider_event_id', 'like', `%${moved}`).execute();
+        own.microsoft.nameRemovedOutsideWindow(account.email, own.microsoft.defaultCalendarId(account.email), seriesId);
+        const after = await sync();
+        assert.equal(after[0]!.start_time, iso(next + HOUR), 'brought up to date from Graph');
+        assert.equal((await bot(own, user.auth, botId)).scheduled_join_time, iso(next + HOUR - LEAD_MS));
+      });
       if (omit) test('an occurrence Graph keeps answering 404 for while calendarView lists it: the round is read again once, then goes through without it, and the calendar keeps syncing', async () => {
         const user = await env.rc.newUser();
         const { account, calendarId } = await connectMicrosoft(env, user.auth);

@@ -231,8 +231,9 @@ export interface FetchResult {
   /** What the adapter read in a way the owner may not expect (an ICS time zone it does not know, read as UTC); logged. */
   warnings?: string[];
   /**
-   * Of FetchContext.confirm, the meetings the read looked up and found still there: settled for
-   * this read, they are not looked up again in it (series-completeness.ts keeps them as stored).
+   * Of FetchContext.confirm, the meetings the read looked up and found still there at their stored
+   * times: settled for this read, they are not looked up again in it (series-completeness.ts keeps
+   * them as stored). One found at other times is not named here but comes as a change in `changes`.
    */
   confirmedPresent?: string[];
 }

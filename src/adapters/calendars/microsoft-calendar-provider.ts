@@ -210,34 +210,62 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * calendarView must not list it either. At most MAX_CONFIRM_LOOKUPS a read. An outage or a limit
    * on a lookup has the read tried again; any other refusal (a 403 on one item, a malformed id)
    * leaves that meeting as it is: a lookup never costs a meeting its bot, nor the read its changes.
-   * Those found still there are named in `confirmedPresent`: no later lookup in the same read
-   * (series-completeness.ts) asks again, where a 404 would undo this check.
+   * One found still there at other times than the stored ones (a stored exception kept as it was
+   * because an earlier lookup could not settle it, say) comes back as the change that brings it up
+   * to date, its bot following; one found at its stored times is named in `confirmedPresent`.
+   * Either way no later lookup in the same read (series-completeness.ts) asks again, where a 404
+   * would undo this check.
    */
   async #withGoneMeetings(calendarId: string, result: FetchResult, meetings: readonly MeetingToConfirm[]): Promise<FetchResult> {
     const mentioned = new Set([...result.changes.map((c) => (c.type === 'removed' ? c.providerEventId : c.event.providerEventId)), ...(result.unreadable ?? [])]);
     const gone: ProviderChange[] = [];
     const present: string[] = [];
     for (const meeting of meetings.filter((m) => !mentioned.has(m.providerEventId)).slice(0, MAX_CONFIRM_LOOKUPS)) {
-      const isGone = await this.#isGone(calendarId, meeting.providerEventId, meeting).catch((error: unknown) => {
+      const found = await this.#isGone(calendarId, meeting.providerEventId, meeting).then(async (now) => {
+        if (typeof now === 'boolean') return now;
+        if (result.window === null || sameTimes(now, meeting)) return false;
+        return this.#changeOfFound(calendarId, now, result.window);
+      }).catch((error: unknown) => {
         if (error instanceof CalendarProviderError && error.failure.kind !== 'transient' && error.failure.kind !== 'rate_limited') return undefined;
         throw error;
       });
-      if (isGone === true) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
-      else if (isGone === false) present.push(meeting.providerEventId);
+      if (found === true) gone.push({ type: 'removed', providerEventId: meeting.providerEventId });
+      else if (found === false || found === null) present.push(meeting.providerEventId);
+      else if (found !== undefined) gone.push(found);
     }
     if (gone.length === 0 && present.length === 0) return result;
     return { ...result, ...(gone.length === 0 ? {} : { isUnchanged: false, changes: [...result.changes, ...gone] }), ...(present.length === 0 ? {} : { confirmedPresent: present }) };
   }
 
-  /** Whether Graph no longer has the event: a 404 on its GET, and no listing of it in calendarView over `times` (see #withGoneMeetings). */
-  async #isGone(calendarId: string, eventId: string, times: { startMs: number; endMs: number }): Promise<boolean> {
-    // An answer that cannot be read is still a 200: Graph has something under that id.
+  /**
+   * Whether Graph no longer has the event: a 404 on its GET, and no listing of it in calendarView
+   * over `times` (see #withGoneMeetings). Still there: the event as the GET answered it, or false
+   * when that answer cannot be read (still a 200: Graph has something under that id).
+   */
+  async #isGone(calendarId: string, eventId: string, times: { startMs: number; endMs: number }): Promise<boolean | GraphEvent> {
     const found = await this.#fetchEvent(calendarId, eventId).catch((error: unknown) => {
-      if (error instanceof UnreadableEvent) return error;
+      if (error instanceof UnreadableEvent) return false as const;
       throw error;
     });
-    if (found !== null) return false;
+    if (found !== null) return found;
     return this.#isUnlisted(calendarId, eventId, times);
+  }
+
+  /**
+   * An event as a GET answered it, as a change: removed when it now lies outside the window; an
+   * instance answered bare is completed from its master (the series' rule left as stored). Null
+   * when it cannot be made one (its master not found, a series master): left as it is.
+   */
+  async #changeOfFound(calendarId: string, found: GraphEvent, window: { fromMs: number; toMs: number }): Promise<ProviderChange | null> {
+    if (!isWithin(found, window)) return { type: 'removed', providerEventId: found.id };
+    const seriesId = (found.type === 'occurrence' || found.type === 'exception') && found.seriesMasterId ? found.seriesMasterId : null;
+    let event = found;
+    if (seriesId !== null && event.subject === undefined) {
+      const master = await this.#fetchEvent(calendarId, seriesId);
+      if (master === null) return null;
+      event = completeFromMaster(event, master);
+    }
+    return toChange(event, seriesId);
   }
 
   /** Whether calendarView over `times`, a minute either side, lists no event under `eventId`. */
@@ -807,6 +835,12 @@ class UnreadableEvent extends CalendarProviderError {
   constructor(eventId: string, problem: string) {
     super({ kind: 'transient', message: `Graph answered the lookup of event ${eventId} with ${problem}` });
   }
+}
+
+/** Whether Graph's event starts and ends at the stored times (an end it lacks is its start). */
+function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }): boolean {
+  const startMs = graphTimeMs(event.start);
+  return startMs === null || (startMs === stored.startMs && (graphTimeMs(event.end) ?? startMs) === stored.endMs);
 }
 
 /** Graph did not find an event a round lists live, for the first time: the round is read again at the next sync (see #settledItems). */

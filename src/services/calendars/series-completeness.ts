@@ -124,7 +124,8 @@ async function holdsUnreadableNew(db: Kysely<Schema>, connection: CalendarConnec
  * mention and that holds a live bot or is stored as an exception (Graph's type `exception`): the
  * series' list of instances may have left it out (see the header). Gone (a 404 the provider's
  * listing of its stored times agrees with): it goes, as the round says. One the check before a
- * bot joins found still there in this read (FetchResult.confirmedPresent) is kept, not asked again. Found: the change that brings it up to date joins the round. Answered with something
+ * bot joins found still there, at its stored times, in this read (FetchResult.confirmedPresent) is
+ * kept, not asked again (found at other times, that check has brought it up to date). Found: the change that brings it up to date joins the round. Answered with something
  * that is not an event, or refused for that one item (not an outage, not a limit): kept as stored.
  * Those with bots are looked up first, soonest first, at most MAX_INSTANCE_LOOKUPS a read; past
  * that, the rest are kept as stored in this read: the next read in which their series comes
@@ -157,7 +158,7 @@ export async function confirmMissingInstances(
   const added: ProviderChange[] = [];
   const kept: string[] = [];
   const warnings: string[] = [];
-  // Found still there by the check before a bot joins in this same read: not asked again.
+  // Found still there, at the stored times, by the check before a bot joins in this same read: not asked again.
   const present = new Set(result.confirmedPresent ?? []);
   const toLookUp = wanted.filter((row) => {
     const instanceId = row.provider_event_id!.slice(prefix.length);
