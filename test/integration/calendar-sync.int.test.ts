@@ -3441,7 +3441,10 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.equal(after[0]!.start_time, iso(next + HOUR), 'brought up to date from Graph');
         assert.equal((await bot(own, user.auth, botId)).scheduled_join_time, iso(next + HOUR - LEAD_MS));
       });
-      if (omit) test('an occurrence Graph keeps answering 404 for while calendarView lists it: the round is read again once, then goes through without it, and the calendar keeps syncing', async () => {
+      if (omit) test('an occurrence Graph keeps answering 404 for while calendarView lists it: the round is read again once, then goes through without it, and the calendar keeps syncing', async (t) => {
+        // Its own environment: the clock moves on 12 hours, which the tests after it do not expect.
+        const env = await ownFullEnv(t);
+        env.microsoft.instancesOmitExceptions = true;
         const user = await env.rc.newUser();
         const { account, calendarId } = await connectMicrosoft(env, user.auth);
         const first = env.clock.now() + 2 * DAY;
