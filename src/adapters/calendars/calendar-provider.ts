@@ -185,6 +185,12 @@ export interface FetchContext {
    * longer has it.
    */
   confirm?: readonly MeetingToConfirm[];
+  /**
+   * While reads of the calendar keep failing, the last failure ("kind: message", as stored on the
+   * calendar or its connection): a provider that has a round read again for something it expects
+   * to mend by itself can tell the second time from it and let the round through.
+   */
+  lastFailure?: string;
 }
 
 /** A stored event of the calendar a bot joins soon: the provider's id and its stored times. */

@@ -85,11 +85,6 @@ interface DeltaCursor {
   toMs: number;
   /** When a delta round last looped; delta is not tried again before DELTA_RETRY_AFTER_MS. */
   deltaLoopedAtMs?: number;
-  /**
-   * Ids a round listed live that Graph then did not find (see #settledItems), each of which has had
-   * the round read again once already: found missing again, the round's copy stands.
-   */
-  notFoundYet?: string[];
 }
 
 interface GraphDate {
@@ -278,21 +273,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
-    const settling: Settling = { notFoundBefore: new Set(previous?.notFoundYet ?? []) };
-    try {
-      return await this.#readWindow(calendarId, previous, window, context, settling);
-    } catch (error) {
-      if (!(error instanceof NotFoundYet)) throw error;
-      // Read again at the next sync, from the same cursor; the id is remembered there, so that a
-      // second miss lets the round through rather than fail every sync for as long as Graph errs.
-      const kept = previous ?? { deltaLink: null, fromMs: window.fromMs, toMs: window.toMs };
-      const notFoundYet = [...settling.notFoundBefore, error.eventId];
-      return {
-        isFullSync: false, window, isUnchanged: true, changes: [],
-        cursor: JSON.stringify({ ...kept, notFoundYet } satisfies DeltaCursor),
-        warnings: [error.failure.message],
-      };
-    }
+    return this.#readWindow(calendarId, previous, window, context, { failedBefore: context.lastFailure ?? '' });
   }
 
   async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Settling): Promise<FetchResult> {
@@ -544,7 +525,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     // id's copy the round lists stands (`stillNotFound` says whether it is that time).
     const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
     const stillNotFound = (id: string, kept: string): boolean => {
-      if (!settling.notFoundBefore.has(id)) throw new NotFoundYet(id);
+      if (!settling.failedBefore.includes(notFoundYetMessage(id))) throw new CalendarProviderError({ kind: 'transient', message: `${notFoundYetMessage(id)} which the round lists; the round is read again` });
       skipped.warnings.push(`Graph again did not find ${id}, which the round lists; ${kept}`);
       return true;
     };
@@ -843,21 +824,15 @@ function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }
   return startMs === null || (startMs === stored.startMs && (graphTimeMs(event.end) ?? startMs) === stored.endMs);
 }
 
-/** Graph did not find an event a round lists live, for the first time: the round is read again at the next sync (see #settledItems). */
-class NotFoundYet extends CalendarProviderError {
-  override name = 'NotFoundYet';
-
-  readonly eventId: string;
-
-  constructor(eventId: string) {
-    super({ kind: 'transient', message: `Graph did not find ${eventId}, which the round lists; the round is read again at the next sync` });
-    this.eventId = eventId;
-  }
+/** How a failed read names an id the round lists that Graph did not find; found in the next read's FetchContext.lastFailure, it is the second miss. */
+function notFoundYetMessage(eventId: string): string {
+  return `Graph did not find ${eventId},`;
 }
 
-/** What a read carries over from the one before it (DeltaCursor.notFoundYet). */
+/** What a read knows of the one before it (see #settledItems). */
 interface Settling {
-  notFoundBefore: ReadonlySet<string>;
+  /** FetchContext.lastFailure; '' when the last read did not fail. */
+  failedBefore: string;
 }
 
 /** Graph served the same page of a round again and again: the round would never end. */

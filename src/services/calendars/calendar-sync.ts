@@ -778,7 +778,8 @@ export class CalendarSync {
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
         const confirm = provider.capabilities.canMissDeletions ? await this.#meetingsToConfirm(connection, calendar, now) : [];
-        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}) });
+        const lastFailure = calendar.read_error ?? connection.last_error;
+        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}), ...(lastFailure ? { lastFailure } : {}) });
         if (fetched.warnings) {
           // Once per read of the feed (an unchanged feed that sends ETag or Last-Modified is not read again), the first ones in full.
           this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, warnings: fetched.warnings.slice(0, 10), count: fetched.warnings.length }, 'calendar read with warnings');
