@@ -368,9 +368,9 @@ export class FakeMicrosoftGraph {
    * The next `times` GETs of this event answer 404 ErrorItemNotFound although it exists, as Graph
    * does at times for an event it has just named (msgraph-sdk-java issue 1225: "The Graph API
    * returns ErrorItemNotFound upon ... retrieve an Event ... based upon an Id provided through a
-   * notification", intermittently). Many times stands for a lasting miss: an existing meeting whose
-   * GET answered "The specified object was not found in the store." for about two weeks
-   * (msgraph-sdk-dotnet issue 2398).
+   * notification", intermittently). Many times stands for a lasting miss: a meeting Teams showed
+   * whose GET answered "The specified object was not found in the store." for about two weeks
+   * (msgraph-sdk-dotnet issue 2398; there the id came from Teams, not from a Graph listing).
    */
   missEventLookups(id: string, times = 1): void {
     this.#missedLookups.set(id, times);

@@ -519,9 +519,9 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     };
     // Ids the round itself names removed: a 404 on their lookup agrees. A 404 for an id the round
     // lists only live is Graph not having it yet (msgraph-sdk-java issue 1225): the round is read
-    // again at the next sync. Once only for each id: Graph has also been reported answering 404 to
-    // the GET of an event it has for weeks (msgraph-sdk-dotnet issue 2398), and a round read again
-    // for as long would leave every other change of the calendar unread. Missed a second time, the
+    // again at the next sync. Once only for each id: nothing bounds how long such a 404 lasts (one
+    // lasting weeks is reported in msgraph-sdk-dotnet issue 2398, for an id Teams gave), and a round
+    // read again for as long would leave every other change of the calendar unread. Missed a second time, the
     // id's copy the round lists stands (`stillNotFound` says whether it is that time).
     const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
     const stillNotFound = (id: string, kept: string): boolean => {
