@@ -65,17 +65,8 @@ async function confirmFromLists(
   if (!provider.fetchSeriesInstances || result.isFullSync || window === null || complete.length === 0) return result;
   // Listed but unreadable ones are mentioned too: they are kept as stored, and looking the series
   // up for them would meet the same entry and fail the whole read, sync after sync.
-  const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
-  const prefix = storedId('');
-  // The stored instances removeMissingInstances would delete, and which of them hold a live bot.
-  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id'])
-    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
-    .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
-    .execute())
-    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)));
+  const { mentioned, missing, withBots } = await storedInstancesMissing(db, connection, result, complete, window, storedId, now);
   if (missing.length === 0) return result;
-  const withBots = new Set((await db.selectFrom('bot_events').select('event_id').distinct()
-    .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
   // Named @removed in the round: the master itself, not a change of it, is the only news.
   const removedInRound = new Set(result.changes.flatMap((c) => (c.type === 'removed' ? [c.providerEventId] : [])));
   const toConfirm = [...new Set(missing.filter((row) => withBots.has(row.id) || removedInRound.has(row.provider_series_id!)).map((row) => row.provider_series_id!))];
@@ -141,17 +132,9 @@ export async function confirmMissingInstances(
   const window = result.window;
   const complete = (result.completeSeries ?? []).filter((seriesId) => !gone.has(seriesId));
   if (!provider.lookUpInstance || result.isFullSync || window === null || complete.length === 0) return result;
-  const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
   const prefix = storedId('');
-  // The stored instances removeMissingInstances (calendar-sync.ts) would delete.
-  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'raw'])
-    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
-    .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
-    .execute())
-    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)));
+  const { missing, withBots } = await storedInstancesMissing(db, connection, result, complete, window, storedId, now);
   if (missing.length === 0) return result;
-  const withBots = new Set((await db.selectFrom('bot_events').select('event_id').distinct()
-    .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
   const wanted = missing.filter((row) => withBots.has(row.id) || isStoredException(row.raw))
     .sort((a, b) => Number(withBots.has(b.id)) - Number(withBots.has(a.id)) || a.start_ms - b.start_ms);
   if (wanted.length === 0) return result;
@@ -193,6 +176,26 @@ export async function confirmMissingInstances(
   }
   if (warnings.length > 0) logger.warn({ calendarId: connection.id, warnings: warnings.slice(0, 10), count: warnings.length }, 'instances missing from their series kept as stored');
   return added.length === 0 && kept.length === 0 ? result : { ...result, isUnchanged: false, changes: [...result.changes, ...added], ...withUnreadable(result, kept) };
+}
+
+/**
+ * The stored instances of the `complete` series that `result` does not mention (removeMissingInstances,
+ * calendar-sync.ts, would delete them), which of them hold a live bot, and the ids `result` mentions.
+ */
+async function storedInstancesMissing(
+  db: Kysely<Schema>, connection: CalendarConnectionRow, result: FetchResult, complete: readonly string[],
+  window: { fromMs: number; toMs: number }, storedId: (providerEventId: string) => string, now: number,
+) {
+  const mentioned = new Set([...result.changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...(result.unreadable ?? [])]);
+  const prefix = storedId('');
+  const missing = (await db.selectFrom('events').select(['id', 'provider_event_id', 'provider_series_id', 'start_ms', 'end_ms', 'raw'])
+    .where('calendar_id', '=', connection.id).where('provider_series_id', 'in', complete).where('is_deleted', '=', 0)
+    .where('start_ms', '<', window.toMs).where('end_ms', '>', window.fromMs).where('end_ms', '>=', now - DAY_MS)
+    .execute())
+    .filter((row) => row.provider_event_id?.startsWith(prefix) && !mentioned.has(row.provider_event_id.slice(prefix.length)));
+  const withBots = missing.length === 0 ? new Set<string>() : new Set((await db.selectFrom('bot_events').select('event_id').distinct()
+    .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
+  return { mentioned, missing, withBots };
 }
 
 /** Whether a stored instance's payload is Graph's exception (an occurrence moved or edited). */
