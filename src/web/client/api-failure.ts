@@ -11,3 +11,24 @@ export class ApiFailure extends Error {
     this.details = details;
   }
 }
+
+/** The API's error shape (errorBody in src/errors.ts): `error` and `message` carry the same text. */
+export interface ErrorBody {
+  error?: unknown;
+  message?: unknown;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * What a refusal says to a person: the API's message. An internal error's message says nothing
+ * (the detail is in the server's log, never in the answer), so it is said in words; an answer that
+ * is not the API's (a proxy's page, or a gateway's JSON whose `error` is an object) is described
+ * by its status.
+ */
+export function failureText(status: number, error: ErrorBody | null): string {
+  if (error?.code === 'internal_error') return 'The server failed to answer this request (an internal error; the server\'s log has the details). Try again.';
+  const text = [error?.message, error?.error].find((value): value is string => typeof value === 'string' && value.trim() !== '');
+  if (text !== undefined) return text;
+  return status >= 500 ? `The server answered ${status}: it may be restarting or overloaded. Try again shortly.` : `The server answered ${status}.`;
+}

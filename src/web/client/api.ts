@@ -1,7 +1,7 @@
 // The page's one way to the server: /api/v1 with the session cookie (sent by the browser) and,
 // on every state-changing request, the session's CSRF token in a header. Errors arrive in the
 // API's own shape and are thrown as ApiFailure with its code.
-import { ApiFailure } from './api-failure.ts';
+import { ApiFailure, failureText, type ErrorBody } from './api-failure.ts';
 import { announceSessionChange } from './session-channel.ts';
 
 export { ApiFailure };
@@ -119,26 +119,6 @@ async function send<T>(method: string, url: string, body?: unknown): Promise<T> 
     throw new ApiFailure(failureText(response.status, error), response.status, error?.code ?? 'http_error', error?.details ?? null);
   }
   return parsed as T;
-}
-
-/** The API's error shape (errorBody in src/errors.ts): `error` and `message` carry the same text. */
-interface ErrorBody {
-  error?: string;
-  message?: string;
-  code?: string;
-  details?: Record<string, unknown>;
-}
-
-/**
- * What a refusal says to a person: the API's message. An internal error's message says nothing
- * (the detail is in the server's log, never in the answer), so it is said in words; an answer that
- * is not the API's (a proxy's page) is described by its status.
- */
-function failureText(status: number, error: ErrorBody | null): string {
-  if (error?.code === 'internal_error') return 'The server failed to answer this request (an internal error; the server\'s log has the details). Try again.';
-  const text = error?.message ?? error?.error;
-  if (text) return text;
-  return status >= 500 ? `The server answered ${status}: it may be restarting or overloaded. Try again shortly.` : `The server answered ${status}.`;
 }
 
 export const api = {
