@@ -619,7 +619,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const card = page.locator(`li[data-calendar-id="${revokedId}"]`);
     await card.getByText('Access revoked').waitFor();
     assert.match(await card.innerText(), /HTTP 404/);
-    assert.equal(await card.getByRole('button', { name: /Sync .* now/ }).isDisabled(), true);
+    assert.equal(await card.getByRole('button', { name: /^Sync now for / }).isDisabled(), true);
     // It says what becomes of its bots (spec section 12), and how many are at risk now.
     assert.match(await card.getByRole('note').innerText(), /will be cancelled at their join time unless access returns before then/);
     assert.equal(await card.getByTestId('at-risk-count').innerText(), '1 upcoming bot is at risk now.');
@@ -655,7 +655,7 @@ describe('dashboard in Chromium', { skip }, () => {
       const name = await page.locator(`#conn-${id}`).innerText();
       assert.equal(await page.locator(`li[data-calendar-id="${id}"]`).getByRole('button', { name: `Disconnect ${name}`, exact: true }).count(), 1, name);
     }
-    await healthyCard.getByRole('button', { name: /Sync .* now/ }).click();
+    await healthyCard.getByRole('button', { name: /^Sync now for / }).click();
     await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor();
     await page.getByRole('switch').waitFor();
     await screenshot('calendars');
@@ -838,17 +838,22 @@ describe('dashboard in Chromium', { skip }, () => {
     // (With the list on screen lagging behind the booking, as below for the unscheduling.)
     const stopLaggingBooking = await lagListBehind(page, 'POST', '**/api/v1/calendar/schedule/**', '**/api/v1/calendar/events?*', provokeStatusChange);
     try {
-      await retro.getByRole('button', { name: 'Schedule a bot for Sprint retro' }).focus();
+      await retro.getByRole('button', { name: 'Schedule bot for Sprint retro' }).focus();
       await page.keyboard.press('Enter');
       await retro.locator('.badge[data-status="Scheduled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
       await focusMovesTo(page, 'Unschedule Sprint retro');
     } finally {
       await stopLaggingBooking();
     }
+    // Label in Name (WCAG 2.5.3): a button's accessible name contains the words it shows.
+    for (const button of await page.locator('main button[aria-label]').all()) {
+      const [name, shown] = [await button.getAttribute('aria-label'), (await button.innerText()).trim()];
+      assert.ok(name?.startsWith(shown), `the button showing ${JSON.stringify(shown)} is named ${JSON.stringify(name)}`);
+    }
     // A greyed Schedule bot says why.
     const whyNot = async (title: string) => {
       const row = page.locator('tr').filter({ hasText: title });
-      const button = row.getByRole('button', { name: `Schedule a bot for ${title}` });
+      const button = row.getByRole('button', { name: `Schedule bot for ${title}` });
       assert.equal(await button.isDisabled(), true, title);
       const reason = row.getByTestId('why-not-schedulable');
       assert.equal(await button.getAttribute('aria-describedby'), await reason.getAttribute('id'));
@@ -857,7 +862,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await whyNot('Team lunch'), 'No meeting link to join');
     assert.equal(await whyNot('Earlier sync'), 'Already ended');
     // A link the API refuses is explained for this page, which cannot pass another one.
-    await page.locator('tr').filter({ hasText: 'Intranet call' }).getByRole('button', { name: 'Schedule a bot for Intranet call' }).click();
+    await page.locator('tr').filter({ hasText: 'Intranet call' }).getByRole('button', { name: 'Schedule bot for Intranet call' }).click();
     const refusal = await page.getByRole('alert').filter({ hasText: 'non-public address' }).innerText();
     assert.match(refusal, /The dashboard schedules bots on the event's own link; to join with another link, schedule the bot through the API with bot_config\.meeting_url\.$/);
     assert.doesNotMatch(refusal, /pass bot_config/);
@@ -892,7 +897,7 @@ describe('dashboard in Chromium', { skip }, () => {
       // An event lists only bots that are not cancelled (MeetStream's convention): it has none again.
       await retro.getByText('No bot').waitFor({ timeout: LIVE_TIMEOUT_MS });
       // Focus is on the row's new button, not lost with the question's.
-      await focusMovesTo(page, 'Schedule a bot for Sprint retro');
+      await focusMovesTo(page, 'Schedule bot for Sprint retro');
     } finally {
       await stopLagging();
     }
@@ -989,7 +994,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/events`);
     const row = page.locator('tr').filter({ hasText: 'Recorded demo' });
     await row.locator('.badge[data-status="Recording"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
-    assert.equal(await row.getByRole('button', { name: 'Schedule a bot for Recorded demo' }).count(), 0, 'no Schedule bot beside a bot that is recording');
+    assert.equal(await row.getByRole('button', { name: 'Schedule bot for Recorded demo' }).count(), 0, 'no Schedule bot beside a bot that is recording');
     assert.equal(await row.getByRole('button', { name: 'Unschedule Recorded demo' }).isDisabled(), true, 'a bot in its meeting is not unscheduled from here');
 
     await page.goto(`${base}/dashboard`);

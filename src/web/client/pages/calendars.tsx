@@ -97,7 +97,7 @@ export function CalendarsPage() {
                     )}
                     <div class="actions">
                       {/* Busy, it says so without being disabled: a disabled button would drop the keyboard focus it has. */}
-                      <button type="button" class="button" disabled={isRevoked} aria-disabled={syncing === c.calendar_id ? 'true' : undefined} onClick={() => void sync(c)} aria-label={`Sync ${nameOf(c)} now`}>
+                      <button type="button" class="button" disabled={isRevoked} aria-disabled={syncing === c.calendar_id ? 'true' : undefined} onClick={() => void sync(c)} aria-label={`Sync now for ${nameOf(c)}`}>
                         {syncing === c.calendar_id ? 'Syncing…' : 'Sync now'}
                       </button>
                       <ConfirmButton label="Disconnect" tone="danger" ariaLabel={`Disconnect ${nameOf(c)}`} question="Disconnect this calendar? Its events are removed and their waiting bots cancelled." confirmLabel="Yes, disconnect" onConfirm={() => disconnect(c)} />

@@ -202,7 +202,7 @@ function EventList({ range, calendarId, pager }: { range: EventWindow; calendarI
                             <ConfirmButton label="Unschedule" question={`Cancel the bot of ${event.title ?? 'this event'}?`} confirmLabel="Cancel bot" tone="danger" ariaLabel={`Unschedule ${event.title ?? 'event'}`} disabled={busy === event.id || bot.status !== 'Scheduled'} onConfirm={() => act(event, 'unschedule')} />
                           ) : (
                             <>
-                              <button type="button" class="button" disabled={busy === event.id || whyNot !== null} aria-describedby={whyNot ? whyNotId : undefined} onClick={() => void act(event, 'schedule')} aria-label={`Schedule a bot for ${event.title ?? 'event'}`}>Schedule bot</button>
+                              <button type="button" class="button" disabled={busy === event.id || whyNot !== null} aria-describedby={whyNot ? whyNotId : undefined} onClick={() => void act(event, 'schedule')} aria-label={`Schedule bot for ${event.title ?? 'event'}`}>Schedule bot</button>
                               {whyNot && <div id={whyNotId} class="muted small" data-testid="why-not-schedulable">{whyNot}</div>}
                             </>
                           )}
