@@ -415,7 +415,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await navMarks('Upcoming');
     // The decision log, the launch, the webhooks.
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
-    await log.locator('li[data-kind="scheduled"]').filter({ hasText: `Scheduled for event ${eventId}` }).waitFor();
+    await log.locator('li[data-kind="scheduled"]').filter({ hasText: /^.*Scheduled for “Standup” \(zoom:\d+\); joins \d+ minutes? before the start/ }).waitFor();
     await log.locator('li[data-kind="launched"]').filter({ hasText: 'Launched: handed to the bot runtime' }).waitFor();
     await page.locator('section[aria-labelledby="launch-title"] li[data-kind="launched"]').waitFor();
     await page.locator('section[aria-labelledby="timeline-title"] li[data-status="Joining"]').waitFor();
@@ -1231,9 +1231,31 @@ describe('dashboard in Chromium', { skip }, () => {
     await screenshot('bot-without-key');
     const keyed = await make({ deduplication_key: 'standup-notes' });
     await page.goto(`${base}/dashboard/bots/${keyed}`);
-    await page.locator('.breadcrumb').filter({ hasText: keyed }).waitFor();
+    await page.getByTestId('bot-ids').locator('dd', { hasText: keyed }).waitFor({ state: 'attached' });
     assert.equal(await keyFact().innerText(), 'standup-notes', 'a key given is shown as it was given');
     for (const botId of [keyless, keyed]) assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
+  });
+
+  test('a bot\'s page names its meeting, not its ids: breadcrumb, decision log, events; a key the dashboard set is said in words', async () => {
+    const eventId = await createEvent(alice.auth, 'Design review', Date.now() + 3 * 86_400_000, 30, 'https://zoom.us/j/81234567055');
+    const key = `dashboard:${eventId}`;
+    const botId = await schedule(alice.auth, eventId, key, { bot_name: 'Design notes' });
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Design review', level: 1 }).waitFor();
+    assert.equal(await page.locator('.breadcrumb').innerText(), 'Upcoming / Design review');
+    const log = page.locator('section[aria-labelledby="why-title"] ol.log');
+    await log.locator('li[data-kind="scheduled"]').filter({ hasText: /Scheduled for “Design review” \(zoom:81234567055\); joins \d+ minutes? before the start/ }).waitFor();
+    const keyFact = page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: /^Deduplication key$/ }) }).locator('dd');
+    assert.equal(await keyFact.innerText(), 'Chosen by the dashboard');
+    assert.equal(await keyFact.getAttribute('title'), key);
+    const main = await page.locator('main').innerText();
+    assert.doesNotMatch(main, /\b(evt|bot)_[a-z0-9]{6,}/, 'no raw event or bot id in what a person reads');
+    // The ids stay a click away.
+    await page.getByTestId('bot-ids').locator('summary').click();
+    const ids = await page.getByTestId('bot-ids').innerText();
+    for (const id of [botId, key, eventId]) assert.ok(ids.includes(id), `${id} in ${ids}`);
+    await screenshot('bot-ids');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
   });
 
   test('a reschedule from a page left open reads the bot first: when its join time moved meanwhile, nothing is sent and the page says so', async () => {

@@ -13,6 +13,7 @@ import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
+import { deduplicationKeyWords } from '../bot-words.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -80,6 +81,18 @@ async function loadBot(id: string): Promise<BotPageData> {
 function titleOf({ bot, events }: BotPageData): string {
   if (bot.data_deleted_at) return DATA_DELETED_TITLE;
   return meetingTitleOfEvents(bot.events.map((link) => ({ title: events.get(link.occurrence_id ?? link.event_id)?.title, is_linked: link.is_linked })), bot.meeting_url);
+}
+
+/** The titles of the bot's events the page read, by the ids a reason may name them by (an occurrence's, its series'). */
+function eventTitlesOf({ bot, events }: BotPageData): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const link of bot.events) {
+    const title = events.get(link.occurrence_id ?? link.event_id)?.title;
+    if (!title) continue;
+    if (link.occurrence_id !== null) titles.set(link.occurrence_id, title);
+    if (!titles.has(link.event_id)) titles.set(link.event_id, title);
+  }
+  return titles;
 }
 
 export function BotPage({ id }: { id: string }) {
@@ -171,7 +184,7 @@ export function BotPage({ id }: { id: string }) {
   return (
     <section class="page">
       {/* Back to the list the bot is on: a live bot's is Upcoming, an ended one's Ended. */}
-      <p class="breadcrumb">{isLiveStatus(bot.status) ? <a href={BASE}>Upcoming</a> : <a href={`${BASE}/ended`}>Ended</a>} / <span class="mono">{bot.bot_id}</span></p>
+      <p class="breadcrumb">{isLiveStatus(bot.status) ? <a href={BASE}>Upcoming</a> : <a href={`${BASE}/ended`}>Ended</a>} / <span>{titleOf(detail.data)}</span></p>
       <div class="page-title">
         <h1>{titleOf(detail.data)}</h1>
         <StatusBadge status={bot.status} />
@@ -209,9 +222,20 @@ export function BotPage({ id }: { id: string }) {
           {/* Rollcall's own stand-ins for a key are not the user's: none was given, or it went with the data. */}
           <div><dt>Deduplication key</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd>
             : isOwnIdKey(bot.deduplication_key, bot.bot_id) ? <dd class="muted" data-testid="no-key">None given</dd>
-              : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
+              : deduplicationKeyWords(bot.deduplication_key) !== null ? <dd title={bot.deduplication_key}>{deduplicationKeyWords(bot.deduplication_key)}</dd>
+                : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
           <div><dt>Webhooks to</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd> : bot.bot_config.callback_url ? <dd class="break">{bot.bot_config.callback_url}</dd> : <dd class="muted">None given</dd>}</div>
         </dl>
+        {/* The ids an API client or the server's log names it by, out of the way of a person reading. */}
+        <details class="ids" data-testid="bot-ids">
+          <summary>Ids</summary>
+          <dl class="id-list">
+            <div><dt>Bot id</dt><dd class="mono break">{bot.bot_id}</dd></div>
+            {!bot.data_deleted_at && !isOwnIdKey(bot.deduplication_key, bot.bot_id) && deduplicationKeyWords(bot.deduplication_key) !== null
+              && <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>}
+            {bot.events.map((link) => <div key={link.occurrence_id ?? link.event_id}><dt>Event id</dt><dd class="mono break">{link.occurrence_id ?? link.event_id}</dd></div>)}
+          </dl>
+        </details>
         {isWaiting && (
           <div class="actions">
             <RescheduleForm bot={bot} draft={draft} onDraft={setDraft} onReschedule={reschedule} error={joinTimeError} />
@@ -226,7 +250,7 @@ export function BotPage({ id }: { id: string }) {
       <div class="columns">
         <section class="card" aria-labelledby="why-title">
           <h2 id="why-title">Why: the decision log</h2>
-          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} />}
+          {bot.decisions.length === 0 ? <p class="muted">No decisions yet.</p> : <DecisionLog decisions={bot.decisions} connections={connections} eventTitles={eventTitlesOf(detail.data)} />}
         </section>
 
         <section class="card" aria-labelledby="timeline-title">
@@ -254,7 +278,7 @@ export function BotPage({ id }: { id: string }) {
               const event = events.get(eventId);
               return (
                 <li key={eventId}>
-                  <strong>{event?.title ?? 'Untitled event'}</strong> <span class="muted mono small">{eventId}</span>
+                  <strong>{event?.title ?? 'Untitled event'}</strong>
                   <div>{formatDateTime(link.start_time)} – {formatDateTime(link.end_time)} {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
                 </li>
               );
