@@ -1258,6 +1258,28 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
   });
 
+  test('a page showing "cannot be reached" reads again as soon as the browser is back online, as a background read', async () => {
+    await page.goto(`${base}/dashboard/events`);
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await context.setOffline(true);
+    const reads: boolean[] = [];
+    const note = (request: { method(): string; url(): string; headers(): Record<string, string> }) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/v1/bots/ended') reads.push(request.headers()['x-rollcall-background'] === '1');
+    };
+    try {
+      await page.getByRole('link', { name: 'Ended' }).click();
+      await page.getByText('The server cannot be reached').first().waitFor();
+      page.on('request', note);
+      await context.setOffline(false);
+      // Well before the next 30 s refresh or the live stream's reconnect.
+      await page.getByText('The server cannot be reached').first().waitFor({ state: 'detached', timeout: 2_500 });
+      assert.ok(reads.length >= 1 && reads.every((isMarked) => isMarked), `reads after the connection came back marked as the page's own: ${JSON.stringify(reads)}`);
+    } finally {
+      page.off('request', note);
+      await context.setOffline(false);
+    }
+  });
+
   test('a reschedule from a page left open reads the bot first: when its join time moved meanwhile, nothing is sent and the page says so', async () => {
     const eventId = await createEvent(alice.auth, 'Roadmap review', Date.now() + 26 * 3_600_000, 60);
     const botId = await schedule(alice.auth, eventId, 'roadmap', { bot_name: 'Roadmap notes' });

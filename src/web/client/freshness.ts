@@ -1,8 +1,9 @@
 // What a page shows is read again by itself, quietly (no "Loading" over it): when the tab becomes
-// visible again, when the live stream is back after it was down, and every 30 s while the tab is
-// visible. The live stream carries status changes only; a join time moved, a title changed or a
-// launch refused elsewhere would otherwise stay unseen on a page left open, and an error shown
-// while the server was away would stay after it came back.
+// visible again, when the live stream is back after it was down, when the browser's connection
+// comes back (its `online` event), and every 30 s while the tab is visible. The live stream
+// carries status changes only; a join time moved, a title changed or a launch refused elsewhere
+// would otherwise stay unseen on a page left open, and an error shown while the server (or the
+// network) was away would stay after it came back.
 import { useEffect, useRef } from 'preact/hooks';
 import { whenReconnected } from './live.ts';
 import { inBackground } from './api.ts';
@@ -38,14 +39,21 @@ function onVisibilityChange(): void {
   restartTimer();
 }
 
+/** The connection is back: an error shown while it was away goes now, not at the next 30 s tick. */
+function onOnline(): void {
+  if (isVisible()) readAll();
+}
+
 function start(): void {
   document.addEventListener('visibilitychange', onVisibilityChange);
+  window.addEventListener('online', onOnline);
   stopReconnects = whenReconnected(readAll);
   restartTimer();
 }
 
 function stop(): void {
   document.removeEventListener('visibilitychange', onVisibilityChange);
+  window.removeEventListener('online', onOnline);
   stopReconnects?.();
   stopReconnects = null;
   if (timer !== null) clearInterval(timer);
