@@ -850,6 +850,10 @@ describe('dashboard in Chromium', { skip }, () => {
       const [name, shown] = [await button.getAttribute('aria-label'), (await button.innerText()).trim()];
       assert.ok(name?.startsWith(shown), `the button showing ${JSON.stringify(shown)} is named ${JSON.stringify(name)}`);
     }
+    // When: start to end, without seconds.
+    const when = (await page.locator('tr').filter({ hasText: 'Team lunch' }).locator('td[data-label="When"]').innerText()).replace(/\s/g, ' ');
+    assert.match(when, /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}( [AP]M)? – /, when);
+    assert.doesNotMatch(when, /\d:\d{2}:\d{2}/, when);
     // A greyed Schedule bot says why.
     const whyNot = async (title: string) => {
       const row = page.locator('tr').filter({ hasText: title });

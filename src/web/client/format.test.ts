@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { formatRelative } from './format.ts';
+import { formatRelative, formatTimeRange } from './format.ts';
 
 const HOUR_MS = 3_600_000;
 const words = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -62,4 +62,23 @@ test('dates and times are written in the page\'s language, whatever the browser\
   assert.equal(written.dateTime, new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'medium' }).format(at));
   assert.equal(written.withDay, new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(at.getTime() + 3 * 86_400_000)));
   assert.equal(written.relative, 'tomorrow');
+});
+
+test('a meeting\'s time reads from start to end without seconds, its date once on one day', () => {
+  // Intl puts thin and narrow no-break spaces around the dash and before AM/PM.
+  const plain = (text: string) => text.replace(/\s/g, ' ');
+  assert.equal(plain(formatTimeRange(iso(at(7, 12)), iso(at(7, 13)))), 'Dec 7, 2026, 12:00 – 1:00 PM');
+  assert.equal(plain(formatTimeRange(iso(at(7, 10, 30)), iso(at(7, 13)))), 'Dec 7, 2026, 10:30 AM – 1:00 PM');
+});
+
+test('a meeting over midnight of the local zone shows both dates', () => {
+  const plain = (text: string) => text.replace(/\s/g, ' ');
+  assert.equal(plain(formatTimeRange(iso(at(7, 23)), iso(at(8, 1)))), 'Dec 7, 2026, 11:00 PM – Dec 8, 2026, 1:00 AM');
+});
+
+test('an end that is missing or not after the start leaves the start, still without seconds', () => {
+  const plain = (text: string) => text.replace(/\s/g, ' ');
+  assert.equal(plain(formatTimeRange(iso(at(7, 12, 5)), null)), 'Dec 7, 2026, 12:05 PM');
+  assert.equal(plain(formatTimeRange(iso(at(7, 12)), iso(at(7, 12)))), 'Dec 7, 2026, 12:00 PM');
+  assert.equal(plain(formatTimeRange(iso(at(7, 12)), 'not a time')), 'Dec 7, 2026, 12:00 PM');
 });

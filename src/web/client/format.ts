@@ -18,6 +18,22 @@ export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
 }
 
+const dateAndShortTime = new Intl.DateTimeFormat(UI_LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * A meeting's time from start to end, without seconds, its date said once when both are on one
+ * day of the viewer's zone ("Dec 7, 2026, 12:00 – 1:00 PM"), both dates when it runs over
+ * midnight ("Dec 7, 2026, 11:00 PM – Dec 8, 2026, 1:00 AM"). An end that is missing, unreadable or
+ * not after the start leaves the start alone.
+ */
+export function formatTimeRange(startIso: string, endIso: string | null | undefined): string {
+  const start = new Date(startIso);
+  if (Number.isNaN(start.getTime())) return '—';
+  const end = endIso ? new Date(endIso) : null;
+  if (end === null || Number.isNaN(end.getTime()) || end.getTime() <= start.getTime()) return dateAndShortTime.format(start);
+  return dateAndShortTime.formatRange(start, end);
+}
+
 const fullInstant = new Intl.DateTimeFormat(UI_LOCALE, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' });
 
 /** An instant in full, with its offset from UTC and the zone's name: "Saturday, December 5, 2026 at 02:05:00 PM GMT+01:00 (Europe/Berlin)". */
