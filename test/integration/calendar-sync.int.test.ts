@@ -1076,6 +1076,29 @@ async function renewalHeldAtWatch(env: FullEnv) {
 }
 
 /**
+ * A renewal held at Google's answer (renewalHeldAtWatch) outlives its lease: another sync takes
+ * the connection and renews the channel; then Google answers the held watch and fails the stop of
+ * the channel it made (503). The channel recorded by the second sync, and the one left over.
+ */
+async function renewalOutlivedWithFailedStop(env: FullEnv) {
+  const { user, account, calendarId, first, answer, syncing: stalled } = await renewalHeldAtWatch(env);
+  env.clock.advance(11 * MIN);
+  const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+  assert.equal(second.body.synced, true, JSON.stringify(second.body));
+  const recorded = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
+  env.google.failingStops = 503;
+  try {
+    answer();
+    await stalled;
+  } finally {
+    env.google.failingStops = null;
+  }
+  const orphan = env.google.channels.find((c) => c.email === account.email && c.id !== first.id && c.id !== recorded);
+  assert.ok(orphan, 'the stalled sync got a channel');
+  return { account, calendarId, recorded, orphan };
+}
+
+/**
  * Six minutes on, a sync of what is due; the connection's view, once it is checked to have synced
  * without error and to stay on the 5-minute poll (a calendar without push keeps it there).
  */
@@ -6839,22 +6862,7 @@ describe('sync leases', () => {
   });
 
   test('a sync that outlives its lease and fails to stop the channel its renewal got keeps it, to be stopped at a later sync', async () => {
-    const { user, account, calendarId, first, answer, syncing: stalled } = await renewalHeldAtWatch(env);
-    // Another sync takes the connection once the stalled one's lease runs out, and renews the channel.
-    env.clock.advance(11 * MIN);
-    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.equal(second.body.synced, true, JSON.stringify(second.body));
-    const recorded = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
-    // Google answers the stalled watch, then fails the stop of the channel it made (503).
-    env.google.failingStops = 503;
-    try {
-      answer();
-      await stalled;
-    } finally {
-      env.google.failingStops = null;
-    }
-    const orphan = env.google.channels.find((c) => c.email === account.email && c.id !== first.id && c.id !== recorded);
-    assert.ok(orphan, 'the stalled sync got a channel');
+    const { account, recorded, orphan } = await renewalOutlivedWithFailedStop(env);
     assert.equal(orphan.isStopped, false);
     assert.equal(await env.google.notify(orphan, 'exists'), 200, 'known: acknowledged');
     env.clock.advance(31 * MIN);
@@ -6864,22 +6872,9 @@ describe('sync leases', () => {
   });
 
   test('a channel a stalled sync got, heard before its answer, whose stop fails is retired once: the record of its call goes in the same write', async () => {
-    const { user, account, calendarId, first, answer, syncing: stalled } = await renewalHeldAtWatch(env);
-    env.clock.advance(11 * MIN);
-    const second = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
-    assert.equal(second.body.synced, true, JSON.stringify(second.body));
-    const recorded = (await connection(env, user.auth, calendarId)).calendars[0].push.channel_id as string;
     // Google makes the stalled sync's channel, sends its "sync" (its record heard), answers; the
-    // stalled sync cannot record it and fails to stop it (503).
-    env.google.failingStops = 503;
-    try {
-      answer();
-      await stalled;
-    } finally {
-      env.google.failingStops = null;
-    }
-    const orphan = env.google.channels.find((c) => c.email === account.email && c.id !== first.id && c.id !== recorded);
-    assert.ok(orphan);
+    // stalled sync cannot record it and fails to stop it.
+    const { calendarId, orphan } = await renewalOutlivedWithFailedStop(env);
     const rowsOf = async (table: 'retired_push_channels' | 'pending_push_channels') => (await env.rc.database.db.selectFrom(table).select('channel_id').where('connection_id', '=', calendarId).execute()).filter((r) => r.channel_id === orphan.id).length;
     assert.equal(await rowsOf('retired_push_channels'), 1);
     assert.equal(await rowsOf('pending_push_channels'), 0, 'the record of its call went with the retiring write');
