@@ -1170,6 +1170,25 @@ async function outlookSeriesDueTomorrow(env: FullEnv, title: string) {
   return { user, account, calendarId, next, seriesId, joinUrl, sync };
 }
 
+/**
+ * On a Rollcall of its own (the clock moves a day on), with Graph's lists of instances leaving
+ * exceptions out: a weekly Outlook series whose next occurrence, moved an hour later, has a bot
+ * (the key `key`); the clock then set just before that bot's check before it joins, the window
+ * read in a new round and 10 s on. The occurrence's id is `moved`.
+ */
+async function exceptionWithBotDueSoon(t: TestContext, title: string, key: string) {
+  const own = await ownFullEnv(t);
+  own.microsoft.instancesOmitExceptions = true;
+  const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(own, title);
+  own.microsoft.updateOccurrence(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
+  const before = await sync();
+  const botId = await schedule(own, user.auth, before[0]!.id, key);
+  own.clock.set(next + HOUR - LEAD_MS - 2 * MIN);
+  await sync();
+  own.clock.advance(10_000);
+  return { own, user, account, next, seriesId, sync, botId, moved: own.microsoft.occurrenceId(account.email, seriesId, next) };
+}
+
 /** Each occurrence as [weeks after `first`, number of bots]. */
 const weeksOf = (first: number, occurrences: { start_time: string; bots: unknown[] }[]) =>
   occurrences.map((o) => [(Date.parse(o.start_time) - first) / (7 * DAY), o.bots.length]);
@@ -3408,19 +3427,9 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
       });
 
       if (omit) test('an exception whose bot joins soon, found by the check before it joins, is not looked up a second time in the same read', async (t) => {
-        // Its own Rollcall: the clock moves a day on.
-        const own = await ownFullEnv(t);
-        own.microsoft.instancesOmitExceptions = true;
-        const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(own, 'Checked once');
-        own.microsoft.updateOccurrence(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
-        const before = await sync();
-        const botId = await schedule(own, user.auth, before[0]!.id, 'checked-once');
         // A day on, the window is read in a new round; the read after it comes from its delta link.
-        own.clock.set(next + HOUR - LEAD_MS - 2 * MIN);
-        await sync();
-        own.clock.advance(10_000);
+        const { own, user, account, next, seriesId, sync, botId, moved } = await exceptionWithBotDueSoon(t, 'Checked once', 'checked-once');
         own.microsoft.nameRemovedOutsideWindow(account.email, own.microsoft.defaultCalendarId(account.email), seriesId);
-        const moved = own.microsoft.occurrenceId(account.email, seriesId, next);
         own.microsoft.missEventLookups(moved, 1);
         const requests = own.microsoft.requests.length;
         const after = await sync();
@@ -3447,16 +3456,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.deepEqual(stored.map((o) => o.start_time), [iso(first), iso(first + 7 * DAY + 2 * HOUR), iso(first + 14 * DAY)]);
       });
       if (omit) test('an exception kept at a stale time whose bot joins soon: the check before it joins applies the times its lookup found, and the bot follows', async (t) => {
-        const own = await ownFullEnv(t);
-        own.microsoft.instancesOmitExceptions = true;
-        const { user, account, next, seriesId, sync } = await outlookSeriesDueTomorrow(own, 'Stale exception');
-        own.microsoft.updateOccurrence(account.email, seriesId, next, { startMs: next + HOUR, endMs: next + 2 * HOUR });
-        const before = await sync();
-        const botId = await schedule(own, user.auth, before[0]!.id, 'stale-exception');
-        own.clock.set(next + HOUR - LEAD_MS - 2 * MIN);
-        await sync();
-        own.clock.advance(10_000);
-        const moved = own.microsoft.occurrenceId(account.email, seriesId, next);
+        const { own, user, account, next, seriesId, sync, botId, moved } = await exceptionWithBotDueSoon(t, 'Stale exception', 'stale-exception');
         // The stored copy is stale (as one past MAX_INSTANCE_LOOKUPS in an earlier read stays): 5 min later than Graph has it.
         await own.rc.database.db.updateTable('events').set({ start_ms: next + HOUR + 5 * MIN, end_ms: next + 2 * HOUR + 5 * MIN }).where('provider_event_id', 'like', `%${moved}`).execute();
         own.microsoft.nameRemovedOutsideWindow(account.email, own.microsoft.defaultCalendarId(account.email), seriesId);
