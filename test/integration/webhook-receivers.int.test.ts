@@ -89,28 +89,43 @@ describe('status webhooks and real receivers', () => {
     assert.ok(!verifiesAt(`whsec_${Buffer.alloc(32, 1).toString('base64')}`, during, clock.now()), 'a stranger\'s secret does not');
   });
 
-  test('a receiver that answers 410 Gone is not sent that message again: it fails at once, redeliverable, and the bot\'s next message gets its own one try', async () => {
+  test('a receiver that answers 410 Gone gets nothing more from that bot: the message fails at once, those queued behind it and after it fail unsent, until the one it refused is redelivered and taken', async () => {
     // Standard Webhooks, "Delivery success and failure": 410 says the receiver wants no more
-    // webhooks from this sender, who should stop sending to it.
-    hooks.respond = (r) => ({ status: r.url === '/gone' ? 410 : 200 });
+    // webhooks from this sender, who should disable the endpoint and stop sending to it (Svix,
+    // whose retry page the spec's schedule follows, stops attempts to a disabled endpoint too).
+    let isGone = true;
+    hooks.respond = (r) => ({ status: r.url === '/gone' && isGone ? 410 : 200 });
     const botId = await book('/gone');
+    // A second message (bot.rescheduled) queued behind the first before it goes out.
+    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.deepEqual((await deliveriesOf(botId)).map((d) => d.event), ['bot.rescheduled', 'bot.scheduled']);
     await rc.webhooks.runDue();
     clock.advance(HOUR);
     await rc.webhooks.runDue();
-    assert.equal(to('/gone').length, 1, 'one request, no retries');
-    assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.event, d.status, d.attempts, d.last_error]), [['bot.scheduled', 'failed', 1, 'HTTP 410 (the receiver says it is gone; not retried)']]);
-    const [{ n }] = await rc.database.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('bot_id', '=', botId).where('state', '=', 'pending').execute() as [{ n: number }];
-    assert.equal(Number(n), 0);
-    const [listed] = (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { delivery_id: string }[];
-    assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${listed!.delivery_id}/redeliver`, { auth: user.auth })).status, 200, 'its owner can send it again');
-    await rc.webhooks.runDue();
-    assert.equal(to('/gone').length, 2);
-    // The bot's next message is not held behind it, and is tried once too.
+    assert.equal(to('/gone').length, 1, 'one request, no retries, and none for the messages behind it');
+    const listed = (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
+    const refused = listed.at(-1)!;
+    assert.deepEqual([refused.event, refused.status, refused.attempts, refused.last_error], ['bot.scheduled', 'failed', 1, 'HTTP 410 (the receiver says it is gone; not retried)']);
+    const unsent = `not sent: the receiver answered 410 Gone to ${refused.delivery_id} (redeliver that one to open this URL again)`;
+    assert.deepEqual(listed.slice(0, -1).map((d) => [d.status, d.attempts, d.last_error]), listed.slice(0, -1).map(() => ['failed', 0, unsent]));
+    // A message queued after the 410 is not sent either.
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
     await rc.webhooks.runDue();
-    clock.advance(HOUR);
+    const [cancelled] = await deliveriesOf(botId);
+    assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.attempts, cancelled!.last_error], ['bot.cancelled', 'failed', 0, unsent]);
+    assert.equal(to('/gone').length, 1);
+    const [{ n }] = await rc.database.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('bot_id', '=', botId).where('state', '=', 'pending').execute() as [{ n: number }];
+    assert.equal(Number(n), 0);
+    // The receiver is back and its owner redelivers the refused one: once that is taken, the bot's
+    // later messages go out again.
+    isGone = false;
+    assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${refused.delivery_id}/redeliver`, { auth: user.auth })).status, 200);
     await rc.webhooks.runDue();
-    assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled', 'bot.cancelled']);
+    assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled']);
+    await rc.request('POST', `/api/v1/webhooks/deliveries/${(await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries[0].delivery_id}/redeliver`, { auth: user.auth });
+    await rc.webhooks.runDue();
+    assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled', 'bot.cancelled'], 'an unsent one is sent on request');
   });
 
   test('a receiver that resets the connection after reading the body: retried under the same webhook-id until it answers', async () => {

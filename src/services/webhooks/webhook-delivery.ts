@@ -34,10 +34,25 @@ const REFUSALS = new Set([400, 409, 413, 415, 422]);
 
 /**
  * 410 Gone: the receiver wants no more webhooks (Standard Webhooks, "Delivery success and
- * failure": the sender should stop sending to it). The message fails at once, not retried; each of
- * the bot's later ones is tried once all the same, as a URL's owner may take it back.
+ * failure": the sender should disable the endpoint and stop sending to it). The endpoint here is a
+ * bot's line to one URL: the message fails at once, not retried, and so does every later message of
+ * the bot to that URL, unsent (those queued behind it at once, those queued after it when their
+ * turn comes), until the message answered 410 is redelivered and taken. A redelivery of an unsent
+ * one is sent.
  */
 const GONE = 410;
+
+/** last_error of a message not sent because its line is gone. */
+function notSentText(goneMessageId: string): string {
+  return `not sent: the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
+}
+
+/** Never tried, by the loop or on request: a message a gone line fails unsent. */
+function isUntried(delivery: Pick<Delivery, 'attempts' | 'last_error'>): boolean {
+  return delivery.attempts === 0 && delivery.last_error === null;
+}
+
+const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
 
 /**
  * A refusal, or a redirect: webhooks follow none (a redirect could lead anywhere, the private
@@ -205,8 +220,27 @@ export class WebhookDelivery {
     const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
     const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
     const secretsOf = new Map(users.map((u) => [u.id, [u.webhook_secret, ...(retired.get(u.id) ?? [])]]));
-    for (const delivery of claimed) this.#track(delivery, this.#deliver(delivery, secretsOf.get(delivery.user_id)!));
+    const gone = await this.#goneLinesOf(claimed.filter(isUntried));
+    for (const delivery of claimed) {
+      const goneMessageId = isUntried(delivery) ? gone.get(lineKey(delivery)) : undefined;
+      this.#track(delivery, goneMessageId === undefined ? this.#deliver(delivery, secretsOf.get(delivery.user_id)!) : this.#failUnsent(delivery, goneMessageId));
+    }
     return claimed.length;
+  }
+
+  /** The lines (bot and URL) of these deliveries whose receiver answered 410 Gone, each with the message it answered so. */
+  async #goneLinesOf(deliveries: readonly Delivery[]): Promise<Map<string, string>> {
+    if (deliveries.length === 0) return new Map();
+    const rows = await this.#o.database.db.selectFrom('webhook_deliveries').select(['bot_id', 'url', 'message_id'])
+      .where('bot_id', 'in', [...new Set(deliveries.map((d) => d.bot_id))]).where('state', '=', 'failed').where('last_error', 'like', `HTTP ${GONE} %`).execute();
+    return new Map(rows.map((row) => [lineKey(row), row.message_id]));
+  }
+
+  /** Gives up a message of a gone line without sending it; its owner can still redeliver it. */
+  async #failUnsent(delivery: Delivery, goneMessageId: string): Promise<void> {
+    this.#o.metrics.webhookDeliveries.inc({ outcome: 'gone' });
+    await this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: notSentText(goneMessageId) })
+      .where('id', '=', delivery.id).execute();
   }
 
   /** Counts a delivery in flight until its attempt is recorded, then looks for more work. */
@@ -292,7 +326,6 @@ export class WebhookDelivery {
     const isExpired = now - delivery.created_at > this.#o.maxAgeMs;
     if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
-    else if (isGone) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook receiver answered 410 Gone; the webhook is not retried');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     await database.db.updateTable('webhook_deliveries').set({
       state: isExpired || isSetAside ? 'failed' : 'pending',
@@ -302,6 +335,14 @@ export class WebhookDelivery {
       lease_until_ms: null,
       last_error: error.slice(0, 500),
     }).where('id', '=', delivery.id).execute();
+    if (isGone) {
+      // The bot's messages queued behind it to the same URL go too, unsent (none of them is
+      // claimed meanwhile: only the oldest waiting one of a line is).
+      const unsent = await database.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) })
+        .where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('attempts', '=', 0).where('last_error', 'is', null)
+        .where('id', '!=', delivery.id).executeTakeFirst();
+      logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: Number(unsent.numUpdatedRows) }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
+    }
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
