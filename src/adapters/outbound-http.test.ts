@@ -127,6 +127,88 @@ describe('compressed answers', () => {
   });
 });
 
+describe('a kept-alive connection closed under a request', () => {
+  // A server that resets the connection once it has read a request, without a word: on the second
+  // request of a kept-alive connection (`/closing`: a server whose idle timeout ran out just as the
+  // request arrived, RFC 9112 section 9.3.1, the race of nodejs/undici#3141), or on any (`/crash`:
+  // a server that fails while handling it).
+  const perConnection = new WeakMap<object, number>();
+  const seen: { url: string; onConnection: number }[] = [];
+  const closing: Server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const onConnection = (perConnection.get(request.socket) ?? 0) + 1;
+      perConnection.set(request.socket, onConnection);
+      seen.push({ url: request.url ?? '', onConnection });
+      if (request.url === '/crash' || (request.url === '/closing' && onConnection === 2)) request.socket.resetAndDestroy();
+      else response.writeHead(200).end('ok');
+    });
+  });
+  closing.keepAliveTimeout = 60_000;
+  let base = '';
+  const post = (path: string, options: Partial<OutboundRequest> = {}): OutboundRequest => ({ method: 'POST', url: `${base}${path}`, body: '{}', timeoutMs: 5000, guarded: false, ...options });
+
+  before(async () => {
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    closing.closeAllConnections();
+    await new Promise((resolve) => closing.close(resolve));
+  });
+
+  /** A moment idle: undici checks a connection that was just freed before it takes it again. */
+  const idle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  /** A client of its own, so that the connections it keeps are those of the test. */
+  async function withClient(run: (client: OutboundHttp) => Promise<void>): Promise<void> {
+    const client = new OutboundHttp({ guard: new OutboundGuard([]) });
+    try {
+      await run(client);
+    } finally {
+      await client.close();
+    }
+  }
+
+  test('a request marked safe to send twice is sent again at once on a new connection, and answered', async () => {
+    await withClient(async (client) => {
+      seen.length = 0;
+      assert.equal((await client.request(post('/closing', { resendOnClosedReuse: true }))).status, 200);
+      await idle();
+      assert.equal((await client.request(post('/closing', { resendOnClosedReuse: true }))).status, 200);
+      assert.deepEqual(seen, [{ url: '/closing', onConnection: 1 }, { url: '/closing', onConnection: 2 }, { url: '/closing', onConnection: 1 }]);
+    });
+  });
+
+  test('without the mark it fails as unreachable, sent once', async () => {
+    await withClient(async (client) => {
+      seen.length = 0;
+      await client.request(post('/closing'));
+      await idle();
+      assert.equal((await failureFrom(client, post('/closing'))).kind, 'unreachable');
+      assert.equal(seen.length, 2);
+    });
+  });
+
+  test('a reset of a new connection is not sent again: a server that fails on the request would fail twice', async () => {
+    await withClient(async (client) => {
+      seen.length = 0;
+      assert.equal((await failureFrom(client, post('/crash', { resendOnClosedReuse: true }))).kind, 'unreachable');
+      assert.deepEqual(seen, [{ url: '/crash', onConnection: 1 }]);
+    });
+  });
+});
+
+async function failureFrom(client: OutboundHttp, request: OutboundRequest): Promise<OutboundError> {
+  try {
+    const response = await client.request(request);
+    return assert.fail(`expected a failure, got HTTP ${response.status}`);
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    return error;
+  }
+}
+
 describe('parseRetryAfterMs', () => {
   const now = Date.parse('2026-06-01T09:00:00Z');
   const read = (value: string | undefined) => parseRetryAfterMs({ 'retry-after': value }, now);

@@ -21,6 +21,16 @@
 // interceptor reports a refused scheme as a generic InvalidArgumentError, which cannot be told
 // apart from a programming error, and the rules are few (RFC 9110 section 15.4).
 //
+// A request its caller marks safe to send twice (`resendOnClosedReuse`: webhooks, which receivers
+// deduplicate by webhook-id) that goes out on a kept-alive connection just as the server closes it
+// (its idle timeout ran out as the request arrived: RFC 9112 section 9.3.1; nodejs/undici#3141)
+// fails before any answer, with a reset or "other side closed". undici resends only idempotent
+// methods then, so such a POST would fail although the server never saw it; here it is sent once
+// more, at once, on a connection of its own. Whether a connection had carried a request before is
+// counted from undici's documented `undici:client:sendHeaders` diagnostics channel
+// (docs/docs/api/DiagnosticsChannel.md), and the error that closed it is marked by the connector,
+// which is first to hear of it.
+//
 // Answers come compressed when the server likes (gzip, deflate and br are asked for; zstd, and
 // gzip from feed hosts that compress whatever is asked, come unasked too): they are decoded with
 // node:zlib as they stream in, so `maxBytes` bounds the decoded text and a small body that inflates
@@ -28,10 +38,11 @@
 // rather than read as text. (undici's decompress interceptor does the same, but is marked
 // experimental and prints a warning on every start.)
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
+import { channel } from 'node:diagnostics_channel';
+import { isIP, type Socket } from 'node:net';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { constants as zlibConstants, createBrotliDecompress, createGunzip, createInflate, createInflateRaw, createZstdDecompress } from 'node:zlib';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/public-address.ts';
 import { BlockedAddressError, type OutboundGuard } from './outbound-guard.ts';
 
@@ -79,6 +90,12 @@ export interface OutboundRequest {
   byteFilter?: () => ByteFilter;
   /** Ends the exchange early when aborted (an OutboundError of kind `aborted`). */
   signal?: AbortSignal;
+  /**
+   * The request may reach the server twice (the server drops repeats): one that a kept-alive
+   * connection, already used for an earlier request, lost before any answer (a reset, or the
+   * server closing it) is sent once more at once on a new connection. (Default: false)
+   */
+  resendOnClosedReuse?: boolean;
 }
 
 /** Rewrites a body's bytes before they are decoded as UTF-8, chunk by chunk. */
@@ -135,6 +152,42 @@ const ACCEPTED_ENCODINGS = 'gzip, deflate, br';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Sent to the origin they were meant for only (RFC 9110 section 15.4, last paragraphs). */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/** Requests written to each connection so far (undici:client:sendHeaders). */
+const requestsOn = new WeakMap<object, number>();
+/** Errors that closed a connection after it had carried an earlier request. */
+const closedUnderReuse = new WeakSet<object>();
+let isCounting = false;
+
+function countRequestsPerConnection(): void {
+  if (isCounting) return;
+  isCounting = true;
+  channel('undici:client:sendHeaders').subscribe((message) => {
+    const { socket } = message as { socket: object };
+    requestsOn.set(socket, (requestsOn.get(socket) ?? 0) + 1);
+  });
+}
+
+/** The connector, with each connection's closing error marked when it had carried more than the request it lost. */
+function markingReuse(connect: buildConnector.connector): buildConnector.connector {
+  return (options, callback) => connect(options, (...result) => {
+    const [error, socket] = result;
+    if (error === null) {
+      (socket as Socket).prependListener('error', (closing: Error) => {
+        if ((requestsOn.get(socket) ?? 0) > 1) closedUnderReuse.add(closing);
+      });
+    }
+    callback(...result);
+  });
+}
+
+/** Whether a failure before any answer was a kept-alive connection, used before, closing under the request. */
+function isClosedUnderReuse(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (closedUnderReuse.has(e)) return true;
+  }
+  return false;
+}
 
 /** A connector that lets a connection be made only to an address the guard accepts. */
 function guardedConnector(guard: OutboundGuard, connectTimeoutMs: number): buildConnector.connector {
@@ -304,11 +357,20 @@ const PIECE_BYTES = 1024 * 1024;
 export class OutboundHttp {
   readonly #guarded: Agent;
   readonly #direct: Agent;
+  /** The same, without keep-alive: a connection for one request (a resend after a closed reuse). */
+  readonly #guardedOnce: Agent;
+  readonly #directOnce: Agent;
 
   constructor(options: OutboundHttpOptions) {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.#guarded = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs) });
-    this.#direct = new Agent({ connect: { timeout: connectTimeoutMs } });
+    countRequestsPerConnection();
+    const guarded = markingReuse(guardedConnector(options.guard, connectTimeoutMs));
+    const direct = markingReuse(buildConnector({ timeout: connectTimeoutMs }));
+    this.#guarded = new Agent({ connect: guarded });
+    this.#direct = new Agent({ connect: direct });
+    // pipelining 0: no keep-alive (undici's Client docs); HTTP/1.1, whose connection ends with its request.
+    this.#guardedOnce = new Agent({ connect: guarded, pipelining: 0, allowH2: false });
+    this.#directOnce = new Agent({ connect: direct, pipelining: 0, allowH2: false });
   }
 
   async request(request: OutboundRequest): Promise<OutboundResponse> {
@@ -323,7 +385,14 @@ export class OutboundHttp {
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding')) headers['accept-encoding'] = ACCEPTED_ENCODINGS;
     try {
       for (let hop = 0; ; hop++) {
-        const response = await dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal });
+        const options = { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body ?? null, signal };
+        let response: Dispatcher.ResponseData;
+        try {
+          response = await dispatcher.request(options);
+        } catch (error) {
+          if (!request.resendOnClosedReuse || !isClosedUnderReuse(error) || signal.aborted) throw error;
+          response = await (request.guarded ? this.#guardedOnce : this.#directOnce).request(options);
+        }
         const location = response.headers.location;
         if (maxRedirects === 0 || !REDIRECT_STATUSES.has(response.statusCode) || typeof location !== 'string') {
           const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -365,7 +434,7 @@ export class OutboundHttp {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#guarded.close(), this.#direct.close()]);
+    await Promise.all([this.#guarded.close(), this.#direct.close(), this.#guardedOnce.close(), this.#directOnce.close()]);
   }
 }
 

@@ -109,6 +109,16 @@ export class FakeHttpReceiver {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * Closes the connections that wait idle for a next request, saying so first (as a server whose
+   * keep-alive timeout ran out), and waits until the client can have heard it: the next request
+   * goes on a new connection (a test control).
+   */
+  async closeIdleConnections(): Promise<void> {
+    this.#server!.closeIdleConnections();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
   get port(): number {
     return (this.#server!.address() as AddressInfo).port;
   }

@@ -365,6 +365,9 @@ export class WebhookDelivery {
         // Only the status matters: the body is not waited for.
         maxBytes: 0,
         guarded: true,
+        // Receivers drop repeats by webhook-id: a kept-alive connection the receiver closed just as
+        // this went out costs no backoff, the message goes again at once on a new connection.
+        resendOnClosedReuse: true,
         signal: this.#requests.signal,
       });
       const asksForPause = response.status === 429 || response.status === 503;
