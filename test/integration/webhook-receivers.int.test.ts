@@ -128,6 +128,33 @@ describe('status webhooks and real receivers', () => {
     assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled', 'bot.cancelled'], 'an unsent one is sent on request');
   });
 
+  test('a receiver that asks for a pause (429 with Retry-After) gets it for every message waiting for it, another bot\'s too, none counted as tried', async () => {
+    // Standard Webhooks, "Delivery success and failure": a 429 asks the sender to throttle, and a
+    // Retry-After says when to come back; the receiver's limit is its own, whichever bot a message is of.
+    let answer: 'error' | 'busy' | 'ok' = 'error';
+    hooks.respond = (r) => {
+      if (r.url !== '/busy') return { status: 200 };
+      return answer === 'error' ? { status: 500 } : answer === 'busy' ? { status: 429, headers: { 'retry-after': '600' } } : { status: 200 };
+    };
+    // One bot's message is retrying (due again in seconds) when another's is told to wait.
+    const waiting = await book('/busy');
+    await rc.webhooks.runDue();
+    answer = 'busy';
+    const asked = await book('/busy');
+    await rc.webhooks.runDue();
+    assert.deepEqual(to('/busy').map((r) => r.json?.bot_id), [waiting, asked]);
+    clock.advance(60_000);
+    await rc.webhooks.runDue();
+    assert.equal(to('/busy').length, 2, 'nothing sent to it before the pause ends');
+    const [held] = await deliveriesOf(waiting);
+    assert.deepEqual([held!.status, held!.attempts], ['retrying', 1]);
+    answer = 'ok';
+    clock.advance(541_000);
+    await rc.webhooks.runDue();
+    assert.deepEqual([(await deliveriesOf(waiting))[0]!.status, (await deliveriesOf(asked))[0]!.status], ['delivered', 'delivered']);
+    assert.equal(to('/busy').length, 4);
+  });
+
   test('a receiver that resets a new connection after reading the body: retried under the same webhook-id, after the backoff, until it answers', async () => {
     hooks.respond = (r) => (r.url === '/reset' && to('/reset').length <= 2 ? { status: 200, misbehave: 'reset' } : { status: 200 });
     const botId = await book('/reset');

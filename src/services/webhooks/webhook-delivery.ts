@@ -327,14 +327,25 @@ export class WebhookDelivery {
     if (!isExpired && !isSetAside) this.#failures.note({ botId: delivery.bot_id, messageId: delivery.message_id, attempt: attempts, reason: error });
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
+    const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
     await database.db.updateTable('webhook_deliveries').set({
       state: isExpired || isSetAside ? 'failed' : 'pending',
       attempts,
       // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour (MAX_RETRY_AFTER_MS, applied where it is read).
-      next_attempt_at_ms: now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0),
+      next_attempt_at_ms: nextAttemptAt,
       lease_until_ms: null,
       last_error: error.slice(0, 500),
     }).where('id', '=', delivery.id).execute();
+    if (result.retryAfterMs != null && result.retryAfterMs > 0) {
+      const pausedUntil = now + result.retryAfterMs;
+      // The pause is the receiver's, not this message's (Standard Webhooks, "Delivery success and
+      // failure": a 429 asks the sender to throttle): the user's other messages waiting for the
+      // same URL, other bots' lines among them, wait for its end too, none of them counted as tried.
+      await database.db.updateTable('webhook_deliveries').set({ next_attempt_at_ms: pausedUntil })
+        .where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).where('state', '=', 'pending')
+        .where('next_attempt_at_ms', '<', pausedUntil).where('id', '!=', delivery.id)
+        .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)])).execute();
+    }
     if (isGone) {
       // The bot's messages queued behind it to the same URL go too, unsent (none of them is
       // claimed meanwhile: only the oldest waiting one of a line is).
