@@ -111,8 +111,9 @@ export class FakeHttpReceiver {
 
   /**
    * Closes the connections that wait idle for a next request, saying so first (as a server whose
-   * keep-alive timeout ran out), and waits until the client can have heard it: the next request
-   * goes on a new connection (a test control).
+   * keep-alive timeout ran out: Node's http.Server `keepAliveTimeout` and `closeIdleConnections()`
+   * docs), and waits until the client can have heard it: the next request goes on a new
+   * connection (a test control).
    */
   async closeIdleConnections(): Promise<void> {
     this.#server!.closeIdleConnections();

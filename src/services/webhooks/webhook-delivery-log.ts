@@ -13,7 +13,8 @@ import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
- * delivered: answered 2xx; failed: given up (still failing three days after it was queued).
+ * delivered: answered 2xx; failed: given up (still failing three days after it was queued, set
+ * aside as refused, answered 410 Gone, or not sent because its bot's URL answered 410 Gone).
  */
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
