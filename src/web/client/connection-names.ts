@@ -25,12 +25,25 @@ export interface ConnectionName {
 function baseName(connection: Connection): ConnectionName {
   if (connection.provider === 'ics') {
     const feedName = connection.calendars[0]?.summary;
-    const address = connection.ics_url ?? connection.calendar_id;
+    const address = connection.ics_url !== null ? feedHost(connection.ics_url) : connection.calendar_id;
     return { text: feedName ? `${feedName} (${address})` : address, kind: 'feed' };
   }
   const account = connection.user_email || connection.user_name;
   if (account) return { text: account, kind: 'account' };
   return { text: `${PROVIDER_WORDS[connection.provider] ?? connection.provider} account without an email address`, kind: 'description' };
+}
+
+/**
+ * A feed's address shortened to its host ("feeds.example"): the API shows it without its path
+ * ("https://feeds.example/…"), and the scheme and the ellipsis say nothing to a person. An address
+ * that does not parse is shown as it is.
+ */
+export function feedHost(address: string): string {
+  try {
+    return new URL(address.replace(/^webcals?:\/\//i, 'https://')).host || address;
+  } catch {
+    return address;
+  }
 }
 
 /**

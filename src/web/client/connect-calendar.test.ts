@@ -1,0 +1,95 @@
+// Connecting a calendar: the checks before sending, the request, where a refusal shows, and the words after.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiFailure } from './api-failure.ts';
+import { availableCalendars, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
+import { connectionNames, feedHost } from './connection-names.ts';
+import type { Connection } from './types.ts';
+
+const account = { ...EMPTY_DRAFT, kind: 'google' as const, clientId: 'id-1', clientSecret: 's3cret', refreshToken: '1//tok' };
+
+test('a feed\'s address must be given, as https, http or webcal', () => {
+  assert.deepEqual(checkDraft({ ...EMPTY_DRAFT, icsUrl: '  ' }), { field: 'icsUrl', text: 'Enter the feed\'s address.' });
+  assert.equal(checkDraft({ ...EMPTY_DRAFT, icsUrl: 'ftp://feeds.example/a.ics' })?.field, 'icsUrl');
+  assert.equal(checkDraft({ ...EMPTY_DRAFT, icsUrl: 'feeds.example/a.ics' })?.field, 'icsUrl');
+  assert.match(checkDraft({ ...EMPTY_DRAFT, icsUrl: 'https://exa mple/a.ics' })?.text ?? '', /not a web address/);
+  for (const url of ['https://feeds.example/a.ics', 'http://feeds.example/a.ics', 'webcal://feeds.example/a.ics', ' WEBCALS://feeds.example/a.ics ']) {
+    assert.equal(checkDraft({ ...EMPTY_DRAFT, icsUrl: url }), null, url);
+  }
+});
+
+test('an account needs its client id, client secret and refresh token, the first missing one named', () => {
+  assert.equal(checkDraft(account), null);
+  assert.deepEqual(checkDraft({ ...account, clientId: '' }), { field: 'clientId', text: 'Enter the client id.' });
+  assert.deepEqual(checkDraft({ ...account, clientSecret: ' ', refreshToken: '' }), { field: 'clientSecret', text: 'Enter the client secret.' });
+  assert.deepEqual(checkDraft({ ...account, kind: 'outlook', refreshToken: '' }), { field: 'refreshToken', text: 'Enter the refresh token.' });
+});
+
+test('each kind goes to its API route with the API\'s field names; an Outlook account already connected is connected again', () => {
+  assert.deepEqual(connectRequest({ ...EMPTY_DRAFT, icsUrl: ' webcal://feeds.example/a.ics ' }), { path: '/calendar/create_ics_calendar', body: { ics_url: 'webcal://feeds.example/a.ics' } });
+  assert.deepEqual(connectRequest(account), { path: '/calendar/create_calendar', body: { google_client_id: 'id-1', google_client_secret: 's3cret', google_refresh_token: '1//tok' } });
+  assert.deepEqual(connectRequest({ ...account, kind: 'outlook' }), {
+    path: '/calendar/create_outlook_calendar', body: { microsoft_client_id: 'id-1', microsoft_client_secret: 's3cret', microsoft_refresh_token: '1//tok', replace: true },
+  });
+});
+
+test('a feed refused by the API shows on the address field; a private host is said to be one', () => {
+  const invalid = new ApiFailure('ics_url: the URL did not answer with an iCalendar feed', 400, 'calendar_feed_invalid', { field: 'ics_url' });
+  assert.deepEqual(connectProblem(invalid), { field: 'icsUrl', text: invalid.message });
+  const privateHost = new ApiFailure('ics_url must lead to a public address (its host is not public, or does not resolve)', 400, 'calendar_url_not_allowed', { field: 'ics_url' });
+  const said = connectProblem(privateHost);
+  assert.equal(said.field, 'icsUrl');
+  assert.match(said.text, /^Rollcall does not read feeds on private, local or unknown hosts/);
+  assert.ok(said.text.includes(privateHost.message), 'the API\'s own words too');
+});
+
+test('a refused OAuth client shows on the secret, a refused grant on the refresh token', () => {
+  const client = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client (AADSTS7000215): the OAuth client was refused)', 400, 'calendar_auth_failed');
+  assert.equal(connectProblem(client).field, 'clientSecret');
+  assert.match(connectProblem(client).text, /^The provider refused the client id or client secret\. The provider refused the connection/);
+  const grant = new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 invalid_grant); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
+  assert.equal(connectProblem(grant).field, 'refreshToken');
+  const named = new ApiFailure('google_client_id: must not be empty', 400, 'validation_error', { field: 'google_client_id' });
+  assert.equal(connectProblem(named).field, 'clientId');
+});
+
+test('what names no field of the form is said for the form: the network, the server\'s set-up', () => {
+  const network = connectProblem(new ApiFailure('The server cannot be reached. Check your connection and try again.', 0, 'network_error'));
+  assert.equal(network.field, null);
+  assert.match(network.text, /^The server cannot be reached\..*shows whether the calendar was connected/);
+  const key = new ApiFailure('Connecting Google needs CREDENTIALS_ENCRYPTION_KEY', 400, 'encryption_key_not_configured');
+  assert.deepEqual(connectProblem(key), { field: null, text: key.message });
+  assert.deepEqual(connectProblem(new ApiFailure('calendar_ids: the account has no calendar "x"', 400, 'validation_error', { field: 'calendar_ids' })).field, null);
+});
+
+test('the first sync\'s result in words', () => {
+  assert.equal(firstSyncWords({ synced: true, created: 3, updated: 0, cancelled: 0, error: null }), 'The first sync brought 3 events; they are on Events.');
+  assert.equal(firstSyncWords({ synced: true, created: 1, updated: 2, cancelled: 0, error: null }), 'The first sync brought 1 event, and updated 2 already known; they are on Events.');
+  assert.equal(firstSyncWords({ synced: true, created: 0, updated: 0, cancelled: 0, error: null }), 'The first sync brought 0 events; nothing to show on Events yet.');
+  assert.match(firstSyncWords({ synced: false, created: 0, updated: 0, cancelled: 0, error: 'transient: HTTP 503' }), /^The first sync failed \(transient: HTTP 503\); Rollcall tries again/);
+});
+
+test('the account\'s calendars, synced ones first', () => {
+  const answer = { available_calendars: [
+    { id: 'c1', summary: 'Holidays', isPrimary: false, synced: false },
+    { id: 'c2', summary: 'Work', isPrimary: true, synced: true },
+    { id: 'c3', summary: null, isPrimary: false, synced: true },
+  ] } as ConnectAnswer;
+  assert.deepEqual(availableCalendars(answer), [
+    { name: 'Work', isPrimary: true, synced: true }, { name: 'c3', isPrimary: false, synced: true }, { name: 'Holidays', isPrimary: false, synced: false },
+  ]);
+});
+
+test('secrets go after a connection and when another kind is picked; the kind stays', () => {
+  assert.deepEqual(clearedDraft(account), { ...EMPTY_DRAFT, kind: 'google' });
+  assert.deepEqual(switchedDraft(account, 'outlook'), { ...account, kind: 'outlook', clientSecret: '', refreshToken: '' });
+  assert.equal(switchedDraft(account, 'google'), account);
+});
+
+test('a feed is named by its host, not by the API\'s shortened address', () => {
+  assert.equal(feedHost('https://feeds.example/…'), 'feeds.example');
+  assert.equal(feedHost('http://127.0.0.1:8123/…'), '127.0.0.1:8123');
+  assert.equal(feedHost('feeds.example'), 'feeds.example');
+  const feed = { calendar_id: 'cal_1', provider: 'ics', ics_url: 'https://feeds.example/…', calendars: [{ id: 'feed', summary: 'Team' }] } as unknown as Connection;
+  assert.equal(connectionNames([feed]).get('cal_1'), 'Team (feeds.example)');
+});

@@ -1,0 +1,138 @@
+// Connecting a calendar from the Calendars page: what the form checks before it sends, the API
+// request it sends (the routes an API client uses, docs/calendar-sync.md), which of its fields a
+// refusal is about, and what it says once the first sync answered. Pure: the page renders these.
+import { ApiFailure } from './api-failure.ts';
+import { failedField } from './field-errors.ts';
+import type { Connection } from './types.ts';
+
+export type ConnectKind = Connection['provider'];
+
+/** What the person typed; an account's fields are shared by Google and Microsoft. */
+export interface ConnectDraft {
+  kind: ConnectKind;
+  icsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+}
+
+export type ConnectField = 'icsUrl' | 'clientId' | 'clientSecret' | 'refreshToken';
+
+/** A refusal, beside the field it is about (null: the form as a whole). */
+export interface ConnectProblem {
+  field: ConnectField | null;
+  text: string;
+}
+
+export const EMPTY_DRAFT: ConnectDraft = { kind: 'ics', icsUrl: '', clientId: '', clientSecret: '', refreshToken: '' };
+
+/** The schemes a feed's address may have: webcal is how calendar apps link a feed, and is read over https. */
+const FEED_SCHEME = /^(https?|webcals?):\/\//i;
+
+const ACCOUNT_FIELD_WORDS: Record<Exclude<ConnectField, 'icsUrl'>, string> = { clientId: 'client id', clientSecret: 'client secret', refreshToken: 'refresh token' };
+
+/** What is missing or malformed before anything is sent, the first such field; null when the draft can be sent. */
+export function checkDraft(draft: ConnectDraft): ConnectProblem | null {
+  if (draft.kind === 'ics') {
+    const url = draft.icsUrl.trim();
+    if (url === '') return { field: 'icsUrl', text: 'Enter the feed\'s address.' };
+    if (!FEED_SCHEME.test(url)) return { field: 'icsUrl', text: 'The feed\'s address starts with https://, http:// or webcal://.' };
+    try {
+      new URL(url.replace(/^webcals?:\/\//i, 'https://'));
+    } catch {
+      return { field: 'icsUrl', text: 'This is not a web address: check it for spaces or missing parts.' };
+    }
+    return null;
+  }
+  for (const field of ['clientId', 'clientSecret', 'refreshToken'] as const) {
+    if (draft[field].trim() === '') return { field, text: `Enter the ${ACCOUNT_FIELD_WORDS[field]}.` };
+  }
+  return null;
+}
+
+/**
+ * The API request that connects the draft. An Outlook account already connected is connected
+ * again (`replace: true`), as Google accounts and feeds always are: connecting again is how a
+ * person gives back access a connection lost.
+ */
+export function connectRequest(draft: ConnectDraft): { path: string; body: Record<string, unknown> } {
+  const trimmed = { id: draft.clientId.trim(), secret: draft.clientSecret.trim(), token: draft.refreshToken.trim() };
+  switch (draft.kind) {
+    case 'ics':
+      return { path: '/calendar/create_ics_calendar', body: { ics_url: draft.icsUrl.trim() } };
+    case 'google':
+      return { path: '/calendar/create_calendar', body: { google_client_id: trimmed.id, google_client_secret: trimmed.secret, google_refresh_token: trimmed.token } };
+    case 'outlook':
+      return { path: '/calendar/create_outlook_calendar', body: { microsoft_client_id: trimmed.id, microsoft_client_secret: trimmed.secret, microsoft_refresh_token: trimmed.token, replace: true } };
+  }
+}
+
+/** The API's field names, by the form's. */
+const API_FIELDS: Record<string, ConnectField> = {
+  ics_url: 'icsUrl',
+  google_client_id: 'clientId', microsoft_client_id: 'clientId',
+  google_client_secret: 'clientSecret', microsoft_client_secret: 'clientSecret',
+  google_refresh_token: 'refreshToken', microsoft_refresh_token: 'refreshToken',
+};
+
+/** The outbound guard's words for an address that is not public (NOT_PUBLIC_REASON in src/adapters/outbound-guard.ts). */
+const NOT_PUBLIC = /must lead to a public address/;
+
+/**
+ * Which field a refusal is about, and what to say. The API names a feed's field (`details.field`,
+ * `ics_url`); for an account it says `calendar_auth_failed` and quotes the provider's OAuth error
+ * (RFC 6749 section 5.2): `invalid_client` is the client id or secret (Google says so for an
+ * unknown id and a wrong secret alike), `invalid_grant` (and the other refusals Rollcall takes for
+ * withdrawn access) the refresh token.
+ */
+export function connectProblem(error: unknown): ConnectProblem {
+  const text = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof ApiFailure)) return { field: null, text };
+  if (error.code === 'network_error') return { field: null, text: `${text} Nothing was sent, or its answer was lost: the list below shows whether the calendar was connected.` };
+  const field = failedField(error);
+  const onField = field !== null ? API_FIELDS[field] ?? null : null;
+  if (onField === 'icsUrl' && error.code === 'calendar_url_not_allowed' && NOT_PUBLIC.test(text)) {
+    return { field: 'icsUrl', text: `Rollcall does not read feeds on private, local or unknown hosts (it would let anyone reach the network it runs in): use the feed's public address. (${text})` };
+  }
+  if (onField !== null) return { field: onField, text };
+  if (error.code === 'calendar_auth_failed') {
+    if (/\binvalid_client\b|deleted_client/.test(text)) return { field: 'clientSecret', text: `The provider refused the client id or client secret. ${text}` };
+    if (/\b(invalid_grant|unauthorized_client|interaction_required|consent_required)\b/.test(text) || /refused the credentials/.test(text)) {
+      return { field: 'refreshToken', text: `The provider refused the refresh token (expired, revoked, or issued to another client). ${text}` };
+    }
+  }
+  return { field: null, text };
+}
+
+/** The answer of a connect route (ConnectResponse in src/services/calendars/calendar-connections.ts). */
+export interface ConnectAnswer extends Connection {
+  message: string;
+  available_calendars: { id: string; summary: string | null; isPrimary: boolean; synced: boolean }[];
+  sync: { synced: boolean; created: number; updated: number; cancelled: number; error: string | null };
+}
+
+/** What the first sync brought, in a sentence. */
+export function firstSyncWords(sync: ConnectAnswer['sync']): string {
+  if (!sync.synced) return `The first sync failed${sync.error ? ` (${sync.error})` : ''}; Rollcall tries again by itself, and the card below says how it goes.`;
+  const brought = `The first sync brought ${sync.created} ${sync.created === 1 ? 'event' : 'events'}`;
+  const changed = sync.updated > 0 ? `, and updated ${sync.updated} already known` : '';
+  return `${brought}${changed}; ${sync.created + sync.updated === 0 ? 'nothing to show on Events yet.' : 'they are on Events.'}`;
+}
+
+/** The account's calendars, the synced ones first, each with whether Rollcall syncs it. */
+export function availableCalendars(answer: ConnectAnswer): { name: string; isPrimary: boolean; synced: boolean }[] {
+  return [...answer.available_calendars]
+    .sort((a, b) => Number(b.synced) - Number(a.synced))
+    .map((c) => ({ name: c.summary ?? c.id, isPrimary: c.isPrimary, synced: c.synced }));
+}
+
+/** A draft after a connection: secrets go, and so does everything else typed (the form is ready for another). */
+export function clearedDraft(draft: ConnectDraft): ConnectDraft {
+  return { ...EMPTY_DRAFT, kind: draft.kind };
+}
+
+/** A draft when the person picks another kind: the account's secrets are not kept for the next one. */
+export function switchedDraft(draft: ConnectDraft, kind: ConnectKind): ConnectDraft {
+  if (kind === draft.kind) return draft;
+  return { ...draft, kind, clientSecret: '', refreshToken: '' };
+}
