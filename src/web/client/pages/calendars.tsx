@@ -12,6 +12,8 @@ import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/s
 import { useClock } from '../clock.ts';
 import { useNoticeFocus } from '../notice-focus.ts';
 import { failedField, invalidFieldProps, isFieldIn } from '../field-errors.ts';
+import { CONNECT_FIRST_CONTROL_ID, ConnectCalendarForm } from '../components/connect-calendar-form.tsx';
+import type { ConnectAnswer } from '../connect-calendar.ts';
 
 export function CalendarsPage() {
   useClock();
@@ -49,6 +51,13 @@ export function CalendarsPage() {
     focusNoticeSoon();
   };
 
+  /** A new connection shows at once (the answer is the connection as the list shows it), then the list is read again. */
+  const connected = async (answer: ConnectAnswer) => {
+    setNotice(null);
+    connections.setData((data) => data === null ? data : { ...data, connections: [...data.connections.filter((c) => c.calendar_id !== answer.calendar_id), answer] });
+    await connections.reload();
+  };
+
   return (
     <section class="page">
       <h1>Calendars</h1>
@@ -58,7 +67,12 @@ export function CalendarsPage() {
         : connections.data === null ? <Loading what="calendar connections" />
           : connections.data.connections.length === 0 ? (
             <Empty title="No calendars are connected.">
-              <p>Connect an ICS feed, a Google account or a Microsoft account through the API, for example <code>POST /api/v1/calendar/create_ics_calendar</code> with <code>{'{"ics_url": "https://..."}'}</code>. Its events then appear on Events.</p>
+              <p>Connect an ICS feed, a Google account or a Microsoft account below (or through the API, <code>POST /api/v1/calendar/create_ics_calendar</code> and its siblings). Its events then appear on Events.</p>
+              <button type="button" class="button" onClick={() => {
+                const first = document.getElementById(CONNECT_FIRST_CONTROL_ID);
+                first?.scrollIntoView({ block: 'center' });
+                first?.focus();
+              }}>Connect a calendar</button>
             </Empty>
           ) : (
             <ul class="cards">
@@ -75,7 +89,6 @@ export function CalendarsPage() {
                     {isFailing && <FailingNote connection={c} />}
                     <dl class="facts">
                       <div><dt>Provider</dt><dd>{PROVIDER_WORDS[c.provider] ?? c.provider}</dd></div>
-                      <div><dt>Connection id</dt><dd class="mono break">{c.calendar_id}</dd></div>
                       <div><dt>Last successful sync</dt><dd>{formatDateTime(c.last_sync_at)} <span class="muted">{formatRelative(c.last_sync_at)}</span></dd></div>
                       <div><dt>Next sync</dt><dd>{isRevoked ? <>an access check {formatRelative(c.next_sync_at)}; syncing resumes when it passes or the account is connected again</> : <>{formatDateTime(c.next_sync_at)} <span class="muted">{formatRelative(c.next_sync_at)}</span></>}</dd></div>
                       <div><dt>Last error</dt><dd class="break">{c.last_error ? <>{describeSyncError(c.last_error, c.calendars)} <span class="muted">{formatRelative(c.last_error_at)}</span></> : 'none'}</dd></div>
@@ -95,6 +108,14 @@ export function CalendarsPage() {
                         </ul>
                       </details>
                     )}
+                    {/* The ids an API client or the server's log names it by, out of the way of a person reading. */}
+                    <details class="ids" data-testid="connection-ids">
+                      <summary>Ids</summary>
+                      <dl class="id-list">
+                        <div><dt>Connection id</dt><dd class="mono break">{c.calendar_id}</dd></div>
+                        {c.provider === 'ics' && c.ics_url && <div><dt>Feed address</dt><dd class="mono break">{c.ics_url} <span class="muted">(its path is not shown: it is often the feed's secret)</span></dd></div>}
+                      </dl>
+                    </details>
                     <div class="actions">
                       {/* Busy, it says so without being disabled: a disabled button would drop the keyboard focus it has. */}
                       <button type="button" class="button" disabled={isRevoked} aria-disabled={syncing === c.calendar_id ? 'true' : undefined} onClick={() => void sync(c)} aria-label={`Sync now for ${nameOf(c)}`}>
@@ -107,6 +128,7 @@ export function CalendarsPage() {
               })}
             </ul>
           )}
+      <ConnectCalendarForm connections={connections.data?.connections ?? []} onConnected={connected} />
       <AutoSchedule />
     </section>
   );
