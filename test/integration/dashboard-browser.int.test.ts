@@ -5,11 +5,11 @@
 // test-artifacts/screenshots/ (look at them: they are how the layout is checked).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.ts';
-import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { activeElementText, escapeRegExp, focusMovesTo, isInvalidField, isValidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, skipWithoutChromium, titleBecomes } from '../support/dashboard-browser-kit.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
@@ -18,41 +18,10 @@ import { HttpBotRuntime } from '../../src/adapters/bot-runtimes/http-bot-runtime
 import type { BotRuntime } from '../../src/adapters/bot-runtimes/bot-runtime.ts';
 import { revokeApiKey } from '../../src/services/access/api-keys.ts';
 
-const CHROMIUM = process.env.ROLLCALL_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots', TEST_ENGINE);
-const WIDTHS = [{ name: 'desktop', width: 1280, height: 900 }, { name: 'phone', width: 390, height: 844 }];
 /** The fake runtime declares this many launches a minute, so the chart draws its limit. */
 const LAUNCH_LIMIT = 2;
 /** How long anything the page shows by itself (live status, refreshed lists) may take. */
 const LIVE_TIMEOUT_MS = 20_000;
-
-/** The focused element as the page sees it (the test's TypeScript has no DOM types; the functions run in the page). */
-type ActiveElement = { textContent: string | null; id: string; getAttribute(name: string): string | null } | null;
-
-/** The text of the focused element. */
-function activeElementText(page: Page): Promise<string | null | undefined> {
-  return page.evaluate(() => (globalThis as unknown as { document: { activeElement: ActiveElement } }).document.activeElement?.textContent);
-}
-
-/**
- * Waits (up to 5 s) until the focused element's aria-label, text or id is `name`: pages move focus
- * in an effect, after the render a locator already sees. Fails with what has focus instead.
- */
-async function focusMovesTo(page: Page, name: string): Promise<void> {
-  const nameOfActive = () => page.evaluate(() => {
-    const active = (globalThis as unknown as { document: { activeElement: ActiveElement } }).document.activeElement;
-    return active?.getAttribute('aria-label') ?? (active?.id || null) ?? active?.textContent ?? null;
-  });
-  const deadline = Date.now() + 5000;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await nameOfActive();
-    if (last === name) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`focus is on ${JSON.stringify(last?.slice(0, 80))}, not on ${JSON.stringify(name)}`);
-}
 
 /**
  * Makes the list the page shows lag behind an action, as it can by chance: the action's own list
@@ -108,46 +77,10 @@ async function lagListBehind(page: Page, method: string, actionUrl: string, list
   };
 }
 
-/**
- * The field with id `id` is marked invalid, is described by the text that says why (which
- * contains `reason`), and has focus, where a screen reader reads that text with it.
- */
-async function isInvalidField(page: Page, id: string, reason: string): Promise<void> {
-  await focusMovesTo(page, id);
-  const field = page.locator(`#${id}`);
-  assert.equal(await field.getAttribute('aria-invalid'), 'true', `#${id} is marked invalid`);
-  const describedBy = await field.getAttribute('aria-describedby');
-  assert.ok(describedBy, `#${id} is described by its error`);
-  const description = await page.locator(describedBy.split(' ').map((ref) => `#${ref}`).join(', ')).allInnerTexts();
-  assert.ok(description.some((text) => text.includes(reason)), `#${id} is described by ${JSON.stringify(description)}, which says ${JSON.stringify(reason)}`);
-}
-
-/** The field with id `id` is no longer marked invalid. */
-async function isValidField(page: Page, id: string): Promise<void> {
-  assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), null, `#${id} is not marked invalid`);
-}
-
 /** A datetime-local field's value for an instant, to the minute, in the test process's zone (the browser's too). */
 function localInput(ms: number): string {
   const date = new Date(ms);
   return new Date(ms - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-}
-
-/** Waits (up to 5 s) until the document is named `title`: pages name it after their first render. */
-async function titleBecomes(page: Page, title: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await page.title();
-    if (last === title) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`the document is named ${JSON.stringify(last)}, not ${JSON.stringify(title)}`);
-}
-
-/** A text matched literally inside a regular expression. */
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** An instant in iCalendar's UTC form (20261204T213800Z). */
@@ -155,9 +88,7 @@ function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium, which .ci/run does) or set ROLLCALL_TEST_CHROMIUM`;
-
-describe('dashboard in Chromium', { skip }, () => {
+describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
   let rc: TestRollcall;
   let browser: Browser;
   let base: string;
@@ -208,8 +139,7 @@ describe('dashboard in Chromium', { skip }, () => {
     const b = await rc.newUser('bob');
     alice = { ...a, key: a.auth.slice('Token '.length) };
     bob = { ...b, key: b.auth.slice('Token '.length) };
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
@@ -242,14 +172,8 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.deepEqual(await current.allInnerTexts(), [label]);
   }
 
-  async function screenshot(name: string): Promise<void> {
-    for (const size of WIDTHS) {
-      await page.setViewportSize({ width: size.width, height: size.height });
-      // Let the chart measure its new width and the layout settle.
-      await page.waitForTimeout(150);
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size.name}.png`), fullPage: true });
-    }
-    await page.setViewportSize({ width: 1280, height: 900 });
+  function screenshot(name: string): Promise<void> {
+    return saveScreenshots(page, name);
   }
 
   async function createEvent(auth: string, title: string, startMs: number, minutes = 30, url = `https://zoom.us/j/${8_000_000_000 + Math.floor(Math.random() * 999_999_999)}`): Promise<string> {
@@ -758,11 +682,11 @@ describe('dashboard in Chromium', { skip }, () => {
     await calendars.filter({ hasText: longName }).waitFor();
     const text = await calendars.textContent();
     // The feed's address is shortened to its host by the API.
-    assert.match(text!, new RegExp(`^Calendar: ICS feed ${escapeRegExp(longName)} \\(http://127\\.0\\.0\\.1:\\d+/…\\)$`));
+    assert.match(text!, new RegExp(`^Calendar: ICS feed ${escapeRegExp(longName)} \\(127\\.0\\.0\\.1:\\d+\\)$`));
     // Cut after two lines (its text is whole for screen readers), and whole in its title.
     const isCut = () => calendars.evaluate((element) => (element as unknown as { scrollHeight: number; clientHeight: number }).scrollHeight > (element as unknown as { clientHeight: number }).clientHeight);
     assert.equal(await isCut(), true);
-    assert.match((await calendars.getAttribute('title'))!, new RegExp(`^Its meeting is only on the feed ${escapeRegExp(longName)} \\(http://127\\.0\\.0\\.1:\\d+/…\\), whose access was revoked: `));
+    assert.match((await calendars.getAttribute('title'))!, new RegExp(`^Its meeting is only on the feed ${escapeRegExp(longName)} \\(127\\.0\\.0\\.1:\\d+\\), whose access was revoked: `));
     await screenshot('upcoming-at-risk-long-name');
     await page.setViewportSize({ width: 320, height: 800 });
     try {
@@ -804,7 +728,7 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.goto(`${base}/dashboard/bots/${botId}`);
       await page.getByRole('heading', { name: 'Late booking', level: 1 }).waitFor();
       const atRisk = page.locator('section[aria-labelledby="why-title"] li[data-kind="at_risk"]');
-      await atRisk.filter({ hasText: /Calendar access lost: its meeting is only on the feed Booked late \(http:\/\/127\.0\.0\.1:\d+\/…\), whose access was revoked, so Rollcall can no longer see/ }).waitFor();
+      await atRisk.filter({ hasText: /Calendar access lost: its meeting is only on the feed Booked late \(127\.0\.0\.1:\d+\), whose access was revoked, so Rollcall can no longer see/ }).waitFor();
       await screenshot('bot-booked-at-risk');
     } finally {
       await rc.request('DELETE', `/api/v1/calendar/connections/${calendarId}`, { auth: alice.auth });
@@ -1797,21 +1721,7 @@ describe('dashboard in Chromium', { skip }, () => {
   });
 
   test('at 320 px no page is wider than the screen', async () => {
-    /** The page's width against the screen's, and the innermost elements that reach past it (outside any scrolling or clipping box). */
-    const measure = () => page.evaluate(`(() => {
-      const root = document.documentElement;
-      const isClipped = (element) => {
-        for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) if (getComputedStyle(up).overflowX !== 'visible') return true;
-        return false;
-      };
-      const beyond = [...document.body.querySelectorAll('*')].filter((element) => element.getBoundingClientRect().right > root.clientWidth + 0.5 && !isClipped(element));
-      const innermost = beyond.filter((element) => !beyond.some((other) => other !== element && element.contains(other)));
-      return {
-        scrollWidth: root.scrollWidth,
-        clientWidth: root.clientWidth,
-        beyond: innermost.slice(0, 5).map((element) => element.tagName.toLowerCase() + (element.className ? '.' + String(element.className).replace(/ /g, '.') : '') + ' ' + Math.round(element.getBoundingClientRect().right) + ' px: ' + (element.textContent ?? '').trim().slice(0, 40)),
-      };
-    })()`) as Promise<{ scrollWidth: number; clientWidth: number; beyond: string[] }>;
+    const measure = () => pageOverflow(page);
     await page.setViewportSize({ width: 320, height: 800 });
     const tooWide: string[] = [];
     try {
