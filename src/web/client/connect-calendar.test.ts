@@ -45,10 +45,14 @@ test('a feed refused by the API shows on the address field; a private host is sa
 
 test('a refused OAuth client shows on the secret, a refused grant on the refresh token', () => {
   const client = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client (AADSTS7000215): the OAuth client was refused)', 400, 'calendar_auth_failed');
-  assert.equal(connectProblem(client).field, 'clientSecret');
-  assert.match(connectProblem(client).text, /^The provider refused the client id or client secret\. The provider refused the connection/);
+  assert.deepEqual(connectProblem(client), { field: 'clientSecret', text: 'The provider refused the client id or client secret (invalid_client, AADSTS7000215): check both; a secret that expired or was replaced needs the app\'s current one.' });
   const grant = new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 invalid_grant); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
-  assert.equal(connectProblem(grant).field, 'refreshToken');
+  assert.deepEqual(connectProblem(grant), { field: 'refreshToken', text: 'The provider refused the refresh token (invalid_grant): it expired, was revoked, or was issued to another client. Sign the account in again for a new one.' });
+  // Another refusal of the provider's (an insufficient scope read as withdrawn access) names no code.
+  const scope = new ApiFailure('The provider refused the credentials (HTTP 403 insufficientPermissions); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
+  assert.equal(connectProblem(scope).field, 'refreshToken');
+  const other = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 400 invalid_scope)', 400, 'calendar_auth_failed');
+  assert.deepEqual(connectProblem(other), { field: null, text: other.message });
   const named = new ApiFailure('google_client_id: must not be empty', 400, 'validation_error', { field: 'google_client_id' });
   assert.equal(connectProblem(named).field, 'clientId');
 });

@@ -75,6 +75,12 @@ const API_FIELDS: Record<string, ConnectField> = {
   google_refresh_token: 'refreshToken', microsoft_refresh_token: 'refreshToken',
 };
 
+/** An OAuth error code in the API's message, with Microsoft's AADSTS number when it gives one. */
+const OAUTH_CODE = /\b(invalid_client|deleted_client|invalid_grant|unauthorized_client|interaction_required|consent_required)\b(?: \((AADSTS\d+)\))?/;
+const CLIENT_REFUSALS = new Set(['invalid_client', 'deleted_client']);
+/** The refusals Rollcall takes for withdrawn access (REVOKED_ERRORS in src/adapters/calendars/oauth-token-client.ts). */
+const GRANT_REFUSALS = new Set(['invalid_grant', 'unauthorized_client', 'interaction_required', 'consent_required']);
+
 /** The outbound guard's words for an address that is not public (NOT_PUBLIC_REASON in src/adapters/outbound-guard.ts). */
 const NOT_PUBLIC = /must lead to a public address/;
 
@@ -96,9 +102,14 @@ export function connectProblem(error: unknown): ConnectProblem {
   }
   if (onField !== null) return { field: onField, text };
   if (error.code === 'calendar_auth_failed') {
-    if (/\binvalid_client\b|deleted_client/.test(text)) return { field: 'clientSecret', text: `The provider refused the client id or client secret. ${text}` };
-    if (/\b(invalid_grant|unauthorized_client|interaction_required|consent_required)\b/.test(text) || /refused the credentials/.test(text)) {
-      return { field: 'refreshToken', text: `The provider refused the refresh token (expired, revoked, or issued to another client). ${text}` };
+    // The provider's own code (and Microsoft's AADSTS number), which its docs and support pages go by.
+    const said = OAUTH_CODE.exec(text);
+    const code = said ? ` (${said[1]}${said[2] ? `, ${said[2]}` : ''})` : '';
+    if (said && CLIENT_REFUSALS.has(said[1]!)) {
+      return { field: 'clientSecret', text: `The provider refused the client id or client secret${code}: check both; a secret that expired or was replaced needs the app's current one.` };
+    }
+    if ((said && GRANT_REFUSALS.has(said[1]!)) || /refused the credentials/.test(text)) {
+      return { field: 'refreshToken', text: `The provider refused the refresh token${code}: it expired, was revoked, or was issued to another client. Sign the account in again for a new one.` };
     }
   }
   return { field: null, text };

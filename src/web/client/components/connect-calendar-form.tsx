@@ -63,11 +63,11 @@ export function ConnectCalendarForm({ connections, onConnected }: { connections:
   const submit = async (e: Event) => {
     e.preventDefault();
     if (isBusy) return;
+    setConnected(null);
     const found = checkDraft(draft);
     setProblem(found);
     if (found !== null) return;
     setIsBusy(true);
-    setConnected(null);
     const request = connectRequest(draft);
     try {
       const answer = await api.post<ConnectAnswer>(request.path, request.body);
@@ -154,7 +154,7 @@ export function ConnectCalendarForm({ connections, onConnected }: { connections:
 function ConnectedResult({ connected: { answer, name }, resultRef }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null> }) {
   const calendars = availableCalendars(answer);
   return (
-    <div ref={resultRef} tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} role="status" data-testid="connect-result">
+    <div ref={resultRef} id="connect-result" tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} role="status" data-testid="connect-result">
       <p><strong>Connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span>.</strong> {firstSyncWords(answer.sync)}</p>
       {answer.provider !== 'ics' && calendars.length > 0 && (
         <>
@@ -162,6 +162,7 @@ function ConnectedResult({ connected: { answer, name }, resultRef }: { connected
           <ul class="plain-list">
             {calendars.map((c, i) => <li key={i}><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</li>)}
           </ul>
+          {calendars.some((c) => !c.synced) && <p class="small">Connected from this page, an account syncs the calendars Rollcall picks by default; to choose others, connect it again through the API with <code>calendar_ids</code>.</p>}
         </>
       )}
     </div>

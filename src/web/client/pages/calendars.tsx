@@ -113,7 +113,7 @@ export function CalendarsPage() {
                       <summary>Ids</summary>
                       <dl class="id-list">
                         <div><dt>Connection id</dt><dd class="mono break">{c.calendar_id}</dd></div>
-                        {c.provider === 'ics' && c.ics_url && <div><dt>Feed address</dt><dd class="mono break">{c.ics_url} <span class="muted">(its path is not shown: it is often the feed's secret)</span></dd></div>}
+                        {c.provider === 'ics' && c.ics_url && <div><dt>Feed address</dt><dd class="break"><span class="mono">{c.ics_url}</span> <span class="muted">(its path is not shown: it is often the feed's secret)</span></dd></div>}
                       </dl>
                     </details>
                     <div class="actions">

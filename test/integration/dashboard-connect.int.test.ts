@@ -1,0 +1,247 @@
+// Connecting a calendar from the dashboard's Calendars page, in Debian's Chromium driven by
+// playwright-core, against a real Rollcall on a local port (SQLite or PostgreSQL, as the suite
+// runs) whose feeds, Google and Microsoft are the local fakes. A person types and clicks; the page
+// goes through the API's own connect routes, which run the first sync before they answer.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { buildDashboard } from '../../scripts/build-dashboard.ts';
+import { fakeCalendarUrls, startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { escapeRegExp, focusMovesTo, isInvalidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, signIn, skipWithoutChromium } from '../support/dashboard-browser-kit.ts';
+import { FakeIcsServer } from '../support/fake-ics.ts';
+import { FakeGoogleCalendar } from '../support/fake-google.ts';
+import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
+
+/** Push is off here: the fakes never notify. */
+const noDelivery = async () => ({ status: 503, body: '', headers: {} });
+
+describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium }, () => {
+  let rc: TestRollcall;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const feeds = new FakeIcsServer();
+  const google = new FakeGoogleCalendar({ now: () => Date.now(), deliver: noDelivery });
+  const graph = new FakeMicrosoftGraph({ now: () => Date.now(), deliver: noDelivery });
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    await buildDashboard();
+    await feeds.start();
+    const googleBase = await google.start();
+    const graphBase = await graph.start();
+    rc = await startTestRollcall({
+      settings: {
+        // The fakes listen on 127.0.0.1, which the outbound guard lets through here alone.
+        OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CREDENTIALS_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), CALENDAR_PUSH: 'off',
+        ...fakeCalendarUrls(googleBase, graphBase),
+      },
+    });
+    await rc.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = rc.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    base = `http://127.0.0.1:${address.port}`;
+    const user = await rc.newUser('carol');
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // Refusals the tests provoke (400) and the connection the network test cuts (ERR_FAILED) show here as resource errors.
+      if (message.type() === 'error' && !/status of 400|net::ERR_FAILED/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
+    });
+    await signIn(page, base, user.auth.slice('Token '.length));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await rc?.close();
+    await feeds.stop();
+    await google.stop();
+    await graph.stop();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  /** The connect route's answer to the next request the page sends it. */
+  function nextConnectAnswer(path: string): Promise<Record<string, unknown>> {
+    return page.waitForResponse((r) => r.url().endsWith(`/api/v1${path}`) && r.request().method() === 'POST').then((r) => r.json());
+  }
+
+  test('with nothing connected, the empty state leads to the form, and a feed connects: busy while the first sync runs, then its name, its events, its card', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calendars' }).click();
+    await page.getByText('No calendars are connected.').waitFor();
+    await page.getByRole('button', { name: 'Connect a calendar' }).click();
+    await focusMovesTo(page, 'connect-kind-ics');
+    assert.equal(await page.getByRole('radio', { name: 'ICS feed' }).isChecked(), true);
+    await saveScreenshots(page, 'connect-empty');
+
+    const start = Date.now() + 26 * 3_600_000;
+    const feed = feeds.createFeed('Team standups');
+    feeds.edit(feed, (events) => {
+      events.push({ uid: 'standup-1@team', summary: 'Standup Monday', startMs: start, endMs: start + 900_000, location: 'https://zoom.us/j/81234567011' });
+      events.push({ uid: 'standup-2@team', summary: 'Standup Tuesday', startMs: start + 86_400_000, endMs: start + 86_400_000 + 900_000, location: 'https://zoom.us/j/81234567012' });
+    });
+    // The feed holds its answer: the page says it is busy meanwhile, and keeps focus on its button.
+    let answerFeed!: () => void;
+    feeds.holdAnswers = new Promise<void>((resolve) => { answerFeed = resolve; });
+    await page.getByLabel('Feed address').fill(feed);
+    const answered = nextConnectAnswer('/calendar/create_ics_calendar');
+    await page.getByLabel('Feed address').press('Enter');
+    const busy = page.getByRole('button', { name: 'Connecting and syncing…' });
+    await busy.waitFor();
+    assert.equal(await busy.getAttribute('aria-disabled'), 'true');
+    assert.equal(await page.locator('#connect form').getAttribute('aria-busy'), 'true');
+    await page.getByRole('status').filter({ hasText: 'Rollcall reads the calendar once before it answers' }).waitFor();
+    feeds.holdAnswers = null;
+    answerFeed();
+    const answer = await answered;
+    const calendarId = answer.calendar_id as string;
+    const result = page.getByTestId('connect-result');
+    await result.waitFor();
+    const host = new URL(feed).host;
+    const name = `Team standups (${host})`;
+    assert.equal(await result.locator('strong').first().innerText(), `Connected: ICS feed ${name}.`);
+    assert.match(await result.innerText(), /The first sync brought 2 events; they are on Events\./);
+    await focusMovesTo(page, 'connect-result');
+    // The card came without a reload, headed by the same name; its id and address are folded under Ids.
+    const card = page.locator(`li[data-calendar-id="${calendarId}"]`);
+    assert.equal(await page.locator(`#conn-${calendarId}`).innerText(), name);
+    const ids = card.getByTestId('connection-ids');
+    assert.equal(await ids.evaluate((d) => (d as unknown as { open: boolean }).open), false, 'the ids are folded away');
+    await ids.locator('summary').click();
+    assert.match(await ids.innerText(), new RegExp(`Connection id\\s*${calendarId}`));
+    assert.match(await ids.innerText(), new RegExp(`Feed address\\s*${escapeRegExp(`http://${host}/…`)}`));
+    // The feed's secret path is nowhere on the page; the field was cleared for another.
+    assert.ok(!(await page.locator('main').innerText()).includes(new URL(feed).pathname), 'the feed\'s path is not shown');
+    assert.equal(await page.getByLabel('Feed address').inputValue(), '');
+    await saveScreenshots(page, 'connect-ics-connected');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByText('Standup Monday').first().waitFor();
+    await page.getByText('Standup Tuesday').first().waitFor();
+  });
+
+  test('a feed address that is not one, or that the API cannot read, is said on the field, which takes focus; what was typed stays', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calendars' }).click();
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    const field = page.getByLabel('Feed address');
+    // Checked before sending: no scheme.
+    await field.fill('feeds.example/team.ics');
+    await page.getByRole('button', { name: 'Connect feed' }).click();
+    await isInvalidField(page, 'connect-ics-url', 'starts with https://, http:// or webcal://');
+    // The API's refusal: an address that answers with a web page, not a feed.
+    const page404 = feeds.createFeed('Not a feed');
+    feeds.replaceWithRaw(page404, '<html><body>Sign in</body></html>');
+    await field.fill(page404);
+    await page.getByRole('button', { name: 'Connect feed' }).click();
+    await isInvalidField(page, 'connect-ics-url', 'did not answer with an iCalendar feed');
+    assert.equal(await field.inputValue(), page404, 'what was typed stays to be corrected');
+    await saveScreenshots(page, 'connect-ics-refused');
+  });
+
+  test('a feed on a private address is refused, and the field says why', async () => {
+    const field = page.getByLabel('Feed address');
+    await field.fill('http://10.20.30.40/calendar.ics');
+    await page.getByRole('button', { name: 'Connect feed' }).click();
+    await isInvalidField(page, 'connect-ics-url', 'Rollcall does not read feeds on private, local or unknown hosts');
+    assert.equal(await field.inputValue(), 'http://10.20.30.40/calendar.ics');
+  });
+
+  test('a network failure is said for the form, which keeps what was typed', async () => {
+    const feed = feeds.createFeed('Offline');
+    const cut = (route: { abort(): Promise<void> }) => route.abort();
+    await page.route('**/api/v1/calendar/create_ics_calendar', cut);
+    try {
+      await page.getByLabel('Feed address').fill(feed);
+      await page.getByRole('button', { name: 'Connect feed' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'The server cannot be reached' });
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /the list below shows whether the calendar was connected/);
+      assert.equal(await page.getByLabel('Feed address').inputValue(), feed);
+    } finally {
+      await page.unroute('**/api/v1/calendar/create_ics_calendar', cut);
+    }
+  });
+
+  test('a Google account: a refused secret is said on its field and kept to correct; connected, it names the account, its calendars and which are synced, and the secrets go', async () => {
+    const account = google.createAccount();
+    await page.getByRole('radio', { name: 'Google Calendar' }).check();
+    await page.getByText('From your own OAuth client in Google Cloud').waitFor();
+    for (const label of ['Client secret', 'Refresh token']) {
+      const input = page.getByLabel(label, { exact: true });
+      assert.equal(await input.getAttribute('type'), 'password', label);
+      assert.equal(await input.getAttribute('autocomplete'), 'off', label);
+    }
+    // Nothing typed: the first missing field says so.
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    await isInvalidField(page, 'connect-client-id', 'Enter the client id.');
+    await page.getByLabel('Client id').fill(account.clientId);
+    await page.getByLabel('Client secret').fill('GOCSPX-not-the-secret');
+    await page.getByLabel('Refresh token').fill(account.refreshToken);
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    await isInvalidField(page, 'connect-client-secret', 'The provider refused the client id or client secret');
+    assert.match(await page.locator('#connect-client-secret-error').innerText(), /invalid_client/);
+    assert.equal(await page.getByLabel('Client secret').inputValue(), 'GOCSPX-not-the-secret', 'kept to be corrected');
+    assert.equal(await page.getByLabel('Client id').inputValue(), account.clientId);
+    await saveScreenshots(page, 'connect-google-refused');
+
+    await page.getByLabel('Client secret').fill(account.clientSecret);
+    const answered = nextConnectAnswer('/calendar/create_calendar');
+    await page.getByLabel('Client secret').press('Enter');
+    const answer = await answered;
+    const result = page.getByTestId('connect-result');
+    await result.filter({ hasText: account.email }).waitFor();
+    assert.equal(await result.locator('strong').first().innerText(), `Connected: Google Calendar ${account.email}.`);
+    const available = answer.available_calendars as { summary: string; synced: boolean }[];
+    const synced = available.filter((c) => c.synced).length;
+    assert.ok(available.length === 2, JSON.stringify(available));
+    assert.match(await result.innerText(), new RegExp(`Its calendars \\(${synced} of 2 synced\\)`));
+    for (const calendar of available) {
+      await result.getByRole('listitem').filter({ hasText: `${calendar.summary}${calendar.summary === account.email ? ' (primary)' : ''}: ${calendar.synced ? 'synced' : 'not synced'}` }).waitFor();
+    }
+    assert.equal(await page.locator(`#conn-${answer.calendar_id as string}`).innerText(), account.email);
+    for (const label of ['Client id', 'Client secret', 'Refresh token']) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), '', `${label} cleared`);
+    await saveScreenshots(page, 'connect-google-connected');
+  });
+
+  test('a Microsoft account: secrets typed for Google go when Microsoft is picked; a refused refresh token is said on its field; then it connects', async () => {
+    const account = graph.createAccount();
+    await page.getByLabel('Client secret').fill('typed for Google');
+    await page.getByRole('radio', { name: 'Microsoft Outlook' }).check();
+    await page.getByText('From an app registered in Microsoft Entra ID').waitFor();
+    assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'a secret is not carried to another provider');
+    await page.getByLabel('Client id').fill(account.clientId);
+    await page.getByLabel('Client secret').fill(account.clientSecret);
+    await page.getByLabel('Refresh token').fill('0.AX-expired-token');
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    await isInvalidField(page, 'connect-refresh-token', 'The provider refused the refresh token');
+    await page.getByLabel('Refresh token').fill(account.refreshToken);
+    const answered = nextConnectAnswer('/calendar/create_outlook_calendar');
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    const answer = await answered;
+    await page.getByTestId('connect-result').filter({ hasText: `Connected: Microsoft Outlook ${account.email}.` }).waitFor();
+    await page.locator(`li[data-calendar-id="${answer.calendar_id as string}"]`).waitFor();
+    for (const label of ['Client secret', 'Refresh token']) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), '', `${label} cleared`);
+  });
+
+  test('at phone width the form, its errors and the cards fit the screen', async () => {
+    await page.getByRole('radio', { name: 'Google Calendar' }).check();
+    await page.getByLabel('Client id').fill('a-very-long-client-id-without-any-break-0123456789.apps.googleusercontent.com');
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    await isInvalidField(page, 'connect-client-secret', 'Enter the client secret.');
+    const tooWide: string[] = [];
+    try {
+      for (const width of [320, 390]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.waitForTimeout(150);
+        const { scrollWidth, clientWidth, beyond } = await pageOverflow(page);
+        await page.screenshot({ path: join(SCREENSHOTS, `connect-form-${width}.png`), fullPage: true });
+        if (scrollWidth > clientWidth) tooWide.push(`${width} px: ${scrollWidth} px wide: ${beyond.join('; ')}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    assert.deepEqual(tooWide, []);
+  });
+});
