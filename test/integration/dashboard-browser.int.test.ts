@@ -552,7 +552,7 @@ describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
     await flakyCard.getByText('Sync failing', { exact: true }).waitFor();
     assert.match(await flakyCard.getByRole('note').innerText(), /Syncing has failed since .* bots launch on them/);
     // Its calendar says why it does not sync.
-    await flakyCard.locator('summary').click();
+    await flakyCard.locator('summary').filter({ hasText: 'calendar' }).click();
     await flakyCard.getByText(/Not syncing: Refused: the URL did not answer with an iCalendar feed/).waitFor();
     // Its last error says how it failed in words, not the API's kind of failure ("permanent: ").
     const lastErrorOf = (card: typeof flakyCard) => card.locator('.facts div').filter({ hasText: 'Last error' }).locator('dd').innerText();
