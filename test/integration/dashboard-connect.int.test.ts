@@ -136,6 +136,7 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     await field.fill(page404);
     await page.getByRole('button', { name: 'Connect feed' }).click();
     await isInvalidField(page, 'connect-ics-url', 'did not answer with an iCalendar feed');
+    assert.doesNotMatch(await page.locator('#connect-ics-url-error').innerText(), /ics_url/, 'said for the field the form names, not by the API\'s name for it');
     assert.equal(await field.inputValue(), page404, 'what was typed stays to be corrected');
     await saveScreenshots(page, 'connect-ics-refused');
   });

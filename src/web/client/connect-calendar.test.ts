@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiFailure } from './api-failure.ts';
-import { availableCalendars, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
+import { availableCalendars, checkDraft, feedRefusalWords, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
 import { connectionNames, feedHost } from './connection-names.ts';
 import type { Connection } from './types.ts';
 
@@ -35,12 +35,18 @@ test('each kind goes to its API route with the API\'s field names; an Outlook ac
 
 test('a feed refused by the API shows on the address field; a private host is said to be one', () => {
   const invalid = new ApiFailure('ics_url: the URL did not answer with an iCalendar feed', 400, 'calendar_feed_invalid', { field: 'ics_url' });
-  assert.deepEqual(connectProblem(invalid), { field: 'icsUrl', text: invalid.message });
+  assert.deepEqual(connectProblem(invalid), { field: 'icsUrl', text: 'The URL did not answer with an iCalendar feed' });
   const privateHost = new ApiFailure('ics_url must lead to a public address (its host is not public, or does not resolve)', 400, 'calendar_url_not_allowed', { field: 'ics_url' });
   const said = connectProblem(privateHost);
   assert.equal(said.field, 'icsUrl');
   assert.match(said.text, /^Rollcall does not read feeds on private, local or unknown hosts/);
-  assert.ok(said.text.includes(privateHost.message), 'the API\'s own words too');
+  assert.ok(said.text.endsWith('(The address must lead to a public address (its host is not public, or does not resolve))'), said.text);
+});
+
+test('a feed\'s refusal does not name the API\'s field, which the form calls Feed address', () => {
+  assert.equal(feedRefusalWords('ics_url: the feed refused access (HTTP 404)'), 'The feed refused access (HTTP 404)');
+  assert.equal(feedRefusalWords('ics_url must be an http(s) or webcal URL'), 'The address must be an http(s) or webcal URL');
+  assert.equal(feedRefusalWords('The feed is over a parser limit'), 'The feed is over a parser limit');
 });
 
 test('a refused OAuth client shows on the secret, a refused grant on the refresh token', () => {

@@ -97,8 +97,12 @@ export function connectProblem(error: unknown): ConnectProblem {
   if (error.code === 'network_error') return { field: null, text: `${text} Nothing was sent, or its answer was lost: the list below shows whether the calendar was connected.` };
   const field = failedField(error);
   const onField = field !== null ? API_FIELDS[field] ?? null : null;
-  if (onField === 'icsUrl' && error.code === 'calendar_url_not_allowed' && NOT_PUBLIC.test(text)) {
-    return { field: 'icsUrl', text: `Rollcall does not read feeds on private, local or unknown hosts (it would let anyone reach the network it runs in): use the feed's public address. (${text})` };
+  if (onField === 'icsUrl') {
+    const words = feedRefusalWords(text);
+    if (error.code === 'calendar_url_not_allowed' && NOT_PUBLIC.test(text)) {
+      return { field: 'icsUrl', text: `Rollcall does not read feeds on private, local or unknown hosts (it would let anyone reach the network it runs in): use the feed's public address. (${words})` };
+    }
+    return { field: 'icsUrl', text: words };
   }
   if (onField !== null) return { field: onField, text };
   if (error.code === 'calendar_auth_failed') {
@@ -113,6 +117,17 @@ export function connectProblem(error: unknown): ConnectProblem {
     }
   }
   return { field: null, text };
+}
+
+/**
+ * A feed's refusal as said beneath the field named Feed address: the API starts its message with
+ * the request field ("ics_url: the URL did not answer…", "ics_url must be…"), which means nothing
+ * to a person there.
+ */
+export function feedRefusalWords(text: string): string {
+  const colon = /^ics_url:\s*(.)/.exec(text);
+  if (colon) return `${colon[1]!.toUpperCase()}${text.slice(colon[0].length)}`;
+  return text.replace(/^ics_url\s+/, 'The address ');
 }
 
 /** The answer of a connect route (ConnectResponse in src/services/calendars/calendar-connections.ts). */
