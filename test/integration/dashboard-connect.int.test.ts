@@ -167,7 +167,10 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
 
   test('a Google account: a refused secret is said on its field and kept to correct; connected, it names the account, its calendars and which are synced, and the secrets go', async () => {
     const account = google.createAccount();
-    await page.getByRole('radio', { name: 'Google Calendar' }).check();
+    // By keyboard: the arrow key moves from the feed to Google, as in any radio group.
+    await page.getByRole('radio', { name: 'ICS feed' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('radio', { name: 'Google Calendar' }).isChecked(), true);
     await page.getByText('From your own OAuth client in Google Cloud').waitFor();
     for (const label of ['Client secret', 'Refresh token']) {
       const input = page.getByLabel(label, { exact: true });
@@ -224,6 +227,13 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     await page.getByTestId('connect-result').filter({ hasText: `Connected: Microsoft Outlook ${account.email}.` }).waitFor();
     await page.locator(`li[data-calendar-id="${answer.calendar_id as string}"]`).waitFor();
     for (const label of ['Client secret', 'Refresh token']) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), '', `${label} cleared`);
+    // A secret typed and left behind: leaving the page takes it away.
+    await page.getByLabel('Client secret').fill('left behind');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calendars' }).click();
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    assert.equal(await page.getByRole('radio', { name: 'ICS feed' }).isChecked(), true, 'the form starts afresh');
   });
 
   test('at phone width the form, its errors and the cards fit the screen', async () => {
