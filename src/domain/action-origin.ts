@@ -2,10 +2,16 @@
 // request with an API key, the dashboard (the same API, signed in with a session cookie),
 // auto-schedule, chain mode, or the top-up of a schedule_all_occurrences batch.
 
-export type ActionOrigin = 'api' | 'dashboard' | 'auto_schedule' | 'chain' | 'batch_top_up';
+export const ACTION_ORIGINS = ['api', 'dashboard', 'auto_schedule', 'chain', 'batch_top_up'] as const;
+
+export type ActionOrigin = typeof ACTION_ORIGINS[number];
 
 /** Where a request came from: the dashboard's session cookie, or an API key. */
 export type RequestOrigin = Extract<ActionOrigin, 'api' | 'dashboard'>;
+
+export function isRequestOrigin(origin: ActionOrigin): origin is RequestOrigin {
+  return origin === 'api' || origin === 'dashboard';
+}
 
 /** "through the API", "from the dashboard": said after a verb ("Deleted through the API"). */
 export function requestOriginWords(origin: RequestOrigin): string {
@@ -21,4 +27,9 @@ export function scheduledReason(origin: ActionOrigin): string {
     case 'chain': return 'Booked by chain mode';
     case 'batch_top_up': return 'Booked by its series\' schedule_all_occurrences batch, for an occurrence that had no bot';
   }
+}
+
+/** The status reason of a bot POST /bots/create_bot has just created. */
+export function createdReason(origin: RequestOrigin): string {
+  return `Created ${requestOriginWords(origin)}`;
 }

@@ -340,7 +340,8 @@ describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
     await navMarks('Upcoming');
     // The decision log, the launch, the webhooks.
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
-    await log.locator('li[data-kind="scheduled"]').filter({ hasText: 'Scheduled for “Standup” (' }).waitFor();
+    // Beside "Scheduled", not repeating it, and without the meeting's identity (its only meeting).
+    await log.locator('li[data-kind="scheduled"] > span').filter({ hasText: /^For “Standup”; joins at the requested join_at$/ }).waitFor();
     await log.locator('li[data-kind="launched"]').filter({ hasText: 'Launched: handed to the bot runtime' }).waitFor();
     await page.locator('section[aria-labelledby="launch-title"] li[data-kind="launched"]').waitFor();
     await page.locator('section[aria-labelledby="timeline-title"] li[data-status="Joining"]').waitFor();
@@ -1168,21 +1169,31 @@ describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
   test('a bot\'s page names its meeting, not its ids: breadcrumb, decision log, events; a key the dashboard set is said in words', async () => {
     const eventId = await createEvent(alice.auth, 'Design review', Date.now() + 3 * 86_400_000, 30, 'https://zoom.us/j/81234567055');
     const key = `dashboard:${eventId}`;
-    const botId = await schedule(alice.auth, eventId, key, { bot_name: 'Design notes' });
+    // Booked from the dashboard (its session), as its Events page books: the key is the dashboard's.
+    const booked = await page.evaluate(async ({ eventId, key }) => {
+      const session = await (await fetch('/dashboard/session')).json() as { csrf_token: string };
+      const response = await fetch(`/api/v1/calendar/schedule/${eventId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token }, body: JSON.stringify({ deduplication_key: key, bot_config: { bot_name: 'Design notes' } }) });
+      return { status: response.status, body: await response.json() as { bot_id: string } };
+    }, { eventId, key });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    const botId = booked.body.bot_id;
     await page.goto(`${base}/dashboard/bots/${botId}`);
     await page.getByRole('heading', { name: 'Design review', level: 1 }).waitFor();
     assert.equal(await page.locator('.breadcrumb').innerText(), 'Upcoming / Design review');
     const log = page.locator('section[aria-labelledby="why-title"] ol.log');
-    await log.locator('li[data-kind="scheduled"]').filter({ hasText: /Scheduled for “Design review” \(zoom:81234567055\); joins \d+ minutes? before the start/ }).waitFor();
+    // Said once ("Scheduled", then the rest), without the meeting's identity: its only meeting.
+    const scheduled = log.locator('li[data-kind="scheduled"] > span').filter({ hasText: /^For “Design review”; joins \d+ minutes? before the start$/ });
+    await scheduled.waitFor();
+    assert.match(await scheduled.getAttribute('title') ?? '', /\(zoom:81234567055\)/, 'the stored reason, identity and all, a hover away');
     const keyFact = page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: /^Deduplication key$/ }) }).locator('dd');
     assert.equal(await keyFact.innerText(), 'Chosen by the dashboard');
     assert.equal(await keyFact.getAttribute('title'), key);
     const main = await page.locator('main').innerText();
-    for (const id of [botId, eventId]) assert.ok(!main.includes(id), `${id} not in what a person reads: ${main}`);
+    for (const id of [botId, eventId, 'zoom:81234567055']) assert.ok(!main.includes(id), `${id} not in what a person reads: ${main}`);
     // The ids stay a click away.
     await page.getByTestId('bot-ids').locator('summary').click();
     const ids = await page.getByTestId('bot-ids').innerText();
-    for (const id of [botId, key, eventId]) assert.ok(ids.includes(id), `${id} in ${ids}`);
+    for (const id of [botId, key, eventId, 'zoom:81234567055']) assert.ok(ids.includes(id), `${id} in ${ids}`);
     await screenshot('bot-ids');
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
   });
@@ -1849,6 +1860,33 @@ describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
     assert.ok(sessionReads <= 6, `${sessionReads} session reads`);
     // Once the stream is let through, it is live again.
     await page.getByText('Live', { exact: true }).waitFor({ timeout: LIVE_TIMEOUT_MS + 60_000 });
+  });
+
+  test('a bot\'s page says each status once, says a key in words only when the bot came from what set it, and gives its events\' times as Events does', async () => {
+    const startMs = Date.now() + 4 * 86_400_000;
+    const eventId = await createEvent(alice.auth, 'Key check', startMs, 45, 'https://zoom.us/j/81234567066');
+    // A client's own key that happens to start as the dashboard's: booked through the API.
+    const key = `dashboard:client-${eventId}`;
+    const botId = await schedule(alice.auth, eventId, key);
+    await page.goto(`${base}/dashboard/bots/${botId}`);
+    await page.getByRole('heading', { name: 'Key check', level: 1 }).waitFor();
+    const keyFact = page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: /^Deduplication key$/ }) }).locator('dd');
+    assert.equal(await keyFact.innerText(), key, 'shown as the client gave it, not "Chosen by the dashboard"');
+    // Events: from start to end without seconds, as the Events page says it.
+    const when = (await page.locator('section[aria-labelledby="events-title"] li time').innerText()).replace(/\s/g, ' ');
+    assert.match(when, /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}( [AP]M)? – \d{1,2}:\d{2}( [AP]M)?$/, when);
+    assert.doesNotMatch(when, /\d:\d{2}:\d{2}/, when);
+    // Cancelled from this page: the timeline and the log say "Cancelled" once.
+    await page.getByRole('button', { name: 'Cancel bot' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    const timeline = page.locator('section[aria-labelledby="timeline-title"] ol.log');
+    await timeline.locator('li[data-status="Cancelled"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await timeline.locator('li[data-status="Cancelled"] > span:not(.badge)').innerText(), 'From the dashboard');
+    assert.equal(await timeline.locator('li[data-status="Scheduled"] > span:not(.badge)').innerText(), 'Through the API');
+    const cancelled = page.locator('section[aria-labelledby="why-title"] ol.log li[data-kind="cancelled"]');
+    assert.equal(await cancelled.locator('span').innerText(), 'From the dashboard');
+    for (const text of [await timeline.innerText(), await cancelled.innerText()]) assert.doesNotMatch(text, /Cancelled\s+Cancelled|Scheduled\s+Scheduled/, text);
+    await screenshot('bot-said-once');
   });
 
   test('a sign-in in another tab is seen by this one at once: it says whose session it shows, and shows only theirs', async () => {

@@ -13,7 +13,7 @@
 // The header is looked at first; a new header key does not override a body key already bound.
 import type { BotProviderName } from '../../config.ts';
 import { findProviderInputProblem } from '../../domain/provider-input-limits.ts';
-import { requestOriginWords, type RequestOrigin } from '../../domain/action-origin.ts';
+import { createdReason, type RequestOrigin } from '../../domain/action-origin.ts';
 import type { Database } from '../../db/database.ts';
 import type { BotRow } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -191,7 +191,7 @@ export class AdHocBots {
       await insertScheduledBot(trx, this.#database.engine, bot, { id: newId('sch'), group: scheduleGroupOf(meeting.platform) }, {
         reason: `Created through POST /bots/create_bot (${meeting.identity}); joins ${when}; its meeting is taken to last ${meetingSeconds} s`,
         details: { join_at: formatInstant(joinAtMs), meeting_identity: meeting.identity, meeting_seconds: meetingSeconds, idempotency_key: idempotencyKey !== undefined },
-        statusReason: `Created ${requestOriginWords(origin)}`,
+        statusReason: createdReason(origin),
         // MeetStream sends bot.scheduled only for a bot with a future join_at; one that joins now
         // goes straight to bot.joining.
         webhookMessage: requestedJoinAtMs === null ? null : `Bot scheduled to join at ${formatInstant(joinAtMs)}`,

@@ -1,8 +1,10 @@
-// A bot's decisions and key as the page says them: events by title, seconds in minutes, keys the
-// dashboard or auto-schedule set in words.
+// A bot's decisions, status changes and key as the page says them: events by title, seconds in
+// minutes, a status not said twice, the meeting's identity only where it tells meetings apart,
+// keys the dashboard or auto-schedule set in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deduplicationKeyWords, durationWords, nameEventsInReason } from './bot-words.ts';
+import { bookingOriginOf, deduplicationKeyWords, durationWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { ACTION_ORIGINS, createdReason, scheduledReason } from '../../domain/action-origin.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
 
@@ -27,8 +29,59 @@ test('durations', () => {
   assert.equal(durationWords(1), '1 second');
 });
 
-test('keys the dashboard or auto-schedule set are said in words; others are not', () => {
-  assert.equal(deduplicationKeyWords('dashboard:evt_8x2k4m9q1z'), 'Chosen by the dashboard');
-  assert.equal(deduplicationKeyWords('auto:zoom:81234567055:1796644800000'), 'Set by auto-schedule');
-  assert.equal(deduplicationKeyWords('standup-notes'), null);
+test('a key is said in words only when the bot came from what set it; a client\'s own key that starts the same way is shown as given', () => {
+  assert.equal(deduplicationKeyWords('dashboard:evt_8x2k4m9q1z', 'dashboard'), 'Chosen by the dashboard');
+  assert.equal(deduplicationKeyWords('auto:zoom:81234567055:1796644800000', 'auto_schedule'), 'Set by auto-schedule');
+  assert.equal(deduplicationKeyWords('auto:my-own-scheme', 'api'), null);
+  assert.equal(deduplicationKeyWords('dashboard:client-key', 'api'), null);
+  assert.equal(deduplicationKeyWords('dashboard:evt_1@20261207T100000Z', 'batch_top_up'), null);
+  assert.equal(deduplicationKeyWords('auto:zoom:1:2026', null), null, 'an origin not known: the key as given');
+  assert.equal(deduplicationKeyWords('standup-notes', 'dashboard'), null);
+});
+
+test('where a bot came from is read from its first status change, for every origin', () => {
+  for (const origin of ACTION_ORIGINS) {
+    assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: scheduledReason(origin) }, { status: 'Cancelled', reason: 'Cancelled from the dashboard' }]), origin);
+  }
+  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: createdReason('api') }]), 'api');
+  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: createdReason('dashboard') }]), 'dashboard');
+  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: 'Scheduled' }]), null, 'a reason written before origins were');
+  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: '' }]), null, 'its data deleted');
+  assert.equal(bookingOriginOf([]), null);
+  // A later status change does not speak for where the bot came from.
+  assert.equal(bookingOriginOf([{ status: 'Joining', reason: scheduledReason('dashboard') }]), null);
+});
+
+test('a reason beside its status does not say the status again', () => {
+  assert.equal(withoutRepeatedLead('Cancelled', 'Cancelled from the dashboard'), 'From the dashboard');
+  assert.equal(withoutRepeatedLead('Scheduled', 'Scheduled through the API'), 'Through the API');
+  assert.equal(withoutRepeatedLead('Scheduled', scheduledReason('dashboard')), 'From the dashboard');
+  assert.equal(withoutRepeatedLead('Cancelled', 'Cancelled because its data was deleted through the API'), 'Because its data was deleted through the API');
+  assert.equal(withoutRepeatedLead('Missed', 'Missed: the meeting ended before it could join'), 'The meeting ended before it could join');
+  assert.equal(withoutRepeatedLead('Not allowed', 'not allowed in'), 'In');
+  assert.equal(withoutRepeatedLead('Cancelled', 'Cancelled'), '', 'nothing more to say');
+  // Other words stay whole.
+  assert.equal(withoutRepeatedLead('Scheduled', scheduledReason('auto_schedule')), 'Booked by auto-schedule');
+  assert.equal(withoutRepeatedLead('Cancelled', 'Deleted through the API'), 'Deleted through the API');
+  assert.equal(withoutRepeatedLead('Cancelled', 'Removed through the API (remove_bot) before it joined'), 'Removed through the API (remove_bot) before it joined');
+  assert.equal(withoutRepeatedLead('Done', 'Doneness unknown'), 'Doneness unknown', 'a word that only begins like it');
+  assert.equal(withoutRepeatedLead('Scheduled', createdReason('api')), 'Created through the API');
+});
+
+test('the meeting\'s identity is left out of reasons when the log names only that meeting, kept when it names two', () => {
+  const one = [{ details: { meeting_identity: 'zoom:81234567055' } }, { details: {} }, { details: { meeting_identity: 'zoom:81234567055' } }];
+  assert.deepEqual(meetingIdentitiesOf(one), ['zoom:81234567055']);
+  const named = nameEventsInReason('Scheduled for event evt_8x2k4m9q1z (zoom:81234567055); joins 180 s before the start', titles);
+  assert.equal(withoutSoleMeetingIdentity(named, meetingIdentitiesOf(one)), 'Scheduled for “Design review”; joins 3 minutes before the start');
+  assert.equal(withoutSoleMeetingIdentity('Bot bot_1 is already on its way to this meeting (zoom:81234567055) at the same time', ['zoom:81234567055']),
+    'Bot bot_1 is already on its way to this meeting at the same time');
+  // An identity not in brackets is what the sentence is about.
+  assert.equal(withoutSoleMeetingIdentity('The event\'s meeting link changed to zoom:81234567055; the bot follows it', ['zoom:81234567055']),
+    'The event\'s meeting link changed to zoom:81234567055; the bot follows it');
+  const two = [...one, { details: { meeting_identity: 'zoom:99' } }];
+  assert.deepEqual(meetingIdentitiesOf(two), ['zoom:81234567055', 'zoom:99']);
+  assert.equal(withoutSoleMeetingIdentity('Scheduled for “Design review” (zoom:81234567055); joins now', meetingIdentitiesOf(two)), 'Scheduled for “Design review” (zoom:81234567055); joins now');
+  assert.equal(withoutSoleMeetingIdentity('Scheduled for “Design review” (zoom:81234567055); joins now', []), 'Scheduled for “Design review” (zoom:81234567055); joins now');
+  // Only the identity itself: one that another begins with is not taken for it.
+  assert.equal(withoutSoleMeetingIdentity('this meeting (zoom:812345670559)', ['zoom:81234567055']), 'this meeting (zoom:812345670559)');
 });

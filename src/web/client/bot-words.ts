@@ -1,5 +1,6 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
+import { ACTION_ORIGINS, createdReason, isRequestOrigin, scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
 
 /**
  * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)") named by its
@@ -23,13 +24,60 @@ export function durationWords(seconds: number): string {
 }
 
 /**
- * A deduplication key the dashboard or auto-schedule set, in words (the key itself stays
- * available beside it); null for any other key, shown as it was given.
+ * Where a bot came from, as its first status change says it (the reason its booking wrote:
+ * "Scheduled from the dashboard", "Booked by auto-schedule", "Created through the API"); null when
+ * that reason is gone (its data was deleted) or says no origin (a bot booked before reasons did).
  */
-export function deduplicationKeyWords(key: string): string | null {
-  if (key.startsWith('dashboard:')) return 'Chosen by the dashboard';
-  if (key.startsWith('auto:')) return 'Set by auto-schedule';
+export function bookingOriginOf(timeline: readonly { status: string; reason: string }[]): ActionOrigin | null {
+  const first = timeline[0];
+  if (first === undefined || first.status !== 'Scheduled') return null;
+  return ACTION_ORIGINS.find((origin) => first.reason === scheduledReason(origin) || (isRequestOrigin(origin) && first.reason === createdReason(origin))) ?? null;
+}
+
+/**
+ * A deduplication key in words when the bot's booking set it: "Chosen by the dashboard" for the
+ * Events page's Schedule bot (`dashboard:<event id>`), "Set by auto-schedule" for auto-schedule's
+ * (`auto:...`). Null for any other key, or one whose bot came from elsewhere (a client's own key
+ * that happens to start the same way): it is shown as it was given.
+ */
+export function deduplicationKeyWords(key: string, origin: ActionOrigin | null): string | null {
+  if (origin === 'dashboard' && key.startsWith('dashboard:')) return 'Chosen by the dashboard';
+  if (origin === 'auto_schedule' && key.startsWith('auto:')) return 'Set by auto-schedule';
   return null;
+}
+
+/**
+ * A reason shown beside its status (or a decision beside its kind) without saying that again:
+ * "Cancelled from the dashboard" beside Cancelled reads "From the dashboard". A reason that is only
+ * the status says nothing more (empty).
+ */
+export function withoutRepeatedLead(lead: string, reason: string): string {
+  if (lead === '' || reason.slice(0, lead.length).toLowerCase() !== lead.toLowerCase()) return reason;
+  const rest = reason.slice(lead.length);
+  if (rest === '') return '';
+  const after = /^(?::\s*|\s+)(.*)$/s.exec(rest);
+  if (after === null) return reason;
+  const words = after[1] ?? '';
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The meeting identities (zoom:81234567055) a bot's decisions name, once each, as they first name them. */
+export function meetingIdentitiesOf(decisions: readonly { details: Record<string, unknown> }[]): string[] {
+  const identities = new Set<string>();
+  for (const d of decisions) if (typeof d.details.meeting_identity === 'string' && d.details.meeting_identity !== '') identities.add(d.details.meeting_identity);
+  return [...identities];
+}
+
+/**
+ * A reason without the meeting's identity in brackets ("Scheduled for “Design review”
+ * (zoom:81234567055); …" reads "Scheduled for “Design review”; …") when it is the only meeting the
+ * bot's log names: the page's Meeting says which it is, and Ids has the identity. A log naming two
+ * or more (the event's link changed to another meeting) keeps each, to tell them apart.
+ */
+export function withoutSoleMeetingIdentity(text: string, identities: readonly string[]): string {
+  const [identity] = identities;
+  if (identities.length !== 1 || identity === undefined) return text;
+  return text.replace(new RegExp(` \\(${escapeRegExp(identity)}\\)`, 'g'), '');
 }
 
 function escapeRegExp(text: string): string {

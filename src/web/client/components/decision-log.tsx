@@ -1,7 +1,8 @@
 // A bot's decisions as a list: when, what (in words) and why (its instants in local time, the
-// calendars it names as Calendars names them, the events by their titles).
+// calendars it names as Calendars names them, the events by their titles, the meeting's identity
+// only where the log names more than one meeting, and not repeating what it is beside).
 import { decisionWords, reasonWords } from '../format.ts';
-import { nameEventsInReason } from '../bot-words.ts';
+import { meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from '../bot-words.ts';
 import { nameCalendarsInReason } from '../reason-calendars.ts';
 import { LocalTime } from './local-time.tsx';
 import type { BotDetail, Connection } from '../types.ts';
@@ -11,15 +12,21 @@ import type { BotDetail, Connection } from '../types.ts';
  * known. `eventTitles`: the titles of the events the page read, by id.
  */
 export function DecisionLog({ decisions, connections = null, eventTitles = new Map() }: { decisions: BotDetail['decisions']; connections?: readonly Connection[] | null; eventTitles?: ReadonlyMap<string, string> }) {
+  const identities = meetingIdentitiesOf(decisions);
   return (
     <ol class="log">
-      {decisions.map((d, i) => (
-        <li key={i} data-kind={d.kind}>
-          <LocalTime iso={d.at} />
-          <strong>{decisionWords(d.kind)}</strong>
-          <span>{nameEventsInReason(nameCalendarsInReason(reasonWords(d.reason), connections, d.details), eventTitles)}</span>
-        </li>
-      ))}
+      {decisions.map((d, i) => {
+        const stored = reasonWords(d.reason);
+        const words = withoutRepeatedLead(decisionWords(d.kind), withoutSoleMeetingIdentity(nameEventsInReason(nameCalendarsInReason(stored, connections, d.details), eventTitles), identities));
+        return (
+          <li key={i} data-kind={d.kind}>
+            <LocalTime iso={d.at} />
+            <strong>{decisionWords(d.kind)}</strong>
+            {/* The reason as the API stores it, ids and all, a hover away. */}
+            {words !== '' && <span title={words === stored ? undefined : stored}>{words}</span>}
+          </li>
+        );
+      })}
     </ol>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiFailure, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { useStatusChanges } from '../live.ts';
-import { formatDateTime, formatRelative, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
+import { formatDateTime, formatInstant, formatRelative, formatTimeRange, launchTimerWords, platformWords, reasonWords, statusWords } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
 import { DATA_DELETED_TITLE, endedJoinWords, isOwnIdKey } from '../ended-bot.ts';
@@ -13,7 +13,7 @@ import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
-import { deduplicationKeyWords } from '../bot-words.ts';
+import { bookingOriginOf, deduplicationKeyWords, meetingIdentitiesOf, withoutRepeatedLead } from '../bot-words.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -134,6 +134,10 @@ export function BotPage({ id }: { id: string }) {
   const { bot, events, connections } = detail.data;
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
+  // A key said in words when the bot's booking set it; the key itself then goes under Ids.
+  const keyWords = bot.data_deleted_at || isOwnIdKey(bot.deduplication_key, bot.bot_id) ? null : deduplicationKeyWords(bot.deduplication_key, bookingOriginOf(bot.status_timeline));
+  // The meeting's identity, which the decision log leaves out when it names only this one meeting.
+  const identities = meetingIdentitiesOf(bot.decisions);
   /**
    * Runs an action and says how it went; true when it was done. A refusal `isFieldError` claims is
    * said beside its field instead of in the notice.
@@ -222,7 +226,7 @@ export function BotPage({ id }: { id: string }) {
           {/* Rollcall's own stand-ins for a key are not the user's: none was given, or it went with the data. */}
           <div><dt>Deduplication key</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd>
             : isOwnIdKey(bot.deduplication_key, bot.bot_id) ? <dd class="muted" data-testid="no-key">None given</dd>
-              : deduplicationKeyWords(bot.deduplication_key) !== null ? <dd title={bot.deduplication_key}>{deduplicationKeyWords(bot.deduplication_key)}</dd>
+              : keyWords !== null ? <dd title={bot.deduplication_key}>{keyWords}</dd>
                 : <dd class="mono break">{bot.deduplication_key}</dd>}</div>
           <div><dt>Webhooks to</dt>{bot.data_deleted_at ? <dd class="muted">Deleted with its data</dd> : bot.bot_config.callback_url ? <dd class="break">{bot.bot_config.callback_url}</dd> : <dd class="muted">None given</dd>}</div>
         </dl>
@@ -231,8 +235,8 @@ export function BotPage({ id }: { id: string }) {
           <summary>Ids</summary>
           <dl class="id-list">
             <div><dt>Bot id</dt><dd class="mono break">{bot.bot_id}</dd></div>
-            {!bot.data_deleted_at && !isOwnIdKey(bot.deduplication_key, bot.bot_id) && deduplicationKeyWords(bot.deduplication_key) !== null
-              && <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>}
+            {keyWords !== null && <div><dt>Deduplication key</dt><dd class="mono break">{bot.deduplication_key}</dd></div>}
+            {identities.length === 1 && <div><dt>Meeting identity</dt><dd class="mono break">{identities[0]}</dd></div>}
             {bot.events.map((link) => <div key={link.occurrence_id ?? link.event_id}><dt>Event id</dt><dd class="mono break">{link.occurrence_id ?? link.event_id}</dd></div>)}
           </dl>
         </details>
@@ -260,7 +264,8 @@ export function BotPage({ id }: { id: string }) {
               <li key={i} data-status={t.status}>
                 <LocalTime iso={t.at} />
                 <StatusBadge status={t.status} />
-                <span>{reasonWords(t.reason)}</span>
+                {/* Said once: "Cancelled from the dashboard" beside Cancelled reads "From the dashboard". */}
+                <span>{withoutRepeatedLead(statusWords(t.status), reasonWords(t.reason))}</span>
               </li>
             ))}
           </ol>
@@ -279,7 +284,8 @@ export function BotPage({ id }: { id: string }) {
               return (
                 <li key={eventId}>
                   <strong>{event?.title ?? 'Untitled event'}</strong>
-                  <div>{formatDateTime(link.start_time)} – {formatDateTime(link.end_time)} {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
+                  {/* As Events says a meeting's time: from start to end, without seconds. */}
+                  <div><time dateTime={link.start_time} title={`${formatInstant(link.start_time)} to ${formatInstant(link.end_time)}`}>{formatTimeRange(link.start_time, link.end_time)}</time> {link.is_linked ? '' : <span class="badge badge-neutral">no longer linked</span>}</div>
                 </li>
               );
             })}
