@@ -1889,6 +1889,62 @@ describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
     await screenshot('bot-said-once');
   });
 
+  test('at 320 px the navigation fades out at an edge with more items beyond it, and keeps the current page\'s item in view', async () => {
+    type NavState = { overflows: boolean; before: string; after: string; fade: number; left: number; right: number; current: { left: number; right: number } | null };
+    /** Where the navigation stands once its fades have settled: which fades show, and where the current item is. */
+    const navState = async (): Promise<NavState> => {
+      await page.waitForTimeout(300);
+      return page.evaluate(`(() => {
+        const nav = document.querySelector('nav.site-nav');
+        const list = nav.querySelector('ul');
+        const box = nav.getBoundingClientRect();
+        const current = nav.querySelector('a[aria-current="page"]')?.getBoundingClientRect();
+        return {
+          overflows: list.scrollWidth > list.clientWidth,
+          before: getComputedStyle(nav, '::before').opacity,
+          after: getComputedStyle(nav, '::after').opacity,
+          fade: Number.parseFloat(getComputedStyle(nav, '::after').width),
+          left: box.left, right: box.right,
+          current: current ? { left: current.left, right: current.right } : null,
+        };
+      })()`) as Promise<NavState>;
+    };
+    await page.setViewportSize({ width: 320, height: 800 });
+    try {
+      await page.goto(`${base}/dashboard`);
+      await navMarks('Upcoming');
+      const start = await navState();
+      assert.equal(start.overflows, true, 'five items do not fit 320 px');
+      assert.deepEqual([start.before, start.after], ['0', '1'], 'at the start, a fade only where more lies beyond');
+      assert.ok(start.fade >= 24, `a fade wide enough to see: ${start.fade} px`);
+      await page.screenshot({ path: join(SCREENSHOTS, 'nav-upcoming-320.png'), clip: { x: 0, y: 0, width: 320, height: 110 } });
+      // Webhooks, the last item, beyond the edge at first: its page scrolls it into view.
+      await page.goto(`${base}/dashboard/webhooks`);
+      await navMarks('Webhooks');
+      const end = await navState();
+      assert.deepEqual([end.before, end.after], ['1', '0'], 'scrolled to the end, the fade is at the start');
+      assert.ok(end.current !== null && end.current.right <= end.right + 0.5 && end.current.left >= end.left + end.fade - 0.5, `Webhooks shows whole, clear of the fade: ${JSON.stringify(end)}`);
+      await page.screenshot({ path: join(SCREENSHOTS, 'nav-webhooks-320.png'), clip: { x: 0, y: 0, width: 320, height: 110 } });
+      // Back to the first item, by the navigation: scrolled back to show it.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Upcoming' }).click();
+      await navMarks('Upcoming');
+      const back = await navState();
+      assert.ok(back.current !== null && back.current.left >= back.left - 0.5, JSON.stringify(back));
+      assert.deepEqual([back.before, back.after], ['0', '1']);
+      // Scrolled by hand to the middle, both edges fade.
+      await page.evaluate('document.querySelector("nav.site-nav ul").scrollLeft = 20');
+      const middle = await navState();
+      assert.deepEqual([middle.before, middle.after], ['1', '1'], JSON.stringify(middle));
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    // At desktop width everything fits: no fade.
+    await page.goto(`${base}/dashboard/webhooks`);
+    await navMarks('Webhooks');
+    const wide = await navState();
+    assert.deepEqual([wide.overflows, wide.before, wide.after], [false, '0', '0']);
+  });
+
   test('a sign-in in another tab is seen by this one at once: it says whose session it shows, and shows only theirs', async () => {
     const signedInAs = (name: string) => page.locator('.user-name strong').filter({ hasText: new RegExp(`^${name}$`) });
     await page.goto(`${base}/dashboard`);

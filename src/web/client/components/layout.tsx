@@ -1,12 +1,13 @@
 // The frame of every signed-in page: a skip link, the site header with navigation, who is signed
 // in, whether live updates are flowing, and sign-out.
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso/router';
 import { BASE, type Session } from '../api.ts';
 import { useLiveState } from '../live.ts';
 import { timeZone } from '../format.ts';
 import { NavSectionContext, type NavSection } from '../nav-section.ts';
+import { useNavScroll } from '../nav-scroll.ts';
 
 /** A bot's page belongs to Upcoming or Ended by the bot's status, which the page reports (nav-section.ts). */
 const isBotPath = (path: string) => path.startsWith(`${BASE}/bots/`);
@@ -25,6 +26,11 @@ export function Layout({ session, notice, onSignOut, children }: { session: Sess
   const { path } = useLocation();
   const live = useLiveState();
   const [section, setSection] = useState<NavSection | null>(null);
+  const nav = useRef<HTMLElement>(null);
+  const navList = useRef<HTMLUListElement>(null);
+  // On a narrow screen the navigation scrolls sideways: a fade marks each edge with more beyond
+  // it (its width is the fade's, styles.css), and the current page's item is kept in view.
+  const navEdges = useNavScroll(navList, () => (nav.current ? Number.parseFloat(getComputedStyle(nav.current, '::after').width) || 0 : 0), `${path} ${section}`, 'a[aria-current="page"]');
 
   return (
     <div class="shell">
@@ -40,8 +46,8 @@ export function Layout({ session, notice, onSignOut, children }: { session: Sess
             <button type="button" class="button button-quiet" onClick={onSignOut}>Sign out</button>
           </span>
         </div>
-        <nav class="site-nav" aria-label="Main">
-          <ul>
+        <nav class="site-nav" aria-label="Main" ref={nav} data-more-before={navEdges.before ? '' : undefined} data-more-after={navEdges.after ? '' : undefined}>
+          <ul ref={navList}>
             {NAV.map((item) => (
               <li key={item.href}>
                 <a href={item.href} aria-current={item.match(path, section) ? 'page' : undefined}>{item.label}</a>
