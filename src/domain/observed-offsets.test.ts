@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ObservedOffsets, observancesProblem, type ObservanceRule } from './observed-offsets.ts';
+
+const H = 3_600_000;
+const wall = (text: string) => Date.parse(`${text}Z`);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** US Eastern offsets under the rules of 1987-2006: summer time from the first Sunday of April to the last of October, at 02:00. */
+const oldEastern: ObservanceRule[] = [
+  { wallStartMs: wall('1601-01-01T02:00:00'), offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', rdatesWallMs: [] },
+  { wallStartMs: wall('1601-01-01T02:00:00'), offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', rdatesWallMs: [] },
+];
+
+test('the offset at an instant is that of the observance whose onset came last (RFC 5545 3.6.5)', () => {
+  const zone = new ObservedOffsets(oldEastern);
+  // 2027: summer time from 4 April 02:00 EST (07:00Z) to 31 October 02:00 EDT (06:00Z).
+  assert.equal(zone.offsetAt(Date.parse('2027-03-20T12:00:00Z')), -5 * H);
+  assert.equal(zone.offsetAt(Date.parse('2027-04-04T06:59:59Z')), -5 * H);
+  assert.equal(zone.offsetAt(Date.parse('2027-04-04T07:00:00Z')), -4 * H);
+  assert.equal(zone.offsetAt(Date.parse('2027-10-31T05:59:59Z')), -4 * H);
+  assert.equal(zone.offsetAt(Date.parse('2027-10-31T06:00:00Z')), -5 * H);
+  // New Year's Day takes the last change of the year before.
+  assert.equal(zone.offsetAt(Date.parse('2028-01-01T00:30:00Z')), -5 * H);
+});
+
+test('a local time: a time the clocks skip is read with the offset before the gap, a repeated one is its first occurrence (RFC 5545 3.3.5)', () => {
+  const zone = new ObservedOffsets(oldEastern);
+  assert.equal(iso(zone.instantOf(wall('2027-03-29T09:00:00'))), '2027-03-29T14:00:00.000Z');
+  assert.equal(iso(zone.instantOf(wall('2027-04-05T09:00:00'))), '2027-04-05T13:00:00.000Z');
+  // 02:30 on 4 April 2027 does not exist: read at -05:00, it is 07:30Z (03:30 EDT).
+  assert.equal(iso(zone.instantOf(wall('2027-04-04T02:30:00'))), '2027-04-04T07:30:00.000Z');
+  // 01:30 on 31 October 2027 happens twice: the first, in summer time (-04:00).
+  assert.equal(iso(zone.instantOf(wall('2027-10-31T01:30:00'))), '2027-10-31T05:30:00.000Z');
+  assert.equal(iso(zone.instantOf(wall('2027-10-31T02:30:00'))), '2027-10-31T07:30:00.000Z');
+});
+
+test('before every onset the first observance\'s TZOFFSETFROM is in use; after a finished rule its last onset stays', () => {
+  // Summer time kept from 2000 to 2010 (UNTIL), then standard time for good: a country that dropped DST.
+  const dropped: ObservanceRule[] = [
+    { wallStartMs: wall('2000-10-29T03:00:00'), offsetFromMs: 4 * H, offsetToMs: 3 * H, rrule: 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10;UNTIL=20101030T230000Z', rdatesWallMs: [] },
+    { wallStartMs: wall('2000-03-26T02:00:00'), offsetFromMs: 3 * H, offsetToMs: 4 * H, rrule: 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3;UNTIL=20100327T230000Z', rdatesWallMs: [] },
+  ];
+  const zone = new ObservedOffsets(dropped);
+  assert.equal(zone.offsetAt(Date.parse('1999-07-01T00:00:00Z')), 3 * H, 'before 26 March 2000: the earliest onset\'s TZOFFSETFROM');
+  assert.equal(zone.offsetAt(Date.parse('2005-07-01T00:00:00Z')), 4 * H);
+  assert.equal(zone.offsetAt(Date.parse('2010-10-31T00:30:00Z')), 3 * H, 'the UNTIL, in UTC, takes the last autumn change');
+  assert.equal(zone.offsetAt(Date.parse('2027-07-01T00:00:00Z')), 3 * H, 'years after the rules ended');
+  // RDATE onsets, and a zone with a single observance and no rule.
+  const fixed = new ObservedOffsets([{ wallStartMs: wall('1601-01-01T00:00:00'), offsetFromMs: 5.25 * H, offsetToMs: 5.25 * H, rrule: null, rdatesWallMs: [] }]);
+  assert.equal(iso(fixed.instantOf(wall('2027-06-01T09:00:00'))), '2027-06-01T03:45:00.000Z');
+  const listed = new ObservedOffsets([
+    { wallStartMs: wall('2026-01-01T00:00:00'), offsetFromMs: 0, offsetToMs: 0, rrule: null, rdatesWallMs: [wall('2027-09-01T00:00:00')] },
+    { wallStartMs: wall('2027-05-01T00:00:00'), offsetFromMs: 0, offsetToMs: H, rrule: null, rdatesWallMs: [] },
+  ]);
+  assert.deepEqual([listed.offsetAt(Date.parse('2027-06-01T00:00:00Z')), listed.offsetAt(Date.parse('2027-10-01T00:00:00Z'))], [H, 0]);
+});
+
+test('observances that are not a time zone are refused: no rule but a yearly one, no offset of a day or more', () => {
+  assert.match(observancesProblem([{ ...oldEastern[0]!, rrule: 'FREQ=SECONDLY;BYSECOND=1,2,3' }]) ?? '', /not a yearly/);
+  assert.match(observancesProblem([{ ...oldEastern[0]!, offsetToMs: 30 * H }]) ?? '', /a day or more/);
+  assert.match(observancesProblem([]) ?? '', /no STANDARD or DAYLIGHT/);
+  assert.throws(() => new ObservedOffsets([]), RangeError);
+  assert.equal(observancesProblem(oldEastern), null);
+});
