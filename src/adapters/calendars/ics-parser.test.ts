@@ -253,7 +253,7 @@ test('an event starting in a spring-forward gap keeps the length written: both e
   assert.equal(other.events[0]!.endMs - other.events[0]!.startMs, 0);
 });
 
-test('a TZID whose VTIMEZONE matches no IANA zone is read as UTC, not in the calendar\'s X-WR-TIMEZONE, which its offsets may be far from', () => {
+test('a TZID whose VTIMEZONE matches no IANA zone is read by that VTIMEZONE\'s rules, not in the calendar\'s X-WR-TIMEZONE, which its offsets may be far from', () => {
   // Summer time from the first Sunday of April to the first of September, offsets +0000/+0100:
   // no IANA zone keeps it, and in November it says +0000.
   const odd = ['BEGIN:VTIMEZONE', 'TZID:Custom Office Time',
@@ -261,17 +261,24 @@ test('a TZID whose VTIMEZONE matches no IANA zone is read as UTC, not in the cal
     'BEGIN:DAYLIGHT', 'DTSTART:16010101T010000', 'TZOFFSETFROM:+0000', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU', 'END:DAYLIGHT',
     'END:VTIMEZONE'];
   const { events, warnings } = parseIcs(feed('X-WR-TIMEZONE:America/Los_Angeles', ...odd,
-    'BEGIN:VEVENT', 'UID:a', 'DTSTART;TZID=Custom Office Time:20261124T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW });
-  assert.equal(new Date(events[0]!.startMs).toISOString(), '2026-11-24T10:00:00.000Z');
-  assert.match(warnings.join('\n'), /"Custom Office Time" is not known; its times are read as UTC \(its VTIMEZONE matches no IANA zone\)/);
+    'BEGIN:VEVENT', 'UID:a', 'DTSTART;TZID=Custom Office Time:20261124T100000', 'DURATION:PT1H', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:b', 'DTSTART;TZID=Custom Office Time:20270801T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW });
+  assert.deepEqual(events.map((e) => [new Date(e.startMs).toISOString(), e.timeZone]), [['2026-11-24T10:00:00.000Z', 'UTC'], ['2027-08-01T09:00:00.000Z', 'Etc/GMT-1']]);
+  assert.match(warnings.join('\n'), /"Custom Office Time" matches no IANA zone; its times are read by its VTIMEZONE's own rules/);
   // Past the limit of definitions compared, one that would match London is not compared, and is
-  // read as UTC too: right in winter, an hour off in summer, where Los Angeles would be 8 hours.
+  // read by its own rules too: the same instants as London's.
   const london = ['BEGIN:VTIMEZONE', 'TZID:My London',
     'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
     'BEGIN:DAYLIGHT', 'DTSTART:16010101T010000', 'TZOFFSETFROM:+0000', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT', 'END:VTIMEZONE'];
   const unmatched = parseIcs(feed('X-WR-TIMEZONE:America/Los_Angeles', ...london,
-    'BEGIN:VEVENT', 'UID:b', 'DTSTART;TZID=My London:20261124T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
-  assert.equal(new Date(unmatched.events[0]!.startMs).toISOString(), '2026-11-24T10:00:00.000Z');
+    'BEGIN:VEVENT', 'UID:b', 'DTSTART;TZID=My London:20261124T100000', 'DURATION:PT1H', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:c', 'DTSTART;TZID=My London:20270615T100000', 'DURATION:PT1H', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
+  assert.deepEqual(unmatched.events.map((e) => new Date(e.startMs).toISOString()), ['2026-11-24T10:00:00.000Z', '2027-06-15T09:00:00.000Z']);
+  // Past the limit of zones read by their own rules, such times are read as UTC, as they were.
+  const capped = parseIcs(feed(...london, 'BEGIN:VEVENT', 'UID:c', 'DTSTART;TZID=My London:20270615T100000', 'DURATION:PT1H', 'END:VEVENT'),
+    { nowMs: NOW, limits: { maxZoneMatches: 0, maxOwnRuleZones: 0 } });
+  assert.equal(new Date(capped.events[0]!.startMs).toISOString(), '2027-06-15T10:00:00.000Z');
+  assert.match(capped.warnings.join('\n'), /"My London" is not known; its times are read as UTC \(its VTIMEZONE matches no IANA zone\)/);
 });
 
 test('a stream of several calendar objects: the events of each are read, floating times in its own X-WR-TIMEZONE', () => {
@@ -594,7 +601,9 @@ test('time zones: a VTIMEZONE whose rules are not time-zone rules is not compare
     'BEGIN:DAYLIGHT', 'DTSTART:16010311T020000', 'RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'END:DAYLIGHT', 'END:VTIMEZONE'];
   const body = Array.from({ length: 18 }, (_, i) => [...eastern(`Office ${i}`), 'BEGIN:VEVENT', `UID:o${i}`, `DTSTART;TZID=Office ${i}:20260706T090000`, 'END:VEVENT']).flat();
   const many = parseIcs(feed(...body), { nowMs: NOW });
-  assert.deepEqual(many.events.map((e) => e.timeZone), [...new Array<string>(16).fill('America/New_York'), 'UTC', 'UTC']);
+  // Past the 16 compared, the others are read by their own rules: the same instants, at a fixed offset.
+  assert.deepEqual(many.events.map((e) => e.timeZone), [...new Array<string>(16).fill('America/New_York'), 'Etc/GMT+4', 'Etc/GMT+4']);
+  assert.ok(many.events.every((e) => e.startMs === Date.parse('2026-07-06T13:00:00Z')));
 });
 
 test('time zones: a customized definition whose transitions fall at another hour of the same nights is the zone whose days agree', () => {
@@ -611,4 +620,41 @@ test('time zones: a customized definition whose transitions fall at another hour
   assert.deepEqual(warnings, []);
   assert.equal(events[0]!.timeZone, 'Europe/London');
   assert.equal(new Date(events[0]!.startMs!).toISOString(), '2027-06-15T08:00:00.000Z');
+});
+
+test('time zones: a "Customized Time Zone" no IANA zone matches is read by its own VTIMEZONE rules, a weekly series across its changes included', () => {
+  // US Eastern offsets under the rules of 1987-2006 (summer time from the first Sunday of April to
+  // the last of October), as an Outlook whose zone data predates 2007 still exports them: no IANA
+  // zone keeps these rules now. In 2027 New York changes on 14 March and 7 November instead.
+  const customized = [
+    'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+    'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT',
+    'END:VTIMEZONE',
+  ];
+  const tz = 'TZID=Customized Time Zone';
+  const { events, warnings } = parseIcs(feed(...customized,
+    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO',
+    `EXDATE;${tz}:20270412T090000`, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${tz}:20270419T090000`, `DTSTART;${tz}:20270419T100000`, `DTEND;${tz}:20270419T103000`, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:once', `DTSTART;${tz}:20270322T090000`, `DTEND;${tz}:20270322T100000`, 'END:VEVENT',
+  ), { nowMs: NOW });
+  assert.match(warnings.join('\n'), /"Customized Time Zone" matches no IANA zone; its times are read by its VTIMEZONE's own rules/);
+  const byKey = new Map(events.map((e) => [e.providerEventId, e]));
+  // 22 March 2027 is still standard time by these rules (-05:00): 14:00Z, not New York's 13:00Z.
+  assert.equal(new Date(byKey.get('once')!.startMs).toISOString(), '2027-03-22T14:00:00.000Z');
+  assert.equal(byKey.get('once')!.endMs - byKey.get('once')!.startMs, 3_600_000);
+  const series = byKey.get('weekly')!;
+  const starts = (from: string, to: string) => expandSeries(
+    { startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! },
+    { fromMs: Date.parse(from), toMs: Date.parse(to) },
+  ).map((o) => new Date(o.startMs).toISOString());
+  assert.deepEqual(starts('2027-03-01T00:00:00Z', '2027-04-27T00:00:00Z'), [
+    '2027-03-01T14:00:00.000Z', '2027-03-08T14:00:00.000Z', '2027-03-15T14:00:00.000Z', '2027-03-22T14:00:00.000Z', '2027-03-29T14:00:00.000Z',
+    '2027-04-05T13:00:00.000Z', /* 12 April removed by EXDATE */ '2027-04-19T13:00:00.000Z', '2027-04-26T13:00:00.000Z',
+  ]);
+  // The autumn change on 31 October: the Monday after is back at -05:00 (New York changes a week later).
+  assert.deepEqual(starts('2027-10-25T00:00:00Z', '2027-11-09T00:00:00Z'), ['2027-10-25T13:00:00.000Z', '2027-11-01T14:00:00.000Z', '2027-11-08T14:00:00.000Z']);
+  // The override names the occurrence it replaces by its real start.
+  assert.equal(byKey.get('weekly|20270419T130000Z')?.startMs, Date.parse('2027-04-19T14:00:00Z'));
 });

@@ -25,6 +25,8 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
+import { ObservedOffsets, observanceRuleIsYearly, type ObservanceRule } from '../../domain/observed-offsets.ts';
+import { placeByObservedRules, type Corrected, type ObservedSeries } from '../../domain/observed-series.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -59,8 +61,12 @@ export interface IcsLimits {
   maxEvents: number;
   /** VTIMEZONEs compared with the IANA zones by their rules; the comparison is the slow part. */
   maxZoneMatches: number;
-  /** STANDARD/DAYLIGHT rules of one VTIMEZONE taken into such a comparison. */
+  /** STANDARD/DAYLIGHT rules of one VTIMEZONE taken into such a comparison, or into reading it by its own rules. */
   maxObservances: number;
+  /** VTIMEZONEs that match no IANA zone read by their own rules; past it, their times are read as UTC. */
+  maxOwnRuleZones: number;
+  /** Series in such a zone whose occurrences are placed by its rules (a few milliseconds each). */
+  maxOwnRuleSeries: number;
   /** Warnings kept; the rest are counted. */
   maxWarnings: number;
   /** A longer UID (in UTF-8 bytes) is replaced by its SHA-256, so it always fits the event index. */
@@ -76,6 +82,8 @@ export const ICS_LIMITS: Readonly<IcsLimits> = Object.freeze({
   maxEvents: 50_000,
   maxZoneMatches: 16,
   maxObservances: 100,
+  maxOwnRuleZones: 64,
+  maxOwnRuleSeries: 100,
   maxWarnings: 100,
   maxUidBytes: 512,
 });
@@ -172,15 +180,18 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
-    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them).
-    if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.matches !== matchesSeen) {
-      matchesSeen = zones.matches;
+    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or a
+    // series placed by a VTIMEZONE's own rules (up to maxOwnRuleSeries).
+    if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
+      matchesSeen = zones.effort;
       yield;
     }
     const { vevent, zone } = vevents[i]!;
     try {
-      const event = toProviderEvent(text, vevent, zones.withFallback(zone), zone, limits, masters);
-      if (!event) continue;
+      const reader = zones.withFallback(zone);
+      const read = toProviderEvent(text, vevent, reader, zone, limits, masters);
+      if (!read) continue;
+      const event = read.placement === null ? read.event : { ...read.event, recurrence: yield* placedByOwnRules(read.placement, reader, read.event.providerEventId) };
       // RFC 5545 3.8.4.4 moves every later occurrence with this one; read as one occurrence, the
       // later ones stay where the rule puts them, which the log says rather than leave unsaid.
       if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
@@ -620,8 +631,10 @@ function localToMs(local: LocalDateTime, zone: string): number {
 interface ResolvedTime {
   ms: number;
   isAllDay: boolean;
-  /** The zone the value was written in: the TZID's IANA name, 'UTC', or the feed default. */
+  /** The zone the value was written in: the TZID's IANA name, 'UTC', or the feed default; for a zone read by its own rules, the stand-in zone of the offset at the value. */
   zone: string;
+  /** The rules of a TZID read from its own VTIMEZONE (no IANA zone matches it). */
+  observed?: ObservedOffsets;
 }
 
 function resolveTime(property: Property, zones: TzidReader, defaultZone: string): ResolvedTime {
@@ -630,14 +643,28 @@ function resolveTime(property: Property, zones: TzidReader, defaultZone: string)
   if (value.kind === 'utc') return { ms: value.ms, isAllDay: false, zone: 'UTC' };
   if (value.kind === 'date') return { ms: localToMs(value.local, defaultZone), isAllDay: true, zone: defaultZone };
   const tzid = property.params.get('TZID');
+  const observed = tzid ? zones.observed(tzid) : null;
+  if (observed) {
+    const ms = observed.instantOf(wallMs(value.local));
+    return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed };
+  }
   const zone = tzid ? zones.resolve(tzid) : defaultZone;
   return { ms: localToMs(value.local, zone), isAllDay: false, zone };
+}
+
+/** A local time as if it were UTC, as a VTIMEZONE's rules are read. */
+function wallMs(local: LocalDateTime): number {
+  return Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): ProviderEvent | null {
+/**
+ * The event a VEVENT describes. A series in a zone read by its own rules comes with what is needed
+ * to place its occurrences (`placement`), which the caller does in steps (placedByOwnRules).
+ */
+function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): { event: ProviderEvent; placement: ObservedSeries | null } | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
   // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
@@ -677,7 +704,12 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   const seriesZone = master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone;
   const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
   const originalStartMs = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone).ms : null;
-  const recurrence = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay), dtstart, start);
+  const written = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, start.isAllDay ? null : start.observed ?? null), dtstart, start);
+  const local = written !== null && start.observed ? writtenLocalTime(dtstart) : null;
+  const placement = local !== null && written !== null && start.observed
+    ? { lines: written, startMs: start.ms, endMs, zone: start.zone, wallStartMs: wallMs(local), offsets: start.observed }
+    : null;
+  const recurrence = written;
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
   const status: EventStatus = statusText === 'CANCELLED' ? 'cancelled' : statusText === 'TENTATIVE' ? 'tentative' : 'confirmed';
@@ -695,7 +727,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
       ? conferenceLinkToFollow({ conferenceUrl: teamsConference, calendarPlatform: 'microsoft_teams', location, description })
       : (urlProperty && findMeetingLink(urlProperty) ? urlProperty : null);
 
-  return {
+  const event: ProviderEvent = {
     providerEventId: originalStartMs === null ? uid : `${uid}|${occurrenceKey(originalStartMs)}`,
     title,
     description,
@@ -719,6 +751,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
       vevent: veventText,
     },
   };
+  return { event, placement };
 }
 
 /**
@@ -788,8 +821,18 @@ function startZoneOf(vevent: Component, zones: TzidReader, defaultZone: string):
   }
 }
 
-/** RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value without a zone is in `eventZone`. */
-function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean): string[] | null {
+/** A local DATE-TIME value (no Z) as its parts; throws when it is not one. */
+function parseLocalValue(text: string): LocalDateTime {
+  const value = parseDateValue(text, false);
+  if (value.kind !== 'local') throw new Error(`"${text}" is not a local DATE-TIME`);
+  return value.local;
+}
+
+/**
+ * RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value
+ * without a zone is in `eventZone` (in `eventObserved`'s rules when DTSTART's zone is read by them).
+ */
+function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean, eventObserved: ObservedOffsets | null): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -819,12 +862,43 @@ function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string
     if (utc.length > 0) lines.push(`${p.name}:${utc.join(',')}`);
     if (local.length > 0) {
       const tzid = p.params.get('TZID');
-      lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
+      // In a zone read by its own rules, the values are made instants here: no IANA zone can name them.
+      const observed = tzid ? zones.observed(tzid) : eventObserved;
+      if (observed) lines.push(`${p.name}:${local.map((v) => occurrenceKey(observed.instantOf(wallMs(parseLocalValue(v))))).join(',')}`);
+      else lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
     }
     if (dates.length > 0) lines.push(`${p.name};VALUE=DATE:${dates.join(',')}`);
   }
   return lines.some((l) => l.startsWith('RRULE:') || l.startsWith('RDATE')) ? lines : null;
 }
+
+/**
+ * A series whose DTSTART is in a zone read by its own VTIMEZONE rules: stored in the stand-in zone
+ * of its start, with the occurrences of the placement window (a few years around now) moved where
+ * the VTIMEZONE's rules put them (domain/observed-series.ts). At most 1,500 occurrences are
+ * generated each way, and at most maxOwnRuleSeries series are placed in a feed; the log says when
+ * a series goes on past where its occurrences were placed.
+ */
+function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: string): Generator<void, string[]> {
+  if (!zones.mayPlaceSeries()) {
+    zones.warn(`series ${cut(key)}: more series in zones read by their own rules than are placed in a feed; its occurrences keep the offset of its start`);
+    return series.lines;
+  }
+  yield;
+  let placed: Corrected;
+  try {
+    placed = yield* placeByObservedRules(series, zones.placementWindow(), PLACED_OCCURRENCES);
+  } catch (error) {
+    // A rule that cannot be expanded is stored as written, at the offset of its start.
+    zones.warn(`series ${cut(key)}: its occurrences could not be placed by its zone's own rules (${(error as Error).message}); they keep the offset of its start`);
+    return series.lines;
+  }
+  if (placed.goesOn) zones.warn(`series ${cut(key)}: occurrences from ${new Date(placed.correctUntilMs).toISOString()} on keep the offset of its start (${series.zone}); its zone's own rules place them only until then`);
+  return placed.lines;
+}
+
+/** Occurrences generated each way when a series is placed by its zone's own rules. */
+const PLACED_OCCURRENCES = 1_200;
 
 /** Frequencies whose instances repeat DTSTART's time of day (RFC 5545 3.3.10: absent BYHOUR, BYMINUTE, BYSECOND come from DTSTART). */
 const TIME_OF_DAY_FREQS = /(?:^|;)FREQ=(?:DAILY|WEEKLY|MONTHLY|YEARLY)(?:;|$)/i;
@@ -881,14 +955,7 @@ function addDuration(startMs: number, text: string, zone: string): number {
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
-interface Observance {
-  /** DTSTART as wall-clock time written as if it were UTC (the rule is expanded that way). */
-  wallStartMs: number;
-  offsetFromMs: number;
-  offsetToMs: number;
-  rrule: string | null;
-  rdatesWallMs: number[];
-}
+type Observance = ObservanceRule;
 
 /**
  * Offsets matched per VTIMEZONE (by the SHA-256 of its text), across feeds: the search is the
@@ -900,6 +967,15 @@ const MATCH_CACHE_SIZE = 256;
 /** TZIDs as IANA zones, for the events of one calendar object. */
 interface TzidReader {
   resolve(tzid: string): string;
+  /** The rules of a TZID that matches no IANA zone but has a VTIMEZONE that can be read; else null. */
+  observed(tzid: string): ObservedOffsets | null;
+  /** Whether one more series may be placed by a VTIMEZONE's own rules (maxOwnRuleSeries); counts it. */
+  mayPlaceSeries(): boolean;
+  /** The years inside which such a series is placed by its zone's rules. */
+  placementWindow(): { fromMs: number; toMs: number };
+  /** The offset's stand-in IANA zone (see standInZone). */
+  standIn(offsetMs: number): string;
+  warn(text: string): void;
 }
 
 class ZoneResolver {
@@ -912,11 +988,19 @@ class ZoneResolver {
   readonly #warnings: Warnings;
   readonly #nowMs: number;
   readonly #limits: IcsLimits;
+  /** Per TZID with a VTIMEZONE that matches no IANA zone: its own rules, null when they cannot be read. */
+  readonly #observed = new Map<string, ObservedOffsets | null>();
   #matches = 0;
+  #placedSeries = 0;
 
   /** VTIMEZONEs compared with the IANA zones so far. */
   get matches(): number {
     return this.#matches;
+  }
+
+  /** Comparisons and series placed by a VTIMEZONE's own rules so far: the slow parts, a step each. */
+  get effort(): number {
+    return this.#matches + this.#placedSeries;
   }
 
   constructor(text: FeedText, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
@@ -941,7 +1025,42 @@ class ZoneResolver {
    * calendar would be read 8 hours late), and UTC is at most the definition's own offset off.
    */
   withFallback(fallback: string): TzidReader {
-    return { resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback) };
+    return {
+      resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
+      observed: (tzid) => this.observed(tzid),
+      mayPlaceSeries: () => this.#placedSeries < this.#limits.maxOwnRuleSeries && ++this.#placedSeries > 0,
+      placementWindow: () => placementWindow(this.#nowMs),
+      standIn: (offsetMs) => standInZone(offsetMs, this.#nowMs),
+      warn: (text) => this.#warnings.add(text),
+    };
+  }
+
+  /**
+   * A TZID that no IANA zone matches but whose VTIMEZONE is in the feed: its own rules (RFC 5545
+   * 3.6.5), which state the offsets exactly, rather than UTC, which is an hour or more off for
+   * most of them. Null when the TZID has an IANA zone, has no VTIMEZONE, or the VTIMEZONE cannot
+   * be read (no observance, a rule that is not yearly, over maxObservances) or is past
+   * maxOwnRuleZones; such times are read as before (resolve).
+   */
+  observed(tzid: string): ObservedOffsets | null {
+    const definition = this.#definitions.get(tzid);
+    if (!definition) return null;
+    if (!this.#resolved.has(tzid)) this.#resolved.set(tzid, this.#find(tzid));
+    if (this.#resolved.get(tzid)) return null;
+    if (!this.#observed.has(tzid)) {
+      let offsets: ObservedOffsets | null = null;
+      if (this.#observed.size < this.#limits.maxOwnRuleZones) {
+        try {
+          const observances = observancesOf(definition, this.#limits);
+          offsets = observances === null ? null : new ObservedOffsets(observances);
+        } catch {
+          offsets = null;
+        }
+      }
+      this.#observed.set(tzid, offsets);
+      if (offsets !== null) this.#warnings.add(`time zone "${cut(tzid, 80)}" matches no IANA zone; its times are read by its VTIMEZONE's own rules`);
+    }
+    return this.#observed.get(tzid) ?? null;
   }
 
   resolve(tzid: string, fallback: string): string {
@@ -991,15 +1110,17 @@ function offsetMs(text: string | null): number {
   return match[1] === '-' ? -ms : ms;
 }
 
-/**
- * The rules a real VTIMEZONE observance uses: yearly, on a month and a (nth) weekday or a few
- * month days. Anything else (a SECONDLY rule, every BYxxx part listed in full) is not a time-zone
- * rule and could cost seconds to expand, so such a VTIMEZONE is not compared at all.
- */
-const OBSERVANCE_RULE = /^FREQ=YEARLY(;(BYMONTH=\d{1,2}|BYDAY=[+-]?\d?(MO|TU|WE|TH|FR|SA|SU)|BYMONTHDAY=[+-]?\d{1,2}(,[+-]?\d{1,2}){0,6}|UNTIL=\d{8}(T\d{6}Z?)?|COUNT=\d{1,4}|INTERVAL=1|WKST=(MO|SU)))*;?$/i;
+/** RDATE values of one VTIMEZONE read (each is one onset). */
+const MAX_OBSERVANCE_RDATES = 1_000;
 
+/**
+ * A VTIMEZONE's STANDARD/DAYLIGHT observances; null when one has a rule that is not yearly (such a
+ * rule, FREQ=SECONDLY with every BYxxx part listed, could cost seconds to expand) or there are more
+ * than maxObservances or MAX_OBSERVANCE_RDATES; throws on an unreadable DTSTART or offset.
+ */
 function observancesOf(vtimezone: Component, limits: IcsLimits): Observance[] | null {
   const result: Observance[] = [];
+  let rdates = 0;
   for (const child of vtimezone.children) {
     if (child.type !== 'STANDARD' && child.type !== 'DAYLIGHT') continue;
     if (result.length >= limits.maxObservances) return null;
@@ -1009,16 +1130,20 @@ function observancesOf(vtimezone: Component, limits: IcsLimits): Observance[] | 
     if (value.kind === 'utc') continue;
     const l = value.local;
     const rrule = prop(child, 'RRULE')?.value.trim() ?? null;
-    if (rrule !== null && !OBSERVANCE_RULE.test(rrule)) return null;
-    const rdates = child.properties.filter((p) => p.name === 'RDATE').flatMap((p) => p.value.split(','))
-      .map((v) => parseDateValue(v, false))
-      .map((v) => (v.kind === 'utc' ? v.ms : Date.UTC(v.local.year, v.local.month - 1, v.local.day, v.local.hour, v.local.minute, v.local.second)));
+    if (rrule !== null && !observanceRuleIsYearly(rrule)) return null;
+    const offsetFromMs = offsetMs(propValue(child, 'TZOFFSETFROM'));
+    const rdateValues = child.properties.filter((p) => p.name === 'RDATE').flatMap((p) => p.value.split(','));
+    rdates += rdateValues.length;
+    if (rdates > MAX_OBSERVANCE_RDATES) return null;
+    // An RDATE is an onset in local time like DTSTART; one written in UTC is moved into it.
+    const rdatesWallMs = rdateValues.map((v) => parseDateValue(v, false))
+      .map((v) => (v.kind === 'utc' ? v.ms + offsetFromMs : Date.UTC(v.local.year, v.local.month - 1, v.local.day, v.local.hour, v.local.minute, v.local.second)));
     result.push({
       wallStartMs: Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second),
-      offsetFromMs: offsetMs(propValue(child, 'TZOFFSETFROM')),
+      offsetFromMs,
       offsetToMs: offsetMs(propValue(child, 'TZOFFSETTO')),
       rrule,
-      rdatesWallMs: rdates,
+      rdatesWallMs,
     });
   }
   return result;
@@ -1067,6 +1192,46 @@ class DefinedOffsets {
     const started = this.#observances.filter((o) => o.wallStartMs - o.offsetFromMs <= atMs).sort((a, b) => b.wallStartMs - a.wallStartMs)[0];
     return started ? started.offsetToMs : this.#observances[0]!.offsetFromMs;
   }
+}
+
+/**
+ * The years in which a series in a zone read by its own rules gets the occurrences those rules
+ * give: from the start of this year to the end of the second year from now. Whole years, so that
+ * the series' lines (and so the stored event) change once a year, not at every read of the feed.
+ */
+function placementWindow(nowMs: number): { fromMs: number; toMs: number } {
+  const year = new Date(nowMs).getUTCFullYear();
+  return { fromMs: Date.UTC(year, 0, 1), toMs: Date.UTC(year + 3, 0, 1) };
+}
+
+const standIns = new Map<number, string>();
+
+/**
+ * An IANA zone with a fixed UTC offset, for an event in a zone read by its own rules: its times are
+ * instants already, and a series is expanded in this zone. Whole hours have Etc/GMT zones (their
+ * sign is reversed: Etc/GMT+5 is UTC-05:00); another offset takes a zone that has kept it over the
+ * years around now (Asia/Kolkata for +05:30), else UTC.
+ */
+function standInZone(offset: number, nowMs: number): string {
+  const known = standIns.get(offset);
+  if (known !== undefined) return known;
+  const hours = offset / 3_600_000;
+  let zone = 'UTC';
+  if (Number.isInteger(hours) && hours >= -12 && hours <= 14) {
+    zone = hours === 0 ? 'UTC' : `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
+  } else {
+    const samples = Array.from({ length: 61 }, (_, i) => nowMs + (i - 24) * 30 * 86_400_000);
+    zone = Intl.supportedValuesOf('timeZone').find((candidate) => {
+      try {
+        return zoneOffsetAt(candidate, nowMs) === offset && samples.every((at) => zoneOffsetAt(candidate, at) === offset);
+      } catch {
+        return false;
+      }
+    }) ?? 'UTC';
+  }
+  if (standIns.size >= 64) standIns.clear();
+  standIns.set(offset, zone);
+  return zone;
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
