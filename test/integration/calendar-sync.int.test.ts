@@ -5020,6 +5020,26 @@ describe('ICS feed specifics', () => {
     }
   });
 
+  test('an ICS weekly series in a "Customized Time Zone" that matches no IANA zone follows that VTIMEZONE\'s rules across its change; its bot joins on them', async () => {
+    // Outlook and Exchange export a zone whose rules differ from every IANA zone under this TZID
+    // (node-ical issue 478, allenporter/ical issue 468). Here: US Eastern offsets with the rules of
+    // 1987-2006 (summer time from the first Sunday of April), which no IANA zone keeps now.
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', 'UID:customized-weekly@example.com', 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555555', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const listed = await eventsOf(env, user.auth, res.body.calendar_id, Date.parse('2027-03-20T00:00:00Z'), Date.parse('2027-04-13T00:00:00Z'));
+    // 09:00 at -05:00 until 4 April, then at -04:00 (New York changes on 14 March).
+    assert.deepEqual(listed.map((e) => e.start_time), ['2027-03-22T14:00:00.000Z', '2027-03-29T14:00:00.000Z', '2027-04-05T13:00:00.000Z', '2027-04-12T13:00:00.000Z']);
+    const botId = await schedule(env, user.auth, listed[1]!.id, `customized-${randomUUID()}`);
+    assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(Date.parse('2027-03-29T14:00:00Z') - LEAD_MS));
+  });
+
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();
     const feed = env.ics.createFeed('Blinks');
