@@ -658,3 +658,26 @@ test('time zones: a "Customized Time Zone" no IANA zone matches is read by its o
   // The override names the occurrence it replaces by its real start.
   assert.equal(byKey.get('weekly|20270419T130000Z')?.startMs, Date.parse('2027-04-19T14:00:00Z'));
 });
+
+test('time zones: series placed by their zone\'s own rules are paced and counted; past the limit they keep the offset of their start', async () => {
+  const oldRules = (tzid: string, extra: string[] = []) => ['BEGIN:VTIMEZONE', `TZID:${tzid}`,
+    'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', ...extra, 'END:STANDARD',
+    'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE'];
+  // Daily series: about 300 occurrences each to the end of the placement window (2027), generated in
+  // steps; the budget of 2,000 leaves room for two (a series is placed only with 800 each way left).
+  const series = [0, 1, 2].map((i) => ['BEGIN:VEVENT', `UID:daily${i}`, 'DTSTART;TZID=Custom:20270301T090000', 'DURATION:PT30M', 'RRULE:FREQ=DAILY', 'END:VEVENT']).flat();
+  const { result, stall } = await measureStall(() => parseIcsYielding(feed(...oldRules('Custom'), ...series), { nowMs: NOW, limits: { maxOwnRuleInstances: 2_000 } }));
+  assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
+  const april = (id: string) => {
+    const e = result.events.find((event) => event.providerEventId === id)!;
+    return expandSeries({ startMs: e.startMs, endMs: e.endMs, timeZone: e.timeZone!, recurrence: e.recurrence! }, { fromMs: Date.parse('2027-04-10T00:00:00Z'), toMs: Date.parse('2027-04-11T00:00:00Z') })
+      .map((o) => new Date(o.startMs).toISOString());
+  };
+  assert.deepEqual([april('daily0'), april('daily1'), april('daily2')], [['2027-04-10T13:00:00.000Z'], ['2027-04-10T13:00:00.000Z'], ['2027-04-10T14:00:00.000Z']]);
+  assert.match(result.warnings.join('\n'), /series daily2: more occurrences of series in zones read by their own rules than are placed in a feed/);
+  assert.match(result.warnings.join('\n'), /series daily0: occurrences from 2028-01-01T00:00:00.000Z on keep the offset of its start \(Etc\/GMT\+5\)/);
+  // A definition listing more onsets than are read (RDATE) is not read by its rules: UTC, as before.
+  const rdates = Array.from({ length: 1_001 }, (_, i) => `RDATE:${2000 + Math.floor(i / 12)}${String((i % 12) + 1).padStart(2, '0')}01T020000`);
+  const listed = parseIcs(feed(...oldRules('Listed', rdates), 'BEGIN:VEVENT', 'UID:l', 'DTSTART;TZID=Listed:20270615T090000', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
+  assert.equal(new Date(listed.events[0]!.startMs).toISOString(), '2027-06-15T09:00:00.000Z');
+});

@@ -65,8 +65,11 @@ export interface IcsLimits {
   maxObservances: number;
   /** VTIMEZONEs that match no IANA zone read by their own rules; past it, their times are read as UTC. */
   maxOwnRuleZones: number;
-  /** Series in such a zone whose occurrences are placed by its rules (a few milliseconds each). */
-  maxOwnRuleSeries: number;
+  /**
+   * Occurrences generated in a feed to place series in such zones by their rules (a fraction of a
+   * millisecond each); a series past it keeps the offset of its start.
+   */
+  maxOwnRuleInstances: number;
   /** Warnings kept; the rest are counted. */
   maxWarnings: number;
   /** A longer UID (in UTF-8 bytes) is replaced by its SHA-256, so it always fits the event index. */
@@ -83,7 +86,7 @@ export const ICS_LIMITS: Readonly<IcsLimits> = Object.freeze({
   maxZoneMatches: 16,
   maxObservances: 100,
   maxOwnRuleZones: 64,
-  maxOwnRuleSeries: 100,
+  maxOwnRuleInstances: 40_000,
   maxWarnings: 100,
   maxUidBytes: 512,
 });
@@ -181,7 +184,7 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
     // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or a
-    // series placed by a VTIMEZONE's own rules (up to maxOwnRuleSeries).
+    // series placed by a VTIMEZONE's own rules (bounded by maxOwnRuleInstances).
     if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
       matchesSeen = zones.effort;
       yield;
@@ -875,20 +878,23 @@ function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string
 /**
  * A series whose DTSTART is in a zone read by its own VTIMEZONE rules: stored in the stand-in zone
  * of its start, with the occurrences of the placement window (a few years around now) moved where
- * the VTIMEZONE's rules put them (domain/observed-series.ts). At most 1,500 occurrences are
- * generated each way, and at most maxOwnRuleSeries series are placed in a feed; the log says when
+ * the VTIMEZONE's rules put them (domain/observed-series.ts). At most PLACED_OCCURRENCES are
+ * generated each way, and at most maxOwnRuleInstances in a feed; the log says when
  * a series goes on past where its occurrences were placed.
  */
 function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: string): Generator<void, string[]> {
-  if (!zones.mayPlaceSeries()) {
-    zones.warn(`series ${cut(key)}: more series in zones read by their own rules than are placed in a feed; its occurrences keep the offset of its start`);
+  const budget = Math.min(PLACED_OCCURRENCES, zones.placementBudget());
+  if (budget < PLACED_OCCURRENCES) {
+    zones.warn(`series ${cut(key)}: more occurrences of series in zones read by their own rules than are placed in a feed; its occurrences keep the offset of its start`);
     return series.lines;
   }
   yield;
   let placed: Corrected;
   try {
-    placed = yield* placeByObservedRules(series, zones.placementWindow(), PLACED_OCCURRENCES);
+    placed = yield* placeByObservedRules(series, zones.placementWindow(), budget);
+    zones.spendPlacement(placed.generated);
   } catch (error) {
+    zones.spendPlacement(budget);
     // A rule that cannot be expanded is stored as written, at the offset of its start.
     zones.warn(`series ${cut(key)}: its occurrences could not be placed by its zone's own rules (${(error as Error).message}); they keep the offset of its start`);
     return series.lines;
@@ -898,7 +904,7 @@ function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: strin
 }
 
 /** Occurrences generated each way when a series is placed by its zone's own rules. */
-const PLACED_OCCURRENCES = 1_200;
+const PLACED_OCCURRENCES = 800;
 
 /** Frequencies whose instances repeat DTSTART's time of day (RFC 5545 3.3.10: absent BYHOUR, BYMINUTE, BYSECOND come from DTSTART). */
 const TIME_OF_DAY_FREQS = /(?:^|;)FREQ=(?:DAILY|WEEKLY|MONTHLY|YEARLY)(?:;|$)/i;
@@ -969,8 +975,10 @@ interface TzidReader {
   resolve(tzid: string): string;
   /** The rules of a TZID that matches no IANA zone but has a VTIMEZONE that can be read; else null. */
   observed(tzid: string): ObservedOffsets | null;
-  /** Whether one more series may be placed by a VTIMEZONE's own rules (maxOwnRuleSeries); counts it. */
-  mayPlaceSeries(): boolean;
+  /** Occurrences that placing one more series by a VTIMEZONE's own rules may generate (maxOwnRuleInstances); 0 when none. */
+  placementBudget(): number;
+  /** Counts the occurrences a placement generated, and a step of the parse. */
+  spendPlacement(generated: number): void;
   /** The years inside which such a series is placed by its zone's rules. */
   placementWindow(): { fromMs: number; toMs: number };
   /** The offset's stand-in IANA zone (see standInZone). */
@@ -992,6 +1000,7 @@ class ZoneResolver {
   readonly #observed = new Map<string, ObservedOffsets | null>();
   #matches = 0;
   #placedSeries = 0;
+  #placementInstances = 0;
 
   /** VTIMEZONEs compared with the IANA zones so far. */
   get matches(): number {
@@ -1028,7 +1037,11 @@ class ZoneResolver {
     return {
       resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
       observed: (tzid) => this.observed(tzid),
-      mayPlaceSeries: () => this.#placedSeries < this.#limits.maxOwnRuleSeries && ++this.#placedSeries > 0,
+      placementBudget: () => Math.max(0, Math.floor((this.#limits.maxOwnRuleInstances - this.#placementInstances) / 2)),
+      spendPlacement: (generated) => {
+        this.#placementInstances += generated;
+        this.#placedSeries++;
+      },
       placementWindow: () => placementWindow(this.#nowMs),
       standIn: (offsetMs) => standInZone(offsetMs, this.#nowMs),
       warn: (text) => this.#warnings.add(text),
@@ -1196,12 +1209,12 @@ class DefinedOffsets {
 
 /**
  * The years in which a series in a zone read by its own rules gets the occurrences those rules
- * give: from the start of this year to the end of the second year from now. Whole years, so that
+ * give: from the start of this year to the end of next year. Whole years, so that
  * the series' lines (and so the stored event) change once a year, not at every read of the feed.
  */
 function placementWindow(nowMs: number): { fromMs: number; toMs: number } {
   const year = new Date(nowMs).getUTCFullYear();
-  return { fromMs: Date.UTC(year, 0, 1), toMs: Date.UTC(year + 3, 0, 1) };
+  return { fromMs: Date.UTC(year, 0, 1), toMs: Date.UTC(year + 2, 0, 1) };
 }
 
 const standIns = new Map<number, string>();
