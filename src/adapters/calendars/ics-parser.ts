@@ -7,8 +7,10 @@
 // become an IANA name. In order: the TZID itself; an IANA name at its end
 // ("/citadel.org/20190903_1/Europe/Berlin"); the VTIMEZONE's X-LIC-LOCATION; a Windows zone name
 // (Outlook exports); and last the IANA zone whose UTC offsets match the VTIMEZONE's own rules
-// over three years. A TZID none of these resolve is read in the calendar's X-WR-TIMEZONE when it
-// states an IANA zone and the feed has no VTIMEZONE for it, else as UTC, with a warning either way.
+// over three years. A TZID none of these resolve but with a VTIMEZONE in the feed is read by that
+// VTIMEZONE's own rules (domain/observed-offsets.ts; its series placed by them,
+// domain/observed-series.ts). Any other is read in the calendar's X-WR-TIMEZONE when it states an
+// IANA zone, else as UTC, with a warning either way.
 //
 // A feed is outside input, so the parser is built to stay cheap whatever it is sent
 // (docs/ics-parsing.md has the measurements behind these choices):
@@ -1029,9 +1031,11 @@ class ZoneResolver {
    * that states its calendar's zone (Google's do: mangstadt/biweekly issue 90) names a better
    * guess for a made-up zone name than UTC. This is a guess of Rollcall's own; readers differ
    * (sabre/vobject issue 393 argues for UTC rather than a guessed zone). A TZID the feed does
-   * define, but that matches no IANA zone, is read as UTC: its definition states the offsets,
-   * which may be nothing like the calendar's zone (a +0000/+0100 definition in a Los Angeles
-   * calendar would be read 8 hours late), and UTC is at most the definition's own offset off.
+   * define, but that matches no IANA zone, is read by that definition's own rules (observed),
+   * never in the calendar's zone: the definition states the offsets, which may be nothing like
+   * the calendar's (a +0000/+0100 definition in a Los Angeles calendar would be read 8 hours
+   * late). One whose rules cannot be read so (see observed) is read as UTC, at most the
+   * definition's own offset off.
    */
   withFallback(fallback: string): TzidReader {
     return {
