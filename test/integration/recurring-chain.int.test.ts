@@ -522,6 +522,31 @@ describe('chain mode', () => {
     await runAt(Date.parse('2026-12-07T09:57:00Z'));
     assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z', '20261214T100000Z']);
   });
+
+  test('toggle-recurrence on an occurrence id or an override answers with that occurrence\'s title and times; an occurrence id the series does not have is 404', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(4);
+    const moved = await post(EVENTS, { recurring_event_id: series.id, original_start_time: '2026-12-07T10:00:00Z', start_time: '2026-12-07T15:00:00Z', end_time: '2026-12-07T16:00:00Z', title: 'Standup, later' });
+    const answers: [string, string, string, string][] = [];
+    for (const eventId of [series.id, `${series.id}_20261130T100000Z`, moved.id, `${series.id}_20261207T100000Z`]) {
+      const res = await post(TOGGLE, { event_id: eventId, recurring_enabled: false });
+      assert.equal(res.event_id, eventId);
+      assert.equal(res.recurrence_rule, 'RRULE:FREQ=WEEKLY;COUNT=4', 'the series\' rule, whichever of its events is named');
+      answers.push([res.event_id, res.summary, res.start_time, res.end_time]);
+    }
+    assert.deepEqual(answers, [
+      [series.id, 'Standup', '2026-11-23T10:00:00.000Z', '2026-11-23T10:30:00.000Z'],
+      [`${series.id}_20261130T100000Z`, 'Standup', '2026-11-30T10:00:00.000Z', '2026-11-30T10:30:00.000Z'],
+      [moved.id, 'Standup, later', '2026-12-07T15:00:00.000Z', '2026-12-07T16:00:00.000Z'],
+      // The moved occurrence's id from before the move names it still.
+      [`${series.id}_20261207T100000Z`, 'Standup, later', '2026-12-07T15:00:00.000Z', '2026-12-07T16:00:00.000Z'],
+    ]);
+    // Not an occurrence of the series (a Tuesday of a Monday series): nothing to turn on or off.
+    const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+    const missing = await rc.request('POST', TOGGLE, { auth: user.auth, body: { event_id: `${series.id}_20261124T100000Z`, recurring_enabled: true } });
+    assert.equal(`${missing.status} ${missing.body.code} ${missing.body.details?.field}`, '404 event_not_found event_id');
+    assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
+  });
 });
 
 // Several instances on PostgreSQL; one on SQLite (how SQLite is run), where the passes and

@@ -178,7 +178,7 @@ export class RecurringChains {
    */
   async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
     const result = await this.#inTransaction(async (trx) => {
-      const { chainId, series, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId);
+      const { chainId, named, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId);
       const now = this.#clock.now();
       let chain = await findChain(trx, chainId, { engine: this.#database.engine, forUpdate: true });
       if (!chain && isEnabled) {
@@ -209,9 +209,9 @@ export class RecurringChains {
         message: isEnabled
           ? botId ? 'Recurring scheduling enabled: the next occurrence is booked, and each following one is booked when the previous one is launched' : 'Recurring scheduling enabled; no upcoming occurrence could be booked yet'
           : 'Recurring scheduling disabled: the bot already scheduled stays; no further occurrences are booked',
-        summary: series.title,
-        start_time: formatInstant(series.start_ms),
-        end_time: formatInstant(series.end_ms),
+        summary: named.title,
+        start_time: formatInstant(named.startMs),
+        end_time: formatInstant(named.endMs),
         bot_id: botId,
       };
     });
@@ -409,25 +409,37 @@ export class RecurringChains {
 
   /**
    * The series an id names: itself, or the series of an occurrence id or override instance; for an
-   * Outlook occurrence (no series row), its instance series, answered with the occurrence named.
-   * With the chain's id and the events whose bots it may take its settings from.
+   * Outlook occurrence (no series row), its instance series. With the chain's id, the events whose
+   * bots it may take its settings from, and the event named as it is now (the answer's summary
+   * and times): the series, or the one occurrence an occurrence id or an override names, moved or
+   * renamed as its override has it. An occurrence id the series has no occurrence for is 404.
    */
-  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; series: EventRow; linkedEventIds: string[]; rule: string | null }> {
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; named: NamedEvent; linkedEventIds: string[]; rule: string | null }> {
     const ref = parseOccurrenceId(eventId);
-    let event = await findEvent(trx, userId, ref?.seriesId ?? eventId);
-    if (!event || event.is_deleted === 1) throw new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
+    const notFound = () => new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
+    const found = await findEvent(trx, userId, ref?.seriesId ?? eventId);
+    if (!found || found.is_deleted === 1) throw notFound();
+    let event = found;
     if (event.recurrence === null && event.recurring_event_id !== null) event = await findEvent(trx, userId, event.recurring_event_id) ?? event;
     const instances = event.recurrence === null ? instanceSeriesOf(event) : null;
     if (instances) {
       // Before the chain row is locked, as on every path that takes both.
       await lockInstanceSeries(trx, this.#database.engine, instances);
       const rows = await listSeriesInstances(trx, userId, instances);
-      return { chainId: instanceSeriesId(instances), series: event, linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows) };
+      return { chainId: instanceSeriesId(instances), named: namedEventOf(event), linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows) };
     }
     if (event.recurrence === null) {
       throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
     }
-    return { chainId: event.id, series: event, linkedEventIds: [event.id], rule: recurrenceRuleOf(event) };
+    // An occurrence id names the occurrence with that original start; an override, its own.
+    const originalStartMs = ref?.originalStartMs ?? (found.id !== event.id ? found.original_start_ms : null);
+    let named = namedEventOf(event);
+    if (originalStartMs !== null) {
+      const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
+      if (!occurrence) throw notFound();
+      named = { title: occurrence.title ?? event.title, startMs: occurrence.startMs, endMs: occurrence.endMs };
+    }
+    return { chainId: event.id, named, linkedEventIds: [event.id], rule: recurrenceRuleOf(event) };
   }
 
   /**
@@ -472,6 +484,17 @@ export class RecurringChains {
   #inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
     return retryingLostRaces(() => this.#database.db.transaction().execute(work));
   }
+}
+
+/** The event a toggle-recurrence request named, as its answer describes it. */
+interface NamedEvent {
+  title: string | null;
+  startMs: number;
+  endMs: number;
+}
+
+function namedEventOf(event: EventRow): NamedEvent {
+  return { title: event.title, startMs: event.start_ms, endMs: event.end_ms };
 }
 
 /** How many passed occurrences a chain remembers: the latest ones (a chain rarely passes more than one or two). */
