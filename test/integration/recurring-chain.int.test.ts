@@ -523,6 +523,35 @@ describe('chain mode', () => {
     assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z', '20261214T100000Z']);
   });
 
+  test('a series whose COUNT has run out: the chain rests, looking at it no more until the series changes, and toggle-recurrence says it has ended', async () => {
+    clock.set(NOW);
+    const series = await dailySeries(2);
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'runs-out', bot_config: {}, recurring_event: true });
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    assert.equal(await runAt(Date.parse('2026-11-24T09:57:00Z')), 0);
+    const chainRow = () => rc.database.db.selectFrom('recurring_chains').select(['is_enabled', 'last_error', 'updated_at']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    // The last meeting under way: nothing to book, but it is not over yet.
+    assert.equal((await chainRow()).last_error, 'no upcoming occurrence to book');
+    // Over: the chain says so, and then rests (no look every hour at a series with nothing left).
+    await runAt(Date.parse('2026-11-24T11:30:00Z'));
+    const over = await chainRow();
+    assert.deepEqual([over.is_enabled, over.last_error], [1, 'the series has ended']);
+    for (const hours of [2, 5, 30]) {
+      await runAt(Date.parse('2026-11-24T11:30:00Z') + hours * 3_600_000);
+      assert.equal(Number((await chainRow()).updated_at), Number(over.updated_at), `not looked at again ${hours} h later`);
+    }
+    const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+    assert.deepEqual([on.recurring_enabled, on.bot_id], [true, null]);
+    assert.match(on.message, /the series has ended/);
+    // A series changed so that it goes on (its COUNT raised) is looked at again at the chain's next pass.
+    clock.advance(60_000);
+    const extended = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] } });
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    assert.equal(await runAt(clock.now() + 1_000), 1);
+    assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]).at(-1), ['20261126T100000Z', 'Scheduled']);
+    assert.equal((await chainRow()).last_error, null);
+  });
+
   test('toggle-recurrence on an occurrence id or an override answers with that occurrence\'s title and times; an occurrence id the series does not have is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(4);

@@ -23,6 +23,7 @@ import { formatInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
+import { isSeriesOver, nextChainCheckMs } from '../../domain/chain-rest.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
@@ -41,12 +42,14 @@ const CHAIN_POLL_MS = 5000;
  * hour thousands of launches would otherwise each cost a query on the dispatcher's database.
  */
 const WAKE_GATHER_MS = 100;
-/** A chain with nothing left to book (series over, no bookable occurrence ahead) is looked at again after this. */
+/** A chain with no bookable occurrence ahead is looked at again after this; one whose series is over rests (chain-rest.ts). */
 const EXHAUSTED_RECHECK_MS = 3_600_000;
 /** When a chain whose step the database gave up on (a lock or time limit) is looked at again. */
 const GIVEN_UP_RECHECK_MS = 30_000;
 /** Chains moved on per statement batch. */
 const BATCH = 100;
+/** Why a chain books nothing: its series has ended (it rests until the series changes: chain-rest.ts). */
+const SERIES_ENDED = 'the series has ended';
 /** Occurrences looked at per step: the next bookable one is almost always the first. */
 const LOOKAHEAD = 20;
 
@@ -202,12 +205,15 @@ export class RecurringChains {
       }
       const current = botId ? await bots.findBotById(trx, botId) : undefined;
       if (current?.status !== 'Scheduled') botId = null;
+      const hasEnded = isEnabled && botId === null && (await findChain(trx, chainId))?.last_error === SERIES_ENDED;
       return {
         event_id: eventId,
         recurring_enabled: isEnabled,
         recurrence_rule: rule,
         message: isEnabled
-          ? botId ? 'Recurring scheduling enabled: the next occurrence is booked, and each following one is booked when the previous one is launched' : 'Recurring scheduling enabled; no upcoming occurrence could be booked yet'
+          ? botId ? 'Recurring scheduling enabled: the next occurrence is booked, and each following one is booked when the previous one is launched'
+            : hasEnded ? 'Recurring scheduling enabled, but the series has ended: no occurrence is left to book until the series is extended'
+              : 'Recurring scheduling enabled; no upcoming occurrence could be booked yet'
           : 'Recurring scheduling disabled: the bot already scheduled stays; no further occurrences are booked',
         summary: named.title,
         start_time: formatInstant(named.startMs),
@@ -238,7 +244,7 @@ export class RecurringChains {
     // bot waits leaves it to that bot's own calendar change; one that has to book waits.
     if (next === null) return IDLE;
     if (typeof next === 'string') {
-      await updateChain(trx, seriesId, isWaiting ? { updated_at: now } : { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: next, updated_at: now });
+      await updateChain(trx, seriesId, isWaiting ? { updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
       return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
     const inTurn = next.filter((c) => !c.behind);
@@ -354,7 +360,10 @@ export class RecurringChains {
     // the bot's link along), else the one it was booked for.
     const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
     const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
-    const upcoming = (await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD)).filter((o) => o.status !== 'cancelled');
+    const ahead = await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD);
+    const seriesEndMs = series.series_end_ms === null ? null : Number(series.series_end_ms);
+    if (isSeriesOver({ seriesEndMs, hasOccurrenceAhead: ahead.length > 0 }, now)) return SERIES_ENDED;
+    const upcoming = ahead.filter((o) => o.status !== 'cancelled');
     const isBehind = (o: { originalStartMs: number }) => afterMs !== null && o.originalStartMs <= afterMs;
     const returned = upcoming.some(isBehind) ? await bots.listOccurrencesFreedByCalendar(trx, seriesId) : new Set<string>();
     const passed = passedKeysOf(chain);

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHAIN_RESTS_UNTIL_CHANGE, isSeriesOver, nextChainCheckMs } from './chain-rest.ts';
+
+const NOW = Date.parse('2026-11-24T11:30:00Z');
+const HOUR = 3_600_000;
+
+test('a series whose rule ended before now, with nothing still to come, is over', () => {
+  assert.equal(isSeriesOver({ seriesEndMs: NOW - HOUR, hasOccurrenceAhead: false }, NOW), true);
+  assert.equal(isSeriesOver({ seriesEndMs: NOW, hasOccurrenceAhead: false }, NOW), true, 'its last meeting ends now');
+});
+
+test('a series with its last meeting under way, or one moved past the rule\'s end, is not over', () => {
+  assert.equal(isSeriesOver({ seriesEndMs: NOW + 10 * 60_000, hasOccurrenceAhead: true }, NOW), false);
+  assert.equal(isSeriesOver({ seriesEndMs: NOW - HOUR, hasOccurrenceAhead: true }, NOW), false);
+});
+
+test('a rule without end, or whose end is not known, is never taken as over', () => {
+  assert.equal(isSeriesOver({ seriesEndMs: null, hasOccurrenceAhead: false }, NOW), false);
+});
+
+test('a chain whose series is over rests until the series changes; any other looks again after the recheck', () => {
+  assert.equal(nextChainCheckMs(true, NOW, HOUR), CHAIN_RESTS_UNTIL_CHANGE);
+  assert.ok(CHAIN_RESTS_UNTIL_CHANGE > Date.parse('9999-12-31T23:59:59Z'));
+  assert.equal(nextChainCheckMs(false, NOW, HOUR), NOW + HOUR);
+});

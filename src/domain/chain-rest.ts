@@ -1,0 +1,24 @@
+// When a chain (chain mode, spec section 8) that found nothing to book looks at its series again.
+// A series whose rule has run out (COUNT or UNTIL) and has no occurrence left to come, moved
+// there or not, can only go on if the series is changed (its rule extended, an occurrence moved
+// or added), and every change of a series makes its chain due at once (listDueChains). Such a
+// chain rests until then instead of being looked at every hour for ever. A series with an
+// occurrence still to come that cannot be booked now (all cancelled within reach, no meeting
+// link, a key taken) is looked at again after `recheckMs`: time alone may make one bookable.
+
+/** next_check_at_ms of a chain that rests until its series changes (bigint column; never reached). */
+export const CHAIN_RESTS_UNTIL_CHANGE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Whether a series has ended for good: its rule's last occurrence is over (`seriesEndMs`, null for
+ * a rule without end, or one not known) and none of its occurrences, moved ones included, is
+ * still to come or under way.
+ */
+export function isSeriesOver(series: { seriesEndMs: number | null; hasOccurrenceAhead: boolean }, nowMs: number): boolean {
+  return !series.hasOccurrenceAhead && series.seriesEndMs !== null && series.seriesEndMs <= nowMs;
+}
+
+/** When a chain with nothing to book now looks again: never on its own once its series is over. */
+export function nextChainCheckMs(isOver: boolean, nowMs: number, recheckMs: number): number {
+  return isOver ? CHAIN_RESTS_UNTIL_CHANGE : nowMs + recheckMs;
+}
