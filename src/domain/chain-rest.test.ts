@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHAIN_RESTS_UNTIL_CHANGE, isSeriesOver, nextChainCheckMs } from './chain-rest.ts';
+import { CHAIN_RESTS_UNTIL_CHANGE, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from './chain-rest.ts';
 
 const NOW = Date.parse('2026-11-24T11:30:00Z');
 const HOUR = 3_600_000;
@@ -23,4 +23,9 @@ test('a chain whose series is over rests until the series changes; any other loo
   assert.equal(nextChainCheckMs(true, NOW, HOUR), CHAIN_RESTS_UNTIL_CHANGE);
   assert.ok(CHAIN_RESTS_UNTIL_CHANGE > Date.parse('9999-12-31T23:59:59Z'));
   assert.equal(nextChainCheckMs(false, NOW, HOUR), NOW + HOUR);
+});
+
+test('an occurrence whose key another meeting\'s bot holds may clear without a series change; one without a usable link may not', () => {
+  assert.equal(mayClearWithoutSeriesChange('deduplication_conflict'), true);
+  for (const code of ['no_meeting_url', 'invalid_meeting_url', 'event_cancelled', 'event_ended']) assert.equal(mayClearWithoutSeriesChange(code), false, code);
 });

@@ -5,6 +5,9 @@
 // chain rests until then instead of being looked at every hour for ever. A series with an
 // occurrence still to come that cannot be booked now (all cancelled within reach, no meeting
 // link, a key taken) is looked at again after `recheckMs`: time alone may make one bookable.
+// While its booked bot waits, a chain is looked at only when its series changes, and once a
+// minute while an occurrence it passed waits for a key another meeting's bot holds: that bot
+// being cancelled or ending frees the key and changes nothing in the series.
 
 /** next_check_at_ms of a chain that rests until its series changes (bigint column; never reached). */
 export const CHAIN_RESTS_UNTIL_CHANGE = Number.MAX_SAFE_INTEGER;
@@ -21,4 +24,14 @@ export function isSeriesOver(series: { seriesEndMs: number | null; hasOccurrence
 /** When a chain with nothing to book now looks again: never on its own once its series is over. */
 export function nextChainCheckMs(isOver: boolean, nowMs: number, recheckMs: number): number {
   return isOver ? CHAIN_RESTS_UNTIL_CHANGE : nowMs + recheckMs;
+}
+
+/**
+ * Whether an occurrence the chain could not book (the error's code) may become bookable with no
+ * change of its series: its key is held by a bot of another meeting (deduplication_conflict),
+ * which the client may cancel or which may end. A missing or refused meeting link comes back
+ * only through a calendar change, which makes the chain due anyway.
+ */
+export function mayClearWithoutSeriesChange(code: string): boolean {
+  return code === 'deduplication_conflict';
 }

@@ -41,7 +41,8 @@ export const CHANGE_GRACE_MS = 2_000;
 /**
  * Enabled chains with something to do: nothing booked yet, or the booked bot is no longer waiting
  * to join (launched, finished, cancelled) or its meeting is over. Chains told to wait (nothing
- * left to book) are skipped until their next check. Either way a chain is due at once when its
+ * left to book) are skipped until their next check; a check set while the bot waits (an
+ * occurrence passed for a key held by another meeting's bot) makes the chain due when it comes. Either way a chain is due at once when its
  * series (or one of its occurrences' overrides, or of an Outlook series its instances) changed
  * since the chain last looked: a rule extended or an occurrence brought back may have given a
  * waiting chain something to book, and an occurrence moved ahead of the one whose bot the chain
@@ -82,7 +83,10 @@ export async function listDueChains(db: Db, engine: Engine, nowMs: number, limit
         eb('bots.status', '<>', 'Scheduled'),
         eb('bots.meeting_end_ms', '<=', nowMs),
       ]);
-      return eb.or([seriesChanged, eb.and([checkDue, botNotWaiting])]);
+      // A check set while the bot waits (an occurrence passed for a key another meeting's bot
+      // holds, or a step that failed) comes due whether or not the bot still waits.
+      const checkSetAndDue = eb.and([eb('recurring_chains.next_check_at_ms', 'is not', null), eb('recurring_chains.next_check_at_ms', '<=', nowMs)]);
+      return eb.or([seriesChanged, eb.and([checkDue, botNotWaiting]), checkSetAndDue]);
     })
     .orderBy('recurring_chains.series_event_id')
     .limit(limit)

@@ -467,6 +467,35 @@ describe('chain mode', () => {
     assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
   });
 
+  test('an occurrence the chain passed because the client\'s own key for another meeting took its key gets its bot within a minute of that key being freed; until then the chain looks once a minute, not at every pass', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(4);
+    // The client's own bot for another meeting, under the key the chain derives for 11-30.
+    const other = await post(EVENTS, { title: 'Other', start_time: '2026-11-25T10:00:00Z', end_time: '2026-11-25T10:30:00Z', meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+    const clients = await post(`${SCHEDULE}/${other.id}`, { deduplication_key: 'taken@20261130T100000Z', bot_config: {} });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'taken', bot_config: {}, recurring_event: true });
+    const live = async () => (await chainBots(series.id)).filter(([, , status]) => status === 'Scheduled').map(([key]) => key);
+    // 11-23 launches: 11-30's key is taken, so the chain passes it and books 12-07.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 1);
+    assert.deepEqual(await live(), ['20261207T100000Z']);
+    const chainRow = () => rc.database.db.selectFrom('recurring_chains').select(['updated_at', 'last_error']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    // Still taken: looked at again after a minute, and not before.
+    const looked = Number((await chainRow()).updated_at);
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:30Z')), 0);
+    assert.equal(Number((await chainRow()).updated_at), looked, 'not looked at again within the minute');
+    assert.equal(await runAt(Date.parse('2026-11-23T09:58:30Z')), 0);
+    assert.ok(Number((await chainRow()).updated_at) > looked, 'looked at again after a minute');
+    // The client cancels its own bot: the key is free, and 11-30 is booked out of turn within a minute.
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${clients.bot_id}`, { auth: user.auth })).status, 200);
+    assert.equal(await runAt(Date.parse('2026-11-23T10:00:00Z')), 1);
+    assert.deepEqual(await live(), ['20261130T100000Z', '20261207T100000Z']);
+    assert.match((await rc.request('GET', `/api/v1/bots/${(await botOf(series.id, '20261130T100000Z')).id}`, { auth: user.auth })).body.decisions.at(-1).reason, /passed this occurrence/);
+    // Nothing passed is left to come: the chain is not looked at again while its bot waits.
+    const settled = Number((await chainRow()).updated_at);
+    assert.equal(await runAt(Date.parse('2026-11-23T12:00:00Z')), 0);
+    assert.equal(Number((await chainRow()).updated_at), settled);
+  });
+
   test('a change stamped just before the chain\'s last look (a transaction whose clock was read before it committed) is still seen', async () => {
     clock.set(NOW);
     const series = await dailySeries(5);

@@ -23,7 +23,7 @@ import { formatInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
-import { isSeriesOver, nextChainCheckMs } from '../../domain/chain-rest.ts';
+import { isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from '../../domain/chain-rest.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
@@ -44,6 +44,8 @@ const CHAIN_POLL_MS = 5000;
 const WAKE_GATHER_MS = 100;
 /** A chain with no bookable occurrence ahead is looked at again after this; one whose series is over rests (chain-rest.ts). */
 const EXHAUSTED_RECHECK_MS = 3_600_000;
+/** When a chain that passed an occurrence for a key another meeting's bot holds looks again (chain-rest.ts). */
+const KEY_RECHECK_MS = 60_000;
 /** When a chain whose step the database gave up on (a lock or time limit) is looked at again. */
 const GIVEN_UP_RECHECK_MS = 30_000;
 /** Chains moved on per statement batch. */
@@ -244,7 +246,7 @@ export class RecurringChains {
     // bot waits leaves it to that bot's own calendar change; one that has to book waits.
     if (next === null) return IDLE;
     if (typeof next === 'string') {
-      await updateChain(trx, seriesId, isWaiting ? { updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
+      await updateChain(trx, seriesId, isWaiting ? { next_check_at_ms: null, updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
       return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
     const inTurn = next.filter((c) => !c.behind);
@@ -259,8 +261,9 @@ export class RecurringChains {
     }
     const extra = await this.#bookOutOfTurn(trx, chain, outOfTurn, current, now);
     if (isWaiting) {
-      // Looked at: not due again until the series' next change.
-      await updateChain(trx, seriesId, { updated_at: now });
+      // Looked at: not due again until the series' next change, or in a minute while an
+      // occurrence it passed waits for a key to be freed.
+      await updateChain(trx, seriesId, { next_check_at_ms: extra.waitsForKey ? now + KEY_RECHECK_MS : null, updated_at: now });
       return extra.booked === 0 ? IDLE : { outcome: 'booked', botId: extra.firstBotId, booked: extra.booked };
     }
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
@@ -268,6 +271,7 @@ export class RecurringChains {
     // Those that cannot be booked now: once the chain books one after them, they are behind it,
     // and booked out of turn when they can be (no link yet, a key taken).
     const passedNow: string[] = [];
+    let waitsForKey = extra.waitsForKey;
     // In the chain's order (original starts), so that it never stands past an occurrence it has
     // not booked; one moved ahead of the occurrence it books gets its bot out of turn.
     const ordered = [...inTurn].sort((a, b) => a.orderMs - b.orderMs);
@@ -282,13 +286,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: null, last_error: null, updated_at: now });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -297,6 +301,7 @@ export class RecurringChains {
           if (!(error instanceof ApiError)) throw error;
           lastError = `${candidate.keyPart}: ${error.code}: ${error.message}`;
           passedNow.push(candidate.keyPart);
+          waitsForKey ||= mayClearWithoutSeriesChange(error.code);
           continue;
         }
       }
@@ -314,8 +319,10 @@ export class RecurringChains {
    * its to book one by one, and one booked here is passed over when the chain comes to it (its bot
    * has left by then, or is adopted while it waits). An occurrence with a live bot already is left.
    */
-  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null }> {
+  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null; waitsForKey: boolean }> {
     const seriesId = chain.series_event_id;
+    // One it passed still held by another meeting's bot's key: that bot may go, the series unchanged.
+    let waitsForKey = false;
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let booked = 0;
     let firstBotId: string | null = null;
@@ -337,10 +344,11 @@ export class RecurringChains {
         // No bot for this one (no meeting link...): as when the chain comes to it in turn. One it
         // passed for that reason is expected to fail until its link comes: not worth an info line.
         if (!(error instanceof ApiError)) throw error;
+        if (candidate.behind === 'passed' && mayClearWithoutSeriesChange(error.code)) waitsForKey = true;
         this.#logger[candidate.behind === 'passed' ? 'debug' : 'info']({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence out of turn');
       }
     }
-    return { booked, firstBotId };
+    return { booked, firstBotId, waitsForKey };
   }
 
   /**
