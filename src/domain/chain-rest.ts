@@ -2,7 +2,8 @@
 // A series whose rule has run out (COUNT or UNTIL) and has no occurrence left to come, moved
 // there or not, can only go on if the series is changed (its rule extended, an occurrence moved
 // or added), and every change of a series makes its chain due at once (listDueChains). Such a
-// chain rests until then instead of being looked at every hour for ever. A series with an
+// chain rests until then instead of being looked at every hour for ever; so does the chain of a
+// series called off (cancelled, or its rule removed), which only a change brings back. A series with an
 // occurrence still to come that cannot be booked now (all cancelled within reach, no meeting
 // link, a key taken) is looked at again after `recheckMs`: time alone may make one bookable.
 // While its booked bot waits, a chain is looked at only when its series changes, and once a

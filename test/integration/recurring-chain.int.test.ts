@@ -581,6 +581,29 @@ describe('chain mode', () => {
     assert.equal((await chainRow()).last_error, null);
   });
 
+  test('a cancelled series: the chain rests until the series changes, and books again when it is confirmed', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(6);
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'called-off', bot_config: {}, recurring_event: true });
+    clock.advance(60_000);
+    const cancelled = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { status: 'cancelled' } });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    const chainRow = () => rc.database.db.selectFrom('recurring_chains').select(['is_enabled', 'last_error', 'updated_at']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    // (Past CHANGE_GRACE_MS: a change that close before a look is looked at once more.)
+    await runAt(clock.now() + 5_000);
+    const resting = await chainRow();
+    assert.deepEqual([resting.is_enabled, resting.last_error], [1, 'the series is cancelled or no longer recurring']);
+    for (const hours of [2, 30]) {
+      await runAt(NOW + hours * 3_600_000);
+      assert.equal(Number((await chainRow()).updated_at), Number(resting.updated_at), `not looked at again ${hours} h later`);
+    }
+    clock.advance(60_000);
+    const confirmed = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { status: 'confirmed' } });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    await runAt(clock.now() + 1_000);
+    assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status])[0], ['20261123T100000Z', 'Scheduled']);
+  });
+
   test('toggle-recurrence on an occurrence id or an override answers with that occurrence\'s title and times; an occurrence id the series does not have is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(4);

@@ -52,6 +52,8 @@ const GIVEN_UP_RECHECK_MS = 30_000;
 const BATCH = 100;
 /** Why a chain books nothing: its series has ended (it rests until the series changes: chain-rest.ts). */
 const SERIES_ENDED = 'the series has ended';
+/** Why a chain books nothing: its series is called off (it rests until the series changes, as above). */
+const SERIES_CALLED_OFF = 'the series is cancelled or no longer recurring';
 /** Occurrences looked at per step: the next bookable one is almost always the first. */
 const LOOKAHEAD = 20;
 
@@ -246,7 +248,7 @@ export class RecurringChains {
     // bot waits leaves it to that bot's own calendar change; one that has to book waits.
     if (next === null) return IDLE;
     if (typeof next === 'string') {
-      await updateChain(trx, seriesId, isWaiting ? { next_check_at_ms: null, updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
+      await updateChain(trx, seriesId, isWaiting ? { next_check_at_ms: null, updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED || next === SERIES_CALLED_OFF, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
       return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
     const inTurn = next.filter((c) => !c.behind);
@@ -363,7 +365,7 @@ export class RecurringChains {
       await updateChain(trx, seriesId, { is_enabled: 0, last_error: 'the series was deleted', updated_at: now });
       return null;
     }
-    if (series.status === 'cancelled' || series.recurrence === null) return 'the series is cancelled or no longer recurring';
+    if (series.status === 'cancelled' || series.recurrence === null) return SERIES_CALLED_OFF;
     // Where the chain stands: the occurrence its current bot serves now (a re-timed series moves
     // the bot's link along), else the one it was booked for.
     const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
