@@ -276,7 +276,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return this.#readWindow(calendarId, previous, window, context, { failedBefore: context.lastFailure ?? '' });
   }
 
-  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Settling): Promise<FetchResult> {
+  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
     const wantedEnd = window.toMs;
     const loopedAtMs = previous?.deltaLoopedAtMs;
     if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs, settling);
@@ -303,7 +303,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * as a full sync: for a calendar whose delta rounds loop. Series rules come from the masters,
    * looked up as for a delta round.
    */
-  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Settling): Promise<FetchResult> {
+  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
     // Pages follow one another by position ($skip): an event deleted or added while they are read
     // shifts the later ones, and one can be missed. Missed from a full sync, its bot would be
     // cancelled. So a listing of several pages is read twice, and counts as the whole calendar only
@@ -442,7 +442,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
   }
 
-  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Settling): Promise<FetchResult> {
+  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
     const items: GraphEvent[] = [];
     const skipped = noneSkipped();
     const pageRepeats = new Map<string, number>();
@@ -523,10 +523,14 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     // lasting weeks is reported in msgraph-sdk-dotnet issue 2398, for an id Teams gave), and a round
     // read again for as long would leave every other change of the calendar unread. Missed a second time, the
     // id's copy the round lists stands (`stillNotFound` says whether it is that time).
+    // Each such id is noted in `settling.missed` and settled as at the second miss; the read fails
+    // after the round is settled when one of them is missed for the first time (#changesOf), naming
+    // every id it missed, so that ids missing together are all known as missed at the next read
+    // (failing at the first, two lasting misses would take turns failing every read).
     const namedRemoved = new Set(items.filter((i) => i['@removed']).map((i) => i.id));
     const stillNotFound = (id: string, kept: string): boolean => {
-      if (!settling.failedBefore.includes(notFoundYetMessage(id))) throw new CalendarProviderError({ kind: 'transient', message: `${notFoundYetMessage(id)} which the round lists; the round is read again` });
-      skipped.warnings.push(`Graph again did not find ${id}, which the round lists; ${kept}`);
+      settling.missed.push(id);
+      if (isMissedBefore(settling, id)) skipped.warnings.push(`Graph again did not find ${id}, which the round lists; ${kept}`);
       return true;
     };
     for (const seriesId of repeatedSeries) {
@@ -612,13 +616,16 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Settling): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'failedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const settling: Settling = { failedBefore: readBefore.failedBefore, missed: [] };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
     const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
     const complete = new Set<string>();
     const removed = new Set<string>();
     const changes: ProviderChange[] = [];
+    /** Occurrences the round lists live whose master Graph does not find, by series (see below). */
+    const orphans = new Map<string, GraphEvent[]>();
     // A series read from Graph: its instances as Graph lists them, every other one of it gone.
     for (const [seriesId, instances] of seriesInstances) {
       complete.add(seriesId);
@@ -671,13 +678,68 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         // has just named answers ErrorItemNotFound at times: msgraph-sdk-java issue 1225), or
         // deleted since the round was read. Dropping the occurrences would lose a new series
         // until the next full round; the round is read again from the same delta link instead,
-        // which then finds the master, or names the series removed.
-        throw new CalendarProviderError({ kind: 'transient', message: `Graph did not find the series ${seriesId} of occurrence ${item.id}; the round is read again` });
+        // which then finds the master, or names the series removed. Once only (as for any id the
+        // round lists live that Graph does not find, #settledItems): the second time, each of
+        // the series' occurrences is settled on its own (#settledOrphans).
+        orphans.set(seriesId, [...(orphans.get(seriesId) ?? []), item]);
+        continue;
       }
       const change = toChange(completeFromMaster(item, master), seriesId, seriesRuleOf(master));
       if (change) changes.push(change);
     }
+    for (const seriesId of orphans.keys()) settling.missed.push(seriesId);
+    const firstMisses = settling.missed.filter((id) => !isMissedBefore(settling, id));
+    if (firstMisses.length > 0) {
+      const named = [...new Set(settling.missed)].map(notFoundYetMessage).join(' ');
+      throw new CalendarProviderError({ kind: 'transient', message: `${named} which the round lists; the round is read again` });
+    }
+    if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped));
     return { changes, completeSeries: [...complete] };
+  }
+
+  /**
+   * Occurrences a round lists live whose master Graph did not find at this read nor at the one
+   * before (a lasting 404: msgraph-sdk-dotnet issue 2398 reports one of about two weeks; or the
+   * series deleted while no delta round names it removed). Reading the round again each time
+   * would keep every other change of the calendar out for as long. So each occurrence is looked
+   * up by its own id (lookUpInstance, with the times the round lists it at): found (a GET gives
+   * every property), it is what Graph answers, the series' rule left as stored; a 404 that
+   * calendarView over its times agrees with, it is gone (its bot cancelled); listed there
+   * although its GET answers 404, or past MAX_SETTLING_LOOKUPS, or refused for good, it is kept
+   * as stored (FetchResult.unreadable), to be settled by a later round or the next new round of
+   * the window. An outage or a limit fails the read, which is tried again.
+   */
+  async #settledOrphans(calendarId: string, orphans: ReadonlyMap<string, readonly GraphEvent[]>, window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<ProviderChange[]> {
+    const changes: ProviderChange[] = [];
+    let lookups = 0;
+    for (const [seriesId, occurrences] of orphans) {
+      skipped.warnings.push(`Graph again did not find the series ${seriesId}, which the round lists live; its ${occurrences.length} listed occurrence(s) looked up one by one`);
+      for (const occurrence of occurrences) {
+        const startMs = graphTimeMs(occurrence.start)!;
+        const listed = { startMs, endMs: graphTimeMs(occurrence.end) ?? startMs };
+        if (lookups >= MAX_SETTLING_LOOKUPS) {
+          skipped.unreadable.push(occurrence.id);
+          continue;
+        }
+        lookups += 1;
+        let found: InstanceLookup;
+        try {
+          found = await this.lookUpInstance(calendarId, seriesId, occurrence.id, window, listed);
+        } catch (error) {
+          if (!(error instanceof CalendarProviderError) || error.failure.kind === 'transient' || error.failure.kind === 'rate_limited') throw error;
+          skipped.warnings.push(`occurrence ${occurrence.id}: ${error.failure.kind}: ${error.failure.message}; kept as stored`);
+          skipped.unreadable.push(occurrence.id);
+          continue;
+        }
+        if (found.kind === 'found') changes.push(found.change);
+        else if (found.kind === 'gone') changes.push({ type: 'removed', providerEventId: occurrence.id });
+        else {
+          skipped.warnings.push(`${found.warning}; kept as stored`);
+          skipped.unreadable.push(occurrence.id);
+        }
+      }
+    }
+    return changes;
   }
 
   /**
@@ -829,10 +891,17 @@ function notFoundYetMessage(eventId: string): string {
   return `Graph did not find ${eventId},`;
 }
 
-/** What a read knows of the one before it (see #settledItems). */
+/** What a read knows of the one before it (see #settledItems), and the ids it did not find. */
 interface Settling {
   /** FetchContext.lastFailure; '' when the last read did not fail. */
   failedBefore: string;
+  /** Ids the round lists live that Graph did not find in this read (a master, an event, an instance). */
+  missed: string[];
+}
+
+/** Whether the read before this one failed for not finding `id` too: this is its second miss. */
+function isMissedBefore(settling: Pick<Settling, 'failedBefore'>, id: string): boolean {
+  return settling.failedBefore.includes(notFoundYetMessage(id));
 }
 
 /** Graph served the same page of a round again and again: the round would never end. */
