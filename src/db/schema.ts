@@ -280,6 +280,11 @@ export interface ConnectedCalendarsTable {
   updated_at: number;
   /** JSON [{ seriesId, untilMs }]: series new on this calendar in the last hour (migration 023; truncated-series.ts). */
   recent_series: string | null;
+  /**
+   * JSON array: the ids the last read listed live that the provider did not find, when that read
+   * failed for it; the next read lets them stand (migration 045). Null once a read works.
+   */
+  missed_ids: string | null;
   /** Reads of this calendar in a row that failed on their own, its account's others syncing (migration 027). */
   read_failures: Generated<number>;
   /** The last failure of a read of this calendar that was the calendar's own, "kind: message"; null once a read works. */

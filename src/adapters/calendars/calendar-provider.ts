@@ -66,6 +66,22 @@ export class CalendarProviderError extends Error {
 }
 
 /**
+ * A read failed (transient) because the provider did not find ids it listed live, which it may
+ * just not have yet: `ids`, every such id of the read. The sync keeps them on the calendar
+ * (connected_calendars.missed_ids) and passes them back (FetchContext.missedBefore), so that the
+ * next read lets their listed copies stand rather than failing for as long as the provider errs.
+ */
+export class NotFoundYet extends CalendarProviderError {
+  override name = 'NotFoundYet';
+  readonly ids: readonly string[];
+
+  constructor(ids: readonly string[], message: string) {
+    super({ kind: 'transient', message });
+    this.ids = ids;
+  }
+}
+
+/**
  * The provider takes no push channel on this calendar at all, however often it is asked (Google
  * answers events.watch on the calendars it generates, a country's holidays say, with 400
  * pushNotSupportedForRequestedResource), or none to Rollcall's notification address until an
@@ -186,11 +202,11 @@ export interface FetchContext {
    */
   confirm?: readonly MeetingToConfirm[];
   /**
-   * While reads of the calendar keep failing, the last failure ("kind: message", as stored on the
-   * calendar or its connection): a provider that has a round read again for something it expects
-   * to mend by itself can tell the second time from it and let the round through.
+   * The ids the calendar's last read failed for not finding (NotFoundYet.ids), when it failed so:
+   * a provider that has a round read again for an id it expects to find by then tells the second
+   * miss from it and lets the round through.
    */
-  lastFailure?: string;
+  missedBefore?: readonly string[];
 }
 
 /** A stored event of the calendar a bot joins soon: the provider's id and its stored times. */

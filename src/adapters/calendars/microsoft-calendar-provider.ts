@@ -39,7 +39,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
-  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
+  CalendarProviderError, checkSyncSize, isOverlongEventId, MAX_PROVIDER_EVENT_ID_BYTES, NotFoundYet, PushNotSupported, textOrNull, type CalendarProvider, type FetchContext, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCapabilities,
   type InstanceLookup, type ProviderChange, type PushChannel, type PushChannels, type PushRequest, type SeriesInstances,
 } from './calendar-provider.ts';
 import type { AccessTokenSource } from './oauth-token-client.ts';
@@ -273,10 +273,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const previous = cursor ? (JSON.parse(cursor) as DeltaCursor) : null;
     const wantedEnd = context.nowMs + context.horizonMs;
     const window = { fromMs: context.nowMs - DAY_MS, toMs: wantedEnd };
-    return this.#readWindow(calendarId, previous, window, context, { failedBefore: context.lastFailure ?? '' });
+    return this.#readWindow(calendarId, previous, window, context, { missedBefore: new Set(context.missedBefore ?? []) });
   }
 
-  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
+  async #readWindow(calendarId: string, previous: DeltaCursor | null, window: { fromMs: number; toMs: number }, context: FetchContext, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
     const wantedEnd = window.toMs;
     const loopedAtMs = previous?.deltaLoopedAtMs;
     if (loopedAtMs !== undefined && context.nowMs - loopedAtMs < DELTA_RETRY_AFTER_MS) return this.#listWindow(calendarId, window, loopedAtMs, settling);
@@ -303,7 +303,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * as a full sync: for a calendar whose delta rounds loop. Series rules come from the masters,
    * looked up as for a delta round.
    */
-  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
+  async #listWindow(calendarId: string, window: { fromMs: number; toMs: number }, deltaLoopedAtMs: number, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
     // Pages follow one another by position ($skip): an event deleted or added while they are read
     // shifts the later ones, and one can be missed. Missed from a full sync, its bot would be
     // cancelled. So a listing of several pages is read twice, and counts as the whole calendar only
@@ -442,7 +442,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     return `${this.#baseUrl}/me/calendars/${encodeURIComponent(calendarId)}`;
   }
 
-  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Pick<Settling, 'failedBefore'>): Promise<FetchResult> {
+  async #round(calendarId: string, firstUrl: string, window: { fromMs: number; toMs: number }, isFull: boolean, settling: Pick<Settling, 'missedBefore'>): Promise<FetchResult> {
     const items: GraphEvent[] = [];
     const skipped = noneSkipped();
     const pageRepeats = new Map<string, number>();
@@ -616,8 +616,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'failedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
-    const settling: Settling = { failedBefore: readBefore.failedBefore, missed: [] };
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'missedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
+    const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [] };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
     const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
@@ -690,8 +690,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     for (const seriesId of orphans.keys()) settling.missed.push(seriesId);
     const firstMisses = settling.missed.filter((id) => !isMissedBefore(settling, id));
     if (firstMisses.length > 0) {
-      const named = [...new Set(settling.missed)].map(notFoundYetMessage).join(' ');
-      throw new CalendarProviderError({ kind: 'transient', message: `${named} which the round lists; the round is read again` });
+      const missed = [...new Set(settling.missed)];
+      throw new NotFoundYet(missed, `${missed.map(notFoundYetMessage).join(' ')} which the round lists; the round is read again`);
     }
     if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped));
     return { changes, completeSeries: [...complete] };
@@ -886,22 +886,22 @@ function sameTimes(event: GraphEvent, stored: { startMs: number; endMs: number }
   return startMs === null || (startMs === stored.startMs && (graphTimeMs(event.end) ?? startMs) === stored.endMs);
 }
 
-/** How a failed read names an id the round lists that Graph did not find; found in the next read's FetchContext.lastFailure, it is the second miss. */
+/** How a failed read names an id the round lists that Graph did not find (the ids themselves go in NotFoundYet.ids). */
 function notFoundYetMessage(eventId: string): string {
   return `Graph did not find ${eventId},`;
 }
 
 /** What a read knows of the one before it (see #settledItems), and the ids it did not find. */
 interface Settling {
-  /** FetchContext.lastFailure; '' when the last read did not fail. */
-  failedBefore: string;
+  /** FetchContext.missedBefore: the ids the last read failed for not finding. */
+  missedBefore: ReadonlySet<string>;
   /** Ids the round lists live that Graph did not find in this read (a master, an event, an instance). */
   missed: string[];
 }
 
 /** Whether the read before this one failed for not finding `id` too: this is its second miss. */
-function isMissedBefore(settling: Pick<Settling, 'failedBefore'>, id: string): boolean {
-  return settling.failedBefore.includes(notFoundYetMessage(id));
+function isMissedBefore(settling: Pick<Settling, 'missedBefore'>, id: string): boolean {
+  return settling.missedBefore.has(id);
 }
 
 /** Graph served the same page of a round again and again: the round would never end. */

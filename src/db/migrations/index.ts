@@ -31,6 +31,7 @@ import { sessionLastSeen } from './041-session-last-seen.ts';
 import { pushRefusedAt } from './042-push-refused-at.ts';
 import { retiredPushChannels } from './043-retired-push-channels.ts';
 import { pendingPushChannels } from './044-pending-push-channels.ts';
+import { calendarMissedIds } from './045-calendar-missed-ids.ts';
 import { eventChangeFeed } from './021-event-change-feed.ts';
 import { autoScheduleRules } from './022-auto-schedule-rules.ts';
 import { recentSeries } from './023-recent-series.ts';
@@ -45,4 +46,4 @@ import { accessLookupIndexes } from './031-access-lookup-indexes.ts';
 import { failingPending } from './032-failing-pending.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
-export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingPending, meetingUrlGiven, botsEndedAt, liveBotIndexes, seriesEnd, endedJoinOrder, chainPassedOccurrences, pushDuringSync, retryAskedAt, sessionLastSeen, pushRefusedAt, retiredPushChannels, pendingPushChannels];
+export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingPending, meetingUrlGiven, botsEndedAt, liveBotIndexes, seriesEnd, endedJoinOrder, chainPassedOccurrences, pushDuringSync, retryAskedAt, sessionLastSeen, pushRefusedAt, retiredPushChannels, pendingPushChannels, calendarMissedIds];

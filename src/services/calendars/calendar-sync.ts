@@ -42,7 +42,7 @@ import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import {
-  CalendarProviderError, PushNotSupported, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
+  CalendarProviderError, NotFoundYet, PushNotSupported, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -286,6 +286,17 @@ class SyncInterrupted extends Error {
 }
 
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
+/** connected_calendars.missed_ids read: the ids the calendar's last read failed for not finding. */
+function missedIdsOf(calendar: Pick<ConnectedCalendarRow, 'missed_ids'>): string[] {
+  if (calendar.missed_ids === null) return [];
+  try {
+    const ids: unknown = JSON.parse(calendar.missed_ids);
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; hasMore?: boolean } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
 /**
@@ -785,8 +796,8 @@ export class CalendarSync {
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
         const confirm = provider.capabilities.canMissDeletions ? await this.#meetingsToConfirm(connection, calendar, now) : [];
-        const lastFailure = calendar.read_error ?? connection.last_error;
-        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}), ...(lastFailure ? { lastFailure } : {}) });
+        const missedBefore = missedIdsOf(calendar);
+        const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}), ...(missedBefore.length > 0 ? { missedBefore } : {}) });
         if (fetched.warnings) {
           // Once per read of the feed (an unchanged feed that sends ETag or Last-Modified is not read again), the first ones in full.
           this.#o.logger.warn({ calendarId: connection.id, provider: connection.provider, warnings: fetched.warnings.slice(0, 10), count: fetched.warnings.length }, 'calendar read with warnings');
@@ -798,6 +809,11 @@ export class CalendarSync {
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
+        // The ids the provider did not find, kept for the next read of the calendar (whether this
+        // failure turns out the calendar's or the connection's), which lets them stand.
+        if (error instanceof NotFoundYet) {
+          await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { missed_ids: JSON.stringify(error.ids), updated_at: now }));
+        }
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
         // Only a read shows the account can be read: a refusal beside a server error does not
         // (an Outlook colleague's calendar shared as free/busy refuses, the user's own answers 503).
@@ -1091,7 +1107,7 @@ export class CalendarSync {
           await connections.insertCalendar(trx, {
             connection_id: connection.id, provider_calendar_id: calendar.id, ...info, sync_cursor: null, last_full_sync_at: null,
             push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, push_refused_at: null, created_at: now,
-            recent_series: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null,
+            recent_series: null, missed_ids: null, read_failures: 0, read_error: null, next_read_at: null, access_refused_at: null,
           });
         }
       }
@@ -1157,8 +1173,8 @@ export class CalendarSync {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
-      if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined) {
-        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, updated_at: now }));
+      if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || calendar.missed_ids !== null) {
+        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: null, updated_at: now }));
       }
       return counts;
     }
@@ -1193,6 +1209,7 @@ export class CalendarSync {
       await writer.followSeriesSplits();
       await connections.updateCalendar(trx, calendar.id, {
         sync_cursor: result.cursor,
+        missed_ids: null,
         ...(result.isFullSync ? { last_full_sync_at: now } : {}),
         ...recent,
         updated_at: now,
