@@ -3178,6 +3178,24 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
         assert.equal((await bot(env, user.auth, booked[1]!)).status, 'Cancelled');
       });
 
+      test('a series master named @removed whose list of instances answers 404 although Graph has it: its occurrences are looked up one by one and keep their bots; deleted for real, they go with them', async () => {
+        const { user, account, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'List 404');
+        const before = await sync();
+        assert.equal(before.length, 3);
+        const booked = [];
+        for (const [index, occurrence] of before.entries()) booked.push(await schedule(env, user.auth, occurrence.id, `list-404-${index}`));
+        env.microsoft.nameRemovedOutsideWindow(account.email, env.microsoft.defaultCalendarId(account.email), seriesId);
+        env.microsoft.missInstanceLists(seriesId, 1);
+        const after = await sync();
+        assert.deepEqual(after.map((o) => o.bots.map((b) => b.id)), booked.map((id) => [id]));
+        assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Scheduled', 'Scheduled', 'Scheduled']);
+        // The series deleted: the list's 404, each occurrence's and calendarView agree.
+        env.microsoft.deleteEvent(account.email, seriesId);
+        const gone = await sync();
+        assert.deepEqual(gone, []);
+        assert.deepEqual((await Promise.all(booked.map((id) => bot(env, user.auth, id)))).map((b) => b.status), ['Cancelled', 'Cancelled', 'Cancelled']);
+      });
+
       test('an Outlook series whose list of instances holds one with an id too long to store: the rest of the series is read, a deleted occurrence loses its bot, and the calendar syncs', async () => {
         const { user, account, calendarId, next, seriesId, sync } = await outlookSeriesDueTomorrow(env, 'Overlong instance');
         const before = await sync();

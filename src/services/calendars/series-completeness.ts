@@ -22,6 +22,7 @@
 // (confirmMissingInstances): gone, it goes; found, it stays, brought up to date from the answer
 // (an exception carries its current times). Gone takes more than a 404, which Graph answers at
 // times for an event it has: the provider's listing of the instance's stored times must lack it too.
+// A series whose list answers 404 is looked up the same way: that 404 alone cancels no bot.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
@@ -49,15 +50,14 @@ export async function confirmCompleteSeries(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
   result: FetchResult, lookedUp: readonly string[], storedId: (providerEventId: string) => string, now: number, logger: Logger,
 ): Promise<FetchResult> {
-  const gone = new Set<string>();
-  const listed = await confirmFromLists(db, provider, connection, calendar, result, lookedUp, storedId, now, logger, gone);
-  return confirmMissingInstances(db, provider, connection, calendar, listed, gone, storedId, now, logger);
+  const listed = await confirmFromLists(db, provider, connection, calendar, result, lookedUp, storedId, now, logger);
+  return confirmMissingInstances(db, provider, connection, calendar, listed, storedId, now, logger);
 }
 
-/** The list lookups of confirmCompleteSeries; series whose list says they are gone are added to `gone`. */
+/** The list lookups of confirmCompleteSeries. */
 async function confirmFromLists(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
-  result: FetchResult, lookedUp: readonly string[], storedId: (providerEventId: string) => string, now: number, logger: Logger, gone: Set<string>,
+  result: FetchResult, lookedUp: readonly string[], storedId: (providerEventId: string) => string, now: number, logger: Logger,
 ): Promise<FetchResult> {
   // A series looked up already in this round (truncated-series.ts) is complete by the provider's own list.
   const complete = (result.completeSeries ?? []).filter((seriesId) => !lookedUp.includes(seriesId));
@@ -81,8 +81,10 @@ async function confirmFromLists(
   for (const seriesId of toConfirm.slice(0, MAX_LOOKUPS)) {
     const found = await lookUpSeriesInstances(provider, connection, calendar, seriesId, window, logger, 'a series\' missing occurrences could not be confirmed; the round is read again later');
     if ('failed' in found) throw new CalendarProviderError({ ...found.failed, message: `confirming series ${seriesId}: ${found.failed.message}` });
-    // Null: the series is gone; its instances go with it.
-    if (found.instances === null) gone.add(seriesId);
+    // Null (a 404): the series may be gone, or Graph may answer 404 for a series it has, as it
+    // does at times for an event (msgraph-sdk-java issue 1225). Its instances whose bots would go
+    // with it are looked up one by one (confirmMissingInstances): each goes when its own lookup
+    // and calendarView over its times agree that it is gone.
     for (const change of found.instances?.changes ?? []) {
       if (change.type === 'upsert' && !mentioned.has(change.event.providerEventId)) added.push(change);
     }
@@ -123,14 +125,14 @@ async function holdsUnreadableNew(db: Kysely<Schema>, connection: CalendarConnec
  * complete looks them up again, one whose bot joins soon is looked up before its join time (the
  * check of meetings whose bots join soon), and the next full read of the window settles the rest.
  * An outage or a limit on a lookup fails the read, which is tried again from the same cursor, as
- * for a failed list. Series `gone` (their list answered 404) lose their instances unlooked.
+ * for a failed list. A series whose list answered 404 is no exception: a 404 alone cancels no bot.
  */
 export async function confirmMissingInstances(
   db: Kysely<Schema>, provider: CalendarProvider, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow,
-  result: FetchResult, gone: ReadonlySet<string>, storedId: (providerEventId: string) => string, now: number, logger: Logger,
+  result: FetchResult, storedId: (providerEventId: string) => string, now: number, logger: Logger,
 ): Promise<FetchResult> {
   const window = result.window;
-  const complete = (result.completeSeries ?? []).filter((seriesId) => !gone.has(seriesId));
+  const complete = result.completeSeries ?? [];
   if (!provider.lookUpInstance || result.isFullSync || window === null || complete.length === 0) return result;
   const prefix = storedId('');
   const { missing, withBots } = await storedInstancesMissing(db, connection, result, complete, window, storedId, now);
