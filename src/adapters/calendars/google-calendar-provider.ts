@@ -61,8 +61,6 @@ interface GoogleCursor {
   pageToken?: string;
   listed?: string[];
   hadIdless?: boolean;
-  /** Pages the listing's earlier reads read: MAX_PAGES_PER_SYNC bounds a listing over all its reads. */
-  pages?: number;
 }
 
 interface GoogleError {
@@ -219,11 +217,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     let idless = resumed?.hadIdless ? 1 : 0;
     let pageToken: string | undefined = resumed?.pageToken;
     let nextSyncToken: string | undefined;
-    const pagesBefore = resumed?.pages ?? 0;
     for (let pages = 0; ; pages++) {
-      // Over all the listing's reads: a provider that never stops sending pages is refused, not read again and again.
-      checkSyncSize(listedBefore.length + changes.length, pagesBefore + pages);
-      if (pages >= PAGES_PER_READ && pageToken) return this.#partOfListing(syncToken, pageToken, listedBefore, changes, unreadable, warnings, idless, pagesBefore + pages);
+      checkSyncSize(listedBefore.length + changes.length, pages);
+      if (pages >= PAGES_PER_READ && pageToken) return this.#partOfListing(syncToken, pageToken, listedBefore, changes, unreadable, warnings, idless);
       // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
       const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
       if (syncToken) query.syncToken = syncToken;
@@ -279,10 +275,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
   }
 
   /** A read that stopped at PAGES_PER_READ with `pageToken` still to list: its changes, and a cursor to go on from. */
-  #partOfListing(syncToken: string | null, pageToken: string, listedBefore: readonly string[], changes: ProviderChange[], unreadable: string[], warnings: string[], idless: number, pages: number): FetchResult {
+  #partOfListing(syncToken: string | null, pageToken: string, listedBefore: readonly string[], changes: ProviderChange[], unreadable: string[], warnings: string[], idless: number): FetchResult {
     const isFull = syncToken === null;
     const listed = isFull ? [...listedBefore, ...changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...unreadable] : undefined;
-    const cursor: GoogleCursor = { ...(isFull ? {} : { syncToken }), pageToken, ...(listed ? { listed } : {}), ...(idless > 0 ? { hadIdless: true } : {}), pages };
+    const cursor: GoogleCursor = { ...(isFull ? {} : { syncToken }), pageToken, ...(listed ? { listed } : {}), ...(idless > 0 ? { hadIdless: true } : {}) };
     warnings.push(`events.list has more than ${PAGES_PER_READ} pages to list; the rest is read at the next sync, from where this one stopped`);
     return {
       isFullSync: false,
