@@ -238,13 +238,6 @@ export interface FetchResult {
    * no new instance, stays as stored with that bot rather than going.
    */
   unreadableNewIn?: string[];
-  /**
-   * A full listing read over several reads (Google: PAGES_PER_READ): the provider ids its earlier
-   * reads listed, already applied. Not taken as gone by this read's isFullSync.
-   */
-  listedEarlier?: string[];
-  /** The read stopped before the end of the provider's listing: the next read goes on from `cursor`, and is due at once. */
-  hasMore?: boolean;
   /** Nothing changed since the cursor (an ICS 304, or an empty delta). */
   isUnchanged: boolean;
   changes: ProviderChange[];

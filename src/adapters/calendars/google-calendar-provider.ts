@@ -14,11 +14,6 @@
 //   still come (Google includes them when showDeleted and singleEvents are both false) but
 //   cancelled single events would not.
 // - 410 on a syncToken (fullSyncRequired): the cursor is dropped and a full sync done at once.
-// - A read lists at most PAGES_PER_READ pages. A listing that has more (a calendar of tens of
-//   thousands of events after a 410, or a flood of changes) stops there, its pages so far applied
-//   as changes, and goes on at the next read from Google's nextPageToken rather than from the
-//   start (see #list). Before, one read listed every page: minutes for a large calendar, during
-//   which its sync held the process's loop, and started over after any failure past them.
 // - Push: events.watch channels (web_hook). Channels cannot be extended: renewing opens a new
 //   channel, and the sync service stops the old one once the new one is recorded. A calendar that
 //   takes no channel (400 pushNotSupportedForRequestedResource) fails as PushNotSupported, and so
@@ -48,20 +43,6 @@ export const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.readonly';
 /** Requested channel lifetime (Google's default, 7 days); the answer's expiration is what counts. */
 const CHANNEL_TTL_SECONDS = 604_800;
 const PAGE_SIZE = 250;
-/** Pages of events.list one read asks for at most (10,000 events at PAGE_SIZE); the listing goes on at the next read. */
-export const PAGES_PER_READ = 40;
-
-/**
- * The cursor: the sync token to list changes from, or a listing under way (`pageToken`, from the
- * sync token it started with, or from nothing for a full listing) with, for a full listing, the
- * ids its earlier reads listed (`listed`) and whether one of them listed an entry without an id.
- */
-interface GoogleCursor {
-  syncToken?: string;
-  pageToken?: string;
-  listed?: string[];
-  hadIdless?: boolean;
-}
 
 interface GoogleError {
   error?: { code?: number; message?: string; errors?: { reason?: string; domain?: string }[]; status?: string };
@@ -182,9 +163,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
   }
 
   async fetchChanges(calendarId: string, cursor: string | null, _context: FetchContext): Promise<FetchResult> {
-    const stored = cursor ? (JSON.parse(cursor) as GoogleCursor) : {};
+    const syncToken = cursor ? (JSON.parse(cursor) as { syncToken?: string }).syncToken ?? null : null;
     try {
-      return await this.#list(calendarId, stored.syncToken ?? null, stored.pageToken === undefined ? null : stored);
+      return await this.#list(calendarId, syncToken);
     } catch (error) {
       if (!(error instanceof FullSyncRequired || error instanceof ListingGone)) throw error;
       // The token gone (a full sync is needed), or a page of a full listing gone stale: listed
@@ -198,28 +179,15 @@ export class GoogleCalendarProvider implements CalendarProvider {
     }
   }
 
-  /**
-   * One read of events.list from `syncToken` (null: a full listing), going on from `resumed`'s
-   * pageToken when an earlier read stopped at PAGES_PER_READ. Google's page tokens carry the
-   * listing's parameters and position (events.list reference, pageToken: "Token specifying which
-   * result page to return"; the sync guide pages a listing with nextPageToken until the last page
-   * brings nextSyncToken); one Google no longer takes answers 410 (ListingGone), and the listing
-   * starts over (fetchChanges). A read that stops early is no complete listing: what it read is
-   * applied as changes, nothing unlisted is taken as gone, and the ids a full listing read are
-   * carried in the cursor, so that its last read deletes only what none of its reads listed.
-   * MAX_CHANGES_PER_SYNC bounds a full listing over all its reads, as it bounded one read before.
-   */
-  async #list(calendarId: string, syncToken: string | null, resumed: GoogleCursor | null = null): Promise<FetchResult> {
+  async #list(calendarId: string, syncToken: string | null): Promise<FetchResult> {
     const changes: ProviderChange[] = [];
     const warnings: string[] = [];
     const unreadable: string[] = [];
-    const listedBefore = syncToken === null ? resumed?.listed ?? [] : [];
-    let idless = resumed?.hadIdless ? 1 : 0;
-    let pageToken: string | undefined = resumed?.pageToken;
+    let idless = 0;
+    let pageToken: string | undefined;
     let nextSyncToken: string | undefined;
     for (let pages = 0; ; pages++) {
-      checkSyncSize(listedBefore.length + changes.length, pages);
-      if (pages >= PAGES_PER_READ && pageToken) return this.#partOfListing(syncToken, pageToken, listedBefore, changes, unreadable, warnings, idless);
+      checkSyncSize(changes.length, pages);
       // The same parameters on every call of a sync, as Google requires for the syncToken to apply.
       const query: Record<string, string> = { maxResults: String(PAGE_SIZE), showDeleted: 'true', singleEvents: 'false' };
       if (syncToken) query.syncToken = syncToken;
@@ -260,9 +228,8 @@ export class GoogleCalendarProvider implements CalendarProvider {
     return {
       isFullSync: syncToken === null && idless === 0 && nextSyncToken !== undefined,
       window: null,
-      isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0 && resumed === null,
+      isUnchanged: syncToken !== null && nextSyncToken !== undefined && changes.length === 0,
       changes,
-      ...(listedBefore.length > 0 ? { listedEarlier: listedBefore } : {}),
       // Nor does a listing holding one go on from its token: a full one could not delete by
       // absence, and the change an incremental one's entry stood for (a deletion, a move) no later
       // listing from that token brings again. The next sync reads the calendar whole, and deletes
@@ -271,24 +238,6 @@ export class GoogleCalendarProvider implements CalendarProvider {
       cursor: nextSyncToken === undefined || idless > 0 ? null : JSON.stringify({ syncToken: nextSyncToken }),
       ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(warnings.length > 0 ? { warnings } : {}),
-    };
-  }
-
-  /** A read that stopped at PAGES_PER_READ with `pageToken` still to list: its changes, and a cursor to go on from. */
-  #partOfListing(syncToken: string | null, pageToken: string, listedBefore: readonly string[], changes: ProviderChange[], unreadable: string[], warnings: string[], idless: number): FetchResult {
-    const isFull = syncToken === null;
-    const listed = isFull ? [...listedBefore, ...changes.map((c) => (c.type === 'upsert' ? c.event.providerEventId : c.providerEventId)), ...unreadable] : undefined;
-    const cursor: GoogleCursor = { ...(isFull ? {} : { syncToken }), pageToken, ...(listed ? { listed } : {}), ...(idless > 0 ? { hadIdless: true } : {}) };
-    warnings.push(`events.list has more than ${PAGES_PER_READ} pages to list; the rest is read at the next sync, from where this one stopped`);
-    return {
-      isFullSync: false,
-      window: null,
-      isUnchanged: false,
-      changes,
-      cursor: JSON.stringify(cursor),
-      hasMore: true,
-      ...(unreadable.length > 0 ? { unreadable } : {}),
-      warnings,
     };
   }
 

@@ -285,7 +285,6 @@ class SyncInterrupted extends Error {
   override name = 'SyncInterrupted';
 }
 
-/** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
 /** connected_calendars.missed_ids read: the ids the calendar's last read failed for not finding. */
 function missedIdsOf(calendar: Pick<ConnectedCalendarRow, 'missed_ids'>): string[] {
   if (calendar.missed_ids === null) return [];
@@ -297,7 +296,8 @@ function missedIdsOf(calendar: Pick<ConnectedCalendarRow, 'missed_ids'>): string
   }
 }
 
-type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read'; hasMore?: boolean } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
+/** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
+type CalendarRead = { calendar: ConnectedCalendarRow; outcome: 'read' } | { calendar: ConnectedCalendarRow; outcome: 'failed' | 'held'; failure: ProviderFailure };
 
 /**
  * What the calendars that failed on their own make of a sync. None: it worked. Every calendar
@@ -578,18 +578,11 @@ export class CalendarSync {
     let failingCalendars: string[] | null = null;
     /** Its adapter, once made: it stops the retired channels after the outcome is written. */
     let provider: CalendarProvider | null = null;
-    /**
-     * A calendar's listing stopped before its end (FetchResult.hasMore): the next sync goes on
-     * from there, due at once, after the connections due before it (the loop claims the earliest
-     * due first), so that a large calendar's listing does not hold the loop from them.
-     */
-    let hasMore = false;
     try {
       provider = given ?? this.#providerFor(connection);
       await this.#refreshCalendarList(connection, hold, provider);
       const calendars = await connections.listCalendars(database.db, connection.id);
       const reads = await this.#readCalendars(connection, hold, provider, calendars, readHeld, totals);
-      hasMore = reads.some((r) => r.outcome === 'read' && r.hasMore === true);
       // A stop ended requests of this sync: what failed did not fail on its own, and is not recorded.
       if (this.#o.requests.isInterrupted) throw new SyncInterrupted();
       await this.#recordCalendarReads(connection, hold, reads);
@@ -620,7 +613,7 @@ export class CalendarSync {
       const calendars = await connections.listCalendars(database.db, connection.id);
       const update = {
         status: 'active', last_sync_at: now, last_error: null, last_error_at: null, consecutive_failures: 0, retry_not_before: null,
-        next_sync_at: hasMore ? now : await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
+        next_sync_at: await this.#nextSyncAt(connection, calendars, await this.#confirmingLookAt(connection, now + this.#usualIntervalMs(calendars, now), now), now, { notBeforeMs: now, readsWereTried: true }), updated_at: now, ...storedHealth(health),
       };
       const isReported = wasRevoked || isRecoveryReported;
       const isWritten = isReported ? (await this.#leases.endWith(hold, (owner) => reportSyncRestored(database, connection, owner, update, now))) !== null : await this.#leases.end(hold, update);
@@ -805,7 +798,7 @@ export class CalendarSync {
         const recheck = await recheckTruncatedSeries(database.db, provider, connection, calendar, fetched, storedId, now, this.#o.logger);
         const confirmed = await confirmCompleteSeries(database.db, provider, connection, calendar, recheck.result, recheck.lookedUp, storedId, now, this.#o.logger);
         unwritten.push({ calendar, result: confirmed, recheck });
-        reads.push({ calendar, outcome: 'read', ...(fetched.hasMore ? { hasMore: true } : {}) });
+        reads.push({ calendar, outcome: 'read' });
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
@@ -1202,8 +1195,6 @@ export class CalendarSync {
       }
       // Listed, but in a shape the adapter could not read: left as stored, not taken as gone.
       for (const id of result.unreadable ?? []) writer.keep(id);
-      // Listed and applied by the earlier reads of a full listing read in several (FetchResult.listedEarlier).
-      for (const id of result.listedEarlier ?? []) writer.keep(id);
       if (result.isFullSync) await writer.removeUnseen(result.window);
       else await writer.removeMissingInstances(result);
       await writer.followSeriesSplits();
