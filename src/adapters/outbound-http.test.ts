@@ -3,8 +3,14 @@
 // be decoded is refused by name instead of being read as text.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { OutboundGuard } from './outbound-guard.ts';
 import { MAX_RETRY_AFTER_MS, OutboundError, OutboundHttp, parseRetryAfterMs, type OutboundRequest } from './outbound-http.ts';
@@ -196,6 +202,101 @@ describe('a kept-alive connection closed under a request', () => {
       assert.equal((await failureFrom(client, post('/crash', { resendOnClosedReuse: true }))).kind, 'unreachable');
       assert.deepEqual(seen, [{ url: '/crash', onConnection: 1 }]);
     });
+  });
+});
+
+describe('a resend over TLS, where undici offers HTTP/2', () => {
+  // undici's connector offers h2 and http/1.1 by ALPN unless built with allowH2: false
+  // (docs/docs/api/Connector.md, lib/core/connect.js). Over h2 requests are concurrent streams of
+  // one connection, so the count of requests on it says nothing about whether the one lost was
+  // answered. A throwaway self-signed certificate, trusted for these tests only.
+  const dir = mkdtempSync(join(tmpdir(), 'outbound-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  let rejectUnauthorized: string | undefined;
+
+  /** Requests either server read to their end: path, HTTP version. */
+  const seen: { path: string; version: string }[] = [];
+  let firstArrived: () => void = () => {};
+  const tcp: Socket[] = [];
+  // h2 (and HTTP/1.1 to a client that offers only that): /first is read and left unanswered;
+  // /second, a concurrent stream on the same connection, makes the server reset the connection.
+  const h2: Http2SecureServer = createSecureServer({ ...tls, allowHTTP1: true }, (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      seen.push({ path: request.url, version: request.httpVersion });
+      if (request.httpVersion !== '2.0') response.writeHead(200).end('ok');
+      else if (request.url === '/first') firstArrived();
+      else tcp.at(-1)!.resetAndDestroy();
+    });
+  });
+  h2.on('connection', (socket: Socket) => tcp.push(socket));
+  // HTTP/1.1 over TLS that notes what each connection offered by ALPN, and resets the second
+  // request of a kept-alive connection (the idle-timeout race of nodejs/undici#3141).
+  const offered: string[][] = [];
+  const onConnection = new WeakMap<object, number>();
+  const https: HttpsServer = createHttpsServer({ ...tls, ALPNCallback: ({ protocols }) => { offered.push(protocols); return 'http/1.1'; } }, (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const count = (onConnection.get(request.socket) ?? 0) + 1;
+      onConnection.set(request.socket, count);
+      seen.push({ path: request.url ?? '', version: request.httpVersion });
+      // The TCP connection under it is reset (a TLS socket cannot be); one is open at a time here.
+      if (count === 2) tcp.at(-1)!.resetAndDestroy();
+      else response.writeHead(200).end('ok');
+    });
+  });
+  https.on('connection', (socket: Socket) => tcp.push(socket));
+  https.keepAliveTimeout = 60_000;
+  let h2Base = '';
+  let httpsBase = '';
+  const post = (url: string): OutboundRequest => ({ method: 'POST', url, body: '{}', timeoutMs: 5000, guarded: false, resendOnClosedReuse: true });
+
+  before(async () => {
+    rejectUnauthorized = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    h2Base = `https://localhost:${(h2.address() as AddressInfo).port}`;
+    httpsBase = `https://localhost:${(https.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    if (rejectUnauthorized === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = rejectUnauthorized;
+    https.closeAllConnections();
+    await Promise.all([new Promise((resolve) => h2.close(resolve)), new Promise((resolve) => https.close(resolve))]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a request first on a new h2 connection is not sent again when a concurrent stream has the connection reset', async () => {
+    seen.length = 0;
+    const client = new OutboundHttp({ guard: new OutboundGuard([]) });
+    try {
+      const arrived = new Promise<void>((resolve) => { firstArrived = resolve; });
+      const outcome = (request: Promise<unknown>) => request.then(() => 'answered', (error: unknown) => (error instanceof OutboundError ? error.kind : String(error)));
+      const first = outcome(client.request(post(`${h2Base}/first`)));
+      await arrived;
+      const second = outcome(client.request(post(`${h2Base}/second`)));
+      assert.deepEqual(await Promise.all([first, second]), ['unreachable', 'unreachable']);
+      assert.deepEqual(seen, [{ path: '/first', version: '2.0' }, { path: '/second', version: '2.0' }]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('the resend of a request lost on a reused HTTP/1.1 connection goes on a connection that offers HTTP/1.1 only', async () => {
+    seen.length = 0;
+    offered.length = 0;
+    const client = new OutboundHttp({ guard: new OutboundGuard([]) });
+    try {
+      assert.equal((await client.request(post(`${httpsBase}/one`))).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal((await client.request(post(`${httpsBase}/two`))).status, 200);
+      assert.deepEqual(seen.map((r) => r.path), ['/one', '/two', '/two']);
+      assert.deepEqual(offered, [['http/1.1', 'h2'], ['http/1.1']]);
+    } finally {
+      await client.close();
+    }
   });
 });
 

@@ -29,7 +29,12 @@
 // more, at once, on a connection of its own. Whether a connection had carried a request before is
 // counted from undici's documented `undici:client:sendHeaders` diagnostics channel
 // (docs/docs/api/DiagnosticsChannel.md), and the error that closed it is marked by the connector,
-// which is first to hear of it.
+// which is first to hear of it. Only HTTP/1.1 connections are counted: over HTTP/2 (which undici
+// offers by ALPN unless told not to) requests share a connection as concurrent streams, so a
+// second request on it says nothing about the first having been answered, and a reset there may
+// lose requests the server had read; those fail as any reset does. The connection of the resend
+// offers HTTP/1.1 only (`allowH2: false` given to the connector itself: an Agent's own allowH2
+// reaches only a connector the Agent builds, not one passed to it as a function).
 //
 // Answers come compressed when the server likes (gzip, deflate and br are asked for; zstd, and
 // gzip from feed hosts that compress whatever is asked, come unasked too): they are decoded with
@@ -163,16 +168,25 @@ function countRequestsPerConnection(): void {
   if (isCounting) return;
   isCounting = true;
   channel('undici:client:sendHeaders').subscribe((message) => {
-    const { socket } = message as { socket: object };
+    const { socket } = message as { socket: Socket };
+    if (isHttp2(socket)) return;
     requestsOn.set(socket, (requestsOn.get(socket) ?? 0) + 1);
   });
 }
 
-/** The connector, with each connection's closing error marked when it had carried more than the request it lost. */
+/** The connection negotiated HTTP/2 by ALPN: its requests are concurrent streams, not a sequence. */
+function isHttp2(socket: Socket): boolean {
+  return (socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2';
+}
+
+/**
+ * The connector, with each HTTP/1.1 connection's closing error marked when it had carried more
+ * than the request it lost.
+ */
 function markingReuse(connect: buildConnector.connector): buildConnector.connector {
   return (options, callback) => connect(options, (...result) => {
     const [error, socket] = result;
-    if (error === null) {
+    if (error === null && !isHttp2(socket as Socket)) {
       (socket as Socket).prependListener('error', (closing: Error) => {
         if ((requestsOn.get(socket) ?? 0) > 1) closedUnderReuse.add(closing);
       });
@@ -189,9 +203,12 @@ function isClosedUnderReuse(error: unknown): boolean {
   return false;
 }
 
-/** A connector that lets a connection be made only to an address the guard accepts. */
-function guardedConnector(guard: OutboundGuard, connectTimeoutMs: number): buildConnector.connector {
-  const dial = buildConnector({ timeout: connectTimeoutMs, lookup: guard.lookup });
+/**
+ * A connector that lets a connection be made only to an address the guard accepts; `allowH2`
+ * false offers only HTTP/1.1 in TLS's ALPN.
+ */
+function guardedConnector(guard: OutboundGuard, connectTimeoutMs: number, allowH2: boolean): buildConnector.connector {
+  const dial = buildConnector({ timeout: connectTimeoutMs, lookup: guard.lookup, allowH2 });
   return (options, callback) => {
     const host = options.hostname.replace(/^\[|\]$/g, '');
     const isAllowed = guard.isHostAllowed(host);
@@ -364,13 +381,12 @@ export class OutboundHttp {
   constructor(options: OutboundHttpOptions) {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     countRequestsPerConnection();
-    const guarded = markingReuse(guardedConnector(options.guard, connectTimeoutMs));
-    const direct = markingReuse(buildConnector({ timeout: connectTimeoutMs }));
-    this.#guarded = new Agent({ connect: guarded });
-    this.#direct = new Agent({ connect: direct });
-    // pipelining 0: no keep-alive (undici's Client docs); HTTP/1.1, whose connection ends with its request.
-    this.#guardedOnce = new Agent({ connect: guarded, pipelining: 0, allowH2: false });
-    this.#directOnce = new Agent({ connect: direct, pipelining: 0, allowH2: false });
+    this.#guarded = new Agent({ connect: markingReuse(guardedConnector(options.guard, connectTimeoutMs, true)) });
+    this.#direct = new Agent({ connect: markingReuse(buildConnector({ timeout: connectTimeoutMs })) });
+    // pipelining 0: no keep-alive (undici's Client docs); HTTP/1.1 only, whose connection ends with
+    // its request. allowH2 must reach the connector: buildConnector offers h2 unless told not to.
+    this.#guardedOnce = new Agent({ connect: guardedConnector(options.guard, connectTimeoutMs, false), pipelining: 0, allowH2: false });
+    this.#directOnce = new Agent({ connect: buildConnector({ timeout: connectTimeoutMs, allowH2: false }), pipelining: 0, allowH2: false });
   }
 
   async request(request: OutboundRequest): Promise<OutboundResponse> {
