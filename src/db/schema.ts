@@ -199,6 +199,19 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+  /** 1 once its owner redelivered it: sent even to a URL gone for its bot (migration 046). */
+  redelivered: Generated<number>;
+}
+
+/**
+ * A bot's callback URL whose receiver answered 410 Gone, until a message of the bot to it is taken
+ * (migration 046). `bot_id` is the outbox's (a bot, or a calendar connection).
+ */
+export interface GoneWebhookUrlsTable {
+  bot_id: string;
+  url: string;
+  /** The latest message the receiver answered 410: the one to redeliver. */
+  message_id: string;
 }
 
 /** A user's link to one calendar account or feed (calendar connections, docs/calendar-sync.md). */
@@ -514,6 +527,7 @@ export interface Schema {
   bot_decisions: BotDecisionsTable;
   bot_status_changes: BotStatusChangesTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  gone_webhook_urls: GoneWebhookUrlsTable;
   runtime_commands: RuntimeCommandsTable;
   schema_migrations: SchemaMigrationsTable;
   service_health: ServiceHealthTable;

@@ -7,6 +7,9 @@ import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 import { FakeHttpReceiver, type ReceivedRequest } from '../support/fake-http-receiver.ts';
+import { withSchemaBefore } from '../support/migration-fixture.ts';
+import { migrate } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -128,6 +131,93 @@ describe('status webhooks and real receivers', () => {
     assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled', 'bot.cancelled'], 'an unsent one is sent on request');
   });
 
+  const listedOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
+  const redeliver = async (deliveryId: string) => assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${deliveryId}/redeliver`, { auth: user.auth })).status, 200);
+
+  test('a gone URL stays gone while the message answered 410 is redelivered but not taken: a refusal of it (422) set aside does not open it', async () => {
+    let answer: 410 | 422 | 200 = 410;
+    hooks.respond = (r) => ({ status: r.url === '/gone-refused' ? answer : 200 });
+    const botId = await book('/gone-refused');
+    await rc.webhooks.runDue();
+    const [refused] = await listedOf(botId);
+    assert.equal(refused!.status, 'failed');
+    // Redelivered; the receiver now refuses that message (422) every time, until it is set aside.
+    answer = 422;
+    await redeliver(refused!.delivery_id);
+    for (let i = 0; i < 6; i++) {
+      await rc.webhooks.runDue();
+      clock.advance(HOUR / 4);
+    }
+    const [setAside] = await listedOf(botId);
+    assert.deepEqual([setAside!.status, setAside!.last_error], ['failed', 'HTTP 422']);
+    // A message queued now fails unsent: nothing of the bot was taken at that URL.
+    answer = 200;
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
+    await rc.webhooks.runDue();
+    const [cancelled] = await listedOf(botId);
+    assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.last_error], ['bot.cancelled', 'failed', `not sent: the receiver answered 410 Gone to ${refused!.delivery_id} (redeliver that one to open this URL again)`]);
+    assert.equal(to('/gone-refused').filter((r) => r.json?.bot_event === 'bot.cancelled').length, 0);
+    // Once it is taken, the URL is open again.
+    await redeliver(refused!.delivery_id);
+    await rc.webhooks.runDue();
+    await redeliver(cancelled!.delivery_id);
+    await rc.webhooks.runDue();
+    assert.equal((await listedOf(botId)).find((d) => d.delivery_id === cancelled!.delivery_id)!.status, 'delivered');
+  });
+
+  test('a redelivered unsent message answered 410 too is the one named after it; the first refused, redelivered and taken, opens the URL', async () => {
+    let isGone = true;
+    hooks.respond = (r) => ({ status: r.url === '/gone-twice' && isGone ? 410 : 200 });
+    const botId = await book('/gone-twice');
+    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await rc.webhooks.runDue();
+    const [unsent, refused] = await listedOf(botId);
+    assert.match(unsent!.last_error!, /^not sent/);
+    // Its owner redelivers the unsent one while the receiver still says gone: it is sent, and refused.
+    await redeliver(unsent!.delivery_id);
+    await rc.webhooks.runDue();
+    assert.equal(to('/gone-twice').length, 2);
+    // The next message names the latest one answered 410.
+    const movedAgain = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 4).toISOString() } });
+    assert.equal(movedAgain.status, 200, JSON.stringify(movedAgain.body));
+    await rc.webhooks.runDue();
+    const [next] = await listedOf(botId);
+    assert.deepEqual([next!.event, next!.status, next!.last_error], ['bot.rescheduled', 'failed', `not sent: the receiver answered 410 Gone to ${unsent!.delivery_id} (redeliver that one to open this URL again)`]);
+    // The receiver is back; the owner redelivers the first message answered 410, and it is taken:
+    // the bot's messages go out again.
+    isGone = false;
+    await redeliver(refused!.delivery_id);
+    await rc.webhooks.runDue();
+    assert.equal((await listedOf(botId)).find((d) => d.delivery_id === refused!.delivery_id)!.status, 'delivered');
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
+    await rc.webhooks.runDue();
+    const [cancelled] = await listedOf(botId);
+    assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.last_error], ['bot.cancelled', 'delivered', null]);
+  });
+
+  test('a 410 to a redelivered older message fails the bot\'s other messages waiting for that URL, a retrying one too', async () => {
+    let answer: 200 | 500 | 410 = 200;
+    hooks.respond = (r) => ({ status: r.url === '/gone-behind' ? answer : 200 });
+    const botId = await book('/gone-behind');
+    await rc.webhooks.runDue();
+    const [old] = await listedOf(botId);
+    assert.equal(old!.status, 'delivered');
+    // The next message meets an outage: it is retrying when the owner redelivers the first one.
+    answer = 500;
+    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await rc.webhooks.runDue();
+    assert.equal((await listedOf(botId))[0]!.status, 'retrying');
+    answer = 410;
+    await redeliver(old!.delivery_id);
+    clock.advance(HOUR);
+    await rc.webhooks.runDue();
+    assert.deepEqual(to('/gone-behind').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.rescheduled', 'bot.scheduled']);
+    const [rescheduled] = await listedOf(botId);
+    assert.deepEqual([rescheduled!.event, rescheduled!.status, rescheduled!.attempts, rescheduled!.last_error], ['bot.rescheduled', 'failed', 1, `not sent: the receiver answered 410 Gone to ${old!.delivery_id} (redeliver that one to open this URL again)`]);
+  });
+
   test('a receiver that asks for a pause (429 with Retry-After) gets it for every message waiting for it, another bot\'s too, none counted as tried', async () => {
     // Standard Webhooks, "Delivery success and failure": a 429 asks the sender to throttle, and a
     // Retry-After says when to come back; the receiver's limit is its own, whichever bot a message is of.
@@ -246,4 +336,24 @@ describe('status webhooks and real receivers', () => {
       assert.deepEqual(hooks.received.filter((r) => r.url.startsWith(path)).map((r) => `${r.method} ${r.url}`), [`POST ${path}`]);
     });
   }
+});
+
+test('migration 046 records as gone each bot\'s URL with a failed delivery answered 410, naming the latest such message', async () => {
+  await withSchemaBefore(46, 'usr_gone', async (database) => {
+    const db = database.db;
+    const row = (id: number, botId: string, url: string, state: string, lastError: string | null) => ({
+      id, message_id: `msg_${id}`, user_id: 'usr_gone', bot_id: botId, url, payload: '{}', state, attempts: 1, next_attempt_at_ms: 0,
+      lease_until_ms: null, last_error: lastError, created_at: 0, delivered_at: null,
+    });
+    await db.insertInto('webhook_deliveries').values([
+      row(1, 'bot_a', 'https://a.example/hook', 'failed', 'HTTP 410 (the receiver says it is gone; not retried)'),
+      row(2, 'bot_a', 'https://a.example/hook', 'failed', 'not sent: the receiver answered 410 Gone to msg_1 (redeliver that one to open this URL again)'),
+      row(3, 'bot_a', 'https://a.example/hook', 'failed', 'HTTP 410 (the receiver says it is gone; not retried)'),
+      row(4, 'bot_a', 'https://b.example/hook', 'failed', 'HTTP 422'),
+      row(5, 'bot_b', 'https://a.example/hook', 'pending', 'HTTP 410 (the receiver says it is gone; not retried)'),
+    ] as never).execute();
+    await migrate(db, database.engine, MIGRATIONS);
+    assert.deepEqual((await db.selectFrom('gone_webhook_urls').selectAll().execute()).map((r) => ({ ...r })), [{ bot_id: 'bot_a', url: 'https://a.example/hook', message_id: 'msg_3' }]);
+    assert.deepEqual((await db.selectFrom('webhook_deliveries').select('redelivered').execute()).map((r) => r.redelivered), [0, 0, 0, 0, 0]);
+  });
 });

@@ -92,12 +92,14 @@ export class WebhookDeliveryLog {
    * can tell it is the same message). A delivery that fails again is retried as usual while it is
    * younger than the outbox's give-up age, and marked failed after one attempt if older (or, when
    * it had been set aside as refused, when the receiver refuses it again). One that is being sent
-   * at this moment keeps its claim; its outcome is then what counts.
+   * at this moment keeps its claim; its outcome is then what counts. A redelivered message is sent
+   * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046).
    */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     const now = this.#clock.now();
     const updated = await this.#db.updateTable('webhook_deliveries')
-      .set({ state: 'pending', next_attempt_at_ms: now })
+      // Marked as its owner's choice: it is sent even to a URL its bot's receiver said is gone.
+      .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1 })
       .where('message_id', '=', deliveryId).where('user_id', '=', userId)
       .returningAll().executeTakeFirst();
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);

@@ -35,21 +35,17 @@ const REFUSALS = new Set([400, 409, 413, 415, 422]);
 /**
  * 410 Gone: the receiver wants no more webhooks (Standard Webhooks, "Delivery success and
  * failure": the sender should disable the endpoint and stop sending to it). The endpoint here is a
- * bot's line to one URL: the message fails at once, not retried, and so does every later message of
- * the bot to that URL, unsent (those queued behind it at once, those queued after it when their
- * turn comes), until the message answered 410 is redelivered and taken. A redelivery of an unsent
- * one is sent.
+ * bot's line to one URL, recorded as gone (gone_webhook_urls): the message fails at once, not
+ * retried, and so does every other message of the bot to that URL still waiting, unsent (those
+ * queued behind it at once, retrying ones too, those queued after it when their turn comes), until
+ * a message of the bot to that URL is taken (2xx), which only a redelivered one can be: a message
+ * its owner redelivered (`redelivered`) is sent whatever the record says.
  */
 const GONE = 410;
 
 /** last_error of a message not sent because its line is gone. */
 function notSentText(goneMessageId: string): string {
   return `not sent: the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
-}
-
-/** Never tried, by the loop or on request: a message a gone line fails unsent. */
-function isUntried(delivery: Pick<Delivery, 'attempts' | 'last_error'>): boolean {
-  return delivery.attempts === 0 && delivery.last_error === null;
 }
 
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
@@ -220,19 +216,20 @@ export class WebhookDelivery {
     const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
     const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
     const secretsOf = new Map(users.map((u) => [u.id, [u.webhook_secret, ...(retired.get(u.id) ?? [])]]));
-    const gone = await this.#goneLinesOf(claimed.filter(isUntried));
+    const gone = await this.#goneLinesOf(claimed.filter((d) => d.redelivered === 0));
     for (const delivery of claimed) {
-      const goneMessageId = isUntried(delivery) ? gone.get(lineKey(delivery)) : undefined;
+      const goneMessageId = delivery.redelivered === 0 ? gone.get(lineKey(delivery)) : undefined;
       this.#track(delivery, goneMessageId === undefined ? this.#deliver(delivery, secretsOf.get(delivery.user_id)!) : this.#failUnsent(delivery, goneMessageId));
     }
     return claimed.length;
   }
 
-  /** The lines (bot and URL) of these deliveries whose receiver answered 410 Gone, each with the message it answered so. */
+  /** The lines (bot and URL) of these deliveries recorded as gone, each with the latest message answered 410. */
   async #goneLinesOf(deliveries: readonly Delivery[]): Promise<Map<string, string>> {
     if (deliveries.length === 0) return new Map();
-    const rows = await this.#o.database.db.selectFrom('webhook_deliveries').select(['bot_id', 'url', 'message_id'])
-      .where('bot_id', 'in', [...new Set(deliveries.map((d) => d.bot_id))]).where('state', '=', 'failed').where('last_error', 'like', `HTTP ${GONE} %`).execute();
+    // By the primary key (bot_id, url): a handful of rows, whatever the outbox holds.
+    const rows = await this.#o.database.db.selectFrom('gone_webhook_urls').select(['bot_id', 'url', 'message_id'])
+      .where('bot_id', 'in', [...new Set(deliveries.map((d) => d.bot_id))]).execute();
     return new Map(rows.map((row) => [lineKey(row), row.message_id]));
   }
 
@@ -311,8 +308,12 @@ export class WebhookDelivery {
     const isSetAside = isGone || (isRefusal(result.status) && isRefusal(lastStatusOf(delivery.last_error)) && attempts >= REFUSED_ATTEMPTS);
     metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
-      await database.db.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
-        .where('id', '=', delivery.id).execute();
+      await database.db.transaction().execute(async (trx) => {
+        await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
+          .where('id', '=', delivery.id).execute();
+        // The receiver takes webhooks again: the bot's messages to it go out again.
+        await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
+      });
       return;
     }
     const error = result.status === null ? (result.error ?? 'no answer') : answerText(result.status, result.location ?? null);
@@ -347,11 +348,17 @@ export class WebhookDelivery {
         .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)])).execute();
     }
     if (isGone) {
-      // The bot's messages queued behind it to the same URL go too, unsent (none of them is
-      // claimed meanwhile: only the oldest waiting one of a line is).
-      const unsent = await database.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) })
-        .where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('attempts', '=', 0).where('last_error', 'is', null)
-        .where('id', '!=', delivery.id).executeTakeFirst();
+      // The line is gone until a message of it is taken; the bot's other messages waiting for the
+      // same URL go too, unsent, retrying ones among them (none of them is claimed meanwhile: only
+      // the oldest waiting one of a line is), except those their owner redelivered.
+      const unsent = await database.db.transaction().execute(async (trx) => {
+        await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
+          .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
+        return trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) })
+          .where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('redelivered', '=', 0)
+          .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
+          .where('id', '!=', delivery.id).executeTakeFirst();
+      });
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: Number(unsent.numUpdatedRows) }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
     }
   }
