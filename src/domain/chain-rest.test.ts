@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHAIN_RESTS_UNTIL_CHANGE, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from './chain-rest.ts';
+import { CHAIN_REST_RECHECK_MS, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from './chain-rest.ts';
 
 const NOW = Date.parse('2026-11-24T11:30:00Z');
 const HOUR = 3_600_000;
@@ -19,9 +19,9 @@ test('a rule without end, or whose end is not known, is never taken as over', ()
   assert.equal(isSeriesOver({ seriesEndMs: null, hasOccurrenceAhead: false }, NOW), false);
 });
 
-test('a chain whose series is over rests until the series changes; any other looks again after the recheck', () => {
-  assert.equal(nextChainCheckMs(true, NOW, HOUR), CHAIN_RESTS_UNTIL_CHANGE);
-  assert.ok(CHAIN_RESTS_UNTIL_CHANGE > Date.parse('9999-12-31T23:59:59Z'));
+test('a chain whose series is over rests a day, not for ever (a change it missed is seen then); any other looks again after the recheck', () => {
+  assert.equal(nextChainCheckMs(true, NOW, HOUR), NOW + 24 * HOUR);
+  assert.equal(CHAIN_REST_RECHECK_MS, 24 * HOUR);
   assert.equal(nextChainCheckMs(false, NOW, HOUR), NOW + HOUR);
 });
 

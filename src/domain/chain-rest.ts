@@ -2,16 +2,20 @@
 // A series whose rule has run out (COUNT or UNTIL) and has no occurrence left to come, moved
 // there or not, can only go on if the series is changed (its rule extended, an occurrence moved
 // or added), and every change of a series makes its chain due at once (listDueChains). Such a
-// chain rests until then instead of being looked at every hour for ever; so does the chain of a
-// series called off (cancelled, or its rule removed), which only a change brings back. A series with an
-// occurrence still to come that cannot be booked now (all cancelled within reach, no meeting
-// link, a key taken) is looked at again after `recheckMs`: time alone may make one bookable.
-// While its booked bot waits, a chain is looked at only when its series changes, and once a
-// minute while an occurrence it passed waits for a key another meeting's bot holds: that bot
-// being cancelled or ending frees the key and changes nothing in the series.
+// chain rests: it is looked at again only after CHAIN_REST_RECHECK_MS (a day) instead of every
+// hour; so does the chain of a series called off (cancelled, or its rule removed), which only a
+// change brings back. The rest is finite because a change can be missed: listDueChains compares
+// the change's stamp (the writing transaction's clock, read before its commit, on an instance
+// whose clock may differ) with the chain's last look, and a long sync transaction can stamp a
+// change more than its grace before a look that it commits after. The day's recheck books it
+// then. A series with an occurrence still to come that cannot be booked now (all cancelled
+// within reach, no meeting link, a key taken) is looked at again after `recheckMs`: time alone
+// may make one bookable. While its booked bot waits, a chain is looked at only when its series
+// changes, and once a minute while an occurrence it passed waits for a key another meeting's bot
+// holds: that bot being cancelled or ending frees the key and changes nothing in the series.
 
-/** next_check_at_ms of a chain that rests until its series changes (bigint column; never reached). */
-export const CHAIN_RESTS_UNTIL_CHANGE = Number.MAX_SAFE_INTEGER;
+/** How long a chain whose series is over rests before it looks again, the series unchanged (a day). */
+export const CHAIN_REST_RECHECK_MS = 86_400_000;
 
 /**
  * Whether a series has ended for good: its rule's last occurrence is over (`seriesEndMs`, null for
@@ -22,9 +26,9 @@ export function isSeriesOver(series: { seriesEndMs: number | null; hasOccurrence
   return !series.hasOccurrenceAhead && series.seriesEndMs !== null && series.seriesEndMs <= nowMs;
 }
 
-/** When a chain with nothing to book now looks again: never on its own once its series is over. */
+/** When a chain with nothing to book now looks again: a day later once its series is over, else after `recheckMs`. */
 export function nextChainCheckMs(isOver: boolean, nowMs: number, recheckMs: number): number {
-  return isOver ? CHAIN_RESTS_UNTIL_CHANGE : nowMs + recheckMs;
+  return nowMs + (isOver ? CHAIN_REST_RECHECK_MS : recheckMs);
 }
 
 /**

@@ -552,7 +552,7 @@ describe('chain mode', () => {
     assert.deepEqual((await chainBots(series.id)).map(([key]) => key), ['20261207T100000Z', '20261214T100000Z']);
   });
 
-  test('a series whose COUNT has run out: the chain rests, looking at it no more until the series changes, and toggle-recurrence says it has ended', async () => {
+  test('a series whose COUNT has run out: the chain rests, looking at it only once a day until the series changes, and toggle-recurrence says it has ended', async () => {
     clock.set(NOW);
     const series = await dailySeries(2);
     await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'runs-out', bot_config: {}, recurring_event: true });
@@ -565,10 +565,14 @@ describe('chain mode', () => {
     await runAt(Date.parse('2026-11-24T11:30:00Z'));
     const over = await chainRow();
     assert.deepEqual([over.is_enabled, over.last_error], [1, 'the series has ended']);
-    for (const hours of [2, 5, 30]) {
+    for (const hours of [2, 5, 23]) {
       await runAt(Date.parse('2026-11-24T11:30:00Z') + hours * 3_600_000);
       assert.equal(Number((await chainRow()).updated_at), Number(over.updated_at), `not looked at again ${hours} h later`);
     }
+    // A day later it looks once (a change it missed would be seen then), and rests again.
+    await runAt(Date.parse('2026-11-25T11:30:00Z'));
+    const again = await chainRow();
+    assert.deepEqual([Number(again.updated_at), again.last_error], [Date.parse('2026-11-25T11:30:00Z'), 'the series has ended']);
     const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
     assert.deepEqual([on.recurring_enabled, on.bot_id], [true, null]);
     assert.match(on.message, /the series has ended/);
@@ -581,7 +585,7 @@ describe('chain mode', () => {
     assert.equal((await chainRow()).last_error, null);
   });
 
-  test('a cancelled series: the chain rests until the series changes, and books again when it is confirmed', async () => {
+  test('a cancelled series: the chain rests (a day at a time) until the series changes, and books again when it is confirmed', async () => {
     clock.set(NOW);
     const series = await weeklySeries(6);
     await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'called-off', bot_config: {}, recurring_event: true });
@@ -593,7 +597,7 @@ describe('chain mode', () => {
     await runAt(clock.now() + 5_000);
     const resting = await chainRow();
     assert.deepEqual([resting.is_enabled, resting.last_error], [1, 'the series is cancelled or no longer recurring']);
-    for (const hours of [2, 30]) {
+    for (const hours of [2, 23]) {
       await runAt(NOW + hours * 3_600_000);
       assert.equal(Number((await chainRow()).updated_at), Number(resting.updated_at), `not looked at again ${hours} h later`);
     }
@@ -628,6 +632,26 @@ describe('chain mode', () => {
     assert.equal(`${missing.status} ${missing.body.code} ${missing.body.details?.field}`, '404 event_not_found event_id');
     assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
   });
+
+  test('a resting chain (series ended) that missed a change stamped before its last look and committed after it (a long sync transaction) books within a day', async () => {
+    clock.set(NOW);
+    const series = await dailySeries(2);
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'rest-race', bot_config: {}, recurring_event: true });
+    await runAt(Date.parse('2026-11-23T09:57:00Z'));
+    await runAt(Date.parse('2026-11-24T09:57:00Z'));
+    // A sync transaction reads its clock at 11:29:57 and commits after the chain rests at 11:30:00.
+    const restAt = Date.parse('2026-11-24T11:30:00Z');
+    await runAt(restAt);
+    const row = await rc.database.db.selectFrom('recurring_chains').select(['last_error']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.equal(row.last_error, 'the series has ended');
+    clock.set(restAt - 3_000);
+    const extended = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { recurrence: ['RRULE:FREQ=DAILY;COUNT=5'] } });
+    assert.equal(extended.status, 200, JSON.stringify(extended.body));
+    // Stamped past CHANGE_GRACE_MS before the look, the change does not make the chain due; its day's rest ends.
+    assert.equal(await runAt(Date.parse('2026-11-25T11:30:00Z')), 1, 'the extended series gets its next bot');
+    assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]).at(-1), ['20261126T100000Z', 'Scheduled']);
+  });
+
 });
 
 // Several instances on PostgreSQL; one on SQLite (how SQLite is run), where the passes and

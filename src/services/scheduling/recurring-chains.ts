@@ -50,7 +50,7 @@ const KEY_RECHECK_MS = 60_000;
 const GIVEN_UP_RECHECK_MS = 30_000;
 /** Chains moved on per statement batch. */
 const BATCH = 100;
-/** Why a chain books nothing: its series has ended (it rests until the series changes: chain-rest.ts). */
+/** Why a chain books nothing: its series has ended (it rests, a day at a time, until the series changes: chain-rest.ts). */
 const SERIES_ENDED = 'the series has ended';
 /** Why a chain books nothing: its series is called off (it rests until the series changes, as above). */
 const SERIES_CALLED_OFF = 'the series is cancelled or no longer recurring';
