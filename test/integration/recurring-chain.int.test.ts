@@ -633,6 +633,22 @@ describe('chain mode', () => {
     assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
   });
 
+  test('the series\' last occurrence, passed because another meeting\'s bot held its key, is booked within a minute of the key being freed', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(2);
+    const other = await post(EVENTS, { title: 'Other', start_time: '2026-11-25T10:00:00Z', end_time: '2026-11-25T10:30:00Z', meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+    const clients = await post(`${SCHEDULE}/${other.id}`, { deduplication_key: 'taken-last@20261130T100000Z', bot_config: {} });
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'taken-last', bot_config: {}, recurring_event: true });
+    // 11-23 launches: 11-30 (the last one) cannot be booked, its key taken.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:57:00Z')), 0);
+    const waiting = await rc.database.db.selectFrom('recurring_chains').select(['last_error', 'next_check_at_ms']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.match(String(waiting.last_error), /deduplication_conflict/);
+    // The client cancels its own bot for the other meeting: the key is free.
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${clients.bot_id}`, { auth: user.auth })).status, 200);
+    // The chain looks once a minute while such an occurrence is still to come, the last one too.
+    assert.equal(await runAt(Date.parse('2026-11-23T09:58:00Z')), 1, `booked within a minute of the key being freed (next check at ${new Date(Number(waiting.next_check_at_ms)).toISOString()})`);
+  });
+
   test('a resting chain (series ended) that missed a change stamped before its last look and committed after it (a long sync transaction) books within a day', async () => {
     clock.set(NOW);
     const series = await dailySeries(2);

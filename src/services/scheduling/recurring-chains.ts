@@ -311,7 +311,9 @@ export class RecurringChains {
       const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs && !passedNow.includes(c.keyPart)), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
       return { ...step, booked: step.booked + ahead.booked };
     }
-    await updateChain(trx, seriesId, { next_check_at_ms: now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
+    // Nothing booked: one it passed for a key another meeting's bot holds (the series' last, say)
+    // is looked at again within a minute, as when the chain books one after it.
+    await updateChain(trx, seriesId, { next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
     return { outcome: 'waiting', botId: extra.firstBotId, booked: extra.booked };
   }
 
