@@ -668,6 +668,27 @@ describe('chain mode', () => {
     assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]).at(-1), ['20261126T100000Z', 'Scheduled']);
   });
 
+  test('toggle-recurrence off with an occurrence id the client got before the series was re-timed turns the chain off, answering with the series; on with it is 404', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(6);
+    const occurrenceId = `${series.id}_20261130T100000Z`;
+    const on = await post(TOGGLE, { event_id: occurrenceId, recurring_enabled: true });
+    assert.ok(on.bot_id);
+    clock.advance(60_000);
+    const moved = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { start_time: '2026-11-23T11:00:00Z', end_time: '2026-11-23T11:30:00Z' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    // On books at once: it must name an occurrence there is.
+    const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+    const stillOn = await rc.request('POST', TOGGLE, { auth: user.auth, body: { event_id: occurrenceId, recurring_enabled: true } });
+    assert.equal(`${stillOn.status} ${stillOn.body.code} ${stillOn.body.details?.field}`, '404 event_not_found event_id');
+    assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
+    const off = await rc.request('POST', TOGGLE, { auth: user.auth, body: { event_id: occurrenceId, recurring_enabled: false } });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    assert.deepEqual([off.body.event_id, off.body.recurring_enabled, off.body.summary, off.body.start_time, off.body.end_time],
+      [occurrenceId, false, 'Standup', '2026-11-23T11:00:00.000Z', '2026-11-23T11:30:00.000Z']);
+    const chain = await rc.database.db.selectFrom('recurring_chains').select('is_enabled').where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+    assert.equal(chain.is_enabled, 0);
+  });
 });
 
 // Several instances on PostgreSQL; one on SQLite (how SQLite is run), where the passes and

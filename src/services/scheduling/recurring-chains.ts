@@ -185,7 +185,9 @@ export class RecurringChains {
    */
   async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
     const result = await this.#inTransaction(async (trx) => {
-      const { chainId, named, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId);
+      // Off never books: an occurrence id gone stale (the series re-timed since the client got it)
+      // still turns the series' chain off. On books now, so it must name an occurrence there is.
+      const { chainId, named, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId, !isEnabled);
       const now = this.#clock.now();
       let chain = await findChain(trx, chainId, { engine: this.#database.engine, forUpdate: true });
       if (!chain && isEnabled) {
@@ -433,9 +435,10 @@ export class RecurringChains {
    * Outlook occurrence (no series row), its instance series. With the chain's id, the events whose
    * bots it may take its settings from, and the event named as it is now (the answer's summary
    * and times): the series, or the one occurrence an occurrence id or an override names, moved or
-   * renamed as its override has it. An occurrence id the series has no occurrence for is 404.
+   * renamed as its override has it. An occurrence id the series has no occurrence for is 404, or,
+   * `orSeries`, names the series (its first occurrence, as the series id does).
    */
-  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; named: NamedEvent; linkedEventIds: string[]; rule: string | null }> {
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string, orSeries: boolean): Promise<{ chainId: string; named: NamedEvent; linkedEventIds: string[]; rule: string | null }> {
     const ref = parseOccurrenceId(eventId);
     const notFound = () => new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
     const found = await findEvent(trx, userId, ref?.seriesId ?? eventId);
@@ -457,8 +460,8 @@ export class RecurringChains {
     let named = namedEventOf(event);
     if (originalStartMs !== null) {
       const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
-      if (!occurrence) throw notFound();
-      named = { title: occurrence.title ?? event.title, startMs: occurrence.startMs, endMs: occurrence.endMs };
+      if (occurrence) named = { title: occurrence.title ?? event.title, startMs: occurrence.startMs, endMs: occurrence.endMs };
+      else if (!orSeries) throw notFound();
     }
     return { chainId: event.id, named, linkedEventIds: [event.id], rule: recurrenceRuleOf(event) };
   }
