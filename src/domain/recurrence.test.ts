@@ -608,6 +608,25 @@ describe('abusive rules stay bounded', () => {
     assert.equal(seriesEndMs(s), at('2027-01-05T10:30:00.000Z'));
   });
 
+  test('a COUNT past the cap seriesEndMs counts is known to end once a walk has counted it out; a plain step at once; one too long to count, never', () => {
+    const long = series('2026-07-01T10:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;COUNT=101'], 30);
+    assert.equal(seriesEndMs(long), null, 'not counted when stored');
+    const compiled = compileSeries(long);
+    assert.equal(compiled.countedLastEndMs(), null, 'not walked yet');
+    for (const _ of compiled.walkUntil(at('2026-08-01T00:00:00Z'))) { /* not far enough */ }
+    assert.equal(compiled.countedLastEndMs(), null, 'walked only part of the way');
+    for (const _ of compiled.walkUntil(at('2031-01-01T00:00:00Z'))) { /* past its end */ }
+    // 101 days from 07-01: the last on 10-09, at 12:00 in Berlin as the first (still summer time).
+    assert.equal(isoOf(compiled.countedLastEndMs()!), '2026-10-09T10:30:00.000Z');
+    assert.equal(compileSeries(series('2026-07-01T10:00:00Z', 'UTC', ['RRULE:FREQ=MINUTELY;INTERVAL=30;COUNT=500'], 10)).countedLastEndMs(), at('2026-07-01T10:00:00Z') + 499 * 30 * MIN + 10 * MIN);
+    // More instances than the walk counts (10,000): not ended, whatever the walk.
+    const uncountable = compileSeries(series('2020-01-01T00:00:00Z', 'UTC', ['RRULE:FREQ=HOURLY;COUNT=20000'], 30));
+    for (const _ of uncountable.walkUntil(at('2031-01-01T00:00:00Z'))) { /* as far as it goes */ }
+    assert.equal(uncountable.countedLastEndMs(), null);
+    // A rule without end: none.
+    assert.equal(compileSeries(series('2026-07-01T10:00:00Z', 'UTC', ['RRULE:FREQ=DAILY'], 30)).countedLastEndMs(), null);
+  });
+
   test('a rule that seldom matches is searched in steps: a pause after each library call, the same occurrences between them', () => {
     // 29 February on a Monday: 2044, 2072, 2112 (2100 is no leap year), ...
     const s = series('2026-12-07T09:00:00Z', 'Europe/Berlin', ['RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO'], 30);

@@ -1039,6 +1039,24 @@ export class CompiledSeries {
     return found.occurrences.reduce((latest, o) => Math.max(latest, o.endMs), lastExplicitEndMs);
   }
 
+  /**
+   * lastEndMs(), or, for a COUNT rule past LAST_END_COUNT_CAP, the end already known without a
+   * walk of its own: a plain step's by arithmetic, another rule's once walkUntil() (or a question
+   * that walked) has counted it out. Null for a rule without end, and for a COUNT rule not counted
+   * out: one not walked far enough yet, or one whose walk stopped at a work cap (uncountable, which
+   * is not ended).
+   */
+  countedLastEndMs(): number | null {
+    const known = this.lastEndMs();
+    if (known !== null || !this.#c.ruleHasCount) return known;
+    const c = this.#c;
+    const lastExplicitEndMs = c.explicitStarts.at(-1)! + c.durationMs;
+    if (c.plainStepMs !== null) return Math.max(Math.min(c.startMs + (c.count - 1) * c.plainStepMs, MAX_INSTANT_MS) + c.durationMs, lastExplicitEndMs);
+    const walk = c.walk;
+    if (!walk || walk.isTruncated || walk.coveredToMs !== Infinity) return null;
+    return Math.max((walk.starts.at(-1) ?? Number.NEGATIVE_INFINITY) + c.durationMs, lastExplicitEndMs);
+  }
+
   /** The occurrence whose original start is exactly originalStartMs, or null. */
   find(originalStartMs: number): Occurrence | null {
     if (!Number.isFinite(originalStartMs)) return null;

@@ -668,6 +668,22 @@ describe('chain mode', () => {
     assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status]).at(-1), ['20261126T100000Z', 'Scheduled']);
   });
 
+  test('a series whose COUNT ran out is taken as ended whatever its COUNT (101 here, past the 100 counted when it is stored): toggle-recurrence says so and the chain rests', async () => {
+    clock.set(NOW);
+    const ended = async (count: number) => post(EVENTS, {
+      title: 'Old daily', start_time: '2026-07-01T10:00:00Z', end_time: '2026-07-01T10:30:00Z', timezone: 'UTC',
+      recurrence: [`RRULE:FREQ=DAILY;COUNT=${count}`], meeting_url: `https://zoom.us/j/${zoomNumber()}`,
+    });
+    const answers: [number, string, string | null][] = [];
+    for (const count of [100, 101]) {
+      const series = await ended(count);
+      const on = await post(TOGGLE, { event_id: series.id, recurring_enabled: true });
+      const row = await rc.database.db.selectFrom('recurring_chains').select(['last_error', 'next_check_at_ms']).where('series_event_id', '=', series.id).executeTakeFirstOrThrow();
+      answers.push([count, /the series has ended/.test(on.message) ? 'says ended' : on.message, row.last_error]);
+    }
+    assert.deepEqual(answers, [[100, 'says ended', 'the series has ended'], [101, 'says ended', 'the series has ended']]);
+  });
+
   test('toggle-recurrence off with an occurrence id the client got before the series was re-timed turns the chain off, answering with the series; on with it is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(6);

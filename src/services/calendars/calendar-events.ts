@@ -458,10 +458,20 @@ export class CalendarEvents {
    * (scheduling asks for it; auto-schedule just finds nothing to book).
    */
   async upcomingOccurrences(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<EffectiveOccurrence[]> {
+    return (await this.upcomingAndLastEnd(db, userId, series, afterMs, limit, options)).occurrences;
+  }
+
+  /**
+   * upcomingOccurrences, and when the series' rule ends as that walk found it
+   * (SeriesOccurrences.countedLastEndMs): known for a COUNT rule whatever its COUNT once the walk
+   * counted it out, null for a rule without end or one too long to count.
+   */
+  async upcomingAndLastEnd(db: store.Db, userId: string, series: EventRow, afterMs: number, limit: number, options: { refuseUncountable?: boolean } = {}): Promise<{ occurrences: EffectiveOccurrence[]; lastEndMs: number | null }> {
     const beforeMs = afterMs + 5 * 366 * DAY_MS;
     const view = await this.seriesOccurrences(db, userId, series);
     await view.walkUntil(beforeMs, new EventLoopPacer());
-    return view.upcoming(afterMs, beforeMs, limit, options);
+    const occurrences = view.upcoming(afterMs, beforeMs, limit, options);
+    return { occurrences, lastEndMs: view.countedLastEndMs() };
   }
 
   /** A series with its overrides, read once, for the many questions one change or request asks. */
@@ -700,6 +710,11 @@ export class SeriesOccurrences {
   /** The local date (YYYY-MM-DD) of an instant in the series zone. */
   localDateOf(ms: number): string {
     return this.#compiled.localDateOf(ms);
+  }
+
+  /** When the rule's last occurrence ends, as far as it is counted (CompiledSeries.countedLastEndMs). */
+  countedLastEndMs(): number | null {
+    return this.#compiled.countedLastEndMs();
   }
 
   /**

@@ -374,8 +374,10 @@ export class RecurringChains {
     // the bot's link along), else the one it was booked for.
     const afterKey = (current ? await latestOccurrenceKeyOf(trx, current.id, seriesId) : null) ?? chain.current_occurrence_key;
     const afterMs = afterKey === null ? null : parseOccurrenceKey(afterKey);
-    const ahead = await this.#events.upcomingOccurrences(trx, chain.user_id, series, now, LOOKAHEAD);
-    const seriesEndMs = series.series_end_ms === null ? null : Number(series.series_end_ms);
+    const { occurrences: ahead, lastEndMs } = await this.#events.upcomingAndLastEnd(trx, chain.user_id, series, now, LOOKAHEAD);
+    // series_end_ms is stored only for rules cheap to count (a COUNT up to 100); the walk that
+    // found nothing ahead has counted a longer one out, unless it was too long to count.
+    const seriesEndMs = series.series_end_ms !== null ? Number(series.series_end_ms) : lastEndMs;
     if (isSeriesOver({ seriesEndMs, hasOccurrenceAhead: ahead.length > 0 }, now)) return SERIES_ENDED;
     const upcoming = ahead.filter((o) => o.status !== 'cancelled');
     const isBehind = (o: { originalStartMs: number }) => afterMs !== null && o.originalStartMs <= afterMs;
