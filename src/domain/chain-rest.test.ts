@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHAIN_REST_RECHECK_MS, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from './chain-rest.ts';
+import { CHAIN_REST_RECHECK_MS, isInstanceSeriesOver, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from './chain-rest.ts';
 
 const NOW = Date.parse('2026-11-24T11:30:00Z');
 const HOUR = 3_600_000;
@@ -28,4 +28,20 @@ test('a chain whose series is over rests a day, not for ever (a change it missed
 test('an occurrence whose key another meeting\'s bot holds may clear without a series change; one without a usable link may not', () => {
   assert.equal(mayClearWithoutSeriesChange('deduplication_conflict'), true);
   for (const code of ['no_meeting_url', 'invalid_meeting_url', 'event_cancelled', 'event_ended']) assert.equal(mayClearWithoutSeriesChange(code), false, code);
+});
+
+test('an Outlook series is over when its rule has an end that has come and every synced instance has ended', () => {
+  const ended = { lastInstanceEndMs: NOW - HOUR };
+  assert.equal(isInstanceSeriesOver({ ...ended, rule: 'RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO;WKST=SU' }, NOW), true);
+  assert.equal(isInstanceSeriesOver({ ...ended, rule: 'RRULE:FREQ=WEEKLY;UNTIL=20261123T225959Z;BYDAY=MO' }, NOW), true);
+  assert.equal(isInstanceSeriesOver({ ...ended, rule: 'RRULE:FREQ=DAILY;UNTIL=20261122' }, NOW), true, 'an all-day series\' date');
+});
+
+test('an Outlook series is not over with an instance still to come, a rule without end or unknown, or an UNTIL still to come', () => {
+  assert.equal(isInstanceSeriesOver({ rule: 'RRULE:FREQ=WEEKLY;COUNT=2', lastInstanceEndMs: NOW + HOUR }, NOW), false);
+  assert.equal(isInstanceSeriesOver({ rule: 'RRULE:FREQ=WEEKLY;BYDAY=MO', lastInstanceEndMs: NOW - HOUR }, NOW), false);
+  assert.equal(isInstanceSeriesOver({ rule: null, lastInstanceEndMs: NOW - HOUR }, NOW), false);
+  assert.equal(isInstanceSeriesOver({ rule: 'RRULE:FREQ=YEARLY;UNTIL=20301231T225959Z', lastInstanceEndMs: NOW - HOUR }, NOW), false, 'a sparse series\' next instance beyond the sync window');
+  assert.equal(isInstanceSeriesOver({ rule: 'RRULE:FREQ=DAILY;UNTIL=20261124', lastInstanceEndMs: NOW - HOUR }, NOW), false, 'its date not over everywhere yet');
+  assert.equal(isInstanceSeriesOver({ rule: 'RRULE:FREQ=WEEKLY;COUNT=2', lastInstanceEndMs: null }, NOW), false);
 });

@@ -26,6 +26,24 @@ export function isSeriesOver(series: { seriesEndMs: number | null; hasOccurrence
   return !series.hasOccurrenceAhead && series.seriesEndMs !== null && series.seriesEndMs <= nowMs;
 }
 
+/**
+ * Whether an Outlook series (synced as instances, no series row: instance-series.ts) has ended
+ * for good: the rule its newest instance carries (series_rule, one RRULE line) has an end (COUNT
+ * or UNTIL; an UNTIL still to come is not over), and every instance synced has ended. Only the
+ * sync window's instances are known: a later one of a sparse series is a new instance when the
+ * window reaches it, a change of the series that makes its chain due at once.
+ */
+export function isInstanceSeriesOver(series: { rule: string | null; lastInstanceEndMs: number | null }, nowMs: number): boolean {
+  if (series.rule === null || series.lastInstanceEndMs === null || series.lastInstanceEndMs > nowMs) return false;
+  if (/(?:^|[:;])COUNT=/i.test(series.rule)) return true;
+  const until = /(?:^|[:;])UNTIL=(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?(?:;|$)/i.exec(series.rule);
+  if (!until) return false;
+  const [, y, mo, d, h, mi, se] = until.map(Number) as number[];
+  // A date-only UNTIL (all-day series) ends with its day wherever it is read: its last hours at UTC-12.
+  const untilMs = until[4] === undefined ? Date.UTC(y!, mo! - 1, d! + 1, 12) : Date.UTC(y!, mo! - 1, d!, h, mi, se);
+  return Number.isFinite(untilMs) && untilMs <= nowMs;
+}
+
 /** When a chain with nothing to book now looks again: a day later once its series is over, else after `recheckMs`. */
 export function nextChainCheckMs(isOver: boolean, nowMs: number, recheckMs: number): number {
   return nowMs + (isOver ? CHAIN_REST_RECHECK_MS : recheckMs);

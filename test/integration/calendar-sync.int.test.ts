@@ -3671,6 +3671,29 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual((await series.occurrences()).filter((o) => o.id === weeks[4]!.id).map((o) => o.bots.length), [0]);
   });
 
+  test('the chain of an Outlook series whose COUNT ran out rests, and toggle-recurrence says the series has ended', async () => {
+    const series = await outlookSeries(env, 'Chain runs out', 2);
+    const weeks = series.before;
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${weeks[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'outlook-runs-out', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    env.clock.set(series.first - 3 * 60_000);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    env.clock.set(series.first + 7 * DAY - 3 * 60_000);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    // Both meetings over.
+    env.clock.set(series.first + 8 * DAY);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    const chainId = `instances:${series.calendarId}:${series.seriesId}`;
+    const row = await env.rc.database.db.selectFrom('recurring_chains').select(['last_error', 'next_check_at_ms']).where('series_event_id', '=', chainId).executeTakeFirstOrThrow();
+    const on = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weeks[1]!.id, recurring_enabled: true } });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    // Rests a day (not the hour a series with instances still to sync waits).
+    assert.deepEqual([row.last_error, Number(row.next_check_at_ms) - env.clock.now(), /the series has ended/.test(on.body.message)], ['the series has ended', DAY, true], JSON.stringify({ row, message: on.body.message }));
+  });
+
   test('an Outlook chain whose booked occurrence the organizer deletes goes on after it, not back to the first; disconnecting ends it', async () => {
     const series = await outlookSeries(env, 'Chain deleted', 6);
     const weeks = series.before;

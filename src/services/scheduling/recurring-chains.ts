@@ -23,7 +23,7 @@ import { formatInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
-import { isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from '../../domain/chain-rest.ts';
+import { isInstanceSeriesOver, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from '../../domain/chain-rest.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
@@ -420,7 +420,10 @@ export class RecurringChains {
     const at = parseInstanceChainPosition(chain.current_occurrence_key);
     const served = new Set(current ? (await bots.listLinksOfBot(trx, current.id)).map((l) => l.event_id) : []);
     const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || (i.start_ms > at.startMs && i.id !== at.instanceId)));
-    if (upcoming.length === 0) return 'no upcoming occurrence of the series is synced yet';
+    if (upcoming.length === 0) {
+      const lastInstanceEndMs = Math.max(...instances.map((i) => i.end_ms));
+      return isInstanceSeriesOver({ rule: newestSeriesRule(instances), lastInstanceEndMs }, now) ? SERIES_ENDED : 'no upcoming occurrence of the series is synced yet';
+    }
     return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
