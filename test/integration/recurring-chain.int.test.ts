@@ -684,6 +684,27 @@ describe('chain mode', () => {
     assert.deepEqual(answers, [[100, 'says ended', 'the series has ended'], [101, 'says ended', 'the series has ended']]);
   });
 
+  test('an UNTIL series with an occurrence moved past its UNTIL is not taken as ended; an RDATE-only series whose dates are past rests, and wakes when a date is added', async () => {
+    clock.set(NOW);
+    const row = async (id: string) => rc.database.db.selectFrom('recurring_chains').select(['last_error', 'next_check_at_ms']).where('series_event_id', '=', id).executeTakeFirstOrThrow();
+    // UNTIL ended 11-24, its 11-24 occurrence moved to 12-01.
+    const until = await post(EVENTS, { title: 'U', start_time: '2026-11-10T10:00:00Z', end_time: '2026-11-10T10:30:00Z', timezone: 'UTC', recurrence: ['RRULE:FREQ=WEEKLY;UNTIL=20261124T100000Z'], meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+    await post(EVENTS, { recurring_event_id: until.id, original_start_time: '2026-11-24T10:00:00Z', start_time: '2026-12-01T10:00:00Z', end_time: '2026-12-01T10:30:00Z' });
+    clock.set(Date.parse('2026-11-25T12:00:00Z'));
+    const onUntil = await post(TOGGLE, { event_id: until.id, recurring_enabled: true });
+    assert.ok(onUntil.bot_id, JSON.stringify(onUntil));
+    // RDATE-only series, last date past.
+    clock.set(NOW);
+    const rdate = await post(EVENTS, { title: 'R', start_time: '2026-11-02T10:00:00Z', end_time: '2026-11-02T10:30:00Z', timezone: 'UTC', recurrence: ['RDATE:20261105T100000Z'], meeting_url: `https://zoom.us/j/${zoomNumber()}` });
+    const onR = await post(TOGGLE, { event_id: rdate.id, recurring_enabled: true });
+    assert.match(onR.message, /the series has ended/, JSON.stringify(onR));
+    assert.equal((await row(rdate.id)).last_error, 'the series has ended');
+    clock.advance(60_000);
+    const patched = await rc.request('PATCH', `${EVENTS}/${rdate.id}`, { auth: user.auth, body: { recurrence: ['RDATE:20261105T100000Z,20261127T100000Z'] } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(await runAt(clock.now() + 1_000), 1);
+  });
+
   test('toggle-recurrence off with an occurrence id the client got before the series was re-timed turns the chain off, answering with the series; on with it is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(6);
