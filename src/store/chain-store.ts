@@ -64,7 +64,9 @@ export async function listDueChains(db: Db, engine: Engine, nowMs: number, limit
     .where((eb) => {
       // A change stamped up to CHANGE_GRACE_MS before the chain's last look may have committed
       // after it (a transaction's clock is read before its commit; instances' clocks differ a
-      // little): looked at once more rather than missed.
+      // little): looked at once more rather than missed. One stamped earlier still (a long sync
+      // transaction) is missed here, and found by the chain's own next check: within the day a
+      // chain whose series is over rests (chain-rest.ts), sooner for any other.
       const changedSince = eb.selectFrom('events').select('events.id').where('events.updated_at', '>', sql<number>`recurring_chains.updated_at - ${sql.lit(CHANGE_GRACE_MS)}`);
       const seriesChanged = eb.or([
         eb.exists(changedSince.whereRef('events.id', '=', 'recurring_chains.series_event_id')),
