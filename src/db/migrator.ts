@@ -44,10 +44,12 @@ export async function migrate(db: Kysely<Schema>, engine: Engine, migrations: re
     await sql.raw(engine === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
       if (engine === 'postgres') {
-        // A statement_timeout set on the role or the connection is meant for the service's
-        // queries. Under it, an instance waiting for another's migrations, or a migration that
-        // builds an index on a large table, would be cancelled and the instance fail to start.
+        // A statement_timeout or lock_timeout set on the role or the connection is meant for the
+        // service's queries. Under either, an instance waiting for another's migrations (a lock
+        // wait), or a migration that builds an index on a large table, would be cancelled and the
+        // instance fail to start.
         await sql`set local statement_timeout = 0`.execute(conn);
+        await sql`set local lock_timeout = 0`.execute(conn);
         await sql`select pg_advisory_xact_lock(${POSTGRES_MIGRATION_LOCK_ID})`.execute(conn);
       }
       await conn.schema.createTable('schema_migrations').ifNotExists()

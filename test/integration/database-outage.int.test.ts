@@ -538,9 +538,11 @@ describe('statements the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !
     }
   });
 
-  test('a statement_timeout on the role does not stop an instance from starting: it waits out another instance\'s migrations and runs its own', async () => {
+  // Either timeout set on the role, as an operator might for the service's queries: the wait for
+  // the migration lock is a statement (statement_timeout) waiting on a lock (lock_timeout).
+  for (const setting of ['statement_timeout', 'lock_timeout'] as const) test(`a ${setting} on the role does not stop an instance from starting: it waits out another instance's migrations and runs its own`, async () => {
     const testDatabase = await createTestDatabase();
-    const database = await openDatabase(testDatabase.url, { searchPath: `${testDatabase.searchPath!} -c statement_timeout=300` });
+    const database = await openDatabase(testDatabase.url, { searchPath: `${testDatabase.searchPath!} -c ${setting}=300` });
     const otherInstance = new pg.Client({ connectionString: testDatabase.url });
     await otherInstance.connect();
     try {
@@ -554,8 +556,8 @@ describe('statements the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !
       assert.equal(result.currentVersion, latestVersion());
       assert.equal(result.applied.length, latestVersion(), 'every migration ran');
       // The service's own statements keep the timeout the role gives them.
-      const { rows } = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.db);
-      assert.equal(rows[0]!.statement_timeout, '300ms');
+      const { rows } = await sql<Record<string, string>>`show ${sql.raw(setting)}`.execute(database.db);
+      assert.equal(rows[0]![setting], '300ms');
     } finally {
       await otherInstance.end();
       await database.close();
