@@ -64,12 +64,32 @@ test('a refused OAuth client shows on the secret, a refused grant on the refresh
 });
 
 test('what names no field of the form is said for the form: the network, the server\'s set-up', () => {
-  const network = connectProblem(new ApiFailure('The server cannot be reached. Check your connection and try again.', 0, 'network_error'));
-  assert.equal(network.field, null);
-  assert.match(network.text, /^The server cannot be reached\..*shows whether the calendar was connected/);
   const key = new ApiFailure('Connecting Google needs CREDENTIALS_ENCRYPTION_KEY', 400, 'encryption_key_not_configured');
   assert.deepEqual(connectProblem(key), { field: null, text: key.message });
   assert.deepEqual(connectProblem(new ApiFailure('calendar_ids: the account has no calendar "x"', 400, 'validation_error', { field: 'calendar_ids' })).field, null);
+});
+
+test('an answer lost on the way back (a network cut, a proxy\'s 502, 503 or 504, a page that is not the API\'s, a server failure) may hide a connection made: the list above is read again', () => {
+  const lost = [
+    new ApiFailure('The server cannot be reached. Check your connection and try again.', 0, 'network_error'),
+    new ApiFailure('The server answered 504: it may be restarting or overloaded. Try again shortly.', 504, 'http_error'),
+    new ApiFailure('The server answered 502: it may be restarting or overloaded. Try again shortly.', 502, 'http_error'),
+    new ApiFailure('Service Unavailable', 503, 'http_error'),
+    new ApiFailure('The server answered 500: it may be restarting or overloaded. Try again shortly.', 500, 'http_error'),
+    new ApiFailure('The server failed to answer this request (an internal error; the server\'s log has the details). Try again.', 500, 'internal_error'),
+  ];
+  for (const failure of lost) {
+    const said = connectProblem(failure);
+    assert.equal(said.field, null, failure.message);
+    assert.equal(said.isOutcomeUnknown, true, failure.message);
+    assert.ok(said.text.startsWith(failure.message), said.text);
+    assert.match(said.text, /may have been connected all the same.*the list above is read again and shows it if so\. Connecting it again is harmless\./);
+    assert.doesNotMatch(said.text, /list below/);
+  }
+  // A refusal is an answer: nothing was connected, and the list is not read for it.
+  for (const refusal of [new ApiFailure('Too many requests', 429, 'rate_limited'), new ApiFailure('The calendar provider did not answer usefully; try again later', 503, 'calendar_provider_unavailable')]) {
+    assert.equal(connectProblem(refusal).isOutcomeUnknown, undefined);
+  }
 });
 
 test('the first sync\'s result in words', () => {

@@ -22,7 +22,24 @@ export type ConnectField = 'icsUrl' | 'clientId' | 'clientSecret' | 'refreshToke
 export interface ConnectProblem {
   field: ConnectField | null;
   text: string;
+  /** No answer said whether it connected (its answer was lost): the list of connections is read again. */
+  isOutcomeUnknown?: true;
 }
+
+/**
+ * Whether a failure leaves unknown whether the calendar was connected: the request may have reached
+ * Rollcall, which connected it, and its answer was lost on the way back (a network cut; a proxy
+ * that gave up waiting for the first sync, 502, 503 or 504, or any other page that is not the
+ * API's JSON), or the server failed after it may have stored the connection (any other 5xx but
+ * the API's own that say nothing was stored, such as `calendar_provider_unavailable`).
+ */
+export function isOutcomeUnknown(error: unknown): boolean {
+  if (!(error instanceof ApiFailure)) return false;
+  return error.code === 'network_error' || (error.status >= 500 && !NOTHING_STORED.has(error.code));
+}
+
+/** The API's 5xx refusals that say the connection was not stored (docs/errors.md). */
+const NOTHING_STORED = new Set(['calendar_provider_unavailable', 'not_ready', 'database_unavailable', 'database_busy']);
 
 export const EMPTY_DRAFT: ConnectDraft = { kind: 'ics', icsUrl: '', clientId: '', clientSecret: '', refreshToken: '' };
 
@@ -94,7 +111,9 @@ const NOT_PUBLIC = /must lead to a public address/;
 export function connectProblem(error: unknown): ConnectProblem {
   const text = error instanceof Error ? error.message : String(error);
   if (!(error instanceof ApiFailure)) return { field: null, text };
-  if (error.code === 'network_error') return { field: null, text: `${text} Nothing was sent, or its answer was lost: the list below shows whether the calendar was connected.` };
+  if (isOutcomeUnknown(error)) {
+    return { field: null, isOutcomeUnknown: true, text: `${text} The calendar may have been connected all the same (its answer may have been lost on the way back): the list above is read again and shows it if so. Connecting it again is harmless.` };
+  }
   const field = failedField(error);
   const onField = field !== null ? API_FIELDS[field] ?? null : null;
   if (onField === 'icsUrl') {

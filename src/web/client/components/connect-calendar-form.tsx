@@ -36,7 +36,7 @@ interface Connected {
   name: string;
 }
 
-export function ConnectCalendarForm({ connections, onConnected }: { connections: readonly Connection[]; onConnected: (answer: ConnectAnswer) => Promise<void> }) {
+export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown }: { connections: readonly Connection[]; onConnected: (answer: ConnectAnswer) => Promise<void>; onOutcomeUnknown: () => void }) {
   const [draft, setDraft] = useState<ConnectDraft>(EMPTY_DRAFT);
   const [problem, setProblem] = useState<ConnectProblem | null>(null);
   const [isBusy, setIsBusy] = useState(false);
@@ -77,7 +77,9 @@ export function ConnectCalendarForm({ connections, onConnected }: { connections:
       await onConnected(answer);
       setConnected({ answer, name: names.get(answer.calendar_id) ?? answer.calendar_id });
     } catch (error) {
-      setProblem(connectProblem(error));
+      const said = connectProblem(error);
+      setProblem(said);
+      if (said.isOutcomeUnknown) onOutcomeUnknown();
     } finally {
       setIsBusy(false);
     }

@@ -1,5 +1,5 @@
 // Calendar connections and their health; sync now, disconnect; auto-schedule and its bot config.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { useApi } from '../use-api.ts';
 import { countOf, formatDateTime, formatRelative, withLocalTimes } from '../format.ts';
@@ -14,6 +14,9 @@ import { useNoticeFocus } from '../notice-focus.ts';
 import { failedField, invalidFieldProps, isFieldIn } from '../field-errors.ts';
 import { CONNECT_FIRST_CONTROL_ID, ConnectCalendarForm } from '../components/connect-calendar-form.tsx';
 import type { ConnectAnswer } from '../connect-calendar.ts';
+
+/** When the list is read a second time after a connect whose answer was lost. */
+const RECHECK_AFTER_LOST_ANSWER_MS = 3_000;
 
 export function CalendarsPage() {
   useClock();
@@ -56,6 +59,23 @@ export function CalendarsPage() {
     setNotice(null);
     connections.setData((data) => data === null ? data : { ...data, connections: [...data.connections.filter((c) => c.calendar_id !== answer.calendar_id), answer] });
     await connections.reload();
+  };
+  /**
+   * A connect whose answer was lost may have connected all the same: the list is read at once, and
+   * again a few seconds later (a proxy can give up while Rollcall still runs the first sync, which
+   * stores the connection only once it is done).
+   */
+  const recheckTimer = useRef<number | null>(null);
+  useEffect(() => () => {
+    if (recheckTimer.current !== null) window.clearTimeout(recheckTimer.current);
+  }, []);
+  const outcomeUnknown = () => {
+    void connections.reload();
+    if (recheckTimer.current !== null) window.clearTimeout(recheckTimer.current);
+    recheckTimer.current = window.setTimeout(() => {
+      recheckTimer.current = null;
+      void connections.reload();
+    }, RECHECK_AFTER_LOST_ANSWER_MS);
   };
 
   return (
@@ -128,7 +148,7 @@ export function CalendarsPage() {
               })}
             </ul>
           )}
-      <ConnectCalendarForm connections={connections.data?.connections ?? []} onConnected={connected} />
+      <ConnectCalendarForm connections={connections.data?.connections ?? []} onConnected={connected} onOutcomeUnknown={outcomeUnknown} />
       <AutoSchedule />
     </section>
   );
