@@ -26,7 +26,7 @@ export const ERROR_CATALOG = {
   encryption_key_not_configured: { status: 400, meaning: 'Connecting Google or Microsoft needs CREDENTIALS_ENCRYPTION_KEY, so that their credentials are encrypted at rest; the deployment has none, or one that opens none of the values already sealed (the message says which).' },
   calendar_url_not_allowed: { status: 400, meaning: 'ics_url is not an http(s) or webcal URL, or resolves to a loopback, private, link-local or metadata address.' },
   calendar_feed_invalid: { status: 400, meaning: 'ics_url could not be read as an iCalendar feed: no BEGIN:VCALENDAR in its first 4 KiB (whatever its Content-Type), access refused (401/403/404/410), over a parser limit, or redirected to a non-public address.' },
-  calendar_auth_failed: { status: 400, meaning: 'The provider refused the client id, client secret or refresh token (for example invalid_grant or invalid_client).' },
+  calendar_auth_failed: { status: 400, meaning: 'The provider refused the client id, client secret or refresh token (for example invalid_grant or invalid_client); details.oauth_error carries the token endpoint\'s OAuth error code, details.provider_error_codes Microsoft\'s AADSTS numbers.' },
   calendar_connection_limit: { status: 400, meaning: 'The user already has the maximum number of calendar connections (200).' },
   unauthorized: { status: 401, meaning: 'The Authorization header is missing or is not "Token <api_key>"; on a bot\'s status route, not its "Bearer <status_token>".' },
   invalid_notification: { status: 401, meaning: 'A calendar push notification names a channel or subscription this service did not create, or carries the wrong channel token or clientState.' },

@@ -2554,6 +2554,26 @@ describe('Microsoft Graph specifics', () => {
     assert.deepEqual(errors.map((e) => e.msg), []);
   });
 
+  test('an account refused at connect time: calendar_auth_failed carries the token endpoint\'s OAuth error code in details, and Microsoft\'s AADSTS numbers', async () => {
+    const user = await env.rc.newUser();
+    const google = env.google.createAccount();
+    const graph = env.microsoft.createAccount();
+    const refusal = async (path: string, body: Record<string, unknown>) => {
+      const res = await env.rc.request('POST', `/api/v1/calendar/${path}`, { auth: user.auth, body });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'calendar_auth_failed');
+      return res.body.details as Record<string, unknown> | undefined;
+    };
+    // Google: a client it does not know or a wrong secret is invalid_client; a refresh token it does not know, invalid_grant.
+    assert.deepEqual(await refusal('create_calendar', { google_client_id: 'unknown.apps.googleusercontent.com', google_client_secret: google.clientSecret, google_refresh_token: google.refreshToken }), { oauth_error: 'invalid_client' });
+    assert.deepEqual(await refusal('create_calendar', { google_client_id: google.clientId, google_client_secret: 'wrong', google_refresh_token: google.refreshToken }), { oauth_error: 'invalid_client' });
+    assert.deepEqual(await refusal('create_calendar', { google_client_id: google.clientId, google_client_secret: google.clientSecret, google_refresh_token: '1//not-a-token' }), { oauth_error: 'invalid_grant' });
+    // Microsoft: an app id the directory does not know (AADSTS700016), a wrong secret (AADSTS7000215), a refresh token it does not know (AADSTS70008).
+    assert.deepEqual(await refusal('create_outlook_calendar', { microsoft_client_id: '00000000-0000-0000-0000-000000000000', microsoft_client_secret: graph.clientSecret, microsoft_refresh_token: graph.refreshToken }), { oauth_error: 'unauthorized_client', provider_error_codes: [700016] });
+    assert.deepEqual(await refusal('create_outlook_calendar', { microsoft_client_id: graph.clientId, microsoft_client_secret: 'wrong', microsoft_refresh_token: graph.refreshToken }), { oauth_error: 'invalid_client', provider_error_codes: [7000215] });
+    assert.deepEqual(await refusal('create_outlook_calendar', { microsoft_client_id: graph.clientId, microsoft_client_secret: graph.clientSecret, microsoft_refresh_token: '0.AX-not-a-token' }), { oauth_error: 'invalid_grant', provider_error_codes: [70008] });
+  });
+
   test('a series whose master Graph does not find yet: the round is read again rather than its occurrences dropped', async (t) => {
     const user = await env.rc.newUser();
     const account = env.microsoft.createAccount();

@@ -807,7 +807,14 @@ export class FakeMicrosoftGraph {
     const form = new URLSearchParams(body);
     const account = [...this.#accounts.values()].find((a) => a.clientId === form.get('client_id'));
     const trace = { timestamp: new Date(this.#now()).toISOString().replace('T', ' ').slice(0, 19) + 'Z', trace_id: randomUUID(), correlation_id: randomUUID() };
-    if (!account || account.clientSecret !== form.get('client_secret')) {
+    if (!account) {
+      // An app id the directory does not know: 400 unauthorized_client, AADSTS700016 "Application with
+      // identifier ... was not found in the directory", error_codes [700016] (a refresh answered so in
+      // Azure/go-autorest issue 626; the code in Microsoft Entra's error code reference,
+      // learn.microsoft.com/entra/identity-platform/reference-error-codes, which shows error_codes).
+      return send(400, { error: 'unauthorized_client', error_description: `AADSTS700016: Application with identifier '${form.get('client_id') ?? ''}' was not found in the directory 'Default Directory'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`, error_codes: [700016], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=700016' });
+    }
+    if (account.clientSecret !== form.get('client_secret')) {
       return send(401, { error: 'invalid_client', error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.", error_codes: [7000215], ...trace, error_uri: 'https://login.microsoftonline.com/error?code=7000215' });
     }
     if (account.isSecretExpired) {

@@ -47,6 +47,12 @@ export type ProviderFailure =
 
 export type ProviderFailureKind = ProviderFailure['kind'];
 
+/** A token endpoint's refusal, by its codes (never its description, which can echo the request). */
+export interface OAuthRefusal {
+  error: string;
+  errorCodes: number[];
+}
+
 export class CalendarProviderError extends Error {
   override name = 'CalendarProviderError';
   readonly failure: ProviderFailure;
@@ -57,11 +63,18 @@ export class CalendarProviderError extends Error {
    * asked for (a refused call made none; any other may have made one).
    */
   readonly isRefusal: boolean;
+  /**
+   * The OAuth token endpoint's own error code (`error`, RFC 6749 section 5.2) and, from Microsoft,
+   * the numbers of its AADSTS codes (`error_codes`); null when the failure is not a token
+   * endpoint's refusal. What a connect refusal tells its caller, for it to say which credential.
+   */
+  readonly oauth: OAuthRefusal | null;
 
-  constructor(failure: ProviderFailure, options: { isRefusal?: boolean } = {}) {
+  constructor(failure: ProviderFailure, options: { isRefusal?: boolean; oauth?: OAuthRefusal } = {}) {
     super(failure.message);
     this.failure = failure;
     this.isRefusal = options.isRefusal === true;
+    this.oauth = options.oauth ?? null;
   }
 }
 

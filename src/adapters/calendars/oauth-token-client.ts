@@ -18,6 +18,9 @@ export interface RefreshedToken {
   refreshToken: string | null;
 }
 
+/** An OAuth error code's shape (RFC 6749 section 5.2: printable ASCII, no quote or backslash); anything else is not kept. */
+const OAUTH_ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+
 /** Errors of the token endpoint that say "try again" (RFC 6749 section 4.1.2.1; Microsoft's identity platform error table). */
 const RETRY_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
 
@@ -106,21 +109,24 @@ export class OAuthTokenClient {
     // The description can echo request details; only the error code is kept.
     const code = typeof body.error === 'string' ? body.error : null;
     const message = `token refresh refused: HTTP ${response.status}${code ? ` ${code}` : ''}`;
-    if (code !== null && REVOKED_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'auth_revoked', message });
+    // Microsoft's error answer carries its AADSTS numbers in `error_codes` (its identity platform's
+    // error code reference shows the answer's fields).
+    const errorCodes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3) : [];
+    const oauth = code !== null && OAUTH_ERROR_CODE.test(code) ? { error: code, errorCodes } : undefined;
+    if (code !== null && REVOKED_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'auth_revoked', message }, { oauth });
     if (code === 'deleted_client') {
       throw new ClientCredentialsRefused({
         kind: 'permanent',
         message: `${message}: ${CLIENT_REFUSED} (the OAuth client was deleted); not the user's access: connect the account again with a working OAuth client`,
-      });
+      }, { oauth });
     }
     if (code === 'invalid_client') {
       // Microsoft's numeric codes (error_codes) say which: 7000222 an expired secret, 7000215 a wrong one.
-      const codes = Array.isArray(body.error_codes) ? body.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3) : [];
-      const which = codes.length > 0 ? ` (${codes.map((c) => `AADSTS${c}`).join(', ')})` : '';
+      const which = errorCodes.length > 0 ? ` (${errorCodes.map((c) => `AADSTS${c}`).join(', ')})` : '';
       throw new ClientCredentialsRefused({
         kind: 'permanent',
         message: `${message}${which}: ${CLIENT_REFUSED} (an expired or replaced client secret, a deleted app); not the user's access: connect the account again with the app's current client secret`,
-      });
+      }, { oauth });
     }
     if (response.status === 429) {
       throw new CalendarProviderError({ kind: 'rate_limited', retryAfterMs: parseRetryAfterMs(response.headers, now) ?? DEFAULT_RATE_LIMIT_WAIT_MS, message });
@@ -129,7 +135,7 @@ export class OAuthTokenClient {
     // temporarily_unavailable, "retry the request"), a 5xx, and a refusal that is not the
     // endpoint's own (no OAuth error code: a proxy's page) pass; anything else is a setting to fix.
     if (response.status >= 500 || code === null || RETRY_ERRORS.has(code)) throw new CalendarProviderError({ kind: 'transient', message });
-    throw new CalendarProviderError({ kind: 'permanent', message });
+    throw new CalendarProviderError({ kind: 'permanent', message }, { oauth });
   }
 }
 

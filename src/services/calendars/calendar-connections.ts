@@ -14,7 +14,7 @@ import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatOptionalInstant, formatInstant } from '../../lib/time.ts';
 import type { GuardResult, OutboundGuard } from '../../adapters/outbound-guard.ts';
 import {
-  CalendarProviderError, toProviderFailure, type ProviderAccount, type ProviderCredentials, type ProviderFailure, type ProviderKind,
+  CalendarProviderError, toProviderFailure, type OAuthRefusal, type ProviderAccount, type ProviderCredentials, type ProviderFailure, type ProviderKind,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { feedAccountId, normalizeFeedUrl, redactFeedUrl } from '../../adapters/calendars/ics-calendar-provider.ts';
 import type { CalendarEvents, EventChangeReason } from './calendar-events.ts';
@@ -553,7 +553,7 @@ export class CalendarConnections {
     try {
       account = await provider.describeAccount();
     } catch (error) {
-      throw connectFailureError(credentials.kind, toProviderFailure(error));
+      throw connectFailureError(credentials.kind, toProviderFailure(error), error instanceof CalendarProviderError ? error.oauth : null);
     }
     if (rotatedRefreshToken !== null && credentials.kind !== 'ics') credentials = { ...credentials, refreshToken: rotatedRefreshToken };
     if (Array.isArray(options.calendarIds)) {
@@ -735,12 +735,22 @@ function pushSetup(kind: ProviderKind, isPushEnabled: boolean, calendars: Calend
   };
 }
 
-function connectFailureError(kind: ProviderKind, failure: ProviderFailure): ApiError {
+/**
+ * A refused account's `details`: the token endpoint's OAuth error code (`oauth_error`, RFC 6749
+ * section 5.2) and Microsoft's AADSTS numbers (`provider_error_codes`), which say which credential
+ * was refused better than the message's words; none when the provider gave no such code.
+ */
+function authFailureDetails(oauth: OAuthRefusal | null): { details?: Record<string, unknown> } {
+  if (oauth === null) return {};
+  return { details: { oauth_error: oauth.error, ...(oauth.errorCodes.length > 0 ? { provider_error_codes: oauth.errorCodes } : {}) } };
+}
+
+function connectFailureError(kind: ProviderKind, failure: ProviderFailure, oauth: OAuthRefusal | null): ApiError {
   switch (failure.kind) {
     case 'auth_revoked':
       return kind === 'ics'
         ? new ApiError('calendar_feed_invalid', `ics_url: the feed refused access (${failure.message})`, { details: { field: 'ics_url' } })
-        : new ApiError('calendar_auth_failed', `The provider refused the credentials (${failure.message}); check the client id, client secret and refresh token`);
+        : new ApiError('calendar_auth_failed', `The provider refused the credentials (${failure.message}); check the client id, client secret and refresh token`, authFailureDetails(oauth));
     case 'rate_limited':
     case 'transient':
       return new ApiError('calendar_provider_unavailable', `The calendar provider did not answer usefully (${failure.message}); try again later`, {
@@ -750,7 +760,7 @@ function connectFailureError(kind: ProviderKind, failure: ProviderFailure): ApiE
     case 'permanent':
       return kind === 'ics'
         ? new ApiError('calendar_feed_invalid', `ics_url: ${failure.message}`, { details: { field: 'ics_url' } })
-        : new ApiError('calendar_auth_failed', `The provider refused the connection (${failure.message})`);
+        : new ApiError('calendar_auth_failed', `The provider refused the connection (${failure.message})`, authFailureDetails(oauth));
   }
 }
 
