@@ -193,7 +193,7 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     }
   });
 
-  test('a Google account: a refused secret is said on its field and kept to correct; connected, it names the account, its calendars and which are synced, and the secrets go', async () => {
+  test('a Google account: a refused secret is said on the client id and secret, kept to correct; connected, it names the account, its calendars and which are synced, and the secrets go', async () => {
     const account = google.createAccount();
     // By keyboard: the arrow key moves from the feed to Google, as in any radio group.
     await page.getByRole('radio', { name: 'ICS feed' }).focus();
@@ -212,8 +212,11 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     await page.getByLabel('Client secret').fill('GOCSPX-not-the-secret');
     await page.getByLabel('Refresh token').fill(account.refreshToken);
     await page.getByRole('button', { name: 'Connect account' }).click();
-    await isInvalidField(page, 'connect-client-secret', 'The provider refused the client id or client secret');
-    assert.match(await page.locator('#connect-client-secret-error').innerText(), /invalid_client/);
+    // Google's invalid_client is the client id or the secret alike: focus on the id, both marked, one message.
+    await isInvalidField(page, 'connect-client-id', 'The provider refused the client id or client secret');
+    assert.match(await page.locator('#connect-client-id-error').innerText(), /invalid_client/);
+    assert.equal(await page.locator('#connect-client-secret').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#connect-client-secret').getAttribute('aria-describedby'), 'connect-client-id-error');
     assert.equal(await page.getByLabel('Client secret').inputValue(), 'GOCSPX-not-the-secret', 'kept to be corrected');
     assert.equal(await page.getByLabel('Client id').inputValue(), account.clientId);
     await saveScreenshots(page, 'connect-google-refused');
@@ -237,14 +240,22 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     await saveScreenshots(page, 'connect-google-connected');
   });
 
-  test('a Microsoft account: secrets typed for Google go when Microsoft is picked; a refused refresh token is said on its field; then it connects', async () => {
+  test('a Microsoft account: secrets typed for Google go when Microsoft is picked; an unknown app id is said for the form naming the client id; a refused refresh token is said on its field; then it connects', async () => {
     const account = graph.createAccount();
     await page.getByLabel('Client secret').fill('typed for Google');
     await page.getByRole('radio', { name: 'Microsoft Outlook' }).check();
     await page.getByText('From an app registered in Microsoft Entra ID').waitFor();
     assert.equal(await page.getByLabel('Client secret').inputValue(), '', 'a secret is not carried to another provider');
-    await page.getByLabel('Client id').fill(account.clientId);
+    // An app id the directory does not know (Microsoft's unauthorized_client, AADSTS700016): said for the form, naming the client id.
+    await page.getByLabel('Client id').fill('00000000-0000-0000-0000-000000000000');
     await page.getByLabel('Client secret').fill(account.clientSecret);
+    await page.getByLabel('Refresh token').fill(account.refreshToken);
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    const unknownApp = page.getByRole('alert').filter({ hasText: 'does not know this client id' });
+    await unknownApp.waitFor();
+    assert.match(await unknownApp.innerText(), /unauthorized_client, AADSTS700016.*Check the client id\./);
+    assert.equal(await page.locator('#connect-refresh-token').getAttribute('aria-invalid'), null, 'not blamed on the refresh token');
+    await page.getByLabel('Client id').fill(account.clientId);
     await page.getByLabel('Refresh token').fill('0.AX-expired-token');
     await page.getByRole('button', { name: 'Connect account' }).click();
     await isInvalidField(page, 'connect-refresh-token', 'The provider refused the refresh token');

@@ -49,15 +49,38 @@ test('a feed\'s refusal does not name the API\'s field, which the form calls Fee
   assert.equal(feedRefusalWords('The feed is over a parser limit'), 'The feed is over a parser limit');
 });
 
-test('a refused OAuth client shows on the secret, a refused grant on the refresh token', () => {
-  const client = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client (AADSTS7000215): the OAuth client was refused)', 400, 'calendar_auth_failed');
-  assert.deepEqual(connectProblem(client), { field: 'clientSecret', text: 'The provider refused the client id or client secret (invalid_client, AADSTS7000215): check both; a secret that expired or was replaced needs the app\'s current one.' });
-  const grant = new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 invalid_grant); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
+test('a refused OAuth client (invalid_client) is the client id or secret: focus on the id, both marked; a refused grant is the refresh token; by the API\'s details.oauth_error', () => {
+  // Google answers invalid_client for an unknown client id and a wrong secret alike ("The OAuth client was not found.").
+  const google = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client: the OAuth client id or secret this connection was given is refused)', 400, 'calendar_auth_failed', { oauth_error: 'invalid_client' });
+  assert.deepEqual(connectProblem(google), { field: 'clientId', alsoFields: ['clientSecret'], text: 'The provider refused the client id or client secret (invalid_client): check both; a secret that expired or was replaced needs the app\'s current one.' });
+  const microsoft = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client (AADSTS7000215): …)', 400, 'calendar_auth_failed', { oauth_error: 'invalid_client', provider_error_codes: [7000215] });
+  assert.deepEqual(connectProblem(microsoft), { field: 'clientId', alsoFields: ['clientSecret'], text: 'The provider refused the client id or client secret (invalid_client, AADSTS7000215): check both; a secret that expired or was replaced needs the app\'s current one.' });
+  const grant = new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 invalid_grant); check the client id, client secret and refresh token', 400, 'calendar_auth_failed', { oauth_error: 'invalid_grant' });
   assert.deepEqual(connectProblem(grant), { field: 'refreshToken', text: 'The provider refused the refresh token (invalid_grant): it expired, was revoked, or was issued to another client. Sign the account in again for a new one.' });
+});
+
+test('unauthorized_client names no one field: Microsoft\'s AADSTS700016 (no such app in the directory) is the client id, else the client id or a refresh token issued to another client', () => {
+  // Azure/go-autorest issue 626: a refresh with an unknown app id answers 400 unauthorized_client, error_codes [700016].
+  const unknownApp = connectProblem(new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 unauthorized_client); check the client id, client secret and refresh token', 400, 'calendar_auth_failed', { oauth_error: 'unauthorized_client', provider_error_codes: [700016] }));
+  assert.equal(unknownApp.field, null);
+  assert.match(unknownApp.text, /does not know this client id \(unauthorized_client, AADSTS700016\).*Check the client id\./);
+  const other = connectProblem(new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 unauthorized_client); check the client id, client secret and refresh token', 400, 'calendar_auth_failed', { oauth_error: 'unauthorized_client' }));
+  assert.equal(other.field, null);
+  assert.match(other.text, /\(unauthorized_client\): check the client id, and that the refresh token was issued to this client/);
+});
+
+test('an answer without details.oauth_error is read from the message\'s words', () => {
+  const client = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 401 invalid_client (AADSTS7000215): the OAuth client was refused)', 400, 'calendar_auth_failed');
+  assert.deepEqual(connectProblem(client), { field: 'clientId', alsoFields: ['clientSecret'], text: 'The provider refused the client id or client secret (invalid_client, AADSTS7000215): check both; a secret that expired or was replaced needs the app\'s current one.' });
+  const grant = new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 invalid_grant); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
+  assert.equal(connectProblem(grant).field, 'refreshToken');
+  const unauthorized = connectProblem(new ApiFailure('The provider refused the credentials (token refresh refused: HTTP 400 unauthorized_client); check the client id, client secret and refresh token', 400, 'calendar_auth_failed'));
+  assert.equal(unauthorized.field, null);
+  assert.match(unauthorized.text, /client id/);
   // Another refusal of the provider's (an insufficient scope read as withdrawn access) names no code.
   const scope = new ApiFailure('The provider refused the credentials (HTTP 403 insufficientPermissions); check the client id, client secret and refresh token', 400, 'calendar_auth_failed');
   assert.equal(connectProblem(scope).field, 'refreshToken');
-  const other = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 400 invalid_scope)', 400, 'calendar_auth_failed');
+  const other = new ApiFailure('The provider refused the connection (token refresh refused: HTTP 400 invalid_scope)', 400, 'calendar_auth_failed', { oauth_error: 'invalid_scope' });
   assert.deepEqual(connectProblem(other), { field: null, text: other.message });
   const named = new ApiFailure('google_client_id: must not be empty', 400, 'validation_error', { field: 'google_client_id' });
   assert.equal(connectProblem(named).field, 'clientId');

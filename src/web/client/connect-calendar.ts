@@ -24,6 +24,8 @@ export interface ConnectProblem {
   text: string;
   /** No answer said whether it connected (its answer was lost): the list of connections is read again. */
   isOutcomeUnknown?: true;
+  /** Other fields the refusal may be about, marked invalid with the same words (focus goes to `field`). */
+  alsoFields?: ConnectField[];
 }
 
 /**
@@ -92,21 +94,21 @@ const API_FIELDS: Record<string, ConnectField> = {
   google_refresh_token: 'refreshToken', microsoft_refresh_token: 'refreshToken',
 };
 
-/** An OAuth error code in the API's message, with Microsoft's AADSTS number when it gives one. */
+/** An OAuth error code in the API's message, with Microsoft's AADSTS number when it gives one: for an answer without `details.oauth_error`. */
 const OAUTH_CODE = /\b(invalid_client|deleted_client|invalid_grant|unauthorized_client|interaction_required|consent_required)\b(?: \((AADSTS\d+)\))?/;
 const CLIENT_REFUSALS = new Set(['invalid_client', 'deleted_client']);
-/** The refusals Rollcall takes for withdrawn access (REVOKED_ERRORS in src/adapters/calendars/oauth-token-client.ts). */
-const GRANT_REFUSALS = new Set(['invalid_grant', 'unauthorized_client', 'interaction_required', 'consent_required']);
+/** The refusals of the user's grant (RFC 6749 section 5.2; Microsoft's interaction_required and consent_required). */
+const GRANT_REFUSALS = new Set(['invalid_grant', 'interaction_required', 'consent_required']);
+/** Microsoft's AADSTS700016: no app with this id in the directory (a mistyped or unregistered client id). */
+const UNKNOWN_APP = 700016;
 
 /** The outbound guard's words for an address that is not public (NOT_PUBLIC_REASON in src/adapters/outbound-guard.ts). */
 const NOT_PUBLIC = /must lead to a public address/;
 
 /**
  * Which field a refusal is about, and what to say. The API names a feed's field (`details.field`,
- * `ics_url`); for an account it says `calendar_auth_failed` and quotes the provider's OAuth error
- * (RFC 6749 section 5.2): `invalid_client` is the client id or secret (Google says so for an
- * unknown id and a wrong secret alike), `invalid_grant` (and the other refusals Rollcall takes for
- * withdrawn access) the refresh token.
+ * `ics_url`); for an account it says `calendar_auth_failed` with the provider's OAuth error code
+ * in `details.oauth_error` (authProblem says which field that is).
  */
 export function connectProblem(error: unknown): ConnectProblem {
   const text = error instanceof Error ? error.message : String(error);
@@ -125,17 +127,53 @@ export function connectProblem(error: unknown): ConnectProblem {
   }
   if (onField !== null) return { field: onField, text };
   if (error.code === 'calendar_auth_failed') {
-    // The provider's own code (and Microsoft's AADSTS number), which its docs and support pages go by.
-    const said = OAUTH_CODE.exec(text);
-    const code = said ? ` (${said[1]}${said[2] ? `, ${said[2]}` : ''})` : '';
-    if (said && CLIENT_REFUSALS.has(said[1]!)) {
-      return { field: 'clientSecret', text: `The provider refused the client id or client secret${code}: check both; a secret that expired or was replaced needs the app's current one.` };
-    }
-    if ((said && GRANT_REFUSALS.has(said[1]!)) || /refused the credentials/.test(text)) {
-      return { field: 'refreshToken', text: `The provider refused the refresh token${code}: it expired, was revoked, or was issued to another client. Sign the account in again for a new one.` };
+    const refusal = oauthRefusalOf(error, text);
+    if (refusal !== null) return authProblem(refusal) ?? { field: null, text };
+    if (/refused the credentials/.test(text)) {
+      return { field: 'refreshToken', text: 'The provider refused the refresh token: it expired, was revoked, or was issued to another client. Sign the account in again for a new one.' };
     }
   }
   return { field: null, text };
+}
+
+/**
+ * The provider's OAuth error code and AADSTS numbers: from the API's `details` (`oauth_error`,
+ * `provider_error_codes`), else (an answer without them) from its message's words.
+ */
+function oauthRefusalOf(error: ApiFailure, text: string): { code: string; numbers: number[] } | null {
+  const code = error.details?.oauth_error;
+  if (typeof code === 'string') {
+    const numbers = error.details?.provider_error_codes;
+    return { code, numbers: Array.isArray(numbers) ? numbers.filter((n): n is number => Number.isInteger(n)) : [] };
+  }
+  const said = OAUTH_CODE.exec(text);
+  return said ? { code: said[1]!, numbers: said[2] ? [Number(said[2].slice('AADSTS'.length))] : [] } : null;
+}
+
+/**
+ * Which field a provider's OAuth refusal is about (RFC 6749 section 5.2): `invalid_client` is the
+ * client, id or secret (Google says so for an unknown id and a wrong secret alike), so focus goes
+ * to the id and both are marked; `invalid_grant` (and Microsoft's interaction_required and
+ * consent_required) the refresh token; `unauthorized_client` is the client not allowed this
+ * grant, which names no one field: the client id, or the refresh token issued to another client
+ * (Microsoft's AADSTS700016, an app id not in the directory, is the client id). Null for a code
+ * that names no credential.
+ */
+function authProblem({ code, numbers }: { code: string; numbers: number[] }): ConnectProblem | null {
+  const said = ` (${[code, ...numbers.map((n) => `AADSTS${n}`)].join(', ')})`;
+  if (CLIENT_REFUSALS.has(code)) {
+    return { field: 'clientId', alsoFields: ['clientSecret'], text: `The provider refused the client id or client secret${said}: check both; a secret that expired or was replaced needs the app's current one.` };
+  }
+  if (GRANT_REFUSALS.has(code)) {
+    return { field: 'refreshToken', text: `The provider refused the refresh token${said}: it expired, was revoked, or was issued to another client. Sign the account in again for a new one.` };
+  }
+  if (code === 'unauthorized_client') {
+    if (numbers.includes(UNKNOWN_APP)) {
+      return { field: null, text: `The provider does not know this client id${said}: no app with this id is registered in, or consented to by, the account's organisation. Check the client id.` };
+    }
+    return { field: null, text: `The provider does not let this client use this refresh token${said}: check the client id, and that the refresh token was issued to this client (if not, sign the account in again with it).` };
+  }
+  return null;
 }
 
 /**

@@ -87,7 +87,9 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
 
   /** An input's attributes; `hintId` names a text that always describes it, beside the error while there is one. */
   const fieldProps = (field: ConnectField, hintId?: string) => {
-    const invalid = invalidFieldProps(errorIdOf(field), problem?.field === field);
+    // A refusal about more than one field (the client id or its secret) marks each, described by the one message.
+    const isAlso = problem?.field != null && problem.alsoFields?.includes(field) === true;
+    const invalid = invalidFieldProps(isAlso ? errorIdOf(problem!.field!) : errorIdOf(field), problem?.field === field || isAlso);
     const describedBy = [invalid['aria-describedby'], hintId].filter(Boolean).join(' ');
     return {
       id: INPUT_IDS[field],
