@@ -2679,9 +2679,10 @@ describe('Microsoft Graph specifics', () => {
     assert.equal(event!.meeting_url, 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_xyz%40thread.v2/0?context=%7b%7d');
   });
 
-  test('reconnecting needs replace: true; a rotated refresh token is kept for the next refresh', async () => {
+  test('reconnecting needs replace: true, and its answer says replaced; a rotated refresh token is kept for the next refresh', async () => {
     const user = await env.rc.newUser();
-    const { account, calendarId } = await connectMicrosoft(env, user.auth);
+    const { account, calendarId, body: first } = await connectMicrosoft(env, user.auth);
+    assert.equal(first.replaced, false);
     const body = { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: account.refreshToken };
     const conflict = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body });
     assert.equal(conflict.status, 409);
@@ -2690,6 +2691,9 @@ describe('Microsoft Graph specifics', () => {
     const replaced = await env.rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { ...body, replace: true } });
     assert.equal(replaced.status, 200);
     assert.equal(replaced.body.calendar_id, calendarId);
+    // The answer says the connection was replaced, in a field as well as in words.
+    assert.equal(replaced.body.replaced, true);
+    assert.equal(replaced.body.message, 'Calendar connection replaced');
     const latest = env.microsoft.latestRefreshToken(account.email);
     // Access tokens last an hour; the next refresh must use the token Microsoft handed out last.
     env.clock.advance(2 * HOUR);

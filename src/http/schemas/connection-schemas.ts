@@ -104,6 +104,7 @@ export const ConnectionListResponse = Type.Object({ total: Type.Integer(), conne
 export const ConnectResponse = Type.Object({
   ...ConnectionFields,
   message: Type.String(),
+  replaced: Type.Boolean({ description: 'True when the account or feed was connected already and this connect replaced that connection (its id, its calendars\' sync state and, without calendar_ids, its choice of calendars stay); false for a new connection.' }),
   available_calendars: Type.Array(Type.Object({
     id: Type.String(), summary: Nullable(Type.String()), isPrimary: Type.Boolean(), accessRole: Nullable(Type.String()), timeZone: Nullable(Type.String()), synced: Type.Boolean(),
   })),

@@ -105,6 +105,8 @@ export interface ConnectionView {
 
 export interface ConnectResponse extends ConnectionView {
   message: string;
+  /** The account or feed was connected already: this connect replaced that connection (its id, and without calendar_ids its choice of calendars, stay). */
+  replaced: boolean;
   /** Every calendar of the account, and whether Rollcall syncs it. */
   available_calendars: { id: string; summary: string | null; isPrimary: boolean; accessRole: string | null; timeZone: string | null; synced: boolean }[];
   watch_setup: {
@@ -627,6 +629,7 @@ export class CalendarConnections {
     return {
       ...view,
       message: existing ? 'Calendar connection replaced' : 'Calendar connected',
+      replaced: existing !== undefined && existing !== null,
       available_calendars: account.calendars.map((c) => {
         const id = publicCalendarId(row, c.id);
         return { id, summary: c.name, isPrimary: c.isPrimary, accessRole: c.accessRole, timeZone: c.timeZone, synced: view.calendars.some((v) => v.id === id) };
