@@ -21,6 +21,7 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
   let browser: Browser;
   let page: Page;
   let base: string;
+  let user: { auth: string };
   const feeds = new FakeIcsServer();
   const google = new FakeGoogleCalendar({ now: () => Date.now(), deliver: noDelivery });
   const graph = new FakeMicrosoftGraph({ now: () => Date.now(), deliver: noDelivery });
@@ -42,7 +43,7 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     const address = rc.app.server.address();
     assert.ok(address && typeof address === 'object');
     base = `http://127.0.0.1:${address.port}`;
-    const user = await rc.newUser('carol');
+    user = await rc.newUser('carol');
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -91,7 +92,8 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     const busy = page.getByRole('button', { name: 'Connecting and syncing…' });
     await busy.waitFor();
     assert.equal(await busy.getAttribute('aria-disabled'), 'true');
-    assert.equal(await page.locator('#connect form').getAttribute('aria-busy'), 'true');
+    assert.equal(await page.locator('#connect form').getAttribute('aria-busy'), null, 'the form is not busy as a whole: its status line is read while it waits');
+    assert.equal(await page.locator('#connect .connect-body').getAttribute('aria-busy'), 'true');
     await page.getByRole('status').filter({ hasText: 'Rollcall reads the calendar once before it answers' }).waitFor();
     feeds.holdAnswers = null;
     answerFeed();
@@ -203,7 +205,8 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     for (const label of ['Client secret', 'Refresh token']) {
       const input = page.getByLabel(label, { exact: true });
       assert.equal(await input.getAttribute('type'), 'password', label);
-      assert.equal(await input.getAttribute('autocomplete'), 'off', label);
+      // Not `off`, which Chromium ignores on password fields (MDN, "Turning off form autocompletion").
+      assert.equal(await input.getAttribute('autocomplete'), 'new-password', label);
     }
     // Nothing typed: the first missing field says so.
     await page.getByRole('button', { name: 'Connect account' }).click();
@@ -273,6 +276,69 @@ describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calendars' }).click();
     await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
     assert.equal(await page.getByRole('radio', { name: 'ICS feed' }).isChecked(), true, 'the form starts afresh');
+  });
+
+  test('an Outlook account connected again says it was already connected and is connected again with these credentials; one whose calendars were chosen through the API keeps that choice, and the notice does not say it syncs the default ones', async () => {
+    await page.goto(`${base}/dashboard/calendars`);
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    const account = graph.createAccount();
+    const connectHere = async () => {
+      await page.getByRole('radio', { name: 'Microsoft Outlook' }).check();
+      await page.getByLabel('Client id').fill(account.clientId);
+      await page.getByLabel('Client secret').fill(account.clientSecret);
+      await page.getByLabel('Refresh token').fill(graph.latestRefreshToken(account.email));
+      const answered = nextConnectAnswer('/calendar/create_outlook_calendar');
+      await page.getByRole('button', { name: 'Connect account' }).click();
+      const answer = await answered;
+      const result = page.getByTestId('connect-result').filter({ hasText: account.email });
+      await result.waitFor();
+      return { answer, text: await result.innerText() };
+    };
+    const first = await connectHere();
+    assert.equal(first.answer.replaced, false);
+    assert.match(first.text, /^Connected: Microsoft Outlook /);
+    assert.match(first.text, /syncs the calendars Rollcall picks by default/);
+    const again = await connectHere();
+    assert.equal(again.answer.replaced, true);
+    assert.equal(again.answer.calendar_id, first.answer.calendar_id);
+    assert.match(again.text, /^Already connected: Microsoft Outlook .* was connected again with these credentials\./);
+
+    // Its calendars chosen through the API (not the primary one): connected again here, the choice stays.
+    const available = again.answer.available_calendars as { id: string; isPrimary: boolean }[];
+    const notPrimary = available.find((c) => !c.isPrimary)!;
+    const chosen = await rc.request('POST', '/api/v1/calendar/create_outlook_calendar', { auth: user.auth, body: { microsoft_client_id: account.clientId, microsoft_client_secret: account.clientSecret, microsoft_refresh_token: graph.latestRefreshToken(account.email), replace: true, calendar_ids: [notPrimary.id] } });
+    assert.equal(chosen.status, 200, JSON.stringify(chosen.body));
+    await page.goto(`${base}/dashboard/calendars`);
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    const kept = await connectHere();
+    assert.match(kept.text, /Calendar \(primary\): not synced/);
+    assert.doesNotMatch(kept.text, /picks by default/);
+    assert.match(kept.text, /keeps the calendars it synced/);
+  });
+
+  test('while it waits the status line is outside what is marked busy, and the other kinds cannot be picked: a refusal that comes then is said on its field', async () => {
+    await page.goto(`${base}/dashboard/calendars`);
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    const notFeed = feeds.createFeed('Busy then refused');
+    feeds.replaceWithRaw(notFeed, '<html><body>Sign in</body></html>');
+    let answerFeed!: () => void;
+    feeds.holdAnswers = new Promise<void>((resolve) => { answerFeed = resolve; });
+    try {
+      await page.getByLabel('Feed address').fill(notFeed);
+      await page.getByRole('button', { name: 'Connect feed' }).click();
+      const status = page.getByRole('status').filter({ hasText: 'Rollcall reads the calendar once before it answers' });
+      await status.waitFor();
+      // WAI-ARIA 1.2, aria-busy: assistive technologies may hold back changes inside a busy element until it is no longer busy.
+      assert.equal(await status.evaluate((element) => (element as unknown as { closest(s: string): unknown }).closest('[aria-busy="true"]') !== null), false, 'the status line is outside the busy part');
+      assert.equal(await page.locator('#connect-ics-url').evaluate((element) => (element as unknown as { closest(s: string): unknown }).closest('[aria-busy="true"]') !== null), true, 'the fields are marked busy');
+      for (const name of ['Google Calendar', 'Microsoft Outlook']) assert.equal(await page.getByRole('radio', { name }).isDisabled(), true, `${name} cannot be picked while it waits`);
+      assert.equal(await page.getByRole('radio', { name: 'ICS feed' }).isDisabled(), false, 'the kind picked keeps its focus');
+    } finally {
+      feeds.holdAnswers = null;
+      answerFeed();
+    }
+    await isInvalidField(page, 'connect-ics-url', 'did not answer with an iCalendar feed');
+    assert.equal(await page.getByRole('radio', { name: 'Google Calendar' }).isDisabled(), false, 'free again once answered');
   });
 
   test('at phone width the form, its errors and the cards fit the screen', async () => {

@@ -190,6 +190,8 @@ export function feedRefusalWords(text: string): string {
 /** The answer of a connect route (ConnectResponse in src/services/calendars/calendar-connections.ts). */
 export interface ConnectAnswer extends Connection {
   message: string;
+  /** Connected already: this replaced that connection, keeping its calendars (and an earlier calendar_ids choice). */
+  replaced: boolean;
   available_calendars: { id: string; summary: string | null; isPrimary: boolean; synced: boolean }[];
   sync: { synced: boolean; created: number; updated: number; cancelled: number; error: string | null };
 }
@@ -209,7 +211,7 @@ export function availableCalendars(answer: ConnectAnswer): { name: string; isPri
     .map((c) => ({ name: c.summary ?? c.id, isPrimary: c.isPrimary, synced: c.synced }));
 }
 
-/** A draft after a connection: secrets go, and so does everything else typed (the form is ready for another). */
+/** A draft after a connection: secrets go, and so does everything else typed (the form is ready for another). Given the draft as it is then. */
 export function clearedDraft(draft: ConnectDraft): ConnectDraft {
   return { ...EMPTY_DRAFT, kind: draft.kind };
 }

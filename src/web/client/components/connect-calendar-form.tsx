@@ -57,6 +57,8 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
     setDraft((d) => ({ ...d, [field]: value }));
   };
   const pick = (kind: ConnectKind) => {
+    // Locked while a connect runs: its refusal is said on a field of the kind it was sent as.
+    if (isBusy) return;
     setDraft((d) => switchedDraft(d, kind));
     setProblem(null);
   };
@@ -72,7 +74,8 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
     try {
       const answer = await api.post<ConnectAnswer>(request.path, request.body);
       const names = connectionNames([...connections.filter((c) => c.calendar_id !== answer.calendar_id), answer]);
-      setDraft(clearedDraft(draft));
+      // From the draft as it is now, not as it was sent: nothing typed meanwhile is kept either.
+      setDraft((d) => clearedDraft(d));
       setProblem(null);
       await onConnected(answer);
       setConnected({ answer, name: names.get(answer.calendar_id) ?? answer.calendar_id });
@@ -104,12 +107,15 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
   return (
     <section class="card connect" id="connect" aria-labelledby="connect-title">
       <h2 id="connect-title">Connect a calendar</h2>
-      <form onSubmit={(e) => void submit(e)} aria-busy={isBusy ? 'true' : undefined} noValidate>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        {/* Busy is said on the fields alone: the status line below is outside it, so that it is read at once (WAI-ARIA 1.2, aria-busy). */}
+        <div class="connect-body" aria-busy={isBusy ? 'true' : undefined}>
         <fieldset class="connect-kinds">
           <legend>What to connect</legend>
           {KINDS.map(({ kind, label }) => (
             <label key={kind} class="connect-kind">
-              <input type="radio" name="connect-kind" id={`connect-kind-${kind}`} value={kind} checked={draft.kind === kind} onChange={() => pick(kind)} />
+              {/* While a connect runs the other kinds cannot be picked; the one picked stays enabled, keeping focus. */}
+              <input type="radio" name="connect-kind" id={`connect-kind-${kind}`} value={kind} checked={draft.kind === kind} disabled={isBusy && draft.kind !== kind} onChange={() => pick(kind)} />
               <span>{label}</span>
             </label>
           ))}
@@ -131,17 +137,18 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
             </div>
             <div class="connect-field">
               <label for={INPUT_IDS.clientSecret}>Client secret</label>
-              <input type="password" autocomplete="off" spellcheck={false} {...fieldProps('clientSecret')} />
+              <input type="password" autocomplete="new-password" spellcheck={false} {...fieldProps('clientSecret')} />
               {fieldError('clientSecret')}
             </div>
             <div class="connect-field">
               <label for={INPUT_IDS.refreshToken}>Refresh token</label>
-              <input type="password" autocomplete="off" spellcheck={false} {...fieldProps('refreshToken')} />
+              <input type="password" autocomplete="new-password" spellcheck={false} {...fieldProps('refreshToken')} />
               {fieldError('refreshToken')}
             </div>
           </>
         )}
         {problem !== null && problem.field === null && <p ref={formErrorRef} tabIndex={-1} class="notice notice-error" role="alert">{withLocalTimes(problem.text)}</p>}
+        </div>
         <div class="actions">
           {/* Busy, it says so without being disabled: a disabled button would drop the keyboard focus it has. */}
           <button type="submit" class="button button-primary" aria-disabled={isBusy ? 'true' : undefined}>
@@ -159,14 +166,18 @@ function ConnectedResult({ connected: { answer, name }, resultRef }: { connected
   const calendars = availableCalendars(answer);
   return (
     <div ref={resultRef} id="connect-result" tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} role="status" data-testid="connect-result">
-      <p><strong>Connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span>.</strong> {firstSyncWords(answer.sync)}</p>
+      <p>{answer.replaced
+        ? <strong>Already connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span> was connected again with these credentials.</strong>
+        : <strong>Connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span>.</strong>} {firstSyncWords(answer.sync)}</p>
       {answer.provider !== 'ics' && calendars.length > 0 && (
         <>
           <p>Its calendars ({calendars.filter((c) => c.synced).length} of {calendars.length} synced):</p>
           <ul class="plain-list">
             {calendars.map((c, i) => <li key={i}><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</li>)}
           </ul>
-          {calendars.some((c) => !c.synced) && <p class="small">Connected from this page, an account syncs the calendars Rollcall picks by default; to choose others, connect it again through the API with <code>calendar_ids</code>.</p>}
+          {calendars.some((c) => !c.synced) && (answer.replaced
+            ? <p class="small">Connected again, an account keeps the calendars it synced (an earlier choice made through the API's <code>calendar_ids</code> included); to choose others, connect it again through the API with <code>calendar_ids</code>.</p>
+            : <p class="small">Connected from this page, an account syncs the calendars Rollcall picks by default; to choose others, connect it again through the API with <code>calendar_ids</code>.</p>)}
         </>
       )}
     </div>
