@@ -294,8 +294,8 @@ export interface ConnectedCalendarsTable {
   /** JSON [{ seriesId, untilMs }]: series new on this calendar in the last hour (migration 023; truncated-series.ts). */
   recent_series: string | null;
   /**
-   * JSON array: the ids the last read listed live that the provider did not find, when that read
-   * failed for it; the next read lets them stand (migration 045). Null once a read works.
+   * JSON [{ id, untilMs }]: ids reads listed live that the provider did not find, kept until a read
+   * finds them or untilMs (migration 045; domain/missed-ids.ts); later reads let them stand. Null when none.
    */
   missed_ids: string | null;
   /** Reads of this calendar in a row that failed on their own, its account's others syncing (migration 027). */

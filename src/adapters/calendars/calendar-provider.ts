@@ -87,10 +87,13 @@ export class CalendarProviderError extends Error {
 export class NotFoundYet extends CalendarProviderError {
   override name = 'NotFoundYet';
   readonly ids: readonly string[];
+  /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
+  readonly found: readonly string[];
 
-  constructor(ids: readonly string[], message: string) {
+  constructor(ids: readonly string[], message: string, found: readonly string[] = []) {
     super({ kind: 'transient', message });
     this.ids = ids;
+    this.found = found;
   }
 }
 
@@ -215,9 +218,10 @@ export interface FetchContext {
    */
   confirm?: readonly MeetingToConfirm[];
   /**
-   * The ids the calendar's last read failed for not finding (NotFoundYet.ids), when it failed so:
-   * a provider that has a round read again for an id it expects to find by then tells the second
-   * miss from it and lets the round through.
+   * The ids the calendar's reads did not find (NotFoundYet.ids, FetchResult.missedAgain), kept
+   * until a read finds them or for a while after the last miss (domain/missed-ids.ts): a provider
+   * that has a round read again for an id it expects to find by then tells a later miss from it
+   * and lets the round through.
    */
   missedBefore?: readonly string[];
 }
@@ -271,6 +275,14 @@ export interface FetchResult {
    * them as stored). One found at other times is not named here but comes as a change in `changes`.
    */
   confirmedPresent?: string[];
+  /**
+   * Of FetchContext.missedBefore, the ids this read did not find again, their listed copies left
+   * to stand (or a missing master's occurrences looked up one by one): kept on the calendar
+   * (connected_calendars.missed_ids), so that a later round listing them does not fail again.
+   */
+  missedAgain?: string[];
+  /** Of FetchContext.missedBefore, the ids this read found (or settled as gone): no longer kept. */
+  foundAgain?: string[];
 }
 
 export interface PushChannel {

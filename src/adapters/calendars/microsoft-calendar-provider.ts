@@ -67,7 +67,11 @@ const MAX_PAGES = 500;
 /** Meetings whose bots join soon looked up in one read (see #withGoneMeetings). */
 const MAX_CONFIRM_LOOKUPS = 20;
 
-/** Lookups a round makes to settle events and series Graph listed more than once (see #settledItems). */
+/**
+ * Lookups one read makes to settle what its round lists (#settledItems: series and events listed
+ * more than once, events named only @removed; #settledOrphans: occurrences of a master still not
+ * found), one budget for the read. Each lookup is a few requests at most: see docs/providers/microsoft-outlook.md.
+ */
 const MAX_SETTLING_LOOKUPS = 50;
 
 /** The same page this many times in one round: Graph's paging has looped (see the header). */
@@ -314,7 +318,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const ids = (read: { items: GraphEvent[] }) => read.items.map((i) => i.id).sort().join('\n');
     // An entry without an id could be any stored event: a read that holds one removes nothing.
     const isWhole = (first === second || ids(first) === ids(second)) && !hasIdless(second.skipped);
-    const { changes, completeSeries } = await this.#changesOf(calendarId, second.items, window, second.skipped, settling);
+    const { changes, completeSeries, misses } = await this.#changesOf(calendarId, second.items, window, second.skipped, settling);
     return {
       isFullSync: isWhole,
       window,
@@ -323,6 +327,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       changes: isWhole ? changes : changes.filter((c) => c.type === 'upsert'),
       cursor: JSON.stringify({ deltaLink: null, fromMs: window.fromMs, toMs: window.toMs, deltaLoopedAtMs } satisfies DeltaCursor),
       ...skippedOf(second.skipped),
+      ...misses,
     };
   }
 
@@ -466,7 +471,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       }
       items.push(...readableItems(page.value, skipped));
       if (page['@odata.deltaLink']) {
-        const { changes, completeSeries } = await this.#changesOf(calendarId, items, window, skipped, settling);
+        const { changes, completeSeries, misses } = await this.#changesOf(calendarId, items, window, skipped, settling);
         // An entry without an id could be any stored event: nothing unlisted is taken as gone.
         // In a round from a delta link, whatever change it stood for (a deletion, a move) no later
         // round of that link brings again: such a round keeps no delta link, so the next sync
@@ -484,6 +489,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           changes,
           cursor: JSON.stringify({ deltaLink: keepsLink ? page['@odata.deltaLink'] : null, fromMs: window.fromMs, toMs: window.toMs } satisfies DeltaCursor),
           ...skippedOf(skipped),
+          ...misses,
         };
       }
       url = page['@odata.nextLink'];
@@ -498,18 +504,17 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * is what Graph has now. A series listed more than once has its
    * instances read from Graph (fetchSeriesInstances) instead of taken from the round, and those of
    * its instances the round lists but the list lacks looked up one by one (lookUpInstance). At most
-   * MAX_SETTLING_LOOKUPS lookups a round; past them, and when a lookup is refused for good (not
+   * MAX_SETTLING_LOOKUPS lookups a read (settling.lookupsLeft, shared with #settledOrphans); past them, and when a lookup is refused for good (not
    * an outage or a limit, which have the round read again), the newest version listed stands.
    */
   async #settledItems(calendarId: string, items: readonly GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Settling): Promise<{ items: GraphEvent[]; looked: Map<string, GraphEvent | null>; seriesInstances: Map<string, ProviderChange[] | null> }> {
     const { entries, unsure, repeatedSeries } = oneEntryPerEvent(items);
     const looked = new Map<string, GraphEvent | null>();
     const seriesInstances = new Map<string, ProviderChange[] | null>();
-    let lookups = 0;
     /** undefined: not looked up (past the cap, or refused for good). */
     const lookUp = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
-      if (lookups >= MAX_SETTLING_LOOKUPS) return undefined;
-      lookups += 1;
+      if (settling.lookupsLeft <= 0) return undefined;
+      settling.lookupsLeft -= 1;
       try {
         return await work();
       } catch (error) {
@@ -537,6 +542,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       const read = await lookUp(() => this.fetchSeriesInstances(calendarId, seriesId, window, skipped.warnings));
       // Not found again: the series' entries in the round stand, as past the lookup cap.
       const instances = read === null && !namedRemoved.has(seriesId) && stillNotFound(seriesId, 'its series is taken as the round lists it') ? undefined : read;
+      if (read !== undefined && instances !== undefined) noteFound(settling, seriesId);
       if (instances === undefined) continue;
       // Instances the list holds in a shape that cannot be read: kept as stored.
       skipped.unreadable.push(...(instances?.unreadable ?? []));
@@ -562,8 +568,13 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
           const isNotFound = found?.kind === 'listed' || (found?.kind === 'gone' && !listedTimes.has(id));
           // Past the cap, refused for good, or not found again: left as stored.
           if (found === undefined || found.kind === 'unreadable' || (isNotFound && stillNotFound(id, 'kept as stored'))) skipped.unreadable.push(id);
-          else if (found.kind === 'gone') changes.push({ type: 'removed', providerEventId: id });
-          else if (found.kind === 'found') changes.push(found.change);
+          else if (found.kind === 'gone') {
+            noteFound(settling, id);
+            changes.push({ type: 'removed', providerEventId: id });
+          } else if (found.kind === 'found') {
+            noteFound(settling, id);
+            changes.push(found.change);
+          }
         }
       }
       seriesInstances.set(seriesId, changes);
@@ -609,6 +620,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
         settled.push(entry);
         continue;
       }
+      noteFound(settling, entry.id);
       looked.set(entry.id, now);
       settled.push(now && isWithin(now, window) ? now : { id: entry.id, '@removed': { reason: 'deleted' } });
     }
@@ -616,8 +628,8 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
   }
 
   /** A round's items as changes: occurrences completed from their masters, masters left out. */
-  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'missedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[] }> {
-    const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [] };
+  async #changesOf(calendarId: string, roundItems: GraphEvent[], window: { fromMs: number; toMs: number }, skipped: Skipped, readBefore: Pick<Settling, 'missedBefore'>): Promise<{ changes: ProviderChange[]; completeSeries: string[]; misses: Pick<FetchResult, 'missedAgain' | 'foundAgain'> }> {
+    const settling: Settling = { missedBefore: readBefore.missedBefore, missed: [], found: new Set(), lookupsLeft: MAX_SETTLING_LOOKUPS };
     const { items, looked, seriesInstances } = await this.#settledItems(calendarId, roundItems, window, skipped, settling);
     // Masters looked up already are not looked up again.
     const masters = new Map<string, GraphEvent | null>([...looked].filter(([, event]) => event === null || event.type === 'seriesMaster'));
@@ -668,6 +680,7 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
       // which is read again: completed from it, the occurrences would lose their title and link.
       if (!masters.has(seriesId)) masters.set(seriesId, await this.#fetchEvent(calendarId, seriesId));
       const master = masters.get(seriesId)!;
+      if (master !== null) noteFound(settling, seriesId);
       if (master === null) {
         // The round names the series removed: so are its instances.
         if (removed.has(seriesId)) {
@@ -691,10 +704,10 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
     const firstMisses = settling.missed.filter((id) => !isMissedBefore(settling, id));
     if (firstMisses.length > 0) {
       const missed = [...new Set(settling.missed)];
-      throw new NotFoundYet(missed, `${missed.map(notFoundYetMessage).join(' ')} which the round lists; the round is read again`);
+      throw new NotFoundYet(missed, `${missed.map(notFoundYetMessage).join(' ')} which the round lists; the round is read again`, [...settling.found]);
     }
-    if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped));
-    return { changes, completeSeries: [...complete] };
+    if (orphans.size > 0) changes.push(...await this.#settledOrphans(calendarId, orphans, window, skipped, settling));
+    return { changes, completeSeries: [...complete], misses: missesOf(settling) };
   }
 
   /**
@@ -705,23 +718,22 @@ export class MicrosoftCalendarProvider implements CalendarProvider {
    * up by its own id (lookUpInstance, with the times the round lists it at): found (a GET gives
    * every property), it is what Graph answers, the series' rule left as stored; a 404 that
    * calendarView over its times agrees with, it is gone (its bot cancelled); listed there
-   * although its GET answers 404, or past MAX_SETTLING_LOOKUPS, or refused for good, it is kept
+   * although its GET answers 404, or past the read's MAX_SETTLING_LOOKUPS (settling.lookupsLeft), or refused for good, it is kept
    * as stored (FetchResult.unreadable), to be settled by a later round or the next new round of
    * the window. An outage or a limit fails the read, which is tried again.
    */
-  async #settledOrphans(calendarId: string, orphans: ReadonlyMap<string, readonly GraphEvent[]>, window: { fromMs: number; toMs: number }, skipped: Skipped): Promise<ProviderChange[]> {
+  async #settledOrphans(calendarId: string, orphans: ReadonlyMap<string, readonly GraphEvent[]>, window: { fromMs: number; toMs: number }, skipped: Skipped, settling: Pick<Settling, 'lookupsLeft'>): Promise<ProviderChange[]> {
     const changes: ProviderChange[] = [];
-    let lookups = 0;
     for (const [seriesId, occurrences] of orphans) {
       skipped.warnings.push(`Graph again did not find the series ${seriesId}, which the round lists live; its ${occurrences.length} listed occurrence(s) looked up one by one`);
       for (const occurrence of occurrences) {
         const startMs = graphTimeMs(occurrence.start)!;
         const listed = { startMs, endMs: graphTimeMs(occurrence.end) ?? startMs };
-        if (lookups >= MAX_SETTLING_LOOKUPS) {
+        if (settling.lookupsLeft <= 0) {
           skipped.unreadable.push(occurrence.id);
           continue;
         }
-        lookups += 1;
+        settling.lookupsLeft -= 1;
         let found: InstanceLookup;
         try {
           found = await this.lookUpInstance(calendarId, seriesId, occurrence.id, window, listed);
@@ -897,6 +909,21 @@ interface Settling {
   missedBefore: ReadonlySet<string>;
   /** Ids the round lists live that Graph did not find in this read (a master, an event, an instance). */
   missed: string[];
+  /** Of missedBefore, the ids this read found (or settled as gone): FetchResult.foundAgain. */
+  found: Set<string>;
+  /** Lookups left to this read for settling (MAX_SETTLING_LOOKUPS, shared by #settledItems and #settledOrphans). */
+  lookupsLeft: number;
+}
+
+/** An id of missedBefore found (or settled as gone) in this read. */
+function noteFound(settling: Settling, id: string): void {
+  if (settling.missedBefore.has(id)) settling.found.add(id);
+}
+
+/** What a read reports of the ids it did not find before (FetchResult.missedAgain and foundAgain). */
+function missesOf(settling: Settling): Pick<FetchResult, 'missedAgain' | 'foundAgain'> {
+  const missed = [...new Set(settling.missed)];
+  return { ...(missed.length > 0 ? { missedAgain: missed } : {}), ...(settling.found.size > 0 ? { foundAgain: [...settling.found] } : {}) };
 }
 
 /** Whether the read before this one failed for not finding `id` too: this is its second miss. */

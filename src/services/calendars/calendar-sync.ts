@@ -41,6 +41,7 @@ import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
 import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
+import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
   CalendarProviderError, NotFoundYet, PushNotSupported, toProviderFailure, type CalendarProvider, type FetchResult, type MeetingToConfirm, type ProviderAccount, type ProviderCredentials, type ProviderEvent,
   type ProviderFailure, type PushChannel,
@@ -283,17 +284,6 @@ class SyncSuperseded extends Error {
 /** A stop ended the sync's provider requests: it ends without recording anything. */
 class SyncInterrupted extends Error {
   override name = 'SyncInterrupted';
-}
-
-/** connected_calendars.missed_ids read: the ids the calendar's last read failed for not finding. */
-function missedIdsOf(calendar: Pick<ConnectedCalendarRow, 'missed_ids'>): string[] {
-  if (calendar.missed_ids === null) return [];
-  try {
-    const ids: unknown = JSON.parse(calendar.missed_ids);
-    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /** What a sync made of one calendar: read, failed on its own, or held back by its backoff (standing for its last failure). */
@@ -789,7 +779,7 @@ export class CalendarSync {
       const storedId = (id: string) => storedEventId(calendar, id);
       try {
         const confirm = provider.capabilities.canMissDeletions ? await this.#meetingsToConfirm(connection, calendar, now) : [];
-        const missedBefore = missedIdsOf(calendar);
+        const missedBefore = parseMissedIds(calendar.missed_ids, now).map((m) => m.id);
         const fetched = await provider.fetchChanges(calendar.provider_calendar_id, calendar.sync_cursor, { nowMs: now, horizonMs: this.#o.horizonMs, ...(confirm.length > 0 ? { confirm } : {}), ...(missedBefore.length > 0 ? { missedBefore } : {}) });
         if (fetched.warnings) {
           // Once per read of the feed (an unchanged feed that sends ETag or Last-Modified is not read again), the first ones in full.
@@ -802,10 +792,11 @@ export class CalendarSync {
         if (unexplained) reads.push(unexplained.read);
         unexplained = null;
       } catch (error) {
-        // The ids the provider did not find, kept for the next read of the calendar (whether this
-        // failure turns out the calendar's or the connection's), which lets them stand.
+        // The ids the provider did not find, kept for the later reads of the calendar (whether this
+        // failure turns out the calendar's or the connection's), which let them stand.
         if (error instanceof NotFoundYet) {
-          await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { missed_ids: JSON.stringify(error.ids), updated_at: now }));
+          const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: error.ids, found: error.found }, now);
+          await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { missed_ids: missedIds, updated_at: now }));
         }
         const failure = error instanceof CalendarProviderError && !(error instanceof ConnectionRemoved) ? error.failure : null;
         // Only a read shows the account can be read: a refusal beside a server error does not
@@ -1165,9 +1156,12 @@ export class CalendarSync {
   async #apply(connection: CalendarConnectionRow, hold: SyncHold, calendar: ConnectedCalendarRow, result: FetchResult, now: number, recheck: Pick<Recheck, 'asNew' | 'recentSeries'>): Promise<SyncCounts> {
     const counts: SyncCounts = { created: 0, updated: 0, cancelled: 0 };
     const recent = recheck.recentSeries === undefined ? {} : { recent_series: recheck.recentSeries };
+    // Ids the read did not find again stay kept (a lasting 404 then fails no later round that
+    // lists them); those it found go, the others stay until they expire (domain/missed-ids.ts).
+    const missedIds = missedIdsAfter(parseMissedIds(calendar.missed_ids, now), { missed: result.missedAgain ?? [], found: result.foundAgain ?? [] }, now);
     if (result.isUnchanged && result.changes.length === 0 && (result.completeSeries ?? []).length === 0) {
-      if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || calendar.missed_ids !== null) {
-        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: null, updated_at: now }));
+      if (result.cursor !== calendar.sync_cursor || recheck.recentSeries !== undefined || missedIds !== calendar.missed_ids) {
+        await this.#writeIfStillHeld(hold, (trx) => connections.updateCalendar(trx, calendar.id, { sync_cursor: result.cursor, ...recent, missed_ids: missedIds, updated_at: now }));
       }
       return counts;
     }
@@ -1200,7 +1194,7 @@ export class CalendarSync {
       await writer.followSeriesSplits();
       await connections.updateCalendar(trx, calendar.id, {
         sync_cursor: result.cursor,
-        missed_ids: null,
+        missed_ids: missedIds,
         ...(result.isFullSync ? { last_full_sync_at: now } : {}),
         ...recent,
         updated_at: now,
