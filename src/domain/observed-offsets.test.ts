@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObservedOffsets, observancesProblem, type ObservanceRule } from './observed-offsets.ts';
+import { ObservedOffsets, observancesProblem, ZONE_ONSETS_WALKED, type ObservanceRule } from './observed-offsets.ts';
 
 const H = 3_600_000;
 const wall = (text: string) => Date.parse(`${text}Z`);
@@ -62,4 +62,27 @@ test('observances that are not a time zone are refused: no rule but a yearly one
   assert.match(observancesProblem([]) ?? '', /no STANDARD or DAYLIGHT/);
   assert.throws(() => new ObservedOffsets([]), RangeError);
   assert.equal(observancesProblem(oldEastern), null);
+});
+
+test('rules that end are walked once, within one budget for the whole zone: a zone past it cannot be read, one written from 1601 can', () => {
+  // A hundred rules of seven onsets a year from 1601 to 2000 (2,800 onsets each): walked in full
+  // for every year asked about, they held the event loop for seconds.
+  const hostile: ObservanceRule[] = Array.from({ length: 100 }, (_, i) => ({
+    wallStartMs: wall('1601-01-01T00:00:00'), offsetFromMs: (i % 2 ? 77 : 17) * 60_000, offsetToMs: (i % 2 ? 17 : 77) * 60_000,
+    rrule: 'FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1,2,3,4,5,6,7;UNTIL=20000101T000000Z', rdatesWallMs: [],
+  }));
+  const started = performance.now();
+  assert.throws(() => new ObservedOffsets(hostile), new RegExp(`more than ${ZONE_ONSETS_WALKED} onsets`));
+  assert.ok(performance.now() - started < 1_000, `took ${performance.now() - started} ms`);
+  // US Eastern written from 1601: the 1987-2006 rules until 2006 (about 400 onsets each), then today's.
+  const eastern = new ObservedOffsets([
+    { wallStartMs: wall('1601-10-28T02:00:00'), offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061029T060000Z', rdatesWallMs: [] },
+    { wallStartMs: wall('1601-04-01T02:00:00'), offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T070000Z', rdatesWallMs: [] },
+    { wallStartMs: wall('2007-03-11T02:00:00'), offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYMONTH=3;BYDAY=2SU', rdatesWallMs: [] },
+    { wallStartMs: wall('2007-11-04T02:00:00'), offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYMONTH=11;BYDAY=1SU', rdatesWallMs: [] },
+  ]);
+  assert.deepEqual([
+    eastern.offsetAt(Date.parse('1995-04-10T12:00:00Z')), eastern.offsetAt(Date.parse('1995-11-10T12:00:00Z')),
+    eastern.offsetAt(Date.parse('2027-03-20T12:00:00Z')), eastern.offsetAt(Date.parse('2027-11-10T12:00:00Z')),
+  ], [-4 * H, -5 * H, -4 * H, -5 * H]);
 });

@@ -11,6 +11,9 @@
 //
 // Work is bounded: only yearly rules are accepted (observanceRuleIsYearly), onsets are generated a
 // year at a time and only for the years asked about, and a bounded number of years is remembered.
+// A rule that ends (COUNT or UNTIL) is walked once, from its DTSTART, when the zone is read: its
+// onsets are kept, and all such rules of a zone share one budget (ZONE_ONSETS_WALKED), past which
+// the zone cannot be read by its rules (the constructor throws).
 import { expandSeries } from './recurrence.ts';
 
 export interface ObservanceRule {
@@ -44,8 +47,12 @@ const MAX_OFFSET_MS = DAY_MS - 1;
 const YEARS_KEPT = 64;
 /** Onsets generated for one rule and one year (a yearly rule with a few BYMONTHDAY values has up to 7). */
 const ONSETS_PER_YEAR = 16;
-/** Onsets walked from a finished rule's DTSTART to find its last one (a COUNT rule, or one with an UNTIL). */
-const ONSETS_WALKED = 1_000;
+/**
+ * Onsets walked, over all the rules of one zone that end (COUNT or UNTIL), from their DTSTART. A
+ * real zone has a few such rules of tens of onsets (two of about 400 when written from 1601); a made-up one
+ * of a hundred rules of thousands of onsets each held the event loop for seconds.
+ */
+export const ZONE_ONSETS_WALKED = 1_000;
 
 interface Change {
   onsetMs: number;
@@ -69,12 +76,25 @@ export class ObservedOffsets {
   readonly #years = new Map<number, Change[]>();
   /** Per UTC year, the offset in use as it begins. */
   readonly #yearStarts = new Map<number, number>();
+  /** Per observance whose rule ends, every local time (as if UTC) the rule names, in order; walked once. */
+  readonly #finished = new Map<ObservanceRule, number[]>();
 
-  /** Throws a RangeError for observances observancesProblem rejects. */
+  /**
+   * Throws a RangeError for observances observancesProblem rejects, and for rules that end but
+   * name more than ZONE_ONSETS_WALKED onsets together.
+   */
   constructor(observances: readonly ObservanceRule[]) {
     const problem = observancesProblem(observances);
     if (problem !== null) throw new RangeError(`the VTIMEZONE cannot be read: ${problem}`);
     this.#observances = observances;
+    let left = ZONE_ONSETS_WALKED;
+    for (const o of observances) {
+      if (o.rrule === null || !/(?:^|;)(?:COUNT|UNTIL)=/i.test(o.rrule)) continue;
+      const walls = ruleWalls(o, o.wallStartMs, MAX_WALL_MS, left + 1);
+      if (walls.length > left) throw new RangeError(`the VTIMEZONE cannot be read: its rules that end name more than ${ZONE_ONSETS_WALKED} onsets`);
+      left -= walls.length;
+      this.#finished.set(o, walls);
+    }
   }
 
   /** The UTC offset (milliseconds) in use at an instant. */
@@ -111,7 +131,9 @@ export class ObservedOffsets {
     for (const o of this.#observances) {
       // Local times two days either side of the year: any offset puts the onset inside or out.
       const walls = [o.wallStartMs, ...o.rdatesWallMs].filter((wall) => wall >= from - 2 * DAY_MS && wall < to + 2 * DAY_MS);
-      if (o.rrule !== null) walls.push(...ruleWalls(o, from - 2 * DAY_MS, to + 2 * DAY_MS, ONSETS_PER_YEAR));
+      const finished = this.#finished.get(o);
+      if (finished !== undefined) walls.push(...finished.filter((wall) => wall >= from - 2 * DAY_MS && wall < to + 2 * DAY_MS));
+      else if (o.rrule !== null) walls.push(...ruleWalls(o, from - 2 * DAY_MS, to + 2 * DAY_MS, ONSETS_PER_YEAR));
       for (const wall of walls) {
         const onsetMs = wall - o.offsetFromMs;
         if (onsetMs >= from && onsetMs < to) changes.push({ onsetMs, offsetMs: o.offsetToMs });
@@ -139,8 +161,13 @@ export class ObservedOffsets {
       for (const o of this.#observances) {
         const onsets = [o.wallStartMs, ...o.rdatesWallMs].map((wall) => wall - o.offsetFromMs);
         if (o.rrule !== null && o.wallStartMs - o.offsetFromMs < startMs) {
-          const walls = ruleWalls(o, o.wallStartMs, startMs + o.offsetFromMs, ONSETS_WALKED);
-          if (walls.length > 0) onsets.push(walls.at(-1)! - o.offsetFromMs);
+          const finished = this.#finished.get(o);
+          // A rule that ends: its last onset before the year, from the onsets walked once. One
+          // that goes on but named nothing in the year before (a leap day's rule): the years before.
+          const wall = finished !== undefined
+            ? lastBefore(finished, startMs + o.offsetFromMs)
+            : ruleWalls(o, Math.max(o.wallStartMs, startMs - 9 * 366 * DAY_MS), startMs + o.offsetFromMs, ONSETS_PER_YEAR).at(-1);
+          if (wall !== undefined) onsets.push(wall - o.offsetFromMs);
         }
         for (const onsetMs of onsets) {
           if (onsetMs < startMs && (latest === null || onsetMs > latest.onsetMs)) latest = { onsetMs, offsetMs: o.offsetToMs };
@@ -156,8 +183,8 @@ export class ObservedOffsets {
 }
 
 /**
- * The local times (as if UTC) a yearly rule names in [fromMs, toMs], at most `limit`, the last
- * ones when there are more. An UNTIL in UTC is moved into local terms with TZOFFSETFROM, as the
+ * The local times (as if UTC) a yearly rule names in [fromMs, toMs], at most `limit` (the first
+ * ones). An UNTIL in UTC is moved into local terms with TZOFFSETFROM, as the
  * onsets it bounds are written.
  */
 function ruleWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: number): number[] {
@@ -166,13 +193,24 @@ function ruleWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: numbe
     const found = expandSeries({ startMs: o.wallStartMs, endMs: o.wallStartMs, timeZone: 'UTC', recurrence: [`RRULE:${rule}`] }, { fromMs, toMs: toMs + 1 }, { limit })
       .map((occurrence) => occurrence.startMs)
       .filter((wall) => wall >= fromMs && wall <= toMs);
-    if (found.length < limit || limit !== ONSETS_WALKED) return found;
-    // A finished rule walked from its DTSTART that has more onsets than that: the year before `toMs`.
-    return ruleWalls(o, Math.max(fromMs, toMs - 400 * DAY_MS), toMs, ONSETS_PER_YEAR);
+    return found;
   } catch {
     return [];
   }
 }
+
+/** The last of ascending `walls` before `beforeMs`. */
+function lastBefore(walls: readonly number[], beforeMs: number): number | undefined {
+  let last: number | undefined;
+  for (const wall of walls) {
+    if (wall >= beforeMs) break;
+    last = wall;
+  }
+  return last;
+}
+
+/** The latest local time a rule that ends is walked to (RFC 5545 years end at 9999). */
+const MAX_WALL_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 function parseBasic(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(text)!;

@@ -681,3 +681,17 @@ test('time zones: series placed by their zone\'s own rules are paced and counted
   const listed = parseIcs(feed(...oldRules('Listed', rdates), 'BEGIN:VEVENT', 'UID:l', 'DTSTART;TZID=Listed:20270615T090000', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
   assert.equal(new Date(listed.events[0]!.startMs).toISOString(), '2027-06-15T09:00:00.000Z');
 });
+
+test('a VTIMEZONE whose ended rules name too many onsets is read as UTC, without holding the event loop', async () => {
+  // A hundred observances of seven onsets a year from 1601 to 2000, offsets no IANA zone has.
+  const observances = Array.from({ length: 100 }, (_, i) => [i % 2 ? 'BEGIN:STANDARD' : 'BEGIN:DAYLIGHT', 'DTSTART:16010101T000000',
+    `TZOFFSETFROM:${i % 2 ? '+0117' : '+0017'}`, `TZOFFSETTO:${i % 2 ? '+0017' : '+0117'}`,
+    'RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1,2,3,4,5,6,7;UNTIL=20000101T000000Z', i % 2 ? 'END:STANDARD' : 'END:DAYLIGHT']).flat();
+  const text = feed('BEGIN:VTIMEZONE', 'TZID:Hostile', ...observances, 'END:VTIMEZONE',
+    'BEGIN:VEVENT', 'UID:h', 'DTSTART;TZID=Hostile:20270615T090000', 'DURATION:PT30M', 'END:VEVENT');
+  const { result, stall } = await measureStall(() => parseIcsYielding(text, { nowMs: NOW }));
+  assert.equal(result.events.length, 1);
+  assert.equal(new Date(result.events[0]!.startMs).toISOString(), '2027-06-15T09:00:00.000Z');
+  assert.ok(result.warnings.some((w) => w.includes('"Hostile"') && w.includes('as UTC')), result.warnings.join('\n'));
+  assert.ok(stall.busyMs < 200, `held the event loop for ${stall.busyMs} ms`);
+});
