@@ -46,3 +46,40 @@ test('an UNTIL in UTC ends the series at the same occurrence; a series denser th
   const first = starts(dense.lines, startMs, 'UTC', WINDOW.fromMs, dense.correctUntilMs);
   assert.ok(first.length > 80 && first.every((s) => s.endsWith('T15:45:00.000Z')));
 });
+
+/** A window of two years, as the parser uses. */
+const TWO_YEARS = { fromMs: Date.parse('2026-01-01T00:00:00Z'), toMs: Date.parse('2028-01-01T00:00:00Z') };
+
+test('at the window\'s end, a local time whose stand-in instant is inside and real one outside is one occurrence, not two (southern hemisphere)', () => {
+  // +10:00 standard, +11:00 from the first Sunday of October to the first Sunday of April (Sydney-like, but custom).
+  const south = new ObservedOffsets([
+    { wallStartMs: wall('1601-01-01T03:00:00'), offsetFromMs: 11 * H, offsetToMs: 10 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', rdatesWallMs: [] },
+    { wallStartMs: wall('1601-01-01T02:00:00'), offsetFromMs: 10 * H, offsetToMs: 11 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=10', rdatesWallMs: [] },
+  ]);
+  const startMs = Date.parse('2026-06-01T00:30:00Z'); // 10:30 at +10:00
+  const series = { lines: ['RRULE:FREQ=DAILY'], startMs, endMs: startMs + 30 * 60_000, zone: 'Etc/GMT-10', wallStartMs: wall('2026-06-01T10:30:00'), offsets: south };
+  const placed = followObservedRules(series, TWO_YEARS, 1_500);
+  // Local 31 Dec 2027 10:30 and 1 Jan 2028 10:30, both at +11:00.
+  assert.deepEqual(starts(placed.lines, startMs, 'Etc/GMT-10', Date.parse('2027-12-30T12:00:00Z'), Date.parse('2028-01-01T12:00:00Z')),
+    ['2027-12-30T23:30:00.000Z', '2027-12-31T23:30:00.000Z']);
+});
+
+test('at the window\'s end, a local time whose stand-in instant is inside and real one outside is not lost (northern hemisphere)', () => {
+    const startMs = Date.parse('2026-07-01T23:30:00Z'); // 19:30 at -04:00
+  const series = { lines: ['RRULE:FREQ=DAILY'], startMs, endMs: startMs + 30 * 60_000, zone: 'Etc/GMT+4', wallStartMs: wall('2026-07-01T19:30:00'), offsets: oldEastern };
+  const placed = followObservedRules(series, TWO_YEARS, 1_500);
+  // Local 30 Dec and 31 Dec 2027 at 19:30 (-05:00): the second's stand-in time (23:30Z) is inside
+  // the window and its real time (00:30Z on 1 January) past it; it is moved all the same.
+  assert.deepEqual(starts(placed.lines, startMs, 'Etc/GMT+4', Date.parse('2027-12-31T00:00:00Z'), Date.parse('2028-01-01T12:00:00Z')),
+    ['2027-12-31T00:30:00.000Z', '2028-01-01T00:30:00.000Z']);
+});
+
+test('at the window\'s start, a local time whose real instant is inside and stand-in one outside is one occurrence, not two', () => {
+    const startMs = Date.parse('2026-07-01T23:55:00Z'); // 19:55 at -04:00
+  const series = { lines: ['RRULE:FREQ=DAILY'], startMs, endMs: startMs + 30 * 60_000, zone: 'Etc/GMT+4', wallStartMs: wall('2026-07-01T19:55:00'), offsets: oldEastern };
+  // The window a sync at 2027-01-01T00:02Z uses: 2027 and 2028.
+  const placed = followObservedRules(series, { fromMs: Date.parse('2027-01-01T00:00:00Z'), toMs: Date.parse('2029-01-01T00:00:00Z') }, 1_500);
+  // 31 Dec 2026 19:55 local is 00:55Z, inside; the stand-in's 23:55Z, outside, is removed all the
+  // same (a sync 7 minutes after it would still book it: LATE_START_GRACE_MS).
+  assert.deepEqual(starts(placed.lines, startMs, 'Etc/GMT+4', Date.parse('2026-12-31T20:00:00Z'), Date.parse('2027-01-01T02:00:00Z')), ['2027-01-01T00:55:00.000Z']);
+});

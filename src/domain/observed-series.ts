@@ -70,28 +70,48 @@ export function* placeByObservedRules(series: ObservedSeries, window: { fromMs: 
   // keeps DTSTART's local time, the same local times at that offset.
   const fixed = FIXED_OFFSET_ZONE.exec(series.zone);
   const fixedOffsetMs = series.zone === 'UTC' ? 0 : fixed ? (fixed[1] === '-' ? 1 : -1) * Number(fixed[2]) * 3_600_000 : null;
-  const placed = fixedOffsetMs !== null && series.startMs + fixedOffsetMs === series.wallStartMs
-    ? walls.map((wall) => wall - fixedOffsetMs).filter((ms) => ms >= window.fromMs && ms < window.toMs)
+  const standOffsetMs = fixedOffsetMs !== null && series.startMs + fixedOffsetMs === series.wallStartMs ? fixedOffsetMs : null;
+  const placed = standOffsetMs !== null
+    ? []
     : yield* startsInSteps({ startMs: series.startMs, endMs: series.endMs, timeZone: series.zone, recurrence: [rrule] }, window, maxInstances);
   let correctUntilMs = window.toMs;
   if (placed.length >= maxInstances) correctUntilMs = Math.min(correctUntilMs, placed.at(-1)!);
   if (walls.length >= maxInstances) correctUntilMs = Math.min(correctUntilMs, walls.at(-1)! - 2 * 86_400_000);
-  const ruled: number[] = [];
-  for (let i = 0; i < walls.length; i++) {
-    const ms = series.offsets.instantOf(walls[i]!);
-    if (ms >= window.fromMs && ms < correctUntilMs) ruled.push(ms);
-    if (i % (4 * INSTANCES_PER_STEP) === 0) yield;
+  const inWindow = (ms: number) => ms >= window.fromMs && ms < correctUntilMs;
+  const removed: number[] = [];
+  const added: number[] = [];
+  if (standOffsetMs !== null) {
+    // Decided per local time, so that one occurrence is never half moved at the window's edges: when
+    // either its real instant or the stand-in's is inside, the stand-in's goes and the real one comes.
+    for (let i = 0; i < walls.length; i++) {
+      const ms = series.offsets.instantOf(walls[i]!);
+      const stand = walls[i]! - standOffsetMs;
+      if (ms !== stand && (inWindow(ms) || inWindow(stand))) {
+        removed.push(stand);
+        added.push(ms);
+      }
+      if (i % (4 * INSTANCES_PER_STEP) === 0) yield;
+    }
+  } else {
+    // A stand-in zone that is not a fixed offset of the start (an offset no IANA zone keeps, read
+    // as UTC): its occurrences are not paired with local times, and are compared as sets.
+    const ruled: number[] = [];
+    for (let i = 0; i < walls.length; i++) {
+      const ms = series.offsets.instantOf(walls[i]!);
+      if (inWindow(ms)) ruled.push(ms);
+      if (i % (4 * INSTANCES_PER_STEP) === 0) yield;
+    }
+    const placedSet = new Set(placed.filter(inWindow));
+    const ruledSet = new Set(ruled);
+    removed.push(...[...placedSet].filter((ms) => !ruledSet.has(ms)));
+    added.push(...ruled.filter((ms) => !placedSet.has(ms)));
   }
-  const placedSet = new Set(placed.filter((ms) => ms < correctUntilMs));
-  const ruledSet = new Set(ruled);
-  const removed = [...placedSet].filter((ms) => !ruledSet.has(ms));
-  const added = ruled.filter((ms) => !placedSet.has(ms));
   const lines = [...series.lines];
   if (removed.length > 0) lines.push(`EXDATE:${removed.map(occurrenceKey).join(',')}`);
   if (added.length > 0) lines.push(`RDATE:${added.map(occurrenceKey).join(',')}`);
   // A local time two days past the end, whatever the offset, names an occurrence after it.
   const later = yield* startsInSteps(local, { fromMs: correctUntilMs + 2 * 86_400_000, toMs: correctUntilMs + 100 * 366 * 86_400_000 }, 1);
-  const generated = walls.length + (fixedOffsetMs !== null ? 0 : placed.length) + later.length;
+  const generated = walls.length + placed.length + later.length;
   return { lines, correctUntilMs, moved: Math.max(removed.length, added.length), goesOn: later.length > 0, generated };
 }
 
