@@ -695,3 +695,37 @@ test('a VTIMEZONE whose ended rules name too many onsets is read as UTC, without
   assert.ok(result.warnings.some((w) => w.includes('"Hostile"') && w.includes('as UTC')), result.warnings.join('\n'));
   assert.ok(stall.busyMs < 200, `held the event loop for ${stall.busyMs} ms`);
 });
+
+/** US Eastern under its 1987-2006 rules, which no IANA zone keeps, and a weekly series in it from March 2027. */
+const customEastern = [
+  'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+  'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+  'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT',
+  'END:VTIMEZONE',
+];
+const customTz = 'TZID=Customized Time Zone';
+
+function originalStarts(e: { startMs: number; endMs: number; timeZone?: string | null; recurrence?: string[] | null }, from: string, to: string): string[] {
+  return expandSeries({ startMs: e.startMs, endMs: e.endMs, timeZone: e.timeZone!, recurrence: e.recurrence! }, { fromMs: Date.parse(from), toMs: Date.parse(to) })
+    .map((o) => new Date(o.originalStartMs).toISOString());
+}
+
+test('an override or EXDATE in a zone read by its own rules, past the placement window, names the occurrence where the series has it', () => {
+  const series = ['BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO'];
+  // Past the window (which ends 2028-01-01) the series keeps its start's offset: 12 June 2028 09:00 is 14:00Z.
+  const moved = parseIcs(feed(...customEastern, ...series, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20280612T090000`, `DTSTART;${customTz}:20280612T110000`, `DTEND;${customTz}:20280612T113000`, 'END:VEVENT'),
+  { nowMs: NOW }).events;
+  const master = moved.find((e) => e.providerEventId === 'weekly')!;
+  const override = moved.find((e) => e.providerEventId.startsWith('weekly|'))!;
+  assert.deepEqual(originalStarts(master, '2028-06-11T00:00:00Z', '2028-06-14T00:00:00Z'), [new Date(override.originalStartMs!).toISOString()]);
+  assert.equal(override.providerEventId, 'weekly|20280612T140000Z');
+  // Inside the window it names the real instant: 7 June 2027 09:00 at -04:00.
+  const inside = parseIcs(feed(...customEastern, ...series, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20270607T090000`, `DTSTART;${customTz}:20270607T110000`, `DTEND;${customTz}:20270607T113000`, 'END:VEVENT'),
+  { nowMs: NOW }).events;
+  assert.ok(inside.some((e) => e.providerEventId === 'weekly|20270607T130000Z'));
+  // An EXDATE past the window removes its occurrence.
+  const deleted = parseIcs(feed(...customEastern, ...series, `EXDATE;${customTz}:20280612T090000`, 'END:VEVENT'), { nowMs: NOW }).events;
+  assert.deepEqual(originalStarts(deleted[0]!, '2028-06-11T00:00:00Z', '2028-06-20T00:00:00Z'), ['2028-06-19T14:00:00.000Z']);
+});

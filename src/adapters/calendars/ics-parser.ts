@@ -182,6 +182,10 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
   const built: BuiltEvent[] = [];
+  /** Series placed by their zone's own rules, by UID: the stand-in's offset and where they were placed (null: not placed). */
+  const placedSeries = new Map<string, { standInOffsetMs: number; span: { fromMs: number; toMs: number } | null }>();
+  /** Overrides whose RECURRENCE-ID is in a zone read by its own rules: the local time it names. */
+  const overrideWalls = new Map<ProviderEvent, number>();
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
@@ -196,7 +200,13 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
       const reader = zones.withFallback(zone);
       const read = toProviderEvent(text, vevent, reader, zone, limits, masters);
       if (!read) continue;
-      const event = read.placement === null ? read.event : { ...read.event, recurrence: yield* placedByOwnRules(read.placement, reader, read.event.providerEventId) };
+      let event = read.event;
+      if (read.placement !== null) {
+        const placed = yield* placedByOwnRules(read.placement, reader, read.event.providerEventId);
+        event = { ...event, recurrence: placed.lines };
+        if (!placedSeries.has(event.providerEventId)) placedSeries.set(event.providerEventId, { standInOffsetMs: read.placement.wallStartMs - read.placement.startMs, span: placed.placedMs });
+      }
+      if (read.originalWallMs !== null) overrideWalls.set(event, read.originalWallMs);
       // RFC 5545 3.8.4.4 moves every later occurrence with this one; read as one occurrence, the
       // later ones stay where the rule puts them, which the log says rather than leave unsaid.
       if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
@@ -206,6 +216,11 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     } catch (error) {
       warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
+  }
+  for (const entry of built) {
+    const wall = overrideWalls.get(entry.event);
+    const series = entry.event.seriesProviderEventId === null ? undefined : placedSeries.get(entry.event.seriesProviderEventId);
+    if (wall !== undefined && series !== undefined) entry.event = reKeyedOverride(entry.event, wall, series);
   }
   const events = new Map<string, ProviderEvent>();
   for (const event of yield* keyedByCopy(built, warnings)) {
@@ -640,6 +655,8 @@ interface ResolvedTime {
   zone: string;
   /** The rules of a TZID read from its own VTIMEZONE (no IANA zone matches it). */
   observed?: ObservedOffsets;
+  /** With `observed`: the local time written, as if it were UTC. */
+  wallMs?: number;
 }
 
 function resolveTime(property: Property, zones: TzidReader, defaultZone: string): ResolvedTime {
@@ -651,7 +668,7 @@ function resolveTime(property: Property, zones: TzidReader, defaultZone: string)
   const observed = tzid ? zones.observed(tzid) : null;
   if (observed) {
     const ms = observed.instantOf(wallMs(value.local));
-    return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed };
+    return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed, wallMs: wallMs(value.local) };
   }
   const zone = tzid ? zones.resolve(tzid) : defaultZone;
   return { ms: localToMs(value.local, zone), isAllDay: false, zone };
@@ -669,7 +686,7 @@ function wallMs(local: LocalDateTime): number {
  * The event a VEVENT describes. A series in a zone read by its own rules comes with what is needed
  * to place its occurrences (`placement`), which the caller does in steps (placedByOwnRules).
  */
-function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): { event: ProviderEvent; placement: ObservedSeries | null } | null {
+function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): { event: ProviderEvent; placement: ObservedSeries | null; originalWallMs: number | null } | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
   // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
@@ -708,8 +725,10 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   const master = recurrenceIdProp && givenUid !== null ? masters.get(givenUid) : undefined;
   const seriesZone = master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone;
   const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
-  const originalStartMs = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone).ms : null;
-  const written = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, start.isAllDay ? null : start.observed ?? null), dtstart, start);
+  const original = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone) : null;
+  const originalStartMs = original ? original.ms : null;
+  const standInOffsetMs = start.observed && start.wallMs !== undefined ? start.wallMs - start.ms : null;
+  const written = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, start.isAllDay ? null : start.observed ?? null, standInOffsetMs), dtstart, start);
   const local = written !== null && start.observed ? writtenLocalTime(dtstart) : null;
   const placement = local !== null && written !== null && start.observed
     ? { lines: written, startMs: start.ms, endMs, zone: start.zone, wallStartMs: wallMs(local), offsets: start.observed }
@@ -756,7 +775,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
       vevent: veventText,
     },
   };
-  return { event, placement };
+  return { event, placement, originalWallMs: original?.wallMs ?? null };
 }
 
 /**
@@ -837,7 +856,7 @@ function parseLocalValue(text: string): LocalDateTime {
  * RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value
  * without a zone is in `eventZone` (in `eventObserved`'s rules when DTSTART's zone is read by them).
  */
-function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean, eventObserved: ObservedOffsets | null): string[] | null {
+function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean, eventObserved: ObservedOffsets | null, standInOffsetMs: number | null): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -869,8 +888,16 @@ function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string
       const tzid = p.params.get('TZID');
       // In a zone read by its own rules, the values are made instants here: no IANA zone can name them.
       const observed = tzid ? zones.observed(tzid) : eventObserved;
-      if (observed) lines.push(`${p.name}:${local.map((v) => occurrenceKey(observed.instantOf(wallMs(parseLocalValue(v))))).join(',')}`);
-      else lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
+      // An EXDATE names both the real instant and the stand-in zone's: the series has an occurrence
+      // at the first inside its placement window and at the second outside it (or when not placed).
+      if (observed) {
+        lines.push(`${p.name}:${local.flatMap((v) => {
+          const wall = wallMs(parseLocalValue(v));
+          const real = observed.instantOf(wall);
+          const both = p.name === 'EXDATE' && standInOffsetMs !== null && wall - standInOffsetMs !== real;
+          return (both ? [real, wall - standInOffsetMs] : [real]).map(occurrenceKey);
+        }).join(',')}`);
+      } else lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
     }
     if (dates.length > 0) lines.push(`${p.name};VALUE=DATE:${dates.join(',')}`);
   }
@@ -884,11 +911,11 @@ function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string
  * generated each way, and at most maxOwnRuleInstances in a feed; the log says when
  * a series goes on past where its occurrences were placed.
  */
-function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: string): Generator<void, string[]> {
+function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: string): Generator<void, { lines: string[]; placedMs: { fromMs: number; toMs: number } | null }> {
   const budget = Math.min(PLACED_OCCURRENCES, zones.placementBudget());
   if (budget < PLACED_OCCURRENCES) {
     zones.warn(`series ${cut(key)}: more occurrences of series in zones read by their own rules than are placed in a feed; its occurrences keep the offset of its start`);
-    return series.lines;
+    return { lines: series.lines, placedMs: null };
   }
   yield;
   let placed: Corrected;
@@ -899,10 +926,31 @@ function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: strin
     zones.spendPlacement(budget);
     // A rule that cannot be expanded is stored as written, at the offset of its start.
     zones.warn(`series ${cut(key)}: its occurrences could not be placed by its zone's own rules (${(error as Error).message}); they keep the offset of its start`);
-    return series.lines;
+    return { lines: series.lines, placedMs: null };
   }
   if (placed.goesOn) zones.warn(`series ${cut(key)}: occurrences from ${new Date(placed.correctUntilMs).toISOString()} on keep the offset of its start (${series.zone}); its zone's own rules place them only until then`);
-  return placed.lines;
+  return { lines: placed.lines, placedMs: { fromMs: zones.placementWindow().fromMs, toMs: placed.correctUntilMs } };
+}
+
+/**
+ * An override whose RECURRENCE-ID is in a zone read by its own rules names the occurrence where its
+ * series has it: at the real instant when that or the stand-in's is inside the window where the
+ * series was placed (observed-series.ts decides each local time so), else where the stand-in zone
+ * puts it (past the window, or in a series not placed).
+ */
+function reKeyedOverride(event: ProviderEvent, wall: number, series: { standInOffsetMs: number; span: { fromMs: number; toMs: number } | null }): ProviderEvent {
+  const real = event.originalStartMs!;
+  const stand = wall - series.standInOffsetMs;
+  const inside = (ms: number) => series.span !== null && ms >= series.span.fromMs && ms < series.span.toMs;
+  const originalStartMs = inside(real) || inside(stand) ? real : stand;
+  if (originalStartMs === real) return event;
+  const raw = event.raw as Record<string, unknown>;
+  return {
+    ...event,
+    providerEventId: `${event.seriesProviderEventId}|${occurrenceKey(originalStartMs)}`,
+    originalStartMs,
+    raw: { ...raw, recurrence_id: new Date(originalStartMs).toISOString() },
+  };
 }
 
 /** Occurrences generated each way when a series is placed by its zone's own rules. */
