@@ -729,3 +729,14 @@ test('an override or EXDATE in a zone read by its own rules, past the placement 
   const deleted = parseIcs(feed(...customEastern, ...series, `EXDATE;${customTz}:20280612T090000`, 'END:VEVENT'), { nowMs: NOW }).events;
   assert.deepEqual(originalStarts(deleted[0]!, '2028-06-11T00:00:00Z', '2028-06-20T00:00:00Z'), ['2028-06-19T14:00:00.000Z']);
 });
+
+test('in a series not placed (the feed\'s budget spent), an override or EXDATE in its zone names the occurrence at the offset of its start', () => {
+  const { events } = parseIcs(feed(...customEastern,
+    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO', `EXDATE;${customTz}:20270614T090000`, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20270607T090000`, `DTSTART;${customTz}:20270607T110000`, `DTEND;${customTz}:20270607T113000`, 'END:VEVENT'),
+  { nowMs: NOW, limits: { maxOwnRuleInstances: 0 } });
+  const master = events.find((e) => e.providerEventId === 'weekly')!;
+  // Not placed, the series keeps -05:00 all year: 09:00 is 14:00Z in June too.
+  assert.deepEqual(originalStarts(master, '2027-06-01T00:00:00Z', '2027-06-22T00:00:00Z'), ['2027-06-07T14:00:00.000Z', '2027-06-21T14:00:00.000Z']);
+  assert.ok(events.some((e) => e.providerEventId === 'weekly|20270607T140000Z'), events.map((e) => e.providerEventId).join(', '));
+});
