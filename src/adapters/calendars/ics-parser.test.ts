@@ -682,11 +682,14 @@ test('time zones: series placed by their zone\'s own rules are paced and counted
   assert.equal(new Date(listed.events[0]!.startMs).toISOString(), '2027-06-15T09:00:00.000Z');
 });
 
-test('a VTIMEZONE whose ended rules name too many onsets is read as UTC, without holding the event loop', async () => {
-  // A hundred observances of seven onsets a year from 1601 to 2000, offsets no IANA zone has.
+// A COUNT rule is counted from its DTSTART, however far back, by the comparison with the IANA
+// zones as much as by the reading by its own rules: a COUNT of 9999 from 1601 held the loop for
+// seconds in the comparison before its rules were read.
+for (const end of ['UNTIL=20000101T000000Z', 'COUNT=9999']) test(`a VTIMEZONE whose ended rules name too many onsets (${end.split('=')[0]}) is read as UTC, without holding the event loop`, async () => {
+  // A hundred observances of seven onsets a year from 1601, offsets no IANA zone has.
   const observances = Array.from({ length: 100 }, (_, i) => [i % 2 ? 'BEGIN:STANDARD' : 'BEGIN:DAYLIGHT', 'DTSTART:16010101T000000',
     `TZOFFSETFROM:${i % 2 ? '+0117' : '+0017'}`, `TZOFFSETTO:${i % 2 ? '+0017' : '+0117'}`,
-    'RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1,2,3,4,5,6,7;UNTIL=20000101T000000Z', i % 2 ? 'END:STANDARD' : 'END:DAYLIGHT']).flat();
+    `RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1,2,3,4,5,6,7;${end}`, i % 2 ? 'END:STANDARD' : 'END:DAYLIGHT']).flat();
   const text = feed('BEGIN:VTIMEZONE', 'TZID:Hostile', ...observances, 'END:VTIMEZONE',
     'BEGIN:VEVENT', 'UID:h', 'DTSTART;TZID=Hostile:20270615T090000', 'DURATION:PT30M', 'END:VEVENT');
   const { result, stall } = await measureStall(() => parseIcsYielding(text, { nowMs: NOW }));

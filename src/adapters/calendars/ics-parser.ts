@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
-import { ObservedOffsets, observanceRuleIsYearly, type ObservanceRule } from '../../domain/observed-offsets.ts';
+import { ObservedOffsets, observanceRuleIsYearly, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
 import { placeByObservedRules, type Corrected, type ObservedSeries } from '../../domain/observed-series.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
@@ -1327,6 +1327,10 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
     return null;
   }
   if (!observances || observances.length === 0) return null;
+  // A COUNT rule is counted from its DTSTART however far back it is (Outlook writes 1601), so its
+  // COUNT bounds the walk: together a zone's may name ZONE_ONSETS_WALKED onsets, as when the zone is
+  // read by its own rules. Past that the zone matches nothing (its own rules refuse it too: UTC).
+  if (countedOnsets(observances) > ZONE_ONSETS_WALKED) return null;
   const defined = new DefinedOffsets(observances, now - 800 * 86_400_000, now + 740 * 86_400_000);
   // Zones people name in calendars first, so that of several equivalent zones a familiar one wins.
   const familiar = new Set([...(preferred === null ? [] : [preferred]), ...familiarZones()]);
@@ -1337,6 +1341,11 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   // night than the place's zone does (03:00 for 02:00); the zone whose days agree is the one
   // meant, and only times inside that night can differ.
   return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
+}
+
+/** The onsets a zone's COUNT rules name together. */
+function countedOnsets(observances: readonly Observance[]): number {
+  return observances.reduce((sum, o) => sum + Number(/(?:^|;)COUNT=(\d+)/i.exec(o.rrule ?? '')?.[1] ?? 0), 0);
 }
 
 /** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
