@@ -70,6 +70,11 @@ export function observancesProblem(observances: readonly ObservanceRule[]): stri
   return null;
 }
 
+/** The onsets the COUNT rules of a zone's observances name together. */
+export function countedOnsets(observances: readonly ObservanceRule[]): number {
+  return observances.reduce((sum, o) => sum + Number(/(?:^|;)COUNT=(\d+)/i.exec(o.rrule ?? '')?.[1] ?? 0), 0);
+}
+
 export class ObservedOffsets {
   readonly #observances: readonly ObservanceRule[];
   /** Per UTC year, the changes whose onset falls in it, by onset. */
@@ -87,6 +92,8 @@ export class ObservedOffsets {
     const problem = observancesProblem(observances);
     if (problem !== null) throw new RangeError(`the VTIMEZONE cannot be read: ${problem}`);
     this.#observances = observances;
+    // A COUNT rule's walk costs its COUNT (counted from DTSTART): refused before any walk.
+    if (countedOnsets(observances) > ZONE_ONSETS_WALKED) throw new RangeError(`the VTIMEZONE cannot be read: its rules that end name more than ${ZONE_ONSETS_WALKED} onsets`);
     let left = ZONE_ONSETS_WALKED;
     for (const o of observances) {
       if (o.rrule === null || !/(?:^|;)(?:COUNT|UNTIL)=/i.test(o.rrule)) continue;

@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
-import { ObservedOffsets, observanceRuleIsYearly, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
+import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
 import { placeByObservedRules, type Corrected, type ObservedSeries } from '../../domain/observed-series.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
@@ -1341,11 +1341,6 @@ function matchZone(vtimezone: Component, now: number, limits: IcsLimits, preferr
   // night than the place's zone does (03:00 for 02:00); the zone whose days agree is the one
   // meant, and only times inside that night can differ.
   return zoneMatching(defined, now, candidates, 3_600_000) ?? zoneMatching(defined, now, candidates, 36 * 3_600_000);
-}
-
-/** The onsets a zone's COUNT rules name together. */
-function countedOnsets(observances: readonly Observance[]): number {
-  return observances.reduce((sum, o) => sum + Number(/(?:^|;)COUNT=(\d+)/i.exec(o.rrule ?? '')?.[1] ?? 0), 0);
 }
 
 /** The first candidate zone whose offsets agree with `defined` monthly and `marginMs` either side of each transition. */
