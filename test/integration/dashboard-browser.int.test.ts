@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
-import { activeElementText, escapeRegExp, focusMovesTo, isInvalidField, isValidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, skipWithoutChromium, titleBecomes } from '../support/dashboard-browser-kit.ts';
+import { activeElementText, escapeRegExp, focusMovesTo, isInvalidField, isValidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, browserSkip, titleBecomes } from '../support/dashboard-browser-kit.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
@@ -88,7 +88,7 @@ function utcBasic(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-describe('dashboard in Chromium', { skip: skipWithoutChromium }, () => {
+describe('dashboard in Chromium', { skip: browserSkip }, () => {
   let rc: TestRollcall;
   let browser: Browser;
   let base: string;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildDashboard } from '../../scripts/build-dashboard.ts';
 import { fakeCalendarUrls, startTestRollcall, type TestRollcall } from '../support/harness.ts';
-import { escapeRegExp, focusMovesTo, isInvalidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, signIn, skipWithoutChromium } from '../support/dashboard-browser-kit.ts';
+import { escapeRegExp, focusMovesTo, isInvalidField, launchChromium, pageOverflow, saveScreenshots, SCREENSHOTS, signIn, browserSkip } from '../support/dashboard-browser-kit.ts';
 import { FakeIcsServer } from '../support/fake-ics.ts';
 import { FakeGoogleCalendar } from '../support/fake-google.ts';
 import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
@@ -16,7 +16,7 @@ import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 /** Push is off here: the fakes never notify. */
 const noDelivery = async () => ({ status: 503, body: '', headers: {} });
 
-describe('connecting a calendar from the dashboard', { skip: skipWithoutChromium }, () => {
+describe('connecting a calendar from the dashboard', { skip: browserSkip }, () => {
   let rc: TestRollcall;
   let browser: Browser;
   let page: Page;
