@@ -117,6 +117,8 @@ export interface CalendarConfig {
   httpTimeoutMs: number;
   /** How long a connection's syncs must keep failing before its client is told (calendar.sync_failing). (Default: 900) */
   syncFailingAfterSeconds: number;
+  /** How many connections one process syncs at once. (Default: 4) */
+  syncConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -140,7 +142,7 @@ export const KNOWN_KEYS = new Set([
   'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS',
   'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_CALENDAR_API_URL', 'MICROSOFT_LOGIN_URL', 'MICROSOFT_GRAPH_URL',
   'CALENDAR_POLL_INTERVAL_SECONDS', 'CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 'CALENDAR_SYNC_HORIZON_DAYS',
-  'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS', 'CALENDAR_SYNC_FAILING_AFTER_SECONDS',
+  'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS', 'CALENDAR_SYNC_FAILING_AFTER_SECONDS', 'CALENDAR_SYNC_CONCURRENCY',
   'BOT_PROVIDER_API_KEY', 'BOT_PROVIDER_BASE_URL', 'BOT_PROVIDER_REGION', 'BOT_PROVIDER_WEBHOOK_SECRET',
   'BOT_PROVIDER_HANDOVER_LEAD_SECONDS', 'BOT_PROVIDER_CREATES_PER_MINUTE',
   'DASHBOARD_SESSION_HOURS', 'DASHBOARD_SESSION_IDLE_MINUTES', 'TRUST_PROXY',
@@ -345,6 +347,7 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
       })(),
       httpTimeoutMs: int('CALENDAR_HTTP_TIMEOUT_MS', 15_000, 100, 120_000),
       syncFailingAfterSeconds: int('CALENDAR_SYNC_FAILING_AFTER_SECONDS', 900, 0, 7 * 86_400),
+      syncConcurrency: int('CALENDAR_SYNC_CONCURRENCY', 4, 1, 64),
     }),
     dashboardSessionHours: int('DASHBOARD_SESSION_HOURS', 12, 1, 720),
     // From 5: last use is written at most once a minute (src/services/access/dashboard-sessions.ts).

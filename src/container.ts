@@ -219,6 +219,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     pushRenewBeforeMs: config.calendar.pushRenewBeforeSeconds * 1000,
     isPushEnabled: config.calendar.isPushEnabled,
     syncFailingAfterMs: config.calendar.syncFailingAfterSeconds * 1000,
+    syncConcurrency: config.calendar.syncConcurrency,
     // A bot at risk is handed to a bot provider only once access is back: one look before its handover, one before its join.
     lastLookLeadsMs: config.botProvider ? [LAST_LOOK_BEFORE_JOIN_MS, LAST_LOOK_BEFORE_JOIN_MS + config.botProvider.handoverLeadSeconds * 1000] : [LAST_LOOK_BEFORE_JOIN_MS],
   });

@@ -6971,6 +6971,44 @@ describe('sync leases', () => {
     return { feed, calendarId: res.body.calendar_id as string };
   }
 
+  test('a feed slow to answer holds no other connection\'s sync behind it: the loop syncs connections side by side', async (t) => {
+    const user = await env.rc.newUser();
+    const start = env.clock.now() + DAY;
+    // The slow feed is connected first, so that its next sync is due first and claimed first.
+    const slowServer = new FakeIcsServer();
+    const slowBase = await slowServer.start();
+    t.after(() => slowServer.stop());
+    const slowFeed = slowServer.createFeed();
+    slowServer.edit(slowFeed, (events) => events.push({ uid: `slow-${randomUUID()}@feed`, summary: 'On a slow host', startMs: start, endMs: start + HOUR, location: meetingUrl() }));
+    assert.ok(slowFeed.startsWith(slowBase));
+    const slow = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: slowFeed } });
+    assert.equal(slow.status, 200, JSON.stringify(slow.body));
+    env.clock.advance(1000);
+    const { feed, calendarId } = await connectFeed(user.auth, start);
+    // Both are due at the next poll; the slow feed's host then takes its time to answer.
+    env.clock.advance(6 * MIN);
+    let answer!: () => void;
+    slowServer.holdAnswers = new Promise<void>((resolve) => { answer = resolve; });
+    t.after(() => answer());
+    env.ics.edit(feed, (events) => Object.assign(events[0]!, { startMs: start + 2 * HOUR, endMs: start + 3 * HOUR }));
+    const asked = slowServer.arrived;
+    const pass = env.rc.calendarSync.runDue();
+    const movedWhileHeld = async (): Promise<boolean> => {
+      for (const until = Date.now() + 10_000; Date.now() < until;) {
+        const [event] = await eventsOf(env, user.auth, calendarId, start - HOUR, start + 4 * HOUR);
+        if (event?.start_time === iso(start + 2 * HOUR)) return true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return false;
+    };
+    const moved = await movedWhileHeld();
+    const slowAsked = slowServer.arrived > asked;
+    answer();
+    await pass;
+    assert.equal(moved, true, 'the other feed\'s change is read while the slow feed has not answered');
+    assert.equal(slowAsked, true, 'the slow feed was being read meanwhile');
+  });
+
   test('a sync that outlives its lease writes nothing once another sync holds the connection: its older answer never takes a moved meeting back', async () => {
     const user = await env.rc.newUser();
     const start = env.clock.now() + DAY;

@@ -126,38 +126,39 @@ test(`a stop ends webhook deliveries whose receiver does not answer after a grac
   }
 });
 
-test(`a stop during a calendar sync pass ends it with the sync under way: the connections still due are left for the next instance (${TEST_ENGINE})`, async () => {
+test(`a stop during a calendar sync pass ends it with the syncs under way: the connections still due are left for the next instance (${TEST_ENGINE})`, async () => {
   const ics = new FakeIcsServer();
   await ics.start();
-  const rc = await startTestRollcall({ settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CALENDAR_PUSH: 'off' } });
+  const rc = await startTestRollcall({ settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', CALENDAR_PUSH: 'off', CALENDAR_SYNC_CONCURRENCY: '2' } });
   try {
     const user = await rc.newUser();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const connected = await rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: ics.createFeed(`Feed ${i}`) } });
       assert.equal(connected.status, 200, JSON.stringify(connected.body));
       ids.push(connected.body.calendar_id);
     }
     const fetchedBefore = ics.requests.length;
-    // All three due now (as after an outage), and the feed server slow to answer.
+    // All five due now (as after an outage), and the feed server slow to answer.
     await rc.database.db.updateTable('calendar_connections').set({ next_sync_at: Date.now() - 1000 }).where('id', 'in', ids).execute();
     let answer!: () => void;
     ics.holdAnswers = new Promise<void>((resolve) => { answer = resolve; });
     rc.calendarSync.start();
     const heldIds = async () => (await rc.database.db.selectFrom('calendar_connections').select('id').where('id', 'in', ids).where('lease_owner', 'is not', null).execute()).map((c) => c.id);
     const deadline = Date.now() + 10_000;
-    while ((await heldIds()).length === 0) {
-      assert.ok(Date.now() < deadline, 'no sync started');
+    // Both of the loop's syncs under way, each waiting for its feed.
+    while ((await heldIds()).length < 2) {
+      assert.ok(Date.now() < deadline, 'the two syncs did not start');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const stopped = rc.calendarSync.stop();
     answer();
     await stopped;
     ics.holdAnswers = null;
-    assert.equal(ics.requests.length - fetchedBefore, 1, 'one feed read: the one under way when the stop came');
+    assert.equal(ics.requests.length - fetchedBefore, 2, 'two feed reads: those under way when the stop came');
     assert.deepEqual(await heldIds(), [], 'no connection left held');
     const due = await rc.database.db.selectFrom('calendar_connections').select('id').where('id', 'in', ids).where('next_sync_at', '<=', Date.now()).execute();
-    assert.equal(due.length, 2, 'the other two are still due, for the next instance');
+    assert.equal(due.length, 3, 'the other three are still due, for the next instance');
   } finally {
     await rc.close();
     await ics.stop();

@@ -40,6 +40,8 @@ interface Feed {
 
 export class FakeIcsServer {
   readonly requests: { path: string; ifNoneMatch: string | undefined; status: number }[] = [];
+  /** Requests that have arrived, answered or not (`requests` lists those answered). */
+  arrived = 0;
   /** While set, every request is answered with this status (and Retry-After, if given). */
   outage: { status: number; retryAfterSeconds?: number } | null = null;
   /** Answers for the next requests, first one first (then back to normal). */
@@ -57,6 +59,7 @@ export class FakeIcsServer {
 
   async start(): Promise<string> {
     this.#server = createServer(async (req, res) => {
+      this.arrived += 1;
       if (this.holdAnswers) await this.holdAnswers.catch(() => {});
       const delay = this.delayAnswers;
       const answer = this.#answer(req);

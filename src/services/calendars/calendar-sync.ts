@@ -151,6 +151,12 @@ export interface CalendarSyncOptions {
   requests?: RequestInterrupter;
   /** How long a stop waits for the syncs under way before it ends their requests. (Default: 3000) */
   stopGraceMs?: number;
+  /**
+   * How many connections the loop syncs at once (CALENDAR_SYNC_CONCURRENCY). A sync mostly waits for
+   * its provider: one slow to answer, or a calendar of many pages, must not hold every other
+   * connection's sync behind it. (Default: 4)
+   */
+  syncConcurrency?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +354,7 @@ export class CalendarSync {
   #isStopping = false;
 
   constructor(options: CalendarSyncOptions) {
-    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], requests: new RequestInterrupter(), stopGraceMs: 3000, ...options };
+    this.#o = { leaseMs: 600_000, syncFailingAfterMs: 900_000, lastLookLeadsMs: [LAST_LOOK_BEFORE_JOIN_MS], requests: new RequestInterrupter(), stopGraceMs: 3000, syncConcurrency: 4, ...options };
     this.#leases = new SyncLeases({ database: options.database, clock: options.clock, leaseMs: this.#o.leaseMs, logger: options.logger });
     this.#syncs = new Counter({ name: 'rollcall_calendar_syncs_total', help: 'Calendar connection syncs by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
     this.#notifications = new Counter({ name: 'rollcall_calendar_notifications_total', help: 'Calendar push notifications by provider and outcome', labelNames: ['provider', 'outcome'], registers: [options.metrics.registry] });
@@ -410,9 +416,18 @@ export class CalendarSync {
     this.#loop.wake();
   }
 
-  /** Syncs every connection that is due now, until none is (tests drive the loop with this). */
+  /**
+   * Syncs every connection that is due now, until none is (tests drive the loop with this):
+   * syncConcurrency at a time, each claimed by its lease as another instance's would be.
+   */
   async runDue(): Promise<number> {
     await this.#reviewLastLooks();
+    const counts = await Promise.all(Array.from({ length: this.#o.syncConcurrency }, () => this.#syncWhileDue()));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Claims and syncs due connections one after another until none is left unclaimed. */
+  async #syncWhileDue(): Promise<number> {
     let total = 0;
     for (;;) {
       if (this.#isStopping) return total;
