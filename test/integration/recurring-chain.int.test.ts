@@ -608,6 +608,35 @@ describe('chain mode', () => {
     assert.deepEqual((await chainBots(series.id)).map(([key, , status]) => [key, status])[0], ['20261123T100000Z', 'Scheduled']);
   });
 
+  test('a series cancelled and brought back: the chain holds one waiting bot at every step, and one bot launches for its next occurrence', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(6);
+    await post(`${SCHEDULE}/${series.id}`, { deduplication_key: 'uncancelled', bot_config: {}, recurring_event: true });
+    const waiting = async () => (await chainBots(series.id)).filter(([, , status]) => status === 'Scheduled').map(([key]) => key);
+    assert.deepEqual(await waiting(), ['20261123T100000Z']);
+    clock.advance(60_000);
+    const cancelled = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { status: 'cancelled' } });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.deepEqual(await waiting(), [], 'the calendar called the series off: no bot waits');
+    await runAt(clock.now() + 5_000);
+    assert.deepEqual(await waiting(), [], 'a called-off series has nothing booked');
+    clock.advance(60_000);
+    const confirmed = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { status: 'confirmed' } });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    assert.ok((await waiting()).length <= 1, `at most one bot waits after the series is back: ${await waiting()}`);
+    await runAt(clock.now() + 1_000);
+    assert.deepEqual(await waiting(), ['20261123T100000Z'], 'one bot, for the next occurrence');
+    await runAt(clock.now() + 5_000);
+    assert.deepEqual(await waiting(), ['20261123T100000Z'], 'still one at the next pass');
+    const launchesBefore = runtime.received.length;
+    await runAt(Date.parse('2026-11-23T09:57:00Z'));
+    const seriesBots = new Set((await rc.database.db.selectFrom('bot_events').select('bot_id').where('event_id', '=', series.id).execute()).map((r) => r.bot_id));
+    const launched = runtime.received.slice(launchesBefore).filter((r) => r.json?.action === 'launch' && seriesBots.has(r.json?.bot_id));
+    assert.equal(launched.length, 1, 'one bot launches for 11-23');
+    assert.deepEqual(await waiting(), ['20261130T100000Z'], 'and the chain books the next one, once');
+    assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
+  });
+
   test('toggle-recurrence on an occurrence id or an override answers with that occurrence\'s title and times; an occurrence id the series does not have is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(4);

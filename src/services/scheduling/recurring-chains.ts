@@ -383,13 +383,18 @@ export class RecurringChains {
     const isBehind = (o: { originalStartMs: number }) => afterMs !== null && o.originalStartMs <= afterMs;
     const returned = upcoming.some(isBehind) ? await bots.listOccurrencesFreedByCalendar(trx, seriesId) : new Set<string>();
     const passed = passedKeysOf(chain);
+    // The occurrence the chain stands at, back after its bot ended for the calendar's sake (the
+    // series or that occurrence cancelled and brought back before the chain moved on): the chain
+    // books it again in turn, as its own next one, and nothing after it until that bot leaves, so
+    // that one bot waits for the series, not that one out of turn and the one after it in turn.
+    const isOwnReturned = (o: { key: string }) => o.key === afterKey && returned.has(o.key);
     const behindOf = (o: { key: string; originalStartMs: number }): ChainCandidate['behind'] => {
-      if (!isBehind(o)) return undefined;
+      if (!isBehind(o) || isOwnReturned(o)) return undefined;
       if (returned.has(o.key)) return 'returned';
       return passed.has(o.key) ? 'passed' : undefined;
     };
     return upcoming
-      .filter((o) => !isBehind(o) || behindOf(o) !== undefined)
+      .filter((o) => !isBehind(o) || isOwnReturned(o) || behindOf(o) !== undefined)
       .map((occurrence) => ({
         position: occurrence.key,
         keyPart: occurrence.key,
