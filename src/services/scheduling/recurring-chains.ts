@@ -21,7 +21,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Metrics } from '../../lib/metrics.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { AUTO_SCHEDULE_KEY_PREFIX, DERIVED_KEY_PREFIX, applyBotConfigDefaults, occurrenceDeduplicationKey, type AppliedBotConfig, type BotConfigInput } from '../../domain/bot-config.ts';
-import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { isInstanceSeriesOver, isSeriesOver, mayClearWithoutSeriesChange, nextChainCheckMs } from '../../domain/chain-rest.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
@@ -185,9 +185,12 @@ export class RecurringChains {
    */
   async toggle(userId: string, eventId: string, isEnabled: boolean): Promise<ToggleRecurrenceResult> {
     const result = await this.#inTransaction(async (trx) => {
-      // Off never books: an occurrence id gone stale (the series re-timed since the client got it)
-      // still turns the series' chain off. On books now, so it must name an occurrence there is.
-      const { chainId, named, linkedEventIds, rule } = await this.#seriesOf(trx, userId, eventId, !isEnabled);
+      // An occurrence id gone stale (the series re-timed since the client got it, so that its
+      // occurrences have other ids) still names its series: off turns the series' chain off; on
+      // turns it on and answers with the occurrence the chain booked (below).
+      const { chainId, named: asNamed, linkedEventIds, rule, isStale } = await this.#seriesOf(trx, userId, eventId);
+      let named = asNamed;
+      let answeredId = eventId;
       const now = this.#clock.now();
       let chain = await findChain(trx, chainId, { engine: this.#database.engine, forUpdate: true });
       if (!chain && isEnabled) {
@@ -211,9 +214,15 @@ export class RecurringChains {
       }
       const current = botId ? await bots.findBotById(trx, botId) : undefined;
       if (current?.status !== 'Scheduled') botId = null;
+      if (isEnabled && isStale && botId !== null) {
+        // The id named no occurrence there is now: the answer is the occurrence the chain booked
+        // (its id, title and times), so that the client learns the id it goes by now.
+        const booked = await this.#bookedOccurrence(trx, userId, chainId, botId);
+        if (booked) ({ eventId: answeredId, named } = booked);
+      }
       const hasEnded = isEnabled && botId === null && (await findChain(trx, chainId))?.last_error === SERIES_ENDED;
       return {
-        event_id: eventId,
+        event_id: answeredId,
         recurring_enabled: isEnabled,
         recurrence_rule: rule,
         message: isEnabled
@@ -445,10 +454,11 @@ export class RecurringChains {
    * Outlook occurrence (no series row), its instance series. With the chain's id, the events whose
    * bots it may take its settings from, and the event named as it is now (the answer's summary
    * and times): the series, or the one occurrence an occurrence id or an override names, moved or
-   * renamed as its override has it. An occurrence id the series has no occurrence for is 404, or,
-   * `orSeries`, names the series (its first occurrence, as the series id does).
+   * renamed as its override has it. An occurrence id the series has no occurrence for (gone stale:
+   * the series re-timed, an occurrence removed) names the series (its first occurrence, as the
+   * series id does), `isStale`; one whose series is not the user's, or not there, is 404.
    */
-  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string, orSeries: boolean): Promise<{ chainId: string; named: NamedEvent; linkedEventIds: string[]; rule: string | null }> {
+  async #seriesOf(trx: Transaction<Schema>, userId: string, eventId: string): Promise<{ chainId: string; named: NamedEvent; linkedEventIds: string[]; rule: string | null; isStale: boolean }> {
     const ref = parseOccurrenceId(eventId);
     const notFound = () => new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
     const found = await findEvent(trx, userId, ref?.seriesId ?? eventId);
@@ -460,7 +470,7 @@ export class RecurringChains {
       // Before the chain row is locked, as on every path that takes both.
       await lockInstanceSeries(trx, this.#database.engine, instances);
       const rows = await listSeriesInstances(trx, userId, instances);
-      return { chainId: instanceSeriesId(instances), named: namedEventOf(event), linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows) };
+      return { chainId: instanceSeriesId(instances), named: namedEventOf(event), linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows), isStale: false };
     }
     if (event.recurrence === null) {
       throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
@@ -468,12 +478,24 @@ export class RecurringChains {
     // An occurrence id names the occurrence with that original start; an override, its own.
     const originalStartMs = ref?.originalStartMs ?? (found.id !== event.id ? found.original_start_ms : null);
     let named = namedEventOf(event);
+    let isStale = false;
     if (originalStartMs !== null) {
       const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, event, originalStartMs);
       if (occurrence) named = { title: occurrence.title ?? event.title, startMs: occurrence.startMs, endMs: occurrence.endMs };
-      else if (!orSeries) throw notFound();
+      else isStale = true;
     }
-    return { chainId: event.id, named, linkedEventIds: [event.id], rule: recurrenceRuleOf(event) };
+    return { chainId: event.id, named, linkedEventIds: [event.id], rule: recurrenceRuleOf(event), isStale };
+  }
+
+  /** The occurrence of a series row a bot of its chain waits for: its id and how it stands now. */
+  async #bookedOccurrence(trx: Transaction<Schema>, userId: string, seriesId: string, botId: string): Promise<{ eventId: string; named: NamedEvent } | null> {
+    const key = await latestOccurrenceKeyOf(trx, botId, seriesId);
+    const originalStartMs = key === null ? null : parseOccurrenceKey(key);
+    const series = originalStartMs === null ? undefined : await findEvent(trx, userId, seriesId);
+    if (!series || originalStartMs === null) return null;
+    const occurrence = await this.#events.findEffectiveOccurrence(trx, userId, series, originalStartMs);
+    if (!occurrence) return null;
+    return { eventId: occurrenceIdOf(seriesId, originalStartMs), named: { title: occurrence.title ?? series.title, startMs: occurrence.startMs, endMs: occurrence.endMs } };
   }
 
   /**
