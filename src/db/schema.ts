@@ -412,6 +412,12 @@ export interface RecurringChainsTable {
    * once it can be, while still to come. Null: none (migration 038).
    */
   passed_keys: string | null;
+  /**
+   * An Outlook series' chain: the start the instance it was started at had then; instances
+   * starting before it are not the chain's to book (migration 047). Null: a series row's chain,
+   * or an Outlook chain from before, which books no instance behind its place.
+   */
+  floor_start_ms: number | null;
   /** Not looked at before this (a series with nothing left to book is looked at again later). */
   next_check_at_ms: number | null;
   /** Why the last attempt to book an occurrence did not book it. */

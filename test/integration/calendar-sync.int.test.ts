@@ -3762,6 +3762,47 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual({ ...chain }, { is_enabled: 0, last_error: 'its calendar was disconnected' });
   });
 
+  test('an Outlook chain books an instance moved earlier than the one it booked last, once, if it has not started', async (t) => {
+    // This test moves the shared clock a week on: it goes back at the end, so that the series of
+    // the tests after it do not cross a daylight-saving change.
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain moved earlier instance', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[1]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-earlier', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-earlier@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    // Week 1 is over: the chain books week 2, and waits for it.
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.deepEqual(await chainBots(), [[7, 'Missed'], [14, 'Scheduled']]);
+    // The organizer moves week 4 to the day before week 2 (Graph lists it as an exception of the
+    // series, under its own id, at its new start: see FakeMicrosoft.updateOccurrence) and week 5
+    // to an hour ago (under way).
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 28 * DAY, { startMs: series.first + 13 * DAY, endMs: series.first + 13 * DAY + HOUR });
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 35 * DAY, { startMs: env.clock.now() - HOUR, endMs: env.clock.now() + HOUR });
+    await series.sync();
+    // Week 4, now before week 2 and not started, gets its bot out of turn; week 5, under way, none.
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.equal((await env.rc.chains.advance()).booked, 0, 'booked once');
+    assert.deepEqual(await chainBots(), [[7, 'Missed'], [13, 'Scheduled'], [14, 'Scheduled']]);
+    const moved = (await series.occurrences()).find((o) => Date.parse(o.start_time) === series.first + 13 * DAY)!;
+    const movedBot = await bot(env, series.user.auth, moved.bots[0]!.id);
+    assert.match(movedBot.decisions.find((d) => d.kind === 'chain_booked')!.reason, /starts before the one the chain booked last/);
+    // Its bot leaves Scheduled at its join time (no runtime here: Error); the chain still waits for week 2.
+    env.clock.set(series.first + 13 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    // Week 2's bot leaves: the chain books week 3, not week 4 again.
+    env.clock.set(series.first + 14 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[7, 'Missed'], [13, 'Error'], [14, 'Error'], [21, 'Scheduled']]);
+  });
+
   test('an Outlook chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the new one, each week once', async () => {
     // This test moves the shared clock four weeks on: it goes back at the end, so that the tests
     // after it do not cross a daylight-saving change.
@@ -6950,7 +6991,7 @@ describe('migration 018', () => {
       await migrate(db, database.engine, MIGRATIONS);
       await db.insertInto('recurring_chains').values(chain('instances:cal_1:AAMk')).execute();
       const rows = await db.selectFrom('recurring_chains').selectAll().orderBy('series_event_id').execute();
-      assert.deepEqual(rows.map((r) => ({ ...r, next_check_at_ms: Number(r.next_check_at_ms), created_at: Number(r.created_at), updated_at: Number(r.updated_at) })), [chain('evt_chained'), chain('instances:cal_1:AAMk')].map((row) => ({ ...row, passed_keys: null /* migration 038 */ })));
+      assert.deepEqual(rows.map((r) => ({ ...r, next_check_at_ms: Number(r.next_check_at_ms), created_at: Number(r.created_at), updated_at: Number(r.updated_at) })), [chain('evt_chained'), chain('instances:cal_1:AAMk')].map((row) => ({ ...row, passed_keys: null /* migration 038 */, floor_start_ms: null /* migration 047 */ })));
     });
   });
 });

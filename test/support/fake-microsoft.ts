@@ -498,6 +498,14 @@ export class FakeMicrosoftGraph {
     return found.id;
   }
 
+  /**
+   * One occurrence moved: it becomes an exception of its series, still pointing at the master by
+   * seriesMasterId and keeping its id (it is updated through that id: Microsoft Q&A 499823), and
+   * the series' instances list it at its new start with type `exception`, whatever its place
+   * among the others (learn.microsoft.com graph/api/resources/event, `type`; a Tech Community
+   * thread on deleted occurrences, officegraph 2724556, notes that /instances gives an exception
+   * for an occurrence whose start was changed).
+   */
   updateOccurrence(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): void {
     const item = this.#item(email, seriesId);
     item.exceptions.set(this.#indexOf(item, originalStartMs), times);

@@ -18,7 +18,7 @@ import type { OutboundGuard } from '../../adapters/outbound-guard.ts';
 import { listedIdOf, type CalendarEvents, type EffectiveOccurrence, type EventChangeListener, type SeriesOccurrences } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { findEvent, findOverride, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { parseOccurrenceId } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
 import { scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
@@ -313,6 +313,8 @@ export class BotScheduling implements EventChangeListener {
       series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(chainConfig),
       current_bot_id: booked.botId, current_occurrence_key: occurrenceKey,
       passed_keys: existing?.is_enabled === 1 && !isNamed ? existing.passed_keys : null,
+      // An Outlook series' chain starts at the instance booked: those starting before it the client left out.
+      floor_start_ms: parseInstanceSeriesId(seriesId) ? parseInstanceChainPosition(occurrenceKey)?.startMs ?? null : null,
       next_check_at_ms: null, last_error: null, created_at: existing?.created_at ?? now, updated_at: now,
     });
     if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {

@@ -93,8 +93,10 @@ interface ChainCandidate {
    * after every bot it had ended because it was cancelled, lost its link or moved past that bot's
    * meeting; `passed`, passed by the chain when it could not be booked (no link, its key taken:
    * recurring_chains.passed_keys). One that has a bot meanwhile is left (#bookOutOfTurn).
+   * `moved` (an Outlook series' instance): it starts now between where the chain was started and
+   * its place (moved earlier than the instance booked last), and has not started.
    */
-  behind?: 'returned' | 'passed';
+  behind?: 'returned' | 'passed' | 'moved';
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
   hadBot(): Promise<boolean>;
@@ -299,13 +301,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, candidate) });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, candidate) });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -351,7 +353,9 @@ export class RecurringChains {
           ? `Booked by chain mode of series ${seriesId}: this occurrence is back in the calendar (its earlier bot ended when it was cancelled, lost its link, or moved past that bot's meeting)`
           : candidate.behind === 'passed'
             ? `Booked by chain mode of series ${seriesId}: the chain passed this occurrence when it could not be booked (no meeting link, or its key taken); it can be now`
-            : `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current?.id} waits for`;
+            : candidate.behind === 'moved'
+              ? `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one the chain booked last, and has not started`
+              : `Booked by chain mode of series ${seriesId}: this occurrence now starts before the one bot ${current?.id} waits for`;
         await bots.appendDecision(trx, bot.botId, now, 'chain_booked', why, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         firstBotId ??= bot.botId;
         booked++;
@@ -418,7 +422,7 @@ export class RecurringChains {
 
   /**
    * An Outlook series' instances (no series row: instance-series.ts) starting after the place the
-   * chain stands at: the start its booked instance had when it was booked, so that moving or
+   * chain stands at (and, out of turn, those now behind it that it may book: below): the start its booked instance had when it was booked, so that moving or
    * deleting that instance (Outlook cancels an occurrence by deleting it) does not move the chain
    * back or past one; nor does its bot following it to a new id (a series moved to another day:
    * instance-moves.ts), as no instance its bot served comes next. Only as far as the sync window
@@ -433,16 +437,31 @@ export class RecurringChains {
     }
     const at = parseInstanceChainPosition(chain.current_occurrence_key);
     const served = new Set(current ? (await bots.listLinksOfBot(trx, current.id)).map((l) => l.event_id) : []);
-    const upcoming = instances.filter((i) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || (i.start_ms > at.startMs && i.id !== at.instanceId)));
-    if (upcoming.length === 0) {
+    const isOpen = (i: EventRow) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || i.id !== at.instanceId);
+    const upcoming = instances.filter((i) => isOpen(i) && (at === null || i.start_ms > at.startMs));
+    // Behind the chain's place and not started, but not before where the chain was started (those
+    // the client left out): an instance Graph now has earlier than the one booked last (an
+    // exception moved there, keeping its id). It is the chain's, booked out of turn unless it has a
+    // bot already or had one that counts (#bookOutOfTurn); the chain's place does not move. Only an
+    // instance stored before the chain booked the bot it waits for: one that came since under a new
+    // id (the series moved to another day) may be a week a bot of the chain has served already,
+    // under its old id. A chain with no floor recorded (from before migration 047) books none
+    // behind its place.
+    const floor = chain.floor_start_ms === null ? null : Number(chain.floor_start_ms);
+    const placedAtMs = current ? Number(current.created_at) : null;
+    const behind = at === null || floor === null || placedAtMs === null ? []
+      : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && Number(i.created_at) < placedAtMs);
+    if (upcoming.length === 0 && behind.length === 0) {
       const lastInstanceEndMs = Math.max(...instances.map((i) => i.end_ms));
       return isInstanceSeriesOver({ rule: newestSeriesRule(instances), lastInstanceEndMs }, now) ? SERIES_ENDED : 'no upcoming occurrence of the series is synced yet';
     }
-    return upcoming.slice(0, LOOKAHEAD).map((instance) => ({
+    const passed = passedKeysOf(chain);
+    return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
+      behind: behind.includes(instance) ? passed.has(instance.id) ? 'passed' as const : 'moved' as const : undefined,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
@@ -528,7 +547,7 @@ export class RecurringChains {
     }
     return {
       series_event_id: chainId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
-      current_bot_id: null, current_occurrence_key: null, passed_keys: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
+      current_bot_id: null, current_occurrence_key: null, passed_keys: null, floor_start_ms: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
     };
   }
 
@@ -556,9 +575,17 @@ function namedEventOf(event: EventRow): NamedEvent {
 /** How many passed occurrences a chain remembers: the latest ones (a chain rarely passes more than one or two). */
 const PASSED_KEPT = 50;
 
-/** The occurrences the chain passed for want of a link or a key (an Outlook series' chain records instance ids, and books none behind its place). */
+/** The occurrences the chain passed for want of a link or a key (an Outlook series' chain records instance ids). */
 function passedKeysOf(chain: RecurringChainRow): Set<string> {
   return new Set(chain.passed_keys === null ? [] : JSON.parse(chain.passed_keys) as string[]);
+}
+
+/**
+ * An Outlook series' chain taking its first place (turned on by toggle-recurrence, with no instance
+ * named): it starts there, the instance's start its floor. Nothing for a chain that has one.
+ */
+function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, candidate: ChainCandidate): { floor_start_ms?: number } {
+  return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: candidate.startMs } : {};
 }
 
 /** The chain's passed occurrences with those passed now added, the latest PASSED_KEPT; null for none. */
