@@ -3845,7 +3845,13 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
       const bookedAt = () => series.occurrences().then((all) => all.filter((o) => o.bots.length > 0 && Date.parse(o.end_time) > env.clock.now()).map((o) => (Date.parse(o.start_time) - series.first) / DAY));
       assert.deepEqual(await bookedAt(), [7 + shift / DAY], title);
       assert.equal((await bot(env, series.user.auth, weekOne.bots[0]!.id)).status, 'Scheduled', 'the booked bot followed its week');
-      assert.notEqual(moved.find((o) => o.bots.length > 0 && Date.parse(o.end_time) > env.clock.now())!.id, weekOne.id, 'under a new id');
+      const movedWeekOne = moved.find((o) => o.bots.length > 0 && Date.parse(o.end_time) > env.clock.now())!;
+      assert.notEqual(movedWeekOne.id, weekOne.id, 'under a new id');
+      // toggle-recurrence on with week 1's old id (gone from Graph) names the series still: the
+      // answer is the instance the chain's bot waits for, by the id it goes by now.
+      const stale = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: weekOne.id, recurring_enabled: true } });
+      assert.equal(stale.status, 200, JSON.stringify(stale.body));
+      assert.deepEqual([stale.body.event_id, stale.body.bot_id, stale.body.start_time], [movedWeekOne.id, weekOne.bots[0]!.id, movedWeekOne.start_time], title);
       await env.rc.chains.advance();
       assert.deepEqual(await bookedAt(), [7 + shift / DAY], 'nothing more booked while the moved week is ahead');
       // The moved week 1's bot leaves Scheduled at its join time (no runtime is configured here:

@@ -481,7 +481,11 @@ export class RecurringChains {
     const ref = parseOccurrenceId(eventId);
     const notFound = () => new ApiError('event_not_found', `No event ${eventId}`, { details: { field: 'event_id' } });
     const found = await findEvent(trx, userId, ref?.seriesId ?? eventId);
-    if (!found || found.is_deleted === 1) throw notFound();
+    if (!found) throw notFound();
+    // An Outlook instance Graph no longer lists (its series moved to another day, which gives
+    // every occurrence a new id) still names its series while the series has instances stored.
+    const goneInstances = found.is_deleted === 1 ? instanceSeriesOf(found) : null;
+    if (found.is_deleted === 1 && !goneInstances) throw notFound();
     let event = found;
     if (event.recurrence === null && event.recurring_event_id !== null) event = await findEvent(trx, userId, event.recurring_event_id) ?? event;
     const instances = event.recurrence === null ? instanceSeriesOf(event) : null;
@@ -489,7 +493,10 @@ export class RecurringChains {
       // Before the chain row is locked, as on every path that takes both.
       await lockInstanceSeries(trx, this.#database.engine, instances);
       const rows = await listSeriesInstances(trx, userId, instances);
-      return { chainId: instanceSeriesId(instances), named: namedEventOf(event), linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows), isStale: false };
+      if (goneInstances && rows.length === 0) throw notFound();
+      // A gone instance is answered for by the series' first instance stored (as a series row's id answers with its first occurrence).
+      const named = goneInstances ? namedEventOf(rows[0]!) : namedEventOf(event);
+      return { chainId: instanceSeriesId(instances), named, linkedEventIds: rows.map((i) => i.id), rule: newestSeriesRule(rows), isStale: goneInstances !== null };
     }
     if (event.recurrence === null) {
       throw new ApiError('event_not_recurring', `event_id: event ${eventId} has no recurrence rule`, { details: { field: 'event_id' } });
@@ -506,8 +513,13 @@ export class RecurringChains {
     return { chainId: event.id, named, linkedEventIds: [event.id], rule: recurrenceRuleOf(event), isStale };
   }
 
-  /** The occurrence of a series row a bot of its chain waits for: its id and how it stands now. */
+  /** The occurrence (of a series row, or an Outlook instance) a bot of its chain waits for: its id and how it stands now. */
   async #bookedOccurrence(trx: Transaction<Schema>, userId: string, seriesId: string, botId: string): Promise<{ eventId: string; named: NamedEvent } | null> {
+    if (parseInstanceSeriesId(seriesId)) {
+      const link = (await bots.listLiveLinksOfBot(trx, botId)).at(-1);
+      const instance = link ? await findEvent(trx, userId, link.event_id) : undefined;
+      return instance && instance.is_deleted === 0 ? { eventId: instance.id, named: namedEventOf(instance) } : null;
+    }
     const key = await latestOccurrenceKeyOf(trx, botId, seriesId);
     const originalStartMs = key === null ? null : parseOccurrenceKey(key);
     const series = originalStartMs === null ? undefined : await findEvent(trx, userId, seriesId);
