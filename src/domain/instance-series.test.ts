@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -56,4 +56,11 @@ test('occurrence_date: of a day with several instances, the first still to come;
   assert.equal(findInstanceOn(day, on, 'UTC', Date.parse('2026-12-08T20:00:00Z'))?.id, 'morning', 'all ended: the first (the request is then refused as ended)');
   // A cancelled one still to come does not win over one going ahead that has ended.
   assert.equal(findInstanceOn([day[0]!, { ...day[1]!, status: 'cancelled' }], on, 'UTC', Date.parse('2026-12-08T10:00:00Z'))?.id, 'morning');
+});
+
+test('a stored instance is an exception only when Graph\'s payload says so; a plain occurrence, a payload without a type or one that is not JSON is not', () => {
+  assert.equal(isStoredException(JSON.stringify({ id: 'X1', type: 'exception', seriesMasterId: 'M' })), true);
+  for (const raw of [JSON.stringify({ id: 'O1', type: 'occurrence', seriesMasterId: 'M' }), JSON.stringify({ id: 'S1' }), 'null', '"exception"', '{not json', '']) {
+    assert.equal(isStoredException(raw), false, raw);
+  }
 });

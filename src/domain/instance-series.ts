@@ -52,6 +52,21 @@ export function parseInstanceChainPosition(position: string | null): { instanceI
   return match ? { startMs: Number(match[1]), instanceId: match[2]! } : null;
 }
 
+/**
+ * Whether a stored instance's payload is one Graph marks as an exception of its series (`type`:
+ * an occurrence moved or edited, keeping its id). Changing a series' times cancels its exceptions
+ * (Outlook says so before it saves), so an instance that came under a new id, or came back under
+ * an old one, when the series moved to another day is a plain occurrence.
+ */
+export function isStoredException(raw: string): boolean {
+  try {
+    const payload = JSON.parse(raw) as { type?: unknown } | null;
+    return payload?.type === 'exception';
+  } catch {
+    return false;
+  }
+}
+
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;
   const rest = id.slice(PREFIX.length);

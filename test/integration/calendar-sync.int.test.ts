@@ -3803,6 +3803,136 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [[7, 'Missed'], [13, 'Error'], [14, 'Error'], [21, 'Scheduled']]);
   });
 
+  test('an Outlook series moved to an earlier day and back (Graph gives the old ids back) gets no second bot from its chain for the week it served', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain moved and back', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-back', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-back@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    // Week 0 over: week 1 booked.
+    env.clock.set(series.first + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    // The organizer moves the whole series two days earlier (new ids): week 1's bot follows to day 5.
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, -2 * DAY);
+    await series.sync();
+    // Week 1's meeting (day 5): its bot leaves Scheduled (no runtime: Error), the chain books week 2 (day 12).
+    env.clock.set(series.first + 5 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [5, 'Error'], [12, 'Scheduled']]);
+    // After that meeting the organizer moves the series back (Graph gives the old ids back: they
+    // are revived with their old created_at). Week 1 is on day 7 again, two days ahead.
+    env.clock.set(series.first + 5 * DAY + 2 * HOUR);
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    await env.rc.chains.advance();
+    await env.rc.chains.advance();
+    // Week 1 has been served (day 5): no second bot for it; week 2's bot followed to day 14.
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [5, 'Error'], [14, 'Scheduled']]);
+  });
+
+  test('an Outlook chain whose series moved to a later day books no second bot for the week it served when the client cancels its next bot', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain moved then skip', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-skip', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-skip@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    env.clock.set(series.first + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    // Week 1's meeting (day 7) is served; the chain books week 2 (day 14).
+    env.clock.set(series.first + 7 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    // After it the organizer moves the series two days later (new ids): week 2's bot follows (day 16);
+    // week 1's new instance (day 9) is a week the chain served, and gets no bot.
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
+    // The client skips week 2 (cancels its bot): the chain books week 3 (day 23).
+    env.clock.advance(60_000);
+    const week2Bot = (await series.occurrences()).find((o) => Date.parse(o.start_time) === series.first + 16 * DAY)!.bots[0]!.id;
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled/${week2Bot}`, { auth: series.user.auth })).status, 200);
+    await env.rc.chains.advance();
+    // Then the organizer renames the series (any change of it makes the chain look again).
+    env.clock.advance(60_000);
+    env.microsoft.updateEvent(series.account.email, series.seriesId, { subject: 'Chain moved then skip, renamed' });
+    await series.sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Cancelled'], [23, 'Scheduled']], 'week 1 (day 9) gets no second bot');
+  });
+  test('an Outlook chain whose bots launch, its series moved to a later day, books no second bot for the week it served when the client cancels its next bot', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const series = await outlookSeries(own, 'Chain moved then skip, launched', 6);
+    const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-skip2', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-skip2@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    // Week 0's bot launches into its meeting; the chain books week 1 (day 7).
+    own.clock.set(series.first - LEAD_MS);
+    await own.rc.dispatcher.runDue();
+    assert.equal((await own.rc.chains.advance()).booked, 1);
+    // After week 0's meeting the organizer moves the series two days later (new ids): week 1's bot
+    // follows (day 9); week 0's new instance (day 2) is the week the chain served, and gets no bot.
+    own.clock.set(series.first + 2 * HOUR);
+    own.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    assert.equal((await own.rc.chains.advance()).booked, 0);
+    const statuses = await chainBots();
+    assert.deepEqual(statuses.map(([day]) => day), [0, 9], JSON.stringify(statuses));
+    // The client skips week 1 (cancels its bot): the chain books week 2 (day 16).
+    own.clock.advance(60_000);
+    const week1Bot = (await series.occurrences()).find((o) => Date.parse(o.start_time) === series.first + 9 * DAY)!.bots[0]!.id;
+    assert.equal((await own.rc.request('DELETE', `/api/v1/calendar/scheduled/${week1Bot}`, { auth: series.user.auth })).status, 200);
+    await own.rc.chains.advance();
+    // Then the organizer renames the series (any change of it makes the chain look again).
+    own.clock.advance(60_000);
+    own.microsoft.updateEvent(series.account.email, series.seriesId, { subject: 'Chain moved then skip, launched, renamed' });
+    await series.sync();
+    await own.rc.chains.advance();
+    const after = await chainBots();
+    assert.deepEqual(after.map(([day]) => day), [0, 9, 16], `week 0 (day 2) gets no second bot: ${JSON.stringify(after)}`);
+  });
+  test('an Outlook chain books no second bot for a week it served that came under a new id (the series moved to another day) and was then moved earlier', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain moved then week moved', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-week-moved', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-week-moved@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    env.clock.set(series.first + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    // Week 1's meeting (day 7) is served; the chain books week 2 (day 14).
+    env.clock.set(series.first + 7 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    // After it the organizer moves the series two days later (new ids): week 2's bot follows (day 16).
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    // Then week 1's new instance (day 9) is moved a day on: Graph lists it as an exception now,
+    // before the instance the chain booked last. The chain served that week: no bot.
+    env.clock.advance(60_000);
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 9 * DAY, { startMs: series.first + 10 * DAY, endMs: series.first + 10 * DAY + HOUR });
+    await series.sync();
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
+  });
+
   test('an Outlook chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the new one, each week once', async () => {
     // This test moves the shared clock four weeks on: it goes back at the end, so that the tests
     // after it do not cross a daylight-saving change.

@@ -28,6 +28,7 @@ import type { Logger } from 'pino';
 import { CalendarProviderError, type CalendarProvider, type FetchResult, type ProviderChange } from '../../adapters/calendars/calendar-provider.ts';
 import type { CalendarConnectionRow, ConnectedCalendarRow, Schema } from '../../db/schema.ts';
 import { lookUpSeriesInstances, withUnreadable } from './truncated-series.ts';
+import { isStoredException } from '../../domain/instance-series.ts';
 
 /**
  * Lookups at most per round (each one request, or a few pages, to Graph). Past them, the round's
@@ -198,14 +199,4 @@ async function storedInstancesMissing(
   const withBots = missing.length === 0 ? new Set<string>() : new Set((await db.selectFrom('bot_events').select('event_id').distinct()
     .where('event_id', 'in', missing.map((row) => row.id)).where('is_live', '=', 1).execute()).map((row) => row.event_id));
   return { mentioned, missing, withBots };
-}
-
-/** Whether a stored instance's payload is Graph's exception (an occurrence moved or edited). */
-function isStoredException(raw: string): boolean {
-  try {
-    const payload = JSON.parse(raw) as { type?: unknown };
-    return payload?.type === 'exception';
-  } catch {
-    return false;
-  }
 }

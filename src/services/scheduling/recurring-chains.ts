@@ -28,7 +28,7 @@ import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
 import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
@@ -440,22 +440,25 @@ export class RecurringChains {
     const isOpen = (i: EventRow) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || i.id !== at.instanceId);
     const upcoming = instances.filter((i) => isOpen(i) && (at === null || i.start_ms > at.startMs));
     // Behind the chain's place and not started, but not before where the chain was started (those
-    // the client left out): an instance Graph now has earlier than the one booked last (an
-    // exception moved there, keeping its id). It is the chain's, booked out of turn unless it has a
-    // bot already or had one that counts (#bookOutOfTurn); the chain's place does not move. Only an
-    // instance stored before the chain booked the bot it waits for: one that came since under a new
-    // id (the series moved to another day) may be a week a bot of the chain has served already,
-    // under its old id. A chain with no floor recorded (from before migration 047) books none
-    // behind its place.
+    // the client left out): an instance Graph lists as an exception of the series (moved there,
+    // keeping its id) that now starts before the one booked last, or one the chain passed for want
+    // of a link or a key. It is the chain's, booked out of turn unless it has a bot already or had
+    // one that counts (#bookOutOfTurn); the chain's place does not move. A plain occurrence behind
+    // the place is not: one that came under a new id, or came back under an old one, when the
+    // series moved to another day (which drops its exceptions) may be a week a bot of the chain
+    // has served under another id, and so may an exception made of such an instance since the
+    // chain booked the bot it waits for (stored after that bot: the instance's created_at).
     const floor = chain.floor_start_ms === null ? null : Number(chain.floor_start_ms);
+    // A chain with no floor recorded (from before migration 047) books none behind its place.
     const placedAtMs = current ? Number(current.created_at) : null;
+    const passed = passedKeysOf(chain);
     const behind = at === null || floor === null || placedAtMs === null ? []
-      : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && Number(i.created_at) < placedAtMs);
+      : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor
+        && (passed.has(i.id) || (isStoredException(i.raw) && Number(i.created_at) < placedAtMs)));
     if (upcoming.length === 0 && behind.length === 0) {
       const lastInstanceEndMs = Math.max(...instances.map((i) => i.end_ms));
       return isInstanceSeriesOver({ rule: newestSeriesRule(instances), lastInstanceEndMs }, now) ? SERIES_ENDED : 'no upcoming occurrence of the series is synced yet';
     }
-    const passed = passedKeysOf(chain);
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
       keyPart: instance.id,
