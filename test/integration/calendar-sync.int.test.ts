@@ -3870,6 +3870,34 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     await env.rc.chains.advance();
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Cancelled'], [23, 'Scheduled']], 'week 1 (day 9) gets no second bot');
   });
+  test('an Outlook chain turned on by toggle-recurrence books, once its key is free, the first instance it passed (it was started there)', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain toggled passes first', 6);
+    // The client's own bot for week 0 under the plain key: the chain turned on takes that key.
+    const own = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'tog', bot_config: {} } });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    // Another meeting's bot holds the key week 1 would get under the chain.
+    const otherStart = series.first + 3 * DAY;
+    env.microsoft.createEvent(series.account.email, { subject: 'Other', startMs: otherStart, endMs: otherStart + HOUR, joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_other%40thread.v2/0?context=%7b%7d' });
+    await series.sync();
+    const other = (await eventsOf(env, series.user.auth, series.calendarId, otherStart - HOUR, otherStart + HOUR)).find((o) => o.title === 'Other')!;
+    const holder = await env.rc.request('POST', `/api/v1/calendar/schedule/${other.id}`, { auth: series.user.auth, body: { deduplication_key: `tog@${series.before[1]!.id}`, bot_config: {} } });
+    assert.equal(holder.status, 200, JSON.stringify(holder.body));
+    // Week 0 over; chain mode turned on: week 1 passed (key taken), week 2 booked.
+    env.clock.set(series.first + 2 * HOUR);
+    const on = await env.rc.request('POST', '/api/v1/calendar/toggle-recurrence', { auth: series.user.auth, body: { event_id: series.before[0]!.id, recurring_enabled: true } });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'tog@%').where('events.title', '<>', 'Other').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    assert.deepEqual(await chainBots(), [[14, 'Scheduled']]);
+    // The other meeting's bot is cancelled: the key is free, week 1 is still to come.
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled/${holder.body.bot_id}`, { auth: series.user.auth })).status, 200);
+    env.clock.advance(2 * 60_000);
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[7, 'Scheduled'], [14, 'Scheduled']], 'week 1, passed by the chain for its key, gets its bot once the key is free');
+  });
   test('an Outlook chain whose bots launch, its series moved to a later day, books no second bot for the week it served when the client cancels its next bot', async (t) => {
     const own = await ownFullEnv(t, {}, { withRuntime: true });
     const series = await outlookSeries(own, 'Chain moved then skip, launched', 6);

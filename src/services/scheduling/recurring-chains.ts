@@ -301,13 +301,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, candidate) });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, candidate) });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -597,10 +597,12 @@ function passedKeysOf(chain: RecurringChainRow): Set<string> {
 
 /**
  * An Outlook series' chain taking its first place (turned on by toggle-recurrence, with no instance
- * named): it starts there, the instance's start its floor. Nothing for a chain that has one.
+ * named): it starts at the first instance it looked at, `first`, whether it booked that one or
+ * went past it (no link, its key taken, a bot had already), so that one it passed is still its to
+ * book once it can be. That instance's start is its floor. Nothing for a chain that has one.
  */
-function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, candidate: ChainCandidate): { floor_start_ms?: number } {
-  return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: candidate.startMs } : {};
+function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, first: ChainCandidate): { floor_start_ms?: number } {
+  return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: first.startMs } : {};
 }
 
 /** The chain's passed occurrences with those passed now added, the latest PASSED_KEPT; null for none. */
