@@ -3961,6 +3961,31 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
   });
 
+  test('an Outlook chain with no floor recorded (started before migration 047) takes its place as its floor, and books an instance moved to after it and before the one it booked last', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain without floor', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[1]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-no-floor', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // As a chain started before migration 047 has it.
+    const chainRow = () => env.rc.database.db.selectFrom('recurring_chains').select(['series_event_id', 'floor_start_ms']).where('user_id', '=', series.user.userId).executeTakeFirstOrThrow();
+    await env.rc.database.db.updateTable('recurring_chains').set({ floor_start_ms: null }).where('series_event_id', '=', (await chainRow()).series_event_id).execute();
+    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-no-floor@%').orderBy('events.start_ms').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    // Week 1 is over: the chain books week 2, and takes week 1's start (its place) as its floor.
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.equal(Number((await chainRow()).floor_start_ms), series.first + 7 * DAY);
+    // The organizer moves week 4 to the day before week 2: the chain books it, once.
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 28 * DAY, { startMs: series.first + 13 * DAY, endMs: series.first + 13 * DAY + HOUR });
+    await series.sync();
+    assert.equal((await env.rc.chains.advance()).booked, 1);
+    assert.equal((await env.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[7, 'Missed'], [13, 'Scheduled'], [14, 'Scheduled']]);
+  });
+
   test('an Outlook chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the new one, each week once', async () => {
     // This test moves the shared clock four weeks on: it goes back at the end, so that the tests
     // after it do not cross a daylight-saving change.

@@ -448,8 +448,10 @@ export class RecurringChains {
     // series moved to another day (which drops its exceptions) may be a week a bot of the chain
     // has served under another id, and so may an exception made of such an instance since the
     // chain booked the bot it waits for (stored after that bot: the instance's created_at).
-    const floor = chain.floor_start_ms === null ? null : Number(chain.floor_start_ms);
-    // A chain with no floor recorded (from before migration 047) books none behind its place.
+    const floor = chain.floor_start_ms === null ? at?.startMs ?? null : Number(chain.floor_start_ms);
+    // A chain from before migration 047 has no floor: it takes its place as its floor, so that
+    // what is moved to before the instance it books next is its to book.
+    if (chain.floor_start_ms === null && floor !== null) await updateChain(trx, chain.series_event_id, { floor_start_ms: floor });
     const placedAtMs = current ? Number(current.created_at) : null;
     const passed = passedKeysOf(chain);
     const behind = at === null || floor === null || placedAtMs === null ? []
