@@ -3986,6 +3986,43 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(await chainBots(), [[7, 'Missed'], [13, 'Scheduled'], [14, 'Scheduled']]);
   });
 
+  test('an Outlook chain books again an instance whose bot left its meeting when that meeting is moved on past the moment the bot left, before the one the chain booked last; one whose bot the client cancelled it does not', async (t) => {
+    const own = await ownFullEnv(t, {}, { withRuntime: true });
+    const series = await outlookSeries(own, 'Chain held before a move', 6);
+    const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-held', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const weekZeroBot = started.body.bot_id as string;
+    const chainBots = async () => (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-held@%').orderBy('events.start_ms').orderBy('bots.created_at').execute())
+      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    // Week 0's bot launches; the chain books week 1 (day 7). The bot finds nobody and leaves (Done).
+    own.clock.set(series.first - LEAD_MS);
+    await own.rc.dispatcher.runDue();
+    assert.equal((await own.rc.chains.advance()).booked, 1);
+    const launch = own.runtime.received.filter((r) => r.json?.action === 'launch' && r.json?.bot_id === weekZeroBot).at(-1);
+    assert.ok(launch, 'launched');
+    own.clock.set(series.first + 20 * MIN);
+    const done = await own.rc.request('POST', `/api/v1/bots/${weekZeroBot}/status`, { headers: { authorization: `Bearer ${launch.json.status_token}` }, body: { status: 'Done' } });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    // The organizer puts week 0 off to day 3 (an exception, keeping its id): a meeting still to
+    // come, before week 1; the chain books it again, once.
+    own.clock.advance(MIN);
+    own.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first, { startMs: series.first + 3 * DAY, endMs: series.first + 3 * DAY + HOUR });
+    await series.sync();
+    assert.equal((await own.rc.chains.advance()).booked, 1);
+    assert.equal((await own.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[3, 'Done'], [3, 'Scheduled'], [7, 'Scheduled']]);
+    // The client cancels that bot; week 0 put off again (day 4) gets none.
+    const again = (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').select('bots.id')
+      .where('bots.deduplication_key', 'like', 'chain-held@%').where('bots.status', '=', 'Scheduled').where('bot_events.start_ms', '=', series.first + 3 * DAY).executeTakeFirstOrThrow()).id;
+    assert.equal((await own.rc.request('DELETE', `/api/v1/calendar/scheduled/${again}`, { auth: series.user.auth })).status, 200);
+    own.clock.advance(MIN);
+    own.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first, { startMs: series.first + 4 * DAY, endMs: series.first + 4 * DAY + HOUR });
+    await series.sync();
+    assert.equal((await own.rc.chains.advance()).booked, 0);
+    assert.deepEqual(await chainBots(), [[4, 'Done'], [4, 'Cancelled'], [7, 'Scheduled']]);
+  });
+
   test('an Outlook chain over a series split from the week after the booked one: the chain books the rest of the old series, then goes on in the new one, each week once', async () => {
     // This test moves the shared clock four weeks on: it goes back at the end, so that the tests
     // after it do not cross a daylight-saving change.
