@@ -504,7 +504,11 @@ export class FakeMicrosoftGraph {
    * the series' instances list it at its new start with type `exception`, whatever its place
    * among the others (learn.microsoft.com graph/api/resources/event, `type`; a Tech Community
    * thread on deleted occurrences, officegraph 2724556, notes that /instances gives an exception
-   * for an occurrence whose start was changed).
+   * for an occurrence whose start was changed). Clients also report the list of a series' instances
+   * leaving its exceptions out, giving only the plain occurrences (microsoft-graph-docs issue 15611,
+   * microsoft-graph-docs-contrib issue 540, both open): with `instancesOmitExceptions` set, the
+   * moved occurrence is answered by calendarView and delta only, as an exception, and not by the
+   * instance list.
    */
   updateOccurrence(email: string, seriesId: string, originalStartMs: number, times: { startMs: number; endMs: number }): void {
     const item = this.#item(email, seriesId);
