@@ -415,7 +415,7 @@ export interface RecurringChainsTable {
   /**
    * An Outlook series' chain: the start the instance it was started at had then; instances
    * starting before it are not the chain's to book (migration 047). Null: a series row's chain,
-   * or an Outlook chain from before, which books no instance behind its place.
+   * or an Outlook chain from before, which takes its place as its floor at its next pass.
    */
   floor_start_ms: number | null;
   /** Not looked at before this (a series with nothing left to book is looked at again later). */

@@ -6,8 +6,8 @@ import type { Migration } from '../migrator.ts';
  * the instance the chain was started at had then. Instances starting before it are the ones the
  * client left out; an instance that starts between it and the chain's place (moved earlier than
  * the one the chain waits for, say) and has not started is the chain's, and is booked out of turn.
- * Null: a series row's chain, or an Outlook chain from before, which books no instance behind its
- * place.
+ * Null: a series row's chain, or an Outlook chain from before, which takes its place as its floor
+ * at its next pass.
  */
 export const chainFloor: Migration = {
   version: 47,
