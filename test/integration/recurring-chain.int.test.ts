@@ -637,6 +637,18 @@ describe('chain mode', () => {
     assert.equal((await rc.request('DELETE', `${EVENTS}/${series.id}`, { auth: user.auth })).status, 200);
   });
 
+  test('toggle-recurrence with an occurrence id of another user\'s series, stale or not, is 404, on or off, and changes nothing', async () => {
+    clock.set(NOW);
+    const series = await weeklySeries(6);
+    const stranger = await rc.newUser('stranger');
+    const before = await snapshotDatabase(rc, { api_keys: ['last_used_at'] });
+    for (const [eventId, isEnabled] of [[`${series.id}_20261130T110000Z`, true], [`${series.id}_20261130T100000Z`, true], [`${series.id}_20261130T110000Z`, false], [series.id, true]] as const) {
+      const res = await rc.request('POST', TOGGLE, { auth: stranger.auth, body: { event_id: eventId, recurring_enabled: isEnabled } });
+      assert.equal(`${res.status} ${res.body.code}`, '404 event_not_found', `${eventId} ${isEnabled}`);
+    }
+    assert.deepEqual(diffSnapshots(before, await snapshotDatabase(rc, { api_keys: ['last_used_at'] })), []);
+  });
+
   test('toggle-recurrence on an occurrence id or an override answers with that occurrence\'s title and times; an occurrence id whose series is unknown is 404', async () => {
     clock.set(NOW);
     const series = await weeklySeries(4);
