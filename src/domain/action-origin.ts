@@ -6,6 +6,11 @@ export const ACTION_ORIGINS = ['api', 'dashboard', 'auto_schedule', 'chain', 'ba
 
 export type ActionOrigin = typeof ACTION_ORIGINS[number];
 
+/** A stored origin (bots.origin) as an ActionOrigin; null when none is stored (or one this version does not know). */
+export function actionOriginOf(stored: string | null): ActionOrigin | null {
+  return ACTION_ORIGINS.find((origin) => origin === stored) ?? null;
+}
+
 /** Where a request came from: the dashboard's session cookie, or an API key. */
 export type RequestOrigin = Extract<ActionOrigin, 'api' | 'dashboard'>;
 

@@ -71,7 +71,7 @@ function meetingUrl(): string {
 async function bot(env: Env, auth: string, botId: string) {
   const res = await env.rc.request('GET', `/api/v1/bots/${botId}`, { auth });
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body as { status: string; scheduled_join_time: string; status_timeline: { status: string; reason: string }[]; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[] };
+  return res.body as { status: string; scheduled_join_time: string; status_timeline: { status: string; reason: string }[]; decisions: { kind: string; reason: string; details: Record<string, unknown> }[]; events: { event_id: string; is_linked: boolean }[]; origin: string | null };
 }
 
 async function eventsOf(env: Env, auth: string, calendarId: string, fromMs: number, toMs: number) {
@@ -6508,6 +6508,7 @@ describe('auto-schedule', () => {
     const seriesId = before[0]!.recurring_event_id!;
     // A bot's history says who booked it, as Upcoming's Source column does.
     assert.equal((await bot(env, user.auth, before[0]!.bots[0]!.id)).status_timeline[0]!.reason, 'Booked by auto-schedule');
+    assert.equal((await bot(env, user.auth, before[0]!.bots[0]!.id)).origin, 'auto_schedule');
     // The client cancels the third occurrence's bot and books every occurrence under its own key:
     // the third is booked, the first two fail (auto-schedule's bots hold them).
     assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${before[2]!.bots[0]!.id}`, { auth: user.auth })).status, 200);
@@ -6518,16 +6519,19 @@ describe('auto-schedule', () => {
     const after = await eventsOf(env, user.auth, calendarId, first - HOUR, first + 30 * DAY);
     const keys = [];
     const bookedBy = [];
+    const origins = [];
     for (const occurrence of after) {
       assert.equal(occurrence.bots.length, 1, occurrence.start_time);
       const detail = (await env.rc.request('GET', `/api/v1/bots/${occurrence.bots[0]!.id}`, { auth: user.auth })).body;
       keys.push(detail.deduplication_key);
       bookedBy.push(detail.status_timeline[0].reason);
+      origins.push(detail.origin);
     }
     assert.ok(keys.every((k) => k.startsWith('all-of-them@')), JSON.stringify(keys));
     // The first two were booked by the batch's top-up once auto-schedule let them go; the third by the client's request.
     const topUp = 'Booked by its series\' schedule_all_occurrences batch, for an occurrence that had no bot';
     assert.deepEqual(bookedBy, [topUp, topUp, 'Scheduled through the API']);
+    assert.deepEqual(origins, ['batch_top_up', 'batch_top_up', 'api']);
   });
 
   test('a meeting on two calendars of one user, its bot shared: the copy the rules now refuse leaves the bot, which stays for the copy that passes', async () => {

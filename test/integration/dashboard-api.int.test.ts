@@ -150,7 +150,7 @@ describe('dashboard API', () => {
         rc.request(method, url, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf }, ...(body ? { body } : {}) });
       const history = async (botId: string) => {
         const bot = (await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body;
-        return { timeline: bot.status_timeline.map((s: { status: string; reason: string }) => `${s.status}: ${s.reason}`), decisions: bot.decisions.map((d: { reason: string }) => d.reason) };
+        return { timeline: bot.status_timeline.map((s: { status: string; reason: string }) => `${s.status}: ${s.reason}`), decisions: bot.decisions.map((d: { reason: string }) => d.reason), origin: bot.origin };
       };
 
       // Events' "Schedule bot", then the bot page's changes and its "Cancel bot".
@@ -161,6 +161,8 @@ describe('dashboard API', () => {
       assert.equal((await fromDashboard('DELETE', `/api/v1/calendar/scheduled/${dashboardBot}`)).status, 200);
       const fromTheDashboard = await history(dashboardBot);
       assert.deepEqual(fromTheDashboard.timeline, ['Scheduled: Scheduled from the dashboard', 'Cancelled: Cancelled from the dashboard']);
+      // What booked it is stored with it, not read back from the reason's words.
+      assert.equal(fromTheDashboard.origin, 'dashboard');
       assert.ok(fromTheDashboard.decisions.includes('Updated from the dashboard: scheduled_join_time, bot_username'), JSON.stringify(fromTheDashboard.decisions));
       assert.ok(fromTheDashboard.decisions.some((r: string) => r.startsWith('Join time set from the dashboard')), JSON.stringify(fromTheDashboard.decisions));
       assert.ok(!JSON.stringify(fromTheDashboard).includes('through the API'), JSON.stringify(fromTheDashboard));
@@ -174,11 +176,17 @@ describe('dashboard API', () => {
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await fromDashboard('GET', `/api/v1/bots/${created.body.bot_id}/remove_bot`)).status, 200);
       assert.deepEqual((await history(created.body.bot_id)).timeline, ['Scheduled: Created from the dashboard', 'Cancelled: Removed from the dashboard (remove_bot) before it joined']);
+      assert.equal((await history(created.body.bot_id)).origin, 'dashboard');
 
       // The same calls with the API key keep saying so.
       const byKey = await schedule(user.auth, await createEvent(user.auth, NOW + 12 * 86_400_000), 'uma-key');
       assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${byKey}`, { auth: user.auth })).status, 200);
       assert.deepEqual((await history(byKey)).timeline, ['Scheduled: Scheduled through the API', 'Cancelled: Deleted through the API']);
+      assert.equal((await history(byKey)).origin, 'api');
+      const createdByKey = await rc.request('POST', '/api/v1/bots/create_bot', { auth: user.auth, body: { meeting_link: 'https://zoom.us/j/86123456790', bot_name: 'Uma', join_at: new Date(NOW + 13 * 86_400_000).toISOString() } });
+      assert.equal(createdByKey.status, 201, JSON.stringify(createdByKey.body));
+      assert.deepEqual([(await history(createdByKey.body.bot_id)).timeline, (await history(createdByKey.body.bot_id)).origin], [['Scheduled: Created through the API'], 'api']);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${createdByKey.body.bot_id}/remove_bot`, { auth: user.auth })).status, 200);
     });
 
     test('with a session, a path no route serves is a 404 or 405 as with a key (the page would read a 401 as its session ended); signing in again ends the session the browser had', async () => {
@@ -831,6 +839,39 @@ describe('dashboard API', () => {
         assert.deepEqual(rows.map((r) => [r.id, r.ended_at_ms === null ? null : Number(r.ended_at_ms)]), [
           ['bot_cancelled', NOW + 4000], ['bot_done', NOW + 3000], ['bot_live', null], ['bot_unlogged', NOW + 5000],
         ]);
+      });
+    });
+
+    test('migration 47: a bot created before it gets the origin its booking\'s status reason named, else none', async () => {
+      await withSchemaBefore(47, 'usr_origin', async (database) => {
+        const { db } = database;
+        const reasons: Record<string, [string, string][]> = {
+          bot_api: [['Scheduled', 'Scheduled through the API'], ['Cancelled', 'Cancelled from the dashboard']],
+          bot_created: [['Scheduled', 'Created through the API']],
+          bot_dashboard: [['Scheduled', 'Scheduled from the dashboard']],
+          bot_dashboard_created: [['Scheduled', 'Created from the dashboard']],
+          bot_auto: [['Scheduled', 'Booked by auto-schedule']],
+          bot_chain: [['Scheduled', 'Booked by chain mode']],
+          bot_top_up: [['Scheduled', 'Booked by its series\' schedule_all_occurrences batch, for an occurrence that had no bot']],
+          bot_older: [['Scheduled', 'Scheduled'], ['Joining', 'Scheduled from the dashboard']],
+          bot_deleted: [['Scheduled', ''], ['Cancelled', '']],
+          bot_unlogged: [],
+        };
+        for (const [id, changes] of Object.entries(reasons)) {
+          await db.insertInto('bots').values({
+            id, user_id: 'usr_origin', deduplication_key: id, deduplication_key_hash: `hash-${id}`, is_live: 1,
+            meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1', status: changes.at(-1)?.[0] ?? 'Scheduled', bot_config: '{}', custom_attributes: '{}',
+            join_at_ms: NOW + 86_400_000, is_join_time_pinned: 0, meeting_end_ms: NOW + 90_000_000, launched_at: null, source: 'calendar_schedule_api',
+            created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null,
+          } as never).execute();
+          for (const [i, [status, reason]] of changes.entries()) await db.insertInto('bot_status_changes').values({ bot_id: id, at_ms: NOW + i, status, reason }).execute();
+        }
+        await migrate(db, database.engine);
+        const rows = await db.selectFrom('bots').select(['id', 'origin']).orderBy('id').execute();
+        assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.origin])), {
+          bot_api: 'api', bot_auto: 'auto_schedule', bot_chain: 'chain', bot_created: 'api', bot_dashboard: 'dashboard', bot_dashboard_created: 'dashboard',
+          bot_deleted: null, bot_older: null, bot_top_up: 'batch_top_up', bot_unlogged: null,
+        });
       });
     });
 

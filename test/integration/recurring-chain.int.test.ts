@@ -122,6 +122,7 @@ describe('chain mode', () => {
     assert.equal(secondDetail.status_timeline[0].reason, 'Booked by chain mode');
     const firstDetail = (await rc.request('GET', `/api/v1/bots/${first.bot_id}`, { auth: user.auth })).body;
     assert.equal(firstDetail.status_timeline[0].reason, 'Scheduled through the API', 'the first bot, the request\'s own');
+    assert.deepEqual([secondDetail.origin, firstDetail.origin], ['chain', 'api']);
 
     // 2. An edit of the whole series (an hour later) moves the booked bot with it...
     const moved = await rc.request('PATCH', `${EVENTS}/${series.id}`, { auth: user.auth, body: { start_time: '2026-11-23T11:00:00Z', end_time: '2026-11-23T11:30:00Z' } });

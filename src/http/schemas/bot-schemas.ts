@@ -62,6 +62,7 @@ export const BotDetailResponse = Type.Object({
   at_risk: BotAtRisk,
   launch_failing: BotLaunchFailing,
   data_deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When the bot\'s stored data was deleted (DELETE /bots/{bot_id}/delete): its meeting link, configuration, key, decision log and status reasons are gone; null while it has them' })),
+  origin: Nullable(Type.Union([Type.Literal('api'), Type.Literal('dashboard'), Type.Literal('auto_schedule'), Type.Literal('chain'), Type.Literal('batch_top_up')]), { description: 'What booked the bot: api (a request with an API key), dashboard (the same request from the dashboard), auto_schedule, chain (chain mode booking the next occurrence), batch_top_up (a schedule_all_occurrences batch booking an occurrence that had no bot); null for a bot booked before origins were stored whose history did not say' }),
 });
 
 export const StatusReportBody = Type.Object({

@@ -186,6 +186,7 @@ export class AdHocBots {
         idempotency_key_hash: idempotencyHash,
         data_deleted_at: null,
         ended_at_ms: null,
+        origin,
       };
       const when = requestedJoinAtMs === null ? 'now' : `at ${formatInstant(joinAtMs)}`;
       await insertScheduledBot(trx, this.#database.engine, bot, { id: newId('sch'), group: scheduleGroupOf(meeting.platform) }, {

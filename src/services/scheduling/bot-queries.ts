@@ -11,6 +11,7 @@ import { meetStreamPlatformOf, PLATFORM_FILTERS, platformOfFilter } from '../../
 import { parseOccurrenceKey } from '../../domain/recurrence.ts';
 import { occurrenceIdOf } from '../../domain/occurrence-id.ts';
 import * as bots from '../../store/bot-store.ts';
+import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { atRiskOf, findAtRisk, findFailingLaunches, type AtRisk, type LaunchFailing } from './upcoming-bots.ts';
 
 export interface BotDetail {
@@ -38,6 +39,8 @@ export interface BotDetail {
   launch_failing: LaunchFailing | null;
   /** When its stored data was deleted (DELETE /bots/{bot_id}/delete); null while it has its data. */
   data_deleted_at: string | null;
+  /** What booked it (migration 047); null for a bot booked before that whose status reason did not say. */
+  origin: ActionOrigin | null;
 }
 
 export interface ScheduledBotItem {
@@ -179,6 +182,7 @@ export class BotQueries {
       at_risk: atRiskOf(bot, atRisk),
       launch_failing: failing.get(bot.id) ?? null,
       data_deleted_at: formatOptionalInstant(bot.data_deleted_at),
+      origin: actionOriginOf(bot.origin),
     };
   }
 

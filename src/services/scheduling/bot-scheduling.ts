@@ -661,6 +661,7 @@ export class BotScheduling implements EventChangeListener {
       idempotency_key_hash: null,
       data_deleted_at: null,
       ended_at_ms: null,
+      origin,
     };
     const when = isPinned ? 'at the requested join_at' : joinAtMs === now ? 'now (the meeting is about to start or under way)' : `${Math.round(this.#joinLeadMs / 1000)} s before the start`;
     await insertScheduledBot(trx, this.#database.engine, bot, { id: scheduleId, group }, {

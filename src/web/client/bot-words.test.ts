@@ -3,8 +3,8 @@
 // keys the dashboard or auto-schedule set in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bookingOriginOf, deduplicationKeyWords, durationWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
-import { ACTION_ORIGINS, createdReason, scheduledReason } from '../../domain/action-origin.ts';
+import { deduplicationKeyWords, durationWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
 
@@ -37,19 +37,6 @@ test('a key is said in words only when the bot came from what set it; a client\'
   assert.equal(deduplicationKeyWords('dashboard:evt_1@20261207T100000Z', 'batch_top_up'), null);
   assert.equal(deduplicationKeyWords('auto:zoom:1:2026', null), null, 'an origin not known: the key as given');
   assert.equal(deduplicationKeyWords('standup-notes', 'dashboard'), null);
-});
-
-test('where a bot came from is read from its first status change, for every origin', () => {
-  for (const origin of ACTION_ORIGINS) {
-    assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: scheduledReason(origin) }, { status: 'Cancelled', reason: 'Cancelled from the dashboard' }]), origin);
-  }
-  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: createdReason('api') }]), 'api');
-  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: createdReason('dashboard') }]), 'dashboard');
-  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: 'Scheduled' }]), null, 'a reason written before origins were');
-  assert.equal(bookingOriginOf([{ status: 'Scheduled', reason: '' }]), null, 'its data deleted');
-  assert.equal(bookingOriginOf([]), null);
-  // A later status change does not speak for where the bot came from.
-  assert.equal(bookingOriginOf([{ status: 'Joining', reason: scheduledReason('dashboard') }]), null);
 });
 
 test('a reason beside its status does not say the status again', () => {

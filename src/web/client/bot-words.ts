@@ -1,6 +1,6 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
-import { ACTION_ORIGINS, createdReason, isRequestOrigin, scheduledReason, type ActionOrigin } from '../../domain/action-origin.ts';
+import type { ActionOrigin } from '../../domain/action-origin.ts';
 
 /**
  * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)") named by its
@@ -24,21 +24,12 @@ export function durationWords(seconds: number): string {
 }
 
 /**
- * Where a bot came from, as its first status change says it (the reason its booking wrote:
- * "Scheduled from the dashboard", "Booked by auto-schedule", "Created through the API"); null when
- * that reason is gone (its data was deleted) or says no origin (a bot booked before reasons did).
- */
-export function bookingOriginOf(timeline: readonly { status: string; reason: string }[]): ActionOrigin | null {
-  const first = timeline[0];
-  if (first === undefined || first.status !== 'Scheduled') return null;
-  return ACTION_ORIGINS.find((origin) => first.reason === scheduledReason(origin) || (isRequestOrigin(origin) && first.reason === createdReason(origin))) ?? null;
-}
-
-/**
  * A deduplication key in words when the bot's booking set it: "Chosen by the dashboard" for the
  * Events page's Schedule bot (`dashboard:<event id>`), "Set by auto-schedule" for auto-schedule's
- * (`auto:...`). Null for any other key, or one whose bot came from elsewhere (a client's own key
- * that happens to start the same way): it is shown as it was given.
+ * (`auto:...`), as the API's `origin` says what booked the bot. Null for any other key, one whose
+ * bot came from elsewhere (a client's own key that happens to start the same way), or one whose
+ * bot has no origin stored (booked before origins were, by a version whose reasons did not say):
+ * it is shown as it was given.
  */
 export function deduplicationKeyWords(key: string, origin: ActionOrigin | null): string | null {
   if (origin === 'dashboard' && key.startsWith('dashboard:')) return 'Chosen by the dashboard';

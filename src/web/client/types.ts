@@ -1,5 +1,6 @@
 // Shapes of the API answers the pages read (see /docs for the full schemas).
 
+import type { ActionOrigin } from '../../domain/action-origin.ts';
 export interface UpcomingBot {
   bot_id: string;
   status: string;
@@ -101,6 +102,8 @@ export interface BotDetail {
   launch_failing: LaunchFailing | null;
   /** When its stored data was deleted; null while it has it. */
   data_deleted_at: string | null;
+  /** What booked it; null for a bot booked before origins were stored whose history did not say. */
+  origin: ActionOrigin | null;
 }
 
 export interface Delivery {

@@ -13,7 +13,7 @@ import type { BotDetail, CalendarEvent, Connection, Delivery } from '../types.ts
 import { atRiskCalendarWords, isOnlyRefused } from '../at-risk.ts';
 import { connectionNamesWithKinds } from '../connection-names.ts';
 import { reasonNamesConnection } from '../reason-calendars.ts';
-import { bookingOriginOf, deduplicationKeyWords, meetingIdentitiesOf, withoutRepeatedLead } from '../bot-words.ts';
+import { deduplicationKeyWords, meetingIdentitiesOf, withoutRepeatedLead } from '../bot-words.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -135,7 +135,7 @@ export function BotPage({ id }: { id: string }) {
   const isWaiting = bot.status === 'Scheduled';
   const isAtRisk = isWaiting && bot.at_risk !== null;
   // A key said in words when the bot's booking set it; the key itself then goes under Ids.
-  const keyWords = bot.data_deleted_at || isOwnIdKey(bot.deduplication_key, bot.bot_id) ? null : deduplicationKeyWords(bot.deduplication_key, bookingOriginOf(bot.status_timeline));
+  const keyWords = bot.data_deleted_at || isOwnIdKey(bot.deduplication_key, bot.bot_id) ? null : deduplicationKeyWords(bot.deduplication_key, bot.origin);
   // The meeting's identity, which the decision log leaves out when it names only this one meeting.
   const identities = meetingIdentitiesOf(bot.decisions);
   /**
