@@ -316,6 +316,64 @@ describe('connecting a calendar from the dashboard', { skip: browserSkip }, () =
     assert.match(kept.text, /keeps the calendars it synced/);
   });
 
+  test('a Google account connected here offers its calendars to choose: none chosen is refused before sending; the choice is sent as calendar_ids with the credentials typed, and the calendars chosen are synced', async () => {
+    await page.goto(`${base}/dashboard/calendars`);
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    const account = google.createAccount();
+    // A colleague's calendar shared with the account: listed, not synced by default (docs/calendar-sync.md).
+    const rota = { id: `rota-${Date.now()}@group.calendar.google.com`, summary: 'Team rota' };
+    google.addCalendar(account.email, { ...rota, accessRole: 'reader' });
+    await page.getByRole('radio', { name: 'Google Calendar' }).check();
+    await page.getByLabel('Client id').fill(account.clientId);
+    await page.getByLabel('Client secret').fill(account.clientSecret);
+    await page.getByLabel('Refresh token').fill(account.refreshToken);
+    const answered = nextConnectAnswer('/calendar/create_calendar');
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    await answered;
+    const result = page.getByTestId('connect-result').filter({ hasText: `Connected: Google Calendar ${account.email}.` });
+    await result.waitFor();
+    for (const label of ['Client id', 'Client secret', 'Refresh token']) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), '', `${label} cleared from the form`);
+    const choice = result.getByRole('group', { name: 'Its calendars (1 of 3 synced)' });
+    const box = (name: string) => choice.getByRole('checkbox', { name: new RegExp(`^${escapeRegExp(name)}`) });
+    assert.equal(await box(account.email).isChecked(), true, 'the primary calendar, synced');
+    assert.equal(await box('Team rota').isChecked(), false);
+    assert.equal(await box('Holidays in United States').isChecked(), false);
+    await saveScreenshots(page, 'connect-google-choice');
+
+    // None chosen: said before anything is sent.
+    let sent = 0;
+    const count = (request: { url(): string; method(): string }) => { if (request.method() === 'POST' && request.url().endsWith('/api/v1/calendar/create_calendar')) sent += 1; };
+    page.on('request', count);
+    await box(account.email).uncheck();
+    await result.getByRole('button', { name: 'Sync the chosen calendars' }).click();
+    const refusal = result.getByRole('alert');
+    await refusal.filter({ hasText: 'Choose at least one calendar.' }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('role')), 'alert', 'the refusal takes focus');
+    page.off('request', count);
+    assert.equal(sent, 0, 'nothing sent');
+
+    // The primary and the team's calendar: sent with the account's credentials as calendar_ids.
+    await box(account.email).check();
+    await box('Team rota').check();
+    const chosenRequest = page.waitForRequest((r) => r.url().endsWith('/api/v1/calendar/create_calendar') && r.method() === 'POST');
+    const chosenAnswer = nextConnectAnswer('/calendar/create_calendar');
+    await result.getByRole('button', { name: 'Sync the chosen calendars' }).click();
+    const body = (await chosenRequest).postDataJSON() as Record<string, unknown>;
+    assert.deepEqual(body, { google_client_id: account.clientId, google_client_secret: account.clientSecret, google_refresh_token: account.refreshToken, calendar_ids: [account.email, rota.id] });
+    const answer = await chosenAnswer;
+    assert.equal(answer.replaced, true);
+    const chosen = page.getByTestId('connect-result').filter({ hasText: `Calendars chosen: Google Calendar ${account.email} syncs 2 of its 3 calendars.` });
+    await chosen.waitFor();
+    await chosen.getByRole('listitem').filter({ hasText: 'Team rota: synced' }).waitFor();
+    assert.equal(await chosen.getByRole('checkbox').count(), 0, 'the credentials went with the choice: no second choice from them');
+    assert.match(await chosen.innerText(), /To choose again, connect the account again here/);
+    await saveScreenshots(page, 'connect-google-calendars-chosen');
+    // As the API lists them: the team's calendar synced, the holidays not.
+    const listed = await rc.request('GET', '/api/v1/calendar', { auth: user.auth });
+    const ofAccount = (listed.body.calendars as { id: string; connection_id: string; synced: boolean }[]).filter((c) => c.connection_id === answer.calendar_id);
+    assert.deepEqual(Object.fromEntries(ofAccount.map((c) => [c.id, c.synced])), { [account.email]: true, [rota.id]: true, 'en.usa#holiday@group.v.calendar.google.com': false });
+  });
+
   test('while it waits the status line is outside what is marked busy, and the other kinds cannot be picked: a refusal that comes then is said on its field', async () => {
     await page.goto(`${base}/dashboard/calendars`);
     await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiFailure } from './api-failure.ts';
-import { availableCalendars, checkDraft, feedRefusalWords, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
+import { availableCalendars, checkCalendarChoice, checkDraft, feedRefusalWords, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
 import { connectionNames, feedHost } from './connection-names.ts';
 import type { Connection } from './types.ts';
 
@@ -31,6 +31,15 @@ test('each kind goes to its API route with the API\'s field names; an Outlook ac
   assert.deepEqual(connectRequest({ ...account, kind: 'outlook' }), {
     path: '/calendar/create_outlook_calendar', body: { microsoft_client_id: 'id-1', microsoft_client_secret: 's3cret', microsoft_refresh_token: '1//tok', replace: true },
   });
+});
+
+test('an account\'s calendars chosen after it connected are sent as calendar_ids with its credentials again; none chosen is refused before sending', () => {
+  assert.deepEqual(connectRequest(account, ['primary', 'team@group.calendar.google.com']), {
+    path: '/calendar/create_calendar', body: { google_client_id: 'id-1', google_client_secret: 's3cret', google_refresh_token: '1//tok', calendar_ids: ['primary', 'team@group.calendar.google.com'] },
+  });
+  assert.deepEqual(connectRequest({ ...account, kind: 'outlook' }, ['AAMkAD1']).body, { microsoft_client_id: 'id-1', microsoft_client_secret: 's3cret', microsoft_refresh_token: '1//tok', replace: true, calendar_ids: ['AAMkAD1'] });
+  assert.equal(checkCalendarChoice(['AAMkAD1']), null);
+  assert.match(checkCalendarChoice([]) ?? '', /^Choose at least one calendar\./);
 });
 
 test('a feed refused by the API shows on the address field; a private host is said to be one', () => {
@@ -129,7 +138,7 @@ test('the account\'s calendars, synced ones first', () => {
     { id: 'c3', summary: null, isPrimary: false, synced: true },
   ] } as ConnectAnswer;
   assert.deepEqual(availableCalendars(answer), [
-    { name: 'Work', isPrimary: true, synced: true }, { name: 'c3', isPrimary: false, synced: true }, { name: 'Holidays', isPrimary: false, synced: false },
+    { id: 'c2', name: 'Work', isPrimary: true, synced: true }, { id: 'c3', name: 'c3', isPrimary: false, synced: true }, { id: 'c1', name: 'Holidays', isPrimary: false, synced: false },
   ]);
 });
 

@@ -74,16 +74,27 @@ export function checkDraft(draft: ConnectDraft): ConnectProblem | null {
  * again (`replace: true`), as Google accounts and feeds always are: connecting again is how a
  * person gives back access a connection lost.
  */
-export function connectRequest(draft: ConnectDraft): { path: string; body: Record<string, unknown> } {
+export function connectRequest(draft: ConnectDraft, calendarIds?: readonly string[]): { path: string; body: Record<string, unknown> } {
   const trimmed = { id: draft.clientId.trim(), secret: draft.clientSecret.trim(), token: draft.refreshToken.trim() };
+  // An account's calendars chosen after it connected (calendar_ids, docs/calendar-sync.md); a feed has one.
+  const chosen = calendarIds === undefined ? {} : { calendar_ids: [...calendarIds] };
   switch (draft.kind) {
     case 'ics':
       return { path: '/calendar/create_ics_calendar', body: { ics_url: draft.icsUrl.trim() } };
     case 'google':
-      return { path: '/calendar/create_calendar', body: { google_client_id: trimmed.id, google_client_secret: trimmed.secret, google_refresh_token: trimmed.token } };
+      return { path: '/calendar/create_calendar', body: { google_client_id: trimmed.id, google_client_secret: trimmed.secret, google_refresh_token: trimmed.token, ...chosen } };
     case 'outlook':
-      return { path: '/calendar/create_outlook_calendar', body: { microsoft_client_id: trimmed.id, microsoft_client_secret: trimmed.secret, microsoft_refresh_token: trimmed.token, replace: true } };
+      return { path: '/calendar/create_outlook_calendar', body: { microsoft_client_id: trimmed.id, microsoft_client_secret: trimmed.secret, microsoft_refresh_token: trimmed.token, replace: true, ...chosen } };
   }
+}
+
+/**
+ * What is wrong with a choice of calendars before it is sent; null when it can be. The API takes
+ * a list of at least one (an account syncing none would be a connection that reads nothing: that
+ * is removing it).
+ */
+export function checkCalendarChoice(calendarIds: readonly string[]): string | null {
+  return calendarIds.length === 0 ? 'Choose at least one calendar. To sync none of this account\'s calendars, remove its connection from its card above.' : null;
 }
 
 /** The API's field names, by the form's. */
@@ -205,10 +216,10 @@ export function firstSyncWords(sync: ConnectAnswer['sync']): string {
 }
 
 /** The account's calendars, the synced ones first, each with whether Rollcall syncs it. */
-export function availableCalendars(answer: ConnectAnswer): { name: string; isPrimary: boolean; synced: boolean }[] {
+export function availableCalendars(answer: ConnectAnswer): { id: string; name: string; isPrimary: boolean; synced: boolean }[] {
   return [...answer.available_calendars]
     .sort((a, b) => Number(b.synced) - Number(a.synced))
-    .map((c) => ({ name: c.summary ?? c.id, isPrimary: c.isPrimary, synced: c.synced }));
+    .map((c) => ({ id: c.id, name: c.summary ?? c.id, isPrimary: c.isPrimary, synced: c.synced }));
 }
 
 /** A draft after a connection: secrets go, and so does everything else typed (the form is ready for another). Given the draft as it is then. */

@@ -2,11 +2,14 @@
 // account's OAuth client and refresh token, sent to the same routes an API client uses. The API
 // runs the first sync before it answers, so the form says it is busy, then what the sync brought.
 // A refusal is said beneath its field, which takes focus; what was typed stays (secrets too) so
-// that it can be corrected. Secrets go once connected, when another kind is picked, and with the
-// page (the form's state is not kept anywhere else).
+// that it can be corrected. Secrets go from the form once connected, when another kind is picked,
+// and with the page (the form's state is not kept anywhere else). An account connected here then
+// offers its calendars to choose from (the API's calendar_ids, which only a connect takes): its
+// credentials are held for that in memory until the choice is sent, another connect starts, or
+// the page goes.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { availableCalendars, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer, type ConnectDraft, type ConnectField, type ConnectKind, type ConnectProblem } from '../connect-calendar.ts';
+import { availableCalendars, checkCalendarChoice, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer, type ConnectDraft, type ConnectField, type ConnectKind, type ConnectProblem } from '../connect-calendar.ts';
 import { connectionNames, PROVIDER_WORDS } from '../connection-names.ts';
 import { invalidFieldProps } from '../field-errors.ts';
 import { withLocalTimes } from '../format.ts';
@@ -34,6 +37,10 @@ const WHERE_FROM: Record<Exclude<ConnectKind, 'ics'>, string> = {
 interface Connected {
   answer: ConnectAnswer;
   name: string;
+  /** The account's credentials as they connected it, to send a choice of its calendars with; null for a feed and once the choice was sent. */
+  account: ConnectDraft | null;
+  /** The answer is to a choice of calendars sent from the result. */
+  isChoice: boolean;
 }
 
 export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown }: { connections: readonly Connection[]; onConnected: (answer: ConnectAnswer) => Promise<void>; onOutcomeUnknown: () => void }) {
@@ -78,7 +85,7 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
       setDraft((d) => clearedDraft(d));
       setProblem(null);
       await onConnected(answer);
-      setConnected({ answer, name: names.get(answer.calendar_id) ?? answer.calendar_id });
+      setConnected({ answer, name: names.get(answer.calendar_id) ?? answer.calendar_id, account: draft.kind === 'ics' ? null : draft, isChoice: false });
     } catch (error) {
       const said = connectProblem(error);
       setProblem(said);
@@ -157,29 +164,107 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
           <span class="muted" role="status">{isBusy ? 'Rollcall reads the calendar once before it answers; this can take a few seconds.' : ''}</span>
         </div>
       </form>
-      {connected !== null && <ConnectedResult connected={connected} resultRef={resultRef} />}
+      {connected !== null && <ConnectedResult connected={connected} resultRef={resultRef} onChosen={async (answer) => {
+        await onConnected(answer);
+        setConnected((c) => c === null ? null : { ...c, answer, account: null, isChoice: true });
+      }} />}
     </section>
   );
 }
 
-function ConnectedResult({ connected: { answer, name }, resultRef }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null> }) {
+function ConnectedResult({ connected: { answer, name, account, isChoice }, resultRef, onChosen }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null>; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
   const calendars = availableCalendars(answer);
+  const provider = PROVIDER_WORDS[answer.provider] ?? answer.provider;
+  const syncedCount = calendars.filter((c) => c.synced).length;
   return (
     <div ref={resultRef} id="connect-result" tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} role="status" data-testid="connect-result">
-      <p>{answer.replaced
-        ? <strong>Already connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span> was connected again with these credentials.</strong>
-        : <strong>Connected: {PROVIDER_WORDS[answer.provider] ?? answer.provider} <span class="break">{name}</span>.</strong>} {firstSyncWords(answer.sync)}</p>
-      {answer.provider !== 'ics' && calendars.length > 0 && (
-        <>
-          <p>Its calendars ({calendars.filter((c) => c.synced).length} of {calendars.length} synced):</p>
-          <ul class="plain-list">
-            {calendars.map((c, i) => <li key={i}><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</li>)}
-          </ul>
-          {calendars.some((c) => !c.synced) && (answer.replaced
-            ? <p class="small">Connected again, an account keeps the calendars it synced (an earlier choice made through the API's <code>calendar_ids</code> included); to choose others, connect it again through the API with <code>calendar_ids</code>.</p>
-            : <p class="small">Connected from this page, an account syncs the calendars Rollcall picks by default; to choose others, connect it again through the API with <code>calendar_ids</code>.</p>)}
-        </>
-      )}
+      <p>{isChoice
+        ? <strong>Calendars chosen: {provider} <span class="break">{name}</span> syncs {syncedCount} of its {calendars.length} calendars.</strong>
+        : answer.replaced
+          ? <strong>Already connected: {provider} <span class="break">{name}</span> was connected again with these credentials.</strong>
+          : <strong>Connected: {provider} <span class="break">{name}</span>.</strong>} {isChoice ? choiceSyncWords(answer.sync) : firstSyncWords(answer.sync)}</p>
+      {answer.provider !== 'ics' && calendars.length > 0 && (account !== null
+        ? <CalendarChoice answer={answer} account={account} onChosen={onChosen} />
+        : (
+          <>
+            <p>Its calendars ({syncedCount} of {calendars.length} synced):</p>
+            <ul class="plain-list">
+              {calendars.map((c) => <li key={c.id}><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</li>)}
+            </ul>
+            {isChoice && <p class="small">To choose again, connect the account again here: its credentials are not kept once a choice is sent.</p>}
+          </>
+        ))}
     </div>
+  );
+}
+
+/** What the sync after a choice of calendars did, in a sentence. */
+function choiceSyncWords(sync: ConnectAnswer['sync']): string {
+  if (!sync.synced) return `The sync after the choice failed${sync.error ? ` (${sync.error})` : ''}; Rollcall tries again by itself, and the card above says how it goes.`;
+  return `Events of the calendars no longer synced are gone from Events, with their bots; those of the calendars added are there.`;
+}
+
+/**
+ * The account's calendars as checkboxes, those synced checked, and a button that connects the
+ * account again with them as its `calendar_ids` (the only way the API takes a choice). Calendars
+ * left unchecked stop being synced: their events go, and so do their bots.
+ */
+function CalendarChoice({ answer, account, onChosen }: { answer: ConnectAnswer; account: ConnectDraft; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
+  const calendars = availableCalendars(answer);
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set(calendars.filter((c) => c.synced).map((c) => c.id)));
+  const [isBusy, setIsBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const problemRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (problem !== null) problemRef.current?.focus();
+  }, [problem]);
+  const toggle = (id: string, on: boolean) => setChosen((c) => {
+    const next = new Set(c);
+    if (on) next.add(id);
+    else next.delete(id);
+    return next;
+  });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (isBusy) return;
+    // In the order the account lists them.
+    const ids = calendars.filter((c) => chosen.has(c.id)).map((c) => c.id);
+    const found = checkCalendarChoice(ids);
+    setProblem(found);
+    if (found !== null) return;
+    setIsBusy(true);
+    const request = connectRequest(account, ids);
+    try {
+      await onChosen(await api.post<ConnectAnswer>(request.path, request.body));
+    } catch (error) {
+      setProblem(connectProblem(error).text);
+    } finally {
+      setIsBusy(false);
+    }
+  };
+  return (
+    <form class="calendar-choice" onSubmit={(e) => void submit(e)} noValidate>
+      <fieldset aria-describedby="calendar-choice-hint">
+        <legend>Its calendars ({calendars.filter((c) => c.synced).length} of {calendars.length} synced)</legend>
+        <ul class="plain-list">
+          {calendars.map((c) => (
+            <li key={c.id}>
+              <label>
+                <input type="checkbox" name="calendar" value={c.id} checked={chosen.has(c.id)} disabled={isBusy} onChange={(e) => toggle(c.id, (e.currentTarget as HTMLInputElement).checked)} />
+                {' '}<span><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      </fieldset>
+      <p class="small" id="calendar-choice-hint">{answer.replaced
+        ? 'Connected again, an account keeps the calendars it synced (an earlier choice included). '
+        : 'Connected from this page, an account syncs the calendars Rollcall picks by default: its primary calendar and those it owns. '}
+        To sync others, check them and send the choice: the account is connected again with it, with the credentials just typed (held by this page until then). A calendar unchecked stops being synced: its events go from Events, and their bots are cancelled.</p>
+      {problem !== null && <p ref={problemRef} tabIndex={-1} class="notice notice-error" role="alert">{withLocalTimes(problem)}</p>}
+      <div class="actions">
+        <button type="submit" class="button" aria-disabled={isBusy ? 'true' : undefined}>{isBusy ? 'Syncing the chosen calendars…' : 'Sync the chosen calendars'}</button>
+      </div>
+    </form>
   );
 }
