@@ -1015,6 +1015,10 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     const endings = await table.locator('td[data-label="Why it ended"] time').evaluateAll((times) => times.map((t) => (t as unknown as { getAttribute(name: string): string }).getAttribute('datetime')));
     assert.ok(endings.length >= 2);
     assert.deepEqual(endings, [...endings].sort().reverse(), 'latest end first');
+    // Why a cancelled bot ended, beside its status, does not say "Cancelled" again.
+    const cancelledWhys = await table.locator('tbody tr').filter({ has: page.locator('td[data-label="Status"]', { hasText: /^Cancelled$/ }) }).locator('td[data-label="Why it ended"]').allInnerTexts();
+    assert.ok(cancelledWhys.some((w) => /^(From the dashboard|Through the API)\b/.test(w)), cancelledWhys.join(' | '));
+    for (const w of cancelledWhys) assert.doesNotMatch(w, /^Cancelled\b/, w);
 
     // By outcome, kept in the address.
     await page.getByRole('button', { name: 'Failed' }).click();
@@ -1188,6 +1192,12 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     const keyFact = page.locator('dl.facts div').filter({ has: page.locator('dt', { hasText: /^Deduplication key$/ }) }).locator('dd');
     assert.equal(await keyFact.innerText(), 'Chosen by the dashboard');
     assert.equal(await keyFact.getAttribute('title'), key);
+    // What booked the bot is its stored origin, not the words of its first status change: with
+    // those words as a version before origins wrote them ("Scheduled"), the key is still the dashboard's.
+    await rc.database.db.updateTable('bot_status_changes').set({ reason: 'Scheduled' }).where('bot_id', '=', botId).where('status', '=', 'Scheduled').execute();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Design review', level: 1 }).waitFor();
+    assert.equal(await keyFact.innerText(), 'Chosen by the dashboard', 'read from origin');
     const main = await page.locator('main').innerText();
     for (const id of [botId, eventId, 'zoom:81234567055']) assert.ok(!main.includes(id), `${id} not in what a person reads: ${main}`);
     // The ids stay a click away.

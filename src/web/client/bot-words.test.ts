@@ -3,7 +3,7 @@
 // keys the dashboard or auto-schedule set in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deduplicationKeyWords, durationWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { deduplicationKeyWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
 import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
@@ -19,15 +19,9 @@ test('an event the page does not know keeps its id; one id beginning another is 
   assert.equal(nameEventsInReason('Scheduled for event evt_unknown0001 (zoom:1); joins now (the meeting is about to start or under way)', titles),
     'Scheduled for event evt_unknown0001 (zoom:1); joins now (the meeting is about to start or under way)');
   assert.equal(nameEventsInReason('Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 90 s before the start', titles),
-    'Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 90 seconds before the start');
+    'Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 1 minute 30 seconds before the start');
 });
 
-test('durations', () => {
-  assert.equal(durationWords(180), '3 minutes');
-  assert.equal(durationWords(60), '1 minute');
-  assert.equal(durationWords(45), '45 seconds');
-  assert.equal(durationWords(1), '1 second');
-});
 
 test('a key is said in words only when the bot came from what set it; a client\'s own key that starts the same way is shown as given', () => {
   assert.equal(deduplicationKeyWords('dashboard:evt_8x2k4m9q1z', 'dashboard'), 'Chosen by the dashboard');

@@ -1,11 +1,13 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
+import { durationsInWords } from './format.ts';
 
 /**
  * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)") named by its
  * title instead, where the page read the event ("Scheduled for “Design review” (zoom:…)"); an
- * event the page does not know keeps its id. "joins 180 s before the start" is said in minutes.
+ * event the page does not know keeps its id. "joins 180 s before the start" is said in minutes
+ * (durationsInWords).
  */
 export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>): string {
   let named = text;
@@ -14,13 +16,7 @@ export function nameEventsInReason(text: string, titles: ReadonlyMap<string, str
     if (title.trim() === '') continue;
     named = named.replace(new RegExp(`\\bevent ${escapeRegExp(id)}(?![\\w:-])`, 'g'), () => `“${title}”`);
   }
-  return named.replace(/\b(\d+) s before the start\b/g, (_, seconds: string) => `${durationWords(Number(seconds))} before the start`);
-}
-
-/** 180 → "3 minutes", 60 → "1 minute", 90 → "90 seconds", 1 → "1 second". */
-export function durationWords(seconds: number): string {
-  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
-  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  return durationsInWords(named);
 }
 
 /**

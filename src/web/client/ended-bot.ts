@@ -1,6 +1,7 @@
 // How the pages speak of a bot that has ended: a join time it never reached, and a key it was
 // never given.
-import { formatRelative } from './format.ts';
+import { formatRelative, reasonWords, statusWords } from './format.ts';
+import { withoutRepeatedLead } from './bot-words.ts';
 
 /** Beside a join time the bot ended before reaching (cancelled ahead of its meeting): what it was, not a countdown. */
 export const PLANNED_WORDS = 'planned; ended before then';
@@ -26,3 +27,12 @@ export function isOwnIdKey(key: string, botId: string): boolean {
 
 /** What a bot whose stored data was deleted is called where its meeting would be named. */
 export const DATA_DELETED_TITLE = 'Data deleted';
+
+/**
+ * Why an ended bot ended, beside its status (Ended's Status column): the reason in words without
+ * saying the status again ("Cancelled from the dashboard" beside Cancelled reads "From the
+ * dashboard"); empty when the reason is only the status.
+ */
+export function endReasonWords(status: string, endReason: string): string {
+  return withoutRepeatedLead(statusWords(status), reasonWords(endReason));
+}

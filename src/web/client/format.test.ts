@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { formatRelative, formatTimeRange } from './format.ts';
+import { durationsInWords, durationWords, formatRelative, formatTimeRange, reasonWords } from './format.ts';
 
 const HOUR_MS = 3_600_000;
 const words = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -81,4 +81,34 @@ test('an end that is missing or not after the start leaves the start, still with
   assert.equal(plain(formatTimeRange(iso(at(7, 12, 5)), null)), 'Dec 7, 2026, 12:05 PM');
   assert.equal(plain(formatTimeRange(iso(at(7, 12)), iso(at(7, 12)))), 'Dec 7, 2026, 12:00 PM');
   assert.equal(plain(formatTimeRange(iso(at(7, 12)), 'not a time')), 'Dec 7, 2026, 12:00 PM');
+});
+
+test('a number of seconds in words, in the largest whole units that say it', () => {
+  assert.equal(durationWords(900), '15 minutes');
+  assert.equal(durationWords(180), '3 minutes');
+  assert.equal(durationWords(60), '1 minute');
+  assert.equal(durationWords(90), '1 minute 30 seconds');
+  assert.equal(durationWords(150), '2 minutes 30 seconds');
+  assert.equal(durationWords(45), '45 seconds');
+  assert.equal(durationWords(1), '1 second');
+  assert.equal(durationWords(1.5), '1.5 seconds');
+  assert.equal(durationWords(0.25), '250 milliseconds');
+  assert.equal(durationWords(3600), '1 hour');
+  assert.equal(durationWords(7200), '2 hours');
+  assert.equal(durationWords(5400), '1 hour 30 minutes');
+  assert.equal(durationWords(3661), '1 hour 1 minute');
+});
+
+test('the durations the server writes in short in reasons are said in words; other numbers stay', () => {
+  // MeetStream's creation window (src/adapters/bot-providers/meetstream-bot-provider.ts).
+  assert.equal(reasonWords('HTTP 504; sent again under its key once it cannot be running at meetstream any more (900 s)'),
+    'HTTP 504; sent again under its key once it cannot be running at meetstream any more (15 minutes)');
+  // An ad-hoc bot's booking (src/services/scheduling/ad-hoc-bots.ts) and a calendar bot's join lead.
+  assert.equal(reasonWords('Created through POST /bots/create_bot (zoom:1); joins now; its meeting is taken to last 3600 s'),
+    'Created through POST /bots/create_bot (zoom:1); joins now; its meeting is taken to last 1 hour');
+  assert.equal(reasonWords('Scheduled for event evt_1 (zoom:1); joins 180 s before the start'), 'Scheduled for event evt_1 (zoom:1); joins 3 minutes before the start');
+  // A runtime's timeout in milliseconds, a handover's lead in minutes (src/services/providers/bot-handover.ts).
+  assert.equal(durationsInWords('no complete answer within 10000 ms'), 'no complete answer within 10 seconds');
+  assert.equal(durationsInWords('Will be handed over to recall, 2.5 min before it joins; 45 s after its lead runs out'), 'Will be handed over to recall, 2 minutes 30 seconds before it joins; 45 seconds after its lead runs out');
+  for (const unchanged of ['runtime answered 503', 'sessions 5 seconds apart', 'attempt 3 sent', 'zoom:81234567055 s']) assert.equal(durationsInWords(unchanged), unchanged);
 });

@@ -116,7 +116,38 @@ const LEADING_CODE = /^([a-z][a-z0-9]*(?:_[a-z0-9]+)+): /;
 export function reasonWords(text: string): string {
   const worded = text.replace(KNOWN_REASON_CODE, (_, code: ReasonCode) => `${REASON_CODE_WORDS[code]}: `)
     .replace(LEADING_CODE, (_, code: string) => `${codeFallbackWords(code)}: `);
-  return withLocalTimes(worded);
+  return durationsInWords(withLocalTimes(worded));
+}
+
+/** A duration as the server writes it in a reason: "900 s", "10000 ms", "2.5 min"; a number, after a space or bracket or first, that is a word of its own. */
+const WRITTEN_DURATION = /(?<![^\s(])(\d+(?:\.\d+)?) (ms|s|min)\b/g;
+const SECONDS_PER_UNIT: Record<string, number> = { ms: 0.001, s: 1, min: 60 };
+
+/**
+ * A text with the durations the server writes in short ("joins 180 s before the start", "sent again
+ * once it cannot be running any more (900 s)", "no answer within 10000 ms", "2.5 min") in words:
+ * "3 minutes", "15 minutes", "10 seconds", "2 minutes 30 seconds".
+ */
+export function durationsInWords(text: string): string {
+  return text.replace(WRITTEN_DURATION, (_, amount: string, unit: string) => durationWords(Number(amount) * SECONDS_PER_UNIT[unit]!));
+}
+
+/**
+ * A number of seconds in words, in the largest whole units that say it: 180 → "3 minutes", 3600 →
+ * "1 hour", 90 → "1 minute 30 seconds", 5400 → "1 hour 30 minutes", 45 → "45 seconds", 1.5 →
+ * "1.5 seconds", 0.25 → "250 milliseconds". Past an hour, seconds are rounded to the minute.
+ */
+export function durationWords(seconds: number): string {
+  if (seconds < 1) return countOf(Math.round(seconds * 1000), 'millisecond');
+  if (seconds < 60) return countOf(Math.round(seconds * 10) / 10, 'second');
+  if (seconds < 3600) {
+    const whole = Math.round(seconds);
+    const [m, s] = [Math.floor(whole / 60), whole % 60];
+    return s === 0 ? countOf(m, 'minute') : `${countOf(m, 'minute')} ${countOf(s, 'second')}`;
+  }
+  const minutes = Math.round(seconds / 60);
+  const [h, m] = [Math.floor(minutes / 60), minutes % 60];
+  return m === 0 ? countOf(h, 'hour') : `${countOf(h, 'hour')} ${countOf(m, 'minute')}`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { api, BASE, query } from '../api.ts';
 import { staleSince, useApi } from '../use-api.ts';
 import { CalendarFilter } from '../components/calendar-filter.tsx';
 import { useReloadOnStatusChanges } from '../live.ts';
-import { reasonWords, zoneAbbreviation } from '../format.ts';
+import { zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { Connection, EndedBot, EndedOutcome } from '../types.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -14,7 +14,7 @@ import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
-import { DATA_DELETED_TITLE, endedJoinWords } from '../ended-bot.ts';
+import { DATA_DELETED_TITLE, endedJoinWords, endReasonWords } from '../ended-bot.ts';
 
 /** The API's outcomes (`outcome`), in words. */
 const OUTCOMES: { value: EndedOutcome | ''; label: string }[] = [
@@ -88,7 +88,7 @@ export function EndedPage() {
                         <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
                         <td data-label="Why it ended" class="break">
-                          {bot.end_reason ? reasonWords(bot.end_reason)
+                          {bot.end_reason && endReasonWords(bot.status, bot.end_reason) !== '' ? endReasonWords(bot.status, bot.end_reason)
                             : <span class="muted">{bot.data_deleted_at ? 'Not kept: its data was deleted' : 'No reason given'}</span>}
                           {bot.ended_at && <div class="muted small">Ended <LocalTime iso={bot.ended_at} /></div>}
                         </td>
