@@ -367,6 +367,7 @@ describe('connecting a calendar from the dashboard', { skip: browserSkip }, () =
     await chosen.getByRole('listitem').filter({ hasText: 'Team rota: synced' }).waitFor();
     assert.equal(await chosen.getByRole('checkbox').count(), 0, 'the credentials went with the choice: no second choice from them');
     assert.match(await chosen.innerText(), /To choose again, connect the account again here/);
+    assert.match(await chosen.innerText(), /The sync brought 0 events from the calendar added\./, 'what the choice changed: a calendar added, none dropped');
     await saveScreenshots(page, 'connect-google-calendars-chosen');
     // As the API lists them: the team's calendar synced, the holidays not.
     const listed = await rc.request('GET', '/api/v1/calendar', { auth: user.auth });

@@ -12,7 +12,7 @@ import { api } from '../api.ts';
 import { availableCalendars, checkCalendarChoice, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer, type ConnectDraft, type ConnectField, type ConnectKind, type ConnectProblem } from '../connect-calendar.ts';
 import { connectionNames, PROVIDER_WORDS } from '../connection-names.ts';
 import { invalidFieldProps } from '../field-errors.ts';
-import { withLocalTimes } from '../format.ts';
+import { countOf, withLocalTimes } from '../format.ts';
 import type { RefObject } from 'preact';
 import type { Connection } from '../types.ts';
 
@@ -41,6 +41,8 @@ interface Connected {
   account: ConnectDraft | null;
   /** The answer is to a choice of calendars sent from the result. */
   isChoice: boolean;
+  /** With a choice: the ids of the calendars synced before it. */
+  syncedBefore?: ReadonlySet<string>;
 }
 
 export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown }: { connections: readonly Connection[]; onConnected: (answer: ConnectAnswer) => Promise<void>; onOutcomeUnknown: () => void }) {
@@ -166,13 +168,13 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
       </form>
       {connected !== null && <ConnectedResult connected={connected} resultRef={resultRef} onChosen={async (answer) => {
         await onConnected(answer);
-        setConnected((c) => c === null ? null : { ...c, answer, account: null, isChoice: true });
+        setConnected((c) => c === null ? null : { ...c, answer, account: null, isChoice: true, syncedBefore: new Set(c.answer.available_calendars.filter((a) => a.synced).map((a) => a.id)) });
       }} />}
     </section>
   );
 }
 
-function ConnectedResult({ connected: { answer, name, account, isChoice }, resultRef, onChosen }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null>; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
+function ConnectedResult({ connected: { answer, name, account, isChoice, syncedBefore }, resultRef, onChosen }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null>; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
   const calendars = availableCalendars(answer);
   const provider = PROVIDER_WORDS[answer.provider] ?? answer.provider;
   const syncedCount = calendars.filter((c) => c.synced).length;
@@ -182,7 +184,7 @@ function ConnectedResult({ connected: { answer, name, account, isChoice }, resul
         ? <strong>Calendars chosen: {provider} <span class="break">{name}</span> syncs {syncedCount} of its {calendars.length} calendars.</strong>
         : answer.replaced
           ? <strong>Already connected: {provider} <span class="break">{name}</span> was connected again with these credentials.</strong>
-          : <strong>Connected: {provider} <span class="break">{name}</span>.</strong>} {isChoice ? choiceSyncWords(answer.sync) : firstSyncWords(answer.sync)}</p>
+          : <strong>Connected: {provider} <span class="break">{name}</span>.</strong>} {isChoice ? choiceSyncWords(answer, syncedBefore ?? new Set()) : firstSyncWords(answer.sync)}</p>
       {answer.provider !== 'ics' && calendars.length > 0 && (account !== null
         ? <CalendarChoice answer={answer} account={account} onChosen={onChosen} />
         : (
@@ -198,10 +200,17 @@ function ConnectedResult({ connected: { answer, name, account, isChoice }, resul
   );
 }
 
-/** What the sync after a choice of calendars did, in a sentence. */
-function choiceSyncWords(sync: ConnectAnswer['sync']): string {
+/** What a choice of calendars changed, in a sentence: what went with the calendars dropped, what came with those added. */
+function choiceSyncWords(answer: ConnectAnswer, syncedBefore: ReadonlySet<string>): string {
+  const { sync } = answer;
   if (!sync.synced) return `The sync after the choice failed${sync.error ? ` (${sync.error})` : ''}; Rollcall tries again by itself, and the card above says how it goes.`;
-  return `Events of the calendars no longer synced are gone from Events, with their bots; those of the calendars added are there.`;
+  const dropped = answer.available_calendars.filter((c) => !c.synced && syncedBefore.has(c.id)).length;
+  const added = answer.available_calendars.filter((c) => c.synced && !syncedBefore.has(c.id)).length;
+  const words = [
+    ...(added > 0 ? [`the sync brought ${countOf(sync.created, 'event')} from ${added === 1 ? 'the calendar' : 'the calendars'} added`] : []),
+    ...(dropped > 0 ? [`the events of ${dropped === 1 ? 'the calendar' : 'the calendars'} no longer synced are gone from Events, with their bots`] : []),
+  ].join('; ');
+  return words === '' ? 'Nothing changed: these are the calendars it synced.' : `${words.charAt(0).toUpperCase()}${words.slice(1)}.`;
 }
 
 /**
