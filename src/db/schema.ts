@@ -120,7 +120,7 @@ export interface BotsTable {
   data_deleted_at: number | null;
   /** When the bot reached the status it ended in (transitionBot); null while it is live (migration 034). */
   ended_at_ms: number | null;
-  /** What booked it (ActionOrigin: api, dashboard, auto_schedule, chain, batch_top_up); null for a bot created before migration 047 whose status reason did not say. */
+  /** What booked it (ActionOrigin: api, dashboard, auto_schedule, chain, batch_top_up); null for a bot created before migration 050 whose status reason did not say. */
   origin: string | null;
 }
 

@@ -842,8 +842,8 @@ describe('dashboard API', () => {
       });
     });
 
-    test('migration 47: a bot created before it gets the origin its booking\'s status reason named, else none', async () => {
-      await withSchemaBefore(47, 'usr_origin', async (database) => {
+    test('migration 50: a bot created before it gets the origin its booking\'s status reason named, else none', async () => {
+      await withSchemaBefore(50, 'usr_origin', async (database) => {
         const { db } = database;
         const reasons: Record<string, [string, string][]> = {
           bot_api: [['Scheduled', 'Scheduled through the API'], ['Cancelled', 'Cancelled from the dashboard']],

@@ -20,6 +20,7 @@ import { createTestDatabase, startTestRollcall, TEST_ENGINE, testConfig } from '
 import pg from 'pg';
 import { sql } from 'kysely';
 import { latestVersion, migrate, POSTGRES_MIGRATION_LOCK_ID } from '../../src/db/migrator.ts';
+import { MIGRATIONS } from '../../src/db/migrations/index.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 
 /** How long the server stays down in the restart test (the promise covers outages up to a minute). */
@@ -554,7 +555,7 @@ describe('statements the server gives up on (PostgreSQL)', { skip: TEST_ENGINE !
       await otherInstance.query('commit');
       const result = await migrating;
       assert.equal(result.currentVersion, latestVersion());
-      assert.equal(result.applied.length, latestVersion(), 'every migration ran');
+      assert.equal(result.applied.length, MIGRATIONS.length, 'every migration ran');
       // The service's own statements keep the timeout the role gives them.
       const { rows } = await sql<Record<string, string>>`show ${sql.raw(setting)}`.execute(database.db);
       assert.equal(rows[0]![setting], '300ms');

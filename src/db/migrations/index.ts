@@ -46,7 +46,7 @@ import { accessLookupIndexes } from './031-access-lookup-indexes.ts';
 import { failingPending } from './032-failing-pending.ts';
 import { goneWebhookUrls } from './046-gone-webhook-urls.ts';
 import { chainFloor } from './047-chain-floor.ts';
-import { botOrigin } from './047-bot-origin.ts';
+import { botOrigin } from './050-bot-origin.ts';
 
 /** Every migration, in order. A new one gets the next number and is never edited after release. */
 export const MIGRATIONS: readonly Migration[] = [initial, calendarConnections, runtimeCommands, outageAndKeyHash, calendarSeriesAndSelection, providerBotIds, dashboard, meetstreamSurface, providerHandovers, calendarSourceFields, partialBotKeyIndexes, liveKeyFlag, providerHeldConfig, providerFirstSent, providerKeyGenerations, commandWakesOnChange, seriesBookings, chainsWithoutSeriesRow, syncFailing, linkEndCause, eventChangeFeed, autoScheduleRules, recentSeries, eventFeedServer, syncLeaseOwner, providerReportedAt, calendarReadBackoff, retiredWebhookSecrets, calendarAccessRefused, seriesRule, accessLookupIndexes, failingPending, meetingUrlGiven, botsEndedAt, liveBotIndexes, seriesEnd, endedJoinOrder, chainPassedOccurrences, pushDuringSync, retryAskedAt, sessionLastSeen, pushRefusedAt, retiredPushChannels, pendingPushChannels, calendarMissedIds, goneWebhookUrls, chainFloor, botOrigin];

@@ -39,7 +39,7 @@ export interface BotDetail {
   launch_failing: LaunchFailing | null;
   /** When its stored data was deleted (DELETE /bots/{bot_id}/delete); null while it has its data. */
   data_deleted_at: string | null;
-  /** What booked it (migration 047); null for a bot booked before that whose status reason did not say. */
+  /** What booked it (migration 050); null for a bot booked before that whose status reason did not say. */
   origin: ActionOrigin | null;
 }
 

@@ -8,7 +8,7 @@ import type { Migration } from '../migrator.ts';
  * booked before reasons said where from) or is gone (its data was deleted) keeps none.
  */
 export const botOrigin: Migration = {
-  version: 47,
+  version: 50,
   name: 'bot-origin',
   async up(db: Kysely<any>) {
     await db.schema.alterTable('bots').addColumn('origin', 'text').execute();
