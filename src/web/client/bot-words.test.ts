@@ -3,22 +3,45 @@
 // keys the dashboard or auto-schedule set in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deduplicationKeyWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { decisionReasonWords, deduplicationKeyWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
 import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
+import type { Connection } from './types.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
 
+/** The decision log's words for a reason, with the events named by `eventTitles` and no connections read. */
+const logWords = (kind: string, reason: string, eventTitles: ReadonlyMap<string, string> = titles, connections: readonly Connection[] | null = null) =>
+  decisionReasonWords({ kind, reason, details: {} }, { connections, eventTitles, identities: [] });
+
 test('an event the page read is named by its title, and the join lead in minutes', () => {
-  assert.equal(nameEventsInReason('Scheduled for event evt_8x2k4m9q1z (zoom:81234567055); joins 180 s before the start', titles),
+  assert.equal(logWords('updated', 'Scheduled for event evt_8x2k4m9q1z (zoom:81234567055); joins 180 s before the start'),
     'Scheduled for “Design review” (zoom:81234567055); joins 3 minutes before the start');
-  assert.equal(nameEventsInReason('Scheduled for event evt_a:b (meet:abc-defg-hij); joins 60 s before the start', titles),
+  assert.equal(logWords('updated', 'Scheduled for event evt_a:b (meet:abc-defg-hij); joins 60 s before the start'),
     'Scheduled for “Weekly sync” (meet:abc-defg-hij); joins 1 minute before the start');
+  assert.equal(logWords('scheduled', 'Scheduled for event evt_a:b (meet:abc-defg-hij); joins 60 s before the start'),
+    'For “Weekly sync” (meet:abc-defg-hij); joins 1 minute before the start', 'beside its kind, not said twice');
+});
+
+test('an event\'s title and a calendar\'s name are shown as they were given: only the reason\'s own durations are said in words', () => {
+  const own = new Map([['evt_1', 'Stand-up (15 min)'], ['evt_2', 'Sprint 2 s demo'], ['evt_3', 'Latency budget 100 ms']]);
+  assert.equal(logWords('updated', 'Scheduled for event evt_1 (zoom:1); joins 180 s before the start', own),
+    'Scheduled for “Stand-up (15 min)” (zoom:1); joins 3 minutes before the start');
+  assert.equal(logWords('updated', 'Scheduled for event evt_2 (zoom:2); joins 30 s before the start', own),
+    'Scheduled for “Sprint 2 s demo” (zoom:2); joins 30 seconds before the start');
+  assert.equal(logWords('updated', 'Scheduled for event evt_3 (zoom:3); joins 60 s before the start', own),
+    'Scheduled for “Latency budget 100 ms” (zoom:3); joins 1 minute before the start');
+  const feed: Connection = {
+    calendar_id: 'cal_feed1', provider: 'ics', user_email: null, user_name: null, ics_url: 'Rota (30 s slots)', status: 'active', last_sync_at: null, last_error: null, last_error_at: null,
+    sync_failing_since: null, sync_failing_reported_at: null, failing_calendars: null, next_sync_at: null, push_enabled: false, calendars: [],
+  };
+  assert.equal(logWords('updated', 'calendar connection cal_feed1 (ics) lost its access; tried again in 900 s', new Map(), [feed]),
+    'the ICS feed Rota (30 s slots) lost its access; tried again in 15 minutes');
 });
 
 test('an event the page does not know keeps its id; one id beginning another is not taken for it', () => {
   assert.equal(nameEventsInReason('Scheduled for event evt_unknown0001 (zoom:1); joins now (the meeting is about to start or under way)', titles),
     'Scheduled for event evt_unknown0001 (zoom:1); joins now (the meeting is about to start or under way)');
-  assert.equal(nameEventsInReason('Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 90 s before the start', titles),
+  assert.equal(logWords('updated', 'Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 90 s before the start'),
     'Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 1 minute 30 seconds before the start');
 });
 
@@ -52,7 +75,7 @@ test('a reason beside its status does not say the status again', () => {
 test('the meeting\'s identity is left out of reasons when the log names only that meeting, kept when it names two', () => {
   const one = [{ details: { meeting_identity: 'zoom:81234567055' } }, { details: {} }, { details: { meeting_identity: 'zoom:81234567055' } }];
   assert.deepEqual(meetingIdentitiesOf(one), ['zoom:81234567055']);
-  const named = nameEventsInReason('Scheduled for event evt_8x2k4m9q1z (zoom:81234567055); joins 180 s before the start', titles);
+  const named = nameEventsInReason('Scheduled for event evt_8x2k4m9q1z (zoom:81234567055); joins 3 minutes before the start', titles);
   assert.equal(withoutSoleMeetingIdentity(named, meetingIdentitiesOf(one)), 'Scheduled for “Design review”; joins 3 minutes before the start');
   assert.equal(withoutSoleMeetingIdentity('Bot bot_1 is already on its way to this meeting (zoom:81234567055) at the same time', ['zoom:81234567055']),
     'Bot bot_1 is already on its way to this meeting at the same time');

@@ -1,13 +1,15 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
-import { durationsInWords } from './format.ts';
+import { decisionWords, reasonWords } from './format.ts';
+import { nameCalendarsInReason } from './reason-calendars.ts';
+import type { Connection } from './types.ts';
 
 /**
  * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)") named by its
  * title instead, where the page read the event ("Scheduled for “Design review” (zoom:…)"); an
- * event the page does not know keeps its id. "joins 180 s before the start" is said in minutes
- * (durationsInWords).
+ * event the page does not know keeps its id. The title is put in as the calendar has it: the
+ * reason's own words (its durations, reasonWords) are said in words before, never after.
  */
 export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>): string {
   let named = text;
@@ -16,7 +18,22 @@ export function nameEventsInReason(text: string, titles: ReadonlyMap<string, str
     if (title.trim() === '') continue;
     named = named.replace(new RegExp(`\\bevent ${escapeRegExp(id)}(?![\\w:-])`, 'g'), () => `“${title}”`);
   }
-  return durationsInWords(named);
+  return named;
+}
+
+/**
+ * A decision's reason as a bot's decision log says it: the server's words first (codes, instants
+ * and durations in words, reasonWords), and only then the names people gave things put in (the
+ * calendars as Calendars names them, the events by their titles), so that nothing in a title or a
+ * name is reworded ("Stand-up (15 min)" stays so); without the meeting's identity where it is the
+ * only one the log names, and not saying the decision's kind again.
+ */
+export function decisionReasonWords(
+  decision: { kind: string; reason: string; details: Readonly<Record<string, unknown>> },
+  context: { connections: readonly Connection[] | null; eventTitles: ReadonlyMap<string, string>; identities: readonly string[] },
+): string {
+  const named = nameEventsInReason(nameCalendarsInReason(reasonWords(decision.reason), context.connections, decision.details), context.eventTitles);
+  return withoutRepeatedLead(decisionWords(decision.kind), withoutSoleMeetingIdentity(named, context.identities));
 }
 
 /**

@@ -99,6 +99,17 @@ test('a number of seconds in words, in the largest whole units that say it', () 
   assert.equal(durationWords(3661), '1 hour 1 minute');
 });
 
+test('a duration of nothing is 0 seconds (a join lead of 0 s), and the unit is chosen after rounding', () => {
+  assert.equal(durationWords(0), '0 seconds');
+  assert.equal(durationsInWords('joins 0 s before the start'), 'joins 0 seconds before the start');
+  assert.equal(durationsInWords('no answer within 0 ms'), 'no answer within 0 seconds');
+  assert.equal(durationWords(59.96), '1 minute');
+  assert.equal(durationWords(59.94), '59.9 seconds');
+  assert.equal(durationWords(0.9996), '1 second');
+  assert.equal(durationWords(3599.6), '1 hour');
+  assert.equal(durationWords(3599.4), '59 minutes 59 seconds');
+});
+
 test('the durations the server writes in short in reasons are said in words; other numbers stay', () => {
   // MeetStream's creation window (src/adapters/bot-providers/meetstream-bot-provider.ts).
   assert.equal(reasonWords('HTTP 504; sent again under its key once it cannot be running at meetstream any more (900 s)'),

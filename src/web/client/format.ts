@@ -135,13 +135,17 @@ export function durationsInWords(text: string): string {
 /**
  * A number of seconds in words, in the largest whole units that say it: 180 → "3 minutes", 3600 →
  * "1 hour", 90 → "1 minute 30 seconds", 5400 → "1 hour 30 minutes", 45 → "45 seconds", 1.5 →
- * "1.5 seconds", 0.25 → "250 milliseconds". Past an hour, seconds are rounded to the minute.
+ * "1.5 seconds", 0.25 → "250 milliseconds", 0 → "0 seconds". Past an hour, seconds are rounded to
+ * the minute. The unit is chosen after rounding: 59.96 is "1 minute", not "60 seconds".
  */
 export function durationWords(seconds: number): string {
-  if (seconds < 1) return countOf(Math.round(seconds * 1000), 'millisecond');
-  if (seconds < 60) return countOf(Math.round(seconds * 10) / 10, 'second');
-  if (seconds < 3600) {
-    const whole = Math.round(seconds);
+  if (seconds === 0) return countOf(0, 'second');
+  const milliseconds = Math.round(seconds * 1000);
+  if (milliseconds < 1000) return countOf(milliseconds, 'millisecond');
+  const tenths = Math.round(seconds * 10) / 10;
+  if (tenths < 60) return countOf(tenths, 'second');
+  const whole = Math.round(seconds);
+  if (whole < 3600) {
     const [m, s] = [Math.floor(whole / 60), whole % 60];
     return s === 0 ? countOf(m, 'minute') : `${countOf(m, 'minute')} ${countOf(s, 'second')}`;
   }

@@ -2,8 +2,7 @@
 // calendars it names as Calendars names them, the events by their titles, the meeting's identity
 // only where the log names more than one meeting, and not repeating what it is beside).
 import { decisionWords, reasonWords } from '../format.ts';
-import { meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from '../bot-words.ts';
-import { nameCalendarsInReason } from '../reason-calendars.ts';
+import { decisionReasonWords, meetingIdentitiesOf } from '../bot-words.ts';
 import { LocalTime } from './local-time.tsx';
 import type { BotDetail, Connection } from '../types.ts';
 
@@ -17,7 +16,7 @@ export function DecisionLog({ decisions, connections = null, eventTitles = new M
     <ol class="log">
       {decisions.map((d, i) => {
         const stored = reasonWords(d.reason);
-        const words = withoutRepeatedLead(decisionWords(d.kind), withoutSoleMeetingIdentity(nameEventsInReason(nameCalendarsInReason(stored, connections, d.details), eventTitles), identities));
+        const words = decisionReasonWords(d, { connections, eventTitles, identities });
         return (
           <li key={i} data-kind={d.kind}>
             <LocalTime iso={d.at} />
