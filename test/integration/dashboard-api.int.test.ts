@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import type { KyselyPlugin } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { ApiKeyAuthenticator, createApiKey, revokeApiKey } from '../../src/services/access/api-keys.ts';
@@ -872,6 +872,46 @@ describe('dashboard API', () => {
           bot_api: 'api', bot_auto: 'auto_schedule', bot_chain: 'chain', bot_created: 'api', bot_dashboard: 'dashboard', bot_dashboard_created: 'dashboard',
           bot_deleted: null, bot_older: null, bot_top_up: 'batch_top_up', bot_unlogged: null,
         });
+      });
+    });
+
+    test('migration 50 writes only the bots it gives an origin (each row it writes gets a new version on PostgreSQL, under the lock ALTER TABLE holds)', async () => {
+      await withSchemaBefore(50, 'usr_origin_rev', async (database) => {
+        const { db, engine } = database;
+        const reasons: Record<string, [string, string][]> = {
+          bot_rev_api: [['Scheduled', 'Scheduled through the API']],
+          bot_rev_top_up: [['Scheduled', 'Booked by its series\' schedule_all_occurrences batch, for an occurrence that had no bot']],
+          bot_rev_older: [['Scheduled', 'Scheduled']],
+          bot_rev_deleted: [['Scheduled', ''], ['Cancelled', '']],
+          bot_rev_unlogged: [],
+        };
+        for (const [id, changes] of Object.entries(reasons)) {
+          await db.insertInto('bots').values({
+            id, user_id: 'usr_origin_rev', deduplication_key: id, deduplication_key_hash: `hash-${id}`, is_live: 0,
+            meeting_url: 'https://zoom.us/j/1', meeting_platform: 'zoom', meeting_identity: 'zoom:1', status: changes.at(-1)?.[0] ?? 'Scheduled', bot_config: '{}', custom_attributes: '{}',
+            join_at_ms: NOW, is_join_time_pinned: 0, meeting_end_ms: NOW + 60_000, launched_at: null, source: 'calendar_schedule_api',
+            created_at: NOW, updated_at: NOW, provider_name: null, provider_bot_id: null,
+          } as never).execute();
+          for (const [i, [status, reason]] of changes.entries()) await db.insertInto('bot_status_changes').values({ bot_id: id, at_ms: NOW + i, status, reason }).execute();
+        }
+        // The rows the migration writes: by their row version on PostgreSQL, by a trigger on SQLite.
+        if (engine === 'sqlite') {
+          await sql`CREATE TABLE rewritten (id TEXT)`.execute(db);
+          await sql`CREATE TRIGGER bots_rewritten AFTER UPDATE ON bots BEGIN INSERT INTO rewritten (id) VALUES (old.id); END`.execute(db);
+        }
+        const versions = async () => Object.fromEntries((await sql<{ id: string; v: string }>`select id, xmin::text as v from bots where user_id = 'usr_origin_rev'`.execute(db)).rows.map((r) => [r.id, r.v]));
+        const before = engine === 'postgres' ? await versions() : {};
+        await migrate(db, engine);
+        let written: string[];
+        if (engine === 'postgres') {
+          const after = await versions();
+          written = Object.keys(before).filter((id) => after[id] !== before[id]);
+        } else {
+          written = (await sql<{ id: string }>`select id from rewritten`.execute(db)).rows.map((r) => r.id);
+        }
+        assert.deepEqual(written.sort(), ['bot_rev_api', 'bot_rev_top_up'], 'the bots given an origin are written, those left without one are not');
+        const rows = await db.selectFrom('bots').select(['id', 'origin']).where('user_id', '=', 'usr_origin_rev').orderBy('id').execute();
+        assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.origin])), { bot_rev_api: 'api', bot_rev_deleted: null, bot_rev_older: null, bot_rev_top_up: 'batch_top_up', bot_rev_unlogged: null });
       });
     });
 
