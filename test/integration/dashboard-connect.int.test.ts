@@ -368,11 +368,75 @@ describe('connecting a calendar from the dashboard', { skip: browserSkip }, () =
     assert.equal(await chosen.getByRole('checkbox').count(), 0, 'the credentials went with the choice: no second choice from them');
     assert.match(await chosen.innerText(), /To choose again, connect the account again here/);
     assert.match(await chosen.innerText(), /The sync brought 0 events from the calendar added\./, 'what the choice changed: a calendar added, none dropped');
+    assert.match(await chosen.innerText(), /It now syncs these calendars and no others: one the account adds later is not synced until it is chosen\./, 'a choice is a fixed list, and the notice says so');
     await saveScreenshots(page, 'connect-google-calendars-chosen');
     // As the API lists them: the team's calendar synced, the holidays not.
     const listed = await rc.request('GET', '/api/v1/calendar', { auth: user.auth });
     const ofAccount = (listed.body.calendars as { id: string; connection_id: string; synced: boolean }[]).filter((c) => c.connection_id === answer.calendar_id);
     assert.deepEqual(Object.fromEntries(ofAccount.map((c) => [c.id, c.synced])), { [account.email]: true, [rota.id]: true, 'en.usa#holiday@group.v.calendar.google.com': false });
+  });
+
+  /** A Google account connected from the form; its result, once it offers the account's calendars. */
+  async function connectGoogle(account: { email: string; clientId: string; clientSecret: string; refreshToken: string }) {
+    await page.goto(`${base}/dashboard/calendars`);
+    await page.getByRole('heading', { name: 'Connect a calendar' }).waitFor();
+    await page.getByRole('radio', { name: 'Google Calendar' }).check();
+    await page.getByLabel('Client id').fill(account.clientId);
+    await page.getByLabel('Client secret').fill(account.clientSecret);
+    await page.getByLabel('Refresh token').fill(account.refreshToken);
+    await page.getByRole('button', { name: 'Connect account' }).click();
+    const result = page.getByTestId('connect-result').filter({ hasText: `Connected: Google Calendar ${account.email}.` });
+    await result.getByRole('button', { name: 'Sync the chosen calendars' }).waitFor();
+    return result;
+  }
+  const connectionIds = async () => ((await rc.request('GET', '/api/v1/calendar/connections', { auth: user.auth })).body.connections as { calendar_id: string; user_email: string | null }[]);
+
+  test('a connection disconnected from its card while its calendars are offered takes the choice with it: nothing is left to connect the account again', async () => {
+    const account = google.createAccount();
+    google.addCalendar(account.email, { id: `rota-gone-${Date.now()}@group.calendar.google.com`, summary: 'Team rota', accessRole: 'reader' });
+    const result = await connectGoogle(account);
+    const card = page.locator('li.connection').filter({ hasText: account.email });
+    await card.getByRole('button', { name: /^Disconnect/ }).click();
+    await page.getByRole('button', { name: 'Yes, disconnect' }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.getByRole('status').filter({ hasText: `${account.email} disconnected` }).waitFor();
+    await result.waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('button', { name: 'Sync the chosen calendars' }).count(), 0, 'no choice left to send');
+    assert.equal(await page.getByRole('checkbox').count(), 0);
+    assert.equal((await connectionIds()).some((c) => c.user_email === account.email), false, 'the account stays disconnected');
+  });
+
+  test('the choice\'s checkboxes and button are outside the live region: only the result\'s summary is one', async () => {
+    const result = await connectGoogle(google.createAccount());
+    assert.equal(await page.locator('[role="status"] input, [role="status"] button, [role="status"] fieldset, [aria-live] input, [aria-live] button').count(), 0, 'no control inside a live region');
+    const live = result.getByRole('status');
+    assert.equal(await live.count(), 1);
+    assert.match(await live.innerText(), /^Connected: Google Calendar .*\. The first sync brought/);
+  });
+
+  test('a choice sent as it was offered sends nothing and keeps the defaults: a calendar the account creates later is synced, as without the choice', async () => {
+    const account = google.createAccount();
+    const result = await connectGoogle(account);
+    assert.match(await result.innerText(), /A choice sent is a fixed list: calendars the account adds later are not synced until chosen here, where the default picks up those it owns\./);
+    let sent = 0;
+    const count = (request: { url(): string; method(): string }) => { if (request.method() === 'POST' && request.url().endsWith('/api/v1/calendar/create_calendar')) sent += 1; };
+    page.on('request', count);
+    await result.getByRole('button', { name: 'Sync the chosen calendars' }).click();
+    const said = page.getByTestId('connect-result').filter({ hasText: 'Nothing changed' });
+    await said.waitFor();
+    page.off('request', count);
+    assert.equal(sent, 0, 'nothing sent');
+    assert.match(await said.innerText(), /nothing was sent, so it keeps the calendars Rollcall picks by default, those the account creates later included\./);
+    assert.equal(await said.getByRole('checkbox').count(), 0, 'the credentials went: the choice was made');
+    // A calendar the account owns, created after: the defaults pick it up at the next read of the
+    // account's calendar list (hourly during a sync; made due now).
+    const connectionId = (await connectionIds()).find((c) => c.user_email === account.email)!.calendar_id;
+    const created = `later-${Date.now()}@group.calendar.google.com`;
+    google.addCalendar(account.email, { id: created, summary: 'Created later', accessRole: 'owner' });
+    await rc.database.db.updateTable('calendar_connections').set({ calendars_listed_at: null }).where('id', '=', connectionId).execute();
+    assert.equal((await rc.request('POST', `/api/v1/calendar/connections/${connectionId}/sync`, { auth: user.auth })).status, 200);
+    const listed = await rc.request('GET', '/api/v1/calendar', { auth: user.auth });
+    assert.equal((listed.body.calendars as { id: string; synced: boolean }[]).find((c) => c.id === created)?.synced, true, 'the calendar created later is synced');
   });
 
   test('while it waits the status line is outside what is marked busy, and the other kinds cannot be picked: a refusal that comes then is said on its field', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiFailure } from './api-failure.ts';
-import { availableCalendars, checkCalendarChoice, checkDraft, feedRefusalWords, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
+import { availableCalendars, checkCalendarChoice, checkDraft, isChoiceUnchanged, feedRefusalWords, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer } from './connect-calendar.ts';
 import { connectionNames, feedHost } from './connection-names.ts';
 import type { Connection } from './types.ts';
 
@@ -40,6 +40,19 @@ test('an account\'s calendars chosen after it connected are sent as calendar_ids
   assert.deepEqual(connectRequest({ ...account, kind: 'outlook' }, ['AAMkAD1']).body, { microsoft_client_id: 'id-1', microsoft_client_secret: 's3cret', microsoft_refresh_token: '1//tok', replace: true, calendar_ids: ['AAMkAD1'] });
   assert.equal(checkCalendarChoice(['AAMkAD1']), null);
   assert.match(checkCalendarChoice([]) ?? '', /^Choose at least one calendar\./);
+});
+
+test('a choice of the calendars the account syncs already is unchanged (nothing is sent: sent, it would fix the list); any other is a change', () => {
+  const answer = { available_calendars: [
+    { id: 'ada@example.com', summary: null, isPrimary: true, synced: true },
+    { id: 'team@group.calendar.google.com', summary: 'Team', isPrimary: false, synced: true },
+    { id: 'rota@group.calendar.google.com', summary: 'Rota', isPrimary: false, synced: false },
+  ] };
+  assert.equal(isChoiceUnchanged(answer, ['ada@example.com', 'team@group.calendar.google.com']), true);
+  assert.equal(isChoiceUnchanged(answer, ['team@group.calendar.google.com', 'ada@example.com']), true, 'in any order');
+  assert.equal(isChoiceUnchanged(answer, ['ada@example.com']), false, 'one dropped');
+  assert.equal(isChoiceUnchanged(answer, ['ada@example.com', 'team@group.calendar.google.com', 'rota@group.calendar.google.com']), false, 'one added');
+  assert.equal(isChoiceUnchanged(answer, ['ada@example.com', 'rota@group.calendar.google.com']), false, 'one swapped for another');
 });
 
 test('a feed refused by the API shows on the address field; a private host is said to be one', () => {

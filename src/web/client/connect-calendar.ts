@@ -97,6 +97,18 @@ export function checkCalendarChoice(calendarIds: readonly string[]): string | nu
   return calendarIds.length === 0 ? 'Choose at least one calendar. To sync none of this account\'s calendars, remove its connection from its card above.' : null;
 }
 
+/**
+ * Whether a choice of calendars is the one the account syncs already: then nothing is sent. Sent,
+ * even unchanged, the ids would become the connection's fixed list, and a connection on the
+ * defaults ("all") would stop picking up the calendars the account adds later
+ * (docs/calendar-sync.md, "Which calendars are synced").
+ */
+export function isChoiceUnchanged(answer: Pick<ConnectAnswer, 'available_calendars'>, calendarIds: readonly string[]): boolean {
+  const synced = new Set(answer.available_calendars.filter((c) => c.synced).map((c) => c.id));
+  const chosen = new Set(calendarIds);
+  return chosen.size === synced.size && [...chosen].every((id) => synced.has(id));
+}
+
 /** The API's field names, by the form's. */
 const API_FIELDS: Record<string, ConnectField> = {
   ics_url: 'icsUrl',

@@ -5,11 +5,11 @@
 // that it can be corrected. Secrets go from the form once connected, when another kind is picked,
 // and with the page (the form's state is not kept anywhere else). An account connected here then
 // offers its calendars to choose from (the API's calendar_ids, which only a connect takes): its
-// credentials are held for that in memory until the choice is sent, another connect starts, or
-// the page goes.
+// credentials are held for that in memory until the choice is made, another connect starts, the
+// connection is disconnected from its card, or the page goes.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { availableCalendars, checkCalendarChoice, checkDraft, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer, type ConnectDraft, type ConnectField, type ConnectKind, type ConnectProblem } from '../connect-calendar.ts';
+import { availableCalendars, checkCalendarChoice, checkDraft, isChoiceUnchanged, clearedDraft, connectProblem, connectRequest, EMPTY_DRAFT, firstSyncWords, switchedDraft, type ConnectAnswer, type ConnectDraft, type ConnectField, type ConnectKind, type ConnectProblem } from '../connect-calendar.ts';
 import { connectionNames, PROVIDER_WORDS } from '../connection-names.ts';
 import { invalidFieldProps } from '../field-errors.ts';
 import { countOf, withLocalTimes } from '../format.ts';
@@ -43,6 +43,8 @@ interface Connected {
   isChoice: boolean;
   /** With a choice: the ids of the calendars synced before it. */
   syncedBefore?: ReadonlySet<string>;
+  /** The choice was the calendars it synced already: nothing was sent. */
+  isUnchanged?: boolean;
 }
 
 export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown }: { connections: readonly Connection[]; onConnected: (answer: ConnectAnswer) => Promise<void>; onOutcomeUnknown: () => void }) {
@@ -61,6 +63,18 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
   useEffect(() => {
     if (connected !== null) resultRef.current?.focus();
   }, [connected]);
+  // A connection disconnected from its card takes its result with it, and the credentials held for
+  // its choice: sent, the choice would connect the account again. (Once the list has shown it: a
+  // read of the list begun before it was connected may still answer without it.)
+  const isListed = useRef(false);
+  useEffect(() => {
+    if (connected === null) {
+      isListed.current = false;
+      return;
+    }
+    if (connections.some((c) => c.calendar_id === connected.answer.calendar_id)) isListed.current = true;
+    else if (isListed.current) setConnected(null);
+  }, [connections, connected]);
 
   const set = (field: ConnectField, value: string) => {
     setDraft((d) => ({ ...d, [field]: value }));
@@ -169,39 +183,49 @@ export function ConnectCalendarForm({ connections, onConnected, onOutcomeUnknown
       {connected !== null && <ConnectedResult connected={connected} resultRef={resultRef} onChosen={async (answer) => {
         await onConnected(answer);
         setConnected((c) => c === null ? null : { ...c, answer, account: null, isChoice: true, syncedBefore: new Set(c.answer.available_calendars.filter((a) => a.synced).map((a) => a.id)) });
-      }} />}
+      }} onUnchanged={() => setConnected((c) => c === null ? null : { ...c, account: null, isChoice: true, isUnchanged: true })} />}
     </section>
   );
 }
 
-function ConnectedResult({ connected: { answer, name, account, isChoice, syncedBefore }, resultRef, onChosen }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null>; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
+function ConnectedResult({ connected: { answer, name, account, isChoice, syncedBefore, isUnchanged = false }, resultRef, onChosen, onUnchanged }: { connected: Connected; resultRef: RefObject<HTMLDivElement | null>; onChosen: (answer: ConnectAnswer) => Promise<void>; onUnchanged: () => void }) {
   const calendars = availableCalendars(answer);
   const provider = PROVIDER_WORDS[answer.provider] ?? answer.provider;
   const syncedCount = calendars.filter((c) => c.synced).length;
   return (
-    <div ref={resultRef} id="connect-result" tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} role="status" data-testid="connect-result">
-      <p>{isChoice
+    // Only the summary is a live region: the choice's controls beneath it are not read again whole at each change.
+    <div ref={resultRef} id="connect-result" tabIndex={-1} class={`connect-result ${answer.sync.synced ? 'notice-ok' : 'notice-error'}`} data-testid="connect-result">
+      <p role="status">{isChoice
         ? <strong>Calendars chosen: {provider} <span class="break">{name}</span> syncs {syncedCount} of its {calendars.length} calendars.</strong>
         : answer.replaced
           ? <strong>Already connected: {provider} <span class="break">{name}</span> was connected again with these credentials.</strong>
-          : <strong>Connected: {provider} <span class="break">{name}</span>.</strong>} {isChoice ? choiceSyncWords(answer, syncedBefore ?? new Set()) : firstSyncWords(answer.sync)}</p>
+          : <strong>Connected: {provider} <span class="break">{name}</span>.</strong>} {isChoice ? choiceSyncWords(answer, syncedBefore ?? new Set(), isUnchanged) : firstSyncWords(answer.sync)}</p>
       {answer.provider !== 'ics' && calendars.length > 0 && (account !== null
-        ? <CalendarChoice answer={answer} account={account} onChosen={onChosen} />
+        ? <CalendarChoice answer={answer} account={account} onChosen={onChosen} onUnchanged={onUnchanged} />
         : (
           <>
             <p>Its calendars ({syncedCount} of {calendars.length} synced):</p>
             <ul class="plain-list">
               {calendars.map((c) => <li key={c.id}><span class="break">{c.name}</span>{c.isPrimary ? ' (primary)' : ''}: {c.synced ? 'synced' : 'not synced'}</li>)}
             </ul>
-            {isChoice && <p class="small">To choose again, connect the account again here: its credentials are not kept once a choice is sent.</p>}
+            {isChoice && <p class="small">To choose again, connect the account again here: its credentials are not kept once a choice is made.</p>}
           </>
         ))}
     </div>
   );
 }
 
-/** What a choice of calendars changed, in a sentence: what went with the calendars dropped, what came with those added. */
-function choiceSyncWords(answer: ConnectAnswer, syncedBefore: ReadonlySet<string>): string {
+/**
+ * What a choice of calendars changed, in a sentence: what went with the calendars dropped, what
+ * came with those added, and that the list is now fixed; or, the choice being what it synced, that
+ * nothing was sent.
+ */
+function choiceSyncWords(answer: ConnectAnswer, syncedBefore: ReadonlySet<string>, isUnchanged: boolean): string {
+  if (isUnchanged) {
+    return answer.replaced
+      ? 'Nothing changed: these are the calendars it synced, and nothing was sent, so it keeps them as it did.'
+      : 'Nothing changed: these are the calendars it synced, and nothing was sent, so it keeps the calendars Rollcall picks by default, those the account creates later included.';
+  }
   const { sync } = answer;
   if (!sync.synced) return `The sync after the choice failed${sync.error ? ` (${sync.error})` : ''}; Rollcall tries again by itself, and the card above says how it goes.`;
   const dropped = answer.available_calendars.filter((c) => !c.synced && syncedBefore.has(c.id)).length;
@@ -210,15 +234,18 @@ function choiceSyncWords(answer: ConnectAnswer, syncedBefore: ReadonlySet<string
     ...(added > 0 ? [`the sync brought ${countOf(sync.created, 'event')} from ${added === 1 ? 'the calendar' : 'the calendars'} added`] : []),
     ...(dropped > 0 ? [`the events of ${dropped === 1 ? 'the calendar' : 'the calendars'} no longer synced are gone from Events, with their bots`] : []),
   ].join('; ');
-  return words === '' ? 'Nothing changed: these are the calendars it synced.' : `${words.charAt(0).toUpperCase()}${words.slice(1)}.`;
+  const fixed = 'It now syncs these calendars and no others: one the account adds later is not synced until it is chosen.';
+  return words === '' ? `These are the calendars it synced. ${fixed}` : `${words.charAt(0).toUpperCase()}${words.slice(1)}. ${fixed}`;
 }
 
 /**
  * The account's calendars as checkboxes, those synced checked, and a button that connects the
  * account again with them as its `calendar_ids` (the only way the API takes a choice). Calendars
- * left unchecked stop being synced: their events go, and so do their bots.
+ * left unchecked stop being synced: their events go, and so do their bots. A choice is a fixed
+ * list, so the calendars it synced already are not sent (they would stop the defaults from picking
+ * up calendars the account adds later): `onUnchanged` is told instead.
  */
-function CalendarChoice({ answer, account, onChosen }: { answer: ConnectAnswer; account: ConnectDraft; onChosen: (answer: ConnectAnswer) => Promise<void> }) {
+function CalendarChoice({ answer, account, onChosen, onUnchanged }: { answer: ConnectAnswer; account: ConnectDraft; onChosen: (answer: ConnectAnswer) => Promise<void>; onUnchanged: () => void }) {
   const calendars = availableCalendars(answer);
   const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set(calendars.filter((c) => c.synced).map((c) => c.id)));
   const [isBusy, setIsBusy] = useState(false);
@@ -236,11 +263,15 @@ function CalendarChoice({ answer, account, onChosen }: { answer: ConnectAnswer; 
   const submit = async (e: Event) => {
     e.preventDefault();
     if (isBusy) return;
-    // In the order the account lists them.
+    // In the order the choice lists them: those synced first.
     const ids = calendars.filter((c) => chosen.has(c.id)).map((c) => c.id);
     const found = checkCalendarChoice(ids);
     setProblem(found);
     if (found !== null) return;
+    if (isChoiceUnchanged(answer, ids)) {
+      onUnchanged();
+      return;
+    }
     setIsBusy(true);
     const request = connectRequest(account, ids);
     try {
@@ -269,7 +300,7 @@ function CalendarChoice({ answer, account, onChosen }: { answer: ConnectAnswer; 
       <p class="small" id="calendar-choice-hint">{answer.replaced
         ? 'Connected again, an account keeps the calendars it synced (an earlier choice included). '
         : 'Connected from this page, an account syncs the calendars Rollcall picks by default: its primary calendar and those it owns. '}
-        To sync others, check them and send the choice: the account is connected again with it, with the credentials just typed (held by this page until then). A calendar unchecked stops being synced: its events go from Events, and their bots are cancelled.</p>
+        To sync others, check them and send the choice: the account is connected again with it, with the credentials just typed (held by this page until then). A choice sent is a fixed list: calendars the account adds later are not synced until chosen here{answer.replaced ? '' : ', where the default picks up those it owns'}. Left as it is, nothing is sent and nothing changes. A calendar unchecked stops being synced: its events go from Events, and their bots are cancelled.</p>
       {problem !== null && <p ref={problemRef} tabIndex={-1} class="notice notice-error" role="alert">{withLocalTimes(problem)}</p>}
       <div class="actions">
         <button type="submit" class="button" aria-disabled={isBusy ? 'true' : undefined}>{isBusy ? 'Syncing the chosen calendars…' : 'Sync the chosen calendars'}</button>
