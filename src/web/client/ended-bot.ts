@@ -36,3 +36,17 @@ export const DATA_DELETED_TITLE = 'Data deleted';
 export function endReasonWords(status: string, endReason: string): string {
   return withoutRepeatedLead(statusWords(status), reasonWords(endReason));
 }
+
+/**
+ * What Ended's Why it ended says: the reason in words (endReasonWords); nothing more when the
+ * reason was only the status (the status beside it says all there was: "No reason given" would be
+ * untrue); that none was given when there is none, or that it went with the bot's data. Null: say
+ * nothing; `isMuted`: a note about the reason rather than the reason.
+ */
+export function endReasonCell(status: string, endReason: string | null, isDataDeleted: boolean): { text: string; isMuted: boolean } | null {
+  if (endReason) {
+    const words = endReasonWords(status, endReason);
+    return words === '' ? null : { text: words, isMuted: false };
+  }
+  return { text: isDataDeleted ? 'Not kept: its data was deleted' : 'No reason given', isMuted: true };
+}

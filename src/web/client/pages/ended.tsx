@@ -14,7 +14,7 @@ import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
-import { DATA_DELETED_TITLE, endedJoinWords, endReasonWords } from '../ended-bot.ts';
+import { DATA_DELETED_TITLE, endedJoinWords, endReasonCell } from '../ended-bot.ts';
 
 /** The API's outcomes (`outcome`), in words. */
 const OUTCOMES: { value: EndedOutcome | ''; label: string }[] = [
@@ -88,8 +88,7 @@ export function EndedPage() {
                         <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
                         <td data-label="Why it ended" class="break">
-                          {bot.end_reason && endReasonWords(bot.status, bot.end_reason) !== '' ? endReasonWords(bot.status, bot.end_reason)
-                            : <span class="muted">{bot.data_deleted_at ? 'Not kept: its data was deleted' : 'No reason given'}</span>}
+                          {whyEnded(bot)}
                           {bot.ended_at && <div class="muted small">Ended <LocalTime iso={bot.ended_at} /></div>}
                         </td>
                       </tr>
@@ -102,4 +101,11 @@ export function EndedPage() {
       </section>
     </section>
   );
+}
+
+/** Why it ended, as the column says it (endReasonCell): nothing more where the reason was only the status. */
+function whyEnded(bot: EndedBot) {
+  const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null);
+  if (cell === null) return null;
+  return cell.isMuted ? <span class="muted">{cell.text}</span> : cell.text;
 }
