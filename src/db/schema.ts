@@ -216,6 +216,16 @@ export interface GoneWebhookUrlsTable {
   message_id: string;
 }
 
+/** A user's callback URL that is struggling (migration 048): nothing of the user's goes to it before paused_until_ms, then one message at a time until one is taken. */
+export interface WebhookUrlHoldsTable {
+  user_id: string;
+  url: string;
+  paused_until_ms: number;
+  /** Failed attempts in a row (those started after the previous one was recorded): the backoff's exponent. */
+  failures: number;
+  last_failure_at_ms: number;
+}
+
 /** A user's link to one calendar account or feed (calendar connections, docs/calendar-sync.md). */
 export interface CalendarConnectionsTable {
   /** cal_... */
@@ -536,6 +546,7 @@ export interface Schema {
   bot_status_changes: BotStatusChangesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   gone_webhook_urls: GoneWebhookUrlsTable;
+  webhook_url_holds: WebhookUrlHoldsTable;
   runtime_commands: RuntimeCommandsTable;
   schema_migrations: SchemaMigrationsTable;
   service_health: ServiceHealthTable;

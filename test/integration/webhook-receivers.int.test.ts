@@ -245,6 +245,78 @@ describe('status webhooks and real receivers', () => {
     assert.equal(to('/busy').length, 4);
   });
 
+  test('after a receiver asks for a pause (429, Retry-After: 2), the messages queued for that URL meanwhile, other bots\' too, wait for its end, then go one at a time until one is taken', async () => {
+    // Standard Webhooks, "Delivery success and failure": a 429 asks the sender to throttle and its
+    // Retry-After says when to come back; GitLab's webhooks were changed to back the whole hook off
+    // at once on a 429 and honour its Retry-After (gitlab-org/gitlab#389348).
+    let isBusy = true;
+    let inFlight = 0;
+    const inFlightOnArrival: number[] = [];
+    hooks.respond = (r) => {
+      if (r.url !== '/throttled') return { status: 200 };
+      if (isBusy) return { status: 429, headers: { 'retry-after': '2' } };
+      inFlightOnArrival.push(++inFlight);
+      // A receiver that takes a moment to answer (a test control: whether the next request waits for it).
+      return { status: 200, release: new Promise((resolve) => setTimeout(resolve, 30)).then(() => inFlight--) };
+    };
+    const first = await book('/throttled');
+    await rc.webhooks.runDue();
+    const later = [await book('/throttled'), await book('/throttled'), await book('/throttled')];
+    await rc.webhooks.runDue();
+    assert.equal(to('/throttled').length, 1, 'the messages queued after the 429 wait for the pause');
+    clock.advance(1000);
+    await rc.webhooks.runDue();
+    assert.equal(to('/throttled').length, 1, 'still nothing a second later');
+    for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['pending', 0]]);
+    isBusy = false;
+    clock.advance(1500);
+    await rc.webhooks.runDue();
+    // The first message's own retry is its backoff away (5 s): the three queued go after the pause.
+    assert.deepEqual(to('/throttled').slice(1).map((r) => r.json?.bot_id).sort(), [...later].sort());
+    assert.deepEqual(inFlightOnArrival.slice(0, 2), [1, 1], 'the first after the pause goes alone, the next once it is taken');
+    for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+    clock.advance(5000);
+    await rc.webhooks.runDue();
+    assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
+  });
+
+  test('a receiver behind a proxy that answers 502 and 504, then not at all, is backed off as a whole, the wait doubling, one message trying at a time, until one is taken', async () => {
+    // A gateway answering 502 or 504 (or nothing) for a receiver that is down: Standard Webhooks,
+    // "Delivery success and failure", counts those and timeouts as failures to retry; GitLab backs
+    // a hook answering 5xx off as a whole, the wait growing per failure up to a cap
+    // (gitlab-org/gitlab#414893), and Svix spaces retries out the same way (docs.svix.com/retries).
+    const answers: ({ status: number } | 'hang')[] = [{ status: 502 }, { status: 504 }, 'hang'];
+    hooks.respond = (r) => {
+      if (r.url !== '/down') return { status: 200 };
+      const answer = answers.shift() ?? { status: 200 };
+      // No answer within WEBHOOK_TIMEOUT_MS: a gateway that holds the request (a test control).
+      return answer === 'hang' ? { status: 200, release: new Promise(() => {}) } : answer;
+    };
+    const first = await book('/down');
+    await rc.webhooks.runDue();
+    const later = [await book('/down'), await book('/down')];
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 1, 'the messages queued after the 502 wait for the URL\'s backoff (5 s)');
+    clock.advance(6100);
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 2, 'one message tries the URL again (504); the others wait');
+    clock.advance(7900);
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 2, 'the URL\'s wait doubled (10 s)');
+    clock.advance(4200);
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 3, 'one message tries it again (no answer)');
+    clock.advance(15_900);
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 3, 'the wait doubled again (20 s)');
+    clock.advance(8200);
+    await rc.webhooks.runDue();
+    assert.equal(to('/down').length, 6, 'taken: the messages waiting go');
+    assert.deepEqual(to('/down').map((r) => r.json?.bot_id), [first, first, first, first, ...to('/down').slice(4).map((r) => r.json?.bot_id)]);
+    assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 4]]);
+    for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+  });
+
   test('a receiver that resets a new connection after reading the body: retried under the same webhook-id, after the backoff, until it answers', async () => {
     hooks.respond = (r) => (r.url === '/reset' && to('/reset').length <= 2 ? { status: 200, misbehave: 'reset' } : { status: 200 });
     const botId = await book('/reset');

@@ -93,15 +93,21 @@ export class WebhookDeliveryLog {
    * younger than the outbox's give-up age, and marked failed after one attempt if older (or, when
    * it had been set aside as refused, when the receiver refuses it again). One that is being sent
    * at this moment keeps its claim; its outcome is then what counts. A redelivered message is sent
-   * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046).
+   * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046), and ends
+   * the pause of a URL held back as struggling (webhook_url_holds, migration 048): its owner says
+   * the receiver is back. The URL still takes one message at a time until one is taken.
    */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     const now = this.#clock.now();
-    const updated = await this.#db.updateTable('webhook_deliveries')
-      // Marked as its owner's choice: it is sent even to a URL its bot's receiver said is gone.
-      .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1 })
-      .where('message_id', '=', deliveryId).where('user_id', '=', userId)
-      .returningAll().executeTakeFirst();
+    const updated = await this.#db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable('webhook_deliveries')
+        // Marked as its owner's choice: it is sent even to a URL its bot's receiver said is gone.
+        .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1 })
+        .where('message_id', '=', deliveryId).where('user_id', '=', userId)
+        .returningAll().executeTakeFirst();
+      if (row) await trx.updateTable('webhook_url_holds').set({ paused_until_ms: now }).where('user_id', '=', userId).where('url', '=', row.url).where('paused_until_ms', '>', now).execute();
+      return row;
+    });
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
     this.#onRedeliver();
     const [heads, bots] = await Promise.all([this.#linesOf([updated]), this.#botsOf(userId, [updated])]);

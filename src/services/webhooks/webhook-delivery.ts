@@ -2,7 +2,10 @@
 // with backoff across restarts with the same webhook-id, one at a time per bot so that a
 // receiver sees each bot's events in order, and only to public addresses: sent guarded through
 // the outbound client, so a callback URL whose host now leads somewhere private fails for good
-// (`failed`, no retries) rather than being retried against the private network.
+// (`failed`, no retries) rather than being retried against the private network. A receiver that
+// struggles (429, 502, 503, 504, no answer) has its URL held back as a whole for the user
+// (webhook_url_holds): nothing to it until its pause ends, then one message at a time until one
+// is taken.
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { sql } from 'kysely';
@@ -20,6 +23,9 @@ import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
+import { holdsUrl, nextUrlHold } from '../../domain/webhook-url-hold.ts';
+import type { Transaction } from 'kysely';
+import type { Schema } from '../../db/schema.ts';
 
 /** Attempts a message gets before a refusal of it (isRefusal, twice in a row) stops it holding its bot's line. */
 const REFUSED_ATTEMPTS = 5;
@@ -49,6 +55,8 @@ function notSentText(goneMessageId: string): string {
 }
 
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
+/** A user's callback URL, as webhook_url_holds keys it. */
+const urlKey = (d: Pick<Delivery, 'user_id' | 'url'>) => `${d.user_id} ${d.url}`;
 
 /**
  * A refusal, or a redirect: webhooks follow none (a redirect could lead anywhere, the private
@@ -108,6 +116,12 @@ export class WebhookDelivery {
   readonly #inFlightIds = new Set<Delivery['id']>();
   /** Ends the requests under way when a stop has waited long enough for them. */
   readonly #requests = new RequestInterrupter();
+  /**
+   * The deliveries under way to a held URL (webhook_url_holds), by id, with the URL's owner and
+   * address: no other message goes to that URL while one is (claimed while the URL was held, or
+   * answered in a way that holds it, until its attempt is recorded).
+   */
+  readonly #heldInFlight = new Map<Delivery['id'], { userId: string; url: string }>();
   /** Failed attempts, logged (a receiver down for every webhook logs a few and a count). */
   readonly #failures: FailureLog;
 
@@ -175,7 +189,8 @@ export class WebhookDelivery {
    * them without waiting for their answers: a receiver that takes its whole timeout to answer holds
    * one slot, never the other receivers' messages. Room is batchSize deliveries in flight, a user's
    * at most a tenth of them, so that it takes ten users' hung receivers at once to fill them.
-   * Returns how many were started.
+   * A user's URL that is held (webhook_url_holds) gets nothing before its pause ends, then one
+   * message at a time until one is taken. Returns how many were started.
    */
   async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
@@ -186,7 +201,7 @@ export class WebhookDelivery {
     const now = clock.now();
     const leaseMs = this.#o.timeoutMs + 30_000;
     const claimed = await database.db.transaction().execute(async (trx) => {
-      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id'])
+      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url'])
         .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
         .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
         // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
@@ -196,22 +211,42 @@ export class WebhookDelivery {
           selectFrom('webhook_deliveries as e').select('e.id')
             .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
         )))
+        // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
+        // whichever bot a message is of (by the holds' primary key: a handful of rows).
+        .where(({ not, exists, selectFrom }) => not(exists(
+          selectFrom('webhook_url_holds as h').select('h.user_id')
+            .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
+        )))
         .orderBy('d.id').limit(room);
       if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
+      // Nor to a held URL that a message is already trying.
+      const heldBusy = [...new Map([...this.#heldInFlight.values()].map((h) => [urlKey({ user_id: h.userId, url: h.url }), h])).values()];
+      if (heldBusy.length > 0) candidates = candidates.where((eb) => eb.not(eb.or(heldBusy.map((h) => eb.and([eb('d.user_id', '=', h.userId), eb('d.url', '=', h.url)])))));
       if (this.#inFlightIds.size > 0) candidates = candidates.where('d.id', 'not in', [...this.#inFlightIds]);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
+      const rows = await candidates.execute();
+      // The held URLs among them (their pauses over): one message each.
+      const held = rows.length === 0 ? new Set<string>() : new Set((await trx.selectFrom('webhook_url_holds').select(['user_id', 'url'])
+        .where('user_id', 'in', [...new Set(rows.map((row) => row.user_id))]).execute()).map(urlKey));
       const taken = new Map<string, number>();
-      const ids = (await candidates.execute()).filter((row) => {
+      const heldTaken = new Set<string>();
+      const ids = rows.filter((row) => {
         const count = (this.#inFlightPerUser.get(row.user_id) ?? 0) + (taken.get(row.user_id) ?? 0);
         if (count >= perUserCap) return false;
+        if (held.has(urlKey(row))) {
+          if (heldTaken.has(urlKey(row))) return false;
+          heldTaken.add(urlKey(row));
+        }
         taken.set(row.user_id, (taken.get(row.user_id) ?? 0) + 1);
         return true;
       }).map((row) => row.id);
       if (ids.length === 0) return [];
-      return trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
+      const leased = await trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
         .where('id', 'in', ids).returningAll().execute();
+      return leased.map((delivery) => ({ ...delivery, isHeld: held.has(urlKey(delivery)) }));
     });
     if (claimed.length === 0) return 0;
+    for (const delivery of claimed) if (delivery.isHeld) this.#heldInFlight.set(delivery.id, { userId: delivery.user_id, url: delivery.url });
     const userIds = [...new Set(claimed.map((d) => d.user_id))];
     const users = await database.db.selectFrom('users').select(['id', 'webhook_secret']).where('id', 'in', userIds).execute();
     const retired = await signingRetiredSecrets(database.db, userIds, this.#o.clock.now());
@@ -254,6 +289,7 @@ export class WebhookDelivery {
     }).finally(() => {
       this.#inFlight.delete(settled);
       this.#inFlightIds.delete(delivery.id);
+      this.#heldInFlight.delete(delivery.id);
       const left = (this.#inFlightPerUser.get(userId) ?? 1) - 1;
       if (left > 0) this.#inFlightPerUser.set(userId, left);
       else this.#inFlightPerUser.delete(userId);
@@ -311,12 +347,18 @@ export class WebhookDelivery {
       await database.db.transaction().execute(async (trx) => {
         await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id).execute();
-        // The receiver takes webhooks again: the bot's messages to it go out again.
+        // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
+        // messages to it at the usual pace.
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
+        await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
       });
       return;
     }
     const error = result.status === null ? (result.error ?? 'no answer') : answerText(result.status, result.location ?? null);
+    // A receiver struggling holds its URL back as a whole (webhook_url_holds); from this answer on,
+    // until the hold is written, no other message of the user's goes to it from here.
+    const isHolding = holdsUrl(result.status, result.isNoAnswer === true);
+    if (isHolding) this.#heldInFlight.set(delivery.id, { userId: delivery.user_id, url: delivery.url });
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
@@ -329,24 +371,21 @@ export class WebhookDelivery {
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
-    await database.db.updateTable('webhook_deliveries').set({
-      state: isExpired || isSetAside ? 'failed' : 'pending',
-      attempts,
-      // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour (MAX_RETRY_AFTER_MS, applied where it is read).
-      next_attempt_at_ms: nextAttemptAt,
-      lease_until_ms: null,
-      last_error: error.slice(0, 500),
-    }).where('id', '=', delivery.id).execute();
-    if (result.retryAfterMs != null && result.retryAfterMs > 0) {
-      const pausedUntil = now + result.retryAfterMs;
+    await database.db.transaction().execute(async (trx) => {
+      await trx.updateTable('webhook_deliveries').set({
+        state: isExpired || isSetAside ? 'failed' : 'pending',
+        attempts,
+        // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour (MAX_RETRY_AFTER_MS, applied where it is read).
+        next_attempt_at_ms: nextAttemptAt,
+        lease_until_ms: null,
+        last_error: error.slice(0, 500),
+      }).where('id', '=', delivery.id).execute();
       // The pause is the receiver's, not this message's (Standard Webhooks, "Delivery success and
-      // failure": a 429 asks the sender to throttle): the user's other messages waiting for the
-      // same URL, other bots' lines among them, wait for its end too, none of them counted as tried.
-      await database.db.updateTable('webhook_deliveries').set({ next_attempt_at_ms: pausedUntil })
-        .where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).where('state', '=', 'pending')
-        .where('next_attempt_at_ms', '<', pausedUntil).where('id', '!=', delivery.id)
-        .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)])).execute();
-    }
+      // failure": a 429 asks the sender to throttle; a 502, 503 or 504 or no answer finds it down):
+      // the user's other messages to the same URL, other bots' lines among them and those queued
+      // later, wait for its end too, none of them counted as tried.
+      if (isHolding) await this.#recordHold(trx, delivery, sentAt, now, result.retryAfterMs ?? null);
+    });
     if (isGone) {
       // The line is gone until a message of it is taken; the bot's other messages waiting for the
       // same URL go too, unsent, retrying ones among them (none of them is claimed meanwhile: only
@@ -363,8 +402,25 @@ export class WebhookDelivery {
     }
   }
 
-  /** One POST, no redirects (a 3xx is an answer); null status when no answer came. */
-  async #send(delivery: Delivery, sentAt: number, signatures: { standard: string; meetstream: string }): Promise<{ status: number | null; error: string | null; isPermanent: boolean; isInterrupted?: boolean; retryAfterMs?: number | null; location?: string | null }> {
+  /**
+   * Holds the user's URL back after a struggling answer to an attempt started at `sentAt`: paused
+   * for the receiver's Retry-After, else for the URL's backoff (the webhook schedule, by failures
+   * in a row: webhook-url-hold.ts), then one message at a time until one is taken.
+   */
+  async #recordHold(trx: Transaction<Schema>, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null): Promise<void> {
+    let current = trx.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', delivery.user_id).where('url', '=', delivery.url);
+    if (this.#o.database.engine === 'postgres') current = current.forUpdate();
+    const row = await current.executeTakeFirst();
+    const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms) } : null;
+    const hold = nextUrlHold(previous, { startedAtMs: sentAt, nowMs: now, retryAfterMs }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
+    const values = { paused_until_ms: hold.pausedUntilMs, failures: hold.failures, last_failure_at_ms: hold.lastFailureAtMs };
+    await trx.insertInto('webhook_url_holds').values({ user_id: delivery.user_id, url: delivery.url, ...values })
+      .onConflict((oc) => oc.columns(['user_id', 'url']).doUpdateSet(values)).execute();
+    if (previous === null) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+  }
+
+  /** One POST, no redirects (a 3xx is an answer); null status when no answer came (`isNoAnswer` when the receiver could not be reached or did not answer in time). */
+  async #send(delivery: Delivery, sentAt: number, signatures: { standard: string; meetstream: string }): Promise<{ status: number | null; error: string | null; isPermanent: boolean; isInterrupted?: boolean; isNoAnswer?: boolean; retryAfterMs?: number | null; location?: string | null }> {
     try {
       const response = await this.#o.http.request({
         method: 'POST',
@@ -396,7 +452,7 @@ export class WebhookDelivery {
       if (error.kind === 'blocked') return { status: null, error: 'refused: the callback URL does not lead to a public address', isPermanent: true };
       if (error.kind === 'invalid_url') return { status: null, error: 'refused: the callback URL is not valid', isPermanent: true };
       if (error.kind === 'aborted') return { status: null, error: null, isPermanent: false, isInterrupted: true };
-      return { status: null, error: error.message, isPermanent: false };
+      return { status: null, error: error.message, isPermanent: false, isNoAnswer: error.kind === 'timeout' || error.kind === 'unreachable' };
     }
   }
 }
