@@ -35,6 +35,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** First webhook retry delay; doubles per attempt up to an hour. (Default: 5000) */
   webhookRetryBaseMs: number;
+  /** A callback URL whose every attempt failed this long is disabled (0: never). */
+  webhookDisableAfterHours: number;
   /** How long a claimed or launching schedule is held before another process may take it over. (Default: 30) */
   dispatchLeaseSeconds: number;
   /** 32-byte key (hex or base64) that seals provider credentials and webhook secrets at rest. */
@@ -139,7 +141,7 @@ export function loadConfig(env: Env = process.env, envFile = '.env'): Config {
 export const KNOWN_KEYS = new Set([
   'PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'JOIN_LEAD_SECONDS', 'RUN_MODE', 'PUBLIC_URL',
   'BOT_RUNTIME', 'BOT_RUNTIME_URL', 'BOT_RUNTIME_SECRET', 'BOT_RUNTIME_COMMAND', 'BOT_RUNTIME_TIMEOUT_MS',
-  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS',
+  'OUTBOUND_ALLOWED_HOSTS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_RETRY_BASE_MS', 'WEBHOOK_DISABLE_AFTER_HOURS', 'RATE_LIMIT_PER_MINUTE', 'DISPATCH_LEASE_SECONDS', 'CREDENTIALS_ENCRYPTION_KEY', 'CREDENTIALS_ENCRYPTION_PREVIOUS_KEYS',
   'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_CALENDAR_API_URL', 'MICROSOFT_LOGIN_URL', 'MICROSOFT_GRAPH_URL',
   'CALENDAR_POLL_INTERVAL_SECONDS', 'CALENDAR_PUSH_POLL_INTERVAL_SECONDS', 'CALENDAR_SYNC_HORIZON_DAYS',
   'CALENDAR_PUSH_RENEW_BEFORE_SECONDS', 'CALENDAR_PUSH', 'CALENDAR_HTTP_TIMEOUT_MS', 'CALENDAR_SYNC_FAILING_AFTER_SECONDS', 'CALENDAR_SYNC_CONCURRENCY',
@@ -328,6 +330,7 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
     outboundAllowedHosts: Object.freeze(allowedHosts(text('OUTBOUND_ALLOWED_HOSTS'), problems)),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    webhookDisableAfterHours: int('WEBHOOK_DISABLE_AFTER_HOURS', 72, 0, 8760),
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     credentialsEncryptionKey: null,

@@ -187,7 +187,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     },
   });
   handover?.setWake(() => dispatcher.wake());
-  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs });
+  const webhooks = new WebhookDelivery({ database, clock, logger, metrics, http: outbound, secretBox, timeoutMs: config.webhookTimeoutMs, retryBaseMs: config.webhookRetryBaseMs, disableAfterMs: config.webhookDisableAfterHours * 3_600_000 });
   const runsDispatcher = config.runMode !== 'api';
   // Instances that fire on one PostgreSQL compare their clocks with its server's (clock-skew.ts).
   const clockSkew = runsDispatcher && database.engine === 'postgres' ? new ClockSkewMonitor({ database, clock, logger }) : null;

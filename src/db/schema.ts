@@ -216,7 +216,7 @@ export interface GoneWebhookUrlsTable {
   message_id: string;
 }
 
-/** A user's callback URL that is struggling (migration 048): nothing of the user's goes to it before paused_until_ms, then one message at a time until one is taken. */
+/** A user's callback URL that is failing (migration 048): held back while struggling (nothing before paused_until_ms, then one message at a time until one is taken), disabled after days of it. */
 export interface WebhookUrlHoldsTable {
   user_id: string;
   url: string;
@@ -224,6 +224,12 @@ export interface WebhookUrlHoldsTable {
   /** Failed attempts in a row (those started after the previous one was recorded): the backoff's exponent. */
   failures: number;
   last_failure_at_ms: number;
+  /** The first failure of the run: every attempt since failed. */
+  failing_since_ms: number;
+  /** The latest message that failed: the one a notice names to redeliver. */
+  message_id: string;
+  /** When the run had lasted WEBHOOK_DISABLE_AFTER_HOURS and the URL was disabled; null while it is not. */
+  disabled_at_ms: number | null;
 }
 
 /** A user's link to one calendar account or feed (calendar connections, docs/calendar-sync.md). */

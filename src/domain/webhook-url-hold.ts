@@ -16,27 +16,48 @@ export function holdsUrl(status: number | null, isNoAnswer: boolean): boolean {
 }
 
 export interface UrlHold {
-  /** Nothing goes to the URL before this. */
+  /** Nothing goes to the URL before this (0: no pause). */
   pausedUntilMs: number;
-  /** Failures in a row, each from an attempt started after the previous one was recorded. */
+  /** Struggling answers in a row, each to an attempt started after the previous one was recorded; 0 after failures of other kinds only. */
   failures: number;
   lastFailureAtMs: number;
+  /** The first failure of the run: every attempt at the URL since failed. */
+  failingSinceMs: number;
 }
 
 /**
- * The hold after a struggling answer (holdsUrl) to an attempt started at `startedAtMs`, recorded
- * at `nowMs`. An attempt started before the latest recorded failure is of the same outage (many
- * messages sent at once, all answered 502): it adds no failure, so the backoff doubles once per
- * round of attempts, not once per message. The pause is the receiver's Retry-After when it gave
- * one, else `delayMs(failures)` (the backoff); a longer pause already recorded stands.
+ * A run of failures ends when none came for a day: a URL that failed once and then had nothing
+ * to send for days has not been failing for days (Svix, too, starts its clock only once several
+ * deliveries failed within a day: docs.svix.com/retries, "Disabling failing endpoints").
  */
-export function nextUrlHold(previous: UrlHold | null, attempt: { startedAtMs: number; nowMs: number; retryAfterMs: number | null }, delayMs: (failures: number) => number): UrlHold {
-  const isSameRound = previous !== null && attempt.startedAtMs < previous.lastFailureAtMs;
+export const FAILING_RUN_GAP_MS = 24 * 3_600_000;
+
+/**
+ * The URL's record after a failed attempt started at `startedAtMs`, recorded at `nowMs`.
+ * `isStruggling` (holdsUrl): the URL is held back. An attempt started before the latest recorded
+ * failure is of the same outage (many messages sent at once, all answered 502): it adds no
+ * failure, so the backoff doubles once per round of attempts, not once per message. The pause is
+ * the receiver's Retry-After when it gave one, else `delayMs(failures)` (the backoff); a longer
+ * pause already recorded stands. Any other failure leaves the hold as it was and only extends the
+ * run of failures.
+ */
+export function nextUrlHold(previous: UrlHold | null, attempt: { startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean }, delayMs: (failures: number) => number): UrlHold {
+  const isRunGoingOn = previous !== null && attempt.nowMs - previous.lastFailureAtMs <= FAILING_RUN_GAP_MS;
+  const failingSinceMs = isRunGoingOn ? previous.failingSinceMs : attempt.nowMs;
+  const lastFailureAtMs = Math.max(previous?.lastFailureAtMs ?? 0, attempt.nowMs);
+  if (!attempt.isStruggling) return { pausedUntilMs: previous?.pausedUntilMs ?? 0, failures: previous?.failures ?? 0, lastFailureAtMs, failingSinceMs };
+  const isSameRound = previous !== null && previous.failures > 0 && attempt.startedAtMs < previous.lastFailureAtMs;
   const failures = previous === null ? 1 : isSameRound ? previous.failures : previous.failures + 1;
   const pauseMs = attempt.retryAfterMs !== null && attempt.retryAfterMs > 0 ? attempt.retryAfterMs : delayMs(failures);
-  return {
-    pausedUntilMs: Math.max(previous?.pausedUntilMs ?? 0, attempt.nowMs + pauseMs),
-    failures,
-    lastFailureAtMs: Math.max(previous?.lastFailureAtMs ?? 0, attempt.nowMs),
-  };
+  return { pausedUntilMs: Math.max(previous?.pausedUntilMs ?? 0, attempt.nowMs + pauseMs), failures, lastFailureAtMs, failingSinceMs };
+}
+
+/**
+ * Whether a URL whose every attempt has failed since `failingSinceMs` is to be disabled now:
+ * after `disableAfterMs` of it (0: never). Established senders do the same (Svix disables an
+ * endpoint whose attempts all failed for five days: docs.svix.com/retries, "Disabling failing
+ * endpoints"); the default here is the retry budget of a message, three days.
+ */
+export function isDueToDisable(failingSinceMs: number, nowMs: number, disableAfterMs: number): boolean {
+  return disableAfterMs > 0 && nowMs - failingSinceMs >= disableAfterMs;
 }

@@ -317,6 +317,55 @@ describe('status webhooks and real receivers', () => {
     for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
   });
 
+  test('a URL whose every attempt has failed for three days is disabled: the messages waiting for it and those queued after fail unsent, until a redelivered one is taken', async () => {
+    // Svix disables an endpoint whose attempts have all failed for five days, its clock started
+    // by several failures within a day (docs.svix.com/retries, "Disabling failing endpoints");
+    // here a receiver answering 500 to everything for WEBHOOK_DISABLE_AFTER_HOURS (72 by default).
+    let isDown = true;
+    hooks.respond = (r) => ({ status: r.url === '/dead' && isDown ? 500 : 200 });
+    const since = clock.now();
+    const first = await book('/dead');
+    let second = '';
+    for (let hour = 0; hour < 71; hour++) {
+      if (hour === 48) {
+        second = await book('/dead');
+        // A second message of that bot, queued behind its first.
+        const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${second}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+        assert.equal(moved.status, 200, JSON.stringify(moved.body));
+      }
+      await rc.webhooks.runDue();
+      clock.advance(HOUR);
+    }
+    assert.deepEqual((await deliveriesOf(second)).map((d) => [d.event, d.status]), [['bot.rescheduled', 'pending'], ['bot.scheduled', 'retrying']], 'still tried after 70 hours');
+    // (Retries are an hour apart, give or take a fifth: by 73 hours each message has been tried past 72.)
+    clock.advance(2 * HOUR);
+    await rc.webhooks.runDue();
+    const disabled = new RegExp(`^not sent: every attempt to this URL has failed since ${new Date(since).toISOString().replace(/\./g, '\\.')}, so it is disabled \\(redeliver msg_\\w+ to open it again\\)$`);
+    const [waiting, tried] = await deliveriesOf(second);
+    assert.deepEqual([waiting!.status, waiting!.attempts], ['failed', 0]);
+    assert.match(waiting!.last_error!, disabled);
+    assert.deepEqual([tried!.status, tried!.last_error], ['failed', 'HTTP 500'], 'the message tried keeps its own error');
+    assert.deepEqual((await deliveriesOf(first)).map((d) => d.status), ['failed']);
+    // Queued after: not sent.
+    const sent = to('/dead').length;
+    const third = await book('/dead');
+    await rc.webhooks.runDue();
+    clock.advance(HOUR);
+    await rc.webhooks.runDue();
+    assert.equal(to('/dead').length, sent, 'nothing sent to a disabled URL');
+    const [unsent] = await listedOf(third);
+    assert.deepEqual([unsent!.status, unsent!.attempts], ['failed', 0]);
+    assert.match(unsent!.last_error!, disabled);
+    // Its owner redelivers one and the receiver takes it: the URL is open again.
+    isDown = false;
+    assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${unsent!.delivery_id}/redeliver`, { auth: user.auth })).status, 200);
+    await rc.webhooks.runDue();
+    assert.deepEqual((await deliveriesOf(third)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+    const fourth = await book('/dead');
+    await rc.webhooks.runDue();
+    assert.deepEqual((await deliveriesOf(fourth)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+  });
+
   test('a receiver that resets a new connection after reading the body: retried under the same webhook-id, after the backoff, until it answers', async () => {
     hooks.respond = (r) => (r.url === '/reset' && to('/reset').length <= 2 ? { status: 200, misbehave: 'reset' } : { status: 200 });
     const botId = await book('/reset');

@@ -23,7 +23,7 @@ import { webhookRetryDelayMs } from '../../scheduler/backoff.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import { RequestInterrupter } from '../../lib/request-interrupter.ts';
 import { FailureLog } from '../../lib/failure-log.ts';
-import { holdsUrl, nextUrlHold } from '../../domain/webhook-url-hold.ts';
+import { holdsUrl, isDueToDisable, nextUrlHold } from '../../domain/webhook-url-hold.ts';
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../db/schema.ts';
 
@@ -52,6 +52,11 @@ const GONE = 410;
 /** last_error of a message not sent because its line is gone. */
 function notSentText(goneMessageId: string): string {
   return `not sent: the receiver answered 410 Gone to ${goneMessageId} (redeliver that one to open this URL again)`;
+}
+
+/** last_error of a message not sent because its URL is disabled after days of failures. */
+function disabledText(failingSinceMs: number, messageId: string): string {
+  return `not sent: every attempt to this URL has failed since ${new Date(failingSinceMs).toISOString()}, so it is disabled (redeliver ${messageId} to open it again)`;
 }
 
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
@@ -94,6 +99,11 @@ export interface WebhookDeliveryOptions {
   maxAgeMs?: number;
   pollIntervalMs?: number;
   batchSize?: number;
+  /**
+   * A user's callback URL whose every attempt has failed this long is disabled: its messages fail
+   * unsent until a redelivered one is taken. 0: never. (Default: 3 days)
+   */
+  disableAfterMs?: number;
   /** Opens webhook secrets sealed at rest (CREDENTIALS_ENCRYPTION_KEY); null when none is set. */
   secretBox?: SecretBox | null;
   /**
@@ -126,7 +136,7 @@ export class WebhookDelivery {
   readonly #failures: FailureLog;
 
   constructor(options: WebhookDeliveryOptions) {
-    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
+    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, disableAfterMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
     this.#failures = new FailureLog(options.logger, 'webhook delivery attempt failed; it is retried');
     this.#loop = new BackgroundLoop({
       name: 'webhooks',
@@ -201,7 +211,7 @@ export class WebhookDelivery {
     const now = clock.now();
     const leaseMs = this.#o.timeoutMs + 30_000;
     const claimed = await database.db.transaction().execute(async (trx) => {
-      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url'])
+      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url', 'd.redelivered'])
         .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
         .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
         // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
@@ -225,15 +235,19 @@ export class WebhookDelivery {
       if (this.#inFlightIds.size > 0) candidates = candidates.where('d.id', 'not in', [...this.#inFlightIds]);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
       const rows = await candidates.execute();
-      // The held URLs among them (their pauses over): one message each.
-      const held = rows.length === 0 ? new Set<string>() : new Set((await trx.selectFrom('webhook_url_holds').select(['user_id', 'url'])
-        .where('user_id', 'in', [...new Set(rows.map((row) => row.user_id))]).execute()).map(urlKey));
+      // The failing URLs among them: a held one (its pause over) gets one message at a time; a
+      // disabled one's messages fail unsent, except those their owner redelivered.
+      const failing = rows.length === 0 ? [] : await trx.selectFrom('webhook_url_holds').select(['user_id', 'url', 'failures', 'failing_since_ms', 'message_id', 'disabled_at_ms'])
+        .where('user_id', 'in', [...new Set(rows.map((row) => row.user_id))]).execute();
+      const held = new Set(failing.filter((f) => f.failures > 0).map(urlKey));
+      const disabled = new Map(failing.filter((f) => f.disabled_at_ms !== null).map((f) => [urlKey(f), disabledText(Number(f.failing_since_ms), f.message_id)]));
+      const isUnsent = (row: { user_id: string; url: string; redelivered: number }) => row.redelivered === 0 && disabled.has(urlKey(row));
       const taken = new Map<string, number>();
       const heldTaken = new Set<string>();
       const ids = rows.filter((row) => {
         const count = (this.#inFlightPerUser.get(row.user_id) ?? 0) + (taken.get(row.user_id) ?? 0);
         if (count >= perUserCap) return false;
-        if (held.has(urlKey(row))) {
+        if (held.has(urlKey(row)) && !isUnsent(row)) {
           if (heldTaken.has(urlKey(row))) return false;
           heldTaken.add(urlKey(row));
         }
@@ -243,7 +257,7 @@ export class WebhookDelivery {
       if (ids.length === 0) return [];
       const leased = await trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
         .where('id', 'in', ids).returningAll().execute();
-      return leased.map((delivery) => ({ ...delivery, isHeld: held.has(urlKey(delivery)) }));
+      return leased.map((delivery) => ({ ...delivery, isHeld: held.has(urlKey(delivery)) && !isUnsent(delivery), disabledText: isUnsent(delivery) ? disabled.get(urlKey(delivery))! : null }));
     });
     if (claimed.length === 0) return 0;
     for (const delivery of claimed) if (delivery.isHeld) this.#heldInFlight.set(delivery.id, { userId: delivery.user_id, url: delivery.url });
@@ -254,7 +268,8 @@ export class WebhookDelivery {
     const gone = await this.#goneLinesOf(claimed.filter((d) => d.redelivered === 0));
     for (const delivery of claimed) {
       const goneMessageId = delivery.redelivered === 0 ? gone.get(lineKey(delivery)) : undefined;
-      this.#track(delivery, goneMessageId === undefined ? this.#deliver(delivery, secretsOf.get(delivery.user_id)!) : this.#failUnsent(delivery, goneMessageId));
+      const unsentText = goneMessageId !== undefined ? notSentText(goneMessageId) : delivery.disabledText;
+      this.#track(delivery, unsentText === null ? this.#deliver(delivery, secretsOf.get(delivery.user_id)!) : this.#failUnsent(delivery, unsentText, goneMessageId !== undefined ? 'gone' : 'disabled'));
     }
     return claimed.length;
   }
@@ -268,10 +283,10 @@ export class WebhookDelivery {
     return new Map(rows.map((row) => [lineKey(row), row.message_id]));
   }
 
-  /** Gives up a message of a gone line without sending it; its owner can still redeliver it. */
-  async #failUnsent(delivery: Delivery, goneMessageId: string): Promise<void> {
-    this.#o.metrics.webhookDeliveries.inc({ outcome: 'gone' });
-    await this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: notSentText(goneMessageId) })
+  /** Gives up a message of a gone line, or to a disabled URL, without sending it; its owner can still redeliver it. */
+  async #failUnsent(delivery: Delivery, text: string, outcome: 'gone' | 'disabled'): Promise<void> {
+    this.#o.metrics.webhookDeliveries.inc({ outcome });
+    await this.#o.database.db.updateTable('webhook_deliveries').set({ state: 'failed', lease_until_ms: null, last_error: text })
       .where('id', '=', delivery.id).execute();
   }
 
@@ -384,7 +399,9 @@ export class WebhookDelivery {
       // failure": a 429 asks the sender to throttle; a 502, 503 or 504 or no answer finds it down):
       // the user's other messages to the same URL, other bots' lines among them and those queued
       // later, wait for its end too, none of them counted as tried.
-      if (isHolding) await this.#recordHold(trx, delivery, sentAt, now, result.retryAfterMs ?? null);
+      // Every failed attempt at the URL (not a 410: that closes the bot's line on its own) extends
+      // its run of failures, which disables it after days.
+      if (secrets.length > 0 && !isGone) await this.#recordFailure(trx, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding);
     });
     if (isGone) {
       // The line is gone until a message of it is taken; the bot's other messages waiting for the
@@ -403,20 +420,40 @@ export class WebhookDelivery {
   }
 
   /**
-   * Holds the user's URL back after a struggling answer to an attempt started at `sentAt`: paused
-   * for the receiver's Retry-After, else for the URL's backoff (the webhook schedule, by failures
-   * in a row: webhook-url-hold.ts), then one message at a time until one is taken.
+   * Records a failed attempt (started at `sentAt`) at the user's URL: a struggling answer
+   * (`isStruggling`) holds it back, paused for the receiver's Retry-After, else for the URL's
+   * backoff (the webhook schedule, by failures in a row: webhook-url-hold.ts), then one message at
+   * a time until one is taken; any failure extends the URL's run of failures, and a run that has
+   * lasted disableAfterMs disables the URL.
    */
-  async #recordHold(trx: Transaction<Schema>, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null): Promise<void> {
+  async #recordFailure(trx: Transaction<Schema>, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<void> {
     let current = trx.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', delivery.user_id).where('url', '=', delivery.url);
     if (this.#o.database.engine === 'postgres') current = current.forUpdate();
     const row = await current.executeTakeFirst();
-    const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms) } : null;
-    const hold = nextUrlHold(previous, { startedAtMs: sentAt, nowMs: now, retryAfterMs }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
-    const values = { paused_until_ms: hold.pausedUntilMs, failures: hold.failures, last_failure_at_ms: hold.lastFailureAtMs };
+    const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms), failingSinceMs: Number(row.failing_since_ms) } : null;
+    const hold = nextUrlHold(previous, { startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
+    const wasDisabled = row?.disabled_at_ms != null;
+    const isDisabling = !wasDisabled && isDueToDisable(hold.failingSinceMs, now, this.#o.disableAfterMs);
+    const values = {
+      // (Disabled, the URL is sent nothing but redelivered messages: no pause keeps the others waiting to fail.)
+      paused_until_ms: isDisabling ? 0 : hold.pausedUntilMs, failures: hold.failures, last_failure_at_ms: hold.lastFailureAtMs, failing_since_ms: hold.failingSinceMs,
+      message_id: delivery.message_id, disabled_at_ms: isDisabling ? now : wasDisabled ? Number(row.disabled_at_ms) : null,
+    };
     await trx.insertInto('webhook_url_holds').values({ user_id: delivery.user_id, url: delivery.url, ...values })
       .onConflict((oc) => oc.columns(['user_id', 'url']).doUpdateSet(values)).execute();
-    if (previous === null) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+    if (isStruggling && (previous === null || previous.failures === 0)) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+    // Disabled (by this failure or before it, while this attempt was under way): the message is
+    // given up with its own error, unless its owner redelivered it.
+    if (isDisabling || wasDisabled) await trx.updateTable('webhook_deliveries').set({ state: 'failed' }).where('id', '=', delivery.id).where('redelivered', '=', 0).execute();
+    if (!isDisabling) return;
+    // Every other message of the user's to the URL still waiting fails unsent (those their owner
+    // redelivered go on); those queued later fail when their turn comes.
+    const text = disabledText(hold.failingSinceMs, delivery.message_id);
+    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text })
+      .where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('redelivered', '=', 0)
+      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
+      .where('id', '!=', delivery.id).executeTakeFirst();
+    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: Number(unsent.numUpdatedRows) }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came (`isNoAnswer` when the receiver could not be reached or did not answer in time). */
