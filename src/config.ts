@@ -35,7 +35,7 @@ export interface Config {
   webhookTimeoutMs: number;
   /** First webhook retry delay; doubles per attempt up to an hour. (Default: 5000) */
   webhookRetryBaseMs: number;
-  /** A callback URL whose every attempt failed this long is disabled (0: never). */
+  /** A callback URL whose every attempt, of two messages or more, failed this long is disabled (0: never). */
   webhookDisableAfterHours: number;
   /** How long a claimed or launching schedule is held before another process may take it over. (Default: 30) */
   dispatchLeaseSeconds: number;
@@ -330,7 +330,7 @@ export function parseConfig(env: Env, source: { envFile?: { path: string; keys: 
     outboundAllowedHosts: Object.freeze(allowedHosts(text('OUTBOUND_ALLOWED_HOSTS'), problems)),
     webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', 15_000, 100, 120_000),
     webhookRetryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
-    webhookDisableAfterHours: int('WEBHOOK_DISABLE_AFTER_HOURS', 72, 0, 8760),
+    webhookDisableAfterHours: int('WEBHOOK_DISABLE_AFTER_HOURS', 120, 0, 8760),
     dispatchLeaseSeconds: int('DISPATCH_LEASE_SECONDS', 30, 1, 3600),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     credentialsEncryptionKey: null,

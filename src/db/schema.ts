@@ -228,6 +228,10 @@ export interface WebhookUrlHoldsTable {
   failing_since_ms: number;
   /** The latest message that failed: the one a notice names to redeliver. */
   message_id: string;
+  /** The message whose failure started the run. */
+  run_message_id: string;
+  /** 1 once a message other than run_message_id failed in the run too (a URL is disabled only then). */
+  several_messages: number;
   /** When the run had lasted WEBHOOK_DISABLE_AFTER_HOURS and the URL was disabled; null while it is not. */
   disabled_at_ms: number | null;
 }

@@ -23,6 +23,10 @@ export interface UrlHold {
   lastFailureAtMs: number;
   /** The first failure of the run: every attempt at the URL since failed. */
   failingSinceMs: number;
+  /** The message whose failure started the run. */
+  runMessageId: string;
+  /** Whether a message other than runMessageId has failed in the run too. */
+  hasSeveralMessages: boolean;
 }
 
 /**
@@ -33,31 +37,40 @@ export interface UrlHold {
 export const FAILING_RUN_GAP_MS = 24 * 3_600_000;
 
 /**
- * The URL's record after a failed attempt started at `startedAtMs`, recorded at `nowMs`.
- * `isStruggling` (holdsUrl): the URL is held back. An attempt started before the latest recorded
- * failure is of the same outage (many messages sent at once, all answered 502): it adds no
- * failure, so the backoff doubles once per round of attempts, not once per message. The pause is
- * the receiver's Retry-After when it gave one, else `delayMs(failures)` (the backoff); a longer
- * pause already recorded stands. Any other failure leaves the hold as it was and only extends the
- * run of failures.
+ * The URL's record after a failed attempt of message `messageId` started at `startedAtMs`,
+ * recorded at `nowMs`. `isStruggling` (holdsUrl): the URL is held back. An attempt started before
+ * the latest recorded failure is of the same outage (many messages sent at once, all answered
+ * 502): it adds no failure, so the backoff doubles once per round of attempts, not once per
+ * message. The pause is the receiver's Retry-After when it gave one, else `delayMs(failures)`
+ * (the backoff); a longer pause already recorded stands. Any other failure leaves the hold as it
+ * was and only extends the run of failures. A run that ended (a day without failures) is
+ * forgotten: the next failure starts a new one, its backoff at the first step again.
  */
-export function nextUrlHold(previous: UrlHold | null, attempt: { startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean }, delayMs: (failures: number) => number): UrlHold {
+export function nextUrlHold(previous: UrlHold | null, attempt: { messageId: string; startedAtMs: number; nowMs: number; retryAfterMs: number | null; isStruggling: boolean }, delayMs: (failures: number) => number): UrlHold {
   const isRunGoingOn = previous !== null && attempt.nowMs - previous.lastFailureAtMs <= FAILING_RUN_GAP_MS;
-  const failingSinceMs = isRunGoingOn ? previous.failingSinceMs : attempt.nowMs;
+  const run = isRunGoingOn ? previous : null;
+  const failingSinceMs = run?.failingSinceMs ?? attempt.nowMs;
+  const runMessageId = run?.runMessageId ?? attempt.messageId;
+  const hasSeveralMessages = run !== null && (run.hasSeveralMessages || run.runMessageId !== attempt.messageId);
   const lastFailureAtMs = Math.max(previous?.lastFailureAtMs ?? 0, attempt.nowMs);
-  if (!attempt.isStruggling) return { pausedUntilMs: previous?.pausedUntilMs ?? 0, failures: previous?.failures ?? 0, lastFailureAtMs, failingSinceMs };
-  const isSameRound = previous !== null && previous.failures > 0 && attempt.startedAtMs < previous.lastFailureAtMs;
-  const failures = previous === null ? 1 : isSameRound ? previous.failures : previous.failures + 1;
+  // (A pause of an ended run is long over: it is kept only as the latest one asked for.)
+  const pausedBeforeMs = previous?.pausedUntilMs ?? 0;
+  if (!attempt.isStruggling) return { pausedUntilMs: pausedBeforeMs, failures: run?.failures ?? 0, lastFailureAtMs, failingSinceMs, runMessageId, hasSeveralMessages };
+  const isSameRound = run !== null && run.failures > 0 && attempt.startedAtMs < run.lastFailureAtMs;
+  const failures = run === null ? 1 : isSameRound ? run.failures : run.failures + 1;
   const pauseMs = attempt.retryAfterMs !== null && attempt.retryAfterMs > 0 ? attempt.retryAfterMs : delayMs(failures);
-  return { pausedUntilMs: Math.max(previous?.pausedUntilMs ?? 0, attempt.nowMs + pauseMs), failures, lastFailureAtMs, failingSinceMs };
+  return { pausedUntilMs: Math.max(pausedBeforeMs, attempt.nowMs + pauseMs), failures, lastFailureAtMs, failingSinceMs, runMessageId, hasSeveralMessages };
 }
 
 /**
- * Whether a URL whose every attempt has failed since `failingSinceMs` is to be disabled now:
- * after `disableAfterMs` of it (0: never). Established senders do the same (Svix disables an
- * endpoint whose attempts all failed for five days: docs.svix.com/retries, "Disabling failing
- * endpoints"); the default here is the retry budget of a message, three days.
+ * Whether a URL is to be disabled now: every attempt at it has failed for `disableAfterMs` (0:
+ * never), and the failures are of at least two messages. One message the receiver cannot take
+ * (a 500 to its payload alone) fails on its own, for its own retry budget, and says nothing of the
+ * URL; a run of failures is the URL's only once another message fails in it too (any message
+ * taken ends the run). Established senders disable a failing endpoint the same way,
+ * after five days of failures (docs.svix.com/retries, "Disabling failing endpoints"), the default
+ * here (WEBHOOK_DISABLE_AFTER_HOURS = 120), longer than a message's own three days of retries.
  */
-export function isDueToDisable(failingSinceMs: number, nowMs: number, disableAfterMs: number): boolean {
-  return disableAfterMs > 0 && nowMs - failingSinceMs >= disableAfterMs;
+export function isDueToDisable(hold: Pick<UrlHold, 'failingSinceMs' | 'hasSeveralMessages'>, nowMs: number, disableAfterMs: number): boolean {
+  return disableAfterMs > 0 && hold.hasSeveralMessages && nowMs - hold.failingSinceMs >= disableAfterMs;
 }

@@ -317,17 +317,17 @@ describe('status webhooks and real receivers', () => {
     for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
   });
 
-  test('a URL whose every attempt has failed for three days is disabled: the messages waiting for it and those queued after fail unsent, until a redelivered one is taken', async () => {
+  test('a URL whose every attempt, of several messages, has failed for five days is disabled: the messages waiting for it and those queued after fail unsent, until a redelivered one is taken', async () => {
     // Svix disables an endpoint whose attempts have all failed for five days, its clock started
     // by several failures within a day (docs.svix.com/retries, "Disabling failing endpoints");
-    // here a receiver answering 500 to everything for WEBHOOK_DISABLE_AFTER_HOURS (72 by default).
+    // here a receiver answering 500 to everything for WEBHOOK_DISABLE_AFTER_HOURS (120 by default).
     let isDown = true;
     hooks.respond = (r) => ({ status: r.url === '/dead' && isDown ? 500 : 200 });
     const since = clock.now();
     const first = await book('/dead');
     let second = '';
-    for (let hour = 0; hour < 71; hour++) {
-      if (hour === 48) {
+    for (let hour = 0; hour < 119; hour++) {
+      if (hour === 60) {
         second = await book('/dead');
         // A second message of that bot, queued behind its first.
         const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${second}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
@@ -336,8 +336,9 @@ describe('status webhooks and real receivers', () => {
       await rc.webhooks.runDue();
       clock.advance(HOUR);
     }
-    assert.deepEqual((await deliveriesOf(second)).map((d) => [d.event, d.status]), [['bot.rescheduled', 'pending'], ['bot.scheduled', 'retrying']], 'still tried after 70 hours');
-    // (Retries are an hour apart, give or take a fifth: by 73 hours each message has been tried past 72.)
+    assert.deepEqual((await deliveriesOf(second)).map((d) => [d.event, d.status]), [['bot.rescheduled', 'pending'], ['bot.scheduled', 'retrying']], 'still tried after 118 hours');
+    assert.deepEqual((await deliveriesOf(first)).map((d) => d.status), ['failed'], 'the first ran out its own three days');
+    // (Retries are an hour apart, give or take a fifth: by 121 hours the second has been tried past 120.)
     clock.advance(2 * HOUR);
     await rc.webhooks.runDue();
     const disabled = new RegExp(`^not sent: every attempt to this URL has failed since ${new Date(since).toISOString().replace(/\./g, '\\.')}, so it is disabled \\(redeliver msg_\\w+ to open it again\\)$`);
@@ -364,6 +365,73 @@ describe('status webhooks and real receivers', () => {
     const fourth = await book('/dead');
     await rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(fourth)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+  });
+
+  test('one message the receiver cannot take (500 to it, 200 to everything else) fails alone: its URL is not disabled for the user\'s other bots', async () => {
+    let poisoned = '';
+    hooks.respond = (r) => ({ status: r.url === '/poison' && r.json?.bot_id === poisoned ? 500 : 200 });
+    poisoned = await book('/poison');
+    // Nothing else goes to the URL while the one message is retried for its three days.
+    for (let hour = 0; hour < 77; hour++) {
+      await rc.webhooks.runDue();
+      clock.advance(HOUR);
+    }
+    assert.deepEqual((await deliveriesOf(poisoned)).map((d) => [d.status, d.last_error]), [['failed', 'HTTP 500']], 'the message ran out its own budget');
+    const other = await book('/poison');
+    await rc.webhooks.runDue();
+    assert.deepEqual((await deliveriesOf(other)).map((d) => [d.status, d.last_error]), [['delivered', null]]);
+  });
+
+  test('deleting the data of a bot whose message failed: the URL\'s record names a message left to redeliver, not the deleted one', async () => {
+    let poisoned = '';
+    hooks.respond = (r) => ({ status: r.url === '/private' && r.json?.bot_id === poisoned ? 500 : 200 });
+    poisoned = await book('/private');
+    for (let hour = 0; hour < 77; hour++) {
+      await rc.webhooks.runDue();
+      clock.advance(HOUR);
+    }
+    const deleted = await rc.request('DELETE', `/api/v1/bots/${poisoned}/delete`, { auth: user.auth });
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    const named = await rc.database.db.selectFrom('webhook_url_holds').select('message_id').where('user_id', '=', user.userId).where('url', '=', `${base}/private`).execute();
+    assert.equal(named.length, 1);
+    // The bot's messages left to that URL (its cancellation and data_deletion notices, still to
+    // go): the latest of them is named.
+    const [notice] = await rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', poisoned).orderBy('id', 'desc').execute();
+    assert.deepEqual(named.map((n) => n.message_id), [notice!.message_id]);
+    hooks.respond = () => ({ status: 200 });
+    const redeliver = await rc.request('POST', `/api/v1/webhooks/deliveries/${named[0]!.message_id}/redeliver`, { auth: user.auth });
+    assert.equal(redeliver.status, 200, JSON.stringify(redeliver.body));
+    await rc.webhooks.runDue();
+    assert.deepEqual(await rc.database.db.selectFrom('webhook_url_holds').select('url').where('user_id', '=', user.userId).where('url', '=', `${base}/private`).execute(), [], 'the notice taken, the URL is not kept');
+  });
+
+  test('messages waiting behind a held URL still end within their own three days, unsent ones too', async () => {
+    hooks.respond = (r) => ({ status: r.url === '/down' ? 503 : 200 });
+    const bots: string[] = [];
+    for (let i = 0; i < 6; i++) bots.push(await book('/down'));
+    for (let hour = 0; hour < 73; hour++) {
+      await rc.webhooks.runDue();
+      clock.advance(HOUR);
+    }
+    await rc.webhooks.runDue();
+    const states = await Promise.all(bots.map(async (b) => (await deliveriesOf(b)).map((d) => d.status)));
+    assert.deepEqual(states, bots.map(() => ['failed']), 'none still waiting 73 hours after they were queued');
+    const lastErrors = await Promise.all(bots.map(async (b) => (await deliveriesOf(b))[0]!));
+    for (const d of lastErrors.filter((d) => d.attempts === 0)) assert.equal(d.last_error, 'not sent: still waiting 72 hours after it was queued (its URL held back or failing, or its bot\'s older webhooks not yet taken)');
+    for (const d of lastErrors.filter((d) => d.attempts > 0)) assert.equal(d.last_error, 'HTTP 503', 'one that was tried keeps its last error');
+  });
+
+  test('a message waiting for a held URL is listed with next_attempt_at at the end of the pause, not as due now', async () => {
+    // A 429 asking for half an hour (Retry-After in seconds: RFC 9110, section 10.2.3).
+    hooks.respond = (r) => (r.url === '/ra' ? { status: 429, headers: { 'retry-after': '1800' } } : { status: 200 });
+    await book('/ra');
+    await rc.webhooks.runDue();
+    const answeredAt = clock.now();
+    const waiting = await book('/ra');
+    await rc.webhooks.runDue();
+    assert.equal(hooks.received.filter((r) => r.json?.bot_id === waiting).length, 0, 'it waits for the pause');
+    const [listed] = (await rc.request('GET', `/api/v1/bots/${waiting}/deliveries`, { auth: user.auth })).body.deliveries as { status: string; next_attempt_at: string }[];
+    assert.deepEqual([listed!.status, listed!.next_attempt_at], ['pending', new Date(answeredAt + 1800_000).toISOString()]);
   });
 
   test('a receiver that resets a new connection after reading the body: retried under the same webhook-id, after the backoff, until it answers', async () => {
@@ -476,5 +544,69 @@ test('migration 046 records as gone each bot\'s URL with a failed delivery answe
     await migrate(db, database.engine, MIGRATIONS);
     assert.deepEqual((await db.selectFrom('gone_webhook_urls').selectAll().execute()).map((r) => ({ ...r })), [{ bot_id: 'bot_a', url: 'https://a.example/hook', message_id: 'msg_3' }]);
     assert.deepEqual((await db.selectFrom('webhook_deliveries').select('redelivered').execute()).map((r) => r.redelivered), [0, 0, 0, 0, 0]);
+  });
+});
+
+describe('status webhooks: a held URL takes one message at a time', () => {
+  const hooks = new FakeHttpReceiver();
+  const clock = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
+  let rc: TestRollcall;
+  let user: { auth: string; userId: string };
+  let base: string;
+  let booked = 0;
+
+  before(async () => {
+    base = await hooks.start();
+    // A timeout long enough for the receiver below to hold a request open while the test looks.
+    rc = await startTestRollcall({ clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_TIMEOUT_MS: '10000' } });
+    user = await rc.newUser();
+  });
+  after(async () => {
+    await rc.close();
+    await hooks.stop();
+  });
+
+  async function book(path: string): Promise<string> {
+    const start = clock.now() + DAY;
+    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'paced', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `paced-${++booked}`, bot_config: { callback_url: `${base}${path}` } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    return scheduled.body.bot_id as string;
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('a message already under way when the URL was held counts as the one trying it: no other goes until it is answered', async () => {
+    let first = '';
+    let slow = '';
+    let open = 0;
+    const openOnArrival: number[] = [];
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { letGo = resolve; });
+    const to = (botId: string) => hooks.received.filter((r) => r.url === '/pace' && r.json?.bot_id === botId).length;
+    hooks.respond = (r) => {
+      if (r.url !== '/pace') return { status: 200 };
+      if (r.json?.bot_id === first && to(first) === 1) return { status: 502 };
+      openOnArrival.push(++open);
+      // The slow one answers (200) when the test lets it: a test control.
+      if (r.json?.bot_id === slow) return { status: 200, release: gate.then(() => { open--; }) };
+      open--;
+      return { status: 200 };
+    };
+    first = await book('/pace');
+    slow = await book('/pace');
+    const running = rc.webhooks.runDue();
+    for (let i = 0; i < 200 && (await rc.database.db.selectFrom('webhook_url_holds').select('failures').where('user_id', '=', user.userId).executeTakeFirst()) === undefined; i++) await sleep(10);
+    assert.equal(to(slow), 1, 'the slow one is under way');
+    const third = await book('/pace');
+    // The pause (5 s) over: one message may try the URL, but the slow one still is.
+    clock.advance(6000);
+    const next = rc.webhooks.runDue();
+    for (let i = 0; i < 50 && to(third) === 0 && to(first) < 2; i++) await sleep(10);
+    await sleep(200);
+    const whileSlowOpen = [...openOnArrival];
+    letGo();
+    await Promise.all([running, next]);
+    assert.deepEqual(whileSlowOpen, [1], 'requests open at each arrival while the slow one is unanswered');
   });
 });

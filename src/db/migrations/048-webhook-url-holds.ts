@@ -10,9 +10,10 @@ import type { Migration } from '../migrator.ts';
  * taken (`failures` > 0). `last_failure_at_ms`: when the latest failure was recorded; an attempt
  * started before it is of the same outage and adds no failure (many messages under way at once,
  * all answered 502, double the backoff once). `failing_since_ms`: the first failure of the run
- * (every attempt since failed); `message_id` the latest message that failed; `disabled_at_ms` set
- * once the run has lasted WEBHOOK_DISABLE_AFTER_HOURS: the URL's messages then fail unsent, except
- * those their owner redelivered.
+ * (every attempt since failed); `message_id` the latest message that failed; `run_message_id` the
+ * one whose failure started the run, `several_messages` 1 once another one failed in it too;
+ * `disabled_at_ms` set once the run, of several messages, has lasted WEBHOOK_DISABLE_AFTER_HOURS:
+ * the URL's messages then fail unsent, except those their owner redelivered.
  */
 export const webhookUrlHolds: Migration = {
   version: 48,
@@ -26,6 +27,8 @@ export const webhookUrlHolds: Migration = {
       .addColumn('last_failure_at_ms', 'bigint', (c) => c.notNull())
       .addColumn('failing_since_ms', 'bigint', (c) => c.notNull())
       .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('run_message_id', 'text', (c) => c.notNull())
+      .addColumn('several_messages', 'integer', (c) => c.notNull())
       .addColumn('disabled_at_ms', 'bigint')
       .addPrimaryKeyConstraint('webhook_url_holds_pk', ['user_id', 'url'])
       .execute();

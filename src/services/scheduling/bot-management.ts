@@ -453,6 +453,7 @@ export class BotManagement {
       await trx.updateTable('bot_events').set({ is_live: 0, updated_at: now }).where('bot_id', '=', bot.id).where('is_live', '=', 1).execute();
       // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
       deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
+      await forgetDeletedMessagesOfUrls(trx, userId, bot.id);
       deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
       await forgetHeldDetails(trx, bot.id, now);
       const scrubbedKey = `deleted:${bot.id}`;
@@ -494,6 +495,35 @@ export class BotManagement {
     }));
     this.#signal.afterCommit();
     return result;
+  }
+}
+
+/**
+ * After a bot's sent webhooks are deleted: the records of its failing callback URLs
+ * (webhook_url_holds, the user's; gone_webhook_urls, the bot's) name a message to redeliver. One
+ * whose URL no message is left for goes (the URL is not kept); one naming a deleted message names
+ * the latest message left for its URL instead, one its owner can redeliver.
+ */
+async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: string, botId: string): Promise<void> {
+  const latestLeft = async (url: string, ofBot: boolean) => {
+    let q = trx.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', userId).where('url', '=', url);
+    if (ofBot) q = q.where('bot_id', '=', botId);
+    return (await q.orderBy('id', 'desc').limit(1).executeTakeFirst())?.message_id;
+  };
+  const isLeft = async (messageId: string) => (await trx.selectFrom('webhook_deliveries').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
+  const holds = await trx.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', userId).execute();
+  for (const hold of holds) {
+    if (await isLeft(hold.message_id)) continue;
+    const latest = await latestLeft(hold.url, false);
+    if (latest === undefined) await trx.deleteFrom('webhook_url_holds').where('user_id', '=', userId).where('url', '=', hold.url).execute();
+    else await trx.updateTable('webhook_url_holds').set({ message_id: latest }).where('user_id', '=', userId).where('url', '=', hold.url).execute();
+  }
+  const gone = await trx.selectFrom('gone_webhook_urls').select(['url', 'message_id']).where('bot_id', '=', botId).execute();
+  for (const line of gone) {
+    if (await isLeft(line.message_id)) continue;
+    const latest = await latestLeft(line.url, true);
+    if (latest === undefined) await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', botId).where('url', '=', line.url).execute();
+    else await trx.updateTable('gone_webhook_urls').set({ message_id: latest }).where('bot_id', '=', botId).where('url', '=', line.url).execute();
   }
 }
 

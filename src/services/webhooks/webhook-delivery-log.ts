@@ -12,9 +12,13 @@ import { meetingTitleOfEvents } from '../../domain/meeting-title.ts';
 import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 /**
- * pending: not tried yet; retrying: tried and failed, another attempt is due at next_attempt_at;
- * delivered: answered 2xx; failed: given up (still failing three days after it was queued, set
- * aside as refused, answered 410 Gone, or not sent because its bot's URL answered 410 Gone).
+ * pending: not tried yet; retrying: tried and failed. Either is tried no earlier than
+ * next_attempt_at (its own retry time, or the end of its URL's pause when the URL is held back,
+ * whichever is later; at that time it may still wait its turn: the oldest message of its bot's
+ * line goes first, and a held URL takes one message at a time). delivered: answered 2xx; failed:
+ * given up (still failing, or still waiting, three days after it was queued; set aside as refused;
+ * answered 410 Gone; not sent because its bot's URL answered 410 Gone; or not sent because its
+ * URL is disabled after days of failures).
  */
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -100,18 +104,22 @@ export class WebhookDeliveryLog {
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     const now = this.#clock.now();
     const updated = await this.#db.transaction().execute(async (trx) => {
-      const row = await trx.updateTable('webhook_deliveries')
+      const found = await trx.selectFrom('webhook_deliveries').select('url').where('message_id', '=', deliveryId).where('user_id', '=', userId).executeTakeFirst();
+      if (!found) return undefined;
+      // The URL's row before the message's: the order in which the sender writes both (a failure
+      // that disables the URL fails its waiting messages after it), so that neither waits for the
+      // other in a circle.
+      await trx.updateTable('webhook_url_holds').set({ paused_until_ms: now }).where('user_id', '=', userId).where('url', '=', found.url).where('paused_until_ms', '>', now).execute();
+      return trx.updateTable('webhook_deliveries')
         // Marked as its owner's choice: it is sent even to a URL its bot's receiver said is gone.
         .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1 })
         .where('message_id', '=', deliveryId).where('user_id', '=', userId)
         .returningAll().executeTakeFirst();
-      if (row) await trx.updateTable('webhook_url_holds').set({ paused_until_ms: now }).where('user_id', '=', userId).where('url', '=', row.url).where('paused_until_ms', '>', now).execute();
-      return row;
     });
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
     this.#onRedeliver();
-    const [heads, bots] = await Promise.all([this.#linesOf([updated]), this.#botsOf(userId, [updated])]);
-    return toView(updated, heads, bots);
+    const [heads, bots, pauses] = await Promise.all([this.#linesOf([updated]), this.#botsOf(userId, [updated]), this.#pausesOf(userId, [updated])]);
+    return toView(updated, heads, bots, pauses);
   }
 
   /** What names the bots of these rows: their meeting (as the dashboard names it) and their name. */
@@ -136,6 +144,15 @@ export class WebhookDeliveryLog {
    * bot to a URL, keyed by bot and URL. Read for the rows themselves, whatever the list's filter or
    * page: the one they wait for may be filtered out (a retrying one under Pending) or on another page.
    */
+  /** The pauses still running of the user's URLs held back (webhook_url_holds) among these rows' pending ones, by URL. */
+  async #pausesOf(userId: string, rows: readonly DeliveryRow[]): Promise<Map<string, number>> {
+    const urls = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.url))];
+    if (urls.length === 0) return new Map();
+    const holds = await this.#db.selectFrom('webhook_url_holds').select(['url', 'paused_until_ms'])
+      .where('user_id', '=', userId).where('url', 'in', urls).where('paused_until_ms', '>', this.#clock.now()).execute();
+    return new Map(holds.map((h) => [h.url, Number(h.paused_until_ms)]));
+  }
+
   async #linesOf(rows: readonly DeliveryRow[]): Promise<Map<string, DeliveryRow>> {
     const botIds = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.bot_id))];
     if (botIds.length === 0) return new Map();
@@ -167,9 +184,9 @@ export class WebhookDeliveryLog {
     const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const [heads, bots] = await Promise.all([this.#linesOf(page), this.#botsOf(userId, page)]);
+    const [heads, bots, pauses] = await Promise.all([this.#linesOf(page), this.#botsOf(userId, page), this.#pausesOf(userId, page)]);
     return {
-      deliveries: page.map((row) => toView(row, heads, bots)),
+      deliveries: page.map((row) => toView(row, heads, bots, pauses)),
       next: rows.length > limit && last ? encodeCursor({ d: last.id }) : null,
       has_more: rows.length > limit,
     };
@@ -197,8 +214,12 @@ interface BotNames {
   bot_name: string;
 }
 
-/** `heads`: the oldest undelivered message of each line (#linesOf); `bots`: what names each bot (#botsOf). */
-function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>, bots: ReadonlyMap<string, BotNames>): DeliveryView {
+/**
+ * `heads`: the oldest undelivered message of each line (#linesOf); `bots`: what names each bot
+ * (#botsOf); `pauses`: the end of the pause of each held URL (#pausesOf), before which nothing
+ * goes to it.
+ */
+function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>, bots: ReadonlyMap<string, BotNames>, pauses: ReadonlyMap<string, number>): DeliveryView {
   const payload = JSON.parse(row.payload) as { bot_status?: string; event?: string; bot_event?: string };
   const status = statusOf(row);
   const head = row.state === 'pending' ? heads.get(lineOf(row)) : undefined;
@@ -213,7 +234,7 @@ function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>, bots:
     url: row.url,
     status,
     attempts: row.attempts,
-    next_attempt_at: status === 'pending' || status === 'retrying' ? formatInstant(row.next_attempt_at_ms) : null,
+    next_attempt_at: status === 'pending' || status === 'retrying' ? formatInstant(Math.max(row.next_attempt_at_ms, pauses.get(row.url) ?? 0)) : null,
     last_error: row.last_error,
     created_at: formatInstant(row.created_at),
     delivered_at: formatOptionalInstant(row.delivered_at),

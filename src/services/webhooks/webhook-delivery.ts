@@ -59,6 +59,11 @@ function disabledText(failingSinceMs: number, messageId: string): string {
   return `not sent: every attempt to this URL has failed since ${new Date(failingSinceMs).toISOString()}, so it is disabled (redeliver ${messageId} to open it again)`;
 }
 
+/** last_error of a message given up before it was ever tried: it waited for its whole lifetime. */
+function expiredText(maxAgeMs: number): string {
+  return `not sent: still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued (its URL held back or failing, or its bot's older webhooks not yet taken)`;
+}
+
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
 /** A user's callback URL, as webhook_url_holds keys it. */
 const urlKey = (d: Pick<Delivery, 'user_id' | 'url'>) => `${d.user_id} ${d.url}`;
@@ -95,13 +100,14 @@ export interface WebhookDeliveryOptions {
   timeoutMs: number;
   /** First retry delay; doubles per attempt up to an hour. (Default: 5000) */
   retryBaseMs?: number;
-  /** A delivery still failing this long after it was queued is given up. (Default: 3 days) */
+  /** A delivery still failing, or still waiting unsent, this long after it was queued is given up. (Default: 3 days) */
   maxAgeMs?: number;
   pollIntervalMs?: number;
   batchSize?: number;
   /**
-   * A user's callback URL whose every attempt has failed this long is disabled: its messages fail
-   * unsent until a redelivered one is taken. 0: never. (Default: 3 days)
+   * A user's callback URL whose every attempt has failed this long, the failures of two messages
+   * or more, is disabled: its messages fail unsent until a redelivered one is taken. 0: never.
+   * (Default: 5 days)
    */
   disableAfterMs?: number;
   /** Opens webhook secrets sealed at rest (CREDENTIALS_ENCRYPTION_KEY); null when none is set. */
@@ -132,11 +138,13 @@ export class WebhookDelivery {
    * answered in a way that holds it, until its attempt is recorded).
    */
   readonly #heldInFlight = new Map<Delivery['id'], { userId: string; url: string }>();
+  /** The user and URL (urlKey) of every delivery under way, by id. */
+  readonly #inFlightUrls = new Map<Delivery['id'], string>();
   /** Failed attempts, logged (a receiver down for every webhook logs a few and a count). */
   readonly #failures: FailureLog;
 
   constructor(options: WebhookDeliveryOptions) {
-    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, disableAfterMs: 3 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
+    this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, disableAfterMs: 5 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
     this.#failures = new FailureLog(options.logger, 'webhook delivery attempt failed; it is retried');
     this.#loop = new BackgroundLoop({
       name: 'webhooks',
@@ -210,6 +218,7 @@ export class WebhookDelivery {
     const fullUsers = [...this.#inFlightPerUser].filter(([, n]) => n >= perUserCap).map(([userId]) => userId);
     const now = clock.now();
     const leaseMs = this.#o.timeoutMs + 30_000;
+    await this.#expireWaiting(now);
     const claimed = await database.db.transaction().execute(async (trx) => {
       let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url', 'd.redelivered'])
         .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
@@ -243,7 +252,9 @@ export class WebhookDelivery {
       const disabled = new Map(failing.filter((f) => f.disabled_at_ms !== null).map((f) => [urlKey(f), disabledText(Number(f.failing_since_ms), f.message_id)]));
       const isUnsent = (row: { user_id: string; url: string; redelivered: number }) => row.redelivered === 0 && disabled.has(urlKey(row));
       const taken = new Map<string, number>();
-      const heldTaken = new Set<string>();
+      // A held URL takes one message at a time: none while a message is under way to it, even
+      // one sent before it was held.
+      const heldTaken = new Set(this.#inFlightUrls.values());
       const ids = rows.filter((row) => {
         const count = (this.#inFlightPerUser.get(row.user_id) ?? 0) + (taken.get(row.user_id) ?? 0);
         if (count >= perUserCap) return false;
@@ -274,6 +285,23 @@ export class WebhookDelivery {
     return claimed.length;
   }
 
+  /**
+   * Gives up the messages still waiting after maxAgeMs, unsent: each message keeps its own budget,
+   * whatever it waits for (a held or paced URL, an older message of its bot's line). One that was
+   * tried keeps its last error; a redelivered one gets its attempt first (it expires after it).
+   */
+  async #expireWaiting(now: number): Promise<void> {
+    let expiring = this.#o.database.db.updateTable('webhook_deliveries')
+      .set({ state: 'failed', lease_until_ms: null, last_error: sql<string>`coalesce(last_error, ${expiredText(this.#o.maxAgeMs)})` })
+      .where('state', '=', 'pending').where('redelivered', '=', 0).where('created_at', '<', now - this.#o.maxAgeMs)
+      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]));
+    if (this.#inFlightIds.size > 0) expiring = expiring.where('id', 'not in', [...this.#inFlightIds]);
+    const expired = Number((await expiring.executeTakeFirst()).numUpdatedRows);
+    if (expired === 0) return;
+    this.#o.metrics.webhookDeliveries.inc({ outcome: 'expired' }, expired);
+    this.#o.logger.warn({ expired }, 'webhooks given up unsent: they waited (for a held URL, or behind their bot\'s older messages) for their whole lifetime');
+  }
+
   /** The lines (bot and URL) of these deliveries recorded as gone, each with the latest message answered 410. */
   async #goneLinesOf(deliveries: readonly Delivery[]): Promise<Map<string, string>> {
     if (deliveries.length === 0) return new Map();
@@ -295,6 +323,7 @@ export class WebhookDelivery {
     const userId = delivery.user_id;
     this.#inFlightPerUser.set(userId, (this.#inFlightPerUser.get(userId) ?? 0) + 1);
     this.#inFlightIds.add(delivery.id);
+    this.#inFlightUrls.set(delivery.id, urlKey(delivery));
     let isRecorded = true;
     const settled: Promise<void> = attempt.catch((error: unknown) => {
       // The attempt could not be recorded (the database went away): its lease runs out and it is
@@ -304,6 +333,7 @@ export class WebhookDelivery {
     }).finally(() => {
       this.#inFlight.delete(settled);
       this.#inFlightIds.delete(delivery.id);
+      this.#inFlightUrls.delete(delivery.id);
       this.#heldInFlight.delete(delivery.id);
       const left = (this.#inFlightPerUser.get(userId) ?? 1) - 1;
       if (left > 0) this.#inFlightPerUser.set(userId, left);
@@ -360,12 +390,13 @@ export class WebhookDelivery {
     metrics.webhookDeliveries.inc({ outcome: delivered ? 'delivered' : result.isPermanent ? 'refused' : isGone ? 'gone' : isSetAside ? 'set_aside' : result.status === null ? 'no_answer' : `http_${Math.floor(result.status / 100)}xx` });
     if (delivered) {
       await database.db.transaction().execute(async (trx) => {
+        // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
+        // messages to it at the usual pace. (The URL's row first, then messages' rows: the order
+        // every writer of both takes, so that none waits for another in a circle.)
+        await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
         await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id).execute();
-        // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
-        // messages to it at the usual pace.
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
-        await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
       });
       return;
     }
@@ -386,7 +417,10 @@ export class WebhookDelivery {
     if (isExpired) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts }, 'webhook given up after retrying for its whole lifetime');
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
+    const isRecordingFailure = secrets.length > 0 && !isGone;
     await database.db.transaction().execute(async (trx) => {
+      // The URL's row is locked first (the order of every writer of it and of messages' rows).
+      const locked = isRecordingFailure ? await this.#lockHold(trx, delivery, now) : null;
       await trx.updateTable('webhook_deliveries').set({
         state: isExpired || isSetAside ? 'failed' : 'pending',
         attempts,
@@ -401,7 +435,7 @@ export class WebhookDelivery {
       // later, wait for its end too, none of them counted as tried.
       // Every failed attempt at the URL (not a 410: that closes the bot's line on its own) extends
       // its run of failures, which disables it after days.
-      if (secrets.length > 0 && !isGone) await this.#recordFailure(trx, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding);
+      if (locked !== null) await this.#recordFailure(trx, locked.row, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding);
     });
     if (isGone) {
       // The line is gone until a message of it is taken; the bot's other messages waiting for the
@@ -420,28 +454,40 @@ export class WebhookDelivery {
   }
 
   /**
+   * Locks the user's row of the URL (webhook_url_holds) for a failure to be recorded: written
+   * first if there is none, then locked, so that two failures recorded at once are taken in turn
+   * (on PostgreSQL, a lock asked on a row that does not exist yet locks nothing). `row`: the row as
+   * it was, undefined when there was none.
+   */
+  async #lockHold(trx: Transaction<Schema>, delivery: Delivery, now: number): Promise<{ row: Selectable<Schema['webhook_url_holds']> | undefined }> {
+    const created = await trx.insertInto('webhook_url_holds')
+      .values({ user_id: delivery.user_id, url: delivery.url, paused_until_ms: 0, failures: 0, last_failure_at_ms: now, failing_since_ms: now, message_id: delivery.message_id, run_message_id: delivery.message_id, several_messages: 0, disabled_at_ms: null })
+      .onConflict((oc) => oc.columns(['user_id', 'url']).doNothing()).returning('user_id').executeTakeFirst();
+    if (created) return { row: undefined };
+    let current = trx.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', delivery.user_id).where('url', '=', delivery.url);
+    if (this.#o.database.engine === 'postgres') current = current.forUpdate();
+    return { row: await current.executeTakeFirst() };
+  }
+
+  /**
    * Records a failed attempt (started at `sentAt`) at the user's URL: a struggling answer
    * (`isStruggling`) holds it back, paused for the receiver's Retry-After, else for the URL's
    * backoff (the webhook schedule, by failures in a row: webhook-url-hold.ts), then one message at
    * a time until one is taken; any failure extends the URL's run of failures, and a run that has
    * lasted disableAfterMs disables the URL.
    */
-  async #recordFailure(trx: Transaction<Schema>, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<void> {
-    let current = trx.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', delivery.user_id).where('url', '=', delivery.url);
-    if (this.#o.database.engine === 'postgres') current = current.forUpdate();
-    const row = await current.executeTakeFirst();
-    const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms), failingSinceMs: Number(row.failing_since_ms) } : null;
-    const hold = nextUrlHold(previous, { startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
+  async #recordFailure(trx: Transaction<Schema>, row: Selectable<Schema['webhook_url_holds']> | undefined, delivery: Delivery, sentAt: number, now: number, retryAfterMs: number | null, isStruggling: boolean): Promise<void> {
+    const previous = row ? { pausedUntilMs: Number(row.paused_until_ms), failures: row.failures, lastFailureAtMs: Number(row.last_failure_at_ms), failingSinceMs: Number(row.failing_since_ms), runMessageId: row.run_message_id, hasSeveralMessages: row.several_messages === 1 } : null;
+    const hold = nextUrlHold(previous, { messageId: delivery.message_id, startedAtMs: sentAt, nowMs: now, retryAfterMs, isStruggling }, (failures) => webhookRetryDelayMs(failures, this.#o.retryBaseMs));
     const wasDisabled = row?.disabled_at_ms != null;
-    const isDisabling = !wasDisabled && isDueToDisable(hold.failingSinceMs, now, this.#o.disableAfterMs);
-    const values = {
+    const isDisabling = !wasDisabled && isDueToDisable(hold, now, this.#o.disableAfterMs);
+    await trx.updateTable('webhook_url_holds').set({
       // (Disabled, the URL is sent nothing but redelivered messages: no pause keeps the others waiting to fail.)
       paused_until_ms: isDisabling ? 0 : hold.pausedUntilMs, failures: hold.failures, last_failure_at_ms: hold.lastFailureAtMs, failing_since_ms: hold.failingSinceMs,
-      message_id: delivery.message_id, disabled_at_ms: isDisabling ? now : wasDisabled ? Number(row.disabled_at_ms) : null,
-    };
-    await trx.insertInto('webhook_url_holds').values({ user_id: delivery.user_id, url: delivery.url, ...values })
-      .onConflict((oc) => oc.columns(['user_id', 'url']).doUpdateSet(values)).execute();
-    if (isStruggling && (previous === null || previous.failures === 0)) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
+      message_id: delivery.message_id, run_message_id: hold.runMessageId, several_messages: hold.hasSeveralMessages ? 1 : 0,
+      disabled_at_ms: isDisabling ? now : wasDisabled ? Number(row.disabled_at_ms) : null,
+    }).where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
+    if (isStruggling && hold.failures === 1 && (previous === null || previous.failures === 0 || previous.failingSinceMs !== hold.failingSinceMs)) this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, pausedForMs: hold.pausedUntilMs - now }, 'webhook receiver struggling; the user\'s webhooks to that URL wait, then go one at a time until one is taken');
     // Disabled (by this failure or before it, while this attempt was under way): the message is
     // given up with its own error, unless its owner redelivered it.
     if (isDisabling || wasDisabled) await trx.updateTable('webhook_deliveries').set({ state: 'failed' }).where('id', '=', delivery.id).where('redelivered', '=', 0).execute();
@@ -453,6 +499,7 @@ export class WebhookDelivery {
       .where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('redelivered', '=', 0)
       .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
       .where('id', '!=', delivery.id).executeTakeFirst();
+    if (unsent.numUpdatedRows > 0n) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, Number(unsent.numUpdatedRows));
     this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: Number(unsent.numUpdatedRows) }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
   }
 
