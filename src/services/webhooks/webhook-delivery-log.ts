@@ -139,11 +139,6 @@ export class WebhookDeliveryLog {
     }));
   }
 
-  /**
-   * The head of each line the undelivered rows wait in: the oldest message still to go out of a
-   * bot to a URL, keyed by bot and URL. Read for the rows themselves, whatever the list's filter or
-   * page: the one they wait for may be filtered out (a retrying one under Pending) or on another page.
-   */
   /** The pauses still running of the user's URLs held back (webhook_url_holds) among these rows' pending ones, by URL. */
   async #pausesOf(userId: string, rows: readonly DeliveryRow[]): Promise<Map<string, number>> {
     const urls = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.url))];
@@ -153,6 +148,11 @@ export class WebhookDeliveryLog {
     return new Map(holds.map((h) => [h.url, Number(h.paused_until_ms)]));
   }
 
+  /**
+   * The head of each line the undelivered rows wait in: the oldest message still to go out of a
+   * bot to a URL, keyed by bot and URL. Read for the rows themselves, whatever the list's filter or
+   * page: the one they wait for may be filtered out (a retrying one under Pending) or on another page.
+   */
   async #linesOf(rows: readonly DeliveryRow[]): Promise<Map<string, DeliveryRow>> {
     const botIds = [...new Set(rows.filter((r) => r.state === 'pending').map((r) => r.bot_id))];
     if (botIds.length === 0) return new Map();
@@ -214,6 +214,11 @@ interface BotNames {
   bot_name: string;
 }
 
+/** When a waiting message goes next: its own retry time, or the end of its URL's pause if later. */
+function nextAttemptMs(row: DeliveryRow, pauses: ReadonlyMap<string, number>): number {
+  return Math.max(row.next_attempt_at_ms, pauses.get(row.url) ?? 0);
+}
+
 /**
  * `heads`: the oldest undelivered message of each line (#linesOf); `bots`: what names each bot
  * (#botsOf); `pauses`: the end of the pause of each held URL (#pausesOf), before which nothing
@@ -234,12 +239,12 @@ function toView(row: DeliveryRow, heads: ReadonlyMap<string, DeliveryRow>, bots:
     url: row.url,
     status,
     attempts: row.attempts,
-    next_attempt_at: status === 'pending' || status === 'retrying' ? formatInstant(Math.max(row.next_attempt_at_ms, pauses.get(row.url) ?? 0)) : null,
+    next_attempt_at: status === 'pending' || status === 'retrying' ? formatInstant(nextAttemptMs(row, pauses)) : null,
     last_error: row.last_error,
     created_at: formatInstant(row.created_at),
     delivered_at: formatOptionalInstant(row.delivered_at),
     queued_behind: head !== undefined && head.id < row.id
-      ? { delivery_id: head.message_id, event: eventOf(head), next_attempt_at: formatInstant(head.next_attempt_at_ms) }
+      ? { delivery_id: head.message_id, event: eventOf(head), next_attempt_at: formatInstant(nextAttemptMs(head, pauses)) }
       : null,
   };
 }
