@@ -382,6 +382,26 @@ describe('status webhooks and real receivers', () => {
     assert.deepEqual((await deliveriesOf(other)).map((d) => [d.status, d.last_error]), [['delivered', null]]);
   });
 
+  test('a message queued behind one of its bot\'s that the receiver cannot take gets its attempt once that one gives up, though older than three days itself', async () => {
+    // The receiver refuses the bot.scheduled payload (500) and takes everything else: a 500 says
+    // nothing of the receiver as a whole, so the URL is not held.
+    hooks.respond = (r) => ({ status: r.url === '/behind' && (r.json?.bot_event ?? r.json?.event) === 'bot.scheduled' ? 500 : 200 });
+    const botId = await book('/behind');
+    // The bot's next message, queued in the same instant: it waits in line behind the first.
+    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY - HOUR).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    for (let hour = 0; hour < 76; hour++) {
+      await rc.webhooks.runDue();
+      clock.advance(HOUR);
+    }
+    await rc.webhooks.runDue();
+    const listed = await deliveriesOf(botId);
+    const statusOf = (event: string) => listed.filter((d) => d.event === event).map((d) => [d.status, d.attempts > 0]);
+    assert.deepEqual(statusOf('bot.scheduled'), [['failed', true]]);
+    assert.deepEqual(statusOf('bot.rescheduled'), [['delivered', true]], JSON.stringify(listed));
+    assert.equal(to('/behind').filter((r) => (r.json?.bot_event ?? r.json?.event) === 'bot.rescheduled').length, 1, 'the receiver got it, once');
+  });
+
   test('deleting the data of a bot whose message failed: the URL\'s record names a message left to redeliver, not the deleted one', async () => {
     let poisoned = '';
     hooks.respond = (r) => ({ status: r.url === '/private' && r.json?.bot_id === poisoned ? 500 : 200 });
@@ -417,7 +437,7 @@ describe('status webhooks and real receivers', () => {
     const states = await Promise.all(bots.map(async (b) => (await deliveriesOf(b)).map((d) => d.status)));
     assert.deepEqual(states, bots.map(() => ['failed']), 'none still waiting 73 hours after they were queued');
     const lastErrors = await Promise.all(bots.map(async (b) => (await deliveriesOf(b))[0]!));
-    for (const d of lastErrors.filter((d) => d.attempts === 0)) assert.equal(d.last_error, 'not sent: still waiting 72 hours after it was queued (its URL held back or failing, or its bot\'s older webhooks not yet taken)');
+    for (const d of lastErrors.filter((d) => d.attempts === 0)) assert.equal(d.last_error, 'not sent: still waiting 72 hours after it was queued, its URL\'s receiver failing');
     for (const d of lastErrors.filter((d) => d.attempts > 0)) assert.equal(d.last_error, 'HTTP 503', 'one that was tried keeps its last error');
   });
 

@@ -48,6 +48,8 @@ const REFUSALS = new Set([400, 409, 413, 415, 422]);
  * its owner redelivered (`redelivered`) is sent whatever the record says.
  */
 const GONE = 410;
+/** How often the messages past their lifetime are looked for (#expireWaiting). */
+const EXPIRY_SWEEP_MS = 60_000;
 
 /** last_error of a message not sent because its line is gone. */
 function notSentText(goneMessageId: string): string {
@@ -61,7 +63,7 @@ function disabledText(failingSinceMs: number, messageId: string): string {
 
 /** last_error of a message given up before it was ever tried: it waited for its whole lifetime. */
 function expiredText(maxAgeMs: number): string {
-  return `not sent: still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued (its URL held back or failing, or its bot's older webhooks not yet taken)`;
+  return `not sent: still waiting ${Math.round(maxAgeMs / 3_600_000)} hours after it was queued, its URL's receiver failing`;
 }
 
 const lineKey = (d: Pick<Delivery, 'bot_id' | 'url'>) => `${d.bot_id} ${d.url}`;
@@ -142,6 +144,8 @@ export class WebhookDelivery {
   readonly #inFlightUrls = new Map<Delivery['id'], string>();
   /** Failed attempts, logged (a receiver down for every webhook logs a few and a count). */
   readonly #failures: FailureLog;
+  /** When #expireWaiting looks next (clock time). */
+  #nextExpiryAtMs = 0;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#o = { retryBaseMs: 5000, maxAgeMs: 3 * 24 * 3600_000, disableAfterMs: 5 * 24 * 3600_000, pollIntervalMs: 1000, batchSize: 100, secretBox: null, stopGraceMs: 3000, ...options };
@@ -286,15 +290,26 @@ export class WebhookDelivery {
   }
 
   /**
-   * Gives up the messages still waiting after maxAgeMs, unsent: each message keeps its own budget,
+   * Gives up the messages still waiting after maxAgeMs: each message keeps its own budget,
    * whatever it waits for (a held or paced URL, an older message of its bot's line). One that was
-   * tried keeps its last error; a redelivered one gets its attempt first (it expires after it).
+   * tried keeps its last error. One never tried is given up unsent only while its URL's receiver
+   * is failing (a hold with failures): queued behind an older message of its bot that the
+   * receiver would not take, to a receiver that takes the rest, it gets its one attempt when it
+   * comes first in its line, as a redelivered one does (it expires after it). Looked at once a
+   * minute at most (a scan of the pending messages).
    */
   async #expireWaiting(now: number): Promise<void> {
+    if (now < this.#nextExpiryAtMs) return;
+    this.#nextExpiryAtMs = now + EXPIRY_SWEEP_MS;
     let expiring = this.#o.database.db.updateTable('webhook_deliveries')
       .set({ state: 'failed', lease_until_ms: null, last_error: sql<string>`coalesce(last_error, ${expiredText(this.#o.maxAgeMs)})` })
       .where('state', '=', 'pending').where('redelivered', '=', 0).where('created_at', '<', now - this.#o.maxAgeMs)
-      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]));
+      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
+      .where((eb) => eb.or([
+        eb('attempts', '>', 0),
+        eb.exists(eb.selectFrom('webhook_url_holds as h').select('h.user_id')
+          .whereRef('h.user_id', '=', 'webhook_deliveries.user_id').whereRef('h.url', '=', 'webhook_deliveries.url').where('h.failures', '>', 0)),
+      ]));
     if (this.#inFlightIds.size > 0) expiring = expiring.where('id', 'not in', [...this.#inFlightIds]);
     const expired = Number((await expiring.executeTakeFirst()).numUpdatedRows);
     if (expired === 0) return;
