@@ -1135,6 +1135,17 @@ async function outlookWithMeetings(env: FullEnv, tag: string) {
 }
 
 /** A weekly Teams series of `count` on a new user's Outlook calendar, synced: its occurrences in the sync window. */
+/**
+ * The bots of a chain booked with deduplication key `key` (each `key@…`), in meeting order, as
+ * [their meeting's start in `unit`s after `firstMs`, their status].
+ */
+async function chainBotsOf(rc: TestRollcall, userId: string, key: string, firstMs: number, unit = DAY): Promise<[number, string][]> {
+  const bots = await rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
+    .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', userId).where('bots.deduplication_key', 'like', `${key}@%`)
+    .orderBy('events.start_ms').orderBy('bots.created_at').execute();
+  return bots.map((b) => [(b.start_ms - firstMs) / unit, b.status]);
+}
+
 async function outlookSeries(env: FullEnv, title: string, count: number) {
   const user = await env.rc.newUser();
   const { account, calendarId } = await connectMicrosoft(env, user.auth);
@@ -3770,9 +3781,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(env, 'Chain moved earlier instance', 6);
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[1]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-earlier', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-earlier@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-earlier', series.first);
     // Week 1 is over: the chain books week 2, and waits for it.
     env.clock.set(series.first + 7 * DAY + 2 * HOUR);
     await env.rc.dispatcher.runDue();
@@ -3809,9 +3818,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(env, 'Chain moved and back', 6);
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-back', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-back@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-back', series.first);
     // Week 0 over: week 1 booked.
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
@@ -3841,9 +3848,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(env, 'Chain moved then skip', 6);
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-skip', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-skip@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-skip', series.first);
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     assert.equal((await env.rc.chains.advance()).booked, 1);
@@ -3878,9 +3883,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(own, 'Chain moved earlier, no exceptions listed', 6);
     const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${series.before[1]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-omit', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-omit@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(own.rc, series.user.userId, 'chain-omit', series.first);
     own.clock.set(series.first + 7 * DAY + 2 * HOUR);
     await own.rc.dispatcher.runDue();
     assert.equal((await own.rc.chains.advance()).booked, 1);
@@ -3923,9 +3926,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(own, 'Chain moved then skip, launched', 6);
     const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-skip2', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-skip2@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(own.rc, series.user.userId, 'chain-skip2', series.first);
     // Week 0's bot launches into its meeting; the chain books week 1 (day 7).
     own.clock.set(series.first - LEAD_MS);
     await own.rc.dispatcher.runDue();
@@ -3957,9 +3958,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const series = await outlookSeries(env, 'Chain moved then week moved', 6);
     const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-week-moved', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-week-moved@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-week-moved', series.first);
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     assert.equal((await env.rc.chains.advance()).booked, 1);
@@ -3990,9 +3989,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     // As a chain started before migration 047 has it.
     const chainRow = () => env.rc.database.db.selectFrom('recurring_chains').select(['series_event_id', 'floor_start_ms']).where('user_id', '=', series.user.userId).executeTakeFirstOrThrow();
     await env.rc.database.db.updateTable('recurring_chains').set({ floor_start_ms: null }).where('series_event_id', '=', (await chainRow()).series_event_id).execute();
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-no-floor@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-no-floor', series.first);
     // Week 1 is over: the chain books week 2, and takes week 1's start (its place) as its floor.
     env.clock.set(series.first + 7 * DAY + 2 * HOUR);
     await env.rc.dispatcher.runDue();
@@ -4012,9 +4009,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const started = await own.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-held', recurring_event: true, bot_config: {} } });
     assert.equal(started.status, 200, JSON.stringify(started.body));
     const weekZeroBot = started.body.bot_id as string;
-    const chainBots = async () => (await own.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-held@%').orderBy('events.start_ms').orderBy('bots.created_at').execute())
-      .map((b) => [(b.start_ms - series.first) / DAY, b.status]);
+    const chainBots = () => chainBotsOf(own.rc, series.user.userId, 'chain-held', series.first);
     // Week 0's bot launches; the chain books week 1 (day 7). The bot finds nobody and leaves (Done).
     own.clock.set(series.first - LEAD_MS);
     await own.rc.dispatcher.runDue();
@@ -4056,9 +4051,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const week2 = series.first + 14 * DAY;
     env.microsoft.splitSeries(series.account.email, series.seriesId, week2, { startMs: week2 + HOUR, endMs: week2 + 2 * HOUR });
     await series.sync();
-    const chainBots = async () => (await env.rc.database.db.selectFrom('bots').innerJoin('bot_events', 'bot_events.bot_id', 'bots.id').innerJoin('events', 'events.id', 'bot_events.event_id')
-      .select(['events.start_ms', 'bots.status']).where('bots.user_id', '=', series.user.userId).where('bots.deduplication_key', 'like', 'chain-split@%').orderBy('events.start_ms').execute())
-      .map((b) => [(b.start_ms - series.first) / HOUR, b.status]);
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-split', series.first, HOUR);
     // Each booked week's bot leaves Scheduled at its join time (no runtime here: Error) and the chain books the next week.
     for (const [week, offset] of [[1, 0], [2, 1], [3, 1]] as const) {
       env.clock.set(series.first + week * 7 * DAY + offset * HOUR - LEAD_MS);
