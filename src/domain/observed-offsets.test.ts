@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObservedOffsets, observancesProblem, ZONE_ONSETS_WALKED, type ObservanceRule } from './observed-offsets.ts';
+import { ObservedOffsets, observancesProblem, observancesText, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from './observed-offsets.ts';
+import { compileSeries, expandSeries } from './recurrence.ts';
 
 const H = 3_600_000;
 const wall = (text: string) => Date.parse(`${text}Z`);
@@ -85,4 +86,58 @@ test('rules that end are walked once, within one budget for the whole zone: a zo
     eastern.offsetAt(Date.parse('1995-04-10T12:00:00Z')), eastern.offsetAt(Date.parse('1995-11-10T12:00:00Z')),
     eastern.offsetAt(Date.parse('2027-03-20T12:00:00Z')), eastern.offsetAt(Date.parse('2027-11-10T12:00:00Z')),
   ], [-4 * H, -5 * H, -4 * H, -5 * H]);
+});
+
+// A series in such a zone is expanded by its rules (domain/recurrence.ts, SeriesDefinition.zoneRules):
+// its rule in local time, each local time placed by the zone's offsets. Stored in a fixed-offset
+// stand-in zone (Etc/GMT+5, the offset of its start), it was placed right only this year and next.
+
+/** A weekly Monday 09:00 series in oldEastern from 23 November 2026 (-05:00), with its stand-in zone. */
+const weekly = (zone: ObservedOffsets | null, recurrence = ['RRULE:FREQ=WEEKLY;BYDAY=MO']) => ({
+  startMs: Date.parse('2026-11-23T14:00:00Z'), endMs: Date.parse('2026-11-23T14:30:00Z'), timeZone: 'Etc/GMT+5', recurrence, zoneRules: zone,
+});
+const startsOf = (series: ReturnType<typeof weekly>, from: string, to: string) =>
+  expandSeries(series, { fromMs: Date.parse(from), toMs: Date.parse(to) }).map((o) => iso(o.originalStartMs));
+
+test('a weekly series in a zone given by its rules is placed by them in every year: three years on, across both of its changes', () => {
+  const series = weekly(new ObservedOffsets(oldEastern));
+  // 2029 under these rules: summer time from 1 April to 28 October (New York: 11 March to 4 November).
+  assert.deepEqual(startsOf(series, '2029-03-19T00:00:00Z', '2029-04-10T00:00:00Z'), ['2029-03-19T14:00:00.000Z', '2029-03-26T14:00:00.000Z', '2029-04-02T13:00:00.000Z', '2029-04-09T13:00:00.000Z']);
+  assert.deepEqual(startsOf(series, '2029-10-15T00:00:00Z', '2029-11-06T00:00:00Z'), ['2029-10-15T13:00:00.000Z', '2029-10-22T13:00:00.000Z', '2029-10-29T14:00:00.000Z', '2029-11-05T14:00:00.000Z']);
+  // The same at any distance: 2041 (summer time from 7 April to 27 October).
+  assert.deepEqual(startsOf(series, '2041-04-01T00:00:00Z', '2041-04-09T00:00:00Z'), ['2041-04-01T14:00:00.000Z', '2041-04-08T13:00:00.000Z']);
+  const compiled = compileSeries(series);
+  assert.equal(compiled.find(Date.parse('2029-04-02T13:00:00Z'))?.endMs, Date.parse('2029-04-02T13:30:00Z'));
+  assert.equal(compiled.find(Date.parse('2029-04-02T14:00:00Z')), null);
+  assert.deepEqual(compiled.upcoming(Date.parse('2029-10-23T00:00:00Z'), 1).occurrences.map((o) => iso(o.startMs)), ['2029-10-29T14:00:00.000Z']);
+  // Without the zone's rules the series keeps the offset of its start: that is what changed.
+  assert.deepEqual(startsOf(weekly(null), '2029-04-02T00:00:00Z', '2029-04-03T00:00:00Z'), ['2029-04-02T14:00:00.000Z']);
+});
+
+test('a series in a zone given by its rules: a skipped local time is read with the offset before the gap, a repeated one is the first; local dates are the zone\'s', () => {
+  const zone = new ObservedOffsets(oldEastern);
+  const daily = (time: string) => ({
+    startMs: zone.instantOf(wall(`2026-12-01T${time}`)), endMs: zone.instantOf(wall(`2026-12-01T${time}`)) + H, timeZone: 'Etc/GMT+5', recurrence: ['RRULE:FREQ=DAILY'], zoneRules: zone,
+  });
+  // 1 April 2029, 02:30 does not exist (the clocks go from 02:00 to 03:00 EST): 07:30Z, 03:30 EDT.
+  assert.deepEqual(startsOf(daily('02:30:00'), '2029-03-31T00:00:00Z', '2029-04-03T00:00:00Z'), ['2029-03-31T07:30:00.000Z', '2029-04-01T07:30:00.000Z', '2029-04-02T06:30:00.000Z']);
+  // 28 October 2029, 01:30 happens twice: the first (EDT, 05:30Z), once.
+  assert.deepEqual(startsOf(daily('01:30:00'), '2029-10-27T00:00:00Z', '2029-10-30T00:00:00Z'), ['2029-10-27T05:30:00.000Z', '2029-10-28T05:30:00.000Z', '2029-10-29T06:30:00.000Z']);
+  // 23:30 on 1 April 2029 is 03:30Z on the 2nd: it belongs to the zone's 1 April, and an EXDATE of that day removes it.
+  const late = { ...daily('23:30:00'), recurrence: ['RRULE:FREQ=DAILY', 'EXDATE;VALUE=DATE:20290401'] };
+  assert.deepEqual(startsOf(late, '2029-03-31T00:00:00Z', '2029-04-04T00:00:00Z'), ['2029-03-31T04:30:00.000Z', '2029-04-01T04:30:00.000Z', '2029-04-03T03:30:00.000Z']);
+  assert.deepEqual(compileSeries(daily('23:30:00')).onLocalDate('2029-04-01').map((o) => iso(o.startMs)), ['2029-04-02T03:30:00.000Z']);
+  assert.equal(compileSeries(daily('23:30:00')).localDateOf(Date.parse('2029-04-02T03:30:00Z')), '2029-04-01');
+});
+
+test('a zone stored as text is read back with the same offsets, built once per text; a text that is no zone is none', () => {
+  const text = observancesText(oldEastern);
+  const zone = storedZoneRules(text)!;
+  assert.ok(zone instanceof ObservedOffsets);
+  assert.equal(storedZoneRules(text), zone);
+  assert.deepEqual(zone.observances, oldEastern);
+  assert.equal(zone.offsetAt(Date.parse('2029-04-02T12:00:00Z')), -4 * H);
+  for (const bad of [null, undefined, '', '{', '[]', '[[1,2]]', JSON.stringify([[0, 0, 30 * H, null, []]]), JSON.stringify([[0, 0, H, 'FREQ=SECONDLY', []]])]) {
+    assert.equal(storedZoneRules(bad), null, String(bad));
+  }
 });

@@ -75,6 +75,42 @@ export function countedOnsets(observances: readonly ObservanceRule[]): number {
   return observances.reduce((sum, o) => sum + Number(/(?:^|;)COUNT=(\d+)/i.exec(o.rrule ?? '')?.[1] ?? 0), 0);
 }
 
+/**
+ * The observances of a zone as a series stores them (JSON), so that every later reading of the
+ * series places its occurrences by them (SeriesDefinition.zoneRules).
+ */
+export function observancesText(observances: readonly ObservanceRule[]): string {
+  return JSON.stringify(observances.map((o) => [o.wallStartMs, o.offsetFromMs, o.offsetToMs, o.rrule, o.rdatesWallMs]));
+}
+
+/** Zones read back from stored text, by text; a series is read many times, and a zone's COUNT rules are walked when it is built. */
+const ZONES_KEPT = 256;
+const storedZones = new Map<string, ObservedOffsets | null>();
+
+/**
+ * The zone observancesText wrote, built once per text and kept; null for none (null text) and for
+ * a text that is not such a zone (it is then read in the series' IANA zone).
+ */
+export function storedZoneRules(text: string | null | undefined): ObservedOffsets | null {
+  if (text === null || text === undefined) return null;
+  const known = storedZones.get(text);
+  if (known !== undefined) return known;
+  let zone: ObservedOffsets | null = null;
+  try {
+    const rows = JSON.parse(text) as unknown;
+    const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+    if (Array.isArray(rows) && rows.length <= 100 && rows.every((row) => Array.isArray(row) && row.length === 5 && isNumber(row[0]) && isNumber(row[1]) && isNumber(row[2])
+      && (row[3] === null || typeof row[3] === 'string') && Array.isArray(row[4]) && row[4].length <= 1_000 && row[4].every(isNumber))) {
+      zone = new ObservedOffsets((rows as [number, number, number, string | null, number[]][]).map(([wallStartMs, offsetFromMs, offsetToMs, rrule, rdatesWallMs]) => ({ wallStartMs, offsetFromMs, offsetToMs, rrule, rdatesWallMs })));
+    }
+  } catch {
+    zone = null;
+  }
+  if (storedZones.size >= ZONES_KEPT) storedZones.clear();
+  storedZones.set(text, zone);
+  return zone;
+}
+
 export class ObservedOffsets {
   readonly #observances: readonly ObservanceRule[];
   /** Per UTC year, the changes whose onset falls in it, by onset. */
@@ -102,6 +138,11 @@ export class ObservedOffsets {
       left -= walls.length;
       this.#finished.set(o, walls);
     }
+  }
+
+  /** The observances the zone was read from. */
+  get observances(): readonly ObservanceRule[] {
+    return this.#observances;
   }
 
   /** The UTC offset (milliseconds) in use at an instant. */

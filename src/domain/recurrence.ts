@@ -13,6 +13,10 @@
 //   the library itself leaves it out, after RFC 5545 section 3.3.10); a repeated (fall-back)
 //   local time means its first instant. Sub-daily rules (HOURLY, and MINUTELY or SECONDLY with
 //   BYxxx parts) step as the library steps them, which leaves out a generated time in a gap.
+// - A series may carry a zone that no IANA zone keeps, given by its offsets (ZoneRules: an ICS
+//   VTIMEZONE read by its own rules). Every rule but a plain step is then expanded in wall-clock
+//   time and each local time placed by those offsets, by the same RFC 5545 3.3.5 reading; local
+//   dates (EXDATE;VALUE=DATE, a day's occurrences) are that zone's too.
 // - The recurrence set is DTSTART + RRULE + RDATE, minus EXDATE (EXDATE always wins), and every
 //   occurrence lasts exactly as long as the first.
 // - Work is bounded: no call produces more than GENERATION_CAP rule instances or makes more than
@@ -45,8 +49,27 @@ export interface SeriesDefinition {
   endMs: number;
   /** IANA zone the series is expanded in (wall-clock time stays fixed across DST). */
   timeZone: string;
+  /**
+   * A zone no IANA zone keeps (an ICS VTIMEZONE read by its own rules): when given, it places the
+   * series' local times instead of `timeZone`, which is then only the zone the series is shown in.
+   */
+  zoneRules?: ZoneRules | null;
   /** Lines such as 'RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE;TZID=Europe/Berlin:20261102T090000', 'RDATE;VALUE=DATE:20261224'. */
   recurrence: string[];
+}
+
+/**
+ * A time zone given by its offsets rather than by an IANA name. Local times are written as the
+ * UTC instant of the same digits ("wall" milliseconds).
+ */
+export interface ZoneRules {
+  /** The UTC offset (milliseconds) in use at an instant. */
+  offsetAt(instantMs: number): number;
+  /**
+   * The instant of a local time: one the clocks skip is read with the offset before the gap, one
+   * they repeat is its first instant (RFC 5545 3.3.5), as 'compatible' reads an IANA zone.
+   */
+  instantOf(wallMs: number): number;
 }
 
 export interface Occurrence {
@@ -491,6 +514,8 @@ function instancesPerPeriod(freq: Freq, lists: ReadonlyMap<string, number[]>): n
 
 interface SeriesParts {
   zone: string;
+  /** See SeriesDefinition.zoneRules: when set, every local time is read with it, never with `zone`. */
+  zoneRules: ZoneRules | null;
   startMs: number;
   durationMs: number;
   /**
@@ -525,6 +550,7 @@ interface SeriesParts {
 
 function compileParts(series: SeriesDefinition): SeriesParts {
   const { startMs, endMs, timeZone } = series;
+  const zoneRules = series.zoneRules ?? null;
   if (!Number.isInteger(startMs) || !Number.isInteger(endMs) || startMs < MIN_INSTANT_MS || startMs > MAX_INSTANT_MS) {
     throw new RangeError('series startMs/endMs must be integer epoch milliseconds in years 0000-9999');
   }
@@ -536,19 +562,26 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   // A rule with no instance at all is left out: searching for one would run to the end of year 9999.
   const rule = parsed.value.rule?.neverMatches === null ? parsed.value.rule : undefined;
 
-  const dtstart = Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(timeZone);
+  // In a zone given by its rules, DTSTART's local time is its instant plus the offset then, and
+  // the library sees it only as that local time, in UTC (every rule is expanded in wall-clock time).
+  const dtstart = zoneRules
+    ? Temporal.Instant.fromEpochMilliseconds(startMs + zoneRules.offsetAt(startMs)).toZonedDateTimeISO('UTC')
+    : Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(timeZone);
   const startTime = dtstart.toPlainTime();
 
   // Explicit local values use 'compatible' disambiguation: in an overlap that is the first
   // instant (matching generated occurrences), in a gap the RFC 5545 reading of a nonexistent
   // local time (shifted forward by the gap).
   const toInstant = (local: Temporal.PlainDateTime, zone: string) => local.toZonedDateTime(zone, { disambiguation: 'compatible' }).epochMilliseconds;
+  const inSeriesZone = (local: Temporal.PlainDateTime) => zoneRules
+    ? zoneRules.instantOf(local.toZonedDateTime('UTC').epochMilliseconds)
+    : toInstant(local, timeZone);
   const resolve = (value: DateValue): number => {
     switch (value.kind) {
       case 'utc': return value.ms;
       case 'zoned': return toInstant(value.local, value.zone);
-      case 'floating': return toInstant(value.local, timeZone);
-      case 'date': return toInstant(value.date.toPlainDateTime(startTime), timeZone);
+      case 'floating': return inSeriesZone(value.local);
+      case 'date': return inSeriesZone(value.date.toPlainDateTime(startTime));
     }
   };
 
@@ -565,7 +598,7 @@ function compileParts(series: SeriesDefinition): SeriesParts {
   if (rule?.until) {
     // A date-only UNTIL keeps the whole local day: everything before the next day's start.
     untilMs = rule.until.kind === 'date'
-      ? rule.until.date.add({ days: 1 }).toZonedDateTime(timeZone).epochMilliseconds - 1
+      ? inSeriesZone(rule.until.date.add({ days: 1 }).toPlainDateTime()) - 1
       : resolve(rule.until);
   }
 
@@ -577,11 +610,13 @@ function compileParts(series: SeriesDefinition): SeriesParts {
     chunkMs = periods >= 1 ? periods * rule.interval * PERIOD_MS[rule.freq] : CHUNK_TARGET * 1_000;
   }
 
-  // Rules that repeat a time of day are expanded in wall-clock time (see SeriesParts.wallClock).
+  // Rules that repeat a time of day are expanded in wall-clock time (see SeriesParts.wallClock);
+  // in a zone given by its rules, every rule is (the library knows only IANA zones).
   const wallDtstart = dtstart.toPlainDateTime().toZonedDateTime('UTC');
-  const byWallClock = rule !== undefined && WALL_CLOCK_FREQS.has(rule.freq);
+  const byWallClock = rule !== undefined && (WALL_CLOCK_FREQS.has(rule.freq) || zoneRules !== null);
   return {
     zone: timeZone,
+    zoneRules,
     startMs,
     durationMs: endMs - startMs,
     rule: rule && rule.plainStepMs === null ? buildLibraryRule(rule.uncountedText, byWallClock ? wallDtstart : dtstart) : undefined,
@@ -648,7 +683,7 @@ function ruleInstantsBetween(c: SeriesParts, rule: RRuleTemporal, fromMs: number
   for (const zdt of rule.between(new Date(wallFrom), new Date(wallTo), true)) {
     const wallMs = zdt.epochMilliseconds;
     // DTSTART is its own instant even where its local time happens twice (the second of the pair).
-    const ms = wallMs === wallClock.dtstartWallMs ? c.startMs : wallTimeToInstant(wallMs, c.zone);
+    const ms = wallMs === wallClock.dtstartWallMs ? c.startMs : c.zoneRules ? c.zoneRules.instantOf(wallMs) : wallTimeToInstant(wallMs, c.zone);
     if (ms >= fromMs && ms < toMs) out.push(ms);
   }
   return out.sort((a, b) => a - b);
@@ -660,7 +695,7 @@ function offsetMsAt(c: SeriesParts, ms: number): number {
   const at = Math.min(Math.max(Math.floor(ms), MIN_INSTANT_MS), MAX_INSTANT_MS);
   let offset = c.offsets.get(at);
   if (offset === undefined) {
-    offset = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(c.zone).offsetNanoseconds / 1e6;
+    offset = c.zoneRules ? c.zoneRules.offsetAt(at) : Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(c.zone).offsetNanoseconds / 1e6;
     if (c.offsets.size >= 64) c.offsets.clear();
     c.offsets.set(at, offset);
   }
@@ -904,11 +939,13 @@ function* seriesStarts(c: SeriesParts, loMs: number, hiMs: number, budget: Budge
 
 function isExcluded(c: SeriesParts, startMs: number): boolean {
   if (c.exInstants.has(startMs)) return true;
-  return c.exLocalDates.size > 0 && c.exLocalDates.has(localDateOf(startMs, c.zone));
+  return c.exLocalDates.size > 0 && c.exLocalDates.has(localDateOf(startMs, c));
 }
 
-function localDateOf(ms: number, zone: string): string {
-  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(zone).toPlainDate().toString();
+/** The local date (YYYY-MM-DD) of an instant in the series' zone. */
+function localDateOf(ms: number, c: SeriesParts): string {
+  if (c.zoneRules) return new Date(ms + c.zoneRules.offsetAt(ms)).toISOString().slice(0, 10);
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(c.zone).toPlainDate().toString();
 }
 
 function occurrenceAt(c: SeriesParts, startMs: number): Occurrence {
@@ -1083,8 +1120,11 @@ export class CompiledSeries {
     }
     const c = this.#c;
     // Start of day, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00.
-    const dayStart = date.toZonedDateTime(c.zone).epochMilliseconds;
-    const nextDayStart = date.add({ days: 1 }).toZonedDateTime(c.zone).epochMilliseconds;
+    const dayStartOf = (day: Temporal.PlainDate) => c.zoneRules
+      ? c.zoneRules.instantOf(day.toZonedDateTime('UTC').epochMilliseconds)
+      : day.toZonedDateTime(c.zone).epochMilliseconds;
+    const dayStart = dayStartOf(date);
+    const nextDayStart = dayStartOf(date.add({ days: 1 }));
     return (function* () {
       for (const start of seriesStarts(c, dayStart, nextDayStart)) yield occurrenceAt(c, start);
     })();
@@ -1092,7 +1132,7 @@ export class CompiledSeries {
 
   /** The local calendar date (YYYY-MM-DD) of an instant in the series zone. */
   localDateOf(ms: number): string {
-    return localDateOf(ms, this.#c.zone);
+    return localDateOf(ms, this.#c);
   }
 }
 
