@@ -76,6 +76,11 @@ export interface EventsTable {
    * Null for every other event.
    */
   series_end_ms: number | null;
+  /**
+   * An ICS series in a zone no IANA zone keeps: its VTIMEZONE's observances as JSON
+   * (observed-offsets.ts, observancesText), by which it is expanded (migration 049). Null otherwise.
+   */
+  zone_rules: string | null;
 }
 
 export interface BotsTable {

@@ -5467,6 +5467,42 @@ describe('ICS feed specifics', () => {
     assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(Date.parse('2027-03-29T14:00:00Z') - LEAD_MS));
   });
 
+  test('an ICS series in a "Customized Time Zone" keeps to that zone\'s rules years ahead: a schedule_all_occurrences batch books its occurrences there', async () => {
+    // The same 1987-2006 US Eastern rules: in 2029 summer time runs from 1 April to 28 October
+    // (New York: 11 March to 4 November). Each occurrence is at 09:00 local by them, however far ahead.
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', 'UID:customized-years@example.com', 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555556', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const spring = await eventsOf(env, user.auth, calendarId, Date.parse('2029-03-25T00:00:00Z'), Date.parse('2029-04-03T00:00:00Z'));
+    assert.deepEqual(spring.map((e) => e.start_time), ['2029-03-26T14:00:00.000Z', '2029-04-02T13:00:00.000Z']);
+    const autumn = await eventsOf(env, user.auth, calendarId, Date.parse('2029-10-21T00:00:00Z'), Date.parse('2029-10-30T00:00:00Z'));
+    assert.deepEqual(autumn.map((e) => e.start_time), ['2029-10-22T13:00:00.000Z', '2029-10-29T14:00:00.000Z']);
+    // An occurrence's id is keyed by its real start (as this year's and next year's were already).
+    const seriesId = spring[1]!.recurring_event_id!;
+    assert.equal(spring[1]!.id, `${seriesId}_20290402T130000Z`);
+    const next = await eventsOf(env, user.auth, calendarId, Date.parse('2027-04-05T00:00:00Z'), Date.parse('2027-04-06T00:00:00Z'));
+    assert.equal(next[0]!.id, `${seriesId}_20270405T130000Z`);
+
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: `years-${randomUUID()}`, schedule_all_occurrences: true, occurrence_limit: 150, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body).slice(0, 500));
+    const booked = new Map((all.body.schedules_created as { occurrence_start: string; bot_id: string; scheduled_time: string }[]).map((s) => [s.occurrence_start, s]));
+    for (const start of ['2029-03-26T14:00:00.000Z', '2029-04-02T13:00:00.000Z', '2029-10-22T13:00:00.000Z', '2029-10-29T14:00:00.000Z']) {
+      const entry = booked.get(start);
+      assert.ok(entry, `a bot for the occurrence at ${start}`);
+      assert.equal((await bot(env, user.auth, entry.bot_id)).scheduled_join_time, iso(Date.parse(start) - LEAD_MS), start);
+    }
+    // None an hour off, at the offset of the series' start (-05:00) in summer.
+    assert.ok(!booked.has('2029-04-02T14:00:00.000Z') && !booked.has('2029-10-22T14:00:00.000Z'));
+    assert.equal([...booked.keys()].filter((start) => start.startsWith('2029-')).length, 53, 'every Monday of 2029');
+  });
+
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();
     const feed = env.ics.createFeed('Blinks');

@@ -180,6 +180,12 @@ export interface ProviderEvent {
   conferenceUrl: string | null;
   /** RFC 5545 RRULE/RDATE/EXDATE lines for a series master; null otherwise. */
   recurrence: string[] | null;
+  /**
+   * An ICS series whose DTSTART's zone no IANA zone keeps: that VTIMEZONE's rules
+   * (domain/observed-offsets.ts, observancesText), by which it is expanded; `timeZone` is then a
+   * fixed-offset stand-in, for display. Absent or null for every other event.
+   */
+  zoneRules?: string | null;
   /** For an instance that overrides one occurrence of a series: the series' providerEventId. */
   seriesProviderEventId: string | null;
   /** For such an instance: the start the occurrence had under the rule. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { IcsParseError, parseContentLine, parseIcs, parseIcsYielding } from './ics-parser.ts';
 import { FeedText } from './feed-text.ts';
 import { expandSeries } from '../../domain/recurrence.ts';
+import { storedZoneRules } from '../../domain/observed-offsets.ts';
 import { measureStall } from '../../../test/support/stall-probe.ts';
 
 const NOW = Date.parse('2026-11-20T00:00:00Z');
@@ -622,64 +623,74 @@ test('time zones: a customized definition whose transitions fall at another hour
   assert.equal(new Date(events[0]!.startMs!).toISOString(), '2027-06-15T08:00:00.000Z');
 });
 
+/** US Eastern under its 1987-2006 rules (summer time from the first Sunday of April to the last of October), which no IANA zone keeps now. */
+const customEastern = [
+  'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+  'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+  'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT',
+  'END:VTIMEZONE',
+];
+const customTz = 'TZID=Customized Time Zone';
+
+/** A parsed series as the service expands it: in its zone's own rules when it carries them. */
+function definitionOf(e: { startMs: number; endMs: number; timeZone?: string | null; recurrence?: string[] | null; zoneRules?: string | null }) {
+  return { startMs: e.startMs, endMs: e.endMs, timeZone: e.timeZone!, recurrence: e.recurrence!, zoneRules: storedZoneRules(e.zoneRules) };
+}
+
+function originalStarts(e: Parameters<typeof definitionOf>[0], from: string, to: string): string[] {
+  return expandSeries(definitionOf(e), { fromMs: Date.parse(from), toMs: Date.parse(to) }).map((o) => new Date(o.originalStartMs).toISOString());
+}
+
 test('time zones: a "Customized Time Zone" no IANA zone matches is read by its own VTIMEZONE rules, a weekly series across its changes included', () => {
-  // US Eastern offsets under the rules of 1987-2006 (summer time from the first Sunday of April to
-  // the last of October), as an Outlook whose zone data predates 2007 still exports them: no IANA
-  // zone keeps these rules now. In 2027 New York changes on 14 March and 7 November instead.
-  const customized = [
-    'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-    'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-    'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT',
-    'END:VTIMEZONE',
-  ];
-  const tz = 'TZID=Customized Time Zone';
-  const { events, warnings } = parseIcs(feed(...customized,
-    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO',
-    `EXDATE;${tz}:20270412T090000`, 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${tz}:20270419T090000`, `DTSTART;${tz}:20270419T100000`, `DTEND;${tz}:20270419T103000`, 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:once', `DTSTART;${tz}:20270322T090000`, `DTEND;${tz}:20270322T100000`, 'END:VEVENT',
+  // US Eastern offsets under the rules of 1987-2006, as an Outlook whose zone data predates 2007
+  // still exports them. In 2027 New York changes on 14 March and 7 November instead.
+  const { events, warnings } = parseIcs(feed(...customEastern,
+    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO',
+    `EXDATE;${customTz}:20270412T090000`, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20270419T090000`, `DTSTART;${customTz}:20270419T100000`, `DTEND;${customTz}:20270419T103000`, 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:once', `DTSTART;${customTz}:20270322T090000`, `DTEND;${customTz}:20270322T100000`, 'END:VEVENT',
   ), { nowMs: NOW });
   assert.match(warnings.join('\n'), /"Customized Time Zone" matches no IANA zone; its times are read by its VTIMEZONE's own rules/);
   const byKey = new Map(events.map((e) => [e.providerEventId, e]));
   // 22 March 2027 is still standard time by these rules (-05:00): 14:00Z, not New York's 13:00Z.
   assert.equal(new Date(byKey.get('once')!.startMs).toISOString(), '2027-03-22T14:00:00.000Z');
   assert.equal(byKey.get('once')!.endMs - byKey.get('once')!.startMs, 3_600_000);
+  assert.equal(byKey.get('once')!.zoneRules, undefined, 'a single event needs no rules');
   const series = byKey.get('weekly')!;
-  const starts = (from: string, to: string) => expandSeries(
-    { startMs: series.startMs, endMs: series.endMs, timeZone: series.timeZone!, recurrence: series.recurrence! },
-    { fromMs: Date.parse(from), toMs: Date.parse(to) },
-  ).map((o) => new Date(o.startMs).toISOString());
-  assert.deepEqual(starts('2027-03-01T00:00:00Z', '2027-04-27T00:00:00Z'), [
+  // Stored in the stand-in zone of its start, with the zone's rules, and its lines as written (the EXDATE an instant).
+  assert.equal(series.timeZone, 'Etc/GMT+5');
+  assert.deepEqual(series.recurrence, ['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20270412T130000Z']);
+  assert.deepEqual(JSON.parse(series.zoneRules!), [[Date.parse('1601-01-01T02:00:00Z'), -4 * 3_600_000, -5 * 3_600_000, 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', []], [Date.parse('1601-01-01T02:00:00Z'), -5 * 3_600_000, -4 * 3_600_000, 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', []]]);
+  assert.deepEqual(originalStarts(series, '2027-03-01T00:00:00Z', '2027-04-27T00:00:00Z'), [
     '2027-03-01T14:00:00.000Z', '2027-03-08T14:00:00.000Z', '2027-03-15T14:00:00.000Z', '2027-03-22T14:00:00.000Z', '2027-03-29T14:00:00.000Z',
     '2027-04-05T13:00:00.000Z', /* 12 April removed by EXDATE */ '2027-04-19T13:00:00.000Z', '2027-04-26T13:00:00.000Z',
   ]);
   // The autumn change on 31 October: the Monday after is back at -05:00 (New York changes a week later).
-  assert.deepEqual(starts('2027-10-25T00:00:00Z', '2027-11-09T00:00:00Z'), ['2027-10-25T13:00:00.000Z', '2027-11-01T14:00:00.000Z', '2027-11-08T14:00:00.000Z']);
+  assert.deepEqual(originalStarts(series, '2027-10-25T00:00:00Z', '2027-11-09T00:00:00Z'), ['2027-10-25T13:00:00.000Z', '2027-11-01T14:00:00.000Z', '2027-11-08T14:00:00.000Z']);
+  // And so in every year: 2029 changes on 1 April and 28 October.
+  assert.deepEqual(originalStarts(series, '2029-03-26T00:00:00Z', '2029-04-03T00:00:00Z'), ['2029-03-26T14:00:00.000Z', '2029-04-02T13:00:00.000Z']);
+  assert.deepEqual(originalStarts(series, '2029-10-22T00:00:00Z', '2029-10-30T00:00:00Z'), ['2029-10-22T13:00:00.000Z', '2029-10-29T14:00:00.000Z']);
   // The override names the occurrence it replaces by its real start.
   assert.equal(byKey.get('weekly|20270419T130000Z')?.startMs, Date.parse('2027-04-19T14:00:00Z'));
 });
 
-test('time zones: series placed by their zone\'s own rules are paced and counted; past the limit they keep the offset of their start', async () => {
+test('time zones: many series in zones read by their own rules are parsed in steps, each carrying its zone\'s rules', async () => {
   const oldRules = (tzid: string, extra: string[] = []) => ['BEGIN:VTIMEZONE', `TZID:${tzid}`,
     'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', ...extra, 'END:STANDARD',
     'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE'];
-  // Daily series: about 300 occurrences each to the end of the placement window (2027), generated in
-  // steps; the budget of 2,000 leaves room for two (a series is placed only with 800 each way left).
-  const series = [0, 1, 2].map((i) => ['BEGIN:VEVENT', `UID:daily${i}`, 'DTSTART;TZID=Custom:20270301T090000', 'DURATION:PT30M', 'RRULE:FREQ=DAILY', 'END:VEVENT']).flat();
-  const { result, stall } = await measureStall(() => parseIcsYielding(feed(...oldRules('Custom'), ...series), { nowMs: NOW, limits: { maxOwnRuleInstances: 2_000 } }));
+  const series = Array.from({ length: 300 }, (_, i) => ['BEGIN:VEVENT', `UID:daily${i}`, 'DTSTART;TZID=Custom:20270301T090000', 'DURATION:PT30M', 'RRULE:FREQ=DAILY', 'END:VEVENT']).flat();
+  const { result, stall } = await measureStall(() => parseIcsYielding(feed(...oldRules('Custom'), ...series), { nowMs: NOW }));
   assert.ok(stall.busyMs < 100, `held the event loop for ${stall.busyMs} ms of work`);
-  const april = (id: string) => {
-    const e = result.events.find((event) => event.providerEventId === id)!;
-    return expandSeries({ startMs: e.startMs, endMs: e.endMs, timeZone: e.timeZone!, recurrence: e.recurrence! }, { fromMs: Date.parse('2027-04-10T00:00:00Z'), toMs: Date.parse('2027-04-11T00:00:00Z') })
-      .map((o) => new Date(o.startMs).toISOString());
-  };
-  assert.deepEqual([april('daily0'), april('daily1'), april('daily2')], [['2027-04-10T13:00:00.000Z'], ['2027-04-10T13:00:00.000Z'], ['2027-04-10T14:00:00.000Z']]);
-  assert.match(result.warnings.join('\n'), /series daily2: more occurrences of series in zones read by their own rules than are placed in a feed/);
-  assert.match(result.warnings.join('\n'), /series daily0: occurrences from 2028-01-01T00:00:00.000Z on keep the offset of its start \(Etc\/GMT\+5\)/);
+  assert.equal(result.events.length, 300);
+  assert.ok(result.events.every((e) => e.zoneRules === result.events[0]!.zoneRules && e.zoneRules !== undefined));
+  assert.deepEqual(originalStarts(result.events[299]!, '2027-04-10T00:00:00Z', '2027-04-11T00:00:00Z'), ['2027-04-10T13:00:00.000Z']);
+  assert.deepEqual(originalStarts(result.events[299]!, '2030-04-10T00:00:00Z', '2030-04-11T00:00:00Z'), ['2030-04-10T13:00:00.000Z']);
+  assert.ok(!result.warnings.some((w) => /keep the offset/.test(w)), result.warnings.join('\n'));
   // A definition listing more onsets than are read (RDATE) is not read by its rules: UTC, as before.
   const rdates = Array.from({ length: 1_001 }, (_, i) => `RDATE:${2000 + Math.floor(i / 12)}${String((i % 12) + 1).padStart(2, '0')}01T020000`);
-  const listed = parseIcs(feed(...oldRules('Listed', rdates), 'BEGIN:VEVENT', 'UID:l', 'DTSTART;TZID=Listed:20270615T090000', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
+  const listed = parseIcs(feed(...oldRules('Listed', rdates), 'BEGIN:VEVENT', 'UID:l', 'DTSTART;TZID=Listed:20270615T090000', 'RRULE:FREQ=DAILY', 'END:VEVENT'), { nowMs: NOW, limits: { maxZoneMatches: 0 } });
   assert.equal(new Date(listed.events[0]!.startMs).toISOString(), '2027-06-15T09:00:00.000Z');
+  assert.equal(listed.events[0]!.zoneRules, undefined);
 });
 
 // A COUNT rule is counted from its DTSTART, however far back, by the comparison with the IANA
@@ -699,47 +710,21 @@ for (const end of ['UNTIL=20000101T000000Z', 'COUNT=9999']) test(`a VTIMEZONE wh
   assert.ok(stall.busyMs < 200, `held the event loop for ${stall.busyMs} ms`);
 });
 
-/** US Eastern under its 1987-2006 rules, which no IANA zone keeps, and a weekly series in it from March 2027. */
-const customEastern = [
-  'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-  'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-  'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT',
-  'END:VTIMEZONE',
-];
-const customTz = 'TZID=Customized Time Zone';
-
-function originalStarts(e: { startMs: number; endMs: number; timeZone?: string | null; recurrence?: string[] | null }, from: string, to: string): string[] {
-  return expandSeries({ startMs: e.startMs, endMs: e.endMs, timeZone: e.timeZone!, recurrence: e.recurrence! }, { fromMs: Date.parse(from), toMs: Date.parse(to) })
-    .map((o) => new Date(o.originalStartMs).toISOString());
-}
-
-test('an override or EXDATE in a zone read by its own rules, past the placement window, names the occurrence where the series has it', () => {
+test('an override or EXDATE in a zone read by its own rules names the occurrence at its real start, however far ahead', () => {
   const series = ['BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO'];
-  // Past the window (which ends 2028-01-01) the series keeps its start's offset: 12 June 2028 09:00 is 14:00Z.
-  const moved = parseIcs(feed(...customEastern, ...series, 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20280612T090000`, `DTSTART;${customTz}:20280612T110000`, `DTEND;${customTz}:20280612T113000`, 'END:VEVENT'),
-  { nowMs: NOW }).events;
-  const master = moved.find((e) => e.providerEventId === 'weekly')!;
-  const override = moved.find((e) => e.providerEventId.startsWith('weekly|'))!;
-  assert.deepEqual(originalStarts(master, '2028-06-11T00:00:00Z', '2028-06-14T00:00:00Z'), [new Date(override.originalStartMs!).toISOString()]);
-  assert.equal(override.providerEventId, 'weekly|20280612T140000Z');
-  // Inside the window it names the real instant: 7 June 2027 09:00 at -04:00.
-  const inside = parseIcs(feed(...customEastern, ...series, 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20270607T090000`, `DTSTART;${customTz}:20270607T110000`, `DTEND;${customTz}:20270607T113000`, 'END:VEVENT'),
-  { nowMs: NOW }).events;
-  assert.ok(inside.some((e) => e.providerEventId === 'weekly|20270607T130000Z'));
-  // An EXDATE past the window removes its occurrence.
-  const deleted = parseIcs(feed(...customEastern, ...series, `EXDATE;${customTz}:20280612T090000`, 'END:VEVENT'), { nowMs: NOW }).events;
-  assert.deepEqual(originalStarts(deleted[0]!, '2028-06-11T00:00:00Z', '2028-06-20T00:00:00Z'), ['2028-06-19T14:00:00.000Z']);
-});
-
-test('in a series not placed (the feed\'s budget spent), an override or EXDATE in its zone names the occurrence at the offset of its start', () => {
-  const { events } = parseIcs(feed(...customEastern,
-    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO', `EXDATE;${customTz}:20270614T090000`, 'END:VEVENT',
-    'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:20270607T090000`, `DTSTART;${customTz}:20270607T110000`, `DTEND;${customTz}:20270607T113000`, 'END:VEVENT'),
-  { nowMs: NOW, limits: { maxOwnRuleInstances: 0 } });
-  const master = events.find((e) => e.providerEventId === 'weekly')!;
-  // Not placed, the series keeps -05:00 all year: 09:00 is 14:00Z in June too.
-  assert.deepEqual(originalStarts(master, '2027-06-01T00:00:00Z', '2027-06-22T00:00:00Z'), ['2027-06-07T14:00:00.000Z', '2027-06-21T14:00:00.000Z']);
-  assert.ok(events.some((e) => e.providerEventId === 'weekly|20270607T140000Z'), events.map((e) => e.providerEventId).join(', '));
+  // 12 June 2028 and 11 June 2029, 09:00 at -04:00: 13:00Z (the stand-in's -05:00 would say 14:00Z).
+  for (const [local, key] of [['20270607T090000', '20270607T130000Z'], ['20280612T090000', '20280612T130000Z'], ['20290611T090000', '20290611T130000Z']] as const) {
+    const moved = parseIcs(feed(...customEastern, ...series, 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:weekly', `RECURRENCE-ID;${customTz}:${local}`, `DTSTART;${customTz}:${local.slice(0, 9)}110000`, `DTEND;${customTz}:${local.slice(0, 9)}113000`, 'END:VEVENT'),
+    { nowMs: NOW }).events;
+    const master = moved.find((e) => e.providerEventId === 'weekly')!;
+    const override = moved.find((e) => e.providerEventId.startsWith('weekly|'))!;
+    assert.equal(override.providerEventId, `weekly|${key}`);
+    const day = Date.parse(`${local.slice(0, 4)}-${local.slice(4, 6)}-${local.slice(6, 8)}T00:00:00Z`);
+    assert.deepEqual(originalStarts(master, new Date(day).toISOString(), new Date(day + 86_400_000).toISOString()), [new Date(override.originalStartMs!).toISOString()]);
+  }
+  // An EXDATE years ahead removes its occurrence, and only it.
+  const deleted = parseIcs(feed(...customEastern, ...series, `EXDATE;${customTz}:20290611T090000`, 'END:VEVENT'), { nowMs: NOW }).events;
+  assert.deepEqual(deleted[0]!.recurrence, ['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20290611T130000Z']);
+  assert.deepEqual(originalStarts(deleted[0]!, '2029-06-10T00:00:00Z', '2029-06-20T00:00:00Z'), ['2029-06-18T13:00:00.000Z']);
 });

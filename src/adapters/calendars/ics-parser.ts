@@ -8,8 +8,8 @@
 // ("/citadel.org/20190903_1/Europe/Berlin"); the VTIMEZONE's X-LIC-LOCATION; a Windows zone name
 // (Outlook exports); and last the IANA zone whose UTC offsets match the VTIMEZONE's own rules
 // over three years. A TZID none of these resolve but with a VTIMEZONE in the feed is read by that
-// VTIMEZONE's own rules (domain/observed-offsets.ts; its series placed by them,
-// domain/observed-series.ts). Any other is read in the calendar's X-WR-TIMEZONE when it states an
+// VTIMEZONE's own rules (domain/observed-offsets.ts); a series in it carries those rules
+// (ProviderEvent.zoneRules), by which it is expanded. Any other is read in the calendar's X-WR-TIMEZONE when it states an
 // IANA zone, else as UTC, with a warning either way.
 //
 // A feed is outside input, so the parser is built to stay cheap whatever it is sent
@@ -27,8 +27,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
-import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
-import { placeByObservedRules, type Corrected, type ObservedSeries } from '../../domain/observed-series.ts';
+import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, observancesText, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -67,11 +66,6 @@ export interface IcsLimits {
   maxObservances: number;
   /** VTIMEZONEs that match no IANA zone read by their own rules; past it, their times are read as UTC. */
   maxOwnRuleZones: number;
-  /**
-   * Occurrences generated in a feed to place series in such zones by their rules (a fraction of a
-   * millisecond each); a series past it keeps the offset of its start.
-   */
-  maxOwnRuleInstances: number;
   /** Warnings kept; the rest are counted. */
   maxWarnings: number;
   /** A longer UID (in UTF-8 bytes) is replaced by its SHA-256, so it always fits the event index. */
@@ -88,7 +82,6 @@ export const ICS_LIMITS: Readonly<IcsLimits> = Object.freeze({
   maxZoneMatches: 16,
   maxObservances: 100,
   maxOwnRuleZones: 64,
-  maxOwnRuleInstances: 40_000,
   maxWarnings: 100,
   maxUidBytes: 512,
 });
@@ -182,15 +175,11 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     if (!masters.has(uid) || prop(vevent, 'RRULE') || prop(vevent, 'RDATE')) masters.set(uid, vevent);
   }
   const built: BuiltEvent[] = [];
-  /** Series placed by their zone's own rules, by UID: the stand-in's offset and where they were placed (null: not placed). */
-  const placedSeries = new Map<string, { standInOffsetMs: number; span: { fromMs: number; toMs: number } | null }>();
-  /** Overrides whose RECURRENCE-ID is in a zone read by its own rules: the local time it names. */
-  const overrideWalls = new Map<ProviderEvent, number>();
   let matchesSeen = 0;
   for (let i = 0; i < vevents.length; i++) {
     // A step ends every EVENTS_PER_STEP events, and after an event that needed a VTIMEZONE
-    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or a
-    // series placed by a VTIMEZONE's own rules (bounded by maxOwnRuleInstances).
+    // compared with the IANA zones (a few milliseconds each, up to maxZoneMatches of them) or
+    // read by its own rules (its ended rules walked once, up to ZONE_ONSETS_WALKED onsets).
     if ((i > 0 && i % EVENTS_PER_STEP === 0) || zones.effort !== matchesSeen) {
       matchesSeen = zones.effort;
       yield;
@@ -198,15 +187,8 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     const { vevent, zone } = vevents[i]!;
     try {
       const reader = zones.withFallback(zone);
-      const read = toProviderEvent(text, vevent, reader, zone, limits, masters);
-      if (!read) continue;
-      let event = read.event;
-      if (read.placement !== null) {
-        const placed = yield* placedByOwnRules(read.placement, reader, read.event.providerEventId);
-        event = { ...event, recurrence: placed.lines };
-        if (!placedSeries.has(event.providerEventId)) placedSeries.set(event.providerEventId, { standInOffsetMs: read.placement.wallStartMs - read.placement.startMs, span: placed.placedMs });
-      }
-      if (read.originalWallMs !== null) overrideWalls.set(event, read.originalWallMs);
+      const event = toProviderEvent(text, vevent, reader, zone, limits, masters);
+      if (!event) continue;
       // RFC 5545 3.8.4.4 moves every later occurrence with this one; read as one occurrence, the
       // later ones stay where the rule puts them, which the log says rather than leave unsaid.
       if (prop(vevent, 'RECURRENCE-ID')?.params.get('RANGE')?.toUpperCase() === 'THISANDFUTURE') {
@@ -216,11 +198,6 @@ function* parseSteps(given: string | FeedText, options: ParseOptions): Generator
     } catch (error) {
       warnings.add(`skipped VEVENT ${cut(propValue(vevent, 'UID') ?? '(no UID)')}: ${(error as Error).message}`);
     }
-  }
-  for (const entry of built) {
-    const wall = overrideWalls.get(entry.event);
-    const series = entry.event.seriesProviderEventId === null ? undefined : placedSeries.get(entry.event.seriesProviderEventId);
-    if (wall !== undefined && series !== undefined) entry.event = reKeyedOverride(entry.event, wall, series);
   }
   const events = new Map<string, ProviderEvent>();
   for (const event of yield* keyedByCopy(built, warnings)) {
@@ -377,7 +354,7 @@ class SeriesOfOverrides {
     let compiled = this.#compiled.get(event);
     if (compiled === undefined) {
       try {
-        compiled = compileSeries({ startMs: event.startMs, endMs: event.endMs, timeZone: event.timeZone ?? 'UTC', recurrence: event.recurrence! });
+        compiled = compileSeries({ startMs: event.startMs, endMs: event.endMs, timeZone: event.timeZone ?? 'UTC', recurrence: event.recurrence!, zoneRules: storedZoneRules(event.zoneRules) });
       } catch {
         compiled = null; // a rule that cannot be read names no occurrence
       }
@@ -683,10 +660,11 @@ function wallMs(local: LocalDateTime): number {
 // Events
 
 /**
- * The event a VEVENT describes. A series in a zone read by its own rules comes with what is needed
- * to place its occurrences (`placement`), which the caller does in steps (placedByOwnRules).
+ * The event a VEVENT describes. A series whose DTSTART is in a zone read by its own rules carries
+ * those rules (zoneRules), by which it is expanded: stored in the fixed-offset stand-in zone of its
+ * start (for display), its occurrences are still placed by the VTIMEZONE's offsets in every year.
  */
-function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): { event: ProviderEvent; placement: ObservedSeries | null; originalWallMs: number | null } | null {
+function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, defaultZone: string, limits: IcsLimits, masters: ReadonlyMap<string, Component>): ProviderEvent | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) throw new Error('no DTSTART');
   // Kept as raw, which is stored under RAW_LIMIT_BYTES: a longer one would be dropped there whole,
@@ -727,13 +705,9 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
   const original = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone) : null;
   const originalStartMs = original ? original.ms : null;
-  const standInOffsetMs = start.observed && start.wallMs !== undefined ? start.wallMs - start.ms : null;
-  const written = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, start.isAllDay ? null : start.observed ?? null, standInOffsetMs), dtstart, start);
-  const local = written !== null && start.observed ? writtenLocalTime(dtstart) : null;
-  const placement = local !== null && written !== null && start.observed
-    ? { lines: written, startMs: start.ms, endMs, zone: start.zone, wallStartMs: wallMs(local), offsets: start.observed }
-    : null;
-  const recurrence = written;
+  const observed = start.isAllDay ? null : start.observed ?? null;
+  const recurrence = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, observed), dtstart, start);
+  const zoneRules = recurrence !== null && observed !== null ? textOfZone(observed) : null;
 
   const statusText = (propValue(vevent, 'STATUS') ?? 'CONFIRMED').toUpperCase();
   const status: EventStatus = statusText === 'CANCELLED' ? 'cancelled' : statusText === 'TENTATIVE' ? 'tentative' : 'confirmed';
@@ -762,6 +736,7 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
     isAllDay: start.isAllDay,
     conferenceUrl,
     recurrence,
+    ...(zoneRules !== null ? { zoneRules } : {}),
     seriesProviderEventId: originalStartMs === null ? null : uid,
     originalStartMs,
     status,
@@ -775,7 +750,16 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
       vevent: veventText,
     },
   };
-  return { event, placement, originalWallMs: original?.wallMs ?? null };
+  return event;
+}
+
+/** observancesText of each zone read by its own rules, written once however many series it has. */
+const zoneTexts = new WeakMap<ObservedOffsets, string>();
+
+function textOfZone(zone: ObservedOffsets): string {
+  let text = zoneTexts.get(zone);
+  if (text === undefined) zoneTexts.set(zone, (text = observancesText(zone.observances)));
+  return text;
 }
 
 /**
@@ -856,7 +840,7 @@ function parseLocalValue(text: string): LocalDateTime {
  * RRULE, RDATE and EXDATE lines in the form domain/recurrence.ts reads, zones made IANA; a value
  * without a zone is in `eventZone` (in `eventObserved`'s rules when DTSTART's zone is read by them).
  */
-function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean, eventObserved: ObservedOffsets | null, standInOffsetMs: number | null): string[] | null {
+function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string, isAllDay: boolean, eventObserved: ObservedOffsets | null): string[] | null {
   const lines: string[] = [];
   for (const p of vevent.properties) {
     if (p.name === 'RRULE') {
@@ -888,73 +872,14 @@ function recurrenceLines(vevent: Component, zones: TzidReader, eventZone: string
       const tzid = p.params.get('TZID');
       // In a zone read by its own rules, the values are made instants here: no IANA zone can name them.
       const observed = tzid ? zones.observed(tzid) : eventObserved;
-      // An EXDATE names both the real instant and the stand-in zone's: the series has an occurrence
-      // at the first inside its placement window and at the second outside it (or when not placed).
       if (observed) {
-        lines.push(`${p.name}:${local.flatMap((v) => {
-          const wall = wallMs(parseLocalValue(v));
-          const real = observed.instantOf(wall);
-          const both = p.name === 'EXDATE' && standInOffsetMs !== null && wall - standInOffsetMs !== real;
-          return (both ? [real, wall - standInOffsetMs] : [real]).map(occurrenceKey);
-        }).join(',')}`);
+        lines.push(`${p.name}:${local.map((v) => occurrenceKey(observed.instantOf(wallMs(parseLocalValue(v))))).join(',')}`);
       } else lines.push(`${p.name};TZID=${tzid ? zones.resolve(tzid) : eventZone}:${local.join(',')}`);
     }
     if (dates.length > 0) lines.push(`${p.name};VALUE=DATE:${dates.join(',')}`);
   }
   return lines.some((l) => l.startsWith('RRULE:') || l.startsWith('RDATE')) ? lines : null;
 }
-
-/**
- * A series whose DTSTART is in a zone read by its own VTIMEZONE rules: stored in the stand-in zone
- * of its start, with the occurrences of the placement window (a few years around now) moved where
- * the VTIMEZONE's rules put them (domain/observed-series.ts). At most PLACED_OCCURRENCES are
- * generated each way, and at most maxOwnRuleInstances in a feed; the log says when
- * a series goes on past where its occurrences were placed.
- */
-function* placedByOwnRules(series: ObservedSeries, zones: TzidReader, key: string): Generator<void, { lines: string[]; placedMs: { fromMs: number; toMs: number } | null }> {
-  const budget = Math.min(PLACED_OCCURRENCES, zones.placementBudget());
-  if (budget < PLACED_OCCURRENCES) {
-    zones.warn(`series ${cut(key)}: more occurrences of series in zones read by their own rules than are placed in a feed; its occurrences keep the offset of its start`);
-    return { lines: series.lines, placedMs: null };
-  }
-  yield;
-  let placed: Corrected;
-  try {
-    placed = yield* placeByObservedRules(series, zones.placementWindow(), budget);
-    zones.spendPlacement(placed.generated);
-  } catch (error) {
-    zones.spendPlacement(budget);
-    // A rule that cannot be expanded is stored as written, at the offset of its start.
-    zones.warn(`series ${cut(key)}: its occurrences could not be placed by its zone's own rules (${(error as Error).message}); they keep the offset of its start`);
-    return { lines: series.lines, placedMs: null };
-  }
-  if (placed.goesOn) zones.warn(`series ${cut(key)}: occurrences from ${new Date(placed.correctUntilMs).toISOString()} on keep the offset of its start (${series.zone}); its zone's own rules place them only until then`);
-  return { lines: placed.lines, placedMs: { fromMs: zones.placementWindow().fromMs, toMs: placed.correctUntilMs } };
-}
-
-/**
- * An override whose RECURRENCE-ID is in a zone read by its own rules names the occurrence where its
- * series has it: at the real instant when that or the stand-in's is inside the window where the
- * series was placed (observed-series.ts decides each local time so), else where the stand-in zone
- * puts it (past the window, or in a series not placed).
- */
-function reKeyedOverride(event: ProviderEvent, wall: number, series: { standInOffsetMs: number; span: { fromMs: number; toMs: number } | null }): ProviderEvent {
-  const real = event.originalStartMs!;
-  const stand = wall - series.standInOffsetMs;
-  const inside = (ms: number) => series.span !== null && ms >= series.span.fromMs && ms < series.span.toMs;
-  const originalStartMs = inside(real) || inside(stand) ? real : stand;
-  if (originalStartMs === real) return event;
-  const raw = event.raw as Record<string, unknown>;
-  return {
-    ...event,
-    providerEventId: `${event.seriesProviderEventId}|${occurrenceKey(originalStartMs)}`,
-    originalStartMs,
-    raw: { ...raw, recurrence_id: new Date(originalStartMs).toISOString() },
-  };
-}
-
-/** Occurrences generated each way when a series is placed by its zone's own rules. */
-const PLACED_OCCURRENCES = 800;
 
 /** Frequencies whose instances repeat DTSTART's time of day (RFC 5545 3.3.10: absent BYHOUR, BYMINUTE, BYSECOND come from DTSTART). */
 const TIME_OF_DAY_FREQS = /(?:^|;)FREQ=(?:DAILY|WEEKLY|MONTHLY|YEARLY)(?:;|$)/i;
@@ -1025,12 +950,6 @@ interface TzidReader {
   resolve(tzid: string): string;
   /** The rules of a TZID that matches no IANA zone but has a VTIMEZONE that can be read; else null. */
   observed(tzid: string): ObservedOffsets | null;
-  /** Occurrences that placing one more series by a VTIMEZONE's own rules may generate (maxOwnRuleInstances); 0 when none. */
-  placementBudget(): number;
-  /** Counts the occurrences a placement generated, and a step of the parse. */
-  spendPlacement(generated: number): void;
-  /** The years inside which such a series is placed by its zone's rules. */
-  placementWindow(): { fromMs: number; toMs: number };
   /** The offset's stand-in IANA zone (see standInZone). */
   standIn(offsetMs: number): string;
   warn(text: string): void;
@@ -1049,17 +968,15 @@ class ZoneResolver {
   /** Per TZID with a VTIMEZONE that matches no IANA zone: its own rules, null when they cannot be read. */
   readonly #observed = new Map<string, ObservedOffsets | null>();
   #matches = 0;
-  #placedSeries = 0;
-  #placementInstances = 0;
 
   /** VTIMEZONEs compared with the IANA zones so far. */
   get matches(): number {
     return this.#matches;
   }
 
-  /** Comparisons and series placed by a VTIMEZONE's own rules so far: the slow parts, a step each. */
+  /** Comparisons and zones read by their own rules so far: the slow parts, a step each. */
   get effort(): number {
-    return this.#matches + this.#placedSeries;
+    return this.#matches + this.#observed.size;
   }
 
   constructor(text: FeedText, vtimezones: Component[], warnings: Warnings, nowMs: number, limits: IcsLimits) {
@@ -1089,12 +1006,6 @@ class ZoneResolver {
     return {
       resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
       observed: (tzid) => this.observed(tzid),
-      placementBudget: () => Math.max(0, Math.floor((this.#limits.maxOwnRuleInstances - this.#placementInstances) / 2)),
-      spendPlacement: (generated) => {
-        this.#placementInstances += generated;
-        this.#placedSeries++;
-      },
-      placementWindow: () => placementWindow(this.#nowMs),
       standIn: (offsetMs) => standInZone(offsetMs, this.#nowMs),
       warn: (text) => this.#warnings.add(text),
     };
@@ -1257,16 +1168,6 @@ class DefinedOffsets {
     const started = this.#observances.filter((o) => o.wallStartMs - o.offsetFromMs <= atMs).sort((a, b) => b.wallStartMs - a.wallStartMs)[0];
     return started ? started.offsetToMs : this.#observances[0]!.offsetFromMs;
   }
-}
-
-/**
- * The years in which a series in a zone read by its own rules gets the occurrences those rules
- * give: from the start of this year to the end of next year. Whole years, so that
- * the series' lines (and so the stored event) change once a year, not at every read of the feed.
- */
-function placementWindow(nowMs: number): { fromMs: number; toMs: number } {
-  const year = new Date(nowMs).getUTCFullYear();
-  return { fromMs: Date.UTC(year, 0, 1), toMs: Date.UTC(year + 2, 0, 1) };
 }
 
 const standIns = new Map<number, string>();

@@ -17,6 +17,7 @@ import {
   type CompiledSeries, type Occurrence, type SeriesDefinition,
 } from '../../domain/recurrence.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
+import { storedZoneRules } from '../../domain/observed-offsets.ts';
 import * as store from '../../store/event-store.ts';
 import { listBotsForEvents, type LinkedBotSummary } from '../../store/bot-store.ts';
 import { quietSignal, type ScheduleChangeSignal } from '../scheduling/bot-lifecycle.ts';
@@ -594,12 +595,16 @@ export class CalendarEvents {
     const meeting = resolveMeetingLink({ meetingUrl: givenMeetingUrl, location, description });
 
     const recurrenceText = recurrence === null ? null : JSON.stringify(recurrence);
+    // A synced series in a zone no IANA zone keeps stays in it while its time zone is not changed
+    // (its timezone is that zone's stand-in); a time zone given names an IANA zone instead.
+    const zoneRules = recurrenceText !== null && existing && existing.timezone === timezone ? existing.zone_rules : null;
     return {
       title, description, location, timezone, status,
       start_ms: startMs,
       end_ms: endMs,
       recurrence: recurrenceText,
-      series_end_ms: seriesEndToStore({ start_ms: startMs, end_ms: endMs, timezone, recurrence: recurrenceText }, existing),
+      zone_rules: zoneRules,
+      series_end_ms: seriesEndToStore({ start_ms: startMs, end_ms: endMs, timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: seriesId,
       original_start_ms: originalStartMs,
       meeting_url: meeting?.url ?? null,
@@ -802,7 +807,7 @@ function explicitMeetingUrlOf(row: EventRow): string | null {
   return detected?.url === row.meeting_url ? null : row.meeting_url;
 }
 
-type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurrence'>;
+type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurrence' | 'zone_rules'>;
 
 /**
  * The series_end_ms to write with a row (migration 036): null for a single event; the end stored
@@ -812,7 +817,7 @@ type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurre
 export function seriesEndToStore(row: SeriesFields, before: (SeriesFields & Pick<EventRow, 'series_end_ms'>) | null | undefined): number | null {
   if (row.recurrence === null) return null;
   if (before && before.series_end_ms !== null && before.recurrence === row.recurrence && before.start_ms === row.start_ms
-    && before.end_ms === row.end_ms && before.timezone === row.timezone) return Number(before.series_end_ms);
+    && before.end_ms === row.end_ms && before.timezone === row.timezone && before.zone_rules === row.zone_rules) return Number(before.series_end_ms);
   return seriesEndMs(seriesDefinition(row));
 }
 
@@ -822,6 +827,8 @@ export function seriesDefinition(series: SeriesFields): SeriesDefinition {
     endMs: series.end_ms,
     timeZone: series.timezone ?? 'UTC',
     recurrence: series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [],
+    // An ICS series in a zone no IANA zone keeps: placed by that zone's rules, every year.
+    zoneRules: storedZoneRules(series.zone_rules),
   };
 }
 

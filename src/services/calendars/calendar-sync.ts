@@ -2115,6 +2115,8 @@ class SyncedEventWriter {
     const found = resolveMeetingLink({ meetingUrl: limited.conferenceUrl, location: limited.location, description: limited.description });
     const meeting = found && isMeetingUrlWithinLimit(found.url) ? found : null;
     const recurrenceText = recurrence === null ? null : JSON.stringify(recurrence);
+    // A series in a zone no IANA zone keeps is expanded by that zone's rules (its timezone is a stand-in).
+    const zoneRules = recurrence !== null && timezone === event.timeZone ? event.zoneRules ?? null : null;
     const raw = limited.rawJson;
     const provider = this.#connection.provider;
     return {
@@ -2128,7 +2130,8 @@ class SyncedEventWriter {
       meeting_platform: meeting?.platform ?? null,
       meeting_identity: meeting?.identity ?? null,
       recurrence: recurrenceText,
-      series_end_ms: seriesEndToStore({ start_ms: event.startMs, end_ms: Math.max(event.endMs, event.startMs), timezone, recurrence: recurrenceText }, existing),
+      zone_rules: zoneRules,
+      series_end_ms: seriesEndToStore({ start_ms: event.startMs, end_ms: Math.max(event.endMs, event.startMs), timezone, recurrence: recurrenceText, zone_rules: zoneRules }, existing),
       recurring_event_id: series ? series.id : null,
       original_start_ms: series ? event.originalStartMs : null,
       status: event.status,
@@ -2145,7 +2148,7 @@ class SyncedEventWriter {
 
 const MEANINGFUL_COLUMNS = [
   'title', 'description', 'location', 'start_ms', 'end_ms', 'timezone', 'meeting_url', 'meeting_platform', 'meeting_identity',
-  'recurrence', 'recurring_event_id', 'original_start_ms', 'status',
+  'recurrence', 'zone_rules', 'recurring_event_id', 'original_start_ms', 'status',
 ] as const;
 
 /** Whether a stored ICS event is a copy of `event`: the same UID as written, the same start, and a series if and only if `event` is one. */
