@@ -89,8 +89,8 @@ test('rules that end are walked once, within one budget for the whole zone: a zo
 });
 
 // A series in such a zone is expanded by its rules (domain/recurrence.ts, SeriesDefinition.zoneRules):
-// its rule in local time, each local time placed by the zone's offsets. Stored in a fixed-offset
-// stand-in zone (Etc/GMT+5, the offset of its start), it was placed right only this year and next.
+// its rule in local time, each local time placed by the zone's offsets, in every year. Its
+// timeZone (Etc/GMT+5, the offset of its start) would keep that one offset all year.
 
 /** A weekly Monday 09:00 series in oldEastern from 23 November 2026 (-05:00), with its stand-in zone. */
 const weekly = (zone: ObservedOffsets | null, recurrence = ['RRULE:FREQ=WEEKLY;BYDAY=MO']) => ({

@@ -632,8 +632,6 @@ interface ResolvedTime {
   zone: string;
   /** The rules of a TZID read from its own VTIMEZONE (no IANA zone matches it). */
   observed?: ObservedOffsets;
-  /** With `observed`: the local time written, as if it were UTC. */
-  wallMs?: number;
 }
 
 function resolveTime(property: Property, zones: TzidReader, defaultZone: string): ResolvedTime {
@@ -645,7 +643,7 @@ function resolveTime(property: Property, zones: TzidReader, defaultZone: string)
   const observed = tzid ? zones.observed(tzid) : null;
   if (observed) {
     const ms = observed.instantOf(wallMs(value.local));
-    return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed, wallMs: wallMs(value.local) };
+    return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed };
   }
   const zone = tzid ? zones.resolve(tzid) : defaultZone;
   return { ms: localToMs(value.local, zone), isAllDay: false, zone };
@@ -952,7 +950,6 @@ interface TzidReader {
   observed(tzid: string): ObservedOffsets | null;
   /** The offset's stand-in IANA zone (see standInZone). */
   standIn(offsetMs: number): string;
-  warn(text: string): void;
 }
 
 class ZoneResolver {
@@ -1007,7 +1004,6 @@ class ZoneResolver {
       resolve: (tzid) => this.resolve(tzid, this.#definitions.has(tzid) ? 'UTC' : fallback),
       observed: (tzid) => this.observed(tzid),
       standIn: (offsetMs) => standInZone(offsetMs, this.#nowMs),
-      warn: (text) => this.#warnings.add(text),
     };
   }
 
