@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../src/db/database.ts';
 import { LIVE_STATUSES } from '../../src/domain/bot-status.ts';
 import { seriesEndMs } from '../../src/domain/recurrence.ts';
+import { storedZoneRules } from '../../src/domain/observed-offsets.ts';
 
 /** Rows that break a rule, described; empty when all hold. */
 export async function storedInvariantViolations(database: Database): Promise<string[]> {
@@ -24,10 +25,10 @@ export async function storedInvariantViolations(database: Database): Promise<str
   // A series' stored end is the one its rule gives, or none (migration 036): an end too early
   // would have the events list and auto-schedule pass the series by. None is read every time (the
   // database forgets an end left as it was by a change of the rule).
-  const series = await database.db.selectFrom('events').select(['id', 'start_ms', 'end_ms', 'timezone', 'recurrence', 'series_end_ms'])
+  const series = await database.db.selectFrom('events').select(['id', 'start_ms', 'end_ms', 'timezone', 'recurrence', 'zone_rules', 'series_end_ms'])
     .where('recurrence', 'is not', null).execute();
   const ends = series.flatMap((r) => {
-    const expected = seriesEndMs({ startMs: Number(r.start_ms), endMs: Number(r.end_ms), timeZone: r.timezone ?? 'UTC', recurrence: JSON.parse(r.recurrence!) as string[] });
+    const expected = seriesEndMs({ startMs: Number(r.start_ms), endMs: Number(r.end_ms), timeZone: r.timezone ?? 'UTC', recurrence: JSON.parse(r.recurrence!) as string[], zoneRules: storedZoneRules(r.zone_rules) });
     const stored = r.series_end_ms === null ? null : Number(r.series_end_ms);
     return stored === null || stored === expected ? [] : [`series ${r.id} has series_end_ms ${stored}, its rule ends at ${expected}`];
   });
