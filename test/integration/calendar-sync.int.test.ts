@@ -5503,6 +5503,52 @@ describe('ICS feed specifics', () => {
     assert.equal([...booked.keys()].filter((start) => start.startsWith('2029-')).length, 53, 'every Monday of 2029');
   });
 
+  test('a "Customized Time Zone" series stored as placed before (a stand-in zone with EXDATE/RDATE over this year and next) keeps the bots of those years on their occurrences when the feed is next read', async () => {
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', 'UID:customized-upgrade@example.com', `DTSTAMP:${stamp}`, `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555557', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    const feed = env.ics.publishRaw(text('20261101T000000Z'));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    // The series as the earlier release stored it: Etc/GMT+5 all year, the summer Mondays of 2027
+    // (4 April to 31 October) moved an hour earlier by EXDATE/RDATE, 2028 on left at -05:00.
+    const summer: number[] = [];
+    for (let ms = Date.parse('2027-04-05T14:00:00Z'); ms < Date.parse('2027-10-31T00:00:00Z'); ms += 7 * DAY) summer.push(ms);
+    const key = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const [series] = await env.rc.database.db.selectFrom('events').select(['id', 'zone_rules']).where('calendar_id', '=', calendarId).where('recurrence', 'is not', null).execute();
+    assert.ok(series?.zone_rules, 'stored with its zone\'s rules');
+    await env.rc.database.db.updateTable('events').set({
+      zone_rules: null,
+      recurrence: JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', `EXDATE:${summer.map(key).join(',')}`, `RDATE:${summer.map((ms) => key(ms - HOUR)).join(',')}`]),
+    }).where('id', '=', series.id).execute();
+    const thisYear = await eventsOf(env, user.auth, calendarId, Date.parse('2027-04-05T00:00:00Z'), Date.parse('2027-04-06T00:00:00Z'));
+    const later = await eventsOf(env, user.auth, calendarId, Date.parse('2028-04-03T00:00:00Z'), Date.parse('2028-04-04T00:00:00Z'));
+    assert.deepEqual([thisYear.map((e) => e.start_time), later.map((e) => e.start_time)], [['2027-04-05T13:00:00.000Z'], ['2028-04-03T14:00:00.000Z']]);
+    const kept = await schedule(env, user.auth, thisYear[0]!.id, `upgrade-kept-${randomUUID()}`);
+    const moved = await schedule(env, user.auth, later[0]!.id, `upgrade-moved-${randomUUID()}`);
+
+    env.ics.replaceWithRaw(feed, text('20261102T000000Z'));
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    const thisYearAfter = await eventsOf(env, user.auth, calendarId, Date.parse('2027-04-05T00:00:00Z'), Date.parse('2027-04-06T00:00:00Z'));
+    assert.equal(thisYearAfter[0]!.id, thisYear[0]!.id, 'the occurrence of next year keeps its id');
+    assert.deepEqual(thisYearAfter[0]!.bots.map((b) => b.id), [kept]);
+    const keptBot = await bot(env, user.auth, kept);
+    assert.equal(keptBot.scheduled_join_time, iso(Date.parse('2027-04-05T13:00:00Z') - LEAD_MS));
+    assert.ok(!keptBot.decisions.some((d) => d.kind.startsWith('followed')), JSON.stringify(keptBot.decisions));
+    // The one further ahead is at its real time now, and its bot followed it there.
+    const laterAfter = await eventsOf(env, user.auth, calendarId, Date.parse('2028-04-03T00:00:00Z'), Date.parse('2028-04-04T00:00:00Z'));
+    assert.deepEqual(laterAfter.map((e) => e.start_time), ['2028-04-03T13:00:00.000Z']);
+    assert.deepEqual(laterAfter[0]!.bots.map((b) => b.id), [moved]);
+    const movedBot = await bot(env, user.auth, moved);
+    assert.equal(movedBot.status, 'Scheduled');
+    assert.equal(movedBot.scheduled_join_time, iso(Date.parse('2028-04-03T13:00:00Z') - LEAD_MS));
+  });
+
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();
     const feed = env.ics.createFeed('Blinks');
