@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObservedOffsets, observancesProblem, observancesText, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from './observed-offsets.ts';
-import { compileSeries, expandSeries } from './recurrence.ts';
+import { MAX_ZONE_TEXT_CHARS, ObservedOffsets, observancesProblem, observancesText, ruleWalls, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from './observed-offsets.ts';
+import { compileSeries, expandSeries, seriesEndMs } from './recurrence.ts';
 
 const H = 3_600_000;
 const wall = (text: string) => Date.parse(`${text}Z`);
@@ -140,4 +140,122 @@ test('a zone stored as text is read back with the same offsets, built once per t
   for (const bad of [null, undefined, '', '{', '[]', '[[1,2]]', JSON.stringify([[0, 0, 30 * H, null, []]]), JSON.stringify([[0, 0, H, 'FREQ=SECONDLY', []]])]) {
     assert.equal(storedZoneRules(bad), null, String(bad));
   }
+});
+
+test('a stored zone text with a number that is not a whole millisecond, an offset of a day, or more RDATEs than the parser reads is none', () => {
+  const rdates = (n: number) => Array.from({ length: n }, (_, i) => wall('1700-01-01T02:00:00') + i * 86_400_000);
+  for (const bad of [
+    [[0, 0.5, 0.5, null, []]],
+    [[0.5, 0, H, null, []]],
+    [[0, 0, H, null, [1.5]]],
+    [[0, 0, 24 * H, null, []]],
+    [[Number.MAX_SAFE_INTEGER + 2, 0, H, null, []]],
+    [[1e300, 0, H, null, []]],
+    [[0, -5 * H, -4 * H, null, rdates(600)], [0, -4 * H, -5 * H, null, rdates(401)]],
+  ]) {
+    assert.equal(storedZoneRules(JSON.stringify(bad)), null, JSON.stringify(bad).slice(0, 80));
+  }
+  assert.ok(storedZoneRules(JSON.stringify([[0, -5 * H, -4 * H, null, rdates(600)], [0, -4 * H, -5 * H, null, rdates(400)]])));
+});
+
+test('a stored zone text longer than any the parser writes is refused before it is parsed', () => {
+  // 100 observances of 1,000 RDATE onsets each: 1.5 MB, which took tens of milliseconds to build.
+  const rows = Array.from({ length: 100 }, (_, i) => [wall('1601-01-01T02:00:00') + i, -5 * H, -4 * H, null, Array.from({ length: 1_000 }, (_, j) => wall('1700-01-01T02:00:00') + (i * 1_000 + j) * 86_400_000)]);
+  const junk = JSON.stringify(Array.from({ length: 2_000_000 }, (_, i) => i));
+  for (const text of [JSON.stringify(rows), junk]) {
+    assert.ok(text.length > MAX_ZONE_TEXT_CHARS);
+    const t0 = performance.now();
+    assert.equal(storedZoneRules(text), null);
+    assert.ok(performance.now() - t0 < 5, `${(text.length / 1e6).toFixed(1)} MB held the event loop ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+  // The largest zone the parser reads fits: 100 observances with rules, 1,000 RDATEs in all.
+  const largest = Array.from({ length: 100 }, (_, i): ObservanceRule => ({
+    wallStartMs: wall('1601-01-01T02:00:00') - i * 1000, offsetFromMs: -(5 * H + 59 * 60_000 + 59_000), offsetToMs: -(4 * H + 59 * 60_000 + 59_000),
+    rrule: 'FREQ=YEARLY;BYMONTH=10;BYDAY=SU;BYMONTHDAY=-1,-2,-3,-4,-5,-6,-7;WKST=MO', rdatesWallMs: Array.from({ length: 10 }, (_, j) => wall('9999-01-01T02:00:00') - (i * 10 + j) * 86_400_000),
+  }));
+  assert.ok(observancesText(largest).length <= MAX_ZONE_TEXT_CHARS, `${observancesText(largest).length} characters`);
+  assert.ok(storedZoneRules(observancesText(largest)));
+});
+
+test('more zones than are kept: those in use stay built, the least recently used one is dropped for a new one', () => {
+  // A zone whose rules end, walked from 1601 when it is built.
+  const ended = (k: number): ObservanceRule[] => [
+    { wallStartMs: wall('1601-01-01T02:00:00') + k * 1000, offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10;UNTIL=20061029T060000Z', rdatesWallMs: [] },
+    { wallStartMs: wall('1601-01-01T02:00:00') + k * 1000, offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4;UNTIL=20060402T070000Z', rdatesWallMs: [] },
+  ];
+  // Twenty zones in use all along, while 300 others are read once each, more than are kept.
+  const hotTexts = Array.from({ length: 20 }, (_, k) => observancesText(ended(k)));
+  const hot = hotTexts.map((t) => storedZoneRules(t));
+  for (let k = 0; k < 300; k++) {
+    storedZoneRules(observancesText(ended(100 + k)));
+    hotTexts.forEach((t, i) => assert.equal(storedZoneRules(t), hot[i], `zone ${i} built again after ${k + 1} others`));
+  }
+});
+
+test('the onsets of a yearly rule on a month are those the calendar library names, in every form real zones use', () => {
+  const expected = (o: ObservanceRule, fromMs: number, toMs: number, limit: number) => {
+    const rule = o.rrule!.replace(/UNTIL=(\d{8}T\d{6})Z/i, (_, until: string) => {
+      const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(until)!;
+      return `UNTIL=${new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) + o.offsetFromMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}`;
+    });
+    return expandSeries({ startMs: o.wallStartMs, endMs: o.wallStartMs, timeZone: 'UTC', recurrence: [`RRULE:${rule}`] }, { fromMs, toMs: toMs + 1 }, { limit })
+      .map((x) => x.startMs).filter((w) => w >= fromMs && w <= toMs).map(iso);
+  };
+  const rules = [
+    'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'FREQ=YEARLY;BYMONTH=3;BYDAY=2SU', 'FREQ=YEARLY;BYDAY=5SU;BYMONTH=3', 'FREQ=YEARLY;BYDAY=-5FR;BYMONTH=2',
+    'FREQ=YEARLY;BYMONTH=3;BYDAY=SU;BYMONTHDAY=8,9,10,11,12,13,14', 'FREQ=YEARLY;BYMONTH=4;BYDAY=SU', 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29',
+    'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1,30,1', 'FREQ=YEARLY;BYMONTH=9;BYMONTHDAY=-31,31', 'FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;COUNT=5',
+    'FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T070000Z', 'FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T020000', 'FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402',
+    'FREQ=YEARLY;BYMONTH=11', 'FREQ=YEARLY;INTERVAL=1;BYMONTH=3;BYDAY=-1SU;WKST=MO', 'freq=yearly;bymonth=3;byday=+2su;count=40', 'FREQ=YEARLY;BYMONTH=1;BYDAY=1MO;UNTIL=16020101T000000Z',
+    'FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;COUNT=1', 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3',
+  ];
+  for (const rrule of rules) {
+    for (const start of ['1601-01-01T02:00:00', '1996-01-31T23:30:00', '0050-06-15T01:00:00']) {
+      const o: ObservanceRule = { wallStartMs: wall(start), offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule, rdatesWallMs: [] };
+      for (const [from, to, limit] of [[wall(start), wall(start) + 150 * 365 * 86_400_000, 1_001], [wall('2024-12-30T00:00:00'), wall('2026-01-03T00:00:00'), 16], [wall('1990-01-01T00:00:00'), wall('1999-01-01T00:00:00'), 3]] as const) {
+        assert.deepEqual(ruleWalls(o, from, to, limit).map(iso), expected(o, from, to, limit), `${rrule} from ${start}, [${iso(from)}, ${iso(to)}] limit ${limit}`);
+      }
+    }
+  }
+});
+
+/** America/New_York since 2007, as a VTIMEZONE writes it. */
+const nyRules: ObservanceRule[] = [
+  { wallStartMs: wall('2007-11-04T02:00:00'), offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=11', rdatesWallMs: [] },
+  { wallStartMs: wall('2007-03-11T02:00:00'), offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYDAY=2SU;BYMONTH=3', rdatesWallMs: [] },
+];
+
+test('the end of a yearly series of 100 occurrences in a zone given by its rules is that of the IANA zone, found about as fast', () => {
+  const startMs = Date.parse('2027-01-04T14:00:00Z');
+  const series = { startMs, endMs: startMs + H, recurrence: ['RRULE:FREQ=YEARLY;COUNT=100'] };
+  seriesEndMs({ ...series, timeZone: 'America/New_York' });
+  let t = performance.now();
+  const ianaEnd = seriesEndMs({ ...series, timeZone: 'America/New_York' });
+  const ianaMs = performance.now() - t;
+  // A zone not read before (each text is built once and kept).
+  const zone = storedZoneRules(observancesText(nyRules.map((o) => ({ ...o, wallStartMs: o.wallStartMs + 7_000 }))))!;
+  t = performance.now();
+  const end = seriesEndMs({ ...series, timeZone: 'Etc/GMT+5', zoneRules: zone });
+  const ms = performance.now() - t;
+  assert.equal(end, ianaEnd);
+  assert.equal(iso(end!), '2126-01-04T15:00:00.000Z');
+  assert.ok(ms < Math.max(100, 3 * ianaMs), `${ms.toFixed(0)} ms by the zone's rules, ${ianaMs.toFixed(0)} ms in America/New_York`);
+});
+
+test('a zone whose rules are written from 1601 and end is built in a few milliseconds', () => {
+  const took: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const ended: ObservanceRule[] = [
+      { wallStartMs: wall('1601-01-01T02:00:00') + k * 1000, offsetFromMs: -4 * H, offsetToMs: -5 * H, rrule: 'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10;UNTIL=20061029T060000Z', rdatesWallMs: [] },
+      { wallStartMs: wall('1601-01-01T02:00:00') + k * 1000, offsetFromMs: -5 * H, offsetToMs: -4 * H, rrule: 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4;UNTIL=20060402T070000Z', rdatesWallMs: [] },
+    ];
+    const t = performance.now();
+    const zone = new ObservedOffsets(ended);
+    took.push(performance.now() - t);
+    // After the rules end, the last onset (29 October 2006) stays: -05:00 in every later summer.
+    assert.equal(zone.offsetAt(Date.parse('2030-07-01T12:00:00Z')), -5 * H);
+    assert.equal(zone.offsetAt(Date.parse('2005-07-01T12:00:00Z')), -4 * H);
+  }
+  const median = took.sort((a, b) => a - b)[2]!;
+  assert.ok(median < 20, `built in ${took.map((x) => x.toFixed(1)).join(', ')} ms`);
 });

@@ -53,6 +53,18 @@ const ONSETS_PER_YEAR = 16;
  * of a hundred rules of thousands of onsets each held the event loop for seconds.
  */
 export const ZONE_ONSETS_WALKED = 1_000;
+/** Observances of one zone (the parser reads no more: IcsLimits.maxObservances). */
+export const MAX_OBSERVANCES = 100;
+/** RDATE onsets over all the observances of one zone (the parser reads no more). */
+export const MAX_RDATES = 1_000;
+/** A yearly time-zone rule is a few tens of characters; one longer is not a real zone's. */
+const MAX_RULE_CHARS = 256;
+/**
+ * The longest stored zone text read: MAX_OBSERVANCES observances of three numbers and a rule of
+ * MAX_RULE_CHARS, and MAX_RDATES onsets, come to about 48,000 characters. A longer text is not a
+ * zone observancesText wrote, and is refused before it is parsed or kept.
+ */
+export const MAX_ZONE_TEXT_CHARS = 65_536;
 
 interface Change {
   onsetMs: number;
@@ -62,10 +74,14 @@ interface Change {
 /** Why observances cannot be read as a zone; null when they can. */
 export function observancesProblem(observances: readonly ObservanceRule[]): string | null {
   if (observances.length === 0) return 'it has no STANDARD or DAYLIGHT observance with a DTSTART';
+  if (observances.length > MAX_OBSERVANCES) return `it has more than ${MAX_OBSERVANCES} observances`;
+  if (observances.reduce((sum, o) => sum + o.rdatesWallMs.length, 0) > MAX_RDATES) return `its observances list more than ${MAX_RDATES} RDATE onsets`;
   for (const o of observances) {
+    // Whole milliseconds only: a fraction reaches the calendar library as an instant it refuses.
+    if (!Number.isSafeInteger(o.offsetFromMs) || !Number.isSafeInteger(o.offsetToMs)) return 'an offset is not a whole number of milliseconds';
     if (Math.abs(o.offsetFromMs) > MAX_OFFSET_MS || Math.abs(o.offsetToMs) > MAX_OFFSET_MS) return 'an offset is a day or more';
-    if (o.rrule !== null && !observanceRuleIsYearly(o.rrule)) return `the rule "${o.rrule.slice(0, 80)}" is not a yearly time-zone rule`;
-    if (![o.wallStartMs, ...o.rdatesWallMs].every(Number.isFinite)) return 'an onset is not a date-time';
+    if (o.rrule !== null && (o.rrule.length > MAX_RULE_CHARS || !observanceRuleIsYearly(o.rrule))) return `the rule "${o.rrule.slice(0, 80)}" is not a yearly time-zone rule`;
+    if (![o.wallStartMs, ...o.rdatesWallMs].every((wall) => Number.isSafeInteger(wall) && wall >= MIN_WALL_MS && wall <= MAX_WALL_MS)) return 'an onset is not a date-time of years 0000-9999';
   }
   return null;
 }
@@ -83,31 +99,55 @@ export function observancesText(observances: readonly ObservanceRule[]): string 
   return JSON.stringify(observances.map((o) => [o.wallStartMs, o.offsetFromMs, o.offsetToMs, o.rrule, o.rdatesWallMs]));
 }
 
-/** Zones read back from stored text, by text; a series is read many times, and a zone's COUNT rules are walked when it is built. */
+/**
+ * Zones read back from stored text, by text, the least recently used first; a series is read many
+ * times, and building a zone walks its rules that end.
+ */
 const ZONES_KEPT = 256;
 const storedZones = new Map<string, ObservedOffsets | null>();
 
+function keepZone(text: string, zone: ObservedOffsets | null): void {
+  storedZones.delete(text);
+  if (storedZones.size >= ZONES_KEPT) storedZones.delete(storedZones.keys().next().value!);
+  storedZones.set(text, zone);
+}
+
+/**
+ * Records the zone a text was written from (the ICS parser's, just built), so that reading the
+ * text back (storedZoneRules) does not build it again.
+ */
+export function rememberZoneText(text: string, zone: ObservedOffsets): void {
+  if (text.length <= MAX_ZONE_TEXT_CHARS) keepZone(text, zone);
+}
+
 /**
  * The zone observancesText wrote, built once per text and kept; null for none (null text) and for
- * a text that is not such a zone (it is then read in the series' IANA zone).
+ * a text that is not such a zone (it is then read in the series' stand-in zone): longer than
+ * MAX_ZONE_TEXT_CHARS, not JSON of that shape, or observances the parser would not have read
+ * (observancesProblem, ZONE_ONSETS_WALKED).
  */
 export function storedZoneRules(text: string | null | undefined): ObservedOffsets | null {
   if (text === null || text === undefined) return null;
+  // Refused before JSON.parse, and never kept as a key.
+  if (text.length > MAX_ZONE_TEXT_CHARS) return null;
   const known = storedZones.get(text);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    keepZone(text, known);
+    return known;
+  }
   let zone: ObservedOffsets | null = null;
   try {
     const rows = JSON.parse(text) as unknown;
-    const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-    if (Array.isArray(rows) && rows.length <= 100 && rows.every((row) => Array.isArray(row) && row.length === 5 && isNumber(row[0]) && isNumber(row[1]) && isNumber(row[2])
-      && (row[3] === null || typeof row[3] === 'string') && Array.isArray(row[4]) && row[4].length <= 1_000 && row[4].every(isNumber))) {
+    const isNumber = (x: unknown): x is number => typeof x === 'number';
+    if (Array.isArray(rows) && rows.every((row) => Array.isArray(row) && row.length === 5 && isNumber(row[0]) && isNumber(row[1]) && isNumber(row[2])
+      && (row[3] === null || typeof row[3] === 'string') && Array.isArray(row[4]) && row[4].every(isNumber))) {
+      // The constructor applies the parser's limits (observancesProblem) and throws past them.
       zone = new ObservedOffsets((rows as [number, number, number, string | null, number[]][]).map(([wallStartMs, offsetFromMs, offsetToMs, rrule, rdatesWallMs]) => ({ wallStartMs, offsetFromMs, offsetToMs, rrule, rdatesWallMs })));
     }
   } catch {
     zone = null;
   }
-  if (storedZones.size >= ZONES_KEPT) storedZones.clear();
-  storedZones.set(text, zone);
+  keepZone(text, zone);
   return zone;
 }
 
@@ -235,7 +275,9 @@ export class ObservedOffsets {
  * ones). An UNTIL in UTC is moved into local terms with TZOFFSETFROM, as the
  * onsets it bounds are written.
  */
-function ruleWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: number): number[] {
+export function ruleWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: number): number[] {
+  const counted = countedWalls(o, fromMs, toMs, limit);
+  if (counted !== null) return counted;
   const rule = o.rrule!.replace(/UNTIL=(\d{8}T\d{6})Z/i, (_, until: string) => `UNTIL=${utcBasic(parseBasic(until) + o.offsetFromMs)}`);
   try {
     const found = expandSeries({ startMs: o.wallStartMs, endMs: o.wallStartMs, timeZone: 'UTC', recurrence: [`RRULE:${rule}`] }, { fromMs, toMs: toMs + 1 }, { limit })
@@ -245,6 +287,127 @@ function ruleWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: numbe
   } catch {
     return [];
   }
+}
+
+/**
+ * A yearly rule of the form real zones use, on one month (BYMONTH) and an (nth) weekday or month
+ * days or both: what the walls of a year are computed from by date arithmetic.
+ */
+interface MonthRule {
+  /** 0-11. */
+  month: number;
+  /** 0 (Sunday) to 6, or null. */
+  weekday: number | null;
+  /** The nth such weekday of the month (negative: from its end), or null for every one. */
+  nth: number | null;
+  /** Days of the month (negative: from its end), or null. */
+  monthDays: number[] | null;
+  /** The last local time the rule names, as ruleWalls moves UNTIL into local terms; Infinity without UNTIL. */
+  untilMs: number;
+  count: number | null;
+}
+
+const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+const monthRules = new WeakMap<ObservanceRule, MonthRule | null>();
+
+/** The rule as a MonthRule, or null for a form left to the calendar library (no BYMONTH, a part twice...). */
+function monthRuleOf(o: ObservanceRule): MonthRule | null {
+  if (monthRules.has(o)) return monthRules.get(o)!;
+  let result: MonthRule | null = null;
+  const parts = new Map<string, string>();
+  let twice = false;
+  for (const part of o.rrule!.toUpperCase().split(';').filter((p) => p !== '')) {
+    const [key, value] = part.split('=') as [string, string];
+    if (parts.has(key)) twice = true;
+    parts.set(key, value);
+  }
+  const month = Number(parts.get('BYMONTH'));
+  const day = parts.has('BYDAY') ? /^([+-]?\d)?(SU|MO|TU|WE|TH|FR|SA)$/.exec(parts.get('BYDAY')!) : null;
+  const nth = day?.[1] !== undefined ? Number(day[1]) : null;
+  const monthDays = parts.has('BYMONTHDAY') ? parts.get('BYMONTHDAY')!.split(',').map(Number) : null;
+  const until = parts.get('UNTIL');
+  if (!twice && parts.get('FREQ') === 'YEARLY' && (parts.get('INTERVAL') ?? '1') === '1' && Number.isInteger(month) && month >= 1 && month <= 12
+    && (nth === null || (nth !== 0 && Math.abs(nth) <= 5)) && (!parts.has('BYDAY') || day !== null)
+    && (monthDays === null || monthDays.every((d) => Number.isInteger(d) && d !== 0 && Math.abs(d) <= 31))) {
+    const count = parts.has('COUNT') ? Number(parts.get('COUNT')) : null;
+    let untilMs = Infinity;
+    if (until !== undefined) {
+      const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(until);
+      // A date UNTIL keeps its whole day; one in UTC is moved into local terms with TZOFFSETFROM.
+      if (m) {
+        untilMs = m[4] === undefined
+          ? utcDate(+m[1]!, +m[2]! - 1, +m[3]! + 1) - 1
+          : utcDate(+m[1]!, +m[2]! - 1, +m[3]!) + ((+m[4]! * 60 + +m[5]!) * 60 + +m[6]!) * 1000 + (m[7] === 'Z' ? o.offsetFromMs : 0);
+      }
+    }
+    if (until === undefined || untilMs !== Infinity) result = { month: month - 1, weekday: day ? WEEKDAYS.indexOf(day[2]!) : null, nth, monthDays, untilMs, count };
+  }
+  monthRules.set(o, result);
+  return result;
+}
+
+/** Epoch milliseconds of a UTC date (any year: Date.UTC reads 0-99 as 1900-1999). */
+function utcDate(year: number, monthIndex: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, monthIndex, day);
+  return date.getTime();
+}
+
+/** The local times (as if UTC) a MonthRule names in a year, ascending, before COUNT, UNTIL and DTSTART. */
+function monthRuleWalls(rule: MonthRule, year: number, timeOfDayMs: number, startDay: number): number[] {
+  const daysInMonth = new Date(utcDate(year, rule.month + 1, 0)).getUTCDate();
+  let days: number[];
+  if (rule.weekday !== null) {
+    const first = 1 + ((rule.weekday - new Date(utcDate(year, rule.month, 1)).getUTCDay() + 7) % 7);
+    days = [];
+    for (let d = first; d <= daysInMonth; d += 7) days.push(d);
+    if (rule.nth !== null) {
+      const picked = days[rule.nth > 0 ? rule.nth - 1 : days.length + rule.nth];
+      days = picked === undefined ? [] : [picked];
+    }
+    if (rule.monthDays !== null) {
+      const listed = new Set(rule.monthDays.map((d) => (d > 0 ? d : daysInMonth + d + 1)));
+      days = days.filter((d) => listed.has(d));
+    }
+  } else if (rule.monthDays !== null) {
+    days = [...new Set(rule.monthDays.map((d) => (d > 0 ? d : daysInMonth + d + 1)))].filter((d) => d >= 1 && d <= daysInMonth).sort((a, b) => a - b);
+  } else {
+    // Neither: DTSTART's day of the month, in years whose month has it.
+    days = startDay <= daysInMonth ? [startDay] : [];
+  }
+  return days.map((d) => utcDate(year, rule.month, d) + timeOfDayMs);
+}
+
+/**
+ * ruleWalls for a MonthRule, by date arithmetic (a few microseconds a year, where the calendar
+ * library took milliseconds): DTSTART, then each local time the rule names after it, up to UNTIL
+ * and COUNT (DTSTART counting as the first, RFC 5545 3.3.10). Null for another form of rule.
+ */
+function countedWalls(o: ObservanceRule, fromMs: number, toMs: number, limit: number): number[] | null {
+  const rule = monthRuleOf(o);
+  if (rule === null) return null;
+  const out: number[] = [];
+  const start = o.wallStartMs;
+  const lastMs = Math.min(toMs, rule.untilMs);
+  if (limit <= 0) return out;
+  let counted = 1;
+  // DTSTART is an onset even past UNTIL (as the calendar library reads it).
+  if (start >= fromMs && start <= toMs) out.push(start);
+  if (start >= lastMs) return out;
+  const timeOfDayMs = ((start % DAY_MS) + DAY_MS) % DAY_MS;
+  const startDate = new Date(start);
+  // With COUNT, every year from DTSTART's is counted; without, the walk begins at the window.
+  const firstYear = new Date(rule.count === null ? Math.max(start, fromMs - DAY_MS) : start).getUTCFullYear();
+  const lastYear = Math.min(new Date(lastMs).getUTCFullYear(), 9999);
+  for (let year = firstYear; year <= lastYear; year++) {
+    for (const wall of monthRuleWalls(rule, year, timeOfDayMs, startDate.getUTCDate())) {
+      if (wall <= start) continue;
+      if (wall > lastMs || (rule.count !== null && counted >= rule.count) || out.length >= limit) return out;
+      counted++;
+      if (wall >= fromMs) out.push(wall);
+    }
+  }
+  return out;
 }
 
 /** The last of ascending `walls` before `beforeMs`. */
@@ -259,6 +422,8 @@ function lastBefore(walls: readonly number[], beforeMs: number): number | undefi
 
 /** The latest local time a rule that ends is walked to (RFC 5545 years end at 9999). */
 const MAX_WALL_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+/** The earliest local time an onset can be written at (year 0000). */
+const MIN_WALL_MS = new Date('0000-01-01T00:00:00Z').getTime();
 
 function parseBasic(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(text)!;

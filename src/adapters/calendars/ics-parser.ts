@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { compileSeries, expandSeries, isValidTimeZone, occurrenceKey, type CompiledSeries } from '../../domain/recurrence.ts';
-import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, observancesText, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
+import { countedOnsets, ObservedOffsets, observanceRuleIsYearly, observancesText, rememberZoneText, storedZoneRules, ZONE_ONSETS_WALKED, type ObservanceRule } from '../../domain/observed-offsets.ts';
 import { conferenceLinkToFollow, findMeetingLink } from '../../domain/meeting-url.ts';
 import { copyKey } from '../../domain/ics-copy-keys.ts';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
@@ -756,7 +756,11 @@ const zoneTexts = new WeakMap<ObservedOffsets, string>();
 
 function textOfZone(zone: ObservedOffsets): string {
   let text = zoneTexts.get(zone);
-  if (text === undefined) zoneTexts.set(zone, (text = observancesText(zone.observances)));
+  if (text === undefined) {
+    zoneTexts.set(zone, (text = observancesText(zone.observances)));
+    // The sync writes the series with this text and reads it back at once: the zone is already built.
+    rememberZoneText(text, zone);
+  }
   return text;
 }
 

@@ -822,14 +822,24 @@ export function seriesEndToStore(row: SeriesFields, before: (SeriesFields & Pick
 }
 
 export function seriesDefinition(series: SeriesFields): SeriesDefinition {
-  return {
+  const definition: SeriesDefinition = {
     startMs: series.start_ms,
     endMs: series.end_ms,
     timeZone: series.timezone ?? 'UTC',
     recurrence: series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [],
-    // An ICS series in a zone no IANA zone keeps: placed by that zone's rules, every year.
-    zoneRules: storedZoneRules(series.zone_rules),
   };
+  // An ICS series in a zone no IANA zone keeps: placed by that zone's rules, every year. Stored
+  // rules that cannot place the series (a row written by hand, or damaged) leave it in its
+  // stand-in zone (its timezone), as a row without them is read, rather than failing every read.
+  const zoneRules = storedZoneRules(series.zone_rules);
+  if (zoneRules === null) return definition;
+  try {
+    compileSeries({ ...definition, zoneRules });
+  } catch (error) {
+    if (error instanceof RangeError) return definition;
+    throw error;
+  }
+  return { ...definition, zoneRules };
 }
 
 function effectiveFromRule(series: EventRow, occurrence: Occurrence): EffectiveOccurrence {
