@@ -15,6 +15,7 @@ import { FakeMicrosoftGraph } from '../support/fake-microsoft.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
+import { forgetValidatorsOfPlacedSeries } from '../../src/db/migrations/049-series-zone-rules.ts';
 import { deleteSeriesBooking } from '../../src/store/series-booking-store.ts';
 import { deduplicationKeyHash } from '../../src/domain/bot-config.ts';
 import { SyncLeases, renewalIntervalMs } from '../../src/services/calendars/sync-leases.ts';
@@ -5548,6 +5549,86 @@ describe('ICS feed specifics', () => {
     assert.equal(movedBot.status, 'Scheduled');
     assert.equal(movedBot.scheduled_join_time, iso(Date.parse('2028-04-03T13:00:00Z') - LEAD_MS));
   });
+
+  test('a "Customized Time Zone" series stored as placed before, whose feed has not changed since (304), is read by its zone\'s rules once migration 049 has the feed read again', async () => {
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const uid = `customized-304-${randomUUID()}@example.com`;
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    // Another feed, with no such series: its validators stay.
+    const other = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: env.ics.createFeed('Untouched') } });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    const cursorOf = async (connectionId: string) => JSON.parse((await env.rc.database.db.selectFrom('connected_calendars').select('sync_cursor').where('connection_id', '=', connectionId).executeTakeFirstOrThrow()).sync_cursor!) as Record<string, unknown>;
+    const otherCursor = await cursorOf(other.body.calendar_id as string);
+    assert.ok(otherCursor.etag);
+    // The row as the earlier release left it (as the upgrade test above writes it).
+    const summer: number[] = [];
+    for (let ms = Date.parse('2027-04-05T14:00:00Z'); ms < Date.parse('2027-10-31T00:00:00Z'); ms += 7 * DAY) summer.push(ms);
+    const key = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const [series] = await env.rc.database.db.selectFrom('events').select(['id', 'timezone']).where('calendar_id', '=', calendarId).where('recurrence', 'is not', null).execute();
+    assert.equal(series!.timezone, 'Etc/GMT+5');
+    await env.rc.database.db.updateTable('events').set({
+      zone_rules: null,
+      recurrence: JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', `EXDATE:${summer.map(key).join(',')}`, `RDATE:${summer.map((ms) => key(ms - HOUR)).join(',')}`]),
+    }).where('id', '=', series!.id).execute();
+    // Unchanged since: a poll is answered 304 and the series keeps its earlier form.
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    const before = await eventsOf(env, user.auth, calendarId, Date.parse('2028-04-03T00:00:00Z'), Date.parse('2028-04-04T00:00:00Z'));
+    assert.deepEqual(before.map((e) => e.start_time), ['2028-04-03T14:00:00.000Z']);
+
+    // What migration 049 does to such a calendar's cursor when the release is installed.
+    await forgetValidatorsOfPlacedSeries(env.rc.database.db);
+    const cleared = await cursorOf(calendarId);
+    assert.deepEqual([cleared.etag, cleared.lastModified, cleared.events], [null, null, 1]);
+    assert.deepEqual(await cursorOf(other.body.calendar_id as string), otherCursor);
+    assert.equal((await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth })).status, 200);
+    const later = await eventsOf(env, user.auth, calendarId, Date.parse('2028-04-03T00:00:00Z'), Date.parse('2028-04-04T00:00:00Z'));
+    assert.deepEqual(later.map((e) => e.start_time), ['2028-04-03T13:00:00.000Z'], '3 April 2028 09:00 at -04:00 by the zone\'s rules');
+    const [stored] = await env.rc.database.db.selectFrom('events').select(['zone_rules']).where('id', '=', series!.id).execute();
+    assert.ok(stored!.zone_rules);
+    // Read, the feed's validators are kept again: the polls after it are conditional.
+    assert.ok((await cursorOf(calendarId)).etag);
+  });
+
+  // zone_rules another writer left that cannot place a time: the series is read in its stand-in zone.
+  for (const [label, tampered] of [['an offset of half a millisecond', '[[0,0.5,0.5,null,[]]]'], ['not JSON', '{'], ['an observance that is not yearly', '[[0,0,3600000,"FREQ=SECONDLY",[]]]']] as const) {
+    test(`a series whose stored zone_rules is ${label} is listed, booked and synced without a 5xx`, async () => {
+      const user = await env.rc.newUser();
+      const tz = 'TZID=Customized Time Zone';
+      const uid = `unreadable-zone-${randomUUID()}@example.com`;
+      const link = meetingUrl();
+      const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+        'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+        'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+        'BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${stamp}`, `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+        'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${link}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+      const feed = env.ics.publishRaw(text('20261101T000000Z'));
+      const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const calendarId = res.body.calendar_id as string;
+      const [series] = await env.rc.database.db.selectFrom('events').select(['id']).where('calendar_id', '=', calendarId).where('recurrence', 'is not', null).execute();
+      await env.rc.database.db.updateTable('events').set({ zone_rules: tampered }).where('id', '=', series!.id).execute();
+      const list = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=2027-04-01T00:00:00Z&time_max=2027-04-10T00:00:00Z&limit=100`, { auth: user.auth });
+      assert.equal(list.status, 200, JSON.stringify(list.body).slice(0, 300));
+      // In its stand-in zone (Etc/GMT+5): 09:00 at -05:00.
+      assert.deepEqual((list.body.results as { start_time: string }[]).map((e) => e.start_time), ['2027-04-05T14:00:00.000Z']);
+      const book = await env.rc.request('POST', `/api/v1/calendar/schedule/${series!.id}`, { auth: user.auth, body: { deduplication_key: `t-${randomUUID()}`, schedule_all_occurrences: true, occurrence_limit: 5, bot_config: {} } });
+      assert.equal(book.status, 200, JSON.stringify(book.body).slice(0, 300));
+      env.ics.replaceWithRaw(feed, text('20261102T000000Z'));
+      const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+      assert.equal(sync.status, 200, JSON.stringify(sync.body).slice(0, 300));
+      // The feed read again writes the zone's rules back.
+      const after = await env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=2027-04-01T00:00:00Z&time_max=2027-04-10T00:00:00Z&limit=100`, { auth: user.auth });
+      assert.deepEqual((after.body.results as { start_time: string }[]).map((e) => e.start_time), ['2027-04-05T13:00:00.000Z']);
+    });
+  }
 
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();
