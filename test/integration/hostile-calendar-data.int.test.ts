@@ -218,6 +218,53 @@ describe('hostile feeds', () => {
     }
   });
 
+  test('64 zones no IANA zone matches, each with yearly rules that end (walked when a zone is built), one weekly series each: connect and list without holding the event loop', async () => {
+    const user = await env.rc.newUser();
+    // Each zone: two yearly rules from 1601 ending in 2090 (489 onsets each, 978 together: under
+    // ZONE_ONSETS_WALKED), offsets no IANA zone uses (-04:3x/-05:3x), so each is read by its own rules.
+    const zone = (i: number) => {
+      const m = String(10 + (i % 50)).padStart(2, '0');
+      return ['BEGIN:VTIMEZONE', `TZID:Custom ${i}`,
+        'BEGIN:STANDARD', 'DTSTART:16010101T020000', `TZOFFSETFROM:-04${m}`, `TZOFFSETTO:-05${m}`, 'RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10;UNTIL=20901030T060000Z', 'END:STANDARD',
+        'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', `TZOFFSETFROM:-05${m}`, `TZOFFSETTO:-04${m}`, 'RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4;UNTIL=20900402T070000Z', 'END:DAYLIGHT', 'END:VTIMEZONE'];
+    };
+    // Warm the first VTIMEZONE comparison of the process, as the test of 150 series does.
+    await connectIcs(user.auth, env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN', ...zone(99).map((l) => l.replace('Custom 99', 'Warm-up zone')),
+      'BEGIN:VEVENT', 'UID:warm-up-zones@feed.example', 'DTSTART;TZID=Warm-up zone:20261121T090000', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n')));
+    const url = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN', ...Array.from({ length: 64 }, (_, i) => zone(i)).flat(),
+      ...Array.from({ length: 64 }, (_, i) => ['BEGIN:VEVENT', `UID:z${i}@feed.example`, 'DTSTAMP:20261201T000000Z', `DTSTART;TZID=Custom ${i}:20261123T090000`,
+        `DTEND;TZID=Custom ${i}:20261123T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO', `SUMMARY:Z ${i}`, `LOCATION:${meetingUrl()}`, 'END:VEVENT'].join('\r\n')),
+      'END:VCALENDAR', ''].join('\r\n'));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    const calendarId = connected.result.body.calendar_id as string;
+    const [stored] = await env.rc.database.db.selectFrom('events').select(['zone_rules']).where('calendar_id', '=', calendarId).where('recurrence', 'is not', null).execute();
+    assert.ok(stored?.zone_rules, 'read by its own rules');
+    const listed = await measureStall(() => env.rc.request('GET', `/api/v1/calendar/events?calendar_id=${calendarId}&time_min=2027-06-07T00:00:00Z&time_max=2027-06-08T00:00:00Z&limit=100`, { auth: user.auth }));
+    assert.equal(listed.result.status, 200);
+    assert.equal((listed.result.body.results as unknown[]).length, 64);
+    assertNoStall('list a day of 64 series in 64 zones read back from zone_rules', listed);
+    assertNoStall('connect 64 zones with ended rules', connected);
+  });
+
+  test('yearly series of 100 occurrences in a zone no IANA zone matches: connect without holding the event loop', async () => {
+    const user = await env.rc.newUser();
+    // New York's rules of 1987-2006, which no IANA zone keeps today.
+    const [stdRule, dstRule] = ['FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10', 'FREQ=YEARLY;BYDAY=1SU;BYMONTH=4'];
+    const zone = ['BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', `RRULE:${stdRule}`, 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', `RRULE:${dstRule}`, 'END:DAYLIGHT', 'END:VTIMEZONE'];
+    await connectIcs(user.auth, env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Rollcall test//EN', ...zone.map((l) => l.replace('Customized Time Zone', 'Warm-up zone')),
+      'BEGIN:VEVENT', 'UID:warm-up-yearly@feed.example', 'DTSTART;TZID=Warm-up zone:20261121T090000', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n')));
+    const url = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...zone,
+      ...Array.from({ length: 10 }, (_, i) => ['BEGIN:VEVENT', `UID:yearly-${i}@feed.example`, 'DTSTAMP:20261201T000000Z', `DTSTART;TZID=Customized Time Zone:2026120${i % 9 + 1}T090000`,
+        `DTEND;TZID=Customized Time Zone:2026120${i % 9 + 1}T093000`, 'RRULE:FREQ=YEARLY;COUNT=100', `SUMMARY:Yearly ${i}`, `LOCATION:${meetingUrl()}`, 'END:VEVENT'].join('\r\n')),
+      'END:VCALENDAR', ''].join('\r\n'));
+    const connected = await measureStall(() => connectIcs(user.auth, url));
+    assert.equal(connected.result.status, 200, JSON.stringify(connected.result.body).slice(0, 500));
+    assertNoStall('connect 10 yearly COUNT=100 series in a zone read by its own rules', connected);
+  });
+
   test('a feed writing one UID 6,000 times (3,000 starts, each twice) is 3,000 events, and the same copies in another order change none of them', async () => {
     const user = await env.rc.newUser();
     const first = env.clock.now() + DAY;
