@@ -5368,6 +5368,48 @@ describe('migration 017', () => {
   });
 });
 
+describe('migration 049', () => {
+  test('ICS calendars holding a series in the earlier placed form (an Etc/GMT stand-in zone, no zone rules) forget their feed\'s validators; other calendars keep theirs', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(49, 'usr_zones', async (database) => {
+      const db = database.db as any;
+      const connection = (id: string, provider: string) => ({
+        id, user_id: 'usr_zones', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
+        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
+        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
+      });
+      await db.insertInto('calendar_connections').values([connection('cal_placed', 'ics'), connection('cal_iana', 'ics'), connection('cal_deleted', 'ics'), connection('cal_google', 'google')]).execute();
+      const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
+      const calendar = (connectionId: string, providerCalendarId: string, cursor: object) => ({
+        connection_id: connectionId, provider_calendar_id: providerCalendarId, name: null, time_zone: null, is_primary: 1, sync_cursor: JSON.stringify(cursor), last_full_sync_at: null,
+        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
+      });
+      await db.insertInto('connected_calendars').values([calendar('cal_placed', '', validators), calendar('cal_iana', '', validators), calendar('cal_deleted', '', validators), calendar('cal_google', 'primary', { syncToken: 'abc' })]).execute();
+      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null, isDeleted = 0) => ({
+        id, user_id: 'usr_zones', calendar_id: calendarId, provider_event_id: id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
+        timezone, meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence, recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: isDeleted, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
+      });
+      await db.insertInto('events').values([
+        event('evt_placed', 'cal_placed', 'Etc/GMT+5', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20270405T140000Z', 'RDATE:20270405T130000Z'])),
+        event('evt_iana', 'cal_iana', 'America/New_York', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO'])),
+        event('evt_single', 'cal_iana', 'Etc/GMT+5', null),
+        event('evt_deleted', 'cal_deleted', 'Etc/GMT+5', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO']), 1),
+        event('evt_google', 'cal_google', 'Etc/GMT+5', JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO'])),
+      ]).execute();
+      await migrate(database.db, database.engine, MIGRATIONS);
+      const cursors = Object.fromEntries((await db.selectFrom('connected_calendars').select(['connection_id', 'sync_cursor']).execute() as { connection_id: string; sync_cursor: string }[])
+        .map((row) => [row.connection_id, JSON.parse(row.sync_cursor)]));
+      assert.deepEqual(cursors, {
+        cal_placed: { etag: null, lastModified: null, events: 3 },
+        cal_iana: validators,
+        cal_deleted: validators,
+        cal_google: { syncToken: 'abc' },
+      });
+    });
+  });
+});
+
 describe('ICS feed specifics', () => {
   let env: FullEnv;
   before(async () => {
