@@ -5369,7 +5369,7 @@ describe('migration 017', () => {
 });
 
 describe('migration 049', () => {
-  test('ICS calendars holding a series in the earlier placed form (an Etc/GMT stand-in zone, no zone rules) forget their feed\'s validators; other calendars keep theirs', async () => {
+  test('ICS calendars holding a recurring series without zone rules (the earlier placed form cannot be told apart by its zone) forget their feed\'s validators; those with only deleted series, and other providers\' calendars, keep theirs', async () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
     await withSchemaBefore(49, 'usr_zones', async (database) => {
       const db = database.db as any;
@@ -5402,10 +5402,59 @@ describe('migration 049', () => {
         .map((row) => [row.connection_id, JSON.parse(row.sync_cursor)]));
       assert.deepEqual(cursors, {
         cal_placed: { etag: null, lastModified: null, events: 3 },
-        cal_iana: validators,
+        cal_iana: { etag: null, lastModified: null, events: 3 },
         cal_deleted: validators,
         cal_google: { syncToken: 'abc' },
       });
+    });
+  });
+
+  test('migration 049: an ICS calendar holding a series stored as placed whose stand-in is UTC or Asia/Kolkata forgets its validators too; odd cursors are left alone', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(49, 'usr_zones2', async (database) => {
+      const db = database.db as any;
+      const connection = (id: string, provider: string) => ({
+        id, user_id: 'usr_zones2', provider, account_id: `${id}@example.com`, user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
+        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
+        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
+      });
+      const ids = ['cal_utc', 'cal_kolkata', 'cal_nulljson', 'cal_notjson', 'cal_nullcol'];
+      await db.insertInto('calendar_connections').values(ids.map((id) => connection(id, 'ics'))).execute();
+      const validators = { etag: '"v7"', lastModified: 'Fri, 20 Nov 2026 09:00:00 GMT', events: 3 };
+      const calendar = (connectionId: string, cursor: string | null) => ({
+        connection_id: connectionId, provider_calendar_id: '', name: null, time_zone: null, is_primary: 1, sync_cursor: cursor, last_full_sync_at: null,
+        push_channel_id: null, push_resource_id: null, push_secret_hash: null, push_expires_at: null, push_last_message_at: null, push_error: null, created_at: at, updated_at: at,
+      });
+      await db.insertInto('connected_calendars').values([
+        calendar('cal_utc', JSON.stringify(validators)), calendar('cal_kolkata', JSON.stringify(validators)),
+        calendar('cal_nulljson', 'null'), calendar('cal_notjson', '{not json'), calendar('cal_nullcol', null),
+      ]).execute();
+      const event = (id: string, calendarId: string, timezone: string, recurrence: string | null) => ({
+        id, user_id: 'usr_zones2', calendar_id: calendarId, provider_event_id: id, title: id, description: null, location: null, start_ms: at, end_ms: at + HOUR,
+        timezone, meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence, recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: 0, raw: '{}', created_at: at, updated_at: at, provider_series_id: null, platform: null, provider_calendar_id: null,
+      });
+      // The earlier placed form: a stand-in zone and EXDATE/RDATE corrections over this year and next.
+      const placed = JSON.stringify(['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20270405T090000Z', 'RDATE:20270405T080000Z']);
+      await db.insertInto('events').values([
+        event('evt_utc', 'cal_utc', 'UTC', placed),
+        event('evt_kolkata', 'cal_kolkata', 'Asia/Kolkata', placed),
+        event('evt_nulljson', 'cal_nulljson', 'Etc/GMT+5', placed),
+        event('evt_notjson', 'cal_notjson', 'Etc/GMT+5', placed),
+        event('evt_nullcol', 'cal_nullcol', 'Etc/GMT+5', placed),
+      ]).execute();
+      await migrate(database.db, database.engine, MIGRATIONS);
+      const cursors = Object.fromEntries((await db.selectFrom('connected_calendars').select(['connection_id', 'sync_cursor']).execute() as { connection_id: string; sync_cursor: string | null }[])
+        .map((row) => [row.connection_id, row.sync_cursor]));
+      // Odd cursors: left as they were, and the migration did not fail (reaching here).
+      assert.equal(cursors.cal_nulljson, 'null');
+      assert.equal(cursors.cal_notjson, '{not json');
+      assert.equal(cursors.cal_nullcol, null);
+      // A placed series whose stand-in is UTC (a customized zone of offset 0 at its start, a UK-like
+      // one) or Asia/Kolkata: kept validators would have an unchanged feed answer 304, and the series
+      // keep its fixed-offset occurrences past next year (an hour off half the year).
+      assert.deepEqual(JSON.parse(cursors.cal_utc!), { ...validators, etag: null, lastModified: null });
+      assert.deepEqual(JSON.parse(cursors.cal_kolkata!), { ...validators, etag: null, lastModified: null });
     });
   });
 });

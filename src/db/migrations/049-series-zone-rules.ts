@@ -10,9 +10,11 @@ import type { Migration } from '../migrator.ts';
  * A series stored before this change has none until its feed is next read, which writes them
  * with its lines (no longer carrying EXDATE/RDATE corrections). A feed that has not changed
  * answers a conditional GET with 304 and is not read at all, so such a series would keep its
- * earlier form for as long as its feed stays the same: the calendars holding one (a series in an
- * Etc/GMT stand-in zone without zone_rules) forget their feed's validators (ETag, Last-Modified),
- * and their next sync reads the whole feed.
+ * earlier form for as long as its feed stays the same: the calendars holding one forget their
+ * feed's validators (ETag, Last-Modified), and their next sync reads the whole feed. Such a series
+ * cannot be told from others by its zone alone (its stand-in is Etc/GMT±N, or UTC for an offset of
+ * 0, or an IANA zone of a fractional offset such as Asia/Kolkata), so every ICS calendar holding a
+ * recurring series without zone_rules has its feed read whole once: one download each.
  */
 export const seriesZoneRules: Migration = {
   version: 49,
@@ -36,7 +38,6 @@ export async function forgetValidatorsOfPlacedSeries(db: Kysely<any>): Promise<n
     .where('events.recurrence', 'is not', null)
     .where('events.zone_rules', 'is', null)
     .where('events.is_deleted', '=', 0)
-    .where('events.timezone', 'like', 'Etc/GMT%')
     .execute();
   let cleared = 0;
   for (const { calendar_id: connectionId } of connections) {
