@@ -728,3 +728,32 @@ test('an override or EXDATE in a zone read by its own rules names the occurrence
   assert.deepEqual(deleted[0]!.recurrence, ['RRULE:FREQ=WEEKLY;BYDAY=MO', 'EXDATE:20290611T130000Z']);
   assert.deepEqual(originalStarts(deleted[0]!, '2029-06-10T00:00:00Z', '2029-06-20T00:00:00Z'), ['2029-06-18T13:00:00.000Z']);
 });
+
+// RFC 5545 3.3.5 calls a local time without TZID floating; beside a DTSTART with one, it is read in
+// DTSTART's zone (as for an IANA zone): here by the VTIMEZONE's rules, at the offset in force at
+// that time, not at the start's (-05:00 until 4 April 2027 by these rules, -04:00 after).
+test('time zones: a DTEND without TZID beside a DTSTART in a zone read by its own rules is read by those rules across its change', () => {
+  // From Friday 2 April 09:00 (-05:00) to Tuesday 6 April 09:00 (-04:00): 95 hours.
+  const { events } = parseIcs(feed(...customEastern, 'BEGIN:VEVENT', 'UID:offsite', `DTSTART;${customTz}:20270402T090000`, 'DTEND:20270406T090000', 'END:VEVENT'), { nowMs: NOW });
+  assert.equal(new Date(events[0]!.endMs).toISOString(), '2027-04-06T13:00:00.000Z');
+});
+
+test('time zones: a DURATION in days from a DTSTART in a zone read by its own rules keeps the clock time across its change (days are nominal)', () => {
+  // Seven days and an hour from Friday 2 April 09:00: Friday 9 April at 10:00 local (-04:00), as RFC 5545 3.3.6 counts days.
+  const { events } = parseIcs(feed(...customEastern, 'BEGIN:VEVENT', 'UID:week', `DTSTART;${customTz}:20270402T090000`, 'DURATION:P1WT1H', 'END:VEVENT'), { nowMs: NOW });
+  assert.equal(new Date(events[0]!.endMs).toISOString(), '2027-04-09T14:00:00.000Z');
+});
+
+test('time zones: a RECURRENCE-ID without TZID of a series in a zone read by its own rules names the occurrence at its real start past the change', () => {
+  // A series begun in standard time; its override names the occurrence of 19 April (summer time) without a TZID.
+  const { events } = parseIcs(feed(...customEastern,
+    'BEGIN:VEVENT', 'UID:weekly', `DTSTART;${customTz}:20270301T090000`, `DTEND;${customTz}:20270301T093000`, 'RRULE:FREQ=WEEKLY;BYDAY=MO', 'END:VEVENT',
+    'BEGIN:VEVENT', 'UID:weekly', 'RECURRENCE-ID:20270419T090000', `DTSTART;${customTz}:20270419T100000`, `DTEND;${customTz}:20270419T103000`, 'END:VEVENT',
+  ), { nowMs: NOW });
+  const byKey = new Map(events.map((e) => [e.providerEventId, e]));
+  // The override replaces the rule's occurrence at its real start (13:00Z), which the series has.
+  assert.deepEqual(originalStarts(byKey.get('weekly')!, '2027-04-19T00:00:00Z', '2027-04-20T00:00:00Z'), ['2027-04-19T13:00:00.000Z']);
+  const override = byKey.get('weekly|20270419T130000Z');
+  assert.ok(override, `the override keyed by the occurrence it replaces, not ${[...byKey.keys()].join(', ')}`);
+  assert.equal(new Date(override.startMs).toISOString(), '2027-04-19T14:00:00.000Z');
+});

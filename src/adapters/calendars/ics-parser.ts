@@ -634,13 +634,19 @@ interface ResolvedTime {
   observed?: ObservedOffsets;
 }
 
-function resolveTime(property: Property, zones: TzidReader, defaultZone: string): ResolvedTime {
+/**
+ * A DATE-TIME or DATE value as an instant. A local time without a TZID (RFC 5545 3.3.5 form #1,
+ * floating) is read in `defaultZone`, or by `defaultObserved` when given: the rules of the zone
+ * read by its own VTIMEZONE that the event's DTSTART names, so that a time beside it is placed by
+ * the offset in force at that time, not at the start (an hour off across a change of offset).
+ */
+function resolveTime(property: Property, zones: TzidReader, defaultZone: string, defaultObserved: ObservedOffsets | null = null): ResolvedTime {
   const isDate = property.params.get('VALUE')?.toUpperCase() === 'DATE';
   const value = parseDateValue(property.value, isDate);
   if (value.kind === 'utc') return { ms: value.ms, isAllDay: false, zone: 'UTC' };
   if (value.kind === 'date') return { ms: localToMs(value.local, defaultZone), isAllDay: true, zone: defaultZone };
   const tzid = property.params.get('TZID');
-  const observed = tzid ? zones.observed(tzid) : null;
+  const observed = tzid ? zones.observed(tzid) : defaultObserved;
   if (observed) {
     const ms = observed.instantOf(wallMs(value.local));
     return { ms, isAllDay: false, zone: zones.standIn(observed.offsetAt(ms)), observed };
@@ -680,15 +686,18 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   // same event's times, and RFC 5545 errata 6316 asks them to take DTSTART's form (some writers
   // drop the TZID of EXDATE: sabre/vobject issue 722). Read in the feed's zone, a deleted
   // occurrence would keep its bot.
+  // In a zone read by its own rules, DTSTART's zone is those rules: its stand-in (start.zone) has
+  // one offset, the one in force at the start.
   const eventZone = zoneOfValuesBeside(start, defaultZone);
+  const eventObserved = start.isAllDay ? null : start.observed ?? null;
   let endMs: number;
   const dtend = prop(vevent, 'DTEND');
   const duration = propValue(vevent, 'DURATION');
   if (dtend) {
-    const end = resolveTime(dtend, zones, eventZone);
+    const end = resolveTime(dtend, zones, eventZone, eventObserved);
     endMs = end.ms <= start.ms ? lengthKeptAcrossGap(dtstart, dtend, start, end) : end.ms;
   } else if (duration) {
-    endMs = addDuration(start.ms, duration, start.zone);
+    endMs = addDuration(start.ms, duration, start.zone, eventObserved);
   } else {
     // RFC 5545 3.6.1: a date lasts one day; a date-time without DTEND or DURATION lasts no time.
     endMs = start.isAllDay ? addDuration(start.ms, 'P1D', start.zone) : start.ms;
@@ -698,12 +707,16 @@ function toProviderEvent(text: FeedText, vevent: Component, zones: TzidReader, d
   const recurrenceIdProp = prop(vevent, 'RECURRENCE-ID');
   // A RECURRENCE-ID names an occurrence of the series: without a zone, it is in the series' zone
   // (an override moved to another zone keeps naming the series' time).
+  // A series in a zone read by its own rules names its occurrences by those rules (each at the
+  // offset in force then, as the series places them), not by the offset of its first.
   const master = recurrenceIdProp && givenUid !== null ? masters.get(givenUid) : undefined;
-  const seriesZone = master ? startZoneOf(master, zones, defaultZone) ?? eventZone : eventZone;
+  const masterStart = master ? startZoneOf(master, zones, defaultZone) : null;
+  const seriesZone = masterStart ? masterStart.zone : eventZone;
+  const seriesObserved = masterStart ? masterStart.observed : eventObserved;
   const recurrenceId = recurrenceIdProp && master && isAllDayStart(master) ? asDayOfAllDaySeries(recurrenceIdProp) : recurrenceIdProp;
-  const original = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone) : null;
+  const original = recurrenceId ? resolveTime(recurrenceId, zones, seriesZone, seriesObserved) : null;
   const originalStartMs = original ? original.ms : null;
-  const observed = start.isAllDay ? null : start.observed ?? null;
+  const observed = eventObserved;
   const recurrence = recurrenceIdProp ? null : withWrittenTimeOfDay(recurrenceLines(vevent, zones, eventZone, start.isAllDay, observed), dtstart, start);
   const zoneRules = recurrence !== null && observed !== null ? textOfZone(observed) : null;
 
@@ -821,11 +834,12 @@ function dayOf(text: string): string | null {
 }
 
 /** zoneOfValuesBeside for `vevent`; null when it has no DTSTART that can be read. */
-function startZoneOf(vevent: Component, zones: TzidReader, defaultZone: string): string | null {
+function startZoneOf(vevent: Component, zones: TzidReader, defaultZone: string): { zone: string; observed: ObservedOffsets | null } | null {
   const dtstart = prop(vevent, 'DTSTART');
   if (!dtstart) return null;
   try {
-    return zoneOfValuesBeside(resolveTime(dtstart, zones, defaultZone), defaultZone);
+    const start = resolveTime(dtstart, zones, defaultZone);
+    return { zone: zoneOfValuesBeside(start, defaultZone), observed: start.isAllDay ? null : start.observed ?? null };
   } catch {
     return null;
   }
@@ -925,13 +939,19 @@ function sha256(text: string): string {
 }
 
 /** Adds an RFC 5545 duration: weeks and days are nominal (wall-clock), hours and less exact. */
-function addDuration(startMs: number, text: string, zone: string): number {
+function addDuration(startMs: number, text: string, zone: string, observed: ObservedOffsets | null = null): number {
   const match = /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(text.trim());
   if (!match) throw new Error(`DURATION "${text}" is not an RFC 5545 duration`);
   const sign = match[1] === '-' ? -1 : 1;
   const days = Number(match[2] ?? 0) * 7 + Number(match[3] ?? 0);
   const exactMs = (Number(match[4] ?? 0) * 3600 + Number(match[5] ?? 0) * 60 + Number(match[6] ?? 0)) * 1000;
-  const afterDays = days === 0 ? startMs : Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(zone).add({ days: sign * days }).epochMilliseconds;
+  // Days and weeks are nominal (RFC 5545 3.3.6): added to the local date, the clock time kept
+  // across a change of offset; in a zone read by its own rules, by those rules.
+  const afterDays = days === 0
+    ? startMs
+    : observed
+      ? observed.instantOf(startMs + observed.offsetAt(startMs) + sign * days * 86_400_000)
+      : Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(zone).add({ days: sign * days }).epochMilliseconds;
   return afterDays + sign * exactMs;
 }
 
