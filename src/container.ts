@@ -24,7 +24,7 @@ import { storedKeyGenerations } from './store/provider-key-store.ts';
 import { ApiKeyAuthenticator } from './services/access/api-keys.ts';
 import { countSealedWebhookSecrets, countUnopenableSecrets, opensNone, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { SecretBox } from './lib/secret-box.ts';
-import { CalendarEvents } from './services/calendars/calendar-events.ts';
+import { CalendarEvents, setStoredZoneLogger } from './services/calendars/calendar-events.ts';
 import { BotScheduling } from './services/scheduling/bot-scheduling.ts';
 import { BotQueries } from './services/scheduling/bot-queries.ts';
 import { BotManagement } from './services/scheduling/bot-management.ts';
@@ -146,6 +146,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const guard = new OutboundGuard(config.outboundAllowedHosts, overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {});
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
+  setStoredZoneLogger(logger);
   const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal });
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired, defaultBotName: config.botDefaultName, botProvider: config.botProvider?.name ?? null });
   events.setChangeListener(scheduling);

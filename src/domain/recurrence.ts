@@ -942,6 +942,13 @@ function isExcluded(c: SeriesParts, startMs: number): boolean {
   return c.exLocalDates.size > 0 && c.exLocalDates.has(localDateOf(startMs, c));
 }
 
+/** Start of a local day in the series' zone, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00. */
+function dayStartOf(c: SeriesParts, day: Temporal.PlainDate): number {
+  return c.zoneRules
+    ? c.zoneRules.instantOf(day.toZonedDateTime('UTC').epochMilliseconds)
+    : day.toZonedDateTime(c.zone).epochMilliseconds;
+}
+
 /** The local date (YYYY-MM-DD) of an instant in the series' zone. */
 function localDateOf(ms: number, c: SeriesParts): string {
   if (c.zoneRules) return new Date(ms + c.zoneRules.offsetAt(ms)).toISOString().slice(0, 10);
@@ -968,9 +975,12 @@ export interface UpcomingOccurrences {
  */
 export class CompiledSeries {
   readonly #c: SeriesParts;
+  /** What the series was compiled from. */
+  readonly definition: SeriesDefinition;
 
   constructor(series: SeriesDefinition) {
     this.#c = compileParts(series);
+    this.definition = series;
   }
 
   /** The series zone (an IANA name). */
@@ -1119,15 +1129,19 @@ export class CompiledSeries {
       throw new RangeError(`"${isoDate}" is not a date in YYYY-MM-DD form`);
     }
     const c = this.#c;
-    // Start of day, not midnight: in zones that change clocks at 00:00 the day can begin at 01:00.
-    const dayStartOf = (day: Temporal.PlainDate) => c.zoneRules
-      ? c.zoneRules.instantOf(day.toZonedDateTime('UTC').epochMilliseconds)
-      : day.toZonedDateTime(c.zone).epochMilliseconds;
-    const dayStart = dayStartOf(date);
-    const nextDayStart = dayStartOf(date.add({ days: 1 }));
+    const dayStart = dayStartOf(c, date);
+    const nextDayStart = dayStartOf(c, date.add({ days: 1 }));
     return (function* () {
       for (const start of seriesStarts(c, dayStart, nextDayStart)) yield occurrenceAt(c, start);
     })();
+  }
+
+  /**
+   * The instant a local date (YYYY-MM-DD) begins in the series zone (its rules, when it has
+   * them): not always midnight, as a zone that changes its clocks at 00:00 begins that day at 01:00.
+   */
+  localDayStartMs(isoDate: string): number {
+    return dayStartOf(this.#c, Temporal.PlainDate.from(isoDate, { overflow: 'reject' }));
   }
 
   /** The local calendar date (YYYY-MM-DD) of an instant in the series zone. */

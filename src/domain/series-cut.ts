@@ -5,7 +5,7 @@
 // new series' id used to name the old one (series-split.ts, parseSplitId); since Google's event
 // ids became opaque (phw198/OutlookGoogleCalendarSync issue 2205) only this is left to see: one
 // series lost its tail while another appeared.
-import { compileSeries, type SeriesDefinition } from './recurrence.ts';
+import { CompiledSeries, compileSeries, type SeriesDefinition } from './recurrence.ts';
 import { usualSpacingMs } from './series-move.ts';
 
 export interface SeriesCut {
@@ -35,12 +35,12 @@ const SPACING_REACH_MS = 400 * 86_400_000;
  * that only dropped occurrences in the middle, or moved the series to other times or days, is no
  * cut.
  */
-export function seriesCut(before: SeriesDefinition, after: SeriesDefinition, fromMs: number): SeriesCut | null {
-  if (!hasRuleEnd(after.recurrence)) return null;
-  const kept = compileSeries(after).upcoming(fromMs, KEPT_LIMIT);
+export function seriesCut(before: SeriesDefinition | CompiledSeries, after: SeriesDefinition | CompiledSeries, fromMs: number): SeriesCut | null {
+  if (!hasRuleEnd(definitionOf(after).recurrence)) return null;
+  const kept = compiled(after).upcoming(fromMs, KEPT_LIMIT);
   if (kept.isTruncated || kept.occurrences.length >= KEPT_LIMIT) return null;
   const lastKeptMs = kept.occurrences.at(-1)?.originalStartMs ?? Number.NEGATIVE_INFINITY;
-  const old = compileSeries(before);
+  const old = compiled(before);
   // A cut keeps the old rule's occurrences as they were; a series moved to other days or times
   // (whose last occurrence may now come before the old last one) keeps none of them. The last
   // two tell, without asking about each.
@@ -55,6 +55,15 @@ export function seriesCut(before: SeriesDefinition, after: SeriesDefinition, fro
     keptStartsMs: kept.occurrences.map((o) => o.startMs),
     spacingMs: usualSpacingMs(sample.map((o) => o.startMs)),
   };
+}
+
+/** A series as given, or compiled (a series compiled already is not compiled again). */
+function compiled(series: SeriesDefinition | CompiledSeries): CompiledSeries {
+  return series instanceof CompiledSeries ? series : compileSeries(series);
+}
+
+function definitionOf(series: SeriesDefinition | CompiledSeries): SeriesDefinition {
+  return series instanceof CompiledSeries ? series.definition : series;
 }
 
 /** Whether a series' rule has an end of its own (UNTIL or COUNT on an RRULE line). */

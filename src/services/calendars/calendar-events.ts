@@ -2,6 +2,7 @@
 // series listed as their occurrences. Changes are handed to the bot reconciler in the same
 // transaction, so a moved or cancelled meeting moves or cancels its bots atomically.
 import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
 import type { EventRow, Schema } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, positionCursor, type Position } from '../paging-cursor.ts';
@@ -13,7 +14,7 @@ import { newId } from '../../lib/ids.ts';
 import { formatInstant, formatOptionalInstant, parseInstant, parseQueryInstant } from '../../lib/time.ts';
 import { resolveMeetingLink, isHttpUrl } from '../../domain/meeting-url.ts';
 import {
-  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey, seriesEndMs,
+  compileSeries, isValidTimeZone, validateRecurrence, occurrenceKey,
   type CompiledSeries, type Occurrence, type SeriesDefinition,
 } from '../../domain/recurrence.ts';
 import { occurrenceIdOf, parseOccurrenceId } from '../../domain/occurrence-id.ts';
@@ -326,7 +327,7 @@ export class CalendarEvents {
       // Rows after the cursor start at or after its start, so the expansion can begin there.
       let taken = 0;
       const window = { fromMs: after ? Math.max(fromMs, after.ms) : fromMs, toMs: seriesToMs };
-      const compiled = compileSeries(seriesDefinition(series));
+      const compiled = compiledSeriesOf(series);
       for (const _ of compiled.walkUntil(seriesToMs)) await pacer.pace();
       // In steps: a rule that seldom matches can search years of the window for its next one.
       for (const occurrence of compiled.overlappingInSteps(window, { skipOriginalStartsMs: skip })) {
@@ -633,7 +634,7 @@ export class SeriesOccurrences {
 
   constructor(series: EventRow, overrides: readonly EventRow[]) {
     this.series = series;
-    this.#compiled = compileSeries(seriesDefinition(series));
+    this.#compiled = compiledSeriesOf(series);
     this.#overrides = new Map();
     for (const override of overrides) {
       if (override.original_start_ms !== null && !this.#overrides.has(override.original_start_ms)) this.#overrides.set(override.original_start_ms, override);
@@ -792,7 +793,7 @@ export class SeriesOccurrences {
  * steps that give the event loop turns, so a long one does not hold it.
  */
 async function ruleOccurrence(series: EventRow, originalStartMs: number): Promise<Occurrence | null> {
-  const compiled = compileSeries(seriesDefinition(series));
+  const compiled = compiledSeriesOf(series);
   const pacer = new EventLoopPacer();
   for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
   return compiled.find(originalStartMs);
@@ -807,7 +808,8 @@ function explicitMeetingUrlOf(row: EventRow): string | null {
   return detected?.url === row.meeting_url ? null : row.meeting_url;
 }
 
-type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurrence' | 'zone_rules'>;
+/** A series' stored fields; `id` names it in the warning about stored zone rules that cannot be read (a row being written has none yet). */
+type SeriesFields = Pick<EventRow, 'start_ms' | 'end_ms' | 'timezone' | 'recurrence' | 'zone_rules'> & { id?: string };
 
 /**
  * The series_end_ms to write with a row (migration 036): null for a single event; the end stored
@@ -818,28 +820,67 @@ export function seriesEndToStore(row: SeriesFields, before: (SeriesFields & Pick
   if (row.recurrence === null) return null;
   if (before && before.series_end_ms !== null && before.recurrence === row.recurrence && before.start_ms === row.start_ms
     && before.end_ms === row.end_ms && before.timezone === row.timezone && before.zone_rules === row.zone_rules) return Number(before.series_end_ms);
-  return seriesEndMs(seriesDefinition(row));
+  try {
+    return compiledSeriesOf(row).lastEndMs();
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
 }
 
-export function seriesDefinition(series: SeriesFields): SeriesDefinition {
+/** Where a stored series' zone rules that cannot be read are reported (setStoredZoneLogger); nowhere until set. */
+let storedZoneLogger: Pick<Logger, 'warn'> | null = null;
+/** Series already reported, so that a series read for each of its occurrences is reported once; bounded. */
+const reportedZones = new Set<string>();
+const REPORTED_ZONES_KEPT = 4096;
+
+/** The logger that reports stored zone rules Rollcall cannot read (once per series and text). */
+export function setStoredZoneLogger(logger: Pick<Logger, 'warn'> | null): void {
+  storedZoneLogger = logger;
+}
+
+function reportUnreadableZone(series: SeriesFields, reason: string): void {
+  if (storedZoneLogger === null || series.id === undefined) return;
+  // Keyed by the text's length and ends too, so that other rules stored later are reported again.
+  const text = series.zone_rules ?? '';
+  const key = `${series.id}\n${text.length}\n${text.slice(0, 64)}\n${text.slice(-64)}`;
+  if (reportedZones.has(key)) return;
+  if (reportedZones.size >= REPORTED_ZONES_KEPT) reportedZones.clear();
+  reportedZones.add(key);
+  storedZoneLogger.warn({ eventId: series.id, zoneRulesChars: text.length, reason },
+    'a recurring series\' stored zone rules cannot be read; it is placed in its stand-in zone (its timezone) until its feed writes them again');
+}
+
+/**
+ * A stored series parsed and placed once. An ICS series in a zone no IANA zone keeps is placed by
+ * that zone's rules, every year. Stored rules that cannot place the series (a row written by
+ * hand, or damaged) leave it in its stand-in zone (its timezone), as a row without them is read,
+ * rather than failing every read; that is logged once per series. Throws RangeError, as
+ * compileSeries does, for a series that cannot be read at all.
+ */
+export function compiledSeriesOf(series: SeriesFields): CompiledSeries {
   const definition: SeriesDefinition = {
     startMs: series.start_ms,
     endMs: series.end_ms,
     timeZone: series.timezone ?? 'UTC',
     recurrence: series.recurrence ? (JSON.parse(series.recurrence) as string[]) : [],
   };
-  // An ICS series in a zone no IANA zone keeps: placed by that zone's rules, every year. Stored
-  // rules that cannot place the series (a row written by hand, or damaged) leave it in its
-  // stand-in zone (its timezone), as a row without them is read, rather than failing every read.
+  if (series.zone_rules === null || series.zone_rules === undefined) return compileSeries(definition);
   const zoneRules = storedZoneRules(series.zone_rules);
-  if (zoneRules === null) return definition;
-  try {
-    compileSeries({ ...definition, zoneRules });
-  } catch (error) {
-    if (error instanceof RangeError) return definition;
-    throw error;
+  if (zoneRules === null) {
+    const plain = compileSeries(definition);
+    reportUnreadableZone(series, 'not zone rules Rollcall reads (longer than 64 KB, not of their form, or past the limits a VTIMEZONE is read within)');
+    return plain;
   }
-  return { ...definition, zoneRules };
+  try {
+    return compileSeries({ ...definition, zoneRules });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // A series that cannot be read in its stand-in zone either throws here, and is not the zone's fault.
+    const plain = compileSeries(definition);
+    reportUnreadableZone(series, `they cannot place the series: ${error.message}`);
+    return plain;
+  }
 }
 
 function effectiveFromRule(series: EventRow, occurrence: Occurrence): EffectiveOccurrence {

@@ -39,7 +39,7 @@ import type { SecretBox } from '../../lib/secret-box.ts';
 import { formatInstant } from '../../lib/time.ts';
 import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import { resolveMeetingLink } from '../../domain/meeting-url.ts';
-import { findOccurrence, isValidTimeZone, nextOccurrences, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
+import { isValidTimeZone, parseOccurrenceKey, validateRecurrence } from '../../domain/recurrence.ts';
 import { isMeetingUrlWithinLimit, limitEventFields } from '../../domain/event-field-limits.ts';
 import { missedIdsAfter, parseMissedIds } from '../../domain/missed-ids.ts';
 import {
@@ -47,7 +47,7 @@ import {
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
-import { seriesDefinition, seriesEndToStore, type CalendarEvents } from './calendar-events.ts';
+import { compiledSeriesOf, seriesEndToStore, type CalendarEvents } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
@@ -2045,9 +2045,9 @@ class SyncedEventWriter {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
     // top-up), and so does chain mode.
-    const definition = seriesDefinition(base);
+    const compiled = compiledSeriesOf(base);
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
-      (batch) => nextOccurrences(definition, Number(batch.from_ms), batch.occurrence_count).filter((o) => o.startMs < continuation.start_ms).length);
+      (batch) => compiled.upcoming(Number(batch.from_ms), batch.occurrence_count).occurrences.filter((o) => o.startMs < continuation.start_ms).length);
     await carryChain(this.#trx, base.id, continuation.id, this.#now);
     // Live links, and the ended links of bots that never launched (an occurrence the client
     // unscheduled or cancelled): those are the fact that the occurrence had a bot, which keeps
@@ -2061,7 +2061,7 @@ class SyncedEventWriter {
       const originalMs = parseOccurrenceKey(link.occurrence_key);
       // The id's time is read as UTC; a day of slack covers a provider writing it in local time.
       if (originalMs === null || originalMs < splitMs - DAY_MS) continue;
-      if (findOccurrence(definition, originalMs)) continue;
+      if (compiled.find(originalMs)) continue;
       const taken = await this.#trx.selectFrom('bot_events').select('id')
         .where('event_id', '=', continuation.id).where('occurrence_key', '=', link.occurrence_key)
         .$if(link.is_live === 1, (q) => q.where('is_live', '=', 1)).executeTakeFirst();

@@ -7,10 +7,9 @@
 // meeting (link, or title and organizer, or a continuation of its UID), starting within half the
 // old series' spacing of the first occurrence it lost. Reads rows only; the caller moves the links.
 import type { EventRow } from '../../db/schema.ts';
-import { nextOccurrences } from '../../domain/recurrence.ts';
 import { seriesCut } from '../../domain/series-cut.ts';
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
-import { seriesDefinition, storedIcalUid } from './calendar-events.ts';
+import { compiledSeriesOf, storedIcalUid } from './calendar-events.ts';
 import { organizerOf } from './instance-moves.ts';
 
 /** A stored series as it was before the sync, and as it is now. */
@@ -33,12 +32,12 @@ export interface CutContinuation {
  */
 export function findCutContinuations(changed: readonly RuleChange[], appeared: readonly EventRow[], nowMs: number): CutContinuation[] {
   const candidates = appeared.filter(isLiveSeries)
-    .map((row) => ({ row, traits: traitsOf(row, nextOccurrences(seriesDefinition(row), nowMs, 2).map((o) => o.startMs)) }));
+    .map((row) => ({ row, traits: traitsOf(row, compiledSeriesOf(row).upcoming(nowMs, 2).occurrences.map((o) => o.startMs)) }));
   const found: CutContinuation[] = [];
   for (const { before, after } of [...changed].sort((a, b) => (a.after.id < b.after.id ? -1 : a.after.id > b.after.id ? 1 : 0))) {
     if (candidates.length === 0) break;
     if (!isLiveSeries(after) || before.recurrence === null) continue;
-    const cut = seriesCut(seriesDefinition(before), seriesDefinition(after), nowMs);
+    const cut = seriesCut(compiledSeriesOf(before), compiledSeriesOf(after), nowMs);
     if (cut === null) continue;
     const lost = { ...traitsOf(after, cut.lostStartsMs), keptStartsMs: cut.keptStartsMs };
     const continuationId = pickInstanceContinuation(lost, candidates.map((c) => c.traits), cut.spacingMs);
