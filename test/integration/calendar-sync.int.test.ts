@@ -5595,6 +5595,34 @@ describe('ICS feed specifics', () => {
     assert.equal([...booked.keys()].filter((start) => start.startsWith('2029-')).length, 53, 'every Monday of 2029');
   });
 
+  test('from_date on a "Customized Time Zone" series is the start of that day by the zone\'s rules: an occurrence just after local midnight in its summer time is unscheduled with the rest', async () => {
+    // The same 1987-2006 US Eastern rules: Mondays at 00:30, -05:00 until 4 April 2027, -04:00 after.
+    // 12 April's occurrence is at 04:30Z; the day begins at 04:00Z, not at 05:00Z as in the
+    // series' stand-in zone (Etc/GMT+5, the offset of its start).
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', `UID:customized-late-${randomUUID()}@example.com`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T003000`, `DTEND;${tz}:20270301T010000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Late sync', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const listed = await eventsOf(env, user.auth, res.body.calendar_id, Date.parse('2027-04-04T00:00:00Z'), Date.parse('2027-04-20T00:00:00Z'));
+    assert.deepEqual(listed.map((e) => e.start_time), ['2027-04-05T04:30:00.000Z', '2027-04-12T04:30:00.000Z', '2027-04-19T04:30:00.000Z']);
+    const seriesId = listed[0]!.recurring_event_id!;
+    const all = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: `late-${randomUUID()}`, schedule_all_occurrences: true, occurrence_limit: 8, bot_config: {} } });
+    assert.equal(all.status, 200, JSON.stringify(all.body).slice(0, 500));
+    const cut = await env.rc.request('DELETE', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { from_date: '2027-04-12' } });
+    assert.equal(cut.status, 200, JSON.stringify(cut.body));
+    // 12 and 19 April (the batch's last two); 5 April and before keep their bots.
+    assert.equal(cut.body.schedules_cancelled, 2, JSON.stringify(cut.body));
+    // occurrence_date names the occurrence of that day by the zone's rules too.
+    const again = await env.rc.request('POST', `/api/v1/calendar/schedule/${seriesId}`, { auth: user.auth, body: { deduplication_key: `late-${randomUUID()}`, occurrence_date: '2027-04-12', bot_config: {} } });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.occurrence_date, '2027-04-12T04:30:00.000Z');
+  });
+
   test('a "Customized Time Zone" series stored as placed before (a stand-in zone with EXDATE/RDATE over this year and next) keeps the bots of those years on their occurrences when the feed is next read', async () => {
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
@@ -5720,6 +5748,28 @@ describe('ICS feed specifics', () => {
       assert.deepEqual((after.body.results as { start_time: string }[]).map((e) => e.start_time), ['2027-04-05T13:00:00.000Z']);
     });
   }
+
+  test('stored zone_rules that cannot be read are logged once, naming the series, however often it is read', async (t) => {
+    const log = new CapturedLog();
+    const own = await ownFullEnv(t, {}, { log });
+    const user = await own.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const feed = own.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', `UID:logged-zone-${randomUUID()}@example.com`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
+    const res = await own.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const [series] = await own.rc.database.db.selectFrom('events').select(['id']).where('calendar_id', '=', calendarId).where('recurrence', 'is not', null).execute();
+    await own.rc.database.db.updateTable('events').set({ zone_rules: '{' }).where('id', '=', series!.id).execute();
+    for (let i = 0; i < 3; i++) assert.equal((await eventsOf(own, user.auth, calendarId, Date.parse('2027-03-01T00:00:00Z'), Date.parse('2027-04-20T00:00:00Z'))).length, 8);
+    const book = await own.rc.request('POST', `/api/v1/calendar/schedule/${series!.id}`, { auth: user.auth, body: { deduplication_key: `t-${randomUUID()}`, schedule_all_occurrences: true, occurrence_limit: 5, bot_config: {} } });
+    assert.equal(book.status, 200, JSON.stringify(book.body).slice(0, 300));
+    const warned = log.entries<{ level: number; msg: string; eventId?: string }>().filter((e) => e.level === 40 && /stored zone rules cannot be read/.test(e.msg));
+    assert.deepEqual(warned.map((e) => e.eventId), [series!.id], JSON.stringify(warned));
+  });
 
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {
     const user = await env.rc.newUser();

@@ -24,6 +24,7 @@ import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
+import { compiledSeriesOf } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { endSeriesBookings } from '../../store/series-booking-store.ts';
 import { forgetHeldDetails } from '../../store/provider-handover-store.ts';
@@ -161,8 +162,7 @@ export class BotManagement {
       const chainId = series?.id ?? (instances ? instanceSeriesId(instances) : null);
       const stoppedChain = chainId !== null && isWholeSeries && await disableChain(trx, chainId, now);
       // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
-      const timezone = series?.timezone ?? (scope.kind === 'single' ? scope.event.timezone : null) ?? 'UTC';
-      const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, timezone);
+      const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, series ?? (scope.kind === 'single' ? scope.event : null));
       if (isWholeSeries) await endSeriesBookings(trx, series?.id ?? instanceSeriesId(instances!), fromMs, now);
       let links: BotEventRow[];
       if (instances !== null) {
@@ -563,10 +563,22 @@ function parseFromDate(value: string | null | undefined): FromDate | null {
   throw new ApiError('invalid_time', 'from_date must be YYYY-MM-DD or an ISO 8601 date-time with an offset', { details: { field: 'from_date' } });
 }
 
-/** A date means the start of that day where the series happens (not always midnight). */
-function fromDateToMs(fromDate: FromDate, timeZone: string): number {
+/**
+ * A date means the start of that day where the series happens (not always midnight): in its zone's
+ * own rules for an ICS series that has them (its timezone is then a stand-in of one offset, an
+ * hour off half the year), else in its time zone (an Outlook instance's own, for its series).
+ */
+function fromDateToMs(fromDate: FromDate, series: EventRow | null): number {
   if (fromDate.kind === 'instant') return fromDate.ms;
-  return Temporal.PlainDate.from(fromDate.date).toZonedDateTime(timeZone).epochMilliseconds;
+  if (series !== null && series.recurrence !== null && series.zone_rules !== null) {
+    try {
+      return compiledSeriesOf(series).localDayStartMs(fromDate.date);
+    } catch (error) {
+      // A series that cannot be read at all: its date is read in its time zone, as before.
+      if (!(error instanceof RangeError)) throw error;
+    }
+  }
+  return Temporal.PlainDate.from(fromDate.date).toZonedDateTime(series?.timezone ?? 'UTC').epochMilliseconds;
 }
 
 function linkLabel(link: BotEventRow): string {
