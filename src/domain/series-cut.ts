@@ -35,7 +35,7 @@ const SPACING_REACH_MS = 400 * 86_400_000;
  * that only dropped occurrences in the middle, or moved the series to other times or days, is no
  * cut.
  */
-export function seriesCut(before: SeriesDefinition | CompiledSeries, after: SeriesDefinition | CompiledSeries, fromMs: number): SeriesCut | null {
+export function seriesCut(before: SeriesDefinition | CompiledSeries | (() => CompiledSeries), after: SeriesDefinition | CompiledSeries, fromMs: number): SeriesCut | null {
   if (!hasRuleEnd(definitionOf(after).recurrence)) return null;
   const kept = compiled(after).upcoming(fromMs, KEPT_LIMIT);
   if (kept.isTruncated || kept.occurrences.length >= KEPT_LIMIT) return null;
@@ -57,8 +57,9 @@ export function seriesCut(before: SeriesDefinition | CompiledSeries, after: Seri
   };
 }
 
-/** A series as given, or compiled (a series compiled already is not compiled again). */
-function compiled(series: SeriesDefinition | CompiledSeries): CompiledSeries {
+/** A series as given, compiled once (a series compiled already, or compiled when first asked for, is not compiled again). */
+function compiled(series: SeriesDefinition | CompiledSeries | (() => CompiledSeries)): CompiledSeries {
+  if (typeof series === 'function') return series();
   return series instanceof CompiledSeries ? series : compileSeries(series);
 }
 

@@ -37,7 +37,7 @@ export function findCutContinuations(changed: readonly RuleChange[], appeared: r
   for (const { before, after } of [...changed].sort((a, b) => (a.after.id < b.after.id ? -1 : a.after.id > b.after.id ? 1 : 0))) {
     if (candidates.length === 0) break;
     if (!isLiveSeries(after) || before.recurrence === null) continue;
-    const cut = seriesCut(compiledSeriesOf(before), compiledSeriesOf(after), nowMs);
+    const cut = seriesCut(() => compiledSeriesOf(before), compiledSeriesOf(after), nowMs);
     if (cut === null) continue;
     const lost = { ...traitsOf(after, cut.lostStartsMs), keptStartsMs: cut.keptStartsMs };
     const continuationId = pickInstanceContinuation(lost, candidates.map((c) => c.traits), cut.spacingMs);
