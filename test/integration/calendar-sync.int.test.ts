@@ -5623,6 +5623,36 @@ describe('ICS feed specifics', () => {
     assert.equal(again.body.occurrence_date, '2027-04-12T04:30:00.000Z');
   });
 
+  test('an override of a "Customized Time Zone" series whose RECURRENCE-ID has no TZID replaces the occurrence it names past the zone\'s change, and the occurrence\'s bot follows it', async () => {
+    // The series begins in standard time (-05:00); 19 April 2027 is in summer time (-04:00) by
+    // these rules, so its occurrence is at 13:00Z. Read at the stand-in's offset, the RECURRENCE-ID
+    // would name 14:00Z, an occurrence the series does not have, and both would be listed.
+    const user = await env.rc.newUser();
+    const tz = 'TZID=Customized Time Zone';
+    const uid = `customized-override-${randomUUID()}@example.com`;
+    const link = meetingUrl();
+    const text = (override: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
+      'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${link}`, 'END:VEVENT', ...override, 'END:VCALENDAR', ''].join('\r\n');
+    const feed = env.ics.publishRaw(text([]));
+    const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const calendarId = res.body.calendar_id as string;
+    const day = () => eventsOf(env, user.auth, calendarId, Date.parse('2027-04-19T00:00:00Z'), Date.parse('2027-04-20T00:00:00Z'));
+    const [occurrence] = await day();
+    assert.equal(occurrence!.start_time, '2027-04-19T13:00:00.000Z');
+    const botId = await schedule(env, user.auth, occurrence!.id, `override-${randomUUID()}`);
+    // Moved an hour later, to 10:00 local.
+    env.ics.replaceWithRaw(feed, text(['BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261102T000000Z', 'RECURRENCE-ID:20270419T090000', `DTSTART;${tz}:20270419T100000`,
+      `DTEND;${tz}:20270419T103000`, 'SUMMARY:Planning (later)', `LOCATION:${link}`, 'END:VEVENT']));
+    const sync = await env.rc.request('POST', `/api/v1/calendar/connections/${calendarId}/sync`, { auth: user.auth });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body).slice(0, 300));
+    assert.deepEqual((await day()).map((e) => [e.start_time, e.title]), [['2027-04-19T14:00:00.000Z', 'Planning (later)']]);
+    assert.equal((await bot(env, user.auth, botId)).scheduled_join_time, iso(Date.parse('2027-04-19T14:00:00Z') - LEAD_MS));
+  });
+
   test('a "Customized Time Zone" series stored as placed before (a stand-in zone with EXDATE/RDATE over this year and next) keeps the bots of those years on their occurrences when the feed is next read', async () => {
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
