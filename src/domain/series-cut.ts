@@ -68,6 +68,6 @@ function definitionOf(series: SeriesDefinition | CompiledSeries): SeriesDefiniti
 }
 
 /** Whether a series' rule has an end of its own (UNTIL or COUNT on an RRULE line). */
-function hasRuleEnd(recurrence: readonly string[]): boolean {
+export function hasRuleEnd(recurrence: readonly string[]): boolean {
   return recurrence.some((line) => /^RRULE[:;]/i.test(line) && /[:;](UNTIL|COUNT)=/i.test(line));
 }

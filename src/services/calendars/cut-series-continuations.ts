@@ -7,7 +7,7 @@
 // meeting (link, or title and organizer, or a continuation of its UID), starting within half the
 // old series' spacing of the first occurrence it lost. Reads rows only; the caller moves the links.
 import type { EventRow } from '../../db/schema.ts';
-import { seriesCut } from '../../domain/series-cut.ts';
+import { hasRuleEnd, seriesCut } from '../../domain/series-cut.ts';
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
 import { compiledSeriesOf, storedIcalUid } from './calendar-events.ts';
 import { organizerOf } from './instance-moves.ts';
@@ -37,6 +37,8 @@ export function findCutContinuations(changed: readonly RuleChange[], appeared: r
   for (const { before, after } of [...changed].sort((a, b) => (a.after.id < b.after.id ? -1 : a.after.id > b.after.id ? 1 : 0))) {
     if (candidates.length === 0) break;
     if (!isLiveSeries(after) || before.recurrence === null) continue;
+    // A rule without an end lost no tail: looked at before compiling, as a sync may change thousands of series.
+    if (!hasRuleEnd(JSON.parse(after.recurrence!) as string[])) continue;
     const cut = seriesCut(() => compiledSeriesOf(before), compiledSeriesOf(after), nowMs);
     if (cut === null) continue;
     const lost = { ...traitsOf(after, cut.lostStartsMs), keptStartsMs: cut.keptStartsMs };
