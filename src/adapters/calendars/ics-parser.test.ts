@@ -757,3 +757,37 @@ test('time zones: a RECURRENCE-ID without TZID of a series in a zone read by its
   assert.ok(override, `the override keyed by the occurrence it replaces, not ${[...byKey.keys()].join(', ')}`);
   assert.equal(new Date(override.startMs).toISOString(), '2027-04-19T14:00:00.000Z');
 });
+
+// RFC 5545 3.3.5: a RECURRENCE-ID should have its DTSTART's value type, but a date is seen beside a
+// date-time series; it names the series' local midnight of that day, in a zone read by its own
+// rules as in an IANA zone (-04:00 on 19 April 2027 by both: summer time, not the -05:00 of March).
+for (const [name, zone] of [['an IANA zone', 'TZID=America/New_York'], ['a zone read by its own rules', customTz]] as const) {
+  test(`time zones: a RECURRENCE-ID;VALUE=DATE of a midnight series in ${name} names its occurrence of that day past the change`, () => {
+    const { events } = parseIcs(feed(...customEastern,
+      'BEGIN:VEVENT', 'UID:daily', `DTSTART;${zone}:20270301T000000`, 'DURATION:PT30M', 'RRULE:FREQ=DAILY', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:daily', 'RECURRENCE-ID;VALUE=DATE:20270419', `DTSTART;${zone}:20270419T010000`, 'DURATION:PT30M', 'END:VEVENT',
+    ), { nowMs: NOW });
+    const override = events.find((e) => e.originalStartMs !== null);
+    assert.equal(new Date(override!.originalStartMs!).toISOString(), '2027-04-19T04:00:00.000Z');
+  });
+}
+
+// An hourly rule across both changes of a year: in a zone read by its own rules its occurrences are
+// the instants they are in the IANA zone with the same offsets (here America/New_York, on its own
+// change nights), not other ones.
+test('time zones: an HOURLY rule across a change places the same instants in a zone read by its own rules as in an IANA zone', () => {
+  const hourly = (zone: string, start: string) => {
+    const { events } = parseIcs(feed(...customEastern, 'BEGIN:VEVENT', 'UID:hourly', `DTSTART;${zone}:${start}`, 'DURATION:PT10M', 'RRULE:FREQ=HOURLY;COUNT=6', 'END:VEVENT'), { nowMs: NOW });
+    return expandSeries(definitionOf(events[0]!), { fromMs: 0, toMs: Date.parse('2030-01-01T00:00:00Z') }).map((o) => new Date(o.startMs).toISOString().slice(11, 16));
+  };
+  // Spring: the night of 4 April 2027 by the custom rules, of 14 March in New York.
+  // 23:00 -05:00 to 01:00, then 02:00 (skipped: 03:00 -04:00), on to 05:00.
+  const spring = hourly(customTz, '20270403T230000');
+  assert.deepEqual(spring, ['04:00', '05:00', '06:00', '07:00', '08:00', '09:00']);
+  assert.deepEqual(hourly('TZID=America/New_York', '20270313T230000'), spring);
+  // Fall: the night of 31 October 2027 by the custom rules, of 7 November in New York. 23:00
+  // -04:00 to 01:00 -04:00; the repeated 01:00 (-05:00, 06:00Z) is not an occurrence; 02:00 -05:00 on.
+  const fall = hourly(customTz, '20271030T230000');
+  assert.deepEqual(fall, ['03:00', '04:00', '05:00', '07:00', '08:00', '09:00']);
+  assert.deepEqual(hourly('TZID=America/New_York', '20271106T230000'), fall);
+});

@@ -638,13 +638,15 @@ interface ResolvedTime {
  * A DATE-TIME or DATE value as an instant. A local time without a TZID (RFC 5545 3.3.5 form #1,
  * floating) is read in `defaultZone`, or by `defaultObserved` when given: the rules of the zone
  * read by its own VTIMEZONE that the event's DTSTART names, so that a time beside it is placed by
- * the offset in force at that time, not at the start (an hour off across a change of offset).
+ * the offset in force at that time, not at the start (an hour off across a change of offset). A
+ * date is the local midnight of that day, by the same rules.
  */
 function resolveTime(property: Property, zones: TzidReader, defaultZone: string, defaultObserved: ObservedOffsets | null = null): ResolvedTime {
   const isDate = property.params.get('VALUE')?.toUpperCase() === 'DATE';
   const value = parseDateValue(property.value, isDate);
   if (value.kind === 'utc') return { ms: value.ms, isAllDay: false, zone: 'UTC' };
-  if (value.kind === 'date') return { ms: localToMs(value.local, defaultZone), isAllDay: true, zone: defaultZone };
+  // A date beside a DTSTART in a zone read by its own rules is its local midnight by those rules.
+  if (value.kind === 'date') return { ms: defaultObserved ? defaultObserved.instantOf(wallMs(value.local)) : localToMs(value.local, defaultZone), isAllDay: true, zone: defaultZone };
   const tzid = property.params.get('TZID');
   const observed = tzid ? zones.observed(tzid) : defaultObserved;
   if (observed) {
