@@ -24,7 +24,7 @@ import { storedKeyGenerations } from './store/provider-key-store.ts';
 import { ApiKeyAuthenticator } from './services/access/api-keys.ts';
 import { countSealedWebhookSecrets, countUnopenableSecrets, opensNone, sealSecrets } from './services/access/secrets-at-rest.ts';
 import { SecretBox } from './lib/secret-box.ts';
-import { CalendarEvents, setStoredZoneLogger } from './services/calendars/calendar-events.ts';
+import { CalendarEvents, StoredZoneWarnings } from './services/calendars/calendar-events.ts';
 import { BotScheduling } from './services/scheduling/bot-scheduling.ts';
 import { BotQueries } from './services/scheduling/bot-queries.ts';
 import { BotManagement } from './services/scheduling/bot-management.ts';
@@ -146,8 +146,9 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
   const guard = new OutboundGuard(config.outboundAllowedHosts, overrides.resolveHost ? { resolveHost: overrides.resolveHost } : {});
   const outbound = new OutboundHttp({ guard });
   const signal = new ScheduleSignal(database, logger);
-  setStoredZoneLogger(logger);
-  const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal });
+  // One per instance, shared by what reads stored series, so that a series is reported once to this instance's logger.
+  const zoneWarnings = new StoredZoneWarnings(logger);
+  const events = new CalendarEvents({ db: database.db, engine: database.engine, clock, signal, zoneWarnings });
   const scheduling = new BotScheduling({ database, clock, events, joinLeadSeconds: config.joinLeadSeconds, guard, signal, isDeduplicationKeyRequired: config.isDeduplicationKeyRequired, defaultBotName: config.botDefaultName, botProvider: config.botProvider?.name ?? null });
   events.setChangeListener(scheduling);
   const chains = new RecurringChains({ database, clock, events, scheduling, signal, logger, metrics });
@@ -238,7 +239,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     botQueries: new BotQueries({ db: database.db, engine: database.engine }),
     adHocBots: new AdHocBots({ database, clock, guard, signal, botProvider: config.botProvider?.name ?? null, defaultBotName: config.botDefaultName }),
     chains,
-    management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal, botProvider: config.botProvider?.name ?? null }),
+    management: new BotManagement({ database, clock, joinLeadSeconds: config.joinLeadSeconds, signal, botProvider: config.botProvider?.name ?? null, zoneWarnings }),
     statusReports: new BotStatusReports({ database, clock, signal }),
     webhookSecrets: new WebhookSecrets({ db: database.db, clock, secretBox }),
     authenticator,

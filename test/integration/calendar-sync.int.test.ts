@@ -5779,9 +5779,12 @@ describe('ICS feed specifics', () => {
     });
   }
 
-  test('stored zone_rules that cannot be read are logged once, naming the series, however often it is read', async (t) => {
+  test('stored zone_rules that cannot be read are logged once, naming the series, however often it is read, by the instance that reads it', async (t) => {
     const log = new CapturedLog();
     const own = await ownFullEnv(t, {}, { log });
+    // A second instance started in the same process afterwards logs to its own logger, not this one's.
+    const otherLog = new CapturedLog();
+    await ownFullEnv(t, {}, { log: otherLog });
     const user = await own.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
     const feed = own.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
@@ -5799,6 +5802,7 @@ describe('ICS feed specifics', () => {
     assert.equal(book.status, 200, JSON.stringify(book.body).slice(0, 300));
     const warned = log.entries<{ level: number; msg: string; eventId?: string }>().filter((e) => e.level === 40 && /stored zone rules cannot be read/.test(e.msg));
     assert.deepEqual(warned.map((e) => e.eventId), [series!.id], JSON.stringify(warned));
+    assert.deepEqual(otherLog.entries<{ msg: string }>().filter((e) => /stored zone rules cannot be read/.test(e.msg)), []);
   });
 
   test('a feed that comes back empty keeps its events and bots for an hour (a publishing service in trouble), and is believed after that', async () => {

@@ -171,11 +171,20 @@ export class CalendarEvents {
   /** The database server's identifier (PostgreSQL), read once. */
   #feedServer: Promise<string> | null = null;
 
-  constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock; signal?: ScheduleChangeSignal }) {
+  /** Where stored zone rules that cannot be read are reported; not reported without one (as in unit tests). */
+  readonly #zoneWarnings: StoredZoneWarnings | null;
+
+  constructor(deps: { db: Kysely<Schema>; engine: Engine; clock: Clock; signal?: ScheduleChangeSignal; zoneWarnings?: StoredZoneWarnings }) {
     this.#db = deps.db;
     this.#engine = deps.engine;
     this.#clock = deps.clock;
     this.#signal = deps.signal ?? quietSignal;
+    this.#zoneWarnings = deps.zoneWarnings ?? null;
+  }
+
+  /** Where stored zone rules that cannot be read are reported, for those that compile series this instance stores (a sync). */
+  get zoneWarnings(): StoredZoneWarnings | null {
+    return this.#zoneWarnings;
   }
 
   /** Runs a change in a transaction and tells dispatchers, since bots may have moved with it. */
@@ -327,7 +336,7 @@ export class CalendarEvents {
       // Rows after the cursor start at or after its start, so the expansion can begin there.
       let taken = 0;
       const window = { fromMs: after ? Math.max(fromMs, after.ms) : fromMs, toMs: seriesToMs };
-      const compiled = compiledSeriesOf(series);
+      const compiled = compiledSeriesOf(series, this.#zoneWarnings);
       for (const _ of compiled.walkUntil(seriesToMs)) await pacer.pace();
       // In steps: a rule that seldom matches can search years of the window for its next one.
       for (const occurrence of compiled.overlappingInSteps(window, { skipOriginalStartsMs: skip })) {
@@ -445,7 +454,7 @@ export class CalendarEvents {
   async findEffectiveOccurrence(db: store.Db, userId: string, series: EventRow, originalStartMs: number): Promise<EffectiveOccurrence | null> {
     const override = await store.findOverride(db, userId, series.id, originalStartMs);
     if (override) return effectiveFromOverride(series, override);
-    const occurrence = await ruleOccurrence(series, originalStartMs);
+    const occurrence = await ruleOccurrence(series, originalStartMs, this.#zoneWarnings);
     return occurrence ? effectiveFromRule(series, occurrence) : null;
   }
 
@@ -478,7 +487,7 @@ export class CalendarEvents {
 
   /** A series with its overrides, read once, for the many questions one change or request asks. */
   async seriesOccurrences(db: store.Db, userId: string, series: EventRow): Promise<SeriesOccurrences> {
-    return new SeriesOccurrences(series, await store.findOverrides(db, userId, series.id));
+    return new SeriesOccurrences(series, await store.findOverrides(db, userId, series.id), this.#zoneWarnings);
   }
 
   /**
@@ -492,8 +501,8 @@ export class CalendarEvents {
     const moved = new Map<number, number>();
     const overrides = live.filter((o) => o.original_start_ms !== null);
     if (overrides.length === 0) return moved;
-    const old = new SeriesOccurrences(before, []);
-    const changed = after.recurrence !== null ? new SeriesOccurrences(after, []) : null;
+    const old = new SeriesOccurrences(before, [], this.#zoneWarnings);
+    const changed = after.recurrence !== null ? new SeriesOccurrences(after, [], this.#zoneWarnings) : null;
     // A COUNT rule is counted once, in steps, past the last override's day (its replacement may be later).
     const pacer = new EventLoopPacer();
     const lastMs = Math.max(...overrides.map((o) => o.original_start_ms!));
@@ -548,7 +557,7 @@ export class CalendarEvents {
       if (!series || series.is_deleted || series.recurrence === null) {
         throw new ApiError('event_not_found', `recurring_event_id: no recurring series ${seriesId}`, { details: { field: 'recurring_event_id' } });
       }
-      occurrence = await ruleOccurrence(series, originalStartMs);
+      occurrence = await ruleOccurrence(series, originalStartMs, this.#zoneWarnings);
       if (!occurrence) {
         throw new ApiError('occurrence_not_found', `original_start_time: series ${seriesId} has no occurrence starting at ${formatInstant(originalStartMs)}`, { details: { field: 'original_start_time' } });
       }
@@ -632,9 +641,9 @@ export class SeriesOccurrences {
   /** The rule's usual spacing (#spacingAround), once asked. */
   #spacing: number | null | undefined;
 
-  constructor(series: EventRow, overrides: readonly EventRow[]) {
+  constructor(series: EventRow, overrides: readonly EventRow[], warnings: StoredZoneWarnings | null) {
     this.series = series;
-    this.#compiled = compiledSeriesOf(series);
+    this.#compiled = compiledSeriesOf(series, warnings);
     this.#overrides = new Map();
     for (const override of overrides) {
       if (override.original_start_ms !== null && !this.#overrides.has(override.original_start_ms)) this.#overrides.set(override.original_start_ms, override);
@@ -792,8 +801,8 @@ export class SeriesOccurrences {
  * The rule's occurrence at an original start, or null. A COUNT rule is counted from its start in
  * steps that give the event loop turns, so a long one does not hold it.
  */
-async function ruleOccurrence(series: EventRow, originalStartMs: number): Promise<Occurrence | null> {
-  const compiled = compiledSeriesOf(series);
+async function ruleOccurrence(series: EventRow, originalStartMs: number, warnings: StoredZoneWarnings | null): Promise<Occurrence | null> {
+  const compiled = compiledSeriesOf(series, warnings);
   const pacer = new EventLoopPacer();
   for (const _ of compiled.walkUntil(originalStartMs + 1)) await pacer.pace();
   return compiled.find(originalStartMs);
@@ -821,44 +830,52 @@ export function seriesEndToStore(row: SeriesFields, before: (SeriesFields & Pick
   if (before && before.series_end_ms !== null && before.recurrence === row.recurrence && before.start_ms === row.start_ms
     && before.end_ms === row.end_ms && before.timezone === row.timezone && before.zone_rules === row.zone_rules) return Number(before.series_end_ms);
   try {
-    return compiledSeriesOf(row).lastEndMs();
+    // A row being written: the sync reading its feed reports what it cannot read.
+    return compiledSeriesOf(row, null).lastEndMs();
   } catch (error) {
     if (error instanceof RangeError) return null;
     throw error;
   }
 }
 
-/** Where a stored series' zone rules that cannot be read are reported (setStoredZoneLogger); nowhere until set. */
-let storedZoneLogger: Pick<Logger, 'warn'> | null = null;
-/** Series already reported, so that a series read for each of its occurrences is reported once; bounded. */
-const reportedZones = new Set<string>();
+/** Series reported, kept so that a series read for each of its occurrences is reported once; bounded. */
 const REPORTED_ZONES_KEPT = 4096;
 
-/** The logger that reports stored zone rules Rollcall cannot read (once per series and text). */
-export function setStoredZoneLogger(logger: Pick<Logger, 'warn'> | null): void {
-  storedZoneLogger = logger;
-}
+/**
+ * Reports stored zone rules Rollcall cannot read, once per series and stored text, to one
+ * instance's logger. Made by the container and handed to what compiles stored series
+ * (CalendarEvents, which CalendarSync reads it from, and BotManagement), so that two instances
+ * in one process report each to its own logger.
+ */
+export class StoredZoneWarnings {
+  readonly #logger: Pick<Logger, 'warn'>;
+  readonly #reported = new Set<string>();
 
-function reportUnreadableZone(series: SeriesFields, reason: string): void {
-  if (storedZoneLogger === null || series.id === undefined) return;
-  // Keyed by the text's length and ends too, so that other rules stored later are reported again.
-  const text = series.zone_rules ?? '';
-  const key = `${series.id}\n${text.length}\n${text.slice(0, 64)}\n${text.slice(-64)}`;
-  if (reportedZones.has(key)) return;
-  if (reportedZones.size >= REPORTED_ZONES_KEPT) reportedZones.clear();
-  reportedZones.add(key);
-  storedZoneLogger.warn({ eventId: series.id, zoneRulesChars: text.length, reason },
-    'a recurring series\' stored zone rules cannot be read; it is placed in its stand-in zone (its timezone) until its feed writes them again');
+  constructor(logger: Pick<Logger, 'warn'>) {
+    this.#logger = logger;
+  }
+
+  report(series: SeriesFields, reason: string): void {
+    if (series.id === undefined) return;
+    // Keyed by the text's length and ends too, so that other rules stored later are reported again.
+    const text = series.zone_rules ?? '';
+    const key = `${series.id}\n${text.length}\n${text.slice(0, 64)}\n${text.slice(-64)}`;
+    if (this.#reported.has(key)) return;
+    if (this.#reported.size >= REPORTED_ZONES_KEPT) this.#reported.clear();
+    this.#reported.add(key);
+    this.#logger.warn({ eventId: series.id, zoneRulesChars: text.length, reason },
+      'a recurring series\' stored zone rules cannot be read; it is placed in its stand-in zone (its timezone) until its feed writes them again');
+  }
 }
 
 /**
  * A stored series parsed and placed once. An ICS series in a zone no IANA zone keeps is placed by
  * that zone's rules, every year. Stored rules that cannot place the series (a row written by
  * hand, or damaged) leave it in its stand-in zone (its timezone), as a row without them is read,
- * rather than failing every read; that is logged once per series. Throws RangeError, as
- * compileSeries does, for a series that cannot be read at all.
+ * rather than failing every read; that is reported to `warnings` (once per series), when given.
+ * Throws RangeError, as compileSeries does, for a series that cannot be read at all.
  */
-export function compiledSeriesOf(series: SeriesFields): CompiledSeries {
+export function compiledSeriesOf(series: SeriesFields, warnings: StoredZoneWarnings | null): CompiledSeries {
   const definition: SeriesDefinition = {
     startMs: series.start_ms,
     endMs: series.end_ms,
@@ -869,7 +886,7 @@ export function compiledSeriesOf(series: SeriesFields): CompiledSeries {
   const zoneRules = storedZoneRules(series.zone_rules);
   if (zoneRules === null) {
     const plain = compileSeries(definition);
-    reportUnreadableZone(series, 'not zone rules Rollcall reads (longer than 64 KB, not of their form, or past the limits a VTIMEZONE is read within)');
+    warnings?.report(series, 'not zone rules Rollcall reads (longer than 64 KB, not of their form, or past the limits a VTIMEZONE is read within)');
     return plain;
   }
   try {
@@ -878,7 +895,7 @@ export function compiledSeriesOf(series: SeriesFields): CompiledSeries {
     if (!(error instanceof RangeError)) throw error;
     // A series that cannot be read in its stand-in zone either throws here, and is not the zone's fault.
     const plain = compileSeries(definition);
-    reportUnreadableZone(series, `they cannot place the series: ${error.message}`);
+    warnings?.report(series, `they cannot place the series: ${error.message}`);
     return plain;
   }
 }

@@ -47,7 +47,7 @@ import {
   type ProviderFailure, type PushChannel,
 } from '../../adapters/calendars/calendar-provider.ts';
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
-import { compiledSeriesOf, seriesEndToStore, type CalendarEvents } from './calendar-events.ts';
+import { compiledSeriesOf, seriesEndToStore, type CalendarEvents, type StoredZoneWarnings } from './calendar-events.ts';
 import * as connections from '../../store/connection-store.ts';
 import * as bots from '../../store/bot-store.ts';
 import { carrySeriesBookings } from '../../store/series-booking-store.ts';
@@ -1184,7 +1184,7 @@ export class CalendarSync {
       // Counted again if the transaction runs again (a deadlock lost).
       Object.assign(counts, { created: 0, updated: 0, cancelled: 0 });
       await this.#checkHold(trx, hold);
-      const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts);
+      const writer = new SyncedEventWriter(trx, this.#o.database.engine, connection, calendar, now, counts, this.#o.events.zoneWarnings);
       await writer.load(result, recheck.asNew);
       await writer.followRekeyedCopies(result.changes);
       // In the provider's order (a later entry for the same event wins), except that instances
@@ -1721,9 +1721,12 @@ class SyncedEventWriter {
   /** Instance rows this batch inserted or brought back: those that replace deleted ones take their bots (instance-moves.ts). */
   readonly #arrived: EventRow[] = [];
   #isFull = false;
+  /** Where stored zone rules that cannot be read are reported (CalendarEvents.zoneWarnings). */
+  readonly #zoneWarnings: StoredZoneWarnings | null;
 
-  constructor(trx: Transaction<Schema>, engine: Engine, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts) {
+  constructor(trx: Transaction<Schema>, engine: Engine, connection: CalendarConnectionRow, calendar: ConnectedCalendarRow, now: number, counts: SyncCounts, zoneWarnings: StoredZoneWarnings | null) {
     this.#trx = trx;
+    this.#zoneWarnings = zoneWarnings;
     this.#engine = engine;
     this.#connection = connection;
     this.#calendar = calendar;
@@ -2012,7 +2015,7 @@ class SyncedEventWriter {
     if (this.#ruleChanges.size === 0 || this.#insertedSeries.size === 0) return;
     const changed = [...this.#ruleChanges].map(([key, before]) => ({ before, after: this.#rows.get(key)! })).filter(({ after }) => !tied.has(after.id));
     const inserted = [...this.#insertedSeries].map((key) => this.#rows.get(key)!).filter((row) => !tied.has(row.id));
-    for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now)) await this.#relinkSplit(base, continuation, splitMs);
+    for (const { base, continuation, splitMs } of findCutContinuations(changed, inserted, this.#now, this.#zoneWarnings)) await this.#relinkSplit(base, continuation, splitMs);
   }
 
   /** The calendar's live series continuations among the loaded rows, by the provider id of the series each continues. */
@@ -2045,7 +2048,7 @@ class SyncedEventWriter {
     if (base.is_deleted || base.recurrence === null || continuation.is_deleted || continuation.recurrence === null) return;
     // A schedule_all_occurrences batch over the split goes on in the continuation (auto-schedule's
     // top-up), and so does chain mode.
-    const compiled = compiledSeriesOf(base);
+    const compiled = compiledSeriesOf(base, this.#zoneWarnings);
     await carrySeriesBookings(this.#trx, base.id, continuation.id, this.#now,
       (batch) => compiled.upcoming(Number(batch.from_ms), batch.occurrence_count).occurrences.filter((o) => o.startMs < continuation.start_ms).length);
     await carryChain(this.#trx, base.id, continuation.id, this.#now);

@@ -21,5 +21,5 @@ test('a changed series without an end to its rule is no cut, and is not read: on
     after: seriesRow('e1', 'RRULE:FREQ=WEEKLY;BYDAY=MO,TU', 'Nowhere/Zone'),
   }];
   const appeared = [seriesRow('e2', 'RRULE:FREQ=WEEKLY;BYDAY=WE', 'UTC')];
-  assert.deepEqual(findCutContinuations(changed, appeared, Date.parse('2026-12-07T00:00:00Z')), []);
+  assert.deepEqual(findCutContinuations(changed, appeared, Date.parse('2026-12-07T00:00:00Z'), null), []);
 });

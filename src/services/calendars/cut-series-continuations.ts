@@ -9,7 +9,7 @@
 import type { EventRow } from '../../db/schema.ts';
 import { hasRuleEnd, seriesCut } from '../../domain/series-cut.ts';
 import { pickInstanceContinuation, type InstanceSeriesTraits } from '../../domain/series-split.ts';
-import { compiledSeriesOf, storedIcalUid } from './calendar-events.ts';
+import { compiledSeriesOf, storedIcalUid, type StoredZoneWarnings } from './calendar-events.ts';
 import { organizerOf } from './instance-moves.ts';
 
 /** A stored series as it was before the sync, and as it is now. */
@@ -29,17 +29,18 @@ export interface CutContinuation {
  * The continuation of each series cut in this sync (`changed`), among the series new in it
  * (`appeared`). Each new series continues at most one old series, so that no occurrence receives
  * the bots of two; old series are taken in id order, so the answer does not depend on the sync's.
+ * Stored zone rules that cannot be read are reported to `warnings`.
  */
-export function findCutContinuations(changed: readonly RuleChange[], appeared: readonly EventRow[], nowMs: number): CutContinuation[] {
+export function findCutContinuations(changed: readonly RuleChange[], appeared: readonly EventRow[], nowMs: number, warnings: StoredZoneWarnings | null): CutContinuation[] {
   const candidates = appeared.filter(isLiveSeries)
-    .map((row) => ({ row, traits: traitsOf(row, compiledSeriesOf(row).upcoming(nowMs, 2).occurrences.map((o) => o.startMs)) }));
+    .map((row) => ({ row, traits: traitsOf(row, compiledSeriesOf(row, warnings).upcoming(nowMs, 2).occurrences.map((o) => o.startMs)) }));
   const found: CutContinuation[] = [];
   for (const { before, after } of [...changed].sort((a, b) => (a.after.id < b.after.id ? -1 : a.after.id > b.after.id ? 1 : 0))) {
     if (candidates.length === 0) break;
     if (!isLiveSeries(after) || before.recurrence === null) continue;
     // A rule without an end lost no tail: looked at before compiling, as a sync may change thousands of series.
     if (!hasRuleEnd(JSON.parse(after.recurrence!) as string[])) continue;
-    const cut = seriesCut(() => compiledSeriesOf(before), compiledSeriesOf(after), nowMs);
+    const cut = seriesCut(() => compiledSeriesOf(before, warnings), compiledSeriesOf(after, warnings), nowMs);
     if (cut === null) continue;
     const lost = { ...traitsOf(after, cut.lostStartsMs), keptStartsMs: cut.keptStartsMs };
     const continuationId = pickInstanceContinuation(lost, candidates.map((c) => c.traits), cut.spacingMs);

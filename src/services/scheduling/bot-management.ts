@@ -24,7 +24,7 @@ import { requestRuntimeCommand } from './runtime-commands.ts';
 import { requestProviderSync } from '../providers/provider-sync.ts';
 import { enqueueStatusWebhook } from '../webhooks/status-webhooks.ts';
 import { disableChain } from '../../store/chain-store.ts';
-import { compiledSeriesOf } from '../calendars/calendar-events.ts';
+import { compiledSeriesOf, type StoredZoneWarnings } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
 import { endSeriesBookings } from '../../store/series-booking-store.ts';
 import { forgetHeldDetails } from '../../store/provider-handover-store.ts';
@@ -110,8 +110,12 @@ export class BotManagement {
   /** The bot provider bots are handed to (BOT_RUNTIME), whose limits a change is held to. */
   readonly #botProvider: BotProviderName | null;
 
-  constructor(deps: { database: Database; clock: Clock; joinLeadSeconds: number; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null }) {
+  /** Where stored zone rules that cannot be read are reported (the container's, shared with CalendarEvents). */
+  readonly #zoneWarnings: StoredZoneWarnings | null;
+
+  constructor(deps: { database: Database; clock: Clock; joinLeadSeconds: number; signal: ScheduleChangeSignal; botProvider?: BotProviderName | null; zoneWarnings?: StoredZoneWarnings }) {
     this.#botProvider = deps.botProvider ?? null;
+    this.#zoneWarnings = deps.zoneWarnings ?? null;
     this.#database = deps.database;
     this.#clock = deps.clock;
     this.#joinLeadMs = deps.joinLeadSeconds * 1000;
@@ -162,7 +166,7 @@ export class BotManagement {
       const chainId = series?.id ?? (instances ? instanceSeriesId(instances) : null);
       const stoppedChain = chainId !== null && isWholeSeries && await disableChain(trx, chainId, now);
       // So does a schedule_all_occurrences batch: no occurrence appearing later gets a bot.
-      const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, series ?? (scope.kind === 'single' ? scope.event : null));
+      const fromMs = fromDate === null || !isWholeSeries ? null : fromDateToMs(fromDate, series ?? (scope.kind === 'single' ? scope.event : null), this.#zoneWarnings);
       if (isWholeSeries) await endSeriesBookings(trx, series?.id ?? instanceSeriesId(instances!), fromMs, now);
       let links: BotEventRow[];
       if (instances !== null) {
@@ -568,11 +572,11 @@ function parseFromDate(value: string | null | undefined): FromDate | null {
  * own rules for an ICS series that has them (its timezone is then a stand-in of one offset, an
  * hour off half the year), else in its time zone (an Outlook instance's own, for its series).
  */
-function fromDateToMs(fromDate: FromDate, series: EventRow | null): number {
+function fromDateToMs(fromDate: FromDate, series: EventRow | null, zoneWarnings: StoredZoneWarnings | null): number {
   if (fromDate.kind === 'instant') return fromDate.ms;
   if (series !== null && series.recurrence !== null && series.zone_rules !== null) {
     try {
-      return compiledSeriesOf(series).localDayStartMs(fromDate.date);
+      return compiledSeriesOf(series, zoneWarnings).localDayStartMs(fromDate.date);
     } catch (error) {
       // A series that cannot be read at all: its date is read in its time zone, as before.
       if (!(error instanceof RangeError)) throw error;
