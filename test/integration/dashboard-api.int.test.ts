@@ -556,6 +556,36 @@ describe('dashboard API', () => {
       }
     });
 
+    test('both lists say what booked each bot (origin), as its detail does, and keep saying it once the bot has ended', async () => {
+      const user = await rc.newUser('orla');
+      const session = await signIn(user.auth);
+      const fromDashboard = (method: 'POST' | 'DELETE', url: string, body?: Record<string, unknown>) =>
+        rc.request(method, url, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf }, ...(body ? { body } : {}) });
+      const booked = await fromDashboard('POST', `/api/v1/calendar/schedule/${await createEvent(user.auth, NOW + 3 * 86_400_000, { title: 'Booked on the page' })}`, { deduplication_key: 'orla-dashboard' });
+      assert.equal(booked.status, 200, JSON.stringify(booked.body));
+      const dashboardBot = booked.body.bot_id as string;
+      const apiBot = await schedule(user.auth, await createEvent(user.auth, NOW + 4 * 86_400_000, { title: 'Booked by a client' }), 'orla-api');
+      const created = await fromDashboard('POST', '/api/v1/bots/create_bot', { meeting_link: 'https://zoom.us/j/86123456791', bot_name: 'Orla', join_at: new Date(NOW + 5 * 86_400_000).toISOString() });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const originsOf = (bots: { bot_id: string; origin: unknown }[]) => Object.fromEntries(bots.map((b) => [b.bot_id, b.origin]));
+      const expected = { [dashboardBot]: 'dashboard', [apiBot]: 'api', [created.body.bot_id as string]: 'dashboard' };
+
+      const upcoming = await rc.request('GET', '/api/v1/bots/upcoming', { auth: user.auth });
+      assert.equal(upcoming.status, 200, JSON.stringify(upcoming.body));
+      assert.deepEqual(originsOf(upcoming.body.bots), expected);
+      for (const [botId, origin] of Object.entries(expected)) assert.equal((await rc.request('GET', `/api/v1/bots/${botId}`, { auth: user.auth })).body.origin, origin);
+
+      // Cancelled, each by the other side: what booked it stays what it was.
+      assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${dashboardBot}`, { auth: user.auth })).status, 200);
+      assert.equal((await fromDashboard('DELETE', `/api/v1/calendar/scheduled/${apiBot}`)).status, 200);
+      assert.equal((await rc.request('GET', `/api/v1/bots/${created.body.bot_id}/remove_bot`, { auth: user.auth })).status, 200);
+      const ended = await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth });
+      assert.equal(ended.status, 200, JSON.stringify(ended.body));
+      assert.deepEqual(originsOf(ended.body.bots), expected);
+      // The same through the session the dashboard reads with.
+      assert.deepEqual(originsOf((await rc.request('GET', '/api/v1/bots/ended', { headers: { cookie: session.cookie } })).body.bots), expected);
+    });
+
     test('a waiting bot whose only calendar lost its access is at risk, in the list and in its detail, until access returns', async () => {
       const user = await rc.newUser('hana');
       const feedUrl = feeds.createFeed('Hana');

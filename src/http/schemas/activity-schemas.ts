@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import { ENDED_OUTCOMES, LIVE_STATUSES } from '../../domain/bot-status.ts';
 import { Nullable } from './common.ts';
-import { BotAtRisk, BotLaunchFailing } from './bot-schemas.ts';
+import { BotAtRisk, BotLaunchFailing, BotOrigin } from './bot-schemas.ts';
 
 export const UpcomingBotsQuery = Type.Object({
   status: Type.Optional(Type.Union(LIVE_STATUSES.map((s) => Type.Literal(s)), { description: 'Only bots in this status' })),
@@ -30,6 +30,7 @@ export const UpcomingBotsResponse = Type.Object({
     })),
     at_risk: BotAtRisk,
     launch_failing: BotLaunchFailing,
+    origin: BotOrigin,
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last page' })),
   has_more: Type.Boolean(),
@@ -63,6 +64,7 @@ export const EndedBotsResponse = Type.Object({
       start_time: Type.String({ format: 'date-time' }),
       is_linked: Type.Boolean({ description: 'An ended bot lets go of its events: mostly false' }),
     })),
+    origin: BotOrigin,
   })),
   next: Nullable(Type.String({ description: 'Pass as cursor for the next (earlier) page; null on the last page' })),
   has_more: Type.Boolean(),

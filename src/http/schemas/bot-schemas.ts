@@ -33,6 +33,9 @@ export const BotLaunchFailing = Nullable(Type.Object({
   fails_at_meeting_end: Type.Boolean({ description: 'The runtime asked to wait past the meeting\'s end: next_attempt_at is that end, where the bot fails (Error) without another attempt, unless the meeting moves later first' }),
 }, { description: 'A launch the runtime refused or did not answer, being retried (same idempotency key); null otherwise' }));
 
+/** What booked a bot (bots.origin), as a bot's detail and the dashboard's lists give it. */
+export const BotOrigin = Nullable(Type.Union([Type.Literal('api'), Type.Literal('dashboard'), Type.Literal('auto_schedule'), Type.Literal('chain'), Type.Literal('batch_top_up')]), { description: 'What booked the bot: api (a request with an API key), dashboard (the same request from the dashboard), auto_schedule, chain (chain mode booking the next occurrence), batch_top_up (a schedule_all_occurrences batch booking an occurrence that had no bot); null for a bot booked before origins were stored whose history did not say' });
+
 export const BotDetailResponse = Type.Object({
   bot_id: Type.String(),
   status: Type.String(),
@@ -62,7 +65,7 @@ export const BotDetailResponse = Type.Object({
   at_risk: BotAtRisk,
   launch_failing: BotLaunchFailing,
   data_deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When the bot\'s stored data was deleted (DELETE /bots/{bot_id}/delete): its meeting link, configuration, key, decision log and status reasons are gone; null while it has them' })),
-  origin: Nullable(Type.Union([Type.Literal('api'), Type.Literal('dashboard'), Type.Literal('auto_schedule'), Type.Literal('chain'), Type.Literal('batch_top_up')]), { description: 'What booked the bot: api (a request with an API key), dashboard (the same request from the dashboard), auto_schedule, chain (chain mode booking the next occurrence), batch_top_up (a schedule_all_occurrences batch booking an occurrence that had no bot); null for a bot booked before origins were stored whose history did not say' }),
+  origin: BotOrigin,
 });
 
 export const StatusReportBody = Type.Object({

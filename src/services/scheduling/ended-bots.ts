@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from '../paging-cursor.ts';
 import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { outcomeOf, statusesOfOutcome, type BotStatus, type EndedOutcome } from '../../domain/bot-status.ts';
 import { isLiveBot } from '../../store/bot-store.ts';
+import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { listTitledEventsOfBots } from '../../store/event-store.ts';
 
 export interface EndedBot {
@@ -24,6 +25,8 @@ export interface EndedBot {
   data_deleted_at: string | null;
   /** The events it was for. An ended bot lets go of its events, so most are no longer linked; the meeting still names it. */
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+  /** What booked it (GET /bots/{bot_id}'s origin); null for a bot booked before origins were stored whose history did not say. */
+  origin: ActionOrigin | null;
 }
 
 export interface EndedQuery {
@@ -72,7 +75,7 @@ export class EndedBots {
   async list(userId: string, query: EndedQuery): Promise<{ bots: EndedBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? endedCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at', 'ended_at_ms'])
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'data_deleted_at', 'ended_at_ms', 'origin'])
       .where('user_id', '=', userId).where('ended_at_ms', 'is not', null);
     q = query.outcome !== undefined ? q.where('status', 'in', [...statusesOfOutcome(query.outcome)]) : q.where((eb) => eb.not(isLiveBot()));
     if (query.calendar_id !== undefined) {
@@ -127,6 +130,7 @@ export class EndedBots {
           events: (linksByBot.get(bot.id) ?? []).map((l) => ({
             event_id: l.event_id, title: l.title, calendar_id: l.calendar_id, start_time: formatInstant(l.start_ms), is_linked: l.is_live === 1,
           })),
+          origin: actionOriginOf(bot.origin),
         };
       }),
       next: rows.length > limit && last ? endedCursor.encode({ endedMs: last.ended_at_ms!, joinMs: last.join_at_ms, id: last.id }) : null,

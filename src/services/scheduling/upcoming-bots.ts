@@ -7,6 +7,7 @@ import { positionCursor } from '../paging-cursor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { formatInstant } from '../../lib/time.ts';
 import { isAutoScheduledBot } from '../../domain/bot-config.ts';
+import { actionOriginOf, type ActionOrigin } from '../../domain/action-origin.ts';
 import { isLiveBot, isLiveFlag } from '../../store/bot-store.ts';
 import { findBotsWithoutCalendarAccess, listUnreadableCalendarsOfBots } from '../../store/connection-store.ts';
 
@@ -26,6 +27,8 @@ export interface UpcomingBot {
   at_risk: AtRisk | null;
   /** Launch attempts the runtime refused or did not answer, while they are being retried; null otherwise. */
   launch_failing: LaunchFailing | null;
+  /** What booked it (GET /bots/{bot_id}'s origin); null for a bot booked before origins were stored whose history did not say. */
+  origin: ActionOrigin | null;
 }
 
 /** A launch being retried: how many attempts failed, the last one's cause, and when the next is due. */
@@ -107,7 +110,7 @@ export class UpcomingBots {
   async list(userId: string, query: UpcomingQuery): Promise<{ bots: UpcomingBot[]; next: string | null; has_more: boolean }> {
     const limit = query.limit ?? 50;
     const after = query.cursor !== undefined ? upcomingCursor.decode(query.cursor) : null;
-    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key', 'custom_attributes'])
+    let q = this.#db.selectFrom('bots').select(['id', 'status', 'meeting_platform', 'meeting_url', 'bot_config', 'join_at_ms', 'deduplication_key', 'custom_attributes', 'origin'])
       // The flag beside the statuses: the live bots' own index (bots_user_live_join), not every bot the user ever had.
       .where('user_id', '=', userId).where(isLiveFlag()).where(isLiveBot());
     if (query.status !== undefined) q = q.where('status', '=', query.status);
@@ -147,6 +150,7 @@ export class UpcomingBots {
           events,
           at_risk: atRiskOf(bot, atRisk),
           launch_failing: failing.get(bot.id) ?? null,
+          origin: actionOriginOf(bot.origin),
         };
       }),
       next: rows.length > limit && last ? upcomingCursor.encode(last.join_at_ms, last.id) : null,
