@@ -3,7 +3,8 @@
 // keys the dashboard or auto-schedule set in words.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decisionReasonWords, deduplicationKeyWords, meetingIdentitiesOf, nameEventsInReason, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { decisionReasonWords, deduplicationKeyWords, meetingIdentitiesOf, nameEventsInReason, ORIGIN_WORDS, originBesideSource, originWords, withoutRepeatedLead, withoutSoleMeetingIdentity } from './bot-words.ts';
+import { ACTION_ORIGINS } from '../../domain/action-origin.ts';
 import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
 import type { Connection } from './types.ts';
 
@@ -45,6 +46,46 @@ test('an event the page does not know keeps its id; one id beginning another is 
     'Scheduled for event evt_8x2k4m9q1z_2 (zoom:1); joins 1 minute 30 seconds before the start');
 });
 
+
+test('a reason opening with the event ("Event evt_… is the same meeting …") names it by its title too, as "series" and "of" do', () => {
+  // The server's words: bot-scheduling.ts (an event sharing the bot, one moved), meeting-keepers.ts (a bot giving way).
+  assert.equal(logWords('shared_with_event', 'Event evt_a:b is the same meeting (zoom:1) under the same deduplication_key, so it shares this bot; its configuration is this request\'s'),
+    '“Weekly sync” is the same meeting (zoom:1) under the same deduplication_key, so it shares this bot; its configuration is this request\'s');
+  assert.match(logWords('moved_by_calendar', 'Event evt_8x2k4m9q1z moved to 2026-12-07T10:00:00.000Z'), /^“Design review” moved to /);
+  assert.equal(nameEventsInReason('Event evt_8x2k4m9q1z is the same meeting (zoom:1) at the same time; bot bot_2, booked for it by auto-schedule, gave way to this bot at its launch', titles),
+    '“Design review” is the same meeting (zoom:1) at the same time; bot bot_2, booked for it by auto-schedule, gave way to this bot at its launch');
+  assert.equal(nameEventsInReason('The occurrence 20261207T100000Z of series evt_8x2k4m9q1z was cancelled', titles), 'The occurrence 20261207T100000Z of series “Design review” was cancelled');
+  assert.equal(nameEventsInReason('The occurrence 20261207T100000Z of evt_8x2k4m9q1z no longer exists', titles), 'The occurrence 20261207T100000Z of “Design review” no longer exists');
+  assert.equal(nameEventsInReason('The calendar of event evt_8x2k4m9q1z was disconnected', titles), 'The calendar of “Design review” was disconnected');
+  // Not known on the bot's page: the id stays, after the word that says what it is (Ids lists it).
+  assert.equal(nameEventsInReason('Event evt_unknown0001 was deleted', titles), 'Event evt_unknown0001 was deleted');
+  // The same id inside another word is not an event named.
+  assert.equal(nameEventsInReason('Key dashboard:evt_8x2k4m9q1z is taken', titles), 'Key dashboard:evt_8x2k4m9q1z is taken');
+});
+
+test('where the page shows no ids, an event it does not know is "its event", never a bare id', () => {
+  const its = (text: string) => nameEventsInReason(text, titles, 'its');
+  assert.equal(its('Event evt_unknown0001 was deleted'), 'Its event was deleted');
+  assert.equal(its('The calendar of event evt_unknown0001 was disconnected'), 'The calendar of its event was disconnected');
+  assert.equal(its('The occurrence 20261207T100000Z of series evt_unknown0001 was cancelled'), 'The occurrence 20261207T100000Z of its series was cancelled');
+  assert.equal(its('The occurrence 20261207T100000Z of evt_unknown0001_20261207T100000Z no longer exists'), 'The occurrence 20261207T100000Z of its event no longer exists');
+  assert.equal(its('Unscheduled from the dashboard (event evt_unknown0001)'), 'Unscheduled from the dashboard (its event)');
+  // Known ones by their titles, as on the bot's page.
+  assert.equal(its('Event evt_8x2k4m9q1z moved into the past'), '“Design review” moved into the past');
+  assert.match(its('Event evt_8x2k4m9q1z was deleted; event evt_unknown0001 was not'), /^“Design review” was deleted; its event was not$/);
+});
+
+test('what booked a bot is said in words from one place, and beside a source that says it already, not again', () => {
+  for (const origin of ACTION_ORIGINS) assert.ok(originWords(origin)?.startsWith('Booked '), origin);
+  assert.equal(originWords('dashboard'), 'Booked from the dashboard');
+  assert.equal(originWords('api'), 'Booked through the API');
+  assert.equal(originWords(null), null, 'a bot from before origins were stored: nothing said');
+  assert.equal(new Set(Object.values(ORIGIN_WORDS)).size, ACTION_ORIGINS.length, 'each origin its own words');
+  assert.equal(originBesideSource('auto_schedule', 'auto_schedule'), null);
+  assert.equal(originBesideSource('dashboard', 'calendar'), 'Booked from the dashboard');
+  assert.equal(originBesideSource('chain', 'calendar'), 'Booked by chain mode');
+  assert.equal(originBesideSource(null, 'api'), null);
+});
 
 test('a key is said in words only when the bot came from what set it; a client\'s own key that starts the same way is shown as given', () => {
   assert.equal(deduplicationKeyWords('dashboard:evt_8x2k4m9q1z', 'dashboard'), 'Chosen by the dashboard');

@@ -6,19 +6,35 @@ import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
 /**
- * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)") named by its
- * title instead, where the page read the event ("Scheduled for “Design review” (zoom:…)"); an
- * event the page does not know keeps its id. The title is put in as the calendar has it: the
- * reason's own words (its durations, reasonWords) are said in words before, never after.
+ * How a reason names an event: "event evt_…" (also "Event evt_…" opening a sentence: "Event evt_…
+ * is the same meeting …", "Event evt_… was deleted"), "series evt_…", or a bare id after "of"
+ * ("The occurrence 20261201T140000Z of evt_… no longer exists"). Ids are newId('evt')'s, an
+ * occurrence's `<series id>_<start>`; an id ends where no word character, colon or hyphen follows.
  */
-export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>): string {
+const EVENT_LEADS = '\\b(event|Event|series|of) ';
+const EVENT_ID = 'evt_[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*';
+const ID_END = '(?![\\w:-])';
+
+/**
+ * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)", "Event evt_… is
+ * the same meeting …") named by its title instead, where the page read the event ("Scheduled for
+ * “Design review” (zoom:…)", "“Design review” is the same meeting …"; "series" and "of" stay
+ * before the title). An event the page does not know keeps its id where the page shows the ids
+ * too (`unknown: 'id'`, the bot's page, under Ids), and is "its event" (or "its series") where it
+ * shows none (`unknown: 'its'`, Ended): the row names the meeting. The title is put in as the
+ * calendar has it: the reason's own words (its durations, reasonWords) are said in words before,
+ * never after.
+ */
+export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>, unknown: 'id' | 'its' = 'id'): string {
   let named = text;
   // Longest ids first: one id may begin another's (a series and its occurrence).
   for (const [id, title] of [...titles].sort(([a], [b]) => b.length - a.length)) {
     if (title.trim() === '') continue;
-    named = named.replace(new RegExp(`\\bevent ${escapeRegExp(id)}(?![\\w:-])`, 'g'), () => `“${title}”`);
+    named = named.replace(new RegExp(`${EVENT_LEADS}${escapeRegExp(id)}${ID_END}`, 'g'), (_, lead: string) => `${/^[Ee]vent$/.test(lead) ? '' : `${lead} `}“${title}”`);
   }
-  return named;
+  if (unknown === 'id') return named;
+  return named.replace(new RegExp(`${EVENT_LEADS}${EVENT_ID}${ID_END}`, 'g'), (_, lead: string) =>
+    lead === 'Event' ? 'Its event' : lead === 'event' ? 'its event' : lead === 'series' ? 'its series' : 'of its event');
 }
 
 /**
@@ -34,6 +50,33 @@ export function decisionReasonWords(
 ): string {
   const named = nameEventsInReason(nameCalendarsInReason(reasonWords(decision.reason), context.connections, decision.details), context.eventTitles);
   return withoutRepeatedLead(decisionWords(decision.kind), withoutSoleMeetingIdentity(named, context.identities));
+}
+
+/**
+ * What booked a bot (the API's `origin`), as the lists say it beneath a bot, short: the booking's
+ * own status reason says it at more length (scheduledReason in src/domain/action-origin.ts,
+ * "Scheduled from the dashboard"), and a key it set in words (deduplicationKeyWords).
+ */
+export const ORIGIN_WORDS: Readonly<Record<ActionOrigin, string>> = {
+  api: 'Booked through the API',
+  dashboard: 'Booked from the dashboard',
+  auto_schedule: 'Booked by auto-schedule',
+  chain: 'Booked by chain mode',
+  batch_top_up: 'Booked by its series\' batch',
+};
+
+/** What booked a bot in words (ORIGIN_WORDS); null when no origin is stored (a bot from before origins were, whose history did not say). */
+export function originWords(origin: ActionOrigin | null): string | null {
+  return origin === null ? null : ORIGIN_WORDS[origin] ?? null;
+}
+
+/**
+ * What Upcoming says beneath a bot's source of what booked it (originWords); null when nothing
+ * is known, or when its source says it already (Auto-schedule's bot booked by auto-schedule).
+ */
+export function originBesideSource(origin: ActionOrigin | null, source: string): string | null {
+  if (origin === 'auto_schedule' && source === 'auto_schedule') return null;
+  return originWords(origin);
 }
 
 /**

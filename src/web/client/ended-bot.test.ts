@@ -1,7 +1,7 @@
 // How Ended says why a bot ended, beside the status it already shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endReasonCell, endReasonWords } from './ended-bot.ts';
+import { endedEventTitles, endReasonCell, endReasonWords } from './ended-bot.ts';
 
 test('why a bot ended does not say its status again', () => {
   assert.equal(endReasonWords('Cancelled', 'Cancelled from the dashboard'), 'From the dashboard');
@@ -20,4 +20,27 @@ test('Why it ended says nothing more where the reason was only the status, not t
   assert.deepEqual(endReasonCell('Cancelled', 'Cancelled from the dashboard', false), { text: 'From the dashboard', isMuted: false });
   assert.deepEqual(endReasonCell('Error', '', false), { text: 'No reason given', isMuted: true });
   assert.deepEqual(endReasonCell('Cancelled', '', true), { text: 'Not kept: its data was deleted', isMuted: true });
+});
+
+test('Why it ended names the events its reason names by their titles, else "its event": Ended shows no ids', () => {
+  const events = [
+    { event_id: 'evt_k2m4q8w1', title: 'Design review' },
+    { event_id: 'evt_k2m4q8w1', title: 'Design review (moved)' },
+    { event_id: 'evt_untitled01', title: null },
+  ];
+  const titles = endedEventTitles(events);
+  assert.deepEqual([...titles], [['evt_k2m4q8w1', 'Design review']], 'the first title of each, none for an untitled one');
+  // The server's end reasons (bot-scheduling.ts, where a bot lets go of its event).
+  assert.equal(endReasonWords('Cancelled', 'Event evt_k2m4q8w1 was deleted', titles), '“Design review” was deleted');
+  assert.equal(endReasonWords('Cancelled', 'The calendar of event evt_k2m4q8w1 was disconnected', titles), 'The calendar of “Design review” was disconnected');
+  assert.equal(endReasonWords('Cancelled', 'The occurrence 20261207T100000Z of series evt_k2m4q8w1 was cancelled', titles), 'The occurrence 20261207T100000Z of series “Design review” was cancelled');
+  assert.equal(endReasonWords('Cancelled', 'Event evt_k2m4q8w1 was cancelled', titles), '“Design review” was cancelled');
+  assert.deepEqual(endReasonCell('Cancelled', 'The invitation to event evt_k2m4q8w1 was declined (auto-schedule had booked this bot)', false, titles),
+    { text: 'The invitation to “Design review” was declined (auto-schedule had booked this bot)', isMuted: false });
+  // No title known (an untitled event, or none listed): a neutral word, not an id.
+  assert.equal(endReasonWords('Cancelled', 'Event evt_untitled01 moved into the past', titles), 'Its event moved into the past');
+  assert.equal(endReasonWords('Cancelled', 'The meeting link of event evt_gone0001 was removed'), 'The meeting link of its event was removed');
+  assert.doesNotMatch(endReasonCell('Cancelled', 'Unscheduled from the dashboard (event evt_gone0001)', false)?.text ?? '', /evt_/);
+  // A title that begins with the status is not taken for it.
+  assert.equal(endReasonWords('Cancelled', 'Event evt_c1 was deleted', new Map([['evt_c1', 'Cancelled stand-up']])), '“Cancelled stand-up” was deleted');
 });

@@ -1,7 +1,7 @@
 // How the pages speak of a bot that has ended: a join time it never reached, and a key it was
 // never given.
 import { formatRelative, reasonWords, statusWords } from './format.ts';
-import { withoutRepeatedLead } from './bot-words.ts';
+import { nameEventsInReason, withoutRepeatedLead } from './bot-words.ts';
 
 /** Beside a join time the bot ended before reaching (cancelled ahead of its meeting): what it was, not a countdown. */
 export const PLANNED_WORDS = 'planned; ended before then';
@@ -28,13 +28,22 @@ export function isOwnIdKey(key: string, botId: string): boolean {
 /** What a bot whose stored data was deleted is called where its meeting would be named. */
 export const DATA_DELETED_TITLE = 'Data deleted';
 
+/** The titles of an ended bot's events, by id, as its reason names them (a series' occurrences by the series' id). */
+export function endedEventTitles(events: readonly { event_id: string; title: string | null }[]): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const event of events) if (event.title && !titles.has(event.event_id)) titles.set(event.event_id, event.title);
+  return titles;
+}
+
 /**
  * Why an ended bot ended, beside its status (Ended's Status column): the reason in words without
  * saying the status again ("Cancelled from the dashboard" beside Cancelled reads "From the
- * dashboard"); empty when the reason is only the status.
+ * dashboard"); empty when the reason is only the status. The events it names by id are named by
+ * their titles (`eventTitles`, the row's events), else "its event": the list shows no ids ("Event
+ * evt_… was deleted" reads "“Design review” was deleted").
  */
-export function endReasonWords(status: string, endReason: string): string {
-  return withoutRepeatedLead(statusWords(status), reasonWords(endReason));
+export function endReasonWords(status: string, endReason: string, eventTitles: ReadonlyMap<string, string> = new Map()): string {
+  return nameEventsInReason(withoutRepeatedLead(statusWords(status), reasonWords(endReason)), eventTitles, 'its');
 }
 
 /**
@@ -43,9 +52,9 @@ export function endReasonWords(status: string, endReason: string): string {
  * untrue); that none was given when there is none, or that it went with the bot's data. Null: say
  * nothing; `isMuted`: a note about the reason rather than the reason.
  */
-export function endReasonCell(status: string, endReason: string | null, isDataDeleted: boolean): { text: string; isMuted: boolean } | null {
+export function endReasonCell(status: string, endReason: string | null, isDataDeleted: boolean, eventTitles: ReadonlyMap<string, string> = new Map()): { text: string; isMuted: boolean } | null {
   if (endReason) {
-    const words = endReasonWords(status, endReason);
+    const words = endReasonWords(status, endReason, eventTitles);
     return words === '' ? null : { text: words, isMuted: false };
   }
   return { text: isDataDeleted ? 'Not kept: its data was deleted' : 'No reason given', isMuted: true };

@@ -12,6 +12,8 @@ export interface UpcomingBot {
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string }[];
   at_risk: AtRisk | null;
   launch_failing: LaunchFailing | null;
+  /** What booked it, as BotDetail's origin. */
+  origin: ActionOrigin | null;
 }
 
 /** How an ended bot's run came out (ENDED_OUTCOMES in src/domain/bot-status.ts). */
@@ -30,6 +32,8 @@ export interface EndedBot {
   /** When its stored data was deleted (its meeting link, name, events and reasons went); null while it has them. */
   data_deleted_at: string | null;
   events: { event_id: string; title: string | null; calendar_id: string | null; start_time: string; is_linked: boolean }[];
+  /** What booked it, as BotDetail's origin. */
+  origin: ActionOrigin | null;
 }
 
 /** A launch the runtime refused or did not answer, while it is tried again (the same launch, same idempotency key). */

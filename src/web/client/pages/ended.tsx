@@ -14,7 +14,8 @@ import { Pager, pagerOf } from '../components/pager.tsx';
 import { useQueryState } from '../url-state.ts';
 import { useClock } from '../clock.ts';
 import { meetingTitleOfEvents } from '../meeting-title.ts';
-import { DATA_DELETED_TITLE, endedJoinWords, endReasonCell } from '../ended-bot.ts';
+import { DATA_DELETED_TITLE, endedEventTitles, endedJoinWords, endReasonCell } from '../ended-bot.ts';
+import { originWords } from '../bot-words.ts';
 
 /** The API's outcomes (`outcome`), in words. */
 const OUTCOMES: { value: EndedOutcome | ''; label: string }[] = [
@@ -84,6 +85,7 @@ export function EndedPage() {
                           <a href={`${BASE}/bots/${bot.bot_id}`}>{bot.data_deleted_at ? DATA_DELETED_TITLE : meetingTitleOfEvents(bot.events, bot.meeting_url)}</a>
                           {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
                           {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
+                          {originWords(bot.origin) && <div class="muted small" data-origin={bot.origin}>{originWords(bot.origin)}</div>}
                         </td>
                         <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
@@ -105,7 +107,7 @@ export function EndedPage() {
 
 /** Why it ended, as the column says it (endReasonCell): nothing more where the reason was only the status. */
 function whyEnded(bot: EndedBot) {
-  const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null);
+  const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null, endedEventTitles(bot.events));
   if (cell === null) return null;
   return cell.isMuted ? <span class="muted">{cell.text}</span> : cell.text;
 }
