@@ -45,7 +45,7 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     schema: {
       tags,
       summary: 'The caller\'s live bots, soonest first, with where each came from',
-      description: 'Bots that are scheduled, joining or in a meeting, with their linked events and source (api, calendar or auto_schedule); filter by status and by calendar connection. Pages are keyed on (join time, bot id).',
+      description: 'Bots that are scheduled, joining or in a meeting, with their linked events, source (api, calendar or auto_schedule) and origin (what booked each); filter by status and by calendar connection. Pages are keyed on (join time, bot id).',
       querystring: UpcomingBotsQuery,
       response: { 200: UpcomingBotsResponse, ...errorResponses() },
     },
@@ -55,7 +55,7 @@ export function registerBotActivityRoutes(app: App, deps: AppDeps): void {
     schema: {
       tags,
       summary: 'The caller\'s ended bots, the latest to end first, with why each ended',
-      description: 'Bots that are done, failed or cancelled, the latest to reach its status first, with their events and the reason given when they reached it; filter by outcome and by calendar connection. Pages are keyed on (the time each ended, bot id).',
+      description: 'Bots that are done, failed or cancelled, the latest to reach its status first, with their events, origin (what booked each) and the reason given when they reached it; filter by outcome and by calendar connection. Pages are keyed on (the time each ended, bot id).',
       querystring: EndedBotsQuery,
       response: { 200: EndedBotsResponse, ...errorResponses() },
     },
