@@ -1008,7 +1008,8 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     assert.match(why, /did not accept the launch before the meeting ended \(runtime answered 503\)\s+Ended /);
     assert.doesNotMatch(why, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'its instants in local time');
     assert.equal(await rowOf('Recorded demo').locator('td[data-label="Status"]').innerText(), 'Done');
-    assert.match(await rowOf('Recorded demo').locator('td[data-label="Meeting"]').innerText(), /^Recorded demo\s+Recorder$/);
+    // The meeting, the bot's name and what booked the bot.
+    assert.match(await rowOf('Recorded demo').locator('td[data-label="Meeting"]').innerText(), /^Recorded demo\s+Recorder\s+Booked through the API$/);
     // The latest to end first: the bot that gave up its launch in the test before, above the bots
     // cancelled earlier ahead of meetings weeks away (whose join times are the latest).
     assert.equal(await table.locator('tbody tr').first().getAttribute('data-bot-id'), await refused.getAttribute('data-bot-id'), 'the latest to end first');
@@ -1206,6 +1207,46 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     for (const id of [botId, key, eventId, 'zoom:81234567055']) assert.ok(ids.includes(id), `${id} in ${ids}`);
     await screenshot('bot-ids');
     assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled/${botId}`, { auth: alice.auth })).status, 200);
+  });
+
+  test('Upcoming and Ended say what booked each bot, and Ended names the event its reason names by its title, not its id', async () => {
+    const eventId = await createEvent(alice.auth, 'Quarterly planning', Date.now() + 4 * 86_400_000, 60);
+    // Booked from the dashboard (its session), as its Events page books.
+    const booked = await page.evaluate(async ({ eventId }) => {
+      const session = await (await fetch('/dashboard/session')).json() as { csrf_token: string };
+      const response = await fetch(`/api/v1/calendar/schedule/${eventId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token }, body: JSON.stringify({ deduplication_key: `dashboard:${eventId}`, bot_config: { bot_name: 'Planning notes' } }) });
+      return { status: response.status, body: await response.json() as { bot_id: string } };
+    }, { eventId });
+    assert.equal(booked.status, 200, JSON.stringify(booked.body));
+    const dashboardBot = booked.body.bot_id;
+    const apiEvent = await createEvent(alice.auth, 'Supplier call', Date.now() + 4 * 86_400_000 + 3_600_000, 30);
+    const apiBot = await schedule(alice.auth, apiEvent, 'supplier-call', { bot_name: 'Supplier notes' });
+
+    await page.goto(`${base}/dashboard`);
+    const upcomingRow = (botId: string) => page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
+    await upcomingRow(dashboardBot).waitFor();
+    assert.equal(await upcomingRow(dashboardBot).locator('td[data-label="Source"]').innerText(), 'API\nBooked from the dashboard');
+    assert.equal(await upcomingRow(apiBot).locator('td[data-label="Source"]').innerText(), 'API\nBooked through the API');
+    for (const botId of [dashboardBot, apiBot]) assert.doesNotMatch(await upcomingRow(botId).innerText(), /evt_/);
+    await upcomingRow(dashboardBot).scrollIntoViewIfNeeded();
+    await screenshot('upcoming-origin');
+
+    // The events go: each bot ends "Event evt_… was deleted", as the API keeps saying.
+    for (const id of [eventId, apiEvent]) assert.equal((await rc.request('DELETE', `/api/v1/calendar/events/${id}`, { auth: alice.auth })).status, 200);
+    const ended = (await rc.request('GET', '/api/v1/bots/ended', { auth: alice.auth })).body.bots as { bot_id: string; end_reason: string }[];
+    assert.equal(ended.find((b) => b.bot_id === dashboardBot)?.end_reason, `Event ${eventId} was deleted`);
+    // One bot's event lost its title since (as a feed's untitled event has none): "its event", still no id.
+    await rc.database.db.updateTable('events').set({ title: null }).where('id', '=', apiEvent).execute();
+    await page.goto(`${base}/dashboard/ended`);
+    const endedRow = (botId: string) => page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
+    await endedRow(dashboardBot).waitFor();
+    assert.match(await endedRow(dashboardBot).locator('td[data-label="Why it ended"]').innerText(), /^“Quarterly planning” was deleted\s+Ended /);
+    assert.match(await endedRow(apiBot).locator('td[data-label="Why it ended"]').innerText(), /^Its event was deleted\s+Ended /);
+    assert.equal(await endedRow(dashboardBot).locator('td[data-label="Meeting"]').innerText(), 'Quarterly planning\nPlanning notes\nBooked from the dashboard');
+    assert.match(await endedRow(apiBot).locator('td[data-label="Meeting"]').innerText(), /\nSupplier notes\nBooked through the API$/);
+    for (const botId of [dashboardBot, apiBot]) assert.doesNotMatch(await endedRow(botId).innerText(), /evt_/);
+    await endedRow(dashboardBot).scrollIntoViewIfNeeded();
+    await screenshot('ended-origin');
   });
 
   test('a page showing "cannot be reached" reads again as soon as the browser is back online, as a background read', async () => {

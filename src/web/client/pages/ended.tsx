@@ -8,6 +8,7 @@ import { useReloadOnStatusChanges } from '../live.ts';
 import { zoneAbbreviation } from '../format.ts';
 import { LocalTime } from '../components/local-time.tsx';
 import type { Connection, EndedBot, EndedOutcome } from '../types.ts';
+import type { ActionOrigin } from '../../../domain/action-origin.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Empty, ErrorState, Loading, StaleNotice } from '../components/states.tsx';
 import { Pager, pagerOf } from '../components/pager.tsx';
@@ -85,7 +86,7 @@ export function EndedPage() {
                           <a href={`${BASE}/bots/${bot.bot_id}`}>{bot.data_deleted_at ? DATA_DELETED_TITLE : meetingTitleOfEvents(bot.events, bot.meeting_url)}</a>
                           {bot.events.length > 1 && <span class="muted"> and {bot.events.length - 1} more</span>}
                           {bot.bot_name && <div class="muted small">{bot.bot_name}</div>}
-                          {originWords(bot.origin) && <div class="muted small" data-origin={bot.origin}>{originWords(bot.origin)}</div>}
+                          {!bot.data_deleted_at && <OriginNote origin={bot.origin} />}
                         </td>
                         <td data-label="Join time"><LocalTime iso={bot.scheduled_join_time} /><div class="muted small">{endedJoinWords(bot.scheduled_join_time, bot.ended_at, now)}</div></td>
                         <td data-label="Status"><StatusBadge status={bot.status} /></td>
@@ -110,4 +111,10 @@ function whyEnded(bot: EndedBot) {
   const cell = endReasonCell(bot.status, bot.end_reason, bot.data_deleted_at !== null, endedEventTitles(bot.events));
   if (cell === null) return null;
   return cell.isMuted ? <span class="muted">{cell.text}</span> : cell.text;
+}
+
+/** What booked the bot (originWords), beneath its name; nothing for a bot whose origin is not known. */
+function OriginNote({ origin }: { origin: ActionOrigin | null }) {
+  const words = originWords(origin);
+  return words === null ? null : <div class="muted small" data-origin={origin ?? undefined}>{words}</div>;
 }
