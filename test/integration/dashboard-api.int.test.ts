@@ -584,6 +584,14 @@ describe('dashboard API', () => {
       assert.deepEqual(originsOf(ended.body.bots), expected);
       // The same through the session the dashboard reads with.
       assert.deepEqual(originsOf((await rc.request('GET', '/api/v1/bots/ended', { headers: { cookie: session.cookie } })).body.bots), expected);
+      // The served document describes it on both, as on the bot's detail: always there, one of the origins or null.
+      const doc = (await rc.request('GET', '/openapi.json')).body;
+      const detail = doc.paths['/api/v1/bots/{bot_id}'].get.responses['200'].content['application/json'].schema.properties.origin;
+      for (const path of ['/api/v1/bots/upcoming', '/api/v1/bots/ended']) {
+        const item = doc.paths[path].get.responses['200'].content['application/json'].schema.properties.bots.items;
+        assert.ok(item.required.includes('origin'), path);
+        assert.deepEqual(item.properties.origin, detail, path);
+      }
     });
 
     test('a waiting bot whose only calendar lost its access is at risk, in the list and in its detail, until access returns', async () => {
