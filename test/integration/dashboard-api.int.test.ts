@@ -825,6 +825,32 @@ describe('dashboard API', () => {
       }
     });
 
+    test('an occurrence unscheduled from the dashboard: Ended names it by its series\' title and its start, the API by its id', async () => {
+      const user = await rc.newUser('occ');
+      const session = await signIn(user.auth);
+      const first = clock.now() + 10 * 86_400_000;
+      const series = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: {
+        title: 'Weekly sync', start_time: new Date(first).toISOString(), end_time: new Date(first + 1_800_000).toISOString(), timezone: 'UTC',
+        recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3'], meeting_url: 'https://zoom.us/j/8123456711',
+      } });
+      assert.equal(series.status, 201, JSON.stringify(series.body));
+      const bots = await rc.request('POST', `/api/v1/calendar/schedule/${series.body.id}`, { auth: user.auth, body: { deduplication_key: 'weekly-occ', bot_config: {}, schedule_all_occurrences: true } });
+      assert.equal(bots.status, 200, JSON.stringify(bots.body));
+      const key = new Date(first).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const occurrenceId = `${series.body.id}_${key}`;
+      // As the Events page unschedules one occurrence.
+      const res = await rc.request('DELETE', `/api/v1/calendar/schedule/${occurrenceId}`, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const ended = (await rc.request('GET', '/api/v1/bots/ended', { auth: user.auth })).body.bots as { end_reason: string; status: string; events: { event_id: string; title: string | null }[] }[];
+      assert.equal(ended.length, 1);
+      assert.equal(ended[0]!.end_reason, `Unscheduled from the dashboard (occurrence ${occurrenceId})`, 'the API keeps its words');
+      // What the page makes of the row (src/web/client/ended-bot.ts).
+      const { endReasonCell, endedEventTitles } = await import('../../src/web/client/ended-bot.ts');
+      const { formatTimeRange } = await import('../../src/web/client/format.ts');
+      assert.deepEqual(endReasonCell(ended[0]!.status, ended[0]!.end_reason, false, endedEventTitles(ended[0]!.events)),
+        { text: `Unscheduled from the dashboard (occurrence of “Weekly sync” on ${formatTimeRange(new Date(first).toISOString(), null)})`, isMuted: false });
+    });
+
     test('an ended bot of one occurrence is listed by that occurrence\'s own title, an override\'s where one gave it', async () => {
       const user = await rc.newUser('lee');
       const first = clock.now() + 10 * 86_400_000;

@@ -1237,6 +1237,20 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     assert.equal(ended.find((b) => b.bot_id === dashboardBot)?.end_reason, `Event ${eventId} was deleted`);
     // One bot's event lost its title since (as a feed's untitled event has none): "its event", still no id.
     await rc.database.db.updateTable('events').set({ title: null }).where('id', '=', apiEvent).execute();
+    // One occurrence of a series unscheduled, as the Events page does it (DELETE /calendar/schedule/{occurrence id}):
+    // the API's reason names it by its id, `<series id>_<key>`.
+    const first = Math.ceil((Date.now() + 5 * 86_400_000) / 60_000) * 60_000;
+    const series = await rc.request('POST', '/api/v1/calendar/events', { auth: alice.auth, body: {
+      title: 'Weekly sync', start_time: new Date(first).toISOString(), end_time: new Date(first + 1_800_000).toISOString(), timezone: 'UTC',
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2'], meeting_url: `https://zoom.us/j/${8_000_000_000 + Math.floor(Math.random() * 999_999_999)}`,
+    } });
+    assert.equal(series.status, 201, JSON.stringify(series.body));
+    assert.equal((await rc.request('POST', `/api/v1/calendar/schedule/${series.body.id}`, { auth: alice.auth, body: { deduplication_key: 'weekly-sync', bot_config: {}, schedule_all_occurrences: true } })).status, 200);
+    const occurrenceId = `${series.body.id}_${new Date(first).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}`;
+    assert.equal((await rc.request('DELETE', `/api/v1/calendar/schedule/${occurrenceId}`, { auth: alice.auth })).status, 200);
+    const occurrenceBot = ((await rc.request('GET', '/api/v1/bots/ended', { auth: alice.auth })).body.bots as { bot_id: string; end_reason: string }[])
+      .find((b) => b.end_reason === `Unscheduled through the API (occurrence ${occurrenceId})`)?.bot_id;
+    assert.ok(occurrenceBot, 'the occurrence\'s bot ended, its reason naming the occurrence by its id');
     await page.goto(`${base}/dashboard/ended`);
     const endedRow = (botId: string) => page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
     await endedRow(dashboardBot).waitFor();
@@ -1244,8 +1258,11 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     assert.match(await endedRow(apiBot).locator('td[data-label="Why it ended"]').innerText(), /^Its event was deleted\s+Ended /);
     assert.equal(await endedRow(dashboardBot).locator('td[data-label="Meeting"]').innerText(), 'Quarterly planning\nPlanning notes\nBooked from the dashboard');
     assert.match(await endedRow(apiBot).locator('td[data-label="Meeting"]').innerText(), /\nSupplier notes\nBooked through the API$/);
-    for (const botId of [dashboardBot, apiBot]) assert.doesNotMatch(await endedRow(botId).innerText(), /evt_/);
-    await endedRow(dashboardBot).scrollIntoViewIfNeeded();
+    // The occurrence by its series' title and its start, in the browser's zone as every time on the page.
+    const occurrenceStart = await page.evaluate((ms) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms)), first);
+    assert.match(await endedRow(occurrenceBot).locator('td[data-label="Why it ended"]').innerText(), new RegExp(`^Unscheduled through the API \\(occurrence of “Weekly sync” on ${occurrenceStart}\\)\\s+Ended `));
+    for (const botId of [dashboardBot, apiBot, occurrenceBot]) assert.doesNotMatch(await endedRow(botId).innerText(), /evt_/);
+    await endedRow(occurrenceBot).scrollIntoViewIfNeeded();
     await screenshot('ended-origin');
   });
 

@@ -7,6 +7,7 @@ import { decisionReasonWords, deduplicationKeyWords, meetingIdentitiesOf, nameEv
 import { ACTION_ORIGINS } from '../../domain/action-origin.ts';
 import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
 import type { Connection } from './types.ts';
+import { formatTimeRange } from './format.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
 
@@ -68,7 +69,7 @@ test('where the page shows no ids, an event it does not know is "its event", nev
   assert.equal(its('Event evt_unknown0001 was deleted'), 'Its event was deleted');
   assert.equal(its('The calendar of event evt_unknown0001 was disconnected'), 'The calendar of its event was disconnected');
   assert.equal(its('The occurrence 20261207T100000Z of series evt_unknown0001 was cancelled'), 'The occurrence 20261207T100000Z of its series was cancelled');
-  assert.equal(its('The occurrence 20261207T100000Z of evt_unknown0001_20261207T100000Z no longer exists'), 'The occurrence 20261207T100000Z of its event no longer exists');
+  assert.equal(its('The occurrence 20261207T100000Z of evt_unknown0001 no longer exists'), 'The occurrence 20261207T100000Z of its event no longer exists');
   assert.equal(its('Unscheduled from the dashboard (event evt_unknown0001)'), 'Unscheduled from the dashboard (its event)');
   // Known ones by their titles, as on the bot's page.
   assert.equal(its('Event evt_8x2k4m9q1z moved into the past'), '“Design review” moved into the past');
@@ -129,4 +130,28 @@ test('the meeting\'s identity is left out of reasons when the log names only tha
   assert.equal(withoutSoleMeetingIdentity('Scheduled for “Design review” (zoom:81234567055); joins now', []), 'Scheduled for “Design review” (zoom:81234567055); joins now');
   // Only the identity itself: one that another begins with is not taken for it.
   assert.equal(withoutSoleMeetingIdentity('this meeting (zoom:812345670559)', ['zoom:81234567055']), 'this meeting (zoom:812345670559)');
+});
+
+test('one occurrence named by its id is that of its series, on its start in local time; a series opening a sentence is named too', () => {
+  const start = formatTimeRange('2026-12-07T10:00:00Z', null);
+  // DELETE /calendar/schedule/{occurrence id} (bot-management.ts) writes "occurrence <series id>_<key>".
+  assert.equal(nameEventsInReason('Unscheduled from the dashboard (occurrence evt_8x2k4m9q1z_20261207T100000Z)', titles),
+    `Unscheduled from the dashboard (occurrence of “Design review” on ${start})`);
+  assert.equal(nameEventsInReason('Unscheduled from the dashboard (occurrence evt_unknown0001_20261207T100000Z)', titles, 'its'),
+    `Unscheduled from the dashboard (occurrence of its series on ${start})`);
+  assert.equal(nameEventsInReason('Unscheduled from the dashboard (occurrence evt_unknown0001_20261207T100000Z)', titles),
+    `Unscheduled from the dashboard (occurrence of evt_unknown0001 on ${start})`, 'the bot\'s page keeps an id it cannot name');
+  // calendar-sync.ts opens with "Series evt_…".
+  assert.equal(nameEventsInReason('Series evt_8x2k4m9q1z was split at the provider', titles), '“Design review” was split at the provider');
+  assert.equal(nameEventsInReason('Series evt_unknown0001 was split at the provider', titles, 'its'), 'Its series was split at the provider');
+});
+
+test('a title is put in as the calendar has it, even one that reads like an id or a replacement pattern', () => {
+  const own = new Map([['evt_a', 'Follow-up on event evt_b'], ['evt_b', 'Other'], ['evt_c', "$& $1 $' (x)"]]);
+  assert.equal(nameEventsInReason('Event evt_a was deleted', own, 'its'), '“Follow-up on event evt_b” was deleted');
+  assert.equal(nameEventsInReason('Event evt_a was deleted', own), '“Follow-up on event evt_b” was deleted');
+  assert.equal(nameEventsInReason('Event evt_a was deleted', new Map([['evt_a', 'Follow-up on event evt_zzz']]), 'its'), '“Follow-up on event evt_zzz” was deleted');
+  assert.equal(nameEventsInReason('Event evt_c was deleted', own, 'its'), "“$& $1 $' (x)” was deleted");
+  // Several in one reason, each where it is, up to the punctuation after it.
+  assert.equal(nameEventsInReason('Event evt_a moved; event evt_b. of evt_zz, series evt_yy!', new Map([['evt_a', 'A'], ['evt_b', 'B']]), 'its'), '“A” moved; “B”. of its event, its series!');
 });

@@ -1,40 +1,73 @@
 // What a bot's page says of the ids and numbers its decisions and key carry, at display time: the
 // API's stored text stays as it is (API clients read and match on it, docs/behaviour.md).
 import type { ActionOrigin } from '../../domain/action-origin.ts';
-import { decisionWords, reasonWords } from './format.ts';
+import { decisionWords, occurrenceKeyInstant, occurrenceKeyWords, reasonWords } from './format.ts';
 import { nameCalendarsInReason } from './reason-calendars.ts';
 import type { Connection } from './types.ts';
 
 /**
  * How a reason names an event: "event evt_…" (also "Event evt_…" opening a sentence: "Event evt_…
- * is the same meeting …", "Event evt_… was deleted"), "series evt_…", or a bare id after "of"
- * ("The occurrence 20261201T140000Z of evt_… no longer exists"). Ids are newId('evt')'s, an
- * occurrence's `<series id>_<start>`; an id ends where no word character, colon or hyphen follows.
+ * is the same meeting …", "Event evt_… was deleted"), "series evt_…" ("Series evt_… was split at the
+ * provider …", calendar-sync.ts), a bare id after "of" ("The occurrence 20261201T140000Z of evt_…
+ * no longer exists"), or one occurrence by its id, `<series id>_<key>` ("Unscheduled from the
+ * dashboard (occurrence evt_…_20261207T100000Z)", bot-management.ts). Ids are newId('evt')'s, an
+ * occurrence's `<series id>_<key>`; an id ends where no word character, colon or hyphen follows.
  */
-const EVENT_LEADS = '\\b(event|Event|series|of) ';
-const EVENT_ID = 'evt_[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*';
-const ID_END = '(?![\\w:-])';
+const EVENT_NAMED = /\b(event|Event|series|Series|of|occurrence) (evt_[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*)(?![\w:-])/g;
+/** An occurrence's id: its series' id, then its key (its original start in UTC, occurrenceKey). */
+const OCCURRENCE_ID = /^(.+)_(\d{8}T\d{6}(?:\.\d{3})?Z)$/;
 
 /**
  * The reason with each event it names by id ("Scheduled for event evt_… (zoom:…)", "Event evt_… is
  * the same meeting …") named by its title instead, where the page read the event ("Scheduled for
  * “Design review” (zoom:…)", "“Design review” is the same meeting …"; "series" and "of" stay
- * before the title). An event the page does not know keeps its id where the page shows the ids
- * too (`unknown: 'id'`, the bot's page, under Ids), and is "its event" (or "its series") where it
- * shows none (`unknown: 'its'`, Ended): the row names the meeting. The title is put in as the
- * calendar has it: the reason's own words (its durations, reasonWords) are said in words before,
- * never after.
+ * before the title), and one occurrence as that of its series with its start in local time
+ * ("occurrence of “Weekly sync” on Dec 7, 2026, 11:00 AM"). An event the page does not know keeps
+ * its id where the page shows the ids too (`unknown: 'id'`, the bot's page, under Ids), and is "its
+ * event" (or "its series") where it shows none (`unknown: 'its'`, Ended): the row names the
+ * meeting. The title is put in as the calendar has it, in one pass, so nothing in a title is read
+ * as an id; the reason's own words (its durations, reasonWords) are said in words before, never
+ * after.
  */
 export function nameEventsInReason(text: string, titles: ReadonlyMap<string, string>, unknown: 'id' | 'its' = 'id'): string {
-  let named = text;
-  // Longest ids first: one id may begin another's (a series and its occurrence).
-  for (const [id, title] of [...titles].sort(([a], [b]) => b.length - a.length)) {
-    if (title.trim() === '') continue;
-    named = named.replace(new RegExp(`${EVENT_LEADS}${escapeRegExp(id)}${ID_END}`, 'g'), (_, lead: string) => `${/^[Ee]vent$/.test(lead) ? '' : `${lead} `}“${title}”`);
-  }
-  if (unknown === 'id') return named;
-  return named.replace(new RegExp(`${EVENT_LEADS}${EVENT_ID}${ID_END}`, 'g'), (_, lead: string) =>
-    lead === 'Event' ? 'Its event' : lead === 'event' ? 'its event' : lead === 'series' ? 'its series' : 'of its event');
+  const titleOf = (id: string): string | null => {
+    const title = titles.get(id);
+    return title === undefined || title.trim() === '' ? null : title;
+  };
+  return text.replace(EVENT_NAMED, (whole, lead: string, id: string) => {
+    const occurrence = OCCURRENCE_ID.exec(id);
+    if (lead === 'occurrence') {
+      if (occurrence === null || occurrenceKeyInstant(occurrence[2]!) === null) {
+        const title = titleOf(id);
+        return title !== null ? `“${title}”` : unknown === 'id' ? whole : 'its event';
+      }
+      const title = titleOf(occurrence[1]!);
+      const series = title !== null ? `“${title}”` : unknown === 'id' ? occurrence[1]! : 'its series';
+      return `occurrence of ${series} on ${occurrenceKeyWords(occurrence[2]!)}`;
+    }
+    // An occurrence is known by its own title, else by its series'.
+    const title = titleOf(id) ?? (occurrence !== null ? titleOf(occurrence[1]!) : null);
+    if (title !== null) return /^([Ee]vent|Series)$/.test(lead) ? `“${title}”` : `${lead} “${title}”`;
+    if (unknown === 'id') return whole;
+    switch (lead) {
+      case 'Event': return 'Its event';
+      case 'event': return 'its event';
+      case 'Series': return 'Its series';
+      case 'series': return 'its series';
+      default: return 'of its event';
+    }
+  });
+}
+
+/**
+ * How a reason names another bot ("Bot bot_… is already on its way to this meeting …", a bot that
+ * gave way, meeting-keepers.ts): newId('bot')'s ids.
+ */
+const BOT_NAMED = /\b(Bot|bot) bot_[a-z0-9]+(?![\w:-])/g;
+
+/** The reason with the other bots it names by id said as "another bot", where the page shows no ids (Ended). */
+export function withoutBotIds(text: string): string {
+  return text.replace(BOT_NAMED, (_, lead: string) => (lead === 'Bot' ? 'Another bot' : 'another bot'));
 }
 
 /**

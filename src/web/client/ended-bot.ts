@@ -1,7 +1,7 @@
 // How the pages speak of a bot that has ended: a join time it never reached, and a key it was
 // never given.
 import { formatRelative, reasonWords, statusWords } from './format.ts';
-import { nameEventsInReason, withoutRepeatedLead } from './bot-words.ts';
+import { nameEventsInReason, withoutBotIds, withoutRepeatedLead } from './bot-words.ts';
 
 /** Beside a join time the bot ended before reaching (cancelled ahead of its meeting): what it was, not a countdown. */
 export const PLANNED_WORDS = 'planned; ended before then';
@@ -39,11 +39,12 @@ export function endedEventTitles(events: readonly { event_id: string; title: str
  * Why an ended bot ended, beside its status (Ended's Status column): the reason in words without
  * saying the status again ("Cancelled from the dashboard" beside Cancelled reads "From the
  * dashboard"); empty when the reason is only the status. The events it names by id are named by
- * their titles (`eventTitles`, the row's events), else "its event": the list shows no ids ("Event
- * evt_… was deleted" reads "“Design review” was deleted").
+ * their titles (`eventTitles`, the row's events), else "its event", and another bot it names is
+ * "another bot": the list shows no ids ("Event evt_… was deleted" reads "“Design review” was
+ * deleted"; "Bot bot_… is already on its way …" "Another bot is already on its way …").
  */
 export function endReasonWords(status: string, endReason: string, eventTitles: ReadonlyMap<string, string> = new Map()): string {
-  return nameEventsInReason(withoutRepeatedLead(statusWords(status), reasonWords(endReason)), eventTitles, 'its');
+  return nameEventsInReason(withoutBotIds(withoutRepeatedLead(statusWords(status), reasonWords(endReason))), eventTitles, 'its');
 }
 
 /**

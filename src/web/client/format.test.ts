@@ -123,3 +123,12 @@ test('the durations the server writes in short in reasons are said in words; oth
   assert.equal(durationsInWords('Will be handed over to recall, 2.5 min before it joins; 45 s after its lead runs out'), 'Will be handed over to recall, 2 minutes 30 seconds before it joins; 45 seconds after its lead runs out');
   for (const unchanged of ['runtime answered 503', 'sessions 5 seconds apart', 'attempt 3 sent', 'zoom:81234567055 s']) assert.equal(durationsInWords(unchanged), unchanged);
 });
+
+test('an occurrence a reason names by its key is named by its start, in local time without seconds', () => {
+  const start = formatTimeRange('2026-12-07T10:00:00Z', null);
+  assert.equal(reasonWords('The occurrence 20261207T100000Z of series evt_1 was cancelled'), `The occurrence on ${start} of series evt_1 was cancelled`);
+  assert.equal(reasonWords('occurrence 20261207T100000.250Z continues in series evt_2'), `occurrence on ${formatTimeRange('2026-12-07T10:00:00.250Z', null)} continues in series evt_2`);
+  // Not a key: left as it is.
+  assert.equal(reasonWords('The occurrence 20261307T100000Z of series evt_1'), 'The occurrence 20261307T100000Z of series evt_1');
+  assert.equal(reasonWords('occurrence 20261207T100000Zx'), 'occurrence 20261207T100000Zx');
+});

@@ -92,6 +92,40 @@ export function withLocalTimes(text: string): string {
   });
 }
 
+/**
+ * An occurrence's key as the server writes it (its original start in UTC, basic format:
+ * `20261207T100000Z`, occurrenceKey in src/domain/recurrence.ts) as an ISO instant; null for
+ * anything else.
+ */
+export function occurrenceKeyInstant(key: string): string | null {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z$/.exec(key);
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s, ms] = match;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms ?? '000'}Z`;
+  return Number.isFinite(Date.parse(iso)) ? iso : null;
+}
+
+/** An occurrence's key in the browser's zone, without seconds ("Dec 7, 2026, 11:00 AM"); the key as it is when it is not one. */
+export function occurrenceKeyWords(key: string): string {
+  const iso = occurrenceKeyInstant(key);
+  return iso === null ? key : formatTimeRange(iso, null);
+}
+
+/** "occurrence 20261207T100000Z", as the server's reasons name one occurrence of a series by its key. */
+const OCCURRENCE_BY_KEY = /\b(occurrence|Occurrence) (\d{8}T\d{6}(?:\.\d{3})?Z)(?![\w:-])/g;
+
+/**
+ * A text with the occurrences it names by key ("The occurrence 20261207T100000Z of series evt_…
+ * was cancelled") named by their start in local time: "The occurrence on Dec 7, 2026, 11:00 AM of
+ * series evt_… was cancelled".
+ */
+export function withLocalOccurrences(text: string): string {
+  return text.replace(OCCURRENCE_BY_KEY, (whole, lead: string, key: string) => {
+    const iso = occurrenceKeyInstant(key);
+    return iso === null ? whole : `${lead} on ${formatTimeRange(iso, null)}`;
+  });
+}
+
 /** Words for every code a reason can start with (REASON_CODES): the type fails to compile when one is missing. */
 const REASON_CODE_WORDS: Record<ReasonCode, string> = {
   calendar_access_revoked: 'Calendar access lost',
@@ -111,12 +145,13 @@ const LEADING_CODE = /^([a-z][a-z0-9]*(?:_[a-z0-9]+)+): /;
 /**
  * A reason from the server (a status change's, an end's, a decision's, a failed launch's error) as
  * people read it: the codes it carries for clients ("calendar_access_revoked: ...") in words, one
- * this page does not know yet by its id made readable, and its instants in local time.
+ * this page does not know yet by its id made readable, and its instants in local time (an
+ * occurrence it names by its key too).
  */
 export function reasonWords(text: string): string {
   const worded = text.replace(KNOWN_REASON_CODE, (_, code: ReasonCode) => `${REASON_CODE_WORDS[code]}: `)
     .replace(LEADING_CODE, (_, code: string) => `${codeFallbackWords(code)}: `);
-  return durationsInWords(withLocalTimes(worded));
+  return durationsInWords(withLocalOccurrences(withLocalTimes(worded)));
 }
 
 /** A duration as the server writes it in a reason: "900 s", "10000 ms", "2.5 min"; a number, after a space or bracket or first, that is a word of its own. */
