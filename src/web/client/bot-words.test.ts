@@ -7,7 +7,7 @@ import { decisionReasonWords, deduplicationKeyWords, meetingIdentitiesOf, nameEv
 import { ACTION_ORIGINS } from '../../domain/action-origin.ts';
 import { createdReason, scheduledReason } from '../../domain/action-origin.ts';
 import type { Connection } from './types.ts';
-import { formatTimeRange } from './format.ts';
+import { formatTimeRange, SOURCE_WORDS } from './format.ts';
 
 const titles = new Map([['evt_8x2k4m9q1z', 'Design review'], ['evt_a:b', 'Weekly sync']]);
 
@@ -86,6 +86,12 @@ test('what booked a bot is said in words from one place, and beside a source tha
   assert.equal(originBesideSource('dashboard', 'calendar'), 'Booked from the dashboard');
   assert.equal(originBesideSource('chain', 'calendar'), 'Booked by chain mode');
   assert.equal(originBesideSource(null, 'api'), null);
+  // A meeting added through the API: a bot booked through the API too is said once, by the source,
+  // which says what came through the API, so that a bot booked from the dashboard beneath it does not contradict it.
+  assert.equal(SOURCE_WORDS.api, 'Added through the API');
+  assert.equal(originBesideSource('api', 'api'), null);
+  assert.equal(originBesideSource('dashboard', 'api'), 'Booked from the dashboard');
+  assert.equal(originBesideSource('api', 'calendar'), 'Booked through the API');
 });
 
 test('a key is said in words only when the bot came from what set it; a client\'s own key that starts the same way is shown as given', () => {

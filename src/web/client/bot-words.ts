@@ -104,11 +104,13 @@ export function originWords(origin: ActionOrigin | null): string | null {
 }
 
 /**
- * What Upcoming says beneath a bot's source of what booked it (originWords); null when nothing
- * is known, or when its source says it already (Auto-schedule's bot booked by auto-schedule).
+ * What Upcoming says beneath a bot's source (SOURCE_WORDS, where its meeting came from) of what
+ * booked it (originWords); null when nothing is known, or when its source says it already: a bot
+ * auto-schedule booked beside Auto-schedule, one booked through the API beside "Added through the
+ * API". A meeting added through the API whose bot was booked from the dashboard says so beneath.
  */
 export function originBesideSource(origin: ActionOrigin | null, source: string): string | null {
-  if (origin === 'auto_schedule' && source === 'auto_schedule') return null;
+  if ((origin === 'auto_schedule' && source === 'auto_schedule') || (origin === 'api' && source === 'api')) return null;
   return originWords(origin);
 }
 

@@ -333,7 +333,13 @@ export function launchTimerWords(state: string | null, bot: { launched_at: strin
   }
 }
 
-export const SOURCE_WORDS: Record<string, string> = { api: 'API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };
+/**
+ * Where a live bot's meeting came from (the API's `source`), as Upcoming's Source column says it:
+ * a connected calendar's event, auto-schedule, or one added through the API (an event made with
+ * POST /calendar/events, or a meeting link given to create_bot), whoever booked its bot then
+ * (said beneath it, originBesideSource).
+ */
+export const SOURCE_WORDS: Record<string, string> = { api: 'Added through the API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };
 
 export const PLATFORM_WORDS: Record<string, string> = { zoom: 'Zoom', google_meet: 'Google Meet', teams: 'Microsoft Teams', microsoft_teams: 'Microsoft Teams', webex: 'Webex' };
 
