@@ -15,36 +15,63 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const TIMEOUT_MS = 1000;
 
-describe('status webhooks and real receivers', () => {
-  const hooks = new FakeHttpReceiver();
-  const clock = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
-  let rc: TestRollcall;
-  let user: { auth: string; userId: string };
-  let base: string;
-  let booked = 0;
+interface ReceiverSuite {
+  readonly hooks: FakeHttpReceiver;
+  readonly clock: ManualClock;
+  /** Set before the suite's first test. */
+  rc: TestRollcall;
+  user: { auth: string; userId: string };
+  /** The receiver's address; a callback URL is it and a path. */
+  base: string;
+  /** Books a bot a day out with `path` as its callback URL: its bot.scheduled webhook is queued. */
+  book(path: string): Promise<string>;
+  /** The requests the receiver got at `path`. */
+  to(path: string): ReceivedRequest[];
+  deliveriesOf(botId: string): Promise<{ delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[]>;
+  secret(): Promise<string>;
+}
 
+/**
+ * What a describe below runs against: a fake receiver on 127.0.0.1 (allowed as a callback host)
+ * and a Rollcall on a manual clock with one user, started before the describe's tests with
+ * `settings` and closed after them. `name` keeps the describes' bookings apart.
+ */
+function receiverSuite(name: string, settings: Record<string, string>): ReceiverSuite {
+  const hooks = new FakeHttpReceiver();
+  let booked = 0;
+  const suite: ReceiverSuite = {
+    hooks,
+    clock: new ManualClock(Date.parse('2026-12-01T09:00:00Z')),
+    rc: undefined as unknown as TestRollcall,
+    user: { auth: '', userId: '' },
+    base: '',
+    async book(path) {
+      const start = suite.clock.now() + DAY;
+      const event = await suite.rc.request('POST', '/api/v1/calendar/events', { auth: suite.user.auth, body: { title: name, start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+      assert.equal(event.status, 201, JSON.stringify(event.body));
+      const scheduled = await suite.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: suite.user.auth, body: { deduplication_key: `${name}-${++booked}`, bot_config: { callback_url: `${suite.base}${path}` } } });
+      assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+      return scheduled.body.bot_id as string;
+    },
+    to: (path) => hooks.received.filter((r) => r.url === path),
+    deliveriesOf: async (botId) => (await suite.rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: suite.user.auth })).body.deliveries,
+    secret: async () => (await suite.rc.request('GET', '/api/v1/webhooks/secret', { auth: suite.user.auth })).body.secret as string,
+  };
   before(async () => {
-    base = await hooks.start();
-    rc = await startTestRollcall({ clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) } });
-    user = await rc.newUser();
+    suite.base = await hooks.start();
+    suite.rc = await startTestRollcall({ clock: suite.clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', ...settings } });
+    suite.user = await suite.rc.newUser();
   });
   after(async () => {
-    await rc.close();
+    await suite.rc.close();
     await hooks.stop();
   });
+  return suite;
+}
 
-  /** Books a bot a day out with `path` as its callback URL: its bot.scheduled webhook is queued. */
-  async function book(path: string): Promise<string> {
-    const start = clock.now() + DAY;
-    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'receivers', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
-    assert.equal(event.status, 201, JSON.stringify(event.body));
-    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `receivers-${++booked}`, bot_config: { callback_url: `${base}${path}` } } });
-    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
-    return scheduled.body.bot_id as string;
-  }
-  const to = (path: string) => hooks.received.filter((r) => r.url === path);
-  const deliveriesOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { event: string; status: string; attempts: number; last_error: string | null }[];
-  const secret = async () => (await rc.request('GET', '/api/v1/webhooks/secret', { auth: user.auth })).body.secret as string;
+describe('status webhooks and real receivers', () => {
+  const env = receiverSuite('receivers', { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
+  const { hooks, clock, book, to, deliveriesOf, secret } = env;
 
   /**
    * The receiver's check, as the standardwebhooks README shows it (`new Webhook(secret).verify(body,
@@ -69,9 +96,9 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => ({ status: r.url === '/verify' && to('/verify').length === 1 ? 503 : 200 });
     const botId = await book('/verify');
     const firstAt = clock.now();
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     clock.advance(10 * 60_000);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [first, retry] = to('/verify');
     assert.ok(first && retry, `${to('/verify').length} requests`);
     assert.ok(verifiesAt(key, first, firstAt), 'the first attempt verifies when it arrives');
@@ -83,9 +110,9 @@ describe('status webhooks and real receivers', () => {
     assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
 
     // During a rotation both secrets' signatures ride in the one header, and each verifies.
-    const rotated = (await rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: user.auth })).body.secret as string;
+    const rotated = (await env.rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: env.user.auth })).body.secret as string;
     await book('/verify');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const during = to('/verify').at(-1)!;
     assert.match(String(during.headers['webhook-signature']), /^v1,[A-Za-z0-9+/]+=* v1,[A-Za-z0-9+/]+=*$/);
     assert.ok(verifiesAt(rotated, during, clock.now()) && verifiesAt(key, during, clock.now()));
@@ -100,68 +127,68 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => ({ status: r.url === '/gone' && isGone ? 410 : 200 });
     const botId = await book('/gone');
     // A second message (bot.rescheduled) queued behind the first before it goes out.
-    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
     assert.deepEqual((await deliveriesOf(botId)).map((d) => d.event), ['bot.rescheduled', 'bot.scheduled']);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     clock.advance(HOUR);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/gone').length, 1, 'one request, no retries, and none for the messages behind it');
-    const listed = (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
+    const listed = (await env.rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: env.user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
     const refused = listed.at(-1)!;
     assert.deepEqual([refused.event, refused.status, refused.attempts, refused.last_error], ['bot.scheduled', 'failed', 1, 'HTTP 410 (the receiver says it is gone; not retried)']);
     const unsent = `not sent: the receiver answered 410 Gone to ${refused.delivery_id} (redeliver that one to open this URL again)`;
     assert.deepEqual(listed.slice(0, -1).map((d) => [d.status, d.attempts, d.last_error]), listed.slice(0, -1).map(() => ['failed', 0, unsent]));
     // A message queued after the 410 is not sent either.
-    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
-    await rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
     const [cancelled] = await deliveriesOf(botId);
     assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.attempts, cancelled!.last_error], ['bot.cancelled', 'failed', 0, unsent]);
     assert.equal(to('/gone').length, 1);
-    const [{ n }] = await rc.database.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('bot_id', '=', botId).where('state', '=', 'pending').execute() as [{ n: number }];
+    const [{ n }] = await env.rc.database.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('bot_id', '=', botId).where('state', '=', 'pending').execute() as [{ n: number }];
     assert.equal(Number(n), 0);
     // The receiver is back and its owner redelivers the refused one: once that is taken, the bot's
     // later messages go out again.
     isGone = false;
-    assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${refused.delivery_id}/redeliver`, { auth: user.auth })).status, 200);
-    await rc.webhooks.runDue();
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${refused.delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
     assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled']);
-    await rc.request('POST', `/api/v1/webhooks/deliveries/${(await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries[0].delivery_id}/redeliver`, { auth: user.auth });
-    await rc.webhooks.runDue();
+    await env.rc.request('POST', `/api/v1/webhooks/deliveries/${(await env.rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: env.user.auth })).body.deliveries[0].delivery_id}/redeliver`, { auth: env.user.auth });
+    await env.rc.webhooks.runDue();
     assert.deepEqual(to('/gone').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.scheduled', 'bot.cancelled'], 'an unsent one is sent on request');
   });
 
-  const listedOf = async (botId: string) => (await rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
-  const redeliver = async (deliveryId: string) => assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${deliveryId}/redeliver`, { auth: user.auth })).status, 200);
+  const listedOf = async (botId: string) => (await env.rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: env.user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
+  const redeliver = async (deliveryId: string) => assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${deliveryId}/redeliver`, { auth: env.user.auth })).status, 200);
 
   test('a gone URL stays gone while the message answered 410 is redelivered but not taken: a refusal of it (422) set aside does not open it', async () => {
     let answer: 410 | 422 | 200 = 410;
     hooks.respond = (r) => ({ status: r.url === '/gone-refused' ? answer : 200 });
     const botId = await book('/gone-refused');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [refused] = await listedOf(botId);
     assert.equal(refused!.status, 'failed');
     // Redelivered; the receiver now refuses that message (422) every time, until it is set aside.
     answer = 422;
     await redeliver(refused!.delivery_id);
     for (let i = 0; i < 6; i++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR / 4);
     }
     const [setAside] = await listedOf(botId);
     assert.deepEqual([setAside!.status, setAside!.last_error], ['failed', 'HTTP 422']);
     // A message queued now fails unsent: nothing of the bot was taken at that URL.
     answer = 200;
-    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
-    await rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
     const [cancelled] = await listedOf(botId);
     assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.last_error], ['bot.cancelled', 'failed', `not sent: the receiver answered 410 Gone to ${refused!.delivery_id} (redeliver that one to open this URL again)`]);
     assert.equal(to('/gone-refused').filter((r) => r.json?.bot_event === 'bot.cancelled').length, 0);
     // Once it is taken, the URL is open again.
     await redeliver(refused!.delivery_id);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     await redeliver(cancelled!.delivery_id);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal((await listedOf(botId)).find((d) => d.delivery_id === cancelled!.delivery_id)!.status, 'delivered');
   });
 
@@ -169,29 +196,29 @@ describe('status webhooks and real receivers', () => {
     let isGone = true;
     hooks.respond = (r) => ({ status: r.url === '/gone-twice' && isGone ? 410 : 200 });
     const botId = await book('/gone-twice');
-    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [unsent, refused] = await listedOf(botId);
     assert.match(unsent!.last_error!, /^not sent/);
     // Its owner redelivers the unsent one while the receiver still says gone: it is sent, and refused.
     await redeliver(unsent!.delivery_id);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/gone-twice').length, 2);
     // The next message names the latest one answered 410.
-    const movedAgain = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 4).toISOString() } });
+    const movedAgain = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 4).toISOString() } });
     assert.equal(movedAgain.status, 200, JSON.stringify(movedAgain.body));
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [next] = await listedOf(botId);
     assert.deepEqual([next!.event, next!.status, next!.last_error], ['bot.rescheduled', 'failed', `not sent: the receiver answered 410 Gone to ${unsent!.delivery_id} (redeliver that one to open this URL again)`]);
     // The receiver is back; the owner redelivers the first message answered 410, and it is taken:
     // the bot's messages go out again.
     isGone = false;
     await redeliver(refused!.delivery_id);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal((await listedOf(botId)).find((d) => d.delivery_id === refused!.delivery_id)!.status, 'delivered');
-    assert.equal((await rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth })).status, 200);
-    await rc.webhooks.runDue();
+    assert.equal((await env.rc.request('DELETE', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
     const [cancelled] = await listedOf(botId);
     assert.deepEqual([cancelled!.event, cancelled!.status, cancelled!.last_error], ['bot.cancelled', 'delivered', null]);
   });
@@ -200,19 +227,19 @@ describe('status webhooks and real receivers', () => {
     let answer: 200 | 500 | 410 = 200;
     hooks.respond = (r) => ({ status: r.url === '/gone-behind' ? answer : 200 });
     const botId = await book('/gone-behind');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [old] = await listedOf(botId);
     assert.equal(old!.status, 'delivered');
     // The next message meets an outage: it is retrying when the owner redelivers the first one.
     answer = 500;
-    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal((await listedOf(botId))[0]!.status, 'retrying');
     answer = 410;
     await redeliver(old!.delivery_id);
     clock.advance(HOUR);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual(to('/gone-behind').map((r) => r.json?.bot_event), ['bot.scheduled', 'bot.rescheduled', 'bot.scheduled']);
     const [rescheduled] = await listedOf(botId);
     assert.deepEqual([rescheduled!.event, rescheduled!.status, rescheduled!.attempts, rescheduled!.last_error], ['bot.rescheduled', 'failed', 1, `not sent: the receiver answered 410 Gone to ${old!.delivery_id} (redeliver that one to open this URL again)`]);
@@ -228,19 +255,19 @@ describe('status webhooks and real receivers', () => {
     };
     // One bot's message is retrying (due again in seconds) when another's is told to wait.
     const waiting = await book('/busy');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     answer = 'busy';
     const asked = await book('/busy');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual(to('/busy').map((r) => r.json?.bot_id), [waiting, asked]);
     clock.advance(60_000);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/busy').length, 2, 'nothing sent to it before the pause ends');
     const [held] = await deliveriesOf(waiting);
     assert.deepEqual([held!.status, held!.attempts], ['retrying', 1]);
     answer = 'ok';
     clock.advance(541_000);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual([(await deliveriesOf(waiting))[0]!.status, (await deliveriesOf(asked))[0]!.status], ['delivered', 'delivered']);
     assert.equal(to('/busy').length, 4);
   });
@@ -260,23 +287,23 @@ describe('status webhooks and real receivers', () => {
       return { status: 200, release: new Promise((resolve) => setTimeout(resolve, 30)).then(() => inFlight--) };
     };
     const first = await book('/throttled');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const later = [await book('/throttled'), await book('/throttled'), await book('/throttled')];
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/throttled').length, 1, 'the messages queued after the 429 wait for the pause');
     clock.advance(1000);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/throttled').length, 1, 'still nothing a second later');
     for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['pending', 0]]);
     isBusy = false;
     clock.advance(1500);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     // The first message's own retry is its backoff away (5 s): the three queued go after the pause.
     assert.deepEqual(to('/throttled').slice(1).map((r) => r.json?.bot_id).sort(), [...later].sort());
     assert.deepEqual(inFlightOnArrival.slice(0, 2), [1, 1], 'the first after the pause goes alone, the next once it is taken');
     for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
     clock.advance(5000);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
   });
 
@@ -293,24 +320,24 @@ describe('status webhooks and real receivers', () => {
       return answer === 'hang' ? { status: 200, release: new Promise(() => {}) } : answer;
     };
     const first = await book('/down');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const later = [await book('/down'), await book('/down')];
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 1, 'the messages queued after the 502 wait for the URL\'s backoff (5 s)');
     clock.advance(6100);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 2, 'one message tries the URL again (504); the others wait');
     clock.advance(7900);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 2, 'the URL\'s wait doubled (10 s)');
     clock.advance(4200);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 3, 'one message tries it again (no answer)');
     clock.advance(15_900);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 3, 'the wait doubled again (20 s)');
     clock.advance(8200);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 6, 'taken: the messages waiting go');
     assert.deepEqual(to('/down').map((r) => r.json?.bot_id), [first, first, first, first, ...to('/down').slice(4).map((r) => r.json?.bot_id)]);
     assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 4]]);
@@ -330,17 +357,17 @@ describe('status webhooks and real receivers', () => {
       if (hour === 60) {
         second = await book('/dead');
         // A second message of that bot, queued behind its first.
-        const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${second}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+        const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${second}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
         assert.equal(moved.status, 200, JSON.stringify(moved.body));
       }
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
     assert.deepEqual((await deliveriesOf(second)).map((d) => [d.event, d.status]), [['bot.rescheduled', 'pending'], ['bot.scheduled', 'retrying']], 'still tried after 118 hours');
     assert.deepEqual((await deliveriesOf(first)).map((d) => d.status), ['failed'], 'the first ran out its own three days');
     // (Retries are an hour apart, give or take a fifth: by 121 hours the second has been tried past 120.)
     clock.advance(2 * HOUR);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const disabled = new RegExp(`^not sent: every attempt to this URL has failed since ${new Date(since).toISOString().replace(/\./g, '\\.')}, so it is disabled \\(redeliver msg_\\w+ to open it again\\)$`);
     const [waiting, tried] = await deliveriesOf(second);
     assert.deepEqual([waiting!.status, waiting!.attempts], ['failed', 0]);
@@ -350,20 +377,20 @@ describe('status webhooks and real receivers', () => {
     // Queued after: not sent.
     const sent = to('/dead').length;
     const third = await book('/dead');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     clock.advance(HOUR);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(to('/dead').length, sent, 'nothing sent to a disabled URL');
     const [unsent] = await listedOf(third);
     assert.deepEqual([unsent!.status, unsent!.attempts], ['failed', 0]);
     assert.match(unsent!.last_error!, disabled);
     // Its owner redelivers one and the receiver takes it: the URL is open again.
     isDown = false;
-    assert.equal((await rc.request('POST', `/api/v1/webhooks/deliveries/${unsent!.delivery_id}/redeliver`, { auth: user.auth })).status, 200);
-    await rc.webhooks.runDue();
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${unsent!.delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(third)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
     const fourth = await book('/dead');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(fourth)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
   });
 
@@ -373,12 +400,12 @@ describe('status webhooks and real receivers', () => {
     poisoned = await book('/poison');
     // Nothing else goes to the URL while the one message is retried for its three days.
     for (let hour = 0; hour < 77; hour++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
     assert.deepEqual((await deliveriesOf(poisoned)).map((d) => [d.status, d.last_error]), [['failed', 'HTTP 500']], 'the message ran out its own budget');
     const other = await book('/poison');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(other)).map((d) => [d.status, d.last_error]), [['delivered', null]]);
   });
 
@@ -388,13 +415,13 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => ({ status: r.url === '/behind' && (r.json?.bot_event ?? r.json?.event) === 'bot.scheduled' ? 500 : 200 });
     const botId = await book('/behind');
     // The bot's next message, queued in the same instant: it waits in line behind the first.
-    const moved = await rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY - HOUR).toISOString() } });
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY - HOUR).toISOString() } });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
     for (let hour = 0; hour < 76; hour++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const listed = await deliveriesOf(botId);
     const statusOf = (event: string) => listed.filter((d) => d.event === event).map((d) => [d.status, d.attempts > 0]);
     assert.deepEqual(statusOf('bot.scheduled'), [['failed', true]]);
@@ -407,22 +434,22 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => ({ status: r.url === '/private' && r.json?.bot_id === poisoned ? 500 : 200 });
     poisoned = await book('/private');
     for (let hour = 0; hour < 77; hour++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
-    const deleted = await rc.request('DELETE', `/api/v1/bots/${poisoned}/delete`, { auth: user.auth });
+    const deleted = await env.rc.request('DELETE', `/api/v1/bots/${poisoned}/delete`, { auth: env.user.auth });
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
-    const named = await rc.database.db.selectFrom('webhook_url_holds').select('message_id').where('user_id', '=', user.userId).where('url', '=', `${base}/private`).execute();
+    const named = await env.rc.database.db.selectFrom('webhook_url_holds').select('message_id').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/private`).execute();
     assert.equal(named.length, 1);
     // The bot's messages left to that URL (its cancellation and data_deletion notices, still to
     // go): the latest of them is named.
-    const [notice] = await rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', poisoned).orderBy('id', 'desc').execute();
+    const [notice] = await env.rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', poisoned).orderBy('id', 'desc').execute();
     assert.deepEqual(named.map((n) => n.message_id), [notice!.message_id]);
     hooks.respond = () => ({ status: 200 });
-    const redeliver = await rc.request('POST', `/api/v1/webhooks/deliveries/${named[0]!.message_id}/redeliver`, { auth: user.auth });
+    const redeliver = await env.rc.request('POST', `/api/v1/webhooks/deliveries/${named[0]!.message_id}/redeliver`, { auth: env.user.auth });
     assert.equal(redeliver.status, 200, JSON.stringify(redeliver.body));
-    await rc.webhooks.runDue();
-    assert.deepEqual(await rc.database.db.selectFrom('webhook_url_holds').select('url').where('user_id', '=', user.userId).where('url', '=', `${base}/private`).execute(), [], 'the notice taken, the URL is not kept');
+    await env.rc.webhooks.runDue();
+    assert.deepEqual(await env.rc.database.db.selectFrom('webhook_url_holds').select('url').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/private`).execute(), [], 'the notice taken, the URL is not kept');
   });
 
   test('messages waiting behind a held URL still end within their own three days, unsent ones too', async () => {
@@ -430,10 +457,10 @@ describe('status webhooks and real receivers', () => {
     const bots: string[] = [];
     for (let i = 0; i < 6; i++) bots.push(await book('/down'));
     for (let hour = 0; hour < 73; hour++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const states = await Promise.all(bots.map(async (b) => (await deliveriesOf(b)).map((d) => d.status)));
     assert.deepEqual(states, bots.map(() => ['failed']), 'none still waiting 73 hours after they were queued');
     const lastErrors = await Promise.all(bots.map(async (b) => (await deliveriesOf(b))[0]!));
@@ -445,12 +472,12 @@ describe('status webhooks and real receivers', () => {
     // A 429 asking for half an hour (Retry-After in seconds: RFC 9110, section 10.2.3).
     hooks.respond = (r) => (r.url === '/ra' ? { status: 429, headers: { 'retry-after': '1800' } } : { status: 200 });
     await book('/ra');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const answeredAt = clock.now();
     const waiting = await book('/ra');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.equal(hooks.received.filter((r) => r.json?.bot_id === waiting).length, 0, 'it waits for the pause');
-    const [listed] = (await rc.request('GET', `/api/v1/bots/${waiting}/deliveries`, { auth: user.auth })).body.deliveries as { status: string; next_attempt_at: string }[];
+    const [listed] = (await env.rc.request('GET', `/api/v1/bots/${waiting}/deliveries`, { auth: env.user.auth })).body.deliveries as { status: string; next_attempt_at: string }[];
     assert.deepEqual([listed!.status, listed!.next_attempt_at], ['pending', new Date(answeredAt + 1800_000).toISOString()]);
   });
 
@@ -461,7 +488,7 @@ describe('status webhooks and real receivers', () => {
     // one is closed), so none of them is the race of the last test.
     await hooks.closeIdleConnections();
     for (let i = 0; i < 3; i++) {
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       clock.advance(HOUR);
     }
     const sent = to('/reset');
@@ -475,7 +502,7 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => (r.url === '/endless' ? { status: 200, misbehave: 'endless' } : { status: 200 });
     const botId = await book('/endless');
     const before = hooks.endlessBytesWritten;
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
     // Whatever is drained after the status is bounded: the connection is let go of, and the
     // receiver can write no more (a few socket buffers' worth, not the timeout's worth).
@@ -491,13 +518,13 @@ describe('status webhooks and real receivers', () => {
     hooks.respond = (r) => (r.url === '/silent' && to('/silent').length === 1 ? { status: 200, release: never } : { status: 200 });
     const botId = await book('/silent');
     const started = Date.now();
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     assert.ok(Date.now() - started < TIMEOUT_MS + 2000, 'the wait is bounded by WEBHOOK_TIMEOUT_MS');
     const [attempt] = await deliveriesOf(botId);
     assert.deepEqual([attempt!.status, attempt!.attempts], ['retrying', 1]);
     assert.match(attempt!.last_error ?? '', /no answer within/);
     clock.advance(HOUR);
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const [first, second] = to('/silent');
     assert.equal(second!.headers['webhook-id'], first!.headers['webhook-id']);
     assert.notEqual(second!.headers['webhook-timestamp'], first!.headers['webhook-timestamp']);
@@ -515,12 +542,12 @@ describe('status webhooks and real receivers', () => {
       return { status: 200, misbehave: 'reset' };
     };
     const first = await book('/reuse');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     const second = await book('/reuse');
-    await rc.webhooks.runDue();
+    await env.rc.webhooks.runDue();
     // (Which one met the reset depends on the connections earlier tests left in the pool.)
     assert.ok(raced, 'a delivery went out on a kept-alive connection');
-    const delivered = await rc.database.db.selectFrom('webhook_deliveries').select(['bot_id', 'state', 'attempts', 'message_id']).where('bot_id', 'in', [first, second]).execute();
+    const delivered = await env.rc.database.db.selectFrom('webhook_deliveries').select(['bot_id', 'state', 'attempts', 'message_id']).where('bot_id', 'in', [first, second]).execute();
     assert.deepEqual(delivered.map((d) => [d.state, d.attempts]), [['delivered', 1], ['delivered', 1]], 'no backoff waited, no attempt lost to the race');
     const sent = to('/reuse');
     assert.equal(sent.length, 3);
@@ -537,11 +564,11 @@ describe('status webhooks and real receivers', () => {
       // Standard Webhooks, "Delivery success and failure": a 3xx is a failure, and the sender
       // should not follow it (the owner is to give the new URL instead).
       const path = `/moved-${status}`;
-      hooks.respond = (r) => (r.url === path ? { status, headers: { location: `${base}${path}/new` } } : { status: 200 });
+      hooks.respond = (r) => (r.url === path ? { status, headers: { location: `${env.base}${path}/new` } } : { status: 200 });
       const botId = await book(path);
-      await rc.webhooks.runDue();
+      await env.rc.webhooks.runDue();
       const [attempt] = await deliveriesOf(botId);
-      assert.deepEqual([attempt!.status, attempt!.attempts, attempt!.last_error], ['retrying', 1, `HTTP ${status} (webhooks do not follow redirects; it points to ${base}${path}/new)`]);
+      assert.deepEqual([attempt!.status, attempt!.attempts, attempt!.last_error], ['retrying', 1, `HTTP ${status} (webhooks do not follow redirects; it points to ${env.base}${path}/new)`]);
       assert.deepEqual(hooks.received.filter((r) => r.url.startsWith(path)).map((r) => `${r.method} ${r.url}`), [`POST ${path}`]);
     });
   }
@@ -568,32 +595,9 @@ test('migration 046 records as gone each bot\'s URL with a failed delivery answe
 });
 
 describe('status webhooks: a held URL takes one message at a time', () => {
-  const hooks = new FakeHttpReceiver();
-  const clock = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
-  let rc: TestRollcall;
-  let user: { auth: string; userId: string };
-  let base: string;
-  let booked = 0;
-
-  before(async () => {
-    base = await hooks.start();
-    // A timeout long enough for the receiver below to hold a request open while the test looks.
-    rc = await startTestRollcall({ clock, settings: { OUTBOUND_ALLOWED_HOSTS: '127.0.0.1', WEBHOOK_TIMEOUT_MS: '10000' } });
-    user = await rc.newUser();
-  });
-  after(async () => {
-    await rc.close();
-    await hooks.stop();
-  });
-
-  async function book(path: string): Promise<string> {
-    const start = clock.now() + DAY;
-    const event = await rc.request('POST', '/api/v1/calendar/events', { auth: user.auth, body: { title: 'paced', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
-    assert.equal(event.status, 201, JSON.stringify(event.body));
-    const scheduled = await rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: user.auth, body: { deduplication_key: `paced-${++booked}`, bot_config: { callback_url: `${base}${path}` } } });
-    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
-    return scheduled.body.bot_id as string;
-  }
+  // A timeout long enough for the receiver below to hold a request open while the test looks.
+  const env = receiverSuite('paced', { WEBHOOK_TIMEOUT_MS: '10000' });
+  const { hooks, clock, book } = env;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   test('a message already under way when the URL was held counts as the one trying it: no other goes until it is answered', async () => {
@@ -615,13 +619,13 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     };
     first = await book('/pace');
     slow = await book('/pace');
-    const running = rc.webhooks.runDue();
-    for (let i = 0; i < 200 && (await rc.database.db.selectFrom('webhook_url_holds').select('failures').where('user_id', '=', user.userId).executeTakeFirst()) === undefined; i++) await sleep(10);
+    const running = env.rc.webhooks.runDue();
+    for (let i = 0; i < 200 && (await env.rc.database.db.selectFrom('webhook_url_holds').select('failures').where('user_id', '=', env.user.userId).executeTakeFirst()) === undefined; i++) await sleep(10);
     assert.equal(to(slow), 1, 'the slow one is under way');
     const third = await book('/pace');
     // The pause (5 s) over: one message may try the URL, but the slow one still is.
     clock.advance(6000);
-    const next = rc.webhooks.runDue();
+    const next = env.rc.webhooks.runDue();
     for (let i = 0; i < 50 && to(third) === 0 && to(first) < 2; i++) await sleep(10);
     await sleep(200);
     const whileSlowOpen = [...openOnArrival];
