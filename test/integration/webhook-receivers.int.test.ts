@@ -5,11 +5,14 @@ import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver, type ReceivedRequest } from '../support/fake-http-receiver.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
+import type { Transaction } from 'kysely';
+import type { Schema } from '../../src/db/schema.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -632,5 +635,110 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     letGo();
     await Promise.all([running, next]);
     assert.deepEqual(whileSlowOpen, [1], 'requests open at each arrival while the slow one is unanswered');
+  });
+});
+
+describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQL)', () => {
+  // A URL disabled after an hour of failures; a timeout long enough for a request held open below.
+  const env = receiverSuite('locks', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: '10000' });
+  const { hooks, clock, book } = env;
+  const onlyPostgres = { skip: TEST_ENGINE !== 'postgres' ? 'SQLite runs one write transaction at a time: the two cannot interleave' : false };
+  /** Holds a transaction open on the test's own connection, runs `steps` while it is, then commits it. */
+  async function whileHeld(lock: (trx: Transaction<Schema>) => Promise<unknown>, steps: (untilWaiting: (n: number) => Promise<void>) => Promise<void>): Promise<void> {
+    const db = env.rc.database.db;
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      await lock(trx);
+      // Transactions waiting on this one, directly or behind another (other test files run beside
+      // this one on the same server, waiting on locks of their own).
+      await steps(async (n) => {
+        for (let i = 0; i < 500 && await sessionsWaitingOn(db, holder) < n; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(await sessionsWaitingOn(db, holder), n, `${n} transactions wait`);
+      });
+    });
+  }
+
+  test('deleting a bot\'s data while its failed message, the one its held URL names, is redelivered: one waits for the other, neither is rolled back', onlyPostgres, async () => {
+    // A receiver that is down (503), then asks for ten minutes (Retry-After: RFC 9110, section 10.2.3).
+    let answered = 0;
+    hooks.respond = (r) => (r.url !== '/strained' ? { status: 200 } : ++answered <= 2 ? { status: 503 } : { status: 503, headers: { 'retry-after': '600' } });
+    const db = env.rc.database.db;
+    const botId = await book('/strained');
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const hold = () => db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/strained`).executeTakeFirstOrThrow();
+    const messages = () => db.selectFrom('webhook_deliveries').select(['id', 'message_id', 'state', 'next_attempt_at_ms']).where('bot_id', '=', botId).orderBy('id').execute();
+    await env.rc.webhooks.runDue();
+    // Tried again just before its three days are out, then once after (given up, the URL paused
+    // ten minutes more), and its bot's next message given up a minute later, unsent.
+    clock.advance(72 * HOUR - 2000);
+    await env.rc.webhooks.runDue();
+    clock.set(Math.max(Number((await hold()).paused_until_ms), (await messages())[0]!.next_attempt_at_ms));
+    await env.rc.webhooks.runDue();
+    clock.advance(61_000);
+    await env.rc.webhooks.runDue();
+    const [failed, behind] = await messages();
+    assert.deepEqual([failed!.state, behind!.state, answered], ['failed', 'failed', 3]);
+    assert.equal((await hold()).message_id, failed!.message_id);
+    assert.ok(Number((await hold()).paused_until_ms) > clock.now(), 'the URL is paused');
+
+    // The deletion takes the failed message and waits for the one behind it (held here); the
+    // redelivery of the failed message then comes.
+    let deletion!: Promise<{ status: number; body: any }>;
+    let redelivery!: Promise<{ status: number; body: any }>;
+    await whileHeld((trx) => trx.selectFrom('webhook_deliveries').select('id').where('id', '=', behind!.id).forKeyShare().execute(), async (untilWaiting) => {
+      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+      await untilWaiting(1);
+      redelivery = env.rc.request('POST', `/api/v1/webhooks/deliveries/${failed!.message_id}/redeliver`, { auth: env.user.auth });
+      await untilWaiting(2);
+    });
+    const [deleted, redelivered] = await Promise.all([deletion, redelivery]);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    // The deletion went first: the message was gone when the redelivery came to it.
+    assert.deepEqual([redelivered.status, redelivered.body.code], [404, 'delivery_not_found'], JSON.stringify(redelivered.body));
+    const [notice] = await db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', botId).orderBy('id', 'desc').execute();
+    assert.equal((await hold()).message_id, notice!.message_id, 'the URL names a message left');
+  });
+
+  test('the sweep of expired messages while a failure disables their URL: one waits for the other, neither is rolled back', onlyPostgres, async () => {
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => { letGo = resolve; });
+    const db = env.rc.database.db;
+    // A receiver that is down (503); its answer to the first bot's message waits for the test (a
+    // test control), the URL held meanwhile by the other's failure.
+    let first = '';
+    hooks.respond = (r) => (r.url !== '/failing' ? { status: 200 } : r.json?.bot_id === first ? { status: 503, release: gate } : { status: 503 });
+    first = await book('/failing');
+    const tried = await book('/failing');
+    const attempt = env.rc.webhooks.runDue();
+    const url = () => db.selectFrom('webhook_url_holds').selectAll().where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/failing`).executeTakeFirst();
+    for (let i = 0; i < 500 && (await url()) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.notEqual(await url(), undefined, 'the URL is held');
+    // Queued once the URL is held: never tried, due before the tried one's retry.
+    const untried = await book('/failing');
+    const byBot = async (botId: string) => (await db.selectFrom('webhook_deliveries').selectAll().where('bot_id', '=', botId).executeTakeFirstOrThrow());
+    const [triedRow, untriedRow] = [await byBot(tried), await byBot(untried)];
+    assert.ok(triedRow.attempts === 1 && untriedRow.attempts === 0 && untriedRow.next_attempt_at_ms < triedRow.next_attempt_at_ms && untriedRow.id > triedRow.id);
+    // The two queued three days before the run of failures began (a stand-in for days of waiting,
+    // behind their bots' older messages or an earlier run's pauses): past their lifetime when the
+    // sweep looks, an hour on, as the first bot's answer comes and disables the URL.
+    await db.updateTable('webhook_deliveries').set({ created_at: clock.now() - 72 * HOUR }).where('id', 'in', [triedRow.id, untriedRow.id]).execute();
+    clock.advance(HOUR + 60_000);
+    let sweep!: Promise<number>;
+    // The sweep reads the expiring messages by their retry time (webhook_deliveries_due), the
+    // failure that disables the URL by id (webhook_deliveries_user): the sweep waits here at the
+    // one it reads first; the failure then comes.
+    await whileHeld((trx) => trx.selectFrom('webhook_deliveries').select('id').where('id', '=', untriedRow.id).forShare().execute(), async (untilWaiting) => {
+      sweep = env.rc.webhooks.runDue();
+      await untilWaiting(1);
+      letGo();
+      await untilWaiting(2);
+    });
+    const [swept] = await Promise.allSettled([sweep, attempt]);
+    assert.equal(swept.status, 'fulfilled', String((swept as PromiseRejectedResult).reason));
+    assert.notEqual((await url())?.disabled_at_ms ?? null, null, 'the URL is disabled');
+    const failed = await byBot(first);
+    assert.deepEqual([failed.state, failed.attempts, failed.lease_until_ms], ['failed', 1, null], 'the failure is recorded');
+    assert.deepEqual([(await byBot(tried)).state, (await byBot(untried)).state], ['failed', 'failed']);
   });
 });

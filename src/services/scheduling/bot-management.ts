@@ -7,7 +7,7 @@ import { findProviderInputProblem } from '../../domain/provider-input-limits.ts'
 import { requestOriginWords, type RequestOrigin } from '../../domain/action-origin.ts';
 import type { Transaction } from 'kysely';
 import { Temporal } from 'temporal-polyfill';
-import type { Database } from '../../db/database.ts';
+import type { Database, Engine } from '../../db/database.ts';
 import type { BotEventRow, BotRow, EventRow, Schema } from '../../db/schema.ts';
 import { isActive, type BotStatus } from '../../domain/bot-status.ts';
 import { AD_HOC_BOT_SOURCE, CALENDAR_BOT_OWN_ATTRIBUTES, CALENDAR_BOT_SOURCE, deduplicationKeyHash, mergeCustomAttributes } from '../../domain/bot-config.ts';
@@ -455,9 +455,12 @@ export class BotManagement {
       // The links stay, ended: the event (or occurrence) had a bot, and auto-schedule and the
       // series top-ups never book one again for it (they would, with no trace left of this one).
       await trx.updateTable('bot_events').set({ is_live: 0, updated_at: now }).where('bot_id', '=', bot.id).where('is_live', '=', 1).execute();
-      // Webhooks still to be sent keep their place in the bot's order; the sent ones go.
+      // Webhooks still to be sent keep their place in the bot's order; the sent ones go. The
+      // records of the failing URLs that name them are locked first: the order of every writer of
+      // both (a redelivery, the sender), so that none waits for another in a circle.
+      const urlRecords = await lockUrlRecords(trx, this.#database.engine, userId, bot.id);
       deleted += count(await trx.deleteFrom('webhook_deliveries').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
-      await forgetDeletedMessagesOfUrls(trx, userId, bot.id);
+      await forgetDeletedMessagesOfUrls(trx, userId, bot.id, urlRecords);
       deleted += count(await trx.deleteFrom('runtime_commands').where('bot_id', '=', bot.id).where('state', '!=', 'pending').executeTakeFirst());
       await forgetHeldDetails(trx, bot.id, now);
       const scrubbedKey = `deleted:${bot.id}`;
@@ -502,28 +505,47 @@ export class BotManagement {
   }
 }
 
+interface UrlRecords {
+  holds: { url: string; message_id: string }[];
+  gone: { url: string; message_id: string }[];
+}
+
+/**
+ * The records of the failing callback URLs of a user (webhook_url_holds) and of one of its bots
+ * (gone_webhook_urls), locked on PostgreSQL (each in URL order) before any message row is: the
+ * lock order of the outbox (docs/architecture.md).
+ */
+async function lockUrlRecords(trx: Transaction<Schema>, engine: Engine, userId: string, botId: string): Promise<UrlRecords> {
+  let holds = trx.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', userId).orderBy('url');
+  let gone = trx.selectFrom('gone_webhook_urls').select(['url', 'message_id']).where('bot_id', '=', botId).orderBy('url');
+  if (engine === 'postgres') {
+    holds = holds.forUpdate();
+    gone = gone.forUpdate();
+  }
+  return { holds: await holds.execute(), gone: await gone.execute() };
+}
+
 /**
  * After a bot's sent webhooks are deleted: the records of its failing callback URLs
- * (webhook_url_holds, the user's; gone_webhook_urls, the bot's) name a message to redeliver. One
- * whose URL no message is left for goes (the URL is not kept); one naming a deleted message names
- * the latest message left for its URL instead, one its owner can redeliver.
+ * (webhook_url_holds, the user's; gone_webhook_urls, the bot's; `records`, locked before the
+ * deletion) name a message to redeliver. One whose URL no message is left for goes (the URL is not
+ * kept); one naming a deleted message names the latest message left for its URL instead, one its
+ * owner can redeliver.
  */
-async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: string, botId: string): Promise<void> {
+async function forgetDeletedMessagesOfUrls(trx: Transaction<Schema>, userId: string, botId: string, records: UrlRecords): Promise<void> {
   const latestLeft = async (url: string, ofBot: boolean) => {
     let q = trx.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', userId).where('url', '=', url);
     if (ofBot) q = q.where('bot_id', '=', botId);
     return (await q.orderBy('id', 'desc').limit(1).executeTakeFirst())?.message_id;
   };
   const isLeft = async (messageId: string) => (await trx.selectFrom('webhook_deliveries').select('id').where('message_id', '=', messageId).executeTakeFirst()) !== undefined;
-  const holds = await trx.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', userId).execute();
-  for (const hold of holds) {
+  for (const hold of records.holds) {
     if (await isLeft(hold.message_id)) continue;
     const latest = await latestLeft(hold.url, false);
     if (latest === undefined) await trx.deleteFrom('webhook_url_holds').where('user_id', '=', userId).where('url', '=', hold.url).execute();
     else await trx.updateTable('webhook_url_holds').set({ message_id: latest }).where('user_id', '=', userId).where('url', '=', hold.url).execute();
   }
-  const gone = await trx.selectFrom('gone_webhook_urls').select(['url', 'message_id']).where('bot_id', '=', botId).execute();
-  for (const line of gone) {
+  for (const line of records.gone) {
     if (await isLeft(line.message_id)) continue;
     const latest = await latestLeft(line.url, true);
     if (latest === undefined) await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', botId).where('url', '=', line.url).execute();

@@ -301,17 +301,24 @@ export class WebhookDelivery {
   async #expireWaiting(now: number): Promise<void> {
     if (now < this.#nextExpiryAtMs) return;
     this.#nextExpiryAtMs = now + EXPIRY_SWEEP_MS;
-    let expiring = this.#o.database.db.updateTable('webhook_deliveries')
-      .set({ state: 'failed', lease_until_ms: null, last_error: sql<string>`coalesce(last_error, ${expiredText(this.#o.maxAgeMs)})` })
-      .where('state', '=', 'pending').where('redelivered', '=', 0).where('created_at', '<', now - this.#o.maxAgeMs)
-      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
+    const { database } = this.#o;
+    let expiring = database.db.selectFrom('webhook_deliveries as e').select('e.id')
+      .where('e.state', '=', 'pending').where('e.redelivered', '=', 0).where('e.created_at', '<', now - this.#o.maxAgeMs)
+      .where((eb) => eb.or([eb('e.lease_until_ms', 'is', null), eb('e.lease_until_ms', '<', now)]))
       .where((eb) => eb.or([
-        eb('attempts', '>', 0),
+        eb('e.attempts', '>', 0),
         eb.exists(eb.selectFrom('webhook_url_holds as h').select('h.user_id')
-          .whereRef('h.user_id', '=', 'webhook_deliveries.user_id').whereRef('h.url', '=', 'webhook_deliveries.url').where('h.failures', '>', 0)),
-      ]));
-    if (this.#inFlightIds.size > 0) expiring = expiring.where('id', 'not in', [...this.#inFlightIds]);
-    const expired = Number((await expiring.executeTakeFirst()).numUpdatedRows);
+          .whereRef('h.user_id', '=', 'e.user_id').whereRef('h.url', '=', 'e.url').where('h.failures', '>', 0)),
+      ]))
+      // Locked in id order, as every writer of several messages locks them (a failure that
+      // disables their URL among them), so that none waits for another in a circle: read by
+      // their retry time (the index), they would be locked in that order.
+      .orderBy('e.id');
+    if (this.#inFlightIds.size > 0) expiring = expiring.where('e.id', 'not in', [...this.#inFlightIds]);
+    if (database.engine === 'postgres') expiring = expiring.forUpdate();
+    const expired = Number((await database.db.updateTable('webhook_deliveries')
+      .set({ state: 'failed', lease_until_ms: null, last_error: sql<string>`coalesce(last_error, ${expiredText(this.#o.maxAgeMs)})` })
+      .where('id', 'in', expiring).executeTakeFirst()).numUpdatedRows);
     if (expired === 0) return;
     this.#o.metrics.webhookDeliveries.inc({ outcome: 'expired' }, expired);
     this.#o.logger.warn({ expired }, 'webhooks given up unsent: they waited (for a held URL, or behind their bot\'s older messages) for their whole lifetime');
@@ -406,12 +413,12 @@ export class WebhookDelivery {
     if (delivered) {
       await database.db.transaction().execute(async (trx) => {
         // The receiver takes webhooks again: the bot's messages to it go out again, and the user's
-        // messages to it at the usual pace. (The URL's row first, then messages' rows: the order
+        // messages to it at the usual pace. (The URL's rows first, then messages' rows: the order
         // every writer of both takes, so that none waits for another in a circle.)
         await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
+        await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
         await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id).execute();
-        await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
       });
       return;
     }
@@ -509,11 +516,14 @@ export class WebhookDelivery {
     if (!isDisabling) return;
     // Every other message of the user's to the URL still waiting fails unsent (those their owner
     // redelivered go on); those queued later fail when their turn comes.
+    // (In id order, as every writer of several messages locks them: the expiry sweep among them.)
     const text = disabledText(hold.failingSinceMs, delivery.message_id);
-    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text })
-      .where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('redelivered', '=', 0)
-      .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
-      .where('id', '!=', delivery.id).executeTakeFirst();
+    let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
+      .where('w.user_id', '=', delivery.user_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
+      .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
+      .where('w.id', '!=', delivery.id).orderBy('w.id');
+    if (this.#o.database.engine === 'postgres') waiting = waiting.forUpdate();
+    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text }).where('id', 'in', waiting).executeTakeFirst();
     if (unsent.numUpdatedRows > 0n) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, Number(unsent.numUpdatedRows));
     this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: Number(unsent.numUpdatedRows) }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
   }
