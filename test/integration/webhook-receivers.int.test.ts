@@ -342,9 +342,11 @@ describe('status webhooks and real receivers', () => {
     clock.advance(8200);
     await env.rc.webhooks.runDue();
     assert.equal(to('/down').length, 6, 'taken: the messages waiting go');
-    assert.deepEqual(to('/down').map((r) => r.json?.bot_id), [first, first, first, first, ...to('/down').slice(4).map((r) => r.json?.bot_id)]);
-    assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 4]]);
-    for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+    // Each try after a pause is the message tried least recently: those never tried, the oldest
+    // first, then the first one again, taken.
+    assert.deepEqual(to('/down').slice(0, 4).map((r) => r.json?.bot_id), [first, later[0], later[1], first]);
+    assert.deepEqual((await deliveriesOf(first)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
+    for (const botId of later) assert.deepEqual((await deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 2]]);
   });
 
   test('a URL whose every attempt, of several messages, has failed for five days is disabled: the messages waiting for it and those queued after fail unsent, until a redelivered one is taken', async () => {
@@ -635,6 +637,26 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     letGo();
     await Promise.all([running, next]);
     assert.deepEqual(whileSlowOpen, [1], 'requests open at each arrival while the slow one is unanswered');
+  });
+
+  test('after the pause, the message tried least recently goes, not the oldest: one the receiver keeps failing does not starve the others', async () => {
+    // A receiver whose handler fails on one message, behind a gateway that answers 502 for it
+    // (Standard Webhooks, "Delivery success and failure": a 502 is a failure to retry), and takes
+    // the others.
+    let failing = '';
+    hooks.respond = (r) => (r.url === '/starve' && r.json?.bot_id === failing ? { status: 502 } : { status: 200 });
+    const sent = () => env.hooks.received.filter((r) => r.url === '/starve').map((r) => r.json?.bot_id);
+    failing = await book('/starve');
+    await env.rc.webhooks.runDue();
+    // Queued while the URL is held: older ones' retries come first only if they were tried longer ago.
+    const waiting = [await book('/starve'), await book('/starve')];
+    const held = () => env.rc.database.db.selectFrom('webhook_url_holds').select('paused_until_ms').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/starve`).executeTakeFirst();
+    const pause = await held();
+    assert.ok(pause !== undefined, 'the URL is held');
+    clock.set(Number(pause.paused_until_ms));
+    await env.rc.webhooks.runDue();
+    assert.deepEqual(sent().slice(0, 2), [failing, waiting[0]], 'the first after the pause is the one never tried');
+    for (const botId of waiting) assert.deepEqual((await env.deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
   });
 });
 

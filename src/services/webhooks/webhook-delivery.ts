@@ -207,12 +207,13 @@ export class WebhookDelivery {
   }
 
   /**
-   * Claims the oldest due delivery of each bot, as many as there is room for, and starts sending
+   * Claims the oldest due delivery of each bot, as many as there is room for (the least recently
+ * tried first, then the oldest), and starts sending
    * them without waiting for their answers: a receiver that takes its whole timeout to answer holds
    * one slot, never the other receivers' messages. Room is batchSize deliveries in flight, a user's
    * at most a tenth of them, so that it takes ten users' hung receivers at once to fill them.
    * A user's URL that is held (webhook_url_holds) gets nothing before its pause ends, then one
-   * message at a time until one is taken. Returns how many were started.
+   * message at a time, the least recently tried, until one is taken. Returns how many were started.
    */
   async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
@@ -240,7 +241,10 @@ export class WebhookDelivery {
           selectFrom('webhook_url_holds as h').select('h.user_id')
             .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
         )))
-        .orderBy('d.id').limit(room);
+        // The least recently tried first (never tried before any), then the oldest: a held URL
+        // takes the first of its own, so that one message its receiver keeps failing does not
+        // starve the others.
+        .orderBy(sql`coalesce(d.last_attempt_at_ms, 0)`).orderBy('d.id').limit(room);
       if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
       // Nor to a held URL that a message is already trying.
       const heldBusy = [...new Map([...this.#heldInFlight.values()].map((h) => [urlKey({ user_id: h.userId, url: h.url }), h])).values()];
@@ -417,7 +421,7 @@ export class WebhookDelivery {
         // every writer of both takes, so that none waits for another in a circle.)
         await trx.deleteFrom('webhook_url_holds').where('user_id', '=', delivery.user_id).where('url', '=', delivery.url).execute();
         await trx.deleteFrom('gone_webhook_urls').where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).execute();
-        await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, delivered_at: now, lease_until_ms: null, last_error: null })
+        await trx.updateTable('webhook_deliveries').set({ state: 'delivered', attempts: delivery.attempts + 1, last_attempt_at_ms: sentAt, delivered_at: now, lease_until_ms: null, last_error: null })
           .where('id', '=', delivery.id).execute();
       });
       return;
@@ -430,7 +434,7 @@ export class WebhookDelivery {
     if (result.isPermanent) {
       // The guard's verdict does not change by retrying: no retry storm against a private address.
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, reason: error }, 'webhook not sent and given up');
-      await database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, lease_until_ms: null, last_error: error.slice(0, 500) })
+      await database.db.updateTable('webhook_deliveries').set({ state: 'failed', attempts, last_attempt_at_ms: sentAt, lease_until_ms: null, last_error: error.slice(0, 500) })
         .where('id', '=', delivery.id).execute();
       return;
     }
@@ -446,6 +450,7 @@ export class WebhookDelivery {
       await trx.updateTable('webhook_deliveries').set({
         state: isExpired || isSetAside ? 'failed' : 'pending',
         attempts,
+        last_attempt_at_ms: sentAt,
         // A receiver that asks for a pause (429 or 503 with Retry-After) gets it, up to an hour (MAX_RETRY_AFTER_MS, applied where it is read).
         next_attempt_at_ms: nextAttemptAt,
         lease_until_ms: null,
