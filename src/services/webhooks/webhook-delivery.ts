@@ -208,12 +208,12 @@ export class WebhookDelivery {
 
   /**
    * Claims the oldest due delivery of each bot, as many as there is room for (the least recently
- * tried first, then the oldest), and starts sending
-   * them without waiting for their answers: a receiver that takes its whole timeout to answer holds
-   * one slot, never the other receivers' messages. Room is batchSize deliveries in flight, a user's
-   * at most a tenth of them, so that it takes ten users' hung receivers at once to fill them.
-   * A user's URL that is held (webhook_url_holds) gets nothing before its pause ends, then one
-   * message at a time, the least recently tried, until one is taken. Returns how many were started.
+   * tried first, then the oldest), and starts sending them without waiting for their answers: a
+   * receiver that takes its whole timeout to answer holds one slot, never the other receivers'
+   * messages. Room is batchSize deliveries in flight, a user's at most a tenth of them, so that it
+   * takes ten users' hung receivers at once to fill them. A user's URL that is held
+   * (webhook_url_holds) gets nothing before its pause ends, then one message at a time, the least
+   * recently tried, until one is taken. Returns how many were started.
    */
   async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
