@@ -207,7 +207,8 @@ export interface WebhookDeliveriesTable {
   created_at: number;
   delivered_at: number | null;
   /** 1 once its owner redelivered it: sent even to a URL gone for its bot (migration 046). */
-  redelivered: Generated<number>;  /** When its latest attempt was sent; null if never tried (migration 052). */
+  redelivered: Generated<number>;
+  /** When its latest attempt was sent; null if never tried (migration 052). */
   last_attempt_at_ms: Generated<number | null>;
 }
 

@@ -48,6 +48,11 @@ const REFUSALS = new Set([400, 409, 413, 415, 422]);
  * its owner redelivered (`redelivered`) is sent whatever the record says.
  */
 const GONE = 410;
+/**
+ * How many of a held URL's waiting messages (the oldest) its paced round chooses from (#heldPick):
+ * a bound on the read, whatever the user has queued for the URL.
+ */
+const HELD_PICK_WINDOW = 100;
 /** How often the messages past their lifetime are looked for (#expireWaiting). */
 const EXPIRY_SWEEP_MS = 60_000;
 
@@ -207,13 +212,13 @@ export class WebhookDelivery {
   }
 
   /**
-   * Claims the oldest due delivery of each bot, as many as there is room for (the least recently
-   * tried first, then the oldest), and starts sending them without waiting for their answers: a
-   * receiver that takes its whole timeout to answer holds one slot, never the other receivers'
-   * messages. Room is batchSize deliveries in flight, a user's at most a tenth of them, so that it
-   * takes ten users' hung receivers at once to fill them. A user's URL that is held
-   * (webhook_url_holds) gets nothing before its pause ends, then one message at a time, the least
-   * recently tried, until one is taken. Returns how many were started.
+   * Claims the oldest due delivery of each bot, the oldest first, as many as there is room for,
+   * and starts sending them without waiting for their answers: a receiver that takes its whole
+   * timeout to answer holds one slot, never the other receivers' messages. Room is batchSize
+   * deliveries in flight, a user's at most a tenth of them, so that it takes ten users' hung
+   * receivers at once to fill them. A user's URL that is held (webhook_url_holds) gets nothing
+   * before its pause ends, then one message at a time, the least recently tried (#heldPick), until
+   * one is taken. Returns how many were started.
    */
   async #startDue(): Promise<number> {
     const { database, clock } = this.#o;
@@ -225,31 +230,13 @@ export class WebhookDelivery {
     const leaseMs = this.#o.timeoutMs + 30_000;
     await this.#expireWaiting(now);
     const claimed = await database.db.transaction().execute(async (trx) => {
-      let candidates = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url', 'd.redelivered'])
-        .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
-        .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
-        // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
-        // is eligible (a connection's webhook goes to several bots' URLs: one receiver failing
-        // must not hold the others' copies back).
-        .where(({ not, exists, selectFrom }) => not(exists(
-          selectFrom('webhook_deliveries as e').select('e.id')
-            .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
-        )))
-        // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
-        // whichever bot a message is of (by the holds' primary key: a handful of rows).
-        .where(({ not, exists, selectFrom }) => not(exists(
-          selectFrom('webhook_url_holds as h').select('h.user_id')
-            .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
-        )))
-        // The least recently tried first (never tried before any), then the oldest: a held URL
-        // takes the first of its own, so that one message its receiver keeps failing does not
-        // starve the others.
-        .orderBy(sql`coalesce(d.last_attempt_at_ms, 0)`).orderBy('d.id').limit(room);
+      // The oldest first (the primary key's order: the walk stops at `room` rows, whatever the
+      // outbox holds).
+      let candidates = this.#eligible(trx, now).orderBy('d.id').limit(room);
       if (fullUsers.length > 0) candidates = candidates.where('d.user_id', 'not in', fullUsers);
       // Nor to a held URL that a message is already trying.
       const heldBusy = [...new Map([...this.#heldInFlight.values()].map((h) => [urlKey({ user_id: h.userId, url: h.url }), h])).values()];
       if (heldBusy.length > 0) candidates = candidates.where((eb) => eb.not(eb.or(heldBusy.map((h) => eb.and([eb('d.user_id', '=', h.userId), eb('d.url', '=', h.url)])))));
-      if (this.#inFlightIds.size > 0) candidates = candidates.where('d.id', 'not in', [...this.#inFlightIds]);
       if (database.engine === 'postgres') candidates = candidates.forUpdate().skipLocked();
       const rows = await candidates.execute();
       // The failing URLs among them: a held one (its pause over) gets one message at a time; a
@@ -263,16 +250,20 @@ export class WebhookDelivery {
       // A held URL takes one message at a time: none while a message is under way to it, even
       // one sent before it was held.
       const heldTaken = new Set(this.#inFlightUrls.values());
-      const ids = rows.filter((row) => {
+      const ids: Delivery['id'][] = [];
+      for (const row of rows) {
         const count = (this.#inFlightPerUser.get(row.user_id) ?? 0) + (taken.get(row.user_id) ?? 0);
-        if (count >= perUserCap) return false;
+        if (count >= perUserCap) continue;
+        let id = row.id;
         if (held.has(urlKey(row)) && !isUnsent(row)) {
-          if (heldTaken.has(urlKey(row))) return false;
+          if (heldTaken.has(urlKey(row))) continue;
           heldTaken.add(urlKey(row));
+          // Its one message: the one tried least recently, not necessarily this one.
+          id = await this.#heldPick(trx, row, disabled.has(urlKey(row)), now);
         }
         taken.set(row.user_id, (taken.get(row.user_id) ?? 0) + 1);
-        return true;
-      }).map((row) => row.id);
+        ids.push(id);
+      }
       if (ids.length === 0) return [];
       const leased = await trx.updateTable('webhook_deliveries').set({ lease_until_ms: now + leaseMs })
         .where('id', 'in', ids).returningAll().execute();
@@ -291,6 +282,56 @@ export class WebhookDelivery {
       this.#track(delivery, unsentText === null ? this.#deliver(delivery, secretsOf.get(delivery.user_id)!) : this.#failUnsent(delivery, unsentText, goneMessageId !== undefined ? 'gone' : 'disabled'));
     }
     return claimed.length;
+  }
+
+  /**
+   * The messages that may be sent now (`d`): due, not leased, not under way here, each the oldest
+   * waiting message of its bot to its URL, to a URL not paused.
+   */
+  #eligible(trx: Transaction<Schema>, now: number) {
+    let eligible = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url', 'd.redelivered', 'd.last_attempt_at_ms'])
+      .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
+      .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
+      // In order per bot and receiver: only the oldest undelivered message of a bot to one URL
+      // is eligible (a connection's webhook goes to several bots' URLs: one receiver failing
+      // must not hold the others' copies back).
+      .where(({ not, exists, selectFrom }) => not(exists(
+        selectFrom('webhook_deliveries as e').select('e.id')
+          .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
+      )))
+      // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
+      // whichever bot a message is of (by the holds' primary key: a handful of rows).
+      .where(({ not, exists, selectFrom }) => not(exists(
+        selectFrom('webhook_url_holds as h').select('h.user_id')
+          .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
+      )));
+    if (this.#inFlightIds.size > 0) eligible = eligible.where('d.id', 'not in', [...this.#inFlightIds]);
+    return eligible;
+  }
+
+  /**
+   * The one message a held URL (its pause over) takes next: of the URL's HELD_PICK_WINDOW oldest
+   * waiting messages of the user's that may be sent now, and `first` (the oldest that may be,
+   * found by the claim), one never tried, the oldest first, else the one tried least recently, so
+   * that one message its receiver keeps failing does not keep the others waiting. Only those
+   * redelivered when the URL is disabled (the others fail unsent). The window is read by
+   * webhook_deliveries_url_waiting (the URL's waiting messages, by id) and stops there, however
+   * many the user has queued for the URL.
+   */
+  async #heldPick(trx: Transaction<Schema>, first: Pick<Delivery, 'id' | 'user_id' | 'url' | 'last_attempt_at_ms'>, isDisabled: boolean, now: number): Promise<Delivery['id']> {
+    // (The state as a literal: the index is partial, on the waiting messages only.)
+    const oldestWaiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
+      .where('w.state', '=', sql.lit('pending')).where('w.user_id', '=', first.user_id).where('w.url', '=', first.url)
+      .orderBy('w.id').limit(HELD_PICK_WINDOW);
+    let window = this.#eligible(trx, now).where('d.id', 'in', oldestWaiting);
+    if (isDisabled) window = window.where('d.redelivered', '=', 1);
+    if (this.#o.database.engine === 'postgres') window = window.forUpdate().skipLocked();
+    const triedAt = (row: { last_attempt_at_ms: number | null }) => (row.last_attempt_at_ms === null ? -1 : Number(row.last_attempt_at_ms));
+    let pick = first;
+    for (const row of await window.execute()) {
+      if (triedAt(row) < triedAt(pick) || (triedAt(row) === triedAt(pick) && row.id < pick.id)) pick = row;
+    }
+    return pick.id;
   }
 
   /**
@@ -471,10 +512,13 @@ export class WebhookDelivery {
       const unsent = await database.db.transaction().execute(async (trx) => {
         await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
           .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
-        return trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) })
-          .where('bot_id', '=', delivery.bot_id).where('url', '=', delivery.url).where('state', '=', 'pending').where('redelivered', '=', 0)
-          .where((eb) => eb.or([eb('lease_until_ms', 'is', null), eb('lease_until_ms', '<', now)]))
-          .where('id', '!=', delivery.id).executeTakeFirst();
+        // (In id order, as every writer of several messages locks them.)
+        let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
+          .where('w.bot_id', '=', delivery.bot_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
+          .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
+          .where('w.id', '!=', delivery.id).orderBy('w.id');
+        if (database.engine === 'postgres') waiting = waiting.forUpdate();
+        return trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) }).where('id', 'in', waiting).executeTakeFirst();
       });
       logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: Number(unsent.numUpdatedRows) }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
     }
