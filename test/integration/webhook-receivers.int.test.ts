@@ -653,10 +653,33 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     const held = () => env.rc.database.db.selectFrom('webhook_url_holds').select('paused_until_ms').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/starve`).executeTakeFirst();
     const pause = await held();
     assert.ok(pause !== undefined, 'the URL is held');
-    clock.set(Number(pause.paused_until_ms));
+    // Both due: the URL's pause and the failing message's own retry are jittered apart (backoff.ts).
+    const own = await env.rc.database.db.selectFrom('webhook_deliveries').select('next_attempt_at_ms').where('bot_id', '=', failing).executeTakeFirstOrThrow();
+    clock.set(Math.max(Number(pause.paused_until_ms), Number(own.next_attempt_at_ms)));
     await env.rc.webhooks.runDue();
     assert.deepEqual(sent().slice(0, 2), [failing, waiting[0]], 'the first after the pause is the one never tried');
     for (const botId of waiting) assert.deepEqual((await env.deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
+  });
+});
+
+describe('status webhooks: a retry to a URL that is not held keeps its place', () => {
+  const env = receiverSuite('fifo', { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
+  test('a retry due now goes in the first round, before the messages queued after it', async () => {
+    let retried = '';
+    // A 500 (a server error: Standard Webhooks, "Delivery success and failure", a failure to retry)
+    // holds nothing back: the message is retried on its own schedule.
+    env.hooks.respond = (r) => (r.url === '/fifo' && r.json?.bot_id === retried && env.hooks.received.filter((x) => x.json?.bot_id === retried).length === 1 ? { status: 500 } : { status: 200 });
+    retried = await env.book('/fifo');
+    await env.rc.webhooks.runDue();
+    assert.equal(env.to('/fifo').length, 1);
+    // 20 bots of the same user booked after it (a user's share of a round is 10).
+    for (let i = 0; i < 20; i++) await env.book('/fifo');
+    env.clock.advance(10 * 60_000);
+    await env.rc.webhooks.runDue();
+    const order = env.to('/fifo').slice(1).map((r) => r.json?.bot_id);
+    const place = order.indexOf(retried);
+    assert.ok(place >= 0, 'retried');
+    assert.ok(place < 10, `the retry went after ${place} messages queued after it (a round takes 10 of the user's)`);
   });
 });
 
@@ -758,6 +781,8 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     });
     const [swept] = await Promise.allSettled([sweep, attempt]);
     assert.equal(swept.status, 'fulfilled', String((swept as PromiseRejectedResult).reason));
+    // The failure was recorded the first time: not rolled back (a deadlock's victim) and sent again.
+    assert.equal(hooks.received.filter((r) => r.url === '/failing' && r.json?.bot_id === first).length, 1, 'the first bot\'s message was sent once');
     assert.notEqual((await url())?.disabled_at_ms ?? null, null, 'the URL is disabled');
     const failed = await byBot(first);
     assert.deepEqual([failed.state, failed.attempts, failed.lease_until_ms], ['failed', 1, null], 'the failure is recorded');
