@@ -11,7 +11,7 @@ import { FakeHttpReceiver, type ReceivedRequest } from '../support/fake-http-rec
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
 import { MIGRATIONS } from '../../src/db/migrations/index.ts';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Schema } from '../../src/db/schema.ts';
 
 const HOUR = 3_600_000;
@@ -746,6 +746,21 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
   });
 
   test('the sweep of expired messages while a failure disables their URL: one waits for the other, neither is rolled back', onlyPostgres, async () => {
+    const db = env.rc.database.db;
+    // With this test's handful of rows and webhook_deliveries_url_waiting there, PostgreSQL's plan
+    // for the sweep happens to lock its messages in id order, the fix or not. In a large outbox it
+    // reads them by their retry time (webhook_deliveries_due), whatever the other indexes: the order
+    // that can deadlock. Without that index, it reads them so here too (checked below); the index
+    // is put back after, as migration 052 builds it.
+    await sql`drop index webhook_deliveries_url_waiting`.execute(db);
+    try {
+      await sweepWhileDisabling();
+    } finally {
+      await sql`create index webhook_deliveries_url_waiting on webhook_deliveries (user_id, url, id) where state = 'pending'`.execute(db);
+    }
+  });
+
+  async function sweepWhileDisabling(): Promise<void> {
     let letGo: () => void = () => {};
     const gate = new Promise<void>((resolve) => { letGo = resolve; });
     const db = env.rc.database.db;
@@ -769,10 +784,16 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     // sweep looks, an hour on, as the first bot's answer comes and disables the URL.
     await db.updateTable('webhook_deliveries').set({ created_at: clock.now() - 72 * HOUR }).where('id', 'in', [triedRow.id, untriedRow.id]).execute();
     clock.advance(HOUR + 60_000);
+    // The premise: the sweep's selection, in the order it would read it without its own ORDER BY,
+    // walks webhook_deliveries_due (if the plan changes, this test no longer shows anything).
+    const plan = await sql<{ 'QUERY PLAN': string }>`explain select e.id from webhook_deliveries e
+      where e.state = 'pending' and e.redelivered = 0 and e.created_at < ${clock.now() - 72 * HOUR}
+      and (e.lease_until_ms is null or e.lease_until_ms < ${clock.now()}) for update`.execute(db);
+    assert.match(plan.rows.map((row) => row['QUERY PLAN']).join('\n'), /Index Scan using webhook_deliveries_due/, 'the sweep reads by retry time');
     let sweep!: Promise<number>;
-    // The sweep reads the expiring messages by their retry time (webhook_deliveries_due), the
-    // failure that disables the URL by id (webhook_deliveries_user): the sweep waits here at the
-    // one it reads first; the failure then comes.
+    // The sweep reads the expiring messages by their retry time (webhook_deliveries_due: the
+    // untried one first), the failure that disables the URL by id (webhook_deliveries_user): the
+    // sweep waits here at the one it locks first; the failure then comes.
     await whileHeld((trx) => trx.selectFrom('webhook_deliveries').select('id').where('id', '=', untriedRow.id).forShare().execute(), async (untilWaiting) => {
       sweep = env.rc.webhooks.runDue();
       await untilWaiting(1);
@@ -787,5 +808,5 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     const failed = await byBot(first);
     assert.deepEqual([failed.state, failed.attempts, failed.lease_until_ms], ['failed', 1, null], 'the failure is recorded');
     assert.deepEqual([(await byBot(tried)).state, (await byBot(untried)).state], ['failed', 'failed']);
-  });
+  }
 });
