@@ -660,6 +660,30 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     assert.deepEqual(sent().slice(0, 2), [failing, waiting[0]], 'the first after the pause is the one never tried');
     for (const botId of waiting) assert.deepEqual((await env.deliveriesOf(botId)).map((d) => [d.status, d.attempts]), [['delivered', 1]]);
   });
+
+  test('after the pause, a message never tried goes though a hundred wait behind the failing one in its bot\'s line: those cannot be sent and are not counted', async () => {
+    // As above: a gateway answering 502 for one bot's messages (Standard Webhooks, "Delivery
+    // success and failure"), 200 for the others.
+    let failing = '';
+    hooks.respond = (r) => (r.url === '/window' && r.json?.bot_id === failing ? { status: 502 } : { status: 200 });
+    failing = await book('/window');
+    await env.rc.webhooks.runDue();
+    const db = env.rc.database.db;
+    const head = await db.selectFrom('webhook_deliveries').selectAll().where('bot_id', '=', failing).executeTakeFirstOrThrow();
+    // A hundred later messages of the failing bot to the URL (its later status changes), queued
+    // behind its head: not to be sent before it.
+    const { id: _id, ...rest } = head;
+    for (let i = 0; i < 100; i++) {
+      await db.insertInto('webhook_deliveries').values({ ...rest, message_id: `msg_window_${i}`, attempts: 0, last_error: null, lease_until_ms: null, last_attempt_at_ms: null, next_attempt_at_ms: clock.now() }).execute();
+    }
+    const other = await book('/window');
+    const pause = await db.selectFrom('webhook_url_holds').select('paused_until_ms').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/window`).executeTakeFirstOrThrow();
+    const own = await db.selectFrom('webhook_deliveries').select('next_attempt_at_ms').where('id', '=', head.id).executeTakeFirstOrThrow();
+    clock.set(Math.max(Number(pause.paused_until_ms), Number(own.next_attempt_at_ms)));
+    await env.rc.webhooks.runDue();
+    const sent = hooks.received.filter((r) => r.url === '/window').map((r) => (r.json?.bot_id === failing ? 'failing' : r.json?.bot_id === other ? 'other' : r.json?.bot_id));
+    assert.deepEqual(sent.slice(0, 2), ['failing', 'other'], 'the first after the pause is the one never tried');
+  });
 });
 
 describe('status webhooks: a retry to a URL that is not held keeps its place', () => {

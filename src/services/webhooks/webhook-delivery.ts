@@ -310,21 +310,21 @@ export class WebhookDelivery {
   }
 
   /**
-   * The one message a held URL (its pause over) takes next: of the URL's HELD_PICK_WINDOW oldest
-   * waiting messages of the user's that may be sent now, and `first` (the oldest that may be,
-   * found by the claim), one never tried, the oldest first, else the one tried least recently, so
-   * that one message its receiver keeps failing does not keep the others waiting. Only those
-   * redelivered when the URL is disabled (the others fail unsent). The window is read by
-   * webhook_deliveries_url_waiting (the URL's waiting messages, by id) and stops there, however
-   * many the user has queued for the URL.
+   * The one message a held URL (its pause over) takes next: of the HELD_PICK_WINDOW oldest of the
+   * user's messages to the URL that may be sent now, from `first` (the oldest that may be, found by
+   * the claim) on, one never tried, the oldest first, else the one tried least recently, so that
+   * one message its receiver keeps failing does not keep the others waiting. Only those
+   * redelivered when the URL is disabled (the others fail unsent). Messages queued behind their
+   * bot's older ones cannot be sent and are not counted. The window is read by
+   * webhook_deliveries_url_waiting (the URL's waiting messages, by id) from `first` and stops
+   * there, however many the user has queued for the URL.
    */
   async #heldPick(trx: Transaction<Schema>, first: Pick<Delivery, 'id' | 'user_id' | 'url' | 'last_attempt_at_ms'>, isDisabled: boolean, now: number): Promise<Delivery['id']> {
-    // (The state as a literal: the index is partial, on the waiting messages only.)
-    const oldestWaiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
-      .where('w.state', '=', sql.lit('pending')).where('w.user_id', '=', first.user_id).where('w.url', '=', first.url)
-      .orderBy('w.id').limit(HELD_PICK_WINDOW);
-    let window = this.#eligible(trx, now).where('d.id', 'in', oldestWaiting);
+    // (The state as a literal too: the index is partial, on the waiting messages only.)
+    let window = this.#eligible(trx, now).where('d.state', '=', sql.lit('pending'))
+      .where('d.user_id', '=', first.user_id).where('d.url', '=', first.url).where('d.id', '>=', first.id);
     if (isDisabled) window = window.where('d.redelivered', '=', 1);
+    window = window.orderBy('d.id').limit(HELD_PICK_WINDOW);
     if (this.#o.database.engine === 'postgres') window = window.forUpdate().skipLocked();
     const triedAt = (row: { last_attempt_at_ms: number | null }) => (row.last_attempt_at_ms === null ? -1 : Number(row.last_attempt_at_ms));
     let pick = first;
