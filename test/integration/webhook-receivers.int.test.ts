@@ -684,6 +684,29 @@ describe('status webhooks: a held URL takes one message at a time', () => {
     const sent = hooks.received.filter((r) => r.url === '/window').map((r) => (r.json?.bot_id === failing ? 'failing' : r.json?.bot_id === other ? 'other' : r.json?.bot_id));
     assert.deepEqual(sent.slice(0, 2), ['failing', 'other'], 'the first after the pause is the one never tried');
   });
+
+  test('a message redelivered to a held URL is the one sent when the pause it ends is over, before one never tried', async () => {
+    let a = '';
+    const count = (bot: string) => hooks.received.filter((r) => r.url === '/redeliver' && r.json?.bot_id === bot).length;
+    // a: refused once (400: set aside, Standard Webhooks "Delivery success and failure"), taken
+    // when sent again; the others: 503 (the receiver down for them, the URL held).
+    hooks.respond = (r) => (r.url !== '/redeliver' ? { status: 200 } : r.json?.bot_id === a ? (count(a) === 1 ? { status: 400 } : { status: 200 }) : { status: 503 });
+    a = await book('/redeliver');
+    await env.rc.webhooks.runDue();
+    const b = await book('/redeliver');
+    await env.rc.webhooks.runDue();
+    const c = await book('/redeliver');
+    const db = env.rc.database.db;
+    assert.ok((await db.selectFrom('webhook_url_holds').select('failures').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/redeliver`).executeTakeFirst())?.failures, 'the URL is held');
+    const aRow = await db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', a).executeTakeFirstOrThrow();
+    const res = await env.rc.request('POST', `/api/v1/webhooks/deliveries/${aRow.message_id}/redeliver`, { auth: env.user.auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const before = hooks.received.filter((r) => r.url === '/redeliver').length;
+    await env.rc.webhooks.runDue();
+    const after = hooks.received.filter((r) => r.url === '/redeliver').slice(before).map((r) => (r.json?.bot_id === a ? 'a' : r.json?.bot_id === b ? 'b' : r.json?.bot_id === c ? 'c' : r.json?.bot_id));
+    assert.equal(after[0], 'a', `sent after the redelivery: ${after.join(',')}`);
+    assert.equal(count(a), 2);
+  });
 });
 
 describe('status webhooks: a retry to a URL that is not held keeps its place', () => {

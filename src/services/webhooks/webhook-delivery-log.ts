@@ -112,7 +112,8 @@ export class WebhookDeliveryLog {
       await trx.updateTable('webhook_url_holds').set({ paused_until_ms: now }).where('user_id', '=', userId).where('url', '=', found.url).where('paused_until_ms', '>', now).execute();
       return trx.updateTable('webhook_deliveries')
         // Marked as its owner's choice: it is sent even to a URL its bot's receiver said is gone.
-        .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1 })
+        // Counted as never tried: the one a held URL's paced round sends first (by age among those).
+        .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1, last_attempt_at_ms: null })
         .where('message_id', '=', deliveryId).where('user_id', '=', userId)
         .returningAll().executeTakeFirst();
     });
