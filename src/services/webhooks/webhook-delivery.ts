@@ -288,7 +288,7 @@ export class WebhookDelivery {
    * The messages that may be sent now (`d`): due, not leased, not under way here, each the oldest
    * waiting message of its bot to its URL, to a URL not paused.
    */
-  #eligible(trx: Transaction<Schema>, now: number) {
+  #eligible(trx: Transaction<Schema>, now: number, ofUrlNotPaused = false) {
     let eligible = trx.selectFrom('webhook_deliveries as d').select(['d.id', 'd.user_id', 'd.url', 'd.redelivered', 'd.last_attempt_at_ms'])
       .where('d.state', '=', 'pending').where('d.next_attempt_at_ms', '<=', now)
       .where((eb) => eb.or([eb('d.lease_until_ms', 'is', null), eb('d.lease_until_ms', '<', now)]))
@@ -298,13 +298,16 @@ export class WebhookDelivery {
       .where(({ not, exists, selectFrom }) => not(exists(
         selectFrom('webhook_deliveries as e').select('e.id')
           .whereRef('e.bot_id', '=', 'd.bot_id').whereRef('e.url', '=', 'd.url').where('e.state', '=', 'pending').whereRef('e.id', '<', 'd.id'),
-      )))
-      // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
-      // whichever bot a message is of (by the holds' primary key: a handful of rows).
-      .where(({ not, exists, selectFrom }) => not(exists(
+      )));
+    // Nothing to a URL its receiver asked a pause of, or found down, before the pause ends,
+    // whichever bot a message is of (by the holds' primary key: a handful of rows). Left out when
+    // the messages are of one URL found not paused: PostgreSQL would then sort them all.
+    if (!ofUrlNotPaused) {
+      eligible = eligible.where(({ not, exists, selectFrom }) => not(exists(
         selectFrom('webhook_url_holds as h').select('h.user_id')
           .whereRef('h.user_id', '=', 'd.user_id').whereRef('h.url', '=', 'd.url').where('h.paused_until_ms', '>', now),
       )));
+    }
     if (this.#inFlightIds.size > 0) eligible = eligible.where('d.id', 'not in', [...this.#inFlightIds]);
     return eligible;
   }
@@ -315,13 +318,14 @@ export class WebhookDelivery {
    * the claim) on, one never tried, the oldest first, else the one tried least recently, so that
    * one message its receiver keeps failing does not keep the others waiting. Only those
    * redelivered when the URL is disabled (the others fail unsent). Messages queued behind their
-   * bot's older ones cannot be sent and are not counted. The window is read by
-   * webhook_deliveries_url_waiting (the URL's waiting messages, by id) from `first` and stops
-   * there, however many the user has queued for the URL.
+   * bot's older ones cannot be sent and are not counted. The URL's waiting messages are read in id
+   * order from `first` (by webhook_deliveries_url_waiting or the primary key) and the read stops
+   * at the window's end: its cost is that of the messages it passes over, not of the outbox.
    */
   async #heldPick(trx: Transaction<Schema>, first: Pick<Delivery, 'id' | 'user_id' | 'url' | 'last_attempt_at_ms'>, isDisabled: boolean, now: number): Promise<Delivery['id']> {
-    // (The state as a literal too: the index is partial, on the waiting messages only.)
-    let window = this.#eligible(trx, now).where('d.state', '=', sql.lit('pending'))
+    // (The state as a literal too: the index is partial, on the waiting messages only. The URL is
+    // `first`'s, found not paused by the claim.)
+    let window = this.#eligible(trx, now, true).where('d.state', '=', sql.lit('pending'))
       .where('d.user_id', '=', first.user_id).where('d.url', '=', first.url).where('d.id', '>=', first.id);
     if (isDisabled) window = window.where('d.redelivered', '=', 1);
     window = window.orderBy('d.id').limit(HELD_PICK_WINDOW);
