@@ -99,7 +99,8 @@ export class WebhookDeliveryLog {
    * at this moment keeps its claim; its outcome is then what counts. A redelivered message is sent
    * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046), and ends
    * the pause of a URL held back as struggling (webhook_url_holds, migration 048): its owner says
-   * the receiver is back. The URL still takes one message at a time until one is taken.
+   * the receiver is back. The URL still takes one message at a time until one is taken: this one
+   * first, as one never tried (unless an older one never tried may be sent to it too).
    */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
     const now = this.#clock.now();
