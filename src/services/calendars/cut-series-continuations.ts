@@ -32,15 +32,17 @@ export interface CutContinuation {
  * Stored zone rules that cannot be read are reported to `warnings`.
  */
 export function findCutContinuations(changed: readonly RuleChange[], appeared: readonly EventRow[], nowMs: number, warnings: StoredZoneWarnings | null): CutContinuation[] {
-  const candidates = appeared.filter(isLiveSeries)
-    .map((row) => ({ row, traits: traitsOf(row, compiledSeriesOf(row, warnings).upcoming(nowMs, 2).occurrences.map((o) => o.startMs)) }));
+  const candidates = appeared.filter(isLiveSeries).flatMap((row) => {
+    const upcoming = unlessUnreadable(() => compiledSeriesOf(row, warnings).upcoming(nowMs, 2).occurrences.map((o) => o.startMs));
+    return upcoming === null ? [] : [{ row, traits: traitsOf(row, upcoming) }];
+  });
   const found: CutContinuation[] = [];
   for (const { before, after } of [...changed].sort((a, b) => (a.after.id < b.after.id ? -1 : a.after.id > b.after.id ? 1 : 0))) {
     if (candidates.length === 0) break;
     if (!isLiveSeries(after) || before.recurrence === null) continue;
     // A rule without an end lost no tail: looked at before compiling, as a sync may change thousands of series.
     if (!hasRuleEnd(JSON.parse(after.recurrence!) as string[])) continue;
-    const cut = seriesCut(() => compiledSeriesOf(before, warnings), compiledSeriesOf(after, warnings), nowMs);
+    const cut = unlessUnreadable(() => seriesCut(() => compiledSeriesOf(before, warnings), compiledSeriesOf(after, warnings), nowMs));
     if (cut === null) continue;
     const lost = { ...traitsOf(after, cut.lostStartsMs), keptStartsMs: cut.keptStartsMs };
     const continuationId = pickInstanceContinuation(lost, candidates.map((c) => c.traits), cut.spacingMs);
@@ -50,6 +52,20 @@ export function findCutContinuations(changed: readonly RuleChange[], appeared: r
     candidates.splice(index, 1);
   }
   return found;
+}
+
+/**
+ * `read`'s answer, or null when a stored series in it cannot be read at all (compileSeries' RangeError:
+ * a zone this runtime no longer knows, a rule written by hand): that series is passed over, as it is
+ * by the sync's other readers, rather than failing the search for every other series.
+ */
+function unlessUnreadable<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
 }
 
 function isLiveSeries(row: EventRow): boolean {
