@@ -13,7 +13,7 @@ import type { Connection } from './types.ts';
  * dashboard (occurrence evt_…_20261207T100000Z)", bot-management.ts). Ids are newId('evt')'s, an
  * occurrence's `<series id>_<key>`; an id ends where no word character, colon or hyphen follows.
  */
-const EVENT_NAMED = /\b(event|Event|series|Series|of|occurrence) (evt_[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*)(?![\w:-])/g;
+const EVENT_NAMED = /\b(event|Event|series|Series|of|occurrence) (evt_[A-Za-z0-9_]+(?::[A-Za-z0-9_]+)*(?:\.\d{3}Z)?)(?![\w:-])/g;
 /** An occurrence's id: its series' id, then its key (its original start in UTC, occurrenceKey). */
 const OCCURRENCE_ID = /^(.+)_(\d{8}T\d{6}(?:\.\d{3})?Z)$/;
 
@@ -105,12 +105,11 @@ export function originWords(origin: ActionOrigin | null): string | null {
 
 /**
  * What Upcoming says beneath a bot's source (SOURCE_WORDS, where its meeting came from) of what
- * booked it (originWords); null when nothing is known, or when its source says it already: a bot
- * auto-schedule booked beside Auto-schedule, one booked through the API beside "Added through the
- * API". A meeting added through the API whose bot was booked from the dashboard says so beneath.
+ * booked it (originWords); null when nothing is known, or when its source says it already (a bot
+ * auto-schedule booked beside Auto-schedule).
  */
 export function originBesideSource(origin: ActionOrigin | null, source: string): string | null {
-  if ((origin === 'auto_schedule' && source === 'auto_schedule') || (origin === 'api' && source === 'api')) return null;
+  if (origin === 'auto_schedule' && source === 'auto_schedule') return null;
   return originWords(origin);
 }
 

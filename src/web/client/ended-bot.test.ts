@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { endedEventTitles, endReasonCell, endReasonWords } from './ended-bot.ts';
+import { nameEventsInReason } from './bot-words.ts';
 import { formatTimeRange } from './format.ts';
 
 test('why a bot ended does not say its status again', () => {
@@ -70,4 +71,13 @@ test('Why it ended says "another bot" for a bot its meeting went to instead, nev
   assert.doesNotMatch(endReasonWords('Cancelled', 'Event evt_s1 is the same meeting (zoom:1) at the same time; bot bot_2x, booked for it by auto-schedule, gave way to this bot at its launch', new Map([['evt_s1', 'Weekly sync']])), /bot_|evt_/);
   // A title that says "bot bot_…" is the calendar's, left as it is.
   assert.equal(endReasonWords('Cancelled', 'Event evt_s1 was deleted', new Map([['evt_s1', 'Bot bot_demo review']])), '“Bot bot_demo review” was deleted');
+});
+
+test('an occurrence whose key has milliseconds (a start given with them) is named as one occurrence, nothing of its id left', () => {
+  const titles = new Map([['evt_k2m4q8w1', 'Weekly sync']]);
+  const reason = 'Unscheduled from the dashboard (occurrence evt_k2m4q8w1_20261207T100000.250Z)';
+  const ended = endReasonWords('Cancelled', reason, titles);
+  assert.doesNotMatch(ended, /\.250Z|evt_/, ended);
+  assert.match(ended, /“Weekly sync”/);
+  assert.equal(nameEventsInReason(reason, titles, 'id'), `Unscheduled from the dashboard (occurrence of “Weekly sync” on ${formatTimeRange('2026-12-07T10:00:00.250Z', null)})`);
 });

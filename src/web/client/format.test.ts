@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { durationsInWords, durationWords, formatRelative, formatTimeRange, reasonWords } from './format.ts';
+import { durationsInWords, durationWords, formatRelative, formatTimeRange, occurrenceKeyInstant, reasonWords } from './format.ts';
 
 const HOUR_MS = 3_600_000;
 const words = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -131,4 +131,11 @@ test('an occurrence a reason names by its key is named by its start, in local ti
   // Not a key: left as it is.
   assert.equal(reasonWords('The occurrence 20261307T100000Z of series evt_1'), 'The occurrence 20261307T100000Z of series evt_1');
   assert.equal(reasonWords('occurrence 20261207T100000Zx'), 'occurrence 20261207T100000Zx');
+});
+
+test('an occurrence key naming no real instant (February 30, 24:00) is left as written, not read as another day', () => {
+  assert.equal(occurrenceKeyInstant('20261207T100000Z'), '2026-12-07T10:00:00.000Z');
+  assert.equal(occurrenceKeyInstant('20260230T100000Z'), null);
+  assert.equal(occurrenceKeyInstant('20261207T240000Z'), null);
+  assert.equal(reasonWords('The occurrence 20260230T100000Z of series evt_1 was cancelled'), 'The occurrence 20260230T100000Z of series evt_1 was cancelled');
 });

@@ -102,7 +102,8 @@ export function occurrenceKeyInstant(key: string): string | null {
   if (!match) return null;
   const [, y, mo, d, h, mi, s, ms] = match;
   const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms ?? '000'}Z`;
-  return Number.isFinite(Date.parse(iso)) ? iso : null;
+  const parsed = Date.parse(iso);
+  return Number.isFinite(parsed) && new Date(parsed).toISOString() === iso ? iso : null;
 }
 
 /** An occurrence's key in the browser's zone, without seconds ("Dec 7, 2026, 11:00 AM"); the key as it is when it is not one. */
@@ -335,11 +336,12 @@ export function launchTimerWords(state: string | null, bot: { launched_at: strin
 
 /**
  * Where a live bot's meeting came from (the API's `source`), as Upcoming's Source column says it:
- * a connected calendar's event, auto-schedule, or one added through the API (an event made with
- * POST /calendar/events, or a meeting link given to create_bot), whoever booked its bot then
- * (said beneath it, originBesideSource).
+ * a connected calendar's event, auto-schedule, or none: no live event of a connected calendar (an
+ * event made with POST /calendar/events, a meeting link given to create_bot, or a calendar meeting
+ * the bot stayed in after its event left the calendar), whoever booked its bot then (said beneath
+ * it, originBesideSource).
  */
-export const SOURCE_WORDS: Record<string, string> = { api: 'Added through the API', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };
+export const SOURCE_WORDS: Record<string, string> = { api: 'No calendar', calendar: 'Calendar', auto_schedule: 'Auto-schedule' };
 
 export const PLATFORM_WORDS: Record<string, string> = { zoom: 'Zoom', google_meet: 'Google Meet', teams: 'Microsoft Teams', microsoft_teams: 'Microsoft Teams', webex: 'Webex' };
 
