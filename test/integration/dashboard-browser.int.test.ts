@@ -266,7 +266,7 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     const botId = await schedule(alice.auth, await createEvent(alice.auth, 'Design review', startMs), 'design-review', { bot_name: 'Scribe' });
     const row = page.locator(`tr[data-bot-id="${botId}"]`);
     await row.waitFor({ timeout: LIVE_TIMEOUT_MS });
-    assert.match(await row.innerText(), /Design review[\s\S]*Zoom[\s\S]*Added through the API[\s\S]*Scheduled/);
+    assert.match(await row.innerText(), /Design review[\s\S]*Zoom[\s\S]*No calendar[\s\S]*Scheduled/);
     const minute = new Date(Math.floor((startMs - 180_000) / 60_000) * 60_000).toISOString();
     const bar = page.locator(`rect.chart-bar[data-start="${minute}"]`);
     await bar.waitFor({ timeout: LIVE_TIMEOUT_MS });
@@ -1225,9 +1225,9 @@ describe('dashboard in Chromium', { skip: browserSkip }, () => {
     await page.goto(`${base}/dashboard`);
     const upcomingRow = (botId: string) => page.locator(`table[aria-labelledby="list-title"]:not([aria-busy]) tr[data-bot-id="${botId}"]`);
     await upcomingRow(dashboardBot).waitFor();
-    // The meeting came through the API; its bot was booked from the dashboard, or through the API, which the source says already.
-    assert.equal(await upcomingRow(dashboardBot).locator('td[data-label="Source"]').innerText(), 'Added through the API\nBooked from the dashboard');
-    assert.equal(await upcomingRow(apiBot).locator('td[data-label="Source"]').innerText(), 'Added through the API');
+    // The meeting is from no calendar (made through the API); its bot was booked from the dashboard, or through the API.
+    assert.equal(await upcomingRow(dashboardBot).locator('td[data-label="Source"]').innerText(), 'No calendar\nBooked from the dashboard');
+    assert.equal(await upcomingRow(apiBot).locator('td[data-label="Source"]').innerText(), 'No calendar\nBooked through the API');
     for (const botId of [dashboardBot, apiBot]) assert.doesNotMatch(await upcomingRow(botId).innerText(), /evt_/);
     await upcomingRow(dashboardBot).scrollIntoViewIfNeeded();
     await screenshot('upcoming-origin');

@@ -86,10 +86,10 @@ test('what booked a bot is said in words from one place, and beside a source tha
   assert.equal(originBesideSource('dashboard', 'calendar'), 'Booked from the dashboard');
   assert.equal(originBesideSource('chain', 'calendar'), 'Booked by chain mode');
   assert.equal(originBesideSource(null, 'api'), null);
-  // A meeting added through the API: a bot booked through the API too is said once, by the source,
-  // which says what came through the API, so that a bot booked from the dashboard beneath it does not contradict it.
-  assert.equal(SOURCE_WORDS.api, 'Added through the API');
-  assert.equal(originBesideSource('api', 'api'), null);
+  // A meeting from no calendar: the source says only that, so what booked its bot is said beneath it
+  // (a calendar meeting a bot stayed in after its event left the calendar has this source too).
+  assert.equal(SOURCE_WORDS.api, 'No calendar');
+  assert.equal(originBesideSource('api', 'api'), 'Booked through the API');
   assert.equal(originBesideSource('dashboard', 'api'), 'Booked from the dashboard');
   assert.equal(originBesideSource('api', 'calendar'), 'Booked through the API');
 });
