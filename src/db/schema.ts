@@ -423,6 +423,15 @@ export interface RuntimeCommandsTable {
 }
 
 /** Chain mode of a recurring series (spec section 8, src/services/scheduling/recurring-chains.ts). */
+/**
+ * An Outlook instance's slot in its series (migration 051): the start it had when Graph last listed
+ * it as a plain occurrence, kept when it is moved (Graph gives no original start).
+ */
+export interface InstanceSlotsTable {
+  event_id: string;
+  slot_start_ms: number;
+}
+
 export interface RecurringChainsTable {
   series_event_id: string;
   user_id: string;
@@ -447,6 +456,12 @@ export interface RecurringChainsTable {
    * or an Outlook chain from before, which takes its place as its floor at its next pass.
    */
   floor_start_ms: number | null;
+  /**
+   * An Outlook series' chain: JSON array, the slots (instance_slots; else the start when booked) of
+   * the instances it booked, the latest 50, so that a week it served is known again under a new id
+   * once moved (migration 051). Null: none recorded.
+   */
+  served_slots: string | null;
   /** Not looked at before this (a series with nothing left to book is looked at again later). */
   next_check_at_ms: number | null;
   /** Why the last attempt to book an occurrence did not book it. */
@@ -572,6 +587,7 @@ export interface Schema {
   auto_schedule_settings: AutoScheduleSettingsTable;
   dashboard_sessions: DashboardSessionsTable;
   recurring_chains: RecurringChainsTable;
+  instance_slots: InstanceSlotsTable;
   provider_handovers: ProviderHandoversTable;
   retired_provider_bots: RetiredProviderBotsTable;
   provider_key_generations: ProviderKeyGenerationsTable;

@@ -4,7 +4,10 @@
 // or added), and every change of a series makes its chain due at once (listDueChains). Such a
 // chain rests: it is looked at again only after CHAIN_REST_RECHECK_MS (a day) instead of every
 // hour; so does the chain of a series called off (cancelled, or its rule removed), which only a
-// change brings back. The rest is finite because a change can be missed: listDueChains compares
+// change brings back, and that of an Outlook series whose instances left that have not ended are
+// all behind the chain (before where it was started, behind its place and not moved there, or
+// weeks it served): time moves no instance, and an instance added or moved (the sync window
+// reaching a later week among them) is a change of the series. The rest is finite because a change can be missed: listDueChains compares
 // the change's stamp (the writing transaction's clock, read before its commit, on an instance
 // whose clock may differ) with the chain's last look, and a long sync transaction can stamp a
 // change more than its grace before a look that it commits after. The day's recheck books it

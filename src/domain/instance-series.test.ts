@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, isPlainOccurrence, isServedSlot, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -63,4 +63,27 @@ test('a stored instance is an exception only when Graph\'s payload says so; a pl
   for (const raw of [JSON.stringify({ id: 'O1', type: 'occurrence', seriesMasterId: 'M' }), JSON.stringify({ id: 'S1' }), 'null', '"exception"', '{not json', '']) {
     assert.equal(isStoredException(raw), false, raw);
   }
+});
+
+test('a plain occurrence is told by its payload, fetched or stored; an exception, a master or a payload that cannot be read is not one', () => {
+  assert.equal(isPlainOccurrence({ type: 'occurrence', id: 'AAMk=' }), true);
+  assert.equal(isPlainOccurrence('{"id":"AAMk=","type":"occurrence"}'), true);
+  assert.equal(isPlainOccurrence('{"type":"exception"}'), false);
+  assert.equal(isPlainOccurrence({ type: 'seriesMaster' }), false);
+  assert.equal(isPlainOccurrence('not json'), false);
+  assert.equal(isPlainOccurrence(null), false);
+});
+
+test('a served slot: the same, or less than half the series\' spacing from one served; without a spacing, the same only', () => {
+  const DAY = 86_400_000;
+  const WEEK = 7 * DAY;
+  assert.equal(isServedSlot(7 * DAY, [0, 7 * DAY], WEEK), true);
+  // The series moved two days later: that week under its new slot.
+  assert.equal(isServedSlot(9 * DAY, [0, 7 * DAY], WEEK), true);
+  // Half a week away is the next week's, not this one's.
+  assert.equal(isServedSlot(10.5 * DAY, [7 * DAY], WEEK), false);
+  assert.equal(isServedSlot(14 * DAY, [0, 7 * DAY], WEEK), false);
+  assert.equal(isServedSlot(7 * DAY, [7 * DAY], null), true);
+  assert.equal(isServedSlot(8 * DAY, [7 * DAY], null), false);
+  assert.equal(isServedSlot(7 * DAY, [], WEEK), false);
 });

@@ -67,6 +67,33 @@ export function isStoredException(raw: string): boolean {
   }
 }
 
+/**
+ * Whether an instance's payload (as fetched, or as stored: JSON) is one Graph lists as a plain
+ * occurrence of its series (`type`: occurrence), at the place its series' pattern gives it: its
+ * start then is its slot in the series (instance_slots), which an exception made of it keeps.
+ */
+export function isPlainOccurrence(raw: unknown): boolean {
+  try {
+    const payload = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { type?: unknown } | null;
+    return payload?.type === 'occurrence';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether an instance's slot (see isPlainOccurrence) is that of an occurrence the chain has
+ * served: one of `servedSlots`, or less than half the series' usual spacing from one (a week
+ * that came under a new id when the series moved a day or two: series-move.ts ties such weeks
+ * the same way). Without a spacing (one instance left), only the same slot.
+ */
+export function isServedSlot(slotMs: number, servedSlots: Iterable<number>, spacingMs: number | null): boolean {
+  for (const served of servedSlots) {
+    if (served === slotMs || (spacingMs !== null && Math.abs(served - slotMs) < spacingMs / 2)) return true;
+  }
+  return false;
+}
+
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {
   if (!id.startsWith(PREFIX)) return null;
   const rest = id.slice(PREFIX.length);

@@ -128,6 +128,16 @@ export async function eventsWithLiveLinks(db: Db, eventIds: readonly string[]): 
   return held;
 }
 
+/** Of these events, those that have had a link to a bot, live or ended, whatever ended it. */
+export async function eventsWithAnyLinks(db: Db, eventIds: readonly string[]): Promise<Set<string>> {
+  const linked = new Set<string>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db.selectFrom('bot_events').select('event_id').distinct().where('event_id', 'in', eventIds.slice(i, i + 500)).execute();
+    for (const row of rows) linked.add(row.event_id);
+  }
+  return linked;
+}
+
 export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
   return db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirst();
 }

@@ -211,3 +211,20 @@ async function occurrenceTitles(db: Db, userId: string, links: readonly { event_
   }
   return titles;
 }
+
+/** An Outlook instance listed as a plain occurrence at `startMs`: that is its slot in its series (instance_slots). */
+export async function recordInstanceSlot(db: Db, eventId: string, startMs: number): Promise<void> {
+  await db.insertInto('instance_slots').values({ event_id: eventId, slot_start_ms: startMs })
+    .onConflict((oc) => oc.column('event_id').doUpdateSet({ slot_start_ms: startMs }))
+    .execute();
+}
+
+/** The slots recorded for these instances (instance_slots), by event id; an instance never listed as a plain occurrence has none. */
+export async function findInstanceSlots(db: Db, eventIds: readonly string[]): Promise<Map<string, number>> {
+  const slots = new Map<string, number>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db.selectFrom('instance_slots').select(['event_id', 'slot_start_ms']).where('event_id', 'in', eventIds.slice(i, i + 500)).execute();
+    for (const row of rows) slots.set(row.event_id, Number(row.slot_start_ms));
+  }
+  return slots;
+}

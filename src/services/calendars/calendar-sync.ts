@@ -73,7 +73,8 @@ import { sql } from 'kysely';
 import { EventLoopPacer } from '../../lib/event-loop-pacer.ts';
 import { otherFormOfCopyKey } from '../../domain/ics-copy-keys.ts';
 import { retryingConflicts } from '../../db/race-retry.ts';
-import type { Db } from '../../store/event-store.ts';
+import { recordInstanceSlot, type Db } from '../../store/event-store.ts';
+import { isPlainOccurrence } from '../../domain/instance-series.ts';
 
 const DAY_MS = 86_400_000;
 /** How often the loop checks that bots booked since a look was planned get theirs (#reviewLastLooks). */
@@ -1854,6 +1855,7 @@ class SyncedEventWriter {
         provider_event_id: key, is_deleted: 0, created_at: this.#now, updated_at: this.#now,
       };
       await this.#trx.insertInto('events').values(row).execute();
+      if (row.provider_series_id !== null && row.recurrence === null && isPlainOccurrence(event.raw)) await recordInstanceSlot(this.#trx, row.id, row.start_ms);
       this.#rows.set(key, row);
       if (row.provider_series_id !== null) this.#arrived.push(row);
       if (row.recurrence !== null) {
@@ -1872,6 +1874,10 @@ class SyncedEventWriter {
     if (!isMeaningful && existing.raw === values.raw && isSameSource && existing.series_rule === values.series_rule) return;
     const updated: EventRow = { ...existing, ...values, is_deleted: 0, updated_at: this.#now };
     await this.#trx.updateTable('events').set({ ...values, is_deleted: 0, updated_at: this.#now }).where('id', '=', existing.id).execute();
+    // An Outlook instance listed as a plain occurrence: its start is its slot (instance_slots),
+    // written again when that start changes (a series re-timed on the same day keeps the ids).
+    if (updated.provider_series_id !== null && updated.recurrence === null && isPlainOccurrence(event.raw)
+      && (existing.is_deleted === 1 || existing.start_ms !== updated.start_ms || !isPlainOccurrence(existing.raw))) await recordInstanceSlot(this.#trx, existing.id, updated.start_ms);
     this.#rows.set(key, updated);
     // A series moved back to a day it had before brings back the instance ids of that day.
     if (existing.is_deleted === 1 && updated.provider_series_id !== null) this.#arrived.push(updated);

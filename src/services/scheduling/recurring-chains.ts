@@ -27,8 +27,9 @@ import { isInstanceSeriesOver, isSeriesOver, mayClearWithoutSeriesChange, nextCh
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
-import { findEvent, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, isServedSlot, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { usualSpacingMs } from '../../domain/series-move.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
 import { retryingLostRaces } from '../../db/race-retry.ts';
@@ -54,6 +55,12 @@ const BATCH = 100;
 const SERIES_ENDED = 'the series has ended';
 /** Why a chain books nothing: its series is called off (it rests until the series changes, as above). */
 const SERIES_CALLED_OFF = 'the series is cancelled or no longer recurring';
+/**
+ * Why a chain books nothing: an Outlook series' instances still to come or under way are all behind
+ * it (before where it was started, or weeks it served): only a change of the series, which makes
+ * it due at once, can bring one it books; it rests as above.
+ */
+const SERIES_LEFT_BEHIND = 'every occurrence of the series left is behind the chain';
 /** Occurrences looked at per step: the next bookable one is almost always the first. */
 const LOOKAHEAD = 20;
 
@@ -97,6 +104,8 @@ interface ChainCandidate {
    * its place (moved earlier than the instance booked last), and has not started.
    */
   behind?: 'returned' | 'passed' | 'moved';
+  /** An Outlook instance's slot in its series (instance_slots; else its start): what the chain records as served once it books it. */
+  slotMs?: number;
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
   hadBot(): Promise<boolean>;
@@ -261,7 +270,7 @@ export class RecurringChains {
     // bot waits leaves it to that bot's own calendar change; one that has to book waits.
     if (next === null) return IDLE;
     if (typeof next === 'string') {
-      await updateChain(trx, seriesId, isWaiting ? { next_check_at_ms: null, updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED || next === SERIES_CALLED_OFF, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
+      await updateChain(trx, seriesId, isWaiting ? { next_check_at_ms: null, updated_at: now } : { next_check_at_ms: nextChainCheckMs(next === SERIES_ENDED || next === SERIES_CALLED_OFF || next === SERIES_LEFT_BEHIND, now, EXHAUSTED_RECHECK_MS), last_error: next, updated_at: now });
       return isWaiting ? IDLE : { outcome: 'waiting', botId: null, booked: 0 };
     }
     const inTurn = next.filter((c) => !c.behind);
@@ -278,7 +287,7 @@ export class RecurringChains {
     if (isWaiting) {
       // Looked at: not due again until the series' next change, or in a minute while an
       // occurrence it passed waits for a key to be freed.
-      await updateChain(trx, seriesId, { next_check_at_ms: extra.waitsForKey ? now + KEY_RECHECK_MS : null, updated_at: now });
+      await updateChain(trx, seriesId, { next_check_at_ms: extra.waitsForKey ? now + KEY_RECHECK_MS : null, served_slots: withServed(chain, extra.slots), updated_at: now });
       return extra.booked === 0 ? IDLE : { outcome: 'booked', botId: extra.firstBotId, booked: extra.booked };
     }
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
@@ -301,13 +310,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, candidate.slotMs]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, candidate.slotMs]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -322,11 +331,12 @@ export class RecurringChains {
       }
       // (Not those it could not book a moment ago: they wait until they can be.)
       const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs && !passedNow.includes(c.keyPart)), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
+      if (ahead.slots.length > 0) await updateChain(trx, seriesId, { served_slots: withServed(chain, [...extra.slots, candidate.slotMs, ...ahead.slots]) });
       return { ...step, booked: step.booked + ahead.booked };
     }
     // Nothing booked: one it passed for a key another meeting's bot holds (the series' last, say)
     // is looked at again within a minute, as when the chain books one after it.
-    await updateChain(trx, seriesId, { next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', updated_at: now });
+    await updateChain(trx, seriesId, { next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : now + EXHAUSTED_RECHECK_MS, last_error: lastError ?? 'no upcoming occurrence to book', served_slots: withServed(chain, extra.slots), updated_at: now });
     return { outcome: 'waiting', botId: extra.firstBotId, booked: extra.booked };
   }
 
@@ -336,13 +346,15 @@ export class RecurringChains {
    * its to book one by one, and one booked here is passed over when the chain comes to it (its bot
    * has left by then, or is adopted while it waits). An occurrence with a live bot already is left.
    */
-  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null; waitsForKey: boolean }> {
+  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null; waitsForKey: boolean; slots: (number | undefined)[] }> {
     const seriesId = chain.series_event_id;
     // One it passed still held by another meeting's bot's key: that bot may go, the series unchanged.
     let waitsForKey = false;
     const config = JSON.parse(chain.bot_config) as AppliedBotConfig;
     let booked = 0;
     let firstBotId: string | null = null;
+    // The slots of the Outlook instances booked (the chain records them as served: withServed).
+    const slots: (number | undefined)[] = [];
     for (const candidate of candidates) {
       // Covered, or had a bot that counts (the client cancelled it, or it went): not booked again.
       if (await candidate.findLive() || await candidate.hadBot()) continue;
@@ -359,6 +371,7 @@ export class RecurringChains {
         await bots.appendDecision(trx, bot.botId, now, 'chain_booked', why, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         firstBotId ??= bot.botId;
         booked++;
+        slots.push(candidate.slotMs);
       } catch (error) {
         // No bot for this one (no meeting link...): as when the chain comes to it in turn. One it
         // passed for that reason is expected to fail until its link comes: not worth an info line.
@@ -367,7 +380,7 @@ export class RecurringChains {
         this.#logger[candidate.behind === 'passed' ? 'debug' : 'info']({ seriesId, occurrence: candidate.keyPart, code: error.code }, 'chain mode could not book an occurrence out of turn');
       }
     }
-    return { booked, firstBotId, waitsForKey };
+    return { booked, firstBotId, waitsForKey, slots };
   }
 
   /**
@@ -437,7 +450,30 @@ export class RecurringChains {
     }
     const at = parseInstanceChainPosition(chain.current_occurrence_key);
     const served = new Set(current ? (await bots.listLinksOfBot(trx, current.id)).map((l) => l.event_id) : []);
-    const isOpen = (i: EventRow) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || i.id !== at.instanceId);
+    // A week the chain has served may come back under a new id (Graph gives a series' occurrences
+    // new ids when the series moves to another day, and its bot that left does not follow) and be
+    // moved from there, an exception that carries no original start (microsoft-graph-docs issue
+    // 4353). Its slot tells it: the start it had when Graph listed it as a plain occurrence
+    // (instance_slots), which is a slot the chain booked (served_slots), or within half the
+    // series' spacing of one when the series moved a day or two. Such an instance is never the
+    // chain's again, ahead of its place or behind it, unless it has bot links of its own (the
+    // instance the chain booked, under the id it had): whether those count (hasHadBot: one whose
+    // bot left its meeting before the meeting moved on past it does not) decides then.
+    const slots = await findInstanceSlots(trx, instances.map((i) => i.id));
+    const servedSlots = servedSlotsOf(chain);
+    // A chain from before migration 051 recorded none: it takes the slot of the instance at its
+    // place, if known, as served (kept, so that the slots it books next add to it).
+    if (chain.served_slots === null && at !== null && slots.has(at.instanceId)) {
+      servedSlots.push(slots.get(at.instanceId)!);
+      chain.served_slots = JSON.stringify(servedSlots);
+      await updateChain(trx, chain.series_event_id, { served_slots: chain.served_slots });
+    }
+    const spacing = usualSpacingMs(instances.map((i) => slots.get(i.id) ?? i.start_ms));
+    const atServedSlot = instances.filter((i) => slots.has(i.id) && isServedSlot(slots.get(i.id)!, servedSlots, spacing)).map((i) => i.id);
+    const linked = await bots.eventsWithAnyLinks(trx, atServedSlot);
+    const servedWeeks = new Set(atServedSlot.filter((id) => !linked.has(id)));
+    const isServedWeek = (i: EventRow) => servedWeeks.has(i.id);
+    const isOpen = (i: EventRow) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || i.id !== at.instanceId) && !isServedWeek(i);
     const upcoming = instances.filter((i) => isOpen(i) && (at === null || i.start_ms > at.startMs));
     // Behind the chain's place and not started, but not before where the chain was started (those
     // the client left out): an instance Graph lists as an exception of the series (moved there,
@@ -454,12 +490,17 @@ export class RecurringChains {
     if (chain.floor_start_ms === null && floor !== null) await updateChain(trx, chain.series_event_id, { floor_start_ms: floor });
     const placedAtMs = current ? Number(current.created_at) : null;
     const passed = passedKeysOf(chain);
+    // An exception with a slot is known by it (above); one without (first listed moved, so that
+    // its slot is not known) is the chain's only if it was stored before the bot the chain waits for.
+    const isMovedHere = (i: EventRow) => isStoredException(i.raw) && (slots.has(i.id) || Number(i.created_at) < placedAtMs!);
     const behind = at === null || floor === null || placedAtMs === null ? []
-      : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor
-        && (passed.has(i.id) || (isStoredException(i.raw) && Number(i.created_at) < placedAtMs)));
+      : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && (passed.has(i.id) || isMovedHere(i)));
     if (upcoming.length === 0 && behind.length === 0) {
       const lastInstanceEndMs = Math.max(...instances.map((i) => i.end_ms));
-      return isInstanceSeriesOver({ rule: newestSeriesRule(instances), lastInstanceEndMs }, now) ? SERIES_ENDED : 'no upcoming occurrence of the series is synced yet';
+      if (isInstanceSeriesOver({ rule: newestSeriesRule(instances), lastInstanceEndMs }, now)) return SERIES_ENDED;
+      // Instances left that have not ended, none the chain's (before its floor, behind its place,
+      // weeks it served): time alone brings nothing; a change of the series does, at once.
+      return lastInstanceEndMs > now ? SERIES_LEFT_BEHIND : 'no upcoming occurrence of the series is synced yet';
     }
     return [...behind.slice(0, LOOKAHEAD), ...upcoming.slice(0, LOOKAHEAD)].map((instance) => ({
       position: instanceChainPosition(instance),
@@ -467,6 +508,7 @@ export class RecurringChains {
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
       behind: behind.includes(instance) ? passed.has(instance.id) ? 'passed' as const : 'moved' as const : undefined,
+      slotMs: slots.get(instance.id) ?? instance.start_ms,
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
@@ -564,7 +606,7 @@ export class RecurringChains {
     }
     return {
       series_event_id: chainId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(config),
-      current_bot_id: null, current_occurrence_key: null, passed_keys: null, floor_start_ms: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
+      current_bot_id: null, current_occurrence_key: null, passed_keys: null, floor_start_ms: null, served_slots: null, next_check_at_ms: null, last_error: null, created_at: now, updated_at: now,
     };
   }
 
@@ -605,6 +647,19 @@ function passedKeysOf(chain: RecurringChainRow): Set<string> {
  */
 function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, first: ChainCandidate): { floor_start_ms?: number } {
   return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: first.startMs } : {};
+}
+
+/** The slots of the Outlook instances the chain booked (recurring_chains.served_slots). */
+function servedSlotsOf(chain: RecurringChainRow): number[] {
+  return chain.served_slots === null ? [] : JSON.parse(chain.served_slots) as number[];
+}
+
+/** The chain's served slots with those booked now added (series rows' occurrences have none), the latest PASSED_KEPT. */
+function withServed(chain: RecurringChainRow, slotsNow: readonly (number | undefined)[]): string | null {
+  const added = slotsNow.filter((slot): slot is number => slot !== undefined);
+  if (added.length === 0) return chain.served_slots;
+  const kept = servedSlotsOf(chain).filter((slot) => !added.includes(slot));
+  return JSON.stringify([...kept, ...added].slice(-PASSED_KEPT));
 }
 
 /** The chain's passed occurrences with those passed now added, the latest PASSED_KEPT; null for none. */
