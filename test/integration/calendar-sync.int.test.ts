@@ -7632,6 +7632,39 @@ describe('calendar sync health on /metrics', () => {
   });
 });
 
+describe('migration 051', () => {
+  test('the Outlook instances stored as plain occurrences get their start as their slot; exceptions, deleted instances, series rows and single events get none', async () => {
+    const at = Date.parse('2026-11-20T09:00:00Z');
+    await withSchemaBefore(51, 'usr_slots', async (database) => {
+      const db = database.db as any;
+      await db.insertInto('calendar_connections').values({
+        id: 'cal_slots', user_id: 'usr_slots', provider: 'microsoft', account_id: 'slots@example.com', user_email: null, user_name: null, display_url: null, credentials: null, callback_url: null,
+        status: 'active', last_sync_at: null, last_error: null, last_error_at: null, consecutive_failures: 0, next_sync_at: null, lease_until: null,
+        created_at: at, updated_at: at, calendar_selection: null, calendars_listed_at: at,
+      }).execute();
+      const event = (id: string, raw: object, fields: { seriesId?: string | null; recurrence?: string | null; isDeleted?: number; startMs?: number } = {}) => ({
+        id, user_id: 'usr_slots', calendar_id: 'cal_slots', provider_event_id: id, title: id, description: null, location: null, start_ms: fields.startMs ?? at, end_ms: (fields.startMs ?? at) + HOUR,
+        timezone: 'UTC', meeting_url: null, meeting_platform: null, meeting_identity: null, recurrence: fields.recurrence ?? null, recurring_event_id: null, original_start_ms: null,
+        status: 'confirmed', is_deleted: fields.isDeleted ?? 0, raw: JSON.stringify(raw), created_at: at, updated_at: at, provider_series_id: fields.seriesId === undefined ? 'AAMk_master' : fields.seriesId,
+        platform: 'outlook_calendar', provider_calendar_id: 'AQMk',
+      });
+      await db.insertInto('events').values([
+        event('evt_plain', { id: 'AAMk_1', type: 'occurrence', seriesMasterId: 'AAMk_master' }, { startMs: at + DAY }),
+        event('evt_moved', { id: 'AAMk_2', type: 'exception', seriesMasterId: 'AAMk_master' }),
+        event('evt_gone', { id: 'AAMk_3', type: 'occurrence' }, { isDeleted: 1 }),
+        event('evt_series', { type: 'occurrence' }, { seriesId: null, recurrence: JSON.stringify(['RRULE:FREQ=WEEKLY']) }),
+        // A single event whose text quotes the word: escaped in the stored JSON, it is not read as its type.
+        event('evt_single', { id: 'AAMk_4', type: 'singleInstance', bodyPreview: '"type":"occurrence"' }, { seriesId: null }),
+      ]).execute();
+      await migrate(database.db, database.engine, MIGRATIONS);
+      const rows = await db.selectFrom('instance_slots').selectAll().orderBy('event_id').execute() as { event_id: string; slot_start_ms: number }[];
+      assert.deepEqual(rows.map((r) => [r.event_id, Number(r.slot_start_ms)]), [['evt_plain', at + DAY]]);
+      const chainColumn = await db.selectFrom('recurring_chains').select('served_slots').execute();
+      assert.deepEqual(chainColumn, []);
+    });
+  });
+});
+
 describe('migration 018', () => {
   test('chains keep their rows and may name a series with no event row (an Outlook series)', async () => {
     const at = Date.parse('2026-11-20T09:00:00Z');
