@@ -100,13 +100,14 @@ export async function listDueChains(db: Db, engine: Engine, nowMs: number, limit
  * A series split at the provider ("this and following"): chain mode goes on in the continuation,
  * from where the old chain stands (its bot and position), so that the continuation's occurrences
  * are booked one by one once that bot has launched; the old chain books what is left of the old
- * series. A continuation with a chain of its own keeps it.
+ * series. A continuation with a chain of its own keeps it. The slots the old chain served stay
+ * behind: they are the old series' weeks, and the continuation's, moved, may fall near them.
  */
 export async function carryChain(db: Db, fromSeriesId: string, toSeriesId: string, nowMs: number): Promise<void> {
   const chain = await findChain(db, fromSeriesId);
   if (!chain || chain.is_enabled !== 1) return;
   await db.insertInto('recurring_chains')
-    .values({ ...chain, series_event_id: toSeriesId, passed_keys: null, next_check_at_ms: null, last_error: null, created_at: nowMs, updated_at: nowMs })
+    .values({ ...chain, series_event_id: toSeriesId, passed_keys: null, served_slots: null, next_check_at_ms: null, last_error: null, created_at: nowMs, updated_at: nowMs })
     .onConflict((oc) => oc.column('series_event_id').doNothing())
     .execute();
 }

@@ -3,7 +3,7 @@
 // its own) through its instances.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listDueChains } from '../../src/store/chain-store.ts';
+import { carryChain, findChain, listDueChains } from '../../src/store/chain-store.ts';
 import { instanceSeriesId } from '../../src/domain/instance-series.ts';
 import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
 
@@ -73,5 +73,16 @@ describe('chains due for a look', () => {
     assert.deepEqual(due.filter((id) => ours.includes(id)).sort(), [changed, instanceSeriesId(outlook)].sort());
     await rc.database.db.updateTable('recurring_chains').set({ updated_at: NOW }).where('series_event_id', 'in', ours).execute();
     assert.deepEqual((await listDueChains(rc.database.db, rc.database.engine, NOW, 100)).filter((id) => ours.includes(id)), []);
+  });
+
+  test('a chain carried into a split\'s continuation keeps its bot and place, not the slots it served in the old series nor the occurrences it passed there', async () => {
+    const old = instanceSeriesId({ calendarId: 'cal_split', providerSeriesId: 'AAMk_old=' });
+    const continuation = instanceSeriesId({ calendarId: 'cal_split', providerSeriesId: 'AAMk_new=' });
+    await waitingChain(old, NOW - 60_000);
+    await rc.database.db.updateTable('recurring_chains').set({ served_slots: JSON.stringify([NOW - 7 * 86_400_000, NOW]), passed_keys: JSON.stringify(['evt_passed']) }).where('series_event_id', '=', old).execute();
+    await carryChain(rc.database.db, old, continuation, NOW);
+    const carried = await findChain(rc.database.db, continuation);
+    assert.deepEqual([carried?.current_bot_id, carried?.current_occurrence_key, carried?.served_slots, carried?.passed_keys], ['bot_long_gone', '20261101T090000Z', null, null]);
+    assert.equal((await findChain(rc.database.db, old))?.served_slots, JSON.stringify([NOW - 7 * 86_400_000, NOW]));
   });
 });
