@@ -20,7 +20,6 @@ export const instanceSlots: Migration = {
       .addColumn('event_id', 'text', (c) => c.primaryKey())
       .addColumn('slot_start_ms', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.alterTable('recurring_chains').addColumn('served_slots', 'text').execute();
     // The payload is stored as JSON.stringify wrote it: a plain occurrence has "type":"occurrence"
     // (a quote inside a text is escaped, so no text matches).
     await sql`
@@ -28,5 +27,7 @@ export const instanceSlots: Migration = {
       SELECT id, start_ms FROM events
       WHERE provider_series_id IS NOT NULL AND recurrence IS NULL AND is_deleted = 0 AND raw LIKE ${'%"type":"occurrence"%'}
     `.execute(db);
+    // After the scan of events, so that recurring_chains is not held (PostgreSQL) while it runs.
+    await db.schema.alterTable('recurring_chains').addColumn('served_slots', 'text').execute();
   },
 };
