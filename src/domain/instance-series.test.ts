@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, isPlainOccurrence, isServedSlot, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
+import { findInstanceOn, instanceChainPosition, instanceSeriesId, instanceSeriesOf, instanceSeriesPattern, claimServedSlots, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId } from './instance-series.ts';
 
 test('an instance of a provider series belongs to its master in its connection; a series row or a plain event does not', () => {
   const instance = { calendar_id: 'cal_1', provider_series_id: 'AAMkAGI2=', recurrence: null };
@@ -74,16 +74,21 @@ test('a plain occurrence is told by its payload, fetched or stored; an exception
   assert.equal(isPlainOccurrence(null), false);
 });
 
-test('a served slot: the same, or less than half the series\' spacing from one served; without a spacing, the same only', () => {
+test('served slots: each claimed by one instance at most, the one on it first, else the nearest under half the spacing; each instance claims one at most', () => {
   const DAY = 86_400_000;
   const WEEK = 7 * DAY;
-  assert.equal(isServedSlot(7 * DAY, [0, 7 * DAY], WEEK), true);
-  // The series moved two days later: that week under its new slot.
-  assert.equal(isServedSlot(9 * DAY, [0, 7 * DAY], WEEK), true);
+  const claimed = (instances: [string, number][], served: number[], spacing: number | null) => [...claimServedSlots(instances.map(([id, slotMs]) => ({ id, slotMs })), served, spacing)].sort();
+  assert.deepEqual(claimed([['a', 0], ['b', 7 * DAY], ['c', 14 * DAY]], [0, 7 * DAY], WEEK), ['a', 'b']);
+  // The series moved two days later: those weeks under their new slots.
+  assert.deepEqual(claimed([['a', 2 * DAY], ['b', 9 * DAY], ['c', 16 * DAY]], [0, 7 * DAY], WEEK), ['a', 'b']);
   // Half a week away is the next week's, not this one's.
-  assert.equal(isServedSlot(10.5 * DAY, [7 * DAY], WEEK), false);
-  assert.equal(isServedSlot(14 * DAY, [0, 7 * DAY], WEEK), false);
-  assert.equal(isServedSlot(7 * DAY, [7 * DAY], null), true);
-  assert.equal(isServedSlot(8 * DAY, [7 * DAY], null), false);
-  assert.equal(isServedSlot(7 * DAY, [], WEEK), false);
+  assert.deepEqual(claimed([['a', 10.5 * DAY]], [7 * DAY], WEEK), []);
+  // Mondays, Tuesdays and Fridays (spacing three days): Monday, on the slot, takes it; Tuesday is free.
+  assert.deepEqual(claimed([['mon', 0], ['tue', DAY], ['fri', 4 * DAY]], [0], 3 * DAY), ['mon']);
+  // One slot, two instances as near: the earlier takes it; one instance, two slots near it: one only.
+  assert.deepEqual(claimed([['a', 5 * DAY], ['b', 9 * DAY]], [7 * DAY], WEEK), ['a']);
+  assert.deepEqual(claimed([['a', 8 * DAY]], [7 * DAY, 9 * DAY], WEEK), ['a']);
+  assert.deepEqual(claimed([['a', 7 * DAY], ['b', 8 * DAY]], [7 * DAY], null), ['a']);
+  assert.deepEqual(claimed([['a', 8 * DAY]], [7 * DAY], null), []);
+  assert.deepEqual(claimed([['a', 7 * DAY]], [], WEEK), []);
 });

@@ -82,16 +82,31 @@ export function isPlainOccurrence(raw: unknown): boolean {
 }
 
 /**
- * Whether an instance's slot (see isPlainOccurrence) is that of an occurrence the chain has
- * served: one of `servedSlots`, or less than half the series' usual spacing from one (a week
- * that came under a new id when the series moved a day or two: series-move.ts ties such weeks
- * the same way). Without a spacing (one instance left), only the same slot.
+ * Of a series' instances (their slots: see isPlainOccurrence), those that stand for the slots a
+ * chain has served, each slot taken by one instance at most and each instance taking one slot at
+ * most: an instance on the slot itself first, then, nearest pairs first (of two as near, the
+ * earlier instance), one less than half the series' spacing away (the week, come under a new id
+ * when the series moved a day or two: series-move.ts ties such weeks the same way). So a week
+ * the series still has under its own slot keeps that slot, and the next day's meeting of a
+ * series that meets several days a week is not taken for it. Without a spacing, the same slot only.
  */
-export function isServedSlot(slotMs: number, servedSlots: Iterable<number>, spacingMs: number | null): boolean {
-  for (const served of servedSlots) {
-    if (served === slotMs || (spacingMs !== null && Math.abs(served - slotMs) < spacingMs / 2)) return true;
+export function claimServedSlots(instances: readonly { id: string; slotMs: number }[], servedSlots: readonly number[], spacingMs: number | null): Set<string> {
+  const pairs: { id: string; slotMs: number; served: number; distance: number }[] = [];
+  for (const instance of instances) {
+    for (const served of new Set(servedSlots)) {
+      const distance = Math.abs(instance.slotMs - served);
+      if (distance === 0 || (spacingMs !== null && distance < spacingMs / 2)) pairs.push({ ...instance, served, distance });
+    }
   }
-  return false;
+  pairs.sort((a, b) => a.distance - b.distance || a.slotMs - b.slotMs || a.served - b.served);
+  const claimed = new Set<string>();
+  const taken = new Set<number>();
+  for (const pair of pairs) {
+    if (claimed.has(pair.id) || taken.has(pair.served)) continue;
+    claimed.add(pair.id);
+    taken.add(pair.served);
+  }
+  return claimed;
 }
 
 export function parseInstanceSeriesId(id: string): InstanceSeries | null {

@@ -3953,6 +3953,148 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const after = await chainBots();
     assert.deepEqual(after.map(([day]) => day), [0, 9, 16], `week 0 (day 2) gets no second bot: ${JSON.stringify(after)}`);
   });
+  // A weekly Outlook series on Mondays, Tuesdays and Fridays (a weekly recurrencePattern with three
+  // daysOfWeek: https://learn.microsoft.com/en-us/graph/api/resources/recurrencepattern). Its usual
+  // spacing is three days, and Tuesday is a day from Monday: the Monday served is not taken for it.
+  // The Tuesday and Friday instances are written as the sync writes plain occurrences (events and
+  // instance_slots), as FakeMicrosoft makes weekly series on one day only.
+  test('an Outlook chain over a Monday, Tuesday and Friday weekly series books the Tuesday after the Monday it served', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain three days a week', 3);
+    const db = env.rc.database.db as any;
+    const mondays = await db.selectFrom('events').selectAll().where('provider_series_id', 'is not', null).where('user_id', '=', series.user.userId).where('recurrence', 'is', null).orderBy('start_ms').execute();
+    assert.equal(mondays.length, 3);
+    for (const monday of mondays) {
+      for (const days of [1, 4]) {
+        const startMs = Number(monday.start_ms) + days * DAY;
+        const raw = { ...JSON.parse(monday.raw), id: `${JSON.parse(monday.raw).id}_${days}`, type: 'occurrence' };
+        const id = `${monday.id}_${days}`;
+        await db.insertInto('events').values({ ...monday, id, provider_event_id: `${monday.provider_event_id}_${days}`, start_ms: startMs, end_ms: startMs + HOUR, raw: JSON.stringify(raw) }).execute();
+        await db.insertInto('instance_slots').values({ event_id: id, slot_start_ms: startMs }).execute();
+      }
+    }
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${mondays[0].id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-mtf', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // Monday's bot goes to its meeting: the chain books the next meeting, Tuesday's (day 1).
+    env.clock.set(series.first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    const bots = await chainBotsOf(env.rc, series.user.userId, 'chain-mtf', series.first);
+    assert.deepEqual(bots.map(([day]) => day), [0, 1], JSON.stringify(bots));
+  });
+
+  // A week the chain booked whose occurrence the organizer then cancels (Outlook deletes it: its bot
+  // is cancelled) stays among the slots the chain booked. In a series thinned by cancellations the
+  // instances' usual spacing is three weeks; the served slots' own (a week) keeps the next week,
+  // a week after the cancelled one, from being taken for it.
+  test('an Outlook chain whose booked week was cancelled books the week after it, in a series thinned by cancellations', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain thinned series', 12);
+    for (const week of [3, 4, 6, 7, 9, 10]) env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + week * 7 * DAY);
+    await series.sync();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-thinned', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-thinned', series.first, 7 * DAY);
+    // Week 0's bot goes to its meeting: the chain books week 1.
+    env.clock.set(series.first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual((await chainBots()).map(([w]) => w), [0, 1]);
+    // The organizer cancels week 1: its bot is cancelled, and the chain books the next meeting, week 2.
+    env.clock.set(series.first + 2 * HOUR);
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY);
+    await series.sync();
+    await env.rc.chains.advance();
+    env.clock.advance(60_000);
+    await env.rc.chains.advance();
+    const bots = await chainBots();
+    assert.deepEqual(bots.filter(([, s]) => s !== 'Cancelled').map(([w]) => w), [0, 2], JSON.stringify(bots));
+  });
+
+  // An exception whose slot is not known (Graph listed it moved the first time, as here) adds no
+  // served slot: its start is not its slot. Week 1 is moved from Monday to Friday (day 11) before
+  // the first sync; the chain books it, then week 2 (day 14), three days from day 11.
+  test('an Outlook chain that booked a week first listed moved to its Friday books the next Monday', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const user = await env.rc.newUser();
+    const { account } = await connectMicrosoft(env, user.auth);
+    const first = env.clock.now() + DAY;
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_unslotted%40thread.v2/0?context=%7b%7d';
+    const seriesId = env.microsoft.createEvent(account.email, { subject: 'Chain unslotted exception', startMs: first, endMs: first + HOUR, joinUrl, weeklyCount: 6, timeZone: 'Europe/Berlin' });
+    env.microsoft.updateOccurrence(account.email, seriesId, first + 7 * DAY, { startMs: first + 11 * DAY, endMs: first + 11 * DAY + HOUR });
+    await env.microsoft.notifyChanges(account.email);
+    await env.rc.calendarSync.runDue();
+    const rows = await env.rc.database.db.selectFrom('events').select(['id', 'start_ms']).where('user_id', '=', user.userId).where('provider_series_id', 'is not', null).orderBy('start_ms').execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${rows[0]!.id}`, { auth: user.auth, body: { deduplication_key: 'chain-unslotted', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await chainBotsOf(env.rc, user.userId, 'chain-unslotted', first)).map(([day]) => day);
+    env.clock.set(first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [0, 11]);
+    // Week 1's bot (Friday, day 11) goes to its meeting: the next meeting is week 2's, day 14.
+    env.clock.set(first + 11 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [0, 11, 14]);
+  });
+
+  test('plain occurrences stored without a slot (by an instance of an earlier release) get their start as their slot at the chain\'s next look, and the week it books next is recorded as served', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain slots filled late', 3);
+    const db = env.rc.database.db;
+    const ids = series.before.map((o) => o.id);
+    await db.deleteFrom('instance_slots').where('event_id', 'in', ids).execute();
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${ids[0]}`, { auth: series.user.auth, body: { deduplication_key: 'chain-late-slots', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    // Week 0's bot goes to its meeting: the chain books week 1, whose slot it knows by then.
+    env.clock.set(series.first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual((await chainBotsOf(env.rc, series.user.userId, 'chain-late-slots', series.first, 7 * DAY)).map(([week]) => week), [0, 1]);
+    const slots = await db.selectFrom('instance_slots').selectAll().where('event_id', 'in', ids).execute();
+    assert.deepEqual(slots.map((r) => (Number(r.slot_start_ms) - series.first) / (7 * DAY)).sort(), [0, 1, 2]);
+    const chain = await db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', 'chain-late-slots').executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(chain.served_slots!), [series.first + 7 * DAY]);
+  });
+
+  // A chain from before migration 051 (served_slots null) knows none of the weeks it served before:
+  // it takes the slot of its place's instance as served even once that instance is gone (the
+  // series moved: its bot followed to a new id), and an exception behind its place whose slot is
+  // earlier is booked only if stored before the bot the chain waits for. Week 1, served on day 7,
+  // comes back on day 9 under a new id and is moved to day 12: no second bot.
+  test('an Outlook chain from before migration 051 books no second bot for a served week moved behind its place', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain pre 051', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-pre051', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-pre051', series.first);
+    env.clock.set(series.first + 2 * HOUR);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    env.clock.set(series.first + 7 * DAY - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [14, 'Scheduled']]);
+    // As if the chain had been started before migration 051.
+    await env.rc.database.db.updateTable('recurring_chains').set({ served_slots: null }).where('deduplication_key', '=', 'chain-pre051').execute();
+    env.clock.set(series.first + 7 * DAY + 2 * HOUR);
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
+    env.clock.advance(60_000);
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 9 * DAY, { startMs: series.first + 12 * DAY, endMs: series.first + 12 * DAY + HOUR });
+    await series.sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [[0, 'Missed'], [7, 'Error'], [16, 'Scheduled']]);
+  });
+
   test('an Outlook chain books no second bot for a week it served that came under a new id (the series moved to another day) and was then moved earlier', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));

@@ -309,9 +309,10 @@ export class BotScheduling implements EventChangeListener {
     // The chain books every later occurrence with this configuration: a join_at given for this
     // booking pins this bot alone (later ones would be refused as joining in the past).
     const { join_at: _pinned, ...chainConfig } = config;
-    // An Outlook series' chain records the slot of the instance booked as served (recurring-chains.ts).
+    // An Outlook series' chain records the slot of the instance booked as served (recurring-chains.ts);
+    // an instance whose slot is not known (first listed moved) adds none.
     const position = parseInstanceSeriesId(seriesId) ? parseInstanceChainPosition(occurrenceKey) : null;
-    const slot = position === null ? null : (await findInstanceSlots(trx, [position.instanceId])).get(position.instanceId) ?? position.startMs;
+    const slot = position === null ? undefined : (await findInstanceSlots(trx, [position.instanceId])).get(position.instanceId);
     const servedBefore = existing?.served_slots ? (JSON.parse(existing.served_slots) as number[]).filter((s) => s !== slot) : [];
     await saveChain(trx, {
       series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(chainConfig),
@@ -319,7 +320,7 @@ export class BotScheduling implements EventChangeListener {
       passed_keys: existing?.is_enabled === 1 && !isNamed ? existing.passed_keys : null,
       // An Outlook series' chain starts at the instance booked: those starting before it the client left out.
       floor_start_ms: parseInstanceSeriesId(seriesId) ? parseInstanceChainPosition(occurrenceKey)?.startMs ?? null : null,
-      served_slots: slot === null ? existing?.served_slots ?? null : JSON.stringify([...servedBefore, slot].slice(-50)),
+      served_slots: position === null ? existing?.served_slots ?? null : JSON.stringify(slot === undefined ? servedBefore : [...servedBefore, slot].slice(-50)),
       next_check_at_ms: null, last_error: null, created_at: existing?.created_at ?? now, updated_at: now,
     });
     if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {

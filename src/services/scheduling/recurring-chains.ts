@@ -27,8 +27,8 @@ import { isInstanceSeriesOver, isSeriesOver, mayClearWithoutSeriesChange, nextCh
 import { BackgroundLoop } from '../../scheduler/background-loop.ts';
 import * as bots from '../../store/bot-store.ts';
 import { findChain, listDueChains, saveChain, updateChain } from '../../store/chain-store.ts';
-import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries } from '../../store/event-store.ts';
-import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, isServedSlot, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
+import { findEvent, findInstanceSlots, listSeriesInstances, lockEvent, lockInstanceSeries, recordInstanceSlot } from '../../store/event-store.ts';
+import { instanceChainPosition, instanceSeriesId, instanceSeriesOf, claimServedSlots, isPlainOccurrence, isStoredException, parseInstanceChainPosition, parseInstanceSeriesId, type InstanceSeries } from '../../domain/instance-series.ts';
 import { usualSpacingMs } from '../../domain/series-move.ts';
 import type { BotScheduling, ScheduledOne } from './bot-scheduling.ts';
 import type { CalendarEvents } from '../calendars/calendar-events.ts';
@@ -104,7 +104,7 @@ interface ChainCandidate {
    * its place (moved earlier than the instance booked last), and has not started.
    */
   behind?: 'returned' | 'passed' | 'moved';
-  /** An Outlook instance's slot in its series (instance_slots; else its start): what the chain records as served once it books it. */
+  /** An Outlook instance's slot in its series (instance_slots), if known: what the chain records as served once it books it. */
   slotMs?: number;
   findLive(): Promise<{ bot_id: string; bot_status: string } | undefined>;
   /** Whether it has had a bot that counts (hasHadBot): one the client cancelled, or one that went, among them. */
@@ -454,24 +454,37 @@ export class RecurringChains {
     // new ids when the series moves to another day, and its bot that left does not follow) and be
     // moved from there, an exception that carries no original start (microsoft-graph-docs issue
     // 4353). Its slot tells it: the start it had when Graph listed it as a plain occurrence
-    // (instance_slots), which is a slot the chain booked (served_slots), or within half the
-    // series' spacing of one when the series moved a day or two. Such an instance is never the
-    // chain's again, ahead of its place or behind it, unless it has bot links of its own (the
-    // instance the chain booked, under the id it had): whether those count (hasHadBot: one whose
-    // bot left its meeting before the meeting moved on past it does not) decides then.
+    // (instance_slots). Each slot the chain booked (served_slots) is claimed by one instance at
+    // most (claimServedSlots): the one on it, else the nearest less than half the series' spacing
+    // away (the series moved a day or two); the spacing is the smaller of the instances' and the
+    // served slots' own, so that weeks the organizer cancelled do not widen it. An instance that
+    // claims a slot is never the chain's again, ahead of its place or behind it, unless it has bot
+    // links of its own (the instance the chain booked, under the id it had): whether those count
+    // (hasHadBot: one whose bot left its meeting before the meeting moved on past it does not)
+    // decides then.
     const slots = await findInstanceSlots(trx, instances.map((i) => i.id));
+    // A plain occurrence stored by an instance of an earlier release has no slot yet: its start is it.
+    for (const instance of instances) {
+      if (slots.has(instance.id) || !isPlainOccurrence(instance.raw)) continue;
+      await recordInstanceSlot(trx, instance.id, instance.start_ms);
+      slots.set(instance.id, instance.start_ms);
+    }
     const servedSlots = servedSlotsOf(chain);
     // A chain from before migration 051 recorded none: it takes the slot of the instance at its
-    // place, if known, as served (kept, so that the slots it books next add to it).
-    if (chain.served_slots === null && at !== null && slots.has(at.instanceId)) {
-      servedSlots.push(slots.get(at.instanceId)!);
-      chain.served_slots = JSON.stringify(servedSlots);
-      await updateChain(trx, chain.series_event_id, { served_slots: chain.served_slots });
+    // place (kept after that instance is gone), if known, as served, so that the slots it books
+    // next add to it. What it served before that slot it does not know (isMovedHere, below).
+    if (chain.served_slots === null && at !== null) {
+      const placeSlot = slots.get(at.instanceId) ?? (await findInstanceSlots(trx, [at.instanceId])).get(at.instanceId);
+      if (placeSlot !== undefined) {
+        servedSlots.push(placeSlot);
+        chain.served_slots = JSON.stringify(servedSlots);
+        await updateChain(trx, chain.series_event_id, { served_slots: chain.served_slots });
+      }
     }
-    const spacing = usualSpacingMs(instances.map((i) => slots.get(i.id) ?? i.start_ms));
-    const atServedSlot = instances.filter((i) => slots.has(i.id) && isServedSlot(slots.get(i.id)!, servedSlots, spacing)).map((i) => i.id);
-    const linked = await bots.eventsWithAnyLinks(trx, atServedSlot);
-    const servedWeeks = new Set(atServedSlot.filter((id) => !linked.has(id)));
+    const spacings = [usualSpacingMs([...slots.values()]), usualSpacingMs(servedSlots)].filter((gap): gap is number => gap !== null);
+    const claiming = claimServedSlots([...slots].map(([id, slotMs]) => ({ id, slotMs })), servedSlots, spacings.length === 0 ? null : Math.min(...spacings));
+    const linked = await bots.eventsWithAnyLinks(trx, [...claiming]);
+    const servedWeeks = new Set([...claiming].filter((id) => !linked.has(id)));
     const isServedWeek = (i: EventRow) => servedWeeks.has(i.id);
     const isOpen = (i: EventRow) => i.end_ms > now && i.status !== 'cancelled' && !served.has(i.id) && (at === null || i.id !== at.instanceId) && !isServedWeek(i);
     const upcoming = instances.filter((i) => isOpen(i) && (at === null || i.start_ms > at.startMs));
@@ -490,9 +503,13 @@ export class RecurringChains {
     if (chain.floor_start_ms === null && floor !== null) await updateChain(trx, chain.series_event_id, { floor_start_ms: floor });
     const placedAtMs = current ? Number(current.created_at) : null;
     const passed = passedKeysOf(chain);
-    // An exception with a slot is known by it (above); one without (first listed moved, so that
-    // its slot is not known) is the chain's only if it was stored before the bot the chain waits for.
-    const isMovedHere = (i: EventRow) => isStoredException(i.raw) && (slots.has(i.id) || Number(i.created_at) < placedAtMs!);
+    // An exception whose slot is known and not before the earliest slot the chain recorded is known
+    // by it (above). One whose slot is not known (first listed moved), or is earlier (a chain from
+    // before migration 051, or one that has served more than the slots it keeps), is the chain's
+    // only if it was stored before the bot the chain waits for.
+    const earliestServed = servedSlots.length === 0 ? null : Math.min(...servedSlots);
+    const isKnownBySlot = (i: EventRow) => slots.has(i.id) && earliestServed !== null && slots.get(i.id)! >= earliestServed;
+    const isMovedHere = (i: EventRow) => isStoredException(i.raw) && (isKnownBySlot(i) || Number(i.created_at) < placedAtMs!);
     const behind = at === null || floor === null || placedAtMs === null ? []
       : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && (passed.has(i.id) || isMovedHere(i)));
     if (upcoming.length === 0 && behind.length === 0) {
@@ -508,7 +525,7 @@ export class RecurringChains {
       startMs: instance.start_ms,
       orderMs: instance.start_ms,
       behind: behind.includes(instance) ? passed.has(instance.id) ? 'passed' as const : 'moved' as const : undefined,
-      slotMs: slots.get(instance.id) ?? instance.start_ms,
+      slotMs: slots.get(instance.id),
       findLive: () => bots.findLiveLink(trx, instance.id, ''),
       hadBot: () => bots.hasHadBot(trx, instance.id, ''),
       book: (key, config) => this.#scheduling.bookInstance(trx, chain.user_id, instance.id, key, config, now),
