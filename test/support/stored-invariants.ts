@@ -32,7 +32,22 @@ export async function storedInvariantViolations(database: Database): Promise<str
     const stored = r.series_end_ms === null ? null : Number(r.series_end_ms);
     return stored === null || stored === expected ? [] : [`series ${r.id} has series_end_ms ${stored}, its rule ends at ${expected}`];
   });
+  // A slot (migration 051) is an Outlook instance's: events are never removed, so its event is
+  // there, an instance of a provider series (not a series row, not a single event).
+  const slots = await sql<{ event_id: string }>`
+    select s.event_id from instance_slots s left join events e on e.id = s.event_id
+     where e.id is null or e.provider_series_id is null or e.recurrence is not null
+  `.execute(database.db);
+  // A chain's served slots are an Outlook series' (a series row's chain records none), the latest 50 at most.
+  const chains = await database.db.selectFrom('recurring_chains').select(['series_event_id', 'served_slots']).where('served_slots', 'is not', null).execute();
+  const served = chains.flatMap((c) => {
+    const list = JSON.parse(c.served_slots!) as unknown;
+    const isWellFormed = Array.isArray(list) && list.length <= 50 && list.every((slot) => typeof slot === 'number');
+    return isWellFormed && c.series_event_id.startsWith('instances:') ? [] : [`chain ${c.series_event_id} has served_slots ${c.served_slots}`];
+  });
   return [
+    ...slots.rows.map((r) => `instance_slots row for ${r.event_id}, not an Outlook instance's`),
+    ...served,
     ...keys.rows.map((r) => `bot ${r.id} is ${r.status} with is_live ${r.is_live}`),
     ...launches.rows.map((r) => `bot ${r.bot_id} has ${Number(r.n)} ${r.kind}`),
     ...ends,
