@@ -456,7 +456,7 @@ export class RecurringChains {
     // 4353). Its slot tells it: the start it had when Graph listed it as a plain occurrence
     // (instance_slots). Each slot the chain booked (served_slots) is claimed by one instance at
     // most (claimServedSlots): the one on it, else the nearest less than half the series' spacing
-    // away (the series moved a day or two); the spacing is the smaller of the instances' and the
+    // away (the series moved by less than half its spacing); the spacing is the smaller of the instances' and the
     // served slots' own, so that weeks the organizer cancelled do not widen it. An instance that
     // claims a slot is never the chain's again, ahead of its place or behind it, unless it has bot
     // links of its own (the instance the chain booked, under the id it had): whether those count
