@@ -457,9 +457,9 @@ export interface RecurringChainsTable {
    */
   floor_start_ms: number | null;
   /**
-   * An Outlook series' chain: JSON array, the slots (instance_slots; else the start when booked) of
-   * the instances it booked, the latest 50, so that a week it served is known again under a new id
-   * once moved (migration 051). Null: none recorded.
+   * An Outlook series' chain: JSON array of [slot, bot id], the slots (instance_slots) of the
+   * instances it booked whose slots are known, each with the bot booked, the latest 50, so that a
+   * week it served is known again under a new id once moved (migration 051). Null: none recorded.
    */
   served_slots: string | null;
   /** Not looked at before this (a series with nothing left to book is looked at again later). */

@@ -138,6 +138,25 @@ export async function eventsWithAnyLinks(db: Db, eventIds: readonly string[]): P
   return linked;
 }
 
+/**
+ * Of these bots, those that never launched and whose every link ended for the calendar's sake (the
+ * causes listOccurrencesFreedByCalendar reads): the meeting they were booked for never had them.
+ */
+export async function botsFreedByCalendar(db: Db, botIds: readonly string[]): Promise<Set<string>> {
+  const freedBy = ['calendar_cancelled', 'link_removed', 'held_before_move'] satisfies LinkEndCause[];
+  const freed = new Set<string>();
+  const ids = [...new Set(botIds)];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom('bot_events').innerJoin('bots', 'bots.id', 'bot_events.bot_id').select('bot_events.bot_id')
+      .where('bot_events.bot_id', 'in', ids.slice(i, i + 500)).where('bots.launched_at', 'is', null)
+      .groupBy('bot_events.bot_id')
+      .having((eb) => eb.fn.sum<number>(eb.case().when(eb.and([eb('bot_events.is_live', '=', 0), eb('bot_events.end_cause', 'in', freedBy)])).then(0).else(1).end()), '=', 0)
+      .execute();
+    for (const row of rows) freed.add(row.bot_id);
+  }
+  return freed;
+}
+
 export async function findScheduleOfBot(db: Db, botId: string): Promise<ScheduleRow | undefined> {
   return db.selectFrom('schedules').selectAll().where('bot_id', '=', botId).executeTakeFirst();
 }

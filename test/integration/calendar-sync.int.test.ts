@@ -4013,6 +4013,43 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     assert.deepEqual(bots.filter(([, s]) => s !== 'Cancelled').map(([w]) => w), [0, 2], JSON.stringify(bots));
   });
 
+  // A week whose bot was cancelled because the organizer cancelled it never had its bot: it does not
+  // count as served. Moving the series to another day brings it back (the series' exceptions,
+  // deletions among them, are dropped: FakeMicrosoft.shiftSeries) under a new id; moved from there
+  // to after the chain's place, it is booked as any instance moved there is.
+  test('an Outlook chain books a week whose bot the organizer\'s cancelling took, once the series move brings it back and it is moved ahead of the chain', async (t) => {
+    const startedAt = env.clock.now();
+    t.after(() => env.clock.set(startedAt));
+    const series = await outlookSeries(env, 'Chain cancelled week back', 6);
+    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-cancelled-back', recurring_event: true, bot_config: {} } });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const chainBots = async () => (await chainBotsOf(env.rc, series.user.userId, 'chain-cancelled-back', series.first)).filter(([, status]) => status !== 'Cancelled').map(([day]) => day);
+    // Week 0's bot goes to its meeting: the chain books week 1 (day 7), which the organizer cancels;
+    // the chain books week 2 (day 14).
+    env.clock.set(series.first - LEAD_MS);
+    await env.rc.dispatcher.runDue();
+    await env.rc.chains.advance();
+    env.clock.set(series.first + 2 * HOUR);
+    env.microsoft.cancelOccurrence(series.account.email, series.seriesId, series.first + 7 * DAY);
+    await series.sync();
+    await env.rc.chains.advance();
+    env.clock.advance(60_000);
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [0, 14]);
+    // The series moves two days later: week 2's bot follows (day 16); week 1 is back on day 9.
+    env.clock.advance(60_000);
+    env.microsoft.shiftSeries(series.account.email, series.seriesId, 2 * DAY);
+    await series.sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [0, 16]);
+    // Week 1 moved to day 15, after the chain's place (day 14): its to book.
+    env.clock.advance(60_000);
+    env.microsoft.updateOccurrence(series.account.email, series.seriesId, series.first + 9 * DAY, { startMs: series.first + 15 * DAY, endMs: series.first + 15 * DAY + HOUR });
+    await series.sync();
+    await env.rc.chains.advance();
+    assert.deepEqual(await chainBots(), [0, 15, 16]);
+  });
+
   // An exception whose slot is not known (Graph listed it moved the first time, as here) adds no
   // served slot: its start is not its slot. Week 1 is moved from Monday to Friday (day 11) before
   // the first sync; the chain books it, then week 2 (day 14), three days from day 11.
@@ -4059,7 +4096,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
     const slots = await db.selectFrom('instance_slots').selectAll().where('event_id', 'in', ids).execute();
     assert.deepEqual(slots.map((r) => (Number(r.slot_start_ms) - series.first) / (7 * DAY)).sort(), [0, 1, 2]);
     const chain = await db.selectFrom('recurring_chains').select('served_slots').where('deduplication_key', '=', 'chain-late-slots').executeTakeFirstOrThrow();
-    assert.deepEqual(JSON.parse(chain.served_slots!), [series.first + 7 * DAY]);
+    assert.deepEqual((JSON.parse(chain.served_slots!) as [number, string][]).map(([slot]) => slot), [series.first + 7 * DAY]);
   });
 
   // A chain from before migration 051 (served_slots null) knows none of the weeks it served before:

@@ -79,10 +79,10 @@ describe('chains due for a look', () => {
     const old = instanceSeriesId({ calendarId: 'cal_split', providerSeriesId: 'AAMk_old=' });
     const continuation = instanceSeriesId({ calendarId: 'cal_split', providerSeriesId: 'AAMk_new=' });
     await waitingChain(old, NOW - 60_000);
-    await rc.database.db.updateTable('recurring_chains').set({ served_slots: JSON.stringify([NOW - 7 * 86_400_000, NOW]), passed_keys: JSON.stringify(['evt_passed']) }).where('series_event_id', '=', old).execute();
+    await rc.database.db.updateTable('recurring_chains').set({ served_slots: JSON.stringify([[NOW - 7 * 86_400_000, 'bot_week_1'], [NOW, 'bot_long_gone']]), passed_keys: JSON.stringify(['evt_passed']) }).where('series_event_id', '=', old).execute();
     await carryChain(rc.database.db, old, continuation, NOW);
     const carried = await findChain(rc.database.db, continuation);
     assert.deepEqual([carried?.current_bot_id, carried?.current_occurrence_key, carried?.served_slots, carried?.passed_keys], ['bot_long_gone', '20261101T090000Z', null, null]);
-    assert.equal((await findChain(rc.database.db, old))?.served_slots, JSON.stringify([NOW - 7 * 86_400_000, NOW]));
+    assert.equal((await findChain(rc.database.db, old))?.served_slots, JSON.stringify([[NOW - 7 * 86_400_000, 'bot_week_1'], [NOW, 'bot_long_gone']]));
   });
 });

@@ -38,11 +38,12 @@ export async function storedInvariantViolations(database: Database): Promise<str
     select s.event_id from instance_slots s left join events e on e.id = s.event_id
      where e.id is null or e.provider_series_id is null or e.recurrence is not null
   `.execute(database.db);
-  // A chain's served slots are an Outlook series' (a series row's chain records none), the latest 50 at most.
+  // A chain's served slots are an Outlook series' (a series row's chain records none), the latest 50
+  // at most, each a slot and the bot booked for it.
   const chains = await database.db.selectFrom('recurring_chains').select(['series_event_id', 'served_slots']).where('served_slots', 'is not', null).execute();
   const served = chains.flatMap((c) => {
     const list = JSON.parse(c.served_slots!) as unknown;
-    const isWellFormed = Array.isArray(list) && list.length <= 50 && list.every((slot) => typeof slot === 'number');
+    const isWellFormed = Array.isArray(list) && list.length <= 50 && list.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'number' && typeof entry[1] === 'string');
     return isWellFormed && c.series_event_id.startsWith('instances:') ? [] : [`chain ${c.series_event_id} has served_slots ${c.served_slots}`];
   });
   return [

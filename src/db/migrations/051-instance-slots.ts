@@ -9,7 +9,8 @@ import type { Migration } from '../migrator.ts';
  * instances that are plain occurrences now.
  *
  * `recurring_chains.served_slots`: for an Outlook series' chain, the slots of the instances it has
- * booked (JSON array, the latest 50; null: none recorded), so that a week it served is known
+ * booked whose slots are known, each with the bot booked (JSON array of [slot, bot id], the latest
+ * 50; null: none recorded), so that a week it served is known
  * again when it comes back under a new id and is moved (chain mode, recurring-chains.ts).
  */
 export const instanceSlots: Migration = {

@@ -313,14 +313,14 @@ export class BotScheduling implements EventChangeListener {
     // an instance whose slot is not known (first listed moved) adds none.
     const position = parseInstanceSeriesId(seriesId) ? parseInstanceChainPosition(occurrenceKey) : null;
     const slot = position === null ? undefined : (await findInstanceSlots(trx, [position.instanceId])).get(position.instanceId);
-    const servedBefore = existing?.served_slots ? (JSON.parse(existing.served_slots) as number[]).filter((s) => s !== slot) : [];
+    const servedBefore = existing?.served_slots ? (JSON.parse(existing.served_slots) as [number, string][]).filter(([s]) => s !== slot) : [];
     await saveChain(trx, {
       series_event_id: seriesId, user_id: userId, is_enabled: 1, deduplication_key: key, bot_config: JSON.stringify(chainConfig),
       current_bot_id: booked.botId, current_occurrence_key: occurrenceKey,
       passed_keys: existing?.is_enabled === 1 && !isNamed ? existing.passed_keys : null,
       // An Outlook series' chain starts at the instance booked: those starting before it the client left out.
       floor_start_ms: parseInstanceSeriesId(seriesId) ? parseInstanceChainPosition(occurrenceKey)?.startMs ?? null : null,
-      served_slots: position === null ? existing?.served_slots ?? null : JSON.stringify(slot === undefined ? servedBefore : [...servedBefore, slot].slice(-50)),
+      served_slots: position === null ? existing?.served_slots ?? null : JSON.stringify(slot === undefined ? servedBefore : [...servedBefore, [slot, booked.botId]].slice(-50)),
       next_check_at_ms: null, last_error: null, created_at: existing?.created_at ?? now, updated_at: now,
     });
     if (existing?.is_enabled !== 1 || existing.current_bot_id !== booked.botId) {

@@ -310,13 +310,13 @@ export class RecurringChains {
       if (!live && await candidate.hadBot()) continue;
       let step: Step;
       if (live) {
-        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, candidate.slotMs]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
+        await updateChain(trx, seriesId, { current_bot_id: live.bot_id, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, { slot: candidate.slotMs, bot: live.bot_id }]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
         step = { outcome: 'adopted', botId: live.bot_id, booked: extra.booked };
       } else {
         const key = chain.deduplication_key === null ? null : occurrenceDeduplicationKey(chain.deduplication_key, candidate.keyPart);
         try {
           const booked = await candidate.book(key, config);
-          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, candidate.slotMs]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
+          await updateChain(trx, seriesId, { current_bot_id: booked.botId, current_occurrence_key: candidate.position, passed_keys: withPassed(chain, passedNow), served_slots: withServed(chain, [...extra.slots, { slot: candidate.slotMs, bot: booked.botId }]), next_check_at_ms: waitsForKey ? now + KEY_RECHECK_MS : null, last_error: null, updated_at: now, ...floorOf(chain, instances, ordered[0]!) });
           await bots.appendDecision(trx, booked.botId, now, 'chain_booked', `Booked by chain mode of series ${seriesId}${current ? ` after bot ${current.id} (${current.status})` : ''}`, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
           step = { outcome: 'booked', botId: booked.botId, booked: 1 + extra.booked };
         } catch (error) {
@@ -331,7 +331,7 @@ export class RecurringChains {
       }
       // (Not those it could not book a moment ago: they wait until they can be.)
       const ahead = await this.#bookOutOfTurn(trx, chain, ordered.filter((c) => c !== candidate && c.startMs < candidate.startMs && !passedNow.includes(c.keyPart)), step.botId === null ? current : await bots.findBotById(trx, step.botId), now);
-      if (ahead.slots.length > 0) await updateChain(trx, seriesId, { served_slots: withServed(chain, [...extra.slots, candidate.slotMs, ...ahead.slots]) });
+      if (ahead.slots.length > 0) await updateChain(trx, seriesId, { served_slots: withServed(chain, [...extra.slots, ...(step.botId === null ? [] : [{ slot: candidate.slotMs, bot: step.botId }]), ...ahead.slots]) });
       return { ...step, booked: step.booked + ahead.booked };
     }
     // Nothing booked: one it passed for a key another meeting's bot holds (the series' last, say)
@@ -346,7 +346,7 @@ export class RecurringChains {
    * its to book one by one, and one booked here is passed over when the chain comes to it (its bot
    * has left by then, or is adopted while it waits). An occurrence with a live bot already is left.
    */
-  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null; waitsForKey: boolean; slots: (number | undefined)[] }> {
+  async #bookOutOfTurn(trx: Transaction<Schema>, chain: RecurringChainRow, candidates: readonly ChainCandidate[], current: BotRow | undefined, now: number): Promise<{ booked: number; firstBotId: string | null; waitsForKey: boolean; slots: BookedSlot[] }> {
     const seriesId = chain.series_event_id;
     // One it passed still held by another meeting's bot's key: that bot may go, the series unchanged.
     let waitsForKey = false;
@@ -354,7 +354,7 @@ export class RecurringChains {
     let booked = 0;
     let firstBotId: string | null = null;
     // The slots of the Outlook instances booked (the chain records them as served: withServed).
-    const slots: (number | undefined)[] = [];
+    const slots: BookedSlot[] = [];
     for (const candidate of candidates) {
       // Covered, or had a bot that counts (the client cancelled it, or it went): not booked again.
       if (await candidate.findLive() || await candidate.hadBot()) continue;
@@ -371,7 +371,7 @@ export class RecurringChains {
         await bots.appendDecision(trx, bot.botId, now, 'chain_booked', why, { series_event_id: seriesId, previous_bot_id: current?.id ?? null });
         firstBotId ??= bot.botId;
         booked++;
-        slots.push(candidate.slotMs);
+        slots.push({ slot: candidate.slotMs, bot: bot.botId });
       } catch (error) {
         // No bot for this one (no meeting link...): as when the chain comes to it in turn. One it
         // passed for that reason is expected to fail until its link comes: not worth an info line.
@@ -469,15 +469,20 @@ export class RecurringChains {
       await recordInstanceSlot(trx, instance.id, instance.start_ms);
       slots.set(instance.id, instance.start_ms);
     }
-    const servedSlots = servedSlotsOf(chain);
+    // A slot whose bot never launched, its links ended for the calendar's sake (the organizer
+    // cancelled that week, or its meeting link went), was not served: that week is owed a bot still.
+    const recorded = servedSlotsOf(chain);
+    const freed = await bots.botsFreedByCalendar(trx, recorded.map(([, bot]) => bot));
+    const servedSlots = recorded.filter(([, bot]) => !freed.has(bot)).map(([slot]) => slot);
     // A chain from before migration 051 recorded none: it takes the slot of the instance at its
     // place (kept after that instance is gone), if known, as served, so that the slots it books
     // next add to it. What it served before that slot it does not know (isMovedHere, below).
     if (chain.served_slots === null && at !== null) {
       const placeSlot = slots.get(at.instanceId) ?? (await findInstanceSlots(trx, [at.instanceId])).get(at.instanceId);
-      if (placeSlot !== undefined) {
-        servedSlots.push(placeSlot);
-        chain.served_slots = JSON.stringify(servedSlots);
+      if (placeSlot !== undefined && current) {
+        recorded.push([placeSlot, current.id]);
+        if (!freed.has(current.id)) servedSlots.push(placeSlot);
+        chain.served_slots = JSON.stringify(recorded);
         await updateChain(trx, chain.series_event_id, { served_slots: chain.served_slots });
       }
     }
@@ -507,7 +512,7 @@ export class RecurringChains {
     // by it (above). One whose slot is not known (first listed moved), or is earlier (a chain from
     // before migration 051, or one that has served more than the slots it keeps), is the chain's
     // only if it was stored before the bot the chain waits for.
-    const earliestServed = servedSlots.length === 0 ? null : Math.min(...servedSlots);
+    const earliestServed = recorded.length === 0 ? null : Math.min(...recorded.map(([slot]) => slot));
     const isKnownBySlot = (i: EventRow) => slots.has(i.id) && earliestServed !== null && slots.get(i.id)! >= earliestServed;
     const isMovedHere = (i: EventRow) => isStoredException(i.raw) && (isKnownBySlot(i) || Number(i.created_at) < placedAtMs!);
     const behind = at === null || floor === null || placedAtMs === null ? []
@@ -666,16 +671,22 @@ function floorOf(chain: RecurringChainRow, instances: InstanceSeries | null, fir
   return instances !== null && chain.floor_start_ms === null && chain.current_occurrence_key === null ? { floor_start_ms: first.startMs } : {};
 }
 
-/** The slots of the Outlook instances the chain booked (recurring_chains.served_slots). */
-function servedSlotsOf(chain: RecurringChainRow): number[] {
-  return chain.served_slots === null ? [] : JSON.parse(chain.served_slots) as number[];
+/** An Outlook instance the chain booked: its slot, if known, and the bot booked for it. */
+interface BookedSlot {
+  slot: number | undefined;
+  bot: string;
 }
 
-/** The chain's served slots with those booked now added (series rows' occurrences have none), the latest PASSED_KEPT. */
-function withServed(chain: RecurringChainRow, slotsNow: readonly (number | undefined)[]): string | null {
-  const added = slotsNow.filter((slot): slot is number => slot !== undefined);
+/** The slots of the Outlook instances the chain booked, each with the bot booked for it (recurring_chains.served_slots). */
+function servedSlotsOf(chain: RecurringChainRow): [number, string][] {
+  return chain.served_slots === null ? [] : JSON.parse(chain.served_slots) as [number, string][];
+}
+
+/** The chain's served slots with those booked now added (series rows' occurrences have none; nor has an instance whose slot is not known), the latest PASSED_KEPT. */
+function withServed(chain: RecurringChainRow, bookedNow: readonly BookedSlot[]): string | null {
+  const added = bookedNow.filter((b): b is { slot: number; bot: string } => b.slot !== undefined).map((b): [number, string] => [b.slot, b.bot]);
   if (added.length === 0) return chain.served_slots;
-  const kept = servedSlotsOf(chain).filter((slot) => !added.includes(slot));
+  const kept = servedSlotsOf(chain).filter(([slot]) => !added.some(([a]) => a === slot));
   return JSON.stringify([...kept, ...added].slice(-PASSED_KEPT));
 }
 
