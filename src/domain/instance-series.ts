@@ -86,9 +86,10 @@ export function isPlainOccurrence(raw: unknown): boolean {
  * chain has served, each slot taken by one instance at most and each instance taking one slot at
  * most: an instance on the slot itself first, then, nearest pairs first (of two as near, the
  * earlier instance), one less than half the series' spacing away (the week, come under a new id
- * when the series moved to another day or time by less than half its spacing: series-move.ts ties such weeks the same way). So a week
- * the series still has under its own slot keeps that slot, and the next day's meeting of a
- * series that meets several days a week is not taken for it. Without a spacing, the same slot only.
+ * when the series moved to another day or time by less than that: series-move.ts ties such weeks
+ * the same way). So a week the series still has under its own slot keeps that slot, and the next
+ * day's meeting of a series that meets several days a week is not taken for it. Without a
+ * spacing, the same slot only.
  */
 export function claimServedSlots(instances: readonly { id: string; slotMs: number }[], servedSlots: readonly number[], spacingMs: number | null): Set<string> {
   const pairs: { id: string; slotMs: number; served: number; distance: number }[] = [];

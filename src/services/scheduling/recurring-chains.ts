@@ -456,8 +456,8 @@ export class RecurringChains {
     // 4353). Its slot tells it: the start it had when Graph listed it as a plain occurrence
     // (instance_slots). Each slot the chain booked (served_slots) is claimed by one instance at
     // most (claimServedSlots): the one on it, else the nearest less than half the series' spacing
-    // away (the series moved by less than half its spacing); the spacing is the smaller of the instances' and the
-    // served slots' own, so that weeks the organizer cancelled do not widen it. An instance that
+    // away (the series moved by less than that); the spacing is the smaller of the instances' and
+    // the served slots' own, so that weeks the organizer cancelled do not widen it. An instance that
     // claims a slot is never the chain's again, ahead of its place or behind it, unless it has bot
     // links of its own (the instance the chain booked, under the id it had): whether those count
     // (hasHadBot: one whose bot left its meeting before the meeting moved on past it does not)
@@ -682,7 +682,10 @@ function servedSlotsOf(chain: RecurringChainRow): [number, string][] {
   return chain.served_slots === null ? [] : JSON.parse(chain.served_slots) as [number, string][];
 }
 
-/** The chain's served slots with those booked now added (series rows' occurrences have none; nor has an instance whose slot is not known), the latest PASSED_KEPT. */
+/**
+ * The chain's served slots with those booked now added (series rows' occurrences have none; nor
+ * has an instance whose slot is not known), the latest PASSED_KEPT.
+ */
 function withServed(chain: RecurringChainRow, bookedNow: readonly BookedSlot[]): string | null {
   const added = bookedNow.filter((b): b is { slot: number; bot: string } => b.slot !== undefined).map((b): [number, string] => [b.slot, b.bot]);
   if (added.length === 0) return chain.served_slots;
