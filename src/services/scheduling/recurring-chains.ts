@@ -508,13 +508,12 @@ export class RecurringChains {
     if (chain.floor_start_ms === null && floor !== null) await updateChain(trx, chain.series_event_id, { floor_start_ms: floor });
     const placedAtMs = current ? Number(current.created_at) : null;
     const passed = passedKeysOf(chain);
-    // An exception whose slot is known and not before the earliest slot the chain recorded is known
-    // by it (above). One whose slot is not known (first listed moved), or is earlier (a chain from
-    // before migration 051, or one that has served more than the slots it keeps), is the chain's
-    // only if it was stored before the bot the chain waits for.
-    const earliestServed = recorded.length === 0 ? null : Math.min(...recorded.map(([slot]) => slot));
-    const isKnownBySlot = (i: EventRow) => slots.has(i.id) && earliestServed !== null && slots.get(i.id)! >= earliestServed;
-    const isMovedHere = (i: EventRow) => isStoredException(i.raw) && (isKnownBySlot(i) || Number(i.created_at) < placedAtMs!);
+    // An exception behind the place is the chain's only if it was stored before the bot the chain
+    // waits for, whatever its slot: the served slots add weeks to leave alone (isOpen, above), they
+    // do not vouch for the others, as they are not every week the chain booked (none is recorded
+    // for a week whose slot was not known, first listed moved, nor by an instance of an earlier
+    // release booking during an upgrade).
+    const isMovedHere = (i: EventRow) => isStoredException(i.raw) && Number(i.created_at) < placedAtMs!;
     const behind = at === null || floor === null || placedAtMs === null ? []
       : instances.filter((i) => isOpen(i) && i.start_ms <= at.startMs && i.start_ms > now && i.start_ms >= floor && (passed.has(i.id) || isMovedHere(i)));
     if (upcoming.length === 0 && behind.length === 0) {
