@@ -91,4 +91,7 @@ test('served slots: each claimed by one instance at most, the one on it first, e
   assert.deepEqual(claimed([['a', 7 * DAY], ['b', 8 * DAY]], [7 * DAY], null), ['a']);
   assert.deepEqual(claimed([['a', 8 * DAY]], [7 * DAY], null), []);
   assert.deepEqual(claimed([['a', 7 * DAY]], [], WEEK), []);
+  // Two instances on one slot: the one with the smaller id, in whatever order they are listed.
+  assert.deepEqual(claimed([['b', 7 * DAY], ['a', 7 * DAY]], [7 * DAY], WEEK), ['a']);
+  assert.deepEqual(claimed([['a', 7 * DAY], ['b', 7 * DAY]], [7 * DAY], WEEK), ['a']);
 });

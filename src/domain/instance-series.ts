@@ -85,9 +85,9 @@ export function isPlainOccurrence(raw: unknown): boolean {
  * Of a series' instances (their slots: see isPlainOccurrence), those that stand for the slots a
  * chain has served, each slot taken by one instance at most and each instance taking one slot at
  * most: an instance on the slot itself first, then, nearest pairs first (of two as near, the
- * earlier instance), one less than half the series' spacing away (the week, come under a new id
- * when the series moved to another day or time by less than that: series-move.ts ties such weeks
- * the same way). So a week the series still has under its own slot keeps that slot, and the next
+ * earlier instance; of two on one slot, the smaller id), one less than half the series' spacing
+ * away (the week, come under a new id when the series moved to another day or time by less than
+ * that: series-move.ts ties such weeks the same way). So a week the series still has under its own slot keeps that slot, and the next
  * day's meeting of a series that meets several days a week is not taken for it. Without a
  * spacing, the same slot only.
  */
@@ -99,7 +99,7 @@ export function claimServedSlots(instances: readonly { id: string; slotMs: numbe
       if (distance === 0 || (spacingMs !== null && distance < spacingMs / 2)) pairs.push({ ...instance, served, distance });
     }
   }
-  pairs.sort((a, b) => a.distance - b.distance || a.slotMs - b.slotMs || a.served - b.served);
+  pairs.sort((a, b) => a.distance - b.distance || a.slotMs - b.slotMs || a.served - b.served || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const claimed = new Set<string>();
   const taken = new Set<number>();
   for (const pair of pairs) {
