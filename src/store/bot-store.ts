@@ -140,10 +140,11 @@ export async function eventsWithAnyLinks(db: Db, eventIds: readonly string[]): P
 
 /**
  * Of these bots, those that never launched and whose every link ended for the calendar's sake (the
- * causes listOccurrencesFreedByCalendar reads): the meeting they were booked for never had them.
+ * occurrence cancelled or deleted, or its meeting link gone): the meeting they were booked for
+ * never had them. Not held_before_move, which only a bot that launched has (releaseLinksMovedOnPast).
  */
 export async function botsFreedByCalendar(db: Db, botIds: readonly string[]): Promise<Set<string>> {
-  const freedBy = ['calendar_cancelled', 'link_removed', 'held_before_move'] satisfies LinkEndCause[];
+  const freedBy = ['calendar_cancelled', 'link_removed'] satisfies LinkEndCause[];
   const freed = new Set<string>();
   const ids = [...new Set(botIds)];
   for (let i = 0; i < ids.length; i += 500) {
