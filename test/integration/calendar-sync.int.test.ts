@@ -1148,6 +1148,17 @@ async function chainBotsOf(rc: TestRollcall, userId: string, key: string, firstM
   return bots.map((b) => [(b.start_ms - firstMs) / unit, b.status]);
 }
 
+/**
+ * An Outlook series of `count` weekly instances (outlookSeries) with a chain started on its first
+ * under `key`, and its chain's bots as chainBotsOf reads them.
+ */
+async function startOutlookChain(env: FullEnv, title: string, count: number, key: string) {
+  const series = await outlookSeries(env, title, count);
+  const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: key, recurring_event: true, bot_config: {} } });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  return { series, chainBots: () => chainBotsOf(env.rc, series.user.userId, key, series.first) };
+}
+
 async function outlookSeries(env: FullEnv, title: string, count: number) {
   const user = await env.rc.newUser();
   const { account, calendarId } = await connectMicrosoft(env, user.auth);
@@ -3817,10 +3828,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook series moved to an earlier day and back (Graph gives the old ids back) gets no second bot from its chain for the week it served', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const series = await outlookSeries(env, 'Chain moved and back', 6);
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-back', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-back', series.first);
+    const { series, chainBots } = await startOutlookChain(env, 'Chain moved and back', 6, 'chain-back');
     // Week 0 over: week 1 booked.
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
@@ -3847,10 +3855,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain whose series moved to a later day books no second bot for the week it served when the client cancels its next bot', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const series = await outlookSeries(env, 'Chain moved then skip', 6);
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-skip', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-skip', series.first);
+    const { series, chainBots } = await startOutlookChain(env, 'Chain moved then skip', 6, 'chain-skip');
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     assert.equal((await env.rc.chains.advance()).booked, 1);
@@ -4110,10 +4115,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain from before migration 051 books no second bot for a served week moved behind its place', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const series = await outlookSeries(env, 'Chain pre 051', 6);
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-pre051', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-pre051', series.first);
+    const { series, chainBots } = await startOutlookChain(env, 'Chain pre 051', 6, 'chain-pre051');
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     await env.rc.chains.advance();
@@ -4138,10 +4140,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain books no second bot for a week it served that came under a new id (the series moved to another day) and was then moved earlier', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const series = await outlookSeries(env, 'Chain moved then week moved', 6);
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-week-moved', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-week-moved', series.first);
+    const { series, chainBots } = await startOutlookChain(env, 'Chain moved then week moved', 6, 'chain-week-moved');
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     assert.equal((await env.rc.chains.advance()).booked, 1);
@@ -4166,10 +4165,7 @@ describe('Microsoft Graph: recurring Teams meetings, all calendars', () => {
   test('an Outlook chain books no second bot for a week it served that came under a new id and was moved after the chain booked a later week, earlier or later than that week', async (t) => {
     const startedAt = env.clock.now();
     t.after(() => env.clock.set(startedAt));
-    const series = await outlookSeries(env, 'Chain served week moved late', 6);
-    const started = await env.rc.request('POST', `/api/v1/calendar/schedule/${series.before[0]!.id}`, { auth: series.user.auth, body: { deduplication_key: 'chain-served-late', recurring_event: true, bot_config: {} } });
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const chainBots = () => chainBotsOf(env.rc, series.user.userId, 'chain-served-late', series.first);
+    const { series, chainBots } = await startOutlookChain(env, 'Chain served week moved late', 6, 'chain-served-late');
     env.clock.set(series.first + 2 * HOUR);
     await env.rc.dispatcher.runDue();
     await env.rc.chains.advance();
