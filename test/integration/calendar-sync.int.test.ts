@@ -1149,6 +1149,15 @@ async function chainBotsOf(rc: TestRollcall, userId: string, key: string, firstM
 }
 
 /**
+ * The VTIMEZONE Outlook and Exchange export as "Customized Time Zone" when its rules match no IANA
+ * zone (node-ical issue 478, allenporter/ical issue 468): US Eastern offsets with the rules of
+ * 1987-2006 (summer time from the first Sunday of April to the last Sunday of October).
+ */
+const CUSTOMIZED_ZONE = ['BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
+  'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
+  'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE'];
+
+/**
  * An Outlook series of `count` weekly instances (outlookSeries) with a chain started on its first
  * under `key`, and its chain's bots as chainBotsOf reads them.
  */
@@ -5847,9 +5856,7 @@ describe('ICS feed specifics', () => {
     // 1987-2006 (summer time from the first Sunday of April), which no IANA zone keeps now.
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
-    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', 'UID:customized-weekly@example.com', 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555555', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
@@ -5866,9 +5873,7 @@ describe('ICS feed specifics', () => {
     // (New York: 11 March to 4 November). Each occurrence is at 09:00 local by them, however far ahead.
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
-    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', 'UID:customized-years@example.com', 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555556', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
@@ -5903,9 +5908,7 @@ describe('ICS feed specifics', () => {
     // series' stand-in zone (Etc/GMT+5, the offset of its start).
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
-    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', `UID:customized-late-${randomUUID()}@example.com`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T003000`, `DTEND;${tz}:20270301T010000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Late sync', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
@@ -5933,9 +5936,7 @@ describe('ICS feed specifics', () => {
     const tz = 'TZID=Customized Time Zone';
     const uid = `customized-override-${randomUUID()}@example.com`;
     const link = meetingUrl();
-    const text = (override: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const text = (override: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${link}`, 'END:VEVENT', ...override, 'END:VCALENDAR', ''].join('\r\n');
     const feed = env.ics.publishRaw(text([]));
@@ -5958,9 +5959,7 @@ describe('ICS feed specifics', () => {
   test('a "Customized Time Zone" series stored as placed before (a stand-in zone with EXDATE/RDATE over this year and next) keeps the bots of those years on their occurrences when the feed is next read', async () => {
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
-    const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', 'UID:customized-upgrade@example.com', `DTSTAMP:${stamp}`, `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', 'LOCATION:https://zoom.us/j/85555555557', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
     const feed = env.ics.publishRaw(text('20261101T000000Z'));
@@ -6005,9 +6004,7 @@ describe('ICS feed specifics', () => {
     const user = await env.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
     const uid = `customized-304-${randomUUID()}@example.com`;
-    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const feed = env.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
     const res = await env.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
@@ -6055,9 +6052,7 @@ describe('ICS feed specifics', () => {
       const tz = 'TZID=Customized Time Zone';
       const uid = `unreadable-zone-${randomUUID()}@example.com`;
       const link = meetingUrl();
-      const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-        'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-        'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      const text = (stamp: string) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
         'BEGIN:VEVENT', `UID:${uid}`, `DTSTAMP:${stamp}`, `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
         'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${link}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
       const feed = env.ics.publishRaw(text('20261101T000000Z'));
@@ -6089,9 +6084,7 @@ describe('ICS feed specifics', () => {
     await ownFullEnv(t, {}, { log: otherLog });
     const user = await own.rc.newUser();
     const tz = 'TZID=Customized Time Zone';
-    const feed = own.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', 'BEGIN:VTIMEZONE', 'TZID:Customized Time Zone',
-      'BEGIN:STANDARD', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0400', 'TZOFFSETTO:-0500', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10', 'END:STANDARD',
-      'BEGIN:DAYLIGHT', 'DTSTART:16010101T020000', 'TZOFFSETFROM:-0500', 'TZOFFSETTO:-0400', 'RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4', 'END:DAYLIGHT', 'END:VTIMEZONE',
+    const feed = own.ics.publishRaw(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:Microsoft Exchange Server 2010', ...CUSTOMIZED_ZONE,
       'BEGIN:VEVENT', `UID:logged-zone-${randomUUID()}@example.com`, 'DTSTAMP:20261101T000000Z', `DTSTART;${tz}:20270301T090000`, `DTEND;${tz}:20270301T093000`,
       'RRULE:FREQ=WEEKLY;BYDAY=MO', 'SUMMARY:Planning', `LOCATION:${meetingUrl()}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'));
     const res = await own.rc.request('POST', '/api/v1/calendar/create_ics_calendar', { auth: user.auth, body: { ics_url: feed } });
