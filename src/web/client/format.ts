@@ -1,6 +1,7 @@
 // Times, statuses and decisions in words people read.
 import type { DecisionKind } from '../../domain/decision-kinds.ts';
 import type { ReasonCode } from '../../domain/reason-codes.ts';
+import { parseOccurrenceKey } from '../../domain/occurrence-key.ts';
 
 /**
  * The language of the page's words. Dates and times are written in it too, in the viewer's time
@@ -94,16 +95,12 @@ export function withLocalTimes(text: string): string {
 
 /**
  * An occurrence's key as the server writes it (its original start in UTC, basic format:
- * `20261207T100000Z`, occurrenceKey in src/domain/recurrence.ts) as an ISO instant; null for
- * anything else.
+ * `20261207T100000Z`, occurrenceKey) as an ISO instant; null for anything else, an impossible
+ * date (February 30) among them.
  */
 export function occurrenceKeyInstant(key: string): string | null {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z$/.exec(key);
-  if (!match) return null;
-  const [, y, mo, d, h, mi, s, ms] = match;
-  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms ?? '000'}Z`;
-  const parsed = Date.parse(iso);
-  return Number.isFinite(parsed) && new Date(parsed).toISOString() === iso ? iso : null;
+  const ms = parseOccurrenceKey(key);
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 /** An occurrence's key in the browser's zone, without seconds ("Dec 7, 2026, 11:00 AM"); the key as it is when it is not one. */
