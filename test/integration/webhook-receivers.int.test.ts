@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
-import { backendPid, sessionsWaitingOn } from '../support/pg-lock-waits.ts';
+import { backendPid, sessionsWaitingOn, untilSessionsWaitOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver, type ReceivedRequest } from '../support/fake-http-receiver.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
@@ -790,6 +790,38 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     assert.deepEqual([redelivered.status, redelivered.body.code], [404, 'delivery_not_found'], JSON.stringify(redelivered.body));
     const [notice] = await db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', botId).orderBy('id', 'desc').execute();
     assert.equal((await hold()).message_id, notice!.message_id, 'the URL names a message left');
+  });
+
+  test('a redelivery PostgreSQL rolls back as a deadlock\'s victim runs again: answered 200, not 500', onlyPostgres, async () => {
+    // A receiver down that asks for ten minutes (503, Retry-After: RFC 9110, section 10.2.3): its
+    // URL is paused, so a redelivery to it writes the URL's record (to end the pause), then its message.
+    hooks.respond = (r) => (r.url === '/victim' ? { status: 503, headers: { 'retry-after': '600' } } : { status: 200 });
+    const db = env.rc.database.db;
+    const botId = await book('/victim');
+    await env.rc.webhooks.runDue();
+    const hold = await db.selectFrom('webhook_url_holds').select('paused_until_ms').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/victim`).executeTakeFirstOrThrow();
+    assert.ok(Number(hold.paused_until_ms) > clock.now(), 'the URL is paused');
+    const message = await db.selectFrom('webhook_deliveries').select(['id', 'message_id']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    let redelivery!: Promise<{ status: number; body: any }>;
+    // A transaction that takes the two rows in the other order: the message, then the URL's record.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      // It looks for a deadlock only after ten seconds (the server's deadlock_timeout is a second),
+      // so the redelivery, waiting since before, is the one to find it and be rolled back.
+      await sql`set local deadlock_timeout = '10s'`.execute(trx);
+      await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', message.id).forUpdate().execute();
+      redelivery = env.rc.request('POST', `/api/v1/webhooks/deliveries/${message.message_id}/redeliver`, { auth: env.user.auth });
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the redelivery, the URL\'s record written, waits for the message');
+      // Waits for the redelivery's record: a deadlock. Done at all, it shows that the redelivery's
+      // transaction was rolled back (it could not end otherwise while this one holds the message).
+      await trx.updateTable('webhook_url_holds').set((eb) => ({ failures: eb.ref('failures') })).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/victim`).execute();
+    });
+    const res = await redelivery;
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual([res.body.delivery_id, res.body.status], [message.message_id, 'retrying']);
+    const after = await db.selectFrom('webhook_url_holds').select('paused_until_ms').where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/victim`).executeTakeFirstOrThrow();
+    assert.ok(Number(after.paused_until_ms) <= clock.now(), 'the pause ended by the redelivery run again');
+    assert.equal((await db.selectFrom('webhook_deliveries').select('redelivered').where('id', '=', message.id).executeTakeFirstOrThrow()).redelivered, 1);
   });
 
   test('the sweep of expired messages while a failure disables their URL: one waits for the other, neither is rolled back', onlyPostgres, async () => {

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { MAX_SIGNING_RETIRED_SECRETS, signingRetiredSecrets } from '../../src/services/webhooks/webhook-secrets.ts';
-import { startTestRollcall, type TestRollcall } from '../support/harness.ts';
+import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
+import { backendPid, untilSessionsWaitOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver } from '../support/fake-http-receiver.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
@@ -117,6 +118,38 @@ describe('webhook secret rotation', () => {
     assert.ok(made.includes(current));
     const request = await deliverOne();
     for (const secret of [before, ...made]) assert.ok(verifies(secret, request), 'every secret a client was shown signs');
+  });
+
+  test('a rotation PostgreSQL rolls back as a deadlock\'s victim runs again: answered 200, not 500, its secret retired once', { skip: TEST_ENGINE !== 'postgres' && 'SQLite runs one write transaction at a time: no deadlock' }, async () => {
+    const db = rc.database.db;
+    await rotate();
+    // A day on, the secret that rotation retired is past its day: the next rotation deletes its row
+    // after writing the user's.
+    clock.advance(DAY + HOUR);
+    const expired = await db.selectFrom('retired_webhook_secrets').select('id').where('user_id', '=', user.userId).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const before = (await secretView()).secret;
+    let rotation!: Promise<{ status: number; body: any }>;
+    // A transaction that takes the two rows in the other order: the retired secret, then the user.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      // It looks for a deadlock only after ten seconds (the server's deadlock_timeout is a second),
+      // so the rotation, waiting since before, is the one to find it and be rolled back.
+      await sql`set local deadlock_timeout = '10s'`.execute(trx);
+      await trx.selectFrom('retired_webhook_secrets').select('id').where('id', '=', expired.id).forUpdate().execute();
+      rotation = rc.request('POST', '/api/v1/webhooks/secret/rotate', { auth: user.auth });
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the rotation, the user\'s row written, waits for the retired secret');
+      // Done at all, this shows that the rotation's transaction was rolled back (it could not end
+      // otherwise while this one holds the retired secret).
+      await trx.updateTable('users').set((eb) => ({ webhook_secret_rotated_at: eb.ref('webhook_secret_rotated_at') })).where('id', '=', user.userId).execute();
+    });
+    const res = await rotation;
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal((await secretView()).secret, res.body.secret);
+    // One secret retired (the one before), signing beside the new one; the rolled-back try left none.
+    const signing = await db.selectFrom('retired_webhook_secrets').select('id').where('user_id', '=', user.userId).where('valid_until', '>', clock.now()).execute();
+    assert.equal(signing.length, 1);
+    const request = await deliverOne();
+    assert.ok(verifies(before, request) && verifies(res.body.secret, request));
   });
 
   test('every delivery also carries MeetStream\'s signature, which a client verifying MeetStream\'s way accepts: the current secret\'s, after a rotation too', async () => {

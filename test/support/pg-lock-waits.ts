@@ -24,3 +24,9 @@ export async function sessionsWaitingOn(db: Kysely<any>, holderPid: number): Pro
 export async function backendPid(db: Kysely<any>): Promise<number> {
   return (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
 }
+
+/** Waits (up to five seconds) until `n` sessions wait on the session `holderPid`, and says how many do then. */
+export async function untilSessionsWaitOn(db: Kysely<any>, holderPid: number, n: number): Promise<number> {
+  for (let i = 0; i < 500 && await sessionsWaitingOn(db, holderPid) < n; i++) await new Promise((r) => setTimeout(r, 10));
+  return sessionsWaitingOn(db, holderPid);
+}

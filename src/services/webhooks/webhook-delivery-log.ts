@@ -10,6 +10,7 @@ import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import { findBot } from '../../store/bot-store.ts';
 import { meetingTitleOfEvents } from '../../domain/meeting-title.ts';
 import { listTitledEventsOfBots } from '../../store/event-store.ts';
+import { retryingConflicts } from '../../db/race-retry.ts';
 
 /**
  * pending: not tried yet; retrying: tried and failed. Either is tried no earlier than
@@ -100,11 +101,12 @@ export class WebhookDeliveryLog {
    * even to a URL its bot's receiver answered 410 Gone (`redelivered`, migration 046), and ends
    * the pause of a URL held back as struggling (webhook_url_holds, migration 048): its owner says
    * the receiver is back. The URL still takes one message at a time until one is taken: this one
-   * first, as one never tried (unless an older one never tried may be sent to it too).
+   * first, as one never tried (unless an older one never tried may be sent to it too). A
+   * transaction PostgreSQL rolls back for a deadlock or a serialization failure runs again, whole.
    */
   async redeliver(userId: string, deliveryId: string): Promise<DeliveryView> {
-    const now = this.#clock.now();
-    const updated = await this.#db.transaction().execute(async (trx) => {
+    const updated = await retryingConflicts(() => this.#db.transaction().execute(async (trx) => {
+      const now = this.#clock.now();
       const found = await trx.selectFrom('webhook_deliveries').select('url').where('message_id', '=', deliveryId).where('user_id', '=', userId).executeTakeFirst();
       if (!found) return undefined;
       // The URL's row before the message's: the order in which the sender writes both (a failure
@@ -117,7 +119,7 @@ export class WebhookDeliveryLog {
         .set({ state: 'pending', next_attempt_at_ms: now, redelivered: 1, last_attempt_at_ms: null })
         .where('message_id', '=', deliveryId).where('user_id', '=', userId)
         .returningAll().executeTakeFirst();
-    });
+    }));
     if (!updated) throw new ApiError('delivery_not_found', `No webhook delivery ${deliveryId}`);
     this.#onRedeliver();
     const [heads, bots, pauses] = await Promise.all([this.#linesOf([updated]), this.#botsOf(userId, [updated]), this.#pausesOf(userId, [updated])]);

@@ -10,6 +10,7 @@ import { formatInstant, formatOptionalInstant } from '../../lib/time.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
 import { newWebhookSecret, openWebhookSecret, sealWebhookSecret } from '../access/api-keys.ts';
 import { ApiError } from '../../errors.ts';
+import { retryingConflicts } from '../../db/race-retry.ts';
 
 /** A rotated-out secret keeps signing alongside the new one this long. */
 export const SECRET_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -76,8 +77,9 @@ export class WebhookSecrets {
     };
   }
 
+  /** A rotation PostgreSQL rolls back for a deadlock or a serialization failure runs again, whole (a new secret made again). */
   async rotate(userId: string): Promise<WebhookSecretView> {
-    await this.#db.transaction().execute(async (trx) => {
+    await retryingConflicts(() => this.#db.transaction().execute(async (trx) => {
       // The user's row written first (to itself), so that two rotations of one user take turns:
       // each retires the secret the other made, not the same one twice; the time is read once
       // the turn has come, so that later rotations retire later.
@@ -93,7 +95,7 @@ export class WebhookSecrets {
       const kept = signing.slice(0, MAX_SIGNING_RETIRED_SECRETS).map((r) => r.id);
       await trx.deleteFrom('retired_webhook_secrets').where('user_id', '=', userId).where('id', 'not in', kept).execute();
       await trx.updateTable('users').set({ webhook_secret: sealWebhookSecret(newWebhookSecret(), this.#box), webhook_secret_rotated_at: now }).where('id', '=', userId).execute();
-    });
+    }));
     return this.get(userId);
   }
 }
