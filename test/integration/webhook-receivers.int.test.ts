@@ -792,6 +792,54 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     assert.equal((await hold()).message_id, notice!.message_id, 'the URL names a message left');
   });
 
+  test('deleting a bot\'s data while a 410 to its message is recorded: the gone line names a message left, not the deleted one', onlyPostgres, async () => {
+    // Standard Webhooks, "Delivery success and failure": a 410 asks the sender to stop sending.
+    hooks.respond = (r) => (r.url === '/gone-before' || r.url === '/gone-race' ? { status: 410 } : { status: 200 });
+    const db = env.rc.database.db;
+    const start = clock.now() + DAY;
+    const event = await env.rc.request('POST', '/api/v1/calendar/events', { auth: env.user.auth, body: { title: 'gone race', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const schedule = async (path: string) => {
+      const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: env.user.auth, body: { deduplication_key: 'gone-race', bot_config: { callback_url: `${env.base}${path}` } } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.bot_id as string;
+    };
+    // The bot's first callback URL answered 410: a gone line of the bot's that the deletion reads
+    // (and locks) among its records. Then the bot is given another URL (the newest bot_config wins).
+    const botId = await schedule('/gone-before');
+    await env.rc.webhooks.runDue();
+    const before = await db.selectFrom('gone_webhook_urls').select(['url']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(before.url, `${env.base}/gone-before`);
+    assert.equal(await schedule('/gone-race'), botId);
+    for (const minutes of [30, 40]) {
+      const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(start + minutes * 60_000).toISOString() } });
+      assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    }
+    const toNewUrl = await db.selectFrom('webhook_deliveries').select(['id', 'message_id']).where('bot_id', '=', botId).where('url', '=', `${env.base}/gone-race`).orderBy('id').execute();
+    assert.ok(toNewUrl.length >= 2, 'a message to answer 410, and one behind it');
+    let attempt!: Promise<number>;
+    let deletion!: Promise<{ status: number; body: any }>;
+    // The first gone line is held here: the deletion waits at it, having read the bot's other
+    // records; the 410 to the new URL then comes, and is recorded or waits.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      await trx.selectFrom('gone_webhook_urls').select('url').where('bot_id', '=', botId).where('url', '=', before.url).forShare().execute();
+      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the deletion waits for the first gone line');
+      let isDone = false;
+      attempt = env.rc.webhooks.runDue();
+      void attempt.finally(() => { isDone = true; });
+      for (let i = 0; i < 500 && !isDone && await sessionsWaitingOn(db, holder) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    });
+    const [deleted] = await Promise.all([deletion, attempt]);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.equal(env.to('/gone-race').length, 1, 'one request, answered 410');
+    const left = new Set((await db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', botId).execute()).map((m) => m.message_id));
+    const gone = await db.selectFrom('gone_webhook_urls').select(['url', 'message_id']).where('bot_id', '=', botId).execute();
+    assert.ok(gone.some((line) => line.url === `${env.base}/gone-race`), 'the new URL is gone');
+    for (const line of gone) assert.ok(left.has(line.message_id), `the gone line of ${line.url} names ${line.message_id}, a message that is no longer there`);
+  });
+
   test('a redelivery PostgreSQL rolls back as a deadlock\'s victim runs again: answered 200, not 500', onlyPostgres, async () => {
     // A receiver down that asks for ten minutes (503, Retry-After: RFC 9110, section 10.2.3): its
     // URL is paused, so a redelivery to it writes the URL's record (to end the pause), then its message.

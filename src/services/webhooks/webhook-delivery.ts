@@ -489,9 +489,13 @@ export class WebhookDelivery {
     else if (isSetAside) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, reason: error }, 'webhook refused by its receiver and set aside; the bot\'s later webhooks go on');
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
     const isRecordingFailure = secrets.length > 0 && !isGone;
-    await database.db.transaction().execute(async (trx) => {
-      // The URL's row is locked first (the order of every writer of it and of messages' rows).
+    const unsent = await database.db.transaction().execute(async (trx) => {
+      // The URL's record is locked first (a user's hold, or the bot's gone line), then this
+      // message, then the URL's other waiting messages in id order: the order of every writer of
+      // both. A 410's record and its messages are written together, so that a deletion of the
+      // bot's data sees both or neither (it would otherwise leave a record naming a deleted message).
       const locked = isRecordingFailure ? await this.#lockHold(trx, delivery, now) : null;
+      if (isGone) await this.#recordGone(trx, delivery);
       await trx.updateTable('webhook_deliveries').set({
         state: isExpired || isSetAside ? 'failed' : 'pending',
         attempts,
@@ -508,24 +512,40 @@ export class WebhookDelivery {
       // Every failed attempt at the URL (not a 410: that closes the bot's line on its own) extends
       // its run of failures, which disables it after days.
       if (locked !== null) await this.#recordFailure(trx, locked.row, delivery, sentAt, now, result.retryAfterMs ?? null, isHolding);
+      return isGone ? this.#failGoneLine(trx, delivery, now) : 0;
     });
-    if (isGone) {
-      // The line is gone until a message of it is taken; the bot's other messages waiting for the
-      // same URL go too, unsent, retrying ones among them (none of them is claimed meanwhile: only
-      // the oldest waiting one of a line is), except those their owner redelivered.
-      const unsent = await database.db.transaction().execute(async (trx) => {
-        await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
-          .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
-        // (In id order, as every writer of several messages locks them.)
-        let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
-          .where('w.bot_id', '=', delivery.bot_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
-          .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
-          .where('w.id', '!=', delivery.id).orderBy('w.id');
-        if (database.engine === 'postgres') waiting = waiting.forUpdate();
-        return trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) }).where('id', 'in', waiting).executeTakeFirst();
-      });
-      logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: Number(unsent.numUpdatedRows) }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
-    }
+    if (isGone) logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, attempts, notSent: unsent }, 'webhook receiver answered 410 Gone; this webhook and the bot\'s later ones to that URL are not sent');
+  }
+
+  /**
+   * Records the bot's line to the delivery's URL as gone (gone_webhook_urls), naming the delivery.
+   * On PostgreSQL the bot's row is share-locked first (bots come before the outbox's rows in the
+   * one lock order): a deletion of the bot's data, which locks that row before it reads the
+   * records of its URLs, waits until this is committed, or this until the deletion is. (A record
+   * inserted here is not yet seen by another transaction, which would not wait for it: the
+   * deletion could read the bot's gone lines before this commits and delete this message after,
+   * leaving the new line naming it.)
+   */
+  async #recordGone(trx: Transaction<Schema>, delivery: Delivery): Promise<void> {
+    if (this.#o.database.engine === 'postgres') await trx.selectFrom('bots').select('id').where('id', '=', delivery.bot_id).forKeyShare().execute();
+    await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
+      .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
+  }
+
+  /**
+   * The line is gone until a message of it is taken; the bot's other messages waiting for the same
+   * URL go too, unsent, retrying ones among them (none of them is claimed meanwhile: only the
+   * oldest waiting one of a line is), except those their owner redelivered. Answers how many.
+   */
+  async #failGoneLine(trx: Transaction<Schema>, delivery: Delivery, now: number): Promise<number> {
+    // (In id order, as every writer of several messages locks them.)
+    let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
+      .where('w.bot_id', '=', delivery.bot_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
+      .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
+      .where('w.id', '!=', delivery.id).orderBy('w.id');
+    if (this.#o.database.engine === 'postgres') waiting = waiting.forUpdate();
+    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) }).where('id', 'in', waiting).executeTakeFirst();
+    return Number(unsent.numUpdatedRows);
   }
 
   /**
