@@ -102,7 +102,10 @@ const ORPHAN_SWEEP_MS = 500;
  */
 const STUCK_LEASES = 10;
 
-/** A bot an API request is changing at the due moment is decided again this much later. */
+/**
+ * A bot another transaction holds at the due moment (an API request changing it, or, for a moment,
+ * the webhook sender recording an attempt of one of its webhooks) is decided again this much later.
+ */
 const BUSY_BOT_RETRY_MS = 5;
 
 /**
@@ -129,7 +132,7 @@ interface PendingLaunch {
   handover?: { schedule: ScheduleRow; bot: BotRow };
 }
 
-/** What a decision left for each row of a batch: launches to send, rows with nothing to send, rows a request holds. */
+/** What a decision left for each row of a batch: launches to send, rows with nothing to send, rows whose bot another transaction holds. */
 interface Decided {
   launches: PendingLaunch[];
   dropped: string[];
@@ -621,7 +624,8 @@ export class Dispatcher {
 
   /**
    * The confirmation, one statement on PostgreSQL (src/store/firing-store.ts): bots locked first
-   * (one lock order everywhere: a bot, then its schedule), skipping any a request holds right now;
+   * (one lock order everywhere: a bot, then its schedule), skipping any another transaction holds
+   * right now (a request changing it, or the webhook sender recording an attempt: BUSY_BOT_RETRY_MS);
    * unchanged since they were prepared; their schedules still claimed by us and due (a move puts a
    * row back to pending, a cancel ends it).
    */
@@ -656,7 +660,7 @@ export class Dispatcher {
     return { launches, dropped, busy, slow };
   }
 
-  /** The slow path, in one transaction: bots locked (skipping those a request holds), then decided. */
+  /** The slow path, in one transaction: bots locked (skipping those another transaction holds), then decided. */
   #decideSlow(slow: Claimed[], now: number): Promise<Decided> {
     const { database } = this.#o;
     return inTransactionWithoutWaitingForDisk(database, async (trx) => {
@@ -676,7 +680,7 @@ export class Dispatcher {
     this.#enqueueLaunches(launches);
   }
 
-  /** Rows a decision left with nothing to send, and rows a request held (tried again shortly). */
+  /** Rows a decision left with nothing to send, and rows whose bot another transaction held (tried again shortly). */
   #settle(dropped: readonly string[], busy: readonly Claimed[], now: number): void {
     for (const id of dropped) this.#rows.settled(id);
     for (const c of busy) this.#rows.holdLater(c, now + BUSY_BOT_RETRY_MS);

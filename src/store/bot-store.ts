@@ -257,8 +257,9 @@ export async function countPendingSchedules(db: Db): Promise<number> {
 
 /**
  * Locks the bots of a firing batch in id order (PostgreSQL) and returns the ids it could lock: a
- * bot whose row another transaction holds is left out (SKIP LOCKED), and so is a bot that no
- * longer exists (bots are never deleted: deleting a bot's data scrubs the row); the caller decides
+ * bot whose row another transaction holds (a request changing it, or the webhook sender recording
+ * an attempt of one of its webhooks) is left out (SKIP LOCKED), and so is a bot that no longer
+ * exists (bots are never deleted: deleting a bot's data scrubs the row); the caller decides
  * the missing ones again a moment later. On SQLite every existing bot is returned.
  */
 export async function lockBotsSkippingBusy(db: Db, engine: Engine, botIds: readonly string[]): Promise<Set<string>> {

@@ -6,8 +6,9 @@
 //   json_each on SQLite), so the statement text is the same for every batch size: it is parsed
 //   and planned once, not once per batch size.
 // - On PostgreSQL the whole confirmation is one statement, and so one round trip: data-modifying
-//   CTEs lock the bots (skipping any a request holds), keep those whose version is unchanged, turn
-//   their still-claimed, still-due schedules into 'launching' and the bots into 'Joining'. Its
+//   CTEs lock the bots (skipping any another transaction holds: a request changing one, or the
+//   webhook sender recording an attempt of one's webhook), keep those whose version is unchanged,
+//   turn their still-claimed, still-due schedules into 'launching' and the bots into 'Joining'. Its
 //   commit does not wait for the disk (set_config local to the statement's own transaction; see
 //   inTransactionWithoutWaitingForDisk for why that is safe here).
 // - On SQLite the check and the schedules' change are one conditional update (UPDATE ... FROM),
@@ -44,7 +45,8 @@ export interface Confirmation {
   confirmed: ConfirmedLaunch[];
   /**
    * The bots that could be locked, as they are now (on SQLite only those of the launches not
-   * confirmed); a bot missing here is held by a request.
+   * confirmed); a bot missing here is held by another transaction (a request, or the webhook
+   * sender).
    */
   bots: BotState[];
 }

@@ -840,6 +840,57 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
     for (const line of gone) assert.ok(left.has(line.message_id), `the gone line of ${line.url} names ${line.message_id}, a message that is no longer there`);
   });
 
+  test('deleting a bot\'s data while a failure writes its URL\'s first hold and gives its message up: the hold names a message left, not the deleted one', onlyPostgres, async () => {
+    // A 500 (a server error: Standard Webhooks, "Delivery success and failure", a failure to
+    // retry) to a message past its three days, tried for the first time, at a URL with no hold
+    // yet: the URL's hold is inserted and the message given up in one transaction.
+    hooks.respond = (r) => (r.url === '/hold-gone' ? { status: 410 } : r.url === '/hold-race' ? { status: 500 } : { status: 200 });
+    const db = env.rc.database.db;
+    const start = clock.now() + DAY;
+    const event = await env.rc.request('POST', '/api/v1/calendar/events', { auth: env.user.auth, body: { title: 'hold race', start_time: new Date(start).toISOString(), end_time: new Date(start + HOUR).toISOString(), meeting_url: 'https://zoom.us/j/123456789' } });
+    assert.equal(event.status, 201, JSON.stringify(event.body));
+    const schedule = async (path: string) => {
+      const res = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: env.user.auth, body: { deduplication_key: 'hold-race', bot_config: { callback_url: `${env.base}${path}` } } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.bot_id as string;
+    };
+    // The bot's first callback URL answered 410: a gone line of the bot's that the deletion reads
+    // (and locks) after the user's holds. Then the bot is given another URL.
+    const botId = await schedule('/hold-gone');
+    await env.rc.webhooks.runDue();
+    const before = await db.selectFrom('gone_webhook_urls').select(['url']).where('bot_id', '=', botId).executeTakeFirstOrThrow();
+    assert.equal(await schedule('/hold-race'), botId);
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${botId}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(start + 30 * 60_000).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const toNewUrl = await db.selectFrom('webhook_deliveries').select(['id', 'message_id']).where('bot_id', '=', botId).where('url', '=', `${env.base}/hold-race`).execute();
+    assert.equal(toNewUrl.length, 1, 'one message to the new URL');
+    // Queued more than three days ago and never tried (as one kept behind its bot's older messages).
+    await db.updateTable('webhook_deliveries').set({ created_at: clock.now() - 3 * DAY - 60_000 }).where('id', '=', toNewUrl[0]!.id).execute();
+    const holdOf = () => db.selectFrom('webhook_url_holds').select(['url', 'message_id']).where('user_id', '=', env.user.userId).where('url', '=', `${env.base}/hold-race`).executeTakeFirst();
+    assert.equal(await holdOf(), undefined, 'no hold yet');
+    let attempt!: Promise<number>;
+    let deletion!: Promise<{ status: number; body: any }>;
+    // The first gone line is held here: the deletion waits at it, having read the user's holds
+    // (none for the new URL); the failure then comes, and is recorded or waits.
+    await db.transaction().execute(async (trx) => {
+      const holder = await backendPid(trx);
+      await trx.selectFrom('gone_webhook_urls').select('url').where('bot_id', '=', botId).where('url', '=', before.url).forShare().execute();
+      deletion = env.rc.request('DELETE', `/api/v1/bots/${botId}/delete`, { auth: env.user.auth });
+      assert.equal(await untilSessionsWaitOn(db, holder, 1), 1, 'the deletion, the holds read, waits for the first gone line');
+      let isDone = false;
+      attempt = env.rc.webhooks.runDue();
+      void attempt.finally(() => { isDone = true; });
+      for (let i = 0; i < 500 && !isDone && await sessionsWaitingOn(db, holder) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    });
+    const [deleted] = await Promise.all([deletion, attempt]);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.ok(env.to('/hold-race').length >= 1, 'tried, and answered 500');
+    const left = new Set((await db.selectFrom('webhook_deliveries').select('message_id').where('user_id', '=', env.user.userId).execute()).map((m) => m.message_id));
+    const hold = await holdOf();
+    assert.ok(hold, 'the new URL has its hold');
+    assert.ok(left.has(hold.message_id), `the hold of ${hold.url} names ${hold.message_id}, a message that is no longer there`);
+  });
+
   test('a redelivery PostgreSQL rolls back as a deadlock\'s victim runs again: answered 200, not 500', onlyPostgres, async () => {
     // A receiver down that asks for ten minutes (503, Retry-After: RFC 9110, section 10.2.3): its
     // URL is paused, so a redelivery to it writes the URL's record (to end the pause), then its message.

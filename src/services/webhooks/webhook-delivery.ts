@@ -490,10 +490,12 @@ export class WebhookDelivery {
     const nextAttemptAt = now + Math.max(webhookRetryDelayMs(attempts, this.#o.retryBaseMs), result.retryAfterMs ?? 0);
     const isRecordingFailure = secrets.length > 0 && !isGone;
     const unsent = await database.db.transaction().execute(async (trx) => {
-      // The URL's record is locked first (a user's hold, or the bot's gone line), then this
-      // message, then the URL's other waiting messages in id order: the order of every writer of
-      // both. A 410's record and its messages are written together, so that a deletion of the
-      // bot's data sees both or neither (it would otherwise leave a record naming a deleted message).
+      // A failure or a 410 to record: the bot's row is share-locked first (#lockBotForRecord),
+      // then the URL's record (the user's hold, or the bot's gone line), then this message, then
+      // the URL's other waiting messages in id order: the order of every writer of them. A record
+      // and the messages it gives up are written together, so that a deletion of the bot's data
+      // sees both or neither (it would otherwise leave a record naming a deleted message).
+      if (isRecordingFailure || isGone) await this.#lockBotForRecord(trx, delivery);
       const locked = isRecordingFailure ? await this.#lockHold(trx, delivery, now) : null;
       if (isGone) await this.#recordGone(trx, delivery);
       await trx.updateTable('webhook_deliveries').set({
@@ -518,16 +520,24 @@ export class WebhookDelivery {
   }
 
   /**
-   * Records the bot's line to the delivery's URL as gone (gone_webhook_urls), naming the delivery.
-   * On PostgreSQL the bot's row is share-locked first (bots come before the outbox's rows in the
-   * one lock order): a deletion of the bot's data, which locks that row before it reads the
-   * records of its URLs, waits until this is committed, or this until the deletion is. (A record
-   * inserted here is not yet seen by another transaction, which would not wait for it: the
-   * deletion could read the bot's gone lines before this commits and delete this message after,
-   * leaving the new line naming it.)
+   * Share-locks the delivery's bot (on PostgreSQL) before an attempt's record is written: bots
+   * come before the outbox's rows in the one lock order. A deletion of the bot's data, which locks
+   * that row before it reads the records of the user's URLs and the bot's lines, waits until the
+   * record is committed, or the record until the deletion is. (A hold or gone line inserted by the
+   * record is not yet seen by another transaction, which would not wait for it: the deletion could
+   * read the records before the insert commits and delete, after it, the message the insert names
+   * and gives up, leaving the new record naming a deleted message.) A key share, held for the
+   * record's few statements (the request to the receiver is over by then): an update of the bot
+   * that changes none of its unique columns does not wait for it; a request that locks the bot
+   * waits that long; the dispatcher, which locks bots skipping those held, decides this one again
+   * 5 ms later (BUSY_BOT_RETRY_MS).
    */
-  async #recordGone(trx: Transaction<Schema>, delivery: Delivery): Promise<void> {
+  async #lockBotForRecord(trx: Transaction<Schema>, delivery: Delivery): Promise<void> {
     if (this.#o.database.engine === 'postgres') await trx.selectFrom('bots').select('id').where('id', '=', delivery.bot_id).forKeyShare().execute();
+  }
+
+  /** Records the bot's line to the delivery's URL as gone (gone_webhook_urls), naming the delivery. */
+  async #recordGone(trx: Transaction<Schema>, delivery: Delivery): Promise<void> {
     await trx.insertInto('gone_webhook_urls').values({ bot_id: delivery.bot_id, url: delivery.url, message_id: delivery.message_id })
       .onConflict((oc) => oc.columns(['bot_id', 'url']).doUpdateSet({ message_id: delivery.message_id })).execute();
   }
