@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { startTestRollcall, TEST_ENGINE, type TestRollcall } from '../support/harness.ts';
-import { backendPid, sessionsWaitingOn, untilSessionsWaitOn } from '../support/pg-lock-waits.ts';
+import { backendPid, untilSessionsWaitOn } from '../support/pg-lock-waits.ts';
 import { FakeHttpReceiver, type ReceivedRequest } from '../support/fake-http-receiver.ts';
 import { withSchemaBefore } from '../support/migration-fixture.ts';
 import { migrate } from '../../src/db/migrator.ts';
@@ -744,8 +744,7 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
       // Transactions waiting on this one, directly or behind another (other test files run beside
       // this one on the same server, waiting on locks of their own).
       await steps(async (n) => {
-        for (let i = 0; i < 500 && await sessionsWaitingOn(db, holder) < n; i++) await new Promise((r) => setTimeout(r, 10));
-        assert.equal(await sessionsWaitingOn(db, holder), n, `${n} transactions wait`);
+        assert.equal(await untilSessionsWaitOn(db, holder, n), n, `${n} transactions wait`);
       });
     });
   }
@@ -829,7 +828,7 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
       let isDone = false;
       attempt = env.rc.webhooks.runDue();
       void attempt.finally(() => { isDone = true; });
-      for (let i = 0; i < 500 && !isDone && await sessionsWaitingOn(db, holder) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await untilSessionsWaitOn(db, holder, 2, () => isDone);
     });
     const [deleted] = await Promise.all([deletion, attempt]);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
@@ -880,7 +879,7 @@ describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQ
       let isDone = false;
       attempt = env.rc.webhooks.runDue();
       void attempt.finally(() => { isDone = true; });
-      for (let i = 0; i < 500 && !isDone && await sessionsWaitingOn(db, holder) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await untilSessionsWaitOn(db, holder, 2, () => isDone);
     });
     const [deleted] = await Promise.all([deletion, attempt]);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));

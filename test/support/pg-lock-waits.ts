@@ -25,8 +25,11 @@ export async function backendPid(db: Kysely<any>): Promise<number> {
   return (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid;
 }
 
-/** Waits (up to five seconds) until `n` sessions wait on the session `holderPid`, and says how many do then. */
-export async function untilSessionsWaitOn(db: Kysely<any>, holderPid: number, n: number): Promise<number> {
-  for (let i = 0; i < 500 && await sessionsWaitingOn(db, holderPid) < n; i++) await new Promise((r) => setTimeout(r, 10));
+/**
+ * Waits (up to five seconds) until `n` sessions wait on the session `holderPid`, or until `isDone`
+ * says that the work expected to wait has ended without waiting, and says how many wait then.
+ */
+export async function untilSessionsWaitOn(db: Kysely<any>, holderPid: number, n: number, isDone: () => boolean = () => false): Promise<number> {
+  for (let i = 0; i < 500 && !isDone() && await sessionsWaitingOn(db, holderPid) < n; i++) await new Promise((r) => setTimeout(r, 10));
   return sessionsWaitingOn(db, holderPid);
 }

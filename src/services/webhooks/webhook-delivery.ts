@@ -548,13 +548,24 @@ export class WebhookDelivery {
    * oldest waiting one of a line is), except those their owner redelivered. Answers how many.
    */
   async #failGoneLine(trx: Transaction<Schema>, delivery: Delivery, now: number): Promise<number> {
-    // (In id order, as every writer of several messages locks them.)
+    return this.#failWaiting(trx, delivery, 'bot', now, notSentText(delivery.message_id));
+  }
+
+  /**
+   * Fails unsent, with `text`, the messages to the delivery's URL still waiting and not leased,
+   * of its bot (`of`: 'bot', the bot's line) or of its user (`of`: 'user', every bot's), except
+   * the delivery itself and those their owner redelivered. They are locked in id order, as every
+   * writer of several messages locks them (the expiry sweep among them), so that none waits for
+   * another in a circle. Answers how many.
+   */
+  async #failWaiting(trx: Transaction<Schema>, delivery: Delivery, of: 'bot' | 'user', now: number, text: string): Promise<number> {
     let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
-      .where('w.bot_id', '=', delivery.bot_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
+      .where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
       .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
       .where('w.id', '!=', delivery.id).orderBy('w.id');
+    waiting = of === 'bot' ? waiting.where('w.bot_id', '=', delivery.bot_id) : waiting.where('w.user_id', '=', delivery.user_id);
     if (this.#o.database.engine === 'postgres') waiting = waiting.forUpdate();
-    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: notSentText(delivery.message_id) }).where('id', 'in', waiting).executeTakeFirst();
+    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text }).where('id', 'in', waiting).executeTakeFirst();
     return Number(unsent.numUpdatedRows);
   }
 
@@ -599,16 +610,9 @@ export class WebhookDelivery {
     if (!isDisabling) return;
     // Every other message of the user's to the URL still waiting fails unsent (those their owner
     // redelivered go on); those queued later fail when their turn comes.
-    // (In id order, as every writer of several messages locks them: the expiry sweep among them.)
-    const text = disabledText(hold.failingSinceMs, delivery.message_id);
-    let waiting = trx.selectFrom('webhook_deliveries as w').select('w.id')
-      .where('w.user_id', '=', delivery.user_id).where('w.url', '=', delivery.url).where('w.state', '=', 'pending').where('w.redelivered', '=', 0)
-      .where((eb) => eb.or([eb('w.lease_until_ms', 'is', null), eb('w.lease_until_ms', '<', now)]))
-      .where('w.id', '!=', delivery.id).orderBy('w.id');
-    if (this.#o.database.engine === 'postgres') waiting = waiting.forUpdate();
-    const unsent = await trx.updateTable('webhook_deliveries').set({ state: 'failed', last_error: text }).where('id', 'in', waiting).executeTakeFirst();
-    if (unsent.numUpdatedRows > 0n) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, Number(unsent.numUpdatedRows));
-    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: Number(unsent.numUpdatedRows) }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
+    const unsent = await this.#failWaiting(trx, delivery, 'user', now, disabledText(hold.failingSinceMs, delivery.message_id));
+    if (unsent > 0) this.#o.metrics.webhookDeliveries.inc({ outcome: 'disabled' }, unsent);
+    this.#o.logger.warn({ botId: delivery.bot_id, messageId: delivery.message_id, failingSince: new Date(hold.failingSinceMs).toISOString(), notSent: unsent }, 'webhook URL disabled: every attempt to it has failed for days; the user\'s webhooks to it are not sent until a redelivered one is taken');
   }
 
   /** One POST, no redirects (a 3xx is an answer); null status when no answer came (`isNoAnswer` when the receiver could not be reached or did not answer in time). */
