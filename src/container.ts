@@ -47,6 +47,7 @@ import { DashboardSessions } from './services/access/dashboard-sessions.ts';
 import { EndedBots } from './services/scheduling/ended-bots.ts';
 import { UpcomingBots } from './services/scheduling/upcoming-bots.ts';
 import { WebhookDeliveryLog } from './services/webhooks/webhook-delivery-log.ts';
+import { WebhookUrlHealth } from './services/webhooks/webhook-url-health.ts';
 import { StatusChangeFeed } from './services/scheduling/status-change-feed.ts';
 import { AdHocBots } from './services/scheduling/ad-hoc-bots.ts';
 import { RecurringChains } from './services/scheduling/recurring-chains.ts';
@@ -247,6 +248,7 @@ export async function createRollcall(config: Config, overrides: RollcallOverride
     upcomingBots: new UpcomingBots({ db: database.db, clock, launchLimitPerMinute: runtime.launchLimitPerMinute ?? runtime.scheduling?.rules.createsPerMinute ?? null }),
     endedBots: new EndedBots({ db: database.db }),
     deliveryLog: new WebhookDeliveryLog({ db: database.db, clock, onRedeliver: () => webhooks.wake() }),
+    webhookUrls: new WebhookUrlHealth({ db: database.db, clock }),
     statusFeed,
     calendar: { connections: calendarConnections, sync: calendarSync, autoSchedule },
     databaseHealth: database.health,

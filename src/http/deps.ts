@@ -18,6 +18,7 @@ import type { DashboardSessions } from '../services/access/dashboard-sessions.ts
 import type { UpcomingBots } from '../services/scheduling/upcoming-bots.ts';
 import type { EndedBots } from '../services/scheduling/ended-bots.ts';
 import type { WebhookDeliveryLog } from '../services/webhooks/webhook-delivery-log.ts';
+import type { WebhookUrlHealth } from '../services/webhooks/webhook-url-health.ts';
 import type { StatusChangeFeed } from '../services/scheduling/status-change-feed.ts';
 import type { AdHocBots } from '../services/scheduling/ad-hoc-bots.ts';
 import type { RecurringChains } from '../services/scheduling/recurring-chains.ts';
@@ -52,5 +53,7 @@ export interface AppDeps {
   upcomingBots: UpcomingBots;
   endedBots: EndedBots;
   deliveryLog: WebhookDeliveryLog;
+  /** How the caller's callback URLs stand (GET /webhooks/urls). */
+  webhookUrls: WebhookUrlHealth;
   statusFeed: StatusChangeFeed;
 }

@@ -730,6 +730,134 @@ describe('status webhooks: a retry to a URL that is not held keeps its place', (
   });
 });
 
+describe('status webhooks: GET /webhooks/urls says how each callback URL stands', () => {
+  // A URL is disabled after an hour of failures here (WEBHOOK_DISABLE_AFTER_HOURS), rather than five days.
+  const env = receiverSuite('urls', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS) });
+  const { hooks, clock, book } = env;
+  interface UrlView { url: string; state: string; failing_since: string | null; last_failure_at: string | null; paused_until: string | null; disabled_at: string | null; reopen_delivery_id: string | null; waiting: number; failed_unsent: number; gone_bots: number; gone_lines: { bot_id: string; delivery_id: string }[]; last_queued_at: string | null }
+  const urlsOf = async (auth: string): Promise<{ urls: UrlView[]; has_more: boolean }> => {
+    const res = await env.rc.request('GET', '/api/v1/webhooks/urls', { auth });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body;
+  };
+  const urlOf = async (path: string): Promise<UrlView | undefined> => (await urlsOf(env.user.auth)).urls.find((u) => u.url === `${env.base}${path}`);
+  const deliveriesOf = async (botId: string) => (await env.rc.request('GET', `/api/v1/bots/${botId}/deliveries`, { auth: env.user.auth })).body.deliveries as { delivery_id: string; event: string; status: string; attempts: number; last_error: string | null }[];
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  test('a URL paused by its receiver, one disabled after failing for an hour, a bot\'s line gone after a 410, each opened again by a message taken; another user sees none of them', async () => {
+    let isPausedDown = true;
+    let isDeadDown = true;
+    let isGone = true;
+    hooks.respond = (r) => {
+      // A 503 with Retry-After: the receiver says it is down and when to come back (Standard
+      // Webhooks, "Delivery success and failure"; RFC 9110, section 10.2.3).
+      if (r.url === '/urls-paused' && isPausedDown) return { status: 503, headers: { 'retry-after': '600' } };
+      // A 503 without one: down, the URL's own backoff applies.
+      if (r.url === '/urls-dead' && isDeadDown) return { status: 503 };
+      // 410: the receiver wants no more webhooks (Standard Webhooks, "Delivery success and failure").
+      if (r.url === '/urls-gone' && isGone) return { status: 410 };
+      return { status: 200 };
+    };
+    assert.deepEqual(await urlsOf(env.user.auth), { urls: [], has_more: false }, 'nothing sent yet, nothing to say');
+
+    // A URL that takes its messages: listed as ok, with nothing failing.
+    const fineAt = clock.now();
+    await book('/urls-fine');
+    await env.rc.webhooks.runDue();
+    assert.deepEqual(await urlOf('/urls-fine'), {
+      url: `${env.base}/urls-fine`, state: 'ok', failing_since: null, last_failure_at: null, paused_until: null, disabled_at: null, reopen_delivery_id: null,
+      waiting: 0, failed_unsent: 0, gone_bots: 0, gone_lines: [], last_queued_at: iso(fineAt),
+    });
+
+    // Paused by a 503 with Retry-After: 600, a second message waiting behind the pause.
+    const pausedAt = clock.now();
+    const pausedBot = await book('/urls-paused');
+    await env.rc.webhooks.runDue();
+    await book('/urls-paused');
+    const [pausedMessage] = await deliveriesOf(pausedBot);
+    const paused = await urlOf('/urls-paused');
+    assert.deepEqual(paused, {
+      url: `${env.base}/urls-paused`, state: 'paused', failing_since: iso(pausedAt), last_failure_at: iso(pausedAt), paused_until: iso(pausedAt + 600_000), disabled_at: null,
+      reopen_delivery_id: pausedMessage!.delivery_id, waiting: 2, failed_unsent: 0, gone_bots: 0, gone_lines: [], last_queued_at: iso(pausedAt),
+    });
+
+    // A bot's line gone: its message answered 410, its next one failed unsent.
+    const goneBot = await book('/urls-gone');
+    await env.rc.webhooks.runDue();
+    const moved = await env.rc.request('PATCH', `/api/v1/calendar/scheduled_bots/${goneBot}`, { auth: env.user.auth, body: { scheduled_join_time: new Date(clock.now() + DAY + HOUR / 2).toISOString() } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    await env.rc.webhooks.runDue();
+    const [unsentGone, refused] = await deliveriesOf(goneBot);
+    assert.match(unsentGone!.last_error!, /^not sent: the receiver answered 410 Gone/);
+    const gone = await urlOf('/urls-gone');
+    assert.deepEqual([gone?.state, gone?.failing_since, gone?.reopen_delivery_id, gone?.waiting, gone?.failed_unsent, gone?.gone_bots, gone?.gone_lines], ['ok', null, null, 0, 1, 1, [{ bot_id: goneBot, delivery_id: refused!.delivery_id }]]);
+
+    // The receiver of the paused URL is back: once its pause is over, a message is taken and the URL is as any other.
+    isPausedDown = false;
+    clock.advance(601_000);
+    await env.rc.webhooks.runDue();
+    const reopenedPause = await urlOf('/urls-paused');
+    assert.deepEqual([reopenedPause?.state, reopenedPause?.failing_since, reopenedPause?.paused_until, reopenedPause?.reopen_delivery_id, reopenedPause?.waiting], ['ok', null, null, null, 0]);
+
+    // Two bots' messages to a URL whose receiver is down: the URL is paused, then failing, then,
+    // an hour on, disabled; the message waiting then fails unsent.
+    const deadAt = clock.now();
+    const deadBots = [await book('/urls-dead'), await book('/urls-dead')];
+    let dead: UrlView | undefined;
+    for (let minutes = 0; minutes <= 180; minutes += 5) {
+      await env.rc.webhooks.runDue();
+      dead = await urlOf('/urls-dead');
+      if (dead?.state === 'disabled') break;
+      if (minutes === 0) {
+        // Paused for the URL's backoff: seconds (5 s and up, with jitter), not the messages' own retry times.
+        assert.equal(dead?.state, 'paused');
+        const pauseMs = Date.parse(dead!.paused_until!) - deadAt;
+        assert.ok(pauseMs > 0 && pauseMs < 60_000, `paused for ${pauseMs} ms`);
+      }
+      clock.advance(5 * 60_000);
+    }
+    assert.equal(dead?.state, 'disabled', JSON.stringify(dead));
+    const disabledAt = clock.now();
+    const deadMessages = (await Promise.all(deadBots.map(deliveriesOf))).flat();
+    const unsentDead = deadMessages.find((d) => d.last_error?.startsWith('not sent:'));
+    assert.ok(unsentDead, JSON.stringify(deadMessages));
+    // The same message and time the unsent message's error names.
+    assert.equal(unsentDead.last_error, `not sent: every attempt to this URL has failed since ${iso(deadAt)}, so it is disabled (redeliver ${dead.reopen_delivery_id} to open it again)`);
+    assert.deepEqual({ ...dead, last_failure_at: undefined }, {
+      url: `${env.base}/urls-dead`, state: 'disabled', failing_since: iso(deadAt), last_failure_at: undefined, paused_until: null, disabled_at: iso(disabledAt),
+      reopen_delivery_id: dead.reopen_delivery_id, waiting: 0, failed_unsent: 1, gone_bots: 0, gone_lines: [], last_queued_at: iso(deadAt),
+    });
+    assert.ok(deadMessages.some((d) => d.delivery_id === dead!.reopen_delivery_id), 'the message named is one of the URL\'s');
+    // The worst first: disabled, then the URL with a gone line, then the rest (their latest
+    // messages queued at the same time: by address).
+    assert.deepEqual((await urlsOf(env.user.auth)).urls.map((u) => u.url.slice(env.base.length)), ['/urls-dead', '/urls-gone', '/urls-fine', '/urls-paused']);
+
+    // Another user: none of this user's URLs, only their own.
+    const other = await env.rc.newUser();
+    assert.deepEqual(await urlsOf(other.auth), { urls: [], has_more: false });
+    const event = await env.rc.request('POST', '/api/v1/calendar/events', { auth: other.auth, body: { title: 'other', start_time: iso(clock.now() + DAY), end_time: iso(clock.now() + DAY + HOUR), meeting_url: 'https://zoom.us/j/123456789' } });
+    const scheduled = await env.rc.request('POST', `/api/v1/calendar/schedule/${event.body.id}`, { auth: other.auth, body: { deduplication_key: 'urls-other', bot_config: { callback_url: `${env.base}/urls-dead` } } });
+    assert.equal(scheduled.status, 200, JSON.stringify(scheduled.body));
+    const theirs = await urlsOf(other.auth);
+    assert.deepEqual(theirs.urls.map((u) => [u.url, u.state, u.waiting, u.failed_unsent]), [[`${env.base}/urls-dead`, 'ok', 1, 0]], 'the same address, disabled for the first user only, and none of the first user\'s counts');
+
+    // Redelivered and taken, the named message opens the URL again; the messages that failed
+    // unsent meanwhile stay failed (they are not sent again by themselves) and are still counted.
+    isDeadDown = false;
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${dead.reopen_delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
+    const reopened = await urlOf('/urls-dead');
+    assert.deepEqual([reopened?.state, reopened?.failing_since, reopened?.last_failure_at, reopened?.disabled_at, reopened?.reopen_delivery_id, reopened?.waiting, reopened?.failed_unsent], ['ok', null, null, null, null, 0, 1]);
+
+    // The gone line opens again once its named message, redelivered, is taken.
+    isGone = false;
+    assert.equal((await env.rc.request('POST', `/api/v1/webhooks/deliveries/${refused!.delivery_id}/redeliver`, { auth: env.user.auth })).status, 200);
+    await env.rc.webhooks.runDue();
+    const goneAgain = await urlOf('/urls-gone');
+    assert.deepEqual([goneAgain?.state, goneAgain?.gone_bots, goneAgain?.gone_lines, goneAgain?.failed_unsent], ['ok', 0, [], 1]);
+  });
+});
+
 describe('status webhooks: the outbox\'s rows are locked in one order (PostgreSQL)', () => {
   // A URL disabled after an hour of failures; a timeout long enough for a request held open below.
   const env = receiverSuite('locks', { WEBHOOK_DISABLE_AFTER_HOURS: '1', WEBHOOK_TIMEOUT_MS: '10000' });

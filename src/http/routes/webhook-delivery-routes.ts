@@ -1,10 +1,10 @@
 // The status webhooks Rollcall sent or tries to send for the caller: recent deliveries and
-// failures, the deliveries of one bot, and redelivery.
+// failures, the deliveries of one bot, redelivery, and how each callback URL stands.
 import type { App } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import { BotIdParams } from '../schemas/bot-schemas.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { DeliveriesQuery, DeliveriesResponse, Delivery, DeliveryIdParams } from '../schemas/delivery-schemas.ts';
+import { DeliveriesQuery, DeliveriesResponse, Delivery, DeliveryIdParams, WebhookUrlsResponse } from '../schemas/delivery-schemas.ts';
 
 export function registerWebhookDeliveryRoutes(app: App, deps: AppDeps): void {
   const tags = ['Webhooks'];
@@ -38,4 +38,13 @@ export function registerWebhookDeliveryRoutes(app: App, deps: AppDeps): void {
       response: { 200: Delivery, ...errorResponses(404) },
     },
   }, async (request) => deps.deliveryLog.redeliver(request.userId, request.params.delivery_id));
+
+  app.get('/webhooks/urls', {
+    schema: {
+      tags,
+      summary: 'The caller\'s callback URLs and how each stands: ok, paused or disabled',
+      description: 'The URLs with a record of trouble (paused or failing, disabled after days of failures, or with bots whose line is gone after a 410), then those the caller\'s latest 1000 messages went to; the worst first, at most 100. Each says since when it fails, until when a pause lasts, the message to redeliver to open it again, and how many messages wait or failed unsent.',
+      response: { 200: WebhookUrlsResponse, ...errorResponses() },
+    },
+  }, async (request) => deps.webhookUrls.list(request.userId));
 }

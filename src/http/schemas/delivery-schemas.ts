@@ -40,3 +40,28 @@ export const DeliveriesResponse = Type.Object({
   next: Nullable(Type.String({ description: 'Pass as cursor for the next (older) page; null on the last page' })),
   has_more: Type.Boolean(),
 });
+
+export const WebhookUrl = Type.Object({
+  url: Type.String({ description: 'A callback URL, compared character for character (another spelling of the same address is another URL)' }),
+  state: Type.Union([Type.Literal('ok'), Type.Literal('paused'), Type.Literal('disabled')], {
+    description: 'ok: messages go to it (one at a time while it is failing, until one is taken); paused: nothing goes to it before paused_until; disabled: every attempt at it failed for days, so its messages fail unsent until a redelivered one is taken',
+  }),
+  failing_since: Nullable(Type.String({ format: 'date-time', description: 'Every attempt at the URL has failed since then; null when it is not failing (a run with no failure for a day is over)' })),
+  last_failure_at: Nullable(Type.String({ format: 'date-time', description: 'Its latest failed attempt, while it is failing' })),
+  paused_until: Nullable(Type.String({ format: 'date-time', description: 'Nothing goes to it before then (its receiver asked for a pause, or was found down); null when no pause is running' })),
+  disabled_at: Nullable(Type.String({ format: 'date-time', description: 'When it was disabled; null while it is not' })),
+  reopen_delivery_id: Nullable(Type.String({ description: 'The latest message that failed: redeliver it (POST /webhooks/deliveries/{delivery_id}/redeliver) to end a pause, or, taken by the receiver, to open a disabled URL again; null when the URL is not failing' })),
+  waiting: Type.Integer({ minimum: 0, description: 'Messages to it still to go out' }),
+  failed_unsent: Type.Integer({ minimum: 0, description: 'Messages to it, among the caller\'s latest 1000, given up without being sent (last_error "not sent: ..."); they are not sent again by themselves' }),
+  gone_bots: Type.Integer({ minimum: 0, description: 'Bots whose line to it is gone (the receiver answered 410 Gone to one of their messages): their messages to it fail unsent' }),
+  gone_lines: Type.Array(Type.Object({
+    bot_id: Type.String(),
+    delivery_id: Type.String({ description: 'The message the receiver answered 410: redelivered and taken, it opens the bot\'s line again' }),
+  }), { description: 'Up to 10 of the gone lines, by bot id' }),
+  last_queued_at: Nullable(Type.String({ format: 'date-time', description: 'When the latest of the caller\'s latest 1000 messages to it was queued; null when none of them went to it' })),
+});
+
+export const WebhookUrlsResponse = Type.Object({
+  urls: Type.Array(WebhookUrl, { description: 'At most 100: disabled first, then paused, failing, with gone lines, then the rest, the latest news first' }),
+  has_more: Type.Boolean({ description: 'More URLs than listed have a record or recent messages' }),
+});

@@ -1,0 +1,66 @@
+// How a user's callback URL stands, as GET /webhooks/urls says it: read from its record in
+// webhook_url_holds (migration 048; webhook-url-hold.ts has the rules that write it), without I/O.
+import { FAILING_RUN_GAP_MS } from './webhook-url-hold.ts';
+
+/**
+ * ok: messages go to it at the usual pace (or one at a time, its pause over, until one is taken);
+ * paused: nothing goes to it before its pause ends; disabled: its messages fail unsent until a
+ * redelivered one is taken.
+ */
+export type UrlState = 'ok' | 'paused' | 'disabled';
+
+/** The columns of a webhook_url_holds row this reads, as numbers. */
+export interface UrlHoldRecord {
+  pausedUntilMs: number;
+  failures: number;
+  lastFailureAtMs: number;
+  failingSinceMs: number;
+  messageId: string;
+  disabledAtMs: number | null;
+}
+
+export interface UrlHealth {
+  state: UrlState;
+  /** The first failure of the run still going on (every attempt since failed), or null when none is. */
+  failingSinceMs: number | null;
+  /** The end of a pause still running, or null. */
+  pausedUntilMs: number | null;
+  disabledAtMs: number | null;
+  /**
+   * The message whose redelivery opens the URL again (or ends its pause): the latest that failed.
+   * Null when the URL is neither disabled, paused nor failing.
+   */
+  reopenMessageId: string | null;
+  /** Whether there is anything to tell: disabled, paused or failing. */
+  isTroubled: boolean;
+}
+
+const HEALTHY: UrlHealth = { state: 'ok', failingSinceMs: null, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: null, isTroubled: false };
+
+/**
+ * The URL's state at `nowMs` from its record (null: none, nothing failed since a message to it
+ * was last taken). A disabled URL stays disabled, whatever the time, until a message is taken.
+ * A run of failures with no failure for a day is over (FAILING_RUN_GAP_MS: the next failure starts
+ * a new one), and the record then says nothing more: the URL is ok.
+ */
+export function urlHealthOf(hold: UrlHoldRecord | null, nowMs: number): UrlHealth {
+  if (hold === null) return HEALTHY;
+  const pausedUntilMs = hold.pausedUntilMs > nowMs ? hold.pausedUntilMs : null;
+  const isRunGoingOn = nowMs - hold.lastFailureAtMs <= FAILING_RUN_GAP_MS;
+  if (hold.disabledAtMs !== null) {
+    return { state: 'disabled', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: hold.disabledAtMs, reopenMessageId: hold.messageId, isTroubled: true };
+  }
+  if (pausedUntilMs !== null) {
+    return { state: 'paused', failingSinceMs: hold.failingSinceMs, pausedUntilMs, disabledAtMs: null, reopenMessageId: hold.messageId, isTroubled: true };
+  }
+  if (!isRunGoingOn) return HEALTHY;
+  return { state: 'ok', failingSinceMs: hold.failingSinceMs, pausedUntilMs: null, disabledAtMs: null, reopenMessageId: hold.messageId, isTroubled: true };
+}
+
+/** The order troubled URLs are listed in: disabled, paused, failing, then gone lines only, then the rest. */
+export function troubleRank(health: UrlHealth, goneBots: number): number {
+  if (health.state === 'disabled') return 0;
+  if (health.state === 'paused') return 1;
+  if (health.isTroubled) return 2;
+  return goneBots > 0 ? 3 : 4;
+}
