@@ -98,13 +98,15 @@ describe('tenant isolation', () => {
     }
   }
 
-  test('both users have objects of every kind, and values of their own', () => {
+  test('both users have objects of every kind, and values of their own', async () => {
     for (const tenant of [alice, bob]) {
       assert.ok(tenant.ids.event.length >= 3, `${tenant.label} events`);
       assert.ok(tenant.ids.occurrence.length >= 1, `${tenant.label} occurrences`);
       assert.ok(tenant.ids.bot.length >= 3, `${tenant.label} bots`);
       assert.ok(tenant.ids.schedule.length >= 1, `${tenant.label} schedules`);
       assert.ok(tenant.ids.delivery.length >= 1, `${tenant.label} webhook deliveries`);
+      const urls = (await rc.request('GET', '/api/v1/webhooks/urls', { auth: tenant.auth })).body.urls as { state: string; gone_bots: number }[];
+      assert.deepEqual(urls.map((u) => [u.state, u.gone_bots]), [['disabled', 1]], `${tenant.label}'s callback URL is disabled, a bot's line to it gone`);
     }
     assert.ok(alice.privateValues.size > 20, `only ${alice.privateValues.size} values are Alice's alone`);
     // The leak check is not vacuous: it catches Alice's title in an answer, but not an id Bob sent.
@@ -354,10 +356,22 @@ async function seedTenant(rc: TestRollcall, label: string, offsetMs: number, fee
     start_time: new Date(occurrenceStartOf(occurrences[1]) + 3_600_000).toISOString(), end_time: new Date(occurrenceStartOf(occurrences[1]) + 5_400_000).toISOString(),
   });
   const dedup = mark('dedup');
+  const hookUrl = `https://93.184.215.14/${mark('hook')}`;
   const bot = await post(`/api/v1/calendar/schedule/${single.id}`, {
     deduplication_key: dedup,
-    bot_config: { bot_name: mark('bot'), bot_message: mark('message'), callback_url: `https://93.184.215.14/${mark('hook')}`, custom_attributes: { team: mark('attr') } },
+    bot_config: { bot_name: mark('bot'), bot_message: mark('message'), callback_url: hookUrl, custom_attributes: { team: mark('attr') } },
   });
+  // The callback URL's records of trouble, as the outbox writes them (webhook-delivery.ts): disabled
+  // after days of failures, and the bot's line gone after a 410, naming the tenant's message. (This
+  // suite's callback host is a public address never contacted, so the outbox cannot answer them
+  // itself here.) GET /webhooks/urls lists them for their owner alone.
+  const hooked = await rc.database.db.selectFrom('webhook_deliveries').select('message_id').where('bot_id', '=', bot.bot_id).executeTakeFirstOrThrow();
+  const failingSinceMs = NOW - 6 * 86_400_000 + offsetMs / 1000;
+  await rc.database.db.insertInto('webhook_url_holds').values({
+    user_id: user.userId, url: hookUrl, paused_until_ms: 0, failures: 3, last_failure_at_ms: NOW - 60_000, failing_since_ms: failingSinceMs,
+    message_id: hooked.message_id, run_message_id: hooked.message_id, several_messages: 1, disabled_at_ms: NOW - 60_000 + offsetMs / 1000,
+  }).execute();
+  await rc.database.db.insertInto('gone_webhook_urls').values({ bot_id: bot.bot_id, url: hookUrl, message_id: hooked.message_id }).execute();
   const shared = await post(`/api/v1/calendar/schedule/${twin.id}`, { deduplication_key: dedup, bot_config: { bot_name: mark('bot2') } });
   assert.equal(shared.bot_id, bot.bot_id, 'the twin event shares the bot');
   const all = await post(`/api/v1/calendar/schedule/${series.id}`, { deduplication_key: mark('series-dedup'), bot_config: { bot_name: mark('series-bot') }, schedule_all_occurrences: true, occurrence_limit: 3 });
