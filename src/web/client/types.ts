@@ -131,6 +131,23 @@ export interface Delivery {
   queued_behind: { delivery_id: string; event: string; next_attempt_at: string } | null;
 }
 
+/** A callback URL and how it stands (GET /webhooks/urls). */
+export interface WebhookUrl {
+  url: string;
+  state: 'ok' | 'paused' | 'disabled';
+  failing_since: string | null;
+  last_failure_at: string | null;
+  paused_until: string | null;
+  disabled_at: string | null;
+  /** The latest message that failed: redelivered and taken, it opens the URL again. */
+  reopen_delivery_id: string | null;
+  waiting: number;
+  failed_unsent: number;
+  gone_bots: number;
+  gone_lines: { bot_id: string; delivery_id: string }[];
+  last_queued_at: string | null;
+}
+
 export interface Connection {
   calendar_id: string;
   provider: 'ics' | 'google' | 'outlook';

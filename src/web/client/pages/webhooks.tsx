@@ -1,12 +1,13 @@
-// Status webhooks: recent deliveries and failures with redelivery; the signing secret.
+// Status webhooks: callback URLs in trouble, recent deliveries and failures with redelivery; the signing secret.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, inBackground, query } from '../api.ts';
-import { useApi } from '../use-api.ts';
+import { staleSince, useApi } from '../use-api.ts';
 import { useReloadOnStatusChanges } from '../live.ts';
 import { formatDateTime } from '../format.ts';
-import type { Delivery, WebhookSecret } from '../types.ts';
+import type { Delivery, WebhookSecret, WebhookUrl } from '../types.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
+import { WebhookUrlBanners } from '../components/webhook-url-banners.tsx';
 import { Empty, ErrorState, Loading, Notice, StaleNotice } from '../components/states.tsx';
 import { Pager, usePager } from '../components/pager.tsx';
 
@@ -32,7 +33,14 @@ export function WebhooksPage() {
     () => api.get<{ deliveries: Delivery[]; next: string | null }>(`/webhooks/deliveries${query({ status: filter, limit: 25, cursor: pager.cursor })}`),
     `${filter}|${pager.cursor ?? ''}`,
   );
-  useReloadOnStatusChanges(() => void deliveries.reload());
+  // The callback URLs in trouble (disabled, paused, gone): read again whenever the deliveries are,
+  // since a delivery taken, failed or given up is what changes them.
+  const urls = useApi(() => api.get<{ urls: WebhookUrl[]; has_more: boolean }>('/webhooks/urls'), 'urls');
+  const reloadAll = () => {
+    void deliveries.reload();
+    void urls.reload();
+  };
+  useReloadOnStatusChanges(reloadAll);
   // Only what is about to change is followed this closely: a delivery pending, or retrying with its
   // next attempt due within a few seconds (a receiver failing for days has its retries an hour
   // apart, and the list says when); not while the tab is hidden (it is read again on return).
@@ -41,7 +49,7 @@ export function WebhooksPage() {
     if (!list?.some((d) => d.status === 'pending' || d.status === 'retrying')) return;
     const timer = setInterval(() => {
       const isDueSoon = list.some((d) => d.status === 'pending' || (d.next_attempt_at !== null && Date.parse(d.next_attempt_at) - Date.now() < DUE_SOON_MS));
-      if (isDueSoon && !document.hidden) inBackground(() => void deliveries.reload());
+      if (isDueSoon && !document.hidden) inBackground(reloadAll);
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [list]);
@@ -49,7 +57,8 @@ export function WebhooksPage() {
   return (
     <section class="page">
       <h1>Webhooks</h1>
-      <StaleNotice since={deliveries.staleSince} />
+      <StaleNotice since={staleSince(deliveries, urls)} />
+      {urls.data && <WebhookUrlBanners urls={urls.data.urls} onChanged={reloadAll} />}
       <SigningSecret />
       <section class="card" aria-labelledby="deliveries-title">
         <div class="card-header">
@@ -68,7 +77,7 @@ export function WebhooksPage() {
               </Empty>
             ) : (
               <>
-                <DeliveriesTable deliveries={deliveries.data.deliveries} isOutdated={deliveries.isOutdated} showBot onChanged={() => void deliveries.reload()} label="Webhook deliveries" />
+                <DeliveriesTable deliveries={deliveries.data.deliveries} isOutdated={deliveries.isOutdated} showBot onChanged={reloadAll} label="Webhook deliveries" />
                 <Pager pager={pager} nextCursor={deliveries.data.next} label="Deliveries" top={listTitle} isBusy={deliveries.isOutdated} />
               </>
             )}
