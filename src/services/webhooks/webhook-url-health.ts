@@ -134,7 +134,8 @@ export class WebhookUrlHealth {
   /**
    * How many of the user's bots have their line to each URL gone; at most MAX_URLS + 1 URLs. A
    * gone line is the user's when the message it names is (bot_id there may be a calendar
-   * connection's, for its own webhooks: the message says whose it is either way).
+   * connection's, for its own webhooks: the message says whose it is either way). The gone lines
+   * are read whole, a row per bot and URL gone, each joined to its message by its unique id.
    */
   #goneCountsOf(userId: string) {
     return this.#db.selectFrom('gone_webhook_urls as g').innerJoin('webhook_deliveries as d', 'd.message_id', 'g.message_id')
